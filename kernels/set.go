@@ -1,0 +1,152 @@
+// Package kernels holds the kernel sets of simdloss: the generic (pure Go)
+// set, and the SIMD sets compiled for this GOARCH (AVX2+FMA on amd64, NEON on
+// arm64) unless the purego build tag is set.
+//
+// Every set computes the same bits as the generic set (NaN equals NaN): the
+// canonical algorithm of package generic, rendered in SIMD. Every method
+// checks its shapes first and panics with a "simdloss:" message on a
+// mismatch, so a Set is safe to call directly; package simdloss calls the set
+// it chose at init.
+package kernels
+
+import (
+	"github.com/simdloss/simdloss/generic"
+	"github.com/simdloss/simdloss/internal/check"
+)
+
+// rowFunc computes a row kernel over rows×cols (rows >= 1, cols >= 1) with
+// shapes already checked and slices cut to their exact lengths.
+type rowFunc func(dst, src []float32, rows, cols int)
+
+// pairFunc computes an m×n pairwise kernel (m, n >= 1 unless noted, dim >= 1).
+type pairFunc func(dst, a, b []float32, m, n, dim int)
+
+// pairedFunc computes a kernel over paired rows of a and b.
+type pairedFunc func(dst, a, b []float32, rows, dim int)
+
+// Set is one implementation of every kernel.
+type Set struct {
+	name      string
+	supported func() bool
+
+	softmax, logSoftmax, logSumExp rowFunc
+	squaredL2, dots                pairFunc
+	squaredL2Rows, dotRows         pairedFunc
+}
+
+// Name is the set's name as SIMDLOSS_KERNELS spells it: "generic", "avx2", "neon".
+func (s *Set) Name() string { return s.name }
+
+// Supported reports whether this CPU runs the set.
+func (s *Set) Supported() bool { return s.supported() }
+
+// Softmax is the row-wise softmax; see package simdloss.
+func (s *Set) Softmax(dst, src []float32, cols int) {
+	rows := check.Rows("Softmax", len(dst), len(src), cols, cols)
+	check.Overlap("Softmax", "dst", "src", dst, src)
+	if rows > 0 {
+		s.softmax(dst[:rows*cols], src, rows, cols)
+	}
+}
+
+// LogSoftmax is the row-wise log-softmax; see package simdloss.
+func (s *Set) LogSoftmax(dst, src []float32, cols int) {
+	rows := check.Rows("LogSoftmax", len(dst), len(src), cols, cols)
+	check.Overlap("LogSoftmax", "dst", "src", dst, src)
+	if rows > 0 {
+		s.logSoftmax(dst[:rows*cols], src, rows, cols)
+	}
+}
+
+// LogSumExp is the per-row log-sum-exp; see package simdloss.
+func (s *Set) LogSumExp(dst, src []float32, cols int) {
+	rows := check.Rows("LogSumExp", len(dst), len(src), cols, 1)
+	check.Overlap("LogSumExp", "dst", "src", dst, src)
+	if rows > 0 {
+		s.logSumExp(dst[:rows], src, rows, cols)
+	}
+}
+
+// SquaredL2 is the matrix of squared Euclidean distances; see package simdloss.
+func (s *Set) SquaredL2(dst, a, b []float32, dim int) {
+	m, n := check.Pairwise("SquaredL2", len(dst), len(a), len(b), dim, false)
+	check.Disjoint("SquaredL2", "dst", "a", dst, a)
+	check.Disjoint("SquaredL2", "dst", "b", dst, b)
+	if m > 0 && n > 0 {
+		s.squaredL2(dst[:m*n], a, b, m, n, dim)
+	}
+}
+
+// Dots is the matrix of dot products a·bᵀ; see package simdloss.
+func (s *Set) Dots(dst, a, b []float32, dim int) {
+	m, n := check.Pairwise("Dots", len(dst), len(a), len(b), dim, false)
+	check.Disjoint("Dots", "dst", "a", dst, a)
+	check.Disjoint("Dots", "dst", "b", dst, b)
+	if m > 0 && n > 0 {
+		s.dots(dst[:m*n], a, b, m, n, dim)
+	}
+}
+
+// SquaredL2Rows is the squared distance of paired rows; see package simdloss.
+func (s *Set) SquaredL2Rows(dst, a, b []float32, dim int) {
+	m, _ := check.Pairwise("SquaredL2Rows", len(dst), len(a), len(b), dim, true)
+	check.Overlap("SquaredL2Rows", "dst", "a", dst, a)
+	check.Overlap("SquaredL2Rows", "dst", "b", dst, b)
+	if m > 0 {
+		s.squaredL2Rows(dst[:m], a, b, m, dim)
+	}
+}
+
+// DotRows is the dot product of paired rows; see package simdloss.
+func (s *Set) DotRows(dst, a, b []float32, dim int) {
+	m, _ := check.Pairwise("DotRows", len(dst), len(a), len(b), dim, true)
+	check.Overlap("DotRows", "dst", "a", dst, a)
+	check.Overlap("DotRows", "dst", "b", dst, b)
+	if m > 0 {
+		s.dotRows(dst[:m], a, b, m, dim)
+	}
+}
+
+// Generic is the pure-Go set: always compiled, always supported.
+var Generic = &Set{
+	name:          "generic",
+	supported:     func() bool { return true },
+	softmax:       func(dst, src []float32, _, cols int) { generic.Softmax(dst, src, cols) },
+	logSoftmax:    func(dst, src []float32, _, cols int) { generic.LogSoftmax(dst, src, cols) },
+	logSumExp:     func(dst, src []float32, _, cols int) { generic.LogSumExp(dst, src, cols) },
+	squaredL2:     func(dst, a, b []float32, _, _, dim int) { generic.SquaredL2(dst, a, b, dim) },
+	dots:          func(dst, a, b []float32, _, _, dim int) { generic.Dots(dst, a, b, dim) },
+	squaredL2Rows: func(dst, a, b []float32, _, dim int) { generic.SquaredL2Rows(dst, a, b, dim) },
+	dotRows:       func(dst, a, b []float32, _, dim int) { generic.DotRows(dst, a, b, dim) },
+}
+
+// Sets returns every set compiled into this build, generic first, then the
+// SIMD sets from the lowest tier to the highest; some may be unsupported by
+// this CPU (see Supported).
+func Sets() []*Set { return append([]*Set{Generic}, archSets...) }
+
+// Lookup returns the compiled set with the given name, or nil.
+func Lookup(name string) *Set {
+	for _, s := range Sets() {
+		if s.name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// Best returns the highest-tier set this CPU supports.
+func Best() *Set {
+	sets := Sets()
+	for i := len(sets) - 1; i >= 0; i-- {
+		if sets[i].Supported() {
+			return sets[i]
+		}
+	}
+	return Generic
+}
+
+// rowChunk is how many rows of cols elements a SIMD kernel takes per call:
+// about 64K elements, so that one assembly call (which cannot be preempted)
+// stays in the tens of microseconds.
+func rowChunk(cols int) int { return max(1, 1<<16/cols) }

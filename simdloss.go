@@ -1,0 +1,31 @@
+package simdloss
+
+// Softmax writes the softmax of each row of the row-major rows×cols matrix
+// src into dst: dst[r*cols+i] = exp(src[r*cols+i]) / Σ_k exp(src[r*cols+k]),
+// with rows = len(src)/cols. dst may be src (in place); other overlap panics.
+func Softmax(dst, src []float32, cols int) { active.Softmax(dst, src, cols) }
+
+// LogSoftmax writes log(softmax(row)) of each row of src into dst, computed as
+// (x_i - max) - log Σ exp(x_k - max). dst may be src (in place).
+func LogSoftmax(dst, src []float32, cols int) { active.LogSoftmax(dst, src, cols) }
+
+// LogSumExp writes log Σ_k exp(src[r*cols+k]) of each row r into dst[r]
+// (len(dst) >= rows).
+func LogSumExp(dst, src []float32, cols int) { active.LogSumExp(dst, src, cols) }
+
+// SquaredL2 writes the squared Euclidean distance of every row of a to every
+// row of b: dst[i*n+j] = ||a_i - b_j||^2 with m = len(a)/dim rows of a and
+// n = len(b)/dim rows of b (len(dst) >= m*n; dst must not overlap a or b).
+// It uses ||a_i||^2 + ||b_j||^2 - 2 a_i·b_j, clamped at 0.
+func SquaredL2(dst, a, b []float32, dim int) { active.SquaredL2(dst, a, b, dim) }
+
+// SquaredL2Rows writes dst[i] = ||a_i - b_i||^2 for paired rows of a and b
+// (len(a) == len(b)), summing the squared differences directly.
+func SquaredL2Rows(dst, a, b []float32, dim int) { active.SquaredL2Rows(dst, a, b, dim) }
+
+// Dots writes the matrix of dot products dst[i*n+j] = a_i · b_j (that is
+// a·bᵀ for row-major a and b) with the same shapes as SquaredL2.
+func Dots(dst, a, b []float32, dim int) { active.Dots(dst, a, b, dim) }
+
+// DotRows writes dst[i] = a_i · b_i for paired rows of a and b.
+func DotRows(dst, a, b []float32, dim int) { active.DotRows(dst, a, b, dim) }
