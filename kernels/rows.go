@@ -13,7 +13,9 @@ import (
 type rowAsm func(dst, src *float32, rows, cols int)
 
 // lseAsm is the signature of a generated log-sum-exp kernel: dst points at
-// rows float32; it returns how many of them it set to NaN.
+// rows float32. It returns the number of rows it completed: fewer than rows
+// when the fast formula gave NaN for row n = the return value, which it
+// leaves unwritten (so an in-place call still has that row's input).
 type lseAsm func(dst, src *float32, rows, cols int) int
 
 func ptr(s []float32) *float32 { return unsafe.SliceData(s) }
@@ -30,20 +32,18 @@ func rowKernel(k rowAsm) rowFunc {
 	}
 }
 
-// lseKernel wraps a generated log-sum-exp kernel; rows it marks NaN are
-// resolved with generic.LogSumExpSpecial (see generic/CANONICAL.md).
+// lseKernel wraps a generated log-sum-exp kernel; the rows where it stops
+// are resolved with generic.LogSumExpSpecial (see generic/CANONICAL.md).
 func lseKernel(k lseAsm) rowFunc {
 	return func(dst, src []float32, rows, cols int) {
 		step := rowChunk(cols)
-		for r := 0; r < rows; r += step {
+		for r := 0; r < rows; {
 			n := min(step, rows-r)
-			if k(ptr(dst[r:]), ptr(src[r*cols:]), n, cols) == 0 {
-				continue
-			}
-			for i := r; i < r+n; i++ {
-				if v := dst[i]; v != v {
-					dst[i] = generic.LogSumExpSpecial(src[i*cols : (i+1)*cols])
-				}
+			done := k(ptr(dst[r:]), ptr(src[r*cols:]), n, cols)
+			r += done
+			if done < n {
+				dst[r] = generic.LogSumExpSpecial(src[r*cols : (r+1)*cols])
+				r++
 			}
 		}
 	}
