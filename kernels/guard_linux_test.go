@@ -1,0 +1,73 @@
+//go:build linux
+
+package kernels_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	tu "github.com/simdloss/simdloss/internal/testutil"
+	"github.com/simdloss/simdloss/kernels"
+)
+
+// TestGuardPages runs every kernel with its inputs and outputs placed right
+// against PROT_NONE pages, at the end and at the start of the mapping, for
+// every tail length: a read or write past either end of a slice faults.
+func TestGuardPages(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	const maxLen = 3 * 300
+	gs := [3]*tu.Guarded{tu.NewGuarded(maxLen * 2), tu.NewGuarded(maxLen * 2), tu.NewGuarded(maxLen * 2)}
+	defer func() {
+		for _, g := range gs {
+			g.Free()
+		}
+	}()
+	place := func(g *tu.Guarded, n int, atEnd bool) []float32 {
+		if atEnd {
+			return g.End(n)
+		}
+		return g.Start(n)
+	}
+	var lens []int
+	for c := 1; c <= 70; c++ {
+		lens = append(lens, c)
+	}
+	lens = append(lens, 127, 128, 129, 255, 256, 257, 300)
+	for _, s := range allSets() {
+		if s == kernels.Generic && testing.Short() {
+			continue
+		}
+		for _, cols := range lens {
+			for _, atEnd := range []bool{true, false} {
+				rows := 2
+				src := place(gs[0], rows*cols, atEnd)
+				tu.Fill(rng, src, cols, tu.Adversarial)
+				for _, op := range rowOps {
+					dst := place(gs[1], rows*op.perRow(cols), !atEnd)
+					op.run(s, dst, src, cols)
+					dst = place(gs[1], rows*op.perRow(cols), atEnd)
+					op.run(s, dst, src, cols)
+				}
+				// pairwise: a (m x dim), b (n x dim) against guards
+				dim := cols
+				for _, mn := range [][2]int{{1, 1}, {2, 3}, {7, 17}} {
+					m, n := mn[0], mn[1]
+					if m*dim > maxLen || n*dim > maxLen {
+						continue
+					}
+					a := place(gs[0], m*dim, atEnd)
+					b := place(gs[2], n*dim, !atEnd)
+					tu.Fill(rng, a, dim, tu.Normal)
+					tu.Fill(rng, b, dim, tu.Normal)
+					dst := place(gs[1], m*n, atEnd)
+					s.SquaredL2(dst, a, b, dim)
+					s.Dots(dst, a, b, dim)
+					if m == n {
+						s.SquaredL2Rows(dst[:m], a, b, dim)
+						s.DotRows(dst[:m], a, b, dim)
+					}
+				}
+			}
+		}
+	}
+}

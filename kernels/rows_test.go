@@ -1,0 +1,308 @@
+package kernels_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/simdloss/simdloss/kernels"
+	tu "github.com/simdloss/simdloss/internal/testutil"
+)
+
+// simdSets returns the non-generic sets of this build, skipping (with a
+// message) those this CPU does not support.
+func simdSets(t *testing.T) []*kernels.Set {
+	var sets []*kernels.Set
+	for _, s := range kernels.Sets()[1:] {
+		if !s.Supported() {
+			t.Logf("skipping the %s kernels: this CPU does not support them", s.Name())
+			continue
+		}
+		sets = append(sets, s)
+	}
+	if len(sets) == 0 {
+		t.Skip("no SIMD kernel set in this build or on this CPU: only generic runs (its own tests cover it)")
+	}
+	return sets
+}
+
+// allSets returns every set this CPU supports, generic included.
+func allSets() []*kernels.Set {
+	var sets []*kernels.Set
+	for _, s := range kernels.Sets() {
+		if s.Supported() {
+			sets = append(sets, s)
+		}
+	}
+	return sets
+}
+
+type rowOp struct {
+	name    string
+	perRow  func(cols int) int // dst elements per row
+	run     func(s *kernels.Set, dst, src []float32, cols int)
+	inPlace bool
+}
+
+var rowOps = []rowOp{
+	{"Softmax", func(c int) int { return c }, (*kernels.Set).Softmax, true},
+	{"LogSoftmax", func(c int) int { return c }, (*kernels.Set).LogSoftmax, true},
+	{"LogSumExp", func(int) int { return 1 }, (*kernels.Set).LogSumExp, true},
+}
+
+// rowLengths are the row lengths of the differential tests: every length
+// 0..300 and a sample up to 70000 around the multiples of 8 and 32.
+func rowLengths(short bool) []int {
+	var n []int
+	top := 300
+	if short {
+		top = 80
+	}
+	for c := 1; c <= top; c++ {
+		n = append(n, c)
+	}
+	n = append(n, 511, 512, 513, 1000, 1023, 1025, 4095, 4096, 4097, 8191)
+	if !short {
+		n = append(n, 32000, 65535, 65536, 65537, 69999, 70000)
+	}
+	return n
+}
+
+// TestRowsMatchGeneric compares every SIMD set with generic bit for bit.
+func TestRowsMatchGeneric(t *testing.T) {
+	sets := simdSets(t)
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, op := range rowOps {
+		for _, cols := range rowLengths(testing.Short()) {
+			rows := 3
+			if cols > 4096 {
+				rows = 1
+			}
+			n := rows * cols
+			for _, kind := range tu.Kinds {
+				if cols > 4096 && kind != tu.Normal && kind != tu.Adversarial {
+					continue
+				}
+				// misaligned sub-slices: offsets 0..7 for short rows, a few for long
+				for off := 0; off < 8; off++ {
+					if cols > 300 && off%3 != 1 {
+						continue
+					}
+					srcBuf := make([]float32, n+8)
+					tu.Fill(rng, srcBuf[off:off+n], cols, kind)
+					src := srcBuf[off : off+n]
+					want := make([]float32, op.perRow(cols)*rows)
+					op.run(kernels.Generic, want, src, cols)
+					for _, s := range sets {
+						dOff := (off * 3) % 8
+						dstBuf := make([]float32, len(want)+8)
+						dst := dstBuf[dOff : dOff+len(want)]
+						op.run(s, dst, src, cols)
+						if msg := tu.DiffMsg(dst, want); msg != "" {
+							t.Fatalf("%s/%s cols=%d rows=%d %s offset=%d: %s vs generic: %s",
+								op.name, s.Name(), cols, rows, kind, off, s.Name(), msg)
+						}
+						if op.inPlace && op.perRow(cols) == cols {
+							buf := append([]float32(nil), src...)
+							op.run(s, buf, buf, cols)
+							if msg := tu.DiffMsg(buf, want); msg != "" {
+								t.Fatalf("%s/%s in place cols=%d %s: %s", op.name, s.Name(), cols, kind, msg)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestLogSumExpInPlace checks log-sum-exp with dst starting where src starts,
+// including rows that need the special-value path.
+func TestLogSumExpInPlace(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	for _, s := range allSets() {
+		for _, cols := range []int{1, 2, 3, 8, 33} {
+			rows := 40
+			src := make([]float32, rows*cols)
+			tu.Fill(rng, src, cols, tu.SpecialRows)
+			want := make([]float32, rows)
+			kernels.Generic.LogSumExp(want, src, cols)
+			buf := append([]float32(nil), src...)
+			s.LogSumExp(buf, buf, cols)
+			if msg := tu.DiffMsg(buf[:rows], want); msg != "" {
+				t.Fatalf("%s cols=%d: %s", s.Name(), cols, msg)
+			}
+		}
+	}
+}
+
+// TestRowsSpecialValues checks the documented special-value contract on
+// every set.
+func TestRowsSpecialValues(t *testing.T) {
+	nan, inf, ninf := tu.NaN, tu.PosInf, tu.NegInf
+	isNaN := func(v float32) bool { return v != v }
+	type tc struct {
+		row        []float32
+		softmax    []float32 // nil: all NaN
+		logSoftmax []float32 // nil: all NaN
+		lse        float32
+	}
+	cases := []tc{
+		{row: []float32{nan, 1, 2}, lse: nan},
+		{row: []float32{inf, 1, 2}, lse: inf},
+		{row: []float32{inf, nan}, lse: nan},
+		{row: []float32{ninf, inf}, lse: inf},
+		{row: []float32{ninf, ninf, ninf}, lse: ninf},
+		{row: []float32{ninf}, lse: ninf},
+		{row: []float32{ninf, 0}, softmax: []float32{0, 1}, logSoftmax: []float32{ninf, 0}, lse: 0},
+		{row: []float32{1e30, -1e30}, softmax: []float32{1, 0}, logSoftmax: []float32{0, -2e30}, lse: 1e30},
+		{row: []float32{5}, softmax: []float32{1}, logSoftmax: []float32{0}, lse: 5},
+		{row: []float32{tu.NegZ}, softmax: []float32{1}, logSoftmax: []float32{tu.NegZ}, lse: tu.NegZ},
+	}
+	for _, s := range allSets() {
+		for _, c := range cases {
+			n := len(c.row)
+			y := make([]float32, n)
+			s.Softmax(y, c.row, n)
+			for i, v := range y {
+				if c.softmax == nil && !isNaN(v) || c.softmax != nil && !tu.Same(v, c.softmax[i]) {
+					t.Errorf("%s: Softmax(%v)[%d] = %g, want %v (nil: NaN)", s.Name(), c.row, i, v, c.softmax)
+				}
+			}
+			s.LogSoftmax(y, c.row, n)
+			for i, v := range y {
+				if c.logSoftmax == nil && !isNaN(v) || c.logSoftmax != nil && !tu.Same(v, c.logSoftmax[i]) {
+					t.Errorf("%s: LogSoftmax(%v)[%d] = %g, want %v (nil: NaN)", s.Name(), c.row, i, v, c.logSoftmax)
+				}
+			}
+			l := make([]float32, 1)
+			s.LogSumExp(l, c.row, n)
+			// -0 as the only element: log-sum-exp is -0 + log(1) = -0 + 0 = +0.
+			want := c.lse
+			if n == 1 && c.row[0] == 0 {
+				want = 0
+			}
+			if !tu.Same(l[0], want) {
+				t.Errorf("%s: LogSumExp(%v) = %g, want %g", s.Name(), c.row, l[0], want)
+			}
+		}
+		// LSE of four 88.7 is 88.7 + ln 4 = 90.0863 (no overflow)
+		l := make([]float32, 1)
+		s.LogSumExp(l, []float32{88.7, 88.7, 88.7, 88.7}, 4)
+		if math.Abs(float64(l[0])-(88.7+math.Log(4))) > 1e-5 {
+			t.Errorf("%s: LogSumExp(4 x 88.7) = %v, want 90.0863", s.Name(), l[0])
+		}
+	}
+}
+
+// TestRowsAccuracy measures every set against float64 references.
+func TestRowsAccuracy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 5))
+	for _, s := range allSets() {
+		for _, cols := range []int{1, 2, 3, 7, 10, 31, 100, 128, 1000, 4096, 32000, 262144} {
+			if s == kernels.Generic && cols > 32000 && testing.Short() {
+				continue
+			}
+			tol := 2e-6
+			if cols > 4096 {
+				tol = 1e-5
+			}
+			for _, scale := range []float64{1, 5, 20} {
+				rows := max(1, 4096/cols)
+				x := make([]float32, rows*cols)
+				for i := range x {
+					x[i] = float32(rng.NormFloat64() * scale)
+				}
+				y := make([]float32, len(x))
+				ls := make([]float32, len(x))
+				l := make([]float32, rows)
+				s.Softmax(y, x, cols)
+				s.LogSoftmax(ls, x, cols)
+				s.LogSumExp(l, x, cols)
+				worst := [3]float64{}
+				for r := 0; r < rows; r++ {
+					row := x[r*cols : (r+1)*cols]
+					p := tu.RefSoftmax(row)
+					lp := tu.RefLogSoftmax(row)
+					lse := tu.RefLogSumExp(row)
+					m := float32(math.Inf(-1))
+					for _, v := range row {
+						m = max(m, v)
+					}
+					for i, v := range row {
+						// softmax: relative, absolute below the float32 normal
+						// range; less the conditioning of exp(x_i - m), whose
+						// argument is a float32 (rounded by up to |x_i-m|*2^-24)
+						cond := math.Abs(float64(v-m)) * 0x1p-24 * p[i]
+						e := math.Max(0, math.Abs(float64(y[r*cols+i])-p[i])-cond) / math.Max(p[i], 0x1p-126/tol)
+						worst[0] = math.Max(worst[0], e)
+						e = math.Abs(float64(ls[r*cols+i])-lp[i]) / math.Max(math.Abs(lp[i]), 1)
+						worst[1] = math.Max(worst[1], e)
+					}
+					worst[2] = math.Max(worst[2], math.Abs(float64(l[r])-lse)/math.Max(math.Abs(lse), 1))
+				}
+				for j, name := range []string{"Softmax", "LogSoftmax", "LogSumExp"} {
+					if worst[j] > tol {
+						t.Errorf("%s %s cols=%d scale=%g: relative error %.3g > %.3g", s.Name(), name, cols, scale, worst[j], tol)
+					}
+				}
+				if testing.Verbose() && scale == 5 {
+					t.Logf("%s cols=%d: worst relative error softmax %.2g, log-softmax %.2g, lse %.2g", s.Name(), cols, worst[0], worst[1], worst[2])
+				}
+			}
+		}
+	}
+}
+
+// TestRowsShapePanics checks that shape mismatches panic with a simdloss:
+// message on every set.
+func TestRowsShapePanics(t *testing.T) {
+	for _, s := range allSets() {
+		for _, c := range []struct {
+			name string
+			f    func()
+		}{
+			{"cols not dividing", func() { s.Softmax(make([]float32, 10), make([]float32, 10), 3) }},
+			{"cols zero", func() { s.LogSoftmax(make([]float32, 10), make([]float32, 10), 0) }},
+			{"cols negative", func() { s.LogSumExp(make([]float32, 10), make([]float32, 10), -2) }},
+			{"dst short", func() { s.Softmax(make([]float32, 9), make([]float32, 10), 5) }},
+			{"lse dst short", func() { s.LogSumExp(make([]float32, 1), make([]float32, 10), 5) }},
+			{"partial overlap", func() { b := make([]float32, 11); s.Softmax(b[1:], b[:10], 5) }},
+		} {
+			func() {
+				defer func() {
+					r := recover()
+					msg, _ := r.(string)
+					if len(msg) < 9 || msg[:9] != "simdloss:" {
+						t.Errorf("%s %s: recovered %v, want a simdloss: panic", s.Name(), c.name, r)
+					}
+				}()
+				c.f()
+			}()
+		}
+		// empty input is a no-op whatever cols is
+		s.Softmax(nil, nil, 0)
+		s.LogSumExp(nil, []float32{}, 7)
+	}
+}
+
+func TestRowsNoAllocs(t *testing.T) {
+	x := make([]float32, 64*100)
+	y := make([]float32, len(x))
+	for _, s := range allSets() {
+		for _, op := range rowOps {
+			if a := testing.AllocsPerRun(20, func() { op.run(s, y, x, 100) }); a != 0 {
+				t.Errorf("%s %s allocates %v times per call", s.Name(), op.name, a)
+			}
+		}
+	}
+}
+
+func ExampleSet_Softmax() {
+	logits := []float32{1, 2, 3, 0, 0, 0}
+	p := make([]float32, len(logits))
+	kernels.Best().Softmax(p, logits, 3)
+	fmt.Printf("%.4f\n", p)
+	// Output: [0.0900 0.2447 0.6652 0.3333 0.3333 0.3333]
+}
