@@ -6,8 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/simdloss/simdloss/kernels"
 	tu "github.com/simdloss/simdloss/internal/testutil"
+	"github.com/simdloss/simdloss/kernels"
 )
 
 // simdSets returns the non-generic sets of this build, skipping (with a

@@ -254,9 +254,9 @@ func (r *row) expNeg(x reg.VecVirtual) reg.VecVirtual {
 	VFMADD213PS(consts.vec("c3"), x, p)
 	VFMADD213PS(consts.vec("c2"), x, p)
 	VFMADD213PS(consts.vec("c1"), x, p)
-	VMULPS(s, x, x)         // t = t*s
-	VFMADD231PS(p, x, s)    // f = t*p + s
-	VANDNPS(s, under, s)    // f = x < cutoff ? +0 : f
+	VMULPS(s, x, x)      // t = t*s
+	VFMADD231PS(p, x, s) // f = t*p + s
+	VANDNPS(s, under, s) // f = x < cutoff ? +0 : f
 	return s
 }
 
