@@ -1,0 +1,88 @@
+package main
+
+import "math"
+
+// The naive implementations are what a Go user writes today without this
+// package: float64 math.Exp and math.Log, plain loops, no max-trick shortcuts
+// beyond the usual max subtraction.
+
+func naiveSoftmax(dst, src []float32, cols int) {
+	for r := 0; r+cols <= len(src); r += cols {
+		x, y := src[r:r+cols], dst[r:r+cols]
+		m := math.Inf(-1)
+		for _, v := range x {
+			m = math.Max(m, float64(v))
+		}
+		s := 0.0
+		for i, v := range x {
+			e := math.Exp(float64(v) - m)
+			y[i] = float32(e)
+			s += e
+		}
+		for i := range y {
+			y[i] = float32(float64(y[i]) / s)
+		}
+	}
+}
+
+func naiveLogSoftmax(dst, src []float32, cols int) {
+	for r := 0; r+cols <= len(src); r += cols {
+		x, y := src[r:r+cols], dst[r:r+cols]
+		m := math.Inf(-1)
+		for _, v := range x {
+			m = math.Max(m, float64(v))
+		}
+		s := 0.0
+		for _, v := range x {
+			s += math.Exp(float64(v) - m)
+		}
+		l := m + math.Log(s)
+		for i, v := range x {
+			y[i] = float32(float64(v) - l)
+		}
+	}
+}
+
+func naiveLogSumExp(dst, src []float32, cols int) {
+	for r := 0; r+cols <= len(src); r += cols {
+		x := src[r : r+cols]
+		m := math.Inf(-1)
+		for _, v := range x {
+			m = math.Max(m, float64(v))
+		}
+		s := 0.0
+		for _, v := range x {
+			s += math.Exp(float64(v) - m)
+		}
+		dst[r/cols] = float32(m + math.Log(s))
+	}
+}
+
+func naiveSquaredL2(dst, a, b []float32, dim int) {
+	n := len(b) / dim
+	for i := 0; i+dim <= len(a); i += dim {
+		ai := a[i : i+dim]
+		row := dst[i/dim*n : i/dim*n+n]
+		for j := range row {
+			bj := b[j*dim : j*dim+dim]
+			var s float32
+			for k, v := range ai {
+				d := v - bj[k]
+				s += d * d
+			}
+			row[j] = s
+		}
+	}
+}
+
+func naiveSquaredL2Rows(dst, a, b []float32, dim int) {
+	for i := range dst[:len(a)/dim] {
+		ai, bi := a[i*dim:(i+1)*dim], b[i*dim:(i+1)*dim]
+		var s float32
+		for k, v := range ai {
+			d := v - bi[k]
+			s += d * d
+		}
+		dst[i] = s
+	}
+}
