@@ -66,6 +66,18 @@ type CrossEntropy struct {
 	LabelSmoothing float32   // in [0, 1)
 	IgnoreIndex    int32     // 0 = off; a negative value: rows with that label are skipped (PyTorch uses -100)
 	Reduction      Reduction
+
+	// Kernels is the kernel set the loss runs on; nil means the set chosen
+	// at init (KernelSet). Benchmarks and tests set kernels.Generic here.
+	Kernels *kernels.Set
+}
+
+// kernelSet returns the set a loss configured with k runs on.
+func kernelSet(k *kernels.Set) *kernels.Set {
+	if k == nil {
+		return active
+	}
+	return k
 }
 
 // ceChunk is how many rows a loss hands the row kernel at a time: their
@@ -97,7 +109,7 @@ func (c *CrossEntropy) Forward(logits []float32, labels []int32, cols int, perRo
 // ForwardWeighted is Forward with a weight per sample (len rows, finite and
 // >= 0; nil means all 1), e.g. per-pixel weights when each row is a pixel.
 func (c *CrossEntropy) ForwardWeighted(logits []float32, labels []int32, sampleWeights []float32, cols int, perRow, grad []float32) (float32, error) {
-	return c.forward(active, logits, labels, sampleWeights, cols, perRow, grad)
+	return c.forward(kernelSet(c.Kernels), logits, labels, sampleWeights, cols, perRow, grad)
 }
 
 func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int32, sampleWeights []float32, cols int, perRow, grad []float32) (float32, error) {
@@ -223,7 +235,7 @@ func (c *CrossEntropy) ForwardSoft(logits, targets []float32, cols int, perRow, 
 
 // ForwardSoftWeighted is ForwardSoft with a weight per sample (nil: all 1).
 func (c *CrossEntropy) ForwardSoftWeighted(logits, targets, sampleWeights []float32, cols int, perRow, grad []float32) (float32, error) {
-	return c.forwardSoft(active, logits, targets, sampleWeights, cols, perRow, grad)
+	return c.forwardSoft(kernelSet(c.Kernels), logits, targets, sampleWeights, cols, perRow, grad)
 }
 
 func (c *CrossEntropy) forwardSoft(set *kernels.Set, logits, targets, sampleWeights []float32, cols int, perRow, grad []float32) (float32, error) {
