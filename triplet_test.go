@@ -75,8 +75,8 @@ func refTriplet(t *Triplet, a, p, n []float64, dim int) (float64, []float64, [3]
 		g *= scale
 		for k := 0; k < dim; k++ {
 			o := i*dim + k
-			grads[0][o] += g * gap[k]  // ∂d(a,p)/∂a
-			grads[1][o] -= g * gap[k]  // ∂d(a,p)/∂p = -∂/∂a
+			grads[0][o] += g * gap[k] // ∂d(a,p)/∂a
+			grads[1][o] -= g * gap[k] // ∂d(a,p)/∂p = -∂/∂a
 			if useSwap {
 				grads[1][o] -= g * gpn[k] // -∂d(p,n)/∂p
 				grads[2][o] += g * gpn[k] // -∂d(p,n)/∂n
