@@ -89,9 +89,8 @@ func (p *pairISA) blocks(dim, n int) (kc, nc int) {
 // pairScratch is the memory of one pairwise call, kept in a pool so that
 // steady-state calls allocate nothing.
 type pairScratch struct {
-	packed []float32 // the packed block (64-byte aligned)
+	packed []float32 // backing store of the packed block (packBuf aligns it)
 	na, nb []float32 // squared norms of the rows of a, b (nb zero-padded to whole panels)
-	rawPk  []float32
 }
 
 var pairPool = sync.Pool{New: func() any { return new(pairScratch) }}
@@ -107,15 +106,14 @@ func grow(s []float32, n int) []float32 {
 // packBuf returns n floats starting on a 64-byte boundary.
 func (s *pairScratch) packBuf(n int) []float32 {
 	const align = 64 / 4
-	if cap(s.rawPk) < n+align {
-		s.rawPk = make([]float32, n+align)
+	if cap(s.packed) < n+align {
+		s.packed = make([]float32, n+align)
 	}
-	off := int(uintptr(unsafe.Pointer(unsafe.SliceData(s.rawPk)))/4) & (align - 1)
+	off := int(uintptr(unsafe.Pointer(unsafe.SliceData(s.packed)))/4) & (align - 1)
 	if off != 0 {
 		off = align - off
 	}
-	s.packed = s.rawPk[off : off+n]
-	return s.packed
+	return s.packed[off : off+n]
 }
 
 // rowNorms writes dst[i] = generic.SumSquares(x_i), a bounded number of rows

@@ -5,7 +5,10 @@ package kernels
 import "github.com/simdloss/simdloss/kernels/asm"
 
 // avx2Pair binds the generated AVX2+FMA kernels (gen/avx2l2) to the pairwise
-// driver: 6×16 tiles, 16-wide panels.
+// driver: 6×16 tiles, 16-wide panels. Blocking: kc <= 256 keeps the tile's
+// rows of a (6×kc) and the panel streaming past them (16×kc) well inside a
+// 32 KiB L1; a packed block of 64K floats (256 KiB, nc = 256 at kc = 256)
+// stays in half of a 512 KiB L2 (Zen3; Intel cores have more).
 var avx2Pair = &pairISA{
 	mr:         6,
 	nr:         16,
@@ -15,7 +18,7 @@ var avx2Pair = &pairISA{
 		epDot: asm.TileDotAVX2,
 		epL2:  asm.TileL2AVX2,
 	},
-	blocking: blocking{kcMax: 512, kcTarget: 256, packMax: 64 << 10},
+	blocking: blocking{kcMax: 256, kcTarget: 256, packMax: 64 << 10},
 }
 
 func squaredL2AVX2(dst, a, b []float32, m, n, dim int) {

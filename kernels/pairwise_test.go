@@ -143,6 +143,42 @@ func TestPairwiseAVX2Shapes(t *testing.T) {
 	}
 }
 
+// TestPairwiseAVX2ShapesTinyBlocks repeats the m, n sweep with blocks of k
+// and of columns so small that every shape crosses them: partial dot
+// products carried in dst between blocks of k, several column blocks, and
+// every combination of edge tiles.
+func TestPairwiseAVX2ShapesTinyBlocks(t *testing.T) {
+	skipUnlessAVX2(t)
+	const maxRows = 25
+	rng := rand.New(rand.NewPCG(10, 10))
+	tiny := *avx2Pair
+	tiny.blocking = blocking{kcMax: 16, kcTarget: 12, packMax: 16 * 16}
+	for _, dim := range []int{1, 7, 8, 17, 24, 33, 70} {
+		a := randMatrix(rng, maxRows, dim)
+		b := randMatrix(rng, maxRows, dim)
+		wantL2 := make([]float32, maxRows*maxRows)
+		wantDots := make([]float32, maxRows*maxRows)
+		generic.SquaredL2(wantL2, a, b, dim)
+		generic.Dots(wantDots, a, b, dim)
+		buf := make([]float32, maxRows*maxRows+2*canaries)
+		got := buf[canaries : len(buf)-canaries]
+		for m := 1; m <= maxRows; m++ {
+			for n := 1; n <= maxRows; n++ {
+				setCanaries(buf)
+				tiny.pairwise(epL2, nan(got[:m*n]), a[:m*dim], b[:n*dim], m, n, dim)
+				if d := diffBits(got[:m*n], sub(wantL2, maxRows, m, n), n); d != "" {
+					t.Fatalf("SquaredL2 %dx%dx%d: %s", m, n, dim, d)
+				}
+				tiny.pairwise(epDot, nan(got[:m*n]), a[:m*dim], b[:n*dim], m, n, dim)
+				if d := diffBits(got[:m*n], sub(wantDots, maxRows, m, n), n); d != "" {
+					t.Fatalf("Dots %dx%dx%d: %s", m, n, dim, d)
+				}
+				checkCanaries(t, buf, m*n, "tiny blocks")
+			}
+		}
+	}
+}
+
 // pairCase runs SquaredL2, Dots, SquaredL2Rows and DotRows (when m == n) of
 // the AVX2 set (through p for the matrix kernels) and generic on a and b and
 // compares the bits.
