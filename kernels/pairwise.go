@@ -27,6 +27,14 @@ import (
 // the epilogue on the last one (tileFinal), so every output is the canonical
 // chain acc = fma(a_k, b_k, acc) in k order from +0. One call does at most
 // mr*nc*kc multiply-adds (a few microseconds: assembly is not preemptible).
+//
+// What an ISA provides (pairISA): mr and nr, a panel packer, a SumSquares
+// row kernel, and one tileFunc per epilogue. The packed block starts on a
+// 64-byte boundary and panel p of it at p*kc*nr floats. The driver never
+// asks a kernel to read or write outside the caller's slices, and a kernel
+// must not either: the edges (fewer than mr rows, a last panel of fewer than
+// nr columns, a tail of k) are the kernel's to handle with masked or partial
+// accesses.
 
 // epilogue selects what a pairwise kernel does with a tile's dot products.
 type epilogue int
@@ -90,7 +98,7 @@ func (p *pairISA) blocks(dim, n int) (kc, nc int) {
 // steady-state calls allocate nothing.
 type pairScratch struct {
 	packed []float32 // backing store of the packed block (packBuf aligns it)
-	na, nb []float32 // squared norms of the rows of a, b (nb zero-padded to whole panels)
+	na, nb []float32 // per-row and per-column values of the epilogue (sideData)
 }
 
 var pairPool = sync.Pool{New: func() any { return new(pairScratch) }}
@@ -132,15 +140,7 @@ func (p *pairISA) pairwise(ep epilogue, dst, a, b []float32, m, n, dim int) {
 	kc, nc := p.blocks(dim, n)
 	tile := p.tile[ep]
 	nr := p.nr
-	var na, nb []float32
-	if ep == epL2 {
-		na = grow(s.na, m)
-		nb = grow(s.nb, (n+nr-1)/nr*nr)
-		s.na, s.nb = na, nb
-		p.rowNorms(na, a, m, dim)
-		p.rowNorms(nb, b, n, dim)
-		clear(nb[n:])
-	}
+	na, nb := p.sideData(ep, s, a, b, m, n, dim)
 	packed := s.packBuf(nc * kc)
 
 	for jc := 0; jc < n; jc += nc {
@@ -171,6 +171,22 @@ func (p *pairISA) pairwise(ep epilogue, dst, a, b []float32, m, n, dim int) {
 		}
 	}
 	pairPool.Put(s)
+}
+
+// sideData returns the epilogue's per-row values (m of them) and per-column
+// values (n, padded with zeros to whole panels), or nil where it has none.
+// A new epilogue adds its case here.
+func (p *pairISA) sideData(ep epilogue, s *pairScratch, a, b []float32, m, n, dim int) (rowv, colv []float32) {
+	switch ep {
+	case epL2:
+		s.na = grow(s.na, m)
+		s.nb = grow(s.nb, (n+p.nr-1)/p.nr*p.nr)
+		p.rowNorms(s.na, a, m, dim)
+		p.rowNorms(s.nb, b, n, dim)
+		clear(s.nb[n:])
+		return s.na, s.nb
+	}
+	return nil, nil
 }
 
 // pairedRows feeds a paired-row kernel a bounded number of rows per call.
