@@ -22,9 +22,9 @@ import (
 type Epilogue interface {
 	// Name names the kernel: Tile<Name>AVX2.
 	Name() string
-	// Doc is the doc comment's description of the output y of a tile
-	// element with dot product dot, row i and column j.
-	Doc() string
+	// Doc describes the output y of the element in row i, column j of the
+	// tile from its dot product dot, for the kernel's doc comment.
+	Doc() []string
 	// Setup emits code run once per tile before the rows; it may set
 	// env.Keep, which Row may then read.
 	Setup(env Env)
@@ -47,7 +47,7 @@ var epilogues = []Epilogue{dotEpilogue{}, l2Epilogue{}}
 type dotEpilogue struct{}
 
 func (dotEpilogue) Name() string                       { return "Dot" }
-func (dotEpilogue) Doc() string                        { return "y = dot (generic.Dot)" }
+func (dotEpilogue) Doc() []string                      { return []string{"y = dot (generic.Dot, for generic.Dots)."} }
 func (dotEpilogue) Setup(Env)                          {}
 func (dotEpilogue) Row(_ Env, _ int, _ [2]VecPhysical) {}
 
@@ -56,8 +56,12 @@ func (dotEpilogue) Row(_ Env, _ int, _ [2]VecPhysical) {}
 type l2Epilogue struct{}
 
 func (l2Epilogue) Name() string { return "L2" }
-func (l2Epilogue) Doc() string {
-	return "y = generic.L2Epilogue(dot, rowv[i], colv[j]): t = rowv[i] + colv[j]; y = fma(-2, dot, t); y < 0 becomes +0, NaN stays"
+func (l2Epilogue) Doc() []string {
+	return []string{
+		"y = generic.L2Epilogue(dot, rowv[i], colv[j]) (for generic.SquaredL2,",
+		"rowv and colv the squared norms): t = rowv[i] + colv[j];",
+		"y = fma(-2, dot, t); y < 0 becomes +0 (NaN stays NaN).",
+	}
 }
 
 func (l2Epilogue) Setup(env Env) {

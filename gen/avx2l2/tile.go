@@ -69,15 +69,22 @@ func tileKernel(ep Epilogue) {
 	name := "Tile" + ep.Name() + "AVX2"
 	TEXT(name, NOSPLIT, "func(c *float32, ldc int, a *float32, lda int, mr int, b *float32, kc int, cols int, rowv *float32, colv *float32, flags int)")
 	Pragma("noescape")
-	Doc(name+" computes an mr×cols block of outputs c[i*ldc+j] (1 <= mr <= 6,",
+	doc := []string{
+		name + " computes an mr×cols block of outputs c[i*ldc+j] (1 <= mr <= 6,",
 		"cols >= 1) from mr rows of a (lda apart, kc >= 1 columns each) and",
 		"ceil(cols/16) packed panels of b (PackPanelAVX2 layout, one after the",
 		"other, kc*16 floats each). Each output is the chain",
 		"acc = fma(a[i*lda+k], b_j[k], acc) for k = 0..kc-1, starting from +0 or,",
 		"with flags&1, from the partial result already in c. With flags&2 the",
-		"epilogue is applied: "+ep.Doc()+";",
-		"otherwise the raw chain is stored. Only the mr×cols outputs are read or",
-		"written, only those mr rows of a, and rowv[0..mr) and colv[0..16*ceil(cols/16)).")
+		"epilogue is applied, otherwise the raw chain is stored. Only the mr×cols",
+		"outputs are read or written, only those mr rows of a, and rowv[0..mr)",
+		"and colv[0..16*ceil(cols/16)). The epilogue:",
+		"",
+	}
+	for _, l := range ep.Doc() {
+		doc = append(doc, "\t"+l)
+	}
+	Doc(doc...)
 	Load(Param("c"), rC)
 	Load(Param("ldc"), rLdc)
 	SHLQ(U8(2), rLdc)

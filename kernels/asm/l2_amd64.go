@@ -36,9 +36,11 @@ func PackPanelAVX2(dst *float32, b *float32, ldb int, rows int, kc int)
 // other, kc*16 floats each). Each output is the chain
 // acc = fma(a[i*lda+k], b_j[k], acc) for k = 0..kc-1, starting from +0 or,
 // with flags&1, from the partial result already in c. With flags&2 the
-// epilogue is applied: y = dot (generic.Dot);
-// otherwise the raw chain is stored. Only the mr×cols outputs are read or
-// written, only those mr rows of a, and rowv[0..mr) and colv[0..16*ceil(cols/16)).
+// epilogue is applied, otherwise the raw chain is stored. Only the mr×cols
+// outputs are read or written, only those mr rows of a, and rowv[0..mr)
+// and colv[0..16*ceil(cols/16)). The epilogue:
+//
+//	y = dot (generic.Dot, for generic.Dots).
 //
 //go:noescape
 func TileDotAVX2(c *float32, ldc int, a *float32, lda int, mr int, b *float32, kc int, cols int, rowv *float32, colv *float32, flags int)
@@ -49,9 +51,13 @@ func TileDotAVX2(c *float32, ldc int, a *float32, lda int, mr int, b *float32, k
 // other, kc*16 floats each). Each output is the chain
 // acc = fma(a[i*lda+k], b_j[k], acc) for k = 0..kc-1, starting from +0 or,
 // with flags&1, from the partial result already in c. With flags&2 the
-// epilogue is applied: y = generic.L2Epilogue(dot, rowv[i], colv[j]): t = rowv[i] + colv[j]; y = fma(-2, dot, t); y < 0 becomes +0, NaN stays;
-// otherwise the raw chain is stored. Only the mr×cols outputs are read or
-// written, only those mr rows of a, and rowv[0..mr) and colv[0..16*ceil(cols/16)).
+// epilogue is applied, otherwise the raw chain is stored. Only the mr×cols
+// outputs are read or written, only those mr rows of a, and rowv[0..mr)
+// and colv[0..16*ceil(cols/16)). The epilogue:
+//
+//	y = generic.L2Epilogue(dot, rowv[i], colv[j]) (for generic.SquaredL2,
+//	rowv and colv the squared norms): t = rowv[i] + colv[j];
+//	y = fma(-2, dot, t); y < 0 becomes +0 (NaN stays NaN).
 //
 //go:noescape
 func TileL2AVX2(c *float32, ldc int, a *float32, lda int, mr int, b *float32, kc int, cols int, rowv *float32, colv *float32, flags int)
