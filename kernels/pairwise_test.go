@@ -12,23 +12,23 @@ import (
 	"github.com/simdloss/simdloss/generic"
 )
 
-func skipUnlessAVX2(tb testing.TB) {
+func pairSkipUnlessAVX2(tb testing.TB) {
 	tb.Helper()
 	if !AVX2.Supported() {
 		tb.Skip("this CPU lacks AVX2+FMA3: the AVX2 kernels cannot run here")
 	}
 }
 
-// sameBits reports whether x and y have the same bits or are both NaN.
-func sameBits(x, y float32) bool {
+// pairSameBits reports whether x and y have the same bits or are both NaN.
+func pairSameBits(x, y float32) bool {
 	return math.Float32bits(x) == math.Float32bits(y) || (x != x && y != y)
 }
 
-// diffBits returns a description of the first element where got and want
-// differ (see sameBits), or "".
-func diffBits(got, want []float32, cols int) string {
+// pairDiff returns a description of the first element where got and want
+// differ (see pairSameBits), or "".
+func pairDiff(got, want []float32, cols int) string {
 	for i := range want {
-		if !sameBits(got[i], want[i]) {
+		if !pairSameBits(got[i], want[i]) {
 			return fmt.Sprintf("[%d,%d]: got %g (%#08x), want %g (%#08x)", i/cols, i%cols,
 				got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
 		}
@@ -36,7 +36,7 @@ func diffBits(got, want []float32, cols int) string {
 	return ""
 }
 
-func randMatrix(rng *rand.Rand, rows, dim int) []float32 {
+func pairRand(rng *rand.Rand, rows, dim int) []float32 {
 	x := make([]float32, rows*dim)
 	for i := range x {
 		x[i] = float32(rng.NormFloat64())
@@ -44,16 +44,16 @@ func randMatrix(rng *rand.Rand, rows, dim int) []float32 {
 	return x
 }
 
-// nan fills x with NaN so that an element a kernel fails to write shows.
-func nan(x []float32) []float32 {
+// pairNaN fills x with NaN so that an element a kernel fails to write shows.
+func pairNaN(x []float32) []float32 {
 	for i := range x {
 		x[i] = float32(math.NaN())
 	}
 	return x
 }
 
-// sub returns the m×n top-left block of the rows×cols matrix x.
-func sub(x []float32, cols, m, n int) []float32 {
+// pairSub returns the m×n top-left block of the rows×cols matrix x.
+func pairSub(x []float32, cols, m, n int) []float32 {
 	y := make([]float32, 0, m*n)
 	for i := 0; i < m; i++ {
 		y = append(y, x[i*cols:i*cols+n]...)
@@ -61,25 +61,25 @@ func sub(x []float32, cols, m, n int) []float32 {
 	return y
 }
 
-// canaries is how many elements before and after an output are checked
+// pairCanaries is how many elements before and after an output are checked
 // for stray writes (a whole tile row and more).
-const canaries = 32
+const pairCanaries = 32
 
-const canary = float32(-12345.5)
+const pairCanary = float32(-12345.5)
 
-// setCanaries fills buf (an output at buf[canaries:] with canaries on both
-// sides) with canary values.
-func setCanaries(buf []float32) {
+// pairSetCanaries fills buf (an output at buf[pairCanaries:] with canaries on both
+// sides) with pairCanary values.
+func pairSetCanaries(buf []float32) {
 	for i := range buf {
-		buf[i] = canary
+		buf[i] = pairCanary
 	}
 }
 
-func checkCanaries(t *testing.T, buf []float32, n int, what string) {
+func pairCheckCanaries(t *testing.T, buf []float32, n int, what string) {
 	t.Helper()
 	for i, v := range buf {
-		if (i < canaries || i >= canaries+n) && math.Float32bits(v) != math.Float32bits(canary) {
-			t.Fatalf("%s: output of %d elements: element %d outside it was written (%g)", what, n, i-canaries, v)
+		if (i < pairCanaries || i >= pairCanaries+n) && math.Float32bits(v) != math.Float32bits(pairCanary) {
+			t.Fatalf("%s: output of %d elements: element %d outside it was written (%g)", what, n, i-pairCanaries, v)
 		}
 	}
 }
@@ -97,32 +97,32 @@ var pairDims = func() []int {
 // m rows of a and n rows of b must be the top-left block of generic's 25×25
 // result: one generic call per dim covers all 625 shapes.
 func TestPairwiseAVX2Shapes(t *testing.T) {
-	skipUnlessAVX2(t)
+	pairSkipUnlessAVX2(t)
 	const maxRows = 25
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, dim := range pairDims {
-		a := randMatrix(rng, maxRows, dim)
-		b := randMatrix(rng, maxRows, dim)
+		a := pairRand(rng, maxRows, dim)
+		b := pairRand(rng, maxRows, dim)
 		wantL2 := make([]float32, maxRows*maxRows)
 		wantDots := make([]float32, maxRows*maxRows)
 		generic.SquaredL2(wantL2, a, b, dim)
 		generic.Dots(wantDots, a, b, dim)
-		// got sits between canaries that no kernel may write
-		buf := make([]float32, maxRows*maxRows+2*canaries)
-		got := buf[canaries : len(buf)-canaries]
+		// got sits between pairCanaries that no kernel may write
+		buf := make([]float32, maxRows*maxRows+2*pairCanaries)
+		got := buf[pairCanaries : len(buf)-pairCanaries]
 		for m := 1; m <= maxRows; m++ {
 			for n := 1; n <= maxRows; n++ {
-				setCanaries(buf)
-				AVX2.SquaredL2(nan(got[:m*n]), a[:m*dim], b[:n*dim], dim)
-				if d := diffBits(got[:m*n], sub(wantL2, maxRows, m, n), n); d != "" {
+				pairSetCanaries(buf)
+				AVX2.SquaredL2(pairNaN(got[:m*n]), a[:m*dim], b[:n*dim], dim)
+				if d := pairDiff(got[:m*n], pairSub(wantL2, maxRows, m, n), n); d != "" {
 					t.Fatalf("SquaredL2 %dx%dx%d: %s", m, n, dim, d)
 				}
-				checkCanaries(t, buf, m*n, "SquaredL2")
-				AVX2.Dots(nan(got[:m*n]), a[:m*dim], b[:n*dim], dim)
-				if d := diffBits(got[:m*n], sub(wantDots, maxRows, m, n), n); d != "" {
+				pairCheckCanaries(t, buf, m*n, "SquaredL2")
+				AVX2.Dots(pairNaN(got[:m*n]), a[:m*dim], b[:n*dim], dim)
+				if d := pairDiff(got[:m*n], pairSub(wantDots, maxRows, m, n), n); d != "" {
 					t.Fatalf("Dots %dx%dx%d: %s", m, n, dim, d)
 				}
-				checkCanaries(t, buf, m*n, "Dots")
+				pairCheckCanaries(t, buf, m*n, "Dots")
 			}
 		}
 		wantRows := make([]float32, maxRows)
@@ -130,16 +130,16 @@ func TestPairwiseAVX2Shapes(t *testing.T) {
 		wantDotRows := make([]float32, maxRows)
 		generic.DotRows(wantDotRows, a, b, dim)
 		for rows := 1; rows <= maxRows; rows++ {
-			setCanaries(buf)
-			AVX2.SquaredL2Rows(nan(got[:rows]), a[:rows*dim], b[:rows*dim], dim)
-			if d := diffBits(got[:rows], wantRows[:rows], 1); d != "" {
+			pairSetCanaries(buf)
+			AVX2.SquaredL2Rows(pairNaN(got[:rows]), a[:rows*dim], b[:rows*dim], dim)
+			if d := pairDiff(got[:rows], wantRows[:rows], 1); d != "" {
 				t.Fatalf("SquaredL2Rows %dx%d: %s", rows, dim, d)
 			}
-			AVX2.DotRows(nan(got[:rows]), a[:rows*dim], b[:rows*dim], dim)
-			if d := diffBits(got[:rows], wantDotRows[:rows], 1); d != "" {
+			AVX2.DotRows(pairNaN(got[:rows]), a[:rows*dim], b[:rows*dim], dim)
+			if d := pairDiff(got[:rows], wantDotRows[:rows], 1); d != "" {
 				t.Fatalf("DotRows %dx%d: %s", rows, dim, d)
 			}
-			checkCanaries(t, buf, rows, "SquaredL2Rows, DotRows")
+			pairCheckCanaries(t, buf, rows, "SquaredL2Rows, DotRows")
 		}
 	}
 }
@@ -149,32 +149,32 @@ func TestPairwiseAVX2Shapes(t *testing.T) {
 // products carried in dst between blocks of k, several column blocks, and
 // every combination of edge tiles.
 func TestPairwiseAVX2ShapesTinyBlocks(t *testing.T) {
-	skipUnlessAVX2(t)
+	pairSkipUnlessAVX2(t)
 	const maxRows = 25
 	rng := rand.New(rand.NewPCG(10, 10))
 	tiny := *avx2Pair
 	tiny.blocking = blocking{kcMax: 16, kcTarget: 12, packMax: 16 * 16}
 	for _, dim := range []int{1, 7, 8, 17, 24, 33, 70} {
-		a := randMatrix(rng, maxRows, dim)
-		b := randMatrix(rng, maxRows, dim)
+		a := pairRand(rng, maxRows, dim)
+		b := pairRand(rng, maxRows, dim)
 		wantL2 := make([]float32, maxRows*maxRows)
 		wantDots := make([]float32, maxRows*maxRows)
 		generic.SquaredL2(wantL2, a, b, dim)
 		generic.Dots(wantDots, a, b, dim)
-		buf := make([]float32, maxRows*maxRows+2*canaries)
-		got := buf[canaries : len(buf)-canaries]
+		buf := make([]float32, maxRows*maxRows+2*pairCanaries)
+		got := buf[pairCanaries : len(buf)-pairCanaries]
 		for m := 1; m <= maxRows; m++ {
 			for n := 1; n <= maxRows; n++ {
-				setCanaries(buf)
-				tiny.pairwise(epL2, nan(got[:m*n]), a[:m*dim], b[:n*dim], m, n, dim)
-				if d := diffBits(got[:m*n], sub(wantL2, maxRows, m, n), n); d != "" {
+				pairSetCanaries(buf)
+				tiny.pairwise(epL2, pairNaN(got[:m*n]), a[:m*dim], b[:n*dim], m, n, dim)
+				if d := pairDiff(got[:m*n], pairSub(wantL2, maxRows, m, n), n); d != "" {
 					t.Fatalf("SquaredL2 %dx%dx%d: %s", m, n, dim, d)
 				}
-				tiny.pairwise(epDot, nan(got[:m*n]), a[:m*dim], b[:n*dim], m, n, dim)
-				if d := diffBits(got[:m*n], sub(wantDots, maxRows, m, n), n); d != "" {
+				tiny.pairwise(epDot, pairNaN(got[:m*n]), a[:m*dim], b[:n*dim], m, n, dim)
+				if d := pairDiff(got[:m*n], pairSub(wantDots, maxRows, m, n), n); d != "" {
 					t.Fatalf("Dots %dx%dx%d: %s", m, n, dim, d)
 				}
-				checkCanaries(t, buf, m*n, "tiny blocks")
+				pairCheckCanaries(t, buf, m*n, "tiny blocks")
 			}
 		}
 	}
@@ -186,28 +186,28 @@ func TestPairwiseAVX2ShapesTinyBlocks(t *testing.T) {
 func pairCase(t *testing.T, p *pairISA, a, b []float32, m, n, dim int, what string) {
 	t.Helper()
 	want := make([]float32, m*n)
-	got := nan(make([]float32, m*n))
+	got := pairNaN(make([]float32, m*n))
 	generic.SquaredL2(want, a, b, dim)
 	p.pairwise(epL2, got, a, b, m, n, dim)
-	if d := diffBits(got, want, n); d != "" {
+	if d := pairDiff(got, want, n); d != "" {
 		t.Errorf("SquaredL2 %dx%dx%d %s: %s", m, n, dim, what, d)
 	}
 	generic.Dots(want, a, b, dim)
-	p.pairwise(epDot, nan(got), a, b, m, n, dim)
-	if d := diffBits(got, want, n); d != "" {
+	p.pairwise(epDot, pairNaN(got), a, b, m, n, dim)
+	if d := pairDiff(got, want, n); d != "" {
 		t.Errorf("Dots %dx%dx%d %s: %s", m, n, dim, what, d)
 	}
 	if m != n {
 		return
 	}
 	generic.SquaredL2Rows(want[:m], a, b, dim)
-	AVX2.SquaredL2Rows(nan(got[:m]), a, b, dim)
-	if d := diffBits(got[:m], want[:m], 1); d != "" {
+	AVX2.SquaredL2Rows(pairNaN(got[:m]), a, b, dim)
+	if d := pairDiff(got[:m], want[:m], 1); d != "" {
 		t.Errorf("SquaredL2Rows %dx%d %s: %s", m, dim, what, d)
 	}
 	generic.DotRows(want[:m], a, b, dim)
-	AVX2.DotRows(nan(got[:m]), a, b, dim)
-	if d := diffBits(got[:m], want[:m], 1); d != "" {
+	AVX2.DotRows(pairNaN(got[:m]), a, b, dim)
+	if d := pairDiff(got[:m], want[:m], 1); d != "" {
 		t.Errorf("DotRows %dx%d %s: %s", m, dim, what, d)
 	}
 }
@@ -217,7 +217,7 @@ func pairCase(t *testing.T, p *pairISA, a, b []float32, m, n, dim int, what stri
 // partial tiles at the ends, with the real blocking and with a tiny one
 // that makes small shapes cross many blocks.
 func TestPairwiseAVX2Blocking(t *testing.T) {
-	skipUnlessAVX2(t)
+	pairSkipUnlessAVX2(t)
 	rng := rand.New(rand.NewPCG(2, 2))
 	tiny := *avx2Pair
 	tiny.blocking = blocking{kcMax: 16, kcTarget: 12, packMax: 3 * 16 * 16}
@@ -230,11 +230,11 @@ func TestPairwiseAVX2Blocking(t *testing.T) {
 		{1, 1000, 3},   // one row
 	}
 	for _, s := range shapes {
-		a, b := randMatrix(rng, s.m, s.dim), randMatrix(rng, s.n, s.dim)
+		a, b := pairRand(rng, s.m, s.dim), pairRand(rng, s.n, s.dim)
 		pairCase(t, avx2Pair, a, b, s.m, s.n, s.dim, "")
 	}
 	for _, s := range []struct{ m, n, dim int }{{13, 50, 17}, {20, 97, 40}, {7, 33, 100}, {25, 25, 33}} {
-		a, b := randMatrix(rng, s.m, s.dim), randMatrix(rng, s.n, s.dim)
+		a, b := pairRand(rng, s.m, s.dim), pairRand(rng, s.n, s.dim)
 		pairCase(t, &tiny, a, b, s.m, s.n, s.dim, "(tiny blocks)")
 	}
 }
@@ -243,23 +243,23 @@ func TestPairwiseAVX2Blocking(t *testing.T) {
 // element offsets 0..7, so that rows, panels and outputs cross vector and
 // cache-line boundaries everywhere.
 func TestPairwiseAVX2Misaligned(t *testing.T) {
-	skipUnlessAVX2(t)
+	pairSkipUnlessAVX2(t)
 	rng := rand.New(rand.NewPCG(3, 3))
 	for _, s := range []struct{ m, n, dim int }{{7, 19, 37}, {13, 13, 8}, {6, 33, 130}} {
 		for off := 0; off < 8; off++ {
-			a := randMatrix(rng, 1, s.m*s.dim+8)[off : off+s.m*s.dim]
-			b := randMatrix(rng, 1, s.n*s.dim+8)[off : off+s.n*s.dim]
+			a := pairRand(rng, 1, s.m*s.dim+8)[off : off+s.m*s.dim]
+			b := pairRand(rng, 1, s.n*s.dim+8)[off : off+s.n*s.dim]
 			want := make([]float32, s.m*s.n)
 			gotBuf := make([]float32, s.m*s.n+8)
-			got := nan(gotBuf[off : off+s.m*s.n])
+			got := pairNaN(gotBuf[off : off+s.m*s.n])
 			generic.SquaredL2(want, a, b, s.dim)
 			AVX2.SquaredL2(got, a, b, s.dim)
-			if d := diffBits(got, want, s.n); d != "" {
+			if d := pairDiff(got, want, s.n); d != "" {
 				t.Errorf("SquaredL2 %v offset %d: %s", s, off, d)
 			}
 			generic.Dots(want, a, b, s.dim)
-			AVX2.Dots(nan(got), a, b, s.dim)
-			if d := diffBits(got, want, s.n); d != "" {
+			AVX2.Dots(pairNaN(got), a, b, s.dim)
+			if d := pairDiff(got, want, s.n); d != "" {
 				t.Errorf("Dots %v offset %d: %s", s, off, d)
 			}
 			if s.m == s.n {
@@ -273,7 +273,7 @@ func TestPairwiseAVX2Misaligned(t *testing.T) {
 // huge and exp-limit values, and rows equal to each other (so that the
 // L2 clamp at 0 is exercised).
 func TestPairwiseAVX2Special(t *testing.T) {
-	skipUnlessAVX2(t)
+	pairSkipUnlessAVX2(t)
 	rng := rand.New(rand.NewPCG(4, 4))
 	specials := []float32{
 		float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)),
@@ -282,8 +282,8 @@ func TestPairwiseAVX2Special(t *testing.T) {
 	}
 	for _, s := range []struct{ m, n, dim int }{{9, 21, 5}, {13, 17, 40}, {25, 25, 70}, {7, 35, 129}} {
 		for density := 0; density < 3; density++ {
-			a := randMatrix(rng, s.m, s.dim)
-			b := randMatrix(rng, s.n, s.dim)
+			a := pairRand(rng, s.m, s.dim)
+			b := pairRand(rng, s.n, s.dim)
 			// rows of b repeat rows of a (distance 0 up to rounding)
 			for j := 0; j < s.n; j += 3 {
 				copy(b[j*s.dim:(j+1)*s.dim], a[(j%s.m)*s.dim:])
@@ -301,7 +301,7 @@ func TestPairwiseAVX2Special(t *testing.T) {
 		// every element one special value
 		for _, v := range specials {
 			a := make([]float32, s.m*s.dim)
-			b := randMatrix(rng, s.n, s.dim)
+			b := pairRand(rng, s.n, s.dim)
 			for i := range a {
 				a[i] = v
 			}
@@ -323,11 +323,11 @@ func TestPairwiseAVX2Special(t *testing.T) {
 
 // TestPairedRowsAVX2InPlace checks dst == a for the paired-row kernels.
 func TestPairedRowsAVX2InPlace(t *testing.T) {
-	skipUnlessAVX2(t)
+	pairSkipUnlessAVX2(t)
 	rng := rand.New(rand.NewPCG(5, 5))
 	for _, dim := range []int{1, 2, 9, 33} {
 		const rows = 40
-		a, b := randMatrix(rng, rows, dim), randMatrix(rng, rows, dim)
+		a, b := pairRand(rng, rows, dim), pairRand(rng, rows, dim)
 		for _, k := range []struct {
 			name      string
 			avx2, gen func(dst, a, b []float32, dim int)
@@ -336,7 +336,7 @@ func TestPairedRowsAVX2InPlace(t *testing.T) {
 			k.gen(want, a, b, dim)
 			x := append([]float32(nil), a...)
 			k.avx2(x[:rows], x, b, dim)
-			if d := diffBits(x[:rows], want, 1); d != "" {
+			if d := pairDiff(x[:rows], want, 1); d != "" {
 				t.Errorf("%s in place, dim %d: %s", k.name, dim, d)
 			}
 		}
@@ -345,10 +345,10 @@ func TestPairedRowsAVX2InPlace(t *testing.T) {
 
 // TestPairwiseAVX2Accuracy compares with a float64 reference.
 func TestPairwiseAVX2Accuracy(t *testing.T) {
-	skipUnlessAVX2(t)
+	pairSkipUnlessAVX2(t)
 	rng := rand.New(rand.NewPCG(6, 6))
 	for _, s := range []struct{ m, n, dim int }{{20, 30, 3}, {17, 40, 128}, {9, 9, 1000}} {
-		a, b := randMatrix(rng, s.m, s.dim), randMatrix(rng, s.n, s.dim)
+		a, b := pairRand(rng, s.m, s.dim), pairRand(rng, s.n, s.dim)
 		for i := range a {
 			a[i] += 0.5 // not centred: |a|² and |a-b|² differ in size
 		}
@@ -387,9 +387,9 @@ func TestPairwiseAVX2Accuracy(t *testing.T) {
 	}
 }
 
-// raceEnabled reports whether the test binary was built with -race, under
+// pairRaceEnabled reports whether the test binary was built with -race, under
 // which sync.Pool drops items on purpose (so calls allocate now and then).
-func raceEnabled() bool {
+func pairRaceEnabled() bool {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
 			if s.Key == "-race" && s.Value == "true" {
@@ -402,13 +402,13 @@ func raceEnabled() bool {
 
 // TestPairwiseAVX2Allocs checks that steady-state calls allocate nothing.
 func TestPairwiseAVX2Allocs(t *testing.T) {
-	skipUnlessAVX2(t)
-	if raceEnabled() {
+	pairSkipUnlessAVX2(t)
+	if pairRaceEnabled() {
 		t.Skip("-race: sync.Pool drops items at random, so calls may allocate")
 	}
 	rng := rand.New(rand.NewPCG(7, 7))
 	const m, n, dim = 50, 70, 600
-	a, b := randMatrix(rng, m, dim), randMatrix(rng, n, dim)
+	a, b := pairRand(rng, m, dim), pairRand(rng, n, dim)
 	dst := make([]float32, m*n)
 	for name, f := range map[string]func(){
 		"SquaredL2":     func() { AVX2.SquaredL2(dst, a, b, dim) },
@@ -422,7 +422,7 @@ func TestPairwiseAVX2Allocs(t *testing.T) {
 	}
 }
 
-func benchSets(b *testing.B, generic bool) []*Set {
+func pairBenchSets(b *testing.B, generic bool) []*Set {
 	sets := []*Set{}
 	if generic {
 		sets = append(sets, Generic)
@@ -437,9 +437,9 @@ func benchSets(b *testing.B, generic bool) []*Set {
 func BenchmarkSquaredL2(b *testing.B) {
 	for _, s := range []struct{ m, n, dim int }{{256, 256, 128}, {1024, 1024, 128}, {1024, 1024, 512}, {4096, 4096, 64}} {
 		rng := rand.New(rand.NewPCG(8, 8))
-		x, y := randMatrix(rng, s.m, s.dim), randMatrix(rng, s.n, s.dim)
+		x, y := pairRand(rng, s.m, s.dim), pairRand(rng, s.n, s.dim)
 		dst := make([]float32, s.m*s.n)
-		for _, set := range benchSets(b, s.m == 256) {
+		for _, set := range pairBenchSets(b, s.m == 256) {
 			b.Run(fmt.Sprintf("%dx%dx%d/%s", s.m, s.n, s.dim, set.Name()), func(b *testing.B) {
 				for b.Loop() {
 					set.SquaredL2(dst, x, y, s.dim)
@@ -455,9 +455,9 @@ func BenchmarkSquaredL2(b *testing.B) {
 func BenchmarkSquaredL2Rows(b *testing.B) {
 	for _, s := range []struct{ rows, dim int }{{1024, 128}, {1024, 512}} {
 		rng := rand.New(rand.NewPCG(9, 9))
-		x, y := randMatrix(rng, s.rows, s.dim), randMatrix(rng, s.rows, s.dim)
+		x, y := pairRand(rng, s.rows, s.dim), pairRand(rng, s.rows, s.dim)
 		dst := make([]float32, s.rows)
-		for _, set := range benchSets(b, s.dim == 128) {
+		for _, set := range pairBenchSets(b, s.dim == 128) {
 			b.Run(fmt.Sprintf("%dx%d/%s", s.rows, s.dim, set.Name()), func(b *testing.B) {
 				b.SetBytes(int64(8 * s.rows * s.dim))
 				for b.Loop() {
