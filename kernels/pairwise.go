@@ -71,11 +71,11 @@ type pairISA struct {
 	// tile holds the micro-kernel of each epilogue.
 	tile [numEpilogues]tileFunc
 
-	blocking
+	pairBlocking
 }
 
-// blocking holds the cache-blocking parameters (tests shrink them).
-type blocking struct {
+// pairBlocking holds the cache-blocking parameters (tests shrink them).
+type pairBlocking struct {
 	kcMax    int // dims up to kcMax are one block of k
 	kcTarget int // larger dims split into ceil(dim/kcTarget) near-equal blocks
 	packMax  int // floats of packed b per block: nc = packMax/kc (in whole panels)
@@ -103,8 +103,8 @@ type pairScratch struct {
 
 var pairPool = sync.Pool{New: func() any { return new(pairScratch) }}
 
-// grow returns s[:n], reallocating when it is too short.
-func grow(s []float32, n int) []float32 {
+// pairGrow returns s[:n], reallocating when it is too short.
+func pairGrow(s []float32, n int) []float32 {
 	if cap(s) < n {
 		s = make([]float32, n)
 	}
@@ -179,8 +179,8 @@ func (p *pairISA) pairwise(ep epilogue, dst, a, b []float32, m, n, dim int) {
 func (p *pairISA) sideData(ep epilogue, s *pairScratch, a, b []float32, m, n, dim int) (rowv, colv []float32) {
 	switch ep {
 	case epL2:
-		s.na = grow(s.na, m)
-		s.nb = grow(s.nb, (n+p.nr-1)/p.nr*p.nr)
+		s.na = pairGrow(s.na, m)
+		s.nb = pairGrow(s.nb, (n+p.nr-1)/p.nr*p.nr)
 		p.rowNorms(s.na, a, m, dim)
 		p.rowNorms(s.nb, b, n, dim)
 		clear(s.nb[n:])

@@ -18,7 +18,7 @@ var avx2Pair = &pairISA{
 		epDot: asm.TileDotAVX2,
 		epL2:  asm.TileL2AVX2,
 	},
-	blocking: blocking{kcMax: 256, kcTarget: 256, packMax: 64 << 10},
+	pairBlocking: pairBlocking{kcMax: 256, kcTarget: 256, packMax: 64 << 10},
 }
 
 func squaredL2AVX2(dst, a, b []float32, m, n, dim int) {

@@ -153,7 +153,7 @@ func TestPairwiseAVX2ShapesTinyBlocks(t *testing.T) {
 	const maxRows = 25
 	rng := rand.New(rand.NewPCG(10, 10))
 	tiny := *avx2Pair
-	tiny.blocking = blocking{kcMax: 16, kcTarget: 12, packMax: 16 * 16}
+	tiny.pairBlocking = pairBlocking{kcMax: 16, kcTarget: 12, packMax: 16 * 16}
 	for _, dim := range []int{1, 7, 8, 17, 24, 33, 70} {
 		a := pairRand(rng, maxRows, dim)
 		b := pairRand(rng, maxRows, dim)
@@ -220,7 +220,7 @@ func TestPairwiseAVX2Blocking(t *testing.T) {
 	pairSkipUnlessAVX2(t)
 	rng := rand.New(rand.NewPCG(2, 2))
 	tiny := *avx2Pair
-	tiny.blocking = blocking{kcMax: 16, kcTarget: 12, packMax: 3 * 16 * 16}
+	tiny.pairBlocking = pairBlocking{kcMax: 16, kcTarget: 12, packMax: 3 * 16 * 16}
 	shapes := []struct{ m, n, dim int }{
 		{13, 700, 100}, // nc = 640 at kc = 100: two column blocks
 		{31, 45, 513},  // dim > kcMax: three blocks of k
