@@ -29,7 +29,7 @@ func packPanel() {
 	off, out, left, b0, t := R10, R11, R12, R13, R14
 	for half := 0; half < 2; half++ {
 		l := func(s string) string { return fmt.Sprintf("%s_%d", s, half) }
-		Commentf("Rows %d..%d of the panel into lanes 8*%d..8*%d+7.", 8*half, 8*half+7, half, half)
+		Commentf("Rows %d..%d of the panel: lanes %d..%d of each step of k.", 8*half, 8*half+7, 8*half, 8*half+7)
 		Comment("Row mask: lane r set iff row r of this half exists.")
 		Load(Param("rows"), t)
 		if half == 1 {

@@ -351,7 +351,7 @@ fold:
 // func PackPanelAVX2(dst *float32, b *float32, ldb int, rows int, kc int)
 // Requires: AVX, CMOV
 TEXT ·PackPanelAVX2(SB), NOSPLIT, $0-40
-	// Rows 0..7 of the panel into lanes 8*0..8*0+7.
+	// Rows 0..7 of the panel: lanes 0..7 of each step of k.
 	// Row mask: lane r set iff row r of this half exists.
 	MOVQ    rows+24(FP), R14
 	MOVQ    R14, AX
@@ -542,7 +542,7 @@ tail_0:
 	VMOVUPS   Y6, 384(R11)
 
 done_0:
-	// Rows 8..15 of the panel into lanes 8*1..8*1+7.
+	// Rows 8..15 of the panel: lanes 8..15 of each step of k.
 	// Row mask: lane r set iff row r of this half exists.
 	MOVQ    rows+24(FP), R14
 	SUBQ    $0x08, R14
