@@ -214,4 +214,3 @@ func FuzzTripletMiner(f *testing.F) {
 		}
 	})
 }
-
