@@ -130,10 +130,8 @@ func (m *TripletMiner) Forward(emb []float32, labels []int32, dim int, grad []fl
 	for _, v := range d {
 		if v != v {
 			// NaN or Inf embeddings: the loss is NaN, as is the gradient.
-			if grad != nil {
-				for i := range grad {
-					grad[i] = float32(math.NaN())
-				}
+			for i := range grad {
+				grad[i] = float32(math.NaN())
 			}
 			return float32(math.NaN()), nil
 		}
@@ -165,9 +163,6 @@ func grow(s []float32, n int) []float32 {
 	return s[:n]
 }
 
-// negOf and posOf tell whether column j is a negative / a positive of row i.
-func posOf(labels []int32, i, j int) bool { return j != i && labels[j] == labels[i] }
-func negOf(labels []int32, i, j int) bool { return labels[j] != labels[i] }
 
 // pair is one non-zero coefficient ∂loss/∂d(i,j) of a sparse mining.
 type pair struct {

@@ -113,10 +113,8 @@ func naiveCrossEntropy(z []float32, labels []int32, w []float32, cols int, grad 
 			g[y] -= float32(wy)
 		}
 	}
-	if grad != nil {
-		for i := range grad {
-			grad[i] = float32(float64(grad[i]) / den)
-		}
+	for i := range grad {
+		grad[i] = float32(float64(grad[i]) / den)
 	}
 	return float32(total / den)
 }
