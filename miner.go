@@ -163,7 +163,6 @@ func grow(s []float32, n int) []float32 {
 	return s[:n]
 }
 
-
 // pair is one non-zero coefficient ∂loss/∂d(i,j) of a sparse mining.
 type pair struct {
 	i, j int32
