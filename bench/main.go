@@ -1,12 +1,18 @@
-// Command bench measures simdloss's kernels against the pure-Go generic set
-// and a naive Go loop, side by side in one process, and prints a table.
+// Command bench measures simdloss's kernels and losses side by side, in one
+// process run, on the same inputs and shapes, against its own pure-Go generic
+// set, a naive Go loop, and peers: gonum (floats, mat and blas32), vek,
+// Go's experimental simd/archsimd (when built with GOEXPERIMENT=simd) and,
+// with -torch, PyTorch through a helper script. It prints a table (or JSON)
+// and can plot ns/element against row length.
 //
-//	go run ./bench [-shapes SUBSTR] [-impls simdloss,generic,naive] [-count 5] [-time 100ms]
+//	go run ./bench [-kernels simdloss,gonum,vek] [-torch] [-shapes 1024x128,Triplet|tiny]
+//	               [-count 5] [-time 100ms] [-cpu 1] [-json] [-markdown] [-plot docs/bench.png]
 //
-// Each cell is the median of -count samples; a sample repeats the call until
-// -time has passed (a slow implementation whose single call exceeds -maxcall
-// is measured once). Times on a shared machine move by tens of percent from
-// run to run: compare the ratios within one run, not absolute times across runs.
+// Each cell is the median of -count samples, with min–max; a sample repeats
+// the call until -time has passed (an implementation whose single call
+// exceeds -maxcall is measured once). Times on a shared machine move by tens
+// of percent from run to run: compare the ratios within one run, not
+// absolute times across runs.
 package main
 
 import (
@@ -16,38 +22,138 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
-
-	"github.com/simdloss/simdloss"
 )
 
+// config is what one run measures and how.
+type config struct {
+	impls   []string // columns, in table order
+	shapes  string   // -shapes: filter substrings, or "tiny"
+	count   int
+	minTime time.Duration
+	maxCall time.Duration
+	spread  float64 // warn when (max-min)/median exceeds this
+}
+
 func main() {
-	shapes := flag.String("shapes", "", "only cases whose kernel or shape contains one of these comma-separated substrings")
-	impls := flag.String("impls", "simdloss,generic,naive", "implementations to measure")
+	kernelsFlag := flag.String("kernels", strings.Join(defaultImpls(), ","),
+		"comma-separated implementations (columns) to measure: "+strings.Join(allImpls, ", ")+", or all")
+	implsFlag := flag.String("impls", "", "old name of -kernels")
+	torchFlag := flag.Bool("torch", false, "add the PyTorch column (needs python3 with torch; single-threaded like the rest unless -cpu says otherwise)")
+	python := flag.String("python", "", "python interpreter for -torch (default: the first of "+strings.Join(pythonCandidates, ", ")+" that imports torch)")
+	shapes := flag.String("shapes", "", "only cases whose kernel or shape contains one of these comma-separated substrings; \"tiny\" for a small smoke-test set")
 	count := flag.Int("count", 5, "samples per measurement (the median is shown, with min–max)")
 	minTime := flag.Duration("time", 100*time.Millisecond, "minimum duration of one sample")
 	maxCall := flag.Duration("maxcall", 2*time.Second, "an implementation whose single call takes longer is measured once")
+	cpu := flag.Int("cpu", 1, "GOMAXPROCS for the run (gonum's Gemm and vek's MatMul use that many cores; torch gets as many threads); 0 leaves it as it is")
+	spread := flag.Float64("spread", 0.2, "warn when a measurement's (max-min)/median exceeds this")
+	jsonOut := flag.Bool("json", false, "print the results as JSON instead of tables")
+	markdown := flag.Bool("markdown", false, "print the summary table in Markdown (for the README)")
+	plotFile := flag.String("plot", "", "write a plot of ns/element against row length per implementation (.svg or .png)")
 	flag.Parse()
-	runtime.LockOSThread()
-	header(os.Stdout)
-	run(os.Stdout, os.Stderr, selectCases(cases(), *shapes), strings.Split(*impls, ","), *count, *minTime, *maxCall)
-}
 
-func header(w io.Writer) {
-	env := os.Getenv(simdloss.EnvKernels)
-	if env == "" {
-		env = "unset"
+	list := *kernelsFlag
+	if *implsFlag != "" {
+		list = *implsFlag
 	}
-	fmt.Fprintf(w, "simdloss bench: %s %s/%s, GOMAXPROCS=%d, single-threaded kernels\n",
-		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
-	fmt.Fprintf(w, "CPU: %s\n", simdloss.CPU())
-	fmt.Fprintf(w, "kernels: %s (%s=%s)\n\n", simdloss.Kernels(), simdloss.EnvKernels, env)
+	impls, err := parseImpls(list, *torchFlag)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	if *count < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -count must be at least 1")
+		os.Exit(2)
+	}
+	if *plotFile != "" {
+		if err := checkPlotName(*plotFile); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(2)
+		}
+	}
+	if *cpu > 0 {
+		runtime.GOMAXPROCS(*cpu)
+	}
+	runtime.LockOSThread()
+	cfg := config{impls: impls, shapes: *shapes, count: *count, minTime: *minTime, maxCall: *maxCall, spread: *spread}
+	cs := selectCases(cfg.shapes)
+	if len(cs) == 0 {
+		fmt.Fprintf(os.Stderr, "bench: -shapes %q selects no case\n", *shapes)
+		os.Exit(2)
+	}
+	var tp *torchPeer
+	if slices.Contains(impls, implTorch) {
+		fmt.Fprint(os.Stderr, "starting the PyTorch helper...")
+		tp = startTorch(*python, runtime.GOMAXPROCS(0))
+		fmt.Fprint(os.Stderr, "\r\033[K")
+		defer tp.close()
+	}
+	rep := run(cfg, cs, tp, os.Stderr)
+	if *jsonOut {
+		err = writeJSON(os.Stdout, rep)
+	} else {
+		err = writeText(os.Stdout, rep, *markdown)
+	}
+	if err == nil && *plotFile != "" {
+		err = writePlot(*plotFile, rep)
+		if err == nil && !*jsonOut {
+			fmt.Printf("\nplot: %s\n", *plotFile)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		if tp != nil {
+			tp.close()
+		}
+		os.Exit(1)
+	}
 }
 
-func selectCases(cs []benchCase, filter string) []benchCase {
+// defaultImpls is every in-process column (torch is opt-in: -torch).
+func defaultImpls() []string {
+	return slices.DeleteFunc(slices.Clone(allImpls), func(s string) bool { return s == implTorch })
+}
+
+// parseImpls validates a -kernels list and returns it in table order.
+func parseImpls(list string, torch bool) ([]string, error) {
+	want := map[string]bool{}
+	for _, s := range strings.Split(list, ",") {
+		s = strings.TrimSpace(s)
+		switch {
+		case s == "":
+		case s == "all":
+			for _, n := range allImpls {
+				want[n] = true
+			}
+		case slices.Contains(allImpls, s):
+			want[s] = true
+		default:
+			return nil, fmt.Errorf("-kernels: unknown implementation %q (valid: %s, all)", s, strings.Join(allImpls, ", "))
+		}
+	}
+	if torch {
+		want[implTorch] = true
+	}
+	var out []string
+	for _, n := range allImpls {
+		if want[n] {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("-kernels: no implementation selected")
+	}
+	return out, nil
+}
+
+// selectCases returns the cases whose kernel or shape contains one of the
+// comma-separated substrings of filter (all when empty), or the tiny set.
+func selectCases(filter string) []benchCase {
+	if filter == "tiny" {
+		return cases(tinyShapes)
+	}
+	cs := cases(defaultShapes)
 	if filter == "" {
 		return cs
 	}
@@ -85,55 +191,46 @@ func measure(f func(), count int, minTime, maxCall time.Duration) sample {
 		}
 		ts[i] = time.Since(t0) / time.Duration(inner)
 	}
-	sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
+	slices.Sort(ts)
 	return sample{ts[len(ts)/2], ts[0], ts[len(ts)-1], count}
 }
 
-func run(w, progress io.Writer, cs []benchCase, want []string, count int, minTime, maxCall time.Duration) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "kernel\tshape\timpl\tns/elem\ttime/call\tmin–max\tthroughput\tvs simdloss\t")
+// run measures every case and implementation of cfg, one case at a time:
+// the case's inputs are prepared, each Go column is timed, then torch on the
+// same inputs; a progress line goes to progress.
+func run(cfg config, cs []benchCase, tp *torchPeer, progress io.Writer) report {
+	rep := report{Meta: newMeta(cfg, tp)}
 	for ci, c := range cs {
-		var base time.Duration
-		for _, im := range c.impls {
-			if !slices.Contains(want, im.name) {
+		p := c.prepare()
+		runtime.GC() // the case's buffers are allocated: no collection while timing
+		var rs []result
+		for _, im := range p.impls {
+			if im.run == nil || !wanted(cfg.impls, im.name) {
 				continue
 			}
-			fmt.Fprintf(progress, "\r[%d/%d] %s %s %s...        ", ci+1, len(cs), c.kernel, c.shape, im.name)
-			s := measure(im.run, count, minTime, maxCall)
-			if im.name == "simdloss" {
-				base = s.median
-			}
-			tp := ""
-			switch {
-			case c.flops > 0:
-				tp = fmt.Sprintf("%.1f GFLOP/s", c.flops/float64(s.median.Nanoseconds()))
-			case c.bytes > 0:
-				tp = fmt.Sprintf("%.1f GB/s", c.bytes/float64(s.median.Nanoseconds()))
-			}
-			ratio := "1.00×"
-			if base > 0 && im.name != "simdloss" {
-				ratio = fmt.Sprintf("%.2f× slower", float64(s.median)/float64(base))
-			}
-			spread := fmt.Sprintf("%v–%v", round(s.min), round(s.max))
-			if s.runs == 1 {
-				spread = "(1 run)"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f\t%v\t%s\t%s\t%s\t\n", c.kernel, c.shape, im.name,
-				float64(s.median.Nanoseconds())/c.elems, round(s.median), spread, tp, ratio)
+			fmt.Fprintf(progress, "\r\033[K[%d/%d] %s %s %s...", ci+1, len(cs), c.kernel, c.shape, im.name)
+			rs = append(rs, newResult(c, im.name, measure(im.run, cfg.count, cfg.minTime, cfg.maxCall), nil))
 		}
+		if tp != nil && tp.err == nil && p.torch != nil {
+			fmt.Fprintf(progress, "\r\033[K[%d/%d] %s %s torch...", ci+1, len(cs), c.kernel, c.shape)
+			s, err := tp.measure(p.torch, cfg.count, cfg.minTime, cfg.maxCall)
+			rs = append(rs, newResult(c, implTorch, s, err))
+		}
+		rep.Results = append(rep.Results, finish(rs, cfg.spread)...)
 	}
 	fmt.Fprint(progress, "\r\033[K")
-	tw.Flush()
+	if tp != nil {
+		rep.Meta.Peers[implTorch] = tp.describe() // the helper may have died mid-run
+	}
+	rep.Warnings = warnings(rep)
+	return rep
 }
 
-func round(d time.Duration) time.Duration {
-	switch {
-	case d > time.Second:
-		return d.Round(time.Millisecond)
-	case d > time.Millisecond:
-		return d.Round(time.Microsecond)
-	case d > time.Microsecond:
-		return d.Round(10 * time.Nanosecond)
+// wanted reports whether a column is selected; the miner's "SquaredL2 alone"
+// reference row goes with simdloss.
+func wanted(impls []string, name string) bool {
+	if slices.Contains(allImpls, name) {
+		return slices.Contains(impls, name)
 	}
-	return d
+	return slices.Contains(impls, implSimdloss)
 }

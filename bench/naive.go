@@ -156,3 +156,19 @@ func naiveTriplet(a, p, n []float32, dim int, ga, gp, gn []float32) float32 {
 	}
 	return float32(total / float64(rows))
 }
+
+func naiveDots(dst, a, b []float32, dim int) {
+	n := len(b) / dim
+	for i := 0; i+dim <= len(a); i += dim {
+		ai := a[i : i+dim]
+		row := dst[i/dim*n : i/dim*n+n]
+		for j := range row {
+			bj := b[j*dim : j*dim+dim]
+			var s float32
+			for k, v := range ai {
+				s += v * bj[k]
+			}
+			row[j] = s
+		}
+	}
+}
