@@ -4,7 +4,9 @@ package main
 
 import (
 	"math"
+	"os"
 	"simd/archsimd"
+	"strings"
 )
 
 // The archsimd peers are written with Go 1.26's experimental simd/archsimd
@@ -16,6 +18,18 @@ import (
 // the exponent bits. Tails shorter than a vector run in scalar float64 math.
 // This is what a Go programmer can write today without assembly; it is not
 // simdloss's algorithm (no shared code, no bit-exactness).
+//
+// Two things of the experiment matter for speed (Go 1.26):
+//   - the compiler does not emit VZEROUPPER: code that leaves the upper
+//     halves of the vector registers dirty makes the legacy-SSE scalar float
+//     code that follows (any Go float64 math) pay a penalty on Intel CPUs, so
+//     every function here calls archsimd.ClearAVXUpperBits before scalar
+//     work and before returning, as the package documentation advises;
+//   - helpers with vector arguments are not inlined when large, so the exp
+//     is written out inside its one loop, with its constants hoisted.
+// A GOEXPERIMENT=simd binary also slows every column's scalar float code
+// after asynchronous preemptions unless GODEBUG=asyncpreemptoff=1 (see
+// preemptWarning).
 
 var archsimdSupported = archsimd.X86.AVX2() && archsimd.X86.FMA()
 
@@ -25,7 +39,7 @@ const archsimdBuilt = true
 
 func archsimdNote() string {
 	if archsimdSupported {
-		return "simd/archsimd Float32x8 (AVX2+FMA)"
+		return "simd/archsimd Float32x8 (AVX2+FMA), exp written here"
 	}
 	return "built with GOEXPERIMENT=simd, but this CPU lacks AVX2+FMA"
 }
@@ -39,22 +53,47 @@ func archsimdImpl(run func(), out func() []float64) impl {
 	return impl{implArchsimd, run, out}
 }
 
+// preemptWarning is why this GOEXPERIMENT=simd run's times may be wrong:
+// on Go 1.26 an asynchronously preempted goroutine resumes with the upper
+// halves of the vector registers dirty, and every legacy-SSE instruction
+// after that (all of Go's scalar float code: naive, generic, gonum, tails)
+// runs many times slower on Intel CPUs. GODEBUG=asyncpreemptoff=1 avoids it.
+func preemptWarning() string {
+	for _, kv := range strings.Split(os.Getenv("GODEBUG"), ",") {
+		if kv == "asyncpreemptoff=1" {
+			return ""
+		}
+	}
+	return "built with GOEXPERIMENT=simd but GODEBUG=asyncpreemptoff=1 is not set: after asynchronous preemptions " +
+		"Go's scalar float code (naive, generic, gonum, every tail) can run many times slower on Intel CPUs; " +
+		"rerun as GOEXPERIMENT=simd GODEBUG=asyncpreemptoff=1 go run ./bench"
+}
+
 type f8 = archsimd.Float32x8
 
-func bcast(x float32) f8           { return archsimd.BroadcastFloat32x8(x) }
-func load8(s []float32) f8         { return archsimd.LoadFloat32x8Slice(s) }
-func negInf32() float32            { return float32(math.Inf(-1)) }
+func bcast(x float32) f8   { return archsimd.BroadcastFloat32x8(x) }
+func load8(s []float32) f8 { return archsimd.LoadFloat32x8Slice(s) }
+func vzeroupper()          { archsimd.ClearAVXUpperBits() }
+
 func scalarExp(x float32) float32  { return float32(math.Exp(float64(x))) }
 func scalarLog(x float32) float32  { return float32(math.Log(float64(x))) }
 func scalarSqrt(x float32) float32 { return float32(math.Sqrt(float64(x))) }
-func lanes(v f8) (a [8]float32)    { v.Store(&a); return a }
+
+// hsum and hmax reduce a vector through memory, clearing the upper halves
+// before the scalar adds.
 func hsum(v f8) float32 {
-	a := lanes(v)
+	var a [8]float32
+	v.Store(&a)
+	vzeroupper()
 	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
 }
-func hmax(v f8) float32             { a := lanes(v); return max(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]) }
-func clampLow(x f8, lo float32) f8  { return x.Max(bcast(lo)) }
-func clampHigh(x f8, hi float32) f8 { return x.Min(bcast(hi)) }
+
+func hmax(v f8) float32 {
+	var a [8]float32
+	v.Store(&a)
+	vzeroupper()
+	return max(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7])
+}
 
 // Range-reduction constants: ln 2 split so that n·ln2Hi is exact for |n| < 2^9.
 const (
@@ -62,31 +101,11 @@ const (
 	ln2Lo = math.Ln2 - ln2Hi
 )
 
-// vexp is e^x per lane: 0 below -87.3 (where e^x is no longer normal),
-// clamped at 88.7 above.
-func vexp(x f8) f8 {
-	keep := x.GreaterEqual(bcast(-87.3))
-	x = clampHigh(clampLow(x, -87.3), 88.7)
-	n := x.Mul(bcast(math.Log2E)).RoundToEven()
-	r := n.MulAdd(bcast(-ln2Hi), x)
-	r = n.MulAdd(bcast(-ln2Lo), r)
-	// e^r = 1 + r + r²/2! + … + r⁶/6!, Horner.
-	p := bcast(1.0 / 720)
-	p = p.MulAdd(r, bcast(1.0/120))
-	p = p.MulAdd(r, bcast(1.0/24))
-	p = p.MulAdd(r, bcast(1.0/6))
-	p = p.MulAdd(r, bcast(0.5))
-	p = p.MulAdd(r, bcast(1))
-	p = p.MulAdd(r, bcast(1))
-	scale := n.ConvertToInt32().Add(archsimd.BroadcastInt32x8(127)).ShiftAllLeft(23).AsFloat32x8()
-	return p.Mul(scale).Masked(keep)
-}
-
 func vmax(x []float32) float32 {
-	m := negInf32()
+	m := float32(math.Inf(-1))
 	i := 0
 	if len(x) >= 8 {
-		m0, m1 := bcast(m), bcast(m)
+		m0, m1 := load8(x), load8(x)
 		for ; i+16 <= len(x); i += 16 {
 			m0 = m0.Max(load8(x[i:]))
 			m1 = m1.Max(load8(x[i+8:]))
@@ -102,27 +121,38 @@ func vmax(x []float32) float32 {
 	return m
 }
 
-// vexpSum stores dst[i] = e^(x[i]+c) when dst is non-nil and returns the sum.
+// vexpSum stores dst[i] = e^(x[i]+c) when dst is non-nil and returns the
+// sum. e^y is 0 below -87.3 (where it is no longer a normal float32) and
+// clamped at 88.7 above.
 func vexpSum(dst, x []float32, c float32) float32 {
 	vc := bcast(c)
-	s0, s1 := bcast(0), bcast(0)
+	lo, hi, log2e := bcast(-87.3), bcast(88.7), bcast(math.Log2E)
+	mhi, mlo := bcast(-ln2Hi), bcast(-ln2Lo)
+	p6, p5, p4, p3, p2, one := bcast(1.0/720), bcast(1.0/120), bcast(1.0/24), bcast(1.0/6), bcast(0.5), bcast(1)
+	bias, shift := archsimd.BroadcastInt32x8(127), archsimd.BroadcastInt32x8(23)
+	sum := bcast(0)
 	i := 0
-	for ; i+16 <= len(x); i += 16 {
-		e0, e1 := vexp(load8(x[i:]).Add(vc)), vexp(load8(x[i+8:]).Add(vc))
-		if dst != nil {
-			e0.StoreSlice(dst[i:])
-			e1.StoreSlice(dst[i+8:])
-		}
-		s0, s1 = s0.Add(e0), s1.Add(e1)
-	}
 	for ; i+8 <= len(x); i += 8 {
-		e := vexp(load8(x[i:]).Add(vc))
+		y := load8(x[i:]).Add(vc)
+		keep := y.GreaterEqual(lo)
+		y = y.Max(lo).Min(hi)
+		n := y.Mul(log2e).RoundToEven()
+		r := n.MulAdd(mhi, y)
+		r = n.MulAdd(mlo, r)
+		p := p6.MulAdd(r, p5)
+		p = p.MulAdd(r, p4)
+		p = p.MulAdd(r, p3)
+		p = p.MulAdd(r, p2)
+		p = p.MulAdd(r, one)
+		p = p.MulAdd(r, one)
+		scale := n.ConvertToInt32().Add(bias).ShiftLeft(shift).AsFloat32x8()
+		e := p.Mul(scale).Masked(keep)
 		if dst != nil {
 			e.StoreSlice(dst[i:])
 		}
-		s0 = s0.Add(e)
+		sum = sum.Add(e)
 	}
-	s := hsum(s0.Add(s1))
+	s := hsum(sum)
 	for ; i < len(x); i++ {
 		e := scalarExp(x[i] + c)
 		if dst != nil {
@@ -140,6 +170,7 @@ func vaxpb(dst, x []float32, a, b float32) {
 	for ; i+8 <= len(x); i += 8 {
 		load8(x[i:]).MulAdd(va, vb).StoreSlice(dst[i:])
 	}
+	vzeroupper()
 	for ; i < len(x); i++ {
 		dst[i] = a*x[i] + b
 	}
@@ -259,7 +290,7 @@ func archsimdTriplet(a, p, n []float32, dim int, ga, gp, gn []float32) float32 {
 
 // tripletGrad: u = a-p+eps, v = a-n+eps; gp = cp·u, gn = cn·v, ga = -(gp+gn).
 func tripletGrad(ga, gp, gn, a, p, n []float32, cp, cn float32) {
-	ve, vp, vn := bcast(tripletEps), bcast(cp), bcast(cn)
+	ve, vp, vn, neg := bcast(tripletEps), bcast(cp), bcast(cn), bcast(-1)
 	i := 0
 	for ; i+8 <= len(a); i += 8 {
 		va := load8(a[i:])
@@ -267,8 +298,9 @@ func tripletGrad(ga, gp, gn, a, p, n []float32, cp, cn float32) {
 		v := va.Sub(load8(n[i:])).Add(ve).Mul(vn)
 		u.StoreSlice(gp[i:])
 		v.StoreSlice(gn[i:])
-		bcast(0).Sub(u.Add(v)).StoreSlice(ga[i:])
+		u.Add(v).Mul(neg).StoreSlice(ga[i:])
 	}
+	vzeroupper()
 	for ; i < len(a); i++ {
 		u, v := cp*(a[i]-p[i]+tripletEps), cn*(a[i]-n[i]+tripletEps)
 		gp[i], gn[i], ga[i] = u, v, -(u + v)

@@ -9,6 +9,8 @@ const archsimdBuilt = false
 
 func archsimdOK() bool { return false }
 
+func preemptWarning() string { return "" }
+
 func archsimdNote() string {
 	return "not built: needs GOEXPERIMENT=simd on amd64 (GOEXPERIMENT=simd go run ./bench)"
 }

@@ -461,3 +461,14 @@ func TestTorchMissing(t *testing.T) {
 		t.Errorf("no unavailable torch column:\n%s", out.String())
 	}
 }
+
+func TestPreemptWarning(t *testing.T) {
+	t.Setenv("GODEBUG", "madvdontneed=1,asyncpreemptoff=1")
+	if w := preemptWarning(); w != "" {
+		t.Errorf("warning with asyncpreemptoff=1: %s", w)
+	}
+	t.Setenv("GODEBUG", "")
+	if w := preemptWarning(); (w != "") != archsimdBuilt {
+		t.Errorf("archsimd built %v, warning %q", archsimdBuilt, w)
+	}
+}

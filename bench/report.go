@@ -183,6 +183,9 @@ func warnings(rep report) []string {
 		w = append(w, "torch column empty: "+rep.Meta.Peers[implTorch]+
 			"; install it with apt-get install -y --no-install-recommends python3-torch python3-numpy (Debian) or pass -python")
 	}
+	if pw := preemptWarning(); pw != "" {
+		w = append(w, pw)
+	}
 	if slices.Contains(rep.Meta.Impls, implArchsimd) && !archsimdBuilt {
 		w = append(w, "archsimd column empty: "+archsimdNote())
 	}

@@ -165,6 +165,16 @@ func (t *torchPeer) fail(err error) {
 
 // close stops the helper and removes its directory.
 func (t *torchPeer) close() {
+	t.wait()
+	if t.dir != "" {
+		os.RemoveAll(t.dir)
+		t.dir = ""
+	}
+}
+
+// wait closes the helper's stdin and waits for it to exit (killing it after
+// 5 s), so that its stderr has been read in full.
+func (t *torchPeer) wait() {
 	if t.in != nil {
 		t.in.Close()
 		t.in = nil
@@ -178,12 +188,8 @@ func (t *torchPeer) close() {
 			t.cmd.Process.Kill()
 			<-done
 		}
-		t.cmd = nil
 	}
-	if t.dir != "" {
-		os.RemoveAll(t.dir)
-		t.dir = ""
-	}
+	t.cmd = nil
 }
 
 // describe is the header line's account of the torch column.
@@ -197,6 +203,7 @@ func (t *torchPeer) describe() string {
 func (t *torchPeer) read(v any) error {
 	line, err := t.out.ReadBytes('\n')
 	if err != nil {
+		t.wait()
 		msg := strings.TrimSpace(t.errb.String())
 		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
 			msg = msg[i+1:]
