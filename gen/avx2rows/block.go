@@ -20,14 +20,14 @@ const blockCols = 16 // the widest row the short-row path takes
 
 // block is the state of the short-row path of one kernel.
 type block struct {
-	r            *row
-	s, s3        reg.GPVirtual // row stride in bytes, and 3× it
-	t            Mem           // 16 column slots of 8 rows (32 bytes each)
-	v, z         Mem           // 8 slots each: the sums v[j], the zw sums
-	lowM, highM  Mem           // masks of the valid lanes of columns 0..7 and 8..15
-	off          reg.GPVirtual // byte offset of the current column slot
-	colsB        reg.GPVirtual // cols*32: the end of the used column slots
-	withZ        bool
+	r           *row
+	s, s3       reg.GPVirtual // row stride in bytes, and 3× it
+	t           Mem           // 16 column slots of 8 rows (32 bytes each)
+	v, z        Mem           // 8 slots each: the sums v[j], the zw sums
+	lowM, highM Mem           // masks of the valid lanes of columns 0..7 and 8..15
+	off         reg.GPVirtual // byte offset of the current column slot
+	colsB       reg.GPVirtual // cols*32: the end of the used column slots
+	withZ       bool
 }
 
 // newBlock reserves the stack slots and derives the row stride and the
