@@ -14,6 +14,8 @@ var AVX2 = &Set{
 	logSumExp:        logSumExpAVX2,
 	squaredL2:        squaredL2AVX2,
 	dots:             dotsAVX2,
+	cosines:          cosinesAVX2,
+	matMul:           matMulAVX2,
 	squaredL2Rows:    squaredL2RowsAVX2,
 	dotRows:          dotRowsAVX2,
 	crossEntropy:     crossEntropyAVX2,

@@ -65,6 +65,12 @@ func TestGuardPages(t *testing.T) {
 					dst := place(gs[1], m*n, atEnd)
 					s.SquaredL2(dst, a, b, dim)
 					s.Dots(dst, a, b, dim)
+					s.Cosines(dst, a, b, dim)
+					// a·b, aᵀ·b and aᵀ·bᵀ with the same buffers: a is m×dim or
+					// dim×m, b is dim×n (n×dim)
+					s.MatMul(dst, a, b, m, n, dim, false, false)
+					s.MatMul(dst, a, b, m, n, dim, true, false)
+					s.MatMul(dst, a, b, m, n, dim, true, true)
 					if m == n {
 						s.SquaredL2Rows(dst[:m], a, b, dim)
 						s.DotRows(dst[:m], a, b, dim)

@@ -37,13 +37,17 @@ type epsRowsFunc func(dst, a, b []float32, eps float32, rows, dim int)
 // tripletGradFunc is the fused triplet gradient (generic.TripletGradRows).
 type tripletGradFunc func(gA, gP, gN, a, p, n, cu, cv, cw []float32, eps float32, rows, dim int)
 
+// matMulFunc is generic.MatMul (m, n, k >= 1, shapes checked).
+type matMulFunc func(dst, a, b []float32, m, n, k int, transA, transB bool)
+
 // Set is one implementation of every kernel.
 type Set struct {
 	name      string
 	supported func() bool
 
 	softmax, logSoftmax, logSumExp rowFunc
-	squaredL2, dots                pairFunc
+	squaredL2, dots, cosines       pairFunc
+	matMul                         matMulFunc
 	squaredL2Rows, dotRows         pairedFunc
 	crossEntropy                   ceFunc
 	crossEntropySoft               ceSoftFunc
@@ -102,6 +106,35 @@ func (s *Set) Dots(dst, a, b []float32, dim int) {
 	if m > 0 && n > 0 {
 		s.dots(dst[:m*n], a, b, m, n, dim)
 	}
+}
+
+// Cosines is the matrix of cosine similarities of the rows of a and the rows
+// of b (generic.Cosines); see package simdloss.
+func (s *Set) Cosines(dst, a, b []float32, dim int) {
+	m, n := check.Pairwise("Cosines", len(dst), len(a), len(b), dim, false)
+	check.Disjoint("Cosines", "dst", "a", dst, a)
+	check.Disjoint("Cosines", "dst", "b", dst, b)
+	if m > 0 && n > 0 {
+		s.cosines(dst[:m*n], a, b, m, n, dim)
+	}
+}
+
+// MatMul writes dst = op(a)·op(b) (generic.MatMul): op(a) is m×k (a is m×k
+// row-major, or k×m with transA), op(b) is k×n (b is k×n, or n×k with
+// transB), dst is m×n row-major. With k = 0 the products are empty sums: dst
+// is set to +0. It panics on a shape mismatch or overlap of dst with a or b.
+func (s *Set) MatMul(dst, a, b []float32, m, n, k int, transA, transB bool) {
+	check.MatMul("MatMul", len(dst), len(a), len(b), m, n, k)
+	if m == 0 || n == 0 {
+		return
+	}
+	check.Disjoint("MatMul", "dst", "a", dst[:m*n], a[:m*k])
+	check.Disjoint("MatMul", "dst", "b", dst[:m*n], b[:k*n])
+	if k == 0 {
+		clear(dst[:m*n])
+		return
+	}
+	s.matMul(dst[:m*n], a[:m*k], b[:k*n], m, n, k, transA, transB)
 }
 
 // SquaredL2Rows is the squared distance of paired rows; see package simdloss.
@@ -223,6 +256,8 @@ var Generic = &Set{
 	logSumExp:        func(dst, src []float32, _, cols int) { generic.LogSumExp(dst, src, cols) },
 	squaredL2:        func(dst, a, b []float32, _, _, dim int) { generic.SquaredL2(dst, a, b, dim) },
 	dots:             func(dst, a, b []float32, _, _, dim int) { generic.Dots(dst, a, b, dim) },
+	cosines:          generic.Cosines,
+	matMul:           generic.MatMul,
 	squaredL2Rows:    func(dst, a, b []float32, _, dim int) { generic.SquaredL2Rows(dst, a, b, dim) },
 	dotRows:          func(dst, a, b []float32, _, dim int) { generic.DotRows(dst, a, b, dim) },
 	crossEntropy:     generic.CrossEntropyRows,
