@@ -22,6 +22,7 @@ var AVX2 = &Set{
 	crossEntropySoft: crossEntropySoftAVX2,
 	squaredL2RowsEps: squaredL2RowsEpsAVX2,
 	tripletGrad:      tripletGradAVX2,
+	axpbyRows:        axpbyRowsAVX2,
 }
 
 var archSets = []*Set{AVX2}

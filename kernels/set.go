@@ -34,6 +34,9 @@ type ceSoftFunc func(grad, z, q, w, scale, mx, lsum, mass, zc []float32, keep, s
 // (generic.SquaredL2RowsEps).
 type epsRowsFunc func(dst, a, b []float32, eps float32, rows, dim int)
 
+// axpbyFunc is generic.AxpbyRows.
+type axpbyFunc func(dst, a, b, ca, cb []float32, rows, dim int)
+
 // tripletGradFunc is the fused triplet gradient (generic.TripletGradRows).
 type tripletGradFunc func(gA, gP, gN, a, p, n, cu, cv, cw []float32, eps float32, rows, dim int)
 
@@ -53,6 +56,7 @@ type Set struct {
 	crossEntropySoft               ceSoftFunc
 	squaredL2RowsEps               epsRowsFunc
 	tripletGrad                    tripletGradFunc
+	axpbyRows                      axpbyFunc
 }
 
 // Name is the set's name as SIMDLOSS_KERNELS spells it: "generic", "avx2", "neon".
@@ -247,6 +251,25 @@ func (s *Set) TripletGradRows(gA, gP, gN, a, p, n, cu, cv, cw []float32, eps flo
 	s.tripletGrad(gA, gP, gN, a, p, n, cu, cv, cw, eps, rows, dim)
 }
 
+// AxpbyRows writes dst_i = ca_i·a_i + cb_i·b_i for the paired rows of a and
+// b (rows×dim each; ca and cb have one coefficient per row), as
+// generic.AxpbyRows rounds it: fma(ca, a, cb·b). dst may be a or b; any other
+// overlap panics. It is the building block of scaled differences, row
+// scaling and the backward pass of L2 normalisation.
+func (s *Set) AxpbyRows(dst, a, b, ca, cb []float32, dim int) {
+	const op = "AxpbyRows"
+	rows, _ := check.Pairwise(op, len(dst)/max(dim, 1), len(a), len(b), dim, true)
+	if rows == 0 {
+		return
+	}
+	check.Len(op, "dst", dst, rows*dim, false)
+	check.Len(op, "ca", ca, rows, false)
+	check.Len(op, "cb", cb, rows, false)
+	check.Overlap(op, "dst", "a", dst[:rows*dim], a[:rows*dim])
+	check.Overlap(op, "dst", "b", dst[:rows*dim], b[:rows*dim])
+	s.axpbyRows(dst, a, b, ca, cb, rows, dim)
+}
+
 // Generic is the pure-Go set: always compiled, always supported.
 var Generic = &Set{
 	name:             "generic",
@@ -264,6 +287,7 @@ var Generic = &Set{
 	crossEntropySoft: generic.CrossEntropySoftRows,
 	squaredL2RowsEps: generic.SquaredL2RowsEps,
 	tripletGrad:      generic.TripletGradRows,
+	axpbyRows:        generic.AxpbyRows,
 }
 
 // Sets returns every set compiled into this build, generic first, then the

@@ -34,3 +34,16 @@ func tripletGradKernel(plain, swap tripletGradAsm) tripletGradFunc {
 		}
 	}
 }
+
+// axpbyAsm is the signature of a generated AxpbyRows kernel.
+type axpbyAsm func(dst, a, b, ca, cb *float32, rows, dim int)
+
+func axpbyKernel(k axpbyAsm) axpbyFunc {
+	return func(dst, a, b, ca, cb []float32, rows, dim int) {
+		step := rowChunk(dim)
+		for r := 0; r < rows; r += step {
+			n := min(step, rows-r)
+			k(at(dst, r*dim), at(a, r*dim), at(b, r*dim), at(ca, r), at(cb, r), n, dim)
+		}
+	}
+}

@@ -7,4 +7,5 @@ import "github.com/simdloss/simdloss/kernels/asm"
 var (
 	squaredL2RowsEpsAVX2 = epsRowsKernel(asm.SquaredL2RowsEpsAVX2)
 	tripletGradAVX2      = tripletGradKernel(asm.TripletGradAVX2, asm.TripletGradSwapAVX2)
+	axpbyRowsAVX2        = axpbyKernel(asm.AxpbyRowsAVX2)
 )

@@ -84,3 +84,54 @@ func TestTripletRowsGuardPages(t *testing.T) {
 		}
 	}
 }
+
+func TestAxpbyRowsMatchGeneric(t *testing.T) {
+	sets := simdSets(t)
+	rng := rand.New(rand.NewPCG(33, 3))
+	for dim := 1; dim <= 140; dim++ {
+		rows := 3
+		off := dim % 8
+		buf := func(n int) []float32 { return make([]float32, n+8)[off : off+n] }
+		a, b := buf(rows*dim), buf(rows*dim)
+		tu.Fill(rng, a, dim, tu.Kind(dim%len(tu.Kinds)))
+		tu.Fill(rng, b, dim, tu.Adversarial)
+		ca, cb := []float32{0.5, -3, 0}, []float32{2, 0, tu.NegZ}
+		want := make([]float32, rows*dim)
+		kernels.Generic.AxpbyRows(want, a, b, ca, cb, dim)
+		for _, s := range sets {
+			got := buf(rows * dim)
+			s.AxpbyRows(got, a, b, ca, cb, dim)
+			if msg := tu.DiffMsg(got, want); msg != "" {
+				t.Fatalf("%s dim=%d: %s", s.Name(), dim, msg)
+			}
+			inPlace := append([]float32(nil), a...)
+			s.AxpbyRows(inPlace, inPlace, b, ca, cb, dim)
+			if msg := tu.DiffMsg(inPlace, want); msg != "" {
+				t.Fatalf("%s dim=%d in place: %s", s.Name(), dim, msg)
+			}
+		}
+	}
+}
+
+func TestAxpbyRowsGuardPages(t *testing.T) {
+	for _, s := range allSets() {
+		for _, dim := range []int{1, 3, 8, 9, 31, 32, 33, 70} {
+			for _, atEnd := range []bool{true, false} {
+				var gs []*tu.Guarded
+				mk := func(n int) []float32 {
+					g := tu.NewGuarded(n)
+					gs = append(gs, g)
+					if atEnd {
+						return g.End(n)
+					}
+					return g.Start(n)
+				}
+				a, b, dst, ca, cb := mk(2*dim), mk(2*dim), mk(2*dim), mk(2), mk(2)
+				s.AxpbyRows(dst, a, b, ca, cb, dim)
+				for _, g := range gs {
+					g.Free()
+				}
+			}
+		}
+	}
+}

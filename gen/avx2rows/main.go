@@ -29,5 +29,6 @@ func main() {
 	squaredL2RowsEpsKernel()
 	tripletGradKernel(false)
 	tripletGradKernel(true)
+	axpbyRowsKernel()
 	Generate()
 }

@@ -12659,3 +12659,88 @@ TripletGradSwapAVX2_gradend_4:
 	JB   TripletGradSwapAVX2_row
 	VZEROUPPER
 	RET
+
+// func AxpbyRowsAVX2(dst *float32, a *float32, b *float32, ca *float32, cb *float32, rows int, dim int)
+// Requires: AVX, FMA3
+TEXT ·AxpbyRowsAVX2(SB), NOSPLIT, $0-56
+	MOVQ dim+48(FP), AX
+
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, CX
+	ANDQ $-32, CX
+	MOVQ AX, DX
+	ANDQ $-8, DX
+	MOVQ AX, BX
+	ANDQ $0x07, BX
+	XORQ DI, DI
+	MOVQ a+8(FP), R8
+	MOVQ b+16(FP), R9
+	MOVQ dst+0(FP), R10
+
+AxpbyRowsAVX2_row:
+	MOVQ         ca+24(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y0
+	MOVQ         cb+32(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y1
+	XORQ         SI, SI
+
+AxpbyRowsAVX2_axpby32_1:
+	CMPQ        SI, CX
+	JAE         AxpbyRowsAVX2_axpby8_2
+	VMOVUPS     (R9)(SI*4), Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     (R8)(SI*4), Y3
+	VFMADD231PS Y3, Y0, Y2
+	VMOVUPS     Y2, (R10)(SI*4)
+	VMOVUPS     32(R9)(SI*4), Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     32(R8)(SI*4), Y3
+	VFMADD231PS Y3, Y0, Y2
+	VMOVUPS     Y2, 32(R10)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     64(R8)(SI*4), Y3
+	VFMADD231PS Y3, Y0, Y2
+	VMOVUPS     Y2, 64(R10)(SI*4)
+	VMOVUPS     96(R9)(SI*4), Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     96(R8)(SI*4), Y3
+	VFMADD231PS Y3, Y0, Y2
+	VMOVUPS     Y2, 96(R10)(SI*4)
+	ADDQ        $0x20, SI
+	JMP         AxpbyRowsAVX2_axpby32_1
+
+AxpbyRowsAVX2_axpby8_2:
+	CMPQ        SI, DX
+	JAE         AxpbyRowsAVX2_axpbytail_3
+	VMOVUPS     (R9)(SI*4), Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     (R8)(SI*4), Y3
+	VFMADD231PS Y3, Y0, Y2
+	VMOVUPS     Y2, (R10)(SI*4)
+	ADDQ        $0x08, SI
+	JMP         AxpbyRowsAVX2_axpby8_2
+
+AxpbyRowsAVX2_axpbytail_3:
+	CMPQ        BX, $0x00
+	JE          AxpbyRowsAVX2_axpbyend_4
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y2
+	VMASKMOVPS  (R9)(SI*4), Y2, Y3
+	VMULPS      Y1, Y3, Y3
+	VMASKMOVPS  (R8)(SI*4), Y2, Y1
+	VFMADD231PS Y1, Y0, Y3
+	VMASKMOVPS  Y3, Y2, (R10)(SI*4)
+
+AxpbyRowsAVX2_axpbyend_4:
+	LEAQ (R8)(AX*4), R8
+	LEAQ (R9)(AX*4), R9
+	LEAQ (R10)(AX*4), R10
+	INCQ DI
+	CMPQ DI, rows+40(FP)
+	JB   AxpbyRowsAVX2_row
+	VZEROUPPER
+	RET
