@@ -45,3 +45,11 @@ func Cosines(dst, a, b []float32, dim int) { active.Cosines(dst, a, b, dim) }
 func MatMul(dst, a, b []float32, m, n, k int, transA, transB bool) {
 	active.MatMul(dst, a, b, m, n, k, transA, transB)
 }
+
+// MatMulAdd is MatMul accumulating into dst: dst += op(a)·op(b), each
+// output continuing its fused multiply-add chain from the value in dst (so
+// a product split along k into consecutive MatMulAdd calls gives the same
+// bits as one MatMul).
+func MatMulAdd(dst, a, b []float32, m, n, k int, transA, transB bool) {
+	active.MatMulAdd(dst, a, b, m, n, k, transA, transB)
+}

@@ -8,9 +8,22 @@ import "math"
 // acc = fma(A(i,l), B(l,j), acc) for l = 0..k-1 from +0, whatever the
 // layouts. m, n, k >= 1; no shape checks (package kernels checks them).
 func MatMul(dst, a, b []float32, m, n, k int, transA, transB bool) {
+	matMul(dst, a, b, m, n, k, transA, transB, false)
+}
+
+// MatMulAdd is MatMul accumulating into dst: each output's chain starts
+// from the value in dst instead of +0 (dst += op(a)·op(b), one chain).
+func MatMulAdd(dst, a, b []float32, m, n, k int, transA, transB bool) {
+	matMul(dst, a, b, m, n, k, transA, transB, true)
+}
+
+func matMul(dst, a, b []float32, m, n, k int, transA, transB, add bool) {
 	for i := 0; i < m; i++ {
 		for j := 0; j < n; j++ {
 			var acc float32
+			if add {
+				acc = dst[i*n+j]
+			}
 			for l := 0; l < k; l++ {
 				var x, y float32
 				if transA {

@@ -141,3 +141,48 @@ func ExampleSet_CrossEntropyRows() {
 	fmt.Printf("%.4f %.4f\n", lsum[0]-(z[0]-mx[0]), lsum[1]-(z[3]-mx[1]))
 	// Output: 0.2395 1.0986
 }
+
+// TestCrossEntropyRowsInPlace runs the hard-label kernels with grad == z and
+// compares with the generic kernel writing to a separate gradient.
+func TestCrossEntropyRowsInPlace(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 2))
+	for _, cols := range []int{1, 5, 8, 10, 16, 17, 33, 64, 100, 257} {
+		rows := 19
+		z, w := make([]float32, rows*cols), make([]float32, cols)
+		tu.Fill(rng, z, cols, tu.Adversarial)
+		for i := range w {
+			w[i] = rng.Float32() * 2
+		}
+		a, scale := make([]float32, rows), make([]float32, rows)
+		for i := range a {
+			a[i], scale[i] = float32(i%4)+0.5, 1/float32(i+2)
+		}
+		for v := 0; v < 4; v++ {
+			weights, smooth := v&2 != 0, v&1 != 0
+			ww := w
+			if !weights {
+				ww = nil
+			}
+			mk := func() (mx, lsum, zw []float32) {
+				mx, lsum = make([]float32, rows), make([]float32, rows)
+				if smooth {
+					zw = make([]float32, rows)
+				}
+				return
+			}
+			wantG := make([]float32, rows*cols)
+			wmx, wl, wzw := mk()
+			kernels.Generic.CrossEntropyRows(wantG, z, ww, 0.05, a, scale, wmx, wl, wzw, cols)
+			for _, s := range allSets() {
+				g := append([]float32(nil), z...)
+				mx, l, zw := mk()
+				s.CrossEntropyRows(g, g, ww, 0.05, a, scale, mx, l, zw, cols)
+				for i, pair := range [][2][]float32{{g, wantG}, {mx, wmx}, {l, wl}, {zw, wzw}} {
+					if msg := tu.DiffMsg(pair[0], pair[1]); msg != "" {
+						t.Fatalf("%s cols=%d weights=%v smooth=%v in place: %s: %s", s.Name(), cols, weights, smooth, [...]string{"grad", "mx", "lsum", "zw"}[i], msg)
+					}
+				}
+			}
+		}
+	}
+}

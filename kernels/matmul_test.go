@@ -153,3 +153,54 @@ func ExampleSet_MatMul() {
 	// [19 22 43 50]
 	// [26 30 38 44]
 }
+
+// TestMatMulAddMatchesGeneric checks the accumulating product in the four
+// layouts from a non-zero dst (special values included), and that a
+// product split along k into two MatMulAdd calls equals one MatMul.
+func TestMatMulAddMatchesGeneric(t *testing.T) {
+	rng := rand.New(rand.NewPCG(54, 4))
+	for _, sh := range [][3]int{{1, 1, 1}, {7, 17, 33}, {13, 31, 64}, {25, 40, 300}} {
+		m, n, k := sh[0], sh[1], sh[2]
+		a, b, c0 := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+		tu.Fill(rng, a, k, tu.Normal)
+		tu.Fill(rng, b, n, tu.Normal)
+		tu.Fill(rng, c0, n, tu.Adversarial)
+		for _, ta := range []bool{false, true} {
+			for _, tb := range []bool{false, true} {
+				want := append([]float32(nil), c0...)
+				kernels.Generic.MatMulAdd(want, a, b, m, n, k, ta, tb)
+				for _, s := range allSets() {
+					got := append([]float32(nil), c0...)
+					s.MatMulAdd(got, a, b, m, n, k, ta, tb)
+					if msg := tu.DiffMsg(got, want); msg != "" {
+						t.Fatalf("%s MatMulAdd m=%d n=%d k=%d transA=%v transB=%v: %s", s.Name(), m, n, k, ta, tb, msg)
+					}
+				}
+			}
+		}
+		// a·b over k = k1 + k2 as two accumulating products equals one product
+		if k > 1 && !testing.Short() {
+			k1 := k / 3
+			whole := make([]float32, m*n)
+			for _, s := range allSets() {
+				s.MatMul(whole, a, b, m, n, k, false, true)
+				split := make([]float32, m*n)
+				a1, a2 := make([]float32, m*k1), make([]float32, m*(k-k1))
+				b1, b2 := make([]float32, n*k1), make([]float32, n*(k-k1))
+				for i := 0; i < m; i++ {
+					copy(a1[i*k1:], a[i*k:i*k+k1])
+					copy(a2[i*(k-k1):], a[i*k+k1:(i+1)*k])
+				}
+				for j := 0; j < n; j++ {
+					copy(b1[j*k1:], b[j*k:j*k+k1])
+					copy(b2[j*(k-k1):], b[j*k+k1:(j+1)*k])
+				}
+				s.MatMulAdd(split, a1, b1, m, n, k1, false, true)
+				s.MatMulAdd(split, a2, b2, m, n, k-k1, false, true)
+				if msg := tu.DiffMsg(split, whole); msg != "" {
+					t.Fatalf("%s: a product split along k differs from the whole: %s", s.Name(), msg)
+				}
+			}
+		}
+	}
+}

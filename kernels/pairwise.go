@@ -145,21 +145,21 @@ func (p *pairISA) rowNorms(dst, x []float32, rows, dim int) {
 // and b (n×dim); m, n, dim >= 1, shapes checked by the caller.
 func (p *pairISA) pairwise(ep epilogue, dst, a, b []float32, m, n, dim int) {
 	s := pairPool.Get().(*pairScratch)
-	p.product(s, ep, dst, a, b, m, n, dim, false)
+	p.product(s, ep, dst, a, b, m, n, dim, false, false)
 	pairPool.Put(s)
 }
 
 // matmul computes dst = op(a)·op(b) as generic.MatMul does: b in either
 // layout goes to the packers directly; a transposed is first copied to
 // row-major scratch (an O(m·k) copy next to the O(m·n·k) product).
-func (p *pairISA) matmul(dst, a, b []float32, m, n, k int, transA, transB bool) {
+func (p *pairISA) matmul(dst, a, b []float32, m, n, k int, transA, transB, add bool) {
 	s := pairPool.Get().(*pairScratch)
 	if transA {
 		s.at = pairGrow(s.at, m*k)
 		transpose(s.at, a, k, m)
 		a = s.at
 	}
-	p.product(s, epDot, dst, a, b, m, n, k, !transB)
+	p.product(s, epDot, dst, a, b, m, n, k, !transB, add)
 	pairPool.Put(s)
 }
 
@@ -179,8 +179,9 @@ func transpose(dst, src []float32, rows, cols int) {
 }
 
 // product is the driver: a is m×dim row-major; b is n×dim row-major, or,
-// with bKN, dim×n row-major (k-major: the a·b layout).
-func (p *pairISA) product(s *pairScratch, ep epilogue, dst, a, b []float32, m, n, dim int, bKN bool) {
+// with bKN, dim×n row-major (k-major: the a·b layout). With add the chains
+// continue from the values in dst (MatMulAdd).
+func (p *pairISA) product(s *pairScratch, ep epilogue, dst, a, b []float32, m, n, dim int, bKN, add bool) {
 	kc, nc := p.blocks(dim, n)
 	tile := p.tile[ep]
 	nr := p.nr
@@ -196,7 +197,7 @@ func (p *pairISA) product(s *pairScratch, ep epilogue, dst, a, b []float32, m, n
 		for pc := 0; pc < dim; pc += kc {
 			kcur := min(kc, dim-pc)
 			flags := 0
-			if pc > 0 {
+			if pc > 0 || add {
 				flags |= tileAccumulate
 			}
 			if pc+kcur == dim {

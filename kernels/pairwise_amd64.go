@@ -43,6 +43,6 @@ func cosinesAVX2(dst, a, b []float32, m, n, dim int) {
 	avx2Pair.pairwise(epCosine, dst, a, b, m, n, dim)
 }
 
-func matMulAVX2(dst, a, b []float32, m, n, k int, transA, transB bool) {
-	avx2Pair.matmul(dst, a, b, m, n, k, transA, transB)
+func matMulAVX2(dst, a, b []float32, m, n, k int, transA, transB, add bool) {
+	avx2Pair.matmul(dst, a, b, m, n, k, transA, transB, add)
 }

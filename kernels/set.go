@@ -40,8 +40,9 @@ type axpbyFunc func(dst, a, b, ca, cb []float32, rows, dim int)
 // tripletGradFunc is the fused triplet gradient (generic.TripletGradRows).
 type tripletGradFunc func(gA, gP, gN, a, p, n, cu, cv, cw []float32, eps float32, rows, dim int)
 
-// matMulFunc is generic.MatMul (m, n, k >= 1, shapes checked).
-type matMulFunc func(dst, a, b []float32, m, n, k int, transA, transB bool)
+// matMulFunc is generic.MatMul, or generic.MatMulAdd with add (m, n, k >= 1,
+// shapes checked).
+type matMulFunc func(dst, a, b []float32, m, n, k int, transA, transB, add bool)
 
 // Set is one implementation of every kernel.
 type Set struct {
@@ -138,7 +139,20 @@ func (s *Set) MatMul(dst, a, b []float32, m, n, k int, transA, transB bool) {
 		clear(dst[:m*n])
 		return
 	}
-	s.matMul(dst[:m*n], a[:m*k], b[:k*n], m, n, k, transA, transB)
+	s.matMul(dst[:m*n], a[:m*k], b[:k*n], m, n, k, transA, transB, false)
+}
+
+// MatMulAdd is MatMul accumulating into dst (dst += op(a)·op(b)): each
+// output continues its canonical chain from the value already in dst
+// (generic.MatMulAdd). With k = 0 dst is left as it is.
+func (s *Set) MatMulAdd(dst, a, b []float32, m, n, k int, transA, transB bool) {
+	check.MatMul("MatMulAdd", len(dst), len(a), len(b), m, n, k)
+	if m == 0 || n == 0 || k == 0 {
+		return
+	}
+	check.Disjoint("MatMulAdd", "dst", "a", dst[:m*n], a[:m*k])
+	check.Disjoint("MatMulAdd", "dst", "b", dst[:m*n], b[:k*n])
+	s.matMul(dst[:m*n], a[:m*k], b[:k*n], m, n, k, transA, transB, true)
 }
 
 // SquaredL2Rows is the squared distance of paired rows; see package simdloss.
@@ -166,7 +180,8 @@ func (s *Set) DotRows(dst, a, b []float32, dim int) {
 // row maximum mx[row], lsum[row] = log Σ exp(z - max), zw[row] (when zw is
 // non-nil) and, when grad is non-nil, the gradient row without its label
 // term. w (nil: ones) has cols elements; a and scale have rows elements when
-// grad is non-nil. It panics on a shape mismatch.
+// grad is non-nil. grad may be z itself (the gradient then overwrites the
+// logits); other overlaps panic, as do shape mismatches.
 func (s *Set) CrossEntropyRows(grad, z, w []float32, k float32, a, scale, mx, lsum, zw []float32, cols int) {
 	const op = "CrossEntropyRows"
 	rows := check.Rows(op, len(lsum), len(z), cols, 1)
@@ -180,7 +195,7 @@ func (s *Set) CrossEntropyRows(grad, z, w []float32, k float32, a, scale, mx, ls
 		check.Len(op, "grad", grad, rows*cols, false)
 		check.Len(op, "a", a, rows, false)
 		check.Len(op, "scale", scale, rows, false)
-		check.Disjoint(op, "grad", "z", grad, z)
+		check.Overlap(op, "grad", "z", grad[:rows*cols], z)
 		grad = grad[:rows*cols]
 	}
 	s.crossEntropy(grad, z, w, k, a, scale, mx, lsum, zw, rows, cols)
@@ -272,15 +287,21 @@ func (s *Set) AxpbyRows(dst, a, b, ca, cb []float32, dim int) {
 
 // Generic is the pure-Go set: always compiled, always supported.
 var Generic = &Set{
-	name:             "generic",
-	supported:        func() bool { return true },
-	softmax:          func(dst, src []float32, _, cols int) { generic.Softmax(dst, src, cols) },
-	logSoftmax:       func(dst, src []float32, _, cols int) { generic.LogSoftmax(dst, src, cols) },
-	logSumExp:        func(dst, src []float32, _, cols int) { generic.LogSumExp(dst, src, cols) },
-	squaredL2:        func(dst, a, b []float32, _, _, dim int) { generic.SquaredL2(dst, a, b, dim) },
-	dots:             func(dst, a, b []float32, _, _, dim int) { generic.Dots(dst, a, b, dim) },
-	cosines:          generic.Cosines,
-	matMul:           generic.MatMul,
+	name:       "generic",
+	supported:  func() bool { return true },
+	softmax:    func(dst, src []float32, _, cols int) { generic.Softmax(dst, src, cols) },
+	logSoftmax: func(dst, src []float32, _, cols int) { generic.LogSoftmax(dst, src, cols) },
+	logSumExp:  func(dst, src []float32, _, cols int) { generic.LogSumExp(dst, src, cols) },
+	squaredL2:  func(dst, a, b []float32, _, _, dim int) { generic.SquaredL2(dst, a, b, dim) },
+	dots:       func(dst, a, b []float32, _, _, dim int) { generic.Dots(dst, a, b, dim) },
+	cosines:    generic.Cosines,
+	matMul: func(dst, a, b []float32, m, n, k int, transA, transB, add bool) {
+		if add {
+			generic.MatMulAdd(dst, a, b, m, n, k, transA, transB)
+		} else {
+			generic.MatMul(dst, a, b, m, n, k, transA, transB)
+		}
+	},
 	squaredL2Rows:    func(dst, a, b []float32, _, dim int) { generic.SquaredL2Rows(dst, a, b, dim) },
 	dotRows:          func(dst, a, b []float32, _, dim int) { generic.DotRows(dst, a, b, dim) },
 	crossEntropy:     generic.CrossEntropyRows,
