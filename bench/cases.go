@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/simdloss/simdloss"
@@ -30,6 +31,7 @@ var (
 	l2RowsShapes  = [][2]int{{1024, 128}, {1024, 512}}
 	tripletShapes = [][2]int{{1024, 128}, {1024, 512}}
 	minerShapes   = [][2]int{{256, 128}}
+	linearShapes  = [][3]int{{256, 32000, 256}}
 )
 
 func randn(rng *rand.Rand, n int) []float32 {
@@ -136,6 +138,42 @@ func cases() []benchCase {
 				{"SquaredL2 alone", func() { simdloss.SquaredL2(sq, emb, emb, d) }},
 			}})
 		}
+	}
+	for _, sh := range linearShapes {
+		rows, classes, d := sh[0], sh[1], sh[2]
+		h, w := randn(rng, rows*d), randn(rng, classes*d)
+		for i := range w {
+			w[i] /= float32(math.Sqrt(float64(d))) // an initialised layer: logits of unit scale
+		}
+		labels := make([]int32, rows)
+		for i := range labels {
+			labels[i] = int32(rng.IntN(classes))
+		}
+		gh, gw := make([]float32, rows*d), make([]float32, classes*d)
+		lc := &simdloss.LinearCrossEntropy{}
+		z, zg := make([]float32, rows*classes), make([]float32, rows*classes) // only for the comparisons
+		gemm := 2 * float64(rows) * float64(classes) * float64(d)
+		cs = append(cs,
+			benchCase{"LinearCrossEntropy fwd", fmt.Sprintf("%dx%dx%d", rows, classes, d), float64(rows * classes), 0, gemm, []impl{
+				{"simdloss", func() { _, _ = lc.Forward(h, w, labels, d, nil, nil, nil) }},
+				{"its GEMM alone", func() { simdloss.Dots(z, h, w, d) }},
+			}},
+			benchCase{"LinearCrossEntropy fwd+bwd", fmt.Sprintf("%dx%dx%d", rows, classes, d), float64(rows * classes), 0, 4 * gemm, []impl{
+				{"simdloss", func() { _, _ = lc.Forward(h, w, labels, d, nil, gh, gw) }},
+				{"its 4 GEMMs alone", func() {
+					simdloss.Dots(z, h, w, d)
+					simdloss.Dots(z, h, w, d)
+					simdloss.MatMul(gh, z, w, rows, d, classes, false, false)
+					simdloss.MatMul(gw, z, h, classes, d, rows, true, false)
+				}},
+				{"materialised (3 GEMMs + CE)", func() {
+					simdloss.Dots(z, h, w, d)
+					_, _ = lc.CrossEntropy.Forward(z, labels, classes, nil, zg)
+					simdloss.MatMul(gh, zg, w, rows, d, classes, false, false)
+					simdloss.MatMul(gw, zg, h, classes, d, rows, true, false)
+				}},
+			}},
+		)
 	}
 	for _, sh := range l2RowsShapes {
 		rows, d := sh[0], sh[1]

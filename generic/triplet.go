@@ -73,3 +73,16 @@ func AxpbyRows(dst, a, b, ca, cb []float32, rows, dim int) {
 		}
 	}
 }
+
+// SubnormalLimit is the smallest normal float32, 2^-126.
+const SubnormalLimit float32 = 0x1p-126
+
+// FlushSubnormals sets every element of x whose magnitude is below 2^-126
+// (the subnormals and -0) to +0; NaN and everything else is kept.
+func FlushSubnormals(x []float32) {
+	for i, v := range x {
+		if v < SubnormalLimit && v > -SubnormalLimit {
+			x[i] = 0
+		}
+	}
+}

@@ -94,45 +94,6 @@ func TestCrossEntropyRowsMatchGeneric(t *testing.T) {
 	}
 }
 
-// TestCrossEntropyRowsGuardPages runs the cross-entropy kernels with every
-// input and output against PROT_NONE pages.
-func TestCrossEntropyRowsGuardPages(t *testing.T) {
-	for _, s := range allSets() {
-		for _, cols := range []int{1, 3, 8, 9, 16, 17, 31, 32, 33, 70} {
-			rows := 2
-			if cols <= 16 {
-				rows = 9
-			}
-			for _, atEnd := range []bool{true, false} {
-				var gs []*tu.Guarded
-				mk := func(n int) []float32 {
-					g := tu.NewGuarded(n)
-					gs = append(gs, g)
-					if atEnd {
-						return g.End(n)
-					}
-					return g.Start(n)
-				}
-				z, q, w, a, scale := mk(rows*cols), mk(rows*cols), mk(cols), mk(rows), mk(rows)
-				tu.Fill(rand.New(rand.NewPCG(1, uint64(cols))), z, cols, tu.Normal)
-				for i := range w {
-					w[i], q[i] = 1, 0.5
-				}
-				for i := range a {
-					a[i], scale[i] = 1, 1
-				}
-				for v := 0; v < 8; v++ {
-					ceCall(s, false, v&4 != 0, v&2 != 0, v&1 != 0, z, q, w, a, scale, rows, cols, mk)
-					ceCall(s, true, v&4 != 0, v&2 != 0, false, z, q, w, a, scale, rows, cols, mk)
-				}
-				for _, g := range gs {
-					g.Free()
-				}
-			}
-		}
-	}
-}
-
 func ExampleSet_CrossEntropyRows() {
 	z := []float32{2, 0, 0, 0, 0, 0} // two rows of three logits
 	mx, lsum := make([]float32, 2), make([]float32, 2)

@@ -58,6 +58,7 @@ type Set struct {
 	squaredL2RowsEps               epsRowsFunc
 	tripletGrad                    tripletGradFunc
 	axpbyRows                      axpbyFunc
+	flushSubnormals                func(x []float32)
 }
 
 // Name is the set's name as SIMDLOSS_KERNELS spells it: "generic", "avx2", "neon".
@@ -285,6 +286,16 @@ func (s *Set) AxpbyRows(dst, a, b, ca, cb []float32, dim int) {
 	s.axpbyRows(dst, a, b, ca, cb, rows, dim)
 }
 
+// FlushSubnormals sets the elements of x whose magnitude is below 2^-126 to
+// +0 (generic.FlushSubnormals): used on gradients before a matrix product,
+// where subnormal operands cost a microcode assist per operation on many
+// x86 cores.
+func (s *Set) FlushSubnormals(x []float32) {
+	if len(x) > 0 {
+		s.flushSubnormals(x)
+	}
+}
+
 // Generic is the pure-Go set: always compiled, always supported.
 var Generic = &Set{
 	name:       "generic",
@@ -309,6 +320,7 @@ var Generic = &Set{
 	squaredL2RowsEps: generic.SquaredL2RowsEps,
 	tripletGrad:      generic.TripletGradRows,
 	axpbyRows:        generic.AxpbyRows,
+	flushSubnormals:  generic.FlushSubnormals,
 }
 
 // Sets returns every set compiled into this build, generic first, then the

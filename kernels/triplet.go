@@ -47,3 +47,14 @@ func axpbyKernel(k axpbyAsm) axpbyFunc {
 		}
 	}
 }
+
+// flushKernel feeds a generated FlushSubnormals kernel 64K elements per call.
+func flushKernel(k func(x *float32, n int)) func(x []float32) {
+	return func(x []float32) {
+		for len(x) > 0 {
+			n := min(len(x), 1<<16)
+			k(ptr(x), n)
+			x = x[n:]
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package kernels_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -59,32 +60,6 @@ func TestTripletRowsMatchGeneric(t *testing.T) {
 	}
 }
 
-func TestTripletRowsGuardPages(t *testing.T) {
-	for _, s := range allSets() {
-		for _, dim := range []int{1, 3, 8, 9, 31, 32, 33, 70} {
-			const rows = 2
-			for _, atEnd := range []bool{true, false} {
-				var gs []*tu.Guarded
-				mk := func(n int) []float32 {
-					g := tu.NewGuarded(n)
-					gs = append(gs, g)
-					if atEnd {
-						return g.End(n)
-					}
-					return g.Start(n)
-				}
-				a, p, n := mk(rows*dim), mk(rows*dim), mk(rows*dim)
-				cu, cv, cw := mk(rows), mk(rows), mk(rows)
-				tripletCall(s, a, p, n, cu, cv, nil, 1e-6, rows, dim, mk)
-				tripletCall(s, a, p, n, cu, cv, cw, 1e-6, rows, dim, mk)
-				for _, g := range gs {
-					g.Free()
-				}
-			}
-		}
-	}
-}
-
 func TestAxpbyRowsMatchGeneric(t *testing.T) {
 	sets := simdSets(t)
 	rng := rand.New(rand.NewPCG(33, 3))
@@ -113,24 +88,26 @@ func TestAxpbyRowsMatchGeneric(t *testing.T) {
 	}
 }
 
-func TestAxpbyRowsGuardPages(t *testing.T) {
-	for _, s := range allSets() {
-		for _, dim := range []int{1, 3, 8, 9, 31, 32, 33, 70} {
-			for _, atEnd := range []bool{true, false} {
-				var gs []*tu.Guarded
-				mk := func(n int) []float32 {
-					g := tu.NewGuarded(n)
-					gs = append(gs, g)
-					if atEnd {
-						return g.End(n)
-					}
-					return g.Start(n)
-				}
-				a, b, dst, ca, cb := mk(2*dim), mk(2*dim), mk(2*dim), mk(2), mk(2)
-				s.AxpbyRows(dst, a, b, ca, cb, dim)
-				for _, g := range gs {
-					g.Free()
-				}
+func TestFlushSubnormals(t *testing.T) {
+	rng := rand.New(rand.NewPCG(34, 4))
+	for n := 1; n <= 70; n++ {
+		x := make([]float32, n)
+		tu.Fill(rng, x, n, tu.Subnormal)
+		x[0] = tu.Specials[n%len(tu.Specials)]
+		want := append([]float32(nil), x...)
+		kernels.Generic.FlushSubnormals(want)
+		for i, v := range x {
+			small := math.Abs(float64(v)) < 0x1p-126
+			if small && (want[i] != 0 || math.Signbit(float64(want[i]))) || !small && !tu.Same(want[i], v) {
+				t.Fatalf("generic: %g became %g", v, want[i])
+			}
+		}
+		for _, s := range allSets() {
+			y := make([]float32, n+8)[n%8 : n%8+n]
+			copy(y, x)
+			s.FlushSubnormals(y)
+			if msg := tu.DiffMsg(y, want); msg != "" {
+				t.Fatalf("%s n=%d: %s", s.Name(), n, msg)
 			}
 		}
 	}

@@ -30,5 +30,6 @@ func main() {
 	tripletGradKernel(false)
 	tripletGradKernel(true)
 	axpbyRowsKernel()
+	flushKernel()
 	Generate()
 }

@@ -193,20 +193,22 @@ DATA rowconsts<>+740(SB)/4, $0x4b40007f
 DATA rowconsts<>+744(SB)/4, $0x3c07cfce
 DATA rowconsts<>+748(SB)/4, $0xff800000
 DATA rowconsts<>+752(SB)/4, $0x80000000
-DATA rowconsts<>+756(SB)/4, $0x3f800000
-DATA rowconsts<>+760(SB)/4, $0xbf000000
-DATA rowconsts<>+764(SB)/4, $0x3d9021bb
-DATA rowconsts<>+768(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+772(SB)/4, $0x3def251a
-DATA rowconsts<>+776(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+780(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+784(SB)/4, $0xbe2aae50
-DATA rowconsts<>+788(SB)/4, $0x3e4cceac
-DATA rowconsts<>+792(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+796(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+800(SB)/4, $0xb95e8083
-DATA rowconsts<>+804(SB)/4, $0x3f318000
-GLOBL rowconsts<>(SB), RODATA|NOPTR, $808
+DATA rowconsts<>+756(SB)/4, $0x7fffffff
+DATA rowconsts<>+760(SB)/4, $0x00800000
+DATA rowconsts<>+764(SB)/4, $0x3f800000
+DATA rowconsts<>+768(SB)/4, $0xbf000000
+DATA rowconsts<>+772(SB)/4, $0x3d9021bb
+DATA rowconsts<>+776(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+780(SB)/4, $0x3def251a
+DATA rowconsts<>+784(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+788(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+792(SB)/4, $0xbe2aae50
+DATA rowconsts<>+796(SB)/4, $0x3e4cceac
+DATA rowconsts<>+800(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+804(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+808(SB)/4, $0xb95e8083
+DATA rowconsts<>+812(SB)/4, $0x3f318000
+GLOBL rowconsts<>(SB), RODATA|NOPTR, $816
 
 // func SoftmaxAVX2(dst *float32, src *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
@@ -421,7 +423,7 @@ SoftmaxAVX2_bexp_7:
 	VADDPS       Y6, Y0, Y0
 	VADDPS       Y10, Y8, Y8
 	VADDPS       Y8, Y0, Y0
-	VBROADCASTSS rowconsts<>+756(SB), Y5
+	VBROADCASTSS rowconsts<>+764(SB), Y5
 	VDIVPS       Y0, Y5, Y5
 	XORQ         R12, R12
 
@@ -947,7 +949,7 @@ SoftmaxAVX2_maxfold_29:
 
 SoftmaxAVX2_nomax_25:
 	// inv = 1 / sum; dst_i = e_i * inv
-	VMOVSS       rowconsts<>+756(SB), X5
+	VMOVSS       rowconsts<>+764(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
 
@@ -1227,7 +1229,7 @@ LogSoftmaxAVX2_bexp_7:
 	VSUBPS       rowconsts<>+352(SB), Y7, Y7
 	VCVTDQ2PS    Y6, Y6
 	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+764(SB), Y9
+	VBROADCASTSS rowconsts<>+772(SB), Y9
 	VFMADD213PS  rowconsts<>+416(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+448(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+480(SB), Y7, Y9
@@ -1767,29 +1769,29 @@ LogSoftmaxAVX2_nomax_25:
 	SHLL       $0x17, R12
 	SUBL       R12, R9
 	VMOVD      R9, X6
-	VSUBSS     rowconsts<>+756(SB), X6, X6
+	VSUBSS     rowconsts<>+764(SB), X6, X6
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X6, X6, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+764(SB), X9
-	VFMADD213SS rowconsts<>+768(SB), X6, X9
-	VFMADD213SS rowconsts<>+772(SB), X6, X9
+	VMOVSS      rowconsts<>+772(SB), X9
 	VFMADD213SS rowconsts<>+776(SB), X6, X9
 	VFMADD213SS rowconsts<>+780(SB), X6, X9
 	VFMADD213SS rowconsts<>+784(SB), X6, X9
 	VFMADD213SS rowconsts<>+788(SB), X6, X9
 	VFMADD213SS rowconsts<>+792(SB), X6, X9
 	VFMADD213SS rowconsts<>+796(SB), X6, X9
+	VFMADD213SS rowconsts<>+800(SB), X6, X9
+	VFMADD213SS rowconsts<>+804(SB), X6, X9
 	VMULSS      X6, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+800(SB), X7, X9
-	VFMADD231SS rowconsts<>+760(SB), X8, X9
+	VFMADD231SS rowconsts<>+808(SB), X7, X9
+	VFMADD231SS rowconsts<>+768(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+804(SB), X7, X6
+	VFMADD231SS rowconsts<>+812(SB), X7, X6
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X6, X6
 
@@ -2078,7 +2080,7 @@ LogSumExpAVX2_bexp_7:
 	VSUBPS       rowconsts<>+352(SB), Y7, Y7
 	VCVTDQ2PS    Y6, Y6
 	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+764(SB), Y9
+	VBROADCASTSS rowconsts<>+772(SB), Y9
 	VFMADD213PS  rowconsts<>+416(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+448(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+480(SB), Y7, Y9
@@ -2527,29 +2529,29 @@ LogSumExpAVX2_nomax_22:
 	SHLL       $0x17, R12
 	SUBL       R12, R9
 	VMOVD      R9, X6
-	VSUBSS     rowconsts<>+756(SB), X6, X6
+	VSUBSS     rowconsts<>+764(SB), X6, X6
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X6, X6, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+764(SB), X9
-	VFMADD213SS rowconsts<>+768(SB), X6, X9
-	VFMADD213SS rowconsts<>+772(SB), X6, X9
+	VMOVSS      rowconsts<>+772(SB), X9
 	VFMADD213SS rowconsts<>+776(SB), X6, X9
 	VFMADD213SS rowconsts<>+780(SB), X6, X9
 	VFMADD213SS rowconsts<>+784(SB), X6, X9
 	VFMADD213SS rowconsts<>+788(SB), X6, X9
 	VFMADD213SS rowconsts<>+792(SB), X6, X9
 	VFMADD213SS rowconsts<>+796(SB), X6, X9
+	VFMADD213SS rowconsts<>+800(SB), X6, X9
+	VFMADD213SS rowconsts<>+804(SB), X6, X9
 	VMULSS      X6, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+800(SB), X7, X9
-	VFMADD231SS rowconsts<>+760(SB), X8, X9
+	VFMADD231SS rowconsts<>+808(SB), X7, X9
+	VFMADD231SS rowconsts<>+768(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+804(SB), X7, X6
+	VFMADD231SS rowconsts<>+812(SB), X7, X6
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X6, X6
 
@@ -2797,7 +2799,7 @@ CrossEntropyPlainAVX2_bexp_7:
 	VSUBPS       rowconsts<>+352(SB), Y6, Y6
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+764(SB), Y8
+	VBROADCASTSS rowconsts<>+772(SB), Y8
 	VFMADD213PS  rowconsts<>+416(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+448(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+480(SB), Y6, Y8
@@ -3244,29 +3246,29 @@ CrossEntropyPlainAVX2_nomax_22:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+756(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+764(SB), X8
-	VFMADD213SS rowconsts<>+768(SB), X0, X8
-	VFMADD213SS rowconsts<>+772(SB), X0, X8
+	VMOVSS      rowconsts<>+772(SB), X8
 	VFMADD213SS rowconsts<>+776(SB), X0, X8
 	VFMADD213SS rowconsts<>+780(SB), X0, X8
 	VFMADD213SS rowconsts<>+784(SB), X0, X8
 	VFMADD213SS rowconsts<>+788(SB), X0, X8
 	VFMADD213SS rowconsts<>+792(SB), X0, X8
 	VFMADD213SS rowconsts<>+796(SB), X0, X8
+	VFMADD213SS rowconsts<>+800(SB), X0, X8
+	VFMADD213SS rowconsts<>+804(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+800(SB), X6, X8
-	VFMADD231SS rowconsts<>+760(SB), X7, X8
+	VFMADD231SS rowconsts<>+808(SB), X6, X8
+	VFMADD231SS rowconsts<>+768(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+804(SB), X6, X0
+	VFMADD231SS rowconsts<>+812(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -3519,7 +3521,7 @@ CrossEntropySAVX2_bexp_7:
 	VSUBPS       rowconsts<>+352(SB), Y3, Y3
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y3, Y3, Y4
-	VBROADCASTSS rowconsts<>+764(SB), Y5
+	VBROADCASTSS rowconsts<>+772(SB), Y5
 	VFMADD213PS  rowconsts<>+416(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+448(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+480(SB), Y3, Y5
@@ -4004,29 +4006,29 @@ CrossEntropySAVX2_nomax_22:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+756(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R10, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+764(SB), X9
-	VFMADD213SS rowconsts<>+768(SB), X0, X9
-	VFMADD213SS rowconsts<>+772(SB), X0, X9
+	VMOVSS      rowconsts<>+772(SB), X9
 	VFMADD213SS rowconsts<>+776(SB), X0, X9
 	VFMADD213SS rowconsts<>+780(SB), X0, X9
 	VFMADD213SS rowconsts<>+784(SB), X0, X9
 	VFMADD213SS rowconsts<>+788(SB), X0, X9
 	VFMADD213SS rowconsts<>+792(SB), X0, X9
 	VFMADD213SS rowconsts<>+796(SB), X0, X9
+	VFMADD213SS rowconsts<>+800(SB), X0, X9
+	VFMADD213SS rowconsts<>+804(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+800(SB), X7, X9
-	VFMADD231SS rowconsts<>+760(SB), X8, X9
+	VFMADD231SS rowconsts<>+808(SB), X7, X9
+	VFMADD231SS rowconsts<>+768(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+804(SB), X7, X0
+	VFMADD231SS rowconsts<>+812(SB), X7, X0
 	VSUBSS      X6, X6, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -4662,29 +4664,29 @@ CrossEntropySoftPlainAVX2_tgtdone_21:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+756(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X4, X4, X4
 	VCVTSI2SSL R10, X4, X4
 	VMULSS     X0, X0, X5
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+764(SB), X6
-	VFMADD213SS rowconsts<>+768(SB), X0, X6
-	VFMADD213SS rowconsts<>+772(SB), X0, X6
+	VMOVSS      rowconsts<>+772(SB), X6
 	VFMADD213SS rowconsts<>+776(SB), X0, X6
 	VFMADD213SS rowconsts<>+780(SB), X0, X6
 	VFMADD213SS rowconsts<>+784(SB), X0, X6
 	VFMADD213SS rowconsts<>+788(SB), X0, X6
 	VFMADD213SS rowconsts<>+792(SB), X0, X6
 	VFMADD213SS rowconsts<>+796(SB), X0, X6
+	VFMADD213SS rowconsts<>+800(SB), X0, X6
+	VFMADD213SS rowconsts<>+804(SB), X0, X6
 	VMULSS      X0, X6, X6
 	VMULSS      X5, X6, X6
-	VFMADD231SS rowconsts<>+800(SB), X4, X6
-	VFMADD231SS rowconsts<>+760(SB), X5, X6
+	VFMADD231SS rowconsts<>+808(SB), X4, X6
+	VFMADD231SS rowconsts<>+768(SB), X5, X6
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X6, X0, X0
-	VFMADD231SS rowconsts<>+804(SB), X4, X0
+	VFMADD231SS rowconsts<>+812(SB), X4, X0
 	VSUBSS      X2, X2, X2
 	VADDSS      X2, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -4936,7 +4938,7 @@ CrossEntropyWAVX2_bexp_7:
 	VSUBPS       rowconsts<>+352(SB), Y6, Y6
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+764(SB), Y8
+	VBROADCASTSS rowconsts<>+772(SB), Y8
 	VFMADD213PS  rowconsts<>+416(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+448(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+480(SB), Y6, Y8
@@ -5383,29 +5385,29 @@ CrossEntropyWAVX2_nomax_22:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+756(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+764(SB), X8
-	VFMADD213SS rowconsts<>+768(SB), X0, X8
-	VFMADD213SS rowconsts<>+772(SB), X0, X8
+	VMOVSS      rowconsts<>+772(SB), X8
 	VFMADD213SS rowconsts<>+776(SB), X0, X8
 	VFMADD213SS rowconsts<>+780(SB), X0, X8
 	VFMADD213SS rowconsts<>+784(SB), X0, X8
 	VFMADD213SS rowconsts<>+788(SB), X0, X8
 	VFMADD213SS rowconsts<>+792(SB), X0, X8
 	VFMADD213SS rowconsts<>+796(SB), X0, X8
+	VFMADD213SS rowconsts<>+800(SB), X0, X8
+	VFMADD213SS rowconsts<>+804(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+800(SB), X6, X8
-	VFMADD231SS rowconsts<>+760(SB), X7, X8
+	VFMADD231SS rowconsts<>+808(SB), X6, X8
+	VFMADD231SS rowconsts<>+768(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+804(SB), X6, X0
+	VFMADD231SS rowconsts<>+812(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -5662,7 +5664,7 @@ CrossEntropyWSAVX2_bexp_7:
 	VSUBPS       rowconsts<>+352(SB), Y3, Y3
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y3, Y3, Y4
-	VBROADCASTSS rowconsts<>+764(SB), Y5
+	VBROADCASTSS rowconsts<>+772(SB), Y5
 	VFMADD213PS  rowconsts<>+416(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+448(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+480(SB), Y3, Y5
@@ -6152,29 +6154,29 @@ CrossEntropyWSAVX2_nomax_22:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+756(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R10, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+764(SB), X9
-	VFMADD213SS rowconsts<>+768(SB), X0, X9
-	VFMADD213SS rowconsts<>+772(SB), X0, X9
+	VMOVSS      rowconsts<>+772(SB), X9
 	VFMADD213SS rowconsts<>+776(SB), X0, X9
 	VFMADD213SS rowconsts<>+780(SB), X0, X9
 	VFMADD213SS rowconsts<>+784(SB), X0, X9
 	VFMADD213SS rowconsts<>+788(SB), X0, X9
 	VFMADD213SS rowconsts<>+792(SB), X0, X9
 	VFMADD213SS rowconsts<>+796(SB), X0, X9
+	VFMADD213SS rowconsts<>+800(SB), X0, X9
+	VFMADD213SS rowconsts<>+804(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+800(SB), X7, X9
-	VFMADD231SS rowconsts<>+760(SB), X8, X9
+	VFMADD231SS rowconsts<>+808(SB), X7, X9
+	VFMADD231SS rowconsts<>+768(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+804(SB), X7, X0
+	VFMADD231SS rowconsts<>+812(SB), X7, X0
 	VSUBSS      X6, X6, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -6826,29 +6828,29 @@ CrossEntropySoftWAVX2_tgtdone_21:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+756(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X4, X4, X4
 	VCVTSI2SSL R10, X4, X4
 	VMULSS     X0, X0, X5
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+764(SB), X6
-	VFMADD213SS rowconsts<>+768(SB), X0, X6
-	VFMADD213SS rowconsts<>+772(SB), X0, X6
+	VMOVSS      rowconsts<>+772(SB), X6
 	VFMADD213SS rowconsts<>+776(SB), X0, X6
 	VFMADD213SS rowconsts<>+780(SB), X0, X6
 	VFMADD213SS rowconsts<>+784(SB), X0, X6
 	VFMADD213SS rowconsts<>+788(SB), X0, X6
 	VFMADD213SS rowconsts<>+792(SB), X0, X6
 	VFMADD213SS rowconsts<>+796(SB), X0, X6
+	VFMADD213SS rowconsts<>+800(SB), X0, X6
+	VFMADD213SS rowconsts<>+804(SB), X0, X6
 	VMULSS      X0, X6, X6
 	VMULSS      X5, X6, X6
-	VFMADD231SS rowconsts<>+800(SB), X4, X6
-	VFMADD231SS rowconsts<>+760(SB), X5, X6
+	VFMADD231SS rowconsts<>+808(SB), X4, X6
+	VFMADD231SS rowconsts<>+768(SB), X5, X6
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X6, X0, X0
-	VFMADD231SS rowconsts<>+804(SB), X4, X0
+	VFMADD231SS rowconsts<>+812(SB), X4, X0
 	VSUBSS      X2, X2, X2
 	VADDSS      X2, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -7102,7 +7104,7 @@ CrossEntropyGAVX2_bexp_7:
 	VSUBPS       rowconsts<>+352(SB), Y6, Y6
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+764(SB), Y8
+	VBROADCASTSS rowconsts<>+772(SB), Y8
 	VFMADD213PS  rowconsts<>+416(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+448(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+480(SB), Y6, Y8
@@ -7123,7 +7125,7 @@ CrossEntropyGAVX2_bexp_7:
 	VMOVUPS      Y6, (R12)(DI*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+756(SB), Y0
+	VBROADCASTSS rowconsts<>+764(SB), Y0
 	VDIVPS       Y5, Y0, Y0
 	MOVQ         a+32(FP), R12
 	VMOVUPS      (R12)(DI*4), Y5
@@ -7669,36 +7671,36 @@ CrossEntropyGAVX2_nomax_25:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+756(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+764(SB), X8
-	VFMADD213SS rowconsts<>+768(SB), X0, X8
-	VFMADD213SS rowconsts<>+772(SB), X0, X8
+	VMOVSS      rowconsts<>+772(SB), X8
 	VFMADD213SS rowconsts<>+776(SB), X0, X8
 	VFMADD213SS rowconsts<>+780(SB), X0, X8
 	VFMADD213SS rowconsts<>+784(SB), X0, X8
 	VFMADD213SS rowconsts<>+788(SB), X0, X8
 	VFMADD213SS rowconsts<>+792(SB), X0, X8
 	VFMADD213SS rowconsts<>+796(SB), X0, X8
+	VFMADD213SS rowconsts<>+800(SB), X0, X8
+	VFMADD213SS rowconsts<>+804(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+800(SB), X6, X8
-	VFMADD231SS rowconsts<>+760(SB), X7, X8
+	VFMADD231SS rowconsts<>+808(SB), X6, X8
+	VFMADD231SS rowconsts<>+768(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+804(SB), X6, X0
+	VFMADD231SS rowconsts<>+812(SB), X6, X0
 	VSUBSS      X5, X5, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
 	VMOVSS      X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+756(SB), X0
+	VMOVSS       rowconsts<>+764(SB), X0
 	VDIVSS       X5, X0, X0
 	VBROADCASTSS X0, Y0
 	MOVQ         a+32(FP), SI
@@ -8018,7 +8020,7 @@ CrossEntropyGSAVX2_bexp_7:
 	VSUBPS       rowconsts<>+352(SB), Y3, Y3
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y3, Y3, Y4
-	VBROADCASTSS rowconsts<>+764(SB), Y5
+	VBROADCASTSS rowconsts<>+772(SB), Y5
 	VFMADD213PS  rowconsts<>+416(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+448(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+480(SB), Y3, Y5
@@ -8056,7 +8058,7 @@ CrossEntropyGSAVX2_bexp_7:
 	VMOVUPS      Y0, (R12)(DI*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+756(SB), Y0
+	VBROADCASTSS rowconsts<>+764(SB), Y0
 	VDIVPS       Y2, Y0, Y0
 	MOVQ         a+32(FP), R12
 	VMOVUPS      (R12)(DI*4), Y2
@@ -8623,29 +8625,29 @@ CrossEntropyGSAVX2_nomax_25:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+756(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+764(SB), X9
-	VFMADD213SS rowconsts<>+768(SB), X0, X9
-	VFMADD213SS rowconsts<>+772(SB), X0, X9
+	VMOVSS      rowconsts<>+772(SB), X9
 	VFMADD213SS rowconsts<>+776(SB), X0, X9
 	VFMADD213SS rowconsts<>+780(SB), X0, X9
 	VFMADD213SS rowconsts<>+784(SB), X0, X9
 	VFMADD213SS rowconsts<>+788(SB), X0, X9
 	VFMADD213SS rowconsts<>+792(SB), X0, X9
 	VFMADD213SS rowconsts<>+796(SB), X0, X9
+	VFMADD213SS rowconsts<>+800(SB), X0, X9
+	VFMADD213SS rowconsts<>+804(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+800(SB), X7, X9
-	VFMADD231SS rowconsts<>+760(SB), X8, X9
+	VFMADD231SS rowconsts<>+808(SB), X7, X9
+	VFMADD231SS rowconsts<>+768(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+804(SB), X7, X0
+	VFMADD231SS rowconsts<>+812(SB), X7, X0
 	VSUBSS      X6, X6, X7
 	VADDSS      X7, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -8663,7 +8665,7 @@ CrossEntropyGSAVX2_nomax_25:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+756(SB), X0
+	VMOVSS       rowconsts<>+764(SB), X0
 	VDIVSS       X6, X0, X0
 	VBROADCASTSS X0, Y0
 	MOVQ         a+32(FP), SI
@@ -9365,29 +9367,29 @@ CrossEntropySoftGAVX2_tgtdone_21:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+756(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X4, X4, X4
 	VCVTSI2SSL R11, X4, X4
 	VMULSS     X0, X0, X5
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+764(SB), X6
-	VFMADD213SS rowconsts<>+768(SB), X0, X6
-	VFMADD213SS rowconsts<>+772(SB), X0, X6
+	VMOVSS      rowconsts<>+772(SB), X6
 	VFMADD213SS rowconsts<>+776(SB), X0, X6
 	VFMADD213SS rowconsts<>+780(SB), X0, X6
 	VFMADD213SS rowconsts<>+784(SB), X0, X6
 	VFMADD213SS rowconsts<>+788(SB), X0, X6
 	VFMADD213SS rowconsts<>+792(SB), X0, X6
 	VFMADD213SS rowconsts<>+796(SB), X0, X6
+	VFMADD213SS rowconsts<>+800(SB), X0, X6
+	VFMADD213SS rowconsts<>+804(SB), X0, X6
 	VMULSS      X0, X6, X6
 	VMULSS      X5, X6, X6
-	VFMADD231SS rowconsts<>+800(SB), X4, X6
-	VFMADD231SS rowconsts<>+760(SB), X5, X6
+	VFMADD231SS rowconsts<>+808(SB), X4, X6
+	VFMADD231SS rowconsts<>+768(SB), X5, X6
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X6, X0, X0
-	VFMADD231SS rowconsts<>+804(SB), X4, X0
+	VFMADD231SS rowconsts<>+812(SB), X4, X0
 	VSUBSS      X2, X2, X4
 	VADDSS      X4, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -9407,7 +9409,7 @@ CrossEntropySoftGAVX2_tgtdone_21:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
-	VMOVSS       rowconsts<>+756(SB), X0
+	VMOVSS       rowconsts<>+764(SB), X0
 	VDIVSS       X2, X0, X0
 	VBROADCASTSS X0, Y0
 	VBROADCASTSS X3, Y2
@@ -9729,7 +9731,7 @@ CrossEntropyGWAVX2_bexp_7:
 	VSUBPS       rowconsts<>+352(SB), Y6, Y6
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+764(SB), Y8
+	VBROADCASTSS rowconsts<>+772(SB), Y8
 	VFMADD213PS  rowconsts<>+416(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+448(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+480(SB), Y6, Y8
@@ -9750,7 +9752,7 @@ CrossEntropyGWAVX2_bexp_7:
 	VMOVUPS      Y6, (R12)(DI*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+756(SB), Y0
+	VBROADCASTSS rowconsts<>+764(SB), Y0
 	VDIVPS       Y5, Y0, Y0
 	MOVQ         a+32(FP), R12
 	VMOVUPS      (R12)(DI*4), Y5
@@ -10300,36 +10302,36 @@ CrossEntropyGWAVX2_nomax_25:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+756(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+764(SB), X8
-	VFMADD213SS rowconsts<>+768(SB), X0, X8
-	VFMADD213SS rowconsts<>+772(SB), X0, X8
+	VMOVSS      rowconsts<>+772(SB), X8
 	VFMADD213SS rowconsts<>+776(SB), X0, X8
 	VFMADD213SS rowconsts<>+780(SB), X0, X8
 	VFMADD213SS rowconsts<>+784(SB), X0, X8
 	VFMADD213SS rowconsts<>+788(SB), X0, X8
 	VFMADD213SS rowconsts<>+792(SB), X0, X8
 	VFMADD213SS rowconsts<>+796(SB), X0, X8
+	VFMADD213SS rowconsts<>+800(SB), X0, X8
+	VFMADD213SS rowconsts<>+804(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+800(SB), X6, X8
-	VFMADD231SS rowconsts<>+760(SB), X7, X8
+	VFMADD231SS rowconsts<>+808(SB), X6, X8
+	VFMADD231SS rowconsts<>+768(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+804(SB), X6, X0
+	VFMADD231SS rowconsts<>+812(SB), X6, X0
 	VSUBSS      X5, X5, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
 	VMOVSS      X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+756(SB), X0
+	VMOVSS       rowconsts<>+764(SB), X0
 	VDIVSS       X5, X0, X0
 	VBROADCASTSS X0, Y0
 	MOVQ         a+32(FP), SI
@@ -10655,7 +10657,7 @@ CrossEntropyGWSAVX2_bexp_7:
 	VSUBPS       rowconsts<>+352(SB), Y3, Y3
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y3, Y3, Y4
-	VBROADCASTSS rowconsts<>+764(SB), Y5
+	VBROADCASTSS rowconsts<>+772(SB), Y5
 	VFMADD213PS  rowconsts<>+416(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+448(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+480(SB), Y3, Y5
@@ -10693,7 +10695,7 @@ CrossEntropyGWSAVX2_bexp_7:
 	VMOVUPS      Y0, (R12)(DI*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+756(SB), Y0
+	VBROADCASTSS rowconsts<>+764(SB), Y0
 	VDIVPS       Y2, Y0, Y0
 	MOVQ         a+32(FP), R12
 	VMOVUPS      (R12)(DI*4), Y2
@@ -11269,29 +11271,29 @@ CrossEntropyGWSAVX2_nomax_25:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+756(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+764(SB), X9
-	VFMADD213SS rowconsts<>+768(SB), X0, X9
-	VFMADD213SS rowconsts<>+772(SB), X0, X9
+	VMOVSS      rowconsts<>+772(SB), X9
 	VFMADD213SS rowconsts<>+776(SB), X0, X9
 	VFMADD213SS rowconsts<>+780(SB), X0, X9
 	VFMADD213SS rowconsts<>+784(SB), X0, X9
 	VFMADD213SS rowconsts<>+788(SB), X0, X9
 	VFMADD213SS rowconsts<>+792(SB), X0, X9
 	VFMADD213SS rowconsts<>+796(SB), X0, X9
+	VFMADD213SS rowconsts<>+800(SB), X0, X9
+	VFMADD213SS rowconsts<>+804(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+800(SB), X7, X9
-	VFMADD231SS rowconsts<>+760(SB), X8, X9
+	VFMADD231SS rowconsts<>+808(SB), X7, X9
+	VFMADD231SS rowconsts<>+768(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+804(SB), X7, X0
+	VFMADD231SS rowconsts<>+812(SB), X7, X0
 	VSUBSS      X6, X6, X7
 	VADDSS      X7, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -11309,7 +11311,7 @@ CrossEntropyGWSAVX2_nomax_25:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+756(SB), X0
+	VMOVSS       rowconsts<>+764(SB), X0
 	VDIVSS       X6, X0, X0
 	VBROADCASTSS X0, Y0
 	MOVQ         a+32(FP), SI
@@ -12029,29 +12031,29 @@ CrossEntropySoftGWAVX2_tgtdone_21:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+756(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X4, X4, X4
 	VCVTSI2SSL R11, X4, X4
 	VMULSS     X0, X0, X5
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+764(SB), X6
-	VFMADD213SS rowconsts<>+768(SB), X0, X6
-	VFMADD213SS rowconsts<>+772(SB), X0, X6
+	VMOVSS      rowconsts<>+772(SB), X6
 	VFMADD213SS rowconsts<>+776(SB), X0, X6
 	VFMADD213SS rowconsts<>+780(SB), X0, X6
 	VFMADD213SS rowconsts<>+784(SB), X0, X6
 	VFMADD213SS rowconsts<>+788(SB), X0, X6
 	VFMADD213SS rowconsts<>+792(SB), X0, X6
 	VFMADD213SS rowconsts<>+796(SB), X0, X6
+	VFMADD213SS rowconsts<>+800(SB), X0, X6
+	VFMADD213SS rowconsts<>+804(SB), X0, X6
 	VMULSS      X0, X6, X6
 	VMULSS      X5, X6, X6
-	VFMADD231SS rowconsts<>+800(SB), X4, X6
-	VFMADD231SS rowconsts<>+760(SB), X5, X6
+	VFMADD231SS rowconsts<>+808(SB), X4, X6
+	VFMADD231SS rowconsts<>+768(SB), X5, X6
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X6, X0, X0
-	VFMADD231SS rowconsts<>+804(SB), X4, X0
+	VFMADD231SS rowconsts<>+812(SB), X4, X0
 	VSUBSS      X2, X2, X4
 	VADDSS      X4, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -12071,7 +12073,7 @@ CrossEntropySoftGWAVX2_tgtdone_21:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
-	VMOVSS       rowconsts<>+756(SB), X0
+	VMOVSS       rowconsts<>+764(SB), X0
 	VDIVSS       X2, X0, X0
 	VBROADCASTSS X0, Y0
 	VBROADCASTSS X3, Y2
@@ -12742,5 +12744,76 @@ AxpbyRowsAVX2_axpbyend_4:
 	INCQ DI
 	CMPQ DI, rows+40(FP)
 	JB   AxpbyRowsAVX2_row
+	VZEROUPPER
+	RET
+
+// func FlushSubnormalsAVX2(x *float32, n int)
+// Requires: AVX
+TEXT ·FlushSubnormalsAVX2(SB), NOSPLIT, $0-16
+	MOVQ n+8(FP), AX
+
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, DX
+	ANDQ         $-8, DX
+	ANDQ         $0x07, AX
+	XORQ         BX, BX
+	MOVQ         x+0(FP), SI
+	VBROADCASTSS rowconsts<>+756(SB), Y0
+	VBROADCASTSS rowconsts<>+760(SB), Y1
+	XORQ         BX, BX
+
+FlushSubnormalsAVX2_flush32_1:
+	CMPQ    BX, CX
+	JAE     FlushSubnormalsAVX2_flush8_2
+	VMOVUPS (SI)(BX*4), Y2
+	VANDPS  Y0, Y2, Y3
+	VCMPPS  $0x05, Y1, Y3, Y3
+	VANDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (SI)(BX*4)
+	VMOVUPS 32(SI)(BX*4), Y2
+	VANDPS  Y0, Y2, Y3
+	VCMPPS  $0x05, Y1, Y3, Y3
+	VANDPS  Y3, Y2, Y2
+	VMOVUPS Y2, 32(SI)(BX*4)
+	VMOVUPS 64(SI)(BX*4), Y2
+	VANDPS  Y0, Y2, Y3
+	VCMPPS  $0x05, Y1, Y3, Y3
+	VANDPS  Y3, Y2, Y2
+	VMOVUPS Y2, 64(SI)(BX*4)
+	VMOVUPS 96(SI)(BX*4), Y2
+	VANDPS  Y0, Y2, Y3
+	VCMPPS  $0x05, Y1, Y3, Y3
+	VANDPS  Y3, Y2, Y2
+	VMOVUPS Y2, 96(SI)(BX*4)
+	ADDQ    $0x20, BX
+	JMP     FlushSubnormalsAVX2_flush32_1
+
+FlushSubnormalsAVX2_flush8_2:
+	CMPQ    BX, DX
+	JAE     FlushSubnormalsAVX2_flushtail_3
+	VMOVUPS (SI)(BX*4), Y2
+	VANDPS  Y0, Y2, Y3
+	VCMPPS  $0x05, Y1, Y3, Y3
+	VANDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (SI)(BX*4)
+	ADDQ    $0x08, BX
+	JMP     FlushSubnormalsAVX2_flush8_2
+
+FlushSubnormalsAVX2_flushtail_3:
+	CMPQ       AX, $0x00
+	JE         FlushSubnormalsAVX2_flushend_4
+	LEAQ       rowconsts<>+32(SB), CX
+	SHLQ       $0x02, AX
+	SUBQ       AX, CX
+	VMOVUPS    (CX), Y2
+	VMASKMOVPS (SI)(BX*4), Y2, Y3
+	VANDPS     Y0, Y3, Y0
+	VCMPPS     $0x05, Y1, Y0, Y0
+	VANDPS     Y0, Y3, Y3
+	VMASKMOVPS Y3, Y2, (SI)(BX*4)
+
+FlushSubnormalsAVX2_flushend_4:
 	VZEROUPPER
 	RET
