@@ -25,6 +25,7 @@ const (
 	None
 )
 
+// String returns the reduction's name.
 func (r Reduction) String() string {
 	switch r {
 	case Mean:
