@@ -106,6 +106,16 @@ func cases() []benchCase {
 		a, p, ng := randn(rng, rows*d), randn(rng, rows*d), randn(rng, rows*d)
 		ga, gp, gn := make([]float32, rows*d), make([]float32, rows*d), make([]float32, rows*d)
 		tr := &simdloss.Triplet{Margin: 1, Distance: simdloss.Euclidean, Eps: 1e-6}
+		sink := make([]float32, rows)
+		// floors: one pass reading a, p and n (DotRows of each row with
+		// itself: a stream per array), and copying them (read + write: the
+		// traffic of forward+backward)
+		readFloor := func() {
+			simdloss.DotRows(sink, a, a, d)
+			simdloss.DotRows(sink, p, p, d)
+			simdloss.DotRows(sink, ng, ng, d)
+		}
+		copyFloor := func() { copy(ga, a); copy(gp, p); copy(gn, ng) }
 		trg := &simdloss.Triplet{Margin: 1, Distance: simdloss.Euclidean, Eps: 1e-6, Kernels: g}
 		shape := fmt.Sprintf("%dx%d", rows, d)
 		cs = append(cs,
@@ -113,11 +123,13 @@ func cases() []benchCase {
 				{"simdloss", func() { _, _ = tr.Forward(a, p, ng, d, nil, nil, nil, nil) }},
 				{"generic", func() { _, _ = trg.Forward(a, p, ng, d, nil, nil, nil, nil) }},
 				{"naive", func() { naiveTriplet(a, p, ng, d, nil, nil, nil) }},
+				{"read floor", readFloor},
 			}},
 			benchCase{"Triplet fwd+bwd", shape, float64(rows * d), 24 * float64(rows*d), 0, []impl{
 				{"simdloss", func() { _, _ = tr.Forward(a, p, ng, d, nil, ga, gp, gn) }},
 				{"generic", func() { _, _ = trg.Forward(a, p, ng, d, nil, ga, gp, gn) }},
 				{"naive", func() { naiveTriplet(a, p, ng, d, ga, gp, gn) }},
+				{"read+write floor", copyFloor},
 			}},
 		)
 	}
