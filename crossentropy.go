@@ -25,6 +25,7 @@ const (
 	None
 )
 
+// String returns the reduction's name.
 func (r Reduction) String() string {
 	switch r {
 	case Mean:
@@ -120,16 +121,26 @@ func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int3
 	if len(labels) != rows {
 		return 0, fmt.Errorf("simdloss: CrossEntropy.Forward: len(labels) = %d, want %d (one per row)", len(labels), rows)
 	}
+	w := c.ClassWeights
+	// One pass checks the labels and sums the mean's denominator
+	// Σ_kept s_i·w_{y_i}.
+	denom := 0.0
 	for i, y := range labels {
-		if (y < 0 || int(y) >= cols) && !(y == c.IgnoreIndex && y < 0) {
+		if y < 0 || int(y) >= cols {
+			if y == c.IgnoreIndex && y < 0 {
+				continue
+			}
 			return 0, fmt.Errorf("simdloss: CrossEntropy.Forward: labels[%d] = %d is outside [0, %d) and not the ignore index", i, y, cols)
 		}
+		denom += float64(classWeight(w, y)) * float64(sampleWeight(sampleWeights, i))
 	}
 	if rows == 0 {
 		return c.empty(), nil
 	}
+	if c.Reduction != Mean {
+		denom = 1
+	}
 
-	w := c.ClassWeights
 	keep := 1 - c.LabelSmoothing
 	k := c.LabelSmoothing / float32(cols) // ε/C
 	wsum := float32(cols)
@@ -141,17 +152,15 @@ func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int3
 		wsum = float32(t)
 	}
 	kW := float32(k * wsum)
-	denom := 1.0
-	if c.Reduction == Mean {
-		denom = 0
-		for i, y := range labels {
-			if y >= 0 {
-				denom += float64(classWeight(w, y)) * float64(sampleWeight(sampleWeights, i))
-			}
-		}
-	}
 	inv := float32(1 / denom)
 	zw := k != 0
+	// The kernel reads the class weights for the smoothing sums and for
+	// u_j = k·w_j; without smoothing u_j = 0·w_j = +0 (weights are finite
+	// and >= 0), the same bits as without weights.
+	wk := w
+	if !zw {
+		wk = nil
+	}
 
 	sc := cePool.Get().(*ceScratch)
 	defer cePool.Put(sc)
@@ -160,34 +169,29 @@ func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int3
 	for r0 := 0; r0 < rows; r0 += ceChunk {
 		n := min(ceChunk, rows-r0)
 		z := logits[r0*cols : (r0+n)*cols]
+		ys := labels[r0 : r0+n]
 		var g []float32
 		if grad != nil {
 			g = grad[r0*cols : (r0+n)*cols]
-		}
-		for i := 0; i < n; i++ {
-			y := labels[r0+i]
-			if y < 0 {
-				a[i], scale[i] = 0, 0
-				continue
+			for i, y := range ys {
+				if y < 0 {
+					a[i], scale[i] = 0, 0
+					continue
+				}
+				a[i] = float32(keep*classWeight(w, y)) + kW
+				scale[i] = float32(sampleWeight(sampleWeights, r0+i) * inv)
 			}
-			s := sampleWeight(sampleWeights, r0+i)
-			if c.Reduction == Mean {
-				s = float32(s * inv)
-			}
-			a[i] = float32(keep*classWeight(w, y)) + kW
-			scale[i] = s
 		}
 		var zwp []float32
 		if zw {
 			zwp = zws[:n]
 		}
-		set.CrossEntropyRows(g, z, w, k, a[:n], scale[:n], mx[:n], lsum[:n], zwp, cols)
-		for i := 0; i < n; i++ {
-			r := r0 + i
-			y := labels[r]
+		set.CrossEntropyRows(g, z, wk, k, a[:n], scale[:n], mx[:n], lsum[:n], zwp, cols)
+		var sum float64
+		for i, y := range ys {
 			if y < 0 {
 				if perRow != nil {
-					perRow[r] = 0
+					perRow[r0+i] = 0
 				}
 				if g != nil {
 					clear(g[i*cols : (i+1)*cols])
@@ -195,21 +199,22 @@ func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int3
 				continue
 			}
 			wy := float32(keep * classWeight(w, y))
-			nll := lsum[i] - (z[i*cols+int(y)] - mx[i]) // -logp_y
-			l := float32(wy * nll)
+			l := float32(wy * (lsum[i] - (z[i*cols+int(y)] - mx[i]))) // (1-ε)·w_y·(-logp_y)
 			if zw {
-				smooth := float32(wsum*lsum[i]) - zws[i] // Σ_k w_k·(-logp_k)
-				l += float32(k * smooth)
+				l += float32(k * (float32(wsum*lsum[i]) - zws[i])) // (ε/C)·Σ_k w_k·(-logp_k)
 			}
-			l = float32(sampleWeight(sampleWeights, r) * l)
+			if sampleWeights != nil {
+				l = float32(sampleWeights[r0+i] * l)
+			}
 			if perRow != nil {
-				perRow[r] = l
+				perRow[r0+i] = l
 			}
-			total += float64(l)
+			sum += float64(l)
 			if g != nil {
 				g[i*cols+int(y)] -= float32(scale[i] * wy)
 			}
 		}
+		total += sum
 	}
 	if c.Reduction == Mean {
 		return float32(total / denom), nil

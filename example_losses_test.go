@@ -79,3 +79,20 @@ func ExampleTripletMiner() {
 	fmt.Printf("%.4f %v\n", loss, err)
 	// Output: 0.5000 <nil>
 }
+
+func ExampleLinearCrossEntropy() {
+	// Two hidden states of size 2 and a 3-class output layer; the 2×3
+	// logits are never stored.
+	hidden := []float32{1, 0, 0, 2}
+	weight := []float32{ // one row per class
+		1, 0,
+		0, 1,
+		-1, -1,
+	}
+	labels := []int32{0, 1}
+	lc := simdloss.LinearCrossEntropy{}
+	gradHidden := make([]float32, len(hidden))
+	loss, err := lc.Forward(hidden, weight, labels, 2, nil, gradHidden, nil)
+	fmt.Printf("%.4f %.4f %v\n", loss, gradHidden, err)
+	// Output: 0.2753 [-0.2124 0.0773 0.0507 -0.0745] <nil>
+}

@@ -26,6 +26,7 @@ const (
 	SemiHard
 )
 
+// String returns the mining strategy's name.
 func (m Mining) String() string {
 	switch m {
 	case BatchAll:

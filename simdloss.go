@@ -29,3 +29,27 @@ func Dots(dst, a, b []float32, dim int) { active.Dots(dst, a, b, dim) }
 
 // DotRows writes dst[i] = a_i · b_i for paired rows of a and b.
 func DotRows(dst, a, b []float32, dim int) { active.DotRows(dst, a, b, dim) }
+
+// Cosines writes the cosine similarities dst[i*n+j] = â_i · b̂_j of the m
+// rows of a and the n rows of b (shapes as SquaredL2), each row normalised
+// as torch.nn.functional.normalize does: x / max(||x||, 1e-12). It runs the
+// Dots micro-kernel with the norms applied in its epilogue.
+func Cosines(dst, a, b []float32, dim int) { active.Cosines(dst, a, b, dim) }
+
+// MatMul writes dst = op(a)·op(b), m×n row-major, where op(a) is m×k (a is
+// m×k row-major, or k×m with transA) and op(b) is k×n (b is k×n, or n×k with
+// transB). Each output is a fused multiply-add chain over k in order (the
+// canonical dot product), on the same register-blocked micro-kernel as
+// Dots, which is MatMul(dst, a, b, m, n, dim, false, true). It panics with a
+// simdloss: message if a slice is too short or dst overlaps a or b.
+func MatMul(dst, a, b []float32, m, n, k int, transA, transB bool) {
+	active.MatMul(dst, a, b, m, n, k, transA, transB)
+}
+
+// MatMulAdd is MatMul accumulating into dst: dst += op(a)·op(b), each
+// output continuing its fused multiply-add chain from the value in dst (so
+// a product split along k into consecutive MatMulAdd calls gives the same
+// bits as one MatMul).
+func MatMulAdd(dst, a, b []float32, m, n, k int, transA, transB bool) {
+	active.MatMulAdd(dst, a, b, m, n, k, transA, transB)
+}

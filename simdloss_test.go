@@ -33,6 +33,8 @@ func calls(rng *rand.Rand) []call {
 		{"LogSumExp", 37, func(d []float32) { simdloss.LogSumExp(d, x, 29) }, func(d []float32) { g.LogSumExp(d, x, 29) }},
 		{"SquaredL2", 13 * 13, func(d []float32) { simdloss.SquaredL2(d, a, b, 29) }, func(d []float32) { g.SquaredL2(d, a, b, 29) }},
 		{"Dots", 13 * 13, func(d []float32) { simdloss.Dots(d, a, b, 29) }, func(d []float32) { g.Dots(d, a, b, 29) }},
+		{"Cosines", 13 * 13, func(d []float32) { simdloss.Cosines(d, a, b, 29) }, func(d []float32) { g.Cosines(d, a, b, 29) }},
+		{"MatMul", 13 * 13, func(d []float32) { simdloss.MatMul(d, a, b, 13, 13, 29, true, false) }, func(d []float32) { g.MatMul(d, a, b, 13, 13, 29, true, false) }},
 		{"SquaredL2Rows", 13, func(d []float32) { simdloss.SquaredL2Rows(d, a, b, 29) }, func(d []float32) { g.SquaredL2Rows(d, a, b, 29) }},
 		{"DotRows", 13, func(d []float32) { simdloss.DotRows(d, a, b, 29) }, func(d []float32) { g.DotRows(d, a, b, 29) }},
 	}
@@ -166,4 +168,22 @@ func ExampleDotRows() {
 func ExampleKernels() {
 	fmt.Println(simdloss.Kernels() != "")
 	// Output: true
+}
+
+func ExampleCosines() {
+	a := []float32{1, 0, 3, 4}
+	b := []float32{0, 2, 6, 8, -1, 0}
+	cos := make([]float32, 2*3)
+	simdloss.Cosines(cos, a, b, 2)
+	fmt.Printf("%.2f\n", cos)
+	// Output: [0.00 0.60 -1.00 0.80 1.00 -0.60]
+}
+
+func ExampleMatMul() {
+	a := []float32{1, 2, 3, 4, 5, 6} // 2×3
+	b := []float32{1, 0, 0, 1, 1, 1} // 3×2
+	c := make([]float32, 2*2)
+	simdloss.MatMul(c, a, b, 2, 2, 3, false, false)
+	fmt.Println(c)
+	// Output: [4 5 10 11]
 }

@@ -19,6 +19,7 @@ const (
 	Euclidean
 )
 
+// String returns the distance's name.
 func (d Distance) String() string {
 	switch d {
 	case SquaredEuclidean:

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"hash/fnv"
+	"math"
 	"math/rand/v2"
 
 	"github.com/simdloss/simdloss"
@@ -63,6 +64,7 @@ type shapeSet struct {
 	l2Rows  [][2]int // rows, dim
 	triplet [][2]int // batch, dim
 	miner   [][2]int // batch, dim
+	linear  [][3]int // rows, classes, dim: LinearCrossEntropy
 }
 
 // defaultShapes are the anchors' shapes (../shared/anchors.md) plus the
@@ -73,6 +75,7 @@ var defaultShapes = shapeSet{
 	l2Rows:  [][2]int{{1024, 128}, {1024, 512}},
 	triplet: [][2]int{{1024, 128}, {1024, 512}},
 	miner:   [][2]int{{256, 128}},
+	linear:  [][3]int{{256, 32000, 256}},
 }
 
 // tinyShapes is a smoke-test set (-shapes tiny, and the tests): odd sizes
@@ -83,6 +86,7 @@ var tinyShapes = shapeSet{
 	l2Rows:  [][2]int{{6, 19}, {3, 70}},
 	triplet: [][2]int{{8, 17}, {4, 40}},
 	miner:   [][2]int{{16, 12}},
+	linear:  [][3]int{{6, 37, 9}},
 }
 
 func randn(rng *rand.Rand, n int) []float32 {
@@ -154,6 +158,9 @@ func cases(sh shapeSet) []benchCase {
 	}
 	for _, s := range sh.miner {
 		cs = append(cs, minerCases(s[0], s[1])...)
+	}
+	for _, s := range sh.linear {
+		cs = append(cs, linearCases(s[0], s[1], s[2])...)
 	}
 	for _, s := range sh.l2Rows {
 		cs = append(cs, l2RowsCase(s[0], s[1]))
@@ -317,7 +324,7 @@ type tripletIn struct {
 	a, p, n, ga, gp, gn        []float32
 	a64, p64, n64              []float64
 	ga64, gp64, gn64, u64, v64 []float64
-	u, v                       []float32
+	u, v, sink                 []float32
 }
 
 // Triplet cases use the Euclidean distance with PyTorch's eps (1e-6) and
@@ -334,7 +341,7 @@ func tripletCases(rows, d int) []benchCase {
 	mk := func(kernel string, bytes float64, grad bool) benchCase {
 		return benchCase{kernel, shape, d, float64(n), bytes, 0, func() prepared {
 			rng := rngFor("triplet", shape)
-			in := &tripletIn{a: randn(rng, n), p: randn(rng, n), n: randn(rng, n), u: make([]float32, d), v: make([]float32, d),
+			in := &tripletIn{a: randn(rng, n), p: randn(rng, n), n: randn(rng, n), u: make([]float32, d), v: make([]float32, d), sink: make([]float32, rows),
 				u64: make([]float64, d), v64: make([]float64, d)}
 			in.a64, in.p64, in.n64 = widen(in.a), widen(in.p), widen(in.n)
 			if grad {
@@ -362,6 +369,17 @@ func tripletImpls(in *tripletIn, rows, d int, g *kernels.Set, grad bool) prepare
 	if grad {
 		op = "triplet_grad"
 	}
+	// floors: one pass reading a, p and n (DotRows of each row with itself: a
+	// stream per array), and copying them (read + write: the traffic of
+	// forward+backward)
+	floor := impl{"read floor", func() {
+		simdloss.DotRows(in.sink, a, a, d)
+		simdloss.DotRows(in.sink, p, p, d)
+		simdloss.DotRows(in.sink, ng, ng, d)
+	}, nil}
+	if grad {
+		floor = impl{"read+write floor", func() { copy(ga, a); copy(gp, p); copy(gn, ng) }, nil}
+	}
 	return prepared{[]impl{
 		{implSimdloss, func() { loss, _ = tr.Forward(a, p, ng, d, nil, ga, gp, gn) }, o},
 		{implGeneric, func() { loss, _ = trg.Forward(a, p, ng, d, nil, ga, gp, gn) }, o},
@@ -371,6 +389,7 @@ func tripletImpls(in *tripletIn, rows, d int, g *kernels.Set, grad bool) prepare
 		}, o64},
 		{implVek, func() { loss = vekTriplet(a, p, ng, d, ga, gp, gn, in.u, in.v) }, o},
 		archsimdImpl(func() { loss = archsimdTriplet(a, p, ng, d, ga, gp, gn) }, o),
+		floor,
 	}, &torchCall{Op: op, Args: []torchArg{f32Arg(a, rows, d), f32Arg(p, rows, d), f32Arg(ng, rows, d)},
 		Params: map[string]float64{"margin": tripletMargin, "eps": tripletEps}}}
 }
@@ -403,6 +422,65 @@ func minerCases(rows, d int) []benchCase {
 			}})
 	}
 	return cs
+}
+
+// linearCases: LinearCrossEntropy (logits = h·wᵀ never materialised) against
+// the GEMMs it contains and the materialised computation; PyTorch computes
+// cross_entropy(h @ w.T) with the logits materialised.
+func linearCases(rows, classes, d int) []benchCase {
+	shape := fmt.Sprintf("%dx%dx%d", rows, classes, d)
+	gemm := 2 * float64(rows) * float64(classes) * float64(d)
+	mk := func(kernel string, flops float64, grad bool) benchCase {
+		return benchCase{kernel, shape, d, float64(rows * classes), 0, flops, func() prepared {
+			rng := rngFor("linear", shape)
+			h, w := randn(rng, rows*d), randn(rng, classes*d)
+			for i := range w {
+				w[i] /= float32(math.Sqrt(float64(d))) // an initialised layer: logits of unit scale
+			}
+			labels := make([]int32, rows)
+			for i := range labels {
+				labels[i] = int32(rng.IntN(classes))
+			}
+			var gh, gw []float32
+			if grad {
+				gh, gw = make([]float32, rows*d), make([]float32, classes*d)
+			}
+			lc := &simdloss.LinearCrossEntropy{}
+			z, zg := make([]float32, rows*classes), make([]float32, rows*classes) // only for the comparisons
+			var loss float32
+			o := func() []float64 { return outs(float64(loss), gh, gw) }
+			op := "linear_cross_entropy"
+			if grad {
+				op += "_grad"
+			}
+			tc := &torchCall{Op: op, Args: []torchArg{f32Arg(h, rows, d), f32Arg(w, classes, d), i32Arg(labels, rows)}}
+			if !grad {
+				return prepared{[]impl{
+					{implSimdloss, func() { loss, _ = lc.Forward(h, w, labels, d, nil, nil, nil) }, o},
+					{"its GEMM alone", func() { simdloss.Dots(z, h, w, d) }, nil},
+				}, tc}
+			}
+			return prepared{[]impl{
+				{implSimdloss, func() { loss, _ = lc.Forward(h, w, labels, d, nil, gh, gw) }, o},
+				{"its 4 GEMMs alone", func() {
+					simdloss.Dots(z, h, w, d)
+					simdloss.Dots(z, h, w, d)
+					simdloss.MatMul(gh, z, w, rows, d, classes, false, false)
+					simdloss.MatMul(gw, z, h, classes, d, rows, true, false)
+				}, nil},
+				{"materialised (3 GEMMs + CE)", func() {
+					simdloss.Dots(z, h, w, d)
+					loss, _ = lc.CrossEntropy.Forward(z, labels, classes, nil, zg)
+					simdloss.MatMul(gh, zg, w, rows, d, classes, false, false)
+					simdloss.MatMul(gw, zg, h, classes, d, rows, true, false)
+				}, o},
+			}, tc}
+		}}
+	}
+	return []benchCase{
+		mk("LinearCrossEntropy fwd", gemm, false),
+		mk("LinearCrossEntropy fwd+bwd", 4*gemm, true),
+	}
 }
 
 func l2RowsCase(rows, d int) benchCase {

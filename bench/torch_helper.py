@@ -89,6 +89,18 @@ def build(torch, F, op, t, params):
             return (loss.detach(),) + torch.autograd.grad(loss, (ag, pg, ng))
 
         return triplet_grad
+    if op in ("linear_cross_entropy", "linear_cross_entropy_grad"):
+        h, w, labels = t
+        labels = labels.long()
+        if op == "linear_cross_entropy":
+            return lambda: (F.cross_entropy(torch.mm(h, w.t()), labels),)
+        hg, wg = h.clone().requires_grad_(True), w.clone().requires_grad_(True)
+
+        def linear_ce_grad():
+            loss = F.cross_entropy(torch.mm(hg, wg.t()), labels)
+            return (loss.detach(),) + torch.autograd.grad(loss, (hg, wg))
+
+        return linear_ce_grad
     raise ValueError("unknown op %r" % op)
 
 

@@ -189,6 +189,15 @@ func FuzzSquaredL2(f *testing.F) {
 		simdloss.Dots(got, a, b, dim)
 		kernels.Generic.Dots(want, a, b, dim)
 		sameAsGeneric(t, "Dots", got, want)
+		simdloss.Cosines(got, a, b, dim)
+		kernels.Generic.Cosines(want, a, b, dim)
+		sameAsGeneric(t, "Cosines", got, want)
+		for _, tr := range [][2]bool{{false, false}, {true, false}, {true, true}} {
+			// a read as m×dim or dim×m, b as dim×n or n×dim
+			simdloss.MatMul(got, a, b, m, n, dim, tr[0], tr[1])
+			kernels.Generic.MatMul(want, a, b, m, n, dim, tr[0], tr[1])
+			sameAsGeneric(t, "MatMul", got, want)
+		}
 		simdloss.SquaredL2(got, a, b, dim)
 		for i := 0; i < m; i++ {
 			for j := 0; j < n; j++ {
@@ -246,6 +255,8 @@ func FuzzShapes(f *testing.F) {
 			"LogSumExp":     func() { simdloss.LogSumExp(dst, src, cols) },
 			"SquaredL2":     func() { simdloss.SquaredL2(dst, src, b, cols) },
 			"Dots":          func() { simdloss.Dots(dst, src, b, cols) },
+			"Cosines":       func() { simdloss.Cosines(dst, src, b, cols) },
+			"MatMul":        func() { simdloss.MatMul(dst, src, b, cols, cols, cols, cols%2 == 0, cols%3 == 0) },
 			"SquaredL2Rows": func() { simdloss.SquaredL2Rows(dst, src, b, cols) },
 			"DotRows":       func() { simdloss.DotRows(dst, src, b, cols) },
 		} {

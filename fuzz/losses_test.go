@@ -214,3 +214,56 @@ func FuzzTripletMiner(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLinearCrossEntropy drives the fused linear cross-entropy with
+// arbitrary hidden states, weights, labels, options and block sizes.
+func FuzzLinearCrossEntropy(f *testing.F) {
+	f.Add(uint8(3), uint8(2), uint8(0), make([]byte, 4*3*5), []byte{0, 1, 156, 2})
+	f.Add(uint8(1), uint8(7), uint8(5), make([]byte, 4*9*2), []byte{8, 0, 3})
+	f.Fuzz(func(t *testing.T, d8, blk, flags uint8, data, labelBytes []byte) {
+		x := floats(data)
+		dim := int(d8)%16 + 1
+		n := len(x) / dim
+		rows := n / 3
+		h, w := x[:rows*dim], x[rows*dim:n*dim]
+		labels := make([]int32, rows)
+		for i := range labels {
+			if i < len(labelBytes) {
+				labels[i] = int32(int8(labelBytes[i]))
+			}
+		}
+		lc := simdloss.LinearCrossEntropy{
+			CrossEntropy: simdloss.CrossEntropy{IgnoreIndex: -100, Reduction: simdloss.Reduction(flags % 4), LabelSmoothing: float32(flags>>2%4) / 5},
+			BlockRows:    int(blk%5) - 1, // -1 is invalid
+			BlockCols:    int(blk/5%5) + 1,
+		}
+		run := func(set *kernels.Set) (float32, [3][]float32, error) {
+			lc := lc
+			lc.Kernels = set
+			out := [3][]float32{filled(rows), filled(len(h)), filled(len(w))}
+			var l float32
+			var err error
+			mustNotPanic(t, "LinearCrossEntropy", func() { l, err = lc.Forward(h, w, labels, dim, out[0], out[1], out[2]) })
+			return l, out, err
+		}
+		want, wantOut, err := run(kernels.Generic)
+		if !lossErr(t, "LinearCrossEntropy", err) {
+			if !untouched(wantOut[0]) || !untouched(wantOut[1]) || !untouched(wantOut[2]) {
+				t.Fatalf("error %q but the outputs were written", err)
+			}
+			return
+		}
+		got, out, err := run(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !tu.Same(got, want) {
+			t.Fatalf("%s kernels differ from generic: loss %v vs %v", simdloss.Kernels(), got, want)
+		}
+		for i := range out {
+			if msg := tu.DiffMsg(out[i], wantOut[i]); msg != "" {
+				t.Fatalf("output %d: %s", i, msg)
+			}
+		}
+	})
+}

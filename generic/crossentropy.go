@@ -22,7 +22,8 @@ package generic
 //
 // The caller adds the label term to grad (see package simdloss). rows >= 1,
 // cols >= 1; w has cols elements when non-nil; a and scale have rows
-// elements when grad is non-nil. grad may not overlap z.
+// elements when grad is non-nil. grad may be z itself (in place: the
+// gradient overwrites the logits); any other overlap is not allowed.
 func CrossEntropyRows(grad, z, w []float32, k float32, a, scale, mx, lsum, zw []float32, rows, cols int) {
 	for r := 0; r < rows; r++ {
 		x := z[r*cols : (r+1)*cols]
@@ -31,10 +32,7 @@ func CrossEntropyRows(grad, z, w []float32, k float32, a, scale, mx, lsum, zw []
 		if grad != nil {
 			g = grad[r*cols : (r+1)*cols]
 		}
-		s := SumExp(g, x, m)
-		mx[r] = m
-		lsum[r] = LogPos(s)
-		if zw != nil {
+		if zw != nil { // before SumExp: with grad == z it overwrites x
 			var p [Partials]float32
 			for j, v := range x {
 				if w != nil {
@@ -45,6 +43,9 @@ func CrossEntropyRows(grad, z, w []float32, k float32, a, scale, mx, lsum, zw []
 			}
 			zw[r] = TreeSum(&p)
 		}
+		s := SumExp(g, x, m)
+		mx[r] = m
+		lsum[r] = LogPos(s)
 		if g == nil {
 			continue
 		}

@@ -59,3 +59,30 @@ func TripletGradRows(gA, gP, gN, a, p, n, cu, cv, cw []float32, eps float32, row
 		}
 	}
 }
+
+// AxpbyRows writes dst_i = ca_i·a_i + cb_i·b_i for paired rows: per element
+// t = cb_i*b (rounded), then dst = fma(ca_i, a, t). rows >= 1, dim >= 1; no
+// shape checks. dst may be a or b (elementwise, in place).
+func AxpbyRows(dst, a, b, ca, cb []float32, rows, dim int) {
+	for r := 0; r < rows; r++ {
+		o := r * dim
+		x, y, d := a[o:o+dim], b[o:o+dim], dst[o:o+dim]
+		car, cbr := ca[r], cb[r]
+		for i, v := range x {
+			d[i] = FMA32(car, v, float32(cbr*y[i]))
+		}
+	}
+}
+
+// SubnormalLimit is the smallest normal float32, 2^-126.
+const SubnormalLimit float32 = 0x1p-126
+
+// FlushSubnormals sets every element of x whose magnitude is below 2^-126
+// (the subnormals and -0) to +0; NaN and everything else is kept.
+func FlushSubnormals(x []float32) {
+	for i, v := range x {
+		if v < SubnormalLimit && v > -SubnormalLimit {
+			x[i] = 0
+		}
+	}
+}

@@ -14,12 +14,16 @@ var AVX2 = &Set{
 	logSumExp:        logSumExpAVX2,
 	squaredL2:        squaredL2AVX2,
 	dots:             dotsAVX2,
+	cosines:          cosinesAVX2,
+	matMul:           matMulAVX2,
 	squaredL2Rows:    squaredL2RowsAVX2,
 	dotRows:          dotRowsAVX2,
 	crossEntropy:     crossEntropyAVX2,
 	crossEntropySoft: crossEntropySoftAVX2,
 	squaredL2RowsEps: squaredL2RowsEpsAVX2,
 	tripletGrad:      tripletGradAVX2,
+	axpbyRows:        axpbyRowsAVX2,
+	flushSubnormals:  flushSubnormalsAVX2,
 }
 
 var archSets = []*Set{AVX2}

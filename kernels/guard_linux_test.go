@@ -40,6 +40,9 @@ func TestGuardPages(t *testing.T) {
 		for _, cols := range lens {
 			for _, atEnd := range []bool{true, false} {
 				rows := 2
+				if cols <= 16 {
+					rows = 9 // one block of 8 on the AVX2 short-row path, one row after it
+				}
 				src := place(gs[0], rows*cols, atEnd)
 				tu.Fill(rng, src, cols, tu.Adversarial)
 				for _, op := range rowOps {
@@ -62,12 +65,117 @@ func TestGuardPages(t *testing.T) {
 					dst := place(gs[1], m*n, atEnd)
 					s.SquaredL2(dst, a, b, dim)
 					s.Dots(dst, a, b, dim)
+					s.Cosines(dst, a, b, dim)
+					// a·b, aᵀ·b and aᵀ·bᵀ with the same buffers: a is m×dim or
+					// dim×m, b is dim×n (n×dim)
+					s.MatMul(dst, a, b, m, n, dim, false, false)
+					s.MatMul(dst, a, b, m, n, dim, true, false)
+					s.MatMul(dst, a, b, m, n, dim, true, true)
 					if m == n {
 						s.SquaredL2Rows(dst[:m], a, b, dim)
 						s.DotRows(dst[:m], a, b, dim)
 					}
 				}
 			}
+		}
+	}
+}
+
+func TestTripletRowsGuardPages(t *testing.T) {
+	for _, s := range allSets() {
+		for _, dim := range []int{1, 3, 8, 9, 31, 32, 33, 70} {
+			const rows = 2
+			for _, atEnd := range []bool{true, false} {
+				var gs []*tu.Guarded
+				mk := func(n int) []float32 {
+					g := tu.NewGuarded(n)
+					gs = append(gs, g)
+					if atEnd {
+						return g.End(n)
+					}
+					return g.Start(n)
+				}
+				a, p, n := mk(rows*dim), mk(rows*dim), mk(rows*dim)
+				cu, cv, cw := mk(rows), mk(rows), mk(rows)
+				tripletCall(s, a, p, n, cu, cv, nil, 1e-6, rows, dim, mk)
+				tripletCall(s, a, p, n, cu, cv, cw, 1e-6, rows, dim, mk)
+				for _, g := range gs {
+					g.Free()
+				}
+			}
+		}
+	}
+}
+
+func TestAxpbyRowsGuardPages(t *testing.T) {
+	for _, s := range allSets() {
+		for _, dim := range []int{1, 3, 8, 9, 31, 32, 33, 70} {
+			for _, atEnd := range []bool{true, false} {
+				var gs []*tu.Guarded
+				mk := func(n int) []float32 {
+					g := tu.NewGuarded(n)
+					gs = append(gs, g)
+					if atEnd {
+						return g.End(n)
+					}
+					return g.Start(n)
+				}
+				a, b, dst, ca, cb := mk(2*dim), mk(2*dim), mk(2*dim), mk(2), mk(2)
+				s.AxpbyRows(dst, a, b, ca, cb, dim)
+				for _, g := range gs {
+					g.Free()
+				}
+			}
+		}
+	}
+}
+
+// TestCrossEntropyRowsGuardPages runs the cross-entropy kernels with every
+// input and output against PROT_NONE pages.
+func TestCrossEntropyRowsGuardPages(t *testing.T) {
+	for _, s := range allSets() {
+		for _, cols := range []int{1, 3, 8, 9, 16, 17, 31, 32, 33, 70} {
+			rows := 2
+			if cols <= 16 {
+				rows = 9
+			}
+			for _, atEnd := range []bool{true, false} {
+				var gs []*tu.Guarded
+				mk := func(n int) []float32 {
+					g := tu.NewGuarded(n)
+					gs = append(gs, g)
+					if atEnd {
+						return g.End(n)
+					}
+					return g.Start(n)
+				}
+				z, q, w, a, scale := mk(rows*cols), mk(rows*cols), mk(cols), mk(rows), mk(rows)
+				tu.Fill(rand.New(rand.NewPCG(1, uint64(cols))), z, cols, tu.Normal)
+				for i := range w {
+					w[i], q[i] = 1, 0.5
+				}
+				for i := range a {
+					a[i], scale[i] = 1, 1
+				}
+				for v := 0; v < 8; v++ {
+					ceCall(s, false, v&4 != 0, v&2 != 0, v&1 != 0, z, q, w, a, scale, rows, cols, mk)
+					ceCall(s, true, v&4 != 0, v&2 != 0, false, z, q, w, a, scale, rows, cols, mk)
+				}
+				for _, g := range gs {
+					g.Free()
+				}
+			}
+		}
+	}
+}
+
+func TestFlushSubnormalsGuardPages(t *testing.T) {
+	for _, s := range allSets() {
+		for n := 1; n <= 40; n++ {
+			g := tu.NewGuarded(n)
+			s.FlushSubnormals(g.End(n))
+			s.FlushSubnormals(g.Start(n))
+			g.Free()
 		}
 	}
 }

@@ -5,6 +5,8 @@ package kernels
 import (
 	"sync"
 	"unsafe"
+
+	"github.com/simdloss/simdloss/generic"
 )
 
 // The pairwise driver computes y[i*n+j] = epilogue(Dot(a_i, b_j), …) for the
@@ -40,8 +42,9 @@ import (
 type epilogue int
 
 const (
-	epDot epilogue = iota // y = dot (Dots)
-	epL2                  // y = generic.L2Epilogue(dot, na_i, nb_j) (SquaredL2)
+	epDot    epilogue = iota // y = dot (Dots, MatMul)
+	epL2                     // y = generic.L2Epilogue(dot, na_i, nb_j) (SquaredL2)
+	epCosine                 // y = generic.CosineEpilogue(dot, ra_i, rb_j) (Cosines)
 	numEpilogues
 )
 
@@ -66,6 +69,10 @@ type pairISA struct {
 	// packPanel packs 1 <= rows <= nr rows of b (ldb apart, kc floats each)
 	// into one panel: dst[k*nr+j] = b[j*ldb+k], +0 for rows <= j < nr.
 	packPanel func(dst, b *float32, ldb, rows, kc int)
+	// packPanelNN packs 1 <= cols <= nr columns of kc rows of a k-major b
+	// (ldb apart) into one panel: dst[k*nr+j] = b[k*ldb+j], +0 for
+	// cols <= j < nr (the a·b products).
+	packPanelNN func(dst, b *float32, ldb, cols, kc int)
 	// sumSquares writes dst[i] = generic.SumSquares(a_i) for rows rows.
 	sumSquares func(dst, a *float32, rows, dim int)
 	// tile holds the micro-kernel of each epilogue.
@@ -99,6 +106,7 @@ func (p *pairISA) blocks(dim, n int) (kc, nc int) {
 type pairScratch struct {
 	packed []float32 // backing store of the packed block (packBuf aligns it)
 	na, nb []float32 // per-row and per-column values of the epilogue (sideData)
+	at     []float32 // a transposed, for the aᵀ·b products
 }
 
 var pairPool = sync.Pool{New: func() any { return new(pairScratch) }}
@@ -137,6 +145,43 @@ func (p *pairISA) rowNorms(dst, x []float32, rows, dim int) {
 // and b (n×dim); m, n, dim >= 1, shapes checked by the caller.
 func (p *pairISA) pairwise(ep epilogue, dst, a, b []float32, m, n, dim int) {
 	s := pairPool.Get().(*pairScratch)
+	p.product(s, ep, dst, a, b, m, n, dim, false, false)
+	pairPool.Put(s)
+}
+
+// matmul computes dst = op(a)·op(b) as generic.MatMul does: b in either
+// layout goes to the packers directly; a transposed is first copied to
+// row-major scratch (an O(m·k) copy next to the O(m·n·k) product).
+func (p *pairISA) matmul(dst, a, b []float32, m, n, k int, transA, transB, add bool) {
+	s := pairPool.Get().(*pairScratch)
+	if transA {
+		s.at = pairGrow(s.at, m*k)
+		transpose(s.at, a, k, m)
+		a = s.at
+	}
+	p.product(s, epDot, dst, a, b, m, n, k, !transB, add)
+	pairPool.Put(s)
+}
+
+// transpose writes dst (cols×rows) = srcᵀ for src rows×cols, in 16×16 blocks.
+func transpose(dst, src []float32, rows, cols int) {
+	const blk = 16
+	for i0 := 0; i0 < rows; i0 += blk {
+		for j0 := 0; j0 < cols; j0 += blk {
+			for i := i0; i < min(i0+blk, rows); i++ {
+				row := src[i*cols : (i+1)*cols]
+				for j := j0; j < min(j0+blk, cols); j++ {
+					dst[j*rows+i] = row[j]
+				}
+			}
+		}
+	}
+}
+
+// product is the driver: a is m×dim row-major; b is n×dim row-major, or,
+// with bKN, dim×n row-major (k-major: the a·b layout). With add the chains
+// continue from the values in dst (MatMulAdd).
+func (p *pairISA) product(s *pairScratch, ep epilogue, dst, a, b []float32, m, n, dim int, bKN, add bool) {
 	kc, nc := p.blocks(dim, n)
 	tile := p.tile[ep]
 	nr := p.nr
@@ -152,14 +197,18 @@ func (p *pairISA) pairwise(ep epilogue, dst, a, b []float32, m, n, dim int) {
 		for pc := 0; pc < dim; pc += kc {
 			kcur := min(kc, dim-pc)
 			flags := 0
-			if pc > 0 {
+			if pc > 0 || add {
 				flags |= tileAccumulate
 			}
 			if pc+kcur == dim {
 				flags |= tileFinal
 			}
 			for j := 0; j < ncur; j += nr {
-				p.packPanel(&packed[j*kcur], &b[(jc+j)*dim+pc], dim, min(nr, ncur-j), kcur)
+				if bKN {
+					p.packPanelNN(&packed[j*kcur], &b[pc*n+jc+j], n, min(nr, ncur-j), kcur)
+				} else {
+					p.packPanel(&packed[j*kcur], &b[(jc+j)*dim+pc], dim, min(nr, ncur-j), kcur)
+				}
 			}
 			for i := 0; i < m; i += p.mr {
 				var rowv *float32
@@ -170,7 +219,6 @@ func (p *pairISA) pairwise(ep epilogue, dst, a, b []float32, m, n, dim int) {
 			}
 		}
 	}
-	pairPool.Put(s)
 }
 
 // sideData returns the epilogue's per-row values (m of them) and per-column
@@ -185,6 +233,15 @@ func (p *pairISA) sideData(ep epilogue, s *pairScratch, a, b []float32, m, n, di
 		p.rowNorms(s.nb, b, n, dim)
 		clear(s.nb[n:])
 		return s.na, s.nb
+	case epCosine:
+		na, nb := p.sideData(epL2, s, a, b, m, n, dim)
+		for i, v := range na {
+			na[i] = generic.InvNormOf(v)
+		}
+		for j, v := range nb[:n] {
+			nb[j] = generic.InvNormOf(v)
+		}
+		return na, nb
 	}
 	return nil, nil
 }

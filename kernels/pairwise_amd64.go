@@ -10,13 +10,15 @@ import "github.com/simdloss/simdloss/kernels/asm"
 // 32 KiB L1; a packed block of 64K floats (256 KiB, nc = 256 at kc = 256)
 // stays in half of a 512 KiB L2 (Zen3; Intel cores have more).
 var avx2Pair = &pairISA{
-	mr:         6,
-	nr:         16,
-	packPanel:  asm.PackPanelAVX2,
-	sumSquares: asm.SumSquaresAVX2,
+	mr:          6,
+	nr:          16,
+	packPanel:   asm.PackPanelAVX2,
+	packPanelNN: asm.PackPanelNNAVX2,
+	sumSquares:  asm.SumSquaresAVX2,
 	tile: [numEpilogues]tileFunc{
-		epDot: asm.TileDotAVX2,
-		epL2:  asm.TileL2AVX2,
+		epDot:    asm.TileDotAVX2,
+		epL2:     asm.TileL2AVX2,
+		epCosine: asm.TileCosineAVX2,
 	},
 	pairBlocking: pairBlocking{kcMax: 256, kcTarget: 256, packMax: 64 << 10},
 }
@@ -35,4 +37,12 @@ func squaredL2RowsAVX2(dst, a, b []float32, rows, dim int) {
 
 func dotRowsAVX2(dst, a, b []float32, rows, dim int) {
 	pairedRows(asm.DotRowsAVX2, dst, a, b, rows, dim)
+}
+
+func cosinesAVX2(dst, a, b []float32, m, n, dim int) {
+	avx2Pair.pairwise(epCosine, dst, a, b, m, n, dim)
+}
+
+func matMulAVX2(dst, a, b []float32, m, n, k int, transA, transB, add bool) {
+	avx2Pair.matmul(dst, a, b, m, n, k, transA, transB, add)
 }

@@ -34,8 +34,15 @@ type ceSoftFunc func(grad, z, q, w, scale, mx, lsum, mass, zc []float32, keep, s
 // (generic.SquaredL2RowsEps).
 type epsRowsFunc func(dst, a, b []float32, eps float32, rows, dim int)
 
+// axpbyFunc is generic.AxpbyRows.
+type axpbyFunc func(dst, a, b, ca, cb []float32, rows, dim int)
+
 // tripletGradFunc is the fused triplet gradient (generic.TripletGradRows).
 type tripletGradFunc func(gA, gP, gN, a, p, n, cu, cv, cw []float32, eps float32, rows, dim int)
+
+// matMulFunc is generic.MatMul, or generic.MatMulAdd with add (m, n, k >= 1,
+// shapes checked).
+type matMulFunc func(dst, a, b []float32, m, n, k int, transA, transB, add bool)
 
 // Set is one implementation of every kernel.
 type Set struct {
@@ -43,12 +50,15 @@ type Set struct {
 	supported func() bool
 
 	softmax, logSoftmax, logSumExp rowFunc
-	squaredL2, dots                pairFunc
+	squaredL2, dots, cosines       pairFunc
+	matMul                         matMulFunc
 	squaredL2Rows, dotRows         pairedFunc
 	crossEntropy                   ceFunc
 	crossEntropySoft               ceSoftFunc
 	squaredL2RowsEps               epsRowsFunc
 	tripletGrad                    tripletGradFunc
+	axpbyRows                      axpbyFunc
+	flushSubnormals                func(x []float32)
 }
 
 // Name is the set's name as SIMDLOSS_KERNELS spells it: "generic", "avx2", "neon".
@@ -104,6 +114,48 @@ func (s *Set) Dots(dst, a, b []float32, dim int) {
 	}
 }
 
+// Cosines is the matrix of cosine similarities of the rows of a and the rows
+// of b (generic.Cosines); see package simdloss.
+func (s *Set) Cosines(dst, a, b []float32, dim int) {
+	m, n := check.Pairwise("Cosines", len(dst), len(a), len(b), dim, false)
+	check.Disjoint("Cosines", "dst", "a", dst, a)
+	check.Disjoint("Cosines", "dst", "b", dst, b)
+	if m > 0 && n > 0 {
+		s.cosines(dst[:m*n], a, b, m, n, dim)
+	}
+}
+
+// MatMul writes dst = op(a)·op(b) (generic.MatMul): op(a) is m×k (a is m×k
+// row-major, or k×m with transA), op(b) is k×n (b is k×n, or n×k with
+// transB), dst is m×n row-major. With k = 0 the products are empty sums: dst
+// is set to +0. It panics on a shape mismatch or overlap of dst with a or b.
+func (s *Set) MatMul(dst, a, b []float32, m, n, k int, transA, transB bool) {
+	check.MatMul("MatMul", len(dst), len(a), len(b), m, n, k)
+	if m == 0 || n == 0 {
+		return
+	}
+	check.Disjoint("MatMul", "dst", "a", dst[:m*n], a[:m*k])
+	check.Disjoint("MatMul", "dst", "b", dst[:m*n], b[:k*n])
+	if k == 0 {
+		clear(dst[:m*n])
+		return
+	}
+	s.matMul(dst[:m*n], a[:m*k], b[:k*n], m, n, k, transA, transB, false)
+}
+
+// MatMulAdd is MatMul accumulating into dst (dst += op(a)·op(b)): each
+// output continues its canonical chain from the value already in dst
+// (generic.MatMulAdd). With k = 0 dst is left as it is.
+func (s *Set) MatMulAdd(dst, a, b []float32, m, n, k int, transA, transB bool) {
+	check.MatMul("MatMulAdd", len(dst), len(a), len(b), m, n, k)
+	if m == 0 || n == 0 || k == 0 {
+		return
+	}
+	check.Disjoint("MatMulAdd", "dst", "a", dst[:m*n], a[:m*k])
+	check.Disjoint("MatMulAdd", "dst", "b", dst[:m*n], b[:k*n])
+	s.matMul(dst[:m*n], a[:m*k], b[:k*n], m, n, k, transA, transB, true)
+}
+
 // SquaredL2Rows is the squared distance of paired rows; see package simdloss.
 func (s *Set) SquaredL2Rows(dst, a, b []float32, dim int) {
 	m, _ := check.Pairwise("SquaredL2Rows", len(dst), len(a), len(b), dim, true)
@@ -129,7 +181,8 @@ func (s *Set) DotRows(dst, a, b []float32, dim int) {
 // row maximum mx[row], lsum[row] = log Σ exp(z - max), zw[row] (when zw is
 // non-nil) and, when grad is non-nil, the gradient row without its label
 // term. w (nil: ones) has cols elements; a and scale have rows elements when
-// grad is non-nil. It panics on a shape mismatch.
+// grad is non-nil. grad may be z itself (the gradient then overwrites the
+// logits); other overlaps panic, as do shape mismatches.
 func (s *Set) CrossEntropyRows(grad, z, w []float32, k float32, a, scale, mx, lsum, zw []float32, cols int) {
 	const op = "CrossEntropyRows"
 	rows := check.Rows(op, len(lsum), len(z), cols, 1)
@@ -143,7 +196,7 @@ func (s *Set) CrossEntropyRows(grad, z, w []float32, k float32, a, scale, mx, ls
 		check.Len(op, "grad", grad, rows*cols, false)
 		check.Len(op, "a", a, rows, false)
 		check.Len(op, "scale", scale, rows, false)
-		check.Disjoint(op, "grad", "z", grad, z)
+		check.Overlap(op, "grad", "z", grad[:rows*cols], z)
 		grad = grad[:rows*cols]
 	}
 	s.crossEntropy(grad, z, w, k, a, scale, mx, lsum, zw, rows, cols)
@@ -214,21 +267,60 @@ func (s *Set) TripletGradRows(gA, gP, gN, a, p, n, cu, cv, cw []float32, eps flo
 	s.tripletGrad(gA, gP, gN, a, p, n, cu, cv, cw, eps, rows, dim)
 }
 
+// AxpbyRows writes dst_i = ca_i·a_i + cb_i·b_i for the paired rows of a and
+// b (rows×dim each; ca and cb have one coefficient per row), as
+// generic.AxpbyRows rounds it: fma(ca, a, cb·b). dst may be a or b; any other
+// overlap panics. It is the building block of scaled differences, row
+// scaling and the backward pass of L2 normalisation.
+func (s *Set) AxpbyRows(dst, a, b, ca, cb []float32, dim int) {
+	const op = "AxpbyRows"
+	rows, _ := check.Pairwise(op, len(dst)/max(dim, 1), len(a), len(b), dim, true)
+	if rows == 0 {
+		return
+	}
+	check.Len(op, "dst", dst, rows*dim, false)
+	check.Len(op, "ca", ca, rows, false)
+	check.Len(op, "cb", cb, rows, false)
+	check.Overlap(op, "dst", "a", dst[:rows*dim], a[:rows*dim])
+	check.Overlap(op, "dst", "b", dst[:rows*dim], b[:rows*dim])
+	s.axpbyRows(dst, a, b, ca, cb, rows, dim)
+}
+
+// FlushSubnormals sets the elements of x whose magnitude is below 2^-126 to
+// +0 (generic.FlushSubnormals): used on gradients before a matrix product,
+// where subnormal operands cost a microcode assist per operation on many
+// x86 cores.
+func (s *Set) FlushSubnormals(x []float32) {
+	if len(x) > 0 {
+		s.flushSubnormals(x)
+	}
+}
+
 // Generic is the pure-Go set: always compiled, always supported.
 var Generic = &Set{
-	name:             "generic",
-	supported:        func() bool { return true },
-	softmax:          func(dst, src []float32, _, cols int) { generic.Softmax(dst, src, cols) },
-	logSoftmax:       func(dst, src []float32, _, cols int) { generic.LogSoftmax(dst, src, cols) },
-	logSumExp:        func(dst, src []float32, _, cols int) { generic.LogSumExp(dst, src, cols) },
-	squaredL2:        func(dst, a, b []float32, _, _, dim int) { generic.SquaredL2(dst, a, b, dim) },
-	dots:             func(dst, a, b []float32, _, _, dim int) { generic.Dots(dst, a, b, dim) },
+	name:       "generic",
+	supported:  func() bool { return true },
+	softmax:    func(dst, src []float32, _, cols int) { generic.Softmax(dst, src, cols) },
+	logSoftmax: func(dst, src []float32, _, cols int) { generic.LogSoftmax(dst, src, cols) },
+	logSumExp:  func(dst, src []float32, _, cols int) { generic.LogSumExp(dst, src, cols) },
+	squaredL2:  func(dst, a, b []float32, _, _, dim int) { generic.SquaredL2(dst, a, b, dim) },
+	dots:       func(dst, a, b []float32, _, _, dim int) { generic.Dots(dst, a, b, dim) },
+	cosines:    generic.Cosines,
+	matMul: func(dst, a, b []float32, m, n, k int, transA, transB, add bool) {
+		if add {
+			generic.MatMulAdd(dst, a, b, m, n, k, transA, transB)
+		} else {
+			generic.MatMul(dst, a, b, m, n, k, transA, transB)
+		}
+	},
 	squaredL2Rows:    func(dst, a, b []float32, _, dim int) { generic.SquaredL2Rows(dst, a, b, dim) },
 	dotRows:          func(dst, a, b []float32, _, dim int) { generic.DotRows(dst, a, b, dim) },
 	crossEntropy:     generic.CrossEntropyRows,
 	crossEntropySoft: generic.CrossEntropySoftRows,
 	squaredL2RowsEps: generic.SquaredL2RowsEps,
 	tripletGrad:      generic.TripletGradRows,
+	axpbyRows:        generic.AxpbyRows,
+	flushSubnormals:  generic.FlushSubnormals,
 }
 
 // Sets returns every set compiled into this build, generic first, then the

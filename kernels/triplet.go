@@ -34,3 +34,27 @@ func tripletGradKernel(plain, swap tripletGradAsm) tripletGradFunc {
 		}
 	}
 }
+
+// axpbyAsm is the signature of a generated AxpbyRows kernel.
+type axpbyAsm func(dst, a, b, ca, cb *float32, rows, dim int)
+
+func axpbyKernel(k axpbyAsm) axpbyFunc {
+	return func(dst, a, b, ca, cb []float32, rows, dim int) {
+		step := rowChunk(dim)
+		for r := 0; r < rows; r += step {
+			n := min(step, rows-r)
+			k(at(dst, r*dim), at(a, r*dim), at(b, r*dim), at(ca, r), at(cb, r), n, dim)
+		}
+	}
+}
+
+// flushKernel feeds a generated FlushSubnormals kernel 64K elements per call.
+func flushKernel(k func(x *float32, n int)) func(x []float32) {
+	return func(x []float32) {
+		for len(x) > 0 {
+			n := min(len(x), 1<<16)
+			k(ptr(x), n)
+			x = x[n:]
+		}
+	}
+}

@@ -7,4 +7,6 @@ import "github.com/simdloss/simdloss/kernels/asm"
 var (
 	squaredL2RowsEpsAVX2 = epsRowsKernel(asm.SquaredL2RowsEpsAVX2)
 	tripletGradAVX2      = tripletGradKernel(asm.TripletGradAVX2, asm.TripletGradSwapAVX2)
+	axpbyRowsAVX2        = axpbyKernel(asm.AxpbyRowsAVX2)
+	flushSubnormalsAVX2  = flushKernel(asm.FlushSubnormalsAVX2)
 )

@@ -1,6 +1,7 @@
 package kernels_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -59,27 +60,54 @@ func TestTripletRowsMatchGeneric(t *testing.T) {
 	}
 }
 
-func TestTripletRowsGuardPages(t *testing.T) {
-	for _, s := range allSets() {
-		for _, dim := range []int{1, 3, 8, 9, 31, 32, 33, 70} {
-			const rows = 2
-			for _, atEnd := range []bool{true, false} {
-				var gs []*tu.Guarded
-				mk := func(n int) []float32 {
-					g := tu.NewGuarded(n)
-					gs = append(gs, g)
-					if atEnd {
-						return g.End(n)
-					}
-					return g.Start(n)
-				}
-				a, p, n := mk(rows*dim), mk(rows*dim), mk(rows*dim)
-				cu, cv, cw := mk(rows), mk(rows), mk(rows)
-				tripletCall(s, a, p, n, cu, cv, nil, 1e-6, rows, dim, mk)
-				tripletCall(s, a, p, n, cu, cv, cw, 1e-6, rows, dim, mk)
-				for _, g := range gs {
-					g.Free()
-				}
+func TestAxpbyRowsMatchGeneric(t *testing.T) {
+	sets := simdSets(t)
+	rng := rand.New(rand.NewPCG(33, 3))
+	for dim := 1; dim <= 140; dim++ {
+		rows := 3
+		off := dim % 8
+		buf := func(n int) []float32 { return make([]float32, n+8)[off : off+n] }
+		a, b := buf(rows*dim), buf(rows*dim)
+		tu.Fill(rng, a, dim, tu.Kind(dim%len(tu.Kinds)))
+		tu.Fill(rng, b, dim, tu.Adversarial)
+		ca, cb := []float32{0.5, -3, 0}, []float32{2, 0, tu.NegZ}
+		want := make([]float32, rows*dim)
+		kernels.Generic.AxpbyRows(want, a, b, ca, cb, dim)
+		for _, s := range sets {
+			got := buf(rows * dim)
+			s.AxpbyRows(got, a, b, ca, cb, dim)
+			if msg := tu.DiffMsg(got, want); msg != "" {
+				t.Fatalf("%s dim=%d: %s", s.Name(), dim, msg)
+			}
+			inPlace := append([]float32(nil), a...)
+			s.AxpbyRows(inPlace, inPlace, b, ca, cb, dim)
+			if msg := tu.DiffMsg(inPlace, want); msg != "" {
+				t.Fatalf("%s dim=%d in place: %s", s.Name(), dim, msg)
+			}
+		}
+	}
+}
+
+func TestFlushSubnormals(t *testing.T) {
+	rng := rand.New(rand.NewPCG(34, 4))
+	for n := 1; n <= 70; n++ {
+		x := make([]float32, n)
+		tu.Fill(rng, x, n, tu.Subnormal)
+		x[0] = tu.Specials[n%len(tu.Specials)]
+		want := append([]float32(nil), x...)
+		kernels.Generic.FlushSubnormals(want)
+		for i, v := range x {
+			small := math.Abs(float64(v)) < 0x1p-126
+			if small && (want[i] != 0 || math.Signbit(float64(want[i]))) || !small && !tu.Same(want[i], v) {
+				t.Fatalf("generic: %g became %g", v, want[i])
+			}
+		}
+		for _, s := range allSets() {
+			y := make([]float32, n+8)[n%8 : n%8+n]
+			copy(y, x)
+			s.FlushSubnormals(y)
+			if msg := tu.DiffMsg(y, want); msg != "" {
+				t.Fatalf("%s n=%d: %s", s.Name(), n, msg)
 			}
 		}
 	}

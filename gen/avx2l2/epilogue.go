@@ -41,7 +41,7 @@ type Env struct {
 	Keep       [2]VecPhysical // set in Setup, read-only in Row
 }
 
-var epilogues = []Epilogue{dotEpilogue{}, l2Epilogue{}}
+var epilogues = []Epilogue{dotEpilogue{}, l2Epilogue{}, cosineEpilogue{}}
 
 // dotEpilogue stores the dot products: the Dots kernel.
 type dotEpilogue struct{}
@@ -83,4 +83,28 @@ func (l2Epilogue) Row(env Env, i int, acc [2]VecPhysical) {
 	// both are zeros; with src1 = +0, src2 = y that is (y < 0) ? +0 : y.
 	VMAXPS(s0, zero, acc[0])
 	VMAXPS(s1, zero, acc[1])
+}
+
+// cosineEpilogue is generic.CosineEpilogue with rowv = inverse norms of the
+// rows of a and colv = inverse norms of the rows of b.
+type cosineEpilogue struct{}
+
+func (cosineEpilogue) Name() string { return "Cosine" }
+func (cosineEpilogue) Doc() []string {
+	return []string{
+		"y = (dot * rowv[i]) * colv[j] (generic.CosineEpilogue, for",
+		"generic.Cosines, rowv and colv the inverse norms), each product rounded.",
+	}
+}
+
+func (cosineEpilogue) Setup(Env) {}
+
+func (cosineEpilogue) Row(env Env, i int, acc [2]VecPhysical) {
+	s0 := env.Scratch[0]
+	Commentf("row %d: y = (dot * ra_%d) * rb_j", i, i)
+	VBROADCASTSS(Mem{Base: env.RowV, Disp: 4 * i}, s0)
+	VMULPS(s0, acc[0], acc[0])
+	VMULPS(s0, acc[1], acc[1])
+	VMULPS(Mem{Base: env.ColV}, acc[0], acc[0])
+	VMULPS(Mem{Base: env.ColV, Disp: 32}, acc[1], acc[1])
 }

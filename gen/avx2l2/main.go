@@ -8,7 +8,8 @@
 //   - the row reductions SumSquaresAVX2, SquaredL2RowsAVX2 and DotRowsAVX2
 //     (generic.SumSquares, SumSquaredDiff, SumProducts per row; rows.go),
 //   - PackPanelAVX2, which packs up to 16 rows of b into one k-major,
-//     zero-padded panel (pack.go),
+//     zero-padded panel (pack.go), and PackPanelNNAVX2, its twin for b
+//     given k-major (the a·b products; packnn.go),
 //   - one register-blocked 6×16 micro-kernel per epilogue, Tile<Name>AVX2
 //     (tile.go, epilogue.go): each output is the canonical generic.Dot chain,
 //     then the epilogue (dot, squared L2, …) is applied to the tile.
@@ -25,6 +26,7 @@ func main() {
 	defineConstants()
 	rowKernels()
 	packPanel()
+	packPanelNN()
 	for _, ep := range epilogues {
 		tileKernel(ep)
 	}

@@ -44,6 +44,13 @@ func newConstTable() *constTable {
 		{"c1", generic.ExpC1},
 		{"cutoff", generic.ExpCutoff},
 		{"magic", generic.ExpMagic},
+		{"sqrt_half_bits", math.Float32frombits(generic.LogSqrtHalfBits)},
+		{"one", 1},
+		{"minus_half", -0.5},
+		{"P7", generic.LogP7}, {"P6", generic.LogP6}, {"P5", generic.LogP5}, {"P4", generic.LogP4},
+		{"P3", generic.LogP3}, {"P2", generic.LogP2}, {"P1", generic.LogP1}, {"P0", generic.LogP0},
+		{"ln2_lo", generic.LogLn2Lo},
+		{"ln2_hi", generic.LogLn2Hi},
 	} {
 		t.vecs[c.name] = t.mem.Offset(t.off)
 		for i := 0; i < 8; i++ {
@@ -59,6 +66,8 @@ func newConstTable() *constTable {
 		{"c5", generic.ExpC5},
 		{"-inf", float32(math.Inf(-1))},
 		{"-zero", float32(math.Copysign(0, -1))},
+		{"abs_mask", math.Float32frombits(0x7FFFFFFF)},
+		{"min_normal", generic.SubnormalLimit},
 		{"one", 1},
 		{"minus_half", -0.5},
 		{"P8", generic.LogP8}, {"P7", generic.LogP7}, {"P6", generic.LogP6},

@@ -2,6 +2,7 @@ package main
 
 import (
 	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 )
 
@@ -27,7 +28,7 @@ func ceVariant(grad, weights, smooth bool) string {
 // crossEntropyKernel emits generic.CrossEntropyRows for one variant.
 func crossEntropyKernel(grad, weights, smooth bool) {
 	name := "CrossEntropy" + ceVariant(grad, weights, smooth) + "AVX2"
-	TEXT(name, NOSPLIT, "func(grad, z, w *float32, k float32, a, scale, mx, lsum, zw *float32, rows, cols int)")
+	TEXT(name, 0, "func(grad, z, w *float32, k float32, a, scale, mx, lsum, zw *float32, rows, cols int)")
 	Doc(name+" is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1"+variantDoc(grad, weights, smooth)+".",
 		"Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient",
 		"without its label term: scale·fma(a, softmax, -k·w).")
@@ -40,6 +41,70 @@ func crossEntropyKernel(grad, weights, smooth bool) {
 	}
 	rows := Load(Param("rows"), GP64())
 
+	bk := newBlock(r, smooth)
+	// wcol broadcasts the class weight of the block's current column.
+	wcol := func() reg.VecVirtual {
+		wp, t := Load(Param("w"), GP64()).(reg.GPVirtual), GP64()
+		MOVQ(bk.off, t)
+		SHRQ(U8(3), t) // column*32 bytes -> column*4
+		wc := YMM()
+		VBROADCASTSS(Mem{Base: wp, Index: t, Scale: 1}, wc)
+		return wc
+	}
+	bk.loop(rows, dstStep, func(string) {
+		bk.load(r.src)
+		m := bk.maxCols()
+		var hook func(slot Mem, d reg.VecVirtual)
+		if smooth {
+			zeroSums(bk.z)
+			hook = func(_ Mem, d reg.VecVirtual) {
+				p := YMM()
+				VXORPS(p, p, p)
+				if weights {
+					VFMADD231PS(wcol(), d, p) // p = fma(w, d, +0)
+				} else {
+					VADDPS(d, p, p) // p = +0 + d
+				}
+				z := bk.sumSlot(bk.z)
+				VADDPS(z, p, p)
+				VMOVUPS(p, z)
+			}
+		}
+		s := bk.expCols(m, grad, hook)
+		Comment("per-row outputs of 8 rows: mx, lsum (and zw)")
+		VMOVUPS(m, r.perRow(Load(Param("mx"), GP64()).(reg.GPVirtual)))
+		VMOVUPS(vlogPos(s), r.perRow(Load(Param("lsum"), GP64()).(reg.GPVirtual)))
+		if smooth {
+			VMOVUPS(pairTree(bk.z), r.perRow(Load(Param("zw"), GP64()).(reg.GPVirtual)))
+		}
+		if !grad {
+			return
+		}
+		Comment("grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column")
+		inv, av, sv := YMM(), YMM(), YMM()
+		VBROADCASTSS(consts.scalar("one"), inv)
+		VDIVPS(s, inv, inv)
+		VMOVUPS(r.perRow(Load(Param("a"), GP64()).(reg.GPVirtual)), av)
+		VMOVUPS(r.perRow(Load(Param("scale"), GP64()).(reg.GPVirtual)), sv)
+		kv := broadcastParam("k")
+		bk.columns("bgrad", func(slot Mem) {
+			p := YMM()
+			VMULPS(slot, inv, p)
+			u := YMM()
+			if weights {
+				VMULPS(wcol(), kv, u)
+			} else {
+				VMOVAPS(kv, u)
+			}
+			VFMSUB231PS(av, p, u) // u = p*a - u
+			VMULPS(sv, u, u)
+			VMOVUPS(u, slot)
+		})
+		bk.store(r.dst)
+	})
+	end := r.label("end")
+	CMPQ(r.done, rows)
+	JAE(LabelRef(end))
 	r.pipeline(rows, dstStep, func() {
 		var zacc [4]reg.VecVirtual
 		var hook func(j int, a at, mask, d reg.VecVirtual)
@@ -100,6 +165,7 @@ func crossEntropyKernel(grad, weights, smooth bool) {
 			return u
 		})
 	})
+	Label(end)
 	VZEROUPPER()
 	RET()
 }

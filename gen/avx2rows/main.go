@@ -29,5 +29,7 @@ func main() {
 	squaredL2RowsEpsKernel()
 	tripletGradKernel(false)
 	tripletGradKernel(true)
+	axpbyRowsKernel()
+	flushKernel()
 	Generate()
 }

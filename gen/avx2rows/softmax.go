@@ -24,7 +24,7 @@ func softmaxKernel(k kind) {
 	if k == logSumExp {
 		sig = "func(dst, src *float32, rows, cols int) int"
 	}
-	TEXT(k.name(), NOSPLIT, sig)
+	TEXT(k.name(), 0, sig)
 	switch k {
 	case softmax:
 		Doc("SoftmaxAVX2 writes the softmax of each of the rows×cols row-major src into dst",
@@ -47,6 +47,46 @@ func softmaxKernel(k kind) {
 	if k == logSumExp {
 		dstStep = 1
 	}
+	bk := newBlock(r, false)
+	bk.loop(rows, dstStep, func(bail string) {
+		bk.load(r.src)
+		m := bk.maxCols()
+		switch k {
+		case softmax:
+			s := bk.expCols(m, true, nil)
+			inv := YMM()
+			VBROADCASTSS(consts.scalar("one"), inv)
+			VDIVPS(s, inv, inv)
+			bk.columns("bout", func(slot Mem) {
+				x := YMM()
+				VMULPS(slot, inv, x)
+				VMOVUPS(x, slot)
+			})
+			bk.store(r.dst)
+		case logSoftmax:
+			l := vlogPos(bk.expCols(m, false, nil))
+			bk.columns("bout", func(slot Mem) {
+				x := YMM()
+				VMOVUPS(slot, x)
+				VSUBPS(m, x, x)
+				VSUBPS(l, x, x)
+				VMOVUPS(x, slot)
+			})
+			bk.store(r.dst)
+		case logSumExp:
+			y := vlogPos(bk.expCols(m, false, nil))
+			VADDPS(y, m, y) // m + L
+			nan, bits := YMM(), GP32()
+			VCMPPS(U8(3), y, y, nan) // unordered: NaN
+			VMOVMSKPS(nan, bits)
+			TESTL(bits, bits)
+			JNZ(LabelRef(bail))
+			VMOVUPS(y, Mem{Base: r.dst})
+		}
+	})
+	end := r.label("end")
+	CMPQ(r.done, rows)
+	JAE(LabelRef(end))
 	r.pipeline(rows, dstStep, func() {
 		switch k {
 		case softmax:
@@ -84,6 +124,7 @@ func softmaxKernel(k kind) {
 			VMOVSS(y, Mem{Base: r.dst})
 		}
 	})
+	Label(end)
 	if k == logSumExp {
 		Label(k.name() + "_special")
 		Store(r.done, ReturnIndex(0))

@@ -127,3 +127,31 @@ func tripletGradKernel(swap bool) {
 	VZEROUPPER()
 	RET()
 }
+
+// axpbyRowsKernel emits generic.AxpbyRows.
+func axpbyRowsKernel() {
+	const name = "AxpbyRowsAVX2"
+	TEXT(name, NOSPLIT, "func(dst, a, b, ca, cb *float32, rows, dim int)")
+	Doc(name+" writes dst_i = fma(ca_i, a_i, cb_i*b_i) elementwise for paired rows",
+		"(rows, dim >= 1; dst may be a or b): generic.AxpbyRows, bit for bit.")
+	r := newRow(name, Load(Param("dim"), GP64()).(reg.GPVirtual), false)
+	a := Load(Param("a"), GP64()).(reg.GPVirtual)
+	b := Load(Param("b"), GP64()).(reg.GPVirtual)
+	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
+	Label(name + "_row")
+	ca, cb := YMM(), YMM()
+	VBROADCASTSS(r.perRow(Load(Param("ca"), GP64()).(reg.GPVirtual)), ca)
+	VBROADCASTSS(r.perRow(Load(Param("cb"), GP64()).(reg.GPVirtual)), cb)
+	r.each("axpby", func(at at, mask reg.VecVirtual) {
+		t := load(at, b, mask)
+		VMULPS(cb, t, t)                      // t = cb*b
+		VFMADD231PS(load(at, a, mask), ca, t) // t = ca*a + t
+		store(t, at, dst, mask)
+	})
+	r.advance(a, b, dst)
+	INCQ(r.done)
+	CMPQ(r.done, paramAddr("rows"))
+	JB(LabelRef(name + "_row"))
+	VZEROUPPER()
+	RET()
+}

@@ -44,6 +44,9 @@ func Pairwise(op string, dstLen, aLen, bLen, dim int, paired bool) (m, n int) {
 		panic(fmt.Sprintf("simdloss: %s: len(b) = %d is not a multiple of dim = %d", op, bLen, dim))
 	}
 	m, n = aLen/dim, bLen/dim
+	if !paired && short(dstLen, m, n) {
+		panic(fmt.Sprintf("simdloss: %s: len(dst) = %d, need at least %d (%d x %d)", op, dstLen, m*n, m, n))
+	}
 	want := m * n
 	if paired {
 		if m != n {
@@ -96,4 +99,25 @@ func Len(op, name string, x []float32, n int, nilOK bool) {
 	if len(x) < n {
 		panic(fmt.Sprintf("simdloss: %s: len(%s) = %d, need at least %d", op, name, len(x), n))
 	}
+}
+
+// MatMul checks the shapes of dst = op(a)·op(b) with op(a) m×k and op(b) k×n.
+func MatMul(op string, dstLen, aLen, bLen, m, n, k int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("simdloss: %s: m = %d, n = %d, k = %d must not be negative", op, m, n, k))
+	}
+	if short(aLen, m, k) {
+		panic(fmt.Sprintf("simdloss: %s: len(a) = %d, need at least m*k = %d*%d", op, aLen, m, k))
+	}
+	if short(bLen, k, n) {
+		panic(fmt.Sprintf("simdloss: %s: len(b) = %d, need at least k*n = %d*%d", op, bLen, k, n))
+	}
+	if short(dstLen, m, n) {
+		panic(fmt.Sprintf("simdloss: %s: len(dst) = %d, need at least m*n = %d*%d", op, dstLen, m, n))
+	}
+}
+
+// short reports whether length < x*y for x, y >= 0, without overflow.
+func short(length, x, y int) bool {
+	return y != 0 && x > length/y
 }

@@ -30,6 +30,14 @@ func DotRowsAVX2(dst *float32, a *float32, b *float32, rows int, dim int)
 //go:noescape
 func PackPanelAVX2(dst *float32, b *float32, ldb int, rows int, kc int)
 
+// PackPanelNNAVX2 packs columns 0..cols-1 (1..16) of kc >= 1 rows of b
+// (ldb floats apart) into the 16-wide panel dst[k*16+j] = b[k*ldb+j],
+// zero-padded to 16 columns; dst holds kc*16 floats. Only the kc×cols
+// elements of b are read.
+//
+//go:noescape
+func PackPanelNNAVX2(dst *float32, b *float32, ldb int, cols int, kc int)
+
 // TileDotAVX2 computes an mr×cols block of outputs c[i*ldc+j] (1 <= mr <= 6,
 // cols >= 1) from mr rows of a (lda apart, kc >= 1 columns each) and
 // ceil(cols/16) packed panels of b (PackPanelAVX2 layout, one after the
@@ -61,3 +69,19 @@ func TileDotAVX2(c *float32, ldc int, a *float32, lda int, mr int, b *float32, k
 //
 //go:noescape
 func TileL2AVX2(c *float32, ldc int, a *float32, lda int, mr int, b *float32, kc int, cols int, rowv *float32, colv *float32, flags int)
+
+// TileCosineAVX2 computes an mr×cols block of outputs c[i*ldc+j] (1 <= mr <= 6,
+// cols >= 1) from mr rows of a (lda apart, kc >= 1 columns each) and
+// ceil(cols/16) packed panels of b (PackPanelAVX2 layout, one after the
+// other, kc*16 floats each). Each output is the chain
+// acc = fma(a[i*lda+k], b_j[k], acc) for k = 0..kc-1, starting from +0 or,
+// with flags&1, from the partial result already in c. With flags&2 the
+// epilogue is applied, otherwise the raw chain is stored. Only the mr×cols
+// outputs are read or written, only those mr rows of a, and rowv[0..mr)
+// and colv[0..16*ceil(cols/16)). The epilogue:
+//
+//	y = (dot * rowv[i]) * colv[j] (generic.CosineEpilogue, for
+//	generic.Cosines, rowv and colv the inverse norms), each product rounded.
+//
+//go:noescape
+func TileCosineAVX2(c *float32, ldc int, a *float32, lda int, mr int, b *float32, kc int, cols int, rowv *float32, colv *float32, flags int)

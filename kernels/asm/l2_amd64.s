@@ -739,6 +739,34 @@ done_1:
 	VZEROUPPER
 	RET
 
+// func PackPanelNNAVX2(dst *float32, b *float32, ldb int, cols int, kc int)
+// Requires: AVX
+TEXT ·PackPanelNNAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ b+8(FP), BX
+	MOVQ kc+32(FP), CX
+	MOVQ ldb+16(FP), DX
+	SHLQ $0x02, DX
+	LEAQ l2masks<>+0(SB), SI
+
+	// Column masks: lanes j < cols (first half), 8 + j < cols (second).
+	MOVQ    cols+24(FP), DI
+	NEGQ    DI
+	VMOVUPS 64(SI)(DI*4), Y0
+	VMOVUPS 96(SI)(DI*4), Y1
+
+nn_k:
+	VMASKMOVPS (BX), Y0, Y2
+	VMASKMOVPS 32(BX), Y1, Y3
+	VMOVUPS    Y2, (AX)
+	VMOVUPS    Y3, 32(AX)
+	ADDQ       $0x40, AX
+	ADDQ       DX, BX
+	DECQ       CX
+	JNZ        nn_k
+	VZEROUPPER
+	RET
+
 // func TileDotAVX2(c *float32, ldc int, a *float32, lda int, mr int, b *float32, kc int, cols int, rowv *float32, colv *float32, flags int)
 // Requires: AVX, FMA3
 TEXT ·TileDotAVX2(SB), NOSPLIT, $0-88
@@ -3062,6 +3090,1232 @@ kdone_6:
 	VFMADD231PS  Y15, Y11, Y13
 	VMAXPS       Y12, Y14, Y10
 	VMAXPS       Y13, Y14, Y11
+
+store_6:
+	CMPQ    R12, $0x10
+	JL      store_part_6
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, (DI)(R8*1)
+	VMOVUPS Y3, 32(DI)(R8*1)
+	VMOVUPS Y4, (DI)(R8*2)
+	VMOVUPS Y5, 32(DI)(R8*2)
+	VMOVUPS Y6, (R9)
+	VMOVUPS Y7, 32(R9)
+	VMOVUPS Y8, (R9)(R8*1)
+	VMOVUPS Y9, 32(R9)(R8*1)
+	VMOVUPS Y10, (R9)(R8*2)
+	VMOVUPS Y11, 32(R9)(R8*2)
+
+	// Next panel.
+	ADDQ $0x40, DI
+	ADDQ $0x40, R9
+	ADDQ $0x40, R11
+	SUBQ $0x10, R12
+	JG   panel_6
+	VZEROUPPER
+	RET
+
+store_part_6:
+	// Last panel, cols < 16: masked stores touch only the columns that exist.
+	LEAQ       l2masks<>+0(SB), R14
+	MOVQ       R12, SI
+	NEGQ       SI
+	VMOVUPS    64(R14)(SI*4), Y12
+	VMOVUPS    96(R14)(SI*4), Y13
+	VMASKMOVPS Y0, Y12, (DI)
+	VMASKMOVPS Y1, Y13, 32(DI)
+	VMASKMOVPS Y2, Y12, (DI)(R8*1)
+	VMASKMOVPS Y3, Y13, 32(DI)(R8*1)
+	VMASKMOVPS Y4, Y12, (DI)(R8*2)
+	VMASKMOVPS Y5, Y13, 32(DI)(R8*2)
+	VMASKMOVPS Y6, Y12, (R9)
+	VMASKMOVPS Y7, Y13, 32(R9)
+	VMASKMOVPS Y8, Y12, (R9)(R8*1)
+	VMASKMOVPS Y9, Y13, 32(R9)(R8*1)
+	VMASKMOVPS Y10, Y12, (R9)(R8*2)
+	VMASKMOVPS Y11, Y13, 32(R9)(R8*2)
+	VZEROUPPER
+	RET
+
+// func TileCosineAVX2(c *float32, ldc int, a *float32, lda int, mr int, b *float32, kc int, cols int, rowv *float32, colv *float32, flags int)
+// Requires: AVX, FMA3
+TEXT ·TileCosineAVX2(SB), NOSPLIT, $0-88
+	MOVQ c+0(FP), DI
+	MOVQ ldc+8(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+	MOVQ a+16(FP), AX
+	MOVQ lda+24(FP), CX
+	SHLQ $0x02, CX
+	LEAQ (AX)(CX*2), BX
+	ADDQ CX, BX
+	MOVQ b+40(FP), DX
+	MOVQ kc+48(FP), R13
+	SHLQ $0x02, R13
+	MOVQ cols+56(FP), R12
+	MOVQ rowv+64(FP), R10
+	MOVQ colv+72(FP), R11
+	MOVQ mr+32(FP), R14
+
+	// One body per row count: mr rows use 2*mr accumulators.
+	CMPQ R14, $0x06
+	JEQ  rows6
+	CMPQ R14, $0x05
+	JEQ  rows5
+	CMPQ R14, $0x04
+	JEQ  rows4
+	CMPQ R14, $0x03
+	JEQ  rows3
+	CMPQ R14, $0x02
+	JEQ  rows2
+
+panel_1:
+	// 1×16 tile: accumulators Y0..Y1 (row i: Y(2i) columns 0-7, Y(2i+1) columns 8-15).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume_1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	JMP    k_1
+
+resume_1:
+	// A later block of k: continue the chains from the partial results in c.
+	CMPQ    R12, $0x10
+	JL      resume_part_1
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	JMP     k_1
+
+resume_part_1:
+	LEAQ       l2masks<>+0(SB), R14
+	MOVQ       R12, SI
+	NEGQ       SI
+	VMOVUPS    64(R14)(SI*4), Y12
+	VMOVUPS    96(R14)(SI*4), Y13
+	VMASKMOVPS (DI), Y12, Y0
+	VMASKMOVPS 32(DI), Y13, Y1
+
+k_1:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k1_1
+
+k4_1:
+	// 4 steps of k: b_k = 16 floats of the panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Y12
+	VMOVUPS      32(DX), Y13
+	VBROADCASTSS (AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VMOVUPS      64(DX), Y12
+	VMOVUPS      96(DX), Y13
+	VBROADCASTSS 4(AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VMOVUPS      128(DX), Y12
+	VMOVUPS      160(DX), Y13
+	VBROADCASTSS 8(AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VMOVUPS      192(DX), Y12
+	VMOVUPS      224(DX), Y13
+	VBROADCASTSS 12(AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k4_1
+
+k1_1:
+	TESTQ SI, SI
+	JZ    kdone_1
+
+k1loop_1:
+	VMOVUPS      (DX), Y12
+	VMOVUPS      32(DX), Y13
+	VBROADCASTSS (AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop_1
+
+kdone_1:
+	// b is now at the next panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store_1
+
+	// row 0: y = (dot * ra_0) * rb_j
+	VBROADCASTSS (R10), Y12
+	VMULPS       Y12, Y0, Y0
+	VMULPS       Y12, Y1, Y1
+	VMULPS       (R11), Y0, Y0
+	VMULPS       32(R11), Y1, Y1
+
+store_1:
+	CMPQ    R12, $0x10
+	JL      store_part_1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+
+	// Next panel.
+	ADDQ $0x40, DI
+	ADDQ $0x40, R9
+	ADDQ $0x40, R11
+	SUBQ $0x10, R12
+	JG   panel_1
+	VZEROUPPER
+	RET
+
+store_part_1:
+	// Last panel, cols < 16: masked stores touch only the columns that exist.
+	LEAQ       l2masks<>+0(SB), R14
+	MOVQ       R12, SI
+	NEGQ       SI
+	VMOVUPS    64(R14)(SI*4), Y12
+	VMOVUPS    96(R14)(SI*4), Y13
+	VMASKMOVPS Y0, Y12, (DI)
+	VMASKMOVPS Y1, Y13, 32(DI)
+	VZEROUPPER
+	RET
+
+rows2:
+panel_2:
+	// 2×16 tile: accumulators Y0..Y3 (row i: Y(2i) columns 0-7, Y(2i+1) columns 8-15).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume_2
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	JMP    k_2
+
+resume_2:
+	// A later block of k: continue the chains from the partial results in c.
+	CMPQ    R12, $0x10
+	JL      resume_part_2
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS (DI)(R8*1), Y2
+	VMOVUPS 32(DI)(R8*1), Y3
+	JMP     k_2
+
+resume_part_2:
+	LEAQ       l2masks<>+0(SB), R14
+	MOVQ       R12, SI
+	NEGQ       SI
+	VMOVUPS    64(R14)(SI*4), Y12
+	VMOVUPS    96(R14)(SI*4), Y13
+	VMASKMOVPS (DI), Y12, Y0
+	VMASKMOVPS 32(DI), Y13, Y1
+	VMASKMOVPS (DI)(R8*1), Y12, Y2
+	VMASKMOVPS 32(DI)(R8*1), Y13, Y3
+
+k_2:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k1_2
+
+k4_2:
+	// 4 steps of k: b_k = 16 floats of the panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Y12
+	VMOVUPS      32(DX), Y13
+	VBROADCASTSS (AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VMOVUPS      64(DX), Y12
+	VMOVUPS      96(DX), Y13
+	VBROADCASTSS 4(AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 4(AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VMOVUPS      128(DX), Y12
+	VMOVUPS      160(DX), Y13
+	VBROADCASTSS 8(AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 8(AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VMOVUPS      192(DX), Y12
+	VMOVUPS      224(DX), Y13
+	VBROADCASTSS 12(AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 12(AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k4_2
+
+k1_2:
+	TESTQ SI, SI
+	JZ    kdone_2
+
+k1loop_2:
+	VMOVUPS      (DX), Y12
+	VMOVUPS      32(DX), Y13
+	VBROADCASTSS (AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop_2
+
+kdone_2:
+	// b is now at the next panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store_2
+
+	// row 0: y = (dot * ra_0) * rb_j
+	VBROADCASTSS (R10), Y12
+	VMULPS       Y12, Y0, Y0
+	VMULPS       Y12, Y1, Y1
+	VMULPS       (R11), Y0, Y0
+	VMULPS       32(R11), Y1, Y1
+
+	// row 1: y = (dot * ra_1) * rb_j
+	VBROADCASTSS 4(R10), Y12
+	VMULPS       Y12, Y2, Y2
+	VMULPS       Y12, Y3, Y3
+	VMULPS       (R11), Y2, Y2
+	VMULPS       32(R11), Y3, Y3
+
+store_2:
+	CMPQ    R12, $0x10
+	JL      store_part_2
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, (DI)(R8*1)
+	VMOVUPS Y3, 32(DI)(R8*1)
+
+	// Next panel.
+	ADDQ $0x40, DI
+	ADDQ $0x40, R9
+	ADDQ $0x40, R11
+	SUBQ $0x10, R12
+	JG   panel_2
+	VZEROUPPER
+	RET
+
+store_part_2:
+	// Last panel, cols < 16: masked stores touch only the columns that exist.
+	LEAQ       l2masks<>+0(SB), R14
+	MOVQ       R12, SI
+	NEGQ       SI
+	VMOVUPS    64(R14)(SI*4), Y12
+	VMOVUPS    96(R14)(SI*4), Y13
+	VMASKMOVPS Y0, Y12, (DI)
+	VMASKMOVPS Y1, Y13, 32(DI)
+	VMASKMOVPS Y2, Y12, (DI)(R8*1)
+	VMASKMOVPS Y3, Y13, 32(DI)(R8*1)
+	VZEROUPPER
+	RET
+
+rows3:
+panel_3:
+	// 3×16 tile: accumulators Y0..Y5 (row i: Y(2i) columns 0-7, Y(2i+1) columns 8-15).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume_3
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	JMP    k_3
+
+resume_3:
+	// A later block of k: continue the chains from the partial results in c.
+	CMPQ    R12, $0x10
+	JL      resume_part_3
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS (DI)(R8*1), Y2
+	VMOVUPS 32(DI)(R8*1), Y3
+	VMOVUPS (DI)(R8*2), Y4
+	VMOVUPS 32(DI)(R8*2), Y5
+	JMP     k_3
+
+resume_part_3:
+	LEAQ       l2masks<>+0(SB), R14
+	MOVQ       R12, SI
+	NEGQ       SI
+	VMOVUPS    64(R14)(SI*4), Y12
+	VMOVUPS    96(R14)(SI*4), Y13
+	VMASKMOVPS (DI), Y12, Y0
+	VMASKMOVPS 32(DI), Y13, Y1
+	VMASKMOVPS (DI)(R8*1), Y12, Y2
+	VMASKMOVPS 32(DI)(R8*1), Y13, Y3
+	VMASKMOVPS (DI)(R8*2), Y12, Y4
+	VMASKMOVPS 32(DI)(R8*2), Y13, Y5
+
+k_3:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k1_3
+
+k4_3:
+	// 4 steps of k: b_k = 16 floats of the panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Y12
+	VMOVUPS      32(DX), Y13
+	VBROADCASTSS (AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS (AX)(CX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VMOVUPS      64(DX), Y12
+	VMOVUPS      96(DX), Y13
+	VBROADCASTSS 4(AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 4(AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 4(AX)(CX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VMOVUPS      128(DX), Y12
+	VMOVUPS      160(DX), Y13
+	VBROADCASTSS 8(AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 8(AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 8(AX)(CX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VMOVUPS      192(DX), Y12
+	VMOVUPS      224(DX), Y13
+	VBROADCASTSS 12(AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 12(AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 12(AX)(CX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k4_3
+
+k1_3:
+	TESTQ SI, SI
+	JZ    kdone_3
+
+k1loop_3:
+	VMOVUPS      (DX), Y12
+	VMOVUPS      32(DX), Y13
+	VBROADCASTSS (AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS (AX)(CX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop_3
+
+kdone_3:
+	// b is now at the next panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store_3
+
+	// row 0: y = (dot * ra_0) * rb_j
+	VBROADCASTSS (R10), Y12
+	VMULPS       Y12, Y0, Y0
+	VMULPS       Y12, Y1, Y1
+	VMULPS       (R11), Y0, Y0
+	VMULPS       32(R11), Y1, Y1
+
+	// row 1: y = (dot * ra_1) * rb_j
+	VBROADCASTSS 4(R10), Y12
+	VMULPS       Y12, Y2, Y2
+	VMULPS       Y12, Y3, Y3
+	VMULPS       (R11), Y2, Y2
+	VMULPS       32(R11), Y3, Y3
+
+	// row 2: y = (dot * ra_2) * rb_j
+	VBROADCASTSS 8(R10), Y12
+	VMULPS       Y12, Y4, Y4
+	VMULPS       Y12, Y5, Y5
+	VMULPS       (R11), Y4, Y4
+	VMULPS       32(R11), Y5, Y5
+
+store_3:
+	CMPQ    R12, $0x10
+	JL      store_part_3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, (DI)(R8*1)
+	VMOVUPS Y3, 32(DI)(R8*1)
+	VMOVUPS Y4, (DI)(R8*2)
+	VMOVUPS Y5, 32(DI)(R8*2)
+
+	// Next panel.
+	ADDQ $0x40, DI
+	ADDQ $0x40, R9
+	ADDQ $0x40, R11
+	SUBQ $0x10, R12
+	JG   panel_3
+	VZEROUPPER
+	RET
+
+store_part_3:
+	// Last panel, cols < 16: masked stores touch only the columns that exist.
+	LEAQ       l2masks<>+0(SB), R14
+	MOVQ       R12, SI
+	NEGQ       SI
+	VMOVUPS    64(R14)(SI*4), Y12
+	VMOVUPS    96(R14)(SI*4), Y13
+	VMASKMOVPS Y0, Y12, (DI)
+	VMASKMOVPS Y1, Y13, 32(DI)
+	VMASKMOVPS Y2, Y12, (DI)(R8*1)
+	VMASKMOVPS Y3, Y13, 32(DI)(R8*1)
+	VMASKMOVPS Y4, Y12, (DI)(R8*2)
+	VMASKMOVPS Y5, Y13, 32(DI)(R8*2)
+	VZEROUPPER
+	RET
+
+rows4:
+panel_4:
+	// 4×16 tile: accumulators Y0..Y7 (row i: Y(2i) columns 0-7, Y(2i+1) columns 8-15).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume_4
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	JMP    k_4
+
+resume_4:
+	// A later block of k: continue the chains from the partial results in c.
+	CMPQ    R12, $0x10
+	JL      resume_part_4
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS (DI)(R8*1), Y2
+	VMOVUPS 32(DI)(R8*1), Y3
+	VMOVUPS (DI)(R8*2), Y4
+	VMOVUPS 32(DI)(R8*2), Y5
+	VMOVUPS (R9), Y6
+	VMOVUPS 32(R9), Y7
+	JMP     k_4
+
+resume_part_4:
+	LEAQ       l2masks<>+0(SB), R14
+	MOVQ       R12, SI
+	NEGQ       SI
+	VMOVUPS    64(R14)(SI*4), Y12
+	VMOVUPS    96(R14)(SI*4), Y13
+	VMASKMOVPS (DI), Y12, Y0
+	VMASKMOVPS 32(DI), Y13, Y1
+	VMASKMOVPS (DI)(R8*1), Y12, Y2
+	VMASKMOVPS 32(DI)(R8*1), Y13, Y3
+	VMASKMOVPS (DI)(R8*2), Y12, Y4
+	VMASKMOVPS 32(DI)(R8*2), Y13, Y5
+	VMASKMOVPS (R9), Y12, Y6
+	VMASKMOVPS 32(R9), Y13, Y7
+
+k_4:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k1_4
+
+k4_4:
+	// 4 steps of k: b_k = 16 floats of the panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Y12
+	VMOVUPS      32(DX), Y13
+	VBROADCASTSS (AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS (AX)(CX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VMOVUPS      64(DX), Y12
+	VMOVUPS      96(DX), Y13
+	VBROADCASTSS 4(AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 4(AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 4(AX)(CX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VMOVUPS      128(DX), Y12
+	VMOVUPS      160(DX), Y13
+	VBROADCASTSS 8(AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 8(AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 8(AX)(CX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 8(BX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VMOVUPS      192(DX), Y12
+	VMOVUPS      224(DX), Y13
+	VBROADCASTSS 12(AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 12(AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 12(AX)(CX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 12(BX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k4_4
+
+k1_4:
+	TESTQ SI, SI
+	JZ    kdone_4
+
+k1loop_4:
+	VMOVUPS      (DX), Y12
+	VMOVUPS      32(DX), Y13
+	VBROADCASTSS (AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS (AX)(CX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop_4
+
+kdone_4:
+	// b is now at the next panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store_4
+
+	// row 0: y = (dot * ra_0) * rb_j
+	VBROADCASTSS (R10), Y12
+	VMULPS       Y12, Y0, Y0
+	VMULPS       Y12, Y1, Y1
+	VMULPS       (R11), Y0, Y0
+	VMULPS       32(R11), Y1, Y1
+
+	// row 1: y = (dot * ra_1) * rb_j
+	VBROADCASTSS 4(R10), Y12
+	VMULPS       Y12, Y2, Y2
+	VMULPS       Y12, Y3, Y3
+	VMULPS       (R11), Y2, Y2
+	VMULPS       32(R11), Y3, Y3
+
+	// row 2: y = (dot * ra_2) * rb_j
+	VBROADCASTSS 8(R10), Y12
+	VMULPS       Y12, Y4, Y4
+	VMULPS       Y12, Y5, Y5
+	VMULPS       (R11), Y4, Y4
+	VMULPS       32(R11), Y5, Y5
+
+	// row 3: y = (dot * ra_3) * rb_j
+	VBROADCASTSS 12(R10), Y12
+	VMULPS       Y12, Y6, Y6
+	VMULPS       Y12, Y7, Y7
+	VMULPS       (R11), Y6, Y6
+	VMULPS       32(R11), Y7, Y7
+
+store_4:
+	CMPQ    R12, $0x10
+	JL      store_part_4
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, (DI)(R8*1)
+	VMOVUPS Y3, 32(DI)(R8*1)
+	VMOVUPS Y4, (DI)(R8*2)
+	VMOVUPS Y5, 32(DI)(R8*2)
+	VMOVUPS Y6, (R9)
+	VMOVUPS Y7, 32(R9)
+
+	// Next panel.
+	ADDQ $0x40, DI
+	ADDQ $0x40, R9
+	ADDQ $0x40, R11
+	SUBQ $0x10, R12
+	JG   panel_4
+	VZEROUPPER
+	RET
+
+store_part_4:
+	// Last panel, cols < 16: masked stores touch only the columns that exist.
+	LEAQ       l2masks<>+0(SB), R14
+	MOVQ       R12, SI
+	NEGQ       SI
+	VMOVUPS    64(R14)(SI*4), Y12
+	VMOVUPS    96(R14)(SI*4), Y13
+	VMASKMOVPS Y0, Y12, (DI)
+	VMASKMOVPS Y1, Y13, 32(DI)
+	VMASKMOVPS Y2, Y12, (DI)(R8*1)
+	VMASKMOVPS Y3, Y13, 32(DI)(R8*1)
+	VMASKMOVPS Y4, Y12, (DI)(R8*2)
+	VMASKMOVPS Y5, Y13, 32(DI)(R8*2)
+	VMASKMOVPS Y6, Y12, (R9)
+	VMASKMOVPS Y7, Y13, 32(R9)
+	VZEROUPPER
+	RET
+
+rows5:
+panel_5:
+	// 5×16 tile: accumulators Y0..Y9 (row i: Y(2i) columns 0-7, Y(2i+1) columns 8-15).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume_5
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	JMP    k_5
+
+resume_5:
+	// A later block of k: continue the chains from the partial results in c.
+	CMPQ    R12, $0x10
+	JL      resume_part_5
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS (DI)(R8*1), Y2
+	VMOVUPS 32(DI)(R8*1), Y3
+	VMOVUPS (DI)(R8*2), Y4
+	VMOVUPS 32(DI)(R8*2), Y5
+	VMOVUPS (R9), Y6
+	VMOVUPS 32(R9), Y7
+	VMOVUPS (R9)(R8*1), Y8
+	VMOVUPS 32(R9)(R8*1), Y9
+	JMP     k_5
+
+resume_part_5:
+	LEAQ       l2masks<>+0(SB), R14
+	MOVQ       R12, SI
+	NEGQ       SI
+	VMOVUPS    64(R14)(SI*4), Y12
+	VMOVUPS    96(R14)(SI*4), Y13
+	VMASKMOVPS (DI), Y12, Y0
+	VMASKMOVPS 32(DI), Y13, Y1
+	VMASKMOVPS (DI)(R8*1), Y12, Y2
+	VMASKMOVPS 32(DI)(R8*1), Y13, Y3
+	VMASKMOVPS (DI)(R8*2), Y12, Y4
+	VMASKMOVPS 32(DI)(R8*2), Y13, Y5
+	VMASKMOVPS (R9), Y12, Y6
+	VMASKMOVPS 32(R9), Y13, Y7
+	VMASKMOVPS (R9)(R8*1), Y12, Y8
+	VMASKMOVPS 32(R9)(R8*1), Y13, Y9
+
+k_5:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k1_5
+
+k4_5:
+	// 4 steps of k: b_k = 16 floats of the panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Y12
+	VMOVUPS      32(DX), Y13
+	VBROADCASTSS (AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS (AX)(CX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS (BX)(CX*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VMOVUPS      64(DX), Y12
+	VMOVUPS      96(DX), Y13
+	VBROADCASTSS 4(AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 4(AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 4(AX)(CX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS 4(BX)(CX*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VMOVUPS      128(DX), Y12
+	VMOVUPS      160(DX), Y13
+	VBROADCASTSS 8(AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 8(AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 8(AX)(CX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 8(BX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS 8(BX)(CX*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VMOVUPS      192(DX), Y12
+	VMOVUPS      224(DX), Y13
+	VBROADCASTSS 12(AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 12(AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 12(AX)(CX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 12(BX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS 12(BX)(CX*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k4_5
+
+k1_5:
+	TESTQ SI, SI
+	JZ    kdone_5
+
+k1loop_5:
+	VMOVUPS      (DX), Y12
+	VMOVUPS      32(DX), Y13
+	VBROADCASTSS (AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS (AX)(CX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS (BX)(CX*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop_5
+
+kdone_5:
+	// b is now at the next panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store_5
+
+	// row 0: y = (dot * ra_0) * rb_j
+	VBROADCASTSS (R10), Y12
+	VMULPS       Y12, Y0, Y0
+	VMULPS       Y12, Y1, Y1
+	VMULPS       (R11), Y0, Y0
+	VMULPS       32(R11), Y1, Y1
+
+	// row 1: y = (dot * ra_1) * rb_j
+	VBROADCASTSS 4(R10), Y12
+	VMULPS       Y12, Y2, Y2
+	VMULPS       Y12, Y3, Y3
+	VMULPS       (R11), Y2, Y2
+	VMULPS       32(R11), Y3, Y3
+
+	// row 2: y = (dot * ra_2) * rb_j
+	VBROADCASTSS 8(R10), Y12
+	VMULPS       Y12, Y4, Y4
+	VMULPS       Y12, Y5, Y5
+	VMULPS       (R11), Y4, Y4
+	VMULPS       32(R11), Y5, Y5
+
+	// row 3: y = (dot * ra_3) * rb_j
+	VBROADCASTSS 12(R10), Y12
+	VMULPS       Y12, Y6, Y6
+	VMULPS       Y12, Y7, Y7
+	VMULPS       (R11), Y6, Y6
+	VMULPS       32(R11), Y7, Y7
+
+	// row 4: y = (dot * ra_4) * rb_j
+	VBROADCASTSS 16(R10), Y12
+	VMULPS       Y12, Y8, Y8
+	VMULPS       Y12, Y9, Y9
+	VMULPS       (R11), Y8, Y8
+	VMULPS       32(R11), Y9, Y9
+
+store_5:
+	CMPQ    R12, $0x10
+	JL      store_part_5
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, (DI)(R8*1)
+	VMOVUPS Y3, 32(DI)(R8*1)
+	VMOVUPS Y4, (DI)(R8*2)
+	VMOVUPS Y5, 32(DI)(R8*2)
+	VMOVUPS Y6, (R9)
+	VMOVUPS Y7, 32(R9)
+	VMOVUPS Y8, (R9)(R8*1)
+	VMOVUPS Y9, 32(R9)(R8*1)
+
+	// Next panel.
+	ADDQ $0x40, DI
+	ADDQ $0x40, R9
+	ADDQ $0x40, R11
+	SUBQ $0x10, R12
+	JG   panel_5
+	VZEROUPPER
+	RET
+
+store_part_5:
+	// Last panel, cols < 16: masked stores touch only the columns that exist.
+	LEAQ       l2masks<>+0(SB), R14
+	MOVQ       R12, SI
+	NEGQ       SI
+	VMOVUPS    64(R14)(SI*4), Y12
+	VMOVUPS    96(R14)(SI*4), Y13
+	VMASKMOVPS Y0, Y12, (DI)
+	VMASKMOVPS Y1, Y13, 32(DI)
+	VMASKMOVPS Y2, Y12, (DI)(R8*1)
+	VMASKMOVPS Y3, Y13, 32(DI)(R8*1)
+	VMASKMOVPS Y4, Y12, (DI)(R8*2)
+	VMASKMOVPS Y5, Y13, 32(DI)(R8*2)
+	VMASKMOVPS Y6, Y12, (R9)
+	VMASKMOVPS Y7, Y13, 32(R9)
+	VMASKMOVPS Y8, Y12, (R9)(R8*1)
+	VMASKMOVPS Y9, Y13, 32(R9)(R8*1)
+	VZEROUPPER
+	RET
+
+rows6:
+panel_6:
+	// 6×16 tile: accumulators Y0..Y11 (row i: Y(2i) columns 0-7, Y(2i+1) columns 8-15).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume_6
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	JMP    k_6
+
+resume_6:
+	// A later block of k: continue the chains from the partial results in c.
+	CMPQ    R12, $0x10
+	JL      resume_part_6
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS (DI)(R8*1), Y2
+	VMOVUPS 32(DI)(R8*1), Y3
+	VMOVUPS (DI)(R8*2), Y4
+	VMOVUPS 32(DI)(R8*2), Y5
+	VMOVUPS (R9), Y6
+	VMOVUPS 32(R9), Y7
+	VMOVUPS (R9)(R8*1), Y8
+	VMOVUPS 32(R9)(R8*1), Y9
+	VMOVUPS (R9)(R8*2), Y10
+	VMOVUPS 32(R9)(R8*2), Y11
+	JMP     k_6
+
+resume_part_6:
+	LEAQ       l2masks<>+0(SB), R14
+	MOVQ       R12, SI
+	NEGQ       SI
+	VMOVUPS    64(R14)(SI*4), Y12
+	VMOVUPS    96(R14)(SI*4), Y13
+	VMASKMOVPS (DI), Y12, Y0
+	VMASKMOVPS 32(DI), Y13, Y1
+	VMASKMOVPS (DI)(R8*1), Y12, Y2
+	VMASKMOVPS 32(DI)(R8*1), Y13, Y3
+	VMASKMOVPS (DI)(R8*2), Y12, Y4
+	VMASKMOVPS 32(DI)(R8*2), Y13, Y5
+	VMASKMOVPS (R9), Y12, Y6
+	VMASKMOVPS 32(R9), Y13, Y7
+	VMASKMOVPS (R9)(R8*1), Y12, Y8
+	VMASKMOVPS 32(R9)(R8*1), Y13, Y9
+	VMASKMOVPS (R9)(R8*2), Y12, Y10
+	VMASKMOVPS 32(R9)(R8*2), Y13, Y11
+
+k_6:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k1_6
+
+k4_6:
+	// 4 steps of k: b_k = 16 floats of the panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Y12
+	VMOVUPS      32(DX), Y13
+	VBROADCASTSS (AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS (AX)(CX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS (BX)(CX*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS (BX)(CX*2), Y15
+	VFMADD231PS  Y12, Y15, Y10
+	VFMADD231PS  Y13, Y15, Y11
+	VMOVUPS      64(DX), Y12
+	VMOVUPS      96(DX), Y13
+	VBROADCASTSS 4(AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 4(AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 4(AX)(CX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS 4(BX)(CX*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 4(BX)(CX*2), Y15
+	VFMADD231PS  Y12, Y15, Y10
+	VFMADD231PS  Y13, Y15, Y11
+	VMOVUPS      128(DX), Y12
+	VMOVUPS      160(DX), Y13
+	VBROADCASTSS 8(AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 8(AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 8(AX)(CX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 8(BX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS 8(BX)(CX*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 8(BX)(CX*2), Y15
+	VFMADD231PS  Y12, Y15, Y10
+	VFMADD231PS  Y13, Y15, Y11
+	VMOVUPS      192(DX), Y12
+	VMOVUPS      224(DX), Y13
+	VBROADCASTSS 12(AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 12(AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 12(AX)(CX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 12(BX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS 12(BX)(CX*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 12(BX)(CX*2), Y15
+	VFMADD231PS  Y12, Y15, Y10
+	VFMADD231PS  Y13, Y15, Y11
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k4_6
+
+k1_6:
+	TESTQ SI, SI
+	JZ    kdone_6
+
+k1loop_6:
+	VMOVUPS      (DX), Y12
+	VMOVUPS      32(DX), Y13
+	VBROADCASTSS (AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (AX)(CX*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS (AX)(CX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS (BX)(CX*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS (BX)(CX*2), Y15
+	VFMADD231PS  Y12, Y15, Y10
+	VFMADD231PS  Y13, Y15, Y11
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop_6
+
+kdone_6:
+	// b is now at the next panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store_6
+
+	// row 0: y = (dot * ra_0) * rb_j
+	VBROADCASTSS (R10), Y12
+	VMULPS       Y12, Y0, Y0
+	VMULPS       Y12, Y1, Y1
+	VMULPS       (R11), Y0, Y0
+	VMULPS       32(R11), Y1, Y1
+
+	// row 1: y = (dot * ra_1) * rb_j
+	VBROADCASTSS 4(R10), Y12
+	VMULPS       Y12, Y2, Y2
+	VMULPS       Y12, Y3, Y3
+	VMULPS       (R11), Y2, Y2
+	VMULPS       32(R11), Y3, Y3
+
+	// row 2: y = (dot * ra_2) * rb_j
+	VBROADCASTSS 8(R10), Y12
+	VMULPS       Y12, Y4, Y4
+	VMULPS       Y12, Y5, Y5
+	VMULPS       (R11), Y4, Y4
+	VMULPS       32(R11), Y5, Y5
+
+	// row 3: y = (dot * ra_3) * rb_j
+	VBROADCASTSS 12(R10), Y12
+	VMULPS       Y12, Y6, Y6
+	VMULPS       Y12, Y7, Y7
+	VMULPS       (R11), Y6, Y6
+	VMULPS       32(R11), Y7, Y7
+
+	// row 4: y = (dot * ra_4) * rb_j
+	VBROADCASTSS 16(R10), Y12
+	VMULPS       Y12, Y8, Y8
+	VMULPS       Y12, Y9, Y9
+	VMULPS       (R11), Y8, Y8
+	VMULPS       32(R11), Y9, Y9
+
+	// row 5: y = (dot * ra_5) * rb_j
+	VBROADCASTSS 20(R10), Y12
+	VMULPS       Y12, Y10, Y10
+	VMULPS       Y12, Y11, Y11
+	VMULPS       (R11), Y10, Y10
+	VMULPS       32(R11), Y11, Y11
 
 store_6:
 	CMPQ    R12, $0x10

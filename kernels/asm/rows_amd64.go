@@ -89,3 +89,11 @@ func TripletGradAVX2(gA *float32, gP *float32, gN *float32, a *float32, p *float
 // tu = cu·((a-p)+eps), tv = cv·((a-n)+eps), tw = cw·((p-n)+eps);
 // gA = tu - tv, gP = -(tu + tw), gN = tv + tw.
 func TripletGradSwapAVX2(gA *float32, gP *float32, gN *float32, a *float32, p *float32, n *float32, cu *float32, cv *float32, cw *float32, eps float32, rows int, dim int)
+
+// AxpbyRowsAVX2 writes dst_i = fma(ca_i, a_i, cb_i*b_i) elementwise for paired rows
+// (rows, dim >= 1; dst may be a or b): generic.AxpbyRows, bit for bit.
+func AxpbyRowsAVX2(dst *float32, a *float32, b *float32, ca *float32, cb *float32, rows int, dim int)
+
+// FlushSubnormalsAVX2 sets the n >= 1 elements of x with |x| < 2^-126 to +0 and keeps the
+// others (NaN included): generic.FlushSubnormals, bit for bit.
+func FlushSubnormalsAVX2(x *float32, n int)

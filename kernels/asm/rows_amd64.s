@@ -84,29 +84,135 @@ DATA rowconsts<>+304(SB)/4, $0x4b40007f
 DATA rowconsts<>+308(SB)/4, $0x4b40007f
 DATA rowconsts<>+312(SB)/4, $0x4b40007f
 DATA rowconsts<>+316(SB)/4, $0x4b40007f
-DATA rowconsts<>+320(SB)/4, $0x3fb8aa3b
-DATA rowconsts<>+324(SB)/4, $0x4b40007f
-DATA rowconsts<>+328(SB)/4, $0x3c07cfce
-DATA rowconsts<>+332(SB)/4, $0xff800000
-DATA rowconsts<>+336(SB)/4, $0x80000000
-DATA rowconsts<>+340(SB)/4, $0x3f800000
-DATA rowconsts<>+344(SB)/4, $0xbf000000
-DATA rowconsts<>+348(SB)/4, $0x3d9021bb
-DATA rowconsts<>+352(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+356(SB)/4, $0x3def251a
-DATA rowconsts<>+360(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+364(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+368(SB)/4, $0xbe2aae50
-DATA rowconsts<>+372(SB)/4, $0x3e4cceac
-DATA rowconsts<>+376(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+380(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+384(SB)/4, $0xb95e8083
-DATA rowconsts<>+388(SB)/4, $0x3f318000
-GLOBL rowconsts<>(SB), RODATA|NOPTR, $392
+DATA rowconsts<>+320(SB)/4, $0x3f3504f3
+DATA rowconsts<>+324(SB)/4, $0x3f3504f3
+DATA rowconsts<>+328(SB)/4, $0x3f3504f3
+DATA rowconsts<>+332(SB)/4, $0x3f3504f3
+DATA rowconsts<>+336(SB)/4, $0x3f3504f3
+DATA rowconsts<>+340(SB)/4, $0x3f3504f3
+DATA rowconsts<>+344(SB)/4, $0x3f3504f3
+DATA rowconsts<>+348(SB)/4, $0x3f3504f3
+DATA rowconsts<>+352(SB)/4, $0x3f800000
+DATA rowconsts<>+356(SB)/4, $0x3f800000
+DATA rowconsts<>+360(SB)/4, $0x3f800000
+DATA rowconsts<>+364(SB)/4, $0x3f800000
+DATA rowconsts<>+368(SB)/4, $0x3f800000
+DATA rowconsts<>+372(SB)/4, $0x3f800000
+DATA rowconsts<>+376(SB)/4, $0x3f800000
+DATA rowconsts<>+380(SB)/4, $0x3f800000
+DATA rowconsts<>+384(SB)/4, $0xbf000000
+DATA rowconsts<>+388(SB)/4, $0xbf000000
+DATA rowconsts<>+392(SB)/4, $0xbf000000
+DATA rowconsts<>+396(SB)/4, $0xbf000000
+DATA rowconsts<>+400(SB)/4, $0xbf000000
+DATA rowconsts<>+404(SB)/4, $0xbf000000
+DATA rowconsts<>+408(SB)/4, $0xbf000000
+DATA rowconsts<>+412(SB)/4, $0xbf000000
+DATA rowconsts<>+416(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+420(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+424(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+428(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+432(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+436(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+440(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+444(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+448(SB)/4, $0x3def251a
+DATA rowconsts<>+452(SB)/4, $0x3def251a
+DATA rowconsts<>+456(SB)/4, $0x3def251a
+DATA rowconsts<>+460(SB)/4, $0x3def251a
+DATA rowconsts<>+464(SB)/4, $0x3def251a
+DATA rowconsts<>+468(SB)/4, $0x3def251a
+DATA rowconsts<>+472(SB)/4, $0x3def251a
+DATA rowconsts<>+476(SB)/4, $0x3def251a
+DATA rowconsts<>+480(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+484(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+488(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+492(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+496(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+500(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+504(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+508(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+512(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+516(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+520(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+524(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+528(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+532(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+536(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+540(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+544(SB)/4, $0xbe2aae50
+DATA rowconsts<>+548(SB)/4, $0xbe2aae50
+DATA rowconsts<>+552(SB)/4, $0xbe2aae50
+DATA rowconsts<>+556(SB)/4, $0xbe2aae50
+DATA rowconsts<>+560(SB)/4, $0xbe2aae50
+DATA rowconsts<>+564(SB)/4, $0xbe2aae50
+DATA rowconsts<>+568(SB)/4, $0xbe2aae50
+DATA rowconsts<>+572(SB)/4, $0xbe2aae50
+DATA rowconsts<>+576(SB)/4, $0x3e4cceac
+DATA rowconsts<>+580(SB)/4, $0x3e4cceac
+DATA rowconsts<>+584(SB)/4, $0x3e4cceac
+DATA rowconsts<>+588(SB)/4, $0x3e4cceac
+DATA rowconsts<>+592(SB)/4, $0x3e4cceac
+DATA rowconsts<>+596(SB)/4, $0x3e4cceac
+DATA rowconsts<>+600(SB)/4, $0x3e4cceac
+DATA rowconsts<>+604(SB)/4, $0x3e4cceac
+DATA rowconsts<>+608(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+612(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+616(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+620(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+624(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+628(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+632(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+636(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+640(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+644(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+648(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+652(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+656(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+660(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+664(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+668(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+672(SB)/4, $0xb95e8083
+DATA rowconsts<>+676(SB)/4, $0xb95e8083
+DATA rowconsts<>+680(SB)/4, $0xb95e8083
+DATA rowconsts<>+684(SB)/4, $0xb95e8083
+DATA rowconsts<>+688(SB)/4, $0xb95e8083
+DATA rowconsts<>+692(SB)/4, $0xb95e8083
+DATA rowconsts<>+696(SB)/4, $0xb95e8083
+DATA rowconsts<>+700(SB)/4, $0xb95e8083
+DATA rowconsts<>+704(SB)/4, $0x3f318000
+DATA rowconsts<>+708(SB)/4, $0x3f318000
+DATA rowconsts<>+712(SB)/4, $0x3f318000
+DATA rowconsts<>+716(SB)/4, $0x3f318000
+DATA rowconsts<>+720(SB)/4, $0x3f318000
+DATA rowconsts<>+724(SB)/4, $0x3f318000
+DATA rowconsts<>+728(SB)/4, $0x3f318000
+DATA rowconsts<>+732(SB)/4, $0x3f318000
+DATA rowconsts<>+736(SB)/4, $0x3fb8aa3b
+DATA rowconsts<>+740(SB)/4, $0x4b40007f
+DATA rowconsts<>+744(SB)/4, $0x3c07cfce
+DATA rowconsts<>+748(SB)/4, $0xff800000
+DATA rowconsts<>+752(SB)/4, $0x80000000
+DATA rowconsts<>+756(SB)/4, $0x7fffffff
+DATA rowconsts<>+760(SB)/4, $0x00800000
+DATA rowconsts<>+764(SB)/4, $0x3f800000
+DATA rowconsts<>+768(SB)/4, $0xbf000000
+DATA rowconsts<>+772(SB)/4, $0x3d9021bb
+DATA rowconsts<>+776(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+780(SB)/4, $0x3def251a
+DATA rowconsts<>+784(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+788(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+792(SB)/4, $0xbe2aae50
+DATA rowconsts<>+796(SB)/4, $0x3e4cceac
+DATA rowconsts<>+800(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+804(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+808(SB)/4, $0xb95e8083
+DATA rowconsts<>+812(SB)/4, $0x3f318000
+GLOBL rowconsts<>(SB), RODATA|NOPTR, $816
 
 // func SoftmaxAVX2(dst *float32, src *float32, rows int, cols int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·SoftmaxAVX2(SB), NOSPLIT, $0-32
+// Requires: AVX, AVX2, CMOV, FMA3
+TEXT ·SoftmaxAVX2(SB), $832-32
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -120,21 +226,325 @@ TEXT ·SoftmaxAVX2(SB), NOSPLIT, $0-32
 	MOVQ         BX, R8
 	ANDQ         $0x07, R8
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+324(SB), Y2
-	VBROADCASTSS rowconsts<>+320(SB), Y3
-	VBROADCASTSS rowconsts<>+328(SB), Y4
+	VBROADCASTSS rowconsts<>+740(SB), Y2
+	VBROADCASTSS rowconsts<>+736(SB), Y3
+	VBROADCASTSS rowconsts<>+744(SB), Y4
+
+	// short-row path set-up: lane masks of columns 0..7 and 8..15
+	MOVQ    BX, R9
+	MOVQ    $0x00000008, R11
+	CMPQ    R9, R11
+	CMOVQGT R11, R9
+	LEAQ    rowconsts<>+32(SB), R11
+	SHLQ    $0x02, R9
+	SUBQ    R9, R11
+	VMOVUPS (R11), Y0
+	VMOVUPS Y0, 768(SP)
+	MOVQ    BX, R9
+	SUBQ    $0x08, R9
+	XORQ    R11, R11
+	CMPQ    R9, $0x00
+	CMOVQLT R11, R9
+	MOVQ    $0x00000008, R11
+	CMPQ    R9, R11
+	CMOVQGT R11, R9
+	LEAQ    rowconsts<>+32(SB), R11
+	SHLQ    $0x02, R9
+	SUBQ    R9, R11
+	VMOVUPS (R11), Y0
+	VMOVUPS Y0, 800(SP)
+
+	// short rows (cols <= 16): 8 rows at a time, transposed
+	CMPQ BX, $0x10
+	JA   SoftmaxAVX2_blockdone_2
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+	LEAQ (R9)(R9*2), R11
+	MOVQ BX, R13
+	SHLQ $0x05, R13
+
+SoftmaxAVX2_block_1:
+	MOVQ DX, R12
+	SUBQ R10, R12
+	CMPQ R12, $0x08
+	JB   SoftmaxAVX2_blockdone_2
+
+	// load 8 rows and transpose them into column slots
+	LEAQ       (CX)(R9*4), R12
+	VMOVUPS    768(SP), Y0
+	VMASKMOVPS (CX), Y0, Y5
+	VMASKMOVPS (CX)(R9*1), Y0, Y6
+	VMASKMOVPS (CX)(R9*2), Y0, Y7
+	VMASKMOVPS (CX)(R11*1), Y0, Y8
+	VMASKMOVPS (R12), Y0, Y9
+	VMASKMOVPS (R12)(R9*1), Y0, Y10
+	VMASKMOVPS (R12)(R9*2), Y0, Y11
+	VMASKMOVPS (R12)(R11*1), Y0, Y0
+	VUNPCKLPS  Y6, Y5, Y12
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y0, Y11, Y10
+	VUNPCKHPS  Y0, Y11, Y0
+	VSHUFPS    $0x44, Y6, Y12, Y11
+	VSHUFPS    $0xee, Y6, Y12, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y12
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y0, Y9, Y10
+	VSHUFPS    $0xee, Y0, Y9, Y0
+	VPERM2F128 $0x20, Y7, Y11, Y9
+	VPERM2F128 $0x31, Y7, Y11, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y11
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y12, Y8
+	VPERM2F128 $0x31, Y10, Y12, Y10
+	VPERM2F128 $0x20, Y0, Y5, Y12
+	VPERM2F128 $0x31, Y0, Y5, Y0
+	VMOVUPS    Y9, (SP)
+	VMOVUPS    Y11, 32(SP)
+	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y12, 96(SP)
+	VMOVUPS    Y7, 128(SP)
+	VMOVUPS    Y6, 160(SP)
+	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y0, 224(SP)
+	CMPQ       BX, $0x08
+	JBE        SoftmaxAVX2_nohigh_5
+	VMOVUPS    800(SP), Y0
+	VMASKMOVPS 32(CX), Y0, Y5
+	VMASKMOVPS 32(CX)(R9*1), Y0, Y6
+	VMASKMOVPS 32(CX)(R9*2), Y0, Y7
+	VMASKMOVPS 32(CX)(R11*1), Y0, Y8
+	VMASKMOVPS 32(R12), Y0, Y9
+	VMASKMOVPS 32(R12)(R9*1), Y0, Y10
+	VMASKMOVPS 32(R12)(R9*2), Y0, Y11
+	VMASKMOVPS 32(R12)(R11*1), Y0, Y0
+	VUNPCKLPS  Y6, Y5, Y12
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y0, Y11, Y10
+	VUNPCKHPS  Y0, Y11, Y0
+	VSHUFPS    $0x44, Y6, Y12, Y11
+	VSHUFPS    $0xee, Y6, Y12, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y12
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y0, Y9, Y10
+	VSHUFPS    $0xee, Y0, Y9, Y0
+	VPERM2F128 $0x20, Y7, Y11, Y9
+	VPERM2F128 $0x31, Y7, Y11, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y11
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y12, Y8
+	VPERM2F128 $0x31, Y10, Y12, Y10
+	VPERM2F128 $0x20, Y0, Y5, Y12
+	VPERM2F128 $0x31, Y0, Y5, Y0
+	VMOVUPS    Y9, 256(SP)
+	VMOVUPS    Y11, 288(SP)
+	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y12, 352(SP)
+	VMOVUPS    Y7, 384(SP)
+	VMOVUPS    Y6, 416(SP)
+	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y0, 480(SP)
+
+SoftmaxAVX2_nohigh_5:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	XORQ         R12, R12
+
+SoftmaxAVX2_bmax_6:
+	VMOVUPS (SP)(R12*1), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x20, R12
+	CMPQ    R12, R13
+	JB      SoftmaxAVX2_bmax_6
+	VXORPS  Y5, Y5, Y5
+	VADDPS  Y5, Y0, Y0
+
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS Y5, 512(SP)
+	VMOVUPS Y5, 544(SP)
+	VMOVUPS Y5, 576(SP)
+	VMOVUPS Y5, 608(SP)
+	VMOVUPS Y5, 640(SP)
+	VMOVUPS Y5, 672(SP)
+	VMOVUPS Y5, 704(SP)
+	VMOVUPS Y5, 736(SP)
+	XORQ    R12, R12
+
+SoftmaxAVX2_bexp_7:
+	VMOVUPS      (SP)(R12*1), Y5
+	VSUBPS       Y0, Y5, Y5
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y5, Y6
+	VMOVAPS      Y3, Y7
+	VFMADD213PS  Y2, Y5, Y7
+	VPSLLD       $0x17, Y7, Y8
+	VSUBPS       Y2, Y7, Y7
+	VFMADD231PS  rowconsts<>+64(SB), Y7, Y5
+	VFMADD231PS  rowconsts<>+96(SB), Y7, Y5
+	VMOVAPS      Y4, Y7
+	VFMADD213PS  rowconsts<>+128(SB), Y5, Y7
+	VFMADD213PS  rowconsts<>+160(SB), Y5, Y7
+	VFMADD213PS  rowconsts<>+192(SB), Y5, Y7
+	VFMADD213PS  rowconsts<>+224(SB), Y5, Y7
+	VMULPS       Y8, Y5, Y5
+	VFMADD231PS  Y7, Y5, Y8
+	VANDNPS      Y8, Y6, Y8
+	VMOVUPS      Y8, (SP)(R12*1)
+	MOVQ         R12, R14
+	ANDQ         $0x000000ff, R14
+	VADDPS       512(SP)(R14*1), Y8, Y8
+	VMOVUPS      Y8, 512(SP)(R14*1)
+	ADDQ         $0x20, R12
+	CMPQ         R12, R13
+	JB           SoftmaxAVX2_bexp_7
+	VMOVUPS      512(SP), Y0
+	VMOVUPS      544(SP), Y5
+	VMOVUPS      576(SP), Y6
+	VMOVUPS      608(SP), Y7
+	VMOVUPS      640(SP), Y8
+	VMOVUPS      672(SP), Y9
+	VMOVUPS      704(SP), Y10
+	VMOVUPS      736(SP), Y11
+	VADDPS       Y5, Y0, Y0
+	VADDPS       Y7, Y6, Y6
+	VADDPS       Y9, Y8, Y8
+	VADDPS       Y11, Y10, Y10
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y10, Y8, Y8
+	VADDPS       Y8, Y0, Y0
+	VBROADCASTSS rowconsts<>+764(SB), Y5
+	VDIVPS       Y0, Y5, Y5
+	XORQ         R12, R12
+
+SoftmaxAVX2_bout_8:
+	VMULPS  (SP)(R12*1), Y5, Y0
+	VMOVUPS Y0, (SP)(R12*1)
+	ADDQ    $0x20, R12
+	CMPQ    R12, R13
+	JB      SoftmaxAVX2_bout_8
+
+	// transpose the column slots back and store 8 rows
+	LEAQ       (AX)(R9*4), R12
+	VMOVUPS    (SP), Y0
+	VMOVUPS    32(SP), Y5
+	VMOVUPS    64(SP), Y6
+	VMOVUPS    96(SP), Y7
+	VMOVUPS    128(SP), Y8
+	VMOVUPS    160(SP), Y9
+	VMOVUPS    192(SP), Y10
+	VMOVUPS    224(SP), Y11
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    768(SP), Y8
+	VMASKMOVPS Y10, Y8, (AX)
+	VMASKMOVPS Y11, Y8, (AX)(R9*1)
+	VMASKMOVPS Y7, Y8, (AX)(R9*2)
+	VMASKMOVPS Y12, Y8, (AX)(R11*1)
+	VMASKMOVPS Y6, Y8, (R12)
+	VMASKMOVPS Y5, Y8, (R12)(R9*1)
+	VMASKMOVPS Y9, Y8, (R12)(R9*2)
+	VMASKMOVPS Y0, Y8, (R12)(R11*1)
+	CMPQ       BX, $0x08
+	JBE        SoftmaxAVX2_nohigh_10
+	VMOVUPS    256(SP), Y0
+	VMOVUPS    288(SP), Y5
+	VMOVUPS    320(SP), Y6
+	VMOVUPS    352(SP), Y7
+	VMOVUPS    384(SP), Y8
+	VMOVUPS    416(SP), Y9
+	VMOVUPS    448(SP), Y10
+	VMOVUPS    480(SP), Y11
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    800(SP), Y8
+	VMASKMOVPS Y10, Y8, 32(AX)
+	VMASKMOVPS Y11, Y8, 32(AX)(R9*1)
+	VMASKMOVPS Y7, Y8, 32(AX)(R9*2)
+	VMASKMOVPS Y12, Y8, 32(AX)(R11*1)
+	VMASKMOVPS Y6, Y8, 32(R12)
+	VMASKMOVPS Y5, Y8, 32(R12)(R9*1)
+	VMASKMOVPS Y9, Y8, 32(R12)(R9*2)
+	VMASKMOVPS Y0, Y8, 32(R12)(R11*1)
+
+SoftmaxAVX2_nohigh_10:
+	// next 8 rows
+	MOVQ R9, R12
+	SHLQ $0x03, R12
+	ADDQ R12, CX
+	ADDQ R12, AX
+	ADDQ $0x08, R10
+	JMP  SoftmaxAVX2_block_1
+
+SoftmaxAVX2_blockdone_2:
+	CMPQ R10, DX
+	JAE  SoftmaxAVX2_end_11
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y0
-	VBROADCASTSS rowconsts<>+332(SB), Y5
-	VBROADCASTSS rowconsts<>+332(SB), Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+748(SB), Y5
+	VBROADCASTSS rowconsts<>+748(SB), Y6
+	VBROADCASTSS rowconsts<>+748(SB), Y7
 	XORQ         R9, R9
 
-SoftmaxAVX2_max32_1:
+SoftmaxAVX2_max32_12:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX2_max8_2
+	JAE     SoftmaxAVX2_max8_13
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(CX)(R9*4), Y8
@@ -144,30 +554,30 @@ SoftmaxAVX2_max32_1:
 	VMOVUPS 96(CX)(R9*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX2_max32_1
+	JMP     SoftmaxAVX2_max32_12
 
-SoftmaxAVX2_max8_2:
+SoftmaxAVX2_max8_13:
 	CMPQ    R9, DI
-	JAE     SoftmaxAVX2_maxtail_3
+	JAE     SoftmaxAVX2_maxtail_14
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, R9
-	JMP     SoftmaxAVX2_max8_2
+	JMP     SoftmaxAVX2_max8_13
 
-SoftmaxAVX2_maxtail_3:
+SoftmaxAVX2_maxtail_14:
 	CMPQ         R8, $0x00
-	JE           SoftmaxAVX2_maxfold_4
+	JE           SoftmaxAVX2_maxfold_15
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R8, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
 	VMASKMOVPS   (CX)(R9*4), Y8, Y9
-	VBROADCASTSS rowconsts<>+332(SB), Y10
+	VBROADCASTSS rowconsts<>+748(SB), Y10
 	VBLENDVPS    Y8, Y9, Y10, Y9
 	VMAXPS       Y5, Y9, Y5
 
-SoftmaxAVX2_maxfold_4:
+SoftmaxAVX2_maxfold_15:
 	VMAXPS       Y5, Y0, Y0
 	VMAXPS       Y7, Y6, Y6
 	VMAXPS       Y6, Y0, Y0
@@ -189,9 +599,9 @@ SoftmaxAVX2_row:
 	VXORPS Y8, Y8, Y8
 	XORQ   R9, R9
 
-SoftmaxAVX2_exp32_5:
+SoftmaxAVX2_exp32_16:
 	CMPQ        R9, SI
-	JAE         SoftmaxAVX2_exprest_6
+	JAE         SoftmaxAVX2_exprest_17
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -269,12 +679,12 @@ SoftmaxAVX2_exp32_5:
 	VMOVUPS     Y12, 96(AX)(R9*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, R9
-	JMP         SoftmaxAVX2_exp32_5
+	JMP         SoftmaxAVX2_exp32_16
 
-SoftmaxAVX2_exprest_6:
+SoftmaxAVX2_exprest_17:
 	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
 	CMPQ        R9, DI
-	JAE         SoftmaxAVX2_exptail_8
+	JAE         SoftmaxAVX2_exptail_19
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -295,11 +705,11 @@ SoftmaxAVX2_exprest_6:
 	VMOVUPS     Y12, (AX)(R9*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, R9
-	JMP         SoftmaxAVX2_expnext_9
+	JMP         SoftmaxAVX2_expnext_20
 
-SoftmaxAVX2_exptail_8:
+SoftmaxAVX2_exptail_19:
 	CMPQ        R8, $0x00
-	JE          SoftmaxAVX2_expdone_7
+	JE          SoftmaxAVX2_expdone_18
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -325,11 +735,11 @@ SoftmaxAVX2_exptail_8:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
 	VADDPS      Y12, Y5, Y5
-	JMP         SoftmaxAVX2_expdone_7
+	JMP         SoftmaxAVX2_expdone_18
 
-SoftmaxAVX2_expnext_9:
+SoftmaxAVX2_expnext_20:
 	CMPQ        R9, DI
-	JAE         SoftmaxAVX2_exptail_10
+	JAE         SoftmaxAVX2_exptail_21
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -350,11 +760,11 @@ SoftmaxAVX2_expnext_9:
 	VMOVUPS     Y12, (AX)(R9*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, R9
-	JMP         SoftmaxAVX2_expnext_11
+	JMP         SoftmaxAVX2_expnext_22
 
-SoftmaxAVX2_exptail_10:
+SoftmaxAVX2_exptail_21:
 	CMPQ        R8, $0x00
-	JE          SoftmaxAVX2_expdone_7
+	JE          SoftmaxAVX2_expdone_18
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -380,11 +790,11 @@ SoftmaxAVX2_exptail_10:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
 	VADDPS      Y12, Y6, Y6
-	JMP         SoftmaxAVX2_expdone_7
+	JMP         SoftmaxAVX2_expdone_18
 
-SoftmaxAVX2_expnext_11:
+SoftmaxAVX2_expnext_22:
 	CMPQ        R9, DI
-	JAE         SoftmaxAVX2_exptail_12
+	JAE         SoftmaxAVX2_exptail_23
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -405,11 +815,11 @@ SoftmaxAVX2_expnext_11:
 	VMOVUPS     Y12, (AX)(R9*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, R9
-	JMP         SoftmaxAVX2_expnext_13
+	JMP         SoftmaxAVX2_expnext_24
 
-SoftmaxAVX2_exptail_12:
+SoftmaxAVX2_exptail_23:
 	CMPQ        R8, $0x00
-	JE          SoftmaxAVX2_expdone_7
+	JE          SoftmaxAVX2_expdone_18
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -435,11 +845,11 @@ SoftmaxAVX2_exptail_12:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         SoftmaxAVX2_expdone_7
+	JMP         SoftmaxAVX2_expdone_18
 
-SoftmaxAVX2_expnext_13:
+SoftmaxAVX2_expnext_24:
 	CMPQ        R8, $0x00
-	JE          SoftmaxAVX2_expdone_7
+	JE          SoftmaxAVX2_expdone_18
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -466,7 +876,7 @@ SoftmaxAVX2_expnext_13:
 	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
 	VADDPS      Y12, Y8, Y8
 
-SoftmaxAVX2_expdone_7:
+SoftmaxAVX2_expdone_18:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -478,19 +888,19 @@ SoftmaxAVX2_expdone_7:
 	MOVQ         R10, R9
 	INCQ         R9
 	CMPQ         R9, DX
-	JAE          SoftmaxAVX2_nomax_14
+	JAE          SoftmaxAVX2_nomax_25
 	LEAQ         (CX)(BX*4), R11
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y1
-	VBROADCASTSS rowconsts<>+332(SB), Y5
-	VBROADCASTSS rowconsts<>+332(SB), Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y1
+	VBROADCASTSS rowconsts<>+748(SB), Y5
+	VBROADCASTSS rowconsts<>+748(SB), Y6
+	VBROADCASTSS rowconsts<>+748(SB), Y7
 	XORQ         R9, R9
 
-SoftmaxAVX2_max32_15:
+SoftmaxAVX2_max32_26:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX2_max8_16
+	JAE     SoftmaxAVX2_max8_27
 	VMOVUPS (R11)(R9*4), Y8
 	VMAXPS  Y1, Y8, Y1
 	VMOVUPS 32(R11)(R9*4), Y8
@@ -500,30 +910,30 @@ SoftmaxAVX2_max32_15:
 	VMOVUPS 96(R11)(R9*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX2_max32_15
+	JMP     SoftmaxAVX2_max32_26
 
-SoftmaxAVX2_max8_16:
+SoftmaxAVX2_max8_27:
 	CMPQ    R9, DI
-	JAE     SoftmaxAVX2_maxtail_17
+	JAE     SoftmaxAVX2_maxtail_28
 	VMOVUPS (R11)(R9*4), Y8
 	VMAXPS  Y1, Y8, Y1
 	ADDQ    $0x08, R9
-	JMP     SoftmaxAVX2_max8_16
+	JMP     SoftmaxAVX2_max8_27
 
-SoftmaxAVX2_maxtail_17:
+SoftmaxAVX2_maxtail_28:
 	CMPQ         R8, $0x00
-	JE           SoftmaxAVX2_maxfold_18
+	JE           SoftmaxAVX2_maxfold_29
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y8
 	VMASKMOVPS   (R11)(R9*4), Y8, Y9
-	VBROADCASTSS rowconsts<>+332(SB), Y10
+	VBROADCASTSS rowconsts<>+748(SB), Y10
 	VBLENDVPS    Y8, Y9, Y10, Y9
 	VMAXPS       Y5, Y9, Y5
 
-SoftmaxAVX2_maxfold_18:
+SoftmaxAVX2_maxfold_29:
 	VMAXPS       Y5, Y1, Y1
 	VMAXPS       Y7, Y6, Y6
 	VMAXPS       Y6, Y1, Y1
@@ -537,18 +947,18 @@ SoftmaxAVX2_maxfold_18:
 	VADDSS       X5, X1, X1
 	VBROADCASTSS X1, Y1
 
-SoftmaxAVX2_nomax_14:
+SoftmaxAVX2_nomax_25:
 	// inv = 1 / sum; dst_i = e_i * inv
-	VMOVSS       rowconsts<>+340(SB), X5
+	VMOVSS       rowconsts<>+764(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
 
 	// pass 3
 	XORQ R9, R9
 
-SoftmaxAVX2_out32_19:
+SoftmaxAVX2_out32_30:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX2_out8_20
+	JAE     SoftmaxAVX2_out8_31
 	VMOVUPS (AX)(R9*4), Y5
 	VMULPS  Y0, Y5, Y5
 	VMOVUPS Y5, (AX)(R9*4)
@@ -562,20 +972,20 @@ SoftmaxAVX2_out32_19:
 	VMULPS  Y0, Y5, Y5
 	VMOVUPS Y5, 96(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX2_out32_19
+	JMP     SoftmaxAVX2_out32_30
 
-SoftmaxAVX2_out8_20:
+SoftmaxAVX2_out8_31:
 	CMPQ    R9, DI
-	JAE     SoftmaxAVX2_outtail_21
+	JAE     SoftmaxAVX2_outtail_32
 	VMOVUPS (AX)(R9*4), Y5
 	VMULPS  Y0, Y5, Y5
 	VMOVUPS Y5, (AX)(R9*4)
 	ADDQ    $0x08, R9
-	JMP     SoftmaxAVX2_out8_20
+	JMP     SoftmaxAVX2_out8_31
 
-SoftmaxAVX2_outtail_21:
+SoftmaxAVX2_outtail_32:
 	CMPQ       R8, $0x00
-	JE         SoftmaxAVX2_outend_22
+	JE         SoftmaxAVX2_outend_33
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R8, R12
 	SHLQ       $0x02, R12
@@ -585,7 +995,7 @@ SoftmaxAVX2_outtail_21:
 	VMULPS     Y0, Y6, Y6
 	VMASKMOVPS Y6, Y5, (AX)(R9*4)
 
-SoftmaxAVX2_outend_22:
+SoftmaxAVX2_outend_33:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
@@ -593,12 +1003,14 @@ SoftmaxAVX2_outend_22:
 	INCQ    R10
 	CMPQ    R10, DX
 	JB      SoftmaxAVX2_row
+
+SoftmaxAVX2_end_11:
 	VZEROUPPER
 	RET
 
 // func LogSoftmaxAVX2(dst *float32, src *float32, rows int, cols int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·LogSoftmaxAVX2(SB), NOSPLIT, $0-32
+// Requires: AVX, AVX2, CMOV, FMA3
+TEXT ·LogSoftmaxAVX2(SB), $832-32
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -612,21 +1024,350 @@ TEXT ·LogSoftmaxAVX2(SB), NOSPLIT, $0-32
 	MOVQ         BX, R8
 	ANDQ         $0x07, R8
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+324(SB), Y2
-	VBROADCASTSS rowconsts<>+320(SB), Y3
-	VBROADCASTSS rowconsts<>+328(SB), Y4
+	VBROADCASTSS rowconsts<>+740(SB), Y2
+	VBROADCASTSS rowconsts<>+736(SB), Y3
+	VBROADCASTSS rowconsts<>+744(SB), Y4
+
+	// short-row path set-up: lane masks of columns 0..7 and 8..15
+	MOVQ    BX, R9
+	MOVQ    $0x00000008, R11
+	CMPQ    R9, R11
+	CMOVQGT R11, R9
+	LEAQ    rowconsts<>+32(SB), R11
+	SHLQ    $0x02, R9
+	SUBQ    R9, R11
+	VMOVUPS (R11), Y0
+	VMOVUPS Y0, 768(SP)
+	MOVQ    BX, R9
+	SUBQ    $0x08, R9
+	XORQ    R11, R11
+	CMPQ    R9, $0x00
+	CMOVQLT R11, R9
+	MOVQ    $0x00000008, R11
+	CMPQ    R9, R11
+	CMOVQGT R11, R9
+	LEAQ    rowconsts<>+32(SB), R11
+	SHLQ    $0x02, R9
+	SUBQ    R9, R11
+	VMOVUPS (R11), Y0
+	VMOVUPS Y0, 800(SP)
+
+	// short rows (cols <= 16): 8 rows at a time, transposed
+	CMPQ BX, $0x10
+	JA   LogSoftmaxAVX2_blockdone_2
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+	LEAQ (R9)(R9*2), R11
+	MOVQ BX, R13
+	SHLQ $0x05, R13
+
+LogSoftmaxAVX2_block_1:
+	MOVQ DX, R12
+	SUBQ R10, R12
+	CMPQ R12, $0x08
+	JB   LogSoftmaxAVX2_blockdone_2
+
+	// load 8 rows and transpose them into column slots
+	LEAQ       (CX)(R9*4), R12
+	VMOVUPS    768(SP), Y0
+	VMASKMOVPS (CX), Y0, Y5
+	VMASKMOVPS (CX)(R9*1), Y0, Y6
+	VMASKMOVPS (CX)(R9*2), Y0, Y7
+	VMASKMOVPS (CX)(R11*1), Y0, Y8
+	VMASKMOVPS (R12), Y0, Y9
+	VMASKMOVPS (R12)(R9*1), Y0, Y10
+	VMASKMOVPS (R12)(R9*2), Y0, Y11
+	VMASKMOVPS (R12)(R11*1), Y0, Y0
+	VUNPCKLPS  Y6, Y5, Y12
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y0, Y11, Y10
+	VUNPCKHPS  Y0, Y11, Y0
+	VSHUFPS    $0x44, Y6, Y12, Y11
+	VSHUFPS    $0xee, Y6, Y12, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y12
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y0, Y9, Y10
+	VSHUFPS    $0xee, Y0, Y9, Y0
+	VPERM2F128 $0x20, Y7, Y11, Y9
+	VPERM2F128 $0x31, Y7, Y11, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y11
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y12, Y8
+	VPERM2F128 $0x31, Y10, Y12, Y10
+	VPERM2F128 $0x20, Y0, Y5, Y12
+	VPERM2F128 $0x31, Y0, Y5, Y0
+	VMOVUPS    Y9, (SP)
+	VMOVUPS    Y11, 32(SP)
+	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y12, 96(SP)
+	VMOVUPS    Y7, 128(SP)
+	VMOVUPS    Y6, 160(SP)
+	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y0, 224(SP)
+	CMPQ       BX, $0x08
+	JBE        LogSoftmaxAVX2_nohigh_5
+	VMOVUPS    800(SP), Y0
+	VMASKMOVPS 32(CX), Y0, Y5
+	VMASKMOVPS 32(CX)(R9*1), Y0, Y6
+	VMASKMOVPS 32(CX)(R9*2), Y0, Y7
+	VMASKMOVPS 32(CX)(R11*1), Y0, Y8
+	VMASKMOVPS 32(R12), Y0, Y9
+	VMASKMOVPS 32(R12)(R9*1), Y0, Y10
+	VMASKMOVPS 32(R12)(R9*2), Y0, Y11
+	VMASKMOVPS 32(R12)(R11*1), Y0, Y0
+	VUNPCKLPS  Y6, Y5, Y12
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y0, Y11, Y10
+	VUNPCKHPS  Y0, Y11, Y0
+	VSHUFPS    $0x44, Y6, Y12, Y11
+	VSHUFPS    $0xee, Y6, Y12, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y12
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y0, Y9, Y10
+	VSHUFPS    $0xee, Y0, Y9, Y0
+	VPERM2F128 $0x20, Y7, Y11, Y9
+	VPERM2F128 $0x31, Y7, Y11, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y11
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y12, Y8
+	VPERM2F128 $0x31, Y10, Y12, Y10
+	VPERM2F128 $0x20, Y0, Y5, Y12
+	VPERM2F128 $0x31, Y0, Y5, Y0
+	VMOVUPS    Y9, 256(SP)
+	VMOVUPS    Y11, 288(SP)
+	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y12, 352(SP)
+	VMOVUPS    Y7, 384(SP)
+	VMOVUPS    Y6, 416(SP)
+	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y0, 480(SP)
+
+LogSoftmaxAVX2_nohigh_5:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	XORQ         R12, R12
+
+LogSoftmaxAVX2_bmax_6:
+	VMOVUPS (SP)(R12*1), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x20, R12
+	CMPQ    R12, R13
+	JB      LogSoftmaxAVX2_bmax_6
+	VXORPS  Y5, Y5, Y5
+	VADDPS  Y5, Y0, Y0
+
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS Y5, 512(SP)
+	VMOVUPS Y5, 544(SP)
+	VMOVUPS Y5, 576(SP)
+	VMOVUPS Y5, 608(SP)
+	VMOVUPS Y5, 640(SP)
+	VMOVUPS Y5, 672(SP)
+	VMOVUPS Y5, 704(SP)
+	VMOVUPS Y5, 736(SP)
+	XORQ    R12, R12
+
+LogSoftmaxAVX2_bexp_7:
+	VMOVUPS     (SP)(R12*1), Y5
+	VSUBPS      Y0, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y5, Y6
+	VMOVAPS     Y3, Y7
+	VFMADD213PS Y2, Y5, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y2, Y7, Y7
+	VFMADD231PS rowconsts<>+64(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+96(SB), Y7, Y5
+	VMOVAPS     Y4, Y7
+	VFMADD213PS rowconsts<>+128(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+160(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+192(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
+	VMULPS      Y8, Y5, Y5
+	VFMADD231PS Y7, Y5, Y8
+	VANDNPS     Y8, Y6, Y8
+	MOVQ        R12, R14
+	ANDQ        $0x000000ff, R14
+	VADDPS      512(SP)(R14*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R14*1)
+	ADDQ        $0x20, R12
+	CMPQ        R12, R13
+	JB          LogSoftmaxAVX2_bexp_7
+	VMOVUPS     512(SP), Y5
+	VMOVUPS     544(SP), Y6
+	VMOVUPS     576(SP), Y7
+	VMOVUPS     608(SP), Y8
+	VMOVUPS     640(SP), Y9
+	VMOVUPS     672(SP), Y10
+	VMOVUPS     704(SP), Y11
+	VMOVUPS     736(SP), Y12
+	VADDPS      Y6, Y5, Y5
+	VADDPS      Y8, Y7, Y7
+	VADDPS      Y10, Y9, Y9
+	VADDPS      Y12, Y11, Y11
+	VADDPS      Y7, Y5, Y5
+	VADDPS      Y11, Y9, Y9
+	VADDPS      Y9, Y5, Y5
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+320(SB), Y5, Y6
+	VPSRAD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y6, Y7
+	VPSUBD       Y7, Y5, Y7
+	VSUBPS       rowconsts<>+352(SB), Y7, Y7
+	VCVTDQ2PS    Y6, Y6
+	VMULPS       Y7, Y7, Y8
+	VBROADCASTSS rowconsts<>+772(SB), Y9
+	VFMADD213PS  rowconsts<>+416(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+448(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+480(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+512(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+544(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+576(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+608(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+640(SB), Y7, Y9
+	VMULPS       Y7, Y9, Y9
+	VMULPS       Y8, Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y6, Y9
+	VFMADD231PS  rowconsts<>+384(SB), Y8, Y9
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y6, Y7
+	VSUBPS       Y5, Y5, Y5
+	VADDPS       Y5, Y7, Y7
+	XORQ         R12, R12
+
+LogSoftmaxAVX2_bout_8:
+	VMOVUPS (SP)(R12*1), Y5
+	VSUBPS  Y0, Y5, Y5
+	VSUBPS  Y7, Y5, Y5
+	VMOVUPS Y5, (SP)(R12*1)
+	ADDQ    $0x20, R12
+	CMPQ    R12, R13
+	JB      LogSoftmaxAVX2_bout_8
+
+	// transpose the column slots back and store 8 rows
+	LEAQ       (AX)(R9*4), R12
+	VMOVUPS    (SP), Y0
+	VMOVUPS    32(SP), Y5
+	VMOVUPS    64(SP), Y6
+	VMOVUPS    96(SP), Y7
+	VMOVUPS    128(SP), Y8
+	VMOVUPS    160(SP), Y9
+	VMOVUPS    192(SP), Y10
+	VMOVUPS    224(SP), Y11
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    768(SP), Y8
+	VMASKMOVPS Y10, Y8, (AX)
+	VMASKMOVPS Y11, Y8, (AX)(R9*1)
+	VMASKMOVPS Y7, Y8, (AX)(R9*2)
+	VMASKMOVPS Y12, Y8, (AX)(R11*1)
+	VMASKMOVPS Y6, Y8, (R12)
+	VMASKMOVPS Y5, Y8, (R12)(R9*1)
+	VMASKMOVPS Y9, Y8, (R12)(R9*2)
+	VMASKMOVPS Y0, Y8, (R12)(R11*1)
+	CMPQ       BX, $0x08
+	JBE        LogSoftmaxAVX2_nohigh_10
+	VMOVUPS    256(SP), Y0
+	VMOVUPS    288(SP), Y5
+	VMOVUPS    320(SP), Y6
+	VMOVUPS    352(SP), Y7
+	VMOVUPS    384(SP), Y8
+	VMOVUPS    416(SP), Y9
+	VMOVUPS    448(SP), Y10
+	VMOVUPS    480(SP), Y11
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    800(SP), Y8
+	VMASKMOVPS Y10, Y8, 32(AX)
+	VMASKMOVPS Y11, Y8, 32(AX)(R9*1)
+	VMASKMOVPS Y7, Y8, 32(AX)(R9*2)
+	VMASKMOVPS Y12, Y8, 32(AX)(R11*1)
+	VMASKMOVPS Y6, Y8, 32(R12)
+	VMASKMOVPS Y5, Y8, 32(R12)(R9*1)
+	VMASKMOVPS Y9, Y8, 32(R12)(R9*2)
+	VMASKMOVPS Y0, Y8, 32(R12)(R11*1)
+
+LogSoftmaxAVX2_nohigh_10:
+	// next 8 rows
+	MOVQ R9, R12
+	SHLQ $0x03, R12
+	ADDQ R12, CX
+	ADDQ R12, AX
+	ADDQ $0x08, R10
+	JMP  LogSoftmaxAVX2_block_1
+
+LogSoftmaxAVX2_blockdone_2:
+	CMPQ R10, DX
+	JAE  LogSoftmaxAVX2_end_11
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y0
-	VBROADCASTSS rowconsts<>+332(SB), Y5
-	VBROADCASTSS rowconsts<>+332(SB), Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+748(SB), Y5
+	VBROADCASTSS rowconsts<>+748(SB), Y6
+	VBROADCASTSS rowconsts<>+748(SB), Y7
 	XORQ         R9, R9
 
-LogSoftmaxAVX2_max32_1:
+LogSoftmaxAVX2_max32_12:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX2_max8_2
+	JAE     LogSoftmaxAVX2_max8_13
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(CX)(R9*4), Y8
@@ -636,30 +1377,30 @@ LogSoftmaxAVX2_max32_1:
 	VMOVUPS 96(CX)(R9*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX2_max32_1
+	JMP     LogSoftmaxAVX2_max32_12
 
-LogSoftmaxAVX2_max8_2:
+LogSoftmaxAVX2_max8_13:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX2_maxtail_3
+	JAE     LogSoftmaxAVX2_maxtail_14
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, R9
-	JMP     LogSoftmaxAVX2_max8_2
+	JMP     LogSoftmaxAVX2_max8_13
 
-LogSoftmaxAVX2_maxtail_3:
+LogSoftmaxAVX2_maxtail_14:
 	CMPQ         R8, $0x00
-	JE           LogSoftmaxAVX2_maxfold_4
+	JE           LogSoftmaxAVX2_maxfold_15
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R8, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
 	VMASKMOVPS   (CX)(R9*4), Y8, Y9
-	VBROADCASTSS rowconsts<>+332(SB), Y10
+	VBROADCASTSS rowconsts<>+748(SB), Y10
 	VBLENDVPS    Y8, Y9, Y10, Y9
 	VMAXPS       Y5, Y9, Y5
 
-LogSoftmaxAVX2_maxfold_4:
+LogSoftmaxAVX2_maxfold_15:
 	VMAXPS       Y5, Y0, Y0
 	VMAXPS       Y7, Y6, Y6
 	VMAXPS       Y6, Y0, Y0
@@ -681,9 +1422,9 @@ LogSoftmaxAVX2_row:
 	VXORPS Y8, Y8, Y8
 	XORQ   R9, R9
 
-LogSoftmaxAVX2_exp32_5:
+LogSoftmaxAVX2_exp32_16:
 	CMPQ        R9, SI
-	JAE         LogSoftmaxAVX2_exprest_6
+	JAE         LogSoftmaxAVX2_exprest_17
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -757,12 +1498,12 @@ LogSoftmaxAVX2_exp32_5:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, R9
-	JMP         LogSoftmaxAVX2_exp32_5
+	JMP         LogSoftmaxAVX2_exp32_16
 
-LogSoftmaxAVX2_exprest_6:
+LogSoftmaxAVX2_exprest_17:
 	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
 	CMPQ        R9, DI
-	JAE         LogSoftmaxAVX2_exptail_8
+	JAE         LogSoftmaxAVX2_exptail_19
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -782,11 +1523,11 @@ LogSoftmaxAVX2_exprest_6:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, R9
-	JMP         LogSoftmaxAVX2_expnext_9
+	JMP         LogSoftmaxAVX2_expnext_20
 
-LogSoftmaxAVX2_exptail_8:
+LogSoftmaxAVX2_exptail_19:
 	CMPQ        R8, $0x00
-	JE          LogSoftmaxAVX2_expdone_7
+	JE          LogSoftmaxAVX2_expdone_18
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -811,11 +1552,11 @@ LogSoftmaxAVX2_exptail_8:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y5, Y5
-	JMP         LogSoftmaxAVX2_expdone_7
+	JMP         LogSoftmaxAVX2_expdone_18
 
-LogSoftmaxAVX2_expnext_9:
+LogSoftmaxAVX2_expnext_20:
 	CMPQ        R9, DI
-	JAE         LogSoftmaxAVX2_exptail_10
+	JAE         LogSoftmaxAVX2_exptail_21
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -835,11 +1576,11 @@ LogSoftmaxAVX2_expnext_9:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, R9
-	JMP         LogSoftmaxAVX2_expnext_11
+	JMP         LogSoftmaxAVX2_expnext_22
 
-LogSoftmaxAVX2_exptail_10:
+LogSoftmaxAVX2_exptail_21:
 	CMPQ        R8, $0x00
-	JE          LogSoftmaxAVX2_expdone_7
+	JE          LogSoftmaxAVX2_expdone_18
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -864,11 +1605,11 @@ LogSoftmaxAVX2_exptail_10:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y6, Y6
-	JMP         LogSoftmaxAVX2_expdone_7
+	JMP         LogSoftmaxAVX2_expdone_18
 
-LogSoftmaxAVX2_expnext_11:
+LogSoftmaxAVX2_expnext_22:
 	CMPQ        R9, DI
-	JAE         LogSoftmaxAVX2_exptail_12
+	JAE         LogSoftmaxAVX2_exptail_23
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -888,11 +1629,11 @@ LogSoftmaxAVX2_expnext_11:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, R9
-	JMP         LogSoftmaxAVX2_expnext_13
+	JMP         LogSoftmaxAVX2_expnext_24
 
-LogSoftmaxAVX2_exptail_12:
+LogSoftmaxAVX2_exptail_23:
 	CMPQ        R8, $0x00
-	JE          LogSoftmaxAVX2_expdone_7
+	JE          LogSoftmaxAVX2_expdone_18
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -917,11 +1658,11 @@ LogSoftmaxAVX2_exptail_12:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y7, Y7
-	JMP         LogSoftmaxAVX2_expdone_7
+	JMP         LogSoftmaxAVX2_expdone_18
 
-LogSoftmaxAVX2_expnext_13:
+LogSoftmaxAVX2_expnext_24:
 	CMPQ        R8, $0x00
-	JE          LogSoftmaxAVX2_expdone_7
+	JE          LogSoftmaxAVX2_expdone_18
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -947,7 +1688,7 @@ LogSoftmaxAVX2_expnext_13:
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y8, Y8
 
-LogSoftmaxAVX2_expdone_7:
+LogSoftmaxAVX2_expdone_18:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -959,19 +1700,19 @@ LogSoftmaxAVX2_expdone_7:
 	MOVQ         R10, R9
 	INCQ         R9
 	CMPQ         R9, DX
-	JAE          LogSoftmaxAVX2_nomax_14
+	JAE          LogSoftmaxAVX2_nomax_25
 	LEAQ         (CX)(BX*4), R11
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y1
-	VBROADCASTSS rowconsts<>+332(SB), Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
-	VBROADCASTSS rowconsts<>+332(SB), Y8
+	VBROADCASTSS rowconsts<>+748(SB), Y1
+	VBROADCASTSS rowconsts<>+748(SB), Y6
+	VBROADCASTSS rowconsts<>+748(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y8
 	XORQ         R9, R9
 
-LogSoftmaxAVX2_max32_15:
+LogSoftmaxAVX2_max32_26:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX2_max8_16
+	JAE     LogSoftmaxAVX2_max8_27
 	VMOVUPS (R11)(R9*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	VMOVUPS 32(R11)(R9*4), Y9
@@ -981,30 +1722,30 @@ LogSoftmaxAVX2_max32_15:
 	VMOVUPS 96(R11)(R9*4), Y9
 	VMAXPS  Y8, Y9, Y8
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX2_max32_15
+	JMP     LogSoftmaxAVX2_max32_26
 
-LogSoftmaxAVX2_max8_16:
+LogSoftmaxAVX2_max8_27:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX2_maxtail_17
+	JAE     LogSoftmaxAVX2_maxtail_28
 	VMOVUPS (R11)(R9*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	ADDQ    $0x08, R9
-	JMP     LogSoftmaxAVX2_max8_16
+	JMP     LogSoftmaxAVX2_max8_27
 
-LogSoftmaxAVX2_maxtail_17:
+LogSoftmaxAVX2_maxtail_28:
 	CMPQ         R8, $0x00
-	JE           LogSoftmaxAVX2_maxfold_18
+	JE           LogSoftmaxAVX2_maxfold_29
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VMASKMOVPS   (R11)(R9*4), Y9, Y10
-	VBROADCASTSS rowconsts<>+332(SB), Y11
+	VBROADCASTSS rowconsts<>+748(SB), Y11
 	VBLENDVPS    Y9, Y10, Y11, Y10
 	VMAXPS       Y6, Y10, Y6
 
-LogSoftmaxAVX2_maxfold_18:
+LogSoftmaxAVX2_maxfold_29:
 	VMAXPS       Y6, Y1, Y1
 	VMAXPS       Y8, Y7, Y7
 	VMAXPS       Y7, Y1, Y1
@@ -1018,7 +1759,7 @@ LogSoftmaxAVX2_maxfold_18:
 	VADDSS       X6, X1, X1
 	VBROADCASTSS X1, Y1
 
-LogSoftmaxAVX2_nomax_14:
+LogSoftmaxAVX2_nomax_25:
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
 	VMOVD      X5, R9
 	MOVL       R9, R11
@@ -1028,29 +1769,29 @@ LogSoftmaxAVX2_nomax_14:
 	SHLL       $0x17, R12
 	SUBL       R12, R9
 	VMOVD      R9, X6
-	VSUBSS     rowconsts<>+340(SB), X6, X6
+	VSUBSS     rowconsts<>+764(SB), X6, X6
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X6, X6, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+348(SB), X9
-	VFMADD213SS rowconsts<>+352(SB), X6, X9
-	VFMADD213SS rowconsts<>+356(SB), X6, X9
-	VFMADD213SS rowconsts<>+360(SB), X6, X9
-	VFMADD213SS rowconsts<>+364(SB), X6, X9
-	VFMADD213SS rowconsts<>+368(SB), X6, X9
-	VFMADD213SS rowconsts<>+372(SB), X6, X9
-	VFMADD213SS rowconsts<>+376(SB), X6, X9
-	VFMADD213SS rowconsts<>+380(SB), X6, X9
+	VMOVSS      rowconsts<>+772(SB), X9
+	VFMADD213SS rowconsts<>+776(SB), X6, X9
+	VFMADD213SS rowconsts<>+780(SB), X6, X9
+	VFMADD213SS rowconsts<>+784(SB), X6, X9
+	VFMADD213SS rowconsts<>+788(SB), X6, X9
+	VFMADD213SS rowconsts<>+792(SB), X6, X9
+	VFMADD213SS rowconsts<>+796(SB), X6, X9
+	VFMADD213SS rowconsts<>+800(SB), X6, X9
+	VFMADD213SS rowconsts<>+804(SB), X6, X9
 	VMULSS      X6, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+384(SB), X7, X9
-	VFMADD231SS rowconsts<>+344(SB), X8, X9
+	VFMADD231SS rowconsts<>+808(SB), X7, X9
+	VFMADD231SS rowconsts<>+768(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+388(SB), X7, X6
+	VFMADD231SS rowconsts<>+812(SB), X7, X6
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X6, X6
 
@@ -1060,9 +1801,9 @@ LogSoftmaxAVX2_nomax_14:
 	// pass 3
 	XORQ R9, R9
 
-LogSoftmaxAVX2_out32_19:
+LogSoftmaxAVX2_out32_30:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX2_out8_20
+	JAE     LogSoftmaxAVX2_out8_31
 	VMOVUPS (CX)(R9*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
@@ -1080,21 +1821,21 @@ LogSoftmaxAVX2_out32_19:
 	VSUBPS  Y5, Y6, Y6
 	VMOVUPS Y6, 96(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX2_out32_19
+	JMP     LogSoftmaxAVX2_out32_30
 
-LogSoftmaxAVX2_out8_20:
+LogSoftmaxAVX2_out8_31:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX2_outtail_21
+	JAE     LogSoftmaxAVX2_outtail_32
 	VMOVUPS (CX)(R9*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
 	VMOVUPS Y6, (AX)(R9*4)
 	ADDQ    $0x08, R9
-	JMP     LogSoftmaxAVX2_out8_20
+	JMP     LogSoftmaxAVX2_out8_31
 
-LogSoftmaxAVX2_outtail_21:
+LogSoftmaxAVX2_outtail_32:
 	CMPQ       R8, $0x00
-	JE         LogSoftmaxAVX2_outend_22
+	JE         LogSoftmaxAVX2_outend_33
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R8, R12
 	SHLQ       $0x02, R12
@@ -1105,7 +1846,7 @@ LogSoftmaxAVX2_outtail_21:
 	VSUBPS     Y5, Y7, Y7
 	VMASKMOVPS Y7, Y6, (AX)(R9*4)
 
-LogSoftmaxAVX2_outend_22:
+LogSoftmaxAVX2_outend_33:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
@@ -1113,12 +1854,14 @@ LogSoftmaxAVX2_outend_22:
 	INCQ    R10
 	CMPQ    R10, DX
 	JB      LogSoftmaxAVX2_row
+
+LogSoftmaxAVX2_end_11:
 	VZEROUPPER
 	RET
 
 // func LogSumExpAVX2(dst *float32, src *float32, rows int, cols int) int
-// Requires: AVX, AVX2, FMA3
-TEXT ·LogSumExpAVX2(SB), NOSPLIT, $0-40
+// Requires: AVX, AVX2, CMOV, FMA3
+TEXT ·LogSumExpAVX2(SB), $832-40
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -1132,21 +1875,259 @@ TEXT ·LogSumExpAVX2(SB), NOSPLIT, $0-40
 	MOVQ         BX, R8
 	ANDQ         $0x07, R8
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+324(SB), Y2
-	VBROADCASTSS rowconsts<>+320(SB), Y3
-	VBROADCASTSS rowconsts<>+328(SB), Y4
+	VBROADCASTSS rowconsts<>+740(SB), Y2
+	VBROADCASTSS rowconsts<>+736(SB), Y3
+	VBROADCASTSS rowconsts<>+744(SB), Y4
+
+	// short-row path set-up: lane masks of columns 0..7 and 8..15
+	MOVQ    BX, R9
+	MOVQ    $0x00000008, R11
+	CMPQ    R9, R11
+	CMOVQGT R11, R9
+	LEAQ    rowconsts<>+32(SB), R11
+	SHLQ    $0x02, R9
+	SUBQ    R9, R11
+	VMOVUPS (R11), Y0
+	VMOVUPS Y0, 768(SP)
+	MOVQ    BX, R9
+	SUBQ    $0x08, R9
+	XORQ    R11, R11
+	CMPQ    R9, $0x00
+	CMOVQLT R11, R9
+	MOVQ    $0x00000008, R11
+	CMPQ    R9, R11
+	CMOVQGT R11, R9
+	LEAQ    rowconsts<>+32(SB), R11
+	SHLQ    $0x02, R9
+	SUBQ    R9, R11
+	VMOVUPS (R11), Y0
+	VMOVUPS Y0, 800(SP)
+
+	// short rows (cols <= 16): 8 rows at a time, transposed
+	CMPQ BX, $0x10
+	JA   LogSumExpAVX2_blockdone_2
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+	LEAQ (R9)(R9*2), R11
+	MOVQ BX, R13
+	SHLQ $0x05, R13
+
+LogSumExpAVX2_block_1:
+	MOVQ DX, R12
+	SUBQ R10, R12
+	CMPQ R12, $0x08
+	JB   LogSumExpAVX2_blockdone_2
+
+	// load 8 rows and transpose them into column slots
+	LEAQ       (CX)(R9*4), R12
+	VMOVUPS    768(SP), Y0
+	VMASKMOVPS (CX), Y0, Y5
+	VMASKMOVPS (CX)(R9*1), Y0, Y6
+	VMASKMOVPS (CX)(R9*2), Y0, Y7
+	VMASKMOVPS (CX)(R11*1), Y0, Y8
+	VMASKMOVPS (R12), Y0, Y9
+	VMASKMOVPS (R12)(R9*1), Y0, Y10
+	VMASKMOVPS (R12)(R9*2), Y0, Y11
+	VMASKMOVPS (R12)(R11*1), Y0, Y0
+	VUNPCKLPS  Y6, Y5, Y12
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y0, Y11, Y10
+	VUNPCKHPS  Y0, Y11, Y0
+	VSHUFPS    $0x44, Y6, Y12, Y11
+	VSHUFPS    $0xee, Y6, Y12, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y12
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y0, Y9, Y10
+	VSHUFPS    $0xee, Y0, Y9, Y0
+	VPERM2F128 $0x20, Y7, Y11, Y9
+	VPERM2F128 $0x31, Y7, Y11, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y11
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y12, Y8
+	VPERM2F128 $0x31, Y10, Y12, Y10
+	VPERM2F128 $0x20, Y0, Y5, Y12
+	VPERM2F128 $0x31, Y0, Y5, Y0
+	VMOVUPS    Y9, (SP)
+	VMOVUPS    Y11, 32(SP)
+	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y12, 96(SP)
+	VMOVUPS    Y7, 128(SP)
+	VMOVUPS    Y6, 160(SP)
+	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y0, 224(SP)
+	CMPQ       BX, $0x08
+	JBE        LogSumExpAVX2_nohigh_5
+	VMOVUPS    800(SP), Y0
+	VMASKMOVPS 32(CX), Y0, Y5
+	VMASKMOVPS 32(CX)(R9*1), Y0, Y6
+	VMASKMOVPS 32(CX)(R9*2), Y0, Y7
+	VMASKMOVPS 32(CX)(R11*1), Y0, Y8
+	VMASKMOVPS 32(R12), Y0, Y9
+	VMASKMOVPS 32(R12)(R9*1), Y0, Y10
+	VMASKMOVPS 32(R12)(R9*2), Y0, Y11
+	VMASKMOVPS 32(R12)(R11*1), Y0, Y0
+	VUNPCKLPS  Y6, Y5, Y12
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y0, Y11, Y10
+	VUNPCKHPS  Y0, Y11, Y0
+	VSHUFPS    $0x44, Y6, Y12, Y11
+	VSHUFPS    $0xee, Y6, Y12, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y12
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y0, Y9, Y10
+	VSHUFPS    $0xee, Y0, Y9, Y0
+	VPERM2F128 $0x20, Y7, Y11, Y9
+	VPERM2F128 $0x31, Y7, Y11, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y11
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y12, Y8
+	VPERM2F128 $0x31, Y10, Y12, Y10
+	VPERM2F128 $0x20, Y0, Y5, Y12
+	VPERM2F128 $0x31, Y0, Y5, Y0
+	VMOVUPS    Y9, 256(SP)
+	VMOVUPS    Y11, 288(SP)
+	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y12, 352(SP)
+	VMOVUPS    Y7, 384(SP)
+	VMOVUPS    Y6, 416(SP)
+	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y0, 480(SP)
+
+LogSumExpAVX2_nohigh_5:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	XORQ         R12, R12
+
+LogSumExpAVX2_bmax_6:
+	VMOVUPS (SP)(R12*1), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x20, R12
+	CMPQ    R12, R13
+	JB      LogSumExpAVX2_bmax_6
+	VXORPS  Y5, Y5, Y5
+	VADDPS  Y5, Y0, Y0
+
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS Y5, 512(SP)
+	VMOVUPS Y5, 544(SP)
+	VMOVUPS Y5, 576(SP)
+	VMOVUPS Y5, 608(SP)
+	VMOVUPS Y5, 640(SP)
+	VMOVUPS Y5, 672(SP)
+	VMOVUPS Y5, 704(SP)
+	VMOVUPS Y5, 736(SP)
+	XORQ    R12, R12
+
+LogSumExpAVX2_bexp_7:
+	VMOVUPS     (SP)(R12*1), Y5
+	VSUBPS      Y0, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y5, Y6
+	VMOVAPS     Y3, Y7
+	VFMADD213PS Y2, Y5, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y2, Y7, Y7
+	VFMADD231PS rowconsts<>+64(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+96(SB), Y7, Y5
+	VMOVAPS     Y4, Y7
+	VFMADD213PS rowconsts<>+128(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+160(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+192(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
+	VMULPS      Y8, Y5, Y5
+	VFMADD231PS Y7, Y5, Y8
+	VANDNPS     Y8, Y6, Y8
+	MOVQ        R12, R14
+	ANDQ        $0x000000ff, R14
+	VADDPS      512(SP)(R14*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R14*1)
+	ADDQ        $0x20, R12
+	CMPQ        R12, R13
+	JB          LogSumExpAVX2_bexp_7
+	VMOVUPS     512(SP), Y5
+	VMOVUPS     544(SP), Y6
+	VMOVUPS     576(SP), Y7
+	VMOVUPS     608(SP), Y8
+	VMOVUPS     640(SP), Y9
+	VMOVUPS     672(SP), Y10
+	VMOVUPS     704(SP), Y11
+	VMOVUPS     736(SP), Y12
+	VADDPS      Y6, Y5, Y5
+	VADDPS      Y8, Y7, Y7
+	VADDPS      Y10, Y9, Y9
+	VADDPS      Y12, Y11, Y11
+	VADDPS      Y7, Y5, Y5
+	VADDPS      Y11, Y9, Y9
+	VADDPS      Y9, Y5, Y5
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+320(SB), Y5, Y6
+	VPSRAD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y6, Y7
+	VPSUBD       Y7, Y5, Y7
+	VSUBPS       rowconsts<>+352(SB), Y7, Y7
+	VCVTDQ2PS    Y6, Y6
+	VMULPS       Y7, Y7, Y8
+	VBROADCASTSS rowconsts<>+772(SB), Y9
+	VFMADD213PS  rowconsts<>+416(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+448(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+480(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+512(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+544(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+576(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+608(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+640(SB), Y7, Y9
+	VMULPS       Y7, Y9, Y9
+	VMULPS       Y8, Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y6, Y9
+	VFMADD231PS  rowconsts<>+384(SB), Y8, Y9
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y6, Y7
+	VSUBPS       Y5, Y5, Y5
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y7, Y0, Y7
+	VCMPPS       $0x03, Y7, Y7, Y0
+	VMOVMSKPS    Y0, R12
+	TESTL        R12, R12
+	JNZ          LogSumExpAVX2_bail_3
+	VMOVUPS      Y7, (AX)
+
+	// next 8 rows
+	MOVQ R9, R12
+	SHLQ $0x03, R12
+	ADDQ R12, CX
+	ADDQ $0x20, AX
+	ADDQ $0x08, R10
+	JMP  LogSumExpAVX2_block_1
+
+LogSumExpAVX2_bail_3:
+LogSumExpAVX2_blockdone_2:
+	CMPQ R10, DX
+	JAE  LogSumExpAVX2_end_8
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y0
-	VBROADCASTSS rowconsts<>+332(SB), Y5
-	VBROADCASTSS rowconsts<>+332(SB), Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+748(SB), Y5
+	VBROADCASTSS rowconsts<>+748(SB), Y6
+	VBROADCASTSS rowconsts<>+748(SB), Y7
 	XORQ         R9, R9
 
-LogSumExpAVX2_max32_1:
+LogSumExpAVX2_max32_9:
 	CMPQ    R9, SI
-	JAE     LogSumExpAVX2_max8_2
+	JAE     LogSumExpAVX2_max8_10
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(CX)(R9*4), Y8
@@ -1156,30 +2137,30 @@ LogSumExpAVX2_max32_1:
 	VMOVUPS 96(CX)(R9*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, R9
-	JMP     LogSumExpAVX2_max32_1
+	JMP     LogSumExpAVX2_max32_9
 
-LogSumExpAVX2_max8_2:
+LogSumExpAVX2_max8_10:
 	CMPQ    R9, DI
-	JAE     LogSumExpAVX2_maxtail_3
+	JAE     LogSumExpAVX2_maxtail_11
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, R9
-	JMP     LogSumExpAVX2_max8_2
+	JMP     LogSumExpAVX2_max8_10
 
-LogSumExpAVX2_maxtail_3:
+LogSumExpAVX2_maxtail_11:
 	CMPQ         R8, $0x00
-	JE           LogSumExpAVX2_maxfold_4
+	JE           LogSumExpAVX2_maxfold_12
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R8, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
 	VMASKMOVPS   (CX)(R9*4), Y8, Y9
-	VBROADCASTSS rowconsts<>+332(SB), Y10
+	VBROADCASTSS rowconsts<>+748(SB), Y10
 	VBLENDVPS    Y8, Y9, Y10, Y9
 	VMAXPS       Y5, Y9, Y5
 
-LogSumExpAVX2_maxfold_4:
+LogSumExpAVX2_maxfold_12:
 	VMAXPS       Y5, Y0, Y0
 	VMAXPS       Y7, Y6, Y6
 	VMAXPS       Y6, Y0, Y0
@@ -1201,9 +2182,9 @@ LogSumExpAVX2_row:
 	VXORPS Y8, Y8, Y8
 	XORQ   R9, R9
 
-LogSumExpAVX2_exp32_5:
+LogSumExpAVX2_exp32_13:
 	CMPQ        R9, SI
-	JAE         LogSumExpAVX2_exprest_6
+	JAE         LogSumExpAVX2_exprest_14
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -1277,12 +2258,12 @@ LogSumExpAVX2_exp32_5:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, R9
-	JMP         LogSumExpAVX2_exp32_5
+	JMP         LogSumExpAVX2_exp32_13
 
-LogSumExpAVX2_exprest_6:
+LogSumExpAVX2_exprest_14:
 	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
 	CMPQ        R9, DI
-	JAE         LogSumExpAVX2_exptail_8
+	JAE         LogSumExpAVX2_exptail_16
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -1302,11 +2283,11 @@ LogSumExpAVX2_exprest_6:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, R9
-	JMP         LogSumExpAVX2_expnext_9
+	JMP         LogSumExpAVX2_expnext_17
 
-LogSumExpAVX2_exptail_8:
+LogSumExpAVX2_exptail_16:
 	CMPQ        R8, $0x00
-	JE          LogSumExpAVX2_expdone_7
+	JE          LogSumExpAVX2_expdone_15
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -1331,11 +2312,11 @@ LogSumExpAVX2_exptail_8:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y5, Y5
-	JMP         LogSumExpAVX2_expdone_7
+	JMP         LogSumExpAVX2_expdone_15
 
-LogSumExpAVX2_expnext_9:
+LogSumExpAVX2_expnext_17:
 	CMPQ        R9, DI
-	JAE         LogSumExpAVX2_exptail_10
+	JAE         LogSumExpAVX2_exptail_18
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -1355,11 +2336,11 @@ LogSumExpAVX2_expnext_9:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, R9
-	JMP         LogSumExpAVX2_expnext_11
+	JMP         LogSumExpAVX2_expnext_19
 
-LogSumExpAVX2_exptail_10:
+LogSumExpAVX2_exptail_18:
 	CMPQ        R8, $0x00
-	JE          LogSumExpAVX2_expdone_7
+	JE          LogSumExpAVX2_expdone_15
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -1384,11 +2365,11 @@ LogSumExpAVX2_exptail_10:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y6, Y6
-	JMP         LogSumExpAVX2_expdone_7
+	JMP         LogSumExpAVX2_expdone_15
 
-LogSumExpAVX2_expnext_11:
+LogSumExpAVX2_expnext_19:
 	CMPQ        R9, DI
-	JAE         LogSumExpAVX2_exptail_12
+	JAE         LogSumExpAVX2_exptail_20
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -1408,11 +2389,11 @@ LogSumExpAVX2_expnext_11:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, R9
-	JMP         LogSumExpAVX2_expnext_13
+	JMP         LogSumExpAVX2_expnext_21
 
-LogSumExpAVX2_exptail_12:
+LogSumExpAVX2_exptail_20:
 	CMPQ        R8, $0x00
-	JE          LogSumExpAVX2_expdone_7
+	JE          LogSumExpAVX2_expdone_15
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -1437,11 +2418,11 @@ LogSumExpAVX2_exptail_12:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y7, Y7
-	JMP         LogSumExpAVX2_expdone_7
+	JMP         LogSumExpAVX2_expdone_15
 
-LogSumExpAVX2_expnext_13:
+LogSumExpAVX2_expnext_21:
 	CMPQ        R8, $0x00
-	JE          LogSumExpAVX2_expdone_7
+	JE          LogSumExpAVX2_expdone_15
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -1467,7 +2448,7 @@ LogSumExpAVX2_expnext_13:
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y8, Y8
 
-LogSumExpAVX2_expdone_7:
+LogSumExpAVX2_expdone_15:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -1479,19 +2460,19 @@ LogSumExpAVX2_expdone_7:
 	MOVQ         R10, R9
 	INCQ         R9
 	CMPQ         R9, DX
-	JAE          LogSumExpAVX2_nomax_14
+	JAE          LogSumExpAVX2_nomax_22
 	LEAQ         (CX)(BX*4), R11
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y1
-	VBROADCASTSS rowconsts<>+332(SB), Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
-	VBROADCASTSS rowconsts<>+332(SB), Y8
+	VBROADCASTSS rowconsts<>+748(SB), Y1
+	VBROADCASTSS rowconsts<>+748(SB), Y6
+	VBROADCASTSS rowconsts<>+748(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y8
 	XORQ         R9, R9
 
-LogSumExpAVX2_max32_15:
+LogSumExpAVX2_max32_23:
 	CMPQ    R9, SI
-	JAE     LogSumExpAVX2_max8_16
+	JAE     LogSumExpAVX2_max8_24
 	VMOVUPS (R11)(R9*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	VMOVUPS 32(R11)(R9*4), Y9
@@ -1501,30 +2482,30 @@ LogSumExpAVX2_max32_15:
 	VMOVUPS 96(R11)(R9*4), Y9
 	VMAXPS  Y8, Y9, Y8
 	ADDQ    $0x20, R9
-	JMP     LogSumExpAVX2_max32_15
+	JMP     LogSumExpAVX2_max32_23
 
-LogSumExpAVX2_max8_16:
+LogSumExpAVX2_max8_24:
 	CMPQ    R9, DI
-	JAE     LogSumExpAVX2_maxtail_17
+	JAE     LogSumExpAVX2_maxtail_25
 	VMOVUPS (R11)(R9*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	ADDQ    $0x08, R9
-	JMP     LogSumExpAVX2_max8_16
+	JMP     LogSumExpAVX2_max8_24
 
-LogSumExpAVX2_maxtail_17:
+LogSumExpAVX2_maxtail_25:
 	CMPQ         R8, $0x00
-	JE           LogSumExpAVX2_maxfold_18
+	JE           LogSumExpAVX2_maxfold_26
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VMASKMOVPS   (R11)(R9*4), Y9, Y10
-	VBROADCASTSS rowconsts<>+332(SB), Y11
+	VBROADCASTSS rowconsts<>+748(SB), Y11
 	VBLENDVPS    Y9, Y10, Y11, Y10
 	VMAXPS       Y6, Y10, Y6
 
-LogSumExpAVX2_maxfold_18:
+LogSumExpAVX2_maxfold_26:
 	VMAXPS       Y6, Y1, Y1
 	VMAXPS       Y8, Y7, Y7
 	VMAXPS       Y7, Y1, Y1
@@ -1538,7 +2519,7 @@ LogSumExpAVX2_maxfold_18:
 	VADDSS       X6, X1, X1
 	VBROADCASTSS X1, Y1
 
-LogSumExpAVX2_nomax_14:
+LogSumExpAVX2_nomax_22:
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
 	VMOVD      X5, R9
 	MOVL       R9, R11
@@ -1548,29 +2529,29 @@ LogSumExpAVX2_nomax_14:
 	SHLL       $0x17, R12
 	SUBL       R12, R9
 	VMOVD      R9, X6
-	VSUBSS     rowconsts<>+340(SB), X6, X6
+	VSUBSS     rowconsts<>+764(SB), X6, X6
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X6, X6, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+348(SB), X9
-	VFMADD213SS rowconsts<>+352(SB), X6, X9
-	VFMADD213SS rowconsts<>+356(SB), X6, X9
-	VFMADD213SS rowconsts<>+360(SB), X6, X9
-	VFMADD213SS rowconsts<>+364(SB), X6, X9
-	VFMADD213SS rowconsts<>+368(SB), X6, X9
-	VFMADD213SS rowconsts<>+372(SB), X6, X9
-	VFMADD213SS rowconsts<>+376(SB), X6, X9
-	VFMADD213SS rowconsts<>+380(SB), X6, X9
+	VMOVSS      rowconsts<>+772(SB), X9
+	VFMADD213SS rowconsts<>+776(SB), X6, X9
+	VFMADD213SS rowconsts<>+780(SB), X6, X9
+	VFMADD213SS rowconsts<>+784(SB), X6, X9
+	VFMADD213SS rowconsts<>+788(SB), X6, X9
+	VFMADD213SS rowconsts<>+792(SB), X6, X9
+	VFMADD213SS rowconsts<>+796(SB), X6, X9
+	VFMADD213SS rowconsts<>+800(SB), X6, X9
+	VFMADD213SS rowconsts<>+804(SB), X6, X9
 	VMULSS      X6, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+384(SB), X7, X9
-	VFMADD231SS rowconsts<>+344(SB), X8, X9
+	VFMADD231SS rowconsts<>+808(SB), X7, X9
+	VFMADD231SS rowconsts<>+768(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+388(SB), X7, X6
+	VFMADD231SS rowconsts<>+812(SB), X7, X6
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X6, X6
 
@@ -1588,14 +2569,15 @@ LogSumExpAVX2_nomax_14:
 	CMPQ    R10, DX
 	JB      LogSumExpAVX2_row
 
+LogSumExpAVX2_end_8:
 LogSumExpAVX2_special:
 	MOVQ R10, ret+32(FP)
 	VZEROUPPER
 	RET
 
 // func CrossEntropyPlainAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·CrossEntropyPlainAVX2(SB), NOSPLIT, $0-88
+// Requires: AVX, AVX2, CMOV, FMA3
+TEXT ·CrossEntropyPlainAVX2(SB), $832-88
 	MOVQ cols+80(FP), AX
 
 	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
@@ -1606,23 +2588,259 @@ TEXT ·CrossEntropyPlainAVX2(SB), NOSPLIT, $0-88
 	MOVQ         AX, BX
 	ANDQ         $0x07, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+324(SB), Y2
-	VBROADCASTSS rowconsts<>+320(SB), Y3
-	VBROADCASTSS rowconsts<>+328(SB), Y4
+	VBROADCASTSS rowconsts<>+740(SB), Y2
+	VBROADCASTSS rowconsts<>+736(SB), Y3
+	VBROADCASTSS rowconsts<>+744(SB), Y4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
 
+	// short-row path set-up: lane masks of columns 0..7 and 8..15
+	MOVQ    AX, SI
+	MOVQ    $0x00000008, R10
+	CMPQ    SI, R10
+	CMOVQGT R10, SI
+	LEAQ    rowconsts<>+32(SB), R10
+	SHLQ    $0x02, SI
+	SUBQ    SI, R10
+	VMOVUPS (R10), Y0
+	VMOVUPS Y0, 768(SP)
+	MOVQ    AX, SI
+	SUBQ    $0x08, SI
+	XORQ    R10, R10
+	CMPQ    SI, $0x00
+	CMOVQLT R10, SI
+	MOVQ    $0x00000008, R10
+	CMPQ    SI, R10
+	CMOVQGT R10, SI
+	LEAQ    rowconsts<>+32(SB), R10
+	SHLQ    $0x02, SI
+	SUBQ    SI, R10
+	VMOVUPS (R10), Y0
+	VMOVUPS Y0, 800(SP)
+
+	// short rows (cols <= 16): 8 rows at a time, transposed
+	CMPQ AX, $0x10
+	JA   CrossEntropyPlainAVX2_blockdone_2
+	MOVQ AX, SI
+	SHLQ $0x02, SI
+	LEAQ (SI)(SI*2), R10
+	MOVQ AX, R12
+	SHLQ $0x05, R12
+
+CrossEntropyPlainAVX2_block_1:
+	MOVQ R9, R11
+	SUBQ DI, R11
+	CMPQ R11, $0x08
+	JB   CrossEntropyPlainAVX2_blockdone_2
+
+	// load 8 rows and transpose them into column slots
+	LEAQ       (R8)(SI*4), R11
+	VMOVUPS    768(SP), Y0
+	VMASKMOVPS (R8), Y0, Y5
+	VMASKMOVPS (R8)(SI*1), Y0, Y6
+	VMASKMOVPS (R8)(SI*2), Y0, Y7
+	VMASKMOVPS (R8)(R10*1), Y0, Y8
+	VMASKMOVPS (R11), Y0, Y9
+	VMASKMOVPS (R11)(SI*1), Y0, Y10
+	VMASKMOVPS (R11)(SI*2), Y0, Y11
+	VMASKMOVPS (R11)(R10*1), Y0, Y0
+	VUNPCKLPS  Y6, Y5, Y12
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y0, Y11, Y10
+	VUNPCKHPS  Y0, Y11, Y0
+	VSHUFPS    $0x44, Y6, Y12, Y11
+	VSHUFPS    $0xee, Y6, Y12, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y12
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y0, Y9, Y10
+	VSHUFPS    $0xee, Y0, Y9, Y0
+	VPERM2F128 $0x20, Y7, Y11, Y9
+	VPERM2F128 $0x31, Y7, Y11, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y11
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y12, Y8
+	VPERM2F128 $0x31, Y10, Y12, Y10
+	VPERM2F128 $0x20, Y0, Y5, Y12
+	VPERM2F128 $0x31, Y0, Y5, Y0
+	VMOVUPS    Y9, (SP)
+	VMOVUPS    Y11, 32(SP)
+	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y12, 96(SP)
+	VMOVUPS    Y7, 128(SP)
+	VMOVUPS    Y6, 160(SP)
+	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y0, 224(SP)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyPlainAVX2_nohigh_5
+	VMOVUPS    800(SP), Y0
+	VMASKMOVPS 32(R8), Y0, Y5
+	VMASKMOVPS 32(R8)(SI*1), Y0, Y6
+	VMASKMOVPS 32(R8)(SI*2), Y0, Y7
+	VMASKMOVPS 32(R8)(R10*1), Y0, Y8
+	VMASKMOVPS 32(R11), Y0, Y9
+	VMASKMOVPS 32(R11)(SI*1), Y0, Y10
+	VMASKMOVPS 32(R11)(SI*2), Y0, Y11
+	VMASKMOVPS 32(R11)(R10*1), Y0, Y0
+	VUNPCKLPS  Y6, Y5, Y12
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y0, Y11, Y10
+	VUNPCKHPS  Y0, Y11, Y0
+	VSHUFPS    $0x44, Y6, Y12, Y11
+	VSHUFPS    $0xee, Y6, Y12, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y12
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y0, Y9, Y10
+	VSHUFPS    $0xee, Y0, Y9, Y0
+	VPERM2F128 $0x20, Y7, Y11, Y9
+	VPERM2F128 $0x31, Y7, Y11, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y11
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y12, Y8
+	VPERM2F128 $0x31, Y10, Y12, Y10
+	VPERM2F128 $0x20, Y0, Y5, Y12
+	VPERM2F128 $0x31, Y0, Y5, Y0
+	VMOVUPS    Y9, 256(SP)
+	VMOVUPS    Y11, 288(SP)
+	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y12, 352(SP)
+	VMOVUPS    Y7, 384(SP)
+	VMOVUPS    Y6, 416(SP)
+	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y0, 480(SP)
+
+CrossEntropyPlainAVX2_nohigh_5:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	XORQ         R11, R11
+
+CrossEntropyPlainAVX2_bmax_6:
+	VMOVUPS (SP)(R11*1), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x20, R11
+	CMPQ    R11, R12
+	JB      CrossEntropyPlainAVX2_bmax_6
+	VXORPS  Y5, Y5, Y5
+	VADDPS  Y5, Y0, Y0
+
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS Y5, 512(SP)
+	VMOVUPS Y5, 544(SP)
+	VMOVUPS Y5, 576(SP)
+	VMOVUPS Y5, 608(SP)
+	VMOVUPS Y5, 640(SP)
+	VMOVUPS Y5, 672(SP)
+	VMOVUPS Y5, 704(SP)
+	VMOVUPS Y5, 736(SP)
+	XORQ    R11, R11
+
+CrossEntropyPlainAVX2_bexp_7:
+	VMOVUPS     (SP)(R11*1), Y5
+	VSUBPS      Y0, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y5, Y6
+	VMOVAPS     Y3, Y7
+	VFMADD213PS Y2, Y5, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y2, Y7, Y7
+	VFMADD231PS rowconsts<>+64(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+96(SB), Y7, Y5
+	VMOVAPS     Y4, Y7
+	VFMADD213PS rowconsts<>+128(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+160(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+192(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
+	VMULPS      Y8, Y5, Y5
+	VFMADD231PS Y7, Y5, Y8
+	VANDNPS     Y8, Y6, Y8
+	MOVQ        R11, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      512(SP)(R13*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R13*1)
+	ADDQ        $0x20, R11
+	CMPQ        R11, R12
+	JB          CrossEntropyPlainAVX2_bexp_7
+	VMOVUPS     512(SP), Y5
+	VMOVUPS     544(SP), Y6
+	VMOVUPS     576(SP), Y7
+	VMOVUPS     608(SP), Y8
+	VMOVUPS     640(SP), Y9
+	VMOVUPS     672(SP), Y10
+	VMOVUPS     704(SP), Y11
+	VMOVUPS     736(SP), Y12
+	VADDPS      Y6, Y5, Y5
+	VADDPS      Y8, Y7, Y7
+	VADDPS      Y10, Y9, Y9
+	VADDPS      Y12, Y11, Y11
+	VADDPS      Y7, Y5, Y5
+	VADDPS      Y11, Y9, Y9
+	VADDPS      Y9, Y5, Y5
+
+	// per-row outputs of 8 rows: mx, lsum (and zw)
+	MOVQ    mx+48(FP), R11
+	VMOVUPS Y0, (R11)(DI*4)
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+320(SB), Y5, Y0
+	VPSRAD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y0, Y6
+	VPSUBD       Y6, Y5, Y6
+	VSUBPS       rowconsts<>+352(SB), Y6, Y6
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+772(SB), Y8
+	VFMADD213PS  rowconsts<>+416(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+448(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+480(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y0, Y8
+	VFMADD231PS  rowconsts<>+384(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y0, Y6
+	VSUBPS       Y5, Y5, Y0
+	VADDPS       Y0, Y6, Y6
+	MOVQ         lsum+56(FP), R11
+	VMOVUPS      Y6, (R11)(DI*4)
+
+	// next 8 rows
+	MOVQ SI, R11
+	SHLQ $0x03, R11
+	ADDQ R11, R8
+	ADDQ $0x08, DI
+	JMP  CrossEntropyPlainAVX2_block_1
+
+CrossEntropyPlainAVX2_blockdone_2:
+	CMPQ DI, R9
+	JAE  CrossEntropyPlainAVX2_end_8
+
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y0
-	VBROADCASTSS rowconsts<>+332(SB), Y5
-	VBROADCASTSS rowconsts<>+332(SB), Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+748(SB), Y5
+	VBROADCASTSS rowconsts<>+748(SB), Y6
+	VBROADCASTSS rowconsts<>+748(SB), Y7
 	XORQ         SI, SI
 
-CrossEntropyPlainAVX2_max32_1:
+CrossEntropyPlainAVX2_max32_9:
 	CMPQ    SI, CX
-	JAE     CrossEntropyPlainAVX2_max8_2
+	JAE     CrossEntropyPlainAVX2_max8_10
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(R8)(SI*4), Y8
@@ -1632,30 +2850,30 @@ CrossEntropyPlainAVX2_max32_1:
 	VMOVUPS 96(R8)(SI*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyPlainAVX2_max32_1
+	JMP     CrossEntropyPlainAVX2_max32_9
 
-CrossEntropyPlainAVX2_max8_2:
+CrossEntropyPlainAVX2_max8_10:
 	CMPQ    SI, DX
-	JAE     CrossEntropyPlainAVX2_maxtail_3
+	JAE     CrossEntropyPlainAVX2_maxtail_11
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyPlainAVX2_max8_2
+	JMP     CrossEntropyPlainAVX2_max8_10
 
-CrossEntropyPlainAVX2_maxtail_3:
+CrossEntropyPlainAVX2_maxtail_11:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyPlainAVX2_maxfold_4
+	JE           CrossEntropyPlainAVX2_maxfold_12
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y8
 	VMASKMOVPS   (R8)(SI*4), Y8, Y9
-	VBROADCASTSS rowconsts<>+332(SB), Y10
+	VBROADCASTSS rowconsts<>+748(SB), Y10
 	VBLENDVPS    Y8, Y9, Y10, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyPlainAVX2_maxfold_4:
+CrossEntropyPlainAVX2_maxfold_12:
 	VMAXPS       Y5, Y0, Y0
 	VMAXPS       Y7, Y6, Y6
 	VMAXPS       Y6, Y0, Y0
@@ -1677,9 +2895,9 @@ CrossEntropyPlainAVX2_row:
 	VXORPS Y8, Y8, Y8
 	XORQ   SI, SI
 
-CrossEntropyPlainAVX2_exp32_5:
+CrossEntropyPlainAVX2_exp32_13:
 	CMPQ        SI, CX
-	JAE         CrossEntropyPlainAVX2_exprest_6
+	JAE         CrossEntropyPlainAVX2_exprest_14
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -1753,12 +2971,12 @@ CrossEntropyPlainAVX2_exp32_5:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyPlainAVX2_exp32_5
+	JMP         CrossEntropyPlainAVX2_exp32_13
 
-CrossEntropyPlainAVX2_exprest_6:
+CrossEntropyPlainAVX2_exprest_14:
 	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyPlainAVX2_exptail_8
+	JAE         CrossEntropyPlainAVX2_exptail_16
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -1778,11 +2996,11 @@ CrossEntropyPlainAVX2_exprest_6:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyPlainAVX2_expnext_9
+	JMP         CrossEntropyPlainAVX2_expnext_17
 
-CrossEntropyPlainAVX2_exptail_8:
+CrossEntropyPlainAVX2_exptail_16:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyPlainAVX2_expdone_7
+	JE          CrossEntropyPlainAVX2_expdone_15
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -1807,11 +3025,11 @@ CrossEntropyPlainAVX2_exptail_8:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y5, Y5
-	JMP         CrossEntropyPlainAVX2_expdone_7
+	JMP         CrossEntropyPlainAVX2_expdone_15
 
-CrossEntropyPlainAVX2_expnext_9:
+CrossEntropyPlainAVX2_expnext_17:
 	CMPQ        SI, DX
-	JAE         CrossEntropyPlainAVX2_exptail_10
+	JAE         CrossEntropyPlainAVX2_exptail_18
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -1831,11 +3049,11 @@ CrossEntropyPlainAVX2_expnext_9:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyPlainAVX2_expnext_11
+	JMP         CrossEntropyPlainAVX2_expnext_19
 
-CrossEntropyPlainAVX2_exptail_10:
+CrossEntropyPlainAVX2_exptail_18:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyPlainAVX2_expdone_7
+	JE          CrossEntropyPlainAVX2_expdone_15
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -1860,11 +3078,11 @@ CrossEntropyPlainAVX2_exptail_10:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y6, Y6
-	JMP         CrossEntropyPlainAVX2_expdone_7
+	JMP         CrossEntropyPlainAVX2_expdone_15
 
-CrossEntropyPlainAVX2_expnext_11:
+CrossEntropyPlainAVX2_expnext_19:
 	CMPQ        SI, DX
-	JAE         CrossEntropyPlainAVX2_exptail_12
+	JAE         CrossEntropyPlainAVX2_exptail_20
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -1884,11 +3102,11 @@ CrossEntropyPlainAVX2_expnext_11:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyPlainAVX2_expnext_13
+	JMP         CrossEntropyPlainAVX2_expnext_21
 
-CrossEntropyPlainAVX2_exptail_12:
+CrossEntropyPlainAVX2_exptail_20:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyPlainAVX2_expdone_7
+	JE          CrossEntropyPlainAVX2_expdone_15
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -1913,11 +3131,11 @@ CrossEntropyPlainAVX2_exptail_12:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y7, Y7
-	JMP         CrossEntropyPlainAVX2_expdone_7
+	JMP         CrossEntropyPlainAVX2_expdone_15
 
-CrossEntropyPlainAVX2_expnext_13:
+CrossEntropyPlainAVX2_expnext_21:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyPlainAVX2_expdone_7
+	JE          CrossEntropyPlainAVX2_expdone_15
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -1943,7 +3161,7 @@ CrossEntropyPlainAVX2_expnext_13:
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y8, Y8
 
-CrossEntropyPlainAVX2_expdone_7:
+CrossEntropyPlainAVX2_expdone_15:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -1955,19 +3173,19 @@ CrossEntropyPlainAVX2_expdone_7:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R9
-	JAE          CrossEntropyPlainAVX2_nomax_14
+	JAE          CrossEntropyPlainAVX2_nomax_22
 	LEAQ         (R8)(AX*4), R10
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y1
-	VBROADCASTSS rowconsts<>+332(SB), Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
-	VBROADCASTSS rowconsts<>+332(SB), Y8
+	VBROADCASTSS rowconsts<>+748(SB), Y1
+	VBROADCASTSS rowconsts<>+748(SB), Y6
+	VBROADCASTSS rowconsts<>+748(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y8
 	XORQ         SI, SI
 
-CrossEntropyPlainAVX2_max32_15:
+CrossEntropyPlainAVX2_max32_23:
 	CMPQ    SI, CX
-	JAE     CrossEntropyPlainAVX2_max8_16
+	JAE     CrossEntropyPlainAVX2_max8_24
 	VMOVUPS (R10)(SI*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	VMOVUPS 32(R10)(SI*4), Y9
@@ -1977,30 +3195,30 @@ CrossEntropyPlainAVX2_max32_15:
 	VMOVUPS 96(R10)(SI*4), Y9
 	VMAXPS  Y8, Y9, Y8
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyPlainAVX2_max32_15
+	JMP     CrossEntropyPlainAVX2_max32_23
 
-CrossEntropyPlainAVX2_max8_16:
+CrossEntropyPlainAVX2_max8_24:
 	CMPQ    SI, DX
-	JAE     CrossEntropyPlainAVX2_maxtail_17
+	JAE     CrossEntropyPlainAVX2_maxtail_25
 	VMOVUPS (R10)(SI*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyPlainAVX2_max8_16
+	JMP     CrossEntropyPlainAVX2_max8_24
 
-CrossEntropyPlainAVX2_maxtail_17:
+CrossEntropyPlainAVX2_maxtail_25:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyPlainAVX2_maxfold_18
+	JE           CrossEntropyPlainAVX2_maxfold_26
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
 	VMASKMOVPS   (R10)(SI*4), Y9, Y10
-	VBROADCASTSS rowconsts<>+332(SB), Y11
+	VBROADCASTSS rowconsts<>+748(SB), Y11
 	VBLENDVPS    Y9, Y10, Y11, Y10
 	VMAXPS       Y6, Y10, Y6
 
-CrossEntropyPlainAVX2_maxfold_18:
+CrossEntropyPlainAVX2_maxfold_26:
 	VMAXPS       Y6, Y1, Y1
 	VMAXPS       Y8, Y7, Y7
 	VMAXPS       Y7, Y1, Y1
@@ -2014,7 +3232,7 @@ CrossEntropyPlainAVX2_maxfold_18:
 	VADDSS       X6, X1, X1
 	VBROADCASTSS X1, Y1
 
-CrossEntropyPlainAVX2_nomax_14:
+CrossEntropyPlainAVX2_nomax_22:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -2028,29 +3246,29 @@ CrossEntropyPlainAVX2_nomax_14:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+340(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+348(SB), X8
-	VFMADD213SS rowconsts<>+352(SB), X0, X8
-	VFMADD213SS rowconsts<>+356(SB), X0, X8
-	VFMADD213SS rowconsts<>+360(SB), X0, X8
-	VFMADD213SS rowconsts<>+364(SB), X0, X8
-	VFMADD213SS rowconsts<>+368(SB), X0, X8
-	VFMADD213SS rowconsts<>+372(SB), X0, X8
-	VFMADD213SS rowconsts<>+376(SB), X0, X8
-	VFMADD213SS rowconsts<>+380(SB), X0, X8
+	VMOVSS      rowconsts<>+772(SB), X8
+	VFMADD213SS rowconsts<>+776(SB), X0, X8
+	VFMADD213SS rowconsts<>+780(SB), X0, X8
+	VFMADD213SS rowconsts<>+784(SB), X0, X8
+	VFMADD213SS rowconsts<>+788(SB), X0, X8
+	VFMADD213SS rowconsts<>+792(SB), X0, X8
+	VFMADD213SS rowconsts<>+796(SB), X0, X8
+	VFMADD213SS rowconsts<>+800(SB), X0, X8
+	VFMADD213SS rowconsts<>+804(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+384(SB), X6, X8
-	VFMADD231SS rowconsts<>+344(SB), X7, X8
+	VFMADD231SS rowconsts<>+808(SB), X6, X8
+	VFMADD231SS rowconsts<>+768(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+388(SB), X6, X0
+	VFMADD231SS rowconsts<>+812(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -2062,12 +3280,14 @@ CrossEntropyPlainAVX2_nomax_14:
 	INCQ    DI
 	CMPQ    DI, R9
 	JB      CrossEntropyPlainAVX2_row
+
+CrossEntropyPlainAVX2_end_8:
 	VZEROUPPER
 	RET
 
 // func CrossEntropySAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·CrossEntropySAVX2(SB), NOSPLIT, $0-88
+// Requires: AVX, AVX2, CMOV, FMA3
+TEXT ·CrossEntropySAVX2(SB), $1088-88
 	MOVQ cols+80(FP), AX
 
 	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
@@ -2081,17 +3301,285 @@ TEXT ·CrossEntropySAVX2(SB), NOSPLIT, $0-88
 	MOVQ z+8(FP), R8
 	MOVQ rows+72(FP), R9
 
+	// short-row path set-up: lane masks of columns 0..7 and 8..15
+	MOVQ    AX, SI
+	MOVQ    $0x00000008, R10
+	CMPQ    SI, R10
+	CMOVQGT R10, SI
+	LEAQ    rowconsts<>+32(SB), R10
+	SHLQ    $0x02, SI
+	SUBQ    SI, R10
+	VMOVUPS (R10), Y0
+	VMOVUPS Y0, 1024(SP)
+	MOVQ    AX, SI
+	SUBQ    $0x08, SI
+	XORQ    R10, R10
+	CMPQ    SI, $0x00
+	CMOVQLT R10, SI
+	MOVQ    $0x00000008, R10
+	CMPQ    SI, R10
+	CMOVQGT R10, SI
+	LEAQ    rowconsts<>+32(SB), R10
+	SHLQ    $0x02, SI
+	SUBQ    SI, R10
+	VMOVUPS (R10), Y0
+	VMOVUPS Y0, 1056(SP)
+
+	// short rows (cols <= 16): 8 rows at a time, transposed
+	CMPQ AX, $0x10
+	JA   CrossEntropySAVX2_blockdone_2
+	MOVQ AX, SI
+	SHLQ $0x02, SI
+	LEAQ (SI)(SI*2), R10
+	MOVQ AX, R12
+	SHLQ $0x05, R12
+
+CrossEntropySAVX2_block_1:
+	MOVQ R9, R11
+	SUBQ DI, R11
+	CMPQ R11, $0x08
+	JB   CrossEntropySAVX2_blockdone_2
+
+	// load 8 rows and transpose them into column slots
+	LEAQ       (R8)(SI*4), R11
+	VMOVUPS    1024(SP), Y0
+	VMASKMOVPS (R8), Y0, Y2
+	VMASKMOVPS (R8)(SI*1), Y0, Y3
+	VMASKMOVPS (R8)(SI*2), Y0, Y4
+	VMASKMOVPS (R8)(R10*1), Y0, Y5
+	VMASKMOVPS (R11), Y0, Y6
+	VMASKMOVPS (R11)(SI*1), Y0, Y7
+	VMASKMOVPS (R11)(SI*2), Y0, Y8
+	VMASKMOVPS (R11)(R10*1), Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y9
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y0, Y8, Y7
+	VUNPCKHPS  Y0, Y8, Y0
+	VSHUFPS    $0x44, Y3, Y9, Y8
+	VSHUFPS    $0xee, Y3, Y9, Y3
+	VSHUFPS    $0x44, Y4, Y2, Y9
+	VSHUFPS    $0xee, Y4, Y2, Y2
+	VSHUFPS    $0x44, Y7, Y5, Y4
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y0, Y6, Y7
+	VSHUFPS    $0xee, Y0, Y6, Y0
+	VPERM2F128 $0x20, Y4, Y8, Y6
+	VPERM2F128 $0x31, Y4, Y8, Y4
+	VPERM2F128 $0x20, Y5, Y3, Y8
+	VPERM2F128 $0x31, Y5, Y3, Y3
+	VPERM2F128 $0x20, Y7, Y9, Y5
+	VPERM2F128 $0x31, Y7, Y9, Y7
+	VPERM2F128 $0x20, Y0, Y2, Y9
+	VPERM2F128 $0x31, Y0, Y2, Y0
+	VMOVUPS    Y6, (SP)
+	VMOVUPS    Y8, 32(SP)
+	VMOVUPS    Y5, 64(SP)
+	VMOVUPS    Y9, 96(SP)
+	VMOVUPS    Y4, 128(SP)
+	VMOVUPS    Y3, 160(SP)
+	VMOVUPS    Y7, 192(SP)
+	VMOVUPS    Y0, 224(SP)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropySAVX2_nohigh_5
+	VMOVUPS    1056(SP), Y0
+	VMASKMOVPS 32(R8), Y0, Y2
+	VMASKMOVPS 32(R8)(SI*1), Y0, Y3
+	VMASKMOVPS 32(R8)(SI*2), Y0, Y4
+	VMASKMOVPS 32(R8)(R10*1), Y0, Y5
+	VMASKMOVPS 32(R11), Y0, Y6
+	VMASKMOVPS 32(R11)(SI*1), Y0, Y7
+	VMASKMOVPS 32(R11)(SI*2), Y0, Y8
+	VMASKMOVPS 32(R11)(R10*1), Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y9
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y0, Y8, Y7
+	VUNPCKHPS  Y0, Y8, Y0
+	VSHUFPS    $0x44, Y3, Y9, Y8
+	VSHUFPS    $0xee, Y3, Y9, Y3
+	VSHUFPS    $0x44, Y4, Y2, Y9
+	VSHUFPS    $0xee, Y4, Y2, Y2
+	VSHUFPS    $0x44, Y7, Y5, Y4
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y0, Y6, Y7
+	VSHUFPS    $0xee, Y0, Y6, Y0
+	VPERM2F128 $0x20, Y4, Y8, Y6
+	VPERM2F128 $0x31, Y4, Y8, Y4
+	VPERM2F128 $0x20, Y5, Y3, Y8
+	VPERM2F128 $0x31, Y5, Y3, Y3
+	VPERM2F128 $0x20, Y7, Y9, Y5
+	VPERM2F128 $0x31, Y7, Y9, Y7
+	VPERM2F128 $0x20, Y0, Y2, Y9
+	VPERM2F128 $0x31, Y0, Y2, Y0
+	VMOVUPS    Y6, 256(SP)
+	VMOVUPS    Y8, 288(SP)
+	VMOVUPS    Y5, 320(SP)
+	VMOVUPS    Y9, 352(SP)
+	VMOVUPS    Y4, 384(SP)
+	VMOVUPS    Y3, 416(SP)
+	VMOVUPS    Y7, 448(SP)
+	VMOVUPS    Y0, 480(SP)
+
+CrossEntropySAVX2_nohigh_5:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	XORQ         R11, R11
+
+CrossEntropySAVX2_bmax_6:
+	VMOVUPS (SP)(R11*1), Y2
+	VMAXPS  Y0, Y2, Y0
+	ADDQ    $0x20, R11
+	CMPQ    R11, R12
+	JB      CrossEntropySAVX2_bmax_6
+	VXORPS  Y2, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VXORPS  Y2, Y2, Y2
+	VMOVUPS Y2, 768(SP)
+	VMOVUPS Y2, 800(SP)
+	VMOVUPS Y2, 832(SP)
+	VMOVUPS Y2, 864(SP)
+	VMOVUPS Y2, 896(SP)
+	VMOVUPS Y2, 928(SP)
+	VMOVUPS Y2, 960(SP)
+	VMOVUPS Y2, 992(SP)
+
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y2, Y2, Y2
+	VMOVUPS Y2, 512(SP)
+	VMOVUPS Y2, 544(SP)
+	VMOVUPS Y2, 576(SP)
+	VMOVUPS Y2, 608(SP)
+	VMOVUPS Y2, 640(SP)
+	VMOVUPS Y2, 672(SP)
+	VMOVUPS Y2, 704(SP)
+	VMOVUPS Y2, 736(SP)
+	XORQ    R11, R11
+
+CrossEntropySAVX2_bexp_7:
+	VMOVUPS      (SP)(R11*1), Y2
+	VSUBPS       Y0, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VADDPS       Y2, Y3, Y3
+	MOVQ         R11, R13
+	ANDQ         $0x000000ff, R13
+	VADDPS       768(SP)(R13*1), Y3, Y3
+	VMOVUPS      Y3, 768(SP)(R13*1)
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+736(SB), Y4
+	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
+	VPSLLD       $0x17, Y4, Y5
+	VSUBPS       rowconsts<>+288(SB), Y4, Y4
+	VFMADD231PS  rowconsts<>+64(SB), Y4, Y2
+	VFMADD231PS  rowconsts<>+96(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+744(SB), Y4
+	VFMADD213PS  rowconsts<>+128(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+160(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+192(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+224(SB), Y2, Y4
+	VMULPS       Y5, Y2, Y2
+	VFMADD231PS  Y4, Y2, Y5
+	VANDNPS      Y5, Y3, Y5
+	MOVQ         R11, R13
+	ANDQ         $0x000000ff, R13
+	VADDPS       512(SP)(R13*1), Y5, Y5
+	VMOVUPS      Y5, 512(SP)(R13*1)
+	ADDQ         $0x20, R11
+	CMPQ         R11, R12
+	JB           CrossEntropySAVX2_bexp_7
+	VMOVUPS      512(SP), Y2
+	VMOVUPS      544(SP), Y3
+	VMOVUPS      576(SP), Y4
+	VMOVUPS      608(SP), Y5
+	VMOVUPS      640(SP), Y6
+	VMOVUPS      672(SP), Y7
+	VMOVUPS      704(SP), Y8
+	VMOVUPS      736(SP), Y9
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y6
+	VADDPS       Y9, Y8, Y8
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y6, Y2, Y2
+
+	// per-row outputs of 8 rows: mx, lsum (and zw)
+	MOVQ    mx+48(FP), R11
+	VMOVUPS Y0, (R11)(DI*4)
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+320(SB), Y2, Y0
+	VPSRAD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y0, Y3
+	VPSUBD       Y3, Y2, Y3
+	VSUBPS       rowconsts<>+352(SB), Y3, Y3
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       Y3, Y3, Y4
+	VBROADCASTSS rowconsts<>+772(SB), Y5
+	VFMADD213PS  rowconsts<>+416(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+448(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+480(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+512(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+544(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+576(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+608(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+640(SB), Y3, Y5
+	VMULPS       Y3, Y5, Y5
+	VMULPS       Y4, Y5, Y5
+	VFMADD231PS  rowconsts<>+672(SB), Y0, Y5
+	VFMADD231PS  rowconsts<>+384(SB), Y4, Y5
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  rowconsts<>+704(SB), Y0, Y3
+	VSUBPS       Y2, Y2, Y0
+	VADDPS       Y0, Y3, Y3
+	MOVQ         lsum+56(FP), R11
+	VMOVUPS      Y3, (R11)(DI*4)
+	VMOVUPS      768(SP), Y0
+	VMOVUPS      800(SP), Y2
+	VMOVUPS      832(SP), Y3
+	VMOVUPS      864(SP), Y4
+	VMOVUPS      896(SP), Y5
+	VMOVUPS      928(SP), Y6
+	VMOVUPS      960(SP), Y7
+	VMOVUPS      992(SP), Y8
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y5, Y0, Y0
+	MOVQ         zw+64(FP), R11
+	VMOVUPS      Y0, (R11)(DI*4)
+
+	// next 8 rows
+	MOVQ SI, R11
+	SHLQ $0x03, R11
+	ADDQ R11, R8
+	ADDQ $0x08, DI
+	JMP  CrossEntropySAVX2_block_1
+
+CrossEntropySAVX2_blockdone_2:
+	CMPQ DI, R9
+	JAE  CrossEntropySAVX2_end_8
+
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y0
-	VBROADCASTSS rowconsts<>+332(SB), Y2
-	VBROADCASTSS rowconsts<>+332(SB), Y3
-	VBROADCASTSS rowconsts<>+332(SB), Y4
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+748(SB), Y2
+	VBROADCASTSS rowconsts<>+748(SB), Y3
+	VBROADCASTSS rowconsts<>+748(SB), Y4
 	XORQ         SI, SI
 
-CrossEntropySAVX2_max32_1:
+CrossEntropySAVX2_max32_9:
 	CMPQ    SI, CX
-	JAE     CrossEntropySAVX2_max8_2
+	JAE     CrossEntropySAVX2_max8_10
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	VMOVUPS 32(R8)(SI*4), Y5
@@ -2101,30 +3589,30 @@ CrossEntropySAVX2_max32_1:
 	VMOVUPS 96(R8)(SI*4), Y5
 	VMAXPS  Y4, Y5, Y4
 	ADDQ    $0x20, SI
-	JMP     CrossEntropySAVX2_max32_1
+	JMP     CrossEntropySAVX2_max32_9
 
-CrossEntropySAVX2_max8_2:
+CrossEntropySAVX2_max8_10:
 	CMPQ    SI, DX
-	JAE     CrossEntropySAVX2_maxtail_3
+	JAE     CrossEntropySAVX2_maxtail_11
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropySAVX2_max8_2
+	JMP     CrossEntropySAVX2_max8_10
 
-CrossEntropySAVX2_maxtail_3:
+CrossEntropySAVX2_maxtail_11:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_maxfold_4
+	JE           CrossEntropySAVX2_maxfold_12
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
 	VMASKMOVPS   (R8)(SI*4), Y5, Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y7
 	VBLENDVPS    Y5, Y6, Y7, Y6
 	VMAXPS       Y2, Y6, Y2
 
-CrossEntropySAVX2_maxfold_4:
+CrossEntropySAVX2_maxfold_12:
 	VMAXPS       Y2, Y0, Y0
 	VMAXPS       Y4, Y3, Y3
 	VMAXPS       Y3, Y0, Y0
@@ -2152,20 +3640,20 @@ CrossEntropySAVX2_row:
 	VXORPS Y9, Y9, Y9
 	XORQ   SI, SI
 
-CrossEntropySAVX2_exp32_5:
+CrossEntropySAVX2_exp32_13:
 	CMPQ         SI, CX
-	JAE          CrossEntropySAVX2_exprest_6
+	JAE          CrossEntropySAVX2_exprest_14
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -2178,13 +3666,13 @@ CrossEntropySAVX2_exp32_5:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -2197,13 +3685,13 @@ CrossEntropySAVX2_exp32_5:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -2216,13 +3704,13 @@ CrossEntropySAVX2_exp32_5:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y5, Y5
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -2232,23 +3720,23 @@ CrossEntropySAVX2_exp32_5:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropySAVX2_exp32_5
+	JMP          CrossEntropySAVX2_exp32_13
 
-CrossEntropySAVX2_exprest_6:
+CrossEntropySAVX2_exprest_14:
 	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropySAVX2_exptail_8
+	JAE          CrossEntropySAVX2_exptail_16
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -2258,11 +3746,11 @@ CrossEntropySAVX2_exprest_6:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySAVX2_expnext_9
+	JMP          CrossEntropySAVX2_expnext_17
 
-CrossEntropySAVX2_exptail_8:
+CrossEntropySAVX2_exptail_16:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_expdone_7
+	JE           CrossEntropySAVX2_expdone_15
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -2273,13 +3761,13 @@ CrossEntropySAVX2_exptail_8:
 	VANDPS       Y10, Y11, Y11
 	VADDPS       Y11, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VBROADCASTSS rowconsts<>+736(SB), Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+288(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VBROADCASTSS rowconsts<>+744(SB), Y13
 	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
@@ -2289,22 +3777,22 @@ CrossEntropySAVX2_exptail_8:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropySAVX2_expdone_7
+	JMP          CrossEntropySAVX2_expdone_15
 
-CrossEntropySAVX2_expnext_9:
+CrossEntropySAVX2_expnext_17:
 	CMPQ         SI, DX
-	JAE          CrossEntropySAVX2_exptail_10
+	JAE          CrossEntropySAVX2_exptail_18
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -2314,11 +3802,11 @@ CrossEntropySAVX2_expnext_9:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySAVX2_expnext_11
+	JMP          CrossEntropySAVX2_expnext_19
 
-CrossEntropySAVX2_exptail_10:
+CrossEntropySAVX2_exptail_18:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_expdone_7
+	JE           CrossEntropySAVX2_expdone_15
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -2329,13 +3817,13 @@ CrossEntropySAVX2_exptail_10:
 	VANDPS       Y10, Y11, Y11
 	VADDPS       Y11, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VBROADCASTSS rowconsts<>+736(SB), Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+288(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VBROADCASTSS rowconsts<>+744(SB), Y13
 	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
@@ -2345,22 +3833,22 @@ CrossEntropySAVX2_exptail_10:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropySAVX2_expdone_7
+	JMP          CrossEntropySAVX2_expdone_15
 
-CrossEntropySAVX2_expnext_11:
+CrossEntropySAVX2_expnext_19:
 	CMPQ         SI, DX
-	JAE          CrossEntropySAVX2_exptail_12
+	JAE          CrossEntropySAVX2_exptail_20
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -2370,11 +3858,11 @@ CrossEntropySAVX2_expnext_11:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySAVX2_expnext_13
+	JMP          CrossEntropySAVX2_expnext_21
 
-CrossEntropySAVX2_exptail_12:
+CrossEntropySAVX2_exptail_20:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_expdone_7
+	JE           CrossEntropySAVX2_expdone_15
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -2385,13 +3873,13 @@ CrossEntropySAVX2_exptail_12:
 	VANDPS       Y10, Y11, Y11
 	VADDPS       Y11, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VBROADCASTSS rowconsts<>+736(SB), Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+288(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VBROADCASTSS rowconsts<>+744(SB), Y13
 	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
@@ -2401,11 +3889,11 @@ CrossEntropySAVX2_exptail_12:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropySAVX2_expdone_7
+	JMP          CrossEntropySAVX2_expdone_15
 
-CrossEntropySAVX2_expnext_13:
+CrossEntropySAVX2_expnext_21:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_expdone_7
+	JE           CrossEntropySAVX2_expdone_15
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -2416,13 +3904,13 @@ CrossEntropySAVX2_expnext_13:
 	VANDPS       Y10, Y11, Y11
 	VADDPS       Y11, Y5, Y5
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VBROADCASTSS rowconsts<>+736(SB), Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+288(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VBROADCASTSS rowconsts<>+744(SB), Y13
 	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
@@ -2433,7 +3921,7 @@ CrossEntropySAVX2_expnext_13:
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropySAVX2_expdone_7:
+CrossEntropySAVX2_expdone_15:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y8, Y6, Y6
 	VADDPS       Y9, Y7, Y7
@@ -2445,19 +3933,19 @@ CrossEntropySAVX2_expdone_7:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R9
-	JAE          CrossEntropySAVX2_nomax_14
+	JAE          CrossEntropySAVX2_nomax_22
 	LEAQ         (R8)(AX*4), R10
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y1
-	VBROADCASTSS rowconsts<>+332(SB), Y7
-	VBROADCASTSS rowconsts<>+332(SB), Y8
-	VBROADCASTSS rowconsts<>+332(SB), Y9
+	VBROADCASTSS rowconsts<>+748(SB), Y1
+	VBROADCASTSS rowconsts<>+748(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y8
+	VBROADCASTSS rowconsts<>+748(SB), Y9
 	XORQ         SI, SI
 
-CrossEntropySAVX2_max32_15:
+CrossEntropySAVX2_max32_23:
 	CMPQ    SI, CX
-	JAE     CrossEntropySAVX2_max8_16
+	JAE     CrossEntropySAVX2_max8_24
 	VMOVUPS (R10)(SI*4), Y10
 	VMAXPS  Y1, Y10, Y1
 	VMOVUPS 32(R10)(SI*4), Y10
@@ -2467,30 +3955,30 @@ CrossEntropySAVX2_max32_15:
 	VMOVUPS 96(R10)(SI*4), Y10
 	VMAXPS  Y9, Y10, Y9
 	ADDQ    $0x20, SI
-	JMP     CrossEntropySAVX2_max32_15
+	JMP     CrossEntropySAVX2_max32_23
 
-CrossEntropySAVX2_max8_16:
+CrossEntropySAVX2_max8_24:
 	CMPQ    SI, DX
-	JAE     CrossEntropySAVX2_maxtail_17
+	JAE     CrossEntropySAVX2_maxtail_25
 	VMOVUPS (R10)(SI*4), Y10
 	VMAXPS  Y1, Y10, Y1
 	ADDQ    $0x08, SI
-	JMP     CrossEntropySAVX2_max8_16
+	JMP     CrossEntropySAVX2_max8_24
 
-CrossEntropySAVX2_maxtail_17:
+CrossEntropySAVX2_maxtail_25:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_maxfold_18
+	JE           CrossEntropySAVX2_maxfold_26
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R10)(SI*4), Y10, Y11
-	VBROADCASTSS rowconsts<>+332(SB), Y12
+	VBROADCASTSS rowconsts<>+748(SB), Y12
 	VBLENDVPS    Y10, Y11, Y12, Y11
 	VMAXPS       Y7, Y11, Y7
 
-CrossEntropySAVX2_maxfold_18:
+CrossEntropySAVX2_maxfold_26:
 	VMAXPS       Y7, Y1, Y1
 	VMAXPS       Y9, Y8, Y8
 	VMAXPS       Y8, Y1, Y1
@@ -2504,7 +3992,7 @@ CrossEntropySAVX2_maxfold_18:
 	VADDSS       X7, X1, X1
 	VBROADCASTSS X1, Y1
 
-CrossEntropySAVX2_nomax_14:
+CrossEntropySAVX2_nomax_22:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -2518,29 +4006,29 @@ CrossEntropySAVX2_nomax_14:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+340(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R10, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+348(SB), X9
-	VFMADD213SS rowconsts<>+352(SB), X0, X9
-	VFMADD213SS rowconsts<>+356(SB), X0, X9
-	VFMADD213SS rowconsts<>+360(SB), X0, X9
-	VFMADD213SS rowconsts<>+364(SB), X0, X9
-	VFMADD213SS rowconsts<>+368(SB), X0, X9
-	VFMADD213SS rowconsts<>+372(SB), X0, X9
-	VFMADD213SS rowconsts<>+376(SB), X0, X9
-	VFMADD213SS rowconsts<>+380(SB), X0, X9
+	VMOVSS      rowconsts<>+772(SB), X9
+	VFMADD213SS rowconsts<>+776(SB), X0, X9
+	VFMADD213SS rowconsts<>+780(SB), X0, X9
+	VFMADD213SS rowconsts<>+784(SB), X0, X9
+	VFMADD213SS rowconsts<>+788(SB), X0, X9
+	VFMADD213SS rowconsts<>+792(SB), X0, X9
+	VFMADD213SS rowconsts<>+796(SB), X0, X9
+	VFMADD213SS rowconsts<>+800(SB), X0, X9
+	VFMADD213SS rowconsts<>+804(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+384(SB), X7, X9
-	VFMADD231SS rowconsts<>+344(SB), X8, X9
+	VFMADD231SS rowconsts<>+808(SB), X7, X9
+	VFMADD231SS rowconsts<>+768(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+388(SB), X7, X0
+	VFMADD231SS rowconsts<>+812(SB), X7, X0
 	VSUBSS      X6, X6, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -2563,6 +4051,8 @@ CrossEntropySAVX2_nomax_14:
 	INCQ    DI
 	CMPQ    DI, R9
 	JB      CrossEntropySAVX2_row
+
+CrossEntropySAVX2_end_8:
 	VZEROUPPER
 	RET
 
@@ -2584,10 +4074,10 @@ TEXT ·CrossEntropySoftPlainAVX2(SB), NOSPLIT, $0-96
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y0
-	VBROADCASTSS rowconsts<>+332(SB), Y2
-	VBROADCASTSS rowconsts<>+332(SB), Y3
-	VBROADCASTSS rowconsts<>+332(SB), Y4
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+748(SB), Y2
+	VBROADCASTSS rowconsts<>+748(SB), Y3
+	VBROADCASTSS rowconsts<>+748(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySoftPlainAVX2_max32_1:
@@ -2621,7 +4111,7 @@ CrossEntropySoftPlainAVX2_maxtail_3:
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
 	VMASKMOVPS   (R8)(SI*4), Y5, Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y7
 	VBLENDVPS    Y5, Y6, Y7, Y6
 	VMAXPS       Y2, Y6, Y2
 
@@ -2653,13 +4143,13 @@ CrossEntropySoftPlainAVX2_exp32_5:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -2671,13 +4161,13 @@ CrossEntropySoftPlainAVX2_exp32_5:
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -2689,13 +4179,13 @@ CrossEntropySoftPlainAVX2_exp32_5:
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -2707,13 +4197,13 @@ CrossEntropySoftPlainAVX2_exp32_5:
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -2732,13 +4222,13 @@ CrossEntropySoftPlainAVX2_exprest_6:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -2761,13 +4251,13 @@ CrossEntropySoftPlainAVX2_exptail_8:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VBROADCASTSS rowconsts<>+736(SB), Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+288(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VBROADCASTSS rowconsts<>+744(SB), Y9
 	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
@@ -2785,13 +4275,13 @@ CrossEntropySoftPlainAVX2_expnext_9:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -2814,13 +4304,13 @@ CrossEntropySoftPlainAVX2_exptail_10:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VBROADCASTSS rowconsts<>+736(SB), Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+288(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VBROADCASTSS rowconsts<>+744(SB), Y9
 	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
@@ -2838,13 +4328,13 @@ CrossEntropySoftPlainAVX2_expnext_11:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -2867,13 +4357,13 @@ CrossEntropySoftPlainAVX2_exptail_12:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VBROADCASTSS rowconsts<>+736(SB), Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+288(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VBROADCASTSS rowconsts<>+744(SB), Y9
 	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
@@ -2896,13 +4386,13 @@ CrossEntropySoftPlainAVX2_expnext_13:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VBROADCASTSS rowconsts<>+736(SB), Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+288(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VBROADCASTSS rowconsts<>+744(SB), Y9
 	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
@@ -2929,10 +4419,10 @@ CrossEntropySoftPlainAVX2_expdone_7:
 	LEAQ         (R8)(AX*4), R10
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y1
-	VBROADCASTSS rowconsts<>+332(SB), Y3
-	VBROADCASTSS rowconsts<>+332(SB), Y4
-	VBROADCASTSS rowconsts<>+332(SB), Y5
+	VBROADCASTSS rowconsts<>+748(SB), Y1
+	VBROADCASTSS rowconsts<>+748(SB), Y3
+	VBROADCASTSS rowconsts<>+748(SB), Y4
+	VBROADCASTSS rowconsts<>+748(SB), Y5
 	XORQ         SI, SI
 
 CrossEntropySoftPlainAVX2_max32_15:
@@ -2966,7 +4456,7 @@ CrossEntropySoftPlainAVX2_maxtail_17:
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R10)(SI*4), Y6, Y7
-	VBROADCASTSS rowconsts<>+332(SB), Y8
+	VBROADCASTSS rowconsts<>+748(SB), Y8
 	VBLENDVPS    Y6, Y7, Y8, Y7
 	VMAXPS       Y3, Y7, Y3
 
@@ -3174,29 +4664,29 @@ CrossEntropySoftPlainAVX2_tgtdone_21:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+340(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X4, X4, X4
 	VCVTSI2SSL R10, X4, X4
 	VMULSS     X0, X0, X5
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+348(SB), X6
-	VFMADD213SS rowconsts<>+352(SB), X0, X6
-	VFMADD213SS rowconsts<>+356(SB), X0, X6
-	VFMADD213SS rowconsts<>+360(SB), X0, X6
-	VFMADD213SS rowconsts<>+364(SB), X0, X6
-	VFMADD213SS rowconsts<>+368(SB), X0, X6
-	VFMADD213SS rowconsts<>+372(SB), X0, X6
-	VFMADD213SS rowconsts<>+376(SB), X0, X6
-	VFMADD213SS rowconsts<>+380(SB), X0, X6
+	VMOVSS      rowconsts<>+772(SB), X6
+	VFMADD213SS rowconsts<>+776(SB), X0, X6
+	VFMADD213SS rowconsts<>+780(SB), X0, X6
+	VFMADD213SS rowconsts<>+784(SB), X0, X6
+	VFMADD213SS rowconsts<>+788(SB), X0, X6
+	VFMADD213SS rowconsts<>+792(SB), X0, X6
+	VFMADD213SS rowconsts<>+796(SB), X0, X6
+	VFMADD213SS rowconsts<>+800(SB), X0, X6
+	VFMADD213SS rowconsts<>+804(SB), X0, X6
 	VMULSS      X0, X6, X6
 	VMULSS      X5, X6, X6
-	VFMADD231SS rowconsts<>+384(SB), X4, X6
-	VFMADD231SS rowconsts<>+344(SB), X5, X6
+	VFMADD231SS rowconsts<>+808(SB), X4, X6
+	VFMADD231SS rowconsts<>+768(SB), X5, X6
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X6, X0, X0
-	VFMADD231SS rowconsts<>+388(SB), X4, X0
+	VFMADD231SS rowconsts<>+812(SB), X4, X0
 	VSUBSS      X2, X2, X2
 	VADDSS      X2, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -3225,8 +4715,8 @@ CrossEntropySoftPlainAVX2_tgtdone_21:
 	RET
 
 // func CrossEntropyWAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·CrossEntropyWAVX2(SB), NOSPLIT, $0-88
+// Requires: AVX, AVX2, CMOV, FMA3
+TEXT ·CrossEntropyWAVX2(SB), $832-88
 	MOVQ cols+80(FP), AX
 
 	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
@@ -3237,23 +4727,259 @@ TEXT ·CrossEntropyWAVX2(SB), NOSPLIT, $0-88
 	MOVQ         AX, BX
 	ANDQ         $0x07, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+324(SB), Y2
-	VBROADCASTSS rowconsts<>+320(SB), Y3
-	VBROADCASTSS rowconsts<>+328(SB), Y4
+	VBROADCASTSS rowconsts<>+740(SB), Y2
+	VBROADCASTSS rowconsts<>+736(SB), Y3
+	VBROADCASTSS rowconsts<>+744(SB), Y4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
 
+	// short-row path set-up: lane masks of columns 0..7 and 8..15
+	MOVQ    AX, SI
+	MOVQ    $0x00000008, R10
+	CMPQ    SI, R10
+	CMOVQGT R10, SI
+	LEAQ    rowconsts<>+32(SB), R10
+	SHLQ    $0x02, SI
+	SUBQ    SI, R10
+	VMOVUPS (R10), Y0
+	VMOVUPS Y0, 768(SP)
+	MOVQ    AX, SI
+	SUBQ    $0x08, SI
+	XORQ    R10, R10
+	CMPQ    SI, $0x00
+	CMOVQLT R10, SI
+	MOVQ    $0x00000008, R10
+	CMPQ    SI, R10
+	CMOVQGT R10, SI
+	LEAQ    rowconsts<>+32(SB), R10
+	SHLQ    $0x02, SI
+	SUBQ    SI, R10
+	VMOVUPS (R10), Y0
+	VMOVUPS Y0, 800(SP)
+
+	// short rows (cols <= 16): 8 rows at a time, transposed
+	CMPQ AX, $0x10
+	JA   CrossEntropyWAVX2_blockdone_2
+	MOVQ AX, SI
+	SHLQ $0x02, SI
+	LEAQ (SI)(SI*2), R10
+	MOVQ AX, R12
+	SHLQ $0x05, R12
+
+CrossEntropyWAVX2_block_1:
+	MOVQ R9, R11
+	SUBQ DI, R11
+	CMPQ R11, $0x08
+	JB   CrossEntropyWAVX2_blockdone_2
+
+	// load 8 rows and transpose them into column slots
+	LEAQ       (R8)(SI*4), R11
+	VMOVUPS    768(SP), Y0
+	VMASKMOVPS (R8), Y0, Y5
+	VMASKMOVPS (R8)(SI*1), Y0, Y6
+	VMASKMOVPS (R8)(SI*2), Y0, Y7
+	VMASKMOVPS (R8)(R10*1), Y0, Y8
+	VMASKMOVPS (R11), Y0, Y9
+	VMASKMOVPS (R11)(SI*1), Y0, Y10
+	VMASKMOVPS (R11)(SI*2), Y0, Y11
+	VMASKMOVPS (R11)(R10*1), Y0, Y0
+	VUNPCKLPS  Y6, Y5, Y12
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y0, Y11, Y10
+	VUNPCKHPS  Y0, Y11, Y0
+	VSHUFPS    $0x44, Y6, Y12, Y11
+	VSHUFPS    $0xee, Y6, Y12, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y12
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y0, Y9, Y10
+	VSHUFPS    $0xee, Y0, Y9, Y0
+	VPERM2F128 $0x20, Y7, Y11, Y9
+	VPERM2F128 $0x31, Y7, Y11, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y11
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y12, Y8
+	VPERM2F128 $0x31, Y10, Y12, Y10
+	VPERM2F128 $0x20, Y0, Y5, Y12
+	VPERM2F128 $0x31, Y0, Y5, Y0
+	VMOVUPS    Y9, (SP)
+	VMOVUPS    Y11, 32(SP)
+	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y12, 96(SP)
+	VMOVUPS    Y7, 128(SP)
+	VMOVUPS    Y6, 160(SP)
+	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y0, 224(SP)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyWAVX2_nohigh_5
+	VMOVUPS    800(SP), Y0
+	VMASKMOVPS 32(R8), Y0, Y5
+	VMASKMOVPS 32(R8)(SI*1), Y0, Y6
+	VMASKMOVPS 32(R8)(SI*2), Y0, Y7
+	VMASKMOVPS 32(R8)(R10*1), Y0, Y8
+	VMASKMOVPS 32(R11), Y0, Y9
+	VMASKMOVPS 32(R11)(SI*1), Y0, Y10
+	VMASKMOVPS 32(R11)(SI*2), Y0, Y11
+	VMASKMOVPS 32(R11)(R10*1), Y0, Y0
+	VUNPCKLPS  Y6, Y5, Y12
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y0, Y11, Y10
+	VUNPCKHPS  Y0, Y11, Y0
+	VSHUFPS    $0x44, Y6, Y12, Y11
+	VSHUFPS    $0xee, Y6, Y12, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y12
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y0, Y9, Y10
+	VSHUFPS    $0xee, Y0, Y9, Y0
+	VPERM2F128 $0x20, Y7, Y11, Y9
+	VPERM2F128 $0x31, Y7, Y11, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y11
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y12, Y8
+	VPERM2F128 $0x31, Y10, Y12, Y10
+	VPERM2F128 $0x20, Y0, Y5, Y12
+	VPERM2F128 $0x31, Y0, Y5, Y0
+	VMOVUPS    Y9, 256(SP)
+	VMOVUPS    Y11, 288(SP)
+	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y12, 352(SP)
+	VMOVUPS    Y7, 384(SP)
+	VMOVUPS    Y6, 416(SP)
+	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y0, 480(SP)
+
+CrossEntropyWAVX2_nohigh_5:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	XORQ         R11, R11
+
+CrossEntropyWAVX2_bmax_6:
+	VMOVUPS (SP)(R11*1), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x20, R11
+	CMPQ    R11, R12
+	JB      CrossEntropyWAVX2_bmax_6
+	VXORPS  Y5, Y5, Y5
+	VADDPS  Y5, Y0, Y0
+
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS Y5, 512(SP)
+	VMOVUPS Y5, 544(SP)
+	VMOVUPS Y5, 576(SP)
+	VMOVUPS Y5, 608(SP)
+	VMOVUPS Y5, 640(SP)
+	VMOVUPS Y5, 672(SP)
+	VMOVUPS Y5, 704(SP)
+	VMOVUPS Y5, 736(SP)
+	XORQ    R11, R11
+
+CrossEntropyWAVX2_bexp_7:
+	VMOVUPS     (SP)(R11*1), Y5
+	VSUBPS      Y0, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y5, Y6
+	VMOVAPS     Y3, Y7
+	VFMADD213PS Y2, Y5, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y2, Y7, Y7
+	VFMADD231PS rowconsts<>+64(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+96(SB), Y7, Y5
+	VMOVAPS     Y4, Y7
+	VFMADD213PS rowconsts<>+128(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+160(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+192(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
+	VMULPS      Y8, Y5, Y5
+	VFMADD231PS Y7, Y5, Y8
+	VANDNPS     Y8, Y6, Y8
+	MOVQ        R11, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      512(SP)(R13*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R13*1)
+	ADDQ        $0x20, R11
+	CMPQ        R11, R12
+	JB          CrossEntropyWAVX2_bexp_7
+	VMOVUPS     512(SP), Y5
+	VMOVUPS     544(SP), Y6
+	VMOVUPS     576(SP), Y7
+	VMOVUPS     608(SP), Y8
+	VMOVUPS     640(SP), Y9
+	VMOVUPS     672(SP), Y10
+	VMOVUPS     704(SP), Y11
+	VMOVUPS     736(SP), Y12
+	VADDPS      Y6, Y5, Y5
+	VADDPS      Y8, Y7, Y7
+	VADDPS      Y10, Y9, Y9
+	VADDPS      Y12, Y11, Y11
+	VADDPS      Y7, Y5, Y5
+	VADDPS      Y11, Y9, Y9
+	VADDPS      Y9, Y5, Y5
+
+	// per-row outputs of 8 rows: mx, lsum (and zw)
+	MOVQ    mx+48(FP), R11
+	VMOVUPS Y0, (R11)(DI*4)
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+320(SB), Y5, Y0
+	VPSRAD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y0, Y6
+	VPSUBD       Y6, Y5, Y6
+	VSUBPS       rowconsts<>+352(SB), Y6, Y6
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+772(SB), Y8
+	VFMADD213PS  rowconsts<>+416(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+448(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+480(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y0, Y8
+	VFMADD231PS  rowconsts<>+384(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y0, Y6
+	VSUBPS       Y5, Y5, Y0
+	VADDPS       Y0, Y6, Y6
+	MOVQ         lsum+56(FP), R11
+	VMOVUPS      Y6, (R11)(DI*4)
+
+	// next 8 rows
+	MOVQ SI, R11
+	SHLQ $0x03, R11
+	ADDQ R11, R8
+	ADDQ $0x08, DI
+	JMP  CrossEntropyWAVX2_block_1
+
+CrossEntropyWAVX2_blockdone_2:
+	CMPQ DI, R9
+	JAE  CrossEntropyWAVX2_end_8
+
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y0
-	VBROADCASTSS rowconsts<>+332(SB), Y5
-	VBROADCASTSS rowconsts<>+332(SB), Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+748(SB), Y5
+	VBROADCASTSS rowconsts<>+748(SB), Y6
+	VBROADCASTSS rowconsts<>+748(SB), Y7
 	XORQ         SI, SI
 
-CrossEntropyWAVX2_max32_1:
+CrossEntropyWAVX2_max32_9:
 	CMPQ    SI, CX
-	JAE     CrossEntropyWAVX2_max8_2
+	JAE     CrossEntropyWAVX2_max8_10
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(R8)(SI*4), Y8
@@ -3263,30 +4989,30 @@ CrossEntropyWAVX2_max32_1:
 	VMOVUPS 96(R8)(SI*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyWAVX2_max32_1
+	JMP     CrossEntropyWAVX2_max32_9
 
-CrossEntropyWAVX2_max8_2:
+CrossEntropyWAVX2_max8_10:
 	CMPQ    SI, DX
-	JAE     CrossEntropyWAVX2_maxtail_3
+	JAE     CrossEntropyWAVX2_maxtail_11
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyWAVX2_max8_2
+	JMP     CrossEntropyWAVX2_max8_10
 
-CrossEntropyWAVX2_maxtail_3:
+CrossEntropyWAVX2_maxtail_11:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWAVX2_maxfold_4
+	JE           CrossEntropyWAVX2_maxfold_12
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y8
 	VMASKMOVPS   (R8)(SI*4), Y8, Y9
-	VBROADCASTSS rowconsts<>+332(SB), Y10
+	VBROADCASTSS rowconsts<>+748(SB), Y10
 	VBLENDVPS    Y8, Y9, Y10, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyWAVX2_maxfold_4:
+CrossEntropyWAVX2_maxfold_12:
 	VMAXPS       Y5, Y0, Y0
 	VMAXPS       Y7, Y6, Y6
 	VMAXPS       Y6, Y0, Y0
@@ -3308,9 +5034,9 @@ CrossEntropyWAVX2_row:
 	VXORPS Y8, Y8, Y8
 	XORQ   SI, SI
 
-CrossEntropyWAVX2_exp32_5:
+CrossEntropyWAVX2_exp32_13:
 	CMPQ        SI, CX
-	JAE         CrossEntropyWAVX2_exprest_6
+	JAE         CrossEntropyWAVX2_exprest_14
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -3384,12 +5110,12 @@ CrossEntropyWAVX2_exp32_5:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyWAVX2_exp32_5
+	JMP         CrossEntropyWAVX2_exp32_13
 
-CrossEntropyWAVX2_exprest_6:
+CrossEntropyWAVX2_exprest_14:
 	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyWAVX2_exptail_8
+	JAE         CrossEntropyWAVX2_exptail_16
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -3409,11 +5135,11 @@ CrossEntropyWAVX2_exprest_6:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyWAVX2_expnext_9
+	JMP         CrossEntropyWAVX2_expnext_17
 
-CrossEntropyWAVX2_exptail_8:
+CrossEntropyWAVX2_exptail_16:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyWAVX2_expdone_7
+	JE          CrossEntropyWAVX2_expdone_15
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -3438,11 +5164,11 @@ CrossEntropyWAVX2_exptail_8:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y5, Y5
-	JMP         CrossEntropyWAVX2_expdone_7
+	JMP         CrossEntropyWAVX2_expdone_15
 
-CrossEntropyWAVX2_expnext_9:
+CrossEntropyWAVX2_expnext_17:
 	CMPQ        SI, DX
-	JAE         CrossEntropyWAVX2_exptail_10
+	JAE         CrossEntropyWAVX2_exptail_18
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -3462,11 +5188,11 @@ CrossEntropyWAVX2_expnext_9:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyWAVX2_expnext_11
+	JMP         CrossEntropyWAVX2_expnext_19
 
-CrossEntropyWAVX2_exptail_10:
+CrossEntropyWAVX2_exptail_18:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyWAVX2_expdone_7
+	JE          CrossEntropyWAVX2_expdone_15
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -3491,11 +5217,11 @@ CrossEntropyWAVX2_exptail_10:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y6, Y6
-	JMP         CrossEntropyWAVX2_expdone_7
+	JMP         CrossEntropyWAVX2_expdone_15
 
-CrossEntropyWAVX2_expnext_11:
+CrossEntropyWAVX2_expnext_19:
 	CMPQ        SI, DX
-	JAE         CrossEntropyWAVX2_exptail_12
+	JAE         CrossEntropyWAVX2_exptail_20
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -3515,11 +5241,11 @@ CrossEntropyWAVX2_expnext_11:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyWAVX2_expnext_13
+	JMP         CrossEntropyWAVX2_expnext_21
 
-CrossEntropyWAVX2_exptail_12:
+CrossEntropyWAVX2_exptail_20:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyWAVX2_expdone_7
+	JE          CrossEntropyWAVX2_expdone_15
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -3544,11 +5270,11 @@ CrossEntropyWAVX2_exptail_12:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y7, Y7
-	JMP         CrossEntropyWAVX2_expdone_7
+	JMP         CrossEntropyWAVX2_expdone_15
 
-CrossEntropyWAVX2_expnext_13:
+CrossEntropyWAVX2_expnext_21:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyWAVX2_expdone_7
+	JE          CrossEntropyWAVX2_expdone_15
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -3574,7 +5300,7 @@ CrossEntropyWAVX2_expnext_13:
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y8, Y8
 
-CrossEntropyWAVX2_expdone_7:
+CrossEntropyWAVX2_expdone_15:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -3586,19 +5312,19 @@ CrossEntropyWAVX2_expdone_7:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R9
-	JAE          CrossEntropyWAVX2_nomax_14
+	JAE          CrossEntropyWAVX2_nomax_22
 	LEAQ         (R8)(AX*4), R10
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y1
-	VBROADCASTSS rowconsts<>+332(SB), Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
-	VBROADCASTSS rowconsts<>+332(SB), Y8
+	VBROADCASTSS rowconsts<>+748(SB), Y1
+	VBROADCASTSS rowconsts<>+748(SB), Y6
+	VBROADCASTSS rowconsts<>+748(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y8
 	XORQ         SI, SI
 
-CrossEntropyWAVX2_max32_15:
+CrossEntropyWAVX2_max32_23:
 	CMPQ    SI, CX
-	JAE     CrossEntropyWAVX2_max8_16
+	JAE     CrossEntropyWAVX2_max8_24
 	VMOVUPS (R10)(SI*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	VMOVUPS 32(R10)(SI*4), Y9
@@ -3608,30 +5334,30 @@ CrossEntropyWAVX2_max32_15:
 	VMOVUPS 96(R10)(SI*4), Y9
 	VMAXPS  Y8, Y9, Y8
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyWAVX2_max32_15
+	JMP     CrossEntropyWAVX2_max32_23
 
-CrossEntropyWAVX2_max8_16:
+CrossEntropyWAVX2_max8_24:
 	CMPQ    SI, DX
-	JAE     CrossEntropyWAVX2_maxtail_17
+	JAE     CrossEntropyWAVX2_maxtail_25
 	VMOVUPS (R10)(SI*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyWAVX2_max8_16
+	JMP     CrossEntropyWAVX2_max8_24
 
-CrossEntropyWAVX2_maxtail_17:
+CrossEntropyWAVX2_maxtail_25:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWAVX2_maxfold_18
+	JE           CrossEntropyWAVX2_maxfold_26
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
 	VMASKMOVPS   (R10)(SI*4), Y9, Y10
-	VBROADCASTSS rowconsts<>+332(SB), Y11
+	VBROADCASTSS rowconsts<>+748(SB), Y11
 	VBLENDVPS    Y9, Y10, Y11, Y10
 	VMAXPS       Y6, Y10, Y6
 
-CrossEntropyWAVX2_maxfold_18:
+CrossEntropyWAVX2_maxfold_26:
 	VMAXPS       Y6, Y1, Y1
 	VMAXPS       Y8, Y7, Y7
 	VMAXPS       Y7, Y1, Y1
@@ -3645,7 +5371,7 @@ CrossEntropyWAVX2_maxfold_18:
 	VADDSS       X6, X1, X1
 	VBROADCASTSS X1, Y1
 
-CrossEntropyWAVX2_nomax_14:
+CrossEntropyWAVX2_nomax_22:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -3659,29 +5385,29 @@ CrossEntropyWAVX2_nomax_14:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+340(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+348(SB), X8
-	VFMADD213SS rowconsts<>+352(SB), X0, X8
-	VFMADD213SS rowconsts<>+356(SB), X0, X8
-	VFMADD213SS rowconsts<>+360(SB), X0, X8
-	VFMADD213SS rowconsts<>+364(SB), X0, X8
-	VFMADD213SS rowconsts<>+368(SB), X0, X8
-	VFMADD213SS rowconsts<>+372(SB), X0, X8
-	VFMADD213SS rowconsts<>+376(SB), X0, X8
-	VFMADD213SS rowconsts<>+380(SB), X0, X8
+	VMOVSS      rowconsts<>+772(SB), X8
+	VFMADD213SS rowconsts<>+776(SB), X0, X8
+	VFMADD213SS rowconsts<>+780(SB), X0, X8
+	VFMADD213SS rowconsts<>+784(SB), X0, X8
+	VFMADD213SS rowconsts<>+788(SB), X0, X8
+	VFMADD213SS rowconsts<>+792(SB), X0, X8
+	VFMADD213SS rowconsts<>+796(SB), X0, X8
+	VFMADD213SS rowconsts<>+800(SB), X0, X8
+	VFMADD213SS rowconsts<>+804(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+384(SB), X6, X8
-	VFMADD231SS rowconsts<>+344(SB), X7, X8
+	VFMADD231SS rowconsts<>+808(SB), X6, X8
+	VFMADD231SS rowconsts<>+768(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+388(SB), X6, X0
+	VFMADD231SS rowconsts<>+812(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -3693,12 +5419,14 @@ CrossEntropyWAVX2_nomax_14:
 	INCQ    DI
 	CMPQ    DI, R9
 	JB      CrossEntropyWAVX2_row
+
+CrossEntropyWAVX2_end_8:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyWSAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·CrossEntropyWSAVX2(SB), NOSPLIT, $0-88
+// Requires: AVX, AVX2, CMOV, FMA3
+TEXT ·CrossEntropyWSAVX2(SB), $1088-88
 	MOVQ cols+80(FP), AX
 
 	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
@@ -3712,17 +5440,289 @@ TEXT ·CrossEntropyWSAVX2(SB), NOSPLIT, $0-88
 	MOVQ z+8(FP), R8
 	MOVQ rows+72(FP), R9
 
+	// short-row path set-up: lane masks of columns 0..7 and 8..15
+	MOVQ    AX, SI
+	MOVQ    $0x00000008, R10
+	CMPQ    SI, R10
+	CMOVQGT R10, SI
+	LEAQ    rowconsts<>+32(SB), R10
+	SHLQ    $0x02, SI
+	SUBQ    SI, R10
+	VMOVUPS (R10), Y0
+	VMOVUPS Y0, 1024(SP)
+	MOVQ    AX, SI
+	SUBQ    $0x08, SI
+	XORQ    R10, R10
+	CMPQ    SI, $0x00
+	CMOVQLT R10, SI
+	MOVQ    $0x00000008, R10
+	CMPQ    SI, R10
+	CMOVQGT R10, SI
+	LEAQ    rowconsts<>+32(SB), R10
+	SHLQ    $0x02, SI
+	SUBQ    SI, R10
+	VMOVUPS (R10), Y0
+	VMOVUPS Y0, 1056(SP)
+
+	// short rows (cols <= 16): 8 rows at a time, transposed
+	CMPQ AX, $0x10
+	JA   CrossEntropyWSAVX2_blockdone_2
+	MOVQ AX, SI
+	SHLQ $0x02, SI
+	LEAQ (SI)(SI*2), R10
+	MOVQ AX, R12
+	SHLQ $0x05, R12
+
+CrossEntropyWSAVX2_block_1:
+	MOVQ R9, R11
+	SUBQ DI, R11
+	CMPQ R11, $0x08
+	JB   CrossEntropyWSAVX2_blockdone_2
+
+	// load 8 rows and transpose them into column slots
+	LEAQ       (R8)(SI*4), R11
+	VMOVUPS    1024(SP), Y0
+	VMASKMOVPS (R8), Y0, Y2
+	VMASKMOVPS (R8)(SI*1), Y0, Y3
+	VMASKMOVPS (R8)(SI*2), Y0, Y4
+	VMASKMOVPS (R8)(R10*1), Y0, Y5
+	VMASKMOVPS (R11), Y0, Y6
+	VMASKMOVPS (R11)(SI*1), Y0, Y7
+	VMASKMOVPS (R11)(SI*2), Y0, Y8
+	VMASKMOVPS (R11)(R10*1), Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y9
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y0, Y8, Y7
+	VUNPCKHPS  Y0, Y8, Y0
+	VSHUFPS    $0x44, Y3, Y9, Y8
+	VSHUFPS    $0xee, Y3, Y9, Y3
+	VSHUFPS    $0x44, Y4, Y2, Y9
+	VSHUFPS    $0xee, Y4, Y2, Y2
+	VSHUFPS    $0x44, Y7, Y5, Y4
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y0, Y6, Y7
+	VSHUFPS    $0xee, Y0, Y6, Y0
+	VPERM2F128 $0x20, Y4, Y8, Y6
+	VPERM2F128 $0x31, Y4, Y8, Y4
+	VPERM2F128 $0x20, Y5, Y3, Y8
+	VPERM2F128 $0x31, Y5, Y3, Y3
+	VPERM2F128 $0x20, Y7, Y9, Y5
+	VPERM2F128 $0x31, Y7, Y9, Y7
+	VPERM2F128 $0x20, Y0, Y2, Y9
+	VPERM2F128 $0x31, Y0, Y2, Y0
+	VMOVUPS    Y6, (SP)
+	VMOVUPS    Y8, 32(SP)
+	VMOVUPS    Y5, 64(SP)
+	VMOVUPS    Y9, 96(SP)
+	VMOVUPS    Y4, 128(SP)
+	VMOVUPS    Y3, 160(SP)
+	VMOVUPS    Y7, 192(SP)
+	VMOVUPS    Y0, 224(SP)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyWSAVX2_nohigh_5
+	VMOVUPS    1056(SP), Y0
+	VMASKMOVPS 32(R8), Y0, Y2
+	VMASKMOVPS 32(R8)(SI*1), Y0, Y3
+	VMASKMOVPS 32(R8)(SI*2), Y0, Y4
+	VMASKMOVPS 32(R8)(R10*1), Y0, Y5
+	VMASKMOVPS 32(R11), Y0, Y6
+	VMASKMOVPS 32(R11)(SI*1), Y0, Y7
+	VMASKMOVPS 32(R11)(SI*2), Y0, Y8
+	VMASKMOVPS 32(R11)(R10*1), Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y9
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y0, Y8, Y7
+	VUNPCKHPS  Y0, Y8, Y0
+	VSHUFPS    $0x44, Y3, Y9, Y8
+	VSHUFPS    $0xee, Y3, Y9, Y3
+	VSHUFPS    $0x44, Y4, Y2, Y9
+	VSHUFPS    $0xee, Y4, Y2, Y2
+	VSHUFPS    $0x44, Y7, Y5, Y4
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y0, Y6, Y7
+	VSHUFPS    $0xee, Y0, Y6, Y0
+	VPERM2F128 $0x20, Y4, Y8, Y6
+	VPERM2F128 $0x31, Y4, Y8, Y4
+	VPERM2F128 $0x20, Y5, Y3, Y8
+	VPERM2F128 $0x31, Y5, Y3, Y3
+	VPERM2F128 $0x20, Y7, Y9, Y5
+	VPERM2F128 $0x31, Y7, Y9, Y7
+	VPERM2F128 $0x20, Y0, Y2, Y9
+	VPERM2F128 $0x31, Y0, Y2, Y0
+	VMOVUPS    Y6, 256(SP)
+	VMOVUPS    Y8, 288(SP)
+	VMOVUPS    Y5, 320(SP)
+	VMOVUPS    Y9, 352(SP)
+	VMOVUPS    Y4, 384(SP)
+	VMOVUPS    Y3, 416(SP)
+	VMOVUPS    Y7, 448(SP)
+	VMOVUPS    Y0, 480(SP)
+
+CrossEntropyWSAVX2_nohigh_5:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	XORQ         R11, R11
+
+CrossEntropyWSAVX2_bmax_6:
+	VMOVUPS (SP)(R11*1), Y2
+	VMAXPS  Y0, Y2, Y0
+	ADDQ    $0x20, R11
+	CMPQ    R11, R12
+	JB      CrossEntropyWSAVX2_bmax_6
+	VXORPS  Y2, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VXORPS  Y2, Y2, Y2
+	VMOVUPS Y2, 768(SP)
+	VMOVUPS Y2, 800(SP)
+	VMOVUPS Y2, 832(SP)
+	VMOVUPS Y2, 864(SP)
+	VMOVUPS Y2, 896(SP)
+	VMOVUPS Y2, 928(SP)
+	VMOVUPS Y2, 960(SP)
+	VMOVUPS Y2, 992(SP)
+
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y2, Y2, Y2
+	VMOVUPS Y2, 512(SP)
+	VMOVUPS Y2, 544(SP)
+	VMOVUPS Y2, 576(SP)
+	VMOVUPS Y2, 608(SP)
+	VMOVUPS Y2, 640(SP)
+	VMOVUPS Y2, 672(SP)
+	VMOVUPS Y2, 704(SP)
+	VMOVUPS Y2, 736(SP)
+	XORQ    R11, R11
+
+CrossEntropyWSAVX2_bexp_7:
+	VMOVUPS      (SP)(R11*1), Y2
+	VSUBPS       Y0, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	MOVQ         w+16(FP), R13
+	MOVQ         R11, R14
+	SHRQ         $0x03, R14
+	VBROADCASTSS (R13)(R14*1), Y4
+	VFMADD231PS  Y4, Y2, Y3
+	MOVQ         R11, R13
+	ANDQ         $0x000000ff, R13
+	VADDPS       768(SP)(R13*1), Y3, Y3
+	VMOVUPS      Y3, 768(SP)(R13*1)
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+736(SB), Y4
+	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
+	VPSLLD       $0x17, Y4, Y5
+	VSUBPS       rowconsts<>+288(SB), Y4, Y4
+	VFMADD231PS  rowconsts<>+64(SB), Y4, Y2
+	VFMADD231PS  rowconsts<>+96(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+744(SB), Y4
+	VFMADD213PS  rowconsts<>+128(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+160(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+192(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+224(SB), Y2, Y4
+	VMULPS       Y5, Y2, Y2
+	VFMADD231PS  Y4, Y2, Y5
+	VANDNPS      Y5, Y3, Y5
+	MOVQ         R11, R13
+	ANDQ         $0x000000ff, R13
+	VADDPS       512(SP)(R13*1), Y5, Y5
+	VMOVUPS      Y5, 512(SP)(R13*1)
+	ADDQ         $0x20, R11
+	CMPQ         R11, R12
+	JB           CrossEntropyWSAVX2_bexp_7
+	VMOVUPS      512(SP), Y2
+	VMOVUPS      544(SP), Y3
+	VMOVUPS      576(SP), Y4
+	VMOVUPS      608(SP), Y5
+	VMOVUPS      640(SP), Y6
+	VMOVUPS      672(SP), Y7
+	VMOVUPS      704(SP), Y8
+	VMOVUPS      736(SP), Y9
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y6
+	VADDPS       Y9, Y8, Y8
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y6, Y2, Y2
+
+	// per-row outputs of 8 rows: mx, lsum (and zw)
+	MOVQ    mx+48(FP), R11
+	VMOVUPS Y0, (R11)(DI*4)
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+320(SB), Y2, Y0
+	VPSRAD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y0, Y3
+	VPSUBD       Y3, Y2, Y3
+	VSUBPS       rowconsts<>+352(SB), Y3, Y3
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       Y3, Y3, Y4
+	VBROADCASTSS rowconsts<>+772(SB), Y5
+	VFMADD213PS  rowconsts<>+416(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+448(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+480(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+512(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+544(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+576(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+608(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+640(SB), Y3, Y5
+	VMULPS       Y3, Y5, Y5
+	VMULPS       Y4, Y5, Y5
+	VFMADD231PS  rowconsts<>+672(SB), Y0, Y5
+	VFMADD231PS  rowconsts<>+384(SB), Y4, Y5
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  rowconsts<>+704(SB), Y0, Y3
+	VSUBPS       Y2, Y2, Y0
+	VADDPS       Y0, Y3, Y3
+	MOVQ         lsum+56(FP), R11
+	VMOVUPS      Y3, (R11)(DI*4)
+	VMOVUPS      768(SP), Y0
+	VMOVUPS      800(SP), Y2
+	VMOVUPS      832(SP), Y3
+	VMOVUPS      864(SP), Y4
+	VMOVUPS      896(SP), Y5
+	VMOVUPS      928(SP), Y6
+	VMOVUPS      960(SP), Y7
+	VMOVUPS      992(SP), Y8
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y5, Y0, Y0
+	MOVQ         zw+64(FP), R11
+	VMOVUPS      Y0, (R11)(DI*4)
+
+	// next 8 rows
+	MOVQ SI, R11
+	SHLQ $0x03, R11
+	ADDQ R11, R8
+	ADDQ $0x08, DI
+	JMP  CrossEntropyWSAVX2_block_1
+
+CrossEntropyWSAVX2_blockdone_2:
+	CMPQ DI, R9
+	JAE  CrossEntropyWSAVX2_end_8
+
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y0
-	VBROADCASTSS rowconsts<>+332(SB), Y2
-	VBROADCASTSS rowconsts<>+332(SB), Y3
-	VBROADCASTSS rowconsts<>+332(SB), Y4
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+748(SB), Y2
+	VBROADCASTSS rowconsts<>+748(SB), Y3
+	VBROADCASTSS rowconsts<>+748(SB), Y4
 	XORQ         SI, SI
 
-CrossEntropyWSAVX2_max32_1:
+CrossEntropyWSAVX2_max32_9:
 	CMPQ    SI, CX
-	JAE     CrossEntropyWSAVX2_max8_2
+	JAE     CrossEntropyWSAVX2_max8_10
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	VMOVUPS 32(R8)(SI*4), Y5
@@ -3732,30 +5732,30 @@ CrossEntropyWSAVX2_max32_1:
 	VMOVUPS 96(R8)(SI*4), Y5
 	VMAXPS  Y4, Y5, Y4
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyWSAVX2_max32_1
+	JMP     CrossEntropyWSAVX2_max32_9
 
-CrossEntropyWSAVX2_max8_2:
+CrossEntropyWSAVX2_max8_10:
 	CMPQ    SI, DX
-	JAE     CrossEntropyWSAVX2_maxtail_3
+	JAE     CrossEntropyWSAVX2_maxtail_11
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyWSAVX2_max8_2
+	JMP     CrossEntropyWSAVX2_max8_10
 
-CrossEntropyWSAVX2_maxtail_3:
+CrossEntropyWSAVX2_maxtail_11:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_maxfold_4
+	JE           CrossEntropyWSAVX2_maxfold_12
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
 	VMASKMOVPS   (R8)(SI*4), Y5, Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y7
 	VBLENDVPS    Y5, Y6, Y7, Y6
 	VMAXPS       Y2, Y6, Y2
 
-CrossEntropyWSAVX2_maxfold_4:
+CrossEntropyWSAVX2_maxfold_12:
 	VMAXPS       Y2, Y0, Y0
 	VMAXPS       Y4, Y3, Y3
 	VMAXPS       Y3, Y0, Y0
@@ -3784,20 +5784,20 @@ CrossEntropyWSAVX2_row:
 	VXORPS Y9, Y9, Y9
 	XORQ   SI, SI
 
-CrossEntropyWSAVX2_exp32_5:
+CrossEntropyWSAVX2_exp32_13:
 	CMPQ         SI, CX
-	JAE          CrossEntropyWSAVX2_exprest_6
+	JAE          CrossEntropyWSAVX2_exprest_14
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -3810,13 +5810,13 @@ CrossEntropyWSAVX2_exp32_5:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  32(R10)(SI*4), Y10, Y3
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -3829,13 +5829,13 @@ CrossEntropyWSAVX2_exp32_5:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  64(R10)(SI*4), Y10, Y4
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -3848,13 +5848,13 @@ CrossEntropyWSAVX2_exp32_5:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  96(R10)(SI*4), Y10, Y5
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -3864,23 +5864,23 @@ CrossEntropyWSAVX2_exp32_5:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropyWSAVX2_exp32_5
+	JMP          CrossEntropyWSAVX2_exp32_13
 
-CrossEntropyWSAVX2_exprest_6:
+CrossEntropyWSAVX2_exprest_14:
 	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropyWSAVX2_exptail_8
+	JAE          CrossEntropyWSAVX2_exptail_16
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -3890,11 +5890,11 @@ CrossEntropyWSAVX2_exprest_6:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyWSAVX2_expnext_9
+	JMP          CrossEntropyWSAVX2_expnext_17
 
-CrossEntropyWSAVX2_exptail_8:
+CrossEntropyWSAVX2_exptail_16:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_expdone_7
+	JE           CrossEntropyWSAVX2_expdone_15
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -3906,13 +5906,13 @@ CrossEntropyWSAVX2_exptail_8:
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VBROADCASTSS rowconsts<>+736(SB), Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+288(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VBROADCASTSS rowconsts<>+744(SB), Y13
 	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
@@ -3922,22 +5922,22 @@ CrossEntropyWSAVX2_exptail_8:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropyWSAVX2_expdone_7
+	JMP          CrossEntropyWSAVX2_expdone_15
 
-CrossEntropyWSAVX2_expnext_9:
+CrossEntropyWSAVX2_expnext_17:
 	CMPQ         SI, DX
-	JAE          CrossEntropyWSAVX2_exptail_10
+	JAE          CrossEntropyWSAVX2_exptail_18
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y3
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -3947,11 +5947,11 @@ CrossEntropyWSAVX2_expnext_9:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyWSAVX2_expnext_11
+	JMP          CrossEntropyWSAVX2_expnext_19
 
-CrossEntropyWSAVX2_exptail_10:
+CrossEntropyWSAVX2_exptail_18:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_expdone_7
+	JE           CrossEntropyWSAVX2_expdone_15
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -3963,13 +5963,13 @@ CrossEntropyWSAVX2_exptail_10:
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VBROADCASTSS rowconsts<>+736(SB), Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+288(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VBROADCASTSS rowconsts<>+744(SB), Y13
 	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
@@ -3979,22 +5979,22 @@ CrossEntropyWSAVX2_exptail_10:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropyWSAVX2_expdone_7
+	JMP          CrossEntropyWSAVX2_expdone_15
 
-CrossEntropyWSAVX2_expnext_11:
+CrossEntropyWSAVX2_expnext_19:
 	CMPQ         SI, DX
-	JAE          CrossEntropyWSAVX2_exptail_12
+	JAE          CrossEntropyWSAVX2_exptail_20
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y4
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -4004,11 +6004,11 @@ CrossEntropyWSAVX2_expnext_11:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyWSAVX2_expnext_13
+	JMP          CrossEntropyWSAVX2_expnext_21
 
-CrossEntropyWSAVX2_exptail_12:
+CrossEntropyWSAVX2_exptail_20:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_expdone_7
+	JE           CrossEntropyWSAVX2_expdone_15
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -4020,13 +6020,13 @@ CrossEntropyWSAVX2_exptail_12:
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VBROADCASTSS rowconsts<>+736(SB), Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+288(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VBROADCASTSS rowconsts<>+744(SB), Y13
 	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
@@ -4036,11 +6036,11 @@ CrossEntropyWSAVX2_exptail_12:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropyWSAVX2_expdone_7
+	JMP          CrossEntropyWSAVX2_expdone_15
 
-CrossEntropyWSAVX2_expnext_13:
+CrossEntropyWSAVX2_expnext_21:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_expdone_7
+	JE           CrossEntropyWSAVX2_expdone_15
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -4052,13 +6052,13 @@ CrossEntropyWSAVX2_expnext_13:
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VBROADCASTSS rowconsts<>+736(SB), Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+288(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VBROADCASTSS rowconsts<>+744(SB), Y13
 	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
@@ -4069,7 +6069,7 @@ CrossEntropyWSAVX2_expnext_13:
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropyWSAVX2_expdone_7:
+CrossEntropyWSAVX2_expdone_15:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y8, Y6, Y6
 	VADDPS       Y9, Y7, Y7
@@ -4081,19 +6081,19 @@ CrossEntropyWSAVX2_expdone_7:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R9
-	JAE          CrossEntropyWSAVX2_nomax_14
+	JAE          CrossEntropyWSAVX2_nomax_22
 	LEAQ         (R8)(AX*4), R10
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y1
-	VBROADCASTSS rowconsts<>+332(SB), Y7
-	VBROADCASTSS rowconsts<>+332(SB), Y8
-	VBROADCASTSS rowconsts<>+332(SB), Y9
+	VBROADCASTSS rowconsts<>+748(SB), Y1
+	VBROADCASTSS rowconsts<>+748(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y8
+	VBROADCASTSS rowconsts<>+748(SB), Y9
 	XORQ         SI, SI
 
-CrossEntropyWSAVX2_max32_15:
+CrossEntropyWSAVX2_max32_23:
 	CMPQ    SI, CX
-	JAE     CrossEntropyWSAVX2_max8_16
+	JAE     CrossEntropyWSAVX2_max8_24
 	VMOVUPS (R10)(SI*4), Y10
 	VMAXPS  Y1, Y10, Y1
 	VMOVUPS 32(R10)(SI*4), Y10
@@ -4103,30 +6103,30 @@ CrossEntropyWSAVX2_max32_15:
 	VMOVUPS 96(R10)(SI*4), Y10
 	VMAXPS  Y9, Y10, Y9
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyWSAVX2_max32_15
+	JMP     CrossEntropyWSAVX2_max32_23
 
-CrossEntropyWSAVX2_max8_16:
+CrossEntropyWSAVX2_max8_24:
 	CMPQ    SI, DX
-	JAE     CrossEntropyWSAVX2_maxtail_17
+	JAE     CrossEntropyWSAVX2_maxtail_25
 	VMOVUPS (R10)(SI*4), Y10
 	VMAXPS  Y1, Y10, Y1
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyWSAVX2_max8_16
+	JMP     CrossEntropyWSAVX2_max8_24
 
-CrossEntropyWSAVX2_maxtail_17:
+CrossEntropyWSAVX2_maxtail_25:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_maxfold_18
+	JE           CrossEntropyWSAVX2_maxfold_26
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R10)(SI*4), Y10, Y11
-	VBROADCASTSS rowconsts<>+332(SB), Y12
+	VBROADCASTSS rowconsts<>+748(SB), Y12
 	VBLENDVPS    Y10, Y11, Y12, Y11
 	VMAXPS       Y7, Y11, Y7
 
-CrossEntropyWSAVX2_maxfold_18:
+CrossEntropyWSAVX2_maxfold_26:
 	VMAXPS       Y7, Y1, Y1
 	VMAXPS       Y9, Y8, Y8
 	VMAXPS       Y8, Y1, Y1
@@ -4140,7 +6140,7 @@ CrossEntropyWSAVX2_maxfold_18:
 	VADDSS       X7, X1, X1
 	VBROADCASTSS X1, Y1
 
-CrossEntropyWSAVX2_nomax_14:
+CrossEntropyWSAVX2_nomax_22:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -4154,29 +6154,29 @@ CrossEntropyWSAVX2_nomax_14:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+340(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R10, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+348(SB), X9
-	VFMADD213SS rowconsts<>+352(SB), X0, X9
-	VFMADD213SS rowconsts<>+356(SB), X0, X9
-	VFMADD213SS rowconsts<>+360(SB), X0, X9
-	VFMADD213SS rowconsts<>+364(SB), X0, X9
-	VFMADD213SS rowconsts<>+368(SB), X0, X9
-	VFMADD213SS rowconsts<>+372(SB), X0, X9
-	VFMADD213SS rowconsts<>+376(SB), X0, X9
-	VFMADD213SS rowconsts<>+380(SB), X0, X9
+	VMOVSS      rowconsts<>+772(SB), X9
+	VFMADD213SS rowconsts<>+776(SB), X0, X9
+	VFMADD213SS rowconsts<>+780(SB), X0, X9
+	VFMADD213SS rowconsts<>+784(SB), X0, X9
+	VFMADD213SS rowconsts<>+788(SB), X0, X9
+	VFMADD213SS rowconsts<>+792(SB), X0, X9
+	VFMADD213SS rowconsts<>+796(SB), X0, X9
+	VFMADD213SS rowconsts<>+800(SB), X0, X9
+	VFMADD213SS rowconsts<>+804(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+384(SB), X7, X9
-	VFMADD231SS rowconsts<>+344(SB), X8, X9
+	VFMADD231SS rowconsts<>+808(SB), X7, X9
+	VFMADD231SS rowconsts<>+768(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+388(SB), X7, X0
+	VFMADD231SS rowconsts<>+812(SB), X7, X0
 	VSUBSS      X6, X6, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -4199,6 +6199,8 @@ CrossEntropyWSAVX2_nomax_14:
 	INCQ    DI
 	CMPQ    DI, R9
 	JB      CrossEntropyWSAVX2_row
+
+CrossEntropyWSAVX2_end_8:
 	VZEROUPPER
 	RET
 
@@ -4220,10 +6222,10 @@ TEXT ·CrossEntropySoftWAVX2(SB), NOSPLIT, $0-96
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y0
-	VBROADCASTSS rowconsts<>+332(SB), Y2
-	VBROADCASTSS rowconsts<>+332(SB), Y3
-	VBROADCASTSS rowconsts<>+332(SB), Y4
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+748(SB), Y2
+	VBROADCASTSS rowconsts<>+748(SB), Y3
+	VBROADCASTSS rowconsts<>+748(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySoftWAVX2_max32_1:
@@ -4257,7 +6259,7 @@ CrossEntropySoftWAVX2_maxtail_3:
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
 	VMASKMOVPS   (R8)(SI*4), Y5, Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y7
 	VBLENDVPS    Y5, Y6, Y7, Y6
 	VMAXPS       Y2, Y6, Y2
 
@@ -4289,13 +6291,13 @@ CrossEntropySoftWAVX2_exp32_5:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -4307,13 +6309,13 @@ CrossEntropySoftWAVX2_exp32_5:
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -4325,13 +6327,13 @@ CrossEntropySoftWAVX2_exp32_5:
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -4343,13 +6345,13 @@ CrossEntropySoftWAVX2_exp32_5:
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -4368,13 +6370,13 @@ CrossEntropySoftWAVX2_exprest_6:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -4397,13 +6399,13 @@ CrossEntropySoftWAVX2_exptail_8:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VBROADCASTSS rowconsts<>+736(SB), Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+288(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VBROADCASTSS rowconsts<>+744(SB), Y9
 	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
@@ -4421,13 +6423,13 @@ CrossEntropySoftWAVX2_expnext_9:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -4450,13 +6452,13 @@ CrossEntropySoftWAVX2_exptail_10:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VBROADCASTSS rowconsts<>+736(SB), Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+288(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VBROADCASTSS rowconsts<>+744(SB), Y9
 	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
@@ -4474,13 +6476,13 @@ CrossEntropySoftWAVX2_expnext_11:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -4503,13 +6505,13 @@ CrossEntropySoftWAVX2_exptail_12:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VBROADCASTSS rowconsts<>+736(SB), Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+288(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VBROADCASTSS rowconsts<>+744(SB), Y9
 	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
@@ -4532,13 +6534,13 @@ CrossEntropySoftWAVX2_expnext_13:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VBROADCASTSS rowconsts<>+736(SB), Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+288(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VBROADCASTSS rowconsts<>+744(SB), Y9
 	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
@@ -4565,10 +6567,10 @@ CrossEntropySoftWAVX2_expdone_7:
 	LEAQ         (R8)(AX*4), R10
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y1
-	VBROADCASTSS rowconsts<>+332(SB), Y3
-	VBROADCASTSS rowconsts<>+332(SB), Y4
-	VBROADCASTSS rowconsts<>+332(SB), Y5
+	VBROADCASTSS rowconsts<>+748(SB), Y1
+	VBROADCASTSS rowconsts<>+748(SB), Y3
+	VBROADCASTSS rowconsts<>+748(SB), Y4
+	VBROADCASTSS rowconsts<>+748(SB), Y5
 	XORQ         SI, SI
 
 CrossEntropySoftWAVX2_max32_15:
@@ -4602,7 +6604,7 @@ CrossEntropySoftWAVX2_maxtail_17:
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R10)(SI*4), Y6, Y7
-	VBROADCASTSS rowconsts<>+332(SB), Y8
+	VBROADCASTSS rowconsts<>+748(SB), Y8
 	VBLENDVPS    Y6, Y7, Y8, Y7
 	VMAXPS       Y3, Y7, Y3
 
@@ -4826,29 +6828,29 @@ CrossEntropySoftWAVX2_tgtdone_21:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+340(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X4, X4, X4
 	VCVTSI2SSL R10, X4, X4
 	VMULSS     X0, X0, X5
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+348(SB), X6
-	VFMADD213SS rowconsts<>+352(SB), X0, X6
-	VFMADD213SS rowconsts<>+356(SB), X0, X6
-	VFMADD213SS rowconsts<>+360(SB), X0, X6
-	VFMADD213SS rowconsts<>+364(SB), X0, X6
-	VFMADD213SS rowconsts<>+368(SB), X0, X6
-	VFMADD213SS rowconsts<>+372(SB), X0, X6
-	VFMADD213SS rowconsts<>+376(SB), X0, X6
-	VFMADD213SS rowconsts<>+380(SB), X0, X6
+	VMOVSS      rowconsts<>+772(SB), X6
+	VFMADD213SS rowconsts<>+776(SB), X0, X6
+	VFMADD213SS rowconsts<>+780(SB), X0, X6
+	VFMADD213SS rowconsts<>+784(SB), X0, X6
+	VFMADD213SS rowconsts<>+788(SB), X0, X6
+	VFMADD213SS rowconsts<>+792(SB), X0, X6
+	VFMADD213SS rowconsts<>+796(SB), X0, X6
+	VFMADD213SS rowconsts<>+800(SB), X0, X6
+	VFMADD213SS rowconsts<>+804(SB), X0, X6
 	VMULSS      X0, X6, X6
 	VMULSS      X5, X6, X6
-	VFMADD231SS rowconsts<>+384(SB), X4, X6
-	VFMADD231SS rowconsts<>+344(SB), X5, X6
+	VFMADD231SS rowconsts<>+808(SB), X4, X6
+	VFMADD231SS rowconsts<>+768(SB), X5, X6
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X6, X0, X0
-	VFMADD231SS rowconsts<>+388(SB), X4, X0
+	VFMADD231SS rowconsts<>+812(SB), X4, X0
 	VSUBSS      X2, X2, X2
 	VADDSS      X2, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -4877,8 +6879,8 @@ CrossEntropySoftWAVX2_tgtdone_21:
 	RET
 
 // func CrossEntropyGAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·CrossEntropyGAVX2(SB), NOSPLIT, $0-88
+// Requires: AVX, AVX2, CMOV, FMA3
+TEXT ·CrossEntropyGAVX2(SB), $832-88
 	MOVQ cols+80(FP), AX
 
 	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
@@ -4889,24 +6891,370 @@ TEXT ·CrossEntropyGAVX2(SB), NOSPLIT, $0-88
 	MOVQ         AX, BX
 	ANDQ         $0x07, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+324(SB), Y2
-	VBROADCASTSS rowconsts<>+320(SB), Y3
-	VBROADCASTSS rowconsts<>+328(SB), Y4
+	VBROADCASTSS rowconsts<>+740(SB), Y2
+	VBROADCASTSS rowconsts<>+736(SB), Y3
+	VBROADCASTSS rowconsts<>+744(SB), Y4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
 
+	// short-row path set-up: lane masks of columns 0..7 and 8..15
+	MOVQ    AX, SI
+	MOVQ    $0x00000008, R11
+	CMPQ    SI, R11
+	CMOVQGT R11, SI
+	LEAQ    rowconsts<>+32(SB), R11
+	SHLQ    $0x02, SI
+	SUBQ    SI, R11
+	VMOVUPS (R11), Y0
+	VMOVUPS Y0, 768(SP)
+	MOVQ    AX, SI
+	SUBQ    $0x08, SI
+	XORQ    R11, R11
+	CMPQ    SI, $0x00
+	CMOVQLT R11, SI
+	MOVQ    $0x00000008, R11
+	CMPQ    SI, R11
+	CMOVQGT R11, SI
+	LEAQ    rowconsts<>+32(SB), R11
+	SHLQ    $0x02, SI
+	SUBQ    SI, R11
+	VMOVUPS (R11), Y0
+	VMOVUPS Y0, 800(SP)
+
+	// short rows (cols <= 16): 8 rows at a time, transposed
+	CMPQ AX, $0x10
+	JA   CrossEntropyGAVX2_blockdone_2
+	MOVQ AX, SI
+	SHLQ $0x02, SI
+	LEAQ (SI)(SI*2), R11
+	MOVQ AX, R13
+	SHLQ $0x05, R13
+
+CrossEntropyGAVX2_block_1:
+	MOVQ R10, R12
+	SUBQ DI, R12
+	CMPQ R12, $0x08
+	JB   CrossEntropyGAVX2_blockdone_2
+
+	// load 8 rows and transpose them into column slots
+	LEAQ       (R8)(SI*4), R12
+	VMOVUPS    768(SP), Y0
+	VMASKMOVPS (R8), Y0, Y5
+	VMASKMOVPS (R8)(SI*1), Y0, Y6
+	VMASKMOVPS (R8)(SI*2), Y0, Y7
+	VMASKMOVPS (R8)(R11*1), Y0, Y8
+	VMASKMOVPS (R12), Y0, Y9
+	VMASKMOVPS (R12)(SI*1), Y0, Y10
+	VMASKMOVPS (R12)(SI*2), Y0, Y11
+	VMASKMOVPS (R12)(R11*1), Y0, Y0
+	VUNPCKLPS  Y6, Y5, Y12
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y0, Y11, Y10
+	VUNPCKHPS  Y0, Y11, Y0
+	VSHUFPS    $0x44, Y6, Y12, Y11
+	VSHUFPS    $0xee, Y6, Y12, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y12
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y0, Y9, Y10
+	VSHUFPS    $0xee, Y0, Y9, Y0
+	VPERM2F128 $0x20, Y7, Y11, Y9
+	VPERM2F128 $0x31, Y7, Y11, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y11
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y12, Y8
+	VPERM2F128 $0x31, Y10, Y12, Y10
+	VPERM2F128 $0x20, Y0, Y5, Y12
+	VPERM2F128 $0x31, Y0, Y5, Y0
+	VMOVUPS    Y9, (SP)
+	VMOVUPS    Y11, 32(SP)
+	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y12, 96(SP)
+	VMOVUPS    Y7, 128(SP)
+	VMOVUPS    Y6, 160(SP)
+	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y0, 224(SP)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyGAVX2_nohigh_5
+	VMOVUPS    800(SP), Y0
+	VMASKMOVPS 32(R8), Y0, Y5
+	VMASKMOVPS 32(R8)(SI*1), Y0, Y6
+	VMASKMOVPS 32(R8)(SI*2), Y0, Y7
+	VMASKMOVPS 32(R8)(R11*1), Y0, Y8
+	VMASKMOVPS 32(R12), Y0, Y9
+	VMASKMOVPS 32(R12)(SI*1), Y0, Y10
+	VMASKMOVPS 32(R12)(SI*2), Y0, Y11
+	VMASKMOVPS 32(R12)(R11*1), Y0, Y0
+	VUNPCKLPS  Y6, Y5, Y12
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y0, Y11, Y10
+	VUNPCKHPS  Y0, Y11, Y0
+	VSHUFPS    $0x44, Y6, Y12, Y11
+	VSHUFPS    $0xee, Y6, Y12, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y12
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y0, Y9, Y10
+	VSHUFPS    $0xee, Y0, Y9, Y0
+	VPERM2F128 $0x20, Y7, Y11, Y9
+	VPERM2F128 $0x31, Y7, Y11, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y11
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y12, Y8
+	VPERM2F128 $0x31, Y10, Y12, Y10
+	VPERM2F128 $0x20, Y0, Y5, Y12
+	VPERM2F128 $0x31, Y0, Y5, Y0
+	VMOVUPS    Y9, 256(SP)
+	VMOVUPS    Y11, 288(SP)
+	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y12, 352(SP)
+	VMOVUPS    Y7, 384(SP)
+	VMOVUPS    Y6, 416(SP)
+	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y0, 480(SP)
+
+CrossEntropyGAVX2_nohigh_5:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	XORQ         R12, R12
+
+CrossEntropyGAVX2_bmax_6:
+	VMOVUPS (SP)(R12*1), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x20, R12
+	CMPQ    R12, R13
+	JB      CrossEntropyGAVX2_bmax_6
+	VXORPS  Y5, Y5, Y5
+	VADDPS  Y5, Y0, Y0
+
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS Y5, 512(SP)
+	VMOVUPS Y5, 544(SP)
+	VMOVUPS Y5, 576(SP)
+	VMOVUPS Y5, 608(SP)
+	VMOVUPS Y5, 640(SP)
+	VMOVUPS Y5, 672(SP)
+	VMOVUPS Y5, 704(SP)
+	VMOVUPS Y5, 736(SP)
+	XORQ    R12, R12
+
+CrossEntropyGAVX2_bexp_7:
+	VMOVUPS     (SP)(R12*1), Y5
+	VSUBPS      Y0, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y5, Y6
+	VMOVAPS     Y3, Y7
+	VFMADD213PS Y2, Y5, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y2, Y7, Y7
+	VFMADD231PS rowconsts<>+64(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+96(SB), Y7, Y5
+	VMOVAPS     Y4, Y7
+	VFMADD213PS rowconsts<>+128(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+160(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+192(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
+	VMULPS      Y8, Y5, Y5
+	VFMADD231PS Y7, Y5, Y8
+	VANDNPS     Y8, Y6, Y8
+	VMOVUPS     Y8, (SP)(R12*1)
+	MOVQ        R12, R14
+	ANDQ        $0x000000ff, R14
+	VADDPS      512(SP)(R14*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R14*1)
+	ADDQ        $0x20, R12
+	CMPQ        R12, R13
+	JB          CrossEntropyGAVX2_bexp_7
+	VMOVUPS     512(SP), Y5
+	VMOVUPS     544(SP), Y6
+	VMOVUPS     576(SP), Y7
+	VMOVUPS     608(SP), Y8
+	VMOVUPS     640(SP), Y9
+	VMOVUPS     672(SP), Y10
+	VMOVUPS     704(SP), Y11
+	VMOVUPS     736(SP), Y12
+	VADDPS      Y6, Y5, Y5
+	VADDPS      Y8, Y7, Y7
+	VADDPS      Y10, Y9, Y9
+	VADDPS      Y12, Y11, Y11
+	VADDPS      Y7, Y5, Y5
+	VADDPS      Y11, Y9, Y9
+	VADDPS      Y9, Y5, Y5
+
+	// per-row outputs of 8 rows: mx, lsum (and zw)
+	MOVQ    mx+48(FP), R12
+	VMOVUPS Y0, (R12)(DI*4)
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+320(SB), Y5, Y0
+	VPSRAD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y0, Y6
+	VPSUBD       Y6, Y5, Y6
+	VSUBPS       rowconsts<>+352(SB), Y6, Y6
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+772(SB), Y8
+	VFMADD213PS  rowconsts<>+416(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+448(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+480(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y0, Y8
+	VFMADD231PS  rowconsts<>+384(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y0, Y6
+	VSUBPS       Y5, Y5, Y0
+	VADDPS       Y0, Y6, Y6
+	MOVQ         lsum+56(FP), R12
+	VMOVUPS      Y6, (R12)(DI*4)
+
+	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
+	VBROADCASTSS rowconsts<>+764(SB), Y0
+	VDIVPS       Y5, Y0, Y0
+	MOVQ         a+32(FP), R12
+	VMOVUPS      (R12)(DI*4), Y5
+	MOVQ         scale+40(FP), R12
+	VMOVUPS      (R12)(DI*4), Y6
+	VBROADCASTSS k+24(FP), Y7
+	XORQ         R12, R12
+
+CrossEntropyGAVX2_bgrad_8:
+	VMULPS      (SP)(R12*1), Y0, Y8
+	VMOVAPS     Y7, Y9
+	VFMSUB231PS Y5, Y8, Y9
+	VMULPS      Y6, Y9, Y9
+	VMOVUPS     Y9, (SP)(R12*1)
+	ADDQ        $0x20, R12
+	CMPQ        R12, R13
+	JB          CrossEntropyGAVX2_bgrad_8
+
+	// transpose the column slots back and store 8 rows
+	LEAQ       (R9)(SI*4), R12
+	VMOVUPS    (SP), Y0
+	VMOVUPS    32(SP), Y5
+	VMOVUPS    64(SP), Y6
+	VMOVUPS    96(SP), Y7
+	VMOVUPS    128(SP), Y8
+	VMOVUPS    160(SP), Y9
+	VMOVUPS    192(SP), Y10
+	VMOVUPS    224(SP), Y11
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    768(SP), Y8
+	VMASKMOVPS Y10, Y8, (R9)
+	VMASKMOVPS Y11, Y8, (R9)(SI*1)
+	VMASKMOVPS Y7, Y8, (R9)(SI*2)
+	VMASKMOVPS Y12, Y8, (R9)(R11*1)
+	VMASKMOVPS Y6, Y8, (R12)
+	VMASKMOVPS Y5, Y8, (R12)(SI*1)
+	VMASKMOVPS Y9, Y8, (R12)(SI*2)
+	VMASKMOVPS Y0, Y8, (R12)(R11*1)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyGAVX2_nohigh_10
+	VMOVUPS    256(SP), Y0
+	VMOVUPS    288(SP), Y5
+	VMOVUPS    320(SP), Y6
+	VMOVUPS    352(SP), Y7
+	VMOVUPS    384(SP), Y8
+	VMOVUPS    416(SP), Y9
+	VMOVUPS    448(SP), Y10
+	VMOVUPS    480(SP), Y11
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    800(SP), Y8
+	VMASKMOVPS Y10, Y8, 32(R9)
+	VMASKMOVPS Y11, Y8, 32(R9)(SI*1)
+	VMASKMOVPS Y7, Y8, 32(R9)(SI*2)
+	VMASKMOVPS Y12, Y8, 32(R9)(R11*1)
+	VMASKMOVPS Y6, Y8, 32(R12)
+	VMASKMOVPS Y5, Y8, 32(R12)(SI*1)
+	VMASKMOVPS Y9, Y8, 32(R12)(SI*2)
+	VMASKMOVPS Y0, Y8, 32(R12)(R11*1)
+
+CrossEntropyGAVX2_nohigh_10:
+	// next 8 rows
+	MOVQ SI, R12
+	SHLQ $0x03, R12
+	ADDQ R12, R8
+	ADDQ R12, R9
+	ADDQ $0x08, DI
+	JMP  CrossEntropyGAVX2_block_1
+
+CrossEntropyGAVX2_blockdone_2:
+	CMPQ DI, R10
+	JAE  CrossEntropyGAVX2_end_11
+
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y0
-	VBROADCASTSS rowconsts<>+332(SB), Y5
-	VBROADCASTSS rowconsts<>+332(SB), Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+748(SB), Y5
+	VBROADCASTSS rowconsts<>+748(SB), Y6
+	VBROADCASTSS rowconsts<>+748(SB), Y7
 	XORQ         SI, SI
 
-CrossEntropyGAVX2_max32_1:
+CrossEntropyGAVX2_max32_12:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGAVX2_max8_2
+	JAE     CrossEntropyGAVX2_max8_13
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(R8)(SI*4), Y8
@@ -4916,30 +7264,30 @@ CrossEntropyGAVX2_max32_1:
 	VMOVUPS 96(R8)(SI*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyGAVX2_max32_1
+	JMP     CrossEntropyGAVX2_max32_12
 
-CrossEntropyGAVX2_max8_2:
+CrossEntropyGAVX2_max8_13:
 	CMPQ    SI, DX
-	JAE     CrossEntropyGAVX2_maxtail_3
+	JAE     CrossEntropyGAVX2_maxtail_14
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGAVX2_max8_2
+	JMP     CrossEntropyGAVX2_max8_13
 
-CrossEntropyGAVX2_maxtail_3:
+CrossEntropyGAVX2_maxtail_14:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGAVX2_maxfold_4
+	JE           CrossEntropyGAVX2_maxfold_15
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
 	VMASKMOVPS   (R8)(SI*4), Y8, Y9
-	VBROADCASTSS rowconsts<>+332(SB), Y10
+	VBROADCASTSS rowconsts<>+748(SB), Y10
 	VBLENDVPS    Y8, Y9, Y10, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyGAVX2_maxfold_4:
+CrossEntropyGAVX2_maxfold_15:
 	VMAXPS       Y5, Y0, Y0
 	VMAXPS       Y7, Y6, Y6
 	VMAXPS       Y6, Y0, Y0
@@ -4961,9 +7309,9 @@ CrossEntropyGAVX2_row:
 	VXORPS Y8, Y8, Y8
 	XORQ   SI, SI
 
-CrossEntropyGAVX2_exp32_5:
+CrossEntropyGAVX2_exp32_16:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGAVX2_exprest_6
+	JAE         CrossEntropyGAVX2_exprest_17
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -5041,12 +7389,12 @@ CrossEntropyGAVX2_exp32_5:
 	VMOVUPS     Y12, 96(R9)(SI*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGAVX2_exp32_5
+	JMP         CrossEntropyGAVX2_exp32_16
 
-CrossEntropyGAVX2_exprest_6:
+CrossEntropyGAVX2_exprest_17:
 	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_exptail_8
+	JAE         CrossEntropyGAVX2_exptail_19
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -5067,11 +7415,11 @@ CrossEntropyGAVX2_exprest_6:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_expnext_9
+	JMP         CrossEntropyGAVX2_expnext_20
 
-CrossEntropyGAVX2_exptail_8:
+CrossEntropyGAVX2_exptail_19:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX2_expdone_7
+	JE          CrossEntropyGAVX2_expdone_18
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -5097,11 +7445,11 @@ CrossEntropyGAVX2_exptail_8:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y5, Y5
-	JMP         CrossEntropyGAVX2_expdone_7
+	JMP         CrossEntropyGAVX2_expdone_18
 
-CrossEntropyGAVX2_expnext_9:
+CrossEntropyGAVX2_expnext_20:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_exptail_10
+	JAE         CrossEntropyGAVX2_exptail_21
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -5122,11 +7470,11 @@ CrossEntropyGAVX2_expnext_9:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_expnext_11
+	JMP         CrossEntropyGAVX2_expnext_22
 
-CrossEntropyGAVX2_exptail_10:
+CrossEntropyGAVX2_exptail_21:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX2_expdone_7
+	JE          CrossEntropyGAVX2_expdone_18
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -5152,11 +7500,11 @@ CrossEntropyGAVX2_exptail_10:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y6, Y6
-	JMP         CrossEntropyGAVX2_expdone_7
+	JMP         CrossEntropyGAVX2_expdone_18
 
-CrossEntropyGAVX2_expnext_11:
+CrossEntropyGAVX2_expnext_22:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_exptail_12
+	JAE         CrossEntropyGAVX2_exptail_23
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -5177,11 +7525,11 @@ CrossEntropyGAVX2_expnext_11:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_expnext_13
+	JMP         CrossEntropyGAVX2_expnext_24
 
-CrossEntropyGAVX2_exptail_12:
+CrossEntropyGAVX2_exptail_23:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX2_expdone_7
+	JE          CrossEntropyGAVX2_expdone_18
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -5207,11 +7555,11 @@ CrossEntropyGAVX2_exptail_12:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y7, Y7
-	JMP         CrossEntropyGAVX2_expdone_7
+	JMP         CrossEntropyGAVX2_expdone_18
 
-CrossEntropyGAVX2_expnext_13:
+CrossEntropyGAVX2_expnext_24:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX2_expdone_7
+	JE          CrossEntropyGAVX2_expdone_18
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -5238,7 +7586,7 @@ CrossEntropyGAVX2_expnext_13:
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y8, Y8
 
-CrossEntropyGAVX2_expdone_7:
+CrossEntropyGAVX2_expdone_18:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -5250,19 +7598,19 @@ CrossEntropyGAVX2_expdone_7:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyGAVX2_nomax_14
+	JAE          CrossEntropyGAVX2_nomax_25
 	LEAQ         (R8)(AX*4), R11
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y1
-	VBROADCASTSS rowconsts<>+332(SB), Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
-	VBROADCASTSS rowconsts<>+332(SB), Y8
+	VBROADCASTSS rowconsts<>+748(SB), Y1
+	VBROADCASTSS rowconsts<>+748(SB), Y6
+	VBROADCASTSS rowconsts<>+748(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y8
 	XORQ         SI, SI
 
-CrossEntropyGAVX2_max32_15:
+CrossEntropyGAVX2_max32_26:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGAVX2_max8_16
+	JAE     CrossEntropyGAVX2_max8_27
 	VMOVUPS (R11)(SI*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	VMOVUPS 32(R11)(SI*4), Y9
@@ -5272,30 +7620,30 @@ CrossEntropyGAVX2_max32_15:
 	VMOVUPS 96(R11)(SI*4), Y9
 	VMAXPS  Y8, Y9, Y8
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyGAVX2_max32_15
+	JMP     CrossEntropyGAVX2_max32_26
 
-CrossEntropyGAVX2_max8_16:
+CrossEntropyGAVX2_max8_27:
 	CMPQ    SI, DX
-	JAE     CrossEntropyGAVX2_maxtail_17
+	JAE     CrossEntropyGAVX2_maxtail_28
 	VMOVUPS (R11)(SI*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGAVX2_max8_16
+	JMP     CrossEntropyGAVX2_max8_27
 
-CrossEntropyGAVX2_maxtail_17:
+CrossEntropyGAVX2_maxtail_28:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGAVX2_maxfold_18
+	JE           CrossEntropyGAVX2_maxfold_29
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VMASKMOVPS   (R11)(SI*4), Y9, Y10
-	VBROADCASTSS rowconsts<>+332(SB), Y11
+	VBROADCASTSS rowconsts<>+748(SB), Y11
 	VBLENDVPS    Y9, Y10, Y11, Y10
 	VMAXPS       Y6, Y10, Y6
 
-CrossEntropyGAVX2_maxfold_18:
+CrossEntropyGAVX2_maxfold_29:
 	VMAXPS       Y6, Y1, Y1
 	VMAXPS       Y8, Y7, Y7
 	VMAXPS       Y7, Y1, Y1
@@ -5309,7 +7657,7 @@ CrossEntropyGAVX2_maxfold_18:
 	VADDSS       X6, X1, X1
 	VBROADCASTSS X1, Y1
 
-CrossEntropyGAVX2_nomax_14:
+CrossEntropyGAVX2_nomax_25:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -5323,36 +7671,36 @@ CrossEntropyGAVX2_nomax_14:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+340(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+348(SB), X8
-	VFMADD213SS rowconsts<>+352(SB), X0, X8
-	VFMADD213SS rowconsts<>+356(SB), X0, X8
-	VFMADD213SS rowconsts<>+360(SB), X0, X8
-	VFMADD213SS rowconsts<>+364(SB), X0, X8
-	VFMADD213SS rowconsts<>+368(SB), X0, X8
-	VFMADD213SS rowconsts<>+372(SB), X0, X8
-	VFMADD213SS rowconsts<>+376(SB), X0, X8
-	VFMADD213SS rowconsts<>+380(SB), X0, X8
+	VMOVSS      rowconsts<>+772(SB), X8
+	VFMADD213SS rowconsts<>+776(SB), X0, X8
+	VFMADD213SS rowconsts<>+780(SB), X0, X8
+	VFMADD213SS rowconsts<>+784(SB), X0, X8
+	VFMADD213SS rowconsts<>+788(SB), X0, X8
+	VFMADD213SS rowconsts<>+792(SB), X0, X8
+	VFMADD213SS rowconsts<>+796(SB), X0, X8
+	VFMADD213SS rowconsts<>+800(SB), X0, X8
+	VFMADD213SS rowconsts<>+804(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+384(SB), X6, X8
-	VFMADD231SS rowconsts<>+344(SB), X7, X8
+	VFMADD231SS rowconsts<>+808(SB), X6, X8
+	VFMADD231SS rowconsts<>+768(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+388(SB), X6, X0
+	VFMADD231SS rowconsts<>+812(SB), X6, X0
 	VSUBSS      X5, X5, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
 	VMOVSS      X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+340(SB), X0
+	VMOVSS       rowconsts<>+764(SB), X0
 	VDIVSS       X5, X0, X0
 	VBROADCASTSS X0, Y0
 	MOVQ         a+32(FP), SI
@@ -5364,9 +7712,9 @@ CrossEntropyGAVX2_nomax_14:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyGAVX2_out32_19:
+CrossEntropyGAVX2_out32_30:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGAVX2_out8_20
+	JAE         CrossEntropyGAVX2_out8_31
 	VMOVUPS     (R9)(SI*4), Y8
 	VMULPS      Y0, Y8, Y8
 	VMOVAPS     Y7, Y9
@@ -5392,11 +7740,11 @@ CrossEntropyGAVX2_out32_19:
 	VMULPS      Y6, Y9, Y9
 	VMOVUPS     Y9, 96(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGAVX2_out32_19
+	JMP         CrossEntropyGAVX2_out32_30
 
-CrossEntropyGAVX2_out8_20:
+CrossEntropyGAVX2_out8_31:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_outtail_21
+	JAE         CrossEntropyGAVX2_outtail_32
 	VMOVUPS     (R9)(SI*4), Y8
 	VMULPS      Y0, Y8, Y8
 	VMOVAPS     Y7, Y9
@@ -5404,11 +7752,11 @@ CrossEntropyGAVX2_out8_20:
 	VMULPS      Y6, Y9, Y9
 	VMOVUPS     Y9, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_out8_20
+	JMP         CrossEntropyGAVX2_out8_31
 
-CrossEntropyGAVX2_outtail_21:
+CrossEntropyGAVX2_outtail_32:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX2_outend_22
+	JE          CrossEntropyGAVX2_outend_33
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -5421,7 +7769,7 @@ CrossEntropyGAVX2_outtail_21:
 	VMULPS      Y6, Y0, Y0
 	VMASKMOVPS  Y0, Y8, (R9)(SI*4)
 
-CrossEntropyGAVX2_outend_22:
+CrossEntropyGAVX2_outend_33:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
@@ -5429,12 +7777,14 @@ CrossEntropyGAVX2_outend_22:
 	INCQ    DI
 	CMPQ    DI, R10
 	JB      CrossEntropyGAVX2_row
+
+CrossEntropyGAVX2_end_11:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyGSAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·CrossEntropyGSAVX2(SB), NOSPLIT, $0-88
+// Requires: AVX, AVX2, CMOV, FMA3
+TEXT ·CrossEntropyGSAVX2(SB), $1088-88
 	MOVQ cols+80(FP), AX
 
 	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
@@ -5449,17 +7799,395 @@ TEXT ·CrossEntropyGSAVX2(SB), NOSPLIT, $0-88
 	MOVQ grad+0(FP), R9
 	MOVQ rows+72(FP), R10
 
+	// short-row path set-up: lane masks of columns 0..7 and 8..15
+	MOVQ    AX, SI
+	MOVQ    $0x00000008, R11
+	CMPQ    SI, R11
+	CMOVQGT R11, SI
+	LEAQ    rowconsts<>+32(SB), R11
+	SHLQ    $0x02, SI
+	SUBQ    SI, R11
+	VMOVUPS (R11), Y0
+	VMOVUPS Y0, 1024(SP)
+	MOVQ    AX, SI
+	SUBQ    $0x08, SI
+	XORQ    R11, R11
+	CMPQ    SI, $0x00
+	CMOVQLT R11, SI
+	MOVQ    $0x00000008, R11
+	CMPQ    SI, R11
+	CMOVQGT R11, SI
+	LEAQ    rowconsts<>+32(SB), R11
+	SHLQ    $0x02, SI
+	SUBQ    SI, R11
+	VMOVUPS (R11), Y0
+	VMOVUPS Y0, 1056(SP)
+
+	// short rows (cols <= 16): 8 rows at a time, transposed
+	CMPQ AX, $0x10
+	JA   CrossEntropyGSAVX2_blockdone_2
+	MOVQ AX, SI
+	SHLQ $0x02, SI
+	LEAQ (SI)(SI*2), R11
+	MOVQ AX, R13
+	SHLQ $0x05, R13
+
+CrossEntropyGSAVX2_block_1:
+	MOVQ R10, R12
+	SUBQ DI, R12
+	CMPQ R12, $0x08
+	JB   CrossEntropyGSAVX2_blockdone_2
+
+	// load 8 rows and transpose them into column slots
+	LEAQ       (R8)(SI*4), R12
+	VMOVUPS    1024(SP), Y0
+	VMASKMOVPS (R8), Y0, Y2
+	VMASKMOVPS (R8)(SI*1), Y0, Y3
+	VMASKMOVPS (R8)(SI*2), Y0, Y4
+	VMASKMOVPS (R8)(R11*1), Y0, Y5
+	VMASKMOVPS (R12), Y0, Y6
+	VMASKMOVPS (R12)(SI*1), Y0, Y7
+	VMASKMOVPS (R12)(SI*2), Y0, Y8
+	VMASKMOVPS (R12)(R11*1), Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y9
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y0, Y8, Y7
+	VUNPCKHPS  Y0, Y8, Y0
+	VSHUFPS    $0x44, Y3, Y9, Y8
+	VSHUFPS    $0xee, Y3, Y9, Y3
+	VSHUFPS    $0x44, Y4, Y2, Y9
+	VSHUFPS    $0xee, Y4, Y2, Y2
+	VSHUFPS    $0x44, Y7, Y5, Y4
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y0, Y6, Y7
+	VSHUFPS    $0xee, Y0, Y6, Y0
+	VPERM2F128 $0x20, Y4, Y8, Y6
+	VPERM2F128 $0x31, Y4, Y8, Y4
+	VPERM2F128 $0x20, Y5, Y3, Y8
+	VPERM2F128 $0x31, Y5, Y3, Y3
+	VPERM2F128 $0x20, Y7, Y9, Y5
+	VPERM2F128 $0x31, Y7, Y9, Y7
+	VPERM2F128 $0x20, Y0, Y2, Y9
+	VPERM2F128 $0x31, Y0, Y2, Y0
+	VMOVUPS    Y6, (SP)
+	VMOVUPS    Y8, 32(SP)
+	VMOVUPS    Y5, 64(SP)
+	VMOVUPS    Y9, 96(SP)
+	VMOVUPS    Y4, 128(SP)
+	VMOVUPS    Y3, 160(SP)
+	VMOVUPS    Y7, 192(SP)
+	VMOVUPS    Y0, 224(SP)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyGSAVX2_nohigh_5
+	VMOVUPS    1056(SP), Y0
+	VMASKMOVPS 32(R8), Y0, Y2
+	VMASKMOVPS 32(R8)(SI*1), Y0, Y3
+	VMASKMOVPS 32(R8)(SI*2), Y0, Y4
+	VMASKMOVPS 32(R8)(R11*1), Y0, Y5
+	VMASKMOVPS 32(R12), Y0, Y6
+	VMASKMOVPS 32(R12)(SI*1), Y0, Y7
+	VMASKMOVPS 32(R12)(SI*2), Y0, Y8
+	VMASKMOVPS 32(R12)(R11*1), Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y9
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y0, Y8, Y7
+	VUNPCKHPS  Y0, Y8, Y0
+	VSHUFPS    $0x44, Y3, Y9, Y8
+	VSHUFPS    $0xee, Y3, Y9, Y3
+	VSHUFPS    $0x44, Y4, Y2, Y9
+	VSHUFPS    $0xee, Y4, Y2, Y2
+	VSHUFPS    $0x44, Y7, Y5, Y4
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y0, Y6, Y7
+	VSHUFPS    $0xee, Y0, Y6, Y0
+	VPERM2F128 $0x20, Y4, Y8, Y6
+	VPERM2F128 $0x31, Y4, Y8, Y4
+	VPERM2F128 $0x20, Y5, Y3, Y8
+	VPERM2F128 $0x31, Y5, Y3, Y3
+	VPERM2F128 $0x20, Y7, Y9, Y5
+	VPERM2F128 $0x31, Y7, Y9, Y7
+	VPERM2F128 $0x20, Y0, Y2, Y9
+	VPERM2F128 $0x31, Y0, Y2, Y0
+	VMOVUPS    Y6, 256(SP)
+	VMOVUPS    Y8, 288(SP)
+	VMOVUPS    Y5, 320(SP)
+	VMOVUPS    Y9, 352(SP)
+	VMOVUPS    Y4, 384(SP)
+	VMOVUPS    Y3, 416(SP)
+	VMOVUPS    Y7, 448(SP)
+	VMOVUPS    Y0, 480(SP)
+
+CrossEntropyGSAVX2_nohigh_5:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	XORQ         R12, R12
+
+CrossEntropyGSAVX2_bmax_6:
+	VMOVUPS (SP)(R12*1), Y2
+	VMAXPS  Y0, Y2, Y0
+	ADDQ    $0x20, R12
+	CMPQ    R12, R13
+	JB      CrossEntropyGSAVX2_bmax_6
+	VXORPS  Y2, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VXORPS  Y2, Y2, Y2
+	VMOVUPS Y2, 768(SP)
+	VMOVUPS Y2, 800(SP)
+	VMOVUPS Y2, 832(SP)
+	VMOVUPS Y2, 864(SP)
+	VMOVUPS Y2, 896(SP)
+	VMOVUPS Y2, 928(SP)
+	VMOVUPS Y2, 960(SP)
+	VMOVUPS Y2, 992(SP)
+
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y2, Y2, Y2
+	VMOVUPS Y2, 512(SP)
+	VMOVUPS Y2, 544(SP)
+	VMOVUPS Y2, 576(SP)
+	VMOVUPS Y2, 608(SP)
+	VMOVUPS Y2, 640(SP)
+	VMOVUPS Y2, 672(SP)
+	VMOVUPS Y2, 704(SP)
+	VMOVUPS Y2, 736(SP)
+	XORQ    R12, R12
+
+CrossEntropyGSAVX2_bexp_7:
+	VMOVUPS      (SP)(R12*1), Y2
+	VSUBPS       Y0, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VADDPS       Y2, Y3, Y3
+	MOVQ         R12, R14
+	ANDQ         $0x000000ff, R14
+	VADDPS       768(SP)(R14*1), Y3, Y3
+	VMOVUPS      Y3, 768(SP)(R14*1)
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+736(SB), Y4
+	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
+	VPSLLD       $0x17, Y4, Y5
+	VSUBPS       rowconsts<>+288(SB), Y4, Y4
+	VFMADD231PS  rowconsts<>+64(SB), Y4, Y2
+	VFMADD231PS  rowconsts<>+96(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+744(SB), Y4
+	VFMADD213PS  rowconsts<>+128(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+160(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+192(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+224(SB), Y2, Y4
+	VMULPS       Y5, Y2, Y2
+	VFMADD231PS  Y4, Y2, Y5
+	VANDNPS      Y5, Y3, Y5
+	VMOVUPS      Y5, (SP)(R12*1)
+	MOVQ         R12, R14
+	ANDQ         $0x000000ff, R14
+	VADDPS       512(SP)(R14*1), Y5, Y5
+	VMOVUPS      Y5, 512(SP)(R14*1)
+	ADDQ         $0x20, R12
+	CMPQ         R12, R13
+	JB           CrossEntropyGSAVX2_bexp_7
+	VMOVUPS      512(SP), Y2
+	VMOVUPS      544(SP), Y3
+	VMOVUPS      576(SP), Y4
+	VMOVUPS      608(SP), Y5
+	VMOVUPS      640(SP), Y6
+	VMOVUPS      672(SP), Y7
+	VMOVUPS      704(SP), Y8
+	VMOVUPS      736(SP), Y9
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y6
+	VADDPS       Y9, Y8, Y8
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y6, Y2, Y2
+
+	// per-row outputs of 8 rows: mx, lsum (and zw)
+	MOVQ    mx+48(FP), R12
+	VMOVUPS Y0, (R12)(DI*4)
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+320(SB), Y2, Y0
+	VPSRAD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y0, Y3
+	VPSUBD       Y3, Y2, Y3
+	VSUBPS       rowconsts<>+352(SB), Y3, Y3
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       Y3, Y3, Y4
+	VBROADCASTSS rowconsts<>+772(SB), Y5
+	VFMADD213PS  rowconsts<>+416(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+448(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+480(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+512(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+544(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+576(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+608(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+640(SB), Y3, Y5
+	VMULPS       Y3, Y5, Y5
+	VMULPS       Y4, Y5, Y5
+	VFMADD231PS  rowconsts<>+672(SB), Y0, Y5
+	VFMADD231PS  rowconsts<>+384(SB), Y4, Y5
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  rowconsts<>+704(SB), Y0, Y3
+	VSUBPS       Y2, Y2, Y0
+	VADDPS       Y0, Y3, Y3
+	MOVQ         lsum+56(FP), R12
+	VMOVUPS      Y3, (R12)(DI*4)
+	VMOVUPS      768(SP), Y0
+	VMOVUPS      800(SP), Y3
+	VMOVUPS      832(SP), Y4
+	VMOVUPS      864(SP), Y5
+	VMOVUPS      896(SP), Y6
+	VMOVUPS      928(SP), Y7
+	VMOVUPS      960(SP), Y8
+	VMOVUPS      992(SP), Y9
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y6
+	VADDPS       Y9, Y8, Y8
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y6, Y0, Y0
+	MOVQ         zw+64(FP), R12
+	VMOVUPS      Y0, (R12)(DI*4)
+
+	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
+	VBROADCASTSS rowconsts<>+764(SB), Y0
+	VDIVPS       Y2, Y0, Y0
+	MOVQ         a+32(FP), R12
+	VMOVUPS      (R12)(DI*4), Y2
+	MOVQ         scale+40(FP), R12
+	VMOVUPS      (R12)(DI*4), Y3
+	VBROADCASTSS k+24(FP), Y4
+	XORQ         R12, R12
+
+CrossEntropyGSAVX2_bgrad_8:
+	VMULPS      (SP)(R12*1), Y0, Y5
+	VMOVAPS     Y4, Y6
+	VFMSUB231PS Y2, Y5, Y6
+	VMULPS      Y3, Y6, Y6
+	VMOVUPS     Y6, (SP)(R12*1)
+	ADDQ        $0x20, R12
+	CMPQ        R12, R13
+	JB          CrossEntropyGSAVX2_bgrad_8
+
+	// transpose the column slots back and store 8 rows
+	LEAQ       (R9)(SI*4), R12
+	VMOVUPS    (SP), Y0
+	VMOVUPS    32(SP), Y2
+	VMOVUPS    64(SP), Y3
+	VMOVUPS    96(SP), Y4
+	VMOVUPS    128(SP), Y5
+	VMOVUPS    160(SP), Y6
+	VMOVUPS    192(SP), Y7
+	VMOVUPS    224(SP), Y8
+	VUNPCKLPS  Y2, Y0, Y9
+	VUNPCKHPS  Y2, Y0, Y0
+	VUNPCKLPS  Y4, Y3, Y2
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VSHUFPS    $0x44, Y2, Y9, Y8
+	VSHUFPS    $0xee, Y2, Y9, Y2
+	VSHUFPS    $0x44, Y3, Y0, Y9
+	VSHUFPS    $0xee, Y3, Y0, Y0
+	VSHUFPS    $0x44, Y6, Y4, Y3
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y7, Y5, Y6
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y3, Y8, Y7
+	VPERM2F128 $0x31, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y4, Y2, Y8
+	VPERM2F128 $0x31, Y4, Y2, Y2
+	VPERM2F128 $0x20, Y6, Y9, Y4
+	VPERM2F128 $0x31, Y6, Y9, Y6
+	VPERM2F128 $0x20, Y5, Y0, Y9
+	VPERM2F128 $0x31, Y5, Y0, Y0
+	VMOVUPS    1024(SP), Y5
+	VMASKMOVPS Y7, Y5, (R9)
+	VMASKMOVPS Y8, Y5, (R9)(SI*1)
+	VMASKMOVPS Y4, Y5, (R9)(SI*2)
+	VMASKMOVPS Y9, Y5, (R9)(R11*1)
+	VMASKMOVPS Y3, Y5, (R12)
+	VMASKMOVPS Y2, Y5, (R12)(SI*1)
+	VMASKMOVPS Y6, Y5, (R12)(SI*2)
+	VMASKMOVPS Y0, Y5, (R12)(R11*1)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyGSAVX2_nohigh_10
+	VMOVUPS    256(SP), Y0
+	VMOVUPS    288(SP), Y2
+	VMOVUPS    320(SP), Y3
+	VMOVUPS    352(SP), Y4
+	VMOVUPS    384(SP), Y5
+	VMOVUPS    416(SP), Y6
+	VMOVUPS    448(SP), Y7
+	VMOVUPS    480(SP), Y8
+	VUNPCKLPS  Y2, Y0, Y9
+	VUNPCKHPS  Y2, Y0, Y0
+	VUNPCKLPS  Y4, Y3, Y2
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VSHUFPS    $0x44, Y2, Y9, Y8
+	VSHUFPS    $0xee, Y2, Y9, Y2
+	VSHUFPS    $0x44, Y3, Y0, Y9
+	VSHUFPS    $0xee, Y3, Y0, Y0
+	VSHUFPS    $0x44, Y6, Y4, Y3
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y7, Y5, Y6
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y3, Y8, Y7
+	VPERM2F128 $0x31, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y4, Y2, Y8
+	VPERM2F128 $0x31, Y4, Y2, Y2
+	VPERM2F128 $0x20, Y6, Y9, Y4
+	VPERM2F128 $0x31, Y6, Y9, Y6
+	VPERM2F128 $0x20, Y5, Y0, Y9
+	VPERM2F128 $0x31, Y5, Y0, Y0
+	VMOVUPS    1056(SP), Y5
+	VMASKMOVPS Y7, Y5, 32(R9)
+	VMASKMOVPS Y8, Y5, 32(R9)(SI*1)
+	VMASKMOVPS Y4, Y5, 32(R9)(SI*2)
+	VMASKMOVPS Y9, Y5, 32(R9)(R11*1)
+	VMASKMOVPS Y3, Y5, 32(R12)
+	VMASKMOVPS Y2, Y5, 32(R12)(SI*1)
+	VMASKMOVPS Y6, Y5, 32(R12)(SI*2)
+	VMASKMOVPS Y0, Y5, 32(R12)(R11*1)
+
+CrossEntropyGSAVX2_nohigh_10:
+	// next 8 rows
+	MOVQ SI, R12
+	SHLQ $0x03, R12
+	ADDQ R12, R8
+	ADDQ R12, R9
+	ADDQ $0x08, DI
+	JMP  CrossEntropyGSAVX2_block_1
+
+CrossEntropyGSAVX2_blockdone_2:
+	CMPQ DI, R10
+	JAE  CrossEntropyGSAVX2_end_11
+
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y0
-	VBROADCASTSS rowconsts<>+332(SB), Y2
-	VBROADCASTSS rowconsts<>+332(SB), Y3
-	VBROADCASTSS rowconsts<>+332(SB), Y4
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+748(SB), Y2
+	VBROADCASTSS rowconsts<>+748(SB), Y3
+	VBROADCASTSS rowconsts<>+748(SB), Y4
 	XORQ         SI, SI
 
-CrossEntropyGSAVX2_max32_1:
+CrossEntropyGSAVX2_max32_12:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGSAVX2_max8_2
+	JAE     CrossEntropyGSAVX2_max8_13
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	VMOVUPS 32(R8)(SI*4), Y5
@@ -5469,30 +8197,30 @@ CrossEntropyGSAVX2_max32_1:
 	VMOVUPS 96(R8)(SI*4), Y5
 	VMAXPS  Y4, Y5, Y4
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyGSAVX2_max32_1
+	JMP     CrossEntropyGSAVX2_max32_12
 
-CrossEntropyGSAVX2_max8_2:
+CrossEntropyGSAVX2_max8_13:
 	CMPQ    SI, DX
-	JAE     CrossEntropyGSAVX2_maxtail_3
+	JAE     CrossEntropyGSAVX2_maxtail_14
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGSAVX2_max8_2
+	JMP     CrossEntropyGSAVX2_max8_13
 
-CrossEntropyGSAVX2_maxtail_3:
+CrossEntropyGSAVX2_maxtail_14:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_maxfold_4
+	JE           CrossEntropyGSAVX2_maxfold_15
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
 	VMASKMOVPS   (R8)(SI*4), Y5, Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y7
 	VBLENDVPS    Y5, Y6, Y7, Y6
 	VMAXPS       Y2, Y6, Y2
 
-CrossEntropyGSAVX2_maxfold_4:
+CrossEntropyGSAVX2_maxfold_15:
 	VMAXPS       Y2, Y0, Y0
 	VMAXPS       Y4, Y3, Y3
 	VMAXPS       Y3, Y0, Y0
@@ -5520,20 +8248,20 @@ CrossEntropyGSAVX2_row:
 	VXORPS Y9, Y9, Y9
 	XORQ   SI, SI
 
-CrossEntropyGSAVX2_exp32_5:
+CrossEntropyGSAVX2_exp32_16:
 	CMPQ         SI, CX
-	JAE          CrossEntropyGSAVX2_exprest_6
+	JAE          CrossEntropyGSAVX2_exprest_17
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -5547,13 +8275,13 @@ CrossEntropyGSAVX2_exp32_5:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -5567,13 +8295,13 @@ CrossEntropyGSAVX2_exp32_5:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -5587,13 +8315,13 @@ CrossEntropyGSAVX2_exp32_5:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y5, Y5
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -5604,23 +8332,23 @@ CrossEntropyGSAVX2_exp32_5:
 	VMOVUPS      Y13, 96(R9)(SI*4)
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropyGSAVX2_exp32_5
+	JMP          CrossEntropyGSAVX2_exp32_16
 
-CrossEntropyGSAVX2_exprest_6:
+CrossEntropyGSAVX2_exprest_17:
 	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropyGSAVX2_exptail_8
+	JAE          CrossEntropyGSAVX2_exptail_19
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -5631,11 +8359,11 @@ CrossEntropyGSAVX2_exprest_6:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGSAVX2_expnext_9
+	JMP          CrossEntropyGSAVX2_expnext_20
 
-CrossEntropyGSAVX2_exptail_8:
+CrossEntropyGSAVX2_exptail_19:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_expdone_7
+	JE           CrossEntropyGSAVX2_expdone_18
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -5646,13 +8374,13 @@ CrossEntropyGSAVX2_exptail_8:
 	VANDPS       Y10, Y11, Y11
 	VADDPS       Y11, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VBROADCASTSS rowconsts<>+736(SB), Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+288(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VBROADCASTSS rowconsts<>+744(SB), Y13
 	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
@@ -5663,22 +8391,22 @@ CrossEntropyGSAVX2_exptail_8:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropyGSAVX2_expdone_7
+	JMP          CrossEntropyGSAVX2_expdone_18
 
-CrossEntropyGSAVX2_expnext_9:
+CrossEntropyGSAVX2_expnext_20:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGSAVX2_exptail_10
+	JAE          CrossEntropyGSAVX2_exptail_21
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -5689,11 +8417,11 @@ CrossEntropyGSAVX2_expnext_9:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGSAVX2_expnext_11
+	JMP          CrossEntropyGSAVX2_expnext_22
 
-CrossEntropyGSAVX2_exptail_10:
+CrossEntropyGSAVX2_exptail_21:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_expdone_7
+	JE           CrossEntropyGSAVX2_expdone_18
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -5704,13 +8432,13 @@ CrossEntropyGSAVX2_exptail_10:
 	VANDPS       Y10, Y11, Y11
 	VADDPS       Y11, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VBROADCASTSS rowconsts<>+736(SB), Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+288(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VBROADCASTSS rowconsts<>+744(SB), Y13
 	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
@@ -5721,22 +8449,22 @@ CrossEntropyGSAVX2_exptail_10:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropyGSAVX2_expdone_7
+	JMP          CrossEntropyGSAVX2_expdone_18
 
-CrossEntropyGSAVX2_expnext_11:
+CrossEntropyGSAVX2_expnext_22:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGSAVX2_exptail_12
+	JAE          CrossEntropyGSAVX2_exptail_23
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -5747,11 +8475,11 @@ CrossEntropyGSAVX2_expnext_11:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGSAVX2_expnext_13
+	JMP          CrossEntropyGSAVX2_expnext_24
 
-CrossEntropyGSAVX2_exptail_12:
+CrossEntropyGSAVX2_exptail_23:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_expdone_7
+	JE           CrossEntropyGSAVX2_expdone_18
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -5762,13 +8490,13 @@ CrossEntropyGSAVX2_exptail_12:
 	VANDPS       Y10, Y11, Y11
 	VADDPS       Y11, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VBROADCASTSS rowconsts<>+736(SB), Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+288(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VBROADCASTSS rowconsts<>+744(SB), Y13
 	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
@@ -5779,11 +8507,11 @@ CrossEntropyGSAVX2_exptail_12:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropyGSAVX2_expdone_7
+	JMP          CrossEntropyGSAVX2_expdone_18
 
-CrossEntropyGSAVX2_expnext_13:
+CrossEntropyGSAVX2_expnext_24:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_expdone_7
+	JE           CrossEntropyGSAVX2_expdone_18
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -5794,13 +8522,13 @@ CrossEntropyGSAVX2_expnext_13:
 	VANDPS       Y10, Y11, Y11
 	VADDPS       Y11, Y5, Y5
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VBROADCASTSS rowconsts<>+736(SB), Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+288(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VBROADCASTSS rowconsts<>+744(SB), Y13
 	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
@@ -5812,7 +8540,7 @@ CrossEntropyGSAVX2_expnext_13:
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropyGSAVX2_expdone_7:
+CrossEntropyGSAVX2_expdone_18:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y8, Y6, Y6
 	VADDPS       Y9, Y7, Y7
@@ -5824,19 +8552,19 @@ CrossEntropyGSAVX2_expdone_7:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyGSAVX2_nomax_14
+	JAE          CrossEntropyGSAVX2_nomax_25
 	LEAQ         (R8)(AX*4), R11
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y1
-	VBROADCASTSS rowconsts<>+332(SB), Y7
-	VBROADCASTSS rowconsts<>+332(SB), Y8
-	VBROADCASTSS rowconsts<>+332(SB), Y9
+	VBROADCASTSS rowconsts<>+748(SB), Y1
+	VBROADCASTSS rowconsts<>+748(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y8
+	VBROADCASTSS rowconsts<>+748(SB), Y9
 	XORQ         SI, SI
 
-CrossEntropyGSAVX2_max32_15:
+CrossEntropyGSAVX2_max32_26:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGSAVX2_max8_16
+	JAE     CrossEntropyGSAVX2_max8_27
 	VMOVUPS (R11)(SI*4), Y10
 	VMAXPS  Y1, Y10, Y1
 	VMOVUPS 32(R11)(SI*4), Y10
@@ -5846,30 +8574,30 @@ CrossEntropyGSAVX2_max32_15:
 	VMOVUPS 96(R11)(SI*4), Y10
 	VMAXPS  Y9, Y10, Y9
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyGSAVX2_max32_15
+	JMP     CrossEntropyGSAVX2_max32_26
 
-CrossEntropyGSAVX2_max8_16:
+CrossEntropyGSAVX2_max8_27:
 	CMPQ    SI, DX
-	JAE     CrossEntropyGSAVX2_maxtail_17
+	JAE     CrossEntropyGSAVX2_maxtail_28
 	VMOVUPS (R11)(SI*4), Y10
 	VMAXPS  Y1, Y10, Y1
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGSAVX2_max8_16
+	JMP     CrossEntropyGSAVX2_max8_27
 
-CrossEntropyGSAVX2_maxtail_17:
+CrossEntropyGSAVX2_maxtail_28:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_maxfold_18
+	JE           CrossEntropyGSAVX2_maxfold_29
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
 	VMASKMOVPS   (R11)(SI*4), Y10, Y11
-	VBROADCASTSS rowconsts<>+332(SB), Y12
+	VBROADCASTSS rowconsts<>+748(SB), Y12
 	VBLENDVPS    Y10, Y11, Y12, Y11
 	VMAXPS       Y7, Y11, Y7
 
-CrossEntropyGSAVX2_maxfold_18:
+CrossEntropyGSAVX2_maxfold_29:
 	VMAXPS       Y7, Y1, Y1
 	VMAXPS       Y9, Y8, Y8
 	VMAXPS       Y8, Y1, Y1
@@ -5883,7 +8611,7 @@ CrossEntropyGSAVX2_maxfold_18:
 	VADDSS       X7, X1, X1
 	VBROADCASTSS X1, Y1
 
-CrossEntropyGSAVX2_nomax_14:
+CrossEntropyGSAVX2_nomax_25:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -5897,29 +8625,29 @@ CrossEntropyGSAVX2_nomax_14:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+340(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+348(SB), X9
-	VFMADD213SS rowconsts<>+352(SB), X0, X9
-	VFMADD213SS rowconsts<>+356(SB), X0, X9
-	VFMADD213SS rowconsts<>+360(SB), X0, X9
-	VFMADD213SS rowconsts<>+364(SB), X0, X9
-	VFMADD213SS rowconsts<>+368(SB), X0, X9
-	VFMADD213SS rowconsts<>+372(SB), X0, X9
-	VFMADD213SS rowconsts<>+376(SB), X0, X9
-	VFMADD213SS rowconsts<>+380(SB), X0, X9
+	VMOVSS      rowconsts<>+772(SB), X9
+	VFMADD213SS rowconsts<>+776(SB), X0, X9
+	VFMADD213SS rowconsts<>+780(SB), X0, X9
+	VFMADD213SS rowconsts<>+784(SB), X0, X9
+	VFMADD213SS rowconsts<>+788(SB), X0, X9
+	VFMADD213SS rowconsts<>+792(SB), X0, X9
+	VFMADD213SS rowconsts<>+796(SB), X0, X9
+	VFMADD213SS rowconsts<>+800(SB), X0, X9
+	VFMADD213SS rowconsts<>+804(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+384(SB), X7, X9
-	VFMADD231SS rowconsts<>+344(SB), X8, X9
+	VFMADD231SS rowconsts<>+808(SB), X7, X9
+	VFMADD231SS rowconsts<>+768(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+388(SB), X7, X0
+	VFMADD231SS rowconsts<>+812(SB), X7, X0
 	VSUBSS      X6, X6, X7
 	VADDSS      X7, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -5937,7 +8665,7 @@ CrossEntropyGSAVX2_nomax_14:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+340(SB), X0
+	VMOVSS       rowconsts<>+764(SB), X0
 	VDIVSS       X6, X0, X0
 	VBROADCASTSS X0, Y0
 	MOVQ         a+32(FP), SI
@@ -5949,9 +8677,9 @@ CrossEntropyGSAVX2_nomax_14:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyGSAVX2_out32_19:
+CrossEntropyGSAVX2_out32_30:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGSAVX2_out8_20
+	JAE         CrossEntropyGSAVX2_out8_31
 	VMOVUPS     (R9)(SI*4), Y5
 	VMULPS      Y0, Y5, Y5
 	VMOVAPS     Y4, Y6
@@ -5977,11 +8705,11 @@ CrossEntropyGSAVX2_out32_19:
 	VMULPS      Y3, Y6, Y6
 	VMOVUPS     Y6, 96(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGSAVX2_out32_19
+	JMP         CrossEntropyGSAVX2_out32_30
 
-CrossEntropyGSAVX2_out8_20:
+CrossEntropyGSAVX2_out8_31:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGSAVX2_outtail_21
+	JAE         CrossEntropyGSAVX2_outtail_32
 	VMOVUPS     (R9)(SI*4), Y5
 	VMULPS      Y0, Y5, Y5
 	VMOVAPS     Y4, Y6
@@ -5989,11 +8717,11 @@ CrossEntropyGSAVX2_out8_20:
 	VMULPS      Y3, Y6, Y6
 	VMOVUPS     Y6, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGSAVX2_out8_20
+	JMP         CrossEntropyGSAVX2_out8_31
 
-CrossEntropyGSAVX2_outtail_21:
+CrossEntropyGSAVX2_outtail_32:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGSAVX2_outend_22
+	JE          CrossEntropyGSAVX2_outend_33
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -6006,7 +8734,7 @@ CrossEntropyGSAVX2_outtail_21:
 	VMULPS      Y3, Y0, Y0
 	VMASKMOVPS  Y0, Y5, (R9)(SI*4)
 
-CrossEntropyGSAVX2_outend_22:
+CrossEntropyGSAVX2_outend_33:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
@@ -6014,6 +8742,8 @@ CrossEntropyGSAVX2_outend_22:
 	INCQ    DI
 	CMPQ    DI, R10
 	JB      CrossEntropyGSAVX2_row
+
+CrossEntropyGSAVX2_end_11:
 	VZEROUPPER
 	RET
 
@@ -6036,10 +8766,10 @@ TEXT ·CrossEntropySoftGAVX2(SB), NOSPLIT, $0-96
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y0
-	VBROADCASTSS rowconsts<>+332(SB), Y2
-	VBROADCASTSS rowconsts<>+332(SB), Y3
-	VBROADCASTSS rowconsts<>+332(SB), Y4
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+748(SB), Y2
+	VBROADCASTSS rowconsts<>+748(SB), Y3
+	VBROADCASTSS rowconsts<>+748(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySoftGAVX2_max32_1:
@@ -6073,7 +8803,7 @@ CrossEntropySoftGAVX2_maxtail_3:
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
 	VMASKMOVPS   (R8)(SI*4), Y5, Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y7
 	VBLENDVPS    Y5, Y6, Y7, Y6
 	VMAXPS       Y2, Y6, Y2
 
@@ -6105,13 +8835,13 @@ CrossEntropySoftGAVX2_exp32_5:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -6124,13 +8854,13 @@ CrossEntropySoftGAVX2_exp32_5:
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -6143,13 +8873,13 @@ CrossEntropySoftGAVX2_exp32_5:
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -6162,13 +8892,13 @@ CrossEntropySoftGAVX2_exp32_5:
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -6188,13 +8918,13 @@ CrossEntropySoftGAVX2_exprest_6:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -6218,13 +8948,13 @@ CrossEntropySoftGAVX2_exptail_8:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VBROADCASTSS rowconsts<>+736(SB), Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+288(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VBROADCASTSS rowconsts<>+744(SB), Y9
 	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
@@ -6243,13 +8973,13 @@ CrossEntropySoftGAVX2_expnext_9:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -6273,13 +9003,13 @@ CrossEntropySoftGAVX2_exptail_10:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VBROADCASTSS rowconsts<>+736(SB), Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+288(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VBROADCASTSS rowconsts<>+744(SB), Y9
 	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
@@ -6298,13 +9028,13 @@ CrossEntropySoftGAVX2_expnext_11:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -6328,13 +9058,13 @@ CrossEntropySoftGAVX2_exptail_12:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VBROADCASTSS rowconsts<>+736(SB), Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+288(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VBROADCASTSS rowconsts<>+744(SB), Y9
 	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
@@ -6358,13 +9088,13 @@ CrossEntropySoftGAVX2_expnext_13:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VBROADCASTSS rowconsts<>+736(SB), Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+288(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VBROADCASTSS rowconsts<>+744(SB), Y9
 	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
@@ -6392,10 +9122,10 @@ CrossEntropySoftGAVX2_expdone_7:
 	LEAQ         (R8)(AX*4), R11
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y1
-	VBROADCASTSS rowconsts<>+332(SB), Y3
-	VBROADCASTSS rowconsts<>+332(SB), Y4
-	VBROADCASTSS rowconsts<>+332(SB), Y5
+	VBROADCASTSS rowconsts<>+748(SB), Y1
+	VBROADCASTSS rowconsts<>+748(SB), Y3
+	VBROADCASTSS rowconsts<>+748(SB), Y4
+	VBROADCASTSS rowconsts<>+748(SB), Y5
 	XORQ         SI, SI
 
 CrossEntropySoftGAVX2_max32_15:
@@ -6429,7 +9159,7 @@ CrossEntropySoftGAVX2_maxtail_17:
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
 	VMASKMOVPS   (R11)(SI*4), Y6, Y7
-	VBROADCASTSS rowconsts<>+332(SB), Y8
+	VBROADCASTSS rowconsts<>+748(SB), Y8
 	VBLENDVPS    Y6, Y7, Y8, Y7
 	VMAXPS       Y3, Y7, Y3
 
@@ -6637,29 +9367,29 @@ CrossEntropySoftGAVX2_tgtdone_21:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+340(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X4, X4, X4
 	VCVTSI2SSL R11, X4, X4
 	VMULSS     X0, X0, X5
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+348(SB), X6
-	VFMADD213SS rowconsts<>+352(SB), X0, X6
-	VFMADD213SS rowconsts<>+356(SB), X0, X6
-	VFMADD213SS rowconsts<>+360(SB), X0, X6
-	VFMADD213SS rowconsts<>+364(SB), X0, X6
-	VFMADD213SS rowconsts<>+368(SB), X0, X6
-	VFMADD213SS rowconsts<>+372(SB), X0, X6
-	VFMADD213SS rowconsts<>+376(SB), X0, X6
-	VFMADD213SS rowconsts<>+380(SB), X0, X6
+	VMOVSS      rowconsts<>+772(SB), X6
+	VFMADD213SS rowconsts<>+776(SB), X0, X6
+	VFMADD213SS rowconsts<>+780(SB), X0, X6
+	VFMADD213SS rowconsts<>+784(SB), X0, X6
+	VFMADD213SS rowconsts<>+788(SB), X0, X6
+	VFMADD213SS rowconsts<>+792(SB), X0, X6
+	VFMADD213SS rowconsts<>+796(SB), X0, X6
+	VFMADD213SS rowconsts<>+800(SB), X0, X6
+	VFMADD213SS rowconsts<>+804(SB), X0, X6
 	VMULSS      X0, X6, X6
 	VMULSS      X5, X6, X6
-	VFMADD231SS rowconsts<>+384(SB), X4, X6
-	VFMADD231SS rowconsts<>+344(SB), X5, X6
+	VFMADD231SS rowconsts<>+808(SB), X4, X6
+	VFMADD231SS rowconsts<>+768(SB), X5, X6
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X6, X0, X0
-	VFMADD231SS rowconsts<>+388(SB), X4, X0
+	VFMADD231SS rowconsts<>+812(SB), X4, X0
 	VSUBSS      X2, X2, X4
 	VADDSS      X4, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -6679,7 +9409,7 @@ CrossEntropySoftGAVX2_tgtdone_21:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
-	VMOVSS       rowconsts<>+340(SB), X0
+	VMOVSS       rowconsts<>+764(SB), X0
 	VDIVSS       X2, X0, X0
 	VBROADCASTSS X0, Y0
 	VBROADCASTSS X3, Y2
@@ -6776,8 +9506,8 @@ CrossEntropySoftGAVX2_outend_31:
 	RET
 
 // func CrossEntropyGWAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·CrossEntropyGWAVX2(SB), NOSPLIT, $0-88
+// Requires: AVX, AVX2, CMOV, FMA3
+TEXT ·CrossEntropyGWAVX2(SB), $832-88
 	MOVQ cols+80(FP), AX
 
 	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
@@ -6788,24 +9518,374 @@ TEXT ·CrossEntropyGWAVX2(SB), NOSPLIT, $0-88
 	MOVQ         AX, BX
 	ANDQ         $0x07, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+324(SB), Y2
-	VBROADCASTSS rowconsts<>+320(SB), Y3
-	VBROADCASTSS rowconsts<>+328(SB), Y4
+	VBROADCASTSS rowconsts<>+740(SB), Y2
+	VBROADCASTSS rowconsts<>+736(SB), Y3
+	VBROADCASTSS rowconsts<>+744(SB), Y4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
 
+	// short-row path set-up: lane masks of columns 0..7 and 8..15
+	MOVQ    AX, SI
+	MOVQ    $0x00000008, R11
+	CMPQ    SI, R11
+	CMOVQGT R11, SI
+	LEAQ    rowconsts<>+32(SB), R11
+	SHLQ    $0x02, SI
+	SUBQ    SI, R11
+	VMOVUPS (R11), Y0
+	VMOVUPS Y0, 768(SP)
+	MOVQ    AX, SI
+	SUBQ    $0x08, SI
+	XORQ    R11, R11
+	CMPQ    SI, $0x00
+	CMOVQLT R11, SI
+	MOVQ    $0x00000008, R11
+	CMPQ    SI, R11
+	CMOVQGT R11, SI
+	LEAQ    rowconsts<>+32(SB), R11
+	SHLQ    $0x02, SI
+	SUBQ    SI, R11
+	VMOVUPS (R11), Y0
+	VMOVUPS Y0, 800(SP)
+
+	// short rows (cols <= 16): 8 rows at a time, transposed
+	CMPQ AX, $0x10
+	JA   CrossEntropyGWAVX2_blockdone_2
+	MOVQ AX, SI
+	SHLQ $0x02, SI
+	LEAQ (SI)(SI*2), R11
+	MOVQ AX, R13
+	SHLQ $0x05, R13
+
+CrossEntropyGWAVX2_block_1:
+	MOVQ R10, R12
+	SUBQ DI, R12
+	CMPQ R12, $0x08
+	JB   CrossEntropyGWAVX2_blockdone_2
+
+	// load 8 rows and transpose them into column slots
+	LEAQ       (R8)(SI*4), R12
+	VMOVUPS    768(SP), Y0
+	VMASKMOVPS (R8), Y0, Y5
+	VMASKMOVPS (R8)(SI*1), Y0, Y6
+	VMASKMOVPS (R8)(SI*2), Y0, Y7
+	VMASKMOVPS (R8)(R11*1), Y0, Y8
+	VMASKMOVPS (R12), Y0, Y9
+	VMASKMOVPS (R12)(SI*1), Y0, Y10
+	VMASKMOVPS (R12)(SI*2), Y0, Y11
+	VMASKMOVPS (R12)(R11*1), Y0, Y0
+	VUNPCKLPS  Y6, Y5, Y12
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y0, Y11, Y10
+	VUNPCKHPS  Y0, Y11, Y0
+	VSHUFPS    $0x44, Y6, Y12, Y11
+	VSHUFPS    $0xee, Y6, Y12, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y12
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y0, Y9, Y10
+	VSHUFPS    $0xee, Y0, Y9, Y0
+	VPERM2F128 $0x20, Y7, Y11, Y9
+	VPERM2F128 $0x31, Y7, Y11, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y11
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y12, Y8
+	VPERM2F128 $0x31, Y10, Y12, Y10
+	VPERM2F128 $0x20, Y0, Y5, Y12
+	VPERM2F128 $0x31, Y0, Y5, Y0
+	VMOVUPS    Y9, (SP)
+	VMOVUPS    Y11, 32(SP)
+	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y12, 96(SP)
+	VMOVUPS    Y7, 128(SP)
+	VMOVUPS    Y6, 160(SP)
+	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y0, 224(SP)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyGWAVX2_nohigh_5
+	VMOVUPS    800(SP), Y0
+	VMASKMOVPS 32(R8), Y0, Y5
+	VMASKMOVPS 32(R8)(SI*1), Y0, Y6
+	VMASKMOVPS 32(R8)(SI*2), Y0, Y7
+	VMASKMOVPS 32(R8)(R11*1), Y0, Y8
+	VMASKMOVPS 32(R12), Y0, Y9
+	VMASKMOVPS 32(R12)(SI*1), Y0, Y10
+	VMASKMOVPS 32(R12)(SI*2), Y0, Y11
+	VMASKMOVPS 32(R12)(R11*1), Y0, Y0
+	VUNPCKLPS  Y6, Y5, Y12
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y0, Y11, Y10
+	VUNPCKHPS  Y0, Y11, Y0
+	VSHUFPS    $0x44, Y6, Y12, Y11
+	VSHUFPS    $0xee, Y6, Y12, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y12
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y0, Y9, Y10
+	VSHUFPS    $0xee, Y0, Y9, Y0
+	VPERM2F128 $0x20, Y7, Y11, Y9
+	VPERM2F128 $0x31, Y7, Y11, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y11
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y12, Y8
+	VPERM2F128 $0x31, Y10, Y12, Y10
+	VPERM2F128 $0x20, Y0, Y5, Y12
+	VPERM2F128 $0x31, Y0, Y5, Y0
+	VMOVUPS    Y9, 256(SP)
+	VMOVUPS    Y11, 288(SP)
+	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y12, 352(SP)
+	VMOVUPS    Y7, 384(SP)
+	VMOVUPS    Y6, 416(SP)
+	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y0, 480(SP)
+
+CrossEntropyGWAVX2_nohigh_5:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	XORQ         R12, R12
+
+CrossEntropyGWAVX2_bmax_6:
+	VMOVUPS (SP)(R12*1), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x20, R12
+	CMPQ    R12, R13
+	JB      CrossEntropyGWAVX2_bmax_6
+	VXORPS  Y5, Y5, Y5
+	VADDPS  Y5, Y0, Y0
+
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS Y5, 512(SP)
+	VMOVUPS Y5, 544(SP)
+	VMOVUPS Y5, 576(SP)
+	VMOVUPS Y5, 608(SP)
+	VMOVUPS Y5, 640(SP)
+	VMOVUPS Y5, 672(SP)
+	VMOVUPS Y5, 704(SP)
+	VMOVUPS Y5, 736(SP)
+	XORQ    R12, R12
+
+CrossEntropyGWAVX2_bexp_7:
+	VMOVUPS     (SP)(R12*1), Y5
+	VSUBPS      Y0, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y5, Y6
+	VMOVAPS     Y3, Y7
+	VFMADD213PS Y2, Y5, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y2, Y7, Y7
+	VFMADD231PS rowconsts<>+64(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+96(SB), Y7, Y5
+	VMOVAPS     Y4, Y7
+	VFMADD213PS rowconsts<>+128(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+160(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+192(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
+	VMULPS      Y8, Y5, Y5
+	VFMADD231PS Y7, Y5, Y8
+	VANDNPS     Y8, Y6, Y8
+	VMOVUPS     Y8, (SP)(R12*1)
+	MOVQ        R12, R14
+	ANDQ        $0x000000ff, R14
+	VADDPS      512(SP)(R14*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R14*1)
+	ADDQ        $0x20, R12
+	CMPQ        R12, R13
+	JB          CrossEntropyGWAVX2_bexp_7
+	VMOVUPS     512(SP), Y5
+	VMOVUPS     544(SP), Y6
+	VMOVUPS     576(SP), Y7
+	VMOVUPS     608(SP), Y8
+	VMOVUPS     640(SP), Y9
+	VMOVUPS     672(SP), Y10
+	VMOVUPS     704(SP), Y11
+	VMOVUPS     736(SP), Y12
+	VADDPS      Y6, Y5, Y5
+	VADDPS      Y8, Y7, Y7
+	VADDPS      Y10, Y9, Y9
+	VADDPS      Y12, Y11, Y11
+	VADDPS      Y7, Y5, Y5
+	VADDPS      Y11, Y9, Y9
+	VADDPS      Y9, Y5, Y5
+
+	// per-row outputs of 8 rows: mx, lsum (and zw)
+	MOVQ    mx+48(FP), R12
+	VMOVUPS Y0, (R12)(DI*4)
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+320(SB), Y5, Y0
+	VPSRAD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y0, Y6
+	VPSUBD       Y6, Y5, Y6
+	VSUBPS       rowconsts<>+352(SB), Y6, Y6
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+772(SB), Y8
+	VFMADD213PS  rowconsts<>+416(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+448(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+480(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y0, Y8
+	VFMADD231PS  rowconsts<>+384(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y0, Y6
+	VSUBPS       Y5, Y5, Y0
+	VADDPS       Y0, Y6, Y6
+	MOVQ         lsum+56(FP), R12
+	VMOVUPS      Y6, (R12)(DI*4)
+
+	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
+	VBROADCASTSS rowconsts<>+764(SB), Y0
+	VDIVPS       Y5, Y0, Y0
+	MOVQ         a+32(FP), R12
+	VMOVUPS      (R12)(DI*4), Y5
+	MOVQ         scale+40(FP), R12
+	VMOVUPS      (R12)(DI*4), Y6
+	VBROADCASTSS k+24(FP), Y7
+	XORQ         R12, R12
+
+CrossEntropyGWAVX2_bgrad_8:
+	VMULPS       (SP)(R12*1), Y0, Y8
+	MOVQ         w+16(FP), R14
+	MOVQ         R12, R15
+	SHRQ         $0x03, R15
+	VBROADCASTSS (R14)(R15*1), Y9
+	VMULPS       Y9, Y7, Y9
+	VFMSUB231PS  Y5, Y8, Y9
+	VMULPS       Y6, Y9, Y9
+	VMOVUPS      Y9, (SP)(R12*1)
+	ADDQ         $0x20, R12
+	CMPQ         R12, R13
+	JB           CrossEntropyGWAVX2_bgrad_8
+
+	// transpose the column slots back and store 8 rows
+	LEAQ       (R9)(SI*4), R12
+	VMOVUPS    (SP), Y0
+	VMOVUPS    32(SP), Y5
+	VMOVUPS    64(SP), Y6
+	VMOVUPS    96(SP), Y7
+	VMOVUPS    128(SP), Y8
+	VMOVUPS    160(SP), Y9
+	VMOVUPS    192(SP), Y10
+	VMOVUPS    224(SP), Y11
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    768(SP), Y8
+	VMASKMOVPS Y10, Y8, (R9)
+	VMASKMOVPS Y11, Y8, (R9)(SI*1)
+	VMASKMOVPS Y7, Y8, (R9)(SI*2)
+	VMASKMOVPS Y12, Y8, (R9)(R11*1)
+	VMASKMOVPS Y6, Y8, (R12)
+	VMASKMOVPS Y5, Y8, (R12)(SI*1)
+	VMASKMOVPS Y9, Y8, (R12)(SI*2)
+	VMASKMOVPS Y0, Y8, (R12)(R11*1)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyGWAVX2_nohigh_10
+	VMOVUPS    256(SP), Y0
+	VMOVUPS    288(SP), Y5
+	VMOVUPS    320(SP), Y6
+	VMOVUPS    352(SP), Y7
+	VMOVUPS    384(SP), Y8
+	VMOVUPS    416(SP), Y9
+	VMOVUPS    448(SP), Y10
+	VMOVUPS    480(SP), Y11
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    800(SP), Y8
+	VMASKMOVPS Y10, Y8, 32(R9)
+	VMASKMOVPS Y11, Y8, 32(R9)(SI*1)
+	VMASKMOVPS Y7, Y8, 32(R9)(SI*2)
+	VMASKMOVPS Y12, Y8, 32(R9)(R11*1)
+	VMASKMOVPS Y6, Y8, 32(R12)
+	VMASKMOVPS Y5, Y8, 32(R12)(SI*1)
+	VMASKMOVPS Y9, Y8, 32(R12)(SI*2)
+	VMASKMOVPS Y0, Y8, 32(R12)(R11*1)
+
+CrossEntropyGWAVX2_nohigh_10:
+	// next 8 rows
+	MOVQ SI, R12
+	SHLQ $0x03, R12
+	ADDQ R12, R8
+	ADDQ R12, R9
+	ADDQ $0x08, DI
+	JMP  CrossEntropyGWAVX2_block_1
+
+CrossEntropyGWAVX2_blockdone_2:
+	CMPQ DI, R10
+	JAE  CrossEntropyGWAVX2_end_11
+
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y0
-	VBROADCASTSS rowconsts<>+332(SB), Y5
-	VBROADCASTSS rowconsts<>+332(SB), Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+748(SB), Y5
+	VBROADCASTSS rowconsts<>+748(SB), Y6
+	VBROADCASTSS rowconsts<>+748(SB), Y7
 	XORQ         SI, SI
 
-CrossEntropyGWAVX2_max32_1:
+CrossEntropyGWAVX2_max32_12:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGWAVX2_max8_2
+	JAE     CrossEntropyGWAVX2_max8_13
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(R8)(SI*4), Y8
@@ -6815,30 +9895,30 @@ CrossEntropyGWAVX2_max32_1:
 	VMOVUPS 96(R8)(SI*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyGWAVX2_max32_1
+	JMP     CrossEntropyGWAVX2_max32_12
 
-CrossEntropyGWAVX2_max8_2:
+CrossEntropyGWAVX2_max8_13:
 	CMPQ    SI, DX
-	JAE     CrossEntropyGWAVX2_maxtail_3
+	JAE     CrossEntropyGWAVX2_maxtail_14
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGWAVX2_max8_2
+	JMP     CrossEntropyGWAVX2_max8_13
 
-CrossEntropyGWAVX2_maxtail_3:
+CrossEntropyGWAVX2_maxtail_14:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWAVX2_maxfold_4
+	JE           CrossEntropyGWAVX2_maxfold_15
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
 	VMASKMOVPS   (R8)(SI*4), Y8, Y9
-	VBROADCASTSS rowconsts<>+332(SB), Y10
+	VBROADCASTSS rowconsts<>+748(SB), Y10
 	VBLENDVPS    Y8, Y9, Y10, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyGWAVX2_maxfold_4:
+CrossEntropyGWAVX2_maxfold_15:
 	VMAXPS       Y5, Y0, Y0
 	VMAXPS       Y7, Y6, Y6
 	VMAXPS       Y6, Y0, Y0
@@ -6860,9 +9940,9 @@ CrossEntropyGWAVX2_row:
 	VXORPS Y8, Y8, Y8
 	XORQ   SI, SI
 
-CrossEntropyGWAVX2_exp32_5:
+CrossEntropyGWAVX2_exp32_16:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGWAVX2_exprest_6
+	JAE         CrossEntropyGWAVX2_exprest_17
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -6940,12 +10020,12 @@ CrossEntropyGWAVX2_exp32_5:
 	VMOVUPS     Y12, 96(R9)(SI*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGWAVX2_exp32_5
+	JMP         CrossEntropyGWAVX2_exp32_16
 
-CrossEntropyGWAVX2_exprest_6:
+CrossEntropyGWAVX2_exprest_17:
 	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_exptail_8
+	JAE         CrossEntropyGWAVX2_exptail_19
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -6966,11 +10046,11 @@ CrossEntropyGWAVX2_exprest_6:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_expnext_9
+	JMP         CrossEntropyGWAVX2_expnext_20
 
-CrossEntropyGWAVX2_exptail_8:
+CrossEntropyGWAVX2_exptail_19:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX2_expdone_7
+	JE          CrossEntropyGWAVX2_expdone_18
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -6996,11 +10076,11 @@ CrossEntropyGWAVX2_exptail_8:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y5, Y5
-	JMP         CrossEntropyGWAVX2_expdone_7
+	JMP         CrossEntropyGWAVX2_expdone_18
 
-CrossEntropyGWAVX2_expnext_9:
+CrossEntropyGWAVX2_expnext_20:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_exptail_10
+	JAE         CrossEntropyGWAVX2_exptail_21
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -7021,11 +10101,11 @@ CrossEntropyGWAVX2_expnext_9:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_expnext_11
+	JMP         CrossEntropyGWAVX2_expnext_22
 
-CrossEntropyGWAVX2_exptail_10:
+CrossEntropyGWAVX2_exptail_21:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX2_expdone_7
+	JE          CrossEntropyGWAVX2_expdone_18
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -7051,11 +10131,11 @@ CrossEntropyGWAVX2_exptail_10:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y6, Y6
-	JMP         CrossEntropyGWAVX2_expdone_7
+	JMP         CrossEntropyGWAVX2_expdone_18
 
-CrossEntropyGWAVX2_expnext_11:
+CrossEntropyGWAVX2_expnext_22:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_exptail_12
+	JAE         CrossEntropyGWAVX2_exptail_23
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
@@ -7076,11 +10156,11 @@ CrossEntropyGWAVX2_expnext_11:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_expnext_13
+	JMP         CrossEntropyGWAVX2_expnext_24
 
-CrossEntropyGWAVX2_exptail_12:
+CrossEntropyGWAVX2_exptail_23:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX2_expdone_7
+	JE          CrossEntropyGWAVX2_expdone_18
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -7106,11 +10186,11 @@ CrossEntropyGWAVX2_exptail_12:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y7, Y7
-	JMP         CrossEntropyGWAVX2_expdone_7
+	JMP         CrossEntropyGWAVX2_expdone_18
 
-CrossEntropyGWAVX2_expnext_13:
+CrossEntropyGWAVX2_expnext_24:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX2_expdone_7
+	JE          CrossEntropyGWAVX2_expdone_18
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -7137,7 +10217,7 @@ CrossEntropyGWAVX2_expnext_13:
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y8, Y8
 
-CrossEntropyGWAVX2_expdone_7:
+CrossEntropyGWAVX2_expdone_18:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -7149,19 +10229,19 @@ CrossEntropyGWAVX2_expdone_7:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyGWAVX2_nomax_14
+	JAE          CrossEntropyGWAVX2_nomax_25
 	LEAQ         (R8)(AX*4), R11
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y1
-	VBROADCASTSS rowconsts<>+332(SB), Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
-	VBROADCASTSS rowconsts<>+332(SB), Y8
+	VBROADCASTSS rowconsts<>+748(SB), Y1
+	VBROADCASTSS rowconsts<>+748(SB), Y6
+	VBROADCASTSS rowconsts<>+748(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y8
 	XORQ         SI, SI
 
-CrossEntropyGWAVX2_max32_15:
+CrossEntropyGWAVX2_max32_26:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGWAVX2_max8_16
+	JAE     CrossEntropyGWAVX2_max8_27
 	VMOVUPS (R11)(SI*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	VMOVUPS 32(R11)(SI*4), Y9
@@ -7171,30 +10251,30 @@ CrossEntropyGWAVX2_max32_15:
 	VMOVUPS 96(R11)(SI*4), Y9
 	VMAXPS  Y8, Y9, Y8
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyGWAVX2_max32_15
+	JMP     CrossEntropyGWAVX2_max32_26
 
-CrossEntropyGWAVX2_max8_16:
+CrossEntropyGWAVX2_max8_27:
 	CMPQ    SI, DX
-	JAE     CrossEntropyGWAVX2_maxtail_17
+	JAE     CrossEntropyGWAVX2_maxtail_28
 	VMOVUPS (R11)(SI*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGWAVX2_max8_16
+	JMP     CrossEntropyGWAVX2_max8_27
 
-CrossEntropyGWAVX2_maxtail_17:
+CrossEntropyGWAVX2_maxtail_28:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWAVX2_maxfold_18
+	JE           CrossEntropyGWAVX2_maxfold_29
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VMASKMOVPS   (R11)(SI*4), Y9, Y10
-	VBROADCASTSS rowconsts<>+332(SB), Y11
+	VBROADCASTSS rowconsts<>+748(SB), Y11
 	VBLENDVPS    Y9, Y10, Y11, Y10
 	VMAXPS       Y6, Y10, Y6
 
-CrossEntropyGWAVX2_maxfold_18:
+CrossEntropyGWAVX2_maxfold_29:
 	VMAXPS       Y6, Y1, Y1
 	VMAXPS       Y8, Y7, Y7
 	VMAXPS       Y7, Y1, Y1
@@ -7208,7 +10288,7 @@ CrossEntropyGWAVX2_maxfold_18:
 	VADDSS       X6, X1, X1
 	VBROADCASTSS X1, Y1
 
-CrossEntropyGWAVX2_nomax_14:
+CrossEntropyGWAVX2_nomax_25:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -7222,36 +10302,36 @@ CrossEntropyGWAVX2_nomax_14:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+340(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+348(SB), X8
-	VFMADD213SS rowconsts<>+352(SB), X0, X8
-	VFMADD213SS rowconsts<>+356(SB), X0, X8
-	VFMADD213SS rowconsts<>+360(SB), X0, X8
-	VFMADD213SS rowconsts<>+364(SB), X0, X8
-	VFMADD213SS rowconsts<>+368(SB), X0, X8
-	VFMADD213SS rowconsts<>+372(SB), X0, X8
-	VFMADD213SS rowconsts<>+376(SB), X0, X8
-	VFMADD213SS rowconsts<>+380(SB), X0, X8
+	VMOVSS      rowconsts<>+772(SB), X8
+	VFMADD213SS rowconsts<>+776(SB), X0, X8
+	VFMADD213SS rowconsts<>+780(SB), X0, X8
+	VFMADD213SS rowconsts<>+784(SB), X0, X8
+	VFMADD213SS rowconsts<>+788(SB), X0, X8
+	VFMADD213SS rowconsts<>+792(SB), X0, X8
+	VFMADD213SS rowconsts<>+796(SB), X0, X8
+	VFMADD213SS rowconsts<>+800(SB), X0, X8
+	VFMADD213SS rowconsts<>+804(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+384(SB), X6, X8
-	VFMADD231SS rowconsts<>+344(SB), X7, X8
+	VFMADD231SS rowconsts<>+808(SB), X6, X8
+	VFMADD231SS rowconsts<>+768(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+388(SB), X6, X0
+	VFMADD231SS rowconsts<>+812(SB), X6, X0
 	VSUBSS      X5, X5, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
 	VMOVSS      X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+340(SB), X0
+	VMOVSS       rowconsts<>+764(SB), X0
 	VDIVSS       X5, X0, X0
 	VBROADCASTSS X0, Y0
 	MOVQ         a+32(FP), SI
@@ -7264,9 +10344,9 @@ CrossEntropyGWAVX2_nomax_14:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyGWAVX2_out32_19:
+CrossEntropyGWAVX2_out32_30:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGWAVX2_out8_20
+	JAE         CrossEntropyGWAVX2_out8_31
 	VMOVUPS     (R9)(SI*4), Y8
 	VMULPS      Y0, Y8, Y8
 	VMULPS      (R11)(SI*4), Y7, Y9
@@ -7292,11 +10372,11 @@ CrossEntropyGWAVX2_out32_19:
 	VMULPS      Y6, Y9, Y9
 	VMOVUPS     Y9, 96(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGWAVX2_out32_19
+	JMP         CrossEntropyGWAVX2_out32_30
 
-CrossEntropyGWAVX2_out8_20:
+CrossEntropyGWAVX2_out8_31:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_outtail_21
+	JAE         CrossEntropyGWAVX2_outtail_32
 	VMOVUPS     (R9)(SI*4), Y8
 	VMULPS      Y0, Y8, Y8
 	VMULPS      (R11)(SI*4), Y7, Y9
@@ -7304,11 +10384,11 @@ CrossEntropyGWAVX2_out8_20:
 	VMULPS      Y6, Y9, Y9
 	VMOVUPS     Y9, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_out8_20
+	JMP         CrossEntropyGWAVX2_out8_31
 
-CrossEntropyGWAVX2_outtail_21:
+CrossEntropyGWAVX2_outtail_32:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX2_outend_22
+	JE          CrossEntropyGWAVX2_outend_33
 	LEAQ        rowconsts<>+32(SB), R12
 	MOVQ        BX, R13
 	SHLQ        $0x02, R13
@@ -7322,7 +10402,7 @@ CrossEntropyGWAVX2_outtail_21:
 	VMULPS      Y6, Y0, Y0
 	VMASKMOVPS  Y0, Y8, (R9)(SI*4)
 
-CrossEntropyGWAVX2_outend_22:
+CrossEntropyGWAVX2_outend_33:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
@@ -7330,12 +10410,14 @@ CrossEntropyGWAVX2_outend_22:
 	INCQ    DI
 	CMPQ    DI, R10
 	JB      CrossEntropyGWAVX2_row
+
+CrossEntropyGWAVX2_end_11:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyGWSAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·CrossEntropyGWSAVX2(SB), NOSPLIT, $0-88
+// Requires: AVX, AVX2, CMOV, FMA3
+TEXT ·CrossEntropyGWSAVX2(SB), $1088-88
 	MOVQ cols+80(FP), AX
 
 	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
@@ -7350,17 +10432,403 @@ TEXT ·CrossEntropyGWSAVX2(SB), NOSPLIT, $0-88
 	MOVQ grad+0(FP), R9
 	MOVQ rows+72(FP), R10
 
+	// short-row path set-up: lane masks of columns 0..7 and 8..15
+	MOVQ    AX, SI
+	MOVQ    $0x00000008, R11
+	CMPQ    SI, R11
+	CMOVQGT R11, SI
+	LEAQ    rowconsts<>+32(SB), R11
+	SHLQ    $0x02, SI
+	SUBQ    SI, R11
+	VMOVUPS (R11), Y0
+	VMOVUPS Y0, 1024(SP)
+	MOVQ    AX, SI
+	SUBQ    $0x08, SI
+	XORQ    R11, R11
+	CMPQ    SI, $0x00
+	CMOVQLT R11, SI
+	MOVQ    $0x00000008, R11
+	CMPQ    SI, R11
+	CMOVQGT R11, SI
+	LEAQ    rowconsts<>+32(SB), R11
+	SHLQ    $0x02, SI
+	SUBQ    SI, R11
+	VMOVUPS (R11), Y0
+	VMOVUPS Y0, 1056(SP)
+
+	// short rows (cols <= 16): 8 rows at a time, transposed
+	CMPQ AX, $0x10
+	JA   CrossEntropyGWSAVX2_blockdone_2
+	MOVQ AX, SI
+	SHLQ $0x02, SI
+	LEAQ (SI)(SI*2), R11
+	MOVQ AX, R13
+	SHLQ $0x05, R13
+
+CrossEntropyGWSAVX2_block_1:
+	MOVQ R10, R12
+	SUBQ DI, R12
+	CMPQ R12, $0x08
+	JB   CrossEntropyGWSAVX2_blockdone_2
+
+	// load 8 rows and transpose them into column slots
+	LEAQ       (R8)(SI*4), R12
+	VMOVUPS    1024(SP), Y0
+	VMASKMOVPS (R8), Y0, Y2
+	VMASKMOVPS (R8)(SI*1), Y0, Y3
+	VMASKMOVPS (R8)(SI*2), Y0, Y4
+	VMASKMOVPS (R8)(R11*1), Y0, Y5
+	VMASKMOVPS (R12), Y0, Y6
+	VMASKMOVPS (R12)(SI*1), Y0, Y7
+	VMASKMOVPS (R12)(SI*2), Y0, Y8
+	VMASKMOVPS (R12)(R11*1), Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y9
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y0, Y8, Y7
+	VUNPCKHPS  Y0, Y8, Y0
+	VSHUFPS    $0x44, Y3, Y9, Y8
+	VSHUFPS    $0xee, Y3, Y9, Y3
+	VSHUFPS    $0x44, Y4, Y2, Y9
+	VSHUFPS    $0xee, Y4, Y2, Y2
+	VSHUFPS    $0x44, Y7, Y5, Y4
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y0, Y6, Y7
+	VSHUFPS    $0xee, Y0, Y6, Y0
+	VPERM2F128 $0x20, Y4, Y8, Y6
+	VPERM2F128 $0x31, Y4, Y8, Y4
+	VPERM2F128 $0x20, Y5, Y3, Y8
+	VPERM2F128 $0x31, Y5, Y3, Y3
+	VPERM2F128 $0x20, Y7, Y9, Y5
+	VPERM2F128 $0x31, Y7, Y9, Y7
+	VPERM2F128 $0x20, Y0, Y2, Y9
+	VPERM2F128 $0x31, Y0, Y2, Y0
+	VMOVUPS    Y6, (SP)
+	VMOVUPS    Y8, 32(SP)
+	VMOVUPS    Y5, 64(SP)
+	VMOVUPS    Y9, 96(SP)
+	VMOVUPS    Y4, 128(SP)
+	VMOVUPS    Y3, 160(SP)
+	VMOVUPS    Y7, 192(SP)
+	VMOVUPS    Y0, 224(SP)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyGWSAVX2_nohigh_5
+	VMOVUPS    1056(SP), Y0
+	VMASKMOVPS 32(R8), Y0, Y2
+	VMASKMOVPS 32(R8)(SI*1), Y0, Y3
+	VMASKMOVPS 32(R8)(SI*2), Y0, Y4
+	VMASKMOVPS 32(R8)(R11*1), Y0, Y5
+	VMASKMOVPS 32(R12), Y0, Y6
+	VMASKMOVPS 32(R12)(SI*1), Y0, Y7
+	VMASKMOVPS 32(R12)(SI*2), Y0, Y8
+	VMASKMOVPS 32(R12)(R11*1), Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y9
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y0, Y8, Y7
+	VUNPCKHPS  Y0, Y8, Y0
+	VSHUFPS    $0x44, Y3, Y9, Y8
+	VSHUFPS    $0xee, Y3, Y9, Y3
+	VSHUFPS    $0x44, Y4, Y2, Y9
+	VSHUFPS    $0xee, Y4, Y2, Y2
+	VSHUFPS    $0x44, Y7, Y5, Y4
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y0, Y6, Y7
+	VSHUFPS    $0xee, Y0, Y6, Y0
+	VPERM2F128 $0x20, Y4, Y8, Y6
+	VPERM2F128 $0x31, Y4, Y8, Y4
+	VPERM2F128 $0x20, Y5, Y3, Y8
+	VPERM2F128 $0x31, Y5, Y3, Y3
+	VPERM2F128 $0x20, Y7, Y9, Y5
+	VPERM2F128 $0x31, Y7, Y9, Y7
+	VPERM2F128 $0x20, Y0, Y2, Y9
+	VPERM2F128 $0x31, Y0, Y2, Y0
+	VMOVUPS    Y6, 256(SP)
+	VMOVUPS    Y8, 288(SP)
+	VMOVUPS    Y5, 320(SP)
+	VMOVUPS    Y9, 352(SP)
+	VMOVUPS    Y4, 384(SP)
+	VMOVUPS    Y3, 416(SP)
+	VMOVUPS    Y7, 448(SP)
+	VMOVUPS    Y0, 480(SP)
+
+CrossEntropyGWSAVX2_nohigh_5:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	XORQ         R12, R12
+
+CrossEntropyGWSAVX2_bmax_6:
+	VMOVUPS (SP)(R12*1), Y2
+	VMAXPS  Y0, Y2, Y0
+	ADDQ    $0x20, R12
+	CMPQ    R12, R13
+	JB      CrossEntropyGWSAVX2_bmax_6
+	VXORPS  Y2, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VXORPS  Y2, Y2, Y2
+	VMOVUPS Y2, 768(SP)
+	VMOVUPS Y2, 800(SP)
+	VMOVUPS Y2, 832(SP)
+	VMOVUPS Y2, 864(SP)
+	VMOVUPS Y2, 896(SP)
+	VMOVUPS Y2, 928(SP)
+	VMOVUPS Y2, 960(SP)
+	VMOVUPS Y2, 992(SP)
+
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y2, Y2, Y2
+	VMOVUPS Y2, 512(SP)
+	VMOVUPS Y2, 544(SP)
+	VMOVUPS Y2, 576(SP)
+	VMOVUPS Y2, 608(SP)
+	VMOVUPS Y2, 640(SP)
+	VMOVUPS Y2, 672(SP)
+	VMOVUPS Y2, 704(SP)
+	VMOVUPS Y2, 736(SP)
+	XORQ    R12, R12
+
+CrossEntropyGWSAVX2_bexp_7:
+	VMOVUPS      (SP)(R12*1), Y2
+	VSUBPS       Y0, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	MOVQ         w+16(FP), R14
+	MOVQ         R12, R15
+	SHRQ         $0x03, R15
+	VBROADCASTSS (R14)(R15*1), Y4
+	VFMADD231PS  Y4, Y2, Y3
+	MOVQ         R12, R14
+	ANDQ         $0x000000ff, R14
+	VADDPS       768(SP)(R14*1), Y3, Y3
+	VMOVUPS      Y3, 768(SP)(R14*1)
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+736(SB), Y4
+	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
+	VPSLLD       $0x17, Y4, Y5
+	VSUBPS       rowconsts<>+288(SB), Y4, Y4
+	VFMADD231PS  rowconsts<>+64(SB), Y4, Y2
+	VFMADD231PS  rowconsts<>+96(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+744(SB), Y4
+	VFMADD213PS  rowconsts<>+128(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+160(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+192(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+224(SB), Y2, Y4
+	VMULPS       Y5, Y2, Y2
+	VFMADD231PS  Y4, Y2, Y5
+	VANDNPS      Y5, Y3, Y5
+	VMOVUPS      Y5, (SP)(R12*1)
+	MOVQ         R12, R14
+	ANDQ         $0x000000ff, R14
+	VADDPS       512(SP)(R14*1), Y5, Y5
+	VMOVUPS      Y5, 512(SP)(R14*1)
+	ADDQ         $0x20, R12
+	CMPQ         R12, R13
+	JB           CrossEntropyGWSAVX2_bexp_7
+	VMOVUPS      512(SP), Y2
+	VMOVUPS      544(SP), Y3
+	VMOVUPS      576(SP), Y4
+	VMOVUPS      608(SP), Y5
+	VMOVUPS      640(SP), Y6
+	VMOVUPS      672(SP), Y7
+	VMOVUPS      704(SP), Y8
+	VMOVUPS      736(SP), Y9
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y6
+	VADDPS       Y9, Y8, Y8
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y6, Y2, Y2
+
+	// per-row outputs of 8 rows: mx, lsum (and zw)
+	MOVQ    mx+48(FP), R12
+	VMOVUPS Y0, (R12)(DI*4)
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+320(SB), Y2, Y0
+	VPSRAD       $0x17, Y0, Y0
+	VPSLLD       $0x17, Y0, Y3
+	VPSUBD       Y3, Y2, Y3
+	VSUBPS       rowconsts<>+352(SB), Y3, Y3
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       Y3, Y3, Y4
+	VBROADCASTSS rowconsts<>+772(SB), Y5
+	VFMADD213PS  rowconsts<>+416(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+448(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+480(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+512(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+544(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+576(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+608(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+640(SB), Y3, Y5
+	VMULPS       Y3, Y5, Y5
+	VMULPS       Y4, Y5, Y5
+	VFMADD231PS  rowconsts<>+672(SB), Y0, Y5
+	VFMADD231PS  rowconsts<>+384(SB), Y4, Y5
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  rowconsts<>+704(SB), Y0, Y3
+	VSUBPS       Y2, Y2, Y0
+	VADDPS       Y0, Y3, Y3
+	MOVQ         lsum+56(FP), R12
+	VMOVUPS      Y3, (R12)(DI*4)
+	VMOVUPS      768(SP), Y0
+	VMOVUPS      800(SP), Y3
+	VMOVUPS      832(SP), Y4
+	VMOVUPS      864(SP), Y5
+	VMOVUPS      896(SP), Y6
+	VMOVUPS      928(SP), Y7
+	VMOVUPS      960(SP), Y8
+	VMOVUPS      992(SP), Y9
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y6
+	VADDPS       Y9, Y8, Y8
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y6, Y0, Y0
+	MOVQ         zw+64(FP), R12
+	VMOVUPS      Y0, (R12)(DI*4)
+
+	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
+	VBROADCASTSS rowconsts<>+764(SB), Y0
+	VDIVPS       Y2, Y0, Y0
+	MOVQ         a+32(FP), R12
+	VMOVUPS      (R12)(DI*4), Y2
+	MOVQ         scale+40(FP), R12
+	VMOVUPS      (R12)(DI*4), Y3
+	VBROADCASTSS k+24(FP), Y4
+	XORQ         R12, R12
+
+CrossEntropyGWSAVX2_bgrad_8:
+	VMULPS       (SP)(R12*1), Y0, Y5
+	MOVQ         w+16(FP), R14
+	MOVQ         R12, R15
+	SHRQ         $0x03, R15
+	VBROADCASTSS (R14)(R15*1), Y6
+	VMULPS       Y6, Y4, Y6
+	VFMSUB231PS  Y2, Y5, Y6
+	VMULPS       Y3, Y6, Y6
+	VMOVUPS      Y6, (SP)(R12*1)
+	ADDQ         $0x20, R12
+	CMPQ         R12, R13
+	JB           CrossEntropyGWSAVX2_bgrad_8
+
+	// transpose the column slots back and store 8 rows
+	LEAQ       (R9)(SI*4), R12
+	VMOVUPS    (SP), Y0
+	VMOVUPS    32(SP), Y2
+	VMOVUPS    64(SP), Y3
+	VMOVUPS    96(SP), Y4
+	VMOVUPS    128(SP), Y5
+	VMOVUPS    160(SP), Y6
+	VMOVUPS    192(SP), Y7
+	VMOVUPS    224(SP), Y8
+	VUNPCKLPS  Y2, Y0, Y9
+	VUNPCKHPS  Y2, Y0, Y0
+	VUNPCKLPS  Y4, Y3, Y2
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VSHUFPS    $0x44, Y2, Y9, Y8
+	VSHUFPS    $0xee, Y2, Y9, Y2
+	VSHUFPS    $0x44, Y3, Y0, Y9
+	VSHUFPS    $0xee, Y3, Y0, Y0
+	VSHUFPS    $0x44, Y6, Y4, Y3
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y7, Y5, Y6
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y3, Y8, Y7
+	VPERM2F128 $0x31, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y4, Y2, Y8
+	VPERM2F128 $0x31, Y4, Y2, Y2
+	VPERM2F128 $0x20, Y6, Y9, Y4
+	VPERM2F128 $0x31, Y6, Y9, Y6
+	VPERM2F128 $0x20, Y5, Y0, Y9
+	VPERM2F128 $0x31, Y5, Y0, Y0
+	VMOVUPS    1024(SP), Y5
+	VMASKMOVPS Y7, Y5, (R9)
+	VMASKMOVPS Y8, Y5, (R9)(SI*1)
+	VMASKMOVPS Y4, Y5, (R9)(SI*2)
+	VMASKMOVPS Y9, Y5, (R9)(R11*1)
+	VMASKMOVPS Y3, Y5, (R12)
+	VMASKMOVPS Y2, Y5, (R12)(SI*1)
+	VMASKMOVPS Y6, Y5, (R12)(SI*2)
+	VMASKMOVPS Y0, Y5, (R12)(R11*1)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyGWSAVX2_nohigh_10
+	VMOVUPS    256(SP), Y0
+	VMOVUPS    288(SP), Y2
+	VMOVUPS    320(SP), Y3
+	VMOVUPS    352(SP), Y4
+	VMOVUPS    384(SP), Y5
+	VMOVUPS    416(SP), Y6
+	VMOVUPS    448(SP), Y7
+	VMOVUPS    480(SP), Y8
+	VUNPCKLPS  Y2, Y0, Y9
+	VUNPCKHPS  Y2, Y0, Y0
+	VUNPCKLPS  Y4, Y3, Y2
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VSHUFPS    $0x44, Y2, Y9, Y8
+	VSHUFPS    $0xee, Y2, Y9, Y2
+	VSHUFPS    $0x44, Y3, Y0, Y9
+	VSHUFPS    $0xee, Y3, Y0, Y0
+	VSHUFPS    $0x44, Y6, Y4, Y3
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y7, Y5, Y6
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y3, Y8, Y7
+	VPERM2F128 $0x31, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y4, Y2, Y8
+	VPERM2F128 $0x31, Y4, Y2, Y2
+	VPERM2F128 $0x20, Y6, Y9, Y4
+	VPERM2F128 $0x31, Y6, Y9, Y6
+	VPERM2F128 $0x20, Y5, Y0, Y9
+	VPERM2F128 $0x31, Y5, Y0, Y0
+	VMOVUPS    1056(SP), Y5
+	VMASKMOVPS Y7, Y5, 32(R9)
+	VMASKMOVPS Y8, Y5, 32(R9)(SI*1)
+	VMASKMOVPS Y4, Y5, 32(R9)(SI*2)
+	VMASKMOVPS Y9, Y5, 32(R9)(R11*1)
+	VMASKMOVPS Y3, Y5, 32(R12)
+	VMASKMOVPS Y2, Y5, 32(R12)(SI*1)
+	VMASKMOVPS Y6, Y5, 32(R12)(SI*2)
+	VMASKMOVPS Y0, Y5, 32(R12)(R11*1)
+
+CrossEntropyGWSAVX2_nohigh_10:
+	// next 8 rows
+	MOVQ SI, R12
+	SHLQ $0x03, R12
+	ADDQ R12, R8
+	ADDQ R12, R9
+	ADDQ $0x08, DI
+	JMP  CrossEntropyGWSAVX2_block_1
+
+CrossEntropyGWSAVX2_blockdone_2:
+	CMPQ DI, R10
+	JAE  CrossEntropyGWSAVX2_end_11
+
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y0
-	VBROADCASTSS rowconsts<>+332(SB), Y2
-	VBROADCASTSS rowconsts<>+332(SB), Y3
-	VBROADCASTSS rowconsts<>+332(SB), Y4
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+748(SB), Y2
+	VBROADCASTSS rowconsts<>+748(SB), Y3
+	VBROADCASTSS rowconsts<>+748(SB), Y4
 	XORQ         SI, SI
 
-CrossEntropyGWSAVX2_max32_1:
+CrossEntropyGWSAVX2_max32_12:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGWSAVX2_max8_2
+	JAE     CrossEntropyGWSAVX2_max8_13
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	VMOVUPS 32(R8)(SI*4), Y5
@@ -7370,30 +10838,30 @@ CrossEntropyGWSAVX2_max32_1:
 	VMOVUPS 96(R8)(SI*4), Y5
 	VMAXPS  Y4, Y5, Y4
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyGWSAVX2_max32_1
+	JMP     CrossEntropyGWSAVX2_max32_12
 
-CrossEntropyGWSAVX2_max8_2:
+CrossEntropyGWSAVX2_max8_13:
 	CMPQ    SI, DX
-	JAE     CrossEntropyGWSAVX2_maxtail_3
+	JAE     CrossEntropyGWSAVX2_maxtail_14
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGWSAVX2_max8_2
+	JMP     CrossEntropyGWSAVX2_max8_13
 
-CrossEntropyGWSAVX2_maxtail_3:
+CrossEntropyGWSAVX2_maxtail_14:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_maxfold_4
+	JE           CrossEntropyGWSAVX2_maxfold_15
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
 	VMASKMOVPS   (R8)(SI*4), Y5, Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y7
 	VBLENDVPS    Y5, Y6, Y7, Y6
 	VMAXPS       Y2, Y6, Y2
 
-CrossEntropyGWSAVX2_maxfold_4:
+CrossEntropyGWSAVX2_maxfold_15:
 	VMAXPS       Y2, Y0, Y0
 	VMAXPS       Y4, Y3, Y3
 	VMAXPS       Y3, Y0, Y0
@@ -7422,20 +10890,20 @@ CrossEntropyGWSAVX2_row:
 	VXORPS Y9, Y9, Y9
 	XORQ   SI, SI
 
-CrossEntropyGWSAVX2_exp32_5:
+CrossEntropyGWSAVX2_exp32_16:
 	CMPQ         SI, CX
-	JAE          CrossEntropyGWSAVX2_exprest_6
+	JAE          CrossEntropyGWSAVX2_exprest_17
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -7449,13 +10917,13 @@ CrossEntropyGWSAVX2_exp32_5:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  32(R11)(SI*4), Y10, Y3
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -7469,13 +10937,13 @@ CrossEntropyGWSAVX2_exp32_5:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  64(R11)(SI*4), Y10, Y4
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -7489,13 +10957,13 @@ CrossEntropyGWSAVX2_exp32_5:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  96(R11)(SI*4), Y10, Y5
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -7506,23 +10974,23 @@ CrossEntropyGWSAVX2_exp32_5:
 	VMOVUPS      Y13, 96(R9)(SI*4)
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropyGWSAVX2_exp32_5
+	JMP          CrossEntropyGWSAVX2_exp32_16
 
-CrossEntropyGWSAVX2_exprest_6:
+CrossEntropyGWSAVX2_exprest_17:
 	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropyGWSAVX2_exptail_8
+	JAE          CrossEntropyGWSAVX2_exptail_19
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -7533,11 +11001,11 @@ CrossEntropyGWSAVX2_exprest_6:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGWSAVX2_expnext_9
+	JMP          CrossEntropyGWSAVX2_expnext_20
 
-CrossEntropyGWSAVX2_exptail_8:
+CrossEntropyGWSAVX2_exptail_19:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_expdone_7
+	JE           CrossEntropyGWSAVX2_expdone_18
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -7549,13 +11017,13 @@ CrossEntropyGWSAVX2_exptail_8:
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VBROADCASTSS rowconsts<>+736(SB), Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+288(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VBROADCASTSS rowconsts<>+744(SB), Y13
 	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
@@ -7566,22 +11034,22 @@ CrossEntropyGWSAVX2_exptail_8:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropyGWSAVX2_expdone_7
+	JMP          CrossEntropyGWSAVX2_expdone_18
 
-CrossEntropyGWSAVX2_expnext_9:
+CrossEntropyGWSAVX2_expnext_20:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGWSAVX2_exptail_10
+	JAE          CrossEntropyGWSAVX2_exptail_21
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y3
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -7592,11 +11060,11 @@ CrossEntropyGWSAVX2_expnext_9:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGWSAVX2_expnext_11
+	JMP          CrossEntropyGWSAVX2_expnext_22
 
-CrossEntropyGWSAVX2_exptail_10:
+CrossEntropyGWSAVX2_exptail_21:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_expdone_7
+	JE           CrossEntropyGWSAVX2_expdone_18
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -7608,13 +11076,13 @@ CrossEntropyGWSAVX2_exptail_10:
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VBROADCASTSS rowconsts<>+736(SB), Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+288(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VBROADCASTSS rowconsts<>+744(SB), Y13
 	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
@@ -7625,22 +11093,22 @@ CrossEntropyGWSAVX2_exptail_10:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropyGWSAVX2_expdone_7
+	JMP          CrossEntropyGWSAVX2_expdone_18
 
-CrossEntropyGWSAVX2_expnext_11:
+CrossEntropyGWSAVX2_expnext_22:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGWSAVX2_exptail_12
+	JAE          CrossEntropyGWSAVX2_exptail_23
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y4
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VBROADCASTSS rowconsts<>+736(SB), Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+288(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VBROADCASTSS rowconsts<>+744(SB), Y12
 	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
@@ -7651,11 +11119,11 @@ CrossEntropyGWSAVX2_expnext_11:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGWSAVX2_expnext_13
+	JMP          CrossEntropyGWSAVX2_expnext_24
 
-CrossEntropyGWSAVX2_exptail_12:
+CrossEntropyGWSAVX2_exptail_23:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_expdone_7
+	JE           CrossEntropyGWSAVX2_expdone_18
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -7667,13 +11135,13 @@ CrossEntropyGWSAVX2_exptail_12:
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VBROADCASTSS rowconsts<>+736(SB), Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+288(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VBROADCASTSS rowconsts<>+744(SB), Y13
 	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
@@ -7684,11 +11152,11 @@ CrossEntropyGWSAVX2_exptail_12:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropyGWSAVX2_expdone_7
+	JMP          CrossEntropyGWSAVX2_expdone_18
 
-CrossEntropyGWSAVX2_expnext_13:
+CrossEntropyGWSAVX2_expnext_24:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_expdone_7
+	JE           CrossEntropyGWSAVX2_expdone_18
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -7700,13 +11168,13 @@ CrossEntropyGWSAVX2_expnext_13:
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VBROADCASTSS rowconsts<>+736(SB), Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+288(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VBROADCASTSS rowconsts<>+744(SB), Y13
 	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
@@ -7718,7 +11186,7 @@ CrossEntropyGWSAVX2_expnext_13:
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropyGWSAVX2_expdone_7:
+CrossEntropyGWSAVX2_expdone_18:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y8, Y6, Y6
 	VADDPS       Y9, Y7, Y7
@@ -7730,19 +11198,19 @@ CrossEntropyGWSAVX2_expdone_7:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyGWSAVX2_nomax_14
+	JAE          CrossEntropyGWSAVX2_nomax_25
 	LEAQ         (R8)(AX*4), R11
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y1
-	VBROADCASTSS rowconsts<>+332(SB), Y7
-	VBROADCASTSS rowconsts<>+332(SB), Y8
-	VBROADCASTSS rowconsts<>+332(SB), Y9
+	VBROADCASTSS rowconsts<>+748(SB), Y1
+	VBROADCASTSS rowconsts<>+748(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y8
+	VBROADCASTSS rowconsts<>+748(SB), Y9
 	XORQ         SI, SI
 
-CrossEntropyGWSAVX2_max32_15:
+CrossEntropyGWSAVX2_max32_26:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGWSAVX2_max8_16
+	JAE     CrossEntropyGWSAVX2_max8_27
 	VMOVUPS (R11)(SI*4), Y10
 	VMAXPS  Y1, Y10, Y1
 	VMOVUPS 32(R11)(SI*4), Y10
@@ -7752,30 +11220,30 @@ CrossEntropyGWSAVX2_max32_15:
 	VMOVUPS 96(R11)(SI*4), Y10
 	VMAXPS  Y9, Y10, Y9
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyGWSAVX2_max32_15
+	JMP     CrossEntropyGWSAVX2_max32_26
 
-CrossEntropyGWSAVX2_max8_16:
+CrossEntropyGWSAVX2_max8_27:
 	CMPQ    SI, DX
-	JAE     CrossEntropyGWSAVX2_maxtail_17
+	JAE     CrossEntropyGWSAVX2_maxtail_28
 	VMOVUPS (R11)(SI*4), Y10
 	VMAXPS  Y1, Y10, Y1
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGWSAVX2_max8_16
+	JMP     CrossEntropyGWSAVX2_max8_27
 
-CrossEntropyGWSAVX2_maxtail_17:
+CrossEntropyGWSAVX2_maxtail_28:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_maxfold_18
+	JE           CrossEntropyGWSAVX2_maxfold_29
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
 	VMASKMOVPS   (R11)(SI*4), Y10, Y11
-	VBROADCASTSS rowconsts<>+332(SB), Y12
+	VBROADCASTSS rowconsts<>+748(SB), Y12
 	VBLENDVPS    Y10, Y11, Y12, Y11
 	VMAXPS       Y7, Y11, Y7
 
-CrossEntropyGWSAVX2_maxfold_18:
+CrossEntropyGWSAVX2_maxfold_29:
 	VMAXPS       Y7, Y1, Y1
 	VMAXPS       Y9, Y8, Y8
 	VMAXPS       Y8, Y1, Y1
@@ -7789,7 +11257,7 @@ CrossEntropyGWSAVX2_maxfold_18:
 	VADDSS       X7, X1, X1
 	VBROADCASTSS X1, Y1
 
-CrossEntropyGWSAVX2_nomax_14:
+CrossEntropyGWSAVX2_nomax_25:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -7803,29 +11271,29 @@ CrossEntropyGWSAVX2_nomax_14:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+340(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+348(SB), X9
-	VFMADD213SS rowconsts<>+352(SB), X0, X9
-	VFMADD213SS rowconsts<>+356(SB), X0, X9
-	VFMADD213SS rowconsts<>+360(SB), X0, X9
-	VFMADD213SS rowconsts<>+364(SB), X0, X9
-	VFMADD213SS rowconsts<>+368(SB), X0, X9
-	VFMADD213SS rowconsts<>+372(SB), X0, X9
-	VFMADD213SS rowconsts<>+376(SB), X0, X9
-	VFMADD213SS rowconsts<>+380(SB), X0, X9
+	VMOVSS      rowconsts<>+772(SB), X9
+	VFMADD213SS rowconsts<>+776(SB), X0, X9
+	VFMADD213SS rowconsts<>+780(SB), X0, X9
+	VFMADD213SS rowconsts<>+784(SB), X0, X9
+	VFMADD213SS rowconsts<>+788(SB), X0, X9
+	VFMADD213SS rowconsts<>+792(SB), X0, X9
+	VFMADD213SS rowconsts<>+796(SB), X0, X9
+	VFMADD213SS rowconsts<>+800(SB), X0, X9
+	VFMADD213SS rowconsts<>+804(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+384(SB), X7, X9
-	VFMADD231SS rowconsts<>+344(SB), X8, X9
+	VFMADD231SS rowconsts<>+808(SB), X7, X9
+	VFMADD231SS rowconsts<>+768(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+388(SB), X7, X0
+	VFMADD231SS rowconsts<>+812(SB), X7, X0
 	VSUBSS      X6, X6, X7
 	VADDSS      X7, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -7843,7 +11311,7 @@ CrossEntropyGWSAVX2_nomax_14:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+340(SB), X0
+	VMOVSS       rowconsts<>+764(SB), X0
 	VDIVSS       X6, X0, X0
 	VBROADCASTSS X0, Y0
 	MOVQ         a+32(FP), SI
@@ -7856,9 +11324,9 @@ CrossEntropyGWSAVX2_nomax_14:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyGWSAVX2_out32_19:
+CrossEntropyGWSAVX2_out32_30:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGWSAVX2_out8_20
+	JAE         CrossEntropyGWSAVX2_out8_31
 	VMOVUPS     (R9)(SI*4), Y5
 	VMULPS      Y0, Y5, Y5
 	VMULPS      (R11)(SI*4), Y4, Y6
@@ -7884,11 +11352,11 @@ CrossEntropyGWSAVX2_out32_19:
 	VMULPS      Y3, Y6, Y6
 	VMOVUPS     Y6, 96(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGWSAVX2_out32_19
+	JMP         CrossEntropyGWSAVX2_out32_30
 
-CrossEntropyGWSAVX2_out8_20:
+CrossEntropyGWSAVX2_out8_31:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWSAVX2_outtail_21
+	JAE         CrossEntropyGWSAVX2_outtail_32
 	VMOVUPS     (R9)(SI*4), Y5
 	VMULPS      Y0, Y5, Y5
 	VMULPS      (R11)(SI*4), Y4, Y6
@@ -7896,11 +11364,11 @@ CrossEntropyGWSAVX2_out8_20:
 	VMULPS      Y3, Y6, Y6
 	VMOVUPS     Y6, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWSAVX2_out8_20
+	JMP         CrossEntropyGWSAVX2_out8_31
 
-CrossEntropyGWSAVX2_outtail_21:
+CrossEntropyGWSAVX2_outtail_32:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWSAVX2_outend_22
+	JE          CrossEntropyGWSAVX2_outend_33
 	LEAQ        rowconsts<>+32(SB), R12
 	MOVQ        BX, R13
 	SHLQ        $0x02, R13
@@ -7914,7 +11382,7 @@ CrossEntropyGWSAVX2_outtail_21:
 	VMULPS      Y3, Y0, Y0
 	VMASKMOVPS  Y0, Y5, (R9)(SI*4)
 
-CrossEntropyGWSAVX2_outend_22:
+CrossEntropyGWSAVX2_outend_33:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
@@ -7922,6 +11390,8 @@ CrossEntropyGWSAVX2_outend_22:
 	INCQ    DI
 	CMPQ    DI, R10
 	JB      CrossEntropyGWSAVX2_row
+
+CrossEntropyGWSAVX2_end_11:
 	VZEROUPPER
 	RET
 
@@ -7944,10 +11414,10 @@ TEXT ·CrossEntropySoftGWAVX2(SB), NOSPLIT, $0-96
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y0
-	VBROADCASTSS rowconsts<>+332(SB), Y2
-	VBROADCASTSS rowconsts<>+332(SB), Y3
-	VBROADCASTSS rowconsts<>+332(SB), Y4
+	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+748(SB), Y2
+	VBROADCASTSS rowconsts<>+748(SB), Y3
+	VBROADCASTSS rowconsts<>+748(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySoftGWAVX2_max32_1:
@@ -7981,7 +11451,7 @@ CrossEntropySoftGWAVX2_maxtail_3:
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
 	VMASKMOVPS   (R8)(SI*4), Y5, Y6
-	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+748(SB), Y7
 	VBLENDVPS    Y5, Y6, Y7, Y6
 	VMAXPS       Y2, Y6, Y2
 
@@ -8013,13 +11483,13 @@ CrossEntropySoftGWAVX2_exp32_5:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -8032,13 +11502,13 @@ CrossEntropySoftGWAVX2_exp32_5:
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -8051,13 +11521,13 @@ CrossEntropySoftGWAVX2_exp32_5:
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -8070,13 +11540,13 @@ CrossEntropySoftGWAVX2_exp32_5:
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -8096,13 +11566,13 @@ CrossEntropySoftGWAVX2_exprest_6:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -8126,13 +11596,13 @@ CrossEntropySoftGWAVX2_exptail_8:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VBROADCASTSS rowconsts<>+736(SB), Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+288(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VBROADCASTSS rowconsts<>+744(SB), Y9
 	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
@@ -8151,13 +11621,13 @@ CrossEntropySoftGWAVX2_expnext_9:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -8181,13 +11651,13 @@ CrossEntropySoftGWAVX2_exptail_10:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VBROADCASTSS rowconsts<>+736(SB), Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+288(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VBROADCASTSS rowconsts<>+744(SB), Y9
 	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
@@ -8206,13 +11676,13 @@ CrossEntropySoftGWAVX2_expnext_11:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VBROADCASTSS rowconsts<>+736(SB), Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+288(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VBROADCASTSS rowconsts<>+744(SB), Y8
 	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
@@ -8236,13 +11706,13 @@ CrossEntropySoftGWAVX2_exptail_12:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VBROADCASTSS rowconsts<>+736(SB), Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+288(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VBROADCASTSS rowconsts<>+744(SB), Y9
 	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
@@ -8266,13 +11736,13 @@ CrossEntropySoftGWAVX2_expnext_13:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VBROADCASTSS rowconsts<>+736(SB), Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+288(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VBROADCASTSS rowconsts<>+744(SB), Y9
 	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
@@ -8300,10 +11770,10 @@ CrossEntropySoftGWAVX2_expdone_7:
 	LEAQ         (R8)(AX*4), R11
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+332(SB), Y1
-	VBROADCASTSS rowconsts<>+332(SB), Y3
-	VBROADCASTSS rowconsts<>+332(SB), Y4
-	VBROADCASTSS rowconsts<>+332(SB), Y5
+	VBROADCASTSS rowconsts<>+748(SB), Y1
+	VBROADCASTSS rowconsts<>+748(SB), Y3
+	VBROADCASTSS rowconsts<>+748(SB), Y4
+	VBROADCASTSS rowconsts<>+748(SB), Y5
 	XORQ         SI, SI
 
 CrossEntropySoftGWAVX2_max32_15:
@@ -8337,7 +11807,7 @@ CrossEntropySoftGWAVX2_maxtail_17:
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
 	VMASKMOVPS   (R11)(SI*4), Y6, Y7
-	VBROADCASTSS rowconsts<>+332(SB), Y8
+	VBROADCASTSS rowconsts<>+748(SB), Y8
 	VBLENDVPS    Y6, Y7, Y8, Y7
 	VMAXPS       Y3, Y7, Y3
 
@@ -8561,29 +12031,29 @@ CrossEntropySoftGWAVX2_tgtdone_21:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+340(SB), X0, X0
+	VSUBSS     rowconsts<>+764(SB), X0, X0
 	VXORPS     X4, X4, X4
 	VCVTSI2SSL R11, X4, X4
 	VMULSS     X0, X0, X5
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+348(SB), X6
-	VFMADD213SS rowconsts<>+352(SB), X0, X6
-	VFMADD213SS rowconsts<>+356(SB), X0, X6
-	VFMADD213SS rowconsts<>+360(SB), X0, X6
-	VFMADD213SS rowconsts<>+364(SB), X0, X6
-	VFMADD213SS rowconsts<>+368(SB), X0, X6
-	VFMADD213SS rowconsts<>+372(SB), X0, X6
-	VFMADD213SS rowconsts<>+376(SB), X0, X6
-	VFMADD213SS rowconsts<>+380(SB), X0, X6
+	VMOVSS      rowconsts<>+772(SB), X6
+	VFMADD213SS rowconsts<>+776(SB), X0, X6
+	VFMADD213SS rowconsts<>+780(SB), X0, X6
+	VFMADD213SS rowconsts<>+784(SB), X0, X6
+	VFMADD213SS rowconsts<>+788(SB), X0, X6
+	VFMADD213SS rowconsts<>+792(SB), X0, X6
+	VFMADD213SS rowconsts<>+796(SB), X0, X6
+	VFMADD213SS rowconsts<>+800(SB), X0, X6
+	VFMADD213SS rowconsts<>+804(SB), X0, X6
 	VMULSS      X0, X6, X6
 	VMULSS      X5, X6, X6
-	VFMADD231SS rowconsts<>+384(SB), X4, X6
-	VFMADD231SS rowconsts<>+344(SB), X5, X6
+	VFMADD231SS rowconsts<>+808(SB), X4, X6
+	VFMADD231SS rowconsts<>+768(SB), X5, X6
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X6, X0, X0
-	VFMADD231SS rowconsts<>+388(SB), X4, X0
+	VFMADD231SS rowconsts<>+812(SB), X4, X0
 	VSUBSS      X2, X2, X4
 	VADDSS      X4, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -8603,7 +12073,7 @@ CrossEntropySoftGWAVX2_tgtdone_21:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
-	VMOVSS       rowconsts<>+340(SB), X0
+	VMOVSS       rowconsts<>+764(SB), X0
 	VDIVSS       X2, X0, X0
 	VBROADCASTSS X0, Y0
 	VBROADCASTSS X3, Y2
@@ -8886,7 +12356,7 @@ TEXT ·TripletGradAVX2(SB), NOSPLIT, $0-96
 	MOVQ         gP+8(FP), R12
 	MOVQ         gN+16(FP), R13
 	VBROADCASTSS eps+72(FP), Y0
-	VBROADCASTSS rowconsts<>+336(SB), Y1
+	VBROADCASTSS rowconsts<>+752(SB), Y1
 
 TripletGradAVX2_row:
 	MOVQ         cu+48(FP), SI
@@ -9033,7 +12503,7 @@ TEXT ·TripletGradSwapAVX2(SB), NOSPLIT, $0-96
 	MOVQ         gP+8(FP), R12
 	MOVQ         gN+16(FP), R13
 	VBROADCASTSS eps+72(FP), Y0
-	VBROADCASTSS rowconsts<>+336(SB), Y1
+	VBROADCASTSS rowconsts<>+752(SB), Y1
 
 TripletGradSwapAVX2_row:
 	MOVQ         cu+48(FP), SI
@@ -9189,5 +12659,161 @@ TripletGradSwapAVX2_gradend_4:
 	INCQ DI
 	CMPQ DI, rows+80(FP)
 	JB   TripletGradSwapAVX2_row
+	VZEROUPPER
+	RET
+
+// func AxpbyRowsAVX2(dst *float32, a *float32, b *float32, ca *float32, cb *float32, rows int, dim int)
+// Requires: AVX, FMA3
+TEXT ·AxpbyRowsAVX2(SB), NOSPLIT, $0-56
+	MOVQ dim+48(FP), AX
+
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, CX
+	ANDQ $-32, CX
+	MOVQ AX, DX
+	ANDQ $-8, DX
+	MOVQ AX, BX
+	ANDQ $0x07, BX
+	XORQ DI, DI
+	MOVQ a+8(FP), R8
+	MOVQ b+16(FP), R9
+	MOVQ dst+0(FP), R10
+
+AxpbyRowsAVX2_row:
+	MOVQ         ca+24(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y0
+	MOVQ         cb+32(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y1
+	XORQ         SI, SI
+
+AxpbyRowsAVX2_axpby32_1:
+	CMPQ        SI, CX
+	JAE         AxpbyRowsAVX2_axpby8_2
+	VMOVUPS     (R9)(SI*4), Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     (R8)(SI*4), Y3
+	VFMADD231PS Y3, Y0, Y2
+	VMOVUPS     Y2, (R10)(SI*4)
+	VMOVUPS     32(R9)(SI*4), Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     32(R8)(SI*4), Y3
+	VFMADD231PS Y3, Y0, Y2
+	VMOVUPS     Y2, 32(R10)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     64(R8)(SI*4), Y3
+	VFMADD231PS Y3, Y0, Y2
+	VMOVUPS     Y2, 64(R10)(SI*4)
+	VMOVUPS     96(R9)(SI*4), Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     96(R8)(SI*4), Y3
+	VFMADD231PS Y3, Y0, Y2
+	VMOVUPS     Y2, 96(R10)(SI*4)
+	ADDQ        $0x20, SI
+	JMP         AxpbyRowsAVX2_axpby32_1
+
+AxpbyRowsAVX2_axpby8_2:
+	CMPQ        SI, DX
+	JAE         AxpbyRowsAVX2_axpbytail_3
+	VMOVUPS     (R9)(SI*4), Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     (R8)(SI*4), Y3
+	VFMADD231PS Y3, Y0, Y2
+	VMOVUPS     Y2, (R10)(SI*4)
+	ADDQ        $0x08, SI
+	JMP         AxpbyRowsAVX2_axpby8_2
+
+AxpbyRowsAVX2_axpbytail_3:
+	CMPQ        BX, $0x00
+	JE          AxpbyRowsAVX2_axpbyend_4
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y2
+	VMASKMOVPS  (R9)(SI*4), Y2, Y3
+	VMULPS      Y1, Y3, Y3
+	VMASKMOVPS  (R8)(SI*4), Y2, Y1
+	VFMADD231PS Y1, Y0, Y3
+	VMASKMOVPS  Y3, Y2, (R10)(SI*4)
+
+AxpbyRowsAVX2_axpbyend_4:
+	LEAQ (R8)(AX*4), R8
+	LEAQ (R9)(AX*4), R9
+	LEAQ (R10)(AX*4), R10
+	INCQ DI
+	CMPQ DI, rows+40(FP)
+	JB   AxpbyRowsAVX2_row
+	VZEROUPPER
+	RET
+
+// func FlushSubnormalsAVX2(x *float32, n int)
+// Requires: AVX
+TEXT ·FlushSubnormalsAVX2(SB), NOSPLIT, $0-16
+	MOVQ n+8(FP), AX
+
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, DX
+	ANDQ         $-8, DX
+	ANDQ         $0x07, AX
+	XORQ         BX, BX
+	MOVQ         x+0(FP), SI
+	VBROADCASTSS rowconsts<>+756(SB), Y0
+	VBROADCASTSS rowconsts<>+760(SB), Y1
+	XORQ         BX, BX
+
+FlushSubnormalsAVX2_flush32_1:
+	CMPQ    BX, CX
+	JAE     FlushSubnormalsAVX2_flush8_2
+	VMOVUPS (SI)(BX*4), Y2
+	VANDPS  Y0, Y2, Y3
+	VCMPPS  $0x05, Y1, Y3, Y3
+	VANDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (SI)(BX*4)
+	VMOVUPS 32(SI)(BX*4), Y2
+	VANDPS  Y0, Y2, Y3
+	VCMPPS  $0x05, Y1, Y3, Y3
+	VANDPS  Y3, Y2, Y2
+	VMOVUPS Y2, 32(SI)(BX*4)
+	VMOVUPS 64(SI)(BX*4), Y2
+	VANDPS  Y0, Y2, Y3
+	VCMPPS  $0x05, Y1, Y3, Y3
+	VANDPS  Y3, Y2, Y2
+	VMOVUPS Y2, 64(SI)(BX*4)
+	VMOVUPS 96(SI)(BX*4), Y2
+	VANDPS  Y0, Y2, Y3
+	VCMPPS  $0x05, Y1, Y3, Y3
+	VANDPS  Y3, Y2, Y2
+	VMOVUPS Y2, 96(SI)(BX*4)
+	ADDQ    $0x20, BX
+	JMP     FlushSubnormalsAVX2_flush32_1
+
+FlushSubnormalsAVX2_flush8_2:
+	CMPQ    BX, DX
+	JAE     FlushSubnormalsAVX2_flushtail_3
+	VMOVUPS (SI)(BX*4), Y2
+	VANDPS  Y0, Y2, Y3
+	VCMPPS  $0x05, Y1, Y3, Y3
+	VANDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (SI)(BX*4)
+	ADDQ    $0x08, BX
+	JMP     FlushSubnormalsAVX2_flush8_2
+
+FlushSubnormalsAVX2_flushtail_3:
+	CMPQ       AX, $0x00
+	JE         FlushSubnormalsAVX2_flushend_4
+	LEAQ       rowconsts<>+32(SB), CX
+	SHLQ       $0x02, AX
+	SUBQ       AX, CX
+	VMOVUPS    (CX), Y2
+	VMASKMOVPS (SI)(BX*4), Y2, Y3
+	VANDPS     Y0, Y3, Y0
+	VCMPPS     $0x05, Y1, Y0, Y0
+	VANDPS     Y0, Y3, Y3
+	VMASKMOVPS Y3, Y2, (SI)(BX*4)
+
+FlushSubnormalsAVX2_flushend_4:
 	VZEROUPPER
 	RET
