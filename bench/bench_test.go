@@ -473,3 +473,15 @@ func TestPreemptWarning(t *testing.T) {
 		t.Errorf("archsimd built %v, warning %q", archsimdBuilt, w)
 	}
 }
+
+func TestBLASWarnings(t *testing.T) {
+	for peer, want := range map[string]string{
+		"torch 1.13 via python3, 1 thread(s), ATen CPU capability AVX2, BLAS: OpenBLAS, core Prescott (/x/libblas.so.3)": "OPENBLAS_CORETYPE=Haswell",
+		"torch 1.13 via python3, 1 thread(s), ATen CPU capability AVX2, BLAS: reference BLAS (/x/libblas.so.3)":          "libopenblas0-pthread",
+	} {
+		rep := report{Meta: meta{Impls: []string{implTorch}, Peers: map[string]string{implTorch: peer}}}
+		if w := strings.Join(warnings(rep), "\n"); !strings.Contains(w, want) {
+			t.Errorf("%s: warnings %q lack %q", peer, w, want)
+		}
+	}
+}

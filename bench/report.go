@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -166,18 +167,37 @@ func finish(rs []result, spread float64) []result {
 func warnings(rep report) []string {
 	var w []string
 	var wide []string
-	for _, r := range rep.Results {
+	byWidth := slices.Clone(rep.Results)
+	slices.SortStableFunc(byWidth, func(a, b result) int { return cmp.Compare(b.Spread, a.Spread) })
+	for _, r := range byWidth {
 		if r.Wide {
 			wide = append(wide, fmt.Sprintf("%s %s %s ±%.0f%%", r.Kernel, r.Shape, r.Impl, 50*r.Spread))
 		}
+	}
+	for _, r := range rep.Results {
 		if r.Error != "" {
 			w = append(w, fmt.Sprintf("%s %s %s failed: %s", r.Kernel, r.Shape, r.Impl, r.Error))
 		}
 	}
-	if len(wide) > 0 {
+	if n := len(wide); n > 0 {
+		more := ""
+		if n > 8 {
+			more = fmt.Sprintf("; and %d more (marked !)", len(wide)-8)
+			wide = wide[:8]
+		}
 		w = append(w, fmt.Sprintf("wide spread (max-min above %.0f%% of the median) in %d of %d measurements: the machine is noisy; "+
-			"compare ratios within this run, or rerun with a larger -count or -time: %s",
-			100*rep.Meta.Spread, len(wide), len(rep.Results), strings.Join(wide, "; ")))
+			"compare ratios within this run, or rerun with a larger -count or -time. Widest: %s%s",
+			100*rep.Meta.Spread, n, len(rep.Results), strings.Join(wide, "; "), more))
+	}
+	if strings.Contains(rep.Meta.Peers[implTorch], "BLAS: reference") {
+		w = append(w, "torch runs its matrix products on the reference BLAS: its SquaredL2, Dots and LinearCrossEntropy times are not representative; "+
+			"install an optimised one (Debian: apt-get install libopenblas0-pthread)")
+	}
+	for _, core := range []string{"Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Katmai", "Coppermine", "Northwood", "Banias"} {
+		if strings.Contains(rep.Meta.Peers[implTorch], "core "+core+" ") {
+			w = append(w, "torch's OpenBLAS detected the CPU as "+core+" (no AVX2) and runs its SSE kernels: "+
+				"set OPENBLAS_CORETYPE=Haswell (AVX2) or SkylakeX (AVX-512) for representative matrix times")
+		}
 	}
 	if slices.Contains(rep.Meta.Impls, implTorch) && strings.HasPrefix(rep.Meta.Peers[implTorch], "unavailable") {
 		w = append(w, "torch column empty: "+rep.Meta.Peers[implTorch]+

@@ -51,6 +51,7 @@ type torchPeer struct {
 	python     string
 	version    string
 	capability string
+	blas       string
 	threads    int
 	err        error
 
@@ -68,6 +69,7 @@ type torchHello struct {
 	Torch      string `json:"torch"`
 	Threads    int    `json:"threads"`
 	Capability string `json:"capability"`
+	BLAS       string `json:"blas"`
 	Python     string `json:"python"`
 }
 
@@ -153,7 +155,7 @@ func startTorchWith(python string, threads int) *torchPeer {
 		t.fail(errors.New(h.Error))
 		return t
 	}
-	t.version, t.capability, t.threads = h.Torch, h.Capability, h.Threads
+	t.version, t.capability, t.blas, t.threads = h.Torch, h.Capability, h.BLAS, h.Threads
 	return t
 }
 
@@ -197,7 +199,7 @@ func (t *torchPeer) describe() string {
 	if t.err != nil {
 		return "unavailable (" + t.err.Error() + ")"
 	}
-	return fmt.Sprintf("torch %s via %s, %d thread(s), ATen CPU capability %s", t.version, t.python, t.threads, t.capability)
+	return fmt.Sprintf("torch %s via %s, %d thread(s), ATen CPU capability %s, BLAS: %s", t.version, t.python, t.threads, t.capability, t.blas)
 }
 
 func (t *torchPeer) read(v any) error {

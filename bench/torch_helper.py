@@ -151,6 +151,33 @@ def _write(path, r):
         a.tofile(f)
 
 
+def blas_library():
+    """The BLAS library torch loaded (its matrix products run there):
+    Debian's python3-torch links libblas.so.3, which is the slow reference
+    BLAS unless an optimised one (e.g. libopenblas0-pthread) is installed."""
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {line.split()[-1] for line in f if "blas" in line.lower() and line.rstrip().endswith(".so.3") or "openblas" in line.lower()}
+    except OSError:
+        return "unknown"
+    for lib in sorted(libs):
+        if "openblas" in lib.lower():
+            core = "core unknown"
+            try:
+                import ctypes
+
+                f = ctypes.CDLL(lib).openblas_get_corename
+                f.restype = ctypes.c_char_p
+                core = "core " + f().decode()
+            except (OSError, AttributeError):
+                pass
+            return "OpenBLAS, %s (%s)" % (core, lib)
+    for lib in sorted(libs):
+        if "libblas.so" in lib:
+            return "reference BLAS (" + lib + ")"
+    return "unknown"
+
+
 def main():
     threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
     try:
@@ -170,6 +197,7 @@ def main():
             capability = line.split(":", 1)[1].strip()
     reply({
         "ok": True,
+        "blas": blas_library(),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "capability": capability,
