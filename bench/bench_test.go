@@ -361,6 +361,18 @@ func TestCommand(t *testing.T) {
 		t.Errorf("no plot written: %v", err)
 	}
 
+	saved := filepath.Join(t.TempDir(), "run.json")
+	if err := os.WriteFile(saved, []byte(out), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out2, errs, err := runMain(t, "-from", saved, "-markdown", "-plot", plot+".png")
+	if err != nil || !strings.Contains(out2, "| kernel | shape | unit | simdloss | naive | gonum |") || !strings.Contains(out2, "plot: ") {
+		t.Errorf("-from: %v %s\n%s", err, errs, out2)
+	}
+	if _, errs, err := runMain(t, "-from", plot); err == nil || !strings.Contains(errs, "-from") {
+		t.Errorf("-from a non-JSON file: %v, %q", err, errs)
+	}
+
 	out, _, err = runMain(t, "-shapes", "4096x10", "-kernels", "simdloss", "-count", "1", "-time", "10us", "-markdown")
 	if err != nil || !strings.Contains(out, "| kernel | shape | unit | simdloss |") {
 		t.Errorf("-markdown: %v\n%s", err, out)

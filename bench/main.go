@@ -7,6 +7,7 @@
 //
 //	go run ./bench [-kernels simdloss,gonum,vek] [-torch] [-shapes 1024x128,Triplet|tiny]
 //	               [-count 5] [-time 100ms] [-cpu 1] [-json] [-markdown] [-plot docs/bench.png]
+//	go run ./bench -from results.json [-markdown] [-plot bench.svg]   # re-print a saved -json run
 //
 // Each cell is the median of -count samples, with min–max; a sample repeats
 // the call until -time has passed (an implementation whose single call
@@ -16,6 +17,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -50,6 +52,7 @@ func main() {
 	spread := flag.Float64("spread", 0.2, "warn when a measurement's (max-min)/median exceeds this")
 	jsonOut := flag.Bool("json", false, "print the results as JSON instead of tables")
 	markdown := flag.Bool("markdown", false, "print the summary table in Markdown (for the README)")
+	from := flag.String("from", "", "print and plot the results saved by an earlier -json run instead of measuring")
 	plotFile := flag.String("plot", "", "write a plot of ns/element against row length per implementation (.svg or .png)")
 	flag.Parse()
 
@@ -72,6 +75,17 @@ func main() {
 			os.Exit(2)
 		}
 	}
+	if *from != "" {
+		rep, err := readReport(*from)
+		if err == nil {
+			err = output(rep, *jsonOut, *markdown, *plotFile)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *cpu > 0 {
 		runtime.GOMAXPROCS(*cpu)
 	}
@@ -90,24 +104,46 @@ func main() {
 		defer tp.close()
 	}
 	rep := run(cfg, cs, tp, os.Stderr)
-	if *jsonOut {
-		err = writeJSON(os.Stdout, rep)
-	} else {
-		err = writeText(os.Stdout, rep, *markdown)
-	}
-	if err == nil && *plotFile != "" {
-		err = writePlot(*plotFile, rep)
-		if err == nil && !*jsonOut {
-			fmt.Printf("\nplot: %s\n", *plotFile)
-		}
-	}
-	if err != nil {
+	if err := output(rep, *jsonOut, *markdown, *plotFile); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		if tp != nil {
 			tp.close()
 		}
 		os.Exit(1)
 	}
+}
+
+// output prints rep as JSON or tables and writes the plot.
+func output(rep report, jsonOut, markdown bool, plotFile string) error {
+	var err error
+	if jsonOut {
+		err = writeJSON(os.Stdout, rep)
+	} else {
+		err = writeText(os.Stdout, rep, markdown)
+	}
+	if err == nil && plotFile != "" {
+		err = writePlot(plotFile, rep)
+		if err == nil && !jsonOut {
+			fmt.Printf("\nplot: %s\n", plotFile)
+		}
+	}
+	return err
+}
+
+// readReport reads a report written by -json.
+func readReport(name string) (report, error) {
+	var rep report
+	b, err := os.ReadFile(name)
+	if err == nil {
+		err = json.Unmarshal(b, &rep)
+	}
+	if err == nil && len(rep.Results) == 0 {
+		err = fmt.Errorf("no results")
+	}
+	if err != nil {
+		return rep, fmt.Errorf("-from %s: %w", name, err)
+	}
+	return rep, nil
 }
 
 // defaultImpls is every in-process column (torch is opt-in: -torch).

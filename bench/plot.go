@@ -1,21 +1,65 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"image/color"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 )
+
+// implColors gives every column its own colour (plotutil's palette has
+// seven); simdloss is drawn thickest.
+var implColors = map[string]color.Color{
+	implSimdloss: color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
+	implGeneric:  color.RGBA{R: 0x7f, G: 0x7f, B: 0x7f, A: 0xff},
+	implNaive:    color.RGBA{R: 0x8c, G: 0x56, B: 0x4b, A: 0xff},
+	implGonum:    color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
+	implGonum32:  color.RGBA{R: 0x17, G: 0xbe, B: 0xcf, A: 0xff},
+	implVek:      color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
+	implArchsimd: color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
+	implTorch:    color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
+}
+
+// valueTicks labels the given values (the row lengths measured) and the
+// powers of ten, so that an axis spanning less than a decade is labelled.
+type valueTicks []float64
+
+func (v valueTicks) Ticks(lo, hi float64) []plot.Tick {
+	var t []plot.Tick
+	for _, x := range v {
+		if x >= lo && x <= hi {
+			t = append(t, plot.Tick{Value: x, Label: strconv.FormatFloat(x, 'g', -1, 64)})
+		}
+	}
+	return t
+}
+
+// logTicks125 labels 1, 2 and 5 times the powers of ten on a log axis.
+type logTicks125 struct{}
+
+func (logTicks125) Ticks(lo, hi float64) []plot.Tick {
+	var t []plot.Tick
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		for _, m := range []float64{1, 2, 5} {
+			if x := m * math.Pow(10, e); x >= lo && x <= hi {
+				t = append(t, plot.Tick{Value: x, Label: strconv.FormatFloat(x, 'g', -1, 64)})
+			}
+		}
+	}
+	return t
+}
 
 func checkPlotName(name string) error {
 	switch strings.ToLower(filepath.Ext(name)) {
@@ -69,14 +113,20 @@ func writePlot(name string, rep report) error {
 	for i := range plots {
 		plots[i] = make([]*plot.Plot, cols)
 	}
+	legend := plot.NewLegend()
+	legend.TextStyle.Font.Size = 10
+	legend.ThumbnailWidth = 0.35 * vg.Inch
+	legend.Top, legend.Left = true, true
+	inLegend := map[string]bool{}
 	for i, k := range kernels {
-		p, err := kernelPlot(rep, k, i == 0)
+		p, err := kernelPlot(rep, k, &legend, inLegend)
 		if err != nil {
 			return err
 		}
 		plots[i/cols][i%cols] = p
 	}
-	w, h := vg.Length(cols)*5*vg.Inch, vg.Length(rows)*3.4*vg.Inch+0.4*vg.Inch
+	const legendW, titleH = 1.4 * vg.Inch, 0.4 * vg.Inch
+	w, h := vg.Length(cols)*5*vg.Inch+legendW, vg.Length(rows)*3.4*vg.Inch+titleH
 	var dc draw.Canvas
 	var write func(f *os.File) error
 	if strings.EqualFold(filepath.Ext(name), ".svg") {
@@ -93,7 +143,8 @@ func writePlot(name string, rep report) error {
 	titleFont.Size = 11
 	sty := draw.TextStyle{Color: color.Black, Font: titleFont, XAlign: draw.XCenter, YAlign: draw.YTop, Handler: plot.DefaultTextHandler}
 	dc.FillText(sty, vg.Point{X: w / 2, Y: h - 0.1*vg.Inch}, title)
-	body := draw.Crop(dc, 0, 0, 0, -0.4*vg.Inch)
+	legend.Draw(draw.Crop(dc, w-legendW+0.1*vg.Inch, 0, 0, -titleH-0.1*vg.Inch))
+	body := draw.Crop(dc, 0, -legendW, 0, -titleH)
 	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: 0.3 * vg.Inch, PadY: 0.3 * vg.Inch,
 		PadTop: 0.1 * vg.Inch, PadBottom: 0.1 * vg.Inch, PadLeft: 0.1 * vg.Inch, PadRight: 0.2 * vg.Inch}
 	canvases := plot.Align(plots, tiles, body)
@@ -115,18 +166,21 @@ func writePlot(name string, rep report) error {
 	return f.Close()
 }
 
-func kernelPlot(rep report, kernel string, legend bool) (*plot.Plot, error) {
+func kernelPlot(rep report, kernel string, legend *plot.Legend, inLegend map[string]bool) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = kernel
 	p.X.Label.Text = "row length (cols or dim)"
 	p.Y.Label.Text = "ns/element"
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+	var lens valueTicks
+	for _, r := range rep.Results {
+		if r.Kernel == kernel && !slices.Contains(lens, float64(r.RowLen)) {
+			lens = append(lens, float64(r.RowLen))
+		}
+	}
+	p.X.Tick.Marker, p.Y.Tick.Marker = lens, logTicks125{}
 	p.Add(plotter.NewGrid())
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.TextStyle.Font.Size = 8
-	p.Legend.ThumbnailWidth = 0.25 * vg.Inch
-	for idx, name := range allImpls {
+	for _, name := range allImpls {
 		var xy plotter.XYs
 		for _, r := range rep.Results {
 			if r.Kernel == kernel && r.Impl == name && r.Error == "" && r.NsPerElem > 0 {
@@ -136,29 +190,22 @@ func kernelPlot(rep report, kernel string, legend bool) (*plot.Plot, error) {
 		if len(xy) == 0 {
 			continue
 		}
-		slices.SortFunc(xy, func(a, b plotter.XY) int {
-			switch {
-			case a.X < b.X:
-				return -1
-			case a.X > b.X:
-				return 1
-			}
-			return 0
-		})
+		slices.SortFunc(xy, func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })
 		line, points, err := plotter.NewLinePoints(xy)
 		if err != nil {
 			return nil, err
 		}
-		line.Color = plotutil.Color(idx)
+		c := implColors[name]
+		line.Color, points.Color = c, c
 		line.Width = vg.Points(1.5)
 		if name == implSimdloss {
-			line.Width = vg.Points(2.5)
+			line.Width = vg.Points(3)
 		}
-		points.Color = plotutil.Color(idx)
-		points.Shape = plotutil.Shape(idx)
+		points.Shape = draw.CircleGlyph{}
 		p.Add(line, points)
-		if legend {
-			p.Legend.Add(name, line, points)
+		if !inLegend[name] {
+			inLegend[name] = true
+			legend.Add(name, line, points)
 		}
 	}
 	return p, nil
