@@ -305,7 +305,7 @@ func writeSummary(w io.Writer, rep report, markdown bool) error {
 		switch {
 		case c == implTorch && strings.HasPrefix(rep.Meta.Peers[c], "unavailable"):
 			h += " (unavailable)"
-		case c == implArchsimd && !archsimdBuilt:
+		case c == implArchsimd && strings.HasPrefix(rep.Meta.Peers[c], "not built"):
 			h += " (not built)"
 		}
 		head = append(head, h)
