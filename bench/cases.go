@@ -65,6 +65,28 @@ func cases() []benchCase {
 				{"naive", func() { naiveLogSumExp(l, x, cols) }},
 			}},
 		)
+		labels := make([]int32, rows)
+		for i := range labels {
+			labels[i] = int32(rng.IntN(cols))
+		}
+		cw := make([]float32, cols)
+		for i := range cw {
+			cw[i] = 0.5 + rng.Float32()
+		}
+		ce := &simdloss.CrossEntropy{ClassWeights: cw}
+		ceg := &simdloss.CrossEntropy{ClassWeights: cw, Kernels: g}
+		cs = append(cs,
+			benchCase{"CrossEntropy fwd (weighted)", shape, float64(n), 4 * float64(n), 0, []impl{
+				{"simdloss", func() { _, _ = ce.Forward(x, labels, cols, nil, nil) }},
+				{"generic", func() { _, _ = ceg.Forward(x, labels, cols, nil, nil) }},
+				{"naive", func() { naiveCrossEntropy(x, labels, cw, cols, nil) }},
+			}},
+			benchCase{"CrossEntropy fwd+bwd (weighted)", shape, float64(n), 8 * float64(n), 0, []impl{
+				{"simdloss", func() { _, _ = ce.Forward(x, labels, cols, nil, y) }},
+				{"generic", func() { _, _ = ceg.Forward(x, labels, cols, nil, y) }},
+				{"naive", func() { naiveCrossEntropy(x, labels, cw, cols, y) }},
+			}},
+		)
 	}
 	for _, sh := range l2Shapes {
 		m, n, d := sh[0], sh[1], sh[2]

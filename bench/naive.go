@@ -86,3 +86,37 @@ func naiveSquaredL2Rows(dst, a, b []float32, dim int) {
 		dst[i] = s
 	}
 }
+
+// naiveCrossEntropy is the class-weighted mean cross-entropy with its
+// gradient (when grad is non-nil), in float64 per row.
+func naiveCrossEntropy(z []float32, labels []int32, w []float32, cols int, grad []float32) float32 {
+	total, den := 0.0, 0.0
+	for r, y := range labels {
+		x := z[r*cols : (r+1)*cols]
+		m := math.Inf(-1)
+		for _, v := range x {
+			m = math.Max(m, float64(v))
+		}
+		s := 0.0
+		for _, v := range x {
+			s += math.Exp(float64(v) - m)
+		}
+		lse := m + math.Log(s)
+		wy := float64(w[y])
+		total += wy * (lse - float64(x[y]))
+		den += wy
+		if grad != nil {
+			g := grad[r*cols : (r+1)*cols]
+			for j, v := range x {
+				g[j] = float32(wy * math.Exp(float64(v)-lse))
+			}
+			g[y] -= float32(wy)
+		}
+	}
+	if grad != nil {
+		for i := range grad {
+			grad[i] = float32(float64(grad[i]) / den)
+		}
+	}
+	return float32(total / den)
+}

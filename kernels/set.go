@@ -24,6 +24,12 @@ type pairFunc func(dst, a, b []float32, m, n, dim int)
 // pairedFunc computes a kernel over paired rows of a and b.
 type pairedFunc func(dst, a, b []float32, rows, dim int)
 
+// ceFunc is the hard-label cross-entropy row kernel (generic.CrossEntropyRows).
+type ceFunc func(grad, z, w []float32, k float32, a, scale, mx, lsum, zw []float32, rows, cols int)
+
+// ceSoftFunc is the soft-target cross-entropy row kernel (generic.CrossEntropySoftRows).
+type ceSoftFunc func(grad, z, q, w, scale, mx, lsum, mass, zc []float32, keep, spread float32, rows, cols int)
+
 // Set is one implementation of every kernel.
 type Set struct {
 	name      string
@@ -32,6 +38,8 @@ type Set struct {
 	softmax, logSoftmax, logSumExp rowFunc
 	squaredL2, dots                pairFunc
 	squaredL2Rows, dotRows         pairedFunc
+	crossEntropy                   ceFunc
+	crossEntropySoft               ceSoftFunc
 }
 
 // Name is the set's name as SIMDLOSS_KERNELS spells it: "generic", "avx2", "neon".
@@ -107,17 +115,69 @@ func (s *Set) DotRows(dst, a, b []float32, dim int) {
 	}
 }
 
+// CrossEntropyRows is the fused row kernel of the hard-label cross-entropy,
+// generic.CrossEntropyRows: per row of the rows×cols logits z it writes the
+// row maximum mx[row], lsum[row] = log Σ exp(z - max), zw[row] (when zw is
+// non-nil) and, when grad is non-nil, the gradient row without its label
+// term. w (nil: ones) has cols elements; a and scale have rows elements when
+// grad is non-nil. It panics on a shape mismatch.
+func (s *Set) CrossEntropyRows(grad, z, w []float32, k float32, a, scale, mx, lsum, zw []float32, cols int) {
+	const op = "CrossEntropyRows"
+	rows := check.Rows(op, len(lsum), len(z), cols, 1)
+	if rows == 0 {
+		return
+	}
+	check.Len(op, "mx", mx, rows, false)
+	check.Len(op, "zw", zw, rows, true)
+	check.Len(op, "w", w, cols, true)
+	if grad != nil {
+		check.Len(op, "grad", grad, rows*cols, false)
+		check.Len(op, "a", a, rows, false)
+		check.Len(op, "scale", scale, rows, false)
+		check.Disjoint(op, "grad", "z", grad, z)
+		grad = grad[:rows*cols]
+	}
+	s.crossEntropy(grad, z, w, k, a, scale, mx, lsum, zw, rows, cols)
+}
+
+// CrossEntropySoftRows is the fused row kernel of the soft-target
+// cross-entropy, generic.CrossEntropySoftRows. q has the shape of z; w (nil:
+// ones) has cols elements; mx, lsum, mass, zc (and scale, with grad) have
+// rows elements. It panics on a shape mismatch.
+func (s *Set) CrossEntropySoftRows(grad, z, q, w, scale, mx, lsum, mass, zc []float32, keep, spread float32, cols int) {
+	const op = "CrossEntropySoftRows"
+	rows := check.Rows(op, len(lsum), len(z), cols, 1)
+	if rows == 0 {
+		return
+	}
+	check.Len(op, "q", q, rows*cols, false)
+	check.Len(op, "mx", mx, rows, false)
+	check.Len(op, "mass", mass, rows, false)
+	check.Len(op, "zc", zc, rows, false)
+	check.Len(op, "w", w, cols, true)
+	if grad != nil {
+		check.Len(op, "grad", grad, rows*cols, false)
+		check.Len(op, "scale", scale, rows, false)
+		check.Disjoint(op, "grad", "z", grad, z)
+		check.Disjoint(op, "grad", "q", grad, q)
+		grad = grad[:rows*cols]
+	}
+	s.crossEntropySoft(grad, z, q, w, scale, mx, lsum, mass, zc, keep, spread, rows, cols)
+}
+
 // Generic is the pure-Go set: always compiled, always supported.
 var Generic = &Set{
-	name:          "generic",
-	supported:     func() bool { return true },
-	softmax:       func(dst, src []float32, _, cols int) { generic.Softmax(dst, src, cols) },
-	logSoftmax:    func(dst, src []float32, _, cols int) { generic.LogSoftmax(dst, src, cols) },
-	logSumExp:     func(dst, src []float32, _, cols int) { generic.LogSumExp(dst, src, cols) },
-	squaredL2:     func(dst, a, b []float32, _, _, dim int) { generic.SquaredL2(dst, a, b, dim) },
-	dots:          func(dst, a, b []float32, _, _, dim int) { generic.Dots(dst, a, b, dim) },
-	squaredL2Rows: func(dst, a, b []float32, _, dim int) { generic.SquaredL2Rows(dst, a, b, dim) },
-	dotRows:       func(dst, a, b []float32, _, dim int) { generic.DotRows(dst, a, b, dim) },
+	name:             "generic",
+	supported:        func() bool { return true },
+	softmax:          func(dst, src []float32, _, cols int) { generic.Softmax(dst, src, cols) },
+	logSoftmax:       func(dst, src []float32, _, cols int) { generic.LogSoftmax(dst, src, cols) },
+	logSumExp:        func(dst, src []float32, _, cols int) { generic.LogSumExp(dst, src, cols) },
+	squaredL2:        func(dst, a, b []float32, _, _, dim int) { generic.SquaredL2(dst, a, b, dim) },
+	dots:             func(dst, a, b []float32, _, _, dim int) { generic.Dots(dst, a, b, dim) },
+	squaredL2Rows:    func(dst, a, b []float32, _, dim int) { generic.SquaredL2Rows(dst, a, b, dim) },
+	dotRows:          func(dst, a, b []float32, _, dim int) { generic.DotRows(dst, a, b, dim) },
+	crossEntropy:     generic.CrossEntropyRows,
+	crossEntropySoft: generic.CrossEntropySoftRows,
 }
 
 // Sets returns every set compiled into this build, generic first, then the

@@ -43,6 +43,7 @@ func newConstTable() *constTable {
 		{"c2", generic.ExpC2},
 		{"c1", generic.ExpC1},
 		{"cutoff", generic.ExpCutoff},
+		{"magic", generic.ExpMagic},
 	} {
 		t.vecs[c.name] = t.mem.Offset(t.off)
 		for i := 0; i < 8; i++ {

@@ -15,8 +15,16 @@ import (
 func main() {
 	ConstraintExpr("!purego")
 	consts = newConstTable()
-	rowKernel(softmax)
-	rowKernel(logSoftmax)
-	rowKernel(logSumExp)
+	softmaxKernel(softmax)
+	softmaxKernel(logSoftmax)
+	softmaxKernel(logSumExp)
+	for _, g := range []bool{false, true} {
+		for _, w := range []bool{false, true} {
+			for _, s := range []bool{false, true} {
+				crossEntropyKernel(g, w, s)
+			}
+			crossEntropySoftKernel(g, w)
+		}
+	}
 	Generate()
 }

@@ -87,3 +87,13 @@ func Disjoint(op, dstName, srcName string, dst, src []float32) {
 		panic(fmt.Sprintf("simdloss: %s: %s and %s overlap; they must be disjoint", op, dstName, srcName))
 	}
 }
+
+// Len panics unless x has at least n elements (or x is nil and nilOK).
+func Len(op, name string, x []float32, n int, nilOK bool) {
+	if x == nil && nilOK {
+		return
+	}
+	if len(x) < n {
+		panic(fmt.Sprintf("simdloss: %s: len(%s) = %d, need at least %d", op, name, len(x), n))
+	}
+}

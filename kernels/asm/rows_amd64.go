@@ -16,3 +16,63 @@ func LogSoftmaxAVX2(dst *float32, src *float32, rows int, cols int)
 // and returns the number of rows done: it stops, leaving dst[row] unwritten, at the first
 // row whose result is NaN (a row with NaN, +Inf or only -Inf; see generic.LogSumExpSpecial).
 func LogSumExpAVX2(dst *float32, src *float32, rows int, cols int) int
+
+// CrossEntropyPlainAVX2 is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, grad nil, w nil, zw nil.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w).
+func CrossEntropyPlainAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
+
+// CrossEntropySAVX2 is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, grad nil, w nil, zw written.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w).
+func CrossEntropySAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
+
+// CrossEntropySoftPlainAVX2 is generic.CrossEntropySoftRows, bit for bit, for rows, cols >= 1, grad nil, w nil.
+// Per row, with c = fma(keep, q, spread)·w: mx, lsum, mass = Σ c, zc = Σ c·(z - max), and the
+// gradient scale·fma(mass, softmax, -c).
+func CrossEntropySoftPlainAVX2(grad *float32, z *float32, q *float32, w *float32, scale *float32, mx *float32, lsum *float32, mass *float32, zc *float32, keep float32, spread float32, rows int, cols int)
+
+// CrossEntropyWAVX2 is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, grad nil, class weights w, zw nil.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w).
+func CrossEntropyWAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
+
+// CrossEntropyWSAVX2 is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, grad nil, class weights w, zw written.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w).
+func CrossEntropyWSAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
+
+// CrossEntropySoftWAVX2 is generic.CrossEntropySoftRows, bit for bit, for rows, cols >= 1, grad nil, class weights w.
+// Per row, with c = fma(keep, q, spread)·w: mx, lsum, mass = Σ c, zc = Σ c·(z - max), and the
+// gradient scale·fma(mass, softmax, -c).
+func CrossEntropySoftWAVX2(grad *float32, z *float32, q *float32, w *float32, scale *float32, mx *float32, lsum *float32, mass *float32, zc *float32, keep float32, spread float32, rows int, cols int)
+
+// CrossEntropyGAVX2 is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, writing grad, w nil, zw nil.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w).
+func CrossEntropyGAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
+
+// CrossEntropyGSAVX2 is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, writing grad, w nil, zw written.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w).
+func CrossEntropyGSAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
+
+// CrossEntropySoftGAVX2 is generic.CrossEntropySoftRows, bit for bit, for rows, cols >= 1, writing grad, w nil.
+// Per row, with c = fma(keep, q, spread)·w: mx, lsum, mass = Σ c, zc = Σ c·(z - max), and the
+// gradient scale·fma(mass, softmax, -c).
+func CrossEntropySoftGAVX2(grad *float32, z *float32, q *float32, w *float32, scale *float32, mx *float32, lsum *float32, mass *float32, zc *float32, keep float32, spread float32, rows int, cols int)
+
+// CrossEntropyGWAVX2 is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, writing grad, class weights w, zw nil.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w).
+func CrossEntropyGWAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
+
+// CrossEntropyGWSAVX2 is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, writing grad, class weights w, zw written.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w).
+func CrossEntropyGWSAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
+
+// CrossEntropySoftGWAVX2 is generic.CrossEntropySoftRows, bit for bit, for rows, cols >= 1, writing grad, class weights w.
+// Per row, with c = fma(keep, q, spread)·w: mx, lsum, mass = Σ c, zc = Σ c·(z - max), and the
+// gradient scale·fma(mass, softmax, -c).
+func CrossEntropySoftGWAVX2(grad *float32, z *float32, q *float32, w *float32, scale *float32, mx *float32, lsum *float32, mass *float32, zc *float32, keep float32, spread float32, rows int, cols int)

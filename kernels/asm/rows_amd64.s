@@ -76,24 +76,32 @@ DATA rowconsts<>+272(SB)/4, $0xc2aeac4f
 DATA rowconsts<>+276(SB)/4, $0xc2aeac4f
 DATA rowconsts<>+280(SB)/4, $0xc2aeac4f
 DATA rowconsts<>+284(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+288(SB)/4, $0x3fb8aa3b
+DATA rowconsts<>+288(SB)/4, $0x4b40007f
 DATA rowconsts<>+292(SB)/4, $0x4b40007f
-DATA rowconsts<>+296(SB)/4, $0x3c07cfce
-DATA rowconsts<>+300(SB)/4, $0xff800000
-DATA rowconsts<>+304(SB)/4, $0x3f800000
-DATA rowconsts<>+308(SB)/4, $0xbf000000
-DATA rowconsts<>+312(SB)/4, $0x3d9021bb
-DATA rowconsts<>+316(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+320(SB)/4, $0x3def251a
-DATA rowconsts<>+324(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+328(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+332(SB)/4, $0xbe2aae50
-DATA rowconsts<>+336(SB)/4, $0x3e4cceac
-DATA rowconsts<>+340(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+344(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+348(SB)/4, $0xb95e8083
-DATA rowconsts<>+352(SB)/4, $0x3f318000
-GLOBL rowconsts<>(SB), RODATA|NOPTR, $356
+DATA rowconsts<>+296(SB)/4, $0x4b40007f
+DATA rowconsts<>+300(SB)/4, $0x4b40007f
+DATA rowconsts<>+304(SB)/4, $0x4b40007f
+DATA rowconsts<>+308(SB)/4, $0x4b40007f
+DATA rowconsts<>+312(SB)/4, $0x4b40007f
+DATA rowconsts<>+316(SB)/4, $0x4b40007f
+DATA rowconsts<>+320(SB)/4, $0x3fb8aa3b
+DATA rowconsts<>+324(SB)/4, $0x4b40007f
+DATA rowconsts<>+328(SB)/4, $0x3c07cfce
+DATA rowconsts<>+332(SB)/4, $0xff800000
+DATA rowconsts<>+336(SB)/4, $0x3f800000
+DATA rowconsts<>+340(SB)/4, $0xbf000000
+DATA rowconsts<>+344(SB)/4, $0x3d9021bb
+DATA rowconsts<>+348(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+352(SB)/4, $0x3def251a
+DATA rowconsts<>+356(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+360(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+364(SB)/4, $0xbe2aae50
+DATA rowconsts<>+368(SB)/4, $0x3e4cceac
+DATA rowconsts<>+372(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+376(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+380(SB)/4, $0xb95e8083
+DATA rowconsts<>+384(SB)/4, $0x3f318000
+GLOBL rowconsts<>(SB), RODATA|NOPTR, $388
 
 // func SoftmaxAVX2(dst *float32, src *float32, rows int, cols int)
 // Requires: AVX, AVX2, FMA3
@@ -103,57 +111,60 @@ TEXT ·SoftmaxAVX2(SB), NOSPLIT, $0-32
 	MOVQ rows+16(FP), DX
 	MOVQ cols+24(FP), BX
 
-	// n32, n8: cols rounded down to 32 and 8; the tail's mask is &mask[8 - cols%8]
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ         BX, SI
 	ANDQ         $-32, SI
 	MOVQ         BX, DI
 	ANDQ         $-8, DI
 	MOVQ         BX, R8
 	ANDQ         $0x07, R8
-	LEAQ         rowconsts<>+32(SB), R9
-	MOVQ         R8, R10
-	SHLQ         $0x02, R10
-	SUBQ         R10, R9
-	SHLQ         $0x02, BX
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+288(SB), Y1
-	VBROADCASTSS rowconsts<>+292(SB), Y2
-	VBROADCASTSS rowconsts<>+296(SB), Y3
+	VBROADCASTSS rowconsts<>+324(SB), Y2
+	VBROADCASTSS rowconsts<>+320(SB), Y3
+	VBROADCASTSS rowconsts<>+328(SB), Y4
 
-	// software pipeline: the next row's max pass runs before this row's fold,
-	// so its latency chain (fold, log or divide) overlaps with independent work
+	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+300(SB), Y0
-	VBROADCASTSS rowconsts<>+300(SB), Y5
-	VBROADCASTSS rowconsts<>+300(SB), Y6
-	VBROADCASTSS rowconsts<>+300(SB), Y7
-	XORQ         R11, R11
+	VBROADCASTSS rowconsts<>+332(SB), Y0
+	VBROADCASTSS rowconsts<>+332(SB), Y5
+	VBROADCASTSS rowconsts<>+332(SB), Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	XORQ         R9, R9
 
 SoftmaxAVX2_max32_1:
-	CMPQ   R11, SI
-	JAE    SoftmaxAVX2_max8_2
-	VMAXPS (CX)(R11*4), Y0, Y0
-	VMAXPS 32(CX)(R11*4), Y5, Y5
-	VMAXPS 64(CX)(R11*4), Y6, Y6
-	VMAXPS 96(CX)(R11*4), Y7, Y7
-	ADDQ   $0x20, R11
-	JMP    SoftmaxAVX2_max32_1
+	CMPQ    R9, SI
+	JAE     SoftmaxAVX2_max8_2
+	VMOVUPS (CX)(R9*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	VMOVUPS 32(CX)(R9*4), Y8
+	VMAXPS  Y5, Y8, Y5
+	VMOVUPS 64(CX)(R9*4), Y8
+	VMAXPS  Y6, Y8, Y6
+	VMOVUPS 96(CX)(R9*4), Y8
+	VMAXPS  Y7, Y8, Y7
+	ADDQ    $0x20, R9
+	JMP     SoftmaxAVX2_max32_1
 
 SoftmaxAVX2_max8_2:
-	CMPQ   R11, DI
-	JAE    SoftmaxAVX2_maxtail_3
-	VMAXPS (CX)(R11*4), Y0, Y0
-	ADDQ   $0x08, R11
-	JMP    SoftmaxAVX2_max8_2
+	CMPQ    R9, DI
+	JAE     SoftmaxAVX2_maxtail_3
+	VMOVUPS (CX)(R9*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	ADDQ    $0x08, R9
+	JMP     SoftmaxAVX2_max8_2
 
 SoftmaxAVX2_maxtail_3:
 	CMPQ         R8, $0x00
 	JE           SoftmaxAVX2_maxfold_4
-	VMOVUPS      (R9), Y8
-	VMASKMOVPS   (CX)(R11*4), Y8, Y9
-	VBROADCASTSS rowconsts<>+300(SB), Y10
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R8, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y8
+	VMASKMOVPS   (CX)(R9*4), Y8, Y9
+	VBROADCASTSS rowconsts<>+332(SB), Y10
 	VBLENDVPS    Y8, Y9, Y10, Y9
-	VMAXPS       Y9, Y5, Y5
+	VMAXPS       Y5, Y9, Y5
 
 SoftmaxAVX2_maxfold_4:
 	VMAXPS       Y5, Y0, Y0
@@ -175,21 +186,21 @@ SoftmaxAVX2_row:
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
-	XORQ   R11, R11
+	XORQ   R9, R9
 
 SoftmaxAVX2_exp32_5:
-	CMPQ        R11, SI
+	CMPQ        R9, SI
 	JAE         SoftmaxAVX2_exprest_6
-	VMOVUPS     (CX)(R11*4), Y9
+	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
@@ -197,18 +208,18 @@ SoftmaxAVX2_exp32_5:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (AX)(R11*4)
+	VMOVUPS     Y12, (AX)(R9*4)
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(CX)(R11*4), Y9
+	VMOVUPS     32(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
@@ -216,18 +227,18 @@ SoftmaxAVX2_exp32_5:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 32(AX)(R11*4)
+	VMOVUPS     Y12, 32(AX)(R9*4)
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(CX)(R11*4), Y9
+	VMOVUPS     64(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
@@ -235,18 +246,18 @@ SoftmaxAVX2_exp32_5:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 64(AX)(R11*4)
+	VMOVUPS     Y12, 64(AX)(R9*4)
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(CX)(R11*4), Y9
+	VMOVUPS     96(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
@@ -254,25 +265,25 @@ SoftmaxAVX2_exp32_5:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 96(AX)(R11*4)
+	VMOVUPS     Y12, 96(AX)(R9*4)
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, R11
+	ADDQ        $0x20, R9
 	JMP         SoftmaxAVX2_exp32_5
 
 SoftmaxAVX2_exprest_6:
 	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
-	CMPQ        R11, DI
+	CMPQ        R9, DI
 	JAE         SoftmaxAVX2_exptail_8
-	VMOVUPS     (CX)(R11*4), Y9
+	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
@@ -280,25 +291,29 @@ SoftmaxAVX2_exprest_6:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (AX)(R11*4)
+	VMOVUPS     Y12, (AX)(R9*4)
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, R11
+	ADDQ        $0x08, R9
 	JMP         SoftmaxAVX2_expnext_9
 
 SoftmaxAVX2_exptail_8:
 	CMPQ        R8, $0x00
-	JE          SoftmaxAVX2_notail_10
-	VMOVUPS     (R9), Y9
-	VMASKMOVPS  (CX)(R11*4), Y9, Y10
+	JE          SoftmaxAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R8, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y0
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y10, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y10
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y10
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y11
@@ -307,25 +322,23 @@ SoftmaxAVX2_exptail_8:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (AX)(R11*4)
+	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
 	VADDPS      Y12, Y5, Y5
-
-SoftmaxAVX2_notail_10:
-	JMP SoftmaxAVX2_expfold_7
+	JMP         SoftmaxAVX2_expdone_7
 
 SoftmaxAVX2_expnext_9:
-	CMPQ        R11, DI
-	JAE         SoftmaxAVX2_exptail_11
-	VMOVUPS     (CX)(R11*4), Y9
+	CMPQ        R9, DI
+	JAE         SoftmaxAVX2_exptail_10
+	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
@@ -333,25 +346,29 @@ SoftmaxAVX2_expnext_9:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (AX)(R11*4)
+	VMOVUPS     Y12, (AX)(R9*4)
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, R11
-	JMP         SoftmaxAVX2_expnext_12
+	ADDQ        $0x08, R9
+	JMP         SoftmaxAVX2_expnext_11
 
-SoftmaxAVX2_exptail_11:
+SoftmaxAVX2_exptail_10:
 	CMPQ        R8, $0x00
-	JE          SoftmaxAVX2_notail_13
-	VMOVUPS     (R9), Y9
-	VMASKMOVPS  (CX)(R11*4), Y9, Y10
+	JE          SoftmaxAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R8, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y0
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y10, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y10
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y10
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y11
@@ -360,25 +377,23 @@ SoftmaxAVX2_exptail_11:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (AX)(R11*4)
+	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
 	VADDPS      Y12, Y6, Y6
+	JMP         SoftmaxAVX2_expdone_7
 
-SoftmaxAVX2_notail_13:
-	JMP SoftmaxAVX2_expfold_7
-
-SoftmaxAVX2_expnext_12:
-	CMPQ        R11, DI
-	JAE         SoftmaxAVX2_exptail_14
-	VMOVUPS     (CX)(R11*4), Y9
+SoftmaxAVX2_expnext_11:
+	CMPQ        R9, DI
+	JAE         SoftmaxAVX2_exptail_12
+	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
@@ -386,25 +401,29 @@ SoftmaxAVX2_expnext_12:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (AX)(R11*4)
+	VMOVUPS     Y12, (AX)(R9*4)
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, R11
-	JMP         SoftmaxAVX2_expnext_15
+	ADDQ        $0x08, R9
+	JMP         SoftmaxAVX2_expnext_13
 
-SoftmaxAVX2_exptail_14:
+SoftmaxAVX2_exptail_12:
 	CMPQ        R8, $0x00
-	JE          SoftmaxAVX2_notail_16
-	VMOVUPS     (R9), Y9
-	VMASKMOVPS  (CX)(R11*4), Y9, Y10
+	JE          SoftmaxAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R8, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y0
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y10, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y10
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y10
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y11
@@ -413,26 +432,28 @@ SoftmaxAVX2_exptail_14:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (AX)(R11*4)
+	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
 	VADDPS      Y12, Y7, Y7
+	JMP         SoftmaxAVX2_expdone_7
 
-SoftmaxAVX2_notail_16:
-	JMP SoftmaxAVX2_expfold_7
-
-SoftmaxAVX2_expnext_15:
+SoftmaxAVX2_expnext_13:
 	CMPQ        R8, $0x00
-	JE          SoftmaxAVX2_notail_18
-	VMOVUPS     (R9), Y9
-	VMASKMOVPS  (CX)(R11*4), Y9, Y10
+	JE          SoftmaxAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R8, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y0
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y10, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y10
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y10
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y11
@@ -441,11 +462,10 @@ SoftmaxAVX2_expnext_15:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (AX)(R11*4)
+	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
 	VADDPS      Y12, Y8, Y8
 
-SoftmaxAVX2_notail_18:
-SoftmaxAVX2_expfold_7:
+SoftmaxAVX2_expdone_7:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -454,107 +474,121 @@ SoftmaxAVX2_expfold_7:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	ADDQ         BX, CX
-	MOVQ         R10, R11
-	INCQ         R11
-	CMPQ         R11, DX
-	JAE          SoftmaxAVX2_nomax_19
+	MOVQ         R10, R9
+	INCQ         R9
+	CMPQ         R9, DX
+	JAE          SoftmaxAVX2_nomax_14
+	LEAQ         (CX)(BX*4), R11
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+300(SB), Y4
-	VBROADCASTSS rowconsts<>+300(SB), Y5
-	VBROADCASTSS rowconsts<>+300(SB), Y6
-	VBROADCASTSS rowconsts<>+300(SB), Y7
-	XORQ         R11, R11
+	VBROADCASTSS rowconsts<>+332(SB), Y1
+	VBROADCASTSS rowconsts<>+332(SB), Y5
+	VBROADCASTSS rowconsts<>+332(SB), Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	XORQ         R9, R9
 
-SoftmaxAVX2_max32_20:
-	CMPQ   R11, SI
-	JAE    SoftmaxAVX2_max8_21
-	VMAXPS (CX)(R11*4), Y4, Y4
-	VMAXPS 32(CX)(R11*4), Y5, Y5
-	VMAXPS 64(CX)(R11*4), Y6, Y6
-	VMAXPS 96(CX)(R11*4), Y7, Y7
-	ADDQ   $0x20, R11
-	JMP    SoftmaxAVX2_max32_20
+SoftmaxAVX2_max32_15:
+	CMPQ    R9, SI
+	JAE     SoftmaxAVX2_max8_16
+	VMOVUPS (R11)(R9*4), Y8
+	VMAXPS  Y1, Y8, Y1
+	VMOVUPS 32(R11)(R9*4), Y8
+	VMAXPS  Y5, Y8, Y5
+	VMOVUPS 64(R11)(R9*4), Y8
+	VMAXPS  Y6, Y8, Y6
+	VMOVUPS 96(R11)(R9*4), Y8
+	VMAXPS  Y7, Y8, Y7
+	ADDQ    $0x20, R9
+	JMP     SoftmaxAVX2_max32_15
 
-SoftmaxAVX2_max8_21:
-	CMPQ   R11, DI
-	JAE    SoftmaxAVX2_maxtail_22
-	VMAXPS (CX)(R11*4), Y4, Y4
-	ADDQ   $0x08, R11
-	JMP    SoftmaxAVX2_max8_21
+SoftmaxAVX2_max8_16:
+	CMPQ    R9, DI
+	JAE     SoftmaxAVX2_maxtail_17
+	VMOVUPS (R11)(R9*4), Y8
+	VMAXPS  Y1, Y8, Y1
+	ADDQ    $0x08, R9
+	JMP     SoftmaxAVX2_max8_16
 
-SoftmaxAVX2_maxtail_22:
+SoftmaxAVX2_maxtail_17:
 	CMPQ         R8, $0x00
-	JE           SoftmaxAVX2_maxfold_23
-	VMOVUPS      (R9), Y8
-	VMASKMOVPS   (CX)(R11*4), Y8, Y9
-	VBROADCASTSS rowconsts<>+300(SB), Y10
+	JE           SoftmaxAVX2_maxfold_18
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R8, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y8
+	VMASKMOVPS   (R11)(R9*4), Y8, Y9
+	VBROADCASTSS rowconsts<>+332(SB), Y10
 	VBLENDVPS    Y8, Y9, Y10, Y9
-	VMAXPS       Y9, Y5, Y5
+	VMAXPS       Y5, Y9, Y5
 
-SoftmaxAVX2_maxfold_23:
-	VMAXPS       Y5, Y4, Y4
+SoftmaxAVX2_maxfold_18:
+	VMAXPS       Y5, Y1, Y1
 	VMAXPS       Y7, Y6, Y6
-	VMAXPS       Y6, Y4, Y4
-	VEXTRACTF128 $0x01, Y4, X5
-	VMAXPS       X5, X4, X4
-	VMOVHLPS     X4, X4, X5
-	VMAXPS       X5, X4, X4
-	VMOVSHDUP    X4, X5
-	VMAXSS       X5, X4, X4
+	VMAXPS       Y6, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X5
+	VMAXPS       X5, X1, X1
+	VMOVHLPS     X1, X1, X5
+	VMAXPS       X5, X1, X1
+	VMOVSHDUP    X1, X5
+	VMAXSS       X5, X1, X1
 	VXORPS       X5, X5, X5
-	VADDSS       X5, X4, X4
-	VBROADCASTSS X4, Y4
+	VADDSS       X5, X1, X1
+	VBROADCASTSS X1, Y1
 
-SoftmaxAVX2_nomax_19:
+SoftmaxAVX2_nomax_14:
 	// inv = 1 / sum; dst_i = e_i * inv
-	VMOVSS       rowconsts<>+304(SB), X5
+	VMOVSS       rowconsts<>+336(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
 
 	// pass 3
-	XORQ R11, R11
+	XORQ R9, R9
 
-SoftmaxAVX2_out32_24:
-	CMPQ    R11, SI
-	JAE     SoftmaxAVX2_out8_25
-	VMOVUPS (AX)(R11*4), Y5
+SoftmaxAVX2_out32_19:
+	CMPQ    R9, SI
+	JAE     SoftmaxAVX2_out8_20
+	VMOVUPS (AX)(R9*4), Y5
 	VMULPS  Y0, Y5, Y5
-	VMOVUPS Y5, (AX)(R11*4)
-	VMOVUPS 32(AX)(R11*4), Y5
+	VMOVUPS Y5, (AX)(R9*4)
+	VMOVUPS 32(AX)(R9*4), Y5
 	VMULPS  Y0, Y5, Y5
-	VMOVUPS Y5, 32(AX)(R11*4)
-	VMOVUPS 64(AX)(R11*4), Y5
+	VMOVUPS Y5, 32(AX)(R9*4)
+	VMOVUPS 64(AX)(R9*4), Y5
 	VMULPS  Y0, Y5, Y5
-	VMOVUPS Y5, 64(AX)(R11*4)
-	VMOVUPS 96(AX)(R11*4), Y5
+	VMOVUPS Y5, 64(AX)(R9*4)
+	VMOVUPS 96(AX)(R9*4), Y5
 	VMULPS  Y0, Y5, Y5
-	VMOVUPS Y5, 96(AX)(R11*4)
-	ADDQ    $0x20, R11
-	JMP     SoftmaxAVX2_out32_24
+	VMOVUPS Y5, 96(AX)(R9*4)
+	ADDQ    $0x20, R9
+	JMP     SoftmaxAVX2_out32_19
 
-SoftmaxAVX2_out8_25:
-	CMPQ    R11, DI
-	JAE     SoftmaxAVX2_outtail_26
-	VMOVUPS (AX)(R11*4), Y5
+SoftmaxAVX2_out8_20:
+	CMPQ    R9, DI
+	JAE     SoftmaxAVX2_outtail_21
+	VMOVUPS (AX)(R9*4), Y5
 	VMULPS  Y0, Y5, Y5
-	VMOVUPS Y5, (AX)(R11*4)
-	ADDQ    $0x08, R11
-	JMP     SoftmaxAVX2_out8_25
+	VMOVUPS Y5, (AX)(R9*4)
+	ADDQ    $0x08, R9
+	JMP     SoftmaxAVX2_out8_20
 
-SoftmaxAVX2_outtail_26:
+SoftmaxAVX2_outtail_21:
 	CMPQ       R8, $0x00
-	JE         SoftmaxAVX2_outend_27
-	VMOVUPS    (R9), Y5
-	VMASKMOVPS (AX)(R11*4), Y5, Y6
+	JE         SoftmaxAVX2_outend_22
+	LEAQ       rowconsts<>+32(SB), R11
+	MOVQ       R8, R12
+	SHLQ       $0x02, R12
+	SUBQ       R12, R11
+	VMOVUPS    (R11), Y5
+	VMASKMOVPS (AX)(R9*4), Y5, Y6
 	VMULPS     Y0, Y6, Y6
-	VMASKMOVPS Y6, Y5, (AX)(R11*4)
+	VMASKMOVPS Y6, Y5, (AX)(R9*4)
 
-SoftmaxAVX2_outend_27:
-	// next row: its max is in next
-	ADDQ    BX, AX
-	VMOVAPS Y4, Y0
+SoftmaxAVX2_outend_22:
+	// next row (its max is in next)
+	LEAQ    (CX)(BX*4), CX
+	LEAQ    (AX)(BX*4), AX
+	VMOVAPS Y1, Y0
 	INCQ    R10
 	CMPQ    R10, DX
 	JB      SoftmaxAVX2_row
@@ -569,57 +603,60 @@ TEXT ·LogSoftmaxAVX2(SB), NOSPLIT, $0-32
 	MOVQ rows+16(FP), DX
 	MOVQ cols+24(FP), BX
 
-	// n32, n8: cols rounded down to 32 and 8; the tail's mask is &mask[8 - cols%8]
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ         BX, SI
 	ANDQ         $-32, SI
 	MOVQ         BX, DI
 	ANDQ         $-8, DI
 	MOVQ         BX, R8
 	ANDQ         $0x07, R8
-	LEAQ         rowconsts<>+32(SB), R9
-	MOVQ         R8, R10
-	SHLQ         $0x02, R10
-	SUBQ         R10, R9
-	SHLQ         $0x02, BX
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+288(SB), Y1
-	VBROADCASTSS rowconsts<>+292(SB), Y2
-	VBROADCASTSS rowconsts<>+296(SB), Y3
+	VBROADCASTSS rowconsts<>+324(SB), Y2
+	VBROADCASTSS rowconsts<>+320(SB), Y3
+	VBROADCASTSS rowconsts<>+328(SB), Y4
 
-	// software pipeline: the next row's max pass runs before this row's fold,
-	// so its latency chain (fold, log or divide) overlaps with independent work
+	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+300(SB), Y0
-	VBROADCASTSS rowconsts<>+300(SB), Y5
-	VBROADCASTSS rowconsts<>+300(SB), Y6
-	VBROADCASTSS rowconsts<>+300(SB), Y7
-	XORQ         R11, R11
+	VBROADCASTSS rowconsts<>+332(SB), Y0
+	VBROADCASTSS rowconsts<>+332(SB), Y5
+	VBROADCASTSS rowconsts<>+332(SB), Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	XORQ         R9, R9
 
 LogSoftmaxAVX2_max32_1:
-	CMPQ   R11, SI
-	JAE    LogSoftmaxAVX2_max8_2
-	VMAXPS (CX)(R11*4), Y0, Y0
-	VMAXPS 32(CX)(R11*4), Y5, Y5
-	VMAXPS 64(CX)(R11*4), Y6, Y6
-	VMAXPS 96(CX)(R11*4), Y7, Y7
-	ADDQ   $0x20, R11
-	JMP    LogSoftmaxAVX2_max32_1
+	CMPQ    R9, SI
+	JAE     LogSoftmaxAVX2_max8_2
+	VMOVUPS (CX)(R9*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	VMOVUPS 32(CX)(R9*4), Y8
+	VMAXPS  Y5, Y8, Y5
+	VMOVUPS 64(CX)(R9*4), Y8
+	VMAXPS  Y6, Y8, Y6
+	VMOVUPS 96(CX)(R9*4), Y8
+	VMAXPS  Y7, Y8, Y7
+	ADDQ    $0x20, R9
+	JMP     LogSoftmaxAVX2_max32_1
 
 LogSoftmaxAVX2_max8_2:
-	CMPQ   R11, DI
-	JAE    LogSoftmaxAVX2_maxtail_3
-	VMAXPS (CX)(R11*4), Y0, Y0
-	ADDQ   $0x08, R11
-	JMP    LogSoftmaxAVX2_max8_2
+	CMPQ    R9, DI
+	JAE     LogSoftmaxAVX2_maxtail_3
+	VMOVUPS (CX)(R9*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	ADDQ    $0x08, R9
+	JMP     LogSoftmaxAVX2_max8_2
 
 LogSoftmaxAVX2_maxtail_3:
 	CMPQ         R8, $0x00
 	JE           LogSoftmaxAVX2_maxfold_4
-	VMOVUPS      (R9), Y8
-	VMASKMOVPS   (CX)(R11*4), Y8, Y9
-	VBROADCASTSS rowconsts<>+300(SB), Y10
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R8, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y8
+	VMASKMOVPS   (CX)(R9*4), Y8, Y9
+	VBROADCASTSS rowconsts<>+332(SB), Y10
 	VBLENDVPS    Y8, Y9, Y10, Y9
-	VMAXPS       Y9, Y5, Y5
+	VMAXPS       Y5, Y9, Y5
 
 LogSoftmaxAVX2_maxfold_4:
 	VMAXPS       Y5, Y0, Y0
@@ -641,21 +678,21 @@ LogSoftmaxAVX2_row:
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
-	XORQ   R11, R11
+	XORQ   R9, R9
 
 LogSoftmaxAVX2_exp32_5:
-	CMPQ        R11, SI
+	CMPQ        R9, SI
 	JAE         LogSoftmaxAVX2_exprest_6
-	VMOVUPS     (CX)(R11*4), Y9
+	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
@@ -664,16 +701,16 @@ LogSoftmaxAVX2_exp32_5:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(CX)(R11*4), Y9
+	VMOVUPS     32(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
@@ -682,16 +719,16 @@ LogSoftmaxAVX2_exp32_5:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(CX)(R11*4), Y9
+	VMOVUPS     64(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
@@ -700,16 +737,16 @@ LogSoftmaxAVX2_exp32_5:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(CX)(R11*4), Y9
+	VMOVUPS     96(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
@@ -718,23 +755,23 @@ LogSoftmaxAVX2_exp32_5:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, R11
+	ADDQ        $0x20, R9
 	JMP         LogSoftmaxAVX2_exp32_5
 
 LogSoftmaxAVX2_exprest_6:
 	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
-	CMPQ        R11, DI
+	CMPQ        R9, DI
 	JAE         LogSoftmaxAVX2_exptail_8
-	VMOVUPS     (CX)(R11*4), Y9
+	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
@@ -743,23 +780,27 @@ LogSoftmaxAVX2_exprest_6:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, R11
+	ADDQ        $0x08, R9
 	JMP         LogSoftmaxAVX2_expnext_9
 
 LogSoftmaxAVX2_exptail_8:
 	CMPQ        R8, $0x00
-	JE          LogSoftmaxAVX2_notail_10
-	VMOVUPS     (R9), Y9
-	VMASKMOVPS  (CX)(R11*4), Y9, Y10
+	JE          LogSoftmaxAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R8, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
-	VMOVAPS     Y1, Y12
+	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
 	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
-	VMOVAPS     Y3, Y12
+	VMOVAPS     Y4, Y12
 	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
@@ -769,23 +810,21 @@ LogSoftmaxAVX2_exptail_8:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y5, Y5
-
-LogSoftmaxAVX2_notail_10:
-	JMP LogSoftmaxAVX2_expfold_7
+	JMP         LogSoftmaxAVX2_expdone_7
 
 LogSoftmaxAVX2_expnext_9:
-	CMPQ        R11, DI
-	JAE         LogSoftmaxAVX2_exptail_11
-	VMOVUPS     (CX)(R11*4), Y9
+	CMPQ        R9, DI
+	JAE         LogSoftmaxAVX2_exptail_10
+	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
@@ -794,23 +833,27 @@ LogSoftmaxAVX2_expnext_9:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, R11
-	JMP         LogSoftmaxAVX2_expnext_12
+	ADDQ        $0x08, R9
+	JMP         LogSoftmaxAVX2_expnext_11
 
-LogSoftmaxAVX2_exptail_11:
+LogSoftmaxAVX2_exptail_10:
 	CMPQ        R8, $0x00
-	JE          LogSoftmaxAVX2_notail_13
-	VMOVUPS     (R9), Y9
-	VMASKMOVPS  (CX)(R11*4), Y9, Y10
+	JE          LogSoftmaxAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R8, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
-	VMOVAPS     Y1, Y12
+	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
 	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
-	VMOVAPS     Y3, Y12
+	VMOVAPS     Y4, Y12
 	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
@@ -820,23 +863,21 @@ LogSoftmaxAVX2_exptail_11:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y6, Y6
+	JMP         LogSoftmaxAVX2_expdone_7
 
-LogSoftmaxAVX2_notail_13:
-	JMP LogSoftmaxAVX2_expfold_7
-
-LogSoftmaxAVX2_expnext_12:
-	CMPQ        R11, DI
-	JAE         LogSoftmaxAVX2_exptail_14
-	VMOVUPS     (CX)(R11*4), Y9
+LogSoftmaxAVX2_expnext_11:
+	CMPQ        R9, DI
+	JAE         LogSoftmaxAVX2_exptail_12
+	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
@@ -845,23 +886,27 @@ LogSoftmaxAVX2_expnext_12:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, R11
-	JMP         LogSoftmaxAVX2_expnext_15
+	ADDQ        $0x08, R9
+	JMP         LogSoftmaxAVX2_expnext_13
 
-LogSoftmaxAVX2_exptail_14:
+LogSoftmaxAVX2_exptail_12:
 	CMPQ        R8, $0x00
-	JE          LogSoftmaxAVX2_notail_16
-	VMOVUPS     (R9), Y9
-	VMASKMOVPS  (CX)(R11*4), Y9, Y10
+	JE          LogSoftmaxAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R8, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
-	VMOVAPS     Y1, Y12
+	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
 	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
-	VMOVAPS     Y3, Y12
+	VMOVAPS     Y4, Y12
 	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
@@ -871,24 +916,26 @@ LogSoftmaxAVX2_exptail_14:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y7, Y7
+	JMP         LogSoftmaxAVX2_expdone_7
 
-LogSoftmaxAVX2_notail_16:
-	JMP LogSoftmaxAVX2_expfold_7
-
-LogSoftmaxAVX2_expnext_15:
+LogSoftmaxAVX2_expnext_13:
 	CMPQ        R8, $0x00
-	JE          LogSoftmaxAVX2_notail_18
-	VMOVUPS     (R9), Y9
-	VMASKMOVPS  (CX)(R11*4), Y9, Y10
+	JE          LogSoftmaxAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R8, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
-	VMOVAPS     Y1, Y12
+	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
 	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
-	VMOVAPS     Y3, Y12
+	VMOVAPS     Y4, Y12
 	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
@@ -899,8 +946,7 @@ LogSoftmaxAVX2_expnext_15:
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y8, Y8
 
-LogSoftmaxAVX2_notail_18:
-LogSoftmaxAVX2_expfold_7:
+LogSoftmaxAVX2_expdone_7:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -909,93 +955,101 @@ LogSoftmaxAVX2_expfold_7:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X6
 	VADDSS       X6, X5, X5
-	MOVQ         CX, R12
-	ADDQ         BX, R12
-	MOVQ         R10, R11
-	INCQ         R11
-	CMPQ         R11, DX
-	JAE          LogSoftmaxAVX2_nomax_19
+	MOVQ         R10, R9
+	INCQ         R9
+	CMPQ         R9, DX
+	JAE          LogSoftmaxAVX2_nomax_14
+	LEAQ         (CX)(BX*4), R11
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+300(SB), Y4
-	VBROADCASTSS rowconsts<>+300(SB), Y6
-	VBROADCASTSS rowconsts<>+300(SB), Y7
-	VBROADCASTSS rowconsts<>+300(SB), Y8
-	XORQ         R11, R11
+	VBROADCASTSS rowconsts<>+332(SB), Y1
+	VBROADCASTSS rowconsts<>+332(SB), Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+332(SB), Y8
+	XORQ         R9, R9
 
-LogSoftmaxAVX2_max32_20:
-	CMPQ   R11, SI
-	JAE    LogSoftmaxAVX2_max8_21
-	VMAXPS (R12)(R11*4), Y4, Y4
-	VMAXPS 32(R12)(R11*4), Y6, Y6
-	VMAXPS 64(R12)(R11*4), Y7, Y7
-	VMAXPS 96(R12)(R11*4), Y8, Y8
-	ADDQ   $0x20, R11
-	JMP    LogSoftmaxAVX2_max32_20
+LogSoftmaxAVX2_max32_15:
+	CMPQ    R9, SI
+	JAE     LogSoftmaxAVX2_max8_16
+	VMOVUPS (R11)(R9*4), Y9
+	VMAXPS  Y1, Y9, Y1
+	VMOVUPS 32(R11)(R9*4), Y9
+	VMAXPS  Y6, Y9, Y6
+	VMOVUPS 64(R11)(R9*4), Y9
+	VMAXPS  Y7, Y9, Y7
+	VMOVUPS 96(R11)(R9*4), Y9
+	VMAXPS  Y8, Y9, Y8
+	ADDQ    $0x20, R9
+	JMP     LogSoftmaxAVX2_max32_15
 
-LogSoftmaxAVX2_max8_21:
-	CMPQ   R11, DI
-	JAE    LogSoftmaxAVX2_maxtail_22
-	VMAXPS (R12)(R11*4), Y4, Y4
-	ADDQ   $0x08, R11
-	JMP    LogSoftmaxAVX2_max8_21
+LogSoftmaxAVX2_max8_16:
+	CMPQ    R9, DI
+	JAE     LogSoftmaxAVX2_maxtail_17
+	VMOVUPS (R11)(R9*4), Y9
+	VMAXPS  Y1, Y9, Y1
+	ADDQ    $0x08, R9
+	JMP     LogSoftmaxAVX2_max8_16
 
-LogSoftmaxAVX2_maxtail_22:
+LogSoftmaxAVX2_maxtail_17:
 	CMPQ         R8, $0x00
-	JE           LogSoftmaxAVX2_maxfold_23
-	VMOVUPS      (R9), Y9
-	VMASKMOVPS   (R12)(R11*4), Y9, Y10
-	VBROADCASTSS rowconsts<>+300(SB), Y11
+	JE           LogSoftmaxAVX2_maxfold_18
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R8, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VMASKMOVPS   (R11)(R9*4), Y9, Y10
+	VBROADCASTSS rowconsts<>+332(SB), Y11
 	VBLENDVPS    Y9, Y10, Y11, Y10
-	VMAXPS       Y10, Y6, Y6
+	VMAXPS       Y6, Y10, Y6
 
-LogSoftmaxAVX2_maxfold_23:
-	VMAXPS       Y6, Y4, Y4
+LogSoftmaxAVX2_maxfold_18:
+	VMAXPS       Y6, Y1, Y1
 	VMAXPS       Y8, Y7, Y7
-	VMAXPS       Y7, Y4, Y4
-	VEXTRACTF128 $0x01, Y4, X6
-	VMAXPS       X6, X4, X4
-	VMOVHLPS     X4, X4, X6
-	VMAXPS       X6, X4, X4
-	VMOVSHDUP    X4, X6
-	VMAXSS       X6, X4, X4
+	VMAXPS       Y7, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X6
+	VMAXPS       X6, X1, X1
+	VMOVHLPS     X1, X1, X6
+	VMAXPS       X6, X1, X1
+	VMOVSHDUP    X1, X6
+	VMAXSS       X6, X1, X1
 	VXORPS       X6, X6, X6
-	VADDSS       X6, X4, X4
-	VBROADCASTSS X4, Y4
+	VADDSS       X6, X1, X1
+	VBROADCASTSS X1, Y1
 
-LogSoftmaxAVX2_nomax_19:
+LogSoftmaxAVX2_nomax_14:
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, R11
-	MOVL       R11, R13
-	SUBL       $0x3f3504f3, R13
-	SARL       $0x17, R13
-	MOVL       R13, R14
-	SHLL       $0x17, R14
-	SUBL       R14, R11
-	VMOVD      R11, X6
-	VSUBSS     rowconsts<>+304(SB), X6, X6
+	VMOVD      X5, R9
+	MOVL       R9, R11
+	SUBL       $0x3f3504f3, R11
+	SARL       $0x17, R11
+	MOVL       R11, R12
+	SHLL       $0x17, R12
+	SUBL       R12, R9
+	VMOVD      R9, X6
+	VSUBSS     rowconsts<>+336(SB), X6, X6
 	VXORPS     X7, X7, X7
-	VCVTSI2SSL R13, X7, X7
+	VCVTSI2SSL R11, X7, X7
 	VMULSS     X6, X6, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+312(SB), X9
-	VFMADD213SS rowconsts<>+316(SB), X6, X9
-	VFMADD213SS rowconsts<>+320(SB), X6, X9
-	VFMADD213SS rowconsts<>+324(SB), X6, X9
-	VFMADD213SS rowconsts<>+328(SB), X6, X9
-	VFMADD213SS rowconsts<>+332(SB), X6, X9
-	VFMADD213SS rowconsts<>+336(SB), X6, X9
-	VFMADD213SS rowconsts<>+340(SB), X6, X9
-	VFMADD213SS rowconsts<>+344(SB), X6, X9
+	VMOVSS      rowconsts<>+344(SB), X9
+	VFMADD213SS rowconsts<>+348(SB), X6, X9
+	VFMADD213SS rowconsts<>+352(SB), X6, X9
+	VFMADD213SS rowconsts<>+356(SB), X6, X9
+	VFMADD213SS rowconsts<>+360(SB), X6, X9
+	VFMADD213SS rowconsts<>+364(SB), X6, X9
+	VFMADD213SS rowconsts<>+368(SB), X6, X9
+	VFMADD213SS rowconsts<>+372(SB), X6, X9
+	VFMADD213SS rowconsts<>+376(SB), X6, X9
 	VMULSS      X6, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+348(SB), X7, X9
-	VFMADD231SS rowconsts<>+308(SB), X8, X9
+	VFMADD231SS rowconsts<>+380(SB), X7, X9
+	VFMADD231SS rowconsts<>+340(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+352(SB), X7, X6
+	VFMADD231SS rowconsts<>+384(SB), X7, X6
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X6, X6
 
@@ -1003,54 +1057,58 @@ LogSoftmaxAVX2_nomax_19:
 	VBROADCASTSS X6, Y5
 
 	// pass 3
-	XORQ R11, R11
+	XORQ R9, R9
 
-LogSoftmaxAVX2_out32_24:
-	CMPQ    R11, SI
-	JAE     LogSoftmaxAVX2_out8_25
-	VMOVUPS (CX)(R11*4), Y6
+LogSoftmaxAVX2_out32_19:
+	CMPQ    R9, SI
+	JAE     LogSoftmaxAVX2_out8_20
+	VMOVUPS (CX)(R9*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
-	VMOVUPS Y6, (AX)(R11*4)
-	VMOVUPS 32(CX)(R11*4), Y6
+	VMOVUPS Y6, (AX)(R9*4)
+	VMOVUPS 32(CX)(R9*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
-	VMOVUPS Y6, 32(AX)(R11*4)
-	VMOVUPS 64(CX)(R11*4), Y6
+	VMOVUPS Y6, 32(AX)(R9*4)
+	VMOVUPS 64(CX)(R9*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
-	VMOVUPS Y6, 64(AX)(R11*4)
-	VMOVUPS 96(CX)(R11*4), Y6
+	VMOVUPS Y6, 64(AX)(R9*4)
+	VMOVUPS 96(CX)(R9*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
-	VMOVUPS Y6, 96(AX)(R11*4)
-	ADDQ    $0x20, R11
-	JMP     LogSoftmaxAVX2_out32_24
+	VMOVUPS Y6, 96(AX)(R9*4)
+	ADDQ    $0x20, R9
+	JMP     LogSoftmaxAVX2_out32_19
 
-LogSoftmaxAVX2_out8_25:
-	CMPQ    R11, DI
-	JAE     LogSoftmaxAVX2_outtail_26
-	VMOVUPS (CX)(R11*4), Y6
+LogSoftmaxAVX2_out8_20:
+	CMPQ    R9, DI
+	JAE     LogSoftmaxAVX2_outtail_21
+	VMOVUPS (CX)(R9*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
-	VMOVUPS Y6, (AX)(R11*4)
-	ADDQ    $0x08, R11
-	JMP     LogSoftmaxAVX2_out8_25
+	VMOVUPS Y6, (AX)(R9*4)
+	ADDQ    $0x08, R9
+	JMP     LogSoftmaxAVX2_out8_20
 
-LogSoftmaxAVX2_outtail_26:
+LogSoftmaxAVX2_outtail_21:
 	CMPQ       R8, $0x00
-	JE         LogSoftmaxAVX2_outend_27
-	VMOVUPS    (R9), Y6
-	VMASKMOVPS (CX)(R11*4), Y6, Y7
+	JE         LogSoftmaxAVX2_outend_22
+	LEAQ       rowconsts<>+32(SB), R11
+	MOVQ       R8, R12
+	SHLQ       $0x02, R12
+	SUBQ       R12, R11
+	VMOVUPS    (R11), Y6
+	VMASKMOVPS (CX)(R9*4), Y6, Y7
 	VSUBPS     Y0, Y7, Y7
 	VSUBPS     Y5, Y7, Y7
-	VMASKMOVPS Y7, Y6, (AX)(R11*4)
+	VMASKMOVPS Y7, Y6, (AX)(R9*4)
 
-LogSoftmaxAVX2_outend_27:
-	// next row: its max is in next
-	MOVQ    R12, CX
-	ADDQ    BX, AX
-	VMOVAPS Y4, Y0
+LogSoftmaxAVX2_outend_22:
+	// next row (its max is in next)
+	LEAQ    (CX)(BX*4), CX
+	LEAQ    (AX)(BX*4), AX
+	VMOVAPS Y1, Y0
 	INCQ    R10
 	CMPQ    R10, DX
 	JB      LogSoftmaxAVX2_row
@@ -1065,57 +1123,60 @@ TEXT ·LogSumExpAVX2(SB), NOSPLIT, $0-40
 	MOVQ rows+16(FP), DX
 	MOVQ cols+24(FP), BX
 
-	// n32, n8: cols rounded down to 32 and 8; the tail's mask is &mask[8 - cols%8]
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ         BX, SI
 	ANDQ         $-32, SI
 	MOVQ         BX, DI
 	ANDQ         $-8, DI
 	MOVQ         BX, R8
 	ANDQ         $0x07, R8
-	LEAQ         rowconsts<>+32(SB), R9
-	MOVQ         R8, R10
-	SHLQ         $0x02, R10
-	SUBQ         R10, R9
-	SHLQ         $0x02, BX
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+288(SB), Y1
-	VBROADCASTSS rowconsts<>+292(SB), Y2
-	VBROADCASTSS rowconsts<>+296(SB), Y3
+	VBROADCASTSS rowconsts<>+324(SB), Y2
+	VBROADCASTSS rowconsts<>+320(SB), Y3
+	VBROADCASTSS rowconsts<>+328(SB), Y4
 
-	// software pipeline: the next row's max pass runs before this row's fold,
-	// so its latency chain (fold, log or divide) overlaps with independent work
+	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+300(SB), Y0
-	VBROADCASTSS rowconsts<>+300(SB), Y5
-	VBROADCASTSS rowconsts<>+300(SB), Y6
-	VBROADCASTSS rowconsts<>+300(SB), Y7
-	XORQ         R11, R11
+	VBROADCASTSS rowconsts<>+332(SB), Y0
+	VBROADCASTSS rowconsts<>+332(SB), Y5
+	VBROADCASTSS rowconsts<>+332(SB), Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	XORQ         R9, R9
 
 LogSumExpAVX2_max32_1:
-	CMPQ   R11, SI
-	JAE    LogSumExpAVX2_max8_2
-	VMAXPS (CX)(R11*4), Y0, Y0
-	VMAXPS 32(CX)(R11*4), Y5, Y5
-	VMAXPS 64(CX)(R11*4), Y6, Y6
-	VMAXPS 96(CX)(R11*4), Y7, Y7
-	ADDQ   $0x20, R11
-	JMP    LogSumExpAVX2_max32_1
+	CMPQ    R9, SI
+	JAE     LogSumExpAVX2_max8_2
+	VMOVUPS (CX)(R9*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	VMOVUPS 32(CX)(R9*4), Y8
+	VMAXPS  Y5, Y8, Y5
+	VMOVUPS 64(CX)(R9*4), Y8
+	VMAXPS  Y6, Y8, Y6
+	VMOVUPS 96(CX)(R9*4), Y8
+	VMAXPS  Y7, Y8, Y7
+	ADDQ    $0x20, R9
+	JMP     LogSumExpAVX2_max32_1
 
 LogSumExpAVX2_max8_2:
-	CMPQ   R11, DI
-	JAE    LogSumExpAVX2_maxtail_3
-	VMAXPS (CX)(R11*4), Y0, Y0
-	ADDQ   $0x08, R11
-	JMP    LogSumExpAVX2_max8_2
+	CMPQ    R9, DI
+	JAE     LogSumExpAVX2_maxtail_3
+	VMOVUPS (CX)(R9*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	ADDQ    $0x08, R9
+	JMP     LogSumExpAVX2_max8_2
 
 LogSumExpAVX2_maxtail_3:
 	CMPQ         R8, $0x00
 	JE           LogSumExpAVX2_maxfold_4
-	VMOVUPS      (R9), Y8
-	VMASKMOVPS   (CX)(R11*4), Y8, Y9
-	VBROADCASTSS rowconsts<>+300(SB), Y10
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R8, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y8
+	VMASKMOVPS   (CX)(R9*4), Y8, Y9
+	VBROADCASTSS rowconsts<>+332(SB), Y10
 	VBLENDVPS    Y8, Y9, Y10, Y9
-	VMAXPS       Y9, Y5, Y5
+	VMAXPS       Y5, Y9, Y5
 
 LogSumExpAVX2_maxfold_4:
 	VMAXPS       Y5, Y0, Y0
@@ -1137,21 +1198,21 @@ LogSumExpAVX2_row:
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 	VXORPS Y8, Y8, Y8
-	XORQ   R11, R11
+	XORQ   R9, R9
 
 LogSumExpAVX2_exp32_5:
-	CMPQ        R11, SI
+	CMPQ        R9, SI
 	JAE         LogSumExpAVX2_exprest_6
-	VMOVUPS     (CX)(R11*4), Y9
+	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
@@ -1160,16 +1221,16 @@ LogSumExpAVX2_exp32_5:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(CX)(R11*4), Y9
+	VMOVUPS     32(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
@@ -1178,16 +1239,16 @@ LogSumExpAVX2_exp32_5:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(CX)(R11*4), Y9
+	VMOVUPS     64(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
@@ -1196,16 +1257,16 @@ LogSumExpAVX2_exp32_5:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(CX)(R11*4), Y9
+	VMOVUPS     96(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
@@ -1214,23 +1275,23 @@ LogSumExpAVX2_exp32_5:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, R11
+	ADDQ        $0x20, R9
 	JMP         LogSumExpAVX2_exp32_5
 
 LogSumExpAVX2_exprest_6:
 	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
-	CMPQ        R11, DI
+	CMPQ        R9, DI
 	JAE         LogSumExpAVX2_exptail_8
-	VMOVUPS     (CX)(R11*4), Y9
+	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
@@ -1239,23 +1300,27 @@ LogSumExpAVX2_exprest_6:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, R11
+	ADDQ        $0x08, R9
 	JMP         LogSumExpAVX2_expnext_9
 
 LogSumExpAVX2_exptail_8:
 	CMPQ        R8, $0x00
-	JE          LogSumExpAVX2_notail_10
-	VMOVUPS     (R9), Y9
-	VMASKMOVPS  (CX)(R11*4), Y9, Y10
+	JE          LogSumExpAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R8, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
-	VMOVAPS     Y1, Y12
+	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
 	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
-	VMOVAPS     Y3, Y12
+	VMOVAPS     Y4, Y12
 	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
@@ -1265,23 +1330,21 @@ LogSumExpAVX2_exptail_8:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y5, Y5
-
-LogSumExpAVX2_notail_10:
-	JMP LogSumExpAVX2_expfold_7
+	JMP         LogSumExpAVX2_expdone_7
 
 LogSumExpAVX2_expnext_9:
-	CMPQ        R11, DI
-	JAE         LogSumExpAVX2_exptail_11
-	VMOVUPS     (CX)(R11*4), Y9
+	CMPQ        R9, DI
+	JAE         LogSumExpAVX2_exptail_10
+	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
@@ -1290,23 +1353,27 @@ LogSumExpAVX2_expnext_9:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, R11
-	JMP         LogSumExpAVX2_expnext_12
+	ADDQ        $0x08, R9
+	JMP         LogSumExpAVX2_expnext_11
 
-LogSumExpAVX2_exptail_11:
+LogSumExpAVX2_exptail_10:
 	CMPQ        R8, $0x00
-	JE          LogSumExpAVX2_notail_13
-	VMOVUPS     (R9), Y9
-	VMASKMOVPS  (CX)(R11*4), Y9, Y10
+	JE          LogSumExpAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R8, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
-	VMOVAPS     Y1, Y12
+	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
 	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
-	VMOVAPS     Y3, Y12
+	VMOVAPS     Y4, Y12
 	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
@@ -1316,23 +1383,21 @@ LogSumExpAVX2_exptail_11:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y6, Y6
+	JMP         LogSumExpAVX2_expdone_7
 
-LogSumExpAVX2_notail_13:
-	JMP LogSumExpAVX2_expfold_7
-
-LogSumExpAVX2_expnext_12:
-	CMPQ        R11, DI
-	JAE         LogSumExpAVX2_exptail_14
-	VMOVUPS     (CX)(R11*4), Y9
+LogSumExpAVX2_expnext_11:
+	CMPQ        R9, DI
+	JAE         LogSumExpAVX2_exptail_12
+	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
-	VMOVAPS     Y1, Y11
+	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
 	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
-	VMOVAPS     Y3, Y11
+	VMOVAPS     Y4, Y11
 	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
@@ -1341,23 +1406,27 @@ LogSumExpAVX2_expnext_12:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, R11
-	JMP         LogSumExpAVX2_expnext_15
+	ADDQ        $0x08, R9
+	JMP         LogSumExpAVX2_expnext_13
 
-LogSumExpAVX2_exptail_14:
+LogSumExpAVX2_exptail_12:
 	CMPQ        R8, $0x00
-	JE          LogSumExpAVX2_notail_16
-	VMOVUPS     (R9), Y9
-	VMASKMOVPS  (CX)(R11*4), Y9, Y10
+	JE          LogSumExpAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R8, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
-	VMOVAPS     Y1, Y12
+	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
 	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
-	VMOVAPS     Y3, Y12
+	VMOVAPS     Y4, Y12
 	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
@@ -1367,24 +1436,26 @@ LogSumExpAVX2_exptail_14:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y7, Y7
+	JMP         LogSumExpAVX2_expdone_7
 
-LogSumExpAVX2_notail_16:
-	JMP LogSumExpAVX2_expfold_7
-
-LogSumExpAVX2_expnext_15:
+LogSumExpAVX2_expnext_13:
 	CMPQ        R8, $0x00
-	JE          LogSumExpAVX2_notail_18
-	VMOVUPS     (R9), Y9
-	VMASKMOVPS  (CX)(R11*4), Y9, Y10
+	JE          LogSumExpAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R8, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
-	VMOVAPS     Y1, Y12
+	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
 	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
-	VMOVAPS     Y3, Y12
+	VMOVAPS     Y4, Y12
 	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
@@ -1395,8 +1466,7 @@ LogSumExpAVX2_expnext_15:
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y8, Y8
 
-LogSumExpAVX2_notail_18:
-LogSumExpAVX2_expfold_7:
+LogSumExpAVX2_expdone_7:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -1405,92 +1475,101 @@ LogSumExpAVX2_expfold_7:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X6
 	VADDSS       X6, X5, X5
-	ADDQ         BX, CX
-	MOVQ         R10, R11
-	INCQ         R11
-	CMPQ         R11, DX
-	JAE          LogSumExpAVX2_nomax_19
+	MOVQ         R10, R9
+	INCQ         R9
+	CMPQ         R9, DX
+	JAE          LogSumExpAVX2_nomax_14
+	LEAQ         (CX)(BX*4), R11
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+300(SB), Y4
-	VBROADCASTSS rowconsts<>+300(SB), Y6
-	VBROADCASTSS rowconsts<>+300(SB), Y7
-	VBROADCASTSS rowconsts<>+300(SB), Y8
-	XORQ         R11, R11
+	VBROADCASTSS rowconsts<>+332(SB), Y1
+	VBROADCASTSS rowconsts<>+332(SB), Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+332(SB), Y8
+	XORQ         R9, R9
 
-LogSumExpAVX2_max32_20:
-	CMPQ   R11, SI
-	JAE    LogSumExpAVX2_max8_21
-	VMAXPS (CX)(R11*4), Y4, Y4
-	VMAXPS 32(CX)(R11*4), Y6, Y6
-	VMAXPS 64(CX)(R11*4), Y7, Y7
-	VMAXPS 96(CX)(R11*4), Y8, Y8
-	ADDQ   $0x20, R11
-	JMP    LogSumExpAVX2_max32_20
+LogSumExpAVX2_max32_15:
+	CMPQ    R9, SI
+	JAE     LogSumExpAVX2_max8_16
+	VMOVUPS (R11)(R9*4), Y9
+	VMAXPS  Y1, Y9, Y1
+	VMOVUPS 32(R11)(R9*4), Y9
+	VMAXPS  Y6, Y9, Y6
+	VMOVUPS 64(R11)(R9*4), Y9
+	VMAXPS  Y7, Y9, Y7
+	VMOVUPS 96(R11)(R9*4), Y9
+	VMAXPS  Y8, Y9, Y8
+	ADDQ    $0x20, R9
+	JMP     LogSumExpAVX2_max32_15
 
-LogSumExpAVX2_max8_21:
-	CMPQ   R11, DI
-	JAE    LogSumExpAVX2_maxtail_22
-	VMAXPS (CX)(R11*4), Y4, Y4
-	ADDQ   $0x08, R11
-	JMP    LogSumExpAVX2_max8_21
+LogSumExpAVX2_max8_16:
+	CMPQ    R9, DI
+	JAE     LogSumExpAVX2_maxtail_17
+	VMOVUPS (R11)(R9*4), Y9
+	VMAXPS  Y1, Y9, Y1
+	ADDQ    $0x08, R9
+	JMP     LogSumExpAVX2_max8_16
 
-LogSumExpAVX2_maxtail_22:
+LogSumExpAVX2_maxtail_17:
 	CMPQ         R8, $0x00
-	JE           LogSumExpAVX2_maxfold_23
-	VMOVUPS      (R9), Y9
-	VMASKMOVPS   (CX)(R11*4), Y9, Y10
-	VBROADCASTSS rowconsts<>+300(SB), Y11
+	JE           LogSumExpAVX2_maxfold_18
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R8, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VMASKMOVPS   (R11)(R9*4), Y9, Y10
+	VBROADCASTSS rowconsts<>+332(SB), Y11
 	VBLENDVPS    Y9, Y10, Y11, Y10
-	VMAXPS       Y10, Y6, Y6
+	VMAXPS       Y6, Y10, Y6
 
-LogSumExpAVX2_maxfold_23:
-	VMAXPS       Y6, Y4, Y4
+LogSumExpAVX2_maxfold_18:
+	VMAXPS       Y6, Y1, Y1
 	VMAXPS       Y8, Y7, Y7
-	VMAXPS       Y7, Y4, Y4
-	VEXTRACTF128 $0x01, Y4, X6
-	VMAXPS       X6, X4, X4
-	VMOVHLPS     X4, X4, X6
-	VMAXPS       X6, X4, X4
-	VMOVSHDUP    X4, X6
-	VMAXSS       X6, X4, X4
+	VMAXPS       Y7, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X6
+	VMAXPS       X6, X1, X1
+	VMOVHLPS     X1, X1, X6
+	VMAXPS       X6, X1, X1
+	VMOVSHDUP    X1, X6
+	VMAXSS       X6, X1, X1
 	VXORPS       X6, X6, X6
-	VADDSS       X6, X4, X4
-	VBROADCASTSS X4, Y4
+	VADDSS       X6, X1, X1
+	VBROADCASTSS X1, Y1
 
-LogSumExpAVX2_nomax_19:
+LogSumExpAVX2_nomax_14:
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, R11
+	VMOVD      X5, R9
+	MOVL       R9, R11
+	SUBL       $0x3f3504f3, R11
+	SARL       $0x17, R11
 	MOVL       R11, R12
-	SUBL       $0x3f3504f3, R12
-	SARL       $0x17, R12
-	MOVL       R12, R13
-	SHLL       $0x17, R13
-	SUBL       R13, R11
-	VMOVD      R11, X6
-	VSUBSS     rowconsts<>+304(SB), X6, X6
+	SHLL       $0x17, R12
+	SUBL       R12, R9
+	VMOVD      R9, X6
+	VSUBSS     rowconsts<>+336(SB), X6, X6
 	VXORPS     X7, X7, X7
-	VCVTSI2SSL R12, X7, X7
+	VCVTSI2SSL R11, X7, X7
 	VMULSS     X6, X6, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+312(SB), X9
-	VFMADD213SS rowconsts<>+316(SB), X6, X9
-	VFMADD213SS rowconsts<>+320(SB), X6, X9
-	VFMADD213SS rowconsts<>+324(SB), X6, X9
-	VFMADD213SS rowconsts<>+328(SB), X6, X9
-	VFMADD213SS rowconsts<>+332(SB), X6, X9
-	VFMADD213SS rowconsts<>+336(SB), X6, X9
-	VFMADD213SS rowconsts<>+340(SB), X6, X9
-	VFMADD213SS rowconsts<>+344(SB), X6, X9
+	VMOVSS      rowconsts<>+344(SB), X9
+	VFMADD213SS rowconsts<>+348(SB), X6, X9
+	VFMADD213SS rowconsts<>+352(SB), X6, X9
+	VFMADD213SS rowconsts<>+356(SB), X6, X9
+	VFMADD213SS rowconsts<>+360(SB), X6, X9
+	VFMADD213SS rowconsts<>+364(SB), X6, X9
+	VFMADD213SS rowconsts<>+368(SB), X6, X9
+	VFMADD213SS rowconsts<>+372(SB), X6, X9
+	VFMADD213SS rowconsts<>+376(SB), X6, X9
 	VMULSS      X6, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+348(SB), X7, X9
-	VFMADD231SS rowconsts<>+308(SB), X8, X9
+	VFMADD231SS rowconsts<>+380(SB), X7, X9
+	VFMADD231SS rowconsts<>+340(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+352(SB), X7, X6
+	VFMADD231SS rowconsts<>+384(SB), X7, X6
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X6, X6
 
@@ -1499,15 +1578,7130 @@ LogSumExpAVX2_nomax_19:
 	VUCOMISS X0, X0
 	JPS      LogSumExpAVX2_special
 	VMOVSS   X0, (AX)
-	ADDQ     $0x04, AX
 
-	// next row: its max is in next
-	VMOVAPS Y4, Y0
+	// next row (its max is in next)
+	LEAQ    (CX)(BX*4), CX
+	ADDQ    $0x04, AX
+	VMOVAPS Y1, Y0
 	INCQ    R10
 	CMPQ    R10, DX
 	JB      LogSumExpAVX2_row
 
 LogSumExpAVX2_special:
 	MOVQ R10, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func CrossEntropyPlainAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·CrossEntropyPlainAVX2(SB), NOSPLIT, $0-88
+	MOVQ cols+80(FP), AX
+
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, DX
+	ANDQ         $-8, DX
+	MOVQ         AX, BX
+	ANDQ         $0x07, BX
+	XORQ         DI, DI
+	VBROADCASTSS rowconsts<>+324(SB), Y2
+	VBROADCASTSS rowconsts<>+320(SB), Y3
+	VBROADCASTSS rowconsts<>+328(SB), Y4
+	MOVQ         z+8(FP), R8
+	MOVQ         rows+72(FP), R9
+
+	// software pipeline: the next row's max pass runs before this row's fold
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y0
+	VBROADCASTSS rowconsts<>+332(SB), Y5
+	VBROADCASTSS rowconsts<>+332(SB), Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	XORQ         SI, SI
+
+CrossEntropyPlainAVX2_max32_1:
+	CMPQ    SI, CX
+	JAE     CrossEntropyPlainAVX2_max8_2
+	VMOVUPS (R8)(SI*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	VMOVUPS 32(R8)(SI*4), Y8
+	VMAXPS  Y5, Y8, Y5
+	VMOVUPS 64(R8)(SI*4), Y8
+	VMAXPS  Y6, Y8, Y6
+	VMOVUPS 96(R8)(SI*4), Y8
+	VMAXPS  Y7, Y8, Y7
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyPlainAVX2_max32_1
+
+CrossEntropyPlainAVX2_max8_2:
+	CMPQ    SI, DX
+	JAE     CrossEntropyPlainAVX2_maxtail_3
+	VMOVUPS (R8)(SI*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	ADDQ    $0x08, SI
+	JMP     CrossEntropyPlainAVX2_max8_2
+
+CrossEntropyPlainAVX2_maxtail_3:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyPlainAVX2_maxfold_4
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         BX, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y8
+	VMASKMOVPS   (R8)(SI*4), Y8, Y9
+	VBROADCASTSS rowconsts<>+332(SB), Y10
+	VBLENDVPS    Y8, Y9, Y10, Y9
+	VMAXPS       Y5, Y9, Y5
+
+CrossEntropyPlainAVX2_maxfold_4:
+	VMAXPS       Y5, Y0, Y0
+	VMAXPS       Y7, Y6, Y6
+	VMAXPS       Y6, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VMAXPS       X5, X0, X0
+	VMOVHLPS     X0, X0, X5
+	VMAXPS       X5, X0, X0
+	VMOVSHDUP    X0, X5
+	VMAXSS       X5, X0, X0
+	VXORPS       X5, X5, X5
+	VADDSS       X5, X0, X0
+	VBROADCASTSS X0, Y0
+
+CrossEntropyPlainAVX2_row:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	XORQ   SI, SI
+
+CrossEntropyPlainAVX2_exp32_5:
+	CMPQ        SI, CX
+	JAE         CrossEntropyPlainAVX2_exprest_6
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, SI
+	JMP         CrossEntropyPlainAVX2_exp32_5
+
+CrossEntropyPlainAVX2_exprest_6:
+	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	CMPQ        SI, DX
+	JAE         CrossEntropyPlainAVX2_exptail_8
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyPlainAVX2_expnext_9
+
+CrossEntropyPlainAVX2_exptail_8:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyPlainAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        BX, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VADDPS      Y13, Y5, Y5
+	JMP         CrossEntropyPlainAVX2_expdone_7
+
+CrossEntropyPlainAVX2_expnext_9:
+	CMPQ        SI, DX
+	JAE         CrossEntropyPlainAVX2_exptail_10
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyPlainAVX2_expnext_11
+
+CrossEntropyPlainAVX2_exptail_10:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyPlainAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        BX, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VADDPS      Y13, Y6, Y6
+	JMP         CrossEntropyPlainAVX2_expdone_7
+
+CrossEntropyPlainAVX2_expnext_11:
+	CMPQ        SI, DX
+	JAE         CrossEntropyPlainAVX2_exptail_12
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyPlainAVX2_expnext_13
+
+CrossEntropyPlainAVX2_exptail_12:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyPlainAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        BX, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VADDPS      Y13, Y7, Y7
+	JMP         CrossEntropyPlainAVX2_expdone_7
+
+CrossEntropyPlainAVX2_expnext_13:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyPlainAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        BX, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VADDPS      Y13, Y8, Y8
+
+CrossEntropyPlainAVX2_expdone_7:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y6, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDSS       X6, X5, X5
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropyPlainAVX2_nomax_14
+	LEAQ         (R8)(AX*4), R10
+
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y1
+	VBROADCASTSS rowconsts<>+332(SB), Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+332(SB), Y8
+	XORQ         SI, SI
+
+CrossEntropyPlainAVX2_max32_15:
+	CMPQ    SI, CX
+	JAE     CrossEntropyPlainAVX2_max8_16
+	VMOVUPS (R10)(SI*4), Y9
+	VMAXPS  Y1, Y9, Y1
+	VMOVUPS 32(R10)(SI*4), Y9
+	VMAXPS  Y6, Y9, Y6
+	VMOVUPS 64(R10)(SI*4), Y9
+	VMAXPS  Y7, Y9, Y7
+	VMOVUPS 96(R10)(SI*4), Y9
+	VMAXPS  Y8, Y9, Y8
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyPlainAVX2_max32_15
+
+CrossEntropyPlainAVX2_max8_16:
+	CMPQ    SI, DX
+	JAE     CrossEntropyPlainAVX2_maxtail_17
+	VMOVUPS (R10)(SI*4), Y9
+	VMAXPS  Y1, Y9, Y1
+	ADDQ    $0x08, SI
+	JMP     CrossEntropyPlainAVX2_max8_16
+
+CrossEntropyPlainAVX2_maxtail_17:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyPlainAVX2_maxfold_18
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VMASKMOVPS   (R10)(SI*4), Y9, Y10
+	VBROADCASTSS rowconsts<>+332(SB), Y11
+	VBLENDVPS    Y9, Y10, Y11, Y10
+	VMAXPS       Y6, Y10, Y6
+
+CrossEntropyPlainAVX2_maxfold_18:
+	VMAXPS       Y6, Y1, Y1
+	VMAXPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X6
+	VMAXPS       X6, X1, X1
+	VMOVHLPS     X1, X1, X6
+	VMAXPS       X6, X1, X1
+	VMOVSHDUP    X1, X6
+	VMAXSS       X6, X1, X1
+	VXORPS       X6, X6, X6
+	VADDSS       X6, X1, X1
+	VBROADCASTSS X1, Y1
+
+CrossEntropyPlainAVX2_nomax_14:
+	// per-row outputs: mx, lsum (and zw)
+	MOVQ   mx+48(FP), SI
+	VMOVSS X0, (SI)(DI*4)
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X5, SI
+	MOVL       SI, R10
+	SUBL       $0x3f3504f3, R10
+	SARL       $0x17, R10
+	MOVL       R10, R11
+	SHLL       $0x17, R11
+	SUBL       R11, SI
+	VMOVD      SI, X0
+	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VXORPS     X6, X6, X6
+	VCVTSI2SSL R10, X6, X6
+	VMULSS     X0, X0, X7
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+344(SB), X8
+	VFMADD213SS rowconsts<>+348(SB), X0, X8
+	VFMADD213SS rowconsts<>+352(SB), X0, X8
+	VFMADD213SS rowconsts<>+356(SB), X0, X8
+	VFMADD213SS rowconsts<>+360(SB), X0, X8
+	VFMADD213SS rowconsts<>+364(SB), X0, X8
+	VFMADD213SS rowconsts<>+368(SB), X0, X8
+	VFMADD213SS rowconsts<>+372(SB), X0, X8
+	VFMADD213SS rowconsts<>+376(SB), X0, X8
+	VMULSS      X0, X8, X8
+	VMULSS      X7, X8, X8
+	VFMADD231SS rowconsts<>+380(SB), X6, X8
+	VFMADD231SS rowconsts<>+340(SB), X7, X8
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X8, X0, X0
+	VFMADD231SS rowconsts<>+384(SB), X6, X0
+	VSUBSS      X5, X5, X5
+	VADDSS      X5, X0, X0
+	MOVQ        lsum+56(FP), SI
+	VMOVSS      X0, (SI)(DI*4)
+
+	// next row (its max is in next)
+	LEAQ    (R8)(AX*4), R8
+	VMOVAPS Y1, Y0
+	INCQ    DI
+	CMPQ    DI, R9
+	JB      CrossEntropyPlainAVX2_row
+	VZEROUPPER
+	RET
+
+// func CrossEntropySAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·CrossEntropySAVX2(SB), NOSPLIT, $0-88
+	MOVQ cols+80(FP), AX
+
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, CX
+	ANDQ $-32, CX
+	MOVQ AX, DX
+	ANDQ $-8, DX
+	MOVQ AX, BX
+	ANDQ $0x07, BX
+	XORQ DI, DI
+	MOVQ z+8(FP), R8
+	MOVQ rows+72(FP), R9
+
+	// software pipeline: the next row's max pass runs before this row's fold
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y0
+	VBROADCASTSS rowconsts<>+332(SB), Y2
+	VBROADCASTSS rowconsts<>+332(SB), Y3
+	VBROADCASTSS rowconsts<>+332(SB), Y4
+	XORQ         SI, SI
+
+CrossEntropySAVX2_max32_1:
+	CMPQ    SI, CX
+	JAE     CrossEntropySAVX2_max8_2
+	VMOVUPS (R8)(SI*4), Y5
+	VMAXPS  Y0, Y5, Y0
+	VMOVUPS 32(R8)(SI*4), Y5
+	VMAXPS  Y2, Y5, Y2
+	VMOVUPS 64(R8)(SI*4), Y5
+	VMAXPS  Y3, Y5, Y3
+	VMOVUPS 96(R8)(SI*4), Y5
+	VMAXPS  Y4, Y5, Y4
+	ADDQ    $0x20, SI
+	JMP     CrossEntropySAVX2_max32_1
+
+CrossEntropySAVX2_max8_2:
+	CMPQ    SI, DX
+	JAE     CrossEntropySAVX2_maxtail_3
+	VMOVUPS (R8)(SI*4), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x08, SI
+	JMP     CrossEntropySAVX2_max8_2
+
+CrossEntropySAVX2_maxtail_3:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySAVX2_maxfold_4
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         BX, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y5
+	VMASKMOVPS   (R8)(SI*4), Y5, Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBLENDVPS    Y5, Y6, Y7, Y6
+	VMAXPS       Y2, Y6, Y2
+
+CrossEntropySAVX2_maxfold_4:
+	VMAXPS       Y2, Y0, Y0
+	VMAXPS       Y4, Y3, Y3
+	VMAXPS       Y3, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X2
+	VMAXPS       X2, X0, X0
+	VMOVHLPS     X0, X0, X2
+	VMAXPS       X2, X0, X0
+	VMOVSHDUP    X0, X2
+	VMAXSS       X2, X0, X0
+	VXORPS       X2, X2, X2
+	VADDSS       X2, X0, X0
+	VBROADCASTSS X0, Y0
+
+CrossEntropySAVX2_row:
+	// zw partials: fma(w, z - max, p), or p + (z - max) without class weights
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	XORQ   SI, SI
+
+CrossEntropySAVX2_exp32_5:
+	CMPQ         SI, CX
+	JAE          CrossEntropySAVX2_exprest_6
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y2, Y2
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y6, Y6
+	VMOVUPS      32(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y3, Y3
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y7, Y7
+	VMOVUPS      64(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y4, Y4
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y8, Y8
+	VMOVUPS      96(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y5, Y5
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y9, Y9
+	ADDQ         $0x20, SI
+	JMP          CrossEntropySAVX2_exp32_5
+
+CrossEntropySAVX2_exprest_6:
+	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	CMPQ         SI, DX
+	JAE          CrossEntropySAVX2_exptail_8
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y2, Y2
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y6, Y6
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySAVX2_expnext_9
+
+CrossEntropySAVX2_exptail_8:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         BX, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y10
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VANDPS       Y10, Y11, Y11
+	VADDPS       Y11, Y2, Y2
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+288(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VADDPS       Y14, Y6, Y6
+	JMP          CrossEntropySAVX2_expdone_7
+
+CrossEntropySAVX2_expnext_9:
+	CMPQ         SI, DX
+	JAE          CrossEntropySAVX2_exptail_10
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y3, Y3
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y7, Y7
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySAVX2_expnext_11
+
+CrossEntropySAVX2_exptail_10:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         BX, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y10
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VANDPS       Y10, Y11, Y11
+	VADDPS       Y11, Y3, Y3
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+288(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VADDPS       Y14, Y7, Y7
+	JMP          CrossEntropySAVX2_expdone_7
+
+CrossEntropySAVX2_expnext_11:
+	CMPQ         SI, DX
+	JAE          CrossEntropySAVX2_exptail_12
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y4, Y4
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y8, Y8
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySAVX2_expnext_13
+
+CrossEntropySAVX2_exptail_12:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         BX, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y10
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VANDPS       Y10, Y11, Y11
+	VADDPS       Y11, Y4, Y4
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+288(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VADDPS       Y14, Y8, Y8
+	JMP          CrossEntropySAVX2_expdone_7
+
+CrossEntropySAVX2_expnext_13:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         BX, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y10
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VANDPS       Y10, Y11, Y11
+	VADDPS       Y11, Y5, Y5
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+288(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VADDPS       Y14, Y9, Y9
+
+CrossEntropySAVX2_expdone_7:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y7, Y6, Y6
+	VHADDPS      Y6, Y6, Y6
+	VHADDPS      Y6, Y6, Y6
+	VEXTRACTF128 $0x01, Y6, X7
+	VADDSS       X7, X6, X6
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropySAVX2_nomax_14
+	LEAQ         (R8)(AX*4), R10
+
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y1
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+332(SB), Y8
+	VBROADCASTSS rowconsts<>+332(SB), Y9
+	XORQ         SI, SI
+
+CrossEntropySAVX2_max32_15:
+	CMPQ    SI, CX
+	JAE     CrossEntropySAVX2_max8_16
+	VMOVUPS (R10)(SI*4), Y10
+	VMAXPS  Y1, Y10, Y1
+	VMOVUPS 32(R10)(SI*4), Y10
+	VMAXPS  Y7, Y10, Y7
+	VMOVUPS 64(R10)(SI*4), Y10
+	VMAXPS  Y8, Y10, Y8
+	VMOVUPS 96(R10)(SI*4), Y10
+	VMAXPS  Y9, Y10, Y9
+	ADDQ    $0x20, SI
+	JMP     CrossEntropySAVX2_max32_15
+
+CrossEntropySAVX2_max8_16:
+	CMPQ    SI, DX
+	JAE     CrossEntropySAVX2_maxtail_17
+	VMOVUPS (R10)(SI*4), Y10
+	VMAXPS  Y1, Y10, Y1
+	ADDQ    $0x08, SI
+	JMP     CrossEntropySAVX2_max8_16
+
+CrossEntropySAVX2_maxtail_17:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySAVX2_maxfold_18
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y10
+	VMASKMOVPS   (R10)(SI*4), Y10, Y11
+	VBROADCASTSS rowconsts<>+332(SB), Y12
+	VBLENDVPS    Y10, Y11, Y12, Y11
+	VMAXPS       Y7, Y11, Y7
+
+CrossEntropySAVX2_maxfold_18:
+	VMAXPS       Y7, Y1, Y1
+	VMAXPS       Y9, Y8, Y8
+	VMAXPS       Y8, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X7
+	VMAXPS       X7, X1, X1
+	VMOVHLPS     X1, X1, X7
+	VMAXPS       X7, X1, X1
+	VMOVSHDUP    X1, X7
+	VMAXSS       X7, X1, X1
+	VXORPS       X7, X7, X7
+	VADDSS       X7, X1, X1
+	VBROADCASTSS X1, Y1
+
+CrossEntropySAVX2_nomax_14:
+	// per-row outputs: mx, lsum (and zw)
+	MOVQ   mx+48(FP), SI
+	VMOVSS X0, (SI)(DI*4)
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X6, SI
+	MOVL       SI, R10
+	SUBL       $0x3f3504f3, R10
+	SARL       $0x17, R10
+	MOVL       R10, R11
+	SHLL       $0x17, R11
+	SUBL       R11, SI
+	VMOVD      SI, X0
+	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VXORPS     X7, X7, X7
+	VCVTSI2SSL R10, X7, X7
+	VMULSS     X0, X0, X8
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+344(SB), X9
+	VFMADD213SS rowconsts<>+348(SB), X0, X9
+	VFMADD213SS rowconsts<>+352(SB), X0, X9
+	VFMADD213SS rowconsts<>+356(SB), X0, X9
+	VFMADD213SS rowconsts<>+360(SB), X0, X9
+	VFMADD213SS rowconsts<>+364(SB), X0, X9
+	VFMADD213SS rowconsts<>+368(SB), X0, X9
+	VFMADD213SS rowconsts<>+372(SB), X0, X9
+	VFMADD213SS rowconsts<>+376(SB), X0, X9
+	VMULSS      X0, X9, X9
+	VMULSS      X8, X9, X9
+	VFMADD231SS rowconsts<>+380(SB), X7, X9
+	VFMADD231SS rowconsts<>+340(SB), X8, X9
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X9, X0, X0
+	VFMADD231SS rowconsts<>+384(SB), X7, X0
+	VSUBSS      X6, X6, X6
+	VADDSS      X6, X0, X0
+	MOVQ        lsum+56(FP), SI
+	VMOVSS      X0, (SI)(DI*4)
+
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VHADDPS      Y2, Y2, Y2
+	VHADDPS      Y2, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDSS       X0, X2, X0
+	MOVQ         zw+64(FP), SI
+	VMOVSS       X0, (SI)(DI*4)
+
+	// next row (its max is in next)
+	LEAQ    (R8)(AX*4), R8
+	VMOVAPS Y1, Y0
+	INCQ    DI
+	CMPQ    DI, R9
+	JB      CrossEntropySAVX2_row
+	VZEROUPPER
+	RET
+
+// func CrossEntropySoftPlainAVX2(grad *float32, z *float32, q *float32, w *float32, scale *float32, mx *float32, lsum *float32, mass *float32, zc *float32, keep float32, spread float32, rows int, cols int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·CrossEntropySoftPlainAVX2(SB), NOSPLIT, $0-96
+	MOVQ cols+88(FP), AX
+
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, CX
+	ANDQ $-32, CX
+	MOVQ AX, DX
+	ANDQ $-8, DX
+	MOVQ AX, BX
+	ANDQ $0x07, BX
+	XORQ DI, DI
+	MOVQ z+8(FP), R8
+	MOVQ rows+80(FP), R9
+
+	// software pipeline: the next row's max pass runs before this row's fold
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y0
+	VBROADCASTSS rowconsts<>+332(SB), Y2
+	VBROADCASTSS rowconsts<>+332(SB), Y3
+	VBROADCASTSS rowconsts<>+332(SB), Y4
+	XORQ         SI, SI
+
+CrossEntropySoftPlainAVX2_max32_1:
+	CMPQ    SI, CX
+	JAE     CrossEntropySoftPlainAVX2_max8_2
+	VMOVUPS (R8)(SI*4), Y5
+	VMAXPS  Y0, Y5, Y0
+	VMOVUPS 32(R8)(SI*4), Y5
+	VMAXPS  Y2, Y5, Y2
+	VMOVUPS 64(R8)(SI*4), Y5
+	VMAXPS  Y3, Y5, Y3
+	VMOVUPS 96(R8)(SI*4), Y5
+	VMAXPS  Y4, Y5, Y4
+	ADDQ    $0x20, SI
+	JMP     CrossEntropySoftPlainAVX2_max32_1
+
+CrossEntropySoftPlainAVX2_max8_2:
+	CMPQ    SI, DX
+	JAE     CrossEntropySoftPlainAVX2_maxtail_3
+	VMOVUPS (R8)(SI*4), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x08, SI
+	JMP     CrossEntropySoftPlainAVX2_max8_2
+
+CrossEntropySoftPlainAVX2_maxtail_3:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftPlainAVX2_maxfold_4
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         BX, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y5
+	VMASKMOVPS   (R8)(SI*4), Y5, Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBLENDVPS    Y5, Y6, Y7, Y6
+	VMAXPS       Y2, Y6, Y2
+
+CrossEntropySoftPlainAVX2_maxfold_4:
+	VMAXPS       Y2, Y0, Y0
+	VMAXPS       Y4, Y3, Y3
+	VMAXPS       Y3, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X2
+	VMAXPS       X2, X0, X0
+	VMOVHLPS     X0, X0, X2
+	VMAXPS       X2, X0, X0
+	VMOVSHDUP    X0, X2
+	VMAXSS       X2, X0, X0
+	VXORPS       X2, X2, X2
+	VADDSS       X2, X0, X0
+	VBROADCASTSS X0, Y0
+
+CrossEntropySoftPlainAVX2_row:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	XORQ   SI, SI
+
+CrossEntropySoftPlainAVX2_exp32_5:
+	CMPQ         SI, CX
+	JAE          CrossEntropySoftPlainAVX2_exprest_6
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y2, Y2
+	VMOVUPS      32(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      64(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y4, Y4
+	VMOVUPS      96(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y5, Y5
+	ADDQ         $0x20, SI
+	JMP          CrossEntropySoftPlainAVX2_exp32_5
+
+CrossEntropySoftPlainAVX2_exprest_6:
+	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftPlainAVX2_exptail_8
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y2, Y2
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftPlainAVX2_expnext_9
+
+CrossEntropySoftPlainAVX2_exptail_8:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftPlainAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         BX, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y6
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+288(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VADDPS       Y10, Y2, Y2
+	JMP          CrossEntropySoftPlainAVX2_expdone_7
+
+CrossEntropySoftPlainAVX2_expnext_9:
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftPlainAVX2_exptail_10
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y3, Y3
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftPlainAVX2_expnext_11
+
+CrossEntropySoftPlainAVX2_exptail_10:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftPlainAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         BX, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y6
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+288(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VADDPS       Y10, Y3, Y3
+	JMP          CrossEntropySoftPlainAVX2_expdone_7
+
+CrossEntropySoftPlainAVX2_expnext_11:
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftPlainAVX2_exptail_12
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y4, Y4
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftPlainAVX2_expnext_13
+
+CrossEntropySoftPlainAVX2_exptail_12:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftPlainAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         BX, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y6
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+288(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VADDPS       Y10, Y4, Y4
+	JMP          CrossEntropySoftPlainAVX2_expdone_7
+
+CrossEntropySoftPlainAVX2_expnext_13:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftPlainAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         BX, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y6
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+288(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VADDPS       Y10, Y5, Y5
+
+CrossEntropySoftPlainAVX2_expdone_7:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VHADDPS      Y2, Y2, Y2
+	VHADDPS      Y2, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X3
+	VADDSS       X3, X2, X2
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropySoftPlainAVX2_nomax_14
+	LEAQ         (R8)(AX*4), R10
+
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y1
+	VBROADCASTSS rowconsts<>+332(SB), Y3
+	VBROADCASTSS rowconsts<>+332(SB), Y4
+	VBROADCASTSS rowconsts<>+332(SB), Y5
+	XORQ         SI, SI
+
+CrossEntropySoftPlainAVX2_max32_15:
+	CMPQ    SI, CX
+	JAE     CrossEntropySoftPlainAVX2_max8_16
+	VMOVUPS (R10)(SI*4), Y6
+	VMAXPS  Y1, Y6, Y1
+	VMOVUPS 32(R10)(SI*4), Y6
+	VMAXPS  Y3, Y6, Y3
+	VMOVUPS 64(R10)(SI*4), Y6
+	VMAXPS  Y4, Y6, Y4
+	VMOVUPS 96(R10)(SI*4), Y6
+	VMAXPS  Y5, Y6, Y5
+	ADDQ    $0x20, SI
+	JMP     CrossEntropySoftPlainAVX2_max32_15
+
+CrossEntropySoftPlainAVX2_max8_16:
+	CMPQ    SI, DX
+	JAE     CrossEntropySoftPlainAVX2_maxtail_17
+	VMOVUPS (R10)(SI*4), Y6
+	VMAXPS  Y1, Y6, Y1
+	ADDQ    $0x08, SI
+	JMP     CrossEntropySoftPlainAVX2_max8_16
+
+CrossEntropySoftPlainAVX2_maxtail_17:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftPlainAVX2_maxfold_18
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y6
+	VMASKMOVPS   (R10)(SI*4), Y6, Y7
+	VBROADCASTSS rowconsts<>+332(SB), Y8
+	VBLENDVPS    Y6, Y7, Y8, Y7
+	VMAXPS       Y3, Y7, Y3
+
+CrossEntropySoftPlainAVX2_maxfold_18:
+	VMAXPS       Y3, Y1, Y1
+	VMAXPS       Y5, Y4, Y4
+	VMAXPS       Y4, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X3
+	VMAXPS       X3, X1, X1
+	VMOVHLPS     X1, X1, X3
+	VMAXPS       X3, X1, X1
+	VMOVSHDUP    X1, X3
+	VMAXSS       X3, X1, X1
+	VXORPS       X3, X3, X3
+	VADDSS       X3, X1, X1
+	VBROADCASTSS X1, Y1
+
+CrossEntropySoftPlainAVX2_nomax_14:
+	// pass 2b: mass = Σ c, zc = Σ c·(z - max) over the same 32 partials
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	VXORPS       Y10, Y10, Y10
+	MOVQ         q+16(FP), R10
+	MOVQ         DI, SI
+	IMULQ        AX, SI
+	LEAQ         (R10)(SI*4), R10
+	VBROADCASTSS keep+72(FP), Y11
+	VBROADCASTSS spread+76(FP), Y12
+	XORQ         SI, SI
+
+CrossEntropySoftPlainAVX2_tgt32_19:
+	CMPQ        SI, CX
+	JAE         CrossEntropySoftPlainAVX2_tgtrest_20
+	VMOVUPS     (R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     (R10)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VADDPS      Y14, Y3, Y3
+	VFMADD231PS Y14, Y13, Y7
+	VMOVUPS     32(R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     32(R10)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VADDPS      Y14, Y4, Y4
+	VFMADD231PS Y14, Y13, Y8
+	VMOVUPS     64(R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     64(R10)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VADDPS      Y14, Y5, Y5
+	VFMADD231PS Y14, Y13, Y9
+	VMOVUPS     96(R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     96(R10)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VADDPS      Y14, Y6, Y6
+	VFMADD231PS Y14, Y13, Y10
+	ADDQ        $0x20, SI
+	JMP         CrossEntropySoftPlainAVX2_tgt32_19
+
+CrossEntropySoftPlainAVX2_tgtrest_20:
+	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	CMPQ        SI, DX
+	JAE         CrossEntropySoftPlainAVX2_tgttail_22
+	VMOVUPS     (R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     (R10)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VADDPS      Y14, Y3, Y3
+	VFMADD231PS Y14, Y13, Y7
+	ADDQ        $0x08, SI
+	JMP         CrossEntropySoftPlainAVX2_tgtnext_23
+
+CrossEntropySoftPlainAVX2_tgttail_22:
+	CMPQ        BX, $0x00
+	JE          CrossEntropySoftPlainAVX2_tgtdone_21
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y13
+	VMASKMOVPS  (R8)(SI*4), Y13, Y14
+	VSUBPS      Y0, Y14, Y14
+	VMOVAPS     Y12, Y12
+	VMASKMOVPS  (R10)(SI*4), Y13, Y15
+	VFMADD231PS Y15, Y11, Y12
+	VANDPS      Y13, Y14, Y14
+	VANDPS      Y13, Y12, Y12
+	VADDPS      Y12, Y3, Y3
+	VFMADD231PS Y12, Y14, Y7
+	JMP         CrossEntropySoftPlainAVX2_tgtdone_21
+
+CrossEntropySoftPlainAVX2_tgtnext_23:
+	CMPQ        SI, DX
+	JAE         CrossEntropySoftPlainAVX2_tgttail_24
+	VMOVUPS     (R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     (R10)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VADDPS      Y14, Y4, Y4
+	VFMADD231PS Y14, Y13, Y8
+	ADDQ        $0x08, SI
+	JMP         CrossEntropySoftPlainAVX2_tgtnext_25
+
+CrossEntropySoftPlainAVX2_tgttail_24:
+	CMPQ        BX, $0x00
+	JE          CrossEntropySoftPlainAVX2_tgtdone_21
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y13
+	VMASKMOVPS  (R8)(SI*4), Y13, Y14
+	VSUBPS      Y0, Y14, Y14
+	VMOVAPS     Y12, Y12
+	VMASKMOVPS  (R10)(SI*4), Y13, Y15
+	VFMADD231PS Y15, Y11, Y12
+	VANDPS      Y13, Y14, Y14
+	VANDPS      Y13, Y12, Y12
+	VADDPS      Y12, Y4, Y4
+	VFMADD231PS Y12, Y14, Y8
+	JMP         CrossEntropySoftPlainAVX2_tgtdone_21
+
+CrossEntropySoftPlainAVX2_tgtnext_25:
+	CMPQ        SI, DX
+	JAE         CrossEntropySoftPlainAVX2_tgttail_26
+	VMOVUPS     (R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     (R10)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VADDPS      Y14, Y5, Y5
+	VFMADD231PS Y14, Y13, Y9
+	ADDQ        $0x08, SI
+	JMP         CrossEntropySoftPlainAVX2_tgtnext_27
+
+CrossEntropySoftPlainAVX2_tgttail_26:
+	CMPQ        BX, $0x00
+	JE          CrossEntropySoftPlainAVX2_tgtdone_21
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y13
+	VMASKMOVPS  (R8)(SI*4), Y13, Y14
+	VSUBPS      Y0, Y14, Y14
+	VMOVAPS     Y12, Y12
+	VMASKMOVPS  (R10)(SI*4), Y13, Y15
+	VFMADD231PS Y15, Y11, Y12
+	VANDPS      Y13, Y14, Y14
+	VANDPS      Y13, Y12, Y12
+	VADDPS      Y12, Y5, Y5
+	VFMADD231PS Y12, Y14, Y9
+	JMP         CrossEntropySoftPlainAVX2_tgtdone_21
+
+CrossEntropySoftPlainAVX2_tgtnext_27:
+	CMPQ        BX, $0x00
+	JE          CrossEntropySoftPlainAVX2_tgtdone_21
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y13
+	VMASKMOVPS  (R8)(SI*4), Y13, Y14
+	VSUBPS      Y0, Y14, Y14
+	VMOVAPS     Y12, Y12
+	VMASKMOVPS  (R10)(SI*4), Y13, Y15
+	VFMADD231PS Y15, Y11, Y12
+	VANDPS      Y13, Y14, Y14
+	VANDPS      Y13, Y12, Y12
+	VADDPS      Y12, Y6, Y6
+	VFMADD231PS Y12, Y14, Y10
+
+CrossEntropySoftPlainAVX2_tgtdone_21:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VHADDPS      Y3, Y3, Y3
+	VHADDPS      Y3, Y3, Y3
+	VEXTRACTF128 $0x01, Y3, X4
+	VADDSS       X4, X3, X3
+
+	// per-row outputs: mx, lsum, mass, zc
+	MOVQ   mx+40(FP), SI
+	VMOVSS X0, (SI)(DI*4)
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X2, SI
+	MOVL       SI, R10
+	SUBL       $0x3f3504f3, R10
+	SARL       $0x17, R10
+	MOVL       R10, R11
+	SHLL       $0x17, R11
+	SUBL       R11, SI
+	VMOVD      SI, X0
+	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VXORPS     X4, X4, X4
+	VCVTSI2SSL R10, X4, X4
+	VMULSS     X0, X0, X5
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+344(SB), X6
+	VFMADD213SS rowconsts<>+348(SB), X0, X6
+	VFMADD213SS rowconsts<>+352(SB), X0, X6
+	VFMADD213SS rowconsts<>+356(SB), X0, X6
+	VFMADD213SS rowconsts<>+360(SB), X0, X6
+	VFMADD213SS rowconsts<>+364(SB), X0, X6
+	VFMADD213SS rowconsts<>+368(SB), X0, X6
+	VFMADD213SS rowconsts<>+372(SB), X0, X6
+	VFMADD213SS rowconsts<>+376(SB), X0, X6
+	VMULSS      X0, X6, X6
+	VMULSS      X5, X6, X6
+	VFMADD231SS rowconsts<>+380(SB), X4, X6
+	VFMADD231SS rowconsts<>+340(SB), X5, X6
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X6, X0, X0
+	VFMADD231SS rowconsts<>+384(SB), X4, X0
+	VSUBSS      X2, X2, X2
+	VADDSS      X2, X0, X0
+	MOVQ        lsum+48(FP), SI
+	VMOVSS      X0, (SI)(DI*4)
+	MOVQ        mass+56(FP), SI
+	VMOVSS      X3, (SI)(DI*4)
+
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y8, Y8
+	VADDPS       Y8, Y7, Y7
+	VHADDPS      Y7, Y7, Y7
+	VHADDPS      Y7, Y7, Y7
+	VEXTRACTF128 $0x01, Y7, X0
+	VADDSS       X0, X7, X0
+	MOVQ         zc+64(FP), SI
+	VMOVSS       X0, (SI)(DI*4)
+
+	// next row (its max is in next)
+	LEAQ    (R8)(AX*4), R8
+	VMOVAPS Y1, Y0
+	INCQ    DI
+	CMPQ    DI, R9
+	JB      CrossEntropySoftPlainAVX2_row
+	VZEROUPPER
+	RET
+
+// func CrossEntropyWAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·CrossEntropyWAVX2(SB), NOSPLIT, $0-88
+	MOVQ cols+80(FP), AX
+
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, DX
+	ANDQ         $-8, DX
+	MOVQ         AX, BX
+	ANDQ         $0x07, BX
+	XORQ         DI, DI
+	VBROADCASTSS rowconsts<>+324(SB), Y2
+	VBROADCASTSS rowconsts<>+320(SB), Y3
+	VBROADCASTSS rowconsts<>+328(SB), Y4
+	MOVQ         z+8(FP), R8
+	MOVQ         rows+72(FP), R9
+
+	// software pipeline: the next row's max pass runs before this row's fold
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y0
+	VBROADCASTSS rowconsts<>+332(SB), Y5
+	VBROADCASTSS rowconsts<>+332(SB), Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	XORQ         SI, SI
+
+CrossEntropyWAVX2_max32_1:
+	CMPQ    SI, CX
+	JAE     CrossEntropyWAVX2_max8_2
+	VMOVUPS (R8)(SI*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	VMOVUPS 32(R8)(SI*4), Y8
+	VMAXPS  Y5, Y8, Y5
+	VMOVUPS 64(R8)(SI*4), Y8
+	VMAXPS  Y6, Y8, Y6
+	VMOVUPS 96(R8)(SI*4), Y8
+	VMAXPS  Y7, Y8, Y7
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyWAVX2_max32_1
+
+CrossEntropyWAVX2_max8_2:
+	CMPQ    SI, DX
+	JAE     CrossEntropyWAVX2_maxtail_3
+	VMOVUPS (R8)(SI*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	ADDQ    $0x08, SI
+	JMP     CrossEntropyWAVX2_max8_2
+
+CrossEntropyWAVX2_maxtail_3:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyWAVX2_maxfold_4
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         BX, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y8
+	VMASKMOVPS   (R8)(SI*4), Y8, Y9
+	VBROADCASTSS rowconsts<>+332(SB), Y10
+	VBLENDVPS    Y8, Y9, Y10, Y9
+	VMAXPS       Y5, Y9, Y5
+
+CrossEntropyWAVX2_maxfold_4:
+	VMAXPS       Y5, Y0, Y0
+	VMAXPS       Y7, Y6, Y6
+	VMAXPS       Y6, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VMAXPS       X5, X0, X0
+	VMOVHLPS     X0, X0, X5
+	VMAXPS       X5, X0, X0
+	VMOVSHDUP    X0, X5
+	VMAXSS       X5, X0, X0
+	VXORPS       X5, X5, X5
+	VADDSS       X5, X0, X0
+	VBROADCASTSS X0, Y0
+
+CrossEntropyWAVX2_row:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	XORQ   SI, SI
+
+CrossEntropyWAVX2_exp32_5:
+	CMPQ        SI, CX
+	JAE         CrossEntropyWAVX2_exprest_6
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, SI
+	JMP         CrossEntropyWAVX2_exp32_5
+
+CrossEntropyWAVX2_exprest_6:
+	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	CMPQ        SI, DX
+	JAE         CrossEntropyWAVX2_exptail_8
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyWAVX2_expnext_9
+
+CrossEntropyWAVX2_exptail_8:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyWAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        BX, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VADDPS      Y13, Y5, Y5
+	JMP         CrossEntropyWAVX2_expdone_7
+
+CrossEntropyWAVX2_expnext_9:
+	CMPQ        SI, DX
+	JAE         CrossEntropyWAVX2_exptail_10
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyWAVX2_expnext_11
+
+CrossEntropyWAVX2_exptail_10:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyWAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        BX, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VADDPS      Y13, Y6, Y6
+	JMP         CrossEntropyWAVX2_expdone_7
+
+CrossEntropyWAVX2_expnext_11:
+	CMPQ        SI, DX
+	JAE         CrossEntropyWAVX2_exptail_12
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyWAVX2_expnext_13
+
+CrossEntropyWAVX2_exptail_12:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyWAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        BX, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VADDPS      Y13, Y7, Y7
+	JMP         CrossEntropyWAVX2_expdone_7
+
+CrossEntropyWAVX2_expnext_13:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyWAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        BX, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VADDPS      Y13, Y8, Y8
+
+CrossEntropyWAVX2_expdone_7:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y6, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDSS       X6, X5, X5
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropyWAVX2_nomax_14
+	LEAQ         (R8)(AX*4), R10
+
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y1
+	VBROADCASTSS rowconsts<>+332(SB), Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+332(SB), Y8
+	XORQ         SI, SI
+
+CrossEntropyWAVX2_max32_15:
+	CMPQ    SI, CX
+	JAE     CrossEntropyWAVX2_max8_16
+	VMOVUPS (R10)(SI*4), Y9
+	VMAXPS  Y1, Y9, Y1
+	VMOVUPS 32(R10)(SI*4), Y9
+	VMAXPS  Y6, Y9, Y6
+	VMOVUPS 64(R10)(SI*4), Y9
+	VMAXPS  Y7, Y9, Y7
+	VMOVUPS 96(R10)(SI*4), Y9
+	VMAXPS  Y8, Y9, Y8
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyWAVX2_max32_15
+
+CrossEntropyWAVX2_max8_16:
+	CMPQ    SI, DX
+	JAE     CrossEntropyWAVX2_maxtail_17
+	VMOVUPS (R10)(SI*4), Y9
+	VMAXPS  Y1, Y9, Y1
+	ADDQ    $0x08, SI
+	JMP     CrossEntropyWAVX2_max8_16
+
+CrossEntropyWAVX2_maxtail_17:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyWAVX2_maxfold_18
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VMASKMOVPS   (R10)(SI*4), Y9, Y10
+	VBROADCASTSS rowconsts<>+332(SB), Y11
+	VBLENDVPS    Y9, Y10, Y11, Y10
+	VMAXPS       Y6, Y10, Y6
+
+CrossEntropyWAVX2_maxfold_18:
+	VMAXPS       Y6, Y1, Y1
+	VMAXPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X6
+	VMAXPS       X6, X1, X1
+	VMOVHLPS     X1, X1, X6
+	VMAXPS       X6, X1, X1
+	VMOVSHDUP    X1, X6
+	VMAXSS       X6, X1, X1
+	VXORPS       X6, X6, X6
+	VADDSS       X6, X1, X1
+	VBROADCASTSS X1, Y1
+
+CrossEntropyWAVX2_nomax_14:
+	// per-row outputs: mx, lsum (and zw)
+	MOVQ   mx+48(FP), SI
+	VMOVSS X0, (SI)(DI*4)
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X5, SI
+	MOVL       SI, R10
+	SUBL       $0x3f3504f3, R10
+	SARL       $0x17, R10
+	MOVL       R10, R11
+	SHLL       $0x17, R11
+	SUBL       R11, SI
+	VMOVD      SI, X0
+	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VXORPS     X6, X6, X6
+	VCVTSI2SSL R10, X6, X6
+	VMULSS     X0, X0, X7
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+344(SB), X8
+	VFMADD213SS rowconsts<>+348(SB), X0, X8
+	VFMADD213SS rowconsts<>+352(SB), X0, X8
+	VFMADD213SS rowconsts<>+356(SB), X0, X8
+	VFMADD213SS rowconsts<>+360(SB), X0, X8
+	VFMADD213SS rowconsts<>+364(SB), X0, X8
+	VFMADD213SS rowconsts<>+368(SB), X0, X8
+	VFMADD213SS rowconsts<>+372(SB), X0, X8
+	VFMADD213SS rowconsts<>+376(SB), X0, X8
+	VMULSS      X0, X8, X8
+	VMULSS      X7, X8, X8
+	VFMADD231SS rowconsts<>+380(SB), X6, X8
+	VFMADD231SS rowconsts<>+340(SB), X7, X8
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X8, X0, X0
+	VFMADD231SS rowconsts<>+384(SB), X6, X0
+	VSUBSS      X5, X5, X5
+	VADDSS      X5, X0, X0
+	MOVQ        lsum+56(FP), SI
+	VMOVSS      X0, (SI)(DI*4)
+
+	// next row (its max is in next)
+	LEAQ    (R8)(AX*4), R8
+	VMOVAPS Y1, Y0
+	INCQ    DI
+	CMPQ    DI, R9
+	JB      CrossEntropyWAVX2_row
+	VZEROUPPER
+	RET
+
+// func CrossEntropyWSAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·CrossEntropyWSAVX2(SB), NOSPLIT, $0-88
+	MOVQ cols+80(FP), AX
+
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, CX
+	ANDQ $-32, CX
+	MOVQ AX, DX
+	ANDQ $-8, DX
+	MOVQ AX, BX
+	ANDQ $0x07, BX
+	XORQ DI, DI
+	MOVQ z+8(FP), R8
+	MOVQ rows+72(FP), R9
+
+	// software pipeline: the next row's max pass runs before this row's fold
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y0
+	VBROADCASTSS rowconsts<>+332(SB), Y2
+	VBROADCASTSS rowconsts<>+332(SB), Y3
+	VBROADCASTSS rowconsts<>+332(SB), Y4
+	XORQ         SI, SI
+
+CrossEntropyWSAVX2_max32_1:
+	CMPQ    SI, CX
+	JAE     CrossEntropyWSAVX2_max8_2
+	VMOVUPS (R8)(SI*4), Y5
+	VMAXPS  Y0, Y5, Y0
+	VMOVUPS 32(R8)(SI*4), Y5
+	VMAXPS  Y2, Y5, Y2
+	VMOVUPS 64(R8)(SI*4), Y5
+	VMAXPS  Y3, Y5, Y3
+	VMOVUPS 96(R8)(SI*4), Y5
+	VMAXPS  Y4, Y5, Y4
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyWSAVX2_max32_1
+
+CrossEntropyWSAVX2_max8_2:
+	CMPQ    SI, DX
+	JAE     CrossEntropyWSAVX2_maxtail_3
+	VMOVUPS (R8)(SI*4), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x08, SI
+	JMP     CrossEntropyWSAVX2_max8_2
+
+CrossEntropyWSAVX2_maxtail_3:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyWSAVX2_maxfold_4
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         BX, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y5
+	VMASKMOVPS   (R8)(SI*4), Y5, Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBLENDVPS    Y5, Y6, Y7, Y6
+	VMAXPS       Y2, Y6, Y2
+
+CrossEntropyWSAVX2_maxfold_4:
+	VMAXPS       Y2, Y0, Y0
+	VMAXPS       Y4, Y3, Y3
+	VMAXPS       Y3, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X2
+	VMAXPS       X2, X0, X0
+	VMOVHLPS     X0, X0, X2
+	VMAXPS       X2, X0, X0
+	VMOVSHDUP    X0, X2
+	VMAXSS       X2, X0, X0
+	VXORPS       X2, X2, X2
+	VADDSS       X2, X0, X0
+	VBROADCASTSS X0, Y0
+
+CrossEntropyWSAVX2_row:
+	// zw partials: fma(w, z - max, p), or p + (z - max) without class weights
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   w+16(FP), R10
+
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	XORQ   SI, SI
+
+CrossEntropyWSAVX2_exp32_5:
+	CMPQ         SI, CX
+	JAE          CrossEntropyWSAVX2_exprest_6
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  (R10)(SI*4), Y10, Y2
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y6, Y6
+	VMOVUPS      32(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  32(R10)(SI*4), Y10, Y3
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y7, Y7
+	VMOVUPS      64(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  64(R10)(SI*4), Y10, Y4
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y8, Y8
+	VMOVUPS      96(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  96(R10)(SI*4), Y10, Y5
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y9, Y9
+	ADDQ         $0x20, SI
+	JMP          CrossEntropyWSAVX2_exp32_5
+
+CrossEntropyWSAVX2_exprest_6:
+	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	CMPQ         SI, DX
+	JAE          CrossEntropyWSAVX2_exptail_8
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  (R10)(SI*4), Y10, Y2
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y6, Y6
+	ADDQ         $0x08, SI
+	JMP          CrossEntropyWSAVX2_expnext_9
+
+CrossEntropyWSAVX2_exptail_8:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyWSAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y10
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VANDPS       Y10, Y11, Y11
+	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VFMADD231PS  Y12, Y11, Y2
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+288(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VADDPS       Y14, Y6, Y6
+	JMP          CrossEntropyWSAVX2_expdone_7
+
+CrossEntropyWSAVX2_expnext_9:
+	CMPQ         SI, DX
+	JAE          CrossEntropyWSAVX2_exptail_10
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  (R10)(SI*4), Y10, Y3
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y7, Y7
+	ADDQ         $0x08, SI
+	JMP          CrossEntropyWSAVX2_expnext_11
+
+CrossEntropyWSAVX2_exptail_10:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyWSAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y10
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VANDPS       Y10, Y11, Y11
+	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VFMADD231PS  Y12, Y11, Y3
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+288(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VADDPS       Y14, Y7, Y7
+	JMP          CrossEntropyWSAVX2_expdone_7
+
+CrossEntropyWSAVX2_expnext_11:
+	CMPQ         SI, DX
+	JAE          CrossEntropyWSAVX2_exptail_12
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  (R10)(SI*4), Y10, Y4
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y8, Y8
+	ADDQ         $0x08, SI
+	JMP          CrossEntropyWSAVX2_expnext_13
+
+CrossEntropyWSAVX2_exptail_12:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyWSAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y10
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VANDPS       Y10, Y11, Y11
+	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VFMADD231PS  Y12, Y11, Y4
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+288(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VADDPS       Y14, Y8, Y8
+	JMP          CrossEntropyWSAVX2_expdone_7
+
+CrossEntropyWSAVX2_expnext_13:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyWSAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y10
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VANDPS       Y10, Y11, Y11
+	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VFMADD231PS  Y12, Y11, Y5
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+288(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VADDPS       Y14, Y9, Y9
+
+CrossEntropyWSAVX2_expdone_7:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y7, Y6, Y6
+	VHADDPS      Y6, Y6, Y6
+	VHADDPS      Y6, Y6, Y6
+	VEXTRACTF128 $0x01, Y6, X7
+	VADDSS       X7, X6, X6
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropyWSAVX2_nomax_14
+	LEAQ         (R8)(AX*4), R10
+
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y1
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+332(SB), Y8
+	VBROADCASTSS rowconsts<>+332(SB), Y9
+	XORQ         SI, SI
+
+CrossEntropyWSAVX2_max32_15:
+	CMPQ    SI, CX
+	JAE     CrossEntropyWSAVX2_max8_16
+	VMOVUPS (R10)(SI*4), Y10
+	VMAXPS  Y1, Y10, Y1
+	VMOVUPS 32(R10)(SI*4), Y10
+	VMAXPS  Y7, Y10, Y7
+	VMOVUPS 64(R10)(SI*4), Y10
+	VMAXPS  Y8, Y10, Y8
+	VMOVUPS 96(R10)(SI*4), Y10
+	VMAXPS  Y9, Y10, Y9
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyWSAVX2_max32_15
+
+CrossEntropyWSAVX2_max8_16:
+	CMPQ    SI, DX
+	JAE     CrossEntropyWSAVX2_maxtail_17
+	VMOVUPS (R10)(SI*4), Y10
+	VMAXPS  Y1, Y10, Y1
+	ADDQ    $0x08, SI
+	JMP     CrossEntropyWSAVX2_max8_16
+
+CrossEntropyWSAVX2_maxtail_17:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyWSAVX2_maxfold_18
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y10
+	VMASKMOVPS   (R10)(SI*4), Y10, Y11
+	VBROADCASTSS rowconsts<>+332(SB), Y12
+	VBLENDVPS    Y10, Y11, Y12, Y11
+	VMAXPS       Y7, Y11, Y7
+
+CrossEntropyWSAVX2_maxfold_18:
+	VMAXPS       Y7, Y1, Y1
+	VMAXPS       Y9, Y8, Y8
+	VMAXPS       Y8, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X7
+	VMAXPS       X7, X1, X1
+	VMOVHLPS     X1, X1, X7
+	VMAXPS       X7, X1, X1
+	VMOVSHDUP    X1, X7
+	VMAXSS       X7, X1, X1
+	VXORPS       X7, X7, X7
+	VADDSS       X7, X1, X1
+	VBROADCASTSS X1, Y1
+
+CrossEntropyWSAVX2_nomax_14:
+	// per-row outputs: mx, lsum (and zw)
+	MOVQ   mx+48(FP), SI
+	VMOVSS X0, (SI)(DI*4)
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X6, SI
+	MOVL       SI, R10
+	SUBL       $0x3f3504f3, R10
+	SARL       $0x17, R10
+	MOVL       R10, R11
+	SHLL       $0x17, R11
+	SUBL       R11, SI
+	VMOVD      SI, X0
+	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VXORPS     X7, X7, X7
+	VCVTSI2SSL R10, X7, X7
+	VMULSS     X0, X0, X8
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+344(SB), X9
+	VFMADD213SS rowconsts<>+348(SB), X0, X9
+	VFMADD213SS rowconsts<>+352(SB), X0, X9
+	VFMADD213SS rowconsts<>+356(SB), X0, X9
+	VFMADD213SS rowconsts<>+360(SB), X0, X9
+	VFMADD213SS rowconsts<>+364(SB), X0, X9
+	VFMADD213SS rowconsts<>+368(SB), X0, X9
+	VFMADD213SS rowconsts<>+372(SB), X0, X9
+	VFMADD213SS rowconsts<>+376(SB), X0, X9
+	VMULSS      X0, X9, X9
+	VMULSS      X8, X9, X9
+	VFMADD231SS rowconsts<>+380(SB), X7, X9
+	VFMADD231SS rowconsts<>+340(SB), X8, X9
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X9, X0, X0
+	VFMADD231SS rowconsts<>+384(SB), X7, X0
+	VSUBSS      X6, X6, X6
+	VADDSS      X6, X0, X0
+	MOVQ        lsum+56(FP), SI
+	VMOVSS      X0, (SI)(DI*4)
+
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VHADDPS      Y2, Y2, Y2
+	VHADDPS      Y2, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDSS       X0, X2, X0
+	MOVQ         zw+64(FP), SI
+	VMOVSS       X0, (SI)(DI*4)
+
+	// next row (its max is in next)
+	LEAQ    (R8)(AX*4), R8
+	VMOVAPS Y1, Y0
+	INCQ    DI
+	CMPQ    DI, R9
+	JB      CrossEntropyWSAVX2_row
+	VZEROUPPER
+	RET
+
+// func CrossEntropySoftWAVX2(grad *float32, z *float32, q *float32, w *float32, scale *float32, mx *float32, lsum *float32, mass *float32, zc *float32, keep float32, spread float32, rows int, cols int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·CrossEntropySoftWAVX2(SB), NOSPLIT, $0-96
+	MOVQ cols+88(FP), AX
+
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, CX
+	ANDQ $-32, CX
+	MOVQ AX, DX
+	ANDQ $-8, DX
+	MOVQ AX, BX
+	ANDQ $0x07, BX
+	XORQ DI, DI
+	MOVQ z+8(FP), R8
+	MOVQ rows+80(FP), R9
+
+	// software pipeline: the next row's max pass runs before this row's fold
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y0
+	VBROADCASTSS rowconsts<>+332(SB), Y2
+	VBROADCASTSS rowconsts<>+332(SB), Y3
+	VBROADCASTSS rowconsts<>+332(SB), Y4
+	XORQ         SI, SI
+
+CrossEntropySoftWAVX2_max32_1:
+	CMPQ    SI, CX
+	JAE     CrossEntropySoftWAVX2_max8_2
+	VMOVUPS (R8)(SI*4), Y5
+	VMAXPS  Y0, Y5, Y0
+	VMOVUPS 32(R8)(SI*4), Y5
+	VMAXPS  Y2, Y5, Y2
+	VMOVUPS 64(R8)(SI*4), Y5
+	VMAXPS  Y3, Y5, Y3
+	VMOVUPS 96(R8)(SI*4), Y5
+	VMAXPS  Y4, Y5, Y4
+	ADDQ    $0x20, SI
+	JMP     CrossEntropySoftWAVX2_max32_1
+
+CrossEntropySoftWAVX2_max8_2:
+	CMPQ    SI, DX
+	JAE     CrossEntropySoftWAVX2_maxtail_3
+	VMOVUPS (R8)(SI*4), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x08, SI
+	JMP     CrossEntropySoftWAVX2_max8_2
+
+CrossEntropySoftWAVX2_maxtail_3:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftWAVX2_maxfold_4
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         BX, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y5
+	VMASKMOVPS   (R8)(SI*4), Y5, Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBLENDVPS    Y5, Y6, Y7, Y6
+	VMAXPS       Y2, Y6, Y2
+
+CrossEntropySoftWAVX2_maxfold_4:
+	VMAXPS       Y2, Y0, Y0
+	VMAXPS       Y4, Y3, Y3
+	VMAXPS       Y3, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X2
+	VMAXPS       X2, X0, X0
+	VMOVHLPS     X0, X0, X2
+	VMAXPS       X2, X0, X0
+	VMOVSHDUP    X0, X2
+	VMAXSS       X2, X0, X0
+	VXORPS       X2, X2, X2
+	VADDSS       X2, X0, X0
+	VBROADCASTSS X0, Y0
+
+CrossEntropySoftWAVX2_row:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	XORQ   SI, SI
+
+CrossEntropySoftWAVX2_exp32_5:
+	CMPQ         SI, CX
+	JAE          CrossEntropySoftWAVX2_exprest_6
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y2, Y2
+	VMOVUPS      32(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      64(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y4, Y4
+	VMOVUPS      96(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y5, Y5
+	ADDQ         $0x20, SI
+	JMP          CrossEntropySoftWAVX2_exp32_5
+
+CrossEntropySoftWAVX2_exprest_6:
+	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftWAVX2_exptail_8
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y2, Y2
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftWAVX2_expnext_9
+
+CrossEntropySoftWAVX2_exptail_8:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftWAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         BX, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y6
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+288(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VADDPS       Y10, Y2, Y2
+	JMP          CrossEntropySoftWAVX2_expdone_7
+
+CrossEntropySoftWAVX2_expnext_9:
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftWAVX2_exptail_10
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y3, Y3
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftWAVX2_expnext_11
+
+CrossEntropySoftWAVX2_exptail_10:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftWAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         BX, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y6
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+288(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VADDPS       Y10, Y3, Y3
+	JMP          CrossEntropySoftWAVX2_expdone_7
+
+CrossEntropySoftWAVX2_expnext_11:
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftWAVX2_exptail_12
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y4, Y4
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftWAVX2_expnext_13
+
+CrossEntropySoftWAVX2_exptail_12:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftWAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         BX, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y6
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+288(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VADDPS       Y10, Y4, Y4
+	JMP          CrossEntropySoftWAVX2_expdone_7
+
+CrossEntropySoftWAVX2_expnext_13:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftWAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         BX, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y6
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+288(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VADDPS       Y10, Y5, Y5
+
+CrossEntropySoftWAVX2_expdone_7:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VHADDPS      Y2, Y2, Y2
+	VHADDPS      Y2, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X3
+	VADDSS       X3, X2, X2
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropySoftWAVX2_nomax_14
+	LEAQ         (R8)(AX*4), R10
+
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y1
+	VBROADCASTSS rowconsts<>+332(SB), Y3
+	VBROADCASTSS rowconsts<>+332(SB), Y4
+	VBROADCASTSS rowconsts<>+332(SB), Y5
+	XORQ         SI, SI
+
+CrossEntropySoftWAVX2_max32_15:
+	CMPQ    SI, CX
+	JAE     CrossEntropySoftWAVX2_max8_16
+	VMOVUPS (R10)(SI*4), Y6
+	VMAXPS  Y1, Y6, Y1
+	VMOVUPS 32(R10)(SI*4), Y6
+	VMAXPS  Y3, Y6, Y3
+	VMOVUPS 64(R10)(SI*4), Y6
+	VMAXPS  Y4, Y6, Y4
+	VMOVUPS 96(R10)(SI*4), Y6
+	VMAXPS  Y5, Y6, Y5
+	ADDQ    $0x20, SI
+	JMP     CrossEntropySoftWAVX2_max32_15
+
+CrossEntropySoftWAVX2_max8_16:
+	CMPQ    SI, DX
+	JAE     CrossEntropySoftWAVX2_maxtail_17
+	VMOVUPS (R10)(SI*4), Y6
+	VMAXPS  Y1, Y6, Y1
+	ADDQ    $0x08, SI
+	JMP     CrossEntropySoftWAVX2_max8_16
+
+CrossEntropySoftWAVX2_maxtail_17:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftWAVX2_maxfold_18
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y6
+	VMASKMOVPS   (R10)(SI*4), Y6, Y7
+	VBROADCASTSS rowconsts<>+332(SB), Y8
+	VBLENDVPS    Y6, Y7, Y8, Y7
+	VMAXPS       Y3, Y7, Y3
+
+CrossEntropySoftWAVX2_maxfold_18:
+	VMAXPS       Y3, Y1, Y1
+	VMAXPS       Y5, Y4, Y4
+	VMAXPS       Y4, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X3
+	VMAXPS       X3, X1, X1
+	VMOVHLPS     X1, X1, X3
+	VMAXPS       X3, X1, X1
+	VMOVSHDUP    X1, X3
+	VMAXSS       X3, X1, X1
+	VXORPS       X3, X3, X3
+	VADDSS       X3, X1, X1
+	VBROADCASTSS X1, Y1
+
+CrossEntropySoftWAVX2_nomax_14:
+	// pass 2b: mass = Σ c, zc = Σ c·(z - max) over the same 32 partials
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	VXORPS       Y10, Y10, Y10
+	MOVQ         q+16(FP), R10
+	MOVQ         DI, SI
+	IMULQ        AX, SI
+	LEAQ         (R10)(SI*4), R10
+	MOVQ         w+24(FP), R11
+	VBROADCASTSS keep+72(FP), Y11
+	VBROADCASTSS spread+76(FP), Y12
+	XORQ         SI, SI
+
+CrossEntropySoftWAVX2_tgt32_19:
+	CMPQ        SI, CX
+	JAE         CrossEntropySoftWAVX2_tgtrest_20
+	VMOVUPS     (R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     (R10)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VMULPS      (R11)(SI*4), Y14, Y14
+	VADDPS      Y14, Y3, Y3
+	VFMADD231PS Y14, Y13, Y7
+	VMOVUPS     32(R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     32(R10)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VMULPS      32(R11)(SI*4), Y14, Y14
+	VADDPS      Y14, Y4, Y4
+	VFMADD231PS Y14, Y13, Y8
+	VMOVUPS     64(R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     64(R10)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VMULPS      64(R11)(SI*4), Y14, Y14
+	VADDPS      Y14, Y5, Y5
+	VFMADD231PS Y14, Y13, Y9
+	VMOVUPS     96(R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     96(R10)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VMULPS      96(R11)(SI*4), Y14, Y14
+	VADDPS      Y14, Y6, Y6
+	VFMADD231PS Y14, Y13, Y10
+	ADDQ        $0x20, SI
+	JMP         CrossEntropySoftWAVX2_tgt32_19
+
+CrossEntropySoftWAVX2_tgtrest_20:
+	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	CMPQ        SI, DX
+	JAE         CrossEntropySoftWAVX2_tgttail_22
+	VMOVUPS     (R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     (R10)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VMULPS      (R11)(SI*4), Y14, Y14
+	VADDPS      Y14, Y3, Y3
+	VFMADD231PS Y14, Y13, Y7
+	ADDQ        $0x08, SI
+	JMP         CrossEntropySoftWAVX2_tgtnext_23
+
+CrossEntropySoftWAVX2_tgttail_22:
+	CMPQ        BX, $0x00
+	JE          CrossEntropySoftWAVX2_tgtdone_21
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        BX, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y13
+	VMASKMOVPS  (R8)(SI*4), Y13, Y14
+	VSUBPS      Y0, Y14, Y14
+	VMOVAPS     Y12, Y12
+	VMASKMOVPS  (R10)(SI*4), Y13, Y15
+	VFMADD231PS Y15, Y11, Y12
+	VMASKMOVPS  (R11)(SI*4), Y13, Y11
+	VMULPS      Y11, Y12, Y12
+	VANDPS      Y13, Y14, Y14
+	VANDPS      Y13, Y12, Y12
+	VADDPS      Y12, Y3, Y3
+	VFMADD231PS Y12, Y14, Y7
+	JMP         CrossEntropySoftWAVX2_tgtdone_21
+
+CrossEntropySoftWAVX2_tgtnext_23:
+	CMPQ        SI, DX
+	JAE         CrossEntropySoftWAVX2_tgttail_24
+	VMOVUPS     (R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     (R10)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VMULPS      (R11)(SI*4), Y14, Y14
+	VADDPS      Y14, Y4, Y4
+	VFMADD231PS Y14, Y13, Y8
+	ADDQ        $0x08, SI
+	JMP         CrossEntropySoftWAVX2_tgtnext_25
+
+CrossEntropySoftWAVX2_tgttail_24:
+	CMPQ        BX, $0x00
+	JE          CrossEntropySoftWAVX2_tgtdone_21
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        BX, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y13
+	VMASKMOVPS  (R8)(SI*4), Y13, Y14
+	VSUBPS      Y0, Y14, Y14
+	VMOVAPS     Y12, Y12
+	VMASKMOVPS  (R10)(SI*4), Y13, Y15
+	VFMADD231PS Y15, Y11, Y12
+	VMASKMOVPS  (R11)(SI*4), Y13, Y11
+	VMULPS      Y11, Y12, Y12
+	VANDPS      Y13, Y14, Y14
+	VANDPS      Y13, Y12, Y12
+	VADDPS      Y12, Y4, Y4
+	VFMADD231PS Y12, Y14, Y8
+	JMP         CrossEntropySoftWAVX2_tgtdone_21
+
+CrossEntropySoftWAVX2_tgtnext_25:
+	CMPQ        SI, DX
+	JAE         CrossEntropySoftWAVX2_tgttail_26
+	VMOVUPS     (R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     (R10)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VMULPS      (R11)(SI*4), Y14, Y14
+	VADDPS      Y14, Y5, Y5
+	VFMADD231PS Y14, Y13, Y9
+	ADDQ        $0x08, SI
+	JMP         CrossEntropySoftWAVX2_tgtnext_27
+
+CrossEntropySoftWAVX2_tgttail_26:
+	CMPQ        BX, $0x00
+	JE          CrossEntropySoftWAVX2_tgtdone_21
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        BX, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y13
+	VMASKMOVPS  (R8)(SI*4), Y13, Y14
+	VSUBPS      Y0, Y14, Y14
+	VMOVAPS     Y12, Y12
+	VMASKMOVPS  (R10)(SI*4), Y13, Y15
+	VFMADD231PS Y15, Y11, Y12
+	VMASKMOVPS  (R11)(SI*4), Y13, Y11
+	VMULPS      Y11, Y12, Y12
+	VANDPS      Y13, Y14, Y14
+	VANDPS      Y13, Y12, Y12
+	VADDPS      Y12, Y5, Y5
+	VFMADD231PS Y12, Y14, Y9
+	JMP         CrossEntropySoftWAVX2_tgtdone_21
+
+CrossEntropySoftWAVX2_tgtnext_27:
+	CMPQ        BX, $0x00
+	JE          CrossEntropySoftWAVX2_tgtdone_21
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        BX, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y13
+	VMASKMOVPS  (R8)(SI*4), Y13, Y14
+	VSUBPS      Y0, Y14, Y14
+	VMOVAPS     Y12, Y12
+	VMASKMOVPS  (R10)(SI*4), Y13, Y15
+	VFMADD231PS Y15, Y11, Y12
+	VMASKMOVPS  (R11)(SI*4), Y13, Y11
+	VMULPS      Y11, Y12, Y12
+	VANDPS      Y13, Y14, Y14
+	VANDPS      Y13, Y12, Y12
+	VADDPS      Y12, Y6, Y6
+	VFMADD231PS Y12, Y14, Y10
+
+CrossEntropySoftWAVX2_tgtdone_21:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VHADDPS      Y3, Y3, Y3
+	VHADDPS      Y3, Y3, Y3
+	VEXTRACTF128 $0x01, Y3, X4
+	VADDSS       X4, X3, X3
+
+	// per-row outputs: mx, lsum, mass, zc
+	MOVQ   mx+40(FP), SI
+	VMOVSS X0, (SI)(DI*4)
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X2, SI
+	MOVL       SI, R10
+	SUBL       $0x3f3504f3, R10
+	SARL       $0x17, R10
+	MOVL       R10, R11
+	SHLL       $0x17, R11
+	SUBL       R11, SI
+	VMOVD      SI, X0
+	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VXORPS     X4, X4, X4
+	VCVTSI2SSL R10, X4, X4
+	VMULSS     X0, X0, X5
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+344(SB), X6
+	VFMADD213SS rowconsts<>+348(SB), X0, X6
+	VFMADD213SS rowconsts<>+352(SB), X0, X6
+	VFMADD213SS rowconsts<>+356(SB), X0, X6
+	VFMADD213SS rowconsts<>+360(SB), X0, X6
+	VFMADD213SS rowconsts<>+364(SB), X0, X6
+	VFMADD213SS rowconsts<>+368(SB), X0, X6
+	VFMADD213SS rowconsts<>+372(SB), X0, X6
+	VFMADD213SS rowconsts<>+376(SB), X0, X6
+	VMULSS      X0, X6, X6
+	VMULSS      X5, X6, X6
+	VFMADD231SS rowconsts<>+380(SB), X4, X6
+	VFMADD231SS rowconsts<>+340(SB), X5, X6
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X6, X0, X0
+	VFMADD231SS rowconsts<>+384(SB), X4, X0
+	VSUBSS      X2, X2, X2
+	VADDSS      X2, X0, X0
+	MOVQ        lsum+48(FP), SI
+	VMOVSS      X0, (SI)(DI*4)
+	MOVQ        mass+56(FP), SI
+	VMOVSS      X3, (SI)(DI*4)
+
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y8, Y8
+	VADDPS       Y8, Y7, Y7
+	VHADDPS      Y7, Y7, Y7
+	VHADDPS      Y7, Y7, Y7
+	VEXTRACTF128 $0x01, Y7, X0
+	VADDSS       X0, X7, X0
+	MOVQ         zc+64(FP), SI
+	VMOVSS       X0, (SI)(DI*4)
+
+	// next row (its max is in next)
+	LEAQ    (R8)(AX*4), R8
+	VMOVAPS Y1, Y0
+	INCQ    DI
+	CMPQ    DI, R9
+	JB      CrossEntropySoftWAVX2_row
+	VZEROUPPER
+	RET
+
+// func CrossEntropyGAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·CrossEntropyGAVX2(SB), NOSPLIT, $0-88
+	MOVQ cols+80(FP), AX
+
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, DX
+	ANDQ         $-8, DX
+	MOVQ         AX, BX
+	ANDQ         $0x07, BX
+	XORQ         DI, DI
+	VBROADCASTSS rowconsts<>+324(SB), Y2
+	VBROADCASTSS rowconsts<>+320(SB), Y3
+	VBROADCASTSS rowconsts<>+328(SB), Y4
+	MOVQ         z+8(FP), R8
+	MOVQ         grad+0(FP), R9
+	MOVQ         rows+72(FP), R10
+
+	// software pipeline: the next row's max pass runs before this row's fold
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y0
+	VBROADCASTSS rowconsts<>+332(SB), Y5
+	VBROADCASTSS rowconsts<>+332(SB), Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	XORQ         SI, SI
+
+CrossEntropyGAVX2_max32_1:
+	CMPQ    SI, CX
+	JAE     CrossEntropyGAVX2_max8_2
+	VMOVUPS (R8)(SI*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	VMOVUPS 32(R8)(SI*4), Y8
+	VMAXPS  Y5, Y8, Y5
+	VMOVUPS 64(R8)(SI*4), Y8
+	VMAXPS  Y6, Y8, Y6
+	VMOVUPS 96(R8)(SI*4), Y8
+	VMAXPS  Y7, Y8, Y7
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyGAVX2_max32_1
+
+CrossEntropyGAVX2_max8_2:
+	CMPQ    SI, DX
+	JAE     CrossEntropyGAVX2_maxtail_3
+	VMOVUPS (R8)(SI*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	ADDQ    $0x08, SI
+	JMP     CrossEntropyGAVX2_max8_2
+
+CrossEntropyGAVX2_maxtail_3:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGAVX2_maxfold_4
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y8
+	VMASKMOVPS   (R8)(SI*4), Y8, Y9
+	VBROADCASTSS rowconsts<>+332(SB), Y10
+	VBLENDVPS    Y8, Y9, Y10, Y9
+	VMAXPS       Y5, Y9, Y5
+
+CrossEntropyGAVX2_maxfold_4:
+	VMAXPS       Y5, Y0, Y0
+	VMAXPS       Y7, Y6, Y6
+	VMAXPS       Y6, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VMAXPS       X5, X0, X0
+	VMOVHLPS     X0, X0, X5
+	VMAXPS       X5, X0, X0
+	VMOVSHDUP    X0, X5
+	VMAXSS       X5, X0, X0
+	VXORPS       X5, X5, X5
+	VADDSS       X5, X0, X0
+	VBROADCASTSS X0, Y0
+
+CrossEntropyGAVX2_row:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	XORQ   SI, SI
+
+CrossEntropyGAVX2_exp32_5:
+	CMPQ        SI, CX
+	JAE         CrossEntropyGAVX2_exprest_6
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R9)(SI*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(R9)(SI*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(R9)(SI*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(R9)(SI*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, SI
+	JMP         CrossEntropyGAVX2_exp32_5
+
+CrossEntropyGAVX2_exprest_6:
+	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	CMPQ        SI, DX
+	JAE         CrossEntropyGAVX2_exptail_8
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R9)(SI*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyGAVX2_expnext_9
+
+CrossEntropyGAVX2_exptail_8:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyGAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
+	VADDPS      Y13, Y5, Y5
+	JMP         CrossEntropyGAVX2_expdone_7
+
+CrossEntropyGAVX2_expnext_9:
+	CMPQ        SI, DX
+	JAE         CrossEntropyGAVX2_exptail_10
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R9)(SI*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyGAVX2_expnext_11
+
+CrossEntropyGAVX2_exptail_10:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyGAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
+	VADDPS      Y13, Y6, Y6
+	JMP         CrossEntropyGAVX2_expdone_7
+
+CrossEntropyGAVX2_expnext_11:
+	CMPQ        SI, DX
+	JAE         CrossEntropyGAVX2_exptail_12
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R9)(SI*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyGAVX2_expnext_13
+
+CrossEntropyGAVX2_exptail_12:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyGAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
+	VADDPS      Y13, Y7, Y7
+	JMP         CrossEntropyGAVX2_expdone_7
+
+CrossEntropyGAVX2_expnext_13:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyGAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
+	VADDPS      Y13, Y8, Y8
+
+CrossEntropyGAVX2_expdone_7:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y6, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDSS       X6, X5, X5
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropyGAVX2_nomax_14
+	LEAQ         (R8)(AX*4), R11
+
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y1
+	VBROADCASTSS rowconsts<>+332(SB), Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+332(SB), Y8
+	XORQ         SI, SI
+
+CrossEntropyGAVX2_max32_15:
+	CMPQ    SI, CX
+	JAE     CrossEntropyGAVX2_max8_16
+	VMOVUPS (R11)(SI*4), Y9
+	VMAXPS  Y1, Y9, Y1
+	VMOVUPS 32(R11)(SI*4), Y9
+	VMAXPS  Y6, Y9, Y6
+	VMOVUPS 64(R11)(SI*4), Y9
+	VMAXPS  Y7, Y9, Y7
+	VMOVUPS 96(R11)(SI*4), Y9
+	VMAXPS  Y8, Y9, Y8
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyGAVX2_max32_15
+
+CrossEntropyGAVX2_max8_16:
+	CMPQ    SI, DX
+	JAE     CrossEntropyGAVX2_maxtail_17
+	VMOVUPS (R11)(SI*4), Y9
+	VMAXPS  Y1, Y9, Y1
+	ADDQ    $0x08, SI
+	JMP     CrossEntropyGAVX2_max8_16
+
+CrossEntropyGAVX2_maxtail_17:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGAVX2_maxfold_18
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VMASKMOVPS   (R11)(SI*4), Y9, Y10
+	VBROADCASTSS rowconsts<>+332(SB), Y11
+	VBLENDVPS    Y9, Y10, Y11, Y10
+	VMAXPS       Y6, Y10, Y6
+
+CrossEntropyGAVX2_maxfold_18:
+	VMAXPS       Y6, Y1, Y1
+	VMAXPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X6
+	VMAXPS       X6, X1, X1
+	VMOVHLPS     X1, X1, X6
+	VMAXPS       X6, X1, X1
+	VMOVSHDUP    X1, X6
+	VMAXSS       X6, X1, X1
+	VXORPS       X6, X6, X6
+	VADDSS       X6, X1, X1
+	VBROADCASTSS X1, Y1
+
+CrossEntropyGAVX2_nomax_14:
+	// per-row outputs: mx, lsum (and zw)
+	MOVQ   mx+48(FP), SI
+	VMOVSS X0, (SI)(DI*4)
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X5, SI
+	MOVL       SI, R11
+	SUBL       $0x3f3504f3, R11
+	SARL       $0x17, R11
+	MOVL       R11, R12
+	SHLL       $0x17, R12
+	SUBL       R12, SI
+	VMOVD      SI, X0
+	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VXORPS     X6, X6, X6
+	VCVTSI2SSL R11, X6, X6
+	VMULSS     X0, X0, X7
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+344(SB), X8
+	VFMADD213SS rowconsts<>+348(SB), X0, X8
+	VFMADD213SS rowconsts<>+352(SB), X0, X8
+	VFMADD213SS rowconsts<>+356(SB), X0, X8
+	VFMADD213SS rowconsts<>+360(SB), X0, X8
+	VFMADD213SS rowconsts<>+364(SB), X0, X8
+	VFMADD213SS rowconsts<>+368(SB), X0, X8
+	VFMADD213SS rowconsts<>+372(SB), X0, X8
+	VFMADD213SS rowconsts<>+376(SB), X0, X8
+	VMULSS      X0, X8, X8
+	VMULSS      X7, X8, X8
+	VFMADD231SS rowconsts<>+380(SB), X6, X8
+	VFMADD231SS rowconsts<>+340(SB), X7, X8
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X8, X0, X0
+	VFMADD231SS rowconsts<>+384(SB), X6, X0
+	VSUBSS      X5, X5, X6
+	VADDSS      X6, X0, X0
+	MOVQ        lsum+56(FP), SI
+	VMOVSS      X0, (SI)(DI*4)
+
+	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
+	VMOVSS       rowconsts<>+336(SB), X0
+	VDIVSS       X5, X0, X0
+	VBROADCASTSS X0, Y0
+	MOVQ         a+32(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y5
+	MOVQ         scale+40(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y6
+	VBROADCASTSS k+24(FP), Y7
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyGAVX2_out32_19:
+	CMPQ        SI, CX
+	JAE         CrossEntropyGAVX2_out8_20
+	VMOVUPS     (R9)(SI*4), Y8
+	VMULPS      Y0, Y8, Y8
+	VMOVAPS     Y7, Y9
+	VFMSUB231PS Y5, Y8, Y9
+	VMULPS      Y6, Y9, Y9
+	VMOVUPS     Y9, (R9)(SI*4)
+	VMOVUPS     32(R9)(SI*4), Y8
+	VMULPS      Y0, Y8, Y8
+	VMOVAPS     Y7, Y9
+	VFMSUB231PS Y5, Y8, Y9
+	VMULPS      Y6, Y9, Y9
+	VMOVUPS     Y9, 32(R9)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Y8
+	VMULPS      Y0, Y8, Y8
+	VMOVAPS     Y7, Y9
+	VFMSUB231PS Y5, Y8, Y9
+	VMULPS      Y6, Y9, Y9
+	VMOVUPS     Y9, 64(R9)(SI*4)
+	VMOVUPS     96(R9)(SI*4), Y8
+	VMULPS      Y0, Y8, Y8
+	VMOVAPS     Y7, Y9
+	VFMSUB231PS Y5, Y8, Y9
+	VMULPS      Y6, Y9, Y9
+	VMOVUPS     Y9, 96(R9)(SI*4)
+	ADDQ        $0x20, SI
+	JMP         CrossEntropyGAVX2_out32_19
+
+CrossEntropyGAVX2_out8_20:
+	CMPQ        SI, DX
+	JAE         CrossEntropyGAVX2_outtail_21
+	VMOVUPS     (R9)(SI*4), Y8
+	VMULPS      Y0, Y8, Y8
+	VMOVAPS     Y7, Y9
+	VFMSUB231PS Y5, Y8, Y9
+	VMULPS      Y6, Y9, Y9
+	VMOVUPS     Y9, (R9)(SI*4)
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyGAVX2_out8_20
+
+CrossEntropyGAVX2_outtail_21:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyGAVX2_outend_22
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y8
+	VMASKMOVPS  (R9)(SI*4), Y8, Y9
+	VMULPS      Y0, Y9, Y9
+	VMOVAPS     Y7, Y0
+	VFMSUB231PS Y5, Y9, Y0
+	VMULPS      Y6, Y0, Y0
+	VMASKMOVPS  Y0, Y8, (R9)(SI*4)
+
+CrossEntropyGAVX2_outend_22:
+	// next row (its max is in next)
+	LEAQ    (R8)(AX*4), R8
+	LEAQ    (R9)(AX*4), R9
+	VMOVAPS Y1, Y0
+	INCQ    DI
+	CMPQ    DI, R10
+	JB      CrossEntropyGAVX2_row
+	VZEROUPPER
+	RET
+
+// func CrossEntropyGSAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·CrossEntropyGSAVX2(SB), NOSPLIT, $0-88
+	MOVQ cols+80(FP), AX
+
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, CX
+	ANDQ $-32, CX
+	MOVQ AX, DX
+	ANDQ $-8, DX
+	MOVQ AX, BX
+	ANDQ $0x07, BX
+	XORQ DI, DI
+	MOVQ z+8(FP), R8
+	MOVQ grad+0(FP), R9
+	MOVQ rows+72(FP), R10
+
+	// software pipeline: the next row's max pass runs before this row's fold
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y0
+	VBROADCASTSS rowconsts<>+332(SB), Y2
+	VBROADCASTSS rowconsts<>+332(SB), Y3
+	VBROADCASTSS rowconsts<>+332(SB), Y4
+	XORQ         SI, SI
+
+CrossEntropyGSAVX2_max32_1:
+	CMPQ    SI, CX
+	JAE     CrossEntropyGSAVX2_max8_2
+	VMOVUPS (R8)(SI*4), Y5
+	VMAXPS  Y0, Y5, Y0
+	VMOVUPS 32(R8)(SI*4), Y5
+	VMAXPS  Y2, Y5, Y2
+	VMOVUPS 64(R8)(SI*4), Y5
+	VMAXPS  Y3, Y5, Y3
+	VMOVUPS 96(R8)(SI*4), Y5
+	VMAXPS  Y4, Y5, Y4
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyGSAVX2_max32_1
+
+CrossEntropyGSAVX2_max8_2:
+	CMPQ    SI, DX
+	JAE     CrossEntropyGSAVX2_maxtail_3
+	VMOVUPS (R8)(SI*4), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x08, SI
+	JMP     CrossEntropyGSAVX2_max8_2
+
+CrossEntropyGSAVX2_maxtail_3:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGSAVX2_maxfold_4
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y5
+	VMASKMOVPS   (R8)(SI*4), Y5, Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBLENDVPS    Y5, Y6, Y7, Y6
+	VMAXPS       Y2, Y6, Y2
+
+CrossEntropyGSAVX2_maxfold_4:
+	VMAXPS       Y2, Y0, Y0
+	VMAXPS       Y4, Y3, Y3
+	VMAXPS       Y3, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X2
+	VMAXPS       X2, X0, X0
+	VMOVHLPS     X0, X0, X2
+	VMAXPS       X2, X0, X0
+	VMOVSHDUP    X0, X2
+	VMAXSS       X2, X0, X0
+	VXORPS       X2, X2, X2
+	VADDSS       X2, X0, X0
+	VBROADCASTSS X0, Y0
+
+CrossEntropyGSAVX2_row:
+	// zw partials: fma(w, z - max, p), or p + (z - max) without class weights
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	XORQ   SI, SI
+
+CrossEntropyGSAVX2_exp32_5:
+	CMPQ         SI, CX
+	JAE          CrossEntropyGSAVX2_exprest_6
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y2, Y2
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, (R9)(SI*4)
+	VADDPS       Y13, Y6, Y6
+	VMOVUPS      32(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y3, Y3
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, 32(R9)(SI*4)
+	VADDPS       Y13, Y7, Y7
+	VMOVUPS      64(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y4, Y4
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, 64(R9)(SI*4)
+	VADDPS       Y13, Y8, Y8
+	VMOVUPS      96(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y5, Y5
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, 96(R9)(SI*4)
+	VADDPS       Y13, Y9, Y9
+	ADDQ         $0x20, SI
+	JMP          CrossEntropyGSAVX2_exp32_5
+
+CrossEntropyGSAVX2_exprest_6:
+	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	CMPQ         SI, DX
+	JAE          CrossEntropyGSAVX2_exptail_8
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y2, Y2
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, (R9)(SI*4)
+	VADDPS       Y13, Y6, Y6
+	ADDQ         $0x08, SI
+	JMP          CrossEntropyGSAVX2_expnext_9
+
+CrossEntropyGSAVX2_exptail_8:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGSAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y10
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VANDPS       Y10, Y11, Y11
+	VADDPS       Y11, Y2, Y2
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+288(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VADDPS       Y14, Y6, Y6
+	JMP          CrossEntropyGSAVX2_expdone_7
+
+CrossEntropyGSAVX2_expnext_9:
+	CMPQ         SI, DX
+	JAE          CrossEntropyGSAVX2_exptail_10
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y3, Y3
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, (R9)(SI*4)
+	VADDPS       Y13, Y7, Y7
+	ADDQ         $0x08, SI
+	JMP          CrossEntropyGSAVX2_expnext_11
+
+CrossEntropyGSAVX2_exptail_10:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGSAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y10
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VANDPS       Y10, Y11, Y11
+	VADDPS       Y11, Y3, Y3
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+288(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VADDPS       Y14, Y7, Y7
+	JMP          CrossEntropyGSAVX2_expdone_7
+
+CrossEntropyGSAVX2_expnext_11:
+	CMPQ         SI, DX
+	JAE          CrossEntropyGSAVX2_exptail_12
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y4, Y4
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, (R9)(SI*4)
+	VADDPS       Y13, Y8, Y8
+	ADDQ         $0x08, SI
+	JMP          CrossEntropyGSAVX2_expnext_13
+
+CrossEntropyGSAVX2_exptail_12:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGSAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y10
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VANDPS       Y10, Y11, Y11
+	VADDPS       Y11, Y4, Y4
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+288(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VADDPS       Y14, Y8, Y8
+	JMP          CrossEntropyGSAVX2_expdone_7
+
+CrossEntropyGSAVX2_expnext_13:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGSAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y10
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VANDPS       Y10, Y11, Y11
+	VADDPS       Y11, Y5, Y5
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+288(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VADDPS       Y14, Y9, Y9
+
+CrossEntropyGSAVX2_expdone_7:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y7, Y6, Y6
+	VHADDPS      Y6, Y6, Y6
+	VHADDPS      Y6, Y6, Y6
+	VEXTRACTF128 $0x01, Y6, X7
+	VADDSS       X7, X6, X6
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropyGSAVX2_nomax_14
+	LEAQ         (R8)(AX*4), R11
+
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y1
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+332(SB), Y8
+	VBROADCASTSS rowconsts<>+332(SB), Y9
+	XORQ         SI, SI
+
+CrossEntropyGSAVX2_max32_15:
+	CMPQ    SI, CX
+	JAE     CrossEntropyGSAVX2_max8_16
+	VMOVUPS (R11)(SI*4), Y10
+	VMAXPS  Y1, Y10, Y1
+	VMOVUPS 32(R11)(SI*4), Y10
+	VMAXPS  Y7, Y10, Y7
+	VMOVUPS 64(R11)(SI*4), Y10
+	VMAXPS  Y8, Y10, Y8
+	VMOVUPS 96(R11)(SI*4), Y10
+	VMAXPS  Y9, Y10, Y9
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyGSAVX2_max32_15
+
+CrossEntropyGSAVX2_max8_16:
+	CMPQ    SI, DX
+	JAE     CrossEntropyGSAVX2_maxtail_17
+	VMOVUPS (R11)(SI*4), Y10
+	VMAXPS  Y1, Y10, Y1
+	ADDQ    $0x08, SI
+	JMP     CrossEntropyGSAVX2_max8_16
+
+CrossEntropyGSAVX2_maxtail_17:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGSAVX2_maxfold_18
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y10
+	VMASKMOVPS   (R11)(SI*4), Y10, Y11
+	VBROADCASTSS rowconsts<>+332(SB), Y12
+	VBLENDVPS    Y10, Y11, Y12, Y11
+	VMAXPS       Y7, Y11, Y7
+
+CrossEntropyGSAVX2_maxfold_18:
+	VMAXPS       Y7, Y1, Y1
+	VMAXPS       Y9, Y8, Y8
+	VMAXPS       Y8, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X7
+	VMAXPS       X7, X1, X1
+	VMOVHLPS     X1, X1, X7
+	VMAXPS       X7, X1, X1
+	VMOVSHDUP    X1, X7
+	VMAXSS       X7, X1, X1
+	VXORPS       X7, X7, X7
+	VADDSS       X7, X1, X1
+	VBROADCASTSS X1, Y1
+
+CrossEntropyGSAVX2_nomax_14:
+	// per-row outputs: mx, lsum (and zw)
+	MOVQ   mx+48(FP), SI
+	VMOVSS X0, (SI)(DI*4)
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X6, SI
+	MOVL       SI, R11
+	SUBL       $0x3f3504f3, R11
+	SARL       $0x17, R11
+	MOVL       R11, R12
+	SHLL       $0x17, R12
+	SUBL       R12, SI
+	VMOVD      SI, X0
+	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VXORPS     X7, X7, X7
+	VCVTSI2SSL R11, X7, X7
+	VMULSS     X0, X0, X8
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+344(SB), X9
+	VFMADD213SS rowconsts<>+348(SB), X0, X9
+	VFMADD213SS rowconsts<>+352(SB), X0, X9
+	VFMADD213SS rowconsts<>+356(SB), X0, X9
+	VFMADD213SS rowconsts<>+360(SB), X0, X9
+	VFMADD213SS rowconsts<>+364(SB), X0, X9
+	VFMADD213SS rowconsts<>+368(SB), X0, X9
+	VFMADD213SS rowconsts<>+372(SB), X0, X9
+	VFMADD213SS rowconsts<>+376(SB), X0, X9
+	VMULSS      X0, X9, X9
+	VMULSS      X8, X9, X9
+	VFMADD231SS rowconsts<>+380(SB), X7, X9
+	VFMADD231SS rowconsts<>+340(SB), X8, X9
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X9, X0, X0
+	VFMADD231SS rowconsts<>+384(SB), X7, X0
+	VSUBSS      X6, X6, X7
+	VADDSS      X7, X0, X0
+	MOVQ        lsum+56(FP), SI
+	VMOVSS      X0, (SI)(DI*4)
+
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VHADDPS      Y2, Y2, Y2
+	VHADDPS      Y2, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDSS       X0, X2, X0
+	MOVQ         zw+64(FP), SI
+	VMOVSS       X0, (SI)(DI*4)
+
+	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
+	VMOVSS       rowconsts<>+336(SB), X0
+	VDIVSS       X6, X0, X0
+	VBROADCASTSS X0, Y0
+	MOVQ         a+32(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y2
+	MOVQ         scale+40(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y3
+	VBROADCASTSS k+24(FP), Y4
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyGSAVX2_out32_19:
+	CMPQ        SI, CX
+	JAE         CrossEntropyGSAVX2_out8_20
+	VMOVUPS     (R9)(SI*4), Y5
+	VMULPS      Y0, Y5, Y5
+	VMOVAPS     Y4, Y6
+	VFMSUB231PS Y2, Y5, Y6
+	VMULPS      Y3, Y6, Y6
+	VMOVUPS     Y6, (R9)(SI*4)
+	VMOVUPS     32(R9)(SI*4), Y5
+	VMULPS      Y0, Y5, Y5
+	VMOVAPS     Y4, Y6
+	VFMSUB231PS Y2, Y5, Y6
+	VMULPS      Y3, Y6, Y6
+	VMOVUPS     Y6, 32(R9)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Y5
+	VMULPS      Y0, Y5, Y5
+	VMOVAPS     Y4, Y6
+	VFMSUB231PS Y2, Y5, Y6
+	VMULPS      Y3, Y6, Y6
+	VMOVUPS     Y6, 64(R9)(SI*4)
+	VMOVUPS     96(R9)(SI*4), Y5
+	VMULPS      Y0, Y5, Y5
+	VMOVAPS     Y4, Y6
+	VFMSUB231PS Y2, Y5, Y6
+	VMULPS      Y3, Y6, Y6
+	VMOVUPS     Y6, 96(R9)(SI*4)
+	ADDQ        $0x20, SI
+	JMP         CrossEntropyGSAVX2_out32_19
+
+CrossEntropyGSAVX2_out8_20:
+	CMPQ        SI, DX
+	JAE         CrossEntropyGSAVX2_outtail_21
+	VMOVUPS     (R9)(SI*4), Y5
+	VMULPS      Y0, Y5, Y5
+	VMOVAPS     Y4, Y6
+	VFMSUB231PS Y2, Y5, Y6
+	VMULPS      Y3, Y6, Y6
+	VMOVUPS     Y6, (R9)(SI*4)
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyGSAVX2_out8_20
+
+CrossEntropyGSAVX2_outtail_21:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyGSAVX2_outend_22
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y5
+	VMASKMOVPS  (R9)(SI*4), Y5, Y6
+	VMULPS      Y0, Y6, Y6
+	VMOVAPS     Y4, Y0
+	VFMSUB231PS Y2, Y6, Y0
+	VMULPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y5, (R9)(SI*4)
+
+CrossEntropyGSAVX2_outend_22:
+	// next row (its max is in next)
+	LEAQ    (R8)(AX*4), R8
+	LEAQ    (R9)(AX*4), R9
+	VMOVAPS Y1, Y0
+	INCQ    DI
+	CMPQ    DI, R10
+	JB      CrossEntropyGSAVX2_row
+	VZEROUPPER
+	RET
+
+// func CrossEntropySoftGAVX2(grad *float32, z *float32, q *float32, w *float32, scale *float32, mx *float32, lsum *float32, mass *float32, zc *float32, keep float32, spread float32, rows int, cols int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·CrossEntropySoftGAVX2(SB), NOSPLIT, $0-96
+	MOVQ cols+88(FP), AX
+
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, CX
+	ANDQ $-32, CX
+	MOVQ AX, DX
+	ANDQ $-8, DX
+	MOVQ AX, BX
+	ANDQ $0x07, BX
+	XORQ DI, DI
+	MOVQ z+8(FP), R8
+	MOVQ grad+0(FP), R9
+	MOVQ rows+80(FP), R10
+
+	// software pipeline: the next row's max pass runs before this row's fold
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y0
+	VBROADCASTSS rowconsts<>+332(SB), Y2
+	VBROADCASTSS rowconsts<>+332(SB), Y3
+	VBROADCASTSS rowconsts<>+332(SB), Y4
+	XORQ         SI, SI
+
+CrossEntropySoftGAVX2_max32_1:
+	CMPQ    SI, CX
+	JAE     CrossEntropySoftGAVX2_max8_2
+	VMOVUPS (R8)(SI*4), Y5
+	VMAXPS  Y0, Y5, Y0
+	VMOVUPS 32(R8)(SI*4), Y5
+	VMAXPS  Y2, Y5, Y2
+	VMOVUPS 64(R8)(SI*4), Y5
+	VMAXPS  Y3, Y5, Y3
+	VMOVUPS 96(R8)(SI*4), Y5
+	VMAXPS  Y4, Y5, Y4
+	ADDQ    $0x20, SI
+	JMP     CrossEntropySoftGAVX2_max32_1
+
+CrossEntropySoftGAVX2_max8_2:
+	CMPQ    SI, DX
+	JAE     CrossEntropySoftGAVX2_maxtail_3
+	VMOVUPS (R8)(SI*4), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x08, SI
+	JMP     CrossEntropySoftGAVX2_max8_2
+
+CrossEntropySoftGAVX2_maxtail_3:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGAVX2_maxfold_4
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y5
+	VMASKMOVPS   (R8)(SI*4), Y5, Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBLENDVPS    Y5, Y6, Y7, Y6
+	VMAXPS       Y2, Y6, Y2
+
+CrossEntropySoftGAVX2_maxfold_4:
+	VMAXPS       Y2, Y0, Y0
+	VMAXPS       Y4, Y3, Y3
+	VMAXPS       Y3, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X2
+	VMAXPS       X2, X0, X0
+	VMOVHLPS     X0, X0, X2
+	VMAXPS       X2, X0, X0
+	VMOVSHDUP    X0, X2
+	VMAXSS       X2, X0, X0
+	VXORPS       X2, X2, X2
+	VADDSS       X2, X0, X0
+	VBROADCASTSS X0, Y0
+
+CrossEntropySoftGAVX2_row:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	XORQ   SI, SI
+
+CrossEntropySoftGAVX2_exp32_5:
+	CMPQ         SI, CX
+	JAE          CrossEntropySoftGAVX2_exprest_6
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, (R9)(SI*4)
+	VADDPS       Y9, Y2, Y2
+	VMOVUPS      32(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, 32(R9)(SI*4)
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      64(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, 64(R9)(SI*4)
+	VADDPS       Y9, Y4, Y4
+	VMOVUPS      96(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, 96(R9)(SI*4)
+	VADDPS       Y9, Y5, Y5
+	ADDQ         $0x20, SI
+	JMP          CrossEntropySoftGAVX2_exp32_5
+
+CrossEntropySoftGAVX2_exprest_6:
+	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftGAVX2_exptail_8
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, (R9)(SI*4)
+	VADDPS       Y9, Y2, Y2
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftGAVX2_expnext_9
+
+CrossEntropySoftGAVX2_exptail_8:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y6
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+288(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
+	VADDPS       Y10, Y2, Y2
+	JMP          CrossEntropySoftGAVX2_expdone_7
+
+CrossEntropySoftGAVX2_expnext_9:
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftGAVX2_exptail_10
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, (R9)(SI*4)
+	VADDPS       Y9, Y3, Y3
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftGAVX2_expnext_11
+
+CrossEntropySoftGAVX2_exptail_10:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y6
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+288(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
+	VADDPS       Y10, Y3, Y3
+	JMP          CrossEntropySoftGAVX2_expdone_7
+
+CrossEntropySoftGAVX2_expnext_11:
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftGAVX2_exptail_12
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, (R9)(SI*4)
+	VADDPS       Y9, Y4, Y4
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftGAVX2_expnext_13
+
+CrossEntropySoftGAVX2_exptail_12:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y6
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+288(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
+	VADDPS       Y10, Y4, Y4
+	JMP          CrossEntropySoftGAVX2_expdone_7
+
+CrossEntropySoftGAVX2_expnext_13:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y6
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+288(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
+	VADDPS       Y10, Y5, Y5
+
+CrossEntropySoftGAVX2_expdone_7:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VHADDPS      Y2, Y2, Y2
+	VHADDPS      Y2, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X3
+	VADDSS       X3, X2, X2
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropySoftGAVX2_nomax_14
+	LEAQ         (R8)(AX*4), R11
+
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y1
+	VBROADCASTSS rowconsts<>+332(SB), Y3
+	VBROADCASTSS rowconsts<>+332(SB), Y4
+	VBROADCASTSS rowconsts<>+332(SB), Y5
+	XORQ         SI, SI
+
+CrossEntropySoftGAVX2_max32_15:
+	CMPQ    SI, CX
+	JAE     CrossEntropySoftGAVX2_max8_16
+	VMOVUPS (R11)(SI*4), Y6
+	VMAXPS  Y1, Y6, Y1
+	VMOVUPS 32(R11)(SI*4), Y6
+	VMAXPS  Y3, Y6, Y3
+	VMOVUPS 64(R11)(SI*4), Y6
+	VMAXPS  Y4, Y6, Y4
+	VMOVUPS 96(R11)(SI*4), Y6
+	VMAXPS  Y5, Y6, Y5
+	ADDQ    $0x20, SI
+	JMP     CrossEntropySoftGAVX2_max32_15
+
+CrossEntropySoftGAVX2_max8_16:
+	CMPQ    SI, DX
+	JAE     CrossEntropySoftGAVX2_maxtail_17
+	VMOVUPS (R11)(SI*4), Y6
+	VMAXPS  Y1, Y6, Y1
+	ADDQ    $0x08, SI
+	JMP     CrossEntropySoftGAVX2_max8_16
+
+CrossEntropySoftGAVX2_maxtail_17:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGAVX2_maxfold_18
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y6
+	VMASKMOVPS   (R11)(SI*4), Y6, Y7
+	VBROADCASTSS rowconsts<>+332(SB), Y8
+	VBLENDVPS    Y6, Y7, Y8, Y7
+	VMAXPS       Y3, Y7, Y3
+
+CrossEntropySoftGAVX2_maxfold_18:
+	VMAXPS       Y3, Y1, Y1
+	VMAXPS       Y5, Y4, Y4
+	VMAXPS       Y4, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X3
+	VMAXPS       X3, X1, X1
+	VMOVHLPS     X1, X1, X3
+	VMAXPS       X3, X1, X1
+	VMOVSHDUP    X1, X3
+	VMAXSS       X3, X1, X1
+	VXORPS       X3, X3, X3
+	VADDSS       X3, X1, X1
+	VBROADCASTSS X1, Y1
+
+CrossEntropySoftGAVX2_nomax_14:
+	// pass 2b: mass = Σ c, zc = Σ c·(z - max) over the same 32 partials
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	VXORPS       Y10, Y10, Y10
+	MOVQ         q+16(FP), R11
+	MOVQ         DI, SI
+	IMULQ        AX, SI
+	LEAQ         (R11)(SI*4), R11
+	VBROADCASTSS keep+72(FP), Y11
+	VBROADCASTSS spread+76(FP), Y12
+	XORQ         SI, SI
+
+CrossEntropySoftGAVX2_tgt32_19:
+	CMPQ        SI, CX
+	JAE         CrossEntropySoftGAVX2_tgtrest_20
+	VMOVUPS     (R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     (R11)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VADDPS      Y14, Y3, Y3
+	VFMADD231PS Y14, Y13, Y7
+	VMOVUPS     32(R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     32(R11)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VADDPS      Y14, Y4, Y4
+	VFMADD231PS Y14, Y13, Y8
+	VMOVUPS     64(R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     64(R11)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VADDPS      Y14, Y5, Y5
+	VFMADD231PS Y14, Y13, Y9
+	VMOVUPS     96(R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     96(R11)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VADDPS      Y14, Y6, Y6
+	VFMADD231PS Y14, Y13, Y10
+	ADDQ        $0x20, SI
+	JMP         CrossEntropySoftGAVX2_tgt32_19
+
+CrossEntropySoftGAVX2_tgtrest_20:
+	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	CMPQ        SI, DX
+	JAE         CrossEntropySoftGAVX2_tgttail_22
+	VMOVUPS     (R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     (R11)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VADDPS      Y14, Y3, Y3
+	VFMADD231PS Y14, Y13, Y7
+	ADDQ        $0x08, SI
+	JMP         CrossEntropySoftGAVX2_tgtnext_23
+
+CrossEntropySoftGAVX2_tgttail_22:
+	CMPQ        BX, $0x00
+	JE          CrossEntropySoftGAVX2_tgtdone_21
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        BX, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y13
+	VMASKMOVPS  (R8)(SI*4), Y13, Y14
+	VSUBPS      Y0, Y14, Y14
+	VMOVAPS     Y12, Y12
+	VMASKMOVPS  (R11)(SI*4), Y13, Y15
+	VFMADD231PS Y15, Y11, Y12
+	VANDPS      Y13, Y14, Y14
+	VANDPS      Y13, Y12, Y12
+	VADDPS      Y12, Y3, Y3
+	VFMADD231PS Y12, Y14, Y7
+	JMP         CrossEntropySoftGAVX2_tgtdone_21
+
+CrossEntropySoftGAVX2_tgtnext_23:
+	CMPQ        SI, DX
+	JAE         CrossEntropySoftGAVX2_tgttail_24
+	VMOVUPS     (R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     (R11)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VADDPS      Y14, Y4, Y4
+	VFMADD231PS Y14, Y13, Y8
+	ADDQ        $0x08, SI
+	JMP         CrossEntropySoftGAVX2_tgtnext_25
+
+CrossEntropySoftGAVX2_tgttail_24:
+	CMPQ        BX, $0x00
+	JE          CrossEntropySoftGAVX2_tgtdone_21
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        BX, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y13
+	VMASKMOVPS  (R8)(SI*4), Y13, Y14
+	VSUBPS      Y0, Y14, Y14
+	VMOVAPS     Y12, Y12
+	VMASKMOVPS  (R11)(SI*4), Y13, Y15
+	VFMADD231PS Y15, Y11, Y12
+	VANDPS      Y13, Y14, Y14
+	VANDPS      Y13, Y12, Y12
+	VADDPS      Y12, Y4, Y4
+	VFMADD231PS Y12, Y14, Y8
+	JMP         CrossEntropySoftGAVX2_tgtdone_21
+
+CrossEntropySoftGAVX2_tgtnext_25:
+	CMPQ        SI, DX
+	JAE         CrossEntropySoftGAVX2_tgttail_26
+	VMOVUPS     (R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     (R11)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VADDPS      Y14, Y5, Y5
+	VFMADD231PS Y14, Y13, Y9
+	ADDQ        $0x08, SI
+	JMP         CrossEntropySoftGAVX2_tgtnext_27
+
+CrossEntropySoftGAVX2_tgttail_26:
+	CMPQ        BX, $0x00
+	JE          CrossEntropySoftGAVX2_tgtdone_21
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        BX, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y13
+	VMASKMOVPS  (R8)(SI*4), Y13, Y14
+	VSUBPS      Y0, Y14, Y14
+	VMOVAPS     Y12, Y12
+	VMASKMOVPS  (R11)(SI*4), Y13, Y15
+	VFMADD231PS Y15, Y11, Y12
+	VANDPS      Y13, Y14, Y14
+	VANDPS      Y13, Y12, Y12
+	VADDPS      Y12, Y5, Y5
+	VFMADD231PS Y12, Y14, Y9
+	JMP         CrossEntropySoftGAVX2_tgtdone_21
+
+CrossEntropySoftGAVX2_tgtnext_27:
+	CMPQ        BX, $0x00
+	JE          CrossEntropySoftGAVX2_tgtdone_21
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        BX, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y13
+	VMASKMOVPS  (R8)(SI*4), Y13, Y14
+	VSUBPS      Y0, Y14, Y14
+	VMOVAPS     Y12, Y12
+	VMASKMOVPS  (R11)(SI*4), Y13, Y15
+	VFMADD231PS Y15, Y11, Y12
+	VANDPS      Y13, Y14, Y14
+	VANDPS      Y13, Y12, Y12
+	VADDPS      Y12, Y6, Y6
+	VFMADD231PS Y12, Y14, Y10
+
+CrossEntropySoftGAVX2_tgtdone_21:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VHADDPS      Y3, Y3, Y3
+	VHADDPS      Y3, Y3, Y3
+	VEXTRACTF128 $0x01, Y3, X4
+	VADDSS       X4, X3, X3
+
+	// per-row outputs: mx, lsum, mass, zc
+	MOVQ   mx+40(FP), SI
+	VMOVSS X0, (SI)(DI*4)
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X2, SI
+	MOVL       SI, R11
+	SUBL       $0x3f3504f3, R11
+	SARL       $0x17, R11
+	MOVL       R11, R12
+	SHLL       $0x17, R12
+	SUBL       R12, SI
+	VMOVD      SI, X0
+	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VXORPS     X4, X4, X4
+	VCVTSI2SSL R11, X4, X4
+	VMULSS     X0, X0, X5
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+344(SB), X6
+	VFMADD213SS rowconsts<>+348(SB), X0, X6
+	VFMADD213SS rowconsts<>+352(SB), X0, X6
+	VFMADD213SS rowconsts<>+356(SB), X0, X6
+	VFMADD213SS rowconsts<>+360(SB), X0, X6
+	VFMADD213SS rowconsts<>+364(SB), X0, X6
+	VFMADD213SS rowconsts<>+368(SB), X0, X6
+	VFMADD213SS rowconsts<>+372(SB), X0, X6
+	VFMADD213SS rowconsts<>+376(SB), X0, X6
+	VMULSS      X0, X6, X6
+	VMULSS      X5, X6, X6
+	VFMADD231SS rowconsts<>+380(SB), X4, X6
+	VFMADD231SS rowconsts<>+340(SB), X5, X6
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X6, X0, X0
+	VFMADD231SS rowconsts<>+384(SB), X4, X0
+	VSUBSS      X2, X2, X4
+	VADDSS      X4, X0, X0
+	MOVQ        lsum+48(FP), SI
+	VMOVSS      X0, (SI)(DI*4)
+	MOVQ        mass+56(FP), SI
+	VMOVSS      X3, (SI)(DI*4)
+
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y8, Y8
+	VADDPS       Y8, Y7, Y7
+	VHADDPS      Y7, Y7, Y7
+	VHADDPS      Y7, Y7, Y7
+	VEXTRACTF128 $0x01, Y7, X0
+	VADDSS       X0, X7, X0
+	MOVQ         zc+64(FP), SI
+	VMOVSS       X0, (SI)(DI*4)
+
+	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
+	VMOVSS       rowconsts<>+336(SB), X0
+	VDIVSS       X2, X0, X0
+	VBROADCASTSS X0, Y0
+	VBROADCASTSS X3, Y2
+	MOVQ         scale+32(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y3
+	MOVQ         q+16(FP), R11
+	MOVQ         DI, SI
+	IMULQ        AX, SI
+	LEAQ         (R11)(SI*4), R11
+	VBROADCASTSS keep+72(FP), Y4
+	VBROADCASTSS spread+76(FP), Y5
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropySoftGAVX2_out32_28:
+	CMPQ        SI, CX
+	JAE         CrossEntropySoftGAVX2_out8_29
+	VMOVUPS     (R9)(SI*4), Y6
+	VMULPS      Y0, Y6, Y6
+	VMOVAPS     Y5, Y7
+	VMOVUPS     (R11)(SI*4), Y8
+	VFMADD231PS Y8, Y4, Y7
+	VFMSUB231PS Y2, Y6, Y7
+	VMULPS      Y3, Y7, Y7
+	VMOVUPS     Y7, (R9)(SI*4)
+	VMOVUPS     32(R9)(SI*4), Y6
+	VMULPS      Y0, Y6, Y6
+	VMOVAPS     Y5, Y7
+	VMOVUPS     32(R11)(SI*4), Y8
+	VFMADD231PS Y8, Y4, Y7
+	VFMSUB231PS Y2, Y6, Y7
+	VMULPS      Y3, Y7, Y7
+	VMOVUPS     Y7, 32(R9)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Y6
+	VMULPS      Y0, Y6, Y6
+	VMOVAPS     Y5, Y7
+	VMOVUPS     64(R11)(SI*4), Y8
+	VFMADD231PS Y8, Y4, Y7
+	VFMSUB231PS Y2, Y6, Y7
+	VMULPS      Y3, Y7, Y7
+	VMOVUPS     Y7, 64(R9)(SI*4)
+	VMOVUPS     96(R9)(SI*4), Y6
+	VMULPS      Y0, Y6, Y6
+	VMOVAPS     Y5, Y7
+	VMOVUPS     96(R11)(SI*4), Y8
+	VFMADD231PS Y8, Y4, Y7
+	VFMSUB231PS Y2, Y6, Y7
+	VMULPS      Y3, Y7, Y7
+	VMOVUPS     Y7, 96(R9)(SI*4)
+	ADDQ        $0x20, SI
+	JMP         CrossEntropySoftGAVX2_out32_28
+
+CrossEntropySoftGAVX2_out8_29:
+	CMPQ        SI, DX
+	JAE         CrossEntropySoftGAVX2_outtail_30
+	VMOVUPS     (R9)(SI*4), Y6
+	VMULPS      Y0, Y6, Y6
+	VMOVAPS     Y5, Y7
+	VMOVUPS     (R11)(SI*4), Y8
+	VFMADD231PS Y8, Y4, Y7
+	VFMSUB231PS Y2, Y6, Y7
+	VMULPS      Y3, Y7, Y7
+	VMOVUPS     Y7, (R9)(SI*4)
+	ADDQ        $0x08, SI
+	JMP         CrossEntropySoftGAVX2_out8_29
+
+CrossEntropySoftGAVX2_outtail_30:
+	CMPQ        BX, $0x00
+	JE          CrossEntropySoftGAVX2_outend_31
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        BX, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y6
+	VMASKMOVPS  (R9)(SI*4), Y6, Y7
+	VMULPS      Y0, Y7, Y7
+	VMOVAPS     Y5, Y0
+	VMASKMOVPS  (R11)(SI*4), Y6, Y5
+	VFMADD231PS Y5, Y4, Y0
+	VFMSUB231PS Y2, Y7, Y0
+	VMULPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y6, (R9)(SI*4)
+
+CrossEntropySoftGAVX2_outend_31:
+	// next row (its max is in next)
+	LEAQ    (R8)(AX*4), R8
+	LEAQ    (R9)(AX*4), R9
+	VMOVAPS Y1, Y0
+	INCQ    DI
+	CMPQ    DI, R10
+	JB      CrossEntropySoftGAVX2_row
+	VZEROUPPER
+	RET
+
+// func CrossEntropyGWAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·CrossEntropyGWAVX2(SB), NOSPLIT, $0-88
+	MOVQ cols+80(FP), AX
+
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, DX
+	ANDQ         $-8, DX
+	MOVQ         AX, BX
+	ANDQ         $0x07, BX
+	XORQ         DI, DI
+	VBROADCASTSS rowconsts<>+324(SB), Y2
+	VBROADCASTSS rowconsts<>+320(SB), Y3
+	VBROADCASTSS rowconsts<>+328(SB), Y4
+	MOVQ         z+8(FP), R8
+	MOVQ         grad+0(FP), R9
+	MOVQ         rows+72(FP), R10
+
+	// software pipeline: the next row's max pass runs before this row's fold
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y0
+	VBROADCASTSS rowconsts<>+332(SB), Y5
+	VBROADCASTSS rowconsts<>+332(SB), Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	XORQ         SI, SI
+
+CrossEntropyGWAVX2_max32_1:
+	CMPQ    SI, CX
+	JAE     CrossEntropyGWAVX2_max8_2
+	VMOVUPS (R8)(SI*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	VMOVUPS 32(R8)(SI*4), Y8
+	VMAXPS  Y5, Y8, Y5
+	VMOVUPS 64(R8)(SI*4), Y8
+	VMAXPS  Y6, Y8, Y6
+	VMOVUPS 96(R8)(SI*4), Y8
+	VMAXPS  Y7, Y8, Y7
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyGWAVX2_max32_1
+
+CrossEntropyGWAVX2_max8_2:
+	CMPQ    SI, DX
+	JAE     CrossEntropyGWAVX2_maxtail_3
+	VMOVUPS (R8)(SI*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	ADDQ    $0x08, SI
+	JMP     CrossEntropyGWAVX2_max8_2
+
+CrossEntropyGWAVX2_maxtail_3:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGWAVX2_maxfold_4
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y8
+	VMASKMOVPS   (R8)(SI*4), Y8, Y9
+	VBROADCASTSS rowconsts<>+332(SB), Y10
+	VBLENDVPS    Y8, Y9, Y10, Y9
+	VMAXPS       Y5, Y9, Y5
+
+CrossEntropyGWAVX2_maxfold_4:
+	VMAXPS       Y5, Y0, Y0
+	VMAXPS       Y7, Y6, Y6
+	VMAXPS       Y6, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VMAXPS       X5, X0, X0
+	VMOVHLPS     X0, X0, X5
+	VMAXPS       X5, X0, X0
+	VMOVSHDUP    X0, X5
+	VMAXSS       X5, X0, X0
+	VXORPS       X5, X5, X5
+	VADDSS       X5, X0, X0
+	VBROADCASTSS X0, Y0
+
+CrossEntropyGWAVX2_row:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	XORQ   SI, SI
+
+CrossEntropyGWAVX2_exp32_5:
+	CMPQ        SI, CX
+	JAE         CrossEntropyGWAVX2_exprest_6
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R9)(SI*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(R9)(SI*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(R9)(SI*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(R9)(SI*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, SI
+	JMP         CrossEntropyGWAVX2_exp32_5
+
+CrossEntropyGWAVX2_exprest_6:
+	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	CMPQ        SI, DX
+	JAE         CrossEntropyGWAVX2_exptail_8
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R9)(SI*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyGWAVX2_expnext_9
+
+CrossEntropyGWAVX2_exptail_8:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyGWAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
+	VADDPS      Y13, Y5, Y5
+	JMP         CrossEntropyGWAVX2_expdone_7
+
+CrossEntropyGWAVX2_expnext_9:
+	CMPQ        SI, DX
+	JAE         CrossEntropyGWAVX2_exptail_10
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R9)(SI*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyGWAVX2_expnext_11
+
+CrossEntropyGWAVX2_exptail_10:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyGWAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
+	VADDPS      Y13, Y6, Y6
+	JMP         CrossEntropyGWAVX2_expdone_7
+
+CrossEntropyGWAVX2_expnext_11:
+	CMPQ        SI, DX
+	JAE         CrossEntropyGWAVX2_exptail_12
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R9)(SI*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyGWAVX2_expnext_13
+
+CrossEntropyGWAVX2_exptail_12:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyGWAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
+	VADDPS      Y13, Y7, Y7
+	JMP         CrossEntropyGWAVX2_expdone_7
+
+CrossEntropyGWAVX2_expnext_13:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyGWAVX2_expdone_7
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
+	VADDPS      Y13, Y8, Y8
+
+CrossEntropyGWAVX2_expdone_7:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y6, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDSS       X6, X5, X5
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropyGWAVX2_nomax_14
+	LEAQ         (R8)(AX*4), R11
+
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y1
+	VBROADCASTSS rowconsts<>+332(SB), Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+332(SB), Y8
+	XORQ         SI, SI
+
+CrossEntropyGWAVX2_max32_15:
+	CMPQ    SI, CX
+	JAE     CrossEntropyGWAVX2_max8_16
+	VMOVUPS (R11)(SI*4), Y9
+	VMAXPS  Y1, Y9, Y1
+	VMOVUPS 32(R11)(SI*4), Y9
+	VMAXPS  Y6, Y9, Y6
+	VMOVUPS 64(R11)(SI*4), Y9
+	VMAXPS  Y7, Y9, Y7
+	VMOVUPS 96(R11)(SI*4), Y9
+	VMAXPS  Y8, Y9, Y8
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyGWAVX2_max32_15
+
+CrossEntropyGWAVX2_max8_16:
+	CMPQ    SI, DX
+	JAE     CrossEntropyGWAVX2_maxtail_17
+	VMOVUPS (R11)(SI*4), Y9
+	VMAXPS  Y1, Y9, Y1
+	ADDQ    $0x08, SI
+	JMP     CrossEntropyGWAVX2_max8_16
+
+CrossEntropyGWAVX2_maxtail_17:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGWAVX2_maxfold_18
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VMASKMOVPS   (R11)(SI*4), Y9, Y10
+	VBROADCASTSS rowconsts<>+332(SB), Y11
+	VBLENDVPS    Y9, Y10, Y11, Y10
+	VMAXPS       Y6, Y10, Y6
+
+CrossEntropyGWAVX2_maxfold_18:
+	VMAXPS       Y6, Y1, Y1
+	VMAXPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X6
+	VMAXPS       X6, X1, X1
+	VMOVHLPS     X1, X1, X6
+	VMAXPS       X6, X1, X1
+	VMOVSHDUP    X1, X6
+	VMAXSS       X6, X1, X1
+	VXORPS       X6, X6, X6
+	VADDSS       X6, X1, X1
+	VBROADCASTSS X1, Y1
+
+CrossEntropyGWAVX2_nomax_14:
+	// per-row outputs: mx, lsum (and zw)
+	MOVQ   mx+48(FP), SI
+	VMOVSS X0, (SI)(DI*4)
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X5, SI
+	MOVL       SI, R11
+	SUBL       $0x3f3504f3, R11
+	SARL       $0x17, R11
+	MOVL       R11, R12
+	SHLL       $0x17, R12
+	SUBL       R12, SI
+	VMOVD      SI, X0
+	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VXORPS     X6, X6, X6
+	VCVTSI2SSL R11, X6, X6
+	VMULSS     X0, X0, X7
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+344(SB), X8
+	VFMADD213SS rowconsts<>+348(SB), X0, X8
+	VFMADD213SS rowconsts<>+352(SB), X0, X8
+	VFMADD213SS rowconsts<>+356(SB), X0, X8
+	VFMADD213SS rowconsts<>+360(SB), X0, X8
+	VFMADD213SS rowconsts<>+364(SB), X0, X8
+	VFMADD213SS rowconsts<>+368(SB), X0, X8
+	VFMADD213SS rowconsts<>+372(SB), X0, X8
+	VFMADD213SS rowconsts<>+376(SB), X0, X8
+	VMULSS      X0, X8, X8
+	VMULSS      X7, X8, X8
+	VFMADD231SS rowconsts<>+380(SB), X6, X8
+	VFMADD231SS rowconsts<>+340(SB), X7, X8
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X8, X0, X0
+	VFMADD231SS rowconsts<>+384(SB), X6, X0
+	VSUBSS      X5, X5, X6
+	VADDSS      X6, X0, X0
+	MOVQ        lsum+56(FP), SI
+	VMOVSS      X0, (SI)(DI*4)
+
+	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
+	VMOVSS       rowconsts<>+336(SB), X0
+	VDIVSS       X5, X0, X0
+	VBROADCASTSS X0, Y0
+	MOVQ         a+32(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y5
+	MOVQ         scale+40(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y6
+	VBROADCASTSS k+24(FP), Y7
+	MOVQ         w+16(FP), R11
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyGWAVX2_out32_19:
+	CMPQ        SI, CX
+	JAE         CrossEntropyGWAVX2_out8_20
+	VMOVUPS     (R9)(SI*4), Y8
+	VMULPS      Y0, Y8, Y8
+	VMULPS      (R11)(SI*4), Y7, Y9
+	VFMSUB231PS Y5, Y8, Y9
+	VMULPS      Y6, Y9, Y9
+	VMOVUPS     Y9, (R9)(SI*4)
+	VMOVUPS     32(R9)(SI*4), Y8
+	VMULPS      Y0, Y8, Y8
+	VMULPS      32(R11)(SI*4), Y7, Y9
+	VFMSUB231PS Y5, Y8, Y9
+	VMULPS      Y6, Y9, Y9
+	VMOVUPS     Y9, 32(R9)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Y8
+	VMULPS      Y0, Y8, Y8
+	VMULPS      64(R11)(SI*4), Y7, Y9
+	VFMSUB231PS Y5, Y8, Y9
+	VMULPS      Y6, Y9, Y9
+	VMOVUPS     Y9, 64(R9)(SI*4)
+	VMOVUPS     96(R9)(SI*4), Y8
+	VMULPS      Y0, Y8, Y8
+	VMULPS      96(R11)(SI*4), Y7, Y9
+	VFMSUB231PS Y5, Y8, Y9
+	VMULPS      Y6, Y9, Y9
+	VMOVUPS     Y9, 96(R9)(SI*4)
+	ADDQ        $0x20, SI
+	JMP         CrossEntropyGWAVX2_out32_19
+
+CrossEntropyGWAVX2_out8_20:
+	CMPQ        SI, DX
+	JAE         CrossEntropyGWAVX2_outtail_21
+	VMOVUPS     (R9)(SI*4), Y8
+	VMULPS      Y0, Y8, Y8
+	VMULPS      (R11)(SI*4), Y7, Y9
+	VFMSUB231PS Y5, Y8, Y9
+	VMULPS      Y6, Y9, Y9
+	VMOVUPS     Y9, (R9)(SI*4)
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyGWAVX2_out8_20
+
+CrossEntropyGWAVX2_outtail_21:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyGWAVX2_outend_22
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        BX, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y8
+	VMASKMOVPS  (R9)(SI*4), Y8, Y9
+	VMULPS      Y0, Y9, Y9
+	VMASKMOVPS  (R11)(SI*4), Y8, Y0
+	VMULPS      Y0, Y7, Y0
+	VFMSUB231PS Y5, Y9, Y0
+	VMULPS      Y6, Y0, Y0
+	VMASKMOVPS  Y0, Y8, (R9)(SI*4)
+
+CrossEntropyGWAVX2_outend_22:
+	// next row (its max is in next)
+	LEAQ    (R8)(AX*4), R8
+	LEAQ    (R9)(AX*4), R9
+	VMOVAPS Y1, Y0
+	INCQ    DI
+	CMPQ    DI, R10
+	JB      CrossEntropyGWAVX2_row
+	VZEROUPPER
+	RET
+
+// func CrossEntropyGWSAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·CrossEntropyGWSAVX2(SB), NOSPLIT, $0-88
+	MOVQ cols+80(FP), AX
+
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, CX
+	ANDQ $-32, CX
+	MOVQ AX, DX
+	ANDQ $-8, DX
+	MOVQ AX, BX
+	ANDQ $0x07, BX
+	XORQ DI, DI
+	MOVQ z+8(FP), R8
+	MOVQ grad+0(FP), R9
+	MOVQ rows+72(FP), R10
+
+	// software pipeline: the next row's max pass runs before this row's fold
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y0
+	VBROADCASTSS rowconsts<>+332(SB), Y2
+	VBROADCASTSS rowconsts<>+332(SB), Y3
+	VBROADCASTSS rowconsts<>+332(SB), Y4
+	XORQ         SI, SI
+
+CrossEntropyGWSAVX2_max32_1:
+	CMPQ    SI, CX
+	JAE     CrossEntropyGWSAVX2_max8_2
+	VMOVUPS (R8)(SI*4), Y5
+	VMAXPS  Y0, Y5, Y0
+	VMOVUPS 32(R8)(SI*4), Y5
+	VMAXPS  Y2, Y5, Y2
+	VMOVUPS 64(R8)(SI*4), Y5
+	VMAXPS  Y3, Y5, Y3
+	VMOVUPS 96(R8)(SI*4), Y5
+	VMAXPS  Y4, Y5, Y4
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyGWSAVX2_max32_1
+
+CrossEntropyGWSAVX2_max8_2:
+	CMPQ    SI, DX
+	JAE     CrossEntropyGWSAVX2_maxtail_3
+	VMOVUPS (R8)(SI*4), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x08, SI
+	JMP     CrossEntropyGWSAVX2_max8_2
+
+CrossEntropyGWSAVX2_maxtail_3:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGWSAVX2_maxfold_4
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y5
+	VMASKMOVPS   (R8)(SI*4), Y5, Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBLENDVPS    Y5, Y6, Y7, Y6
+	VMAXPS       Y2, Y6, Y2
+
+CrossEntropyGWSAVX2_maxfold_4:
+	VMAXPS       Y2, Y0, Y0
+	VMAXPS       Y4, Y3, Y3
+	VMAXPS       Y3, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X2
+	VMAXPS       X2, X0, X0
+	VMOVHLPS     X0, X0, X2
+	VMAXPS       X2, X0, X0
+	VMOVSHDUP    X0, X2
+	VMAXSS       X2, X0, X0
+	VXORPS       X2, X2, X2
+	VADDSS       X2, X0, X0
+	VBROADCASTSS X0, Y0
+
+CrossEntropyGWSAVX2_row:
+	// zw partials: fma(w, z - max, p), or p + (z - max) without class weights
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   w+16(FP), R11
+
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	XORQ   SI, SI
+
+CrossEntropyGWSAVX2_exp32_5:
+	CMPQ         SI, CX
+	JAE          CrossEntropyGWSAVX2_exprest_6
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  (R11)(SI*4), Y10, Y2
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, (R9)(SI*4)
+	VADDPS       Y13, Y6, Y6
+	VMOVUPS      32(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  32(R11)(SI*4), Y10, Y3
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, 32(R9)(SI*4)
+	VADDPS       Y13, Y7, Y7
+	VMOVUPS      64(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  64(R11)(SI*4), Y10, Y4
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, 64(R9)(SI*4)
+	VADDPS       Y13, Y8, Y8
+	VMOVUPS      96(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  96(R11)(SI*4), Y10, Y5
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, 96(R9)(SI*4)
+	VADDPS       Y13, Y9, Y9
+	ADDQ         $0x20, SI
+	JMP          CrossEntropyGWSAVX2_exp32_5
+
+CrossEntropyGWSAVX2_exprest_6:
+	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	CMPQ         SI, DX
+	JAE          CrossEntropyGWSAVX2_exptail_8
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  (R11)(SI*4), Y10, Y2
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, (R9)(SI*4)
+	VADDPS       Y13, Y6, Y6
+	ADDQ         $0x08, SI
+	JMP          CrossEntropyGWSAVX2_expnext_9
+
+CrossEntropyGWSAVX2_exptail_8:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGWSAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y10
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VANDPS       Y10, Y11, Y11
+	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VFMADD231PS  Y12, Y11, Y2
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+288(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VADDPS       Y14, Y6, Y6
+	JMP          CrossEntropyGWSAVX2_expdone_7
+
+CrossEntropyGWSAVX2_expnext_9:
+	CMPQ         SI, DX
+	JAE          CrossEntropyGWSAVX2_exptail_10
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  (R11)(SI*4), Y10, Y3
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, (R9)(SI*4)
+	VADDPS       Y13, Y7, Y7
+	ADDQ         $0x08, SI
+	JMP          CrossEntropyGWSAVX2_expnext_11
+
+CrossEntropyGWSAVX2_exptail_10:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGWSAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y10
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VANDPS       Y10, Y11, Y11
+	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VFMADD231PS  Y12, Y11, Y3
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+288(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VADDPS       Y14, Y7, Y7
+	JMP          CrossEntropyGWSAVX2_expdone_7
+
+CrossEntropyGWSAVX2_expnext_11:
+	CMPQ         SI, DX
+	JAE          CrossEntropyGWSAVX2_exptail_12
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  (R11)(SI*4), Y10, Y4
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+320(SB), Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+288(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+328(SB), Y12
+	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, (R9)(SI*4)
+	VADDPS       Y13, Y8, Y8
+	ADDQ         $0x08, SI
+	JMP          CrossEntropyGWSAVX2_expnext_13
+
+CrossEntropyGWSAVX2_exptail_12:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGWSAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y10
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VANDPS       Y10, Y11, Y11
+	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VFMADD231PS  Y12, Y11, Y4
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+288(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VADDPS       Y14, Y8, Y8
+	JMP          CrossEntropyGWSAVX2_expdone_7
+
+CrossEntropyGWSAVX2_expnext_13:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGWSAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y10
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VANDPS       Y10, Y11, Y11
+	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VFMADD231PS  Y12, Y11, Y5
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+320(SB), Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+288(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+328(SB), Y13
+	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VADDPS       Y14, Y9, Y9
+
+CrossEntropyGWSAVX2_expdone_7:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y7, Y6, Y6
+	VHADDPS      Y6, Y6, Y6
+	VHADDPS      Y6, Y6, Y6
+	VEXTRACTF128 $0x01, Y6, X7
+	VADDSS       X7, X6, X6
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropyGWSAVX2_nomax_14
+	LEAQ         (R8)(AX*4), R11
+
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y1
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBROADCASTSS rowconsts<>+332(SB), Y8
+	VBROADCASTSS rowconsts<>+332(SB), Y9
+	XORQ         SI, SI
+
+CrossEntropyGWSAVX2_max32_15:
+	CMPQ    SI, CX
+	JAE     CrossEntropyGWSAVX2_max8_16
+	VMOVUPS (R11)(SI*4), Y10
+	VMAXPS  Y1, Y10, Y1
+	VMOVUPS 32(R11)(SI*4), Y10
+	VMAXPS  Y7, Y10, Y7
+	VMOVUPS 64(R11)(SI*4), Y10
+	VMAXPS  Y8, Y10, Y8
+	VMOVUPS 96(R11)(SI*4), Y10
+	VMAXPS  Y9, Y10, Y9
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyGWSAVX2_max32_15
+
+CrossEntropyGWSAVX2_max8_16:
+	CMPQ    SI, DX
+	JAE     CrossEntropyGWSAVX2_maxtail_17
+	VMOVUPS (R11)(SI*4), Y10
+	VMAXPS  Y1, Y10, Y1
+	ADDQ    $0x08, SI
+	JMP     CrossEntropyGWSAVX2_max8_16
+
+CrossEntropyGWSAVX2_maxtail_17:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGWSAVX2_maxfold_18
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y10
+	VMASKMOVPS   (R11)(SI*4), Y10, Y11
+	VBROADCASTSS rowconsts<>+332(SB), Y12
+	VBLENDVPS    Y10, Y11, Y12, Y11
+	VMAXPS       Y7, Y11, Y7
+
+CrossEntropyGWSAVX2_maxfold_18:
+	VMAXPS       Y7, Y1, Y1
+	VMAXPS       Y9, Y8, Y8
+	VMAXPS       Y8, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X7
+	VMAXPS       X7, X1, X1
+	VMOVHLPS     X1, X1, X7
+	VMAXPS       X7, X1, X1
+	VMOVSHDUP    X1, X7
+	VMAXSS       X7, X1, X1
+	VXORPS       X7, X7, X7
+	VADDSS       X7, X1, X1
+	VBROADCASTSS X1, Y1
+
+CrossEntropyGWSAVX2_nomax_14:
+	// per-row outputs: mx, lsum (and zw)
+	MOVQ   mx+48(FP), SI
+	VMOVSS X0, (SI)(DI*4)
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X6, SI
+	MOVL       SI, R11
+	SUBL       $0x3f3504f3, R11
+	SARL       $0x17, R11
+	MOVL       R11, R12
+	SHLL       $0x17, R12
+	SUBL       R12, SI
+	VMOVD      SI, X0
+	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VXORPS     X7, X7, X7
+	VCVTSI2SSL R11, X7, X7
+	VMULSS     X0, X0, X8
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+344(SB), X9
+	VFMADD213SS rowconsts<>+348(SB), X0, X9
+	VFMADD213SS rowconsts<>+352(SB), X0, X9
+	VFMADD213SS rowconsts<>+356(SB), X0, X9
+	VFMADD213SS rowconsts<>+360(SB), X0, X9
+	VFMADD213SS rowconsts<>+364(SB), X0, X9
+	VFMADD213SS rowconsts<>+368(SB), X0, X9
+	VFMADD213SS rowconsts<>+372(SB), X0, X9
+	VFMADD213SS rowconsts<>+376(SB), X0, X9
+	VMULSS      X0, X9, X9
+	VMULSS      X8, X9, X9
+	VFMADD231SS rowconsts<>+380(SB), X7, X9
+	VFMADD231SS rowconsts<>+340(SB), X8, X9
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X9, X0, X0
+	VFMADD231SS rowconsts<>+384(SB), X7, X0
+	VSUBSS      X6, X6, X7
+	VADDSS      X7, X0, X0
+	MOVQ        lsum+56(FP), SI
+	VMOVSS      X0, (SI)(DI*4)
+
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VHADDPS      Y2, Y2, Y2
+	VHADDPS      Y2, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDSS       X0, X2, X0
+	MOVQ         zw+64(FP), SI
+	VMOVSS       X0, (SI)(DI*4)
+
+	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
+	VMOVSS       rowconsts<>+336(SB), X0
+	VDIVSS       X6, X0, X0
+	VBROADCASTSS X0, Y0
+	MOVQ         a+32(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y2
+	MOVQ         scale+40(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y3
+	VBROADCASTSS k+24(FP), Y4
+	MOVQ         w+16(FP), R11
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyGWSAVX2_out32_19:
+	CMPQ        SI, CX
+	JAE         CrossEntropyGWSAVX2_out8_20
+	VMOVUPS     (R9)(SI*4), Y5
+	VMULPS      Y0, Y5, Y5
+	VMULPS      (R11)(SI*4), Y4, Y6
+	VFMSUB231PS Y2, Y5, Y6
+	VMULPS      Y3, Y6, Y6
+	VMOVUPS     Y6, (R9)(SI*4)
+	VMOVUPS     32(R9)(SI*4), Y5
+	VMULPS      Y0, Y5, Y5
+	VMULPS      32(R11)(SI*4), Y4, Y6
+	VFMSUB231PS Y2, Y5, Y6
+	VMULPS      Y3, Y6, Y6
+	VMOVUPS     Y6, 32(R9)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Y5
+	VMULPS      Y0, Y5, Y5
+	VMULPS      64(R11)(SI*4), Y4, Y6
+	VFMSUB231PS Y2, Y5, Y6
+	VMULPS      Y3, Y6, Y6
+	VMOVUPS     Y6, 64(R9)(SI*4)
+	VMOVUPS     96(R9)(SI*4), Y5
+	VMULPS      Y0, Y5, Y5
+	VMULPS      96(R11)(SI*4), Y4, Y6
+	VFMSUB231PS Y2, Y5, Y6
+	VMULPS      Y3, Y6, Y6
+	VMOVUPS     Y6, 96(R9)(SI*4)
+	ADDQ        $0x20, SI
+	JMP         CrossEntropyGWSAVX2_out32_19
+
+CrossEntropyGWSAVX2_out8_20:
+	CMPQ        SI, DX
+	JAE         CrossEntropyGWSAVX2_outtail_21
+	VMOVUPS     (R9)(SI*4), Y5
+	VMULPS      Y0, Y5, Y5
+	VMULPS      (R11)(SI*4), Y4, Y6
+	VFMSUB231PS Y2, Y5, Y6
+	VMULPS      Y3, Y6, Y6
+	VMOVUPS     Y6, (R9)(SI*4)
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyGWSAVX2_out8_20
+
+CrossEntropyGWSAVX2_outtail_21:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyGWSAVX2_outend_22
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        BX, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y5
+	VMASKMOVPS  (R9)(SI*4), Y5, Y6
+	VMULPS      Y0, Y6, Y6
+	VMASKMOVPS  (R11)(SI*4), Y5, Y0
+	VMULPS      Y0, Y4, Y0
+	VFMSUB231PS Y2, Y6, Y0
+	VMULPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y5, (R9)(SI*4)
+
+CrossEntropyGWSAVX2_outend_22:
+	// next row (its max is in next)
+	LEAQ    (R8)(AX*4), R8
+	LEAQ    (R9)(AX*4), R9
+	VMOVAPS Y1, Y0
+	INCQ    DI
+	CMPQ    DI, R10
+	JB      CrossEntropyGWSAVX2_row
+	VZEROUPPER
+	RET
+
+// func CrossEntropySoftGWAVX2(grad *float32, z *float32, q *float32, w *float32, scale *float32, mx *float32, lsum *float32, mass *float32, zc *float32, keep float32, spread float32, rows int, cols int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·CrossEntropySoftGWAVX2(SB), NOSPLIT, $0-96
+	MOVQ cols+88(FP), AX
+
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, CX
+	ANDQ $-32, CX
+	MOVQ AX, DX
+	ANDQ $-8, DX
+	MOVQ AX, BX
+	ANDQ $0x07, BX
+	XORQ DI, DI
+	MOVQ z+8(FP), R8
+	MOVQ grad+0(FP), R9
+	MOVQ rows+80(FP), R10
+
+	// software pipeline: the next row's max pass runs before this row's fold
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y0
+	VBROADCASTSS rowconsts<>+332(SB), Y2
+	VBROADCASTSS rowconsts<>+332(SB), Y3
+	VBROADCASTSS rowconsts<>+332(SB), Y4
+	XORQ         SI, SI
+
+CrossEntropySoftGWAVX2_max32_1:
+	CMPQ    SI, CX
+	JAE     CrossEntropySoftGWAVX2_max8_2
+	VMOVUPS (R8)(SI*4), Y5
+	VMAXPS  Y0, Y5, Y0
+	VMOVUPS 32(R8)(SI*4), Y5
+	VMAXPS  Y2, Y5, Y2
+	VMOVUPS 64(R8)(SI*4), Y5
+	VMAXPS  Y3, Y5, Y3
+	VMOVUPS 96(R8)(SI*4), Y5
+	VMAXPS  Y4, Y5, Y4
+	ADDQ    $0x20, SI
+	JMP     CrossEntropySoftGWAVX2_max32_1
+
+CrossEntropySoftGWAVX2_max8_2:
+	CMPQ    SI, DX
+	JAE     CrossEntropySoftGWAVX2_maxtail_3
+	VMOVUPS (R8)(SI*4), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x08, SI
+	JMP     CrossEntropySoftGWAVX2_max8_2
+
+CrossEntropySoftGWAVX2_maxtail_3:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGWAVX2_maxfold_4
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y5
+	VMASKMOVPS   (R8)(SI*4), Y5, Y6
+	VBROADCASTSS rowconsts<>+332(SB), Y7
+	VBLENDVPS    Y5, Y6, Y7, Y6
+	VMAXPS       Y2, Y6, Y2
+
+CrossEntropySoftGWAVX2_maxfold_4:
+	VMAXPS       Y2, Y0, Y0
+	VMAXPS       Y4, Y3, Y3
+	VMAXPS       Y3, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X2
+	VMAXPS       X2, X0, X0
+	VMOVHLPS     X0, X0, X2
+	VMAXPS       X2, X0, X0
+	VMOVSHDUP    X0, X2
+	VMAXSS       X2, X0, X0
+	VXORPS       X2, X2, X2
+	VADDSS       X2, X0, X0
+	VBROADCASTSS X0, Y0
+
+CrossEntropySoftGWAVX2_row:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	XORQ   SI, SI
+
+CrossEntropySoftGWAVX2_exp32_5:
+	CMPQ         SI, CX
+	JAE          CrossEntropySoftGWAVX2_exprest_6
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, (R9)(SI*4)
+	VADDPS       Y9, Y2, Y2
+	VMOVUPS      32(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, 32(R9)(SI*4)
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      64(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, 64(R9)(SI*4)
+	VADDPS       Y9, Y4, Y4
+	VMOVUPS      96(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, 96(R9)(SI*4)
+	VADDPS       Y9, Y5, Y5
+	ADDQ         $0x20, SI
+	JMP          CrossEntropySoftGWAVX2_exp32_5
+
+CrossEntropySoftGWAVX2_exprest_6:
+	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftGWAVX2_exptail_8
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, (R9)(SI*4)
+	VADDPS       Y9, Y2, Y2
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftGWAVX2_expnext_9
+
+CrossEntropySoftGWAVX2_exptail_8:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGWAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y6
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+288(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
+	VADDPS       Y10, Y2, Y2
+	JMP          CrossEntropySoftGWAVX2_expdone_7
+
+CrossEntropySoftGWAVX2_expnext_9:
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftGWAVX2_exptail_10
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, (R9)(SI*4)
+	VADDPS       Y9, Y3, Y3
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftGWAVX2_expnext_11
+
+CrossEntropySoftGWAVX2_exptail_10:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGWAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y6
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+288(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
+	VADDPS       Y10, Y3, Y3
+	JMP          CrossEntropySoftGWAVX2_expdone_7
+
+CrossEntropySoftGWAVX2_expnext_11:
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftGWAVX2_exptail_12
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+320(SB), Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+288(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+328(SB), Y8
+	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, (R9)(SI*4)
+	VADDPS       Y9, Y4, Y4
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftGWAVX2_expnext_13
+
+CrossEntropySoftGWAVX2_exptail_12:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGWAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y6
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+288(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
+	VADDPS       Y10, Y4, Y4
+	JMP          CrossEntropySoftGWAVX2_expdone_7
+
+CrossEntropySoftGWAVX2_expnext_13:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGWAVX2_expdone_7
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y6
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+320(SB), Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+288(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+328(SB), Y9
+	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
+	VADDPS       Y10, Y5, Y5
+
+CrossEntropySoftGWAVX2_expdone_7:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VHADDPS      Y2, Y2, Y2
+	VHADDPS      Y2, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X3
+	VADDSS       X3, X2, X2
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropySoftGWAVX2_nomax_14
+	LEAQ         (R8)(AX*4), R11
+
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+332(SB), Y1
+	VBROADCASTSS rowconsts<>+332(SB), Y3
+	VBROADCASTSS rowconsts<>+332(SB), Y4
+	VBROADCASTSS rowconsts<>+332(SB), Y5
+	XORQ         SI, SI
+
+CrossEntropySoftGWAVX2_max32_15:
+	CMPQ    SI, CX
+	JAE     CrossEntropySoftGWAVX2_max8_16
+	VMOVUPS (R11)(SI*4), Y6
+	VMAXPS  Y1, Y6, Y1
+	VMOVUPS 32(R11)(SI*4), Y6
+	VMAXPS  Y3, Y6, Y3
+	VMOVUPS 64(R11)(SI*4), Y6
+	VMAXPS  Y4, Y6, Y4
+	VMOVUPS 96(R11)(SI*4), Y6
+	VMAXPS  Y5, Y6, Y5
+	ADDQ    $0x20, SI
+	JMP     CrossEntropySoftGWAVX2_max32_15
+
+CrossEntropySoftGWAVX2_max8_16:
+	CMPQ    SI, DX
+	JAE     CrossEntropySoftGWAVX2_maxtail_17
+	VMOVUPS (R11)(SI*4), Y6
+	VMAXPS  Y1, Y6, Y1
+	ADDQ    $0x08, SI
+	JMP     CrossEntropySoftGWAVX2_max8_16
+
+CrossEntropySoftGWAVX2_maxtail_17:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGWAVX2_maxfold_18
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y6
+	VMASKMOVPS   (R11)(SI*4), Y6, Y7
+	VBROADCASTSS rowconsts<>+332(SB), Y8
+	VBLENDVPS    Y6, Y7, Y8, Y7
+	VMAXPS       Y3, Y7, Y3
+
+CrossEntropySoftGWAVX2_maxfold_18:
+	VMAXPS       Y3, Y1, Y1
+	VMAXPS       Y5, Y4, Y4
+	VMAXPS       Y4, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X3
+	VMAXPS       X3, X1, X1
+	VMOVHLPS     X1, X1, X3
+	VMAXPS       X3, X1, X1
+	VMOVSHDUP    X1, X3
+	VMAXSS       X3, X1, X1
+	VXORPS       X3, X3, X3
+	VADDSS       X3, X1, X1
+	VBROADCASTSS X1, Y1
+
+CrossEntropySoftGWAVX2_nomax_14:
+	// pass 2b: mass = Σ c, zc = Σ c·(z - max) over the same 32 partials
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	VXORPS       Y10, Y10, Y10
+	MOVQ         q+16(FP), R11
+	MOVQ         DI, SI
+	IMULQ        AX, SI
+	LEAQ         (R11)(SI*4), R11
+	MOVQ         w+24(FP), R12
+	VBROADCASTSS keep+72(FP), Y11
+	VBROADCASTSS spread+76(FP), Y12
+	XORQ         SI, SI
+
+CrossEntropySoftGWAVX2_tgt32_19:
+	CMPQ        SI, CX
+	JAE         CrossEntropySoftGWAVX2_tgtrest_20
+	VMOVUPS     (R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     (R11)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VMULPS      (R12)(SI*4), Y14, Y14
+	VADDPS      Y14, Y3, Y3
+	VFMADD231PS Y14, Y13, Y7
+	VMOVUPS     32(R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     32(R11)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VMULPS      32(R12)(SI*4), Y14, Y14
+	VADDPS      Y14, Y4, Y4
+	VFMADD231PS Y14, Y13, Y8
+	VMOVUPS     64(R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     64(R11)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VMULPS      64(R12)(SI*4), Y14, Y14
+	VADDPS      Y14, Y5, Y5
+	VFMADD231PS Y14, Y13, Y9
+	VMOVUPS     96(R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     96(R11)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VMULPS      96(R12)(SI*4), Y14, Y14
+	VADDPS      Y14, Y6, Y6
+	VFMADD231PS Y14, Y13, Y10
+	ADDQ        $0x20, SI
+	JMP         CrossEntropySoftGWAVX2_tgt32_19
+
+CrossEntropySoftGWAVX2_tgtrest_20:
+	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	CMPQ        SI, DX
+	JAE         CrossEntropySoftGWAVX2_tgttail_22
+	VMOVUPS     (R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     (R11)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VMULPS      (R12)(SI*4), Y14, Y14
+	VADDPS      Y14, Y3, Y3
+	VFMADD231PS Y14, Y13, Y7
+	ADDQ        $0x08, SI
+	JMP         CrossEntropySoftGWAVX2_tgtnext_23
+
+CrossEntropySoftGWAVX2_tgttail_22:
+	CMPQ        BX, $0x00
+	JE          CrossEntropySoftGWAVX2_tgtdone_21
+	LEAQ        rowconsts<>+32(SB), R13
+	MOVQ        BX, R14
+	SHLQ        $0x02, R14
+	SUBQ        R14, R13
+	VMOVUPS     (R13), Y13
+	VMASKMOVPS  (R8)(SI*4), Y13, Y14
+	VSUBPS      Y0, Y14, Y14
+	VMOVAPS     Y12, Y12
+	VMASKMOVPS  (R11)(SI*4), Y13, Y15
+	VFMADD231PS Y15, Y11, Y12
+	VMASKMOVPS  (R12)(SI*4), Y13, Y11
+	VMULPS      Y11, Y12, Y12
+	VANDPS      Y13, Y14, Y14
+	VANDPS      Y13, Y12, Y12
+	VADDPS      Y12, Y3, Y3
+	VFMADD231PS Y12, Y14, Y7
+	JMP         CrossEntropySoftGWAVX2_tgtdone_21
+
+CrossEntropySoftGWAVX2_tgtnext_23:
+	CMPQ        SI, DX
+	JAE         CrossEntropySoftGWAVX2_tgttail_24
+	VMOVUPS     (R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     (R11)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VMULPS      (R12)(SI*4), Y14, Y14
+	VADDPS      Y14, Y4, Y4
+	VFMADD231PS Y14, Y13, Y8
+	ADDQ        $0x08, SI
+	JMP         CrossEntropySoftGWAVX2_tgtnext_25
+
+CrossEntropySoftGWAVX2_tgttail_24:
+	CMPQ        BX, $0x00
+	JE          CrossEntropySoftGWAVX2_tgtdone_21
+	LEAQ        rowconsts<>+32(SB), R13
+	MOVQ        BX, R14
+	SHLQ        $0x02, R14
+	SUBQ        R14, R13
+	VMOVUPS     (R13), Y13
+	VMASKMOVPS  (R8)(SI*4), Y13, Y14
+	VSUBPS      Y0, Y14, Y14
+	VMOVAPS     Y12, Y12
+	VMASKMOVPS  (R11)(SI*4), Y13, Y15
+	VFMADD231PS Y15, Y11, Y12
+	VMASKMOVPS  (R12)(SI*4), Y13, Y11
+	VMULPS      Y11, Y12, Y12
+	VANDPS      Y13, Y14, Y14
+	VANDPS      Y13, Y12, Y12
+	VADDPS      Y12, Y4, Y4
+	VFMADD231PS Y12, Y14, Y8
+	JMP         CrossEntropySoftGWAVX2_tgtdone_21
+
+CrossEntropySoftGWAVX2_tgtnext_25:
+	CMPQ        SI, DX
+	JAE         CrossEntropySoftGWAVX2_tgttail_26
+	VMOVUPS     (R8)(SI*4), Y13
+	VSUBPS      Y0, Y13, Y13
+	VMOVAPS     Y12, Y14
+	VMOVUPS     (R11)(SI*4), Y15
+	VFMADD231PS Y15, Y11, Y14
+	VMULPS      (R12)(SI*4), Y14, Y14
+	VADDPS      Y14, Y5, Y5
+	VFMADD231PS Y14, Y13, Y9
+	ADDQ        $0x08, SI
+	JMP         CrossEntropySoftGWAVX2_tgtnext_27
+
+CrossEntropySoftGWAVX2_tgttail_26:
+	CMPQ        BX, $0x00
+	JE          CrossEntropySoftGWAVX2_tgtdone_21
+	LEAQ        rowconsts<>+32(SB), R13
+	MOVQ        BX, R14
+	SHLQ        $0x02, R14
+	SUBQ        R14, R13
+	VMOVUPS     (R13), Y13
+	VMASKMOVPS  (R8)(SI*4), Y13, Y14
+	VSUBPS      Y0, Y14, Y14
+	VMOVAPS     Y12, Y12
+	VMASKMOVPS  (R11)(SI*4), Y13, Y15
+	VFMADD231PS Y15, Y11, Y12
+	VMASKMOVPS  (R12)(SI*4), Y13, Y11
+	VMULPS      Y11, Y12, Y12
+	VANDPS      Y13, Y14, Y14
+	VANDPS      Y13, Y12, Y12
+	VADDPS      Y12, Y5, Y5
+	VFMADD231PS Y12, Y14, Y9
+	JMP         CrossEntropySoftGWAVX2_tgtdone_21
+
+CrossEntropySoftGWAVX2_tgtnext_27:
+	CMPQ        BX, $0x00
+	JE          CrossEntropySoftGWAVX2_tgtdone_21
+	LEAQ        rowconsts<>+32(SB), R13
+	MOVQ        BX, R14
+	SHLQ        $0x02, R14
+	SUBQ        R14, R13
+	VMOVUPS     (R13), Y13
+	VMASKMOVPS  (R8)(SI*4), Y13, Y14
+	VSUBPS      Y0, Y14, Y14
+	VMOVAPS     Y12, Y12
+	VMASKMOVPS  (R11)(SI*4), Y13, Y15
+	VFMADD231PS Y15, Y11, Y12
+	VMASKMOVPS  (R12)(SI*4), Y13, Y11
+	VMULPS      Y11, Y12, Y12
+	VANDPS      Y13, Y14, Y14
+	VANDPS      Y13, Y12, Y12
+	VADDPS      Y12, Y6, Y6
+	VFMADD231PS Y12, Y14, Y10
+
+CrossEntropySoftGWAVX2_tgtdone_21:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VHADDPS      Y3, Y3, Y3
+	VHADDPS      Y3, Y3, Y3
+	VEXTRACTF128 $0x01, Y3, X4
+	VADDSS       X4, X3, X3
+
+	// per-row outputs: mx, lsum, mass, zc
+	MOVQ   mx+40(FP), SI
+	VMOVSS X0, (SI)(DI*4)
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X2, SI
+	MOVL       SI, R11
+	SUBL       $0x3f3504f3, R11
+	SARL       $0x17, R11
+	MOVL       R11, R12
+	SHLL       $0x17, R12
+	SUBL       R12, SI
+	VMOVD      SI, X0
+	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VXORPS     X4, X4, X4
+	VCVTSI2SSL R11, X4, X4
+	VMULSS     X0, X0, X5
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+344(SB), X6
+	VFMADD213SS rowconsts<>+348(SB), X0, X6
+	VFMADD213SS rowconsts<>+352(SB), X0, X6
+	VFMADD213SS rowconsts<>+356(SB), X0, X6
+	VFMADD213SS rowconsts<>+360(SB), X0, X6
+	VFMADD213SS rowconsts<>+364(SB), X0, X6
+	VFMADD213SS rowconsts<>+368(SB), X0, X6
+	VFMADD213SS rowconsts<>+372(SB), X0, X6
+	VFMADD213SS rowconsts<>+376(SB), X0, X6
+	VMULSS      X0, X6, X6
+	VMULSS      X5, X6, X6
+	VFMADD231SS rowconsts<>+380(SB), X4, X6
+	VFMADD231SS rowconsts<>+340(SB), X5, X6
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X6, X0, X0
+	VFMADD231SS rowconsts<>+384(SB), X4, X0
+	VSUBSS      X2, X2, X4
+	VADDSS      X4, X0, X0
+	MOVQ        lsum+48(FP), SI
+	VMOVSS      X0, (SI)(DI*4)
+	MOVQ        mass+56(FP), SI
+	VMOVSS      X3, (SI)(DI*4)
+
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y8, Y8
+	VADDPS       Y8, Y7, Y7
+	VHADDPS      Y7, Y7, Y7
+	VHADDPS      Y7, Y7, Y7
+	VEXTRACTF128 $0x01, Y7, X0
+	VADDSS       X0, X7, X0
+	MOVQ         zc+64(FP), SI
+	VMOVSS       X0, (SI)(DI*4)
+
+	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
+	VMOVSS       rowconsts<>+336(SB), X0
+	VDIVSS       X2, X0, X0
+	VBROADCASTSS X0, Y0
+	VBROADCASTSS X3, Y2
+	MOVQ         scale+32(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y3
+	MOVQ         q+16(FP), R11
+	MOVQ         DI, SI
+	IMULQ        AX, SI
+	LEAQ         (R11)(SI*4), R11
+	MOVQ         w+24(FP), R12
+	VBROADCASTSS keep+72(FP), Y4
+	VBROADCASTSS spread+76(FP), Y5
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropySoftGWAVX2_out32_28:
+	CMPQ        SI, CX
+	JAE         CrossEntropySoftGWAVX2_out8_29
+	VMOVUPS     (R9)(SI*4), Y6
+	VMULPS      Y0, Y6, Y6
+	VMOVAPS     Y5, Y7
+	VMOVUPS     (R11)(SI*4), Y8
+	VFMADD231PS Y8, Y4, Y7
+	VMULPS      (R12)(SI*4), Y7, Y7
+	VFMSUB231PS Y2, Y6, Y7
+	VMULPS      Y3, Y7, Y7
+	VMOVUPS     Y7, (R9)(SI*4)
+	VMOVUPS     32(R9)(SI*4), Y6
+	VMULPS      Y0, Y6, Y6
+	VMOVAPS     Y5, Y7
+	VMOVUPS     32(R11)(SI*4), Y8
+	VFMADD231PS Y8, Y4, Y7
+	VMULPS      32(R12)(SI*4), Y7, Y7
+	VFMSUB231PS Y2, Y6, Y7
+	VMULPS      Y3, Y7, Y7
+	VMOVUPS     Y7, 32(R9)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Y6
+	VMULPS      Y0, Y6, Y6
+	VMOVAPS     Y5, Y7
+	VMOVUPS     64(R11)(SI*4), Y8
+	VFMADD231PS Y8, Y4, Y7
+	VMULPS      64(R12)(SI*4), Y7, Y7
+	VFMSUB231PS Y2, Y6, Y7
+	VMULPS      Y3, Y7, Y7
+	VMOVUPS     Y7, 64(R9)(SI*4)
+	VMOVUPS     96(R9)(SI*4), Y6
+	VMULPS      Y0, Y6, Y6
+	VMOVAPS     Y5, Y7
+	VMOVUPS     96(R11)(SI*4), Y8
+	VFMADD231PS Y8, Y4, Y7
+	VMULPS      96(R12)(SI*4), Y7, Y7
+	VFMSUB231PS Y2, Y6, Y7
+	VMULPS      Y3, Y7, Y7
+	VMOVUPS     Y7, 96(R9)(SI*4)
+	ADDQ        $0x20, SI
+	JMP         CrossEntropySoftGWAVX2_out32_28
+
+CrossEntropySoftGWAVX2_out8_29:
+	CMPQ        SI, DX
+	JAE         CrossEntropySoftGWAVX2_outtail_30
+	VMOVUPS     (R9)(SI*4), Y6
+	VMULPS      Y0, Y6, Y6
+	VMOVAPS     Y5, Y7
+	VMOVUPS     (R11)(SI*4), Y8
+	VFMADD231PS Y8, Y4, Y7
+	VMULPS      (R12)(SI*4), Y7, Y7
+	VFMSUB231PS Y2, Y6, Y7
+	VMULPS      Y3, Y7, Y7
+	VMOVUPS     Y7, (R9)(SI*4)
+	ADDQ        $0x08, SI
+	JMP         CrossEntropySoftGWAVX2_out8_29
+
+CrossEntropySoftGWAVX2_outtail_30:
+	CMPQ        BX, $0x00
+	JE          CrossEntropySoftGWAVX2_outend_31
+	LEAQ        rowconsts<>+32(SB), R13
+	MOVQ        BX, R14
+	SHLQ        $0x02, R14
+	SUBQ        R14, R13
+	VMOVUPS     (R13), Y6
+	VMASKMOVPS  (R9)(SI*4), Y6, Y7
+	VMULPS      Y0, Y7, Y7
+	VMOVAPS     Y5, Y0
+	VMASKMOVPS  (R11)(SI*4), Y6, Y5
+	VFMADD231PS Y5, Y4, Y0
+	VMASKMOVPS  (R12)(SI*4), Y6, Y4
+	VMULPS      Y4, Y0, Y0
+	VFMSUB231PS Y2, Y7, Y0
+	VMULPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y6, (R9)(SI*4)
+
+CrossEntropySoftGWAVX2_outend_31:
+	// next row (its max is in next)
+	LEAQ    (R8)(AX*4), R8
+	LEAQ    (R9)(AX*4), R9
+	VMOVAPS Y1, Y0
+	INCQ    DI
+	CMPQ    DI, R10
+	JB      CrossEntropySoftGWAVX2_row
 	VZEROUPPER
 	RET

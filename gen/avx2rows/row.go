@@ -1,0 +1,449 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// row holds the registers a row kernel keeps across its passes over a row,
+// and emits the passes the kernels share.
+type row struct {
+	name       string        // the TEXT symbol, for labels
+	src, dst   reg.GPVirtual // start of the current row of the input and of the output
+	cols       reg.GPVirtual
+	n32, n8    reg.GPVirtual // cols rounded down to multiples of 32 and 8
+	tail       reg.GPVirtual // cols mod 8
+	i          reg.GPVirtual // element index within the row
+	done       reg.GPVirtual // rows finished
+	m, next    reg.VecVirtual
+	log2e      reg.VecVirtual // nil: loaded from memory where needed
+	magic      Op             // a register, or a memory operand when registers are short
+	c5         reg.VecVirtual // nil: loaded from memory where needed
+	acc        [4]reg.VecVirtual
+	labelCount int
+}
+
+// newRow loads cols and derives the loop bounds; constsInRegs keeps log2e,
+// magic and c5 in registers (kernels with spare vector registers), else
+// the exponential takes them from memory.
+func newRow(name string, cols reg.GPVirtual, constsInRegs bool) *row {
+	r := &row{name: name, cols: cols}
+	Comment("n32, n8: cols rounded down to 32 and 8; tail: cols mod 8")
+	r.n32, r.n8, r.tail = GP64(), GP64(), GP64()
+	MOVQ(r.cols, r.n32)
+	ANDQ(I32(-32), r.n32)
+	MOVQ(r.cols, r.n8)
+	ANDQ(I32(-8), r.n8)
+	MOVQ(r.cols, r.tail)
+	ANDQ(U8(7), r.tail)
+	r.i, r.done = GP64(), GP64()
+	XORQ(r.done, r.done)
+	r.m, r.next = YMM(), YMM()
+	r.magic = consts.vec("magic")
+	if constsInRegs {
+		magic := YMM()
+		VBROADCASTSS(consts.scalar("magic"), magic)
+		r.magic = magic
+		r.log2e, r.c5 = YMM(), YMM()
+		VBROADCASTSS(consts.scalar("log2e"), r.log2e)
+		VBROADCASTSS(consts.scalar("c5"), r.c5)
+	}
+	return r
+}
+
+func (r *row) label(s string) string {
+	r.labelCount++
+	return fmt.Sprintf("%s_%s_%d", r.name, s, r.labelCount)
+}
+
+func elem(base, i reg.GPVirtual, vec int) Mem {
+	return Mem{Base: base, Index: i, Scale: 4, Disp: 32 * vec}
+}
+
+// perRow is the memory operand of element r.done of a per-row float32 array.
+func (r *row) perRow(base reg.GPVirtual) Mem {
+	return Mem{Base: base, Index: r.done, Scale: 4}
+}
+
+// broadcastParam broadcasts the float32 parameter name from its argument
+// slot (a VEX load: Avo's Load would emit a legacy-SSE MOVSS, which costs an
+// SSE/AVX transition with the upper YMM state dirty).
+func broadcastParam(name string) reg.VecVirtual {
+	b, err := Param(name).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	y := YMM()
+	VBROADCASTSS(b.Addr, y)
+	return y
+}
+
+// rowOf loads the pointer parameter name of a rows×cols matrix and returns
+// the start of the current row (done*cols elements in).
+func (r *row) rowOf(name string) reg.GPVirtual {
+	p := Load(Param(name), GP64()).(reg.GPVirtual)
+	t := GP64()
+	MOVQ(r.done, t)
+	IMULQ(r.cols, t)
+	LEAQ(Mem{Base: p, Index: t, Scale: 4}, p)
+	return p
+}
+
+// tailMask loads the mask of the tail's valid lanes: &mask[8 - cols%8].
+func (r *row) tailMask() reg.VecVirtual {
+	p, t := GP64(), GP64()
+	LEAQ(consts.mask.Offset(32), p)
+	MOVQ(r.tail, t)
+	SHLQ(U8(2), t)
+	SUBQ(t, p)
+	mask := YMM()
+	VMOVUPS(Mem{Base: p}, mask)
+	return mask
+}
+
+// pipeline emits the loop over rows, software-pipelined: the next row's max
+// pass runs between this row's exponential pass and its fold, so that the
+// fold's latency chain (a tree, a log or a divide) overlaps with independent
+// work. body emits one row and must call r.maxOfNext where that belongs.
+// After body the row pointers advance by cols (dst by dstStep elements per
+// row, 0 for none).
+func (r *row) pipeline(rows Op, dstStep int, body func()) {
+	Comment("software pipeline: the next row's max pass runs before this row's fold")
+	r.maxPass(r.src, r.m)
+	Label(r.name + "_row")
+	body()
+	Comment("next row (its max is in next)")
+	LEAQ(Mem{Base: r.src, Index: r.cols, Scale: 4}, r.src)
+	switch dstStep {
+	case 0:
+	case 1:
+		ADDQ(U8(4), r.dst)
+	default:
+		LEAQ(Mem{Base: r.dst, Index: r.cols, Scale: 4}, r.dst)
+	}
+	VMOVAPS(r.next, r.m)
+	INCQ(r.done)
+	CMPQ(r.done, rows)
+	JB(LabelRef(r.name + "_row"))
+}
+
+// maxOfNext computes the next row's maximum into r.next when there is a
+// next row (done+1 < rows).
+func (r *row) maxOfNext(rows Op) {
+	t := GP64()
+	MOVQ(r.done, t)
+	INCQ(t)
+	CMPQ(t, rows)
+	skip := r.label("nomax")
+	JAE(LabelRef(skip))
+	next := GP64()
+	LEAQ(Mem{Base: r.src, Index: r.cols, Scale: 4}, next)
+	r.maxPass(next, r.next)
+	Label(skip)
+}
+
+// maxPass leaves the maximum of the non-NaN elements plus +0 of the row at
+// src (-Inf if there are none), broadcast, in m: generic.RowMax.
+func (r *row) maxPass(src reg.GPVirtual, m reg.VecVirtual) {
+	Comment("pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf")
+	var vm [4]reg.VecVirtual
+	for j := range vm {
+		vm[j] = YMM()
+		VBROADCASTSS(consts.scalar("-inf"), vm[j])
+	}
+	XORQ(r.i, r.i)
+	loop, rest := r.label("max32"), r.label("max8")
+	Label(loop)
+	CMPQ(r.i, r.n32)
+	JAE(LabelRef(rest))
+	// acc = x > acc ? x : acc: VMAXPS returns its second source (acc) when
+	// either is NaN, so NaN elements are skipped, exactly as generic.RowMax.
+	maxInto := func(acc reg.VecVirtual, m Mem) {
+		x := YMM()
+		VMOVUPS(m, x)
+		VMAXPS(acc, x, acc)
+	}
+	for j := range vm {
+		maxInto(vm[j], elem(src, r.i, j))
+	}
+	ADDQ(U8(32), r.i)
+	JMP(LabelRef(loop))
+	Label(rest)
+	CMPQ(r.i, r.n8)
+	tail := r.label("maxtail")
+	JAE(LabelRef(tail))
+	maxInto(vm[0], elem(src, r.i, 0))
+	ADDQ(U8(8), r.i)
+	JMP(LabelRef(rest))
+	Label(tail)
+	fold := r.label("maxfold")
+	CMPQ(r.tail, U8(0))
+	JE(LabelRef(fold))
+	mask := r.tailMask()
+	x := YMM()
+	VMASKMOVPS(elem(src, r.i, 0), mask, x)
+	ninf := YMM()
+	VBROADCASTSS(consts.scalar("-inf"), ninf)
+	VBLENDVPS(mask, x, ninf, x)
+	VMAXPS(vm[1], x, vm[1])
+	Label(fold)
+	VMAXPS(vm[1], vm[0], vm[0])
+	VMAXPS(vm[3], vm[2], vm[2])
+	VMAXPS(vm[2], vm[0], vm[0])
+	hi := XMM()
+	VEXTRACTF128(U8(1), vm[0], hi)
+	lo := vm[0].AsX()
+	VMAXPS(hi, lo, lo)
+	VMOVHLPS(lo, lo, hi)
+	VMAXPS(hi, lo, lo)
+	VMOVSHDUP(lo, hi)
+	VMAXSS(hi, lo, lo)
+	zero := XMM()
+	VXORPS(zero, zero, zero)
+	VADDSS(zero, lo, lo)
+	VBROADCASTSS(lo, m)
+}
+
+// expNeg computes ExpNeg(x) of the 8 lanes of x, returning the result in a
+// new register (x is clobbered).
+func (r *row) expNeg(x reg.VecVirtual) reg.VecVirtual {
+	under := YMM()
+	VCMPPS(U8(1), consts.vec("cutoff"), x, under) // x < cutoff (LT_OS)
+	n := YMM()
+	if r.log2e != nil {
+		VMOVAPS(r.log2e, n)
+	} else {
+		VBROADCASTSS(consts.scalar("log2e"), n)
+	}
+	VFMADD213PS(r.magic, x, n) // n = x*log2e + magic
+	s := YMM()
+	VPSLLD(U8(23), n, s) // s = 2^n
+	VSUBPS(r.magic, n, n)
+	VFMADD231PS(consts.vec("minus_ln2_hi"), n, x) // t = n*(-ln2_hi) + x
+	VFMADD231PS(consts.vec("minus_ln2_lo"), n, x) // t = n*(-ln2_lo) + t
+	p := YMM()
+	if r.c5 != nil {
+		VMOVAPS(r.c5, p)
+	} else {
+		VBROADCASTSS(consts.scalar("c5"), p)
+	}
+	VFMADD213PS(consts.vec("c4"), x, p) // p = t*c5 + c4
+	VFMADD213PS(consts.vec("c3"), x, p)
+	VFMADD213PS(consts.vec("c2"), x, p)
+	VFMADD213PS(consts.vec("c1"), x, p)
+	VMULPS(s, x, x)      // t = t*s
+	VFMADD231PS(p, x, s) // f = t*p + s
+	VANDNPS(s, under, s) // f = x < cutoff ? +0 : f
+	return s
+}
+
+// at gives the memory operand of the current vector in a row starting at base.
+type at func(base reg.GPVirtual) Mem
+
+// load loads the current vector of the row at base, masked in the tail.
+func load(a at, base reg.GPVirtual, mask reg.VecVirtual) reg.VecVirtual {
+	x := YMM()
+	if mask == nil {
+		VMOVUPS(a(base), x)
+	} else {
+		VMASKMOVPS(a(base), mask, x)
+	}
+	return x
+}
+
+// store stores x as the current vector of the row at base, masked in the tail.
+func store(x reg.VecVirtual, a at, base reg.GPVirtual, mask reg.VecVirtual) {
+	if mask == nil {
+		VMOVUPS(x, a(base))
+	} else {
+		VMASKMOVPS(x, mask, a(base))
+	}
+}
+
+// walk emits one pass over the row in the canonical lane order: whole blocks
+// of 32 elements (vectors 0..3 into accumulators 0..3), then up to three
+// whole vectors and the tail, the k-th of them into accumulator k. body emits
+// the work on one vector: j is its accumulator, a its memory operand, and
+// mask nil for a whole vector or the mask of the tail's valid lanes (the
+// tail is skipped when cols%8 == 0).
+func (r *row) walk(name string, body func(j int, a at, mask reg.VecVirtual)) {
+	XORQ(r.i, r.i)
+	loop, rest, done := r.label(name+"32"), r.label(name+"rest"), r.label(name+"done")
+	vec := func(v int) at {
+		return func(base reg.GPVirtual) Mem { return elem(base, r.i, v) }
+	}
+	Label(loop)
+	CMPQ(r.i, r.n32)
+	JAE(LabelRef(rest))
+	for j := 0; j < 4; j++ {
+		body(j, vec(j), nil)
+	}
+	ADDQ(U8(32), r.i)
+	JMP(LabelRef(loop))
+	Label(rest)
+	Comment("fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator")
+	tailInto := func(j int) {
+		CMPQ(r.tail, U8(0))
+		JE(LabelRef(done))
+		body(j, vec(0), r.tailMask())
+		JMP(LabelRef(done))
+	}
+	for j := 0; j < 3; j++ {
+		tail, next := r.label(name+"tail"), r.label(name+"next")
+		CMPQ(r.i, r.n8)
+		JAE(LabelRef(tail))
+		body(j, vec(0), nil)
+		ADDQ(U8(8), r.i)
+		JMP(LabelRef(next))
+		Label(tail)
+		tailInto(j)
+		Label(next)
+	}
+	tailInto(3)
+	Label(done)
+}
+
+// zeroAcc returns 4 zeroed accumulators.
+func zeroAcc() [4]reg.VecVirtual {
+	var acc [4]reg.VecVirtual
+	for j := range acc {
+		acc[j] = YMM()
+		VXORPS(acc[j], acc[j], acc[j])
+	}
+	return acc
+}
+
+// expPass computes e_i = ExpNeg(x_i - m) over the row, adding lane-wise into
+// 4 accumulators (element i into acc[(i/8)%4]); storeTo, when non-nil, gets
+// e_i (at the row r.dst). hook, when non-nil, is called first with each
+// vector's shifted values d = x - m (zero in the tail's dead lanes), which
+// it must not clobber. It returns the canonical sum (TreeSum) in the low
+// lane of an XMM.
+func (r *row) expPass(storeE bool, hook func(j int, a at, mask, d reg.VecVirtual)) reg.VecVirtual {
+	Comment("pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)")
+	r.acc = zeroAcc()
+	r.walk("exp", func(j int, a at, mask reg.VecVirtual) {
+		x := load(a, r.src, mask)
+		VSUBPS(r.m, x, x)
+		if hook != nil {
+			if mask != nil {
+				VANDPS(mask, x, x) // dead lanes: d = 0, neutral for the hook's sums
+			}
+			hook(j, a, mask, x)
+		}
+		e := r.expNeg(x)
+		if mask != nil {
+			VANDPS(mask, e, e)
+		}
+		if storeE {
+			store(e, a, r.dst, mask)
+		}
+		VADDPS(e, r.acc[j], r.acc[j])
+	})
+	return treeSum(r.acc)
+}
+
+// treeSum folds 4 accumulators as generic.TreeSum does and returns the sum in
+// the low lane of an XMM.
+func treeSum(acc [4]reg.VecVirtual) reg.VecVirtual {
+	Comment("fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half")
+	VADDPS(acc[2], acc[0], acc[0])
+	VADDPS(acc[3], acc[1], acc[1])
+	VADDPS(acc[1], acc[0], acc[0])
+	VHADDPS(acc[0], acc[0], acc[0])
+	VHADDPS(acc[0], acc[0], acc[0])
+	hi := XMM()
+	VEXTRACTF128(U8(1), acc[0], hi)
+	s := XMM()
+	VADDSS(hi, acc[0].AsX(), s)
+	return s
+}
+
+// finalPass runs op over every vector of the row and stores what it returns
+// to the row at r.dst: op gets the vector's memory operand and the tail
+// mask (nil for whole vectors) and loads what it needs itself.
+func (r *row) finalPass(op func(a at, mask reg.VecVirtual) reg.VecVirtual) {
+	Comment("pass 3")
+	XORQ(r.i, r.i)
+	loop, rest, tail := r.label("out32"), r.label("out8"), r.label("outtail")
+	end := r.label("outend")
+	vec := func(v int) at {
+		return func(base reg.GPVirtual) Mem { return elem(base, r.i, v) }
+	}
+	Label(loop)
+	CMPQ(r.i, r.n32)
+	JAE(LabelRef(rest))
+	for j := 0; j < 4; j++ {
+		store(op(vec(j), nil), vec(j), r.dst, nil)
+	}
+	ADDQ(U8(32), r.i)
+	JMP(LabelRef(loop))
+	Label(rest)
+	CMPQ(r.i, r.n8)
+	JAE(LabelRef(tail))
+	store(op(vec(0), nil), vec(0), r.dst, nil)
+	ADDQ(U8(8), r.i)
+	JMP(LabelRef(rest))
+	Label(tail)
+	CMPQ(r.tail, U8(0))
+	JE(LabelRef(end))
+	mask := r.tailMask()
+	store(op(vec(0), mask), vec(0), r.dst, mask)
+	Label(end)
+}
+
+// reciprocal returns 1/s (IEEE division) of the low lane of s, broadcast.
+func reciprocal(s reg.VecVirtual) reg.VecVirtual {
+	inv := XMM()
+	VMOVSS(consts.scalar("one"), inv)
+	VDIVSS(s, inv, inv)
+	y := YMM()
+	VBROADCASTSS(inv, y)
+	return y
+}
+
+// logPos computes generic.LogPos of the low lane of s (scalar code, once per
+// row) and returns it in the low lane of a new XMM.
+func logPos(s reg.VecVirtual) reg.VecVirtual {
+	Comment("L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1")
+	i := GP32()
+	VMOVD(s, i)
+	k := GP32()
+	MOVL(i, k)
+	SUBL(U32(0x3F3504F3), k)
+	SARL(U8(23), k)
+	t := GP32()
+	MOVL(k, t)
+	SHLL(U8(23), t)
+	SUBL(t, i)
+	f := XMM()
+	VMOVD(i, f)
+	VSUBSS(consts.scalar("one"), f, f)
+	e := XMM()
+	VXORPS(e, e, e)
+	VCVTSI2SSL(k, e, e)
+	z := XMM()
+	VMULSS(f, f, z)
+	Comment("p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)")
+	p := XMM()
+	VMOVSS(consts.scalar("P8"), p)
+	for _, c := range []string{"P7", "P6", "P5", "P4", "P3", "P2", "P1", "P0"} {
+		VFMADD213SS(consts.scalar(c), f, p) // p = f*p + c
+	}
+	y := XMM()
+	VMULSS(f, p, y)
+	VMULSS(z, y, y)
+	VFMADD231SS(consts.scalar("ln2_lo"), e, y)
+	VFMADD231SS(consts.scalar("minus_half"), z, y)
+	Comment("r = fma(e, ln2_hi, f + y) + (s - s)")
+	res := XMM()
+	VADDSS(y, f, res)
+	VFMADD231SS(consts.scalar("ln2_hi"), e, res)
+	d := XMM()
+	VSUBSS(s, s, d)
+	VADDSS(d, res, res)
+	return res
+}
