@@ -19,6 +19,9 @@ var NEON = &Set{
 	dots:          dotsNEON,
 	squaredL2Rows: squaredL2RowsNEON,
 	dotRows:       dotRowsNEON,
+	// The fused cross-entropy row kernels have no NEON rendering yet.
+	crossEntropy:     generic.CrossEntropyRows,
+	crossEntropySoft: generic.CrossEntropySoftRows,
 }
 
 var archSets = []*Set{NEON}
