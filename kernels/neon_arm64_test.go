@@ -112,6 +112,38 @@ func TestNEONPairedRowsMatchGeneric(t *testing.T) {
 	}
 }
 
+// TestNEONPairedRowsInPlace checks dst starting where a or b starts (each
+// row is read before its result is written).
+func TestNEONPairedRowsInPlace(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 21))
+	for _, dim := range []int{1, 2, 3, 4, 5, 31, 32, 33, 100} {
+		const rows = 9
+		a, b := make([]float32, rows*dim), make([]float32, rows*dim)
+		fillPair(rng, a, b, dim, tu.Adversarial)
+		for _, f := range []struct {
+			name     string
+			gen, neo func(dst, a, b []float32, dim int)
+		}{
+			{"SquaredL2Rows", kernels.Generic.SquaredL2Rows, kernels.NEON.SquaredL2Rows},
+			{"DotRows", kernels.Generic.DotRows, kernels.NEON.DotRows},
+		} {
+			want := make([]float32, rows)
+			f.gen(want, a, b, dim)
+			for _, inA := range []bool{true, false} {
+				x, y := append([]float32(nil), a...), append([]float32(nil), b...)
+				dst := y
+				if inA {
+					dst = x
+				}
+				f.neo(dst, x, y, dim)
+				if msg := tu.DiffMsg(dst[:rows], want); msg != "" {
+					t.Fatalf("%s dim=%d in place (dst = a: %v): %s", f.name, dim, inA, msg)
+				}
+			}
+		}
+	}
+}
+
 // TestNEONDotRowsNegativeZero pins the case that makes the padding of a
 // partial vector matter: every product underflows to -0, so every touched
 // partial is -0 and, from 32 elements on, so is the sum. Padding the last
