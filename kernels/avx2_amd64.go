@@ -18,6 +18,8 @@ var AVX2 = &Set{
 	dotRows:          dotRowsAVX2,
 	crossEntropy:     crossEntropyAVX2,
 	crossEntropySoft: crossEntropySoftAVX2,
+	squaredL2RowsEps: squaredL2RowsEpsAVX2,
+	tripletGrad:      tripletGradAVX2,
 }
 
 var archSets = []*Set{AVX2}

@@ -30,6 +30,13 @@ type ceFunc func(grad, z, w []float32, k float32, a, scale, mx, lsum, zw []float
 // ceSoftFunc is the soft-target cross-entropy row kernel (generic.CrossEntropySoftRows).
 type ceSoftFunc func(grad, z, q, w, scale, mx, lsum, mass, zc []float32, keep, spread float32, rows, cols int)
 
+// epsRowsFunc is the paired squared distance with a per-component eps
+// (generic.SquaredL2RowsEps).
+type epsRowsFunc func(dst, a, b []float32, eps float32, rows, dim int)
+
+// tripletGradFunc is the fused triplet gradient (generic.TripletGradRows).
+type tripletGradFunc func(gA, gP, gN, a, p, n, cu, cv, cw []float32, eps float32, rows, dim int)
+
 // Set is one implementation of every kernel.
 type Set struct {
 	name      string
@@ -40,6 +47,8 @@ type Set struct {
 	squaredL2Rows, dotRows         pairedFunc
 	crossEntropy                   ceFunc
 	crossEntropySoft               ceSoftFunc
+	squaredL2RowsEps               epsRowsFunc
+	tripletGrad                    tripletGradFunc
 }
 
 // Name is the set's name as SIMDLOSS_KERNELS spells it: "generic", "avx2", "neon".
@@ -165,6 +174,46 @@ func (s *Set) CrossEntropySoftRows(grad, z, q, w, scale, mx, lsum, mass, zc []fl
 	s.crossEntropySoft(grad, z, q, w, scale, mx, lsum, mass, zc, keep, spread, rows, cols)
 }
 
+// SquaredL2RowsEps writes dst[i] = Σ_k ((a_ik - b_ik) + eps)² for paired
+// rows (generic.SquaredL2RowsEps): PyTorch's pairwise_distance before the
+// square root. With eps = 0 it is SquaredL2Rows.
+func (s *Set) SquaredL2RowsEps(dst, a, b []float32, eps float32, dim int) {
+	m, _ := check.Pairwise("SquaredL2RowsEps", len(dst), len(a), len(b), dim, true)
+	check.Overlap("SquaredL2RowsEps", "dst", "a", dst, a)
+	check.Overlap("SquaredL2RowsEps", "dst", "b", dst, b)
+	if m > 0 {
+		s.squaredL2RowsEps(dst[:m], a, b, eps, m, dim)
+	}
+}
+
+// TripletGradRows is the fused gradient kernel of the triplet losses
+// (generic.TripletGradRows): a, p, n and the three gradients are rows×dim,
+// cu, cv (and cw, nil without the swap term) have one coefficient per row.
+// The gradients must be disjoint from the inputs and from each other.
+func (s *Set) TripletGradRows(gA, gP, gN, a, p, n, cu, cv, cw []float32, eps float32, dim int) {
+	const op = "TripletGradRows"
+	rows, _ := check.Pairwise(op, len(a), len(a), len(p), dim, true)
+	if rows == 0 {
+		return
+	}
+	check.Len(op, "n", n, rows*dim, false)
+	check.Len(op, "gA", gA, rows*dim, false)
+	check.Len(op, "gP", gP, rows*dim, false)
+	check.Len(op, "gN", gN, rows*dim, false)
+	check.Len(op, "cu", cu, rows, false)
+	check.Len(op, "cv", cv, rows, false)
+	check.Len(op, "cw", cw, rows, true)
+	for _, g := range [][]float32{gA, gP, gN} {
+		for _, x := range [][]float32{a, p, n} {
+			check.Disjoint(op, "a gradient", "an input", g[:rows*dim], x[:rows*dim])
+		}
+	}
+	check.Disjoint(op, "gA", "gP", gA[:rows*dim], gP[:rows*dim])
+	check.Disjoint(op, "gA", "gN", gA[:rows*dim], gN[:rows*dim])
+	check.Disjoint(op, "gP", "gN", gP[:rows*dim], gN[:rows*dim])
+	s.tripletGrad(gA, gP, gN, a, p, n, cu, cv, cw, eps, rows, dim)
+}
+
 // Generic is the pure-Go set: always compiled, always supported.
 var Generic = &Set{
 	name:             "generic",
@@ -178,6 +227,8 @@ var Generic = &Set{
 	dotRows:          func(dst, a, b []float32, _, dim int) { generic.DotRows(dst, a, b, dim) },
 	crossEntropy:     generic.CrossEntropyRows,
 	crossEntropySoft: generic.CrossEntropySoftRows,
+	squaredL2RowsEps: generic.SquaredL2RowsEps,
+	tripletGrad:      generic.TripletGradRows,
 }
 
 // Sets returns every set compiled into this build, generic first, then the

@@ -58,6 +58,7 @@ func newConstTable() *constTable {
 		{"magic", generic.ExpMagic},
 		{"c5", generic.ExpC5},
 		{"-inf", float32(math.Inf(-1))},
+		{"-zero", float32(math.Copysign(0, -1))},
 		{"one", 1},
 		{"minus_half", -0.5},
 		{"P8", generic.LogP8}, {"P7", generic.LogP7}, {"P6", generic.LogP6},

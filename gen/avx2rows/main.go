@@ -26,5 +26,8 @@ func main() {
 			crossEntropySoftKernel(g, w)
 		}
 	}
+	squaredL2RowsEpsKernel()
+	tripletGradKernel(false)
+	tripletGradKernel(true)
 	Generate()
 }

@@ -362,14 +362,13 @@ func treeSum(acc [4]reg.VecVirtual) reg.VecVirtual {
 	return s
 }
 
-// finalPass runs op over every vector of the row and stores what it returns
-// to the row at r.dst: op gets the vector's memory operand and the tail
-// mask (nil for whole vectors) and loads what it needs itself.
-func (r *row) finalPass(op func(a at, mask reg.VecVirtual) reg.VecVirtual) {
-	Comment("pass 3")
+// each emits one elementwise pass over the row: whole blocks of 32 elements,
+// then whole vectors, then the tail (skipped when cols%8 == 0). body gets
+// each vector's memory operand and the tail mask (nil for whole vectors).
+func (r *row) each(name string, body func(a at, mask reg.VecVirtual)) {
 	XORQ(r.i, r.i)
-	loop, rest, tail := r.label("out32"), r.label("out8"), r.label("outtail")
-	end := r.label("outend")
+	loop, rest, tail := r.label(name+"32"), r.label(name+"8"), r.label(name+"tail")
+	end := r.label(name + "end")
 	vec := func(v int) at {
 		return func(base reg.GPVirtual) Mem { return elem(base, r.i, v) }
 	}
@@ -377,22 +376,31 @@ func (r *row) finalPass(op func(a at, mask reg.VecVirtual) reg.VecVirtual) {
 	CMPQ(r.i, r.n32)
 	JAE(LabelRef(rest))
 	for j := 0; j < 4; j++ {
-		store(op(vec(j), nil), vec(j), r.dst, nil)
+		body(vec(j), nil)
 	}
 	ADDQ(U8(32), r.i)
 	JMP(LabelRef(loop))
 	Label(rest)
 	CMPQ(r.i, r.n8)
 	JAE(LabelRef(tail))
-	store(op(vec(0), nil), vec(0), r.dst, nil)
+	body(vec(0), nil)
 	ADDQ(U8(8), r.i)
 	JMP(LabelRef(rest))
 	Label(tail)
 	CMPQ(r.tail, U8(0))
 	JE(LabelRef(end))
-	mask := r.tailMask()
-	store(op(vec(0), mask), vec(0), r.dst, mask)
+	body(vec(0), r.tailMask())
 	Label(end)
+}
+
+// finalPass runs op over every vector of the row and stores what it returns
+// to the row at r.dst: op gets the vector's memory operand and the tail
+// mask (nil for whole vectors) and loads what it needs itself.
+func (r *row) finalPass(op func(a at, mask reg.VecVirtual) reg.VecVirtual) {
+	Comment("pass 3")
+	r.each("out", func(a at, mask reg.VecVirtual) {
+		store(op(a, mask), a, r.dst, mask)
+	})
 }
 
 // reciprocal returns 1/s (IEEE division) of the low lane of s, broadcast.

@@ -76,3 +76,16 @@ func CrossEntropyGWSAVX2(grad *float32, z *float32, w *float32, k float32, a *fl
 // Per row, with c = fma(keep, q, spread)·w: mx, lsum, mass = Σ c, zc = Σ c·(z - max), and the
 // gradient scale·fma(mass, softmax, -c).
 func CrossEntropySoftGWAVX2(grad *float32, z *float32, q *float32, w *float32, scale *float32, mx *float32, lsum *float32, mass *float32, zc *float32, keep float32, spread float32, rows int, cols int)
+
+// SquaredL2RowsEpsAVX2 writes dst[i] = Σ_k ((a_ik - b_ik) + eps)² for paired rows (rows, dim >= 1):
+// generic.SquaredL2RowsEps, bit for bit.
+func SquaredL2RowsEpsAVX2(dst *float32, a *float32, b *float32, eps float32, rows int, dim int)
+
+// TripletGradAVX2 is generic.TripletGradRows without swap coefficients (cw unused), bit for bit:
+// tu = cu·((a-p)+eps), tv = cv·((a-n)+eps); gA = tu - tv, gP = -tu, gN = tv.
+func TripletGradAVX2(gA *float32, gP *float32, gN *float32, a *float32, p *float32, n *float32, cu *float32, cv *float32, cw *float32, eps float32, rows int, dim int)
+
+// TripletGradSwapAVX2 is generic.TripletGradRows with the swap coefficients cw, bit for bit:
+// tu = cu·((a-p)+eps), tv = cv·((a-n)+eps), tw = cw·((p-n)+eps);
+// gA = tu - tv, gP = -(tu + tw), gN = tv + tw.
+func TripletGradSwapAVX2(gA *float32, gP *float32, gN *float32, a *float32, p *float32, n *float32, cu *float32, cv *float32, cw *float32, eps float32, rows int, dim int)

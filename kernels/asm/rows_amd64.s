@@ -88,20 +88,21 @@ DATA rowconsts<>+320(SB)/4, $0x3fb8aa3b
 DATA rowconsts<>+324(SB)/4, $0x4b40007f
 DATA rowconsts<>+328(SB)/4, $0x3c07cfce
 DATA rowconsts<>+332(SB)/4, $0xff800000
-DATA rowconsts<>+336(SB)/4, $0x3f800000
-DATA rowconsts<>+340(SB)/4, $0xbf000000
-DATA rowconsts<>+344(SB)/4, $0x3d9021bb
-DATA rowconsts<>+348(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+352(SB)/4, $0x3def251a
-DATA rowconsts<>+356(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+360(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+364(SB)/4, $0xbe2aae50
-DATA rowconsts<>+368(SB)/4, $0x3e4cceac
-DATA rowconsts<>+372(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+376(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+380(SB)/4, $0xb95e8083
-DATA rowconsts<>+384(SB)/4, $0x3f318000
-GLOBL rowconsts<>(SB), RODATA|NOPTR, $388
+DATA rowconsts<>+336(SB)/4, $0x80000000
+DATA rowconsts<>+340(SB)/4, $0x3f800000
+DATA rowconsts<>+344(SB)/4, $0xbf000000
+DATA rowconsts<>+348(SB)/4, $0x3d9021bb
+DATA rowconsts<>+352(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+356(SB)/4, $0x3def251a
+DATA rowconsts<>+360(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+364(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+368(SB)/4, $0xbe2aae50
+DATA rowconsts<>+372(SB)/4, $0x3e4cceac
+DATA rowconsts<>+376(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+380(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+384(SB)/4, $0xb95e8083
+DATA rowconsts<>+388(SB)/4, $0x3f318000
+GLOBL rowconsts<>(SB), RODATA|NOPTR, $392
 
 // func SoftmaxAVX2(dst *float32, src *float32, rows int, cols int)
 // Requires: AVX, AVX2, FMA3
@@ -538,7 +539,7 @@ SoftmaxAVX2_maxfold_18:
 
 SoftmaxAVX2_nomax_14:
 	// inv = 1 / sum; dst_i = e_i * inv
-	VMOVSS       rowconsts<>+336(SB), X5
+	VMOVSS       rowconsts<>+340(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
 
@@ -1027,14 +1028,13 @@ LogSoftmaxAVX2_nomax_14:
 	SHLL       $0x17, R12
 	SUBL       R12, R9
 	VMOVD      R9, X6
-	VSUBSS     rowconsts<>+336(SB), X6, X6
+	VSUBSS     rowconsts<>+340(SB), X6, X6
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X6, X6, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+344(SB), X9
-	VFMADD213SS rowconsts<>+348(SB), X6, X9
+	VMOVSS      rowconsts<>+348(SB), X9
 	VFMADD213SS rowconsts<>+352(SB), X6, X9
 	VFMADD213SS rowconsts<>+356(SB), X6, X9
 	VFMADD213SS rowconsts<>+360(SB), X6, X9
@@ -1042,14 +1042,15 @@ LogSoftmaxAVX2_nomax_14:
 	VFMADD213SS rowconsts<>+368(SB), X6, X9
 	VFMADD213SS rowconsts<>+372(SB), X6, X9
 	VFMADD213SS rowconsts<>+376(SB), X6, X9
+	VFMADD213SS rowconsts<>+380(SB), X6, X9
 	VMULSS      X6, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+380(SB), X7, X9
-	VFMADD231SS rowconsts<>+340(SB), X8, X9
+	VFMADD231SS rowconsts<>+384(SB), X7, X9
+	VFMADD231SS rowconsts<>+344(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+384(SB), X7, X6
+	VFMADD231SS rowconsts<>+388(SB), X7, X6
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X6, X6
 
@@ -1547,14 +1548,13 @@ LogSumExpAVX2_nomax_14:
 	SHLL       $0x17, R12
 	SUBL       R12, R9
 	VMOVD      R9, X6
-	VSUBSS     rowconsts<>+336(SB), X6, X6
+	VSUBSS     rowconsts<>+340(SB), X6, X6
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X6, X6, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+344(SB), X9
-	VFMADD213SS rowconsts<>+348(SB), X6, X9
+	VMOVSS      rowconsts<>+348(SB), X9
 	VFMADD213SS rowconsts<>+352(SB), X6, X9
 	VFMADD213SS rowconsts<>+356(SB), X6, X9
 	VFMADD213SS rowconsts<>+360(SB), X6, X9
@@ -1562,14 +1562,15 @@ LogSumExpAVX2_nomax_14:
 	VFMADD213SS rowconsts<>+368(SB), X6, X9
 	VFMADD213SS rowconsts<>+372(SB), X6, X9
 	VFMADD213SS rowconsts<>+376(SB), X6, X9
+	VFMADD213SS rowconsts<>+380(SB), X6, X9
 	VMULSS      X6, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+380(SB), X7, X9
-	VFMADD231SS rowconsts<>+340(SB), X8, X9
+	VFMADD231SS rowconsts<>+384(SB), X7, X9
+	VFMADD231SS rowconsts<>+344(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+384(SB), X7, X6
+	VFMADD231SS rowconsts<>+388(SB), X7, X6
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X6, X6
 
@@ -2027,14 +2028,13 @@ CrossEntropyPlainAVX2_nomax_14:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VSUBSS     rowconsts<>+340(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+344(SB), X8
-	VFMADD213SS rowconsts<>+348(SB), X0, X8
+	VMOVSS      rowconsts<>+348(SB), X8
 	VFMADD213SS rowconsts<>+352(SB), X0, X8
 	VFMADD213SS rowconsts<>+356(SB), X0, X8
 	VFMADD213SS rowconsts<>+360(SB), X0, X8
@@ -2042,14 +2042,15 @@ CrossEntropyPlainAVX2_nomax_14:
 	VFMADD213SS rowconsts<>+368(SB), X0, X8
 	VFMADD213SS rowconsts<>+372(SB), X0, X8
 	VFMADD213SS rowconsts<>+376(SB), X0, X8
+	VFMADD213SS rowconsts<>+380(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+380(SB), X6, X8
-	VFMADD231SS rowconsts<>+340(SB), X7, X8
+	VFMADD231SS rowconsts<>+384(SB), X6, X8
+	VFMADD231SS rowconsts<>+344(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+384(SB), X6, X0
+	VFMADD231SS rowconsts<>+388(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -2517,14 +2518,13 @@ CrossEntropySAVX2_nomax_14:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VSUBSS     rowconsts<>+340(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R10, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+344(SB), X9
-	VFMADD213SS rowconsts<>+348(SB), X0, X9
+	VMOVSS      rowconsts<>+348(SB), X9
 	VFMADD213SS rowconsts<>+352(SB), X0, X9
 	VFMADD213SS rowconsts<>+356(SB), X0, X9
 	VFMADD213SS rowconsts<>+360(SB), X0, X9
@@ -2532,14 +2532,15 @@ CrossEntropySAVX2_nomax_14:
 	VFMADD213SS rowconsts<>+368(SB), X0, X9
 	VFMADD213SS rowconsts<>+372(SB), X0, X9
 	VFMADD213SS rowconsts<>+376(SB), X0, X9
+	VFMADD213SS rowconsts<>+380(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+380(SB), X7, X9
-	VFMADD231SS rowconsts<>+340(SB), X8, X9
+	VFMADD231SS rowconsts<>+384(SB), X7, X9
+	VFMADD231SS rowconsts<>+344(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+384(SB), X7, X0
+	VFMADD231SS rowconsts<>+388(SB), X7, X0
 	VSUBSS      X6, X6, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -3173,14 +3174,13 @@ CrossEntropySoftPlainAVX2_tgtdone_21:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VSUBSS     rowconsts<>+340(SB), X0, X0
 	VXORPS     X4, X4, X4
 	VCVTSI2SSL R10, X4, X4
 	VMULSS     X0, X0, X5
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+344(SB), X6
-	VFMADD213SS rowconsts<>+348(SB), X0, X6
+	VMOVSS      rowconsts<>+348(SB), X6
 	VFMADD213SS rowconsts<>+352(SB), X0, X6
 	VFMADD213SS rowconsts<>+356(SB), X0, X6
 	VFMADD213SS rowconsts<>+360(SB), X0, X6
@@ -3188,14 +3188,15 @@ CrossEntropySoftPlainAVX2_tgtdone_21:
 	VFMADD213SS rowconsts<>+368(SB), X0, X6
 	VFMADD213SS rowconsts<>+372(SB), X0, X6
 	VFMADD213SS rowconsts<>+376(SB), X0, X6
+	VFMADD213SS rowconsts<>+380(SB), X0, X6
 	VMULSS      X0, X6, X6
 	VMULSS      X5, X6, X6
-	VFMADD231SS rowconsts<>+380(SB), X4, X6
-	VFMADD231SS rowconsts<>+340(SB), X5, X6
+	VFMADD231SS rowconsts<>+384(SB), X4, X6
+	VFMADD231SS rowconsts<>+344(SB), X5, X6
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X6, X0, X0
-	VFMADD231SS rowconsts<>+384(SB), X4, X0
+	VFMADD231SS rowconsts<>+388(SB), X4, X0
 	VSUBSS      X2, X2, X2
 	VADDSS      X2, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -3658,14 +3659,13 @@ CrossEntropyWAVX2_nomax_14:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VSUBSS     rowconsts<>+340(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+344(SB), X8
-	VFMADD213SS rowconsts<>+348(SB), X0, X8
+	VMOVSS      rowconsts<>+348(SB), X8
 	VFMADD213SS rowconsts<>+352(SB), X0, X8
 	VFMADD213SS rowconsts<>+356(SB), X0, X8
 	VFMADD213SS rowconsts<>+360(SB), X0, X8
@@ -3673,14 +3673,15 @@ CrossEntropyWAVX2_nomax_14:
 	VFMADD213SS rowconsts<>+368(SB), X0, X8
 	VFMADD213SS rowconsts<>+372(SB), X0, X8
 	VFMADD213SS rowconsts<>+376(SB), X0, X8
+	VFMADD213SS rowconsts<>+380(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+380(SB), X6, X8
-	VFMADD231SS rowconsts<>+340(SB), X7, X8
+	VFMADD231SS rowconsts<>+384(SB), X6, X8
+	VFMADD231SS rowconsts<>+344(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+384(SB), X6, X0
+	VFMADD231SS rowconsts<>+388(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -4153,14 +4154,13 @@ CrossEntropyWSAVX2_nomax_14:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VSUBSS     rowconsts<>+340(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R10, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+344(SB), X9
-	VFMADD213SS rowconsts<>+348(SB), X0, X9
+	VMOVSS      rowconsts<>+348(SB), X9
 	VFMADD213SS rowconsts<>+352(SB), X0, X9
 	VFMADD213SS rowconsts<>+356(SB), X0, X9
 	VFMADD213SS rowconsts<>+360(SB), X0, X9
@@ -4168,14 +4168,15 @@ CrossEntropyWSAVX2_nomax_14:
 	VFMADD213SS rowconsts<>+368(SB), X0, X9
 	VFMADD213SS rowconsts<>+372(SB), X0, X9
 	VFMADD213SS rowconsts<>+376(SB), X0, X9
+	VFMADD213SS rowconsts<>+380(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+380(SB), X7, X9
-	VFMADD231SS rowconsts<>+340(SB), X8, X9
+	VFMADD231SS rowconsts<>+384(SB), X7, X9
+	VFMADD231SS rowconsts<>+344(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+384(SB), X7, X0
+	VFMADD231SS rowconsts<>+388(SB), X7, X0
 	VSUBSS      X6, X6, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -4825,14 +4826,13 @@ CrossEntropySoftWAVX2_tgtdone_21:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VSUBSS     rowconsts<>+340(SB), X0, X0
 	VXORPS     X4, X4, X4
 	VCVTSI2SSL R10, X4, X4
 	VMULSS     X0, X0, X5
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+344(SB), X6
-	VFMADD213SS rowconsts<>+348(SB), X0, X6
+	VMOVSS      rowconsts<>+348(SB), X6
 	VFMADD213SS rowconsts<>+352(SB), X0, X6
 	VFMADD213SS rowconsts<>+356(SB), X0, X6
 	VFMADD213SS rowconsts<>+360(SB), X0, X6
@@ -4840,14 +4840,15 @@ CrossEntropySoftWAVX2_tgtdone_21:
 	VFMADD213SS rowconsts<>+368(SB), X0, X6
 	VFMADD213SS rowconsts<>+372(SB), X0, X6
 	VFMADD213SS rowconsts<>+376(SB), X0, X6
+	VFMADD213SS rowconsts<>+380(SB), X0, X6
 	VMULSS      X0, X6, X6
 	VMULSS      X5, X6, X6
-	VFMADD231SS rowconsts<>+380(SB), X4, X6
-	VFMADD231SS rowconsts<>+340(SB), X5, X6
+	VFMADD231SS rowconsts<>+384(SB), X4, X6
+	VFMADD231SS rowconsts<>+344(SB), X5, X6
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X6, X0, X0
-	VFMADD231SS rowconsts<>+384(SB), X4, X0
+	VFMADD231SS rowconsts<>+388(SB), X4, X0
 	VSUBSS      X2, X2, X2
 	VADDSS      X2, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -5322,14 +5323,13 @@ CrossEntropyGAVX2_nomax_14:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VSUBSS     rowconsts<>+340(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+344(SB), X8
-	VFMADD213SS rowconsts<>+348(SB), X0, X8
+	VMOVSS      rowconsts<>+348(SB), X8
 	VFMADD213SS rowconsts<>+352(SB), X0, X8
 	VFMADD213SS rowconsts<>+356(SB), X0, X8
 	VFMADD213SS rowconsts<>+360(SB), X0, X8
@@ -5337,21 +5337,22 @@ CrossEntropyGAVX2_nomax_14:
 	VFMADD213SS rowconsts<>+368(SB), X0, X8
 	VFMADD213SS rowconsts<>+372(SB), X0, X8
 	VFMADD213SS rowconsts<>+376(SB), X0, X8
+	VFMADD213SS rowconsts<>+380(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+380(SB), X6, X8
-	VFMADD231SS rowconsts<>+340(SB), X7, X8
+	VFMADD231SS rowconsts<>+384(SB), X6, X8
+	VFMADD231SS rowconsts<>+344(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+384(SB), X6, X0
+	VFMADD231SS rowconsts<>+388(SB), X6, X0
 	VSUBSS      X5, X5, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
 	VMOVSS      X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+336(SB), X0
+	VMOVSS       rowconsts<>+340(SB), X0
 	VDIVSS       X5, X0, X0
 	VBROADCASTSS X0, Y0
 	MOVQ         a+32(FP), SI
@@ -5896,14 +5897,13 @@ CrossEntropyGSAVX2_nomax_14:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VSUBSS     rowconsts<>+340(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+344(SB), X9
-	VFMADD213SS rowconsts<>+348(SB), X0, X9
+	VMOVSS      rowconsts<>+348(SB), X9
 	VFMADD213SS rowconsts<>+352(SB), X0, X9
 	VFMADD213SS rowconsts<>+356(SB), X0, X9
 	VFMADD213SS rowconsts<>+360(SB), X0, X9
@@ -5911,14 +5911,15 @@ CrossEntropyGSAVX2_nomax_14:
 	VFMADD213SS rowconsts<>+368(SB), X0, X9
 	VFMADD213SS rowconsts<>+372(SB), X0, X9
 	VFMADD213SS rowconsts<>+376(SB), X0, X9
+	VFMADD213SS rowconsts<>+380(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+380(SB), X7, X9
-	VFMADD231SS rowconsts<>+340(SB), X8, X9
+	VFMADD231SS rowconsts<>+384(SB), X7, X9
+	VFMADD231SS rowconsts<>+344(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+384(SB), X7, X0
+	VFMADD231SS rowconsts<>+388(SB), X7, X0
 	VSUBSS      X6, X6, X7
 	VADDSS      X7, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -5936,7 +5937,7 @@ CrossEntropyGSAVX2_nomax_14:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+336(SB), X0
+	VMOVSS       rowconsts<>+340(SB), X0
 	VDIVSS       X6, X0, X0
 	VBROADCASTSS X0, Y0
 	MOVQ         a+32(FP), SI
@@ -6636,14 +6637,13 @@ CrossEntropySoftGAVX2_tgtdone_21:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VSUBSS     rowconsts<>+340(SB), X0, X0
 	VXORPS     X4, X4, X4
 	VCVTSI2SSL R11, X4, X4
 	VMULSS     X0, X0, X5
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+344(SB), X6
-	VFMADD213SS rowconsts<>+348(SB), X0, X6
+	VMOVSS      rowconsts<>+348(SB), X6
 	VFMADD213SS rowconsts<>+352(SB), X0, X6
 	VFMADD213SS rowconsts<>+356(SB), X0, X6
 	VFMADD213SS rowconsts<>+360(SB), X0, X6
@@ -6651,14 +6651,15 @@ CrossEntropySoftGAVX2_tgtdone_21:
 	VFMADD213SS rowconsts<>+368(SB), X0, X6
 	VFMADD213SS rowconsts<>+372(SB), X0, X6
 	VFMADD213SS rowconsts<>+376(SB), X0, X6
+	VFMADD213SS rowconsts<>+380(SB), X0, X6
 	VMULSS      X0, X6, X6
 	VMULSS      X5, X6, X6
-	VFMADD231SS rowconsts<>+380(SB), X4, X6
-	VFMADD231SS rowconsts<>+340(SB), X5, X6
+	VFMADD231SS rowconsts<>+384(SB), X4, X6
+	VFMADD231SS rowconsts<>+344(SB), X5, X6
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X6, X0, X0
-	VFMADD231SS rowconsts<>+384(SB), X4, X0
+	VFMADD231SS rowconsts<>+388(SB), X4, X0
 	VSUBSS      X2, X2, X4
 	VADDSS      X4, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -6678,7 +6679,7 @@ CrossEntropySoftGAVX2_tgtdone_21:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
-	VMOVSS       rowconsts<>+336(SB), X0
+	VMOVSS       rowconsts<>+340(SB), X0
 	VDIVSS       X2, X0, X0
 	VBROADCASTSS X0, Y0
 	VBROADCASTSS X3, Y2
@@ -7221,14 +7222,13 @@ CrossEntropyGWAVX2_nomax_14:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VSUBSS     rowconsts<>+340(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+344(SB), X8
-	VFMADD213SS rowconsts<>+348(SB), X0, X8
+	VMOVSS      rowconsts<>+348(SB), X8
 	VFMADD213SS rowconsts<>+352(SB), X0, X8
 	VFMADD213SS rowconsts<>+356(SB), X0, X8
 	VFMADD213SS rowconsts<>+360(SB), X0, X8
@@ -7236,21 +7236,22 @@ CrossEntropyGWAVX2_nomax_14:
 	VFMADD213SS rowconsts<>+368(SB), X0, X8
 	VFMADD213SS rowconsts<>+372(SB), X0, X8
 	VFMADD213SS rowconsts<>+376(SB), X0, X8
+	VFMADD213SS rowconsts<>+380(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+380(SB), X6, X8
-	VFMADD231SS rowconsts<>+340(SB), X7, X8
+	VFMADD231SS rowconsts<>+384(SB), X6, X8
+	VFMADD231SS rowconsts<>+344(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+384(SB), X6, X0
+	VFMADD231SS rowconsts<>+388(SB), X6, X0
 	VSUBSS      X5, X5, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
 	VMOVSS      X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+336(SB), X0
+	VMOVSS       rowconsts<>+340(SB), X0
 	VDIVSS       X5, X0, X0
 	VBROADCASTSS X0, Y0
 	MOVQ         a+32(FP), SI
@@ -7802,14 +7803,13 @@ CrossEntropyGWSAVX2_nomax_14:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VSUBSS     rowconsts<>+340(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+344(SB), X9
-	VFMADD213SS rowconsts<>+348(SB), X0, X9
+	VMOVSS      rowconsts<>+348(SB), X9
 	VFMADD213SS rowconsts<>+352(SB), X0, X9
 	VFMADD213SS rowconsts<>+356(SB), X0, X9
 	VFMADD213SS rowconsts<>+360(SB), X0, X9
@@ -7817,14 +7817,15 @@ CrossEntropyGWSAVX2_nomax_14:
 	VFMADD213SS rowconsts<>+368(SB), X0, X9
 	VFMADD213SS rowconsts<>+372(SB), X0, X9
 	VFMADD213SS rowconsts<>+376(SB), X0, X9
+	VFMADD213SS rowconsts<>+380(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+380(SB), X7, X9
-	VFMADD231SS rowconsts<>+340(SB), X8, X9
+	VFMADD231SS rowconsts<>+384(SB), X7, X9
+	VFMADD231SS rowconsts<>+344(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+384(SB), X7, X0
+	VFMADD231SS rowconsts<>+388(SB), X7, X0
 	VSUBSS      X6, X6, X7
 	VADDSS      X7, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -7842,7 +7843,7 @@ CrossEntropyGWSAVX2_nomax_14:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+336(SB), X0
+	VMOVSS       rowconsts<>+340(SB), X0
 	VDIVSS       X6, X0, X0
 	VBROADCASTSS X0, Y0
 	MOVQ         a+32(FP), SI
@@ -8560,14 +8561,13 @@ CrossEntropySoftGWAVX2_tgtdone_21:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+336(SB), X0, X0
+	VSUBSS     rowconsts<>+340(SB), X0, X0
 	VXORPS     X4, X4, X4
 	VCVTSI2SSL R11, X4, X4
 	VMULSS     X0, X0, X5
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+344(SB), X6
-	VFMADD213SS rowconsts<>+348(SB), X0, X6
+	VMOVSS      rowconsts<>+348(SB), X6
 	VFMADD213SS rowconsts<>+352(SB), X0, X6
 	VFMADD213SS rowconsts<>+356(SB), X0, X6
 	VFMADD213SS rowconsts<>+360(SB), X0, X6
@@ -8575,14 +8575,15 @@ CrossEntropySoftGWAVX2_tgtdone_21:
 	VFMADD213SS rowconsts<>+368(SB), X0, X6
 	VFMADD213SS rowconsts<>+372(SB), X0, X6
 	VFMADD213SS rowconsts<>+376(SB), X0, X6
+	VFMADD213SS rowconsts<>+380(SB), X0, X6
 	VMULSS      X0, X6, X6
 	VMULSS      X5, X6, X6
-	VFMADD231SS rowconsts<>+380(SB), X4, X6
-	VFMADD231SS rowconsts<>+340(SB), X5, X6
+	VFMADD231SS rowconsts<>+384(SB), X4, X6
+	VFMADD231SS rowconsts<>+344(SB), X5, X6
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X6, X0, X0
-	VFMADD231SS rowconsts<>+384(SB), X4, X0
+	VFMADD231SS rowconsts<>+388(SB), X4, X0
 	VSUBSS      X2, X2, X4
 	VADDSS      X4, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -8602,7 +8603,7 @@ CrossEntropySoftGWAVX2_tgtdone_21:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
-	VMOVSS       rowconsts<>+336(SB), X0
+	VMOVSS       rowconsts<>+340(SB), X0
 	VDIVSS       X2, X0, X0
 	VBROADCASTSS X0, Y0
 	VBROADCASTSS X3, Y2
@@ -8703,5 +8704,490 @@ CrossEntropySoftGWAVX2_outend_31:
 	INCQ    DI
 	CMPQ    DI, R10
 	JB      CrossEntropySoftGWAVX2_row
+	VZEROUPPER
+	RET
+
+// func SquaredL2RowsEpsAVX2(dst *float32, a *float32, b *float32, eps float32, rows int, dim int)
+// Requires: AVX, FMA3
+TEXT ·SquaredL2RowsEpsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dim+40(FP), AX
+
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, DX
+	ANDQ         $-8, DX
+	MOVQ         AX, BX
+	ANDQ         $0x07, BX
+	XORQ         DI, DI
+	MOVQ         a+8(FP), R8
+	MOVQ         b+16(FP), R9
+	MOVQ         dst+0(FP), R10
+	VBROADCASTSS eps+24(FP), Y0
+
+SquaredL2RowsEpsAVX2_row:
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	XORQ   SI, SI
+
+SquaredL2RowsEpsAVX2_sq32_1:
+	CMPQ        SI, CX
+	JAE         SquaredL2RowsEpsAVX2_sqrest_2
+	VMOVUPS     (R8)(SI*4), Y5
+	VSUBPS      (R9)(SI*4), Y5, Y5
+	VADDPS      Y0, Y5, Y5
+	VFMADD231PS Y5, Y5, Y1
+	VMOVUPS     32(R8)(SI*4), Y5
+	VSUBPS      32(R9)(SI*4), Y5, Y5
+	VADDPS      Y0, Y5, Y5
+	VFMADD231PS Y5, Y5, Y2
+	VMOVUPS     64(R8)(SI*4), Y5
+	VSUBPS      64(R9)(SI*4), Y5, Y5
+	VADDPS      Y0, Y5, Y5
+	VFMADD231PS Y5, Y5, Y3
+	VMOVUPS     96(R8)(SI*4), Y5
+	VSUBPS      96(R9)(SI*4), Y5, Y5
+	VADDPS      Y0, Y5, Y5
+	VFMADD231PS Y5, Y5, Y4
+	ADDQ        $0x20, SI
+	JMP         SquaredL2RowsEpsAVX2_sq32_1
+
+SquaredL2RowsEpsAVX2_sqrest_2:
+	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	CMPQ        SI, DX
+	JAE         SquaredL2RowsEpsAVX2_sqtail_4
+	VMOVUPS     (R8)(SI*4), Y5
+	VSUBPS      (R9)(SI*4), Y5, Y5
+	VADDPS      Y0, Y5, Y5
+	VFMADD231PS Y5, Y5, Y1
+	ADDQ        $0x08, SI
+	JMP         SquaredL2RowsEpsAVX2_sqnext_5
+
+SquaredL2RowsEpsAVX2_sqtail_4:
+	CMPQ        BX, $0x00
+	JE          SquaredL2RowsEpsAVX2_sqdone_3
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y5
+	VMASKMOVPS  (R8)(SI*4), Y5, Y6
+	VMASKMOVPS  (R9)(SI*4), Y5, Y7
+	VSUBPS      Y7, Y6, Y6
+	VADDPS      Y0, Y6, Y6
+	VANDPS      Y5, Y6, Y6
+	VFMADD231PS Y6, Y6, Y1
+	JMP         SquaredL2RowsEpsAVX2_sqdone_3
+
+SquaredL2RowsEpsAVX2_sqnext_5:
+	CMPQ        SI, DX
+	JAE         SquaredL2RowsEpsAVX2_sqtail_6
+	VMOVUPS     (R8)(SI*4), Y5
+	VSUBPS      (R9)(SI*4), Y5, Y5
+	VADDPS      Y0, Y5, Y5
+	VFMADD231PS Y5, Y5, Y2
+	ADDQ        $0x08, SI
+	JMP         SquaredL2RowsEpsAVX2_sqnext_7
+
+SquaredL2RowsEpsAVX2_sqtail_6:
+	CMPQ        BX, $0x00
+	JE          SquaredL2RowsEpsAVX2_sqdone_3
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y5
+	VMASKMOVPS  (R8)(SI*4), Y5, Y6
+	VMASKMOVPS  (R9)(SI*4), Y5, Y7
+	VSUBPS      Y7, Y6, Y6
+	VADDPS      Y0, Y6, Y6
+	VANDPS      Y5, Y6, Y6
+	VFMADD231PS Y6, Y6, Y2
+	JMP         SquaredL2RowsEpsAVX2_sqdone_3
+
+SquaredL2RowsEpsAVX2_sqnext_7:
+	CMPQ        SI, DX
+	JAE         SquaredL2RowsEpsAVX2_sqtail_8
+	VMOVUPS     (R8)(SI*4), Y5
+	VSUBPS      (R9)(SI*4), Y5, Y5
+	VADDPS      Y0, Y5, Y5
+	VFMADD231PS Y5, Y5, Y3
+	ADDQ        $0x08, SI
+	JMP         SquaredL2RowsEpsAVX2_sqnext_9
+
+SquaredL2RowsEpsAVX2_sqtail_8:
+	CMPQ        BX, $0x00
+	JE          SquaredL2RowsEpsAVX2_sqdone_3
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y5
+	VMASKMOVPS  (R8)(SI*4), Y5, Y6
+	VMASKMOVPS  (R9)(SI*4), Y5, Y7
+	VSUBPS      Y7, Y6, Y6
+	VADDPS      Y0, Y6, Y6
+	VANDPS      Y5, Y6, Y6
+	VFMADD231PS Y6, Y6, Y3
+	JMP         SquaredL2RowsEpsAVX2_sqdone_3
+
+SquaredL2RowsEpsAVX2_sqnext_9:
+	CMPQ        BX, $0x00
+	JE          SquaredL2RowsEpsAVX2_sqdone_3
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y5
+	VMASKMOVPS  (R8)(SI*4), Y5, Y6
+	VMASKMOVPS  (R9)(SI*4), Y5, Y7
+	VSUBPS      Y7, Y6, Y6
+	VADDPS      Y0, Y6, Y6
+	VANDPS      Y5, Y6, Y6
+	VFMADD231PS Y6, Y6, Y4
+
+SquaredL2RowsEpsAVX2_sqdone_3:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y2, Y1, Y1
+	VHADDPS      Y1, Y1, Y1
+	VHADDPS      Y1, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDSS       X2, X1, X1
+	VMOVSS       X1, (R10)(DI*4)
+	LEAQ         (R8)(AX*4), R8
+	LEAQ         (R9)(AX*4), R9
+	INCQ         DI
+	CMPQ         DI, rows+32(FP)
+	JB           SquaredL2RowsEpsAVX2_row
+	VZEROUPPER
+	RET
+
+// func TripletGradAVX2(gA *float32, gP *float32, gN *float32, a *float32, p *float32, n *float32, cu *float32, cv *float32, cw *float32, eps float32, rows int, dim int)
+// Requires: AVX
+TEXT ·TripletGradAVX2(SB), NOSPLIT, $0-96
+	MOVQ dim+88(FP), AX
+
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, DX
+	ANDQ         $-8, DX
+	MOVQ         AX, BX
+	ANDQ         $0x07, BX
+	XORQ         DI, DI
+	MOVQ         a+24(FP), R8
+	MOVQ         p+32(FP), R9
+	MOVQ         n+40(FP), R10
+	MOVQ         gA+0(FP), R11
+	MOVQ         gP+8(FP), R12
+	MOVQ         gN+16(FP), R13
+	VBROADCASTSS eps+72(FP), Y0
+	VBROADCASTSS rowconsts<>+336(SB), Y1
+
+TripletGradAVX2_row:
+	MOVQ         cu+48(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y2
+	MOVQ         cv+56(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y3
+	XORQ         SI, SI
+
+TripletGradAVX2_grad32_1:
+	CMPQ    SI, CX
+	JAE     TripletGradAVX2_grad8_2
+	VMOVUPS (R8)(SI*4), Y4
+	VMOVUPS (R9)(SI*4), Y5
+	VMOVUPS (R10)(SI*4), Y6
+	VSUBPS  Y5, Y4, Y5
+	VADDPS  Y0, Y5, Y5
+	VMULPS  Y2, Y5, Y5
+	VSUBPS  Y6, Y4, Y4
+	VADDPS  Y0, Y4, Y4
+	VMULPS  Y3, Y4, Y4
+	VSUBPS  Y4, Y5, Y6
+	VMOVUPS Y6, (R11)(SI*4)
+	VXORPS  Y1, Y5, Y5
+	VMOVUPS Y5, (R12)(SI*4)
+	VMOVUPS Y4, (R13)(SI*4)
+	VMOVUPS 32(R8)(SI*4), Y4
+	VMOVUPS 32(R9)(SI*4), Y5
+	VMOVUPS 32(R10)(SI*4), Y6
+	VSUBPS  Y5, Y4, Y5
+	VADDPS  Y0, Y5, Y5
+	VMULPS  Y2, Y5, Y5
+	VSUBPS  Y6, Y4, Y4
+	VADDPS  Y0, Y4, Y4
+	VMULPS  Y3, Y4, Y4
+	VSUBPS  Y4, Y5, Y6
+	VMOVUPS Y6, 32(R11)(SI*4)
+	VXORPS  Y1, Y5, Y5
+	VMOVUPS Y5, 32(R12)(SI*4)
+	VMOVUPS Y4, 32(R13)(SI*4)
+	VMOVUPS 64(R8)(SI*4), Y4
+	VMOVUPS 64(R9)(SI*4), Y5
+	VMOVUPS 64(R10)(SI*4), Y6
+	VSUBPS  Y5, Y4, Y5
+	VADDPS  Y0, Y5, Y5
+	VMULPS  Y2, Y5, Y5
+	VSUBPS  Y6, Y4, Y4
+	VADDPS  Y0, Y4, Y4
+	VMULPS  Y3, Y4, Y4
+	VSUBPS  Y4, Y5, Y6
+	VMOVUPS Y6, 64(R11)(SI*4)
+	VXORPS  Y1, Y5, Y5
+	VMOVUPS Y5, 64(R12)(SI*4)
+	VMOVUPS Y4, 64(R13)(SI*4)
+	VMOVUPS 96(R8)(SI*4), Y4
+	VMOVUPS 96(R9)(SI*4), Y5
+	VMOVUPS 96(R10)(SI*4), Y6
+	VSUBPS  Y5, Y4, Y5
+	VADDPS  Y0, Y5, Y5
+	VMULPS  Y2, Y5, Y5
+	VSUBPS  Y6, Y4, Y4
+	VADDPS  Y0, Y4, Y4
+	VMULPS  Y3, Y4, Y4
+	VSUBPS  Y4, Y5, Y6
+	VMOVUPS Y6, 96(R11)(SI*4)
+	VXORPS  Y1, Y5, Y5
+	VMOVUPS Y5, 96(R12)(SI*4)
+	VMOVUPS Y4, 96(R13)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     TripletGradAVX2_grad32_1
+
+TripletGradAVX2_grad8_2:
+	CMPQ    SI, DX
+	JAE     TripletGradAVX2_gradtail_3
+	VMOVUPS (R8)(SI*4), Y4
+	VMOVUPS (R9)(SI*4), Y5
+	VMOVUPS (R10)(SI*4), Y6
+	VSUBPS  Y5, Y4, Y5
+	VADDPS  Y0, Y5, Y5
+	VMULPS  Y2, Y5, Y5
+	VSUBPS  Y6, Y4, Y4
+	VADDPS  Y0, Y4, Y4
+	VMULPS  Y3, Y4, Y4
+	VSUBPS  Y4, Y5, Y6
+	VMOVUPS Y6, (R11)(SI*4)
+	VXORPS  Y1, Y5, Y5
+	VMOVUPS Y5, (R12)(SI*4)
+	VMOVUPS Y4, (R13)(SI*4)
+	ADDQ    $0x08, SI
+	JMP     TripletGradAVX2_grad8_2
+
+TripletGradAVX2_gradtail_3:
+	CMPQ       BX, $0x00
+	JE         TripletGradAVX2_gradend_4
+	LEAQ       rowconsts<>+32(SB), R14
+	MOVQ       BX, R15
+	SHLQ       $0x02, R15
+	SUBQ       R15, R14
+	VMOVUPS    (R14), Y4
+	VMASKMOVPS (R8)(SI*4), Y4, Y5
+	VMASKMOVPS (R9)(SI*4), Y4, Y6
+	VMASKMOVPS (R10)(SI*4), Y4, Y7
+	VSUBPS     Y6, Y5, Y6
+	VADDPS     Y0, Y6, Y6
+	VMULPS     Y2, Y6, Y6
+	VSUBPS     Y7, Y5, Y2
+	VADDPS     Y0, Y2, Y2
+	VMULPS     Y3, Y2, Y2
+	VSUBPS     Y2, Y6, Y3
+	VMASKMOVPS Y3, Y4, (R11)(SI*4)
+	VXORPS     Y1, Y6, Y6
+	VMASKMOVPS Y6, Y4, (R12)(SI*4)
+	VMASKMOVPS Y2, Y4, (R13)(SI*4)
+
+TripletGradAVX2_gradend_4:
+	LEAQ (R8)(AX*4), R8
+	LEAQ (R9)(AX*4), R9
+	LEAQ (R10)(AX*4), R10
+	LEAQ (R11)(AX*4), R11
+	LEAQ (R12)(AX*4), R12
+	LEAQ (R13)(AX*4), R13
+	INCQ DI
+	CMPQ DI, rows+80(FP)
+	JB   TripletGradAVX2_row
+	VZEROUPPER
+	RET
+
+// func TripletGradSwapAVX2(gA *float32, gP *float32, gN *float32, a *float32, p *float32, n *float32, cu *float32, cv *float32, cw *float32, eps float32, rows int, dim int)
+// Requires: AVX
+TEXT ·TripletGradSwapAVX2(SB), NOSPLIT, $0-96
+	MOVQ dim+88(FP), AX
+
+	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, DX
+	ANDQ         $-8, DX
+	MOVQ         AX, BX
+	ANDQ         $0x07, BX
+	XORQ         DI, DI
+	MOVQ         a+24(FP), R8
+	MOVQ         p+32(FP), R9
+	MOVQ         n+40(FP), R10
+	MOVQ         gA+0(FP), R11
+	MOVQ         gP+8(FP), R12
+	MOVQ         gN+16(FP), R13
+	VBROADCASTSS eps+72(FP), Y0
+	VBROADCASTSS rowconsts<>+336(SB), Y1
+
+TripletGradSwapAVX2_row:
+	MOVQ         cu+48(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y2
+	MOVQ         cv+56(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y3
+	MOVQ         cw+64(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y4
+	XORQ         SI, SI
+
+TripletGradSwapAVX2_grad32_1:
+	CMPQ    SI, CX
+	JAE     TripletGradSwapAVX2_grad8_2
+	VMOVUPS (R8)(SI*4), Y5
+	VMOVUPS (R9)(SI*4), Y6
+	VMOVUPS (R10)(SI*4), Y7
+	VSUBPS  Y6, Y5, Y8
+	VADDPS  Y0, Y8, Y8
+	VMULPS  Y2, Y8, Y8
+	VSUBPS  Y7, Y5, Y5
+	VADDPS  Y0, Y5, Y5
+	VMULPS  Y3, Y5, Y5
+	VSUBPS  Y5, Y8, Y9
+	VMOVUPS Y9, (R11)(SI*4)
+	VSUBPS  Y7, Y6, Y6
+	VADDPS  Y0, Y6, Y6
+	VMULPS  Y4, Y6, Y6
+	VADDPS  Y6, Y8, Y8
+	VXORPS  Y1, Y8, Y8
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS Y8, (R12)(SI*4)
+	VMOVUPS Y5, (R13)(SI*4)
+	VMOVUPS 32(R8)(SI*4), Y5
+	VMOVUPS 32(R9)(SI*4), Y6
+	VMOVUPS 32(R10)(SI*4), Y7
+	VSUBPS  Y6, Y5, Y8
+	VADDPS  Y0, Y8, Y8
+	VMULPS  Y2, Y8, Y8
+	VSUBPS  Y7, Y5, Y5
+	VADDPS  Y0, Y5, Y5
+	VMULPS  Y3, Y5, Y5
+	VSUBPS  Y5, Y8, Y9
+	VMOVUPS Y9, 32(R11)(SI*4)
+	VSUBPS  Y7, Y6, Y6
+	VADDPS  Y0, Y6, Y6
+	VMULPS  Y4, Y6, Y6
+	VADDPS  Y6, Y8, Y8
+	VXORPS  Y1, Y8, Y8
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS Y8, 32(R12)(SI*4)
+	VMOVUPS Y5, 32(R13)(SI*4)
+	VMOVUPS 64(R8)(SI*4), Y5
+	VMOVUPS 64(R9)(SI*4), Y6
+	VMOVUPS 64(R10)(SI*4), Y7
+	VSUBPS  Y6, Y5, Y8
+	VADDPS  Y0, Y8, Y8
+	VMULPS  Y2, Y8, Y8
+	VSUBPS  Y7, Y5, Y5
+	VADDPS  Y0, Y5, Y5
+	VMULPS  Y3, Y5, Y5
+	VSUBPS  Y5, Y8, Y9
+	VMOVUPS Y9, 64(R11)(SI*4)
+	VSUBPS  Y7, Y6, Y6
+	VADDPS  Y0, Y6, Y6
+	VMULPS  Y4, Y6, Y6
+	VADDPS  Y6, Y8, Y8
+	VXORPS  Y1, Y8, Y8
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS Y8, 64(R12)(SI*4)
+	VMOVUPS Y5, 64(R13)(SI*4)
+	VMOVUPS 96(R8)(SI*4), Y5
+	VMOVUPS 96(R9)(SI*4), Y6
+	VMOVUPS 96(R10)(SI*4), Y7
+	VSUBPS  Y6, Y5, Y8
+	VADDPS  Y0, Y8, Y8
+	VMULPS  Y2, Y8, Y8
+	VSUBPS  Y7, Y5, Y5
+	VADDPS  Y0, Y5, Y5
+	VMULPS  Y3, Y5, Y5
+	VSUBPS  Y5, Y8, Y9
+	VMOVUPS Y9, 96(R11)(SI*4)
+	VSUBPS  Y7, Y6, Y6
+	VADDPS  Y0, Y6, Y6
+	VMULPS  Y4, Y6, Y6
+	VADDPS  Y6, Y8, Y8
+	VXORPS  Y1, Y8, Y8
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS Y8, 96(R12)(SI*4)
+	VMOVUPS Y5, 96(R13)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     TripletGradSwapAVX2_grad32_1
+
+TripletGradSwapAVX2_grad8_2:
+	CMPQ    SI, DX
+	JAE     TripletGradSwapAVX2_gradtail_3
+	VMOVUPS (R8)(SI*4), Y5
+	VMOVUPS (R9)(SI*4), Y6
+	VMOVUPS (R10)(SI*4), Y7
+	VSUBPS  Y6, Y5, Y8
+	VADDPS  Y0, Y8, Y8
+	VMULPS  Y2, Y8, Y8
+	VSUBPS  Y7, Y5, Y5
+	VADDPS  Y0, Y5, Y5
+	VMULPS  Y3, Y5, Y5
+	VSUBPS  Y5, Y8, Y9
+	VMOVUPS Y9, (R11)(SI*4)
+	VSUBPS  Y7, Y6, Y6
+	VADDPS  Y0, Y6, Y6
+	VMULPS  Y4, Y6, Y6
+	VADDPS  Y6, Y8, Y8
+	VXORPS  Y1, Y8, Y8
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS Y8, (R12)(SI*4)
+	VMOVUPS Y5, (R13)(SI*4)
+	ADDQ    $0x08, SI
+	JMP     TripletGradSwapAVX2_grad8_2
+
+TripletGradSwapAVX2_gradtail_3:
+	CMPQ       BX, $0x00
+	JE         TripletGradSwapAVX2_gradend_4
+	LEAQ       rowconsts<>+32(SB), R14
+	MOVQ       BX, R15
+	SHLQ       $0x02, R15
+	SUBQ       R15, R14
+	VMOVUPS    (R14), Y5
+	VMASKMOVPS (R8)(SI*4), Y5, Y6
+	VMASKMOVPS (R9)(SI*4), Y5, Y7
+	VMASKMOVPS (R10)(SI*4), Y5, Y8
+	VSUBPS     Y7, Y6, Y9
+	VADDPS     Y0, Y9, Y9
+	VMULPS     Y2, Y9, Y9
+	VSUBPS     Y8, Y6, Y2
+	VADDPS     Y0, Y2, Y2
+	VMULPS     Y3, Y2, Y2
+	VSUBPS     Y2, Y9, Y3
+	VMASKMOVPS Y3, Y5, (R11)(SI*4)
+	VSUBPS     Y8, Y7, Y3
+	VADDPS     Y0, Y3, Y3
+	VMULPS     Y4, Y3, Y3
+	VADDPS     Y3, Y9, Y9
+	VXORPS     Y1, Y9, Y9
+	VADDPS     Y3, Y2, Y2
+	VMASKMOVPS Y9, Y5, (R12)(SI*4)
+	VMASKMOVPS Y2, Y5, (R13)(SI*4)
+
+TripletGradSwapAVX2_gradend_4:
+	LEAQ (R8)(AX*4), R8
+	LEAQ (R9)(AX*4), R9
+	LEAQ (R10)(AX*4), R10
+	LEAQ (R11)(AX*4), R11
+	LEAQ (R12)(AX*4), R12
+	LEAQ (R13)(AX*4), R13
+	INCQ DI
+	CMPQ DI, rows+80(FP)
+	JB   TripletGradSwapAVX2_row
 	VZEROUPPER
 	RET

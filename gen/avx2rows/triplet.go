@@ -1,0 +1,129 @@
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// paramAddr is the argument slot of parameter name (for memory operands).
+func paramAddr(name string) Mem {
+	b, err := Param(name).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return b.Addr
+}
+
+// advance moves the row pointers ps on by one row of cols float32.
+func (r *row) advance(ps ...reg.GPVirtual) {
+	for _, p := range ps {
+		LEAQ(Mem{Base: p, Index: r.cols, Scale: 4}, p)
+	}
+}
+
+// squaredL2RowsEpsKernel emits generic.SquaredL2RowsEps.
+func squaredL2RowsEpsKernel() {
+	const name = "SquaredL2RowsEpsAVX2"
+	TEXT(name, NOSPLIT, "func(dst, a, b *float32, eps float32, rows, dim int)")
+	Doc(name+" writes dst[i] = Σ_k ((a_ik - b_ik) + eps)² for paired rows (rows, dim >= 1):",
+		"generic.SquaredL2RowsEps, bit for bit.")
+	r := newRow(name, Load(Param("dim"), GP64()).(reg.GPVirtual), false)
+	a := Load(Param("a"), GP64()).(reg.GPVirtual)
+	b := Load(Param("b"), GP64()).(reg.GPVirtual)
+	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
+	eps := broadcastParam("eps")
+	Label(name + "_row")
+	acc := zeroAcc()
+	r.walk("sq", func(j int, at at, mask reg.VecVirtual) {
+		d := load(at, a, mask)
+		if mask == nil {
+			VSUBPS(at(b), d, d)
+		} else {
+			VSUBPS(load(at, b, mask), d, d)
+		}
+		VADDPS(eps, d, d) // d = (a - b) + eps
+		if mask != nil {
+			VANDPS(mask, d, d)
+		}
+		VFMADD231PS(d, d, acc[j])
+	})
+	VMOVSS(treeSum(acc), r.perRow(dst))
+	r.advance(a, b)
+	INCQ(r.done)
+	CMPQ(r.done, paramAddr("rows"))
+	JB(LabelRef(name + "_row"))
+	VZEROUPPER()
+	RET()
+}
+
+// tripletGradKernel emits generic.TripletGradRows, with or without the swap
+// term cw.
+func tripletGradKernel(swap bool) {
+	name := "TripletGradAVX2"
+	if swap {
+		name = "TripletGradSwapAVX2"
+	}
+	TEXT(name, NOSPLIT, "func(gA, gP, gN, a, p, n, cu, cv, cw *float32, eps float32, rows, dim int)")
+	if swap {
+		Doc(name+" is generic.TripletGradRows with the swap coefficients cw, bit for bit:",
+			"tu = cu·((a-p)+eps), tv = cv·((a-n)+eps), tw = cw·((p-n)+eps);",
+			"gA = tu - tv, gP = -(tu + tw), gN = tv + tw.")
+	} else {
+		Doc(name+" is generic.TripletGradRows without swap coefficients (cw unused), bit for bit:",
+			"tu = cu·((a-p)+eps), tv = cv·((a-n)+eps); gA = tu - tv, gP = -tu, gN = tv.")
+	}
+	r := newRow(name, Load(Param("dim"), GP64()).(reg.GPVirtual), false)
+	ps := map[string]reg.GPVirtual{}
+	names := []string{"a", "p", "n", "gA", "gP", "gN"}
+	for _, nm := range names {
+		ps[nm] = Load(Param(nm), GP64()).(reg.GPVirtual)
+	}
+	eps := broadcastParam("eps")
+	neg := YMM()
+	VBROADCASTSS(consts.scalar("-zero"), neg)
+	Label(name + "_row")
+	coef := func(nm string) reg.VecVirtual {
+		c := YMM()
+		VBROADCASTSS(r.perRow(Load(Param(nm), GP64()).(reg.GPVirtual)), c)
+		return c
+	}
+	cu, cv := coef("cu"), coef("cv")
+	var cw reg.VecVirtual
+	if swap {
+		cw = coef("cw")
+	}
+	diff := func(at at, mask reg.VecVirtual, x, y reg.VecVirtual, c reg.VecVirtual) reg.VecVirtual {
+		t := YMM()
+		VSUBPS(y, x, t)   // x - y
+		VADDPS(eps, t, t) // + eps
+		VMULPS(c, t, t)   // c·(...)
+		return t
+	}
+	r.each("grad", func(at at, mask reg.VecVirtual) {
+		av, pv, nv := load(at, ps["a"], mask), load(at, ps["p"], mask), load(at, ps["n"], mask)
+		tu := diff(at, mask, av, pv, cu)
+		tv := diff(at, mask, av, nv, cv)
+		ga := YMM()
+		VSUBPS(tv, tu, ga) // tu - tv
+		store(ga, at, ps["gA"], mask)
+		if swap {
+			tw := diff(at, mask, pv, nv, cw)
+			VADDPS(tw, tu, tu) // tu + tw
+			VXORPS(neg, tu, tu)
+			VADDPS(tw, tv, tv) // tv + tw
+		} else {
+			VXORPS(neg, tu, tu) // -tu
+		}
+		store(tu, at, ps["gP"], mask)
+		store(tv, at, ps["gN"], mask)
+	})
+	for _, nm := range names {
+		r.advance(ps[nm])
+	}
+	INCQ(r.done)
+	CMPQ(r.done, paramAddr("rows"))
+	JB(LabelRef(name + "_row"))
+	VZEROUPPER()
+	RET()
+}
