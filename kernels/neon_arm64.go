@@ -19,35 +19,24 @@ var NEON = &Set{
 	dots:          dotsNEON,
 	squaredL2Rows: squaredL2RowsNEON,
 	dotRows:       dotRowsNEON,
-	// The fused cross-entropy row kernels have no NEON rendering yet.
+	// The fused cross-entropy and triplet kernels have no NEON rendering
+	// yet: the generic ones serve.
 	crossEntropy:     generic.CrossEntropyRows,
 	crossEntropySoft: generic.CrossEntropySoftRows,
+	squaredL2RowsEps: generic.SquaredL2RowsEps,
+	tripletGrad:      generic.TripletGradRows,
 }
 
 var archSets = []*Set{NEON}
 
-// squaredL2RowsNEON and dotRowsNEON feed the paired-row kernels
-// pairedChunk row pairs per call.
 func squaredL2RowsNEON(dst, a, b []float32, rows, dim int) {
-	for r := 0; r < rows; {
-		n := min(rows-r, pairedChunk(dim))
-		asm.SquaredL2RowsNEON(ptr(dst[r:]), ptr(a[r*dim:]), ptr(b[r*dim:]), n, dim)
-		r += n
-	}
+	pairedRows(asm.SquaredL2RowsNEON, dst, a, b, rows, dim)
 }
 
 func dotRowsNEON(dst, a, b []float32, rows, dim int) {
-	for r := 0; r < rows; {
-		n := min(rows-r, pairedChunk(dim))
-		asm.DotRowsNEON(ptr(dst[r:]), ptr(a[r*dim:]), ptr(b[r*dim:]), n, dim)
-		r += n
-	}
+	pairedRows(asm.DotRowsNEON, dst, a, b, rows, dim)
 }
 
-// pairedChunk is how many row pairs one call takes: about 64K elements, as
-// rowChunk, so that an assembly call (which cannot be preempted) stays short.
-func pairedChunk(dim int) int { return rowChunk(dim) }
-
-// Until the shared pairwise driver lands, the a·bᵀ kernels forward to generic.
+// Until the NEON pairwise micro-kernels land, the a·bᵀ kernels forward to generic.
 func squaredL2NEON(dst, a, b []float32, _, _, dim int) { generic.SquaredL2(dst, a, b, dim) }
 func dotsNEON(dst, a, b []float32, _, _, dim int)      { generic.Dots(dst, a, b, dim) }
