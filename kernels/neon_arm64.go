@@ -37,6 +37,28 @@ func dotRowsNEON(dst, a, b []float32, rows, dim int) {
 	pairedRows(asm.DotRowsNEON, dst, a, b, rows, dim)
 }
 
-// Until the NEON pairwise micro-kernels land, the a·bᵀ kernels forward to generic.
-func squaredL2NEON(dst, a, b []float32, _, _, dim int) { generic.SquaredL2(dst, a, b, dim) }
-func dotsNEON(dst, a, b []float32, _, _, dim int)      { generic.Dots(dst, a, b, dim) }
+// neonPair binds the generated NEON kernels (gen/neon) to the pairwise
+// driver: 8×8 tiles (16 accumulators, 8 registers of a, 8 of b), 8-wide
+// panels. Blocking: kc <= 256 keeps the tile's rows of a (8×kc) and the
+// panel streaming past them (8×kc) in 16 KiB, well inside the 64 KiB L1 of
+// Neoverse and Cortex-A7x cores (half the 32 KiB of a Cortex-A55); a packed
+// block of 64K floats (256 KiB) stays in their L2.
+var neonPair = &pairISA{
+	mr:         8,
+	nr:         8,
+	packPanel:  asm.PackPanelNEON,
+	sumSquares: asm.SumSquaresNEON,
+	tile: [numEpilogues]tileFunc{
+		epDot: asm.TileDotNEON,
+		epL2:  asm.TileL2NEON,
+	},
+	pairBlocking: pairBlocking{kcMax: 256, kcTarget: 256, packMax: 64 << 10},
+}
+
+func squaredL2NEON(dst, a, b []float32, m, n, dim int) {
+	neonPair.pairwise(epL2, dst, a, b, m, n, dim)
+}
+
+func dotsNEON(dst, a, b []float32, m, n, dim int) {
+	neonPair.pairwise(epDot, dst, a, b, m, n, dim)
+}

@@ -61,6 +61,9 @@ func (r GPR) String() string {
 // S4 is the register as four float32 lanes, Go syntax.
 func (v VReg) S4() string { return fmt.Sprintf("V%d.S4", int(v)) }
 
+// D2 is the register as two 64-bit lanes, Go syntax.
+func (v VReg) D2() string { return fmt.Sprintf("V%d.D2", int(v)) }
+
 // B16 is the register as sixteen bytes, Go syntax.
 func (v VReg) B16() string { return fmt.Sprintf("V%d.B16", int(v)) }
 
@@ -100,6 +103,7 @@ type function struct {
 	params  []param
 	results []param
 	args    int // bytes of arguments and results
+	frame   int // bytes of locals
 	lines   []string
 	labels  map[string]bool
 	nlabel  int
@@ -261,6 +265,16 @@ func (f *File) Return(r GPR) {
 	f.RET()
 }
 
+// Local gives the current function a frame of size bytes of locals (a
+// multiple of 16) and returns the operand of its address, for MOVD $x, R.
+func (f *File) Local(name string, size int) string {
+	if size <= 0 || size%16 != 0 || f.fn.frame != 0 {
+		panic(fmt.Sprintf("a64: %s: one local area, a positive multiple of 16 bytes", f.fn.name))
+	}
+	f.fn.frame = size
+	return fmt.Sprintf("$%s-%d(SP)", name, size)
+}
+
 // RET returns.
 func (f *File) RET() { f.I("RET") }
 
@@ -297,7 +311,7 @@ func (f *File) Asm() []byte {
 		for _, d := range fn.doc {
 			b.WriteString("// " + d + "\n")
 		}
-		fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", fn.name, fn.args)
+		fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $%d-%d\n", fn.name, fn.frame, fn.args)
 		for _, l := range fn.lines {
 			b.WriteString(l + "\n")
 		}

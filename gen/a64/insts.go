@@ -152,3 +152,15 @@ func (f *File) FADDPScalar(d, n VReg) {
 func (f *File) FMLAElem(d, n, m VReg, i int) {
 	f.word(EncFMLAElem(d, n, m, i), fmt.Sprintf("FMLA V%d.4S, V%d.4S, V%d.S[%d]", d, n, m, i))
 }
+
+// TRN1S is d = {n0, m0, n2, m2} (4S).
+func (f *File) TRN1S(d, n, m VReg) { f.I("VTRN1", m.S4(), n.S4(), d.S4()) }
+
+// TRN2S is d = {n1, m1, n3, m3} (4S).
+func (f *File) TRN2S(d, n, m VReg) { f.I("VTRN2", m.S4(), n.S4(), d.S4()) }
+
+// TRN1D is d = {n.D[0], m.D[0]}: the low halves (2D).
+func (f *File) TRN1D(d, n, m VReg) { f.I("VTRN1", m.D2(), n.D2(), d.D2()) }
+
+// TRN2D is d = {n.D[1], m.D[1]}: the high halves (2D).
+func (f *File) TRN2D(d, n, m VReg) { f.I("VTRN2", m.D2(), n.D2(), d.D2()) }

@@ -12,12 +12,13 @@ var P = [8]a64.VReg{a64.V(0), a64.V(1), a64.V(2), a64.V(3), a64.V(4), a64.V(5), 
 
 // loop emits a loop over blocks of step elements while n >= step, with n
 // counted down; afterwards n holds the elements left (0..step-1). The loop's
-// instruction count is stated above it and kept for -stats.
+// instruction count, per iteration and per unit of work (an iteration does
+// work units), is stated above it and kept for -stats.
 //
 //	SUBS $step, n, n; BLT done
 //	top: body; SUBS $step, n, n; BGE top
 //	done: ADD $step, n, n
-func (g *gen) loop(name string, n a64.GPR, step int, what string, body func()) {
+func (g *gen) loop(name string, n a64.GPR, step int, what string, work int, unit string, body func()) {
 	top, done := g.NewLabel(name), g.NewLabel(name+"done")
 	g.I("SUBS", a64.Imm(int64(step)), n.String(), n.String())
 	g.I("BLT", done)
@@ -27,7 +28,7 @@ func (g *gen) loop(name string, n a64.GPR, step int, what string, body func()) {
 	g.I("SUBS", a64.Imm(int64(step)), n.String(), n.String())
 	g.I("BGE", top)
 	count := g.Insts() - start
-	note := fmt.Sprintf("%s: %d instructions per %d elements (%.2f per element)", what, count, step, float64(count)/float64(step))
+	note := fmt.Sprintf("%s: %d instructions per iteration, %d %ss (%.2f per %s)", what, count, work, unit, float64(count)/float64(work), unit)
 	g.Annotate(line, "loop: "+note)
 	g.stats = append(g.stats, g.fn+" "+note)
 	g.Label(done)

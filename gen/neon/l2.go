@@ -45,6 +45,7 @@ func (g *gen) l2File() {
 	g.rowReduction(dotRows,
 		"DotRowsNEON writes dst[i] = generic.SumProducts(a_i, b_i) for paired rows of a and b",
 		"(rows, dim >= 1), bit for bit.")
+	g.pairwiseKernels()
 }
 
 // rowReduction emits a kernel that reduces each row (or pair of rows) into
@@ -101,7 +102,7 @@ func (g *gen) rowReduction(k l2Kind, doc ...string) {
 		g.I("MOVD", lB.String(), lPB.String())
 	}
 	g.I("MOVD", lDim.String(), lN.String())
-	g.loop("blk", lN, 32, map[l2Kind]string{sumSquares: "sum of squares", squaredL2Rows: "squared difference", dotRows: "dot"}[k], func() {
+	g.loop("blk", lN, 32, map[l2Kind]string{sumSquares: "sum of squares", squaredL2Rows: "squared difference", dotRows: "dot"}[k], 32, "element", func() {
 		g.LD1(true, lPA, xa[:4]...)
 		g.LD1(true, lPA, xa[4:]...)
 		if paired {

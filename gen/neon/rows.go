@@ -196,7 +196,7 @@ func (g *gen) maxPass() {
 		g.MOV(p, P[0])
 	}
 	x := []a64.VReg{a64.V(20), a64.V(21), a64.V(22), a64.V(23), a64.V(24), a64.V(25), a64.V(26), a64.V(27)}
-	g.loop("max", rN, 32, "max", func() {
+	g.loop("max", rN, 32, "max", 32, "element", func() {
 		g.LD1(true, rP, x[:4]...)
 		g.LD1(true, rP, x[4:]...)
 		for j, p := range P {
@@ -301,7 +301,7 @@ func (g *gen) expPass(store bool) {
 	if store {
 		what = "exp-sum-store"
 	}
-	g.loop("exp", rN, 32, what, func() {
+	g.loop("exp", rN, 32, what, 32, "element", func() {
 		for k := 0; k < 4; k++ {
 			g.Commentf("elements %d..%d of the block: partials P%d, P%d", 8*k, 8*k+7, 2*k, 2*k+1)
 			g.LD1(true, rP, x0, x1)
@@ -361,7 +361,7 @@ func (g *gen) finalPass(from a64.GPR, op func(x []a64.VReg)) {
 	g.I("MOVD", rDst.String(), rQ.String())
 	g.I("MOVD", rCols.String(), rN.String())
 	x := []a64.VReg{a64.V(20), a64.V(21), a64.V(22), a64.V(23)}
-	g.loop("out", rN, 16, "final pass", func() {
+	g.loop("out", rN, 16, "final pass", 16, "element", func() {
 		g.LD1(true, rP, x...)
 		op(x)
 		g.ST1(true, rQ, x...)

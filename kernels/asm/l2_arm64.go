@@ -21,3 +21,42 @@ func SquaredL2RowsNEON(dst, a, b *float32, rows, dim int)
 //
 //go:noescape
 func DotRowsNEON(dst, a, b *float32, rows, dim int)
+
+// PackPanelNEON packs rows (1..8) rows of b, ldb apart, kc >= 1 floats
+// each, into the 8-wide panel dst[k*8+j] = b[j*ldb+k], zero-padded to 8
+// rows; dst holds kc*8 floats. Only the rows×kc elements of b are read.
+//
+//go:noescape
+func PackPanelNEON(dst, b *float32, ldb, rows, kc int)
+
+// TileDotNEON computes an mr×cols block of outputs c[i*ldc+j] (1 <= mr <= 8,
+// cols >= 1) from mr rows of a (lda apart, kc >= 1 columns each) and
+// ceil(cols/8) packed panels of b (PackPanelNEON layout, one after the
+// other, kc*8 floats each). Each output is the chain
+// acc = fma(a[i*lda+k], b_j[k], acc) for k = 0..kc-1, starting from +0 or,
+// with flags&1, from the partial result already in c. With flags&2 the
+// epilogue is applied, otherwise the raw chain is stored. Only the mr×cols
+// outputs are read or written, only those mr rows of a, and rowv[0..mr)
+// and colv[0..8*ceil(cols/8)). The epilogue:
+//
+//	y = dot (generic.Dot, for generic.Dots).
+//
+//go:noescape
+func TileDotNEON(c *float32, ldc int, a *float32, lda int, mr int, b *float32, kc int, cols int, rowv *float32, colv *float32, flags int)
+
+// TileL2NEON computes an mr×cols block of outputs c[i*ldc+j] (1 <= mr <= 8,
+// cols >= 1) from mr rows of a (lda apart, kc >= 1 columns each) and
+// ceil(cols/8) packed panels of b (PackPanelNEON layout, one after the
+// other, kc*8 floats each). Each output is the chain
+// acc = fma(a[i*lda+k], b_j[k], acc) for k = 0..kc-1, starting from +0 or,
+// with flags&1, from the partial result already in c. With flags&2 the
+// epilogue is applied, otherwise the raw chain is stored. Only the mr×cols
+// outputs are read or written, only those mr rows of a, and rowv[0..mr)
+// and colv[0..8*ceil(cols/8)). The epilogue:
+//
+//	y = generic.L2Epilogue(dot, rowv[i], colv[j]) (for generic.SquaredL2,
+//	rowv and colv the squared norms): t = rowv[i] + colv[j];
+//	y = fma(-2, dot, t); y < 0 becomes +0 (NaN stays NaN).
+//
+//go:noescape
+func TileL2NEON(c *float32, ldc int, a *float32, lda int, mr int, b *float32, kc int, cols int, rowv *float32, colv *float32, flags int)

@@ -25,7 +25,7 @@ SumSquaresNEON_row:
 	MOVD	R4, R7
 	SUBS	$32, R7, R7
 	BLT	blkdone2
-	// loop: sum of squares: 12 instructions per 32 elements (0.38 per element)
+	// loop: sum of squares: 12 instructions per iteration, 32 elements (0.38 per element)
 blk1:
 	VLD1.P	64(R5), [V16.S4, V17.S4, V18.S4, V19.S4]
 	VLD1.P	64(R5), [V20.S4, V21.S4, V22.S4, V23.S4]
@@ -185,7 +185,7 @@ SquaredL2RowsNEON_row:
 	MOVD	R4, R7
 	SUBS	$32, R7, R7
 	BLT	blkdone2
-	// loop: squared difference: 22 instructions per 32 elements (0.69 per element)
+	// loop: squared difference: 22 instructions per iteration, 32 elements (0.69 per element)
 blk1:
 	VLD1.P	64(R5), [V16.S4, V17.S4, V18.S4, V19.S4]
 	VLD1.P	64(R5), [V20.S4, V21.S4, V22.S4, V23.S4]
@@ -399,7 +399,7 @@ DotRowsNEON_row:
 	MOVD	R4, R7
 	SUBS	$32, R7, R7
 	BLT	blkdone2
-	// loop: dot: 14 instructions per 32 elements (0.44 per element)
+	// loop: dot: 14 instructions per iteration, 32 elements (0.44 per element)
 blk1:
 	VLD1.P	64(R5), [V16.S4, V17.S4, V18.S4, V19.S4]
 	VLD1.P	64(R5), [V20.S4, V21.S4, V22.S4, V23.S4]
@@ -550,4 +550,3489 @@ tailfold13:
 	ADD	R4<<2, R2, R2
 	SUBS	$1, R3, R3
 	BNE	DotRowsNEON_row
+	RET
+
+// PackPanelNEON packs rows (1..8) rows of b, ldb apart, kc >= 1 floats
+// each, into the 8-wide panel dst[k*8+j] = b[j*ldb+k], zero-padded to 8
+// rows; dst holds kc*8 floats. Only the rows×kc elements of b are read.
+TEXT ·PackPanelNEON(SB), NOSPLIT, $0-40
+	MOVD	dst+0(FP), R0
+	MOVD	b+8(FP), R1
+	MOVD	ldb+16(FP), R2
+	MOVD	rows+24(FP), R3
+	MOVD	kc+32(FP), R4
+	LSL	$2, R2, R2
+	MOVD	$32, R11
+	// rows 0..3 of the panel: lanes 0..3 of each step of k
+	// row pointers (a missing row reads row 0) and the mask of the rows that exist
+	VEOR	V20.B16, V20.B16, V20.B16
+	MOVD	R1, R9
+	CMP	$0, R3
+	CSEL	GT, R9, R1, R5
+	CSETM	GT, R13
+	VMOV	R13, V20.S[0]
+	ADD	R2, R9, R9
+	CMP	$1, R3
+	CSEL	GT, R9, R1, R6
+	CSETM	GT, R13
+	VMOV	R13, V20.S[1]
+	ADD	R2, R9, R9
+	CMP	$2, R3
+	CSEL	GT, R9, R1, R7
+	CSETM	GT, R13
+	VMOV	R13, V20.S[2]
+	ADD	R2, R9, R9
+	CMP	$3, R3
+	CSEL	GT, R9, R1, R8
+	CSETM	GT, R13
+	VMOV	R13, V20.S[3]
+	ADD	$0, R0, R10
+	MOVD	R4, R12
+	SUBS	$4, R12, R12
+	BLT	packdone2
+	// loop: pack, 4 rows by 4 steps of k: 22 instructions per iteration, 16 elements (1.38 per element)
+pack1:
+	VLD1.P	16(R5), [V0.S4]
+	VLD1.P	16(R6), [V1.S4]
+	VLD1.P	16(R7), [V2.S4]
+	VLD1.P	16(R8), [V3.S4]
+	// 4×4 transpose: col[t] = {row0[k+t], row1[k+t], row2[k+t], row3[k+t]}
+	VTRN1	V1.S4, V0.S4, V4.S4
+	VTRN2	V1.S4, V0.S4, V5.S4
+	VTRN1	V3.S4, V2.S4, V6.S4
+	VTRN2	V3.S4, V2.S4, V7.S4
+	VTRN1	V6.D2, V4.D2, V16.D2
+	VTRN1	V7.D2, V5.D2, V17.D2
+	VTRN2	V6.D2, V4.D2, V18.D2
+	VTRN2	V7.D2, V5.D2, V19.D2
+	VAND	V20.B16, V16.B16, V16.B16
+	VAND	V20.B16, V17.B16, V17.B16
+	VAND	V20.B16, V18.B16, V18.B16
+	VAND	V20.B16, V19.B16, V19.B16
+	VST1.P	[V16.S4], (R10)(R11)
+	VST1.P	[V17.S4], (R10)(R11)
+	VST1.P	[V18.S4], (R10)(R11)
+	VST1.P	[V19.S4], (R10)(R11)
+	SUBS	$4, R12, R12
+	BGE	pack1
+packdone2:
+	ADD	$4, R12, R12
+	// the last kc%4 steps of k, one lane per row
+packk3:
+	CBZ	R12, packkdone4
+	VLD1.P	4(R5), V16.S[0]
+	VLD1.P	4(R6), V16.S[1]
+	VLD1.P	4(R7), V16.S[2]
+	VLD1.P	4(R8), V16.S[3]
+	VAND	V20.B16, V16.B16, V16.B16
+	VST1.P	[V16.S4], (R10)(R11)
+	SUB	$1, R12, R12
+	B	packk3
+packkdone4:
+	// rows 4..7 of the panel: lanes 4..7 of each step of k
+	// row pointers (a missing row reads row 0) and the mask of the rows that exist
+	VEOR	V20.B16, V20.B16, V20.B16
+	ADD	R2, R9, R9
+	CMP	$4, R3
+	CSEL	GT, R9, R1, R5
+	CSETM	GT, R13
+	VMOV	R13, V20.S[0]
+	ADD	R2, R9, R9
+	CMP	$5, R3
+	CSEL	GT, R9, R1, R6
+	CSETM	GT, R13
+	VMOV	R13, V20.S[1]
+	ADD	R2, R9, R9
+	CMP	$6, R3
+	CSEL	GT, R9, R1, R7
+	CSETM	GT, R13
+	VMOV	R13, V20.S[2]
+	ADD	R2, R9, R9
+	CMP	$7, R3
+	CSEL	GT, R9, R1, R8
+	CSETM	GT, R13
+	VMOV	R13, V20.S[3]
+	ADD	$16, R0, R10
+	MOVD	R4, R12
+	SUBS	$4, R12, R12
+	BLT	packdone6
+	// loop: pack, 4 rows by 4 steps of k: 22 instructions per iteration, 16 elements (1.38 per element)
+pack5:
+	VLD1.P	16(R5), [V0.S4]
+	VLD1.P	16(R6), [V1.S4]
+	VLD1.P	16(R7), [V2.S4]
+	VLD1.P	16(R8), [V3.S4]
+	// 4×4 transpose: col[t] = {row0[k+t], row1[k+t], row2[k+t], row3[k+t]}
+	VTRN1	V1.S4, V0.S4, V4.S4
+	VTRN2	V1.S4, V0.S4, V5.S4
+	VTRN1	V3.S4, V2.S4, V6.S4
+	VTRN2	V3.S4, V2.S4, V7.S4
+	VTRN1	V6.D2, V4.D2, V16.D2
+	VTRN1	V7.D2, V5.D2, V17.D2
+	VTRN2	V6.D2, V4.D2, V18.D2
+	VTRN2	V7.D2, V5.D2, V19.D2
+	VAND	V20.B16, V16.B16, V16.B16
+	VAND	V20.B16, V17.B16, V17.B16
+	VAND	V20.B16, V18.B16, V18.B16
+	VAND	V20.B16, V19.B16, V19.B16
+	VST1.P	[V16.S4], (R10)(R11)
+	VST1.P	[V17.S4], (R10)(R11)
+	VST1.P	[V18.S4], (R10)(R11)
+	VST1.P	[V19.S4], (R10)(R11)
+	SUBS	$4, R12, R12
+	BGE	pack5
+packdone6:
+	ADD	$4, R12, R12
+	// the last kc%4 steps of k, one lane per row
+packk7:
+	CBZ	R12, packkdone8
+	VLD1.P	4(R5), V16.S[0]
+	VLD1.P	4(R6), V16.S[1]
+	VLD1.P	4(R7), V16.S[2]
+	VLD1.P	4(R8), V16.S[3]
+	VAND	V20.B16, V16.B16, V16.B16
+	VST1.P	[V16.S4], (R10)(R11)
+	SUB	$1, R12, R12
+	B	packk7
+packkdone8:
+	RET
+
+// TileDotNEON computes an mr×cols block of outputs c[i*ldc+j] (1 <= mr <= 8,
+// cols >= 1) from mr rows of a (lda apart, kc >= 1 columns each) and
+// ceil(cols/8) packed panels of b (PackPanelNEON layout, one after the
+// other, kc*8 floats each). Each output is the chain
+// acc = fma(a[i*lda+k], b_j[k], acc) for k = 0..kc-1, starting from +0 or,
+// with flags&1, from the partial result already in c. With flags&2 the
+// epilogue is applied, otherwise the raw chain is stored. Only the mr×cols
+// outputs are read or written, only those mr rows of a, and rowv[0..mr)
+// and colv[0..8*ceil(cols/8)). The epilogue:
+// 
+// 	y = dot (generic.Dot, for generic.Dots).
+TEXT ·TileDotNEON(SB), NOSPLIT, $256-88
+	MOVD	c+0(FP), R0
+	MOVD	ldc+8(FP), R1
+	LSL	$2, R1, R1
+	MOVD	a+16(FP), R2
+	MOVD	lda+24(FP), R3
+	LSL	$2, R3, R3
+	MOVD	mr+32(FP), R4
+	MOVD	b+40(FP), R5
+	MOVD	kc+48(FP), R6
+	MOVD	cols+56(FP), R7
+	MOVD	rowv+64(FP), R8
+	MOVD	colv+72(FP), R9
+	MOVD	flags+80(FP), R10
+	// one body per row count: mr rows use 2*mr accumulators
+	CMP	$8, R4
+	BEQ	rows8
+	CMP	$7, R4
+	BEQ	rows7
+	CMP	$6, R4
+	BEQ	rows6
+	CMP	$5, R4
+	BEQ	rows5
+	CMP	$4, R4
+	BEQ	rows4
+	CMP	$3, R4
+	BEQ	rows3
+	CMP	$2, R4
+	BEQ	rows2
+rows1:
+panel1:
+	// 1×8 tile: accumulators V0..V1 (row i: V2i columns 0-3, V2i+1 columns 4-7)
+	TBZ	$0, R10, zero1
+	// a later block of k: continue the chains from the partial results in c
+	CMP	$8, R7
+	BLT	resumeedge1
+	MOVD	R0, R24
+	VLD1	(R24), [V0.S4, V1.S4]
+	B	k1
+resumeedge1:
+	// last panel, cols < 8: through the edge buffer, touching only the columns that exist
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$1, R4
+edgerow1:
+	MOVD	R24, R25
+	MOVD	R23, R11
+	MOVD	R7, R12
+edgecol2:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol2
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow1
+	MOVD	$edge-256(SP), R23
+	VLD1.P	32(R23), [V0.S4, V1.S4]
+	B	k1
+zero1:
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+k1:
+	// rows of a at the first column of the block
+	MOVD	R2, R12
+	MOVD	R6, R11
+	SUBS	$4, R11, R11
+	BLT	k4_1done4
+	// loop: 1×8 tile, 4 steps of k: 13 instructions per iteration, 32 multiply-adds (0.41 per multiply-add)
+k4_13:
+	// a[i][k..k+3] for each row; b_k .. b_k+3 (8 floats each)
+	VLD1.P	16(R12), [V16.S4]
+	VLD1.P	64(R5), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P	64(R5), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// step k+0: acc_i = fma(a[i][k+0], b_k+0, acc_i)
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	// step k+1: acc_i = fma(a[i][k+1], b_k+1, acc_i)
+	WORD	$0x4fb01340	// FMLA V0.4S, V26.4S, V16.S[1]
+	WORD	$0x4fb01361	// FMLA V1.4S, V27.4S, V16.S[1]
+	// step k+2: acc_i = fma(a[i][k+2], b_k+2, acc_i)
+	WORD	$0x4f901b80	// FMLA V0.4S, V28.4S, V16.S[2]
+	WORD	$0x4f901ba1	// FMLA V1.4S, V29.4S, V16.S[2]
+	// step k+3: acc_i = fma(a[i][k+3], b_k+3, acc_i)
+	WORD	$0x4fb01bc0	// FMLA V0.4S, V30.4S, V16.S[3]
+	WORD	$0x4fb01be1	// FMLA V1.4S, V31.4S, V16.S[3]
+	SUBS	$4, R11, R11
+	BGE	k4_13
+k4_1done4:
+	ADD	$4, R11, R11
+	// the last kc%4 steps of k, one at a time
+k1_1:
+	CBZ	R11, kdone1
+	FMOVS.P	4(R12), F16
+	VLD1.P	32(R5), [V24.S4, V25.S4]
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	SUB	$1, R11, R11
+	B	k1_1
+kdone1:
+store1:
+	CMP	$8, R7
+	BLT	storeedge1
+	MOVD	R0, R24
+	VST1	[V0.S4, V1.S4], (R24)
+	// next panel (b is already there)
+	ADD	$32, R0, R0
+	ADD	$32, R9, R9
+	SUBS	$8, R7, R7
+	BGT	panel1
+	RET
+storeedge1:
+	// last panel, cols < 8: through the edge buffer
+	MOVD	$edge-256(SP), R23
+	VST1.P	[V0.S4, V1.S4], 32(R23)
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$1, R4
+edgerow5:
+	MOVD	R23, R25
+	MOVD	R24, R11
+	MOVD	R7, R12
+edgecol6:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol6
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow5
+	RET
+rows2:
+panel2:
+	// 2×8 tile: accumulators V0..V3 (row i: V2i columns 0-3, V2i+1 columns 4-7)
+	TBZ	$0, R10, zero2
+	// a later block of k: continue the chains from the partial results in c
+	CMP	$8, R7
+	BLT	resumeedge2
+	MOVD	R0, R24
+	VLD1	(R24), [V0.S4, V1.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V2.S4, V3.S4]
+	B	k2
+resumeedge2:
+	// last panel, cols < 8: through the edge buffer, touching only the columns that exist
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$2, R4
+edgerow7:
+	MOVD	R24, R25
+	MOVD	R23, R11
+	MOVD	R7, R12
+edgecol8:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol8
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow7
+	MOVD	$edge-256(SP), R23
+	VLD1.P	32(R23), [V0.S4, V1.S4]
+	VLD1.P	32(R23), [V2.S4, V3.S4]
+	B	k2
+zero2:
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+k2:
+	// rows of a at the first column of the block
+	MOVD	R2, R12
+	ADD	R3, R12, R13
+	MOVD	R6, R11
+	SUBS	$4, R11, R11
+	BLT	k4_2done10
+	// loop: 2×8 tile, 4 steps of k: 22 instructions per iteration, 64 multiply-adds (0.34 per multiply-add)
+k4_29:
+	// a[i][k..k+3] for each row; b_k .. b_k+3 (8 floats each)
+	VLD1.P	16(R12), [V16.S4]
+	VLD1.P	16(R13), [V17.S4]
+	VLD1.P	64(R5), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P	64(R5), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// step k+0: acc_i = fma(a[i][k+0], b_k+0, acc_i)
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	// step k+1: acc_i = fma(a[i][k+1], b_k+1, acc_i)
+	WORD	$0x4fb01340	// FMLA V0.4S, V26.4S, V16.S[1]
+	WORD	$0x4fb01361	// FMLA V1.4S, V27.4S, V16.S[1]
+	WORD	$0x4fb11342	// FMLA V2.4S, V26.4S, V17.S[1]
+	WORD	$0x4fb11363	// FMLA V3.4S, V27.4S, V17.S[1]
+	// step k+2: acc_i = fma(a[i][k+2], b_k+2, acc_i)
+	WORD	$0x4f901b80	// FMLA V0.4S, V28.4S, V16.S[2]
+	WORD	$0x4f901ba1	// FMLA V1.4S, V29.4S, V16.S[2]
+	WORD	$0x4f911b82	// FMLA V2.4S, V28.4S, V17.S[2]
+	WORD	$0x4f911ba3	// FMLA V3.4S, V29.4S, V17.S[2]
+	// step k+3: acc_i = fma(a[i][k+3], b_k+3, acc_i)
+	WORD	$0x4fb01bc0	// FMLA V0.4S, V30.4S, V16.S[3]
+	WORD	$0x4fb01be1	// FMLA V1.4S, V31.4S, V16.S[3]
+	WORD	$0x4fb11bc2	// FMLA V2.4S, V30.4S, V17.S[3]
+	WORD	$0x4fb11be3	// FMLA V3.4S, V31.4S, V17.S[3]
+	SUBS	$4, R11, R11
+	BGE	k4_29
+k4_2done10:
+	ADD	$4, R11, R11
+	// the last kc%4 steps of k, one at a time
+k1_2:
+	CBZ	R11, kdone2
+	FMOVS.P	4(R12), F16
+	FMOVS.P	4(R13), F17
+	VLD1.P	32(R5), [V24.S4, V25.S4]
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	SUB	$1, R11, R11
+	B	k1_2
+kdone2:
+store2:
+	CMP	$8, R7
+	BLT	storeedge2
+	MOVD	R0, R24
+	VST1	[V0.S4, V1.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V2.S4, V3.S4], (R24)
+	// next panel (b is already there)
+	ADD	$32, R0, R0
+	ADD	$32, R9, R9
+	SUBS	$8, R7, R7
+	BGT	panel2
+	RET
+storeedge2:
+	// last panel, cols < 8: through the edge buffer
+	MOVD	$edge-256(SP), R23
+	VST1.P	[V0.S4, V1.S4], 32(R23)
+	VST1.P	[V2.S4, V3.S4], 32(R23)
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$2, R4
+edgerow11:
+	MOVD	R23, R25
+	MOVD	R24, R11
+	MOVD	R7, R12
+edgecol12:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol12
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow11
+	RET
+rows3:
+panel3:
+	// 3×8 tile: accumulators V0..V5 (row i: V2i columns 0-3, V2i+1 columns 4-7)
+	TBZ	$0, R10, zero3
+	// a later block of k: continue the chains from the partial results in c
+	CMP	$8, R7
+	BLT	resumeedge3
+	MOVD	R0, R24
+	VLD1	(R24), [V0.S4, V1.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V2.S4, V3.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V4.S4, V5.S4]
+	B	k3
+resumeedge3:
+	// last panel, cols < 8: through the edge buffer, touching only the columns that exist
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$3, R4
+edgerow13:
+	MOVD	R24, R25
+	MOVD	R23, R11
+	MOVD	R7, R12
+edgecol14:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol14
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow13
+	MOVD	$edge-256(SP), R23
+	VLD1.P	32(R23), [V0.S4, V1.S4]
+	VLD1.P	32(R23), [V2.S4, V3.S4]
+	VLD1.P	32(R23), [V4.S4, V5.S4]
+	B	k3
+zero3:
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+k3:
+	// rows of a at the first column of the block
+	MOVD	R2, R12
+	ADD	R3, R12, R13
+	ADD	R3, R13, R14
+	MOVD	R6, R11
+	SUBS	$4, R11, R11
+	BLT	k4_3done16
+	// loop: 3×8 tile, 4 steps of k: 31 instructions per iteration, 96 multiply-adds (0.32 per multiply-add)
+k4_315:
+	// a[i][k..k+3] for each row; b_k .. b_k+3 (8 floats each)
+	VLD1.P	16(R12), [V16.S4]
+	VLD1.P	16(R13), [V17.S4]
+	VLD1.P	16(R14), [V18.S4]
+	VLD1.P	64(R5), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P	64(R5), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// step k+0: acc_i = fma(a[i][k+0], b_k+0, acc_i)
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	// step k+1: acc_i = fma(a[i][k+1], b_k+1, acc_i)
+	WORD	$0x4fb01340	// FMLA V0.4S, V26.4S, V16.S[1]
+	WORD	$0x4fb01361	// FMLA V1.4S, V27.4S, V16.S[1]
+	WORD	$0x4fb11342	// FMLA V2.4S, V26.4S, V17.S[1]
+	WORD	$0x4fb11363	// FMLA V3.4S, V27.4S, V17.S[1]
+	WORD	$0x4fb21344	// FMLA V4.4S, V26.4S, V18.S[1]
+	WORD	$0x4fb21365	// FMLA V5.4S, V27.4S, V18.S[1]
+	// step k+2: acc_i = fma(a[i][k+2], b_k+2, acc_i)
+	WORD	$0x4f901b80	// FMLA V0.4S, V28.4S, V16.S[2]
+	WORD	$0x4f901ba1	// FMLA V1.4S, V29.4S, V16.S[2]
+	WORD	$0x4f911b82	// FMLA V2.4S, V28.4S, V17.S[2]
+	WORD	$0x4f911ba3	// FMLA V3.4S, V29.4S, V17.S[2]
+	WORD	$0x4f921b84	// FMLA V4.4S, V28.4S, V18.S[2]
+	WORD	$0x4f921ba5	// FMLA V5.4S, V29.4S, V18.S[2]
+	// step k+3: acc_i = fma(a[i][k+3], b_k+3, acc_i)
+	WORD	$0x4fb01bc0	// FMLA V0.4S, V30.4S, V16.S[3]
+	WORD	$0x4fb01be1	// FMLA V1.4S, V31.4S, V16.S[3]
+	WORD	$0x4fb11bc2	// FMLA V2.4S, V30.4S, V17.S[3]
+	WORD	$0x4fb11be3	// FMLA V3.4S, V31.4S, V17.S[3]
+	WORD	$0x4fb21bc4	// FMLA V4.4S, V30.4S, V18.S[3]
+	WORD	$0x4fb21be5	// FMLA V5.4S, V31.4S, V18.S[3]
+	SUBS	$4, R11, R11
+	BGE	k4_315
+k4_3done16:
+	ADD	$4, R11, R11
+	// the last kc%4 steps of k, one at a time
+k1_3:
+	CBZ	R11, kdone3
+	FMOVS.P	4(R12), F16
+	FMOVS.P	4(R13), F17
+	FMOVS.P	4(R14), F18
+	VLD1.P	32(R5), [V24.S4, V25.S4]
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	SUB	$1, R11, R11
+	B	k1_3
+kdone3:
+store3:
+	CMP	$8, R7
+	BLT	storeedge3
+	MOVD	R0, R24
+	VST1	[V0.S4, V1.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V2.S4, V3.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V4.S4, V5.S4], (R24)
+	// next panel (b is already there)
+	ADD	$32, R0, R0
+	ADD	$32, R9, R9
+	SUBS	$8, R7, R7
+	BGT	panel3
+	RET
+storeedge3:
+	// last panel, cols < 8: through the edge buffer
+	MOVD	$edge-256(SP), R23
+	VST1.P	[V0.S4, V1.S4], 32(R23)
+	VST1.P	[V2.S4, V3.S4], 32(R23)
+	VST1.P	[V4.S4, V5.S4], 32(R23)
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$3, R4
+edgerow17:
+	MOVD	R23, R25
+	MOVD	R24, R11
+	MOVD	R7, R12
+edgecol18:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol18
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow17
+	RET
+rows4:
+panel4:
+	// 4×8 tile: accumulators V0..V7 (row i: V2i columns 0-3, V2i+1 columns 4-7)
+	TBZ	$0, R10, zero4
+	// a later block of k: continue the chains from the partial results in c
+	CMP	$8, R7
+	BLT	resumeedge4
+	MOVD	R0, R24
+	VLD1	(R24), [V0.S4, V1.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V2.S4, V3.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V4.S4, V5.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V6.S4, V7.S4]
+	B	k4
+resumeedge4:
+	// last panel, cols < 8: through the edge buffer, touching only the columns that exist
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$4, R4
+edgerow19:
+	MOVD	R24, R25
+	MOVD	R23, R11
+	MOVD	R7, R12
+edgecol20:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol20
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow19
+	MOVD	$edge-256(SP), R23
+	VLD1.P	32(R23), [V0.S4, V1.S4]
+	VLD1.P	32(R23), [V2.S4, V3.S4]
+	VLD1.P	32(R23), [V4.S4, V5.S4]
+	VLD1.P	32(R23), [V6.S4, V7.S4]
+	B	k4
+zero4:
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+k4:
+	// rows of a at the first column of the block
+	MOVD	R2, R12
+	ADD	R3, R12, R13
+	ADD	R3, R13, R14
+	ADD	R3, R14, R15
+	MOVD	R6, R11
+	SUBS	$4, R11, R11
+	BLT	k4_4done22
+	// loop: 4×8 tile, 4 steps of k: 40 instructions per iteration, 128 multiply-adds (0.31 per multiply-add)
+k4_421:
+	// a[i][k..k+3] for each row; b_k .. b_k+3 (8 floats each)
+	VLD1.P	16(R12), [V16.S4]
+	VLD1.P	16(R13), [V17.S4]
+	VLD1.P	16(R14), [V18.S4]
+	VLD1.P	16(R15), [V19.S4]
+	VLD1.P	64(R5), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P	64(R5), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// step k+0: acc_i = fma(a[i][k+0], b_k+0, acc_i)
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	WORD	$0x4f931306	// FMLA V6.4S, V24.4S, V19.S[0]
+	WORD	$0x4f931327	// FMLA V7.4S, V25.4S, V19.S[0]
+	// step k+1: acc_i = fma(a[i][k+1], b_k+1, acc_i)
+	WORD	$0x4fb01340	// FMLA V0.4S, V26.4S, V16.S[1]
+	WORD	$0x4fb01361	// FMLA V1.4S, V27.4S, V16.S[1]
+	WORD	$0x4fb11342	// FMLA V2.4S, V26.4S, V17.S[1]
+	WORD	$0x4fb11363	// FMLA V3.4S, V27.4S, V17.S[1]
+	WORD	$0x4fb21344	// FMLA V4.4S, V26.4S, V18.S[1]
+	WORD	$0x4fb21365	// FMLA V5.4S, V27.4S, V18.S[1]
+	WORD	$0x4fb31346	// FMLA V6.4S, V26.4S, V19.S[1]
+	WORD	$0x4fb31367	// FMLA V7.4S, V27.4S, V19.S[1]
+	// step k+2: acc_i = fma(a[i][k+2], b_k+2, acc_i)
+	WORD	$0x4f901b80	// FMLA V0.4S, V28.4S, V16.S[2]
+	WORD	$0x4f901ba1	// FMLA V1.4S, V29.4S, V16.S[2]
+	WORD	$0x4f911b82	// FMLA V2.4S, V28.4S, V17.S[2]
+	WORD	$0x4f911ba3	// FMLA V3.4S, V29.4S, V17.S[2]
+	WORD	$0x4f921b84	// FMLA V4.4S, V28.4S, V18.S[2]
+	WORD	$0x4f921ba5	// FMLA V5.4S, V29.4S, V18.S[2]
+	WORD	$0x4f931b86	// FMLA V6.4S, V28.4S, V19.S[2]
+	WORD	$0x4f931ba7	// FMLA V7.4S, V29.4S, V19.S[2]
+	// step k+3: acc_i = fma(a[i][k+3], b_k+3, acc_i)
+	WORD	$0x4fb01bc0	// FMLA V0.4S, V30.4S, V16.S[3]
+	WORD	$0x4fb01be1	// FMLA V1.4S, V31.4S, V16.S[3]
+	WORD	$0x4fb11bc2	// FMLA V2.4S, V30.4S, V17.S[3]
+	WORD	$0x4fb11be3	// FMLA V3.4S, V31.4S, V17.S[3]
+	WORD	$0x4fb21bc4	// FMLA V4.4S, V30.4S, V18.S[3]
+	WORD	$0x4fb21be5	// FMLA V5.4S, V31.4S, V18.S[3]
+	WORD	$0x4fb31bc6	// FMLA V6.4S, V30.4S, V19.S[3]
+	WORD	$0x4fb31be7	// FMLA V7.4S, V31.4S, V19.S[3]
+	SUBS	$4, R11, R11
+	BGE	k4_421
+k4_4done22:
+	ADD	$4, R11, R11
+	// the last kc%4 steps of k, one at a time
+k1_4:
+	CBZ	R11, kdone4
+	FMOVS.P	4(R12), F16
+	FMOVS.P	4(R13), F17
+	FMOVS.P	4(R14), F18
+	FMOVS.P	4(R15), F19
+	VLD1.P	32(R5), [V24.S4, V25.S4]
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	WORD	$0x4f931306	// FMLA V6.4S, V24.4S, V19.S[0]
+	WORD	$0x4f931327	// FMLA V7.4S, V25.4S, V19.S[0]
+	SUB	$1, R11, R11
+	B	k1_4
+kdone4:
+store4:
+	CMP	$8, R7
+	BLT	storeedge4
+	MOVD	R0, R24
+	VST1	[V0.S4, V1.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V2.S4, V3.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V4.S4, V5.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V6.S4, V7.S4], (R24)
+	// next panel (b is already there)
+	ADD	$32, R0, R0
+	ADD	$32, R9, R9
+	SUBS	$8, R7, R7
+	BGT	panel4
+	RET
+storeedge4:
+	// last panel, cols < 8: through the edge buffer
+	MOVD	$edge-256(SP), R23
+	VST1.P	[V0.S4, V1.S4], 32(R23)
+	VST1.P	[V2.S4, V3.S4], 32(R23)
+	VST1.P	[V4.S4, V5.S4], 32(R23)
+	VST1.P	[V6.S4, V7.S4], 32(R23)
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$4, R4
+edgerow23:
+	MOVD	R23, R25
+	MOVD	R24, R11
+	MOVD	R7, R12
+edgecol24:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol24
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow23
+	RET
+rows5:
+panel5:
+	// 5×8 tile: accumulators V0..V9 (row i: V2i columns 0-3, V2i+1 columns 4-7)
+	TBZ	$0, R10, zero5
+	// a later block of k: continue the chains from the partial results in c
+	CMP	$8, R7
+	BLT	resumeedge5
+	MOVD	R0, R24
+	VLD1	(R24), [V0.S4, V1.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V2.S4, V3.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V4.S4, V5.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V6.S4, V7.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V8.S4, V9.S4]
+	B	k5
+resumeedge5:
+	// last panel, cols < 8: through the edge buffer, touching only the columns that exist
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$5, R4
+edgerow25:
+	MOVD	R24, R25
+	MOVD	R23, R11
+	MOVD	R7, R12
+edgecol26:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol26
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow25
+	MOVD	$edge-256(SP), R23
+	VLD1.P	32(R23), [V0.S4, V1.S4]
+	VLD1.P	32(R23), [V2.S4, V3.S4]
+	VLD1.P	32(R23), [V4.S4, V5.S4]
+	VLD1.P	32(R23), [V6.S4, V7.S4]
+	VLD1.P	32(R23), [V8.S4, V9.S4]
+	B	k5
+zero5:
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+k5:
+	// rows of a at the first column of the block
+	MOVD	R2, R12
+	ADD	R3, R12, R13
+	ADD	R3, R13, R14
+	ADD	R3, R14, R15
+	ADD	R3, R15, R19
+	MOVD	R6, R11
+	SUBS	$4, R11, R11
+	BLT	k4_5done28
+	// loop: 5×8 tile, 4 steps of k: 49 instructions per iteration, 160 multiply-adds (0.31 per multiply-add)
+k4_527:
+	// a[i][k..k+3] for each row; b_k .. b_k+3 (8 floats each)
+	VLD1.P	16(R12), [V16.S4]
+	VLD1.P	16(R13), [V17.S4]
+	VLD1.P	16(R14), [V18.S4]
+	VLD1.P	16(R15), [V19.S4]
+	VLD1.P	16(R19), [V20.S4]
+	VLD1.P	64(R5), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P	64(R5), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// step k+0: acc_i = fma(a[i][k+0], b_k+0, acc_i)
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	WORD	$0x4f931306	// FMLA V6.4S, V24.4S, V19.S[0]
+	WORD	$0x4f931327	// FMLA V7.4S, V25.4S, V19.S[0]
+	WORD	$0x4f941308	// FMLA V8.4S, V24.4S, V20.S[0]
+	WORD	$0x4f941329	// FMLA V9.4S, V25.4S, V20.S[0]
+	// step k+1: acc_i = fma(a[i][k+1], b_k+1, acc_i)
+	WORD	$0x4fb01340	// FMLA V0.4S, V26.4S, V16.S[1]
+	WORD	$0x4fb01361	// FMLA V1.4S, V27.4S, V16.S[1]
+	WORD	$0x4fb11342	// FMLA V2.4S, V26.4S, V17.S[1]
+	WORD	$0x4fb11363	// FMLA V3.4S, V27.4S, V17.S[1]
+	WORD	$0x4fb21344	// FMLA V4.4S, V26.4S, V18.S[1]
+	WORD	$0x4fb21365	// FMLA V5.4S, V27.4S, V18.S[1]
+	WORD	$0x4fb31346	// FMLA V6.4S, V26.4S, V19.S[1]
+	WORD	$0x4fb31367	// FMLA V7.4S, V27.4S, V19.S[1]
+	WORD	$0x4fb41348	// FMLA V8.4S, V26.4S, V20.S[1]
+	WORD	$0x4fb41369	// FMLA V9.4S, V27.4S, V20.S[1]
+	// step k+2: acc_i = fma(a[i][k+2], b_k+2, acc_i)
+	WORD	$0x4f901b80	// FMLA V0.4S, V28.4S, V16.S[2]
+	WORD	$0x4f901ba1	// FMLA V1.4S, V29.4S, V16.S[2]
+	WORD	$0x4f911b82	// FMLA V2.4S, V28.4S, V17.S[2]
+	WORD	$0x4f911ba3	// FMLA V3.4S, V29.4S, V17.S[2]
+	WORD	$0x4f921b84	// FMLA V4.4S, V28.4S, V18.S[2]
+	WORD	$0x4f921ba5	// FMLA V5.4S, V29.4S, V18.S[2]
+	WORD	$0x4f931b86	// FMLA V6.4S, V28.4S, V19.S[2]
+	WORD	$0x4f931ba7	// FMLA V7.4S, V29.4S, V19.S[2]
+	WORD	$0x4f941b88	// FMLA V8.4S, V28.4S, V20.S[2]
+	WORD	$0x4f941ba9	// FMLA V9.4S, V29.4S, V20.S[2]
+	// step k+3: acc_i = fma(a[i][k+3], b_k+3, acc_i)
+	WORD	$0x4fb01bc0	// FMLA V0.4S, V30.4S, V16.S[3]
+	WORD	$0x4fb01be1	// FMLA V1.4S, V31.4S, V16.S[3]
+	WORD	$0x4fb11bc2	// FMLA V2.4S, V30.4S, V17.S[3]
+	WORD	$0x4fb11be3	// FMLA V3.4S, V31.4S, V17.S[3]
+	WORD	$0x4fb21bc4	// FMLA V4.4S, V30.4S, V18.S[3]
+	WORD	$0x4fb21be5	// FMLA V5.4S, V31.4S, V18.S[3]
+	WORD	$0x4fb31bc6	// FMLA V6.4S, V30.4S, V19.S[3]
+	WORD	$0x4fb31be7	// FMLA V7.4S, V31.4S, V19.S[3]
+	WORD	$0x4fb41bc8	// FMLA V8.4S, V30.4S, V20.S[3]
+	WORD	$0x4fb41be9	// FMLA V9.4S, V31.4S, V20.S[3]
+	SUBS	$4, R11, R11
+	BGE	k4_527
+k4_5done28:
+	ADD	$4, R11, R11
+	// the last kc%4 steps of k, one at a time
+k1_5:
+	CBZ	R11, kdone5
+	FMOVS.P	4(R12), F16
+	FMOVS.P	4(R13), F17
+	FMOVS.P	4(R14), F18
+	FMOVS.P	4(R15), F19
+	FMOVS.P	4(R19), F20
+	VLD1.P	32(R5), [V24.S4, V25.S4]
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	WORD	$0x4f931306	// FMLA V6.4S, V24.4S, V19.S[0]
+	WORD	$0x4f931327	// FMLA V7.4S, V25.4S, V19.S[0]
+	WORD	$0x4f941308	// FMLA V8.4S, V24.4S, V20.S[0]
+	WORD	$0x4f941329	// FMLA V9.4S, V25.4S, V20.S[0]
+	SUB	$1, R11, R11
+	B	k1_5
+kdone5:
+store5:
+	CMP	$8, R7
+	BLT	storeedge5
+	MOVD	R0, R24
+	VST1	[V0.S4, V1.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V2.S4, V3.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V4.S4, V5.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V6.S4, V7.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V8.S4, V9.S4], (R24)
+	// next panel (b is already there)
+	ADD	$32, R0, R0
+	ADD	$32, R9, R9
+	SUBS	$8, R7, R7
+	BGT	panel5
+	RET
+storeedge5:
+	// last panel, cols < 8: through the edge buffer
+	MOVD	$edge-256(SP), R23
+	VST1.P	[V0.S4, V1.S4], 32(R23)
+	VST1.P	[V2.S4, V3.S4], 32(R23)
+	VST1.P	[V4.S4, V5.S4], 32(R23)
+	VST1.P	[V6.S4, V7.S4], 32(R23)
+	VST1.P	[V8.S4, V9.S4], 32(R23)
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$5, R4
+edgerow29:
+	MOVD	R23, R25
+	MOVD	R24, R11
+	MOVD	R7, R12
+edgecol30:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol30
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow29
+	RET
+rows6:
+panel6:
+	// 6×8 tile: accumulators V0..V11 (row i: V2i columns 0-3, V2i+1 columns 4-7)
+	TBZ	$0, R10, zero6
+	// a later block of k: continue the chains from the partial results in c
+	CMP	$8, R7
+	BLT	resumeedge6
+	MOVD	R0, R24
+	VLD1	(R24), [V0.S4, V1.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V2.S4, V3.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V4.S4, V5.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V6.S4, V7.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V8.S4, V9.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V10.S4, V11.S4]
+	B	k6
+resumeedge6:
+	// last panel, cols < 8: through the edge buffer, touching only the columns that exist
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$6, R4
+edgerow31:
+	MOVD	R24, R25
+	MOVD	R23, R11
+	MOVD	R7, R12
+edgecol32:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol32
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow31
+	MOVD	$edge-256(SP), R23
+	VLD1.P	32(R23), [V0.S4, V1.S4]
+	VLD1.P	32(R23), [V2.S4, V3.S4]
+	VLD1.P	32(R23), [V4.S4, V5.S4]
+	VLD1.P	32(R23), [V6.S4, V7.S4]
+	VLD1.P	32(R23), [V8.S4, V9.S4]
+	VLD1.P	32(R23), [V10.S4, V11.S4]
+	B	k6
+zero6:
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+k6:
+	// rows of a at the first column of the block
+	MOVD	R2, R12
+	ADD	R3, R12, R13
+	ADD	R3, R13, R14
+	ADD	R3, R14, R15
+	ADD	R3, R15, R19
+	ADD	R3, R19, R20
+	MOVD	R6, R11
+	SUBS	$4, R11, R11
+	BLT	k4_6done34
+	// loop: 6×8 tile, 4 steps of k: 58 instructions per iteration, 192 multiply-adds (0.30 per multiply-add)
+k4_633:
+	// a[i][k..k+3] for each row; b_k .. b_k+3 (8 floats each)
+	VLD1.P	16(R12), [V16.S4]
+	VLD1.P	16(R13), [V17.S4]
+	VLD1.P	16(R14), [V18.S4]
+	VLD1.P	16(R15), [V19.S4]
+	VLD1.P	16(R19), [V20.S4]
+	VLD1.P	16(R20), [V21.S4]
+	VLD1.P	64(R5), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P	64(R5), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// step k+0: acc_i = fma(a[i][k+0], b_k+0, acc_i)
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	WORD	$0x4f931306	// FMLA V6.4S, V24.4S, V19.S[0]
+	WORD	$0x4f931327	// FMLA V7.4S, V25.4S, V19.S[0]
+	WORD	$0x4f941308	// FMLA V8.4S, V24.4S, V20.S[0]
+	WORD	$0x4f941329	// FMLA V9.4S, V25.4S, V20.S[0]
+	WORD	$0x4f95130a	// FMLA V10.4S, V24.4S, V21.S[0]
+	WORD	$0x4f95132b	// FMLA V11.4S, V25.4S, V21.S[0]
+	// step k+1: acc_i = fma(a[i][k+1], b_k+1, acc_i)
+	WORD	$0x4fb01340	// FMLA V0.4S, V26.4S, V16.S[1]
+	WORD	$0x4fb01361	// FMLA V1.4S, V27.4S, V16.S[1]
+	WORD	$0x4fb11342	// FMLA V2.4S, V26.4S, V17.S[1]
+	WORD	$0x4fb11363	// FMLA V3.4S, V27.4S, V17.S[1]
+	WORD	$0x4fb21344	// FMLA V4.4S, V26.4S, V18.S[1]
+	WORD	$0x4fb21365	// FMLA V5.4S, V27.4S, V18.S[1]
+	WORD	$0x4fb31346	// FMLA V6.4S, V26.4S, V19.S[1]
+	WORD	$0x4fb31367	// FMLA V7.4S, V27.4S, V19.S[1]
+	WORD	$0x4fb41348	// FMLA V8.4S, V26.4S, V20.S[1]
+	WORD	$0x4fb41369	// FMLA V9.4S, V27.4S, V20.S[1]
+	WORD	$0x4fb5134a	// FMLA V10.4S, V26.4S, V21.S[1]
+	WORD	$0x4fb5136b	// FMLA V11.4S, V27.4S, V21.S[1]
+	// step k+2: acc_i = fma(a[i][k+2], b_k+2, acc_i)
+	WORD	$0x4f901b80	// FMLA V0.4S, V28.4S, V16.S[2]
+	WORD	$0x4f901ba1	// FMLA V1.4S, V29.4S, V16.S[2]
+	WORD	$0x4f911b82	// FMLA V2.4S, V28.4S, V17.S[2]
+	WORD	$0x4f911ba3	// FMLA V3.4S, V29.4S, V17.S[2]
+	WORD	$0x4f921b84	// FMLA V4.4S, V28.4S, V18.S[2]
+	WORD	$0x4f921ba5	// FMLA V5.4S, V29.4S, V18.S[2]
+	WORD	$0x4f931b86	// FMLA V6.4S, V28.4S, V19.S[2]
+	WORD	$0x4f931ba7	// FMLA V7.4S, V29.4S, V19.S[2]
+	WORD	$0x4f941b88	// FMLA V8.4S, V28.4S, V20.S[2]
+	WORD	$0x4f941ba9	// FMLA V9.4S, V29.4S, V20.S[2]
+	WORD	$0x4f951b8a	// FMLA V10.4S, V28.4S, V21.S[2]
+	WORD	$0x4f951bab	// FMLA V11.4S, V29.4S, V21.S[2]
+	// step k+3: acc_i = fma(a[i][k+3], b_k+3, acc_i)
+	WORD	$0x4fb01bc0	// FMLA V0.4S, V30.4S, V16.S[3]
+	WORD	$0x4fb01be1	// FMLA V1.4S, V31.4S, V16.S[3]
+	WORD	$0x4fb11bc2	// FMLA V2.4S, V30.4S, V17.S[3]
+	WORD	$0x4fb11be3	// FMLA V3.4S, V31.4S, V17.S[3]
+	WORD	$0x4fb21bc4	// FMLA V4.4S, V30.4S, V18.S[3]
+	WORD	$0x4fb21be5	// FMLA V5.4S, V31.4S, V18.S[3]
+	WORD	$0x4fb31bc6	// FMLA V6.4S, V30.4S, V19.S[3]
+	WORD	$0x4fb31be7	// FMLA V7.4S, V31.4S, V19.S[3]
+	WORD	$0x4fb41bc8	// FMLA V8.4S, V30.4S, V20.S[3]
+	WORD	$0x4fb41be9	// FMLA V9.4S, V31.4S, V20.S[3]
+	WORD	$0x4fb51bca	// FMLA V10.4S, V30.4S, V21.S[3]
+	WORD	$0x4fb51beb	// FMLA V11.4S, V31.4S, V21.S[3]
+	SUBS	$4, R11, R11
+	BGE	k4_633
+k4_6done34:
+	ADD	$4, R11, R11
+	// the last kc%4 steps of k, one at a time
+k1_6:
+	CBZ	R11, kdone6
+	FMOVS.P	4(R12), F16
+	FMOVS.P	4(R13), F17
+	FMOVS.P	4(R14), F18
+	FMOVS.P	4(R15), F19
+	FMOVS.P	4(R19), F20
+	FMOVS.P	4(R20), F21
+	VLD1.P	32(R5), [V24.S4, V25.S4]
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	WORD	$0x4f931306	// FMLA V6.4S, V24.4S, V19.S[0]
+	WORD	$0x4f931327	// FMLA V7.4S, V25.4S, V19.S[0]
+	WORD	$0x4f941308	// FMLA V8.4S, V24.4S, V20.S[0]
+	WORD	$0x4f941329	// FMLA V9.4S, V25.4S, V20.S[0]
+	WORD	$0x4f95130a	// FMLA V10.4S, V24.4S, V21.S[0]
+	WORD	$0x4f95132b	// FMLA V11.4S, V25.4S, V21.S[0]
+	SUB	$1, R11, R11
+	B	k1_6
+kdone6:
+store6:
+	CMP	$8, R7
+	BLT	storeedge6
+	MOVD	R0, R24
+	VST1	[V0.S4, V1.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V2.S4, V3.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V4.S4, V5.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V6.S4, V7.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V8.S4, V9.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V10.S4, V11.S4], (R24)
+	// next panel (b is already there)
+	ADD	$32, R0, R0
+	ADD	$32, R9, R9
+	SUBS	$8, R7, R7
+	BGT	panel6
+	RET
+storeedge6:
+	// last panel, cols < 8: through the edge buffer
+	MOVD	$edge-256(SP), R23
+	VST1.P	[V0.S4, V1.S4], 32(R23)
+	VST1.P	[V2.S4, V3.S4], 32(R23)
+	VST1.P	[V4.S4, V5.S4], 32(R23)
+	VST1.P	[V6.S4, V7.S4], 32(R23)
+	VST1.P	[V8.S4, V9.S4], 32(R23)
+	VST1.P	[V10.S4, V11.S4], 32(R23)
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$6, R4
+edgerow35:
+	MOVD	R23, R25
+	MOVD	R24, R11
+	MOVD	R7, R12
+edgecol36:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol36
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow35
+	RET
+rows7:
+panel7:
+	// 7×8 tile: accumulators V0..V13 (row i: V2i columns 0-3, V2i+1 columns 4-7)
+	TBZ	$0, R10, zero7
+	// a later block of k: continue the chains from the partial results in c
+	CMP	$8, R7
+	BLT	resumeedge7
+	MOVD	R0, R24
+	VLD1	(R24), [V0.S4, V1.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V2.S4, V3.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V4.S4, V5.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V6.S4, V7.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V8.S4, V9.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V10.S4, V11.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V12.S4, V13.S4]
+	B	k7
+resumeedge7:
+	// last panel, cols < 8: through the edge buffer, touching only the columns that exist
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$7, R4
+edgerow37:
+	MOVD	R24, R25
+	MOVD	R23, R11
+	MOVD	R7, R12
+edgecol38:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol38
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow37
+	MOVD	$edge-256(SP), R23
+	VLD1.P	32(R23), [V0.S4, V1.S4]
+	VLD1.P	32(R23), [V2.S4, V3.S4]
+	VLD1.P	32(R23), [V4.S4, V5.S4]
+	VLD1.P	32(R23), [V6.S4, V7.S4]
+	VLD1.P	32(R23), [V8.S4, V9.S4]
+	VLD1.P	32(R23), [V10.S4, V11.S4]
+	VLD1.P	32(R23), [V12.S4, V13.S4]
+	B	k7
+zero7:
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+k7:
+	// rows of a at the first column of the block
+	MOVD	R2, R12
+	ADD	R3, R12, R13
+	ADD	R3, R13, R14
+	ADD	R3, R14, R15
+	ADD	R3, R15, R19
+	ADD	R3, R19, R20
+	ADD	R3, R20, R21
+	MOVD	R6, R11
+	SUBS	$4, R11, R11
+	BLT	k4_7done40
+	// loop: 7×8 tile, 4 steps of k: 67 instructions per iteration, 224 multiply-adds (0.30 per multiply-add)
+k4_739:
+	// a[i][k..k+3] for each row; b_k .. b_k+3 (8 floats each)
+	VLD1.P	16(R12), [V16.S4]
+	VLD1.P	16(R13), [V17.S4]
+	VLD1.P	16(R14), [V18.S4]
+	VLD1.P	16(R15), [V19.S4]
+	VLD1.P	16(R19), [V20.S4]
+	VLD1.P	16(R20), [V21.S4]
+	VLD1.P	16(R21), [V22.S4]
+	VLD1.P	64(R5), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P	64(R5), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// step k+0: acc_i = fma(a[i][k+0], b_k+0, acc_i)
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	WORD	$0x4f931306	// FMLA V6.4S, V24.4S, V19.S[0]
+	WORD	$0x4f931327	// FMLA V7.4S, V25.4S, V19.S[0]
+	WORD	$0x4f941308	// FMLA V8.4S, V24.4S, V20.S[0]
+	WORD	$0x4f941329	// FMLA V9.4S, V25.4S, V20.S[0]
+	WORD	$0x4f95130a	// FMLA V10.4S, V24.4S, V21.S[0]
+	WORD	$0x4f95132b	// FMLA V11.4S, V25.4S, V21.S[0]
+	WORD	$0x4f96130c	// FMLA V12.4S, V24.4S, V22.S[0]
+	WORD	$0x4f96132d	// FMLA V13.4S, V25.4S, V22.S[0]
+	// step k+1: acc_i = fma(a[i][k+1], b_k+1, acc_i)
+	WORD	$0x4fb01340	// FMLA V0.4S, V26.4S, V16.S[1]
+	WORD	$0x4fb01361	// FMLA V1.4S, V27.4S, V16.S[1]
+	WORD	$0x4fb11342	// FMLA V2.4S, V26.4S, V17.S[1]
+	WORD	$0x4fb11363	// FMLA V3.4S, V27.4S, V17.S[1]
+	WORD	$0x4fb21344	// FMLA V4.4S, V26.4S, V18.S[1]
+	WORD	$0x4fb21365	// FMLA V5.4S, V27.4S, V18.S[1]
+	WORD	$0x4fb31346	// FMLA V6.4S, V26.4S, V19.S[1]
+	WORD	$0x4fb31367	// FMLA V7.4S, V27.4S, V19.S[1]
+	WORD	$0x4fb41348	// FMLA V8.4S, V26.4S, V20.S[1]
+	WORD	$0x4fb41369	// FMLA V9.4S, V27.4S, V20.S[1]
+	WORD	$0x4fb5134a	// FMLA V10.4S, V26.4S, V21.S[1]
+	WORD	$0x4fb5136b	// FMLA V11.4S, V27.4S, V21.S[1]
+	WORD	$0x4fb6134c	// FMLA V12.4S, V26.4S, V22.S[1]
+	WORD	$0x4fb6136d	// FMLA V13.4S, V27.4S, V22.S[1]
+	// step k+2: acc_i = fma(a[i][k+2], b_k+2, acc_i)
+	WORD	$0x4f901b80	// FMLA V0.4S, V28.4S, V16.S[2]
+	WORD	$0x4f901ba1	// FMLA V1.4S, V29.4S, V16.S[2]
+	WORD	$0x4f911b82	// FMLA V2.4S, V28.4S, V17.S[2]
+	WORD	$0x4f911ba3	// FMLA V3.4S, V29.4S, V17.S[2]
+	WORD	$0x4f921b84	// FMLA V4.4S, V28.4S, V18.S[2]
+	WORD	$0x4f921ba5	// FMLA V5.4S, V29.4S, V18.S[2]
+	WORD	$0x4f931b86	// FMLA V6.4S, V28.4S, V19.S[2]
+	WORD	$0x4f931ba7	// FMLA V7.4S, V29.4S, V19.S[2]
+	WORD	$0x4f941b88	// FMLA V8.4S, V28.4S, V20.S[2]
+	WORD	$0x4f941ba9	// FMLA V9.4S, V29.4S, V20.S[2]
+	WORD	$0x4f951b8a	// FMLA V10.4S, V28.4S, V21.S[2]
+	WORD	$0x4f951bab	// FMLA V11.4S, V29.4S, V21.S[2]
+	WORD	$0x4f961b8c	// FMLA V12.4S, V28.4S, V22.S[2]
+	WORD	$0x4f961bad	// FMLA V13.4S, V29.4S, V22.S[2]
+	// step k+3: acc_i = fma(a[i][k+3], b_k+3, acc_i)
+	WORD	$0x4fb01bc0	// FMLA V0.4S, V30.4S, V16.S[3]
+	WORD	$0x4fb01be1	// FMLA V1.4S, V31.4S, V16.S[3]
+	WORD	$0x4fb11bc2	// FMLA V2.4S, V30.4S, V17.S[3]
+	WORD	$0x4fb11be3	// FMLA V3.4S, V31.4S, V17.S[3]
+	WORD	$0x4fb21bc4	// FMLA V4.4S, V30.4S, V18.S[3]
+	WORD	$0x4fb21be5	// FMLA V5.4S, V31.4S, V18.S[3]
+	WORD	$0x4fb31bc6	// FMLA V6.4S, V30.4S, V19.S[3]
+	WORD	$0x4fb31be7	// FMLA V7.4S, V31.4S, V19.S[3]
+	WORD	$0x4fb41bc8	// FMLA V8.4S, V30.4S, V20.S[3]
+	WORD	$0x4fb41be9	// FMLA V9.4S, V31.4S, V20.S[3]
+	WORD	$0x4fb51bca	// FMLA V10.4S, V30.4S, V21.S[3]
+	WORD	$0x4fb51beb	// FMLA V11.4S, V31.4S, V21.S[3]
+	WORD	$0x4fb61bcc	// FMLA V12.4S, V30.4S, V22.S[3]
+	WORD	$0x4fb61bed	// FMLA V13.4S, V31.4S, V22.S[3]
+	SUBS	$4, R11, R11
+	BGE	k4_739
+k4_7done40:
+	ADD	$4, R11, R11
+	// the last kc%4 steps of k, one at a time
+k1_7:
+	CBZ	R11, kdone7
+	FMOVS.P	4(R12), F16
+	FMOVS.P	4(R13), F17
+	FMOVS.P	4(R14), F18
+	FMOVS.P	4(R15), F19
+	FMOVS.P	4(R19), F20
+	FMOVS.P	4(R20), F21
+	FMOVS.P	4(R21), F22
+	VLD1.P	32(R5), [V24.S4, V25.S4]
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	WORD	$0x4f931306	// FMLA V6.4S, V24.4S, V19.S[0]
+	WORD	$0x4f931327	// FMLA V7.4S, V25.4S, V19.S[0]
+	WORD	$0x4f941308	// FMLA V8.4S, V24.4S, V20.S[0]
+	WORD	$0x4f941329	// FMLA V9.4S, V25.4S, V20.S[0]
+	WORD	$0x4f95130a	// FMLA V10.4S, V24.4S, V21.S[0]
+	WORD	$0x4f95132b	// FMLA V11.4S, V25.4S, V21.S[0]
+	WORD	$0x4f96130c	// FMLA V12.4S, V24.4S, V22.S[0]
+	WORD	$0x4f96132d	// FMLA V13.4S, V25.4S, V22.S[0]
+	SUB	$1, R11, R11
+	B	k1_7
+kdone7:
+store7:
+	CMP	$8, R7
+	BLT	storeedge7
+	MOVD	R0, R24
+	VST1	[V0.S4, V1.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V2.S4, V3.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V4.S4, V5.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V6.S4, V7.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V8.S4, V9.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V10.S4, V11.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V12.S4, V13.S4], (R24)
+	// next panel (b is already there)
+	ADD	$32, R0, R0
+	ADD	$32, R9, R9
+	SUBS	$8, R7, R7
+	BGT	panel7
+	RET
+storeedge7:
+	// last panel, cols < 8: through the edge buffer
+	MOVD	$edge-256(SP), R23
+	VST1.P	[V0.S4, V1.S4], 32(R23)
+	VST1.P	[V2.S4, V3.S4], 32(R23)
+	VST1.P	[V4.S4, V5.S4], 32(R23)
+	VST1.P	[V6.S4, V7.S4], 32(R23)
+	VST1.P	[V8.S4, V9.S4], 32(R23)
+	VST1.P	[V10.S4, V11.S4], 32(R23)
+	VST1.P	[V12.S4, V13.S4], 32(R23)
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$7, R4
+edgerow41:
+	MOVD	R23, R25
+	MOVD	R24, R11
+	MOVD	R7, R12
+edgecol42:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol42
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow41
+	RET
+rows8:
+panel8:
+	// 8×8 tile: accumulators V0..V15 (row i: V2i columns 0-3, V2i+1 columns 4-7)
+	TBZ	$0, R10, zero8
+	// a later block of k: continue the chains from the partial results in c
+	CMP	$8, R7
+	BLT	resumeedge8
+	MOVD	R0, R24
+	VLD1	(R24), [V0.S4, V1.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V2.S4, V3.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V4.S4, V5.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V6.S4, V7.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V8.S4, V9.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V10.S4, V11.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V12.S4, V13.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V14.S4, V15.S4]
+	B	k8
+resumeedge8:
+	// last panel, cols < 8: through the edge buffer, touching only the columns that exist
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$8, R4
+edgerow43:
+	MOVD	R24, R25
+	MOVD	R23, R11
+	MOVD	R7, R12
+edgecol44:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol44
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow43
+	MOVD	$edge-256(SP), R23
+	VLD1.P	32(R23), [V0.S4, V1.S4]
+	VLD1.P	32(R23), [V2.S4, V3.S4]
+	VLD1.P	32(R23), [V4.S4, V5.S4]
+	VLD1.P	32(R23), [V6.S4, V7.S4]
+	VLD1.P	32(R23), [V8.S4, V9.S4]
+	VLD1.P	32(R23), [V10.S4, V11.S4]
+	VLD1.P	32(R23), [V12.S4, V13.S4]
+	VLD1.P	32(R23), [V14.S4, V15.S4]
+	B	k8
+zero8:
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+k8:
+	// rows of a at the first column of the block
+	MOVD	R2, R12
+	ADD	R3, R12, R13
+	ADD	R3, R13, R14
+	ADD	R3, R14, R15
+	ADD	R3, R15, R19
+	ADD	R3, R19, R20
+	ADD	R3, R20, R21
+	ADD	R3, R21, R22
+	MOVD	R6, R11
+	SUBS	$4, R11, R11
+	BLT	k4_8done46
+	// loop: 8×8 tile, 4 steps of k: 76 instructions per iteration, 256 multiply-adds (0.30 per multiply-add)
+k4_845:
+	// a[i][k..k+3] for each row; b_k .. b_k+3 (8 floats each)
+	VLD1.P	16(R12), [V16.S4]
+	VLD1.P	16(R13), [V17.S4]
+	VLD1.P	16(R14), [V18.S4]
+	VLD1.P	16(R15), [V19.S4]
+	VLD1.P	16(R19), [V20.S4]
+	VLD1.P	16(R20), [V21.S4]
+	VLD1.P	16(R21), [V22.S4]
+	VLD1.P	16(R22), [V23.S4]
+	VLD1.P	64(R5), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P	64(R5), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// step k+0: acc_i = fma(a[i][k+0], b_k+0, acc_i)
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	WORD	$0x4f931306	// FMLA V6.4S, V24.4S, V19.S[0]
+	WORD	$0x4f931327	// FMLA V7.4S, V25.4S, V19.S[0]
+	WORD	$0x4f941308	// FMLA V8.4S, V24.4S, V20.S[0]
+	WORD	$0x4f941329	// FMLA V9.4S, V25.4S, V20.S[0]
+	WORD	$0x4f95130a	// FMLA V10.4S, V24.4S, V21.S[0]
+	WORD	$0x4f95132b	// FMLA V11.4S, V25.4S, V21.S[0]
+	WORD	$0x4f96130c	// FMLA V12.4S, V24.4S, V22.S[0]
+	WORD	$0x4f96132d	// FMLA V13.4S, V25.4S, V22.S[0]
+	WORD	$0x4f97130e	// FMLA V14.4S, V24.4S, V23.S[0]
+	WORD	$0x4f97132f	// FMLA V15.4S, V25.4S, V23.S[0]
+	// step k+1: acc_i = fma(a[i][k+1], b_k+1, acc_i)
+	WORD	$0x4fb01340	// FMLA V0.4S, V26.4S, V16.S[1]
+	WORD	$0x4fb01361	// FMLA V1.4S, V27.4S, V16.S[1]
+	WORD	$0x4fb11342	// FMLA V2.4S, V26.4S, V17.S[1]
+	WORD	$0x4fb11363	// FMLA V3.4S, V27.4S, V17.S[1]
+	WORD	$0x4fb21344	// FMLA V4.4S, V26.4S, V18.S[1]
+	WORD	$0x4fb21365	// FMLA V5.4S, V27.4S, V18.S[1]
+	WORD	$0x4fb31346	// FMLA V6.4S, V26.4S, V19.S[1]
+	WORD	$0x4fb31367	// FMLA V7.4S, V27.4S, V19.S[1]
+	WORD	$0x4fb41348	// FMLA V8.4S, V26.4S, V20.S[1]
+	WORD	$0x4fb41369	// FMLA V9.4S, V27.4S, V20.S[1]
+	WORD	$0x4fb5134a	// FMLA V10.4S, V26.4S, V21.S[1]
+	WORD	$0x4fb5136b	// FMLA V11.4S, V27.4S, V21.S[1]
+	WORD	$0x4fb6134c	// FMLA V12.4S, V26.4S, V22.S[1]
+	WORD	$0x4fb6136d	// FMLA V13.4S, V27.4S, V22.S[1]
+	WORD	$0x4fb7134e	// FMLA V14.4S, V26.4S, V23.S[1]
+	WORD	$0x4fb7136f	// FMLA V15.4S, V27.4S, V23.S[1]
+	// step k+2: acc_i = fma(a[i][k+2], b_k+2, acc_i)
+	WORD	$0x4f901b80	// FMLA V0.4S, V28.4S, V16.S[2]
+	WORD	$0x4f901ba1	// FMLA V1.4S, V29.4S, V16.S[2]
+	WORD	$0x4f911b82	// FMLA V2.4S, V28.4S, V17.S[2]
+	WORD	$0x4f911ba3	// FMLA V3.4S, V29.4S, V17.S[2]
+	WORD	$0x4f921b84	// FMLA V4.4S, V28.4S, V18.S[2]
+	WORD	$0x4f921ba5	// FMLA V5.4S, V29.4S, V18.S[2]
+	WORD	$0x4f931b86	// FMLA V6.4S, V28.4S, V19.S[2]
+	WORD	$0x4f931ba7	// FMLA V7.4S, V29.4S, V19.S[2]
+	WORD	$0x4f941b88	// FMLA V8.4S, V28.4S, V20.S[2]
+	WORD	$0x4f941ba9	// FMLA V9.4S, V29.4S, V20.S[2]
+	WORD	$0x4f951b8a	// FMLA V10.4S, V28.4S, V21.S[2]
+	WORD	$0x4f951bab	// FMLA V11.4S, V29.4S, V21.S[2]
+	WORD	$0x4f961b8c	// FMLA V12.4S, V28.4S, V22.S[2]
+	WORD	$0x4f961bad	// FMLA V13.4S, V29.4S, V22.S[2]
+	WORD	$0x4f971b8e	// FMLA V14.4S, V28.4S, V23.S[2]
+	WORD	$0x4f971baf	// FMLA V15.4S, V29.4S, V23.S[2]
+	// step k+3: acc_i = fma(a[i][k+3], b_k+3, acc_i)
+	WORD	$0x4fb01bc0	// FMLA V0.4S, V30.4S, V16.S[3]
+	WORD	$0x4fb01be1	// FMLA V1.4S, V31.4S, V16.S[3]
+	WORD	$0x4fb11bc2	// FMLA V2.4S, V30.4S, V17.S[3]
+	WORD	$0x4fb11be3	// FMLA V3.4S, V31.4S, V17.S[3]
+	WORD	$0x4fb21bc4	// FMLA V4.4S, V30.4S, V18.S[3]
+	WORD	$0x4fb21be5	// FMLA V5.4S, V31.4S, V18.S[3]
+	WORD	$0x4fb31bc6	// FMLA V6.4S, V30.4S, V19.S[3]
+	WORD	$0x4fb31be7	// FMLA V7.4S, V31.4S, V19.S[3]
+	WORD	$0x4fb41bc8	// FMLA V8.4S, V30.4S, V20.S[3]
+	WORD	$0x4fb41be9	// FMLA V9.4S, V31.4S, V20.S[3]
+	WORD	$0x4fb51bca	// FMLA V10.4S, V30.4S, V21.S[3]
+	WORD	$0x4fb51beb	// FMLA V11.4S, V31.4S, V21.S[3]
+	WORD	$0x4fb61bcc	// FMLA V12.4S, V30.4S, V22.S[3]
+	WORD	$0x4fb61bed	// FMLA V13.4S, V31.4S, V22.S[3]
+	WORD	$0x4fb71bce	// FMLA V14.4S, V30.4S, V23.S[3]
+	WORD	$0x4fb71bef	// FMLA V15.4S, V31.4S, V23.S[3]
+	SUBS	$4, R11, R11
+	BGE	k4_845
+k4_8done46:
+	ADD	$4, R11, R11
+	// the last kc%4 steps of k, one at a time
+k1_8:
+	CBZ	R11, kdone8
+	FMOVS.P	4(R12), F16
+	FMOVS.P	4(R13), F17
+	FMOVS.P	4(R14), F18
+	FMOVS.P	4(R15), F19
+	FMOVS.P	4(R19), F20
+	FMOVS.P	4(R20), F21
+	FMOVS.P	4(R21), F22
+	FMOVS.P	4(R22), F23
+	VLD1.P	32(R5), [V24.S4, V25.S4]
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	WORD	$0x4f931306	// FMLA V6.4S, V24.4S, V19.S[0]
+	WORD	$0x4f931327	// FMLA V7.4S, V25.4S, V19.S[0]
+	WORD	$0x4f941308	// FMLA V8.4S, V24.4S, V20.S[0]
+	WORD	$0x4f941329	// FMLA V9.4S, V25.4S, V20.S[0]
+	WORD	$0x4f95130a	// FMLA V10.4S, V24.4S, V21.S[0]
+	WORD	$0x4f95132b	// FMLA V11.4S, V25.4S, V21.S[0]
+	WORD	$0x4f96130c	// FMLA V12.4S, V24.4S, V22.S[0]
+	WORD	$0x4f96132d	// FMLA V13.4S, V25.4S, V22.S[0]
+	WORD	$0x4f97130e	// FMLA V14.4S, V24.4S, V23.S[0]
+	WORD	$0x4f97132f	// FMLA V15.4S, V25.4S, V23.S[0]
+	SUB	$1, R11, R11
+	B	k1_8
+kdone8:
+store8:
+	CMP	$8, R7
+	BLT	storeedge8
+	MOVD	R0, R24
+	VST1	[V0.S4, V1.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V2.S4, V3.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V4.S4, V5.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V6.S4, V7.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V8.S4, V9.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V10.S4, V11.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V12.S4, V13.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V14.S4, V15.S4], (R24)
+	// next panel (b is already there)
+	ADD	$32, R0, R0
+	ADD	$32, R9, R9
+	SUBS	$8, R7, R7
+	BGT	panel8
+	RET
+storeedge8:
+	// last panel, cols < 8: through the edge buffer
+	MOVD	$edge-256(SP), R23
+	VST1.P	[V0.S4, V1.S4], 32(R23)
+	VST1.P	[V2.S4, V3.S4], 32(R23)
+	VST1.P	[V4.S4, V5.S4], 32(R23)
+	VST1.P	[V6.S4, V7.S4], 32(R23)
+	VST1.P	[V8.S4, V9.S4], 32(R23)
+	VST1.P	[V10.S4, V11.S4], 32(R23)
+	VST1.P	[V12.S4, V13.S4], 32(R23)
+	VST1.P	[V14.S4, V15.S4], 32(R23)
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$8, R4
+edgerow47:
+	MOVD	R23, R25
+	MOVD	R24, R11
+	MOVD	R7, R12
+edgecol48:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol48
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow47
+	RET
+
+// TileL2NEON computes an mr×cols block of outputs c[i*ldc+j] (1 <= mr <= 8,
+// cols >= 1) from mr rows of a (lda apart, kc >= 1 columns each) and
+// ceil(cols/8) packed panels of b (PackPanelNEON layout, one after the
+// other, kc*8 floats each). Each output is the chain
+// acc = fma(a[i*lda+k], b_j[k], acc) for k = 0..kc-1, starting from +0 or,
+// with flags&1, from the partial result already in c. With flags&2 the
+// epilogue is applied, otherwise the raw chain is stored. Only the mr×cols
+// outputs are read or written, only those mr rows of a, and rowv[0..mr)
+// and colv[0..8*ceil(cols/8)). The epilogue:
+// 
+// 	y = generic.L2Epilogue(dot, rowv[i], colv[j]) (for generic.SquaredL2,
+// 	rowv and colv the squared norms): t = rowv[i] + colv[j];
+// 	y = fma(-2, dot, t); y < 0 becomes +0 (NaN stays NaN).
+TEXT ·TileL2NEON(SB), NOSPLIT, $256-88
+	MOVD	c+0(FP), R0
+	MOVD	ldc+8(FP), R1
+	LSL	$2, R1, R1
+	MOVD	a+16(FP), R2
+	MOVD	lda+24(FP), R3
+	LSL	$2, R3, R3
+	MOVD	mr+32(FP), R4
+	MOVD	b+40(FP), R5
+	MOVD	kc+48(FP), R6
+	MOVD	cols+56(FP), R7
+	MOVD	rowv+64(FP), R8
+	MOVD	colv+72(FP), R9
+	MOVD	flags+80(FP), R10
+	// one body per row count: mr rows use 2*mr accumulators
+	CMP	$8, R4
+	BEQ	rows8
+	CMP	$7, R4
+	BEQ	rows7
+	CMP	$6, R4
+	BEQ	rows6
+	CMP	$5, R4
+	BEQ	rows5
+	CMP	$4, R4
+	BEQ	rows4
+	CMP	$3, R4
+	BEQ	rows3
+	CMP	$2, R4
+	BEQ	rows2
+rows1:
+panel1:
+	// 1×8 tile: accumulators V0..V1 (row i: V2i columns 0-3, V2i+1 columns 4-7)
+	TBZ	$0, R10, zero1
+	// a later block of k: continue the chains from the partial results in c
+	CMP	$8, R7
+	BLT	resumeedge1
+	MOVD	R0, R24
+	VLD1	(R24), [V0.S4, V1.S4]
+	B	k1
+resumeedge1:
+	// last panel, cols < 8: through the edge buffer, touching only the columns that exist
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$1, R4
+edgerow1:
+	MOVD	R24, R25
+	MOVD	R23, R11
+	MOVD	R7, R12
+edgecol2:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol2
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow1
+	MOVD	$edge-256(SP), R23
+	VLD1.P	32(R23), [V0.S4, V1.S4]
+	B	k1
+zero1:
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+k1:
+	// rows of a at the first column of the block
+	MOVD	R2, R12
+	MOVD	R6, R11
+	SUBS	$4, R11, R11
+	BLT	k4_1done4
+	// loop: 1×8 tile, 4 steps of k: 13 instructions per iteration, 32 multiply-adds (0.41 per multiply-add)
+k4_13:
+	// a[i][k..k+3] for each row; b_k .. b_k+3 (8 floats each)
+	VLD1.P	16(R12), [V16.S4]
+	VLD1.P	64(R5), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P	64(R5), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// step k+0: acc_i = fma(a[i][k+0], b_k+0, acc_i)
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	// step k+1: acc_i = fma(a[i][k+1], b_k+1, acc_i)
+	WORD	$0x4fb01340	// FMLA V0.4S, V26.4S, V16.S[1]
+	WORD	$0x4fb01361	// FMLA V1.4S, V27.4S, V16.S[1]
+	// step k+2: acc_i = fma(a[i][k+2], b_k+2, acc_i)
+	WORD	$0x4f901b80	// FMLA V0.4S, V28.4S, V16.S[2]
+	WORD	$0x4f901ba1	// FMLA V1.4S, V29.4S, V16.S[2]
+	// step k+3: acc_i = fma(a[i][k+3], b_k+3, acc_i)
+	WORD	$0x4fb01bc0	// FMLA V0.4S, V30.4S, V16.S[3]
+	WORD	$0x4fb01be1	// FMLA V1.4S, V31.4S, V16.S[3]
+	SUBS	$4, R11, R11
+	BGE	k4_13
+k4_1done4:
+	ADD	$4, R11, R11
+	// the last kc%4 steps of k, one at a time
+k1_1:
+	CBZ	R11, kdone1
+	FMOVS.P	4(R12), F16
+	VLD1.P	32(R5), [V24.S4, V25.S4]
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	SUB	$1, R11, R11
+	B	k1_1
+kdone1:
+	TBZ	$1, R10, store1
+	// L2 epilogue: nb = colv[j..j+8), -2 and +0 in every lane
+	VLD1	(R9), [V16.S4, V17.S4]
+	MOVW	$0xC0000000, R24
+	VDUP	R24, V18.S4
+	VEOR	V19.B16, V19.B16, V19.B16
+	MOVD	R8, R24
+	// row 0: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V0.S4, V21.S4
+	VFMLA	V18.S4, V1.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea0	// BIC V0.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec1	// BIC V1.16B, V22.16B, V24.16B
+store1:
+	CMP	$8, R7
+	BLT	storeedge1
+	MOVD	R0, R24
+	VST1	[V0.S4, V1.S4], (R24)
+	// next panel (b is already there)
+	ADD	$32, R0, R0
+	ADD	$32, R9, R9
+	SUBS	$8, R7, R7
+	BGT	panel1
+	RET
+storeedge1:
+	// last panel, cols < 8: through the edge buffer
+	MOVD	$edge-256(SP), R23
+	VST1.P	[V0.S4, V1.S4], 32(R23)
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$1, R4
+edgerow5:
+	MOVD	R23, R25
+	MOVD	R24, R11
+	MOVD	R7, R12
+edgecol6:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol6
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow5
+	RET
+rows2:
+panel2:
+	// 2×8 tile: accumulators V0..V3 (row i: V2i columns 0-3, V2i+1 columns 4-7)
+	TBZ	$0, R10, zero2
+	// a later block of k: continue the chains from the partial results in c
+	CMP	$8, R7
+	BLT	resumeedge2
+	MOVD	R0, R24
+	VLD1	(R24), [V0.S4, V1.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V2.S4, V3.S4]
+	B	k2
+resumeedge2:
+	// last panel, cols < 8: through the edge buffer, touching only the columns that exist
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$2, R4
+edgerow7:
+	MOVD	R24, R25
+	MOVD	R23, R11
+	MOVD	R7, R12
+edgecol8:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol8
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow7
+	MOVD	$edge-256(SP), R23
+	VLD1.P	32(R23), [V0.S4, V1.S4]
+	VLD1.P	32(R23), [V2.S4, V3.S4]
+	B	k2
+zero2:
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+k2:
+	// rows of a at the first column of the block
+	MOVD	R2, R12
+	ADD	R3, R12, R13
+	MOVD	R6, R11
+	SUBS	$4, R11, R11
+	BLT	k4_2done10
+	// loop: 2×8 tile, 4 steps of k: 22 instructions per iteration, 64 multiply-adds (0.34 per multiply-add)
+k4_29:
+	// a[i][k..k+3] for each row; b_k .. b_k+3 (8 floats each)
+	VLD1.P	16(R12), [V16.S4]
+	VLD1.P	16(R13), [V17.S4]
+	VLD1.P	64(R5), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P	64(R5), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// step k+0: acc_i = fma(a[i][k+0], b_k+0, acc_i)
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	// step k+1: acc_i = fma(a[i][k+1], b_k+1, acc_i)
+	WORD	$0x4fb01340	// FMLA V0.4S, V26.4S, V16.S[1]
+	WORD	$0x4fb01361	// FMLA V1.4S, V27.4S, V16.S[1]
+	WORD	$0x4fb11342	// FMLA V2.4S, V26.4S, V17.S[1]
+	WORD	$0x4fb11363	// FMLA V3.4S, V27.4S, V17.S[1]
+	// step k+2: acc_i = fma(a[i][k+2], b_k+2, acc_i)
+	WORD	$0x4f901b80	// FMLA V0.4S, V28.4S, V16.S[2]
+	WORD	$0x4f901ba1	// FMLA V1.4S, V29.4S, V16.S[2]
+	WORD	$0x4f911b82	// FMLA V2.4S, V28.4S, V17.S[2]
+	WORD	$0x4f911ba3	// FMLA V3.4S, V29.4S, V17.S[2]
+	// step k+3: acc_i = fma(a[i][k+3], b_k+3, acc_i)
+	WORD	$0x4fb01bc0	// FMLA V0.4S, V30.4S, V16.S[3]
+	WORD	$0x4fb01be1	// FMLA V1.4S, V31.4S, V16.S[3]
+	WORD	$0x4fb11bc2	// FMLA V2.4S, V30.4S, V17.S[3]
+	WORD	$0x4fb11be3	// FMLA V3.4S, V31.4S, V17.S[3]
+	SUBS	$4, R11, R11
+	BGE	k4_29
+k4_2done10:
+	ADD	$4, R11, R11
+	// the last kc%4 steps of k, one at a time
+k1_2:
+	CBZ	R11, kdone2
+	FMOVS.P	4(R12), F16
+	FMOVS.P	4(R13), F17
+	VLD1.P	32(R5), [V24.S4, V25.S4]
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	SUB	$1, R11, R11
+	B	k1_2
+kdone2:
+	TBZ	$1, R10, store2
+	// L2 epilogue: nb = colv[j..j+8), -2 and +0 in every lane
+	VLD1	(R9), [V16.S4, V17.S4]
+	MOVW	$0xC0000000, R24
+	VDUP	R24, V18.S4
+	VEOR	V19.B16, V19.B16, V19.B16
+	MOVD	R8, R24
+	// row 0: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V0.S4, V21.S4
+	VFMLA	V18.S4, V1.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea0	// BIC V0.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec1	// BIC V1.16B, V22.16B, V24.16B
+	// row 1: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V2.S4, V21.S4
+	VFMLA	V18.S4, V3.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea2	// BIC V2.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec3	// BIC V3.16B, V22.16B, V24.16B
+store2:
+	CMP	$8, R7
+	BLT	storeedge2
+	MOVD	R0, R24
+	VST1	[V0.S4, V1.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V2.S4, V3.S4], (R24)
+	// next panel (b is already there)
+	ADD	$32, R0, R0
+	ADD	$32, R9, R9
+	SUBS	$8, R7, R7
+	BGT	panel2
+	RET
+storeedge2:
+	// last panel, cols < 8: through the edge buffer
+	MOVD	$edge-256(SP), R23
+	VST1.P	[V0.S4, V1.S4], 32(R23)
+	VST1.P	[V2.S4, V3.S4], 32(R23)
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$2, R4
+edgerow11:
+	MOVD	R23, R25
+	MOVD	R24, R11
+	MOVD	R7, R12
+edgecol12:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol12
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow11
+	RET
+rows3:
+panel3:
+	// 3×8 tile: accumulators V0..V5 (row i: V2i columns 0-3, V2i+1 columns 4-7)
+	TBZ	$0, R10, zero3
+	// a later block of k: continue the chains from the partial results in c
+	CMP	$8, R7
+	BLT	resumeedge3
+	MOVD	R0, R24
+	VLD1	(R24), [V0.S4, V1.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V2.S4, V3.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V4.S4, V5.S4]
+	B	k3
+resumeedge3:
+	// last panel, cols < 8: through the edge buffer, touching only the columns that exist
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$3, R4
+edgerow13:
+	MOVD	R24, R25
+	MOVD	R23, R11
+	MOVD	R7, R12
+edgecol14:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol14
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow13
+	MOVD	$edge-256(SP), R23
+	VLD1.P	32(R23), [V0.S4, V1.S4]
+	VLD1.P	32(R23), [V2.S4, V3.S4]
+	VLD1.P	32(R23), [V4.S4, V5.S4]
+	B	k3
+zero3:
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+k3:
+	// rows of a at the first column of the block
+	MOVD	R2, R12
+	ADD	R3, R12, R13
+	ADD	R3, R13, R14
+	MOVD	R6, R11
+	SUBS	$4, R11, R11
+	BLT	k4_3done16
+	// loop: 3×8 tile, 4 steps of k: 31 instructions per iteration, 96 multiply-adds (0.32 per multiply-add)
+k4_315:
+	// a[i][k..k+3] for each row; b_k .. b_k+3 (8 floats each)
+	VLD1.P	16(R12), [V16.S4]
+	VLD1.P	16(R13), [V17.S4]
+	VLD1.P	16(R14), [V18.S4]
+	VLD1.P	64(R5), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P	64(R5), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// step k+0: acc_i = fma(a[i][k+0], b_k+0, acc_i)
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	// step k+1: acc_i = fma(a[i][k+1], b_k+1, acc_i)
+	WORD	$0x4fb01340	// FMLA V0.4S, V26.4S, V16.S[1]
+	WORD	$0x4fb01361	// FMLA V1.4S, V27.4S, V16.S[1]
+	WORD	$0x4fb11342	// FMLA V2.4S, V26.4S, V17.S[1]
+	WORD	$0x4fb11363	// FMLA V3.4S, V27.4S, V17.S[1]
+	WORD	$0x4fb21344	// FMLA V4.4S, V26.4S, V18.S[1]
+	WORD	$0x4fb21365	// FMLA V5.4S, V27.4S, V18.S[1]
+	// step k+2: acc_i = fma(a[i][k+2], b_k+2, acc_i)
+	WORD	$0x4f901b80	// FMLA V0.4S, V28.4S, V16.S[2]
+	WORD	$0x4f901ba1	// FMLA V1.4S, V29.4S, V16.S[2]
+	WORD	$0x4f911b82	// FMLA V2.4S, V28.4S, V17.S[2]
+	WORD	$0x4f911ba3	// FMLA V3.4S, V29.4S, V17.S[2]
+	WORD	$0x4f921b84	// FMLA V4.4S, V28.4S, V18.S[2]
+	WORD	$0x4f921ba5	// FMLA V5.4S, V29.4S, V18.S[2]
+	// step k+3: acc_i = fma(a[i][k+3], b_k+3, acc_i)
+	WORD	$0x4fb01bc0	// FMLA V0.4S, V30.4S, V16.S[3]
+	WORD	$0x4fb01be1	// FMLA V1.4S, V31.4S, V16.S[3]
+	WORD	$0x4fb11bc2	// FMLA V2.4S, V30.4S, V17.S[3]
+	WORD	$0x4fb11be3	// FMLA V3.4S, V31.4S, V17.S[3]
+	WORD	$0x4fb21bc4	// FMLA V4.4S, V30.4S, V18.S[3]
+	WORD	$0x4fb21be5	// FMLA V5.4S, V31.4S, V18.S[3]
+	SUBS	$4, R11, R11
+	BGE	k4_315
+k4_3done16:
+	ADD	$4, R11, R11
+	// the last kc%4 steps of k, one at a time
+k1_3:
+	CBZ	R11, kdone3
+	FMOVS.P	4(R12), F16
+	FMOVS.P	4(R13), F17
+	FMOVS.P	4(R14), F18
+	VLD1.P	32(R5), [V24.S4, V25.S4]
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	SUB	$1, R11, R11
+	B	k1_3
+kdone3:
+	TBZ	$1, R10, store3
+	// L2 epilogue: nb = colv[j..j+8), -2 and +0 in every lane
+	VLD1	(R9), [V16.S4, V17.S4]
+	MOVW	$0xC0000000, R24
+	VDUP	R24, V18.S4
+	VEOR	V19.B16, V19.B16, V19.B16
+	MOVD	R8, R24
+	// row 0: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V0.S4, V21.S4
+	VFMLA	V18.S4, V1.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea0	// BIC V0.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec1	// BIC V1.16B, V22.16B, V24.16B
+	// row 1: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V2.S4, V21.S4
+	VFMLA	V18.S4, V3.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea2	// BIC V2.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec3	// BIC V3.16B, V22.16B, V24.16B
+	// row 2: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V4.S4, V21.S4
+	VFMLA	V18.S4, V5.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea4	// BIC V4.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec5	// BIC V5.16B, V22.16B, V24.16B
+store3:
+	CMP	$8, R7
+	BLT	storeedge3
+	MOVD	R0, R24
+	VST1	[V0.S4, V1.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V2.S4, V3.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V4.S4, V5.S4], (R24)
+	// next panel (b is already there)
+	ADD	$32, R0, R0
+	ADD	$32, R9, R9
+	SUBS	$8, R7, R7
+	BGT	panel3
+	RET
+storeedge3:
+	// last panel, cols < 8: through the edge buffer
+	MOVD	$edge-256(SP), R23
+	VST1.P	[V0.S4, V1.S4], 32(R23)
+	VST1.P	[V2.S4, V3.S4], 32(R23)
+	VST1.P	[V4.S4, V5.S4], 32(R23)
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$3, R4
+edgerow17:
+	MOVD	R23, R25
+	MOVD	R24, R11
+	MOVD	R7, R12
+edgecol18:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol18
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow17
+	RET
+rows4:
+panel4:
+	// 4×8 tile: accumulators V0..V7 (row i: V2i columns 0-3, V2i+1 columns 4-7)
+	TBZ	$0, R10, zero4
+	// a later block of k: continue the chains from the partial results in c
+	CMP	$8, R7
+	BLT	resumeedge4
+	MOVD	R0, R24
+	VLD1	(R24), [V0.S4, V1.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V2.S4, V3.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V4.S4, V5.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V6.S4, V7.S4]
+	B	k4
+resumeedge4:
+	// last panel, cols < 8: through the edge buffer, touching only the columns that exist
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$4, R4
+edgerow19:
+	MOVD	R24, R25
+	MOVD	R23, R11
+	MOVD	R7, R12
+edgecol20:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol20
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow19
+	MOVD	$edge-256(SP), R23
+	VLD1.P	32(R23), [V0.S4, V1.S4]
+	VLD1.P	32(R23), [V2.S4, V3.S4]
+	VLD1.P	32(R23), [V4.S4, V5.S4]
+	VLD1.P	32(R23), [V6.S4, V7.S4]
+	B	k4
+zero4:
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+k4:
+	// rows of a at the first column of the block
+	MOVD	R2, R12
+	ADD	R3, R12, R13
+	ADD	R3, R13, R14
+	ADD	R3, R14, R15
+	MOVD	R6, R11
+	SUBS	$4, R11, R11
+	BLT	k4_4done22
+	// loop: 4×8 tile, 4 steps of k: 40 instructions per iteration, 128 multiply-adds (0.31 per multiply-add)
+k4_421:
+	// a[i][k..k+3] for each row; b_k .. b_k+3 (8 floats each)
+	VLD1.P	16(R12), [V16.S4]
+	VLD1.P	16(R13), [V17.S4]
+	VLD1.P	16(R14), [V18.S4]
+	VLD1.P	16(R15), [V19.S4]
+	VLD1.P	64(R5), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P	64(R5), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// step k+0: acc_i = fma(a[i][k+0], b_k+0, acc_i)
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	WORD	$0x4f931306	// FMLA V6.4S, V24.4S, V19.S[0]
+	WORD	$0x4f931327	// FMLA V7.4S, V25.4S, V19.S[0]
+	// step k+1: acc_i = fma(a[i][k+1], b_k+1, acc_i)
+	WORD	$0x4fb01340	// FMLA V0.4S, V26.4S, V16.S[1]
+	WORD	$0x4fb01361	// FMLA V1.4S, V27.4S, V16.S[1]
+	WORD	$0x4fb11342	// FMLA V2.4S, V26.4S, V17.S[1]
+	WORD	$0x4fb11363	// FMLA V3.4S, V27.4S, V17.S[1]
+	WORD	$0x4fb21344	// FMLA V4.4S, V26.4S, V18.S[1]
+	WORD	$0x4fb21365	// FMLA V5.4S, V27.4S, V18.S[1]
+	WORD	$0x4fb31346	// FMLA V6.4S, V26.4S, V19.S[1]
+	WORD	$0x4fb31367	// FMLA V7.4S, V27.4S, V19.S[1]
+	// step k+2: acc_i = fma(a[i][k+2], b_k+2, acc_i)
+	WORD	$0x4f901b80	// FMLA V0.4S, V28.4S, V16.S[2]
+	WORD	$0x4f901ba1	// FMLA V1.4S, V29.4S, V16.S[2]
+	WORD	$0x4f911b82	// FMLA V2.4S, V28.4S, V17.S[2]
+	WORD	$0x4f911ba3	// FMLA V3.4S, V29.4S, V17.S[2]
+	WORD	$0x4f921b84	// FMLA V4.4S, V28.4S, V18.S[2]
+	WORD	$0x4f921ba5	// FMLA V5.4S, V29.4S, V18.S[2]
+	WORD	$0x4f931b86	// FMLA V6.4S, V28.4S, V19.S[2]
+	WORD	$0x4f931ba7	// FMLA V7.4S, V29.4S, V19.S[2]
+	// step k+3: acc_i = fma(a[i][k+3], b_k+3, acc_i)
+	WORD	$0x4fb01bc0	// FMLA V0.4S, V30.4S, V16.S[3]
+	WORD	$0x4fb01be1	// FMLA V1.4S, V31.4S, V16.S[3]
+	WORD	$0x4fb11bc2	// FMLA V2.4S, V30.4S, V17.S[3]
+	WORD	$0x4fb11be3	// FMLA V3.4S, V31.4S, V17.S[3]
+	WORD	$0x4fb21bc4	// FMLA V4.4S, V30.4S, V18.S[3]
+	WORD	$0x4fb21be5	// FMLA V5.4S, V31.4S, V18.S[3]
+	WORD	$0x4fb31bc6	// FMLA V6.4S, V30.4S, V19.S[3]
+	WORD	$0x4fb31be7	// FMLA V7.4S, V31.4S, V19.S[3]
+	SUBS	$4, R11, R11
+	BGE	k4_421
+k4_4done22:
+	ADD	$4, R11, R11
+	// the last kc%4 steps of k, one at a time
+k1_4:
+	CBZ	R11, kdone4
+	FMOVS.P	4(R12), F16
+	FMOVS.P	4(R13), F17
+	FMOVS.P	4(R14), F18
+	FMOVS.P	4(R15), F19
+	VLD1.P	32(R5), [V24.S4, V25.S4]
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	WORD	$0x4f931306	// FMLA V6.4S, V24.4S, V19.S[0]
+	WORD	$0x4f931327	// FMLA V7.4S, V25.4S, V19.S[0]
+	SUB	$1, R11, R11
+	B	k1_4
+kdone4:
+	TBZ	$1, R10, store4
+	// L2 epilogue: nb = colv[j..j+8), -2 and +0 in every lane
+	VLD1	(R9), [V16.S4, V17.S4]
+	MOVW	$0xC0000000, R24
+	VDUP	R24, V18.S4
+	VEOR	V19.B16, V19.B16, V19.B16
+	MOVD	R8, R24
+	// row 0: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V0.S4, V21.S4
+	VFMLA	V18.S4, V1.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea0	// BIC V0.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec1	// BIC V1.16B, V22.16B, V24.16B
+	// row 1: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V2.S4, V21.S4
+	VFMLA	V18.S4, V3.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea2	// BIC V2.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec3	// BIC V3.16B, V22.16B, V24.16B
+	// row 2: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V4.S4, V21.S4
+	VFMLA	V18.S4, V5.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea4	// BIC V4.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec5	// BIC V5.16B, V22.16B, V24.16B
+	// row 3: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V6.S4, V21.S4
+	VFMLA	V18.S4, V7.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea6	// BIC V6.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec7	// BIC V7.16B, V22.16B, V24.16B
+store4:
+	CMP	$8, R7
+	BLT	storeedge4
+	MOVD	R0, R24
+	VST1	[V0.S4, V1.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V2.S4, V3.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V4.S4, V5.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V6.S4, V7.S4], (R24)
+	// next panel (b is already there)
+	ADD	$32, R0, R0
+	ADD	$32, R9, R9
+	SUBS	$8, R7, R7
+	BGT	panel4
+	RET
+storeedge4:
+	// last panel, cols < 8: through the edge buffer
+	MOVD	$edge-256(SP), R23
+	VST1.P	[V0.S4, V1.S4], 32(R23)
+	VST1.P	[V2.S4, V3.S4], 32(R23)
+	VST1.P	[V4.S4, V5.S4], 32(R23)
+	VST1.P	[V6.S4, V7.S4], 32(R23)
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$4, R4
+edgerow23:
+	MOVD	R23, R25
+	MOVD	R24, R11
+	MOVD	R7, R12
+edgecol24:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol24
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow23
+	RET
+rows5:
+panel5:
+	// 5×8 tile: accumulators V0..V9 (row i: V2i columns 0-3, V2i+1 columns 4-7)
+	TBZ	$0, R10, zero5
+	// a later block of k: continue the chains from the partial results in c
+	CMP	$8, R7
+	BLT	resumeedge5
+	MOVD	R0, R24
+	VLD1	(R24), [V0.S4, V1.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V2.S4, V3.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V4.S4, V5.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V6.S4, V7.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V8.S4, V9.S4]
+	B	k5
+resumeedge5:
+	// last panel, cols < 8: through the edge buffer, touching only the columns that exist
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$5, R4
+edgerow25:
+	MOVD	R24, R25
+	MOVD	R23, R11
+	MOVD	R7, R12
+edgecol26:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol26
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow25
+	MOVD	$edge-256(SP), R23
+	VLD1.P	32(R23), [V0.S4, V1.S4]
+	VLD1.P	32(R23), [V2.S4, V3.S4]
+	VLD1.P	32(R23), [V4.S4, V5.S4]
+	VLD1.P	32(R23), [V6.S4, V7.S4]
+	VLD1.P	32(R23), [V8.S4, V9.S4]
+	B	k5
+zero5:
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+k5:
+	// rows of a at the first column of the block
+	MOVD	R2, R12
+	ADD	R3, R12, R13
+	ADD	R3, R13, R14
+	ADD	R3, R14, R15
+	ADD	R3, R15, R19
+	MOVD	R6, R11
+	SUBS	$4, R11, R11
+	BLT	k4_5done28
+	// loop: 5×8 tile, 4 steps of k: 49 instructions per iteration, 160 multiply-adds (0.31 per multiply-add)
+k4_527:
+	// a[i][k..k+3] for each row; b_k .. b_k+3 (8 floats each)
+	VLD1.P	16(R12), [V16.S4]
+	VLD1.P	16(R13), [V17.S4]
+	VLD1.P	16(R14), [V18.S4]
+	VLD1.P	16(R15), [V19.S4]
+	VLD1.P	16(R19), [V20.S4]
+	VLD1.P	64(R5), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P	64(R5), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// step k+0: acc_i = fma(a[i][k+0], b_k+0, acc_i)
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	WORD	$0x4f931306	// FMLA V6.4S, V24.4S, V19.S[0]
+	WORD	$0x4f931327	// FMLA V7.4S, V25.4S, V19.S[0]
+	WORD	$0x4f941308	// FMLA V8.4S, V24.4S, V20.S[0]
+	WORD	$0x4f941329	// FMLA V9.4S, V25.4S, V20.S[0]
+	// step k+1: acc_i = fma(a[i][k+1], b_k+1, acc_i)
+	WORD	$0x4fb01340	// FMLA V0.4S, V26.4S, V16.S[1]
+	WORD	$0x4fb01361	// FMLA V1.4S, V27.4S, V16.S[1]
+	WORD	$0x4fb11342	// FMLA V2.4S, V26.4S, V17.S[1]
+	WORD	$0x4fb11363	// FMLA V3.4S, V27.4S, V17.S[1]
+	WORD	$0x4fb21344	// FMLA V4.4S, V26.4S, V18.S[1]
+	WORD	$0x4fb21365	// FMLA V5.4S, V27.4S, V18.S[1]
+	WORD	$0x4fb31346	// FMLA V6.4S, V26.4S, V19.S[1]
+	WORD	$0x4fb31367	// FMLA V7.4S, V27.4S, V19.S[1]
+	WORD	$0x4fb41348	// FMLA V8.4S, V26.4S, V20.S[1]
+	WORD	$0x4fb41369	// FMLA V9.4S, V27.4S, V20.S[1]
+	// step k+2: acc_i = fma(a[i][k+2], b_k+2, acc_i)
+	WORD	$0x4f901b80	// FMLA V0.4S, V28.4S, V16.S[2]
+	WORD	$0x4f901ba1	// FMLA V1.4S, V29.4S, V16.S[2]
+	WORD	$0x4f911b82	// FMLA V2.4S, V28.4S, V17.S[2]
+	WORD	$0x4f911ba3	// FMLA V3.4S, V29.4S, V17.S[2]
+	WORD	$0x4f921b84	// FMLA V4.4S, V28.4S, V18.S[2]
+	WORD	$0x4f921ba5	// FMLA V5.4S, V29.4S, V18.S[2]
+	WORD	$0x4f931b86	// FMLA V6.4S, V28.4S, V19.S[2]
+	WORD	$0x4f931ba7	// FMLA V7.4S, V29.4S, V19.S[2]
+	WORD	$0x4f941b88	// FMLA V8.4S, V28.4S, V20.S[2]
+	WORD	$0x4f941ba9	// FMLA V9.4S, V29.4S, V20.S[2]
+	// step k+3: acc_i = fma(a[i][k+3], b_k+3, acc_i)
+	WORD	$0x4fb01bc0	// FMLA V0.4S, V30.4S, V16.S[3]
+	WORD	$0x4fb01be1	// FMLA V1.4S, V31.4S, V16.S[3]
+	WORD	$0x4fb11bc2	// FMLA V2.4S, V30.4S, V17.S[3]
+	WORD	$0x4fb11be3	// FMLA V3.4S, V31.4S, V17.S[3]
+	WORD	$0x4fb21bc4	// FMLA V4.4S, V30.4S, V18.S[3]
+	WORD	$0x4fb21be5	// FMLA V5.4S, V31.4S, V18.S[3]
+	WORD	$0x4fb31bc6	// FMLA V6.4S, V30.4S, V19.S[3]
+	WORD	$0x4fb31be7	// FMLA V7.4S, V31.4S, V19.S[3]
+	WORD	$0x4fb41bc8	// FMLA V8.4S, V30.4S, V20.S[3]
+	WORD	$0x4fb41be9	// FMLA V9.4S, V31.4S, V20.S[3]
+	SUBS	$4, R11, R11
+	BGE	k4_527
+k4_5done28:
+	ADD	$4, R11, R11
+	// the last kc%4 steps of k, one at a time
+k1_5:
+	CBZ	R11, kdone5
+	FMOVS.P	4(R12), F16
+	FMOVS.P	4(R13), F17
+	FMOVS.P	4(R14), F18
+	FMOVS.P	4(R15), F19
+	FMOVS.P	4(R19), F20
+	VLD1.P	32(R5), [V24.S4, V25.S4]
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	WORD	$0x4f931306	// FMLA V6.4S, V24.4S, V19.S[0]
+	WORD	$0x4f931327	// FMLA V7.4S, V25.4S, V19.S[0]
+	WORD	$0x4f941308	// FMLA V8.4S, V24.4S, V20.S[0]
+	WORD	$0x4f941329	// FMLA V9.4S, V25.4S, V20.S[0]
+	SUB	$1, R11, R11
+	B	k1_5
+kdone5:
+	TBZ	$1, R10, store5
+	// L2 epilogue: nb = colv[j..j+8), -2 and +0 in every lane
+	VLD1	(R9), [V16.S4, V17.S4]
+	MOVW	$0xC0000000, R24
+	VDUP	R24, V18.S4
+	VEOR	V19.B16, V19.B16, V19.B16
+	MOVD	R8, R24
+	// row 0: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V0.S4, V21.S4
+	VFMLA	V18.S4, V1.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea0	// BIC V0.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec1	// BIC V1.16B, V22.16B, V24.16B
+	// row 1: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V2.S4, V21.S4
+	VFMLA	V18.S4, V3.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea2	// BIC V2.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec3	// BIC V3.16B, V22.16B, V24.16B
+	// row 2: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V4.S4, V21.S4
+	VFMLA	V18.S4, V5.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea4	// BIC V4.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec5	// BIC V5.16B, V22.16B, V24.16B
+	// row 3: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V6.S4, V21.S4
+	VFMLA	V18.S4, V7.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea6	// BIC V6.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec7	// BIC V7.16B, V22.16B, V24.16B
+	// row 4: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V8.S4, V21.S4
+	VFMLA	V18.S4, V9.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea8	// BIC V8.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec9	// BIC V9.16B, V22.16B, V24.16B
+store5:
+	CMP	$8, R7
+	BLT	storeedge5
+	MOVD	R0, R24
+	VST1	[V0.S4, V1.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V2.S4, V3.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V4.S4, V5.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V6.S4, V7.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V8.S4, V9.S4], (R24)
+	// next panel (b is already there)
+	ADD	$32, R0, R0
+	ADD	$32, R9, R9
+	SUBS	$8, R7, R7
+	BGT	panel5
+	RET
+storeedge5:
+	// last panel, cols < 8: through the edge buffer
+	MOVD	$edge-256(SP), R23
+	VST1.P	[V0.S4, V1.S4], 32(R23)
+	VST1.P	[V2.S4, V3.S4], 32(R23)
+	VST1.P	[V4.S4, V5.S4], 32(R23)
+	VST1.P	[V6.S4, V7.S4], 32(R23)
+	VST1.P	[V8.S4, V9.S4], 32(R23)
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$5, R4
+edgerow29:
+	MOVD	R23, R25
+	MOVD	R24, R11
+	MOVD	R7, R12
+edgecol30:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol30
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow29
+	RET
+rows6:
+panel6:
+	// 6×8 tile: accumulators V0..V11 (row i: V2i columns 0-3, V2i+1 columns 4-7)
+	TBZ	$0, R10, zero6
+	// a later block of k: continue the chains from the partial results in c
+	CMP	$8, R7
+	BLT	resumeedge6
+	MOVD	R0, R24
+	VLD1	(R24), [V0.S4, V1.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V2.S4, V3.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V4.S4, V5.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V6.S4, V7.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V8.S4, V9.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V10.S4, V11.S4]
+	B	k6
+resumeedge6:
+	// last panel, cols < 8: through the edge buffer, touching only the columns that exist
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$6, R4
+edgerow31:
+	MOVD	R24, R25
+	MOVD	R23, R11
+	MOVD	R7, R12
+edgecol32:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol32
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow31
+	MOVD	$edge-256(SP), R23
+	VLD1.P	32(R23), [V0.S4, V1.S4]
+	VLD1.P	32(R23), [V2.S4, V3.S4]
+	VLD1.P	32(R23), [V4.S4, V5.S4]
+	VLD1.P	32(R23), [V6.S4, V7.S4]
+	VLD1.P	32(R23), [V8.S4, V9.S4]
+	VLD1.P	32(R23), [V10.S4, V11.S4]
+	B	k6
+zero6:
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+k6:
+	// rows of a at the first column of the block
+	MOVD	R2, R12
+	ADD	R3, R12, R13
+	ADD	R3, R13, R14
+	ADD	R3, R14, R15
+	ADD	R3, R15, R19
+	ADD	R3, R19, R20
+	MOVD	R6, R11
+	SUBS	$4, R11, R11
+	BLT	k4_6done34
+	// loop: 6×8 tile, 4 steps of k: 58 instructions per iteration, 192 multiply-adds (0.30 per multiply-add)
+k4_633:
+	// a[i][k..k+3] for each row; b_k .. b_k+3 (8 floats each)
+	VLD1.P	16(R12), [V16.S4]
+	VLD1.P	16(R13), [V17.S4]
+	VLD1.P	16(R14), [V18.S4]
+	VLD1.P	16(R15), [V19.S4]
+	VLD1.P	16(R19), [V20.S4]
+	VLD1.P	16(R20), [V21.S4]
+	VLD1.P	64(R5), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P	64(R5), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// step k+0: acc_i = fma(a[i][k+0], b_k+0, acc_i)
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	WORD	$0x4f931306	// FMLA V6.4S, V24.4S, V19.S[0]
+	WORD	$0x4f931327	// FMLA V7.4S, V25.4S, V19.S[0]
+	WORD	$0x4f941308	// FMLA V8.4S, V24.4S, V20.S[0]
+	WORD	$0x4f941329	// FMLA V9.4S, V25.4S, V20.S[0]
+	WORD	$0x4f95130a	// FMLA V10.4S, V24.4S, V21.S[0]
+	WORD	$0x4f95132b	// FMLA V11.4S, V25.4S, V21.S[0]
+	// step k+1: acc_i = fma(a[i][k+1], b_k+1, acc_i)
+	WORD	$0x4fb01340	// FMLA V0.4S, V26.4S, V16.S[1]
+	WORD	$0x4fb01361	// FMLA V1.4S, V27.4S, V16.S[1]
+	WORD	$0x4fb11342	// FMLA V2.4S, V26.4S, V17.S[1]
+	WORD	$0x4fb11363	// FMLA V3.4S, V27.4S, V17.S[1]
+	WORD	$0x4fb21344	// FMLA V4.4S, V26.4S, V18.S[1]
+	WORD	$0x4fb21365	// FMLA V5.4S, V27.4S, V18.S[1]
+	WORD	$0x4fb31346	// FMLA V6.4S, V26.4S, V19.S[1]
+	WORD	$0x4fb31367	// FMLA V7.4S, V27.4S, V19.S[1]
+	WORD	$0x4fb41348	// FMLA V8.4S, V26.4S, V20.S[1]
+	WORD	$0x4fb41369	// FMLA V9.4S, V27.4S, V20.S[1]
+	WORD	$0x4fb5134a	// FMLA V10.4S, V26.4S, V21.S[1]
+	WORD	$0x4fb5136b	// FMLA V11.4S, V27.4S, V21.S[1]
+	// step k+2: acc_i = fma(a[i][k+2], b_k+2, acc_i)
+	WORD	$0x4f901b80	// FMLA V0.4S, V28.4S, V16.S[2]
+	WORD	$0x4f901ba1	// FMLA V1.4S, V29.4S, V16.S[2]
+	WORD	$0x4f911b82	// FMLA V2.4S, V28.4S, V17.S[2]
+	WORD	$0x4f911ba3	// FMLA V3.4S, V29.4S, V17.S[2]
+	WORD	$0x4f921b84	// FMLA V4.4S, V28.4S, V18.S[2]
+	WORD	$0x4f921ba5	// FMLA V5.4S, V29.4S, V18.S[2]
+	WORD	$0x4f931b86	// FMLA V6.4S, V28.4S, V19.S[2]
+	WORD	$0x4f931ba7	// FMLA V7.4S, V29.4S, V19.S[2]
+	WORD	$0x4f941b88	// FMLA V8.4S, V28.4S, V20.S[2]
+	WORD	$0x4f941ba9	// FMLA V9.4S, V29.4S, V20.S[2]
+	WORD	$0x4f951b8a	// FMLA V10.4S, V28.4S, V21.S[2]
+	WORD	$0x4f951bab	// FMLA V11.4S, V29.4S, V21.S[2]
+	// step k+3: acc_i = fma(a[i][k+3], b_k+3, acc_i)
+	WORD	$0x4fb01bc0	// FMLA V0.4S, V30.4S, V16.S[3]
+	WORD	$0x4fb01be1	// FMLA V1.4S, V31.4S, V16.S[3]
+	WORD	$0x4fb11bc2	// FMLA V2.4S, V30.4S, V17.S[3]
+	WORD	$0x4fb11be3	// FMLA V3.4S, V31.4S, V17.S[3]
+	WORD	$0x4fb21bc4	// FMLA V4.4S, V30.4S, V18.S[3]
+	WORD	$0x4fb21be5	// FMLA V5.4S, V31.4S, V18.S[3]
+	WORD	$0x4fb31bc6	// FMLA V6.4S, V30.4S, V19.S[3]
+	WORD	$0x4fb31be7	// FMLA V7.4S, V31.4S, V19.S[3]
+	WORD	$0x4fb41bc8	// FMLA V8.4S, V30.4S, V20.S[3]
+	WORD	$0x4fb41be9	// FMLA V9.4S, V31.4S, V20.S[3]
+	WORD	$0x4fb51bca	// FMLA V10.4S, V30.4S, V21.S[3]
+	WORD	$0x4fb51beb	// FMLA V11.4S, V31.4S, V21.S[3]
+	SUBS	$4, R11, R11
+	BGE	k4_633
+k4_6done34:
+	ADD	$4, R11, R11
+	// the last kc%4 steps of k, one at a time
+k1_6:
+	CBZ	R11, kdone6
+	FMOVS.P	4(R12), F16
+	FMOVS.P	4(R13), F17
+	FMOVS.P	4(R14), F18
+	FMOVS.P	4(R15), F19
+	FMOVS.P	4(R19), F20
+	FMOVS.P	4(R20), F21
+	VLD1.P	32(R5), [V24.S4, V25.S4]
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	WORD	$0x4f931306	// FMLA V6.4S, V24.4S, V19.S[0]
+	WORD	$0x4f931327	// FMLA V7.4S, V25.4S, V19.S[0]
+	WORD	$0x4f941308	// FMLA V8.4S, V24.4S, V20.S[0]
+	WORD	$0x4f941329	// FMLA V9.4S, V25.4S, V20.S[0]
+	WORD	$0x4f95130a	// FMLA V10.4S, V24.4S, V21.S[0]
+	WORD	$0x4f95132b	// FMLA V11.4S, V25.4S, V21.S[0]
+	SUB	$1, R11, R11
+	B	k1_6
+kdone6:
+	TBZ	$1, R10, store6
+	// L2 epilogue: nb = colv[j..j+8), -2 and +0 in every lane
+	VLD1	(R9), [V16.S4, V17.S4]
+	MOVW	$0xC0000000, R24
+	VDUP	R24, V18.S4
+	VEOR	V19.B16, V19.B16, V19.B16
+	MOVD	R8, R24
+	// row 0: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V0.S4, V21.S4
+	VFMLA	V18.S4, V1.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea0	// BIC V0.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec1	// BIC V1.16B, V22.16B, V24.16B
+	// row 1: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V2.S4, V21.S4
+	VFMLA	V18.S4, V3.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea2	// BIC V2.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec3	// BIC V3.16B, V22.16B, V24.16B
+	// row 2: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V4.S4, V21.S4
+	VFMLA	V18.S4, V5.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea4	// BIC V4.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec5	// BIC V5.16B, V22.16B, V24.16B
+	// row 3: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V6.S4, V21.S4
+	VFMLA	V18.S4, V7.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea6	// BIC V6.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec7	// BIC V7.16B, V22.16B, V24.16B
+	// row 4: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V8.S4, V21.S4
+	VFMLA	V18.S4, V9.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea8	// BIC V8.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec9	// BIC V9.16B, V22.16B, V24.16B
+	// row 5: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V10.S4, V21.S4
+	VFMLA	V18.S4, V11.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771eaa	// BIC V10.16B, V21.16B, V23.16B
+	WORD	$0x4e781ecb	// BIC V11.16B, V22.16B, V24.16B
+store6:
+	CMP	$8, R7
+	BLT	storeedge6
+	MOVD	R0, R24
+	VST1	[V0.S4, V1.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V2.S4, V3.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V4.S4, V5.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V6.S4, V7.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V8.S4, V9.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V10.S4, V11.S4], (R24)
+	// next panel (b is already there)
+	ADD	$32, R0, R0
+	ADD	$32, R9, R9
+	SUBS	$8, R7, R7
+	BGT	panel6
+	RET
+storeedge6:
+	// last panel, cols < 8: through the edge buffer
+	MOVD	$edge-256(SP), R23
+	VST1.P	[V0.S4, V1.S4], 32(R23)
+	VST1.P	[V2.S4, V3.S4], 32(R23)
+	VST1.P	[V4.S4, V5.S4], 32(R23)
+	VST1.P	[V6.S4, V7.S4], 32(R23)
+	VST1.P	[V8.S4, V9.S4], 32(R23)
+	VST1.P	[V10.S4, V11.S4], 32(R23)
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$6, R4
+edgerow35:
+	MOVD	R23, R25
+	MOVD	R24, R11
+	MOVD	R7, R12
+edgecol36:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol36
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow35
+	RET
+rows7:
+panel7:
+	// 7×8 tile: accumulators V0..V13 (row i: V2i columns 0-3, V2i+1 columns 4-7)
+	TBZ	$0, R10, zero7
+	// a later block of k: continue the chains from the partial results in c
+	CMP	$8, R7
+	BLT	resumeedge7
+	MOVD	R0, R24
+	VLD1	(R24), [V0.S4, V1.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V2.S4, V3.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V4.S4, V5.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V6.S4, V7.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V8.S4, V9.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V10.S4, V11.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V12.S4, V13.S4]
+	B	k7
+resumeedge7:
+	// last panel, cols < 8: through the edge buffer, touching only the columns that exist
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$7, R4
+edgerow37:
+	MOVD	R24, R25
+	MOVD	R23, R11
+	MOVD	R7, R12
+edgecol38:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol38
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow37
+	MOVD	$edge-256(SP), R23
+	VLD1.P	32(R23), [V0.S4, V1.S4]
+	VLD1.P	32(R23), [V2.S4, V3.S4]
+	VLD1.P	32(R23), [V4.S4, V5.S4]
+	VLD1.P	32(R23), [V6.S4, V7.S4]
+	VLD1.P	32(R23), [V8.S4, V9.S4]
+	VLD1.P	32(R23), [V10.S4, V11.S4]
+	VLD1.P	32(R23), [V12.S4, V13.S4]
+	B	k7
+zero7:
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+k7:
+	// rows of a at the first column of the block
+	MOVD	R2, R12
+	ADD	R3, R12, R13
+	ADD	R3, R13, R14
+	ADD	R3, R14, R15
+	ADD	R3, R15, R19
+	ADD	R3, R19, R20
+	ADD	R3, R20, R21
+	MOVD	R6, R11
+	SUBS	$4, R11, R11
+	BLT	k4_7done40
+	// loop: 7×8 tile, 4 steps of k: 67 instructions per iteration, 224 multiply-adds (0.30 per multiply-add)
+k4_739:
+	// a[i][k..k+3] for each row; b_k .. b_k+3 (8 floats each)
+	VLD1.P	16(R12), [V16.S4]
+	VLD1.P	16(R13), [V17.S4]
+	VLD1.P	16(R14), [V18.S4]
+	VLD1.P	16(R15), [V19.S4]
+	VLD1.P	16(R19), [V20.S4]
+	VLD1.P	16(R20), [V21.S4]
+	VLD1.P	16(R21), [V22.S4]
+	VLD1.P	64(R5), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P	64(R5), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// step k+0: acc_i = fma(a[i][k+0], b_k+0, acc_i)
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	WORD	$0x4f931306	// FMLA V6.4S, V24.4S, V19.S[0]
+	WORD	$0x4f931327	// FMLA V7.4S, V25.4S, V19.S[0]
+	WORD	$0x4f941308	// FMLA V8.4S, V24.4S, V20.S[0]
+	WORD	$0x4f941329	// FMLA V9.4S, V25.4S, V20.S[0]
+	WORD	$0x4f95130a	// FMLA V10.4S, V24.4S, V21.S[0]
+	WORD	$0x4f95132b	// FMLA V11.4S, V25.4S, V21.S[0]
+	WORD	$0x4f96130c	// FMLA V12.4S, V24.4S, V22.S[0]
+	WORD	$0x4f96132d	// FMLA V13.4S, V25.4S, V22.S[0]
+	// step k+1: acc_i = fma(a[i][k+1], b_k+1, acc_i)
+	WORD	$0x4fb01340	// FMLA V0.4S, V26.4S, V16.S[1]
+	WORD	$0x4fb01361	// FMLA V1.4S, V27.4S, V16.S[1]
+	WORD	$0x4fb11342	// FMLA V2.4S, V26.4S, V17.S[1]
+	WORD	$0x4fb11363	// FMLA V3.4S, V27.4S, V17.S[1]
+	WORD	$0x4fb21344	// FMLA V4.4S, V26.4S, V18.S[1]
+	WORD	$0x4fb21365	// FMLA V5.4S, V27.4S, V18.S[1]
+	WORD	$0x4fb31346	// FMLA V6.4S, V26.4S, V19.S[1]
+	WORD	$0x4fb31367	// FMLA V7.4S, V27.4S, V19.S[1]
+	WORD	$0x4fb41348	// FMLA V8.4S, V26.4S, V20.S[1]
+	WORD	$0x4fb41369	// FMLA V9.4S, V27.4S, V20.S[1]
+	WORD	$0x4fb5134a	// FMLA V10.4S, V26.4S, V21.S[1]
+	WORD	$0x4fb5136b	// FMLA V11.4S, V27.4S, V21.S[1]
+	WORD	$0x4fb6134c	// FMLA V12.4S, V26.4S, V22.S[1]
+	WORD	$0x4fb6136d	// FMLA V13.4S, V27.4S, V22.S[1]
+	// step k+2: acc_i = fma(a[i][k+2], b_k+2, acc_i)
+	WORD	$0x4f901b80	// FMLA V0.4S, V28.4S, V16.S[2]
+	WORD	$0x4f901ba1	// FMLA V1.4S, V29.4S, V16.S[2]
+	WORD	$0x4f911b82	// FMLA V2.4S, V28.4S, V17.S[2]
+	WORD	$0x4f911ba3	// FMLA V3.4S, V29.4S, V17.S[2]
+	WORD	$0x4f921b84	// FMLA V4.4S, V28.4S, V18.S[2]
+	WORD	$0x4f921ba5	// FMLA V5.4S, V29.4S, V18.S[2]
+	WORD	$0x4f931b86	// FMLA V6.4S, V28.4S, V19.S[2]
+	WORD	$0x4f931ba7	// FMLA V7.4S, V29.4S, V19.S[2]
+	WORD	$0x4f941b88	// FMLA V8.4S, V28.4S, V20.S[2]
+	WORD	$0x4f941ba9	// FMLA V9.4S, V29.4S, V20.S[2]
+	WORD	$0x4f951b8a	// FMLA V10.4S, V28.4S, V21.S[2]
+	WORD	$0x4f951bab	// FMLA V11.4S, V29.4S, V21.S[2]
+	WORD	$0x4f961b8c	// FMLA V12.4S, V28.4S, V22.S[2]
+	WORD	$0x4f961bad	// FMLA V13.4S, V29.4S, V22.S[2]
+	// step k+3: acc_i = fma(a[i][k+3], b_k+3, acc_i)
+	WORD	$0x4fb01bc0	// FMLA V0.4S, V30.4S, V16.S[3]
+	WORD	$0x4fb01be1	// FMLA V1.4S, V31.4S, V16.S[3]
+	WORD	$0x4fb11bc2	// FMLA V2.4S, V30.4S, V17.S[3]
+	WORD	$0x4fb11be3	// FMLA V3.4S, V31.4S, V17.S[3]
+	WORD	$0x4fb21bc4	// FMLA V4.4S, V30.4S, V18.S[3]
+	WORD	$0x4fb21be5	// FMLA V5.4S, V31.4S, V18.S[3]
+	WORD	$0x4fb31bc6	// FMLA V6.4S, V30.4S, V19.S[3]
+	WORD	$0x4fb31be7	// FMLA V7.4S, V31.4S, V19.S[3]
+	WORD	$0x4fb41bc8	// FMLA V8.4S, V30.4S, V20.S[3]
+	WORD	$0x4fb41be9	// FMLA V9.4S, V31.4S, V20.S[3]
+	WORD	$0x4fb51bca	// FMLA V10.4S, V30.4S, V21.S[3]
+	WORD	$0x4fb51beb	// FMLA V11.4S, V31.4S, V21.S[3]
+	WORD	$0x4fb61bcc	// FMLA V12.4S, V30.4S, V22.S[3]
+	WORD	$0x4fb61bed	// FMLA V13.4S, V31.4S, V22.S[3]
+	SUBS	$4, R11, R11
+	BGE	k4_739
+k4_7done40:
+	ADD	$4, R11, R11
+	// the last kc%4 steps of k, one at a time
+k1_7:
+	CBZ	R11, kdone7
+	FMOVS.P	4(R12), F16
+	FMOVS.P	4(R13), F17
+	FMOVS.P	4(R14), F18
+	FMOVS.P	4(R15), F19
+	FMOVS.P	4(R19), F20
+	FMOVS.P	4(R20), F21
+	FMOVS.P	4(R21), F22
+	VLD1.P	32(R5), [V24.S4, V25.S4]
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	WORD	$0x4f931306	// FMLA V6.4S, V24.4S, V19.S[0]
+	WORD	$0x4f931327	// FMLA V7.4S, V25.4S, V19.S[0]
+	WORD	$0x4f941308	// FMLA V8.4S, V24.4S, V20.S[0]
+	WORD	$0x4f941329	// FMLA V9.4S, V25.4S, V20.S[0]
+	WORD	$0x4f95130a	// FMLA V10.4S, V24.4S, V21.S[0]
+	WORD	$0x4f95132b	// FMLA V11.4S, V25.4S, V21.S[0]
+	WORD	$0x4f96130c	// FMLA V12.4S, V24.4S, V22.S[0]
+	WORD	$0x4f96132d	// FMLA V13.4S, V25.4S, V22.S[0]
+	SUB	$1, R11, R11
+	B	k1_7
+kdone7:
+	TBZ	$1, R10, store7
+	// L2 epilogue: nb = colv[j..j+8), -2 and +0 in every lane
+	VLD1	(R9), [V16.S4, V17.S4]
+	MOVW	$0xC0000000, R24
+	VDUP	R24, V18.S4
+	VEOR	V19.B16, V19.B16, V19.B16
+	MOVD	R8, R24
+	// row 0: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V0.S4, V21.S4
+	VFMLA	V18.S4, V1.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea0	// BIC V0.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec1	// BIC V1.16B, V22.16B, V24.16B
+	// row 1: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V2.S4, V21.S4
+	VFMLA	V18.S4, V3.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea2	// BIC V2.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec3	// BIC V3.16B, V22.16B, V24.16B
+	// row 2: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V4.S4, V21.S4
+	VFMLA	V18.S4, V5.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea4	// BIC V4.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec5	// BIC V5.16B, V22.16B, V24.16B
+	// row 3: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V6.S4, V21.S4
+	VFMLA	V18.S4, V7.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea6	// BIC V6.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec7	// BIC V7.16B, V22.16B, V24.16B
+	// row 4: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V8.S4, V21.S4
+	VFMLA	V18.S4, V9.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea8	// BIC V8.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec9	// BIC V9.16B, V22.16B, V24.16B
+	// row 5: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V10.S4, V21.S4
+	VFMLA	V18.S4, V11.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771eaa	// BIC V10.16B, V21.16B, V23.16B
+	WORD	$0x4e781ecb	// BIC V11.16B, V22.16B, V24.16B
+	// row 6: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V12.S4, V21.S4
+	VFMLA	V18.S4, V13.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771eac	// BIC V12.16B, V21.16B, V23.16B
+	WORD	$0x4e781ecd	// BIC V13.16B, V22.16B, V24.16B
+store7:
+	CMP	$8, R7
+	BLT	storeedge7
+	MOVD	R0, R24
+	VST1	[V0.S4, V1.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V2.S4, V3.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V4.S4, V5.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V6.S4, V7.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V8.S4, V9.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V10.S4, V11.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V12.S4, V13.S4], (R24)
+	// next panel (b is already there)
+	ADD	$32, R0, R0
+	ADD	$32, R9, R9
+	SUBS	$8, R7, R7
+	BGT	panel7
+	RET
+storeedge7:
+	// last panel, cols < 8: through the edge buffer
+	MOVD	$edge-256(SP), R23
+	VST1.P	[V0.S4, V1.S4], 32(R23)
+	VST1.P	[V2.S4, V3.S4], 32(R23)
+	VST1.P	[V4.S4, V5.S4], 32(R23)
+	VST1.P	[V6.S4, V7.S4], 32(R23)
+	VST1.P	[V8.S4, V9.S4], 32(R23)
+	VST1.P	[V10.S4, V11.S4], 32(R23)
+	VST1.P	[V12.S4, V13.S4], 32(R23)
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$7, R4
+edgerow41:
+	MOVD	R23, R25
+	MOVD	R24, R11
+	MOVD	R7, R12
+edgecol42:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol42
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow41
+	RET
+rows8:
+panel8:
+	// 8×8 tile: accumulators V0..V15 (row i: V2i columns 0-3, V2i+1 columns 4-7)
+	TBZ	$0, R10, zero8
+	// a later block of k: continue the chains from the partial results in c
+	CMP	$8, R7
+	BLT	resumeedge8
+	MOVD	R0, R24
+	VLD1	(R24), [V0.S4, V1.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V2.S4, V3.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V4.S4, V5.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V6.S4, V7.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V8.S4, V9.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V10.S4, V11.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V12.S4, V13.S4]
+	ADD	R1, R24, R24
+	VLD1	(R24), [V14.S4, V15.S4]
+	B	k8
+resumeedge8:
+	// last panel, cols < 8: through the edge buffer, touching only the columns that exist
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$8, R4
+edgerow43:
+	MOVD	R24, R25
+	MOVD	R23, R11
+	MOVD	R7, R12
+edgecol44:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol44
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow43
+	MOVD	$edge-256(SP), R23
+	VLD1.P	32(R23), [V0.S4, V1.S4]
+	VLD1.P	32(R23), [V2.S4, V3.S4]
+	VLD1.P	32(R23), [V4.S4, V5.S4]
+	VLD1.P	32(R23), [V6.S4, V7.S4]
+	VLD1.P	32(R23), [V8.S4, V9.S4]
+	VLD1.P	32(R23), [V10.S4, V11.S4]
+	VLD1.P	32(R23), [V12.S4, V13.S4]
+	VLD1.P	32(R23), [V14.S4, V15.S4]
+	B	k8
+zero8:
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+k8:
+	// rows of a at the first column of the block
+	MOVD	R2, R12
+	ADD	R3, R12, R13
+	ADD	R3, R13, R14
+	ADD	R3, R14, R15
+	ADD	R3, R15, R19
+	ADD	R3, R19, R20
+	ADD	R3, R20, R21
+	ADD	R3, R21, R22
+	MOVD	R6, R11
+	SUBS	$4, R11, R11
+	BLT	k4_8done46
+	// loop: 8×8 tile, 4 steps of k: 76 instructions per iteration, 256 multiply-adds (0.30 per multiply-add)
+k4_845:
+	// a[i][k..k+3] for each row; b_k .. b_k+3 (8 floats each)
+	VLD1.P	16(R12), [V16.S4]
+	VLD1.P	16(R13), [V17.S4]
+	VLD1.P	16(R14), [V18.S4]
+	VLD1.P	16(R15), [V19.S4]
+	VLD1.P	16(R19), [V20.S4]
+	VLD1.P	16(R20), [V21.S4]
+	VLD1.P	16(R21), [V22.S4]
+	VLD1.P	16(R22), [V23.S4]
+	VLD1.P	64(R5), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P	64(R5), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// step k+0: acc_i = fma(a[i][k+0], b_k+0, acc_i)
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	WORD	$0x4f931306	// FMLA V6.4S, V24.4S, V19.S[0]
+	WORD	$0x4f931327	// FMLA V7.4S, V25.4S, V19.S[0]
+	WORD	$0x4f941308	// FMLA V8.4S, V24.4S, V20.S[0]
+	WORD	$0x4f941329	// FMLA V9.4S, V25.4S, V20.S[0]
+	WORD	$0x4f95130a	// FMLA V10.4S, V24.4S, V21.S[0]
+	WORD	$0x4f95132b	// FMLA V11.4S, V25.4S, V21.S[0]
+	WORD	$0x4f96130c	// FMLA V12.4S, V24.4S, V22.S[0]
+	WORD	$0x4f96132d	// FMLA V13.4S, V25.4S, V22.S[0]
+	WORD	$0x4f97130e	// FMLA V14.4S, V24.4S, V23.S[0]
+	WORD	$0x4f97132f	// FMLA V15.4S, V25.4S, V23.S[0]
+	// step k+1: acc_i = fma(a[i][k+1], b_k+1, acc_i)
+	WORD	$0x4fb01340	// FMLA V0.4S, V26.4S, V16.S[1]
+	WORD	$0x4fb01361	// FMLA V1.4S, V27.4S, V16.S[1]
+	WORD	$0x4fb11342	// FMLA V2.4S, V26.4S, V17.S[1]
+	WORD	$0x4fb11363	// FMLA V3.4S, V27.4S, V17.S[1]
+	WORD	$0x4fb21344	// FMLA V4.4S, V26.4S, V18.S[1]
+	WORD	$0x4fb21365	// FMLA V5.4S, V27.4S, V18.S[1]
+	WORD	$0x4fb31346	// FMLA V6.4S, V26.4S, V19.S[1]
+	WORD	$0x4fb31367	// FMLA V7.4S, V27.4S, V19.S[1]
+	WORD	$0x4fb41348	// FMLA V8.4S, V26.4S, V20.S[1]
+	WORD	$0x4fb41369	// FMLA V9.4S, V27.4S, V20.S[1]
+	WORD	$0x4fb5134a	// FMLA V10.4S, V26.4S, V21.S[1]
+	WORD	$0x4fb5136b	// FMLA V11.4S, V27.4S, V21.S[1]
+	WORD	$0x4fb6134c	// FMLA V12.4S, V26.4S, V22.S[1]
+	WORD	$0x4fb6136d	// FMLA V13.4S, V27.4S, V22.S[1]
+	WORD	$0x4fb7134e	// FMLA V14.4S, V26.4S, V23.S[1]
+	WORD	$0x4fb7136f	// FMLA V15.4S, V27.4S, V23.S[1]
+	// step k+2: acc_i = fma(a[i][k+2], b_k+2, acc_i)
+	WORD	$0x4f901b80	// FMLA V0.4S, V28.4S, V16.S[2]
+	WORD	$0x4f901ba1	// FMLA V1.4S, V29.4S, V16.S[2]
+	WORD	$0x4f911b82	// FMLA V2.4S, V28.4S, V17.S[2]
+	WORD	$0x4f911ba3	// FMLA V3.4S, V29.4S, V17.S[2]
+	WORD	$0x4f921b84	// FMLA V4.4S, V28.4S, V18.S[2]
+	WORD	$0x4f921ba5	// FMLA V5.4S, V29.4S, V18.S[2]
+	WORD	$0x4f931b86	// FMLA V6.4S, V28.4S, V19.S[2]
+	WORD	$0x4f931ba7	// FMLA V7.4S, V29.4S, V19.S[2]
+	WORD	$0x4f941b88	// FMLA V8.4S, V28.4S, V20.S[2]
+	WORD	$0x4f941ba9	// FMLA V9.4S, V29.4S, V20.S[2]
+	WORD	$0x4f951b8a	// FMLA V10.4S, V28.4S, V21.S[2]
+	WORD	$0x4f951bab	// FMLA V11.4S, V29.4S, V21.S[2]
+	WORD	$0x4f961b8c	// FMLA V12.4S, V28.4S, V22.S[2]
+	WORD	$0x4f961bad	// FMLA V13.4S, V29.4S, V22.S[2]
+	WORD	$0x4f971b8e	// FMLA V14.4S, V28.4S, V23.S[2]
+	WORD	$0x4f971baf	// FMLA V15.4S, V29.4S, V23.S[2]
+	// step k+3: acc_i = fma(a[i][k+3], b_k+3, acc_i)
+	WORD	$0x4fb01bc0	// FMLA V0.4S, V30.4S, V16.S[3]
+	WORD	$0x4fb01be1	// FMLA V1.4S, V31.4S, V16.S[3]
+	WORD	$0x4fb11bc2	// FMLA V2.4S, V30.4S, V17.S[3]
+	WORD	$0x4fb11be3	// FMLA V3.4S, V31.4S, V17.S[3]
+	WORD	$0x4fb21bc4	// FMLA V4.4S, V30.4S, V18.S[3]
+	WORD	$0x4fb21be5	// FMLA V5.4S, V31.4S, V18.S[3]
+	WORD	$0x4fb31bc6	// FMLA V6.4S, V30.4S, V19.S[3]
+	WORD	$0x4fb31be7	// FMLA V7.4S, V31.4S, V19.S[3]
+	WORD	$0x4fb41bc8	// FMLA V8.4S, V30.4S, V20.S[3]
+	WORD	$0x4fb41be9	// FMLA V9.4S, V31.4S, V20.S[3]
+	WORD	$0x4fb51bca	// FMLA V10.4S, V30.4S, V21.S[3]
+	WORD	$0x4fb51beb	// FMLA V11.4S, V31.4S, V21.S[3]
+	WORD	$0x4fb61bcc	// FMLA V12.4S, V30.4S, V22.S[3]
+	WORD	$0x4fb61bed	// FMLA V13.4S, V31.4S, V22.S[3]
+	WORD	$0x4fb71bce	// FMLA V14.4S, V30.4S, V23.S[3]
+	WORD	$0x4fb71bef	// FMLA V15.4S, V31.4S, V23.S[3]
+	SUBS	$4, R11, R11
+	BGE	k4_845
+k4_8done46:
+	ADD	$4, R11, R11
+	// the last kc%4 steps of k, one at a time
+k1_8:
+	CBZ	R11, kdone8
+	FMOVS.P	4(R12), F16
+	FMOVS.P	4(R13), F17
+	FMOVS.P	4(R14), F18
+	FMOVS.P	4(R15), F19
+	FMOVS.P	4(R19), F20
+	FMOVS.P	4(R20), F21
+	FMOVS.P	4(R21), F22
+	FMOVS.P	4(R22), F23
+	VLD1.P	32(R5), [V24.S4, V25.S4]
+	WORD	$0x4f901300	// FMLA V0.4S, V24.4S, V16.S[0]
+	WORD	$0x4f901321	// FMLA V1.4S, V25.4S, V16.S[0]
+	WORD	$0x4f911302	// FMLA V2.4S, V24.4S, V17.S[0]
+	WORD	$0x4f911323	// FMLA V3.4S, V25.4S, V17.S[0]
+	WORD	$0x4f921304	// FMLA V4.4S, V24.4S, V18.S[0]
+	WORD	$0x4f921325	// FMLA V5.4S, V25.4S, V18.S[0]
+	WORD	$0x4f931306	// FMLA V6.4S, V24.4S, V19.S[0]
+	WORD	$0x4f931327	// FMLA V7.4S, V25.4S, V19.S[0]
+	WORD	$0x4f941308	// FMLA V8.4S, V24.4S, V20.S[0]
+	WORD	$0x4f941329	// FMLA V9.4S, V25.4S, V20.S[0]
+	WORD	$0x4f95130a	// FMLA V10.4S, V24.4S, V21.S[0]
+	WORD	$0x4f95132b	// FMLA V11.4S, V25.4S, V21.S[0]
+	WORD	$0x4f96130c	// FMLA V12.4S, V24.4S, V22.S[0]
+	WORD	$0x4f96132d	// FMLA V13.4S, V25.4S, V22.S[0]
+	WORD	$0x4f97130e	// FMLA V14.4S, V24.4S, V23.S[0]
+	WORD	$0x4f97132f	// FMLA V15.4S, V25.4S, V23.S[0]
+	SUB	$1, R11, R11
+	B	k1_8
+kdone8:
+	TBZ	$1, R10, store8
+	// L2 epilogue: nb = colv[j..j+8), -2 and +0 in every lane
+	VLD1	(R9), [V16.S4, V17.S4]
+	MOVW	$0xC0000000, R24
+	VDUP	R24, V18.S4
+	VEOR	V19.B16, V19.B16, V19.B16
+	MOVD	R8, R24
+	// row 0: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V0.S4, V21.S4
+	VFMLA	V18.S4, V1.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea0	// BIC V0.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec1	// BIC V1.16B, V22.16B, V24.16B
+	// row 1: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V2.S4, V21.S4
+	VFMLA	V18.S4, V3.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea2	// BIC V2.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec3	// BIC V3.16B, V22.16B, V24.16B
+	// row 2: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V4.S4, V21.S4
+	VFMLA	V18.S4, V5.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea4	// BIC V4.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec5	// BIC V5.16B, V22.16B, V24.16B
+	// row 3: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V6.S4, V21.S4
+	VFMLA	V18.S4, V7.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea6	// BIC V6.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec7	// BIC V7.16B, V22.16B, V24.16B
+	// row 4: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V8.S4, V21.S4
+	VFMLA	V18.S4, V9.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771ea8	// BIC V8.16B, V21.16B, V23.16B
+	WORD	$0x4e781ec9	// BIC V9.16B, V22.16B, V24.16B
+	// row 5: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V10.S4, V21.S4
+	VFMLA	V18.S4, V11.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771eaa	// BIC V10.16B, V21.16B, V23.16B
+	WORD	$0x4e781ecb	// BIC V11.16B, V22.16B, V24.16B
+	// row 6: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V12.S4, V21.S4
+	VFMLA	V18.S4, V13.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771eac	// BIC V12.16B, V21.16B, V23.16B
+	WORD	$0x4e781ecd	// BIC V13.16B, V22.16B, V24.16B
+	// row 7: t = na + nb; y = fma(-2, dot, t); y < 0 ? +0 : y
+	VLD1R.P	4(R24), [V20.S4]
+	WORD	$0x4e30d695	// FADD V21.4S, V20.4S, V16.4S
+	WORD	$0x4e31d696	// FADD V22.4S, V20.4S, V17.4S
+	VFMLA	V18.S4, V14.S4, V21.S4
+	VFMLA	V18.S4, V15.S4, V22.S4
+	WORD	$0x6eb5e677	// FCMGT V23.4S, V19.4S, V21.4S
+	WORD	$0x6eb6e678	// FCMGT V24.4S, V19.4S, V22.4S
+	WORD	$0x4e771eae	// BIC V14.16B, V21.16B, V23.16B
+	WORD	$0x4e781ecf	// BIC V15.16B, V22.16B, V24.16B
+store8:
+	CMP	$8, R7
+	BLT	storeedge8
+	MOVD	R0, R24
+	VST1	[V0.S4, V1.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V2.S4, V3.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V4.S4, V5.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V6.S4, V7.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V8.S4, V9.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V10.S4, V11.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V12.S4, V13.S4], (R24)
+	ADD	R1, R24, R24
+	VST1	[V14.S4, V15.S4], (R24)
+	// next panel (b is already there)
+	ADD	$32, R0, R0
+	ADD	$32, R9, R9
+	SUBS	$8, R7, R7
+	BGT	panel8
+	RET
+storeedge8:
+	// last panel, cols < 8: through the edge buffer
+	MOVD	$edge-256(SP), R23
+	VST1.P	[V0.S4, V1.S4], 32(R23)
+	VST1.P	[V2.S4, V3.S4], 32(R23)
+	VST1.P	[V4.S4, V5.S4], 32(R23)
+	VST1.P	[V6.S4, V7.S4], 32(R23)
+	VST1.P	[V8.S4, V9.S4], 32(R23)
+	VST1.P	[V10.S4, V11.S4], 32(R23)
+	VST1.P	[V12.S4, V13.S4], 32(R23)
+	VST1.P	[V14.S4, V15.S4], 32(R23)
+	MOVD	$edge-256(SP), R23
+	MOVD	R0, R24
+	MOVD	$8, R4
+edgerow47:
+	MOVD	R23, R25
+	MOVD	R24, R11
+	MOVD	R7, R12
+edgecol48:
+	FMOVS.P	4(R25), F16
+	FMOVS.P	F16, 4(R11)
+	SUBS	$1, R12, R12
+	BNE	edgecol48
+	ADD	$32, R23, R23
+	ADD	R1, R24, R24
+	SUBS	$1, R4, R4
+	BNE	edgerow47
 	RET

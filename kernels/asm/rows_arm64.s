@@ -63,7 +63,7 @@ SoftmaxNEON_row:
 	VMOV	V0.B16, V7.B16
 	SUBS	$32, R5, R5
 	BLT	maxdone2
-	// loop: max: 12 instructions per 32 elements (0.38 per element)
+	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
 max1:
 	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
@@ -127,7 +127,7 @@ maxfold5:
 	MOVD	R0, R6
 	SUBS	$32, R5, R5
 	BLT	expdone8
-	// loop: exp-sum-store: 170 instructions per 32 elements (5.31 per element)
+	// loop: exp-sum-store: 170 instructions per iteration, 32 elements (5.31 per element)
 exp7:
 	// elements 0..7 of the block: partials P0, P1
 	VLD1.P	32(R4), [V20.S4, V21.S4]
@@ -745,7 +745,7 @@ expfold20:
 	MOVD	R3, R5
 	SUBS	$16, R5, R5
 	BLT	outdone22
-	// loop: final pass: 8 instructions per 16 elements (0.50 per element)
+	// loop: final pass: 8 instructions per iteration, 16 elements (0.50 per element)
 out21:
 	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
 	WORD	$0x6e33de94	// FMUL V20.4S, V20.4S, V19.4S
@@ -831,7 +831,7 @@ LogSoftmaxNEON_row:
 	VMOV	V0.B16, V7.B16
 	SUBS	$32, R5, R5
 	BLT	maxdone2
-	// loop: max: 12 instructions per 32 elements (0.38 per element)
+	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
 max1:
 	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
@@ -893,7 +893,7 @@ maxfold5:
 	MOVD	R3, R5
 	SUBS	$32, R5, R5
 	BLT	expdone8
-	// loop: exp-sum: 166 instructions per 32 elements (5.19 per element)
+	// loop: exp-sum: 166 instructions per iteration, 32 elements (5.19 per element)
 exp7:
 	// elements 0..7 of the block: partials P0, P1
 	VLD1.P	32(R4), [V20.S4, V21.S4]
@@ -1528,7 +1528,7 @@ expfold19:
 	MOVD	R3, R5
 	SUBS	$16, R5, R5
 	BLT	outdone21
-	// loop: final pass: 12 instructions per 16 elements (0.75 per element)
+	// loop: final pass: 12 instructions per iteration, 16 elements (0.75 per element)
 out20:
 	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
 	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
@@ -1621,7 +1621,7 @@ LogSumExpNEON_row:
 	VMOV	V0.B16, V7.B16
 	SUBS	$32, R5, R5
 	BLT	maxdone2
-	// loop: max: 12 instructions per 32 elements (0.38 per element)
+	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
 max1:
 	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
@@ -1683,7 +1683,7 @@ maxfold5:
 	MOVD	R3, R5
 	SUBS	$32, R5, R5
 	BLT	expdone8
-	// loop: exp-sum: 166 instructions per 32 elements (5.19 per element)
+	// loop: exp-sum: 166 instructions per iteration, 32 elements (5.19 per element)
 exp7:
 	// elements 0..7 of the block: partials P0, P1
 	VLD1.P	32(R4), [V20.S4, V21.S4]
