@@ -64,9 +64,13 @@ type TripletMiner struct {
 	Triplet Triplet
 	Mining  Mining
 
-	dist, coef []float32 // B×B distances and gradient coefficients
+	dist, coef []float32 // B×B distances and (BatchAll) gradient coefficients
 	embT, kx   []float32 // dim×B transpose of the batch, B×dim product K·X
 	rowSum     []float32
+	picks      []pair   // per selected triplet: positive, negative, hinge argument
+	anchors    []int32  // the anchor of each pick
+	pairs      []pair   // sparse coefficients (BatchHard, SemiHard)
+	neg        []uint64 // one anchor's negatives: bits(distance)<<32 | row
 }
 
 // Forward returns the mined loss of the batch emb (rows×dim) with labels
@@ -110,8 +114,10 @@ func (m *TripletMiner) Forward(emb []float32, labels []int32, dim int, grad []fl
 	set := kernelSet(t.Kernels)
 	b := rows
 	m.dist = grow(m.dist, b*b)
-	m.coef = grow(m.coef, b*b)
-	d, c := m.dist, m.coef
+	if m.Mining == BatchAll {
+		m.coef = grow(m.coef, b*b)
+	}
+	d := m.dist
 	set.SquaredL2(d, emb, emb, dim)
 	for i := 0; i < b; i++ {
 		d[i*b+i] = 0 // the expansion leaves rounding noise on the diagonal
@@ -124,16 +130,14 @@ func (m *TripletMiner) Forward(emb []float32, labels []int32, dim int, grad []fl
 	for _, v := range d {
 		if v != v {
 			// NaN or Inf embeddings: the loss is NaN, as is the gradient.
-			if grad != nil {
-				for i := range grad {
-					grad[i] = float32(math.NaN())
-				}
+			for i := range grad {
+				grad[i] = float32(math.NaN())
 			}
 			return float32(math.NaN()), nil
 		}
 	}
-	clear(c)
 	var loss float32
+	m.picks, m.anchors, m.pairs = m.picks[:0], m.anchors[:0], m.pairs[:0]
 	switch m.Mining {
 	case BatchHard:
 		loss = m.batchHard(labels, b)
@@ -143,7 +147,11 @@ func (m *TripletMiner) Forward(emb []float32, labels []int32, dim int, grad []fl
 		loss = m.semiHard(labels, b)
 	}
 	if grad != nil {
-		m.gradient(set, emb, grad, b, dim)
+		if m.Mining == BatchAll {
+			m.gradient(set, emb, grad, b, dim)
+		} else {
+			m.sparseGradient(emb, grad, b, dim)
+		}
 	}
 	return loss, nil
 }
@@ -155,50 +163,76 @@ func grow(s []float32, n int) []float32 {
 	return s[:n]
 }
 
-// negOf and posOf tell whether column j is a negative / a positive of row i.
-func posOf(labels []int32, i, j int) bool { return j != i && labels[j] == labels[i] }
-func negOf(labels []int32, i, j int) bool { return labels[j] != labels[i] }
+// pair is one non-zero coefficient ∂loss/∂d(i,j) of a sparse mining.
+type pair struct {
+	i, j int32
+	g    float32
+}
 
 func (m *TripletMiner) batchHard(labels []int32, b int) float32 {
-	d, c := m.dist, m.coef
-	anchors := 0
-	total := 0.0
-	// two passes so that the mean's 1/anchors is known before the coefficients
-	for pass := 0; pass < 2; pass++ {
-		for i := 0; i < b; i++ {
-			p, n := -1, -1
-			for j := 0; j < b; j++ {
-				v := d[i*b+j]
-				if posOf(labels, i, j) && (p < 0 || v > d[i*b+p]) {
-					p = j
+	d := m.dist
+	for i := 0; i < b; i++ {
+		li, row := labels[i], d[i*b:(i+1)*b]
+		// keys bits(d)<<32 | k order like (distance, row); for the farthest
+		// positive the row is stored inverted so that max prefers low rows.
+		pos, neg := uint64(0), uint64(math.MaxUint64)
+		for k, v := range row {
+			key := uint64(math.Float32bits(v)) << 32
+			if labels[k] == li {
+				if k != i {
+					pos = max(pos, key|uint64(0xFFFFFFFF-uint32(k))) // never 0: the low half is > 0
 				}
-				if negOf(labels, i, j) && (n < 0 || v < d[i*b+n]) {
-					n = j
-				}
+			} else {
+				neg = min(neg, key|uint64(k))
 			}
-			if p < 0 || n < 0 {
-				continue
-			}
-			if pass == 0 {
-				anchors++
-				continue
-			}
-			x := d[i*b+p] - d[i*b+n] + m.Triplet.Margin
-			l, g := hinge(x, m.Triplet.SoftMargin)
-			total += float64(l)
-			g = float32(g / float32(anchors))
-			c[i*b+p] += g
-			c[i*b+n] -= g
 		}
-		if anchors == 0 {
-			return 0
+		if pos == 0 || neg == math.MaxUint64 {
+			continue
+		}
+		p := int(0xFFFFFFFF - uint32(pos))
+		m.picks = append(m.picks, pair{int32(p), int32(uint32(neg)), row[p] - row[uint32(neg)] + m.Triplet.Margin})
+		m.anchors = append(m.anchors, int32(i))
+	}
+	return m.hingeMean()
+}
+
+// hingeMean turns the picked (p, n, x) of each anchor in m.anchors into the
+// mean loss and the sparse coefficients m.pairs.
+func (m *TripletMiner) hingeMean() float32 {
+	m.pairs = m.pairs[:0]
+	if len(m.picks) == 0 {
+		return 0
+	}
+	inv := float32(1 / float64(len(m.picks)))
+	total := 0.0
+	for k, t := range m.picks {
+		l, g := hinge(t.g, m.Triplet.SoftMargin)
+		total += float64(l)
+		g = float32(g * inv)
+		a := m.anchors[k]
+		m.pairs = append(m.pairs, pair{a, t.i, g}, pair{a, t.j, -g})
+	}
+	return float32(total / float64(len(m.picks)))
+}
+
+// negatives gathers row i's negatives (rows with another label) into
+// m.neg, as keys bits(d_ik)<<32 | k. Distances here are non-negative and not
+// NaN, so their bit patterns order like their values, and the low half
+// breaks ties towards the lower row index.
+func (m *TripletMiner) negatives(labels []int32, i, b int) []uint64 {
+	li, row := labels[i], m.dist[i*b:(i+1)*b]
+	m.neg = m.neg[:0]
+	for k, v := range row {
+		if labels[k] != li {
+			m.neg = append(m.neg, uint64(math.Float32bits(v))<<32|uint64(k))
 		}
 	}
-	return float32(total / float64(anchors))
+	return m.neg
 }
 
 func (m *TripletMiner) batchAll(labels []int32, b int) float32 {
 	d, c := m.dist, m.coef
+	clear(c)
 	soft := m.Triplet.SoftMargin
 	margin := m.Triplet.Margin
 	// pass 0 counts the triplets in the mean, pass 1 adds the coefficients
@@ -213,115 +247,155 @@ func (m *TripletMiner) batchAll(labels []int32, b int) float32 {
 			inv = float32(1 / float64(count))
 		}
 		for i := 0; i < b; i++ {
-			for j := 0; j < b; j++ {
-				if !posOf(labels, i, j) {
+			li, row := labels[i], d[i*b:(i+1)*b]
+			neg := m.negatives(labels, i, b)
+			if len(neg) == 0 {
+				continue
+			}
+			for j, dp := range row {
+				if j == i || labels[j] != li {
 					continue
 				}
-				dp := d[i*b+j]
-				for k := 0; k < b; k++ {
-					if !negOf(labels, i, k) {
-						continue
-					}
-					x := dp - d[i*b+k] + margin
-					if !soft && !(x > 0) {
-						continue
-					}
+				if soft {
+					// every triplet counts; log(1+exp(x)) per triplet
 					if pass == 0 {
-						count++
+						count += len(neg)
 						continue
 					}
-					l, g := hinge(x, soft)
-					total += float64(l)
-					g = float32(g * inv)
-					c[i*b+j] += g
-					c[i*b+k] -= g
+					for _, key := range neg {
+						k := int(uint32(key))
+						l, g := hinge(dp-math.Float32frombits(uint32(key>>32))+margin, true)
+						total += float64(l)
+						g = float32(g * inv)
+						c[i*b+j] += g
+						c[i*b+k] -= g
+					}
+					continue
 				}
+				// hinge: the triplet counts when dp - dn + margin > 0
+				if pass == 0 {
+					for _, key := range neg {
+						x := dp - math.Float32frombits(uint32(key>>32)) + margin
+						count += b2i(x > 0)
+					}
+					continue
+				}
+				var sum float32
+				n := 0
+				for _, key := range neg {
+					x := dp - math.Float32frombits(uint32(key>>32)) + margin
+					on := b2i(x > 0)
+					n += on
+					sum += float32(on) * x
+					c[i*b+int(uint32(key))] -= float32(on) * inv
+				}
+				total += float64(sum)
+				c[i*b+j] += float32(n) * inv
 			}
 		}
 	}
 	return float32(total / float64(count))
 }
 
-func (m *TripletMiner) semiHard(labels []int32, b int) float32 {
-	d, c := m.dist, m.coef
-	pairs := 0
-	total := 0.0
-	for pass := 0; pass < 2; pass++ {
-		var inv float32
-		if pass == 1 {
-			if pairs == 0 {
-				return 0
-			}
-			inv = float32(1 / float64(pairs))
-		}
-		for i := 0; i < b; i++ {
-			hasNeg := false
-			for k := 0; k < b && !hasNeg; k++ {
-				hasNeg = negOf(labels, i, k)
-			}
-			if !hasNeg {
-				continue
-			}
-			for j := 0; j < b; j++ {
-				if !posOf(labels, i, j) {
-					continue
-				}
-				if pass == 0 {
-					pairs++
-					continue
-				}
-				dp := d[i*b+j]
-				// nearest negative farther than the positive, else the farthest
-				out, in := -1, -1
-				for k := 0; k < b; k++ {
-					if !negOf(labels, i, k) {
-						continue
-					}
-					v := d[i*b+k]
-					if v > dp && (out < 0 || v < d[i*b+out]) {
-						out = k
-					}
-					if in < 0 || v > d[i*b+in] {
-						in = k
-					}
-				}
-				n := out
-				if n < 0 {
-					n = in
-				}
-				x := dp - d[i*b+n] + m.Triplet.Margin
-				l, g := hinge(x, m.Triplet.SoftMargin)
-				total += float64(l)
-				g = float32(g * inv)
-				c[i*b+j] += g
-				c[i*b+n] -= g
-			}
-		}
+func b2i(v bool) int {
+	if v {
+		return 1
 	}
-	return float32(total / float64(pairs))
+	return 0
 }
 
-// gradient turns the coefficients C (∂loss/∂d_ij) into d loss/d emb:
-// K_ij = (C_ij + C_ji)·∂d_ij/∂(x_i - x_j) factor (2 squared, 1/d Euclidean,
-// 0 at d = 0), and grad_i = (Σ_j K_ij)·x_i - (K·X)_i, with K·X from the
-// Dots kernel on the transposed batch.
+func (m *TripletMiner) semiHard(labels []int32, b int) float32 {
+	d := m.dist
+	for i := 0; i < b; i++ {
+		li, row := labels[i], d[i*b:(i+1)*b]
+		neg := m.negatives(labels, i, b)
+		if len(neg) == 0 {
+			continue
+		}
+		// the farthest negative (lowest index among equals): the fallback
+		in := uint64(0)
+		for _, key := range neg {
+			in = max(in, key&^0xFFFFFFFF|(0xFFFFFFFF-key&0xFFFFFFFF))
+		}
+		in = in&^0xFFFFFFFF | (0xFFFFFFFF - in&0xFFFFFFFF)
+		for j, dp := range row {
+			if j == i || labels[j] != li {
+				continue
+			}
+			// the nearest negative farther than the positive (two chains)
+			db := uint64(math.Float32bits(dp))
+			out, out2 := uint64(math.MaxUint64), uint64(math.MaxUint64)
+			k := 0
+			for ; k+1 < len(neg); k += 2 {
+				k0, k1 := neg[k], neg[k+1]
+				out = min(out, k0|((db-k0>>32)>>63-1)) // keep when d_ik > dp
+				out2 = min(out2, k1|((db-k1>>32)>>63-1))
+			}
+			if k < len(neg) {
+				out = min(out, neg[k]|((db-neg[k]>>32)>>63-1))
+			}
+			out = min(out, out2)
+			if out == math.MaxUint64 {
+				out = in
+			}
+			dn := math.Float32frombits(uint32(out >> 32))
+			m.picks = append(m.picks, pair{int32(j), int32(uint32(out)), dp - dn + m.Triplet.Margin})
+			m.anchors = append(m.anchors, int32(i))
+		}
+	}
+	return m.hingeMean()
+}
+
+// factor is ∂d_ij/∂(x_i - x_j) as a multiple of x_i - x_j: 2 for the squared
+// distance, 1/d for the Euclidean one (0 where d is 0).
+func (m *TripletMiner) factor(d float32) float32 {
+	switch {
+	case m.Triplet.Distance == SquaredEuclidean:
+		return 2
+	case d == 0:
+		return 0
+	}
+	return 1 / d
+}
+
+// sparseGradient accumulates the gradient of the sparse coefficients
+// m.pairs: for each (i, j, g), t = g·factor·(x_i - x_j) is added to grad_i
+// and subtracted from grad_j, in pair order.
+func (m *TripletMiner) sparseGradient(emb, grad []float32, b, dim int) {
+	clear(grad)
+	for _, p := range m.pairs {
+		k := float32(p.g * m.factor(m.dist[int(p.i)*b+int(p.j)]))
+		if k == 0 {
+			continue
+		}
+		xi, xj := emb[int(p.i)*dim:int(p.i+1)*dim], emb[int(p.j)*dim:int(p.j+1)*dim:int(p.j+1)*dim]
+		gi, gj := grad[int(p.i)*dim:int(p.i+1)*dim], grad[int(p.j)*dim:int(p.j+1)*dim:int(p.j+1)*dim]
+		for t, v := range xi {
+			u := float32(k * (v - xj[t]))
+			gi[t] += u
+			gj[t] -= u
+		}
+	}
+}
+
+// gradient turns the dense coefficients C (∂loss/∂d_ij, BatchAll) into
+// d loss/d emb: K_ij = (C_ij + C_ji)·factor(d_ij) and grad_i = (Σ_j K_ij)·x_i
+// - (K·X)_i, with K·X from the Dots kernel on the transposed batch.
 func (m *TripletMiner) gradient(set *kernels.Set, emb, grad []float32, b, dim int) {
 	d, c := m.dist, m.coef
 	m.rowSum = grow(m.rowSum, b)
-	for i := 0; i < b; i++ {
-		for j := i; j < b; j++ {
-			k := c[i*b+j] + c[j*b+i]
-			switch {
-			case i == j:
-				k = 0
-			case m.Triplet.Distance == SquaredEuclidean:
-				k = float32(2 * k)
-			case d[i*b+j] == 0:
-				k = 0
-			default:
-				k /= d[i*b+j]
+	const blk = 16
+	for i0 := 0; i0 < b; i0 += blk {
+		for j0 := i0; j0 < b; j0 += blk {
+			for i := i0; i < min(i0+blk, b); i++ {
+				for j := max(j0, i+1); j < min(j0+blk, b); j++ {
+					k := float32((c[i*b+j] + c[j*b+i]) * m.factor(d[i*b+j]))
+					c[i*b+j], c[j*b+i] = k, k
+				}
 			}
-			c[i*b+j], c[j*b+i] = k, k
+		}
+		for i := i0; i < min(i0+blk, b); i++ {
+			c[i*b+i] = 0
 		}
 	}
 	for i := 0; i < b; i++ {

@@ -28,6 +28,8 @@ var (
 	softmaxShapes = [][2]int{{4096, 10}, {1024, 128}, {256, 1000}, {64, 32000}, {8, 262144}}
 	l2Shapes      = [][3]int{{256, 256, 128}, {1024, 1024, 128}, {1024, 1024, 512}, {4096, 4096, 64}}
 	l2RowsShapes  = [][2]int{{1024, 128}, {1024, 512}}
+	tripletShapes = [][2]int{{1024, 128}, {1024, 512}}
+	minerShapes   = [][2]int{{256, 128}}
 )
 
 func randn(rng *rand.Rand, n int) []float32 {
@@ -96,6 +98,44 @@ func cases() []benchCase {
 			{"generic", func() { g.SquaredL2(dst, a, b, d) }},
 			{"naive", func() { naiveSquaredL2(dst, a, b, d) }},
 		}})
+	}
+	for _, sh := range tripletShapes {
+		rows, d := sh[0], sh[1]
+		a, p, ng := randn(rng, rows*d), randn(rng, rows*d), randn(rng, rows*d)
+		ga, gp, gn := make([]float32, rows*d), make([]float32, rows*d), make([]float32, rows*d)
+		tr := &simdloss.Triplet{Margin: 1, Distance: simdloss.Euclidean, Eps: 1e-6}
+		trg := &simdloss.Triplet{Margin: 1, Distance: simdloss.Euclidean, Eps: 1e-6, Kernels: g}
+		shape := fmt.Sprintf("%dx%d", rows, d)
+		cs = append(cs,
+			benchCase{"Triplet fwd", shape, float64(rows * d), 12 * float64(rows*d), 0, []impl{
+				{"simdloss", func() { _, _ = tr.Forward(a, p, ng, d, nil, nil, nil, nil) }},
+				{"generic", func() { _, _ = trg.Forward(a, p, ng, d, nil, nil, nil, nil) }},
+				{"naive", func() { naiveTriplet(a, p, ng, d, nil, nil, nil) }},
+			}},
+			benchCase{"Triplet fwd+bwd", shape, float64(rows * d), 24 * float64(rows*d), 0, []impl{
+				{"simdloss", func() { _, _ = tr.Forward(a, p, ng, d, nil, ga, gp, gn) }},
+				{"generic", func() { _, _ = trg.Forward(a, p, ng, d, nil, ga, gp, gn) }},
+				{"naive", func() { naiveTriplet(a, p, ng, d, ga, gp, gn) }},
+			}},
+		)
+	}
+	for _, sh := range minerShapes {
+		rows, d := sh[0], sh[1]
+		emb, grad := randn(rng, rows*d), make([]float32, rows*d)
+		labels := make([]int32, rows)
+		for i := range labels {
+			labels[i] = int32(i / 4) // P×K batch, K = 4
+		}
+		for _, mining := range []simdloss.Mining{simdloss.BatchHard, simdloss.SemiHard, simdloss.BatchAll} {
+			m := &simdloss.TripletMiner{Triplet: simdloss.Triplet{Margin: 0.2}, Mining: mining}
+			mg := &simdloss.TripletMiner{Triplet: simdloss.Triplet{Margin: 0.2, Kernels: g}, Mining: mining}
+			sq := make([]float32, rows*rows)
+			cs = append(cs, benchCase{"Miner " + mining.String() + " fwd+bwd", fmt.Sprintf("%dx%d", rows, d), float64(rows * d), 0, 4 * float64(rows) * float64(rows) * float64(d), []impl{
+				{"simdloss", func() { _, _ = m.Forward(emb, labels, d, grad) }},
+				{"generic", func() { _, _ = mg.Forward(emb, labels, d, grad) }},
+				{"SquaredL2 alone", func() { simdloss.SquaredL2(sq, emb, emb, d) }},
+			}})
+		}
 	}
 	for _, sh := range l2RowsShapes {
 		rows, d := sh[0], sh[1]

@@ -113,10 +113,46 @@ func naiveCrossEntropy(z []float32, labels []int32, w []float32, cols int, grad 
 			g[y] -= float32(wy)
 		}
 	}
-	if grad != nil {
-		for i := range grad {
-			grad[i] = float32(float64(grad[i]) / den)
-		}
+	for i := range grad {
+		grad[i] = float32(float64(grad[i]) / den)
 	}
 	return float32(total / den)
+}
+
+// naiveTriplet is the mean Euclidean triplet loss (margin 1) with its
+// gradients when the gradient slices are non-nil, in float64 per row.
+func naiveTriplet(a, p, n []float32, dim int, ga, gp, gn []float32) float32 {
+	rows := len(a) / dim
+	total := 0.0
+	for i := 0; i < rows; i++ {
+		ai, pi, ni := a[i*dim:(i+1)*dim], p[i*dim:(i+1)*dim], n[i*dim:(i+1)*dim]
+		dap, dan := 0.0, 0.0
+		for k := range ai {
+			u := float64(ai[k]-pi[k]) + 1e-6
+			v := float64(ai[k]-ni[k]) + 1e-6
+			dap += u * u
+			dan += v * v
+		}
+		dap, dan = math.Sqrt(dap), math.Sqrt(dan)
+		x := dap - dan + 1
+		if x < 0 {
+			x = 0
+		}
+		total += x
+		if ga == nil {
+			continue
+		}
+		for k := range ai {
+			u := (float64(ai[k]-pi[k]) + 1e-6) / dap
+			v := (float64(ai[k]-ni[k]) + 1e-6) / dan
+			g := 0.0
+			if x > 0 {
+				g = 1 / float64(rows)
+			}
+			ga[i*dim+k] = float32(g * (u - v))
+			gp[i*dim+k] = float32(-g * u)
+			gn[i*dim+k] = float32(g * v)
+		}
+	}
+	return float32(total / float64(rows))
 }

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime/debug"
 	"testing"
 
 	"github.com/simdloss/simdloss/generic"
+	tu "github.com/simdloss/simdloss/internal/testutil"
 )
 
 func pairSkipUnlessAVX2(tb testing.TB) {
@@ -387,23 +387,10 @@ func TestPairwiseAVX2Accuracy(t *testing.T) {
 	}
 }
 
-// pairRaceEnabled reports whether the test binary was built with -race, under
-// which sync.Pool drops items on purpose (so calls allocate now and then).
-func pairRaceEnabled() bool {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "-race" && s.Value == "true" {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // TestPairwiseAVX2Allocs checks that steady-state calls allocate nothing.
 func TestPairwiseAVX2Allocs(t *testing.T) {
 	pairSkipUnlessAVX2(t)
-	if pairRaceEnabled() {
+	if tu.Race {
 		t.Skip("-race: sync.Pool drops items at random, so calls may allocate")
 	}
 	rng := rand.New(rand.NewPCG(7, 7))

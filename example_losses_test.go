@@ -1,0 +1,81 @@
+package simdloss_test
+
+import (
+	"fmt"
+
+	"github.com/simdloss/simdloss"
+)
+
+func ExampleCrossEntropy() {
+	// Two samples, three classes; class 2 is rare and weighs more.
+	logits := []float32{
+		2.0, 0.5, -1.0,
+		0.1, 0.2, 1.5,
+	}
+	labels := []int32{0, 2}
+	ce := simdloss.CrossEntropy{ClassWeights: []float32{1, 1, 4}}
+	grad := make([]float32, len(logits))
+	loss, err := ce.Forward(logits, labels, 3, nil, grad)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("loss %.4f\ngrad %.4f\n", loss, grad)
+	// Output:
+	// loss 0.3828
+	// grad [-0.0429 0.0351 0.0078 0.1299 0.1435 -0.2734]
+}
+
+func ExampleCrossEntropy_ForwardSoft() {
+	logits := []float32{1, 2, 3}
+	targets := []float32{0.1, 0.2, 0.7} // a distribution instead of a label
+	ce := simdloss.CrossEntropy{LabelSmoothing: 0.1}
+	loss, err := ce.ForwardSoft(logits, targets, 3, nil, nil)
+	fmt.Printf("%.4f %v\n", loss, err)
+	// Output: 0.8676 <nil>
+}
+
+func ExampleCrossEntropy_ignoreIndex() {
+	ce := simdloss.CrossEntropy{IgnoreIndex: -100, Reduction: simdloss.None}
+	perRow := make([]float32, 2)
+	_, err := ce.Forward([]float32{0, 0, 5, 5}, []int32{1, -100}, 2, perRow, nil)
+	fmt.Printf("%.4f %v\n", perRow, err)
+	_, err = ce.Forward([]float32{0, 0}, []int32{2}, 2, nil, nil)
+	fmt.Println(err)
+	// Output:
+	// [0.6931 0.0000] <nil>
+	// simdloss: CrossEntropy.Forward: labels[0] = 2 is outside [0, 2) and not the ignore index
+}
+
+func ExampleTriplet() {
+	// One triplet in 2-D: the positive is 1 away, the negative 1.5 away, so
+	// with margin 1 the loss is 1 - 1.5 + 1 = 0.5.
+	anchor := []float32{0, 0}
+	positive := []float32{1, 0}
+	negative := []float32{0, 1.5}
+	t := simdloss.Triplet{Margin: 1, Distance: simdloss.Euclidean, Eps: 1e-6}
+	gA := make([]float32, 2)
+	loss, _ := t.Forward(anchor, positive, negative, 2, nil, gA, nil, nil)
+	fmt.Printf("loss %.4f, d loss/d anchor %.4f\n", loss, gA)
+	// Output: loss 0.5000, d loss/d anchor [-1.0000 1.0000]
+}
+
+func ExampleTripletMiner() {
+	// Four 2-D embeddings of two classes, on the corners of a unit square:
+	// every anchor's hardest positive and hardest negative are both at
+	// squared distance 1, so each anchor's loss is 1 - 1 + 0.5.
+	emb := []float32{
+		0, 0,
+		0, 1,
+		1, 0,
+		1, 1,
+	}
+	labels := []int32{7, 7, 9, 9}
+	m := simdloss.TripletMiner{
+		Triplet: simdloss.Triplet{Margin: 0.5},
+		Mining:  simdloss.BatchHard,
+	}
+	grad := make([]float32, len(emb))
+	loss, err := m.Forward(emb, labels, 2, grad)
+	fmt.Printf("%.4f %v\n", loss, err)
+	// Output: 0.5000 <nil>
+}
