@@ -30,11 +30,13 @@ var (
 	tColV  = a64.R(9)  // colv at the current panel
 	tFlags = a64.R(10) // flags
 	tK     = a64.R(11) // steps of k left; scratch
-	tAp    = [tileMR]a64.GPR{a64.R(12), a64.R(13), a64.R(14), a64.R(15), a64.R(19), a64.R(20), a64.R(21), a64.R(22)} // row i of a at step k
 	tBuf   = a64.R(23) // the edge buffer
 	tT     = a64.R(24) // scratch
 	tT2    = a64.R(25) // scratch
 )
+
+// tAp[i] is row i of a at step k.
+var tAp = [tileMR]a64.GPR{a64.R(12), a64.R(13), a64.R(14), a64.R(15), a64.R(19), a64.R(20), a64.R(21), a64.R(22)}
 
 // tileAcc is row i's accumulators: columns 0..3 and 4..7 of the panel.
 func tileAcc(i int) [2]a64.VReg { return [2]a64.VReg{a64.V(2 * i), a64.V(2*i + 1)} }
