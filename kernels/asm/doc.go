@@ -8,3 +8,5 @@ package asm
 
 //go:generate go run -C ../../gen ./avx2rows -out ../kernels/asm/rows_amd64.s -stubs ../kernels/asm/rows_amd64.go -pkg asm
 //go:generate go run -C ../../gen ./avx2l2 -out ../kernels/asm/l2_amd64.s -stubs ../kernels/asm/l2_amd64.go -pkg asm
+//go:generate go run -C ../../gen ./neon -kind rows -out ../kernels/asm/rows_arm64.s -stubs ../kernels/asm/rows_arm64.go -pkg asm
+//go:generate go run -C ../../gen ./neon -kind l2 -out ../kernels/asm/l2_arm64.s -stubs ../kernels/asm/l2_arm64.go -pkg asm

@@ -1,0 +1,109 @@
+package a64
+
+import "fmt"
+
+// Encoders for the AdvSIMD instructions that the Go arm64 assembler does not
+// know. Each one packs the fields of its encoding class as the Arm
+// Architecture Reference Manual (DDI 0487, section C4.1 "A64 instruction set
+// encoding", Advanced SIMD classes) lays them out; nothing here is a
+// hand-typed opcode. The tests in this package decode every encoder's output
+// with golang.org/x/arch/arm64/arm64asm and compare it with the instruction
+// text that the emitter writes next to the WORD.
+
+// bits places the value v, which must fit in width bits, at bit lo.
+func bits(v uint32, lo, width uint) uint32 {
+	if v >= 1<<width {
+		panic(fmt.Sprintf("a64: field value %#x does not fit in %d bits", v, width))
+	}
+	return v << lo
+}
+
+// Floating-point "size" fields: bit 23 selects between a pair of operations
+// (a, o1 or o2 in the manual), bit 22 is sz (0: single precision).
+const szSingle = 0
+
+// asimdThreeSame is the "Advanced SIMD three same" class:
+//
+//	31 30 29 28-24 23-22 21 20-16 15-11  10 9-5 4-0
+//	 0  Q  U 01110  size  1    Rm opcode  1  Rn  Rd
+func asimdThreeSame(q, u, size, opcode uint32, d, n, m VReg) uint32 {
+	return bits(q, 30, 1) | bits(u, 29, 1) | bits(0b01110, 24, 5) | bits(size, 22, 2) |
+		bits(1, 21, 1) | bits(uint32(m), 16, 5) | bits(opcode, 11, 5) | bits(1, 10, 1) |
+		bits(uint32(n), 5, 5) | bits(uint32(d), 0, 5)
+}
+
+// asimdAcrossLanes is the "Advanced SIMD across lanes" class:
+//
+//	31 30 29 28-24 23-22 21-17 16-12 11-10 9-5 4-0
+//	 0  Q  U 01110  size 11000 opcode   10  Rn  Rd
+func asimdAcrossLanes(q, u, size, opcode uint32, d, n VReg) uint32 {
+	return bits(q, 30, 1) | bits(u, 29, 1) | bits(0b01110, 24, 5) | bits(size, 22, 2) |
+		bits(0b11000, 17, 5) | bits(opcode, 12, 5) | bits(0b10, 10, 2) |
+		bits(uint32(n), 5, 5) | bits(uint32(d), 0, 5)
+}
+
+// asimdScalarPairwise is the "Advanced SIMD scalar pairwise" class:
+//
+//	31-30 29 28-24 23-22 21-17 16-12 11-10 9-5 4-0
+//	   01  U 11110  size 11000 opcode   10  Rn  Rd
+func asimdScalarPairwise(u, size, opcode uint32, d, n VReg) uint32 {
+	return bits(0b01, 30, 2) | bits(u, 29, 1) | bits(0b11110, 24, 5) | bits(size, 22, 2) |
+		bits(0b11000, 17, 5) | bits(opcode, 12, 5) | bits(0b10, 10, 2) |
+		bits(uint32(n), 5, 5) | bits(uint32(d), 0, 5)
+}
+
+// asimdVectorByElement is the "Advanced SIMD vector x indexed element" class
+// for single-precision operands (size = 1:sz = 10), where the element index
+// is H:L and the register is M:Rm:
+//
+//	31 30 29 28-24 23-22 21 20 19-16 15-12 11 10 9-5 4-0
+//	 0  Q  U 01111  size  L  M    Rm opcode  H  0  Rn  Rd
+func asimdVectorByElement(q, u, opcode uint32, d, n, m VReg, index int) uint32 {
+	if index < 0 || index > 3 {
+		panic(fmt.Sprintf("a64: element index %d out of range 0..3", index))
+	}
+	h, l := uint32(index)>>1, uint32(index)&1
+	return bits(q, 30, 1) | bits(u, 29, 1) | bits(0b01111, 24, 5) | bits(0b10|szSingle, 22, 2) |
+		bits(l, 21, 1) | bits(uint32(m)>>4, 20, 1) | bits(uint32(m)&15, 16, 4) |
+		bits(opcode, 12, 4) | bits(h, 11, 1) | bits(uint32(n), 5, 5) | bits(uint32(d), 0, 5)
+}
+
+// The instructions, each as its manual page names it. All float forms are
+// the 4S arrangement (Q = 1, sz = 0).
+
+// EncFADD is FADD (vector): Vd.4S = Vn.4S + Vm.4S.
+func EncFADD(d, n, m VReg) uint32 { return asimdThreeSame(1, 0, 0<<1|szSingle, 0b11010, d, n, m) }
+
+// EncFSUB is FSUB (vector): Vd.4S = Vn.4S - Vm.4S.
+func EncFSUB(d, n, m VReg) uint32 { return asimdThreeSame(1, 0, 1<<1|szSingle, 0b11010, d, n, m) }
+
+// EncFMUL is FMUL (vector): Vd.4S = Vn.4S * Vm.4S.
+func EncFMUL(d, n, m VReg) uint32 { return asimdThreeSame(1, 1, 0<<1|szSingle, 0b11011, d, n, m) }
+
+// EncFMAXNM is FMAXNM (vector): the IEEE 754-2008 maxNum of each lane.
+func EncFMAXNM(d, n, m VReg) uint32 { return asimdThreeSame(1, 0, 0<<1|szSingle, 0b11000, d, n, m) }
+
+// EncFMAX is FMAX (vector): the maximum of each lane, NaN if either is NaN.
+func EncFMAX(d, n, m VReg) uint32 { return asimdThreeSame(1, 0, 0<<1|szSingle, 0b11110, d, n, m) }
+
+// EncFADDP is FADDP (vector): Vd.4S = {n0+n1, n2+n3, m0+m1, m2+m3}.
+func EncFADDP(d, n, m VReg) uint32 { return asimdThreeSame(1, 1, 0<<1|szSingle, 0b11010, d, n, m) }
+
+// EncFCMGT is FCMGT (register): each lane of Vd is all ones where Vn > Vm.
+func EncFCMGT(d, n, m VReg) uint32 { return asimdThreeSame(1, 1, 1<<1|szSingle, 0b11100, d, n, m) }
+
+// EncBIC is BIC (vector, register): Vd.16B = Vn.16B AND NOT Vm.16B.
+func EncBIC(d, n, m VReg) uint32 { return asimdThreeSame(1, 0, 0b01, 0b00011, d, n, m) }
+
+// EncFMAXNMV is FMAXNMV: Sd = maxNum of the four lanes of Vn.4S.
+func EncFMAXNMV(d, n VReg) uint32 { return asimdAcrossLanes(1, 1, 0<<1|szSingle, 0b01100, d, n) }
+
+// EncFADDPScalar is FADDP (scalar): Sd = Vn.S[0] + Vn.S[1].
+func EncFADDPScalar(d, n VReg) uint32 {
+	return asimdScalarPairwise(1, 0<<1|szSingle, 0b01101, d, n)
+}
+
+// EncFMLAElem is FMLA (by element): Vd.4S += Vn.4S * Vm.S[index], fused.
+func EncFMLAElem(d, n, m VReg, index int) uint32 {
+	return asimdVectorByElement(1, 0, 0b0001, d, n, m, index)
+}

@@ -1,0 +1,166 @@
+package a64
+
+import "fmt"
+
+// One method per instruction. Operands are in Arm order, destination first:
+// f.FADD(d, n, m) is d = n + m, whatever the Go assembler's operand order.
+// Vector float operations work on the 4S arrangement (four float32 lanes).
+
+// ---- Instructions the Go assembler knows (written in its syntax) ----
+
+func list(regs []VReg) string {
+	s := "["
+	for i, r := range regs {
+		if i > 0 {
+			s += ", "
+		}
+		s += r.S4()
+	}
+	return s + "]"
+}
+
+func consecutive(regs []VReg) {
+	if len(regs) < 1 || len(regs) > 4 {
+		panic("a64: LD1/ST1 take 1 to 4 registers")
+	}
+	for i := 1; i < len(regs); i++ {
+		if regs[i] != regs[i-1]+1 {
+			panic("a64: LD1/ST1 registers must be consecutive")
+		}
+	}
+}
+
+// LD1 loads len(regs) consecutive vectors from (base); post advances base
+// past them.
+func (f *File) LD1(post bool, base GPR, regs ...VReg) {
+	consecutive(regs)
+	if post {
+		f.I("VLD1.P", Mem(16*len(regs), base), list(regs))
+	} else {
+		f.I("VLD1", Mem(0, base), list(regs))
+	}
+}
+
+// ST1 stores len(regs) consecutive vectors to (base); post advances base.
+func (f *File) ST1(post bool, base GPR, regs ...VReg) {
+	consecutive(regs)
+	if post {
+		f.I("VST1.P", list(regs), Mem(16*len(regs), base))
+	} else {
+		f.I("VST1", list(regs), Mem(0, base))
+	}
+}
+
+// LD1Lane loads the float32 at (base) into lane i of v (other lanes kept);
+// post advances base by 4.
+func (f *File) LD1Lane(post bool, base GPR, v VReg, i int) {
+	if post {
+		f.I("VLD1.P", Mem(4, base), v.Lane(i))
+	} else {
+		f.I("VLD1", Mem(0, base), v.Lane(i))
+	}
+}
+
+// ST1Lane stores lane i of v to (base); post advances base by 4.
+func (f *File) ST1Lane(post bool, base GPR, v VReg, i int) {
+	if post {
+		f.I("VST1.P", v.Lane(i), Mem(4, base))
+	} else {
+		f.I("VST1", v.Lane(i), Mem(0, base))
+	}
+}
+
+// LD1R loads the float32 at (base) into every lane of v; post advances base by 4.
+func (f *File) LD1R(post bool, base GPR, v VReg) {
+	if post {
+		f.I("VLD1R.P", Mem(4, base), list([]VReg{v}))
+	} else {
+		f.I("VLD1R", Mem(0, base), list([]VReg{v}))
+	}
+}
+
+// DUPElem sets every lane of d to lane i of n.
+func (f *File) DUPElem(d, n VReg, i int) { f.I("VDUP", n.Lane(i), d.S4()) }
+
+// DUPGen sets every lane of d to the low 32 bits of r.
+func (f *File) DUPGen(d VReg, r GPR) { f.I("VDUP", r.String(), d.S4()) }
+
+// INS sets lane i of d to the low 32 bits of r (other lanes kept).
+func (f *File) INS(d VReg, i int, r GPR) { f.I("VMOV", r.String(), d.Lane(i)) }
+
+// MOV copies n to d.
+func (f *File) MOV(d, n VReg) { f.I("VMOV", n.B16(), d.B16()) }
+
+// EOR is d = n XOR m.
+func (f *File) EOR(d, n, m VReg) { f.I("VEOR", m.B16(), n.B16(), d.B16()) }
+
+// AND is d = n AND m.
+func (f *File) AND(d, n, m VReg) { f.I("VAND", m.B16(), n.B16(), d.B16()) }
+
+// Zero sets every bit of d to 0 (every lane to +0).
+func (f *File) Zero(d VReg) { f.EOR(d, d, d) }
+
+// FMLA is d = fma(n, m, d) lane by lane: one rounding.
+func (f *File) FMLA(d, n, m VReg) { f.I("VFMLA", m.S4(), n.S4(), d.S4()) }
+
+// SHL shifts each 32-bit lane of n left by imm into d.
+func (f *File) SHL(d, n VReg, imm int) { f.I("VSHL", Imm(int64(imm)), n.S4(), d.S4()) }
+
+// ---- Instructions the Go assembler lacks (WORDs from encode.go) ----
+
+func arr4S(op string, d, n, m VReg) string {
+	return fmt.Sprintf("%s V%d.4S, V%d.4S, V%d.4S", op, d, n, m)
+}
+
+// FADD is d = n + m.
+func (f *File) FADD(d, n, m VReg) { f.word(EncFADD(d, n, m), arr4S("FADD", d, n, m)) }
+
+// FSUB is d = n - m.
+func (f *File) FSUB(d, n, m VReg) { f.word(EncFSUB(d, n, m), arr4S("FSUB", d, n, m)) }
+
+// FMUL is d = n * m.
+func (f *File) FMUL(d, n, m VReg) { f.word(EncFMUL(d, n, m), arr4S("FMUL", d, n, m)) }
+
+// FMAXNM is d = maxNum(n, m): a NaN lane loses to a number.
+func (f *File) FMAXNM(d, n, m VReg) { f.word(EncFMAXNM(d, n, m), arr4S("FMAXNM", d, n, m)) }
+
+// FMAX is d = max(n, m): NaN if either lane is NaN.
+func (f *File) FMAX(d, n, m VReg) { f.word(EncFMAX(d, n, m), arr4S("FMAX", d, n, m)) }
+
+// FADDP is d = {n0+n1, n2+n3, m0+m1, m2+m3}.
+func (f *File) FADDP(d, n, m VReg) { f.word(EncFADDP(d, n, m), arr4S("FADDP", d, n, m)) }
+
+// FCMGT sets each lane of d to all ones where n > m, else 0 (NaN: 0).
+func (f *File) FCMGT(d, n, m VReg) { f.word(EncFCMGT(d, n, m), arr4S("FCMGT", d, n, m)) }
+
+// BIC is d = n AND NOT m.
+func (f *File) BIC(d, n, m VReg) {
+	f.word(EncBIC(d, n, m), fmt.Sprintf("BIC V%d.16B, V%d.16B, V%d.16B", d, n, m))
+}
+
+// FMAXNMV sets the scalar Sd to the maxNum of the four lanes of n.
+func (f *File) FMAXNMV(d, n VReg) {
+	f.word(EncFMAXNMV(d, n), fmt.Sprintf("FMAXNMV S%d, V%d.4S", d, n))
+}
+
+// FADDPScalar sets the scalar Sd to n.S[0] + n.S[1].
+func (f *File) FADDPScalar(d, n VReg) {
+	f.word(EncFADDPScalar(d, n), fmt.Sprintf("FADDP S%d, V%d.2S", d, n))
+}
+
+// FMLAElem is d = fma(n, m.S[i], d) lane by lane: one rounding.
+func (f *File) FMLAElem(d, n, m VReg, i int) {
+	f.word(EncFMLAElem(d, n, m, i), fmt.Sprintf("FMLA V%d.4S, V%d.4S, V%d.S[%d]", d, n, m, i))
+}
+
+// TRN1S is d = {n0, m0, n2, m2} (4S).
+func (f *File) TRN1S(d, n, m VReg) { f.I("VTRN1", m.S4(), n.S4(), d.S4()) }
+
+// TRN2S is d = {n1, m1, n3, m3} (4S).
+func (f *File) TRN2S(d, n, m VReg) { f.I("VTRN2", m.S4(), n.S4(), d.S4()) }
+
+// TRN1D is d = {n.D[0], m.D[0]}: the low halves (2D).
+func (f *File) TRN1D(d, n, m VReg) { f.I("VTRN1", m.D2(), n.D2(), d.D2()) }
+
+// TRN2D is d = {n.D[1], m.D[1]}: the high halves (2D).
+func (f *File) TRN2D(d, n, m VReg) { f.I("VTRN2", m.D2(), n.D2(), d.D2()) }

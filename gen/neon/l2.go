@@ -1,0 +1,164 @@
+package main
+
+import (
+	"github.com/simdloss/simdloss/gen/a64"
+)
+
+// Registers of the paired-row kernels.
+var (
+	lDst  = a64.R(0) // dst: the current element
+	lA    = a64.R(1) // a: the current row
+	lB    = a64.R(2) // b: the current row
+	lRows = a64.R(3) // rows left
+	lDim  = a64.R(4) // dim
+	lPA   = a64.R(5) // pass: a pointer
+	lPB   = a64.R(6) // pass: b pointer
+	lN    = a64.R(7) // pass: elements left
+	lR    = a64.R(8) // tail: dim % 4
+	lT    = a64.R(9) // scratch
+	lQA   = a64.R(10)
+	lQB   = a64.R(11)
+
+	vXA = a64.V(8) // tail: the partial vector of a (+0 past the end)
+	vXB = a64.V(9) // tail: the partial vector of b (+0 or -0 past the end)
+)
+
+type l2Kind int
+
+const (
+	sumSquares l2Kind = iota
+	squaredL2Rows
+	dotRows
+)
+
+func (k l2Kind) name() string {
+	return [...]string{"SumSquaresNEON", "SquaredL2RowsNEON", "DotRowsNEON"}[k]
+}
+
+func (g *gen) l2File() {
+	g.rowReduction(sumSquares,
+		"SumSquaresNEON writes dst[i] = generic.SumSquares(a_i) for the rows×dim row-major a",
+		"(rows, dim >= 1), bit for bit.")
+	g.rowReduction(squaredL2Rows,
+		"SquaredL2RowsNEON writes dst[i] = generic.SumSquaredDiff(a_i, b_i) for paired rows",
+		"of a and b (rows, dim >= 1), bit for bit.")
+	g.rowReduction(dotRows,
+		"DotRowsNEON writes dst[i] = generic.SumProducts(a_i, b_i) for paired rows of a and b",
+		"(rows, dim >= 1), bit for bit.")
+	g.pairwiseKernels()
+}
+
+// rowReduction emits a kernel that reduces each row (or pair of rows) into
+// the 32 canonical partials and stores their TreeSum.
+func (g *gen) rowReduction(k l2Kind, doc ...string) {
+	paired := k != sumSquares
+	if paired {
+		g.text(k.name(), "func(dst, a, b *float32, rows, dim int)", doc...)
+	} else {
+		g.text(k.name(), "func(dst, a *float32, rows, dim int)", doc...)
+	}
+	g.Load("dst", lDst)
+	g.Load("a", lA)
+	if paired {
+		g.Load("b", lB)
+	}
+	g.Load("rows", lRows)
+	g.Load("dim", lDim)
+
+	xa := []a64.VReg{a64.V(16), a64.V(17), a64.V(18), a64.V(19), a64.V(20), a64.V(21), a64.V(22), a64.V(23)}
+	xb := []a64.VReg{a64.V(24), a64.V(25), a64.V(26), a64.V(27), a64.V(28), a64.V(29), a64.V(30), a64.V(31)}
+	// update emits the canonical update of the partials ps from the vectors
+	// of a (and b) of the same elements.
+	update := func(ps, va, vb []a64.VReg) {
+		switch k {
+		case sumSquares:
+			g.Comment("p = fma(x, x, p)")
+			for j, p := range ps {
+				g.FMLA(p, va[j], va[j])
+			}
+		case squaredL2Rows:
+			g.Comment("d = a - b")
+			for j := range ps {
+				g.FSUB(va[j], va[j], vb[j])
+			}
+			g.Comment("p = fma(d, d, p)")
+			for j, p := range ps {
+				g.FMLA(p, va[j], va[j])
+			}
+		case dotRows:
+			g.Comment("p = fma(a, b, p)")
+			for j, p := range ps {
+				g.FMLA(p, va[j], vb[j])
+			}
+		}
+	}
+
+	row := k.name() + "_row"
+	g.Label(row)
+	g.Comment("the 32 partials start at +0")
+	g.zeroPartials()
+	g.I("MOVD", lA.String(), lPA.String())
+	if paired {
+		g.I("MOVD", lB.String(), lPB.String())
+	}
+	g.I("MOVD", lDim.String(), lN.String())
+	g.loop("blk", lN, 32, map[l2Kind]string{sumSquares: "sum of squares", squaredL2Rows: "squared difference", dotRows: "dot"}[k], 32, "element", func() {
+		g.LD1(true, lPA, xa[:4]...)
+		g.LD1(true, lPA, xa[4:]...)
+		if paired {
+			g.LD1(true, lPB, xb[:4]...)
+			g.LD1(true, lPB, xb[4:]...)
+		}
+		update(P[:], xa, xb)
+	})
+
+	g.Comment("tail: fewer than 32 elements. First the partial vector of the last dim%4",
+		"elements, loaded lane by lane into a vector whose other lanes make the update",
+		"a no-op; then the whole vectors, each into the next partial register.")
+	g.Zero(vXA)
+	if k == dotRows {
+		g.Comment("b's lanes past the end hold -0: fma(+0, -0, p) = p + (-0) = p for every p, -0 included")
+		g.I("MOVW", "$0x80000000", lT.String())
+		g.DUPGen(vXB, lT)
+	} else if paired {
+		g.Comment("lanes past the end hold +0: d = +0 and fma(+0, +0, p) = p, as p >= +0 or NaN")
+		g.Zero(vXB)
+	} else {
+		g.Comment("lanes past the end hold +0: fma(+0, +0, p) = p, as p >= +0 or NaN")
+	}
+	whole := g.NewLabel("whole")
+	g.I("ANDS", "$3", lN.String(), lR.String())
+	g.I("BEQ", whole)
+	g.I("AND", "$-4", lN.String(), lT.String())
+	g.I("ADD", lT.String()+"<<2", lPA.String(), lQA.String())
+	if paired {
+		g.I("ADD", lT.String()+"<<2", lPB.String(), lQB.String())
+	}
+	g.lanes(lR, func(i int) {
+		g.LD1Lane(true, lQA, vXA, i)
+		if paired {
+			g.LD1Lane(true, lQB, vXB, i)
+		}
+	})
+	g.Label(whole)
+	g.ladder("tail", lN, func(j int) {
+		g.Commentf("whole vector -> P%d", j)
+		g.LD1(true, lPA, xa[0])
+		if paired {
+			g.LD1(true, lPB, xb[0])
+		}
+		update(P[j:j+1], xa[:1], xb[:1])
+	}, func(j int) {
+		update(P[j:j+1], []a64.VReg{vXA}, []a64.VReg{vXB})
+	})
+	g.treeSum(a64.V(0))
+	g.I("FMOVS.P", a64.V(0).F(), a64.Mem(4, lDst))
+	g.Comment("next row")
+	g.I("ADD", lDim.String()+"<<2", lA.String(), lA.String())
+	if paired {
+		g.I("ADD", lDim.String()+"<<2", lB.String(), lB.String())
+	}
+	g.I("SUBS", "$1", lRows.String(), lRows.String())
+	g.I("BNE", row)
+	g.RET()
+}
