@@ -9,7 +9,7 @@ import (
 // TestMatMulOverflow checks that sizes whose products overflow int panic
 // instead of wrapping past the length checks.
 func TestMatMulOverflow(t *testing.T) {
-	for _, c := range [][3]int{{1 << 32, 1, 1 << 32}, {1, 1 << 62, 4}, {math.MaxInt, 2, 1}, {3, math.MaxInt / 2, 3}} {
+	for _, c := range [][3]int{{math.MaxInt / 3, 1, 4}, {1, math.MaxInt/2 + 1, 4}, {math.MaxInt, 2, 1}, {3, math.MaxInt / 2, 3}} {
 		func() {
 			defer func() {
 				if msg, _ := recover().(string); !strings.HasPrefix(msg, "simdloss: MatMul: len(") {
