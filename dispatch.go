@@ -10,7 +10,7 @@ import (
 )
 
 // EnvKernels is the environment variable that forces a kernel set at init:
-// "generic", "avx2", "neon" (where compiled and supported), or "auto" / empty
+// "generic", "avx2", "avx512", "neon" (where compiled and supported), or "auto" / empty
 // for the fastest supported set. Any other value panics at init with the list
 // of valid choices.
 const EnvKernels = "SIMDLOSS_KERNELS"
@@ -44,7 +44,7 @@ func validChoices() string {
 	return strings.Join(names, ", ")
 }
 
-// Kernels reports the kernel set in use: "generic", "avx2" or "neon".
+// Kernels reports the kernel set in use: "generic", "avx2", "avx512" or "neon".
 func Kernels() string { return active.Name() }
 
 // KernelSet returns the kernel set in use (for tests and benchmarks that

@@ -26,4 +26,4 @@ var AVX2 = &Set{
 	flushSubnormals:  flushSubnormalsAVX2,
 }
 
-var archSets = []*Set{AVX2}
+var archSets = []*Set{AVX2, AVX512}

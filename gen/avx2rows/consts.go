@@ -13,11 +13,12 @@ import (
 // constants that instructions take as 256-bit memory operands, 4-byte
 // scalars for broadcasts and the scalar logarithm, and the tail-mask table.
 type constTable struct {
-	mem  Mem
-	off  int
-	vecs map[string]Mem
-	sc   map[string]Mem
-	mask Mem // 8 x 0xFFFFFFFF then 8 x 0: &mask[8-t] is the mask of t lanes
+	mem   Mem
+	off   int
+	vecs  map[string]Mem
+	sc    map[string]Mem
+	mask  Mem // 8 x 0xFFFFFFFF then 8 x 0: &mask[8-t] is the mask of t lanes
+	kmask Mem // kmask[t] (4 bytes apart) = 1<<t - 1: the AVX-512 mask of t lanes
 }
 
 var consts *constTable
@@ -31,6 +32,10 @@ func newConstTable() *constTable {
 	}
 	for i := 0; i < 8; i++ {
 		t.u32(0)
+	}
+	t.kmask = t.mem.Offset(t.off)
+	for i := 0; i < 16; i++ {
+		t.u32(1<<i - 1)
 	}
 	for _, c := range []struct {
 		name string
@@ -98,9 +103,11 @@ func (t *constTable) vec(name string) Mem {
 
 // scalar is the 4-byte memory operand holding the named constant.
 func (t *constTable) scalar(name string) Mem {
-	m, ok := t.sc[name]
-	if !ok {
-		panic("no scalar constant " + name)
+	if m, ok := t.sc[name]; ok {
+		return m
 	}
-	return m
+	if m, ok := t.vecs[name]; ok {
+		return m // the first of the 8 copies (an AVX-512 embedded broadcast)
+	}
+	panic("no scalar constant " + name)
 }

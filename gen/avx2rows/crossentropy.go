@@ -27,7 +27,7 @@ func ceVariant(grad, weights, smooth bool) string {
 
 // crossEntropyKernel emits generic.CrossEntropyRows for one variant.
 func crossEntropyKernel(grad, weights, smooth bool) {
-	name := "CrossEntropy" + ceVariant(grad, weights, smooth) + "AVX2"
+	name := "CrossEntropy" + ceVariant(grad, weights, smooth) + w.suffix
 	TEXT(name, 0, "func(grad, z, w *float32, k float32, a, scale, mx, lsum, zw *float32, rows, cols int)")
 	Doc(name+" is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1"+variantDoc(grad, weights, smooth)+".",
 		"Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient",
@@ -41,6 +41,183 @@ func crossEntropyKernel(grad, weights, smooth bool) {
 	}
 	rows := Load(Param("rows"), GP64())
 
+	if !w.zmm { // short rows: the AVX2 kernels' transposed 8-row path
+		crossEntropyBlock(r, rows, dstStep, grad, weights, smooth)
+	}
+	end := r.label("end")
+	CMPQ(r.done, rows)
+	JAE(LabelRef(end))
+	r.pipeline(rows, dstStep, func() {
+		var zacc []reg.VecVirtual
+		var hook func(j int, a at, mask tmask, d reg.VecVirtual)
+		if smooth {
+			Comment("zw partials: fma(w, z - max, p), or p + (z - max) without class weights")
+			zacc = zeroAcc()
+			var wp reg.GPVirtual
+			if weights {
+				wp = Load(Param("w"), GP64()).(reg.GPVirtual)
+			}
+			hook = func(j int, a at, mask tmask, d reg.VecVirtual) {
+				switch {
+				case !weights:
+					VADDPS(d, zacc[j], zacc[j])
+				case mask == nil:
+					VFMADD231PS(a(wp), d, zacc[j])
+				default:
+					VFMADD231PS(load(a, wp, mask), d, zacc[j])
+				}
+			}
+		}
+		s := r.expPass(grad, hook)
+		r.maxOfNext(rows)
+		Comment("per-row outputs: mx, lsum (and zw)")
+		VMOVSS(r.m.AsX(), r.perRow(Load(Param("mx"), GP64()).(reg.GPVirtual)))
+		VMOVSS(logPos(s), r.perRow(Load(Param("lsum"), GP64()).(reg.GPVirtual)))
+		if smooth {
+			VMOVSS(treeSum(zacc), r.perRow(Load(Param("zw"), GP64()).(reg.GPVirtual)))
+		}
+		if !grad {
+			return
+		}
+		Comment("grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j")
+		inv := reciprocal(s)
+		av, sv := vreg(), vreg()
+		VBROADCASTSS(r.perRow(Load(Param("a"), GP64()).(reg.GPVirtual)), av)
+		VBROADCASTSS(r.perRow(Load(Param("scale"), GP64()).(reg.GPVirtual)), sv)
+		kv := broadcastParam("k")
+		var wp reg.GPVirtual
+		if weights {
+			wp = Load(Param("w"), GP64()).(reg.GPVirtual)
+		}
+		r.finalPass(func(a at, mask tmask) reg.VecVirtual {
+			p := load(a, r.dst, mask)
+			VMULPS(inv, p, p)
+			u := vreg()
+			if weights {
+				if mask == nil {
+					VMULPS(a(wp), kv, u)
+				} else {
+					VMULPS(load(a, wp, mask), kv, u)
+				}
+			} else {
+				VMOVAPS(kv, u)
+			}
+			VFMSUB231PS(av, p, u) // u = p*a - u
+			VMULPS(sv, u, u)
+			return u
+		})
+	})
+	Label(end)
+	VZEROUPPER()
+	RET()
+}
+
+func variantDoc(grad, weights, smooth bool) string {
+	s := ""
+	add := func(on bool, yes, no string) {
+		if on {
+			s += ", " + yes
+		} else if no != "" {
+			s += ", " + no
+		}
+	}
+	add(grad, "writing grad", "grad nil")
+	add(weights, "class weights w", "w nil")
+	add(smooth, "zw written", "zw nil")
+	return s
+}
+
+// crossEntropySoftKernel emits generic.CrossEntropySoftRows for one variant.
+func crossEntropySoftKernel(grad, weights bool) {
+	name := "CrossEntropySoft" + ceVariant(grad, weights, false) + w.suffix
+	TEXT(name, NOSPLIT, "func(grad, z, q, w *float32, scale, mx, lsum, mass, zc *float32, keep, spread float32, rows, cols int)")
+	Doc(name+" is generic.CrossEntropySoftRows, bit for bit, for rows, cols >= 1"+variantDoc(grad, weights, true)[:len(variantDoc(grad, weights, true))-len(", zw written")]+".",
+		"Per row, with c = fma(keep, q, spread)·w: mx, lsum, mass = Σ c, zc = Σ c·(z - max), and the",
+		"gradient scale·fma(mass, softmax, -c).")
+	r := newRow(name, Load(Param("cols"), GP64()).(reg.GPVirtual), false)
+	r.src = Load(Param("z"), GP64()).(reg.GPVirtual)
+	dstStep := 0
+	if grad {
+		r.dst = Load(Param("grad"), GP64()).(reg.GPVirtual)
+		dstStep = 2
+	}
+	rows := Load(Param("rows"), GP64())
+
+	// params broadcasts keep and spread for a pass.
+	params := func() (keep, spread reg.VecVirtual) {
+		return broadcastParam("keep"), broadcastParam("spread")
+	}
+	// target computes c = fma(keep, q, spread) (times w) of the current vector.
+	target := func(a at, mask tmask, qp, wp reg.GPVirtual, keep, spread reg.VecVirtual) reg.VecVirtual {
+		c := vreg()
+		VMOVAPS(spread, c)
+		VFMADD231PS(load(a, qp, mask), keep, c) // c = keep*q + spread
+		if weights {
+			if mask == nil {
+				VMULPS(a(wp), c, c)
+			} else {
+				VMULPS(load(a, wp, mask), c, c)
+			}
+		}
+		return c
+	}
+	r.pipeline(rows, dstStep, func() {
+		s := r.expPass(grad, nil)
+		r.maxOfNext(rows)
+		Comment("pass 2b: mass = Σ c, zc = Σ c·(z - max) over the same 32 partials")
+		macc, zacc := zeroAcc(), zeroAcc()
+		qp := r.rowOf("q")
+		var wp reg.GPVirtual
+		if weights {
+			wp = Load(Param("w"), GP64()).(reg.GPVirtual)
+		}
+		keep, spread := params()
+		r.walk("tgt", func(j int, a at, mask tmask) {
+			d := load(a, r.src, mask)
+			VSUBPS(r.m, d, d)
+			c := target(a, mask, qp, wp, keep, spread)
+			if mask != nil {
+				zeroOutside(mask, d)
+				zeroOutside(mask, c)
+			}
+			VADDPS(c, macc[j], macc[j])
+			VFMADD231PS(c, d, zacc[j])
+		})
+		mass := treeSum(macc)
+		Comment("per-row outputs: mx, lsum, mass, zc")
+		VMOVSS(r.m.AsX(), r.perRow(Load(Param("mx"), GP64()).(reg.GPVirtual)))
+		VMOVSS(logPos(s), r.perRow(Load(Param("lsum"), GP64()).(reg.GPVirtual)))
+		VMOVSS(mass, r.perRow(Load(Param("mass"), GP64()).(reg.GPVirtual)))
+		VMOVSS(treeSum(zacc), r.perRow(Load(Param("zc"), GP64()).(reg.GPVirtual)))
+		if !grad {
+			return
+		}
+		Comment("grad_j = scale * fma(mass, e_j * (1/sum), -c_j)")
+		inv := reciprocal(s)
+		mv, sv := vreg(), vreg()
+		VBROADCASTSS(mass, mv)
+		VBROADCASTSS(r.perRow(Load(Param("scale"), GP64()).(reg.GPVirtual)), sv)
+		qp = r.rowOf("q")
+		if weights {
+			wp = Load(Param("w"), GP64()).(reg.GPVirtual)
+		}
+		keep, spread = params()
+		r.finalPass(func(a at, mask tmask) reg.VecVirtual {
+			p := load(a, r.dst, mask)
+			VMULPS(inv, p, p)
+			c := target(a, mask, qp, wp, keep, spread)
+			VFMSUB231PS(mv, p, c) // c = p*mass - c
+			VMULPS(sv, c, c)
+			return c
+		})
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// crossEntropyBlock emits the short-row path of a hard-label cross-entropy
+// kernel.
+func crossEntropyBlock(r *row, rows Op, dstStep int, grad, weights, smooth bool) {
 	bk := newBlock(r, smooth)
 	// wcol broadcasts the class weight of the block's current column.
 	wcol := func() reg.VecVirtual {
@@ -102,173 +279,4 @@ func crossEntropyKernel(grad, weights, smooth bool) {
 		})
 		bk.store(r.dst)
 	})
-	end := r.label("end")
-	CMPQ(r.done, rows)
-	JAE(LabelRef(end))
-	r.pipeline(rows, dstStep, func() {
-		var zacc [4]reg.VecVirtual
-		var hook func(j int, a at, mask, d reg.VecVirtual)
-		if smooth {
-			Comment("zw partials: fma(w, z - max, p), or p + (z - max) without class weights")
-			zacc = zeroAcc()
-			var wp reg.GPVirtual
-			if weights {
-				wp = Load(Param("w"), GP64()).(reg.GPVirtual)
-			}
-			hook = func(j int, a at, mask, d reg.VecVirtual) {
-				switch {
-				case !weights:
-					VADDPS(d, zacc[j], zacc[j])
-				case mask == nil:
-					VFMADD231PS(a(wp), d, zacc[j])
-				default:
-					VFMADD231PS(load(a, wp, mask), d, zacc[j])
-				}
-			}
-		}
-		s := r.expPass(grad, hook)
-		r.maxOfNext(rows)
-		Comment("per-row outputs: mx, lsum (and zw)")
-		VMOVSS(r.m.AsX(), r.perRow(Load(Param("mx"), GP64()).(reg.GPVirtual)))
-		VMOVSS(logPos(s), r.perRow(Load(Param("lsum"), GP64()).(reg.GPVirtual)))
-		if smooth {
-			VMOVSS(treeSum(zacc), r.perRow(Load(Param("zw"), GP64()).(reg.GPVirtual)))
-		}
-		if !grad {
-			return
-		}
-		Comment("grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j")
-		inv := reciprocal(s)
-		av, sv := YMM(), YMM()
-		VBROADCASTSS(r.perRow(Load(Param("a"), GP64()).(reg.GPVirtual)), av)
-		VBROADCASTSS(r.perRow(Load(Param("scale"), GP64()).(reg.GPVirtual)), sv)
-		kv := broadcastParam("k")
-		var wp reg.GPVirtual
-		if weights {
-			wp = Load(Param("w"), GP64()).(reg.GPVirtual)
-		}
-		r.finalPass(func(a at, mask reg.VecVirtual) reg.VecVirtual {
-			p := load(a, r.dst, mask)
-			VMULPS(inv, p, p)
-			u := YMM()
-			if weights {
-				if mask == nil {
-					VMULPS(a(wp), kv, u)
-				} else {
-					VMULPS(load(a, wp, mask), kv, u)
-				}
-			} else {
-				VMOVAPS(kv, u)
-			}
-			VFMSUB231PS(av, p, u) // u = p*a - u
-			VMULPS(sv, u, u)
-			return u
-		})
-	})
-	Label(end)
-	VZEROUPPER()
-	RET()
-}
-
-func variantDoc(grad, weights, smooth bool) string {
-	s := ""
-	add := func(on bool, yes, no string) {
-		if on {
-			s += ", " + yes
-		} else if no != "" {
-			s += ", " + no
-		}
-	}
-	add(grad, "writing grad", "grad nil")
-	add(weights, "class weights w", "w nil")
-	add(smooth, "zw written", "zw nil")
-	return s
-}
-
-// crossEntropySoftKernel emits generic.CrossEntropySoftRows for one variant.
-func crossEntropySoftKernel(grad, weights bool) {
-	name := "CrossEntropySoft" + ceVariant(grad, weights, false) + "AVX2"
-	TEXT(name, NOSPLIT, "func(grad, z, q, w *float32, scale, mx, lsum, mass, zc *float32, keep, spread float32, rows, cols int)")
-	Doc(name+" is generic.CrossEntropySoftRows, bit for bit, for rows, cols >= 1"+variantDoc(grad, weights, true)[:len(variantDoc(grad, weights, true))-len(", zw written")]+".",
-		"Per row, with c = fma(keep, q, spread)·w: mx, lsum, mass = Σ c, zc = Σ c·(z - max), and the",
-		"gradient scale·fma(mass, softmax, -c).")
-	r := newRow(name, Load(Param("cols"), GP64()).(reg.GPVirtual), false)
-	r.src = Load(Param("z"), GP64()).(reg.GPVirtual)
-	dstStep := 0
-	if grad {
-		r.dst = Load(Param("grad"), GP64()).(reg.GPVirtual)
-		dstStep = 2
-	}
-	rows := Load(Param("rows"), GP64())
-
-	// params broadcasts keep and spread for a pass.
-	params := func() (keep, spread reg.VecVirtual) {
-		return broadcastParam("keep"), broadcastParam("spread")
-	}
-	// target computes c = fma(keep, q, spread) (times w) of the current vector.
-	target := func(a at, mask reg.VecVirtual, qp, wp reg.GPVirtual, keep, spread reg.VecVirtual) reg.VecVirtual {
-		c := YMM()
-		VMOVAPS(spread, c)
-		VFMADD231PS(load(a, qp, mask), keep, c) // c = keep*q + spread
-		if weights {
-			if mask == nil {
-				VMULPS(a(wp), c, c)
-			} else {
-				VMULPS(load(a, wp, mask), c, c)
-			}
-		}
-		return c
-	}
-	r.pipeline(rows, dstStep, func() {
-		s := r.expPass(grad, nil)
-		r.maxOfNext(rows)
-		Comment("pass 2b: mass = Σ c, zc = Σ c·(z - max) over the same 32 partials")
-		macc, zacc := zeroAcc(), zeroAcc()
-		qp := r.rowOf("q")
-		var wp reg.GPVirtual
-		if weights {
-			wp = Load(Param("w"), GP64()).(reg.GPVirtual)
-		}
-		keep, spread := params()
-		r.walk("tgt", func(j int, a at, mask reg.VecVirtual) {
-			d := load(a, r.src, mask)
-			VSUBPS(r.m, d, d)
-			c := target(a, mask, qp, wp, keep, spread)
-			if mask != nil {
-				VANDPS(mask, d, d)
-				VANDPS(mask, c, c)
-			}
-			VADDPS(c, macc[j], macc[j])
-			VFMADD231PS(c, d, zacc[j])
-		})
-		mass := treeSum(macc)
-		Comment("per-row outputs: mx, lsum, mass, zc")
-		VMOVSS(r.m.AsX(), r.perRow(Load(Param("mx"), GP64()).(reg.GPVirtual)))
-		VMOVSS(logPos(s), r.perRow(Load(Param("lsum"), GP64()).(reg.GPVirtual)))
-		VMOVSS(mass, r.perRow(Load(Param("mass"), GP64()).(reg.GPVirtual)))
-		VMOVSS(treeSum(zacc), r.perRow(Load(Param("zc"), GP64()).(reg.GPVirtual)))
-		if !grad {
-			return
-		}
-		Comment("grad_j = scale * fma(mass, e_j * (1/sum), -c_j)")
-		inv := reciprocal(s)
-		mv, sv := YMM(), YMM()
-		VBROADCASTSS(mass, mv)
-		VBROADCASTSS(r.perRow(Load(Param("scale"), GP64()).(reg.GPVirtual)), sv)
-		qp = r.rowOf("q")
-		if weights {
-			wp = Load(Param("w"), GP64()).(reg.GPVirtual)
-		}
-		keep, spread = params()
-		r.finalPass(func(a at, mask reg.VecVirtual) reg.VecVirtual {
-			p := load(a, r.dst, mask)
-			VMULPS(inv, p, p)
-			c := target(a, mask, qp, wp, keep, spread)
-			VFMSUB231PS(mv, p, c) // c = p*mass - c
-			VMULPS(sv, c, c)
-			return c
-		})
-	})
-	VZEROUPPER()
-	RET()
 }

@@ -17,7 +17,7 @@ func flushKernel() {
 	absMask, limit := YMM(), YMM()
 	VBROADCASTSS(consts.scalar("abs_mask"), absMask)
 	VBROADCASTSS(consts.scalar("min_normal"), limit)
-	r.each("flush", func(a at, mask reg.VecVirtual) {
+	r.each("flush", func(a at, mask tmask) {
 		v := load(a, x, mask)
 		abs, keep := YMM(), YMM()
 		VANDPS(absMask, v, abs)

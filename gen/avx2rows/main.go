@@ -1,35 +1,57 @@
-// Command avx2rows generates the AVX2+FMA softmax-family kernels of simdloss
-// (kernels/asm/rows_amd64.s and its Go declarations). Each kernel renders the
-// canonical algorithm of package generic (generic/CANONICAL.md) one row at a
-// time: a max pass, an exp-and-sum pass into 32 partial sums, and a final
-// pass; tails use masked loads and stores, so no row is read or written past
-// its end.
+// Command avx2rows generates the row kernels of simdloss for x86: the
+// softmax family, the fused cross-entropy rows, and (AVX2 only) the triplet,
+// AxpbyRows and FlushSubnormals kernels. Each kernel renders the canonical
+// algorithm of package generic (generic/CANONICAL.md) one row at a time: a
+// max pass, an exp-and-sum pass into 32 partial sums, and a final pass;
+// tails use masked loads and stores, so no row is read or written past its
+// end. The AVX2 kernels also take rows of at most 16 columns 8 at a time,
+// transposed (block.go).
+//
+// -isa avx2 (AVX2+FMA, 4 accumulators of 8 lanes) or -isa avx512 (AVX-512F,
+// 2 accumulators of 16 lanes, K-register tails):
 //
 //	go run -C gen ./avx2rows -out ../kernels/asm/rows_amd64.s -stubs ../kernels/asm/rows_amd64.go -pkg asm
+//	go run -C gen ./avx2rows -isa avx512 -out ../kernels/asm/rows512_amd64.s -stubs ../kernels/asm/rows512_amd64.go -pkg asm
 package main
 
 import (
+	"flag"
+	"log"
+
 	. "github.com/mmcloughlin/avo/build"
 )
 
+var isa = flag.String("isa", "avx2", "instruction set: avx2 or avx512")
+
 func main() {
+	flag.Parse()
+	switch *isa {
+	case "avx2":
+		w = avx2
+	case "avx512":
+		w = avx512
+	default:
+		log.Fatalf("unknown -isa %q (avx2 or avx512)", *isa)
+	}
 	ConstraintExpr("!purego")
 	consts = newConstTable()
 	softmaxKernel(softmax)
 	softmaxKernel(logSoftmax)
 	softmaxKernel(logSumExp)
 	for _, g := range []bool{false, true} {
-		for _, w := range []bool{false, true} {
+		for _, wt := range []bool{false, true} {
 			for _, s := range []bool{false, true} {
-				crossEntropyKernel(g, w, s)
+				crossEntropyKernel(g, wt, s)
 			}
-			crossEntropySoftKernel(g, w)
+			crossEntropySoftKernel(g, wt)
 		}
 	}
-	squaredL2RowsEpsKernel()
-	tripletGradKernel(false)
-	tripletGradKernel(true)
-	axpbyRowsKernel()
-	flushKernel()
+	if !w.zmm { // memory-bound: the AVX2 kernels serve both sets
+		squaredL2RowsEpsKernel()
+		tripletGradKernel(false)
+		tripletGradKernel(true)
+		axpbyRowsKernel()
+		flushKernel()
+	}
 	Generate()
 }

@@ -14,15 +14,15 @@ type row struct {
 	name       string        // the TEXT symbol, for labels
 	src, dst   reg.GPVirtual // start of the current row of the input and of the output
 	cols       reg.GPVirtual
-	n32, n8    reg.GPVirtual // cols rounded down to multiples of 32 and 8
-	tail       reg.GPVirtual // cols mod 8
+	n32, nv    reg.GPVirtual // cols rounded down to multiples of 32 and of the lanes
+	tail       reg.GPVirtual // cols mod the lanes
 	i          reg.GPVirtual // element index within the row
 	done       reg.GPVirtual // rows finished
 	m, next    reg.VecVirtual
 	log2e      reg.VecVirtual // nil: loaded from memory where needed
 	magic      Op             // a register, or a memory operand when registers are short
 	c5         reg.VecVirtual // nil: loaded from memory where needed
-	acc        [4]reg.VecVirtual
+	acc        []reg.VecVirtual
 	labelCount int
 }
 
@@ -31,23 +31,23 @@ type row struct {
 // the exponential takes them from memory.
 func newRow(name string, cols reg.GPVirtual, constsInRegs bool) *row {
 	r := &row{name: name, cols: cols}
-	Comment("n32, n8: cols rounded down to 32 and 8; tail: cols mod 8")
-	r.n32, r.n8, r.tail = GP64(), GP64(), GP64()
+	Commentf("n32, nv: cols rounded down to 32 and %d; tail: cols mod %d", w.lanes, w.lanes)
+	r.n32, r.nv, r.tail = GP64(), GP64(), GP64()
 	MOVQ(r.cols, r.n32)
 	ANDQ(I32(-32), r.n32)
-	MOVQ(r.cols, r.n8)
-	ANDQ(I32(-8), r.n8)
+	MOVQ(r.cols, r.nv)
+	ANDQ(I32(-w.lanes), r.nv)
 	MOVQ(r.cols, r.tail)
-	ANDQ(U8(7), r.tail)
+	ANDQ(U8(w.lanes-1), r.tail)
 	r.i, r.done = GP64(), GP64()
 	XORQ(r.done, r.done)
-	r.m, r.next = YMM(), YMM()
+	r.m, r.next = vreg(), vreg()
 	r.magic = consts.vec("magic")
-	if constsInRegs {
-		magic := YMM()
+	if constsInRegs || w.zmm { // 32 registers on AVX-512
+		magic := vreg()
 		VBROADCASTSS(consts.scalar("magic"), magic)
 		r.magic = magic
-		r.log2e, r.c5 = YMM(), YMM()
+		r.log2e, r.c5 = vreg(), vreg()
 		VBROADCASTSS(consts.scalar("log2e"), r.log2e)
 		VBROADCASTSS(consts.scalar("c5"), r.c5)
 	}
@@ -60,7 +60,7 @@ func (r *row) label(s string) string {
 }
 
 func elem(base, i reg.GPVirtual, vec int) Mem {
-	return Mem{Base: base, Index: i, Scale: 4, Disp: 32 * vec}
+	return Mem{Base: base, Index: i, Scale: 4, Disp: vbytes() * vec}
 }
 
 // perRow is the memory operand of element r.done of a per-row float32 array.
@@ -76,7 +76,7 @@ func broadcastParam(name string) reg.VecVirtual {
 	if err != nil {
 		panic(err)
 	}
-	y := YMM()
+	y := vreg()
 	VBROADCASTSS(b.Addr, y)
 	return y
 }
@@ -92,9 +92,16 @@ func (r *row) rowOf(name string) reg.GPVirtual {
 	return p
 }
 
-// tailMask loads the mask of the tail's valid lanes: &mask[8 - cols%8].
-func (r *row) tailMask() reg.VecVirtual {
+// tailMask loads the mask of the tail's valid lanes: &mask[8 - cols%8] on
+// AVX2, the K mask kmask[cols%16] on AVX-512.
+func (r *row) tailMask() tmask {
 	p, t := GP64(), GP64()
+	if w.zmm {
+		LEAQ(consts.kmask, p)
+		k := K()
+		KMOVW(Mem{Base: p, Index: r.tail, Scale: 4}, k)
+		return k
+	}
 	LEAQ(consts.mask.Offset(32), p)
 	MOVQ(r.tail, t)
 	SHLQ(U8(2), t)
@@ -148,21 +155,21 @@ func (r *row) maxOfNext(rows Op) {
 // maxPass leaves the maximum of the non-NaN elements plus +0 of the row at
 // src (-Inf if there are none), broadcast, in m: generic.RowMax.
 func (r *row) maxPass(src reg.GPVirtual, m reg.VecVirtual) {
-	Comment("pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf")
-	var vm [4]reg.VecVirtual
+	Commentf("pass 1: m = max(row) + 0, over %d accumulators; the tail is padded with -Inf", nacc())
+	vm := make([]reg.VecVirtual, nacc())
 	for j := range vm {
-		vm[j] = YMM()
+		vm[j] = vreg()
 		VBROADCASTSS(consts.scalar("-inf"), vm[j])
 	}
 	XORQ(r.i, r.i)
-	loop, rest := r.label("max32"), r.label("max8")
+	loop, rest := r.label("max32"), r.label("maxv")
 	Label(loop)
 	CMPQ(r.i, r.n32)
 	JAE(LabelRef(rest))
 	// acc = x > acc ? x : acc: VMAXPS returns its second source (acc) when
 	// either is NaN, so NaN elements are skipped, exactly as generic.RowMax.
 	maxInto := func(acc reg.VecVirtual, m Mem) {
-		x := YMM()
+		x := vreg()
 		VMOVUPS(m, x)
 		VMAXPS(acc, x, acc)
 	}
@@ -172,30 +179,39 @@ func (r *row) maxPass(src reg.GPVirtual, m reg.VecVirtual) {
 	ADDQ(U8(32), r.i)
 	JMP(LabelRef(loop))
 	Label(rest)
-	CMPQ(r.i, r.n8)
+	CMPQ(r.i, r.nv)
 	tail := r.label("maxtail")
 	JAE(LabelRef(tail))
 	maxInto(vm[0], elem(src, r.i, 0))
-	ADDQ(U8(8), r.i)
+	ADDQ(U8(w.lanes), r.i)
 	JMP(LabelRef(rest))
 	Label(tail)
 	fold := r.label("maxfold")
 	CMPQ(r.tail, U8(0))
 	JE(LabelRef(fold))
 	mask := r.tailMask()
-	x := YMM()
-	VMASKMOVPS(elem(src, r.i, 0), mask, x)
-	ninf := YMM()
-	VBROADCASTSS(consts.scalar("-inf"), ninf)
-	VBLENDVPS(mask, x, ninf, x)
+	x := vreg()
+	VBROADCASTSS(consts.scalar("-inf"), x)
+	if w.zmm {
+		VMOVUPS(elem(src, r.i, 0), mask, x) // merge-masked: dead lanes keep -Inf
+	} else {
+		y := YMM()
+		VMASKMOVPS(elem(src, r.i, 0), mask, y)
+		VBLENDVPS(mask, y, x, x)
+	}
 	VMAXPS(vm[1], x, vm[1])
 	Label(fold)
-	VMAXPS(vm[1], vm[0], vm[0])
-	VMAXPS(vm[3], vm[2], vm[2])
-	VMAXPS(vm[2], vm[0], vm[0])
+	if len(vm) == 4 {
+		VMAXPS(vm[1], vm[0], vm[0])
+		VMAXPS(vm[3], vm[2], vm[2])
+		VMAXPS(vm[2], vm[0], vm[0])
+	} else {
+		VMAXPS(vm[1], vm[0], vm[0])
+	}
+	y := toYMM(vm[0], func(hi, lo, dst Op) { VMAXPS(hi, lo, dst) })
 	hi := XMM()
-	VEXTRACTF128(U8(1), vm[0], hi)
-	lo := vm[0].AsX()
+	VEXTRACTF128(U8(1), y, hi)
+	lo := y.AsX()
 	VMAXPS(hi, lo, lo)
 	VMOVHLPS(lo, lo, hi)
 	VMAXPS(hi, lo, lo)
@@ -210,33 +226,45 @@ func (r *row) maxPass(src reg.GPVirtual, m reg.VecVirtual) {
 // expNeg computes ExpNeg(x) of the 8 lanes of x, returning the result in a
 // new register (x is clobbered).
 func (r *row) expNeg(x reg.VecVirtual) reg.VecVirtual {
-	under := YMM()
-	VCMPPS(U8(1), consts.vec("cutoff"), x, under) // x < cutoff (LT_OS)
-	n := YMM()
+	var under tmask
+	if w.zmm {
+		k := K()
+		VCMPPS_BCST(U8(5), consts.scalar("cutoff"), x, k) // keep: !(x < cutoff), NaN kept
+		under = k
+	} else {
+		y := YMM()
+		VCMPPS(U8(1), consts.vec("cutoff"), x, y) // x < cutoff (LT_OS)
+		under = y
+	}
+	n := vreg()
 	if r.log2e != nil {
 		VMOVAPS(r.log2e, n)
 	} else {
 		VBROADCASTSS(consts.scalar("log2e"), n)
 	}
 	VFMADD213PS(r.magic, x, n) // n = x*log2e + magic
-	s := YMM()
+	s := vreg()
 	VPSLLD(U8(23), n, s) // s = 2^n
 	VSUBPS(r.magic, n, n)
-	VFMADD231PS(consts.vec("minus_ln2_hi"), n, x) // t = n*(-ln2_hi) + x
-	VFMADD231PS(consts.vec("minus_ln2_lo"), n, x) // t = n*(-ln2_lo) + t
-	p := YMM()
+	fmadd231c("minus_ln2_hi", n, x) // t = n*(-ln2_hi) + x
+	fmadd231c("minus_ln2_lo", n, x) // t = n*(-ln2_lo) + t
+	p := vreg()
 	if r.c5 != nil {
 		VMOVAPS(r.c5, p)
 	} else {
 		VBROADCASTSS(consts.scalar("c5"), p)
 	}
-	VFMADD213PS(consts.vec("c4"), x, p) // p = t*c5 + c4
-	VFMADD213PS(consts.vec("c3"), x, p)
-	VFMADD213PS(consts.vec("c2"), x, p)
-	VFMADD213PS(consts.vec("c1"), x, p)
+	fmadd213c("c4", x, p) // p = t*c5 + c4
+	fmadd213c("c3", x, p)
+	fmadd213c("c2", x, p)
+	fmadd213c("c1", x, p)
 	VMULPS(s, x, x)      // t = t*s
 	VFMADD231PS(p, x, s) // f = t*p + s
-	VANDNPS(s, under, s) // f = x < cutoff ? +0 : f
+	if w.zmm {
+		VMOVAPS_Z(s, under, s) // f = x < cutoff ? +0 : f
+	} else {
+		VANDNPS(s, under, s) // f = x < cutoff ? +0 : f
+	}
 	return s
 }
 
@@ -244,32 +272,32 @@ func (r *row) expNeg(x reg.VecVirtual) reg.VecVirtual {
 type at func(base reg.GPVirtual) Mem
 
 // load loads the current vector of the row at base, masked in the tail.
-func load(a at, base reg.GPVirtual, mask reg.VecVirtual) reg.VecVirtual {
-	x := YMM()
+func load(a at, base reg.GPVirtual, mask tmask) reg.VecVirtual {
+	x := vreg()
 	if mask == nil {
 		VMOVUPS(a(base), x)
 	} else {
-		VMASKMOVPS(a(base), mask, x)
+		maskedLoad(a(base), mask, x)
 	}
 	return x
 }
 
 // store stores x as the current vector of the row at base, masked in the tail.
-func store(x reg.VecVirtual, a at, base reg.GPVirtual, mask reg.VecVirtual) {
+func store(x reg.VecVirtual, a at, base reg.GPVirtual, mask tmask) {
 	if mask == nil {
 		VMOVUPS(x, a(base))
 	} else {
-		VMASKMOVPS(x, mask, a(base))
+		maskedStore(x, mask, a(base))
 	}
 }
 
 // walk emits one pass over the row in the canonical lane order: whole blocks
-// of 32 elements (vectors 0..3 into accumulators 0..3), then up to three
-// whole vectors and the tail, the k-th of them into accumulator k. body emits
-// the work on one vector: j is its accumulator, a its memory operand, and
-// mask nil for a whole vector or the mask of the tail's valid lanes (the
-// tail is skipped when cols%8 == 0).
-func (r *row) walk(name string, body func(j int, a at, mask reg.VecVirtual)) {
+// of 32 elements (vector k of the block into accumulator k), then whole
+// vectors and the tail, the k-th of them into accumulator k. body emits the
+// work on one vector: j is its accumulator, a its memory operand, and mask
+// nil for a whole vector or the mask of the tail's valid lanes (the tail is
+// skipped when there is none).
+func (r *row) walk(name string, body func(j int, a at, mask tmask)) {
 	XORQ(r.i, r.i)
 	loop, rest, done := r.label(name+"32"), r.label(name+"rest"), r.label(name+"done")
 	vec := func(v int) at {
@@ -278,39 +306,39 @@ func (r *row) walk(name string, body func(j int, a at, mask reg.VecVirtual)) {
 	Label(loop)
 	CMPQ(r.i, r.n32)
 	JAE(LabelRef(rest))
-	for j := 0; j < 4; j++ {
+	for j := 0; j < nacc(); j++ {
 		body(j, vec(j), nil)
 	}
 	ADDQ(U8(32), r.i)
 	JMP(LabelRef(loop))
 	Label(rest)
-	Comment("fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator")
+	Comment("fewer than 32 left: whole vectors, then the tail, each into the next accumulator")
 	tailInto := func(j int) {
 		CMPQ(r.tail, U8(0))
 		JE(LabelRef(done))
 		body(j, vec(0), r.tailMask())
 		JMP(LabelRef(done))
 	}
-	for j := 0; j < 3; j++ {
+	for j := 0; j < nacc()-1; j++ {
 		tail, next := r.label(name+"tail"), r.label(name+"next")
-		CMPQ(r.i, r.n8)
+		CMPQ(r.i, r.nv)
 		JAE(LabelRef(tail))
 		body(j, vec(0), nil)
-		ADDQ(U8(8), r.i)
+		ADDQ(U8(w.lanes), r.i)
 		JMP(LabelRef(next))
 		Label(tail)
 		tailInto(j)
 		Label(next)
 	}
-	tailInto(3)
+	tailInto(nacc() - 1)
 	Label(done)
 }
 
-// zeroAcc returns 4 zeroed accumulators.
-func zeroAcc() [4]reg.VecVirtual {
-	var acc [4]reg.VecVirtual
+// zeroAcc returns the zeroed accumulators of the 32 partials.
+func zeroAcc() []reg.VecVirtual {
+	acc := make([]reg.VecVirtual, nacc())
 	for j := range acc {
-		acc[j] = YMM()
+		acc[j] = vreg()
 		VXORPS(acc[j], acc[j], acc[j])
 	}
 	return acc
@@ -322,21 +350,21 @@ func zeroAcc() [4]reg.VecVirtual {
 // vector's shifted values d = x - m (zero in the tail's dead lanes), which
 // it must not clobber. It returns the canonical sum (TreeSum) in the low
 // lane of an XMM.
-func (r *row) expPass(storeE bool, hook func(j int, a at, mask, d reg.VecVirtual)) reg.VecVirtual {
-	Comment("pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)")
+func (r *row) expPass(storeE bool, hook func(j int, a at, mask tmask, d reg.VecVirtual)) reg.VecVirtual {
+	Commentf("pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/%d = k mod %d)", w.lanes, nacc())
 	r.acc = zeroAcc()
-	r.walk("exp", func(j int, a at, mask reg.VecVirtual) {
+	r.walk("exp", func(j int, a at, mask tmask) {
 		x := load(a, r.src, mask)
 		VSUBPS(r.m, x, x)
 		if hook != nil {
 			if mask != nil {
-				VANDPS(mask, x, x) // dead lanes: d = 0, neutral for the hook's sums
+				zeroOutside(mask, x) // dead lanes: d = 0, neutral for the hook's sums
 			}
 			hook(j, a, mask, x)
 		}
 		e := r.expNeg(x)
 		if mask != nil {
-			VANDPS(mask, e, e)
+			zeroOutside(mask, e)
 		}
 		if storeE {
 			store(e, a, r.dst, mask)
@@ -346,28 +374,38 @@ func (r *row) expPass(storeE bool, hook func(j int, a at, mask, d reg.VecVirtual
 	return treeSum(r.acc)
 }
 
-// treeSum folds 4 accumulators as generic.TreeSum does and returns the sum in
-// the low lane of an XMM.
-func treeSum(acc [4]reg.VecVirtual) reg.VecVirtual {
-	Comment("fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half")
-	VADDPS(acc[2], acc[0], acc[0])
-	VADDPS(acc[3], acc[1], acc[1])
-	VADDPS(acc[1], acc[0], acc[0])
-	VHADDPS(acc[0], acc[0], acc[0])
-	VHADDPS(acc[0], acc[0], acc[0])
+// treeSum folds the accumulators as generic.TreeSum does and returns the
+// sum in the low lane of an XMM: v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24])
+// (AVX2: (acc0+acc2) + (acc1+acc3); AVX-512: acc0+acc1, then its low half
+// plus its high half), two horizontal adds, low half + high half.
+func treeSum(acc []reg.VecVirtual) reg.VecVirtual {
+	var v reg.VecVirtual
+	if len(acc) == 4 {
+		Comment("fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half")
+		VADDPS(acc[2], acc[0], acc[0])
+		VADDPS(acc[3], acc[1], acc[1])
+		VADDPS(acc[1], acc[0], acc[0])
+		v = acc[0]
+	} else {
+		Comment("fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half")
+		VADDPS(acc[1], acc[0], acc[0])
+		v = toYMM(acc[0], func(hi, lo, dst Op) { VADDPS(hi, lo, dst) })
+	}
+	VHADDPS(v, v, v)
+	VHADDPS(v, v, v)
 	hi := XMM()
-	VEXTRACTF128(U8(1), acc[0], hi)
+	VEXTRACTF128(U8(1), v, hi)
 	s := XMM()
-	VADDSS(hi, acc[0].AsX(), s)
+	VADDSS(hi, v.AsX(), s)
 	return s
 }
 
 // each emits one elementwise pass over the row: whole blocks of 32 elements,
 // then whole vectors, then the tail (skipped when cols%8 == 0). body gets
 // each vector's memory operand and the tail mask (nil for whole vectors).
-func (r *row) each(name string, body func(a at, mask reg.VecVirtual)) {
+func (r *row) each(name string, body func(a at, mask tmask)) {
 	XORQ(r.i, r.i)
-	loop, rest, tail := r.label(name+"32"), r.label(name+"8"), r.label(name+"tail")
+	loop, rest, tail := r.label(name+"32"), r.label(name+"v"), r.label(name+"tail")
 	end := r.label(name + "end")
 	vec := func(v int) at {
 		return func(base reg.GPVirtual) Mem { return elem(base, r.i, v) }
@@ -375,16 +413,16 @@ func (r *row) each(name string, body func(a at, mask reg.VecVirtual)) {
 	Label(loop)
 	CMPQ(r.i, r.n32)
 	JAE(LabelRef(rest))
-	for j := 0; j < 4; j++ {
+	for j := 0; j < nacc(); j++ {
 		body(vec(j), nil)
 	}
 	ADDQ(U8(32), r.i)
 	JMP(LabelRef(loop))
 	Label(rest)
-	CMPQ(r.i, r.n8)
+	CMPQ(r.i, r.nv)
 	JAE(LabelRef(tail))
 	body(vec(0), nil)
-	ADDQ(U8(8), r.i)
+	ADDQ(U8(w.lanes), r.i)
 	JMP(LabelRef(rest))
 	Label(tail)
 	CMPQ(r.tail, U8(0))
@@ -396,9 +434,9 @@ func (r *row) each(name string, body func(a at, mask reg.VecVirtual)) {
 // finalPass runs op over every vector of the row and stores what it returns
 // to the row at r.dst: op gets the vector's memory operand and the tail
 // mask (nil for whole vectors) and loads what it needs itself.
-func (r *row) finalPass(op func(a at, mask reg.VecVirtual) reg.VecVirtual) {
+func (r *row) finalPass(op func(a at, mask tmask) reg.VecVirtual) {
 	Comment("pass 3")
-	r.each("out", func(a at, mask reg.VecVirtual) {
+	r.each("out", func(a at, mask tmask) {
 		store(op(a, mask), a, r.dst, mask)
 	})
 }
@@ -408,7 +446,7 @@ func reciprocal(s reg.VecVirtual) reg.VecVirtual {
 	inv := XMM()
 	VMOVSS(consts.scalar("one"), inv)
 	VDIVSS(s, inv, inv)
-	y := YMM()
+	y := vreg()
 	VBROADCASTSS(inv, y)
 	return y
 }

@@ -15,7 +15,7 @@ const (
 )
 
 func (k kind) name() string {
-	return [...]string{"SoftmaxAVX2", "LogSoftmaxAVX2", "LogSumExpAVX2"}[k]
+	return [...]string{"Softmax", "LogSoftmax", "LogSumExp"}[k] + w.suffix
 }
 
 // softmaxKernel emits the softmax, log-softmax or log-sum-exp kernel.
@@ -47,6 +47,26 @@ func softmaxKernel(k kind) {
 	if k == logSumExp {
 		dstStep = 1
 	}
+	if !w.zmm { // short rows: the AVX2 kernels' transposed 8-row path
+		softmaxBlock(k, r, rows, dstStep)
+	}
+	end := r.label("end")
+	CMPQ(r.done, rows)
+	JAE(LabelRef(end))
+	r.pipeline(rows, dstStep, func() {
+		softmaxRow(k, r, rows)
+	})
+	Label(end)
+	if k == logSumExp {
+		Label(k.name() + "_special")
+		Store(r.done, ReturnIndex(0))
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// softmaxBlock emits the short-row path of a softmax-family kernel.
+func softmaxBlock(k kind, r *row, rows Op, dstStep int) {
 	bk := newBlock(r, false)
 	bk.loop(rows, dstStep, func(bail string) {
 		bk.load(r.src)
@@ -84,51 +104,43 @@ func softmaxKernel(k kind) {
 			VMOVUPS(y, Mem{Base: r.dst})
 		}
 	})
-	end := r.label("end")
-	CMPQ(r.done, rows)
-	JAE(LabelRef(end))
-	r.pipeline(rows, dstStep, func() {
-		switch k {
-		case softmax:
-			s := r.expPass(true, nil)
-			r.maxOfNext(rows)
-			Comment("inv = 1 / sum; dst_i = e_i * inv")
-			inv := reciprocal(s)
-			r.finalPass(func(a at, mask reg.VecVirtual) reg.VecVirtual {
-				x := load(a, r.dst, mask)
-				VMULPS(inv, x, x)
-				return x
-			})
-		case logSoftmax:
-			s := r.expPass(false, nil)
-			r.maxOfNext(rows)
-			l := logPos(s)
-			Comment("dst_i = (x_i - max) - L")
-			lY := YMM()
-			VBROADCASTSS(l, lY)
-			r.finalPass(func(a at, mask reg.VecVirtual) reg.VecVirtual {
-				x := load(a, r.src, mask)
-				VSUBPS(r.m, x, x)
-				VSUBPS(lY, x, x)
-				return x
-			})
-		case logSumExp:
-			s := r.expPass(false, nil)
-			r.maxOfNext(rows)
-			l := logPos(s)
-			Comment("y = max + L; a NaN y ends the call (the Go caller resolves that row)")
-			y := XMM()
-			VADDSS(l, r.m.AsX(), y)
-			VUCOMISS(y, y)
-			JPS(LabelRef(k.name() + "_special"))
-			VMOVSS(y, Mem{Base: r.dst})
-		}
-	})
-	Label(end)
-	if k == logSumExp {
-		Label(k.name() + "_special")
-		Store(r.done, ReturnIndex(0))
+}
+
+// softmaxRow emits one row of the per-row path of a softmax-family kernel.
+func softmaxRow(k kind, r *row, rows Op) {
+	switch k {
+	case softmax:
+		s := r.expPass(true, nil)
+		r.maxOfNext(rows)
+		Comment("inv = 1 / sum; dst_i = e_i * inv")
+		inv := reciprocal(s)
+		r.finalPass(func(a at, mask tmask) reg.VecVirtual {
+			x := load(a, r.dst, mask)
+			VMULPS(inv, x, x)
+			return x
+		})
+	case logSoftmax:
+		s := r.expPass(false, nil)
+		r.maxOfNext(rows)
+		l := logPos(s)
+		Comment("dst_i = (x_i - max) - L")
+		lY := vreg()
+		VBROADCASTSS(l, lY)
+		r.finalPass(func(a at, mask tmask) reg.VecVirtual {
+			x := load(a, r.src, mask)
+			VSUBPS(r.m, x, x)
+			VSUBPS(lY, x, x)
+			return x
+		})
+	case logSumExp:
+		s := r.expPass(false, nil)
+		r.maxOfNext(rows)
+		l := logPos(s)
+		Comment("y = max + L; a NaN y ends the call (the Go caller resolves that row)")
+		y := XMM()
+		VADDSS(l, r.m.AsX(), y)
+		VUCOMISS(y, y)
+		JPS(LabelRef(k.name() + "_special"))
+		VMOVSS(y, Mem{Base: r.dst})
 	}
-	VZEROUPPER()
-	RET()
 }

@@ -35,7 +35,7 @@ func squaredL2RowsEpsKernel() {
 	eps := broadcastParam("eps")
 	Label(name + "_row")
 	acc := zeroAcc()
-	r.walk("sq", func(j int, at at, mask reg.VecVirtual) {
+	r.walk("sq", func(j int, at at, mask tmask) {
 		d := load(at, a, mask)
 		if mask == nil {
 			VSUBPS(at(b), d, d)
@@ -93,14 +93,14 @@ func tripletGradKernel(swap bool) {
 	if swap {
 		cw = coef("cw")
 	}
-	diff := func(at at, mask reg.VecVirtual, x, y reg.VecVirtual, c reg.VecVirtual) reg.VecVirtual {
+	diff := func(at at, mask tmask, x, y reg.VecVirtual, c reg.VecVirtual) reg.VecVirtual {
 		t := YMM()
 		VSUBPS(y, x, t)   // x - y
 		VADDPS(eps, t, t) // + eps
 		VMULPS(c, t, t)   // c·(...)
 		return t
 	}
-	r.each("grad", func(at at, mask reg.VecVirtual) {
+	r.each("grad", func(at at, mask tmask) {
 		av, pv, nv := load(at, ps["a"], mask), load(at, ps["p"], mask), load(at, ps["n"], mask)
 		tu := diff(at, mask, av, pv, cu)
 		tv := diff(at, mask, av, nv, cv)
@@ -142,7 +142,7 @@ func axpbyRowsKernel() {
 	ca, cb := YMM(), YMM()
 	VBROADCASTSS(r.perRow(Load(Param("ca"), GP64()).(reg.GPVirtual)), ca)
 	VBROADCASTSS(r.perRow(Load(Param("cb"), GP64()).(reg.GPVirtual)), cb)
-	r.each("axpby", func(at at, mask reg.VecVirtual) {
+	r.each("axpby", func(at at, mask tmask) {
 		t := load(at, b, mask)
 		VMULPS(cb, t, t)                      // t = cb*b
 		VFMADD231PS(load(at, a, mask), ca, t) // t = ca*a + t

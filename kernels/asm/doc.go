@@ -7,6 +7,7 @@
 package asm
 
 //go:generate go run -C ../../gen ./avx2rows -out ../kernels/asm/rows_amd64.s -stubs ../kernels/asm/rows_amd64.go -pkg asm
+//go:generate go run -C ../../gen ./avx2rows -isa avx512 -out ../kernels/asm/rows512_amd64.s -stubs ../kernels/asm/rows512_amd64.go -pkg asm
 //go:generate go run -C ../../gen ./avx2l2 -out ../kernels/asm/l2_amd64.s -stubs ../kernels/asm/l2_amd64.go -pkg asm
 //go:generate go run -C ../../gen ./neon -kind rows -out ../kernels/asm/rows_arm64.s -stubs ../kernels/asm/rows_arm64.go -pkg asm
 //go:generate go run -C ../../gen ./neon -kind l2 -out ../kernels/asm/l2_arm64.s -stubs ../kernels/asm/l2_arm64.go -pkg asm

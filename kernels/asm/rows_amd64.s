@@ -20,195 +20,211 @@ DATA rowconsts<>+48(SB)/4, $0x00000000
 DATA rowconsts<>+52(SB)/4, $0x00000000
 DATA rowconsts<>+56(SB)/4, $0x00000000
 DATA rowconsts<>+60(SB)/4, $0x00000000
-DATA rowconsts<>+64(SB)/4, $0xbf317200
-DATA rowconsts<>+68(SB)/4, $0xbf317200
-DATA rowconsts<>+72(SB)/4, $0xbf317200
-DATA rowconsts<>+76(SB)/4, $0xbf317200
-DATA rowconsts<>+80(SB)/4, $0xbf317200
-DATA rowconsts<>+84(SB)/4, $0xbf317200
-DATA rowconsts<>+88(SB)/4, $0xbf317200
-DATA rowconsts<>+92(SB)/4, $0xbf317200
-DATA rowconsts<>+96(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+100(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+104(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+108(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+112(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+116(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+120(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+124(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+128(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+132(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+136(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+140(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+144(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+148(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+152(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+156(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+160(SB)/4, $0x3e2aad40
-DATA rowconsts<>+164(SB)/4, $0x3e2aad40
-DATA rowconsts<>+168(SB)/4, $0x3e2aad40
-DATA rowconsts<>+172(SB)/4, $0x3e2aad40
-DATA rowconsts<>+176(SB)/4, $0x3e2aad40
-DATA rowconsts<>+180(SB)/4, $0x3e2aad40
-DATA rowconsts<>+184(SB)/4, $0x3e2aad40
-DATA rowconsts<>+188(SB)/4, $0x3e2aad40
-DATA rowconsts<>+192(SB)/4, $0x3efffee3
-DATA rowconsts<>+196(SB)/4, $0x3efffee3
-DATA rowconsts<>+200(SB)/4, $0x3efffee3
-DATA rowconsts<>+204(SB)/4, $0x3efffee3
-DATA rowconsts<>+208(SB)/4, $0x3efffee3
-DATA rowconsts<>+212(SB)/4, $0x3efffee3
-DATA rowconsts<>+216(SB)/4, $0x3efffee3
-DATA rowconsts<>+220(SB)/4, $0x3efffee3
-DATA rowconsts<>+224(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+228(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+232(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+236(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+240(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+244(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+248(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+252(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+256(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+260(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+264(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+268(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+272(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+276(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+280(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+284(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+288(SB)/4, $0x4b40007f
-DATA rowconsts<>+292(SB)/4, $0x4b40007f
-DATA rowconsts<>+296(SB)/4, $0x4b40007f
-DATA rowconsts<>+300(SB)/4, $0x4b40007f
-DATA rowconsts<>+304(SB)/4, $0x4b40007f
-DATA rowconsts<>+308(SB)/4, $0x4b40007f
-DATA rowconsts<>+312(SB)/4, $0x4b40007f
-DATA rowconsts<>+316(SB)/4, $0x4b40007f
-DATA rowconsts<>+320(SB)/4, $0x3f3504f3
-DATA rowconsts<>+324(SB)/4, $0x3f3504f3
-DATA rowconsts<>+328(SB)/4, $0x3f3504f3
-DATA rowconsts<>+332(SB)/4, $0x3f3504f3
-DATA rowconsts<>+336(SB)/4, $0x3f3504f3
-DATA rowconsts<>+340(SB)/4, $0x3f3504f3
-DATA rowconsts<>+344(SB)/4, $0x3f3504f3
-DATA rowconsts<>+348(SB)/4, $0x3f3504f3
-DATA rowconsts<>+352(SB)/4, $0x3f800000
-DATA rowconsts<>+356(SB)/4, $0x3f800000
-DATA rowconsts<>+360(SB)/4, $0x3f800000
-DATA rowconsts<>+364(SB)/4, $0x3f800000
-DATA rowconsts<>+368(SB)/4, $0x3f800000
-DATA rowconsts<>+372(SB)/4, $0x3f800000
-DATA rowconsts<>+376(SB)/4, $0x3f800000
-DATA rowconsts<>+380(SB)/4, $0x3f800000
-DATA rowconsts<>+384(SB)/4, $0xbf000000
-DATA rowconsts<>+388(SB)/4, $0xbf000000
-DATA rowconsts<>+392(SB)/4, $0xbf000000
-DATA rowconsts<>+396(SB)/4, $0xbf000000
-DATA rowconsts<>+400(SB)/4, $0xbf000000
-DATA rowconsts<>+404(SB)/4, $0xbf000000
-DATA rowconsts<>+408(SB)/4, $0xbf000000
-DATA rowconsts<>+412(SB)/4, $0xbf000000
-DATA rowconsts<>+416(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+420(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+424(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+428(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+432(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+436(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+440(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+444(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+448(SB)/4, $0x3def251a
-DATA rowconsts<>+452(SB)/4, $0x3def251a
-DATA rowconsts<>+456(SB)/4, $0x3def251a
-DATA rowconsts<>+460(SB)/4, $0x3def251a
-DATA rowconsts<>+464(SB)/4, $0x3def251a
-DATA rowconsts<>+468(SB)/4, $0x3def251a
-DATA rowconsts<>+472(SB)/4, $0x3def251a
-DATA rowconsts<>+476(SB)/4, $0x3def251a
-DATA rowconsts<>+480(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+484(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+488(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+492(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+496(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+500(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+504(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+508(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+512(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+516(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+520(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+524(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+528(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+532(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+536(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+540(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+544(SB)/4, $0xbe2aae50
-DATA rowconsts<>+548(SB)/4, $0xbe2aae50
-DATA rowconsts<>+552(SB)/4, $0xbe2aae50
-DATA rowconsts<>+556(SB)/4, $0xbe2aae50
-DATA rowconsts<>+560(SB)/4, $0xbe2aae50
-DATA rowconsts<>+564(SB)/4, $0xbe2aae50
-DATA rowconsts<>+568(SB)/4, $0xbe2aae50
-DATA rowconsts<>+572(SB)/4, $0xbe2aae50
-DATA rowconsts<>+576(SB)/4, $0x3e4cceac
-DATA rowconsts<>+580(SB)/4, $0x3e4cceac
-DATA rowconsts<>+584(SB)/4, $0x3e4cceac
-DATA rowconsts<>+588(SB)/4, $0x3e4cceac
-DATA rowconsts<>+592(SB)/4, $0x3e4cceac
-DATA rowconsts<>+596(SB)/4, $0x3e4cceac
-DATA rowconsts<>+600(SB)/4, $0x3e4cceac
-DATA rowconsts<>+604(SB)/4, $0x3e4cceac
-DATA rowconsts<>+608(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+612(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+616(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+620(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+624(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+628(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+632(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+636(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+640(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+644(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+648(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+652(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+656(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+660(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+664(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+668(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+672(SB)/4, $0xb95e8083
-DATA rowconsts<>+676(SB)/4, $0xb95e8083
-DATA rowconsts<>+680(SB)/4, $0xb95e8083
-DATA rowconsts<>+684(SB)/4, $0xb95e8083
-DATA rowconsts<>+688(SB)/4, $0xb95e8083
-DATA rowconsts<>+692(SB)/4, $0xb95e8083
-DATA rowconsts<>+696(SB)/4, $0xb95e8083
-DATA rowconsts<>+700(SB)/4, $0xb95e8083
-DATA rowconsts<>+704(SB)/4, $0x3f318000
-DATA rowconsts<>+708(SB)/4, $0x3f318000
-DATA rowconsts<>+712(SB)/4, $0x3f318000
-DATA rowconsts<>+716(SB)/4, $0x3f318000
-DATA rowconsts<>+720(SB)/4, $0x3f318000
-DATA rowconsts<>+724(SB)/4, $0x3f318000
-DATA rowconsts<>+728(SB)/4, $0x3f318000
-DATA rowconsts<>+732(SB)/4, $0x3f318000
-DATA rowconsts<>+736(SB)/4, $0x3fb8aa3b
-DATA rowconsts<>+740(SB)/4, $0x4b40007f
-DATA rowconsts<>+744(SB)/4, $0x3c07cfce
-DATA rowconsts<>+748(SB)/4, $0xff800000
-DATA rowconsts<>+752(SB)/4, $0x80000000
-DATA rowconsts<>+756(SB)/4, $0x7fffffff
-DATA rowconsts<>+760(SB)/4, $0x00800000
-DATA rowconsts<>+764(SB)/4, $0x3f800000
-DATA rowconsts<>+768(SB)/4, $0xbf000000
-DATA rowconsts<>+772(SB)/4, $0x3d9021bb
-DATA rowconsts<>+776(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+780(SB)/4, $0x3def251a
-DATA rowconsts<>+784(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+788(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+792(SB)/4, $0xbe2aae50
-DATA rowconsts<>+796(SB)/4, $0x3e4cceac
-DATA rowconsts<>+800(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+804(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+808(SB)/4, $0xb95e8083
-DATA rowconsts<>+812(SB)/4, $0x3f318000
-GLOBL rowconsts<>(SB), RODATA|NOPTR, $816
+DATA rowconsts<>+64(SB)/4, $0x00000000
+DATA rowconsts<>+68(SB)/4, $0x00000001
+DATA rowconsts<>+72(SB)/4, $0x00000003
+DATA rowconsts<>+76(SB)/4, $0x00000007
+DATA rowconsts<>+80(SB)/4, $0x0000000f
+DATA rowconsts<>+84(SB)/4, $0x0000001f
+DATA rowconsts<>+88(SB)/4, $0x0000003f
+DATA rowconsts<>+92(SB)/4, $0x0000007f
+DATA rowconsts<>+96(SB)/4, $0x000000ff
+DATA rowconsts<>+100(SB)/4, $0x000001ff
+DATA rowconsts<>+104(SB)/4, $0x000003ff
+DATA rowconsts<>+108(SB)/4, $0x000007ff
+DATA rowconsts<>+112(SB)/4, $0x00000fff
+DATA rowconsts<>+116(SB)/4, $0x00001fff
+DATA rowconsts<>+120(SB)/4, $0x00003fff
+DATA rowconsts<>+124(SB)/4, $0x00007fff
+DATA rowconsts<>+128(SB)/4, $0xbf317200
+DATA rowconsts<>+132(SB)/4, $0xbf317200
+DATA rowconsts<>+136(SB)/4, $0xbf317200
+DATA rowconsts<>+140(SB)/4, $0xbf317200
+DATA rowconsts<>+144(SB)/4, $0xbf317200
+DATA rowconsts<>+148(SB)/4, $0xbf317200
+DATA rowconsts<>+152(SB)/4, $0xbf317200
+DATA rowconsts<>+156(SB)/4, $0xbf317200
+DATA rowconsts<>+160(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+164(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+168(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+172(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+176(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+180(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+184(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+188(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+192(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+196(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+200(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+204(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+208(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+212(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+216(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+220(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+224(SB)/4, $0x3e2aad40
+DATA rowconsts<>+228(SB)/4, $0x3e2aad40
+DATA rowconsts<>+232(SB)/4, $0x3e2aad40
+DATA rowconsts<>+236(SB)/4, $0x3e2aad40
+DATA rowconsts<>+240(SB)/4, $0x3e2aad40
+DATA rowconsts<>+244(SB)/4, $0x3e2aad40
+DATA rowconsts<>+248(SB)/4, $0x3e2aad40
+DATA rowconsts<>+252(SB)/4, $0x3e2aad40
+DATA rowconsts<>+256(SB)/4, $0x3efffee3
+DATA rowconsts<>+260(SB)/4, $0x3efffee3
+DATA rowconsts<>+264(SB)/4, $0x3efffee3
+DATA rowconsts<>+268(SB)/4, $0x3efffee3
+DATA rowconsts<>+272(SB)/4, $0x3efffee3
+DATA rowconsts<>+276(SB)/4, $0x3efffee3
+DATA rowconsts<>+280(SB)/4, $0x3efffee3
+DATA rowconsts<>+284(SB)/4, $0x3efffee3
+DATA rowconsts<>+288(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+292(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+296(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+300(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+304(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+308(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+312(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+316(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+320(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+324(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+328(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+332(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+336(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+340(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+344(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+348(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+352(SB)/4, $0x4b40007f
+DATA rowconsts<>+356(SB)/4, $0x4b40007f
+DATA rowconsts<>+360(SB)/4, $0x4b40007f
+DATA rowconsts<>+364(SB)/4, $0x4b40007f
+DATA rowconsts<>+368(SB)/4, $0x4b40007f
+DATA rowconsts<>+372(SB)/4, $0x4b40007f
+DATA rowconsts<>+376(SB)/4, $0x4b40007f
+DATA rowconsts<>+380(SB)/4, $0x4b40007f
+DATA rowconsts<>+384(SB)/4, $0x3f3504f3
+DATA rowconsts<>+388(SB)/4, $0x3f3504f3
+DATA rowconsts<>+392(SB)/4, $0x3f3504f3
+DATA rowconsts<>+396(SB)/4, $0x3f3504f3
+DATA rowconsts<>+400(SB)/4, $0x3f3504f3
+DATA rowconsts<>+404(SB)/4, $0x3f3504f3
+DATA rowconsts<>+408(SB)/4, $0x3f3504f3
+DATA rowconsts<>+412(SB)/4, $0x3f3504f3
+DATA rowconsts<>+416(SB)/4, $0x3f800000
+DATA rowconsts<>+420(SB)/4, $0x3f800000
+DATA rowconsts<>+424(SB)/4, $0x3f800000
+DATA rowconsts<>+428(SB)/4, $0x3f800000
+DATA rowconsts<>+432(SB)/4, $0x3f800000
+DATA rowconsts<>+436(SB)/4, $0x3f800000
+DATA rowconsts<>+440(SB)/4, $0x3f800000
+DATA rowconsts<>+444(SB)/4, $0x3f800000
+DATA rowconsts<>+448(SB)/4, $0xbf000000
+DATA rowconsts<>+452(SB)/4, $0xbf000000
+DATA rowconsts<>+456(SB)/4, $0xbf000000
+DATA rowconsts<>+460(SB)/4, $0xbf000000
+DATA rowconsts<>+464(SB)/4, $0xbf000000
+DATA rowconsts<>+468(SB)/4, $0xbf000000
+DATA rowconsts<>+472(SB)/4, $0xbf000000
+DATA rowconsts<>+476(SB)/4, $0xbf000000
+DATA rowconsts<>+480(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+484(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+488(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+492(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+496(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+500(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+504(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+508(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+512(SB)/4, $0x3def251a
+DATA rowconsts<>+516(SB)/4, $0x3def251a
+DATA rowconsts<>+520(SB)/4, $0x3def251a
+DATA rowconsts<>+524(SB)/4, $0x3def251a
+DATA rowconsts<>+528(SB)/4, $0x3def251a
+DATA rowconsts<>+532(SB)/4, $0x3def251a
+DATA rowconsts<>+536(SB)/4, $0x3def251a
+DATA rowconsts<>+540(SB)/4, $0x3def251a
+DATA rowconsts<>+544(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+548(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+552(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+556(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+560(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+564(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+568(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+572(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+576(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+580(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+584(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+588(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+592(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+596(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+600(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+604(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+608(SB)/4, $0xbe2aae50
+DATA rowconsts<>+612(SB)/4, $0xbe2aae50
+DATA rowconsts<>+616(SB)/4, $0xbe2aae50
+DATA rowconsts<>+620(SB)/4, $0xbe2aae50
+DATA rowconsts<>+624(SB)/4, $0xbe2aae50
+DATA rowconsts<>+628(SB)/4, $0xbe2aae50
+DATA rowconsts<>+632(SB)/4, $0xbe2aae50
+DATA rowconsts<>+636(SB)/4, $0xbe2aae50
+DATA rowconsts<>+640(SB)/4, $0x3e4cceac
+DATA rowconsts<>+644(SB)/4, $0x3e4cceac
+DATA rowconsts<>+648(SB)/4, $0x3e4cceac
+DATA rowconsts<>+652(SB)/4, $0x3e4cceac
+DATA rowconsts<>+656(SB)/4, $0x3e4cceac
+DATA rowconsts<>+660(SB)/4, $0x3e4cceac
+DATA rowconsts<>+664(SB)/4, $0x3e4cceac
+DATA rowconsts<>+668(SB)/4, $0x3e4cceac
+DATA rowconsts<>+672(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+676(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+680(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+684(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+688(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+692(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+696(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+700(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+704(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+708(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+712(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+716(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+720(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+724(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+728(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+732(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+736(SB)/4, $0xb95e8083
+DATA rowconsts<>+740(SB)/4, $0xb95e8083
+DATA rowconsts<>+744(SB)/4, $0xb95e8083
+DATA rowconsts<>+748(SB)/4, $0xb95e8083
+DATA rowconsts<>+752(SB)/4, $0xb95e8083
+DATA rowconsts<>+756(SB)/4, $0xb95e8083
+DATA rowconsts<>+760(SB)/4, $0xb95e8083
+DATA rowconsts<>+764(SB)/4, $0xb95e8083
+DATA rowconsts<>+768(SB)/4, $0x3f318000
+DATA rowconsts<>+772(SB)/4, $0x3f318000
+DATA rowconsts<>+776(SB)/4, $0x3f318000
+DATA rowconsts<>+780(SB)/4, $0x3f318000
+DATA rowconsts<>+784(SB)/4, $0x3f318000
+DATA rowconsts<>+788(SB)/4, $0x3f318000
+DATA rowconsts<>+792(SB)/4, $0x3f318000
+DATA rowconsts<>+796(SB)/4, $0x3f318000
+DATA rowconsts<>+800(SB)/4, $0x3fb8aa3b
+DATA rowconsts<>+804(SB)/4, $0x4b40007f
+DATA rowconsts<>+808(SB)/4, $0x3c07cfce
+DATA rowconsts<>+812(SB)/4, $0xff800000
+DATA rowconsts<>+816(SB)/4, $0x80000000
+DATA rowconsts<>+820(SB)/4, $0x7fffffff
+DATA rowconsts<>+824(SB)/4, $0x00800000
+DATA rowconsts<>+828(SB)/4, $0x3f800000
+DATA rowconsts<>+832(SB)/4, $0xbf000000
+DATA rowconsts<>+836(SB)/4, $0x3d9021bb
+DATA rowconsts<>+840(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+844(SB)/4, $0x3def251a
+DATA rowconsts<>+848(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+852(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+856(SB)/4, $0xbe2aae50
+DATA rowconsts<>+860(SB)/4, $0x3e4cceac
+DATA rowconsts<>+864(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+868(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+872(SB)/4, $0xb95e8083
+DATA rowconsts<>+876(SB)/4, $0x3f318000
+GLOBL rowconsts<>(SB), RODATA|NOPTR, $880
 
 // func SoftmaxAVX2(dst *float32, src *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
@@ -218,7 +234,7 @@ TEXT ·SoftmaxAVX2(SB), $832-32
 	MOVQ rows+16(FP), DX
 	MOVQ cols+24(FP), BX
 
-	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ         BX, SI
 	ANDQ         $-32, SI
 	MOVQ         BX, DI
@@ -226,9 +242,9 @@ TEXT ·SoftmaxAVX2(SB), $832-32
 	MOVQ         BX, R8
 	ANDQ         $0x07, R8
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+740(SB), Y2
-	VBROADCASTSS rowconsts<>+736(SB), Y3
-	VBROADCASTSS rowconsts<>+744(SB), Y4
+	VBROADCASTSS rowconsts<>+804(SB), Y2
+	VBROADCASTSS rowconsts<>+800(SB), Y3
+	VBROADCASTSS rowconsts<>+808(SB), Y4
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
 	MOVQ    BX, R9
@@ -358,7 +374,7 @@ SoftmaxAVX2_block_1:
 
 SoftmaxAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y0
 	XORQ         R12, R12
 
 SoftmaxAVX2_bmax_6:
@@ -385,18 +401,18 @@ SoftmaxAVX2_bmax_6:
 SoftmaxAVX2_bexp_7:
 	VMOVUPS      (SP)(R12*1), Y5
 	VSUBPS       Y0, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y5, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y5, Y6
 	VMOVAPS      Y3, Y7
 	VFMADD213PS  Y2, Y5, Y7
 	VPSLLD       $0x17, Y7, Y8
 	VSUBPS       Y2, Y7, Y7
-	VFMADD231PS  rowconsts<>+64(SB), Y7, Y5
-	VFMADD231PS  rowconsts<>+96(SB), Y7, Y5
+	VFMADD231PS  rowconsts<>+128(SB), Y7, Y5
+	VFMADD231PS  rowconsts<>+160(SB), Y7, Y5
 	VMOVAPS      Y4, Y7
-	VFMADD213PS  rowconsts<>+128(SB), Y5, Y7
-	VFMADD213PS  rowconsts<>+160(SB), Y5, Y7
 	VFMADD213PS  rowconsts<>+192(SB), Y5, Y7
 	VFMADD213PS  rowconsts<>+224(SB), Y5, Y7
+	VFMADD213PS  rowconsts<>+256(SB), Y5, Y7
+	VFMADD213PS  rowconsts<>+288(SB), Y5, Y7
 	VMULPS       Y8, Y5, Y5
 	VFMADD231PS  Y7, Y5, Y8
 	VANDNPS      Y8, Y6, Y8
@@ -423,7 +439,7 @@ SoftmaxAVX2_bexp_7:
 	VADDPS       Y6, Y0, Y0
 	VADDPS       Y10, Y8, Y8
 	VADDPS       Y8, Y0, Y0
-	VBROADCASTSS rowconsts<>+764(SB), Y5
+	VBROADCASTSS rowconsts<>+828(SB), Y5
 	VDIVPS       Y0, Y5, Y5
 	XORQ         R12, R12
 
@@ -536,15 +552,15 @@ SoftmaxAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y0
-	VBROADCASTSS rowconsts<>+748(SB), Y5
-	VBROADCASTSS rowconsts<>+748(SB), Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y5
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
 	XORQ         R9, R9
 
 SoftmaxAVX2_max32_12:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX2_max8_13
+	JAE     SoftmaxAVX2_maxv_13
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(CX)(R9*4), Y8
@@ -556,13 +572,13 @@ SoftmaxAVX2_max32_12:
 	ADDQ    $0x20, R9
 	JMP     SoftmaxAVX2_max32_12
 
-SoftmaxAVX2_max8_13:
+SoftmaxAVX2_maxv_13:
 	CMPQ    R9, DI
 	JAE     SoftmaxAVX2_maxtail_14
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, R9
-	JMP     SoftmaxAVX2_max8_13
+	JMP     SoftmaxAVX2_maxv_13
 
 SoftmaxAVX2_maxtail_14:
 	CMPQ         R8, $0x00
@@ -572,9 +588,9 @@ SoftmaxAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
-	VMASKMOVPS   (CX)(R9*4), Y8, Y9
-	VBROADCASTSS rowconsts<>+748(SB), Y10
-	VBLENDVPS    Y8, Y9, Y10, Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y9
+	VMASKMOVPS   (CX)(R9*4), Y8, Y10
+	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
 SoftmaxAVX2_maxfold_15:
@@ -604,18 +620,18 @@ SoftmaxAVX2_exp32_16:
 	JAE         SoftmaxAVX2_exprest_17
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -623,18 +639,18 @@ SoftmaxAVX2_exp32_16:
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -642,18 +658,18 @@ SoftmaxAVX2_exp32_16:
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -661,18 +677,18 @@ SoftmaxAVX2_exp32_16:
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -682,23 +698,23 @@ SoftmaxAVX2_exp32_16:
 	JMP         SoftmaxAVX2_exp32_16
 
 SoftmaxAVX2_exprest_17:
-	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        R9, DI
 	JAE         SoftmaxAVX2_exptail_19
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -717,18 +733,18 @@ SoftmaxAVX2_exptail_19:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y0
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y10, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y10
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y11
 	VMULPS      Y12, Y10, Y10
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
@@ -742,18 +758,18 @@ SoftmaxAVX2_expnext_20:
 	JAE         SoftmaxAVX2_exptail_21
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -772,18 +788,18 @@ SoftmaxAVX2_exptail_21:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y0
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y10, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y10
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y11
 	VMULPS      Y12, Y10, Y10
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
@@ -797,18 +813,18 @@ SoftmaxAVX2_expnext_22:
 	JAE         SoftmaxAVX2_exptail_23
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -827,18 +843,18 @@ SoftmaxAVX2_exptail_23:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y0
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y10, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y10
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y11
 	VMULPS      Y12, Y10, Y10
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
@@ -857,18 +873,18 @@ SoftmaxAVX2_expnext_24:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y0
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y10, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y10
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y11
 	VMULPS      Y12, Y10, Y10
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
@@ -892,15 +908,15 @@ SoftmaxAVX2_expdone_18:
 	LEAQ         (CX)(BX*4), R11
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y1
-	VBROADCASTSS rowconsts<>+748(SB), Y5
-	VBROADCASTSS rowconsts<>+748(SB), Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+812(SB), Y5
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
 	XORQ         R9, R9
 
 SoftmaxAVX2_max32_26:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX2_max8_27
+	JAE     SoftmaxAVX2_maxv_27
 	VMOVUPS (R11)(R9*4), Y8
 	VMAXPS  Y1, Y8, Y1
 	VMOVUPS 32(R11)(R9*4), Y8
@@ -912,13 +928,13 @@ SoftmaxAVX2_max32_26:
 	ADDQ    $0x20, R9
 	JMP     SoftmaxAVX2_max32_26
 
-SoftmaxAVX2_max8_27:
+SoftmaxAVX2_maxv_27:
 	CMPQ    R9, DI
 	JAE     SoftmaxAVX2_maxtail_28
 	VMOVUPS (R11)(R9*4), Y8
 	VMAXPS  Y1, Y8, Y1
 	ADDQ    $0x08, R9
-	JMP     SoftmaxAVX2_max8_27
+	JMP     SoftmaxAVX2_maxv_27
 
 SoftmaxAVX2_maxtail_28:
 	CMPQ         R8, $0x00
@@ -928,9 +944,9 @@ SoftmaxAVX2_maxtail_28:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y8
-	VMASKMOVPS   (R11)(R9*4), Y8, Y9
-	VBROADCASTSS rowconsts<>+748(SB), Y10
-	VBLENDVPS    Y8, Y9, Y10, Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y9
+	VMASKMOVPS   (R11)(R9*4), Y8, Y10
+	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
 SoftmaxAVX2_maxfold_29:
@@ -949,7 +965,7 @@ SoftmaxAVX2_maxfold_29:
 
 SoftmaxAVX2_nomax_25:
 	// inv = 1 / sum; dst_i = e_i * inv
-	VMOVSS       rowconsts<>+764(SB), X5
+	VMOVSS       rowconsts<>+828(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
 
@@ -958,7 +974,7 @@ SoftmaxAVX2_nomax_25:
 
 SoftmaxAVX2_out32_30:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX2_out8_31
+	JAE     SoftmaxAVX2_outv_31
 	VMOVUPS (AX)(R9*4), Y5
 	VMULPS  Y0, Y5, Y5
 	VMOVUPS Y5, (AX)(R9*4)
@@ -974,14 +990,14 @@ SoftmaxAVX2_out32_30:
 	ADDQ    $0x20, R9
 	JMP     SoftmaxAVX2_out32_30
 
-SoftmaxAVX2_out8_31:
+SoftmaxAVX2_outv_31:
 	CMPQ    R9, DI
 	JAE     SoftmaxAVX2_outtail_32
 	VMOVUPS (AX)(R9*4), Y5
 	VMULPS  Y0, Y5, Y5
 	VMOVUPS Y5, (AX)(R9*4)
 	ADDQ    $0x08, R9
-	JMP     SoftmaxAVX2_out8_31
+	JMP     SoftmaxAVX2_outv_31
 
 SoftmaxAVX2_outtail_32:
 	CMPQ       R8, $0x00
@@ -1016,7 +1032,7 @@ TEXT ·LogSoftmaxAVX2(SB), $832-32
 	MOVQ rows+16(FP), DX
 	MOVQ cols+24(FP), BX
 
-	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ         BX, SI
 	ANDQ         $-32, SI
 	MOVQ         BX, DI
@@ -1024,9 +1040,9 @@ TEXT ·LogSoftmaxAVX2(SB), $832-32
 	MOVQ         BX, R8
 	ANDQ         $0x07, R8
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+740(SB), Y2
-	VBROADCASTSS rowconsts<>+736(SB), Y3
-	VBROADCASTSS rowconsts<>+744(SB), Y4
+	VBROADCASTSS rowconsts<>+804(SB), Y2
+	VBROADCASTSS rowconsts<>+800(SB), Y3
+	VBROADCASTSS rowconsts<>+808(SB), Y4
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
 	MOVQ    BX, R9
@@ -1156,7 +1172,7 @@ LogSoftmaxAVX2_block_1:
 
 LogSoftmaxAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y0
 	XORQ         R12, R12
 
 LogSoftmaxAVX2_bmax_6:
@@ -1183,18 +1199,18 @@ LogSoftmaxAVX2_bmax_6:
 LogSoftmaxAVX2_bexp_7:
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y5, Y6
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
 	VFMADD213PS Y2, Y5, Y7
 	VPSLLD      $0x17, Y7, Y8
 	VSUBPS      Y2, Y7, Y7
-	VFMADD231PS rowconsts<>+64(SB), Y7, Y5
-	VFMADD231PS rowconsts<>+96(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+128(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+160(SB), Y7, Y5
 	VMOVAPS     Y4, Y7
-	VFMADD213PS rowconsts<>+128(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+160(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+192(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+256(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+288(SB), Y5, Y7
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
@@ -1222,28 +1238,28 @@ LogSoftmaxAVX2_bexp_7:
 	VADDPS      Y9, Y5, Y5
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+320(SB), Y5, Y6
+	VPSUBD       rowconsts<>+384(SB), Y5, Y6
 	VPSRAD       $0x17, Y6, Y6
 	VPSLLD       $0x17, Y6, Y7
 	VPSUBD       Y7, Y5, Y7
-	VSUBPS       rowconsts<>+352(SB), Y7, Y7
+	VSUBPS       rowconsts<>+416(SB), Y7, Y7
 	VCVTDQ2PS    Y6, Y6
 	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+772(SB), Y9
-	VFMADD213PS  rowconsts<>+416(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+448(SB), Y7, Y9
+	VBROADCASTSS rowconsts<>+836(SB), Y9
 	VFMADD213PS  rowconsts<>+480(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+512(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+544(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+576(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+608(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+640(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+672(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+704(SB), Y7, Y9
 	VMULPS       Y7, Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+672(SB), Y6, Y9
-	VFMADD231PS  rowconsts<>+384(SB), Y8, Y9
+	VFMADD231PS  rowconsts<>+736(SB), Y6, Y9
+	VFMADD231PS  rowconsts<>+448(SB), Y8, Y9
 	VADDPS       Y9, Y7, Y7
-	VFMADD231PS  rowconsts<>+704(SB), Y6, Y7
+	VFMADD231PS  rowconsts<>+768(SB), Y6, Y7
 	VSUBPS       Y5, Y5, Y5
 	VADDPS       Y5, Y7, Y7
 	XORQ         R12, R12
@@ -1359,15 +1375,15 @@ LogSoftmaxAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y0
-	VBROADCASTSS rowconsts<>+748(SB), Y5
-	VBROADCASTSS rowconsts<>+748(SB), Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y5
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
 	XORQ         R9, R9
 
 LogSoftmaxAVX2_max32_12:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX2_max8_13
+	JAE     LogSoftmaxAVX2_maxv_13
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(CX)(R9*4), Y8
@@ -1379,13 +1395,13 @@ LogSoftmaxAVX2_max32_12:
 	ADDQ    $0x20, R9
 	JMP     LogSoftmaxAVX2_max32_12
 
-LogSoftmaxAVX2_max8_13:
+LogSoftmaxAVX2_maxv_13:
 	CMPQ    R9, DI
 	JAE     LogSoftmaxAVX2_maxtail_14
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, R9
-	JMP     LogSoftmaxAVX2_max8_13
+	JMP     LogSoftmaxAVX2_maxv_13
 
 LogSoftmaxAVX2_maxtail_14:
 	CMPQ         R8, $0x00
@@ -1395,9 +1411,9 @@ LogSoftmaxAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
-	VMASKMOVPS   (CX)(R9*4), Y8, Y9
-	VBROADCASTSS rowconsts<>+748(SB), Y10
-	VBLENDVPS    Y8, Y9, Y10, Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y9
+	VMASKMOVPS   (CX)(R9*4), Y8, Y10
+	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
 LogSoftmaxAVX2_maxfold_15:
@@ -1427,72 +1443,72 @@ LogSoftmaxAVX2_exp32_16:
 	JAE         LogSoftmaxAVX2_exprest_17
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1501,23 +1517,23 @@ LogSoftmaxAVX2_exp32_16:
 	JMP         LogSoftmaxAVX2_exp32_16
 
 LogSoftmaxAVX2_exprest_17:
-	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        R9, DI
 	JAE         LogSoftmaxAVX2_exptail_19
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1535,18 +1551,18 @@ LogSoftmaxAVX2_exptail_19:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -1559,18 +1575,18 @@ LogSoftmaxAVX2_expnext_20:
 	JAE         LogSoftmaxAVX2_exptail_21
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1588,18 +1604,18 @@ LogSoftmaxAVX2_exptail_21:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -1612,18 +1628,18 @@ LogSoftmaxAVX2_expnext_22:
 	JAE         LogSoftmaxAVX2_exptail_23
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1641,18 +1657,18 @@ LogSoftmaxAVX2_exptail_23:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -1670,18 +1686,18 @@ LogSoftmaxAVX2_expnext_24:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -1704,15 +1720,15 @@ LogSoftmaxAVX2_expdone_18:
 	LEAQ         (CX)(BX*4), R11
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y1
-	VBROADCASTSS rowconsts<>+748(SB), Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
-	VBROADCASTSS rowconsts<>+748(SB), Y8
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y8
 	XORQ         R9, R9
 
 LogSoftmaxAVX2_max32_26:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX2_max8_27
+	JAE     LogSoftmaxAVX2_maxv_27
 	VMOVUPS (R11)(R9*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	VMOVUPS 32(R11)(R9*4), Y9
@@ -1724,13 +1740,13 @@ LogSoftmaxAVX2_max32_26:
 	ADDQ    $0x20, R9
 	JMP     LogSoftmaxAVX2_max32_26
 
-LogSoftmaxAVX2_max8_27:
+LogSoftmaxAVX2_maxv_27:
 	CMPQ    R9, DI
 	JAE     LogSoftmaxAVX2_maxtail_28
 	VMOVUPS (R11)(R9*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	ADDQ    $0x08, R9
-	JMP     LogSoftmaxAVX2_max8_27
+	JMP     LogSoftmaxAVX2_maxv_27
 
 LogSoftmaxAVX2_maxtail_28:
 	CMPQ         R8, $0x00
@@ -1740,9 +1756,9 @@ LogSoftmaxAVX2_maxtail_28:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VMASKMOVPS   (R11)(R9*4), Y9, Y10
-	VBROADCASTSS rowconsts<>+748(SB), Y11
-	VBLENDVPS    Y9, Y10, Y11, Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y6, Y10, Y6
 
 LogSoftmaxAVX2_maxfold_29:
@@ -1769,29 +1785,29 @@ LogSoftmaxAVX2_nomax_25:
 	SHLL       $0x17, R12
 	SUBL       R12, R9
 	VMOVD      R9, X6
-	VSUBSS     rowconsts<>+764(SB), X6, X6
+	VSUBSS     rowconsts<>+828(SB), X6, X6
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X6, X6, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+772(SB), X9
-	VFMADD213SS rowconsts<>+776(SB), X6, X9
-	VFMADD213SS rowconsts<>+780(SB), X6, X9
-	VFMADD213SS rowconsts<>+784(SB), X6, X9
-	VFMADD213SS rowconsts<>+788(SB), X6, X9
-	VFMADD213SS rowconsts<>+792(SB), X6, X9
-	VFMADD213SS rowconsts<>+796(SB), X6, X9
-	VFMADD213SS rowconsts<>+800(SB), X6, X9
-	VFMADD213SS rowconsts<>+804(SB), X6, X9
+	VMOVSS      rowconsts<>+836(SB), X9
+	VFMADD213SS rowconsts<>+840(SB), X6, X9
+	VFMADD213SS rowconsts<>+844(SB), X6, X9
+	VFMADD213SS rowconsts<>+848(SB), X6, X9
+	VFMADD213SS rowconsts<>+852(SB), X6, X9
+	VFMADD213SS rowconsts<>+856(SB), X6, X9
+	VFMADD213SS rowconsts<>+860(SB), X6, X9
+	VFMADD213SS rowconsts<>+864(SB), X6, X9
+	VFMADD213SS rowconsts<>+868(SB), X6, X9
 	VMULSS      X6, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+808(SB), X7, X9
-	VFMADD231SS rowconsts<>+768(SB), X8, X9
+	VFMADD231SS rowconsts<>+872(SB), X7, X9
+	VFMADD231SS rowconsts<>+832(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+812(SB), X7, X6
+	VFMADD231SS rowconsts<>+876(SB), X7, X6
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X6, X6
 
@@ -1803,7 +1819,7 @@ LogSoftmaxAVX2_nomax_25:
 
 LogSoftmaxAVX2_out32_30:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX2_out8_31
+	JAE     LogSoftmaxAVX2_outv_31
 	VMOVUPS (CX)(R9*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
@@ -1823,7 +1839,7 @@ LogSoftmaxAVX2_out32_30:
 	ADDQ    $0x20, R9
 	JMP     LogSoftmaxAVX2_out32_30
 
-LogSoftmaxAVX2_out8_31:
+LogSoftmaxAVX2_outv_31:
 	CMPQ    R9, DI
 	JAE     LogSoftmaxAVX2_outtail_32
 	VMOVUPS (CX)(R9*4), Y6
@@ -1831,7 +1847,7 @@ LogSoftmaxAVX2_out8_31:
 	VSUBPS  Y5, Y6, Y6
 	VMOVUPS Y6, (AX)(R9*4)
 	ADDQ    $0x08, R9
-	JMP     LogSoftmaxAVX2_out8_31
+	JMP     LogSoftmaxAVX2_outv_31
 
 LogSoftmaxAVX2_outtail_32:
 	CMPQ       R8, $0x00
@@ -1867,7 +1883,7 @@ TEXT ·LogSumExpAVX2(SB), $832-40
 	MOVQ rows+16(FP), DX
 	MOVQ cols+24(FP), BX
 
-	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ         BX, SI
 	ANDQ         $-32, SI
 	MOVQ         BX, DI
@@ -1875,9 +1891,9 @@ TEXT ·LogSumExpAVX2(SB), $832-40
 	MOVQ         BX, R8
 	ANDQ         $0x07, R8
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+740(SB), Y2
-	VBROADCASTSS rowconsts<>+736(SB), Y3
-	VBROADCASTSS rowconsts<>+744(SB), Y4
+	VBROADCASTSS rowconsts<>+804(SB), Y2
+	VBROADCASTSS rowconsts<>+800(SB), Y3
+	VBROADCASTSS rowconsts<>+808(SB), Y4
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
 	MOVQ    BX, R9
@@ -2007,7 +2023,7 @@ LogSumExpAVX2_block_1:
 
 LogSumExpAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y0
 	XORQ         R12, R12
 
 LogSumExpAVX2_bmax_6:
@@ -2034,18 +2050,18 @@ LogSumExpAVX2_bmax_6:
 LogSumExpAVX2_bexp_7:
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y5, Y6
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
 	VFMADD213PS Y2, Y5, Y7
 	VPSLLD      $0x17, Y7, Y8
 	VSUBPS      Y2, Y7, Y7
-	VFMADD231PS rowconsts<>+64(SB), Y7, Y5
-	VFMADD231PS rowconsts<>+96(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+128(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+160(SB), Y7, Y5
 	VMOVAPS     Y4, Y7
-	VFMADD213PS rowconsts<>+128(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+160(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+192(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+256(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+288(SB), Y5, Y7
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
@@ -2073,28 +2089,28 @@ LogSumExpAVX2_bexp_7:
 	VADDPS      Y9, Y5, Y5
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+320(SB), Y5, Y6
+	VPSUBD       rowconsts<>+384(SB), Y5, Y6
 	VPSRAD       $0x17, Y6, Y6
 	VPSLLD       $0x17, Y6, Y7
 	VPSUBD       Y7, Y5, Y7
-	VSUBPS       rowconsts<>+352(SB), Y7, Y7
+	VSUBPS       rowconsts<>+416(SB), Y7, Y7
 	VCVTDQ2PS    Y6, Y6
 	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+772(SB), Y9
-	VFMADD213PS  rowconsts<>+416(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+448(SB), Y7, Y9
+	VBROADCASTSS rowconsts<>+836(SB), Y9
 	VFMADD213PS  rowconsts<>+480(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+512(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+544(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+576(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+608(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+640(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+672(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+704(SB), Y7, Y9
 	VMULPS       Y7, Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+672(SB), Y6, Y9
-	VFMADD231PS  rowconsts<>+384(SB), Y8, Y9
+	VFMADD231PS  rowconsts<>+736(SB), Y6, Y9
+	VFMADD231PS  rowconsts<>+448(SB), Y8, Y9
 	VADDPS       Y9, Y7, Y7
-	VFMADD231PS  rowconsts<>+704(SB), Y6, Y7
+	VFMADD231PS  rowconsts<>+768(SB), Y6, Y7
 	VSUBPS       Y5, Y5, Y5
 	VADDPS       Y5, Y7, Y7
 	VADDPS       Y7, Y0, Y7
@@ -2119,15 +2135,15 @@ LogSumExpAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y0
-	VBROADCASTSS rowconsts<>+748(SB), Y5
-	VBROADCASTSS rowconsts<>+748(SB), Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y5
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
 	XORQ         R9, R9
 
 LogSumExpAVX2_max32_9:
 	CMPQ    R9, SI
-	JAE     LogSumExpAVX2_max8_10
+	JAE     LogSumExpAVX2_maxv_10
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(CX)(R9*4), Y8
@@ -2139,13 +2155,13 @@ LogSumExpAVX2_max32_9:
 	ADDQ    $0x20, R9
 	JMP     LogSumExpAVX2_max32_9
 
-LogSumExpAVX2_max8_10:
+LogSumExpAVX2_maxv_10:
 	CMPQ    R9, DI
 	JAE     LogSumExpAVX2_maxtail_11
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, R9
-	JMP     LogSumExpAVX2_max8_10
+	JMP     LogSumExpAVX2_maxv_10
 
 LogSumExpAVX2_maxtail_11:
 	CMPQ         R8, $0x00
@@ -2155,9 +2171,9 @@ LogSumExpAVX2_maxtail_11:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
-	VMASKMOVPS   (CX)(R9*4), Y8, Y9
-	VBROADCASTSS rowconsts<>+748(SB), Y10
-	VBLENDVPS    Y8, Y9, Y10, Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y9
+	VMASKMOVPS   (CX)(R9*4), Y8, Y10
+	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
 LogSumExpAVX2_maxfold_12:
@@ -2187,72 +2203,72 @@ LogSumExpAVX2_exp32_13:
 	JAE         LogSumExpAVX2_exprest_14
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2261,23 +2277,23 @@ LogSumExpAVX2_exp32_13:
 	JMP         LogSumExpAVX2_exp32_13
 
 LogSumExpAVX2_exprest_14:
-	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        R9, DI
 	JAE         LogSumExpAVX2_exptail_16
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2295,18 +2311,18 @@ LogSumExpAVX2_exptail_16:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -2319,18 +2335,18 @@ LogSumExpAVX2_expnext_17:
 	JAE         LogSumExpAVX2_exptail_18
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2348,18 +2364,18 @@ LogSumExpAVX2_exptail_18:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -2372,18 +2388,18 @@ LogSumExpAVX2_expnext_19:
 	JAE         LogSumExpAVX2_exptail_20
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2401,18 +2417,18 @@ LogSumExpAVX2_exptail_20:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -2430,18 +2446,18 @@ LogSumExpAVX2_expnext_21:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -2464,15 +2480,15 @@ LogSumExpAVX2_expdone_15:
 	LEAQ         (CX)(BX*4), R11
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y1
-	VBROADCASTSS rowconsts<>+748(SB), Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
-	VBROADCASTSS rowconsts<>+748(SB), Y8
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y8
 	XORQ         R9, R9
 
 LogSumExpAVX2_max32_23:
 	CMPQ    R9, SI
-	JAE     LogSumExpAVX2_max8_24
+	JAE     LogSumExpAVX2_maxv_24
 	VMOVUPS (R11)(R9*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	VMOVUPS 32(R11)(R9*4), Y9
@@ -2484,13 +2500,13 @@ LogSumExpAVX2_max32_23:
 	ADDQ    $0x20, R9
 	JMP     LogSumExpAVX2_max32_23
 
-LogSumExpAVX2_max8_24:
+LogSumExpAVX2_maxv_24:
 	CMPQ    R9, DI
 	JAE     LogSumExpAVX2_maxtail_25
 	VMOVUPS (R11)(R9*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	ADDQ    $0x08, R9
-	JMP     LogSumExpAVX2_max8_24
+	JMP     LogSumExpAVX2_maxv_24
 
 LogSumExpAVX2_maxtail_25:
 	CMPQ         R8, $0x00
@@ -2500,9 +2516,9 @@ LogSumExpAVX2_maxtail_25:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VMASKMOVPS   (R11)(R9*4), Y9, Y10
-	VBROADCASTSS rowconsts<>+748(SB), Y11
-	VBLENDVPS    Y9, Y10, Y11, Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y6, Y10, Y6
 
 LogSumExpAVX2_maxfold_26:
@@ -2529,29 +2545,29 @@ LogSumExpAVX2_nomax_22:
 	SHLL       $0x17, R12
 	SUBL       R12, R9
 	VMOVD      R9, X6
-	VSUBSS     rowconsts<>+764(SB), X6, X6
+	VSUBSS     rowconsts<>+828(SB), X6, X6
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X6, X6, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+772(SB), X9
-	VFMADD213SS rowconsts<>+776(SB), X6, X9
-	VFMADD213SS rowconsts<>+780(SB), X6, X9
-	VFMADD213SS rowconsts<>+784(SB), X6, X9
-	VFMADD213SS rowconsts<>+788(SB), X6, X9
-	VFMADD213SS rowconsts<>+792(SB), X6, X9
-	VFMADD213SS rowconsts<>+796(SB), X6, X9
-	VFMADD213SS rowconsts<>+800(SB), X6, X9
-	VFMADD213SS rowconsts<>+804(SB), X6, X9
+	VMOVSS      rowconsts<>+836(SB), X9
+	VFMADD213SS rowconsts<>+840(SB), X6, X9
+	VFMADD213SS rowconsts<>+844(SB), X6, X9
+	VFMADD213SS rowconsts<>+848(SB), X6, X9
+	VFMADD213SS rowconsts<>+852(SB), X6, X9
+	VFMADD213SS rowconsts<>+856(SB), X6, X9
+	VFMADD213SS rowconsts<>+860(SB), X6, X9
+	VFMADD213SS rowconsts<>+864(SB), X6, X9
+	VFMADD213SS rowconsts<>+868(SB), X6, X9
 	VMULSS      X6, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+808(SB), X7, X9
-	VFMADD231SS rowconsts<>+768(SB), X8, X9
+	VFMADD231SS rowconsts<>+872(SB), X7, X9
+	VFMADD231SS rowconsts<>+832(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+812(SB), X7, X6
+	VFMADD231SS rowconsts<>+876(SB), X7, X6
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X6, X6
 
@@ -2580,7 +2596,7 @@ LogSumExpAVX2_special:
 TEXT ·CrossEntropyPlainAVX2(SB), $832-88
 	MOVQ cols+80(FP), AX
 
-	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ         AX, CX
 	ANDQ         $-32, CX
 	MOVQ         AX, DX
@@ -2588,9 +2604,9 @@ TEXT ·CrossEntropyPlainAVX2(SB), $832-88
 	MOVQ         AX, BX
 	ANDQ         $0x07, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+740(SB), Y2
-	VBROADCASTSS rowconsts<>+736(SB), Y3
-	VBROADCASTSS rowconsts<>+744(SB), Y4
+	VBROADCASTSS rowconsts<>+804(SB), Y2
+	VBROADCASTSS rowconsts<>+800(SB), Y3
+	VBROADCASTSS rowconsts<>+808(SB), Y4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
 
@@ -2722,7 +2738,7 @@ CrossEntropyPlainAVX2_block_1:
 
 CrossEntropyPlainAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y0
 	XORQ         R11, R11
 
 CrossEntropyPlainAVX2_bmax_6:
@@ -2749,18 +2765,18 @@ CrossEntropyPlainAVX2_bmax_6:
 CrossEntropyPlainAVX2_bexp_7:
 	VMOVUPS     (SP)(R11*1), Y5
 	VSUBPS      Y0, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y5, Y6
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
 	VFMADD213PS Y2, Y5, Y7
 	VPSLLD      $0x17, Y7, Y8
 	VSUBPS      Y2, Y7, Y7
-	VFMADD231PS rowconsts<>+64(SB), Y7, Y5
-	VFMADD231PS rowconsts<>+96(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+128(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+160(SB), Y7, Y5
 	VMOVAPS     Y4, Y7
-	VFMADD213PS rowconsts<>+128(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+160(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+192(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+256(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+288(SB), Y5, Y7
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
@@ -2792,28 +2808,28 @@ CrossEntropyPlainAVX2_bexp_7:
 	VMOVUPS Y0, (R11)(DI*4)
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+320(SB), Y5, Y0
+	VPSUBD       rowconsts<>+384(SB), Y5, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y6
 	VPSUBD       Y6, Y5, Y6
-	VSUBPS       rowconsts<>+352(SB), Y6, Y6
+	VSUBPS       rowconsts<>+416(SB), Y6, Y6
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+772(SB), Y8
-	VFMADD213PS  rowconsts<>+416(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+448(SB), Y6, Y8
+	VBROADCASTSS rowconsts<>+836(SB), Y8
 	VFMADD213PS  rowconsts<>+480(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
 	VMULPS       Y6, Y8, Y8
 	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+672(SB), Y0, Y8
-	VFMADD231PS  rowconsts<>+384(SB), Y7, Y8
+	VFMADD231PS  rowconsts<>+736(SB), Y0, Y8
+	VFMADD231PS  rowconsts<>+448(SB), Y7, Y8
 	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+704(SB), Y0, Y6
+	VFMADD231PS  rowconsts<>+768(SB), Y0, Y6
 	VSUBPS       Y5, Y5, Y0
 	VADDPS       Y0, Y6, Y6
 	MOVQ         lsum+56(FP), R11
@@ -2832,15 +2848,15 @@ CrossEntropyPlainAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y0
-	VBROADCASTSS rowconsts<>+748(SB), Y5
-	VBROADCASTSS rowconsts<>+748(SB), Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y5
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
 	XORQ         SI, SI
 
 CrossEntropyPlainAVX2_max32_9:
 	CMPQ    SI, CX
-	JAE     CrossEntropyPlainAVX2_max8_10
+	JAE     CrossEntropyPlainAVX2_maxv_10
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(R8)(SI*4), Y8
@@ -2852,13 +2868,13 @@ CrossEntropyPlainAVX2_max32_9:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyPlainAVX2_max32_9
 
-CrossEntropyPlainAVX2_max8_10:
+CrossEntropyPlainAVX2_maxv_10:
 	CMPQ    SI, DX
 	JAE     CrossEntropyPlainAVX2_maxtail_11
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyPlainAVX2_max8_10
+	JMP     CrossEntropyPlainAVX2_maxv_10
 
 CrossEntropyPlainAVX2_maxtail_11:
 	CMPQ         BX, $0x00
@@ -2868,9 +2884,9 @@ CrossEntropyPlainAVX2_maxtail_11:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y8
-	VMASKMOVPS   (R8)(SI*4), Y8, Y9
-	VBROADCASTSS rowconsts<>+748(SB), Y10
-	VBLENDVPS    Y8, Y9, Y10, Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y9
+	VMASKMOVPS   (R8)(SI*4), Y8, Y10
+	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
 CrossEntropyPlainAVX2_maxfold_12:
@@ -2900,72 +2916,72 @@ CrossEntropyPlainAVX2_exp32_13:
 	JAE         CrossEntropyPlainAVX2_exprest_14
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2974,23 +2990,23 @@ CrossEntropyPlainAVX2_exp32_13:
 	JMP         CrossEntropyPlainAVX2_exp32_13
 
 CrossEntropyPlainAVX2_exprest_14:
-	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
 	JAE         CrossEntropyPlainAVX2_exptail_16
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3008,18 +3024,18 @@ CrossEntropyPlainAVX2_exptail_16:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -3032,18 +3048,18 @@ CrossEntropyPlainAVX2_expnext_17:
 	JAE         CrossEntropyPlainAVX2_exptail_18
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3061,18 +3077,18 @@ CrossEntropyPlainAVX2_exptail_18:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -3085,18 +3101,18 @@ CrossEntropyPlainAVX2_expnext_19:
 	JAE         CrossEntropyPlainAVX2_exptail_20
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3114,18 +3130,18 @@ CrossEntropyPlainAVX2_exptail_20:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -3143,18 +3159,18 @@ CrossEntropyPlainAVX2_expnext_21:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -3177,15 +3193,15 @@ CrossEntropyPlainAVX2_expdone_15:
 	LEAQ         (R8)(AX*4), R10
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y1
-	VBROADCASTSS rowconsts<>+748(SB), Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
-	VBROADCASTSS rowconsts<>+748(SB), Y8
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y8
 	XORQ         SI, SI
 
 CrossEntropyPlainAVX2_max32_23:
 	CMPQ    SI, CX
-	JAE     CrossEntropyPlainAVX2_max8_24
+	JAE     CrossEntropyPlainAVX2_maxv_24
 	VMOVUPS (R10)(SI*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	VMOVUPS 32(R10)(SI*4), Y9
@@ -3197,13 +3213,13 @@ CrossEntropyPlainAVX2_max32_23:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyPlainAVX2_max32_23
 
-CrossEntropyPlainAVX2_max8_24:
+CrossEntropyPlainAVX2_maxv_24:
 	CMPQ    SI, DX
 	JAE     CrossEntropyPlainAVX2_maxtail_25
 	VMOVUPS (R10)(SI*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyPlainAVX2_max8_24
+	JMP     CrossEntropyPlainAVX2_maxv_24
 
 CrossEntropyPlainAVX2_maxtail_25:
 	CMPQ         BX, $0x00
@@ -3213,9 +3229,9 @@ CrossEntropyPlainAVX2_maxtail_25:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VMASKMOVPS   (R10)(SI*4), Y9, Y10
-	VBROADCASTSS rowconsts<>+748(SB), Y11
-	VBLENDVPS    Y9, Y10, Y11, Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R10)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y6, Y10, Y6
 
 CrossEntropyPlainAVX2_maxfold_26:
@@ -3246,29 +3262,29 @@ CrossEntropyPlainAVX2_nomax_22:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+764(SB), X0, X0
+	VSUBSS     rowconsts<>+828(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+772(SB), X8
-	VFMADD213SS rowconsts<>+776(SB), X0, X8
-	VFMADD213SS rowconsts<>+780(SB), X0, X8
-	VFMADD213SS rowconsts<>+784(SB), X0, X8
-	VFMADD213SS rowconsts<>+788(SB), X0, X8
-	VFMADD213SS rowconsts<>+792(SB), X0, X8
-	VFMADD213SS rowconsts<>+796(SB), X0, X8
-	VFMADD213SS rowconsts<>+800(SB), X0, X8
-	VFMADD213SS rowconsts<>+804(SB), X0, X8
+	VMOVSS      rowconsts<>+836(SB), X8
+	VFMADD213SS rowconsts<>+840(SB), X0, X8
+	VFMADD213SS rowconsts<>+844(SB), X0, X8
+	VFMADD213SS rowconsts<>+848(SB), X0, X8
+	VFMADD213SS rowconsts<>+852(SB), X0, X8
+	VFMADD213SS rowconsts<>+856(SB), X0, X8
+	VFMADD213SS rowconsts<>+860(SB), X0, X8
+	VFMADD213SS rowconsts<>+864(SB), X0, X8
+	VFMADD213SS rowconsts<>+868(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+808(SB), X6, X8
-	VFMADD231SS rowconsts<>+768(SB), X7, X8
+	VFMADD231SS rowconsts<>+872(SB), X6, X8
+	VFMADD231SS rowconsts<>+832(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+812(SB), X6, X0
+	VFMADD231SS rowconsts<>+876(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -3290,7 +3306,7 @@ CrossEntropyPlainAVX2_end_8:
 TEXT ·CrossEntropySAVX2(SB), $1088-88
 	MOVQ cols+80(FP), AX
 
-	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ AX, CX
 	ANDQ $-32, CX
 	MOVQ AX, DX
@@ -3429,7 +3445,7 @@ CrossEntropySAVX2_block_1:
 
 CrossEntropySAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y0
 	XORQ         R11, R11
 
 CrossEntropySAVX2_bmax_6:
@@ -3471,18 +3487,18 @@ CrossEntropySAVX2_bexp_7:
 	ANDQ         $0x000000ff, R13
 	VADDPS       768(SP)(R13*1), Y3, Y3
 	VMOVUPS      Y3, 768(SP)(R13*1)
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y2, Y3
-	VBROADCASTSS rowconsts<>+736(SB), Y4
-	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+800(SB), Y4
+	VFMADD213PS  rowconsts<>+352(SB), Y2, Y4
 	VPSLLD       $0x17, Y4, Y5
-	VSUBPS       rowconsts<>+288(SB), Y4, Y4
-	VFMADD231PS  rowconsts<>+64(SB), Y4, Y2
-	VFMADD231PS  rowconsts<>+96(SB), Y4, Y2
-	VBROADCASTSS rowconsts<>+744(SB), Y4
-	VFMADD213PS  rowconsts<>+128(SB), Y2, Y4
-	VFMADD213PS  rowconsts<>+160(SB), Y2, Y4
+	VSUBPS       rowconsts<>+352(SB), Y4, Y4
+	VFMADD231PS  rowconsts<>+128(SB), Y4, Y2
+	VFMADD231PS  rowconsts<>+160(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+808(SB), Y4
 	VFMADD213PS  rowconsts<>+192(SB), Y2, Y4
 	VFMADD213PS  rowconsts<>+224(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+256(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
@@ -3514,28 +3530,28 @@ CrossEntropySAVX2_bexp_7:
 	VMOVUPS Y0, (R11)(DI*4)
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+320(SB), Y2, Y0
+	VPSUBD       rowconsts<>+384(SB), Y2, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y3
 	VPSUBD       Y3, Y2, Y3
-	VSUBPS       rowconsts<>+352(SB), Y3, Y3
+	VSUBPS       rowconsts<>+416(SB), Y3, Y3
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y3, Y3, Y4
-	VBROADCASTSS rowconsts<>+772(SB), Y5
-	VFMADD213PS  rowconsts<>+416(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+448(SB), Y3, Y5
+	VBROADCASTSS rowconsts<>+836(SB), Y5
 	VFMADD213PS  rowconsts<>+480(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+512(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+544(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+576(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+608(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+640(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+672(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+704(SB), Y3, Y5
 	VMULPS       Y3, Y5, Y5
 	VMULPS       Y4, Y5, Y5
-	VFMADD231PS  rowconsts<>+672(SB), Y0, Y5
-	VFMADD231PS  rowconsts<>+384(SB), Y4, Y5
+	VFMADD231PS  rowconsts<>+736(SB), Y0, Y5
+	VFMADD231PS  rowconsts<>+448(SB), Y4, Y5
 	VADDPS       Y5, Y3, Y3
-	VFMADD231PS  rowconsts<>+704(SB), Y0, Y3
+	VFMADD231PS  rowconsts<>+768(SB), Y0, Y3
 	VSUBPS       Y2, Y2, Y0
 	VADDPS       Y0, Y3, Y3
 	MOVQ         lsum+56(FP), R11
@@ -3571,15 +3587,15 @@ CrossEntropySAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y0
-	VBROADCASTSS rowconsts<>+748(SB), Y2
-	VBROADCASTSS rowconsts<>+748(SB), Y3
-	VBROADCASTSS rowconsts<>+748(SB), Y4
+	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y2
+	VBROADCASTSS rowconsts<>+812(SB), Y3
+	VBROADCASTSS rowconsts<>+812(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySAVX2_max32_9:
 	CMPQ    SI, CX
-	JAE     CrossEntropySAVX2_max8_10
+	JAE     CrossEntropySAVX2_maxv_10
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	VMOVUPS 32(R8)(SI*4), Y5
@@ -3591,13 +3607,13 @@ CrossEntropySAVX2_max32_9:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropySAVX2_max32_9
 
-CrossEntropySAVX2_max8_10:
+CrossEntropySAVX2_maxv_10:
 	CMPQ    SI, DX
 	JAE     CrossEntropySAVX2_maxtail_11
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropySAVX2_max8_10
+	JMP     CrossEntropySAVX2_maxv_10
 
 CrossEntropySAVX2_maxtail_11:
 	CMPQ         BX, $0x00
@@ -3607,9 +3623,9 @@ CrossEntropySAVX2_maxtail_11:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
-	VMASKMOVPS   (R8)(SI*4), Y5, Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
-	VBLENDVPS    Y5, Y6, Y7, Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VMASKMOVPS   (R8)(SI*4), Y5, Y7
+	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
 
 CrossEntropySAVX2_maxfold_12:
@@ -3646,18 +3662,18 @@ CrossEntropySAVX2_exp32_13:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -3665,18 +3681,18 @@ CrossEntropySAVX2_exp32_13:
 	VMOVUPS      32(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -3684,18 +3700,18 @@ CrossEntropySAVX2_exp32_13:
 	VMOVUPS      64(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -3703,18 +3719,18 @@ CrossEntropySAVX2_exp32_13:
 	VMOVUPS      96(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -3723,24 +3739,24 @@ CrossEntropySAVX2_exp32_13:
 	JMP          CrossEntropySAVX2_exp32_13
 
 CrossEntropySAVX2_exprest_14:
-	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
 	JAE          CrossEntropySAVX2_exptail_16
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -3760,18 +3776,18 @@ CrossEntropySAVX2_exptail_16:
 	VSUBPS       Y0, Y11, Y11
 	VANDPS       Y10, Y11, Y11
 	VADDPS       Y11, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+736(SB), Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+288(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+744(SB), Y13
-	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -3785,18 +3801,18 @@ CrossEntropySAVX2_expnext_17:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -3816,18 +3832,18 @@ CrossEntropySAVX2_exptail_18:
 	VSUBPS       Y0, Y11, Y11
 	VANDPS       Y10, Y11, Y11
 	VADDPS       Y11, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+736(SB), Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+288(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+744(SB), Y13
-	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -3841,18 +3857,18 @@ CrossEntropySAVX2_expnext_19:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -3872,18 +3888,18 @@ CrossEntropySAVX2_exptail_20:
 	VSUBPS       Y0, Y11, Y11
 	VANDPS       Y10, Y11, Y11
 	VADDPS       Y11, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+736(SB), Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+288(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+744(SB), Y13
-	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -3903,18 +3919,18 @@ CrossEntropySAVX2_expnext_21:
 	VSUBPS       Y0, Y11, Y11
 	VANDPS       Y10, Y11, Y11
 	VADDPS       Y11, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+736(SB), Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+288(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+744(SB), Y13
-	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -3937,15 +3953,15 @@ CrossEntropySAVX2_expdone_15:
 	LEAQ         (R8)(AX*4), R10
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y1
-	VBROADCASTSS rowconsts<>+748(SB), Y7
-	VBROADCASTSS rowconsts<>+748(SB), Y8
-	VBROADCASTSS rowconsts<>+748(SB), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y8
+	VBROADCASTSS rowconsts<>+812(SB), Y9
 	XORQ         SI, SI
 
 CrossEntropySAVX2_max32_23:
 	CMPQ    SI, CX
-	JAE     CrossEntropySAVX2_max8_24
+	JAE     CrossEntropySAVX2_maxv_24
 	VMOVUPS (R10)(SI*4), Y10
 	VMAXPS  Y1, Y10, Y1
 	VMOVUPS 32(R10)(SI*4), Y10
@@ -3957,13 +3973,13 @@ CrossEntropySAVX2_max32_23:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropySAVX2_max32_23
 
-CrossEntropySAVX2_max8_24:
+CrossEntropySAVX2_maxv_24:
 	CMPQ    SI, DX
 	JAE     CrossEntropySAVX2_maxtail_25
 	VMOVUPS (R10)(SI*4), Y10
 	VMAXPS  Y1, Y10, Y1
 	ADDQ    $0x08, SI
-	JMP     CrossEntropySAVX2_max8_24
+	JMP     CrossEntropySAVX2_maxv_24
 
 CrossEntropySAVX2_maxtail_25:
 	CMPQ         BX, $0x00
@@ -3973,9 +3989,9 @@ CrossEntropySAVX2_maxtail_25:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VMASKMOVPS   (R10)(SI*4), Y10, Y11
-	VBROADCASTSS rowconsts<>+748(SB), Y12
-	VBLENDVPS    Y10, Y11, Y12, Y11
+	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y7, Y11, Y7
 
 CrossEntropySAVX2_maxfold_26:
@@ -4006,29 +4022,29 @@ CrossEntropySAVX2_nomax_22:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+764(SB), X0, X0
+	VSUBSS     rowconsts<>+828(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R10, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+772(SB), X9
-	VFMADD213SS rowconsts<>+776(SB), X0, X9
-	VFMADD213SS rowconsts<>+780(SB), X0, X9
-	VFMADD213SS rowconsts<>+784(SB), X0, X9
-	VFMADD213SS rowconsts<>+788(SB), X0, X9
-	VFMADD213SS rowconsts<>+792(SB), X0, X9
-	VFMADD213SS rowconsts<>+796(SB), X0, X9
-	VFMADD213SS rowconsts<>+800(SB), X0, X9
-	VFMADD213SS rowconsts<>+804(SB), X0, X9
+	VMOVSS      rowconsts<>+836(SB), X9
+	VFMADD213SS rowconsts<>+840(SB), X0, X9
+	VFMADD213SS rowconsts<>+844(SB), X0, X9
+	VFMADD213SS rowconsts<>+848(SB), X0, X9
+	VFMADD213SS rowconsts<>+852(SB), X0, X9
+	VFMADD213SS rowconsts<>+856(SB), X0, X9
+	VFMADD213SS rowconsts<>+860(SB), X0, X9
+	VFMADD213SS rowconsts<>+864(SB), X0, X9
+	VFMADD213SS rowconsts<>+868(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+808(SB), X7, X9
-	VFMADD231SS rowconsts<>+768(SB), X8, X9
+	VFMADD231SS rowconsts<>+872(SB), X7, X9
+	VFMADD231SS rowconsts<>+832(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+812(SB), X7, X0
+	VFMADD231SS rowconsts<>+876(SB), X7, X0
 	VSUBSS      X6, X6, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -4061,7 +4077,7 @@ CrossEntropySAVX2_end_8:
 TEXT ·CrossEntropySoftPlainAVX2(SB), NOSPLIT, $0-96
 	MOVQ cols+88(FP), AX
 
-	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ AX, CX
 	ANDQ $-32, CX
 	MOVQ AX, DX
@@ -4074,15 +4090,15 @@ TEXT ·CrossEntropySoftPlainAVX2(SB), NOSPLIT, $0-96
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y0
-	VBROADCASTSS rowconsts<>+748(SB), Y2
-	VBROADCASTSS rowconsts<>+748(SB), Y3
-	VBROADCASTSS rowconsts<>+748(SB), Y4
+	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y2
+	VBROADCASTSS rowconsts<>+812(SB), Y3
+	VBROADCASTSS rowconsts<>+812(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySoftPlainAVX2_max32_1:
 	CMPQ    SI, CX
-	JAE     CrossEntropySoftPlainAVX2_max8_2
+	JAE     CrossEntropySoftPlainAVX2_maxv_2
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	VMOVUPS 32(R8)(SI*4), Y5
@@ -4094,13 +4110,13 @@ CrossEntropySoftPlainAVX2_max32_1:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropySoftPlainAVX2_max32_1
 
-CrossEntropySoftPlainAVX2_max8_2:
+CrossEntropySoftPlainAVX2_maxv_2:
 	CMPQ    SI, DX
 	JAE     CrossEntropySoftPlainAVX2_maxtail_3
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropySoftPlainAVX2_max8_2
+	JMP     CrossEntropySoftPlainAVX2_maxv_2
 
 CrossEntropySoftPlainAVX2_maxtail_3:
 	CMPQ         BX, $0x00
@@ -4110,9 +4126,9 @@ CrossEntropySoftPlainAVX2_maxtail_3:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
-	VMASKMOVPS   (R8)(SI*4), Y5, Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
-	VBLENDVPS    Y5, Y6, Y7, Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VMASKMOVPS   (R8)(SI*4), Y5, Y7
+	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
 
 CrossEntropySoftPlainAVX2_maxfold_4:
@@ -4142,72 +4158,72 @@ CrossEntropySoftPlainAVX2_exp32_5:
 	JAE          CrossEntropySoftPlainAVX2_exprest_6
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y2, Y2
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y3, Y3
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y4, Y4
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -4216,23 +4232,23 @@ CrossEntropySoftPlainAVX2_exp32_5:
 	JMP          CrossEntropySoftPlainAVX2_exp32_5
 
 CrossEntropySoftPlainAVX2_exprest_6:
-	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
 	JAE          CrossEntropySoftPlainAVX2_exptail_8
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -4250,18 +4266,18 @@ CrossEntropySoftPlainAVX2_exptail_8:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+736(SB), Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+288(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+744(SB), Y9
-	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -4274,18 +4290,18 @@ CrossEntropySoftPlainAVX2_expnext_9:
 	JAE          CrossEntropySoftPlainAVX2_exptail_10
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -4303,18 +4319,18 @@ CrossEntropySoftPlainAVX2_exptail_10:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+736(SB), Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+288(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+744(SB), Y9
-	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -4327,18 +4343,18 @@ CrossEntropySoftPlainAVX2_expnext_11:
 	JAE          CrossEntropySoftPlainAVX2_exptail_12
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -4356,18 +4372,18 @@ CrossEntropySoftPlainAVX2_exptail_12:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+736(SB), Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+288(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+744(SB), Y9
-	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -4385,18 +4401,18 @@ CrossEntropySoftPlainAVX2_expnext_13:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+736(SB), Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+288(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+744(SB), Y9
-	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -4419,15 +4435,15 @@ CrossEntropySoftPlainAVX2_expdone_7:
 	LEAQ         (R8)(AX*4), R10
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y1
-	VBROADCASTSS rowconsts<>+748(SB), Y3
-	VBROADCASTSS rowconsts<>+748(SB), Y4
-	VBROADCASTSS rowconsts<>+748(SB), Y5
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+812(SB), Y3
+	VBROADCASTSS rowconsts<>+812(SB), Y4
+	VBROADCASTSS rowconsts<>+812(SB), Y5
 	XORQ         SI, SI
 
 CrossEntropySoftPlainAVX2_max32_15:
 	CMPQ    SI, CX
-	JAE     CrossEntropySoftPlainAVX2_max8_16
+	JAE     CrossEntropySoftPlainAVX2_maxv_16
 	VMOVUPS (R10)(SI*4), Y6
 	VMAXPS  Y1, Y6, Y1
 	VMOVUPS 32(R10)(SI*4), Y6
@@ -4439,13 +4455,13 @@ CrossEntropySoftPlainAVX2_max32_15:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropySoftPlainAVX2_max32_15
 
-CrossEntropySoftPlainAVX2_max8_16:
+CrossEntropySoftPlainAVX2_maxv_16:
 	CMPQ    SI, DX
 	JAE     CrossEntropySoftPlainAVX2_maxtail_17
 	VMOVUPS (R10)(SI*4), Y6
 	VMAXPS  Y1, Y6, Y1
 	ADDQ    $0x08, SI
-	JMP     CrossEntropySoftPlainAVX2_max8_16
+	JMP     CrossEntropySoftPlainAVX2_maxv_16
 
 CrossEntropySoftPlainAVX2_maxtail_17:
 	CMPQ         BX, $0x00
@@ -4455,9 +4471,9 @@ CrossEntropySoftPlainAVX2_maxtail_17:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VMASKMOVPS   (R10)(SI*4), Y6, Y7
-	VBROADCASTSS rowconsts<>+748(SB), Y8
-	VBLENDVPS    Y6, Y7, Y8, Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VMASKMOVPS   (R10)(SI*4), Y6, Y8
+	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y3, Y7, Y3
 
 CrossEntropySoftPlainAVX2_maxfold_18:
@@ -4527,7 +4543,7 @@ CrossEntropySoftPlainAVX2_tgt32_19:
 	JMP         CrossEntropySoftPlainAVX2_tgt32_19
 
 CrossEntropySoftPlainAVX2_tgtrest_20:
-	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
 	JAE         CrossEntropySoftPlainAVX2_tgttail_22
 	VMOVUPS     (R8)(SI*4), Y13
@@ -4664,29 +4680,29 @@ CrossEntropySoftPlainAVX2_tgtdone_21:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+764(SB), X0, X0
+	VSUBSS     rowconsts<>+828(SB), X0, X0
 	VXORPS     X4, X4, X4
 	VCVTSI2SSL R10, X4, X4
 	VMULSS     X0, X0, X5
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+772(SB), X6
-	VFMADD213SS rowconsts<>+776(SB), X0, X6
-	VFMADD213SS rowconsts<>+780(SB), X0, X6
-	VFMADD213SS rowconsts<>+784(SB), X0, X6
-	VFMADD213SS rowconsts<>+788(SB), X0, X6
-	VFMADD213SS rowconsts<>+792(SB), X0, X6
-	VFMADD213SS rowconsts<>+796(SB), X0, X6
-	VFMADD213SS rowconsts<>+800(SB), X0, X6
-	VFMADD213SS rowconsts<>+804(SB), X0, X6
+	VMOVSS      rowconsts<>+836(SB), X6
+	VFMADD213SS rowconsts<>+840(SB), X0, X6
+	VFMADD213SS rowconsts<>+844(SB), X0, X6
+	VFMADD213SS rowconsts<>+848(SB), X0, X6
+	VFMADD213SS rowconsts<>+852(SB), X0, X6
+	VFMADD213SS rowconsts<>+856(SB), X0, X6
+	VFMADD213SS rowconsts<>+860(SB), X0, X6
+	VFMADD213SS rowconsts<>+864(SB), X0, X6
+	VFMADD213SS rowconsts<>+868(SB), X0, X6
 	VMULSS      X0, X6, X6
 	VMULSS      X5, X6, X6
-	VFMADD231SS rowconsts<>+808(SB), X4, X6
-	VFMADD231SS rowconsts<>+768(SB), X5, X6
+	VFMADD231SS rowconsts<>+872(SB), X4, X6
+	VFMADD231SS rowconsts<>+832(SB), X5, X6
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X6, X0, X0
-	VFMADD231SS rowconsts<>+812(SB), X4, X0
+	VFMADD231SS rowconsts<>+876(SB), X4, X0
 	VSUBSS      X2, X2, X2
 	VADDSS      X2, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -4719,7 +4735,7 @@ CrossEntropySoftPlainAVX2_tgtdone_21:
 TEXT ·CrossEntropyWAVX2(SB), $832-88
 	MOVQ cols+80(FP), AX
 
-	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ         AX, CX
 	ANDQ         $-32, CX
 	MOVQ         AX, DX
@@ -4727,9 +4743,9 @@ TEXT ·CrossEntropyWAVX2(SB), $832-88
 	MOVQ         AX, BX
 	ANDQ         $0x07, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+740(SB), Y2
-	VBROADCASTSS rowconsts<>+736(SB), Y3
-	VBROADCASTSS rowconsts<>+744(SB), Y4
+	VBROADCASTSS rowconsts<>+804(SB), Y2
+	VBROADCASTSS rowconsts<>+800(SB), Y3
+	VBROADCASTSS rowconsts<>+808(SB), Y4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
 
@@ -4861,7 +4877,7 @@ CrossEntropyWAVX2_block_1:
 
 CrossEntropyWAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y0
 	XORQ         R11, R11
 
 CrossEntropyWAVX2_bmax_6:
@@ -4888,18 +4904,18 @@ CrossEntropyWAVX2_bmax_6:
 CrossEntropyWAVX2_bexp_7:
 	VMOVUPS     (SP)(R11*1), Y5
 	VSUBPS      Y0, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y5, Y6
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
 	VFMADD213PS Y2, Y5, Y7
 	VPSLLD      $0x17, Y7, Y8
 	VSUBPS      Y2, Y7, Y7
-	VFMADD231PS rowconsts<>+64(SB), Y7, Y5
-	VFMADD231PS rowconsts<>+96(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+128(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+160(SB), Y7, Y5
 	VMOVAPS     Y4, Y7
-	VFMADD213PS rowconsts<>+128(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+160(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+192(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+256(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+288(SB), Y5, Y7
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
@@ -4931,28 +4947,28 @@ CrossEntropyWAVX2_bexp_7:
 	VMOVUPS Y0, (R11)(DI*4)
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+320(SB), Y5, Y0
+	VPSUBD       rowconsts<>+384(SB), Y5, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y6
 	VPSUBD       Y6, Y5, Y6
-	VSUBPS       rowconsts<>+352(SB), Y6, Y6
+	VSUBPS       rowconsts<>+416(SB), Y6, Y6
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+772(SB), Y8
-	VFMADD213PS  rowconsts<>+416(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+448(SB), Y6, Y8
+	VBROADCASTSS rowconsts<>+836(SB), Y8
 	VFMADD213PS  rowconsts<>+480(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
 	VMULPS       Y6, Y8, Y8
 	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+672(SB), Y0, Y8
-	VFMADD231PS  rowconsts<>+384(SB), Y7, Y8
+	VFMADD231PS  rowconsts<>+736(SB), Y0, Y8
+	VFMADD231PS  rowconsts<>+448(SB), Y7, Y8
 	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+704(SB), Y0, Y6
+	VFMADD231PS  rowconsts<>+768(SB), Y0, Y6
 	VSUBPS       Y5, Y5, Y0
 	VADDPS       Y0, Y6, Y6
 	MOVQ         lsum+56(FP), R11
@@ -4971,15 +4987,15 @@ CrossEntropyWAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y0
-	VBROADCASTSS rowconsts<>+748(SB), Y5
-	VBROADCASTSS rowconsts<>+748(SB), Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y5
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
 	XORQ         SI, SI
 
 CrossEntropyWAVX2_max32_9:
 	CMPQ    SI, CX
-	JAE     CrossEntropyWAVX2_max8_10
+	JAE     CrossEntropyWAVX2_maxv_10
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(R8)(SI*4), Y8
@@ -4991,13 +5007,13 @@ CrossEntropyWAVX2_max32_9:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyWAVX2_max32_9
 
-CrossEntropyWAVX2_max8_10:
+CrossEntropyWAVX2_maxv_10:
 	CMPQ    SI, DX
 	JAE     CrossEntropyWAVX2_maxtail_11
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyWAVX2_max8_10
+	JMP     CrossEntropyWAVX2_maxv_10
 
 CrossEntropyWAVX2_maxtail_11:
 	CMPQ         BX, $0x00
@@ -5007,9 +5023,9 @@ CrossEntropyWAVX2_maxtail_11:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y8
-	VMASKMOVPS   (R8)(SI*4), Y8, Y9
-	VBROADCASTSS rowconsts<>+748(SB), Y10
-	VBLENDVPS    Y8, Y9, Y10, Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y9
+	VMASKMOVPS   (R8)(SI*4), Y8, Y10
+	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
 CrossEntropyWAVX2_maxfold_12:
@@ -5039,72 +5055,72 @@ CrossEntropyWAVX2_exp32_13:
 	JAE         CrossEntropyWAVX2_exprest_14
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -5113,23 +5129,23 @@ CrossEntropyWAVX2_exp32_13:
 	JMP         CrossEntropyWAVX2_exp32_13
 
 CrossEntropyWAVX2_exprest_14:
-	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
 	JAE         CrossEntropyWAVX2_exptail_16
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -5147,18 +5163,18 @@ CrossEntropyWAVX2_exptail_16:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -5171,18 +5187,18 @@ CrossEntropyWAVX2_expnext_17:
 	JAE         CrossEntropyWAVX2_exptail_18
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -5200,18 +5216,18 @@ CrossEntropyWAVX2_exptail_18:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -5224,18 +5240,18 @@ CrossEntropyWAVX2_expnext_19:
 	JAE         CrossEntropyWAVX2_exptail_20
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -5253,18 +5269,18 @@ CrossEntropyWAVX2_exptail_20:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -5282,18 +5298,18 @@ CrossEntropyWAVX2_expnext_21:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -5316,15 +5332,15 @@ CrossEntropyWAVX2_expdone_15:
 	LEAQ         (R8)(AX*4), R10
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y1
-	VBROADCASTSS rowconsts<>+748(SB), Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
-	VBROADCASTSS rowconsts<>+748(SB), Y8
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y8
 	XORQ         SI, SI
 
 CrossEntropyWAVX2_max32_23:
 	CMPQ    SI, CX
-	JAE     CrossEntropyWAVX2_max8_24
+	JAE     CrossEntropyWAVX2_maxv_24
 	VMOVUPS (R10)(SI*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	VMOVUPS 32(R10)(SI*4), Y9
@@ -5336,13 +5352,13 @@ CrossEntropyWAVX2_max32_23:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyWAVX2_max32_23
 
-CrossEntropyWAVX2_max8_24:
+CrossEntropyWAVX2_maxv_24:
 	CMPQ    SI, DX
 	JAE     CrossEntropyWAVX2_maxtail_25
 	VMOVUPS (R10)(SI*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyWAVX2_max8_24
+	JMP     CrossEntropyWAVX2_maxv_24
 
 CrossEntropyWAVX2_maxtail_25:
 	CMPQ         BX, $0x00
@@ -5352,9 +5368,9 @@ CrossEntropyWAVX2_maxtail_25:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VMASKMOVPS   (R10)(SI*4), Y9, Y10
-	VBROADCASTSS rowconsts<>+748(SB), Y11
-	VBLENDVPS    Y9, Y10, Y11, Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R10)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y6, Y10, Y6
 
 CrossEntropyWAVX2_maxfold_26:
@@ -5385,29 +5401,29 @@ CrossEntropyWAVX2_nomax_22:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+764(SB), X0, X0
+	VSUBSS     rowconsts<>+828(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+772(SB), X8
-	VFMADD213SS rowconsts<>+776(SB), X0, X8
-	VFMADD213SS rowconsts<>+780(SB), X0, X8
-	VFMADD213SS rowconsts<>+784(SB), X0, X8
-	VFMADD213SS rowconsts<>+788(SB), X0, X8
-	VFMADD213SS rowconsts<>+792(SB), X0, X8
-	VFMADD213SS rowconsts<>+796(SB), X0, X8
-	VFMADD213SS rowconsts<>+800(SB), X0, X8
-	VFMADD213SS rowconsts<>+804(SB), X0, X8
+	VMOVSS      rowconsts<>+836(SB), X8
+	VFMADD213SS rowconsts<>+840(SB), X0, X8
+	VFMADD213SS rowconsts<>+844(SB), X0, X8
+	VFMADD213SS rowconsts<>+848(SB), X0, X8
+	VFMADD213SS rowconsts<>+852(SB), X0, X8
+	VFMADD213SS rowconsts<>+856(SB), X0, X8
+	VFMADD213SS rowconsts<>+860(SB), X0, X8
+	VFMADD213SS rowconsts<>+864(SB), X0, X8
+	VFMADD213SS rowconsts<>+868(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+808(SB), X6, X8
-	VFMADD231SS rowconsts<>+768(SB), X7, X8
+	VFMADD231SS rowconsts<>+872(SB), X6, X8
+	VFMADD231SS rowconsts<>+832(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+812(SB), X6, X0
+	VFMADD231SS rowconsts<>+876(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -5429,7 +5445,7 @@ CrossEntropyWAVX2_end_8:
 TEXT ·CrossEntropyWSAVX2(SB), $1088-88
 	MOVQ cols+80(FP), AX
 
-	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ AX, CX
 	ANDQ $-32, CX
 	MOVQ AX, DX
@@ -5568,7 +5584,7 @@ CrossEntropyWSAVX2_block_1:
 
 CrossEntropyWSAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y0
 	XORQ         R11, R11
 
 CrossEntropyWSAVX2_bmax_6:
@@ -5614,18 +5630,18 @@ CrossEntropyWSAVX2_bexp_7:
 	ANDQ         $0x000000ff, R13
 	VADDPS       768(SP)(R13*1), Y3, Y3
 	VMOVUPS      Y3, 768(SP)(R13*1)
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y2, Y3
-	VBROADCASTSS rowconsts<>+736(SB), Y4
-	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+800(SB), Y4
+	VFMADD213PS  rowconsts<>+352(SB), Y2, Y4
 	VPSLLD       $0x17, Y4, Y5
-	VSUBPS       rowconsts<>+288(SB), Y4, Y4
-	VFMADD231PS  rowconsts<>+64(SB), Y4, Y2
-	VFMADD231PS  rowconsts<>+96(SB), Y4, Y2
-	VBROADCASTSS rowconsts<>+744(SB), Y4
-	VFMADD213PS  rowconsts<>+128(SB), Y2, Y4
-	VFMADD213PS  rowconsts<>+160(SB), Y2, Y4
+	VSUBPS       rowconsts<>+352(SB), Y4, Y4
+	VFMADD231PS  rowconsts<>+128(SB), Y4, Y2
+	VFMADD231PS  rowconsts<>+160(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+808(SB), Y4
 	VFMADD213PS  rowconsts<>+192(SB), Y2, Y4
 	VFMADD213PS  rowconsts<>+224(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+256(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
@@ -5657,28 +5673,28 @@ CrossEntropyWSAVX2_bexp_7:
 	VMOVUPS Y0, (R11)(DI*4)
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+320(SB), Y2, Y0
+	VPSUBD       rowconsts<>+384(SB), Y2, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y3
 	VPSUBD       Y3, Y2, Y3
-	VSUBPS       rowconsts<>+352(SB), Y3, Y3
+	VSUBPS       rowconsts<>+416(SB), Y3, Y3
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y3, Y3, Y4
-	VBROADCASTSS rowconsts<>+772(SB), Y5
-	VFMADD213PS  rowconsts<>+416(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+448(SB), Y3, Y5
+	VBROADCASTSS rowconsts<>+836(SB), Y5
 	VFMADD213PS  rowconsts<>+480(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+512(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+544(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+576(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+608(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+640(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+672(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+704(SB), Y3, Y5
 	VMULPS       Y3, Y5, Y5
 	VMULPS       Y4, Y5, Y5
-	VFMADD231PS  rowconsts<>+672(SB), Y0, Y5
-	VFMADD231PS  rowconsts<>+384(SB), Y4, Y5
+	VFMADD231PS  rowconsts<>+736(SB), Y0, Y5
+	VFMADD231PS  rowconsts<>+448(SB), Y4, Y5
 	VADDPS       Y5, Y3, Y3
-	VFMADD231PS  rowconsts<>+704(SB), Y0, Y3
+	VFMADD231PS  rowconsts<>+768(SB), Y0, Y3
 	VSUBPS       Y2, Y2, Y0
 	VADDPS       Y0, Y3, Y3
 	MOVQ         lsum+56(FP), R11
@@ -5714,15 +5730,15 @@ CrossEntropyWSAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y0
-	VBROADCASTSS rowconsts<>+748(SB), Y2
-	VBROADCASTSS rowconsts<>+748(SB), Y3
-	VBROADCASTSS rowconsts<>+748(SB), Y4
+	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y2
+	VBROADCASTSS rowconsts<>+812(SB), Y3
+	VBROADCASTSS rowconsts<>+812(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropyWSAVX2_max32_9:
 	CMPQ    SI, CX
-	JAE     CrossEntropyWSAVX2_max8_10
+	JAE     CrossEntropyWSAVX2_maxv_10
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	VMOVUPS 32(R8)(SI*4), Y5
@@ -5734,13 +5750,13 @@ CrossEntropyWSAVX2_max32_9:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyWSAVX2_max32_9
 
-CrossEntropyWSAVX2_max8_10:
+CrossEntropyWSAVX2_maxv_10:
 	CMPQ    SI, DX
 	JAE     CrossEntropyWSAVX2_maxtail_11
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyWSAVX2_max8_10
+	JMP     CrossEntropyWSAVX2_maxv_10
 
 CrossEntropyWSAVX2_maxtail_11:
 	CMPQ         BX, $0x00
@@ -5750,9 +5766,9 @@ CrossEntropyWSAVX2_maxtail_11:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
-	VMASKMOVPS   (R8)(SI*4), Y5, Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
-	VBLENDVPS    Y5, Y6, Y7, Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VMASKMOVPS   (R8)(SI*4), Y5, Y7
+	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
 
 CrossEntropyWSAVX2_maxfold_12:
@@ -5790,18 +5806,18 @@ CrossEntropyWSAVX2_exp32_13:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -5809,18 +5825,18 @@ CrossEntropyWSAVX2_exp32_13:
 	VMOVUPS      32(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  32(R10)(SI*4), Y10, Y3
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -5828,18 +5844,18 @@ CrossEntropyWSAVX2_exp32_13:
 	VMOVUPS      64(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  64(R10)(SI*4), Y10, Y4
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -5847,18 +5863,18 @@ CrossEntropyWSAVX2_exp32_13:
 	VMOVUPS      96(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  96(R10)(SI*4), Y10, Y5
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -5867,24 +5883,24 @@ CrossEntropyWSAVX2_exp32_13:
 	JMP          CrossEntropyWSAVX2_exp32_13
 
 CrossEntropyWSAVX2_exprest_14:
-	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
 	JAE          CrossEntropyWSAVX2_exptail_16
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -5905,18 +5921,18 @@ CrossEntropyWSAVX2_exptail_16:
 	VANDPS       Y10, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+736(SB), Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+288(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+744(SB), Y13
-	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -5930,18 +5946,18 @@ CrossEntropyWSAVX2_expnext_17:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y3
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -5962,18 +5978,18 @@ CrossEntropyWSAVX2_exptail_18:
 	VANDPS       Y10, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+736(SB), Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+288(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+744(SB), Y13
-	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -5987,18 +6003,18 @@ CrossEntropyWSAVX2_expnext_19:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y4
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -6019,18 +6035,18 @@ CrossEntropyWSAVX2_exptail_20:
 	VANDPS       Y10, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+736(SB), Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+288(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+744(SB), Y13
-	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -6051,18 +6067,18 @@ CrossEntropyWSAVX2_expnext_21:
 	VANDPS       Y10, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+736(SB), Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+288(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+744(SB), Y13
-	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -6085,15 +6101,15 @@ CrossEntropyWSAVX2_expdone_15:
 	LEAQ         (R8)(AX*4), R10
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y1
-	VBROADCASTSS rowconsts<>+748(SB), Y7
-	VBROADCASTSS rowconsts<>+748(SB), Y8
-	VBROADCASTSS rowconsts<>+748(SB), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y8
+	VBROADCASTSS rowconsts<>+812(SB), Y9
 	XORQ         SI, SI
 
 CrossEntropyWSAVX2_max32_23:
 	CMPQ    SI, CX
-	JAE     CrossEntropyWSAVX2_max8_24
+	JAE     CrossEntropyWSAVX2_maxv_24
 	VMOVUPS (R10)(SI*4), Y10
 	VMAXPS  Y1, Y10, Y1
 	VMOVUPS 32(R10)(SI*4), Y10
@@ -6105,13 +6121,13 @@ CrossEntropyWSAVX2_max32_23:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyWSAVX2_max32_23
 
-CrossEntropyWSAVX2_max8_24:
+CrossEntropyWSAVX2_maxv_24:
 	CMPQ    SI, DX
 	JAE     CrossEntropyWSAVX2_maxtail_25
 	VMOVUPS (R10)(SI*4), Y10
 	VMAXPS  Y1, Y10, Y1
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyWSAVX2_max8_24
+	JMP     CrossEntropyWSAVX2_maxv_24
 
 CrossEntropyWSAVX2_maxtail_25:
 	CMPQ         BX, $0x00
@@ -6121,9 +6137,9 @@ CrossEntropyWSAVX2_maxtail_25:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VMASKMOVPS   (R10)(SI*4), Y10, Y11
-	VBROADCASTSS rowconsts<>+748(SB), Y12
-	VBLENDVPS    Y10, Y11, Y12, Y11
+	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y7, Y11, Y7
 
 CrossEntropyWSAVX2_maxfold_26:
@@ -6154,29 +6170,29 @@ CrossEntropyWSAVX2_nomax_22:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+764(SB), X0, X0
+	VSUBSS     rowconsts<>+828(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R10, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+772(SB), X9
-	VFMADD213SS rowconsts<>+776(SB), X0, X9
-	VFMADD213SS rowconsts<>+780(SB), X0, X9
-	VFMADD213SS rowconsts<>+784(SB), X0, X9
-	VFMADD213SS rowconsts<>+788(SB), X0, X9
-	VFMADD213SS rowconsts<>+792(SB), X0, X9
-	VFMADD213SS rowconsts<>+796(SB), X0, X9
-	VFMADD213SS rowconsts<>+800(SB), X0, X9
-	VFMADD213SS rowconsts<>+804(SB), X0, X9
+	VMOVSS      rowconsts<>+836(SB), X9
+	VFMADD213SS rowconsts<>+840(SB), X0, X9
+	VFMADD213SS rowconsts<>+844(SB), X0, X9
+	VFMADD213SS rowconsts<>+848(SB), X0, X9
+	VFMADD213SS rowconsts<>+852(SB), X0, X9
+	VFMADD213SS rowconsts<>+856(SB), X0, X9
+	VFMADD213SS rowconsts<>+860(SB), X0, X9
+	VFMADD213SS rowconsts<>+864(SB), X0, X9
+	VFMADD213SS rowconsts<>+868(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+808(SB), X7, X9
-	VFMADD231SS rowconsts<>+768(SB), X8, X9
+	VFMADD231SS rowconsts<>+872(SB), X7, X9
+	VFMADD231SS rowconsts<>+832(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+812(SB), X7, X0
+	VFMADD231SS rowconsts<>+876(SB), X7, X0
 	VSUBSS      X6, X6, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -6209,7 +6225,7 @@ CrossEntropyWSAVX2_end_8:
 TEXT ·CrossEntropySoftWAVX2(SB), NOSPLIT, $0-96
 	MOVQ cols+88(FP), AX
 
-	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ AX, CX
 	ANDQ $-32, CX
 	MOVQ AX, DX
@@ -6222,15 +6238,15 @@ TEXT ·CrossEntropySoftWAVX2(SB), NOSPLIT, $0-96
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y0
-	VBROADCASTSS rowconsts<>+748(SB), Y2
-	VBROADCASTSS rowconsts<>+748(SB), Y3
-	VBROADCASTSS rowconsts<>+748(SB), Y4
+	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y2
+	VBROADCASTSS rowconsts<>+812(SB), Y3
+	VBROADCASTSS rowconsts<>+812(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySoftWAVX2_max32_1:
 	CMPQ    SI, CX
-	JAE     CrossEntropySoftWAVX2_max8_2
+	JAE     CrossEntropySoftWAVX2_maxv_2
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	VMOVUPS 32(R8)(SI*4), Y5
@@ -6242,13 +6258,13 @@ CrossEntropySoftWAVX2_max32_1:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropySoftWAVX2_max32_1
 
-CrossEntropySoftWAVX2_max8_2:
+CrossEntropySoftWAVX2_maxv_2:
 	CMPQ    SI, DX
 	JAE     CrossEntropySoftWAVX2_maxtail_3
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropySoftWAVX2_max8_2
+	JMP     CrossEntropySoftWAVX2_maxv_2
 
 CrossEntropySoftWAVX2_maxtail_3:
 	CMPQ         BX, $0x00
@@ -6258,9 +6274,9 @@ CrossEntropySoftWAVX2_maxtail_3:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
-	VMASKMOVPS   (R8)(SI*4), Y5, Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
-	VBLENDVPS    Y5, Y6, Y7, Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VMASKMOVPS   (R8)(SI*4), Y5, Y7
+	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
 
 CrossEntropySoftWAVX2_maxfold_4:
@@ -6290,72 +6306,72 @@ CrossEntropySoftWAVX2_exp32_5:
 	JAE          CrossEntropySoftWAVX2_exprest_6
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y2, Y2
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y3, Y3
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y4, Y4
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -6364,23 +6380,23 @@ CrossEntropySoftWAVX2_exp32_5:
 	JMP          CrossEntropySoftWAVX2_exp32_5
 
 CrossEntropySoftWAVX2_exprest_6:
-	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
 	JAE          CrossEntropySoftWAVX2_exptail_8
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -6398,18 +6414,18 @@ CrossEntropySoftWAVX2_exptail_8:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+736(SB), Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+288(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+744(SB), Y9
-	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -6422,18 +6438,18 @@ CrossEntropySoftWAVX2_expnext_9:
 	JAE          CrossEntropySoftWAVX2_exptail_10
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -6451,18 +6467,18 @@ CrossEntropySoftWAVX2_exptail_10:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+736(SB), Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+288(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+744(SB), Y9
-	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -6475,18 +6491,18 @@ CrossEntropySoftWAVX2_expnext_11:
 	JAE          CrossEntropySoftWAVX2_exptail_12
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -6504,18 +6520,18 @@ CrossEntropySoftWAVX2_exptail_12:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+736(SB), Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+288(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+744(SB), Y9
-	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -6533,18 +6549,18 @@ CrossEntropySoftWAVX2_expnext_13:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+736(SB), Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+288(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+744(SB), Y9
-	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -6567,15 +6583,15 @@ CrossEntropySoftWAVX2_expdone_7:
 	LEAQ         (R8)(AX*4), R10
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y1
-	VBROADCASTSS rowconsts<>+748(SB), Y3
-	VBROADCASTSS rowconsts<>+748(SB), Y4
-	VBROADCASTSS rowconsts<>+748(SB), Y5
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+812(SB), Y3
+	VBROADCASTSS rowconsts<>+812(SB), Y4
+	VBROADCASTSS rowconsts<>+812(SB), Y5
 	XORQ         SI, SI
 
 CrossEntropySoftWAVX2_max32_15:
 	CMPQ    SI, CX
-	JAE     CrossEntropySoftWAVX2_max8_16
+	JAE     CrossEntropySoftWAVX2_maxv_16
 	VMOVUPS (R10)(SI*4), Y6
 	VMAXPS  Y1, Y6, Y1
 	VMOVUPS 32(R10)(SI*4), Y6
@@ -6587,13 +6603,13 @@ CrossEntropySoftWAVX2_max32_15:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropySoftWAVX2_max32_15
 
-CrossEntropySoftWAVX2_max8_16:
+CrossEntropySoftWAVX2_maxv_16:
 	CMPQ    SI, DX
 	JAE     CrossEntropySoftWAVX2_maxtail_17
 	VMOVUPS (R10)(SI*4), Y6
 	VMAXPS  Y1, Y6, Y1
 	ADDQ    $0x08, SI
-	JMP     CrossEntropySoftWAVX2_max8_16
+	JMP     CrossEntropySoftWAVX2_maxv_16
 
 CrossEntropySoftWAVX2_maxtail_17:
 	CMPQ         BX, $0x00
@@ -6603,9 +6619,9 @@ CrossEntropySoftWAVX2_maxtail_17:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VMASKMOVPS   (R10)(SI*4), Y6, Y7
-	VBROADCASTSS rowconsts<>+748(SB), Y8
-	VBLENDVPS    Y6, Y7, Y8, Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VMASKMOVPS   (R10)(SI*4), Y6, Y8
+	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y3, Y7, Y3
 
 CrossEntropySoftWAVX2_maxfold_18:
@@ -6680,7 +6696,7 @@ CrossEntropySoftWAVX2_tgt32_19:
 	JMP         CrossEntropySoftWAVX2_tgt32_19
 
 CrossEntropySoftWAVX2_tgtrest_20:
-	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
 	JAE         CrossEntropySoftWAVX2_tgttail_22
 	VMOVUPS     (R8)(SI*4), Y13
@@ -6828,29 +6844,29 @@ CrossEntropySoftWAVX2_tgtdone_21:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+764(SB), X0, X0
+	VSUBSS     rowconsts<>+828(SB), X0, X0
 	VXORPS     X4, X4, X4
 	VCVTSI2SSL R10, X4, X4
 	VMULSS     X0, X0, X5
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+772(SB), X6
-	VFMADD213SS rowconsts<>+776(SB), X0, X6
-	VFMADD213SS rowconsts<>+780(SB), X0, X6
-	VFMADD213SS rowconsts<>+784(SB), X0, X6
-	VFMADD213SS rowconsts<>+788(SB), X0, X6
-	VFMADD213SS rowconsts<>+792(SB), X0, X6
-	VFMADD213SS rowconsts<>+796(SB), X0, X6
-	VFMADD213SS rowconsts<>+800(SB), X0, X6
-	VFMADD213SS rowconsts<>+804(SB), X0, X6
+	VMOVSS      rowconsts<>+836(SB), X6
+	VFMADD213SS rowconsts<>+840(SB), X0, X6
+	VFMADD213SS rowconsts<>+844(SB), X0, X6
+	VFMADD213SS rowconsts<>+848(SB), X0, X6
+	VFMADD213SS rowconsts<>+852(SB), X0, X6
+	VFMADD213SS rowconsts<>+856(SB), X0, X6
+	VFMADD213SS rowconsts<>+860(SB), X0, X6
+	VFMADD213SS rowconsts<>+864(SB), X0, X6
+	VFMADD213SS rowconsts<>+868(SB), X0, X6
 	VMULSS      X0, X6, X6
 	VMULSS      X5, X6, X6
-	VFMADD231SS rowconsts<>+808(SB), X4, X6
-	VFMADD231SS rowconsts<>+768(SB), X5, X6
+	VFMADD231SS rowconsts<>+872(SB), X4, X6
+	VFMADD231SS rowconsts<>+832(SB), X5, X6
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X6, X0, X0
-	VFMADD231SS rowconsts<>+812(SB), X4, X0
+	VFMADD231SS rowconsts<>+876(SB), X4, X0
 	VSUBSS      X2, X2, X2
 	VADDSS      X2, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -6883,7 +6899,7 @@ CrossEntropySoftWAVX2_tgtdone_21:
 TEXT ·CrossEntropyGAVX2(SB), $832-88
 	MOVQ cols+80(FP), AX
 
-	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ         AX, CX
 	ANDQ         $-32, CX
 	MOVQ         AX, DX
@@ -6891,9 +6907,9 @@ TEXT ·CrossEntropyGAVX2(SB), $832-88
 	MOVQ         AX, BX
 	ANDQ         $0x07, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+740(SB), Y2
-	VBROADCASTSS rowconsts<>+736(SB), Y3
-	VBROADCASTSS rowconsts<>+744(SB), Y4
+	VBROADCASTSS rowconsts<>+804(SB), Y2
+	VBROADCASTSS rowconsts<>+800(SB), Y3
+	VBROADCASTSS rowconsts<>+808(SB), Y4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
@@ -7026,7 +7042,7 @@ CrossEntropyGAVX2_block_1:
 
 CrossEntropyGAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y0
 	XORQ         R12, R12
 
 CrossEntropyGAVX2_bmax_6:
@@ -7053,18 +7069,18 @@ CrossEntropyGAVX2_bmax_6:
 CrossEntropyGAVX2_bexp_7:
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y5, Y6
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
 	VFMADD213PS Y2, Y5, Y7
 	VPSLLD      $0x17, Y7, Y8
 	VSUBPS      Y2, Y7, Y7
-	VFMADD231PS rowconsts<>+64(SB), Y7, Y5
-	VFMADD231PS rowconsts<>+96(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+128(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+160(SB), Y7, Y5
 	VMOVAPS     Y4, Y7
-	VFMADD213PS rowconsts<>+128(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+160(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+192(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+256(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+288(SB), Y5, Y7
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
@@ -7097,35 +7113,35 @@ CrossEntropyGAVX2_bexp_7:
 	VMOVUPS Y0, (R12)(DI*4)
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+320(SB), Y5, Y0
+	VPSUBD       rowconsts<>+384(SB), Y5, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y6
 	VPSUBD       Y6, Y5, Y6
-	VSUBPS       rowconsts<>+352(SB), Y6, Y6
+	VSUBPS       rowconsts<>+416(SB), Y6, Y6
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+772(SB), Y8
-	VFMADD213PS  rowconsts<>+416(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+448(SB), Y6, Y8
+	VBROADCASTSS rowconsts<>+836(SB), Y8
 	VFMADD213PS  rowconsts<>+480(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
 	VMULPS       Y6, Y8, Y8
 	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+672(SB), Y0, Y8
-	VFMADD231PS  rowconsts<>+384(SB), Y7, Y8
+	VFMADD231PS  rowconsts<>+736(SB), Y0, Y8
+	VFMADD231PS  rowconsts<>+448(SB), Y7, Y8
 	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+704(SB), Y0, Y6
+	VFMADD231PS  rowconsts<>+768(SB), Y0, Y6
 	VSUBPS       Y5, Y5, Y0
 	VADDPS       Y0, Y6, Y6
 	MOVQ         lsum+56(FP), R12
 	VMOVUPS      Y6, (R12)(DI*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+764(SB), Y0
+	VBROADCASTSS rowconsts<>+828(SB), Y0
 	VDIVPS       Y5, Y0, Y0
 	MOVQ         a+32(FP), R12
 	VMOVUPS      (R12)(DI*4), Y5
@@ -7246,15 +7262,15 @@ CrossEntropyGAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y0
-	VBROADCASTSS rowconsts<>+748(SB), Y5
-	VBROADCASTSS rowconsts<>+748(SB), Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y5
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
 	XORQ         SI, SI
 
 CrossEntropyGAVX2_max32_12:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGAVX2_max8_13
+	JAE     CrossEntropyGAVX2_maxv_13
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(R8)(SI*4), Y8
@@ -7266,13 +7282,13 @@ CrossEntropyGAVX2_max32_12:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyGAVX2_max32_12
 
-CrossEntropyGAVX2_max8_13:
+CrossEntropyGAVX2_maxv_13:
 	CMPQ    SI, DX
 	JAE     CrossEntropyGAVX2_maxtail_14
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGAVX2_max8_13
+	JMP     CrossEntropyGAVX2_maxv_13
 
 CrossEntropyGAVX2_maxtail_14:
 	CMPQ         BX, $0x00
@@ -7282,9 +7298,9 @@ CrossEntropyGAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
-	VMASKMOVPS   (R8)(SI*4), Y8, Y9
-	VBROADCASTSS rowconsts<>+748(SB), Y10
-	VBLENDVPS    Y8, Y9, Y10, Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y9
+	VMASKMOVPS   (R8)(SI*4), Y8, Y10
+	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
 CrossEntropyGAVX2_maxfold_15:
@@ -7314,18 +7330,18 @@ CrossEntropyGAVX2_exp32_16:
 	JAE         CrossEntropyGAVX2_exprest_17
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -7333,18 +7349,18 @@ CrossEntropyGAVX2_exp32_16:
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -7352,18 +7368,18 @@ CrossEntropyGAVX2_exp32_16:
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -7371,18 +7387,18 @@ CrossEntropyGAVX2_exp32_16:
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -7392,23 +7408,23 @@ CrossEntropyGAVX2_exp32_16:
 	JMP         CrossEntropyGAVX2_exp32_16
 
 CrossEntropyGAVX2_exprest_17:
-	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
 	JAE         CrossEntropyGAVX2_exptail_19
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -7427,18 +7443,18 @@ CrossEntropyGAVX2_exptail_19:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -7452,18 +7468,18 @@ CrossEntropyGAVX2_expnext_20:
 	JAE         CrossEntropyGAVX2_exptail_21
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -7482,18 +7498,18 @@ CrossEntropyGAVX2_exptail_21:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -7507,18 +7523,18 @@ CrossEntropyGAVX2_expnext_22:
 	JAE         CrossEntropyGAVX2_exptail_23
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -7537,18 +7553,18 @@ CrossEntropyGAVX2_exptail_23:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -7567,18 +7583,18 @@ CrossEntropyGAVX2_expnext_24:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -7602,15 +7618,15 @@ CrossEntropyGAVX2_expdone_18:
 	LEAQ         (R8)(AX*4), R11
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y1
-	VBROADCASTSS rowconsts<>+748(SB), Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
-	VBROADCASTSS rowconsts<>+748(SB), Y8
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y8
 	XORQ         SI, SI
 
 CrossEntropyGAVX2_max32_26:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGAVX2_max8_27
+	JAE     CrossEntropyGAVX2_maxv_27
 	VMOVUPS (R11)(SI*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	VMOVUPS 32(R11)(SI*4), Y9
@@ -7622,13 +7638,13 @@ CrossEntropyGAVX2_max32_26:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyGAVX2_max32_26
 
-CrossEntropyGAVX2_max8_27:
+CrossEntropyGAVX2_maxv_27:
 	CMPQ    SI, DX
 	JAE     CrossEntropyGAVX2_maxtail_28
 	VMOVUPS (R11)(SI*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGAVX2_max8_27
+	JMP     CrossEntropyGAVX2_maxv_27
 
 CrossEntropyGAVX2_maxtail_28:
 	CMPQ         BX, $0x00
@@ -7638,9 +7654,9 @@ CrossEntropyGAVX2_maxtail_28:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VMASKMOVPS   (R11)(SI*4), Y9, Y10
-	VBROADCASTSS rowconsts<>+748(SB), Y11
-	VBLENDVPS    Y9, Y10, Y11, Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y6, Y10, Y6
 
 CrossEntropyGAVX2_maxfold_29:
@@ -7671,36 +7687,36 @@ CrossEntropyGAVX2_nomax_25:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+764(SB), X0, X0
+	VSUBSS     rowconsts<>+828(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+772(SB), X8
-	VFMADD213SS rowconsts<>+776(SB), X0, X8
-	VFMADD213SS rowconsts<>+780(SB), X0, X8
-	VFMADD213SS rowconsts<>+784(SB), X0, X8
-	VFMADD213SS rowconsts<>+788(SB), X0, X8
-	VFMADD213SS rowconsts<>+792(SB), X0, X8
-	VFMADD213SS rowconsts<>+796(SB), X0, X8
-	VFMADD213SS rowconsts<>+800(SB), X0, X8
-	VFMADD213SS rowconsts<>+804(SB), X0, X8
+	VMOVSS      rowconsts<>+836(SB), X8
+	VFMADD213SS rowconsts<>+840(SB), X0, X8
+	VFMADD213SS rowconsts<>+844(SB), X0, X8
+	VFMADD213SS rowconsts<>+848(SB), X0, X8
+	VFMADD213SS rowconsts<>+852(SB), X0, X8
+	VFMADD213SS rowconsts<>+856(SB), X0, X8
+	VFMADD213SS rowconsts<>+860(SB), X0, X8
+	VFMADD213SS rowconsts<>+864(SB), X0, X8
+	VFMADD213SS rowconsts<>+868(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+808(SB), X6, X8
-	VFMADD231SS rowconsts<>+768(SB), X7, X8
+	VFMADD231SS rowconsts<>+872(SB), X6, X8
+	VFMADD231SS rowconsts<>+832(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+812(SB), X6, X0
+	VFMADD231SS rowconsts<>+876(SB), X6, X0
 	VSUBSS      X5, X5, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
 	VMOVSS      X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+764(SB), X0
+	VMOVSS       rowconsts<>+828(SB), X0
 	VDIVSS       X5, X0, X0
 	VBROADCASTSS X0, Y0
 	MOVQ         a+32(FP), SI
@@ -7714,7 +7730,7 @@ CrossEntropyGAVX2_nomax_25:
 
 CrossEntropyGAVX2_out32_30:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGAVX2_out8_31
+	JAE         CrossEntropyGAVX2_outv_31
 	VMOVUPS     (R9)(SI*4), Y8
 	VMULPS      Y0, Y8, Y8
 	VMOVAPS     Y7, Y9
@@ -7742,7 +7758,7 @@ CrossEntropyGAVX2_out32_30:
 	ADDQ        $0x20, SI
 	JMP         CrossEntropyGAVX2_out32_30
 
-CrossEntropyGAVX2_out8_31:
+CrossEntropyGAVX2_outv_31:
 	CMPQ        SI, DX
 	JAE         CrossEntropyGAVX2_outtail_32
 	VMOVUPS     (R9)(SI*4), Y8
@@ -7752,7 +7768,7 @@ CrossEntropyGAVX2_out8_31:
 	VMULPS      Y6, Y9, Y9
 	VMOVUPS     Y9, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_out8_31
+	JMP         CrossEntropyGAVX2_outv_31
 
 CrossEntropyGAVX2_outtail_32:
 	CMPQ        BX, $0x00
@@ -7787,7 +7803,7 @@ CrossEntropyGAVX2_end_11:
 TEXT ·CrossEntropyGSAVX2(SB), $1088-88
 	MOVQ cols+80(FP), AX
 
-	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ AX, CX
 	ANDQ $-32, CX
 	MOVQ AX, DX
@@ -7927,7 +7943,7 @@ CrossEntropyGSAVX2_block_1:
 
 CrossEntropyGSAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y0
 	XORQ         R12, R12
 
 CrossEntropyGSAVX2_bmax_6:
@@ -7969,18 +7985,18 @@ CrossEntropyGSAVX2_bexp_7:
 	ANDQ         $0x000000ff, R14
 	VADDPS       768(SP)(R14*1), Y3, Y3
 	VMOVUPS      Y3, 768(SP)(R14*1)
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y2, Y3
-	VBROADCASTSS rowconsts<>+736(SB), Y4
-	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+800(SB), Y4
+	VFMADD213PS  rowconsts<>+352(SB), Y2, Y4
 	VPSLLD       $0x17, Y4, Y5
-	VSUBPS       rowconsts<>+288(SB), Y4, Y4
-	VFMADD231PS  rowconsts<>+64(SB), Y4, Y2
-	VFMADD231PS  rowconsts<>+96(SB), Y4, Y2
-	VBROADCASTSS rowconsts<>+744(SB), Y4
-	VFMADD213PS  rowconsts<>+128(SB), Y2, Y4
-	VFMADD213PS  rowconsts<>+160(SB), Y2, Y4
+	VSUBPS       rowconsts<>+352(SB), Y4, Y4
+	VFMADD231PS  rowconsts<>+128(SB), Y4, Y2
+	VFMADD231PS  rowconsts<>+160(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+808(SB), Y4
 	VFMADD213PS  rowconsts<>+192(SB), Y2, Y4
 	VFMADD213PS  rowconsts<>+224(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+256(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
@@ -8013,28 +8029,28 @@ CrossEntropyGSAVX2_bexp_7:
 	VMOVUPS Y0, (R12)(DI*4)
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+320(SB), Y2, Y0
+	VPSUBD       rowconsts<>+384(SB), Y2, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y3
 	VPSUBD       Y3, Y2, Y3
-	VSUBPS       rowconsts<>+352(SB), Y3, Y3
+	VSUBPS       rowconsts<>+416(SB), Y3, Y3
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y3, Y3, Y4
-	VBROADCASTSS rowconsts<>+772(SB), Y5
-	VFMADD213PS  rowconsts<>+416(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+448(SB), Y3, Y5
+	VBROADCASTSS rowconsts<>+836(SB), Y5
 	VFMADD213PS  rowconsts<>+480(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+512(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+544(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+576(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+608(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+640(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+672(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+704(SB), Y3, Y5
 	VMULPS       Y3, Y5, Y5
 	VMULPS       Y4, Y5, Y5
-	VFMADD231PS  rowconsts<>+672(SB), Y0, Y5
-	VFMADD231PS  rowconsts<>+384(SB), Y4, Y5
+	VFMADD231PS  rowconsts<>+736(SB), Y0, Y5
+	VFMADD231PS  rowconsts<>+448(SB), Y4, Y5
 	VADDPS       Y5, Y3, Y3
-	VFMADD231PS  rowconsts<>+704(SB), Y0, Y3
+	VFMADD231PS  rowconsts<>+768(SB), Y0, Y3
 	VSUBPS       Y2, Y2, Y0
 	VADDPS       Y0, Y3, Y3
 	MOVQ         lsum+56(FP), R12
@@ -8058,7 +8074,7 @@ CrossEntropyGSAVX2_bexp_7:
 	VMOVUPS      Y0, (R12)(DI*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+764(SB), Y0
+	VBROADCASTSS rowconsts<>+828(SB), Y0
 	VDIVPS       Y2, Y0, Y0
 	MOVQ         a+32(FP), R12
 	VMOVUPS      (R12)(DI*4), Y2
@@ -8179,15 +8195,15 @@ CrossEntropyGSAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y0
-	VBROADCASTSS rowconsts<>+748(SB), Y2
-	VBROADCASTSS rowconsts<>+748(SB), Y3
-	VBROADCASTSS rowconsts<>+748(SB), Y4
+	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y2
+	VBROADCASTSS rowconsts<>+812(SB), Y3
+	VBROADCASTSS rowconsts<>+812(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropyGSAVX2_max32_12:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGSAVX2_max8_13
+	JAE     CrossEntropyGSAVX2_maxv_13
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	VMOVUPS 32(R8)(SI*4), Y5
@@ -8199,13 +8215,13 @@ CrossEntropyGSAVX2_max32_12:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyGSAVX2_max32_12
 
-CrossEntropyGSAVX2_max8_13:
+CrossEntropyGSAVX2_maxv_13:
 	CMPQ    SI, DX
 	JAE     CrossEntropyGSAVX2_maxtail_14
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGSAVX2_max8_13
+	JMP     CrossEntropyGSAVX2_maxv_13
 
 CrossEntropyGSAVX2_maxtail_14:
 	CMPQ         BX, $0x00
@@ -8215,9 +8231,9 @@ CrossEntropyGSAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
-	VMASKMOVPS   (R8)(SI*4), Y5, Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
-	VBLENDVPS    Y5, Y6, Y7, Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VMASKMOVPS   (R8)(SI*4), Y5, Y7
+	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
 
 CrossEntropyGSAVX2_maxfold_15:
@@ -8254,18 +8270,18 @@ CrossEntropyGSAVX2_exp32_16:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -8274,18 +8290,18 @@ CrossEntropyGSAVX2_exp32_16:
 	VMOVUPS      32(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -8294,18 +8310,18 @@ CrossEntropyGSAVX2_exp32_16:
 	VMOVUPS      64(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -8314,18 +8330,18 @@ CrossEntropyGSAVX2_exp32_16:
 	VMOVUPS      96(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -8335,24 +8351,24 @@ CrossEntropyGSAVX2_exp32_16:
 	JMP          CrossEntropyGSAVX2_exp32_16
 
 CrossEntropyGSAVX2_exprest_17:
-	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
 	JAE          CrossEntropyGSAVX2_exptail_19
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -8373,18 +8389,18 @@ CrossEntropyGSAVX2_exptail_19:
 	VSUBPS       Y0, Y11, Y11
 	VANDPS       Y10, Y11, Y11
 	VADDPS       Y11, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+736(SB), Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+288(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+744(SB), Y13
-	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -8399,18 +8415,18 @@ CrossEntropyGSAVX2_expnext_20:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -8431,18 +8447,18 @@ CrossEntropyGSAVX2_exptail_21:
 	VSUBPS       Y0, Y11, Y11
 	VANDPS       Y10, Y11, Y11
 	VADDPS       Y11, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+736(SB), Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+288(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+744(SB), Y13
-	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -8457,18 +8473,18 @@ CrossEntropyGSAVX2_expnext_22:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -8489,18 +8505,18 @@ CrossEntropyGSAVX2_exptail_23:
 	VSUBPS       Y0, Y11, Y11
 	VANDPS       Y10, Y11, Y11
 	VADDPS       Y11, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+736(SB), Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+288(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+744(SB), Y13
-	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -8521,18 +8537,18 @@ CrossEntropyGSAVX2_expnext_24:
 	VSUBPS       Y0, Y11, Y11
 	VANDPS       Y10, Y11, Y11
 	VADDPS       Y11, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+736(SB), Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+288(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+744(SB), Y13
-	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -8556,15 +8572,15 @@ CrossEntropyGSAVX2_expdone_18:
 	LEAQ         (R8)(AX*4), R11
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y1
-	VBROADCASTSS rowconsts<>+748(SB), Y7
-	VBROADCASTSS rowconsts<>+748(SB), Y8
-	VBROADCASTSS rowconsts<>+748(SB), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y8
+	VBROADCASTSS rowconsts<>+812(SB), Y9
 	XORQ         SI, SI
 
 CrossEntropyGSAVX2_max32_26:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGSAVX2_max8_27
+	JAE     CrossEntropyGSAVX2_maxv_27
 	VMOVUPS (R11)(SI*4), Y10
 	VMAXPS  Y1, Y10, Y1
 	VMOVUPS 32(R11)(SI*4), Y10
@@ -8576,13 +8592,13 @@ CrossEntropyGSAVX2_max32_26:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyGSAVX2_max32_26
 
-CrossEntropyGSAVX2_max8_27:
+CrossEntropyGSAVX2_maxv_27:
 	CMPQ    SI, DX
 	JAE     CrossEntropyGSAVX2_maxtail_28
 	VMOVUPS (R11)(SI*4), Y10
 	VMAXPS  Y1, Y10, Y1
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGSAVX2_max8_27
+	JMP     CrossEntropyGSAVX2_maxv_27
 
 CrossEntropyGSAVX2_maxtail_28:
 	CMPQ         BX, $0x00
@@ -8592,9 +8608,9 @@ CrossEntropyGSAVX2_maxtail_28:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VMASKMOVPS   (R11)(SI*4), Y10, Y11
-	VBROADCASTSS rowconsts<>+748(SB), Y12
-	VBLENDVPS    Y10, Y11, Y12, Y11
+	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y7, Y11, Y7
 
 CrossEntropyGSAVX2_maxfold_29:
@@ -8625,29 +8641,29 @@ CrossEntropyGSAVX2_nomax_25:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+764(SB), X0, X0
+	VSUBSS     rowconsts<>+828(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+772(SB), X9
-	VFMADD213SS rowconsts<>+776(SB), X0, X9
-	VFMADD213SS rowconsts<>+780(SB), X0, X9
-	VFMADD213SS rowconsts<>+784(SB), X0, X9
-	VFMADD213SS rowconsts<>+788(SB), X0, X9
-	VFMADD213SS rowconsts<>+792(SB), X0, X9
-	VFMADD213SS rowconsts<>+796(SB), X0, X9
-	VFMADD213SS rowconsts<>+800(SB), X0, X9
-	VFMADD213SS rowconsts<>+804(SB), X0, X9
+	VMOVSS      rowconsts<>+836(SB), X9
+	VFMADD213SS rowconsts<>+840(SB), X0, X9
+	VFMADD213SS rowconsts<>+844(SB), X0, X9
+	VFMADD213SS rowconsts<>+848(SB), X0, X9
+	VFMADD213SS rowconsts<>+852(SB), X0, X9
+	VFMADD213SS rowconsts<>+856(SB), X0, X9
+	VFMADD213SS rowconsts<>+860(SB), X0, X9
+	VFMADD213SS rowconsts<>+864(SB), X0, X9
+	VFMADD213SS rowconsts<>+868(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+808(SB), X7, X9
-	VFMADD231SS rowconsts<>+768(SB), X8, X9
+	VFMADD231SS rowconsts<>+872(SB), X7, X9
+	VFMADD231SS rowconsts<>+832(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+812(SB), X7, X0
+	VFMADD231SS rowconsts<>+876(SB), X7, X0
 	VSUBSS      X6, X6, X7
 	VADDSS      X7, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -8665,7 +8681,7 @@ CrossEntropyGSAVX2_nomax_25:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+764(SB), X0
+	VMOVSS       rowconsts<>+828(SB), X0
 	VDIVSS       X6, X0, X0
 	VBROADCASTSS X0, Y0
 	MOVQ         a+32(FP), SI
@@ -8679,7 +8695,7 @@ CrossEntropyGSAVX2_nomax_25:
 
 CrossEntropyGSAVX2_out32_30:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGSAVX2_out8_31
+	JAE         CrossEntropyGSAVX2_outv_31
 	VMOVUPS     (R9)(SI*4), Y5
 	VMULPS      Y0, Y5, Y5
 	VMOVAPS     Y4, Y6
@@ -8707,7 +8723,7 @@ CrossEntropyGSAVX2_out32_30:
 	ADDQ        $0x20, SI
 	JMP         CrossEntropyGSAVX2_out32_30
 
-CrossEntropyGSAVX2_out8_31:
+CrossEntropyGSAVX2_outv_31:
 	CMPQ        SI, DX
 	JAE         CrossEntropyGSAVX2_outtail_32
 	VMOVUPS     (R9)(SI*4), Y5
@@ -8717,7 +8733,7 @@ CrossEntropyGSAVX2_out8_31:
 	VMULPS      Y3, Y6, Y6
 	VMOVUPS     Y6, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGSAVX2_out8_31
+	JMP         CrossEntropyGSAVX2_outv_31
 
 CrossEntropyGSAVX2_outtail_32:
 	CMPQ        BX, $0x00
@@ -8752,7 +8768,7 @@ CrossEntropyGSAVX2_end_11:
 TEXT ·CrossEntropySoftGAVX2(SB), NOSPLIT, $0-96
 	MOVQ cols+88(FP), AX
 
-	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ AX, CX
 	ANDQ $-32, CX
 	MOVQ AX, DX
@@ -8766,15 +8782,15 @@ TEXT ·CrossEntropySoftGAVX2(SB), NOSPLIT, $0-96
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y0
-	VBROADCASTSS rowconsts<>+748(SB), Y2
-	VBROADCASTSS rowconsts<>+748(SB), Y3
-	VBROADCASTSS rowconsts<>+748(SB), Y4
+	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y2
+	VBROADCASTSS rowconsts<>+812(SB), Y3
+	VBROADCASTSS rowconsts<>+812(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySoftGAVX2_max32_1:
 	CMPQ    SI, CX
-	JAE     CrossEntropySoftGAVX2_max8_2
+	JAE     CrossEntropySoftGAVX2_maxv_2
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	VMOVUPS 32(R8)(SI*4), Y5
@@ -8786,13 +8802,13 @@ CrossEntropySoftGAVX2_max32_1:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropySoftGAVX2_max32_1
 
-CrossEntropySoftGAVX2_max8_2:
+CrossEntropySoftGAVX2_maxv_2:
 	CMPQ    SI, DX
 	JAE     CrossEntropySoftGAVX2_maxtail_3
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropySoftGAVX2_max8_2
+	JMP     CrossEntropySoftGAVX2_maxv_2
 
 CrossEntropySoftGAVX2_maxtail_3:
 	CMPQ         BX, $0x00
@@ -8802,9 +8818,9 @@ CrossEntropySoftGAVX2_maxtail_3:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
-	VMASKMOVPS   (R8)(SI*4), Y5, Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
-	VBLENDVPS    Y5, Y6, Y7, Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VMASKMOVPS   (R8)(SI*4), Y5, Y7
+	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
 
 CrossEntropySoftGAVX2_maxfold_4:
@@ -8834,18 +8850,18 @@ CrossEntropySoftGAVX2_exp32_5:
 	JAE          CrossEntropySoftGAVX2_exprest_6
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8853,18 +8869,18 @@ CrossEntropySoftGAVX2_exp32_5:
 	VADDPS       Y9, Y2, Y2
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8872,18 +8888,18 @@ CrossEntropySoftGAVX2_exp32_5:
 	VADDPS       Y9, Y3, Y3
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8891,18 +8907,18 @@ CrossEntropySoftGAVX2_exp32_5:
 	VADDPS       Y9, Y4, Y4
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8912,23 +8928,23 @@ CrossEntropySoftGAVX2_exp32_5:
 	JMP          CrossEntropySoftGAVX2_exp32_5
 
 CrossEntropySoftGAVX2_exprest_6:
-	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
 	JAE          CrossEntropySoftGAVX2_exptail_8
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8947,18 +8963,18 @@ CrossEntropySoftGAVX2_exptail_8:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+736(SB), Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+288(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+744(SB), Y9
-	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -8972,18 +8988,18 @@ CrossEntropySoftGAVX2_expnext_9:
 	JAE          CrossEntropySoftGAVX2_exptail_10
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -9002,18 +9018,18 @@ CrossEntropySoftGAVX2_exptail_10:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+736(SB), Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+288(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+744(SB), Y9
-	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -9027,18 +9043,18 @@ CrossEntropySoftGAVX2_expnext_11:
 	JAE          CrossEntropySoftGAVX2_exptail_12
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -9057,18 +9073,18 @@ CrossEntropySoftGAVX2_exptail_12:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+736(SB), Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+288(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+744(SB), Y9
-	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -9087,18 +9103,18 @@ CrossEntropySoftGAVX2_expnext_13:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+736(SB), Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+288(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+744(SB), Y9
-	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -9122,15 +9138,15 @@ CrossEntropySoftGAVX2_expdone_7:
 	LEAQ         (R8)(AX*4), R11
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y1
-	VBROADCASTSS rowconsts<>+748(SB), Y3
-	VBROADCASTSS rowconsts<>+748(SB), Y4
-	VBROADCASTSS rowconsts<>+748(SB), Y5
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+812(SB), Y3
+	VBROADCASTSS rowconsts<>+812(SB), Y4
+	VBROADCASTSS rowconsts<>+812(SB), Y5
 	XORQ         SI, SI
 
 CrossEntropySoftGAVX2_max32_15:
 	CMPQ    SI, CX
-	JAE     CrossEntropySoftGAVX2_max8_16
+	JAE     CrossEntropySoftGAVX2_maxv_16
 	VMOVUPS (R11)(SI*4), Y6
 	VMAXPS  Y1, Y6, Y1
 	VMOVUPS 32(R11)(SI*4), Y6
@@ -9142,13 +9158,13 @@ CrossEntropySoftGAVX2_max32_15:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropySoftGAVX2_max32_15
 
-CrossEntropySoftGAVX2_max8_16:
+CrossEntropySoftGAVX2_maxv_16:
 	CMPQ    SI, DX
 	JAE     CrossEntropySoftGAVX2_maxtail_17
 	VMOVUPS (R11)(SI*4), Y6
 	VMAXPS  Y1, Y6, Y1
 	ADDQ    $0x08, SI
-	JMP     CrossEntropySoftGAVX2_max8_16
+	JMP     CrossEntropySoftGAVX2_maxv_16
 
 CrossEntropySoftGAVX2_maxtail_17:
 	CMPQ         BX, $0x00
@@ -9158,9 +9174,9 @@ CrossEntropySoftGAVX2_maxtail_17:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VMASKMOVPS   (R11)(SI*4), Y6, Y7
-	VBROADCASTSS rowconsts<>+748(SB), Y8
-	VBLENDVPS    Y6, Y7, Y8, Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VMASKMOVPS   (R11)(SI*4), Y6, Y8
+	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y3, Y7, Y3
 
 CrossEntropySoftGAVX2_maxfold_18:
@@ -9230,7 +9246,7 @@ CrossEntropySoftGAVX2_tgt32_19:
 	JMP         CrossEntropySoftGAVX2_tgt32_19
 
 CrossEntropySoftGAVX2_tgtrest_20:
-	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
 	JAE         CrossEntropySoftGAVX2_tgttail_22
 	VMOVUPS     (R8)(SI*4), Y13
@@ -9367,29 +9383,29 @@ CrossEntropySoftGAVX2_tgtdone_21:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+764(SB), X0, X0
+	VSUBSS     rowconsts<>+828(SB), X0, X0
 	VXORPS     X4, X4, X4
 	VCVTSI2SSL R11, X4, X4
 	VMULSS     X0, X0, X5
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+772(SB), X6
-	VFMADD213SS rowconsts<>+776(SB), X0, X6
-	VFMADD213SS rowconsts<>+780(SB), X0, X6
-	VFMADD213SS rowconsts<>+784(SB), X0, X6
-	VFMADD213SS rowconsts<>+788(SB), X0, X6
-	VFMADD213SS rowconsts<>+792(SB), X0, X6
-	VFMADD213SS rowconsts<>+796(SB), X0, X6
-	VFMADD213SS rowconsts<>+800(SB), X0, X6
-	VFMADD213SS rowconsts<>+804(SB), X0, X6
+	VMOVSS      rowconsts<>+836(SB), X6
+	VFMADD213SS rowconsts<>+840(SB), X0, X6
+	VFMADD213SS rowconsts<>+844(SB), X0, X6
+	VFMADD213SS rowconsts<>+848(SB), X0, X6
+	VFMADD213SS rowconsts<>+852(SB), X0, X6
+	VFMADD213SS rowconsts<>+856(SB), X0, X6
+	VFMADD213SS rowconsts<>+860(SB), X0, X6
+	VFMADD213SS rowconsts<>+864(SB), X0, X6
+	VFMADD213SS rowconsts<>+868(SB), X0, X6
 	VMULSS      X0, X6, X6
 	VMULSS      X5, X6, X6
-	VFMADD231SS rowconsts<>+808(SB), X4, X6
-	VFMADD231SS rowconsts<>+768(SB), X5, X6
+	VFMADD231SS rowconsts<>+872(SB), X4, X6
+	VFMADD231SS rowconsts<>+832(SB), X5, X6
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X6, X0, X0
-	VFMADD231SS rowconsts<>+812(SB), X4, X0
+	VFMADD231SS rowconsts<>+876(SB), X4, X0
 	VSUBSS      X2, X2, X4
 	VADDSS      X4, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -9409,7 +9425,7 @@ CrossEntropySoftGAVX2_tgtdone_21:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
-	VMOVSS       rowconsts<>+764(SB), X0
+	VMOVSS       rowconsts<>+828(SB), X0
 	VDIVSS       X2, X0, X0
 	VBROADCASTSS X0, Y0
 	VBROADCASTSS X3, Y2
@@ -9427,7 +9443,7 @@ CrossEntropySoftGAVX2_tgtdone_21:
 
 CrossEntropySoftGAVX2_out32_28:
 	CMPQ        SI, CX
-	JAE         CrossEntropySoftGAVX2_out8_29
+	JAE         CrossEntropySoftGAVX2_outv_29
 	VMOVUPS     (R9)(SI*4), Y6
 	VMULPS      Y0, Y6, Y6
 	VMOVAPS     Y5, Y7
@@ -9463,7 +9479,7 @@ CrossEntropySoftGAVX2_out32_28:
 	ADDQ        $0x20, SI
 	JMP         CrossEntropySoftGAVX2_out32_28
 
-CrossEntropySoftGAVX2_out8_29:
+CrossEntropySoftGAVX2_outv_29:
 	CMPQ        SI, DX
 	JAE         CrossEntropySoftGAVX2_outtail_30
 	VMOVUPS     (R9)(SI*4), Y6
@@ -9475,7 +9491,7 @@ CrossEntropySoftGAVX2_out8_29:
 	VMULPS      Y3, Y7, Y7
 	VMOVUPS     Y7, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropySoftGAVX2_out8_29
+	JMP         CrossEntropySoftGAVX2_outv_29
 
 CrossEntropySoftGAVX2_outtail_30:
 	CMPQ        BX, $0x00
@@ -9510,7 +9526,7 @@ CrossEntropySoftGAVX2_outend_31:
 TEXT ·CrossEntropyGWAVX2(SB), $832-88
 	MOVQ cols+80(FP), AX
 
-	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ         AX, CX
 	ANDQ         $-32, CX
 	MOVQ         AX, DX
@@ -9518,9 +9534,9 @@ TEXT ·CrossEntropyGWAVX2(SB), $832-88
 	MOVQ         AX, BX
 	ANDQ         $0x07, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+740(SB), Y2
-	VBROADCASTSS rowconsts<>+736(SB), Y3
-	VBROADCASTSS rowconsts<>+744(SB), Y4
+	VBROADCASTSS rowconsts<>+804(SB), Y2
+	VBROADCASTSS rowconsts<>+800(SB), Y3
+	VBROADCASTSS rowconsts<>+808(SB), Y4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
@@ -9653,7 +9669,7 @@ CrossEntropyGWAVX2_block_1:
 
 CrossEntropyGWAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y0
 	XORQ         R12, R12
 
 CrossEntropyGWAVX2_bmax_6:
@@ -9680,18 +9696,18 @@ CrossEntropyGWAVX2_bmax_6:
 CrossEntropyGWAVX2_bexp_7:
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y5, Y6
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
 	VFMADD213PS Y2, Y5, Y7
 	VPSLLD      $0x17, Y7, Y8
 	VSUBPS      Y2, Y7, Y7
-	VFMADD231PS rowconsts<>+64(SB), Y7, Y5
-	VFMADD231PS rowconsts<>+96(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+128(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+160(SB), Y7, Y5
 	VMOVAPS     Y4, Y7
-	VFMADD213PS rowconsts<>+128(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+160(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+192(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+256(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+288(SB), Y5, Y7
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
@@ -9724,35 +9740,35 @@ CrossEntropyGWAVX2_bexp_7:
 	VMOVUPS Y0, (R12)(DI*4)
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+320(SB), Y5, Y0
+	VPSUBD       rowconsts<>+384(SB), Y5, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y6
 	VPSUBD       Y6, Y5, Y6
-	VSUBPS       rowconsts<>+352(SB), Y6, Y6
+	VSUBPS       rowconsts<>+416(SB), Y6, Y6
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+772(SB), Y8
-	VFMADD213PS  rowconsts<>+416(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+448(SB), Y6, Y8
+	VBROADCASTSS rowconsts<>+836(SB), Y8
 	VFMADD213PS  rowconsts<>+480(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
 	VMULPS       Y6, Y8, Y8
 	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+672(SB), Y0, Y8
-	VFMADD231PS  rowconsts<>+384(SB), Y7, Y8
+	VFMADD231PS  rowconsts<>+736(SB), Y0, Y8
+	VFMADD231PS  rowconsts<>+448(SB), Y7, Y8
 	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+704(SB), Y0, Y6
+	VFMADD231PS  rowconsts<>+768(SB), Y0, Y6
 	VSUBPS       Y5, Y5, Y0
 	VADDPS       Y0, Y6, Y6
 	MOVQ         lsum+56(FP), R12
 	VMOVUPS      Y6, (R12)(DI*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+764(SB), Y0
+	VBROADCASTSS rowconsts<>+828(SB), Y0
 	VDIVPS       Y5, Y0, Y0
 	MOVQ         a+32(FP), R12
 	VMOVUPS      (R12)(DI*4), Y5
@@ -9877,15 +9893,15 @@ CrossEntropyGWAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y0
-	VBROADCASTSS rowconsts<>+748(SB), Y5
-	VBROADCASTSS rowconsts<>+748(SB), Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y5
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
 	XORQ         SI, SI
 
 CrossEntropyGWAVX2_max32_12:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGWAVX2_max8_13
+	JAE     CrossEntropyGWAVX2_maxv_13
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(R8)(SI*4), Y8
@@ -9897,13 +9913,13 @@ CrossEntropyGWAVX2_max32_12:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyGWAVX2_max32_12
 
-CrossEntropyGWAVX2_max8_13:
+CrossEntropyGWAVX2_maxv_13:
 	CMPQ    SI, DX
 	JAE     CrossEntropyGWAVX2_maxtail_14
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGWAVX2_max8_13
+	JMP     CrossEntropyGWAVX2_maxv_13
 
 CrossEntropyGWAVX2_maxtail_14:
 	CMPQ         BX, $0x00
@@ -9913,9 +9929,9 @@ CrossEntropyGWAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
-	VMASKMOVPS   (R8)(SI*4), Y8, Y9
-	VBROADCASTSS rowconsts<>+748(SB), Y10
-	VBLENDVPS    Y8, Y9, Y10, Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y9
+	VMASKMOVPS   (R8)(SI*4), Y8, Y10
+	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
 CrossEntropyGWAVX2_maxfold_15:
@@ -9945,18 +9961,18 @@ CrossEntropyGWAVX2_exp32_16:
 	JAE         CrossEntropyGWAVX2_exprest_17
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -9964,18 +9980,18 @@ CrossEntropyGWAVX2_exp32_16:
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -9983,18 +9999,18 @@ CrossEntropyGWAVX2_exp32_16:
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10002,18 +10018,18 @@ CrossEntropyGWAVX2_exp32_16:
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10023,23 +10039,23 @@ CrossEntropyGWAVX2_exp32_16:
 	JMP         CrossEntropyGWAVX2_exp32_16
 
 CrossEntropyGWAVX2_exprest_17:
-	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
 	JAE         CrossEntropyGWAVX2_exptail_19
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10058,18 +10074,18 @@ CrossEntropyGWAVX2_exptail_19:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -10083,18 +10099,18 @@ CrossEntropyGWAVX2_expnext_20:
 	JAE         CrossEntropyGWAVX2_exptail_21
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10113,18 +10129,18 @@ CrossEntropyGWAVX2_exptail_21:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -10138,18 +10154,18 @@ CrossEntropyGWAVX2_expnext_22:
 	JAE         CrossEntropyGWAVX2_exptail_23
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+64(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+96(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+128(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+160(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10168,18 +10184,18 @@ CrossEntropyGWAVX2_exptail_23:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -10198,18 +10214,18 @@ CrossEntropyGWAVX2_expnext_24:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+256(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+96(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+160(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -10233,15 +10249,15 @@ CrossEntropyGWAVX2_expdone_18:
 	LEAQ         (R8)(AX*4), R11
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y1
-	VBROADCASTSS rowconsts<>+748(SB), Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
-	VBROADCASTSS rowconsts<>+748(SB), Y8
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y8
 	XORQ         SI, SI
 
 CrossEntropyGWAVX2_max32_26:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGWAVX2_max8_27
+	JAE     CrossEntropyGWAVX2_maxv_27
 	VMOVUPS (R11)(SI*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	VMOVUPS 32(R11)(SI*4), Y9
@@ -10253,13 +10269,13 @@ CrossEntropyGWAVX2_max32_26:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyGWAVX2_max32_26
 
-CrossEntropyGWAVX2_max8_27:
+CrossEntropyGWAVX2_maxv_27:
 	CMPQ    SI, DX
 	JAE     CrossEntropyGWAVX2_maxtail_28
 	VMOVUPS (R11)(SI*4), Y9
 	VMAXPS  Y1, Y9, Y1
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGWAVX2_max8_27
+	JMP     CrossEntropyGWAVX2_maxv_27
 
 CrossEntropyGWAVX2_maxtail_28:
 	CMPQ         BX, $0x00
@@ -10269,9 +10285,9 @@ CrossEntropyGWAVX2_maxtail_28:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VMASKMOVPS   (R11)(SI*4), Y9, Y10
-	VBROADCASTSS rowconsts<>+748(SB), Y11
-	VBLENDVPS    Y9, Y10, Y11, Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y6, Y10, Y6
 
 CrossEntropyGWAVX2_maxfold_29:
@@ -10302,36 +10318,36 @@ CrossEntropyGWAVX2_nomax_25:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+764(SB), X0, X0
+	VSUBSS     rowconsts<>+828(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+772(SB), X8
-	VFMADD213SS rowconsts<>+776(SB), X0, X8
-	VFMADD213SS rowconsts<>+780(SB), X0, X8
-	VFMADD213SS rowconsts<>+784(SB), X0, X8
-	VFMADD213SS rowconsts<>+788(SB), X0, X8
-	VFMADD213SS rowconsts<>+792(SB), X0, X8
-	VFMADD213SS rowconsts<>+796(SB), X0, X8
-	VFMADD213SS rowconsts<>+800(SB), X0, X8
-	VFMADD213SS rowconsts<>+804(SB), X0, X8
+	VMOVSS      rowconsts<>+836(SB), X8
+	VFMADD213SS rowconsts<>+840(SB), X0, X8
+	VFMADD213SS rowconsts<>+844(SB), X0, X8
+	VFMADD213SS rowconsts<>+848(SB), X0, X8
+	VFMADD213SS rowconsts<>+852(SB), X0, X8
+	VFMADD213SS rowconsts<>+856(SB), X0, X8
+	VFMADD213SS rowconsts<>+860(SB), X0, X8
+	VFMADD213SS rowconsts<>+864(SB), X0, X8
+	VFMADD213SS rowconsts<>+868(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+808(SB), X6, X8
-	VFMADD231SS rowconsts<>+768(SB), X7, X8
+	VFMADD231SS rowconsts<>+872(SB), X6, X8
+	VFMADD231SS rowconsts<>+832(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+812(SB), X6, X0
+	VFMADD231SS rowconsts<>+876(SB), X6, X0
 	VSUBSS      X5, X5, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
 	VMOVSS      X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+764(SB), X0
+	VMOVSS       rowconsts<>+828(SB), X0
 	VDIVSS       X5, X0, X0
 	VBROADCASTSS X0, Y0
 	MOVQ         a+32(FP), SI
@@ -10346,7 +10362,7 @@ CrossEntropyGWAVX2_nomax_25:
 
 CrossEntropyGWAVX2_out32_30:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGWAVX2_out8_31
+	JAE         CrossEntropyGWAVX2_outv_31
 	VMOVUPS     (R9)(SI*4), Y8
 	VMULPS      Y0, Y8, Y8
 	VMULPS      (R11)(SI*4), Y7, Y9
@@ -10374,7 +10390,7 @@ CrossEntropyGWAVX2_out32_30:
 	ADDQ        $0x20, SI
 	JMP         CrossEntropyGWAVX2_out32_30
 
-CrossEntropyGWAVX2_out8_31:
+CrossEntropyGWAVX2_outv_31:
 	CMPQ        SI, DX
 	JAE         CrossEntropyGWAVX2_outtail_32
 	VMOVUPS     (R9)(SI*4), Y8
@@ -10384,7 +10400,7 @@ CrossEntropyGWAVX2_out8_31:
 	VMULPS      Y6, Y9, Y9
 	VMOVUPS     Y9, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_out8_31
+	JMP         CrossEntropyGWAVX2_outv_31
 
 CrossEntropyGWAVX2_outtail_32:
 	CMPQ        BX, $0x00
@@ -10420,7 +10436,7 @@ CrossEntropyGWAVX2_end_11:
 TEXT ·CrossEntropyGWSAVX2(SB), $1088-88
 	MOVQ cols+80(FP), AX
 
-	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ AX, CX
 	ANDQ $-32, CX
 	MOVQ AX, DX
@@ -10560,7 +10576,7 @@ CrossEntropyGWSAVX2_block_1:
 
 CrossEntropyGWSAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+748(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y0
 	XORQ         R12, R12
 
 CrossEntropyGWSAVX2_bmax_6:
@@ -10606,18 +10622,18 @@ CrossEntropyGWSAVX2_bexp_7:
 	ANDQ         $0x000000ff, R14
 	VADDPS       768(SP)(R14*1), Y3, Y3
 	VMOVUPS      Y3, 768(SP)(R14*1)
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y2, Y3
-	VBROADCASTSS rowconsts<>+736(SB), Y4
-	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+800(SB), Y4
+	VFMADD213PS  rowconsts<>+352(SB), Y2, Y4
 	VPSLLD       $0x17, Y4, Y5
-	VSUBPS       rowconsts<>+288(SB), Y4, Y4
-	VFMADD231PS  rowconsts<>+64(SB), Y4, Y2
-	VFMADD231PS  rowconsts<>+96(SB), Y4, Y2
-	VBROADCASTSS rowconsts<>+744(SB), Y4
-	VFMADD213PS  rowconsts<>+128(SB), Y2, Y4
-	VFMADD213PS  rowconsts<>+160(SB), Y2, Y4
+	VSUBPS       rowconsts<>+352(SB), Y4, Y4
+	VFMADD231PS  rowconsts<>+128(SB), Y4, Y2
+	VFMADD231PS  rowconsts<>+160(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+808(SB), Y4
 	VFMADD213PS  rowconsts<>+192(SB), Y2, Y4
 	VFMADD213PS  rowconsts<>+224(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+256(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
@@ -10650,28 +10666,28 @@ CrossEntropyGWSAVX2_bexp_7:
 	VMOVUPS Y0, (R12)(DI*4)
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+320(SB), Y2, Y0
+	VPSUBD       rowconsts<>+384(SB), Y2, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y3
 	VPSUBD       Y3, Y2, Y3
-	VSUBPS       rowconsts<>+352(SB), Y3, Y3
+	VSUBPS       rowconsts<>+416(SB), Y3, Y3
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y3, Y3, Y4
-	VBROADCASTSS rowconsts<>+772(SB), Y5
-	VFMADD213PS  rowconsts<>+416(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+448(SB), Y3, Y5
+	VBROADCASTSS rowconsts<>+836(SB), Y5
 	VFMADD213PS  rowconsts<>+480(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+512(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+544(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+576(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+608(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+640(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+672(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+704(SB), Y3, Y5
 	VMULPS       Y3, Y5, Y5
 	VMULPS       Y4, Y5, Y5
-	VFMADD231PS  rowconsts<>+672(SB), Y0, Y5
-	VFMADD231PS  rowconsts<>+384(SB), Y4, Y5
+	VFMADD231PS  rowconsts<>+736(SB), Y0, Y5
+	VFMADD231PS  rowconsts<>+448(SB), Y4, Y5
 	VADDPS       Y5, Y3, Y3
-	VFMADD231PS  rowconsts<>+704(SB), Y0, Y3
+	VFMADD231PS  rowconsts<>+768(SB), Y0, Y3
 	VSUBPS       Y2, Y2, Y0
 	VADDPS       Y0, Y3, Y3
 	MOVQ         lsum+56(FP), R12
@@ -10695,7 +10711,7 @@ CrossEntropyGWSAVX2_bexp_7:
 	VMOVUPS      Y0, (R12)(DI*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+764(SB), Y0
+	VBROADCASTSS rowconsts<>+828(SB), Y0
 	VDIVPS       Y2, Y0, Y0
 	MOVQ         a+32(FP), R12
 	VMOVUPS      (R12)(DI*4), Y2
@@ -10820,15 +10836,15 @@ CrossEntropyGWSAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y0
-	VBROADCASTSS rowconsts<>+748(SB), Y2
-	VBROADCASTSS rowconsts<>+748(SB), Y3
-	VBROADCASTSS rowconsts<>+748(SB), Y4
+	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y2
+	VBROADCASTSS rowconsts<>+812(SB), Y3
+	VBROADCASTSS rowconsts<>+812(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropyGWSAVX2_max32_12:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGWSAVX2_max8_13
+	JAE     CrossEntropyGWSAVX2_maxv_13
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	VMOVUPS 32(R8)(SI*4), Y5
@@ -10840,13 +10856,13 @@ CrossEntropyGWSAVX2_max32_12:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyGWSAVX2_max32_12
 
-CrossEntropyGWSAVX2_max8_13:
+CrossEntropyGWSAVX2_maxv_13:
 	CMPQ    SI, DX
 	JAE     CrossEntropyGWSAVX2_maxtail_14
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGWSAVX2_max8_13
+	JMP     CrossEntropyGWSAVX2_maxv_13
 
 CrossEntropyGWSAVX2_maxtail_14:
 	CMPQ         BX, $0x00
@@ -10856,9 +10872,9 @@ CrossEntropyGWSAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
-	VMASKMOVPS   (R8)(SI*4), Y5, Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
-	VBLENDVPS    Y5, Y6, Y7, Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VMASKMOVPS   (R8)(SI*4), Y5, Y7
+	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
 
 CrossEntropyGWSAVX2_maxfold_15:
@@ -10896,18 +10912,18 @@ CrossEntropyGWSAVX2_exp32_16:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -10916,18 +10932,18 @@ CrossEntropyGWSAVX2_exp32_16:
 	VMOVUPS      32(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  32(R11)(SI*4), Y10, Y3
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -10936,18 +10952,18 @@ CrossEntropyGWSAVX2_exp32_16:
 	VMOVUPS      64(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  64(R11)(SI*4), Y10, Y4
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -10956,18 +10972,18 @@ CrossEntropyGWSAVX2_exp32_16:
 	VMOVUPS      96(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  96(R11)(SI*4), Y10, Y5
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -10977,24 +10993,24 @@ CrossEntropyGWSAVX2_exp32_16:
 	JMP          CrossEntropyGWSAVX2_exp32_16
 
 CrossEntropyGWSAVX2_exprest_17:
-	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
 	JAE          CrossEntropyGWSAVX2_exptail_19
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11016,18 +11032,18 @@ CrossEntropyGWSAVX2_exptail_19:
 	VANDPS       Y10, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+736(SB), Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+288(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+744(SB), Y13
-	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -11042,18 +11058,18 @@ CrossEntropyGWSAVX2_expnext_20:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y3
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11075,18 +11091,18 @@ CrossEntropyGWSAVX2_exptail_21:
 	VANDPS       Y10, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+736(SB), Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+288(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+744(SB), Y13
-	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -11101,18 +11117,18 @@ CrossEntropyGWSAVX2_expnext_22:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y4
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+736(SB), Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+288(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+64(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+96(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+744(SB), Y12
-	VFMADD213PS  rowconsts<>+128(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+160(SB), Y10, Y12
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
 	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11134,18 +11150,18 @@ CrossEntropyGWSAVX2_exptail_23:
 	VANDPS       Y10, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+736(SB), Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+288(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+744(SB), Y13
-	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -11167,18 +11183,18 @@ CrossEntropyGWSAVX2_expnext_24:
 	VANDPS       Y10, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+736(SB), Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+288(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+64(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+96(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+744(SB), Y13
-	VFMADD213PS  rowconsts<>+128(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+160(SB), Y11, Y13
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
 	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -11202,15 +11218,15 @@ CrossEntropyGWSAVX2_expdone_18:
 	LEAQ         (R8)(AX*4), R11
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y1
-	VBROADCASTSS rowconsts<>+748(SB), Y7
-	VBROADCASTSS rowconsts<>+748(SB), Y8
-	VBROADCASTSS rowconsts<>+748(SB), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y8
+	VBROADCASTSS rowconsts<>+812(SB), Y9
 	XORQ         SI, SI
 
 CrossEntropyGWSAVX2_max32_26:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGWSAVX2_max8_27
+	JAE     CrossEntropyGWSAVX2_maxv_27
 	VMOVUPS (R11)(SI*4), Y10
 	VMAXPS  Y1, Y10, Y1
 	VMOVUPS 32(R11)(SI*4), Y10
@@ -11222,13 +11238,13 @@ CrossEntropyGWSAVX2_max32_26:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyGWSAVX2_max32_26
 
-CrossEntropyGWSAVX2_max8_27:
+CrossEntropyGWSAVX2_maxv_27:
 	CMPQ    SI, DX
 	JAE     CrossEntropyGWSAVX2_maxtail_28
 	VMOVUPS (R11)(SI*4), Y10
 	VMAXPS  Y1, Y10, Y1
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGWSAVX2_max8_27
+	JMP     CrossEntropyGWSAVX2_maxv_27
 
 CrossEntropyGWSAVX2_maxtail_28:
 	CMPQ         BX, $0x00
@@ -11238,9 +11254,9 @@ CrossEntropyGWSAVX2_maxtail_28:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VMASKMOVPS   (R11)(SI*4), Y10, Y11
-	VBROADCASTSS rowconsts<>+748(SB), Y12
-	VBLENDVPS    Y10, Y11, Y12, Y11
+	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y7, Y11, Y7
 
 CrossEntropyGWSAVX2_maxfold_29:
@@ -11271,29 +11287,29 @@ CrossEntropyGWSAVX2_nomax_25:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+764(SB), X0, X0
+	VSUBSS     rowconsts<>+828(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+772(SB), X9
-	VFMADD213SS rowconsts<>+776(SB), X0, X9
-	VFMADD213SS rowconsts<>+780(SB), X0, X9
-	VFMADD213SS rowconsts<>+784(SB), X0, X9
-	VFMADD213SS rowconsts<>+788(SB), X0, X9
-	VFMADD213SS rowconsts<>+792(SB), X0, X9
-	VFMADD213SS rowconsts<>+796(SB), X0, X9
-	VFMADD213SS rowconsts<>+800(SB), X0, X9
-	VFMADD213SS rowconsts<>+804(SB), X0, X9
+	VMOVSS      rowconsts<>+836(SB), X9
+	VFMADD213SS rowconsts<>+840(SB), X0, X9
+	VFMADD213SS rowconsts<>+844(SB), X0, X9
+	VFMADD213SS rowconsts<>+848(SB), X0, X9
+	VFMADD213SS rowconsts<>+852(SB), X0, X9
+	VFMADD213SS rowconsts<>+856(SB), X0, X9
+	VFMADD213SS rowconsts<>+860(SB), X0, X9
+	VFMADD213SS rowconsts<>+864(SB), X0, X9
+	VFMADD213SS rowconsts<>+868(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+808(SB), X7, X9
-	VFMADD231SS rowconsts<>+768(SB), X8, X9
+	VFMADD231SS rowconsts<>+872(SB), X7, X9
+	VFMADD231SS rowconsts<>+832(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+812(SB), X7, X0
+	VFMADD231SS rowconsts<>+876(SB), X7, X0
 	VSUBSS      X6, X6, X7
 	VADDSS      X7, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -11311,7 +11327,7 @@ CrossEntropyGWSAVX2_nomax_25:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+764(SB), X0
+	VMOVSS       rowconsts<>+828(SB), X0
 	VDIVSS       X6, X0, X0
 	VBROADCASTSS X0, Y0
 	MOVQ         a+32(FP), SI
@@ -11326,7 +11342,7 @@ CrossEntropyGWSAVX2_nomax_25:
 
 CrossEntropyGWSAVX2_out32_30:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGWSAVX2_out8_31
+	JAE         CrossEntropyGWSAVX2_outv_31
 	VMOVUPS     (R9)(SI*4), Y5
 	VMULPS      Y0, Y5, Y5
 	VMULPS      (R11)(SI*4), Y4, Y6
@@ -11354,7 +11370,7 @@ CrossEntropyGWSAVX2_out32_30:
 	ADDQ        $0x20, SI
 	JMP         CrossEntropyGWSAVX2_out32_30
 
-CrossEntropyGWSAVX2_out8_31:
+CrossEntropyGWSAVX2_outv_31:
 	CMPQ        SI, DX
 	JAE         CrossEntropyGWSAVX2_outtail_32
 	VMOVUPS     (R9)(SI*4), Y5
@@ -11364,7 +11380,7 @@ CrossEntropyGWSAVX2_out8_31:
 	VMULPS      Y3, Y6, Y6
 	VMOVUPS     Y6, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWSAVX2_out8_31
+	JMP         CrossEntropyGWSAVX2_outv_31
 
 CrossEntropyGWSAVX2_outtail_32:
 	CMPQ        BX, $0x00
@@ -11400,7 +11416,7 @@ CrossEntropyGWSAVX2_end_11:
 TEXT ·CrossEntropySoftGWAVX2(SB), NOSPLIT, $0-96
 	MOVQ cols+88(FP), AX
 
-	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ AX, CX
 	ANDQ $-32, CX
 	MOVQ AX, DX
@@ -11414,15 +11430,15 @@ TEXT ·CrossEntropySoftGWAVX2(SB), NOSPLIT, $0-96
 
 	// software pipeline: the next row's max pass runs before this row's fold
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y0
-	VBROADCASTSS rowconsts<>+748(SB), Y2
-	VBROADCASTSS rowconsts<>+748(SB), Y3
-	VBROADCASTSS rowconsts<>+748(SB), Y4
+	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+812(SB), Y2
+	VBROADCASTSS rowconsts<>+812(SB), Y3
+	VBROADCASTSS rowconsts<>+812(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySoftGWAVX2_max32_1:
 	CMPQ    SI, CX
-	JAE     CrossEntropySoftGWAVX2_max8_2
+	JAE     CrossEntropySoftGWAVX2_maxv_2
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	VMOVUPS 32(R8)(SI*4), Y5
@@ -11434,13 +11450,13 @@ CrossEntropySoftGWAVX2_max32_1:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropySoftGWAVX2_max32_1
 
-CrossEntropySoftGWAVX2_max8_2:
+CrossEntropySoftGWAVX2_maxv_2:
 	CMPQ    SI, DX
 	JAE     CrossEntropySoftGWAVX2_maxtail_3
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropySoftGWAVX2_max8_2
+	JMP     CrossEntropySoftGWAVX2_maxv_2
 
 CrossEntropySoftGWAVX2_maxtail_3:
 	CMPQ         BX, $0x00
@@ -11450,9 +11466,9 @@ CrossEntropySoftGWAVX2_maxtail_3:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
-	VMASKMOVPS   (R8)(SI*4), Y5, Y6
-	VBROADCASTSS rowconsts<>+748(SB), Y7
-	VBLENDVPS    Y5, Y6, Y7, Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VMASKMOVPS   (R8)(SI*4), Y5, Y7
+	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
 
 CrossEntropySoftGWAVX2_maxfold_4:
@@ -11482,18 +11498,18 @@ CrossEntropySoftGWAVX2_exp32_5:
 	JAE          CrossEntropySoftGWAVX2_exprest_6
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -11501,18 +11517,18 @@ CrossEntropySoftGWAVX2_exp32_5:
 	VADDPS       Y9, Y2, Y2
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -11520,18 +11536,18 @@ CrossEntropySoftGWAVX2_exp32_5:
 	VADDPS       Y9, Y3, Y3
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -11539,18 +11555,18 @@ CrossEntropySoftGWAVX2_exp32_5:
 	VADDPS       Y9, Y4, Y4
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -11560,23 +11576,23 @@ CrossEntropySoftGWAVX2_exp32_5:
 	JMP          CrossEntropySoftGWAVX2_exp32_5
 
 CrossEntropySoftGWAVX2_exprest_6:
-	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
 	JAE          CrossEntropySoftGWAVX2_exptail_8
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -11595,18 +11611,18 @@ CrossEntropySoftGWAVX2_exptail_8:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+736(SB), Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+288(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+744(SB), Y9
-	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -11620,18 +11636,18 @@ CrossEntropySoftGWAVX2_expnext_9:
 	JAE          CrossEntropySoftGWAVX2_exptail_10
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -11650,18 +11666,18 @@ CrossEntropySoftGWAVX2_exptail_10:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+736(SB), Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+288(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+744(SB), Y9
-	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -11675,18 +11691,18 @@ CrossEntropySoftGWAVX2_expnext_11:
 	JAE          CrossEntropySoftGWAVX2_exptail_12
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+736(SB), Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+288(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+64(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+96(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+744(SB), Y8
-	VFMADD213PS  rowconsts<>+128(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+160(SB), Y6, Y8
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
 	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -11705,18 +11721,18 @@ CrossEntropySoftGWAVX2_exptail_12:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+736(SB), Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+288(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+744(SB), Y9
-	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -11735,18 +11751,18 @@ CrossEntropySoftGWAVX2_expnext_13:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+256(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+736(SB), Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+288(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+64(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+96(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+744(SB), Y9
-	VFMADD213PS  rowconsts<>+128(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+160(SB), Y7, Y9
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
 	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -11770,15 +11786,15 @@ CrossEntropySoftGWAVX2_expdone_7:
 	LEAQ         (R8)(AX*4), R11
 
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+748(SB), Y1
-	VBROADCASTSS rowconsts<>+748(SB), Y3
-	VBROADCASTSS rowconsts<>+748(SB), Y4
-	VBROADCASTSS rowconsts<>+748(SB), Y5
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+812(SB), Y3
+	VBROADCASTSS rowconsts<>+812(SB), Y4
+	VBROADCASTSS rowconsts<>+812(SB), Y5
 	XORQ         SI, SI
 
 CrossEntropySoftGWAVX2_max32_15:
 	CMPQ    SI, CX
-	JAE     CrossEntropySoftGWAVX2_max8_16
+	JAE     CrossEntropySoftGWAVX2_maxv_16
 	VMOVUPS (R11)(SI*4), Y6
 	VMAXPS  Y1, Y6, Y1
 	VMOVUPS 32(R11)(SI*4), Y6
@@ -11790,13 +11806,13 @@ CrossEntropySoftGWAVX2_max32_15:
 	ADDQ    $0x20, SI
 	JMP     CrossEntropySoftGWAVX2_max32_15
 
-CrossEntropySoftGWAVX2_max8_16:
+CrossEntropySoftGWAVX2_maxv_16:
 	CMPQ    SI, DX
 	JAE     CrossEntropySoftGWAVX2_maxtail_17
 	VMOVUPS (R11)(SI*4), Y6
 	VMAXPS  Y1, Y6, Y1
 	ADDQ    $0x08, SI
-	JMP     CrossEntropySoftGWAVX2_max8_16
+	JMP     CrossEntropySoftGWAVX2_maxv_16
 
 CrossEntropySoftGWAVX2_maxtail_17:
 	CMPQ         BX, $0x00
@@ -11806,9 +11822,9 @@ CrossEntropySoftGWAVX2_maxtail_17:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VMASKMOVPS   (R11)(SI*4), Y6, Y7
-	VBROADCASTSS rowconsts<>+748(SB), Y8
-	VBLENDVPS    Y6, Y7, Y8, Y7
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VMASKMOVPS   (R11)(SI*4), Y6, Y8
+	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y3, Y7, Y3
 
 CrossEntropySoftGWAVX2_maxfold_18:
@@ -11883,7 +11899,7 @@ CrossEntropySoftGWAVX2_tgt32_19:
 	JMP         CrossEntropySoftGWAVX2_tgt32_19
 
 CrossEntropySoftGWAVX2_tgtrest_20:
-	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
 	JAE         CrossEntropySoftGWAVX2_tgttail_22
 	VMOVUPS     (R8)(SI*4), Y13
@@ -12031,29 +12047,29 @@ CrossEntropySoftGWAVX2_tgtdone_21:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+764(SB), X0, X0
+	VSUBSS     rowconsts<>+828(SB), X0, X0
 	VXORPS     X4, X4, X4
 	VCVTSI2SSL R11, X4, X4
 	VMULSS     X0, X0, X5
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+772(SB), X6
-	VFMADD213SS rowconsts<>+776(SB), X0, X6
-	VFMADD213SS rowconsts<>+780(SB), X0, X6
-	VFMADD213SS rowconsts<>+784(SB), X0, X6
-	VFMADD213SS rowconsts<>+788(SB), X0, X6
-	VFMADD213SS rowconsts<>+792(SB), X0, X6
-	VFMADD213SS rowconsts<>+796(SB), X0, X6
-	VFMADD213SS rowconsts<>+800(SB), X0, X6
-	VFMADD213SS rowconsts<>+804(SB), X0, X6
+	VMOVSS      rowconsts<>+836(SB), X6
+	VFMADD213SS rowconsts<>+840(SB), X0, X6
+	VFMADD213SS rowconsts<>+844(SB), X0, X6
+	VFMADD213SS rowconsts<>+848(SB), X0, X6
+	VFMADD213SS rowconsts<>+852(SB), X0, X6
+	VFMADD213SS rowconsts<>+856(SB), X0, X6
+	VFMADD213SS rowconsts<>+860(SB), X0, X6
+	VFMADD213SS rowconsts<>+864(SB), X0, X6
+	VFMADD213SS rowconsts<>+868(SB), X0, X6
 	VMULSS      X0, X6, X6
 	VMULSS      X5, X6, X6
-	VFMADD231SS rowconsts<>+808(SB), X4, X6
-	VFMADD231SS rowconsts<>+768(SB), X5, X6
+	VFMADD231SS rowconsts<>+872(SB), X4, X6
+	VFMADD231SS rowconsts<>+832(SB), X5, X6
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X6, X0, X0
-	VFMADD231SS rowconsts<>+812(SB), X4, X0
+	VFMADD231SS rowconsts<>+876(SB), X4, X0
 	VSUBSS      X2, X2, X4
 	VADDSS      X4, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -12073,7 +12089,7 @@ CrossEntropySoftGWAVX2_tgtdone_21:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
-	VMOVSS       rowconsts<>+764(SB), X0
+	VMOVSS       rowconsts<>+828(SB), X0
 	VDIVSS       X2, X0, X0
 	VBROADCASTSS X0, Y0
 	VBROADCASTSS X3, Y2
@@ -12092,7 +12108,7 @@ CrossEntropySoftGWAVX2_tgtdone_21:
 
 CrossEntropySoftGWAVX2_out32_28:
 	CMPQ        SI, CX
-	JAE         CrossEntropySoftGWAVX2_out8_29
+	JAE         CrossEntropySoftGWAVX2_outv_29
 	VMOVUPS     (R9)(SI*4), Y6
 	VMULPS      Y0, Y6, Y6
 	VMOVAPS     Y5, Y7
@@ -12132,7 +12148,7 @@ CrossEntropySoftGWAVX2_out32_28:
 	ADDQ        $0x20, SI
 	JMP         CrossEntropySoftGWAVX2_out32_28
 
-CrossEntropySoftGWAVX2_out8_29:
+CrossEntropySoftGWAVX2_outv_29:
 	CMPQ        SI, DX
 	JAE         CrossEntropySoftGWAVX2_outtail_30
 	VMOVUPS     (R9)(SI*4), Y6
@@ -12145,7 +12161,7 @@ CrossEntropySoftGWAVX2_out8_29:
 	VMULPS      Y3, Y7, Y7
 	VMOVUPS     Y7, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropySoftGWAVX2_out8_29
+	JMP         CrossEntropySoftGWAVX2_outv_29
 
 CrossEntropySoftGWAVX2_outtail_30:
 	CMPQ        BX, $0x00
@@ -12182,7 +12198,7 @@ CrossEntropySoftGWAVX2_outend_31:
 TEXT ·SquaredL2RowsEpsAVX2(SB), NOSPLIT, $0-48
 	MOVQ dim+40(FP), AX
 
-	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ         AX, CX
 	ANDQ         $-32, CX
 	MOVQ         AX, DX
@@ -12225,7 +12241,7 @@ SquaredL2RowsEpsAVX2_sq32_1:
 	JMP         SquaredL2RowsEpsAVX2_sq32_1
 
 SquaredL2RowsEpsAVX2_sqrest_2:
-	// fewer than 32 left: up to 3 whole vectors, then the tail, each into the next accumulator
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
 	JAE         SquaredL2RowsEpsAVX2_sqtail_4
 	VMOVUPS     (R8)(SI*4), Y5
@@ -12341,7 +12357,7 @@ SquaredL2RowsEpsAVX2_sqdone_3:
 TEXT ·TripletGradAVX2(SB), NOSPLIT, $0-96
 	MOVQ dim+88(FP), AX
 
-	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ         AX, CX
 	ANDQ         $-32, CX
 	MOVQ         AX, DX
@@ -12356,7 +12372,7 @@ TEXT ·TripletGradAVX2(SB), NOSPLIT, $0-96
 	MOVQ         gP+8(FP), R12
 	MOVQ         gN+16(FP), R13
 	VBROADCASTSS eps+72(FP), Y0
-	VBROADCASTSS rowconsts<>+752(SB), Y1
+	VBROADCASTSS rowconsts<>+816(SB), Y1
 
 TripletGradAVX2_row:
 	MOVQ         cu+48(FP), SI
@@ -12367,7 +12383,7 @@ TripletGradAVX2_row:
 
 TripletGradAVX2_grad32_1:
 	CMPQ    SI, CX
-	JAE     TripletGradAVX2_grad8_2
+	JAE     TripletGradAVX2_gradv_2
 	VMOVUPS (R8)(SI*4), Y4
 	VMOVUPS (R9)(SI*4), Y5
 	VMOVUPS (R10)(SI*4), Y6
@@ -12427,7 +12443,7 @@ TripletGradAVX2_grad32_1:
 	ADDQ    $0x20, SI
 	JMP     TripletGradAVX2_grad32_1
 
-TripletGradAVX2_grad8_2:
+TripletGradAVX2_gradv_2:
 	CMPQ    SI, DX
 	JAE     TripletGradAVX2_gradtail_3
 	VMOVUPS (R8)(SI*4), Y4
@@ -12445,7 +12461,7 @@ TripletGradAVX2_grad8_2:
 	VMOVUPS Y5, (R12)(SI*4)
 	VMOVUPS Y4, (R13)(SI*4)
 	ADDQ    $0x08, SI
-	JMP     TripletGradAVX2_grad8_2
+	JMP     TripletGradAVX2_gradv_2
 
 TripletGradAVX2_gradtail_3:
 	CMPQ       BX, $0x00
@@ -12488,7 +12504,7 @@ TripletGradAVX2_gradend_4:
 TEXT ·TripletGradSwapAVX2(SB), NOSPLIT, $0-96
 	MOVQ dim+88(FP), AX
 
-	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ         AX, CX
 	ANDQ         $-32, CX
 	MOVQ         AX, DX
@@ -12503,7 +12519,7 @@ TEXT ·TripletGradSwapAVX2(SB), NOSPLIT, $0-96
 	MOVQ         gP+8(FP), R12
 	MOVQ         gN+16(FP), R13
 	VBROADCASTSS eps+72(FP), Y0
-	VBROADCASTSS rowconsts<>+752(SB), Y1
+	VBROADCASTSS rowconsts<>+816(SB), Y1
 
 TripletGradSwapAVX2_row:
 	MOVQ         cu+48(FP), SI
@@ -12516,7 +12532,7 @@ TripletGradSwapAVX2_row:
 
 TripletGradSwapAVX2_grad32_1:
 	CMPQ    SI, CX
-	JAE     TripletGradSwapAVX2_grad8_2
+	JAE     TripletGradSwapAVX2_gradv_2
 	VMOVUPS (R8)(SI*4), Y5
 	VMOVUPS (R9)(SI*4), Y6
 	VMOVUPS (R10)(SI*4), Y7
@@ -12596,7 +12612,7 @@ TripletGradSwapAVX2_grad32_1:
 	ADDQ    $0x20, SI
 	JMP     TripletGradSwapAVX2_grad32_1
 
-TripletGradSwapAVX2_grad8_2:
+TripletGradSwapAVX2_gradv_2:
 	CMPQ    SI, DX
 	JAE     TripletGradSwapAVX2_gradtail_3
 	VMOVUPS (R8)(SI*4), Y5
@@ -12619,7 +12635,7 @@ TripletGradSwapAVX2_grad8_2:
 	VMOVUPS Y8, (R12)(SI*4)
 	VMOVUPS Y5, (R13)(SI*4)
 	ADDQ    $0x08, SI
-	JMP     TripletGradSwapAVX2_grad8_2
+	JMP     TripletGradSwapAVX2_gradv_2
 
 TripletGradSwapAVX2_gradtail_3:
 	CMPQ       BX, $0x00
@@ -12667,7 +12683,7 @@ TripletGradSwapAVX2_gradend_4:
 TEXT ·AxpbyRowsAVX2(SB), NOSPLIT, $0-56
 	MOVQ dim+48(FP), AX
 
-	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ AX, CX
 	ANDQ $-32, CX
 	MOVQ AX, DX
@@ -12688,7 +12704,7 @@ AxpbyRowsAVX2_row:
 
 AxpbyRowsAVX2_axpby32_1:
 	CMPQ        SI, CX
-	JAE         AxpbyRowsAVX2_axpby8_2
+	JAE         AxpbyRowsAVX2_axpbyv_2
 	VMOVUPS     (R9)(SI*4), Y2
 	VMULPS      Y1, Y2, Y2
 	VMOVUPS     (R8)(SI*4), Y3
@@ -12712,7 +12728,7 @@ AxpbyRowsAVX2_axpby32_1:
 	ADDQ        $0x20, SI
 	JMP         AxpbyRowsAVX2_axpby32_1
 
-AxpbyRowsAVX2_axpby8_2:
+AxpbyRowsAVX2_axpbyv_2:
 	CMPQ        SI, DX
 	JAE         AxpbyRowsAVX2_axpbytail_3
 	VMOVUPS     (R9)(SI*4), Y2
@@ -12721,7 +12737,7 @@ AxpbyRowsAVX2_axpby8_2:
 	VFMADD231PS Y3, Y0, Y2
 	VMOVUPS     Y2, (R10)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         AxpbyRowsAVX2_axpby8_2
+	JMP         AxpbyRowsAVX2_axpbyv_2
 
 AxpbyRowsAVX2_axpbytail_3:
 	CMPQ        BX, $0x00
@@ -12752,7 +12768,7 @@ AxpbyRowsAVX2_axpbyend_4:
 TEXT ·FlushSubnormalsAVX2(SB), NOSPLIT, $0-16
 	MOVQ n+8(FP), AX
 
-	// n32, n8: cols rounded down to 32 and 8; tail: cols mod 8
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ         AX, CX
 	ANDQ         $-32, CX
 	MOVQ         AX, DX
@@ -12760,13 +12776,13 @@ TEXT ·FlushSubnormalsAVX2(SB), NOSPLIT, $0-16
 	ANDQ         $0x07, AX
 	XORQ         BX, BX
 	MOVQ         x+0(FP), SI
-	VBROADCASTSS rowconsts<>+756(SB), Y0
-	VBROADCASTSS rowconsts<>+760(SB), Y1
+	VBROADCASTSS rowconsts<>+820(SB), Y0
+	VBROADCASTSS rowconsts<>+824(SB), Y1
 	XORQ         BX, BX
 
 FlushSubnormalsAVX2_flush32_1:
 	CMPQ    BX, CX
-	JAE     FlushSubnormalsAVX2_flush8_2
+	JAE     FlushSubnormalsAVX2_flushv_2
 	VMOVUPS (SI)(BX*4), Y2
 	VANDPS  Y0, Y2, Y3
 	VCMPPS  $0x05, Y1, Y3, Y3
@@ -12790,7 +12806,7 @@ FlushSubnormalsAVX2_flush32_1:
 	ADDQ    $0x20, BX
 	JMP     FlushSubnormalsAVX2_flush32_1
 
-FlushSubnormalsAVX2_flush8_2:
+FlushSubnormalsAVX2_flushv_2:
 	CMPQ    BX, DX
 	JAE     FlushSubnormalsAVX2_flushtail_3
 	VMOVUPS (SI)(BX*4), Y2
@@ -12799,7 +12815,7 @@ FlushSubnormalsAVX2_flush8_2:
 	VANDPS  Y3, Y2, Y2
 	VMOVUPS Y2, (SI)(BX*4)
 	ADDQ    $0x08, BX
-	JMP     FlushSubnormalsAVX2_flush8_2
+	JMP     FlushSubnormalsAVX2_flushv_2
 
 FlushSubnormalsAVX2_flushtail_3:
 	CMPQ       AX, $0x00
