@@ -1,4 +1,4 @@
-//go:build !purego && amd64
+//go:build !purego && (amd64 || arm64)
 
 package kernels
 
@@ -12,10 +12,14 @@ import (
 	tu "github.com/simdloss/simdloss/internal/testutil"
 )
 
-func pairSkipUnlessAVX2(tb testing.TB) {
+// The pairwise driver's tests run on the SIMD set of this GOARCH (pairSet,
+// with its pairISA pairTestISA: AVX2 on amd64, NEON on arm64; see
+// pairwise_<arch>_test.go).
+
+func pairSkipUnlessSupported(tb testing.TB) {
 	tb.Helper()
-	if !AVX2.Supported() {
-		tb.Skip("this CPU lacks AVX2+FMA3: the AVX2 kernels cannot run here")
+	if !pairSet.Supported() {
+		tb.Skip("this CPU lacks the " + pairSet.Name() + " kernels")
 	}
 }
 
@@ -92,12 +96,12 @@ var pairDims = func() []int {
 	return append(d, 127, 128, 129, 255, 513)
 }()
 
-// TestPairwiseAVX2Shapes checks every m, n in 1..25 for each dim. Output
+// TestPairwiseShapes checks every m, n in 1..25 for each dim. Output
 // (i, j) depends only on rows a_i and b_j, so the m×n result for the first
 // m rows of a and n rows of b must be the top-left block of generic's 25×25
 // result: one generic call per dim covers all 625 shapes.
-func TestPairwiseAVX2Shapes(t *testing.T) {
-	pairSkipUnlessAVX2(t)
+func TestPairwiseShapes(t *testing.T) {
+	pairSkipUnlessSupported(t)
 	const maxRows = 25
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, dim := range pairDims {
@@ -113,12 +117,12 @@ func TestPairwiseAVX2Shapes(t *testing.T) {
 		for m := 1; m <= maxRows; m++ {
 			for n := 1; n <= maxRows; n++ {
 				pairSetCanaries(buf)
-				AVX2.SquaredL2(pairNaN(got[:m*n]), a[:m*dim], b[:n*dim], dim)
+				pairSet.SquaredL2(pairNaN(got[:m*n]), a[:m*dim], b[:n*dim], dim)
 				if d := pairDiff(got[:m*n], pairSub(wantL2, maxRows, m, n), n); d != "" {
 					t.Fatalf("SquaredL2 %dx%dx%d: %s", m, n, dim, d)
 				}
 				pairCheckCanaries(t, buf, m*n, "SquaredL2")
-				AVX2.Dots(pairNaN(got[:m*n]), a[:m*dim], b[:n*dim], dim)
+				pairSet.Dots(pairNaN(got[:m*n]), a[:m*dim], b[:n*dim], dim)
 				if d := pairDiff(got[:m*n], pairSub(wantDots, maxRows, m, n), n); d != "" {
 					t.Fatalf("Dots %dx%dx%d: %s", m, n, dim, d)
 				}
@@ -131,11 +135,11 @@ func TestPairwiseAVX2Shapes(t *testing.T) {
 		generic.DotRows(wantDotRows, a, b, dim)
 		for rows := 1; rows <= maxRows; rows++ {
 			pairSetCanaries(buf)
-			AVX2.SquaredL2Rows(pairNaN(got[:rows]), a[:rows*dim], b[:rows*dim], dim)
+			pairSet.SquaredL2Rows(pairNaN(got[:rows]), a[:rows*dim], b[:rows*dim], dim)
 			if d := pairDiff(got[:rows], wantRows[:rows], 1); d != "" {
 				t.Fatalf("SquaredL2Rows %dx%d: %s", rows, dim, d)
 			}
-			AVX2.DotRows(pairNaN(got[:rows]), a[:rows*dim], b[:rows*dim], dim)
+			pairSet.DotRows(pairNaN(got[:rows]), a[:rows*dim], b[:rows*dim], dim)
 			if d := pairDiff(got[:rows], wantDotRows[:rows], 1); d != "" {
 				t.Fatalf("DotRows %dx%d: %s", rows, dim, d)
 			}
@@ -144,15 +148,15 @@ func TestPairwiseAVX2Shapes(t *testing.T) {
 	}
 }
 
-// TestPairwiseAVX2ShapesTinyBlocks repeats the m, n sweep with blocks of k
+// TestPairwiseShapesTinyBlocks repeats the m, n sweep with blocks of k
 // and of columns so small that every shape crosses them: partial dot
 // products carried in dst between blocks of k, several column blocks, and
 // every combination of edge tiles.
-func TestPairwiseAVX2ShapesTinyBlocks(t *testing.T) {
-	pairSkipUnlessAVX2(t)
+func TestPairwiseShapesTinyBlocks(t *testing.T) {
+	pairSkipUnlessSupported(t)
 	const maxRows = 25
 	rng := rand.New(rand.NewPCG(10, 10))
-	tiny := *avx2Pair
+	tiny := *pairTestISA
 	tiny.pairBlocking = pairBlocking{kcMax: 16, kcTarget: 12, packMax: 16 * 16}
 	for _, dim := range []int{1, 7, 8, 17, 24, 33, 70} {
 		a := pairRand(rng, maxRows, dim)
@@ -181,7 +185,7 @@ func TestPairwiseAVX2ShapesTinyBlocks(t *testing.T) {
 }
 
 // pairCase runs SquaredL2, Dots, SquaredL2Rows and DotRows (when m == n) of
-// the AVX2 set (through p for the matrix kernels) and generic on a and b and
+// the pairSet (through p for the matrix kernels) and generic on a and b and
 // compares the bits.
 func pairCase(t *testing.T, p *pairISA, a, b []float32, m, n, dim int, what string) {
 	t.Helper()
@@ -201,25 +205,25 @@ func pairCase(t *testing.T, p *pairISA, a, b []float32, m, n, dim int, what stri
 		return
 	}
 	generic.SquaredL2Rows(want[:m], a, b, dim)
-	AVX2.SquaredL2Rows(pairNaN(got[:m]), a, b, dim)
+	pairSet.SquaredL2Rows(pairNaN(got[:m]), a, b, dim)
 	if d := pairDiff(got[:m], want[:m], 1); d != "" {
 		t.Errorf("SquaredL2Rows %dx%d %s: %s", m, dim, what, d)
 	}
 	generic.DotRows(want[:m], a, b, dim)
-	AVX2.DotRows(pairNaN(got[:m]), a, b, dim)
+	pairSet.DotRows(pairNaN(got[:m]), a, b, dim)
 	if d := pairDiff(got[:m], want[:m], 1); d != "" {
 		t.Errorf("DotRows %dx%d %s: %s", m, dim, what, d)
 	}
 }
 
-// TestPairwiseAVX2Blocking crosses every blocking boundary: several blocks
+// TestPairwiseBlocking crosses every blocking boundary: several blocks
 // of columns (nc), of k (kc, with partial results carried in dst) and
 // partial tiles at the ends, with the real blocking and with a tiny one
 // that makes small shapes cross many blocks.
-func TestPairwiseAVX2Blocking(t *testing.T) {
-	pairSkipUnlessAVX2(t)
+func TestPairwiseBlocking(t *testing.T) {
+	pairSkipUnlessSupported(t)
 	rng := rand.New(rand.NewPCG(2, 2))
-	tiny := *avx2Pair
+	tiny := *pairTestISA
 	tiny.pairBlocking = pairBlocking{kcMax: 16, kcTarget: 12, packMax: 3 * 16 * 16}
 	shapes := []struct{ m, n, dim int }{
 		{13, 700, 100}, // nc = 640 at kc = 100: two column blocks
@@ -231,7 +235,7 @@ func TestPairwiseAVX2Blocking(t *testing.T) {
 	}
 	for _, s := range shapes {
 		a, b := pairRand(rng, s.m, s.dim), pairRand(rng, s.n, s.dim)
-		pairCase(t, avx2Pair, a, b, s.m, s.n, s.dim, "")
+		pairCase(t, pairTestISA, a, b, s.m, s.n, s.dim, "")
 	}
 	for _, s := range []struct{ m, n, dim int }{{13, 50, 17}, {20, 97, 40}, {7, 33, 100}, {25, 25, 33}} {
 		a, b := pairRand(rng, s.m, s.dim), pairRand(rng, s.n, s.dim)
@@ -239,11 +243,11 @@ func TestPairwiseAVX2Blocking(t *testing.T) {
 	}
 }
 
-// TestPairwiseAVX2Misaligned runs every kernel on sub-slices starting at
+// TestPairwiseMisaligned runs every kernel on sub-slices starting at
 // element offsets 0..7, so that rows, panels and outputs cross vector and
 // cache-line boundaries everywhere.
-func TestPairwiseAVX2Misaligned(t *testing.T) {
-	pairSkipUnlessAVX2(t)
+func TestPairwiseMisaligned(t *testing.T) {
+	pairSkipUnlessSupported(t)
 	rng := rand.New(rand.NewPCG(3, 3))
 	for _, s := range []struct{ m, n, dim int }{{7, 19, 37}, {13, 13, 8}, {6, 33, 130}} {
 		for off := 0; off < 8; off++ {
@@ -253,27 +257,27 @@ func TestPairwiseAVX2Misaligned(t *testing.T) {
 			gotBuf := make([]float32, s.m*s.n+8)
 			got := pairNaN(gotBuf[off : off+s.m*s.n])
 			generic.SquaredL2(want, a, b, s.dim)
-			AVX2.SquaredL2(got, a, b, s.dim)
+			pairSet.SquaredL2(got, a, b, s.dim)
 			if d := pairDiff(got, want, s.n); d != "" {
 				t.Errorf("SquaredL2 %v offset %d: %s", s, off, d)
 			}
 			generic.Dots(want, a, b, s.dim)
-			AVX2.Dots(pairNaN(got), a, b, s.dim)
+			pairSet.Dots(pairNaN(got), a, b, s.dim)
 			if d := pairDiff(got, want, s.n); d != "" {
 				t.Errorf("Dots %v offset %d: %s", s, off, d)
 			}
 			if s.m == s.n {
-				pairCase(t, avx2Pair, a, b, s.m, s.n, s.dim, fmt.Sprintf("offset %d", off))
+				pairCase(t, pairTestISA, a, b, s.m, s.n, s.dim, fmt.Sprintf("offset %d", off))
 			}
 		}
 	}
 }
 
-// TestPairwiseAVX2Special feeds special values: NaN, ±Inf, -0, subnormals,
+// TestPairwiseSpecial feeds special values: NaN, ±Inf, -0, subnormals,
 // huge and exp-limit values, and rows equal to each other (so that the
 // L2 clamp at 0 is exercised).
-func TestPairwiseAVX2Special(t *testing.T) {
-	pairSkipUnlessAVX2(t)
+func TestPairwiseSpecial(t *testing.T) {
+	pairSkipUnlessSupported(t)
 	rng := rand.New(rand.NewPCG(4, 4))
 	specials := []float32{
 		float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)),
@@ -295,8 +299,8 @@ func TestPairwiseAVX2Special(t *testing.T) {
 					}
 				}
 			}
-			pairCase(t, avx2Pair, a, b, s.m, s.n, s.dim, fmt.Sprintf("specials %d/10", density))
-			pairCase(t, avx2Pair, a[:min(s.m, s.n)*s.dim], b[:min(s.m, s.n)*s.dim], min(s.m, s.n), min(s.m, s.n), s.dim, "specials, paired")
+			pairCase(t, pairTestISA, a, b, s.m, s.n, s.dim, fmt.Sprintf("specials %d/10", density))
+			pairCase(t, pairTestISA, a[:min(s.m, s.n)*s.dim], b[:min(s.m, s.n)*s.dim], min(s.m, s.n), min(s.m, s.n), s.dim, "specials, paired")
 		}
 		// every element one special value
 		for _, v := range specials {
@@ -305,8 +309,8 @@ func TestPairwiseAVX2Special(t *testing.T) {
 			for i := range a {
 				a[i] = v
 			}
-			pairCase(t, avx2Pair, a, b, s.m, s.n, s.dim, fmt.Sprintf("a = %g", v))
-			pairCase(t, avx2Pair, b[:s.m*s.dim], a, s.m, s.m, s.dim, fmt.Sprintf("b = %g", v))
+			pairCase(t, pairTestISA, a, b, s.m, s.n, s.dim, fmt.Sprintf("a = %g", v))
+			pairCase(t, pairTestISA, b[:s.m*s.dim], a, s.m, s.m, s.dim, fmt.Sprintf("b = %g", v))
 		}
 	}
 	// subnormal-only data: products underflow, sums stay subnormal
@@ -318,12 +322,21 @@ func TestPairwiseAVX2Special(t *testing.T) {
 	for i := range b {
 		b[i] = float32(rng.NormFloat64()) * 0x1p-10
 	}
-	pairCase(t, avx2Pair, a, b, 6, 17, 33, "subnormal")
+	pairCase(t, pairTestISA, a, b, 6, 17, 33, "subnormal")
+	// products that underflow to -0: every dot is -0 from one element on
+	a, b = make([]float32, 9*33), make([]float32, 10*33)
+	for i := range a {
+		a[i] = 0x1p-80
+	}
+	for i := range b {
+		b[i] = -0x1p-80
+	}
+	pairCase(t, pairTestISA, a, b, 9, 10, 33, "-0 products")
 }
 
-// TestPairedRowsAVX2InPlace checks dst == a for the paired-row kernels.
-func TestPairedRowsAVX2InPlace(t *testing.T) {
-	pairSkipUnlessAVX2(t)
+// TestPairedRowsInPlace checks dst == a for the paired-row kernels.
+func TestPairedRowsInPlace(t *testing.T) {
+	pairSkipUnlessSupported(t)
 	rng := rand.New(rand.NewPCG(5, 5))
 	for _, dim := range []int{1, 2, 9, 33} {
 		const rows = 40
@@ -331,7 +344,7 @@ func TestPairedRowsAVX2InPlace(t *testing.T) {
 		for _, k := range []struct {
 			name      string
 			avx2, gen func(dst, a, b []float32, dim int)
-		}{{"SquaredL2Rows", AVX2.SquaredL2Rows, generic.SquaredL2Rows}, {"DotRows", AVX2.DotRows, generic.DotRows}} {
+		}{{"SquaredL2Rows", pairSet.SquaredL2Rows, generic.SquaredL2Rows}, {"DotRows", pairSet.DotRows, generic.DotRows}} {
 			want := make([]float32, rows)
 			k.gen(want, a, b, dim)
 			x := append([]float32(nil), a...)
@@ -343,9 +356,9 @@ func TestPairedRowsAVX2InPlace(t *testing.T) {
 	}
 }
 
-// TestPairwiseAVX2Accuracy compares with a float64 reference.
-func TestPairwiseAVX2Accuracy(t *testing.T) {
-	pairSkipUnlessAVX2(t)
+// TestPairwiseAccuracy compares with a float64 reference.
+func TestPairwiseAccuracy(t *testing.T) {
+	pairSkipUnlessSupported(t)
 	rng := rand.New(rand.NewPCG(6, 6))
 	for _, s := range []struct{ m, n, dim int }{{20, 30, 3}, {17, 40, 128}, {9, 9, 1000}} {
 		a, b := pairRand(rng, s.m, s.dim), pairRand(rng, s.n, s.dim)
@@ -355,10 +368,10 @@ func TestPairwiseAVX2Accuracy(t *testing.T) {
 		l2 := make([]float32, s.m*s.n)
 		dots := make([]float32, s.m*s.n)
 		rows := make([]float32, s.m)
-		AVX2.SquaredL2(l2, a, b, s.dim)
-		AVX2.Dots(dots, a, b, s.dim)
+		pairSet.SquaredL2(l2, a, b, s.dim)
+		pairSet.Dots(dots, a, b, s.dim)
 		if s.m == s.n {
-			AVX2.SquaredL2Rows(rows, a, b, s.dim)
+			pairSet.SquaredL2Rows(rows, a, b, s.dim)
 		}
 		for i := 0; i < s.m; i++ {
 			for j := 0; j < s.n; j++ {
@@ -387,9 +400,9 @@ func TestPairwiseAVX2Accuracy(t *testing.T) {
 	}
 }
 
-// TestPairwiseAVX2Allocs checks that steady-state calls allocate nothing.
-func TestPairwiseAVX2Allocs(t *testing.T) {
-	pairSkipUnlessAVX2(t)
+// TestPairwiseAllocs checks that steady-state calls allocate nothing.
+func TestPairwiseAllocs(t *testing.T) {
+	pairSkipUnlessSupported(t)
 	if tu.Race {
 		t.Skip("-race: sync.Pool drops items at random, so calls may allocate")
 	}
@@ -398,10 +411,10 @@ func TestPairwiseAVX2Allocs(t *testing.T) {
 	a, b := pairRand(rng, m, dim), pairRand(rng, n, dim)
 	dst := make([]float32, m*n)
 	for name, f := range map[string]func(){
-		"SquaredL2":     func() { AVX2.SquaredL2(dst, a, b, dim) },
-		"Dots":          func() { AVX2.Dots(dst, a, b, dim) },
-		"SquaredL2Rows": func() { AVX2.SquaredL2Rows(dst, a, b[:m*dim], dim) },
-		"DotRows":       func() { AVX2.DotRows(dst, a, b[:m*dim], dim) },
+		"SquaredL2":     func() { pairSet.SquaredL2(dst, a, b, dim) },
+		"Dots":          func() { pairSet.Dots(dst, a, b, dim) },
+		"SquaredL2Rows": func() { pairSet.SquaredL2Rows(dst, a, b[:m*dim], dim) },
+		"DotRows":       func() { pairSet.DotRows(dst, a, b[:m*dim], dim) },
 	} {
 		if allocs := testing.AllocsPerRun(20, f); allocs != 0 {
 			t.Errorf("%s: %v allocations per call, want 0", name, allocs)
@@ -414,8 +427,8 @@ func pairBenchSets(b *testing.B, generic bool) []*Set {
 	if generic {
 		sets = append(sets, Generic)
 	}
-	if AVX2.Supported() {
-		sets = append(sets, AVX2)
+	if pairSet.Supported() {
+		sets = append(sets, pairSet)
 	}
 	return sets
 }
