@@ -386,14 +386,7 @@ func TestCrossEntropyErrors(t *testing.T) {
 		{"soft length", "len(targets) = 5", CrossEntropy{}, z, nil, q[:5], nil, 3, 2, 6},
 	}
 	for _, c := range cases {
-		per := make([]float32, c.per)
-		grad := make([]float32, c.grad)
-		for i := range per {
-			per[i] = 42
-		}
-		for i := range grad {
-			grad[i] = 42
-		}
+		per, grad := tu.Filled(c.per), tu.Filled(c.grad)
 		var err error
 		if c.q != nil {
 			_, err = c.c.ForwardSoftWeighted(c.z, c.q, c.sw, c.cols, per, grad)
@@ -403,11 +396,8 @@ func TestCrossEntropyErrors(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), "simdloss: ") || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one mentioning %q", c.name, err, c.want)
 		}
-		for _, v := range append(per, grad...) {
-			if v != 42 {
-				t.Errorf("%s: an output was written despite the error", c.name)
-				break
-			}
+		if !tu.Untouched(per, grad) {
+			t.Errorf("%s: an output was written despite the error", c.name)
 		}
 	}
 	// grad overlapping the logits

@@ -231,22 +231,13 @@ func TestLinearCrossEntropyErrors(t *testing.T) {
 		{"perRow", "len(perRow) = 3", LinearCrossEntropy{}, h, w, good, 3, 3, 6},
 		{"gradHidden", "len(gradHidden) = 5", LinearCrossEntropy{}, h, w, good, 3, 2, 5},
 	} {
-		per, gh := make([]float32, c.per), make([]float32, c.gh)
-		for i := range per {
-			per[i] = 42
-		}
-		for i := range gh {
-			gh[i] = 42
-		}
+		per, gh := tu.Filled(c.per), tu.Filled(c.gh)
 		_, err := c.lc.Forward(c.h, c.w, c.labels, c.dim, per, gh, nil)
 		if err == nil || !strings.HasPrefix(err.Error(), "simdloss: LinearCrossEntropy.Forward: ") || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one mentioning %q", c.name, err, c.want)
 		}
-		for _, v := range append(per, gh...) {
-			if v != 42 {
-				t.Errorf("%s: an output was written despite the error", c.name)
-				break
-			}
+		if !tu.Untouched(per, gh) {
+			t.Errorf("%s: an output was written despite the error", c.name)
 		}
 	}
 	buf := make([]float32, 15)

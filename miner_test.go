@@ -350,19 +350,13 @@ func TestMinerErrors(t *testing.T) {
 		{"mining", "unknown Mining", TripletMiner{Mining: 7}, emb, []int32{0, 1}, 2, 4},
 		{"distance", "unknown Distance", TripletMiner{Triplet: Triplet{Distance: 7}}, emb, []int32{0, 1}, 2, 4},
 	} {
-		g := make([]float32, c.g)
-		for i := range g {
-			g[i] = 42
-		}
+		g := tu.Filled(c.g)
 		_, err := c.m.Forward(c.emb, c.labels, c.dim, g)
 		if err == nil || !strings.HasPrefix(err.Error(), "simdloss: ") || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one mentioning %q", c.name, err, c.want)
 		}
-		for _, v := range g {
-			if v != 42 {
-				t.Errorf("%s: grad written despite the error", c.name)
-				break
-			}
+		if !tu.Untouched(g) {
+			t.Errorf("%s: grad written despite the error", c.name)
 		}
 	}
 	if _, err := (&TripletMiner{}).Forward(emb, []int32{0, 1}, 2, emb); err == nil || !strings.Contains(err.Error(), "overlaps") {

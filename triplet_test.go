@@ -309,22 +309,13 @@ func TestTripletErrors(t *testing.T) {
 		{"grad", "len(gradA) = 3", Triplet{}, x, x, x, 2, 2, 3},
 	}
 	for _, c := range cases {
-		per, g := make([]float32, c.per), make([]float32, c.g)
-		for i := range per {
-			per[i] = 42
-		}
-		for i := range g {
-			g[i] = 42
-		}
+		per, g := tu.Filled(c.per), tu.Filled(c.g)
 		_, err := c.t.Forward(c.a, c.p, c.n, c.dim, per, g, nil, nil)
 		if err == nil || !strings.HasPrefix(err.Error(), "simdloss: ") || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one mentioning %q", c.name, err, c.want)
 		}
-		for _, v := range append(per, g...) {
-			if v != 42 {
-				t.Errorf("%s: an output was written despite the error", c.name)
-				break
-			}
+		if !tu.Untouched(per, g) {
+			t.Errorf("%s: an output was written despite the error", c.name)
 		}
 	}
 	buf := make([]float32, 8)

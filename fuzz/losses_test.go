@@ -83,15 +83,15 @@ func FuzzCrossEntropy(f *testing.F) {
 			})
 			return l, err
 		}
-		per, grad := filled(rows), filled(len(z))
+		per, grad := tu.Filled(rows), tu.Filled(len(z))
 		want, err := run(kernels.Generic, per, grad)
 		if !lossErr(t, "CrossEntropy", err) {
-			if untouched(per) && untouched(grad) {
+			if tu.Untouched(per, grad) {
 				return
 			}
 			t.Fatalf("error %q but the outputs were written", err)
 		}
-		per2, grad2 := filled(rows), filled(len(z))
+		per2, grad2 := tu.Filled(rows), tu.Filled(len(z))
 		got, err := run(nil, per2, grad2)
 		if err != nil {
 			t.Fatalf("dispatched: %v, generic: ok", err)
@@ -100,23 +100,6 @@ func FuzzCrossEntropy(f *testing.F) {
 			t.Fatalf("%s kernels differ from generic: loss %v vs %v; perRow %s; grad %s", simdloss.Kernels(), got, want, tu.DiffMsg(per2, per), tu.DiffMsg(grad2, grad))
 		}
 	})
-}
-
-func filled(n int) []float32 {
-	x := make([]float32, n)
-	for i := range x {
-		x[i] = 42
-	}
-	return x
-}
-
-func untouched(x []float32) bool {
-	for _, v := range x {
-		if v != 42 {
-			return false
-		}
-	}
-	return true
 }
 
 // FuzzTriplet drives the triplet loss with arbitrary embeddings and options.
@@ -142,8 +125,8 @@ func FuzzTriplet(f *testing.F) {
 		run := func(set *kernels.Set) (float32, []float32, [3][]float32, error) {
 			tr := tr
 			tr.Kernels = set
-			per := filled(rows)
-			g := [3][]float32{filled(len(a)), filled(len(a)), filled(len(a))}
+			per := tu.Filled(rows)
+			g := [3][]float32{tu.Filled(len(a)), tu.Filled(len(a)), tu.Filled(len(a))}
 			var l float32
 			var err error
 			mustNotPanic(t, "Triplet", func() { l, err = tr.Forward(a, p, n, dim, per, g[0], g[1], g[2]) })
@@ -151,7 +134,7 @@ func FuzzTriplet(f *testing.F) {
 		}
 		want, per, g, err := run(kernels.Generic)
 		if !lossErr(t, "Triplet", err) {
-			if !untouched(per) || !untouched(g[0]) {
+			if !tu.Untouched(per, g[0], g[1], g[2]) {
 				t.Fatalf("error %q but the outputs were written", err)
 			}
 			return
@@ -194,10 +177,10 @@ func FuzzTripletMiner(f *testing.F) {
 		}
 		var want, got float32
 		var err error
-		g, g2 := filled(len(emb)), filled(len(emb))
+		g, g2 := tu.Filled(len(emb)), tu.Filled(len(emb))
 		mustNotPanic(t, "TripletMiner", func() { want, err = mk(kernels.Generic).Forward(emb, labels, dim, g) })
 		if !lossErr(t, "TripletMiner", err) {
-			if !untouched(g) {
+			if !tu.Untouched(g) {
 				t.Fatalf("error %q but grad was written", err)
 			}
 			return
@@ -240,7 +223,7 @@ func FuzzLinearCrossEntropy(f *testing.F) {
 		run := func(set *kernels.Set) (float32, [3][]float32, error) {
 			lc := lc
 			lc.Kernels = set
-			out := [3][]float32{filled(rows), filled(len(h)), filled(len(w))}
+			out := [3][]float32{tu.Filled(rows), tu.Filled(len(h)), tu.Filled(len(w))}
 			var l float32
 			var err error
 			mustNotPanic(t, "LinearCrossEntropy", func() { l, err = lc.Forward(h, w, labels, dim, out[0], out[1], out[2]) })
@@ -248,7 +231,7 @@ func FuzzLinearCrossEntropy(f *testing.F) {
 		}
 		want, wantOut, err := run(kernels.Generic)
 		if !lossErr(t, "LinearCrossEntropy", err) {
-			if !untouched(wantOut[0]) || !untouched(wantOut[1]) || !untouched(wantOut[2]) {
+			if !tu.Untouched(wantOut[:]...) {
 				t.Fatalf("error %q but the outputs were written", err)
 			}
 			return

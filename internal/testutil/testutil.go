@@ -137,3 +137,28 @@ func Fill(rng *rand.Rand, x []float32, cols int, k Kind) {
 		}
 	}
 }
+
+// Sentinel is the value Filled writes and Untouched looks for.
+const Sentinel float32 = 42
+
+// Filled returns n copies of Sentinel: an output buffer whose every element
+// shows whether a call wrote it.
+func Filled(n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = Sentinel
+	}
+	return x
+}
+
+// Untouched reports whether every element of every x still holds Sentinel.
+func Untouched(xs ...[]float32) bool {
+	for _, x := range xs {
+		for _, v := range x {
+			if v != Sentinel {
+				return false
+			}
+		}
+	}
+	return true
+}
