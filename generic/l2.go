@@ -15,18 +15,25 @@ func SquaredL2(dst, a, b []float32, dim int) {
 	m, n := check.Pairwise("SquaredL2", len(dst), len(a), len(b), dim, false)
 	check.Disjoint("SquaredL2", "dst", "a", dst, a)
 	check.Disjoint("SquaredL2", "dst", "b", dst, b)
-	var nb [blockB]float32
+	pairsWithEpilogue(dst, a, b, m, n, dim, SumSquares, L2Epilogue)
+}
+
+// pairsWithEpilogue writes dst[i*n+j] = ep(Dot(a_i, b_j), side(a_i),
+// side(b_j)), the per-row side values of b taken blockB rows at a time into
+// a stack array, so nothing is allocated.
+func pairsWithEpilogue(dst, a, b []float32, m, n, dim int, side func([]float32) float32, ep func(dot, sa, sb float32) float32) {
+	var sb [blockB]float32
 	for j0 := 0; j0 < n; j0 += blockB {
 		j1 := min(j0+blockB, n)
 		for j := j0; j < j1; j++ {
-			nb[j-j0] = SumSquares(b[j*dim : (j+1)*dim])
+			sb[j-j0] = side(b[j*dim : (j+1)*dim])
 		}
 		for i := 0; i < m; i++ {
 			ai := a[i*dim : (i+1)*dim]
-			na := SumSquares(ai)
+			sa := side(ai)
 			row := dst[i*n : (i+1)*n]
 			for j := j0; j < j1; j++ {
-				row[j] = L2Epilogue(Dot(ai, b[j*dim:(j+1)*dim]), na, nb[j-j0])
+				row[j] = ep(Dot(ai, b[j*dim:(j+1)*dim]), sa, sb[j-j0])
 			}
 		}
 	}

@@ -73,18 +73,5 @@ func CosineEpilogue(dot, ra, rb float32) float32 {
 // InvNorm(b_j)): the cosine similarities of the m rows of a and the n rows
 // of b (each dim long), the rows L2-normalised with NormEps.
 func Cosines(dst, a, b []float32, m, n, dim int) {
-	var rb [blockB]float32
-	for j0 := 0; j0 < n; j0 += blockB {
-		j1 := min(j0+blockB, n)
-		for j := j0; j < j1; j++ {
-			rb[j-j0] = InvNorm(b[j*dim : (j+1)*dim])
-		}
-		for i := 0; i < m; i++ {
-			ai := a[i*dim : (i+1)*dim]
-			ra := InvNorm(ai)
-			for j := j0; j < j1; j++ {
-				dst[i*n+j] = CosineEpilogue(Dot(ai, b[j*dim:(j+1)*dim]), ra, rb[j-j0])
-			}
-		}
-	}
+	pairsWithEpilogue(dst, a, b, m, n, dim, InvNorm, CosineEpilogue)
 }
