@@ -96,3 +96,23 @@ func ExampleLinearCrossEntropy() {
 	fmt.Printf("%.4f %.4f %v\n", loss, gradHidden, err)
 	// Output: 0.2753 [-0.2124 0.0773 0.0507 -0.0745] <nil>
 }
+
+func ExampleInfoNCE_ForwardSymmetric() {
+	// Two image embeddings and their two caption embeddings (CLIP style):
+	// each image is closest to its own caption.
+	images := []float32{
+		1, 0.1,
+		0.1, 1,
+	}
+	captions := []float32{
+		0.9, 0,
+		0, 0.8,
+	}
+	c := simdloss.InfoNCE{Temperature: 0.5}
+	gImages := make([]float32, len(images))
+	loss, err := c.ForwardSymmetric(images, captions, 2, gImages, nil)
+	fmt.Printf("loss %.4f %v\nd loss/d images %.4f\n", loss, err, gImages)
+	// Output:
+	// loss 0.1542 <nil>
+	// d loss/d images [-0.0155 0.1549 0.1549 -0.0155]
+}

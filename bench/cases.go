@@ -65,6 +65,7 @@ type shapeSet struct {
 	triplet [][2]int // batch, dim
 	miner   [][2]int // batch, dim
 	linear  [][3]int // rows, classes, dim: LinearCrossEntropy
+	family  [][2]int // batch, dim: the embedding losses of family.go
 }
 
 // defaultShapes are the anchors' shapes (../shared/anchors.md) plus the
@@ -76,6 +77,7 @@ var defaultShapes = shapeSet{
 	triplet: [][2]int{{1024, 128}, {1024, 512}},
 	miner:   [][2]int{{256, 128}},
 	linear:  [][3]int{{256, 32000, 256}},
+	family:  [][2]int{{512, 128}},
 }
 
 // tinyShapes is a smoke-test set (-shapes tiny, and the tests): odd sizes
@@ -87,6 +89,7 @@ var tinyShapes = shapeSet{
 	triplet: [][2]int{{8, 17}, {4, 40}},
 	miner:   [][2]int{{16, 12}},
 	linear:  [][3]int{{6, 37, 9}},
+	family:  [][2]int{{10, 13}},
 }
 
 func randn(rng *rand.Rand, n int) []float32 {
@@ -161,6 +164,9 @@ func cases(sh shapeSet) []benchCase {
 	}
 	for _, s := range sh.linear {
 		cs = append(cs, linearCases(s[0], s[1], s[2])...)
+	}
+	for _, s := range sh.family {
+		cs = append(cs, familyCases(s[0], s[1])...)
 	}
 	for _, s := range sh.l2Rows {
 		cs = append(cs, l2RowsCase(s[0], s[1]))

@@ -1,0 +1,74 @@
+package fuzz
+
+import (
+	"testing"
+
+	"github.com/simdloss/simdloss"
+	tu "github.com/simdloss/simdloss/internal/testutil"
+	"github.com/simdloss/simdloss/kernels"
+)
+
+// agree is the body of the loss-family fuzz targets: run computes the loss
+// on a kernel set into fresh Filled outputs. On kernels.Generic it must not
+// panic, and an error must be a "simdloss: " error that left the outputs
+// untouched; otherwise the dispatched set must give the same bits.
+func agree(t *testing.T, name string, run func(set *kernels.Set) (float32, [][]float32, error)) {
+	t.Helper()
+	var want, got float32
+	var wantOut, out [][]float32
+	var err error
+	mustNotPanic(t, name, func() { want, wantOut, err = run(kernels.Generic) })
+	if !lossErr(t, name, err) {
+		if !tu.Untouched(wantOut...) {
+			t.Fatalf("%s: error %q but an output was written", name, err)
+		}
+		return
+	}
+	mustNotPanic(t, name, func() { got, out, err = run(nil) })
+	if err != nil {
+		t.Fatalf("%s: %s kernels fail where generic does not: %v", name, simdloss.Kernels(), err)
+	}
+	if !tu.Same(got, want) {
+		t.Fatalf("%s: %s kernels differ from generic: loss %v vs %v", name, simdloss.Kernels(), got, want)
+	}
+	for i := range out {
+		if msg := tu.DiffMsg(out[i], wantOut[i]); msg != "" {
+			t.Fatalf("%s: output %d: %s", name, i, msg)
+		}
+	}
+}
+
+// FuzzInfoNCE drives both InfoNCE forms with arbitrary embeddings (any
+// special values), dims, temperatures (some invalid) and gradient lengths.
+func FuzzInfoNCE(f *testing.F) {
+	f.Add(uint8(2), uint8(10), uint8(0), make([]byte, 4*4*2))
+	f.Add(uint8(9), uint8(0), uint8(3), make([]byte, 4*6*9+4))
+	f.Fuzz(func(t *testing.T, d8, tau8, flags uint8, data []byte) {
+		x := floats(data)
+		x = x[:min(len(x), 1024)] // the matrix is rows², rows up to len(x)
+		dim := int(d8%40) - 1     // -1 and 0 are invalid
+		c := simdloss.InfoNCE{Temperature: float32(tau8) / 50}
+		gl := len(x)
+		if flags&1 != 0 {
+			gl = max(gl-1, 0) // wrong length
+		}
+		agree(t, "InfoNCE.ForwardNTXent", func(set *kernels.Set) (float32, [][]float32, error) {
+			c := c
+			c.Kernels = set
+			g := tu.Filled(gl)
+			l, err := c.ForwardNTXent(x, dim, g)
+			return l, [][]float32{g}, err
+		})
+		a, b := x[:len(x)/2], x[len(x)/2:]
+		if flags&2 != 0 {
+			b = b[:len(a)]
+		}
+		agree(t, "InfoNCE.ForwardSymmetric", func(set *kernels.Set) (float32, [][]float32, error) {
+			c := c
+			c.Kernels = set
+			ga, gb := tu.Filled(len(a)), tu.Filled(len(b))
+			l, err := c.ForwardSymmetric(a, b, dim, ga, gb)
+			return l, [][]float32{ga, gb}, err
+		})
+	})
+}
