@@ -116,3 +116,33 @@ func ExampleInfoNCE_ForwardSymmetric() {
 	// loss 0.1542 <nil>
 	// d loss/d images [-0.0155 0.1549 0.1549 -0.0155]
 }
+
+func ExampleCircle() {
+	// Four 2-D embeddings of two classes; row 1 sits closer to class 2.
+	emb := []float32{
+		1, 0,
+		0.6, 0.8,
+		0, 1,
+		0.2, 1,
+	}
+	labels := []int32{1, 1, 2, 2}
+	c := simdloss.Circle{Margin: 0.25, Gamma: 80} // the paper's retrieval setting
+	grad := make([]float32, len(emb))
+	loss, err := c.Forward(emb, labels, 2, grad)
+	fmt.Printf("%.4f %v\n", loss, err)
+	// Output: 42.5501 <nil>
+}
+
+func ExampleMultiSimilarity() {
+	emb := []float32{
+		1, 0,
+		0.6, 0.8,
+		0, 1,
+		0.2, 1,
+	}
+	labels := []int32{1, 1, 2, 2}
+	ms := simdloss.MultiSimilarity{Alpha: 2, Beta: 50, Base: 0.5, Mine: true, Epsilon: 0.1}
+	loss, err := ms.Forward(emb, labels, 2, nil)
+	fmt.Printf("%.4f %v\n", loss, err)
+	// Output: 0.3163 <nil>
+}

@@ -15,40 +15,62 @@ import (
 func familyCases(batch, d int) []benchCase {
 	shape := fmt.Sprintf("%dx%d", batch, d)
 	n := float64(batch * d)
-	g := kernels.Generic
-	mk := func(kernel string, build func(emb, grad []float32, set *kernels.Set) (func() float32, func())) benchCase {
+	mk := func(kernel string, groupRows, groupCols int, loss func(set *kernels.Set, emb []float32, labels []int32, grad []float32) float32) benchCase {
 		return benchCase{kernel, shape, d, n, 0, 0, func() prepared {
 			rng := rngFor("family", shape)
 			emb, grad := randn(rng, batch*d), make([]float32, batch*d)
-			var loss float32
-			o := func() []float64 { return outs(float64(loss), grad) }
-			run, alone := build(emb, grad, nil)
-			runG, _ := build(emb, grad, g)
+			labels := make([]int32, batch)
+			for i := range labels {
+				labels[i] = int32(i / 4) // P×K batch, K = 4
+			}
+			var l float32
+			o := func() []float64 { return outs(float64(l), grad) }
 			return prepared{[]impl{
-				{implSimdloss, func() { loss = run() }, o},
-				{implGeneric, func() { loss = runG() }, o},
-				{"its kernels alone", alone, nil},
+				{implSimdloss, func() { l = loss(nil, emb, labels, grad) }, o},
+				{implGeneric, func() { l = loss(kernels.Generic, emb, labels, grad) }, o},
+				{"its kernels alone", similarityKernels(emb, batch, d, groupRows, groupCols), nil},
 			}, nil}
 		}}
 	}
 	return []benchCase{
-		mk("InfoNCE NT-Xent fwd+bwd", func(z, grad []float32, set *kernels.Set) (func() float32, func()) {
-			c := &simdloss.InfoNCE{Temperature: 0.1, Kernels: set}
-			s, zh, gz, gz2 := make([]float32, batch*batch), make([]float32, batch*d), make([]float32, batch*d), make([]float32, batch*d)
-			ones, mx, lsum, dots := ones(batch), make([]float32, batch), make([]float32, batch), make([]float32, batch)
-			k := simdloss.KernelSet()
-			return func() float32 { l, _ := c.ForwardNTXent(z, d, grad); return l }, func() {
-				k.Cosines(s, z, z, d)
-				k.CrossEntropyRows(s, s, nil, 0, ones, ones, mx, lsum, nil, batch)
-				k.FlushSubnormals(s)
-				k.DotRows(dots, z, z, d) // normalise
-				k.AxpbyRows(zh, z, z, ones, ones, d)
-				k.MatMul(gz, s, zh, batch, d, batch, false, false)
-				k.MatMulAdd(gz, s, zh, batch, d, batch, true, false)
-				k.DotRows(dots, gz, zh, d) // through the normalisation
-				k.AxpbyRows(gz2, gz, zh, ones, ones, d)
-			}
+		mk("InfoNCE NT-Xent fwd+bwd", batch, batch, func(set *kernels.Set, z []float32, _ []int32, g []float32) float32 {
+			l, _ := (&simdloss.InfoNCE{Temperature: 0.1, Kernels: set}).ForwardNTXent(z, d, g)
+			return l
 		}),
+		mk("Circle fwd+bwd", 2*batch, batch+1, func(set *kernels.Set, z []float32, labels []int32, g []float32) float32 {
+			l, _ := (&simdloss.Circle{Margin: 0.25, Gamma: 80, Kernels: set}).Forward(z, labels, d, g)
+			return l
+		}),
+		mk("MultiSimilarity+miner fwd+bwd", 2*batch, batch+1, func(set *kernels.Set, z []float32, labels []int32, g []float32) float32 {
+			ms := &simdloss.MultiSimilarity{Alpha: 2, Beta: 50, Base: 0.5, Mine: true, Epsilon: 0.1, Kernels: set}
+			l, _ := ms.Forward(z, labels, d, g)
+			return l
+		}),
+	}
+}
+
+// similarityKernels returns the kernel calls of a loss on the cosine
+// self-similarities of batch rows of emb: the normalisation, the
+// similarity matrix, the cross-entropy row kernel over groupRows rows of
+// groupCols logits (the loss's log-sum-exps and softmax), and the backward
+// through the similarities and the normalisation.
+func similarityKernels(emb []float32, batch, d, groupRows, groupCols int) func() {
+	s, zh := make([]float32, batch*batch), make([]float32, batch*d)
+	gz, out := make([]float32, batch*d), make([]float32, batch*d)
+	groups := make([]float32, groupRows*groupCols)
+	one, dots := ones(max(batch, groupRows)), make([]float32, max(batch, groupRows))
+	stats := make([]float32, 2*groupRows)
+	k := simdloss.KernelSet()
+	return func() {
+		k.DotRows(dots[:batch], emb, emb, d) // normalise
+		k.AxpbyRows(zh, emb, emb, one[:batch], one[:batch], d)
+		k.Cosines(s, emb, emb, d)
+		clear(groups) // finite logits
+		k.CrossEntropyRows(groups, groups, nil, 0, one[:groupRows], one[:groupRows], stats[:groupRows], stats[groupRows:], nil, groupCols)
+		k.FlushSubnormals(s)
+		k.MatMul(gz, s, zh, batch, d, batch, false, false) // (dS + dSᵀ)·Ẑ
+		k.DotRows(dots[:batch], gz, zh, d)                 // through the normalisation
+		k.AxpbyRows(out, gz, zh, one[:batch], one[:batch], d)
 	}
 }
 

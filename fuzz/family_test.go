@@ -72,3 +72,61 @@ func FuzzInfoNCE(f *testing.F) {
 		})
 	})
 }
+
+// labelledInputs cuts fuzz data into embeddings of dim (-1 and 0 invalid), at
+// most 200 rows, and labels from labelBytes (a wrong count when flags&1).
+func labelledInputs(data, labelBytes []byte, d8, flags uint8) ([]float32, []int32, int) {
+	x := floats(data)
+	dim := int(d8%40) - 1
+	rows := 0
+	if dim > 0 {
+		rows = min(len(x)/dim, 200)
+		x = x[:rows*dim]
+	}
+	if flags&1 != 0 {
+		rows++
+	}
+	labels := make([]int32, rows)
+	for i := range labels {
+		if i < len(labelBytes) {
+			labels[i] = int32(labelBytes[i] % 6)
+		}
+	}
+	return x, labels, dim
+}
+
+// FuzzCircle drives the circle loss with arbitrary embeddings, labels,
+// margins and scales (some invalid).
+func FuzzCircle(f *testing.F) {
+	f.Add(uint8(3), uint8(2), uint8(25), uint8(80), make([]byte, 4*2*6), []byte{1, 1, 2})
+	f.Add(uint8(9), uint8(0), uint8(200), uint8(0), make([]byte, 4*8*9), []byte{0, 1, 0, 1, 2, 2, 3, 3})
+	f.Fuzz(func(t *testing.T, d8, flags, m8, g8 uint8, data, labelBytes []byte) {
+		emb, labels, dim := labelledInputs(data, labelBytes, d8, flags)
+		c := simdloss.Circle{Margin: float32(int8(m8)) / 100, Gamma: float32(g8) * 2}
+		agree(t, "Circle", func(set *kernels.Set) (float32, [][]float32, error) {
+			c := c
+			c.Kernels = set
+			g := tu.Filled(len(emb))
+			l, err := c.Forward(emb, labels, dim, g)
+			return l, [][]float32{g}, err
+		})
+	})
+}
+
+// FuzzMultiSimilarity drives the multi-similarity loss and its miner.
+func FuzzMultiSimilarity(f *testing.F) {
+	f.Add(uint8(3), uint8(2), uint8(2), uint8(50), make([]byte, 4*2*6), []byte{1, 1, 2})
+	f.Add(uint8(9), uint8(4), uint8(0), uint8(10), make([]byte, 4*8*9), []byte{0, 1, 0, 1, 2, 2, 3, 3})
+	f.Fuzz(func(t *testing.T, d8, flags, a8, b8 uint8, data, labelBytes []byte) {
+		emb, labels, dim := labelledInputs(data, labelBytes, d8, flags)
+		c := simdloss.MultiSimilarity{Alpha: float32(a8) / 4, Beta: float32(b8), Base: 0.5,
+			Mine: flags&2 != 0, Epsilon: float32(flags>>2) / 20}
+		agree(t, "MultiSimilarity", func(set *kernels.Set) (float32, [][]float32, error) {
+			c := c
+			c.Kernels = set
+			g := tu.Filled(len(emb))
+			l, err := c.Forward(emb, labels, dim, g)
+			return l, [][]float32{g}, err
+		})
+	})
+}
