@@ -146,3 +146,26 @@ func ExampleMultiSimilarity() {
 	fmt.Printf("%.4f %v\n", loss, err)
 	// Output: 0.3163 <nil>
 }
+
+func ExampleArcFace() {
+	// Two face embeddings, three identities (class weight rows).
+	emb := []float32{
+		0.6, 0.5, 0.2,
+		0.3, 0.4, 0.5,
+	}
+	classes := []float32{
+		1, 0, 0,
+		0, 1, 0,
+		0, 0, 1,
+	}
+	arc := simdloss.ArcFace(64, 0.5)
+	gEmb, gClasses := make([]float32, len(emb)), make([]float32, len(classes))
+	loss, err := arc.Forward(emb, classes, []int32{0, 2}, 3, gEmb, gClasses)
+	fmt.Printf("ArcFace %.4f %v\n", loss, err)
+	cos := simdloss.CosFace(64, 0.35)
+	loss, err = cos.Forward(emb, classes, []int32{0, 2}, 3, nil, nil)
+	fmt.Printf("CosFace %.4f %v\n", loss, err)
+	// Output:
+	// ArcFace 18.2863 <nil>
+	// CosFace 13.9055 <nil>
+}

@@ -49,6 +49,50 @@ func familyCases(batch, d int) []benchCase {
 	}
 }
 
+// marginCase: ArcFace forward+backward (gradients for the embeddings and
+// the class weights) beside its kernels alone.
+func marginCase(rows, classes, d int) benchCase {
+	shape := fmt.Sprintf("%dx%dx%d", rows, classes, d)
+	return benchCase{"ArcFace fwd+bwd", shape, d, float64(rows * classes), 0, 6 * float64(rows) * float64(classes) * float64(d), func() prepared {
+		rng := rngFor("margin", shape)
+		x, w := randn(rng, rows*d), randn(rng, classes*d)
+		gx, gw := make([]float32, rows*d), make([]float32, classes*d)
+		labels := make([]int32, rows)
+		for i := range labels {
+			labels[i] = int32(rng.IntN(classes))
+		}
+		var l float32
+		o := func() []float64 { return outs(float64(l), gx, gw) }
+		loss := func(set *kernels.Set) func() {
+			arc := simdloss.ArcFace(64, 0.5)
+			arc.Kernels = set
+			return func() { l, _ = arc.Forward(x, w, labels, d, gx, gw) }
+		}
+		c, xh := make([]float32, rows*classes), make([]float32, rows*d)
+		one, dots := ones(max(rows, classes)), make([]float32, max(rows, classes))
+		mx, lsum := make([]float32, rows), make([]float32, rows)
+		k := simdloss.KernelSet()
+		return prepared{[]impl{
+			{implSimdloss, loss(nil), o},
+			{implGeneric, loss(kernels.Generic), o},
+			{"its kernels alone", func() {
+				k.Cosines(c, x, w, d)
+				k.CrossEntropyRows(c, c, nil, 0, one[:rows], one[:rows], mx, lsum, nil, classes)
+				k.FlushSubnormals(c)
+				k.DotRows(dots[:rows], x, x, d) // normalise x
+				k.AxpbyRows(xh, x, x, one[:rows], one[:rows], d)
+				k.MatMul(gw, c, xh, classes, d, rows, true, false) // dŴ = dCᵀ·x̂
+				k.DotRows(dots[:classes], w, w, d)                 // w's norms, then through them
+				k.DotRows(dots[:classes], gw, w, d)
+				k.AxpbyRows(gw, gw, w, one[:classes], one[:classes], d)
+				k.MatMul(gx, c, w, rows, d, classes, false, false) // dx̂ = dC·Ŵ
+				k.DotRows(dots[:rows], gx, xh, d)                  // through x's norm
+				k.AxpbyRows(gx, gx, xh, one[:rows], one[:rows], d)
+			}, nil},
+		}, nil}
+	}}
+}
+
 // similarityKernels returns the kernel calls of a loss on the cosine
 // self-similarities of batch rows of emb: the normalisation, the
 // similarity matrix, the cross-entropy row kernel over groupRows rows of

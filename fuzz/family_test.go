@@ -130,3 +130,39 @@ func FuzzMultiSimilarity(f *testing.F) {
 		})
 	})
 }
+
+// FuzzMarginSoftmax drives the margin-softmax family with arbitrary
+// embeddings and class weights, labels (often out of range) and margins
+// (some invalid).
+func FuzzMarginSoftmax(f *testing.F) {
+	f.Add(uint8(3), uint8(2), uint8(50), uint8(0), uint8(64), make([]byte, 4*3*5), []byte{0, 1})
+	f.Add(uint8(5), uint8(9), uint8(0), uint8(35), uint8(30), make([]byte, 4*5*7), []byte{2, 0, 8})
+	f.Fuzz(func(t *testing.T, d8, flags, m2, m3, s8 uint8, data, labelBytes []byte) {
+		x := floats(data)
+		dim := int(d8%24) - 1 // -1 and 0 are invalid
+		xs, ws, classes := x, x, 1
+		if dim > 0 { // about half the rows are classes
+			n := len(x) / dim
+			classes = max(n/2, 1)
+			xs, ws = x[:max(n-classes, 0)*dim], x[max(n-classes, 0)*dim:n*dim]
+		}
+		labels := make([]int32, len(xs)/max(dim, 1))
+		for i := range labels {
+			if i < len(labelBytes) {
+				labels[i] = int32(int8(labelBytes[i])) % int32(classes+2) // some out of range
+			}
+		}
+		c := simdloss.MarginSoftmax{Scale: float32(s8), M1: 1 + float32(flags>>4)/4, M2: float32(m2) / 60, M3: float32(m3) / 100,
+			EasyMargin: flags&1 != 0}
+		if flags&2 != 0 {
+			c.M1 = 1
+		}
+		agree(t, "MarginSoftmax", func(set *kernels.Set) (float32, [][]float32, error) {
+			c := c
+			c.Kernels = set
+			gx, gw := tu.Filled(len(xs)), tu.Filled(len(ws))
+			l, err := c.Forward(xs, ws, labels, dim, gx, gw)
+			return l, [][]float32{gx, gw}, err
+		})
+	})
+}
