@@ -169,3 +169,29 @@ func ExampleArcFace() {
 	// ArcFace 18.2863 <nil>
 	// CosFace 13.9055 <nil>
 }
+
+func ExampleFocal() {
+	// The easy, confidently right row counts far less than in the
+	// cross-entropy; the hard one nearly as much.
+	logits := []float32{
+		4, 0, 0, // easy: p(label 0) ≈ 0.96
+		0, 0.5, 0, // hard: p(label 0) ≈ 0.27
+	}
+	perRow := make([]float32, 2)
+	f := simdloss.Focal{Gamma: 2, Reduction: simdloss.None}
+	_, err := f.Forward(logits, []int32{0, 0}, 3, perRow, nil)
+	ce := simdloss.CrossEntropy{Reduction: simdloss.None}
+	cePerRow := make([]float32, 2)
+	_, _ = ce.Forward(logits, []int32{0, 0}, 3, cePerRow, nil)
+	fmt.Printf("focal %.5f\ncross-entropy %.5f %v\n", perRow, cePerRow, err)
+	// Output:
+	// focal [0.00004 0.68211]
+	// cross-entropy [0.03598 1.29438] <nil>
+}
+
+func ExampleSigmoidFocal() {
+	sf := simdloss.SigmoidFocal{Alpha: 0.25, Gamma: 2} // torchvision's defaults
+	loss, err := sf.Forward([]float32{2, -1, 0.5}, []float32{1, 0, 0}, nil, nil)
+	fmt.Printf("%.4f %v\n", loss, err)
+	// Output: 0.1002 <nil>
+}

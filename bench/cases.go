@@ -171,6 +171,9 @@ func cases(sh shapeSet) []benchCase {
 	for _, s := range sh.family {
 		cs = append(cs, familyCases(s[0], s[1])...)
 	}
+	for _, s := range sh.softmax {
+		cs = append(cs, focalCase(s[0], s[1]))
+	}
 	for _, s := range sh.margin {
 		cs = append(cs, marginCase(s[0], s[1], s[2]))
 	}

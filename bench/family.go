@@ -93,6 +93,32 @@ func marginCase(rows, classes, d int) benchCase {
 	}}
 }
 
+// focalCase: the softmax focal loss forward+backward beside its kernels
+// alone (the cross-entropy row kernel writing the softmax, and the row
+// scaling).
+func focalCase(rows, cols int) benchCase {
+	shape := fmt.Sprintf("%dx%d", rows, cols)
+	return benchCase{"Focal fwd+bwd", shape, cols, float64(rows * cols), 0, 0, func() prepared {
+		in := newRowInputs(rows, cols, shape)
+		var l float32
+		o := func() []float64 { return outs(float64(l), in.y) }
+		loss := func(set *kernels.Set) func() {
+			f := &simdloss.Focal{Gamma: 2, Kernels: set}
+			return func() { l, _ = f.Forward(in.x, in.labels, cols, nil, in.y) }
+		}
+		one, zero := ones(rows), make([]float32, rows)
+		k := simdloss.KernelSet()
+		return prepared{[]impl{
+			{implSimdloss, loss(nil), o},
+			{implGeneric, loss(kernels.Generic), o},
+			{"its kernels alone", func() {
+				k.CrossEntropyRows(in.y, in.x, nil, 0, one, one, in.l, zero, nil, cols)
+				k.AxpbyRows(in.y, in.y, in.y, one, zero, cols)
+			}, nil},
+		}, nil}
+	}}
+}
+
 // similarityKernels returns the kernel calls of a loss on the cosine
 // self-similarities of batch rows of emb: the normalisation, the
 // similarity matrix, the cross-entropy row kernel over groupRows rows of

@@ -1,6 +1,8 @@
 package fuzz
 
 import (
+	"math"
+
 	"testing"
 
 	"github.com/simdloss/simdloss"
@@ -164,5 +166,58 @@ func FuzzMarginSoftmax(f *testing.F) {
 			l, err := c.Forward(xs, ws, labels, dim, gx, gw)
 			return l, [][]float32{gx, gw}, err
 		})
+	})
+}
+
+// FuzzFocal drives both focal forms with arbitrary logits, labels (often
+// out of range), targets (often outside [0, 1]), α and γ (some invalid).
+func FuzzFocal(f *testing.F) {
+	f.Add(uint8(3), uint8(2), uint8(0), make([]byte, 4*3*4), []byte{0, 1, 2, 0})
+	f.Add(uint8(0), uint8(0), uint8(9), make([]byte, 40), []byte{9, 255})
+	f.Fuzz(func(t *testing.T, c, g8, flags uint8, data, labelBytes []byte) {
+		z, cols := rowsOf(floats(data), c%40)
+		rows := len(z) / max(cols, 1)
+		labels := make([]int32, rows)
+		for i := range labels {
+			if i < len(labelBytes) {
+				labels[i] = int32(int8(labelBytes[i])) % int32(cols+1)
+			}
+		}
+		fo := simdloss.Focal{Gamma: float32(int8(g8)) / 16, Reduction: simdloss.Reduction(flags % 4)}
+		if flags&4 != 0 && cols > 0 {
+			fo.Alpha = make([]float32, cols)
+			for i := range fo.Alpha {
+				fo.Alpha[i] = float32(int(flags)+i)/9 - 1 // some negative
+			}
+		}
+		agree(t, "Focal", func(set *kernels.Set) (float32, [][]float32, error) {
+			fo := fo
+			fo.Kernels = set
+			per, g := tu.Filled(rows), tu.Filled(len(z))
+			l, err := fo.Forward(z, labels, cols, per, g)
+			return l, [][]float32{per, g}, err
+		})
+		// the sigmoid form: the second half of the values as targets
+		x, tg := z[:len(z)/2], z[len(z)/2:]
+		if flags&8 != 0 {
+			for i := range tg {
+				tg[i] = float32(math.Abs(math.Mod(float64(tg[i]), 1)))
+			}
+		}
+		sf := simdloss.SigmoidFocal{Alpha: float32(int8(flags)) / 64, Gamma: float32(g8) / 32, Reduction: simdloss.Reduction(flags % 4)}
+		var want, got float32
+		var wantErr, err error
+		wg, gg := tu.Filled(len(x)), tu.Filled(len(x))
+		mustNotPanic(t, "SigmoidFocal", func() { want, wantErr = sf.Forward(x, tg[:len(x)], nil, wg) })
+		if !lossErr(t, "SigmoidFocal", wantErr) {
+			if !tu.Untouched(wg) {
+				t.Fatalf("SigmoidFocal: error %q but grad was written", wantErr)
+			}
+			return
+		}
+		got, err = sf.Forward(x, tg[:len(x)], nil, gg) // deterministic
+		if err != nil || !tu.Same(got, want) || tu.DiffMsg(gg, wg) != "" {
+			t.Fatalf("SigmoidFocal is not deterministic: %v %v vs %v", err, got, want)
+		}
 	})
 }
