@@ -91,10 +91,10 @@ func (c *Circle) Forward(emb []float32, labels []int32, dim int, grad []float32)
 				switch {
 				case j == i:
 				case labels[j] == labels[i]:
-					pr[j] = -gamma * max(0, op1-sij) * (sij - dp)
+					pr[j] = -gamma * relu(op1-sij) * (sij - dp)
 					np++
 				default:
-					nr[j] = gamma * max(0, sij+m) * (sij - m)
+					nr[j] = gamma * relu(sij+m) * (sij - m)
 					nn++
 				}
 			}
@@ -131,9 +131,9 @@ func (c *Circle) Forward(emb []float32, labels []int32, dim int, grad []float32)
 				case j == i:
 					row[j] = 0
 				case labels[j] == labels[i]:
-					row[j] = cp * max(0, op1-sij) * pr[j]
+					row[j] = cp * relu(op1-sij) * pr[j]
 				default:
-					row[j] = cn * max(0, sij+m) * nr[j]
+					row[j] = cn * relu(sij+m) * nr[j]
 				}
 			}
 		}

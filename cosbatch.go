@@ -93,18 +93,40 @@ func simBackward(set *kernels.Set, sc *cosScratch, grad []float32, scale float32
 	normBackward(set, grad, sc.gz, sc.zh, sc.inv, sc.v1, sc.v2, sc.v3, scale, rows, dim)
 }
 
-// symmetrize replaces the n×n matrix a by a + aᵀ, in tiles that keep both
-// the rows and the columns they touch in cache.
+// symmetrize replaces the n×n matrix a by a + aᵀ. It works on pairs of
+// 32×32 tiles and reads and writes both only along rows, through a local
+// transposed copy of the upper tile: walking a column of a power-of-two
+// wide matrix maps every element to the same few cache sets.
 func symmetrize(a []float32, n int) {
 	const tile = 32
+	var t [tile * tile]float32
 	for i0 := 0; i0 < n; i0 += tile {
-		for j0 := 0; j0 <= i0; j0 += tile {
-			for i := i0; i < min(i0+tile, n); i++ {
-				row := a[i*n : (i+1)*n]
-				for j := j0; j < min(j0+tile, i+1); j++ {
-					v := row[j] + a[j*n+i]
-					row[j], a[j*n+i] = v, v
+		i1 := min(i0+tile, n)
+		for j0 := 0; j0 < i0; j0 += tile { // the lower tile (i0, j0) and its mirror (j0, i0)
+			j1 := j0 + tile
+			for j := j0; j < j1; j++ { // t[i-i0][j-j0] = a[j][i]
+				for k, v := range a[j*n+i0 : j*n+i1] {
+					t[k*tile+j-j0] = v
 				}
+			}
+			for i := i0; i < i1; i++ {
+				row, tr := a[i*n+j0:i*n+j1], t[(i-i0)*tile:(i-i0+1)*tile]
+				for k := range row {
+					row[k] += tr[k]
+					tr[k] = row[k]
+				}
+			}
+			for j := j0; j < j1; j++ {
+				dst := a[j*n+i0 : j*n+i1]
+				for k := range dst {
+					dst[k] = t[k*tile+j-j0]
+				}
+			}
+		}
+		for i := i0; i < i1; i++ { // the diagonal tile
+			for j := i0; j <= i; j++ {
+				v := a[i*n+j] + a[j*n+i]
+				a[i*n+j], a[j*n+i] = v, v
 			}
 		}
 	}
