@@ -21,14 +21,15 @@ var NEON = &Set{
 	matMul:        matMulNEON,
 	squaredL2Rows: squaredL2RowsNEON,
 	dotRows:       dotRowsNEON,
-	// The fused cross-entropy and triplet kernels have no NEON rendering
-	// yet: the generic ones serve.
+	tripletGrad:   tripletGradKernel(asm.TripletGradNEON, asm.TripletGradSwapNEON),
+	axpbyRows:     axpbyKernel(asm.AxpbyRowsNEON),
+	// flushKernel feeds it 64K elements per call.
+	flushSubnormals: flushKernel(asm.FlushSubnormalsNEON),
+	// The fused cross-entropy kernels have no NEON rendering yet: the
+	// generic ones serve.
 	crossEntropy:     generic.CrossEntropyRows,
 	crossEntropySoft: generic.CrossEntropySoftRows,
 	squaredL2RowsEps: generic.SquaredL2RowsEps,
-	tripletGrad:      generic.TripletGradRows,
-	axpbyRows:        generic.AxpbyRows,
-	flushSubnormals:  generic.FlushSubnormals,
 }
 
 var archSets = []*Set{NEON}

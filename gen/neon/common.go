@@ -116,3 +116,78 @@ func (g *gen) zeroPartials() {
 		g.Zero(p)
 	}
 }
+
+// stream is one array of an elementwise pass: its pointer, advanced by every
+// load or store, and the registers of its vectors (consecutive, one per
+// vector of the pass's loop iteration).
+type stream struct {
+	ptr  a64.GPR
+	regs []a64.VReg
+}
+
+// ldst loads (or stores) the first k vectors of s, at most 4 per instruction.
+func (g *gen) ldst(load bool, s stream, k int) {
+	for i := 0; i < k; i += 4 {
+		r := s.regs[i:min(i+4, k)]
+		if load {
+			g.LD1(true, s.ptr, r...)
+		} else {
+			g.ST1(true, s.ptr, r...)
+		}
+	}
+}
+
+// elementwise emits a pass over the n elements at the streams' pointers, n
+// counted down to 0: a loop over blocks of len(regs) vectors, then the whole
+// vectors left, then the last n%4 elements lane by lane (nothing outside the
+// n elements is read or written; the lanes past them compute on stale
+// values that are never stored). At each step the inputs are loaded, op(k)
+// computes the first k vectors of every output from the first k vectors of
+// the inputs, and the outputs are stored: loads come before stores, so an
+// output may be an input (in place). Every pointer ends n elements on.
+func (g *gen) elementwise(name, what string, n a64.GPR, ins, outs []stream, op func(k int)) {
+	w := len(ins[0].regs)
+	g.loop(name, n, 4*w, what, 4*w, "element", func() {
+		for _, s := range ins {
+			g.ldst(true, s, w)
+		}
+		op(w)
+		for _, s := range outs {
+			g.ldst(false, s, w)
+		}
+	})
+	g.Comment("whole vectors left")
+	g.vectors(name+"vec", n, func() {
+		for _, s := range ins {
+			g.ldst(true, s, 1)
+		}
+		op(1)
+		for _, s := range outs {
+			g.ldst(false, s, 1)
+		}
+	})
+	end := g.NewLabel(name + "end")
+	g.I("CBZ", n.String(), end)
+	g.Comment("the last n%4 elements, lane by lane")
+	g.lanes(n, func(i int) {
+		for _, s := range ins {
+			g.LD1Lane(true, s.ptr, s.regs[0], i)
+		}
+	})
+	op(1)
+	g.lanes(n, func(i int) {
+		for _, s := range outs {
+			g.ST1Lane(true, s.ptr, s.regs[0], i)
+		}
+	})
+	g.Label(end)
+}
+
+// vregs returns the n consecutive registers from V(first).
+func vregs(first, n int) []a64.VReg {
+	r := make([]a64.VReg, n)
+	for i := range r {
+		r[i] = a64.V(first + i)
+	}
+	return r
+}
