@@ -7,7 +7,7 @@
 //
 // Kind rows is the softmax family (SoftmaxNEON, LogSoftmaxNEON,
 // LogSumExpNEON), kind l2 the paired-row and norm kernels (SumSquaresNEON,
-// SquaredL2RowsNEON, DotRowsNEON), kind elem the elementwise kernels
+// SquaredL2RowsNEON, DotRowsNEON, SquaredL2RowsEpsNEON), kind elem the elementwise kernels
 // (AxpbyRowsNEON, FlushSubnormalsNEON, TripletGradNEON, TripletGradSwapNEON). Each kernel renders the canonical
 // algorithm of package generic (generic/CANONICAL.md) one row at a time, with
 // the 32 partial sums held as 8 registers of 4 lanes. Row tails are loaded
