@@ -94,20 +94,24 @@ func (g *gen) ladder(name string, n a64.GPR, full, last func(j int)) {
 
 // treeSum folds the partial registers as generic.TreeSum does and leaves the
 // sum in the scalar out (P is clobbered).
-func (g *gen) treeSum(out a64.VReg) {
+func (g *gen) treeSum(out a64.VReg) { g.treeSumOf(P, out) }
+
+// treeSumOf is treeSum of the partial registers p (element i of the row in
+// lane i%4 of p[(i/4)%8]); p is clobbered.
+func (g *gen) treeSumOf(p [8]a64.VReg, out a64.VReg) {
 	g.Comment("fold the 32 partials as generic.TreeSum:",
 		"v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)",
 		"and v[4..7] = (P1+P5) + (P3+P7)")
-	g.FADD(P[0], P[0], P[4])
-	g.FADD(P[2], P[2], P[6])
-	g.FADD(P[1], P[1], P[5])
-	g.FADD(P[3], P[3], P[7])
-	g.FADD(P[0], P[0], P[2])
-	g.FADD(P[1], P[1], P[3])
+	g.FADD(p[0], p[0], p[4])
+	g.FADD(p[2], p[2], p[6])
+	g.FADD(p[1], p[1], p[5])
+	g.FADD(p[3], p[3], p[7])
+	g.FADD(p[0], p[0], p[2])
+	g.FADD(p[1], p[1], p[3])
 	g.Comment("sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times")
-	g.FADDP(P[0], P[0], P[1])
-	g.FADDP(P[0], P[0], P[0])
-	g.FADDPScalar(out, P[0])
+	g.FADDP(p[0], p[0], p[1])
+	g.FADDP(p[0], p[0], p[0])
+	g.FADDPScalar(out, p[0])
 }
 
 // zeroPartials sets the partial sums to +0.
@@ -190,4 +194,93 @@ func vregs(first, n int) []a64.VReg {
 		r[i] = a64.V(first + i)
 	}
 	return r
+}
+
+// rstream is one array of a reduction pass (see reduceRow). A scratch
+// stream (ptr ZR) is not loaded: its registers are temporaries of update.
+type rstream struct {
+	ptr   a64.GPR    // walked pointer (ZR: a scratch stream)
+	loop  []a64.VReg // registers of one group of vectors of the block loop (consecutive)
+	whole a64.VReg   // register of a whole vector of the tail
+	part  a64.VReg   // register of the tail's partial vector
+}
+
+// reduceRow emits a pass over the n elements of a row (n counted down; the
+// stream pointers end past the whole vectors) that updates the canonical 32 partials:
+// blocks of 32 elements, vector v of a block into partial v, len(loop)
+// vectors at a time; then the tail as the exponential pass of the softmax
+// family takes it: first the partial vector of the last n%4 elements (the
+// streams' part registers, zeroed and loaded lane by lane through tp; mask
+// all ones in its lanes, zero past them), then the whole vectors, vector j
+// of the tail into partial j, and the partial vector into the partial after
+// them. update(js, in, masked) emits the update of partials js from
+// in[s][i], the registers of vector i of stream s; with masked (the partial
+// vector, or nothing when n%4 == 0: every lane zero) the lanes where mask is
+// zero must add +0 to their partial.
+func (g *gen) reduceRow(name, what string, n, cnt, tmp, tp, ones a64.GPR, mask a64.VReg, ss []rstream,
+	update func(js []int, in [][]a64.VReg, masked bool)) {
+	group := len(ss[0].loop)
+	g.loop(name, n, 32, what, 32, "element", func() {
+		for j0 := 0; j0 < 8; j0 += group {
+			in := make([][]a64.VReg, len(ss))
+			for si, s := range ss {
+				if s.ptr != a64.ZR {
+					g.LD1(true, s.ptr, s.loop...)
+				}
+				in[si] = s.loop
+			}
+			js := make([]int, group)
+			for i := range js {
+				js[i] = j0 + i
+			}
+			update(js, in, false)
+		}
+	})
+	g.Comment("tail: fewer than 32 elements. First the partial vector of the last n%4",
+		"elements, loaded lane by lane into zeroed registers (mask: all ones in its lanes),",
+		"then the whole vectors, each into the next partial register.")
+	g.Zero(mask)
+	for _, s := range ss {
+		if s.ptr != a64.ZR {
+			g.Zero(s.part)
+		}
+	}
+	whole := g.NewLabel(name + "whole")
+	g.I("ANDS", "$3", n.String(), cnt.String())
+	g.I("BEQ", whole)
+	g.I("AND", "$-4", n.String(), tmp.String())
+	first := true
+	for _, s := range ss {
+		if s.ptr == a64.ZR {
+			continue
+		}
+		g.I("ADD", tmp.String()+"<<2", s.ptr.String(), tp.String())
+		withMask := first
+		g.lanes(cnt, func(i int) {
+			g.LD1Lane(true, tp, s.part, i)
+			if withMask {
+				g.INS(mask, i, ones)
+			}
+		})
+		first = false
+	}
+	g.Label(whole)
+	regs := func(f func(s rstream) a64.VReg) [][]a64.VReg {
+		in := make([][]a64.VReg, len(ss))
+		for si, s := range ss {
+			in[si] = []a64.VReg{f(s)}
+		}
+		return in
+	}
+	g.ladder(name, n, func(j int) {
+		g.Commentf("whole vector -> partial %d", j)
+		for _, s := range ss {
+			if s.ptr != a64.ZR {
+				g.LD1(true, s.ptr, s.whole)
+			}
+		}
+		update([]int{j}, regs(func(s rstream) a64.VReg { return s.whole }), false)
+	}, func(j int) {
+		update([]int{j}, regs(func(s rstream) a64.VReg { return s.part }), true)
+	})
 }

@@ -6,7 +6,8 @@
 //	go run -C gen ./neon -kind elem -out ../kernels/asm/elem_arm64.s -stubs ../kernels/asm/elem_arm64.go -pkg asm
 //
 // Kind rows is the softmax family (SoftmaxNEON, LogSoftmaxNEON,
-// LogSumExpNEON), kind l2 the paired-row and norm kernels (SumSquaresNEON,
+// LogSumExpNEON) and the fused cross-entropy rows on the same passes
+// (CrossEntropy{Plain,S,W,WS,G,GS,GW,GWS}NEON, CrossEntropySoft{Plain,W,G,GW}NEON), kind l2 the paired-row and norm kernels (SumSquaresNEON,
 // SquaredL2RowsNEON, DotRowsNEON, SquaredL2RowsEpsNEON), kind elem the elementwise kernels
 // (AxpbyRowsNEON, FlushSubnormalsNEON, TripletGradNEON, TripletGradSwapNEON). Each kernel renders the canonical
 // algorithm of package generic (generic/CANONICAL.md) one row at a time, with
