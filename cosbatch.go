@@ -1,6 +1,8 @@
 package simdloss
 
 import (
+	"fmt"
+	"math"
 	"sync"
 
 	"github.com/simdloss/simdloss/generic"
@@ -18,20 +20,28 @@ type cosScratch struct {
 	gz, gz2      []float32 // d loss / d normalised rows
 	v1, v2, v3   []float32 // per-row scratch
 	mx, lsum, tl []float32 // per-row outputs of the cross-entropy rows
+
+	// the group rows of a block of anchors (pair losses): two rows of
+	// rows+1 logits per anchor, and their per-row outputs
+	blk, bmx, blsum, bones []float32
 }
 
 var cosPool = sync.Pool{New: func() any { return new(cosScratch) }}
 
 // normalise writes zh_i = z_i·inv_i with inv_i = generic.InvNormOf(z_i·z_i):
 // the rows L2-normalised as the Cosines kernel normalises them. tmp is a
-// per-row scratch vector.
-func normalise(set *kernels.Set, zh, inv, tmp, z []float32, rows, dim int) {
+// per-row scratch vector. It reports whether every squared norm is finite
+// (no NaN or Inf element, no overflow).
+func normalise(set *kernels.Set, zh, inv, tmp, z []float32, rows, dim int) bool {
 	set.DotRows(inv[:rows], z[:rows*dim], z[:rows*dim], dim) // the canonical sum of squares
+	finite := true
 	for i, v := range inv[:rows] {
+		finite = finite && v <= math.MaxFloat32
 		inv[i] = generic.InvNormOf(v)
 	}
 	clear(tmp[:rows])
 	set.AxpbyRows(zh[:rows*dim], z[:rows*dim], z[:rows*dim], inv[:rows], tmp[:rows], dim)
+	return finite
 }
 
 // normBackward writes the gradient w.r.t. z of a loss whose gradient w.r.t.
@@ -58,3 +68,90 @@ func (c *cosScratch) growAll(n, m, dim int, two bool) {
 	c.v1, c.v2, c.v3 = growF32(c.v1, r), growF32(c.v2, r), growF32(c.v3, r)
 	c.mx, c.lsum, c.tl = growF32(c.mx, r), growF32(c.lsum, r), growF32(c.tl, r)
 }
+
+// poisoned is the result of an embedding loss on NaN or infinite
+// embeddings: a NaN loss and a gradient (when non-nil) of NaNs, rather than
+// a finite loss from the pairs that happened to stay finite.
+func poisoned(grad []float32) float32 {
+	nan := float32(math.NaN())
+	for i := range grad {
+		grad[i] = nan
+	}
+	return nan
+}
+
+// simBackward writes grad, the gradient w.r.t. the raw rows of a loss on
+// the self-similarities S = Ẑ·Ẑᵀ whose gradient w.r.t. S (scaled by
+// 1/scale) is in sc.s: through S it is (dS + dSᵀ)·Ẑ, one matrix product
+// once dS is made symmetric in place, then through the normalisation.
+// sc.zh and sc.inv must hold the normalised rows.
+func simBackward(set *kernels.Set, sc *cosScratch, grad []float32, scale float32, rows, dim int) {
+	ds := sc.s[:rows*rows]
+	symmetrize(ds, rows)
+	set.FlushSubnormals(ds)
+	set.MatMul(sc.gz, ds, sc.zh, rows, dim, rows, false, false)
+	normBackward(set, grad, sc.gz, sc.zh, sc.inv, sc.v1, sc.v2, sc.v3, scale, rows, dim)
+}
+
+// symmetrize replaces the n×n matrix a by a + aᵀ, in tiles that keep both
+// the rows and the columns they touch in cache.
+func symmetrize(a []float32, n int) {
+	const tile = 32
+	for i0 := 0; i0 < n; i0 += tile {
+		for j0 := 0; j0 <= i0; j0 += tile {
+			for i := i0; i < min(i0+tile, n); i++ {
+				row := a[i*n : (i+1)*n]
+				for j := j0; j < min(j0+tile, i+1); j++ {
+					v := row[j] + a[j*n+i]
+					row[j], a[j*n+i] = v, v
+				}
+			}
+		}
+	}
+}
+
+// checkPairs validates the arguments shared by the pair losses on
+// labelled embeddings and returns the row count.
+func checkPairs(op string, emb []float32, labels []int32, dim int, grad []float32) (int, error) {
+	if dim <= 0 {
+		return 0, fmt.Errorf("%s: dim = %d must be positive", op, dim)
+	}
+	if len(emb)%dim != 0 {
+		return 0, fmt.Errorf("%s: len(emb) = %d is not a multiple of dim = %d", op, len(emb), dim)
+	}
+	rows := len(emb) / dim
+	if len(labels) != rows {
+		return 0, fmt.Errorf("%s: len(labels) = %d, want one per row (%d)", op, len(labels), rows)
+	}
+	if grad != nil && len(grad) != len(emb) {
+		return 0, fmt.Errorf("%s: len(grad) = %d, want len(emb) = %d", op, len(grad), len(emb))
+	}
+	if grad != nil && overlaps(grad, emb) {
+		return 0, fmt.Errorf("%s: grad overlaps emb", op)
+	}
+	return rows, nil
+}
+
+// anchorBlock is how many anchors' group rows the pair losses run through
+// the cross-entropy row kernel at once.
+const anchorBlock = 32
+
+// growGroups sizes the group rows for a batch of rows.
+func (c *cosScratch) growGroups(rows int) {
+	n := 2 * min(rows, anchorBlock)
+	c.blk = growF32(c.blk, n*(rows+1))
+	c.bmx, c.blsum, c.bones = growF32(c.bmx, n), growF32(c.blsum, n), growF32(c.bones, n)
+	for i := range c.bones {
+		c.bones[i] = 1
+	}
+}
+
+// groupSoftmax runs the cross-entropy row kernel in place over the first n
+// group rows (of cols logits) in c.blk: each becomes its softmax, and
+// groupLSE(r) its log-sum-exp. No row may be all -Inf.
+func (c *cosScratch) groupSoftmax(set *kernels.Set, n, cols int) {
+	b := c.blk[:n*cols]
+	set.CrossEntropyRows(b, b, nil, 0, c.bones[:n], c.bones[:n], c.bmx[:n], c.blsum[:n], nil, cols)
+}
+
+func (c *cosScratch) groupLSE(r int) float64 { return float64(c.bmx[r]) + float64(c.blsum[r]) }

@@ -116,3 +116,82 @@ func ExampleInfoNCE_ForwardSymmetric() {
 	// loss 0.1542 <nil>
 	// d loss/d images [-0.0155 0.1549 0.1549 -0.0155]
 }
+
+func ExampleCircle() {
+	// Four 2-D embeddings of two classes; row 1 sits closer to class 2.
+	emb := []float32{
+		1, 0,
+		0.6, 0.8,
+		0, 1,
+		0.2, 1,
+	}
+	labels := []int32{1, 1, 2, 2}
+	c := simdloss.Circle{Margin: 0.25, Gamma: 80} // the paper's retrieval setting
+	grad := make([]float32, len(emb))
+	loss, err := c.Forward(emb, labels, 2, grad)
+	fmt.Printf("%.4f %v\n", loss, err)
+	// Output: 42.5501 <nil>
+}
+
+func ExampleMultiSimilarity() {
+	emb := []float32{
+		1, 0,
+		0.6, 0.8,
+		0, 1,
+		0.2, 1,
+	}
+	labels := []int32{1, 1, 2, 2}
+	ms := simdloss.MultiSimilarity{Alpha: 2, Beta: 50, Base: 0.5, Mine: true, Epsilon: 0.1}
+	loss, err := ms.Forward(emb, labels, 2, nil)
+	fmt.Printf("%.4f %v\n", loss, err)
+	// Output: 0.3163 <nil>
+}
+
+func ExampleArcFace() {
+	// Two face embeddings, three identities (class weight rows).
+	emb := []float32{
+		0.6, 0.5, 0.2,
+		0.3, 0.4, 0.5,
+	}
+	classes := []float32{
+		1, 0, 0,
+		0, 1, 0,
+		0, 0, 1,
+	}
+	arc := simdloss.ArcFace(64, 0.5)
+	gEmb, gClasses := make([]float32, len(emb)), make([]float32, len(classes))
+	loss, err := arc.Forward(emb, classes, []int32{0, 2}, 3, gEmb, gClasses)
+	fmt.Printf("ArcFace %.4f %v\n", loss, err)
+	cos := simdloss.CosFace(64, 0.35)
+	loss, err = cos.Forward(emb, classes, []int32{0, 2}, 3, nil, nil)
+	fmt.Printf("CosFace %.4f %v\n", loss, err)
+	// Output:
+	// ArcFace 18.2863 <nil>
+	// CosFace 13.9055 <nil>
+}
+
+func ExampleFocal() {
+	// The easy, confidently right row counts far less than in the
+	// cross-entropy; the hard one nearly as much.
+	logits := []float32{
+		4, 0, 0, // easy: p(label 0) ≈ 0.96
+		0, 0.5, 0, // hard: p(label 0) ≈ 0.27
+	}
+	perRow := make([]float32, 2)
+	f := simdloss.Focal{Gamma: 2, Reduction: simdloss.None}
+	_, err := f.Forward(logits, []int32{0, 0}, 3, perRow, nil)
+	ce := simdloss.CrossEntropy{Reduction: simdloss.None}
+	cePerRow := make([]float32, 2)
+	_, _ = ce.Forward(logits, []int32{0, 0}, 3, cePerRow, nil)
+	fmt.Printf("focal %.5f\ncross-entropy %.5f %v\n", perRow, cePerRow, err)
+	// Output:
+	// focal [0.00004 0.68211]
+	// cross-entropy [0.03598 1.29438] <nil>
+}
+
+func ExampleSigmoidFocal() {
+	sf := simdloss.SigmoidFocal{Alpha: 0.25, Gamma: 2} // torchvision's defaults
+	loss, err := sf.Forward([]float32{2, -1, 0.5}, []float32{1, 0, 0}, nil, nil)
+	fmt.Printf("%.4f %v\n", loss, err)
+	// Output: 0.1002 <nil>
+}

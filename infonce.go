@@ -72,13 +72,9 @@ func (c *InfoNCE) ForwardNTXent(z []float32, dim int, grad []float32) (float32, 
 	if grad == nil {
 		return float32(loss / float64(rows)), nil
 	}
-	// The logits are s/τ: d loss/d s = G/τ. s is symmetric in the two
-	// rows, so d loss/d ẑ = (G + Gᵀ)·Ẑ/τ.
-	set.FlushSubnormals(s)
+	// The logits are s/τ: d loss/d s = G/τ.
 	normalise(set, sc.zh, sc.inv, sc.v1, z, rows, dim)
-	set.MatMul(sc.gz, s, sc.zh, rows, dim, rows, false, false)
-	set.MatMulAdd(sc.gz, s, sc.zh, rows, dim, rows, true, false)
-	normBackward(set, grad, sc.gz, sc.zh, sc.inv, sc.v1, sc.v2, sc.v3, 1/c.Temperature, rows, dim)
+	simBackward(set, sc, grad, 1/c.Temperature, rows, dim)
 	return float32(loss / float64(rows)), nil
 }
 
@@ -163,7 +159,7 @@ func (c *InfoNCE) ForwardSymmetric(a, b []float32, dim int, gradA, gradB []float
 }
 
 func (c *InfoNCE) check(op string, dim int) error {
-	if !(c.Temperature > 0 && c.Temperature <= math.MaxFloat32) {
+	if !positive32(c.Temperature) {
 		return fmt.Errorf("%s: Temperature = %g must be finite and > 0", op, c.Temperature)
 	}
 	if dim <= 0 {

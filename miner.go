@@ -89,7 +89,7 @@ func (m *TripletMiner) Forward(emb []float32, labels []int32, dim int, grad []fl
 		return 0, fmt.Errorf("simdloss: TripletMiner.Forward: dim = %d must be positive", dim)
 	case len(emb) > 0 && len(emb)%dim != 0:
 		return 0, fmt.Errorf("simdloss: TripletMiner.Forward: len(emb) = %d is not a multiple of dim = %d", len(emb), dim)
-	case t.Margin != t.Margin || math.IsInf(float64(t.Margin), 0):
+	case !finite32(t.Margin):
 		return 0, fmt.Errorf("simdloss: TripletMiner.Forward: Margin = %g must be finite", t.Margin)
 	case t.Distance > Euclidean:
 		return 0, fmt.Errorf("simdloss: TripletMiner.Forward: unknown Distance %d", t.Distance)
@@ -114,9 +114,9 @@ func (m *TripletMiner) Forward(emb []float32, labels []int32, dim int, grad []fl
 	}
 	set := kernelSet(t.Kernels)
 	b := rows
-	m.dist = grow(m.dist, b*b)
+	m.dist = growF32(m.dist, b*b)
 	if m.Mining == BatchAll {
-		m.coef = grow(m.coef, b*b)
+		m.coef = growF32(m.coef, b*b)
 	}
 	d := m.dist
 	set.SquaredL2(d, emb, emb, dim)
@@ -130,11 +130,7 @@ func (m *TripletMiner) Forward(emb []float32, labels []int32, dim int, grad []fl
 	}
 	for _, v := range d {
 		if v != v {
-			// NaN or Inf embeddings: the loss is NaN, as is the gradient.
-			for i := range grad {
-				grad[i] = float32(math.NaN())
-			}
-			return float32(math.NaN()), nil
+			return poisoned(grad), nil // NaN or Inf embeddings
 		}
 	}
 	var loss float32
@@ -155,13 +151,6 @@ func (m *TripletMiner) Forward(emb []float32, labels []int32, dim int, grad []fl
 		}
 	}
 	return loss, nil
-}
-
-func grow(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n)
-	}
-	return s[:n]
 }
 
 // pair is one non-zero coefficient ∂loss/∂d(i,j) of a sparse mining.
@@ -384,7 +373,7 @@ func (m *TripletMiner) sparseGradient(emb, grad []float32, b, dim int) {
 // - (K·X)_i, with K·X from the Dots kernel on the transposed batch.
 func (m *TripletMiner) gradient(set *kernels.Set, emb, grad []float32, b, dim int) {
 	d, c := m.dist, m.coef
-	m.rowSum = grow(m.rowSum, b)
+	m.rowSum = growF32(m.rowSum, b)
 	const blk = 16
 	for i0 := 0; i0 < b; i0 += blk {
 		for j0 := i0; j0 < b; j0 += blk {
@@ -406,8 +395,8 @@ func (m *TripletMiner) gradient(set *kernels.Set, emb, grad []float32, b, dim in
 		}
 		m.rowSum[i] = float32(s)
 	}
-	m.embT = grow(m.embT, dim*b)
-	m.kx = grow(m.kx, b*dim)
+	m.embT = growF32(m.embT, dim*b)
+	m.kx = growF32(m.kx, b*dim)
 	for i := 0; i < b; i++ {
 		for k := 0; k < dim; k++ {
 			m.embT[k*b+i] = emb[i*dim+k]

@@ -177,12 +177,8 @@ func hinge(x float32, soft bool) (loss, grad float32) {
 		return x, x
 	}
 	if soft {
-		v := float64(x)
-		if v > 0 {
-			return float32(v + math.Log1p(math.Exp(-v))), float32(1 / (1 + math.Exp(-v)))
-		}
-		e := math.Exp(v)
-		return float32(math.Log1p(e)), float32(e / (1 + e))
+		l, g := softplus(float64(x))
+		return float32(l), float32(g)
 	}
 	if x >= 0 {
 		return x, 1
@@ -218,7 +214,7 @@ func (t *Triplet) validate(anchor, positive, negative []float32, dim int, perRow
 		rows = len(anchor) / dim
 	}
 	switch {
-	case t.Margin != t.Margin || math.IsInf(float64(t.Margin), 0):
+	case !finite32(t.Margin):
 		return 0, fmt.Errorf("simdloss: Triplet.Forward: Margin = %g must be finite", t.Margin)
 	case t.Distance > Euclidean:
 		return 0, fmt.Errorf("simdloss: Triplet.Forward: unknown Distance %d", t.Distance)

@@ -66,6 +66,7 @@ type shapeSet struct {
 	miner   [][2]int // batch, dim
 	linear  [][3]int // rows, classes, dim: LinearCrossEntropy
 	family  [][2]int // batch, dim: the embedding losses of family.go
+	margin  [][3]int // rows, classes, dim: MarginSoftmax
 }
 
 // defaultShapes are the anchors' shapes (../shared/anchors.md) plus the
@@ -78,6 +79,7 @@ var defaultShapes = shapeSet{
 	miner:   [][2]int{{256, 128}},
 	linear:  [][3]int{{256, 32000, 256}},
 	family:  [][2]int{{512, 128}},
+	margin:  [][3]int{{256, 8192, 128}},
 }
 
 // tinyShapes is a smoke-test set (-shapes tiny, and the tests): odd sizes
@@ -90,6 +92,7 @@ var tinyShapes = shapeSet{
 	miner:   [][2]int{{16, 12}},
 	linear:  [][3]int{{6, 37, 9}},
 	family:  [][2]int{{10, 13}},
+	margin:  [][3]int{{6, 37, 9}},
 }
 
 func randn(rng *rand.Rand, n int) []float32 {
@@ -167,6 +170,12 @@ func cases(sh shapeSet) []benchCase {
 	}
 	for _, s := range sh.family {
 		cs = append(cs, familyCases(s[0], s[1])...)
+	}
+	for _, s := range sh.softmax {
+		cs = append(cs, focalCase(s[0], s[1]))
+	}
+	for _, s := range sh.margin {
+		cs = append(cs, marginCase(s[0], s[1], s[2]))
 	}
 	for _, s := range sh.l2Rows {
 		cs = append(cs, l2RowsCase(s[0], s[1]))

@@ -15,40 +15,132 @@ import (
 func familyCases(batch, d int) []benchCase {
 	shape := fmt.Sprintf("%dx%d", batch, d)
 	n := float64(batch * d)
-	g := kernels.Generic
-	mk := func(kernel string, build func(emb, grad []float32, set *kernels.Set) (func() float32, func())) benchCase {
+	mk := func(kernel string, groupRows, groupCols int, loss func(set *kernels.Set, emb []float32, labels []int32, grad []float32) float32) benchCase {
 		return benchCase{kernel, shape, d, n, 0, 0, func() prepared {
 			rng := rngFor("family", shape)
 			emb, grad := randn(rng, batch*d), make([]float32, batch*d)
-			var loss float32
-			o := func() []float64 { return outs(float64(loss), grad) }
-			run, alone := build(emb, grad, nil)
-			runG, _ := build(emb, grad, g)
+			labels := make([]int32, batch)
+			for i := range labels {
+				labels[i] = int32(i / 4) // P×K batch, K = 4
+			}
+			var l float32
+			o := func() []float64 { return outs(float64(l), grad) }
 			return prepared{[]impl{
-				{implSimdloss, func() { loss = run() }, o},
-				{implGeneric, func() { loss = runG() }, o},
-				{"its kernels alone", alone, nil},
+				{implSimdloss, func() { l = loss(nil, emb, labels, grad) }, o},
+				{implGeneric, func() { l = loss(kernels.Generic, emb, labels, grad) }, o},
+				{"its kernels alone", similarityKernels(emb, batch, d, groupRows, groupCols), nil},
 			}, nil}
 		}}
 	}
 	return []benchCase{
-		mk("InfoNCE NT-Xent fwd+bwd", func(z, grad []float32, set *kernels.Set) (func() float32, func()) {
-			c := &simdloss.InfoNCE{Temperature: 0.1, Kernels: set}
-			s, zh, gz, gz2 := make([]float32, batch*batch), make([]float32, batch*d), make([]float32, batch*d), make([]float32, batch*d)
-			ones, mx, lsum, dots := ones(batch), make([]float32, batch), make([]float32, batch), make([]float32, batch)
-			k := simdloss.KernelSet()
-			return func() float32 { l, _ := c.ForwardNTXent(z, d, grad); return l }, func() {
-				k.Cosines(s, z, z, d)
-				k.CrossEntropyRows(s, s, nil, 0, ones, ones, mx, lsum, nil, batch)
-				k.FlushSubnormals(s)
-				k.DotRows(dots, z, z, d) // normalise
-				k.AxpbyRows(zh, z, z, ones, ones, d)
-				k.MatMul(gz, s, zh, batch, d, batch, false, false)
-				k.MatMulAdd(gz, s, zh, batch, d, batch, true, false)
-				k.DotRows(dots, gz, zh, d) // through the normalisation
-				k.AxpbyRows(gz2, gz, zh, ones, ones, d)
-			}
+		mk("InfoNCE NT-Xent fwd+bwd", batch, batch, func(set *kernels.Set, z []float32, _ []int32, g []float32) float32 {
+			l, _ := (&simdloss.InfoNCE{Temperature: 0.1, Kernels: set}).ForwardNTXent(z, d, g)
+			return l
 		}),
+		mk("Circle fwd+bwd", 2*batch, batch+1, func(set *kernels.Set, z []float32, labels []int32, g []float32) float32 {
+			l, _ := (&simdloss.Circle{Margin: 0.25, Gamma: 80, Kernels: set}).Forward(z, labels, d, g)
+			return l
+		}),
+		mk("MultiSimilarity+miner fwd+bwd", 2*batch, batch+1, func(set *kernels.Set, z []float32, labels []int32, g []float32) float32 {
+			ms := &simdloss.MultiSimilarity{Alpha: 2, Beta: 50, Base: 0.5, Mine: true, Epsilon: 0.1, Kernels: set}
+			l, _ := ms.Forward(z, labels, d, g)
+			return l
+		}),
+	}
+}
+
+// marginCase: ArcFace forward+backward (gradients for the embeddings and
+// the class weights) beside its kernels alone.
+func marginCase(rows, classes, d int) benchCase {
+	shape := fmt.Sprintf("%dx%dx%d", rows, classes, d)
+	return benchCase{"ArcFace fwd+bwd", shape, d, float64(rows * classes), 0, 6 * float64(rows) * float64(classes) * float64(d), func() prepared {
+		rng := rngFor("margin", shape)
+		x, w := randn(rng, rows*d), randn(rng, classes*d)
+		gx, gw := make([]float32, rows*d), make([]float32, classes*d)
+		labels := make([]int32, rows)
+		for i := range labels {
+			labels[i] = int32(rng.IntN(classes))
+		}
+		var l float32
+		o := func() []float64 { return outs(float64(l), gx, gw) }
+		loss := func(set *kernels.Set) func() {
+			arc := simdloss.ArcFace(64, 0.5)
+			arc.Kernels = set
+			return func() { l, _ = arc.Forward(x, w, labels, d, gx, gw) }
+		}
+		c, xh := make([]float32, rows*classes), make([]float32, rows*d)
+		one, dots := ones(max(rows, classes)), make([]float32, max(rows, classes))
+		mx, lsum := make([]float32, rows), make([]float32, rows)
+		k := simdloss.KernelSet()
+		return prepared{[]impl{
+			{implSimdloss, loss(nil), o},
+			{implGeneric, loss(kernels.Generic), o},
+			{"its kernels alone", func() {
+				k.Cosines(c, x, w, d)
+				k.CrossEntropyRows(c, c, nil, 0, one[:rows], one[:rows], mx, lsum, nil, classes)
+				k.FlushSubnormals(c)
+				k.DotRows(dots[:rows], x, x, d) // normalise x
+				k.AxpbyRows(xh, x, x, one[:rows], one[:rows], d)
+				k.MatMul(gw, c, xh, classes, d, rows, true, false) // dŴ = dCᵀ·x̂
+				k.DotRows(dots[:classes], w, w, d)                 // w's norms, then through them
+				k.DotRows(dots[:classes], gw, w, d)
+				k.AxpbyRows(gw, gw, w, one[:classes], one[:classes], d)
+				k.MatMul(gx, c, w, rows, d, classes, false, false) // dx̂ = dC·Ŵ
+				k.DotRows(dots[:rows], gx, xh, d)                  // through x's norm
+				k.AxpbyRows(gx, gx, xh, one[:rows], one[:rows], d)
+			}, nil},
+		}, nil}
+	}}
+}
+
+// focalCase: the softmax focal loss forward+backward beside its kernels
+// alone (the cross-entropy row kernel writing the softmax, and the row
+// scaling).
+func focalCase(rows, cols int) benchCase {
+	shape := fmt.Sprintf("%dx%d", rows, cols)
+	return benchCase{"Focal fwd+bwd", shape, cols, float64(rows * cols), 0, 0, func() prepared {
+		in := newRowInputs(rows, cols, shape)
+		var l float32
+		o := func() []float64 { return outs(float64(l), in.y) }
+		loss := func(set *kernels.Set) func() {
+			f := &simdloss.Focal{Gamma: 2, Kernels: set}
+			return func() { l, _ = f.Forward(in.x, in.labels, cols, nil, in.y) }
+		}
+		one, zero := ones(rows), make([]float32, rows)
+		k := simdloss.KernelSet()
+		return prepared{[]impl{
+			{implSimdloss, loss(nil), o},
+			{implGeneric, loss(kernels.Generic), o},
+			{"its kernels alone", func() {
+				k.CrossEntropyRows(in.y, in.x, nil, 0, one, one, in.l, zero, nil, cols)
+				k.AxpbyRows(in.y, in.y, in.y, one, zero, cols)
+			}, nil},
+		}, nil}
+	}}
+}
+
+// similarityKernels returns the kernel calls of a loss on the cosine
+// self-similarities of batch rows of emb: the normalisation, the
+// similarity matrix, the cross-entropy row kernel over groupRows rows of
+// groupCols logits (the loss's log-sum-exps and softmax), and the backward
+// through the similarities and the normalisation.
+func similarityKernels(emb []float32, batch, d, groupRows, groupCols int) func() {
+	s, zh := make([]float32, batch*batch), make([]float32, batch*d)
+	gz, out := make([]float32, batch*d), make([]float32, batch*d)
+	groups := make([]float32, groupRows*groupCols)
+	one, dots := ones(max(batch, groupRows)), make([]float32, max(batch, groupRows))
+	stats := make([]float32, 2*groupRows)
+	k := simdloss.KernelSet()
+	return func() {
+		k.DotRows(dots[:batch], emb, emb, d) // normalise
+		k.AxpbyRows(zh, emb, emb, one[:batch], one[:batch], d)
+		k.Cosines(s, emb, emb, d)
+		clear(groups) // finite logits
+		k.CrossEntropyRows(groups, groups, nil, 0, one[:groupRows], one[:groupRows], stats[:groupRows], stats[groupRows:], nil, groupCols)
+		k.FlushSubnormals(s)
+		k.MatMul(gz, s, zh, batch, d, batch, false, false) // (dS + dSᵀ)·Ẑ
+		k.DotRows(dots[:batch], gz, zh, d)                 // through the normalisation
+		k.AxpbyRows(out, gz, zh, one[:batch], one[:batch], d)
 	}
 }
 

@@ -1,6 +1,8 @@
 package fuzz
 
 import (
+	"math"
+
 	"testing"
 
 	"github.com/simdloss/simdloss"
@@ -70,5 +72,152 @@ func FuzzInfoNCE(f *testing.F) {
 			l, err := c.ForwardSymmetric(a, b, dim, ga, gb)
 			return l, [][]float32{ga, gb}, err
 		})
+	})
+}
+
+// labelledInputs cuts fuzz data into embeddings of dim (-1 and 0 invalid), at
+// most 200 rows, and labels from labelBytes (a wrong count when flags&1).
+func labelledInputs(data, labelBytes []byte, d8, flags uint8) ([]float32, []int32, int) {
+	x := floats(data)
+	dim := int(d8%40) - 1
+	rows := 0
+	if dim > 0 {
+		rows = min(len(x)/dim, 200)
+		x = x[:rows*dim]
+	}
+	if flags&1 != 0 {
+		rows++
+	}
+	labels := make([]int32, rows)
+	for i := range labels {
+		if i < len(labelBytes) {
+			labels[i] = int32(labelBytes[i] % 6)
+		}
+	}
+	return x, labels, dim
+}
+
+// FuzzCircle drives the circle loss with arbitrary embeddings, labels,
+// margins and scales (some invalid).
+func FuzzCircle(f *testing.F) {
+	f.Add(uint8(3), uint8(2), uint8(25), uint8(80), make([]byte, 4*2*6), []byte{1, 1, 2})
+	f.Add(uint8(9), uint8(0), uint8(200), uint8(0), make([]byte, 4*8*9), []byte{0, 1, 0, 1, 2, 2, 3, 3})
+	f.Fuzz(func(t *testing.T, d8, flags, m8, g8 uint8, data, labelBytes []byte) {
+		emb, labels, dim := labelledInputs(data, labelBytes, d8, flags)
+		c := simdloss.Circle{Margin: float32(int8(m8)) / 100, Gamma: float32(g8) * 2}
+		agree(t, "Circle", func(set *kernels.Set) (float32, [][]float32, error) {
+			c := c
+			c.Kernels = set
+			g := tu.Filled(len(emb))
+			l, err := c.Forward(emb, labels, dim, g)
+			return l, [][]float32{g}, err
+		})
+	})
+}
+
+// FuzzMultiSimilarity drives the multi-similarity loss and its miner.
+func FuzzMultiSimilarity(f *testing.F) {
+	f.Add(uint8(3), uint8(2), uint8(2), uint8(50), make([]byte, 4*2*6), []byte{1, 1, 2})
+	f.Add(uint8(9), uint8(4), uint8(0), uint8(10), make([]byte, 4*8*9), []byte{0, 1, 0, 1, 2, 2, 3, 3})
+	f.Fuzz(func(t *testing.T, d8, flags, a8, b8 uint8, data, labelBytes []byte) {
+		emb, labels, dim := labelledInputs(data, labelBytes, d8, flags)
+		c := simdloss.MultiSimilarity{Alpha: float32(a8) / 4, Beta: float32(b8), Base: 0.5,
+			Mine: flags&2 != 0, Epsilon: float32(flags>>2) / 20}
+		agree(t, "MultiSimilarity", func(set *kernels.Set) (float32, [][]float32, error) {
+			c := c
+			c.Kernels = set
+			g := tu.Filled(len(emb))
+			l, err := c.Forward(emb, labels, dim, g)
+			return l, [][]float32{g}, err
+		})
+	})
+}
+
+// FuzzMarginSoftmax drives the margin-softmax family with arbitrary
+// embeddings and class weights, labels (often out of range) and margins
+// (some invalid).
+func FuzzMarginSoftmax(f *testing.F) {
+	f.Add(uint8(3), uint8(2), uint8(50), uint8(0), uint8(64), make([]byte, 4*3*5), []byte{0, 1})
+	f.Add(uint8(5), uint8(9), uint8(0), uint8(35), uint8(30), make([]byte, 4*5*7), []byte{2, 0, 8})
+	f.Fuzz(func(t *testing.T, d8, flags, m2, m3, s8 uint8, data, labelBytes []byte) {
+		x := floats(data)
+		dim := int(d8%24) - 1 // -1 and 0 are invalid
+		xs, ws, classes := x, x, 1
+		if dim > 0 { // about half the rows are classes
+			n := len(x) / dim
+			classes = max(n/2, 1)
+			xs, ws = x[:max(n-classes, 0)*dim], x[max(n-classes, 0)*dim:n*dim]
+		}
+		labels := make([]int32, len(xs)/max(dim, 1))
+		for i := range labels {
+			if i < len(labelBytes) {
+				labels[i] = int32(int8(labelBytes[i])) % int32(classes+2) // some out of range
+			}
+		}
+		c := simdloss.MarginSoftmax{Scale: float32(s8), M1: 1 + float32(flags>>4)/4, M2: float32(m2) / 60, M3: float32(m3) / 100,
+			EasyMargin: flags&1 != 0}
+		if flags&2 != 0 {
+			c.M1 = 1
+		}
+		agree(t, "MarginSoftmax", func(set *kernels.Set) (float32, [][]float32, error) {
+			c := c
+			c.Kernels = set
+			gx, gw := tu.Filled(len(xs)), tu.Filled(len(ws))
+			l, err := c.Forward(xs, ws, labels, dim, gx, gw)
+			return l, [][]float32{gx, gw}, err
+		})
+	})
+}
+
+// FuzzFocal drives both focal forms with arbitrary logits, labels (often
+// out of range), targets (often outside [0, 1]), α and γ (some invalid).
+func FuzzFocal(f *testing.F) {
+	f.Add(uint8(3), uint8(2), uint8(0), make([]byte, 4*3*4), []byte{0, 1, 2, 0})
+	f.Add(uint8(0), uint8(0), uint8(9), make([]byte, 40), []byte{9, 255})
+	f.Fuzz(func(t *testing.T, c, g8, flags uint8, data, labelBytes []byte) {
+		z, cols := rowsOf(floats(data), c%40)
+		rows := len(z) / max(cols, 1)
+		labels := make([]int32, rows)
+		for i := range labels {
+			if i < len(labelBytes) {
+				labels[i] = int32(int8(labelBytes[i])) % int32(cols+1)
+			}
+		}
+		fo := simdloss.Focal{Gamma: float32(int8(g8)) / 16, Reduction: simdloss.Reduction(flags % 4)}
+		if flags&4 != 0 && cols > 0 {
+			fo.Alpha = make([]float32, cols)
+			for i := range fo.Alpha {
+				fo.Alpha[i] = float32(int(flags)+i)/9 - 1 // some negative
+			}
+		}
+		agree(t, "Focal", func(set *kernels.Set) (float32, [][]float32, error) {
+			fo := fo
+			fo.Kernels = set
+			per, g := tu.Filled(rows), tu.Filled(len(z))
+			l, err := fo.Forward(z, labels, cols, per, g)
+			return l, [][]float32{per, g}, err
+		})
+		// the sigmoid form: the second half of the values as targets
+		x, tg := z[:len(z)/2], z[len(z)/2:]
+		if flags&8 != 0 {
+			for i := range tg {
+				tg[i] = float32(math.Abs(math.Mod(float64(tg[i]), 1)))
+			}
+		}
+		sf := simdloss.SigmoidFocal{Alpha: float32(int8(flags)) / 64, Gamma: float32(g8) / 32, Reduction: simdloss.Reduction(flags % 4)}
+		var want, got float32
+		var wantErr, err error
+		wg, gg := tu.Filled(len(x)), tu.Filled(len(x))
+		mustNotPanic(t, "SigmoidFocal", func() { want, wantErr = sf.Forward(x, tg[:len(x)], nil, wg) })
+		if !lossErr(t, "SigmoidFocal", wantErr) {
+			if !tu.Untouched(wg) {
+				t.Fatalf("SigmoidFocal: error %q but grad was written", wantErr)
+			}
+			return
+		}
+		got, err = sf.Forward(x, tg[:len(x)], nil, gg) // deterministic
+		if err != nil || !tu.Same(got, want) || tu.DiffMsg(gg, wg) != "" {
+			t.Fatalf("SigmoidFocal is not deterministic: %v %v vs %v", err, got, want)
+		}
 	})
 }

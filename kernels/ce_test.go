@@ -2,6 +2,7 @@ package kernels_test
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -142,6 +143,43 @@ func TestCrossEntropyRowsInPlace(t *testing.T) {
 					if msg := tu.DiffMsg(pair[0], pair[1]); msg != "" {
 						t.Fatalf("%s cols=%d weights=%v smooth=%v in place: %s: %s", s.Name(), cols, weights, smooth, [...]string{"grad", "mx", "lsum", "zw"}[i], msg)
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestCrossEntropyNegativeZeroSums pins the padding of the signed sums zw
+// and zc: every term is a negative product that underflows to -0, and the
+// max's term (z - max = +0, at the end of the row so that its partial is
+// already -0) is -0·(+0), so from 33 columns on the generic sums are -0,
+// which padding lanes adding +0 would flip.
+func TestCrossEntropyNegativeZeroSums(t *testing.T) {
+	negZero := float32(math.Copysign(0, -1))
+	for _, set := range kernels.Sets() {
+		if !set.Supported() {
+			continue
+		}
+		for cols := 1; cols <= 100; cols++ {
+			z, wh, ws, q := make([]float32, cols), make([]float32, cols), make([]float32, cols), make([]float32, cols)
+			for i := range z {
+				z[i], wh[i], ws[i], q[i] = -0x1p-100, 0x1p-100, 1, 0x1p-100
+			}
+			z[cols-1], wh[cols-1], ws[cols-1] = 0, negZero, negZero
+			out := func(s *kernels.Set) [2]float32 {
+				mx, ls, zw := make([]float32, 1), make([]float32, 1), make([]float32, 1)
+				s.CrossEntropyRows(nil, z, wh, 0, nil, nil, mx, ls, zw, cols)
+				mass, zc := make([]float32, 1), make([]float32, 1)
+				s.CrossEntropySoftRows(nil, z, q, ws, nil, mx, ls, mass, zc, 1, 0, cols)
+				return [2]float32{zw[0], zc[0]}
+			}
+			want, got := out(kernels.Generic), out(set)
+			if cols >= 33 && (math.Float32bits(want[0]) != 0x80000000 || math.Float32bits(want[1]) != 0x80000000) {
+				t.Fatalf("cols=%d: generic zw, zc = %g, %g, want -0 (test premise)", cols, want[0], want[1])
+			}
+			for k, name := range []string{"zw", "zc"} {
+				if !tu.Same(got[k], want[k]) {
+					t.Fatalf("%s cols=%d: %s = %g (%#08x), generic %g", set.Name(), cols, name, got[k], math.Float32bits(got[k]), want[k])
 				}
 			}
 		}

@@ -144,29 +144,6 @@ func TestNEONPairedRowsInPlace(t *testing.T) {
 	}
 }
 
-// TestNEONDotRowsNegativeZero pins the case that makes the padding of a
-// partial vector matter: every product underflows to -0, so every touched
-// partial is -0 and, from 32 elements on, so is the sum. Padding the last
-// vector with +0 products would turn a -0 partial into +0.
-func TestNEONDotRowsNegativeZero(t *testing.T) {
-	for dim := 1; dim <= 100; dim++ {
-		a, b := make([]float32, dim), make([]float32, dim)
-		for i := range a {
-			a[i], b[i] = 0x1p-80, -0x1p-80
-		}
-		want := generic.SumProducts(a, b)
-		if dim >= 32 && math.Float32bits(want) != 0x80000000 {
-			t.Fatalf("dim=%d: generic.SumProducts = %g, want -0 (test premise)", dim, want)
-		}
-		got := make([]float32, 1)
-		kernels.NEON.DotRows(got, a, b, dim)
-		if !tu.Same(got[0], want) {
-			t.Fatalf("dim=%d: neon DotRows = %g (%#08x), generic %g (%#08x)",
-				dim, got[0], math.Float32bits(got[0]), want, math.Float32bits(want))
-		}
-	}
-}
-
 // rowPattern fills one row with a pattern that puts special values in a
 // chosen part of the kernel: the 32-element main loop, the whole tail
 // vectors or the partial vector.

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/simdloss/simdloss/generic"
 	tu "github.com/simdloss/simdloss/internal/testutil"
 	"github.com/simdloss/simdloss/kernels"
 )
@@ -122,6 +123,34 @@ func TestRowsMatchGeneric(t *testing.T) {
 
 // TestLogSumExpInPlace checks log-sum-exp with dst starting where src starts,
 // including rows that need the special-value path.
+// TestDotRowsNegativeZero pins the case that makes the padding of a
+// partial vector matter: every product underflows to -0, so every touched
+// partial is -0 and, from 32 elements on, so is the sum. Padding the last
+// vector with +0 products would turn a -0 partial into +0.
+func TestDotRowsNegativeZero(t *testing.T) {
+	for _, set := range kernels.Sets() {
+		if !set.Supported() {
+			continue
+		}
+		for dim := 1; dim <= 100; dim++ {
+			a, b := make([]float32, dim), make([]float32, dim)
+			for i := range a {
+				a[i], b[i] = 0x1p-80, -0x1p-80
+			}
+			want := generic.SumProducts(a, b)
+			if dim >= 32 && math.Float32bits(want) != 0x80000000 {
+				t.Fatalf("dim=%d: generic.SumProducts = %g, want -0 (test premise)", dim, want)
+			}
+			got := make([]float32, 1)
+			set.DotRows(got, a, b, dim)
+			if !tu.Same(got[0], want) {
+				t.Fatalf("%s dim=%d: DotRows = %g (%#08x), generic %g (%#08x)",
+					set.Name(), dim, got[0], math.Float32bits(got[0]), want, math.Float32bits(want))
+			}
+		}
+	}
+}
+
 func TestLogSumExpInPlace(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 9))
 	for _, s := range allSets() {

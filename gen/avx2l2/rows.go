@@ -18,9 +18,13 @@ type rowReduction struct {
 	comment string
 	// update emits acc = update(acc, x, y) for one 8-lane chunk: x holds the
 	// chunk of a, y the chunk of b (a register or, for full chunks, memory).
-	// Lanes past the end of the row hold +0 in x and y, and the update must
-	// leave acc unchanged there.
+	// Lanes past the end of the row hold +0 in x and in y, or -0 in y with
+	// negZeroPad, and the update must leave acc unchanged there.
 	update func(acc, x VecPhysical, y Op)
+	// negZeroPad pads b's masked lanes with -0: fma(+0, -0, p) = p for every
+	// p, where fma(+0, +0, -0) would turn a -0 partial (all products
+	// underflowed to -0) into +0.
+	negZeroPad bool
 }
 
 var rowReductions = []rowReduction{
@@ -60,6 +64,7 @@ var rowReductions = []rowReduction{
 		update: func(acc, x VecPhysical, y Op) {
 			VFMADD231PS(y, x, acc)
 		},
+		negZeroPad: true,
 	},
 }
 
@@ -108,6 +113,13 @@ func rowKernel(r rowReduction) {
 			if r.paired {
 				yr := ymm(8 + q)
 				VMASKMOVPS(Mem{Base: b, Disp: 32 * q}, mask, yr)
+				if r.negZeroPad {
+					Comment("b's masked lanes = -0: the sign bit where the mask is clear")
+					VPCMPEQD(Y13, Y13, Y13)
+					VPSLLD(U8(31), Y13, Y13)
+					VPANDN(Y13, mask, Y13)
+					VORPS(Y13, yr, yr)
+				}
 				y = yr
 			}
 		}
@@ -138,7 +150,7 @@ func rowKernel(r rowReduction) {
 
 	Label("tail")
 	Comment("0..31 elements left: whole chunks, then one masked chunk (masked lanes",
-		"load +0, which leaves a partial unchanged).")
+		"load values that leave a partial unchanged).")
 	TESTQ(left, left)
 	JZ(LabelRef("fold"))
 	MOVQ(left, neg)

@@ -177,8 +177,10 @@ func crossEntropySoftKernel(grad, weights bool) {
 			VSUBPS(r.m, d, d)
 			c := target(a, mask, qp, wp, keep, spread)
 			if mask != nil {
+				// dead lanes: c = -0, d = +0, so that both mass += c and
+				// zc = fma(c, d, zc) add -0, which leaves even a -0 partial
 				zeroOutside(mask, d)
-				zeroOutside(mask, c)
+				negZeroOutside(mask, c)
 			}
 			VADDPS(c, macc[j], macc[j])
 			VFMADD231PS(c, d, zacc[j])

@@ -347,8 +347,8 @@ func zeroAcc() []reg.VecVirtual {
 // expPass computes e_i = ExpNeg(x_i - m) over the row, adding lane-wise into
 // 4 accumulators (element i into acc[(i/8)%4]); storeTo, when non-nil, gets
 // e_i (at the row r.dst). hook, when non-nil, is called first with each
-// vector's shifted values d = x - m (zero in the tail's dead lanes), which
-// it must not clobber. It returns the canonical sum (TreeSum) in the low
+// vector's shifted values d = x - m (-0 in the tail's dead lanes, neutral
+// for its signed sums), which it must not clobber. It returns the canonical sum (TreeSum) in the low
 // lane of an XMM.
 func (r *row) expPass(storeE bool, hook func(j int, a at, mask tmask, d reg.VecVirtual)) reg.VecVirtual {
 	Commentf("pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/%d = k mod %d)", w.lanes, nacc())
@@ -358,7 +358,9 @@ func (r *row) expPass(storeE bool, hook func(j int, a at, mask tmask, d reg.VecV
 		VSUBPS(r.m, x, x)
 		if hook != nil {
 			if mask != nil {
-				zeroOutside(mask, x) // dead lanes: d = 0, neutral for the hook's sums
+				// dead lanes: d = -0, neutral for the hook's sums of d and of
+				// w·d (w loads +0): p + (-0) == p, a -0 partial included
+				negZeroOutside(mask, x)
 			}
 			hook(j, a, mask, x)
 		}

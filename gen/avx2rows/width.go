@@ -85,6 +85,22 @@ func zeroOutside(k tmask, x reg.VecVirtual) {
 	}
 }
 
+// negZeroOutside sets the lanes of x outside mask to -0: the padding of a
+// signed sum's terms, since p + (-0) == p for every p where p + (+0) turns
+// a -0 partial into +0.
+func negZeroOutside(k tmask, x reg.VecVirtual) {
+	t := vreg()
+	VBROADCASTSS(consts.scalar("-zero"), t)
+	if w.zmm {
+		VMOVAPS(x, k, t) // t = mask ? x : -0
+		VMOVAPS(t, x)
+	} else {
+		VANDNPS(t, k, t) // t = -0 outside the mask, +0 inside
+		VANDPS(k, x, x)
+		VORPS(t, x, x)
+	}
+}
+
 // toYMM folds a ZMM into its low YMM with op (low half op high half);
 // on AVX2 it returns x itself.
 func toYMM(x reg.VecVirtual, op func(hi, lo, dst Op)) reg.VecVirtual {

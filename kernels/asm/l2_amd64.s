@@ -76,7 +76,7 @@ loop32:
 
 tail:
 	// 0..31 elements left: whole chunks, then one masked chunk (masked lanes
-	// load +0, which leaves a partial unchanged).
+	// load values that leave a partial unchanged).
 	TESTQ       SI, SI
 	JZ          fold
 	MOVQ        SI, R9
@@ -176,7 +176,7 @@ loop32:
 
 tail:
 	// 0..31 elements left: whole chunks, then one masked chunk (masked lanes
-	// load +0, which leaves a partial unchanged).
+	// load values that leave a partial unchanged).
 	TESTQ       SI, SI
 	JZ          fold
 	MOVQ        SI, R9
@@ -248,7 +248,7 @@ fold:
 	RET
 
 // func DotRowsAVX2(dst *float32, a *float32, b *float32, rows int, dim int)
-// Requires: AVX, FMA3
+// Requires: AVX, AVX2, FMA3
 TEXT ·DotRowsAVX2(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ a+8(FP), AX
@@ -284,7 +284,7 @@ loop32:
 
 tail:
 	// 0..31 elements left: whole chunks, then one masked chunk (masked lanes
-	// load +0, which leaves a partial unchanged).
+	// load values that leave a partial unchanged).
 	TESTQ       SI, SI
 	JZ          fold
 	MOVQ        SI, R9
@@ -304,27 +304,51 @@ tail:
 	VMOVUPS     160(R8)(R9*4), Y12
 	VMASKMOVPS  96(AX), Y12, Y7
 	VMASKMOVPS  96(BX), Y12, Y11
+
+	// b's masked lanes = -0: the sign bit where the mask is clear
+	VPCMPEQD    Y13, Y13, Y13
+	VPSLLD      $0x1f, Y13, Y13
+	VPANDN      Y13, Y12, Y13
+	VORPS       Y13, Y11, Y11
 	VFMADD231PS Y11, Y7, Y3
 	JMP         advance
 
 last2:
-	VMOVUPS     128(R8)(R9*4), Y12
-	VMASKMOVPS  64(AX), Y12, Y6
-	VMASKMOVPS  64(BX), Y12, Y10
+	VMOVUPS    128(R8)(R9*4), Y12
+	VMASKMOVPS 64(AX), Y12, Y6
+	VMASKMOVPS 64(BX), Y12, Y10
+
+	// b's masked lanes = -0: the sign bit where the mask is clear
+	VPCMPEQD    Y13, Y13, Y13
+	VPSLLD      $0x1f, Y13, Y13
+	VPANDN      Y13, Y12, Y13
+	VORPS       Y13, Y10, Y10
 	VFMADD231PS Y10, Y6, Y2
 	JMP         advance
 
 last1:
-	VMOVUPS     96(R8)(R9*4), Y12
-	VMASKMOVPS  32(AX), Y12, Y5
-	VMASKMOVPS  32(BX), Y12, Y9
+	VMOVUPS    96(R8)(R9*4), Y12
+	VMASKMOVPS 32(AX), Y12, Y5
+	VMASKMOVPS 32(BX), Y12, Y9
+
+	// b's masked lanes = -0: the sign bit where the mask is clear
+	VPCMPEQD    Y13, Y13, Y13
+	VPSLLD      $0x1f, Y13, Y13
+	VPANDN      Y13, Y12, Y13
+	VORPS       Y13, Y9, Y9
 	VFMADD231PS Y9, Y5, Y1
 	JMP         advance
 
 last0:
-	VMOVUPS     64(R8)(R9*4), Y12
-	VMASKMOVPS  (AX), Y12, Y4
-	VMASKMOVPS  (BX), Y12, Y8
+	VMOVUPS    64(R8)(R9*4), Y12
+	VMASKMOVPS (AX), Y12, Y4
+	VMASKMOVPS (BX), Y12, Y8
+
+	// b's masked lanes = -0: the sign bit where the mask is clear
+	VPCMPEQD    Y13, Y13, Y13
+	VPSLLD      $0x1f, Y13, Y13
+	VPANDN      Y13, Y12, Y13
+	VORPS       Y13, Y8, Y8
 	VFMADD231PS Y8, Y4, Y0
 
 advance:

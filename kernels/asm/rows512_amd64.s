@@ -1651,7 +1651,9 @@ CrossEntropySAVX512_exptail_9:
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VMOVAPS          Z9, K1, Z10
+	VMOVAPS          Z10, Z9
 	VADDPS           Z9, Z5, Z5
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
 	VMOVAPS          Z3, Z10
@@ -1679,7 +1681,9 @@ CrossEntropySAVX512_expnext_10:
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VMOVAPS          Z9, K1, Z10
+	VMOVAPS          Z10, Z9
 	VADDPS           Z9, Z6, Z6
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
 	VMOVAPS          Z3, Z10
@@ -2124,35 +2128,39 @@ CrossEntropySoftPlainAVX512_tgtrest_16:
 	JMP         CrossEntropySoftPlainAVX512_tgtnext_19
 
 CrossEntropySoftPlainAVX512_tgttail_18:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftPlainAVX512_tgtdone_17
-	LEAQ        rowconsts<>+64(SB), R11
-	KMOVW       (R11)(BX*4), K1
-	VMOVUPS.Z   (R8)(SI*4), K1, Z12
-	VSUBPS      Z0, Z12, Z12
-	VMOVAPS     Z11, Z11
-	VMOVUPS.Z   (R10)(SI*4), K1, Z13
-	VFMADD231PS Z13, Z10, Z11
-	VMOVAPS.Z   Z12, K1, Z12
-	VMOVAPS.Z   Z11, K1, Z11
-	VADDPS      Z11, Z6, Z6
-	VFMADD231PS Z11, Z12, Z8
-	JMP         CrossEntropySoftPlainAVX512_tgtdone_17
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftPlainAVX512_tgtdone_17
+	LEAQ         rowconsts<>+64(SB), R11
+	KMOVW        (R11)(BX*4), K1
+	VMOVUPS.Z    (R8)(SI*4), K1, Z12
+	VSUBPS       Z0, Z12, Z12
+	VMOVAPS      Z11, Z11
+	VMOVUPS.Z    (R10)(SI*4), K1, Z13
+	VFMADD231PS  Z13, Z10, Z11
+	VMOVAPS.Z    Z12, K1, Z12
+	VBROADCASTSS rowconsts<>+816(SB), Z10
+	VMOVAPS      Z11, K1, Z10
+	VMOVAPS      Z10, Z11
+	VADDPS       Z11, Z6, Z6
+	VFMADD231PS  Z11, Z12, Z8
+	JMP          CrossEntropySoftPlainAVX512_tgtdone_17
 
 CrossEntropySoftPlainAVX512_tgtnext_19:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftPlainAVX512_tgtdone_17
-	LEAQ        rowconsts<>+64(SB), R11
-	KMOVW       (R11)(BX*4), K1
-	VMOVUPS.Z   (R8)(SI*4), K1, Z12
-	VSUBPS      Z0, Z12, Z12
-	VMOVAPS     Z11, Z11
-	VMOVUPS.Z   (R10)(SI*4), K1, Z13
-	VFMADD231PS Z13, Z10, Z11
-	VMOVAPS.Z   Z12, K1, Z12
-	VMOVAPS.Z   Z11, K1, Z11
-	VADDPS      Z11, Z7, Z7
-	VFMADD231PS Z11, Z12, Z9
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftPlainAVX512_tgtdone_17
+	LEAQ         rowconsts<>+64(SB), R11
+	KMOVW        (R11)(BX*4), K1
+	VMOVUPS.Z    (R8)(SI*4), K1, Z12
+	VSUBPS       Z0, Z12, Z12
+	VMOVAPS      Z11, Z11
+	VMOVUPS.Z    (R10)(SI*4), K1, Z13
+	VFMADD231PS  Z13, Z10, Z11
+	VMOVAPS.Z    Z12, K1, Z12
+	VBROADCASTSS rowconsts<>+816(SB), Z10
+	VMOVAPS      Z11, K1, Z10
+	VMOVAPS      Z10, Z11
+	VADDPS       Z11, Z7, Z7
+	VFMADD231PS  Z11, Z12, Z9
 
 CrossEntropySoftPlainAVX512_tgtdone_17:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
@@ -2689,7 +2697,9 @@ CrossEntropyWSAVX512_exptail_9:
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VMOVAPS          Z9, K1, Z10
+	VMOVAPS          Z10, Z9
 	VMOVUPS.Z        (R10)(SI*4), K1, Z10
 	VFMADD231PS      Z10, Z9, Z5
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
@@ -2718,7 +2728,9 @@ CrossEntropyWSAVX512_expnext_10:
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VMOVAPS          Z9, K1, Z10
+	VMOVAPS          Z10, Z9
 	VMOVUPS.Z        (R10)(SI*4), K1, Z10
 	VFMADD231PS      Z10, Z9, Z6
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
@@ -3168,39 +3180,43 @@ CrossEntropySoftWAVX512_tgtrest_16:
 	JMP         CrossEntropySoftWAVX512_tgtnext_19
 
 CrossEntropySoftWAVX512_tgttail_18:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftWAVX512_tgtdone_17
-	LEAQ        rowconsts<>+64(SB), R12
-	KMOVW       (R12)(BX*4), K1
-	VMOVUPS.Z   (R8)(SI*4), K1, Z12
-	VSUBPS      Z0, Z12, Z12
-	VMOVAPS     Z11, Z11
-	VMOVUPS.Z   (R10)(SI*4), K1, Z13
-	VFMADD231PS Z13, Z10, Z11
-	VMOVUPS.Z   (R11)(SI*4), K1, Z10
-	VMULPS      Z10, Z11, Z11
-	VMOVAPS.Z   Z12, K1, Z12
-	VMOVAPS.Z   Z11, K1, Z11
-	VADDPS      Z11, Z6, Z6
-	VFMADD231PS Z11, Z12, Z8
-	JMP         CrossEntropySoftWAVX512_tgtdone_17
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftWAVX512_tgtdone_17
+	LEAQ         rowconsts<>+64(SB), R12
+	KMOVW        (R12)(BX*4), K1
+	VMOVUPS.Z    (R8)(SI*4), K1, Z12
+	VSUBPS       Z0, Z12, Z12
+	VMOVAPS      Z11, Z11
+	VMOVUPS.Z    (R10)(SI*4), K1, Z13
+	VFMADD231PS  Z13, Z10, Z11
+	VMOVUPS.Z    (R11)(SI*4), K1, Z10
+	VMULPS       Z10, Z11, Z11
+	VMOVAPS.Z    Z12, K1, Z12
+	VBROADCASTSS rowconsts<>+816(SB), Z10
+	VMOVAPS      Z11, K1, Z10
+	VMOVAPS      Z10, Z11
+	VADDPS       Z11, Z6, Z6
+	VFMADD231PS  Z11, Z12, Z8
+	JMP          CrossEntropySoftWAVX512_tgtdone_17
 
 CrossEntropySoftWAVX512_tgtnext_19:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftWAVX512_tgtdone_17
-	LEAQ        rowconsts<>+64(SB), R12
-	KMOVW       (R12)(BX*4), K1
-	VMOVUPS.Z   (R8)(SI*4), K1, Z12
-	VSUBPS      Z0, Z12, Z12
-	VMOVAPS     Z11, Z11
-	VMOVUPS.Z   (R10)(SI*4), K1, Z13
-	VFMADD231PS Z13, Z10, Z11
-	VMOVUPS.Z   (R11)(SI*4), K1, Z10
-	VMULPS      Z10, Z11, Z11
-	VMOVAPS.Z   Z12, K1, Z12
-	VMOVAPS.Z   Z11, K1, Z11
-	VADDPS      Z11, Z7, Z7
-	VFMADD231PS Z11, Z12, Z9
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftWAVX512_tgtdone_17
+	LEAQ         rowconsts<>+64(SB), R12
+	KMOVW        (R12)(BX*4), K1
+	VMOVUPS.Z    (R8)(SI*4), K1, Z12
+	VSUBPS       Z0, Z12, Z12
+	VMOVAPS      Z11, Z11
+	VMOVUPS.Z    (R10)(SI*4), K1, Z13
+	VFMADD231PS  Z13, Z10, Z11
+	VMOVUPS.Z    (R11)(SI*4), K1, Z10
+	VMULPS       Z10, Z11, Z11
+	VMOVAPS.Z    Z12, K1, Z12
+	VBROADCASTSS rowconsts<>+816(SB), Z10
+	VMOVAPS      Z11, K1, Z10
+	VMOVAPS      Z10, Z11
+	VADDPS       Z11, Z7, Z7
+	VFMADD231PS  Z11, Z12, Z9
 
 CrossEntropySoftWAVX512_tgtdone_17:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
@@ -3803,7 +3819,9 @@ CrossEntropyGSAVX512_exptail_9:
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VMOVAPS          Z9, K1, Z10
+	VMOVAPS          Z10, Z9
 	VADDPS           Z9, Z5, Z5
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
 	VMOVAPS          Z3, Z10
@@ -3832,7 +3850,9 @@ CrossEntropyGSAVX512_expnext_10:
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VMOVAPS          Z9, K1, Z10
+	VMOVAPS          Z10, Z9
 	VADDPS           Z9, Z6, Z6
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
 	VMOVAPS          Z3, Z10
@@ -4341,35 +4361,39 @@ CrossEntropySoftGAVX512_tgtrest_16:
 	JMP         CrossEntropySoftGAVX512_tgtnext_19
 
 CrossEntropySoftGAVX512_tgttail_18:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftGAVX512_tgtdone_17
-	LEAQ        rowconsts<>+64(SB), R12
-	KMOVW       (R12)(BX*4), K1
-	VMOVUPS.Z   (R8)(SI*4), K1, Z12
-	VSUBPS      Z0, Z12, Z12
-	VMOVAPS     Z11, Z11
-	VMOVUPS.Z   (R11)(SI*4), K1, Z13
-	VFMADD231PS Z13, Z10, Z11
-	VMOVAPS.Z   Z12, K1, Z12
-	VMOVAPS.Z   Z11, K1, Z11
-	VADDPS      Z11, Z6, Z6
-	VFMADD231PS Z11, Z12, Z8
-	JMP         CrossEntropySoftGAVX512_tgtdone_17
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGAVX512_tgtdone_17
+	LEAQ         rowconsts<>+64(SB), R12
+	KMOVW        (R12)(BX*4), K1
+	VMOVUPS.Z    (R8)(SI*4), K1, Z12
+	VSUBPS       Z0, Z12, Z12
+	VMOVAPS      Z11, Z11
+	VMOVUPS.Z    (R11)(SI*4), K1, Z13
+	VFMADD231PS  Z13, Z10, Z11
+	VMOVAPS.Z    Z12, K1, Z12
+	VBROADCASTSS rowconsts<>+816(SB), Z10
+	VMOVAPS      Z11, K1, Z10
+	VMOVAPS      Z10, Z11
+	VADDPS       Z11, Z6, Z6
+	VFMADD231PS  Z11, Z12, Z8
+	JMP          CrossEntropySoftGAVX512_tgtdone_17
 
 CrossEntropySoftGAVX512_tgtnext_19:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftGAVX512_tgtdone_17
-	LEAQ        rowconsts<>+64(SB), R12
-	KMOVW       (R12)(BX*4), K1
-	VMOVUPS.Z   (R8)(SI*4), K1, Z12
-	VSUBPS      Z0, Z12, Z12
-	VMOVAPS     Z11, Z11
-	VMOVUPS.Z   (R11)(SI*4), K1, Z13
-	VFMADD231PS Z13, Z10, Z11
-	VMOVAPS.Z   Z12, K1, Z12
-	VMOVAPS.Z   Z11, K1, Z11
-	VADDPS      Z11, Z7, Z7
-	VFMADD231PS Z11, Z12, Z9
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGAVX512_tgtdone_17
+	LEAQ         rowconsts<>+64(SB), R12
+	KMOVW        (R12)(BX*4), K1
+	VMOVUPS.Z    (R8)(SI*4), K1, Z12
+	VSUBPS       Z0, Z12, Z12
+	VMOVAPS      Z11, Z11
+	VMOVUPS.Z    (R11)(SI*4), K1, Z13
+	VFMADD231PS  Z13, Z10, Z11
+	VMOVAPS.Z    Z12, K1, Z12
+	VBROADCASTSS rowconsts<>+816(SB), Z10
+	VMOVAPS      Z11, K1, Z10
+	VMOVAPS      Z10, Z11
+	VADDPS       Z11, Z7, Z7
+	VFMADD231PS  Z11, Z12, Z9
 
 CrossEntropySoftGAVX512_tgtdone_17:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
@@ -5044,7 +5068,9 @@ CrossEntropyGWSAVX512_exptail_9:
 	KMOVW            (R12)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VMOVAPS          Z9, K1, Z10
+	VMOVAPS          Z10, Z9
 	VMOVUPS.Z        (R11)(SI*4), K1, Z10
 	VFMADD231PS      Z10, Z9, Z5
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
@@ -5074,7 +5100,9 @@ CrossEntropyGWSAVX512_expnext_10:
 	KMOVW            (R12)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VMOVAPS          Z9, K1, Z10
+	VMOVAPS          Z10, Z9
 	VMOVUPS.Z        (R11)(SI*4), K1, Z10
 	VFMADD231PS      Z10, Z9, Z6
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
@@ -5590,39 +5618,43 @@ CrossEntropySoftGWAVX512_tgtrest_16:
 	JMP         CrossEntropySoftGWAVX512_tgtnext_19
 
 CrossEntropySoftGWAVX512_tgttail_18:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftGWAVX512_tgtdone_17
-	LEAQ        rowconsts<>+64(SB), R13
-	KMOVW       (R13)(BX*4), K1
-	VMOVUPS.Z   (R8)(SI*4), K1, Z12
-	VSUBPS      Z0, Z12, Z12
-	VMOVAPS     Z11, Z11
-	VMOVUPS.Z   (R11)(SI*4), K1, Z13
-	VFMADD231PS Z13, Z10, Z11
-	VMOVUPS.Z   (R12)(SI*4), K1, Z10
-	VMULPS      Z10, Z11, Z11
-	VMOVAPS.Z   Z12, K1, Z12
-	VMOVAPS.Z   Z11, K1, Z11
-	VADDPS      Z11, Z6, Z6
-	VFMADD231PS Z11, Z12, Z8
-	JMP         CrossEntropySoftGWAVX512_tgtdone_17
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGWAVX512_tgtdone_17
+	LEAQ         rowconsts<>+64(SB), R13
+	KMOVW        (R13)(BX*4), K1
+	VMOVUPS.Z    (R8)(SI*4), K1, Z12
+	VSUBPS       Z0, Z12, Z12
+	VMOVAPS      Z11, Z11
+	VMOVUPS.Z    (R11)(SI*4), K1, Z13
+	VFMADD231PS  Z13, Z10, Z11
+	VMOVUPS.Z    (R12)(SI*4), K1, Z10
+	VMULPS       Z10, Z11, Z11
+	VMOVAPS.Z    Z12, K1, Z12
+	VBROADCASTSS rowconsts<>+816(SB), Z10
+	VMOVAPS      Z11, K1, Z10
+	VMOVAPS      Z10, Z11
+	VADDPS       Z11, Z6, Z6
+	VFMADD231PS  Z11, Z12, Z8
+	JMP          CrossEntropySoftGWAVX512_tgtdone_17
 
 CrossEntropySoftGWAVX512_tgtnext_19:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftGWAVX512_tgtdone_17
-	LEAQ        rowconsts<>+64(SB), R13
-	KMOVW       (R13)(BX*4), K1
-	VMOVUPS.Z   (R8)(SI*4), K1, Z12
-	VSUBPS      Z0, Z12, Z12
-	VMOVAPS     Z11, Z11
-	VMOVUPS.Z   (R11)(SI*4), K1, Z13
-	VFMADD231PS Z13, Z10, Z11
-	VMOVUPS.Z   (R12)(SI*4), K1, Z10
-	VMULPS      Z10, Z11, Z11
-	VMOVAPS.Z   Z12, K1, Z12
-	VMOVAPS.Z   Z11, K1, Z11
-	VADDPS      Z11, Z7, Z7
-	VFMADD231PS Z11, Z12, Z9
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGWAVX512_tgtdone_17
+	LEAQ         rowconsts<>+64(SB), R13
+	KMOVW        (R13)(BX*4), K1
+	VMOVUPS.Z    (R8)(SI*4), K1, Z12
+	VSUBPS       Z0, Z12, Z12
+	VMOVAPS      Z11, Z11
+	VMOVUPS.Z    (R11)(SI*4), K1, Z13
+	VFMADD231PS  Z13, Z10, Z11
+	VMOVUPS.Z    (R12)(SI*4), K1, Z10
+	VMULPS       Z10, Z11, Z11
+	VMOVAPS.Z    Z12, K1, Z12
+	VBROADCASTSS rowconsts<>+816(SB), Z10
+	VMOVAPS      Z11, K1, Z10
+	VMOVAPS      Z10, Z11
+	VADDPS       Z11, Z7, Z7
+	VFMADD231PS  Z11, Z12, Z9
 
 CrossEntropySoftGWAVX512_tgtdone_17:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half

@@ -3774,7 +3774,10 @@ CrossEntropySAVX2_exptail_16:
 	VMOVUPS      (R10), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+800(SB), Y13
@@ -3830,7 +3833,10 @@ CrossEntropySAVX2_exptail_18:
 	VMOVUPS      (R10), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+800(SB), Y13
@@ -3886,7 +3892,10 @@ CrossEntropySAVX2_exptail_20:
 	VMOVUPS      (R10), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+800(SB), Y13
@@ -3917,7 +3926,10 @@ CrossEntropySAVX2_expnext_21:
 	VMOVUPS      (R10), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y5, Y5
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+800(SB), Y13
@@ -4557,23 +4569,26 @@ CrossEntropySoftPlainAVX2_tgtrest_20:
 	JMP         CrossEntropySoftPlainAVX2_tgtnext_23
 
 CrossEntropySoftPlainAVX2_tgttail_22:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftPlainAVX2_tgtdone_21
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        BX, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y13
-	VMASKMOVPS  (R8)(SI*4), Y13, Y14
-	VSUBPS      Y0, Y14, Y14
-	VMOVAPS     Y12, Y12
-	VMASKMOVPS  (R10)(SI*4), Y13, Y15
-	VFMADD231PS Y15, Y11, Y12
-	VANDPS      Y13, Y14, Y14
-	VANDPS      Y13, Y12, Y12
-	VADDPS      Y12, Y3, Y3
-	VFMADD231PS Y12, Y14, Y7
-	JMP         CrossEntropySoftPlainAVX2_tgtdone_21
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftPlainAVX2_tgtdone_21
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y13
+	VMASKMOVPS   (R8)(SI*4), Y13, Y14
+	VSUBPS       Y0, Y14, Y14
+	VMOVAPS      Y12, Y12
+	VMASKMOVPS   (R10)(SI*4), Y13, Y15
+	VFMADD231PS  Y15, Y11, Y12
+	VANDPS       Y13, Y14, Y14
+	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VANDNPS      Y11, Y13, Y11
+	VANDPS       Y13, Y12, Y12
+	VORPS        Y11, Y12, Y12
+	VADDPS       Y12, Y3, Y3
+	VFMADD231PS  Y12, Y14, Y7
+	JMP          CrossEntropySoftPlainAVX2_tgtdone_21
 
 CrossEntropySoftPlainAVX2_tgtnext_23:
 	CMPQ        SI, DX
@@ -4589,23 +4604,26 @@ CrossEntropySoftPlainAVX2_tgtnext_23:
 	JMP         CrossEntropySoftPlainAVX2_tgtnext_25
 
 CrossEntropySoftPlainAVX2_tgttail_24:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftPlainAVX2_tgtdone_21
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        BX, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y13
-	VMASKMOVPS  (R8)(SI*4), Y13, Y14
-	VSUBPS      Y0, Y14, Y14
-	VMOVAPS     Y12, Y12
-	VMASKMOVPS  (R10)(SI*4), Y13, Y15
-	VFMADD231PS Y15, Y11, Y12
-	VANDPS      Y13, Y14, Y14
-	VANDPS      Y13, Y12, Y12
-	VADDPS      Y12, Y4, Y4
-	VFMADD231PS Y12, Y14, Y8
-	JMP         CrossEntropySoftPlainAVX2_tgtdone_21
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftPlainAVX2_tgtdone_21
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y13
+	VMASKMOVPS   (R8)(SI*4), Y13, Y14
+	VSUBPS       Y0, Y14, Y14
+	VMOVAPS      Y12, Y12
+	VMASKMOVPS   (R10)(SI*4), Y13, Y15
+	VFMADD231PS  Y15, Y11, Y12
+	VANDPS       Y13, Y14, Y14
+	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VANDNPS      Y11, Y13, Y11
+	VANDPS       Y13, Y12, Y12
+	VORPS        Y11, Y12, Y12
+	VADDPS       Y12, Y4, Y4
+	VFMADD231PS  Y12, Y14, Y8
+	JMP          CrossEntropySoftPlainAVX2_tgtdone_21
 
 CrossEntropySoftPlainAVX2_tgtnext_25:
 	CMPQ        SI, DX
@@ -4621,41 +4639,47 @@ CrossEntropySoftPlainAVX2_tgtnext_25:
 	JMP         CrossEntropySoftPlainAVX2_tgtnext_27
 
 CrossEntropySoftPlainAVX2_tgttail_26:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftPlainAVX2_tgtdone_21
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        BX, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y13
-	VMASKMOVPS  (R8)(SI*4), Y13, Y14
-	VSUBPS      Y0, Y14, Y14
-	VMOVAPS     Y12, Y12
-	VMASKMOVPS  (R10)(SI*4), Y13, Y15
-	VFMADD231PS Y15, Y11, Y12
-	VANDPS      Y13, Y14, Y14
-	VANDPS      Y13, Y12, Y12
-	VADDPS      Y12, Y5, Y5
-	VFMADD231PS Y12, Y14, Y9
-	JMP         CrossEntropySoftPlainAVX2_tgtdone_21
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftPlainAVX2_tgtdone_21
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y13
+	VMASKMOVPS   (R8)(SI*4), Y13, Y14
+	VSUBPS       Y0, Y14, Y14
+	VMOVAPS      Y12, Y12
+	VMASKMOVPS   (R10)(SI*4), Y13, Y15
+	VFMADD231PS  Y15, Y11, Y12
+	VANDPS       Y13, Y14, Y14
+	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VANDNPS      Y11, Y13, Y11
+	VANDPS       Y13, Y12, Y12
+	VORPS        Y11, Y12, Y12
+	VADDPS       Y12, Y5, Y5
+	VFMADD231PS  Y12, Y14, Y9
+	JMP          CrossEntropySoftPlainAVX2_tgtdone_21
 
 CrossEntropySoftPlainAVX2_tgtnext_27:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftPlainAVX2_tgtdone_21
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        BX, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y13
-	VMASKMOVPS  (R8)(SI*4), Y13, Y14
-	VSUBPS      Y0, Y14, Y14
-	VMOVAPS     Y12, Y12
-	VMASKMOVPS  (R10)(SI*4), Y13, Y15
-	VFMADD231PS Y15, Y11, Y12
-	VANDPS      Y13, Y14, Y14
-	VANDPS      Y13, Y12, Y12
-	VADDPS      Y12, Y6, Y6
-	VFMADD231PS Y12, Y14, Y10
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftPlainAVX2_tgtdone_21
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y13
+	VMASKMOVPS   (R8)(SI*4), Y13, Y14
+	VSUBPS       Y0, Y14, Y14
+	VMOVAPS      Y12, Y12
+	VMASKMOVPS   (R10)(SI*4), Y13, Y15
+	VFMADD231PS  Y15, Y11, Y12
+	VANDPS       Y13, Y14, Y14
+	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VANDNPS      Y11, Y13, Y11
+	VANDPS       Y13, Y12, Y12
+	VORPS        Y11, Y12, Y12
+	VADDPS       Y12, Y6, Y6
+	VFMADD231PS  Y12, Y14, Y10
 
 CrossEntropySoftPlainAVX2_tgtdone_21:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
@@ -5918,7 +5942,10 @@ CrossEntropyWSAVX2_exptail_16:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
@@ -5975,7 +6002,10 @@ CrossEntropyWSAVX2_exptail_18:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
@@ -6032,7 +6062,10 @@ CrossEntropyWSAVX2_exptail_20:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
@@ -6064,7 +6097,10 @@ CrossEntropyWSAVX2_expnext_21:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
@@ -6711,25 +6747,28 @@ CrossEntropySoftWAVX2_tgtrest_20:
 	JMP         CrossEntropySoftWAVX2_tgtnext_23
 
 CrossEntropySoftWAVX2_tgttail_22:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftWAVX2_tgtdone_21
-	LEAQ        rowconsts<>+32(SB), R12
-	MOVQ        BX, R13
-	SHLQ        $0x02, R13
-	SUBQ        R13, R12
-	VMOVUPS     (R12), Y13
-	VMASKMOVPS  (R8)(SI*4), Y13, Y14
-	VSUBPS      Y0, Y14, Y14
-	VMOVAPS     Y12, Y12
-	VMASKMOVPS  (R10)(SI*4), Y13, Y15
-	VFMADD231PS Y15, Y11, Y12
-	VMASKMOVPS  (R11)(SI*4), Y13, Y11
-	VMULPS      Y11, Y12, Y12
-	VANDPS      Y13, Y14, Y14
-	VANDPS      Y13, Y12, Y12
-	VADDPS      Y12, Y3, Y3
-	VFMADD231PS Y12, Y14, Y7
-	JMP         CrossEntropySoftWAVX2_tgtdone_21
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftWAVX2_tgtdone_21
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y13
+	VMASKMOVPS   (R8)(SI*4), Y13, Y14
+	VSUBPS       Y0, Y14, Y14
+	VMOVAPS      Y12, Y12
+	VMASKMOVPS   (R10)(SI*4), Y13, Y15
+	VFMADD231PS  Y15, Y11, Y12
+	VMASKMOVPS   (R11)(SI*4), Y13, Y11
+	VMULPS       Y11, Y12, Y12
+	VANDPS       Y13, Y14, Y14
+	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VANDNPS      Y11, Y13, Y11
+	VANDPS       Y13, Y12, Y12
+	VORPS        Y11, Y12, Y12
+	VADDPS       Y12, Y3, Y3
+	VFMADD231PS  Y12, Y14, Y7
+	JMP          CrossEntropySoftWAVX2_tgtdone_21
 
 CrossEntropySoftWAVX2_tgtnext_23:
 	CMPQ        SI, DX
@@ -6746,25 +6785,28 @@ CrossEntropySoftWAVX2_tgtnext_23:
 	JMP         CrossEntropySoftWAVX2_tgtnext_25
 
 CrossEntropySoftWAVX2_tgttail_24:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftWAVX2_tgtdone_21
-	LEAQ        rowconsts<>+32(SB), R12
-	MOVQ        BX, R13
-	SHLQ        $0x02, R13
-	SUBQ        R13, R12
-	VMOVUPS     (R12), Y13
-	VMASKMOVPS  (R8)(SI*4), Y13, Y14
-	VSUBPS      Y0, Y14, Y14
-	VMOVAPS     Y12, Y12
-	VMASKMOVPS  (R10)(SI*4), Y13, Y15
-	VFMADD231PS Y15, Y11, Y12
-	VMASKMOVPS  (R11)(SI*4), Y13, Y11
-	VMULPS      Y11, Y12, Y12
-	VANDPS      Y13, Y14, Y14
-	VANDPS      Y13, Y12, Y12
-	VADDPS      Y12, Y4, Y4
-	VFMADD231PS Y12, Y14, Y8
-	JMP         CrossEntropySoftWAVX2_tgtdone_21
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftWAVX2_tgtdone_21
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y13
+	VMASKMOVPS   (R8)(SI*4), Y13, Y14
+	VSUBPS       Y0, Y14, Y14
+	VMOVAPS      Y12, Y12
+	VMASKMOVPS   (R10)(SI*4), Y13, Y15
+	VFMADD231PS  Y15, Y11, Y12
+	VMASKMOVPS   (R11)(SI*4), Y13, Y11
+	VMULPS       Y11, Y12, Y12
+	VANDPS       Y13, Y14, Y14
+	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VANDNPS      Y11, Y13, Y11
+	VANDPS       Y13, Y12, Y12
+	VORPS        Y11, Y12, Y12
+	VADDPS       Y12, Y4, Y4
+	VFMADD231PS  Y12, Y14, Y8
+	JMP          CrossEntropySoftWAVX2_tgtdone_21
 
 CrossEntropySoftWAVX2_tgtnext_25:
 	CMPQ        SI, DX
@@ -6781,45 +6823,51 @@ CrossEntropySoftWAVX2_tgtnext_25:
 	JMP         CrossEntropySoftWAVX2_tgtnext_27
 
 CrossEntropySoftWAVX2_tgttail_26:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftWAVX2_tgtdone_21
-	LEAQ        rowconsts<>+32(SB), R12
-	MOVQ        BX, R13
-	SHLQ        $0x02, R13
-	SUBQ        R13, R12
-	VMOVUPS     (R12), Y13
-	VMASKMOVPS  (R8)(SI*4), Y13, Y14
-	VSUBPS      Y0, Y14, Y14
-	VMOVAPS     Y12, Y12
-	VMASKMOVPS  (R10)(SI*4), Y13, Y15
-	VFMADD231PS Y15, Y11, Y12
-	VMASKMOVPS  (R11)(SI*4), Y13, Y11
-	VMULPS      Y11, Y12, Y12
-	VANDPS      Y13, Y14, Y14
-	VANDPS      Y13, Y12, Y12
-	VADDPS      Y12, Y5, Y5
-	VFMADD231PS Y12, Y14, Y9
-	JMP         CrossEntropySoftWAVX2_tgtdone_21
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftWAVX2_tgtdone_21
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y13
+	VMASKMOVPS   (R8)(SI*4), Y13, Y14
+	VSUBPS       Y0, Y14, Y14
+	VMOVAPS      Y12, Y12
+	VMASKMOVPS   (R10)(SI*4), Y13, Y15
+	VFMADD231PS  Y15, Y11, Y12
+	VMASKMOVPS   (R11)(SI*4), Y13, Y11
+	VMULPS       Y11, Y12, Y12
+	VANDPS       Y13, Y14, Y14
+	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VANDNPS      Y11, Y13, Y11
+	VANDPS       Y13, Y12, Y12
+	VORPS        Y11, Y12, Y12
+	VADDPS       Y12, Y5, Y5
+	VFMADD231PS  Y12, Y14, Y9
+	JMP          CrossEntropySoftWAVX2_tgtdone_21
 
 CrossEntropySoftWAVX2_tgtnext_27:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftWAVX2_tgtdone_21
-	LEAQ        rowconsts<>+32(SB), R12
-	MOVQ        BX, R13
-	SHLQ        $0x02, R13
-	SUBQ        R13, R12
-	VMOVUPS     (R12), Y13
-	VMASKMOVPS  (R8)(SI*4), Y13, Y14
-	VSUBPS      Y0, Y14, Y14
-	VMOVAPS     Y12, Y12
-	VMASKMOVPS  (R10)(SI*4), Y13, Y15
-	VFMADD231PS Y15, Y11, Y12
-	VMASKMOVPS  (R11)(SI*4), Y13, Y11
-	VMULPS      Y11, Y12, Y12
-	VANDPS      Y13, Y14, Y14
-	VANDPS      Y13, Y12, Y12
-	VADDPS      Y12, Y6, Y6
-	VFMADD231PS Y12, Y14, Y10
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftWAVX2_tgtdone_21
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y13
+	VMASKMOVPS   (R8)(SI*4), Y13, Y14
+	VSUBPS       Y0, Y14, Y14
+	VMOVAPS      Y12, Y12
+	VMASKMOVPS   (R10)(SI*4), Y13, Y15
+	VFMADD231PS  Y15, Y11, Y12
+	VMASKMOVPS   (R11)(SI*4), Y13, Y11
+	VMULPS       Y11, Y12, Y12
+	VANDPS       Y13, Y14, Y14
+	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VANDNPS      Y11, Y13, Y11
+	VANDPS       Y13, Y12, Y12
+	VORPS        Y11, Y12, Y12
+	VADDPS       Y12, Y6, Y6
+	VFMADD231PS  Y12, Y14, Y10
 
 CrossEntropySoftWAVX2_tgtdone_21:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
@@ -8387,7 +8435,10 @@ CrossEntropyGSAVX2_exptail_19:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+800(SB), Y13
@@ -8445,7 +8496,10 @@ CrossEntropyGSAVX2_exptail_21:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+800(SB), Y13
@@ -8503,7 +8557,10 @@ CrossEntropyGSAVX2_exptail_23:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+800(SB), Y13
@@ -8535,7 +8592,10 @@ CrossEntropyGSAVX2_expnext_24:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y5, Y5
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+800(SB), Y13
@@ -9260,23 +9320,26 @@ CrossEntropySoftGAVX2_tgtrest_20:
 	JMP         CrossEntropySoftGAVX2_tgtnext_23
 
 CrossEntropySoftGAVX2_tgttail_22:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftGAVX2_tgtdone_21
-	LEAQ        rowconsts<>+32(SB), R12
-	MOVQ        BX, R13
-	SHLQ        $0x02, R13
-	SUBQ        R13, R12
-	VMOVUPS     (R12), Y13
-	VMASKMOVPS  (R8)(SI*4), Y13, Y14
-	VSUBPS      Y0, Y14, Y14
-	VMOVAPS     Y12, Y12
-	VMASKMOVPS  (R11)(SI*4), Y13, Y15
-	VFMADD231PS Y15, Y11, Y12
-	VANDPS      Y13, Y14, Y14
-	VANDPS      Y13, Y12, Y12
-	VADDPS      Y12, Y3, Y3
-	VFMADD231PS Y12, Y14, Y7
-	JMP         CrossEntropySoftGAVX2_tgtdone_21
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGAVX2_tgtdone_21
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y13
+	VMASKMOVPS   (R8)(SI*4), Y13, Y14
+	VSUBPS       Y0, Y14, Y14
+	VMOVAPS      Y12, Y12
+	VMASKMOVPS   (R11)(SI*4), Y13, Y15
+	VFMADD231PS  Y15, Y11, Y12
+	VANDPS       Y13, Y14, Y14
+	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VANDNPS      Y11, Y13, Y11
+	VANDPS       Y13, Y12, Y12
+	VORPS        Y11, Y12, Y12
+	VADDPS       Y12, Y3, Y3
+	VFMADD231PS  Y12, Y14, Y7
+	JMP          CrossEntropySoftGAVX2_tgtdone_21
 
 CrossEntropySoftGAVX2_tgtnext_23:
 	CMPQ        SI, DX
@@ -9292,23 +9355,26 @@ CrossEntropySoftGAVX2_tgtnext_23:
 	JMP         CrossEntropySoftGAVX2_tgtnext_25
 
 CrossEntropySoftGAVX2_tgttail_24:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftGAVX2_tgtdone_21
-	LEAQ        rowconsts<>+32(SB), R12
-	MOVQ        BX, R13
-	SHLQ        $0x02, R13
-	SUBQ        R13, R12
-	VMOVUPS     (R12), Y13
-	VMASKMOVPS  (R8)(SI*4), Y13, Y14
-	VSUBPS      Y0, Y14, Y14
-	VMOVAPS     Y12, Y12
-	VMASKMOVPS  (R11)(SI*4), Y13, Y15
-	VFMADD231PS Y15, Y11, Y12
-	VANDPS      Y13, Y14, Y14
-	VANDPS      Y13, Y12, Y12
-	VADDPS      Y12, Y4, Y4
-	VFMADD231PS Y12, Y14, Y8
-	JMP         CrossEntropySoftGAVX2_tgtdone_21
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGAVX2_tgtdone_21
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y13
+	VMASKMOVPS   (R8)(SI*4), Y13, Y14
+	VSUBPS       Y0, Y14, Y14
+	VMOVAPS      Y12, Y12
+	VMASKMOVPS   (R11)(SI*4), Y13, Y15
+	VFMADD231PS  Y15, Y11, Y12
+	VANDPS       Y13, Y14, Y14
+	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VANDNPS      Y11, Y13, Y11
+	VANDPS       Y13, Y12, Y12
+	VORPS        Y11, Y12, Y12
+	VADDPS       Y12, Y4, Y4
+	VFMADD231PS  Y12, Y14, Y8
+	JMP          CrossEntropySoftGAVX2_tgtdone_21
 
 CrossEntropySoftGAVX2_tgtnext_25:
 	CMPQ        SI, DX
@@ -9324,41 +9390,47 @@ CrossEntropySoftGAVX2_tgtnext_25:
 	JMP         CrossEntropySoftGAVX2_tgtnext_27
 
 CrossEntropySoftGAVX2_tgttail_26:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftGAVX2_tgtdone_21
-	LEAQ        rowconsts<>+32(SB), R12
-	MOVQ        BX, R13
-	SHLQ        $0x02, R13
-	SUBQ        R13, R12
-	VMOVUPS     (R12), Y13
-	VMASKMOVPS  (R8)(SI*4), Y13, Y14
-	VSUBPS      Y0, Y14, Y14
-	VMOVAPS     Y12, Y12
-	VMASKMOVPS  (R11)(SI*4), Y13, Y15
-	VFMADD231PS Y15, Y11, Y12
-	VANDPS      Y13, Y14, Y14
-	VANDPS      Y13, Y12, Y12
-	VADDPS      Y12, Y5, Y5
-	VFMADD231PS Y12, Y14, Y9
-	JMP         CrossEntropySoftGAVX2_tgtdone_21
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGAVX2_tgtdone_21
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y13
+	VMASKMOVPS   (R8)(SI*4), Y13, Y14
+	VSUBPS       Y0, Y14, Y14
+	VMOVAPS      Y12, Y12
+	VMASKMOVPS   (R11)(SI*4), Y13, Y15
+	VFMADD231PS  Y15, Y11, Y12
+	VANDPS       Y13, Y14, Y14
+	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VANDNPS      Y11, Y13, Y11
+	VANDPS       Y13, Y12, Y12
+	VORPS        Y11, Y12, Y12
+	VADDPS       Y12, Y5, Y5
+	VFMADD231PS  Y12, Y14, Y9
+	JMP          CrossEntropySoftGAVX2_tgtdone_21
 
 CrossEntropySoftGAVX2_tgtnext_27:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftGAVX2_tgtdone_21
-	LEAQ        rowconsts<>+32(SB), R12
-	MOVQ        BX, R13
-	SHLQ        $0x02, R13
-	SUBQ        R13, R12
-	VMOVUPS     (R12), Y13
-	VMASKMOVPS  (R8)(SI*4), Y13, Y14
-	VSUBPS      Y0, Y14, Y14
-	VMOVAPS     Y12, Y12
-	VMASKMOVPS  (R11)(SI*4), Y13, Y15
-	VFMADD231PS Y15, Y11, Y12
-	VANDPS      Y13, Y14, Y14
-	VANDPS      Y13, Y12, Y12
-	VADDPS      Y12, Y6, Y6
-	VFMADD231PS Y12, Y14, Y10
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGAVX2_tgtdone_21
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y13
+	VMASKMOVPS   (R8)(SI*4), Y13, Y14
+	VSUBPS       Y0, Y14, Y14
+	VMOVAPS      Y12, Y12
+	VMASKMOVPS   (R11)(SI*4), Y13, Y15
+	VFMADD231PS  Y15, Y11, Y12
+	VANDPS       Y13, Y14, Y14
+	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VANDNPS      Y11, Y13, Y11
+	VANDPS       Y13, Y12, Y12
+	VORPS        Y11, Y12, Y12
+	VADDPS       Y12, Y6, Y6
+	VFMADD231PS  Y12, Y14, Y10
 
 CrossEntropySoftGAVX2_tgtdone_21:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
@@ -11029,7 +11101,10 @@ CrossEntropyGWSAVX2_exptail_19:
 	VMOVUPS      (R12), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
@@ -11088,7 +11163,10 @@ CrossEntropyGWSAVX2_exptail_21:
 	VMOVUPS      (R12), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
@@ -11147,7 +11225,10 @@ CrossEntropyGWSAVX2_exptail_23:
 	VMOVUPS      (R12), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
@@ -11180,7 +11261,10 @@ CrossEntropyGWSAVX2_expnext_24:
 	VMOVUPS      (R12), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
@@ -11914,25 +11998,28 @@ CrossEntropySoftGWAVX2_tgtrest_20:
 	JMP         CrossEntropySoftGWAVX2_tgtnext_23
 
 CrossEntropySoftGWAVX2_tgttail_22:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftGWAVX2_tgtdone_21
-	LEAQ        rowconsts<>+32(SB), R13
-	MOVQ        BX, R14
-	SHLQ        $0x02, R14
-	SUBQ        R14, R13
-	VMOVUPS     (R13), Y13
-	VMASKMOVPS  (R8)(SI*4), Y13, Y14
-	VSUBPS      Y0, Y14, Y14
-	VMOVAPS     Y12, Y12
-	VMASKMOVPS  (R11)(SI*4), Y13, Y15
-	VFMADD231PS Y15, Y11, Y12
-	VMASKMOVPS  (R12)(SI*4), Y13, Y11
-	VMULPS      Y11, Y12, Y12
-	VANDPS      Y13, Y14, Y14
-	VANDPS      Y13, Y12, Y12
-	VADDPS      Y12, Y3, Y3
-	VFMADD231PS Y12, Y14, Y7
-	JMP         CrossEntropySoftGWAVX2_tgtdone_21
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGWAVX2_tgtdone_21
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         BX, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y13
+	VMASKMOVPS   (R8)(SI*4), Y13, Y14
+	VSUBPS       Y0, Y14, Y14
+	VMOVAPS      Y12, Y12
+	VMASKMOVPS   (R11)(SI*4), Y13, Y15
+	VFMADD231PS  Y15, Y11, Y12
+	VMASKMOVPS   (R12)(SI*4), Y13, Y11
+	VMULPS       Y11, Y12, Y12
+	VANDPS       Y13, Y14, Y14
+	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VANDNPS      Y11, Y13, Y11
+	VANDPS       Y13, Y12, Y12
+	VORPS        Y11, Y12, Y12
+	VADDPS       Y12, Y3, Y3
+	VFMADD231PS  Y12, Y14, Y7
+	JMP          CrossEntropySoftGWAVX2_tgtdone_21
 
 CrossEntropySoftGWAVX2_tgtnext_23:
 	CMPQ        SI, DX
@@ -11949,25 +12036,28 @@ CrossEntropySoftGWAVX2_tgtnext_23:
 	JMP         CrossEntropySoftGWAVX2_tgtnext_25
 
 CrossEntropySoftGWAVX2_tgttail_24:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftGWAVX2_tgtdone_21
-	LEAQ        rowconsts<>+32(SB), R13
-	MOVQ        BX, R14
-	SHLQ        $0x02, R14
-	SUBQ        R14, R13
-	VMOVUPS     (R13), Y13
-	VMASKMOVPS  (R8)(SI*4), Y13, Y14
-	VSUBPS      Y0, Y14, Y14
-	VMOVAPS     Y12, Y12
-	VMASKMOVPS  (R11)(SI*4), Y13, Y15
-	VFMADD231PS Y15, Y11, Y12
-	VMASKMOVPS  (R12)(SI*4), Y13, Y11
-	VMULPS      Y11, Y12, Y12
-	VANDPS      Y13, Y14, Y14
-	VANDPS      Y13, Y12, Y12
-	VADDPS      Y12, Y4, Y4
-	VFMADD231PS Y12, Y14, Y8
-	JMP         CrossEntropySoftGWAVX2_tgtdone_21
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGWAVX2_tgtdone_21
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         BX, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y13
+	VMASKMOVPS   (R8)(SI*4), Y13, Y14
+	VSUBPS       Y0, Y14, Y14
+	VMOVAPS      Y12, Y12
+	VMASKMOVPS   (R11)(SI*4), Y13, Y15
+	VFMADD231PS  Y15, Y11, Y12
+	VMASKMOVPS   (R12)(SI*4), Y13, Y11
+	VMULPS       Y11, Y12, Y12
+	VANDPS       Y13, Y14, Y14
+	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VANDNPS      Y11, Y13, Y11
+	VANDPS       Y13, Y12, Y12
+	VORPS        Y11, Y12, Y12
+	VADDPS       Y12, Y4, Y4
+	VFMADD231PS  Y12, Y14, Y8
+	JMP          CrossEntropySoftGWAVX2_tgtdone_21
 
 CrossEntropySoftGWAVX2_tgtnext_25:
 	CMPQ        SI, DX
@@ -11984,45 +12074,51 @@ CrossEntropySoftGWAVX2_tgtnext_25:
 	JMP         CrossEntropySoftGWAVX2_tgtnext_27
 
 CrossEntropySoftGWAVX2_tgttail_26:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftGWAVX2_tgtdone_21
-	LEAQ        rowconsts<>+32(SB), R13
-	MOVQ        BX, R14
-	SHLQ        $0x02, R14
-	SUBQ        R14, R13
-	VMOVUPS     (R13), Y13
-	VMASKMOVPS  (R8)(SI*4), Y13, Y14
-	VSUBPS      Y0, Y14, Y14
-	VMOVAPS     Y12, Y12
-	VMASKMOVPS  (R11)(SI*4), Y13, Y15
-	VFMADD231PS Y15, Y11, Y12
-	VMASKMOVPS  (R12)(SI*4), Y13, Y11
-	VMULPS      Y11, Y12, Y12
-	VANDPS      Y13, Y14, Y14
-	VANDPS      Y13, Y12, Y12
-	VADDPS      Y12, Y5, Y5
-	VFMADD231PS Y12, Y14, Y9
-	JMP         CrossEntropySoftGWAVX2_tgtdone_21
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGWAVX2_tgtdone_21
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         BX, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y13
+	VMASKMOVPS   (R8)(SI*4), Y13, Y14
+	VSUBPS       Y0, Y14, Y14
+	VMOVAPS      Y12, Y12
+	VMASKMOVPS   (R11)(SI*4), Y13, Y15
+	VFMADD231PS  Y15, Y11, Y12
+	VMASKMOVPS   (R12)(SI*4), Y13, Y11
+	VMULPS       Y11, Y12, Y12
+	VANDPS       Y13, Y14, Y14
+	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VANDNPS      Y11, Y13, Y11
+	VANDPS       Y13, Y12, Y12
+	VORPS        Y11, Y12, Y12
+	VADDPS       Y12, Y5, Y5
+	VFMADD231PS  Y12, Y14, Y9
+	JMP          CrossEntropySoftGWAVX2_tgtdone_21
 
 CrossEntropySoftGWAVX2_tgtnext_27:
-	CMPQ        BX, $0x00
-	JE          CrossEntropySoftGWAVX2_tgtdone_21
-	LEAQ        rowconsts<>+32(SB), R13
-	MOVQ        BX, R14
-	SHLQ        $0x02, R14
-	SUBQ        R14, R13
-	VMOVUPS     (R13), Y13
-	VMASKMOVPS  (R8)(SI*4), Y13, Y14
-	VSUBPS      Y0, Y14, Y14
-	VMOVAPS     Y12, Y12
-	VMASKMOVPS  (R11)(SI*4), Y13, Y15
-	VFMADD231PS Y15, Y11, Y12
-	VMASKMOVPS  (R12)(SI*4), Y13, Y11
-	VMULPS      Y11, Y12, Y12
-	VANDPS      Y13, Y14, Y14
-	VANDPS      Y13, Y12, Y12
-	VADDPS      Y12, Y6, Y6
-	VFMADD231PS Y12, Y14, Y10
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGWAVX2_tgtdone_21
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         BX, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y13
+	VMASKMOVPS   (R8)(SI*4), Y13, Y14
+	VSUBPS       Y0, Y14, Y14
+	VMOVAPS      Y12, Y12
+	VMASKMOVPS   (R11)(SI*4), Y13, Y15
+	VFMADD231PS  Y15, Y11, Y12
+	VMASKMOVPS   (R12)(SI*4), Y13, Y11
+	VMULPS       Y11, Y12, Y12
+	VANDPS       Y13, Y14, Y14
+	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VANDNPS      Y11, Y13, Y11
+	VANDPS       Y13, Y12, Y12
+	VORPS        Y11, Y12, Y12
+	VADDPS       Y12, Y6, Y6
+	VFMADD231PS  Y12, Y14, Y10
 
 CrossEntropySoftGWAVX2_tgtdone_21:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half

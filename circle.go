@@ -1,0 +1,149 @@
+package simdloss
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/simdloss/simdloss/kernels"
+)
+
+// Circle is the circle loss (Sun et al. 2020) in its pair-based form on
+// cosine similarities, as pytorch-metric-learning's CircleLoss computes
+// it. For each anchor i with similarities s_p to its positives (same
+// label, other rows) and s_n to its negatives,
+//
+//	L_i = softplus( LSE_n(γ·α_n·(s_n - m)) + LSE_p(-γ·α_p·(s_p - (1-m))) )
+//	α_p = [1 + m - s_p]_+,  α_n = [s_n + m]_+
+//
+// with the weights α treated as constants in the gradient (detached, as in
+// the paper's and pytorch-metric-learning's implementations). The loss is
+// the mean of L_i over the anchors that have at least one positive and one
+// negative (0 when none has); pytorch-metric-learning's AvgNonZeroReducer
+// averages over the anchors whose loss is > 0, which differs only where an
+// anchor's softplus underflows to 0 in float32.
+//
+// The similarities come from the Cosines kernel, both log-sum-exps of
+// every anchor from one pass of the cross-entropy row kernel over its two
+// group rows, which leaves the softmax the gradient needs, and the
+// backward through the similarities from MatMul. The paper's defaults are
+// m = 0.25, γ = 256 (face recognition) and m = 0.25, γ = 80 (retrieval);
+// pytorch-metric-learning's are m = 0.4, γ = 80.
+//
+// Embeddings are L2-normalised inside (eps 1e-12); NaN or infinite
+// embeddings make the loss and the whole gradient NaN. A Circle is safe for
+// concurrent use while its fields are not changed; steady-state calls
+// allocate nothing.
+type Circle struct {
+	Margin float32 // m, the relaxation: finite
+	Gamma  float32 // γ, the scale: finite and > 0
+
+	// Kernels is the kernel set to run on; nil means the set chosen at init.
+	Kernels *kernels.Set
+}
+
+// Forward returns the circle loss of the rows of emb (rows×dim) with one
+// label per row and, when grad is non-nil (len(emb)), writes d loss/d emb.
+// Errors (nothing written): dim <= 0, len(emb) not a multiple of dim, a
+// label count other than the row count, grad of the wrong length or
+// overlapping emb, a NaN or infinite Margin, a Gamma that is not finite
+// and positive.
+func (c *Circle) Forward(emb []float32, labels []int32, dim int, grad []float32) (float32, error) {
+	const op = "simdloss: Circle.Forward"
+	if !positive32(c.Gamma) {
+		return 0, fmt.Errorf("%s: Gamma = %g must be finite and > 0", op, c.Gamma)
+	}
+	if !finite32(c.Margin) {
+		return 0, fmt.Errorf("%s: Margin = %g must be finite", op, c.Margin)
+	}
+	rows, err := checkPairs(op, emb, labels, dim, grad)
+	if err != nil {
+		return 0, err
+	}
+	if rows == 0 {
+		clear(grad)
+		return 0, nil
+	}
+	set := kernelSet(c.Kernels)
+	sc := cosPool.Get().(*cosScratch)
+	defer cosPool.Put(sc)
+	sc.growAll(rows, rows, dim, false)
+	sc.growGroups(rows)
+	if !normalise(set, sc.zh, sc.inv, sc.v1, emb, rows, dim) {
+		return poisoned(grad), nil
+	}
+	s := sc.s
+	set.Cosines(s, emb, emb, dim)
+
+	m, gamma := c.Margin, c.Gamma
+	op1, dp := 1+m, 1-m // the optimum and decision boundary of s_p
+	ninf := float32(math.Inf(-1))
+	cols := rows + 1 // the last column is -Inf: LSE without an added 1
+	total, count := 0.0, 0
+	for i0 := 0; i0 < rows; i0 += anchorBlock {
+		nb := min(anchorBlock, rows-i0)
+		// the two group rows of each anchor: positive logits, then negative
+		for r := 0; r < nb; r++ {
+			i := i0 + r
+			pr, nr := sc.blk[2*r*cols:(2*r+1)*cols], sc.blk[(2*r+1)*cols:(2*r+2)*cols]
+			np, nn := 0, 0
+			for j, sij := range s[i*rows : (i+1)*rows] {
+				pr[j], nr[j] = ninf, ninf
+				switch {
+				case j == i:
+				case labels[j] == labels[i]:
+					pr[j] = -gamma * max(0, op1-sij) * (sij - dp)
+					np++
+				default:
+					nr[j] = gamma * max(0, sij+m) * (sij - m)
+					nn++
+				}
+			}
+			pr[rows], nr[rows] = ninf, ninf
+			sc.tl[i] = 1
+			if np == 0 || nn == 0 { // no loss; keep the kernel off all -Inf rows
+				clear(pr)
+				clear(nr)
+				sc.tl[i] = 0
+			}
+		}
+		sc.groupSoftmax(set, 2*nb, cols)
+		for r := 0; r < nb; r++ {
+			i := i0 + r
+			pr, nr := sc.blk[2*r*cols:(2*r+1)*cols], sc.blk[(2*r+1)*cols:(2*r+2)*cols]
+			x := sc.groupLSE(2*r) + sc.groupLSE(2*r+1)
+			row := s[i*rows : (i+1)*rows]
+			if sc.tl[i] == 0 {
+				if grad != nil {
+					clear(row)
+				}
+				continue
+			}
+			l, sig := softplus(x)
+			count++
+			total += l
+			if grad == nil {
+				continue
+			}
+			// d L_i/d s_ij = σ(x)·softmax_group(j)·(d logit_j/d s_ij), α fixed
+			cp, cn := -gamma*float32(sig), gamma*float32(sig)
+			for j, sij := range row {
+				switch {
+				case j == i:
+					row[j] = 0
+				case labels[j] == labels[i]:
+					row[j] = cp * max(0, op1-sij) * pr[j]
+				default:
+					row[j] = cn * max(0, sij+m) * nr[j]
+				}
+			}
+		}
+	}
+	if count == 0 {
+		clear(grad)
+		return 0, nil
+	}
+	if grad != nil {
+		simBackward(set, sc, grad, 1/float32(count), rows, dim)
+	}
+	return float32(total / float64(count)), nil
+}

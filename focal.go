@@ -1,0 +1,282 @@
+package simdloss
+
+import (
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/simdloss/simdloss/kernels"
+)
+
+// Focal is the softmax focal loss (Lin et al. 2017) with per-class α and
+// focusing parameter γ: for a row with label y and p = softmax(z)_y,
+//
+//	FL = -α_y·(1 - p)^γ·log p
+//
+// γ = 0 and α = 1 is the cross-entropy. Its gradient w.r.t. the logits is
+// F·(softmax(z) - onehot(y)) with F = α_y·((1-p)^γ - γ(1-p)^(γ-1)·p·log p),
+// so one pass of the fused cross-entropy row kernel (row maximum,
+// log-sum-exp and softmax) and one row scaling (AxpbyRows) make the whole
+// forward and backward. log p and 1 - p = -expm1(log p) are taken from the
+// log-sum-exp, in float64, so the loss keeps its accuracy as p → 1.
+//
+// Reduction: Mean is the plain mean over the rows (as kornia's focal_loss;
+// α is not a normaliser here), Sum the sum, None the per-row losses. An
+// empty batch gives NaN with Mean. A Focal is safe for concurrent use while
+// its fields are not changed; steady-state calls allocate nothing.
+type Focal struct {
+	Gamma float32   // γ: finite, >= 0 (2 in the paper)
+	Alpha []float32 // α per class (len cols); nil: 1 for every class
+	Reduction
+
+	// Kernels is the kernel set to run on; nil means the set chosen at init.
+	Kernels *kernels.Set
+}
+
+type focalScratch struct {
+	mx, lsum, coef, zero []float32
+}
+
+var focalPool = sync.Pool{New: func() any { return new(focalScratch) }}
+
+// Forward returns the focal loss of the rows×cols logits with one label in
+// [0, cols) per row; perRow (len rows), when non-nil, receives the per-row
+// losses and grad (len(logits)), when non-nil, the gradient of the
+// returned value. Errors (nothing written): cols <= 0 with logits, a ragged
+// batch, a label out of range, a label count other than the row count,
+// Alpha of the wrong length or with a NaN, infinite or negative value, a
+// NaN, infinite or negative Gamma, an unknown Reduction, outputs of the
+// wrong length, grad overlapping logits.
+func (f *Focal) Forward(logits []float32, labels []int32, cols int, perRow, grad []float32) (float32, error) {
+	const op = "simdloss: Focal.Forward"
+	rows, err := checkRows(op, logits, cols, perRow, grad)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case !(f.Gamma >= 0 && f.Gamma <= math.MaxFloat32):
+		return 0, fmt.Errorf("%s: Gamma = %g must be finite and >= 0", op, f.Gamma)
+	case f.Reduction > None:
+		return 0, fmt.Errorf("%s: unknown Reduction %d", op, f.Reduction)
+	case f.Alpha != nil && len(f.Alpha) != cols:
+		return 0, fmt.Errorf("%s: len(Alpha) = %d, want cols = %d", op, len(f.Alpha), cols)
+	case len(labels) != rows:
+		return 0, fmt.Errorf("%s: len(labels) = %d, want one per row (%d)", op, len(labels), rows)
+	}
+	if i := badValue(f.Alpha); i >= 0 {
+		return 0, fmt.Errorf("%s: Alpha[%d] = %g must be finite and >= 0", op, i, f.Alpha[i])
+	}
+	for i, y := range labels {
+		if y < 0 || int(y) >= cols {
+			return 0, fmt.Errorf("%s: labels[%d] = %d is outside [0, %d)", op, i, y, cols)
+		}
+	}
+	if rows == 0 {
+		return reduceEmpty(f.Reduction), nil
+	}
+	set := kernelSet(f.Kernels)
+	sc := focalPool.Get().(*focalScratch)
+	defer focalPool.Put(sc)
+	sc.mx, sc.lsum = growF32(sc.mx, rows), growF32(sc.lsum, rows)
+	sc.coef, sc.zero = growF32(sc.coef, rows), growF32(sc.zero, rows)
+	var a []float32
+	if grad != nil {
+		a = sc.zero // a = scale = 1: grad becomes the softmax
+		for i := range a {
+			a[i] = 1
+		}
+	}
+	set.CrossEntropyRows(grad, logits, nil, 0, a, a, sc.mx, sc.lsum, nil, cols)
+
+	red := 1.0
+	if f.Reduction == Mean {
+		red = 1 / float64(rows)
+	}
+	gamma := float64(f.Gamma)
+	total := 0.0
+	for i, y := range labels {
+		alpha := 1.0
+		if f.Alpha != nil {
+			alpha = float64(f.Alpha[y])
+		}
+		logp := float64(logits[i*cols+int(y)]) - float64(sc.mx[i]) - float64(sc.lsum[i])
+		l, coef := focalTerm(logp, gamma, alpha)
+		total += l
+		if perRow != nil {
+			perRow[i] = float32(l)
+		}
+		sc.coef[i] = float32(coef * red)
+	}
+	if grad != nil {
+		clear(sc.zero)
+		set.AxpbyRows(grad, grad, grad, sc.coef, sc.zero, cols)
+		for i, y := range labels {
+			grad[i*cols+int(y)] -= sc.coef[i]
+		}
+	}
+	return float32(total * red), nil
+}
+
+// focalTerm returns -α(1-p)^γ·log p and F = α((1-p)^γ - γ(1-p)^(γ-1)·p·log p)
+// for log p <= 0, in forms that stay finite as p → 1 (1 - p → 0, where
+// log p/(1 - p) → -1) and as p → 0.
+func focalTerm(logp, gamma, alpha float64) (loss, coef float64) {
+	if logp != logp {
+		return logp, logp
+	}
+	logp = min(logp, 0)
+	e := math.Expm1(logp)
+	q, p := -e, 1+e // p loses its relative accuracy only where p·γ·r ≪ 1
+	qg := powInt(q, gamma)
+	r := -1.0 // log p / (1 - p)
+	if q > 0 {
+		r = logp / q
+	}
+	return -alpha * qg * logp, alpha * qg * (1 - gamma*p*r)
+}
+
+// SigmoidFocal is the sigmoid (binary, per element) focal loss as
+// torchvision.ops.sigmoid_focal_loss computes it: with p = σ(x) and a
+// target t in [0, 1],
+//
+//	ce  = -(t·log p + (1-t)·log(1-p))     (binary cross-entropy with logits)
+//	p_t = p·t + (1-p)·(1-t)
+//	FL  = α_t·ce·(1 - p_t)^γ,   α_t = α·t + (1-α)·(1-t)  (α < 0: α_t = 1)
+//
+// torchvision's defaults are α = 0.25, γ = 2. It is elementwise: each
+// element costs a few transcendental functions in float64 Go, with no SIMD
+// kernel (its cost is that of the exp and log of every element, not of a
+// reduction). Reduction: Mean over all elements, Sum, or None (per-element
+// losses through perElem). A SigmoidFocal is safe for concurrent use and
+// allocates nothing.
+type SigmoidFocal struct {
+	Alpha float32 // α in [0, 1], or negative to turn the weighting off
+	Gamma float32 // γ: finite, >= 0
+	Reduction
+}
+
+// Forward returns the loss of logits against targets (same length, each
+// target in [0, 1]); perElem (len(logits)) receives the per-element losses
+// and grad (len(logits)) the gradient of the returned value, each when
+// non-nil. Errors (nothing written): lengths that differ, a target outside
+// [0, 1] or NaN, α above 1 or NaN, a NaN, infinite or negative γ, an
+// unknown Reduction, outputs overlapping an input.
+func (f *SigmoidFocal) Forward(logits, targets, perElem, grad []float32) (float32, error) {
+	const op = "simdloss: SigmoidFocal.Forward"
+	n := len(logits)
+	switch {
+	case len(targets) != n:
+		return 0, fmt.Errorf("%s: len(targets) = %d, want len(logits) = %d", op, len(targets), n)
+	case !(f.Alpha <= 1) || f.Alpha < 0 && !finite32(f.Alpha):
+		return 0, fmt.Errorf("%s: Alpha = %g must be in [0, 1] (or negative: off)", op, f.Alpha)
+	case !(f.Gamma >= 0 && f.Gamma <= math.MaxFloat32):
+		return 0, fmt.Errorf("%s: Gamma = %g must be finite and >= 0", op, f.Gamma)
+	case f.Reduction > None:
+		return 0, fmt.Errorf("%s: unknown Reduction %d", op, f.Reduction)
+	}
+	for _, o := range []struct {
+		name string
+		x    []float32
+	}{{"perElem", perElem}, {"grad", grad}} {
+		if o.x == nil {
+			continue
+		}
+		if len(o.x) != n {
+			return 0, fmt.Errorf("%s: len(%s) = %d, want %d", op, o.name, len(o.x), n)
+		}
+		if overlaps(o.x, logits) || overlaps(o.x, targets) {
+			return 0, fmt.Errorf("%s: %s overlaps an input", op, o.name)
+		}
+	}
+	if perElem != nil && grad != nil && overlaps(perElem, grad) {
+		return 0, fmt.Errorf("%s: perElem overlaps grad", op)
+	}
+	for i, t := range targets {
+		if !(t >= 0 && t <= 1) {
+			return 0, fmt.Errorf("%s: targets[%d] = %g is outside [0, 1]", op, i, t)
+		}
+	}
+	if n == 0 {
+		return reduceEmpty(f.Reduction), nil
+	}
+	red := 1.0
+	if f.Reduction == Mean {
+		red = 1 / float64(n)
+	}
+	alpha, gamma := float64(f.Alpha), float64(f.Gamma)
+	total := 0.0
+	for i, xv := range logits {
+		x, t := float64(xv), float64(targets[i])
+		// -log p = softplus(-x), -log(1-p) = softplus(x); q = 1 - p
+		spNeg, q := softplus(-x)
+		sp, p := softplus(x)
+		ce := t*spNeg + (1-t)*sp
+		omp := t*q + (1-t)*p // 1 - p_t, without cancellation
+		mod := powInt(omp, gamma)
+		at := 1.0
+		if alpha >= 0 {
+			at = alpha*t + (1-alpha)*(1-t)
+		}
+		l := at * ce * mod
+		total += l
+		if perElem != nil {
+			perElem[i] = float32(l)
+		}
+		if grad != nil {
+			g := (p - t) * mod
+			if omp > 0 && gamma != 0 {
+				g += ce * gamma * mod / omp * (1 - 2*t) * p * q
+			}
+			grad[i] = float32(at * g * red)
+		}
+	}
+	return float32(total * red), nil
+}
+
+// checkRows validates a rows×cols batch and its per-row and gradient
+// outputs, returning the row count.
+func checkRows(op string, x []float32, cols int, perRow, grad []float32) (int, error) {
+	if len(x) > 0 && cols <= 0 {
+		return 0, fmt.Errorf("%s: cols = %d must be positive", op, cols)
+	}
+	if len(x) > 0 && len(x)%cols != 0 {
+		return 0, fmt.Errorf("%s: len(logits) = %d is not a multiple of cols = %d", op, len(x), cols)
+	}
+	rows := 0
+	if cols > 0 {
+		rows = len(x) / cols
+	}
+	switch {
+	case perRow != nil && len(perRow) != rows:
+		return 0, fmt.Errorf("%s: len(perRow) = %d, want rows = %d", op, len(perRow), rows)
+	case grad != nil && len(grad) != len(x):
+		return 0, fmt.Errorf("%s: len(grad) = %d, want len(logits) = %d", op, len(grad), len(x))
+	case grad != nil && overlaps(grad, x):
+		return 0, fmt.Errorf("%s: grad overlaps logits", op)
+	case perRow != nil && (overlaps(perRow, x) || overlaps(perRow, grad)):
+		return 0, fmt.Errorf("%s: perRow overlaps logits or grad", op)
+	}
+	return rows, nil
+}
+
+// reduceEmpty is a reduction over nothing: NaN for a mean (0/0, as
+// PyTorch), 0 for a sum.
+func reduceEmpty(r Reduction) float32 {
+	if r == Mean {
+		return float32(math.NaN())
+	}
+	return 0
+}
+
+// powInt is math.Pow(x, y) with the usual small integer exponents (γ = 0,
+// 1, 2, …, 8) as products, which are several times cheaper; x >= 0.
+func powInt(x, y float64) float64 {
+	if n := int(y); float64(n) == y && n >= 0 && n <= 8 {
+		r := 1.0
+		for range n {
+			r *= x
+		}
+		return r
+	}
+	return math.Pow(x, y)
+}
