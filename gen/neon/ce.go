@@ -214,17 +214,20 @@ func (g *gen) zwPass(weights bool) {
 		g.I("MOVD", cW.String(), cPW.String())
 		ss = append(ss, rstream{cPW, vregs(24, 4), a64.V(29), a64.V(31)})
 	}
-	mask := a64.V(19)
-	g.reduceRow("zw", "zw", rN, rR, rT, rA, rOnes, mask, ss, func(js []int, in [][]a64.VReg, masked bool) {
+	mask, pad := a64.V(19), a64.V(20)
+	g.reduceRow("zw", "zw", rN, rR, rT, rA, rOnes, mask, pad, ss, func(js []int, in [][]a64.VReg, masked bool) {
 		x := in[0]
 		g.Comment("d = z - m")
 		for i := range js {
 			g.FSUB(x[i], x[i], vM)
 		}
 		if masked {
-			g.Comment("d = +0 past the end (and w = +0 there): the partial gets +0")
+			g.Comment("d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself")
 			for i := range js {
 				g.AND(x[i], x[i], mask)
+			}
+			for i := range js {
+				g.EOR(x[i], x[i], pad)
 			}
 		}
 		if weights {
@@ -305,8 +308,8 @@ func (g *gen) crossEntropySoft(grad, weights bool) {
 		g.I("MOVD", cW.String(), cPW.String())
 		ss = append(ss, rstream{cPW, vregs(24, 2), a64.V(21), a64.V(25)})
 	}
-	mask := a64.V(27)
-	g.reduceRow("tgt", "mass and zc", rN, rR, rT, rA, rOnes, mask, ss, func(js []int, in [][]a64.VReg, masked bool) {
+	mask, pad := a64.V(27), a64.V(28)
+	g.reduceRow("tgt", "mass and zc", rN, rR, rT, rA, rOnes, mask, pad, ss, func(js []int, in [][]a64.VReg, masked bool) {
 		x, q, c := in[0], in[1], in[2]
 		g.Comment("d = z - m; c = fma(keep, q, spread)")
 		for i := range js {
@@ -325,12 +328,15 @@ func (g *gen) crossEntropySoft(grad, weights bool) {
 			}
 		}
 		if masked {
-			g.Comment("d = c = +0 past the end: the partials get +0")
+			g.Comment("d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself")
 			for i := range js {
 				g.AND(x[i], x[i], mask)
 			}
 			for i := range js {
 				g.AND(c[i], c[i], mask)
+			}
+			for i := range js {
+				g.EOR(c[i], c[i], pad)
 			}
 		}
 		g.Comment("mass partial += c; zc partial = fma(c, d, p)")

@@ -215,9 +215,13 @@ type rstream struct {
 // of the tail into partial j, and the partial vector into the partial after
 // them. update(js, in, masked) emits the update of partials js from
 // in[s][i], the registers of vector i of stream s; with masked (the partial
-// vector, or nothing when n%4 == 0: every lane zero) the lanes where mask is
-// zero must add +0 to their partial.
-func (g *gen) reduceRow(name, what string, n, cnt, tmp, tp, ones a64.GPR, mask a64.VReg, ss []rstream,
+// vector, or nothing when n%4 == 0: mask all zero) the lanes where mask is
+// zero must leave their partial unchanged bit for bit, -0 included: a signed
+// sum's partial can be -0 (a product underflowing from below zero), which
+// adding +0 would flip, so such an update adds -0 there (pad: -0 in the
+// lanes past the end, +0 in the partial vector's; v AND mask XOR pad is v,
+// or -0 past the end).
+func (g *gen) reduceRow(name, what string, n, cnt, tmp, tp, ones a64.GPR, mask, pad a64.VReg, ss []rstream,
 	update func(js []int, in [][]a64.VReg, masked bool)) {
 	group := len(ss[0].loop)
 	g.loop(name, n, 32, what, 32, "element", func() {
@@ -240,6 +244,8 @@ func (g *gen) reduceRow(name, what string, n, cnt, tmp, tp, ones a64.GPR, mask a
 		"elements, loaded lane by lane into zeroed registers (mask: all ones in its lanes),",
 		"then the whole vectors, each into the next partial register.")
 	g.Zero(mask)
+	g.I("MOVW", "$0x80000000", tmp.String())
+	g.DUPGen(pad, tmp)
 	for _, s := range ss {
 		if s.ptr != a64.ZR {
 			g.Zero(s.part)
@@ -265,6 +271,7 @@ func (g *gen) reduceRow(name, what string, n, cnt, tmp, tp, ones a64.GPR, mask a
 		first = false
 	}
 	g.Label(whole)
+	g.BIC(pad, pad, mask)
 	regs := func(f func(s rstream) a64.VReg) [][]a64.VReg {
 		in := make([][]a64.VReg, len(ss))
 		for si, s := range ss {

@@ -3197,6 +3197,8 @@ zwdone8:
 	// elements, loaded lane by lane into zeroed registers (mask: all ones in its lanes),
 	// then the whole vectors, each into the next partial register.
 	VEOR	V19.B16, V19.B16, V19.B16
+	MOVW	$0x80000000, R8
+	VDUP	R8, V20.S4
 	VEOR	V30.B16, V30.B16, V30.B16
 	ANDS	$3, R5, R7
 	BEQ	zwwhole9
@@ -3214,6 +3216,7 @@ zwdone8:
 	VMOV	R11, V19.S[2]
 lanes10:
 zwwhole9:
+	WORD	$0x4e731e94	// BIC V20.16B, V20.16B, V19.16B
 	CMP	$4, R5
 	BLT	zwadd11
 	// whole vector -> partial 0
@@ -3281,64 +3284,72 @@ zwwhole9:
 zwadd18:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = p + d
 	WORD	$0x4e3ed4e7	// FADD V7.4S, V7.4S, V30.4S
 	B	zwfold19
 zwadd11:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = p + d
 	WORD	$0x4e3ed400	// FADD V0.4S, V0.4S, V30.4S
 	B	zwfold19
 zwadd12:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = p + d
 	WORD	$0x4e3ed421	// FADD V1.4S, V1.4S, V30.4S
 	B	zwfold19
 zwadd13:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = p + d
 	WORD	$0x4e3ed442	// FADD V2.4S, V2.4S, V30.4S
 	B	zwfold19
 zwadd14:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = p + d
 	WORD	$0x4e3ed463	// FADD V3.4S, V3.4S, V30.4S
 	B	zwfold19
 zwadd15:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = p + d
 	WORD	$0x4e3ed484	// FADD V4.4S, V4.4S, V30.4S
 	B	zwfold19
 zwadd16:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = p + d
 	WORD	$0x4e3ed4a5	// FADD V5.4S, V5.4S, V30.4S
 	B	zwfold19
 zwadd17:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = p + d
 	WORD	$0x4e3ed4c6	// FADD V6.4S, V6.4S, V30.4S
 zwfold19:
@@ -4884,6 +4895,8 @@ zwdone8:
 	// elements, loaded lane by lane into zeroed registers (mask: all ones in its lanes),
 	// then the whole vectors, each into the next partial register.
 	VEOR	V19.B16, V19.B16, V19.B16
+	MOVW	$0x80000000, R8
+	VDUP	R8, V20.S4
 	VEOR	V30.B16, V30.B16, V30.B16
 	VEOR	V31.B16, V31.B16, V31.B16
 	ANDS	$3, R5, R7
@@ -4911,6 +4924,7 @@ lanes10:
 	VLD1.P	4(R9), V31.S[2]
 lanes11:
 zwwhole9:
+	WORD	$0x4e731e94	// BIC V20.16B, V20.16B, V19.16B
 	CMP	$4, R5
 	BLT	zwadd12
 	// whole vector -> partial 0
@@ -4985,64 +4999,72 @@ zwwhole9:
 zwadd19:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = fma(w, d, p)
 	VFMLA	V31.S4, V30.S4, V7.S4
 	B	zwfold20
 zwadd12:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = fma(w, d, p)
 	VFMLA	V31.S4, V30.S4, V0.S4
 	B	zwfold20
 zwadd13:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = fma(w, d, p)
 	VFMLA	V31.S4, V30.S4, V1.S4
 	B	zwfold20
 zwadd14:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = fma(w, d, p)
 	VFMLA	V31.S4, V30.S4, V2.S4
 	B	zwfold20
 zwadd15:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = fma(w, d, p)
 	VFMLA	V31.S4, V30.S4, V3.S4
 	B	zwfold20
 zwadd16:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = fma(w, d, p)
 	VFMLA	V31.S4, V30.S4, V4.S4
 	B	zwfold20
 zwadd17:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = fma(w, d, p)
 	VFMLA	V31.S4, V30.S4, V5.S4
 	B	zwfold20
 zwadd18:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = fma(w, d, p)
 	VFMLA	V31.S4, V30.S4, V6.S4
 zwfold20:
@@ -6703,6 +6725,8 @@ zwdone8:
 	// elements, loaded lane by lane into zeroed registers (mask: all ones in its lanes),
 	// then the whole vectors, each into the next partial register.
 	VEOR	V19.B16, V19.B16, V19.B16
+	MOVW	$0x80000000, R8
+	VDUP	R8, V20.S4
 	VEOR	V30.B16, V30.B16, V30.B16
 	ANDS	$3, R5, R7
 	BEQ	zwwhole9
@@ -6720,6 +6744,7 @@ zwdone8:
 	VMOV	R11, V19.S[2]
 lanes10:
 zwwhole9:
+	WORD	$0x4e731e94	// BIC V20.16B, V20.16B, V19.16B
 	CMP	$4, R5
 	BLT	zwadd11
 	// whole vector -> partial 0
@@ -6787,64 +6812,72 @@ zwwhole9:
 zwadd18:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = p + d
 	WORD	$0x4e3ed4e7	// FADD V7.4S, V7.4S, V30.4S
 	B	zwfold19
 zwadd11:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = p + d
 	WORD	$0x4e3ed400	// FADD V0.4S, V0.4S, V30.4S
 	B	zwfold19
 zwadd12:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = p + d
 	WORD	$0x4e3ed421	// FADD V1.4S, V1.4S, V30.4S
 	B	zwfold19
 zwadd13:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = p + d
 	WORD	$0x4e3ed442	// FADD V2.4S, V2.4S, V30.4S
 	B	zwfold19
 zwadd14:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = p + d
 	WORD	$0x4e3ed463	// FADD V3.4S, V3.4S, V30.4S
 	B	zwfold19
 zwadd15:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = p + d
 	WORD	$0x4e3ed484	// FADD V4.4S, V4.4S, V30.4S
 	B	zwfold19
 zwadd16:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = p + d
 	WORD	$0x4e3ed4a5	// FADD V5.4S, V5.4S, V30.4S
 	B	zwfold19
 zwadd17:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = p + d
 	WORD	$0x4e3ed4c6	// FADD V6.4S, V6.4S, V30.4S
 zwfold19:
@@ -8622,6 +8655,8 @@ zwdone8:
 	// elements, loaded lane by lane into zeroed registers (mask: all ones in its lanes),
 	// then the whole vectors, each into the next partial register.
 	VEOR	V19.B16, V19.B16, V19.B16
+	MOVW	$0x80000000, R8
+	VDUP	R8, V20.S4
 	VEOR	V30.B16, V30.B16, V30.B16
 	VEOR	V31.B16, V31.B16, V31.B16
 	ANDS	$3, R5, R7
@@ -8649,6 +8684,7 @@ lanes10:
 	VLD1.P	4(R9), V31.S[2]
 lanes11:
 zwwhole9:
+	WORD	$0x4e731e94	// BIC V20.16B, V20.16B, V19.16B
 	CMP	$4, R5
 	BLT	zwadd12
 	// whole vector -> partial 0
@@ -8723,64 +8759,72 @@ zwwhole9:
 zwadd19:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = fma(w, d, p)
 	VFMLA	V31.S4, V30.S4, V7.S4
 	B	zwfold20
 zwadd12:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = fma(w, d, p)
 	VFMLA	V31.S4, V30.S4, V0.S4
 	B	zwfold20
 zwadd13:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = fma(w, d, p)
 	VFMLA	V31.S4, V30.S4, V1.S4
 	B	zwfold20
 zwadd14:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = fma(w, d, p)
 	VFMLA	V31.S4, V30.S4, V2.S4
 	B	zwfold20
 zwadd15:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = fma(w, d, p)
 	VFMLA	V31.S4, V30.S4, V3.S4
 	B	zwfold20
 zwadd16:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = fma(w, d, p)
 	VFMLA	V31.S4, V30.S4, V4.S4
 	B	zwfold20
 zwadd17:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = fma(w, d, p)
 	VFMLA	V31.S4, V30.S4, V5.S4
 	B	zwfold20
 zwadd18:
 	// d = z - m
 	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
-	// d = +0 past the end (and w = +0 there): the partial gets +0
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
 	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
 	// p = fma(w, d, p)
 	VFMLA	V31.S4, V30.S4, V6.S4
 zwfold20:
@@ -10389,6 +10433,8 @@ tgtdone21:
 	// elements, loaded lane by lane into zeroed registers (mask: all ones in its lanes),
 	// then the whole vectors, each into the next partial register.
 	VEOR	V27.B16, V27.B16, V27.B16
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
 	VEOR	V23.B16, V23.B16, V23.B16
 	VEOR	V24.B16, V24.B16, V24.B16
 	ANDS	$3, R5, R7
@@ -10416,6 +10462,7 @@ lanes23:
 	VLD1.P	4(R9), V24.S[2]
 lanes24:
 tgtwhole22:
+	WORD	$0x4e7b1f9c	// BIC V28.16B, V28.16B, V27.16B
 	CMP	$4, R5
 	BLT	tgtadd25
 	// whole vector -> partial 0
@@ -10513,9 +10560,10 @@ tgtadd32:
 	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
 	VMOV	V18.B16, V26.B16
 	VFMLA	V17.S4, V24.S4, V26.S4
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad4e7	// FADD V7.4S, V7.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V16.S4
@@ -10525,9 +10573,10 @@ tgtadd25:
 	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
 	VMOV	V18.B16, V26.B16
 	VFMLA	V17.S4, V24.S4, V26.S4
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad400	// FADD V0.4S, V0.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V9.S4
@@ -10537,9 +10586,10 @@ tgtadd26:
 	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
 	VMOV	V18.B16, V26.B16
 	VFMLA	V17.S4, V24.S4, V26.S4
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad421	// FADD V1.4S, V1.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V10.S4
@@ -10549,9 +10599,10 @@ tgtadd27:
 	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
 	VMOV	V18.B16, V26.B16
 	VFMLA	V17.S4, V24.S4, V26.S4
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad442	// FADD V2.4S, V2.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V11.S4
@@ -10561,9 +10612,10 @@ tgtadd28:
 	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
 	VMOV	V18.B16, V26.B16
 	VFMLA	V17.S4, V24.S4, V26.S4
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad463	// FADD V3.4S, V3.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V12.S4
@@ -10573,9 +10625,10 @@ tgtadd29:
 	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
 	VMOV	V18.B16, V26.B16
 	VFMLA	V17.S4, V24.S4, V26.S4
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad484	// FADD V4.4S, V4.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V13.S4
@@ -10585,9 +10638,10 @@ tgtadd30:
 	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
 	VMOV	V18.B16, V26.B16
 	VFMLA	V17.S4, V24.S4, V26.S4
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad4a5	// FADD V5.4S, V5.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V14.S4
@@ -10597,9 +10651,10 @@ tgtadd31:
 	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
 	VMOV	V18.B16, V26.B16
 	VFMLA	V17.S4, V24.S4, V26.S4
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad4c6	// FADD V6.4S, V6.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V15.S4
@@ -11486,6 +11541,8 @@ tgtdone21:
 	// elements, loaded lane by lane into zeroed registers (mask: all ones in its lanes),
 	// then the whole vectors, each into the next partial register.
 	VEOR	V27.B16, V27.B16, V27.B16
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
 	VEOR	V23.B16, V23.B16, V23.B16
 	VEOR	V24.B16, V24.B16, V24.B16
 	VEOR	V25.B16, V25.B16, V25.B16
@@ -11523,6 +11580,7 @@ lanes24:
 	VLD1.P	4(R9), V25.S[2]
 lanes25:
 tgtwhole22:
+	WORD	$0x4e7b1f9c	// BIC V28.16B, V28.16B, V27.16B
 	CMP	$4, R5
 	BLT	tgtadd26
 	// whole vector -> partial 0
@@ -11643,9 +11701,10 @@ tgtadd33:
 	VFMLA	V17.S4, V24.S4, V26.S4
 	// c = c * w
 	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad4e7	// FADD V7.4S, V7.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V16.S4
@@ -11657,9 +11716,10 @@ tgtadd26:
 	VFMLA	V17.S4, V24.S4, V26.S4
 	// c = c * w
 	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad400	// FADD V0.4S, V0.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V9.S4
@@ -11671,9 +11731,10 @@ tgtadd27:
 	VFMLA	V17.S4, V24.S4, V26.S4
 	// c = c * w
 	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad421	// FADD V1.4S, V1.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V10.S4
@@ -11685,9 +11746,10 @@ tgtadd28:
 	VFMLA	V17.S4, V24.S4, V26.S4
 	// c = c * w
 	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad442	// FADD V2.4S, V2.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V11.S4
@@ -11699,9 +11761,10 @@ tgtadd29:
 	VFMLA	V17.S4, V24.S4, V26.S4
 	// c = c * w
 	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad463	// FADD V3.4S, V3.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V12.S4
@@ -11713,9 +11776,10 @@ tgtadd30:
 	VFMLA	V17.S4, V24.S4, V26.S4
 	// c = c * w
 	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad484	// FADD V4.4S, V4.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V13.S4
@@ -11727,9 +11791,10 @@ tgtadd31:
 	VFMLA	V17.S4, V24.S4, V26.S4
 	// c = c * w
 	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad4a5	// FADD V5.4S, V5.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V14.S4
@@ -11741,9 +11806,10 @@ tgtadd32:
 	VFMLA	V17.S4, V24.S4, V26.S4
 	// c = c * w
 	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad4c6	// FADD V6.4S, V6.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V15.S4
@@ -12640,6 +12706,8 @@ tgtdone22:
 	// elements, loaded lane by lane into zeroed registers (mask: all ones in its lanes),
 	// then the whole vectors, each into the next partial register.
 	VEOR	V27.B16, V27.B16, V27.B16
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
 	VEOR	V23.B16, V23.B16, V23.B16
 	VEOR	V24.B16, V24.B16, V24.B16
 	ANDS	$3, R5, R7
@@ -12667,6 +12735,7 @@ lanes24:
 	VLD1.P	4(R9), V24.S[2]
 lanes25:
 tgtwhole23:
+	WORD	$0x4e7b1f9c	// BIC V28.16B, V28.16B, V27.16B
 	CMP	$4, R5
 	BLT	tgtadd26
 	// whole vector -> partial 0
@@ -12764,9 +12833,10 @@ tgtadd33:
 	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
 	VMOV	V18.B16, V26.B16
 	VFMLA	V17.S4, V24.S4, V26.S4
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad4e7	// FADD V7.4S, V7.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V16.S4
@@ -12776,9 +12846,10 @@ tgtadd26:
 	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
 	VMOV	V18.B16, V26.B16
 	VFMLA	V17.S4, V24.S4, V26.S4
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad400	// FADD V0.4S, V0.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V9.S4
@@ -12788,9 +12859,10 @@ tgtadd27:
 	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
 	VMOV	V18.B16, V26.B16
 	VFMLA	V17.S4, V24.S4, V26.S4
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad421	// FADD V1.4S, V1.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V10.S4
@@ -12800,9 +12872,10 @@ tgtadd28:
 	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
 	VMOV	V18.B16, V26.B16
 	VFMLA	V17.S4, V24.S4, V26.S4
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad442	// FADD V2.4S, V2.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V11.S4
@@ -12812,9 +12885,10 @@ tgtadd29:
 	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
 	VMOV	V18.B16, V26.B16
 	VFMLA	V17.S4, V24.S4, V26.S4
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad463	// FADD V3.4S, V3.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V12.S4
@@ -12824,9 +12898,10 @@ tgtadd30:
 	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
 	VMOV	V18.B16, V26.B16
 	VFMLA	V17.S4, V24.S4, V26.S4
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad484	// FADD V4.4S, V4.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V13.S4
@@ -12836,9 +12911,10 @@ tgtadd31:
 	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
 	VMOV	V18.B16, V26.B16
 	VFMLA	V17.S4, V24.S4, V26.S4
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad4a5	// FADD V5.4S, V5.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V14.S4
@@ -12848,9 +12924,10 @@ tgtadd32:
 	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
 	VMOV	V18.B16, V26.B16
 	VFMLA	V17.S4, V24.S4, V26.S4
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad4c6	// FADD V6.4S, V6.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V15.S4
@@ -13862,6 +13939,8 @@ tgtdone22:
 	// elements, loaded lane by lane into zeroed registers (mask: all ones in its lanes),
 	// then the whole vectors, each into the next partial register.
 	VEOR	V27.B16, V27.B16, V27.B16
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
 	VEOR	V23.B16, V23.B16, V23.B16
 	VEOR	V24.B16, V24.B16, V24.B16
 	VEOR	V25.B16, V25.B16, V25.B16
@@ -13899,6 +13978,7 @@ lanes25:
 	VLD1.P	4(R9), V25.S[2]
 lanes26:
 tgtwhole23:
+	WORD	$0x4e7b1f9c	// BIC V28.16B, V28.16B, V27.16B
 	CMP	$4, R5
 	BLT	tgtadd27
 	// whole vector -> partial 0
@@ -14019,9 +14099,10 @@ tgtadd34:
 	VFMLA	V17.S4, V24.S4, V26.S4
 	// c = c * w
 	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad4e7	// FADD V7.4S, V7.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V16.S4
@@ -14033,9 +14114,10 @@ tgtadd27:
 	VFMLA	V17.S4, V24.S4, V26.S4
 	// c = c * w
 	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad400	// FADD V0.4S, V0.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V9.S4
@@ -14047,9 +14129,10 @@ tgtadd28:
 	VFMLA	V17.S4, V24.S4, V26.S4
 	// c = c * w
 	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad421	// FADD V1.4S, V1.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V10.S4
@@ -14061,9 +14144,10 @@ tgtadd29:
 	VFMLA	V17.S4, V24.S4, V26.S4
 	// c = c * w
 	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad442	// FADD V2.4S, V2.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V11.S4
@@ -14075,9 +14159,10 @@ tgtadd30:
 	VFMLA	V17.S4, V24.S4, V26.S4
 	// c = c * w
 	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad463	// FADD V3.4S, V3.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V12.S4
@@ -14089,9 +14174,10 @@ tgtadd31:
 	VFMLA	V17.S4, V24.S4, V26.S4
 	// c = c * w
 	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad484	// FADD V4.4S, V4.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V13.S4
@@ -14103,9 +14189,10 @@ tgtadd32:
 	VFMLA	V17.S4, V24.S4, V26.S4
 	// c = c * w
 	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad4a5	// FADD V5.4S, V5.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V14.S4
@@ -14117,9 +14204,10 @@ tgtadd33:
 	VFMLA	V17.S4, V24.S4, V26.S4
 	// c = c * w
 	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
-	// d = c = +0 past the end: the partials get +0
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
 	VAND	V27.B16, V23.B16, V23.B16
 	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
 	// mass partial += c; zc partial = fma(c, d, p)
 	WORD	$0x4e3ad4c6	// FADD V6.4S, V6.4S, V26.4S
 	VFMLA	V23.S4, V26.S4, V15.S4
