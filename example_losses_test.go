@@ -195,3 +195,46 @@ func ExampleSigmoidFocal() {
 	fmt.Printf("%.4f %v\n", loss, err)
 	// Output: 0.1002 <nil>
 }
+
+func ExampleCentre() {
+	// Two 2-D embeddings of class 0 and one of class 1, and the centres.
+	x := []float32{
+		1, 0,
+		0, 1,
+		5, 5,
+	}
+	centres := []float32{
+		0, 0, // class 0
+		4, 4, // class 1
+	}
+	labels := []int32{0, 0, 1}
+	c := simdloss.Centre{Alpha: 0.5, Reduction: simdloss.Sum} // the paper's ½·Σ‖x - c‖²
+	grad := make([]float32, len(x))
+	loss, _ := c.Forward(x, centres, labels, 2, nil, grad)
+	_ = c.Update(centres, x, labels, 2) // after the optimiser step on x
+	fmt.Printf("loss %.2f grad %.2f\ncentres %.4f\n", loss, grad, centres)
+	// Output:
+	// loss 2.00 grad [1.00 0.00 0.00 1.00 1.00 1.00]
+	// centres [0.1667 0.1667 4.2500 4.2500]
+}
+
+func ExampleContrastive() {
+	a := []float32{0, 0, 0, 0}
+	b := []float32{0.3, 0.4, 0.3, 0.4} // both pairs at distance 0.5
+	c := simdloss.Contrastive{Margin: 1, Reduction: simdloss.None}
+	perPair := make([]float32, 2)
+	_, err := c.Forward(a, b, []bool{true, false}, 2, perPair, nil, nil)
+	fmt.Printf("similar %.3f, dissimilar %.3f %v\n", perPair[0], perPair[1], err)
+	// Output: similar 0.125, dissimilar 0.125 <nil>
+}
+
+func ExampleLosslessTriplet() {
+	// Sigmoid outputs in 2-D: β = N = 2.
+	anchor := []float32{0.9, 0.1}
+	positive := []float32{0.8, 0.2}
+	negative := []float32{0.1, 0.9}
+	t := simdloss.LosslessTriplet{Eps: 1e-8}
+	loss, err := t.Forward(anchor, positive, negative, 2, nil, nil, nil, nil)
+	fmt.Printf("%.4f %v\n", loss, err)
+	// Output: 0.4563 <nil>
+}

@@ -200,52 +200,21 @@ func distGrad(dist Distance, g, d float32) float32 {
 }
 
 func (t *Triplet) validate(anchor, positive, negative []float32, dim int, perRow, gradA, gradP, gradN []float32) (int, error) {
-	if len(positive) != len(anchor) || len(negative) != len(anchor) {
-		return 0, fmt.Errorf("simdloss: Triplet.Forward: len(anchor) = %d, len(positive) = %d, len(negative) = %d must be equal", len(anchor), len(positive), len(negative))
-	}
-	if len(anchor) > 0 && dim <= 0 {
-		return 0, fmt.Errorf("simdloss: Triplet.Forward: dim = %d must be positive", dim)
-	}
-	if len(anchor) > 0 && len(anchor)%dim != 0 {
-		return 0, fmt.Errorf("simdloss: Triplet.Forward: len(anchor) = %d is not a multiple of dim = %d", len(anchor), dim)
-	}
-	rows := 0
-	if dim > 0 {
-		rows = len(anchor) / dim
+	const op = "simdloss: Triplet.Forward"
+	rows, err := checkPaired(op, dim, []named{{"anchor", anchor}, {"positive", positive}, {"negative", negative}}, perRow,
+		[]named{{"gradA", gradA}, {"gradP", gradP}, {"gradN", gradN}})
+	if err != nil {
+		return 0, err
 	}
 	switch {
 	case !finite32(t.Margin):
-		return 0, fmt.Errorf("simdloss: Triplet.Forward: Margin = %g must be finite", t.Margin)
+		return 0, fmt.Errorf(op+": Margin = %g must be finite", t.Margin)
 	case t.Distance > Euclidean:
-		return 0, fmt.Errorf("simdloss: Triplet.Forward: unknown Distance %d", t.Distance)
+		return 0, fmt.Errorf(op+": unknown Distance %d", t.Distance)
 	case t.Reduction > None:
-		return 0, fmt.Errorf("simdloss: Triplet.Forward: unknown Reduction %d", t.Reduction)
+		return 0, fmt.Errorf(op+": unknown Reduction %d", t.Reduction)
 	case t.Distance == Euclidean && !(t.Eps >= 0 && t.Eps <= math.MaxFloat32):
-		return 0, fmt.Errorf("simdloss: Triplet.Forward: Eps = %g must be finite and >= 0", t.Eps)
-	case perRow != nil && len(perRow) != rows:
-		return 0, fmt.Errorf("simdloss: Triplet.Forward: len(perRow) = %d, want rows = %d", len(perRow), rows)
-	}
-	grads := []struct {
-		name string
-		g    []float32
-	}{{"gradA", gradA}, {"gradP", gradP}, {"gradN", gradN}}
-	for i, g := range grads {
-		if g.g == nil {
-			continue
-		}
-		if len(g.g) != len(anchor) {
-			return 0, fmt.Errorf("simdloss: Triplet.Forward: len(%s) = %d, want %d", g.name, len(g.g), len(anchor))
-		}
-		for _, x := range [][]float32{anchor, positive, negative} {
-			if overlaps(g.g, x) {
-				return 0, fmt.Errorf("simdloss: Triplet.Forward: %s overlaps an input", g.name)
-			}
-		}
-		for _, h := range grads[i+1:] {
-			if h.g != nil && overlaps(g.g, h.g) {
-				return 0, fmt.Errorf("simdloss: Triplet.Forward: %s overlaps %s", g.name, h.name)
-			}
-		}
+		return 0, fmt.Errorf(op+": Eps = %g must be finite and >= 0", t.Eps)
 	}
 	return rows, nil
 }

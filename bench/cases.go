@@ -161,6 +161,7 @@ func cases(sh shapeSet) []benchCase {
 	}
 	for _, s := range sh.triplet {
 		cs = append(cs, tripletCases(s[0], s[1])...)
+		cs = append(cs, pairedCases(s[0], s[1])...)
 	}
 	for _, s := range sh.miner {
 		cs = append(cs, minerCases(s[0], s[1])...)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/simdloss/simdloss"
 	"github.com/simdloss/simdloss/kernels"
@@ -117,6 +118,68 @@ func focalCase(rows, cols int) benchCase {
 			}, nil},
 		}, nil}
 	}}
+}
+
+// pairedCases: the losses on paired rows (Centre, Contrastive,
+// LosslessTriplet), forward+backward beside their kernels alone.
+func pairedCases(rows, d int) []benchCase {
+	shape := fmt.Sprintf("%dx%d", rows, d)
+	n := rows * d
+	type bufs struct {
+		a, b, c, ga, gb, gc, dist, dist2, k, nk []float32
+		labels                                  []int32
+		similar                                 []bool
+		centres                                 []float32
+	}
+	mk := func(kernel string, loss func(set *kernels.Set, in *bufs) float32, alone func(k *kernels.Set, in *bufs)) benchCase {
+		return benchCase{kernel, shape, d, float64(n), 0, 0, func() prepared {
+			rng := rngFor("paired", shape)
+			in := &bufs{a: randn(rng, n), b: randn(rng, n), c: randn(rng, n), ga: make([]float32, n), gb: make([]float32, n), gc: make([]float32, n),
+				dist: make([]float32, rows), dist2: make([]float32, rows), k: ones(rows), nk: ones(rows),
+				labels: make([]int32, rows), similar: make([]bool, rows), centres: randn(rng, 100*d)}
+			for _, x := range [][]float32{in.a, in.b, in.c} { // in [0, 1], for the lossless triplet
+				for i, v := range x {
+					x[i] = float32(1 / (1 + math.Exp(-float64(v))))
+				}
+			}
+			for i := range in.labels {
+				in.labels[i], in.similar[i] = int32(rng.IntN(100)), rng.IntN(2) == 0
+			}
+			var l float32
+			o := func() []float64 { return outs(float64(l), in.ga, in.gb) }
+			k := simdloss.KernelSet()
+			return prepared{[]impl{
+				{implSimdloss, func() { l = loss(nil, in) }, o},
+				{implGeneric, func() { l = loss(kernels.Generic, in) }, o},
+				{"its kernels alone", func() { alone(k, in) }, nil},
+			}, nil}
+		}}
+	}
+	return []benchCase{
+		mk("Centre fwd+bwd", func(set *kernels.Set, in *bufs) float32 {
+			l, _ := (&simdloss.Centre{Kernels: set}).Forward(in.a, in.centres, in.labels, d, nil, in.ga)
+			return l
+		}, func(k *kernels.Set, in *bufs) {
+			k.SquaredL2Rows(in.dist, in.a, in.b, d)
+			k.AxpbyRows(in.ga, in.a, in.b, in.k, in.nk, d)
+		}),
+		mk("Contrastive fwd+bwd", func(set *kernels.Set, in *bufs) float32 {
+			l, _ := (&simdloss.Contrastive{Margin: 1, Kernels: set}).Forward(in.a, in.b, in.similar, d, nil, in.ga, in.gb)
+			return l
+		}, func(k *kernels.Set, in *bufs) {
+			k.SquaredL2Rows(in.dist, in.a, in.b, d)
+			k.AxpbyRows(in.ga, in.a, in.b, in.k, in.nk, d)
+			k.AxpbyRows(in.gb, in.a, in.b, in.nk, in.k, d)
+		}),
+		mk("LosslessTriplet fwd+bwd", func(set *kernels.Set, in *bufs) float32 {
+			l, _ := (&simdloss.LosslessTriplet{Eps: 1e-8, Kernels: set}).Forward(in.a, in.b, in.c, d, nil, in.ga, in.gb, in.gc)
+			return l
+		}, func(k *kernels.Set, in *bufs) {
+			k.SquaredL2Rows(in.dist, in.a, in.b, d)
+			k.SquaredL2Rows(in.dist2, in.a, in.c, d)
+			k.TripletGradRows(in.ga, in.gb, in.gc, in.a, in.b, in.c, in.k, in.nk, nil, 0, d)
+		}),
+	}
 }
 
 // similarityKernels returns the kernel calls of a loss on the cosine

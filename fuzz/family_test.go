@@ -221,3 +221,69 @@ func FuzzFocal(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPairedLosses drives Centre (and its update), Contrastive and
+// LosslessTriplet with arbitrary rows, labels, flags and parameters.
+func FuzzPairedLosses(f *testing.F) {
+	f.Add(uint8(3), uint8(0), uint8(10), make([]byte, 4*3*6), []byte{0, 1, 2, 1})
+	f.Add(uint8(1), uint8(7), uint8(0), make([]byte, 4*9), []byte{5, 255})
+	f.Fuzz(func(t *testing.T, d8, flags, p8 uint8, data, labelBytes []byte) {
+		x := floats(data)
+		dim := int(d8%40) - 1
+		third := len(x) / 3
+		a, b, c := x[:third], x[third:2*third], x[2*third:3*third]
+		rows := 0
+		if dim > 0 {
+			rows = third / dim
+		}
+		if flags&1 != 0 {
+			rows++ // a wrong label count
+		}
+		labels, similar := make([]int32, rows), make([]bool, rows)
+		for i := range labels {
+			if i < len(labelBytes) {
+				labels[i] = int32(int8(labelBytes[i])) % 4
+				similar[i] = labelBytes[i]&1 != 0
+			}
+		}
+		red := simdloss.Reduction(flags >> 1 % 4)
+		centre := simdloss.Centre{Alpha: float32(p8) / 128, Reduction: red}
+		agree(t, "Centre", func(set *kernels.Set) (float32, [][]float32, error) {
+			centre := centre
+			centre.Kernels = set
+			per, g := tu.Filled(rows), tu.Filled(len(a))
+			l, err := centre.Forward(a, c[:min(len(c), 3*max(dim, 0))], labels, dim, per, g)
+			return l, [][]float32{per, g}, err
+		})
+		agree(t, "Centre.Update", func(set *kernels.Set) (float32, [][]float32, error) {
+			centre := centre
+			centre.Kernels = set
+			centres := append([]float32(nil), c[:min(len(c), 3*max(dim, 0))]...)
+			err := centre.Update(centres, a, labels, dim)
+			if err != nil {
+				// nothing may be written: compare with the input
+				if msg := tu.DiffMsg(centres, c[:len(centres)]); msg != "" {
+					t.Fatalf("Centre.Update: error %q but the centres changed: %s", err, msg)
+				}
+				return 0, nil, err
+			}
+			return 0, [][]float32{centres}, nil
+		})
+		ct := simdloss.Contrastive{Margin: float32(int8(p8)) / 16, Reduction: red}
+		agree(t, "Contrastive", func(set *kernels.Set) (float32, [][]float32, error) {
+			ct := ct
+			ct.Kernels = set
+			per, ga, gb := tu.Filled(rows), tu.Filled(len(a)), tu.Filled(len(b))
+			l, err := ct.Forward(a, b, similar, dim, per, ga, gb)
+			return l, [][]float32{per, ga, gb}, err
+		})
+		lt := simdloss.LosslessTriplet{Beta: float32(int8(p8)) / 8, Eps: 1e-8, Reduction: red}
+		agree(t, "LosslessTriplet", func(set *kernels.Set) (float32, [][]float32, error) {
+			lt := lt
+			lt.Kernels = set
+			per, ga, gp := tu.Filled(rows-int(flags&1)), tu.Filled(len(a)), tu.Filled(len(a))
+			l, err := lt.Forward(a, b, c, dim, per, ga, gp, nil)
+			return l, [][]float32{per, ga, gp}, err
+		})
+	})
+}

@@ -1,0 +1,198 @@
+package simdloss
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/simdloss/simdloss/kernels"
+)
+
+// Centre is the centre loss of Wen et al. (2016): each embedding x_i is
+// pulled towards the centre c_{y_i} of its class,
+//
+//	L = ½·Σ_i ‖x_i - c_{y_i}‖²,   ∂L/∂x_i = x_i - c_{y_i}
+//
+// and the centres follow the paper's update rule rather than the gradient
+// (Update). The centres of the batch's labels are gathered into one
+// contiguous block (the gradient's buffer when there is one), so that the
+// distances are one SquaredL2Rows call and the gradient one AxpbyRows call. The paper trains with softmax + λ·L:
+// scale the loss and gradient by λ yourself.
+//
+// Reduction: Mean divides by the rows (as the common PyTorch
+// implementations, which also drop the ½), Sum is the paper's sum, None the
+// per-row losses. A Centre is safe for concurrent use while its fields are
+// not changed (Update writes the centres: do not run it concurrently with
+// another call on the same centres); steady-state calls allocate nothing.
+type Centre struct {
+	// Alpha is the learning rate of the centres in Update: in [0, 1]
+	// (0.5 in the paper).
+	Alpha float32
+	Reduction
+
+	// Kernels is the kernel set to run on; nil means the set chosen at init.
+	Kernels *kernels.Set
+}
+
+type centreScratch struct {
+	gathered, d, ca, cb []float32
+	slot                []int32 // per class: its row in sums, or -1
+	sums                []float32
+	count               []int32
+}
+
+var centrePool = sync.Pool{New: func() any { return new(centreScratch) }}
+
+// Forward returns the reduced loss (for None: the sum) of the rows of x
+// (rows×dim) against centres (classes×dim) with one label in [0, classes)
+// per row; perRow (len rows) and grad (len(x)), each when non-nil, receive
+// the per-row losses and ∂L/∂x. Errors (nothing written): dim <= 0, len(x)
+// or len(centres) not a multiple of dim, no centres, a label count other
+// than the row count, a label out of range, an unknown Reduction, outputs
+// of the wrong length or overlapping an input.
+func (c *Centre) Forward(x, centres []float32, labels []int32, dim int, perRow, grad []float32) (float32, error) {
+	const op = "simdloss: Centre.Forward"
+	rows, err := c.check(op, x, centres, labels, dim)
+	if err != nil {
+		return 0, err
+	}
+	if c.Reduction > None {
+		return 0, fmt.Errorf("%s: unknown Reduction %d", op, c.Reduction)
+	}
+	if perRow != nil && len(perRow) != rows {
+		return 0, fmt.Errorf("%s: len(perRow) = %d, want rows = %d", op, len(perRow), rows)
+	}
+	if grad != nil && (len(grad) != len(x) || overlaps(grad, x) || overlaps(grad, centres)) {
+		return 0, fmt.Errorf("%s: grad must have len(x) = %d and overlap no input (len %d)", op, len(x), len(grad))
+	}
+	if perRow != nil && (overlaps(perRow, x) || overlaps(perRow, centres) || overlaps(perRow, grad)) {
+		return 0, fmt.Errorf("%s: perRow overlaps an input or grad", op)
+	}
+	if rows == 0 {
+		return reduceEmpty(c.Reduction), nil
+	}
+	set := kernelSet(c.Kernels)
+	sc := centrePool.Get().(*centreScratch)
+	defer centrePool.Put(sc)
+	sc.d = growF32(sc.d, rows)
+	sc.ca, sc.cb = growF32(sc.ca, rows), growF32(sc.cb, rows)
+	// the gathered centres: in grad itself when it is wanted (its rows
+	// then become red·(x - c) in place), else in scratch
+	g := grad
+	if g == nil {
+		sc.gathered = growF32(sc.gathered, rows*dim)
+		g = sc.gathered
+	}
+	for i, y := range labels {
+		copy(g[i*dim:(i+1)*dim], centres[int(y)*dim:(int(y)+1)*dim])
+	}
+	set.SquaredL2Rows(sc.d, x, g, dim)
+	red := reduceScale(c.Reduction, rows)
+	total := 0.0
+	for i, d := range sc.d {
+		l := 0.5 * float64(d)
+		total += l
+		if perRow != nil {
+			perRow[i] = float32(l)
+		}
+	}
+	if grad != nil {
+		r := float32(red)
+		for i := range sc.ca[:rows] {
+			sc.ca[i], sc.cb[i] = r, -r
+		}
+		set.AxpbyRows(grad, x, g, sc.ca, sc.cb, dim)
+	}
+	return float32(total * red), nil
+}
+
+// Update moves the centres of the batch's classes by the paper's rule:
+// for each class j with n_j rows in the batch,
+//
+//	c_j ← c_j - α·Σ_{y_i = j}(c_j - x_i)/(1 + n_j)
+//
+// (the other centres are unchanged). The per-class sums are accumulated in
+// row order with AxpbyRows, so the result is the same on every kernel set.
+// NaN or infinite embeddings propagate into their class's centre. Errors
+// (nothing written): the shape and label errors of Forward, Alpha outside
+// [0, 1], centres overlapping x.
+func (c *Centre) Update(centres, x []float32, labels []int32, dim int) error {
+	const op = "simdloss: Centre.Update"
+	rows, err := c.check(op, x, centres, labels, dim)
+	if err != nil {
+		return err
+	}
+	if !(c.Alpha >= 0 && c.Alpha <= 1) {
+		return fmt.Errorf("%s: Alpha = %g must be in [0, 1]", op, c.Alpha)
+	}
+	if overlaps(centres, x) {
+		return fmt.Errorf("%s: centres overlaps x", op)
+	}
+	classes := len(centres) / dim
+	set := kernelSet(c.Kernels)
+	sc := centrePool.Get().(*centreScratch)
+	defer centrePool.Put(sc)
+	sc.slot = growI32(sc.slot, classes)
+	for i := range sc.slot {
+		sc.slot[i] = -1
+	}
+	// the classes present, in order of first appearance
+	k := 0
+	for _, y := range labels {
+		if sc.slot[y] < 0 {
+			sc.slot[y] = int32(k)
+			k++
+		}
+	}
+	sc.sums, sc.count = growF32(sc.sums, k*dim), growI32(sc.count, k)
+	clear(sc.sums)
+	clear(sc.count)
+	sc.ca, sc.cb = growF32(sc.ca, max(k, 1)), growF32(sc.cb, max(k, 1))
+	one := sc.ca[:1]
+	one[0] = 1
+	for i, y := range labels[:rows] {
+		s := int(sc.slot[y])
+		sc.count[s]++
+		row := sc.sums[s*dim : (s+1)*dim]
+		set.AxpbyRows(row, row, x[i*dim:(i+1)*dim], one, one, dim) // Σ x_i
+	}
+	// c ← (1 - α·n/(1+n))·c + (α/(1+n))·Σ x_i
+	alpha := float64(c.Alpha)
+	for j, s := range sc.slot {
+		if s < 0 {
+			continue
+		}
+		n := float64(sc.count[s])
+		sc.ca[0] = float32(1 - alpha*n/(1+n))
+		sc.cb[0] = float32(alpha / (1 + n))
+		cj := centres[j*dim : (j+1)*dim]
+		set.AxpbyRows(cj, cj, sc.sums[int(s)*dim:(int(s)+1)*dim], sc.ca[:1], sc.cb[:1], dim)
+	}
+	return nil
+}
+
+// check validates the shapes and labels shared by Forward and Update.
+func (c *Centre) check(op string, x, centres []float32, labels []int32, dim int) (int, error) {
+	if dim <= 0 {
+		return 0, fmt.Errorf("%s: dim = %d must be positive", op, dim)
+	}
+	if len(x)%dim != 0 || len(centres)%dim != 0 || len(centres) == 0 {
+		return 0, fmt.Errorf("%s: len(x) = %d and len(centres) = %d must be rows and classes >= 1 of dim = %d", op, len(x), len(centres), dim)
+	}
+	rows, classes := len(x)/dim, len(centres)/dim
+	if len(labels) != rows {
+		return 0, fmt.Errorf("%s: len(labels) = %d, want one per row (%d)", op, len(labels), rows)
+	}
+	for i, y := range labels {
+		if y < 0 || int(y) >= classes {
+			return 0, fmt.Errorf("%s: labels[%d] = %d is outside [0, %d)", op, i, y, classes)
+		}
+	}
+	return rows, nil
+}
+
+func growI32(s []int32, n int) []int32 {
+	if cap(s) < n {
+		return make([]int32, n)
+	}
+	return s[:n]
+}
