@@ -1,7 +1,13 @@
 // Package simdloss provides SIMD-accelerated kernels for machine-learning
 // loss functions: row-wise softmax, log-softmax and log-sum-exp, and batched
 // squared Euclidean distances and dot products, for float32 data in row-major
-// layout.
+// layout; and the losses built on them, each a documented type with a
+// forward pass that also writes the gradients: CrossEntropy, Triplet and
+// TripletMiner, LinearCrossEntropy, Focal and SigmoidFocal, MarginSoftmax
+// (ArcFace, CosFace, SphereFace), Centre, Contrastive, LosslessTriplet,
+// InfoNCE, Circle and MultiSimilarity. Losses return an error, and write
+// nothing, for bad input (a label out of range, a negative weight, a length
+// mismatch).
 //
 // # Kernel sets and dispatch
 //

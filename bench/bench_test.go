@@ -147,8 +147,10 @@ func TestSelectCases(t *testing.T) {
 	if got := len(selectCases("SquaredL2Rows")); got != 2 {
 		t.Errorf("selecting SquaredL2Rows gives %d cases, want 2", got)
 	}
-	if got := len(selectCases("4096x10,Triplet")); got != 5+4 {
-		t.Errorf("selecting 4096x10,Triplet gives %d cases, want 9", got)
+	// the softmax family and Focal at 4096x10; Triplet fwd, fwd+bwd and
+	// LosslessTriplet at the two triplet shapes
+	if got := len(selectCases("4096x10,Triplet")); got != 5+1+6 {
+		t.Errorf("selecting 4096x10,Triplet gives %d cases, want 12", got)
 	}
 	if got, want := len(selectCases("tiny")), len(cases(tinyShapes)); got != want || got == 0 {
 		t.Errorf("tiny gives %d cases, want %d", got, want)
@@ -288,7 +290,7 @@ func TestOutputs(t *testing.T) {
 		t.Error("writePlot accepted a .gif name")
 	}
 	want := []string{"Softmax", "LogSoftmax", "LogSumExp", "CrossEntropy fwd (weighted)", "CrossEntropy fwd+bwd (weighted)",
-		"Triplet fwd", "Triplet fwd+bwd", "SquaredL2Rows"}
+		"Triplet fwd", "Triplet fwd+bwd", "Centre fwd+bwd", "Contrastive fwd+bwd", "LosslessTriplet fwd+bwd", "Focal fwd+bwd", "SquaredL2Rows"}
 	if got := plotKernels(rep); !slices.Equal(got, want) {
 		t.Errorf("plotted kernels %q, want %q", got, want)
 	}
