@@ -91,8 +91,9 @@ type Word struct {
 }
 
 type param struct {
-	name string
-	off  int
+	name  string
+	off   int
+	float bool // a float32 (4 bytes); else a pointer or an int (8 bytes)
 }
 
 // function is one TEXT block being emitted.
@@ -129,8 +130,9 @@ func NewFile(pkg, constraint, command string) *File {
 }
 
 // TEXT starts a NOSPLIT function with the Go signature sig (a func type whose
-// parameters and results are pointers or ints, 8 bytes each) and a doc
-// comment for its declaration.
+// parameters are pointers, ints (8 bytes each, 8-aligned) or float32 (4
+// bytes, 4-aligned), as Go lays out ABI0 arguments, and whose result, if
+// any, is a pointer or an int) and a doc comment for its declaration.
 func (f *File) TEXT(name, sig string, doc ...string) {
 	expr, err := parser.ParseExpr(sig)
 	if err != nil {
@@ -143,19 +145,26 @@ func (f *File) TEXT(name, sig string, doc ...string) {
 	fn := &function{name: name, doc: doc, sig: sig, labels: map[string]bool{}}
 	off := 0
 	for _, fld := range ft.Params.List {
-		checkType(name, fld.Type)
+		float := checkType(name, fld.Type, true)
 		for _, id := range fld.Names {
-			fn.params = append(fn.params, param{id.Name, off})
+			if float {
+				fn.params = append(fn.params, param{id.Name, off, true})
+				off += 4
+				continue
+			}
+			off = (off + 7) &^ 7
+			fn.params = append(fn.params, param{id.Name, off, false})
 			off += 8
 		}
 	}
 	if ft.Results != nil {
+		off = (off + 7) &^ 7 // results start pointer-aligned (asmdecl's layout)
 		for i, fld := range ft.Results.List {
-			checkType(name, fld.Type)
+			checkType(name, fld.Type, false)
 			if len(fld.Names) > 0 || i > 0 {
 				panic(fmt.Sprintf("a64: TEXT %s: only one unnamed result is supported", name))
 			}
-			fn.results = append(fn.results, param{"ret", off})
+			fn.results = append(fn.results, param{"ret", off, false})
 			off += 8
 		}
 	}
@@ -164,16 +173,21 @@ func (f *File) TEXT(name, sig string, doc ...string) {
 	f.fn = fn
 }
 
-func checkType(name string, t ast.Expr) {
+// checkType accepts pointers and ints (and float32 where float is allowed)
+// and reports whether t is float32.
+func checkType(name string, t ast.Expr, float bool) bool {
 	switch t := t.(type) {
 	case *ast.StarExpr:
-		return
+		return false
 	case *ast.Ident:
 		if t.Name == "int" || t.Name == "uintptr" {
-			return
+			return false
+		}
+		if float && t.Name == "float32" {
+			return true
 		}
 	}
-	panic(fmt.Sprintf("a64: TEXT %s: only pointer and int parameters are supported", name))
+	panic(fmt.Sprintf("a64: TEXT %s: only pointer, int and float32 parameters (and a pointer or int result) are supported", name))
 }
 
 func (f *File) emit(line string) { f.fn.lines = append(f.fn.lines, line) }
@@ -245,15 +259,29 @@ func (f *File) word(bits uint32, text string) {
 	f.emit(fmt.Sprintf("\tWORD\t$0x%08x\t// %s", bits, text))
 }
 
-// Load loads parameter name into r.
-func (f *File) Load(name string, r GPR) {
+func (f *File) param(name string, float bool) param {
 	for _, p := range f.fn.params {
 		if p.name == name {
-			f.I("MOVD", fmt.Sprintf("%s+%d(FP)", name, p.off), r.String())
-			return
+			if p.float != float {
+				panic(fmt.Sprintf("a64: %s: parameter %s is float32: %v", f.fn.name, name, p.float))
+			}
+			return p
 		}
 	}
 	panic(fmt.Sprintf("a64: %s has no parameter %s", f.fn.name, name))
+}
+
+// Load loads the pointer or int parameter name into r.
+func (f *File) Load(name string, r GPR) {
+	p := f.param(name, false)
+	f.I("MOVD", fmt.Sprintf("%s+%d(FP)", name, p.off), r.String())
+}
+
+// LoadF loads the float32 parameter name into the scalar Fv (lane 0 of v;
+// the other lanes are zeroed).
+func (f *File) LoadF(name string, v VReg) {
+	p := f.param(name, true)
+	f.I("FMOVS", fmt.Sprintf("%s+%d(FP)", name, p.off), v.F())
 }
 
 // Return stores r as the function's result and returns.

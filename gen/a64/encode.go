@@ -92,6 +92,9 @@ func EncFADDP(d, n, m VReg) uint32 { return asimdThreeSame(1, 1, 0<<1|szSingle, 
 // EncFCMGT is FCMGT (register): each lane of Vd is all ones where Vn > Vm.
 func EncFCMGT(d, n, m VReg) uint32 { return asimdThreeSame(1, 1, 1<<1|szSingle, 0b11100, d, n, m) }
 
+// EncFACGT is FACGT (vector): each lane of Vd is all ones where |Vn| > |Vm|.
+func EncFACGT(d, n, m VReg) uint32 { return asimdThreeSame(1, 1, 1<<1|szSingle, 0b11101, d, n, m) }
+
 // EncBIC is BIC (vector, register): Vd.16B = Vn.16B AND NOT Vm.16B.
 func EncBIC(d, n, m VReg) uint32 { return asimdThreeSame(1, 0, 0b01, 0b00011, d, n, m) }
 

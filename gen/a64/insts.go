@@ -133,6 +133,9 @@ func (f *File) FADDP(d, n, m VReg) { f.word(EncFADDP(d, n, m), arr4S("FADDP", d,
 // FCMGT sets each lane of d to all ones where n > m, else 0 (NaN: 0).
 func (f *File) FCMGT(d, n, m VReg) { f.word(EncFCMGT(d, n, m), arr4S("FCMGT", d, n, m)) }
 
+// FACGT sets each lane of d to all ones where |n| > |m|, else 0 (NaN: 0).
+func (f *File) FACGT(d, n, m VReg) { f.word(EncFACGT(d, n, m), arr4S("FACGT", d, n, m)) }
+
 // BIC is d = n AND NOT m.
 func (f *File) BIC(d, n, m VReg) {
 	f.word(EncBIC(d, n, m), fmt.Sprintf("BIC V%d.16B, V%d.16B, V%d.16B", d, n, m))

@@ -18,9 +18,12 @@ var (
 	lT    = a64.R(9) // scratch
 	lQA   = a64.R(10)
 	lQB   = a64.R(11)
+	lOnes = a64.R(12) // all ones, for lane masks
 
-	vXA = a64.V(8) // tail: the partial vector of a (+0 past the end)
-	vXB = a64.V(9) // tail: the partial vector of b (+0 or -0 past the end)
+	vXA   = a64.V(8)  // tail: the partial vector of a (+0 past the end)
+	vXB   = a64.V(9)  // tail: the partial vector of b (+0 or -0 past the end)
+	vEps  = a64.V(10) // eps, in every lane
+	vMask = a64.V(11) // tail: all ones in the lanes of the partial vector
 )
 
 type l2Kind int
@@ -29,10 +32,11 @@ const (
 	sumSquares l2Kind = iota
 	squaredL2Rows
 	dotRows
+	squaredL2RowsEps
 )
 
 func (k l2Kind) name() string {
-	return [...]string{"SumSquaresNEON", "SquaredL2RowsNEON", "DotRowsNEON"}[k]
+	return [...]string{"SumSquaresNEON", "SquaredL2RowsNEON", "DotRowsNEON", "SquaredL2RowsEpsNEON"}[k]
 }
 
 func (g *gen) l2File() {
@@ -45,6 +49,9 @@ func (g *gen) l2File() {
 	g.rowReduction(dotRows,
 		"DotRowsNEON writes dst[i] = generic.SumProducts(a_i, b_i) for paired rows of a and b",
 		"(rows, dim >= 1), bit for bit.")
+	g.rowReduction(squaredL2RowsEps,
+		"SquaredL2RowsEpsNEON writes dst[i] = generic.SumSquaredDiffEps(a_i, b_i, eps), the canonical",
+		"sum of ((a - b) + eps)², for paired rows of a and b (rows, dim >= 1), bit for bit.")
 	g.pairwiseKernels()
 }
 
@@ -52,9 +59,12 @@ func (g *gen) l2File() {
 // the 32 canonical partials and stores their TreeSum.
 func (g *gen) rowReduction(k l2Kind, doc ...string) {
 	paired := k != sumSquares
-	if paired {
+	switch {
+	case k == squaredL2RowsEps:
+		g.text(k.name(), "func(dst, a, b *float32, eps float32, rows, dim int)", doc...)
+	case paired:
 		g.text(k.name(), "func(dst, a, b *float32, rows, dim int)", doc...)
-	} else {
+	default:
 		g.text(k.name(), "func(dst, a *float32, rows, dim int)", doc...)
 	}
 	g.Load("dst", lDst)
@@ -64,12 +74,19 @@ func (g *gen) rowReduction(k l2Kind, doc ...string) {
 	}
 	g.Load("rows", lRows)
 	g.Load("dim", lDim)
+	if k == squaredL2RowsEps {
+		g.Comment("eps in every lane; all ones for the tail's lane mask")
+		g.LoadF("eps", vEps)
+		g.DUPElem(vEps, vEps, 0)
+		g.I("MOVW", "$-1", lOnes.String())
+	}
 
 	xa := []a64.VReg{a64.V(16), a64.V(17), a64.V(18), a64.V(19), a64.V(20), a64.V(21), a64.V(22), a64.V(23)}
 	xb := []a64.VReg{a64.V(24), a64.V(25), a64.V(26), a64.V(27), a64.V(28), a64.V(29), a64.V(30), a64.V(31)}
 	// update emits the canonical update of the partials ps from the vectors
-	// of a (and b) of the same elements.
-	update := func(ps, va, vb []a64.VReg) {
+	// of a (and b) of the same elements; masked: the partial vector of the
+	// tail, whose lanes past the end must add +0.
+	update := func(ps, va, vb []a64.VReg, masked bool) {
 		switch k {
 		case sumSquares:
 			g.Comment("p = fma(x, x, p)")
@@ -90,6 +107,24 @@ func (g *gen) rowReduction(k l2Kind, doc ...string) {
 			for j, p := range ps {
 				g.FMLA(p, va[j], vb[j])
 			}
+		case squaredL2RowsEps:
+			g.Comment("d = (a - b) + eps")
+			for j := range ps {
+				g.FSUB(va[j], va[j], vb[j])
+			}
+			for j := range ps {
+				g.FADD(va[j], va[j], vEps)
+			}
+			if masked {
+				g.Comment("d = +0 in the lanes past the end")
+				for j := range ps {
+					g.AND(va[j], va[j], vMask)
+				}
+			}
+			g.Comment("p = fma(d, d, p)")
+			for j, p := range ps {
+				g.FMLA(p, va[j], va[j])
+			}
 		}
 	}
 
@@ -102,14 +137,15 @@ func (g *gen) rowReduction(k l2Kind, doc ...string) {
 		g.I("MOVD", lB.String(), lPB.String())
 	}
 	g.I("MOVD", lDim.String(), lN.String())
-	g.loop("blk", lN, 32, map[l2Kind]string{sumSquares: "sum of squares", squaredL2Rows: "squared difference", dotRows: "dot"}[k], 32, "element", func() {
+	what := map[l2Kind]string{sumSquares: "sum of squares", squaredL2Rows: "squared difference", dotRows: "dot", squaredL2RowsEps: "squared difference + eps"}[k]
+	g.loop("blk", lN, 32, what, 32, "element", func() {
 		g.LD1(true, lPA, xa[:4]...)
 		g.LD1(true, lPA, xa[4:]...)
 		if paired {
 			g.LD1(true, lPB, xb[:4]...)
 			g.LD1(true, lPB, xb[4:]...)
 		}
-		update(P[:], xa, xb)
+		update(P[:], xa, xb, false)
 	})
 
 	g.Comment("tail: fewer than 32 elements. First the partial vector of the last dim%4",
@@ -120,6 +156,11 @@ func (g *gen) rowReduction(k l2Kind, doc ...string) {
 		g.Comment("b's lanes past the end hold -0: fma(+0, -0, p) = p + (-0) = p for every p, -0 included")
 		g.I("MOVW", "$0x80000000", lT.String())
 		g.DUPGen(vXB, lT)
+	} else if k == squaredL2RowsEps {
+		g.Comment("lanes past the end hold +0, and the mask (+0 there) turns their d = eps into +0:",
+			"fma(+0, +0, p) = p, as p >= +0 or NaN")
+		g.Zero(vXB)
+		g.Zero(vMask)
 	} else if paired {
 		g.Comment("lanes past the end hold +0: d = +0 and fma(+0, +0, p) = p, as p >= +0 or NaN")
 		g.Zero(vXB)
@@ -139,6 +180,9 @@ func (g *gen) rowReduction(k l2Kind, doc ...string) {
 		if paired {
 			g.LD1Lane(true, lQB, vXB, i)
 		}
+		if k == squaredL2RowsEps {
+			g.INS(vMask, i, lOnes)
+		}
 	})
 	g.Label(whole)
 	g.ladder("tail", lN, func(j int) {
@@ -147,9 +191,9 @@ func (g *gen) rowReduction(k l2Kind, doc ...string) {
 		if paired {
 			g.LD1(true, lPB, xb[0])
 		}
-		update(P[j:j+1], xa[:1], xb[:1])
+		update(P[j:j+1], xa[:1], xb[:1], false)
 	}, func(j int) {
-		update(P[j:j+1], []a64.VReg{vXA}, []a64.VReg{vXB})
+		update(P[j:j+1], []a64.VReg{vXA}, []a64.VReg{vXB}, true)
 	})
 	g.treeSum(a64.V(0))
 	g.I("FMOVS.P", a64.V(0).F(), a64.Mem(4, lDst))

@@ -3,10 +3,13 @@
 //
 //	go run -C gen ./neon -kind rows -out ../kernels/asm/rows_arm64.s -stubs ../kernels/asm/rows_arm64.go -pkg asm
 //	go run -C gen ./neon -kind l2 -out ../kernels/asm/l2_arm64.s -stubs ../kernels/asm/l2_arm64.go -pkg asm
+//	go run -C gen ./neon -kind elem -out ../kernels/asm/elem_arm64.s -stubs ../kernels/asm/elem_arm64.go -pkg asm
 //
 // Kind rows is the softmax family (SoftmaxNEON, LogSoftmaxNEON,
-// LogSumExpNEON), kind l2 the paired-row and norm kernels (SumSquaresNEON,
-// SquaredL2RowsNEON, DotRowsNEON). Each kernel renders the canonical
+// LogSumExpNEON) and the fused cross-entropy rows on the same passes
+// (CrossEntropy{Plain,S,W,WS,G,GS,GW,GWS}NEON, CrossEntropySoft{Plain,W,G,GW}NEON), kind l2 the paired-row and norm kernels (SumSquaresNEON,
+// SquaredL2RowsNEON, DotRowsNEON, SquaredL2RowsEpsNEON), kind elem the elementwise kernels
+// (AxpbyRowsNEON, FlushSubnormalsNEON, TripletGradNEON, TripletGradSwapNEON). Each kernel renders the canonical
 // algorithm of package generic (generic/CANONICAL.md) one row at a time, with
 // the 32 partial sums held as 8 registers of 4 lanes. Row tails are loaded
 // and stored lane by lane: no kernel touches memory outside its rows.
@@ -24,7 +27,7 @@ import (
 )
 
 func main() {
-	kind := flag.String("kind", "", "rows or l2")
+	kind := flag.String("kind", "", "rows, l2 or elem")
 	out := flag.String("out", "", "assembly output file")
 	stubs := flag.String("stubs", "", "Go declarations output file")
 	pkg := flag.String("pkg", "asm", "package of the declarations")
@@ -61,8 +64,10 @@ func generate(kind, pkg string) (*a64.File, []string, error) {
 		g.rowsFile()
 	case "l2":
 		g.l2File()
+	case "elem":
+		g.elemFile()
 	default:
-		return nil, nil, fmt.Errorf("neon: -kind %q: want rows or l2", kind)
+		return nil, nil, fmt.Errorf("neon: -kind %q: want rows, l2 or elem", kind)
 	}
 	return f, g.stats, nil
 }

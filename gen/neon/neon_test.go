@@ -16,6 +16,7 @@ import (
 var kinds = []struct{ kind, asm, stubs string }{
 	{"rows", "../../kernels/asm/rows_arm64.s", "../../kernels/asm/rows_arm64.go"},
 	{"l2", "../../kernels/asm/l2_arm64.s", "../../kernels/asm/l2_arm64.go"},
+	{"elem", "../../kernels/asm/elem_arm64.s", "../../kernels/asm/elem_arm64.go"},
 }
 
 var wordLine = regexp.MustCompile(`^\tWORD\t\$0x([0-9a-f]{8})\t// (.*)$`)

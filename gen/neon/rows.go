@@ -111,6 +111,7 @@ func (g *gen) rowsFile() {
 		"LogSumExpNEON writes max + LogPos(sum of exp(x - max)) of each row of src to dst[row]",
 		"and returns the number of rows done: it stops, leaving dst[row] unwritten, at the first",
 		"row whose result is NaN (a row with NaN, +Inf or only -Inf; see generic.LogSumExpSpecial).")
+	g.ceFile()
 }
 
 func (g *gen) rowKernel(k rowKind, doc ...string) {

@@ -22,6 +22,12 @@ func SquaredL2RowsNEON(dst, a, b *float32, rows, dim int)
 //go:noescape
 func DotRowsNEON(dst, a, b *float32, rows, dim int)
 
+// SquaredL2RowsEpsNEON writes dst[i] = generic.SumSquaredDiffEps(a_i, b_i, eps), the canonical
+// sum of ((a - b) + eps)², for paired rows of a and b (rows, dim >= 1), bit for bit.
+//
+//go:noescape
+func SquaredL2RowsEpsNEON(dst, a, b *float32, eps float32, rows, dim int)
+
 // PackPanelNEON packs rows (1..8) rows of b, ldb apart, kc >= 1 floats
 // each, into the 8-wide panel dst[k*8+j] = b[j*ldb+k], zero-padded to 8
 // rows; dst holds kc*8 floats. Only the rows×kc elements of b are read.

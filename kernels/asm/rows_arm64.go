@@ -22,3 +22,87 @@ func LogSoftmaxNEON(dst, src *float32, rows, cols int)
 //
 //go:noescape
 func LogSumExpNEON(dst, src *float32, rows, cols int) int
+
+// CrossEntropyPlainNEON is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, grad nil, w nil, zw nil.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w). grad may be z (in place).
+//
+//go:noescape
+func CrossEntropyPlainNEON(grad, z, w *float32, k float32, a, scale, mx, lsum, zw *float32, rows, cols int)
+
+// CrossEntropySNEON is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, grad nil, w nil, zw written.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w). grad may be z (in place).
+//
+//go:noescape
+func CrossEntropySNEON(grad, z, w *float32, k float32, a, scale, mx, lsum, zw *float32, rows, cols int)
+
+// CrossEntropyWNEON is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, grad nil, class weights w, zw nil.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w). grad may be z (in place).
+//
+//go:noescape
+func CrossEntropyWNEON(grad, z, w *float32, k float32, a, scale, mx, lsum, zw *float32, rows, cols int)
+
+// CrossEntropyWSNEON is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, grad nil, class weights w, zw written.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w). grad may be z (in place).
+//
+//go:noescape
+func CrossEntropyWSNEON(grad, z, w *float32, k float32, a, scale, mx, lsum, zw *float32, rows, cols int)
+
+// CrossEntropyGNEON is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, writing grad, w nil, zw nil.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w). grad may be z (in place).
+//
+//go:noescape
+func CrossEntropyGNEON(grad, z, w *float32, k float32, a, scale, mx, lsum, zw *float32, rows, cols int)
+
+// CrossEntropyGSNEON is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, writing grad, w nil, zw written.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w). grad may be z (in place).
+//
+//go:noescape
+func CrossEntropyGSNEON(grad, z, w *float32, k float32, a, scale, mx, lsum, zw *float32, rows, cols int)
+
+// CrossEntropyGWNEON is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, writing grad, class weights w, zw nil.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w). grad may be z (in place).
+//
+//go:noescape
+func CrossEntropyGWNEON(grad, z, w *float32, k float32, a, scale, mx, lsum, zw *float32, rows, cols int)
+
+// CrossEntropyGWSNEON is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, writing grad, class weights w, zw written.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w). grad may be z (in place).
+//
+//go:noescape
+func CrossEntropyGWSNEON(grad, z, w *float32, k float32, a, scale, mx, lsum, zw *float32, rows, cols int)
+
+// CrossEntropySoftPlainNEON is generic.CrossEntropySoftRows, bit for bit, for rows, cols >= 1, grad nil, w nil.
+// Per row, with c = fma(keep, q, spread)·w: mx, lsum, mass = Σ c, zc = Σ c·(z - max), and the
+// gradient scale·fma(mass, softmax, -c).
+//
+//go:noescape
+func CrossEntropySoftPlainNEON(grad, z, q, w *float32, scale, mx, lsum, mass, zc *float32, keep, spread float32, rows, cols int)
+
+// CrossEntropySoftWNEON is generic.CrossEntropySoftRows, bit for bit, for rows, cols >= 1, grad nil, class weights w.
+// Per row, with c = fma(keep, q, spread)·w: mx, lsum, mass = Σ c, zc = Σ c·(z - max), and the
+// gradient scale·fma(mass, softmax, -c).
+//
+//go:noescape
+func CrossEntropySoftWNEON(grad, z, q, w *float32, scale, mx, lsum, mass, zc *float32, keep, spread float32, rows, cols int)
+
+// CrossEntropySoftGNEON is generic.CrossEntropySoftRows, bit for bit, for rows, cols >= 1, writing grad, w nil.
+// Per row, with c = fma(keep, q, spread)·w: mx, lsum, mass = Σ c, zc = Σ c·(z - max), and the
+// gradient scale·fma(mass, softmax, -c).
+//
+//go:noescape
+func CrossEntropySoftGNEON(grad, z, q, w *float32, scale, mx, lsum, mass, zc *float32, keep, spread float32, rows, cols int)
+
+// CrossEntropySoftGWNEON is generic.CrossEntropySoftRows, bit for bit, for rows, cols >= 1, writing grad, class weights w.
+// Per row, with c = fma(keep, q, spread)·w: mx, lsum, mass = Σ c, zc = Σ c·(z - max), and the
+// gradient scale·fma(mass, softmax, -c).
+//
+//go:noescape
+func CrossEntropySoftGWNEON(grad, z, q, w *float32, scale, mx, lsum, mass, zc *float32, keep, spread float32, rows, cols int)

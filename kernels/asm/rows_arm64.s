@@ -2324,3 +2324,12038 @@ expfold19:
 LogSumExpNEON_out:
 	MOVD	R12, ret+32(FP)
 	RET
+
+// CrossEntropyPlainNEON is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, grad nil, w nil, zw nil.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w). grad may be z (in place).
+TEXT ·CrossEntropyPlainNEON(SB), NOSPLIT, $0-88
+	MOVD	z+8(FP), R1
+	MOVD	rows+72(FP), R2
+	MOVD	cols+80(FP), R3
+	MOVD	mx+48(FP), R19
+	MOVD	lsum+56(FP), R20
+	// the exp constants, each in every lane of a register
+	MOVD	$rowconsts<>(SB), R9
+	VLD1R.P	4(R9), [V9.S4]	// cutoff
+	VLD1R.P	4(R9), [V10.S4]	// log2e
+	VLD1R.P	4(R9), [V11.S4]	// magic
+	VLD1R.P	4(R9), [V12.S4]	// -ln2_hi
+	VLD1R.P	4(R9), [V13.S4]	// -ln2_lo
+	VLD1R.P	4(R9), [V14.S4]	// c5
+	VLD1R.P	4(R9), [V15.S4]	// c4
+	VLD1R.P	4(R9), [V16.S4]	// c3
+	VLD1R.P	4(R9), [V17.S4]	// c2
+	VLD1R.P	4(R9), [V18.S4]	// c1
+	MOVW	$-1, R11
+	MOVD	ZR, R12
+CrossEntropyPlainNEON_row:
+	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
+	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	MOVD	R1, R4
+	MOVD	R3, R5
+	VLD1R	(R4), [V0.S4]
+	VMOV	V0.B16, V1.B16
+	VMOV	V0.B16, V2.B16
+	VMOV	V0.B16, V3.B16
+	VMOV	V0.B16, V4.B16
+	VMOV	V0.B16, V5.B16
+	VMOV	V0.B16, V6.B16
+	VMOV	V0.B16, V7.B16
+	SUBS	$32, R5, R5
+	BLT	maxdone2
+	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+max1:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
+	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
+	WORD	$0x4e37c463	// FMAXNM V3.4S, V3.4S, V23.4S
+	WORD	$0x4e38c484	// FMAXNM V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39c4a5	// FMAXNM V5.4S, V5.4S, V25.4S
+	WORD	$0x4e3ac4c6	// FMAXNM V6.4S, V6.4S, V26.4S
+	WORD	$0x4e3bc4e7	// FMAXNM V7.4S, V7.4S, V27.4S
+	SUBS	$32, R5, R5
+	BGE	max1
+maxdone2:
+	ADD	$32, R5, R5
+	// whole vectors of the tail
+maxvec3:
+	SUBS	$4, R5, R5
+	BLT	maxvecdone4
+	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	B	maxvec3
+maxvecdone4:
+	ADD	$4, R5, R5
+	CBZ	R5, maxfold5
+	// the last cols%4 elements: lanes past the end repeat the first of them (LD1R)
+	VLD1R.P	4(R4), [V20.S4]
+	CMP	$2, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[1]
+	CMP	$3, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[2]
+lanes6:
+	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
+maxfold5:
+	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
+	WORD	$0x4e25c421	// FMAXNM V1.4S, V1.4S, V5.4S
+	WORD	$0x4e26c442	// FMAXNM V2.4S, V2.4S, V6.4S
+	WORD	$0x4e27c463	// FMAXNM V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22c400	// FMAXNM V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23c421	// FMAXNM V1.4S, V1.4S, V3.4S
+	WORD	$0x4e21c400	// FMAXNM V0.4S, V0.4S, V1.4S
+	WORD	$0x6e30c808	// FMAXNMV S8, V0.4S
+	// m = max + 0 (a -0 maximum becomes +0), in every lane
+	FMOVS	ZR, F20
+	FADDS	F20, F8, F8
+	VDUP	V8.S[0], V8.S4
+	// pass 2: e_i = ExpNeg(x_i - m), summed into the 32 partials (P0..P7)
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	MOVD	R1, R4
+	MOVD	R3, R5
+	SUBS	$32, R5, R5
+	BLT	expdone8
+	// loop: exp-sum: 166 instructions per iteration, 32 elements (5.19 per element)
+exp7:
+	// elements 0..7 of the block: partials P0, P1
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	WORD	$0x4e39d421	// FADD V1.4S, V1.4S, V25.4S
+	// elements 8..15 of the block: partials P2, P3
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	WORD	$0x4e39d463	// FADD V3.4S, V3.4S, V25.4S
+	// elements 16..23 of the block: partials P4, P5
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39d4a5	// FADD V5.4S, V5.4S, V25.4S
+	// elements 24..31 of the block: partials P6, P7
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	WORD	$0x4e39d4e7	// FADD V7.4S, V7.4S, V25.4S
+	SUBS	$32, R5, R5
+	BGE	exp7
+expdone8:
+	ADD	$32, R5, R5
+	// tail: fewer than 32 elements. First the partial vector of the last cols%4
+	// elements (loaded lane by lane; the lanes past the end are zeroed after the
+	// exponential), then the whole vectors, each into the next partial register.
+	VEOR	V23.B16, V23.B16, V23.B16
+	ANDS	$3, R5, R7
+	BEQ	expwhole9
+	AND	$-4, R5, R8
+	ADD	R8<<2, R4, R9
+	VEOR	V22.B16, V22.B16, V22.B16
+	VLD1.P	4(R9), V22.S[0]
+	VMOV	R11, V23.S[0]
+	CMP	$2, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V22.S[1]
+	VMOV	R11, V23.S[1]
+	CMP	$3, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V22.S[2]
+	VMOV	R11, V23.S[2]
+lanes10:
+	// x = x - m
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb6e53c	// FCMGT V28.4S, V9.4S, V22.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V22.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V22.S4
+	VFMLA	V13.S4, V26.S4, V22.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V22.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V22.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38ded6	// FMUL V22.4S, V22.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V22.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VAND	V24.B16, V23.B16, V23.B16
+expwhole9:
+	CMP	$4, R5
+	BLT	expadd11
+	// whole vector -> P0
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd12
+	// whole vector -> P1
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d421	// FADD V1.4S, V1.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd13
+	// whole vector -> P2
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd14
+	// whole vector -> P3
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d463	// FADD V3.4S, V3.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd15
+	// whole vector -> P4
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd16
+	// whole vector -> P5
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d4a5	// FADD V5.4S, V5.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd17
+	// whole vector -> P6
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	SUB	$4, R5, R5
+	// the partial vector (if any) goes to the register after the whole ones
+expadd18:
+	WORD	$0x4e37d4e7	// FADD V7.4S, V7.4S, V23.4S
+	B	expfold19
+expadd11:
+	WORD	$0x4e37d400	// FADD V0.4S, V0.4S, V23.4S
+	B	expfold19
+expadd12:
+	WORD	$0x4e37d421	// FADD V1.4S, V1.4S, V23.4S
+	B	expfold19
+expadd13:
+	WORD	$0x4e37d442	// FADD V2.4S, V2.4S, V23.4S
+	B	expfold19
+expadd14:
+	WORD	$0x4e37d463	// FADD V3.4S, V3.4S, V23.4S
+	B	expfold19
+expadd15:
+	WORD	$0x4e37d484	// FADD V4.4S, V4.4S, V23.4S
+	B	expfold19
+expadd16:
+	WORD	$0x4e37d4a5	// FADD V5.4S, V5.4S, V23.4S
+	B	expfold19
+expadd17:
+	WORD	$0x4e37d4c6	// FADD V6.4S, V6.4S, V23.4S
+expfold19:
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e24d400	// FADD V0.4S, V0.4S, V4.4S
+	WORD	$0x4e26d442	// FADD V2.4S, V2.4S, V6.4S
+	WORD	$0x4e25d421	// FADD V1.4S, V1.4S, V5.4S
+	WORD	$0x4e27d463	// FADD V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22d400	// FADD V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23d421	// FADD V1.4S, V1.4S, V3.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e21d400	// FADDP V0.4S, V0.4S, V1.4S
+	WORD	$0x6e20d400	// FADDP V0.4S, V0.4S, V0.4S
+	WORD	$0x7e30d800	// FADDP S0, V0.2S
+	// mx = m; lsum = LogPos(sum)
+	FMOVS.P	F8, 4(R19)
+	// L = LogPos(sum), scalar: k = int32(bits(s) - bits(sqrt(1/2))) >> 23
+	FMOVS	F0, R7
+	MOVW	$0x3F3504F3, R8
+	SUBW	R8, R7, R8
+	ASRW	$23, R8, R8
+	// f = frombits(bits(s) - k<<23) - 1
+	SUBW	R8<<23, R7, R7
+	FMOVS	R7, F20
+	FMOVS	$1.0, F24
+	FSUBS	F24, F20, F20
+	// e = float32(k); z = f * f
+	SCVTFWS	R8, F21
+	FMULS	F20, F20, F22
+	// p = fma(P8, f, P7); p = fma(p, f, P6) ... p = fma(p, f, P0)
+	MOVD	$rowconsts<>+40(SB), R9
+	FLDPS	(R9), (F24, F25)	// P8, P7
+	FMADDS	F24, F25, F20, F23
+	FLDPS	8(R9), (F24, F25)	// P6, P5
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	16(R9), (F24, F25)	// P4, P3
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	24(R9), (F24, F25)	// P2, P1
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	32(R9), (F24, F25)	// P0, ln2_lo
+	FMADDS	F20, F24, F23, F23
+	// y = (p * f) * z; y = fma(e, ln2_lo, y); y = fma(z, -0.5, y)
+	FMULS	F20, F23, F23
+	FMULS	F22, F23, F23
+	FMADDS	F25, F23, F21, F23
+	FMOVS	$-0.5, F24
+	FMADDS	F24, F23, F22, F23
+	// r = f + y; r = fma(e, ln2_hi, r); r = r + (s - s)
+	FADDS	F23, F20, F26
+	FMOVS	40(R9), F24	// ln2_hi
+	FMADDS	F24, F26, F21, F26
+	FSUBS	F0, F0, F27
+	FADDS	F27, F26, F19
+	FMOVS.P	F19, 4(R20)
+	// next row
+	ADD	R3<<2, R1, R1
+	ADD	$1, R12, R12
+	CMP	R2, R12
+	BLT	CrossEntropyPlainNEON_row
+	RET
+
+// CrossEntropySNEON is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, grad nil, w nil, zw written.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w). grad may be z (in place).
+TEXT ·CrossEntropySNEON(SB), NOSPLIT, $0-88
+	MOVD	z+8(FP), R1
+	MOVD	rows+72(FP), R2
+	MOVD	cols+80(FP), R3
+	MOVD	mx+48(FP), R19
+	MOVD	lsum+56(FP), R20
+	MOVD	zw+64(FP), R21
+	// the exp constants, each in every lane of a register
+	MOVD	$rowconsts<>(SB), R9
+	VLD1R.P	4(R9), [V9.S4]	// cutoff
+	VLD1R.P	4(R9), [V10.S4]	// log2e
+	VLD1R.P	4(R9), [V11.S4]	// magic
+	VLD1R.P	4(R9), [V12.S4]	// -ln2_hi
+	VLD1R.P	4(R9), [V13.S4]	// -ln2_lo
+	VLD1R.P	4(R9), [V14.S4]	// c5
+	VLD1R.P	4(R9), [V15.S4]	// c4
+	VLD1R.P	4(R9), [V16.S4]	// c3
+	VLD1R.P	4(R9), [V17.S4]	// c2
+	VLD1R.P	4(R9), [V18.S4]	// c1
+	MOVW	$-1, R11
+	MOVD	ZR, R12
+CrossEntropySNEON_row:
+	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
+	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	MOVD	R1, R4
+	MOVD	R3, R5
+	VLD1R	(R4), [V0.S4]
+	VMOV	V0.B16, V1.B16
+	VMOV	V0.B16, V2.B16
+	VMOV	V0.B16, V3.B16
+	VMOV	V0.B16, V4.B16
+	VMOV	V0.B16, V5.B16
+	VMOV	V0.B16, V6.B16
+	VMOV	V0.B16, V7.B16
+	SUBS	$32, R5, R5
+	BLT	maxdone2
+	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+max1:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
+	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
+	WORD	$0x4e37c463	// FMAXNM V3.4S, V3.4S, V23.4S
+	WORD	$0x4e38c484	// FMAXNM V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39c4a5	// FMAXNM V5.4S, V5.4S, V25.4S
+	WORD	$0x4e3ac4c6	// FMAXNM V6.4S, V6.4S, V26.4S
+	WORD	$0x4e3bc4e7	// FMAXNM V7.4S, V7.4S, V27.4S
+	SUBS	$32, R5, R5
+	BGE	max1
+maxdone2:
+	ADD	$32, R5, R5
+	// whole vectors of the tail
+maxvec3:
+	SUBS	$4, R5, R5
+	BLT	maxvecdone4
+	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	B	maxvec3
+maxvecdone4:
+	ADD	$4, R5, R5
+	CBZ	R5, maxfold5
+	// the last cols%4 elements: lanes past the end repeat the first of them (LD1R)
+	VLD1R.P	4(R4), [V20.S4]
+	CMP	$2, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[1]
+	CMP	$3, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[2]
+lanes6:
+	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
+maxfold5:
+	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
+	WORD	$0x4e25c421	// FMAXNM V1.4S, V1.4S, V5.4S
+	WORD	$0x4e26c442	// FMAXNM V2.4S, V2.4S, V6.4S
+	WORD	$0x4e27c463	// FMAXNM V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22c400	// FMAXNM V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23c421	// FMAXNM V1.4S, V1.4S, V3.4S
+	WORD	$0x4e21c400	// FMAXNM V0.4S, V0.4S, V1.4S
+	WORD	$0x6e30c808	// FMAXNMV S8, V0.4S
+	// m = max + 0 (a -0 maximum becomes +0), in every lane
+	FMOVS	ZR, F20
+	FADDS	F20, F8, F8
+	VDUP	V8.S[0], V8.S4
+	// pass 1b: zw = canonical sum of p + (z - m), before the exponential pass
+	// (in place, that overwrites z)
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	MOVD	R1, R4
+	MOVD	R3, R5
+	SUBS	$32, R5, R5
+	BLT	zwdone8
+	// loop: zw: 20 instructions per iteration, 32 elements (0.62 per element)
+zw7:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	// d = z - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	// p = p + d
+	WORD	$0x4e34d400	// FADD V0.4S, V0.4S, V20.4S
+	WORD	$0x4e35d421	// FADD V1.4S, V1.4S, V21.4S
+	WORD	$0x4e36d442	// FADD V2.4S, V2.4S, V22.4S
+	WORD	$0x4e37d463	// FADD V3.4S, V3.4S, V23.4S
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	// d = z - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	// p = p + d
+	WORD	$0x4e34d484	// FADD V4.4S, V4.4S, V20.4S
+	WORD	$0x4e35d4a5	// FADD V5.4S, V5.4S, V21.4S
+	WORD	$0x4e36d4c6	// FADD V6.4S, V6.4S, V22.4S
+	WORD	$0x4e37d4e7	// FADD V7.4S, V7.4S, V23.4S
+	SUBS	$32, R5, R5
+	BGE	zw7
+zwdone8:
+	ADD	$32, R5, R5
+	// tail: fewer than 32 elements. First the partial vector of the last n%4
+	// elements, loaded lane by lane into zeroed registers (mask: all ones in its lanes),
+	// then the whole vectors, each into the next partial register.
+	VEOR	V19.B16, V19.B16, V19.B16
+	MOVW	$0x80000000, R8
+	VDUP	R8, V20.S4
+	VEOR	V30.B16, V30.B16, V30.B16
+	ANDS	$3, R5, R7
+	BEQ	zwwhole9
+	AND	$-4, R5, R8
+	ADD	R8<<2, R4, R9
+	VLD1.P	4(R9), V30.S[0]
+	VMOV	R11, V19.S[0]
+	CMP	$2, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V30.S[1]
+	VMOV	R11, V19.S[1]
+	CMP	$3, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V30.S[2]
+	VMOV	R11, V19.S[2]
+lanes10:
+zwwhole9:
+	WORD	$0x4e731e94	// BIC V20.16B, V20.16B, V19.16B
+	CMP	$4, R5
+	BLT	zwadd11
+	// whole vector -> partial 0
+	VLD1.P	16(R4), [V28.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = p + d
+	WORD	$0x4e3cd400	// FADD V0.4S, V0.4S, V28.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd12
+	// whole vector -> partial 1
+	VLD1.P	16(R4), [V28.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = p + d
+	WORD	$0x4e3cd421	// FADD V1.4S, V1.4S, V28.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd13
+	// whole vector -> partial 2
+	VLD1.P	16(R4), [V28.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = p + d
+	WORD	$0x4e3cd442	// FADD V2.4S, V2.4S, V28.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd14
+	// whole vector -> partial 3
+	VLD1.P	16(R4), [V28.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = p + d
+	WORD	$0x4e3cd463	// FADD V3.4S, V3.4S, V28.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd15
+	// whole vector -> partial 4
+	VLD1.P	16(R4), [V28.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = p + d
+	WORD	$0x4e3cd484	// FADD V4.4S, V4.4S, V28.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd16
+	// whole vector -> partial 5
+	VLD1.P	16(R4), [V28.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = p + d
+	WORD	$0x4e3cd4a5	// FADD V5.4S, V5.4S, V28.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd17
+	// whole vector -> partial 6
+	VLD1.P	16(R4), [V28.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = p + d
+	WORD	$0x4e3cd4c6	// FADD V6.4S, V6.4S, V28.4S
+	SUB	$4, R5, R5
+	// the partial vector (if any) goes to the register after the whole ones
+zwadd18:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = p + d
+	WORD	$0x4e3ed4e7	// FADD V7.4S, V7.4S, V30.4S
+	B	zwfold19
+zwadd11:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = p + d
+	WORD	$0x4e3ed400	// FADD V0.4S, V0.4S, V30.4S
+	B	zwfold19
+zwadd12:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = p + d
+	WORD	$0x4e3ed421	// FADD V1.4S, V1.4S, V30.4S
+	B	zwfold19
+zwadd13:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = p + d
+	WORD	$0x4e3ed442	// FADD V2.4S, V2.4S, V30.4S
+	B	zwfold19
+zwadd14:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = p + d
+	WORD	$0x4e3ed463	// FADD V3.4S, V3.4S, V30.4S
+	B	zwfold19
+zwadd15:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = p + d
+	WORD	$0x4e3ed484	// FADD V4.4S, V4.4S, V30.4S
+	B	zwfold19
+zwadd16:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = p + d
+	WORD	$0x4e3ed4a5	// FADD V5.4S, V5.4S, V30.4S
+	B	zwfold19
+zwadd17:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = p + d
+	WORD	$0x4e3ed4c6	// FADD V6.4S, V6.4S, V30.4S
+zwfold19:
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e24d400	// FADD V0.4S, V0.4S, V4.4S
+	WORD	$0x4e26d442	// FADD V2.4S, V2.4S, V6.4S
+	WORD	$0x4e25d421	// FADD V1.4S, V1.4S, V5.4S
+	WORD	$0x4e27d463	// FADD V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22d400	// FADD V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23d421	// FADD V1.4S, V1.4S, V3.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e21d400	// FADDP V0.4S, V0.4S, V1.4S
+	WORD	$0x6e20d400	// FADDP V0.4S, V0.4S, V0.4S
+	WORD	$0x7e30d800	// FADDP S0, V0.2S
+	FMOVS.P	F0, 4(R21)
+	// pass 2: e_i = ExpNeg(x_i - m), summed into the 32 partials (P0..P7)
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	MOVD	R1, R4
+	MOVD	R3, R5
+	SUBS	$32, R5, R5
+	BLT	expdone21
+	// loop: exp-sum: 166 instructions per iteration, 32 elements (5.19 per element)
+exp20:
+	// elements 0..7 of the block: partials P0, P1
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	WORD	$0x4e39d421	// FADD V1.4S, V1.4S, V25.4S
+	// elements 8..15 of the block: partials P2, P3
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	WORD	$0x4e39d463	// FADD V3.4S, V3.4S, V25.4S
+	// elements 16..23 of the block: partials P4, P5
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39d4a5	// FADD V5.4S, V5.4S, V25.4S
+	// elements 24..31 of the block: partials P6, P7
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	WORD	$0x4e39d4e7	// FADD V7.4S, V7.4S, V25.4S
+	SUBS	$32, R5, R5
+	BGE	exp20
+expdone21:
+	ADD	$32, R5, R5
+	// tail: fewer than 32 elements. First the partial vector of the last cols%4
+	// elements (loaded lane by lane; the lanes past the end are zeroed after the
+	// exponential), then the whole vectors, each into the next partial register.
+	VEOR	V23.B16, V23.B16, V23.B16
+	ANDS	$3, R5, R7
+	BEQ	expwhole22
+	AND	$-4, R5, R8
+	ADD	R8<<2, R4, R9
+	VEOR	V22.B16, V22.B16, V22.B16
+	VLD1.P	4(R9), V22.S[0]
+	VMOV	R11, V23.S[0]
+	CMP	$2, R7
+	BLT	lanes23
+	VLD1.P	4(R9), V22.S[1]
+	VMOV	R11, V23.S[1]
+	CMP	$3, R7
+	BLT	lanes23
+	VLD1.P	4(R9), V22.S[2]
+	VMOV	R11, V23.S[2]
+lanes23:
+	// x = x - m
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb6e53c	// FCMGT V28.4S, V9.4S, V22.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V22.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V22.S4
+	VFMLA	V13.S4, V26.S4, V22.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V22.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V22.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38ded6	// FMUL V22.4S, V22.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V22.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VAND	V24.B16, V23.B16, V23.B16
+expwhole22:
+	CMP	$4, R5
+	BLT	expadd24
+	// whole vector -> P0
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd25
+	// whole vector -> P1
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d421	// FADD V1.4S, V1.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd26
+	// whole vector -> P2
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd27
+	// whole vector -> P3
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d463	// FADD V3.4S, V3.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd28
+	// whole vector -> P4
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd29
+	// whole vector -> P5
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d4a5	// FADD V5.4S, V5.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd30
+	// whole vector -> P6
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	SUB	$4, R5, R5
+	// the partial vector (if any) goes to the register after the whole ones
+expadd31:
+	WORD	$0x4e37d4e7	// FADD V7.4S, V7.4S, V23.4S
+	B	expfold32
+expadd24:
+	WORD	$0x4e37d400	// FADD V0.4S, V0.4S, V23.4S
+	B	expfold32
+expadd25:
+	WORD	$0x4e37d421	// FADD V1.4S, V1.4S, V23.4S
+	B	expfold32
+expadd26:
+	WORD	$0x4e37d442	// FADD V2.4S, V2.4S, V23.4S
+	B	expfold32
+expadd27:
+	WORD	$0x4e37d463	// FADD V3.4S, V3.4S, V23.4S
+	B	expfold32
+expadd28:
+	WORD	$0x4e37d484	// FADD V4.4S, V4.4S, V23.4S
+	B	expfold32
+expadd29:
+	WORD	$0x4e37d4a5	// FADD V5.4S, V5.4S, V23.4S
+	B	expfold32
+expadd30:
+	WORD	$0x4e37d4c6	// FADD V6.4S, V6.4S, V23.4S
+expfold32:
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e24d400	// FADD V0.4S, V0.4S, V4.4S
+	WORD	$0x4e26d442	// FADD V2.4S, V2.4S, V6.4S
+	WORD	$0x4e25d421	// FADD V1.4S, V1.4S, V5.4S
+	WORD	$0x4e27d463	// FADD V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22d400	// FADD V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23d421	// FADD V1.4S, V1.4S, V3.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e21d400	// FADDP V0.4S, V0.4S, V1.4S
+	WORD	$0x6e20d400	// FADDP V0.4S, V0.4S, V0.4S
+	WORD	$0x7e30d800	// FADDP S0, V0.2S
+	// mx = m; lsum = LogPos(sum)
+	FMOVS.P	F8, 4(R19)
+	// L = LogPos(sum), scalar: k = int32(bits(s) - bits(sqrt(1/2))) >> 23
+	FMOVS	F0, R7
+	MOVW	$0x3F3504F3, R8
+	SUBW	R8, R7, R8
+	ASRW	$23, R8, R8
+	// f = frombits(bits(s) - k<<23) - 1
+	SUBW	R8<<23, R7, R7
+	FMOVS	R7, F20
+	FMOVS	$1.0, F24
+	FSUBS	F24, F20, F20
+	// e = float32(k); z = f * f
+	SCVTFWS	R8, F21
+	FMULS	F20, F20, F22
+	// p = fma(P8, f, P7); p = fma(p, f, P6) ... p = fma(p, f, P0)
+	MOVD	$rowconsts<>+40(SB), R9
+	FLDPS	(R9), (F24, F25)	// P8, P7
+	FMADDS	F24, F25, F20, F23
+	FLDPS	8(R9), (F24, F25)	// P6, P5
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	16(R9), (F24, F25)	// P4, P3
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	24(R9), (F24, F25)	// P2, P1
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	32(R9), (F24, F25)	// P0, ln2_lo
+	FMADDS	F20, F24, F23, F23
+	// y = (p * f) * z; y = fma(e, ln2_lo, y); y = fma(z, -0.5, y)
+	FMULS	F20, F23, F23
+	FMULS	F22, F23, F23
+	FMADDS	F25, F23, F21, F23
+	FMOVS	$-0.5, F24
+	FMADDS	F24, F23, F22, F23
+	// r = f + y; r = fma(e, ln2_hi, r); r = r + (s - s)
+	FADDS	F23, F20, F26
+	FMOVS	40(R9), F24	// ln2_hi
+	FMADDS	F24, F26, F21, F26
+	FSUBS	F0, F0, F27
+	FADDS	F27, F26, F19
+	FMOVS.P	F19, 4(R20)
+	// next row
+	ADD	R3<<2, R1, R1
+	ADD	$1, R12, R12
+	CMP	R2, R12
+	BLT	CrossEntropySNEON_row
+	RET
+
+// CrossEntropyWNEON is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, grad nil, class weights w, zw nil.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w). grad may be z (in place).
+TEXT ·CrossEntropyWNEON(SB), NOSPLIT, $0-88
+	MOVD	z+8(FP), R1
+	MOVD	rows+72(FP), R2
+	MOVD	cols+80(FP), R3
+	MOVD	mx+48(FP), R19
+	MOVD	lsum+56(FP), R20
+	MOVD	w+16(FP), R13
+	// the exp constants, each in every lane of a register
+	MOVD	$rowconsts<>(SB), R9
+	VLD1R.P	4(R9), [V9.S4]	// cutoff
+	VLD1R.P	4(R9), [V10.S4]	// log2e
+	VLD1R.P	4(R9), [V11.S4]	// magic
+	VLD1R.P	4(R9), [V12.S4]	// -ln2_hi
+	VLD1R.P	4(R9), [V13.S4]	// -ln2_lo
+	VLD1R.P	4(R9), [V14.S4]	// c5
+	VLD1R.P	4(R9), [V15.S4]	// c4
+	VLD1R.P	4(R9), [V16.S4]	// c3
+	VLD1R.P	4(R9), [V17.S4]	// c2
+	VLD1R.P	4(R9), [V18.S4]	// c1
+	MOVW	$-1, R11
+	MOVD	ZR, R12
+CrossEntropyWNEON_row:
+	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
+	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	MOVD	R1, R4
+	MOVD	R3, R5
+	VLD1R	(R4), [V0.S4]
+	VMOV	V0.B16, V1.B16
+	VMOV	V0.B16, V2.B16
+	VMOV	V0.B16, V3.B16
+	VMOV	V0.B16, V4.B16
+	VMOV	V0.B16, V5.B16
+	VMOV	V0.B16, V6.B16
+	VMOV	V0.B16, V7.B16
+	SUBS	$32, R5, R5
+	BLT	maxdone2
+	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+max1:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
+	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
+	WORD	$0x4e37c463	// FMAXNM V3.4S, V3.4S, V23.4S
+	WORD	$0x4e38c484	// FMAXNM V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39c4a5	// FMAXNM V5.4S, V5.4S, V25.4S
+	WORD	$0x4e3ac4c6	// FMAXNM V6.4S, V6.4S, V26.4S
+	WORD	$0x4e3bc4e7	// FMAXNM V7.4S, V7.4S, V27.4S
+	SUBS	$32, R5, R5
+	BGE	max1
+maxdone2:
+	ADD	$32, R5, R5
+	// whole vectors of the tail
+maxvec3:
+	SUBS	$4, R5, R5
+	BLT	maxvecdone4
+	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	B	maxvec3
+maxvecdone4:
+	ADD	$4, R5, R5
+	CBZ	R5, maxfold5
+	// the last cols%4 elements: lanes past the end repeat the first of them (LD1R)
+	VLD1R.P	4(R4), [V20.S4]
+	CMP	$2, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[1]
+	CMP	$3, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[2]
+lanes6:
+	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
+maxfold5:
+	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
+	WORD	$0x4e25c421	// FMAXNM V1.4S, V1.4S, V5.4S
+	WORD	$0x4e26c442	// FMAXNM V2.4S, V2.4S, V6.4S
+	WORD	$0x4e27c463	// FMAXNM V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22c400	// FMAXNM V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23c421	// FMAXNM V1.4S, V1.4S, V3.4S
+	WORD	$0x4e21c400	// FMAXNM V0.4S, V0.4S, V1.4S
+	WORD	$0x6e30c808	// FMAXNMV S8, V0.4S
+	// m = max + 0 (a -0 maximum becomes +0), in every lane
+	FMOVS	ZR, F20
+	FADDS	F20, F8, F8
+	VDUP	V8.S[0], V8.S4
+	// pass 2: e_i = ExpNeg(x_i - m), summed into the 32 partials (P0..P7)
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	MOVD	R1, R4
+	MOVD	R3, R5
+	SUBS	$32, R5, R5
+	BLT	expdone8
+	// loop: exp-sum: 166 instructions per iteration, 32 elements (5.19 per element)
+exp7:
+	// elements 0..7 of the block: partials P0, P1
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	WORD	$0x4e39d421	// FADD V1.4S, V1.4S, V25.4S
+	// elements 8..15 of the block: partials P2, P3
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	WORD	$0x4e39d463	// FADD V3.4S, V3.4S, V25.4S
+	// elements 16..23 of the block: partials P4, P5
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39d4a5	// FADD V5.4S, V5.4S, V25.4S
+	// elements 24..31 of the block: partials P6, P7
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	WORD	$0x4e39d4e7	// FADD V7.4S, V7.4S, V25.4S
+	SUBS	$32, R5, R5
+	BGE	exp7
+expdone8:
+	ADD	$32, R5, R5
+	// tail: fewer than 32 elements. First the partial vector of the last cols%4
+	// elements (loaded lane by lane; the lanes past the end are zeroed after the
+	// exponential), then the whole vectors, each into the next partial register.
+	VEOR	V23.B16, V23.B16, V23.B16
+	ANDS	$3, R5, R7
+	BEQ	expwhole9
+	AND	$-4, R5, R8
+	ADD	R8<<2, R4, R9
+	VEOR	V22.B16, V22.B16, V22.B16
+	VLD1.P	4(R9), V22.S[0]
+	VMOV	R11, V23.S[0]
+	CMP	$2, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V22.S[1]
+	VMOV	R11, V23.S[1]
+	CMP	$3, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V22.S[2]
+	VMOV	R11, V23.S[2]
+lanes10:
+	// x = x - m
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb6e53c	// FCMGT V28.4S, V9.4S, V22.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V22.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V22.S4
+	VFMLA	V13.S4, V26.S4, V22.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V22.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V22.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38ded6	// FMUL V22.4S, V22.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V22.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VAND	V24.B16, V23.B16, V23.B16
+expwhole9:
+	CMP	$4, R5
+	BLT	expadd11
+	// whole vector -> P0
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd12
+	// whole vector -> P1
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d421	// FADD V1.4S, V1.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd13
+	// whole vector -> P2
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd14
+	// whole vector -> P3
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d463	// FADD V3.4S, V3.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd15
+	// whole vector -> P4
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd16
+	// whole vector -> P5
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d4a5	// FADD V5.4S, V5.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd17
+	// whole vector -> P6
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	SUB	$4, R5, R5
+	// the partial vector (if any) goes to the register after the whole ones
+expadd18:
+	WORD	$0x4e37d4e7	// FADD V7.4S, V7.4S, V23.4S
+	B	expfold19
+expadd11:
+	WORD	$0x4e37d400	// FADD V0.4S, V0.4S, V23.4S
+	B	expfold19
+expadd12:
+	WORD	$0x4e37d421	// FADD V1.4S, V1.4S, V23.4S
+	B	expfold19
+expadd13:
+	WORD	$0x4e37d442	// FADD V2.4S, V2.4S, V23.4S
+	B	expfold19
+expadd14:
+	WORD	$0x4e37d463	// FADD V3.4S, V3.4S, V23.4S
+	B	expfold19
+expadd15:
+	WORD	$0x4e37d484	// FADD V4.4S, V4.4S, V23.4S
+	B	expfold19
+expadd16:
+	WORD	$0x4e37d4a5	// FADD V5.4S, V5.4S, V23.4S
+	B	expfold19
+expadd17:
+	WORD	$0x4e37d4c6	// FADD V6.4S, V6.4S, V23.4S
+expfold19:
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e24d400	// FADD V0.4S, V0.4S, V4.4S
+	WORD	$0x4e26d442	// FADD V2.4S, V2.4S, V6.4S
+	WORD	$0x4e25d421	// FADD V1.4S, V1.4S, V5.4S
+	WORD	$0x4e27d463	// FADD V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22d400	// FADD V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23d421	// FADD V1.4S, V1.4S, V3.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e21d400	// FADDP V0.4S, V0.4S, V1.4S
+	WORD	$0x6e20d400	// FADDP V0.4S, V0.4S, V0.4S
+	WORD	$0x7e30d800	// FADDP S0, V0.2S
+	// mx = m; lsum = LogPos(sum)
+	FMOVS.P	F8, 4(R19)
+	// L = LogPos(sum), scalar: k = int32(bits(s) - bits(sqrt(1/2))) >> 23
+	FMOVS	F0, R7
+	MOVW	$0x3F3504F3, R8
+	SUBW	R8, R7, R8
+	ASRW	$23, R8, R8
+	// f = frombits(bits(s) - k<<23) - 1
+	SUBW	R8<<23, R7, R7
+	FMOVS	R7, F20
+	FMOVS	$1.0, F24
+	FSUBS	F24, F20, F20
+	// e = float32(k); z = f * f
+	SCVTFWS	R8, F21
+	FMULS	F20, F20, F22
+	// p = fma(P8, f, P7); p = fma(p, f, P6) ... p = fma(p, f, P0)
+	MOVD	$rowconsts<>+40(SB), R9
+	FLDPS	(R9), (F24, F25)	// P8, P7
+	FMADDS	F24, F25, F20, F23
+	FLDPS	8(R9), (F24, F25)	// P6, P5
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	16(R9), (F24, F25)	// P4, P3
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	24(R9), (F24, F25)	// P2, P1
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	32(R9), (F24, F25)	// P0, ln2_lo
+	FMADDS	F20, F24, F23, F23
+	// y = (p * f) * z; y = fma(e, ln2_lo, y); y = fma(z, -0.5, y)
+	FMULS	F20, F23, F23
+	FMULS	F22, F23, F23
+	FMADDS	F25, F23, F21, F23
+	FMOVS	$-0.5, F24
+	FMADDS	F24, F23, F22, F23
+	// r = f + y; r = fma(e, ln2_hi, r); r = r + (s - s)
+	FADDS	F23, F20, F26
+	FMOVS	40(R9), F24	// ln2_hi
+	FMADDS	F24, F26, F21, F26
+	FSUBS	F0, F0, F27
+	FADDS	F27, F26, F19
+	FMOVS.P	F19, 4(R20)
+	// next row
+	ADD	R3<<2, R1, R1
+	ADD	$1, R12, R12
+	CMP	R2, R12
+	BLT	CrossEntropyWNEON_row
+	RET
+
+// CrossEntropyWSNEON is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, grad nil, class weights w, zw written.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w). grad may be z (in place).
+TEXT ·CrossEntropyWSNEON(SB), NOSPLIT, $0-88
+	MOVD	z+8(FP), R1
+	MOVD	rows+72(FP), R2
+	MOVD	cols+80(FP), R3
+	MOVD	mx+48(FP), R19
+	MOVD	lsum+56(FP), R20
+	MOVD	w+16(FP), R13
+	MOVD	zw+64(FP), R21
+	// the exp constants, each in every lane of a register
+	MOVD	$rowconsts<>(SB), R9
+	VLD1R.P	4(R9), [V9.S4]	// cutoff
+	VLD1R.P	4(R9), [V10.S4]	// log2e
+	VLD1R.P	4(R9), [V11.S4]	// magic
+	VLD1R.P	4(R9), [V12.S4]	// -ln2_hi
+	VLD1R.P	4(R9), [V13.S4]	// -ln2_lo
+	VLD1R.P	4(R9), [V14.S4]	// c5
+	VLD1R.P	4(R9), [V15.S4]	// c4
+	VLD1R.P	4(R9), [V16.S4]	// c3
+	VLD1R.P	4(R9), [V17.S4]	// c2
+	VLD1R.P	4(R9), [V18.S4]	// c1
+	MOVW	$-1, R11
+	MOVD	ZR, R12
+CrossEntropyWSNEON_row:
+	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
+	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	MOVD	R1, R4
+	MOVD	R3, R5
+	VLD1R	(R4), [V0.S4]
+	VMOV	V0.B16, V1.B16
+	VMOV	V0.B16, V2.B16
+	VMOV	V0.B16, V3.B16
+	VMOV	V0.B16, V4.B16
+	VMOV	V0.B16, V5.B16
+	VMOV	V0.B16, V6.B16
+	VMOV	V0.B16, V7.B16
+	SUBS	$32, R5, R5
+	BLT	maxdone2
+	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+max1:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
+	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
+	WORD	$0x4e37c463	// FMAXNM V3.4S, V3.4S, V23.4S
+	WORD	$0x4e38c484	// FMAXNM V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39c4a5	// FMAXNM V5.4S, V5.4S, V25.4S
+	WORD	$0x4e3ac4c6	// FMAXNM V6.4S, V6.4S, V26.4S
+	WORD	$0x4e3bc4e7	// FMAXNM V7.4S, V7.4S, V27.4S
+	SUBS	$32, R5, R5
+	BGE	max1
+maxdone2:
+	ADD	$32, R5, R5
+	// whole vectors of the tail
+maxvec3:
+	SUBS	$4, R5, R5
+	BLT	maxvecdone4
+	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	B	maxvec3
+maxvecdone4:
+	ADD	$4, R5, R5
+	CBZ	R5, maxfold5
+	// the last cols%4 elements: lanes past the end repeat the first of them (LD1R)
+	VLD1R.P	4(R4), [V20.S4]
+	CMP	$2, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[1]
+	CMP	$3, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[2]
+lanes6:
+	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
+maxfold5:
+	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
+	WORD	$0x4e25c421	// FMAXNM V1.4S, V1.4S, V5.4S
+	WORD	$0x4e26c442	// FMAXNM V2.4S, V2.4S, V6.4S
+	WORD	$0x4e27c463	// FMAXNM V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22c400	// FMAXNM V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23c421	// FMAXNM V1.4S, V1.4S, V3.4S
+	WORD	$0x4e21c400	// FMAXNM V0.4S, V0.4S, V1.4S
+	WORD	$0x6e30c808	// FMAXNMV S8, V0.4S
+	// m = max + 0 (a -0 maximum becomes +0), in every lane
+	FMOVS	ZR, F20
+	FADDS	F20, F8, F8
+	VDUP	V8.S[0], V8.S4
+	// pass 1b: zw = canonical sum of fma(w, z - m, p), before the exponential pass
+	// (in place, that overwrites z)
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	MOVD	R1, R4
+	MOVD	R3, R5
+	MOVD	R13, R24
+	SUBS	$32, R5, R5
+	BLT	zwdone8
+	// loop: zw: 22 instructions per iteration, 32 elements (0.69 per element)
+zw7:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R24), [V24.S4, V25.S4, V26.S4, V27.S4]
+	// d = z - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	// p = fma(w, d, p)
+	VFMLA	V24.S4, V20.S4, V0.S4
+	VFMLA	V25.S4, V21.S4, V1.S4
+	VFMLA	V26.S4, V22.S4, V2.S4
+	VFMLA	V27.S4, V23.S4, V3.S4
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R24), [V24.S4, V25.S4, V26.S4, V27.S4]
+	// d = z - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	// p = fma(w, d, p)
+	VFMLA	V24.S4, V20.S4, V4.S4
+	VFMLA	V25.S4, V21.S4, V5.S4
+	VFMLA	V26.S4, V22.S4, V6.S4
+	VFMLA	V27.S4, V23.S4, V7.S4
+	SUBS	$32, R5, R5
+	BGE	zw7
+zwdone8:
+	ADD	$32, R5, R5
+	// tail: fewer than 32 elements. First the partial vector of the last n%4
+	// elements, loaded lane by lane into zeroed registers (mask: all ones in its lanes),
+	// then the whole vectors, each into the next partial register.
+	VEOR	V19.B16, V19.B16, V19.B16
+	MOVW	$0x80000000, R8
+	VDUP	R8, V20.S4
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+	ANDS	$3, R5, R7
+	BEQ	zwwhole9
+	AND	$-4, R5, R8
+	ADD	R8<<2, R4, R9
+	VLD1.P	4(R9), V30.S[0]
+	VMOV	R11, V19.S[0]
+	CMP	$2, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V30.S[1]
+	VMOV	R11, V19.S[1]
+	CMP	$3, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V30.S[2]
+	VMOV	R11, V19.S[2]
+lanes10:
+	ADD	R8<<2, R24, R9
+	VLD1.P	4(R9), V31.S[0]
+	CMP	$2, R7
+	BLT	lanes11
+	VLD1.P	4(R9), V31.S[1]
+	CMP	$3, R7
+	BLT	lanes11
+	VLD1.P	4(R9), V31.S[2]
+lanes11:
+zwwhole9:
+	WORD	$0x4e731e94	// BIC V20.16B, V20.16B, V19.16B
+	CMP	$4, R5
+	BLT	zwadd12
+	// whole vector -> partial 0
+	VLD1.P	16(R4), [V28.S4]
+	VLD1.P	16(R24), [V29.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = fma(w, d, p)
+	VFMLA	V29.S4, V28.S4, V0.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd13
+	// whole vector -> partial 1
+	VLD1.P	16(R4), [V28.S4]
+	VLD1.P	16(R24), [V29.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = fma(w, d, p)
+	VFMLA	V29.S4, V28.S4, V1.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd14
+	// whole vector -> partial 2
+	VLD1.P	16(R4), [V28.S4]
+	VLD1.P	16(R24), [V29.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = fma(w, d, p)
+	VFMLA	V29.S4, V28.S4, V2.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd15
+	// whole vector -> partial 3
+	VLD1.P	16(R4), [V28.S4]
+	VLD1.P	16(R24), [V29.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = fma(w, d, p)
+	VFMLA	V29.S4, V28.S4, V3.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd16
+	// whole vector -> partial 4
+	VLD1.P	16(R4), [V28.S4]
+	VLD1.P	16(R24), [V29.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = fma(w, d, p)
+	VFMLA	V29.S4, V28.S4, V4.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd17
+	// whole vector -> partial 5
+	VLD1.P	16(R4), [V28.S4]
+	VLD1.P	16(R24), [V29.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = fma(w, d, p)
+	VFMLA	V29.S4, V28.S4, V5.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd18
+	// whole vector -> partial 6
+	VLD1.P	16(R4), [V28.S4]
+	VLD1.P	16(R24), [V29.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = fma(w, d, p)
+	VFMLA	V29.S4, V28.S4, V6.S4
+	SUB	$4, R5, R5
+	// the partial vector (if any) goes to the register after the whole ones
+zwadd19:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = fma(w, d, p)
+	VFMLA	V31.S4, V30.S4, V7.S4
+	B	zwfold20
+zwadd12:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = fma(w, d, p)
+	VFMLA	V31.S4, V30.S4, V0.S4
+	B	zwfold20
+zwadd13:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = fma(w, d, p)
+	VFMLA	V31.S4, V30.S4, V1.S4
+	B	zwfold20
+zwadd14:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = fma(w, d, p)
+	VFMLA	V31.S4, V30.S4, V2.S4
+	B	zwfold20
+zwadd15:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = fma(w, d, p)
+	VFMLA	V31.S4, V30.S4, V3.S4
+	B	zwfold20
+zwadd16:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = fma(w, d, p)
+	VFMLA	V31.S4, V30.S4, V4.S4
+	B	zwfold20
+zwadd17:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = fma(w, d, p)
+	VFMLA	V31.S4, V30.S4, V5.S4
+	B	zwfold20
+zwadd18:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = fma(w, d, p)
+	VFMLA	V31.S4, V30.S4, V6.S4
+zwfold20:
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e24d400	// FADD V0.4S, V0.4S, V4.4S
+	WORD	$0x4e26d442	// FADD V2.4S, V2.4S, V6.4S
+	WORD	$0x4e25d421	// FADD V1.4S, V1.4S, V5.4S
+	WORD	$0x4e27d463	// FADD V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22d400	// FADD V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23d421	// FADD V1.4S, V1.4S, V3.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e21d400	// FADDP V0.4S, V0.4S, V1.4S
+	WORD	$0x6e20d400	// FADDP V0.4S, V0.4S, V0.4S
+	WORD	$0x7e30d800	// FADDP S0, V0.2S
+	FMOVS.P	F0, 4(R21)
+	// pass 2: e_i = ExpNeg(x_i - m), summed into the 32 partials (P0..P7)
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	MOVD	R1, R4
+	MOVD	R3, R5
+	SUBS	$32, R5, R5
+	BLT	expdone22
+	// loop: exp-sum: 166 instructions per iteration, 32 elements (5.19 per element)
+exp21:
+	// elements 0..7 of the block: partials P0, P1
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	WORD	$0x4e39d421	// FADD V1.4S, V1.4S, V25.4S
+	// elements 8..15 of the block: partials P2, P3
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	WORD	$0x4e39d463	// FADD V3.4S, V3.4S, V25.4S
+	// elements 16..23 of the block: partials P4, P5
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39d4a5	// FADD V5.4S, V5.4S, V25.4S
+	// elements 24..31 of the block: partials P6, P7
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	WORD	$0x4e39d4e7	// FADD V7.4S, V7.4S, V25.4S
+	SUBS	$32, R5, R5
+	BGE	exp21
+expdone22:
+	ADD	$32, R5, R5
+	// tail: fewer than 32 elements. First the partial vector of the last cols%4
+	// elements (loaded lane by lane; the lanes past the end are zeroed after the
+	// exponential), then the whole vectors, each into the next partial register.
+	VEOR	V23.B16, V23.B16, V23.B16
+	ANDS	$3, R5, R7
+	BEQ	expwhole23
+	AND	$-4, R5, R8
+	ADD	R8<<2, R4, R9
+	VEOR	V22.B16, V22.B16, V22.B16
+	VLD1.P	4(R9), V22.S[0]
+	VMOV	R11, V23.S[0]
+	CMP	$2, R7
+	BLT	lanes24
+	VLD1.P	4(R9), V22.S[1]
+	VMOV	R11, V23.S[1]
+	CMP	$3, R7
+	BLT	lanes24
+	VLD1.P	4(R9), V22.S[2]
+	VMOV	R11, V23.S[2]
+lanes24:
+	// x = x - m
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb6e53c	// FCMGT V28.4S, V9.4S, V22.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V22.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V22.S4
+	VFMLA	V13.S4, V26.S4, V22.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V22.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V22.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38ded6	// FMUL V22.4S, V22.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V22.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VAND	V24.B16, V23.B16, V23.B16
+expwhole23:
+	CMP	$4, R5
+	BLT	expadd25
+	// whole vector -> P0
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd26
+	// whole vector -> P1
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d421	// FADD V1.4S, V1.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd27
+	// whole vector -> P2
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd28
+	// whole vector -> P3
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d463	// FADD V3.4S, V3.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd29
+	// whole vector -> P4
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd30
+	// whole vector -> P5
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d4a5	// FADD V5.4S, V5.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd31
+	// whole vector -> P6
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	SUB	$4, R5, R5
+	// the partial vector (if any) goes to the register after the whole ones
+expadd32:
+	WORD	$0x4e37d4e7	// FADD V7.4S, V7.4S, V23.4S
+	B	expfold33
+expadd25:
+	WORD	$0x4e37d400	// FADD V0.4S, V0.4S, V23.4S
+	B	expfold33
+expadd26:
+	WORD	$0x4e37d421	// FADD V1.4S, V1.4S, V23.4S
+	B	expfold33
+expadd27:
+	WORD	$0x4e37d442	// FADD V2.4S, V2.4S, V23.4S
+	B	expfold33
+expadd28:
+	WORD	$0x4e37d463	// FADD V3.4S, V3.4S, V23.4S
+	B	expfold33
+expadd29:
+	WORD	$0x4e37d484	// FADD V4.4S, V4.4S, V23.4S
+	B	expfold33
+expadd30:
+	WORD	$0x4e37d4a5	// FADD V5.4S, V5.4S, V23.4S
+	B	expfold33
+expadd31:
+	WORD	$0x4e37d4c6	// FADD V6.4S, V6.4S, V23.4S
+expfold33:
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e24d400	// FADD V0.4S, V0.4S, V4.4S
+	WORD	$0x4e26d442	// FADD V2.4S, V2.4S, V6.4S
+	WORD	$0x4e25d421	// FADD V1.4S, V1.4S, V5.4S
+	WORD	$0x4e27d463	// FADD V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22d400	// FADD V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23d421	// FADD V1.4S, V1.4S, V3.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e21d400	// FADDP V0.4S, V0.4S, V1.4S
+	WORD	$0x6e20d400	// FADDP V0.4S, V0.4S, V0.4S
+	WORD	$0x7e30d800	// FADDP S0, V0.2S
+	// mx = m; lsum = LogPos(sum)
+	FMOVS.P	F8, 4(R19)
+	// L = LogPos(sum), scalar: k = int32(bits(s) - bits(sqrt(1/2))) >> 23
+	FMOVS	F0, R7
+	MOVW	$0x3F3504F3, R8
+	SUBW	R8, R7, R8
+	ASRW	$23, R8, R8
+	// f = frombits(bits(s) - k<<23) - 1
+	SUBW	R8<<23, R7, R7
+	FMOVS	R7, F20
+	FMOVS	$1.0, F24
+	FSUBS	F24, F20, F20
+	// e = float32(k); z = f * f
+	SCVTFWS	R8, F21
+	FMULS	F20, F20, F22
+	// p = fma(P8, f, P7); p = fma(p, f, P6) ... p = fma(p, f, P0)
+	MOVD	$rowconsts<>+40(SB), R9
+	FLDPS	(R9), (F24, F25)	// P8, P7
+	FMADDS	F24, F25, F20, F23
+	FLDPS	8(R9), (F24, F25)	// P6, P5
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	16(R9), (F24, F25)	// P4, P3
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	24(R9), (F24, F25)	// P2, P1
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	32(R9), (F24, F25)	// P0, ln2_lo
+	FMADDS	F20, F24, F23, F23
+	// y = (p * f) * z; y = fma(e, ln2_lo, y); y = fma(z, -0.5, y)
+	FMULS	F20, F23, F23
+	FMULS	F22, F23, F23
+	FMADDS	F25, F23, F21, F23
+	FMOVS	$-0.5, F24
+	FMADDS	F24, F23, F22, F23
+	// r = f + y; r = fma(e, ln2_hi, r); r = r + (s - s)
+	FADDS	F23, F20, F26
+	FMOVS	40(R9), F24	// ln2_hi
+	FMADDS	F24, F26, F21, F26
+	FSUBS	F0, F0, F27
+	FADDS	F27, F26, F19
+	FMOVS.P	F19, 4(R20)
+	// next row
+	ADD	R3<<2, R1, R1
+	ADD	$1, R12, R12
+	CMP	R2, R12
+	BLT	CrossEntropyWSNEON_row
+	RET
+
+// CrossEntropyGNEON is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, writing grad, w nil, zw nil.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w). grad may be z (in place).
+TEXT ·CrossEntropyGNEON(SB), NOSPLIT, $0-88
+	MOVD	z+8(FP), R1
+	MOVD	rows+72(FP), R2
+	MOVD	cols+80(FP), R3
+	MOVD	mx+48(FP), R19
+	MOVD	lsum+56(FP), R20
+	MOVD	grad+0(FP), R0
+	MOVD	a+32(FP), R14
+	MOVD	scale+40(FP), R15
+	// -k (exact), kept as bits for the gradient pass
+	FMOVS	k+24(FP), F20
+	FNEGS	F20, F20
+	FMOVS	F20, R22
+	// the exp constants, each in every lane of a register
+	MOVD	$rowconsts<>(SB), R9
+	VLD1R.P	4(R9), [V9.S4]	// cutoff
+	VLD1R.P	4(R9), [V10.S4]	// log2e
+	VLD1R.P	4(R9), [V11.S4]	// magic
+	VLD1R.P	4(R9), [V12.S4]	// -ln2_hi
+	VLD1R.P	4(R9), [V13.S4]	// -ln2_lo
+	VLD1R.P	4(R9), [V14.S4]	// c5
+	VLD1R.P	4(R9), [V15.S4]	// c4
+	VLD1R.P	4(R9), [V16.S4]	// c3
+	VLD1R.P	4(R9), [V17.S4]	// c2
+	VLD1R.P	4(R9), [V18.S4]	// c1
+	MOVW	$-1, R11
+	MOVD	ZR, R12
+CrossEntropyGNEON_row:
+	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
+	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	MOVD	R1, R4
+	MOVD	R3, R5
+	VLD1R	(R4), [V0.S4]
+	VMOV	V0.B16, V1.B16
+	VMOV	V0.B16, V2.B16
+	VMOV	V0.B16, V3.B16
+	VMOV	V0.B16, V4.B16
+	VMOV	V0.B16, V5.B16
+	VMOV	V0.B16, V6.B16
+	VMOV	V0.B16, V7.B16
+	SUBS	$32, R5, R5
+	BLT	maxdone2
+	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+max1:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
+	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
+	WORD	$0x4e37c463	// FMAXNM V3.4S, V3.4S, V23.4S
+	WORD	$0x4e38c484	// FMAXNM V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39c4a5	// FMAXNM V5.4S, V5.4S, V25.4S
+	WORD	$0x4e3ac4c6	// FMAXNM V6.4S, V6.4S, V26.4S
+	WORD	$0x4e3bc4e7	// FMAXNM V7.4S, V7.4S, V27.4S
+	SUBS	$32, R5, R5
+	BGE	max1
+maxdone2:
+	ADD	$32, R5, R5
+	// whole vectors of the tail
+maxvec3:
+	SUBS	$4, R5, R5
+	BLT	maxvecdone4
+	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	B	maxvec3
+maxvecdone4:
+	ADD	$4, R5, R5
+	CBZ	R5, maxfold5
+	// the last cols%4 elements: lanes past the end repeat the first of them (LD1R)
+	VLD1R.P	4(R4), [V20.S4]
+	CMP	$2, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[1]
+	CMP	$3, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[2]
+lanes6:
+	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
+maxfold5:
+	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
+	WORD	$0x4e25c421	// FMAXNM V1.4S, V1.4S, V5.4S
+	WORD	$0x4e26c442	// FMAXNM V2.4S, V2.4S, V6.4S
+	WORD	$0x4e27c463	// FMAXNM V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22c400	// FMAXNM V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23c421	// FMAXNM V1.4S, V1.4S, V3.4S
+	WORD	$0x4e21c400	// FMAXNM V0.4S, V0.4S, V1.4S
+	WORD	$0x6e30c808	// FMAXNMV S8, V0.4S
+	// m = max + 0 (a -0 maximum becomes +0), in every lane
+	FMOVS	ZR, F20
+	FADDS	F20, F8, F8
+	VDUP	V8.S[0], V8.S4
+	// pass 2: e_i = ExpNeg(x_i - m), summed into the 32 partials (P0..P7)
+	// and stored to dst
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	MOVD	R1, R4
+	MOVD	R3, R5
+	MOVD	R0, R6
+	SUBS	$32, R5, R5
+	BLT	expdone8
+	// loop: exp-sum-store: 170 instructions per iteration, 32 elements (5.31 per element)
+exp7:
+	// elements 0..7 of the block: partials P0, P1
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	WORD	$0x4e39d421	// FADD V1.4S, V1.4S, V25.4S
+	// elements 8..15 of the block: partials P2, P3
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	WORD	$0x4e39d463	// FADD V3.4S, V3.4S, V25.4S
+	// elements 16..23 of the block: partials P4, P5
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39d4a5	// FADD V5.4S, V5.4S, V25.4S
+	// elements 24..31 of the block: partials P6, P7
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	WORD	$0x4e39d4e7	// FADD V7.4S, V7.4S, V25.4S
+	SUBS	$32, R5, R5
+	BGE	exp7
+expdone8:
+	ADD	$32, R5, R5
+	// tail: fewer than 32 elements. First the partial vector of the last cols%4
+	// elements (loaded lane by lane; the lanes past the end are zeroed after the
+	// exponential), then the whole vectors, each into the next partial register.
+	VEOR	V23.B16, V23.B16, V23.B16
+	ANDS	$3, R5, R7
+	BEQ	expwhole9
+	AND	$-4, R5, R8
+	ADD	R8<<2, R4, R9
+	VEOR	V22.B16, V22.B16, V22.B16
+	VLD1.P	4(R9), V22.S[0]
+	VMOV	R11, V23.S[0]
+	CMP	$2, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V22.S[1]
+	VMOV	R11, V23.S[1]
+	CMP	$3, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V22.S[2]
+	VMOV	R11, V23.S[2]
+lanes10:
+	// x = x - m
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb6e53c	// FCMGT V28.4S, V9.4S, V22.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V22.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V22.S4
+	VFMLA	V13.S4, V26.S4, V22.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V22.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V22.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38ded6	// FMUL V22.4S, V22.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V22.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VAND	V24.B16, V23.B16, V23.B16
+	ADD	R8<<2, R6, R10
+	VST1.P	V23.S[0], 4(R10)
+	CMP	$2, R7
+	BLT	lanes11
+	VST1.P	V23.S[1], 4(R10)
+	CMP	$3, R7
+	BLT	lanes11
+	VST1.P	V23.S[2], 4(R10)
+lanes11:
+expwhole9:
+	CMP	$4, R5
+	BLT	expadd12
+	// whole vector -> P0
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd13
+	// whole vector -> P1
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d421	// FADD V1.4S, V1.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd14
+	// whole vector -> P2
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd15
+	// whole vector -> P3
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d463	// FADD V3.4S, V3.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd16
+	// whole vector -> P4
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd17
+	// whole vector -> P5
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d4a5	// FADD V5.4S, V5.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd18
+	// whole vector -> P6
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	SUB	$4, R5, R5
+	// the partial vector (if any) goes to the register after the whole ones
+expadd19:
+	WORD	$0x4e37d4e7	// FADD V7.4S, V7.4S, V23.4S
+	B	expfold20
+expadd12:
+	WORD	$0x4e37d400	// FADD V0.4S, V0.4S, V23.4S
+	B	expfold20
+expadd13:
+	WORD	$0x4e37d421	// FADD V1.4S, V1.4S, V23.4S
+	B	expfold20
+expadd14:
+	WORD	$0x4e37d442	// FADD V2.4S, V2.4S, V23.4S
+	B	expfold20
+expadd15:
+	WORD	$0x4e37d463	// FADD V3.4S, V3.4S, V23.4S
+	B	expfold20
+expadd16:
+	WORD	$0x4e37d484	// FADD V4.4S, V4.4S, V23.4S
+	B	expfold20
+expadd17:
+	WORD	$0x4e37d4a5	// FADD V5.4S, V5.4S, V23.4S
+	B	expfold20
+expadd18:
+	WORD	$0x4e37d4c6	// FADD V6.4S, V6.4S, V23.4S
+expfold20:
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e24d400	// FADD V0.4S, V0.4S, V4.4S
+	WORD	$0x4e26d442	// FADD V2.4S, V2.4S, V6.4S
+	WORD	$0x4e25d421	// FADD V1.4S, V1.4S, V5.4S
+	WORD	$0x4e27d463	// FADD V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22d400	// FADD V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23d421	// FADD V1.4S, V1.4S, V3.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e21d400	// FADDP V0.4S, V0.4S, V1.4S
+	WORD	$0x6e20d400	// FADDP V0.4S, V0.4S, V0.4S
+	WORD	$0x7e30d800	// FADDP S0, V0.2S
+	// mx = m; lsum = LogPos(sum)
+	FMOVS.P	F8, 4(R19)
+	// L = LogPos(sum), scalar: k = int32(bits(s) - bits(sqrt(1/2))) >> 23
+	FMOVS	F0, R7
+	MOVW	$0x3F3504F3, R8
+	SUBW	R8, R7, R8
+	ASRW	$23, R8, R8
+	// f = frombits(bits(s) - k<<23) - 1
+	SUBW	R8<<23, R7, R7
+	FMOVS	R7, F20
+	FMOVS	$1.0, F24
+	FSUBS	F24, F20, F20
+	// e = float32(k); z = f * f
+	SCVTFWS	R8, F21
+	FMULS	F20, F20, F22
+	// p = fma(P8, f, P7); p = fma(p, f, P6) ... p = fma(p, f, P0)
+	MOVD	$rowconsts<>+40(SB), R9
+	FLDPS	(R9), (F24, F25)	// P8, P7
+	FMADDS	F24, F25, F20, F23
+	FLDPS	8(R9), (F24, F25)	// P6, P5
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	16(R9), (F24, F25)	// P4, P3
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	24(R9), (F24, F25)	// P2, P1
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	32(R9), (F24, F25)	// P0, ln2_lo
+	FMADDS	F20, F24, F23, F23
+	// y = (p * f) * z; y = fma(e, ln2_lo, y); y = fma(z, -0.5, y)
+	FMULS	F20, F23, F23
+	FMULS	F22, F23, F23
+	FMADDS	F25, F23, F21, F23
+	FMOVS	$-0.5, F24
+	FMADDS	F24, F23, F22, F23
+	// r = f + y; r = fma(e, ln2_hi, r); r = r + (s - s)
+	FADDS	F23, F20, F26
+	FMOVS	40(R9), F24	// ln2_hi
+	FMADDS	F24, F26, F21, F26
+	FSUBS	F0, F0, F27
+	FADDS	F27, F26, F19
+	FMOVS.P	F19, 4(R20)
+	// inv = 1 / sum (IEEE division)
+	FMOVS	$1.0, F20
+	FDIVS	F0, F20, F20
+	// inv, a, scale and -k in every lane
+	VDUP	V20.S[0], V0.S4
+	VLD1R.P	4(R14), [V1.S4]
+	VLD1R.P	4(R15), [V2.S4]
+	VDUP	R22, V3.S4
+	// pass 3: grad = scale * fma(a, e * inv, -u), u = k*w (-u = (-k)*w exactly) or k
+	MOVD	R0, R4
+	MOVD	R0, R6
+	MOVD	R3, R5
+	SUBS	$16, R5, R5
+	BLT	graddone22
+	// loop: gradient: 20 instructions per iteration, 16 elements (1.25 per element)
+grad21:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	// p = e * inv
+	WORD	$0x6e20de94	// FMUL V20.4S, V20.4S, V0.4S
+	WORD	$0x6e20deb5	// FMUL V21.4S, V21.4S, V0.4S
+	WORD	$0x6e20ded6	// FMUL V22.4S, V22.4S, V0.4S
+	WORD	$0x6e20def7	// FMUL V23.4S, V23.4S, V0.4S
+	// t = -u = -k
+	VMOV	V3.B16, V28.B16
+	VMOV	V3.B16, V29.B16
+	VMOV	V3.B16, V30.B16
+	VMOV	V3.B16, V31.B16
+	// t = fma(a, p, t); grad = scale * t
+	VFMLA	V1.S4, V20.S4, V28.S4
+	VFMLA	V1.S4, V21.S4, V29.S4
+	VFMLA	V1.S4, V22.S4, V30.S4
+	VFMLA	V1.S4, V23.S4, V31.S4
+	WORD	$0x6e22df9c	// FMUL V28.4S, V28.4S, V2.4S
+	WORD	$0x6e22dfbd	// FMUL V29.4S, V29.4S, V2.4S
+	WORD	$0x6e22dfde	// FMUL V30.4S, V30.4S, V2.4S
+	WORD	$0x6e22dfff	// FMUL V31.4S, V31.4S, V2.4S
+	VST1.P	[V28.S4, V29.S4, V30.S4, V31.S4], 64(R6)
+	SUBS	$16, R5, R5
+	BGE	grad21
+graddone22:
+	ADD	$16, R5, R5
+	// whole vectors left
+gradvec23:
+	SUBS	$4, R5, R5
+	BLT	gradvecdone24
+	VLD1.P	16(R4), [V20.S4]
+	// p = e * inv
+	WORD	$0x6e20de94	// FMUL V20.4S, V20.4S, V0.4S
+	// t = -u = -k
+	VMOV	V3.B16, V28.B16
+	// t = fma(a, p, t); grad = scale * t
+	VFMLA	V1.S4, V20.S4, V28.S4
+	WORD	$0x6e22df9c	// FMUL V28.4S, V28.4S, V2.4S
+	VST1.P	[V28.S4], 16(R6)
+	B	gradvec23
+gradvecdone24:
+	ADD	$4, R5, R5
+	CBZ	R5, gradend25
+	// the last n%4 elements, lane by lane
+	VLD1.P	4(R4), V20.S[0]
+	CMP	$2, R5
+	BLT	lanes26
+	VLD1.P	4(R4), V20.S[1]
+	CMP	$3, R5
+	BLT	lanes26
+	VLD1.P	4(R4), V20.S[2]
+lanes26:
+	// p = e * inv
+	WORD	$0x6e20de94	// FMUL V20.4S, V20.4S, V0.4S
+	// t = -u = -k
+	VMOV	V3.B16, V28.B16
+	// t = fma(a, p, t); grad = scale * t
+	VFMLA	V1.S4, V20.S4, V28.S4
+	WORD	$0x6e22df9c	// FMUL V28.4S, V28.4S, V2.4S
+	VST1.P	V28.S[0], 4(R6)
+	CMP	$2, R5
+	BLT	lanes27
+	VST1.P	V28.S[1], 4(R6)
+	CMP	$3, R5
+	BLT	lanes27
+	VST1.P	V28.S[2], 4(R6)
+lanes27:
+gradend25:
+	// next row
+	ADD	R3<<2, R1, R1
+	ADD	R3<<2, R0, R0
+	ADD	$1, R12, R12
+	CMP	R2, R12
+	BLT	CrossEntropyGNEON_row
+	RET
+
+// CrossEntropyGSNEON is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, writing grad, w nil, zw written.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w). grad may be z (in place).
+TEXT ·CrossEntropyGSNEON(SB), NOSPLIT, $0-88
+	MOVD	z+8(FP), R1
+	MOVD	rows+72(FP), R2
+	MOVD	cols+80(FP), R3
+	MOVD	mx+48(FP), R19
+	MOVD	lsum+56(FP), R20
+	MOVD	grad+0(FP), R0
+	MOVD	a+32(FP), R14
+	MOVD	scale+40(FP), R15
+	// -k (exact), kept as bits for the gradient pass
+	FMOVS	k+24(FP), F20
+	FNEGS	F20, F20
+	FMOVS	F20, R22
+	MOVD	zw+64(FP), R21
+	// the exp constants, each in every lane of a register
+	MOVD	$rowconsts<>(SB), R9
+	VLD1R.P	4(R9), [V9.S4]	// cutoff
+	VLD1R.P	4(R9), [V10.S4]	// log2e
+	VLD1R.P	4(R9), [V11.S4]	// magic
+	VLD1R.P	4(R9), [V12.S4]	// -ln2_hi
+	VLD1R.P	4(R9), [V13.S4]	// -ln2_lo
+	VLD1R.P	4(R9), [V14.S4]	// c5
+	VLD1R.P	4(R9), [V15.S4]	// c4
+	VLD1R.P	4(R9), [V16.S4]	// c3
+	VLD1R.P	4(R9), [V17.S4]	// c2
+	VLD1R.P	4(R9), [V18.S4]	// c1
+	MOVW	$-1, R11
+	MOVD	ZR, R12
+CrossEntropyGSNEON_row:
+	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
+	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	MOVD	R1, R4
+	MOVD	R3, R5
+	VLD1R	(R4), [V0.S4]
+	VMOV	V0.B16, V1.B16
+	VMOV	V0.B16, V2.B16
+	VMOV	V0.B16, V3.B16
+	VMOV	V0.B16, V4.B16
+	VMOV	V0.B16, V5.B16
+	VMOV	V0.B16, V6.B16
+	VMOV	V0.B16, V7.B16
+	SUBS	$32, R5, R5
+	BLT	maxdone2
+	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+max1:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
+	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
+	WORD	$0x4e37c463	// FMAXNM V3.4S, V3.4S, V23.4S
+	WORD	$0x4e38c484	// FMAXNM V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39c4a5	// FMAXNM V5.4S, V5.4S, V25.4S
+	WORD	$0x4e3ac4c6	// FMAXNM V6.4S, V6.4S, V26.4S
+	WORD	$0x4e3bc4e7	// FMAXNM V7.4S, V7.4S, V27.4S
+	SUBS	$32, R5, R5
+	BGE	max1
+maxdone2:
+	ADD	$32, R5, R5
+	// whole vectors of the tail
+maxvec3:
+	SUBS	$4, R5, R5
+	BLT	maxvecdone4
+	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	B	maxvec3
+maxvecdone4:
+	ADD	$4, R5, R5
+	CBZ	R5, maxfold5
+	// the last cols%4 elements: lanes past the end repeat the first of them (LD1R)
+	VLD1R.P	4(R4), [V20.S4]
+	CMP	$2, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[1]
+	CMP	$3, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[2]
+lanes6:
+	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
+maxfold5:
+	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
+	WORD	$0x4e25c421	// FMAXNM V1.4S, V1.4S, V5.4S
+	WORD	$0x4e26c442	// FMAXNM V2.4S, V2.4S, V6.4S
+	WORD	$0x4e27c463	// FMAXNM V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22c400	// FMAXNM V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23c421	// FMAXNM V1.4S, V1.4S, V3.4S
+	WORD	$0x4e21c400	// FMAXNM V0.4S, V0.4S, V1.4S
+	WORD	$0x6e30c808	// FMAXNMV S8, V0.4S
+	// m = max + 0 (a -0 maximum becomes +0), in every lane
+	FMOVS	ZR, F20
+	FADDS	F20, F8, F8
+	VDUP	V8.S[0], V8.S4
+	// pass 1b: zw = canonical sum of p + (z - m), before the exponential pass
+	// (in place, that overwrites z)
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	MOVD	R1, R4
+	MOVD	R3, R5
+	SUBS	$32, R5, R5
+	BLT	zwdone8
+	// loop: zw: 20 instructions per iteration, 32 elements (0.62 per element)
+zw7:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	// d = z - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	// p = p + d
+	WORD	$0x4e34d400	// FADD V0.4S, V0.4S, V20.4S
+	WORD	$0x4e35d421	// FADD V1.4S, V1.4S, V21.4S
+	WORD	$0x4e36d442	// FADD V2.4S, V2.4S, V22.4S
+	WORD	$0x4e37d463	// FADD V3.4S, V3.4S, V23.4S
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	// d = z - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	// p = p + d
+	WORD	$0x4e34d484	// FADD V4.4S, V4.4S, V20.4S
+	WORD	$0x4e35d4a5	// FADD V5.4S, V5.4S, V21.4S
+	WORD	$0x4e36d4c6	// FADD V6.4S, V6.4S, V22.4S
+	WORD	$0x4e37d4e7	// FADD V7.4S, V7.4S, V23.4S
+	SUBS	$32, R5, R5
+	BGE	zw7
+zwdone8:
+	ADD	$32, R5, R5
+	// tail: fewer than 32 elements. First the partial vector of the last n%4
+	// elements, loaded lane by lane into zeroed registers (mask: all ones in its lanes),
+	// then the whole vectors, each into the next partial register.
+	VEOR	V19.B16, V19.B16, V19.B16
+	MOVW	$0x80000000, R8
+	VDUP	R8, V20.S4
+	VEOR	V30.B16, V30.B16, V30.B16
+	ANDS	$3, R5, R7
+	BEQ	zwwhole9
+	AND	$-4, R5, R8
+	ADD	R8<<2, R4, R9
+	VLD1.P	4(R9), V30.S[0]
+	VMOV	R11, V19.S[0]
+	CMP	$2, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V30.S[1]
+	VMOV	R11, V19.S[1]
+	CMP	$3, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V30.S[2]
+	VMOV	R11, V19.S[2]
+lanes10:
+zwwhole9:
+	WORD	$0x4e731e94	// BIC V20.16B, V20.16B, V19.16B
+	CMP	$4, R5
+	BLT	zwadd11
+	// whole vector -> partial 0
+	VLD1.P	16(R4), [V28.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = p + d
+	WORD	$0x4e3cd400	// FADD V0.4S, V0.4S, V28.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd12
+	// whole vector -> partial 1
+	VLD1.P	16(R4), [V28.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = p + d
+	WORD	$0x4e3cd421	// FADD V1.4S, V1.4S, V28.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd13
+	// whole vector -> partial 2
+	VLD1.P	16(R4), [V28.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = p + d
+	WORD	$0x4e3cd442	// FADD V2.4S, V2.4S, V28.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd14
+	// whole vector -> partial 3
+	VLD1.P	16(R4), [V28.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = p + d
+	WORD	$0x4e3cd463	// FADD V3.4S, V3.4S, V28.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd15
+	// whole vector -> partial 4
+	VLD1.P	16(R4), [V28.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = p + d
+	WORD	$0x4e3cd484	// FADD V4.4S, V4.4S, V28.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd16
+	// whole vector -> partial 5
+	VLD1.P	16(R4), [V28.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = p + d
+	WORD	$0x4e3cd4a5	// FADD V5.4S, V5.4S, V28.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd17
+	// whole vector -> partial 6
+	VLD1.P	16(R4), [V28.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = p + d
+	WORD	$0x4e3cd4c6	// FADD V6.4S, V6.4S, V28.4S
+	SUB	$4, R5, R5
+	// the partial vector (if any) goes to the register after the whole ones
+zwadd18:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = p + d
+	WORD	$0x4e3ed4e7	// FADD V7.4S, V7.4S, V30.4S
+	B	zwfold19
+zwadd11:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = p + d
+	WORD	$0x4e3ed400	// FADD V0.4S, V0.4S, V30.4S
+	B	zwfold19
+zwadd12:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = p + d
+	WORD	$0x4e3ed421	// FADD V1.4S, V1.4S, V30.4S
+	B	zwfold19
+zwadd13:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = p + d
+	WORD	$0x4e3ed442	// FADD V2.4S, V2.4S, V30.4S
+	B	zwfold19
+zwadd14:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = p + d
+	WORD	$0x4e3ed463	// FADD V3.4S, V3.4S, V30.4S
+	B	zwfold19
+zwadd15:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = p + d
+	WORD	$0x4e3ed484	// FADD V4.4S, V4.4S, V30.4S
+	B	zwfold19
+zwadd16:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = p + d
+	WORD	$0x4e3ed4a5	// FADD V5.4S, V5.4S, V30.4S
+	B	zwfold19
+zwadd17:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = p + d
+	WORD	$0x4e3ed4c6	// FADD V6.4S, V6.4S, V30.4S
+zwfold19:
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e24d400	// FADD V0.4S, V0.4S, V4.4S
+	WORD	$0x4e26d442	// FADD V2.4S, V2.4S, V6.4S
+	WORD	$0x4e25d421	// FADD V1.4S, V1.4S, V5.4S
+	WORD	$0x4e27d463	// FADD V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22d400	// FADD V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23d421	// FADD V1.4S, V1.4S, V3.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e21d400	// FADDP V0.4S, V0.4S, V1.4S
+	WORD	$0x6e20d400	// FADDP V0.4S, V0.4S, V0.4S
+	WORD	$0x7e30d800	// FADDP S0, V0.2S
+	FMOVS.P	F0, 4(R21)
+	// pass 2: e_i = ExpNeg(x_i - m), summed into the 32 partials (P0..P7)
+	// and stored to dst
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	MOVD	R1, R4
+	MOVD	R3, R5
+	MOVD	R0, R6
+	SUBS	$32, R5, R5
+	BLT	expdone21
+	// loop: exp-sum-store: 170 instructions per iteration, 32 elements (5.31 per element)
+exp20:
+	// elements 0..7 of the block: partials P0, P1
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	WORD	$0x4e39d421	// FADD V1.4S, V1.4S, V25.4S
+	// elements 8..15 of the block: partials P2, P3
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	WORD	$0x4e39d463	// FADD V3.4S, V3.4S, V25.4S
+	// elements 16..23 of the block: partials P4, P5
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39d4a5	// FADD V5.4S, V5.4S, V25.4S
+	// elements 24..31 of the block: partials P6, P7
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	WORD	$0x4e39d4e7	// FADD V7.4S, V7.4S, V25.4S
+	SUBS	$32, R5, R5
+	BGE	exp20
+expdone21:
+	ADD	$32, R5, R5
+	// tail: fewer than 32 elements. First the partial vector of the last cols%4
+	// elements (loaded lane by lane; the lanes past the end are zeroed after the
+	// exponential), then the whole vectors, each into the next partial register.
+	VEOR	V23.B16, V23.B16, V23.B16
+	ANDS	$3, R5, R7
+	BEQ	expwhole22
+	AND	$-4, R5, R8
+	ADD	R8<<2, R4, R9
+	VEOR	V22.B16, V22.B16, V22.B16
+	VLD1.P	4(R9), V22.S[0]
+	VMOV	R11, V23.S[0]
+	CMP	$2, R7
+	BLT	lanes23
+	VLD1.P	4(R9), V22.S[1]
+	VMOV	R11, V23.S[1]
+	CMP	$3, R7
+	BLT	lanes23
+	VLD1.P	4(R9), V22.S[2]
+	VMOV	R11, V23.S[2]
+lanes23:
+	// x = x - m
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb6e53c	// FCMGT V28.4S, V9.4S, V22.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V22.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V22.S4
+	VFMLA	V13.S4, V26.S4, V22.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V22.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V22.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38ded6	// FMUL V22.4S, V22.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V22.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VAND	V24.B16, V23.B16, V23.B16
+	ADD	R8<<2, R6, R10
+	VST1.P	V23.S[0], 4(R10)
+	CMP	$2, R7
+	BLT	lanes24
+	VST1.P	V23.S[1], 4(R10)
+	CMP	$3, R7
+	BLT	lanes24
+	VST1.P	V23.S[2], 4(R10)
+lanes24:
+expwhole22:
+	CMP	$4, R5
+	BLT	expadd25
+	// whole vector -> P0
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd26
+	// whole vector -> P1
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d421	// FADD V1.4S, V1.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd27
+	// whole vector -> P2
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd28
+	// whole vector -> P3
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d463	// FADD V3.4S, V3.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd29
+	// whole vector -> P4
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd30
+	// whole vector -> P5
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d4a5	// FADD V5.4S, V5.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd31
+	// whole vector -> P6
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	SUB	$4, R5, R5
+	// the partial vector (if any) goes to the register after the whole ones
+expadd32:
+	WORD	$0x4e37d4e7	// FADD V7.4S, V7.4S, V23.4S
+	B	expfold33
+expadd25:
+	WORD	$0x4e37d400	// FADD V0.4S, V0.4S, V23.4S
+	B	expfold33
+expadd26:
+	WORD	$0x4e37d421	// FADD V1.4S, V1.4S, V23.4S
+	B	expfold33
+expadd27:
+	WORD	$0x4e37d442	// FADD V2.4S, V2.4S, V23.4S
+	B	expfold33
+expadd28:
+	WORD	$0x4e37d463	// FADD V3.4S, V3.4S, V23.4S
+	B	expfold33
+expadd29:
+	WORD	$0x4e37d484	// FADD V4.4S, V4.4S, V23.4S
+	B	expfold33
+expadd30:
+	WORD	$0x4e37d4a5	// FADD V5.4S, V5.4S, V23.4S
+	B	expfold33
+expadd31:
+	WORD	$0x4e37d4c6	// FADD V6.4S, V6.4S, V23.4S
+expfold33:
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e24d400	// FADD V0.4S, V0.4S, V4.4S
+	WORD	$0x4e26d442	// FADD V2.4S, V2.4S, V6.4S
+	WORD	$0x4e25d421	// FADD V1.4S, V1.4S, V5.4S
+	WORD	$0x4e27d463	// FADD V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22d400	// FADD V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23d421	// FADD V1.4S, V1.4S, V3.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e21d400	// FADDP V0.4S, V0.4S, V1.4S
+	WORD	$0x6e20d400	// FADDP V0.4S, V0.4S, V0.4S
+	WORD	$0x7e30d800	// FADDP S0, V0.2S
+	// mx = m; lsum = LogPos(sum)
+	FMOVS.P	F8, 4(R19)
+	// L = LogPos(sum), scalar: k = int32(bits(s) - bits(sqrt(1/2))) >> 23
+	FMOVS	F0, R7
+	MOVW	$0x3F3504F3, R8
+	SUBW	R8, R7, R8
+	ASRW	$23, R8, R8
+	// f = frombits(bits(s) - k<<23) - 1
+	SUBW	R8<<23, R7, R7
+	FMOVS	R7, F20
+	FMOVS	$1.0, F24
+	FSUBS	F24, F20, F20
+	// e = float32(k); z = f * f
+	SCVTFWS	R8, F21
+	FMULS	F20, F20, F22
+	// p = fma(P8, f, P7); p = fma(p, f, P6) ... p = fma(p, f, P0)
+	MOVD	$rowconsts<>+40(SB), R9
+	FLDPS	(R9), (F24, F25)	// P8, P7
+	FMADDS	F24, F25, F20, F23
+	FLDPS	8(R9), (F24, F25)	// P6, P5
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	16(R9), (F24, F25)	// P4, P3
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	24(R9), (F24, F25)	// P2, P1
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	32(R9), (F24, F25)	// P0, ln2_lo
+	FMADDS	F20, F24, F23, F23
+	// y = (p * f) * z; y = fma(e, ln2_lo, y); y = fma(z, -0.5, y)
+	FMULS	F20, F23, F23
+	FMULS	F22, F23, F23
+	FMADDS	F25, F23, F21, F23
+	FMOVS	$-0.5, F24
+	FMADDS	F24, F23, F22, F23
+	// r = f + y; r = fma(e, ln2_hi, r); r = r + (s - s)
+	FADDS	F23, F20, F26
+	FMOVS	40(R9), F24	// ln2_hi
+	FMADDS	F24, F26, F21, F26
+	FSUBS	F0, F0, F27
+	FADDS	F27, F26, F19
+	FMOVS.P	F19, 4(R20)
+	// inv = 1 / sum (IEEE division)
+	FMOVS	$1.0, F20
+	FDIVS	F0, F20, F20
+	// inv, a, scale and -k in every lane
+	VDUP	V20.S[0], V0.S4
+	VLD1R.P	4(R14), [V1.S4]
+	VLD1R.P	4(R15), [V2.S4]
+	VDUP	R22, V3.S4
+	// pass 3: grad = scale * fma(a, e * inv, -u), u = k*w (-u = (-k)*w exactly) or k
+	MOVD	R0, R4
+	MOVD	R0, R6
+	MOVD	R3, R5
+	SUBS	$16, R5, R5
+	BLT	graddone35
+	// loop: gradient: 20 instructions per iteration, 16 elements (1.25 per element)
+grad34:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	// p = e * inv
+	WORD	$0x6e20de94	// FMUL V20.4S, V20.4S, V0.4S
+	WORD	$0x6e20deb5	// FMUL V21.4S, V21.4S, V0.4S
+	WORD	$0x6e20ded6	// FMUL V22.4S, V22.4S, V0.4S
+	WORD	$0x6e20def7	// FMUL V23.4S, V23.4S, V0.4S
+	// t = -u = -k
+	VMOV	V3.B16, V28.B16
+	VMOV	V3.B16, V29.B16
+	VMOV	V3.B16, V30.B16
+	VMOV	V3.B16, V31.B16
+	// t = fma(a, p, t); grad = scale * t
+	VFMLA	V1.S4, V20.S4, V28.S4
+	VFMLA	V1.S4, V21.S4, V29.S4
+	VFMLA	V1.S4, V22.S4, V30.S4
+	VFMLA	V1.S4, V23.S4, V31.S4
+	WORD	$0x6e22df9c	// FMUL V28.4S, V28.4S, V2.4S
+	WORD	$0x6e22dfbd	// FMUL V29.4S, V29.4S, V2.4S
+	WORD	$0x6e22dfde	// FMUL V30.4S, V30.4S, V2.4S
+	WORD	$0x6e22dfff	// FMUL V31.4S, V31.4S, V2.4S
+	VST1.P	[V28.S4, V29.S4, V30.S4, V31.S4], 64(R6)
+	SUBS	$16, R5, R5
+	BGE	grad34
+graddone35:
+	ADD	$16, R5, R5
+	// whole vectors left
+gradvec36:
+	SUBS	$4, R5, R5
+	BLT	gradvecdone37
+	VLD1.P	16(R4), [V20.S4]
+	// p = e * inv
+	WORD	$0x6e20de94	// FMUL V20.4S, V20.4S, V0.4S
+	// t = -u = -k
+	VMOV	V3.B16, V28.B16
+	// t = fma(a, p, t); grad = scale * t
+	VFMLA	V1.S4, V20.S4, V28.S4
+	WORD	$0x6e22df9c	// FMUL V28.4S, V28.4S, V2.4S
+	VST1.P	[V28.S4], 16(R6)
+	B	gradvec36
+gradvecdone37:
+	ADD	$4, R5, R5
+	CBZ	R5, gradend38
+	// the last n%4 elements, lane by lane
+	VLD1.P	4(R4), V20.S[0]
+	CMP	$2, R5
+	BLT	lanes39
+	VLD1.P	4(R4), V20.S[1]
+	CMP	$3, R5
+	BLT	lanes39
+	VLD1.P	4(R4), V20.S[2]
+lanes39:
+	// p = e * inv
+	WORD	$0x6e20de94	// FMUL V20.4S, V20.4S, V0.4S
+	// t = -u = -k
+	VMOV	V3.B16, V28.B16
+	// t = fma(a, p, t); grad = scale * t
+	VFMLA	V1.S4, V20.S4, V28.S4
+	WORD	$0x6e22df9c	// FMUL V28.4S, V28.4S, V2.4S
+	VST1.P	V28.S[0], 4(R6)
+	CMP	$2, R5
+	BLT	lanes40
+	VST1.P	V28.S[1], 4(R6)
+	CMP	$3, R5
+	BLT	lanes40
+	VST1.P	V28.S[2], 4(R6)
+lanes40:
+gradend38:
+	// next row
+	ADD	R3<<2, R1, R1
+	ADD	R3<<2, R0, R0
+	ADD	$1, R12, R12
+	CMP	R2, R12
+	BLT	CrossEntropyGSNEON_row
+	RET
+
+// CrossEntropyGWNEON is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, writing grad, class weights w, zw nil.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w). grad may be z (in place).
+TEXT ·CrossEntropyGWNEON(SB), NOSPLIT, $0-88
+	MOVD	z+8(FP), R1
+	MOVD	rows+72(FP), R2
+	MOVD	cols+80(FP), R3
+	MOVD	mx+48(FP), R19
+	MOVD	lsum+56(FP), R20
+	MOVD	grad+0(FP), R0
+	MOVD	a+32(FP), R14
+	MOVD	scale+40(FP), R15
+	// -k (exact), kept as bits for the gradient pass
+	FMOVS	k+24(FP), F20
+	FNEGS	F20, F20
+	FMOVS	F20, R22
+	MOVD	w+16(FP), R13
+	// the exp constants, each in every lane of a register
+	MOVD	$rowconsts<>(SB), R9
+	VLD1R.P	4(R9), [V9.S4]	// cutoff
+	VLD1R.P	4(R9), [V10.S4]	// log2e
+	VLD1R.P	4(R9), [V11.S4]	// magic
+	VLD1R.P	4(R9), [V12.S4]	// -ln2_hi
+	VLD1R.P	4(R9), [V13.S4]	// -ln2_lo
+	VLD1R.P	4(R9), [V14.S4]	// c5
+	VLD1R.P	4(R9), [V15.S4]	// c4
+	VLD1R.P	4(R9), [V16.S4]	// c3
+	VLD1R.P	4(R9), [V17.S4]	// c2
+	VLD1R.P	4(R9), [V18.S4]	// c1
+	MOVW	$-1, R11
+	MOVD	ZR, R12
+CrossEntropyGWNEON_row:
+	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
+	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	MOVD	R1, R4
+	MOVD	R3, R5
+	VLD1R	(R4), [V0.S4]
+	VMOV	V0.B16, V1.B16
+	VMOV	V0.B16, V2.B16
+	VMOV	V0.B16, V3.B16
+	VMOV	V0.B16, V4.B16
+	VMOV	V0.B16, V5.B16
+	VMOV	V0.B16, V6.B16
+	VMOV	V0.B16, V7.B16
+	SUBS	$32, R5, R5
+	BLT	maxdone2
+	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+max1:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
+	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
+	WORD	$0x4e37c463	// FMAXNM V3.4S, V3.4S, V23.4S
+	WORD	$0x4e38c484	// FMAXNM V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39c4a5	// FMAXNM V5.4S, V5.4S, V25.4S
+	WORD	$0x4e3ac4c6	// FMAXNM V6.4S, V6.4S, V26.4S
+	WORD	$0x4e3bc4e7	// FMAXNM V7.4S, V7.4S, V27.4S
+	SUBS	$32, R5, R5
+	BGE	max1
+maxdone2:
+	ADD	$32, R5, R5
+	// whole vectors of the tail
+maxvec3:
+	SUBS	$4, R5, R5
+	BLT	maxvecdone4
+	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	B	maxvec3
+maxvecdone4:
+	ADD	$4, R5, R5
+	CBZ	R5, maxfold5
+	// the last cols%4 elements: lanes past the end repeat the first of them (LD1R)
+	VLD1R.P	4(R4), [V20.S4]
+	CMP	$2, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[1]
+	CMP	$3, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[2]
+lanes6:
+	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
+maxfold5:
+	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
+	WORD	$0x4e25c421	// FMAXNM V1.4S, V1.4S, V5.4S
+	WORD	$0x4e26c442	// FMAXNM V2.4S, V2.4S, V6.4S
+	WORD	$0x4e27c463	// FMAXNM V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22c400	// FMAXNM V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23c421	// FMAXNM V1.4S, V1.4S, V3.4S
+	WORD	$0x4e21c400	// FMAXNM V0.4S, V0.4S, V1.4S
+	WORD	$0x6e30c808	// FMAXNMV S8, V0.4S
+	// m = max + 0 (a -0 maximum becomes +0), in every lane
+	FMOVS	ZR, F20
+	FADDS	F20, F8, F8
+	VDUP	V8.S[0], V8.S4
+	// pass 2: e_i = ExpNeg(x_i - m), summed into the 32 partials (P0..P7)
+	// and stored to dst
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	MOVD	R1, R4
+	MOVD	R3, R5
+	MOVD	R0, R6
+	SUBS	$32, R5, R5
+	BLT	expdone8
+	// loop: exp-sum-store: 170 instructions per iteration, 32 elements (5.31 per element)
+exp7:
+	// elements 0..7 of the block: partials P0, P1
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	WORD	$0x4e39d421	// FADD V1.4S, V1.4S, V25.4S
+	// elements 8..15 of the block: partials P2, P3
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	WORD	$0x4e39d463	// FADD V3.4S, V3.4S, V25.4S
+	// elements 16..23 of the block: partials P4, P5
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39d4a5	// FADD V5.4S, V5.4S, V25.4S
+	// elements 24..31 of the block: partials P6, P7
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	WORD	$0x4e39d4e7	// FADD V7.4S, V7.4S, V25.4S
+	SUBS	$32, R5, R5
+	BGE	exp7
+expdone8:
+	ADD	$32, R5, R5
+	// tail: fewer than 32 elements. First the partial vector of the last cols%4
+	// elements (loaded lane by lane; the lanes past the end are zeroed after the
+	// exponential), then the whole vectors, each into the next partial register.
+	VEOR	V23.B16, V23.B16, V23.B16
+	ANDS	$3, R5, R7
+	BEQ	expwhole9
+	AND	$-4, R5, R8
+	ADD	R8<<2, R4, R9
+	VEOR	V22.B16, V22.B16, V22.B16
+	VLD1.P	4(R9), V22.S[0]
+	VMOV	R11, V23.S[0]
+	CMP	$2, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V22.S[1]
+	VMOV	R11, V23.S[1]
+	CMP	$3, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V22.S[2]
+	VMOV	R11, V23.S[2]
+lanes10:
+	// x = x - m
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb6e53c	// FCMGT V28.4S, V9.4S, V22.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V22.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V22.S4
+	VFMLA	V13.S4, V26.S4, V22.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V22.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V22.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38ded6	// FMUL V22.4S, V22.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V22.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VAND	V24.B16, V23.B16, V23.B16
+	ADD	R8<<2, R6, R10
+	VST1.P	V23.S[0], 4(R10)
+	CMP	$2, R7
+	BLT	lanes11
+	VST1.P	V23.S[1], 4(R10)
+	CMP	$3, R7
+	BLT	lanes11
+	VST1.P	V23.S[2], 4(R10)
+lanes11:
+expwhole9:
+	CMP	$4, R5
+	BLT	expadd12
+	// whole vector -> P0
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd13
+	// whole vector -> P1
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d421	// FADD V1.4S, V1.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd14
+	// whole vector -> P2
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd15
+	// whole vector -> P3
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d463	// FADD V3.4S, V3.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd16
+	// whole vector -> P4
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd17
+	// whole vector -> P5
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d4a5	// FADD V5.4S, V5.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd18
+	// whole vector -> P6
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	SUB	$4, R5, R5
+	// the partial vector (if any) goes to the register after the whole ones
+expadd19:
+	WORD	$0x4e37d4e7	// FADD V7.4S, V7.4S, V23.4S
+	B	expfold20
+expadd12:
+	WORD	$0x4e37d400	// FADD V0.4S, V0.4S, V23.4S
+	B	expfold20
+expadd13:
+	WORD	$0x4e37d421	// FADD V1.4S, V1.4S, V23.4S
+	B	expfold20
+expadd14:
+	WORD	$0x4e37d442	// FADD V2.4S, V2.4S, V23.4S
+	B	expfold20
+expadd15:
+	WORD	$0x4e37d463	// FADD V3.4S, V3.4S, V23.4S
+	B	expfold20
+expadd16:
+	WORD	$0x4e37d484	// FADD V4.4S, V4.4S, V23.4S
+	B	expfold20
+expadd17:
+	WORD	$0x4e37d4a5	// FADD V5.4S, V5.4S, V23.4S
+	B	expfold20
+expadd18:
+	WORD	$0x4e37d4c6	// FADD V6.4S, V6.4S, V23.4S
+expfold20:
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e24d400	// FADD V0.4S, V0.4S, V4.4S
+	WORD	$0x4e26d442	// FADD V2.4S, V2.4S, V6.4S
+	WORD	$0x4e25d421	// FADD V1.4S, V1.4S, V5.4S
+	WORD	$0x4e27d463	// FADD V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22d400	// FADD V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23d421	// FADD V1.4S, V1.4S, V3.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e21d400	// FADDP V0.4S, V0.4S, V1.4S
+	WORD	$0x6e20d400	// FADDP V0.4S, V0.4S, V0.4S
+	WORD	$0x7e30d800	// FADDP S0, V0.2S
+	// mx = m; lsum = LogPos(sum)
+	FMOVS.P	F8, 4(R19)
+	// L = LogPos(sum), scalar: k = int32(bits(s) - bits(sqrt(1/2))) >> 23
+	FMOVS	F0, R7
+	MOVW	$0x3F3504F3, R8
+	SUBW	R8, R7, R8
+	ASRW	$23, R8, R8
+	// f = frombits(bits(s) - k<<23) - 1
+	SUBW	R8<<23, R7, R7
+	FMOVS	R7, F20
+	FMOVS	$1.0, F24
+	FSUBS	F24, F20, F20
+	// e = float32(k); z = f * f
+	SCVTFWS	R8, F21
+	FMULS	F20, F20, F22
+	// p = fma(P8, f, P7); p = fma(p, f, P6) ... p = fma(p, f, P0)
+	MOVD	$rowconsts<>+40(SB), R9
+	FLDPS	(R9), (F24, F25)	// P8, P7
+	FMADDS	F24, F25, F20, F23
+	FLDPS	8(R9), (F24, F25)	// P6, P5
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	16(R9), (F24, F25)	// P4, P3
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	24(R9), (F24, F25)	// P2, P1
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	32(R9), (F24, F25)	// P0, ln2_lo
+	FMADDS	F20, F24, F23, F23
+	// y = (p * f) * z; y = fma(e, ln2_lo, y); y = fma(z, -0.5, y)
+	FMULS	F20, F23, F23
+	FMULS	F22, F23, F23
+	FMADDS	F25, F23, F21, F23
+	FMOVS	$-0.5, F24
+	FMADDS	F24, F23, F22, F23
+	// r = f + y; r = fma(e, ln2_hi, r); r = r + (s - s)
+	FADDS	F23, F20, F26
+	FMOVS	40(R9), F24	// ln2_hi
+	FMADDS	F24, F26, F21, F26
+	FSUBS	F0, F0, F27
+	FADDS	F27, F26, F19
+	FMOVS.P	F19, 4(R20)
+	// inv = 1 / sum (IEEE division)
+	FMOVS	$1.0, F20
+	FDIVS	F0, F20, F20
+	// inv, a, scale and -k in every lane
+	VDUP	V20.S[0], V0.S4
+	VLD1R.P	4(R14), [V1.S4]
+	VLD1R.P	4(R15), [V2.S4]
+	VDUP	R22, V3.S4
+	// pass 3: grad = scale * fma(a, e * inv, -u), u = k*w (-u = (-k)*w exactly) or k
+	MOVD	R0, R4
+	MOVD	R0, R6
+	MOVD	R3, R5
+	MOVD	R13, R24
+	SUBS	$16, R5, R5
+	BLT	graddone22
+	// loop: gradient: 21 instructions per iteration, 16 elements (1.31 per element)
+grad21:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R24), [V24.S4, V25.S4, V26.S4, V27.S4]
+	// p = e * inv
+	WORD	$0x6e20de94	// FMUL V20.4S, V20.4S, V0.4S
+	WORD	$0x6e20deb5	// FMUL V21.4S, V21.4S, V0.4S
+	WORD	$0x6e20ded6	// FMUL V22.4S, V22.4S, V0.4S
+	WORD	$0x6e20def7	// FMUL V23.4S, V23.4S, V0.4S
+	// t = -u = (-k) * w
+	WORD	$0x6e23df1c	// FMUL V28.4S, V24.4S, V3.4S
+	WORD	$0x6e23df3d	// FMUL V29.4S, V25.4S, V3.4S
+	WORD	$0x6e23df5e	// FMUL V30.4S, V26.4S, V3.4S
+	WORD	$0x6e23df7f	// FMUL V31.4S, V27.4S, V3.4S
+	// t = fma(a, p, t); grad = scale * t
+	VFMLA	V1.S4, V20.S4, V28.S4
+	VFMLA	V1.S4, V21.S4, V29.S4
+	VFMLA	V1.S4, V22.S4, V30.S4
+	VFMLA	V1.S4, V23.S4, V31.S4
+	WORD	$0x6e22df9c	// FMUL V28.4S, V28.4S, V2.4S
+	WORD	$0x6e22dfbd	// FMUL V29.4S, V29.4S, V2.4S
+	WORD	$0x6e22dfde	// FMUL V30.4S, V30.4S, V2.4S
+	WORD	$0x6e22dfff	// FMUL V31.4S, V31.4S, V2.4S
+	VST1.P	[V28.S4, V29.S4, V30.S4, V31.S4], 64(R6)
+	SUBS	$16, R5, R5
+	BGE	grad21
+graddone22:
+	ADD	$16, R5, R5
+	// whole vectors left
+gradvec23:
+	SUBS	$4, R5, R5
+	BLT	gradvecdone24
+	VLD1.P	16(R4), [V20.S4]
+	VLD1.P	16(R24), [V24.S4]
+	// p = e * inv
+	WORD	$0x6e20de94	// FMUL V20.4S, V20.4S, V0.4S
+	// t = -u = (-k) * w
+	WORD	$0x6e23df1c	// FMUL V28.4S, V24.4S, V3.4S
+	// t = fma(a, p, t); grad = scale * t
+	VFMLA	V1.S4, V20.S4, V28.S4
+	WORD	$0x6e22df9c	// FMUL V28.4S, V28.4S, V2.4S
+	VST1.P	[V28.S4], 16(R6)
+	B	gradvec23
+gradvecdone24:
+	ADD	$4, R5, R5
+	CBZ	R5, gradend25
+	// the last n%4 elements, lane by lane
+	VLD1.P	4(R4), V20.S[0]
+	VLD1.P	4(R24), V24.S[0]
+	CMP	$2, R5
+	BLT	lanes26
+	VLD1.P	4(R4), V20.S[1]
+	VLD1.P	4(R24), V24.S[1]
+	CMP	$3, R5
+	BLT	lanes26
+	VLD1.P	4(R4), V20.S[2]
+	VLD1.P	4(R24), V24.S[2]
+lanes26:
+	// p = e * inv
+	WORD	$0x6e20de94	// FMUL V20.4S, V20.4S, V0.4S
+	// t = -u = (-k) * w
+	WORD	$0x6e23df1c	// FMUL V28.4S, V24.4S, V3.4S
+	// t = fma(a, p, t); grad = scale * t
+	VFMLA	V1.S4, V20.S4, V28.S4
+	WORD	$0x6e22df9c	// FMUL V28.4S, V28.4S, V2.4S
+	VST1.P	V28.S[0], 4(R6)
+	CMP	$2, R5
+	BLT	lanes27
+	VST1.P	V28.S[1], 4(R6)
+	CMP	$3, R5
+	BLT	lanes27
+	VST1.P	V28.S[2], 4(R6)
+lanes27:
+gradend25:
+	// next row
+	ADD	R3<<2, R1, R1
+	ADD	R3<<2, R0, R0
+	ADD	$1, R12, R12
+	CMP	R2, R12
+	BLT	CrossEntropyGWNEON_row
+	RET
+
+// CrossEntropyGWSNEON is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, writing grad, class weights w, zw written.
+// Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient
+// without its label term: scale·fma(a, softmax, -k·w). grad may be z (in place).
+TEXT ·CrossEntropyGWSNEON(SB), NOSPLIT, $0-88
+	MOVD	z+8(FP), R1
+	MOVD	rows+72(FP), R2
+	MOVD	cols+80(FP), R3
+	MOVD	mx+48(FP), R19
+	MOVD	lsum+56(FP), R20
+	MOVD	grad+0(FP), R0
+	MOVD	a+32(FP), R14
+	MOVD	scale+40(FP), R15
+	// -k (exact), kept as bits for the gradient pass
+	FMOVS	k+24(FP), F20
+	FNEGS	F20, F20
+	FMOVS	F20, R22
+	MOVD	w+16(FP), R13
+	MOVD	zw+64(FP), R21
+	// the exp constants, each in every lane of a register
+	MOVD	$rowconsts<>(SB), R9
+	VLD1R.P	4(R9), [V9.S4]	// cutoff
+	VLD1R.P	4(R9), [V10.S4]	// log2e
+	VLD1R.P	4(R9), [V11.S4]	// magic
+	VLD1R.P	4(R9), [V12.S4]	// -ln2_hi
+	VLD1R.P	4(R9), [V13.S4]	// -ln2_lo
+	VLD1R.P	4(R9), [V14.S4]	// c5
+	VLD1R.P	4(R9), [V15.S4]	// c4
+	VLD1R.P	4(R9), [V16.S4]	// c3
+	VLD1R.P	4(R9), [V17.S4]	// c2
+	VLD1R.P	4(R9), [V18.S4]	// c1
+	MOVW	$-1, R11
+	MOVD	ZR, R12
+CrossEntropyGWSNEON_row:
+	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
+	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	MOVD	R1, R4
+	MOVD	R3, R5
+	VLD1R	(R4), [V0.S4]
+	VMOV	V0.B16, V1.B16
+	VMOV	V0.B16, V2.B16
+	VMOV	V0.B16, V3.B16
+	VMOV	V0.B16, V4.B16
+	VMOV	V0.B16, V5.B16
+	VMOV	V0.B16, V6.B16
+	VMOV	V0.B16, V7.B16
+	SUBS	$32, R5, R5
+	BLT	maxdone2
+	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+max1:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
+	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
+	WORD	$0x4e37c463	// FMAXNM V3.4S, V3.4S, V23.4S
+	WORD	$0x4e38c484	// FMAXNM V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39c4a5	// FMAXNM V5.4S, V5.4S, V25.4S
+	WORD	$0x4e3ac4c6	// FMAXNM V6.4S, V6.4S, V26.4S
+	WORD	$0x4e3bc4e7	// FMAXNM V7.4S, V7.4S, V27.4S
+	SUBS	$32, R5, R5
+	BGE	max1
+maxdone2:
+	ADD	$32, R5, R5
+	// whole vectors of the tail
+maxvec3:
+	SUBS	$4, R5, R5
+	BLT	maxvecdone4
+	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	B	maxvec3
+maxvecdone4:
+	ADD	$4, R5, R5
+	CBZ	R5, maxfold5
+	// the last cols%4 elements: lanes past the end repeat the first of them (LD1R)
+	VLD1R.P	4(R4), [V20.S4]
+	CMP	$2, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[1]
+	CMP	$3, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[2]
+lanes6:
+	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
+maxfold5:
+	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
+	WORD	$0x4e25c421	// FMAXNM V1.4S, V1.4S, V5.4S
+	WORD	$0x4e26c442	// FMAXNM V2.4S, V2.4S, V6.4S
+	WORD	$0x4e27c463	// FMAXNM V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22c400	// FMAXNM V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23c421	// FMAXNM V1.4S, V1.4S, V3.4S
+	WORD	$0x4e21c400	// FMAXNM V0.4S, V0.4S, V1.4S
+	WORD	$0x6e30c808	// FMAXNMV S8, V0.4S
+	// m = max + 0 (a -0 maximum becomes +0), in every lane
+	FMOVS	ZR, F20
+	FADDS	F20, F8, F8
+	VDUP	V8.S[0], V8.S4
+	// pass 1b: zw = canonical sum of fma(w, z - m, p), before the exponential pass
+	// (in place, that overwrites z)
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	MOVD	R1, R4
+	MOVD	R3, R5
+	MOVD	R13, R24
+	SUBS	$32, R5, R5
+	BLT	zwdone8
+	// loop: zw: 22 instructions per iteration, 32 elements (0.69 per element)
+zw7:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R24), [V24.S4, V25.S4, V26.S4, V27.S4]
+	// d = z - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	// p = fma(w, d, p)
+	VFMLA	V24.S4, V20.S4, V0.S4
+	VFMLA	V25.S4, V21.S4, V1.S4
+	VFMLA	V26.S4, V22.S4, V2.S4
+	VFMLA	V27.S4, V23.S4, V3.S4
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R24), [V24.S4, V25.S4, V26.S4, V27.S4]
+	// d = z - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	// p = fma(w, d, p)
+	VFMLA	V24.S4, V20.S4, V4.S4
+	VFMLA	V25.S4, V21.S4, V5.S4
+	VFMLA	V26.S4, V22.S4, V6.S4
+	VFMLA	V27.S4, V23.S4, V7.S4
+	SUBS	$32, R5, R5
+	BGE	zw7
+zwdone8:
+	ADD	$32, R5, R5
+	// tail: fewer than 32 elements. First the partial vector of the last n%4
+	// elements, loaded lane by lane into zeroed registers (mask: all ones in its lanes),
+	// then the whole vectors, each into the next partial register.
+	VEOR	V19.B16, V19.B16, V19.B16
+	MOVW	$0x80000000, R8
+	VDUP	R8, V20.S4
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+	ANDS	$3, R5, R7
+	BEQ	zwwhole9
+	AND	$-4, R5, R8
+	ADD	R8<<2, R4, R9
+	VLD1.P	4(R9), V30.S[0]
+	VMOV	R11, V19.S[0]
+	CMP	$2, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V30.S[1]
+	VMOV	R11, V19.S[1]
+	CMP	$3, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V30.S[2]
+	VMOV	R11, V19.S[2]
+lanes10:
+	ADD	R8<<2, R24, R9
+	VLD1.P	4(R9), V31.S[0]
+	CMP	$2, R7
+	BLT	lanes11
+	VLD1.P	4(R9), V31.S[1]
+	CMP	$3, R7
+	BLT	lanes11
+	VLD1.P	4(R9), V31.S[2]
+lanes11:
+zwwhole9:
+	WORD	$0x4e731e94	// BIC V20.16B, V20.16B, V19.16B
+	CMP	$4, R5
+	BLT	zwadd12
+	// whole vector -> partial 0
+	VLD1.P	16(R4), [V28.S4]
+	VLD1.P	16(R24), [V29.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = fma(w, d, p)
+	VFMLA	V29.S4, V28.S4, V0.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd13
+	// whole vector -> partial 1
+	VLD1.P	16(R4), [V28.S4]
+	VLD1.P	16(R24), [V29.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = fma(w, d, p)
+	VFMLA	V29.S4, V28.S4, V1.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd14
+	// whole vector -> partial 2
+	VLD1.P	16(R4), [V28.S4]
+	VLD1.P	16(R24), [V29.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = fma(w, d, p)
+	VFMLA	V29.S4, V28.S4, V2.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd15
+	// whole vector -> partial 3
+	VLD1.P	16(R4), [V28.S4]
+	VLD1.P	16(R24), [V29.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = fma(w, d, p)
+	VFMLA	V29.S4, V28.S4, V3.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd16
+	// whole vector -> partial 4
+	VLD1.P	16(R4), [V28.S4]
+	VLD1.P	16(R24), [V29.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = fma(w, d, p)
+	VFMLA	V29.S4, V28.S4, V4.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd17
+	// whole vector -> partial 5
+	VLD1.P	16(R4), [V28.S4]
+	VLD1.P	16(R24), [V29.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = fma(w, d, p)
+	VFMLA	V29.S4, V28.S4, V5.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	zwadd18
+	// whole vector -> partial 6
+	VLD1.P	16(R4), [V28.S4]
+	VLD1.P	16(R24), [V29.S4]
+	// d = z - m
+	WORD	$0x4ea8d79c	// FSUB V28.4S, V28.4S, V8.4S
+	// p = fma(w, d, p)
+	VFMLA	V29.S4, V28.S4, V6.S4
+	SUB	$4, R5, R5
+	// the partial vector (if any) goes to the register after the whole ones
+zwadd19:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = fma(w, d, p)
+	VFMLA	V31.S4, V30.S4, V7.S4
+	B	zwfold20
+zwadd12:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = fma(w, d, p)
+	VFMLA	V31.S4, V30.S4, V0.S4
+	B	zwfold20
+zwadd13:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = fma(w, d, p)
+	VFMLA	V31.S4, V30.S4, V1.S4
+	B	zwfold20
+zwadd14:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = fma(w, d, p)
+	VFMLA	V31.S4, V30.S4, V2.S4
+	B	zwfold20
+zwadd15:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = fma(w, d, p)
+	VFMLA	V31.S4, V30.S4, V3.S4
+	B	zwfold20
+zwadd16:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = fma(w, d, p)
+	VFMLA	V31.S4, V30.S4, V4.S4
+	B	zwfold20
+zwadd17:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = fma(w, d, p)
+	VFMLA	V31.S4, V30.S4, V5.S4
+	B	zwfold20
+zwadd18:
+	// d = z - m
+	WORD	$0x4ea8d7de	// FSUB V30.4S, V30.4S, V8.4S
+	// d = -0 past the end (w = +0 there): the partial gets p + (-0) or fma(-0, +0, p), p itself
+	VAND	V19.B16, V30.B16, V30.B16
+	VEOR	V20.B16, V30.B16, V30.B16
+	// p = fma(w, d, p)
+	VFMLA	V31.S4, V30.S4, V6.S4
+zwfold20:
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e24d400	// FADD V0.4S, V0.4S, V4.4S
+	WORD	$0x4e26d442	// FADD V2.4S, V2.4S, V6.4S
+	WORD	$0x4e25d421	// FADD V1.4S, V1.4S, V5.4S
+	WORD	$0x4e27d463	// FADD V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22d400	// FADD V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23d421	// FADD V1.4S, V1.4S, V3.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e21d400	// FADDP V0.4S, V0.4S, V1.4S
+	WORD	$0x6e20d400	// FADDP V0.4S, V0.4S, V0.4S
+	WORD	$0x7e30d800	// FADDP S0, V0.2S
+	FMOVS.P	F0, 4(R21)
+	// pass 2: e_i = ExpNeg(x_i - m), summed into the 32 partials (P0..P7)
+	// and stored to dst
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	MOVD	R1, R4
+	MOVD	R3, R5
+	MOVD	R0, R6
+	SUBS	$32, R5, R5
+	BLT	expdone22
+	// loop: exp-sum-store: 170 instructions per iteration, 32 elements (5.31 per element)
+exp21:
+	// elements 0..7 of the block: partials P0, P1
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	WORD	$0x4e39d421	// FADD V1.4S, V1.4S, V25.4S
+	// elements 8..15 of the block: partials P2, P3
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	WORD	$0x4e39d463	// FADD V3.4S, V3.4S, V25.4S
+	// elements 16..23 of the block: partials P4, P5
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39d4a5	// FADD V5.4S, V5.4S, V25.4S
+	// elements 24..31 of the block: partials P6, P7
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	WORD	$0x4e39d4e7	// FADD V7.4S, V7.4S, V25.4S
+	SUBS	$32, R5, R5
+	BGE	exp21
+expdone22:
+	ADD	$32, R5, R5
+	// tail: fewer than 32 elements. First the partial vector of the last cols%4
+	// elements (loaded lane by lane; the lanes past the end are zeroed after the
+	// exponential), then the whole vectors, each into the next partial register.
+	VEOR	V23.B16, V23.B16, V23.B16
+	ANDS	$3, R5, R7
+	BEQ	expwhole23
+	AND	$-4, R5, R8
+	ADD	R8<<2, R4, R9
+	VEOR	V22.B16, V22.B16, V22.B16
+	VLD1.P	4(R9), V22.S[0]
+	VMOV	R11, V23.S[0]
+	CMP	$2, R7
+	BLT	lanes24
+	VLD1.P	4(R9), V22.S[1]
+	VMOV	R11, V23.S[1]
+	CMP	$3, R7
+	BLT	lanes24
+	VLD1.P	4(R9), V22.S[2]
+	VMOV	R11, V23.S[2]
+lanes24:
+	// x = x - m
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb6e53c	// FCMGT V28.4S, V9.4S, V22.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V22.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V22.S4
+	VFMLA	V13.S4, V26.S4, V22.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V22.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V22.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38ded6	// FMUL V22.4S, V22.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V22.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VAND	V24.B16, V23.B16, V23.B16
+	ADD	R8<<2, R6, R10
+	VST1.P	V23.S[0], 4(R10)
+	CMP	$2, R7
+	BLT	lanes25
+	VST1.P	V23.S[1], 4(R10)
+	CMP	$3, R7
+	BLT	lanes25
+	VST1.P	V23.S[2], 4(R10)
+lanes25:
+expwhole23:
+	CMP	$4, R5
+	BLT	expadd26
+	// whole vector -> P0
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd27
+	// whole vector -> P1
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d421	// FADD V1.4S, V1.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd28
+	// whole vector -> P2
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd29
+	// whole vector -> P3
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d463	// FADD V3.4S, V3.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd30
+	// whole vector -> P4
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd31
+	// whole vector -> P5
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d4a5	// FADD V5.4S, V5.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd32
+	// whole vector -> P6
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	SUB	$4, R5, R5
+	// the partial vector (if any) goes to the register after the whole ones
+expadd33:
+	WORD	$0x4e37d4e7	// FADD V7.4S, V7.4S, V23.4S
+	B	expfold34
+expadd26:
+	WORD	$0x4e37d400	// FADD V0.4S, V0.4S, V23.4S
+	B	expfold34
+expadd27:
+	WORD	$0x4e37d421	// FADD V1.4S, V1.4S, V23.4S
+	B	expfold34
+expadd28:
+	WORD	$0x4e37d442	// FADD V2.4S, V2.4S, V23.4S
+	B	expfold34
+expadd29:
+	WORD	$0x4e37d463	// FADD V3.4S, V3.4S, V23.4S
+	B	expfold34
+expadd30:
+	WORD	$0x4e37d484	// FADD V4.4S, V4.4S, V23.4S
+	B	expfold34
+expadd31:
+	WORD	$0x4e37d4a5	// FADD V5.4S, V5.4S, V23.4S
+	B	expfold34
+expadd32:
+	WORD	$0x4e37d4c6	// FADD V6.4S, V6.4S, V23.4S
+expfold34:
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e24d400	// FADD V0.4S, V0.4S, V4.4S
+	WORD	$0x4e26d442	// FADD V2.4S, V2.4S, V6.4S
+	WORD	$0x4e25d421	// FADD V1.4S, V1.4S, V5.4S
+	WORD	$0x4e27d463	// FADD V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22d400	// FADD V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23d421	// FADD V1.4S, V1.4S, V3.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e21d400	// FADDP V0.4S, V0.4S, V1.4S
+	WORD	$0x6e20d400	// FADDP V0.4S, V0.4S, V0.4S
+	WORD	$0x7e30d800	// FADDP S0, V0.2S
+	// mx = m; lsum = LogPos(sum)
+	FMOVS.P	F8, 4(R19)
+	// L = LogPos(sum), scalar: k = int32(bits(s) - bits(sqrt(1/2))) >> 23
+	FMOVS	F0, R7
+	MOVW	$0x3F3504F3, R8
+	SUBW	R8, R7, R8
+	ASRW	$23, R8, R8
+	// f = frombits(bits(s) - k<<23) - 1
+	SUBW	R8<<23, R7, R7
+	FMOVS	R7, F20
+	FMOVS	$1.0, F24
+	FSUBS	F24, F20, F20
+	// e = float32(k); z = f * f
+	SCVTFWS	R8, F21
+	FMULS	F20, F20, F22
+	// p = fma(P8, f, P7); p = fma(p, f, P6) ... p = fma(p, f, P0)
+	MOVD	$rowconsts<>+40(SB), R9
+	FLDPS	(R9), (F24, F25)	// P8, P7
+	FMADDS	F24, F25, F20, F23
+	FLDPS	8(R9), (F24, F25)	// P6, P5
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	16(R9), (F24, F25)	// P4, P3
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	24(R9), (F24, F25)	// P2, P1
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	32(R9), (F24, F25)	// P0, ln2_lo
+	FMADDS	F20, F24, F23, F23
+	// y = (p * f) * z; y = fma(e, ln2_lo, y); y = fma(z, -0.5, y)
+	FMULS	F20, F23, F23
+	FMULS	F22, F23, F23
+	FMADDS	F25, F23, F21, F23
+	FMOVS	$-0.5, F24
+	FMADDS	F24, F23, F22, F23
+	// r = f + y; r = fma(e, ln2_hi, r); r = r + (s - s)
+	FADDS	F23, F20, F26
+	FMOVS	40(R9), F24	// ln2_hi
+	FMADDS	F24, F26, F21, F26
+	FSUBS	F0, F0, F27
+	FADDS	F27, F26, F19
+	FMOVS.P	F19, 4(R20)
+	// inv = 1 / sum (IEEE division)
+	FMOVS	$1.0, F20
+	FDIVS	F0, F20, F20
+	// inv, a, scale and -k in every lane
+	VDUP	V20.S[0], V0.S4
+	VLD1R.P	4(R14), [V1.S4]
+	VLD1R.P	4(R15), [V2.S4]
+	VDUP	R22, V3.S4
+	// pass 3: grad = scale * fma(a, e * inv, -u), u = k*w (-u = (-k)*w exactly) or k
+	MOVD	R0, R4
+	MOVD	R0, R6
+	MOVD	R3, R5
+	MOVD	R13, R24
+	SUBS	$16, R5, R5
+	BLT	graddone36
+	// loop: gradient: 21 instructions per iteration, 16 elements (1.31 per element)
+grad35:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R24), [V24.S4, V25.S4, V26.S4, V27.S4]
+	// p = e * inv
+	WORD	$0x6e20de94	// FMUL V20.4S, V20.4S, V0.4S
+	WORD	$0x6e20deb5	// FMUL V21.4S, V21.4S, V0.4S
+	WORD	$0x6e20ded6	// FMUL V22.4S, V22.4S, V0.4S
+	WORD	$0x6e20def7	// FMUL V23.4S, V23.4S, V0.4S
+	// t = -u = (-k) * w
+	WORD	$0x6e23df1c	// FMUL V28.4S, V24.4S, V3.4S
+	WORD	$0x6e23df3d	// FMUL V29.4S, V25.4S, V3.4S
+	WORD	$0x6e23df5e	// FMUL V30.4S, V26.4S, V3.4S
+	WORD	$0x6e23df7f	// FMUL V31.4S, V27.4S, V3.4S
+	// t = fma(a, p, t); grad = scale * t
+	VFMLA	V1.S4, V20.S4, V28.S4
+	VFMLA	V1.S4, V21.S4, V29.S4
+	VFMLA	V1.S4, V22.S4, V30.S4
+	VFMLA	V1.S4, V23.S4, V31.S4
+	WORD	$0x6e22df9c	// FMUL V28.4S, V28.4S, V2.4S
+	WORD	$0x6e22dfbd	// FMUL V29.4S, V29.4S, V2.4S
+	WORD	$0x6e22dfde	// FMUL V30.4S, V30.4S, V2.4S
+	WORD	$0x6e22dfff	// FMUL V31.4S, V31.4S, V2.4S
+	VST1.P	[V28.S4, V29.S4, V30.S4, V31.S4], 64(R6)
+	SUBS	$16, R5, R5
+	BGE	grad35
+graddone36:
+	ADD	$16, R5, R5
+	// whole vectors left
+gradvec37:
+	SUBS	$4, R5, R5
+	BLT	gradvecdone38
+	VLD1.P	16(R4), [V20.S4]
+	VLD1.P	16(R24), [V24.S4]
+	// p = e * inv
+	WORD	$0x6e20de94	// FMUL V20.4S, V20.4S, V0.4S
+	// t = -u = (-k) * w
+	WORD	$0x6e23df1c	// FMUL V28.4S, V24.4S, V3.4S
+	// t = fma(a, p, t); grad = scale * t
+	VFMLA	V1.S4, V20.S4, V28.S4
+	WORD	$0x6e22df9c	// FMUL V28.4S, V28.4S, V2.4S
+	VST1.P	[V28.S4], 16(R6)
+	B	gradvec37
+gradvecdone38:
+	ADD	$4, R5, R5
+	CBZ	R5, gradend39
+	// the last n%4 elements, lane by lane
+	VLD1.P	4(R4), V20.S[0]
+	VLD1.P	4(R24), V24.S[0]
+	CMP	$2, R5
+	BLT	lanes40
+	VLD1.P	4(R4), V20.S[1]
+	VLD1.P	4(R24), V24.S[1]
+	CMP	$3, R5
+	BLT	lanes40
+	VLD1.P	4(R4), V20.S[2]
+	VLD1.P	4(R24), V24.S[2]
+lanes40:
+	// p = e * inv
+	WORD	$0x6e20de94	// FMUL V20.4S, V20.4S, V0.4S
+	// t = -u = (-k) * w
+	WORD	$0x6e23df1c	// FMUL V28.4S, V24.4S, V3.4S
+	// t = fma(a, p, t); grad = scale * t
+	VFMLA	V1.S4, V20.S4, V28.S4
+	WORD	$0x6e22df9c	// FMUL V28.4S, V28.4S, V2.4S
+	VST1.P	V28.S[0], 4(R6)
+	CMP	$2, R5
+	BLT	lanes41
+	VST1.P	V28.S[1], 4(R6)
+	CMP	$3, R5
+	BLT	lanes41
+	VST1.P	V28.S[2], 4(R6)
+lanes41:
+gradend39:
+	// next row
+	ADD	R3<<2, R1, R1
+	ADD	R3<<2, R0, R0
+	ADD	$1, R12, R12
+	CMP	R2, R12
+	BLT	CrossEntropyGWSNEON_row
+	RET
+
+// CrossEntropySoftPlainNEON is generic.CrossEntropySoftRows, bit for bit, for rows, cols >= 1, grad nil, w nil.
+// Per row, with c = fma(keep, q, spread)·w: mx, lsum, mass = Σ c, zc = Σ c·(z - max), and the
+// gradient scale·fma(mass, softmax, -c).
+TEXT ·CrossEntropySoftPlainNEON(SB), NOSPLIT, $0-96
+	MOVD	z+8(FP), R1
+	MOVD	q+16(FP), R23
+	MOVD	rows+80(FP), R2
+	MOVD	cols+88(FP), R3
+	MOVD	mx+40(FP), R19
+	MOVD	lsum+48(FP), R20
+	MOVD	mass+56(FP), R22
+	MOVD	zc+64(FP), R21
+	MOVW	$-1, R11
+	MOVD	ZR, R12
+CrossEntropySoftPlainNEON_row:
+	// (pass 2b below overwrites the exp constants: they are loaded per row)
+	// the exp constants, each in every lane of a register
+	MOVD	$rowconsts<>(SB), R9
+	VLD1R.P	4(R9), [V9.S4]	// cutoff
+	VLD1R.P	4(R9), [V10.S4]	// log2e
+	VLD1R.P	4(R9), [V11.S4]	// magic
+	VLD1R.P	4(R9), [V12.S4]	// -ln2_hi
+	VLD1R.P	4(R9), [V13.S4]	// -ln2_lo
+	VLD1R.P	4(R9), [V14.S4]	// c5
+	VLD1R.P	4(R9), [V15.S4]	// c4
+	VLD1R.P	4(R9), [V16.S4]	// c3
+	VLD1R.P	4(R9), [V17.S4]	// c2
+	VLD1R.P	4(R9), [V18.S4]	// c1
+	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
+	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	MOVD	R1, R4
+	MOVD	R3, R5
+	VLD1R	(R4), [V0.S4]
+	VMOV	V0.B16, V1.B16
+	VMOV	V0.B16, V2.B16
+	VMOV	V0.B16, V3.B16
+	VMOV	V0.B16, V4.B16
+	VMOV	V0.B16, V5.B16
+	VMOV	V0.B16, V6.B16
+	VMOV	V0.B16, V7.B16
+	SUBS	$32, R5, R5
+	BLT	maxdone2
+	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+max1:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
+	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
+	WORD	$0x4e37c463	// FMAXNM V3.4S, V3.4S, V23.4S
+	WORD	$0x4e38c484	// FMAXNM V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39c4a5	// FMAXNM V5.4S, V5.4S, V25.4S
+	WORD	$0x4e3ac4c6	// FMAXNM V6.4S, V6.4S, V26.4S
+	WORD	$0x4e3bc4e7	// FMAXNM V7.4S, V7.4S, V27.4S
+	SUBS	$32, R5, R5
+	BGE	max1
+maxdone2:
+	ADD	$32, R5, R5
+	// whole vectors of the tail
+maxvec3:
+	SUBS	$4, R5, R5
+	BLT	maxvecdone4
+	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	B	maxvec3
+maxvecdone4:
+	ADD	$4, R5, R5
+	CBZ	R5, maxfold5
+	// the last cols%4 elements: lanes past the end repeat the first of them (LD1R)
+	VLD1R.P	4(R4), [V20.S4]
+	CMP	$2, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[1]
+	CMP	$3, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[2]
+lanes6:
+	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
+maxfold5:
+	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
+	WORD	$0x4e25c421	// FMAXNM V1.4S, V1.4S, V5.4S
+	WORD	$0x4e26c442	// FMAXNM V2.4S, V2.4S, V6.4S
+	WORD	$0x4e27c463	// FMAXNM V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22c400	// FMAXNM V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23c421	// FMAXNM V1.4S, V1.4S, V3.4S
+	WORD	$0x4e21c400	// FMAXNM V0.4S, V0.4S, V1.4S
+	WORD	$0x6e30c808	// FMAXNMV S8, V0.4S
+	// m = max + 0 (a -0 maximum becomes +0), in every lane
+	FMOVS	ZR, F20
+	FADDS	F20, F8, F8
+	VDUP	V8.S[0], V8.S4
+	// pass 2: e_i = ExpNeg(x_i - m), summed into the 32 partials (P0..P7)
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	MOVD	R1, R4
+	MOVD	R3, R5
+	SUBS	$32, R5, R5
+	BLT	expdone8
+	// loop: exp-sum: 166 instructions per iteration, 32 elements (5.19 per element)
+exp7:
+	// elements 0..7 of the block: partials P0, P1
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	WORD	$0x4e39d421	// FADD V1.4S, V1.4S, V25.4S
+	// elements 8..15 of the block: partials P2, P3
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	WORD	$0x4e39d463	// FADD V3.4S, V3.4S, V25.4S
+	// elements 16..23 of the block: partials P4, P5
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39d4a5	// FADD V5.4S, V5.4S, V25.4S
+	// elements 24..31 of the block: partials P6, P7
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	WORD	$0x4e39d4e7	// FADD V7.4S, V7.4S, V25.4S
+	SUBS	$32, R5, R5
+	BGE	exp7
+expdone8:
+	ADD	$32, R5, R5
+	// tail: fewer than 32 elements. First the partial vector of the last cols%4
+	// elements (loaded lane by lane; the lanes past the end are zeroed after the
+	// exponential), then the whole vectors, each into the next partial register.
+	VEOR	V23.B16, V23.B16, V23.B16
+	ANDS	$3, R5, R7
+	BEQ	expwhole9
+	AND	$-4, R5, R8
+	ADD	R8<<2, R4, R9
+	VEOR	V22.B16, V22.B16, V22.B16
+	VLD1.P	4(R9), V22.S[0]
+	VMOV	R11, V23.S[0]
+	CMP	$2, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V22.S[1]
+	VMOV	R11, V23.S[1]
+	CMP	$3, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V22.S[2]
+	VMOV	R11, V23.S[2]
+lanes10:
+	// x = x - m
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb6e53c	// FCMGT V28.4S, V9.4S, V22.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V22.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V22.S4
+	VFMLA	V13.S4, V26.S4, V22.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V22.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V22.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38ded6	// FMUL V22.4S, V22.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V22.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VAND	V24.B16, V23.B16, V23.B16
+expwhole9:
+	CMP	$4, R5
+	BLT	expadd11
+	// whole vector -> P0
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd12
+	// whole vector -> P1
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d421	// FADD V1.4S, V1.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd13
+	// whole vector -> P2
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd14
+	// whole vector -> P3
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d463	// FADD V3.4S, V3.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd15
+	// whole vector -> P4
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd16
+	// whole vector -> P5
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d4a5	// FADD V5.4S, V5.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd17
+	// whole vector -> P6
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	SUB	$4, R5, R5
+	// the partial vector (if any) goes to the register after the whole ones
+expadd18:
+	WORD	$0x4e37d4e7	// FADD V7.4S, V7.4S, V23.4S
+	B	expfold19
+expadd11:
+	WORD	$0x4e37d400	// FADD V0.4S, V0.4S, V23.4S
+	B	expfold19
+expadd12:
+	WORD	$0x4e37d421	// FADD V1.4S, V1.4S, V23.4S
+	B	expfold19
+expadd13:
+	WORD	$0x4e37d442	// FADD V2.4S, V2.4S, V23.4S
+	B	expfold19
+expadd14:
+	WORD	$0x4e37d463	// FADD V3.4S, V3.4S, V23.4S
+	B	expfold19
+expadd15:
+	WORD	$0x4e37d484	// FADD V4.4S, V4.4S, V23.4S
+	B	expfold19
+expadd16:
+	WORD	$0x4e37d4a5	// FADD V5.4S, V5.4S, V23.4S
+	B	expfold19
+expadd17:
+	WORD	$0x4e37d4c6	// FADD V6.4S, V6.4S, V23.4S
+expfold19:
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e24d400	// FADD V0.4S, V0.4S, V4.4S
+	WORD	$0x4e26d442	// FADD V2.4S, V2.4S, V6.4S
+	WORD	$0x4e25d421	// FADD V1.4S, V1.4S, V5.4S
+	WORD	$0x4e27d463	// FADD V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22d400	// FADD V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23d421	// FADD V1.4S, V1.4S, V3.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e21d400	// FADDP V0.4S, V0.4S, V1.4S
+	WORD	$0x6e20d400	// FADDP V0.4S, V0.4S, V0.4S
+	WORD	$0x7e30d800	// FADDP S0, V0.2S
+	// mx = m; lsum = LogPos(sum)
+	FMOVS.P	F8, 4(R19)
+	// L = LogPos(sum), scalar: k = int32(bits(s) - bits(sqrt(1/2))) >> 23
+	FMOVS	F0, R7
+	MOVW	$0x3F3504F3, R8
+	SUBW	R8, R7, R8
+	ASRW	$23, R8, R8
+	// f = frombits(bits(s) - k<<23) - 1
+	SUBW	R8<<23, R7, R7
+	FMOVS	R7, F20
+	FMOVS	$1.0, F24
+	FSUBS	F24, F20, F20
+	// e = float32(k); z = f * f
+	SCVTFWS	R8, F21
+	FMULS	F20, F20, F22
+	// p = fma(P8, f, P7); p = fma(p, f, P6) ... p = fma(p, f, P0)
+	MOVD	$rowconsts<>+40(SB), R9
+	FLDPS	(R9), (F24, F25)	// P8, P7
+	FMADDS	F24, F25, F20, F23
+	FLDPS	8(R9), (F24, F25)	// P6, P5
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	16(R9), (F24, F25)	// P4, P3
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	24(R9), (F24, F25)	// P2, P1
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	32(R9), (F24, F25)	// P0, ln2_lo
+	FMADDS	F20, F24, F23, F23
+	// y = (p * f) * z; y = fma(e, ln2_lo, y); y = fma(z, -0.5, y)
+	FMULS	F20, F23, F23
+	FMULS	F22, F23, F23
+	FMADDS	F25, F23, F21, F23
+	FMOVS	$-0.5, F24
+	FMADDS	F24, F23, F22, F23
+	// r = f + y; r = fma(e, ln2_hi, r); r = r + (s - s)
+	FADDS	F23, F20, F26
+	FMOVS	40(R9), F24	// ln2_hi
+	FMADDS	F24, F26, F21, F26
+	FSUBS	F0, F0, F27
+	FADDS	F27, F26, F19
+	FMOVS.P	F19, 4(R20)
+	// pass 2b: c = fma(keep, q, spread) (times w); mass = Σ c, zc = Σ fma(c, z - m, p),
+	// over the same 32 partials: mass in P0..P7, zc in V9..V16
+	FMOVS	keep+72(FP), F17
+	VDUP	V17.S[0], V17.S4
+	FMOVS	spread+76(FP), F18
+	VDUP	V18.S[0], V18.S4
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	VEOR	V16.B16, V16.B16, V16.B16
+	MOVD	R1, R4
+	MOVD	R23, R25
+	MOVD	R3, R5
+	SUBS	$32, R5, R5
+	BLT	tgtdone21
+	// loop: mass and zc: 50 instructions per iteration, 32 elements (1.56 per element)
+tgt20:
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	VLD1.P	32(R25), [V22.S4, V23.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VMOV	V18.B16, V27.B16
+	VFMLA	V17.S4, V22.S4, V26.S4
+	VFMLA	V17.S4, V23.S4, V27.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad400	// FADD V0.4S, V0.4S, V26.4S
+	WORD	$0x4e3bd421	// FADD V1.4S, V1.4S, V27.4S
+	VFMLA	V20.S4, V26.S4, V9.S4
+	VFMLA	V21.S4, V27.S4, V10.S4
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	VLD1.P	32(R25), [V22.S4, V23.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VMOV	V18.B16, V27.B16
+	VFMLA	V17.S4, V22.S4, V26.S4
+	VFMLA	V17.S4, V23.S4, V27.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad442	// FADD V2.4S, V2.4S, V26.4S
+	WORD	$0x4e3bd463	// FADD V3.4S, V3.4S, V27.4S
+	VFMLA	V20.S4, V26.S4, V11.S4
+	VFMLA	V21.S4, V27.S4, V12.S4
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	VLD1.P	32(R25), [V22.S4, V23.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VMOV	V18.B16, V27.B16
+	VFMLA	V17.S4, V22.S4, V26.S4
+	VFMLA	V17.S4, V23.S4, V27.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad484	// FADD V4.4S, V4.4S, V26.4S
+	WORD	$0x4e3bd4a5	// FADD V5.4S, V5.4S, V27.4S
+	VFMLA	V20.S4, V26.S4, V13.S4
+	VFMLA	V21.S4, V27.S4, V14.S4
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	VLD1.P	32(R25), [V22.S4, V23.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VMOV	V18.B16, V27.B16
+	VFMLA	V17.S4, V22.S4, V26.S4
+	VFMLA	V17.S4, V23.S4, V27.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad4c6	// FADD V6.4S, V6.4S, V26.4S
+	WORD	$0x4e3bd4e7	// FADD V7.4S, V7.4S, V27.4S
+	VFMLA	V20.S4, V26.S4, V15.S4
+	VFMLA	V21.S4, V27.S4, V16.S4
+	SUBS	$32, R5, R5
+	BGE	tgt20
+tgtdone21:
+	ADD	$32, R5, R5
+	// tail: fewer than 32 elements. First the partial vector of the last n%4
+	// elements, loaded lane by lane into zeroed registers (mask: all ones in its lanes),
+	// then the whole vectors, each into the next partial register.
+	VEOR	V27.B16, V27.B16, V27.B16
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	ANDS	$3, R5, R7
+	BEQ	tgtwhole22
+	AND	$-4, R5, R8
+	ADD	R8<<2, R4, R9
+	VLD1.P	4(R9), V23.S[0]
+	VMOV	R11, V27.S[0]
+	CMP	$2, R7
+	BLT	lanes23
+	VLD1.P	4(R9), V23.S[1]
+	VMOV	R11, V27.S[1]
+	CMP	$3, R7
+	BLT	lanes23
+	VLD1.P	4(R9), V23.S[2]
+	VMOV	R11, V27.S[2]
+lanes23:
+	ADD	R8<<2, R25, R9
+	VLD1.P	4(R9), V24.S[0]
+	CMP	$2, R7
+	BLT	lanes24
+	VLD1.P	4(R9), V24.S[1]
+	CMP	$3, R7
+	BLT	lanes24
+	VLD1.P	4(R9), V24.S[2]
+lanes24:
+tgtwhole22:
+	WORD	$0x4e7b1f9c	// BIC V28.16B, V28.16B, V27.16B
+	CMP	$4, R5
+	BLT	tgtadd25
+	// whole vector -> partial 0
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d400	// FADD V0.4S, V0.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V9.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd26
+	// whole vector -> partial 1
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d421	// FADD V1.4S, V1.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V10.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd27
+	// whole vector -> partial 2
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d442	// FADD V2.4S, V2.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V11.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd28
+	// whole vector -> partial 3
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d463	// FADD V3.4S, V3.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V12.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd29
+	// whole vector -> partial 4
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d484	// FADD V4.4S, V4.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V13.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd30
+	// whole vector -> partial 5
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d4a5	// FADD V5.4S, V5.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V14.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd31
+	// whole vector -> partial 6
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d4c6	// FADD V6.4S, V6.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V15.S4
+	SUB	$4, R5, R5
+	// the partial vector (if any) goes to the register after the whole ones
+tgtadd32:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad4e7	// FADD V7.4S, V7.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V16.S4
+	B	tgtfold33
+tgtadd25:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad400	// FADD V0.4S, V0.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V9.S4
+	B	tgtfold33
+tgtadd26:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad421	// FADD V1.4S, V1.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V10.S4
+	B	tgtfold33
+tgtadd27:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad442	// FADD V2.4S, V2.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V11.S4
+	B	tgtfold33
+tgtadd28:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad463	// FADD V3.4S, V3.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V12.S4
+	B	tgtfold33
+tgtadd29:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad484	// FADD V4.4S, V4.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V13.S4
+	B	tgtfold33
+tgtadd30:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad4a5	// FADD V5.4S, V5.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V14.S4
+	B	tgtfold33
+tgtadd31:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad4c6	// FADD V6.4S, V6.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V15.S4
+tgtfold33:
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e24d400	// FADD V0.4S, V0.4S, V4.4S
+	WORD	$0x4e26d442	// FADD V2.4S, V2.4S, V6.4S
+	WORD	$0x4e25d421	// FADD V1.4S, V1.4S, V5.4S
+	WORD	$0x4e27d463	// FADD V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22d400	// FADD V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23d421	// FADD V1.4S, V1.4S, V3.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e21d400	// FADDP V0.4S, V0.4S, V1.4S
+	WORD	$0x6e20d400	// FADDP V0.4S, V0.4S, V0.4S
+	WORD	$0x7e30d81c	// FADDP S28, V0.2S
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e2dd529	// FADD V9.4S, V9.4S, V13.4S
+	WORD	$0x4e2fd56b	// FADD V11.4S, V11.4S, V15.4S
+	WORD	$0x4e2ed54a	// FADD V10.4S, V10.4S, V14.4S
+	WORD	$0x4e30d58c	// FADD V12.4S, V12.4S, V16.4S
+	WORD	$0x4e2bd529	// FADD V9.4S, V9.4S, V11.4S
+	WORD	$0x4e2cd54a	// FADD V10.4S, V10.4S, V12.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e2ad529	// FADDP V9.4S, V9.4S, V10.4S
+	WORD	$0x6e29d529	// FADDP V9.4S, V9.4S, V9.4S
+	WORD	$0x7e30d93d	// FADDP S29, V9.2S
+	FMOVS.P	F28, 4(R22)
+	FMOVS.P	F29, 4(R21)
+	// next row
+	ADD	R3<<2, R1, R1
+	ADD	R3<<2, R23, R23
+	ADD	$1, R12, R12
+	CMP	R2, R12
+	BLT	CrossEntropySoftPlainNEON_row
+	RET
+
+// CrossEntropySoftWNEON is generic.CrossEntropySoftRows, bit for bit, for rows, cols >= 1, grad nil, class weights w.
+// Per row, with c = fma(keep, q, spread)·w: mx, lsum, mass = Σ c, zc = Σ c·(z - max), and the
+// gradient scale·fma(mass, softmax, -c).
+TEXT ·CrossEntropySoftWNEON(SB), NOSPLIT, $0-96
+	MOVD	z+8(FP), R1
+	MOVD	q+16(FP), R23
+	MOVD	rows+80(FP), R2
+	MOVD	cols+88(FP), R3
+	MOVD	mx+40(FP), R19
+	MOVD	lsum+48(FP), R20
+	MOVD	mass+56(FP), R22
+	MOVD	zc+64(FP), R21
+	MOVD	w+24(FP), R13
+	MOVW	$-1, R11
+	MOVD	ZR, R12
+CrossEntropySoftWNEON_row:
+	// (pass 2b below overwrites the exp constants: they are loaded per row)
+	// the exp constants, each in every lane of a register
+	MOVD	$rowconsts<>(SB), R9
+	VLD1R.P	4(R9), [V9.S4]	// cutoff
+	VLD1R.P	4(R9), [V10.S4]	// log2e
+	VLD1R.P	4(R9), [V11.S4]	// magic
+	VLD1R.P	4(R9), [V12.S4]	// -ln2_hi
+	VLD1R.P	4(R9), [V13.S4]	// -ln2_lo
+	VLD1R.P	4(R9), [V14.S4]	// c5
+	VLD1R.P	4(R9), [V15.S4]	// c4
+	VLD1R.P	4(R9), [V16.S4]	// c3
+	VLD1R.P	4(R9), [V17.S4]	// c2
+	VLD1R.P	4(R9), [V18.S4]	// c1
+	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
+	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	MOVD	R1, R4
+	MOVD	R3, R5
+	VLD1R	(R4), [V0.S4]
+	VMOV	V0.B16, V1.B16
+	VMOV	V0.B16, V2.B16
+	VMOV	V0.B16, V3.B16
+	VMOV	V0.B16, V4.B16
+	VMOV	V0.B16, V5.B16
+	VMOV	V0.B16, V6.B16
+	VMOV	V0.B16, V7.B16
+	SUBS	$32, R5, R5
+	BLT	maxdone2
+	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+max1:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
+	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
+	WORD	$0x4e37c463	// FMAXNM V3.4S, V3.4S, V23.4S
+	WORD	$0x4e38c484	// FMAXNM V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39c4a5	// FMAXNM V5.4S, V5.4S, V25.4S
+	WORD	$0x4e3ac4c6	// FMAXNM V6.4S, V6.4S, V26.4S
+	WORD	$0x4e3bc4e7	// FMAXNM V7.4S, V7.4S, V27.4S
+	SUBS	$32, R5, R5
+	BGE	max1
+maxdone2:
+	ADD	$32, R5, R5
+	// whole vectors of the tail
+maxvec3:
+	SUBS	$4, R5, R5
+	BLT	maxvecdone4
+	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	B	maxvec3
+maxvecdone4:
+	ADD	$4, R5, R5
+	CBZ	R5, maxfold5
+	// the last cols%4 elements: lanes past the end repeat the first of them (LD1R)
+	VLD1R.P	4(R4), [V20.S4]
+	CMP	$2, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[1]
+	CMP	$3, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[2]
+lanes6:
+	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
+maxfold5:
+	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
+	WORD	$0x4e25c421	// FMAXNM V1.4S, V1.4S, V5.4S
+	WORD	$0x4e26c442	// FMAXNM V2.4S, V2.4S, V6.4S
+	WORD	$0x4e27c463	// FMAXNM V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22c400	// FMAXNM V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23c421	// FMAXNM V1.4S, V1.4S, V3.4S
+	WORD	$0x4e21c400	// FMAXNM V0.4S, V0.4S, V1.4S
+	WORD	$0x6e30c808	// FMAXNMV S8, V0.4S
+	// m = max + 0 (a -0 maximum becomes +0), in every lane
+	FMOVS	ZR, F20
+	FADDS	F20, F8, F8
+	VDUP	V8.S[0], V8.S4
+	// pass 2: e_i = ExpNeg(x_i - m), summed into the 32 partials (P0..P7)
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	MOVD	R1, R4
+	MOVD	R3, R5
+	SUBS	$32, R5, R5
+	BLT	expdone8
+	// loop: exp-sum: 166 instructions per iteration, 32 elements (5.19 per element)
+exp7:
+	// elements 0..7 of the block: partials P0, P1
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	WORD	$0x4e39d421	// FADD V1.4S, V1.4S, V25.4S
+	// elements 8..15 of the block: partials P2, P3
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	WORD	$0x4e39d463	// FADD V3.4S, V3.4S, V25.4S
+	// elements 16..23 of the block: partials P4, P5
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39d4a5	// FADD V5.4S, V5.4S, V25.4S
+	// elements 24..31 of the block: partials P6, P7
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	// p += f
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	WORD	$0x4e39d4e7	// FADD V7.4S, V7.4S, V25.4S
+	SUBS	$32, R5, R5
+	BGE	exp7
+expdone8:
+	ADD	$32, R5, R5
+	// tail: fewer than 32 elements. First the partial vector of the last cols%4
+	// elements (loaded lane by lane; the lanes past the end are zeroed after the
+	// exponential), then the whole vectors, each into the next partial register.
+	VEOR	V23.B16, V23.B16, V23.B16
+	ANDS	$3, R5, R7
+	BEQ	expwhole9
+	AND	$-4, R5, R8
+	ADD	R8<<2, R4, R9
+	VEOR	V22.B16, V22.B16, V22.B16
+	VLD1.P	4(R9), V22.S[0]
+	VMOV	R11, V23.S[0]
+	CMP	$2, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V22.S[1]
+	VMOV	R11, V23.S[1]
+	CMP	$3, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V22.S[2]
+	VMOV	R11, V23.S[2]
+lanes10:
+	// x = x - m
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb6e53c	// FCMGT V28.4S, V9.4S, V22.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V22.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V22.S4
+	VFMLA	V13.S4, V26.S4, V22.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V22.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V22.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38ded6	// FMUL V22.4S, V22.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V22.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VAND	V24.B16, V23.B16, V23.B16
+expwhole9:
+	CMP	$4, R5
+	BLT	expadd11
+	// whole vector -> P0
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd12
+	// whole vector -> P1
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d421	// FADD V1.4S, V1.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd13
+	// whole vector -> P2
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd14
+	// whole vector -> P3
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d463	// FADD V3.4S, V3.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd15
+	// whole vector -> P4
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd16
+	// whole vector -> P5
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d4a5	// FADD V5.4S, V5.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd17
+	// whole vector -> P6
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	SUB	$4, R5, R5
+	// the partial vector (if any) goes to the register after the whole ones
+expadd18:
+	WORD	$0x4e37d4e7	// FADD V7.4S, V7.4S, V23.4S
+	B	expfold19
+expadd11:
+	WORD	$0x4e37d400	// FADD V0.4S, V0.4S, V23.4S
+	B	expfold19
+expadd12:
+	WORD	$0x4e37d421	// FADD V1.4S, V1.4S, V23.4S
+	B	expfold19
+expadd13:
+	WORD	$0x4e37d442	// FADD V2.4S, V2.4S, V23.4S
+	B	expfold19
+expadd14:
+	WORD	$0x4e37d463	// FADD V3.4S, V3.4S, V23.4S
+	B	expfold19
+expadd15:
+	WORD	$0x4e37d484	// FADD V4.4S, V4.4S, V23.4S
+	B	expfold19
+expadd16:
+	WORD	$0x4e37d4a5	// FADD V5.4S, V5.4S, V23.4S
+	B	expfold19
+expadd17:
+	WORD	$0x4e37d4c6	// FADD V6.4S, V6.4S, V23.4S
+expfold19:
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e24d400	// FADD V0.4S, V0.4S, V4.4S
+	WORD	$0x4e26d442	// FADD V2.4S, V2.4S, V6.4S
+	WORD	$0x4e25d421	// FADD V1.4S, V1.4S, V5.4S
+	WORD	$0x4e27d463	// FADD V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22d400	// FADD V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23d421	// FADD V1.4S, V1.4S, V3.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e21d400	// FADDP V0.4S, V0.4S, V1.4S
+	WORD	$0x6e20d400	// FADDP V0.4S, V0.4S, V0.4S
+	WORD	$0x7e30d800	// FADDP S0, V0.2S
+	// mx = m; lsum = LogPos(sum)
+	FMOVS.P	F8, 4(R19)
+	// L = LogPos(sum), scalar: k = int32(bits(s) - bits(sqrt(1/2))) >> 23
+	FMOVS	F0, R7
+	MOVW	$0x3F3504F3, R8
+	SUBW	R8, R7, R8
+	ASRW	$23, R8, R8
+	// f = frombits(bits(s) - k<<23) - 1
+	SUBW	R8<<23, R7, R7
+	FMOVS	R7, F20
+	FMOVS	$1.0, F24
+	FSUBS	F24, F20, F20
+	// e = float32(k); z = f * f
+	SCVTFWS	R8, F21
+	FMULS	F20, F20, F22
+	// p = fma(P8, f, P7); p = fma(p, f, P6) ... p = fma(p, f, P0)
+	MOVD	$rowconsts<>+40(SB), R9
+	FLDPS	(R9), (F24, F25)	// P8, P7
+	FMADDS	F24, F25, F20, F23
+	FLDPS	8(R9), (F24, F25)	// P6, P5
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	16(R9), (F24, F25)	// P4, P3
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	24(R9), (F24, F25)	// P2, P1
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	32(R9), (F24, F25)	// P0, ln2_lo
+	FMADDS	F20, F24, F23, F23
+	// y = (p * f) * z; y = fma(e, ln2_lo, y); y = fma(z, -0.5, y)
+	FMULS	F20, F23, F23
+	FMULS	F22, F23, F23
+	FMADDS	F25, F23, F21, F23
+	FMOVS	$-0.5, F24
+	FMADDS	F24, F23, F22, F23
+	// r = f + y; r = fma(e, ln2_hi, r); r = r + (s - s)
+	FADDS	F23, F20, F26
+	FMOVS	40(R9), F24	// ln2_hi
+	FMADDS	F24, F26, F21, F26
+	FSUBS	F0, F0, F27
+	FADDS	F27, F26, F19
+	FMOVS.P	F19, 4(R20)
+	// pass 2b: c = fma(keep, q, spread) (times w); mass = Σ c, zc = Σ fma(c, z - m, p),
+	// over the same 32 partials: mass in P0..P7, zc in V9..V16
+	FMOVS	keep+72(FP), F17
+	VDUP	V17.S[0], V17.S4
+	FMOVS	spread+76(FP), F18
+	VDUP	V18.S[0], V18.S4
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	VEOR	V16.B16, V16.B16, V16.B16
+	MOVD	R1, R4
+	MOVD	R23, R25
+	MOVD	R3, R5
+	MOVD	R13, R24
+	SUBS	$32, R5, R5
+	BLT	tgtdone21
+	// loop: mass and zc: 62 instructions per iteration, 32 elements (1.94 per element)
+tgt20:
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	VLD1.P	32(R25), [V22.S4, V23.S4]
+	VLD1.P	32(R24), [V24.S4, V25.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VMOV	V18.B16, V27.B16
+	VFMLA	V17.S4, V22.S4, V26.S4
+	VFMLA	V17.S4, V23.S4, V27.S4
+	// c = c * w
+	WORD	$0x6e38df5a	// FMUL V26.4S, V26.4S, V24.4S
+	WORD	$0x6e39df7b	// FMUL V27.4S, V27.4S, V25.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad400	// FADD V0.4S, V0.4S, V26.4S
+	WORD	$0x4e3bd421	// FADD V1.4S, V1.4S, V27.4S
+	VFMLA	V20.S4, V26.S4, V9.S4
+	VFMLA	V21.S4, V27.S4, V10.S4
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	VLD1.P	32(R25), [V22.S4, V23.S4]
+	VLD1.P	32(R24), [V24.S4, V25.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VMOV	V18.B16, V27.B16
+	VFMLA	V17.S4, V22.S4, V26.S4
+	VFMLA	V17.S4, V23.S4, V27.S4
+	// c = c * w
+	WORD	$0x6e38df5a	// FMUL V26.4S, V26.4S, V24.4S
+	WORD	$0x6e39df7b	// FMUL V27.4S, V27.4S, V25.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad442	// FADD V2.4S, V2.4S, V26.4S
+	WORD	$0x4e3bd463	// FADD V3.4S, V3.4S, V27.4S
+	VFMLA	V20.S4, V26.S4, V11.S4
+	VFMLA	V21.S4, V27.S4, V12.S4
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	VLD1.P	32(R25), [V22.S4, V23.S4]
+	VLD1.P	32(R24), [V24.S4, V25.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VMOV	V18.B16, V27.B16
+	VFMLA	V17.S4, V22.S4, V26.S4
+	VFMLA	V17.S4, V23.S4, V27.S4
+	// c = c * w
+	WORD	$0x6e38df5a	// FMUL V26.4S, V26.4S, V24.4S
+	WORD	$0x6e39df7b	// FMUL V27.4S, V27.4S, V25.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad484	// FADD V4.4S, V4.4S, V26.4S
+	WORD	$0x4e3bd4a5	// FADD V5.4S, V5.4S, V27.4S
+	VFMLA	V20.S4, V26.S4, V13.S4
+	VFMLA	V21.S4, V27.S4, V14.S4
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	VLD1.P	32(R25), [V22.S4, V23.S4]
+	VLD1.P	32(R24), [V24.S4, V25.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VMOV	V18.B16, V27.B16
+	VFMLA	V17.S4, V22.S4, V26.S4
+	VFMLA	V17.S4, V23.S4, V27.S4
+	// c = c * w
+	WORD	$0x6e38df5a	// FMUL V26.4S, V26.4S, V24.4S
+	WORD	$0x6e39df7b	// FMUL V27.4S, V27.4S, V25.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad4c6	// FADD V6.4S, V6.4S, V26.4S
+	WORD	$0x4e3bd4e7	// FADD V7.4S, V7.4S, V27.4S
+	VFMLA	V20.S4, V26.S4, V15.S4
+	VFMLA	V21.S4, V27.S4, V16.S4
+	SUBS	$32, R5, R5
+	BGE	tgt20
+tgtdone21:
+	ADD	$32, R5, R5
+	// tail: fewer than 32 elements. First the partial vector of the last n%4
+	// elements, loaded lane by lane into zeroed registers (mask: all ones in its lanes),
+	// then the whole vectors, each into the next partial register.
+	VEOR	V27.B16, V27.B16, V27.B16
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	ANDS	$3, R5, R7
+	BEQ	tgtwhole22
+	AND	$-4, R5, R8
+	ADD	R8<<2, R4, R9
+	VLD1.P	4(R9), V23.S[0]
+	VMOV	R11, V27.S[0]
+	CMP	$2, R7
+	BLT	lanes23
+	VLD1.P	4(R9), V23.S[1]
+	VMOV	R11, V27.S[1]
+	CMP	$3, R7
+	BLT	lanes23
+	VLD1.P	4(R9), V23.S[2]
+	VMOV	R11, V27.S[2]
+lanes23:
+	ADD	R8<<2, R25, R9
+	VLD1.P	4(R9), V24.S[0]
+	CMP	$2, R7
+	BLT	lanes24
+	VLD1.P	4(R9), V24.S[1]
+	CMP	$3, R7
+	BLT	lanes24
+	VLD1.P	4(R9), V24.S[2]
+lanes24:
+	ADD	R8<<2, R24, R9
+	VLD1.P	4(R9), V25.S[0]
+	CMP	$2, R7
+	BLT	lanes25
+	VLD1.P	4(R9), V25.S[1]
+	CMP	$3, R7
+	BLT	lanes25
+	VLD1.P	4(R9), V25.S[2]
+lanes25:
+tgtwhole22:
+	WORD	$0x4e7b1f9c	// BIC V28.16B, V28.16B, V27.16B
+	CMP	$4, R5
+	BLT	tgtadd26
+	// whole vector -> partial 0
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	VLD1.P	16(R24), [V21.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// c = c * w
+	WORD	$0x6e35ded6	// FMUL V22.4S, V22.4S, V21.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d400	// FADD V0.4S, V0.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V9.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd27
+	// whole vector -> partial 1
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	VLD1.P	16(R24), [V21.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// c = c * w
+	WORD	$0x6e35ded6	// FMUL V22.4S, V22.4S, V21.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d421	// FADD V1.4S, V1.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V10.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd28
+	// whole vector -> partial 2
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	VLD1.P	16(R24), [V21.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// c = c * w
+	WORD	$0x6e35ded6	// FMUL V22.4S, V22.4S, V21.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d442	// FADD V2.4S, V2.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V11.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd29
+	// whole vector -> partial 3
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	VLD1.P	16(R24), [V21.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// c = c * w
+	WORD	$0x6e35ded6	// FMUL V22.4S, V22.4S, V21.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d463	// FADD V3.4S, V3.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V12.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd30
+	// whole vector -> partial 4
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	VLD1.P	16(R24), [V21.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// c = c * w
+	WORD	$0x6e35ded6	// FMUL V22.4S, V22.4S, V21.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d484	// FADD V4.4S, V4.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V13.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd31
+	// whole vector -> partial 5
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	VLD1.P	16(R24), [V21.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// c = c * w
+	WORD	$0x6e35ded6	// FMUL V22.4S, V22.4S, V21.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d4a5	// FADD V5.4S, V5.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V14.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd32
+	// whole vector -> partial 6
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	VLD1.P	16(R24), [V21.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// c = c * w
+	WORD	$0x6e35ded6	// FMUL V22.4S, V22.4S, V21.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d4c6	// FADD V6.4S, V6.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V15.S4
+	SUB	$4, R5, R5
+	// the partial vector (if any) goes to the register after the whole ones
+tgtadd33:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// c = c * w
+	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad4e7	// FADD V7.4S, V7.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V16.S4
+	B	tgtfold34
+tgtadd26:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// c = c * w
+	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad400	// FADD V0.4S, V0.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V9.S4
+	B	tgtfold34
+tgtadd27:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// c = c * w
+	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad421	// FADD V1.4S, V1.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V10.S4
+	B	tgtfold34
+tgtadd28:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// c = c * w
+	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad442	// FADD V2.4S, V2.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V11.S4
+	B	tgtfold34
+tgtadd29:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// c = c * w
+	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad463	// FADD V3.4S, V3.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V12.S4
+	B	tgtfold34
+tgtadd30:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// c = c * w
+	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad484	// FADD V4.4S, V4.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V13.S4
+	B	tgtfold34
+tgtadd31:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// c = c * w
+	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad4a5	// FADD V5.4S, V5.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V14.S4
+	B	tgtfold34
+tgtadd32:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// c = c * w
+	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad4c6	// FADD V6.4S, V6.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V15.S4
+tgtfold34:
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e24d400	// FADD V0.4S, V0.4S, V4.4S
+	WORD	$0x4e26d442	// FADD V2.4S, V2.4S, V6.4S
+	WORD	$0x4e25d421	// FADD V1.4S, V1.4S, V5.4S
+	WORD	$0x4e27d463	// FADD V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22d400	// FADD V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23d421	// FADD V1.4S, V1.4S, V3.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e21d400	// FADDP V0.4S, V0.4S, V1.4S
+	WORD	$0x6e20d400	// FADDP V0.4S, V0.4S, V0.4S
+	WORD	$0x7e30d81c	// FADDP S28, V0.2S
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e2dd529	// FADD V9.4S, V9.4S, V13.4S
+	WORD	$0x4e2fd56b	// FADD V11.4S, V11.4S, V15.4S
+	WORD	$0x4e2ed54a	// FADD V10.4S, V10.4S, V14.4S
+	WORD	$0x4e30d58c	// FADD V12.4S, V12.4S, V16.4S
+	WORD	$0x4e2bd529	// FADD V9.4S, V9.4S, V11.4S
+	WORD	$0x4e2cd54a	// FADD V10.4S, V10.4S, V12.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e2ad529	// FADDP V9.4S, V9.4S, V10.4S
+	WORD	$0x6e29d529	// FADDP V9.4S, V9.4S, V9.4S
+	WORD	$0x7e30d93d	// FADDP S29, V9.2S
+	FMOVS.P	F28, 4(R22)
+	FMOVS.P	F29, 4(R21)
+	// next row
+	ADD	R3<<2, R1, R1
+	ADD	R3<<2, R23, R23
+	ADD	$1, R12, R12
+	CMP	R2, R12
+	BLT	CrossEntropySoftWNEON_row
+	RET
+
+// CrossEntropySoftGNEON is generic.CrossEntropySoftRows, bit for bit, for rows, cols >= 1, writing grad, w nil.
+// Per row, with c = fma(keep, q, spread)·w: mx, lsum, mass = Σ c, zc = Σ c·(z - max), and the
+// gradient scale·fma(mass, softmax, -c).
+TEXT ·CrossEntropySoftGNEON(SB), NOSPLIT, $0-96
+	MOVD	z+8(FP), R1
+	MOVD	q+16(FP), R23
+	MOVD	rows+80(FP), R2
+	MOVD	cols+88(FP), R3
+	MOVD	mx+40(FP), R19
+	MOVD	lsum+48(FP), R20
+	MOVD	mass+56(FP), R22
+	MOVD	zc+64(FP), R21
+	MOVD	grad+0(FP), R0
+	MOVD	scale+32(FP), R15
+	MOVW	$-1, R11
+	MOVD	ZR, R12
+CrossEntropySoftGNEON_row:
+	// (pass 2b below overwrites the exp constants: they are loaded per row)
+	// the exp constants, each in every lane of a register
+	MOVD	$rowconsts<>(SB), R9
+	VLD1R.P	4(R9), [V9.S4]	// cutoff
+	VLD1R.P	4(R9), [V10.S4]	// log2e
+	VLD1R.P	4(R9), [V11.S4]	// magic
+	VLD1R.P	4(R9), [V12.S4]	// -ln2_hi
+	VLD1R.P	4(R9), [V13.S4]	// -ln2_lo
+	VLD1R.P	4(R9), [V14.S4]	// c5
+	VLD1R.P	4(R9), [V15.S4]	// c4
+	VLD1R.P	4(R9), [V16.S4]	// c3
+	VLD1R.P	4(R9), [V17.S4]	// c2
+	VLD1R.P	4(R9), [V18.S4]	// c1
+	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
+	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	MOVD	R1, R4
+	MOVD	R3, R5
+	VLD1R	(R4), [V0.S4]
+	VMOV	V0.B16, V1.B16
+	VMOV	V0.B16, V2.B16
+	VMOV	V0.B16, V3.B16
+	VMOV	V0.B16, V4.B16
+	VMOV	V0.B16, V5.B16
+	VMOV	V0.B16, V6.B16
+	VMOV	V0.B16, V7.B16
+	SUBS	$32, R5, R5
+	BLT	maxdone2
+	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+max1:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
+	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
+	WORD	$0x4e37c463	// FMAXNM V3.4S, V3.4S, V23.4S
+	WORD	$0x4e38c484	// FMAXNM V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39c4a5	// FMAXNM V5.4S, V5.4S, V25.4S
+	WORD	$0x4e3ac4c6	// FMAXNM V6.4S, V6.4S, V26.4S
+	WORD	$0x4e3bc4e7	// FMAXNM V7.4S, V7.4S, V27.4S
+	SUBS	$32, R5, R5
+	BGE	max1
+maxdone2:
+	ADD	$32, R5, R5
+	// whole vectors of the tail
+maxvec3:
+	SUBS	$4, R5, R5
+	BLT	maxvecdone4
+	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	B	maxvec3
+maxvecdone4:
+	ADD	$4, R5, R5
+	CBZ	R5, maxfold5
+	// the last cols%4 elements: lanes past the end repeat the first of them (LD1R)
+	VLD1R.P	4(R4), [V20.S4]
+	CMP	$2, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[1]
+	CMP	$3, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[2]
+lanes6:
+	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
+maxfold5:
+	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
+	WORD	$0x4e25c421	// FMAXNM V1.4S, V1.4S, V5.4S
+	WORD	$0x4e26c442	// FMAXNM V2.4S, V2.4S, V6.4S
+	WORD	$0x4e27c463	// FMAXNM V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22c400	// FMAXNM V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23c421	// FMAXNM V1.4S, V1.4S, V3.4S
+	WORD	$0x4e21c400	// FMAXNM V0.4S, V0.4S, V1.4S
+	WORD	$0x6e30c808	// FMAXNMV S8, V0.4S
+	// m = max + 0 (a -0 maximum becomes +0), in every lane
+	FMOVS	ZR, F20
+	FADDS	F20, F8, F8
+	VDUP	V8.S[0], V8.S4
+	// pass 2: e_i = ExpNeg(x_i - m), summed into the 32 partials (P0..P7)
+	// and stored to dst
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	MOVD	R1, R4
+	MOVD	R3, R5
+	MOVD	R0, R6
+	SUBS	$32, R5, R5
+	BLT	expdone8
+	// loop: exp-sum-store: 170 instructions per iteration, 32 elements (5.31 per element)
+exp7:
+	// elements 0..7 of the block: partials P0, P1
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	WORD	$0x4e39d421	// FADD V1.4S, V1.4S, V25.4S
+	// elements 8..15 of the block: partials P2, P3
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	WORD	$0x4e39d463	// FADD V3.4S, V3.4S, V25.4S
+	// elements 16..23 of the block: partials P4, P5
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39d4a5	// FADD V5.4S, V5.4S, V25.4S
+	// elements 24..31 of the block: partials P6, P7
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	WORD	$0x4e39d4e7	// FADD V7.4S, V7.4S, V25.4S
+	SUBS	$32, R5, R5
+	BGE	exp7
+expdone8:
+	ADD	$32, R5, R5
+	// tail: fewer than 32 elements. First the partial vector of the last cols%4
+	// elements (loaded lane by lane; the lanes past the end are zeroed after the
+	// exponential), then the whole vectors, each into the next partial register.
+	VEOR	V23.B16, V23.B16, V23.B16
+	ANDS	$3, R5, R7
+	BEQ	expwhole9
+	AND	$-4, R5, R8
+	ADD	R8<<2, R4, R9
+	VEOR	V22.B16, V22.B16, V22.B16
+	VLD1.P	4(R9), V22.S[0]
+	VMOV	R11, V23.S[0]
+	CMP	$2, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V22.S[1]
+	VMOV	R11, V23.S[1]
+	CMP	$3, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V22.S[2]
+	VMOV	R11, V23.S[2]
+lanes10:
+	// x = x - m
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb6e53c	// FCMGT V28.4S, V9.4S, V22.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V22.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V22.S4
+	VFMLA	V13.S4, V26.S4, V22.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V22.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V22.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38ded6	// FMUL V22.4S, V22.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V22.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VAND	V24.B16, V23.B16, V23.B16
+	ADD	R8<<2, R6, R10
+	VST1.P	V23.S[0], 4(R10)
+	CMP	$2, R7
+	BLT	lanes11
+	VST1.P	V23.S[1], 4(R10)
+	CMP	$3, R7
+	BLT	lanes11
+	VST1.P	V23.S[2], 4(R10)
+lanes11:
+expwhole9:
+	CMP	$4, R5
+	BLT	expadd12
+	// whole vector -> P0
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd13
+	// whole vector -> P1
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d421	// FADD V1.4S, V1.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd14
+	// whole vector -> P2
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd15
+	// whole vector -> P3
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d463	// FADD V3.4S, V3.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd16
+	// whole vector -> P4
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd17
+	// whole vector -> P5
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d4a5	// FADD V5.4S, V5.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd18
+	// whole vector -> P6
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	SUB	$4, R5, R5
+	// the partial vector (if any) goes to the register after the whole ones
+expadd19:
+	WORD	$0x4e37d4e7	// FADD V7.4S, V7.4S, V23.4S
+	B	expfold20
+expadd12:
+	WORD	$0x4e37d400	// FADD V0.4S, V0.4S, V23.4S
+	B	expfold20
+expadd13:
+	WORD	$0x4e37d421	// FADD V1.4S, V1.4S, V23.4S
+	B	expfold20
+expadd14:
+	WORD	$0x4e37d442	// FADD V2.4S, V2.4S, V23.4S
+	B	expfold20
+expadd15:
+	WORD	$0x4e37d463	// FADD V3.4S, V3.4S, V23.4S
+	B	expfold20
+expadd16:
+	WORD	$0x4e37d484	// FADD V4.4S, V4.4S, V23.4S
+	B	expfold20
+expadd17:
+	WORD	$0x4e37d4a5	// FADD V5.4S, V5.4S, V23.4S
+	B	expfold20
+expadd18:
+	WORD	$0x4e37d4c6	// FADD V6.4S, V6.4S, V23.4S
+expfold20:
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e24d400	// FADD V0.4S, V0.4S, V4.4S
+	WORD	$0x4e26d442	// FADD V2.4S, V2.4S, V6.4S
+	WORD	$0x4e25d421	// FADD V1.4S, V1.4S, V5.4S
+	WORD	$0x4e27d463	// FADD V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22d400	// FADD V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23d421	// FADD V1.4S, V1.4S, V3.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e21d400	// FADDP V0.4S, V0.4S, V1.4S
+	WORD	$0x6e20d400	// FADDP V0.4S, V0.4S, V0.4S
+	WORD	$0x7e30d800	// FADDP S0, V0.2S
+	// mx = m; lsum = LogPos(sum)
+	FMOVS.P	F8, 4(R19)
+	// L = LogPos(sum), scalar: k = int32(bits(s) - bits(sqrt(1/2))) >> 23
+	FMOVS	F0, R7
+	MOVW	$0x3F3504F3, R8
+	SUBW	R8, R7, R8
+	ASRW	$23, R8, R8
+	// f = frombits(bits(s) - k<<23) - 1
+	SUBW	R8<<23, R7, R7
+	FMOVS	R7, F20
+	FMOVS	$1.0, F24
+	FSUBS	F24, F20, F20
+	// e = float32(k); z = f * f
+	SCVTFWS	R8, F21
+	FMULS	F20, F20, F22
+	// p = fma(P8, f, P7); p = fma(p, f, P6) ... p = fma(p, f, P0)
+	MOVD	$rowconsts<>+40(SB), R9
+	FLDPS	(R9), (F24, F25)	// P8, P7
+	FMADDS	F24, F25, F20, F23
+	FLDPS	8(R9), (F24, F25)	// P6, P5
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	16(R9), (F24, F25)	// P4, P3
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	24(R9), (F24, F25)	// P2, P1
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	32(R9), (F24, F25)	// P0, ln2_lo
+	FMADDS	F20, F24, F23, F23
+	// y = (p * f) * z; y = fma(e, ln2_lo, y); y = fma(z, -0.5, y)
+	FMULS	F20, F23, F23
+	FMULS	F22, F23, F23
+	FMADDS	F25, F23, F21, F23
+	FMOVS	$-0.5, F24
+	FMADDS	F24, F23, F22, F23
+	// r = f + y; r = fma(e, ln2_hi, r); r = r + (s - s)
+	FADDS	F23, F20, F26
+	FMOVS	40(R9), F24	// ln2_hi
+	FMADDS	F24, F26, F21, F26
+	FSUBS	F0, F0, F27
+	FADDS	F27, F26, F19
+	FMOVS.P	F19, 4(R20)
+	// inv = 1 / sum (IEEE division)
+	FMOVS	$1.0, F20
+	FDIVS	F0, F20, F20
+	FMOVS	F20, R14
+	// pass 2b: c = fma(keep, q, spread) (times w); mass = Σ c, zc = Σ fma(c, z - m, p),
+	// over the same 32 partials: mass in P0..P7, zc in V9..V16
+	FMOVS	keep+72(FP), F17
+	VDUP	V17.S[0], V17.S4
+	FMOVS	spread+76(FP), F18
+	VDUP	V18.S[0], V18.S4
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	VEOR	V16.B16, V16.B16, V16.B16
+	MOVD	R1, R4
+	MOVD	R23, R25
+	MOVD	R3, R5
+	SUBS	$32, R5, R5
+	BLT	tgtdone22
+	// loop: mass and zc: 50 instructions per iteration, 32 elements (1.56 per element)
+tgt21:
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	VLD1.P	32(R25), [V22.S4, V23.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VMOV	V18.B16, V27.B16
+	VFMLA	V17.S4, V22.S4, V26.S4
+	VFMLA	V17.S4, V23.S4, V27.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad400	// FADD V0.4S, V0.4S, V26.4S
+	WORD	$0x4e3bd421	// FADD V1.4S, V1.4S, V27.4S
+	VFMLA	V20.S4, V26.S4, V9.S4
+	VFMLA	V21.S4, V27.S4, V10.S4
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	VLD1.P	32(R25), [V22.S4, V23.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VMOV	V18.B16, V27.B16
+	VFMLA	V17.S4, V22.S4, V26.S4
+	VFMLA	V17.S4, V23.S4, V27.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad442	// FADD V2.4S, V2.4S, V26.4S
+	WORD	$0x4e3bd463	// FADD V3.4S, V3.4S, V27.4S
+	VFMLA	V20.S4, V26.S4, V11.S4
+	VFMLA	V21.S4, V27.S4, V12.S4
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	VLD1.P	32(R25), [V22.S4, V23.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VMOV	V18.B16, V27.B16
+	VFMLA	V17.S4, V22.S4, V26.S4
+	VFMLA	V17.S4, V23.S4, V27.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad484	// FADD V4.4S, V4.4S, V26.4S
+	WORD	$0x4e3bd4a5	// FADD V5.4S, V5.4S, V27.4S
+	VFMLA	V20.S4, V26.S4, V13.S4
+	VFMLA	V21.S4, V27.S4, V14.S4
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	VLD1.P	32(R25), [V22.S4, V23.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VMOV	V18.B16, V27.B16
+	VFMLA	V17.S4, V22.S4, V26.S4
+	VFMLA	V17.S4, V23.S4, V27.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad4c6	// FADD V6.4S, V6.4S, V26.4S
+	WORD	$0x4e3bd4e7	// FADD V7.4S, V7.4S, V27.4S
+	VFMLA	V20.S4, V26.S4, V15.S4
+	VFMLA	V21.S4, V27.S4, V16.S4
+	SUBS	$32, R5, R5
+	BGE	tgt21
+tgtdone22:
+	ADD	$32, R5, R5
+	// tail: fewer than 32 elements. First the partial vector of the last n%4
+	// elements, loaded lane by lane into zeroed registers (mask: all ones in its lanes),
+	// then the whole vectors, each into the next partial register.
+	VEOR	V27.B16, V27.B16, V27.B16
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	ANDS	$3, R5, R7
+	BEQ	tgtwhole23
+	AND	$-4, R5, R8
+	ADD	R8<<2, R4, R9
+	VLD1.P	4(R9), V23.S[0]
+	VMOV	R11, V27.S[0]
+	CMP	$2, R7
+	BLT	lanes24
+	VLD1.P	4(R9), V23.S[1]
+	VMOV	R11, V27.S[1]
+	CMP	$3, R7
+	BLT	lanes24
+	VLD1.P	4(R9), V23.S[2]
+	VMOV	R11, V27.S[2]
+lanes24:
+	ADD	R8<<2, R25, R9
+	VLD1.P	4(R9), V24.S[0]
+	CMP	$2, R7
+	BLT	lanes25
+	VLD1.P	4(R9), V24.S[1]
+	CMP	$3, R7
+	BLT	lanes25
+	VLD1.P	4(R9), V24.S[2]
+lanes25:
+tgtwhole23:
+	WORD	$0x4e7b1f9c	// BIC V28.16B, V28.16B, V27.16B
+	CMP	$4, R5
+	BLT	tgtadd26
+	// whole vector -> partial 0
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d400	// FADD V0.4S, V0.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V9.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd27
+	// whole vector -> partial 1
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d421	// FADD V1.4S, V1.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V10.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd28
+	// whole vector -> partial 2
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d442	// FADD V2.4S, V2.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V11.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd29
+	// whole vector -> partial 3
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d463	// FADD V3.4S, V3.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V12.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd30
+	// whole vector -> partial 4
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d484	// FADD V4.4S, V4.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V13.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd31
+	// whole vector -> partial 5
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d4a5	// FADD V5.4S, V5.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V14.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd32
+	// whole vector -> partial 6
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d4c6	// FADD V6.4S, V6.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V15.S4
+	SUB	$4, R5, R5
+	// the partial vector (if any) goes to the register after the whole ones
+tgtadd33:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad4e7	// FADD V7.4S, V7.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V16.S4
+	B	tgtfold34
+tgtadd26:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad400	// FADD V0.4S, V0.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V9.S4
+	B	tgtfold34
+tgtadd27:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad421	// FADD V1.4S, V1.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V10.S4
+	B	tgtfold34
+tgtadd28:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad442	// FADD V2.4S, V2.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V11.S4
+	B	tgtfold34
+tgtadd29:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad463	// FADD V3.4S, V3.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V12.S4
+	B	tgtfold34
+tgtadd30:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad484	// FADD V4.4S, V4.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V13.S4
+	B	tgtfold34
+tgtadd31:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad4a5	// FADD V5.4S, V5.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V14.S4
+	B	tgtfold34
+tgtadd32:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad4c6	// FADD V6.4S, V6.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V15.S4
+tgtfold34:
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e24d400	// FADD V0.4S, V0.4S, V4.4S
+	WORD	$0x4e26d442	// FADD V2.4S, V2.4S, V6.4S
+	WORD	$0x4e25d421	// FADD V1.4S, V1.4S, V5.4S
+	WORD	$0x4e27d463	// FADD V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22d400	// FADD V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23d421	// FADD V1.4S, V1.4S, V3.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e21d400	// FADDP V0.4S, V0.4S, V1.4S
+	WORD	$0x6e20d400	// FADDP V0.4S, V0.4S, V0.4S
+	WORD	$0x7e30d81c	// FADDP S28, V0.2S
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e2dd529	// FADD V9.4S, V9.4S, V13.4S
+	WORD	$0x4e2fd56b	// FADD V11.4S, V11.4S, V15.4S
+	WORD	$0x4e2ed54a	// FADD V10.4S, V10.4S, V14.4S
+	WORD	$0x4e30d58c	// FADD V12.4S, V12.4S, V16.4S
+	WORD	$0x4e2bd529	// FADD V9.4S, V9.4S, V11.4S
+	WORD	$0x4e2cd54a	// FADD V10.4S, V10.4S, V12.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e2ad529	// FADDP V9.4S, V9.4S, V10.4S
+	WORD	$0x6e29d529	// FADDP V9.4S, V9.4S, V9.4S
+	WORD	$0x7e30d93d	// FADDP S29, V9.2S
+	FMOVS.P	F28, 4(R22)
+	FMOVS.P	F29, 4(R21)
+	// inv, mass, scale and the sign bit in every lane
+	VDUP	V28.S[0], V1.S4
+	VDUP	R14, V0.S4
+	VLD1R.P	4(R15), [V2.S4]
+	MOVW	$0x80000000, R8
+	VDUP	R8, V3.S4
+	// pass 3: grad = scale * fma(mass, e * inv, -c)
+	MOVD	R0, R4
+	MOVD	R0, R6
+	MOVD	R23, R25
+	MOVD	R3, R5
+	SUBS	$16, R5, R5
+	BLT	graddone36
+	// loop: gradient: 29 instructions per iteration, 16 elements (1.81 per element)
+grad35:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R25), [V24.S4, V25.S4, V26.S4, V27.S4]
+	// p = e * inv; c = fma(keep, q, spread)
+	WORD	$0x6e20de94	// FMUL V20.4S, V20.4S, V0.4S
+	WORD	$0x6e20deb5	// FMUL V21.4S, V21.4S, V0.4S
+	WORD	$0x6e20ded6	// FMUL V22.4S, V22.4S, V0.4S
+	WORD	$0x6e20def7	// FMUL V23.4S, V23.4S, V0.4S
+	VMOV	V18.B16, V9.B16
+	VMOV	V18.B16, V10.B16
+	VMOV	V18.B16, V11.B16
+	VMOV	V18.B16, V12.B16
+	VFMLA	V17.S4, V24.S4, V9.S4
+	VFMLA	V17.S4, V25.S4, V10.S4
+	VFMLA	V17.S4, V26.S4, V11.S4
+	VFMLA	V17.S4, V27.S4, V12.S4
+	// t = fma(mass, p, -c) (-c: the sign bit flipped); grad = scale * t
+	VEOR	V3.B16, V9.B16, V9.B16
+	VEOR	V3.B16, V10.B16, V10.B16
+	VEOR	V3.B16, V11.B16, V11.B16
+	VEOR	V3.B16, V12.B16, V12.B16
+	VFMLA	V1.S4, V20.S4, V9.S4
+	VFMLA	V1.S4, V21.S4, V10.S4
+	VFMLA	V1.S4, V22.S4, V11.S4
+	VFMLA	V1.S4, V23.S4, V12.S4
+	WORD	$0x6e22dd29	// FMUL V9.4S, V9.4S, V2.4S
+	WORD	$0x6e22dd4a	// FMUL V10.4S, V10.4S, V2.4S
+	WORD	$0x6e22dd6b	// FMUL V11.4S, V11.4S, V2.4S
+	WORD	$0x6e22dd8c	// FMUL V12.4S, V12.4S, V2.4S
+	VST1.P	[V9.S4, V10.S4, V11.S4, V12.S4], 64(R6)
+	SUBS	$16, R5, R5
+	BGE	grad35
+graddone36:
+	ADD	$16, R5, R5
+	// whole vectors left
+gradvec37:
+	SUBS	$4, R5, R5
+	BLT	gradvecdone38
+	VLD1.P	16(R4), [V20.S4]
+	VLD1.P	16(R25), [V24.S4]
+	// p = e * inv; c = fma(keep, q, spread)
+	WORD	$0x6e20de94	// FMUL V20.4S, V20.4S, V0.4S
+	VMOV	V18.B16, V9.B16
+	VFMLA	V17.S4, V24.S4, V9.S4
+	// t = fma(mass, p, -c) (-c: the sign bit flipped); grad = scale * t
+	VEOR	V3.B16, V9.B16, V9.B16
+	VFMLA	V1.S4, V20.S4, V9.S4
+	WORD	$0x6e22dd29	// FMUL V9.4S, V9.4S, V2.4S
+	VST1.P	[V9.S4], 16(R6)
+	B	gradvec37
+gradvecdone38:
+	ADD	$4, R5, R5
+	CBZ	R5, gradend39
+	// the last n%4 elements, lane by lane
+	VLD1.P	4(R4), V20.S[0]
+	VLD1.P	4(R25), V24.S[0]
+	CMP	$2, R5
+	BLT	lanes40
+	VLD1.P	4(R4), V20.S[1]
+	VLD1.P	4(R25), V24.S[1]
+	CMP	$3, R5
+	BLT	lanes40
+	VLD1.P	4(R4), V20.S[2]
+	VLD1.P	4(R25), V24.S[2]
+lanes40:
+	// p = e * inv; c = fma(keep, q, spread)
+	WORD	$0x6e20de94	// FMUL V20.4S, V20.4S, V0.4S
+	VMOV	V18.B16, V9.B16
+	VFMLA	V17.S4, V24.S4, V9.S4
+	// t = fma(mass, p, -c) (-c: the sign bit flipped); grad = scale * t
+	VEOR	V3.B16, V9.B16, V9.B16
+	VFMLA	V1.S4, V20.S4, V9.S4
+	WORD	$0x6e22dd29	// FMUL V9.4S, V9.4S, V2.4S
+	VST1.P	V9.S[0], 4(R6)
+	CMP	$2, R5
+	BLT	lanes41
+	VST1.P	V9.S[1], 4(R6)
+	CMP	$3, R5
+	BLT	lanes41
+	VST1.P	V9.S[2], 4(R6)
+lanes41:
+gradend39:
+	// next row
+	ADD	R3<<2, R1, R1
+	ADD	R3<<2, R23, R23
+	ADD	R3<<2, R0, R0
+	ADD	$1, R12, R12
+	CMP	R2, R12
+	BLT	CrossEntropySoftGNEON_row
+	RET
+
+// CrossEntropySoftGWNEON is generic.CrossEntropySoftRows, bit for bit, for rows, cols >= 1, writing grad, class weights w.
+// Per row, with c = fma(keep, q, spread)·w: mx, lsum, mass = Σ c, zc = Σ c·(z - max), and the
+// gradient scale·fma(mass, softmax, -c).
+TEXT ·CrossEntropySoftGWNEON(SB), NOSPLIT, $0-96
+	MOVD	z+8(FP), R1
+	MOVD	q+16(FP), R23
+	MOVD	rows+80(FP), R2
+	MOVD	cols+88(FP), R3
+	MOVD	mx+40(FP), R19
+	MOVD	lsum+48(FP), R20
+	MOVD	mass+56(FP), R22
+	MOVD	zc+64(FP), R21
+	MOVD	grad+0(FP), R0
+	MOVD	scale+32(FP), R15
+	MOVD	w+24(FP), R13
+	MOVW	$-1, R11
+	MOVD	ZR, R12
+CrossEntropySoftGWNEON_row:
+	// (pass 2b below overwrites the exp constants: they are loaded per row)
+	// the exp constants, each in every lane of a register
+	MOVD	$rowconsts<>(SB), R9
+	VLD1R.P	4(R9), [V9.S4]	// cutoff
+	VLD1R.P	4(R9), [V10.S4]	// log2e
+	VLD1R.P	4(R9), [V11.S4]	// magic
+	VLD1R.P	4(R9), [V12.S4]	// -ln2_hi
+	VLD1R.P	4(R9), [V13.S4]	// -ln2_lo
+	VLD1R.P	4(R9), [V14.S4]	// c5
+	VLD1R.P	4(R9), [V15.S4]	// c4
+	VLD1R.P	4(R9), [V16.S4]	// c3
+	VLD1R.P	4(R9), [V17.S4]	// c2
+	VLD1R.P	4(R9), [V18.S4]	// c1
+	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
+	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	MOVD	R1, R4
+	MOVD	R3, R5
+	VLD1R	(R4), [V0.S4]
+	VMOV	V0.B16, V1.B16
+	VMOV	V0.B16, V2.B16
+	VMOV	V0.B16, V3.B16
+	VMOV	V0.B16, V4.B16
+	VMOV	V0.B16, V5.B16
+	VMOV	V0.B16, V6.B16
+	VMOV	V0.B16, V7.B16
+	SUBS	$32, R5, R5
+	BLT	maxdone2
+	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+max1:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
+	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
+	WORD	$0x4e37c463	// FMAXNM V3.4S, V3.4S, V23.4S
+	WORD	$0x4e38c484	// FMAXNM V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39c4a5	// FMAXNM V5.4S, V5.4S, V25.4S
+	WORD	$0x4e3ac4c6	// FMAXNM V6.4S, V6.4S, V26.4S
+	WORD	$0x4e3bc4e7	// FMAXNM V7.4S, V7.4S, V27.4S
+	SUBS	$32, R5, R5
+	BGE	max1
+maxdone2:
+	ADD	$32, R5, R5
+	// whole vectors of the tail
+maxvec3:
+	SUBS	$4, R5, R5
+	BLT	maxvecdone4
+	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
+	B	maxvec3
+maxvecdone4:
+	ADD	$4, R5, R5
+	CBZ	R5, maxfold5
+	// the last cols%4 elements: lanes past the end repeat the first of them (LD1R)
+	VLD1R.P	4(R4), [V20.S4]
+	CMP	$2, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[1]
+	CMP	$3, R5
+	BLT	lanes6
+	VLD1.P	4(R4), V20.S[2]
+lanes6:
+	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
+maxfold5:
+	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
+	WORD	$0x4e25c421	// FMAXNM V1.4S, V1.4S, V5.4S
+	WORD	$0x4e26c442	// FMAXNM V2.4S, V2.4S, V6.4S
+	WORD	$0x4e27c463	// FMAXNM V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22c400	// FMAXNM V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23c421	// FMAXNM V1.4S, V1.4S, V3.4S
+	WORD	$0x4e21c400	// FMAXNM V0.4S, V0.4S, V1.4S
+	WORD	$0x6e30c808	// FMAXNMV S8, V0.4S
+	// m = max + 0 (a -0 maximum becomes +0), in every lane
+	FMOVS	ZR, F20
+	FADDS	F20, F8, F8
+	VDUP	V8.S[0], V8.S4
+	// pass 2: e_i = ExpNeg(x_i - m), summed into the 32 partials (P0..P7)
+	// and stored to dst
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	MOVD	R1, R4
+	MOVD	R3, R5
+	MOVD	R0, R6
+	SUBS	$32, R5, R5
+	BLT	expdone8
+	// loop: exp-sum-store: 170 instructions per iteration, 32 elements (5.31 per element)
+exp7:
+	// elements 0..7 of the block: partials P0, P1
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	WORD	$0x4e39d421	// FADD V1.4S, V1.4S, V25.4S
+	// elements 8..15 of the block: partials P2, P3
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	WORD	$0x4e39d463	// FADD V3.4S, V3.4S, V25.4S
+	// elements 16..23 of the block: partials P4, P5
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	WORD	$0x4e39d4a5	// FADD V5.4S, V5.4S, V25.4S
+	// elements 24..31 of the block: partials P6, P7
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	WORD	$0x6eb5e53d	// FCMGT V29.4S, V9.4S, V21.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VMOV	V11.B16, V27.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	VFMLA	V10.S4, V21.S4, V27.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	VSHL	$23, V27.S4, V25.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V12.S4, V27.S4, V21.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V27.S4, V21.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VMOV	V15.B16, V27.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	VFMLA	V21.S4, V14.S4, V27.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VMOV	V16.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VMOV	V17.B16, V27.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	VFMLA	V21.S4, V31.S4, V27.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VMOV	V18.B16, V31.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	VFMLA	V21.S4, V27.S4, V31.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	WORD	$0x6e39deb5	// FMUL V21.4S, V21.4S, V25.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	VFMLA	V31.S4, V21.S4, V25.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	WORD	$0x4e7d1f39	// BIC V25.16B, V25.16B, V29.16B
+	VST1.P	[V24.S4, V25.S4], 32(R6)
+	// p += f
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	WORD	$0x4e39d4e7	// FADD V7.4S, V7.4S, V25.4S
+	SUBS	$32, R5, R5
+	BGE	exp7
+expdone8:
+	ADD	$32, R5, R5
+	// tail: fewer than 32 elements. First the partial vector of the last cols%4
+	// elements (loaded lane by lane; the lanes past the end are zeroed after the
+	// exponential), then the whole vectors, each into the next partial register.
+	VEOR	V23.B16, V23.B16, V23.B16
+	ANDS	$3, R5, R7
+	BEQ	expwhole9
+	AND	$-4, R5, R8
+	ADD	R8<<2, R4, R9
+	VEOR	V22.B16, V22.B16, V22.B16
+	VLD1.P	4(R9), V22.S[0]
+	VMOV	R11, V23.S[0]
+	CMP	$2, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V22.S[1]
+	VMOV	R11, V23.S[1]
+	CMP	$3, R7
+	BLT	lanes10
+	VLD1.P	4(R9), V22.S[2]
+	VMOV	R11, V23.S[2]
+lanes10:
+	// x = x - m
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb6e53c	// FCMGT V28.4S, V9.4S, V22.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V22.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V22.S4
+	VFMLA	V13.S4, V26.S4, V22.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V22.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V22.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38ded6	// FMUL V22.4S, V22.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V22.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VAND	V24.B16, V23.B16, V23.B16
+	ADD	R8<<2, R6, R10
+	VST1.P	V23.S[0], 4(R10)
+	CMP	$2, R7
+	BLT	lanes11
+	VST1.P	V23.S[1], 4(R10)
+	CMP	$3, R7
+	BLT	lanes11
+	VST1.P	V23.S[2], 4(R10)
+lanes11:
+expwhole9:
+	CMP	$4, R5
+	BLT	expadd12
+	// whole vector -> P0
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d400	// FADD V0.4S, V0.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd13
+	// whole vector -> P1
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d421	// FADD V1.4S, V1.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd14
+	// whole vector -> P2
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d442	// FADD V2.4S, V2.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd15
+	// whole vector -> P3
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d463	// FADD V3.4S, V3.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd16
+	// whole vector -> P4
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d484	// FADD V4.4S, V4.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd17
+	// whole vector -> P5
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d4a5	// FADD V5.4S, V5.4S, V24.4S
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	expadd18
+	// whole vector -> P6
+	VLD1.P	16(R4), [V20.S4]
+	// x = x - m
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb4e53c	// FCMGT V28.4S, V9.4S, V20.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V20.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V20.S4
+	VFMLA	V13.S4, V26.S4, V20.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V20.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V20.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V20.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38de94	// FMUL V20.4S, V20.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V20.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	VST1.P	[V24.S4], 16(R6)
+	WORD	$0x4e38d4c6	// FADD V6.4S, V6.4S, V24.4S
+	SUB	$4, R5, R5
+	// the partial vector (if any) goes to the register after the whole ones
+expadd19:
+	WORD	$0x4e37d4e7	// FADD V7.4S, V7.4S, V23.4S
+	B	expfold20
+expadd12:
+	WORD	$0x4e37d400	// FADD V0.4S, V0.4S, V23.4S
+	B	expfold20
+expadd13:
+	WORD	$0x4e37d421	// FADD V1.4S, V1.4S, V23.4S
+	B	expfold20
+expadd14:
+	WORD	$0x4e37d442	// FADD V2.4S, V2.4S, V23.4S
+	B	expfold20
+expadd15:
+	WORD	$0x4e37d463	// FADD V3.4S, V3.4S, V23.4S
+	B	expfold20
+expadd16:
+	WORD	$0x4e37d484	// FADD V4.4S, V4.4S, V23.4S
+	B	expfold20
+expadd17:
+	WORD	$0x4e37d4a5	// FADD V5.4S, V5.4S, V23.4S
+	B	expfold20
+expadd18:
+	WORD	$0x4e37d4c6	// FADD V6.4S, V6.4S, V23.4S
+expfold20:
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e24d400	// FADD V0.4S, V0.4S, V4.4S
+	WORD	$0x4e26d442	// FADD V2.4S, V2.4S, V6.4S
+	WORD	$0x4e25d421	// FADD V1.4S, V1.4S, V5.4S
+	WORD	$0x4e27d463	// FADD V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22d400	// FADD V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23d421	// FADD V1.4S, V1.4S, V3.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e21d400	// FADDP V0.4S, V0.4S, V1.4S
+	WORD	$0x6e20d400	// FADDP V0.4S, V0.4S, V0.4S
+	WORD	$0x7e30d800	// FADDP S0, V0.2S
+	// mx = m; lsum = LogPos(sum)
+	FMOVS.P	F8, 4(R19)
+	// L = LogPos(sum), scalar: k = int32(bits(s) - bits(sqrt(1/2))) >> 23
+	FMOVS	F0, R7
+	MOVW	$0x3F3504F3, R8
+	SUBW	R8, R7, R8
+	ASRW	$23, R8, R8
+	// f = frombits(bits(s) - k<<23) - 1
+	SUBW	R8<<23, R7, R7
+	FMOVS	R7, F20
+	FMOVS	$1.0, F24
+	FSUBS	F24, F20, F20
+	// e = float32(k); z = f * f
+	SCVTFWS	R8, F21
+	FMULS	F20, F20, F22
+	// p = fma(P8, f, P7); p = fma(p, f, P6) ... p = fma(p, f, P0)
+	MOVD	$rowconsts<>+40(SB), R9
+	FLDPS	(R9), (F24, F25)	// P8, P7
+	FMADDS	F24, F25, F20, F23
+	FLDPS	8(R9), (F24, F25)	// P6, P5
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	16(R9), (F24, F25)	// P4, P3
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	24(R9), (F24, F25)	// P2, P1
+	FMADDS	F20, F24, F23, F23
+	FMADDS	F20, F25, F23, F23
+	FLDPS	32(R9), (F24, F25)	// P0, ln2_lo
+	FMADDS	F20, F24, F23, F23
+	// y = (p * f) * z; y = fma(e, ln2_lo, y); y = fma(z, -0.5, y)
+	FMULS	F20, F23, F23
+	FMULS	F22, F23, F23
+	FMADDS	F25, F23, F21, F23
+	FMOVS	$-0.5, F24
+	FMADDS	F24, F23, F22, F23
+	// r = f + y; r = fma(e, ln2_hi, r); r = r + (s - s)
+	FADDS	F23, F20, F26
+	FMOVS	40(R9), F24	// ln2_hi
+	FMADDS	F24, F26, F21, F26
+	FSUBS	F0, F0, F27
+	FADDS	F27, F26, F19
+	FMOVS.P	F19, 4(R20)
+	// inv = 1 / sum (IEEE division)
+	FMOVS	$1.0, F20
+	FDIVS	F0, F20, F20
+	FMOVS	F20, R14
+	// pass 2b: c = fma(keep, q, spread) (times w); mass = Σ c, zc = Σ fma(c, z - m, p),
+	// over the same 32 partials: mass in P0..P7, zc in V9..V16
+	FMOVS	keep+72(FP), F17
+	VDUP	V17.S[0], V17.S4
+	FMOVS	spread+76(FP), F18
+	VDUP	V18.S[0], V18.S4
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	VEOR	V16.B16, V16.B16, V16.B16
+	MOVD	R1, R4
+	MOVD	R23, R25
+	MOVD	R3, R5
+	MOVD	R13, R24
+	SUBS	$32, R5, R5
+	BLT	tgtdone22
+	// loop: mass and zc: 62 instructions per iteration, 32 elements (1.94 per element)
+tgt21:
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	VLD1.P	32(R25), [V22.S4, V23.S4]
+	VLD1.P	32(R24), [V24.S4, V25.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VMOV	V18.B16, V27.B16
+	VFMLA	V17.S4, V22.S4, V26.S4
+	VFMLA	V17.S4, V23.S4, V27.S4
+	// c = c * w
+	WORD	$0x6e38df5a	// FMUL V26.4S, V26.4S, V24.4S
+	WORD	$0x6e39df7b	// FMUL V27.4S, V27.4S, V25.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad400	// FADD V0.4S, V0.4S, V26.4S
+	WORD	$0x4e3bd421	// FADD V1.4S, V1.4S, V27.4S
+	VFMLA	V20.S4, V26.S4, V9.S4
+	VFMLA	V21.S4, V27.S4, V10.S4
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	VLD1.P	32(R25), [V22.S4, V23.S4]
+	VLD1.P	32(R24), [V24.S4, V25.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VMOV	V18.B16, V27.B16
+	VFMLA	V17.S4, V22.S4, V26.S4
+	VFMLA	V17.S4, V23.S4, V27.S4
+	// c = c * w
+	WORD	$0x6e38df5a	// FMUL V26.4S, V26.4S, V24.4S
+	WORD	$0x6e39df7b	// FMUL V27.4S, V27.4S, V25.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad442	// FADD V2.4S, V2.4S, V26.4S
+	WORD	$0x4e3bd463	// FADD V3.4S, V3.4S, V27.4S
+	VFMLA	V20.S4, V26.S4, V11.S4
+	VFMLA	V21.S4, V27.S4, V12.S4
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	VLD1.P	32(R25), [V22.S4, V23.S4]
+	VLD1.P	32(R24), [V24.S4, V25.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VMOV	V18.B16, V27.B16
+	VFMLA	V17.S4, V22.S4, V26.S4
+	VFMLA	V17.S4, V23.S4, V27.S4
+	// c = c * w
+	WORD	$0x6e38df5a	// FMUL V26.4S, V26.4S, V24.4S
+	WORD	$0x6e39df7b	// FMUL V27.4S, V27.4S, V25.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad484	// FADD V4.4S, V4.4S, V26.4S
+	WORD	$0x4e3bd4a5	// FADD V5.4S, V5.4S, V27.4S
+	VFMLA	V20.S4, V26.S4, V13.S4
+	VFMLA	V21.S4, V27.S4, V14.S4
+	VLD1.P	32(R4), [V20.S4, V21.S4]
+	VLD1.P	32(R25), [V22.S4, V23.S4]
+	VLD1.P	32(R24), [V24.S4, V25.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d694	// FSUB V20.4S, V20.4S, V8.4S
+	WORD	$0x4ea8d6b5	// FSUB V21.4S, V21.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VMOV	V18.B16, V27.B16
+	VFMLA	V17.S4, V22.S4, V26.S4
+	VFMLA	V17.S4, V23.S4, V27.S4
+	// c = c * w
+	WORD	$0x6e38df5a	// FMUL V26.4S, V26.4S, V24.4S
+	WORD	$0x6e39df7b	// FMUL V27.4S, V27.4S, V25.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad4c6	// FADD V6.4S, V6.4S, V26.4S
+	WORD	$0x4e3bd4e7	// FADD V7.4S, V7.4S, V27.4S
+	VFMLA	V20.S4, V26.S4, V15.S4
+	VFMLA	V21.S4, V27.S4, V16.S4
+	SUBS	$32, R5, R5
+	BGE	tgt21
+tgtdone22:
+	ADD	$32, R5, R5
+	// tail: fewer than 32 elements. First the partial vector of the last n%4
+	// elements, loaded lane by lane into zeroed registers (mask: all ones in its lanes),
+	// then the whole vectors, each into the next partial register.
+	VEOR	V27.B16, V27.B16, V27.B16
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	ANDS	$3, R5, R7
+	BEQ	tgtwhole23
+	AND	$-4, R5, R8
+	ADD	R8<<2, R4, R9
+	VLD1.P	4(R9), V23.S[0]
+	VMOV	R11, V27.S[0]
+	CMP	$2, R7
+	BLT	lanes24
+	VLD1.P	4(R9), V23.S[1]
+	VMOV	R11, V27.S[1]
+	CMP	$3, R7
+	BLT	lanes24
+	VLD1.P	4(R9), V23.S[2]
+	VMOV	R11, V27.S[2]
+lanes24:
+	ADD	R8<<2, R25, R9
+	VLD1.P	4(R9), V24.S[0]
+	CMP	$2, R7
+	BLT	lanes25
+	VLD1.P	4(R9), V24.S[1]
+	CMP	$3, R7
+	BLT	lanes25
+	VLD1.P	4(R9), V24.S[2]
+lanes25:
+	ADD	R8<<2, R24, R9
+	VLD1.P	4(R9), V25.S[0]
+	CMP	$2, R7
+	BLT	lanes26
+	VLD1.P	4(R9), V25.S[1]
+	CMP	$3, R7
+	BLT	lanes26
+	VLD1.P	4(R9), V25.S[2]
+lanes26:
+tgtwhole23:
+	WORD	$0x4e7b1f9c	// BIC V28.16B, V28.16B, V27.16B
+	CMP	$4, R5
+	BLT	tgtadd27
+	// whole vector -> partial 0
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	VLD1.P	16(R24), [V21.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// c = c * w
+	WORD	$0x6e35ded6	// FMUL V22.4S, V22.4S, V21.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d400	// FADD V0.4S, V0.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V9.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd28
+	// whole vector -> partial 1
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	VLD1.P	16(R24), [V21.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// c = c * w
+	WORD	$0x6e35ded6	// FMUL V22.4S, V22.4S, V21.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d421	// FADD V1.4S, V1.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V10.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd29
+	// whole vector -> partial 2
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	VLD1.P	16(R24), [V21.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// c = c * w
+	WORD	$0x6e35ded6	// FMUL V22.4S, V22.4S, V21.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d442	// FADD V2.4S, V2.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V11.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd30
+	// whole vector -> partial 3
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	VLD1.P	16(R24), [V21.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// c = c * w
+	WORD	$0x6e35ded6	// FMUL V22.4S, V22.4S, V21.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d463	// FADD V3.4S, V3.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V12.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd31
+	// whole vector -> partial 4
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	VLD1.P	16(R24), [V21.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// c = c * w
+	WORD	$0x6e35ded6	// FMUL V22.4S, V22.4S, V21.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d484	// FADD V4.4S, V4.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V13.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd32
+	// whole vector -> partial 5
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	VLD1.P	16(R24), [V21.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// c = c * w
+	WORD	$0x6e35ded6	// FMUL V22.4S, V22.4S, V21.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d4a5	// FADD V5.4S, V5.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V14.S4
+	SUB	$4, R5, R5
+	CMP	$4, R5
+	BLT	tgtadd33
+	// whole vector -> partial 6
+	VLD1.P	16(R4), [V19.S4]
+	VLD1.P	16(R25), [V20.S4]
+	VLD1.P	16(R24), [V21.S4]
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d673	// FSUB V19.4S, V19.4S, V8.4S
+	VMOV	V18.B16, V22.B16
+	VFMLA	V17.S4, V20.S4, V22.S4
+	// c = c * w
+	WORD	$0x6e35ded6	// FMUL V22.4S, V22.4S, V21.4S
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e36d4c6	// FADD V6.4S, V6.4S, V22.4S
+	VFMLA	V19.S4, V22.S4, V15.S4
+	SUB	$4, R5, R5
+	// the partial vector (if any) goes to the register after the whole ones
+tgtadd34:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// c = c * w
+	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad4e7	// FADD V7.4S, V7.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V16.S4
+	B	tgtfold35
+tgtadd27:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// c = c * w
+	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad400	// FADD V0.4S, V0.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V9.S4
+	B	tgtfold35
+tgtadd28:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// c = c * w
+	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad421	// FADD V1.4S, V1.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V10.S4
+	B	tgtfold35
+tgtadd29:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// c = c * w
+	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad442	// FADD V2.4S, V2.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V11.S4
+	B	tgtfold35
+tgtadd30:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// c = c * w
+	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad463	// FADD V3.4S, V3.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V12.S4
+	B	tgtfold35
+tgtadd31:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// c = c * w
+	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad484	// FADD V4.4S, V4.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V13.S4
+	B	tgtfold35
+tgtadd32:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// c = c * w
+	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad4a5	// FADD V5.4S, V5.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V14.S4
+	B	tgtfold35
+tgtadd33:
+	// d = z - m; c = fma(keep, q, spread)
+	WORD	$0x4ea8d6f7	// FSUB V23.4S, V23.4S, V8.4S
+	VMOV	V18.B16, V26.B16
+	VFMLA	V17.S4, V24.S4, V26.S4
+	// c = c * w
+	WORD	$0x6e39df5a	// FMUL V26.4S, V26.4S, V25.4S
+	// d = +0, c = -0 past the end: the partials get p + (-0) and fma(-0, +0, p), p itself
+	VAND	V27.B16, V23.B16, V23.B16
+	VAND	V27.B16, V26.B16, V26.B16
+	VEOR	V28.B16, V26.B16, V26.B16
+	// mass partial += c; zc partial = fma(c, d, p)
+	WORD	$0x4e3ad4c6	// FADD V6.4S, V6.4S, V26.4S
+	VFMLA	V23.S4, V26.S4, V15.S4
+tgtfold35:
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e24d400	// FADD V0.4S, V0.4S, V4.4S
+	WORD	$0x4e26d442	// FADD V2.4S, V2.4S, V6.4S
+	WORD	$0x4e25d421	// FADD V1.4S, V1.4S, V5.4S
+	WORD	$0x4e27d463	// FADD V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22d400	// FADD V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23d421	// FADD V1.4S, V1.4S, V3.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e21d400	// FADDP V0.4S, V0.4S, V1.4S
+	WORD	$0x6e20d400	// FADDP V0.4S, V0.4S, V0.4S
+	WORD	$0x7e30d81c	// FADDP S28, V0.2S
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e2dd529	// FADD V9.4S, V9.4S, V13.4S
+	WORD	$0x4e2fd56b	// FADD V11.4S, V11.4S, V15.4S
+	WORD	$0x4e2ed54a	// FADD V10.4S, V10.4S, V14.4S
+	WORD	$0x4e30d58c	// FADD V12.4S, V12.4S, V16.4S
+	WORD	$0x4e2bd529	// FADD V9.4S, V9.4S, V11.4S
+	WORD	$0x4e2cd54a	// FADD V10.4S, V10.4S, V12.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e2ad529	// FADDP V9.4S, V9.4S, V10.4S
+	WORD	$0x6e29d529	// FADDP V9.4S, V9.4S, V9.4S
+	WORD	$0x7e30d93d	// FADDP S29, V9.2S
+	FMOVS.P	F28, 4(R22)
+	FMOVS.P	F29, 4(R21)
+	// inv, mass, scale and the sign bit in every lane
+	VDUP	V28.S[0], V1.S4
+	VDUP	R14, V0.S4
+	VLD1R.P	4(R15), [V2.S4]
+	MOVW	$0x80000000, R8
+	VDUP	R8, V3.S4
+	// pass 3: grad = scale * fma(mass, e * inv, -c)
+	MOVD	R0, R4
+	MOVD	R0, R6
+	MOVD	R23, R25
+	MOVD	R3, R5
+	MOVD	R13, R24
+	SUBS	$16, R5, R5
+	BLT	graddone37
+	// loop: gradient: 34 instructions per iteration, 16 elements (2.12 per element)
+grad36:
+	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R25), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P	64(R24), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// p = e * inv; c = fma(keep, q, spread)
+	WORD	$0x6e20de94	// FMUL V20.4S, V20.4S, V0.4S
+	WORD	$0x6e20deb5	// FMUL V21.4S, V21.4S, V0.4S
+	WORD	$0x6e20ded6	// FMUL V22.4S, V22.4S, V0.4S
+	WORD	$0x6e20def7	// FMUL V23.4S, V23.4S, V0.4S
+	VMOV	V18.B16, V9.B16
+	VMOV	V18.B16, V10.B16
+	VMOV	V18.B16, V11.B16
+	VMOV	V18.B16, V12.B16
+	VFMLA	V17.S4, V24.S4, V9.S4
+	VFMLA	V17.S4, V25.S4, V10.S4
+	VFMLA	V17.S4, V26.S4, V11.S4
+	VFMLA	V17.S4, V27.S4, V12.S4
+	// c = c * w
+	WORD	$0x6e3cdd29	// FMUL V9.4S, V9.4S, V28.4S
+	WORD	$0x6e3ddd4a	// FMUL V10.4S, V10.4S, V29.4S
+	WORD	$0x6e3edd6b	// FMUL V11.4S, V11.4S, V30.4S
+	WORD	$0x6e3fdd8c	// FMUL V12.4S, V12.4S, V31.4S
+	// t = fma(mass, p, -c) (-c: the sign bit flipped); grad = scale * t
+	VEOR	V3.B16, V9.B16, V9.B16
+	VEOR	V3.B16, V10.B16, V10.B16
+	VEOR	V3.B16, V11.B16, V11.B16
+	VEOR	V3.B16, V12.B16, V12.B16
+	VFMLA	V1.S4, V20.S4, V9.S4
+	VFMLA	V1.S4, V21.S4, V10.S4
+	VFMLA	V1.S4, V22.S4, V11.S4
+	VFMLA	V1.S4, V23.S4, V12.S4
+	WORD	$0x6e22dd29	// FMUL V9.4S, V9.4S, V2.4S
+	WORD	$0x6e22dd4a	// FMUL V10.4S, V10.4S, V2.4S
+	WORD	$0x6e22dd6b	// FMUL V11.4S, V11.4S, V2.4S
+	WORD	$0x6e22dd8c	// FMUL V12.4S, V12.4S, V2.4S
+	VST1.P	[V9.S4, V10.S4, V11.S4, V12.S4], 64(R6)
+	SUBS	$16, R5, R5
+	BGE	grad36
+graddone37:
+	ADD	$16, R5, R5
+	// whole vectors left
+gradvec38:
+	SUBS	$4, R5, R5
+	BLT	gradvecdone39
+	VLD1.P	16(R4), [V20.S4]
+	VLD1.P	16(R25), [V24.S4]
+	VLD1.P	16(R24), [V28.S4]
+	// p = e * inv; c = fma(keep, q, spread)
+	WORD	$0x6e20de94	// FMUL V20.4S, V20.4S, V0.4S
+	VMOV	V18.B16, V9.B16
+	VFMLA	V17.S4, V24.S4, V9.S4
+	// c = c * w
+	WORD	$0x6e3cdd29	// FMUL V9.4S, V9.4S, V28.4S
+	// t = fma(mass, p, -c) (-c: the sign bit flipped); grad = scale * t
+	VEOR	V3.B16, V9.B16, V9.B16
+	VFMLA	V1.S4, V20.S4, V9.S4
+	WORD	$0x6e22dd29	// FMUL V9.4S, V9.4S, V2.4S
+	VST1.P	[V9.S4], 16(R6)
+	B	gradvec38
+gradvecdone39:
+	ADD	$4, R5, R5
+	CBZ	R5, gradend40
+	// the last n%4 elements, lane by lane
+	VLD1.P	4(R4), V20.S[0]
+	VLD1.P	4(R25), V24.S[0]
+	VLD1.P	4(R24), V28.S[0]
+	CMP	$2, R5
+	BLT	lanes41
+	VLD1.P	4(R4), V20.S[1]
+	VLD1.P	4(R25), V24.S[1]
+	VLD1.P	4(R24), V28.S[1]
+	CMP	$3, R5
+	BLT	lanes41
+	VLD1.P	4(R4), V20.S[2]
+	VLD1.P	4(R25), V24.S[2]
+	VLD1.P	4(R24), V28.S[2]
+lanes41:
+	// p = e * inv; c = fma(keep, q, spread)
+	WORD	$0x6e20de94	// FMUL V20.4S, V20.4S, V0.4S
+	VMOV	V18.B16, V9.B16
+	VFMLA	V17.S4, V24.S4, V9.S4
+	// c = c * w
+	WORD	$0x6e3cdd29	// FMUL V9.4S, V9.4S, V28.4S
+	// t = fma(mass, p, -c) (-c: the sign bit flipped); grad = scale * t
+	VEOR	V3.B16, V9.B16, V9.B16
+	VFMLA	V1.S4, V20.S4, V9.S4
+	WORD	$0x6e22dd29	// FMUL V9.4S, V9.4S, V2.4S
+	VST1.P	V9.S[0], 4(R6)
+	CMP	$2, R5
+	BLT	lanes42
+	VST1.P	V9.S[1], 4(R6)
+	CMP	$3, R5
+	BLT	lanes42
+	VST1.P	V9.S[2], 4(R6)
+lanes42:
+gradend40:
+	// next row
+	ADD	R3<<2, R1, R1
+	ADD	R3<<2, R23, R23
+	ADD	R3<<2, R0, R0
+	ADD	$1, R12, R12
+	CMP	R2, R12
+	BLT	CrossEntropySoftGWNEON_row
+	RET

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/simdloss/simdloss/gen/a64"
+	"github.com/simdloss/simdloss/generic"
+)
+
+// The elementwise kernels: AxpbyRowsNEON, FlushSubnormalsNEON and the
+// triplet gradients. Every pointer walks its array once (post-incremented
+// loads and stores, the row tails included), so after a row each points at
+// the next one.
+
+func (g *gen) elemFile() {
+	g.axpbyRows()
+	g.flushSubnormals()
+	g.tripletGrad(false)
+	g.tripletGrad(true)
+}
+
+// axpbyRows emits AxpbyRowsNEON: dst = fma(ca, a, cb*b) per element.
+func (g *gen) axpbyRows() {
+	g.text("AxpbyRowsNEON", "func(dst, a, b, ca, cb *float32, rows, dim int)",
+		"AxpbyRowsNEON writes dst_i = fma(ca_i, a_i, cb_i*b_i) elementwise for paired rows",
+		"(rows, dim >= 1; dst may be a or b): generic.AxpbyRows, bit for bit.")
+	dst, a, b, ca, cb, rows, dim, n := a64.R(0), a64.R(1), a64.R(2), a64.R(3), a64.R(4), a64.R(5), a64.R(6), a64.R(7)
+	g.Load("dst", dst)
+	g.Load("a", a)
+	g.Load("b", b)
+	g.Load("ca", ca)
+	g.Load("cb", cb)
+	g.Load("rows", rows)
+	g.Load("dim", dim)
+	vca, vcb := a64.V(0), a64.V(1)
+	xb, xa := vregs(16, 8), vregs(24, 8)
+	g.Label("AxpbyRowsNEON_row")
+	g.Comment("the row's coefficients, in every lane")
+	g.LD1R(true, ca, vca)
+	g.LD1R(true, cb, vcb)
+	g.I("MOVD", dim.String(), n.String())
+	g.elementwise("axpby", "axpby", n,
+		[]stream{{b, xb}, {a, xa}}, []stream{{dst, xb}},
+		func(k int) {
+			g.Comment("t = cb * b (rounded); dst = fma(ca, a, t)")
+			for i := 0; i < k; i++ {
+				g.FMUL(xb[i], xb[i], vcb)
+			}
+			for i := 0; i < k; i++ {
+				g.FMLA(xb[i], xa[i], vca)
+			}
+		})
+	g.I("SUBS", "$1", rows.String(), rows.String())
+	g.I("BNE", "AxpbyRowsNEON_row")
+	g.RET()
+}
+
+// flushSubnormals emits FlushSubnormalsNEON: |x| < 2^-126 becomes +0.
+func (g *gen) flushSubnormals() {
+	g.text("FlushSubnormalsNEON", "func(x *float32, n int)",
+		"FlushSubnormalsNEON sets the n >= 1 elements of x with |x| < 2^-126 to +0 and keeps the",
+		"others (NaN included): generic.FlushSubnormals, bit for bit.")
+	src, dst, n := a64.R(0), a64.R(1), a64.R(2)
+	g.Load("x", src)
+	g.Load("n", n)
+	g.I("MOVD", src.String(), dst.String())
+	limit := a64.V(0)
+	g.Commentf("limit = 2^-126 (%#08x) in every lane", math.Float32bits(generic.SubnormalLimit))
+	g.I("MOVW", fmt.Sprintf("$0x%08x", math.Float32bits(generic.SubnormalLimit)), a64.R(3).String())
+	g.DUPGen(limit, a64.R(3))
+	x, small := vregs(16, 8), vregs(24, 8)
+	g.elementwise("flush", "flush", n, []stream{{src, x}}, []stream{{dst, x}}, func(k int) {
+		g.Comment("small = 2^-126 > |x| (NaN: false); x = x AND NOT small")
+		for i := 0; i < k; i++ {
+			g.FACGT(small[i], limit, x[i])
+		}
+		for i := 0; i < k; i++ {
+			g.BIC(x[i], x[i], small[i])
+		}
+	})
+	g.RET()
+}
+
+// tripletGrad emits TripletGradNEON (swap: TripletGradSwapNEON), the
+// gradients of generic.TripletGradRows, every operation rounded.
+func (g *gen) tripletGrad(swap bool) {
+	name := "TripletGradNEON"
+	doc := []string{
+		name + " is generic.TripletGradRows without swap coefficients (cw unused), bit for bit:",
+		"tu = cu·((a-p)+eps), tv = cv·((a-n)+eps); gA = tu - tv, gP = -tu, gN = tv.",
+	}
+	if swap {
+		name = "TripletGradSwapNEON"
+		doc = []string{
+			name + " is generic.TripletGradRows with the swap coefficients cw, bit for bit:",
+			"tu = cu·((a-p)+eps), tv = cv·((a-n)+eps), tw = cw·((p-n)+eps);",
+			"gA = tu - tv, gP = -(tu + tw), gN = tv + tw.",
+		}
+	}
+	g.text(name, "func(gA, gP, gN, a, p, n, cu, cv, cw *float32, eps float32, rows, dim int)", doc...)
+	gA, gP, gN, a, p, n := a64.R(0), a64.R(1), a64.R(2), a64.R(3), a64.R(4), a64.R(5)
+	cu, cv, cw, rows, dim, cnt := a64.R(6), a64.R(7), a64.R(8), a64.R(9), a64.R(10), a64.R(11)
+	for i, nm := range []string{"gA", "gP", "gN", "a", "p", "n", "cu", "cv"} {
+		g.Load(nm, a64.R(i))
+	}
+	if swap {
+		g.Load("cw", cw)
+	}
+	g.Load("rows", rows)
+	g.Load("dim", dim)
+	veps, vcu, vcv, vcw, sign := a64.V(0), a64.V(1), a64.V(2), a64.V(3), a64.V(4)
+	g.Comment("eps and the sign bit, in every lane")
+	g.LoadF("eps", veps)
+	g.DUPElem(veps, veps, 0)
+	g.I("MOVW", "$0x80000000", cnt.String())
+	g.DUPGen(sign, cnt)
+	const w = 4
+	xa, xp, xn, xw := vregs(8, w), vregs(12, w), vregs(16, w), vregs(20, w)
+	row := name + "_row"
+	g.Label(row)
+	g.Comment("the row's coefficients, in every lane")
+	g.LD1R(true, cu, vcu)
+	g.LD1R(true, cv, vcv)
+	if swap {
+		g.LD1R(true, cw, vcw)
+	}
+	g.I("MOVD", dim.String(), cnt.String())
+	// The registers of a, p and n are reused: tu goes to p's, tv to n's, gA
+	// to a's (and tw to xw).
+	g.elementwise("grad", "triplet gradient", cnt,
+		[]stream{{a, xa}, {p, xp}, {n, xn}}, []stream{{gA, xa}, {gP, xp}, {gN, xn}},
+		func(k int) {
+			diff := func(what string, d, x, y []a64.VReg, c a64.VReg) {
+				g.Commentf("%s: (x - y) + eps, times the coefficient", what)
+				for i := 0; i < k; i++ {
+					g.FSUB(d[i], x[i], y[i])
+				}
+				for i := 0; i < k; i++ {
+					g.FADD(d[i], d[i], veps)
+				}
+				for i := 0; i < k; i++ {
+					g.FMUL(d[i], d[i], c)
+				}
+			}
+			if swap {
+				diff("tw = cw·((p - n) + eps)", xw, xp, xn, vcw)
+			}
+			diff("tu = cu·((a - p) + eps)", xp, xa, xp, vcu)
+			diff("tv = cv·((a - n) + eps)", xn, xa, xn, vcv)
+			g.Comment("gA = tu - tv")
+			for i := 0; i < k; i++ {
+				g.FSUB(xa[i], xp[i], xn[i])
+			}
+			if swap {
+				g.Comment("gP = -(tu + tw), gN = tv + tw")
+				for i := 0; i < k; i++ {
+					g.FADD(xp[i], xp[i], xw[i])
+				}
+				for i := 0; i < k; i++ {
+					g.FADD(xn[i], xn[i], xw[i])
+				}
+			} else {
+				g.Comment("gP = -tu, gN = tv")
+			}
+			for i := 0; i < k; i++ {
+				g.EOR(xp[i], xp[i], sign)
+			}
+		})
+	g.I("SUBS", "$1", rows.String(), rows.String())
+	g.I("BNE", row)
+	g.RET()
+}
