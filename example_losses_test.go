@@ -162,12 +162,156 @@ func ExampleArcFace() {
 	gEmb, gClasses := make([]float32, len(emb)), make([]float32, len(classes))
 	loss, err := arc.Forward(emb, classes, []int32{0, 2}, 3, gEmb, gClasses)
 	fmt.Printf("ArcFace %.4f %v\n", loss, err)
-	cos := simdloss.CosFace(64, 0.35)
-	loss, err = cos.Forward(emb, classes, []int32{0, 2}, 3, nil, nil)
+	// Output: ArcFace 18.2863 <nil>
+}
+
+func ExampleCosFace() {
+	// One embedding at 45° from both classes: the target's logit is
+	// s·(cos 45° - m), the other's s·cos 45°, so the loss is about s·m.
+	emb := []float32{1, 1}
+	classes := []float32{
+		1, 0,
+		0, 3, // the norms of the class weights do not matter
+	}
+	c := simdloss.CosFace(64, 0.35)
+	loss, err := c.Forward(emb, classes, []int32{0}, 2, nil, nil)
 	fmt.Printf("CosFace %.4f %v\n", loss, err)
+	// Output: CosFace 22.4000 <nil>
+}
+
+func ExampleSphereFace() {
+	// SphereFace multiplies the angle: with m1 = 4 the 45° angle to the
+	// target acts like 180° (ψ = -1), and the loss is large even though
+	// the embedding is nearer its own class (45°) than the other (135°).
+	emb := []float32{1, 1}
+	classes := []float32{1, 0, -1, 0}
+	sf := simdloss.SphereFace(30, 4)
+	loss, err := sf.Forward(emb, classes, []int32{0}, 2, nil, nil)
+	fmt.Printf("SphereFace %.4f %v\n", loss, err)
+	// Output: SphereFace 8.7869 <nil>
+}
+
+func ExampleMarginSoftmax() {
+	// The combined margin of the ArcFace paper, cos(m1·θ + m2) - m3, here
+	// with insightface's "combined" setting (1, 0.3, 0.2), and ArcFace's
+	// easy margin on its own.
+	emb := []float32{0.6, 0.8, -0.8, 0.6}
+	classes := []float32{1, 0, 0, 1}
+	labels := []int32{1, 0} // row 0 is at 37° from its class, row 1 at 143°
+	combined := simdloss.MarginSoftmax{Scale: 64, M1: 1, M2: 0.3, M3: 0.2}
+	// With the easy margin, row 1 (cos θ < 0) gets no margin at all.
+	easy := simdloss.MarginSoftmax{Scale: 64, M1: 1, M2: 0.5, EasyMargin: true}
+	for _, c := range []simdloss.MarginSoftmax{combined, easy} {
+		loss, err := c.Forward(emb, classes, labels, 2, nil, nil)
+		fmt.Printf("%.4f %v\n", loss, err)
+	}
 	// Output:
-	// ArcFace 18.2863 <nil>
-	// CosFace 13.9055 <nil>
+	// 62.5480 <nil>
+	// 50.7389 <nil>
+}
+
+func ExampleInfoNCE() {
+	// NT-Xent (SimCLR): rows i and i+N are two views of the same image;
+	// every other row of the batch is a negative.
+	z := []float32{
+		1, 0, // image 0, view a
+		0, 1, // image 1, view a
+		0.9, 0.1, // image 0, view b
+		0.2, 0.9, // image 1, view b
+	}
+	c := simdloss.InfoNCE{Temperature: 0.1}
+	grad := make([]float32, len(z))
+	loss, err := c.ForwardNTXent(z, 2, grad)
+	fmt.Printf("loss %.4f %v\n", loss, err)
+	// Swapping the two b views pairs each image with the other's view.
+	z[4], z[5], z[6], z[7] = z[6], z[7], z[4], z[5]
+	bad, _ := c.ForwardNTXent(z, 2, nil)
+	fmt.Printf("mismatched %.4f\n", bad)
+	// Output:
+	// loss 0.0010 <nil>
+	// mismatched 8.2146
+}
+
+func ExampleCrossEntropy_ForwardWeighted() {
+	// Edge detection as per-pixel classification: three pixels, classes
+	// {background, edge}; the edge pixel weighs 10, and one pixel is
+	// masked out with weight 0.
+	logits := []float32{
+		2, -1, // background, right
+		0, 1, // edge, right but unsure
+		-1, 3, // masked
+	}
+	labels := []int32{0, 1, 0}
+	weights := []float32{1, 10, 0}
+	ce := simdloss.CrossEntropy{Reduction: simdloss.Sum}
+	loss, err := ce.ForwardWeighted(logits, labels, weights, 2, nil, nil)
+	fmt.Printf("%.4f %v\n", loss, err)
+	// Output: 3.1812 <nil>
+}
+
+func ExampleCrossEntropy_ForwardSoftWeighted() {
+	// Distillation: soft targets from a teacher, one row weighted twice.
+	logits := []float32{1, 0, 0, 1}
+	teacher := []float32{0.8, 0.2, 0.3, 0.7}
+	ce := simdloss.CrossEntropy{Reduction: simdloss.None}
+	perRow := make([]float32, 2)
+	_, err := ce.ForwardSoftWeighted(logits, teacher, []float32{1, 2}, 2, perRow, nil)
+	fmt.Printf("%.4f %v\n", perRow, err)
+	// Output: [0.5133 1.2265] <nil>
+}
+
+func ExampleReduction() {
+	// The same two rows under each reduction; Mean divides by the summed
+	// class weights of the rows (PyTorch's weighted mean), and None
+	// returns the sum with each row's loss in perRow.
+	logits := []float32{0, 0, 0, 0}
+	labels := []int32{0, 1}
+	for _, r := range []simdloss.Reduction{simdloss.Mean, simdloss.Sum, simdloss.None} {
+		ce := simdloss.CrossEntropy{ClassWeights: []float32{1, 3}, Reduction: r}
+		perRow := make([]float32, 2)
+		loss, _ := ce.Forward(logits, labels, 2, perRow, nil)
+		fmt.Printf("%-4v %.4f %.4f\n", r, loss, perRow)
+	}
+	// Output:
+	// Mean 0.6931 [0.6931 2.0794]
+	// Sum  2.7726 [0.6931 2.0794]
+	// None 2.7726 [0.6931 2.0794]
+}
+
+func ExampleDistance() {
+	// One triplet under both distances: squared (FaceNet) and Euclidean
+	// (PyTorch's triplet_margin_loss).
+	anchor, positive, negative := []float32{0, 0}, []float32{2, 0}, []float32{0, 3}
+	for _, d := range []simdloss.Distance{simdloss.SquaredEuclidean, simdloss.Euclidean} {
+		t := simdloss.Triplet{Margin: 4, Distance: d}
+		loss, _ := t.Forward(anchor, positive, negative, 2, nil, nil, nil, nil)
+		fmt.Printf("%v: %.4f\n", d, loss)
+	}
+	// Output:
+	// SquaredEuclidean: 0.0000
+	// Euclidean: 3.0000
+}
+
+func ExampleMining() {
+	// The three miners on one batch of two classes.
+	emb := []float32{
+		0, 0,
+		0, 1,
+		1, 0,
+		3, 3,
+		3, 2.5,
+		0.5, 0.5,
+	}
+	labels := []int32{1, 1, 1, 2, 2, 2}
+	for _, mining := range []simdloss.Mining{simdloss.BatchAll, simdloss.BatchHard, simdloss.SemiHard} {
+		m := simdloss.TripletMiner{Triplet: simdloss.Triplet{Margin: 1}, Mining: mining}
+		loss, _ := m.Forward(emb, labels, 2, nil)
+		fmt.Printf("%v: %.4f\n", mining, loss)
+	}
+	// Output:
+	// BatchAll: 5.6167
+	// BatchHard: 3.5000
+	// SemiHard: 2.0208
 }
 
 func ExampleFocal() {

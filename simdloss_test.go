@@ -2,6 +2,7 @@ package simdloss_test
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -186,4 +187,42 @@ func ExampleMatMul() {
 	simdloss.MatMul(c, a, b, 2, 2, 3, false, false)
 	fmt.Println(c)
 	// Output: [4 5 10 11]
+}
+
+func ExampleMatMulAdd() {
+	// A linear layer's weight gradient accumulated over two micro-batches:
+	// dW += dYᵀ·X for each, with dY stored rows×out and X rows×in.
+	dW := make([]float32, 2*3) // out×in
+	for _, mb := range []struct{ dY, X []float32 }{
+		{dY: []float32{1, 0}, X: []float32{1, 2, 3}},
+		{dY: []float32{0, 2}, X: []float32{1, 1, 1}},
+	} {
+		simdloss.MatMulAdd(dW, mb.dY, mb.X, 2, 3, 1, true, false)
+	}
+	fmt.Println(dW)
+	// Output: [1 2 3 2 2 2]
+}
+
+func ExampleCPU() {
+	// CPU names the processor and the features the dispatcher looked at,
+	// e.g. "Intel(R) Xeon(R) ... [AVX2 FMA3 AVX512F ...]"; Kernels names
+	// the set it chose.
+	fmt.Println(simdloss.CPU() != "")
+	// Output: true
+}
+
+func ExampleKernelSet() {
+	// Every kernel set returns the generic set's bits: compare the one in
+	// use with the oracle.
+	logits := []float32{1, 2, 3, 4, -1e30, 0, 88.7, 88.7, 88.7, 88.7, 0.5, 0}
+	fast := make([]float32, len(logits))
+	oracle := make([]float32, len(logits))
+	simdloss.KernelSet().LogSoftmax(fast, logits, 4)
+	kernels.Generic.LogSoftmax(oracle, logits, 4)
+	same := true
+	for i := range fast {
+		same = same && math.Float32bits(fast[i]) == math.Float32bits(oracle[i])
+	}
+	fmt.Println(same)
+	// Output: true
 }
