@@ -341,3 +341,29 @@ func ExampleSet_Softmax() {
 	fmt.Printf("%.4f\n", p)
 	// Output: [0.0900 0.2447 0.6652 0.3333 0.3333 0.3333]
 }
+
+func ExampleSets() {
+	// Every set this CPU supports returns the generic set's bits.
+	x := []float32{3, -1, 0.5, 88.7, -0.0, 1e-40, 2, 7}
+	want := make([]float32, 2)
+	kernels.Generic.LogSumExp(want, x, 4)
+	for _, s := range kernels.Sets() {
+		if !s.Supported() {
+			continue
+		}
+		got := make([]float32, 2)
+		s.LogSumExp(got, x, 4)
+		if math.Float32bits(got[0]) != math.Float32bits(want[0]) || math.Float32bits(got[1]) != math.Float32bits(want[1]) {
+			fmt.Println(s.Name(), "differs")
+		}
+	}
+	fmt.Printf("%.4f\n", want)
+	// Output: [88.7000 7.0085]
+}
+
+func ExampleLookup() {
+	// Lookup finds a set by the name SIMDLOSS_KERNELS takes; a set compiled
+	// in but not supported by this CPU is still returned.
+	fmt.Println(kernels.Lookup("generic").Name(), kernels.Lookup("sse9") == nil)
+	// Output: generic true
+}
