@@ -22,9 +22,10 @@ import (
 // averages over the anchors whose loss is > 0, which differs only where an
 // anchor's softplus underflows to 0 in float32.
 //
-// The similarities come from the Cosines kernel, both log-sum-exps of
-// every anchor from one pass of the cross-entropy row kernel over its two
-// group rows, which leaves the softmax the gradient needs, and the
+// The similarities come from the Cosines kernel; each anchor's two
+// log-sum-exps from the cross-entropy row kernel over its two group rows
+// (its positives' logits and its negatives', compacted: no exp is spent on
+// absent pairs), which leaves the softmax the gradient needs; and the
 // backward through the similarities from MatMul. The paper's defaults are
 // m = 0.25, γ = 256 (face recognition) and m = 0.25, γ = 80 (retrieval);
 // pytorch-metric-learning's are m = 0.4, γ = 80.
@@ -77,65 +78,59 @@ func (c *Circle) Forward(emb []float32, labels []int32, dim int, grad []float32)
 	m, gamma := c.Margin, c.Gamma
 	op1, dp := 1+m, 1-m // the optimum and decision boundary of s_p
 	ninf := float32(math.Inf(-1))
-	cols := rows + 1 // the last column is -Inf: LSE without an added 1
+	sc.labelGroups(labels)
 	total, count := 0.0, 0
-	for i0 := 0; i0 < rows; i0 += anchorBlock {
-		nb := min(anchorBlock, rows-i0)
-		// the two group rows of each anchor: positive logits, then negative
-		for r := 0; r < nb; r++ {
-			i := i0 + r
-			pr, nr := sc.blk[2*r*cols:(2*r+1)*cols], sc.blk[(2*r+1)*cols:(2*r+2)*cols]
-			np, nn := 0, 0
-			for j, sij := range s[i*rows : (i+1)*rows] {
-				pr[j], nr[j] = ninf, ninf
-				switch {
-				case j == i:
-				case labels[j] == labels[i]:
-					pr[j] = -gamma * relu(op1-sij) * (sij - dp)
-					np++
-				default:
-					nr[j] = gamma * relu(sij+m) * (sij - m)
-					nn++
-				}
+	for i := 0; i < rows; i++ {
+		row, grp := s[i*rows:(i+1)*rows], sc.group(i)
+		np, nn := len(grp)-1, rows-len(grp)
+		if np == 0 || nn == 0 { // no loss
+			if grad != nil {
+				clear(row)
 			}
-			pr[rows], nr[rows] = ninf, ninf
-			sc.tl[i] = 1
-			if np == 0 || nn == 0 { // no loss; keep the kernel off all -Inf rows
-				clear(pr)
-				clear(nr)
-				sc.tl[i] = 0
+			continue
+		}
+		// the anchor's group rows: its positives' logits (compacted), and
+		// every column's negative logit with the label group's set to -Inf
+		pr, nr := sc.groupRows(rows)
+		pr = pr[:0]
+		for j, sij := range row {
+			nr[j] = gamma * relu(sij+m) * (sij - m)
+		}
+		for _, j := range grp {
+			nr[j] = ninf
+			if int(j) != i {
+				sij := row[j]
+				pr = append(pr, -gamma*relu(op1-sij)*(sij-dp))
 			}
 		}
-		sc.groupSoftmax(set, 2*nb, cols)
-		for r := 0; r < nb; r++ {
-			i := i0 + r
-			pr, nr := sc.blk[2*r*cols:(2*r+1)*cols], sc.blk[(2*r+1)*cols:(2*r+2)*cols]
-			x := sc.groupLSE(2*r) + sc.groupLSE(2*r+1)
-			row := s[i*rows : (i+1)*rows]
-			if sc.tl[i] == 0 {
-				if grad != nil {
-					clear(row)
-				}
+		nr = nr[:rows]
+		l, sig := softplus(sc.groupSoftmax(set, pr) + sc.groupSoftmax(set, nr))
+		count++
+		total += l
+		if grad == nil {
+			continue
+		}
+		// d L_i/d s_ij = σ(x)·softmax_group(j)·(d logit_j/d s_ij), α fixed;
+		// the negatives' softmax is 0 on the label group
+		cp, cn := -gamma*float32(sig), gamma*float32(sig)
+		k := 0
+		for _, j := range grp {
+			if int(j) != i {
+				pr[k] = cp * relu(op1-row[j]) * pr[k]
+				k++
+			}
+		}
+		for j, sij := range row {
+			row[j] = cn * relu(sij+m) * nr[j]
+		}
+		k = 0
+		for _, j := range grp {
+			if int(j) == i {
+				row[j] = 0
 				continue
 			}
-			l, sig := softplus(x)
-			count++
-			total += l
-			if grad == nil {
-				continue
-			}
-			// d L_i/d s_ij = σ(x)·softmax_group(j)·(d logit_j/d s_ij), α fixed
-			cp, cn := -gamma*float32(sig), gamma*float32(sig)
-			for j, sij := range row {
-				switch {
-				case j == i:
-					row[j] = 0
-				case labels[j] == labels[i]:
-					row[j] = cp * relu(op1-sij) * pr[j]
-				default:
-					row[j] = cn * relu(sij+m) * nr[j]
-				}
-			}
+			row[j] = pr[k]
+			k++
 		}
 	}
 	if count == 0 {

@@ -23,9 +23,10 @@ import (
 //
 // The paper's and pytorch-metric-learning's defaults are α = 2, β = 50,
 // λ = 0.5 (Base) and ε = 0.1. The similarities come from the Cosines
-// kernel, both log-sum-exps of every anchor (with the 1 as an extra 0
-// logit) from one pass of the cross-entropy row kernel, which leaves the
-// softmax the gradient needs, and the backward from MatMul.
+// kernel; each anchor's two log-sum-exps (with the 1 as an extra 0 logit)
+// from the cross-entropy row kernel over its compacted group rows (the
+// mined positives' logits and the negatives'), which leaves the softmax
+// the gradient needs; and the backward from MatMul.
 //
 // Embeddings are L2-normalised inside (eps 1e-12); NaN or infinite
 // embeddings make the loss and the whole gradient NaN. A MultiSimilarity is
@@ -77,49 +78,64 @@ func (c *MultiSimilarity) Forward(emb []float32, labels []int32, dim int, grad [
 	set.Cosines(s, emb, emb, dim)
 
 	alpha, beta, base, eps := c.Alpha, c.Beta, c.Base, c.Epsilon
-	ninf := float32(math.Inf(-1))
-	cols := rows + 1 // the last column is the 0 logit of the added 1
+	ninf, pinf := float32(math.Inf(-1)), float32(math.Inf(1))
+	sc.labelGroups(labels)
 	total := 0.0
-	for i0 := 0; i0 < rows; i0 += anchorBlock {
-		nb := min(anchorBlock, rows-i0)
-		for r := 0; r < nb; r++ {
-			i := i0 + r
-			row := s[i*rows : (i+1)*rows]
-			pr, nr := sc.blk[2*r*cols:(2*r+1)*cols], sc.blk[(2*r+1)*cols:(2*r+2)*cols]
-			minPos, maxNeg := float32(math.Inf(1)), ninf
-			if c.Mine {
-				minPos, maxNeg = hardest(row, labels, i)
-			}
-			for j, sij := range row {
-				pr[j], nr[j] = ninf, ninf
-				switch {
-				case j == i:
-				case labels[j] == labels[i]:
-					if !c.Mine || sij-eps < maxNeg {
-						pr[j] = -alpha * (sij - base)
-					}
-				default:
-					if !c.Mine || sij+eps > minPos {
-						nr[j] = beta * (sij - base)
-					}
+	for i := 0; i < rows; i++ {
+		row, grp := s[i*rows:(i+1)*rows], sc.group(i)
+		// Set the anchor's label group aside and mask it in the row: the
+		// row then holds only its negatives' similarities.
+		save := sc.save[:len(grp)]
+		for k, j := range grp {
+			save[k], row[j] = row[j], ninf
+		}
+		minPos, maxNeg := pinf, ninf
+		if c.Mine {
+			for k, j := range grp {
+				if int(j) != i && save[k] < minPos {
+					minPos = save[k]
 				}
 			}
-			pr[rows], nr[rows] = 0, 0
+			for _, v := range row { // no NaN here: those embeddings were poisoned
+				if v > maxNeg {
+					maxNeg = v
+				}
+			}
 		}
-		sc.groupSoftmax(set, 2*nb, cols)
-		for r := 0; r < nb; r++ {
-			i := i0 + r
-			total += sc.groupLSE(2*r)/float64(alpha) + sc.groupLSE(2*r+1)/float64(beta)
-			if grad == nil {
-				continue
+		// the anchor's group rows: every column's negative logit (-Inf on
+		// the label group and, mining, on the negatives left out), and its
+		// kept positives' logits, compacted; each ends with the 0 logit of
+		// the added 1
+		pr, nr := sc.groupRows(rows + 1)
+		if c.Mine {
+			for j, sij := range row {
+				nr[j] = pick(sij+eps > minPos, beta*(sij-base), ninf)
 			}
-			// d L_i/d s_ij = -softmax_pos(j) for a positive, softmax_neg(j)
-			// for a negative (the 1/α, 1/β cancel the logits' slopes)
-			pr, nr := sc.blk[2*r*cols:(2*r+1)*cols], sc.blk[(2*r+1)*cols:(2*r+2)*cols]
-			row := s[i*rows : (i+1)*rows]
-			for j := range row {
-				row[j] = nr[j] - pr[j] // one of the two is 0
+		} else {
+			for j, sij := range row {
+				nr[j] = beta * (sij - base)
 			}
+		}
+		nr[rows] = 0
+		keep := sc.keep[:0]
+		pr = pr[:0]
+		for k, j := range grp {
+			if int(j) != i && (!c.Mine || save[k]-eps < maxNeg) {
+				pr = append(pr, -alpha*(save[k]-base))
+				keep = append(keep, j)
+			}
+		}
+		pr = append(pr, 0)
+		total += sc.groupSoftmax(set, pr)/float64(alpha) + sc.groupSoftmax(set, nr)/float64(beta)
+		if grad == nil {
+			continue
+		}
+		// d L_i/d s_ij = -softmax_pos(j) for a kept positive, softmax_neg(j)
+		// for a negative (the 1/α, 1/β cancel the logits' slopes), 0 for a
+		// pair left out (its softmax is 0)
+		copy(row, nr)
+		for k, j := range keep {
+			row[j] = -pr[k]
 		}
 	}
 	if grad != nil {
@@ -128,19 +144,13 @@ func (c *MultiSimilarity) Forward(emb []float32, labels []int32, dim int, grad [
 	return float32(total / float64(rows)), nil
 }
 
-// hardest returns the smallest similarity of anchor i to its positives
-// (+Inf when none) and the largest to its negatives (-Inf when none).
-func hardest(row []float32, labels []int32, i int) (minPos, maxNeg float32) {
-	minPos, maxNeg = float32(math.Inf(1)), float32(math.Inf(-1))
-	li := labels[i]
-	for j, v := range row { // no NaN here: those embeddings were poisoned
-		if labels[j] == li {
-			if v < minPos && j != i {
-				minPos = v
-			}
-		} else if v > maxNeg {
-			maxNeg = v
-		}
+// pick returns a when c holds and b otherwise, without a branch: the
+// miner's choices follow the data and would defeat a branch predictor.
+func pick(c bool, a, b float32) float32 {
+	var m uint32
+	if c {
+		m = 1
 	}
-	return
+	m = -m
+	return math.Float32frombits(math.Float32bits(a)&m | math.Float32bits(b)&^m)
 }

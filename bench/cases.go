@@ -78,7 +78,7 @@ var defaultShapes = shapeSet{
 	triplet: [][2]int{{1024, 128}, {1024, 512}},
 	miner:   [][2]int{{256, 128}},
 	linear:  [][3]int{{256, 32000, 256}},
-	family:  [][2]int{{512, 128}},
+	family:  [][2]int{{512, 128}, {512, 512}},
 	margin:  [][3]int{{256, 8192, 128}},
 }
 

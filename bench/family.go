@@ -38,11 +38,14 @@ func familyCases(batch, d int) []benchCase {
 			l, _ := (&simdloss.InfoNCE{Temperature: 0.1, Kernels: set}).ForwardNTXent(z, d, g)
 			return l
 		}),
-		mk("Circle fwd+bwd", 2*batch, batch+1, func(set *kernels.Set, z []float32, labels []int32, g []float32) float32 {
+		// Circle and multi-similarity: one group row of batch+1 logits per
+		// anchor for its negatives (its positives' rows, K-1 logits each,
+		// are left out of the reference)
+		mk("Circle fwd+bwd", batch, batch+1, func(set *kernels.Set, z []float32, labels []int32, g []float32) float32 {
 			l, _ := (&simdloss.Circle{Margin: 0.25, Gamma: 80, Kernels: set}).Forward(z, labels, d, g)
 			return l
 		}),
-		mk("MultiSimilarity+miner fwd+bwd", 2*batch, batch+1, func(set *kernels.Set, z []float32, labels []int32, g []float32) float32 {
+		mk("MultiSimilarity+miner fwd+bwd", batch, batch+1, func(set *kernels.Set, z []float32, labels []int32, g []float32) float32 {
 			ms := &simdloss.MultiSimilarity{Alpha: 2, Beta: 50, Base: 0.5, Mine: true, Epsilon: 0.1, Kernels: set}
 			l, _ := ms.Forward(z, labels, d, g)
 			return l
