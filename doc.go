@@ -12,8 +12,8 @@
 // # Kernel sets and dispatch
 //
 // At init the package picks the fastest kernel set the CPU supports: "avx512"
-// (AVX-512F with AVX2 and FMA3, on amd64: 16-lane softmax-family and
-// cross-entropy kernels, the AVX2 kernels elsewhere), "avx2"
+// (AVX-512F with AVX2 and FMA3, on amd64: 16-lane softmax-family,
+// cross-entropy and matrix-product kernels, the AVX2 kernels elsewhere), "avx2"
 // (AVX2 and FMA3, on amd64), "neon" (on arm64) or "generic" (pure Go, every
 // GOARCH, and any build with the purego tag). The environment variable
 // SIMDLOSS_KERNELS=generic|avx2|avx512|neon forces a set; an unknown or unsupported

@@ -11,8 +11,9 @@ import (
 // the softmax family and the fused cross-entropy rows use 16-lane kernels
 // (gen/avx2rows -isa avx512: the 32 partials in 2 registers, K-register
 // tails) for rows wider than blockCols; narrow rows keep the AVX2 kernels'
-// transposed 8-row path, and the memory-bound and pairwise kernels are the
-// AVX2 ones. Every kernel returns the generic set's bits, so the split
+// transposed 8-row path; the pairwise kernels (SquaredL2, Dots, Cosines,
+// MatMul) run 16-lane tiles over two panels at a time, and the memory-bound
+// row kernels are the AVX2 ones. Every kernel returns the generic set's bits, so the split
 // changes speed only.
 var AVX512 = &Set{
 	name: "avx512",
@@ -29,10 +30,10 @@ var AVX512 = &Set{
 	crossEntropySoft: ceSoftKernel([4]ceSoftAsm{
 		asm.CrossEntropySoftPlainAVX512, asm.CrossEntropySoftWAVX512, asm.CrossEntropySoftGAVX512, asm.CrossEntropySoftGWAVX512,
 	}),
-	squaredL2:        squaredL2AVX2,
-	dots:             dotsAVX2,
-	cosines:          cosinesAVX2,
-	matMul:           matMulAVX2,
+	squaredL2:        squaredL2AVX512,
+	dots:             dotsAVX512,
+	cosines:          cosinesAVX512,
+	matMul:           matMulAVX512,
 	squaredL2Rows:    squaredL2RowsAVX2,
 	dotRows:          dotRowsAVX2,
 	squaredL2RowsEps: squaredL2RowsEpsAVX2,

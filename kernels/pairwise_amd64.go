@@ -23,6 +23,38 @@ var avx2Pair = &pairISA{
 	pairBlocking: pairBlocking{kcMax: 256, kcTarget: 256, packMax: 64 << 10},
 }
 
+// avx512Pair is avx2Pair with the AVX-512F tiles (gen/avx2l2 tile512.go):
+// the same 6-row tiles, panels and packers, two panels per pass.
+var avx512Pair = &pairISA{
+	mr:          6,
+	nr:          16,
+	packPanel:   asm.PackPanelAVX2,
+	packPanelNN: asm.PackPanelNNAVX2,
+	sumSquares:  asm.SumSquaresAVX2,
+	tile: [numEpilogues]tileFunc{
+		epDot:    asm.TileDotAVX512,
+		epL2:     asm.TileL2AVX512,
+		epCosine: asm.TileCosineAVX512,
+	},
+	pairBlocking: avx2Pair.pairBlocking,
+}
+
+func squaredL2AVX512(dst, a, b []float32, m, n, dim int) {
+	avx512Pair.pairwise(epL2, dst, a, b, m, n, dim)
+}
+
+func dotsAVX512(dst, a, b []float32, m, n, dim int) {
+	avx512Pair.pairwise(epDot, dst, a, b, m, n, dim)
+}
+
+func cosinesAVX512(dst, a, b []float32, m, n, dim int) {
+	avx512Pair.pairwise(epCosine, dst, a, b, m, n, dim)
+}
+
+func matMulAVX512(dst, a, b []float32, m, n, k int, transA, transB, add bool) {
+	avx512Pair.matmul(dst, a, b, m, n, k, transA, transB, add)
+}
+
 func squaredL2AVX2(dst, a, b []float32, m, n, dim int) {
 	avx2Pair.pairwise(epL2, dst, a, b, m, n, dim)
 }

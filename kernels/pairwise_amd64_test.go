@@ -3,4 +3,4 @@
 package kernels
 
 // The pairwise tests' subjects on amd64.
-var pairSet, pairTestISA = AVX2, avx2Pair
+var pairSubjects = []pairSubject{{AVX2, avx2Pair}, {AVX512, avx512Pair}}

@@ -3,4 +3,4 @@
 package kernels
 
 // The pairwise tests' subjects on arm64.
-var pairSet, pairTestISA = NEON, neonPair
+var pairSubjects = []pairSubject{{NEON, neonPair}}

@@ -12,9 +12,28 @@ import (
 	tu "github.com/simdloss/simdloss/internal/testutil"
 )
 
-// The pairwise driver's tests run on the SIMD set of this GOARCH (pairSet,
-// with its pairISA pairTestISA: AVX2 on amd64, NEON on arm64; see
-// pairwise_<arch>_test.go).
+// The pairwise driver's tests run on each SIMD set of this GOARCH with its
+// pairISA (pairSubjects: AVX2 and AVX512 on amd64, NEON on arm64; see
+// pairwise_<arch>_test.go), one subtest each, through pairSet and
+// pairTestISA.
+
+type pairSubject struct {
+	set *Set
+	isa *pairISA
+}
+
+var (
+	pairSet     *Set
+	pairTestISA *pairISA
+)
+
+// forEachPair runs f once per subject, as a subtest named for its set.
+func forEachPair(t *testing.T, f func(*testing.T)) {
+	for _, s := range pairSubjects {
+		pairSet, pairTestISA = s.set, s.isa
+		t.Run(s.set.Name(), f)
+	}
+}
 
 func pairSkipUnlessSupported(tb testing.TB) {
 	tb.Helper()
@@ -100,7 +119,9 @@ var pairDims = func() []int {
 // (i, j) depends only on rows a_i and b_j, so the m×n result for the first
 // m rows of a and n rows of b must be the top-left block of generic's 25×25
 // result: one generic call per dim covers all 625 shapes.
-func TestPairwiseShapes(t *testing.T) {
+func TestPairwiseShapes(t *testing.T) { forEachPair(t, testPairwiseShapes) }
+
+func testPairwiseShapes(t *testing.T) {
 	pairSkipUnlessSupported(t)
 	const maxRows = 25
 	rng := rand.New(rand.NewPCG(1, 1))
@@ -152,7 +173,9 @@ func TestPairwiseShapes(t *testing.T) {
 // and of columns so small that every shape crosses them: partial dot
 // products carried in dst between blocks of k, several column blocks, and
 // every combination of edge tiles.
-func TestPairwiseShapesTinyBlocks(t *testing.T) {
+func TestPairwiseShapesTinyBlocks(t *testing.T) { forEachPair(t, testPairwiseShapesTinyBlocks) }
+
+func testPairwiseShapesTinyBlocks(t *testing.T) {
 	pairSkipUnlessSupported(t)
 	const maxRows = 25
 	rng := rand.New(rand.NewPCG(10, 10))
@@ -220,7 +243,9 @@ func pairCase(t *testing.T, p *pairISA, a, b []float32, m, n, dim int, what stri
 // of columns (nc), of k (kc, with partial results carried in dst) and
 // partial tiles at the ends, with the real blocking and with a tiny one
 // that makes small shapes cross many blocks.
-func TestPairwiseBlocking(t *testing.T) {
+func TestPairwiseBlocking(t *testing.T) { forEachPair(t, testPairwiseBlocking) }
+
+func testPairwiseBlocking(t *testing.T) {
 	pairSkipUnlessSupported(t)
 	rng := rand.New(rand.NewPCG(2, 2))
 	tiny := *pairTestISA
@@ -246,7 +271,9 @@ func TestPairwiseBlocking(t *testing.T) {
 // TestPairwiseMisaligned runs every kernel on sub-slices starting at
 // element offsets 0..7, so that rows, panels and outputs cross vector and
 // cache-line boundaries everywhere.
-func TestPairwiseMisaligned(t *testing.T) {
+func TestPairwiseMisaligned(t *testing.T) { forEachPair(t, testPairwiseMisaligned) }
+
+func testPairwiseMisaligned(t *testing.T) {
 	pairSkipUnlessSupported(t)
 	rng := rand.New(rand.NewPCG(3, 3))
 	for _, s := range []struct{ m, n, dim int }{{7, 19, 37}, {13, 13, 8}, {6, 33, 130}} {
@@ -276,7 +303,9 @@ func TestPairwiseMisaligned(t *testing.T) {
 // TestPairwiseSpecial feeds special values: NaN, ±Inf, -0, subnormals,
 // huge and exp-limit values, and rows equal to each other (so that the
 // L2 clamp at 0 is exercised).
-func TestPairwiseSpecial(t *testing.T) {
+func TestPairwiseSpecial(t *testing.T) { forEachPair(t, testPairwiseSpecial) }
+
+func testPairwiseSpecial(t *testing.T) {
 	pairSkipUnlessSupported(t)
 	rng := rand.New(rand.NewPCG(4, 4))
 	specials := []float32{
@@ -335,7 +364,9 @@ func TestPairwiseSpecial(t *testing.T) {
 }
 
 // TestPairedRowsInPlace checks dst == a for the paired-row kernels.
-func TestPairedRowsInPlace(t *testing.T) {
+func TestPairedRowsInPlace(t *testing.T) { forEachPair(t, testPairedRowsInPlace) }
+
+func testPairedRowsInPlace(t *testing.T) {
 	pairSkipUnlessSupported(t)
 	rng := rand.New(rand.NewPCG(5, 5))
 	for _, dim := range []int{1, 2, 9, 33} {
@@ -357,7 +388,9 @@ func TestPairedRowsInPlace(t *testing.T) {
 }
 
 // TestPairwiseAccuracy compares with a float64 reference.
-func TestPairwiseAccuracy(t *testing.T) {
+func TestPairwiseAccuracy(t *testing.T) { forEachPair(t, testPairwiseAccuracy) }
+
+func testPairwiseAccuracy(t *testing.T) {
 	pairSkipUnlessSupported(t)
 	rng := rand.New(rand.NewPCG(6, 6))
 	for _, s := range []struct{ m, n, dim int }{{20, 30, 3}, {17, 40, 128}, {9, 9, 1000}} {
@@ -401,7 +434,9 @@ func TestPairwiseAccuracy(t *testing.T) {
 }
 
 // TestPairwiseAllocs checks that steady-state calls allocate nothing.
-func TestPairwiseAllocs(t *testing.T) {
+func TestPairwiseAllocs(t *testing.T) { forEachPair(t, testPairwiseAllocs) }
+
+func testPairwiseAllocs(t *testing.T) {
 	pairSkipUnlessSupported(t)
 	if tu.Race {
 		t.Skip("-race: sync.Pool drops items at random, so calls may allocate")

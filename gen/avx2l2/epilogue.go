@@ -15,8 +15,8 @@ import (
 // An epilogue reads at most two vectors of side data, both passed to every
 // tile kernel: rowv (one float32 per row of a, at 4*i(Env.RowV) for row i of
 // the tile) and colv (one float32 per column of the output, zero-padded to
-// whole panels by the driver; the tile's 16 columns are at (Env.ColV) and
-// 32(Env.ColV)). What they hold is the epilogue's business: squared norms
+// whole panels by the driver; the columns of accumulator h are at
+// h*vb(Env.ColV), vb the vector's bytes). What they hold is the epilogue's business: squared norms
 // for L2, inverse norms for cosine, a bias for a linear layer, nothing for
 // Dot.
 type Epilogue interface {
@@ -28,10 +28,11 @@ type Epilogue interface {
 	// Setup emits code run once per tile before the rows; it may set
 	// env.Keep, which Row may then read.
 	Setup(env Env)
-	// Row emits the epilogue of row i (0 <= i < 6): acc[h] holds the dot
-	// products of columns 8h..8h+7 of the tile and receives the outputs.
-	// Row may clobber env.Scratch, not env.Keep.
-	Row(env Env, i int, acc [2]VecPhysical)
+	// Row emits the epilogue of row i (0 <= i < 6): acc[h] (one or two
+	// vectors of vb bytes) holds the dot products of the tile's columns
+	// h*vb/4 and on, and receives the outputs. Row may clobber env.Scratch,
+	// not env.Keep.
+	Row(env Env, i int, acc []VecPhysical, vb int)
 }
 
 // Env is what an epilogue may use.
@@ -46,10 +47,10 @@ var epilogues = []Epilogue{dotEpilogue{}, l2Epilogue{}, cosineEpilogue{}}
 // dotEpilogue stores the dot products: the Dots kernel.
 type dotEpilogue struct{}
 
-func (dotEpilogue) Name() string                       { return "Dot" }
-func (dotEpilogue) Doc() []string                      { return []string{"y = dot (generic.Dot, for generic.Dots)."} }
-func (dotEpilogue) Setup(Env)                          {}
-func (dotEpilogue) Row(_ Env, _ int, _ [2]VecPhysical) {}
+func (dotEpilogue) Name() string                             { return "Dot" }
+func (dotEpilogue) Doc() []string                            { return []string{"y = dot (generic.Dot, for generic.Dots)."} }
+func (dotEpilogue) Setup(Env)                                {}
+func (dotEpilogue) Row(_ Env, _ int, _ []VecPhysical, _ int) {}
 
 // l2Epilogue is generic.L2Epilogue with rowv = squared norms of the rows of
 // a and colv = squared norms of the rows of b.
@@ -70,19 +71,22 @@ func (l2Epilogue) Setup(env Env) {
 	VBROADCASTSS(l2Minus2, env.Keep[1])
 }
 
-func (l2Epilogue) Row(env Env, i int, acc [2]VecPhysical) {
-	s0, s1 := env.Scratch[0], env.Scratch[1]
+func (l2Epilogue) Row(env Env, i int, acc []VecPhysical, vb int) {
+	s := env.Scratch
 	zero, m2 := env.Keep[0], env.Keep[1]
 	Commentf("row %d: t = na_%d + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept", i, i)
-	VBROADCASTSS(Mem{Base: env.RowV, Disp: 4 * i}, s0)
-	VADDPS(Mem{Base: env.ColV, Disp: 32}, s0, s1)
-	VADDPS(Mem{Base: env.ColV}, s0, s0)
-	VFMADD231PS(m2, acc[0], s0)
-	VFMADD231PS(m2, acc[1], s1)
+	VBROADCASTSS(Mem{Base: env.RowV, Disp: 4 * i}, s[0])
+	for h := len(acc) - 1; h >= 0; h-- { // the last first: s[0] holds na until then
+		VADDPS(Mem{Base: env.ColV, Disp: vb * h}, s[0], s[h])
+	}
+	for h := range acc {
+		VFMADD231PS(m2, acc[h], s[h])
+	}
 	// Intel VMAXPS dst, src1, src2 returns src2 when either is NaN and when
 	// both are zeros; with src1 = +0, src2 = y that is (y < 0) ? +0 : y.
-	VMAXPS(s0, zero, acc[0])
-	VMAXPS(s1, zero, acc[1])
+	for h := range acc {
+		VMAXPS(s[h], zero, acc[h])
+	}
 }
 
 // cosineEpilogue is generic.CosineEpilogue with rowv = inverse norms of the
@@ -99,12 +103,14 @@ func (cosineEpilogue) Doc() []string {
 
 func (cosineEpilogue) Setup(Env) {}
 
-func (cosineEpilogue) Row(env Env, i int, acc [2]VecPhysical) {
+func (cosineEpilogue) Row(env Env, i int, acc []VecPhysical, vb int) {
 	s0 := env.Scratch[0]
 	Commentf("row %d: y = (dot * ra_%d) * rb_j", i, i)
 	VBROADCASTSS(Mem{Base: env.RowV, Disp: 4 * i}, s0)
-	VMULPS(s0, acc[0], acc[0])
-	VMULPS(s0, acc[1], acc[1])
-	VMULPS(Mem{Base: env.ColV}, acc[0], acc[0])
-	VMULPS(Mem{Base: env.ColV, Disp: 32}, acc[1], acc[1])
+	for h := range acc {
+		VMULPS(s0, acc[h], acc[h])
+	}
+	for h := range acc {
+		VMULPS(Mem{Base: env.ColV, Disp: vb * h}, acc[h], acc[h])
+	}
 }

@@ -12,7 +12,9 @@
 //     given k-major (the a·b products; packnn.go),
 //   - one register-blocked 6×16 micro-kernel per epilogue, Tile<Name>AVX2
 //     (tile.go, epilogue.go): each output is the canonical generic.Dot chain,
-//     then the epilogue (dot, squared L2, …) is applied to the tile.
+//     then the epilogue (dot, squared L2, …) is applied to the tile,
+//   - and the same tiles in AVX-512F, Tile<Name>AVX512, on the same packed
+//     panels, two at a time (tile512.go).
 //
 // Every kernel returns the bits of package generic (see generic/CANONICAL.md).
 package main
@@ -27,8 +29,12 @@ func main() {
 	rowKernels()
 	packPanel()
 	packPanelNN()
+	defineConstants512()
 	for _, ep := range epilogues {
 		tileKernel(ep)
+	}
+	for _, ep := range epilogues {
+		tileKernel512(ep)
 	}
 	Generate()
 }

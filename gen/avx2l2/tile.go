@@ -186,7 +186,8 @@ func tileBody(ep Epilogue, mr int) {
 	env := Env{RowV: rRowV, ColV: rColV, Scratch: bv, Keep: bcast}
 	ep.Setup(env)
 	for i := 0; i < mr; i++ {
-		ep.Row(env, i, acc(i))
+		a := acc(i)
+		ep.Row(env, i, a[:], 32)
 	}
 
 	Label(l("store"))

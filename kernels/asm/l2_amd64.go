@@ -85,3 +85,21 @@ func TileL2AVX2(c *float32, ldc int, a *float32, lda int, mr int, b *float32, kc
 //
 //go:noescape
 func TileCosineAVX2(c *float32, ldc int, a *float32, lda int, mr int, b *float32, kc int, cols int, rowv *float32, colv *float32, flags int)
+
+// TileDotAVX512 is TileDotAVX2 (same arguments, packed layout, outputs
+// and bits) in AVX-512F: two panels of 16 columns at a time, one ZMM each.
+//
+//go:noescape
+func TileDotAVX512(c *float32, ldc int, a *float32, lda int, mr int, b *float32, kc int, cols int, rowv *float32, colv *float32, flags int)
+
+// TileL2AVX512 is TileL2AVX2 (same arguments, packed layout, outputs
+// and bits) in AVX-512F: two panels of 16 columns at a time, one ZMM each.
+//
+//go:noescape
+func TileL2AVX512(c *float32, ldc int, a *float32, lda int, mr int, b *float32, kc int, cols int, rowv *float32, colv *float32, flags int)
+
+// TileCosineAVX512 is TileCosineAVX2 (same arguments, packed layout, outputs
+// and bits) in AVX-512F: two panels of 16 columns at a time, one ZMM each.
+//
+//go:noescape
+func TileCosineAVX512(c *float32, ldc int, a *float32, lda int, mr int, b *float32, kc int, cols int, rowv *float32, colv *float32, flags int)

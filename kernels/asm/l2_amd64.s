@@ -791,6 +791,25 @@ nn_k:
 	VZEROUPPER
 	RET
 
+DATA l2kmask512<>+0(SB)/4, $0x00000000
+DATA l2kmask512<>+4(SB)/4, $0x00000001
+DATA l2kmask512<>+8(SB)/4, $0x00000003
+DATA l2kmask512<>+12(SB)/4, $0x00000007
+DATA l2kmask512<>+16(SB)/4, $0x0000000f
+DATA l2kmask512<>+20(SB)/4, $0x0000001f
+DATA l2kmask512<>+24(SB)/4, $0x0000003f
+DATA l2kmask512<>+28(SB)/4, $0x0000007f
+DATA l2kmask512<>+32(SB)/4, $0x000000ff
+DATA l2kmask512<>+36(SB)/4, $0x000001ff
+DATA l2kmask512<>+40(SB)/4, $0x000003ff
+DATA l2kmask512<>+44(SB)/4, $0x000007ff
+DATA l2kmask512<>+48(SB)/4, $0x00000fff
+DATA l2kmask512<>+52(SB)/4, $0x00001fff
+DATA l2kmask512<>+56(SB)/4, $0x00003fff
+DATA l2kmask512<>+60(SB)/4, $0x00007fff
+DATA l2kmask512<>+64(SB)/4, $0x0000ffff
+GLOBL l2kmask512<>(SB), RODATA|NOPTR, $68
+
 // func TileDotAVX2(c *float32, ldc int, a *float32, lda int, mr int, b *float32, kc int, cols int, rowv *float32, colv *float32, flags int)
 // Requires: AVX, FMA3
 TEXT ·TileDotAVX2(SB), NOSPLIT, $0-88
@@ -4385,5 +4404,5594 @@ store_part_6:
 	VMASKMOVPS Y9, Y13, 32(R9)(R8*1)
 	VMASKMOVPS Y10, Y12, (R9)(R8*2)
 	VMASKMOVPS Y11, Y13, 32(R9)(R8*2)
+	VZEROUPPER
+	RET
+
+// func TileDotAVX512(c *float32, ldc int, a *float32, lda int, mr int, b *float32, kc int, cols int, rowv *float32, colv *float32, flags int)
+// Requires: AVX, AVX512DQ, AVX512F, CMOV
+TEXT ·TileDotAVX512(SB), NOSPLIT, $0-88
+	MOVQ c+0(FP), DI
+	MOVQ ldc+8(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+	MOVQ a+16(FP), AX
+	MOVQ lda+24(FP), CX
+	SHLQ $0x02, CX
+	LEAQ (AX)(CX*2), BX
+	ADDQ CX, BX
+	MOVQ b+40(FP), DX
+	MOVQ kc+48(FP), R13
+	SHLQ $0x02, R13
+	MOVQ cols+56(FP), R12
+	MOVQ rowv+64(FP), R10
+	MOVQ colv+72(FP), R11
+	MOVQ mr+32(FP), R14
+
+	// One body per row count: mr rows use 2*mr accumulators.
+	CMPQ R14, $0x06
+	JEQ  rows6
+	CMPQ R14, $0x05
+	JEQ  rows5
+	CMPQ R14, $0x04
+	JEQ  rows4
+	CMPQ R14, $0x03
+	JEQ  rows3
+	CMPQ R14, $0x02
+	JEQ  rows2
+
+panel_1:
+	CMPQ R12, $0x10
+	JLE  single_1
+
+	// 1×32 tile over two panels: accumulators Z0..Z1 (row i: Z(2i) panel 0, Z(2i+1) panel 1).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume2p_1
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	JMP    k2p_1
+
+resume2p_1:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	SUBQ      $0x10, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS   (DI), Z0
+	VMOVUPS.Z 64(DI), K1, Z1
+
+k2p_1:
+	// The second panel starts kc*64 bytes after the first: rT = kc*64.
+	MOVQ R13, R14
+	SHLQ $0x04, R14
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k12p_1
+
+k42p_1:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VMOVUPS      64(DX), Z12
+	VMOVUPS      64(DX)(R14*1), Z13
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VMOVUPS      128(DX), Z12
+	VMOVUPS      128(DX)(R14*1), Z13
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VMOVUPS      192(DX), Z12
+	VMOVUPS      192(DX)(R14*1), Z13
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k42p_1
+
+k12p_1:
+	TESTQ SI, SI
+	JZ    kdone2p_1
+
+k1loop2p_1:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop2p_1
+
+kdone2p_1:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ R13, AX
+	SUBQ R13, BX
+
+	// Skip the second panel: b is then at the next pair.
+	ADDQ  R14, DX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store2p_1
+
+store2p_1:
+	MOVQ    R12, SI
+	SUBQ    $0x10, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, K1, 64(DI)
+
+	// Next pair of panels.
+	ADDQ $0x80, DI
+	ADDQ $0x80, R9
+	ADDQ $0x80, R11
+	SUBQ $0x20, R12
+	JG   panel_1
+	VZEROUPPER
+	RET
+
+single_1:
+	// 1×16 tile over the last panel: accumulators Z0, Z2, .. (row i: Z(2i)).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume1p_1
+	VXORPS Z0, Z0, Z0
+	JMP    k1p_1
+
+resume1p_1:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS.Z (DI), K1, Z0
+
+k1p_1:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k11p_1
+
+k41p_1:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VMOVUPS      64(DX), Z12
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VMOVUPS      128(DX), Z12
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VMOVUPS      192(DX), Z12
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k41p_1
+
+k11p_1:
+	TESTQ SI, SI
+	JZ    kdone1p_1
+
+k1loop1p_1:
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop1p_1
+
+kdone1p_1:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store1p_1
+
+store1p_1:
+	MOVQ    R12, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, K1, (DI)
+	VZEROUPPER
+	RET
+
+rows2:
+panel_2:
+	CMPQ R12, $0x10
+	JLE  single_2
+
+	// 2×32 tile over two panels: accumulators Z0..Z3 (row i: Z(2i) panel 0, Z(2i+1) panel 1).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume2p_2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	JMP    k2p_2
+
+resume2p_2:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	SUBQ      $0x10, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS   (DI), Z0
+	VMOVUPS.Z 64(DI), K1, Z1
+	VMOVUPS   (DI)(R8*1), Z2
+	VMOVUPS.Z 64(DI)(R8*1), K1, Z3
+
+k2p_2:
+	// The second panel starts kc*64 bytes after the first: rT = kc*64.
+	MOVQ R13, R14
+	SHLQ $0x04, R14
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k12p_2
+
+k42p_2:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VMOVUPS      64(DX), Z12
+	VMOVUPS      64(DX)(R14*1), Z13
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VMOVUPS      128(DX), Z12
+	VMOVUPS      128(DX)(R14*1), Z13
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VMOVUPS      192(DX), Z12
+	VMOVUPS      192(DX)(R14*1), Z13
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k42p_2
+
+k12p_2:
+	TESTQ SI, SI
+	JZ    kdone2p_2
+
+k1loop2p_2:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop2p_2
+
+kdone2p_2:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ R13, AX
+	SUBQ R13, BX
+
+	// Skip the second panel: b is then at the next pair.
+	ADDQ  R14, DX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store2p_2
+
+store2p_2:
+	MOVQ    R12, SI
+	SUBQ    $0x10, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z2, (DI)(R8*1)
+	VMOVUPS Z3, K1, 64(DI)(R8*1)
+
+	// Next pair of panels.
+	ADDQ $0x80, DI
+	ADDQ $0x80, R9
+	ADDQ $0x80, R11
+	SUBQ $0x20, R12
+	JG   panel_2
+	VZEROUPPER
+	RET
+
+single_2:
+	// 2×16 tile over the last panel: accumulators Z0, Z2, .. (row i: Z(2i)).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume1p_2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z2, Z2, Z2
+	JMP    k1p_2
+
+resume1p_2:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (DI)(R8*1), K1, Z2
+
+k1p_2:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k11p_2
+
+k41p_2:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VMOVUPS      64(DX), Z12
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VMOVUPS      128(DX), Z12
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VMOVUPS      192(DX), Z12
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k41p_2
+
+k11p_2:
+	TESTQ SI, SI
+	JZ    kdone1p_2
+
+k1loop1p_2:
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop1p_2
+
+kdone1p_2:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store1p_2
+
+store1p_2:
+	MOVQ    R12, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z2, K1, (DI)(R8*1)
+	VZEROUPPER
+	RET
+
+rows3:
+panel_3:
+	CMPQ R12, $0x10
+	JLE  single_3
+
+	// 3×32 tile over two panels: accumulators Z0..Z5 (row i: Z(2i) panel 0, Z(2i+1) panel 1).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume2p_3
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	JMP    k2p_3
+
+resume2p_3:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	SUBQ      $0x10, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS   (DI), Z0
+	VMOVUPS.Z 64(DI), K1, Z1
+	VMOVUPS   (DI)(R8*1), Z2
+	VMOVUPS.Z 64(DI)(R8*1), K1, Z3
+	VMOVUPS   (DI)(R8*2), Z4
+	VMOVUPS.Z 64(DI)(R8*2), K1, Z5
+
+k2p_3:
+	// The second panel starts kc*64 bytes after the first: rT = kc*64.
+	MOVQ R13, R14
+	SHLQ $0x04, R14
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k12p_3
+
+k42p_3:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VMOVUPS      64(DX), Z12
+	VMOVUPS      64(DX)(R14*1), Z13
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VMOVUPS      128(DX), Z12
+	VMOVUPS      128(DX)(R14*1), Z13
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VMOVUPS      192(DX), Z12
+	VMOVUPS      192(DX)(R14*1), Z13
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k42p_3
+
+k12p_3:
+	TESTQ SI, SI
+	JZ    kdone2p_3
+
+k1loop2p_3:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop2p_3
+
+kdone2p_3:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ R13, AX
+	SUBQ R13, BX
+
+	// Skip the second panel: b is then at the next pair.
+	ADDQ  R14, DX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store2p_3
+
+store2p_3:
+	MOVQ    R12, SI
+	SUBQ    $0x10, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z2, (DI)(R8*1)
+	VMOVUPS Z3, K1, 64(DI)(R8*1)
+	VMOVUPS Z4, (DI)(R8*2)
+	VMOVUPS Z5, K1, 64(DI)(R8*2)
+
+	// Next pair of panels.
+	ADDQ $0x80, DI
+	ADDQ $0x80, R9
+	ADDQ $0x80, R11
+	SUBQ $0x20, R12
+	JG   panel_3
+	VZEROUPPER
+	RET
+
+single_3:
+	// 3×16 tile over the last panel: accumulators Z0, Z2, .. (row i: Z(2i)).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume1p_3
+	VXORPS Z0, Z0, Z0
+	VXORPS Z2, Z2, Z2
+	VXORPS Z4, Z4, Z4
+	JMP    k1p_3
+
+resume1p_3:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (DI)(R8*1), K1, Z2
+	VMOVUPS.Z (DI)(R8*2), K1, Z4
+
+k1p_3:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k11p_3
+
+k41p_3:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VMOVUPS      64(DX), Z12
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VMOVUPS      128(DX), Z12
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VMOVUPS      192(DX), Z12
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k41p_3
+
+k11p_3:
+	TESTQ SI, SI
+	JZ    kdone1p_3
+
+k1loop1p_3:
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop1p_3
+
+kdone1p_3:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store1p_3
+
+store1p_3:
+	MOVQ    R12, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z2, K1, (DI)(R8*1)
+	VMOVUPS Z4, K1, (DI)(R8*2)
+	VZEROUPPER
+	RET
+
+rows4:
+panel_4:
+	CMPQ R12, $0x10
+	JLE  single_4
+
+	// 4×32 tile over two panels: accumulators Z0..Z7 (row i: Z(2i) panel 0, Z(2i+1) panel 1).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume2p_4
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	JMP    k2p_4
+
+resume2p_4:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	SUBQ      $0x10, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS   (DI), Z0
+	VMOVUPS.Z 64(DI), K1, Z1
+	VMOVUPS   (DI)(R8*1), Z2
+	VMOVUPS.Z 64(DI)(R8*1), K1, Z3
+	VMOVUPS   (DI)(R8*2), Z4
+	VMOVUPS.Z 64(DI)(R8*2), K1, Z5
+	VMOVUPS   (R9), Z6
+	VMOVUPS.Z 64(R9), K1, Z7
+
+k2p_4:
+	// The second panel starts kc*64 bytes after the first: rT = kc*64.
+	MOVQ R13, R14
+	SHLQ $0x04, R14
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k12p_4
+
+k42p_4:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VMOVUPS      64(DX), Z12
+	VMOVUPS      64(DX)(R14*1), Z13
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 4(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VMOVUPS      128(DX), Z12
+	VMOVUPS      128(DX)(R14*1), Z13
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 8(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VMOVUPS      192(DX), Z12
+	VMOVUPS      192(DX)(R14*1), Z13
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 12(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k42p_4
+
+k12p_4:
+	TESTQ SI, SI
+	JZ    kdone2p_4
+
+k1loop2p_4:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop2p_4
+
+kdone2p_4:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ R13, AX
+	SUBQ R13, BX
+
+	// Skip the second panel: b is then at the next pair.
+	ADDQ  R14, DX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store2p_4
+
+store2p_4:
+	MOVQ    R12, SI
+	SUBQ    $0x10, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z2, (DI)(R8*1)
+	VMOVUPS Z3, K1, 64(DI)(R8*1)
+	VMOVUPS Z4, (DI)(R8*2)
+	VMOVUPS Z5, K1, 64(DI)(R8*2)
+	VMOVUPS Z6, (R9)
+	VMOVUPS Z7, K1, 64(R9)
+
+	// Next pair of panels.
+	ADDQ $0x80, DI
+	ADDQ $0x80, R9
+	ADDQ $0x80, R11
+	SUBQ $0x20, R12
+	JG   panel_4
+	VZEROUPPER
+	RET
+
+single_4:
+	// 4×16 tile over the last panel: accumulators Z0, Z2, .. (row i: Z(2i)).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume1p_4
+	VXORPS Z0, Z0, Z0
+	VXORPS Z2, Z2, Z2
+	VXORPS Z4, Z4, Z4
+	VXORPS Z6, Z6, Z6
+	JMP    k1p_4
+
+resume1p_4:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (DI)(R8*1), K1, Z2
+	VMOVUPS.Z (DI)(R8*2), K1, Z4
+	VMOVUPS.Z (R9), K1, Z6
+
+k1p_4:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k11p_4
+
+k41p_4:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VMOVUPS      64(DX), Z12
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 4(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VMOVUPS      128(DX), Z12
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 8(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VMOVUPS      192(DX), Z12
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 12(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k41p_4
+
+k11p_4:
+	TESTQ SI, SI
+	JZ    kdone1p_4
+
+k1loop1p_4:
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop1p_4
+
+kdone1p_4:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store1p_4
+
+store1p_4:
+	MOVQ    R12, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z2, K1, (DI)(R8*1)
+	VMOVUPS Z4, K1, (DI)(R8*2)
+	VMOVUPS Z6, K1, (R9)
+	VZEROUPPER
+	RET
+
+rows5:
+panel_5:
+	CMPQ R12, $0x10
+	JLE  single_5
+
+	// 5×32 tile over two panels: accumulators Z0..Z9 (row i: Z(2i) panel 0, Z(2i+1) panel 1).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume2p_5
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	JMP    k2p_5
+
+resume2p_5:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	SUBQ      $0x10, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS   (DI), Z0
+	VMOVUPS.Z 64(DI), K1, Z1
+	VMOVUPS   (DI)(R8*1), Z2
+	VMOVUPS.Z 64(DI)(R8*1), K1, Z3
+	VMOVUPS   (DI)(R8*2), Z4
+	VMOVUPS.Z 64(DI)(R8*2), K1, Z5
+	VMOVUPS   (R9), Z6
+	VMOVUPS.Z 64(R9), K1, Z7
+	VMOVUPS   (R9)(R8*1), Z8
+	VMOVUPS.Z 64(R9)(R8*1), K1, Z9
+
+k2p_5:
+	// The second panel starts kc*64 bytes after the first: rT = kc*64.
+	MOVQ R13, R14
+	SHLQ $0x04, R14
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k12p_5
+
+k42p_5:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VMOVUPS      64(DX), Z12
+	VMOVUPS      64(DX)(R14*1), Z13
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 4(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS 4(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VMOVUPS      128(DX), Z12
+	VMOVUPS      128(DX)(R14*1), Z13
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 8(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS 8(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VMOVUPS      192(DX), Z12
+	VMOVUPS      192(DX)(R14*1), Z13
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 12(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS 12(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k42p_5
+
+k12p_5:
+	TESTQ SI, SI
+	JZ    kdone2p_5
+
+k1loop2p_5:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop2p_5
+
+kdone2p_5:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ R13, AX
+	SUBQ R13, BX
+
+	// Skip the second panel: b is then at the next pair.
+	ADDQ  R14, DX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store2p_5
+
+store2p_5:
+	MOVQ    R12, SI
+	SUBQ    $0x10, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z2, (DI)(R8*1)
+	VMOVUPS Z3, K1, 64(DI)(R8*1)
+	VMOVUPS Z4, (DI)(R8*2)
+	VMOVUPS Z5, K1, 64(DI)(R8*2)
+	VMOVUPS Z6, (R9)
+	VMOVUPS Z7, K1, 64(R9)
+	VMOVUPS Z8, (R9)(R8*1)
+	VMOVUPS Z9, K1, 64(R9)(R8*1)
+
+	// Next pair of panels.
+	ADDQ $0x80, DI
+	ADDQ $0x80, R9
+	ADDQ $0x80, R11
+	SUBQ $0x20, R12
+	JG   panel_5
+	VZEROUPPER
+	RET
+
+single_5:
+	// 5×16 tile over the last panel: accumulators Z0, Z2, .. (row i: Z(2i)).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume1p_5
+	VXORPS Z0, Z0, Z0
+	VXORPS Z2, Z2, Z2
+	VXORPS Z4, Z4, Z4
+	VXORPS Z6, Z6, Z6
+	VXORPS Z8, Z8, Z8
+	JMP    k1p_5
+
+resume1p_5:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (DI)(R8*1), K1, Z2
+	VMOVUPS.Z (DI)(R8*2), K1, Z4
+	VMOVUPS.Z (R9), K1, Z6
+	VMOVUPS.Z (R9)(R8*1), K1, Z8
+
+k1p_5:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k11p_5
+
+k41p_5:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VMOVUPS      64(DX), Z12
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 4(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS 4(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VMOVUPS      128(DX), Z12
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 8(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS 8(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VMOVUPS      192(DX), Z12
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 12(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS 12(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k41p_5
+
+k11p_5:
+	TESTQ SI, SI
+	JZ    kdone1p_5
+
+k1loop1p_5:
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop1p_5
+
+kdone1p_5:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store1p_5
+
+store1p_5:
+	MOVQ    R12, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z2, K1, (DI)(R8*1)
+	VMOVUPS Z4, K1, (DI)(R8*2)
+	VMOVUPS Z6, K1, (R9)
+	VMOVUPS Z8, K1, (R9)(R8*1)
+	VZEROUPPER
+	RET
+
+rows6:
+panel_6:
+	CMPQ R12, $0x10
+	JLE  single_6
+
+	// 6×32 tile over two panels: accumulators Z0..Z11 (row i: Z(2i) panel 0, Z(2i+1) panel 1).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume2p_6
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	JMP    k2p_6
+
+resume2p_6:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	SUBQ      $0x10, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS   (DI), Z0
+	VMOVUPS.Z 64(DI), K1, Z1
+	VMOVUPS   (DI)(R8*1), Z2
+	VMOVUPS.Z 64(DI)(R8*1), K1, Z3
+	VMOVUPS   (DI)(R8*2), Z4
+	VMOVUPS.Z 64(DI)(R8*2), K1, Z5
+	VMOVUPS   (R9), Z6
+	VMOVUPS.Z 64(R9), K1, Z7
+	VMOVUPS   (R9)(R8*1), Z8
+	VMOVUPS.Z 64(R9)(R8*1), K1, Z9
+	VMOVUPS   (R9)(R8*2), Z10
+	VMOVUPS.Z 64(R9)(R8*2), K1, Z11
+
+k2p_6:
+	// The second panel starts kc*64 bytes after the first: rT = kc*64.
+	MOVQ R13, R14
+	SHLQ $0x04, R14
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k12p_6
+
+k42p_6:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS (BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VFMADD231PS  Z13, Z15, Z11
+	VMOVUPS      64(DX), Z12
+	VMOVUPS      64(DX)(R14*1), Z13
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 4(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS 4(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 4(BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VFMADD231PS  Z13, Z15, Z11
+	VMOVUPS      128(DX), Z12
+	VMOVUPS      128(DX)(R14*1), Z13
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 8(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS 8(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 8(BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VFMADD231PS  Z13, Z15, Z11
+	VMOVUPS      192(DX), Z12
+	VMOVUPS      192(DX)(R14*1), Z13
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 12(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS 12(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 12(BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VFMADD231PS  Z13, Z15, Z11
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k42p_6
+
+k12p_6:
+	TESTQ SI, SI
+	JZ    kdone2p_6
+
+k1loop2p_6:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS (BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VFMADD231PS  Z13, Z15, Z11
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop2p_6
+
+kdone2p_6:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ R13, AX
+	SUBQ R13, BX
+
+	// Skip the second panel: b is then at the next pair.
+	ADDQ  R14, DX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store2p_6
+
+store2p_6:
+	MOVQ    R12, SI
+	SUBQ    $0x10, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z2, (DI)(R8*1)
+	VMOVUPS Z3, K1, 64(DI)(R8*1)
+	VMOVUPS Z4, (DI)(R8*2)
+	VMOVUPS Z5, K1, 64(DI)(R8*2)
+	VMOVUPS Z6, (R9)
+	VMOVUPS Z7, K1, 64(R9)
+	VMOVUPS Z8, (R9)(R8*1)
+	VMOVUPS Z9, K1, 64(R9)(R8*1)
+	VMOVUPS Z10, (R9)(R8*2)
+	VMOVUPS Z11, K1, 64(R9)(R8*2)
+
+	// Next pair of panels.
+	ADDQ $0x80, DI
+	ADDQ $0x80, R9
+	ADDQ $0x80, R11
+	SUBQ $0x20, R12
+	JG   panel_6
+	VZEROUPPER
+	RET
+
+single_6:
+	// 6×16 tile over the last panel: accumulators Z0, Z2, .. (row i: Z(2i)).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume1p_6
+	VXORPS Z0, Z0, Z0
+	VXORPS Z2, Z2, Z2
+	VXORPS Z4, Z4, Z4
+	VXORPS Z6, Z6, Z6
+	VXORPS Z8, Z8, Z8
+	VXORPS Z10, Z10, Z10
+	JMP    k1p_6
+
+resume1p_6:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (DI)(R8*1), K1, Z2
+	VMOVUPS.Z (DI)(R8*2), K1, Z4
+	VMOVUPS.Z (R9), K1, Z6
+	VMOVUPS.Z (R9)(R8*1), K1, Z8
+	VMOVUPS.Z (R9)(R8*2), K1, Z10
+
+k1p_6:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k11p_6
+
+k41p_6:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VBROADCASTSS (BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VMOVUPS      64(DX), Z12
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 4(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS 4(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VBROADCASTSS 4(BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VMOVUPS      128(DX), Z12
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 8(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS 8(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VBROADCASTSS 8(BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VMOVUPS      192(DX), Z12
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 12(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS 12(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VBROADCASTSS 12(BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k41p_6
+
+k11p_6:
+	TESTQ SI, SI
+	JZ    kdone1p_6
+
+k1loop1p_6:
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VBROADCASTSS (BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop1p_6
+
+kdone1p_6:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store1p_6
+
+store1p_6:
+	MOVQ    R12, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z2, K1, (DI)(R8*1)
+	VMOVUPS Z4, K1, (DI)(R8*2)
+	VMOVUPS Z6, K1, (R9)
+	VMOVUPS Z8, K1, (R9)(R8*1)
+	VMOVUPS Z10, K1, (R9)(R8*2)
+	VZEROUPPER
+	RET
+
+// func TileL2AVX512(c *float32, ldc int, a *float32, lda int, mr int, b *float32, kc int, cols int, rowv *float32, colv *float32, flags int)
+// Requires: AVX, AVX512DQ, AVX512F, CMOV
+TEXT ·TileL2AVX512(SB), NOSPLIT, $0-88
+	MOVQ c+0(FP), DI
+	MOVQ ldc+8(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+	MOVQ a+16(FP), AX
+	MOVQ lda+24(FP), CX
+	SHLQ $0x02, CX
+	LEAQ (AX)(CX*2), BX
+	ADDQ CX, BX
+	MOVQ b+40(FP), DX
+	MOVQ kc+48(FP), R13
+	SHLQ $0x02, R13
+	MOVQ cols+56(FP), R12
+	MOVQ rowv+64(FP), R10
+	MOVQ colv+72(FP), R11
+	MOVQ mr+32(FP), R14
+
+	// One body per row count: mr rows use 2*mr accumulators.
+	CMPQ R14, $0x06
+	JEQ  rows6
+	CMPQ R14, $0x05
+	JEQ  rows5
+	CMPQ R14, $0x04
+	JEQ  rows4
+	CMPQ R14, $0x03
+	JEQ  rows3
+	CMPQ R14, $0x02
+	JEQ  rows2
+
+panel_1:
+	CMPQ R12, $0x10
+	JLE  single_1
+
+	// 1×32 tile over two panels: accumulators Z0..Z1 (row i: Z(2i) panel 0, Z(2i+1) panel 1).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume2p_1
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	JMP    k2p_1
+
+resume2p_1:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	SUBQ      $0x10, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS   (DI), Z0
+	VMOVUPS.Z 64(DI), K1, Z1
+
+k2p_1:
+	// The second panel starts kc*64 bytes after the first: rT = kc*64.
+	MOVQ R13, R14
+	SHLQ $0x04, R14
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k12p_1
+
+k42p_1:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VMOVUPS      64(DX), Z12
+	VMOVUPS      64(DX)(R14*1), Z13
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VMOVUPS      128(DX), Z12
+	VMOVUPS      128(DX)(R14*1), Z13
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VMOVUPS      192(DX), Z12
+	VMOVUPS      192(DX)(R14*1), Z13
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k42p_1
+
+k12p_1:
+	TESTQ SI, SI
+	JZ    kdone2p_1
+
+k1loop2p_1:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop2p_1
+
+kdone2p_1:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ R13, AX
+	SUBQ R13, BX
+
+	// Skip the second panel: b is then at the next pair.
+	ADDQ  R14, DX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store2p_1
+
+	// L2 epilogue: Keep0 = +0, Keep1 = -2 in every lane.
+	VXORPS       Z18, Z18, Z18
+	VBROADCASTSS l2minus2<>+0(SB), Z19
+
+	// row 0: t = na_0 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS (R10), Z16
+	VADDPS       64(R11), Z16, Z17
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z0, Z16
+	VFMADD231PS  Z19, Z1, Z17
+	VMAXPS       Z16, Z18, Z0
+	VMAXPS       Z17, Z18, Z1
+
+store2p_1:
+	MOVQ    R12, SI
+	SUBQ    $0x10, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, K1, 64(DI)
+
+	// Next pair of panels.
+	ADDQ $0x80, DI
+	ADDQ $0x80, R9
+	ADDQ $0x80, R11
+	SUBQ $0x20, R12
+	JG   panel_1
+	VZEROUPPER
+	RET
+
+single_1:
+	// 1×16 tile over the last panel: accumulators Z0, Z2, .. (row i: Z(2i)).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume1p_1
+	VXORPS Z0, Z0, Z0
+	JMP    k1p_1
+
+resume1p_1:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS.Z (DI), K1, Z0
+
+k1p_1:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k11p_1
+
+k41p_1:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VMOVUPS      64(DX), Z12
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VMOVUPS      128(DX), Z12
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VMOVUPS      192(DX), Z12
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k41p_1
+
+k11p_1:
+	TESTQ SI, SI
+	JZ    kdone1p_1
+
+k1loop1p_1:
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop1p_1
+
+kdone1p_1:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store1p_1
+
+	// L2 epilogue: Keep0 = +0, Keep1 = -2 in every lane.
+	VXORPS       Z18, Z18, Z18
+	VBROADCASTSS l2minus2<>+0(SB), Z19
+
+	// row 0: t = na_0 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS (R10), Z16
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z0, Z16
+	VMAXPS       Z16, Z18, Z0
+
+store1p_1:
+	MOVQ    R12, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, K1, (DI)
+	VZEROUPPER
+	RET
+
+rows2:
+panel_2:
+	CMPQ R12, $0x10
+	JLE  single_2
+
+	// 2×32 tile over two panels: accumulators Z0..Z3 (row i: Z(2i) panel 0, Z(2i+1) panel 1).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume2p_2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	JMP    k2p_2
+
+resume2p_2:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	SUBQ      $0x10, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS   (DI), Z0
+	VMOVUPS.Z 64(DI), K1, Z1
+	VMOVUPS   (DI)(R8*1), Z2
+	VMOVUPS.Z 64(DI)(R8*1), K1, Z3
+
+k2p_2:
+	// The second panel starts kc*64 bytes after the first: rT = kc*64.
+	MOVQ R13, R14
+	SHLQ $0x04, R14
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k12p_2
+
+k42p_2:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VMOVUPS      64(DX), Z12
+	VMOVUPS      64(DX)(R14*1), Z13
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VMOVUPS      128(DX), Z12
+	VMOVUPS      128(DX)(R14*1), Z13
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VMOVUPS      192(DX), Z12
+	VMOVUPS      192(DX)(R14*1), Z13
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k42p_2
+
+k12p_2:
+	TESTQ SI, SI
+	JZ    kdone2p_2
+
+k1loop2p_2:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop2p_2
+
+kdone2p_2:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ R13, AX
+	SUBQ R13, BX
+
+	// Skip the second panel: b is then at the next pair.
+	ADDQ  R14, DX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store2p_2
+
+	// L2 epilogue: Keep0 = +0, Keep1 = -2 in every lane.
+	VXORPS       Z18, Z18, Z18
+	VBROADCASTSS l2minus2<>+0(SB), Z19
+
+	// row 0: t = na_0 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS (R10), Z16
+	VADDPS       64(R11), Z16, Z17
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z0, Z16
+	VFMADD231PS  Z19, Z1, Z17
+	VMAXPS       Z16, Z18, Z0
+	VMAXPS       Z17, Z18, Z1
+
+	// row 1: t = na_1 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 4(R10), Z16
+	VADDPS       64(R11), Z16, Z17
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z2, Z16
+	VFMADD231PS  Z19, Z3, Z17
+	VMAXPS       Z16, Z18, Z2
+	VMAXPS       Z17, Z18, Z3
+
+store2p_2:
+	MOVQ    R12, SI
+	SUBQ    $0x10, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z2, (DI)(R8*1)
+	VMOVUPS Z3, K1, 64(DI)(R8*1)
+
+	// Next pair of panels.
+	ADDQ $0x80, DI
+	ADDQ $0x80, R9
+	ADDQ $0x80, R11
+	SUBQ $0x20, R12
+	JG   panel_2
+	VZEROUPPER
+	RET
+
+single_2:
+	// 2×16 tile over the last panel: accumulators Z0, Z2, .. (row i: Z(2i)).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume1p_2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z2, Z2, Z2
+	JMP    k1p_2
+
+resume1p_2:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (DI)(R8*1), K1, Z2
+
+k1p_2:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k11p_2
+
+k41p_2:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VMOVUPS      64(DX), Z12
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VMOVUPS      128(DX), Z12
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VMOVUPS      192(DX), Z12
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k41p_2
+
+k11p_2:
+	TESTQ SI, SI
+	JZ    kdone1p_2
+
+k1loop1p_2:
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop1p_2
+
+kdone1p_2:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store1p_2
+
+	// L2 epilogue: Keep0 = +0, Keep1 = -2 in every lane.
+	VXORPS       Z18, Z18, Z18
+	VBROADCASTSS l2minus2<>+0(SB), Z19
+
+	// row 0: t = na_0 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS (R10), Z16
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z0, Z16
+	VMAXPS       Z16, Z18, Z0
+
+	// row 1: t = na_1 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 4(R10), Z16
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z2, Z16
+	VMAXPS       Z16, Z18, Z2
+
+store1p_2:
+	MOVQ    R12, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z2, K1, (DI)(R8*1)
+	VZEROUPPER
+	RET
+
+rows3:
+panel_3:
+	CMPQ R12, $0x10
+	JLE  single_3
+
+	// 3×32 tile over two panels: accumulators Z0..Z5 (row i: Z(2i) panel 0, Z(2i+1) panel 1).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume2p_3
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	JMP    k2p_3
+
+resume2p_3:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	SUBQ      $0x10, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS   (DI), Z0
+	VMOVUPS.Z 64(DI), K1, Z1
+	VMOVUPS   (DI)(R8*1), Z2
+	VMOVUPS.Z 64(DI)(R8*1), K1, Z3
+	VMOVUPS   (DI)(R8*2), Z4
+	VMOVUPS.Z 64(DI)(R8*2), K1, Z5
+
+k2p_3:
+	// The second panel starts kc*64 bytes after the first: rT = kc*64.
+	MOVQ R13, R14
+	SHLQ $0x04, R14
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k12p_3
+
+k42p_3:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VMOVUPS      64(DX), Z12
+	VMOVUPS      64(DX)(R14*1), Z13
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VMOVUPS      128(DX), Z12
+	VMOVUPS      128(DX)(R14*1), Z13
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VMOVUPS      192(DX), Z12
+	VMOVUPS      192(DX)(R14*1), Z13
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k42p_3
+
+k12p_3:
+	TESTQ SI, SI
+	JZ    kdone2p_3
+
+k1loop2p_3:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop2p_3
+
+kdone2p_3:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ R13, AX
+	SUBQ R13, BX
+
+	// Skip the second panel: b is then at the next pair.
+	ADDQ  R14, DX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store2p_3
+
+	// L2 epilogue: Keep0 = +0, Keep1 = -2 in every lane.
+	VXORPS       Z18, Z18, Z18
+	VBROADCASTSS l2minus2<>+0(SB), Z19
+
+	// row 0: t = na_0 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS (R10), Z16
+	VADDPS       64(R11), Z16, Z17
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z0, Z16
+	VFMADD231PS  Z19, Z1, Z17
+	VMAXPS       Z16, Z18, Z0
+	VMAXPS       Z17, Z18, Z1
+
+	// row 1: t = na_1 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 4(R10), Z16
+	VADDPS       64(R11), Z16, Z17
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z2, Z16
+	VFMADD231PS  Z19, Z3, Z17
+	VMAXPS       Z16, Z18, Z2
+	VMAXPS       Z17, Z18, Z3
+
+	// row 2: t = na_2 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 8(R10), Z16
+	VADDPS       64(R11), Z16, Z17
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z4, Z16
+	VFMADD231PS  Z19, Z5, Z17
+	VMAXPS       Z16, Z18, Z4
+	VMAXPS       Z17, Z18, Z5
+
+store2p_3:
+	MOVQ    R12, SI
+	SUBQ    $0x10, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z2, (DI)(R8*1)
+	VMOVUPS Z3, K1, 64(DI)(R8*1)
+	VMOVUPS Z4, (DI)(R8*2)
+	VMOVUPS Z5, K1, 64(DI)(R8*2)
+
+	// Next pair of panels.
+	ADDQ $0x80, DI
+	ADDQ $0x80, R9
+	ADDQ $0x80, R11
+	SUBQ $0x20, R12
+	JG   panel_3
+	VZEROUPPER
+	RET
+
+single_3:
+	// 3×16 tile over the last panel: accumulators Z0, Z2, .. (row i: Z(2i)).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume1p_3
+	VXORPS Z0, Z0, Z0
+	VXORPS Z2, Z2, Z2
+	VXORPS Z4, Z4, Z4
+	JMP    k1p_3
+
+resume1p_3:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (DI)(R8*1), K1, Z2
+	VMOVUPS.Z (DI)(R8*2), K1, Z4
+
+k1p_3:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k11p_3
+
+k41p_3:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VMOVUPS      64(DX), Z12
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VMOVUPS      128(DX), Z12
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VMOVUPS      192(DX), Z12
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k41p_3
+
+k11p_3:
+	TESTQ SI, SI
+	JZ    kdone1p_3
+
+k1loop1p_3:
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop1p_3
+
+kdone1p_3:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store1p_3
+
+	// L2 epilogue: Keep0 = +0, Keep1 = -2 in every lane.
+	VXORPS       Z18, Z18, Z18
+	VBROADCASTSS l2minus2<>+0(SB), Z19
+
+	// row 0: t = na_0 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS (R10), Z16
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z0, Z16
+	VMAXPS       Z16, Z18, Z0
+
+	// row 1: t = na_1 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 4(R10), Z16
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z2, Z16
+	VMAXPS       Z16, Z18, Z2
+
+	// row 2: t = na_2 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 8(R10), Z16
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z4, Z16
+	VMAXPS       Z16, Z18, Z4
+
+store1p_3:
+	MOVQ    R12, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z2, K1, (DI)(R8*1)
+	VMOVUPS Z4, K1, (DI)(R8*2)
+	VZEROUPPER
+	RET
+
+rows4:
+panel_4:
+	CMPQ R12, $0x10
+	JLE  single_4
+
+	// 4×32 tile over two panels: accumulators Z0..Z7 (row i: Z(2i) panel 0, Z(2i+1) panel 1).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume2p_4
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	JMP    k2p_4
+
+resume2p_4:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	SUBQ      $0x10, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS   (DI), Z0
+	VMOVUPS.Z 64(DI), K1, Z1
+	VMOVUPS   (DI)(R8*1), Z2
+	VMOVUPS.Z 64(DI)(R8*1), K1, Z3
+	VMOVUPS   (DI)(R8*2), Z4
+	VMOVUPS.Z 64(DI)(R8*2), K1, Z5
+	VMOVUPS   (R9), Z6
+	VMOVUPS.Z 64(R9), K1, Z7
+
+k2p_4:
+	// The second panel starts kc*64 bytes after the first: rT = kc*64.
+	MOVQ R13, R14
+	SHLQ $0x04, R14
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k12p_4
+
+k42p_4:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VMOVUPS      64(DX), Z12
+	VMOVUPS      64(DX)(R14*1), Z13
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 4(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VMOVUPS      128(DX), Z12
+	VMOVUPS      128(DX)(R14*1), Z13
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 8(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VMOVUPS      192(DX), Z12
+	VMOVUPS      192(DX)(R14*1), Z13
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 12(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k42p_4
+
+k12p_4:
+	TESTQ SI, SI
+	JZ    kdone2p_4
+
+k1loop2p_4:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop2p_4
+
+kdone2p_4:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ R13, AX
+	SUBQ R13, BX
+
+	// Skip the second panel: b is then at the next pair.
+	ADDQ  R14, DX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store2p_4
+
+	// L2 epilogue: Keep0 = +0, Keep1 = -2 in every lane.
+	VXORPS       Z18, Z18, Z18
+	VBROADCASTSS l2minus2<>+0(SB), Z19
+
+	// row 0: t = na_0 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS (R10), Z16
+	VADDPS       64(R11), Z16, Z17
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z0, Z16
+	VFMADD231PS  Z19, Z1, Z17
+	VMAXPS       Z16, Z18, Z0
+	VMAXPS       Z17, Z18, Z1
+
+	// row 1: t = na_1 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 4(R10), Z16
+	VADDPS       64(R11), Z16, Z17
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z2, Z16
+	VFMADD231PS  Z19, Z3, Z17
+	VMAXPS       Z16, Z18, Z2
+	VMAXPS       Z17, Z18, Z3
+
+	// row 2: t = na_2 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 8(R10), Z16
+	VADDPS       64(R11), Z16, Z17
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z4, Z16
+	VFMADD231PS  Z19, Z5, Z17
+	VMAXPS       Z16, Z18, Z4
+	VMAXPS       Z17, Z18, Z5
+
+	// row 3: t = na_3 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 12(R10), Z16
+	VADDPS       64(R11), Z16, Z17
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z6, Z16
+	VFMADD231PS  Z19, Z7, Z17
+	VMAXPS       Z16, Z18, Z6
+	VMAXPS       Z17, Z18, Z7
+
+store2p_4:
+	MOVQ    R12, SI
+	SUBQ    $0x10, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z2, (DI)(R8*1)
+	VMOVUPS Z3, K1, 64(DI)(R8*1)
+	VMOVUPS Z4, (DI)(R8*2)
+	VMOVUPS Z5, K1, 64(DI)(R8*2)
+	VMOVUPS Z6, (R9)
+	VMOVUPS Z7, K1, 64(R9)
+
+	// Next pair of panels.
+	ADDQ $0x80, DI
+	ADDQ $0x80, R9
+	ADDQ $0x80, R11
+	SUBQ $0x20, R12
+	JG   panel_4
+	VZEROUPPER
+	RET
+
+single_4:
+	// 4×16 tile over the last panel: accumulators Z0, Z2, .. (row i: Z(2i)).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume1p_4
+	VXORPS Z0, Z0, Z0
+	VXORPS Z2, Z2, Z2
+	VXORPS Z4, Z4, Z4
+	VXORPS Z6, Z6, Z6
+	JMP    k1p_4
+
+resume1p_4:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (DI)(R8*1), K1, Z2
+	VMOVUPS.Z (DI)(R8*2), K1, Z4
+	VMOVUPS.Z (R9), K1, Z6
+
+k1p_4:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k11p_4
+
+k41p_4:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VMOVUPS      64(DX), Z12
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 4(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VMOVUPS      128(DX), Z12
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 8(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VMOVUPS      192(DX), Z12
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 12(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k41p_4
+
+k11p_4:
+	TESTQ SI, SI
+	JZ    kdone1p_4
+
+k1loop1p_4:
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop1p_4
+
+kdone1p_4:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store1p_4
+
+	// L2 epilogue: Keep0 = +0, Keep1 = -2 in every lane.
+	VXORPS       Z18, Z18, Z18
+	VBROADCASTSS l2minus2<>+0(SB), Z19
+
+	// row 0: t = na_0 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS (R10), Z16
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z0, Z16
+	VMAXPS       Z16, Z18, Z0
+
+	// row 1: t = na_1 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 4(R10), Z16
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z2, Z16
+	VMAXPS       Z16, Z18, Z2
+
+	// row 2: t = na_2 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 8(R10), Z16
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z4, Z16
+	VMAXPS       Z16, Z18, Z4
+
+	// row 3: t = na_3 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 12(R10), Z16
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z6, Z16
+	VMAXPS       Z16, Z18, Z6
+
+store1p_4:
+	MOVQ    R12, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z2, K1, (DI)(R8*1)
+	VMOVUPS Z4, K1, (DI)(R8*2)
+	VMOVUPS Z6, K1, (R9)
+	VZEROUPPER
+	RET
+
+rows5:
+panel_5:
+	CMPQ R12, $0x10
+	JLE  single_5
+
+	// 5×32 tile over two panels: accumulators Z0..Z9 (row i: Z(2i) panel 0, Z(2i+1) panel 1).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume2p_5
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	JMP    k2p_5
+
+resume2p_5:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	SUBQ      $0x10, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS   (DI), Z0
+	VMOVUPS.Z 64(DI), K1, Z1
+	VMOVUPS   (DI)(R8*1), Z2
+	VMOVUPS.Z 64(DI)(R8*1), K1, Z3
+	VMOVUPS   (DI)(R8*2), Z4
+	VMOVUPS.Z 64(DI)(R8*2), K1, Z5
+	VMOVUPS   (R9), Z6
+	VMOVUPS.Z 64(R9), K1, Z7
+	VMOVUPS   (R9)(R8*1), Z8
+	VMOVUPS.Z 64(R9)(R8*1), K1, Z9
+
+k2p_5:
+	// The second panel starts kc*64 bytes after the first: rT = kc*64.
+	MOVQ R13, R14
+	SHLQ $0x04, R14
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k12p_5
+
+k42p_5:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VMOVUPS      64(DX), Z12
+	VMOVUPS      64(DX)(R14*1), Z13
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 4(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS 4(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VMOVUPS      128(DX), Z12
+	VMOVUPS      128(DX)(R14*1), Z13
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 8(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS 8(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VMOVUPS      192(DX), Z12
+	VMOVUPS      192(DX)(R14*1), Z13
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 12(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS 12(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k42p_5
+
+k12p_5:
+	TESTQ SI, SI
+	JZ    kdone2p_5
+
+k1loop2p_5:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop2p_5
+
+kdone2p_5:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ R13, AX
+	SUBQ R13, BX
+
+	// Skip the second panel: b is then at the next pair.
+	ADDQ  R14, DX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store2p_5
+
+	// L2 epilogue: Keep0 = +0, Keep1 = -2 in every lane.
+	VXORPS       Z18, Z18, Z18
+	VBROADCASTSS l2minus2<>+0(SB), Z19
+
+	// row 0: t = na_0 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS (R10), Z16
+	VADDPS       64(R11), Z16, Z17
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z0, Z16
+	VFMADD231PS  Z19, Z1, Z17
+	VMAXPS       Z16, Z18, Z0
+	VMAXPS       Z17, Z18, Z1
+
+	// row 1: t = na_1 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 4(R10), Z16
+	VADDPS       64(R11), Z16, Z17
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z2, Z16
+	VFMADD231PS  Z19, Z3, Z17
+	VMAXPS       Z16, Z18, Z2
+	VMAXPS       Z17, Z18, Z3
+
+	// row 2: t = na_2 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 8(R10), Z16
+	VADDPS       64(R11), Z16, Z17
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z4, Z16
+	VFMADD231PS  Z19, Z5, Z17
+	VMAXPS       Z16, Z18, Z4
+	VMAXPS       Z17, Z18, Z5
+
+	// row 3: t = na_3 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 12(R10), Z16
+	VADDPS       64(R11), Z16, Z17
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z6, Z16
+	VFMADD231PS  Z19, Z7, Z17
+	VMAXPS       Z16, Z18, Z6
+	VMAXPS       Z17, Z18, Z7
+
+	// row 4: t = na_4 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 16(R10), Z16
+	VADDPS       64(R11), Z16, Z17
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z8, Z16
+	VFMADD231PS  Z19, Z9, Z17
+	VMAXPS       Z16, Z18, Z8
+	VMAXPS       Z17, Z18, Z9
+
+store2p_5:
+	MOVQ    R12, SI
+	SUBQ    $0x10, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z2, (DI)(R8*1)
+	VMOVUPS Z3, K1, 64(DI)(R8*1)
+	VMOVUPS Z4, (DI)(R8*2)
+	VMOVUPS Z5, K1, 64(DI)(R8*2)
+	VMOVUPS Z6, (R9)
+	VMOVUPS Z7, K1, 64(R9)
+	VMOVUPS Z8, (R9)(R8*1)
+	VMOVUPS Z9, K1, 64(R9)(R8*1)
+
+	// Next pair of panels.
+	ADDQ $0x80, DI
+	ADDQ $0x80, R9
+	ADDQ $0x80, R11
+	SUBQ $0x20, R12
+	JG   panel_5
+	VZEROUPPER
+	RET
+
+single_5:
+	// 5×16 tile over the last panel: accumulators Z0, Z2, .. (row i: Z(2i)).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume1p_5
+	VXORPS Z0, Z0, Z0
+	VXORPS Z2, Z2, Z2
+	VXORPS Z4, Z4, Z4
+	VXORPS Z6, Z6, Z6
+	VXORPS Z8, Z8, Z8
+	JMP    k1p_5
+
+resume1p_5:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (DI)(R8*1), K1, Z2
+	VMOVUPS.Z (DI)(R8*2), K1, Z4
+	VMOVUPS.Z (R9), K1, Z6
+	VMOVUPS.Z (R9)(R8*1), K1, Z8
+
+k1p_5:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k11p_5
+
+k41p_5:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VMOVUPS      64(DX), Z12
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 4(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS 4(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VMOVUPS      128(DX), Z12
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 8(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS 8(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VMOVUPS      192(DX), Z12
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 12(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS 12(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k41p_5
+
+k11p_5:
+	TESTQ SI, SI
+	JZ    kdone1p_5
+
+k1loop1p_5:
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop1p_5
+
+kdone1p_5:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store1p_5
+
+	// L2 epilogue: Keep0 = +0, Keep1 = -2 in every lane.
+	VXORPS       Z18, Z18, Z18
+	VBROADCASTSS l2minus2<>+0(SB), Z19
+
+	// row 0: t = na_0 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS (R10), Z16
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z0, Z16
+	VMAXPS       Z16, Z18, Z0
+
+	// row 1: t = na_1 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 4(R10), Z16
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z2, Z16
+	VMAXPS       Z16, Z18, Z2
+
+	// row 2: t = na_2 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 8(R10), Z16
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z4, Z16
+	VMAXPS       Z16, Z18, Z4
+
+	// row 3: t = na_3 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 12(R10), Z16
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z6, Z16
+	VMAXPS       Z16, Z18, Z6
+
+	// row 4: t = na_4 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 16(R10), Z16
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z8, Z16
+	VMAXPS       Z16, Z18, Z8
+
+store1p_5:
+	MOVQ    R12, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z2, K1, (DI)(R8*1)
+	VMOVUPS Z4, K1, (DI)(R8*2)
+	VMOVUPS Z6, K1, (R9)
+	VMOVUPS Z8, K1, (R9)(R8*1)
+	VZEROUPPER
+	RET
+
+rows6:
+panel_6:
+	CMPQ R12, $0x10
+	JLE  single_6
+
+	// 6×32 tile over two panels: accumulators Z0..Z11 (row i: Z(2i) panel 0, Z(2i+1) panel 1).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume2p_6
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	JMP    k2p_6
+
+resume2p_6:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	SUBQ      $0x10, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS   (DI), Z0
+	VMOVUPS.Z 64(DI), K1, Z1
+	VMOVUPS   (DI)(R8*1), Z2
+	VMOVUPS.Z 64(DI)(R8*1), K1, Z3
+	VMOVUPS   (DI)(R8*2), Z4
+	VMOVUPS.Z 64(DI)(R8*2), K1, Z5
+	VMOVUPS   (R9), Z6
+	VMOVUPS.Z 64(R9), K1, Z7
+	VMOVUPS   (R9)(R8*1), Z8
+	VMOVUPS.Z 64(R9)(R8*1), K1, Z9
+	VMOVUPS   (R9)(R8*2), Z10
+	VMOVUPS.Z 64(R9)(R8*2), K1, Z11
+
+k2p_6:
+	// The second panel starts kc*64 bytes after the first: rT = kc*64.
+	MOVQ R13, R14
+	SHLQ $0x04, R14
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k12p_6
+
+k42p_6:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS (BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VFMADD231PS  Z13, Z15, Z11
+	VMOVUPS      64(DX), Z12
+	VMOVUPS      64(DX)(R14*1), Z13
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 4(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS 4(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 4(BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VFMADD231PS  Z13, Z15, Z11
+	VMOVUPS      128(DX), Z12
+	VMOVUPS      128(DX)(R14*1), Z13
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 8(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS 8(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 8(BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VFMADD231PS  Z13, Z15, Z11
+	VMOVUPS      192(DX), Z12
+	VMOVUPS      192(DX)(R14*1), Z13
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 12(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS 12(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 12(BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VFMADD231PS  Z13, Z15, Z11
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k42p_6
+
+k12p_6:
+	TESTQ SI, SI
+	JZ    kdone2p_6
+
+k1loop2p_6:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS (BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VFMADD231PS  Z13, Z15, Z11
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop2p_6
+
+kdone2p_6:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ R13, AX
+	SUBQ R13, BX
+
+	// Skip the second panel: b is then at the next pair.
+	ADDQ  R14, DX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store2p_6
+
+	// L2 epilogue: Keep0 = +0, Keep1 = -2 in every lane.
+	VXORPS       Z18, Z18, Z18
+	VBROADCASTSS l2minus2<>+0(SB), Z19
+
+	// row 0: t = na_0 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS (R10), Z16
+	VADDPS       64(R11), Z16, Z17
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z0, Z16
+	VFMADD231PS  Z19, Z1, Z17
+	VMAXPS       Z16, Z18, Z0
+	VMAXPS       Z17, Z18, Z1
+
+	// row 1: t = na_1 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 4(R10), Z16
+	VADDPS       64(R11), Z16, Z17
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z2, Z16
+	VFMADD231PS  Z19, Z3, Z17
+	VMAXPS       Z16, Z18, Z2
+	VMAXPS       Z17, Z18, Z3
+
+	// row 2: t = na_2 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 8(R10), Z16
+	VADDPS       64(R11), Z16, Z17
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z4, Z16
+	VFMADD231PS  Z19, Z5, Z17
+	VMAXPS       Z16, Z18, Z4
+	VMAXPS       Z17, Z18, Z5
+
+	// row 3: t = na_3 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 12(R10), Z16
+	VADDPS       64(R11), Z16, Z17
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z6, Z16
+	VFMADD231PS  Z19, Z7, Z17
+	VMAXPS       Z16, Z18, Z6
+	VMAXPS       Z17, Z18, Z7
+
+	// row 4: t = na_4 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 16(R10), Z16
+	VADDPS       64(R11), Z16, Z17
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z8, Z16
+	VFMADD231PS  Z19, Z9, Z17
+	VMAXPS       Z16, Z18, Z8
+	VMAXPS       Z17, Z18, Z9
+
+	// row 5: t = na_5 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 20(R10), Z16
+	VADDPS       64(R11), Z16, Z17
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z10, Z16
+	VFMADD231PS  Z19, Z11, Z17
+	VMAXPS       Z16, Z18, Z10
+	VMAXPS       Z17, Z18, Z11
+
+store2p_6:
+	MOVQ    R12, SI
+	SUBQ    $0x10, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z2, (DI)(R8*1)
+	VMOVUPS Z3, K1, 64(DI)(R8*1)
+	VMOVUPS Z4, (DI)(R8*2)
+	VMOVUPS Z5, K1, 64(DI)(R8*2)
+	VMOVUPS Z6, (R9)
+	VMOVUPS Z7, K1, 64(R9)
+	VMOVUPS Z8, (R9)(R8*1)
+	VMOVUPS Z9, K1, 64(R9)(R8*1)
+	VMOVUPS Z10, (R9)(R8*2)
+	VMOVUPS Z11, K1, 64(R9)(R8*2)
+
+	// Next pair of panels.
+	ADDQ $0x80, DI
+	ADDQ $0x80, R9
+	ADDQ $0x80, R11
+	SUBQ $0x20, R12
+	JG   panel_6
+	VZEROUPPER
+	RET
+
+single_6:
+	// 6×16 tile over the last panel: accumulators Z0, Z2, .. (row i: Z(2i)).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume1p_6
+	VXORPS Z0, Z0, Z0
+	VXORPS Z2, Z2, Z2
+	VXORPS Z4, Z4, Z4
+	VXORPS Z6, Z6, Z6
+	VXORPS Z8, Z8, Z8
+	VXORPS Z10, Z10, Z10
+	JMP    k1p_6
+
+resume1p_6:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (DI)(R8*1), K1, Z2
+	VMOVUPS.Z (DI)(R8*2), K1, Z4
+	VMOVUPS.Z (R9), K1, Z6
+	VMOVUPS.Z (R9)(R8*1), K1, Z8
+	VMOVUPS.Z (R9)(R8*2), K1, Z10
+
+k1p_6:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k11p_6
+
+k41p_6:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VBROADCASTSS (BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VMOVUPS      64(DX), Z12
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 4(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS 4(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VBROADCASTSS 4(BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VMOVUPS      128(DX), Z12
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 8(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS 8(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VBROADCASTSS 8(BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VMOVUPS      192(DX), Z12
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 12(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS 12(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VBROADCASTSS 12(BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k41p_6
+
+k11p_6:
+	TESTQ SI, SI
+	JZ    kdone1p_6
+
+k1loop1p_6:
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VBROADCASTSS (BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop1p_6
+
+kdone1p_6:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store1p_6
+
+	// L2 epilogue: Keep0 = +0, Keep1 = -2 in every lane.
+	VXORPS       Z18, Z18, Z18
+	VBROADCASTSS l2minus2<>+0(SB), Z19
+
+	// row 0: t = na_0 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS (R10), Z16
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z0, Z16
+	VMAXPS       Z16, Z18, Z0
+
+	// row 1: t = na_1 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 4(R10), Z16
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z2, Z16
+	VMAXPS       Z16, Z18, Z2
+
+	// row 2: t = na_2 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 8(R10), Z16
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z4, Z16
+	VMAXPS       Z16, Z18, Z4
+
+	// row 3: t = na_3 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 12(R10), Z16
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z6, Z16
+	VMAXPS       Z16, Z18, Z6
+
+	// row 4: t = na_4 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 16(R10), Z16
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z8, Z16
+	VMAXPS       Z16, Z18, Z8
+
+	// row 5: t = na_5 + nb_j; y = fma(-2, dot, t); y = max(+0, y), NaN kept
+	VBROADCASTSS 20(R10), Z16
+	VADDPS       (R11), Z16, Z16
+	VFMADD231PS  Z19, Z10, Z16
+	VMAXPS       Z16, Z18, Z10
+
+store1p_6:
+	MOVQ    R12, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z2, K1, (DI)(R8*1)
+	VMOVUPS Z4, K1, (DI)(R8*2)
+	VMOVUPS Z6, K1, (R9)
+	VMOVUPS Z8, K1, (R9)(R8*1)
+	VMOVUPS Z10, K1, (R9)(R8*2)
+	VZEROUPPER
+	RET
+
+// func TileCosineAVX512(c *float32, ldc int, a *float32, lda int, mr int, b *float32, kc int, cols int, rowv *float32, colv *float32, flags int)
+// Requires: AVX, AVX512DQ, AVX512F, CMOV
+TEXT ·TileCosineAVX512(SB), NOSPLIT, $0-88
+	MOVQ c+0(FP), DI
+	MOVQ ldc+8(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+	MOVQ a+16(FP), AX
+	MOVQ lda+24(FP), CX
+	SHLQ $0x02, CX
+	LEAQ (AX)(CX*2), BX
+	ADDQ CX, BX
+	MOVQ b+40(FP), DX
+	MOVQ kc+48(FP), R13
+	SHLQ $0x02, R13
+	MOVQ cols+56(FP), R12
+	MOVQ rowv+64(FP), R10
+	MOVQ colv+72(FP), R11
+	MOVQ mr+32(FP), R14
+
+	// One body per row count: mr rows use 2*mr accumulators.
+	CMPQ R14, $0x06
+	JEQ  rows6
+	CMPQ R14, $0x05
+	JEQ  rows5
+	CMPQ R14, $0x04
+	JEQ  rows4
+	CMPQ R14, $0x03
+	JEQ  rows3
+	CMPQ R14, $0x02
+	JEQ  rows2
+
+panel_1:
+	CMPQ R12, $0x10
+	JLE  single_1
+
+	// 1×32 tile over two panels: accumulators Z0..Z1 (row i: Z(2i) panel 0, Z(2i+1) panel 1).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume2p_1
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	JMP    k2p_1
+
+resume2p_1:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	SUBQ      $0x10, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS   (DI), Z0
+	VMOVUPS.Z 64(DI), K1, Z1
+
+k2p_1:
+	// The second panel starts kc*64 bytes after the first: rT = kc*64.
+	MOVQ R13, R14
+	SHLQ $0x04, R14
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k12p_1
+
+k42p_1:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VMOVUPS      64(DX), Z12
+	VMOVUPS      64(DX)(R14*1), Z13
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VMOVUPS      128(DX), Z12
+	VMOVUPS      128(DX)(R14*1), Z13
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VMOVUPS      192(DX), Z12
+	VMOVUPS      192(DX)(R14*1), Z13
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k42p_1
+
+k12p_1:
+	TESTQ SI, SI
+	JZ    kdone2p_1
+
+k1loop2p_1:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop2p_1
+
+kdone2p_1:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ R13, AX
+	SUBQ R13, BX
+
+	// Skip the second panel: b is then at the next pair.
+	ADDQ  R14, DX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store2p_1
+
+	// row 0: y = (dot * ra_0) * rb_j
+	VBROADCASTSS (R10), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       (R11), Z0, Z0
+	VMULPS       64(R11), Z1, Z1
+
+store2p_1:
+	MOVQ    R12, SI
+	SUBQ    $0x10, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, K1, 64(DI)
+
+	// Next pair of panels.
+	ADDQ $0x80, DI
+	ADDQ $0x80, R9
+	ADDQ $0x80, R11
+	SUBQ $0x20, R12
+	JG   panel_1
+	VZEROUPPER
+	RET
+
+single_1:
+	// 1×16 tile over the last panel: accumulators Z0, Z2, .. (row i: Z(2i)).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume1p_1
+	VXORPS Z0, Z0, Z0
+	JMP    k1p_1
+
+resume1p_1:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS.Z (DI), K1, Z0
+
+k1p_1:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k11p_1
+
+k41p_1:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VMOVUPS      64(DX), Z12
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VMOVUPS      128(DX), Z12
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VMOVUPS      192(DX), Z12
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k41p_1
+
+k11p_1:
+	TESTQ SI, SI
+	JZ    kdone1p_1
+
+k1loop1p_1:
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop1p_1
+
+kdone1p_1:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store1p_1
+
+	// row 0: y = (dot * ra_0) * rb_j
+	VBROADCASTSS (R10), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       (R11), Z0, Z0
+
+store1p_1:
+	MOVQ    R12, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, K1, (DI)
+	VZEROUPPER
+	RET
+
+rows2:
+panel_2:
+	CMPQ R12, $0x10
+	JLE  single_2
+
+	// 2×32 tile over two panels: accumulators Z0..Z3 (row i: Z(2i) panel 0, Z(2i+1) panel 1).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume2p_2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	JMP    k2p_2
+
+resume2p_2:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	SUBQ      $0x10, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS   (DI), Z0
+	VMOVUPS.Z 64(DI), K1, Z1
+	VMOVUPS   (DI)(R8*1), Z2
+	VMOVUPS.Z 64(DI)(R8*1), K1, Z3
+
+k2p_2:
+	// The second panel starts kc*64 bytes after the first: rT = kc*64.
+	MOVQ R13, R14
+	SHLQ $0x04, R14
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k12p_2
+
+k42p_2:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VMOVUPS      64(DX), Z12
+	VMOVUPS      64(DX)(R14*1), Z13
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VMOVUPS      128(DX), Z12
+	VMOVUPS      128(DX)(R14*1), Z13
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VMOVUPS      192(DX), Z12
+	VMOVUPS      192(DX)(R14*1), Z13
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k42p_2
+
+k12p_2:
+	TESTQ SI, SI
+	JZ    kdone2p_2
+
+k1loop2p_2:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop2p_2
+
+kdone2p_2:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ R13, AX
+	SUBQ R13, BX
+
+	// Skip the second panel: b is then at the next pair.
+	ADDQ  R14, DX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store2p_2
+
+	// row 0: y = (dot * ra_0) * rb_j
+	VBROADCASTSS (R10), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       (R11), Z0, Z0
+	VMULPS       64(R11), Z1, Z1
+
+	// row 1: y = (dot * ra_1) * rb_j
+	VBROADCASTSS 4(R10), Z16
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       (R11), Z2, Z2
+	VMULPS       64(R11), Z3, Z3
+
+store2p_2:
+	MOVQ    R12, SI
+	SUBQ    $0x10, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z2, (DI)(R8*1)
+	VMOVUPS Z3, K1, 64(DI)(R8*1)
+
+	// Next pair of panels.
+	ADDQ $0x80, DI
+	ADDQ $0x80, R9
+	ADDQ $0x80, R11
+	SUBQ $0x20, R12
+	JG   panel_2
+	VZEROUPPER
+	RET
+
+single_2:
+	// 2×16 tile over the last panel: accumulators Z0, Z2, .. (row i: Z(2i)).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume1p_2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z2, Z2, Z2
+	JMP    k1p_2
+
+resume1p_2:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (DI)(R8*1), K1, Z2
+
+k1p_2:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k11p_2
+
+k41p_2:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VMOVUPS      64(DX), Z12
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VMOVUPS      128(DX), Z12
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VMOVUPS      192(DX), Z12
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k41p_2
+
+k11p_2:
+	TESTQ SI, SI
+	JZ    kdone1p_2
+
+k1loop1p_2:
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop1p_2
+
+kdone1p_2:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store1p_2
+
+	// row 0: y = (dot * ra_0) * rb_j
+	VBROADCASTSS (R10), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       (R11), Z0, Z0
+
+	// row 1: y = (dot * ra_1) * rb_j
+	VBROADCASTSS 4(R10), Z16
+	VMULPS       Z16, Z2, Z2
+	VMULPS       (R11), Z2, Z2
+
+store1p_2:
+	MOVQ    R12, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z2, K1, (DI)(R8*1)
+	VZEROUPPER
+	RET
+
+rows3:
+panel_3:
+	CMPQ R12, $0x10
+	JLE  single_3
+
+	// 3×32 tile over two panels: accumulators Z0..Z5 (row i: Z(2i) panel 0, Z(2i+1) panel 1).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume2p_3
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	JMP    k2p_3
+
+resume2p_3:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	SUBQ      $0x10, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS   (DI), Z0
+	VMOVUPS.Z 64(DI), K1, Z1
+	VMOVUPS   (DI)(R8*1), Z2
+	VMOVUPS.Z 64(DI)(R8*1), K1, Z3
+	VMOVUPS   (DI)(R8*2), Z4
+	VMOVUPS.Z 64(DI)(R8*2), K1, Z5
+
+k2p_3:
+	// The second panel starts kc*64 bytes after the first: rT = kc*64.
+	MOVQ R13, R14
+	SHLQ $0x04, R14
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k12p_3
+
+k42p_3:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VMOVUPS      64(DX), Z12
+	VMOVUPS      64(DX)(R14*1), Z13
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VMOVUPS      128(DX), Z12
+	VMOVUPS      128(DX)(R14*1), Z13
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VMOVUPS      192(DX), Z12
+	VMOVUPS      192(DX)(R14*1), Z13
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k42p_3
+
+k12p_3:
+	TESTQ SI, SI
+	JZ    kdone2p_3
+
+k1loop2p_3:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop2p_3
+
+kdone2p_3:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ R13, AX
+	SUBQ R13, BX
+
+	// Skip the second panel: b is then at the next pair.
+	ADDQ  R14, DX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store2p_3
+
+	// row 0: y = (dot * ra_0) * rb_j
+	VBROADCASTSS (R10), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       (R11), Z0, Z0
+	VMULPS       64(R11), Z1, Z1
+
+	// row 1: y = (dot * ra_1) * rb_j
+	VBROADCASTSS 4(R10), Z16
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       (R11), Z2, Z2
+	VMULPS       64(R11), Z3, Z3
+
+	// row 2: y = (dot * ra_2) * rb_j
+	VBROADCASTSS 8(R10), Z16
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       (R11), Z4, Z4
+	VMULPS       64(R11), Z5, Z5
+
+store2p_3:
+	MOVQ    R12, SI
+	SUBQ    $0x10, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z2, (DI)(R8*1)
+	VMOVUPS Z3, K1, 64(DI)(R8*1)
+	VMOVUPS Z4, (DI)(R8*2)
+	VMOVUPS Z5, K1, 64(DI)(R8*2)
+
+	// Next pair of panels.
+	ADDQ $0x80, DI
+	ADDQ $0x80, R9
+	ADDQ $0x80, R11
+	SUBQ $0x20, R12
+	JG   panel_3
+	VZEROUPPER
+	RET
+
+single_3:
+	// 3×16 tile over the last panel: accumulators Z0, Z2, .. (row i: Z(2i)).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume1p_3
+	VXORPS Z0, Z0, Z0
+	VXORPS Z2, Z2, Z2
+	VXORPS Z4, Z4, Z4
+	JMP    k1p_3
+
+resume1p_3:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (DI)(R8*1), K1, Z2
+	VMOVUPS.Z (DI)(R8*2), K1, Z4
+
+k1p_3:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k11p_3
+
+k41p_3:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VMOVUPS      64(DX), Z12
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VMOVUPS      128(DX), Z12
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VMOVUPS      192(DX), Z12
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k41p_3
+
+k11p_3:
+	TESTQ SI, SI
+	JZ    kdone1p_3
+
+k1loop1p_3:
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop1p_3
+
+kdone1p_3:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store1p_3
+
+	// row 0: y = (dot * ra_0) * rb_j
+	VBROADCASTSS (R10), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       (R11), Z0, Z0
+
+	// row 1: y = (dot * ra_1) * rb_j
+	VBROADCASTSS 4(R10), Z16
+	VMULPS       Z16, Z2, Z2
+	VMULPS       (R11), Z2, Z2
+
+	// row 2: y = (dot * ra_2) * rb_j
+	VBROADCASTSS 8(R10), Z16
+	VMULPS       Z16, Z4, Z4
+	VMULPS       (R11), Z4, Z4
+
+store1p_3:
+	MOVQ    R12, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z2, K1, (DI)(R8*1)
+	VMOVUPS Z4, K1, (DI)(R8*2)
+	VZEROUPPER
+	RET
+
+rows4:
+panel_4:
+	CMPQ R12, $0x10
+	JLE  single_4
+
+	// 4×32 tile over two panels: accumulators Z0..Z7 (row i: Z(2i) panel 0, Z(2i+1) panel 1).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume2p_4
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	JMP    k2p_4
+
+resume2p_4:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	SUBQ      $0x10, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS   (DI), Z0
+	VMOVUPS.Z 64(DI), K1, Z1
+	VMOVUPS   (DI)(R8*1), Z2
+	VMOVUPS.Z 64(DI)(R8*1), K1, Z3
+	VMOVUPS   (DI)(R8*2), Z4
+	VMOVUPS.Z 64(DI)(R8*2), K1, Z5
+	VMOVUPS   (R9), Z6
+	VMOVUPS.Z 64(R9), K1, Z7
+
+k2p_4:
+	// The second panel starts kc*64 bytes after the first: rT = kc*64.
+	MOVQ R13, R14
+	SHLQ $0x04, R14
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k12p_4
+
+k42p_4:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VMOVUPS      64(DX), Z12
+	VMOVUPS      64(DX)(R14*1), Z13
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 4(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VMOVUPS      128(DX), Z12
+	VMOVUPS      128(DX)(R14*1), Z13
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 8(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VMOVUPS      192(DX), Z12
+	VMOVUPS      192(DX)(R14*1), Z13
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 12(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k42p_4
+
+k12p_4:
+	TESTQ SI, SI
+	JZ    kdone2p_4
+
+k1loop2p_4:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop2p_4
+
+kdone2p_4:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ R13, AX
+	SUBQ R13, BX
+
+	// Skip the second panel: b is then at the next pair.
+	ADDQ  R14, DX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store2p_4
+
+	// row 0: y = (dot * ra_0) * rb_j
+	VBROADCASTSS (R10), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       (R11), Z0, Z0
+	VMULPS       64(R11), Z1, Z1
+
+	// row 1: y = (dot * ra_1) * rb_j
+	VBROADCASTSS 4(R10), Z16
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       (R11), Z2, Z2
+	VMULPS       64(R11), Z3, Z3
+
+	// row 2: y = (dot * ra_2) * rb_j
+	VBROADCASTSS 8(R10), Z16
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       (R11), Z4, Z4
+	VMULPS       64(R11), Z5, Z5
+
+	// row 3: y = (dot * ra_3) * rb_j
+	VBROADCASTSS 12(R10), Z16
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       (R11), Z6, Z6
+	VMULPS       64(R11), Z7, Z7
+
+store2p_4:
+	MOVQ    R12, SI
+	SUBQ    $0x10, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z2, (DI)(R8*1)
+	VMOVUPS Z3, K1, 64(DI)(R8*1)
+	VMOVUPS Z4, (DI)(R8*2)
+	VMOVUPS Z5, K1, 64(DI)(R8*2)
+	VMOVUPS Z6, (R9)
+	VMOVUPS Z7, K1, 64(R9)
+
+	// Next pair of panels.
+	ADDQ $0x80, DI
+	ADDQ $0x80, R9
+	ADDQ $0x80, R11
+	SUBQ $0x20, R12
+	JG   panel_4
+	VZEROUPPER
+	RET
+
+single_4:
+	// 4×16 tile over the last panel: accumulators Z0, Z2, .. (row i: Z(2i)).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume1p_4
+	VXORPS Z0, Z0, Z0
+	VXORPS Z2, Z2, Z2
+	VXORPS Z4, Z4, Z4
+	VXORPS Z6, Z6, Z6
+	JMP    k1p_4
+
+resume1p_4:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (DI)(R8*1), K1, Z2
+	VMOVUPS.Z (DI)(R8*2), K1, Z4
+	VMOVUPS.Z (R9), K1, Z6
+
+k1p_4:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k11p_4
+
+k41p_4:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VMOVUPS      64(DX), Z12
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 4(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VMOVUPS      128(DX), Z12
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 8(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VMOVUPS      192(DX), Z12
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 12(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k41p_4
+
+k11p_4:
+	TESTQ SI, SI
+	JZ    kdone1p_4
+
+k1loop1p_4:
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop1p_4
+
+kdone1p_4:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store1p_4
+
+	// row 0: y = (dot * ra_0) * rb_j
+	VBROADCASTSS (R10), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       (R11), Z0, Z0
+
+	// row 1: y = (dot * ra_1) * rb_j
+	VBROADCASTSS 4(R10), Z16
+	VMULPS       Z16, Z2, Z2
+	VMULPS       (R11), Z2, Z2
+
+	// row 2: y = (dot * ra_2) * rb_j
+	VBROADCASTSS 8(R10), Z16
+	VMULPS       Z16, Z4, Z4
+	VMULPS       (R11), Z4, Z4
+
+	// row 3: y = (dot * ra_3) * rb_j
+	VBROADCASTSS 12(R10), Z16
+	VMULPS       Z16, Z6, Z6
+	VMULPS       (R11), Z6, Z6
+
+store1p_4:
+	MOVQ    R12, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z2, K1, (DI)(R8*1)
+	VMOVUPS Z4, K1, (DI)(R8*2)
+	VMOVUPS Z6, K1, (R9)
+	VZEROUPPER
+	RET
+
+rows5:
+panel_5:
+	CMPQ R12, $0x10
+	JLE  single_5
+
+	// 5×32 tile over two panels: accumulators Z0..Z9 (row i: Z(2i) panel 0, Z(2i+1) panel 1).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume2p_5
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	JMP    k2p_5
+
+resume2p_5:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	SUBQ      $0x10, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS   (DI), Z0
+	VMOVUPS.Z 64(DI), K1, Z1
+	VMOVUPS   (DI)(R8*1), Z2
+	VMOVUPS.Z 64(DI)(R8*1), K1, Z3
+	VMOVUPS   (DI)(R8*2), Z4
+	VMOVUPS.Z 64(DI)(R8*2), K1, Z5
+	VMOVUPS   (R9), Z6
+	VMOVUPS.Z 64(R9), K1, Z7
+	VMOVUPS   (R9)(R8*1), Z8
+	VMOVUPS.Z 64(R9)(R8*1), K1, Z9
+
+k2p_5:
+	// The second panel starts kc*64 bytes after the first: rT = kc*64.
+	MOVQ R13, R14
+	SHLQ $0x04, R14
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k12p_5
+
+k42p_5:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VMOVUPS      64(DX), Z12
+	VMOVUPS      64(DX)(R14*1), Z13
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 4(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS 4(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VMOVUPS      128(DX), Z12
+	VMOVUPS      128(DX)(R14*1), Z13
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 8(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS 8(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VMOVUPS      192(DX), Z12
+	VMOVUPS      192(DX)(R14*1), Z13
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 12(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS 12(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k42p_5
+
+k12p_5:
+	TESTQ SI, SI
+	JZ    kdone2p_5
+
+k1loop2p_5:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop2p_5
+
+kdone2p_5:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ R13, AX
+	SUBQ R13, BX
+
+	// Skip the second panel: b is then at the next pair.
+	ADDQ  R14, DX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store2p_5
+
+	// row 0: y = (dot * ra_0) * rb_j
+	VBROADCASTSS (R10), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       (R11), Z0, Z0
+	VMULPS       64(R11), Z1, Z1
+
+	// row 1: y = (dot * ra_1) * rb_j
+	VBROADCASTSS 4(R10), Z16
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       (R11), Z2, Z2
+	VMULPS       64(R11), Z3, Z3
+
+	// row 2: y = (dot * ra_2) * rb_j
+	VBROADCASTSS 8(R10), Z16
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       (R11), Z4, Z4
+	VMULPS       64(R11), Z5, Z5
+
+	// row 3: y = (dot * ra_3) * rb_j
+	VBROADCASTSS 12(R10), Z16
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       (R11), Z6, Z6
+	VMULPS       64(R11), Z7, Z7
+
+	// row 4: y = (dot * ra_4) * rb_j
+	VBROADCASTSS 16(R10), Z16
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z16, Z9, Z9
+	VMULPS       (R11), Z8, Z8
+	VMULPS       64(R11), Z9, Z9
+
+store2p_5:
+	MOVQ    R12, SI
+	SUBQ    $0x10, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z2, (DI)(R8*1)
+	VMOVUPS Z3, K1, 64(DI)(R8*1)
+	VMOVUPS Z4, (DI)(R8*2)
+	VMOVUPS Z5, K1, 64(DI)(R8*2)
+	VMOVUPS Z6, (R9)
+	VMOVUPS Z7, K1, 64(R9)
+	VMOVUPS Z8, (R9)(R8*1)
+	VMOVUPS Z9, K1, 64(R9)(R8*1)
+
+	// Next pair of panels.
+	ADDQ $0x80, DI
+	ADDQ $0x80, R9
+	ADDQ $0x80, R11
+	SUBQ $0x20, R12
+	JG   panel_5
+	VZEROUPPER
+	RET
+
+single_5:
+	// 5×16 tile over the last panel: accumulators Z0, Z2, .. (row i: Z(2i)).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume1p_5
+	VXORPS Z0, Z0, Z0
+	VXORPS Z2, Z2, Z2
+	VXORPS Z4, Z4, Z4
+	VXORPS Z6, Z6, Z6
+	VXORPS Z8, Z8, Z8
+	JMP    k1p_5
+
+resume1p_5:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (DI)(R8*1), K1, Z2
+	VMOVUPS.Z (DI)(R8*2), K1, Z4
+	VMOVUPS.Z (R9), K1, Z6
+	VMOVUPS.Z (R9)(R8*1), K1, Z8
+
+k1p_5:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k11p_5
+
+k41p_5:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VMOVUPS      64(DX), Z12
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 4(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS 4(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VMOVUPS      128(DX), Z12
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 8(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS 8(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VMOVUPS      192(DX), Z12
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 12(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS 12(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k41p_5
+
+k11p_5:
+	TESTQ SI, SI
+	JZ    kdone1p_5
+
+k1loop1p_5:
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop1p_5
+
+kdone1p_5:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store1p_5
+
+	// row 0: y = (dot * ra_0) * rb_j
+	VBROADCASTSS (R10), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       (R11), Z0, Z0
+
+	// row 1: y = (dot * ra_1) * rb_j
+	VBROADCASTSS 4(R10), Z16
+	VMULPS       Z16, Z2, Z2
+	VMULPS       (R11), Z2, Z2
+
+	// row 2: y = (dot * ra_2) * rb_j
+	VBROADCASTSS 8(R10), Z16
+	VMULPS       Z16, Z4, Z4
+	VMULPS       (R11), Z4, Z4
+
+	// row 3: y = (dot * ra_3) * rb_j
+	VBROADCASTSS 12(R10), Z16
+	VMULPS       Z16, Z6, Z6
+	VMULPS       (R11), Z6, Z6
+
+	// row 4: y = (dot * ra_4) * rb_j
+	VBROADCASTSS 16(R10), Z16
+	VMULPS       Z16, Z8, Z8
+	VMULPS       (R11), Z8, Z8
+
+store1p_5:
+	MOVQ    R12, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z2, K1, (DI)(R8*1)
+	VMOVUPS Z4, K1, (DI)(R8*2)
+	VMOVUPS Z6, K1, (R9)
+	VMOVUPS Z8, K1, (R9)(R8*1)
+	VZEROUPPER
+	RET
+
+rows6:
+panel_6:
+	CMPQ R12, $0x10
+	JLE  single_6
+
+	// 6×32 tile over two panels: accumulators Z0..Z11 (row i: Z(2i) panel 0, Z(2i+1) panel 1).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume2p_6
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	JMP    k2p_6
+
+resume2p_6:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	SUBQ      $0x10, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS   (DI), Z0
+	VMOVUPS.Z 64(DI), K1, Z1
+	VMOVUPS   (DI)(R8*1), Z2
+	VMOVUPS.Z 64(DI)(R8*1), K1, Z3
+	VMOVUPS   (DI)(R8*2), Z4
+	VMOVUPS.Z 64(DI)(R8*2), K1, Z5
+	VMOVUPS   (R9), Z6
+	VMOVUPS.Z 64(R9), K1, Z7
+	VMOVUPS   (R9)(R8*1), Z8
+	VMOVUPS.Z 64(R9)(R8*1), K1, Z9
+	VMOVUPS   (R9)(R8*2), Z10
+	VMOVUPS.Z 64(R9)(R8*2), K1, Z11
+
+k2p_6:
+	// The second panel starts kc*64 bytes after the first: rT = kc*64.
+	MOVQ R13, R14
+	SHLQ $0x04, R14
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k12p_6
+
+k42p_6:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS (BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VFMADD231PS  Z13, Z15, Z11
+	VMOVUPS      64(DX), Z12
+	VMOVUPS      64(DX)(R14*1), Z13
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 4(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS 4(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 4(BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VFMADD231PS  Z13, Z15, Z11
+	VMOVUPS      128(DX), Z12
+	VMOVUPS      128(DX)(R14*1), Z13
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 8(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS 8(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 8(BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VFMADD231PS  Z13, Z15, Z11
+	VMOVUPS      192(DX), Z12
+	VMOVUPS      192(DX)(R14*1), Z13
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 12(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS 12(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 12(BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VFMADD231PS  Z13, Z15, Z11
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k42p_6
+
+k12p_6:
+	TESTQ SI, SI
+	JZ    kdone2p_6
+
+k1loop2p_6:
+	VMOVUPS      (DX), Z12
+	VMOVUPS      (DX)(R14*1), Z13
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS (BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VFMADD231PS  Z13, Z15, Z11
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop2p_6
+
+kdone2p_6:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ R13, AX
+	SUBQ R13, BX
+
+	// Skip the second panel: b is then at the next pair.
+	ADDQ  R14, DX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store2p_6
+
+	// row 0: y = (dot * ra_0) * rb_j
+	VBROADCASTSS (R10), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       (R11), Z0, Z0
+	VMULPS       64(R11), Z1, Z1
+
+	// row 1: y = (dot * ra_1) * rb_j
+	VBROADCASTSS 4(R10), Z16
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       (R11), Z2, Z2
+	VMULPS       64(R11), Z3, Z3
+
+	// row 2: y = (dot * ra_2) * rb_j
+	VBROADCASTSS 8(R10), Z16
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       (R11), Z4, Z4
+	VMULPS       64(R11), Z5, Z5
+
+	// row 3: y = (dot * ra_3) * rb_j
+	VBROADCASTSS 12(R10), Z16
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       (R11), Z6, Z6
+	VMULPS       64(R11), Z7, Z7
+
+	// row 4: y = (dot * ra_4) * rb_j
+	VBROADCASTSS 16(R10), Z16
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z16, Z9, Z9
+	VMULPS       (R11), Z8, Z8
+	VMULPS       64(R11), Z9, Z9
+
+	// row 5: y = (dot * ra_5) * rb_j
+	VBROADCASTSS 20(R10), Z16
+	VMULPS       Z16, Z10, Z10
+	VMULPS       Z16, Z11, Z11
+	VMULPS       (R11), Z10, Z10
+	VMULPS       64(R11), Z11, Z11
+
+store2p_6:
+	MOVQ    R12, SI
+	SUBQ    $0x10, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z2, (DI)(R8*1)
+	VMOVUPS Z3, K1, 64(DI)(R8*1)
+	VMOVUPS Z4, (DI)(R8*2)
+	VMOVUPS Z5, K1, 64(DI)(R8*2)
+	VMOVUPS Z6, (R9)
+	VMOVUPS Z7, K1, 64(R9)
+	VMOVUPS Z8, (R9)(R8*1)
+	VMOVUPS Z9, K1, 64(R9)(R8*1)
+	VMOVUPS Z10, (R9)(R8*2)
+	VMOVUPS Z11, K1, 64(R9)(R8*2)
+
+	// Next pair of panels.
+	ADDQ $0x80, DI
+	ADDQ $0x80, R9
+	ADDQ $0x80, R11
+	SUBQ $0x20, R12
+	JG   panel_6
+	VZEROUPPER
+	RET
+
+single_6:
+	// 6×16 tile over the last panel: accumulators Z0, Z2, .. (row i: Z(2i)).
+	TESTQ  $0x00000001, flags+80(FP)
+	JNZ    resume1p_6
+	VXORPS Z0, Z0, Z0
+	VXORPS Z2, Z2, Z2
+	VXORPS Z4, Z4, Z4
+	VXORPS Z6, Z6, Z6
+	VXORPS Z8, Z8, Z8
+	VXORPS Z10, Z10, Z10
+	JMP    k1p_6
+
+resume1p_6:
+	// A later block of k: continue the chains from the partial results in c.
+	MOVQ      R12, SI
+	MOVQ      $0x00000010, R14
+	CMPQ      SI, R14
+	CMOVQGT   R14, SI
+	LEAQ      l2kmask512<>+0(SB), R14
+	KMOVW     (R14)(SI*4), K1
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (DI)(R8*1), K1, Z2
+	VMOVUPS.Z (DI)(R8*2), K1, Z4
+	VMOVUPS.Z (R9), K1, Z6
+	VMOVUPS.Z (R9)(R8*1), K1, Z8
+	VMOVUPS.Z (R9)(R8*2), K1, Z10
+
+k1p_6:
+	MOVQ R13, SI
+	SHRQ $0x02, SI
+	CMPQ SI, $0x04
+	JL   k11p_6
+
+k41p_6:
+	// 4 steps of k: b_k = 16 floats of each panel; for each row i,
+	// acc_i = fma(broadcast a[i][k], b_k, acc_i).
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VBROADCASTSS (BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VMOVUPS      64(DX), Z12
+	VBROADCASTSS 4(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 4(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 4(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 4(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS 4(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VBROADCASTSS 4(BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VMOVUPS      128(DX), Z12
+	VBROADCASTSS 8(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 8(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 8(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 8(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS 8(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VBROADCASTSS 8(BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VMOVUPS      192(DX), Z12
+	VBROADCASTSS 12(AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS 12(AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS 12(AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS 12(BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS 12(BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VBROADCASTSS 12(BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, BX
+	SUBQ         $0x04, SI
+	CMPQ         SI, $0x04
+	JGE          k41p_6
+
+k11p_6:
+	TESTQ SI, SI
+	JZ    kdone1p_6
+
+k1loop1p_6:
+	VMOVUPS      (DX), Z12
+	VBROADCASTSS (AX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VBROADCASTSS (AX)(CX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VBROADCASTSS (AX)(CX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VBROADCASTSS (BX), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VBROADCASTSS (BX)(CX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VBROADCASTSS (BX)(CX*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	ADDQ         $0x40, DX
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          k1loop1p_6
+
+kdone1p_6:
+	// b is now at the end of the first panel; rewind a to the first column of the block.
+	SUBQ  R13, AX
+	SUBQ  R13, BX
+	TESTQ $0x00000002, flags+80(FP)
+	JZ    store1p_6
+
+	// row 0: y = (dot * ra_0) * rb_j
+	VBROADCASTSS (R10), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       (R11), Z0, Z0
+
+	// row 1: y = (dot * ra_1) * rb_j
+	VBROADCASTSS 4(R10), Z16
+	VMULPS       Z16, Z2, Z2
+	VMULPS       (R11), Z2, Z2
+
+	// row 2: y = (dot * ra_2) * rb_j
+	VBROADCASTSS 8(R10), Z16
+	VMULPS       Z16, Z4, Z4
+	VMULPS       (R11), Z4, Z4
+
+	// row 3: y = (dot * ra_3) * rb_j
+	VBROADCASTSS 12(R10), Z16
+	VMULPS       Z16, Z6, Z6
+	VMULPS       (R11), Z6, Z6
+
+	// row 4: y = (dot * ra_4) * rb_j
+	VBROADCASTSS 16(R10), Z16
+	VMULPS       Z16, Z8, Z8
+	VMULPS       (R11), Z8, Z8
+
+	// row 5: y = (dot * ra_5) * rb_j
+	VBROADCASTSS 20(R10), Z16
+	VMULPS       Z16, Z10, Z10
+	VMULPS       (R11), Z10, Z10
+
+store1p_6:
+	MOVQ    R12, SI
+	MOVQ    $0x00000010, R14
+	CMPQ    SI, R14
+	CMOVQGT R14, SI
+	LEAQ    l2kmask512<>+0(SB), R14
+	KMOVW   (R14)(SI*4), K1
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z2, K1, (DI)(R8*1)
+	VMOVUPS Z4, K1, (DI)(R8*2)
+	VMOVUPS Z6, K1, (R9)
+	VMOVUPS Z8, K1, (R9)(R8*1)
+	VMOVUPS Z10, K1, (R9)(R8*2)
 	VZEROUPPER
 	RET
