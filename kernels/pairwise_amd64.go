@@ -25,19 +25,15 @@ var avx2Pair = &pairISA{
 
 // avx512Pair is avx2Pair with the AVX-512F tiles (gen/avx2l2 tile512.go):
 // the same 6-row tiles, panels and packers, two panels per pass.
-var avx512Pair = &pairISA{
-	mr:          6,
-	nr:          16,
-	packPanel:   asm.PackPanelAVX2,
-	packPanelNN: asm.PackPanelNNAVX2,
-	sumSquares:  asm.SumSquaresAVX2,
-	tile: [numEpilogues]tileFunc{
+var avx512Pair = func() *pairISA {
+	p := *avx2Pair
+	p.tile = [numEpilogues]tileFunc{
 		epDot:    asm.TileDotAVX512,
 		epL2:     asm.TileL2AVX512,
 		epCosine: asm.TileCosineAVX512,
-	},
-	pairBlocking: avx2Pair.pairBlocking,
-}
+	}
+	return &p
+}()
 
 func squaredL2AVX512(dst, a, b []float32, m, n, dim int) {
 	avx512Pair.pairwise(epL2, dst, a, b, m, n, dim)

@@ -85,6 +85,15 @@ func tileKernel(ep Epilogue) {
 		doc = append(doc, "\t"+l)
 	}
 	Doc(doc...)
+	tilePrologue()
+	for mr := 1; mr <= MR; mr++ {
+		tileBody(ep, mr)
+	}
+}
+
+// tilePrologue loads the tile kernels' arguments into their registers and
+// jumps to the body for mr rows (label rows<mr>; mr = 1 falls through).
+func tilePrologue() {
 	Load(Param("c"), rC)
 	Load(Param("ldc"), rLdc)
 	SHLQ(U8(2), rLdc)
@@ -106,9 +115,6 @@ func tileKernel(ep Epilogue) {
 	for mr := MR; mr >= 2; mr-- {
 		CMPQ(rT, U8(mr))
 		JEQ(LabelRef(fmt.Sprintf("rows%d", mr)))
-	}
-	for mr := 1; mr <= MR; mr++ {
-		tileBody(ep, mr)
 	}
 }
 

@@ -44,28 +44,7 @@ func tileKernel512(ep Epilogue) {
 	Pragma("noescape")
 	Doc(name+" is Tile"+ep.Name()+"AVX2 (same arguments, packed layout, outputs",
 		"and bits) in AVX-512F: two panels of 16 columns at a time, one ZMM each.")
-	Load(Param("c"), rC)
-	Load(Param("ldc"), rLdc)
-	SHLQ(U8(2), rLdc)
-	LEAQ(Mem{Base: rC, Index: rLdc, Scale: 2}, rC3)
-	ADDQ(rLdc, rC3)
-	Load(Param("a"), rA)
-	Load(Param("lda"), rLda)
-	SHLQ(U8(2), rLda)
-	LEAQ(Mem{Base: rA, Index: rLda, Scale: 2}, rA3)
-	ADDQ(rLda, rA3)
-	Load(Param("b"), rB)
-	Load(Param("kc"), rKB)
-	SHLQ(U8(2), rKB)
-	Load(Param("cols"), rCols)
-	Load(Param("rowv"), rRowV)
-	Load(Param("colv"), rColV)
-	Load(Param("mr"), rT)
-	Comment("One body per row count: mr rows use 2*mr accumulators.")
-	for mr := MR; mr >= 2; mr-- {
-		CMPQ(rT, U8(mr))
-		JEQ(LabelRef(fmt.Sprintf("rows%d", mr)))
-	}
+	tilePrologue()
 	for mr := 1; mr <= MR; mr++ {
 		tileBody512(ep, mr)
 	}
