@@ -78,7 +78,7 @@ func (c *Circle) Forward(emb []float32, labels []int32, dim int, grad []float32)
 	m, gamma := c.Margin, c.Gamma
 	op1, dp := 1+m, 1-m // the optimum and decision boundary of s_p
 	ninf := float32(math.Inf(-1))
-	sc.labelGroups(labels)
+	sc.labelGroups.build(labels)
 	total, count := 0.0, 0
 	for i := 0; i < rows; i++ {
 		row, grp := s[i*rows:(i+1)*rows], sc.group(i)

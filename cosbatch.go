@@ -1,10 +1,8 @@
 package simdloss
 
 import (
-	"cmp"
 	"fmt"
 	"math"
-	"slices"
 	"sync"
 
 	"github.com/simdloss/simdloss/generic"
@@ -25,10 +23,9 @@ type cosScratch struct {
 
 	// the group rows of one anchor (pair losses), and their outputs
 	blk, bmx, blsum, bones []float32
-	// the rows ordered by label, and each row's label group in that order
-	ord, gs, ge []int32
-	keep        []int32   // one anchor's kept positives
-	save        []float32 // one anchor's similarities to its label group
+	labelGroups                      // the rows grouped by label
+	keep                   []int32   // one anchor's kept positives
+	save                   []float32 // one anchor's similarities to its label group
 }
 
 var cosPool = sync.Pool{New: func() any { return new(cosScratch) }}
@@ -156,39 +153,6 @@ func (c *cosScratch) growGroups(rows int) {
 	c.bmx, c.blsum, c.bones = growF32(c.bmx, 1), growF32(c.blsum, 1), growF32(c.bones, 1)
 	c.bones[0] = 1
 }
-
-// labelGroups orders the rows by label (ties by index) in c.ord and notes
-// for each row i the range c.ord[c.gs[i]:c.ge[i]] of the rows that share
-// its label (i included): the pair losses then visit an anchor's positives
-// without testing every label of the batch.
-func (c *cosScratch) labelGroups(labels []int32) {
-	n := len(labels)
-	c.ord, c.gs, c.ge = growI32(c.ord, n), growI32(c.gs, n), growI32(c.ge, n)
-	c.keep, c.save = growI32(c.keep, n), growF32(c.save, n)
-	ord := c.ord[:n]
-	for i := range ord {
-		ord[i] = int32(i)
-	}
-	slices.SortFunc(ord, func(a, b int32) int {
-		if la, lb := labels[a], labels[b]; la != lb {
-			return cmp.Compare(la, lb)
-		}
-		return cmp.Compare(a, b)
-	})
-	for s := 0; s < n; {
-		e := s + 1
-		for e < n && labels[ord[e]] == labels[ord[s]] {
-			e++
-		}
-		for _, r := range ord[s:e] {
-			c.gs[r], c.ge[r] = int32(s), int32(e)
-		}
-		s = e
-	}
-}
-
-// group returns the rows that share row i's label, i included.
-func (c *cosScratch) group(i int) []int32 { return c.ord[c.gs[i]:c.ge[i]] }
 
 // groupRows returns the anchor's two group rows, for its positives' and its
 // negatives' logits, each of capacity n <= rows+1.

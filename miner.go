@@ -72,6 +72,9 @@ type TripletMiner struct {
 	anchors    []int32  // the anchor of each pick
 	pairs      []pair   // sparse coefficients (BatchHard, SemiHard)
 	neg        []uint64 // one anchor's negatives: bits(distance)<<32 | row
+	groups     labelGroups
+	norms      []float32 // squared norms of the rows (the NaN check)
+	held       []float32 // one anchor's distances to its label group, while masked
 }
 
 // Forward returns the mined loss of the batch emb (rows×dim) with labels
@@ -128,10 +131,8 @@ func (m *TripletMiner) Forward(emb []float32, labels []int32, dim int, grad []fl
 			}
 		}
 	}
-	for _, v := range d {
-		if v != v {
-			return poisoned(grad), nil // NaN or Inf embeddings
-		}
+	if !m.finiteDistances(set, emb, b, dim) {
+		return poisoned(grad), nil // NaN or Inf embeddings
 	}
 	var loss float32
 	m.picks, m.anchors, m.pairs = m.picks[:0], m.anchors[:0], m.pairs[:0]
@@ -159,31 +160,80 @@ type pair struct {
 	g    float32
 }
 
+// finiteDistances reports whether m.dist (b×b) is free of NaN. Rows whose
+// squared norms are all finite and below MaxFloat32/4 can give no NaN or
+// Inf distance (|a·b| is at most (‖a‖² + ‖b‖²)/2), so a batch of them skips
+// the scan of the b×b distances.
+func (m *TripletMiner) finiteDistances(set *kernels.Set, emb []float32, b, dim int) bool {
+	m.norms = growF32(m.norms, b)
+	set.DotRows(m.norms[:b], emb[:b*dim], emb[:b*dim], dim)
+	small := true
+	for _, v := range m.norms[:b] {
+		small = small && v <= math.MaxFloat32/4 // false for NaN
+	}
+	if small {
+		return true
+	}
+	for _, v := range m.dist[:b*b] {
+		if v != v {
+			return false
+		}
+	}
+	return true
+}
+
 func (m *TripletMiner) batchHard(labels []int32, b int) float32 {
 	d := m.dist
+	m.groups.build(labels)
+	m.held = growF32(m.held, b)
+	// the mask: a NaN's key is above every distance's, +Inf included (no
+	// distance is NaN here)
+	masked := math.Float32frombits(0x7FC00000)
 	for i := 0; i < b; i++ {
-		li, row := labels[i], d[i*b:(i+1)*b]
-		// keys bits(d)<<32 | k order like (distance, row); for the farthest
-		// positive the row is stored inverted so that max prefers low rows.
-		pos, neg := uint64(0), uint64(math.MaxUint64)
-		for k, v := range row {
-			key := uint64(math.Float32bits(v)) << 32
-			if labels[k] == li {
-				if k != i {
-					pos = max(pos, key|uint64(0xFFFFFFFF-uint32(k))) // never 0: the low half is > 0
-				}
-			} else {
-				neg = min(neg, key|uint64(k))
-			}
-		}
-		if pos == 0 || neg == math.MaxUint64 {
+		row, grp := d[i*b:(i+1)*b], m.groups.group(i)
+		if len(grp) == 1 || len(grp) == b { // no positive, or no negative
 			continue
+		}
+		// keys bits(d)<<32 | k order like (distance, row) (distances are
+		// >= 0); for the farthest positive the row is stored inverted so
+		// that max prefers low rows.
+		pos := uint64(0)
+		held := m.held[:len(grp)]
+		for t, k := range grp {
+			held[t] = row[k]
+			if int(k) != i {
+				pos = max(pos, uint64(math.Float32bits(row[k]))<<32|uint64(0xFFFFFFFF-uint32(k)))
+			}
+			row[k] = masked // the nearest negative is then the row's minimum
+		}
+		neg := minKey(row)
+		for t, k := range grp {
+			row[k] = held[t]
 		}
 		p := int(0xFFFFFFFF - uint32(pos))
 		m.picks = append(m.picks, pair{int32(p), int32(uint32(neg)), row[p] - row[uint32(neg)] + m.Triplet.Margin})
 		m.anchors = append(m.anchors, int32(i))
 	}
 	return m.hingeMean()
+}
+
+// minKey returns the least bits(row[k])<<32 | k: the nearest row, the first
+// of equals, for rows of distances (>= 0). Four independent minima keep the
+// compare-and-select chains short.
+func minKey(row []float32) uint64 {
+	m0, m1, m2, m3 := uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64)
+	k := 0
+	for ; k+4 <= len(row); k += 4 {
+		r := row[k : k+4 : k+4]
+		m0 = min(m0, uint64(math.Float32bits(r[0]))<<32|uint64(k))
+		m1 = min(m1, uint64(math.Float32bits(r[1]))<<32|uint64(k+1))
+		m2 = min(m2, uint64(math.Float32bits(r[2]))<<32|uint64(k+2))
+		m3 = min(m3, uint64(math.Float32bits(r[3]))<<32|uint64(k+3))
+	}
+	for ; k < len(row); k++ {
+		m0 = min(m0, uint64(math.Float32bits(row[k]))<<32|uint64(k))
+	}
+	return min(m0, m1, m2, m3)
 }
 
 // hingeMean turns the picked (p, n, x) of each anchor in m.anchors into the
@@ -360,6 +410,7 @@ func (m *TripletMiner) sparseGradient(emb, grad []float32, b, dim int) {
 		}
 		xi, xj := emb[int(p.i)*dim:int(p.i+1)*dim], emb[int(p.j)*dim:int(p.j+1)*dim:int(p.j+1)*dim]
 		gi, gj := grad[int(p.i)*dim:int(p.i+1)*dim], grad[int(p.j)*dim:int(p.j+1)*dim:int(p.j+1)*dim]
+		xj, gi, gj = xj[:len(xi)], gi[:len(xi)], gj[:len(xi)] // no bounds checks in the loop
 		for t, v := range xi {
 			u := float32(k * (v - xj[t]))
 			gi[t] += u

@@ -79,7 +79,8 @@ func (c *MultiSimilarity) Forward(emb []float32, labels []int32, dim int, grad [
 
 	alpha, beta, base, eps := c.Alpha, c.Beta, c.Base, c.Epsilon
 	ninf, pinf := float32(math.Inf(-1)), float32(math.Inf(1))
-	sc.labelGroups(labels)
+	sc.labelGroups.build(labels)
+	sc.keep, sc.save = growI32(sc.keep, rows), growF32(sc.save, rows)
 	total := 0.0
 	for i := 0; i < rows; i++ {
 		row, grp := s[i*rows:(i+1)*rows], sc.group(i)
