@@ -70,13 +70,16 @@ func crossEntropyKernel(grad, weights, smooth bool) {
 		}
 		s := r.expPass(grad, hook)
 		r.maxOfNext(rows)
-		Comment("per-row outputs: mx, lsum (and zw)")
-		VMOVSS(r.m.AsX(), r.perRow(Load(Param("mx"), GP64()).(reg.GPVirtual)))
-		VMOVSS(logPos(s), r.perRow(Load(Param("lsum"), GP64()).(reg.GPVirtual)))
-		if smooth {
-			VMOVSS(treeSum(zacc), r.perRow(Load(Param("zw"), GP64()).(reg.GPVirtual)))
+		outputs := func() {
+			Comment("per-row outputs: mx, lsum (and zw)")
+			VMOVSS(r.m.AsX(), r.perRow(Load(Param("mx"), GP64()).(reg.GPVirtual)))
+			VMOVSS(logPos(s), r.perRow(Load(Param("lsum"), GP64()).(reg.GPVirtual)))
+			if smooth {
+				VMOVSS(treeSum(zacc), r.perRow(Load(Param("zw"), GP64()).(reg.GPVirtual)))
+			}
 		}
 		if !grad {
+			outputs()
 			return
 		}
 		Comment("grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j")
@@ -106,6 +109,9 @@ func crossEntropyKernel(grad, weights, smooth bool) {
 			VMULPS(sv, u, u)
 			return u
 		})
+		// After the gradient pass, which does not need it: the log's long
+		// scalar chain then overlaps the next row's max pass.
+		outputs()
 	})
 	Label(end)
 	VZEROUPPER()
@@ -186,12 +192,16 @@ func crossEntropySoftKernel(grad, weights bool) {
 			VFMADD231PS(c, d, zacc[j])
 		})
 		mass := treeSum(macc)
-		Comment("per-row outputs: mx, lsum, mass, zc")
+		Comment("per-row outputs: mx, mass, zc")
 		VMOVSS(r.m.AsX(), r.perRow(Load(Param("mx"), GP64()).(reg.GPVirtual)))
-		VMOVSS(logPos(s), r.perRow(Load(Param("lsum"), GP64()).(reg.GPVirtual)))
 		VMOVSS(mass, r.perRow(Load(Param("mass"), GP64()).(reg.GPVirtual)))
 		VMOVSS(treeSum(zacc), r.perRow(Load(Param("zc"), GP64()).(reg.GPVirtual)))
+		lsum := func() {
+			Comment("per-row output: lsum")
+			VMOVSS(logPos(s), r.perRow(Load(Param("lsum"), GP64()).(reg.GPVirtual)))
+		}
 		if !grad {
+			lsum()
 			return
 		}
 		Comment("grad_j = scale * fma(mass, e_j * (1/sum), -c_j)")
@@ -212,6 +222,7 @@ func crossEntropySoftKernel(grad, weights bool) {
 			VMULPS(sv, c, c)
 			return c
 		})
+		lsum() // after the gradient pass, which does not need it (see crossEntropyKernel)
 	})
 	VZEROUPPER()
 	RET()
@@ -250,13 +261,17 @@ func crossEntropyBlock(r *row, rows Op, dstStep int, grad, weights, smooth bool)
 			}
 		}
 		s := bk.expCols(m, grad, hook)
-		Comment("per-row outputs of 8 rows: mx, lsum (and zw)")
+		Comment("per-row outputs of 8 rows: mx (and zw)")
 		VMOVUPS(m, r.perRow(Load(Param("mx"), GP64()).(reg.GPVirtual)))
-		VMOVUPS(vlogPos(s), r.perRow(Load(Param("lsum"), GP64()).(reg.GPVirtual)))
 		if smooth {
 			VMOVUPS(pairTree(bk.z), r.perRow(Load(Param("zw"), GP64()).(reg.GPVirtual)))
 		}
+		lsum := func() {
+			Comment("per-row output of 8 rows: lsum")
+			VMOVUPS(vlogPos(s), r.perRow(Load(Param("lsum"), GP64()).(reg.GPVirtual)))
+		}
 		if !grad {
+			lsum()
 			return
 		}
 		Comment("grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column")
@@ -280,5 +295,6 @@ func crossEntropyBlock(r *row, rows Op, dstStep int, grad, weights, smooth bool)
 			VMOVUPS(u, slot)
 		})
 		bk.store(r.dst)
+		lsum() // after the gradient, which does not need it
 	})
 }

@@ -2172,48 +2172,11 @@ CrossEntropySoftPlainAVX512_tgtdone_17:
 	VEXTRACTF128  $0x01, Y6, X7
 	VADDSS        X7, X6, X6
 
-	// per-row outputs: mx, lsum, mass, zc
+	// per-row outputs: mx, mass, zc
 	MOVQ   mx+40(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, SI
-	MOVL       SI, R10
-	SUBL       $0x3f3504f3, R10
-	SARL       $0x17, R10
-	MOVL       R10, R11
-	SHLL       $0x17, R11
-	SUBL       R11, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
-	VXORPS     X7, X7, X7
-	VCVTSI2SSL R10, X7, X7
-	VMULSS     X0, X0, X10
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X11
-	VFMADD213SS rowconsts<>+840(SB), X0, X11
-	VFMADD213SS rowconsts<>+844(SB), X0, X11
-	VFMADD213SS rowconsts<>+848(SB), X0, X11
-	VFMADD213SS rowconsts<>+852(SB), X0, X11
-	VFMADD213SS rowconsts<>+856(SB), X0, X11
-	VFMADD213SS rowconsts<>+860(SB), X0, X11
-	VFMADD213SS rowconsts<>+864(SB), X0, X11
-	VFMADD213SS rowconsts<>+868(SB), X0, X11
-	VMULSS      X0, X11, X11
-	VMULSS      X10, X11, X11
-	VFMADD231SS rowconsts<>+872(SB), X7, X11
-	VFMADD231SS rowconsts<>+832(SB), X10, X11
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X11, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X7, X0
-	VSUBSS      X5, X5, X5
-	VADDSS      X5, X0, X0
-	MOVQ        lsum+48(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
-	MOVQ        mass+56(FP), SI
-	VMOVSS      X6, (SI)(DI*4)
+	MOVQ   mass+56(FP), SI
+	VMOVSS X6, (SI)(DI*4)
 
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z9, Z8, Z8
@@ -2225,6 +2188,44 @@ CrossEntropySoftPlainAVX512_tgtdone_17:
 	VADDSS        X0, X8, X0
 	MOVQ          zc+64(FP), SI
 	VMOVSS        X0, (SI)(DI*4)
+
+	// per-row output: lsum
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X5, SI
+	MOVL       SI, R10
+	SUBL       $0x3f3504f3, R10
+	SARL       $0x17, R10
+	MOVL       R10, R11
+	SHLL       $0x17, R11
+	SUBL       R11, SI
+	VMOVD      SI, X0
+	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VXORPS     X6, X6, X6
+	VCVTSI2SSL R10, X6, X6
+	VMULSS     X0, X0, X7
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+836(SB), X8
+	VFMADD213SS rowconsts<>+840(SB), X0, X8
+	VFMADD213SS rowconsts<>+844(SB), X0, X8
+	VFMADD213SS rowconsts<>+848(SB), X0, X8
+	VFMADD213SS rowconsts<>+852(SB), X0, X8
+	VFMADD213SS rowconsts<>+856(SB), X0, X8
+	VFMADD213SS rowconsts<>+860(SB), X0, X8
+	VFMADD213SS rowconsts<>+864(SB), X0, X8
+	VFMADD213SS rowconsts<>+868(SB), X0, X8
+	VMULSS      X0, X8, X8
+	VMULSS      X7, X8, X8
+	VFMADD231SS rowconsts<>+872(SB), X6, X8
+	VFMADD231SS rowconsts<>+832(SB), X7, X8
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X8, X0, X0
+	VFMADD231SS rowconsts<>+876(SB), X6, X0
+	VSUBSS      X5, X5, X5
+	VADDSS      X5, X0, X0
+	MOVQ        lsum+48(FP), SI
+	VMOVSS      X0, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -3228,48 +3229,11 @@ CrossEntropySoftWAVX512_tgtdone_17:
 	VEXTRACTF128  $0x01, Y6, X7
 	VADDSS        X7, X6, X6
 
-	// per-row outputs: mx, lsum, mass, zc
+	// per-row outputs: mx, mass, zc
 	MOVQ   mx+40(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, SI
-	MOVL       SI, R10
-	SUBL       $0x3f3504f3, R10
-	SARL       $0x17, R10
-	MOVL       R10, R11
-	SHLL       $0x17, R11
-	SUBL       R11, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
-	VXORPS     X7, X7, X7
-	VCVTSI2SSL R10, X7, X7
-	VMULSS     X0, X0, X10
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X11
-	VFMADD213SS rowconsts<>+840(SB), X0, X11
-	VFMADD213SS rowconsts<>+844(SB), X0, X11
-	VFMADD213SS rowconsts<>+848(SB), X0, X11
-	VFMADD213SS rowconsts<>+852(SB), X0, X11
-	VFMADD213SS rowconsts<>+856(SB), X0, X11
-	VFMADD213SS rowconsts<>+860(SB), X0, X11
-	VFMADD213SS rowconsts<>+864(SB), X0, X11
-	VFMADD213SS rowconsts<>+868(SB), X0, X11
-	VMULSS      X0, X11, X11
-	VMULSS      X10, X11, X11
-	VFMADD231SS rowconsts<>+872(SB), X7, X11
-	VFMADD231SS rowconsts<>+832(SB), X10, X11
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X11, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X7, X0
-	VSUBSS      X5, X5, X5
-	VADDSS      X5, X0, X0
-	MOVQ        lsum+48(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
-	MOVQ        mass+56(FP), SI
-	VMOVSS      X6, (SI)(DI*4)
+	MOVQ   mass+56(FP), SI
+	VMOVSS X6, (SI)(DI*4)
 
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z9, Z8, Z8
@@ -3281,6 +3245,44 @@ CrossEntropySoftWAVX512_tgtdone_17:
 	VADDSS        X0, X8, X0
 	MOVQ          zc+64(FP), SI
 	VMOVSS        X0, (SI)(DI*4)
+
+	// per-row output: lsum
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X5, SI
+	MOVL       SI, R10
+	SUBL       $0x3f3504f3, R10
+	SARL       $0x17, R10
+	MOVL       R10, R11
+	SHLL       $0x17, R11
+	SUBL       R11, SI
+	VMOVD      SI, X0
+	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VXORPS     X6, X6, X6
+	VCVTSI2SSL R10, X6, X6
+	VMULSS     X0, X0, X7
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+836(SB), X8
+	VFMADD213SS rowconsts<>+840(SB), X0, X8
+	VFMADD213SS rowconsts<>+844(SB), X0, X8
+	VFMADD213SS rowconsts<>+848(SB), X0, X8
+	VFMADD213SS rowconsts<>+852(SB), X0, X8
+	VFMADD213SS rowconsts<>+856(SB), X0, X8
+	VFMADD213SS rowconsts<>+860(SB), X0, X8
+	VFMADD213SS rowconsts<>+864(SB), X0, X8
+	VFMADD213SS rowconsts<>+868(SB), X0, X8
+	VMULSS      X0, X8, X8
+	VMULSS      X7, X8, X8
+	VFMADD231SS rowconsts<>+872(SB), X6, X8
+	VFMADD231SS rowconsts<>+832(SB), X7, X8
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X8, X0, X0
+	VFMADD231SS rowconsts<>+876(SB), X6, X0
+	VSUBSS      X5, X5, X5
+	VADDSS      X5, X0, X0
+	MOVQ        lsum+48(FP), SI
+	VMOVSS      X0, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -3551,6 +3553,62 @@ CrossEntropyGAVX512_maxfold_15:
 	VBROADCASTSS  X1, Z1
 
 CrossEntropyGAVX512_nomax_11:
+	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
+	VMOVSS       rowconsts<>+828(SB), X6
+	VDIVSS       X5, X6, X6
+	VBROADCASTSS X6, Z6
+	MOVQ         a+32(FP), SI
+	VBROADCASTSS (SI)(DI*4), Z7
+	MOVQ         scale+40(FP), SI
+	VBROADCASTSS (SI)(DI*4), Z8
+	VBROADCASTSS k+24(FP), Z9
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyGAVX512_out32_16:
+	CMPQ        SI, CX
+	JAE         CrossEntropyGAVX512_outv_17
+	VMOVUPS     (R9)(SI*4), Z10
+	VMULPS      Z6, Z10, Z10
+	VMOVAPS     Z9, Z11
+	VFMSUB231PS Z7, Z10, Z11
+	VMULPS      Z8, Z11, Z11
+	VMOVUPS     Z11, (R9)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Z10
+	VMULPS      Z6, Z10, Z10
+	VMOVAPS     Z9, Z11
+	VFMSUB231PS Z7, Z10, Z11
+	VMULPS      Z8, Z11, Z11
+	VMOVUPS     Z11, 64(R9)(SI*4)
+	ADDQ        $0x20, SI
+	JMP         CrossEntropyGAVX512_out32_16
+
+CrossEntropyGAVX512_outv_17:
+	CMPQ        SI, DX
+	JAE         CrossEntropyGAVX512_outtail_18
+	VMOVUPS     (R9)(SI*4), Z10
+	VMULPS      Z6, Z10, Z10
+	VMOVAPS     Z9, Z11
+	VFMSUB231PS Z7, Z10, Z11
+	VMULPS      Z8, Z11, Z11
+	VMOVUPS     Z11, (R9)(SI*4)
+	ADDQ        $0x10, SI
+	JMP         CrossEntropyGAVX512_outv_17
+
+CrossEntropyGAVX512_outtail_18:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyGAVX512_outend_19
+	LEAQ        rowconsts<>+64(SB), R11
+	KMOVW       (R11)(BX*4), K1
+	VMOVUPS.Z   (R9)(SI*4), K1, Z10
+	VMULPS      Z6, Z10, Z10
+	VMOVAPS     Z9, Z6
+	VFMSUB231PS Z7, Z10, Z6
+	VMULPS      Z8, Z6, Z6
+	VMOVUPS     Z6, K1, (R9)(SI*4)
+
+CrossEntropyGAVX512_outend_19:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -3587,67 +3645,11 @@ CrossEntropyGAVX512_nomax_11:
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
 	VFMADD231SS rowconsts<>+876(SB), X6, X0
-	VSUBSS      X5, X5, X6
-	VADDSS      X6, X0, X0
+	VSUBSS      X5, X5, X5
+	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
 	VMOVSS      X0, (SI)(DI*4)
 
-	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+828(SB), X0
-	VDIVSS       X5, X0, X0
-	VBROADCASTSS X0, Z0
-	MOVQ         a+32(FP), SI
-	VBROADCASTSS (SI)(DI*4), Z5
-	MOVQ         scale+40(FP), SI
-	VBROADCASTSS (SI)(DI*4), Z6
-	VBROADCASTSS k+24(FP), Z7
-
-	// pass 3
-	XORQ SI, SI
-
-CrossEntropyGAVX512_out32_16:
-	CMPQ        SI, CX
-	JAE         CrossEntropyGAVX512_outv_17
-	VMOVUPS     (R9)(SI*4), Z8
-	VMULPS      Z0, Z8, Z8
-	VMOVAPS     Z7, Z9
-	VFMSUB231PS Z5, Z8, Z9
-	VMULPS      Z6, Z9, Z9
-	VMOVUPS     Z9, (R9)(SI*4)
-	VMOVUPS     64(R9)(SI*4), Z8
-	VMULPS      Z0, Z8, Z8
-	VMOVAPS     Z7, Z9
-	VFMSUB231PS Z5, Z8, Z9
-	VMULPS      Z6, Z9, Z9
-	VMOVUPS     Z9, 64(R9)(SI*4)
-	ADDQ        $0x20, SI
-	JMP         CrossEntropyGAVX512_out32_16
-
-CrossEntropyGAVX512_outv_17:
-	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX512_outtail_18
-	VMOVUPS     (R9)(SI*4), Z8
-	VMULPS      Z0, Z8, Z8
-	VMOVAPS     Z7, Z9
-	VFMSUB231PS Z5, Z8, Z9
-	VMULPS      Z6, Z9, Z9
-	VMOVUPS     Z9, (R9)(SI*4)
-	ADDQ        $0x10, SI
-	JMP         CrossEntropyGAVX512_outv_17
-
-CrossEntropyGAVX512_outtail_18:
-	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX512_outend_19
-	LEAQ        rowconsts<>+64(SB), R11
-	KMOVW       (R11)(BX*4), K1
-	VMOVUPS.Z   (R9)(SI*4), K1, Z8
-	VMULPS      Z0, Z8, Z8
-	VMOVAPS     Z7, Z0
-	VFMSUB231PS Z5, Z8, Z0
-	VMULPS      Z6, Z0, Z0
-	VMOVUPS     Z0, K1, (R9)(SI*4)
-
-CrossEntropyGAVX512_outend_19:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
@@ -3935,6 +3937,62 @@ CrossEntropyGSAVX512_maxfold_15:
 	VBROADCASTSS  X1, Z1
 
 CrossEntropyGSAVX512_nomax_11:
+	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
+	VMOVSS       rowconsts<>+828(SB), X8
+	VDIVSS       X7, X8, X8
+	VBROADCASTSS X8, Z8
+	MOVQ         a+32(FP), SI
+	VBROADCASTSS (SI)(DI*4), Z9
+	MOVQ         scale+40(FP), SI
+	VBROADCASTSS (SI)(DI*4), Z10
+	VBROADCASTSS k+24(FP), Z11
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyGSAVX512_out32_16:
+	CMPQ        SI, CX
+	JAE         CrossEntropyGSAVX512_outv_17
+	VMOVUPS     (R9)(SI*4), Z12
+	VMULPS      Z8, Z12, Z12
+	VMOVAPS     Z11, Z13
+	VFMSUB231PS Z9, Z12, Z13
+	VMULPS      Z10, Z13, Z13
+	VMOVUPS     Z13, (R9)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Z12
+	VMULPS      Z8, Z12, Z12
+	VMOVAPS     Z11, Z13
+	VFMSUB231PS Z9, Z12, Z13
+	VMULPS      Z10, Z13, Z13
+	VMOVUPS     Z13, 64(R9)(SI*4)
+	ADDQ        $0x20, SI
+	JMP         CrossEntropyGSAVX512_out32_16
+
+CrossEntropyGSAVX512_outv_17:
+	CMPQ        SI, DX
+	JAE         CrossEntropyGSAVX512_outtail_18
+	VMOVUPS     (R9)(SI*4), Z12
+	VMULPS      Z8, Z12, Z12
+	VMOVAPS     Z11, Z13
+	VFMSUB231PS Z9, Z12, Z13
+	VMULPS      Z10, Z13, Z13
+	VMOVUPS     Z13, (R9)(SI*4)
+	ADDQ        $0x10, SI
+	JMP         CrossEntropyGSAVX512_outv_17
+
+CrossEntropyGSAVX512_outtail_18:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyGSAVX512_outend_19
+	LEAQ        rowconsts<>+64(SB), R11
+	KMOVW       (R11)(BX*4), K1
+	VMOVUPS.Z   (R9)(SI*4), K1, Z12
+	VMULPS      Z8, Z12, Z12
+	VMOVAPS     Z11, Z8
+	VFMSUB231PS Z9, Z12, Z8
+	VMULPS      Z10, Z8, Z8
+	VMOVUPS     Z8, K1, (R9)(SI*4)
+
+CrossEntropyGSAVX512_outend_19:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -3971,8 +4029,8 @@ CrossEntropyGSAVX512_nomax_11:
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X10, X0, X0
 	VFMADD231SS rowconsts<>+876(SB), X8, X0
-	VSUBSS      X7, X7, X8
-	VADDSS      X8, X0, X0
+	VSUBSS      X7, X7, X7
+	VADDSS      X7, X0, X0
 	MOVQ        lsum+56(FP), SI
 	VMOVSS      X0, (SI)(DI*4)
 
@@ -3987,62 +4045,6 @@ CrossEntropyGSAVX512_nomax_11:
 	MOVQ          zw+64(FP), SI
 	VMOVSS        X0, (SI)(DI*4)
 
-	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+828(SB), X0
-	VDIVSS       X7, X0, X0
-	VBROADCASTSS X0, Z0
-	MOVQ         a+32(FP), SI
-	VBROADCASTSS (SI)(DI*4), Z5
-	MOVQ         scale+40(FP), SI
-	VBROADCASTSS (SI)(DI*4), Z6
-	VBROADCASTSS k+24(FP), Z7
-
-	// pass 3
-	XORQ SI, SI
-
-CrossEntropyGSAVX512_out32_16:
-	CMPQ        SI, CX
-	JAE         CrossEntropyGSAVX512_outv_17
-	VMOVUPS     (R9)(SI*4), Z8
-	VMULPS      Z0, Z8, Z8
-	VMOVAPS     Z7, Z9
-	VFMSUB231PS Z5, Z8, Z9
-	VMULPS      Z6, Z9, Z9
-	VMOVUPS     Z9, (R9)(SI*4)
-	VMOVUPS     64(R9)(SI*4), Z8
-	VMULPS      Z0, Z8, Z8
-	VMOVAPS     Z7, Z9
-	VFMSUB231PS Z5, Z8, Z9
-	VMULPS      Z6, Z9, Z9
-	VMOVUPS     Z9, 64(R9)(SI*4)
-	ADDQ        $0x20, SI
-	JMP         CrossEntropyGSAVX512_out32_16
-
-CrossEntropyGSAVX512_outv_17:
-	CMPQ        SI, DX
-	JAE         CrossEntropyGSAVX512_outtail_18
-	VMOVUPS     (R9)(SI*4), Z8
-	VMULPS      Z0, Z8, Z8
-	VMOVAPS     Z7, Z9
-	VFMSUB231PS Z5, Z8, Z9
-	VMULPS      Z6, Z9, Z9
-	VMOVUPS     Z9, (R9)(SI*4)
-	ADDQ        $0x10, SI
-	JMP         CrossEntropyGSAVX512_outv_17
-
-CrossEntropyGSAVX512_outtail_18:
-	CMPQ        BX, $0x00
-	JE          CrossEntropyGSAVX512_outend_19
-	LEAQ        rowconsts<>+64(SB), R11
-	KMOVW       (R11)(BX*4), K1
-	VMOVUPS.Z   (R9)(SI*4), K1, Z8
-	VMULPS      Z0, Z8, Z8
-	VMOVAPS     Z7, Z0
-	VFMSUB231PS Z5, Z8, Z0
-	VMULPS      Z6, Z0, Z0
-	VMOVUPS     Z0, K1, (R9)(SI*4)
-
-CrossEntropyGSAVX512_outend_19:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
@@ -4405,48 +4407,11 @@ CrossEntropySoftGAVX512_tgtdone_17:
 	VEXTRACTF128  $0x01, Y6, X7
 	VADDSS        X7, X6, X6
 
-	// per-row outputs: mx, lsum, mass, zc
+	// per-row outputs: mx, mass, zc
 	MOVQ   mx+40(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, SI
-	MOVL       SI, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
-	VXORPS     X7, X7, X7
-	VCVTSI2SSL R11, X7, X7
-	VMULSS     X0, X0, X10
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X11
-	VFMADD213SS rowconsts<>+840(SB), X0, X11
-	VFMADD213SS rowconsts<>+844(SB), X0, X11
-	VFMADD213SS rowconsts<>+848(SB), X0, X11
-	VFMADD213SS rowconsts<>+852(SB), X0, X11
-	VFMADD213SS rowconsts<>+856(SB), X0, X11
-	VFMADD213SS rowconsts<>+860(SB), X0, X11
-	VFMADD213SS rowconsts<>+864(SB), X0, X11
-	VFMADD213SS rowconsts<>+868(SB), X0, X11
-	VMULSS      X0, X11, X11
-	VMULSS      X10, X11, X11
-	VFMADD231SS rowconsts<>+872(SB), X7, X11
-	VFMADD231SS rowconsts<>+832(SB), X10, X11
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X11, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X7, X0
-	VSUBSS      X5, X5, X7
-	VADDSS      X7, X0, X0
-	MOVQ        lsum+48(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
-	MOVQ        mass+56(FP), SI
-	VMOVSS      X6, (SI)(DI*4)
+	MOVQ   mass+56(FP), SI
+	VMOVSS X6, (SI)(DI*4)
 
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z9, Z8, Z8
@@ -4463,15 +4428,15 @@ CrossEntropySoftGAVX512_tgtdone_17:
 	VMOVSS       rowconsts<>+828(SB), X0
 	VDIVSS       X5, X0, X0
 	VBROADCASTSS X0, Z0
-	VBROADCASTSS X6, Z5
+	VBROADCASTSS X6, Z6
 	MOVQ         scale+32(FP), SI
-	VBROADCASTSS (SI)(DI*4), Z6
+	VBROADCASTSS (SI)(DI*4), Z7
 	MOVQ         q+16(FP), R11
 	MOVQ         DI, SI
 	IMULQ        AX, SI
 	LEAQ         (R11)(SI*4), R11
-	VBROADCASTSS keep+72(FP), Z7
-	VBROADCASTSS spread+76(FP), Z8
+	VBROADCASTSS keep+72(FP), Z8
+	VBROADCASTSS spread+76(FP), Z9
 
 	// pass 3
 	XORQ SI, SI
@@ -4479,36 +4444,36 @@ CrossEntropySoftGAVX512_tgtdone_17:
 CrossEntropySoftGAVX512_out32_20:
 	CMPQ        SI, CX
 	JAE         CrossEntropySoftGAVX512_outv_21
-	VMOVUPS     (R9)(SI*4), Z9
-	VMULPS      Z0, Z9, Z9
-	VMOVAPS     Z8, Z10
-	VMOVUPS     (R11)(SI*4), Z11
-	VFMADD231PS Z11, Z7, Z10
-	VFMSUB231PS Z5, Z9, Z10
-	VMULPS      Z6, Z10, Z10
-	VMOVUPS     Z10, (R9)(SI*4)
-	VMOVUPS     64(R9)(SI*4), Z9
-	VMULPS      Z0, Z9, Z9
-	VMOVAPS     Z8, Z10
-	VMOVUPS     64(R11)(SI*4), Z11
-	VFMADD231PS Z11, Z7, Z10
-	VFMSUB231PS Z5, Z9, Z10
-	VMULPS      Z6, Z10, Z10
-	VMOVUPS     Z10, 64(R9)(SI*4)
+	VMOVUPS     (R9)(SI*4), Z10
+	VMULPS      Z0, Z10, Z10
+	VMOVAPS     Z9, Z11
+	VMOVUPS     (R11)(SI*4), Z12
+	VFMADD231PS Z12, Z8, Z11
+	VFMSUB231PS Z6, Z10, Z11
+	VMULPS      Z7, Z11, Z11
+	VMOVUPS     Z11, (R9)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Z10
+	VMULPS      Z0, Z10, Z10
+	VMOVAPS     Z9, Z11
+	VMOVUPS     64(R11)(SI*4), Z12
+	VFMADD231PS Z12, Z8, Z11
+	VFMSUB231PS Z6, Z10, Z11
+	VMULPS      Z7, Z11, Z11
+	VMOVUPS     Z11, 64(R9)(SI*4)
 	ADDQ        $0x20, SI
 	JMP         CrossEntropySoftGAVX512_out32_20
 
 CrossEntropySoftGAVX512_outv_21:
 	CMPQ        SI, DX
 	JAE         CrossEntropySoftGAVX512_outtail_22
-	VMOVUPS     (R9)(SI*4), Z9
-	VMULPS      Z0, Z9, Z9
-	VMOVAPS     Z8, Z10
-	VMOVUPS     (R11)(SI*4), Z11
-	VFMADD231PS Z11, Z7, Z10
-	VFMSUB231PS Z5, Z9, Z10
-	VMULPS      Z6, Z10, Z10
-	VMOVUPS     Z10, (R9)(SI*4)
+	VMOVUPS     (R9)(SI*4), Z10
+	VMULPS      Z0, Z10, Z10
+	VMOVAPS     Z9, Z11
+	VMOVUPS     (R11)(SI*4), Z12
+	VFMADD231PS Z12, Z8, Z11
+	VFMSUB231PS Z6, Z10, Z11
+	VMULPS      Z7, Z11, Z11
+	VMOVUPS     Z11, (R9)(SI*4)
 	ADDQ        $0x10, SI
 	JMP         CrossEntropySoftGAVX512_outv_21
 
@@ -4517,16 +4482,54 @@ CrossEntropySoftGAVX512_outtail_22:
 	JE          CrossEntropySoftGAVX512_outend_23
 	LEAQ        rowconsts<>+64(SB), R12
 	KMOVW       (R12)(BX*4), K1
-	VMOVUPS.Z   (R9)(SI*4), K1, Z9
-	VMULPS      Z0, Z9, Z9
-	VMOVAPS     Z8, Z0
-	VMOVUPS.Z   (R11)(SI*4), K1, Z8
-	VFMADD231PS Z8, Z7, Z0
-	VFMSUB231PS Z5, Z9, Z0
-	VMULPS      Z6, Z0, Z0
+	VMOVUPS.Z   (R9)(SI*4), K1, Z10
+	VMULPS      Z0, Z10, Z10
+	VMOVAPS     Z9, Z0
+	VMOVUPS.Z   (R11)(SI*4), K1, Z9
+	VFMADD231PS Z9, Z8, Z0
+	VFMSUB231PS Z6, Z10, Z0
+	VMULPS      Z7, Z0, Z0
 	VMOVUPS     Z0, K1, (R9)(SI*4)
 
 CrossEntropySoftGAVX512_outend_23:
+	// per-row output: lsum
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X5, SI
+	MOVL       SI, R11
+	SUBL       $0x3f3504f3, R11
+	SARL       $0x17, R11
+	MOVL       R11, R12
+	SHLL       $0x17, R12
+	SUBL       R12, SI
+	VMOVD      SI, X0
+	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VXORPS     X6, X6, X6
+	VCVTSI2SSL R11, X6, X6
+	VMULSS     X0, X0, X7
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+836(SB), X8
+	VFMADD213SS rowconsts<>+840(SB), X0, X8
+	VFMADD213SS rowconsts<>+844(SB), X0, X8
+	VFMADD213SS rowconsts<>+848(SB), X0, X8
+	VFMADD213SS rowconsts<>+852(SB), X0, X8
+	VFMADD213SS rowconsts<>+856(SB), X0, X8
+	VFMADD213SS rowconsts<>+860(SB), X0, X8
+	VFMADD213SS rowconsts<>+864(SB), X0, X8
+	VFMADD213SS rowconsts<>+868(SB), X0, X8
+	VMULSS      X0, X8, X8
+	VMULSS      X7, X8, X8
+	VFMADD231SS rowconsts<>+872(SB), X6, X8
+	VFMADD231SS rowconsts<>+832(SB), X7, X8
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X8, X0, X0
+	VFMADD231SS rowconsts<>+876(SB), X6, X0
+	VSUBSS      X5, X5, X5
+	VADDSS      X5, X0, X0
+	MOVQ        lsum+48(FP), SI
+	VMOVSS      X0, (SI)(DI*4)
+
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
@@ -4797,6 +4800,64 @@ CrossEntropyGWAVX512_maxfold_15:
 	VBROADCASTSS  X1, Z1
 
 CrossEntropyGWAVX512_nomax_11:
+	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
+	VMOVSS       rowconsts<>+828(SB), X6
+	VDIVSS       X5, X6, X6
+	VBROADCASTSS X6, Z6
+	MOVQ         a+32(FP), SI
+	VBROADCASTSS (SI)(DI*4), Z7
+	MOVQ         scale+40(FP), SI
+	VBROADCASTSS (SI)(DI*4), Z8
+	VBROADCASTSS k+24(FP), Z9
+	MOVQ         w+16(FP), R11
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyGWAVX512_out32_16:
+	CMPQ        SI, CX
+	JAE         CrossEntropyGWAVX512_outv_17
+	VMOVUPS     (R9)(SI*4), Z10
+	VMULPS      Z6, Z10, Z10
+	VMULPS      (R11)(SI*4), Z9, Z11
+	VFMSUB231PS Z7, Z10, Z11
+	VMULPS      Z8, Z11, Z11
+	VMOVUPS     Z11, (R9)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Z10
+	VMULPS      Z6, Z10, Z10
+	VMULPS      64(R11)(SI*4), Z9, Z11
+	VFMSUB231PS Z7, Z10, Z11
+	VMULPS      Z8, Z11, Z11
+	VMOVUPS     Z11, 64(R9)(SI*4)
+	ADDQ        $0x20, SI
+	JMP         CrossEntropyGWAVX512_out32_16
+
+CrossEntropyGWAVX512_outv_17:
+	CMPQ        SI, DX
+	JAE         CrossEntropyGWAVX512_outtail_18
+	VMOVUPS     (R9)(SI*4), Z10
+	VMULPS      Z6, Z10, Z10
+	VMULPS      (R11)(SI*4), Z9, Z11
+	VFMSUB231PS Z7, Z10, Z11
+	VMULPS      Z8, Z11, Z11
+	VMOVUPS     Z11, (R9)(SI*4)
+	ADDQ        $0x10, SI
+	JMP         CrossEntropyGWAVX512_outv_17
+
+CrossEntropyGWAVX512_outtail_18:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyGWAVX512_outend_19
+	LEAQ        rowconsts<>+64(SB), R12
+	KMOVW       (R12)(BX*4), K1
+	VMOVUPS.Z   (R9)(SI*4), K1, Z10
+	VMULPS      Z6, Z10, Z10
+	VMOVUPS.Z   (R11)(SI*4), K1, Z6
+	VMULPS      Z6, Z9, Z6
+	VFMSUB231PS Z7, Z10, Z6
+	VMULPS      Z8, Z6, Z6
+	VMOVUPS     Z6, K1, (R9)(SI*4)
+
+CrossEntropyGWAVX512_outend_19:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -4833,69 +4894,11 @@ CrossEntropyGWAVX512_nomax_11:
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
 	VFMADD231SS rowconsts<>+876(SB), X6, X0
-	VSUBSS      X5, X5, X6
-	VADDSS      X6, X0, X0
+	VSUBSS      X5, X5, X5
+	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
 	VMOVSS      X0, (SI)(DI*4)
 
-	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+828(SB), X0
-	VDIVSS       X5, X0, X0
-	VBROADCASTSS X0, Z0
-	MOVQ         a+32(FP), SI
-	VBROADCASTSS (SI)(DI*4), Z5
-	MOVQ         scale+40(FP), SI
-	VBROADCASTSS (SI)(DI*4), Z6
-	VBROADCASTSS k+24(FP), Z7
-	MOVQ         w+16(FP), R11
-
-	// pass 3
-	XORQ SI, SI
-
-CrossEntropyGWAVX512_out32_16:
-	CMPQ        SI, CX
-	JAE         CrossEntropyGWAVX512_outv_17
-	VMOVUPS     (R9)(SI*4), Z8
-	VMULPS      Z0, Z8, Z8
-	VMULPS      (R11)(SI*4), Z7, Z9
-	VFMSUB231PS Z5, Z8, Z9
-	VMULPS      Z6, Z9, Z9
-	VMOVUPS     Z9, (R9)(SI*4)
-	VMOVUPS     64(R9)(SI*4), Z8
-	VMULPS      Z0, Z8, Z8
-	VMULPS      64(R11)(SI*4), Z7, Z9
-	VFMSUB231PS Z5, Z8, Z9
-	VMULPS      Z6, Z9, Z9
-	VMOVUPS     Z9, 64(R9)(SI*4)
-	ADDQ        $0x20, SI
-	JMP         CrossEntropyGWAVX512_out32_16
-
-CrossEntropyGWAVX512_outv_17:
-	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX512_outtail_18
-	VMOVUPS     (R9)(SI*4), Z8
-	VMULPS      Z0, Z8, Z8
-	VMULPS      (R11)(SI*4), Z7, Z9
-	VFMSUB231PS Z5, Z8, Z9
-	VMULPS      Z6, Z9, Z9
-	VMOVUPS     Z9, (R9)(SI*4)
-	ADDQ        $0x10, SI
-	JMP         CrossEntropyGWAVX512_outv_17
-
-CrossEntropyGWAVX512_outtail_18:
-	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX512_outend_19
-	LEAQ        rowconsts<>+64(SB), R12
-	KMOVW       (R12)(BX*4), K1
-	VMOVUPS.Z   (R9)(SI*4), K1, Z8
-	VMULPS      Z0, Z8, Z8
-	VMOVUPS.Z   (R11)(SI*4), K1, Z0
-	VMULPS      Z0, Z7, Z0
-	VFMSUB231PS Z5, Z8, Z0
-	VMULPS      Z6, Z0, Z0
-	VMOVUPS     Z0, K1, (R9)(SI*4)
-
-CrossEntropyGWAVX512_outend_19:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
@@ -5186,6 +5189,64 @@ CrossEntropyGWSAVX512_maxfold_15:
 	VBROADCASTSS  X1, Z1
 
 CrossEntropyGWSAVX512_nomax_11:
+	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
+	VMOVSS       rowconsts<>+828(SB), X8
+	VDIVSS       X7, X8, X8
+	VBROADCASTSS X8, Z8
+	MOVQ         a+32(FP), SI
+	VBROADCASTSS (SI)(DI*4), Z9
+	MOVQ         scale+40(FP), SI
+	VBROADCASTSS (SI)(DI*4), Z10
+	VBROADCASTSS k+24(FP), Z11
+	MOVQ         w+16(FP), R11
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyGWSAVX512_out32_16:
+	CMPQ        SI, CX
+	JAE         CrossEntropyGWSAVX512_outv_17
+	VMOVUPS     (R9)(SI*4), Z12
+	VMULPS      Z8, Z12, Z12
+	VMULPS      (R11)(SI*4), Z11, Z13
+	VFMSUB231PS Z9, Z12, Z13
+	VMULPS      Z10, Z13, Z13
+	VMOVUPS     Z13, (R9)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Z12
+	VMULPS      Z8, Z12, Z12
+	VMULPS      64(R11)(SI*4), Z11, Z13
+	VFMSUB231PS Z9, Z12, Z13
+	VMULPS      Z10, Z13, Z13
+	VMOVUPS     Z13, 64(R9)(SI*4)
+	ADDQ        $0x20, SI
+	JMP         CrossEntropyGWSAVX512_out32_16
+
+CrossEntropyGWSAVX512_outv_17:
+	CMPQ        SI, DX
+	JAE         CrossEntropyGWSAVX512_outtail_18
+	VMOVUPS     (R9)(SI*4), Z12
+	VMULPS      Z8, Z12, Z12
+	VMULPS      (R11)(SI*4), Z11, Z13
+	VFMSUB231PS Z9, Z12, Z13
+	VMULPS      Z10, Z13, Z13
+	VMOVUPS     Z13, (R9)(SI*4)
+	ADDQ        $0x10, SI
+	JMP         CrossEntropyGWSAVX512_outv_17
+
+CrossEntropyGWSAVX512_outtail_18:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyGWSAVX512_outend_19
+	LEAQ        rowconsts<>+64(SB), R12
+	KMOVW       (R12)(BX*4), K1
+	VMOVUPS.Z   (R9)(SI*4), K1, Z12
+	VMULPS      Z8, Z12, Z12
+	VMOVUPS.Z   (R11)(SI*4), K1, Z8
+	VMULPS      Z8, Z11, Z8
+	VFMSUB231PS Z9, Z12, Z8
+	VMULPS      Z10, Z8, Z8
+	VMOVUPS     Z8, K1, (R9)(SI*4)
+
+CrossEntropyGWSAVX512_outend_19:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -5222,8 +5283,8 @@ CrossEntropyGWSAVX512_nomax_11:
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X10, X0, X0
 	VFMADD231SS rowconsts<>+876(SB), X8, X0
-	VSUBSS      X7, X7, X8
-	VADDSS      X8, X0, X0
+	VSUBSS      X7, X7, X7
+	VADDSS      X7, X0, X0
 	MOVQ        lsum+56(FP), SI
 	VMOVSS      X0, (SI)(DI*4)
 
@@ -5238,64 +5299,6 @@ CrossEntropyGWSAVX512_nomax_11:
 	MOVQ          zw+64(FP), SI
 	VMOVSS        X0, (SI)(DI*4)
 
-	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+828(SB), X0
-	VDIVSS       X7, X0, X0
-	VBROADCASTSS X0, Z0
-	MOVQ         a+32(FP), SI
-	VBROADCASTSS (SI)(DI*4), Z5
-	MOVQ         scale+40(FP), SI
-	VBROADCASTSS (SI)(DI*4), Z6
-	VBROADCASTSS k+24(FP), Z7
-	MOVQ         w+16(FP), R11
-
-	// pass 3
-	XORQ SI, SI
-
-CrossEntropyGWSAVX512_out32_16:
-	CMPQ        SI, CX
-	JAE         CrossEntropyGWSAVX512_outv_17
-	VMOVUPS     (R9)(SI*4), Z8
-	VMULPS      Z0, Z8, Z8
-	VMULPS      (R11)(SI*4), Z7, Z9
-	VFMSUB231PS Z5, Z8, Z9
-	VMULPS      Z6, Z9, Z9
-	VMOVUPS     Z9, (R9)(SI*4)
-	VMOVUPS     64(R9)(SI*4), Z8
-	VMULPS      Z0, Z8, Z8
-	VMULPS      64(R11)(SI*4), Z7, Z9
-	VFMSUB231PS Z5, Z8, Z9
-	VMULPS      Z6, Z9, Z9
-	VMOVUPS     Z9, 64(R9)(SI*4)
-	ADDQ        $0x20, SI
-	JMP         CrossEntropyGWSAVX512_out32_16
-
-CrossEntropyGWSAVX512_outv_17:
-	CMPQ        SI, DX
-	JAE         CrossEntropyGWSAVX512_outtail_18
-	VMOVUPS     (R9)(SI*4), Z8
-	VMULPS      Z0, Z8, Z8
-	VMULPS      (R11)(SI*4), Z7, Z9
-	VFMSUB231PS Z5, Z8, Z9
-	VMULPS      Z6, Z9, Z9
-	VMOVUPS     Z9, (R9)(SI*4)
-	ADDQ        $0x10, SI
-	JMP         CrossEntropyGWSAVX512_outv_17
-
-CrossEntropyGWSAVX512_outtail_18:
-	CMPQ        BX, $0x00
-	JE          CrossEntropyGWSAVX512_outend_19
-	LEAQ        rowconsts<>+64(SB), R12
-	KMOVW       (R12)(BX*4), K1
-	VMOVUPS.Z   (R9)(SI*4), K1, Z8
-	VMULPS      Z0, Z8, Z8
-	VMOVUPS.Z   (R11)(SI*4), K1, Z0
-	VMULPS      Z0, Z7, Z0
-	VFMSUB231PS Z5, Z8, Z0
-	VMULPS      Z6, Z0, Z0
-	VMOVUPS     Z0, K1, (R9)(SI*4)
-
-CrossEntropyGWSAVX512_outend_19:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
@@ -5666,48 +5669,11 @@ CrossEntropySoftGWAVX512_tgtdone_17:
 	VEXTRACTF128  $0x01, Y6, X7
 	VADDSS        X7, X6, X6
 
-	// per-row outputs: mx, lsum, mass, zc
+	// per-row outputs: mx, mass, zc
 	MOVQ   mx+40(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, SI
-	MOVL       SI, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
-	VXORPS     X7, X7, X7
-	VCVTSI2SSL R11, X7, X7
-	VMULSS     X0, X0, X10
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X11
-	VFMADD213SS rowconsts<>+840(SB), X0, X11
-	VFMADD213SS rowconsts<>+844(SB), X0, X11
-	VFMADD213SS rowconsts<>+848(SB), X0, X11
-	VFMADD213SS rowconsts<>+852(SB), X0, X11
-	VFMADD213SS rowconsts<>+856(SB), X0, X11
-	VFMADD213SS rowconsts<>+860(SB), X0, X11
-	VFMADD213SS rowconsts<>+864(SB), X0, X11
-	VFMADD213SS rowconsts<>+868(SB), X0, X11
-	VMULSS      X0, X11, X11
-	VMULSS      X10, X11, X11
-	VFMADD231SS rowconsts<>+872(SB), X7, X11
-	VFMADD231SS rowconsts<>+832(SB), X10, X11
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X11, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X7, X0
-	VSUBSS      X5, X5, X7
-	VADDSS      X7, X0, X0
-	MOVQ        lsum+48(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
-	MOVQ        mass+56(FP), SI
-	VMOVSS      X6, (SI)(DI*4)
+	MOVQ   mass+56(FP), SI
+	VMOVSS X6, (SI)(DI*4)
 
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z9, Z8, Z8
@@ -5724,16 +5690,16 @@ CrossEntropySoftGWAVX512_tgtdone_17:
 	VMOVSS       rowconsts<>+828(SB), X0
 	VDIVSS       X5, X0, X0
 	VBROADCASTSS X0, Z0
-	VBROADCASTSS X6, Z5
+	VBROADCASTSS X6, Z6
 	MOVQ         scale+32(FP), SI
-	VBROADCASTSS (SI)(DI*4), Z6
+	VBROADCASTSS (SI)(DI*4), Z7
 	MOVQ         q+16(FP), R11
 	MOVQ         DI, SI
 	IMULQ        AX, SI
 	LEAQ         (R11)(SI*4), R11
 	MOVQ         w+24(FP), R12
-	VBROADCASTSS keep+72(FP), Z7
-	VBROADCASTSS spread+76(FP), Z8
+	VBROADCASTSS keep+72(FP), Z8
+	VBROADCASTSS spread+76(FP), Z9
 
 	// pass 3
 	XORQ SI, SI
@@ -5741,39 +5707,39 @@ CrossEntropySoftGWAVX512_tgtdone_17:
 CrossEntropySoftGWAVX512_out32_20:
 	CMPQ        SI, CX
 	JAE         CrossEntropySoftGWAVX512_outv_21
-	VMOVUPS     (R9)(SI*4), Z9
-	VMULPS      Z0, Z9, Z9
-	VMOVAPS     Z8, Z10
-	VMOVUPS     (R11)(SI*4), Z11
-	VFMADD231PS Z11, Z7, Z10
-	VMULPS      (R12)(SI*4), Z10, Z10
-	VFMSUB231PS Z5, Z9, Z10
-	VMULPS      Z6, Z10, Z10
-	VMOVUPS     Z10, (R9)(SI*4)
-	VMOVUPS     64(R9)(SI*4), Z9
-	VMULPS      Z0, Z9, Z9
-	VMOVAPS     Z8, Z10
-	VMOVUPS     64(R11)(SI*4), Z11
-	VFMADD231PS Z11, Z7, Z10
-	VMULPS      64(R12)(SI*4), Z10, Z10
-	VFMSUB231PS Z5, Z9, Z10
-	VMULPS      Z6, Z10, Z10
-	VMOVUPS     Z10, 64(R9)(SI*4)
+	VMOVUPS     (R9)(SI*4), Z10
+	VMULPS      Z0, Z10, Z10
+	VMOVAPS     Z9, Z11
+	VMOVUPS     (R11)(SI*4), Z12
+	VFMADD231PS Z12, Z8, Z11
+	VMULPS      (R12)(SI*4), Z11, Z11
+	VFMSUB231PS Z6, Z10, Z11
+	VMULPS      Z7, Z11, Z11
+	VMOVUPS     Z11, (R9)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Z10
+	VMULPS      Z0, Z10, Z10
+	VMOVAPS     Z9, Z11
+	VMOVUPS     64(R11)(SI*4), Z12
+	VFMADD231PS Z12, Z8, Z11
+	VMULPS      64(R12)(SI*4), Z11, Z11
+	VFMSUB231PS Z6, Z10, Z11
+	VMULPS      Z7, Z11, Z11
+	VMOVUPS     Z11, 64(R9)(SI*4)
 	ADDQ        $0x20, SI
 	JMP         CrossEntropySoftGWAVX512_out32_20
 
 CrossEntropySoftGWAVX512_outv_21:
 	CMPQ        SI, DX
 	JAE         CrossEntropySoftGWAVX512_outtail_22
-	VMOVUPS     (R9)(SI*4), Z9
-	VMULPS      Z0, Z9, Z9
-	VMOVAPS     Z8, Z10
-	VMOVUPS     (R11)(SI*4), Z11
-	VFMADD231PS Z11, Z7, Z10
-	VMULPS      (R12)(SI*4), Z10, Z10
-	VFMSUB231PS Z5, Z9, Z10
-	VMULPS      Z6, Z10, Z10
-	VMOVUPS     Z10, (R9)(SI*4)
+	VMOVUPS     (R9)(SI*4), Z10
+	VMULPS      Z0, Z10, Z10
+	VMOVAPS     Z9, Z11
+	VMOVUPS     (R11)(SI*4), Z12
+	VFMADD231PS Z12, Z8, Z11
+	VMULPS      (R12)(SI*4), Z11, Z11
+	VFMSUB231PS Z6, Z10, Z11
+	VMULPS      Z7, Z11, Z11
+	VMOVUPS     Z11, (R9)(SI*4)
 	ADDQ        $0x10, SI
 	JMP         CrossEntropySoftGWAVX512_outv_21
 
@@ -5782,18 +5748,56 @@ CrossEntropySoftGWAVX512_outtail_22:
 	JE          CrossEntropySoftGWAVX512_outend_23
 	LEAQ        rowconsts<>+64(SB), R13
 	KMOVW       (R13)(BX*4), K1
-	VMOVUPS.Z   (R9)(SI*4), K1, Z9
-	VMULPS      Z0, Z9, Z9
-	VMOVAPS     Z8, Z0
-	VMOVUPS.Z   (R11)(SI*4), K1, Z8
-	VFMADD231PS Z8, Z7, Z0
-	VMOVUPS.Z   (R12)(SI*4), K1, Z7
+	VMOVUPS.Z   (R9)(SI*4), K1, Z10
+	VMULPS      Z0, Z10, Z10
+	VMOVAPS     Z9, Z0
+	VMOVUPS.Z   (R11)(SI*4), K1, Z9
+	VFMADD231PS Z9, Z8, Z0
+	VMOVUPS.Z   (R12)(SI*4), K1, Z8
+	VMULPS      Z8, Z0, Z0
+	VFMSUB231PS Z6, Z10, Z0
 	VMULPS      Z7, Z0, Z0
-	VFMSUB231PS Z5, Z9, Z0
-	VMULPS      Z6, Z0, Z0
 	VMOVUPS     Z0, K1, (R9)(SI*4)
 
 CrossEntropySoftGWAVX512_outend_23:
+	// per-row output: lsum
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X5, SI
+	MOVL       SI, R11
+	SUBL       $0x3f3504f3, R11
+	SARL       $0x17, R11
+	MOVL       R11, R12
+	SHLL       $0x17, R12
+	SUBL       R12, SI
+	VMOVD      SI, X0
+	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VXORPS     X6, X6, X6
+	VCVTSI2SSL R11, X6, X6
+	VMULSS     X0, X0, X7
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+836(SB), X8
+	VFMADD213SS rowconsts<>+840(SB), X0, X8
+	VFMADD213SS rowconsts<>+844(SB), X0, X8
+	VFMADD213SS rowconsts<>+848(SB), X0, X8
+	VFMADD213SS rowconsts<>+852(SB), X0, X8
+	VFMADD213SS rowconsts<>+856(SB), X0, X8
+	VFMADD213SS rowconsts<>+860(SB), X0, X8
+	VFMADD213SS rowconsts<>+864(SB), X0, X8
+	VFMADD213SS rowconsts<>+868(SB), X0, X8
+	VMULSS      X0, X8, X8
+	VMULSS      X7, X8, X8
+	VFMADD231SS rowconsts<>+872(SB), X6, X8
+	VFMADD231SS rowconsts<>+832(SB), X7, X8
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X8, X0, X0
+	VFMADD231SS rowconsts<>+876(SB), X6, X0
+	VSUBSS      X5, X5, X5
+	VADDSS      X5, X0, X0
+	MOVQ        lsum+48(FP), SI
+	VMOVSS      X0, (SI)(DI*4)
+
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9

@@ -2803,10 +2803,11 @@ CrossEntropyPlainAVX2_bexp_7:
 	VADDPS      Y11, Y9, Y9
 	VADDPS      Y9, Y5, Y5
 
-	// per-row outputs of 8 rows: mx, lsum (and zw)
+	// per-row outputs of 8 rows: mx (and zw)
 	MOVQ    mx+48(FP), R11
 	VMOVUPS Y0, (R11)(DI*4)
 
+	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+384(SB), Y5, Y0
 	VPSRAD       $0x17, Y0, Y0
@@ -3525,10 +3526,28 @@ CrossEntropySAVX2_bexp_7:
 	VADDPS       Y8, Y6, Y6
 	VADDPS       Y6, Y2, Y2
 
-	// per-row outputs of 8 rows: mx, lsum (and zw)
+	// per-row outputs of 8 rows: mx (and zw)
 	MOVQ    mx+48(FP), R11
 	VMOVUPS Y0, (R11)(DI*4)
+	VMOVUPS 768(SP), Y0
+	VMOVUPS 800(SP), Y3
+	VMOVUPS 832(SP), Y4
+	VMOVUPS 864(SP), Y5
+	VMOVUPS 896(SP), Y6
+	VMOVUPS 928(SP), Y7
+	VMOVUPS 960(SP), Y8
+	VMOVUPS 992(SP), Y9
+	VADDPS  Y3, Y0, Y0
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y9, Y8, Y8
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y6, Y0, Y0
+	MOVQ    zw+64(FP), R11
+	VMOVUPS Y0, (R11)(DI*4)
 
+	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+384(SB), Y2, Y0
 	VPSRAD       $0x17, Y0, Y0
@@ -3556,23 +3575,6 @@ CrossEntropySAVX2_bexp_7:
 	VADDPS       Y0, Y3, Y3
 	MOVQ         lsum+56(FP), R11
 	VMOVUPS      Y3, (R11)(DI*4)
-	VMOVUPS      768(SP), Y0
-	VMOVUPS      800(SP), Y2
-	VMOVUPS      832(SP), Y3
-	VMOVUPS      864(SP), Y4
-	VMOVUPS      896(SP), Y5
-	VMOVUPS      928(SP), Y6
-	VMOVUPS      960(SP), Y7
-	VMOVUPS      992(SP), Y8
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y4, Y3, Y3
-	VADDPS       Y6, Y5, Y5
-	VADDPS       Y8, Y7, Y7
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y7, Y5, Y5
-	VADDPS       Y5, Y0, Y0
-	MOVQ         zw+64(FP), R11
-	VMOVUPS      Y0, (R11)(DI*4)
 
 	// next 8 rows
 	MOVQ SI, R11
@@ -4691,48 +4693,11 @@ CrossEntropySoftPlainAVX2_tgtdone_21:
 	VEXTRACTF128 $0x01, Y3, X4
 	VADDSS       X4, X3, X3
 
-	// per-row outputs: mx, lsum, mass, zc
+	// per-row outputs: mx, mass, zc
 	MOVQ   mx+40(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X2, SI
-	MOVL       SI, R10
-	SUBL       $0x3f3504f3, R10
-	SARL       $0x17, R10
-	MOVL       R10, R11
-	SHLL       $0x17, R11
-	SUBL       R11, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
-	VXORPS     X4, X4, X4
-	VCVTSI2SSL R10, X4, X4
-	VMULSS     X0, X0, X5
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X6
-	VFMADD213SS rowconsts<>+840(SB), X0, X6
-	VFMADD213SS rowconsts<>+844(SB), X0, X6
-	VFMADD213SS rowconsts<>+848(SB), X0, X6
-	VFMADD213SS rowconsts<>+852(SB), X0, X6
-	VFMADD213SS rowconsts<>+856(SB), X0, X6
-	VFMADD213SS rowconsts<>+860(SB), X0, X6
-	VFMADD213SS rowconsts<>+864(SB), X0, X6
-	VFMADD213SS rowconsts<>+868(SB), X0, X6
-	VMULSS      X0, X6, X6
-	VMULSS      X5, X6, X6
-	VFMADD231SS rowconsts<>+872(SB), X4, X6
-	VFMADD231SS rowconsts<>+832(SB), X5, X6
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X6, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X4, X0
-	VSUBSS      X2, X2, X2
-	VADDSS      X2, X0, X0
-	MOVQ        lsum+48(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
-	MOVQ        mass+56(FP), SI
-	VMOVSS      X3, (SI)(DI*4)
+	MOVQ   mass+56(FP), SI
+	VMOVSS X3, (SI)(DI*4)
 
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y9, Y7, Y7
@@ -4744,6 +4709,44 @@ CrossEntropySoftPlainAVX2_tgtdone_21:
 	VADDSS       X0, X7, X0
 	MOVQ         zc+64(FP), SI
 	VMOVSS       X0, (SI)(DI*4)
+
+	// per-row output: lsum
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X2, SI
+	MOVL       SI, R10
+	SUBL       $0x3f3504f3, R10
+	SARL       $0x17, R10
+	MOVL       R10, R11
+	SHLL       $0x17, R11
+	SUBL       R11, SI
+	VMOVD      SI, X0
+	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VXORPS     X3, X3, X3
+	VCVTSI2SSL R10, X3, X3
+	VMULSS     X0, X0, X4
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+836(SB), X5
+	VFMADD213SS rowconsts<>+840(SB), X0, X5
+	VFMADD213SS rowconsts<>+844(SB), X0, X5
+	VFMADD213SS rowconsts<>+848(SB), X0, X5
+	VFMADD213SS rowconsts<>+852(SB), X0, X5
+	VFMADD213SS rowconsts<>+856(SB), X0, X5
+	VFMADD213SS rowconsts<>+860(SB), X0, X5
+	VFMADD213SS rowconsts<>+864(SB), X0, X5
+	VFMADD213SS rowconsts<>+868(SB), X0, X5
+	VMULSS      X0, X5, X5
+	VMULSS      X4, X5, X5
+	VFMADD231SS rowconsts<>+872(SB), X3, X5
+	VFMADD231SS rowconsts<>+832(SB), X4, X5
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X5, X0, X0
+	VFMADD231SS rowconsts<>+876(SB), X3, X0
+	VSUBSS      X2, X2, X2
+	VADDSS      X2, X0, X0
+	MOVQ        lsum+48(FP), SI
+	VMOVSS      X0, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -4966,10 +4969,11 @@ CrossEntropyWAVX2_bexp_7:
 	VADDPS      Y11, Y9, Y9
 	VADDPS      Y9, Y5, Y5
 
-	// per-row outputs of 8 rows: mx, lsum (and zw)
+	// per-row outputs of 8 rows: mx (and zw)
 	MOVQ    mx+48(FP), R11
 	VMOVUPS Y0, (R11)(DI*4)
 
+	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+384(SB), Y5, Y0
 	VPSRAD       $0x17, Y0, Y0
@@ -5692,10 +5696,28 @@ CrossEntropyWSAVX2_bexp_7:
 	VADDPS       Y8, Y6, Y6
 	VADDPS       Y6, Y2, Y2
 
-	// per-row outputs of 8 rows: mx, lsum (and zw)
+	// per-row outputs of 8 rows: mx (and zw)
 	MOVQ    mx+48(FP), R11
 	VMOVUPS Y0, (R11)(DI*4)
+	VMOVUPS 768(SP), Y0
+	VMOVUPS 800(SP), Y3
+	VMOVUPS 832(SP), Y4
+	VMOVUPS 864(SP), Y5
+	VMOVUPS 896(SP), Y6
+	VMOVUPS 928(SP), Y7
+	VMOVUPS 960(SP), Y8
+	VMOVUPS 992(SP), Y9
+	VADDPS  Y3, Y0, Y0
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y9, Y8, Y8
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y6, Y0, Y0
+	MOVQ    zw+64(FP), R11
+	VMOVUPS Y0, (R11)(DI*4)
 
+	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+384(SB), Y2, Y0
 	VPSRAD       $0x17, Y0, Y0
@@ -5723,23 +5745,6 @@ CrossEntropyWSAVX2_bexp_7:
 	VADDPS       Y0, Y3, Y3
 	MOVQ         lsum+56(FP), R11
 	VMOVUPS      Y3, (R11)(DI*4)
-	VMOVUPS      768(SP), Y0
-	VMOVUPS      800(SP), Y2
-	VMOVUPS      832(SP), Y3
-	VMOVUPS      864(SP), Y4
-	VMOVUPS      896(SP), Y5
-	VMOVUPS      928(SP), Y6
-	VMOVUPS      960(SP), Y7
-	VMOVUPS      992(SP), Y8
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y4, Y3, Y3
-	VADDPS       Y6, Y5, Y5
-	VADDPS       Y8, Y7, Y7
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y7, Y5, Y5
-	VADDPS       Y5, Y0, Y0
-	MOVQ         zw+64(FP), R11
-	VMOVUPS      Y0, (R11)(DI*4)
 
 	// next 8 rows
 	MOVQ SI, R11
@@ -6879,48 +6884,11 @@ CrossEntropySoftWAVX2_tgtdone_21:
 	VEXTRACTF128 $0x01, Y3, X4
 	VADDSS       X4, X3, X3
 
-	// per-row outputs: mx, lsum, mass, zc
+	// per-row outputs: mx, mass, zc
 	MOVQ   mx+40(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X2, SI
-	MOVL       SI, R10
-	SUBL       $0x3f3504f3, R10
-	SARL       $0x17, R10
-	MOVL       R10, R11
-	SHLL       $0x17, R11
-	SUBL       R11, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
-	VXORPS     X4, X4, X4
-	VCVTSI2SSL R10, X4, X4
-	VMULSS     X0, X0, X5
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X6
-	VFMADD213SS rowconsts<>+840(SB), X0, X6
-	VFMADD213SS rowconsts<>+844(SB), X0, X6
-	VFMADD213SS rowconsts<>+848(SB), X0, X6
-	VFMADD213SS rowconsts<>+852(SB), X0, X6
-	VFMADD213SS rowconsts<>+856(SB), X0, X6
-	VFMADD213SS rowconsts<>+860(SB), X0, X6
-	VFMADD213SS rowconsts<>+864(SB), X0, X6
-	VFMADD213SS rowconsts<>+868(SB), X0, X6
-	VMULSS      X0, X6, X6
-	VMULSS      X5, X6, X6
-	VFMADD231SS rowconsts<>+872(SB), X4, X6
-	VFMADD231SS rowconsts<>+832(SB), X5, X6
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X6, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X4, X0
-	VSUBSS      X2, X2, X2
-	VADDSS      X2, X0, X0
-	MOVQ        lsum+48(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
-	MOVQ        mass+56(FP), SI
-	VMOVSS      X3, (SI)(DI*4)
+	MOVQ   mass+56(FP), SI
+	VMOVSS X3, (SI)(DI*4)
 
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y9, Y7, Y7
@@ -6932,6 +6900,44 @@ CrossEntropySoftWAVX2_tgtdone_21:
 	VADDSS       X0, X7, X0
 	MOVQ         zc+64(FP), SI
 	VMOVSS       X0, (SI)(DI*4)
+
+	// per-row output: lsum
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X2, SI
+	MOVL       SI, R10
+	SUBL       $0x3f3504f3, R10
+	SARL       $0x17, R10
+	MOVL       R10, R11
+	SHLL       $0x17, R11
+	SUBL       R11, SI
+	VMOVD      SI, X0
+	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VXORPS     X3, X3, X3
+	VCVTSI2SSL R10, X3, X3
+	VMULSS     X0, X0, X4
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+836(SB), X5
+	VFMADD213SS rowconsts<>+840(SB), X0, X5
+	VFMADD213SS rowconsts<>+844(SB), X0, X5
+	VFMADD213SS rowconsts<>+848(SB), X0, X5
+	VFMADD213SS rowconsts<>+852(SB), X0, X5
+	VFMADD213SS rowconsts<>+856(SB), X0, X5
+	VFMADD213SS rowconsts<>+860(SB), X0, X5
+	VFMADD213SS rowconsts<>+864(SB), X0, X5
+	VFMADD213SS rowconsts<>+868(SB), X0, X5
+	VMULSS      X0, X5, X5
+	VMULSS      X4, X5, X5
+	VFMADD231SS rowconsts<>+872(SB), X3, X5
+	VFMADD231SS rowconsts<>+832(SB), X4, X5
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X5, X0, X0
+	VFMADD231SS rowconsts<>+876(SB), X3, X0
+	VSUBSS      X2, X2, X2
+	VADDSS      X2, X0, X0
+	MOVQ        lsum+48(FP), SI
+	VMOVSS      X0, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -7156,10 +7162,119 @@ CrossEntropyGAVX2_bexp_7:
 	VADDPS      Y11, Y9, Y9
 	VADDPS      Y9, Y5, Y5
 
-	// per-row outputs of 8 rows: mx, lsum (and zw)
+	// per-row outputs of 8 rows: mx (and zw)
 	MOVQ    mx+48(FP), R12
 	VMOVUPS Y0, (R12)(DI*4)
 
+	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
+	VBROADCASTSS rowconsts<>+828(SB), Y0
+	VDIVPS       Y5, Y0, Y0
+	MOVQ         a+32(FP), R12
+	VMOVUPS      (R12)(DI*4), Y6
+	MOVQ         scale+40(FP), R12
+	VMOVUPS      (R12)(DI*4), Y7
+	VBROADCASTSS k+24(FP), Y8
+	XORQ         R12, R12
+
+CrossEntropyGAVX2_bgrad_8:
+	VMULPS      (SP)(R12*1), Y0, Y9
+	VMOVAPS     Y8, Y10
+	VFMSUB231PS Y6, Y9, Y10
+	VMULPS      Y7, Y10, Y10
+	VMOVUPS     Y10, (SP)(R12*1)
+	ADDQ        $0x20, R12
+	CMPQ        R12, R13
+	JB          CrossEntropyGAVX2_bgrad_8
+
+	// transpose the column slots back and store 8 rows
+	LEAQ       (R9)(SI*4), R12
+	VMOVUPS    (SP), Y0
+	VMOVUPS    32(SP), Y6
+	VMOVUPS    64(SP), Y7
+	VMOVUPS    96(SP), Y8
+	VMOVUPS    128(SP), Y9
+	VMOVUPS    160(SP), Y10
+	VMOVUPS    192(SP), Y11
+	VMOVUPS    224(SP), Y12
+	VUNPCKLPS  Y6, Y0, Y13
+	VUNPCKHPS  Y6, Y0, Y0
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VSHUFPS    $0x44, Y6, Y13, Y12
+	VSHUFPS    $0xee, Y6, Y13, Y6
+	VSHUFPS    $0x44, Y7, Y0, Y13
+	VSHUFPS    $0xee, Y7, Y0, Y0
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y11, Y9, Y10
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VPERM2F128 $0x20, Y7, Y12, Y11
+	VPERM2F128 $0x31, Y7, Y12, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y12
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y13, Y8
+	VPERM2F128 $0x31, Y10, Y13, Y10
+	VPERM2F128 $0x20, Y9, Y0, Y13
+	VPERM2F128 $0x31, Y9, Y0, Y0
+	VMOVUPS    768(SP), Y9
+	VMASKMOVPS Y11, Y9, (R9)
+	VMASKMOVPS Y12, Y9, (R9)(SI*1)
+	VMASKMOVPS Y8, Y9, (R9)(SI*2)
+	VMASKMOVPS Y13, Y9, (R9)(R11*1)
+	VMASKMOVPS Y7, Y9, (R12)
+	VMASKMOVPS Y6, Y9, (R12)(SI*1)
+	VMASKMOVPS Y10, Y9, (R12)(SI*2)
+	VMASKMOVPS Y0, Y9, (R12)(R11*1)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyGAVX2_nohigh_10
+	VMOVUPS    256(SP), Y0
+	VMOVUPS    288(SP), Y6
+	VMOVUPS    320(SP), Y7
+	VMOVUPS    352(SP), Y8
+	VMOVUPS    384(SP), Y9
+	VMOVUPS    416(SP), Y10
+	VMOVUPS    448(SP), Y11
+	VMOVUPS    480(SP), Y12
+	VUNPCKLPS  Y6, Y0, Y13
+	VUNPCKHPS  Y6, Y0, Y0
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VSHUFPS    $0x44, Y6, Y13, Y12
+	VSHUFPS    $0xee, Y6, Y13, Y6
+	VSHUFPS    $0x44, Y7, Y0, Y13
+	VSHUFPS    $0xee, Y7, Y0, Y0
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y11, Y9, Y10
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VPERM2F128 $0x20, Y7, Y12, Y11
+	VPERM2F128 $0x31, Y7, Y12, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y12
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y13, Y8
+	VPERM2F128 $0x31, Y10, Y13, Y10
+	VPERM2F128 $0x20, Y9, Y0, Y13
+	VPERM2F128 $0x31, Y9, Y0, Y0
+	VMOVUPS    800(SP), Y9
+	VMASKMOVPS Y11, Y9, 32(R9)
+	VMASKMOVPS Y12, Y9, 32(R9)(SI*1)
+	VMASKMOVPS Y8, Y9, 32(R9)(SI*2)
+	VMASKMOVPS Y13, Y9, 32(R9)(R11*1)
+	VMASKMOVPS Y7, Y9, 32(R12)
+	VMASKMOVPS Y6, Y9, 32(R12)(SI*1)
+	VMASKMOVPS Y10, Y9, 32(R12)(SI*2)
+	VMASKMOVPS Y0, Y9, 32(R12)(R11*1)
+
+CrossEntropyGAVX2_nohigh_10:
+	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+384(SB), Y5, Y0
 	VPSRAD       $0x17, Y0, Y0
@@ -7188,114 +7303,6 @@ CrossEntropyGAVX2_bexp_7:
 	MOVQ         lsum+56(FP), R12
 	VMOVUPS      Y6, (R12)(DI*4)
 
-	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+828(SB), Y0
-	VDIVPS       Y5, Y0, Y0
-	MOVQ         a+32(FP), R12
-	VMOVUPS      (R12)(DI*4), Y5
-	MOVQ         scale+40(FP), R12
-	VMOVUPS      (R12)(DI*4), Y6
-	VBROADCASTSS k+24(FP), Y7
-	XORQ         R12, R12
-
-CrossEntropyGAVX2_bgrad_8:
-	VMULPS      (SP)(R12*1), Y0, Y8
-	VMOVAPS     Y7, Y9
-	VFMSUB231PS Y5, Y8, Y9
-	VMULPS      Y6, Y9, Y9
-	VMOVUPS     Y9, (SP)(R12*1)
-	ADDQ        $0x20, R12
-	CMPQ        R12, R13
-	JB          CrossEntropyGAVX2_bgrad_8
-
-	// transpose the column slots back and store 8 rows
-	LEAQ       (R9)(SI*4), R12
-	VMOVUPS    (SP), Y0
-	VMOVUPS    32(SP), Y5
-	VMOVUPS    64(SP), Y6
-	VMOVUPS    96(SP), Y7
-	VMOVUPS    128(SP), Y8
-	VMOVUPS    160(SP), Y9
-	VMOVUPS    192(SP), Y10
-	VMOVUPS    224(SP), Y11
-	VUNPCKLPS  Y5, Y0, Y12
-	VUNPCKHPS  Y5, Y0, Y0
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y11, Y10, Y9
-	VUNPCKHPS  Y11, Y10, Y10
-	VSHUFPS    $0x44, Y5, Y12, Y11
-	VSHUFPS    $0xee, Y5, Y12, Y5
-	VSHUFPS    $0x44, Y6, Y0, Y12
-	VSHUFPS    $0xee, Y6, Y0, Y0
-	VSHUFPS    $0x44, Y9, Y7, Y6
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y10, Y8, Y9
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y6, Y11, Y10
-	VPERM2F128 $0x31, Y6, Y11, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y11
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y12, Y7
-	VPERM2F128 $0x31, Y9, Y12, Y9
-	VPERM2F128 $0x20, Y8, Y0, Y12
-	VPERM2F128 $0x31, Y8, Y0, Y0
-	VMOVUPS    768(SP), Y8
-	VMASKMOVPS Y10, Y8, (R9)
-	VMASKMOVPS Y11, Y8, (R9)(SI*1)
-	VMASKMOVPS Y7, Y8, (R9)(SI*2)
-	VMASKMOVPS Y12, Y8, (R9)(R11*1)
-	VMASKMOVPS Y6, Y8, (R12)
-	VMASKMOVPS Y5, Y8, (R12)(SI*1)
-	VMASKMOVPS Y9, Y8, (R12)(SI*2)
-	VMASKMOVPS Y0, Y8, (R12)(R11*1)
-	CMPQ       AX, $0x08
-	JBE        CrossEntropyGAVX2_nohigh_10
-	VMOVUPS    256(SP), Y0
-	VMOVUPS    288(SP), Y5
-	VMOVUPS    320(SP), Y6
-	VMOVUPS    352(SP), Y7
-	VMOVUPS    384(SP), Y8
-	VMOVUPS    416(SP), Y9
-	VMOVUPS    448(SP), Y10
-	VMOVUPS    480(SP), Y11
-	VUNPCKLPS  Y5, Y0, Y12
-	VUNPCKHPS  Y5, Y0, Y0
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y11, Y10, Y9
-	VUNPCKHPS  Y11, Y10, Y10
-	VSHUFPS    $0x44, Y5, Y12, Y11
-	VSHUFPS    $0xee, Y5, Y12, Y5
-	VSHUFPS    $0x44, Y6, Y0, Y12
-	VSHUFPS    $0xee, Y6, Y0, Y0
-	VSHUFPS    $0x44, Y9, Y7, Y6
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y10, Y8, Y9
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y6, Y11, Y10
-	VPERM2F128 $0x31, Y6, Y11, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y11
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y12, Y7
-	VPERM2F128 $0x31, Y9, Y12, Y9
-	VPERM2F128 $0x20, Y8, Y0, Y12
-	VPERM2F128 $0x31, Y8, Y0, Y0
-	VMOVUPS    800(SP), Y8
-	VMASKMOVPS Y10, Y8, 32(R9)
-	VMASKMOVPS Y11, Y8, 32(R9)(SI*1)
-	VMASKMOVPS Y7, Y8, 32(R9)(SI*2)
-	VMASKMOVPS Y12, Y8, 32(R9)(R11*1)
-	VMASKMOVPS Y6, Y8, 32(R12)
-	VMASKMOVPS Y5, Y8, 32(R12)(SI*1)
-	VMASKMOVPS Y9, Y8, 32(R12)(SI*2)
-	VMASKMOVPS Y0, Y8, 32(R12)(R11*1)
-
-CrossEntropyGAVX2_nohigh_10:
 	// next 8 rows
 	MOVQ SI, R12
 	SHLQ $0x03, R12
@@ -7722,6 +7729,77 @@ CrossEntropyGAVX2_maxfold_29:
 	VBROADCASTSS X1, Y1
 
 CrossEntropyGAVX2_nomax_25:
+	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
+	VMOVSS       rowconsts<>+828(SB), X6
+	VDIVSS       X5, X6, X6
+	VBROADCASTSS X6, Y6
+	MOVQ         a+32(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y7
+	MOVQ         scale+40(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y8
+	VBROADCASTSS k+24(FP), Y9
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyGAVX2_out32_30:
+	CMPQ        SI, CX
+	JAE         CrossEntropyGAVX2_outv_31
+	VMOVUPS     (R9)(SI*4), Y10
+	VMULPS      Y6, Y10, Y10
+	VMOVAPS     Y9, Y11
+	VFMSUB231PS Y7, Y10, Y11
+	VMULPS      Y8, Y11, Y11
+	VMOVUPS     Y11, (R9)(SI*4)
+	VMOVUPS     32(R9)(SI*4), Y10
+	VMULPS      Y6, Y10, Y10
+	VMOVAPS     Y9, Y11
+	VFMSUB231PS Y7, Y10, Y11
+	VMULPS      Y8, Y11, Y11
+	VMOVUPS     Y11, 32(R9)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Y10
+	VMULPS      Y6, Y10, Y10
+	VMOVAPS     Y9, Y11
+	VFMSUB231PS Y7, Y10, Y11
+	VMULPS      Y8, Y11, Y11
+	VMOVUPS     Y11, 64(R9)(SI*4)
+	VMOVUPS     96(R9)(SI*4), Y10
+	VMULPS      Y6, Y10, Y10
+	VMOVAPS     Y9, Y11
+	VFMSUB231PS Y7, Y10, Y11
+	VMULPS      Y8, Y11, Y11
+	VMOVUPS     Y11, 96(R9)(SI*4)
+	ADDQ        $0x20, SI
+	JMP         CrossEntropyGAVX2_out32_30
+
+CrossEntropyGAVX2_outv_31:
+	CMPQ        SI, DX
+	JAE         CrossEntropyGAVX2_outtail_32
+	VMOVUPS     (R9)(SI*4), Y10
+	VMULPS      Y6, Y10, Y10
+	VMOVAPS     Y9, Y11
+	VFMSUB231PS Y7, Y10, Y11
+	VMULPS      Y8, Y11, Y11
+	VMOVUPS     Y11, (R9)(SI*4)
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyGAVX2_outv_31
+
+CrossEntropyGAVX2_outtail_32:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyGAVX2_outend_33
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y10
+	VMASKMOVPS  (R9)(SI*4), Y10, Y11
+	VMULPS      Y6, Y11, Y11
+	VMOVAPS     Y9, Y6
+	VFMSUB231PS Y7, Y11, Y6
+	VMULPS      Y8, Y6, Y6
+	VMASKMOVPS  Y6, Y10, (R9)(SI*4)
+
+CrossEntropyGAVX2_outend_33:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -7758,82 +7836,11 @@ CrossEntropyGAVX2_nomax_25:
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
 	VFMADD231SS rowconsts<>+876(SB), X6, X0
-	VSUBSS      X5, X5, X6
-	VADDSS      X6, X0, X0
+	VSUBSS      X5, X5, X5
+	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
 	VMOVSS      X0, (SI)(DI*4)
 
-	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+828(SB), X0
-	VDIVSS       X5, X0, X0
-	VBROADCASTSS X0, Y0
-	MOVQ         a+32(FP), SI
-	VBROADCASTSS (SI)(DI*4), Y5
-	MOVQ         scale+40(FP), SI
-	VBROADCASTSS (SI)(DI*4), Y6
-	VBROADCASTSS k+24(FP), Y7
-
-	// pass 3
-	XORQ SI, SI
-
-CrossEntropyGAVX2_out32_30:
-	CMPQ        SI, CX
-	JAE         CrossEntropyGAVX2_outv_31
-	VMOVUPS     (R9)(SI*4), Y8
-	VMULPS      Y0, Y8, Y8
-	VMOVAPS     Y7, Y9
-	VFMSUB231PS Y5, Y8, Y9
-	VMULPS      Y6, Y9, Y9
-	VMOVUPS     Y9, (R9)(SI*4)
-	VMOVUPS     32(R9)(SI*4), Y8
-	VMULPS      Y0, Y8, Y8
-	VMOVAPS     Y7, Y9
-	VFMSUB231PS Y5, Y8, Y9
-	VMULPS      Y6, Y9, Y9
-	VMOVUPS     Y9, 32(R9)(SI*4)
-	VMOVUPS     64(R9)(SI*4), Y8
-	VMULPS      Y0, Y8, Y8
-	VMOVAPS     Y7, Y9
-	VFMSUB231PS Y5, Y8, Y9
-	VMULPS      Y6, Y9, Y9
-	VMOVUPS     Y9, 64(R9)(SI*4)
-	VMOVUPS     96(R9)(SI*4), Y8
-	VMULPS      Y0, Y8, Y8
-	VMOVAPS     Y7, Y9
-	VFMSUB231PS Y5, Y8, Y9
-	VMULPS      Y6, Y9, Y9
-	VMOVUPS     Y9, 96(R9)(SI*4)
-	ADDQ        $0x20, SI
-	JMP         CrossEntropyGAVX2_out32_30
-
-CrossEntropyGAVX2_outv_31:
-	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_outtail_32
-	VMOVUPS     (R9)(SI*4), Y8
-	VMULPS      Y0, Y8, Y8
-	VMOVAPS     Y7, Y9
-	VFMSUB231PS Y5, Y8, Y9
-	VMULPS      Y6, Y9, Y9
-	VMOVUPS     Y9, (R9)(SI*4)
-	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_outv_31
-
-CrossEntropyGAVX2_outtail_32:
-	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX2_outend_33
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        BX, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y8
-	VMASKMOVPS  (R9)(SI*4), Y8, Y9
-	VMULPS      Y0, Y9, Y9
-	VMOVAPS     Y7, Y0
-	VFMSUB231PS Y5, Y9, Y0
-	VMULPS      Y6, Y0, Y0
-	VMASKMOVPS  Y0, Y8, (R9)(SI*4)
-
-CrossEntropyGAVX2_outend_33:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
@@ -8072,10 +8079,136 @@ CrossEntropyGSAVX2_bexp_7:
 	VADDPS       Y8, Y6, Y6
 	VADDPS       Y6, Y2, Y2
 
-	// per-row outputs of 8 rows: mx, lsum (and zw)
+	// per-row outputs of 8 rows: mx (and zw)
 	MOVQ    mx+48(FP), R12
 	VMOVUPS Y0, (R12)(DI*4)
+	VMOVUPS 768(SP), Y0
+	VMOVUPS 800(SP), Y3
+	VMOVUPS 832(SP), Y4
+	VMOVUPS 864(SP), Y5
+	VMOVUPS 896(SP), Y6
+	VMOVUPS 928(SP), Y7
+	VMOVUPS 960(SP), Y8
+	VMOVUPS 992(SP), Y9
+	VADDPS  Y3, Y0, Y0
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y9, Y8, Y8
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y6, Y0, Y0
+	MOVQ    zw+64(FP), R12
+	VMOVUPS Y0, (R12)(DI*4)
 
+	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
+	VBROADCASTSS rowconsts<>+828(SB), Y0
+	VDIVPS       Y2, Y0, Y0
+	MOVQ         a+32(FP), R12
+	VMOVUPS      (R12)(DI*4), Y3
+	MOVQ         scale+40(FP), R12
+	VMOVUPS      (R12)(DI*4), Y4
+	VBROADCASTSS k+24(FP), Y5
+	XORQ         R12, R12
+
+CrossEntropyGSAVX2_bgrad_8:
+	VMULPS      (SP)(R12*1), Y0, Y6
+	VMOVAPS     Y5, Y7
+	VFMSUB231PS Y3, Y6, Y7
+	VMULPS      Y4, Y7, Y7
+	VMOVUPS     Y7, (SP)(R12*1)
+	ADDQ        $0x20, R12
+	CMPQ        R12, R13
+	JB          CrossEntropyGSAVX2_bgrad_8
+
+	// transpose the column slots back and store 8 rows
+	LEAQ       (R9)(SI*4), R12
+	VMOVUPS    (SP), Y0
+	VMOVUPS    32(SP), Y3
+	VMOVUPS    64(SP), Y4
+	VMOVUPS    96(SP), Y5
+	VMOVUPS    128(SP), Y6
+	VMOVUPS    160(SP), Y7
+	VMOVUPS    192(SP), Y8
+	VMOVUPS    224(SP), Y9
+	VUNPCKLPS  Y3, Y0, Y10
+	VUNPCKHPS  Y3, Y0, Y0
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VSHUFPS    $0x44, Y3, Y10, Y9
+	VSHUFPS    $0xee, Y3, Y10, Y3
+	VSHUFPS    $0x44, Y4, Y0, Y10
+	VSHUFPS    $0xee, Y4, Y0, Y0
+	VSHUFPS    $0x44, Y7, Y5, Y4
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y8, Y6, Y7
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y4, Y9, Y8
+	VPERM2F128 $0x31, Y4, Y9, Y4
+	VPERM2F128 $0x20, Y5, Y3, Y9
+	VPERM2F128 $0x31, Y5, Y3, Y3
+	VPERM2F128 $0x20, Y7, Y10, Y5
+	VPERM2F128 $0x31, Y7, Y10, Y7
+	VPERM2F128 $0x20, Y6, Y0, Y10
+	VPERM2F128 $0x31, Y6, Y0, Y0
+	VMOVUPS    1024(SP), Y6
+	VMASKMOVPS Y8, Y6, (R9)
+	VMASKMOVPS Y9, Y6, (R9)(SI*1)
+	VMASKMOVPS Y5, Y6, (R9)(SI*2)
+	VMASKMOVPS Y10, Y6, (R9)(R11*1)
+	VMASKMOVPS Y4, Y6, (R12)
+	VMASKMOVPS Y3, Y6, (R12)(SI*1)
+	VMASKMOVPS Y7, Y6, (R12)(SI*2)
+	VMASKMOVPS Y0, Y6, (R12)(R11*1)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyGSAVX2_nohigh_10
+	VMOVUPS    256(SP), Y0
+	VMOVUPS    288(SP), Y3
+	VMOVUPS    320(SP), Y4
+	VMOVUPS    352(SP), Y5
+	VMOVUPS    384(SP), Y6
+	VMOVUPS    416(SP), Y7
+	VMOVUPS    448(SP), Y8
+	VMOVUPS    480(SP), Y9
+	VUNPCKLPS  Y3, Y0, Y10
+	VUNPCKHPS  Y3, Y0, Y0
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VSHUFPS    $0x44, Y3, Y10, Y9
+	VSHUFPS    $0xee, Y3, Y10, Y3
+	VSHUFPS    $0x44, Y4, Y0, Y10
+	VSHUFPS    $0xee, Y4, Y0, Y0
+	VSHUFPS    $0x44, Y7, Y5, Y4
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y8, Y6, Y7
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y4, Y9, Y8
+	VPERM2F128 $0x31, Y4, Y9, Y4
+	VPERM2F128 $0x20, Y5, Y3, Y9
+	VPERM2F128 $0x31, Y5, Y3, Y3
+	VPERM2F128 $0x20, Y7, Y10, Y5
+	VPERM2F128 $0x31, Y7, Y10, Y7
+	VPERM2F128 $0x20, Y6, Y0, Y10
+	VPERM2F128 $0x31, Y6, Y0, Y0
+	VMOVUPS    1056(SP), Y6
+	VMASKMOVPS Y8, Y6, 32(R9)
+	VMASKMOVPS Y9, Y6, 32(R9)(SI*1)
+	VMASKMOVPS Y5, Y6, 32(R9)(SI*2)
+	VMASKMOVPS Y10, Y6, 32(R9)(R11*1)
+	VMASKMOVPS Y4, Y6, 32(R12)
+	VMASKMOVPS Y3, Y6, 32(R12)(SI*1)
+	VMASKMOVPS Y7, Y6, 32(R12)(SI*2)
+	VMASKMOVPS Y0, Y6, 32(R12)(R11*1)
+
+CrossEntropyGSAVX2_nohigh_10:
+	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+384(SB), Y2, Y0
 	VPSRAD       $0x17, Y0, Y0
@@ -8103,132 +8236,7 @@ CrossEntropyGSAVX2_bexp_7:
 	VADDPS       Y0, Y3, Y3
 	MOVQ         lsum+56(FP), R12
 	VMOVUPS      Y3, (R12)(DI*4)
-	VMOVUPS      768(SP), Y0
-	VMOVUPS      800(SP), Y3
-	VMOVUPS      832(SP), Y4
-	VMOVUPS      864(SP), Y5
-	VMOVUPS      896(SP), Y6
-	VMOVUPS      928(SP), Y7
-	VMOVUPS      960(SP), Y8
-	VMOVUPS      992(SP), Y9
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y6
-	VADDPS       Y9, Y8, Y8
-	VADDPS       Y4, Y0, Y0
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y6, Y0, Y0
-	MOVQ         zw+64(FP), R12
-	VMOVUPS      Y0, (R12)(DI*4)
 
-	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+828(SB), Y0
-	VDIVPS       Y2, Y0, Y0
-	MOVQ         a+32(FP), R12
-	VMOVUPS      (R12)(DI*4), Y2
-	MOVQ         scale+40(FP), R12
-	VMOVUPS      (R12)(DI*4), Y3
-	VBROADCASTSS k+24(FP), Y4
-	XORQ         R12, R12
-
-CrossEntropyGSAVX2_bgrad_8:
-	VMULPS      (SP)(R12*1), Y0, Y5
-	VMOVAPS     Y4, Y6
-	VFMSUB231PS Y2, Y5, Y6
-	VMULPS      Y3, Y6, Y6
-	VMOVUPS     Y6, (SP)(R12*1)
-	ADDQ        $0x20, R12
-	CMPQ        R12, R13
-	JB          CrossEntropyGSAVX2_bgrad_8
-
-	// transpose the column slots back and store 8 rows
-	LEAQ       (R9)(SI*4), R12
-	VMOVUPS    (SP), Y0
-	VMOVUPS    32(SP), Y2
-	VMOVUPS    64(SP), Y3
-	VMOVUPS    96(SP), Y4
-	VMOVUPS    128(SP), Y5
-	VMOVUPS    160(SP), Y6
-	VMOVUPS    192(SP), Y7
-	VMOVUPS    224(SP), Y8
-	VUNPCKLPS  Y2, Y0, Y9
-	VUNPCKHPS  Y2, Y0, Y0
-	VUNPCKLPS  Y4, Y3, Y2
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VSHUFPS    $0x44, Y2, Y9, Y8
-	VSHUFPS    $0xee, Y2, Y9, Y2
-	VSHUFPS    $0x44, Y3, Y0, Y9
-	VSHUFPS    $0xee, Y3, Y0, Y0
-	VSHUFPS    $0x44, Y6, Y4, Y3
-	VSHUFPS    $0xee, Y6, Y4, Y4
-	VSHUFPS    $0x44, Y7, Y5, Y6
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y3, Y8, Y7
-	VPERM2F128 $0x31, Y3, Y8, Y3
-	VPERM2F128 $0x20, Y4, Y2, Y8
-	VPERM2F128 $0x31, Y4, Y2, Y2
-	VPERM2F128 $0x20, Y6, Y9, Y4
-	VPERM2F128 $0x31, Y6, Y9, Y6
-	VPERM2F128 $0x20, Y5, Y0, Y9
-	VPERM2F128 $0x31, Y5, Y0, Y0
-	VMOVUPS    1024(SP), Y5
-	VMASKMOVPS Y7, Y5, (R9)
-	VMASKMOVPS Y8, Y5, (R9)(SI*1)
-	VMASKMOVPS Y4, Y5, (R9)(SI*2)
-	VMASKMOVPS Y9, Y5, (R9)(R11*1)
-	VMASKMOVPS Y3, Y5, (R12)
-	VMASKMOVPS Y2, Y5, (R12)(SI*1)
-	VMASKMOVPS Y6, Y5, (R12)(SI*2)
-	VMASKMOVPS Y0, Y5, (R12)(R11*1)
-	CMPQ       AX, $0x08
-	JBE        CrossEntropyGSAVX2_nohigh_10
-	VMOVUPS    256(SP), Y0
-	VMOVUPS    288(SP), Y2
-	VMOVUPS    320(SP), Y3
-	VMOVUPS    352(SP), Y4
-	VMOVUPS    384(SP), Y5
-	VMOVUPS    416(SP), Y6
-	VMOVUPS    448(SP), Y7
-	VMOVUPS    480(SP), Y8
-	VUNPCKLPS  Y2, Y0, Y9
-	VUNPCKHPS  Y2, Y0, Y0
-	VUNPCKLPS  Y4, Y3, Y2
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VSHUFPS    $0x44, Y2, Y9, Y8
-	VSHUFPS    $0xee, Y2, Y9, Y2
-	VSHUFPS    $0x44, Y3, Y0, Y9
-	VSHUFPS    $0xee, Y3, Y0, Y0
-	VSHUFPS    $0x44, Y6, Y4, Y3
-	VSHUFPS    $0xee, Y6, Y4, Y4
-	VSHUFPS    $0x44, Y7, Y5, Y6
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y3, Y8, Y7
-	VPERM2F128 $0x31, Y3, Y8, Y3
-	VPERM2F128 $0x20, Y4, Y2, Y8
-	VPERM2F128 $0x31, Y4, Y2, Y2
-	VPERM2F128 $0x20, Y6, Y9, Y4
-	VPERM2F128 $0x31, Y6, Y9, Y6
-	VPERM2F128 $0x20, Y5, Y0, Y9
-	VPERM2F128 $0x31, Y5, Y0, Y0
-	VMOVUPS    1056(SP), Y5
-	VMASKMOVPS Y7, Y5, 32(R9)
-	VMASKMOVPS Y8, Y5, 32(R9)(SI*1)
-	VMASKMOVPS Y4, Y5, 32(R9)(SI*2)
-	VMASKMOVPS Y9, Y5, 32(R9)(R11*1)
-	VMASKMOVPS Y3, Y5, 32(R12)
-	VMASKMOVPS Y2, Y5, 32(R12)(SI*1)
-	VMASKMOVPS Y6, Y5, 32(R12)(SI*2)
-	VMASKMOVPS Y0, Y5, 32(R12)(R11*1)
-
-CrossEntropyGSAVX2_nohigh_10:
 	// next 8 rows
 	MOVQ SI, R12
 	SHLQ $0x03, R12
@@ -8688,6 +8696,77 @@ CrossEntropyGSAVX2_maxfold_29:
 	VBROADCASTSS X1, Y1
 
 CrossEntropyGSAVX2_nomax_25:
+	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
+	VMOVSS       rowconsts<>+828(SB), X7
+	VDIVSS       X6, X7, X7
+	VBROADCASTSS X7, Y7
+	MOVQ         a+32(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y8
+	MOVQ         scale+40(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y9
+	VBROADCASTSS k+24(FP), Y10
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyGSAVX2_out32_30:
+	CMPQ        SI, CX
+	JAE         CrossEntropyGSAVX2_outv_31
+	VMOVUPS     (R9)(SI*4), Y11
+	VMULPS      Y7, Y11, Y11
+	VMOVAPS     Y10, Y12
+	VFMSUB231PS Y8, Y11, Y12
+	VMULPS      Y9, Y12, Y12
+	VMOVUPS     Y12, (R9)(SI*4)
+	VMOVUPS     32(R9)(SI*4), Y11
+	VMULPS      Y7, Y11, Y11
+	VMOVAPS     Y10, Y12
+	VFMSUB231PS Y8, Y11, Y12
+	VMULPS      Y9, Y12, Y12
+	VMOVUPS     Y12, 32(R9)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Y11
+	VMULPS      Y7, Y11, Y11
+	VMOVAPS     Y10, Y12
+	VFMSUB231PS Y8, Y11, Y12
+	VMULPS      Y9, Y12, Y12
+	VMOVUPS     Y12, 64(R9)(SI*4)
+	VMOVUPS     96(R9)(SI*4), Y11
+	VMULPS      Y7, Y11, Y11
+	VMOVAPS     Y10, Y12
+	VFMSUB231PS Y8, Y11, Y12
+	VMULPS      Y9, Y12, Y12
+	VMOVUPS     Y12, 96(R9)(SI*4)
+	ADDQ        $0x20, SI
+	JMP         CrossEntropyGSAVX2_out32_30
+
+CrossEntropyGSAVX2_outv_31:
+	CMPQ        SI, DX
+	JAE         CrossEntropyGSAVX2_outtail_32
+	VMOVUPS     (R9)(SI*4), Y11
+	VMULPS      Y7, Y11, Y11
+	VMOVAPS     Y10, Y12
+	VFMSUB231PS Y8, Y11, Y12
+	VMULPS      Y9, Y12, Y12
+	VMOVUPS     Y12, (R9)(SI*4)
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyGSAVX2_outv_31
+
+CrossEntropyGSAVX2_outtail_32:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyGSAVX2_outend_33
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y11
+	VMASKMOVPS  (R9)(SI*4), Y11, Y12
+	VMULPS      Y7, Y12, Y12
+	VMOVAPS     Y10, Y7
+	VFMSUB231PS Y8, Y12, Y7
+	VMULPS      Y9, Y7, Y7
+	VMASKMOVPS  Y7, Y11, (R9)(SI*4)
+
+CrossEntropyGSAVX2_outend_33:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -8724,8 +8803,8 @@ CrossEntropyGSAVX2_nomax_25:
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
 	VFMADD231SS rowconsts<>+876(SB), X7, X0
-	VSUBSS      X6, X6, X7
-	VADDSS      X7, X0, X0
+	VSUBSS      X6, X6, X6
+	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
 	VMOVSS      X0, (SI)(DI*4)
 
@@ -8740,77 +8819,6 @@ CrossEntropyGSAVX2_nomax_25:
 	MOVQ         zw+64(FP), SI
 	VMOVSS       X0, (SI)(DI*4)
 
-	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+828(SB), X0
-	VDIVSS       X6, X0, X0
-	VBROADCASTSS X0, Y0
-	MOVQ         a+32(FP), SI
-	VBROADCASTSS (SI)(DI*4), Y2
-	MOVQ         scale+40(FP), SI
-	VBROADCASTSS (SI)(DI*4), Y3
-	VBROADCASTSS k+24(FP), Y4
-
-	// pass 3
-	XORQ SI, SI
-
-CrossEntropyGSAVX2_out32_30:
-	CMPQ        SI, CX
-	JAE         CrossEntropyGSAVX2_outv_31
-	VMOVUPS     (R9)(SI*4), Y5
-	VMULPS      Y0, Y5, Y5
-	VMOVAPS     Y4, Y6
-	VFMSUB231PS Y2, Y5, Y6
-	VMULPS      Y3, Y6, Y6
-	VMOVUPS     Y6, (R9)(SI*4)
-	VMOVUPS     32(R9)(SI*4), Y5
-	VMULPS      Y0, Y5, Y5
-	VMOVAPS     Y4, Y6
-	VFMSUB231PS Y2, Y5, Y6
-	VMULPS      Y3, Y6, Y6
-	VMOVUPS     Y6, 32(R9)(SI*4)
-	VMOVUPS     64(R9)(SI*4), Y5
-	VMULPS      Y0, Y5, Y5
-	VMOVAPS     Y4, Y6
-	VFMSUB231PS Y2, Y5, Y6
-	VMULPS      Y3, Y6, Y6
-	VMOVUPS     Y6, 64(R9)(SI*4)
-	VMOVUPS     96(R9)(SI*4), Y5
-	VMULPS      Y0, Y5, Y5
-	VMOVAPS     Y4, Y6
-	VFMSUB231PS Y2, Y5, Y6
-	VMULPS      Y3, Y6, Y6
-	VMOVUPS     Y6, 96(R9)(SI*4)
-	ADDQ        $0x20, SI
-	JMP         CrossEntropyGSAVX2_out32_30
-
-CrossEntropyGSAVX2_outv_31:
-	CMPQ        SI, DX
-	JAE         CrossEntropyGSAVX2_outtail_32
-	VMOVUPS     (R9)(SI*4), Y5
-	VMULPS      Y0, Y5, Y5
-	VMOVAPS     Y4, Y6
-	VFMSUB231PS Y2, Y5, Y6
-	VMULPS      Y3, Y6, Y6
-	VMOVUPS     Y6, (R9)(SI*4)
-	ADDQ        $0x08, SI
-	JMP         CrossEntropyGSAVX2_outv_31
-
-CrossEntropyGSAVX2_outtail_32:
-	CMPQ        BX, $0x00
-	JE          CrossEntropyGSAVX2_outend_33
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        BX, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y5
-	VMASKMOVPS  (R9)(SI*4), Y5, Y6
-	VMULPS      Y0, Y6, Y6
-	VMOVAPS     Y4, Y0
-	VFMSUB231PS Y2, Y6, Y0
-	VMULPS      Y3, Y0, Y0
-	VMASKMOVPS  Y0, Y5, (R9)(SI*4)
-
-CrossEntropyGSAVX2_outend_33:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
@@ -9442,48 +9450,11 @@ CrossEntropySoftGAVX2_tgtdone_21:
 	VEXTRACTF128 $0x01, Y3, X4
 	VADDSS       X4, X3, X3
 
-	// per-row outputs: mx, lsum, mass, zc
+	// per-row outputs: mx, mass, zc
 	MOVQ   mx+40(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X2, SI
-	MOVL       SI, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
-	VXORPS     X4, X4, X4
-	VCVTSI2SSL R11, X4, X4
-	VMULSS     X0, X0, X5
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X6
-	VFMADD213SS rowconsts<>+840(SB), X0, X6
-	VFMADD213SS rowconsts<>+844(SB), X0, X6
-	VFMADD213SS rowconsts<>+848(SB), X0, X6
-	VFMADD213SS rowconsts<>+852(SB), X0, X6
-	VFMADD213SS rowconsts<>+856(SB), X0, X6
-	VFMADD213SS rowconsts<>+860(SB), X0, X6
-	VFMADD213SS rowconsts<>+864(SB), X0, X6
-	VFMADD213SS rowconsts<>+868(SB), X0, X6
-	VMULSS      X0, X6, X6
-	VMULSS      X5, X6, X6
-	VFMADD231SS rowconsts<>+872(SB), X4, X6
-	VFMADD231SS rowconsts<>+832(SB), X5, X6
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X6, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X4, X0
-	VSUBSS      X2, X2, X4
-	VADDSS      X4, X0, X0
-	MOVQ        lsum+48(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
-	MOVQ        mass+56(FP), SI
-	VMOVSS      X3, (SI)(DI*4)
+	MOVQ   mass+56(FP), SI
+	VMOVSS X3, (SI)(DI*4)
 
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y9, Y7, Y7
@@ -9500,15 +9471,15 @@ CrossEntropySoftGAVX2_tgtdone_21:
 	VMOVSS       rowconsts<>+828(SB), X0
 	VDIVSS       X2, X0, X0
 	VBROADCASTSS X0, Y0
-	VBROADCASTSS X3, Y2
+	VBROADCASTSS X3, Y3
 	MOVQ         scale+32(FP), SI
-	VBROADCASTSS (SI)(DI*4), Y3
+	VBROADCASTSS (SI)(DI*4), Y4
 	MOVQ         q+16(FP), R11
 	MOVQ         DI, SI
 	IMULQ        AX, SI
 	LEAQ         (R11)(SI*4), R11
-	VBROADCASTSS keep+72(FP), Y4
-	VBROADCASTSS spread+76(FP), Y5
+	VBROADCASTSS keep+72(FP), Y5
+	VBROADCASTSS spread+76(FP), Y6
 
 	// pass 3
 	XORQ SI, SI
@@ -9516,52 +9487,52 @@ CrossEntropySoftGAVX2_tgtdone_21:
 CrossEntropySoftGAVX2_out32_28:
 	CMPQ        SI, CX
 	JAE         CrossEntropySoftGAVX2_outv_29
-	VMOVUPS     (R9)(SI*4), Y6
-	VMULPS      Y0, Y6, Y6
-	VMOVAPS     Y5, Y7
-	VMOVUPS     (R11)(SI*4), Y8
-	VFMADD231PS Y8, Y4, Y7
-	VFMSUB231PS Y2, Y6, Y7
-	VMULPS      Y3, Y7, Y7
-	VMOVUPS     Y7, (R9)(SI*4)
-	VMOVUPS     32(R9)(SI*4), Y6
-	VMULPS      Y0, Y6, Y6
-	VMOVAPS     Y5, Y7
-	VMOVUPS     32(R11)(SI*4), Y8
-	VFMADD231PS Y8, Y4, Y7
-	VFMSUB231PS Y2, Y6, Y7
-	VMULPS      Y3, Y7, Y7
-	VMOVUPS     Y7, 32(R9)(SI*4)
-	VMOVUPS     64(R9)(SI*4), Y6
-	VMULPS      Y0, Y6, Y6
-	VMOVAPS     Y5, Y7
-	VMOVUPS     64(R11)(SI*4), Y8
-	VFMADD231PS Y8, Y4, Y7
-	VFMSUB231PS Y2, Y6, Y7
-	VMULPS      Y3, Y7, Y7
-	VMOVUPS     Y7, 64(R9)(SI*4)
-	VMOVUPS     96(R9)(SI*4), Y6
-	VMULPS      Y0, Y6, Y6
-	VMOVAPS     Y5, Y7
-	VMOVUPS     96(R11)(SI*4), Y8
-	VFMADD231PS Y8, Y4, Y7
-	VFMSUB231PS Y2, Y6, Y7
-	VMULPS      Y3, Y7, Y7
-	VMOVUPS     Y7, 96(R9)(SI*4)
+	VMOVUPS     (R9)(SI*4), Y7
+	VMULPS      Y0, Y7, Y7
+	VMOVAPS     Y6, Y8
+	VMOVUPS     (R11)(SI*4), Y9
+	VFMADD231PS Y9, Y5, Y8
+	VFMSUB231PS Y3, Y7, Y8
+	VMULPS      Y4, Y8, Y8
+	VMOVUPS     Y8, (R9)(SI*4)
+	VMOVUPS     32(R9)(SI*4), Y7
+	VMULPS      Y0, Y7, Y7
+	VMOVAPS     Y6, Y8
+	VMOVUPS     32(R11)(SI*4), Y9
+	VFMADD231PS Y9, Y5, Y8
+	VFMSUB231PS Y3, Y7, Y8
+	VMULPS      Y4, Y8, Y8
+	VMOVUPS     Y8, 32(R9)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Y7
+	VMULPS      Y0, Y7, Y7
+	VMOVAPS     Y6, Y8
+	VMOVUPS     64(R11)(SI*4), Y9
+	VFMADD231PS Y9, Y5, Y8
+	VFMSUB231PS Y3, Y7, Y8
+	VMULPS      Y4, Y8, Y8
+	VMOVUPS     Y8, 64(R9)(SI*4)
+	VMOVUPS     96(R9)(SI*4), Y7
+	VMULPS      Y0, Y7, Y7
+	VMOVAPS     Y6, Y8
+	VMOVUPS     96(R11)(SI*4), Y9
+	VFMADD231PS Y9, Y5, Y8
+	VFMSUB231PS Y3, Y7, Y8
+	VMULPS      Y4, Y8, Y8
+	VMOVUPS     Y8, 96(R9)(SI*4)
 	ADDQ        $0x20, SI
 	JMP         CrossEntropySoftGAVX2_out32_28
 
 CrossEntropySoftGAVX2_outv_29:
 	CMPQ        SI, DX
 	JAE         CrossEntropySoftGAVX2_outtail_30
-	VMOVUPS     (R9)(SI*4), Y6
-	VMULPS      Y0, Y6, Y6
-	VMOVAPS     Y5, Y7
-	VMOVUPS     (R11)(SI*4), Y8
-	VFMADD231PS Y8, Y4, Y7
-	VFMSUB231PS Y2, Y6, Y7
-	VMULPS      Y3, Y7, Y7
-	VMOVUPS     Y7, (R9)(SI*4)
+	VMOVUPS     (R9)(SI*4), Y7
+	VMULPS      Y0, Y7, Y7
+	VMOVAPS     Y6, Y8
+	VMOVUPS     (R11)(SI*4), Y9
+	VFMADD231PS Y9, Y5, Y8
+	VFMSUB231PS Y3, Y7, Y8
+	VMULPS      Y4, Y8, Y8
+	VMOVUPS     Y8, (R9)(SI*4)
 	ADDQ        $0x08, SI
 	JMP         CrossEntropySoftGAVX2_outv_29
 
@@ -9572,17 +9543,55 @@ CrossEntropySoftGAVX2_outtail_30:
 	MOVQ        BX, R13
 	SHLQ        $0x02, R13
 	SUBQ        R13, R12
-	VMOVUPS     (R12), Y6
-	VMASKMOVPS  (R9)(SI*4), Y6, Y7
-	VMULPS      Y0, Y7, Y7
-	VMOVAPS     Y5, Y0
-	VMASKMOVPS  (R11)(SI*4), Y6, Y5
-	VFMADD231PS Y5, Y4, Y0
-	VFMSUB231PS Y2, Y7, Y0
-	VMULPS      Y3, Y0, Y0
-	VMASKMOVPS  Y0, Y6, (R9)(SI*4)
+	VMOVUPS     (R12), Y7
+	VMASKMOVPS  (R9)(SI*4), Y7, Y8
+	VMULPS      Y0, Y8, Y8
+	VMOVAPS     Y6, Y0
+	VMASKMOVPS  (R11)(SI*4), Y7, Y6
+	VFMADD231PS Y6, Y5, Y0
+	VFMSUB231PS Y3, Y8, Y0
+	VMULPS      Y4, Y0, Y0
+	VMASKMOVPS  Y0, Y7, (R9)(SI*4)
 
 CrossEntropySoftGAVX2_outend_31:
+	// per-row output: lsum
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X2, SI
+	MOVL       SI, R11
+	SUBL       $0x3f3504f3, R11
+	SARL       $0x17, R11
+	MOVL       R11, R12
+	SHLL       $0x17, R12
+	SUBL       R12, SI
+	VMOVD      SI, X0
+	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VXORPS     X3, X3, X3
+	VCVTSI2SSL R11, X3, X3
+	VMULSS     X0, X0, X4
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+836(SB), X5
+	VFMADD213SS rowconsts<>+840(SB), X0, X5
+	VFMADD213SS rowconsts<>+844(SB), X0, X5
+	VFMADD213SS rowconsts<>+848(SB), X0, X5
+	VFMADD213SS rowconsts<>+852(SB), X0, X5
+	VFMADD213SS rowconsts<>+856(SB), X0, X5
+	VFMADD213SS rowconsts<>+860(SB), X0, X5
+	VFMADD213SS rowconsts<>+864(SB), X0, X5
+	VFMADD213SS rowconsts<>+868(SB), X0, X5
+	VMULSS      X0, X5, X5
+	VMULSS      X4, X5, X5
+	VFMADD231SS rowconsts<>+872(SB), X3, X5
+	VFMADD231SS rowconsts<>+832(SB), X4, X5
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X5, X0, X0
+	VFMADD231SS rowconsts<>+876(SB), X3, X0
+	VSUBSS      X2, X2, X2
+	VADDSS      X2, X0, X0
+	MOVQ        lsum+48(FP), SI
+	VMOVSS      X0, (SI)(DI*4)
+
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
@@ -9807,10 +9816,123 @@ CrossEntropyGWAVX2_bexp_7:
 	VADDPS      Y11, Y9, Y9
 	VADDPS      Y9, Y5, Y5
 
-	// per-row outputs of 8 rows: mx, lsum (and zw)
+	// per-row outputs of 8 rows: mx (and zw)
 	MOVQ    mx+48(FP), R12
 	VMOVUPS Y0, (R12)(DI*4)
 
+	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
+	VBROADCASTSS rowconsts<>+828(SB), Y0
+	VDIVPS       Y5, Y0, Y0
+	MOVQ         a+32(FP), R12
+	VMOVUPS      (R12)(DI*4), Y6
+	MOVQ         scale+40(FP), R12
+	VMOVUPS      (R12)(DI*4), Y7
+	VBROADCASTSS k+24(FP), Y8
+	XORQ         R12, R12
+
+CrossEntropyGWAVX2_bgrad_8:
+	VMULPS       (SP)(R12*1), Y0, Y9
+	MOVQ         w+16(FP), R14
+	MOVQ         R12, R15
+	SHRQ         $0x03, R15
+	VBROADCASTSS (R14)(R15*1), Y10
+	VMULPS       Y10, Y8, Y10
+	VFMSUB231PS  Y6, Y9, Y10
+	VMULPS       Y7, Y10, Y10
+	VMOVUPS      Y10, (SP)(R12*1)
+	ADDQ         $0x20, R12
+	CMPQ         R12, R13
+	JB           CrossEntropyGWAVX2_bgrad_8
+
+	// transpose the column slots back and store 8 rows
+	LEAQ       (R9)(SI*4), R12
+	VMOVUPS    (SP), Y0
+	VMOVUPS    32(SP), Y6
+	VMOVUPS    64(SP), Y7
+	VMOVUPS    96(SP), Y8
+	VMOVUPS    128(SP), Y9
+	VMOVUPS    160(SP), Y10
+	VMOVUPS    192(SP), Y11
+	VMOVUPS    224(SP), Y12
+	VUNPCKLPS  Y6, Y0, Y13
+	VUNPCKHPS  Y6, Y0, Y0
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VSHUFPS    $0x44, Y6, Y13, Y12
+	VSHUFPS    $0xee, Y6, Y13, Y6
+	VSHUFPS    $0x44, Y7, Y0, Y13
+	VSHUFPS    $0xee, Y7, Y0, Y0
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y11, Y9, Y10
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VPERM2F128 $0x20, Y7, Y12, Y11
+	VPERM2F128 $0x31, Y7, Y12, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y12
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y13, Y8
+	VPERM2F128 $0x31, Y10, Y13, Y10
+	VPERM2F128 $0x20, Y9, Y0, Y13
+	VPERM2F128 $0x31, Y9, Y0, Y0
+	VMOVUPS    768(SP), Y9
+	VMASKMOVPS Y11, Y9, (R9)
+	VMASKMOVPS Y12, Y9, (R9)(SI*1)
+	VMASKMOVPS Y8, Y9, (R9)(SI*2)
+	VMASKMOVPS Y13, Y9, (R9)(R11*1)
+	VMASKMOVPS Y7, Y9, (R12)
+	VMASKMOVPS Y6, Y9, (R12)(SI*1)
+	VMASKMOVPS Y10, Y9, (R12)(SI*2)
+	VMASKMOVPS Y0, Y9, (R12)(R11*1)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyGWAVX2_nohigh_10
+	VMOVUPS    256(SP), Y0
+	VMOVUPS    288(SP), Y6
+	VMOVUPS    320(SP), Y7
+	VMOVUPS    352(SP), Y8
+	VMOVUPS    384(SP), Y9
+	VMOVUPS    416(SP), Y10
+	VMOVUPS    448(SP), Y11
+	VMOVUPS    480(SP), Y12
+	VUNPCKLPS  Y6, Y0, Y13
+	VUNPCKHPS  Y6, Y0, Y0
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VSHUFPS    $0x44, Y6, Y13, Y12
+	VSHUFPS    $0xee, Y6, Y13, Y6
+	VSHUFPS    $0x44, Y7, Y0, Y13
+	VSHUFPS    $0xee, Y7, Y0, Y0
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y11, Y9, Y10
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VPERM2F128 $0x20, Y7, Y12, Y11
+	VPERM2F128 $0x31, Y7, Y12, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y12
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y13, Y8
+	VPERM2F128 $0x31, Y10, Y13, Y10
+	VPERM2F128 $0x20, Y9, Y0, Y13
+	VPERM2F128 $0x31, Y9, Y0, Y0
+	VMOVUPS    800(SP), Y9
+	VMASKMOVPS Y11, Y9, 32(R9)
+	VMASKMOVPS Y12, Y9, 32(R9)(SI*1)
+	VMASKMOVPS Y8, Y9, 32(R9)(SI*2)
+	VMASKMOVPS Y13, Y9, 32(R9)(R11*1)
+	VMASKMOVPS Y7, Y9, 32(R12)
+	VMASKMOVPS Y6, Y9, 32(R12)(SI*1)
+	VMASKMOVPS Y10, Y9, 32(R12)(SI*2)
+	VMASKMOVPS Y0, Y9, 32(R12)(R11*1)
+
+CrossEntropyGWAVX2_nohigh_10:
+	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+384(SB), Y5, Y0
 	VPSRAD       $0x17, Y0, Y0
@@ -9839,118 +9961,6 @@ CrossEntropyGWAVX2_bexp_7:
 	MOVQ         lsum+56(FP), R12
 	VMOVUPS      Y6, (R12)(DI*4)
 
-	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+828(SB), Y0
-	VDIVPS       Y5, Y0, Y0
-	MOVQ         a+32(FP), R12
-	VMOVUPS      (R12)(DI*4), Y5
-	MOVQ         scale+40(FP), R12
-	VMOVUPS      (R12)(DI*4), Y6
-	VBROADCASTSS k+24(FP), Y7
-	XORQ         R12, R12
-
-CrossEntropyGWAVX2_bgrad_8:
-	VMULPS       (SP)(R12*1), Y0, Y8
-	MOVQ         w+16(FP), R14
-	MOVQ         R12, R15
-	SHRQ         $0x03, R15
-	VBROADCASTSS (R14)(R15*1), Y9
-	VMULPS       Y9, Y7, Y9
-	VFMSUB231PS  Y5, Y8, Y9
-	VMULPS       Y6, Y9, Y9
-	VMOVUPS      Y9, (SP)(R12*1)
-	ADDQ         $0x20, R12
-	CMPQ         R12, R13
-	JB           CrossEntropyGWAVX2_bgrad_8
-
-	// transpose the column slots back and store 8 rows
-	LEAQ       (R9)(SI*4), R12
-	VMOVUPS    (SP), Y0
-	VMOVUPS    32(SP), Y5
-	VMOVUPS    64(SP), Y6
-	VMOVUPS    96(SP), Y7
-	VMOVUPS    128(SP), Y8
-	VMOVUPS    160(SP), Y9
-	VMOVUPS    192(SP), Y10
-	VMOVUPS    224(SP), Y11
-	VUNPCKLPS  Y5, Y0, Y12
-	VUNPCKHPS  Y5, Y0, Y0
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y11, Y10, Y9
-	VUNPCKHPS  Y11, Y10, Y10
-	VSHUFPS    $0x44, Y5, Y12, Y11
-	VSHUFPS    $0xee, Y5, Y12, Y5
-	VSHUFPS    $0x44, Y6, Y0, Y12
-	VSHUFPS    $0xee, Y6, Y0, Y0
-	VSHUFPS    $0x44, Y9, Y7, Y6
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y10, Y8, Y9
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y6, Y11, Y10
-	VPERM2F128 $0x31, Y6, Y11, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y11
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y12, Y7
-	VPERM2F128 $0x31, Y9, Y12, Y9
-	VPERM2F128 $0x20, Y8, Y0, Y12
-	VPERM2F128 $0x31, Y8, Y0, Y0
-	VMOVUPS    768(SP), Y8
-	VMASKMOVPS Y10, Y8, (R9)
-	VMASKMOVPS Y11, Y8, (R9)(SI*1)
-	VMASKMOVPS Y7, Y8, (R9)(SI*2)
-	VMASKMOVPS Y12, Y8, (R9)(R11*1)
-	VMASKMOVPS Y6, Y8, (R12)
-	VMASKMOVPS Y5, Y8, (R12)(SI*1)
-	VMASKMOVPS Y9, Y8, (R12)(SI*2)
-	VMASKMOVPS Y0, Y8, (R12)(R11*1)
-	CMPQ       AX, $0x08
-	JBE        CrossEntropyGWAVX2_nohigh_10
-	VMOVUPS    256(SP), Y0
-	VMOVUPS    288(SP), Y5
-	VMOVUPS    320(SP), Y6
-	VMOVUPS    352(SP), Y7
-	VMOVUPS    384(SP), Y8
-	VMOVUPS    416(SP), Y9
-	VMOVUPS    448(SP), Y10
-	VMOVUPS    480(SP), Y11
-	VUNPCKLPS  Y5, Y0, Y12
-	VUNPCKHPS  Y5, Y0, Y0
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y11, Y10, Y9
-	VUNPCKHPS  Y11, Y10, Y10
-	VSHUFPS    $0x44, Y5, Y12, Y11
-	VSHUFPS    $0xee, Y5, Y12, Y5
-	VSHUFPS    $0x44, Y6, Y0, Y12
-	VSHUFPS    $0xee, Y6, Y0, Y0
-	VSHUFPS    $0x44, Y9, Y7, Y6
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y10, Y8, Y9
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y6, Y11, Y10
-	VPERM2F128 $0x31, Y6, Y11, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y11
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y12, Y7
-	VPERM2F128 $0x31, Y9, Y12, Y9
-	VPERM2F128 $0x20, Y8, Y0, Y12
-	VPERM2F128 $0x31, Y8, Y0, Y0
-	VMOVUPS    800(SP), Y8
-	VMASKMOVPS Y10, Y8, 32(R9)
-	VMASKMOVPS Y11, Y8, 32(R9)(SI*1)
-	VMASKMOVPS Y7, Y8, 32(R9)(SI*2)
-	VMASKMOVPS Y12, Y8, 32(R9)(R11*1)
-	VMASKMOVPS Y6, Y8, 32(R12)
-	VMASKMOVPS Y5, Y8, 32(R12)(SI*1)
-	VMASKMOVPS Y9, Y8, 32(R12)(SI*2)
-	VMASKMOVPS Y0, Y8, 32(R12)(R11*1)
-
-CrossEntropyGWAVX2_nohigh_10:
 	// next 8 rows
 	MOVQ SI, R12
 	SHLQ $0x03, R12
@@ -10377,6 +10387,79 @@ CrossEntropyGWAVX2_maxfold_29:
 	VBROADCASTSS X1, Y1
 
 CrossEntropyGWAVX2_nomax_25:
+	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
+	VMOVSS       rowconsts<>+828(SB), X6
+	VDIVSS       X5, X6, X6
+	VBROADCASTSS X6, Y6
+	MOVQ         a+32(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y7
+	MOVQ         scale+40(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y8
+	VBROADCASTSS k+24(FP), Y9
+	MOVQ         w+16(FP), R11
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyGWAVX2_out32_30:
+	CMPQ        SI, CX
+	JAE         CrossEntropyGWAVX2_outv_31
+	VMOVUPS     (R9)(SI*4), Y10
+	VMULPS      Y6, Y10, Y10
+	VMULPS      (R11)(SI*4), Y9, Y11
+	VFMSUB231PS Y7, Y10, Y11
+	VMULPS      Y8, Y11, Y11
+	VMOVUPS     Y11, (R9)(SI*4)
+	VMOVUPS     32(R9)(SI*4), Y10
+	VMULPS      Y6, Y10, Y10
+	VMULPS      32(R11)(SI*4), Y9, Y11
+	VFMSUB231PS Y7, Y10, Y11
+	VMULPS      Y8, Y11, Y11
+	VMOVUPS     Y11, 32(R9)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Y10
+	VMULPS      Y6, Y10, Y10
+	VMULPS      64(R11)(SI*4), Y9, Y11
+	VFMSUB231PS Y7, Y10, Y11
+	VMULPS      Y8, Y11, Y11
+	VMOVUPS     Y11, 64(R9)(SI*4)
+	VMOVUPS     96(R9)(SI*4), Y10
+	VMULPS      Y6, Y10, Y10
+	VMULPS      96(R11)(SI*4), Y9, Y11
+	VFMSUB231PS Y7, Y10, Y11
+	VMULPS      Y8, Y11, Y11
+	VMOVUPS     Y11, 96(R9)(SI*4)
+	ADDQ        $0x20, SI
+	JMP         CrossEntropyGWAVX2_out32_30
+
+CrossEntropyGWAVX2_outv_31:
+	CMPQ        SI, DX
+	JAE         CrossEntropyGWAVX2_outtail_32
+	VMOVUPS     (R9)(SI*4), Y10
+	VMULPS      Y6, Y10, Y10
+	VMULPS      (R11)(SI*4), Y9, Y11
+	VFMSUB231PS Y7, Y10, Y11
+	VMULPS      Y8, Y11, Y11
+	VMOVUPS     Y11, (R9)(SI*4)
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyGWAVX2_outv_31
+
+CrossEntropyGWAVX2_outtail_32:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyGWAVX2_outend_33
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        BX, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y10
+	VMASKMOVPS  (R9)(SI*4), Y10, Y11
+	VMULPS      Y6, Y11, Y11
+	VMASKMOVPS  (R11)(SI*4), Y10, Y6
+	VMULPS      Y6, Y9, Y6
+	VFMSUB231PS Y7, Y11, Y6
+	VMULPS      Y8, Y6, Y6
+	VMASKMOVPS  Y6, Y10, (R9)(SI*4)
+
+CrossEntropyGWAVX2_outend_33:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -10413,84 +10496,11 @@ CrossEntropyGWAVX2_nomax_25:
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
 	VFMADD231SS rowconsts<>+876(SB), X6, X0
-	VSUBSS      X5, X5, X6
-	VADDSS      X6, X0, X0
+	VSUBSS      X5, X5, X5
+	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
 	VMOVSS      X0, (SI)(DI*4)
 
-	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+828(SB), X0
-	VDIVSS       X5, X0, X0
-	VBROADCASTSS X0, Y0
-	MOVQ         a+32(FP), SI
-	VBROADCASTSS (SI)(DI*4), Y5
-	MOVQ         scale+40(FP), SI
-	VBROADCASTSS (SI)(DI*4), Y6
-	VBROADCASTSS k+24(FP), Y7
-	MOVQ         w+16(FP), R11
-
-	// pass 3
-	XORQ SI, SI
-
-CrossEntropyGWAVX2_out32_30:
-	CMPQ        SI, CX
-	JAE         CrossEntropyGWAVX2_outv_31
-	VMOVUPS     (R9)(SI*4), Y8
-	VMULPS      Y0, Y8, Y8
-	VMULPS      (R11)(SI*4), Y7, Y9
-	VFMSUB231PS Y5, Y8, Y9
-	VMULPS      Y6, Y9, Y9
-	VMOVUPS     Y9, (R9)(SI*4)
-	VMOVUPS     32(R9)(SI*4), Y8
-	VMULPS      Y0, Y8, Y8
-	VMULPS      32(R11)(SI*4), Y7, Y9
-	VFMSUB231PS Y5, Y8, Y9
-	VMULPS      Y6, Y9, Y9
-	VMOVUPS     Y9, 32(R9)(SI*4)
-	VMOVUPS     64(R9)(SI*4), Y8
-	VMULPS      Y0, Y8, Y8
-	VMULPS      64(R11)(SI*4), Y7, Y9
-	VFMSUB231PS Y5, Y8, Y9
-	VMULPS      Y6, Y9, Y9
-	VMOVUPS     Y9, 64(R9)(SI*4)
-	VMOVUPS     96(R9)(SI*4), Y8
-	VMULPS      Y0, Y8, Y8
-	VMULPS      96(R11)(SI*4), Y7, Y9
-	VFMSUB231PS Y5, Y8, Y9
-	VMULPS      Y6, Y9, Y9
-	VMOVUPS     Y9, 96(R9)(SI*4)
-	ADDQ        $0x20, SI
-	JMP         CrossEntropyGWAVX2_out32_30
-
-CrossEntropyGWAVX2_outv_31:
-	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_outtail_32
-	VMOVUPS     (R9)(SI*4), Y8
-	VMULPS      Y0, Y8, Y8
-	VMULPS      (R11)(SI*4), Y7, Y9
-	VFMSUB231PS Y5, Y8, Y9
-	VMULPS      Y6, Y9, Y9
-	VMOVUPS     Y9, (R9)(SI*4)
-	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_outv_31
-
-CrossEntropyGWAVX2_outtail_32:
-	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX2_outend_33
-	LEAQ        rowconsts<>+32(SB), R12
-	MOVQ        BX, R13
-	SHLQ        $0x02, R13
-	SUBQ        R13, R12
-	VMOVUPS     (R12), Y8
-	VMASKMOVPS  (R9)(SI*4), Y8, Y9
-	VMULPS      Y0, Y9, Y9
-	VMASKMOVPS  (R11)(SI*4), Y8, Y0
-	VMULPS      Y0, Y7, Y0
-	VFMSUB231PS Y5, Y9, Y0
-	VMULPS      Y6, Y0, Y0
-	VMASKMOVPS  Y0, Y8, (R9)(SI*4)
-
-CrossEntropyGWAVX2_outend_33:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
@@ -10733,10 +10743,140 @@ CrossEntropyGWSAVX2_bexp_7:
 	VADDPS       Y8, Y6, Y6
 	VADDPS       Y6, Y2, Y2
 
-	// per-row outputs of 8 rows: mx, lsum (and zw)
+	// per-row outputs of 8 rows: mx (and zw)
 	MOVQ    mx+48(FP), R12
 	VMOVUPS Y0, (R12)(DI*4)
+	VMOVUPS 768(SP), Y0
+	VMOVUPS 800(SP), Y3
+	VMOVUPS 832(SP), Y4
+	VMOVUPS 864(SP), Y5
+	VMOVUPS 896(SP), Y6
+	VMOVUPS 928(SP), Y7
+	VMOVUPS 960(SP), Y8
+	VMOVUPS 992(SP), Y9
+	VADDPS  Y3, Y0, Y0
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y9, Y8, Y8
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y6, Y0, Y0
+	MOVQ    zw+64(FP), R12
+	VMOVUPS Y0, (R12)(DI*4)
 
+	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
+	VBROADCASTSS rowconsts<>+828(SB), Y0
+	VDIVPS       Y2, Y0, Y0
+	MOVQ         a+32(FP), R12
+	VMOVUPS      (R12)(DI*4), Y3
+	MOVQ         scale+40(FP), R12
+	VMOVUPS      (R12)(DI*4), Y4
+	VBROADCASTSS k+24(FP), Y5
+	XORQ         R12, R12
+
+CrossEntropyGWSAVX2_bgrad_8:
+	VMULPS       (SP)(R12*1), Y0, Y6
+	MOVQ         w+16(FP), R14
+	MOVQ         R12, R15
+	SHRQ         $0x03, R15
+	VBROADCASTSS (R14)(R15*1), Y7
+	VMULPS       Y7, Y5, Y7
+	VFMSUB231PS  Y3, Y6, Y7
+	VMULPS       Y4, Y7, Y7
+	VMOVUPS      Y7, (SP)(R12*1)
+	ADDQ         $0x20, R12
+	CMPQ         R12, R13
+	JB           CrossEntropyGWSAVX2_bgrad_8
+
+	// transpose the column slots back and store 8 rows
+	LEAQ       (R9)(SI*4), R12
+	VMOVUPS    (SP), Y0
+	VMOVUPS    32(SP), Y3
+	VMOVUPS    64(SP), Y4
+	VMOVUPS    96(SP), Y5
+	VMOVUPS    128(SP), Y6
+	VMOVUPS    160(SP), Y7
+	VMOVUPS    192(SP), Y8
+	VMOVUPS    224(SP), Y9
+	VUNPCKLPS  Y3, Y0, Y10
+	VUNPCKHPS  Y3, Y0, Y0
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VSHUFPS    $0x44, Y3, Y10, Y9
+	VSHUFPS    $0xee, Y3, Y10, Y3
+	VSHUFPS    $0x44, Y4, Y0, Y10
+	VSHUFPS    $0xee, Y4, Y0, Y0
+	VSHUFPS    $0x44, Y7, Y5, Y4
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y8, Y6, Y7
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y4, Y9, Y8
+	VPERM2F128 $0x31, Y4, Y9, Y4
+	VPERM2F128 $0x20, Y5, Y3, Y9
+	VPERM2F128 $0x31, Y5, Y3, Y3
+	VPERM2F128 $0x20, Y7, Y10, Y5
+	VPERM2F128 $0x31, Y7, Y10, Y7
+	VPERM2F128 $0x20, Y6, Y0, Y10
+	VPERM2F128 $0x31, Y6, Y0, Y0
+	VMOVUPS    1024(SP), Y6
+	VMASKMOVPS Y8, Y6, (R9)
+	VMASKMOVPS Y9, Y6, (R9)(SI*1)
+	VMASKMOVPS Y5, Y6, (R9)(SI*2)
+	VMASKMOVPS Y10, Y6, (R9)(R11*1)
+	VMASKMOVPS Y4, Y6, (R12)
+	VMASKMOVPS Y3, Y6, (R12)(SI*1)
+	VMASKMOVPS Y7, Y6, (R12)(SI*2)
+	VMASKMOVPS Y0, Y6, (R12)(R11*1)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyGWSAVX2_nohigh_10
+	VMOVUPS    256(SP), Y0
+	VMOVUPS    288(SP), Y3
+	VMOVUPS    320(SP), Y4
+	VMOVUPS    352(SP), Y5
+	VMOVUPS    384(SP), Y6
+	VMOVUPS    416(SP), Y7
+	VMOVUPS    448(SP), Y8
+	VMOVUPS    480(SP), Y9
+	VUNPCKLPS  Y3, Y0, Y10
+	VUNPCKHPS  Y3, Y0, Y0
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VSHUFPS    $0x44, Y3, Y10, Y9
+	VSHUFPS    $0xee, Y3, Y10, Y3
+	VSHUFPS    $0x44, Y4, Y0, Y10
+	VSHUFPS    $0xee, Y4, Y0, Y0
+	VSHUFPS    $0x44, Y7, Y5, Y4
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y8, Y6, Y7
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y4, Y9, Y8
+	VPERM2F128 $0x31, Y4, Y9, Y4
+	VPERM2F128 $0x20, Y5, Y3, Y9
+	VPERM2F128 $0x31, Y5, Y3, Y3
+	VPERM2F128 $0x20, Y7, Y10, Y5
+	VPERM2F128 $0x31, Y7, Y10, Y7
+	VPERM2F128 $0x20, Y6, Y0, Y10
+	VPERM2F128 $0x31, Y6, Y0, Y0
+	VMOVUPS    1056(SP), Y6
+	VMASKMOVPS Y8, Y6, 32(R9)
+	VMASKMOVPS Y9, Y6, 32(R9)(SI*1)
+	VMASKMOVPS Y5, Y6, 32(R9)(SI*2)
+	VMASKMOVPS Y10, Y6, 32(R9)(R11*1)
+	VMASKMOVPS Y4, Y6, 32(R12)
+	VMASKMOVPS Y3, Y6, 32(R12)(SI*1)
+	VMASKMOVPS Y7, Y6, 32(R12)(SI*2)
+	VMASKMOVPS Y0, Y6, 32(R12)(R11*1)
+
+CrossEntropyGWSAVX2_nohigh_10:
+	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+384(SB), Y2, Y0
 	VPSRAD       $0x17, Y0, Y0
@@ -10764,136 +10904,7 @@ CrossEntropyGWSAVX2_bexp_7:
 	VADDPS       Y0, Y3, Y3
 	MOVQ         lsum+56(FP), R12
 	VMOVUPS      Y3, (R12)(DI*4)
-	VMOVUPS      768(SP), Y0
-	VMOVUPS      800(SP), Y3
-	VMOVUPS      832(SP), Y4
-	VMOVUPS      864(SP), Y5
-	VMOVUPS      896(SP), Y6
-	VMOVUPS      928(SP), Y7
-	VMOVUPS      960(SP), Y8
-	VMOVUPS      992(SP), Y9
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y6
-	VADDPS       Y9, Y8, Y8
-	VADDPS       Y4, Y0, Y0
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y6, Y0, Y0
-	MOVQ         zw+64(FP), R12
-	VMOVUPS      Y0, (R12)(DI*4)
 
-	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+828(SB), Y0
-	VDIVPS       Y2, Y0, Y0
-	MOVQ         a+32(FP), R12
-	VMOVUPS      (R12)(DI*4), Y2
-	MOVQ         scale+40(FP), R12
-	VMOVUPS      (R12)(DI*4), Y3
-	VBROADCASTSS k+24(FP), Y4
-	XORQ         R12, R12
-
-CrossEntropyGWSAVX2_bgrad_8:
-	VMULPS       (SP)(R12*1), Y0, Y5
-	MOVQ         w+16(FP), R14
-	MOVQ         R12, R15
-	SHRQ         $0x03, R15
-	VBROADCASTSS (R14)(R15*1), Y6
-	VMULPS       Y6, Y4, Y6
-	VFMSUB231PS  Y2, Y5, Y6
-	VMULPS       Y3, Y6, Y6
-	VMOVUPS      Y6, (SP)(R12*1)
-	ADDQ         $0x20, R12
-	CMPQ         R12, R13
-	JB           CrossEntropyGWSAVX2_bgrad_8
-
-	// transpose the column slots back and store 8 rows
-	LEAQ       (R9)(SI*4), R12
-	VMOVUPS    (SP), Y0
-	VMOVUPS    32(SP), Y2
-	VMOVUPS    64(SP), Y3
-	VMOVUPS    96(SP), Y4
-	VMOVUPS    128(SP), Y5
-	VMOVUPS    160(SP), Y6
-	VMOVUPS    192(SP), Y7
-	VMOVUPS    224(SP), Y8
-	VUNPCKLPS  Y2, Y0, Y9
-	VUNPCKHPS  Y2, Y0, Y0
-	VUNPCKLPS  Y4, Y3, Y2
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VSHUFPS    $0x44, Y2, Y9, Y8
-	VSHUFPS    $0xee, Y2, Y9, Y2
-	VSHUFPS    $0x44, Y3, Y0, Y9
-	VSHUFPS    $0xee, Y3, Y0, Y0
-	VSHUFPS    $0x44, Y6, Y4, Y3
-	VSHUFPS    $0xee, Y6, Y4, Y4
-	VSHUFPS    $0x44, Y7, Y5, Y6
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y3, Y8, Y7
-	VPERM2F128 $0x31, Y3, Y8, Y3
-	VPERM2F128 $0x20, Y4, Y2, Y8
-	VPERM2F128 $0x31, Y4, Y2, Y2
-	VPERM2F128 $0x20, Y6, Y9, Y4
-	VPERM2F128 $0x31, Y6, Y9, Y6
-	VPERM2F128 $0x20, Y5, Y0, Y9
-	VPERM2F128 $0x31, Y5, Y0, Y0
-	VMOVUPS    1024(SP), Y5
-	VMASKMOVPS Y7, Y5, (R9)
-	VMASKMOVPS Y8, Y5, (R9)(SI*1)
-	VMASKMOVPS Y4, Y5, (R9)(SI*2)
-	VMASKMOVPS Y9, Y5, (R9)(R11*1)
-	VMASKMOVPS Y3, Y5, (R12)
-	VMASKMOVPS Y2, Y5, (R12)(SI*1)
-	VMASKMOVPS Y6, Y5, (R12)(SI*2)
-	VMASKMOVPS Y0, Y5, (R12)(R11*1)
-	CMPQ       AX, $0x08
-	JBE        CrossEntropyGWSAVX2_nohigh_10
-	VMOVUPS    256(SP), Y0
-	VMOVUPS    288(SP), Y2
-	VMOVUPS    320(SP), Y3
-	VMOVUPS    352(SP), Y4
-	VMOVUPS    384(SP), Y5
-	VMOVUPS    416(SP), Y6
-	VMOVUPS    448(SP), Y7
-	VMOVUPS    480(SP), Y8
-	VUNPCKLPS  Y2, Y0, Y9
-	VUNPCKHPS  Y2, Y0, Y0
-	VUNPCKLPS  Y4, Y3, Y2
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VSHUFPS    $0x44, Y2, Y9, Y8
-	VSHUFPS    $0xee, Y2, Y9, Y2
-	VSHUFPS    $0x44, Y3, Y0, Y9
-	VSHUFPS    $0xee, Y3, Y0, Y0
-	VSHUFPS    $0x44, Y6, Y4, Y3
-	VSHUFPS    $0xee, Y6, Y4, Y4
-	VSHUFPS    $0x44, Y7, Y5, Y6
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y3, Y8, Y7
-	VPERM2F128 $0x31, Y3, Y8, Y3
-	VPERM2F128 $0x20, Y4, Y2, Y8
-	VPERM2F128 $0x31, Y4, Y2, Y2
-	VPERM2F128 $0x20, Y6, Y9, Y4
-	VPERM2F128 $0x31, Y6, Y9, Y6
-	VPERM2F128 $0x20, Y5, Y0, Y9
-	VPERM2F128 $0x31, Y5, Y0, Y0
-	VMOVUPS    1056(SP), Y5
-	VMASKMOVPS Y7, Y5, 32(R9)
-	VMASKMOVPS Y8, Y5, 32(R9)(SI*1)
-	VMASKMOVPS Y4, Y5, 32(R9)(SI*2)
-	VMASKMOVPS Y9, Y5, 32(R9)(R11*1)
-	VMASKMOVPS Y3, Y5, 32(R12)
-	VMASKMOVPS Y2, Y5, 32(R12)(SI*1)
-	VMASKMOVPS Y6, Y5, 32(R12)(SI*2)
-	VMASKMOVPS Y0, Y5, 32(R12)(R11*1)
-
-CrossEntropyGWSAVX2_nohigh_10:
 	// next 8 rows
 	MOVQ SI, R12
 	SHLQ $0x03, R12
@@ -11358,6 +11369,79 @@ CrossEntropyGWSAVX2_maxfold_29:
 	VBROADCASTSS X1, Y1
 
 CrossEntropyGWSAVX2_nomax_25:
+	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
+	VMOVSS       rowconsts<>+828(SB), X7
+	VDIVSS       X6, X7, X7
+	VBROADCASTSS X7, Y7
+	MOVQ         a+32(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y8
+	MOVQ         scale+40(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y9
+	VBROADCASTSS k+24(FP), Y10
+	MOVQ         w+16(FP), R11
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyGWSAVX2_out32_30:
+	CMPQ        SI, CX
+	JAE         CrossEntropyGWSAVX2_outv_31
+	VMOVUPS     (R9)(SI*4), Y11
+	VMULPS      Y7, Y11, Y11
+	VMULPS      (R11)(SI*4), Y10, Y12
+	VFMSUB231PS Y8, Y11, Y12
+	VMULPS      Y9, Y12, Y12
+	VMOVUPS     Y12, (R9)(SI*4)
+	VMOVUPS     32(R9)(SI*4), Y11
+	VMULPS      Y7, Y11, Y11
+	VMULPS      32(R11)(SI*4), Y10, Y12
+	VFMSUB231PS Y8, Y11, Y12
+	VMULPS      Y9, Y12, Y12
+	VMOVUPS     Y12, 32(R9)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Y11
+	VMULPS      Y7, Y11, Y11
+	VMULPS      64(R11)(SI*4), Y10, Y12
+	VFMSUB231PS Y8, Y11, Y12
+	VMULPS      Y9, Y12, Y12
+	VMOVUPS     Y12, 64(R9)(SI*4)
+	VMOVUPS     96(R9)(SI*4), Y11
+	VMULPS      Y7, Y11, Y11
+	VMULPS      96(R11)(SI*4), Y10, Y12
+	VFMSUB231PS Y8, Y11, Y12
+	VMULPS      Y9, Y12, Y12
+	VMOVUPS     Y12, 96(R9)(SI*4)
+	ADDQ        $0x20, SI
+	JMP         CrossEntropyGWSAVX2_out32_30
+
+CrossEntropyGWSAVX2_outv_31:
+	CMPQ        SI, DX
+	JAE         CrossEntropyGWSAVX2_outtail_32
+	VMOVUPS     (R9)(SI*4), Y11
+	VMULPS      Y7, Y11, Y11
+	VMULPS      (R11)(SI*4), Y10, Y12
+	VFMSUB231PS Y8, Y11, Y12
+	VMULPS      Y9, Y12, Y12
+	VMOVUPS     Y12, (R9)(SI*4)
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyGWSAVX2_outv_31
+
+CrossEntropyGWSAVX2_outtail_32:
+	CMPQ        BX, $0x00
+	JE          CrossEntropyGWSAVX2_outend_33
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        BX, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y11
+	VMASKMOVPS  (R9)(SI*4), Y11, Y12
+	VMULPS      Y7, Y12, Y12
+	VMASKMOVPS  (R11)(SI*4), Y11, Y7
+	VMULPS      Y7, Y10, Y7
+	VFMSUB231PS Y8, Y12, Y7
+	VMULPS      Y9, Y7, Y7
+	VMASKMOVPS  Y7, Y11, (R9)(SI*4)
+
+CrossEntropyGWSAVX2_outend_33:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -11394,8 +11478,8 @@ CrossEntropyGWSAVX2_nomax_25:
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
 	VFMADD231SS rowconsts<>+876(SB), X7, X0
-	VSUBSS      X6, X6, X7
-	VADDSS      X7, X0, X0
+	VSUBSS      X6, X6, X6
+	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
 	VMOVSS      X0, (SI)(DI*4)
 
@@ -11410,79 +11494,6 @@ CrossEntropyGWSAVX2_nomax_25:
 	MOVQ         zw+64(FP), SI
 	VMOVSS       X0, (SI)(DI*4)
 
-	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+828(SB), X0
-	VDIVSS       X6, X0, X0
-	VBROADCASTSS X0, Y0
-	MOVQ         a+32(FP), SI
-	VBROADCASTSS (SI)(DI*4), Y2
-	MOVQ         scale+40(FP), SI
-	VBROADCASTSS (SI)(DI*4), Y3
-	VBROADCASTSS k+24(FP), Y4
-	MOVQ         w+16(FP), R11
-
-	// pass 3
-	XORQ SI, SI
-
-CrossEntropyGWSAVX2_out32_30:
-	CMPQ        SI, CX
-	JAE         CrossEntropyGWSAVX2_outv_31
-	VMOVUPS     (R9)(SI*4), Y5
-	VMULPS      Y0, Y5, Y5
-	VMULPS      (R11)(SI*4), Y4, Y6
-	VFMSUB231PS Y2, Y5, Y6
-	VMULPS      Y3, Y6, Y6
-	VMOVUPS     Y6, (R9)(SI*4)
-	VMOVUPS     32(R9)(SI*4), Y5
-	VMULPS      Y0, Y5, Y5
-	VMULPS      32(R11)(SI*4), Y4, Y6
-	VFMSUB231PS Y2, Y5, Y6
-	VMULPS      Y3, Y6, Y6
-	VMOVUPS     Y6, 32(R9)(SI*4)
-	VMOVUPS     64(R9)(SI*4), Y5
-	VMULPS      Y0, Y5, Y5
-	VMULPS      64(R11)(SI*4), Y4, Y6
-	VFMSUB231PS Y2, Y5, Y6
-	VMULPS      Y3, Y6, Y6
-	VMOVUPS     Y6, 64(R9)(SI*4)
-	VMOVUPS     96(R9)(SI*4), Y5
-	VMULPS      Y0, Y5, Y5
-	VMULPS      96(R11)(SI*4), Y4, Y6
-	VFMSUB231PS Y2, Y5, Y6
-	VMULPS      Y3, Y6, Y6
-	VMOVUPS     Y6, 96(R9)(SI*4)
-	ADDQ        $0x20, SI
-	JMP         CrossEntropyGWSAVX2_out32_30
-
-CrossEntropyGWSAVX2_outv_31:
-	CMPQ        SI, DX
-	JAE         CrossEntropyGWSAVX2_outtail_32
-	VMOVUPS     (R9)(SI*4), Y5
-	VMULPS      Y0, Y5, Y5
-	VMULPS      (R11)(SI*4), Y4, Y6
-	VFMSUB231PS Y2, Y5, Y6
-	VMULPS      Y3, Y6, Y6
-	VMOVUPS     Y6, (R9)(SI*4)
-	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWSAVX2_outv_31
-
-CrossEntropyGWSAVX2_outtail_32:
-	CMPQ        BX, $0x00
-	JE          CrossEntropyGWSAVX2_outend_33
-	LEAQ        rowconsts<>+32(SB), R12
-	MOVQ        BX, R13
-	SHLQ        $0x02, R13
-	SUBQ        R13, R12
-	VMOVUPS     (R12), Y5
-	VMASKMOVPS  (R9)(SI*4), Y5, Y6
-	VMULPS      Y0, Y6, Y6
-	VMASKMOVPS  (R11)(SI*4), Y5, Y0
-	VMULPS      Y0, Y4, Y0
-	VFMSUB231PS Y2, Y6, Y0
-	VMULPS      Y3, Y0, Y0
-	VMASKMOVPS  Y0, Y5, (R9)(SI*4)
-
-CrossEntropyGWSAVX2_outend_33:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
@@ -12130,48 +12141,11 @@ CrossEntropySoftGWAVX2_tgtdone_21:
 	VEXTRACTF128 $0x01, Y3, X4
 	VADDSS       X4, X3, X3
 
-	// per-row outputs: mx, lsum, mass, zc
+	// per-row outputs: mx, mass, zc
 	MOVQ   mx+40(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X2, SI
-	MOVL       SI, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
-	VXORPS     X4, X4, X4
-	VCVTSI2SSL R11, X4, X4
-	VMULSS     X0, X0, X5
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X6
-	VFMADD213SS rowconsts<>+840(SB), X0, X6
-	VFMADD213SS rowconsts<>+844(SB), X0, X6
-	VFMADD213SS rowconsts<>+848(SB), X0, X6
-	VFMADD213SS rowconsts<>+852(SB), X0, X6
-	VFMADD213SS rowconsts<>+856(SB), X0, X6
-	VFMADD213SS rowconsts<>+860(SB), X0, X6
-	VFMADD213SS rowconsts<>+864(SB), X0, X6
-	VFMADD213SS rowconsts<>+868(SB), X0, X6
-	VMULSS      X0, X6, X6
-	VMULSS      X5, X6, X6
-	VFMADD231SS rowconsts<>+872(SB), X4, X6
-	VFMADD231SS rowconsts<>+832(SB), X5, X6
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X6, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X4, X0
-	VSUBSS      X2, X2, X4
-	VADDSS      X4, X0, X0
-	MOVQ        lsum+48(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
-	MOVQ        mass+56(FP), SI
-	VMOVSS      X3, (SI)(DI*4)
+	MOVQ   mass+56(FP), SI
+	VMOVSS X3, (SI)(DI*4)
 
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y9, Y7, Y7
@@ -12188,16 +12162,16 @@ CrossEntropySoftGWAVX2_tgtdone_21:
 	VMOVSS       rowconsts<>+828(SB), X0
 	VDIVSS       X2, X0, X0
 	VBROADCASTSS X0, Y0
-	VBROADCASTSS X3, Y2
+	VBROADCASTSS X3, Y3
 	MOVQ         scale+32(FP), SI
-	VBROADCASTSS (SI)(DI*4), Y3
+	VBROADCASTSS (SI)(DI*4), Y4
 	MOVQ         q+16(FP), R11
 	MOVQ         DI, SI
 	IMULQ        AX, SI
 	LEAQ         (R11)(SI*4), R11
 	MOVQ         w+24(FP), R12
-	VBROADCASTSS keep+72(FP), Y4
-	VBROADCASTSS spread+76(FP), Y5
+	VBROADCASTSS keep+72(FP), Y5
+	VBROADCASTSS spread+76(FP), Y6
 
 	// pass 3
 	XORQ SI, SI
@@ -12205,57 +12179,57 @@ CrossEntropySoftGWAVX2_tgtdone_21:
 CrossEntropySoftGWAVX2_out32_28:
 	CMPQ        SI, CX
 	JAE         CrossEntropySoftGWAVX2_outv_29
-	VMOVUPS     (R9)(SI*4), Y6
-	VMULPS      Y0, Y6, Y6
-	VMOVAPS     Y5, Y7
-	VMOVUPS     (R11)(SI*4), Y8
-	VFMADD231PS Y8, Y4, Y7
-	VMULPS      (R12)(SI*4), Y7, Y7
-	VFMSUB231PS Y2, Y6, Y7
-	VMULPS      Y3, Y7, Y7
-	VMOVUPS     Y7, (R9)(SI*4)
-	VMOVUPS     32(R9)(SI*4), Y6
-	VMULPS      Y0, Y6, Y6
-	VMOVAPS     Y5, Y7
-	VMOVUPS     32(R11)(SI*4), Y8
-	VFMADD231PS Y8, Y4, Y7
-	VMULPS      32(R12)(SI*4), Y7, Y7
-	VFMSUB231PS Y2, Y6, Y7
-	VMULPS      Y3, Y7, Y7
-	VMOVUPS     Y7, 32(R9)(SI*4)
-	VMOVUPS     64(R9)(SI*4), Y6
-	VMULPS      Y0, Y6, Y6
-	VMOVAPS     Y5, Y7
-	VMOVUPS     64(R11)(SI*4), Y8
-	VFMADD231PS Y8, Y4, Y7
-	VMULPS      64(R12)(SI*4), Y7, Y7
-	VFMSUB231PS Y2, Y6, Y7
-	VMULPS      Y3, Y7, Y7
-	VMOVUPS     Y7, 64(R9)(SI*4)
-	VMOVUPS     96(R9)(SI*4), Y6
-	VMULPS      Y0, Y6, Y6
-	VMOVAPS     Y5, Y7
-	VMOVUPS     96(R11)(SI*4), Y8
-	VFMADD231PS Y8, Y4, Y7
-	VMULPS      96(R12)(SI*4), Y7, Y7
-	VFMSUB231PS Y2, Y6, Y7
-	VMULPS      Y3, Y7, Y7
-	VMOVUPS     Y7, 96(R9)(SI*4)
+	VMOVUPS     (R9)(SI*4), Y7
+	VMULPS      Y0, Y7, Y7
+	VMOVAPS     Y6, Y8
+	VMOVUPS     (R11)(SI*4), Y9
+	VFMADD231PS Y9, Y5, Y8
+	VMULPS      (R12)(SI*4), Y8, Y8
+	VFMSUB231PS Y3, Y7, Y8
+	VMULPS      Y4, Y8, Y8
+	VMOVUPS     Y8, (R9)(SI*4)
+	VMOVUPS     32(R9)(SI*4), Y7
+	VMULPS      Y0, Y7, Y7
+	VMOVAPS     Y6, Y8
+	VMOVUPS     32(R11)(SI*4), Y9
+	VFMADD231PS Y9, Y5, Y8
+	VMULPS      32(R12)(SI*4), Y8, Y8
+	VFMSUB231PS Y3, Y7, Y8
+	VMULPS      Y4, Y8, Y8
+	VMOVUPS     Y8, 32(R9)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Y7
+	VMULPS      Y0, Y7, Y7
+	VMOVAPS     Y6, Y8
+	VMOVUPS     64(R11)(SI*4), Y9
+	VFMADD231PS Y9, Y5, Y8
+	VMULPS      64(R12)(SI*4), Y8, Y8
+	VFMSUB231PS Y3, Y7, Y8
+	VMULPS      Y4, Y8, Y8
+	VMOVUPS     Y8, 64(R9)(SI*4)
+	VMOVUPS     96(R9)(SI*4), Y7
+	VMULPS      Y0, Y7, Y7
+	VMOVAPS     Y6, Y8
+	VMOVUPS     96(R11)(SI*4), Y9
+	VFMADD231PS Y9, Y5, Y8
+	VMULPS      96(R12)(SI*4), Y8, Y8
+	VFMSUB231PS Y3, Y7, Y8
+	VMULPS      Y4, Y8, Y8
+	VMOVUPS     Y8, 96(R9)(SI*4)
 	ADDQ        $0x20, SI
 	JMP         CrossEntropySoftGWAVX2_out32_28
 
 CrossEntropySoftGWAVX2_outv_29:
 	CMPQ        SI, DX
 	JAE         CrossEntropySoftGWAVX2_outtail_30
-	VMOVUPS     (R9)(SI*4), Y6
-	VMULPS      Y0, Y6, Y6
-	VMOVAPS     Y5, Y7
-	VMOVUPS     (R11)(SI*4), Y8
-	VFMADD231PS Y8, Y4, Y7
-	VMULPS      (R12)(SI*4), Y7, Y7
-	VFMSUB231PS Y2, Y6, Y7
-	VMULPS      Y3, Y7, Y7
-	VMOVUPS     Y7, (R9)(SI*4)
+	VMOVUPS     (R9)(SI*4), Y7
+	VMULPS      Y0, Y7, Y7
+	VMOVAPS     Y6, Y8
+	VMOVUPS     (R11)(SI*4), Y9
+	VFMADD231PS Y9, Y5, Y8
+	VMULPS      (R12)(SI*4), Y8, Y8
+	VFMSUB231PS Y3, Y7, Y8
+	VMULPS      Y4, Y8, Y8
+	VMOVUPS     Y8, (R9)(SI*4)
 	ADDQ        $0x08, SI
 	JMP         CrossEntropySoftGWAVX2_outv_29
 
@@ -12266,19 +12240,57 @@ CrossEntropySoftGWAVX2_outtail_30:
 	MOVQ        BX, R14
 	SHLQ        $0x02, R14
 	SUBQ        R14, R13
-	VMOVUPS     (R13), Y6
-	VMASKMOVPS  (R9)(SI*4), Y6, Y7
-	VMULPS      Y0, Y7, Y7
-	VMOVAPS     Y5, Y0
-	VMASKMOVPS  (R11)(SI*4), Y6, Y5
-	VFMADD231PS Y5, Y4, Y0
-	VMASKMOVPS  (R12)(SI*4), Y6, Y4
+	VMOVUPS     (R13), Y7
+	VMASKMOVPS  (R9)(SI*4), Y7, Y8
+	VMULPS      Y0, Y8, Y8
+	VMOVAPS     Y6, Y0
+	VMASKMOVPS  (R11)(SI*4), Y7, Y6
+	VFMADD231PS Y6, Y5, Y0
+	VMASKMOVPS  (R12)(SI*4), Y7, Y5
+	VMULPS      Y5, Y0, Y0
+	VFMSUB231PS Y3, Y8, Y0
 	VMULPS      Y4, Y0, Y0
-	VFMSUB231PS Y2, Y7, Y0
-	VMULPS      Y3, Y0, Y0
-	VMASKMOVPS  Y0, Y6, (R9)(SI*4)
+	VMASKMOVPS  Y0, Y7, (R9)(SI*4)
 
 CrossEntropySoftGWAVX2_outend_31:
+	// per-row output: lsum
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X2, SI
+	MOVL       SI, R11
+	SUBL       $0x3f3504f3, R11
+	SARL       $0x17, R11
+	MOVL       R11, R12
+	SHLL       $0x17, R12
+	SUBL       R12, SI
+	VMOVD      SI, X0
+	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VXORPS     X3, X3, X3
+	VCVTSI2SSL R11, X3, X3
+	VMULSS     X0, X0, X4
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+836(SB), X5
+	VFMADD213SS rowconsts<>+840(SB), X0, X5
+	VFMADD213SS rowconsts<>+844(SB), X0, X5
+	VFMADD213SS rowconsts<>+848(SB), X0, X5
+	VFMADD213SS rowconsts<>+852(SB), X0, X5
+	VFMADD213SS rowconsts<>+856(SB), X0, X5
+	VFMADD213SS rowconsts<>+860(SB), X0, X5
+	VFMADD213SS rowconsts<>+864(SB), X0, X5
+	VFMADD213SS rowconsts<>+868(SB), X0, X5
+	VMULSS      X0, X5, X5
+	VMULSS      X4, X5, X5
+	VFMADD231SS rowconsts<>+872(SB), X3, X5
+	VFMADD231SS rowconsts<>+832(SB), X4, X5
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X5, X0, X0
+	VFMADD231SS rowconsts<>+876(SB), X3, X0
+	VSUBSS      X2, X2, X2
+	VADDSS      X2, X0, X0
+	MOVQ        lsum+48(FP), SI
+	VMOVSS      X0, (SI)(DI*4)
+
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
