@@ -155,9 +155,10 @@ func (c *cosScratch) growGroups(rows int) {
 }
 
 // groupRows returns the anchor's two group rows, for its positives' and its
-// negatives' logits, each of capacity n <= rows+1.
+// negatives' logits, each of length and capacity n <= rows+1 (an append to
+// one cannot run into the other).
 func (c *cosScratch) groupRows(n int) (pos, neg []float32) {
-	return c.blk[:n], c.blk[n : 2*n]
+	return c.blk[:n:n], c.blk[n : 2*n : 2*n]
 }
 
 // groupSoftmax runs the cross-entropy row kernel in place over one group
