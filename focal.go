@@ -125,7 +125,7 @@ func focalTerm(logp, gamma, alpha float64) (loss, coef float64) {
 		return logp, logp
 	}
 	logp = min(logp, 0)
-	e := math.Expm1(logp)
+	e := expm1Neg(logp)
 	q, p := -e, 1+e // p loses its relative accuracy only where p·γ·r ≪ 1
 	qg := powInt(q, gamma)
 	r := -1.0 // log p / (1 - p)
@@ -266,6 +266,37 @@ func reduceEmpty(r Reduction) float32 {
 		return float32(math.NaN())
 	}
 	return 0
+}
+
+// expm1Neg is e^x - 1 for x <= 0 (or -Inf) within a few float64 ulps, at a
+// fraction of math.Expm1's cost: math.Exp(x) - 1 where e^x <= 0.705 (no
+// cancellation: the result is at least 0.29 in magnitude), and below
+// |x| = 0.35 the Taylor series x·Σ x^n/(n+1)!, whose 14th term is already
+// under 1e-18 of the sum.
+func expm1Neg(x float64) float64 {
+	if x < -0.35 {
+		return math.Exp(x) - 1
+	}
+	const (
+		c13 = 1.0 / 87178291200 // 1/14!
+		c12 = 1.0 / 6227020800
+		c11 = 1.0 / 479001600
+		c10 = 1.0 / 39916800
+		c9  = 1.0 / 3628800
+		c8  = 1.0 / 362880
+		c7  = 1.0 / 40320
+		c6  = 1.0 / 5040
+		c5  = 1.0 / 720
+		c4  = 1.0 / 120
+		c3  = 1.0 / 24
+		c2  = 1.0 / 6
+		c1  = 1.0 / 2
+	)
+	p := c13
+	for _, c := range [...]float64{c12, c11, c10, c9, c8, c7, c6, c5, c4, c3, c2, c1, 1} {
+		p = p*x + c
+	}
+	return x * p
 }
 
 // powInt is math.Pow(x, y) with the usual small integer exponents (γ = 0,
