@@ -67,18 +67,14 @@ func (c *Circle) Forward(emb []float32, labels []int32, dim int, grad []float32)
 	set := kernelSet(c.Kernels)
 	sc := cosPool.Get().(*cosScratch)
 	defer cosPool.Put(sc)
-	sc.growAll(rows, rows, dim, false)
-	sc.growGroups(rows)
-	if !normalise(set, sc.zh, sc.inv, sc.v1, emb, rows, dim) {
+	if !sc.pairSetup(set, emb, labels, rows, dim) {
 		return poisoned(grad), nil
 	}
 	s := sc.s
-	set.Cosines(s, emb, emb, dim)
 
 	m, gamma := c.Margin, c.Gamma
 	op1, dp := 1+m, 1-m // the optimum and decision boundary of s_p
 	ninf := float32(math.Inf(-1))
-	sc.labelGroups.build(labels)
 	total, count := 0.0, 0
 	for i := 0; i < rows; i++ {
 		row, grp := s[i*rows:(i+1)*rows], sc.group(i)

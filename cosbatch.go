@@ -146,12 +146,23 @@ func checkPairs(op string, emb []float32, labels []int32, dim int, grad []float3
 	return rows, nil
 }
 
-// growGroups sizes the two group rows of one anchor of a batch of rows
-// (each at most rows+1 logits).
-func (c *cosScratch) growGroups(rows int) {
-	c.blk = growF32(c.blk, 2*(rows+1))
+// pairSetup prepares sc for a pair loss on the rows of emb (rows×dim, one
+// label each): sizes the scratch, groups the rows by label, L2-normalises
+// them into sc.zh (with sc.inv) and writes their cosine similarities into
+// sc.s. It reports false when an embedding is not finite, for which the
+// caller returns poisoned(grad).
+func (c *cosScratch) pairSetup(set *kernels.Set, emb []float32, labels []int32, rows, dim int) bool {
+	c.growAll(rows, rows, dim, false)
+	c.blk = growF32(c.blk, 2*(rows+1)) // two group rows of at most rows+1 logits
 	c.bmx, c.blsum, c.bones = growF32(c.bmx, 1), growF32(c.blsum, 1), growF32(c.bones, 1)
 	c.bones[0] = 1
+	c.keep, c.save = growI32(c.keep, rows), growF32(c.save, rows)
+	if !normalise(set, c.zh, c.inv, c.v1, emb, rows, dim) {
+		return false
+	}
+	set.Cosines(c.s[:rows*rows], emb, emb, dim)
+	c.labelGroups.build(labels)
+	return true
 }
 
 // groupRows returns the anchor's two group rows, for its positives' and its

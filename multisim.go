@@ -69,18 +69,13 @@ func (c *MultiSimilarity) Forward(emb []float32, labels []int32, dim int, grad [
 	set := kernelSet(c.Kernels)
 	sc := cosPool.Get().(*cosScratch)
 	defer cosPool.Put(sc)
-	sc.growAll(rows, rows, dim, false)
-	sc.growGroups(rows)
-	if !normalise(set, sc.zh, sc.inv, sc.v1, emb, rows, dim) {
+	if !sc.pairSetup(set, emb, labels, rows, dim) {
 		return poisoned(grad), nil
 	}
 	s := sc.s
-	set.Cosines(s, emb, emb, dim)
 
 	alpha, beta, base, eps := c.Alpha, c.Beta, c.Base, c.Epsilon
 	ninf, pinf := float32(math.Inf(-1)), float32(math.Inf(1))
-	sc.labelGroups.build(labels)
-	sc.keep, sc.save = growI32(sc.keep, rows), growF32(sc.save, rows)
 	total := 0.0
 	for i := 0; i < rows; i++ {
 		row, grp := s[i*rows:(i+1)*rows], sc.group(i)
