@@ -172,22 +172,8 @@ func (c *Centre) Update(centres, x []float32, labels []int32, dim int) error {
 
 // check validates the shapes and labels shared by Forward and Update.
 func (c *Centre) check(op string, x, centres []float32, labels []int32, dim int) (int, error) {
-	if dim <= 0 {
-		return 0, fmt.Errorf("%s: dim = %d must be positive", op, dim)
-	}
-	if len(x)%dim != 0 || len(centres)%dim != 0 || len(centres) == 0 {
-		return 0, fmt.Errorf("%s: len(x) = %d and len(centres) = %d must be rows and classes >= 1 of dim = %d", op, len(x), len(centres), dim)
-	}
-	rows, classes := len(x)/dim, len(centres)/dim
-	if len(labels) != rows {
-		return 0, fmt.Errorf("%s: len(labels) = %d, want one per row (%d)", op, len(labels), rows)
-	}
-	for i, y := range labels {
-		if y < 0 || int(y) >= classes {
-			return 0, fmt.Errorf("%s: labels[%d] = %d is outside [0, %d)", op, i, y, classes)
-		}
-	}
-	return rows, nil
+	rows, _, err := checkClassRows(op, x, centres, "centres", labels, dim)
+	return rows, err
 }
 
 func growI32(s []int32, n int) []int32 {

@@ -88,20 +88,9 @@ func (c *MarginSoftmax) Forward(x, w []float32, labels []int32, dim int, gradX, 
 	if err := c.check(op); err != nil {
 		return 0, err
 	}
-	if dim <= 0 {
-		return 0, fmt.Errorf("%s: dim = %d must be positive", op, dim)
-	}
-	if len(x)%dim != 0 || len(w)%dim != 0 || len(w) == 0 {
-		return 0, fmt.Errorf("%s: len(x) = %d and len(w) = %d must be rows and classes >= 1 of dim = %d", op, len(x), len(w), dim)
-	}
-	rows, classes := len(x)/dim, len(w)/dim
-	if len(labels) != rows {
-		return 0, fmt.Errorf("%s: len(labels) = %d, want one per row (%d)", op, len(labels), rows)
-	}
-	for i, y := range labels {
-		if y < 0 || int(y) >= classes {
-			return 0, fmt.Errorf("%s: labels[%d] = %d is outside [0, %d)", op, i, y, classes)
-		}
+	rows, classes, err := checkClassRows(op, x, w, "w", labels, dim)
+	if err != nil {
+		return 0, err
 	}
 	for _, g := range []struct {
 		name string

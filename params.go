@@ -89,3 +89,26 @@ func relu(x float32) float32 {
 	}
 	return 0
 }
+
+// checkClassRows validates rows x and class rows w (named wName), both of
+// dim, with one label in [0, classes) per row, and returns the row and
+// class counts: the shapes shared by the losses against class vectors
+// (centre, margin-softmax).
+func checkClassRows(op string, x, w []float32, wName string, labels []int32, dim int) (rows, classes int, err error) {
+	if dim <= 0 {
+		return 0, 0, fmt.Errorf("%s: dim = %d must be positive", op, dim)
+	}
+	if len(x)%dim != 0 || len(w)%dim != 0 || len(w) == 0 {
+		return 0, 0, fmt.Errorf("%s: len(x) = %d and len(%s) = %d must be rows and classes >= 1 of dim = %d", op, len(x), wName, len(w), dim)
+	}
+	rows, classes = len(x)/dim, len(w)/dim
+	if len(labels) != rows {
+		return 0, 0, fmt.Errorf("%s: len(labels) = %d, want one per row (%d)", op, len(labels), rows)
+	}
+	for i, y := range labels {
+		if y < 0 || int(y) >= classes {
+			return 0, 0, fmt.Errorf("%s: labels[%d] = %d is outside [0, %d)", op, i, y, classes)
+		}
+	}
+	return rows, classes, nil
+}
