@@ -83,8 +83,9 @@ type TripletMiner struct {
 // Errors (nothing is written when an error is returned): len(emb) not a
 // multiple of dim, dim <= 0 with data, len(labels) != rows, grad of the
 // wrong length or overlapping emb, a NaN or infinite Margin, an unknown
-// Distance or Mining. NaN or infinite embeddings make the loss and every
-// gradient element NaN.
+// Distance or Mining. NaN or infinite embeddings, and embeddings whose
+// squared norm overflows float32 (elements beyond about 1e19), make the loss
+// and every gradient element NaN.
 func (m *TripletMiner) Forward(emb []float32, labels []int32, dim int, grad []float32) (float32, error) {
 	t := &m.Triplet
 	switch {
@@ -160,16 +161,21 @@ type pair struct {
 	g    float32
 }
 
-// finiteDistances reports whether m.dist (b×b) is free of NaN. Rows whose
-// squared norms are all finite and below MaxFloat32/4 can give no NaN or
-// Inf distance (|a·b| is at most (‖a‖² + ‖b‖²)/2), so a batch of them skips
-// the scan of the b×b distances.
+// finiteDistances reports whether the batch may be mined: false when an
+// embedding is NaN or infinite or a row's squared norm overflows (as for
+// the cosine losses), or, for the rare rows with finite squared norms above
+// MaxFloat32/4, when a distance came out NaN. Rows whose squared norms are
+// all at most MaxFloat32/4 give no NaN distance (|a·b| <= (‖a‖² + ‖b‖²)/2),
+// so the usual batch skips the scan of the b×b distances.
 func (m *TripletMiner) finiteDistances(set *kernels.Set, emb []float32, b, dim int) bool {
 	m.norms = growF32(m.norms, b)
 	set.DotRows(m.norms[:b], emb[:b*dim], emb[:b*dim], dim)
 	small := true
 	for _, v := range m.norms[:b] {
-		small = small && v <= math.MaxFloat32/4 // false for NaN
+		if !(v <= math.MaxFloat32) { // NaN or +Inf: a non-finite element or an overflow
+			return false
+		}
+		small = small && v <= math.MaxFloat32/4
 	}
 	if small {
 		return true

@@ -333,6 +333,40 @@ func TestMinerSpecial(t *testing.T) {
 	}
 }
 
+// TestMinerNonFinite pins both sides of the miner's NaN check: rows whose
+// squared norms are finite and small skip the scan of the distances, the
+// others are scanned; an infinite (or overflowing) embedding must still
+// poison the loss and the whole gradient, a large finite one must not.
+func TestMinerNonFinite(t *testing.T) {
+	labels := []int32{0, 0, 1, 1}
+	inf := float32(math.Inf(1))
+	for _, mining := range []Mining{BatchAll, BatchHard, SemiHard} {
+		for _, set := range []*kernels.Set{nil, kernels.Generic} {
+			m := TripletMiner{Triplet: Triplet{Margin: 1, Kernels: set}, Mining: mining}
+			for _, c := range []struct {
+				name   string
+				emb    []float32
+				poison bool
+			}{
+				{"+Inf", []float32{1, inf, 3, 4}, true},
+				{"-Inf", []float32{1, 2, float32(math.Inf(-1)), 4}, true},
+				{"norm overflows (3e19)", []float32{3e19, 1, -3e19, 2}, true},
+				{"large, finite (1e18)", []float32{1e18, 0.9e18, -1e18, -0.8e18}, false},
+			} {
+				g := make([]float32, len(c.emb))
+				l, err := m.Forward(c.emb, labels, 1, g)
+				nanGrad := true
+				for _, v := range g {
+					nanGrad = nanGrad && v != v
+				}
+				if err != nil || (l != l) != c.poison || nanGrad != c.poison {
+					t.Errorf("%v, set %v, %s: loss %v (%v), grad %v; want poisoned = %v", mining, set, c.name, l, err, g, c.poison)
+				}
+			}
+		}
+	}
+}
+
 func TestMinerErrors(t *testing.T) {
 	emb := []float32{1, 2, 3, 4}
 	for _, c := range []struct {
