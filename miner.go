@@ -66,12 +66,12 @@ type TripletMiner struct {
 	Mining  Mining
 
 	dist, coef []float32 // B×B distances and (BatchAll) gradient coefficients
-	embT, kx   []float32 // dim×B transpose of the batch, B×dim product K·X
+	coefScale  float32   // of coef: 1/(number of triplets in the mean)
+	kx         []float32 // B×dim product K·X
 	rowSum     []float32
-	picks      []pair   // per selected triplet: positive, negative, hinge argument
-	anchors    []int32  // the anchor of each pick
-	pairs      []pair   // sparse coefficients (BatchHard, SemiHard)
-	neg        []uint64 // one anchor's negatives: bits(distance)<<32 | row
+	picks      []pair  // per selected triplet: positive, negative, hinge argument
+	anchors    []int32 // the anchor of each pick
+	pairs      []pair  // sparse coefficients (BatchHard, SemiHard)
 	groups     labelGroups
 	norms      []float32 // squared norms of the rows (the NaN check)
 	held       []float32 // one anchor's distances to its label group, while masked
@@ -84,8 +84,8 @@ type TripletMiner struct {
 // multiple of dim, dim <= 0 with data, len(labels) != rows, grad of the
 // wrong length or overlapping emb, a NaN or infinite Margin, an unknown
 // Distance or Mining. NaN or infinite embeddings, and embeddings whose
-// squared norm overflows float32 (elements beyond about 1e19), make the loss
-// and every gradient element NaN.
+// squared norms or squared distances overflow float32 (elements beyond
+// about 1e19), make the loss and every gradient element NaN.
 func (m *TripletMiner) Forward(emb []float32, labels []int32, dim int, grad []float32) (float32, error) {
 	t := &m.Triplet
 	switch {
@@ -164,9 +164,10 @@ type pair struct {
 // finiteDistances reports whether the batch may be mined: false when an
 // embedding is NaN or infinite or a row's squared norm overflows (as for
 // the cosine losses), or, for the rare rows with finite squared norms above
-// MaxFloat32/4, when a distance came out NaN. Rows whose squared norms are
-// all at most MaxFloat32/4 give no NaN distance (|a·b| <= (‖a‖² + ‖b‖²)/2),
-// so the usual batch skips the scan of the b×b distances.
+// MaxFloat32/4, when a distance came out NaN or overflowed to +Inf (the
+// masks of the minings rely on finite distances). Rows whose squared norms
+// are all at most MaxFloat32/4 give only finite distances (|a·b| <=
+// (‖a‖² + ‖b‖²)/2), so the usual batch skips the scan of the b×b distances.
 func (m *TripletMiner) finiteDistances(set *kernels.Set, emb []float32, b, dim int) bool {
 	m.norms = growF32(m.norms, b)
 	set.DotRows(m.norms[:b], emb[:b*dim], emb[:b*dim], dim)
@@ -181,7 +182,7 @@ func (m *TripletMiner) finiteDistances(set *kernels.Set, emb []float32, b, dim i
 		return true
 	}
 	for _, v := range m.dist[:b*b] {
-		if v != v {
+		if !(v <= math.MaxFloat32) { // NaN, or a squared distance that overflowed
 			return false
 		}
 	}
@@ -192,9 +193,6 @@ func (m *TripletMiner) batchHard(labels []int32, b int) float32 {
 	d := m.dist
 	m.groups.build(labels)
 	m.held = growF32(m.held, b)
-	// the mask: a NaN's key is above every distance's, +Inf included (no
-	// distance is NaN here)
-	masked := math.Float32frombits(0x7FC00000)
 	for i := 0; i < b; i++ {
 		row, grp := d[i*b:(i+1)*b], m.groups.group(i)
 		if len(grp) == 1 || len(grp) == b { // no positive, or no negative
@@ -202,25 +200,47 @@ func (m *TripletMiner) batchHard(labels []int32, b int) float32 {
 		}
 		// keys bits(d)<<32 | k order like (distance, row) (distances are
 		// >= 0); for the farthest positive the row is stored inverted so
-		// that max prefers low rows.
+		// that max prefers low rows. With the group masked the nearest
+		// negative is the row's minimum.
+		held := m.maskGroup(row, grp, maskedKey)
 		pos := uint64(0)
-		held := m.held[:len(grp)]
 		for t, k := range grp {
-			held[t] = row[k]
 			if int(k) != i {
-				pos = max(pos, uint64(math.Float32bits(row[k]))<<32|uint64(0xFFFFFFFF-uint32(k)))
+				pos = max(pos, uint64(math.Float32bits(held[t]))<<32|uint64(0xFFFFFFFF-uint32(k)))
 			}
-			row[k] = masked // the nearest negative is then the row's minimum
 		}
 		neg := minKey(row)
-		for t, k := range grp {
-			row[k] = held[t]
-		}
+		unmaskGroup(row, grp, held)
 		p := int(0xFFFFFFFF - uint32(pos))
 		m.picks = append(m.picks, pair{int32(p), int32(uint32(neg)), row[p] - row[uint32(neg)] + m.Triplet.Margin})
 		m.anchors = append(m.anchors, int32(i))
 	}
 	return m.hingeMean()
+}
+
+// maskedKey masks an anchor's label group in its row of distances for the
+// selections by key: a NaN, whose key bits(d)<<32 | k is above every
+// distance's (+Inf included; no distance is NaN here).
+var maskedKey = math.Float32frombits(maskedBits)
+
+const maskedBits = 0x7FC00000
+
+// maskGroup overwrites the entries of row at the rows of grp with v and
+// returns what they held (in m.held, which holds at least len(grp));
+// unmaskGroup puts them back.
+func (m *TripletMiner) maskGroup(row []float32, grp []int32, v float32) []float32 {
+	held := m.held[:len(grp)]
+	for t, k := range grp {
+		held[t] = row[k]
+		row[k] = v
+	}
+	return held
+}
+
+func unmaskGroup(row []float32, grp []int32, held []float32) {
+	for t, k := range grp {
+		row[k] = held[t]
+	}
 }
 
 // minKey returns the least bits(row[k])<<32 | k: the nearest row, the first
@@ -261,86 +281,108 @@ func (m *TripletMiner) hingeMean() float32 {
 	return float32(total / float64(len(m.picks)))
 }
 
-// negatives gathers row i's negatives (rows with another label) into
-// m.neg, as keys bits(d_ik)<<32 | k. Distances here are non-negative and not
-// NaN, so their bit patterns order like their values, and the low half
-// breaks ties towards the lower row index.
-func (m *TripletMiner) negatives(labels []int32, i, b int) []uint64 {
-	li, row := labels[i], m.dist[i*b:(i+1)*b]
-	m.neg = m.neg[:0]
-	for k, v := range row {
-		if labels[k] != li {
-			m.neg = append(m.neg, uint64(math.Float32bits(v))<<32|uint64(k))
-		}
-	}
-	return m.neg
-}
-
 func (m *TripletMiner) batchAll(labels []int32, b int) float32 {
 	d, c := m.dist, m.coef
 	clear(c)
+	m.groups.build(labels)
+	m.held = growF32(m.held, b)
 	soft := m.Triplet.SoftMargin
 	margin := m.Triplet.Margin
-	// pass 0 counts the triplets in the mean, pass 1 adds the coefficients
+	inf := float32(math.Inf(1))
+	// The coefficients gather counts (hinge) or unscaled sigmoids (soft
+	// margin); gradient scales them by 1/count once.
 	count := 0
 	total := 0.0
-	for pass := 0; pass < 2; pass++ {
-		var inv float32
-		if pass == 1 {
-			if count == 0 {
-				return 0
-			}
-			inv = float32(1 / float64(count))
+	for i := 0; i < b; i++ {
+		row, grp := d[i*b:(i+1)*b], m.groups.group(i)
+		if len(grp) == 1 || len(grp) == b {
+			continue
 		}
-		for i := 0; i < b; i++ {
-			li, row := labels[i], d[i*b:(i+1)*b]
-			neg := m.negatives(labels, i, b)
-			if len(neg) == 0 {
-				continue
-			}
-			for j, dp := range row {
-				if j == i || labels[j] != li {
+		crow := c[i*b : (i+1)*b]
+		// The group masked to +Inf gives x = dp - Inf + margin = -Inf: no
+		// triplet, no coefficient (distances are finite here).
+		held := m.maskGroup(row, grp, inf)
+		if soft {
+			for t, j := range grp {
+				if int(j) == i {
 					continue
 				}
-				if soft {
-					// every triplet counts; log(1+exp(x)) per triplet
-					if pass == 0 {
-						count += len(neg)
+				count += b - len(grp)
+				dp := held[t]
+				for k, dn := range row {
+					if dn == inf {
 						continue
 					}
-					for _, key := range neg {
-						k := int(uint32(key))
-						l, g := hinge(dp-math.Float32frombits(uint32(key>>32))+margin, true)
-						total += float64(l)
-						g = float32(g * inv)
-						c[i*b+j] += g
-						c[i*b+k] -= g
-					}
-					continue
+					l, g := hinge(dp-dn+margin, true)
+					total += float64(l)
+					crow[j] += g
+					crow[k] -= g
 				}
-				// hinge: the triplet counts when dp - dn + margin > 0
-				if pass == 0 {
-					for _, key := range neg {
-						x := dp - math.Float32frombits(uint32(key>>32)) + margin
-						count += b2i(x > 0)
-					}
-					continue
+			}
+			unmaskGroup(row, grp, held)
+			continue
+		}
+		// the positives four at a time (unused slots at -Inf) through one
+		// scan of the row
+		var dp [4]float32
+		var ps [4]int32
+		for t := 0; t < len(grp); {
+			n := 0
+			for ; t < len(grp) && n < 4; t++ {
+				if int(grp[t]) != i {
+					dp[n], ps[n] = held[t], grp[t]
+					n++
 				}
-				var sum float32
-				n := 0
-				for _, key := range neg {
-					x := dp - math.Float32frombits(uint32(key>>32)) + margin
-					on := b2i(x > 0)
-					n += on
-					sum += float32(on) * x
-					c[i*b+int(uint32(key))] -= float32(on) * inv
-				}
-				total += float64(sum)
-				c[i*b+j] += float32(n) * inv
+			}
+			for s := n; s < 4; s++ {
+				dp[s] = float32(math.Inf(-1))
+			}
+			on, sum := hingeCounts(row, crow, &dp, margin)
+			for s := 0; s < n; s++ {
+				count += on[s]
+				total += float64(sum[s])
+				crow[ps[s]] += float32(on[s])
 			}
 		}
+		unmaskGroup(row, grp, held)
 	}
+	m.coefScale = 0
+	if count == 0 {
+		return 0
+	}
+	m.coefScale = float32(1 / float64(count))
 	return float32(total / float64(count))
+}
+
+// hingeCounts scans one anchor's row of distances for four positives at
+// distances dp: for each, the number of negatives with x = dp - dn + margin
+// > 0 and the sum of those x in row order; crow[k] loses the number of
+// positives whose triplet with negative k counts. (The counts and sums live
+// in registers, and x enters its sum through a bit mask, not a branch.)
+func hingeCounts(row, crow []float32, dp *[4]float32, margin float32) (on [4]int, sum [4]float32) {
+	d0, d1, d2, d3 := dp[0], dp[1], dp[2], dp[3]
+	var n0, n1, n2, n3 int
+	var s0, s1, s2, s3 float32
+	crow = crow[:len(row)]
+	for k, dn := range row {
+		x0, x1, x2, x3 := d0-dn+margin, d1-dn+margin, d2-dn+margin, d3-dn+margin
+		o0, o1, o2, o3 := b2i(x0 > 0), b2i(x1 > 0), b2i(x2 > 0), b2i(x3 > 0)
+		n0 += o0
+		n1 += o1
+		n2 += o2
+		n3 += o3
+		s0 += keepIf(x0, o0)
+		s1 += keepIf(x1, o1)
+		s2 += keepIf(x2, o2)
+		s3 += keepIf(x3, o3)
+		crow[k] -= float32(o0 + o1 + o2 + o3)
+	}
+	return [4]int{n0, n1, n2, n3}, [4]float32{s0, s1, s2, s3}
+}
+
+// keepIf is x when on is 1 and +0 when on is 0.
+func keepIf(x float32, on int) float32 {
+	return math.Float32frombits(math.Float32bits(x) & uint32(-on))
 }
 
 func b2i(v bool) int {
@@ -352,44 +394,102 @@ func b2i(v bool) int {
 
 func (m *TripletMiner) semiHard(labels []int32, b int) float32 {
 	d := m.dist
+	m.groups.build(labels)
+	m.held = growF32(m.held, b)
 	for i := 0; i < b; i++ {
-		li, row := labels[i], d[i*b:(i+1)*b]
-		neg := m.negatives(labels, i, b)
-		if len(neg) == 0 {
+		row, grp := d[i*b:(i+1)*b], m.groups.group(i)
+		if len(grp) == 1 || len(grp) == b {
 			continue
 		}
-		// the farthest negative (lowest index among equals): the fallback
-		in := uint64(0)
-		for _, key := range neg {
-			in = max(in, key&^0xFFFFFFFF|(0xFFFFFFFF-key&0xFFFFFFFF))
+		// With the group masked, the nearest negative farther than the
+		// positive is the least key above bits(dp)<<32 | 0xFFFFFFFF, and a
+		// masked key means there is none.
+		held := m.maskGroup(row, grp, maskedKey)
+		var far uint64 // the fallback, found when first needed
+		farDone := false
+		var thr, out [4]uint64
+		var ps [4]int32
+		var dp [4]float32
+		for t := 0; t < len(grp); {
+			n := 0
+			for ; t < len(grp) && n < 4; t++ {
+				if int(grp[t]) != i {
+					dp[n], ps[n] = held[t], grp[t]
+					thr[n] = uint64(math.Float32bits(held[t]))<<32 | 0xFFFFFFFF
+					n++
+				}
+			}
+			if n >= 3 {
+				for s := n; s < 4; s++ {
+					thr[s] = math.MaxInt64 // above every key: selects nothing
+				}
+				out = aboveKeys(row, &thr)
+			} else {
+				for s := 0; s < n; s++ {
+					out[s] = aboveKey(row, thr[s])
+				}
+			}
+			for s := 0; s < n; s++ {
+				key := out[s]
+				if key>>32 == maskedBits {
+					if !farDone {
+						far, farDone = farthestKey(row), true
+					}
+					key = far
+				}
+				dn := math.Float32frombits(uint32(key >> 32))
+				m.picks = append(m.picks, pair{ps[s], int32(uint32(key)), dp[s] - dn + m.Triplet.Margin})
+				m.anchors = append(m.anchors, int32(i))
+			}
 		}
-		in = in&^0xFFFFFFFF | (0xFFFFFFFF - in&0xFFFFFFFF)
-		for j, dp := range row {
-			if j == i || labels[j] != li {
-				continue
-			}
-			// the nearest negative farther than the positive (two chains)
-			db := uint64(math.Float32bits(dp))
-			out, out2 := uint64(math.MaxUint64), uint64(math.MaxUint64)
-			k := 0
-			for ; k+1 < len(neg); k += 2 {
-				k0, k1 := neg[k], neg[k+1]
-				out = min(out, k0|((db-k0>>32)>>63-1)) // keep when d_ik > dp
-				out2 = min(out2, k1|((db-k1>>32)>>63-1))
-			}
-			if k < len(neg) {
-				out = min(out, neg[k]|((db-neg[k]>>32)>>63-1))
-			}
-			out = min(out, out2)
-			if out == math.MaxUint64 {
-				out = in
-			}
-			dn := math.Float32frombits(uint32(out >> 32))
-			m.picks = append(m.picks, pair{int32(j), int32(uint32(out)), dp - dn + m.Triplet.Margin})
-			m.anchors = append(m.anchors, int32(i))
-		}
+		unmaskGroup(row, grp, held)
 	}
 	return m.hingeMean()
+}
+
+// rowKey is the selection key of row[k]: bits(row[k])<<32 | k, ordered like
+// (distance, index) for distances >= 0.
+func rowKey(row []float32, k int) uint64 {
+	return uint64(math.Float32bits(row[k]))<<32 | uint64(k)
+}
+
+// above is key where key > t, else MaxUint64, without a branch: keys and
+// thresholds are below 2^63, so t - key is negative exactly when key > t.
+func above(key, t uint64) uint64 { return key | ^uint64(int64(t-key)>>63) }
+
+// aboveKey returns the least key of row above t (MaxUint64 if none).
+func aboveKey(row []float32, t uint64) uint64 {
+	o := uint64(math.MaxUint64)
+	for k := range row {
+		o = min(o, above(rowKey(row, k), t))
+	}
+	return o
+}
+
+// aboveKeys is aboveKey for four thresholds in one scan of the row.
+func aboveKeys(row []float32, t *[4]uint64) [4]uint64 {
+	t0, t1, t2, t3 := t[0], t[1], t[2], t[3]
+	o0, o1, o2, o3 := uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64)
+	for k := range row {
+		key := rowKey(row, k)
+		o0 = min(o0, above(key, t0))
+		o1 = min(o1, above(key, t1))
+		o2 = min(o2, above(key, t2))
+		o3 = min(o3, above(key, t3))
+	}
+	return [4]uint64{o0, o1, o2, o3}
+}
+
+// farthestKey returns the key of the farthest unmasked entry of row, the
+// lowest index among equals.
+func farthestKey(row []float32) uint64 {
+	best := uint64(0)
+	for k, v := range row {
+		if math.Float32bits(v) != maskedBits {
+			best = max(best, uint64(math.Float32bits(v))<<32|uint64(0xFFFFFFFF-uint32(k)))
+		}
+	}
+	return best&^0xFFFFFFFF | (0xFFFFFFFF - best&0xFFFFFFFF)
 }
 
 // factor is ∂d_ij/∂(x_i - x_j) as a multiple of x_i - x_j: 2 for the squared
@@ -425,18 +525,25 @@ func (m *TripletMiner) sparseGradient(emb, grad []float32, b, dim int) {
 	}
 }
 
-// gradient turns the dense coefficients C (∂loss/∂d_ij, BatchAll) into
-// d loss/d emb: K_ij = (C_ij + C_ji)·factor(d_ij) and grad_i = (Σ_j K_ij)·x_i
-// - (K·X)_i, with K·X from the Dots kernel on the transposed batch.
+// gradient turns the dense coefficients C (∂loss/∂d_ij up to the factor
+// coefScale, BatchAll) into d loss/d emb: K_ij = (C_ij + C_ji)·coefScale·
+// factor(d_ij) and grad_i = (Σ_j K_ij)·x_i - (K·X)_i, with K·X from the
+// MatMul kernel.
 func (m *TripletMiner) gradient(set *kernels.Set, emb, grad []float32, b, dim int) {
-	d, c := m.dist, m.coef
+	d, c, s := m.dist, m.coef, m.coefScale
 	m.rowSum = growF32(m.rowSum, b)
+	sq := m.Triplet.Distance == SquaredEuclidean
 	const blk = 16
 	for i0 := 0; i0 < b; i0 += blk {
 		for j0 := i0; j0 < b; j0 += blk {
 			for i := i0; i < min(i0+blk, b); i++ {
 				for j := max(j0, i+1); j < min(j0+blk, b); j++ {
-					k := float32((c[i*b+j] + c[j*b+i]) * m.factor(d[i*b+j]))
+					k := float32((c[i*b+j] + c[j*b+i]) * s)
+					if sq {
+						k = 2 * k
+					} else {
+						k = float32(k * m.factor(d[i*b+j]))
+					}
 					c[i*b+j], c[j*b+i] = k, k
 				}
 			}
@@ -446,24 +553,29 @@ func (m *TripletMiner) gradient(set *kernels.Set, emb, grad []float32, b, dim in
 		}
 	}
 	for i := 0; i < b; i++ {
-		s := 0.0
-		for _, v := range c[i*b : (i+1)*b] {
-			s += float64(v)
+		row := c[i*b : (i+1)*b]
+		var s0, s1, s2, s3 float64
+		j := 0
+		for ; j+4 <= len(row); j += 4 {
+			r := row[j : j+4 : j+4]
+			s0 += float64(r[0])
+			s1 += float64(r[1])
+			s2 += float64(r[2])
+			s3 += float64(r[3])
 		}
-		m.rowSum[i] = float32(s)
+		for ; j < len(row); j++ {
+			s0 += float64(row[j])
+		}
+		m.rowSum[i] = float32((s0 + s1) + (s2 + s3))
 	}
-	m.embT = growF32(m.embT, dim*b)
 	m.kx = growF32(m.kx, b*dim)
-	for i := 0; i < b; i++ {
-		for k := 0; k < dim; k++ {
-			m.embT[k*b+i] = emb[i*dim+k]
-		}
-	}
-	set.Dots(m.kx, c, m.embT, b)
+	set.MatMul(m.kx, c, emb, b, dim, b, false, false)
 	for i := 0; i < b; i++ {
 		rs := m.rowSum[i]
-		for k := 0; k < dim; k++ {
-			grad[i*dim+k] = float32(rs*emb[i*dim+k]) - m.kx[i*dim+k]
+		x, kx, g := emb[i*dim:(i+1)*dim], m.kx[i*dim:(i+1)*dim], grad[i*dim:(i+1)*dim]
+		kx, g = kx[:len(x)], g[:len(x)]
+		for k, v := range x {
+			g[k] = float32(rs*v) - kx[k]
 		}
 	}
 }

@@ -17,6 +17,14 @@ import (
 // matrix product). ok is false when two distances that a selection compares
 // are too close for float32 and float64 to agree on the choice.
 func refMiner(m *TripletMiner, x []float64, labels []int32, dim int) (loss float64, grad []float64, ok bool) {
+	return refMinerTies(m, x, labels, dim, 1e-3)
+}
+
+// refMinerTies is refMiner with the relative distance below which two
+// compared distances count as a near-tie; 0 for batches whose distances
+// float32 computes exactly (small integers), where exact ties must pick the
+// lowest row index as the reference does.
+func refMinerTies(m *TripletMiner, x []float64, labels []int32, dim int, tie float64) (loss float64, grad []float64, ok bool) {
 	b := len(x) / dim
 	eu := m.Triplet.Distance == Euclidean
 	d := make([]float64, b*b)
@@ -34,7 +42,7 @@ func refMiner(m *TripletMiner, x []float64, labels []int32, dim int) (loss float
 		}
 	}
 	ok = true
-	near := func(u, v float64) bool { return math.Abs(u-v) < 1e-3*math.Max(1, math.Abs(u)) }
+	near := func(u, v float64) bool { return math.Abs(u-v) < tie*math.Max(1, math.Abs(u)) }
 	grad = make([]float64, len(x))
 	addD := func(i, j int, g float64) { // g·∂d_ij/∂x
 		for k := 0; k < dim; k++ {
@@ -198,9 +206,11 @@ func TestMinerReference(t *testing.T) {
 	checked := 0
 	for _, dim := range []int{3, 8, 17} {
 		for _, mc := range minerCases() {
-			for trial := 0; trial < 4; trial++ {
+			for trial := 0; trial < 6; trial++ {
 				m := mc
-				emb, labels := minerBatch(rng, 4, 4, dim)
+				// K = 2, 4, 7 rows per class: 1, 3 and 6 positives per
+				// anchor (the scans take up to four at a time)
+				emb, labels := minerBatch(rng, 4, []int{2, 4, 7}[trial%3], dim)
 				want, wantGrad, ok := refMiner(&m, f64(emb), labels, dim)
 				if !ok {
 					continue // a near-tie: float32 and float64 may select differently
@@ -222,7 +232,7 @@ func TestMinerReference(t *testing.T) {
 			}
 		}
 	}
-	if checked < 100 {
+	if checked < 150 {
 		t.Fatalf("only %d of the cases were free of near-ties", checked)
 	}
 }
@@ -292,6 +302,45 @@ func TestMinerSetsAgree(t *testing.T) {
 	}
 }
 
+// TestMinerTies checks the tie rule (the lowest row index among equal
+// distances) against the reference on batches of small integers, whose
+// squared distances float32 computes exactly, so that ties are exact.
+func TestMinerTies(t *testing.T) {
+	rng := rand.New(rand.NewPCG(44, 4))
+	for _, mc := range minerCases() {
+		if mc.Triplet.Distance == Euclidean {
+			continue // square roots are rounded: near-ties, not exact ones
+		}
+		for trial := 0; trial < 20; trial++ {
+			const dim = 2
+			b := 6 + trial%11
+			emb := make([]float32, b*dim)
+			labels := make([]int32, b)
+			for i := range labels {
+				labels[i] = int32(rng.IntN(3))
+				for k := 0; k < dim; k++ {
+					emb[i*dim+k] = float32(rng.IntN(3))
+				}
+			}
+			m := mc
+			want, wantGrad, _ := refMinerTies(&m, f64(emb), labels, dim, 0)
+			grad := make([]float32, len(emb))
+			got, err := m.Forward(emb, labels, dim, grad)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(float64(got)-want) > 1e-5*math.Max(1, math.Abs(want)) {
+				t.Fatalf("%s %v %v: loss %v, reference %v", minerName(&m), emb, labels, got, want)
+			}
+			for i := range grad {
+				if math.Abs(float64(grad[i])-wantGrad[i]) > 1e-5*math.Max(1, math.Abs(wantGrad[i])) {
+					t.Fatalf("%s %v %v: grad[%d] = %v, reference %v", minerName(&m), emb, labels, i, grad[i], wantGrad[i])
+				}
+			}
+		}
+	}
+}
+
 // TestMinerSemiHardTFA checks SemiHard on a batch worked out by hand with
 // TensorFlow Addons' rules (1-D embeddings, squared distances).
 func TestMinerSemiHardTFA(t *testing.T) {
@@ -351,6 +400,7 @@ func TestMinerNonFinite(t *testing.T) {
 				{"+Inf", []float32{1, inf, 3, 4}, true},
 				{"-Inf", []float32{1, 2, float32(math.Inf(-1)), 4}, true},
 				{"norm overflows (3e19)", []float32{3e19, 1, -3e19, 2}, true},
+				{"distance overflows (1.5e19 apart)", []float32{1.5e19, 1, -1.5e19, 2}, true},
 				{"large, finite (1e18)", []float32{1e18, 0.9e18, -1e18, -0.8e18}, false},
 			} {
 				g := make([]float32, len(c.emb))
