@@ -92,11 +92,6 @@ func (c *MultiSimilarity) Forward(emb []float32, labels []int32, dim int, grad [
 					minPos = save[k]
 				}
 			}
-			for _, v := range row { // no NaN here: those embeddings were poisoned
-				if v > maxNeg {
-					maxNeg = v
-				}
-			}
 		}
 		// the anchor's group rows: every column's negative logit (-Inf on
 		// the label group and, mining, on the negatives left out), and its
@@ -104,8 +99,18 @@ func (c *MultiSimilarity) Forward(emb []float32, labels []int32, dim int, grad [
 		// the added 1
 		pr, nr := sc.groupRows(rows + 1)
 		if c.Mine {
+			// a negative left out gets -Inf: its logit plus -Inf, a kept
+			// one its logit plus 0 (a table lookup, not a branch: the
+			// choices follow the data and would defeat a branch predictor);
+			// the same pass finds the hardest negative (no NaN here: those
+			// embeddings were poisoned)
+			off := [2]float32{ninf, 0}
+			nr := nr[:len(row)]
 			for j, sij := range row {
-				nr[j] = pick(sij+eps > minPos, beta*(sij-base), ninf)
+				nr[j] = beta*(sij-base) + off[b2i(sij+eps > minPos)]
+				if sij > maxNeg {
+					maxNeg = sij
+				}
 			}
 		} else {
 			for j, sij := range row {
@@ -138,15 +143,4 @@ func (c *MultiSimilarity) Forward(emb []float32, labels []int32, dim int, grad [
 		simBackward(set, sc, grad, 1/float32(rows), rows, dim)
 	}
 	return float32(total / float64(rows)), nil
-}
-
-// pick returns a when c holds and b otherwise, without a branch: the
-// miner's choices follow the data and would defeat a branch predictor.
-func pick(c bool, a, b float32) float32 {
-	var m uint32
-	if c {
-		m = 1
-	}
-	m = -m
-	return math.Float32frombits(math.Float32bits(a)&m | math.Float32bits(b)&^m)
 }
