@@ -69,7 +69,6 @@ func crossEntropyKernel(grad, weights, smooth bool) {
 			}
 		}
 		s := r.expPass(grad, hook)
-		r.maxOfNext(rows)
 		outputs := func() {
 			Comment("per-row outputs: mx, lsum (and zw)")
 			VMOVSS(r.m.AsX(), r.perRow(Load(Param("mx"), GP64()).(reg.GPVirtual)))
@@ -169,7 +168,6 @@ func crossEntropySoftKernel(grad, weights bool) {
 	}
 	r.pipeline(rows, dstStep, func() {
 		s := r.expPass(grad, nil)
-		r.maxOfNext(rows)
 		Comment("pass 2b: mass = Σ c, zc = Σ c·(z - max) over the same 32 partials")
 		macc, zacc := zeroAcc(), zeroAcc()
 		qp := r.rowOf("q")

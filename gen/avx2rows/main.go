@@ -2,7 +2,9 @@
 // softmax family, the fused cross-entropy rows, and (AVX2 only) the triplet,
 // AxpbyRows and FlushSubnormals kernels. Each kernel renders the canonical
 // algorithm of package generic (generic/CANONICAL.md) one row at a time: a
-// max pass, an exp-and-sum pass into 32 partial sums, and a final pass;
+// max pass, an exp-and-sum pass into 32 partial sums, and a final pass,
+// with the next row's max pass running inside this row's exp-and-sum pass
+// (its loads, often from beyond L1, then overlap with the exponentials);
 // tails use masked loads and stores, so no row is read or written past its
 // end. The AVX2 kernels also take rows of at most 16 columns 8 at a time,
 // transposed (block.go).

@@ -18,6 +18,7 @@ type row struct {
 	tail       reg.GPVirtual // cols mod the lanes
 	i          reg.GPVirtual // element index within the row
 	done       reg.GPVirtual // rows finished
+	rows       Op            // the row count, set by pipeline
 	m, next    reg.VecVirtual
 	log2e      reg.VecVirtual // nil: loaded from memory where needed
 	magic      Op             // a register, or a memory operand when registers are short
@@ -112,13 +113,15 @@ func (r *row) tailMask() tmask {
 }
 
 // pipeline emits the loop over rows, software-pipelined: the next row's max
-// pass runs between this row's exponential pass and its fold, so that the
-// fold's latency chain (a tree, a log or a divide) overlaps with independent
-// work. body emits one row and must call r.maxOfNext where that belongs.
-// After body the row pointers advance by cols (dst by dstStep elements per
-// row, 0 for none).
+// pass runs inside this row's exponential pass (expPass), so that the next
+// row's loads, often from beyond L1, overlap with the exponentials, and this
+// row's fold (a tree, a log or a divide) with the next row's work. body
+// emits one row; its expPass leaves the next row's maximum in r.next. After
+// body the row pointers advance by cols (dst by dstStep elements per row, 0
+// for none).
 func (r *row) pipeline(rows Op, dstStep int, body func()) {
-	Comment("software pipeline: the next row's max pass runs before this row's fold")
+	Comment("software pipeline: the next row's max pass runs inside this row's exponential pass")
+	r.rows = rows
 	r.maxPass(r.src, r.m)
 	Label(r.name + "_row")
 	body()
@@ -137,19 +140,25 @@ func (r *row) pipeline(rows Op, dstStep int, body func()) {
 	JB(LabelRef(r.name + "_row"))
 }
 
-// maxOfNext computes the next row's maximum into r.next when there is a
-// next row (done+1 < rows).
-func (r *row) maxOfNext(rows Op) {
-	t := GP64()
-	MOVQ(r.done, t)
-	INCQ(t)
-	CMPQ(t, rows)
-	skip := r.label("nomax")
-	JAE(LabelRef(skip))
-	next := GP64()
-	LEAQ(Mem{Base: r.src, Index: r.cols, Scale: 4}, next)
-	r.maxPass(next, r.next)
-	Label(skip)
+// maxInto folds the vector at m into the running maximum acc; in the tail
+// (mask non-nil) the lanes outside mask read -Inf. acc = max(x, acc) with
+// acc as VMAXPS's second source, which it returns when either is NaN: NaN
+// elements are skipped, exactly as generic.RowMax.
+func maxInto(acc reg.VecVirtual, m Mem, mask tmask) {
+	x := vreg()
+	switch {
+	case mask == nil:
+		VMOVUPS(m, x)
+	case w.zmm:
+		VBROADCASTSS(consts.scalar("-inf"), x)
+		VMOVUPS(m, mask, x) // merge-masked: dead lanes keep -Inf
+	default:
+		y := YMM()
+		VBROADCASTSS(consts.scalar("-inf"), x)
+		VMASKMOVPS(m, mask, y)
+		VBLENDVPS(mask, y, x, x)
+	}
+	VMAXPS(acc, x, acc)
 }
 
 // maxPass leaves the maximum of the non-NaN elements plus +0 of the row at
@@ -166,15 +175,8 @@ func (r *row) maxPass(src reg.GPVirtual, m reg.VecVirtual) {
 	Label(loop)
 	CMPQ(r.i, r.n32)
 	JAE(LabelRef(rest))
-	// acc = x > acc ? x : acc: VMAXPS returns its second source (acc) when
-	// either is NaN, so NaN elements are skipped, exactly as generic.RowMax.
-	maxInto := func(acc reg.VecVirtual, m Mem) {
-		x := vreg()
-		VMOVUPS(m, x)
-		VMAXPS(acc, x, acc)
-	}
 	for j := range vm {
-		maxInto(vm[j], elem(src, r.i, j))
+		maxInto(vm[j], elem(src, r.i, j), nil)
 	}
 	ADDQ(U8(32), r.i)
 	JMP(LabelRef(loop))
@@ -182,31 +184,26 @@ func (r *row) maxPass(src reg.GPVirtual, m reg.VecVirtual) {
 	CMPQ(r.i, r.nv)
 	tail := r.label("maxtail")
 	JAE(LabelRef(tail))
-	maxInto(vm[0], elem(src, r.i, 0))
+	maxInto(vm[0], elem(src, r.i, 0), nil)
 	ADDQ(U8(w.lanes), r.i)
 	JMP(LabelRef(rest))
 	Label(tail)
 	fold := r.label("maxfold")
 	CMPQ(r.tail, U8(0))
 	JE(LabelRef(fold))
-	mask := r.tailMask()
-	x := vreg()
-	VBROADCASTSS(consts.scalar("-inf"), x)
-	if w.zmm {
-		VMOVUPS(elem(src, r.i, 0), mask, x) // merge-masked: dead lanes keep -Inf
-	} else {
-		y := YMM()
-		VMASKMOVPS(elem(src, r.i, 0), mask, y)
-		VBLENDVPS(mask, y, x, x)
-	}
-	VMAXPS(vm[1], x, vm[1])
+	maxInto(vm[1], elem(src, r.i, 0), r.tailMask())
 	Label(fold)
-	if len(vm) == 4 {
-		VMAXPS(vm[1], vm[0], vm[0])
-		VMAXPS(vm[3], vm[2], vm[2])
-		VMAXPS(vm[2], vm[0], vm[0])
-	} else {
-		VMAXPS(vm[1], vm[0], vm[0])
+	foldMax(vm, m)
+}
+
+// foldMax leaves the maximum of the lanes of vm plus +0, broadcast, in m.
+func foldMax(vm []reg.VecVirtual, m reg.VecVirtual) {
+	for len(vm) > 1 {
+		h := len(vm) / 2
+		for j := 0; j < h; j++ {
+			VMAXPS(vm[j+h], vm[j], vm[j])
+		}
+		vm = vm[:h]
 	}
 	y := toYMM(vm[0], func(hi, lo, dst Op) { VMAXPS(hi, lo, dst) })
 	hi := XMM()
@@ -351,9 +348,9 @@ func zeroAcc() []reg.VecVirtual {
 // for its signed sums), which it must not clobber. It returns the canonical sum (TreeSum) in the low
 // lane of an XMM.
 func (r *row) expPass(storeE bool, hook func(j int, a at, mask tmask, d reg.VecVirtual)) reg.VecVirtual {
-	Commentf("pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/%d = k mod %d)", w.lanes, nacc())
-	r.acc = zeroAcc()
-	r.walk("exp", func(j int, a at, mask tmask) {
+	Commentf("pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/%d = k mod %d);", w.lanes, nacc())
+	Comment("unless this is the last row, the next row's max pass runs in step (next = its max + 0)")
+	body := func(j int, a at, mask tmask) {
 		x := load(a, r.src, mask)
 		VSUBPS(r.m, x, x)
 		if hook != nil {
@@ -372,7 +369,27 @@ func (r *row) expPass(storeE bool, hook func(j int, a at, mask tmask, d reg.VecV
 			store(e, a, r.dst, mask)
 		}
 		VADDPS(e, r.acc[j], r.acc[j])
+	}
+	r.acc = zeroAcc()
+	last, done := r.label("explast"), r.label("expfolded")
+	t := GP64()
+	MOVQ(r.done, t)
+	INCQ(t)
+	CMPQ(t, r.rows)
+	JAE(LabelRef(last))
+	next := GP64()
+	LEAQ(Mem{Base: r.src, Index: r.cols, Scale: 4}, next)
+	vm := vreg()
+	VBROADCASTSS(consts.scalar("-inf"), vm)
+	r.walk("exp", func(j int, a at, mask tmask) {
+		maxInto(vm, a(next), mask)
+		body(j, a, mask)
 	})
+	foldMax([]reg.VecVirtual{vm}, r.next)
+	JMP(LabelRef(done))
+	Label(last)
+	r.walk("explast", body)
+	Label(done)
 	return treeSum(r.acc)
 }
 

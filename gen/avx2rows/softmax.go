@@ -54,7 +54,7 @@ func softmaxKernel(k kind) {
 	CMPQ(r.done, rows)
 	JAE(LabelRef(end))
 	r.pipeline(rows, dstStep, func() {
-		softmaxRow(k, r, rows)
+		softmaxRow(k, r)
 	})
 	Label(end)
 	if k == logSumExp {
@@ -107,11 +107,10 @@ func softmaxBlock(k kind, r *row, rows Op, dstStep int) {
 }
 
 // softmaxRow emits one row of the per-row path of a softmax-family kernel.
-func softmaxRow(k kind, r *row, rows Op) {
+func softmaxRow(k kind, r *row) {
 	switch k {
 	case softmax:
 		s := r.expPass(true, nil)
-		r.maxOfNext(rows)
 		Comment("inv = 1 / sum; dst_i = e_i * inv")
 		inv := reciprocal(s)
 		r.finalPass(func(a at, mask tmask) reg.VecVirtual {
@@ -121,7 +120,6 @@ func softmaxRow(k kind, r *row, rows Op) {
 		})
 	case logSoftmax:
 		s := r.expPass(false, nil)
-		r.maxOfNext(rows)
 		l := logPos(s)
 		Comment("dst_i = (x_i - max) - L")
 		lY := vreg()
@@ -134,7 +132,6 @@ func softmaxRow(k kind, r *row, rows Op) {
 		})
 	case logSumExp:
 		s := r.expPass(false, nil)
-		r.maxOfNext(rows)
 		l := logPos(s)
 		Comment("y = max + L; a NaN y ends the call (the Go caller resolves that row)")
 		y := XMM()

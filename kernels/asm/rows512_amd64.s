@@ -248,7 +248,7 @@ TEXT ·SoftmaxAVX512(SB), $0-32
 	CMPQ         R10, DX
 	JAE          SoftmaxAVX512_end_1
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Z0
 	VBROADCASTSS rowconsts<>+812(SB), Z5
@@ -296,14 +296,173 @@ SoftmaxAVX512_maxfold_5:
 	VBROADCASTSS  X0, Z0
 
 SoftmaxAVX512_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2)
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	XORQ   R9, R9
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	MOVQ         R10, R9
+	INCQ         R9
+	CMPQ         R9, DX
+	JAE          SoftmaxAVX512_explast_6
+	LEAQ         (CX)(BX*4), R11
+	VBROADCASTSS rowconsts<>+812(SB), Z1
+	XORQ         R9, R9
 
-SoftmaxAVX512_exp32_6:
+SoftmaxAVX512_exp32_8:
 	CMPQ             R9, SI
-	JAE              SoftmaxAVX512_exprest_7
+	JAE              SoftmaxAVX512_exprest_9
+	VMOVUPS          (R11)(R9*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (CX)(R9*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (AX)(R9*4)
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R11)(R9*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          64(CX)(R9*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, 64(AX)(R9*4)
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, R9
+	JMP              SoftmaxAVX512_exp32_8
+
+SoftmaxAVX512_exprest_9:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             R9, DI
+	JAE              SoftmaxAVX512_exptail_11
+	VMOVUPS          (R11)(R9*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (CX)(R9*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (AX)(R9*4)
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, R9
+	JMP              SoftmaxAVX512_expnext_12
+
+SoftmaxAVX512_exptail_11:
+	CMPQ             R8, $0x00
+	JE               SoftmaxAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(R8*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R11)(R9*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (CX)(R9*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VMOVUPS          Z8, K1, (AX)(R9*4)
+	VADDPS           Z8, Z5, Z5
+	JMP              SoftmaxAVX512_expdone_10
+
+SoftmaxAVX512_expnext_12:
+	CMPQ             R8, $0x00
+	JE               SoftmaxAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(R8*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R11)(R9*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (CX)(R9*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VMOVUPS          Z8, K1, (AX)(R9*4)
+	VADDPS           Z8, Z6, Z6
+
+SoftmaxAVX512_expdone_10:
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMAXPS        Y0, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X0
+	VMAXPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VMAXPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VMAXSS        X0, X1, X1
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           SoftmaxAVX512_expfolded_7
+
+SoftmaxAVX512_explast_6:
+	XORQ R9, R9
+
+SoftmaxAVX512_explast32_13:
+	CMPQ             R9, SI
+	JAE              SoftmaxAVX512_explastrest_14
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -343,12 +502,12 @@ SoftmaxAVX512_exp32_6:
 	VMOVUPS          Z9, 64(AX)(R9*4)
 	VADDPS           Z9, Z6, Z6
 	ADDQ             $0x20, R9
-	JMP              SoftmaxAVX512_exp32_6
+	JMP              SoftmaxAVX512_explast32_13
 
-SoftmaxAVX512_exprest_7:
+SoftmaxAVX512_explastrest_14:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ             R9, DI
-	JAE              SoftmaxAVX512_exptail_9
+	JAE              SoftmaxAVX512_explasttail_16
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -369,11 +528,11 @@ SoftmaxAVX512_exprest_7:
 	VMOVUPS          Z9, (AX)(R9*4)
 	VADDPS           Z9, Z5, Z5
 	ADDQ             $0x10, R9
-	JMP              SoftmaxAVX512_expnext_10
+	JMP              SoftmaxAVX512_explastnext_17
 
-SoftmaxAVX512_exptail_9:
+SoftmaxAVX512_explasttail_16:
 	CMPQ             R8, $0x00
-	JE               SoftmaxAVX512_expdone_8
+	JE               SoftmaxAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(R8*4), K1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
@@ -396,11 +555,11 @@ SoftmaxAVX512_exptail_9:
 	VMOVAPS.Z        Z8, K1, Z8
 	VMOVUPS          Z8, K1, (AX)(R9*4)
 	VADDPS           Z8, Z5, Z5
-	JMP              SoftmaxAVX512_expdone_8
+	JMP              SoftmaxAVX512_explastdone_15
 
-SoftmaxAVX512_expnext_10:
+SoftmaxAVX512_explastnext_17:
 	CMPQ             R8, $0x00
-	JE               SoftmaxAVX512_expdone_8
+	JE               SoftmaxAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(R8*4), K1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
@@ -424,7 +583,8 @@ SoftmaxAVX512_expnext_10:
 	VMOVUPS          Z8, K1, (AX)(R9*4)
 	VADDPS           Z8, Z6, Z6
 
-SoftmaxAVX512_expdone_8:
+SoftmaxAVX512_explastdone_15:
+SoftmaxAVX512_expfolded_7:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z6, Z5, Z5
 	VEXTRACTF64X4 $0x01, Z5, Y0
@@ -433,59 +593,7 @@ SoftmaxAVX512_expdone_8:
 	VHADDPS       Y5, Y5, Y5
 	VEXTRACTF128  $0x01, Y5, X0
 	VADDSS        X0, X5, X0
-	MOVQ          R10, R9
-	INCQ          R9
-	CMPQ          R9, DX
-	JAE           SoftmaxAVX512_nomax_11
-	LEAQ          (CX)(BX*4), R11
 
-	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z1
-	VBROADCASTSS rowconsts<>+812(SB), Z5
-	XORQ         R9, R9
-
-SoftmaxAVX512_max32_12:
-	CMPQ    R9, SI
-	JAE     SoftmaxAVX512_maxv_13
-	VMOVUPS (R11)(R9*4), Z6
-	VMAXPS  Z1, Z6, Z1
-	VMOVUPS 64(R11)(R9*4), Z6
-	VMAXPS  Z5, Z6, Z5
-	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX512_max32_12
-
-SoftmaxAVX512_maxv_13:
-	CMPQ    R9, DI
-	JAE     SoftmaxAVX512_maxtail_14
-	VMOVUPS (R11)(R9*4), Z6
-	VMAXPS  Z1, Z6, Z1
-	ADDQ    $0x10, R9
-	JMP     SoftmaxAVX512_maxv_13
-
-SoftmaxAVX512_maxtail_14:
-	CMPQ         R8, $0x00
-	JE           SoftmaxAVX512_maxfold_15
-	LEAQ         rowconsts<>+64(SB), R12
-	KMOVW        (R12)(R8*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
-	VMOVUPS      (R11)(R9*4), K1, Z6
-	VMAXPS       Z5, Z6, Z5
-
-SoftmaxAVX512_maxfold_15:
-	VMAXPS        Z5, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y5
-	VMAXPS        Y5, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X5
-	VMAXPS        X5, X1, X1
-	VMOVHLPS      X1, X1, X5
-	VMAXPS        X5, X1, X1
-	VMOVSHDUP     X1, X5
-	VMAXSS        X5, X1, X1
-	VXORPS        X5, X5, X5
-	VADDSS        X5, X1, X1
-	VBROADCASTSS  X1, Z1
-
-SoftmaxAVX512_nomax_11:
 	// inv = 1 / sum; dst_i = e_i * inv
 	VMOVSS       rowconsts<>+828(SB), X5
 	VDIVSS       X0, X5, X5
@@ -494,9 +602,9 @@ SoftmaxAVX512_nomax_11:
 	// pass 3
 	XORQ R9, R9
 
-SoftmaxAVX512_out32_16:
+SoftmaxAVX512_out32_18:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX512_outv_17
+	JAE     SoftmaxAVX512_outv_19
 	VMOVUPS (AX)(R9*4), Z5
 	VMULPS  Z0, Z5, Z5
 	VMOVUPS Z5, (AX)(R9*4)
@@ -504,27 +612,27 @@ SoftmaxAVX512_out32_16:
 	VMULPS  Z0, Z5, Z5
 	VMOVUPS Z5, 64(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX512_out32_16
+	JMP     SoftmaxAVX512_out32_18
 
-SoftmaxAVX512_outv_17:
+SoftmaxAVX512_outv_19:
 	CMPQ    R9, DI
-	JAE     SoftmaxAVX512_outtail_18
+	JAE     SoftmaxAVX512_outtail_20
 	VMOVUPS (AX)(R9*4), Z5
 	VMULPS  Z0, Z5, Z5
 	VMOVUPS Z5, (AX)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     SoftmaxAVX512_outv_17
+	JMP     SoftmaxAVX512_outv_19
 
-SoftmaxAVX512_outtail_18:
+SoftmaxAVX512_outtail_20:
 	CMPQ      R8, $0x00
-	JE        SoftmaxAVX512_outend_19
+	JE        SoftmaxAVX512_outend_21
 	LEAQ      rowconsts<>+64(SB), R11
 	KMOVW     (R11)(R8*4), K1
 	VMOVUPS.Z (AX)(R9*4), K1, Z5
 	VMULPS    Z0, Z5, Z5
 	VMOVUPS   Z5, K1, (AX)(R9*4)
 
-SoftmaxAVX512_outend_19:
+SoftmaxAVX512_outend_21:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
@@ -559,7 +667,7 @@ TEXT ·LogSoftmaxAVX512(SB), $0-32
 	CMPQ         R10, DX
 	JAE          LogSoftmaxAVX512_end_1
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Z0
 	VBROADCASTSS rowconsts<>+812(SB), Z5
@@ -607,14 +715,168 @@ LogSoftmaxAVX512_maxfold_5:
 	VBROADCASTSS  X0, Z0
 
 LogSoftmaxAVX512_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2)
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	XORQ   R9, R9
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	MOVQ         R10, R9
+	INCQ         R9
+	CMPQ         R9, DX
+	JAE          LogSoftmaxAVX512_explast_6
+	LEAQ         (CX)(BX*4), R11
+	VBROADCASTSS rowconsts<>+812(SB), Z1
+	XORQ         R9, R9
 
-LogSoftmaxAVX512_exp32_6:
+LogSoftmaxAVX512_exp32_8:
 	CMPQ             R9, SI
-	JAE              LogSoftmaxAVX512_exprest_7
+	JAE              LogSoftmaxAVX512_exprest_9
+	VMOVUPS          (R11)(R9*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (CX)(R9*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R11)(R9*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          64(CX)(R9*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, R9
+	JMP              LogSoftmaxAVX512_exp32_8
+
+LogSoftmaxAVX512_exprest_9:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             R9, DI
+	JAE              LogSoftmaxAVX512_exptail_11
+	VMOVUPS          (R11)(R9*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (CX)(R9*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, R9
+	JMP              LogSoftmaxAVX512_expnext_12
+
+LogSoftmaxAVX512_exptail_11:
+	CMPQ             R8, $0x00
+	JE               LogSoftmaxAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(R8*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R11)(R9*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (CX)(R9*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K2, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	JMP              LogSoftmaxAVX512_expdone_10
+
+LogSoftmaxAVX512_expnext_12:
+	CMPQ             R8, $0x00
+	JE               LogSoftmaxAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(R8*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R11)(R9*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (CX)(R9*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K2, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z6, Z6
+
+LogSoftmaxAVX512_expdone_10:
+	VEXTRACTF64X4 $0x01, Z1, Y7
+	VMAXPS        Y7, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X7
+	VMAXPS        X7, X1, X1
+	VMOVHLPS      X1, X1, X7
+	VMAXPS        X7, X1, X1
+	VMOVSHDUP     X1, X7
+	VMAXSS        X7, X1, X1
+	VXORPS        X7, X7, X7
+	VADDSS        X7, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           LogSoftmaxAVX512_expfolded_7
+
+LogSoftmaxAVX512_explast_6:
+	XORQ R9, R9
+
+LogSoftmaxAVX512_explast32_13:
+	CMPQ             R9, SI
+	JAE              LogSoftmaxAVX512_explastrest_14
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -652,12 +914,12 @@ LogSoftmaxAVX512_exp32_6:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z6, Z6
 	ADDQ             $0x20, R9
-	JMP              LogSoftmaxAVX512_exp32_6
+	JMP              LogSoftmaxAVX512_explast32_13
 
-LogSoftmaxAVX512_exprest_7:
+LogSoftmaxAVX512_explastrest_14:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ             R9, DI
-	JAE              LogSoftmaxAVX512_exptail_9
+	JAE              LogSoftmaxAVX512_explasttail_16
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -677,11 +939,11 @@ LogSoftmaxAVX512_exprest_7:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	ADDQ             $0x10, R9
-	JMP              LogSoftmaxAVX512_expnext_10
+	JMP              LogSoftmaxAVX512_explastnext_17
 
-LogSoftmaxAVX512_exptail_9:
+LogSoftmaxAVX512_explasttail_16:
 	CMPQ             R8, $0x00
-	JE               LogSoftmaxAVX512_expdone_8
+	JE               LogSoftmaxAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(R8*4), K1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
@@ -703,11 +965,11 @@ LogSoftmaxAVX512_exptail_9:
 	VMOVAPS.Z        Z9, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
-	JMP              LogSoftmaxAVX512_expdone_8
+	JMP              LogSoftmaxAVX512_explastdone_15
 
-LogSoftmaxAVX512_expnext_10:
+LogSoftmaxAVX512_explastnext_17:
 	CMPQ             R8, $0x00
-	JE               LogSoftmaxAVX512_expdone_8
+	JE               LogSoftmaxAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(R8*4), K1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
@@ -730,7 +992,8 @@ LogSoftmaxAVX512_expnext_10:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z6, Z6
 
-LogSoftmaxAVX512_expdone_8:
+LogSoftmaxAVX512_explastdone_15:
+LogSoftmaxAVX512_expfolded_7:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z6, Z5, Z5
 	VEXTRACTF64X4 $0x01, Z5, Y6
@@ -739,59 +1002,7 @@ LogSoftmaxAVX512_expdone_8:
 	VHADDPS       Y5, Y5, Y5
 	VEXTRACTF128  $0x01, Y5, X6
 	VADDSS        X6, X5, X5
-	MOVQ          R10, R9
-	INCQ          R9
-	CMPQ          R9, DX
-	JAE           LogSoftmaxAVX512_nomax_11
-	LEAQ          (CX)(BX*4), R11
 
-	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
-	XORQ         R9, R9
-
-LogSoftmaxAVX512_max32_12:
-	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX512_maxv_13
-	VMOVUPS (R11)(R9*4), Z7
-	VMAXPS  Z1, Z7, Z1
-	VMOVUPS 64(R11)(R9*4), Z7
-	VMAXPS  Z6, Z7, Z6
-	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX512_max32_12
-
-LogSoftmaxAVX512_maxv_13:
-	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX512_maxtail_14
-	VMOVUPS (R11)(R9*4), Z7
-	VMAXPS  Z1, Z7, Z1
-	ADDQ    $0x10, R9
-	JMP     LogSoftmaxAVX512_maxv_13
-
-LogSoftmaxAVX512_maxtail_14:
-	CMPQ         R8, $0x00
-	JE           LogSoftmaxAVX512_maxfold_15
-	LEAQ         rowconsts<>+64(SB), R12
-	KMOVW        (R12)(R8*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z7
-	VMOVUPS      (R11)(R9*4), K1, Z7
-	VMAXPS       Z6, Z7, Z6
-
-LogSoftmaxAVX512_maxfold_15:
-	VMAXPS        Z6, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y6
-	VMAXPS        Y6, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X6
-	VMAXPS        X6, X1, X1
-	VMOVHLPS      X1, X1, X6
-	VMAXPS        X6, X1, X1
-	VMOVSHDUP     X1, X6
-	VMAXSS        X6, X1, X1
-	VXORPS        X6, X6, X6
-	VADDSS        X6, X1, X1
-	VBROADCASTSS  X1, Z1
-
-LogSoftmaxAVX512_nomax_11:
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
 	VMOVD      X5, R9
 	MOVL       R9, R11
@@ -833,9 +1044,9 @@ LogSoftmaxAVX512_nomax_11:
 	// pass 3
 	XORQ R9, R9
 
-LogSoftmaxAVX512_out32_16:
+LogSoftmaxAVX512_out32_18:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX512_outv_17
+	JAE     LogSoftmaxAVX512_outv_19
 	VMOVUPS (CX)(R9*4), Z6
 	VSUBPS  Z0, Z6, Z6
 	VSUBPS  Z5, Z6, Z6
@@ -845,21 +1056,21 @@ LogSoftmaxAVX512_out32_16:
 	VSUBPS  Z5, Z6, Z6
 	VMOVUPS Z6, 64(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX512_out32_16
+	JMP     LogSoftmaxAVX512_out32_18
 
-LogSoftmaxAVX512_outv_17:
+LogSoftmaxAVX512_outv_19:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX512_outtail_18
+	JAE     LogSoftmaxAVX512_outtail_20
 	VMOVUPS (CX)(R9*4), Z6
 	VSUBPS  Z0, Z6, Z6
 	VSUBPS  Z5, Z6, Z6
 	VMOVUPS Z6, (AX)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     LogSoftmaxAVX512_outv_17
+	JMP     LogSoftmaxAVX512_outv_19
 
-LogSoftmaxAVX512_outtail_18:
+LogSoftmaxAVX512_outtail_20:
 	CMPQ      R8, $0x00
-	JE        LogSoftmaxAVX512_outend_19
+	JE        LogSoftmaxAVX512_outend_21
 	LEAQ      rowconsts<>+64(SB), R11
 	KMOVW     (R11)(R8*4), K1
 	VMOVUPS.Z (CX)(R9*4), K1, Z6
@@ -867,7 +1078,7 @@ LogSoftmaxAVX512_outtail_18:
 	VSUBPS    Z5, Z6, Z6
 	VMOVUPS   Z6, K1, (AX)(R9*4)
 
-LogSoftmaxAVX512_outend_19:
+LogSoftmaxAVX512_outend_21:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
@@ -902,7 +1113,7 @@ TEXT ·LogSumExpAVX512(SB), $0-40
 	CMPQ         R10, DX
 	JAE          LogSumExpAVX512_end_1
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Z0
 	VBROADCASTSS rowconsts<>+812(SB), Z5
@@ -950,14 +1161,168 @@ LogSumExpAVX512_maxfold_5:
 	VBROADCASTSS  X0, Z0
 
 LogSumExpAVX512_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2)
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	XORQ   R9, R9
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	MOVQ         R10, R9
+	INCQ         R9
+	CMPQ         R9, DX
+	JAE          LogSumExpAVX512_explast_6
+	LEAQ         (CX)(BX*4), R11
+	VBROADCASTSS rowconsts<>+812(SB), Z1
+	XORQ         R9, R9
 
-LogSumExpAVX512_exp32_6:
+LogSumExpAVX512_exp32_8:
 	CMPQ             R9, SI
-	JAE              LogSumExpAVX512_exprest_7
+	JAE              LogSumExpAVX512_exprest_9
+	VMOVUPS          (R11)(R9*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (CX)(R9*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R11)(R9*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          64(CX)(R9*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, R9
+	JMP              LogSumExpAVX512_exp32_8
+
+LogSumExpAVX512_exprest_9:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             R9, DI
+	JAE              LogSumExpAVX512_exptail_11
+	VMOVUPS          (R11)(R9*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (CX)(R9*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, R9
+	JMP              LogSumExpAVX512_expnext_12
+
+LogSumExpAVX512_exptail_11:
+	CMPQ             R8, $0x00
+	JE               LogSumExpAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(R8*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R11)(R9*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (CX)(R9*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K2, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	JMP              LogSumExpAVX512_expdone_10
+
+LogSumExpAVX512_expnext_12:
+	CMPQ             R8, $0x00
+	JE               LogSumExpAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(R8*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R11)(R9*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (CX)(R9*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K2, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z6, Z6
+
+LogSumExpAVX512_expdone_10:
+	VEXTRACTF64X4 $0x01, Z1, Y7
+	VMAXPS        Y7, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X7
+	VMAXPS        X7, X1, X1
+	VMOVHLPS      X1, X1, X7
+	VMAXPS        X7, X1, X1
+	VMOVSHDUP     X1, X7
+	VMAXSS        X7, X1, X1
+	VXORPS        X7, X7, X7
+	VADDSS        X7, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           LogSumExpAVX512_expfolded_7
+
+LogSumExpAVX512_explast_6:
+	XORQ R9, R9
+
+LogSumExpAVX512_explast32_13:
+	CMPQ             R9, SI
+	JAE              LogSumExpAVX512_explastrest_14
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -995,12 +1360,12 @@ LogSumExpAVX512_exp32_6:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z6, Z6
 	ADDQ             $0x20, R9
-	JMP              LogSumExpAVX512_exp32_6
+	JMP              LogSumExpAVX512_explast32_13
 
-LogSumExpAVX512_exprest_7:
+LogSumExpAVX512_explastrest_14:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ             R9, DI
-	JAE              LogSumExpAVX512_exptail_9
+	JAE              LogSumExpAVX512_explasttail_16
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -1020,11 +1385,11 @@ LogSumExpAVX512_exprest_7:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	ADDQ             $0x10, R9
-	JMP              LogSumExpAVX512_expnext_10
+	JMP              LogSumExpAVX512_explastnext_17
 
-LogSumExpAVX512_exptail_9:
+LogSumExpAVX512_explasttail_16:
 	CMPQ             R8, $0x00
-	JE               LogSumExpAVX512_expdone_8
+	JE               LogSumExpAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(R8*4), K1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
@@ -1046,11 +1411,11 @@ LogSumExpAVX512_exptail_9:
 	VMOVAPS.Z        Z9, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
-	JMP              LogSumExpAVX512_expdone_8
+	JMP              LogSumExpAVX512_explastdone_15
 
-LogSumExpAVX512_expnext_10:
+LogSumExpAVX512_explastnext_17:
 	CMPQ             R8, $0x00
-	JE               LogSumExpAVX512_expdone_8
+	JE               LogSumExpAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(R8*4), K1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
@@ -1073,7 +1438,8 @@ LogSumExpAVX512_expnext_10:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z6, Z6
 
-LogSumExpAVX512_expdone_8:
+LogSumExpAVX512_explastdone_15:
+LogSumExpAVX512_expfolded_7:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z6, Z5, Z5
 	VEXTRACTF64X4 $0x01, Z5, Y6
@@ -1082,59 +1448,7 @@ LogSumExpAVX512_expdone_8:
 	VHADDPS       Y5, Y5, Y5
 	VEXTRACTF128  $0x01, Y5, X6
 	VADDSS        X6, X5, X5
-	MOVQ          R10, R9
-	INCQ          R9
-	CMPQ          R9, DX
-	JAE           LogSumExpAVX512_nomax_11
-	LEAQ          (CX)(BX*4), R11
 
-	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
-	XORQ         R9, R9
-
-LogSumExpAVX512_max32_12:
-	CMPQ    R9, SI
-	JAE     LogSumExpAVX512_maxv_13
-	VMOVUPS (R11)(R9*4), Z7
-	VMAXPS  Z1, Z7, Z1
-	VMOVUPS 64(R11)(R9*4), Z7
-	VMAXPS  Z6, Z7, Z6
-	ADDQ    $0x20, R9
-	JMP     LogSumExpAVX512_max32_12
-
-LogSumExpAVX512_maxv_13:
-	CMPQ    R9, DI
-	JAE     LogSumExpAVX512_maxtail_14
-	VMOVUPS (R11)(R9*4), Z7
-	VMAXPS  Z1, Z7, Z1
-	ADDQ    $0x10, R9
-	JMP     LogSumExpAVX512_maxv_13
-
-LogSumExpAVX512_maxtail_14:
-	CMPQ         R8, $0x00
-	JE           LogSumExpAVX512_maxfold_15
-	LEAQ         rowconsts<>+64(SB), R12
-	KMOVW        (R12)(R8*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z7
-	VMOVUPS      (R11)(R9*4), K1, Z7
-	VMAXPS       Z6, Z7, Z6
-
-LogSumExpAVX512_maxfold_15:
-	VMAXPS        Z6, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y6
-	VMAXPS        Y6, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X6
-	VMAXPS        X6, X1, X1
-	VMOVHLPS      X1, X1, X6
-	VMAXPS        X6, X1, X1
-	VMOVSHDUP     X1, X6
-	VMAXSS        X6, X1, X1
-	VXORPS        X6, X6, X6
-	VADDSS        X6, X1, X1
-	VBROADCASTSS  X1, Z1
-
-LogSumExpAVX512_nomax_11:
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
 	VMOVD      X5, R9
 	MOVL       R9, R11
@@ -1211,7 +1525,7 @@ TEXT ·CrossEntropyPlainAVX512(SB), $0-88
 	CMPQ         DI, R9
 	JAE          CrossEntropyPlainAVX512_end_1
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Z0
 	VBROADCASTSS rowconsts<>+812(SB), Z5
@@ -1259,14 +1573,168 @@ CrossEntropyPlainAVX512_maxfold_5:
 	VBROADCASTSS  X0, Z0
 
 CrossEntropyPlainAVX512_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2)
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropyPlainAVX512_explast_6
+	LEAQ         (R8)(AX*4), R10
+	VBROADCASTSS rowconsts<>+812(SB), Z1
+	XORQ         SI, SI
 
-CrossEntropyPlainAVX512_exp32_6:
+CrossEntropyPlainAVX512_exp32_8:
 	CMPQ             SI, CX
-	JAE              CrossEntropyPlainAVX512_exprest_7
+	JAE              CrossEntropyPlainAVX512_exprest_9
+	VMOVUPS          (R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyPlainAVX512_exp32_8
+
+CrossEntropyPlainAVX512_exprest_9:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyPlainAVX512_exptail_11
+	VMOVUPS          (R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyPlainAVX512_expnext_12
+
+CrossEntropyPlainAVX512_exptail_11:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyPlainAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R10)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K2, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	JMP              CrossEntropyPlainAVX512_expdone_10
+
+CrossEntropyPlainAVX512_expnext_12:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyPlainAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R10)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K2, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z6, Z6
+
+CrossEntropyPlainAVX512_expdone_10:
+	VEXTRACTF64X4 $0x01, Z1, Y7
+	VMAXPS        Y7, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X7
+	VMAXPS        X7, X1, X1
+	VMOVHLPS      X1, X1, X7
+	VMAXPS        X7, X1, X1
+	VMOVSHDUP     X1, X7
+	VMAXSS        X7, X1, X1
+	VXORPS        X7, X7, X7
+	VADDSS        X7, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           CrossEntropyPlainAVX512_expfolded_7
+
+CrossEntropyPlainAVX512_explast_6:
+	XORQ SI, SI
+
+CrossEntropyPlainAVX512_explast32_13:
+	CMPQ             SI, CX
+	JAE              CrossEntropyPlainAVX512_explastrest_14
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -1304,12 +1772,12 @@ CrossEntropyPlainAVX512_exp32_6:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z6, Z6
 	ADDQ             $0x20, SI
-	JMP              CrossEntropyPlainAVX512_exp32_6
+	JMP              CrossEntropyPlainAVX512_explast32_13
 
-CrossEntropyPlainAVX512_exprest_7:
+CrossEntropyPlainAVX512_explastrest_14:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ             SI, DX
-	JAE              CrossEntropyPlainAVX512_exptail_9
+	JAE              CrossEntropyPlainAVX512_explasttail_16
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -1329,11 +1797,11 @@ CrossEntropyPlainAVX512_exprest_7:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	ADDQ             $0x10, SI
-	JMP              CrossEntropyPlainAVX512_expnext_10
+	JMP              CrossEntropyPlainAVX512_explastnext_17
 
-CrossEntropyPlainAVX512_exptail_9:
+CrossEntropyPlainAVX512_explasttail_16:
 	CMPQ             BX, $0x00
-	JE               CrossEntropyPlainAVX512_expdone_8
+	JE               CrossEntropyPlainAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R10
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -1355,11 +1823,11 @@ CrossEntropyPlainAVX512_exptail_9:
 	VMOVAPS.Z        Z9, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
-	JMP              CrossEntropyPlainAVX512_expdone_8
+	JMP              CrossEntropyPlainAVX512_explastdone_15
 
-CrossEntropyPlainAVX512_expnext_10:
+CrossEntropyPlainAVX512_explastnext_17:
 	CMPQ             BX, $0x00
-	JE               CrossEntropyPlainAVX512_expdone_8
+	JE               CrossEntropyPlainAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R10
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -1382,7 +1850,8 @@ CrossEntropyPlainAVX512_expnext_10:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z6, Z6
 
-CrossEntropyPlainAVX512_expdone_8:
+CrossEntropyPlainAVX512_explastdone_15:
+CrossEntropyPlainAVX512_expfolded_7:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z6, Z5, Z5
 	VEXTRACTF64X4 $0x01, Z5, Y6
@@ -1391,59 +1860,7 @@ CrossEntropyPlainAVX512_expdone_8:
 	VHADDPS       Y5, Y5, Y5
 	VEXTRACTF128  $0x01, Y5, X6
 	VADDSS        X6, X5, X5
-	MOVQ          DI, SI
-	INCQ          SI
-	CMPQ          SI, R9
-	JAE           CrossEntropyPlainAVX512_nomax_11
-	LEAQ          (R8)(AX*4), R10
 
-	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
-	XORQ         SI, SI
-
-CrossEntropyPlainAVX512_max32_12:
-	CMPQ    SI, CX
-	JAE     CrossEntropyPlainAVX512_maxv_13
-	VMOVUPS (R10)(SI*4), Z7
-	VMAXPS  Z1, Z7, Z1
-	VMOVUPS 64(R10)(SI*4), Z7
-	VMAXPS  Z6, Z7, Z6
-	ADDQ    $0x20, SI
-	JMP     CrossEntropyPlainAVX512_max32_12
-
-CrossEntropyPlainAVX512_maxv_13:
-	CMPQ    SI, DX
-	JAE     CrossEntropyPlainAVX512_maxtail_14
-	VMOVUPS (R10)(SI*4), Z7
-	VMAXPS  Z1, Z7, Z1
-	ADDQ    $0x10, SI
-	JMP     CrossEntropyPlainAVX512_maxv_13
-
-CrossEntropyPlainAVX512_maxtail_14:
-	CMPQ         BX, $0x00
-	JE           CrossEntropyPlainAVX512_maxfold_15
-	LEAQ         rowconsts<>+64(SB), R11
-	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z7
-	VMOVUPS      (R10)(SI*4), K1, Z7
-	VMAXPS       Z6, Z7, Z6
-
-CrossEntropyPlainAVX512_maxfold_15:
-	VMAXPS        Z6, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y6
-	VMAXPS        Y6, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X6
-	VMAXPS        X6, X1, X1
-	VMOVHLPS      X1, X1, X6
-	VMAXPS        X6, X1, X1
-	VMOVSHDUP     X1, X6
-	VMAXSS        X6, X1, X1
-	VXORPS        X6, X6, X6
-	VADDSS        X6, X1, X1
-	VBROADCASTSS  X1, Z1
-
-CrossEntropyPlainAVX512_nomax_11:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -1517,7 +1934,7 @@ TEXT ·CrossEntropySAVX512(SB), $0-88
 	CMPQ         DI, R9
 	JAE          CrossEntropySAVX512_end_1
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Z0
 	VBROADCASTSS rowconsts<>+812(SB), Z5
@@ -1569,14 +1986,179 @@ CrossEntropySAVX512_row:
 	VXORPS Z5, Z5, Z5
 	VXORPS Z6, Z6, Z6
 
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2)
-	VXORPS Z7, Z7, Z7
-	VXORPS Z8, Z8, Z8
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z7, Z7, Z7
+	VXORPS       Z8, Z8, Z8
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropySAVX512_explast_6
+	LEAQ         (R8)(AX*4), R10
+	VBROADCASTSS rowconsts<>+812(SB), Z1
+	XORQ         SI, SI
 
-CrossEntropySAVX512_exp32_6:
+CrossEntropySAVX512_exp32_8:
 	CMPQ             SI, CX
-	JAE              CrossEntropySAVX512_exprest_7
+	JAE              CrossEntropySAVX512_exprest_9
+	VMOVUPS          (R10)(SI*4), Z9
+	VMAXPS           Z1, Z9, Z1
+	VMOVUPS          (R8)(SI*4), Z9
+	VSUBPS           Z0, Z9, Z9
+	VADDPS           Z9, Z5, Z5
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VMOVAPS          Z3, Z10
+	VFMADD213PS      Z2, Z9, Z10
+	VPSLLD           $0x17, Z10, Z11
+	VSUBPS           Z2, Z10, Z10
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VMOVAPS          Z4, Z10
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VMULPS           Z11, Z9, Z9
+	VFMADD231PS      Z10, Z9, Z11
+	VMOVAPS.Z        Z11, K1, Z11
+	VADDPS           Z11, Z7, Z7
+	VMOVUPS          64(R10)(SI*4), Z9
+	VMAXPS           Z1, Z9, Z1
+	VMOVUPS          64(R8)(SI*4), Z9
+	VSUBPS           Z0, Z9, Z9
+	VADDPS           Z9, Z6, Z6
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VMOVAPS          Z3, Z10
+	VFMADD213PS      Z2, Z9, Z10
+	VPSLLD           $0x17, Z10, Z11
+	VSUBPS           Z2, Z10, Z10
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VMOVAPS          Z4, Z10
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VMULPS           Z11, Z9, Z9
+	VFMADD231PS      Z10, Z9, Z11
+	VMOVAPS.Z        Z11, K1, Z11
+	VADDPS           Z11, Z8, Z8
+	ADDQ             $0x20, SI
+	JMP              CrossEntropySAVX512_exp32_8
+
+CrossEntropySAVX512_exprest_9:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropySAVX512_exptail_11
+	VMOVUPS          (R10)(SI*4), Z9
+	VMAXPS           Z1, Z9, Z1
+	VMOVUPS          (R8)(SI*4), Z9
+	VSUBPS           Z0, Z9, Z9
+	VADDPS           Z9, Z5, Z5
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VMOVAPS          Z3, Z10
+	VFMADD213PS      Z2, Z9, Z10
+	VPSLLD           $0x17, Z10, Z11
+	VSUBPS           Z2, Z10, Z10
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VMOVAPS          Z4, Z10
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VMULPS           Z11, Z9, Z9
+	VFMADD231PS      Z10, Z9, Z11
+	VMOVAPS.Z        Z11, K1, Z11
+	VADDPS           Z11, Z7, Z7
+	ADDQ             $0x10, SI
+	JMP              CrossEntropySAVX512_expnext_12
+
+CrossEntropySAVX512_exptail_11:
+	CMPQ             BX, $0x00
+	JE               CrossEntropySAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z9
+	VMOVUPS          (R10)(SI*4), K1, Z9
+	VMAXPS           Z1, Z9, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z9
+	VSUBPS           Z0, Z9, Z9
+	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VMOVAPS          Z9, K1, Z10
+	VMOVAPS          Z10, Z9
+	VADDPS           Z9, Z5, Z5
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VMOVAPS          Z3, Z10
+	VFMADD213PS      Z2, Z9, Z10
+	VPSLLD           $0x17, Z10, Z11
+	VSUBPS           Z2, Z10, Z10
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VMOVAPS          Z4, Z10
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VMULPS           Z11, Z9, Z9
+	VFMADD231PS      Z10, Z9, Z11
+	VMOVAPS.Z        Z11, K2, Z11
+	VMOVAPS.Z        Z11, K1, Z11
+	VADDPS           Z11, Z7, Z7
+	JMP              CrossEntropySAVX512_expdone_10
+
+CrossEntropySAVX512_expnext_12:
+	CMPQ             BX, $0x00
+	JE               CrossEntropySAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z9
+	VMOVUPS          (R10)(SI*4), K1, Z9
+	VMAXPS           Z1, Z9, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z9
+	VSUBPS           Z0, Z9, Z9
+	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VMOVAPS          Z9, K1, Z10
+	VMOVAPS          Z10, Z9
+	VADDPS           Z9, Z6, Z6
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VMOVAPS          Z3, Z10
+	VFMADD213PS      Z2, Z9, Z10
+	VPSLLD           $0x17, Z10, Z11
+	VSUBPS           Z2, Z10, Z10
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VMOVAPS          Z4, Z10
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VMULPS           Z11, Z9, Z9
+	VFMADD231PS      Z10, Z9, Z11
+	VMOVAPS.Z        Z11, K2, Z11
+	VMOVAPS.Z        Z11, K1, Z11
+	VADDPS           Z11, Z8, Z8
+
+CrossEntropySAVX512_expdone_10:
+	VEXTRACTF64X4 $0x01, Z1, Y9
+	VMAXPS        Y9, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X9
+	VMAXPS        X9, X1, X1
+	VMOVHLPS      X1, X1, X9
+	VMAXPS        X9, X1, X1
+	VMOVSHDUP     X1, X9
+	VMAXSS        X9, X1, X1
+	VXORPS        X9, X9, X9
+	VADDSS        X9, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           CrossEntropySAVX512_expfolded_7
+
+CrossEntropySAVX512_explast_6:
+	XORQ SI, SI
+
+CrossEntropySAVX512_explast32_13:
+	CMPQ             SI, CX
+	JAE              CrossEntropySAVX512_explastrest_14
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VADDPS           Z9, Z5, Z5
@@ -1616,12 +2198,12 @@ CrossEntropySAVX512_exp32_6:
 	VMOVAPS.Z        Z11, K1, Z11
 	VADDPS           Z11, Z8, Z8
 	ADDQ             $0x20, SI
-	JMP              CrossEntropySAVX512_exp32_6
+	JMP              CrossEntropySAVX512_explast32_13
 
-CrossEntropySAVX512_exprest_7:
+CrossEntropySAVX512_explastrest_14:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ             SI, DX
-	JAE              CrossEntropySAVX512_exptail_9
+	JAE              CrossEntropySAVX512_explasttail_16
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VADDPS           Z9, Z5, Z5
@@ -1642,11 +2224,11 @@ CrossEntropySAVX512_exprest_7:
 	VMOVAPS.Z        Z11, K1, Z11
 	VADDPS           Z11, Z7, Z7
 	ADDQ             $0x10, SI
-	JMP              CrossEntropySAVX512_expnext_10
+	JMP              CrossEntropySAVX512_explastnext_17
 
-CrossEntropySAVX512_exptail_9:
+CrossEntropySAVX512_explasttail_16:
 	CMPQ             BX, $0x00
-	JE               CrossEntropySAVX512_expdone_8
+	JE               CrossEntropySAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R10
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
@@ -1672,11 +2254,11 @@ CrossEntropySAVX512_exptail_9:
 	VMOVAPS.Z        Z11, K2, Z11
 	VMOVAPS.Z        Z11, K1, Z11
 	VADDPS           Z11, Z7, Z7
-	JMP              CrossEntropySAVX512_expdone_8
+	JMP              CrossEntropySAVX512_explastdone_15
 
-CrossEntropySAVX512_expnext_10:
+CrossEntropySAVX512_explastnext_17:
 	CMPQ             BX, $0x00
-	JE               CrossEntropySAVX512_expdone_8
+	JE               CrossEntropySAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R10
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
@@ -1703,7 +2285,8 @@ CrossEntropySAVX512_expnext_10:
 	VMOVAPS.Z        Z11, K1, Z11
 	VADDPS           Z11, Z8, Z8
 
-CrossEntropySAVX512_expdone_8:
+CrossEntropySAVX512_explastdone_15:
+CrossEntropySAVX512_expfolded_7:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z8, Z7, Z7
 	VEXTRACTF64X4 $0x01, Z7, Y8
@@ -1712,59 +2295,7 @@ CrossEntropySAVX512_expdone_8:
 	VHADDPS       Y7, Y7, Y7
 	VEXTRACTF128  $0x01, Y7, X8
 	VADDSS        X8, X7, X7
-	MOVQ          DI, SI
-	INCQ          SI
-	CMPQ          SI, R9
-	JAE           CrossEntropySAVX512_nomax_11
-	LEAQ          (R8)(AX*4), R10
 
-	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z1
-	VBROADCASTSS rowconsts<>+812(SB), Z8
-	XORQ         SI, SI
-
-CrossEntropySAVX512_max32_12:
-	CMPQ    SI, CX
-	JAE     CrossEntropySAVX512_maxv_13
-	VMOVUPS (R10)(SI*4), Z9
-	VMAXPS  Z1, Z9, Z1
-	VMOVUPS 64(R10)(SI*4), Z9
-	VMAXPS  Z8, Z9, Z8
-	ADDQ    $0x20, SI
-	JMP     CrossEntropySAVX512_max32_12
-
-CrossEntropySAVX512_maxv_13:
-	CMPQ    SI, DX
-	JAE     CrossEntropySAVX512_maxtail_14
-	VMOVUPS (R10)(SI*4), Z9
-	VMAXPS  Z1, Z9, Z1
-	ADDQ    $0x10, SI
-	JMP     CrossEntropySAVX512_maxv_13
-
-CrossEntropySAVX512_maxtail_14:
-	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX512_maxfold_15
-	LEAQ         rowconsts<>+64(SB), R11
-	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z9
-	VMOVUPS      (R10)(SI*4), K1, Z9
-	VMAXPS       Z8, Z9, Z8
-
-CrossEntropySAVX512_maxfold_15:
-	VMAXPS        Z8, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y8
-	VMAXPS        Y8, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X8
-	VMAXPS        X8, X1, X1
-	VMOVHLPS      X1, X1, X8
-	VMAXPS        X8, X1, X1
-	VMOVSHDUP     X1, X8
-	VMAXSS        X8, X1, X1
-	VXORPS        X8, X8, X8
-	VADDSS        X8, X1, X1
-	VBROADCASTSS  X1, Z1
-
-CrossEntropySAVX512_nomax_11:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -1847,7 +2378,7 @@ TEXT ·CrossEntropySoftPlainAVX512(SB), NOSPLIT, $0-96
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+80(FP), R9
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Z0
 	VBROADCASTSS rowconsts<>+812(SB), Z5
@@ -1895,14 +2426,168 @@ CrossEntropySoftPlainAVX512_maxfold_4:
 	VBROADCASTSS  X0, Z0
 
 CrossEntropySoftPlainAVX512_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2)
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropySoftPlainAVX512_explast_5
+	LEAQ         (R8)(AX*4), R10
+	VBROADCASTSS rowconsts<>+812(SB), Z1
+	XORQ         SI, SI
 
-CrossEntropySoftPlainAVX512_exp32_5:
+CrossEntropySoftPlainAVX512_exp32_7:
 	CMPQ             SI, CX
-	JAE              CrossEntropySoftPlainAVX512_exprest_6
+	JAE              CrossEntropySoftPlainAVX512_exprest_8
+	VMOVUPS          (R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropySoftPlainAVX512_exp32_7
+
+CrossEntropySoftPlainAVX512_exprest_8:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropySoftPlainAVX512_exptail_10
+	VMOVUPS          (R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropySoftPlainAVX512_expnext_11
+
+CrossEntropySoftPlainAVX512_exptail_10:
+	CMPQ             BX, $0x00
+	JE               CrossEntropySoftPlainAVX512_expdone_9
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R10)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K2, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	JMP              CrossEntropySoftPlainAVX512_expdone_9
+
+CrossEntropySoftPlainAVX512_expnext_11:
+	CMPQ             BX, $0x00
+	JE               CrossEntropySoftPlainAVX512_expdone_9
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R10)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K2, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z6, Z6
+
+CrossEntropySoftPlainAVX512_expdone_9:
+	VEXTRACTF64X4 $0x01, Z1, Y7
+	VMAXPS        Y7, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X7
+	VMAXPS        X7, X1, X1
+	VMOVHLPS      X1, X1, X7
+	VMAXPS        X7, X1, X1
+	VMOVSHDUP     X1, X7
+	VMAXSS        X7, X1, X1
+	VXORPS        X7, X7, X7
+	VADDSS        X7, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           CrossEntropySoftPlainAVX512_expfolded_6
+
+CrossEntropySoftPlainAVX512_explast_5:
+	XORQ SI, SI
+
+CrossEntropySoftPlainAVX512_explast32_12:
+	CMPQ             SI, CX
+	JAE              CrossEntropySoftPlainAVX512_explastrest_13
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -1940,12 +2625,12 @@ CrossEntropySoftPlainAVX512_exp32_5:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z6, Z6
 	ADDQ             $0x20, SI
-	JMP              CrossEntropySoftPlainAVX512_exp32_5
+	JMP              CrossEntropySoftPlainAVX512_explast32_12
 
-CrossEntropySoftPlainAVX512_exprest_6:
+CrossEntropySoftPlainAVX512_explastrest_13:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ             SI, DX
-	JAE              CrossEntropySoftPlainAVX512_exptail_8
+	JAE              CrossEntropySoftPlainAVX512_explasttail_15
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -1965,11 +2650,11 @@ CrossEntropySoftPlainAVX512_exprest_6:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	ADDQ             $0x10, SI
-	JMP              CrossEntropySoftPlainAVX512_expnext_9
+	JMP              CrossEntropySoftPlainAVX512_explastnext_16
 
-CrossEntropySoftPlainAVX512_exptail_8:
+CrossEntropySoftPlainAVX512_explasttail_15:
 	CMPQ             BX, $0x00
-	JE               CrossEntropySoftPlainAVX512_expdone_7
+	JE               CrossEntropySoftPlainAVX512_explastdone_14
 	LEAQ             rowconsts<>+64(SB), R10
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -1991,11 +2676,11 @@ CrossEntropySoftPlainAVX512_exptail_8:
 	VMOVAPS.Z        Z9, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
-	JMP              CrossEntropySoftPlainAVX512_expdone_7
+	JMP              CrossEntropySoftPlainAVX512_explastdone_14
 
-CrossEntropySoftPlainAVX512_expnext_9:
+CrossEntropySoftPlainAVX512_explastnext_16:
 	CMPQ             BX, $0x00
-	JE               CrossEntropySoftPlainAVX512_expdone_7
+	JE               CrossEntropySoftPlainAVX512_explastdone_14
 	LEAQ             rowconsts<>+64(SB), R10
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -2018,7 +2703,8 @@ CrossEntropySoftPlainAVX512_expnext_9:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z6, Z6
 
-CrossEntropySoftPlainAVX512_expdone_7:
+CrossEntropySoftPlainAVX512_explastdone_14:
+CrossEntropySoftPlainAVX512_expfolded_6:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z6, Z5, Z5
 	VEXTRACTF64X4 $0x01, Z5, Y6
@@ -2027,59 +2713,7 @@ CrossEntropySoftPlainAVX512_expdone_7:
 	VHADDPS       Y5, Y5, Y5
 	VEXTRACTF128  $0x01, Y5, X6
 	VADDSS        X6, X5, X5
-	MOVQ          DI, SI
-	INCQ          SI
-	CMPQ          SI, R9
-	JAE           CrossEntropySoftPlainAVX512_nomax_10
-	LEAQ          (R8)(AX*4), R10
 
-	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
-	XORQ         SI, SI
-
-CrossEntropySoftPlainAVX512_max32_11:
-	CMPQ    SI, CX
-	JAE     CrossEntropySoftPlainAVX512_maxv_12
-	VMOVUPS (R10)(SI*4), Z7
-	VMAXPS  Z1, Z7, Z1
-	VMOVUPS 64(R10)(SI*4), Z7
-	VMAXPS  Z6, Z7, Z6
-	ADDQ    $0x20, SI
-	JMP     CrossEntropySoftPlainAVX512_max32_11
-
-CrossEntropySoftPlainAVX512_maxv_12:
-	CMPQ    SI, DX
-	JAE     CrossEntropySoftPlainAVX512_maxtail_13
-	VMOVUPS (R10)(SI*4), Z7
-	VMAXPS  Z1, Z7, Z1
-	ADDQ    $0x10, SI
-	JMP     CrossEntropySoftPlainAVX512_maxv_12
-
-CrossEntropySoftPlainAVX512_maxtail_13:
-	CMPQ         BX, $0x00
-	JE           CrossEntropySoftPlainAVX512_maxfold_14
-	LEAQ         rowconsts<>+64(SB), R11
-	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z7
-	VMOVUPS      (R10)(SI*4), K1, Z7
-	VMAXPS       Z6, Z7, Z6
-
-CrossEntropySoftPlainAVX512_maxfold_14:
-	VMAXPS        Z6, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y6
-	VMAXPS        Y6, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X6
-	VMAXPS        X6, X1, X1
-	VMOVHLPS      X1, X1, X6
-	VMAXPS        X6, X1, X1
-	VMOVSHDUP     X1, X6
-	VMAXSS        X6, X1, X1
-	VXORPS        X6, X6, X6
-	VADDSS        X6, X1, X1
-	VBROADCASTSS  X1, Z1
-
-CrossEntropySoftPlainAVX512_nomax_10:
 	// pass 2b: mass = Σ c, zc = Σ c·(z - max) over the same 32 partials
 	VXORPS       Z6, Z6, Z6
 	VXORPS       Z7, Z7, Z7
@@ -2093,9 +2727,9 @@ CrossEntropySoftPlainAVX512_nomax_10:
 	VBROADCASTSS spread+76(FP), Z11
 	XORQ         SI, SI
 
-CrossEntropySoftPlainAVX512_tgt32_15:
+CrossEntropySoftPlainAVX512_tgt32_17:
 	CMPQ        SI, CX
-	JAE         CrossEntropySoftPlainAVX512_tgtrest_16
+	JAE         CrossEntropySoftPlainAVX512_tgtrest_18
 	VMOVUPS     (R8)(SI*4), Z12
 	VSUBPS      Z0, Z12, Z12
 	VMOVAPS     Z11, Z13
@@ -2111,12 +2745,12 @@ CrossEntropySoftPlainAVX512_tgt32_15:
 	VADDPS      Z13, Z7, Z7
 	VFMADD231PS Z13, Z12, Z9
 	ADDQ        $0x20, SI
-	JMP         CrossEntropySoftPlainAVX512_tgt32_15
+	JMP         CrossEntropySoftPlainAVX512_tgt32_17
 
-CrossEntropySoftPlainAVX512_tgtrest_16:
+CrossEntropySoftPlainAVX512_tgtrest_18:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropySoftPlainAVX512_tgttail_18
+	JAE         CrossEntropySoftPlainAVX512_tgttail_20
 	VMOVUPS     (R8)(SI*4), Z12
 	VSUBPS      Z0, Z12, Z12
 	VMOVAPS     Z11, Z13
@@ -2125,11 +2759,11 @@ CrossEntropySoftPlainAVX512_tgtrest_16:
 	VADDPS      Z13, Z6, Z6
 	VFMADD231PS Z13, Z12, Z8
 	ADDQ        $0x10, SI
-	JMP         CrossEntropySoftPlainAVX512_tgtnext_19
+	JMP         CrossEntropySoftPlainAVX512_tgtnext_21
 
-CrossEntropySoftPlainAVX512_tgttail_18:
+CrossEntropySoftPlainAVX512_tgttail_20:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftPlainAVX512_tgtdone_17
+	JE           CrossEntropySoftPlainAVX512_tgtdone_19
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
 	VMOVUPS.Z    (R8)(SI*4), K1, Z12
@@ -2143,11 +2777,11 @@ CrossEntropySoftPlainAVX512_tgttail_18:
 	VMOVAPS      Z10, Z11
 	VADDPS       Z11, Z6, Z6
 	VFMADD231PS  Z11, Z12, Z8
-	JMP          CrossEntropySoftPlainAVX512_tgtdone_17
+	JMP          CrossEntropySoftPlainAVX512_tgtdone_19
 
-CrossEntropySoftPlainAVX512_tgtnext_19:
+CrossEntropySoftPlainAVX512_tgtnext_21:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftPlainAVX512_tgtdone_17
+	JE           CrossEntropySoftPlainAVX512_tgtdone_19
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
 	VMOVUPS.Z    (R8)(SI*4), K1, Z12
@@ -2162,7 +2796,7 @@ CrossEntropySoftPlainAVX512_tgtnext_19:
 	VADDPS       Z11, Z7, Z7
 	VFMADD231PS  Z11, Z12, Z9
 
-CrossEntropySoftPlainAVX512_tgtdone_17:
+CrossEntropySoftPlainAVX512_tgtdone_19:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z7, Z6, Z6
 	VEXTRACTF64X4 $0x01, Z6, Y7
@@ -2257,7 +2891,7 @@ TEXT ·CrossEntropyWAVX512(SB), $0-88
 	CMPQ         DI, R9
 	JAE          CrossEntropyWAVX512_end_1
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Z0
 	VBROADCASTSS rowconsts<>+812(SB), Z5
@@ -2305,14 +2939,168 @@ CrossEntropyWAVX512_maxfold_5:
 	VBROADCASTSS  X0, Z0
 
 CrossEntropyWAVX512_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2)
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropyWAVX512_explast_6
+	LEAQ         (R8)(AX*4), R10
+	VBROADCASTSS rowconsts<>+812(SB), Z1
+	XORQ         SI, SI
 
-CrossEntropyWAVX512_exp32_6:
+CrossEntropyWAVX512_exp32_8:
 	CMPQ             SI, CX
-	JAE              CrossEntropyWAVX512_exprest_7
+	JAE              CrossEntropyWAVX512_exprest_9
+	VMOVUPS          (R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyWAVX512_exp32_8
+
+CrossEntropyWAVX512_exprest_9:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyWAVX512_exptail_11
+	VMOVUPS          (R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyWAVX512_expnext_12
+
+CrossEntropyWAVX512_exptail_11:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyWAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R10)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K2, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	JMP              CrossEntropyWAVX512_expdone_10
+
+CrossEntropyWAVX512_expnext_12:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyWAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R10)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K2, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z6, Z6
+
+CrossEntropyWAVX512_expdone_10:
+	VEXTRACTF64X4 $0x01, Z1, Y7
+	VMAXPS        Y7, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X7
+	VMAXPS        X7, X1, X1
+	VMOVHLPS      X1, X1, X7
+	VMAXPS        X7, X1, X1
+	VMOVSHDUP     X1, X7
+	VMAXSS        X7, X1, X1
+	VXORPS        X7, X7, X7
+	VADDSS        X7, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           CrossEntropyWAVX512_expfolded_7
+
+CrossEntropyWAVX512_explast_6:
+	XORQ SI, SI
+
+CrossEntropyWAVX512_explast32_13:
+	CMPQ             SI, CX
+	JAE              CrossEntropyWAVX512_explastrest_14
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -2350,12 +3138,12 @@ CrossEntropyWAVX512_exp32_6:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z6, Z6
 	ADDQ             $0x20, SI
-	JMP              CrossEntropyWAVX512_exp32_6
+	JMP              CrossEntropyWAVX512_explast32_13
 
-CrossEntropyWAVX512_exprest_7:
+CrossEntropyWAVX512_explastrest_14:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ             SI, DX
-	JAE              CrossEntropyWAVX512_exptail_9
+	JAE              CrossEntropyWAVX512_explasttail_16
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -2375,11 +3163,11 @@ CrossEntropyWAVX512_exprest_7:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	ADDQ             $0x10, SI
-	JMP              CrossEntropyWAVX512_expnext_10
+	JMP              CrossEntropyWAVX512_explastnext_17
 
-CrossEntropyWAVX512_exptail_9:
+CrossEntropyWAVX512_explasttail_16:
 	CMPQ             BX, $0x00
-	JE               CrossEntropyWAVX512_expdone_8
+	JE               CrossEntropyWAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R10
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -2401,11 +3189,11 @@ CrossEntropyWAVX512_exptail_9:
 	VMOVAPS.Z        Z9, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
-	JMP              CrossEntropyWAVX512_expdone_8
+	JMP              CrossEntropyWAVX512_explastdone_15
 
-CrossEntropyWAVX512_expnext_10:
+CrossEntropyWAVX512_explastnext_17:
 	CMPQ             BX, $0x00
-	JE               CrossEntropyWAVX512_expdone_8
+	JE               CrossEntropyWAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R10
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -2428,7 +3216,8 @@ CrossEntropyWAVX512_expnext_10:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z6, Z6
 
-CrossEntropyWAVX512_expdone_8:
+CrossEntropyWAVX512_explastdone_15:
+CrossEntropyWAVX512_expfolded_7:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z6, Z5, Z5
 	VEXTRACTF64X4 $0x01, Z5, Y6
@@ -2437,59 +3226,7 @@ CrossEntropyWAVX512_expdone_8:
 	VHADDPS       Y5, Y5, Y5
 	VEXTRACTF128  $0x01, Y5, X6
 	VADDSS        X6, X5, X5
-	MOVQ          DI, SI
-	INCQ          SI
-	CMPQ          SI, R9
-	JAE           CrossEntropyWAVX512_nomax_11
-	LEAQ          (R8)(AX*4), R10
 
-	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
-	XORQ         SI, SI
-
-CrossEntropyWAVX512_max32_12:
-	CMPQ    SI, CX
-	JAE     CrossEntropyWAVX512_maxv_13
-	VMOVUPS (R10)(SI*4), Z7
-	VMAXPS  Z1, Z7, Z1
-	VMOVUPS 64(R10)(SI*4), Z7
-	VMAXPS  Z6, Z7, Z6
-	ADDQ    $0x20, SI
-	JMP     CrossEntropyWAVX512_max32_12
-
-CrossEntropyWAVX512_maxv_13:
-	CMPQ    SI, DX
-	JAE     CrossEntropyWAVX512_maxtail_14
-	VMOVUPS (R10)(SI*4), Z7
-	VMAXPS  Z1, Z7, Z1
-	ADDQ    $0x10, SI
-	JMP     CrossEntropyWAVX512_maxv_13
-
-CrossEntropyWAVX512_maxtail_14:
-	CMPQ         BX, $0x00
-	JE           CrossEntropyWAVX512_maxfold_15
-	LEAQ         rowconsts<>+64(SB), R11
-	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z7
-	VMOVUPS      (R10)(SI*4), K1, Z7
-	VMAXPS       Z6, Z7, Z6
-
-CrossEntropyWAVX512_maxfold_15:
-	VMAXPS        Z6, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y6
-	VMAXPS        Y6, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X6
-	VMAXPS        X6, X1, X1
-	VMOVHLPS      X1, X1, X6
-	VMAXPS        X6, X1, X1
-	VMOVSHDUP     X1, X6
-	VMAXSS        X6, X1, X1
-	VXORPS        X6, X6, X6
-	VADDSS        X6, X1, X1
-	VBROADCASTSS  X1, Z1
-
-CrossEntropyWAVX512_nomax_11:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -2563,7 +3300,7 @@ TEXT ·CrossEntropyWSAVX512(SB), $0-88
 	CMPQ         DI, R9
 	JAE          CrossEntropyWSAVX512_end_1
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Z0
 	VBROADCASTSS rowconsts<>+812(SB), Z5
@@ -2616,14 +3353,181 @@ CrossEntropyWSAVX512_row:
 	VXORPS Z6, Z6, Z6
 	MOVQ   w+16(FP), R10
 
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2)
-	VXORPS Z7, Z7, Z7
-	VXORPS Z8, Z8, Z8
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z7, Z7, Z7
+	VXORPS       Z8, Z8, Z8
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropyWSAVX512_explast_6
+	LEAQ         (R8)(AX*4), R11
+	VBROADCASTSS rowconsts<>+812(SB), Z1
+	XORQ         SI, SI
 
-CrossEntropyWSAVX512_exp32_6:
+CrossEntropyWSAVX512_exp32_8:
 	CMPQ             SI, CX
-	JAE              CrossEntropyWSAVX512_exprest_7
+	JAE              CrossEntropyWSAVX512_exprest_9
+	VMOVUPS          (R11)(SI*4), Z9
+	VMAXPS           Z1, Z9, Z1
+	VMOVUPS          (R8)(SI*4), Z9
+	VSUBPS           Z0, Z9, Z9
+	VFMADD231PS      (R10)(SI*4), Z9, Z5
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VMOVAPS          Z3, Z10
+	VFMADD213PS      Z2, Z9, Z10
+	VPSLLD           $0x17, Z10, Z11
+	VSUBPS           Z2, Z10, Z10
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VMOVAPS          Z4, Z10
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VMULPS           Z11, Z9, Z9
+	VFMADD231PS      Z10, Z9, Z11
+	VMOVAPS.Z        Z11, K1, Z11
+	VADDPS           Z11, Z7, Z7
+	VMOVUPS          64(R11)(SI*4), Z9
+	VMAXPS           Z1, Z9, Z1
+	VMOVUPS          64(R8)(SI*4), Z9
+	VSUBPS           Z0, Z9, Z9
+	VFMADD231PS      64(R10)(SI*4), Z9, Z6
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VMOVAPS          Z3, Z10
+	VFMADD213PS      Z2, Z9, Z10
+	VPSLLD           $0x17, Z10, Z11
+	VSUBPS           Z2, Z10, Z10
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VMOVAPS          Z4, Z10
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VMULPS           Z11, Z9, Z9
+	VFMADD231PS      Z10, Z9, Z11
+	VMOVAPS.Z        Z11, K1, Z11
+	VADDPS           Z11, Z8, Z8
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyWSAVX512_exp32_8
+
+CrossEntropyWSAVX512_exprest_9:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyWSAVX512_exptail_11
+	VMOVUPS          (R11)(SI*4), Z9
+	VMAXPS           Z1, Z9, Z1
+	VMOVUPS          (R8)(SI*4), Z9
+	VSUBPS           Z0, Z9, Z9
+	VFMADD231PS      (R10)(SI*4), Z9, Z5
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VMOVAPS          Z3, Z10
+	VFMADD213PS      Z2, Z9, Z10
+	VPSLLD           $0x17, Z10, Z11
+	VSUBPS           Z2, Z10, Z10
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VMOVAPS          Z4, Z10
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VMULPS           Z11, Z9, Z9
+	VFMADD231PS      Z10, Z9, Z11
+	VMOVAPS.Z        Z11, K1, Z11
+	VADDPS           Z11, Z7, Z7
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyWSAVX512_expnext_12
+
+CrossEntropyWSAVX512_exptail_11:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyWSAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z9
+	VMOVUPS          (R11)(SI*4), K1, Z9
+	VMAXPS           Z1, Z9, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z9
+	VSUBPS           Z0, Z9, Z9
+	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VMOVAPS          Z9, K1, Z10
+	VMOVAPS          Z10, Z9
+	VMOVUPS.Z        (R10)(SI*4), K1, Z10
+	VFMADD231PS      Z10, Z9, Z5
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VMOVAPS          Z3, Z10
+	VFMADD213PS      Z2, Z9, Z10
+	VPSLLD           $0x17, Z10, Z11
+	VSUBPS           Z2, Z10, Z10
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VMOVAPS          Z4, Z10
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VMULPS           Z11, Z9, Z9
+	VFMADD231PS      Z10, Z9, Z11
+	VMOVAPS.Z        Z11, K2, Z11
+	VMOVAPS.Z        Z11, K1, Z11
+	VADDPS           Z11, Z7, Z7
+	JMP              CrossEntropyWSAVX512_expdone_10
+
+CrossEntropyWSAVX512_expnext_12:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyWSAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z9
+	VMOVUPS          (R11)(SI*4), K1, Z9
+	VMAXPS           Z1, Z9, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z9
+	VSUBPS           Z0, Z9, Z9
+	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VMOVAPS          Z9, K1, Z10
+	VMOVAPS          Z10, Z9
+	VMOVUPS.Z        (R10)(SI*4), K1, Z10
+	VFMADD231PS      Z10, Z9, Z6
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VMOVAPS          Z3, Z10
+	VFMADD213PS      Z2, Z9, Z10
+	VPSLLD           $0x17, Z10, Z11
+	VSUBPS           Z2, Z10, Z10
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VMOVAPS          Z4, Z10
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VMULPS           Z11, Z9, Z9
+	VFMADD231PS      Z10, Z9, Z11
+	VMOVAPS.Z        Z11, K2, Z11
+	VMOVAPS.Z        Z11, K1, Z11
+	VADDPS           Z11, Z8, Z8
+
+CrossEntropyWSAVX512_expdone_10:
+	VEXTRACTF64X4 $0x01, Z1, Y9
+	VMAXPS        Y9, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X9
+	VMAXPS        X9, X1, X1
+	VMOVHLPS      X1, X1, X9
+	VMAXPS        X9, X1, X1
+	VMOVSHDUP     X1, X9
+	VMAXSS        X9, X1, X1
+	VXORPS        X9, X9, X9
+	VADDSS        X9, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           CrossEntropyWSAVX512_expfolded_7
+
+CrossEntropyWSAVX512_explast_6:
+	XORQ SI, SI
+
+CrossEntropyWSAVX512_explast32_13:
+	CMPQ             SI, CX
+	JAE              CrossEntropyWSAVX512_explastrest_14
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VFMADD231PS      (R10)(SI*4), Z9, Z5
@@ -2663,12 +3567,12 @@ CrossEntropyWSAVX512_exp32_6:
 	VMOVAPS.Z        Z11, K1, Z11
 	VADDPS           Z11, Z8, Z8
 	ADDQ             $0x20, SI
-	JMP              CrossEntropyWSAVX512_exp32_6
+	JMP              CrossEntropyWSAVX512_explast32_13
 
-CrossEntropyWSAVX512_exprest_7:
+CrossEntropyWSAVX512_explastrest_14:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ             SI, DX
-	JAE              CrossEntropyWSAVX512_exptail_9
+	JAE              CrossEntropyWSAVX512_explasttail_16
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VFMADD231PS      (R10)(SI*4), Z9, Z5
@@ -2689,11 +3593,11 @@ CrossEntropyWSAVX512_exprest_7:
 	VMOVAPS.Z        Z11, K1, Z11
 	VADDPS           Z11, Z7, Z7
 	ADDQ             $0x10, SI
-	JMP              CrossEntropyWSAVX512_expnext_10
+	JMP              CrossEntropyWSAVX512_explastnext_17
 
-CrossEntropyWSAVX512_exptail_9:
+CrossEntropyWSAVX512_explasttail_16:
 	CMPQ             BX, $0x00
-	JE               CrossEntropyWSAVX512_expdone_8
+	JE               CrossEntropyWSAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
@@ -2720,11 +3624,11 @@ CrossEntropyWSAVX512_exptail_9:
 	VMOVAPS.Z        Z11, K2, Z11
 	VMOVAPS.Z        Z11, K1, Z11
 	VADDPS           Z11, Z7, Z7
-	JMP              CrossEntropyWSAVX512_expdone_8
+	JMP              CrossEntropyWSAVX512_explastdone_15
 
-CrossEntropyWSAVX512_expnext_10:
+CrossEntropyWSAVX512_explastnext_17:
 	CMPQ             BX, $0x00
-	JE               CrossEntropyWSAVX512_expdone_8
+	JE               CrossEntropyWSAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
@@ -2752,7 +3656,8 @@ CrossEntropyWSAVX512_expnext_10:
 	VMOVAPS.Z        Z11, K1, Z11
 	VADDPS           Z11, Z8, Z8
 
-CrossEntropyWSAVX512_expdone_8:
+CrossEntropyWSAVX512_explastdone_15:
+CrossEntropyWSAVX512_expfolded_7:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z8, Z7, Z7
 	VEXTRACTF64X4 $0x01, Z7, Y8
@@ -2761,59 +3666,7 @@ CrossEntropyWSAVX512_expdone_8:
 	VHADDPS       Y7, Y7, Y7
 	VEXTRACTF128  $0x01, Y7, X8
 	VADDSS        X8, X7, X7
-	MOVQ          DI, SI
-	INCQ          SI
-	CMPQ          SI, R9
-	JAE           CrossEntropyWSAVX512_nomax_11
-	LEAQ          (R8)(AX*4), R10
 
-	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z1
-	VBROADCASTSS rowconsts<>+812(SB), Z8
-	XORQ         SI, SI
-
-CrossEntropyWSAVX512_max32_12:
-	CMPQ    SI, CX
-	JAE     CrossEntropyWSAVX512_maxv_13
-	VMOVUPS (R10)(SI*4), Z9
-	VMAXPS  Z1, Z9, Z1
-	VMOVUPS 64(R10)(SI*4), Z9
-	VMAXPS  Z8, Z9, Z8
-	ADDQ    $0x20, SI
-	JMP     CrossEntropyWSAVX512_max32_12
-
-CrossEntropyWSAVX512_maxv_13:
-	CMPQ    SI, DX
-	JAE     CrossEntropyWSAVX512_maxtail_14
-	VMOVUPS (R10)(SI*4), Z9
-	VMAXPS  Z1, Z9, Z1
-	ADDQ    $0x10, SI
-	JMP     CrossEntropyWSAVX512_maxv_13
-
-CrossEntropyWSAVX512_maxtail_14:
-	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX512_maxfold_15
-	LEAQ         rowconsts<>+64(SB), R11
-	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z9
-	VMOVUPS      (R10)(SI*4), K1, Z9
-	VMAXPS       Z8, Z9, Z8
-
-CrossEntropyWSAVX512_maxfold_15:
-	VMAXPS        Z8, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y8
-	VMAXPS        Y8, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X8
-	VMAXPS        X8, X1, X1
-	VMOVHLPS      X1, X1, X8
-	VMAXPS        X8, X1, X1
-	VMOVSHDUP     X1, X8
-	VMAXSS        X8, X1, X1
-	VXORPS        X8, X8, X8
-	VADDSS        X8, X1, X1
-	VBROADCASTSS  X1, Z1
-
-CrossEntropyWSAVX512_nomax_11:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -2896,7 +3749,7 @@ TEXT ·CrossEntropySoftWAVX512(SB), NOSPLIT, $0-96
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+80(FP), R9
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Z0
 	VBROADCASTSS rowconsts<>+812(SB), Z5
@@ -2944,14 +3797,168 @@ CrossEntropySoftWAVX512_maxfold_4:
 	VBROADCASTSS  X0, Z0
 
 CrossEntropySoftWAVX512_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2)
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropySoftWAVX512_explast_5
+	LEAQ         (R8)(AX*4), R10
+	VBROADCASTSS rowconsts<>+812(SB), Z1
+	XORQ         SI, SI
 
-CrossEntropySoftWAVX512_exp32_5:
+CrossEntropySoftWAVX512_exp32_7:
 	CMPQ             SI, CX
-	JAE              CrossEntropySoftWAVX512_exprest_6
+	JAE              CrossEntropySoftWAVX512_exprest_8
+	VMOVUPS          (R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropySoftWAVX512_exp32_7
+
+CrossEntropySoftWAVX512_exprest_8:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropySoftWAVX512_exptail_10
+	VMOVUPS          (R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropySoftWAVX512_expnext_11
+
+CrossEntropySoftWAVX512_exptail_10:
+	CMPQ             BX, $0x00
+	JE               CrossEntropySoftWAVX512_expdone_9
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R10)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K2, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	JMP              CrossEntropySoftWAVX512_expdone_9
+
+CrossEntropySoftWAVX512_expnext_11:
+	CMPQ             BX, $0x00
+	JE               CrossEntropySoftWAVX512_expdone_9
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R10)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K2, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z6, Z6
+
+CrossEntropySoftWAVX512_expdone_9:
+	VEXTRACTF64X4 $0x01, Z1, Y7
+	VMAXPS        Y7, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X7
+	VMAXPS        X7, X1, X1
+	VMOVHLPS      X1, X1, X7
+	VMAXPS        X7, X1, X1
+	VMOVSHDUP     X1, X7
+	VMAXSS        X7, X1, X1
+	VXORPS        X7, X7, X7
+	VADDSS        X7, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           CrossEntropySoftWAVX512_expfolded_6
+
+CrossEntropySoftWAVX512_explast_5:
+	XORQ SI, SI
+
+CrossEntropySoftWAVX512_explast32_12:
+	CMPQ             SI, CX
+	JAE              CrossEntropySoftWAVX512_explastrest_13
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -2989,12 +3996,12 @@ CrossEntropySoftWAVX512_exp32_5:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z6, Z6
 	ADDQ             $0x20, SI
-	JMP              CrossEntropySoftWAVX512_exp32_5
+	JMP              CrossEntropySoftWAVX512_explast32_12
 
-CrossEntropySoftWAVX512_exprest_6:
+CrossEntropySoftWAVX512_explastrest_13:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ             SI, DX
-	JAE              CrossEntropySoftWAVX512_exptail_8
+	JAE              CrossEntropySoftWAVX512_explasttail_15
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -3014,11 +4021,11 @@ CrossEntropySoftWAVX512_exprest_6:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	ADDQ             $0x10, SI
-	JMP              CrossEntropySoftWAVX512_expnext_9
+	JMP              CrossEntropySoftWAVX512_explastnext_16
 
-CrossEntropySoftWAVX512_exptail_8:
+CrossEntropySoftWAVX512_explasttail_15:
 	CMPQ             BX, $0x00
-	JE               CrossEntropySoftWAVX512_expdone_7
+	JE               CrossEntropySoftWAVX512_explastdone_14
 	LEAQ             rowconsts<>+64(SB), R10
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -3040,11 +4047,11 @@ CrossEntropySoftWAVX512_exptail_8:
 	VMOVAPS.Z        Z9, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
-	JMP              CrossEntropySoftWAVX512_expdone_7
+	JMP              CrossEntropySoftWAVX512_explastdone_14
 
-CrossEntropySoftWAVX512_expnext_9:
+CrossEntropySoftWAVX512_explastnext_16:
 	CMPQ             BX, $0x00
-	JE               CrossEntropySoftWAVX512_expdone_7
+	JE               CrossEntropySoftWAVX512_explastdone_14
 	LEAQ             rowconsts<>+64(SB), R10
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -3067,7 +4074,8 @@ CrossEntropySoftWAVX512_expnext_9:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z6, Z6
 
-CrossEntropySoftWAVX512_expdone_7:
+CrossEntropySoftWAVX512_explastdone_14:
+CrossEntropySoftWAVX512_expfolded_6:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z6, Z5, Z5
 	VEXTRACTF64X4 $0x01, Z5, Y6
@@ -3076,59 +4084,7 @@ CrossEntropySoftWAVX512_expdone_7:
 	VHADDPS       Y5, Y5, Y5
 	VEXTRACTF128  $0x01, Y5, X6
 	VADDSS        X6, X5, X5
-	MOVQ          DI, SI
-	INCQ          SI
-	CMPQ          SI, R9
-	JAE           CrossEntropySoftWAVX512_nomax_10
-	LEAQ          (R8)(AX*4), R10
 
-	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
-	XORQ         SI, SI
-
-CrossEntropySoftWAVX512_max32_11:
-	CMPQ    SI, CX
-	JAE     CrossEntropySoftWAVX512_maxv_12
-	VMOVUPS (R10)(SI*4), Z7
-	VMAXPS  Z1, Z7, Z1
-	VMOVUPS 64(R10)(SI*4), Z7
-	VMAXPS  Z6, Z7, Z6
-	ADDQ    $0x20, SI
-	JMP     CrossEntropySoftWAVX512_max32_11
-
-CrossEntropySoftWAVX512_maxv_12:
-	CMPQ    SI, DX
-	JAE     CrossEntropySoftWAVX512_maxtail_13
-	VMOVUPS (R10)(SI*4), Z7
-	VMAXPS  Z1, Z7, Z1
-	ADDQ    $0x10, SI
-	JMP     CrossEntropySoftWAVX512_maxv_12
-
-CrossEntropySoftWAVX512_maxtail_13:
-	CMPQ         BX, $0x00
-	JE           CrossEntropySoftWAVX512_maxfold_14
-	LEAQ         rowconsts<>+64(SB), R11
-	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z7
-	VMOVUPS      (R10)(SI*4), K1, Z7
-	VMAXPS       Z6, Z7, Z6
-
-CrossEntropySoftWAVX512_maxfold_14:
-	VMAXPS        Z6, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y6
-	VMAXPS        Y6, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X6
-	VMAXPS        X6, X1, X1
-	VMOVHLPS      X1, X1, X6
-	VMAXPS        X6, X1, X1
-	VMOVSHDUP     X1, X6
-	VMAXSS        X6, X1, X1
-	VXORPS        X6, X6, X6
-	VADDSS        X6, X1, X1
-	VBROADCASTSS  X1, Z1
-
-CrossEntropySoftWAVX512_nomax_10:
 	// pass 2b: mass = Σ c, zc = Σ c·(z - max) over the same 32 partials
 	VXORPS       Z6, Z6, Z6
 	VXORPS       Z7, Z7, Z7
@@ -3143,9 +4099,9 @@ CrossEntropySoftWAVX512_nomax_10:
 	VBROADCASTSS spread+76(FP), Z11
 	XORQ         SI, SI
 
-CrossEntropySoftWAVX512_tgt32_15:
+CrossEntropySoftWAVX512_tgt32_17:
 	CMPQ        SI, CX
-	JAE         CrossEntropySoftWAVX512_tgtrest_16
+	JAE         CrossEntropySoftWAVX512_tgtrest_18
 	VMOVUPS     (R8)(SI*4), Z12
 	VSUBPS      Z0, Z12, Z12
 	VMOVAPS     Z11, Z13
@@ -3163,12 +4119,12 @@ CrossEntropySoftWAVX512_tgt32_15:
 	VADDPS      Z13, Z7, Z7
 	VFMADD231PS Z13, Z12, Z9
 	ADDQ        $0x20, SI
-	JMP         CrossEntropySoftWAVX512_tgt32_15
+	JMP         CrossEntropySoftWAVX512_tgt32_17
 
-CrossEntropySoftWAVX512_tgtrest_16:
+CrossEntropySoftWAVX512_tgtrest_18:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropySoftWAVX512_tgttail_18
+	JAE         CrossEntropySoftWAVX512_tgttail_20
 	VMOVUPS     (R8)(SI*4), Z12
 	VSUBPS      Z0, Z12, Z12
 	VMOVAPS     Z11, Z13
@@ -3178,11 +4134,11 @@ CrossEntropySoftWAVX512_tgtrest_16:
 	VADDPS      Z13, Z6, Z6
 	VFMADD231PS Z13, Z12, Z8
 	ADDQ        $0x10, SI
-	JMP         CrossEntropySoftWAVX512_tgtnext_19
+	JMP         CrossEntropySoftWAVX512_tgtnext_21
 
-CrossEntropySoftWAVX512_tgttail_18:
+CrossEntropySoftWAVX512_tgttail_20:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftWAVX512_tgtdone_17
+	JE           CrossEntropySoftWAVX512_tgtdone_19
 	LEAQ         rowconsts<>+64(SB), R12
 	KMOVW        (R12)(BX*4), K1
 	VMOVUPS.Z    (R8)(SI*4), K1, Z12
@@ -3198,11 +4154,11 @@ CrossEntropySoftWAVX512_tgttail_18:
 	VMOVAPS      Z10, Z11
 	VADDPS       Z11, Z6, Z6
 	VFMADD231PS  Z11, Z12, Z8
-	JMP          CrossEntropySoftWAVX512_tgtdone_17
+	JMP          CrossEntropySoftWAVX512_tgtdone_19
 
-CrossEntropySoftWAVX512_tgtnext_19:
+CrossEntropySoftWAVX512_tgtnext_21:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftWAVX512_tgtdone_17
+	JE           CrossEntropySoftWAVX512_tgtdone_19
 	LEAQ         rowconsts<>+64(SB), R12
 	KMOVW        (R12)(BX*4), K1
 	VMOVUPS.Z    (R8)(SI*4), K1, Z12
@@ -3219,7 +4175,7 @@ CrossEntropySoftWAVX512_tgtnext_19:
 	VADDPS       Z11, Z7, Z7
 	VFMADD231PS  Z11, Z12, Z9
 
-CrossEntropySoftWAVX512_tgtdone_17:
+CrossEntropySoftWAVX512_tgtdone_19:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z7, Z6, Z6
 	VEXTRACTF64X4 $0x01, Z6, Y7
@@ -3315,7 +4271,7 @@ TEXT ·CrossEntropyGAVX512(SB), $0-88
 	CMPQ         DI, R10
 	JAE          CrossEntropyGAVX512_end_1
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Z0
 	VBROADCASTSS rowconsts<>+812(SB), Z5
@@ -3363,14 +4319,173 @@ CrossEntropyGAVX512_maxfold_5:
 	VBROADCASTSS  X0, Z0
 
 CrossEntropyGAVX512_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2)
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropyGAVX512_explast_6
+	LEAQ         (R8)(AX*4), R11
+	VBROADCASTSS rowconsts<>+812(SB), Z1
+	XORQ         SI, SI
 
-CrossEntropyGAVX512_exp32_6:
+CrossEntropyGAVX512_exp32_8:
 	CMPQ             SI, CX
-	JAE              CrossEntropyGAVX512_exprest_7
+	JAE              CrossEntropyGAVX512_exprest_9
+	VMOVUPS          (R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, 64(R9)(SI*4)
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyGAVX512_exp32_8
+
+CrossEntropyGAVX512_exprest_9:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyGAVX512_exptail_11
+	VMOVUPS          (R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyGAVX512_expnext_12
+
+CrossEntropyGAVX512_exptail_11:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyGAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R11)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K2, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, K1, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	JMP              CrossEntropyGAVX512_expdone_10
+
+CrossEntropyGAVX512_expnext_12:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyGAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R11)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K2, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, K1, (R9)(SI*4)
+	VADDPS           Z9, Z6, Z6
+
+CrossEntropyGAVX512_expdone_10:
+	VEXTRACTF64X4 $0x01, Z1, Y7
+	VMAXPS        Y7, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X7
+	VMAXPS        X7, X1, X1
+	VMOVHLPS      X1, X1, X7
+	VMAXPS        X7, X1, X1
+	VMOVSHDUP     X1, X7
+	VMAXSS        X7, X1, X1
+	VXORPS        X7, X7, X7
+	VADDSS        X7, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           CrossEntropyGAVX512_expfolded_7
+
+CrossEntropyGAVX512_explast_6:
+	XORQ SI, SI
+
+CrossEntropyGAVX512_explast32_13:
+	CMPQ             SI, CX
+	JAE              CrossEntropyGAVX512_explastrest_14
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -3410,12 +4525,12 @@ CrossEntropyGAVX512_exp32_6:
 	VMOVUPS          Z9, 64(R9)(SI*4)
 	VADDPS           Z9, Z6, Z6
 	ADDQ             $0x20, SI
-	JMP              CrossEntropyGAVX512_exp32_6
+	JMP              CrossEntropyGAVX512_explast32_13
 
-CrossEntropyGAVX512_exprest_7:
+CrossEntropyGAVX512_explastrest_14:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ             SI, DX
-	JAE              CrossEntropyGAVX512_exptail_9
+	JAE              CrossEntropyGAVX512_explasttail_16
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -3436,11 +4551,11 @@ CrossEntropyGAVX512_exprest_7:
 	VMOVUPS          Z9, (R9)(SI*4)
 	VADDPS           Z9, Z5, Z5
 	ADDQ             $0x10, SI
-	JMP              CrossEntropyGAVX512_expnext_10
+	JMP              CrossEntropyGAVX512_explastnext_17
 
-CrossEntropyGAVX512_exptail_9:
+CrossEntropyGAVX512_explasttail_16:
 	CMPQ             BX, $0x00
-	JE               CrossEntropyGAVX512_expdone_8
+	JE               CrossEntropyGAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -3463,11 +4578,11 @@ CrossEntropyGAVX512_exptail_9:
 	VMOVAPS.Z        Z9, K1, Z9
 	VMOVUPS          Z9, K1, (R9)(SI*4)
 	VADDPS           Z9, Z5, Z5
-	JMP              CrossEntropyGAVX512_expdone_8
+	JMP              CrossEntropyGAVX512_explastdone_15
 
-CrossEntropyGAVX512_expnext_10:
+CrossEntropyGAVX512_explastnext_17:
 	CMPQ             BX, $0x00
-	JE               CrossEntropyGAVX512_expdone_8
+	JE               CrossEntropyGAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -3491,7 +4606,8 @@ CrossEntropyGAVX512_expnext_10:
 	VMOVUPS          Z9, K1, (R9)(SI*4)
 	VADDPS           Z9, Z6, Z6
 
-CrossEntropyGAVX512_expdone_8:
+CrossEntropyGAVX512_explastdone_15:
+CrossEntropyGAVX512_expfolded_7:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z6, Z5, Z5
 	VEXTRACTF64X4 $0x01, Z5, Y6
@@ -3500,59 +4616,7 @@ CrossEntropyGAVX512_expdone_8:
 	VHADDPS       Y5, Y5, Y5
 	VEXTRACTF128  $0x01, Y5, X6
 	VADDSS        X6, X5, X5
-	MOVQ          DI, SI
-	INCQ          SI
-	CMPQ          SI, R10
-	JAE           CrossEntropyGAVX512_nomax_11
-	LEAQ          (R8)(AX*4), R11
 
-	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
-	XORQ         SI, SI
-
-CrossEntropyGAVX512_max32_12:
-	CMPQ    SI, CX
-	JAE     CrossEntropyGAVX512_maxv_13
-	VMOVUPS (R11)(SI*4), Z7
-	VMAXPS  Z1, Z7, Z1
-	VMOVUPS 64(R11)(SI*4), Z7
-	VMAXPS  Z6, Z7, Z6
-	ADDQ    $0x20, SI
-	JMP     CrossEntropyGAVX512_max32_12
-
-CrossEntropyGAVX512_maxv_13:
-	CMPQ    SI, DX
-	JAE     CrossEntropyGAVX512_maxtail_14
-	VMOVUPS (R11)(SI*4), Z7
-	VMAXPS  Z1, Z7, Z1
-	ADDQ    $0x10, SI
-	JMP     CrossEntropyGAVX512_maxv_13
-
-CrossEntropyGAVX512_maxtail_14:
-	CMPQ         BX, $0x00
-	JE           CrossEntropyGAVX512_maxfold_15
-	LEAQ         rowconsts<>+64(SB), R12
-	KMOVW        (R12)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z7
-	VMOVUPS      (R11)(SI*4), K1, Z7
-	VMAXPS       Z6, Z7, Z6
-
-CrossEntropyGAVX512_maxfold_15:
-	VMAXPS        Z6, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y6
-	VMAXPS        Y6, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X6
-	VMAXPS        X6, X1, X1
-	VMOVHLPS      X1, X1, X6
-	VMAXPS        X6, X1, X1
-	VMOVSHDUP     X1, X6
-	VMAXSS        X6, X1, X1
-	VXORPS        X6, X6, X6
-	VADDSS        X6, X1, X1
-	VBROADCASTSS  X1, Z1
-
-CrossEntropyGAVX512_nomax_11:
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
 	VMOVSS       rowconsts<>+828(SB), X6
 	VDIVSS       X5, X6, X6
@@ -3566,9 +4630,9 @@ CrossEntropyGAVX512_nomax_11:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyGAVX512_out32_16:
+CrossEntropyGAVX512_out32_18:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGAVX512_outv_17
+	JAE         CrossEntropyGAVX512_outv_19
 	VMOVUPS     (R9)(SI*4), Z10
 	VMULPS      Z6, Z10, Z10
 	VMOVAPS     Z9, Z11
@@ -3582,11 +4646,11 @@ CrossEntropyGAVX512_out32_16:
 	VMULPS      Z8, Z11, Z11
 	VMOVUPS     Z11, 64(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGAVX512_out32_16
+	JMP         CrossEntropyGAVX512_out32_18
 
-CrossEntropyGAVX512_outv_17:
+CrossEntropyGAVX512_outv_19:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX512_outtail_18
+	JAE         CrossEntropyGAVX512_outtail_20
 	VMOVUPS     (R9)(SI*4), Z10
 	VMULPS      Z6, Z10, Z10
 	VMOVAPS     Z9, Z11
@@ -3594,11 +4658,11 @@ CrossEntropyGAVX512_outv_17:
 	VMULPS      Z8, Z11, Z11
 	VMOVUPS     Z11, (R9)(SI*4)
 	ADDQ        $0x10, SI
-	JMP         CrossEntropyGAVX512_outv_17
+	JMP         CrossEntropyGAVX512_outv_19
 
-CrossEntropyGAVX512_outtail_18:
+CrossEntropyGAVX512_outtail_20:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX512_outend_19
+	JE          CrossEntropyGAVX512_outend_21
 	LEAQ        rowconsts<>+64(SB), R11
 	KMOVW       (R11)(BX*4), K1
 	VMOVUPS.Z   (R9)(SI*4), K1, Z10
@@ -3608,7 +4672,7 @@ CrossEntropyGAVX512_outtail_18:
 	VMULPS      Z8, Z6, Z6
 	VMOVUPS     Z6, K1, (R9)(SI*4)
 
-CrossEntropyGAVX512_outend_19:
+CrossEntropyGAVX512_outend_21:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -3684,7 +4748,7 @@ TEXT ·CrossEntropyGSAVX512(SB), $0-88
 	CMPQ         DI, R10
 	JAE          CrossEntropyGSAVX512_end_1
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Z0
 	VBROADCASTSS rowconsts<>+812(SB), Z5
@@ -3736,14 +4800,184 @@ CrossEntropyGSAVX512_row:
 	VXORPS Z5, Z5, Z5
 	VXORPS Z6, Z6, Z6
 
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2)
-	VXORPS Z7, Z7, Z7
-	VXORPS Z8, Z8, Z8
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z7, Z7, Z7
+	VXORPS       Z8, Z8, Z8
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropyGSAVX512_explast_6
+	LEAQ         (R8)(AX*4), R11
+	VBROADCASTSS rowconsts<>+812(SB), Z1
+	XORQ         SI, SI
 
-CrossEntropyGSAVX512_exp32_6:
+CrossEntropyGSAVX512_exp32_8:
 	CMPQ             SI, CX
-	JAE              CrossEntropyGSAVX512_exprest_7
+	JAE              CrossEntropyGSAVX512_exprest_9
+	VMOVUPS          (R11)(SI*4), Z9
+	VMAXPS           Z1, Z9, Z1
+	VMOVUPS          (R8)(SI*4), Z9
+	VSUBPS           Z0, Z9, Z9
+	VADDPS           Z9, Z5, Z5
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VMOVAPS          Z3, Z10
+	VFMADD213PS      Z2, Z9, Z10
+	VPSLLD           $0x17, Z10, Z11
+	VSUBPS           Z2, Z10, Z10
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VMOVAPS          Z4, Z10
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VMULPS           Z11, Z9, Z9
+	VFMADD231PS      Z10, Z9, Z11
+	VMOVAPS.Z        Z11, K1, Z11
+	VMOVUPS          Z11, (R9)(SI*4)
+	VADDPS           Z11, Z7, Z7
+	VMOVUPS          64(R11)(SI*4), Z9
+	VMAXPS           Z1, Z9, Z1
+	VMOVUPS          64(R8)(SI*4), Z9
+	VSUBPS           Z0, Z9, Z9
+	VADDPS           Z9, Z6, Z6
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VMOVAPS          Z3, Z10
+	VFMADD213PS      Z2, Z9, Z10
+	VPSLLD           $0x17, Z10, Z11
+	VSUBPS           Z2, Z10, Z10
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VMOVAPS          Z4, Z10
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VMULPS           Z11, Z9, Z9
+	VFMADD231PS      Z10, Z9, Z11
+	VMOVAPS.Z        Z11, K1, Z11
+	VMOVUPS          Z11, 64(R9)(SI*4)
+	VADDPS           Z11, Z8, Z8
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyGSAVX512_exp32_8
+
+CrossEntropyGSAVX512_exprest_9:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyGSAVX512_exptail_11
+	VMOVUPS          (R11)(SI*4), Z9
+	VMAXPS           Z1, Z9, Z1
+	VMOVUPS          (R8)(SI*4), Z9
+	VSUBPS           Z0, Z9, Z9
+	VADDPS           Z9, Z5, Z5
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VMOVAPS          Z3, Z10
+	VFMADD213PS      Z2, Z9, Z10
+	VPSLLD           $0x17, Z10, Z11
+	VSUBPS           Z2, Z10, Z10
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VMOVAPS          Z4, Z10
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VMULPS           Z11, Z9, Z9
+	VFMADD231PS      Z10, Z9, Z11
+	VMOVAPS.Z        Z11, K1, Z11
+	VMOVUPS          Z11, (R9)(SI*4)
+	VADDPS           Z11, Z7, Z7
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyGSAVX512_expnext_12
+
+CrossEntropyGSAVX512_exptail_11:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyGSAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z9
+	VMOVUPS          (R11)(SI*4), K1, Z9
+	VMAXPS           Z1, Z9, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z9
+	VSUBPS           Z0, Z9, Z9
+	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VMOVAPS          Z9, K1, Z10
+	VMOVAPS          Z10, Z9
+	VADDPS           Z9, Z5, Z5
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VMOVAPS          Z3, Z10
+	VFMADD213PS      Z2, Z9, Z10
+	VPSLLD           $0x17, Z10, Z11
+	VSUBPS           Z2, Z10, Z10
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VMOVAPS          Z4, Z10
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VMULPS           Z11, Z9, Z9
+	VFMADD231PS      Z10, Z9, Z11
+	VMOVAPS.Z        Z11, K2, Z11
+	VMOVAPS.Z        Z11, K1, Z11
+	VMOVUPS          Z11, K1, (R9)(SI*4)
+	VADDPS           Z11, Z7, Z7
+	JMP              CrossEntropyGSAVX512_expdone_10
+
+CrossEntropyGSAVX512_expnext_12:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyGSAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z9
+	VMOVUPS          (R11)(SI*4), K1, Z9
+	VMAXPS           Z1, Z9, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z9
+	VSUBPS           Z0, Z9, Z9
+	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VMOVAPS          Z9, K1, Z10
+	VMOVAPS          Z10, Z9
+	VADDPS           Z9, Z6, Z6
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VMOVAPS          Z3, Z10
+	VFMADD213PS      Z2, Z9, Z10
+	VPSLLD           $0x17, Z10, Z11
+	VSUBPS           Z2, Z10, Z10
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VMOVAPS          Z4, Z10
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VMULPS           Z11, Z9, Z9
+	VFMADD231PS      Z10, Z9, Z11
+	VMOVAPS.Z        Z11, K2, Z11
+	VMOVAPS.Z        Z11, K1, Z11
+	VMOVUPS          Z11, K1, (R9)(SI*4)
+	VADDPS           Z11, Z8, Z8
+
+CrossEntropyGSAVX512_expdone_10:
+	VEXTRACTF64X4 $0x01, Z1, Y9
+	VMAXPS        Y9, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X9
+	VMAXPS        X9, X1, X1
+	VMOVHLPS      X1, X1, X9
+	VMAXPS        X9, X1, X1
+	VMOVSHDUP     X1, X9
+	VMAXSS        X9, X1, X1
+	VXORPS        X9, X9, X9
+	VADDSS        X9, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           CrossEntropyGSAVX512_expfolded_7
+
+CrossEntropyGSAVX512_explast_6:
+	XORQ SI, SI
+
+CrossEntropyGSAVX512_explast32_13:
+	CMPQ             SI, CX
+	JAE              CrossEntropyGSAVX512_explastrest_14
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VADDPS           Z9, Z5, Z5
@@ -3785,12 +5019,12 @@ CrossEntropyGSAVX512_exp32_6:
 	VMOVUPS          Z11, 64(R9)(SI*4)
 	VADDPS           Z11, Z8, Z8
 	ADDQ             $0x20, SI
-	JMP              CrossEntropyGSAVX512_exp32_6
+	JMP              CrossEntropyGSAVX512_explast32_13
 
-CrossEntropyGSAVX512_exprest_7:
+CrossEntropyGSAVX512_explastrest_14:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ             SI, DX
-	JAE              CrossEntropyGSAVX512_exptail_9
+	JAE              CrossEntropyGSAVX512_explasttail_16
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VADDPS           Z9, Z5, Z5
@@ -3812,11 +5046,11 @@ CrossEntropyGSAVX512_exprest_7:
 	VMOVUPS          Z11, (R9)(SI*4)
 	VADDPS           Z11, Z7, Z7
 	ADDQ             $0x10, SI
-	JMP              CrossEntropyGSAVX512_expnext_10
+	JMP              CrossEntropyGSAVX512_explastnext_17
 
-CrossEntropyGSAVX512_exptail_9:
+CrossEntropyGSAVX512_explasttail_16:
 	CMPQ             BX, $0x00
-	JE               CrossEntropyGSAVX512_expdone_8
+	JE               CrossEntropyGSAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
@@ -3843,11 +5077,11 @@ CrossEntropyGSAVX512_exptail_9:
 	VMOVAPS.Z        Z11, K1, Z11
 	VMOVUPS          Z11, K1, (R9)(SI*4)
 	VADDPS           Z11, Z7, Z7
-	JMP              CrossEntropyGSAVX512_expdone_8
+	JMP              CrossEntropyGSAVX512_explastdone_15
 
-CrossEntropyGSAVX512_expnext_10:
+CrossEntropyGSAVX512_explastnext_17:
 	CMPQ             BX, $0x00
-	JE               CrossEntropyGSAVX512_expdone_8
+	JE               CrossEntropyGSAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
@@ -3875,7 +5109,8 @@ CrossEntropyGSAVX512_expnext_10:
 	VMOVUPS          Z11, K1, (R9)(SI*4)
 	VADDPS           Z11, Z8, Z8
 
-CrossEntropyGSAVX512_expdone_8:
+CrossEntropyGSAVX512_explastdone_15:
+CrossEntropyGSAVX512_expfolded_7:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z8, Z7, Z7
 	VEXTRACTF64X4 $0x01, Z7, Y8
@@ -3884,59 +5119,7 @@ CrossEntropyGSAVX512_expdone_8:
 	VHADDPS       Y7, Y7, Y7
 	VEXTRACTF128  $0x01, Y7, X8
 	VADDSS        X8, X7, X7
-	MOVQ          DI, SI
-	INCQ          SI
-	CMPQ          SI, R10
-	JAE           CrossEntropyGSAVX512_nomax_11
-	LEAQ          (R8)(AX*4), R11
 
-	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z1
-	VBROADCASTSS rowconsts<>+812(SB), Z8
-	XORQ         SI, SI
-
-CrossEntropyGSAVX512_max32_12:
-	CMPQ    SI, CX
-	JAE     CrossEntropyGSAVX512_maxv_13
-	VMOVUPS (R11)(SI*4), Z9
-	VMAXPS  Z1, Z9, Z1
-	VMOVUPS 64(R11)(SI*4), Z9
-	VMAXPS  Z8, Z9, Z8
-	ADDQ    $0x20, SI
-	JMP     CrossEntropyGSAVX512_max32_12
-
-CrossEntropyGSAVX512_maxv_13:
-	CMPQ    SI, DX
-	JAE     CrossEntropyGSAVX512_maxtail_14
-	VMOVUPS (R11)(SI*4), Z9
-	VMAXPS  Z1, Z9, Z1
-	ADDQ    $0x10, SI
-	JMP     CrossEntropyGSAVX512_maxv_13
-
-CrossEntropyGSAVX512_maxtail_14:
-	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX512_maxfold_15
-	LEAQ         rowconsts<>+64(SB), R12
-	KMOVW        (R12)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z9
-	VMOVUPS      (R11)(SI*4), K1, Z9
-	VMAXPS       Z8, Z9, Z8
-
-CrossEntropyGSAVX512_maxfold_15:
-	VMAXPS        Z8, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y8
-	VMAXPS        Y8, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X8
-	VMAXPS        X8, X1, X1
-	VMOVHLPS      X1, X1, X8
-	VMAXPS        X8, X1, X1
-	VMOVSHDUP     X1, X8
-	VMAXSS        X8, X1, X1
-	VXORPS        X8, X8, X8
-	VADDSS        X8, X1, X1
-	VBROADCASTSS  X1, Z1
-
-CrossEntropyGSAVX512_nomax_11:
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
 	VMOVSS       rowconsts<>+828(SB), X8
 	VDIVSS       X7, X8, X8
@@ -3950,9 +5133,9 @@ CrossEntropyGSAVX512_nomax_11:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyGSAVX512_out32_16:
+CrossEntropyGSAVX512_out32_18:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGSAVX512_outv_17
+	JAE         CrossEntropyGSAVX512_outv_19
 	VMOVUPS     (R9)(SI*4), Z12
 	VMULPS      Z8, Z12, Z12
 	VMOVAPS     Z11, Z13
@@ -3966,11 +5149,11 @@ CrossEntropyGSAVX512_out32_16:
 	VMULPS      Z10, Z13, Z13
 	VMOVUPS     Z13, 64(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGSAVX512_out32_16
+	JMP         CrossEntropyGSAVX512_out32_18
 
-CrossEntropyGSAVX512_outv_17:
+CrossEntropyGSAVX512_outv_19:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGSAVX512_outtail_18
+	JAE         CrossEntropyGSAVX512_outtail_20
 	VMOVUPS     (R9)(SI*4), Z12
 	VMULPS      Z8, Z12, Z12
 	VMOVAPS     Z11, Z13
@@ -3978,11 +5161,11 @@ CrossEntropyGSAVX512_outv_17:
 	VMULPS      Z10, Z13, Z13
 	VMOVUPS     Z13, (R9)(SI*4)
 	ADDQ        $0x10, SI
-	JMP         CrossEntropyGSAVX512_outv_17
+	JMP         CrossEntropyGSAVX512_outv_19
 
-CrossEntropyGSAVX512_outtail_18:
+CrossEntropyGSAVX512_outtail_20:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGSAVX512_outend_19
+	JE          CrossEntropyGSAVX512_outend_21
 	LEAQ        rowconsts<>+64(SB), R11
 	KMOVW       (R11)(BX*4), K1
 	VMOVUPS.Z   (R9)(SI*4), K1, Z12
@@ -3992,7 +5175,7 @@ CrossEntropyGSAVX512_outtail_18:
 	VMULPS      Z10, Z8, Z8
 	VMOVUPS     Z8, K1, (R9)(SI*4)
 
-CrossEntropyGSAVX512_outend_19:
+CrossEntropyGSAVX512_outend_21:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -4077,7 +5260,7 @@ TEXT ·CrossEntropySoftGAVX512(SB), NOSPLIT, $0-96
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+80(FP), R10
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Z0
 	VBROADCASTSS rowconsts<>+812(SB), Z5
@@ -4125,14 +5308,173 @@ CrossEntropySoftGAVX512_maxfold_4:
 	VBROADCASTSS  X0, Z0
 
 CrossEntropySoftGAVX512_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2)
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropySoftGAVX512_explast_5
+	LEAQ         (R8)(AX*4), R11
+	VBROADCASTSS rowconsts<>+812(SB), Z1
+	XORQ         SI, SI
 
-CrossEntropySoftGAVX512_exp32_5:
+CrossEntropySoftGAVX512_exp32_7:
 	CMPQ             SI, CX
-	JAE              CrossEntropySoftGAVX512_exprest_6
+	JAE              CrossEntropySoftGAVX512_exprest_8
+	VMOVUPS          (R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, 64(R9)(SI*4)
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropySoftGAVX512_exp32_7
+
+CrossEntropySoftGAVX512_exprest_8:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropySoftGAVX512_exptail_10
+	VMOVUPS          (R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropySoftGAVX512_expnext_11
+
+CrossEntropySoftGAVX512_exptail_10:
+	CMPQ             BX, $0x00
+	JE               CrossEntropySoftGAVX512_expdone_9
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R11)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K2, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, K1, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	JMP              CrossEntropySoftGAVX512_expdone_9
+
+CrossEntropySoftGAVX512_expnext_11:
+	CMPQ             BX, $0x00
+	JE               CrossEntropySoftGAVX512_expdone_9
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R11)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K2, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, K1, (R9)(SI*4)
+	VADDPS           Z9, Z6, Z6
+
+CrossEntropySoftGAVX512_expdone_9:
+	VEXTRACTF64X4 $0x01, Z1, Y7
+	VMAXPS        Y7, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X7
+	VMAXPS        X7, X1, X1
+	VMOVHLPS      X1, X1, X7
+	VMAXPS        X7, X1, X1
+	VMOVSHDUP     X1, X7
+	VMAXSS        X7, X1, X1
+	VXORPS        X7, X7, X7
+	VADDSS        X7, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           CrossEntropySoftGAVX512_expfolded_6
+
+CrossEntropySoftGAVX512_explast_5:
+	XORQ SI, SI
+
+CrossEntropySoftGAVX512_explast32_12:
+	CMPQ             SI, CX
+	JAE              CrossEntropySoftGAVX512_explastrest_13
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -4172,12 +5514,12 @@ CrossEntropySoftGAVX512_exp32_5:
 	VMOVUPS          Z9, 64(R9)(SI*4)
 	VADDPS           Z9, Z6, Z6
 	ADDQ             $0x20, SI
-	JMP              CrossEntropySoftGAVX512_exp32_5
+	JMP              CrossEntropySoftGAVX512_explast32_12
 
-CrossEntropySoftGAVX512_exprest_6:
+CrossEntropySoftGAVX512_explastrest_13:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ             SI, DX
-	JAE              CrossEntropySoftGAVX512_exptail_8
+	JAE              CrossEntropySoftGAVX512_explasttail_15
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -4198,11 +5540,11 @@ CrossEntropySoftGAVX512_exprest_6:
 	VMOVUPS          Z9, (R9)(SI*4)
 	VADDPS           Z9, Z5, Z5
 	ADDQ             $0x10, SI
-	JMP              CrossEntropySoftGAVX512_expnext_9
+	JMP              CrossEntropySoftGAVX512_explastnext_16
 
-CrossEntropySoftGAVX512_exptail_8:
+CrossEntropySoftGAVX512_explasttail_15:
 	CMPQ             BX, $0x00
-	JE               CrossEntropySoftGAVX512_expdone_7
+	JE               CrossEntropySoftGAVX512_explastdone_14
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -4225,11 +5567,11 @@ CrossEntropySoftGAVX512_exptail_8:
 	VMOVAPS.Z        Z9, K1, Z9
 	VMOVUPS          Z9, K1, (R9)(SI*4)
 	VADDPS           Z9, Z5, Z5
-	JMP              CrossEntropySoftGAVX512_expdone_7
+	JMP              CrossEntropySoftGAVX512_explastdone_14
 
-CrossEntropySoftGAVX512_expnext_9:
+CrossEntropySoftGAVX512_explastnext_16:
 	CMPQ             BX, $0x00
-	JE               CrossEntropySoftGAVX512_expdone_7
+	JE               CrossEntropySoftGAVX512_explastdone_14
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -4253,7 +5595,8 @@ CrossEntropySoftGAVX512_expnext_9:
 	VMOVUPS          Z9, K1, (R9)(SI*4)
 	VADDPS           Z9, Z6, Z6
 
-CrossEntropySoftGAVX512_expdone_7:
+CrossEntropySoftGAVX512_explastdone_14:
+CrossEntropySoftGAVX512_expfolded_6:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z6, Z5, Z5
 	VEXTRACTF64X4 $0x01, Z5, Y6
@@ -4262,59 +5605,7 @@ CrossEntropySoftGAVX512_expdone_7:
 	VHADDPS       Y5, Y5, Y5
 	VEXTRACTF128  $0x01, Y5, X6
 	VADDSS        X6, X5, X5
-	MOVQ          DI, SI
-	INCQ          SI
-	CMPQ          SI, R10
-	JAE           CrossEntropySoftGAVX512_nomax_10
-	LEAQ          (R8)(AX*4), R11
 
-	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
-	XORQ         SI, SI
-
-CrossEntropySoftGAVX512_max32_11:
-	CMPQ    SI, CX
-	JAE     CrossEntropySoftGAVX512_maxv_12
-	VMOVUPS (R11)(SI*4), Z7
-	VMAXPS  Z1, Z7, Z1
-	VMOVUPS 64(R11)(SI*4), Z7
-	VMAXPS  Z6, Z7, Z6
-	ADDQ    $0x20, SI
-	JMP     CrossEntropySoftGAVX512_max32_11
-
-CrossEntropySoftGAVX512_maxv_12:
-	CMPQ    SI, DX
-	JAE     CrossEntropySoftGAVX512_maxtail_13
-	VMOVUPS (R11)(SI*4), Z7
-	VMAXPS  Z1, Z7, Z1
-	ADDQ    $0x10, SI
-	JMP     CrossEntropySoftGAVX512_maxv_12
-
-CrossEntropySoftGAVX512_maxtail_13:
-	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGAVX512_maxfold_14
-	LEAQ         rowconsts<>+64(SB), R12
-	KMOVW        (R12)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z7
-	VMOVUPS      (R11)(SI*4), K1, Z7
-	VMAXPS       Z6, Z7, Z6
-
-CrossEntropySoftGAVX512_maxfold_14:
-	VMAXPS        Z6, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y6
-	VMAXPS        Y6, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X6
-	VMAXPS        X6, X1, X1
-	VMOVHLPS      X1, X1, X6
-	VMAXPS        X6, X1, X1
-	VMOVSHDUP     X1, X6
-	VMAXSS        X6, X1, X1
-	VXORPS        X6, X6, X6
-	VADDSS        X6, X1, X1
-	VBROADCASTSS  X1, Z1
-
-CrossEntropySoftGAVX512_nomax_10:
 	// pass 2b: mass = Σ c, zc = Σ c·(z - max) over the same 32 partials
 	VXORPS       Z6, Z6, Z6
 	VXORPS       Z7, Z7, Z7
@@ -4328,9 +5619,9 @@ CrossEntropySoftGAVX512_nomax_10:
 	VBROADCASTSS spread+76(FP), Z11
 	XORQ         SI, SI
 
-CrossEntropySoftGAVX512_tgt32_15:
+CrossEntropySoftGAVX512_tgt32_17:
 	CMPQ        SI, CX
-	JAE         CrossEntropySoftGAVX512_tgtrest_16
+	JAE         CrossEntropySoftGAVX512_tgtrest_18
 	VMOVUPS     (R8)(SI*4), Z12
 	VSUBPS      Z0, Z12, Z12
 	VMOVAPS     Z11, Z13
@@ -4346,12 +5637,12 @@ CrossEntropySoftGAVX512_tgt32_15:
 	VADDPS      Z13, Z7, Z7
 	VFMADD231PS Z13, Z12, Z9
 	ADDQ        $0x20, SI
-	JMP         CrossEntropySoftGAVX512_tgt32_15
+	JMP         CrossEntropySoftGAVX512_tgt32_17
 
-CrossEntropySoftGAVX512_tgtrest_16:
+CrossEntropySoftGAVX512_tgtrest_18:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropySoftGAVX512_tgttail_18
+	JAE         CrossEntropySoftGAVX512_tgttail_20
 	VMOVUPS     (R8)(SI*4), Z12
 	VSUBPS      Z0, Z12, Z12
 	VMOVAPS     Z11, Z13
@@ -4360,11 +5651,11 @@ CrossEntropySoftGAVX512_tgtrest_16:
 	VADDPS      Z13, Z6, Z6
 	VFMADD231PS Z13, Z12, Z8
 	ADDQ        $0x10, SI
-	JMP         CrossEntropySoftGAVX512_tgtnext_19
+	JMP         CrossEntropySoftGAVX512_tgtnext_21
 
-CrossEntropySoftGAVX512_tgttail_18:
+CrossEntropySoftGAVX512_tgttail_20:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGAVX512_tgtdone_17
+	JE           CrossEntropySoftGAVX512_tgtdone_19
 	LEAQ         rowconsts<>+64(SB), R12
 	KMOVW        (R12)(BX*4), K1
 	VMOVUPS.Z    (R8)(SI*4), K1, Z12
@@ -4378,11 +5669,11 @@ CrossEntropySoftGAVX512_tgttail_18:
 	VMOVAPS      Z10, Z11
 	VADDPS       Z11, Z6, Z6
 	VFMADD231PS  Z11, Z12, Z8
-	JMP          CrossEntropySoftGAVX512_tgtdone_17
+	JMP          CrossEntropySoftGAVX512_tgtdone_19
 
-CrossEntropySoftGAVX512_tgtnext_19:
+CrossEntropySoftGAVX512_tgtnext_21:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGAVX512_tgtdone_17
+	JE           CrossEntropySoftGAVX512_tgtdone_19
 	LEAQ         rowconsts<>+64(SB), R12
 	KMOVW        (R12)(BX*4), K1
 	VMOVUPS.Z    (R8)(SI*4), K1, Z12
@@ -4397,7 +5688,7 @@ CrossEntropySoftGAVX512_tgtnext_19:
 	VADDPS       Z11, Z7, Z7
 	VFMADD231PS  Z11, Z12, Z9
 
-CrossEntropySoftGAVX512_tgtdone_17:
+CrossEntropySoftGAVX512_tgtdone_19:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z7, Z6, Z6
 	VEXTRACTF64X4 $0x01, Z6, Y7
@@ -4441,9 +5732,9 @@ CrossEntropySoftGAVX512_tgtdone_17:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropySoftGAVX512_out32_20:
+CrossEntropySoftGAVX512_out32_22:
 	CMPQ        SI, CX
-	JAE         CrossEntropySoftGAVX512_outv_21
+	JAE         CrossEntropySoftGAVX512_outv_23
 	VMOVUPS     (R9)(SI*4), Z10
 	VMULPS      Z0, Z10, Z10
 	VMOVAPS     Z9, Z11
@@ -4461,11 +5752,11 @@ CrossEntropySoftGAVX512_out32_20:
 	VMULPS      Z7, Z11, Z11
 	VMOVUPS     Z11, 64(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropySoftGAVX512_out32_20
+	JMP         CrossEntropySoftGAVX512_out32_22
 
-CrossEntropySoftGAVX512_outv_21:
+CrossEntropySoftGAVX512_outv_23:
 	CMPQ        SI, DX
-	JAE         CrossEntropySoftGAVX512_outtail_22
+	JAE         CrossEntropySoftGAVX512_outtail_24
 	VMOVUPS     (R9)(SI*4), Z10
 	VMULPS      Z0, Z10, Z10
 	VMOVAPS     Z9, Z11
@@ -4475,11 +5766,11 @@ CrossEntropySoftGAVX512_outv_21:
 	VMULPS      Z7, Z11, Z11
 	VMOVUPS     Z11, (R9)(SI*4)
 	ADDQ        $0x10, SI
-	JMP         CrossEntropySoftGAVX512_outv_21
+	JMP         CrossEntropySoftGAVX512_outv_23
 
-CrossEntropySoftGAVX512_outtail_22:
+CrossEntropySoftGAVX512_outtail_24:
 	CMPQ        BX, $0x00
-	JE          CrossEntropySoftGAVX512_outend_23
+	JE          CrossEntropySoftGAVX512_outend_25
 	LEAQ        rowconsts<>+64(SB), R12
 	KMOVW       (R12)(BX*4), K1
 	VMOVUPS.Z   (R9)(SI*4), K1, Z10
@@ -4491,7 +5782,7 @@ CrossEntropySoftGAVX512_outtail_22:
 	VMULPS      Z7, Z0, Z0
 	VMOVUPS     Z0, K1, (R9)(SI*4)
 
-CrossEntropySoftGAVX512_outend_23:
+CrossEntropySoftGAVX512_outend_25:
 	// per-row output: lsum
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
 	VMOVD      X5, SI
@@ -4562,7 +5853,7 @@ TEXT ·CrossEntropyGWAVX512(SB), $0-88
 	CMPQ         DI, R10
 	JAE          CrossEntropyGWAVX512_end_1
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Z0
 	VBROADCASTSS rowconsts<>+812(SB), Z5
@@ -4610,14 +5901,173 @@ CrossEntropyGWAVX512_maxfold_5:
 	VBROADCASTSS  X0, Z0
 
 CrossEntropyGWAVX512_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2)
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropyGWAVX512_explast_6
+	LEAQ         (R8)(AX*4), R11
+	VBROADCASTSS rowconsts<>+812(SB), Z1
+	XORQ         SI, SI
 
-CrossEntropyGWAVX512_exp32_6:
+CrossEntropyGWAVX512_exp32_8:
 	CMPQ             SI, CX
-	JAE              CrossEntropyGWAVX512_exprest_7
+	JAE              CrossEntropyGWAVX512_exprest_9
+	VMOVUPS          (R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, 64(R9)(SI*4)
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyGWAVX512_exp32_8
+
+CrossEntropyGWAVX512_exprest_9:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyGWAVX512_exptail_11
+	VMOVUPS          (R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyGWAVX512_expnext_12
+
+CrossEntropyGWAVX512_exptail_11:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyGWAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R11)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K2, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, K1, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	JMP              CrossEntropyGWAVX512_expdone_10
+
+CrossEntropyGWAVX512_expnext_12:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyGWAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R11)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K2, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, K1, (R9)(SI*4)
+	VADDPS           Z9, Z6, Z6
+
+CrossEntropyGWAVX512_expdone_10:
+	VEXTRACTF64X4 $0x01, Z1, Y7
+	VMAXPS        Y7, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X7
+	VMAXPS        X7, X1, X1
+	VMOVHLPS      X1, X1, X7
+	VMAXPS        X7, X1, X1
+	VMOVSHDUP     X1, X7
+	VMAXSS        X7, X1, X1
+	VXORPS        X7, X7, X7
+	VADDSS        X7, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           CrossEntropyGWAVX512_expfolded_7
+
+CrossEntropyGWAVX512_explast_6:
+	XORQ SI, SI
+
+CrossEntropyGWAVX512_explast32_13:
+	CMPQ             SI, CX
+	JAE              CrossEntropyGWAVX512_explastrest_14
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -4657,12 +6107,12 @@ CrossEntropyGWAVX512_exp32_6:
 	VMOVUPS          Z9, 64(R9)(SI*4)
 	VADDPS           Z9, Z6, Z6
 	ADDQ             $0x20, SI
-	JMP              CrossEntropyGWAVX512_exp32_6
+	JMP              CrossEntropyGWAVX512_explast32_13
 
-CrossEntropyGWAVX512_exprest_7:
+CrossEntropyGWAVX512_explastrest_14:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ             SI, DX
-	JAE              CrossEntropyGWAVX512_exptail_9
+	JAE              CrossEntropyGWAVX512_explasttail_16
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -4683,11 +6133,11 @@ CrossEntropyGWAVX512_exprest_7:
 	VMOVUPS          Z9, (R9)(SI*4)
 	VADDPS           Z9, Z5, Z5
 	ADDQ             $0x10, SI
-	JMP              CrossEntropyGWAVX512_expnext_10
+	JMP              CrossEntropyGWAVX512_explastnext_17
 
-CrossEntropyGWAVX512_exptail_9:
+CrossEntropyGWAVX512_explasttail_16:
 	CMPQ             BX, $0x00
-	JE               CrossEntropyGWAVX512_expdone_8
+	JE               CrossEntropyGWAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -4710,11 +6160,11 @@ CrossEntropyGWAVX512_exptail_9:
 	VMOVAPS.Z        Z9, K1, Z9
 	VMOVUPS          Z9, K1, (R9)(SI*4)
 	VADDPS           Z9, Z5, Z5
-	JMP              CrossEntropyGWAVX512_expdone_8
+	JMP              CrossEntropyGWAVX512_explastdone_15
 
-CrossEntropyGWAVX512_expnext_10:
+CrossEntropyGWAVX512_explastnext_17:
 	CMPQ             BX, $0x00
-	JE               CrossEntropyGWAVX512_expdone_8
+	JE               CrossEntropyGWAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -4738,7 +6188,8 @@ CrossEntropyGWAVX512_expnext_10:
 	VMOVUPS          Z9, K1, (R9)(SI*4)
 	VADDPS           Z9, Z6, Z6
 
-CrossEntropyGWAVX512_expdone_8:
+CrossEntropyGWAVX512_explastdone_15:
+CrossEntropyGWAVX512_expfolded_7:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z6, Z5, Z5
 	VEXTRACTF64X4 $0x01, Z5, Y6
@@ -4747,59 +6198,7 @@ CrossEntropyGWAVX512_expdone_8:
 	VHADDPS       Y5, Y5, Y5
 	VEXTRACTF128  $0x01, Y5, X6
 	VADDSS        X6, X5, X5
-	MOVQ          DI, SI
-	INCQ          SI
-	CMPQ          SI, R10
-	JAE           CrossEntropyGWAVX512_nomax_11
-	LEAQ          (R8)(AX*4), R11
 
-	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
-	XORQ         SI, SI
-
-CrossEntropyGWAVX512_max32_12:
-	CMPQ    SI, CX
-	JAE     CrossEntropyGWAVX512_maxv_13
-	VMOVUPS (R11)(SI*4), Z7
-	VMAXPS  Z1, Z7, Z1
-	VMOVUPS 64(R11)(SI*4), Z7
-	VMAXPS  Z6, Z7, Z6
-	ADDQ    $0x20, SI
-	JMP     CrossEntropyGWAVX512_max32_12
-
-CrossEntropyGWAVX512_maxv_13:
-	CMPQ    SI, DX
-	JAE     CrossEntropyGWAVX512_maxtail_14
-	VMOVUPS (R11)(SI*4), Z7
-	VMAXPS  Z1, Z7, Z1
-	ADDQ    $0x10, SI
-	JMP     CrossEntropyGWAVX512_maxv_13
-
-CrossEntropyGWAVX512_maxtail_14:
-	CMPQ         BX, $0x00
-	JE           CrossEntropyGWAVX512_maxfold_15
-	LEAQ         rowconsts<>+64(SB), R12
-	KMOVW        (R12)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z7
-	VMOVUPS      (R11)(SI*4), K1, Z7
-	VMAXPS       Z6, Z7, Z6
-
-CrossEntropyGWAVX512_maxfold_15:
-	VMAXPS        Z6, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y6
-	VMAXPS        Y6, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X6
-	VMAXPS        X6, X1, X1
-	VMOVHLPS      X1, X1, X6
-	VMAXPS        X6, X1, X1
-	VMOVSHDUP     X1, X6
-	VMAXSS        X6, X1, X1
-	VXORPS        X6, X6, X6
-	VADDSS        X6, X1, X1
-	VBROADCASTSS  X1, Z1
-
-CrossEntropyGWAVX512_nomax_11:
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
 	VMOVSS       rowconsts<>+828(SB), X6
 	VDIVSS       X5, X6, X6
@@ -4814,9 +6213,9 @@ CrossEntropyGWAVX512_nomax_11:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyGWAVX512_out32_16:
+CrossEntropyGWAVX512_out32_18:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGWAVX512_outv_17
+	JAE         CrossEntropyGWAVX512_outv_19
 	VMOVUPS     (R9)(SI*4), Z10
 	VMULPS      Z6, Z10, Z10
 	VMULPS      (R11)(SI*4), Z9, Z11
@@ -4830,11 +6229,11 @@ CrossEntropyGWAVX512_out32_16:
 	VMULPS      Z8, Z11, Z11
 	VMOVUPS     Z11, 64(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGWAVX512_out32_16
+	JMP         CrossEntropyGWAVX512_out32_18
 
-CrossEntropyGWAVX512_outv_17:
+CrossEntropyGWAVX512_outv_19:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX512_outtail_18
+	JAE         CrossEntropyGWAVX512_outtail_20
 	VMOVUPS     (R9)(SI*4), Z10
 	VMULPS      Z6, Z10, Z10
 	VMULPS      (R11)(SI*4), Z9, Z11
@@ -4842,11 +6241,11 @@ CrossEntropyGWAVX512_outv_17:
 	VMULPS      Z8, Z11, Z11
 	VMOVUPS     Z11, (R9)(SI*4)
 	ADDQ        $0x10, SI
-	JMP         CrossEntropyGWAVX512_outv_17
+	JMP         CrossEntropyGWAVX512_outv_19
 
-CrossEntropyGWAVX512_outtail_18:
+CrossEntropyGWAVX512_outtail_20:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX512_outend_19
+	JE          CrossEntropyGWAVX512_outend_21
 	LEAQ        rowconsts<>+64(SB), R12
 	KMOVW       (R12)(BX*4), K1
 	VMOVUPS.Z   (R9)(SI*4), K1, Z10
@@ -4857,7 +6256,7 @@ CrossEntropyGWAVX512_outtail_18:
 	VMULPS      Z8, Z6, Z6
 	VMOVUPS     Z6, K1, (R9)(SI*4)
 
-CrossEntropyGWAVX512_outend_19:
+CrossEntropyGWAVX512_outend_21:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -4933,7 +6332,7 @@ TEXT ·CrossEntropyGWSAVX512(SB), $0-88
 	CMPQ         DI, R10
 	JAE          CrossEntropyGWSAVX512_end_1
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Z0
 	VBROADCASTSS rowconsts<>+812(SB), Z5
@@ -4986,14 +6385,186 @@ CrossEntropyGWSAVX512_row:
 	VXORPS Z6, Z6, Z6
 	MOVQ   w+16(FP), R11
 
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2)
-	VXORPS Z7, Z7, Z7
-	VXORPS Z8, Z8, Z8
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z7, Z7, Z7
+	VXORPS       Z8, Z8, Z8
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropyGWSAVX512_explast_6
+	LEAQ         (R8)(AX*4), R12
+	VBROADCASTSS rowconsts<>+812(SB), Z1
+	XORQ         SI, SI
 
-CrossEntropyGWSAVX512_exp32_6:
+CrossEntropyGWSAVX512_exp32_8:
 	CMPQ             SI, CX
-	JAE              CrossEntropyGWSAVX512_exprest_7
+	JAE              CrossEntropyGWSAVX512_exprest_9
+	VMOVUPS          (R12)(SI*4), Z9
+	VMAXPS           Z1, Z9, Z1
+	VMOVUPS          (R8)(SI*4), Z9
+	VSUBPS           Z0, Z9, Z9
+	VFMADD231PS      (R11)(SI*4), Z9, Z5
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VMOVAPS          Z3, Z10
+	VFMADD213PS      Z2, Z9, Z10
+	VPSLLD           $0x17, Z10, Z11
+	VSUBPS           Z2, Z10, Z10
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VMOVAPS          Z4, Z10
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VMULPS           Z11, Z9, Z9
+	VFMADD231PS      Z10, Z9, Z11
+	VMOVAPS.Z        Z11, K1, Z11
+	VMOVUPS          Z11, (R9)(SI*4)
+	VADDPS           Z11, Z7, Z7
+	VMOVUPS          64(R12)(SI*4), Z9
+	VMAXPS           Z1, Z9, Z1
+	VMOVUPS          64(R8)(SI*4), Z9
+	VSUBPS           Z0, Z9, Z9
+	VFMADD231PS      64(R11)(SI*4), Z9, Z6
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VMOVAPS          Z3, Z10
+	VFMADD213PS      Z2, Z9, Z10
+	VPSLLD           $0x17, Z10, Z11
+	VSUBPS           Z2, Z10, Z10
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VMOVAPS          Z4, Z10
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VMULPS           Z11, Z9, Z9
+	VFMADD231PS      Z10, Z9, Z11
+	VMOVAPS.Z        Z11, K1, Z11
+	VMOVUPS          Z11, 64(R9)(SI*4)
+	VADDPS           Z11, Z8, Z8
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyGWSAVX512_exp32_8
+
+CrossEntropyGWSAVX512_exprest_9:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyGWSAVX512_exptail_11
+	VMOVUPS          (R12)(SI*4), Z9
+	VMAXPS           Z1, Z9, Z1
+	VMOVUPS          (R8)(SI*4), Z9
+	VSUBPS           Z0, Z9, Z9
+	VFMADD231PS      (R11)(SI*4), Z9, Z5
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VMOVAPS          Z3, Z10
+	VFMADD213PS      Z2, Z9, Z10
+	VPSLLD           $0x17, Z10, Z11
+	VSUBPS           Z2, Z10, Z10
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VMOVAPS          Z4, Z10
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VMULPS           Z11, Z9, Z9
+	VFMADD231PS      Z10, Z9, Z11
+	VMOVAPS.Z        Z11, K1, Z11
+	VMOVUPS          Z11, (R9)(SI*4)
+	VADDPS           Z11, Z7, Z7
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyGWSAVX512_expnext_12
+
+CrossEntropyGWSAVX512_exptail_11:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyGWSAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R13
+	KMOVW            (R13)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z9
+	VMOVUPS          (R12)(SI*4), K1, Z9
+	VMAXPS           Z1, Z9, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z9
+	VSUBPS           Z0, Z9, Z9
+	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VMOVAPS          Z9, K1, Z10
+	VMOVAPS          Z10, Z9
+	VMOVUPS.Z        (R11)(SI*4), K1, Z10
+	VFMADD231PS      Z10, Z9, Z5
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VMOVAPS          Z3, Z10
+	VFMADD213PS      Z2, Z9, Z10
+	VPSLLD           $0x17, Z10, Z11
+	VSUBPS           Z2, Z10, Z10
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VMOVAPS          Z4, Z10
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VMULPS           Z11, Z9, Z9
+	VFMADD231PS      Z10, Z9, Z11
+	VMOVAPS.Z        Z11, K2, Z11
+	VMOVAPS.Z        Z11, K1, Z11
+	VMOVUPS          Z11, K1, (R9)(SI*4)
+	VADDPS           Z11, Z7, Z7
+	JMP              CrossEntropyGWSAVX512_expdone_10
+
+CrossEntropyGWSAVX512_expnext_12:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyGWSAVX512_expdone_10
+	LEAQ             rowconsts<>+64(SB), R13
+	KMOVW            (R13)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z9
+	VMOVUPS          (R12)(SI*4), K1, Z9
+	VMAXPS           Z1, Z9, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z9
+	VSUBPS           Z0, Z9, Z9
+	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VMOVAPS          Z9, K1, Z10
+	VMOVAPS          Z10, Z9
+	VMOVUPS.Z        (R11)(SI*4), K1, Z10
+	VFMADD231PS      Z10, Z9, Z6
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VMOVAPS          Z3, Z10
+	VFMADD213PS      Z2, Z9, Z10
+	VPSLLD           $0x17, Z10, Z11
+	VSUBPS           Z2, Z10, Z10
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VMOVAPS          Z4, Z10
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VMULPS           Z11, Z9, Z9
+	VFMADD231PS      Z10, Z9, Z11
+	VMOVAPS.Z        Z11, K2, Z11
+	VMOVAPS.Z        Z11, K1, Z11
+	VMOVUPS          Z11, K1, (R9)(SI*4)
+	VADDPS           Z11, Z8, Z8
+
+CrossEntropyGWSAVX512_expdone_10:
+	VEXTRACTF64X4 $0x01, Z1, Y9
+	VMAXPS        Y9, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X9
+	VMAXPS        X9, X1, X1
+	VMOVHLPS      X1, X1, X9
+	VMAXPS        X9, X1, X1
+	VMOVSHDUP     X1, X9
+	VMAXSS        X9, X1, X1
+	VXORPS        X9, X9, X9
+	VADDSS        X9, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           CrossEntropyGWSAVX512_expfolded_7
+
+CrossEntropyGWSAVX512_explast_6:
+	XORQ SI, SI
+
+CrossEntropyGWSAVX512_explast32_13:
+	CMPQ             SI, CX
+	JAE              CrossEntropyGWSAVX512_explastrest_14
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VFMADD231PS      (R11)(SI*4), Z9, Z5
@@ -5035,12 +6606,12 @@ CrossEntropyGWSAVX512_exp32_6:
 	VMOVUPS          Z11, 64(R9)(SI*4)
 	VADDPS           Z11, Z8, Z8
 	ADDQ             $0x20, SI
-	JMP              CrossEntropyGWSAVX512_exp32_6
+	JMP              CrossEntropyGWSAVX512_explast32_13
 
-CrossEntropyGWSAVX512_exprest_7:
+CrossEntropyGWSAVX512_explastrest_14:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ             SI, DX
-	JAE              CrossEntropyGWSAVX512_exptail_9
+	JAE              CrossEntropyGWSAVX512_explasttail_16
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VFMADD231PS      (R11)(SI*4), Z9, Z5
@@ -5062,11 +6633,11 @@ CrossEntropyGWSAVX512_exprest_7:
 	VMOVUPS          Z11, (R9)(SI*4)
 	VADDPS           Z11, Z7, Z7
 	ADDQ             $0x10, SI
-	JMP              CrossEntropyGWSAVX512_expnext_10
+	JMP              CrossEntropyGWSAVX512_explastnext_17
 
-CrossEntropyGWSAVX512_exptail_9:
+CrossEntropyGWSAVX512_explasttail_16:
 	CMPQ             BX, $0x00
-	JE               CrossEntropyGWSAVX512_expdone_8
+	JE               CrossEntropyGWSAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
@@ -5094,11 +6665,11 @@ CrossEntropyGWSAVX512_exptail_9:
 	VMOVAPS.Z        Z11, K1, Z11
 	VMOVUPS          Z11, K1, (R9)(SI*4)
 	VADDPS           Z11, Z7, Z7
-	JMP              CrossEntropyGWSAVX512_expdone_8
+	JMP              CrossEntropyGWSAVX512_explastdone_15
 
-CrossEntropyGWSAVX512_expnext_10:
+CrossEntropyGWSAVX512_explastnext_17:
 	CMPQ             BX, $0x00
-	JE               CrossEntropyGWSAVX512_expdone_8
+	JE               CrossEntropyGWSAVX512_explastdone_15
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
@@ -5127,7 +6698,8 @@ CrossEntropyGWSAVX512_expnext_10:
 	VMOVUPS          Z11, K1, (R9)(SI*4)
 	VADDPS           Z11, Z8, Z8
 
-CrossEntropyGWSAVX512_expdone_8:
+CrossEntropyGWSAVX512_explastdone_15:
+CrossEntropyGWSAVX512_expfolded_7:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z8, Z7, Z7
 	VEXTRACTF64X4 $0x01, Z7, Y8
@@ -5136,59 +6708,7 @@ CrossEntropyGWSAVX512_expdone_8:
 	VHADDPS       Y7, Y7, Y7
 	VEXTRACTF128  $0x01, Y7, X8
 	VADDSS        X8, X7, X7
-	MOVQ          DI, SI
-	INCQ          SI
-	CMPQ          SI, R10
-	JAE           CrossEntropyGWSAVX512_nomax_11
-	LEAQ          (R8)(AX*4), R11
 
-	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z1
-	VBROADCASTSS rowconsts<>+812(SB), Z8
-	XORQ         SI, SI
-
-CrossEntropyGWSAVX512_max32_12:
-	CMPQ    SI, CX
-	JAE     CrossEntropyGWSAVX512_maxv_13
-	VMOVUPS (R11)(SI*4), Z9
-	VMAXPS  Z1, Z9, Z1
-	VMOVUPS 64(R11)(SI*4), Z9
-	VMAXPS  Z8, Z9, Z8
-	ADDQ    $0x20, SI
-	JMP     CrossEntropyGWSAVX512_max32_12
-
-CrossEntropyGWSAVX512_maxv_13:
-	CMPQ    SI, DX
-	JAE     CrossEntropyGWSAVX512_maxtail_14
-	VMOVUPS (R11)(SI*4), Z9
-	VMAXPS  Z1, Z9, Z1
-	ADDQ    $0x10, SI
-	JMP     CrossEntropyGWSAVX512_maxv_13
-
-CrossEntropyGWSAVX512_maxtail_14:
-	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX512_maxfold_15
-	LEAQ         rowconsts<>+64(SB), R12
-	KMOVW        (R12)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z9
-	VMOVUPS      (R11)(SI*4), K1, Z9
-	VMAXPS       Z8, Z9, Z8
-
-CrossEntropyGWSAVX512_maxfold_15:
-	VMAXPS        Z8, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y8
-	VMAXPS        Y8, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X8
-	VMAXPS        X8, X1, X1
-	VMOVHLPS      X1, X1, X8
-	VMAXPS        X8, X1, X1
-	VMOVSHDUP     X1, X8
-	VMAXSS        X8, X1, X1
-	VXORPS        X8, X8, X8
-	VADDSS        X8, X1, X1
-	VBROADCASTSS  X1, Z1
-
-CrossEntropyGWSAVX512_nomax_11:
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
 	VMOVSS       rowconsts<>+828(SB), X8
 	VDIVSS       X7, X8, X8
@@ -5203,9 +6723,9 @@ CrossEntropyGWSAVX512_nomax_11:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyGWSAVX512_out32_16:
+CrossEntropyGWSAVX512_out32_18:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGWSAVX512_outv_17
+	JAE         CrossEntropyGWSAVX512_outv_19
 	VMOVUPS     (R9)(SI*4), Z12
 	VMULPS      Z8, Z12, Z12
 	VMULPS      (R11)(SI*4), Z11, Z13
@@ -5219,11 +6739,11 @@ CrossEntropyGWSAVX512_out32_16:
 	VMULPS      Z10, Z13, Z13
 	VMOVUPS     Z13, 64(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGWSAVX512_out32_16
+	JMP         CrossEntropyGWSAVX512_out32_18
 
-CrossEntropyGWSAVX512_outv_17:
+CrossEntropyGWSAVX512_outv_19:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWSAVX512_outtail_18
+	JAE         CrossEntropyGWSAVX512_outtail_20
 	VMOVUPS     (R9)(SI*4), Z12
 	VMULPS      Z8, Z12, Z12
 	VMULPS      (R11)(SI*4), Z11, Z13
@@ -5231,11 +6751,11 @@ CrossEntropyGWSAVX512_outv_17:
 	VMULPS      Z10, Z13, Z13
 	VMOVUPS     Z13, (R9)(SI*4)
 	ADDQ        $0x10, SI
-	JMP         CrossEntropyGWSAVX512_outv_17
+	JMP         CrossEntropyGWSAVX512_outv_19
 
-CrossEntropyGWSAVX512_outtail_18:
+CrossEntropyGWSAVX512_outtail_20:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWSAVX512_outend_19
+	JE          CrossEntropyGWSAVX512_outend_21
 	LEAQ        rowconsts<>+64(SB), R12
 	KMOVW       (R12)(BX*4), K1
 	VMOVUPS.Z   (R9)(SI*4), K1, Z12
@@ -5246,7 +6766,7 @@ CrossEntropyGWSAVX512_outtail_18:
 	VMULPS      Z10, Z8, Z8
 	VMOVUPS     Z8, K1, (R9)(SI*4)
 
-CrossEntropyGWSAVX512_outend_19:
+CrossEntropyGWSAVX512_outend_21:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -5331,7 +6851,7 @@ TEXT ·CrossEntropySoftGWAVX512(SB), NOSPLIT, $0-96
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+80(FP), R10
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Z0
 	VBROADCASTSS rowconsts<>+812(SB), Z5
@@ -5379,14 +6899,173 @@ CrossEntropySoftGWAVX512_maxfold_4:
 	VBROADCASTSS  X0, Z0
 
 CrossEntropySoftGWAVX512_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2)
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropySoftGWAVX512_explast_5
+	LEAQ         (R8)(AX*4), R11
+	VBROADCASTSS rowconsts<>+812(SB), Z1
+	XORQ         SI, SI
 
-CrossEntropySoftGWAVX512_exp32_5:
+CrossEntropySoftGWAVX512_exp32_7:
 	CMPQ             SI, CX
-	JAE              CrossEntropySoftGWAVX512_exprest_6
+	JAE              CrossEntropySoftGWAVX512_exprest_8
+	VMOVUPS          (R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, 64(R9)(SI*4)
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropySoftGWAVX512_exp32_7
+
+CrossEntropySoftGWAVX512_exprest_8:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropySoftGWAVX512_exptail_10
+	VMOVUPS          (R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropySoftGWAVX512_expnext_11
+
+CrossEntropySoftGWAVX512_exptail_10:
+	CMPQ             BX, $0x00
+	JE               CrossEntropySoftGWAVX512_expdone_9
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R11)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K2, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, K1, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	JMP              CrossEntropySoftGWAVX512_expdone_9
+
+CrossEntropySoftGWAVX512_expnext_11:
+	CMPQ             BX, $0x00
+	JE               CrossEntropySoftGWAVX512_expdone_9
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VMOVUPS          (R11)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K2, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, K1, (R9)(SI*4)
+	VADDPS           Z9, Z6, Z6
+
+CrossEntropySoftGWAVX512_expdone_9:
+	VEXTRACTF64X4 $0x01, Z1, Y7
+	VMAXPS        Y7, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X7
+	VMAXPS        X7, X1, X1
+	VMOVHLPS      X1, X1, X7
+	VMAXPS        X7, X1, X1
+	VMOVSHDUP     X1, X7
+	VMAXSS        X7, X1, X1
+	VXORPS        X7, X7, X7
+	VADDSS        X7, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           CrossEntropySoftGWAVX512_expfolded_6
+
+CrossEntropySoftGWAVX512_explast_5:
+	XORQ SI, SI
+
+CrossEntropySoftGWAVX512_explast32_12:
+	CMPQ             SI, CX
+	JAE              CrossEntropySoftGWAVX512_explastrest_13
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -5426,12 +7105,12 @@ CrossEntropySoftGWAVX512_exp32_5:
 	VMOVUPS          Z9, 64(R9)(SI*4)
 	VADDPS           Z9, Z6, Z6
 	ADDQ             $0x20, SI
-	JMP              CrossEntropySoftGWAVX512_exp32_5
+	JMP              CrossEntropySoftGWAVX512_explast32_12
 
-CrossEntropySoftGWAVX512_exprest_6:
+CrossEntropySoftGWAVX512_explastrest_13:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ             SI, DX
-	JAE              CrossEntropySoftGWAVX512_exptail_8
+	JAE              CrossEntropySoftGWAVX512_explasttail_15
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
@@ -5452,11 +7131,11 @@ CrossEntropySoftGWAVX512_exprest_6:
 	VMOVUPS          Z9, (R9)(SI*4)
 	VADDPS           Z9, Z5, Z5
 	ADDQ             $0x10, SI
-	JMP              CrossEntropySoftGWAVX512_expnext_9
+	JMP              CrossEntropySoftGWAVX512_explastnext_16
 
-CrossEntropySoftGWAVX512_exptail_8:
+CrossEntropySoftGWAVX512_explasttail_15:
 	CMPQ             BX, $0x00
-	JE               CrossEntropySoftGWAVX512_expdone_7
+	JE               CrossEntropySoftGWAVX512_explastdone_14
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -5479,11 +7158,11 @@ CrossEntropySoftGWAVX512_exptail_8:
 	VMOVAPS.Z        Z9, K1, Z9
 	VMOVUPS          Z9, K1, (R9)(SI*4)
 	VADDPS           Z9, Z5, Z5
-	JMP              CrossEntropySoftGWAVX512_expdone_7
+	JMP              CrossEntropySoftGWAVX512_explastdone_14
 
-CrossEntropySoftGWAVX512_expnext_9:
+CrossEntropySoftGWAVX512_explastnext_16:
 	CMPQ             BX, $0x00
-	JE               CrossEntropySoftGWAVX512_expdone_7
+	JE               CrossEntropySoftGWAVX512_explastdone_14
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -5507,7 +7186,8 @@ CrossEntropySoftGWAVX512_expnext_9:
 	VMOVUPS          Z9, K1, (R9)(SI*4)
 	VADDPS           Z9, Z6, Z6
 
-CrossEntropySoftGWAVX512_expdone_7:
+CrossEntropySoftGWAVX512_explastdone_14:
+CrossEntropySoftGWAVX512_expfolded_6:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z6, Z5, Z5
 	VEXTRACTF64X4 $0x01, Z5, Y6
@@ -5516,59 +7196,7 @@ CrossEntropySoftGWAVX512_expdone_7:
 	VHADDPS       Y5, Y5, Y5
 	VEXTRACTF128  $0x01, Y5, X6
 	VADDSS        X6, X5, X5
-	MOVQ          DI, SI
-	INCQ          SI
-	CMPQ          SI, R10
-	JAE           CrossEntropySoftGWAVX512_nomax_10
-	LEAQ          (R8)(AX*4), R11
 
-	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
-	XORQ         SI, SI
-
-CrossEntropySoftGWAVX512_max32_11:
-	CMPQ    SI, CX
-	JAE     CrossEntropySoftGWAVX512_maxv_12
-	VMOVUPS (R11)(SI*4), Z7
-	VMAXPS  Z1, Z7, Z1
-	VMOVUPS 64(R11)(SI*4), Z7
-	VMAXPS  Z6, Z7, Z6
-	ADDQ    $0x20, SI
-	JMP     CrossEntropySoftGWAVX512_max32_11
-
-CrossEntropySoftGWAVX512_maxv_12:
-	CMPQ    SI, DX
-	JAE     CrossEntropySoftGWAVX512_maxtail_13
-	VMOVUPS (R11)(SI*4), Z7
-	VMAXPS  Z1, Z7, Z1
-	ADDQ    $0x10, SI
-	JMP     CrossEntropySoftGWAVX512_maxv_12
-
-CrossEntropySoftGWAVX512_maxtail_13:
-	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGWAVX512_maxfold_14
-	LEAQ         rowconsts<>+64(SB), R12
-	KMOVW        (R12)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z7
-	VMOVUPS      (R11)(SI*4), K1, Z7
-	VMAXPS       Z6, Z7, Z6
-
-CrossEntropySoftGWAVX512_maxfold_14:
-	VMAXPS        Z6, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y6
-	VMAXPS        Y6, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X6
-	VMAXPS        X6, X1, X1
-	VMOVHLPS      X1, X1, X6
-	VMAXPS        X6, X1, X1
-	VMOVSHDUP     X1, X6
-	VMAXSS        X6, X1, X1
-	VXORPS        X6, X6, X6
-	VADDSS        X6, X1, X1
-	VBROADCASTSS  X1, Z1
-
-CrossEntropySoftGWAVX512_nomax_10:
 	// pass 2b: mass = Σ c, zc = Σ c·(z - max) over the same 32 partials
 	VXORPS       Z6, Z6, Z6
 	VXORPS       Z7, Z7, Z7
@@ -5583,9 +7211,9 @@ CrossEntropySoftGWAVX512_nomax_10:
 	VBROADCASTSS spread+76(FP), Z11
 	XORQ         SI, SI
 
-CrossEntropySoftGWAVX512_tgt32_15:
+CrossEntropySoftGWAVX512_tgt32_17:
 	CMPQ        SI, CX
-	JAE         CrossEntropySoftGWAVX512_tgtrest_16
+	JAE         CrossEntropySoftGWAVX512_tgtrest_18
 	VMOVUPS     (R8)(SI*4), Z12
 	VSUBPS      Z0, Z12, Z12
 	VMOVAPS     Z11, Z13
@@ -5603,12 +7231,12 @@ CrossEntropySoftGWAVX512_tgt32_15:
 	VADDPS      Z13, Z7, Z7
 	VFMADD231PS Z13, Z12, Z9
 	ADDQ        $0x20, SI
-	JMP         CrossEntropySoftGWAVX512_tgt32_15
+	JMP         CrossEntropySoftGWAVX512_tgt32_17
 
-CrossEntropySoftGWAVX512_tgtrest_16:
+CrossEntropySoftGWAVX512_tgtrest_18:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropySoftGWAVX512_tgttail_18
+	JAE         CrossEntropySoftGWAVX512_tgttail_20
 	VMOVUPS     (R8)(SI*4), Z12
 	VSUBPS      Z0, Z12, Z12
 	VMOVAPS     Z11, Z13
@@ -5618,11 +7246,11 @@ CrossEntropySoftGWAVX512_tgtrest_16:
 	VADDPS      Z13, Z6, Z6
 	VFMADD231PS Z13, Z12, Z8
 	ADDQ        $0x10, SI
-	JMP         CrossEntropySoftGWAVX512_tgtnext_19
+	JMP         CrossEntropySoftGWAVX512_tgtnext_21
 
-CrossEntropySoftGWAVX512_tgttail_18:
+CrossEntropySoftGWAVX512_tgttail_20:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGWAVX512_tgtdone_17
+	JE           CrossEntropySoftGWAVX512_tgtdone_19
 	LEAQ         rowconsts<>+64(SB), R13
 	KMOVW        (R13)(BX*4), K1
 	VMOVUPS.Z    (R8)(SI*4), K1, Z12
@@ -5638,11 +7266,11 @@ CrossEntropySoftGWAVX512_tgttail_18:
 	VMOVAPS      Z10, Z11
 	VADDPS       Z11, Z6, Z6
 	VFMADD231PS  Z11, Z12, Z8
-	JMP          CrossEntropySoftGWAVX512_tgtdone_17
+	JMP          CrossEntropySoftGWAVX512_tgtdone_19
 
-CrossEntropySoftGWAVX512_tgtnext_19:
+CrossEntropySoftGWAVX512_tgtnext_21:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGWAVX512_tgtdone_17
+	JE           CrossEntropySoftGWAVX512_tgtdone_19
 	LEAQ         rowconsts<>+64(SB), R13
 	KMOVW        (R13)(BX*4), K1
 	VMOVUPS.Z    (R8)(SI*4), K1, Z12
@@ -5659,7 +7287,7 @@ CrossEntropySoftGWAVX512_tgtnext_19:
 	VADDPS       Z11, Z7, Z7
 	VFMADD231PS  Z11, Z12, Z9
 
-CrossEntropySoftGWAVX512_tgtdone_17:
+CrossEntropySoftGWAVX512_tgtdone_19:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z7, Z6, Z6
 	VEXTRACTF64X4 $0x01, Z6, Y7
@@ -5704,9 +7332,9 @@ CrossEntropySoftGWAVX512_tgtdone_17:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropySoftGWAVX512_out32_20:
+CrossEntropySoftGWAVX512_out32_22:
 	CMPQ        SI, CX
-	JAE         CrossEntropySoftGWAVX512_outv_21
+	JAE         CrossEntropySoftGWAVX512_outv_23
 	VMOVUPS     (R9)(SI*4), Z10
 	VMULPS      Z0, Z10, Z10
 	VMOVAPS     Z9, Z11
@@ -5726,11 +7354,11 @@ CrossEntropySoftGWAVX512_out32_20:
 	VMULPS      Z7, Z11, Z11
 	VMOVUPS     Z11, 64(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropySoftGWAVX512_out32_20
+	JMP         CrossEntropySoftGWAVX512_out32_22
 
-CrossEntropySoftGWAVX512_outv_21:
+CrossEntropySoftGWAVX512_outv_23:
 	CMPQ        SI, DX
-	JAE         CrossEntropySoftGWAVX512_outtail_22
+	JAE         CrossEntropySoftGWAVX512_outtail_24
 	VMOVUPS     (R9)(SI*4), Z10
 	VMULPS      Z0, Z10, Z10
 	VMOVAPS     Z9, Z11
@@ -5741,11 +7369,11 @@ CrossEntropySoftGWAVX512_outv_21:
 	VMULPS      Z7, Z11, Z11
 	VMOVUPS     Z11, (R9)(SI*4)
 	ADDQ        $0x10, SI
-	JMP         CrossEntropySoftGWAVX512_outv_21
+	JMP         CrossEntropySoftGWAVX512_outv_23
 
-CrossEntropySoftGWAVX512_outtail_22:
+CrossEntropySoftGWAVX512_outtail_24:
 	CMPQ        BX, $0x00
-	JE          CrossEntropySoftGWAVX512_outend_23
+	JE          CrossEntropySoftGWAVX512_outend_25
 	LEAQ        rowconsts<>+64(SB), R13
 	KMOVW       (R13)(BX*4), K1
 	VMOVUPS.Z   (R9)(SI*4), K1, Z10
@@ -5759,7 +7387,7 @@ CrossEntropySoftGWAVX512_outtail_22:
 	VMULPS      Z7, Z0, Z0
 	VMOVUPS     Z0, K1, (R9)(SI*4)
 
-CrossEntropySoftGWAVX512_outend_23:
+CrossEntropySoftGWAVX512_outend_25:
 	// per-row output: lsum
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
 	VMOVD      X5, SI

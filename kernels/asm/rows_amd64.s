@@ -550,7 +550,7 @@ SoftmaxAVX2_blockdone_2:
 	CMPQ R10, DX
 	JAE  SoftmaxAVX2_end_11
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Y0
 	VBROADCASTSS rowconsts<>+812(SB), Y5
@@ -594,9 +594,9 @@ SoftmaxAVX2_maxtail_14:
 	VMAXPS       Y5, Y9, Y5
 
 SoftmaxAVX2_maxfold_15:
-	VMAXPS       Y5, Y0, Y0
-	VMAXPS       Y7, Y6, Y6
 	VMAXPS       Y6, Y0, Y0
+	VMAXPS       Y7, Y5, Y5
+	VMAXPS       Y5, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X5
 	VMAXPS       X5, X0, X0
 	VMOVHLPS     X0, X0, X5
@@ -608,16 +608,345 @@ SoftmaxAVX2_maxfold_15:
 	VBROADCASTSS X0, Y0
 
 SoftmaxAVX2_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	XORQ   R9, R9
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         R10, R9
+	INCQ         R9
+	CMPQ         R9, DX
+	JAE          SoftmaxAVX2_explast_16
+	LEAQ         (CX)(BX*4), R11
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	XORQ         R9, R9
 
-SoftmaxAVX2_exp32_16:
+SoftmaxAVX2_exp32_18:
 	CMPQ        R9, SI
-	JAE         SoftmaxAVX2_exprest_17
+	JAE         SoftmaxAVX2_exprest_19
+	VMOVUPS     (R11)(R9*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (AX)(R9*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R11)(R9*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(AX)(R9*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R11)(R9*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(AX)(R9*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R11)(R9*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(AX)(R9*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, R9
+	JMP         SoftmaxAVX2_exp32_18
+
+SoftmaxAVX2_exprest_19:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        R9, DI
+	JAE         SoftmaxAVX2_exptail_21
+	VMOVUPS     (R11)(R9*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (AX)(R9*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, R9
+	JMP         SoftmaxAVX2_expnext_22
+
+SoftmaxAVX2_exptail_21:
+	CMPQ         R8, $0x00
+	JE           SoftmaxAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R8, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+128(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (AX)(R9*4)
+	VADDPS       Y12, Y5, Y5
+	JMP          SoftmaxAVX2_expdone_20
+
+SoftmaxAVX2_expnext_22:
+	CMPQ        R9, DI
+	JAE         SoftmaxAVX2_exptail_23
+	VMOVUPS     (R11)(R9*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (AX)(R9*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, R9
+	JMP         SoftmaxAVX2_expnext_24
+
+SoftmaxAVX2_exptail_23:
+	CMPQ         R8, $0x00
+	JE           SoftmaxAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R8, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+128(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (AX)(R9*4)
+	VADDPS       Y12, Y6, Y6
+	JMP          SoftmaxAVX2_expdone_20
+
+SoftmaxAVX2_expnext_24:
+	CMPQ        R9, DI
+	JAE         SoftmaxAVX2_exptail_25
+	VMOVUPS     (R11)(R9*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (AX)(R9*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, R9
+	JMP         SoftmaxAVX2_expnext_26
+
+SoftmaxAVX2_exptail_25:
+	CMPQ         R8, $0x00
+	JE           SoftmaxAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R8, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+128(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (AX)(R9*4)
+	VADDPS       Y12, Y7, Y7
+	JMP          SoftmaxAVX2_expdone_20
+
+SoftmaxAVX2_expnext_26:
+	CMPQ         R8, $0x00
+	JE           SoftmaxAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R8, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+128(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (AX)(R9*4)
+	VADDPS       Y12, Y8, Y8
+
+SoftmaxAVX2_expdone_20:
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+	VXORPS       X0, X0, X0
+	VADDSS       X0, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          SoftmaxAVX2_expfolded_17
+
+SoftmaxAVX2_explast_16:
+	XORQ R9, R9
+
+SoftmaxAVX2_explast32_27:
+	CMPQ        R9, SI
+	JAE         SoftmaxAVX2_explastrest_28
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -695,12 +1024,12 @@ SoftmaxAVX2_exp32_16:
 	VMOVUPS     Y12, 96(AX)(R9*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, R9
-	JMP         SoftmaxAVX2_exp32_16
+	JMP         SoftmaxAVX2_explast32_27
 
-SoftmaxAVX2_exprest_17:
+SoftmaxAVX2_explastrest_28:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        R9, DI
-	JAE         SoftmaxAVX2_exptail_19
+	JAE         SoftmaxAVX2_explasttail_30
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -721,11 +1050,11 @@ SoftmaxAVX2_exprest_17:
 	VMOVUPS     Y12, (AX)(R9*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, R9
-	JMP         SoftmaxAVX2_expnext_20
+	JMP         SoftmaxAVX2_explastnext_31
 
-SoftmaxAVX2_exptail_19:
+SoftmaxAVX2_explasttail_30:
 	CMPQ        R8, $0x00
-	JE          SoftmaxAVX2_expdone_18
+	JE          SoftmaxAVX2_explastdone_29
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -751,11 +1080,11 @@ SoftmaxAVX2_exptail_19:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
 	VADDPS      Y12, Y5, Y5
-	JMP         SoftmaxAVX2_expdone_18
+	JMP         SoftmaxAVX2_explastdone_29
 
-SoftmaxAVX2_expnext_20:
+SoftmaxAVX2_explastnext_31:
 	CMPQ        R9, DI
-	JAE         SoftmaxAVX2_exptail_21
+	JAE         SoftmaxAVX2_explasttail_32
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -776,11 +1105,11 @@ SoftmaxAVX2_expnext_20:
 	VMOVUPS     Y12, (AX)(R9*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, R9
-	JMP         SoftmaxAVX2_expnext_22
+	JMP         SoftmaxAVX2_explastnext_33
 
-SoftmaxAVX2_exptail_21:
+SoftmaxAVX2_explasttail_32:
 	CMPQ        R8, $0x00
-	JE          SoftmaxAVX2_expdone_18
+	JE          SoftmaxAVX2_explastdone_29
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -806,11 +1135,11 @@ SoftmaxAVX2_exptail_21:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
 	VADDPS      Y12, Y6, Y6
-	JMP         SoftmaxAVX2_expdone_18
+	JMP         SoftmaxAVX2_explastdone_29
 
-SoftmaxAVX2_expnext_22:
+SoftmaxAVX2_explastnext_33:
 	CMPQ        R9, DI
-	JAE         SoftmaxAVX2_exptail_23
+	JAE         SoftmaxAVX2_explasttail_34
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -831,11 +1160,11 @@ SoftmaxAVX2_expnext_22:
 	VMOVUPS     Y12, (AX)(R9*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, R9
-	JMP         SoftmaxAVX2_expnext_24
+	JMP         SoftmaxAVX2_explastnext_35
 
-SoftmaxAVX2_exptail_23:
+SoftmaxAVX2_explasttail_34:
 	CMPQ        R8, $0x00
-	JE          SoftmaxAVX2_expdone_18
+	JE          SoftmaxAVX2_explastdone_29
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -861,11 +1190,11 @@ SoftmaxAVX2_exptail_23:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         SoftmaxAVX2_expdone_18
+	JMP         SoftmaxAVX2_explastdone_29
 
-SoftmaxAVX2_expnext_24:
+SoftmaxAVX2_explastnext_35:
 	CMPQ        R8, $0x00
-	JE          SoftmaxAVX2_expdone_18
+	JE          SoftmaxAVX2_explastdone_29
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -892,7 +1221,8 @@ SoftmaxAVX2_expnext_24:
 	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
 	VADDPS      Y12, Y8, Y8
 
-SoftmaxAVX2_expdone_18:
+SoftmaxAVX2_explastdone_29:
+SoftmaxAVX2_expfolded_17:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -901,69 +1231,7 @@ SoftmaxAVX2_expdone_18:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         R10, R9
-	INCQ         R9
-	CMPQ         R9, DX
-	JAE          SoftmaxAVX2_nomax_25
-	LEAQ         (CX)(BX*4), R11
 
-	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y1
-	VBROADCASTSS rowconsts<>+812(SB), Y5
-	VBROADCASTSS rowconsts<>+812(SB), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
-	XORQ         R9, R9
-
-SoftmaxAVX2_max32_26:
-	CMPQ    R9, SI
-	JAE     SoftmaxAVX2_maxv_27
-	VMOVUPS (R11)(R9*4), Y8
-	VMAXPS  Y1, Y8, Y1
-	VMOVUPS 32(R11)(R9*4), Y8
-	VMAXPS  Y5, Y8, Y5
-	VMOVUPS 64(R11)(R9*4), Y8
-	VMAXPS  Y6, Y8, Y6
-	VMOVUPS 96(R11)(R9*4), Y8
-	VMAXPS  Y7, Y8, Y7
-	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX2_max32_26
-
-SoftmaxAVX2_maxv_27:
-	CMPQ    R9, DI
-	JAE     SoftmaxAVX2_maxtail_28
-	VMOVUPS (R11)(R9*4), Y8
-	VMAXPS  Y1, Y8, Y1
-	ADDQ    $0x08, R9
-	JMP     SoftmaxAVX2_maxv_27
-
-SoftmaxAVX2_maxtail_28:
-	CMPQ         R8, $0x00
-	JE           SoftmaxAVX2_maxfold_29
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R8, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y8
-	VBROADCASTSS rowconsts<>+812(SB), Y9
-	VMASKMOVPS   (R11)(R9*4), Y8, Y10
-	VBLENDVPS    Y8, Y10, Y9, Y9
-	VMAXPS       Y5, Y9, Y5
-
-SoftmaxAVX2_maxfold_29:
-	VMAXPS       Y5, Y1, Y1
-	VMAXPS       Y7, Y6, Y6
-	VMAXPS       Y6, Y1, Y1
-	VEXTRACTF128 $0x01, Y1, X5
-	VMAXPS       X5, X1, X1
-	VMOVHLPS     X1, X1, X5
-	VMAXPS       X5, X1, X1
-	VMOVSHDUP    X1, X5
-	VMAXSS       X5, X1, X1
-	VXORPS       X5, X5, X5
-	VADDSS       X5, X1, X1
-	VBROADCASTSS X1, Y1
-
-SoftmaxAVX2_nomax_25:
 	// inv = 1 / sum; dst_i = e_i * inv
 	VMOVSS       rowconsts<>+828(SB), X5
 	VDIVSS       X0, X5, X5
@@ -972,9 +1240,9 @@ SoftmaxAVX2_nomax_25:
 	// pass 3
 	XORQ R9, R9
 
-SoftmaxAVX2_out32_30:
+SoftmaxAVX2_out32_36:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX2_outv_31
+	JAE     SoftmaxAVX2_outv_37
 	VMOVUPS (AX)(R9*4), Y5
 	VMULPS  Y0, Y5, Y5
 	VMOVUPS Y5, (AX)(R9*4)
@@ -988,20 +1256,20 @@ SoftmaxAVX2_out32_30:
 	VMULPS  Y0, Y5, Y5
 	VMOVUPS Y5, 96(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX2_out32_30
+	JMP     SoftmaxAVX2_out32_36
 
-SoftmaxAVX2_outv_31:
+SoftmaxAVX2_outv_37:
 	CMPQ    R9, DI
-	JAE     SoftmaxAVX2_outtail_32
+	JAE     SoftmaxAVX2_outtail_38
 	VMOVUPS (AX)(R9*4), Y5
 	VMULPS  Y0, Y5, Y5
 	VMOVUPS Y5, (AX)(R9*4)
 	ADDQ    $0x08, R9
-	JMP     SoftmaxAVX2_outv_31
+	JMP     SoftmaxAVX2_outv_37
 
-SoftmaxAVX2_outtail_32:
+SoftmaxAVX2_outtail_38:
 	CMPQ       R8, $0x00
-	JE         SoftmaxAVX2_outend_33
+	JE         SoftmaxAVX2_outend_39
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R8, R12
 	SHLQ       $0x02, R12
@@ -1011,7 +1279,7 @@ SoftmaxAVX2_outtail_32:
 	VMULPS     Y0, Y6, Y6
 	VMASKMOVPS Y6, Y5, (AX)(R9*4)
 
-SoftmaxAVX2_outend_33:
+SoftmaxAVX2_outend_39:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
@@ -1373,7 +1641,7 @@ LogSoftmaxAVX2_blockdone_2:
 	CMPQ R10, DX
 	JAE  LogSoftmaxAVX2_end_11
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Y0
 	VBROADCASTSS rowconsts<>+812(SB), Y5
@@ -1417,9 +1685,9 @@ LogSoftmaxAVX2_maxtail_14:
 	VMAXPS       Y5, Y9, Y5
 
 LogSoftmaxAVX2_maxfold_15:
-	VMAXPS       Y5, Y0, Y0
-	VMAXPS       Y7, Y6, Y6
 	VMAXPS       Y6, Y0, Y0
+	VMAXPS       Y7, Y5, Y5
+	VMAXPS       Y5, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X5
 	VMAXPS       X5, X0, X0
 	VMOVHLPS     X0, X0, X5
@@ -1431,16 +1699,334 @@ LogSoftmaxAVX2_maxfold_15:
 	VBROADCASTSS X0, Y0
 
 LogSoftmaxAVX2_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	XORQ   R9, R9
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         R10, R9
+	INCQ         R9
+	CMPQ         R9, DX
+	JAE          LogSoftmaxAVX2_explast_16
+	LEAQ         (CX)(BX*4), R11
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	XORQ         R9, R9
 
-LogSoftmaxAVX2_exp32_16:
+LogSoftmaxAVX2_exp32_18:
 	CMPQ        R9, SI
-	JAE         LogSoftmaxAVX2_exprest_17
+	JAE         LogSoftmaxAVX2_exprest_19
+	VMOVUPS     (R11)(R9*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R11)(R9*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R11)(R9*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R11)(R9*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, R9
+	JMP         LogSoftmaxAVX2_exp32_18
+
+LogSoftmaxAVX2_exprest_19:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        R9, DI
+	JAE         LogSoftmaxAVX2_exptail_21
+	VMOVUPS     (R11)(R9*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, R9
+	JMP         LogSoftmaxAVX2_expnext_22
+
+LogSoftmaxAVX2_exptail_21:
+	CMPQ         R8, $0x00
+	JE           LogSoftmaxAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R8, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VADDPS       Y13, Y5, Y5
+	JMP          LogSoftmaxAVX2_expdone_20
+
+LogSoftmaxAVX2_expnext_22:
+	CMPQ        R9, DI
+	JAE         LogSoftmaxAVX2_exptail_23
+	VMOVUPS     (R11)(R9*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, R9
+	JMP         LogSoftmaxAVX2_expnext_24
+
+LogSoftmaxAVX2_exptail_23:
+	CMPQ         R8, $0x00
+	JE           LogSoftmaxAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R8, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VADDPS       Y13, Y6, Y6
+	JMP          LogSoftmaxAVX2_expdone_20
+
+LogSoftmaxAVX2_expnext_24:
+	CMPQ        R9, DI
+	JAE         LogSoftmaxAVX2_exptail_25
+	VMOVUPS     (R11)(R9*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, R9
+	JMP         LogSoftmaxAVX2_expnext_26
+
+LogSoftmaxAVX2_exptail_25:
+	CMPQ         R8, $0x00
+	JE           LogSoftmaxAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R8, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VADDPS       Y13, Y7, Y7
+	JMP          LogSoftmaxAVX2_expdone_20
+
+LogSoftmaxAVX2_expnext_26:
+	CMPQ         R8, $0x00
+	JE           LogSoftmaxAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R8, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VADDPS       Y13, Y8, Y8
+
+LogSoftmaxAVX2_expdone_20:
+	VEXTRACTF128 $0x01, Y1, X9
+	VMAXPS       X9, X1, X1
+	VMOVHLPS     X1, X1, X9
+	VMAXPS       X9, X1, X1
+	VMOVSHDUP    X1, X9
+	VMAXSS       X9, X1, X1
+	VXORPS       X9, X9, X9
+	VADDSS       X9, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          LogSoftmaxAVX2_expfolded_17
+
+LogSoftmaxAVX2_explast_16:
+	XORQ R9, R9
+
+LogSoftmaxAVX2_explast32_27:
+	CMPQ        R9, SI
+	JAE         LogSoftmaxAVX2_explastrest_28
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -1514,12 +2100,12 @@ LogSoftmaxAVX2_exp32_16:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, R9
-	JMP         LogSoftmaxAVX2_exp32_16
+	JMP         LogSoftmaxAVX2_explast32_27
 
-LogSoftmaxAVX2_exprest_17:
+LogSoftmaxAVX2_explastrest_28:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        R9, DI
-	JAE         LogSoftmaxAVX2_exptail_19
+	JAE         LogSoftmaxAVX2_explasttail_30
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -1539,11 +2125,11 @@ LogSoftmaxAVX2_exprest_17:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, R9
-	JMP         LogSoftmaxAVX2_expnext_20
+	JMP         LogSoftmaxAVX2_explastnext_31
 
-LogSoftmaxAVX2_exptail_19:
+LogSoftmaxAVX2_explasttail_30:
 	CMPQ        R8, $0x00
-	JE          LogSoftmaxAVX2_expdone_18
+	JE          LogSoftmaxAVX2_explastdone_29
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -1568,11 +2154,11 @@ LogSoftmaxAVX2_exptail_19:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y5, Y5
-	JMP         LogSoftmaxAVX2_expdone_18
+	JMP         LogSoftmaxAVX2_explastdone_29
 
-LogSoftmaxAVX2_expnext_20:
+LogSoftmaxAVX2_explastnext_31:
 	CMPQ        R9, DI
-	JAE         LogSoftmaxAVX2_exptail_21
+	JAE         LogSoftmaxAVX2_explasttail_32
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -1592,11 +2178,11 @@ LogSoftmaxAVX2_expnext_20:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, R9
-	JMP         LogSoftmaxAVX2_expnext_22
+	JMP         LogSoftmaxAVX2_explastnext_33
 
-LogSoftmaxAVX2_exptail_21:
+LogSoftmaxAVX2_explasttail_32:
 	CMPQ        R8, $0x00
-	JE          LogSoftmaxAVX2_expdone_18
+	JE          LogSoftmaxAVX2_explastdone_29
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -1621,11 +2207,11 @@ LogSoftmaxAVX2_exptail_21:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y6, Y6
-	JMP         LogSoftmaxAVX2_expdone_18
+	JMP         LogSoftmaxAVX2_explastdone_29
 
-LogSoftmaxAVX2_expnext_22:
+LogSoftmaxAVX2_explastnext_33:
 	CMPQ        R9, DI
-	JAE         LogSoftmaxAVX2_exptail_23
+	JAE         LogSoftmaxAVX2_explasttail_34
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -1645,11 +2231,11 @@ LogSoftmaxAVX2_expnext_22:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, R9
-	JMP         LogSoftmaxAVX2_expnext_24
+	JMP         LogSoftmaxAVX2_explastnext_35
 
-LogSoftmaxAVX2_exptail_23:
+LogSoftmaxAVX2_explasttail_34:
 	CMPQ        R8, $0x00
-	JE          LogSoftmaxAVX2_expdone_18
+	JE          LogSoftmaxAVX2_explastdone_29
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -1674,11 +2260,11 @@ LogSoftmaxAVX2_exptail_23:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y7, Y7
-	JMP         LogSoftmaxAVX2_expdone_18
+	JMP         LogSoftmaxAVX2_explastdone_29
 
-LogSoftmaxAVX2_expnext_24:
+LogSoftmaxAVX2_explastnext_35:
 	CMPQ        R8, $0x00
-	JE          LogSoftmaxAVX2_expdone_18
+	JE          LogSoftmaxAVX2_explastdone_29
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -1704,7 +2290,8 @@ LogSoftmaxAVX2_expnext_24:
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y8, Y8
 
-LogSoftmaxAVX2_expdone_18:
+LogSoftmaxAVX2_explastdone_29:
+LogSoftmaxAVX2_expfolded_17:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -1713,69 +2300,7 @@ LogSoftmaxAVX2_expdone_18:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X6
 	VADDSS       X6, X5, X5
-	MOVQ         R10, R9
-	INCQ         R9
-	CMPQ         R9, DX
-	JAE          LogSoftmaxAVX2_nomax_25
-	LEAQ         (CX)(BX*4), R11
 
-	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y1
-	VBROADCASTSS rowconsts<>+812(SB), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
-	VBROADCASTSS rowconsts<>+812(SB), Y8
-	XORQ         R9, R9
-
-LogSoftmaxAVX2_max32_26:
-	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX2_maxv_27
-	VMOVUPS (R11)(R9*4), Y9
-	VMAXPS  Y1, Y9, Y1
-	VMOVUPS 32(R11)(R9*4), Y9
-	VMAXPS  Y6, Y9, Y6
-	VMOVUPS 64(R11)(R9*4), Y9
-	VMAXPS  Y7, Y9, Y7
-	VMOVUPS 96(R11)(R9*4), Y9
-	VMAXPS  Y8, Y9, Y8
-	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX2_max32_26
-
-LogSoftmaxAVX2_maxv_27:
-	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX2_maxtail_28
-	VMOVUPS (R11)(R9*4), Y9
-	VMAXPS  Y1, Y9, Y1
-	ADDQ    $0x08, R9
-	JMP     LogSoftmaxAVX2_maxv_27
-
-LogSoftmaxAVX2_maxtail_28:
-	CMPQ         R8, $0x00
-	JE           LogSoftmaxAVX2_maxfold_29
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R8, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
-	VMASKMOVPS   (R11)(R9*4), Y9, Y11
-	VBLENDVPS    Y9, Y11, Y10, Y10
-	VMAXPS       Y6, Y10, Y6
-
-LogSoftmaxAVX2_maxfold_29:
-	VMAXPS       Y6, Y1, Y1
-	VMAXPS       Y8, Y7, Y7
-	VMAXPS       Y7, Y1, Y1
-	VEXTRACTF128 $0x01, Y1, X6
-	VMAXPS       X6, X1, X1
-	VMOVHLPS     X1, X1, X6
-	VMAXPS       X6, X1, X1
-	VMOVSHDUP    X1, X6
-	VMAXSS       X6, X1, X1
-	VXORPS       X6, X6, X6
-	VADDSS       X6, X1, X1
-	VBROADCASTSS X1, Y1
-
-LogSoftmaxAVX2_nomax_25:
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
 	VMOVD      X5, R9
 	MOVL       R9, R11
@@ -1817,9 +2342,9 @@ LogSoftmaxAVX2_nomax_25:
 	// pass 3
 	XORQ R9, R9
 
-LogSoftmaxAVX2_out32_30:
+LogSoftmaxAVX2_out32_36:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX2_outv_31
+	JAE     LogSoftmaxAVX2_outv_37
 	VMOVUPS (CX)(R9*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
@@ -1837,21 +2362,21 @@ LogSoftmaxAVX2_out32_30:
 	VSUBPS  Y5, Y6, Y6
 	VMOVUPS Y6, 96(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX2_out32_30
+	JMP     LogSoftmaxAVX2_out32_36
 
-LogSoftmaxAVX2_outv_31:
+LogSoftmaxAVX2_outv_37:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX2_outtail_32
+	JAE     LogSoftmaxAVX2_outtail_38
 	VMOVUPS (CX)(R9*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
 	VMOVUPS Y6, (AX)(R9*4)
 	ADDQ    $0x08, R9
-	JMP     LogSoftmaxAVX2_outv_31
+	JMP     LogSoftmaxAVX2_outv_37
 
-LogSoftmaxAVX2_outtail_32:
+LogSoftmaxAVX2_outtail_38:
 	CMPQ       R8, $0x00
-	JE         LogSoftmaxAVX2_outend_33
+	JE         LogSoftmaxAVX2_outend_39
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R8, R12
 	SHLQ       $0x02, R12
@@ -1862,7 +2387,7 @@ LogSoftmaxAVX2_outtail_32:
 	VSUBPS     Y5, Y7, Y7
 	VMASKMOVPS Y7, Y6, (AX)(R9*4)
 
-LogSoftmaxAVX2_outend_33:
+LogSoftmaxAVX2_outend_39:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
@@ -2133,7 +2658,7 @@ LogSumExpAVX2_blockdone_2:
 	CMPQ R10, DX
 	JAE  LogSumExpAVX2_end_8
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Y0
 	VBROADCASTSS rowconsts<>+812(SB), Y5
@@ -2177,9 +2702,9 @@ LogSumExpAVX2_maxtail_11:
 	VMAXPS       Y5, Y9, Y5
 
 LogSumExpAVX2_maxfold_12:
-	VMAXPS       Y5, Y0, Y0
-	VMAXPS       Y7, Y6, Y6
 	VMAXPS       Y6, Y0, Y0
+	VMAXPS       Y7, Y5, Y5
+	VMAXPS       Y5, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X5
 	VMAXPS       X5, X0, X0
 	VMOVHLPS     X0, X0, X5
@@ -2191,16 +2716,334 @@ LogSumExpAVX2_maxfold_12:
 	VBROADCASTSS X0, Y0
 
 LogSumExpAVX2_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	XORQ   R9, R9
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         R10, R9
+	INCQ         R9
+	CMPQ         R9, DX
+	JAE          LogSumExpAVX2_explast_13
+	LEAQ         (CX)(BX*4), R11
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	XORQ         R9, R9
 
-LogSumExpAVX2_exp32_13:
+LogSumExpAVX2_exp32_15:
 	CMPQ        R9, SI
-	JAE         LogSumExpAVX2_exprest_14
+	JAE         LogSumExpAVX2_exprest_16
+	VMOVUPS     (R11)(R9*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R11)(R9*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R11)(R9*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R11)(R9*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, R9
+	JMP         LogSumExpAVX2_exp32_15
+
+LogSumExpAVX2_exprest_16:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        R9, DI
+	JAE         LogSumExpAVX2_exptail_18
+	VMOVUPS     (R11)(R9*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, R9
+	JMP         LogSumExpAVX2_expnext_19
+
+LogSumExpAVX2_exptail_18:
+	CMPQ         R8, $0x00
+	JE           LogSumExpAVX2_expdone_17
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R8, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VADDPS       Y13, Y5, Y5
+	JMP          LogSumExpAVX2_expdone_17
+
+LogSumExpAVX2_expnext_19:
+	CMPQ        R9, DI
+	JAE         LogSumExpAVX2_exptail_20
+	VMOVUPS     (R11)(R9*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, R9
+	JMP         LogSumExpAVX2_expnext_21
+
+LogSumExpAVX2_exptail_20:
+	CMPQ         R8, $0x00
+	JE           LogSumExpAVX2_expdone_17
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R8, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VADDPS       Y13, Y6, Y6
+	JMP          LogSumExpAVX2_expdone_17
+
+LogSumExpAVX2_expnext_21:
+	CMPQ        R9, DI
+	JAE         LogSumExpAVX2_exptail_22
+	VMOVUPS     (R11)(R9*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, R9
+	JMP         LogSumExpAVX2_expnext_23
+
+LogSumExpAVX2_exptail_22:
+	CMPQ         R8, $0x00
+	JE           LogSumExpAVX2_expdone_17
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R8, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VADDPS       Y13, Y7, Y7
+	JMP          LogSumExpAVX2_expdone_17
+
+LogSumExpAVX2_expnext_23:
+	CMPQ         R8, $0x00
+	JE           LogSumExpAVX2_expdone_17
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R8, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VADDPS       Y13, Y8, Y8
+
+LogSumExpAVX2_expdone_17:
+	VEXTRACTF128 $0x01, Y1, X9
+	VMAXPS       X9, X1, X1
+	VMOVHLPS     X1, X1, X9
+	VMAXPS       X9, X1, X1
+	VMOVSHDUP    X1, X9
+	VMAXSS       X9, X1, X1
+	VXORPS       X9, X9, X9
+	VADDSS       X9, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          LogSumExpAVX2_expfolded_14
+
+LogSumExpAVX2_explast_13:
+	XORQ R9, R9
+
+LogSumExpAVX2_explast32_24:
+	CMPQ        R9, SI
+	JAE         LogSumExpAVX2_explastrest_25
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -2274,12 +3117,12 @@ LogSumExpAVX2_exp32_13:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, R9
-	JMP         LogSumExpAVX2_exp32_13
+	JMP         LogSumExpAVX2_explast32_24
 
-LogSumExpAVX2_exprest_14:
+LogSumExpAVX2_explastrest_25:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        R9, DI
-	JAE         LogSumExpAVX2_exptail_16
+	JAE         LogSumExpAVX2_explasttail_27
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -2299,11 +3142,11 @@ LogSumExpAVX2_exprest_14:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, R9
-	JMP         LogSumExpAVX2_expnext_17
+	JMP         LogSumExpAVX2_explastnext_28
 
-LogSumExpAVX2_exptail_16:
+LogSumExpAVX2_explasttail_27:
 	CMPQ        R8, $0x00
-	JE          LogSumExpAVX2_expdone_15
+	JE          LogSumExpAVX2_explastdone_26
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -2328,11 +3171,11 @@ LogSumExpAVX2_exptail_16:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y5, Y5
-	JMP         LogSumExpAVX2_expdone_15
+	JMP         LogSumExpAVX2_explastdone_26
 
-LogSumExpAVX2_expnext_17:
+LogSumExpAVX2_explastnext_28:
 	CMPQ        R9, DI
-	JAE         LogSumExpAVX2_exptail_18
+	JAE         LogSumExpAVX2_explasttail_29
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -2352,11 +3195,11 @@ LogSumExpAVX2_expnext_17:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, R9
-	JMP         LogSumExpAVX2_expnext_19
+	JMP         LogSumExpAVX2_explastnext_30
 
-LogSumExpAVX2_exptail_18:
+LogSumExpAVX2_explasttail_29:
 	CMPQ        R8, $0x00
-	JE          LogSumExpAVX2_expdone_15
+	JE          LogSumExpAVX2_explastdone_26
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -2381,11 +3224,11 @@ LogSumExpAVX2_exptail_18:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y6, Y6
-	JMP         LogSumExpAVX2_expdone_15
+	JMP         LogSumExpAVX2_explastdone_26
 
-LogSumExpAVX2_expnext_19:
+LogSumExpAVX2_explastnext_30:
 	CMPQ        R9, DI
-	JAE         LogSumExpAVX2_exptail_20
+	JAE         LogSumExpAVX2_explasttail_31
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -2405,11 +3248,11 @@ LogSumExpAVX2_expnext_19:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, R9
-	JMP         LogSumExpAVX2_expnext_21
+	JMP         LogSumExpAVX2_explastnext_32
 
-LogSumExpAVX2_exptail_20:
+LogSumExpAVX2_explasttail_31:
 	CMPQ        R8, $0x00
-	JE          LogSumExpAVX2_expdone_15
+	JE          LogSumExpAVX2_explastdone_26
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -2434,11 +3277,11 @@ LogSumExpAVX2_exptail_20:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y7, Y7
-	JMP         LogSumExpAVX2_expdone_15
+	JMP         LogSumExpAVX2_explastdone_26
 
-LogSumExpAVX2_expnext_21:
+LogSumExpAVX2_explastnext_32:
 	CMPQ        R8, $0x00
-	JE          LogSumExpAVX2_expdone_15
+	JE          LogSumExpAVX2_explastdone_26
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -2464,7 +3307,8 @@ LogSumExpAVX2_expnext_21:
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y8, Y8
 
-LogSumExpAVX2_expdone_15:
+LogSumExpAVX2_explastdone_26:
+LogSumExpAVX2_expfolded_14:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -2473,69 +3317,7 @@ LogSumExpAVX2_expdone_15:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X6
 	VADDSS       X6, X5, X5
-	MOVQ         R10, R9
-	INCQ         R9
-	CMPQ         R9, DX
-	JAE          LogSumExpAVX2_nomax_22
-	LEAQ         (CX)(BX*4), R11
 
-	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y1
-	VBROADCASTSS rowconsts<>+812(SB), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
-	VBROADCASTSS rowconsts<>+812(SB), Y8
-	XORQ         R9, R9
-
-LogSumExpAVX2_max32_23:
-	CMPQ    R9, SI
-	JAE     LogSumExpAVX2_maxv_24
-	VMOVUPS (R11)(R9*4), Y9
-	VMAXPS  Y1, Y9, Y1
-	VMOVUPS 32(R11)(R9*4), Y9
-	VMAXPS  Y6, Y9, Y6
-	VMOVUPS 64(R11)(R9*4), Y9
-	VMAXPS  Y7, Y9, Y7
-	VMOVUPS 96(R11)(R9*4), Y9
-	VMAXPS  Y8, Y9, Y8
-	ADDQ    $0x20, R9
-	JMP     LogSumExpAVX2_max32_23
-
-LogSumExpAVX2_maxv_24:
-	CMPQ    R9, DI
-	JAE     LogSumExpAVX2_maxtail_25
-	VMOVUPS (R11)(R9*4), Y9
-	VMAXPS  Y1, Y9, Y1
-	ADDQ    $0x08, R9
-	JMP     LogSumExpAVX2_maxv_24
-
-LogSumExpAVX2_maxtail_25:
-	CMPQ         R8, $0x00
-	JE           LogSumExpAVX2_maxfold_26
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R8, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
-	VMASKMOVPS   (R11)(R9*4), Y9, Y11
-	VBLENDVPS    Y9, Y11, Y10, Y10
-	VMAXPS       Y6, Y10, Y6
-
-LogSumExpAVX2_maxfold_26:
-	VMAXPS       Y6, Y1, Y1
-	VMAXPS       Y8, Y7, Y7
-	VMAXPS       Y7, Y1, Y1
-	VEXTRACTF128 $0x01, Y1, X6
-	VMAXPS       X6, X1, X1
-	VMOVHLPS     X1, X1, X6
-	VMAXPS       X6, X1, X1
-	VMOVSHDUP    X1, X6
-	VMAXSS       X6, X1, X1
-	VXORPS       X6, X6, X6
-	VADDSS       X6, X1, X1
-	VBROADCASTSS X1, Y1
-
-LogSumExpAVX2_nomax_22:
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
 	VMOVD      X5, R9
 	MOVL       R9, R11
@@ -2847,7 +3629,7 @@ CrossEntropyPlainAVX2_blockdone_2:
 	CMPQ DI, R9
 	JAE  CrossEntropyPlainAVX2_end_8
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Y0
 	VBROADCASTSS rowconsts<>+812(SB), Y5
@@ -2891,9 +3673,9 @@ CrossEntropyPlainAVX2_maxtail_11:
 	VMAXPS       Y5, Y9, Y5
 
 CrossEntropyPlainAVX2_maxfold_12:
-	VMAXPS       Y5, Y0, Y0
-	VMAXPS       Y7, Y6, Y6
 	VMAXPS       Y6, Y0, Y0
+	VMAXPS       Y7, Y5, Y5
+	VMAXPS       Y5, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X5
 	VMAXPS       X5, X0, X0
 	VMOVHLPS     X0, X0, X5
@@ -2905,16 +3687,334 @@ CrossEntropyPlainAVX2_maxfold_12:
 	VBROADCASTSS X0, Y0
 
 CrossEntropyPlainAVX2_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropyPlainAVX2_explast_13
+	LEAQ         (R8)(AX*4), R10
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	XORQ         SI, SI
 
-CrossEntropyPlainAVX2_exp32_13:
+CrossEntropyPlainAVX2_exp32_15:
 	CMPQ        SI, CX
-	JAE         CrossEntropyPlainAVX2_exprest_14
+	JAE         CrossEntropyPlainAVX2_exprest_16
+	VMOVUPS     (R10)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R10)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R10)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R10)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, SI
+	JMP         CrossEntropyPlainAVX2_exp32_15
+
+CrossEntropyPlainAVX2_exprest_16:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        SI, DX
+	JAE         CrossEntropyPlainAVX2_exptail_18
+	VMOVUPS     (R10)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyPlainAVX2_expnext_19
+
+CrossEntropyPlainAVX2_exptail_18:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyPlainAVX2_expdone_17
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R10)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VADDPS       Y13, Y5, Y5
+	JMP          CrossEntropyPlainAVX2_expdone_17
+
+CrossEntropyPlainAVX2_expnext_19:
+	CMPQ        SI, DX
+	JAE         CrossEntropyPlainAVX2_exptail_20
+	VMOVUPS     (R10)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyPlainAVX2_expnext_21
+
+CrossEntropyPlainAVX2_exptail_20:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyPlainAVX2_expdone_17
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R10)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VADDPS       Y13, Y6, Y6
+	JMP          CrossEntropyPlainAVX2_expdone_17
+
+CrossEntropyPlainAVX2_expnext_21:
+	CMPQ        SI, DX
+	JAE         CrossEntropyPlainAVX2_exptail_22
+	VMOVUPS     (R10)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyPlainAVX2_expnext_23
+
+CrossEntropyPlainAVX2_exptail_22:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyPlainAVX2_expdone_17
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R10)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VADDPS       Y13, Y7, Y7
+	JMP          CrossEntropyPlainAVX2_expdone_17
+
+CrossEntropyPlainAVX2_expnext_23:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyPlainAVX2_expdone_17
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R10)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VADDPS       Y13, Y8, Y8
+
+CrossEntropyPlainAVX2_expdone_17:
+	VEXTRACTF128 $0x01, Y1, X9
+	VMAXPS       X9, X1, X1
+	VMOVHLPS     X1, X1, X9
+	VMAXPS       X9, X1, X1
+	VMOVSHDUP    X1, X9
+	VMAXSS       X9, X1, X1
+	VXORPS       X9, X9, X9
+	VADDSS       X9, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyPlainAVX2_expfolded_14
+
+CrossEntropyPlainAVX2_explast_13:
+	XORQ SI, SI
+
+CrossEntropyPlainAVX2_explast32_24:
+	CMPQ        SI, CX
+	JAE         CrossEntropyPlainAVX2_explastrest_25
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -2988,12 +4088,12 @@ CrossEntropyPlainAVX2_exp32_13:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyPlainAVX2_exp32_13
+	JMP         CrossEntropyPlainAVX2_explast32_24
 
-CrossEntropyPlainAVX2_exprest_14:
+CrossEntropyPlainAVX2_explastrest_25:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyPlainAVX2_exptail_16
+	JAE         CrossEntropyPlainAVX2_explasttail_27
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -3013,11 +4113,11 @@ CrossEntropyPlainAVX2_exprest_14:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyPlainAVX2_expnext_17
+	JMP         CrossEntropyPlainAVX2_explastnext_28
 
-CrossEntropyPlainAVX2_exptail_16:
+CrossEntropyPlainAVX2_explasttail_27:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyPlainAVX2_expdone_15
+	JE          CrossEntropyPlainAVX2_explastdone_26
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -3042,11 +4142,11 @@ CrossEntropyPlainAVX2_exptail_16:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y5, Y5
-	JMP         CrossEntropyPlainAVX2_expdone_15
+	JMP         CrossEntropyPlainAVX2_explastdone_26
 
-CrossEntropyPlainAVX2_expnext_17:
+CrossEntropyPlainAVX2_explastnext_28:
 	CMPQ        SI, DX
-	JAE         CrossEntropyPlainAVX2_exptail_18
+	JAE         CrossEntropyPlainAVX2_explasttail_29
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -3066,11 +4166,11 @@ CrossEntropyPlainAVX2_expnext_17:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyPlainAVX2_expnext_19
+	JMP         CrossEntropyPlainAVX2_explastnext_30
 
-CrossEntropyPlainAVX2_exptail_18:
+CrossEntropyPlainAVX2_explasttail_29:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyPlainAVX2_expdone_15
+	JE          CrossEntropyPlainAVX2_explastdone_26
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -3095,11 +4195,11 @@ CrossEntropyPlainAVX2_exptail_18:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y6, Y6
-	JMP         CrossEntropyPlainAVX2_expdone_15
+	JMP         CrossEntropyPlainAVX2_explastdone_26
 
-CrossEntropyPlainAVX2_expnext_19:
+CrossEntropyPlainAVX2_explastnext_30:
 	CMPQ        SI, DX
-	JAE         CrossEntropyPlainAVX2_exptail_20
+	JAE         CrossEntropyPlainAVX2_explasttail_31
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -3119,11 +4219,11 @@ CrossEntropyPlainAVX2_expnext_19:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyPlainAVX2_expnext_21
+	JMP         CrossEntropyPlainAVX2_explastnext_32
 
-CrossEntropyPlainAVX2_exptail_20:
+CrossEntropyPlainAVX2_explasttail_31:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyPlainAVX2_expdone_15
+	JE          CrossEntropyPlainAVX2_explastdone_26
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -3148,11 +4248,11 @@ CrossEntropyPlainAVX2_exptail_20:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y7, Y7
-	JMP         CrossEntropyPlainAVX2_expdone_15
+	JMP         CrossEntropyPlainAVX2_explastdone_26
 
-CrossEntropyPlainAVX2_expnext_21:
+CrossEntropyPlainAVX2_explastnext_32:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyPlainAVX2_expdone_15
+	JE          CrossEntropyPlainAVX2_explastdone_26
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -3178,7 +4278,8 @@ CrossEntropyPlainAVX2_expnext_21:
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y8, Y8
 
-CrossEntropyPlainAVX2_expdone_15:
+CrossEntropyPlainAVX2_explastdone_26:
+CrossEntropyPlainAVX2_expfolded_14:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -3187,69 +4288,7 @@ CrossEntropyPlainAVX2_expdone_15:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X6
 	VADDSS       X6, X5, X5
-	MOVQ         DI, SI
-	INCQ         SI
-	CMPQ         SI, R9
-	JAE          CrossEntropyPlainAVX2_nomax_22
-	LEAQ         (R8)(AX*4), R10
 
-	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y1
-	VBROADCASTSS rowconsts<>+812(SB), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
-	VBROADCASTSS rowconsts<>+812(SB), Y8
-	XORQ         SI, SI
-
-CrossEntropyPlainAVX2_max32_23:
-	CMPQ    SI, CX
-	JAE     CrossEntropyPlainAVX2_maxv_24
-	VMOVUPS (R10)(SI*4), Y9
-	VMAXPS  Y1, Y9, Y1
-	VMOVUPS 32(R10)(SI*4), Y9
-	VMAXPS  Y6, Y9, Y6
-	VMOVUPS 64(R10)(SI*4), Y9
-	VMAXPS  Y7, Y9, Y7
-	VMOVUPS 96(R10)(SI*4), Y9
-	VMAXPS  Y8, Y9, Y8
-	ADDQ    $0x20, SI
-	JMP     CrossEntropyPlainAVX2_max32_23
-
-CrossEntropyPlainAVX2_maxv_24:
-	CMPQ    SI, DX
-	JAE     CrossEntropyPlainAVX2_maxtail_25
-	VMOVUPS (R10)(SI*4), Y9
-	VMAXPS  Y1, Y9, Y1
-	ADDQ    $0x08, SI
-	JMP     CrossEntropyPlainAVX2_maxv_24
-
-CrossEntropyPlainAVX2_maxtail_25:
-	CMPQ         BX, $0x00
-	JE           CrossEntropyPlainAVX2_maxfold_26
-	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
-	SHLQ         $0x02, R12
-	SUBQ         R12, R11
-	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
-	VMASKMOVPS   (R10)(SI*4), Y9, Y11
-	VBLENDVPS    Y9, Y11, Y10, Y10
-	VMAXPS       Y6, Y10, Y6
-
-CrossEntropyPlainAVX2_maxfold_26:
-	VMAXPS       Y6, Y1, Y1
-	VMAXPS       Y8, Y7, Y7
-	VMAXPS       Y7, Y1, Y1
-	VEXTRACTF128 $0x01, Y1, X6
-	VMAXPS       X6, X1, X1
-	VMOVHLPS     X1, X1, X6
-	VMAXPS       X6, X1, X1
-	VMOVSHDUP    X1, X6
-	VMAXSS       X6, X1, X1
-	VXORPS       X6, X6, X6
-	VADDSS       X6, X1, X1
-	VBROADCASTSS X1, Y1
-
-CrossEntropyPlainAVX2_nomax_22:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -3587,7 +4626,7 @@ CrossEntropySAVX2_blockdone_2:
 	CMPQ DI, R9
 	JAE  CrossEntropySAVX2_end_8
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Y0
 	VBROADCASTSS rowconsts<>+812(SB), Y2
@@ -3631,9 +4670,9 @@ CrossEntropySAVX2_maxtail_11:
 	VMAXPS       Y2, Y6, Y2
 
 CrossEntropySAVX2_maxfold_12:
-	VMAXPS       Y2, Y0, Y0
-	VMAXPS       Y4, Y3, Y3
 	VMAXPS       Y3, Y0, Y0
+	VMAXPS       Y4, Y2, Y2
+	VMAXPS       Y2, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X2
 	VMAXPS       X2, X0, X0
 	VMOVHLPS     X0, X0, X2
@@ -3651,16 +4690,361 @@ CrossEntropySAVX2_row:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropySAVX2_explast_13
+	LEAQ         (R8)(AX*4), R10
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	XORQ         SI, SI
 
-CrossEntropySAVX2_exp32_13:
+CrossEntropySAVX2_exp32_15:
 	CMPQ         SI, CX
-	JAE          CrossEntropySAVX2_exprest_14
+	JAE          CrossEntropySAVX2_exprest_16
+	VMOVUPS      (R10)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y2, Y2
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y6, Y6
+	VMOVUPS      32(R10)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      32(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y3, Y3
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y7, Y7
+	VMOVUPS      64(R10)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      64(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y4, Y4
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y8, Y8
+	VMOVUPS      96(R10)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      96(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y5, Y5
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y9, Y9
+	ADDQ         $0x20, SI
+	JMP          CrossEntropySAVX2_exp32_15
+
+CrossEntropySAVX2_exprest_16:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ         SI, DX
+	JAE          CrossEntropySAVX2_exptail_18
+	VMOVUPS      (R10)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y2, Y2
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y6, Y6
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySAVX2_expnext_19
+
+CrossEntropySAVX2_exptail_18:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySAVX2_expdone_17
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VBLENDVPS    Y10, Y12, Y11, Y11
+	VMAXPS       Y1, Y11, Y1
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
+	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
+	VADDPS       Y11, Y2, Y2
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VADDPS       Y14, Y6, Y6
+	JMP          CrossEntropySAVX2_expdone_17
+
+CrossEntropySAVX2_expnext_19:
+	CMPQ         SI, DX
+	JAE          CrossEntropySAVX2_exptail_20
+	VMOVUPS      (R10)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y3, Y3
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y7, Y7
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySAVX2_expnext_21
+
+CrossEntropySAVX2_exptail_20:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySAVX2_expdone_17
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VBLENDVPS    Y10, Y12, Y11, Y11
+	VMAXPS       Y1, Y11, Y1
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
+	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
+	VADDPS       Y11, Y3, Y3
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VADDPS       Y14, Y7, Y7
+	JMP          CrossEntropySAVX2_expdone_17
+
+CrossEntropySAVX2_expnext_21:
+	CMPQ         SI, DX
+	JAE          CrossEntropySAVX2_exptail_22
+	VMOVUPS      (R10)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y4, Y4
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y8, Y8
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySAVX2_expnext_23
+
+CrossEntropySAVX2_exptail_22:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySAVX2_expdone_17
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VBLENDVPS    Y10, Y12, Y11, Y11
+	VMAXPS       Y1, Y11, Y1
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
+	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
+	VADDPS       Y11, Y4, Y4
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VADDPS       Y14, Y8, Y8
+	JMP          CrossEntropySAVX2_expdone_17
+
+CrossEntropySAVX2_expnext_23:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySAVX2_expdone_17
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VBLENDVPS    Y10, Y12, Y11, Y11
+	VMAXPS       Y1, Y11, Y1
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
+	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
+	VADDPS       Y11, Y5, Y5
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VADDPS       Y14, Y9, Y9
+
+CrossEntropySAVX2_expdone_17:
+	VEXTRACTF128 $0x01, Y1, X10
+	VMAXPS       X10, X1, X1
+	VMOVHLPS     X1, X1, X10
+	VMAXPS       X10, X1, X1
+	VMOVSHDUP    X1, X10
+	VMAXSS       X10, X1, X1
+	VXORPS       X10, X10, X10
+	VADDSS       X10, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropySAVX2_expfolded_14
+
+CrossEntropySAVX2_explast_13:
+	XORQ SI, SI
+
+CrossEntropySAVX2_explast32_24:
+	CMPQ         SI, CX
+	JAE          CrossEntropySAVX2_explastrest_25
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
@@ -3738,12 +5122,12 @@ CrossEntropySAVX2_exp32_13:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropySAVX2_exp32_13
+	JMP          CrossEntropySAVX2_explast32_24
 
-CrossEntropySAVX2_exprest_14:
+CrossEntropySAVX2_explastrest_25:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropySAVX2_exptail_16
+	JAE          CrossEntropySAVX2_explasttail_27
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
@@ -3764,11 +5148,11 @@ CrossEntropySAVX2_exprest_14:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySAVX2_expnext_17
+	JMP          CrossEntropySAVX2_explastnext_28
 
-CrossEntropySAVX2_exptail_16:
+CrossEntropySAVX2_explasttail_27:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_expdone_15
+	JE           CrossEntropySAVX2_explastdone_26
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -3798,11 +5182,11 @@ CrossEntropySAVX2_exptail_16:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropySAVX2_expdone_15
+	JMP          CrossEntropySAVX2_explastdone_26
 
-CrossEntropySAVX2_expnext_17:
+CrossEntropySAVX2_explastnext_28:
 	CMPQ         SI, DX
-	JAE          CrossEntropySAVX2_exptail_18
+	JAE          CrossEntropySAVX2_explasttail_29
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
@@ -3823,11 +5207,11 @@ CrossEntropySAVX2_expnext_17:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySAVX2_expnext_19
+	JMP          CrossEntropySAVX2_explastnext_30
 
-CrossEntropySAVX2_exptail_18:
+CrossEntropySAVX2_explasttail_29:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_expdone_15
+	JE           CrossEntropySAVX2_explastdone_26
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -3857,11 +5241,11 @@ CrossEntropySAVX2_exptail_18:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropySAVX2_expdone_15
+	JMP          CrossEntropySAVX2_explastdone_26
 
-CrossEntropySAVX2_expnext_19:
+CrossEntropySAVX2_explastnext_30:
 	CMPQ         SI, DX
-	JAE          CrossEntropySAVX2_exptail_20
+	JAE          CrossEntropySAVX2_explasttail_31
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
@@ -3882,11 +5266,11 @@ CrossEntropySAVX2_expnext_19:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySAVX2_expnext_21
+	JMP          CrossEntropySAVX2_explastnext_32
 
-CrossEntropySAVX2_exptail_20:
+CrossEntropySAVX2_explasttail_31:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_expdone_15
+	JE           CrossEntropySAVX2_explastdone_26
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -3916,11 +5300,11 @@ CrossEntropySAVX2_exptail_20:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropySAVX2_expdone_15
+	JMP          CrossEntropySAVX2_explastdone_26
 
-CrossEntropySAVX2_expnext_21:
+CrossEntropySAVX2_explastnext_32:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_expdone_15
+	JE           CrossEntropySAVX2_explastdone_26
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -3951,7 +5335,8 @@ CrossEntropySAVX2_expnext_21:
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropySAVX2_expdone_15:
+CrossEntropySAVX2_explastdone_26:
+CrossEntropySAVX2_expfolded_14:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y8, Y6, Y6
 	VADDPS       Y9, Y7, Y7
@@ -3960,69 +5345,7 @@ CrossEntropySAVX2_expdone_15:
 	VHADDPS      Y6, Y6, Y6
 	VEXTRACTF128 $0x01, Y6, X7
 	VADDSS       X7, X6, X6
-	MOVQ         DI, SI
-	INCQ         SI
-	CMPQ         SI, R9
-	JAE          CrossEntropySAVX2_nomax_22
-	LEAQ         (R8)(AX*4), R10
 
-	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y1
-	VBROADCASTSS rowconsts<>+812(SB), Y7
-	VBROADCASTSS rowconsts<>+812(SB), Y8
-	VBROADCASTSS rowconsts<>+812(SB), Y9
-	XORQ         SI, SI
-
-CrossEntropySAVX2_max32_23:
-	CMPQ    SI, CX
-	JAE     CrossEntropySAVX2_maxv_24
-	VMOVUPS (R10)(SI*4), Y10
-	VMAXPS  Y1, Y10, Y1
-	VMOVUPS 32(R10)(SI*4), Y10
-	VMAXPS  Y7, Y10, Y7
-	VMOVUPS 64(R10)(SI*4), Y10
-	VMAXPS  Y8, Y10, Y8
-	VMOVUPS 96(R10)(SI*4), Y10
-	VMAXPS  Y9, Y10, Y9
-	ADDQ    $0x20, SI
-	JMP     CrossEntropySAVX2_max32_23
-
-CrossEntropySAVX2_maxv_24:
-	CMPQ    SI, DX
-	JAE     CrossEntropySAVX2_maxtail_25
-	VMOVUPS (R10)(SI*4), Y10
-	VMAXPS  Y1, Y10, Y1
-	ADDQ    $0x08, SI
-	JMP     CrossEntropySAVX2_maxv_24
-
-CrossEntropySAVX2_maxtail_25:
-	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_maxfold_26
-	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
-	SHLQ         $0x02, R12
-	SUBQ         R12, R11
-	VMOVUPS      (R11), Y10
-	VBROADCASTSS rowconsts<>+812(SB), Y11
-	VMASKMOVPS   (R10)(SI*4), Y10, Y12
-	VBLENDVPS    Y10, Y12, Y11, Y11
-	VMAXPS       Y7, Y11, Y7
-
-CrossEntropySAVX2_maxfold_26:
-	VMAXPS       Y7, Y1, Y1
-	VMAXPS       Y9, Y8, Y8
-	VMAXPS       Y8, Y1, Y1
-	VEXTRACTF128 $0x01, Y1, X7
-	VMAXPS       X7, X1, X1
-	VMOVHLPS     X1, X1, X7
-	VMAXPS       X7, X1, X1
-	VMOVSHDUP    X1, X7
-	VMAXSS       X7, X1, X1
-	VXORPS       X7, X7, X7
-	VADDSS       X7, X1, X1
-	VBROADCASTSS X1, Y1
-
-CrossEntropySAVX2_nomax_22:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -4102,7 +5425,7 @@ TEXT ·CrossEntropySoftPlainAVX2(SB), NOSPLIT, $0-96
 	MOVQ z+8(FP), R8
 	MOVQ rows+80(FP), R9
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Y0
 	VBROADCASTSS rowconsts<>+812(SB), Y2
@@ -4146,9 +5469,9 @@ CrossEntropySoftPlainAVX2_maxtail_3:
 	VMAXPS       Y2, Y6, Y2
 
 CrossEntropySoftPlainAVX2_maxfold_4:
-	VMAXPS       Y2, Y0, Y0
-	VMAXPS       Y4, Y3, Y3
 	VMAXPS       Y3, Y0, Y0
+	VMAXPS       Y4, Y2, Y2
+	VMAXPS       Y2, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X2
 	VMAXPS       X2, X0, X0
 	VMOVHLPS     X0, X0, X2
@@ -4160,16 +5483,334 @@ CrossEntropySoftPlainAVX2_maxfold_4:
 	VBROADCASTSS X0, Y0
 
 CrossEntropySoftPlainAVX2_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropySoftPlainAVX2_explast_5
+	LEAQ         (R8)(AX*4), R10
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	XORQ         SI, SI
 
-CrossEntropySoftPlainAVX2_exp32_5:
+CrossEntropySoftPlainAVX2_exp32_7:
 	CMPQ         SI, CX
-	JAE          CrossEntropySoftPlainAVX2_exprest_6
+	JAE          CrossEntropySoftPlainAVX2_exprest_8
+	VMOVUPS      (R10)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y2, Y2
+	VMOVUPS      32(R10)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      32(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      64(R10)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      64(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y4, Y4
+	VMOVUPS      96(R10)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      96(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y5, Y5
+	ADDQ         $0x20, SI
+	JMP          CrossEntropySoftPlainAVX2_exp32_7
+
+CrossEntropySoftPlainAVX2_exprest_8:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftPlainAVX2_exptail_10
+	VMOVUPS      (R10)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y2, Y2
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftPlainAVX2_expnext_11
+
+CrossEntropySoftPlainAVX2_exptail_10:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftPlainAVX2_expdone_9
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VMASKMOVPS   (R10)(SI*4), Y6, Y8
+	VBLENDVPS    Y6, Y8, Y7, Y7
+	VMAXPS       Y1, Y7, Y1
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VADDPS       Y10, Y2, Y2
+	JMP          CrossEntropySoftPlainAVX2_expdone_9
+
+CrossEntropySoftPlainAVX2_expnext_11:
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftPlainAVX2_exptail_12
+	VMOVUPS      (R10)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y3, Y3
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftPlainAVX2_expnext_13
+
+CrossEntropySoftPlainAVX2_exptail_12:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftPlainAVX2_expdone_9
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VMASKMOVPS   (R10)(SI*4), Y6, Y8
+	VBLENDVPS    Y6, Y8, Y7, Y7
+	VMAXPS       Y1, Y7, Y1
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VADDPS       Y10, Y3, Y3
+	JMP          CrossEntropySoftPlainAVX2_expdone_9
+
+CrossEntropySoftPlainAVX2_expnext_13:
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftPlainAVX2_exptail_14
+	VMOVUPS      (R10)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y4, Y4
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftPlainAVX2_expnext_15
+
+CrossEntropySoftPlainAVX2_exptail_14:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftPlainAVX2_expdone_9
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VMASKMOVPS   (R10)(SI*4), Y6, Y8
+	VBLENDVPS    Y6, Y8, Y7, Y7
+	VMAXPS       Y1, Y7, Y1
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VADDPS       Y10, Y4, Y4
+	JMP          CrossEntropySoftPlainAVX2_expdone_9
+
+CrossEntropySoftPlainAVX2_expnext_15:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftPlainAVX2_expdone_9
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VMASKMOVPS   (R10)(SI*4), Y6, Y8
+	VBLENDVPS    Y6, Y8, Y7, Y7
+	VMAXPS       Y1, Y7, Y1
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VADDPS       Y10, Y5, Y5
+
+CrossEntropySoftPlainAVX2_expdone_9:
+	VEXTRACTF128 $0x01, Y1, X6
+	VMAXPS       X6, X1, X1
+	VMOVHLPS     X1, X1, X6
+	VMAXPS       X6, X1, X1
+	VMOVSHDUP    X1, X6
+	VMAXSS       X6, X1, X1
+	VXORPS       X6, X6, X6
+	VADDSS       X6, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropySoftPlainAVX2_expfolded_6
+
+CrossEntropySoftPlainAVX2_explast_5:
+	XORQ SI, SI
+
+CrossEntropySoftPlainAVX2_explast32_16:
+	CMPQ         SI, CX
+	JAE          CrossEntropySoftPlainAVX2_explastrest_17
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
@@ -4243,12 +5884,12 @@ CrossEntropySoftPlainAVX2_exp32_5:
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y5, Y5
 	ADDQ         $0x20, SI
-	JMP          CrossEntropySoftPlainAVX2_exp32_5
+	JMP          CrossEntropySoftPlainAVX2_explast32_16
 
-CrossEntropySoftPlainAVX2_exprest_6:
+CrossEntropySoftPlainAVX2_explastrest_17:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropySoftPlainAVX2_exptail_8
+	JAE          CrossEntropySoftPlainAVX2_explasttail_19
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
@@ -4268,11 +5909,11 @@ CrossEntropySoftPlainAVX2_exprest_6:
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y2, Y2
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySoftPlainAVX2_expnext_9
+	JMP          CrossEntropySoftPlainAVX2_explastnext_20
 
-CrossEntropySoftPlainAVX2_exptail_8:
+CrossEntropySoftPlainAVX2_explasttail_19:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftPlainAVX2_expdone_7
+	JE           CrossEntropySoftPlainAVX2_explastdone_18
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -4297,11 +5938,11 @@ CrossEntropySoftPlainAVX2_exptail_8:
 	VANDNPS      Y10, Y8, Y10
 	VANDPS       Y6, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	JMP          CrossEntropySoftPlainAVX2_expdone_7
+	JMP          CrossEntropySoftPlainAVX2_explastdone_18
 
-CrossEntropySoftPlainAVX2_expnext_9:
+CrossEntropySoftPlainAVX2_explastnext_20:
 	CMPQ         SI, DX
-	JAE          CrossEntropySoftPlainAVX2_exptail_10
+	JAE          CrossEntropySoftPlainAVX2_explasttail_21
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
@@ -4321,11 +5962,11 @@ CrossEntropySoftPlainAVX2_expnext_9:
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y3, Y3
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySoftPlainAVX2_expnext_11
+	JMP          CrossEntropySoftPlainAVX2_explastnext_22
 
-CrossEntropySoftPlainAVX2_exptail_10:
+CrossEntropySoftPlainAVX2_explasttail_21:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftPlainAVX2_expdone_7
+	JE           CrossEntropySoftPlainAVX2_explastdone_18
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -4350,11 +5991,11 @@ CrossEntropySoftPlainAVX2_exptail_10:
 	VANDNPS      Y10, Y8, Y10
 	VANDPS       Y6, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	JMP          CrossEntropySoftPlainAVX2_expdone_7
+	JMP          CrossEntropySoftPlainAVX2_explastdone_18
 
-CrossEntropySoftPlainAVX2_expnext_11:
+CrossEntropySoftPlainAVX2_explastnext_22:
 	CMPQ         SI, DX
-	JAE          CrossEntropySoftPlainAVX2_exptail_12
+	JAE          CrossEntropySoftPlainAVX2_explasttail_23
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
@@ -4374,11 +6015,11 @@ CrossEntropySoftPlainAVX2_expnext_11:
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y4, Y4
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySoftPlainAVX2_expnext_13
+	JMP          CrossEntropySoftPlainAVX2_explastnext_24
 
-CrossEntropySoftPlainAVX2_exptail_12:
+CrossEntropySoftPlainAVX2_explasttail_23:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftPlainAVX2_expdone_7
+	JE           CrossEntropySoftPlainAVX2_explastdone_18
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -4403,11 +6044,11 @@ CrossEntropySoftPlainAVX2_exptail_12:
 	VANDNPS      Y10, Y8, Y10
 	VANDPS       Y6, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	JMP          CrossEntropySoftPlainAVX2_expdone_7
+	JMP          CrossEntropySoftPlainAVX2_explastdone_18
 
-CrossEntropySoftPlainAVX2_expnext_13:
+CrossEntropySoftPlainAVX2_explastnext_24:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftPlainAVX2_expdone_7
+	JE           CrossEntropySoftPlainAVX2_explastdone_18
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -4433,7 +6074,8 @@ CrossEntropySoftPlainAVX2_expnext_13:
 	VANDPS       Y6, Y10, Y10
 	VADDPS       Y10, Y5, Y5
 
-CrossEntropySoftPlainAVX2_expdone_7:
+CrossEntropySoftPlainAVX2_explastdone_18:
+CrossEntropySoftPlainAVX2_expfolded_6:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y4, Y2, Y2
 	VADDPS       Y5, Y3, Y3
@@ -4442,69 +6084,7 @@ CrossEntropySoftPlainAVX2_expdone_7:
 	VHADDPS      Y2, Y2, Y2
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDSS       X3, X2, X2
-	MOVQ         DI, SI
-	INCQ         SI
-	CMPQ         SI, R9
-	JAE          CrossEntropySoftPlainAVX2_nomax_14
-	LEAQ         (R8)(AX*4), R10
 
-	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y1
-	VBROADCASTSS rowconsts<>+812(SB), Y3
-	VBROADCASTSS rowconsts<>+812(SB), Y4
-	VBROADCASTSS rowconsts<>+812(SB), Y5
-	XORQ         SI, SI
-
-CrossEntropySoftPlainAVX2_max32_15:
-	CMPQ    SI, CX
-	JAE     CrossEntropySoftPlainAVX2_maxv_16
-	VMOVUPS (R10)(SI*4), Y6
-	VMAXPS  Y1, Y6, Y1
-	VMOVUPS 32(R10)(SI*4), Y6
-	VMAXPS  Y3, Y6, Y3
-	VMOVUPS 64(R10)(SI*4), Y6
-	VMAXPS  Y4, Y6, Y4
-	VMOVUPS 96(R10)(SI*4), Y6
-	VMAXPS  Y5, Y6, Y5
-	ADDQ    $0x20, SI
-	JMP     CrossEntropySoftPlainAVX2_max32_15
-
-CrossEntropySoftPlainAVX2_maxv_16:
-	CMPQ    SI, DX
-	JAE     CrossEntropySoftPlainAVX2_maxtail_17
-	VMOVUPS (R10)(SI*4), Y6
-	VMAXPS  Y1, Y6, Y1
-	ADDQ    $0x08, SI
-	JMP     CrossEntropySoftPlainAVX2_maxv_16
-
-CrossEntropySoftPlainAVX2_maxtail_17:
-	CMPQ         BX, $0x00
-	JE           CrossEntropySoftPlainAVX2_maxfold_18
-	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
-	SHLQ         $0x02, R12
-	SUBQ         R12, R11
-	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
-	VMASKMOVPS   (R10)(SI*4), Y6, Y8
-	VBLENDVPS    Y6, Y8, Y7, Y7
-	VMAXPS       Y3, Y7, Y3
-
-CrossEntropySoftPlainAVX2_maxfold_18:
-	VMAXPS       Y3, Y1, Y1
-	VMAXPS       Y5, Y4, Y4
-	VMAXPS       Y4, Y1, Y1
-	VEXTRACTF128 $0x01, Y1, X3
-	VMAXPS       X3, X1, X1
-	VMOVHLPS     X1, X1, X3
-	VMAXPS       X3, X1, X1
-	VMOVSHDUP    X1, X3
-	VMAXSS       X3, X1, X1
-	VXORPS       X3, X3, X3
-	VADDSS       X3, X1, X1
-	VBROADCASTSS X1, Y1
-
-CrossEntropySoftPlainAVX2_nomax_14:
 	// pass 2b: mass = Σ c, zc = Σ c·(z - max) over the same 32 partials
 	VXORPS       Y3, Y3, Y3
 	VXORPS       Y4, Y4, Y4
@@ -4522,9 +6102,9 @@ CrossEntropySoftPlainAVX2_nomax_14:
 	VBROADCASTSS spread+76(FP), Y12
 	XORQ         SI, SI
 
-CrossEntropySoftPlainAVX2_tgt32_19:
+CrossEntropySoftPlainAVX2_tgt32_25:
 	CMPQ        SI, CX
-	JAE         CrossEntropySoftPlainAVX2_tgtrest_20
+	JAE         CrossEntropySoftPlainAVX2_tgtrest_26
 	VMOVUPS     (R8)(SI*4), Y13
 	VSUBPS      Y0, Y13, Y13
 	VMOVAPS     Y12, Y14
@@ -4554,12 +6134,12 @@ CrossEntropySoftPlainAVX2_tgt32_19:
 	VADDPS      Y14, Y6, Y6
 	VFMADD231PS Y14, Y13, Y10
 	ADDQ        $0x20, SI
-	JMP         CrossEntropySoftPlainAVX2_tgt32_19
+	JMP         CrossEntropySoftPlainAVX2_tgt32_25
 
-CrossEntropySoftPlainAVX2_tgtrest_20:
+CrossEntropySoftPlainAVX2_tgtrest_26:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropySoftPlainAVX2_tgttail_22
+	JAE         CrossEntropySoftPlainAVX2_tgttail_28
 	VMOVUPS     (R8)(SI*4), Y13
 	VSUBPS      Y0, Y13, Y13
 	VMOVAPS     Y12, Y14
@@ -4568,11 +6148,11 @@ CrossEntropySoftPlainAVX2_tgtrest_20:
 	VADDPS      Y14, Y3, Y3
 	VFMADD231PS Y14, Y13, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropySoftPlainAVX2_tgtnext_23
+	JMP         CrossEntropySoftPlainAVX2_tgtnext_29
 
-CrossEntropySoftPlainAVX2_tgttail_22:
+CrossEntropySoftPlainAVX2_tgttail_28:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftPlainAVX2_tgtdone_21
+	JE           CrossEntropySoftPlainAVX2_tgtdone_27
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -4590,11 +6170,11 @@ CrossEntropySoftPlainAVX2_tgttail_22:
 	VORPS        Y11, Y12, Y12
 	VADDPS       Y12, Y3, Y3
 	VFMADD231PS  Y12, Y14, Y7
-	JMP          CrossEntropySoftPlainAVX2_tgtdone_21
+	JMP          CrossEntropySoftPlainAVX2_tgtdone_27
 
-CrossEntropySoftPlainAVX2_tgtnext_23:
+CrossEntropySoftPlainAVX2_tgtnext_29:
 	CMPQ        SI, DX
-	JAE         CrossEntropySoftPlainAVX2_tgttail_24
+	JAE         CrossEntropySoftPlainAVX2_tgttail_30
 	VMOVUPS     (R8)(SI*4), Y13
 	VSUBPS      Y0, Y13, Y13
 	VMOVAPS     Y12, Y14
@@ -4603,11 +6183,11 @@ CrossEntropySoftPlainAVX2_tgtnext_23:
 	VADDPS      Y14, Y4, Y4
 	VFMADD231PS Y14, Y13, Y8
 	ADDQ        $0x08, SI
-	JMP         CrossEntropySoftPlainAVX2_tgtnext_25
+	JMP         CrossEntropySoftPlainAVX2_tgtnext_31
 
-CrossEntropySoftPlainAVX2_tgttail_24:
+CrossEntropySoftPlainAVX2_tgttail_30:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftPlainAVX2_tgtdone_21
+	JE           CrossEntropySoftPlainAVX2_tgtdone_27
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -4625,11 +6205,11 @@ CrossEntropySoftPlainAVX2_tgttail_24:
 	VORPS        Y11, Y12, Y12
 	VADDPS       Y12, Y4, Y4
 	VFMADD231PS  Y12, Y14, Y8
-	JMP          CrossEntropySoftPlainAVX2_tgtdone_21
+	JMP          CrossEntropySoftPlainAVX2_tgtdone_27
 
-CrossEntropySoftPlainAVX2_tgtnext_25:
+CrossEntropySoftPlainAVX2_tgtnext_31:
 	CMPQ        SI, DX
-	JAE         CrossEntropySoftPlainAVX2_tgttail_26
+	JAE         CrossEntropySoftPlainAVX2_tgttail_32
 	VMOVUPS     (R8)(SI*4), Y13
 	VSUBPS      Y0, Y13, Y13
 	VMOVAPS     Y12, Y14
@@ -4638,11 +6218,11 @@ CrossEntropySoftPlainAVX2_tgtnext_25:
 	VADDPS      Y14, Y5, Y5
 	VFMADD231PS Y14, Y13, Y9
 	ADDQ        $0x08, SI
-	JMP         CrossEntropySoftPlainAVX2_tgtnext_27
+	JMP         CrossEntropySoftPlainAVX2_tgtnext_33
 
-CrossEntropySoftPlainAVX2_tgttail_26:
+CrossEntropySoftPlainAVX2_tgttail_32:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftPlainAVX2_tgtdone_21
+	JE           CrossEntropySoftPlainAVX2_tgtdone_27
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -4660,11 +6240,11 @@ CrossEntropySoftPlainAVX2_tgttail_26:
 	VORPS        Y11, Y12, Y12
 	VADDPS       Y12, Y5, Y5
 	VFMADD231PS  Y12, Y14, Y9
-	JMP          CrossEntropySoftPlainAVX2_tgtdone_21
+	JMP          CrossEntropySoftPlainAVX2_tgtdone_27
 
-CrossEntropySoftPlainAVX2_tgtnext_27:
+CrossEntropySoftPlainAVX2_tgtnext_33:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftPlainAVX2_tgtdone_21
+	JE           CrossEntropySoftPlainAVX2_tgtdone_27
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -4683,7 +6263,7 @@ CrossEntropySoftPlainAVX2_tgtnext_27:
 	VADDPS       Y12, Y6, Y6
 	VFMADD231PS  Y12, Y14, Y10
 
-CrossEntropySoftPlainAVX2_tgtdone_21:
+CrossEntropySoftPlainAVX2_tgtdone_27:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y5, Y3, Y3
 	VADDPS       Y6, Y4, Y4
@@ -5013,7 +6593,7 @@ CrossEntropyWAVX2_blockdone_2:
 	CMPQ DI, R9
 	JAE  CrossEntropyWAVX2_end_8
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Y0
 	VBROADCASTSS rowconsts<>+812(SB), Y5
@@ -5057,9 +6637,9 @@ CrossEntropyWAVX2_maxtail_11:
 	VMAXPS       Y5, Y9, Y5
 
 CrossEntropyWAVX2_maxfold_12:
-	VMAXPS       Y5, Y0, Y0
-	VMAXPS       Y7, Y6, Y6
 	VMAXPS       Y6, Y0, Y0
+	VMAXPS       Y7, Y5, Y5
+	VMAXPS       Y5, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X5
 	VMAXPS       X5, X0, X0
 	VMOVHLPS     X0, X0, X5
@@ -5071,16 +6651,334 @@ CrossEntropyWAVX2_maxfold_12:
 	VBROADCASTSS X0, Y0
 
 CrossEntropyWAVX2_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropyWAVX2_explast_13
+	LEAQ         (R8)(AX*4), R10
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	XORQ         SI, SI
 
-CrossEntropyWAVX2_exp32_13:
+CrossEntropyWAVX2_exp32_15:
 	CMPQ        SI, CX
-	JAE         CrossEntropyWAVX2_exprest_14
+	JAE         CrossEntropyWAVX2_exprest_16
+	VMOVUPS     (R10)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R10)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R10)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R10)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, SI
+	JMP         CrossEntropyWAVX2_exp32_15
+
+CrossEntropyWAVX2_exprest_16:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        SI, DX
+	JAE         CrossEntropyWAVX2_exptail_18
+	VMOVUPS     (R10)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyWAVX2_expnext_19
+
+CrossEntropyWAVX2_exptail_18:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyWAVX2_expdone_17
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R10)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VADDPS       Y13, Y5, Y5
+	JMP          CrossEntropyWAVX2_expdone_17
+
+CrossEntropyWAVX2_expnext_19:
+	CMPQ        SI, DX
+	JAE         CrossEntropyWAVX2_exptail_20
+	VMOVUPS     (R10)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyWAVX2_expnext_21
+
+CrossEntropyWAVX2_exptail_20:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyWAVX2_expdone_17
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R10)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VADDPS       Y13, Y6, Y6
+	JMP          CrossEntropyWAVX2_expdone_17
+
+CrossEntropyWAVX2_expnext_21:
+	CMPQ        SI, DX
+	JAE         CrossEntropyWAVX2_exptail_22
+	VMOVUPS     (R10)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyWAVX2_expnext_23
+
+CrossEntropyWAVX2_exptail_22:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyWAVX2_expdone_17
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R10)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VADDPS       Y13, Y7, Y7
+	JMP          CrossEntropyWAVX2_expdone_17
+
+CrossEntropyWAVX2_expnext_23:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyWAVX2_expdone_17
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R10)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VADDPS       Y13, Y8, Y8
+
+CrossEntropyWAVX2_expdone_17:
+	VEXTRACTF128 $0x01, Y1, X9
+	VMAXPS       X9, X1, X1
+	VMOVHLPS     X1, X1, X9
+	VMAXPS       X9, X1, X1
+	VMOVSHDUP    X1, X9
+	VMAXSS       X9, X1, X1
+	VXORPS       X9, X9, X9
+	VADDSS       X9, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyWAVX2_expfolded_14
+
+CrossEntropyWAVX2_explast_13:
+	XORQ SI, SI
+
+CrossEntropyWAVX2_explast32_24:
+	CMPQ        SI, CX
+	JAE         CrossEntropyWAVX2_explastrest_25
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -5154,12 +7052,12 @@ CrossEntropyWAVX2_exp32_13:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyWAVX2_exp32_13
+	JMP         CrossEntropyWAVX2_explast32_24
 
-CrossEntropyWAVX2_exprest_14:
+CrossEntropyWAVX2_explastrest_25:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyWAVX2_exptail_16
+	JAE         CrossEntropyWAVX2_explasttail_27
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -5179,11 +7077,11 @@ CrossEntropyWAVX2_exprest_14:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyWAVX2_expnext_17
+	JMP         CrossEntropyWAVX2_explastnext_28
 
-CrossEntropyWAVX2_exptail_16:
+CrossEntropyWAVX2_explasttail_27:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyWAVX2_expdone_15
+	JE          CrossEntropyWAVX2_explastdone_26
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -5208,11 +7106,11 @@ CrossEntropyWAVX2_exptail_16:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y5, Y5
-	JMP         CrossEntropyWAVX2_expdone_15
+	JMP         CrossEntropyWAVX2_explastdone_26
 
-CrossEntropyWAVX2_expnext_17:
+CrossEntropyWAVX2_explastnext_28:
 	CMPQ        SI, DX
-	JAE         CrossEntropyWAVX2_exptail_18
+	JAE         CrossEntropyWAVX2_explasttail_29
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -5232,11 +7130,11 @@ CrossEntropyWAVX2_expnext_17:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyWAVX2_expnext_19
+	JMP         CrossEntropyWAVX2_explastnext_30
 
-CrossEntropyWAVX2_exptail_18:
+CrossEntropyWAVX2_explasttail_29:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyWAVX2_expdone_15
+	JE          CrossEntropyWAVX2_explastdone_26
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -5261,11 +7159,11 @@ CrossEntropyWAVX2_exptail_18:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y6, Y6
-	JMP         CrossEntropyWAVX2_expdone_15
+	JMP         CrossEntropyWAVX2_explastdone_26
 
-CrossEntropyWAVX2_expnext_19:
+CrossEntropyWAVX2_explastnext_30:
 	CMPQ        SI, DX
-	JAE         CrossEntropyWAVX2_exptail_20
+	JAE         CrossEntropyWAVX2_explasttail_31
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -5285,11 +7183,11 @@ CrossEntropyWAVX2_expnext_19:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyWAVX2_expnext_21
+	JMP         CrossEntropyWAVX2_explastnext_32
 
-CrossEntropyWAVX2_exptail_20:
+CrossEntropyWAVX2_explasttail_31:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyWAVX2_expdone_15
+	JE          CrossEntropyWAVX2_explastdone_26
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -5314,11 +7212,11 @@ CrossEntropyWAVX2_exptail_20:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y7, Y7
-	JMP         CrossEntropyWAVX2_expdone_15
+	JMP         CrossEntropyWAVX2_explastdone_26
 
-CrossEntropyWAVX2_expnext_21:
+CrossEntropyWAVX2_explastnext_32:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyWAVX2_expdone_15
+	JE          CrossEntropyWAVX2_explastdone_26
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -5344,7 +7242,8 @@ CrossEntropyWAVX2_expnext_21:
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y8, Y8
 
-CrossEntropyWAVX2_expdone_15:
+CrossEntropyWAVX2_explastdone_26:
+CrossEntropyWAVX2_expfolded_14:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -5353,69 +7252,7 @@ CrossEntropyWAVX2_expdone_15:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X6
 	VADDSS       X6, X5, X5
-	MOVQ         DI, SI
-	INCQ         SI
-	CMPQ         SI, R9
-	JAE          CrossEntropyWAVX2_nomax_22
-	LEAQ         (R8)(AX*4), R10
 
-	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y1
-	VBROADCASTSS rowconsts<>+812(SB), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
-	VBROADCASTSS rowconsts<>+812(SB), Y8
-	XORQ         SI, SI
-
-CrossEntropyWAVX2_max32_23:
-	CMPQ    SI, CX
-	JAE     CrossEntropyWAVX2_maxv_24
-	VMOVUPS (R10)(SI*4), Y9
-	VMAXPS  Y1, Y9, Y1
-	VMOVUPS 32(R10)(SI*4), Y9
-	VMAXPS  Y6, Y9, Y6
-	VMOVUPS 64(R10)(SI*4), Y9
-	VMAXPS  Y7, Y9, Y7
-	VMOVUPS 96(R10)(SI*4), Y9
-	VMAXPS  Y8, Y9, Y8
-	ADDQ    $0x20, SI
-	JMP     CrossEntropyWAVX2_max32_23
-
-CrossEntropyWAVX2_maxv_24:
-	CMPQ    SI, DX
-	JAE     CrossEntropyWAVX2_maxtail_25
-	VMOVUPS (R10)(SI*4), Y9
-	VMAXPS  Y1, Y9, Y1
-	ADDQ    $0x08, SI
-	JMP     CrossEntropyWAVX2_maxv_24
-
-CrossEntropyWAVX2_maxtail_25:
-	CMPQ         BX, $0x00
-	JE           CrossEntropyWAVX2_maxfold_26
-	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
-	SHLQ         $0x02, R12
-	SUBQ         R12, R11
-	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
-	VMASKMOVPS   (R10)(SI*4), Y9, Y11
-	VBLENDVPS    Y9, Y11, Y10, Y10
-	VMAXPS       Y6, Y10, Y6
-
-CrossEntropyWAVX2_maxfold_26:
-	VMAXPS       Y6, Y1, Y1
-	VMAXPS       Y8, Y7, Y7
-	VMAXPS       Y7, Y1, Y1
-	VEXTRACTF128 $0x01, Y1, X6
-	VMAXPS       X6, X1, X1
-	VMOVHLPS     X1, X1, X6
-	VMAXPS       X6, X1, X1
-	VMOVSHDUP    X1, X6
-	VMAXSS       X6, X1, X1
-	VXORPS       X6, X6, X6
-	VADDSS       X6, X1, X1
-	VBROADCASTSS X1, Y1
-
-CrossEntropyWAVX2_nomax_22:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -5757,7 +7594,7 @@ CrossEntropyWSAVX2_blockdone_2:
 	CMPQ DI, R9
 	JAE  CrossEntropyWSAVX2_end_8
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Y0
 	VBROADCASTSS rowconsts<>+812(SB), Y2
@@ -5801,9 +7638,9 @@ CrossEntropyWSAVX2_maxtail_11:
 	VMAXPS       Y2, Y6, Y2
 
 CrossEntropyWSAVX2_maxfold_12:
-	VMAXPS       Y2, Y0, Y0
-	VMAXPS       Y4, Y3, Y3
 	VMAXPS       Y3, Y0, Y0
+	VMAXPS       Y4, Y2, Y2
+	VMAXPS       Y2, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X2
 	VMAXPS       X2, X0, X0
 	VMOVHLPS     X0, X0, X2
@@ -5822,16 +7659,365 @@ CrossEntropyWSAVX2_row:
 	VXORPS Y5, Y5, Y5
 	MOVQ   w+16(FP), R10
 
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropyWSAVX2_explast_13
+	LEAQ         (R8)(AX*4), R11
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	XORQ         SI, SI
 
-CrossEntropyWSAVX2_exp32_13:
+CrossEntropyWSAVX2_exp32_15:
 	CMPQ         SI, CX
-	JAE          CrossEntropyWSAVX2_exprest_14
+	JAE          CrossEntropyWSAVX2_exprest_16
+	VMOVUPS      (R11)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  (R10)(SI*4), Y10, Y2
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y6, Y6
+	VMOVUPS      32(R11)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      32(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  32(R10)(SI*4), Y10, Y3
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y7, Y7
+	VMOVUPS      64(R11)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      64(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  64(R10)(SI*4), Y10, Y4
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y8, Y8
+	VMOVUPS      96(R11)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      96(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  96(R10)(SI*4), Y10, Y5
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y9, Y9
+	ADDQ         $0x20, SI
+	JMP          CrossEntropyWSAVX2_exp32_15
+
+CrossEntropyWSAVX2_exprest_16:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ         SI, DX
+	JAE          CrossEntropyWSAVX2_exptail_18
+	VMOVUPS      (R11)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  (R10)(SI*4), Y10, Y2
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y6, Y6
+	ADDQ         $0x08, SI
+	JMP          CrossEntropyWSAVX2_expnext_19
+
+CrossEntropyWSAVX2_exptail_18:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyWSAVX2_expdone_17
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VBLENDVPS    Y10, Y12, Y11, Y11
+	VMAXPS       Y1, Y11, Y1
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
+	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
+	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VFMADD231PS  Y12, Y11, Y2
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VADDPS       Y14, Y6, Y6
+	JMP          CrossEntropyWSAVX2_expdone_17
+
+CrossEntropyWSAVX2_expnext_19:
+	CMPQ         SI, DX
+	JAE          CrossEntropyWSAVX2_exptail_20
+	VMOVUPS      (R11)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  (R10)(SI*4), Y10, Y3
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y7, Y7
+	ADDQ         $0x08, SI
+	JMP          CrossEntropyWSAVX2_expnext_21
+
+CrossEntropyWSAVX2_exptail_20:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyWSAVX2_expdone_17
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VBLENDVPS    Y10, Y12, Y11, Y11
+	VMAXPS       Y1, Y11, Y1
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
+	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
+	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VFMADD231PS  Y12, Y11, Y3
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VADDPS       Y14, Y7, Y7
+	JMP          CrossEntropyWSAVX2_expdone_17
+
+CrossEntropyWSAVX2_expnext_21:
+	CMPQ         SI, DX
+	JAE          CrossEntropyWSAVX2_exptail_22
+	VMOVUPS      (R11)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  (R10)(SI*4), Y10, Y4
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VADDPS       Y13, Y8, Y8
+	ADDQ         $0x08, SI
+	JMP          CrossEntropyWSAVX2_expnext_23
+
+CrossEntropyWSAVX2_exptail_22:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyWSAVX2_expdone_17
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VBLENDVPS    Y10, Y12, Y11, Y11
+	VMAXPS       Y1, Y11, Y1
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
+	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
+	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VFMADD231PS  Y12, Y11, Y4
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VADDPS       Y14, Y8, Y8
+	JMP          CrossEntropyWSAVX2_expdone_17
+
+CrossEntropyWSAVX2_expnext_23:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyWSAVX2_expdone_17
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VBLENDVPS    Y10, Y12, Y11, Y11
+	VMAXPS       Y1, Y11, Y1
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
+	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
+	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VFMADD231PS  Y12, Y11, Y5
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VADDPS       Y14, Y9, Y9
+
+CrossEntropyWSAVX2_expdone_17:
+	VEXTRACTF128 $0x01, Y1, X10
+	VMAXPS       X10, X1, X1
+	VMOVHLPS     X1, X1, X10
+	VMAXPS       X10, X1, X1
+	VMOVSHDUP    X1, X10
+	VMAXSS       X10, X1, X1
+	VXORPS       X10, X10, X10
+	VADDSS       X10, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyWSAVX2_expfolded_14
+
+CrossEntropyWSAVX2_explast_13:
+	XORQ SI, SI
+
+CrossEntropyWSAVX2_explast32_24:
+	CMPQ         SI, CX
+	JAE          CrossEntropyWSAVX2_explastrest_25
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
@@ -5909,12 +8095,12 @@ CrossEntropyWSAVX2_exp32_13:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropyWSAVX2_exp32_13
+	JMP          CrossEntropyWSAVX2_explast32_24
 
-CrossEntropyWSAVX2_exprest_14:
+CrossEntropyWSAVX2_explastrest_25:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropyWSAVX2_exptail_16
+	JAE          CrossEntropyWSAVX2_explasttail_27
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
@@ -5935,11 +8121,11 @@ CrossEntropyWSAVX2_exprest_14:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyWSAVX2_expnext_17
+	JMP          CrossEntropyWSAVX2_explastnext_28
 
-CrossEntropyWSAVX2_exptail_16:
+CrossEntropyWSAVX2_explasttail_27:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_expdone_15
+	JE           CrossEntropyWSAVX2_explastdone_26
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -5970,11 +8156,11 @@ CrossEntropyWSAVX2_exptail_16:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropyWSAVX2_expdone_15
+	JMP          CrossEntropyWSAVX2_explastdone_26
 
-CrossEntropyWSAVX2_expnext_17:
+CrossEntropyWSAVX2_explastnext_28:
 	CMPQ         SI, DX
-	JAE          CrossEntropyWSAVX2_exptail_18
+	JAE          CrossEntropyWSAVX2_explasttail_29
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y3
@@ -5995,11 +8181,11 @@ CrossEntropyWSAVX2_expnext_17:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyWSAVX2_expnext_19
+	JMP          CrossEntropyWSAVX2_explastnext_30
 
-CrossEntropyWSAVX2_exptail_18:
+CrossEntropyWSAVX2_explasttail_29:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_expdone_15
+	JE           CrossEntropyWSAVX2_explastdone_26
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -6030,11 +8216,11 @@ CrossEntropyWSAVX2_exptail_18:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropyWSAVX2_expdone_15
+	JMP          CrossEntropyWSAVX2_explastdone_26
 
-CrossEntropyWSAVX2_expnext_19:
+CrossEntropyWSAVX2_explastnext_30:
 	CMPQ         SI, DX
-	JAE          CrossEntropyWSAVX2_exptail_20
+	JAE          CrossEntropyWSAVX2_explasttail_31
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y4
@@ -6055,11 +8241,11 @@ CrossEntropyWSAVX2_expnext_19:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyWSAVX2_expnext_21
+	JMP          CrossEntropyWSAVX2_explastnext_32
 
-CrossEntropyWSAVX2_exptail_20:
+CrossEntropyWSAVX2_explasttail_31:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_expdone_15
+	JE           CrossEntropyWSAVX2_explastdone_26
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -6090,11 +8276,11 @@ CrossEntropyWSAVX2_exptail_20:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropyWSAVX2_expdone_15
+	JMP          CrossEntropyWSAVX2_explastdone_26
 
-CrossEntropyWSAVX2_expnext_21:
+CrossEntropyWSAVX2_explastnext_32:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_expdone_15
+	JE           CrossEntropyWSAVX2_explastdone_26
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -6126,7 +8312,8 @@ CrossEntropyWSAVX2_expnext_21:
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropyWSAVX2_expdone_15:
+CrossEntropyWSAVX2_explastdone_26:
+CrossEntropyWSAVX2_expfolded_14:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y8, Y6, Y6
 	VADDPS       Y9, Y7, Y7
@@ -6135,69 +8322,7 @@ CrossEntropyWSAVX2_expdone_15:
 	VHADDPS      Y6, Y6, Y6
 	VEXTRACTF128 $0x01, Y6, X7
 	VADDSS       X7, X6, X6
-	MOVQ         DI, SI
-	INCQ         SI
-	CMPQ         SI, R9
-	JAE          CrossEntropyWSAVX2_nomax_22
-	LEAQ         (R8)(AX*4), R10
 
-	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y1
-	VBROADCASTSS rowconsts<>+812(SB), Y7
-	VBROADCASTSS rowconsts<>+812(SB), Y8
-	VBROADCASTSS rowconsts<>+812(SB), Y9
-	XORQ         SI, SI
-
-CrossEntropyWSAVX2_max32_23:
-	CMPQ    SI, CX
-	JAE     CrossEntropyWSAVX2_maxv_24
-	VMOVUPS (R10)(SI*4), Y10
-	VMAXPS  Y1, Y10, Y1
-	VMOVUPS 32(R10)(SI*4), Y10
-	VMAXPS  Y7, Y10, Y7
-	VMOVUPS 64(R10)(SI*4), Y10
-	VMAXPS  Y8, Y10, Y8
-	VMOVUPS 96(R10)(SI*4), Y10
-	VMAXPS  Y9, Y10, Y9
-	ADDQ    $0x20, SI
-	JMP     CrossEntropyWSAVX2_max32_23
-
-CrossEntropyWSAVX2_maxv_24:
-	CMPQ    SI, DX
-	JAE     CrossEntropyWSAVX2_maxtail_25
-	VMOVUPS (R10)(SI*4), Y10
-	VMAXPS  Y1, Y10, Y1
-	ADDQ    $0x08, SI
-	JMP     CrossEntropyWSAVX2_maxv_24
-
-CrossEntropyWSAVX2_maxtail_25:
-	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_maxfold_26
-	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
-	SHLQ         $0x02, R12
-	SUBQ         R12, R11
-	VMOVUPS      (R11), Y10
-	VBROADCASTSS rowconsts<>+812(SB), Y11
-	VMASKMOVPS   (R10)(SI*4), Y10, Y12
-	VBLENDVPS    Y10, Y12, Y11, Y11
-	VMAXPS       Y7, Y11, Y7
-
-CrossEntropyWSAVX2_maxfold_26:
-	VMAXPS       Y7, Y1, Y1
-	VMAXPS       Y9, Y8, Y8
-	VMAXPS       Y8, Y1, Y1
-	VEXTRACTF128 $0x01, Y1, X7
-	VMAXPS       X7, X1, X1
-	VMOVHLPS     X1, X1, X7
-	VMAXPS       X7, X1, X1
-	VMOVSHDUP    X1, X7
-	VMAXSS       X7, X1, X1
-	VXORPS       X7, X7, X7
-	VADDSS       X7, X1, X1
-	VBROADCASTSS X1, Y1
-
-CrossEntropyWSAVX2_nomax_22:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -6277,7 +8402,7 @@ TEXT ·CrossEntropySoftWAVX2(SB), NOSPLIT, $0-96
 	MOVQ z+8(FP), R8
 	MOVQ rows+80(FP), R9
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Y0
 	VBROADCASTSS rowconsts<>+812(SB), Y2
@@ -6321,9 +8446,9 @@ CrossEntropySoftWAVX2_maxtail_3:
 	VMAXPS       Y2, Y6, Y2
 
 CrossEntropySoftWAVX2_maxfold_4:
-	VMAXPS       Y2, Y0, Y0
-	VMAXPS       Y4, Y3, Y3
 	VMAXPS       Y3, Y0, Y0
+	VMAXPS       Y4, Y2, Y2
+	VMAXPS       Y2, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X2
 	VMAXPS       X2, X0, X0
 	VMOVHLPS     X0, X0, X2
@@ -6335,16 +8460,334 @@ CrossEntropySoftWAVX2_maxfold_4:
 	VBROADCASTSS X0, Y0
 
 CrossEntropySoftWAVX2_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropySoftWAVX2_explast_5
+	LEAQ         (R8)(AX*4), R10
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	XORQ         SI, SI
 
-CrossEntropySoftWAVX2_exp32_5:
+CrossEntropySoftWAVX2_exp32_7:
 	CMPQ         SI, CX
-	JAE          CrossEntropySoftWAVX2_exprest_6
+	JAE          CrossEntropySoftWAVX2_exprest_8
+	VMOVUPS      (R10)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y2, Y2
+	VMOVUPS      32(R10)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      32(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      64(R10)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      64(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y4, Y4
+	VMOVUPS      96(R10)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      96(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y5, Y5
+	ADDQ         $0x20, SI
+	JMP          CrossEntropySoftWAVX2_exp32_7
+
+CrossEntropySoftWAVX2_exprest_8:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftWAVX2_exptail_10
+	VMOVUPS      (R10)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y2, Y2
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftWAVX2_expnext_11
+
+CrossEntropySoftWAVX2_exptail_10:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftWAVX2_expdone_9
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VMASKMOVPS   (R10)(SI*4), Y6, Y8
+	VBLENDVPS    Y6, Y8, Y7, Y7
+	VMAXPS       Y1, Y7, Y1
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VADDPS       Y10, Y2, Y2
+	JMP          CrossEntropySoftWAVX2_expdone_9
+
+CrossEntropySoftWAVX2_expnext_11:
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftWAVX2_exptail_12
+	VMOVUPS      (R10)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y3, Y3
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftWAVX2_expnext_13
+
+CrossEntropySoftWAVX2_exptail_12:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftWAVX2_expdone_9
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VMASKMOVPS   (R10)(SI*4), Y6, Y8
+	VBLENDVPS    Y6, Y8, Y7, Y7
+	VMAXPS       Y1, Y7, Y1
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VADDPS       Y10, Y3, Y3
+	JMP          CrossEntropySoftWAVX2_expdone_9
+
+CrossEntropySoftWAVX2_expnext_13:
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftWAVX2_exptail_14
+	VMOVUPS      (R10)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VADDPS       Y9, Y4, Y4
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftWAVX2_expnext_15
+
+CrossEntropySoftWAVX2_exptail_14:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftWAVX2_expdone_9
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VMASKMOVPS   (R10)(SI*4), Y6, Y8
+	VBLENDVPS    Y6, Y8, Y7, Y7
+	VMAXPS       Y1, Y7, Y1
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VADDPS       Y10, Y4, Y4
+	JMP          CrossEntropySoftWAVX2_expdone_9
+
+CrossEntropySoftWAVX2_expnext_15:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftWAVX2_expdone_9
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         BX, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VMASKMOVPS   (R10)(SI*4), Y6, Y8
+	VBLENDVPS    Y6, Y8, Y7, Y7
+	VMAXPS       Y1, Y7, Y1
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VADDPS       Y10, Y5, Y5
+
+CrossEntropySoftWAVX2_expdone_9:
+	VEXTRACTF128 $0x01, Y1, X6
+	VMAXPS       X6, X1, X1
+	VMOVHLPS     X1, X1, X6
+	VMAXPS       X6, X1, X1
+	VMOVSHDUP    X1, X6
+	VMAXSS       X6, X1, X1
+	VXORPS       X6, X6, X6
+	VADDSS       X6, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropySoftWAVX2_expfolded_6
+
+CrossEntropySoftWAVX2_explast_5:
+	XORQ SI, SI
+
+CrossEntropySoftWAVX2_explast32_16:
+	CMPQ         SI, CX
+	JAE          CrossEntropySoftWAVX2_explastrest_17
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
@@ -6418,12 +8861,12 @@ CrossEntropySoftWAVX2_exp32_5:
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y5, Y5
 	ADDQ         $0x20, SI
-	JMP          CrossEntropySoftWAVX2_exp32_5
+	JMP          CrossEntropySoftWAVX2_explast32_16
 
-CrossEntropySoftWAVX2_exprest_6:
+CrossEntropySoftWAVX2_explastrest_17:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropySoftWAVX2_exptail_8
+	JAE          CrossEntropySoftWAVX2_explasttail_19
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
@@ -6443,11 +8886,11 @@ CrossEntropySoftWAVX2_exprest_6:
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y2, Y2
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySoftWAVX2_expnext_9
+	JMP          CrossEntropySoftWAVX2_explastnext_20
 
-CrossEntropySoftWAVX2_exptail_8:
+CrossEntropySoftWAVX2_explasttail_19:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftWAVX2_expdone_7
+	JE           CrossEntropySoftWAVX2_explastdone_18
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -6472,11 +8915,11 @@ CrossEntropySoftWAVX2_exptail_8:
 	VANDNPS      Y10, Y8, Y10
 	VANDPS       Y6, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	JMP          CrossEntropySoftWAVX2_expdone_7
+	JMP          CrossEntropySoftWAVX2_explastdone_18
 
-CrossEntropySoftWAVX2_expnext_9:
+CrossEntropySoftWAVX2_explastnext_20:
 	CMPQ         SI, DX
-	JAE          CrossEntropySoftWAVX2_exptail_10
+	JAE          CrossEntropySoftWAVX2_explasttail_21
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
@@ -6496,11 +8939,11 @@ CrossEntropySoftWAVX2_expnext_9:
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y3, Y3
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySoftWAVX2_expnext_11
+	JMP          CrossEntropySoftWAVX2_explastnext_22
 
-CrossEntropySoftWAVX2_exptail_10:
+CrossEntropySoftWAVX2_explasttail_21:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftWAVX2_expdone_7
+	JE           CrossEntropySoftWAVX2_explastdone_18
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -6525,11 +8968,11 @@ CrossEntropySoftWAVX2_exptail_10:
 	VANDNPS      Y10, Y8, Y10
 	VANDPS       Y6, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	JMP          CrossEntropySoftWAVX2_expdone_7
+	JMP          CrossEntropySoftWAVX2_explastdone_18
 
-CrossEntropySoftWAVX2_expnext_11:
+CrossEntropySoftWAVX2_explastnext_22:
 	CMPQ         SI, DX
-	JAE          CrossEntropySoftWAVX2_exptail_12
+	JAE          CrossEntropySoftWAVX2_explasttail_23
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
@@ -6549,11 +8992,11 @@ CrossEntropySoftWAVX2_expnext_11:
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y4, Y4
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySoftWAVX2_expnext_13
+	JMP          CrossEntropySoftWAVX2_explastnext_24
 
-CrossEntropySoftWAVX2_exptail_12:
+CrossEntropySoftWAVX2_explasttail_23:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftWAVX2_expdone_7
+	JE           CrossEntropySoftWAVX2_explastdone_18
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -6578,11 +9021,11 @@ CrossEntropySoftWAVX2_exptail_12:
 	VANDNPS      Y10, Y8, Y10
 	VANDPS       Y6, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	JMP          CrossEntropySoftWAVX2_expdone_7
+	JMP          CrossEntropySoftWAVX2_explastdone_18
 
-CrossEntropySoftWAVX2_expnext_13:
+CrossEntropySoftWAVX2_explastnext_24:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftWAVX2_expdone_7
+	JE           CrossEntropySoftWAVX2_explastdone_18
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -6608,7 +9051,8 @@ CrossEntropySoftWAVX2_expnext_13:
 	VANDPS       Y6, Y10, Y10
 	VADDPS       Y10, Y5, Y5
 
-CrossEntropySoftWAVX2_expdone_7:
+CrossEntropySoftWAVX2_explastdone_18:
+CrossEntropySoftWAVX2_expfolded_6:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y4, Y2, Y2
 	VADDPS       Y5, Y3, Y3
@@ -6617,69 +9061,7 @@ CrossEntropySoftWAVX2_expdone_7:
 	VHADDPS      Y2, Y2, Y2
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDSS       X3, X2, X2
-	MOVQ         DI, SI
-	INCQ         SI
-	CMPQ         SI, R9
-	JAE          CrossEntropySoftWAVX2_nomax_14
-	LEAQ         (R8)(AX*4), R10
 
-	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y1
-	VBROADCASTSS rowconsts<>+812(SB), Y3
-	VBROADCASTSS rowconsts<>+812(SB), Y4
-	VBROADCASTSS rowconsts<>+812(SB), Y5
-	XORQ         SI, SI
-
-CrossEntropySoftWAVX2_max32_15:
-	CMPQ    SI, CX
-	JAE     CrossEntropySoftWAVX2_maxv_16
-	VMOVUPS (R10)(SI*4), Y6
-	VMAXPS  Y1, Y6, Y1
-	VMOVUPS 32(R10)(SI*4), Y6
-	VMAXPS  Y3, Y6, Y3
-	VMOVUPS 64(R10)(SI*4), Y6
-	VMAXPS  Y4, Y6, Y4
-	VMOVUPS 96(R10)(SI*4), Y6
-	VMAXPS  Y5, Y6, Y5
-	ADDQ    $0x20, SI
-	JMP     CrossEntropySoftWAVX2_max32_15
-
-CrossEntropySoftWAVX2_maxv_16:
-	CMPQ    SI, DX
-	JAE     CrossEntropySoftWAVX2_maxtail_17
-	VMOVUPS (R10)(SI*4), Y6
-	VMAXPS  Y1, Y6, Y1
-	ADDQ    $0x08, SI
-	JMP     CrossEntropySoftWAVX2_maxv_16
-
-CrossEntropySoftWAVX2_maxtail_17:
-	CMPQ         BX, $0x00
-	JE           CrossEntropySoftWAVX2_maxfold_18
-	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
-	SHLQ         $0x02, R12
-	SUBQ         R12, R11
-	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
-	VMASKMOVPS   (R10)(SI*4), Y6, Y8
-	VBLENDVPS    Y6, Y8, Y7, Y7
-	VMAXPS       Y3, Y7, Y3
-
-CrossEntropySoftWAVX2_maxfold_18:
-	VMAXPS       Y3, Y1, Y1
-	VMAXPS       Y5, Y4, Y4
-	VMAXPS       Y4, Y1, Y1
-	VEXTRACTF128 $0x01, Y1, X3
-	VMAXPS       X3, X1, X1
-	VMOVHLPS     X1, X1, X3
-	VMAXPS       X3, X1, X1
-	VMOVSHDUP    X1, X3
-	VMAXSS       X3, X1, X1
-	VXORPS       X3, X3, X3
-	VADDSS       X3, X1, X1
-	VBROADCASTSS X1, Y1
-
-CrossEntropySoftWAVX2_nomax_14:
 	// pass 2b: mass = Σ c, zc = Σ c·(z - max) over the same 32 partials
 	VXORPS       Y3, Y3, Y3
 	VXORPS       Y4, Y4, Y4
@@ -6698,9 +9080,9 @@ CrossEntropySoftWAVX2_nomax_14:
 	VBROADCASTSS spread+76(FP), Y12
 	XORQ         SI, SI
 
-CrossEntropySoftWAVX2_tgt32_19:
+CrossEntropySoftWAVX2_tgt32_25:
 	CMPQ        SI, CX
-	JAE         CrossEntropySoftWAVX2_tgtrest_20
+	JAE         CrossEntropySoftWAVX2_tgtrest_26
 	VMOVUPS     (R8)(SI*4), Y13
 	VSUBPS      Y0, Y13, Y13
 	VMOVAPS     Y12, Y14
@@ -6734,12 +9116,12 @@ CrossEntropySoftWAVX2_tgt32_19:
 	VADDPS      Y14, Y6, Y6
 	VFMADD231PS Y14, Y13, Y10
 	ADDQ        $0x20, SI
-	JMP         CrossEntropySoftWAVX2_tgt32_19
+	JMP         CrossEntropySoftWAVX2_tgt32_25
 
-CrossEntropySoftWAVX2_tgtrest_20:
+CrossEntropySoftWAVX2_tgtrest_26:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropySoftWAVX2_tgttail_22
+	JAE         CrossEntropySoftWAVX2_tgttail_28
 	VMOVUPS     (R8)(SI*4), Y13
 	VSUBPS      Y0, Y13, Y13
 	VMOVAPS     Y12, Y14
@@ -6749,11 +9131,11 @@ CrossEntropySoftWAVX2_tgtrest_20:
 	VADDPS      Y14, Y3, Y3
 	VFMADD231PS Y14, Y13, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropySoftWAVX2_tgtnext_23
+	JMP         CrossEntropySoftWAVX2_tgtnext_29
 
-CrossEntropySoftWAVX2_tgttail_22:
+CrossEntropySoftWAVX2_tgttail_28:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftWAVX2_tgtdone_21
+	JE           CrossEntropySoftWAVX2_tgtdone_27
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -6773,11 +9155,11 @@ CrossEntropySoftWAVX2_tgttail_22:
 	VORPS        Y11, Y12, Y12
 	VADDPS       Y12, Y3, Y3
 	VFMADD231PS  Y12, Y14, Y7
-	JMP          CrossEntropySoftWAVX2_tgtdone_21
+	JMP          CrossEntropySoftWAVX2_tgtdone_27
 
-CrossEntropySoftWAVX2_tgtnext_23:
+CrossEntropySoftWAVX2_tgtnext_29:
 	CMPQ        SI, DX
-	JAE         CrossEntropySoftWAVX2_tgttail_24
+	JAE         CrossEntropySoftWAVX2_tgttail_30
 	VMOVUPS     (R8)(SI*4), Y13
 	VSUBPS      Y0, Y13, Y13
 	VMOVAPS     Y12, Y14
@@ -6787,11 +9169,11 @@ CrossEntropySoftWAVX2_tgtnext_23:
 	VADDPS      Y14, Y4, Y4
 	VFMADD231PS Y14, Y13, Y8
 	ADDQ        $0x08, SI
-	JMP         CrossEntropySoftWAVX2_tgtnext_25
+	JMP         CrossEntropySoftWAVX2_tgtnext_31
 
-CrossEntropySoftWAVX2_tgttail_24:
+CrossEntropySoftWAVX2_tgttail_30:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftWAVX2_tgtdone_21
+	JE           CrossEntropySoftWAVX2_tgtdone_27
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -6811,11 +9193,11 @@ CrossEntropySoftWAVX2_tgttail_24:
 	VORPS        Y11, Y12, Y12
 	VADDPS       Y12, Y4, Y4
 	VFMADD231PS  Y12, Y14, Y8
-	JMP          CrossEntropySoftWAVX2_tgtdone_21
+	JMP          CrossEntropySoftWAVX2_tgtdone_27
 
-CrossEntropySoftWAVX2_tgtnext_25:
+CrossEntropySoftWAVX2_tgtnext_31:
 	CMPQ        SI, DX
-	JAE         CrossEntropySoftWAVX2_tgttail_26
+	JAE         CrossEntropySoftWAVX2_tgttail_32
 	VMOVUPS     (R8)(SI*4), Y13
 	VSUBPS      Y0, Y13, Y13
 	VMOVAPS     Y12, Y14
@@ -6825,11 +9207,11 @@ CrossEntropySoftWAVX2_tgtnext_25:
 	VADDPS      Y14, Y5, Y5
 	VFMADD231PS Y14, Y13, Y9
 	ADDQ        $0x08, SI
-	JMP         CrossEntropySoftWAVX2_tgtnext_27
+	JMP         CrossEntropySoftWAVX2_tgtnext_33
 
-CrossEntropySoftWAVX2_tgttail_26:
+CrossEntropySoftWAVX2_tgttail_32:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftWAVX2_tgtdone_21
+	JE           CrossEntropySoftWAVX2_tgtdone_27
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -6849,11 +9231,11 @@ CrossEntropySoftWAVX2_tgttail_26:
 	VORPS        Y11, Y12, Y12
 	VADDPS       Y12, Y5, Y5
 	VFMADD231PS  Y12, Y14, Y9
-	JMP          CrossEntropySoftWAVX2_tgtdone_21
+	JMP          CrossEntropySoftWAVX2_tgtdone_27
 
-CrossEntropySoftWAVX2_tgtnext_27:
+CrossEntropySoftWAVX2_tgtnext_33:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftWAVX2_tgtdone_21
+	JE           CrossEntropySoftWAVX2_tgtdone_27
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -6874,7 +9256,7 @@ CrossEntropySoftWAVX2_tgtnext_27:
 	VADDPS       Y12, Y6, Y6
 	VFMADD231PS  Y12, Y14, Y10
 
-CrossEntropySoftWAVX2_tgtdone_21:
+CrossEntropySoftWAVX2_tgtdone_27:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y5, Y3, Y3
 	VADDPS       Y6, Y4, Y4
@@ -7315,7 +9697,7 @@ CrossEntropyGAVX2_blockdone_2:
 	CMPQ DI, R10
 	JAE  CrossEntropyGAVX2_end_11
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Y0
 	VBROADCASTSS rowconsts<>+812(SB), Y5
@@ -7359,9 +9741,9 @@ CrossEntropyGAVX2_maxtail_14:
 	VMAXPS       Y5, Y9, Y5
 
 CrossEntropyGAVX2_maxfold_15:
-	VMAXPS       Y5, Y0, Y0
-	VMAXPS       Y7, Y6, Y6
 	VMAXPS       Y6, Y0, Y0
+	VMAXPS       Y7, Y5, Y5
+	VMAXPS       Y5, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X5
 	VMAXPS       X5, X0, X0
 	VMOVHLPS     X0, X0, X5
@@ -7373,16 +9755,345 @@ CrossEntropyGAVX2_maxfold_15:
 	VBROADCASTSS X0, Y0
 
 CrossEntropyGAVX2_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropyGAVX2_explast_16
+	LEAQ         (R8)(AX*4), R11
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	XORQ         SI, SI
 
-CrossEntropyGAVX2_exp32_16:
+CrossEntropyGAVX2_exp32_18:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGAVX2_exprest_17
+	JAE         CrossEntropyGAVX2_exprest_19
+	VMOVUPS     (R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R9)(SI*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(R9)(SI*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(R9)(SI*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(R9)(SI*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, SI
+	JMP         CrossEntropyGAVX2_exp32_18
+
+CrossEntropyGAVX2_exprest_19:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        SI, DX
+	JAE         CrossEntropyGAVX2_exptail_21
+	VMOVUPS     (R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R9)(SI*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyGAVX2_expnext_22
+
+CrossEntropyGAVX2_exptail_21:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
+	VADDPS       Y13, Y5, Y5
+	JMP          CrossEntropyGAVX2_expdone_20
+
+CrossEntropyGAVX2_expnext_22:
+	CMPQ        SI, DX
+	JAE         CrossEntropyGAVX2_exptail_23
+	VMOVUPS     (R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R9)(SI*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyGAVX2_expnext_24
+
+CrossEntropyGAVX2_exptail_23:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
+	VADDPS       Y13, Y6, Y6
+	JMP          CrossEntropyGAVX2_expdone_20
+
+CrossEntropyGAVX2_expnext_24:
+	CMPQ        SI, DX
+	JAE         CrossEntropyGAVX2_exptail_25
+	VMOVUPS     (R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R9)(SI*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyGAVX2_expnext_26
+
+CrossEntropyGAVX2_exptail_25:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
+	VADDPS       Y13, Y7, Y7
+	JMP          CrossEntropyGAVX2_expdone_20
+
+CrossEntropyGAVX2_expnext_26:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
+	VADDPS       Y13, Y8, Y8
+
+CrossEntropyGAVX2_expdone_20:
+	VEXTRACTF128 $0x01, Y1, X9
+	VMAXPS       X9, X1, X1
+	VMOVHLPS     X1, X1, X9
+	VMAXPS       X9, X1, X1
+	VMOVSHDUP    X1, X9
+	VMAXSS       X9, X1, X1
+	VXORPS       X9, X9, X9
+	VADDSS       X9, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyGAVX2_expfolded_17
+
+CrossEntropyGAVX2_explast_16:
+	XORQ SI, SI
+
+CrossEntropyGAVX2_explast32_27:
+	CMPQ        SI, CX
+	JAE         CrossEntropyGAVX2_explastrest_28
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -7460,12 +10171,12 @@ CrossEntropyGAVX2_exp32_16:
 	VMOVUPS     Y12, 96(R9)(SI*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGAVX2_exp32_16
+	JMP         CrossEntropyGAVX2_explast32_27
 
-CrossEntropyGAVX2_exprest_17:
+CrossEntropyGAVX2_explastrest_28:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_exptail_19
+	JAE         CrossEntropyGAVX2_explasttail_30
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -7486,11 +10197,11 @@ CrossEntropyGAVX2_exprest_17:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_expnext_20
+	JMP         CrossEntropyGAVX2_explastnext_31
 
-CrossEntropyGAVX2_exptail_19:
+CrossEntropyGAVX2_explasttail_30:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX2_expdone_18
+	JE          CrossEntropyGAVX2_explastdone_29
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -7516,11 +10227,11 @@ CrossEntropyGAVX2_exptail_19:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y5, Y5
-	JMP         CrossEntropyGAVX2_expdone_18
+	JMP         CrossEntropyGAVX2_explastdone_29
 
-CrossEntropyGAVX2_expnext_20:
+CrossEntropyGAVX2_explastnext_31:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_exptail_21
+	JAE         CrossEntropyGAVX2_explasttail_32
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -7541,11 +10252,11 @@ CrossEntropyGAVX2_expnext_20:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_expnext_22
+	JMP         CrossEntropyGAVX2_explastnext_33
 
-CrossEntropyGAVX2_exptail_21:
+CrossEntropyGAVX2_explasttail_32:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX2_expdone_18
+	JE          CrossEntropyGAVX2_explastdone_29
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -7571,11 +10282,11 @@ CrossEntropyGAVX2_exptail_21:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y6, Y6
-	JMP         CrossEntropyGAVX2_expdone_18
+	JMP         CrossEntropyGAVX2_explastdone_29
 
-CrossEntropyGAVX2_expnext_22:
+CrossEntropyGAVX2_explastnext_33:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_exptail_23
+	JAE         CrossEntropyGAVX2_explasttail_34
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -7596,11 +10307,11 @@ CrossEntropyGAVX2_expnext_22:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_expnext_24
+	JMP         CrossEntropyGAVX2_explastnext_35
 
-CrossEntropyGAVX2_exptail_23:
+CrossEntropyGAVX2_explasttail_34:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX2_expdone_18
+	JE          CrossEntropyGAVX2_explastdone_29
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -7626,11 +10337,11 @@ CrossEntropyGAVX2_exptail_23:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y7, Y7
-	JMP         CrossEntropyGAVX2_expdone_18
+	JMP         CrossEntropyGAVX2_explastdone_29
 
-CrossEntropyGAVX2_expnext_24:
+CrossEntropyGAVX2_explastnext_35:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX2_expdone_18
+	JE          CrossEntropyGAVX2_explastdone_29
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -7657,7 +10368,8 @@ CrossEntropyGAVX2_expnext_24:
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y8, Y8
 
-CrossEntropyGAVX2_expdone_18:
+CrossEntropyGAVX2_explastdone_29:
+CrossEntropyGAVX2_expfolded_17:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -7666,69 +10378,7 @@ CrossEntropyGAVX2_expdone_18:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X6
 	VADDSS       X6, X5, X5
-	MOVQ         DI, SI
-	INCQ         SI
-	CMPQ         SI, R10
-	JAE          CrossEntropyGAVX2_nomax_25
-	LEAQ         (R8)(AX*4), R11
 
-	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y1
-	VBROADCASTSS rowconsts<>+812(SB), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
-	VBROADCASTSS rowconsts<>+812(SB), Y8
-	XORQ         SI, SI
-
-CrossEntropyGAVX2_max32_26:
-	CMPQ    SI, CX
-	JAE     CrossEntropyGAVX2_maxv_27
-	VMOVUPS (R11)(SI*4), Y9
-	VMAXPS  Y1, Y9, Y1
-	VMOVUPS 32(R11)(SI*4), Y9
-	VMAXPS  Y6, Y9, Y6
-	VMOVUPS 64(R11)(SI*4), Y9
-	VMAXPS  Y7, Y9, Y7
-	VMOVUPS 96(R11)(SI*4), Y9
-	VMAXPS  Y8, Y9, Y8
-	ADDQ    $0x20, SI
-	JMP     CrossEntropyGAVX2_max32_26
-
-CrossEntropyGAVX2_maxv_27:
-	CMPQ    SI, DX
-	JAE     CrossEntropyGAVX2_maxtail_28
-	VMOVUPS (R11)(SI*4), Y9
-	VMAXPS  Y1, Y9, Y1
-	ADDQ    $0x08, SI
-	JMP     CrossEntropyGAVX2_maxv_27
-
-CrossEntropyGAVX2_maxtail_28:
-	CMPQ         BX, $0x00
-	JE           CrossEntropyGAVX2_maxfold_29
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
-	VBLENDVPS    Y9, Y11, Y10, Y10
-	VMAXPS       Y6, Y10, Y6
-
-CrossEntropyGAVX2_maxfold_29:
-	VMAXPS       Y6, Y1, Y1
-	VMAXPS       Y8, Y7, Y7
-	VMAXPS       Y7, Y1, Y1
-	VEXTRACTF128 $0x01, Y1, X6
-	VMAXPS       X6, X1, X1
-	VMOVHLPS     X1, X1, X6
-	VMAXPS       X6, X1, X1
-	VMOVSHDUP    X1, X6
-	VMAXSS       X6, X1, X1
-	VXORPS       X6, X6, X6
-	VADDSS       X6, X1, X1
-	VBROADCASTSS X1, Y1
-
-CrossEntropyGAVX2_nomax_25:
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
 	VMOVSS       rowconsts<>+828(SB), X6
 	VDIVSS       X5, X6, X6
@@ -7742,9 +10392,9 @@ CrossEntropyGAVX2_nomax_25:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyGAVX2_out32_30:
+CrossEntropyGAVX2_out32_36:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGAVX2_outv_31
+	JAE         CrossEntropyGAVX2_outv_37
 	VMOVUPS     (R9)(SI*4), Y10
 	VMULPS      Y6, Y10, Y10
 	VMOVAPS     Y9, Y11
@@ -7770,11 +10420,11 @@ CrossEntropyGAVX2_out32_30:
 	VMULPS      Y8, Y11, Y11
 	VMOVUPS     Y11, 96(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGAVX2_out32_30
+	JMP         CrossEntropyGAVX2_out32_36
 
-CrossEntropyGAVX2_outv_31:
+CrossEntropyGAVX2_outv_37:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_outtail_32
+	JAE         CrossEntropyGAVX2_outtail_38
 	VMOVUPS     (R9)(SI*4), Y10
 	VMULPS      Y6, Y10, Y10
 	VMOVAPS     Y9, Y11
@@ -7782,11 +10432,11 @@ CrossEntropyGAVX2_outv_31:
 	VMULPS      Y8, Y11, Y11
 	VMOVUPS     Y11, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_outv_31
+	JMP         CrossEntropyGAVX2_outv_37
 
-CrossEntropyGAVX2_outtail_32:
+CrossEntropyGAVX2_outtail_38:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX2_outend_33
+	JE          CrossEntropyGAVX2_outend_39
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -7799,7 +10449,7 @@ CrossEntropyGAVX2_outtail_32:
 	VMULPS      Y8, Y6, Y6
 	VMASKMOVPS  Y6, Y10, (R9)(SI*4)
 
-CrossEntropyGAVX2_outend_33:
+CrossEntropyGAVX2_outend_39:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -8249,7 +10899,7 @@ CrossEntropyGSAVX2_blockdone_2:
 	CMPQ DI, R10
 	JAE  CrossEntropyGSAVX2_end_11
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Y0
 	VBROADCASTSS rowconsts<>+812(SB), Y2
@@ -8293,9 +10943,9 @@ CrossEntropyGSAVX2_maxtail_14:
 	VMAXPS       Y2, Y6, Y2
 
 CrossEntropyGSAVX2_maxfold_15:
-	VMAXPS       Y2, Y0, Y0
-	VMAXPS       Y4, Y3, Y3
 	VMAXPS       Y3, Y0, Y0
+	VMAXPS       Y4, Y2, Y2
+	VMAXPS       Y2, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X2
 	VMAXPS       X2, X0, X0
 	VMOVHLPS     X0, X0, X2
@@ -8313,16 +10963,372 @@ CrossEntropyGSAVX2_row:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropyGSAVX2_explast_16
+	LEAQ         (R8)(AX*4), R11
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	XORQ         SI, SI
 
-CrossEntropyGSAVX2_exp32_16:
+CrossEntropyGSAVX2_exp32_18:
 	CMPQ         SI, CX
-	JAE          CrossEntropyGSAVX2_exprest_17
+	JAE          CrossEntropyGSAVX2_exprest_19
+	VMOVUPS      (R11)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y2, Y2
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, (R9)(SI*4)
+	VADDPS       Y13, Y6, Y6
+	VMOVUPS      32(R11)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      32(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y3, Y3
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, 32(R9)(SI*4)
+	VADDPS       Y13, Y7, Y7
+	VMOVUPS      64(R11)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      64(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y4, Y4
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, 64(R9)(SI*4)
+	VADDPS       Y13, Y8, Y8
+	VMOVUPS      96(R11)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      96(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y5, Y5
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, 96(R9)(SI*4)
+	VADDPS       Y13, Y9, Y9
+	ADDQ         $0x20, SI
+	JMP          CrossEntropyGSAVX2_exp32_18
+
+CrossEntropyGSAVX2_exprest_19:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ         SI, DX
+	JAE          CrossEntropyGSAVX2_exptail_21
+	VMOVUPS      (R11)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y2, Y2
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, (R9)(SI*4)
+	VADDPS       Y13, Y6, Y6
+	ADDQ         $0x08, SI
+	JMP          CrossEntropyGSAVX2_expnext_22
+
+CrossEntropyGSAVX2_exptail_21:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGSAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VBLENDVPS    Y10, Y12, Y11, Y11
+	VMAXPS       Y1, Y11, Y1
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
+	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
+	VADDPS       Y11, Y2, Y2
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VADDPS       Y14, Y6, Y6
+	JMP          CrossEntropyGSAVX2_expdone_20
+
+CrossEntropyGSAVX2_expnext_22:
+	CMPQ         SI, DX
+	JAE          CrossEntropyGSAVX2_exptail_23
+	VMOVUPS      (R11)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y3, Y3
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, (R9)(SI*4)
+	VADDPS       Y13, Y7, Y7
+	ADDQ         $0x08, SI
+	JMP          CrossEntropyGSAVX2_expnext_24
+
+CrossEntropyGSAVX2_exptail_23:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGSAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VBLENDVPS    Y10, Y12, Y11, Y11
+	VMAXPS       Y1, Y11, Y1
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
+	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
+	VADDPS       Y11, Y3, Y3
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VADDPS       Y14, Y7, Y7
+	JMP          CrossEntropyGSAVX2_expdone_20
+
+CrossEntropyGSAVX2_expnext_24:
+	CMPQ         SI, DX
+	JAE          CrossEntropyGSAVX2_exptail_25
+	VMOVUPS      (R11)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VADDPS       Y10, Y4, Y4
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, (R9)(SI*4)
+	VADDPS       Y13, Y8, Y8
+	ADDQ         $0x08, SI
+	JMP          CrossEntropyGSAVX2_expnext_26
+
+CrossEntropyGSAVX2_exptail_25:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGSAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VBLENDVPS    Y10, Y12, Y11, Y11
+	VMAXPS       Y1, Y11, Y1
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
+	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
+	VADDPS       Y11, Y4, Y4
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VADDPS       Y14, Y8, Y8
+	JMP          CrossEntropyGSAVX2_expdone_20
+
+CrossEntropyGSAVX2_expnext_26:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGSAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VBLENDVPS    Y10, Y12, Y11, Y11
+	VMAXPS       Y1, Y11, Y1
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
+	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
+	VADDPS       Y11, Y5, Y5
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VADDPS       Y14, Y9, Y9
+
+CrossEntropyGSAVX2_expdone_20:
+	VEXTRACTF128 $0x01, Y1, X10
+	VMAXPS       X10, X1, X1
+	VMOVHLPS     X1, X1, X10
+	VMAXPS       X10, X1, X1
+	VMOVSHDUP    X1, X10
+	VMAXSS       X10, X1, X1
+	VXORPS       X10, X10, X10
+	VADDSS       X10, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyGSAVX2_expfolded_17
+
+CrossEntropyGSAVX2_explast_16:
+	XORQ SI, SI
+
+CrossEntropyGSAVX2_explast32_27:
+	CMPQ         SI, CX
+	JAE          CrossEntropyGSAVX2_explastrest_28
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
@@ -8404,12 +11410,12 @@ CrossEntropyGSAVX2_exp32_16:
 	VMOVUPS      Y13, 96(R9)(SI*4)
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropyGSAVX2_exp32_16
+	JMP          CrossEntropyGSAVX2_explast32_27
 
-CrossEntropyGSAVX2_exprest_17:
+CrossEntropyGSAVX2_explastrest_28:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropyGSAVX2_exptail_19
+	JAE          CrossEntropyGSAVX2_explasttail_30
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
@@ -8431,11 +11437,11 @@ CrossEntropyGSAVX2_exprest_17:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGSAVX2_expnext_20
+	JMP          CrossEntropyGSAVX2_explastnext_31
 
-CrossEntropyGSAVX2_exptail_19:
+CrossEntropyGSAVX2_explasttail_30:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_expdone_18
+	JE           CrossEntropyGSAVX2_explastdone_29
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -8466,11 +11472,11 @@ CrossEntropyGSAVX2_exptail_19:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropyGSAVX2_expdone_18
+	JMP          CrossEntropyGSAVX2_explastdone_29
 
-CrossEntropyGSAVX2_expnext_20:
+CrossEntropyGSAVX2_explastnext_31:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGSAVX2_exptail_21
+	JAE          CrossEntropyGSAVX2_explasttail_32
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
@@ -8492,11 +11498,11 @@ CrossEntropyGSAVX2_expnext_20:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGSAVX2_expnext_22
+	JMP          CrossEntropyGSAVX2_explastnext_33
 
-CrossEntropyGSAVX2_exptail_21:
+CrossEntropyGSAVX2_explasttail_32:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_expdone_18
+	JE           CrossEntropyGSAVX2_explastdone_29
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -8527,11 +11533,11 @@ CrossEntropyGSAVX2_exptail_21:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropyGSAVX2_expdone_18
+	JMP          CrossEntropyGSAVX2_explastdone_29
 
-CrossEntropyGSAVX2_expnext_22:
+CrossEntropyGSAVX2_explastnext_33:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGSAVX2_exptail_23
+	JAE          CrossEntropyGSAVX2_explasttail_34
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
@@ -8553,11 +11559,11 @@ CrossEntropyGSAVX2_expnext_22:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGSAVX2_expnext_24
+	JMP          CrossEntropyGSAVX2_explastnext_35
 
-CrossEntropyGSAVX2_exptail_23:
+CrossEntropyGSAVX2_explasttail_34:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_expdone_18
+	JE           CrossEntropyGSAVX2_explastdone_29
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -8588,11 +11594,11 @@ CrossEntropyGSAVX2_exptail_23:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropyGSAVX2_expdone_18
+	JMP          CrossEntropyGSAVX2_explastdone_29
 
-CrossEntropyGSAVX2_expnext_24:
+CrossEntropyGSAVX2_explastnext_35:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_expdone_18
+	JE           CrossEntropyGSAVX2_explastdone_29
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -8624,7 +11630,8 @@ CrossEntropyGSAVX2_expnext_24:
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropyGSAVX2_expdone_18:
+CrossEntropyGSAVX2_explastdone_29:
+CrossEntropyGSAVX2_expfolded_17:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y8, Y6, Y6
 	VADDPS       Y9, Y7, Y7
@@ -8633,69 +11640,7 @@ CrossEntropyGSAVX2_expdone_18:
 	VHADDPS      Y6, Y6, Y6
 	VEXTRACTF128 $0x01, Y6, X7
 	VADDSS       X7, X6, X6
-	MOVQ         DI, SI
-	INCQ         SI
-	CMPQ         SI, R10
-	JAE          CrossEntropyGSAVX2_nomax_25
-	LEAQ         (R8)(AX*4), R11
 
-	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y1
-	VBROADCASTSS rowconsts<>+812(SB), Y7
-	VBROADCASTSS rowconsts<>+812(SB), Y8
-	VBROADCASTSS rowconsts<>+812(SB), Y9
-	XORQ         SI, SI
-
-CrossEntropyGSAVX2_max32_26:
-	CMPQ    SI, CX
-	JAE     CrossEntropyGSAVX2_maxv_27
-	VMOVUPS (R11)(SI*4), Y10
-	VMAXPS  Y1, Y10, Y1
-	VMOVUPS 32(R11)(SI*4), Y10
-	VMAXPS  Y7, Y10, Y7
-	VMOVUPS 64(R11)(SI*4), Y10
-	VMAXPS  Y8, Y10, Y8
-	VMOVUPS 96(R11)(SI*4), Y10
-	VMAXPS  Y9, Y10, Y9
-	ADDQ    $0x20, SI
-	JMP     CrossEntropyGSAVX2_max32_26
-
-CrossEntropyGSAVX2_maxv_27:
-	CMPQ    SI, DX
-	JAE     CrossEntropyGSAVX2_maxtail_28
-	VMOVUPS (R11)(SI*4), Y10
-	VMAXPS  Y1, Y10, Y1
-	ADDQ    $0x08, SI
-	JMP     CrossEntropyGSAVX2_maxv_27
-
-CrossEntropyGSAVX2_maxtail_28:
-	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_maxfold_29
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+812(SB), Y11
-	VMASKMOVPS   (R11)(SI*4), Y10, Y12
-	VBLENDVPS    Y10, Y12, Y11, Y11
-	VMAXPS       Y7, Y11, Y7
-
-CrossEntropyGSAVX2_maxfold_29:
-	VMAXPS       Y7, Y1, Y1
-	VMAXPS       Y9, Y8, Y8
-	VMAXPS       Y8, Y1, Y1
-	VEXTRACTF128 $0x01, Y1, X7
-	VMAXPS       X7, X1, X1
-	VMOVHLPS     X1, X1, X7
-	VMAXPS       X7, X1, X1
-	VMOVSHDUP    X1, X7
-	VMAXSS       X7, X1, X1
-	VXORPS       X7, X7, X7
-	VADDSS       X7, X1, X1
-	VBROADCASTSS X1, Y1
-
-CrossEntropyGSAVX2_nomax_25:
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
 	VMOVSS       rowconsts<>+828(SB), X7
 	VDIVSS       X6, X7, X7
@@ -8709,9 +11654,9 @@ CrossEntropyGSAVX2_nomax_25:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyGSAVX2_out32_30:
+CrossEntropyGSAVX2_out32_36:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGSAVX2_outv_31
+	JAE         CrossEntropyGSAVX2_outv_37
 	VMOVUPS     (R9)(SI*4), Y11
 	VMULPS      Y7, Y11, Y11
 	VMOVAPS     Y10, Y12
@@ -8737,11 +11682,11 @@ CrossEntropyGSAVX2_out32_30:
 	VMULPS      Y9, Y12, Y12
 	VMOVUPS     Y12, 96(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGSAVX2_out32_30
+	JMP         CrossEntropyGSAVX2_out32_36
 
-CrossEntropyGSAVX2_outv_31:
+CrossEntropyGSAVX2_outv_37:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGSAVX2_outtail_32
+	JAE         CrossEntropyGSAVX2_outtail_38
 	VMOVUPS     (R9)(SI*4), Y11
 	VMULPS      Y7, Y11, Y11
 	VMOVAPS     Y10, Y12
@@ -8749,11 +11694,11 @@ CrossEntropyGSAVX2_outv_31:
 	VMULPS      Y9, Y12, Y12
 	VMOVUPS     Y12, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGSAVX2_outv_31
+	JMP         CrossEntropyGSAVX2_outv_37
 
-CrossEntropyGSAVX2_outtail_32:
+CrossEntropyGSAVX2_outtail_38:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGSAVX2_outend_33
+	JE          CrossEntropyGSAVX2_outend_39
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -8766,7 +11711,7 @@ CrossEntropyGSAVX2_outtail_32:
 	VMULPS      Y9, Y7, Y7
 	VMASKMOVPS  Y7, Y11, (R9)(SI*4)
 
-CrossEntropyGSAVX2_outend_33:
+CrossEntropyGSAVX2_outend_39:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -8848,7 +11793,7 @@ TEXT ·CrossEntropySoftGAVX2(SB), NOSPLIT, $0-96
 	MOVQ grad+0(FP), R9
 	MOVQ rows+80(FP), R10
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Y0
 	VBROADCASTSS rowconsts<>+812(SB), Y2
@@ -8892,9 +11837,9 @@ CrossEntropySoftGAVX2_maxtail_3:
 	VMAXPS       Y2, Y6, Y2
 
 CrossEntropySoftGAVX2_maxfold_4:
-	VMAXPS       Y2, Y0, Y0
-	VMAXPS       Y4, Y3, Y3
 	VMAXPS       Y3, Y0, Y0
+	VMAXPS       Y4, Y2, Y2
+	VMAXPS       Y2, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X2
 	VMAXPS       X2, X0, X0
 	VMOVHLPS     X0, X0, X2
@@ -8906,16 +11851,345 @@ CrossEntropySoftGAVX2_maxfold_4:
 	VBROADCASTSS X0, Y0
 
 CrossEntropySoftGAVX2_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropySoftGAVX2_explast_5
+	LEAQ         (R8)(AX*4), R11
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	XORQ         SI, SI
 
-CrossEntropySoftGAVX2_exp32_5:
+CrossEntropySoftGAVX2_exp32_7:
 	CMPQ         SI, CX
-	JAE          CrossEntropySoftGAVX2_exprest_6
+	JAE          CrossEntropySoftGAVX2_exprest_8
+	VMOVUPS      (R11)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, (R9)(SI*4)
+	VADDPS       Y9, Y2, Y2
+	VMOVUPS      32(R11)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      32(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, 32(R9)(SI*4)
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      64(R11)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      64(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, 64(R9)(SI*4)
+	VADDPS       Y9, Y4, Y4
+	VMOVUPS      96(R11)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      96(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, 96(R9)(SI*4)
+	VADDPS       Y9, Y5, Y5
+	ADDQ         $0x20, SI
+	JMP          CrossEntropySoftGAVX2_exp32_7
+
+CrossEntropySoftGAVX2_exprest_8:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftGAVX2_exptail_10
+	VMOVUPS      (R11)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, (R9)(SI*4)
+	VADDPS       Y9, Y2, Y2
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftGAVX2_expnext_11
+
+CrossEntropySoftGAVX2_exptail_10:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGAVX2_expdone_9
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VMASKMOVPS   (R11)(SI*4), Y6, Y8
+	VBLENDVPS    Y6, Y8, Y7, Y7
+	VMAXPS       Y1, Y7, Y1
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
+	VADDPS       Y10, Y2, Y2
+	JMP          CrossEntropySoftGAVX2_expdone_9
+
+CrossEntropySoftGAVX2_expnext_11:
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftGAVX2_exptail_12
+	VMOVUPS      (R11)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, (R9)(SI*4)
+	VADDPS       Y9, Y3, Y3
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftGAVX2_expnext_13
+
+CrossEntropySoftGAVX2_exptail_12:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGAVX2_expdone_9
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VMASKMOVPS   (R11)(SI*4), Y6, Y8
+	VBLENDVPS    Y6, Y8, Y7, Y7
+	VMAXPS       Y1, Y7, Y1
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
+	VADDPS       Y10, Y3, Y3
+	JMP          CrossEntropySoftGAVX2_expdone_9
+
+CrossEntropySoftGAVX2_expnext_13:
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftGAVX2_exptail_14
+	VMOVUPS      (R11)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, (R9)(SI*4)
+	VADDPS       Y9, Y4, Y4
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftGAVX2_expnext_15
+
+CrossEntropySoftGAVX2_exptail_14:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGAVX2_expdone_9
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VMASKMOVPS   (R11)(SI*4), Y6, Y8
+	VBLENDVPS    Y6, Y8, Y7, Y7
+	VMAXPS       Y1, Y7, Y1
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
+	VADDPS       Y10, Y4, Y4
+	JMP          CrossEntropySoftGAVX2_expdone_9
+
+CrossEntropySoftGAVX2_expnext_15:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGAVX2_expdone_9
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VMASKMOVPS   (R11)(SI*4), Y6, Y8
+	VBLENDVPS    Y6, Y8, Y7, Y7
+	VMAXPS       Y1, Y7, Y1
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
+	VADDPS       Y10, Y5, Y5
+
+CrossEntropySoftGAVX2_expdone_9:
+	VEXTRACTF128 $0x01, Y1, X6
+	VMAXPS       X6, X1, X1
+	VMOVHLPS     X1, X1, X6
+	VMAXPS       X6, X1, X1
+	VMOVSHDUP    X1, X6
+	VMAXSS       X6, X1, X1
+	VXORPS       X6, X6, X6
+	VADDSS       X6, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropySoftGAVX2_expfolded_6
+
+CrossEntropySoftGAVX2_explast_5:
+	XORQ SI, SI
+
+CrossEntropySoftGAVX2_explast32_16:
+	CMPQ         SI, CX
+	JAE          CrossEntropySoftGAVX2_explastrest_17
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
@@ -8993,12 +12267,12 @@ CrossEntropySoftGAVX2_exp32_5:
 	VMOVUPS      Y9, 96(R9)(SI*4)
 	VADDPS       Y9, Y5, Y5
 	ADDQ         $0x20, SI
-	JMP          CrossEntropySoftGAVX2_exp32_5
+	JMP          CrossEntropySoftGAVX2_explast32_16
 
-CrossEntropySoftGAVX2_exprest_6:
+CrossEntropySoftGAVX2_explastrest_17:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropySoftGAVX2_exptail_8
+	JAE          CrossEntropySoftGAVX2_explasttail_19
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
@@ -9019,11 +12293,11 @@ CrossEntropySoftGAVX2_exprest_6:
 	VMOVUPS      Y9, (R9)(SI*4)
 	VADDPS       Y9, Y2, Y2
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySoftGAVX2_expnext_9
+	JMP          CrossEntropySoftGAVX2_explastnext_20
 
-CrossEntropySoftGAVX2_exptail_8:
+CrossEntropySoftGAVX2_explasttail_19:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGAVX2_expdone_7
+	JE           CrossEntropySoftGAVX2_explastdone_18
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -9049,11 +12323,11 @@ CrossEntropySoftGAVX2_exptail_8:
 	VANDPS       Y6, Y10, Y10
 	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
 	VADDPS       Y10, Y2, Y2
-	JMP          CrossEntropySoftGAVX2_expdone_7
+	JMP          CrossEntropySoftGAVX2_explastdone_18
 
-CrossEntropySoftGAVX2_expnext_9:
+CrossEntropySoftGAVX2_explastnext_20:
 	CMPQ         SI, DX
-	JAE          CrossEntropySoftGAVX2_exptail_10
+	JAE          CrossEntropySoftGAVX2_explasttail_21
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
@@ -9074,11 +12348,11 @@ CrossEntropySoftGAVX2_expnext_9:
 	VMOVUPS      Y9, (R9)(SI*4)
 	VADDPS       Y9, Y3, Y3
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySoftGAVX2_expnext_11
+	JMP          CrossEntropySoftGAVX2_explastnext_22
 
-CrossEntropySoftGAVX2_exptail_10:
+CrossEntropySoftGAVX2_explasttail_21:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGAVX2_expdone_7
+	JE           CrossEntropySoftGAVX2_explastdone_18
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -9104,11 +12378,11 @@ CrossEntropySoftGAVX2_exptail_10:
 	VANDPS       Y6, Y10, Y10
 	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
 	VADDPS       Y10, Y3, Y3
-	JMP          CrossEntropySoftGAVX2_expdone_7
+	JMP          CrossEntropySoftGAVX2_explastdone_18
 
-CrossEntropySoftGAVX2_expnext_11:
+CrossEntropySoftGAVX2_explastnext_22:
 	CMPQ         SI, DX
-	JAE          CrossEntropySoftGAVX2_exptail_12
+	JAE          CrossEntropySoftGAVX2_explasttail_23
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
@@ -9129,11 +12403,11 @@ CrossEntropySoftGAVX2_expnext_11:
 	VMOVUPS      Y9, (R9)(SI*4)
 	VADDPS       Y9, Y4, Y4
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySoftGAVX2_expnext_13
+	JMP          CrossEntropySoftGAVX2_explastnext_24
 
-CrossEntropySoftGAVX2_exptail_12:
+CrossEntropySoftGAVX2_explasttail_23:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGAVX2_expdone_7
+	JE           CrossEntropySoftGAVX2_explastdone_18
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -9159,11 +12433,11 @@ CrossEntropySoftGAVX2_exptail_12:
 	VANDPS       Y6, Y10, Y10
 	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
 	VADDPS       Y10, Y4, Y4
-	JMP          CrossEntropySoftGAVX2_expdone_7
+	JMP          CrossEntropySoftGAVX2_explastdone_18
 
-CrossEntropySoftGAVX2_expnext_13:
+CrossEntropySoftGAVX2_explastnext_24:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGAVX2_expdone_7
+	JE           CrossEntropySoftGAVX2_explastdone_18
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -9190,7 +12464,8 @@ CrossEntropySoftGAVX2_expnext_13:
 	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
 	VADDPS       Y10, Y5, Y5
 
-CrossEntropySoftGAVX2_expdone_7:
+CrossEntropySoftGAVX2_explastdone_18:
+CrossEntropySoftGAVX2_expfolded_6:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y4, Y2, Y2
 	VADDPS       Y5, Y3, Y3
@@ -9199,69 +12474,7 @@ CrossEntropySoftGAVX2_expdone_7:
 	VHADDPS      Y2, Y2, Y2
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDSS       X3, X2, X2
-	MOVQ         DI, SI
-	INCQ         SI
-	CMPQ         SI, R10
-	JAE          CrossEntropySoftGAVX2_nomax_14
-	LEAQ         (R8)(AX*4), R11
 
-	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y1
-	VBROADCASTSS rowconsts<>+812(SB), Y3
-	VBROADCASTSS rowconsts<>+812(SB), Y4
-	VBROADCASTSS rowconsts<>+812(SB), Y5
-	XORQ         SI, SI
-
-CrossEntropySoftGAVX2_max32_15:
-	CMPQ    SI, CX
-	JAE     CrossEntropySoftGAVX2_maxv_16
-	VMOVUPS (R11)(SI*4), Y6
-	VMAXPS  Y1, Y6, Y1
-	VMOVUPS 32(R11)(SI*4), Y6
-	VMAXPS  Y3, Y6, Y3
-	VMOVUPS 64(R11)(SI*4), Y6
-	VMAXPS  Y4, Y6, Y4
-	VMOVUPS 96(R11)(SI*4), Y6
-	VMAXPS  Y5, Y6, Y5
-	ADDQ    $0x20, SI
-	JMP     CrossEntropySoftGAVX2_max32_15
-
-CrossEntropySoftGAVX2_maxv_16:
-	CMPQ    SI, DX
-	JAE     CrossEntropySoftGAVX2_maxtail_17
-	VMOVUPS (R11)(SI*4), Y6
-	VMAXPS  Y1, Y6, Y1
-	ADDQ    $0x08, SI
-	JMP     CrossEntropySoftGAVX2_maxv_16
-
-CrossEntropySoftGAVX2_maxtail_17:
-	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGAVX2_maxfold_18
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
-	VMASKMOVPS   (R11)(SI*4), Y6, Y8
-	VBLENDVPS    Y6, Y8, Y7, Y7
-	VMAXPS       Y3, Y7, Y3
-
-CrossEntropySoftGAVX2_maxfold_18:
-	VMAXPS       Y3, Y1, Y1
-	VMAXPS       Y5, Y4, Y4
-	VMAXPS       Y4, Y1, Y1
-	VEXTRACTF128 $0x01, Y1, X3
-	VMAXPS       X3, X1, X1
-	VMOVHLPS     X1, X1, X3
-	VMAXPS       X3, X1, X1
-	VMOVSHDUP    X1, X3
-	VMAXSS       X3, X1, X1
-	VXORPS       X3, X3, X3
-	VADDSS       X3, X1, X1
-	VBROADCASTSS X1, Y1
-
-CrossEntropySoftGAVX2_nomax_14:
 	// pass 2b: mass = Σ c, zc = Σ c·(z - max) over the same 32 partials
 	VXORPS       Y3, Y3, Y3
 	VXORPS       Y4, Y4, Y4
@@ -9279,9 +12492,9 @@ CrossEntropySoftGAVX2_nomax_14:
 	VBROADCASTSS spread+76(FP), Y12
 	XORQ         SI, SI
 
-CrossEntropySoftGAVX2_tgt32_19:
+CrossEntropySoftGAVX2_tgt32_25:
 	CMPQ        SI, CX
-	JAE         CrossEntropySoftGAVX2_tgtrest_20
+	JAE         CrossEntropySoftGAVX2_tgtrest_26
 	VMOVUPS     (R8)(SI*4), Y13
 	VSUBPS      Y0, Y13, Y13
 	VMOVAPS     Y12, Y14
@@ -9311,12 +12524,12 @@ CrossEntropySoftGAVX2_tgt32_19:
 	VADDPS      Y14, Y6, Y6
 	VFMADD231PS Y14, Y13, Y10
 	ADDQ        $0x20, SI
-	JMP         CrossEntropySoftGAVX2_tgt32_19
+	JMP         CrossEntropySoftGAVX2_tgt32_25
 
-CrossEntropySoftGAVX2_tgtrest_20:
+CrossEntropySoftGAVX2_tgtrest_26:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropySoftGAVX2_tgttail_22
+	JAE         CrossEntropySoftGAVX2_tgttail_28
 	VMOVUPS     (R8)(SI*4), Y13
 	VSUBPS      Y0, Y13, Y13
 	VMOVAPS     Y12, Y14
@@ -9325,11 +12538,11 @@ CrossEntropySoftGAVX2_tgtrest_20:
 	VADDPS      Y14, Y3, Y3
 	VFMADD231PS Y14, Y13, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropySoftGAVX2_tgtnext_23
+	JMP         CrossEntropySoftGAVX2_tgtnext_29
 
-CrossEntropySoftGAVX2_tgttail_22:
+CrossEntropySoftGAVX2_tgttail_28:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGAVX2_tgtdone_21
+	JE           CrossEntropySoftGAVX2_tgtdone_27
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -9347,11 +12560,11 @@ CrossEntropySoftGAVX2_tgttail_22:
 	VORPS        Y11, Y12, Y12
 	VADDPS       Y12, Y3, Y3
 	VFMADD231PS  Y12, Y14, Y7
-	JMP          CrossEntropySoftGAVX2_tgtdone_21
+	JMP          CrossEntropySoftGAVX2_tgtdone_27
 
-CrossEntropySoftGAVX2_tgtnext_23:
+CrossEntropySoftGAVX2_tgtnext_29:
 	CMPQ        SI, DX
-	JAE         CrossEntropySoftGAVX2_tgttail_24
+	JAE         CrossEntropySoftGAVX2_tgttail_30
 	VMOVUPS     (R8)(SI*4), Y13
 	VSUBPS      Y0, Y13, Y13
 	VMOVAPS     Y12, Y14
@@ -9360,11 +12573,11 @@ CrossEntropySoftGAVX2_tgtnext_23:
 	VADDPS      Y14, Y4, Y4
 	VFMADD231PS Y14, Y13, Y8
 	ADDQ        $0x08, SI
-	JMP         CrossEntropySoftGAVX2_tgtnext_25
+	JMP         CrossEntropySoftGAVX2_tgtnext_31
 
-CrossEntropySoftGAVX2_tgttail_24:
+CrossEntropySoftGAVX2_tgttail_30:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGAVX2_tgtdone_21
+	JE           CrossEntropySoftGAVX2_tgtdone_27
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -9382,11 +12595,11 @@ CrossEntropySoftGAVX2_tgttail_24:
 	VORPS        Y11, Y12, Y12
 	VADDPS       Y12, Y4, Y4
 	VFMADD231PS  Y12, Y14, Y8
-	JMP          CrossEntropySoftGAVX2_tgtdone_21
+	JMP          CrossEntropySoftGAVX2_tgtdone_27
 
-CrossEntropySoftGAVX2_tgtnext_25:
+CrossEntropySoftGAVX2_tgtnext_31:
 	CMPQ        SI, DX
-	JAE         CrossEntropySoftGAVX2_tgttail_26
+	JAE         CrossEntropySoftGAVX2_tgttail_32
 	VMOVUPS     (R8)(SI*4), Y13
 	VSUBPS      Y0, Y13, Y13
 	VMOVAPS     Y12, Y14
@@ -9395,11 +12608,11 @@ CrossEntropySoftGAVX2_tgtnext_25:
 	VADDPS      Y14, Y5, Y5
 	VFMADD231PS Y14, Y13, Y9
 	ADDQ        $0x08, SI
-	JMP         CrossEntropySoftGAVX2_tgtnext_27
+	JMP         CrossEntropySoftGAVX2_tgtnext_33
 
-CrossEntropySoftGAVX2_tgttail_26:
+CrossEntropySoftGAVX2_tgttail_32:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGAVX2_tgtdone_21
+	JE           CrossEntropySoftGAVX2_tgtdone_27
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -9417,11 +12630,11 @@ CrossEntropySoftGAVX2_tgttail_26:
 	VORPS        Y11, Y12, Y12
 	VADDPS       Y12, Y5, Y5
 	VFMADD231PS  Y12, Y14, Y9
-	JMP          CrossEntropySoftGAVX2_tgtdone_21
+	JMP          CrossEntropySoftGAVX2_tgtdone_27
 
-CrossEntropySoftGAVX2_tgtnext_27:
+CrossEntropySoftGAVX2_tgtnext_33:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGAVX2_tgtdone_21
+	JE           CrossEntropySoftGAVX2_tgtdone_27
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -9440,7 +12653,7 @@ CrossEntropySoftGAVX2_tgtnext_27:
 	VADDPS       Y12, Y6, Y6
 	VFMADD231PS  Y12, Y14, Y10
 
-CrossEntropySoftGAVX2_tgtdone_21:
+CrossEntropySoftGAVX2_tgtdone_27:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y5, Y3, Y3
 	VADDPS       Y6, Y4, Y4
@@ -9484,9 +12697,9 @@ CrossEntropySoftGAVX2_tgtdone_21:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropySoftGAVX2_out32_28:
+CrossEntropySoftGAVX2_out32_34:
 	CMPQ        SI, CX
-	JAE         CrossEntropySoftGAVX2_outv_29
+	JAE         CrossEntropySoftGAVX2_outv_35
 	VMOVUPS     (R9)(SI*4), Y7
 	VMULPS      Y0, Y7, Y7
 	VMOVAPS     Y6, Y8
@@ -9520,11 +12733,11 @@ CrossEntropySoftGAVX2_out32_28:
 	VMULPS      Y4, Y8, Y8
 	VMOVUPS     Y8, 96(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropySoftGAVX2_out32_28
+	JMP         CrossEntropySoftGAVX2_out32_34
 
-CrossEntropySoftGAVX2_outv_29:
+CrossEntropySoftGAVX2_outv_35:
 	CMPQ        SI, DX
-	JAE         CrossEntropySoftGAVX2_outtail_30
+	JAE         CrossEntropySoftGAVX2_outtail_36
 	VMOVUPS     (R9)(SI*4), Y7
 	VMULPS      Y0, Y7, Y7
 	VMOVAPS     Y6, Y8
@@ -9534,11 +12747,11 @@ CrossEntropySoftGAVX2_outv_29:
 	VMULPS      Y4, Y8, Y8
 	VMOVUPS     Y8, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropySoftGAVX2_outv_29
+	JMP         CrossEntropySoftGAVX2_outv_35
 
-CrossEntropySoftGAVX2_outtail_30:
+CrossEntropySoftGAVX2_outtail_36:
 	CMPQ        BX, $0x00
-	JE          CrossEntropySoftGAVX2_outend_31
+	JE          CrossEntropySoftGAVX2_outend_37
 	LEAQ        rowconsts<>+32(SB), R12
 	MOVQ        BX, R13
 	SHLQ        $0x02, R13
@@ -9553,7 +12766,7 @@ CrossEntropySoftGAVX2_outtail_30:
 	VMULPS      Y4, Y0, Y0
 	VMASKMOVPS  Y0, Y7, (R9)(SI*4)
 
-CrossEntropySoftGAVX2_outend_31:
+CrossEntropySoftGAVX2_outend_37:
 	// per-row output: lsum
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
 	VMOVD      X2, SI
@@ -9973,7 +13186,7 @@ CrossEntropyGWAVX2_blockdone_2:
 	CMPQ DI, R10
 	JAE  CrossEntropyGWAVX2_end_11
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Y0
 	VBROADCASTSS rowconsts<>+812(SB), Y5
@@ -10017,9 +13230,9 @@ CrossEntropyGWAVX2_maxtail_14:
 	VMAXPS       Y5, Y9, Y5
 
 CrossEntropyGWAVX2_maxfold_15:
-	VMAXPS       Y5, Y0, Y0
-	VMAXPS       Y7, Y6, Y6
 	VMAXPS       Y6, Y0, Y0
+	VMAXPS       Y7, Y5, Y5
+	VMAXPS       Y5, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X5
 	VMAXPS       X5, X0, X0
 	VMOVHLPS     X0, X0, X5
@@ -10031,16 +13244,345 @@ CrossEntropyGWAVX2_maxfold_15:
 	VBROADCASTSS X0, Y0
 
 CrossEntropyGWAVX2_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropyGWAVX2_explast_16
+	LEAQ         (R8)(AX*4), R11
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	XORQ         SI, SI
 
-CrossEntropyGWAVX2_exp32_16:
+CrossEntropyGWAVX2_exp32_18:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGWAVX2_exprest_17
+	JAE         CrossEntropyGWAVX2_exprest_19
+	VMOVUPS     (R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R9)(SI*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(R9)(SI*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(R9)(SI*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(R9)(SI*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, SI
+	JMP         CrossEntropyGWAVX2_exp32_18
+
+CrossEntropyGWAVX2_exprest_19:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        SI, DX
+	JAE         CrossEntropyGWAVX2_exptail_21
+	VMOVUPS     (R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R9)(SI*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyGWAVX2_expnext_22
+
+CrossEntropyGWAVX2_exptail_21:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGWAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
+	VADDPS       Y13, Y5, Y5
+	JMP          CrossEntropyGWAVX2_expdone_20
+
+CrossEntropyGWAVX2_expnext_22:
+	CMPQ        SI, DX
+	JAE         CrossEntropyGWAVX2_exptail_23
+	VMOVUPS     (R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R9)(SI*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyGWAVX2_expnext_24
+
+CrossEntropyGWAVX2_exptail_23:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGWAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
+	VADDPS       Y13, Y6, Y6
+	JMP          CrossEntropyGWAVX2_expdone_20
+
+CrossEntropyGWAVX2_expnext_24:
+	CMPQ        SI, DX
+	JAE         CrossEntropyGWAVX2_exptail_25
+	VMOVUPS     (R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (R8)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R9)(SI*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, SI
+	JMP         CrossEntropyGWAVX2_expnext_26
+
+CrossEntropyGWAVX2_exptail_25:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGWAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
+	VADDPS       Y13, Y7, Y7
+	JMP          CrossEntropyGWAVX2_expdone_20
+
+CrossEntropyGWAVX2_expnext_26:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGWAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
+	VADDPS       Y13, Y8, Y8
+
+CrossEntropyGWAVX2_expdone_20:
+	VEXTRACTF128 $0x01, Y1, X9
+	VMAXPS       X9, X1, X1
+	VMOVHLPS     X1, X1, X9
+	VMAXPS       X9, X1, X1
+	VMOVSHDUP    X1, X9
+	VMAXSS       X9, X1, X1
+	VXORPS       X9, X9, X9
+	VADDSS       X9, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyGWAVX2_expfolded_17
+
+CrossEntropyGWAVX2_explast_16:
+	XORQ SI, SI
+
+CrossEntropyGWAVX2_explast32_27:
+	CMPQ        SI, CX
+	JAE         CrossEntropyGWAVX2_explastrest_28
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -10118,12 +13660,12 @@ CrossEntropyGWAVX2_exp32_16:
 	VMOVUPS     Y12, 96(R9)(SI*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGWAVX2_exp32_16
+	JMP         CrossEntropyGWAVX2_explast32_27
 
-CrossEntropyGWAVX2_exprest_17:
+CrossEntropyGWAVX2_explastrest_28:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_exptail_19
+	JAE         CrossEntropyGWAVX2_explasttail_30
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -10144,11 +13686,11 @@ CrossEntropyGWAVX2_exprest_17:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_expnext_20
+	JMP         CrossEntropyGWAVX2_explastnext_31
 
-CrossEntropyGWAVX2_exptail_19:
+CrossEntropyGWAVX2_explasttail_30:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX2_expdone_18
+	JE          CrossEntropyGWAVX2_explastdone_29
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -10174,11 +13716,11 @@ CrossEntropyGWAVX2_exptail_19:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y5, Y5
-	JMP         CrossEntropyGWAVX2_expdone_18
+	JMP         CrossEntropyGWAVX2_explastdone_29
 
-CrossEntropyGWAVX2_expnext_20:
+CrossEntropyGWAVX2_explastnext_31:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_exptail_21
+	JAE         CrossEntropyGWAVX2_explasttail_32
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -10199,11 +13741,11 @@ CrossEntropyGWAVX2_expnext_20:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_expnext_22
+	JMP         CrossEntropyGWAVX2_explastnext_33
 
-CrossEntropyGWAVX2_exptail_21:
+CrossEntropyGWAVX2_explasttail_32:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX2_expdone_18
+	JE          CrossEntropyGWAVX2_explastdone_29
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -10229,11 +13771,11 @@ CrossEntropyGWAVX2_exptail_21:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y6, Y6
-	JMP         CrossEntropyGWAVX2_expdone_18
+	JMP         CrossEntropyGWAVX2_explastdone_29
 
-CrossEntropyGWAVX2_expnext_22:
+CrossEntropyGWAVX2_explastnext_33:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_exptail_23
+	JAE         CrossEntropyGWAVX2_explasttail_34
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
@@ -10254,11 +13796,11 @@ CrossEntropyGWAVX2_expnext_22:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_expnext_24
+	JMP         CrossEntropyGWAVX2_explastnext_35
 
-CrossEntropyGWAVX2_exptail_23:
+CrossEntropyGWAVX2_explasttail_34:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX2_expdone_18
+	JE          CrossEntropyGWAVX2_explastdone_29
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -10284,11 +13826,11 @@ CrossEntropyGWAVX2_exptail_23:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y7, Y7
-	JMP         CrossEntropyGWAVX2_expdone_18
+	JMP         CrossEntropyGWAVX2_explastdone_29
 
-CrossEntropyGWAVX2_expnext_24:
+CrossEntropyGWAVX2_explastnext_35:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX2_expdone_18
+	JE          CrossEntropyGWAVX2_explastdone_29
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -10315,7 +13857,8 @@ CrossEntropyGWAVX2_expnext_24:
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y8, Y8
 
-CrossEntropyGWAVX2_expdone_18:
+CrossEntropyGWAVX2_explastdone_29:
+CrossEntropyGWAVX2_expfolded_17:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -10324,69 +13867,7 @@ CrossEntropyGWAVX2_expdone_18:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X6
 	VADDSS       X6, X5, X5
-	MOVQ         DI, SI
-	INCQ         SI
-	CMPQ         SI, R10
-	JAE          CrossEntropyGWAVX2_nomax_25
-	LEAQ         (R8)(AX*4), R11
 
-	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y1
-	VBROADCASTSS rowconsts<>+812(SB), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
-	VBROADCASTSS rowconsts<>+812(SB), Y8
-	XORQ         SI, SI
-
-CrossEntropyGWAVX2_max32_26:
-	CMPQ    SI, CX
-	JAE     CrossEntropyGWAVX2_maxv_27
-	VMOVUPS (R11)(SI*4), Y9
-	VMAXPS  Y1, Y9, Y1
-	VMOVUPS 32(R11)(SI*4), Y9
-	VMAXPS  Y6, Y9, Y6
-	VMOVUPS 64(R11)(SI*4), Y9
-	VMAXPS  Y7, Y9, Y7
-	VMOVUPS 96(R11)(SI*4), Y9
-	VMAXPS  Y8, Y9, Y8
-	ADDQ    $0x20, SI
-	JMP     CrossEntropyGWAVX2_max32_26
-
-CrossEntropyGWAVX2_maxv_27:
-	CMPQ    SI, DX
-	JAE     CrossEntropyGWAVX2_maxtail_28
-	VMOVUPS (R11)(SI*4), Y9
-	VMAXPS  Y1, Y9, Y1
-	ADDQ    $0x08, SI
-	JMP     CrossEntropyGWAVX2_maxv_27
-
-CrossEntropyGWAVX2_maxtail_28:
-	CMPQ         BX, $0x00
-	JE           CrossEntropyGWAVX2_maxfold_29
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
-	VBLENDVPS    Y9, Y11, Y10, Y10
-	VMAXPS       Y6, Y10, Y6
-
-CrossEntropyGWAVX2_maxfold_29:
-	VMAXPS       Y6, Y1, Y1
-	VMAXPS       Y8, Y7, Y7
-	VMAXPS       Y7, Y1, Y1
-	VEXTRACTF128 $0x01, Y1, X6
-	VMAXPS       X6, X1, X1
-	VMOVHLPS     X1, X1, X6
-	VMAXPS       X6, X1, X1
-	VMOVSHDUP    X1, X6
-	VMAXSS       X6, X1, X1
-	VXORPS       X6, X6, X6
-	VADDSS       X6, X1, X1
-	VBROADCASTSS X1, Y1
-
-CrossEntropyGWAVX2_nomax_25:
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
 	VMOVSS       rowconsts<>+828(SB), X6
 	VDIVSS       X5, X6, X6
@@ -10401,9 +13882,9 @@ CrossEntropyGWAVX2_nomax_25:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyGWAVX2_out32_30:
+CrossEntropyGWAVX2_out32_36:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGWAVX2_outv_31
+	JAE         CrossEntropyGWAVX2_outv_37
 	VMOVUPS     (R9)(SI*4), Y10
 	VMULPS      Y6, Y10, Y10
 	VMULPS      (R11)(SI*4), Y9, Y11
@@ -10429,11 +13910,11 @@ CrossEntropyGWAVX2_out32_30:
 	VMULPS      Y8, Y11, Y11
 	VMOVUPS     Y11, 96(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGWAVX2_out32_30
+	JMP         CrossEntropyGWAVX2_out32_36
 
-CrossEntropyGWAVX2_outv_31:
+CrossEntropyGWAVX2_outv_37:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_outtail_32
+	JAE         CrossEntropyGWAVX2_outtail_38
 	VMOVUPS     (R9)(SI*4), Y10
 	VMULPS      Y6, Y10, Y10
 	VMULPS      (R11)(SI*4), Y9, Y11
@@ -10441,11 +13922,11 @@ CrossEntropyGWAVX2_outv_31:
 	VMULPS      Y8, Y11, Y11
 	VMOVUPS     Y11, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_outv_31
+	JMP         CrossEntropyGWAVX2_outv_37
 
-CrossEntropyGWAVX2_outtail_32:
+CrossEntropyGWAVX2_outtail_38:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX2_outend_33
+	JE          CrossEntropyGWAVX2_outend_39
 	LEAQ        rowconsts<>+32(SB), R12
 	MOVQ        BX, R13
 	SHLQ        $0x02, R13
@@ -10459,7 +13940,7 @@ CrossEntropyGWAVX2_outtail_32:
 	VMULPS      Y8, Y6, Y6
 	VMASKMOVPS  Y6, Y10, (R9)(SI*4)
 
-CrossEntropyGWAVX2_outend_33:
+CrossEntropyGWAVX2_outend_39:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -10917,7 +14398,7 @@ CrossEntropyGWSAVX2_blockdone_2:
 	CMPQ DI, R10
 	JAE  CrossEntropyGWSAVX2_end_11
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Y0
 	VBROADCASTSS rowconsts<>+812(SB), Y2
@@ -10961,9 +14442,9 @@ CrossEntropyGWSAVX2_maxtail_14:
 	VMAXPS       Y2, Y6, Y2
 
 CrossEntropyGWSAVX2_maxfold_15:
-	VMAXPS       Y2, Y0, Y0
-	VMAXPS       Y4, Y3, Y3
 	VMAXPS       Y3, Y0, Y0
+	VMAXPS       Y4, Y2, Y2
+	VMAXPS       Y2, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X2
 	VMAXPS       X2, X0, X0
 	VMOVHLPS     X0, X0, X2
@@ -10982,16 +14463,376 @@ CrossEntropyGWSAVX2_row:
 	VXORPS Y5, Y5, Y5
 	MOVQ   w+16(FP), R11
 
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropyGWSAVX2_explast_16
+	LEAQ         (R8)(AX*4), R12
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	XORQ         SI, SI
 
-CrossEntropyGWSAVX2_exp32_16:
+CrossEntropyGWSAVX2_exp32_18:
 	CMPQ         SI, CX
-	JAE          CrossEntropyGWSAVX2_exprest_17
+	JAE          CrossEntropyGWSAVX2_exprest_19
+	VMOVUPS      (R12)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  (R11)(SI*4), Y10, Y2
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, (R9)(SI*4)
+	VADDPS       Y13, Y6, Y6
+	VMOVUPS      32(R12)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      32(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  32(R11)(SI*4), Y10, Y3
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, 32(R9)(SI*4)
+	VADDPS       Y13, Y7, Y7
+	VMOVUPS      64(R12)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      64(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  64(R11)(SI*4), Y10, Y4
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, 64(R9)(SI*4)
+	VADDPS       Y13, Y8, Y8
+	VMOVUPS      96(R12)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      96(R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  96(R11)(SI*4), Y10, Y5
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, 96(R9)(SI*4)
+	VADDPS       Y13, Y9, Y9
+	ADDQ         $0x20, SI
+	JMP          CrossEntropyGWSAVX2_exp32_18
+
+CrossEntropyGWSAVX2_exprest_19:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ         SI, DX
+	JAE          CrossEntropyGWSAVX2_exptail_21
+	VMOVUPS      (R12)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  (R11)(SI*4), Y10, Y2
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, (R9)(SI*4)
+	VADDPS       Y13, Y6, Y6
+	ADDQ         $0x08, SI
+	JMP          CrossEntropyGWSAVX2_expnext_22
+
+CrossEntropyGWSAVX2_exptail_21:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGWSAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         BX, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VMASKMOVPS   (R12)(SI*4), Y10, Y12
+	VBLENDVPS    Y10, Y12, Y11, Y11
+	VMAXPS       Y1, Y11, Y1
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
+	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
+	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VFMADD231PS  Y12, Y11, Y2
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VADDPS       Y14, Y6, Y6
+	JMP          CrossEntropyGWSAVX2_expdone_20
+
+CrossEntropyGWSAVX2_expnext_22:
+	CMPQ         SI, DX
+	JAE          CrossEntropyGWSAVX2_exptail_23
+	VMOVUPS      (R12)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  (R11)(SI*4), Y10, Y3
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, (R9)(SI*4)
+	VADDPS       Y13, Y7, Y7
+	ADDQ         $0x08, SI
+	JMP          CrossEntropyGWSAVX2_expnext_24
+
+CrossEntropyGWSAVX2_exptail_23:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGWSAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         BX, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VMASKMOVPS   (R12)(SI*4), Y10, Y12
+	VBLENDVPS    Y10, Y12, Y11, Y11
+	VMAXPS       Y1, Y11, Y1
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
+	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
+	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VFMADD231PS  Y12, Y11, Y3
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VADDPS       Y14, Y7, Y7
+	JMP          CrossEntropyGWSAVX2_expdone_20
+
+CrossEntropyGWSAVX2_expnext_24:
+	CMPQ         SI, DX
+	JAE          CrossEntropyGWSAVX2_exptail_25
+	VMOVUPS      (R12)(SI*4), Y10
+	VMAXPS       Y1, Y10, Y1
+	VMOVUPS      (R8)(SI*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VFMADD231PS  (R11)(SI*4), Y10, Y4
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+800(SB), Y12
+	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       rowconsts<>+352(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+808(SB), Y12
+	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VMOVUPS      Y13, (R9)(SI*4)
+	VADDPS       Y13, Y8, Y8
+	ADDQ         $0x08, SI
+	JMP          CrossEntropyGWSAVX2_expnext_26
+
+CrossEntropyGWSAVX2_exptail_25:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGWSAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         BX, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VMASKMOVPS   (R12)(SI*4), Y10, Y12
+	VBLENDVPS    Y10, Y12, Y11, Y11
+	VMAXPS       Y1, Y11, Y1
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
+	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
+	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VFMADD231PS  Y12, Y11, Y4
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VADDPS       Y14, Y8, Y8
+	JMP          CrossEntropyGWSAVX2_expdone_20
+
+CrossEntropyGWSAVX2_expnext_26:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyGWSAVX2_expdone_20
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         BX, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y10
+	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VMASKMOVPS   (R12)(SI*4), Y10, Y12
+	VBLENDVPS    Y10, Y12, Y11, Y11
+	VMAXPS       Y1, Y11, Y1
+	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VSUBPS       Y0, Y11, Y11
+	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VANDNPS      Y12, Y10, Y12
+	VANDPS       Y10, Y11, Y11
+	VORPS        Y12, Y11, Y11
+	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VFMADD231PS  Y12, Y11, Y5
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+800(SB), Y13
+	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VSUBPS       rowconsts<>+352(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+808(SB), Y13
+	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VMULPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y11, Y14
+	VANDNPS      Y14, Y12, Y14
+	VANDPS       Y10, Y14, Y14
+	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VADDPS       Y14, Y9, Y9
+
+CrossEntropyGWSAVX2_expdone_20:
+	VEXTRACTF128 $0x01, Y1, X10
+	VMAXPS       X10, X1, X1
+	VMOVHLPS     X1, X1, X10
+	VMAXPS       X10, X1, X1
+	VMOVSHDUP    X1, X10
+	VMAXSS       X10, X1, X1
+	VXORPS       X10, X10, X10
+	VADDSS       X10, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyGWSAVX2_expfolded_17
+
+CrossEntropyGWSAVX2_explast_16:
+	XORQ SI, SI
+
+CrossEntropyGWSAVX2_explast32_27:
+	CMPQ         SI, CX
+	JAE          CrossEntropyGWSAVX2_explastrest_28
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
@@ -11073,12 +14914,12 @@ CrossEntropyGWSAVX2_exp32_16:
 	VMOVUPS      Y13, 96(R9)(SI*4)
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropyGWSAVX2_exp32_16
+	JMP          CrossEntropyGWSAVX2_explast32_27
 
-CrossEntropyGWSAVX2_exprest_17:
+CrossEntropyGWSAVX2_explastrest_28:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropyGWSAVX2_exptail_19
+	JAE          CrossEntropyGWSAVX2_explasttail_30
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
@@ -11100,11 +14941,11 @@ CrossEntropyGWSAVX2_exprest_17:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGWSAVX2_expnext_20
+	JMP          CrossEntropyGWSAVX2_explastnext_31
 
-CrossEntropyGWSAVX2_exptail_19:
+CrossEntropyGWSAVX2_explasttail_30:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_expdone_18
+	JE           CrossEntropyGWSAVX2_explastdone_29
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -11136,11 +14977,11 @@ CrossEntropyGWSAVX2_exptail_19:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropyGWSAVX2_expdone_18
+	JMP          CrossEntropyGWSAVX2_explastdone_29
 
-CrossEntropyGWSAVX2_expnext_20:
+CrossEntropyGWSAVX2_explastnext_31:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGWSAVX2_exptail_21
+	JAE          CrossEntropyGWSAVX2_explasttail_32
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y3
@@ -11162,11 +15003,11 @@ CrossEntropyGWSAVX2_expnext_20:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGWSAVX2_expnext_22
+	JMP          CrossEntropyGWSAVX2_explastnext_33
 
-CrossEntropyGWSAVX2_exptail_21:
+CrossEntropyGWSAVX2_explasttail_32:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_expdone_18
+	JE           CrossEntropyGWSAVX2_explastdone_29
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -11198,11 +15039,11 @@ CrossEntropyGWSAVX2_exptail_21:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropyGWSAVX2_expdone_18
+	JMP          CrossEntropyGWSAVX2_explastdone_29
 
-CrossEntropyGWSAVX2_expnext_22:
+CrossEntropyGWSAVX2_explastnext_33:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGWSAVX2_exptail_23
+	JAE          CrossEntropyGWSAVX2_explasttail_34
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y4
@@ -11224,11 +15065,11 @@ CrossEntropyGWSAVX2_expnext_22:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGWSAVX2_expnext_24
+	JMP          CrossEntropyGWSAVX2_explastnext_35
 
-CrossEntropyGWSAVX2_exptail_23:
+CrossEntropyGWSAVX2_explasttail_34:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_expdone_18
+	JE           CrossEntropyGWSAVX2_explastdone_29
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -11260,11 +15101,11 @@ CrossEntropyGWSAVX2_exptail_23:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropyGWSAVX2_expdone_18
+	JMP          CrossEntropyGWSAVX2_explastdone_29
 
-CrossEntropyGWSAVX2_expnext_24:
+CrossEntropyGWSAVX2_explastnext_35:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_expdone_18
+	JE           CrossEntropyGWSAVX2_explastdone_29
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -11297,7 +15138,8 @@ CrossEntropyGWSAVX2_expnext_24:
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropyGWSAVX2_expdone_18:
+CrossEntropyGWSAVX2_explastdone_29:
+CrossEntropyGWSAVX2_expfolded_17:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y8, Y6, Y6
 	VADDPS       Y9, Y7, Y7
@@ -11306,69 +15148,7 @@ CrossEntropyGWSAVX2_expdone_18:
 	VHADDPS      Y6, Y6, Y6
 	VEXTRACTF128 $0x01, Y6, X7
 	VADDSS       X7, X6, X6
-	MOVQ         DI, SI
-	INCQ         SI
-	CMPQ         SI, R10
-	JAE          CrossEntropyGWSAVX2_nomax_25
-	LEAQ         (R8)(AX*4), R11
 
-	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y1
-	VBROADCASTSS rowconsts<>+812(SB), Y7
-	VBROADCASTSS rowconsts<>+812(SB), Y8
-	VBROADCASTSS rowconsts<>+812(SB), Y9
-	XORQ         SI, SI
-
-CrossEntropyGWSAVX2_max32_26:
-	CMPQ    SI, CX
-	JAE     CrossEntropyGWSAVX2_maxv_27
-	VMOVUPS (R11)(SI*4), Y10
-	VMAXPS  Y1, Y10, Y1
-	VMOVUPS 32(R11)(SI*4), Y10
-	VMAXPS  Y7, Y10, Y7
-	VMOVUPS 64(R11)(SI*4), Y10
-	VMAXPS  Y8, Y10, Y8
-	VMOVUPS 96(R11)(SI*4), Y10
-	VMAXPS  Y9, Y10, Y9
-	ADDQ    $0x20, SI
-	JMP     CrossEntropyGWSAVX2_max32_26
-
-CrossEntropyGWSAVX2_maxv_27:
-	CMPQ    SI, DX
-	JAE     CrossEntropyGWSAVX2_maxtail_28
-	VMOVUPS (R11)(SI*4), Y10
-	VMAXPS  Y1, Y10, Y1
-	ADDQ    $0x08, SI
-	JMP     CrossEntropyGWSAVX2_maxv_27
-
-CrossEntropyGWSAVX2_maxtail_28:
-	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_maxfold_29
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+812(SB), Y11
-	VMASKMOVPS   (R11)(SI*4), Y10, Y12
-	VBLENDVPS    Y10, Y12, Y11, Y11
-	VMAXPS       Y7, Y11, Y7
-
-CrossEntropyGWSAVX2_maxfold_29:
-	VMAXPS       Y7, Y1, Y1
-	VMAXPS       Y9, Y8, Y8
-	VMAXPS       Y8, Y1, Y1
-	VEXTRACTF128 $0x01, Y1, X7
-	VMAXPS       X7, X1, X1
-	VMOVHLPS     X1, X1, X7
-	VMAXPS       X7, X1, X1
-	VMOVSHDUP    X1, X7
-	VMAXSS       X7, X1, X1
-	VXORPS       X7, X7, X7
-	VADDSS       X7, X1, X1
-	VBROADCASTSS X1, Y1
-
-CrossEntropyGWSAVX2_nomax_25:
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
 	VMOVSS       rowconsts<>+828(SB), X7
 	VDIVSS       X6, X7, X7
@@ -11383,9 +15163,9 @@ CrossEntropyGWSAVX2_nomax_25:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyGWSAVX2_out32_30:
+CrossEntropyGWSAVX2_out32_36:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGWSAVX2_outv_31
+	JAE         CrossEntropyGWSAVX2_outv_37
 	VMOVUPS     (R9)(SI*4), Y11
 	VMULPS      Y7, Y11, Y11
 	VMULPS      (R11)(SI*4), Y10, Y12
@@ -11411,11 +15191,11 @@ CrossEntropyGWSAVX2_out32_30:
 	VMULPS      Y9, Y12, Y12
 	VMOVUPS     Y12, 96(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGWSAVX2_out32_30
+	JMP         CrossEntropyGWSAVX2_out32_36
 
-CrossEntropyGWSAVX2_outv_31:
+CrossEntropyGWSAVX2_outv_37:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWSAVX2_outtail_32
+	JAE         CrossEntropyGWSAVX2_outtail_38
 	VMOVUPS     (R9)(SI*4), Y11
 	VMULPS      Y7, Y11, Y11
 	VMULPS      (R11)(SI*4), Y10, Y12
@@ -11423,11 +15203,11 @@ CrossEntropyGWSAVX2_outv_31:
 	VMULPS      Y9, Y12, Y12
 	VMOVUPS     Y12, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWSAVX2_outv_31
+	JMP         CrossEntropyGWSAVX2_outv_37
 
-CrossEntropyGWSAVX2_outtail_32:
+CrossEntropyGWSAVX2_outtail_38:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWSAVX2_outend_33
+	JE          CrossEntropyGWSAVX2_outend_39
 	LEAQ        rowconsts<>+32(SB), R12
 	MOVQ        BX, R13
 	SHLQ        $0x02, R13
@@ -11441,7 +15221,7 @@ CrossEntropyGWSAVX2_outtail_32:
 	VMULPS      Y9, Y7, Y7
 	VMASKMOVPS  Y7, Y11, (R9)(SI*4)
 
-CrossEntropyGWSAVX2_outend_33:
+CrossEntropyGWSAVX2_outend_39:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -11523,7 +15303,7 @@ TEXT ·CrossEntropySoftGWAVX2(SB), NOSPLIT, $0-96
 	MOVQ grad+0(FP), R9
 	MOVQ rows+80(FP), R10
 
-	// software pipeline: the next row's max pass runs before this row's fold
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+812(SB), Y0
 	VBROADCASTSS rowconsts<>+812(SB), Y2
@@ -11567,9 +15347,9 @@ CrossEntropySoftGWAVX2_maxtail_3:
 	VMAXPS       Y2, Y6, Y2
 
 CrossEntropySoftGWAVX2_maxfold_4:
-	VMAXPS       Y2, Y0, Y0
-	VMAXPS       Y4, Y3, Y3
 	VMAXPS       Y3, Y0, Y0
+	VMAXPS       Y4, Y2, Y2
+	VMAXPS       Y2, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X2
 	VMAXPS       X2, X0, X0
 	VMOVHLPS     X0, X0, X2
@@ -11581,16 +15361,345 @@ CrossEntropySoftGWAVX2_maxfold_4:
 	VBROADCASTSS X0, Y0
 
 CrossEntropySoftGWAVX2_row:
-	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4)
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	XORQ   SI, SI
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropySoftGWAVX2_explast_5
+	LEAQ         (R8)(AX*4), R11
+	VBROADCASTSS rowconsts<>+812(SB), Y1
+	XORQ         SI, SI
 
-CrossEntropySoftGWAVX2_exp32_5:
+CrossEntropySoftGWAVX2_exp32_7:
 	CMPQ         SI, CX
-	JAE          CrossEntropySoftGWAVX2_exprest_6
+	JAE          CrossEntropySoftGWAVX2_exprest_8
+	VMOVUPS      (R11)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, (R9)(SI*4)
+	VADDPS       Y9, Y2, Y2
+	VMOVUPS      32(R11)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      32(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, 32(R9)(SI*4)
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      64(R11)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      64(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, 64(R9)(SI*4)
+	VADDPS       Y9, Y4, Y4
+	VMOVUPS      96(R11)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      96(R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, 96(R9)(SI*4)
+	VADDPS       Y9, Y5, Y5
+	ADDQ         $0x20, SI
+	JMP          CrossEntropySoftGWAVX2_exp32_7
+
+CrossEntropySoftGWAVX2_exprest_8:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftGWAVX2_exptail_10
+	VMOVUPS      (R11)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, (R9)(SI*4)
+	VADDPS       Y9, Y2, Y2
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftGWAVX2_expnext_11
+
+CrossEntropySoftGWAVX2_exptail_10:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGWAVX2_expdone_9
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VMASKMOVPS   (R11)(SI*4), Y6, Y8
+	VBLENDVPS    Y6, Y8, Y7, Y7
+	VMAXPS       Y1, Y7, Y1
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
+	VADDPS       Y10, Y2, Y2
+	JMP          CrossEntropySoftGWAVX2_expdone_9
+
+CrossEntropySoftGWAVX2_expnext_11:
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftGWAVX2_exptail_12
+	VMOVUPS      (R11)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, (R9)(SI*4)
+	VADDPS       Y9, Y3, Y3
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftGWAVX2_expnext_13
+
+CrossEntropySoftGWAVX2_exptail_12:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGWAVX2_expdone_9
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VMASKMOVPS   (R11)(SI*4), Y6, Y8
+	VBLENDVPS    Y6, Y8, Y7, Y7
+	VMAXPS       Y1, Y7, Y1
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
+	VADDPS       Y10, Y3, Y3
+	JMP          CrossEntropySoftGWAVX2_expdone_9
+
+CrossEntropySoftGWAVX2_expnext_13:
+	CMPQ         SI, DX
+	JAE          CrossEntropySoftGWAVX2_exptail_14
+	VMOVUPS      (R11)(SI*4), Y6
+	VMAXPS       Y1, Y6, Y1
+	VMOVUPS      (R8)(SI*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+800(SB), Y8
+	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VSUBPS       rowconsts<>+352(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+808(SB), Y8
+	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VMULPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y6, Y9
+	VANDNPS      Y9, Y7, Y9
+	VMOVUPS      Y9, (R9)(SI*4)
+	VADDPS       Y9, Y4, Y4
+	ADDQ         $0x08, SI
+	JMP          CrossEntropySoftGWAVX2_expnext_15
+
+CrossEntropySoftGWAVX2_exptail_14:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGWAVX2_expdone_9
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VMASKMOVPS   (R11)(SI*4), Y6, Y8
+	VBLENDVPS    Y6, Y8, Y7, Y7
+	VMAXPS       Y1, Y7, Y1
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
+	VADDPS       Y10, Y4, Y4
+	JMP          CrossEntropySoftGWAVX2_expdone_9
+
+CrossEntropySoftGWAVX2_expnext_15:
+	CMPQ         BX, $0x00
+	JE           CrossEntropySoftGWAVX2_expdone_9
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         BX, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y6
+	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VMASKMOVPS   (R11)(SI*4), Y6, Y8
+	VBLENDVPS    Y6, Y8, Y7, Y7
+	VMAXPS       Y1, Y7, Y1
+	VMASKMOVPS   (R8)(SI*4), Y6, Y7
+	VSUBPS       Y0, Y7, Y7
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VANDPS       Y6, Y10, Y10
+	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
+	VADDPS       Y10, Y5, Y5
+
+CrossEntropySoftGWAVX2_expdone_9:
+	VEXTRACTF128 $0x01, Y1, X6
+	VMAXPS       X6, X1, X1
+	VMOVHLPS     X1, X1, X6
+	VMAXPS       X6, X1, X1
+	VMOVSHDUP    X1, X6
+	VMAXSS       X6, X1, X1
+	VXORPS       X6, X6, X6
+	VADDSS       X6, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropySoftGWAVX2_expfolded_6
+
+CrossEntropySoftGWAVX2_explast_5:
+	XORQ SI, SI
+
+CrossEntropySoftGWAVX2_explast32_16:
+	CMPQ         SI, CX
+	JAE          CrossEntropySoftGWAVX2_explastrest_17
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
@@ -11668,12 +15777,12 @@ CrossEntropySoftGWAVX2_exp32_5:
 	VMOVUPS      Y9, 96(R9)(SI*4)
 	VADDPS       Y9, Y5, Y5
 	ADDQ         $0x20, SI
-	JMP          CrossEntropySoftGWAVX2_exp32_5
+	JMP          CrossEntropySoftGWAVX2_explast32_16
 
-CrossEntropySoftGWAVX2_exprest_6:
+CrossEntropySoftGWAVX2_explastrest_17:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropySoftGWAVX2_exptail_8
+	JAE          CrossEntropySoftGWAVX2_explasttail_19
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
@@ -11694,11 +15803,11 @@ CrossEntropySoftGWAVX2_exprest_6:
 	VMOVUPS      Y9, (R9)(SI*4)
 	VADDPS       Y9, Y2, Y2
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySoftGWAVX2_expnext_9
+	JMP          CrossEntropySoftGWAVX2_explastnext_20
 
-CrossEntropySoftGWAVX2_exptail_8:
+CrossEntropySoftGWAVX2_explasttail_19:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGWAVX2_expdone_7
+	JE           CrossEntropySoftGWAVX2_explastdone_18
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -11724,11 +15833,11 @@ CrossEntropySoftGWAVX2_exptail_8:
 	VANDPS       Y6, Y10, Y10
 	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
 	VADDPS       Y10, Y2, Y2
-	JMP          CrossEntropySoftGWAVX2_expdone_7
+	JMP          CrossEntropySoftGWAVX2_explastdone_18
 
-CrossEntropySoftGWAVX2_expnext_9:
+CrossEntropySoftGWAVX2_explastnext_20:
 	CMPQ         SI, DX
-	JAE          CrossEntropySoftGWAVX2_exptail_10
+	JAE          CrossEntropySoftGWAVX2_explasttail_21
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
@@ -11749,11 +15858,11 @@ CrossEntropySoftGWAVX2_expnext_9:
 	VMOVUPS      Y9, (R9)(SI*4)
 	VADDPS       Y9, Y3, Y3
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySoftGWAVX2_expnext_11
+	JMP          CrossEntropySoftGWAVX2_explastnext_22
 
-CrossEntropySoftGWAVX2_exptail_10:
+CrossEntropySoftGWAVX2_explasttail_21:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGWAVX2_expdone_7
+	JE           CrossEntropySoftGWAVX2_explastdone_18
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -11779,11 +15888,11 @@ CrossEntropySoftGWAVX2_exptail_10:
 	VANDPS       Y6, Y10, Y10
 	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
 	VADDPS       Y10, Y3, Y3
-	JMP          CrossEntropySoftGWAVX2_expdone_7
+	JMP          CrossEntropySoftGWAVX2_explastdone_18
 
-CrossEntropySoftGWAVX2_expnext_11:
+CrossEntropySoftGWAVX2_explastnext_22:
 	CMPQ         SI, DX
-	JAE          CrossEntropySoftGWAVX2_exptail_12
+	JAE          CrossEntropySoftGWAVX2_explasttail_23
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
@@ -11804,11 +15913,11 @@ CrossEntropySoftGWAVX2_expnext_11:
 	VMOVUPS      Y9, (R9)(SI*4)
 	VADDPS       Y9, Y4, Y4
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySoftGWAVX2_expnext_13
+	JMP          CrossEntropySoftGWAVX2_explastnext_24
 
-CrossEntropySoftGWAVX2_exptail_12:
+CrossEntropySoftGWAVX2_explasttail_23:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGWAVX2_expdone_7
+	JE           CrossEntropySoftGWAVX2_explastdone_18
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -11834,11 +15943,11 @@ CrossEntropySoftGWAVX2_exptail_12:
 	VANDPS       Y6, Y10, Y10
 	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
 	VADDPS       Y10, Y4, Y4
-	JMP          CrossEntropySoftGWAVX2_expdone_7
+	JMP          CrossEntropySoftGWAVX2_explastdone_18
 
-CrossEntropySoftGWAVX2_expnext_13:
+CrossEntropySoftGWAVX2_explastnext_24:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGWAVX2_expdone_7
+	JE           CrossEntropySoftGWAVX2_explastdone_18
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -11865,7 +15974,8 @@ CrossEntropySoftGWAVX2_expnext_13:
 	VMASKMOVPS   Y10, Y6, (R9)(SI*4)
 	VADDPS       Y10, Y5, Y5
 
-CrossEntropySoftGWAVX2_expdone_7:
+CrossEntropySoftGWAVX2_explastdone_18:
+CrossEntropySoftGWAVX2_expfolded_6:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y4, Y2, Y2
 	VADDPS       Y5, Y3, Y3
@@ -11874,69 +15984,7 @@ CrossEntropySoftGWAVX2_expdone_7:
 	VHADDPS      Y2, Y2, Y2
 	VEXTRACTF128 $0x01, Y2, X3
 	VADDSS       X3, X2, X2
-	MOVQ         DI, SI
-	INCQ         SI
-	CMPQ         SI, R10
-	JAE          CrossEntropySoftGWAVX2_nomax_14
-	LEAQ         (R8)(AX*4), R11
 
-	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y1
-	VBROADCASTSS rowconsts<>+812(SB), Y3
-	VBROADCASTSS rowconsts<>+812(SB), Y4
-	VBROADCASTSS rowconsts<>+812(SB), Y5
-	XORQ         SI, SI
-
-CrossEntropySoftGWAVX2_max32_15:
-	CMPQ    SI, CX
-	JAE     CrossEntropySoftGWAVX2_maxv_16
-	VMOVUPS (R11)(SI*4), Y6
-	VMAXPS  Y1, Y6, Y1
-	VMOVUPS 32(R11)(SI*4), Y6
-	VMAXPS  Y3, Y6, Y3
-	VMOVUPS 64(R11)(SI*4), Y6
-	VMAXPS  Y4, Y6, Y4
-	VMOVUPS 96(R11)(SI*4), Y6
-	VMAXPS  Y5, Y6, Y5
-	ADDQ    $0x20, SI
-	JMP     CrossEntropySoftGWAVX2_max32_15
-
-CrossEntropySoftGWAVX2_maxv_16:
-	CMPQ    SI, DX
-	JAE     CrossEntropySoftGWAVX2_maxtail_17
-	VMOVUPS (R11)(SI*4), Y6
-	VMAXPS  Y1, Y6, Y1
-	ADDQ    $0x08, SI
-	JMP     CrossEntropySoftGWAVX2_maxv_16
-
-CrossEntropySoftGWAVX2_maxtail_17:
-	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGWAVX2_maxfold_18
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
-	VMASKMOVPS   (R11)(SI*4), Y6, Y8
-	VBLENDVPS    Y6, Y8, Y7, Y7
-	VMAXPS       Y3, Y7, Y3
-
-CrossEntropySoftGWAVX2_maxfold_18:
-	VMAXPS       Y3, Y1, Y1
-	VMAXPS       Y5, Y4, Y4
-	VMAXPS       Y4, Y1, Y1
-	VEXTRACTF128 $0x01, Y1, X3
-	VMAXPS       X3, X1, X1
-	VMOVHLPS     X1, X1, X3
-	VMAXPS       X3, X1, X1
-	VMOVSHDUP    X1, X3
-	VMAXSS       X3, X1, X1
-	VXORPS       X3, X3, X3
-	VADDSS       X3, X1, X1
-	VBROADCASTSS X1, Y1
-
-CrossEntropySoftGWAVX2_nomax_14:
 	// pass 2b: mass = Σ c, zc = Σ c·(z - max) over the same 32 partials
 	VXORPS       Y3, Y3, Y3
 	VXORPS       Y4, Y4, Y4
@@ -11955,9 +16003,9 @@ CrossEntropySoftGWAVX2_nomax_14:
 	VBROADCASTSS spread+76(FP), Y12
 	XORQ         SI, SI
 
-CrossEntropySoftGWAVX2_tgt32_19:
+CrossEntropySoftGWAVX2_tgt32_25:
 	CMPQ        SI, CX
-	JAE         CrossEntropySoftGWAVX2_tgtrest_20
+	JAE         CrossEntropySoftGWAVX2_tgtrest_26
 	VMOVUPS     (R8)(SI*4), Y13
 	VSUBPS      Y0, Y13, Y13
 	VMOVAPS     Y12, Y14
@@ -11991,12 +16039,12 @@ CrossEntropySoftGWAVX2_tgt32_19:
 	VADDPS      Y14, Y6, Y6
 	VFMADD231PS Y14, Y13, Y10
 	ADDQ        $0x20, SI
-	JMP         CrossEntropySoftGWAVX2_tgt32_19
+	JMP         CrossEntropySoftGWAVX2_tgt32_25
 
-CrossEntropySoftGWAVX2_tgtrest_20:
+CrossEntropySoftGWAVX2_tgtrest_26:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropySoftGWAVX2_tgttail_22
+	JAE         CrossEntropySoftGWAVX2_tgttail_28
 	VMOVUPS     (R8)(SI*4), Y13
 	VSUBPS      Y0, Y13, Y13
 	VMOVAPS     Y12, Y14
@@ -12006,11 +16054,11 @@ CrossEntropySoftGWAVX2_tgtrest_20:
 	VADDPS      Y14, Y3, Y3
 	VFMADD231PS Y14, Y13, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropySoftGWAVX2_tgtnext_23
+	JMP         CrossEntropySoftGWAVX2_tgtnext_29
 
-CrossEntropySoftGWAVX2_tgttail_22:
+CrossEntropySoftGWAVX2_tgttail_28:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGWAVX2_tgtdone_21
+	JE           CrossEntropySoftGWAVX2_tgtdone_27
 	LEAQ         rowconsts<>+32(SB), R13
 	MOVQ         BX, R14
 	SHLQ         $0x02, R14
@@ -12030,11 +16078,11 @@ CrossEntropySoftGWAVX2_tgttail_22:
 	VORPS        Y11, Y12, Y12
 	VADDPS       Y12, Y3, Y3
 	VFMADD231PS  Y12, Y14, Y7
-	JMP          CrossEntropySoftGWAVX2_tgtdone_21
+	JMP          CrossEntropySoftGWAVX2_tgtdone_27
 
-CrossEntropySoftGWAVX2_tgtnext_23:
+CrossEntropySoftGWAVX2_tgtnext_29:
 	CMPQ        SI, DX
-	JAE         CrossEntropySoftGWAVX2_tgttail_24
+	JAE         CrossEntropySoftGWAVX2_tgttail_30
 	VMOVUPS     (R8)(SI*4), Y13
 	VSUBPS      Y0, Y13, Y13
 	VMOVAPS     Y12, Y14
@@ -12044,11 +16092,11 @@ CrossEntropySoftGWAVX2_tgtnext_23:
 	VADDPS      Y14, Y4, Y4
 	VFMADD231PS Y14, Y13, Y8
 	ADDQ        $0x08, SI
-	JMP         CrossEntropySoftGWAVX2_tgtnext_25
+	JMP         CrossEntropySoftGWAVX2_tgtnext_31
 
-CrossEntropySoftGWAVX2_tgttail_24:
+CrossEntropySoftGWAVX2_tgttail_30:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGWAVX2_tgtdone_21
+	JE           CrossEntropySoftGWAVX2_tgtdone_27
 	LEAQ         rowconsts<>+32(SB), R13
 	MOVQ         BX, R14
 	SHLQ         $0x02, R14
@@ -12068,11 +16116,11 @@ CrossEntropySoftGWAVX2_tgttail_24:
 	VORPS        Y11, Y12, Y12
 	VADDPS       Y12, Y4, Y4
 	VFMADD231PS  Y12, Y14, Y8
-	JMP          CrossEntropySoftGWAVX2_tgtdone_21
+	JMP          CrossEntropySoftGWAVX2_tgtdone_27
 
-CrossEntropySoftGWAVX2_tgtnext_25:
+CrossEntropySoftGWAVX2_tgtnext_31:
 	CMPQ        SI, DX
-	JAE         CrossEntropySoftGWAVX2_tgttail_26
+	JAE         CrossEntropySoftGWAVX2_tgttail_32
 	VMOVUPS     (R8)(SI*4), Y13
 	VSUBPS      Y0, Y13, Y13
 	VMOVAPS     Y12, Y14
@@ -12082,11 +16130,11 @@ CrossEntropySoftGWAVX2_tgtnext_25:
 	VADDPS      Y14, Y5, Y5
 	VFMADD231PS Y14, Y13, Y9
 	ADDQ        $0x08, SI
-	JMP         CrossEntropySoftGWAVX2_tgtnext_27
+	JMP         CrossEntropySoftGWAVX2_tgtnext_33
 
-CrossEntropySoftGWAVX2_tgttail_26:
+CrossEntropySoftGWAVX2_tgttail_32:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGWAVX2_tgtdone_21
+	JE           CrossEntropySoftGWAVX2_tgtdone_27
 	LEAQ         rowconsts<>+32(SB), R13
 	MOVQ         BX, R14
 	SHLQ         $0x02, R14
@@ -12106,11 +16154,11 @@ CrossEntropySoftGWAVX2_tgttail_26:
 	VORPS        Y11, Y12, Y12
 	VADDPS       Y12, Y5, Y5
 	VFMADD231PS  Y12, Y14, Y9
-	JMP          CrossEntropySoftGWAVX2_tgtdone_21
+	JMP          CrossEntropySoftGWAVX2_tgtdone_27
 
-CrossEntropySoftGWAVX2_tgtnext_27:
+CrossEntropySoftGWAVX2_tgtnext_33:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySoftGWAVX2_tgtdone_21
+	JE           CrossEntropySoftGWAVX2_tgtdone_27
 	LEAQ         rowconsts<>+32(SB), R13
 	MOVQ         BX, R14
 	SHLQ         $0x02, R14
@@ -12131,7 +16179,7 @@ CrossEntropySoftGWAVX2_tgtnext_27:
 	VADDPS       Y12, Y6, Y6
 	VFMADD231PS  Y12, Y14, Y10
 
-CrossEntropySoftGWAVX2_tgtdone_21:
+CrossEntropySoftGWAVX2_tgtdone_27:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y5, Y3, Y3
 	VADDPS       Y6, Y4, Y4
@@ -12176,9 +16224,9 @@ CrossEntropySoftGWAVX2_tgtdone_21:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropySoftGWAVX2_out32_28:
+CrossEntropySoftGWAVX2_out32_34:
 	CMPQ        SI, CX
-	JAE         CrossEntropySoftGWAVX2_outv_29
+	JAE         CrossEntropySoftGWAVX2_outv_35
 	VMOVUPS     (R9)(SI*4), Y7
 	VMULPS      Y0, Y7, Y7
 	VMOVAPS     Y6, Y8
@@ -12216,11 +16264,11 @@ CrossEntropySoftGWAVX2_out32_28:
 	VMULPS      Y4, Y8, Y8
 	VMOVUPS     Y8, 96(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropySoftGWAVX2_out32_28
+	JMP         CrossEntropySoftGWAVX2_out32_34
 
-CrossEntropySoftGWAVX2_outv_29:
+CrossEntropySoftGWAVX2_outv_35:
 	CMPQ        SI, DX
-	JAE         CrossEntropySoftGWAVX2_outtail_30
+	JAE         CrossEntropySoftGWAVX2_outtail_36
 	VMOVUPS     (R9)(SI*4), Y7
 	VMULPS      Y0, Y7, Y7
 	VMOVAPS     Y6, Y8
@@ -12231,11 +16279,11 @@ CrossEntropySoftGWAVX2_outv_29:
 	VMULPS      Y4, Y8, Y8
 	VMOVUPS     Y8, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropySoftGWAVX2_outv_29
+	JMP         CrossEntropySoftGWAVX2_outv_35
 
-CrossEntropySoftGWAVX2_outtail_30:
+CrossEntropySoftGWAVX2_outtail_36:
 	CMPQ        BX, $0x00
-	JE          CrossEntropySoftGWAVX2_outend_31
+	JE          CrossEntropySoftGWAVX2_outend_37
 	LEAQ        rowconsts<>+32(SB), R13
 	MOVQ        BX, R14
 	SHLQ        $0x02, R14
@@ -12252,7 +16300,7 @@ CrossEntropySoftGWAVX2_outtail_30:
 	VMULPS      Y4, Y0, Y0
 	VMASKMOVPS  Y0, Y7, (R9)(SI*4)
 
-CrossEntropySoftGWAVX2_outend_31:
+CrossEntropySoftGWAVX2_outend_37:
 	// per-row output: lsum
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
 	VMOVD      X2, SI
