@@ -411,33 +411,47 @@ func tripletImpls(in *tripletIn, rows, d int, g *kernels.Set, grad bool) prepare
 }
 
 // minerCases: no peer has a triplet miner; "SquaredL2 alone" shows what the
-// distance matrix inside it costs.
+// distance matrix inside it costs. The forward cases (no gradient) show the
+// mining itself next to the distances.
 func minerCases(rows, d int) []benchCase {
 	g := kernels.Generic
 	shape := fmt.Sprintf("%dx%d", rows, d)
 	var cs []benchCase
 	for _, mining := range []simdloss.Mining{simdloss.BatchHard, simdloss.SemiHard, simdloss.BatchAll} {
-		cs = append(cs, benchCase{"Miner " + mining.String() + " fwd+bwd", shape, d, float64(rows * d), 0,
-			4 * float64(rows) * float64(rows) * float64(d), func() prepared {
-				rng := rngFor("miner", shape)
-				emb, grad := randn(rng, rows*d), make([]float32, rows*d)
-				labels := make([]int32, rows)
-				for i := range labels {
-					labels[i] = int32(i / 4) // P×K batch, K = 4
-				}
-				m := &simdloss.TripletMiner{Triplet: simdloss.Triplet{Margin: 0.2}, Mining: mining}
-				mg := &simdloss.TripletMiner{Triplet: simdloss.Triplet{Margin: 0.2, Kernels: g}, Mining: mining}
-				sq := make([]float32, rows*rows)
-				var loss float32
-				o := func() []float64 { return outs(float64(loss), grad) }
-				return prepared{[]impl{
-					{implSimdloss, func() { loss, _ = m.Forward(emb, labels, d, grad) }, o},
-					{implGeneric, func() { loss, _ = mg.Forward(emb, labels, d, grad) }, o},
-					{"SquaredL2 alone", func() { simdloss.SquaredL2(sq, emb, emb, d) }, nil},
-				}, nil}
-			}})
+		for _, bwd := range []bool{false, true} {
+			cs = append(cs, minerCase(mining, bwd, rows, d, shape, g))
+		}
 	}
 	return cs
+}
+
+func minerCase(mining simdloss.Mining, bwd bool, rows, d int, shape string, g *kernels.Set) benchCase {
+	name, flops := " fwd", 2*float64(rows)*float64(rows)*float64(d)
+	if bwd {
+		name, flops = " fwd+bwd", 2*flops
+	}
+	return benchCase{"Miner " + mining.String() + name, shape, d, float64(rows * d), 0,
+		flops, func() prepared {
+			rng := rngFor("miner", shape)
+			emb, grad := randn(rng, rows*d), make([]float32, rows*d)
+			if !bwd {
+				grad = nil
+			}
+			labels := make([]int32, rows)
+			for i := range labels {
+				labels[i] = int32(i / 4) // P×K batch, K = 4
+			}
+			m := &simdloss.TripletMiner{Triplet: simdloss.Triplet{Margin: 0.2}, Mining: mining}
+			mg := &simdloss.TripletMiner{Triplet: simdloss.Triplet{Margin: 0.2, Kernels: g}, Mining: mining}
+			sq := make([]float32, rows*rows)
+			var loss float32
+			o := func() []float64 { return outs(float64(loss), grad) }
+			return prepared{[]impl{
+				{implSimdloss, func() { loss, _ = m.Forward(emb, labels, d, grad) }, o},
+				{implGeneric, func() { loss, _ = mg.Forward(emb, labels, d, grad) }, o},
+				{"SquaredL2 alone", func() { simdloss.SquaredL2(sq, emb, emb, d) }, nil},
+			}, nil}
+		}}
 }
 
 // linearCases: LinearCrossEntropy (logits = h·wᵀ never materialised) against
