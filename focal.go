@@ -208,8 +208,7 @@ func (f *SigmoidFocal) Forward(logits, targets, perElem, grad []float32) (float3
 	for i, xv := range logits {
 		x, t := float64(xv), float64(targets[i])
 		// -log p = softplus(-x), -log(1-p) = softplus(x); q = 1 - p
-		spNeg, q := softplus(-x)
-		sp, p := softplus(x)
+		spNeg, sp, q, p := softplusPair(x)
 		ce := t*spNeg + (1-t)*sp
 		omp := t*q + (1-t)*p // 1 - p_t, without cancellation
 		mod := powInt(omp, gamma)
@@ -231,6 +230,23 @@ func (f *SigmoidFocal) Forward(logits, targets, perElem, grad []float32) (float3
 		}
 	}
 	return float32(total * red), nil
+}
+
+// softplusPair returns softplus(-x), softplus(x), σ(-x) and σ(x), the
+// same values (bit for bit) as softplus(-x) and softplus(x) return, from
+// one exponential and one log1p: both share e = exp(-|x|).
+func softplusPair(x float64) (spNeg, sp, sigNeg, sig float64) {
+	if x > 0 {
+		e := math.Exp(-x)
+		l := math.Log1p(e)
+		return l, x + l, e / (1 + e), 1 / (1 + e)
+	}
+	e := math.Exp(x)
+	l := math.Log1p(e)
+	if -x > 0 {
+		return -x + l, l, 1 / (1 + e), e / (1 + e)
+	}
+	return l, l, e / (1 + e), e / (1 + e) // x = ±0 or NaN: softplus(-x) takes its own x <= 0 branch
 }
 
 // checkRows validates a rows×cols batch and its per-row and gradient

@@ -292,3 +292,23 @@ func TestExpm1Neg(t *testing.T) {
 		}
 	}
 }
+
+// TestSoftplusPair pins softplusPair to the two softplus calls it replaces,
+// bit for bit, over ordinary, tiny, huge and special arguments.
+func TestSoftplusPair(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	xs := []float64{0, math.Copysign(0, -1), math.NaN(), math.Inf(1), math.Inf(-1), 1e-300, -1e-300,
+		5e-324, -5e-324, 1e300, -1e300, 745, -745, 36, -36, 0.5, -0.5}
+	for range 100000 {
+		xs = append(xs, rng.NormFloat64()*math.Pow(10, float64(rng.IntN(7)-3)))
+	}
+	same := func(a, b float64) bool { return a == b && math.Signbit(a) == math.Signbit(b) || a != a && b != b }
+	for _, x := range xs {
+		spNeg, sp, q, p := softplusPair(x)
+		wspNeg, wq := softplus(-x)
+		wsp, wp := softplus(x)
+		if !same(spNeg, wspNeg) || !same(sp, wsp) || !same(q, wq) || !same(p, wp) {
+			t.Fatalf("softplusPair(%g) = %g, %g, %g, %g; softplus gives %g, %g, %g, %g", x, spNeg, sp, q, p, wspNeg, wsp, wq, wp)
+		}
+	}
+}

@@ -67,6 +67,7 @@ type shapeSet struct {
 	linear  [][3]int // rows, classes, dim: LinearCrossEntropy
 	family  [][2]int // batch, dim: the embedding losses of family.go
 	margin  [][3]int // rows, classes, dim: MarginSoftmax
+	sigmoid [][2]int // rows, classes: SigmoidFocal (elementwise)
 }
 
 // defaultShapes are the anchors' shapes (../shared/anchors.md) plus the
@@ -80,6 +81,7 @@ var defaultShapes = shapeSet{
 	linear:  [][3]int{{256, 32000, 256}},
 	family:  [][2]int{{512, 128}, {512, 512}},
 	margin:  [][3]int{{256, 8192, 128}},
+	sigmoid: [][2]int{{4096, 80}}, // anchors × classes of a RetinaNet-style head
 }
 
 // tinyShapes is a smoke-test set (-shapes tiny, and the tests): odd sizes
@@ -93,6 +95,7 @@ var tinyShapes = shapeSet{
 	linear:  [][3]int{{6, 37, 9}},
 	family:  [][2]int{{10, 13}},
 	margin:  [][3]int{{6, 37, 9}},
+	sigmoid: [][2]int{{7, 10}},
 }
 
 func randn(rng *rand.Rand, n int) []float32 {
@@ -177,6 +180,9 @@ func cases(sh shapeSet) []benchCase {
 	}
 	for _, s := range sh.margin {
 		cs = append(cs, marginCase(s[0], s[1], s[2]))
+	}
+	for _, s := range sh.sigmoid {
+		cs = append(cs, sigmoidFocalCase(s[0], s[1]))
 	}
 	for _, s := range sh.l2Rows {
 		cs = append(cs, l2RowsCase(s[0], s[1]))

@@ -123,6 +123,30 @@ func focalCase(rows, cols int) benchCase {
 	}}
 }
 
+// sigmoidFocalCase: the sigmoid focal loss (elementwise, float64 Go per
+// element) against torchvision's formula in torch; there is no kernel to
+// compare it with.
+func sigmoidFocalCase(rows, cols int) benchCase {
+	shape := fmt.Sprintf("%dx%d", rows, cols)
+	n := rows * cols
+	const alpha, gamma = 0.25, 2
+	return benchCase{"SigmoidFocal fwd+bwd", shape, cols, float64(n), 0, 0, func() prepared {
+		rng := rngFor("sigmoid", shape)
+		x, tg, g := randn(rng, n), make([]float32, n), make([]float32, n)
+		for i := range tg {
+			if rng.IntN(cols) == 0 { // about one positive class per row
+				tg[i] = 1
+			}
+		}
+		f := &simdloss.SigmoidFocal{Alpha: alpha, Gamma: gamma}
+		var l float32
+		return prepared{[]impl{
+			{implSimdloss, func() { l, _ = f.Forward(x, tg, nil, g) }, func() []float64 { return outs(float64(l), g) }},
+		}, &torchCall{Op: "sigmoid_focal_grad", Args: []torchArg{f32Arg(x, rows, cols), f32Arg(tg, rows, cols)},
+			Params: map[string]float64{"alpha": alpha, "gamma": gamma}}}
+	}}
+}
+
 // pairedCases: the losses on paired rows (Centre, Contrastive,
 // LosslessTriplet), forward+backward beside their kernels alone.
 func pairedCases(rows, d int) []benchCase {

@@ -101,6 +101,24 @@ def build(torch, F, op, t, params):
             return (loss.detach(),) + torch.autograd.grad(loss, (hg, wg))
 
         return linear_ce_grad
+    if op == "sigmoid_focal_grad":
+        # torchvision.ops.sigmoid_focal_loss, written out (torchvision may
+        # not be installed), reduction "mean"
+        x, tg = t
+        alpha, gamma = params["alpha"], params["gamma"]
+        xg = x.clone().requires_grad_(True)
+
+        def sigmoid_focal_grad():
+            p = torch.sigmoid(xg)
+            ce = F.binary_cross_entropy_with_logits(xg, tg, reduction="none")
+            p_t = p * tg + (1 - p) * (1 - tg)
+            loss = ce * ((1 - p_t) ** gamma)
+            loss = (alpha * tg + (1 - alpha) * (1 - tg)) * loss
+            loss = loss.mean()
+            (g,) = torch.autograd.grad(loss, xg)
+            return loss.detach(), g
+
+        return sigmoid_focal_grad
     raise ValueError("unknown op %r" % op)
 
 
