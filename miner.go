@@ -327,13 +327,8 @@ func (m *TripletMiner) batchAll(labels []int32, b int) float32 {
 		var dp [4]float32
 		var ps [4]int32
 		for t := 0; t < len(grp); {
-			n := 0
-			for ; t < len(grp) && n < 4; t++ {
-				if int(grp[t]) != i {
-					dp[n], ps[n] = held[t], grp[t]
-					n++
-				}
-			}
+			var n int
+			n, t = nextPositives(grp, held, i, t, &ps, &dp)
 			for s := n; s < 4; s++ {
 				dp[s] = float32(math.Inf(-1))
 			}
@@ -352,6 +347,19 @@ func (m *TripletMiner) batchAll(labels []int32, b int) float32 {
 	}
 	m.coefScale = float32(1 / float64(count))
 	return float32(total / float64(count))
+}
+
+// nextPositives takes up to four of anchor i's positives from its label
+// group grp, starting at grp[t] (held: their distances to the anchor), into
+// ps and dp; it returns how many it took and where the next call starts.
+func nextPositives(grp []int32, held []float32, i, t int, ps *[4]int32, dp *[4]float32) (n, next int) {
+	for ; t < len(grp) && n < 4; t++ {
+		if int(grp[t]) != i {
+			dp[n], ps[n] = held[t], grp[t]
+			n++
+		}
+	}
+	return n, t
 }
 
 // hingeCounts scans one anchor's row of distances for four positives at
@@ -411,13 +419,10 @@ func (m *TripletMiner) semiHard(labels []int32, b int) float32 {
 		var ps [4]int32
 		var dp [4]float32
 		for t := 0; t < len(grp); {
-			n := 0
-			for ; t < len(grp) && n < 4; t++ {
-				if int(grp[t]) != i {
-					dp[n], ps[n] = held[t], grp[t]
-					thr[n] = uint64(math.Float32bits(held[t]))<<32 | 0xFFFFFFFF
-					n++
-				}
+			var n int
+			n, t = nextPositives(grp, held, i, t, &ps, &dp)
+			for s := 0; s < n; s++ {
+				thr[s] = uint64(math.Float32bits(dp[s]))<<32 | 0xFFFFFFFF
 			}
 			if n >= 3 {
 				for s := n; s < 4; s++ {
