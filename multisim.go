@@ -99,15 +99,12 @@ func (c *MultiSimilarity) Forward(emb []float32, labels []int32, dim int, grad [
 		// the added 1
 		pr, nr := sc.groupRows(rows + 1)
 		if c.Mine {
-			// a negative left out gets -Inf: its logit plus -Inf, a kept
-			// one its logit plus 0 (a table lookup, not a branch: the
-			// choices follow the data and would defeat a branch predictor);
-			// the same pass finds the hardest negative (no NaN here: those
+			// a negative left out gets -Inf, a kept one its logit; the
+			// same pass finds the hardest negative (no NaN here: those
 			// embeddings were poisoned)
-			off := [2]float32{ninf, 0}
 			nr := nr[:len(row)]
 			for j, sij := range row {
-				nr[j] = beta*(sij-base) + off[b2i(sij+eps > minPos)]
+				nr[j] = pick(sij+eps > minPos, beta*(sij-base), ninf)
 				if sij > maxNeg {
 					maxNeg = sij
 				}
@@ -143,4 +140,11 @@ func (c *MultiSimilarity) Forward(emb []float32, labels []int32, dim int, grad [
 		simBackward(set, sc, grad, 1/float32(rows), rows, dim)
 	}
 	return float32(total / float64(rows)), nil
+}
+
+// pick returns a when c holds and b otherwise, without a branch: the
+// miner's choices follow the data and would defeat a branch predictor.
+func pick(c bool, a, b float32) float32 {
+	m := -uint32(b2i(c))
+	return math.Float32frombits(math.Float32bits(a)&m | math.Float32bits(b)&^m)
 }

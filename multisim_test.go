@@ -107,6 +107,13 @@ func TestMultiSimilaritySpecial(t *testing.T) {
 	if l, err := c.Forward(emb, []int32{1, 1, 2, 2}, 2, g); err != nil || l != 0 || !allZero(g) {
 		t.Errorf("easy batch: %v %v %v, want 0 and a zero gradient", l, err, g)
 	}
+	// the same batch with logits that overflow: β·(s - λ) = +Inf for every
+	// negative, all of them left out by the miner, so they must stay out
+	// (-Inf, not +Inf + -Inf = NaN); α·(s - λ) = +Inf too: the loss is 0
+	huge := MultiSimilarity{Alpha: 2, Beta: 2, Base: -3e38, Mine: true, Epsilon: 0.1}
+	if l, err := huge.Forward(emb, []int32{1, 1, 2, 2}, 2, g); err != nil || l != 0 || !allZero(g) {
+		t.Errorf("easy batch, overflowing logits: %v %v %v, want 0 and a zero gradient", l, err, g)
+	}
 	// without mining the same batch has a small positive loss
 	c.Mine = false
 	if l, _ := c.Forward(emb, []int32{1, 1, 2, 2}, 2, nil); !(l > 0) {
