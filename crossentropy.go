@@ -88,7 +88,7 @@ const ceChunk = 256
 // ceScratch holds the per-row scalars of one chunk. (Arrays on the stack
 // would escape through the kernel's function value, so they are pooled.)
 type ceScratch struct {
-	a, scale, mx, lsum, zw, mass [ceChunk]float32
+	a, scale, mx, lsum, zw, mass, loss [ceChunk]float32
 }
 
 var cePool = sync.Pool{New: func() any { return new(ceScratch) }}
@@ -122,17 +122,9 @@ func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int3
 		return 0, fmt.Errorf("simdloss: CrossEntropy.Forward: len(labels) = %d, want %d (one per row)", len(labels), rows)
 	}
 	w := c.ClassWeights
-	// One pass checks the labels and sums the mean's denominator
-	// Σ_kept s_i·w_{y_i}.
-	denom := 0.0
-	for i, y := range labels {
-		if y < 0 || int(y) >= cols {
-			if y == c.IgnoreIndex && y < 0 {
-				continue
-			}
-			return 0, fmt.Errorf("simdloss: CrossEntropy.Forward: labels[%d] = %d is outside [0, %d) and not the ignore index", i, y, cols)
-		}
-		denom += float64(classWeight(w, y)) * float64(sampleWeight(sampleWeights, i))
+	denom, bad := ceCheckLabels(labels, w, sampleWeights, cols, c.IgnoreIndex)
+	if bad >= 0 {
+		return 0, fmt.Errorf("simdloss: CrossEntropy.Forward: labels[%d] = %d is outside [0, %d) and not the ignore index", bad, labels[bad], cols)
 	}
 	if rows == 0 {
 		return c.empty(), nil
@@ -179,7 +171,10 @@ func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int3
 					continue
 				}
 				a[i] = float32(keep*classWeight(w, y)) + kW
-				scale[i] = float32(sampleWeight(sampleWeights, r0+i) * inv)
+				scale[i] = inv
+				if sampleWeights != nil {
+					scale[i] = float32(sampleWeights[r0+i] * inv)
+				}
 			}
 		}
 		var zwp []float32
@@ -187,34 +182,36 @@ func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int3
 			zwp = zws[:n]
 		}
 		set.CrossEntropyRows(g, z, wk, k, a[:n], scale[:n], mx[:n], lsum[:n], zwp, cols)
-		var sum float64
+		// Each row's loss goes to perRow (or scratch), then one sum.
+		ls := sc.loss[:n]
+		if perRow != nil {
+			ls = perRow[r0 : r0+n]
+		}
+		off := 0
 		for i, y := range ys {
 			if y < 0 {
-				if perRow != nil {
-					perRow[r0+i] = 0
-				}
+				ls[i] = 0
 				if g != nil {
-					clear(g[i*cols : (i+1)*cols])
+					clear(g[off : off+cols])
 				}
+				off += cols
 				continue
 			}
 			wy := float32(keep * classWeight(w, y))
-			l := float32(wy * (lsum[i] - (z[i*cols+int(y)] - mx[i]))) // (1-ε)·w_y·(-logp_y)
+			l := float32(wy * (lsum[i] - (z[off+int(y)] - mx[i]))) // (1-ε)·w_y·(-logp_y)
 			if zw {
 				l += float32(k * (float32(wsum*lsum[i]) - zws[i])) // (ε/C)·Σ_k w_k·(-logp_k)
 			}
 			if sampleWeights != nil {
 				l = float32(sampleWeights[r0+i] * l)
 			}
-			if perRow != nil {
-				perRow[r0+i] = l
-			}
-			sum += float64(l)
+			ls[i] = l
 			if g != nil {
-				g[i*cols+int(y)] -= float32(scale[i] * wy)
+				g[off+int(y)] -= float32(scale[i] * wy)
 			}
+			off += cols
 		}
-		total += sum
+		total += sum64(ls)
 	}
 	if c.Reduction == Mean {
 		return float32(total / denom), nil
@@ -385,4 +382,42 @@ func overlaps(a, b []float32) bool {
 	a0 := uintptr(unsafe.Pointer(unsafe.SliceData(a)))
 	b0 := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 	return a0 < b0+uintptr(len(b))*4 && b0 < a0+uintptr(len(a))*4
+}
+
+// ceCheckLabels checks that every label is in [0, cols) or the (negative)
+// ignore index and returns the mean's denominator Σ_kept w_{y_i}·s_i, or the
+// index of the first bad label. Two partial sums (even and odd rows) keep
+// the float64 adds from forming one long chain.
+func ceCheckLabels(labels []int32, w, s []float32, cols int, ignore int32) (float64, int) {
+	var d [2]float64
+	for i, y := range labels {
+		if y < 0 || int(y) >= cols {
+			if y == ignore && y < 0 {
+				continue
+			}
+			return 0, i
+		}
+		t := float64(classWeight(w, y))
+		if s != nil {
+			t *= float64(s[i])
+		}
+		d[i&1] += t
+	}
+	return d[0] + d[1], -1
+}
+
+// sum64 is the float64 sum of x, in four interleaved partial sums.
+func sum64(x []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += float64(x[i])
+		s1 += float64(x[i+1])
+		s2 += float64(x[i+2])
+		s3 += float64(x[i+3])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i])
+	}
+	return (s0 + s1) + (s2 + s3)
 }
