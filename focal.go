@@ -143,16 +143,24 @@ func focalTerm(logp, gamma, alpha float64) (loss, coef float64) {
 //	p_t = p·t + (1-p)·(1-t)
 //	FL  = α_t·ce·(1 - p_t)^γ,   α_t = α·t + (1-α)·(1-t)  (α < 0: α_t = 1)
 //
-// torchvision's defaults are α = 0.25, γ = 2. It is elementwise: each
-// element costs a few transcendental functions in float64 Go, with no SIMD
-// kernel (its cost is that of the exp and log of every element, not of a
-// reduction). Reduction: Mean over all elements, Sum, or None (per-element
-// losses through perElem). A SigmoidFocal is safe for concurrent use and
+// torchvision's defaults are α = 0.25, γ = 2. It is elementwise, in float32:
+// one exponential, one logarithm and two divisions per element, in the
+// order generic.SigmoidFocal states (within a few float32 ulps of the
+// float64 formula, gradient included; softplus(-x) and σ(-|x|) are +0
+// rather than subnormal beyond |x| = 87.3). The SIMD kernels take integer γ
+// up to 16; other γ run generic's code, with (1 - p_t)^γ by math.Pow.
+// Reduction: Mean over all elements, Sum, or None (per-element losses
+// through perElem); the reduced loss is a float64 sum of the float32
+// per-element losses. A SigmoidFocal is safe for concurrent use and
 // allocates nothing.
 type SigmoidFocal struct {
 	Alpha float32 // α in [0, 1], or negative to turn the weighting off
 	Gamma float32 // γ: finite, >= 0
 	Reduction
+
+	// Kernels is the kernel set the loss runs on; nil means the set chosen
+	// at init (KernelSet).
+	Kernels *kernels.Set
 }
 
 // Forward returns the loss of logits against targets (same length, each
@@ -191,10 +199,8 @@ func (f *SigmoidFocal) Forward(logits, targets, perElem, grad []float32) (float3
 	if perElem != nil && grad != nil && overlaps(perElem, grad) {
 		return 0, fmt.Errorf("%s: perElem overlaps grad", op)
 	}
-	for i, t := range targets {
-		if !(t >= 0 && t <= 1) {
-			return 0, fmt.Errorf("%s: targets[%d] = %g is outside [0, 1]", op, i, t)
-		}
+	if i := outsideUnit(targets); i >= 0 {
+		return 0, fmt.Errorf("%s: targets[%d] = %g is outside [0, 1]", op, i, targets[i])
 	}
 	if n == 0 {
 		return reduceEmpty(f.Reduction), nil
@@ -203,50 +209,55 @@ func (f *SigmoidFocal) Forward(logits, targets, perElem, grad []float32) (float3
 	if f.Reduction == Mean {
 		red = 1 / float64(n)
 	}
-	alpha, gamma := float64(f.Alpha), float64(f.Gamma)
+	set := kernelSet(f.Kernels)
+	beta := 1 - f.Alpha
+	// The losses go to perElem (or scratch) a chunk at a time and are
+	// summed per chunk, in the same order with and without perElem.
+	sc := cePool.Get().(*ceScratch)
+	defer cePool.Put(sc)
 	total := 0.0
-	for i, xv := range logits {
-		x, t := float64(xv), float64(targets[i])
-		// -log p = softplus(-x), -log(1-p) = softplus(x); q = 1 - p
-		spNeg, sp, q, p := softplusPair(x)
-		ce := t*spNeg + (1-t)*sp
-		omp := t*q + (1-t)*p // 1 - p_t, without cancellation
-		mod := powInt(omp, gamma)
-		at := 1.0
-		if alpha >= 0 {
-			at = alpha*t + (1-alpha)*(1-t)
-		}
-		l := at * ce * mod
-		total += l
+	for i := 0; i < n; i += ceChunk {
+		j := min(i+ceChunk, n)
+		l := sc.loss[:j-i]
 		if perElem != nil {
-			perElem[i] = float32(l)
+			l = perElem[i:j]
 		}
+		var g []float32
 		if grad != nil {
-			g := (p - t) * mod
-			if omp > 0 && gamma != 0 {
-				g += ce * gamma * mod / omp * (1 - 2*t) * p * q
-			}
-			grad[i] = float32(at * g * red)
+			g = grad[i:j]
 		}
+		set.SigmoidFocal(l, g, logits[i:j], targets[i:j], f.Alpha, beta, f.Gamma, float32(red))
+		total += sum64(l)
 	}
 	return float32(total * red), nil
 }
 
-// softplusPair returns softplus(-x), softplus(x), σ(-x) and σ(x), the
-// same values (bit for bit) as softplus(-x) and softplus(x) return, from
-// one exponential and one log1p: both share e = exp(-|x|).
-func softplusPair(x float64) (spNeg, sp, sigNeg, sig float64) {
-	if x > 0 {
-		e := math.Exp(-x)
-		l := math.Log1p(e)
-		return l, x + l, e / (1 + e), 1 / (1 + e)
+// outsideUnit returns the index of the first element of x that is not in
+// [0, 1] (NaN included), or -1. Blocks of 8 are checked by the largest bit
+// pattern: +0 ... 1 are the patterns up to 0x3F800000, and negative
+// numbers, NaN and everything above 1 are larger. -0 (0x80000000, in
+// range) sends its block to the exact check.
+func outsideUnit(x []float32) int {
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		b := (*[8]float32)(x[i:])
+		u := max(math.Float32bits(b[0]), math.Float32bits(b[1]), math.Float32bits(b[2]), math.Float32bits(b[3]),
+			math.Float32bits(b[4]), math.Float32bits(b[5]), math.Float32bits(b[6]), math.Float32bits(b[7]))
+		if u <= 0x3F800000 {
+			continue
+		}
+		for j, v := range b {
+			if !(v >= 0 && v <= 1) {
+				return i + j
+			}
+		}
 	}
-	e := math.Exp(x)
-	l := math.Log1p(e)
-	if -x > 0 {
-		return -x + l, l, 1 / (1 + e), e / (1 + e)
+	for ; i < len(x); i++ {
+		if !(x[i] >= 0 && x[i] <= 1) {
+			return i
+		}
 	}
-	return l, l, e / (1 + e), e / (1 + e) // x = ±0 or NaN: softplus(-x) takes its own x <= 0 branch
+	return -1
 }
 
 // checkRows validates a rows×cols batch and its per-row and gradient

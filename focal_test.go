@@ -220,6 +220,8 @@ func TestSigmoidFocal(t *testing.T) {
 		lossCheck{
 			name: fmt.Sprintf("%+v", f),
 			run: func(set *kernels.Set) (float32, [][]float32, error) {
+				f := f
+				f.Kernels = set
 				per, g := make([]float32, n), make([]float32, n)
 				l, err := f.Forward(x, tg, per, g)
 				return l, [][]float32{per, g}, err
@@ -293,22 +295,65 @@ func TestExpm1Neg(t *testing.T) {
 	}
 }
 
-// TestSoftplusPair pins softplusPair to the two softplus calls it replaces,
-// bit for bit, over ordinary, tiny, huge and special arguments.
-func TestSoftplusPair(t *testing.T) {
-	rng := rand.New(rand.NewPCG(9, 9))
-	xs := []float64{0, math.Copysign(0, -1), math.NaN(), math.Inf(1), math.Inf(-1), 1e-300, -1e-300,
-		5e-324, -5e-324, 1e300, -1e300, 745, -745, 36, -36, 0.5, -0.5}
-	for range 100000 {
-		xs = append(xs, rng.NormFloat64()*math.Pow(10, float64(rng.IntN(7)-3)))
+// TestOutsideUnit checks the blocked scan against the plain one, for every
+// bad value at every position of blocks and tails, with -0 (in range, but
+// a large bit pattern) before it.
+func TestOutsideUnit(t *testing.T) {
+	want := func(x []float32) int {
+		for i, v := range x {
+			if !(v >= 0 && v <= 1) {
+				return i
+			}
+		}
+		return -1
 	}
-	same := func(a, b float64) bool { return a == b && math.Signbit(a) == math.Signbit(b) || a != a && b != b }
-	for _, x := range xs {
-		spNeg, sp, q, p := softplusPair(x)
-		wspNeg, wq := softplus(-x)
-		wsp, wp := softplus(x)
-		if !same(spNeg, wspNeg) || !same(sp, wsp) || !same(q, wq) || !same(p, wp) {
-			t.Fatalf("softplusPair(%g) = %g, %g, %g, %g; softplus gives %g, %g, %g, %g", x, spNeg, sp, q, p, wspNeg, wsp, wq, wp)
+	for n := 0; n <= 27; n++ {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(i%5) / 4
+		}
+		if got := outsideUnit(x); got != -1 {
+			t.Fatalf("n=%d all in range: got %d", n, got)
+		}
+		for pos := 0; pos < n; pos++ {
+			for _, bad := range []float32{tu.NaN, -tu.NaN, -1e-30, -0x1p-149, 1.0000001, tu.PosInf, tu.NegInf, 2} {
+				y := append([]float32(nil), x...)
+				y[pos] = bad
+				if pos > 0 {
+					y[pos-1] = tu.NegZ
+				}
+				if got, w := outsideUnit(y), want(y); got != w {
+					t.Fatalf("n=%d: %g at %d: got %d, want %d", n, bad, pos, got, w)
+				}
+			}
+			y := append([]float32(nil), x...)
+			y[pos] = tu.NegZ
+			if got := outsideUnit(y); got != -1 {
+				t.Fatalf("n=%d: -0 at %d reported as outside (%d)", n, pos, got)
+			}
+		}
+	}
+}
+
+// TestSigmoidFocalChunks: the reduced loss and the gradient do not depend on
+// whether perElem is asked for, across the chunks the loss is summed in.
+func TestSigmoidFocalChunks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(105, 5))
+	const n = 1000
+	x, tg := make([]float32, n), make([]float32, n)
+	for i := range x {
+		x[i], tg[i] = float32(rng.NormFloat64()*3), float32(rng.IntN(2))
+	}
+	for _, set := range kernels.Sets() {
+		if !set.Supported() {
+			continue
+		}
+		f := SigmoidFocal{Alpha: 0.25, Gamma: 2, Kernels: set}
+		per, g1, g2 := make([]float32, n), make([]float32, n), make([]float32, n)
+		l1, err1 := f.Forward(x, tg, per, g1)
+		l2, err2 := f.Forward(x, tg, nil, g2)
+		if err1 != nil || err2 != nil || !tu.Same(l1, l2) || tu.DiffMsg(g1, g2) != "" {
+			t.Fatalf("%s: with perElem %v (%v), without %v (%v), grads: %s", set.Name(), l1, err1, l2, err2, tu.DiffMsg(g1, g2))
 		}
 	}
 }

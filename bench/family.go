@@ -123,9 +123,9 @@ func focalCase(rows, cols int) benchCase {
 	}}
 }
 
-// sigmoidFocalCase: the sigmoid focal loss (elementwise, float64 Go per
-// element) against torchvision's formula in torch; there is no kernel to
-// compare it with.
+// sigmoidFocalCase: the sigmoid focal loss (elementwise: an exponential, a
+// logarithm and two divisions per element) on the dispatched and the
+// generic kernels, against torchvision's formula in torch.
 func sigmoidFocalCase(rows, cols int) benchCase {
 	shape := fmt.Sprintf("%dx%d", rows, cols)
 	n := rows * cols
@@ -138,10 +138,15 @@ func sigmoidFocalCase(rows, cols int) benchCase {
 				tg[i] = 1
 			}
 		}
-		f := &simdloss.SigmoidFocal{Alpha: alpha, Gamma: gamma}
 		var l float32
+		o := func() []float64 { return outs(float64(l), g) }
+		loss := func(set *kernels.Set) func() {
+			f := &simdloss.SigmoidFocal{Alpha: alpha, Gamma: gamma, Kernels: set}
+			return func() { l, _ = f.Forward(x, tg, nil, g) }
+		}
 		return prepared{[]impl{
-			{implSimdloss, func() { l, _ = f.Forward(x, tg, nil, g) }, func() []float64 { return outs(float64(l), g) }},
+			{implSimdloss, loss(nil), o},
+			{implGeneric, loss(kernels.Generic), o},
 		}, &torchCall{Op: "sigmoid_focal_grad", Args: []torchArg{f32Arg(x, rows, cols), f32Arg(tg, rows, cols)},
 			Params: map[string]float64{"alpha": alpha, "gamma": gamma}}}
 	}}

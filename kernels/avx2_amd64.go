@@ -23,6 +23,7 @@ var AVX2 = &Set{
 	squaredL2RowsEps: squaredL2RowsEpsAVX2,
 	tripletGrad:      tripletGradAVX2,
 	axpbyRows:        axpbyRowsAVX2,
+	sigmoidFocal:     sigmoidFocalAVX2,
 	flushSubnormals:  flushSubnormalsAVX2,
 }
 

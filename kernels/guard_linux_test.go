@@ -179,3 +179,29 @@ func TestFlushSubnormalsGuardPages(t *testing.T) {
 		}
 	}
 }
+
+// TestSigmoidFocalGuardPages runs the sigmoid focal kernel with its inputs
+// and outputs against PROT_NONE pages, for every tail length.
+func TestSigmoidFocalGuardPages(t *testing.T) {
+	for _, s := range allSets() {
+		for n := 1; n <= 70; n++ {
+			for _, atEnd := range []bool{true, false} {
+				var gs []*tu.Guarded
+				mk := func(n int) []float32 {
+					g := tu.NewGuarded(n)
+					gs = append(gs, g)
+					if atEnd {
+						return g.End(n)
+					}
+					return g.Start(n)
+				}
+				loss, grad, x, tg := mk(n), mk(n), mk(n), mk(n)
+				s.SigmoidFocal(loss, grad, x, tg, 0.25, 0.75, 2, 1)
+				s.SigmoidFocal(loss, nil, x, tg, -1, 2, 0, 1)
+				for _, g := range gs {
+					g.Free()
+				}
+			}
+		}
+	}
+}

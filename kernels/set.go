@@ -40,6 +40,10 @@ type axpbyFunc func(dst, a, b, ca, cb []float32, rows, dim int)
 // tripletGradFunc is the fused triplet gradient (generic.TripletGradRows).
 type tripletGradFunc func(gA, gP, gN, a, p, n, cu, cv, cw []float32, eps float32, rows, dim int)
 
+// sigmoidFocalFunc is generic.SigmoidFocal for the γ it takes
+// (generic.SigmoidFocalGamma); grad may be nil.
+type sigmoidFocalFunc func(loss, grad, x, t []float32, alpha, beta, gamma, scale float32)
+
 // matMulFunc is generic.MatMul, or generic.MatMulAdd with add (m, n, k >= 1,
 // shapes checked).
 type matMulFunc func(dst, a, b []float32, m, n, k int, transA, transB, add bool)
@@ -58,6 +62,7 @@ type Set struct {
 	squaredL2RowsEps               epsRowsFunc
 	tripletGrad                    tripletGradFunc
 	axpbyRows                      axpbyFunc
+	sigmoidFocal                   sigmoidFocalFunc
 	flushSubnormals                func(x []float32)
 }
 
@@ -286,6 +291,38 @@ func (s *Set) AxpbyRows(dst, a, b, ca, cb []float32, dim int) {
 	s.axpbyRows(dst, a, b, ca, cb, rows, dim)
 }
 
+// SigmoidFocal is the elementwise kernel of the sigmoid focal loss,
+// generic.SigmoidFocal: loss[i] receives element i's loss and, when grad is
+// non-nil, grad[i] receives scale times its derivative. t has the length of
+// x, loss (and grad) at least that; loss and grad may not overlap x, t or
+// each other. It panics on a shape mismatch or an overlap. γ other than the
+// small integers of generic.SigmoidFocalGamma runs the generic code on every
+// set.
+func (s *Set) SigmoidFocal(loss, grad, x, t []float32, alpha, beta, gamma, scale float32) {
+	const op = "SigmoidFocal"
+	n := len(x)
+	check.Len(op, "t", t, n, false)
+	check.Len(op, "loss", loss, n, false)
+	if n == 0 {
+		return
+	}
+	loss, t = loss[:n], t[:n]
+	check.Disjoint(op, "loss", "x", loss, x)
+	check.Disjoint(op, "loss", "t", loss, t)
+	if grad != nil {
+		check.Len(op, "grad", grad, n, false)
+		grad = grad[:n]
+		check.Disjoint(op, "grad", "x", grad, x)
+		check.Disjoint(op, "grad", "t", grad, t)
+		check.Disjoint(op, "grad", "loss", grad, loss)
+	}
+	f := s.sigmoidFocal
+	if f == nil || !generic.SigmoidFocalGamma(gamma) {
+		f = generic.SigmoidFocal
+	}
+	f(loss, grad, x, t, alpha, beta, gamma, scale)
+}
+
 // FlushSubnormals sets the elements of x whose magnitude is below 2^-126 to
 // +0 (generic.FlushSubnormals): used on gradients before a matrix product,
 // where subnormal operands cost a microcode assist per operation on many
@@ -320,6 +357,7 @@ var Generic = &Set{
 	squaredL2RowsEps: generic.SquaredL2RowsEps,
 	tripletGrad:      generic.TripletGradRows,
 	axpbyRows:        generic.AxpbyRows,
+	sigmoidFocal:     generic.SigmoidFocal,
 	flushSubnormals:  generic.FlushSubnormals,
 }
 
