@@ -27,7 +27,8 @@ const SigmoidFocalMaxGamma = 16
 //	ce = fma(t, spNeg, c*sp);  o = fma(t, q, c*p)     (o = 1 - p_t)
 //	m = o^γ:  m = 1, then m = m*o γ times (γ not an integer in
 //	          [0, SigmoidFocalMaxGamma]: float32(math.Pow(o, γ)) in float64)
-//	α_t = fma(alpha, t, beta*c)   (1 with alpha < 0)
+//	α_t = fma(alpha, t, beta*c)   (alpha < 0: alpha = beta = 1, and α_t = 1
+//	                              exactly for t in [0, 1])
 //	loss = (α_t*ce)*m
 //	g = dp*m;  if γ != 0 and o > 0:  g = g + ((ce*γ)*(m/o)) * ((1 - (t+t))*(p*q))
 //	grad = (α_t*g)*scale
@@ -46,6 +47,9 @@ func SigmoidFocal(loss, grad, x, t []float32, alpha, beta, gamma, scale float32)
 	t = t[:n]
 	if grad != nil {
 		grad = grad[:n]
+	}
+	if alpha < 0 {
+		alpha, beta = 1, 1
 	}
 	intGamma := SigmoidFocalGamma(gamma)
 	for i, xv := range x {
@@ -74,10 +78,7 @@ func SigmoidFocal(loss, grad, x, t []float32, alpha, beta, gamma, scale float32)
 		} else {
 			m = float32(math.Pow(float64(o), float64(gamma)))
 		}
-		at := float32(1)
-		if alpha >= 0 {
-			at = FMA32(alpha, tv, float32(beta*c))
-		}
+		at := FMA32(alpha, tv, float32(beta*c))
 		loss[i] = float32(float32(at*ce) * m)
 		if grad == nil {
 			continue

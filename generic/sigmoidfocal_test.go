@@ -85,3 +85,19 @@ func TestSigmoidFocalAccuracy(t *testing.T) {
 		})
 	}
 }
+
+// TestAlphaOff checks that α_t = fma(1, t, 1*(1-t)) is exactly 1 for t in
+// [0, 1] (the weighting off): every float32 in [0.5, 1] gives 1 - t exactly,
+// and below 0.5 the rounding error of 1 - t is at most 2^-25, so the fused
+// sum rounds back to 1. A dense sample of bit patterns and the edges.
+func TestAlphaOff(t *testing.T) {
+	ts := []float32{0, float32(math.Copysign(0, -1)), 1, 0.5, 0x1p-149, 0x1p-126, 1 - 0x1p-24, 0.5 - 0x1p-25, 0x1p-25, 0x1p-24}
+	for b := uint32(0); b <= 0x3F800000; b += 997 {
+		ts = append(ts, math.Float32frombits(b))
+	}
+	for _, tv := range ts {
+		if at := FMA32(1, tv, float32(1*(1-tv))); at != 1 {
+			t.Fatalf("t = %g (%#08x): α_t = %g, want 1", tv, math.Float32bits(tv), at)
+		}
+	}
+}

@@ -21,6 +21,7 @@ var NEON = &Set{
 	squaredL2RowsEps: epsRowsKernel(asm.SquaredL2RowsEpsNEON),
 	tripletGrad:      tripletGradKernel(asm.TripletGradNEON, asm.TripletGradSwapNEON),
 	axpbyRows:        axpbyKernel(asm.AxpbyRowsNEON),
+	sigmoidFocal:     sigmoidFocalNEON,
 	// flushKernel feeds it 64K elements per call.
 	flushSubnormals: flushKernel(asm.FlushSubnormalsNEON),
 	crossEntropy: ceKernel([8]ceAsm{
@@ -76,4 +77,15 @@ func cosinesNEON(dst, a, b []float32, m, n, dim int) {
 
 func matMulNEON(dst, a, b []float32, m, n, k int, transA, transB, add bool) {
 	neonPair.matmul(dst, a, b, m, n, k, transA, transB, add)
+}
+
+// sigmoidFocalNEON runs the generated kernels; Set.SigmoidFocal has checked
+// the shapes and that γ is one they take (an integer).
+func sigmoidFocalNEON(loss, grad, x, t []float32, alpha, beta, gamma, scale float32) {
+	alpha, beta = sigmoidFocalAlpha(alpha, beta)
+	if grad == nil {
+		asm.SigmoidFocalNEON(ptr(loss), ptr(x), ptr(t), len(x), alpha, beta, gamma, scale, int(gamma))
+		return
+	}
+	asm.SigmoidFocalGradNEON(ptr(loss), ptr(grad), ptr(x), ptr(t), len(x), alpha, beta, gamma, scale, int(gamma))
 }

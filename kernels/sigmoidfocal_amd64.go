@@ -7,5 +7,6 @@ import "github.com/simdloss/simdloss/kernels/asm"
 // sigmoidFocalAVX2 runs the generated kernel; Set.SigmoidFocal has checked
 // the shapes and that γ is one the kernel takes (an integer).
 func sigmoidFocalAVX2(loss, grad, x, t []float32, alpha, beta, gamma, scale float32) {
+	alpha, beta = sigmoidFocalAlpha(alpha, beta)
 	asm.SigmoidFocalAVX2(ptr(loss), at(grad, 0), ptr(x), ptr(t), len(x), alpha, beta, gamma, scale, int(gamma))
 }

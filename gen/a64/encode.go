@@ -68,6 +68,31 @@ func asimdVectorByElement(q, u, opcode uint32, d, n, m VReg, index int) uint32 {
 		bits(opcode, 12, 4) | bits(h, 11, 1) | bits(uint32(n), 5, 5) | bits(uint32(d), 0, 5)
 }
 
+// asimdShiftImm is the "Advanced SIMD shift by immediate" class, for 32-bit
+// lanes (immh = 01xx) and a right shift by 1..32, encoded as
+// immh:immb = 64 - shift:
+//
+//	31 30 29 28-23 22-19 18-16 15-11 10 9-5 4-0
+//	 0  Q  U 011110 immh  immb opcode  1  Rn  Rd
+func asimdShiftImm(q, u, opcode uint32, d, n VReg, shift int) uint32 {
+	if shift < 1 || shift > 32 {
+		panic(fmt.Sprintf("a64: right shift %d out of range 1..32", shift))
+	}
+	hb := uint32(64 - shift)
+	return bits(q, 30, 1) | bits(u, 29, 1) | bits(0b011110, 23, 6) | bits(hb, 16, 7) |
+		bits(opcode, 11, 5) | bits(1, 10, 1) | bits(uint32(n), 5, 5) | bits(uint32(d), 0, 5)
+}
+
+// asimdTwoRegMisc is the "Advanced SIMD two-register miscellaneous" class:
+//
+//	31 30 29 28-24 23-22 21-17 16-12 11-10 9-5 4-0
+//	 0  Q  U 01110  size 10000 opcode   10  Rn  Rd
+func asimdTwoRegMisc(q, u, size, opcode uint32, d, n VReg) uint32 {
+	return bits(q, 30, 1) | bits(u, 29, 1) | bits(0b01110, 24, 5) | bits(size, 22, 2) |
+		bits(0b10000, 17, 5) | bits(opcode, 12, 5) | bits(0b10, 10, 2) |
+		bits(uint32(n), 5, 5) | bits(uint32(d), 0, 5)
+}
+
 // The instructions, each as its manual page names it. All float forms are
 // the 4S arrangement (Q = 1, sz = 0).
 
@@ -94,6 +119,17 @@ func EncFCMGT(d, n, m VReg) uint32 { return asimdThreeSame(1, 1, 1<<1|szSingle, 
 
 // EncFACGT is FACGT (vector): each lane of Vd is all ones where |Vn| > |Vm|.
 func EncFACGT(d, n, m VReg) uint32 { return asimdThreeSame(1, 1, 1<<1|szSingle, 0b11101, d, n, m) }
+
+// EncFDIV is FDIV (vector): Vd.4S = Vn.4S / Vm.4S (IEEE division).
+func EncFDIV(d, n, m VReg) uint32 { return asimdThreeSame(1, 1, 0<<1|szSingle, 0b11111, d, n, m) }
+
+// EncSSHR is SSHR (vector): each 32-bit lane of Vn shifted right
+// arithmetically by shift (1..32) into Vd.
+func EncSSHR(d, n VReg, shift int) uint32 { return asimdShiftImm(1, 0, 0b00000, d, n, shift) }
+
+// EncSCVTF is SCVTF (vector, integer): each int32 lane of Vn converted to
+// float32 (rounded to nearest) into Vd.
+func EncSCVTF(d, n VReg) uint32 { return asimdTwoRegMisc(1, 0, 0<<1|szSingle, 0b11101, d, n) }
 
 // EncBIC is BIC (vector, register): Vd.16B = Vn.16B AND NOT Vm.16B.
 func EncBIC(d, n, m VReg) uint32 { return asimdThreeSame(1, 0, 0b01, 0b00011, d, n, m) }

@@ -88,6 +88,24 @@ func (f *File) DUPGen(d VReg, r GPR) { f.I("VDUP", r.String(), d.S4()) }
 // INS sets lane i of d to the low 32 bits of r (other lanes kept).
 func (f *File) INS(d VReg, i int, r GPR) { f.I("VMOV", r.String(), d.Lane(i)) }
 
+// ORR is d = n OR m.
+func (f *File) ORR(d, n, m VReg) { f.I("VORR", m.B16(), n.B16(), d.B16()) }
+
+// BIT inserts n into d where m is set: d = (d AND NOT m) OR (n AND m).
+func (f *File) BIT(d, n, m VReg) { f.I("VBIT", m.B16(), n.B16(), d.B16()) }
+
+// BIF inserts n into d where m is clear: d = (d AND m) OR (n AND NOT m).
+func (f *File) BIF(d, n, m VReg) { f.I("VBIF", m.B16(), n.B16(), d.B16()) }
+
+// SUBI is d = n - m on the 32-bit integer lanes (wrapping).
+func (f *File) SUBI(d, n, m VReg) { f.I("VSUB", m.S4(), n.S4(), d.S4()) }
+
+// FMLS is d = fma(-n, m, d) lane by lane: one rounding.
+func (f *File) FMLS(d, n, m VReg) { f.I("VFMLS", m.S4(), n.S4(), d.S4()) }
+
+// INSElem sets lane i of d to lane j of n (other lanes kept).
+func (f *File) INSElem(d VReg, i int, n VReg, j int) { f.I("VMOV", n.Lane(j), d.Lane(i)) }
+
 // MOV copies n to d.
 func (f *File) MOV(d, n VReg) { f.I("VMOV", n.B16(), d.B16()) }
 
@@ -135,6 +153,17 @@ func (f *File) FCMGT(d, n, m VReg) { f.word(EncFCMGT(d, n, m), arr4S("FCMGT", d,
 
 // FACGT sets each lane of d to all ones where |n| > |m|, else 0 (NaN: 0).
 func (f *File) FACGT(d, n, m VReg) { f.word(EncFACGT(d, n, m), arr4S("FACGT", d, n, m)) }
+
+// FDIV is d = n / m (IEEE division).
+func (f *File) FDIV(d, n, m VReg) { f.word(EncFDIV(d, n, m), arr4S("FDIV", d, n, m)) }
+
+// SSHR shifts each 32-bit lane of n right arithmetically by shift into d.
+func (f *File) SSHR(d, n VReg, shift int) {
+	f.word(EncSSHR(d, n, shift), fmt.Sprintf("SSHR V%d.4S, V%d.4S, #%d", d, n, shift))
+}
+
+// SCVTF converts each int32 lane of n to float32 into d.
+func (f *File) SCVTF(d, n VReg) { f.word(EncSCVTF(d, n), fmt.Sprintf("SCVTF V%d.4S, V%d.4S", d, n)) }
 
 // BIC is d = n AND NOT m.
 func (f *File) BIC(d, n, m VReg) {

@@ -13,8 +13,9 @@ import (
 func sigmoidFocalKernel() {
 	const name = "SigmoidFocalAVX2"
 	TEXT(name, NOSPLIT, "func(loss, grad, x, t *float32, n int, alpha, beta, gamma, scale float32, ng int)")
-	Doc(name+" is generic.SigmoidFocal, bit for bit, for n >= 1 and γ = ng = gamma,",
-		"an integer >= 0; grad may be nil.")
+	Doc(name+" is generic.SigmoidFocal, bit for bit, for n >= 1, γ = ng = gamma,",
+		"an integer >= 0, and alpha >= 0 (the caller passes alpha = beta = 1 for alpha < 0);",
+		"grad may be nil.")
 	r := newRow(name, Load(Param("n"), GP64()).(reg.GPVirtual), false)
 	lossP := Load(Param("loss"), GP64()).(reg.GPVirtual)
 	gradP := Load(Param("grad"), GP64()).(reg.GPVirtual)
@@ -22,14 +23,11 @@ func sigmoidFocalKernel() {
 	tP := Load(Param("t"), GP64()).(reg.GPVirtual)
 	ng := Load(Param("ng"), GP64()).(reg.GPVirtual)
 
-	Comment("constants: sign bit, 1; α_t = 1 in every lane when alpha < 0")
+	Comment("constants: sign bit, 1, alpha, beta")
 	sign, one := YMM(), YMM()
 	VBROADCASTSS(consts.scalar("-zero"), sign)
 	VBROADCASTSS(consts.scalar("one"), one)
 	alpha, beta := broadcastParam("alpha"), broadcastParam("beta")
-	noAlpha := YMM()
-	VXORPS(noAlpha, noAlpha, noAlpha)
-	VCMPPS(U8(1), noAlpha, alpha, noAlpha) // alpha < 0 (LT_OS)
 
 	r.each("sf", func(a at, mask tmask) {
 		x, t := load(a, xP, mask), load(a, tP, mask)
@@ -86,11 +84,10 @@ func sigmoidFocalKernel() {
 		JMP(LabelRef(loop))
 		Label(done)
 
-		Comment("α_t = fma(alpha, t, beta*c), or 1; loss = (α_t*ce)*m")
+		Comment("α_t = fma(alpha, t, beta*c); loss = (α_t*ce)*m")
 		at := YMM()
 		VMULPS(beta, c, at)
 		VFMADD231PS(alpha, t, at)
-		VBLENDVPS(noAlpha, one, at, at)
 		lv := YMM()
 		VMULPS(ce, at, lv)
 		VMULPS(m, lv, lv)

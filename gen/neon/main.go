@@ -7,7 +7,9 @@
 //
 // Kind rows is the softmax family (SoftmaxNEON, LogSoftmaxNEON,
 // LogSumExpNEON) and the fused cross-entropy rows on the same passes
-// (CrossEntropy{Plain,S,W,WS,G,GS,GW,GWS}NEON, CrossEntropySoft{Plain,W,G,GW}NEON), kind l2 the paired-row and norm kernels (SumSquaresNEON,
+// (CrossEntropy{Plain,S,W,WS,G,GS,GW,GWS}NEON, CrossEntropySoft{Plain,W,G,GW}NEON), with the
+// elementwise sigmoid focal loss on the same exp and log constants
+// (SigmoidFocalNEON, SigmoidFocalGradNEON), kind l2 the paired-row and norm kernels (SumSquaresNEON,
 // SquaredL2RowsNEON, DotRowsNEON, SquaredL2RowsEpsNEON), kind elem the elementwise kernels
 // (AxpbyRowsNEON, FlushSubnormalsNEON, TripletGradNEON, TripletGradSwapNEON). Each kernel renders the canonical
 // algorithm of package generic (generic/CANONICAL.md) one row at a time, with

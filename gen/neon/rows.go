@@ -59,7 +59,8 @@ var expConsts = []struct {
 }
 
 // logConsts follow in pairs for FLDPS: (P8, P7) (P6, P5) (P4, P3) (P2, P1)
-// (P0, ln2_lo) (ln2_hi, -).
+// (P0, ln2_lo) (ln2_hi, -0.5); as vectors of 4: (P8..P5) (P4..P1) (P0,
+// ln2_lo, ln2_hi, -0.5).
 var logConsts = []struct {
 	name string
 	v    float32
@@ -67,6 +68,7 @@ var logConsts = []struct {
 	{"P8", generic.LogP8}, {"P7", generic.LogP7}, {"P6", generic.LogP6}, {"P5", generic.LogP5},
 	{"P4", generic.LogP4}, {"P3", generic.LogP3}, {"P2", generic.LogP2}, {"P1", generic.LogP1},
 	{"P0", generic.LogP0}, {"ln2_lo", generic.LogLn2Lo}, {"ln2_hi", generic.LogLn2Hi},
+	{"-0.5", -0.5}, // for the vector LogPos (sigmoidfocal.go)
 }
 
 const logConstsOff = 40 // byte offset of logConsts in rowconsts
@@ -112,6 +114,8 @@ func (g *gen) rowsFile() {
 		"and returns the number of rows done: it stops, leaving dst[row] unwritten, at the first",
 		"row whose result is NaN (a row with NaN, +Inf or only -Inf; see generic.LogSumExpSpecial).")
 	g.ceFile()
+	g.sigmoidFocal(false)
+	g.sigmoidFocal(true)
 }
 
 func (g *gen) rowKernel(k rowKind, doc ...string) {

@@ -94,8 +94,9 @@ func TripletGradSwapAVX2(gA *float32, gP *float32, gN *float32, a *float32, p *f
 // (rows, dim >= 1; dst may be a or b): generic.AxpbyRows, bit for bit.
 func AxpbyRowsAVX2(dst *float32, a *float32, b *float32, ca *float32, cb *float32, rows int, dim int)
 
-// SigmoidFocalAVX2 is generic.SigmoidFocal, bit for bit, for n >= 1 and γ = ng = gamma,
-// an integer >= 0; grad may be nil.
+// SigmoidFocalAVX2 is generic.SigmoidFocal, bit for bit, for n >= 1, γ = ng = gamma,
+// an integer >= 0, and alpha >= 0 (the caller passes alpha = beta = 1 for alpha < 0);
+// grad may be nil.
 func SigmoidFocalAVX2(loss *float32, grad *float32, x *float32, t *float32, n int, alpha float32, beta float32, gamma float32, scale float32, ng int)
 
 // FlushSubnormalsAVX2 sets the n >= 1 elements of x with |x| < 2^-126 to +0 and keeps the

@@ -16937,492 +16937,486 @@ TEXT ·SigmoidFocalAVX2(SB), NOSPLIT, $0-64
 	MOVQ t+24(FP), R9
 	MOVQ ng+56(FP), R10
 
-	// constants: sign bit, 1; α_t = 1 in every lane when alpha < 0
+	// constants: sign bit, 1, alpha, beta
 	VBROADCASTSS rowconsts<>+816(SB), Y0
 	VBROADCASTSS rowconsts<>+828(SB), Y1
 	VBROADCASTSS alpha+40(FP), Y2
 	VBROADCASTSS beta+44(FP), Y3
-	VXORPS       Y4, Y4, Y4
-	VCMPPS       $0x01, Y4, Y2, Y4
 	XORQ         BX, BX
 
 SigmoidFocalAVX2_sf32_1:
 	CMPQ    BX, CX
 	JAE     SigmoidFocalAVX2_sfv_2
-	VMOVUPS (R8)(BX*4), Y5
-	VMOVUPS (R9)(BX*4), Y6
+	VMOVUPS (R8)(BX*4), Y4
+	VMOVUPS (R9)(BX*4), Y5
 
 	// e = ExpNeg(-|x|); u = 1 + e; r = 1/u; l = log1p(e) = fma(-((u-1)-e), r, LogPos(u))
-	VANDNPS      Y5, Y0, Y7
-	VXORPS       Y0, Y7, Y8
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y8, Y9
-	VBROADCASTSS rowconsts<>+800(SB), Y10
-	VFMADD213PS  rowconsts<>+352(SB), Y8, Y10
-	VPSLLD       $0x17, Y10, Y11
-	VSUBPS       rowconsts<>+352(SB), Y10, Y10
-	VFMADD231PS  rowconsts<>+128(SB), Y10, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y10, Y8
-	VBROADCASTSS rowconsts<>+808(SB), Y10
-	VFMADD213PS  rowconsts<>+192(SB), Y8, Y10
-	VFMADD213PS  rowconsts<>+224(SB), Y8, Y10
-	VFMADD213PS  rowconsts<>+256(SB), Y8, Y10
-	VFMADD213PS  rowconsts<>+288(SB), Y8, Y10
-	VMULPS       Y11, Y8, Y8
-	VFMADD231PS  Y10, Y8, Y11
-	VANDNPS      Y11, Y9, Y11
-	VADDPS       Y11, Y1, Y8
-	VDIVPS       Y8, Y1, Y9
+	VANDNPS      Y4, Y0, Y6
+	VXORPS       Y0, Y6, Y7
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VADDPS       Y10, Y1, Y7
+	VDIVPS       Y7, Y1, Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y8, Y10
-	VPSRAD       $0x17, Y10, Y10
-	VPSLLD       $0x17, Y10, Y12
-	VPSUBD       Y12, Y8, Y12
-	VSUBPS       rowconsts<>+416(SB), Y12, Y12
-	VCVTDQ2PS    Y10, Y10
-	VMULPS       Y12, Y12, Y13
-	VBROADCASTSS rowconsts<>+836(SB), Y14
-	VFMADD213PS  rowconsts<>+480(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+512(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+544(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+576(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+608(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+640(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+672(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+704(SB), Y12, Y14
-	VMULPS       Y12, Y14, Y14
-	VMULPS       Y13, Y14, Y14
-	VFMADD231PS  rowconsts<>+736(SB), Y10, Y14
-	VFMADD231PS  rowconsts<>+448(SB), Y13, Y14
-	VADDPS       Y14, Y12, Y12
-	VFMADD231PS  rowconsts<>+768(SB), Y10, Y12
-	VSUBPS       Y8, Y8, Y10
-	VADDPS       Y10, Y12, Y12
-	VSUBPS       Y1, Y8, Y8
-	VSUBPS       Y11, Y8, Y8
-	VFNMADD231PS Y9, Y8, Y12
-	VMULPS       Y9, Y11, Y8
+	VPSUBD       rowconsts<>+384(SB), Y7, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y11
+	VPSUBD       Y11, Y7, Y11
+	VSUBPS       rowconsts<>+416(SB), Y11, Y11
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y11, Y11, Y12
+	VBROADCASTSS rowconsts<>+836(SB), Y13
+	VFMADD213PS  rowconsts<>+480(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+608(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+640(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+672(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+704(SB), Y11, Y13
+	VMULPS       Y11, Y13, Y13
+	VMULPS       Y12, Y13, Y13
+	VFMADD231PS  rowconsts<>+736(SB), Y9, Y13
+	VFMADD231PS  rowconsts<>+448(SB), Y12, Y13
+	VADDPS       Y13, Y11, Y11
+	VFMADD231PS  rowconsts<>+768(SB), Y9, Y11
+	VSUBPS       Y7, Y7, Y9
+	VADDPS       Y9, Y11, Y11
+	VSUBPS       Y1, Y7, Y7
+	VSUBPS       Y10, Y7, Y7
+	VFNMADD231PS Y8, Y7, Y11
+	VMULPS       Y8, Y10, Y7
 
 	// the branches of x > 0, blended: spNeg, sp, p, q and dp (= p - t)
-	VSUBPS    Y6, Y1, Y10
-	VXORPS    Y11, Y11, Y11
-	VCMPPS    $0x1e, Y11, Y5, Y11
-	VADDPS    Y12, Y7, Y7
-	VBLENDVPS Y11, Y12, Y7, Y7
-	VADDPS    Y12, Y5, Y5
-	VBLENDVPS Y11, Y5, Y12, Y5
-	VBLENDVPS Y11, Y9, Y8, Y12
-	VBLENDVPS Y11, Y8, Y9, Y9
-	VSUBPS    Y8, Y10, Y13
-	VSUBPS    Y6, Y8, Y8
-	VBLENDVPS Y11, Y13, Y8, Y13
+	VSUBPS    Y5, Y1, Y9
+	VXORPS    Y10, Y10, Y10
+	VCMPPS    $0x1e, Y10, Y4, Y10
+	VADDPS    Y11, Y6, Y6
+	VBLENDVPS Y10, Y11, Y6, Y6
+	VADDPS    Y11, Y4, Y4
+	VBLENDVPS Y10, Y4, Y11, Y4
+	VBLENDVPS Y10, Y8, Y7, Y11
+	VBLENDVPS Y10, Y7, Y8, Y8
+	VSUBPS    Y7, Y9, Y12
+	VSUBPS    Y5, Y7, Y7
+	VBLENDVPS Y10, Y12, Y7, Y12
 
 	// ce = fma(t, spNeg, c*sp); o = fma(t, q, c*p); m = o^ng
-	VMULPS      Y5, Y10, Y5
-	VFMADD231PS Y7, Y6, Y5
-	VMULPS      Y12, Y10, Y7
-	VFMADD231PS Y9, Y6, Y7
-	VMOVAPS     Y1, Y8
+	VMULPS      Y4, Y9, Y4
+	VFMADD231PS Y6, Y5, Y4
+	VMULPS      Y11, Y9, Y6
+	VFMADD231PS Y8, Y5, Y6
+	VMOVAPS     Y1, Y7
 	MOVQ        R10, R11
 
 SigmoidFocalAVX2_pow_5:
 	TESTQ  R11, R11
 	JE     SigmoidFocalAVX2_powdone_6
-	VMULPS Y7, Y8, Y8
+	VMULPS Y6, Y7, Y7
 	DECQ   R11
 	JMP    SigmoidFocalAVX2_pow_5
 
 SigmoidFocalAVX2_powdone_6:
-	// α_t = fma(alpha, t, beta*c), or 1; loss = (α_t*ce)*m
-	VMULPS      Y3, Y10, Y10
-	VFMADD231PS Y2, Y6, Y10
-	VBLENDVPS   Y4, Y1, Y10, Y10
-	VMULPS      Y5, Y10, Y11
-	VMULPS      Y8, Y11, Y11
-	VMOVUPS     Y11, (SI)(BX*4)
+	// α_t = fma(alpha, t, beta*c); loss = (α_t*ce)*m
+	VMULPS      Y3, Y9, Y9
+	VFMADD231PS Y2, Y5, Y9
+	VMULPS      Y4, Y9, Y10
+	VMULPS      Y7, Y10, Y10
+	VMOVUPS     Y10, (SI)(BX*4)
 
 	// with grad: g = dp*m [+ ((ce*γ)*(m/o)) * ((1-(t+t))*(p*q)) where γ != 0 and o > 0]; grad = (α_t*g)*scale
 	TESTQ        DI, DI
 	JE           SigmoidFocalAVX2_nograd_7
-	VMULPS       Y8, Y13, Y11
+	VMULPS       Y7, Y12, Y10
 	TESTQ        R10, R10
 	JE           SigmoidFocalAVX2_noterm_8
-	VBROADCASTSS gamma+48(FP), Y13
-	VMULPS       Y5, Y13, Y13
-	VDIVPS       Y7, Y8, Y5
-	VMULPS       Y5, Y13, Y13
-	VADDPS       Y6, Y6, Y5
-	VSUBPS       Y5, Y1, Y5
-	VMULPS       Y9, Y12, Y6
-	VMULPS       Y6, Y5, Y5
-	VMULPS       Y5, Y13, Y13
-	VADDPS       Y13, Y11, Y13
-	VXORPS       Y6, Y6, Y6
-	VCMPPS       $0x1e, Y6, Y7, Y6
-	VBLENDVPS    Y6, Y13, Y11, Y11
+	VBROADCASTSS gamma+48(FP), Y12
+	VMULPS       Y4, Y12, Y12
+	VDIVPS       Y6, Y7, Y4
+	VMULPS       Y4, Y12, Y12
+	VADDPS       Y5, Y5, Y4
+	VSUBPS       Y4, Y1, Y4
+	VMULPS       Y8, Y11, Y5
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y4, Y12, Y12
+	VADDPS       Y12, Y10, Y12
+	VXORPS       Y5, Y5, Y5
+	VCMPPS       $0x1e, Y5, Y6, Y5
+	VBLENDVPS    Y5, Y12, Y10, Y10
 
 SigmoidFocalAVX2_noterm_8:
-	VMULPS       Y10, Y11, Y11
-	VBROADCASTSS scale+52(FP), Y5
-	VMULPS       Y5, Y11, Y11
-	VMOVUPS      Y11, (DI)(BX*4)
+	VMULPS       Y9, Y10, Y10
+	VBROADCASTSS scale+52(FP), Y4
+	VMULPS       Y4, Y10, Y10
+	VMOVUPS      Y10, (DI)(BX*4)
 
 SigmoidFocalAVX2_nograd_7:
-	VMOVUPS 32(R8)(BX*4), Y5
-	VMOVUPS 32(R9)(BX*4), Y6
+	VMOVUPS 32(R8)(BX*4), Y4
+	VMOVUPS 32(R9)(BX*4), Y5
 
 	// e = ExpNeg(-|x|); u = 1 + e; r = 1/u; l = log1p(e) = fma(-((u-1)-e), r, LogPos(u))
-	VANDNPS      Y5, Y0, Y7
-	VXORPS       Y0, Y7, Y8
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y8, Y9
-	VBROADCASTSS rowconsts<>+800(SB), Y10
-	VFMADD213PS  rowconsts<>+352(SB), Y8, Y10
-	VPSLLD       $0x17, Y10, Y11
-	VSUBPS       rowconsts<>+352(SB), Y10, Y10
-	VFMADD231PS  rowconsts<>+128(SB), Y10, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y10, Y8
-	VBROADCASTSS rowconsts<>+808(SB), Y10
-	VFMADD213PS  rowconsts<>+192(SB), Y8, Y10
-	VFMADD213PS  rowconsts<>+224(SB), Y8, Y10
-	VFMADD213PS  rowconsts<>+256(SB), Y8, Y10
-	VFMADD213PS  rowconsts<>+288(SB), Y8, Y10
-	VMULPS       Y11, Y8, Y8
-	VFMADD231PS  Y10, Y8, Y11
-	VANDNPS      Y11, Y9, Y11
-	VADDPS       Y11, Y1, Y8
-	VDIVPS       Y8, Y1, Y9
+	VANDNPS      Y4, Y0, Y6
+	VXORPS       Y0, Y6, Y7
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VADDPS       Y10, Y1, Y7
+	VDIVPS       Y7, Y1, Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y8, Y10
-	VPSRAD       $0x17, Y10, Y10
-	VPSLLD       $0x17, Y10, Y12
-	VPSUBD       Y12, Y8, Y12
-	VSUBPS       rowconsts<>+416(SB), Y12, Y12
-	VCVTDQ2PS    Y10, Y10
-	VMULPS       Y12, Y12, Y13
-	VBROADCASTSS rowconsts<>+836(SB), Y14
-	VFMADD213PS  rowconsts<>+480(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+512(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+544(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+576(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+608(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+640(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+672(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+704(SB), Y12, Y14
-	VMULPS       Y12, Y14, Y14
-	VMULPS       Y13, Y14, Y14
-	VFMADD231PS  rowconsts<>+736(SB), Y10, Y14
-	VFMADD231PS  rowconsts<>+448(SB), Y13, Y14
-	VADDPS       Y14, Y12, Y12
-	VFMADD231PS  rowconsts<>+768(SB), Y10, Y12
-	VSUBPS       Y8, Y8, Y10
-	VADDPS       Y10, Y12, Y12
-	VSUBPS       Y1, Y8, Y8
-	VSUBPS       Y11, Y8, Y8
-	VFNMADD231PS Y9, Y8, Y12
-	VMULPS       Y9, Y11, Y8
+	VPSUBD       rowconsts<>+384(SB), Y7, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y11
+	VPSUBD       Y11, Y7, Y11
+	VSUBPS       rowconsts<>+416(SB), Y11, Y11
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y11, Y11, Y12
+	VBROADCASTSS rowconsts<>+836(SB), Y13
+	VFMADD213PS  rowconsts<>+480(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+608(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+640(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+672(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+704(SB), Y11, Y13
+	VMULPS       Y11, Y13, Y13
+	VMULPS       Y12, Y13, Y13
+	VFMADD231PS  rowconsts<>+736(SB), Y9, Y13
+	VFMADD231PS  rowconsts<>+448(SB), Y12, Y13
+	VADDPS       Y13, Y11, Y11
+	VFMADD231PS  rowconsts<>+768(SB), Y9, Y11
+	VSUBPS       Y7, Y7, Y9
+	VADDPS       Y9, Y11, Y11
+	VSUBPS       Y1, Y7, Y7
+	VSUBPS       Y10, Y7, Y7
+	VFNMADD231PS Y8, Y7, Y11
+	VMULPS       Y8, Y10, Y7
 
 	// the branches of x > 0, blended: spNeg, sp, p, q and dp (= p - t)
-	VSUBPS    Y6, Y1, Y10
-	VXORPS    Y11, Y11, Y11
-	VCMPPS    $0x1e, Y11, Y5, Y11
-	VADDPS    Y12, Y7, Y7
-	VBLENDVPS Y11, Y12, Y7, Y7
-	VADDPS    Y12, Y5, Y5
-	VBLENDVPS Y11, Y5, Y12, Y5
-	VBLENDVPS Y11, Y9, Y8, Y12
-	VBLENDVPS Y11, Y8, Y9, Y9
-	VSUBPS    Y8, Y10, Y13
-	VSUBPS    Y6, Y8, Y8
-	VBLENDVPS Y11, Y13, Y8, Y13
+	VSUBPS    Y5, Y1, Y9
+	VXORPS    Y10, Y10, Y10
+	VCMPPS    $0x1e, Y10, Y4, Y10
+	VADDPS    Y11, Y6, Y6
+	VBLENDVPS Y10, Y11, Y6, Y6
+	VADDPS    Y11, Y4, Y4
+	VBLENDVPS Y10, Y4, Y11, Y4
+	VBLENDVPS Y10, Y8, Y7, Y11
+	VBLENDVPS Y10, Y7, Y8, Y8
+	VSUBPS    Y7, Y9, Y12
+	VSUBPS    Y5, Y7, Y7
+	VBLENDVPS Y10, Y12, Y7, Y12
 
 	// ce = fma(t, spNeg, c*sp); o = fma(t, q, c*p); m = o^ng
-	VMULPS      Y5, Y10, Y5
-	VFMADD231PS Y7, Y6, Y5
-	VMULPS      Y12, Y10, Y7
-	VFMADD231PS Y9, Y6, Y7
-	VMOVAPS     Y1, Y8
+	VMULPS      Y4, Y9, Y4
+	VFMADD231PS Y6, Y5, Y4
+	VMULPS      Y11, Y9, Y6
+	VFMADD231PS Y8, Y5, Y6
+	VMOVAPS     Y1, Y7
 	MOVQ        R10, R11
 
 SigmoidFocalAVX2_pow_9:
 	TESTQ  R11, R11
 	JE     SigmoidFocalAVX2_powdone_10
-	VMULPS Y7, Y8, Y8
+	VMULPS Y6, Y7, Y7
 	DECQ   R11
 	JMP    SigmoidFocalAVX2_pow_9
 
 SigmoidFocalAVX2_powdone_10:
-	// α_t = fma(alpha, t, beta*c), or 1; loss = (α_t*ce)*m
-	VMULPS      Y3, Y10, Y10
-	VFMADD231PS Y2, Y6, Y10
-	VBLENDVPS   Y4, Y1, Y10, Y10
-	VMULPS      Y5, Y10, Y11
-	VMULPS      Y8, Y11, Y11
-	VMOVUPS     Y11, 32(SI)(BX*4)
+	// α_t = fma(alpha, t, beta*c); loss = (α_t*ce)*m
+	VMULPS      Y3, Y9, Y9
+	VFMADD231PS Y2, Y5, Y9
+	VMULPS      Y4, Y9, Y10
+	VMULPS      Y7, Y10, Y10
+	VMOVUPS     Y10, 32(SI)(BX*4)
 
 	// with grad: g = dp*m [+ ((ce*γ)*(m/o)) * ((1-(t+t))*(p*q)) where γ != 0 and o > 0]; grad = (α_t*g)*scale
 	TESTQ        DI, DI
 	JE           SigmoidFocalAVX2_nograd_11
-	VMULPS       Y8, Y13, Y11
+	VMULPS       Y7, Y12, Y10
 	TESTQ        R10, R10
 	JE           SigmoidFocalAVX2_noterm_12
-	VBROADCASTSS gamma+48(FP), Y13
-	VMULPS       Y5, Y13, Y13
-	VDIVPS       Y7, Y8, Y5
-	VMULPS       Y5, Y13, Y13
-	VADDPS       Y6, Y6, Y5
-	VSUBPS       Y5, Y1, Y5
-	VMULPS       Y9, Y12, Y6
-	VMULPS       Y6, Y5, Y5
-	VMULPS       Y5, Y13, Y13
-	VADDPS       Y13, Y11, Y13
-	VXORPS       Y6, Y6, Y6
-	VCMPPS       $0x1e, Y6, Y7, Y6
-	VBLENDVPS    Y6, Y13, Y11, Y11
+	VBROADCASTSS gamma+48(FP), Y12
+	VMULPS       Y4, Y12, Y12
+	VDIVPS       Y6, Y7, Y4
+	VMULPS       Y4, Y12, Y12
+	VADDPS       Y5, Y5, Y4
+	VSUBPS       Y4, Y1, Y4
+	VMULPS       Y8, Y11, Y5
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y4, Y12, Y12
+	VADDPS       Y12, Y10, Y12
+	VXORPS       Y5, Y5, Y5
+	VCMPPS       $0x1e, Y5, Y6, Y5
+	VBLENDVPS    Y5, Y12, Y10, Y10
 
 SigmoidFocalAVX2_noterm_12:
-	VMULPS       Y10, Y11, Y11
-	VBROADCASTSS scale+52(FP), Y5
-	VMULPS       Y5, Y11, Y11
-	VMOVUPS      Y11, 32(DI)(BX*4)
+	VMULPS       Y9, Y10, Y10
+	VBROADCASTSS scale+52(FP), Y4
+	VMULPS       Y4, Y10, Y10
+	VMOVUPS      Y10, 32(DI)(BX*4)
 
 SigmoidFocalAVX2_nograd_11:
-	VMOVUPS 64(R8)(BX*4), Y5
-	VMOVUPS 64(R9)(BX*4), Y6
+	VMOVUPS 64(R8)(BX*4), Y4
+	VMOVUPS 64(R9)(BX*4), Y5
 
 	// e = ExpNeg(-|x|); u = 1 + e; r = 1/u; l = log1p(e) = fma(-((u-1)-e), r, LogPos(u))
-	VANDNPS      Y5, Y0, Y7
-	VXORPS       Y0, Y7, Y8
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y8, Y9
-	VBROADCASTSS rowconsts<>+800(SB), Y10
-	VFMADD213PS  rowconsts<>+352(SB), Y8, Y10
-	VPSLLD       $0x17, Y10, Y11
-	VSUBPS       rowconsts<>+352(SB), Y10, Y10
-	VFMADD231PS  rowconsts<>+128(SB), Y10, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y10, Y8
-	VBROADCASTSS rowconsts<>+808(SB), Y10
-	VFMADD213PS  rowconsts<>+192(SB), Y8, Y10
-	VFMADD213PS  rowconsts<>+224(SB), Y8, Y10
-	VFMADD213PS  rowconsts<>+256(SB), Y8, Y10
-	VFMADD213PS  rowconsts<>+288(SB), Y8, Y10
-	VMULPS       Y11, Y8, Y8
-	VFMADD231PS  Y10, Y8, Y11
-	VANDNPS      Y11, Y9, Y11
-	VADDPS       Y11, Y1, Y8
-	VDIVPS       Y8, Y1, Y9
+	VANDNPS      Y4, Y0, Y6
+	VXORPS       Y0, Y6, Y7
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VADDPS       Y10, Y1, Y7
+	VDIVPS       Y7, Y1, Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y8, Y10
-	VPSRAD       $0x17, Y10, Y10
-	VPSLLD       $0x17, Y10, Y12
-	VPSUBD       Y12, Y8, Y12
-	VSUBPS       rowconsts<>+416(SB), Y12, Y12
-	VCVTDQ2PS    Y10, Y10
-	VMULPS       Y12, Y12, Y13
-	VBROADCASTSS rowconsts<>+836(SB), Y14
-	VFMADD213PS  rowconsts<>+480(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+512(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+544(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+576(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+608(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+640(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+672(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+704(SB), Y12, Y14
-	VMULPS       Y12, Y14, Y14
-	VMULPS       Y13, Y14, Y14
-	VFMADD231PS  rowconsts<>+736(SB), Y10, Y14
-	VFMADD231PS  rowconsts<>+448(SB), Y13, Y14
-	VADDPS       Y14, Y12, Y12
-	VFMADD231PS  rowconsts<>+768(SB), Y10, Y12
-	VSUBPS       Y8, Y8, Y10
-	VADDPS       Y10, Y12, Y12
-	VSUBPS       Y1, Y8, Y8
-	VSUBPS       Y11, Y8, Y8
-	VFNMADD231PS Y9, Y8, Y12
-	VMULPS       Y9, Y11, Y8
+	VPSUBD       rowconsts<>+384(SB), Y7, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y11
+	VPSUBD       Y11, Y7, Y11
+	VSUBPS       rowconsts<>+416(SB), Y11, Y11
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y11, Y11, Y12
+	VBROADCASTSS rowconsts<>+836(SB), Y13
+	VFMADD213PS  rowconsts<>+480(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+608(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+640(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+672(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+704(SB), Y11, Y13
+	VMULPS       Y11, Y13, Y13
+	VMULPS       Y12, Y13, Y13
+	VFMADD231PS  rowconsts<>+736(SB), Y9, Y13
+	VFMADD231PS  rowconsts<>+448(SB), Y12, Y13
+	VADDPS       Y13, Y11, Y11
+	VFMADD231PS  rowconsts<>+768(SB), Y9, Y11
+	VSUBPS       Y7, Y7, Y9
+	VADDPS       Y9, Y11, Y11
+	VSUBPS       Y1, Y7, Y7
+	VSUBPS       Y10, Y7, Y7
+	VFNMADD231PS Y8, Y7, Y11
+	VMULPS       Y8, Y10, Y7
 
 	// the branches of x > 0, blended: spNeg, sp, p, q and dp (= p - t)
-	VSUBPS    Y6, Y1, Y10
-	VXORPS    Y11, Y11, Y11
-	VCMPPS    $0x1e, Y11, Y5, Y11
-	VADDPS    Y12, Y7, Y7
-	VBLENDVPS Y11, Y12, Y7, Y7
-	VADDPS    Y12, Y5, Y5
-	VBLENDVPS Y11, Y5, Y12, Y5
-	VBLENDVPS Y11, Y9, Y8, Y12
-	VBLENDVPS Y11, Y8, Y9, Y9
-	VSUBPS    Y8, Y10, Y13
-	VSUBPS    Y6, Y8, Y8
-	VBLENDVPS Y11, Y13, Y8, Y13
+	VSUBPS    Y5, Y1, Y9
+	VXORPS    Y10, Y10, Y10
+	VCMPPS    $0x1e, Y10, Y4, Y10
+	VADDPS    Y11, Y6, Y6
+	VBLENDVPS Y10, Y11, Y6, Y6
+	VADDPS    Y11, Y4, Y4
+	VBLENDVPS Y10, Y4, Y11, Y4
+	VBLENDVPS Y10, Y8, Y7, Y11
+	VBLENDVPS Y10, Y7, Y8, Y8
+	VSUBPS    Y7, Y9, Y12
+	VSUBPS    Y5, Y7, Y7
+	VBLENDVPS Y10, Y12, Y7, Y12
 
 	// ce = fma(t, spNeg, c*sp); o = fma(t, q, c*p); m = o^ng
-	VMULPS      Y5, Y10, Y5
-	VFMADD231PS Y7, Y6, Y5
-	VMULPS      Y12, Y10, Y7
-	VFMADD231PS Y9, Y6, Y7
-	VMOVAPS     Y1, Y8
+	VMULPS      Y4, Y9, Y4
+	VFMADD231PS Y6, Y5, Y4
+	VMULPS      Y11, Y9, Y6
+	VFMADD231PS Y8, Y5, Y6
+	VMOVAPS     Y1, Y7
 	MOVQ        R10, R11
 
 SigmoidFocalAVX2_pow_13:
 	TESTQ  R11, R11
 	JE     SigmoidFocalAVX2_powdone_14
-	VMULPS Y7, Y8, Y8
+	VMULPS Y6, Y7, Y7
 	DECQ   R11
 	JMP    SigmoidFocalAVX2_pow_13
 
 SigmoidFocalAVX2_powdone_14:
-	// α_t = fma(alpha, t, beta*c), or 1; loss = (α_t*ce)*m
-	VMULPS      Y3, Y10, Y10
-	VFMADD231PS Y2, Y6, Y10
-	VBLENDVPS   Y4, Y1, Y10, Y10
-	VMULPS      Y5, Y10, Y11
-	VMULPS      Y8, Y11, Y11
-	VMOVUPS     Y11, 64(SI)(BX*4)
+	// α_t = fma(alpha, t, beta*c); loss = (α_t*ce)*m
+	VMULPS      Y3, Y9, Y9
+	VFMADD231PS Y2, Y5, Y9
+	VMULPS      Y4, Y9, Y10
+	VMULPS      Y7, Y10, Y10
+	VMOVUPS     Y10, 64(SI)(BX*4)
 
 	// with grad: g = dp*m [+ ((ce*γ)*(m/o)) * ((1-(t+t))*(p*q)) where γ != 0 and o > 0]; grad = (α_t*g)*scale
 	TESTQ        DI, DI
 	JE           SigmoidFocalAVX2_nograd_15
-	VMULPS       Y8, Y13, Y11
+	VMULPS       Y7, Y12, Y10
 	TESTQ        R10, R10
 	JE           SigmoidFocalAVX2_noterm_16
-	VBROADCASTSS gamma+48(FP), Y13
-	VMULPS       Y5, Y13, Y13
-	VDIVPS       Y7, Y8, Y5
-	VMULPS       Y5, Y13, Y13
-	VADDPS       Y6, Y6, Y5
-	VSUBPS       Y5, Y1, Y5
-	VMULPS       Y9, Y12, Y6
-	VMULPS       Y6, Y5, Y5
-	VMULPS       Y5, Y13, Y13
-	VADDPS       Y13, Y11, Y13
-	VXORPS       Y6, Y6, Y6
-	VCMPPS       $0x1e, Y6, Y7, Y6
-	VBLENDVPS    Y6, Y13, Y11, Y11
+	VBROADCASTSS gamma+48(FP), Y12
+	VMULPS       Y4, Y12, Y12
+	VDIVPS       Y6, Y7, Y4
+	VMULPS       Y4, Y12, Y12
+	VADDPS       Y5, Y5, Y4
+	VSUBPS       Y4, Y1, Y4
+	VMULPS       Y8, Y11, Y5
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y4, Y12, Y12
+	VADDPS       Y12, Y10, Y12
+	VXORPS       Y5, Y5, Y5
+	VCMPPS       $0x1e, Y5, Y6, Y5
+	VBLENDVPS    Y5, Y12, Y10, Y10
 
 SigmoidFocalAVX2_noterm_16:
-	VMULPS       Y10, Y11, Y11
-	VBROADCASTSS scale+52(FP), Y5
-	VMULPS       Y5, Y11, Y11
-	VMOVUPS      Y11, 64(DI)(BX*4)
+	VMULPS       Y9, Y10, Y10
+	VBROADCASTSS scale+52(FP), Y4
+	VMULPS       Y4, Y10, Y10
+	VMOVUPS      Y10, 64(DI)(BX*4)
 
 SigmoidFocalAVX2_nograd_15:
-	VMOVUPS 96(R8)(BX*4), Y5
-	VMOVUPS 96(R9)(BX*4), Y6
+	VMOVUPS 96(R8)(BX*4), Y4
+	VMOVUPS 96(R9)(BX*4), Y5
 
 	// e = ExpNeg(-|x|); u = 1 + e; r = 1/u; l = log1p(e) = fma(-((u-1)-e), r, LogPos(u))
-	VANDNPS      Y5, Y0, Y7
-	VXORPS       Y0, Y7, Y8
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y8, Y9
-	VBROADCASTSS rowconsts<>+800(SB), Y10
-	VFMADD213PS  rowconsts<>+352(SB), Y8, Y10
-	VPSLLD       $0x17, Y10, Y11
-	VSUBPS       rowconsts<>+352(SB), Y10, Y10
-	VFMADD231PS  rowconsts<>+128(SB), Y10, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y10, Y8
-	VBROADCASTSS rowconsts<>+808(SB), Y10
-	VFMADD213PS  rowconsts<>+192(SB), Y8, Y10
-	VFMADD213PS  rowconsts<>+224(SB), Y8, Y10
-	VFMADD213PS  rowconsts<>+256(SB), Y8, Y10
-	VFMADD213PS  rowconsts<>+288(SB), Y8, Y10
-	VMULPS       Y11, Y8, Y8
-	VFMADD231PS  Y10, Y8, Y11
-	VANDNPS      Y11, Y9, Y11
-	VADDPS       Y11, Y1, Y8
-	VDIVPS       Y8, Y1, Y9
+	VANDNPS      Y4, Y0, Y6
+	VXORPS       Y0, Y6, Y7
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VADDPS       Y10, Y1, Y7
+	VDIVPS       Y7, Y1, Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y8, Y10
-	VPSRAD       $0x17, Y10, Y10
-	VPSLLD       $0x17, Y10, Y12
-	VPSUBD       Y12, Y8, Y12
-	VSUBPS       rowconsts<>+416(SB), Y12, Y12
-	VCVTDQ2PS    Y10, Y10
-	VMULPS       Y12, Y12, Y13
-	VBROADCASTSS rowconsts<>+836(SB), Y14
-	VFMADD213PS  rowconsts<>+480(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+512(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+544(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+576(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+608(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+640(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+672(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+704(SB), Y12, Y14
-	VMULPS       Y12, Y14, Y14
-	VMULPS       Y13, Y14, Y14
-	VFMADD231PS  rowconsts<>+736(SB), Y10, Y14
-	VFMADD231PS  rowconsts<>+448(SB), Y13, Y14
-	VADDPS       Y14, Y12, Y12
-	VFMADD231PS  rowconsts<>+768(SB), Y10, Y12
-	VSUBPS       Y8, Y8, Y10
-	VADDPS       Y10, Y12, Y12
-	VSUBPS       Y1, Y8, Y8
-	VSUBPS       Y11, Y8, Y8
-	VFNMADD231PS Y9, Y8, Y12
-	VMULPS       Y9, Y11, Y8
+	VPSUBD       rowconsts<>+384(SB), Y7, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y11
+	VPSUBD       Y11, Y7, Y11
+	VSUBPS       rowconsts<>+416(SB), Y11, Y11
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y11, Y11, Y12
+	VBROADCASTSS rowconsts<>+836(SB), Y13
+	VFMADD213PS  rowconsts<>+480(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+608(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+640(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+672(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+704(SB), Y11, Y13
+	VMULPS       Y11, Y13, Y13
+	VMULPS       Y12, Y13, Y13
+	VFMADD231PS  rowconsts<>+736(SB), Y9, Y13
+	VFMADD231PS  rowconsts<>+448(SB), Y12, Y13
+	VADDPS       Y13, Y11, Y11
+	VFMADD231PS  rowconsts<>+768(SB), Y9, Y11
+	VSUBPS       Y7, Y7, Y9
+	VADDPS       Y9, Y11, Y11
+	VSUBPS       Y1, Y7, Y7
+	VSUBPS       Y10, Y7, Y7
+	VFNMADD231PS Y8, Y7, Y11
+	VMULPS       Y8, Y10, Y7
 
 	// the branches of x > 0, blended: spNeg, sp, p, q and dp (= p - t)
-	VSUBPS    Y6, Y1, Y10
-	VXORPS    Y11, Y11, Y11
-	VCMPPS    $0x1e, Y11, Y5, Y11
-	VADDPS    Y12, Y7, Y7
-	VBLENDVPS Y11, Y12, Y7, Y7
-	VADDPS    Y12, Y5, Y5
-	VBLENDVPS Y11, Y5, Y12, Y5
-	VBLENDVPS Y11, Y9, Y8, Y12
-	VBLENDVPS Y11, Y8, Y9, Y9
-	VSUBPS    Y8, Y10, Y13
-	VSUBPS    Y6, Y8, Y8
-	VBLENDVPS Y11, Y13, Y8, Y13
+	VSUBPS    Y5, Y1, Y9
+	VXORPS    Y10, Y10, Y10
+	VCMPPS    $0x1e, Y10, Y4, Y10
+	VADDPS    Y11, Y6, Y6
+	VBLENDVPS Y10, Y11, Y6, Y6
+	VADDPS    Y11, Y4, Y4
+	VBLENDVPS Y10, Y4, Y11, Y4
+	VBLENDVPS Y10, Y8, Y7, Y11
+	VBLENDVPS Y10, Y7, Y8, Y8
+	VSUBPS    Y7, Y9, Y12
+	VSUBPS    Y5, Y7, Y7
+	VBLENDVPS Y10, Y12, Y7, Y12
 
 	// ce = fma(t, spNeg, c*sp); o = fma(t, q, c*p); m = o^ng
-	VMULPS      Y5, Y10, Y5
-	VFMADD231PS Y7, Y6, Y5
-	VMULPS      Y12, Y10, Y7
-	VFMADD231PS Y9, Y6, Y7
-	VMOVAPS     Y1, Y8
+	VMULPS      Y4, Y9, Y4
+	VFMADD231PS Y6, Y5, Y4
+	VMULPS      Y11, Y9, Y6
+	VFMADD231PS Y8, Y5, Y6
+	VMOVAPS     Y1, Y7
 	MOVQ        R10, R11
 
 SigmoidFocalAVX2_pow_17:
 	TESTQ  R11, R11
 	JE     SigmoidFocalAVX2_powdone_18
-	VMULPS Y7, Y8, Y8
+	VMULPS Y6, Y7, Y7
 	DECQ   R11
 	JMP    SigmoidFocalAVX2_pow_17
 
 SigmoidFocalAVX2_powdone_18:
-	// α_t = fma(alpha, t, beta*c), or 1; loss = (α_t*ce)*m
-	VMULPS      Y3, Y10, Y10
-	VFMADD231PS Y2, Y6, Y10
-	VBLENDVPS   Y4, Y1, Y10, Y10
-	VMULPS      Y5, Y10, Y11
-	VMULPS      Y8, Y11, Y11
-	VMOVUPS     Y11, 96(SI)(BX*4)
+	// α_t = fma(alpha, t, beta*c); loss = (α_t*ce)*m
+	VMULPS      Y3, Y9, Y9
+	VFMADD231PS Y2, Y5, Y9
+	VMULPS      Y4, Y9, Y10
+	VMULPS      Y7, Y10, Y10
+	VMOVUPS     Y10, 96(SI)(BX*4)
 
 	// with grad: g = dp*m [+ ((ce*γ)*(m/o)) * ((1-(t+t))*(p*q)) where γ != 0 and o > 0]; grad = (α_t*g)*scale
 	TESTQ        DI, DI
 	JE           SigmoidFocalAVX2_nograd_19
-	VMULPS       Y8, Y13, Y11
+	VMULPS       Y7, Y12, Y10
 	TESTQ        R10, R10
 	JE           SigmoidFocalAVX2_noterm_20
-	VBROADCASTSS gamma+48(FP), Y13
-	VMULPS       Y5, Y13, Y13
-	VDIVPS       Y7, Y8, Y5
-	VMULPS       Y5, Y13, Y13
-	VADDPS       Y6, Y6, Y5
-	VSUBPS       Y5, Y1, Y5
-	VMULPS       Y9, Y12, Y6
-	VMULPS       Y6, Y5, Y5
-	VMULPS       Y5, Y13, Y13
-	VADDPS       Y13, Y11, Y13
-	VXORPS       Y6, Y6, Y6
-	VCMPPS       $0x1e, Y6, Y7, Y6
-	VBLENDVPS    Y6, Y13, Y11, Y11
+	VBROADCASTSS gamma+48(FP), Y12
+	VMULPS       Y4, Y12, Y12
+	VDIVPS       Y6, Y7, Y4
+	VMULPS       Y4, Y12, Y12
+	VADDPS       Y5, Y5, Y4
+	VSUBPS       Y4, Y1, Y4
+	VMULPS       Y8, Y11, Y5
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y4, Y12, Y12
+	VADDPS       Y12, Y10, Y12
+	VXORPS       Y5, Y5, Y5
+	VCMPPS       $0x1e, Y5, Y6, Y5
+	VBLENDVPS    Y5, Y12, Y10, Y10
 
 SigmoidFocalAVX2_noterm_20:
-	VMULPS       Y10, Y11, Y11
-	VBROADCASTSS scale+52(FP), Y5
-	VMULPS       Y5, Y11, Y11
-	VMOVUPS      Y11, 96(DI)(BX*4)
+	VMULPS       Y9, Y10, Y10
+	VBROADCASTSS scale+52(FP), Y4
+	VMULPS       Y4, Y10, Y10
+	VMOVUPS      Y10, 96(DI)(BX*4)
 
 SigmoidFocalAVX2_nograd_19:
 	ADDQ $0x20, BX
@@ -17431,123 +17425,122 @@ SigmoidFocalAVX2_nograd_19:
 SigmoidFocalAVX2_sfv_2:
 	CMPQ    BX, DX
 	JAE     SigmoidFocalAVX2_sftail_3
-	VMOVUPS (R8)(BX*4), Y5
-	VMOVUPS (R9)(BX*4), Y6
+	VMOVUPS (R8)(BX*4), Y4
+	VMOVUPS (R9)(BX*4), Y5
 
 	// e = ExpNeg(-|x|); u = 1 + e; r = 1/u; l = log1p(e) = fma(-((u-1)-e), r, LogPos(u))
-	VANDNPS      Y5, Y0, Y7
-	VXORPS       Y0, Y7, Y8
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y8, Y9
-	VBROADCASTSS rowconsts<>+800(SB), Y10
-	VFMADD213PS  rowconsts<>+352(SB), Y8, Y10
-	VPSLLD       $0x17, Y10, Y11
-	VSUBPS       rowconsts<>+352(SB), Y10, Y10
-	VFMADD231PS  rowconsts<>+128(SB), Y10, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y10, Y8
-	VBROADCASTSS rowconsts<>+808(SB), Y10
-	VFMADD213PS  rowconsts<>+192(SB), Y8, Y10
-	VFMADD213PS  rowconsts<>+224(SB), Y8, Y10
-	VFMADD213PS  rowconsts<>+256(SB), Y8, Y10
-	VFMADD213PS  rowconsts<>+288(SB), Y8, Y10
-	VMULPS       Y11, Y8, Y8
-	VFMADD231PS  Y10, Y8, Y11
-	VANDNPS      Y11, Y9, Y11
-	VADDPS       Y11, Y1, Y8
-	VDIVPS       Y8, Y1, Y9
+	VANDNPS      Y4, Y0, Y6
+	VXORPS       Y0, Y6, Y7
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VADDPS       Y10, Y1, Y7
+	VDIVPS       Y7, Y1, Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y8, Y10
-	VPSRAD       $0x17, Y10, Y10
-	VPSLLD       $0x17, Y10, Y12
-	VPSUBD       Y12, Y8, Y12
-	VSUBPS       rowconsts<>+416(SB), Y12, Y12
-	VCVTDQ2PS    Y10, Y10
-	VMULPS       Y12, Y12, Y13
-	VBROADCASTSS rowconsts<>+836(SB), Y14
-	VFMADD213PS  rowconsts<>+480(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+512(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+544(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+576(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+608(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+640(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+672(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+704(SB), Y12, Y14
-	VMULPS       Y12, Y14, Y14
-	VMULPS       Y13, Y14, Y14
-	VFMADD231PS  rowconsts<>+736(SB), Y10, Y14
-	VFMADD231PS  rowconsts<>+448(SB), Y13, Y14
-	VADDPS       Y14, Y12, Y12
-	VFMADD231PS  rowconsts<>+768(SB), Y10, Y12
-	VSUBPS       Y8, Y8, Y10
-	VADDPS       Y10, Y12, Y12
-	VSUBPS       Y1, Y8, Y8
-	VSUBPS       Y11, Y8, Y8
-	VFNMADD231PS Y9, Y8, Y12
-	VMULPS       Y9, Y11, Y8
+	VPSUBD       rowconsts<>+384(SB), Y7, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y11
+	VPSUBD       Y11, Y7, Y11
+	VSUBPS       rowconsts<>+416(SB), Y11, Y11
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y11, Y11, Y12
+	VBROADCASTSS rowconsts<>+836(SB), Y13
+	VFMADD213PS  rowconsts<>+480(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+608(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+640(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+672(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+704(SB), Y11, Y13
+	VMULPS       Y11, Y13, Y13
+	VMULPS       Y12, Y13, Y13
+	VFMADD231PS  rowconsts<>+736(SB), Y9, Y13
+	VFMADD231PS  rowconsts<>+448(SB), Y12, Y13
+	VADDPS       Y13, Y11, Y11
+	VFMADD231PS  rowconsts<>+768(SB), Y9, Y11
+	VSUBPS       Y7, Y7, Y9
+	VADDPS       Y9, Y11, Y11
+	VSUBPS       Y1, Y7, Y7
+	VSUBPS       Y10, Y7, Y7
+	VFNMADD231PS Y8, Y7, Y11
+	VMULPS       Y8, Y10, Y7
 
 	// the branches of x > 0, blended: spNeg, sp, p, q and dp (= p - t)
-	VSUBPS    Y6, Y1, Y10
-	VXORPS    Y11, Y11, Y11
-	VCMPPS    $0x1e, Y11, Y5, Y11
-	VADDPS    Y12, Y7, Y7
-	VBLENDVPS Y11, Y12, Y7, Y7
-	VADDPS    Y12, Y5, Y5
-	VBLENDVPS Y11, Y5, Y12, Y5
-	VBLENDVPS Y11, Y9, Y8, Y12
-	VBLENDVPS Y11, Y8, Y9, Y9
-	VSUBPS    Y8, Y10, Y13
-	VSUBPS    Y6, Y8, Y8
-	VBLENDVPS Y11, Y13, Y8, Y13
+	VSUBPS    Y5, Y1, Y9
+	VXORPS    Y10, Y10, Y10
+	VCMPPS    $0x1e, Y10, Y4, Y10
+	VADDPS    Y11, Y6, Y6
+	VBLENDVPS Y10, Y11, Y6, Y6
+	VADDPS    Y11, Y4, Y4
+	VBLENDVPS Y10, Y4, Y11, Y4
+	VBLENDVPS Y10, Y8, Y7, Y11
+	VBLENDVPS Y10, Y7, Y8, Y8
+	VSUBPS    Y7, Y9, Y12
+	VSUBPS    Y5, Y7, Y7
+	VBLENDVPS Y10, Y12, Y7, Y12
 
 	// ce = fma(t, spNeg, c*sp); o = fma(t, q, c*p); m = o^ng
-	VMULPS      Y5, Y10, Y5
-	VFMADD231PS Y7, Y6, Y5
-	VMULPS      Y12, Y10, Y7
-	VFMADD231PS Y9, Y6, Y7
-	VMOVAPS     Y1, Y8
+	VMULPS      Y4, Y9, Y4
+	VFMADD231PS Y6, Y5, Y4
+	VMULPS      Y11, Y9, Y6
+	VFMADD231PS Y8, Y5, Y6
+	VMOVAPS     Y1, Y7
 	MOVQ        R10, CX
 
 SigmoidFocalAVX2_pow_21:
 	TESTQ  CX, CX
 	JE     SigmoidFocalAVX2_powdone_22
-	VMULPS Y7, Y8, Y8
+	VMULPS Y6, Y7, Y7
 	DECQ   CX
 	JMP    SigmoidFocalAVX2_pow_21
 
 SigmoidFocalAVX2_powdone_22:
-	// α_t = fma(alpha, t, beta*c), or 1; loss = (α_t*ce)*m
-	VMULPS      Y3, Y10, Y10
-	VFMADD231PS Y2, Y6, Y10
-	VBLENDVPS   Y4, Y1, Y10, Y10
-	VMULPS      Y5, Y10, Y11
-	VMULPS      Y8, Y11, Y11
-	VMOVUPS     Y11, (SI)(BX*4)
+	// α_t = fma(alpha, t, beta*c); loss = (α_t*ce)*m
+	VMULPS      Y3, Y9, Y9
+	VFMADD231PS Y2, Y5, Y9
+	VMULPS      Y4, Y9, Y10
+	VMULPS      Y7, Y10, Y10
+	VMOVUPS     Y10, (SI)(BX*4)
 
 	// with grad: g = dp*m [+ ((ce*γ)*(m/o)) * ((1-(t+t))*(p*q)) where γ != 0 and o > 0]; grad = (α_t*g)*scale
 	TESTQ        DI, DI
 	JE           SigmoidFocalAVX2_nograd_23
-	VMULPS       Y8, Y13, Y11
+	VMULPS       Y7, Y12, Y10
 	TESTQ        R10, R10
 	JE           SigmoidFocalAVX2_noterm_24
-	VBROADCASTSS gamma+48(FP), Y13
-	VMULPS       Y5, Y13, Y13
-	VDIVPS       Y7, Y8, Y5
-	VMULPS       Y5, Y13, Y13
-	VADDPS       Y6, Y6, Y5
-	VSUBPS       Y5, Y1, Y5
-	VMULPS       Y9, Y12, Y6
-	VMULPS       Y6, Y5, Y5
-	VMULPS       Y5, Y13, Y13
-	VADDPS       Y13, Y11, Y13
-	VXORPS       Y6, Y6, Y6
-	VCMPPS       $0x1e, Y6, Y7, Y6
-	VBLENDVPS    Y6, Y13, Y11, Y11
+	VBROADCASTSS gamma+48(FP), Y12
+	VMULPS       Y4, Y12, Y12
+	VDIVPS       Y6, Y7, Y4
+	VMULPS       Y4, Y12, Y12
+	VADDPS       Y5, Y5, Y4
+	VSUBPS       Y4, Y1, Y4
+	VMULPS       Y8, Y11, Y5
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y4, Y12, Y12
+	VADDPS       Y12, Y10, Y12
+	VXORPS       Y5, Y5, Y5
+	VCMPPS       $0x1e, Y5, Y6, Y5
+	VBLENDVPS    Y5, Y12, Y10, Y10
 
 SigmoidFocalAVX2_noterm_24:
-	VMULPS       Y10, Y11, Y11
-	VBROADCASTSS scale+52(FP), Y5
-	VMULPS       Y5, Y11, Y11
-	VMOVUPS      Y11, (DI)(BX*4)
+	VMULPS       Y9, Y10, Y10
+	VBROADCASTSS scale+52(FP), Y4
+	VMULPS       Y4, Y10, Y10
+	VMOVUPS      Y10, (DI)(BX*4)
 
 SigmoidFocalAVX2_nograd_23:
 	ADDQ $0x08, BX
@@ -17559,124 +17552,123 @@ SigmoidFocalAVX2_sftail_3:
 	LEAQ       rowconsts<>+32(SB), CX
 	SHLQ       $0x02, AX
 	SUBQ       AX, CX
-	VMOVUPS    (CX), Y5
-	VMASKMOVPS (R8)(BX*4), Y5, Y6
-	VMASKMOVPS (R9)(BX*4), Y5, Y7
+	VMOVUPS    (CX), Y4
+	VMASKMOVPS (R8)(BX*4), Y4, Y5
+	VMASKMOVPS (R9)(BX*4), Y4, Y6
 
 	// e = ExpNeg(-|x|); u = 1 + e; r = 1/u; l = log1p(e) = fma(-((u-1)-e), r, LogPos(u))
-	VANDNPS      Y6, Y0, Y8
-	VXORPS       Y0, Y8, Y0
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y0, Y9
-	VBROADCASTSS rowconsts<>+800(SB), Y10
-	VFMADD213PS  rowconsts<>+352(SB), Y0, Y10
-	VPSLLD       $0x17, Y10, Y11
-	VSUBPS       rowconsts<>+352(SB), Y10, Y10
-	VFMADD231PS  rowconsts<>+128(SB), Y10, Y0
-	VFMADD231PS  rowconsts<>+160(SB), Y10, Y0
-	VBROADCASTSS rowconsts<>+808(SB), Y10
-	VFMADD213PS  rowconsts<>+192(SB), Y0, Y10
-	VFMADD213PS  rowconsts<>+224(SB), Y0, Y10
-	VFMADD213PS  rowconsts<>+256(SB), Y0, Y10
-	VFMADD213PS  rowconsts<>+288(SB), Y0, Y10
-	VMULPS       Y11, Y0, Y0
-	VFMADD231PS  Y10, Y0, Y11
-	VANDNPS      Y11, Y9, Y11
-	VADDPS       Y11, Y1, Y0
-	VDIVPS       Y0, Y1, Y9
+	VANDNPS      Y5, Y0, Y7
+	VXORPS       Y0, Y7, Y0
+	VCMPPS       $0x01, rowconsts<>+320(SB), Y0, Y8
+	VBROADCASTSS rowconsts<>+800(SB), Y9
+	VFMADD213PS  rowconsts<>+352(SB), Y0, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+352(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+128(SB), Y9, Y0
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y0
+	VBROADCASTSS rowconsts<>+808(SB), Y9
+	VFMADD213PS  rowconsts<>+192(SB), Y0, Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y0, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y0, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y0, Y9
+	VMULPS       Y10, Y0, Y0
+	VFMADD231PS  Y9, Y0, Y10
+	VANDNPS      Y10, Y8, Y10
+	VADDPS       Y10, Y1, Y0
+	VDIVPS       Y0, Y1, Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y0, Y10
-	VPSRAD       $0x17, Y10, Y10
-	VPSLLD       $0x17, Y10, Y12
-	VPSUBD       Y12, Y0, Y12
-	VSUBPS       rowconsts<>+416(SB), Y12, Y12
-	VCVTDQ2PS    Y10, Y10
-	VMULPS       Y12, Y12, Y13
-	VBROADCASTSS rowconsts<>+836(SB), Y14
-	VFMADD213PS  rowconsts<>+480(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+512(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+544(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+576(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+608(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+640(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+672(SB), Y12, Y14
-	VFMADD213PS  rowconsts<>+704(SB), Y12, Y14
-	VMULPS       Y12, Y14, Y14
-	VMULPS       Y13, Y14, Y14
-	VFMADD231PS  rowconsts<>+736(SB), Y10, Y14
-	VFMADD231PS  rowconsts<>+448(SB), Y13, Y14
-	VADDPS       Y14, Y12, Y12
-	VFMADD231PS  rowconsts<>+768(SB), Y10, Y12
-	VSUBPS       Y0, Y0, Y10
-	VADDPS       Y10, Y12, Y12
+	VPSUBD       rowconsts<>+384(SB), Y0, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y11
+	VPSUBD       Y11, Y0, Y11
+	VSUBPS       rowconsts<>+416(SB), Y11, Y11
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y11, Y11, Y12
+	VBROADCASTSS rowconsts<>+836(SB), Y13
+	VFMADD213PS  rowconsts<>+480(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+608(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+640(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+672(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+704(SB), Y11, Y13
+	VMULPS       Y11, Y13, Y13
+	VMULPS       Y12, Y13, Y13
+	VFMADD231PS  rowconsts<>+736(SB), Y9, Y13
+	VFMADD231PS  rowconsts<>+448(SB), Y12, Y13
+	VADDPS       Y13, Y11, Y11
+	VFMADD231PS  rowconsts<>+768(SB), Y9, Y11
+	VSUBPS       Y0, Y0, Y9
+	VADDPS       Y9, Y11, Y11
 	VSUBPS       Y1, Y0, Y0
-	VSUBPS       Y11, Y0, Y0
-	VFNMADD231PS Y9, Y0, Y12
-	VMULPS       Y9, Y11, Y0
+	VSUBPS       Y10, Y0, Y0
+	VFNMADD231PS Y8, Y0, Y11
+	VMULPS       Y8, Y10, Y0
 
 	// the branches of x > 0, blended: spNeg, sp, p, q and dp (= p - t)
-	VSUBPS    Y7, Y1, Y10
-	VXORPS    Y11, Y11, Y11
-	VCMPPS    $0x1e, Y11, Y6, Y11
-	VADDPS    Y12, Y8, Y8
-	VBLENDVPS Y11, Y12, Y8, Y8
-	VADDPS    Y12, Y6, Y6
-	VBLENDVPS Y11, Y6, Y12, Y6
-	VBLENDVPS Y11, Y9, Y0, Y12
-	VBLENDVPS Y11, Y0, Y9, Y9
-	VSUBPS    Y0, Y10, Y13
-	VSUBPS    Y7, Y0, Y0
-	VBLENDVPS Y11, Y13, Y0, Y13
+	VSUBPS    Y6, Y1, Y9
+	VXORPS    Y10, Y10, Y10
+	VCMPPS    $0x1e, Y10, Y5, Y10
+	VADDPS    Y11, Y7, Y7
+	VBLENDVPS Y10, Y11, Y7, Y7
+	VADDPS    Y11, Y5, Y5
+	VBLENDVPS Y10, Y5, Y11, Y5
+	VBLENDVPS Y10, Y8, Y0, Y11
+	VBLENDVPS Y10, Y0, Y8, Y8
+	VSUBPS    Y0, Y9, Y12
+	VSUBPS    Y6, Y0, Y0
+	VBLENDVPS Y10, Y12, Y0, Y12
 
 	// ce = fma(t, spNeg, c*sp); o = fma(t, q, c*p); m = o^ng
-	VMULPS      Y6, Y10, Y0
-	VFMADD231PS Y8, Y7, Y0
-	VMULPS      Y12, Y10, Y6
-	VFMADD231PS Y9, Y7, Y6
-	VMOVAPS     Y1, Y8
+	VMULPS      Y5, Y9, Y0
+	VFMADD231PS Y7, Y6, Y0
+	VMULPS      Y11, Y9, Y5
+	VFMADD231PS Y8, Y6, Y5
+	VMOVAPS     Y1, Y7
 	MOVQ        R10, AX
 
 SigmoidFocalAVX2_pow_25:
 	TESTQ  AX, AX
 	JE     SigmoidFocalAVX2_powdone_26
-	VMULPS Y6, Y8, Y8
+	VMULPS Y5, Y7, Y7
 	DECQ   AX
 	JMP    SigmoidFocalAVX2_pow_25
 
 SigmoidFocalAVX2_powdone_26:
-	// α_t = fma(alpha, t, beta*c), or 1; loss = (α_t*ce)*m
-	VMULPS      Y3, Y10, Y3
-	VFMADD231PS Y2, Y7, Y3
-	VBLENDVPS   Y4, Y1, Y3, Y3
+	// α_t = fma(alpha, t, beta*c); loss = (α_t*ce)*m
+	VMULPS      Y3, Y9, Y3
+	VFMADD231PS Y2, Y6, Y3
 	VMULPS      Y0, Y3, Y2
-	VMULPS      Y8, Y2, Y2
-	VMASKMOVPS  Y2, Y5, (SI)(BX*4)
+	VMULPS      Y7, Y2, Y2
+	VMASKMOVPS  Y2, Y4, (SI)(BX*4)
 
 	// with grad: g = dp*m [+ ((ce*γ)*(m/o)) * ((1-(t+t))*(p*q)) where γ != 0 and o > 0]; grad = (α_t*g)*scale
 	TESTQ        DI, DI
 	JE           SigmoidFocalAVX2_nograd_27
-	VMULPS       Y8, Y13, Y2
+	VMULPS       Y7, Y12, Y2
 	TESTQ        R10, R10
 	JE           SigmoidFocalAVX2_noterm_28
-	VBROADCASTSS gamma+48(FP), Y4
-	VMULPS       Y0, Y4, Y4
-	VDIVPS       Y6, Y8, Y0
-	VMULPS       Y0, Y4, Y4
-	VADDPS       Y7, Y7, Y0
+	VBROADCASTSS gamma+48(FP), Y9
+	VMULPS       Y0, Y9, Y9
+	VDIVPS       Y5, Y7, Y0
+	VMULPS       Y0, Y9, Y9
+	VADDPS       Y6, Y6, Y0
 	VSUBPS       Y0, Y1, Y0
-	VMULPS       Y9, Y12, Y1
+	VMULPS       Y8, Y11, Y1
 	VMULPS       Y1, Y0, Y0
-	VMULPS       Y0, Y4, Y4
-	VADDPS       Y4, Y2, Y4
+	VMULPS       Y0, Y9, Y9
+	VADDPS       Y9, Y2, Y9
 	VXORPS       Y1, Y1, Y1
-	VCMPPS       $0x1e, Y1, Y6, Y1
-	VBLENDVPS    Y1, Y4, Y2, Y2
+	VCMPPS       $0x1e, Y1, Y5, Y1
+	VBLENDVPS    Y1, Y9, Y2, Y2
 
 SigmoidFocalAVX2_noterm_28:
 	VMULPS       Y3, Y2, Y2
 	VBROADCASTSS scale+52(FP), Y0
 	VMULPS       Y0, Y2, Y2
-	VMASKMOVPS   Y2, Y5, (DI)(BX*4)
+	VMASKMOVPS   Y2, Y4, (DI)(BX*4)
 
 SigmoidFocalAVX2_nograd_27:
 SigmoidFocalAVX2_sfend_4:

@@ -106,3 +106,15 @@ func CrossEntropySoftGNEON(grad, z, q, w *float32, scale, mx, lsum, mass, zc *fl
 //
 //go:noescape
 func CrossEntropySoftGWNEON(grad, z, q, w *float32, scale, mx, lsum, mass, zc *float32, keep, spread float32, rows, cols int)
+
+// SigmoidFocalNEON is generic.SigmoidFocal, bit for bit, for n >= 1, γ = ng = gamma, an integer >= 0,
+// and alpha >= 0 (the caller passes alpha = beta = 1 for alpha < 0): it writes the losses.
+//
+//go:noescape
+func SigmoidFocalNEON(loss, x, t *float32, n int, alpha, beta, gamma, scale float32, ng int)
+
+// SigmoidFocalGradNEON is generic.SigmoidFocal, bit for bit, for n >= 1, γ = ng = gamma, an integer >= 0,
+// and alpha >= 0 (the caller passes alpha = beta = 1 for alpha < 0): it writes the losses and the gradient.
+//
+//go:noescape
+func SigmoidFocalGradNEON(loss, grad, x, t *float32, n int, alpha, beta, gamma, scale float32, ng int)

@@ -25,7 +25,8 @@ DATA rowconsts<>+68(SB)/4, $0xbe7ffffc	// P1 = -0.24999994
 DATA rowconsts<>+72(SB)/4, $0x3eaaaaaa	// P0 = 0.3333333
 DATA rowconsts<>+76(SB)/4, $0xb95e8083	// ln2_lo = -0.00021219444
 DATA rowconsts<>+80(SB)/4, $0x3f318000	// ln2_hi = 0.6933594
-GLOBL rowconsts<>(SB), RODATA|NOPTR, $84
+DATA rowconsts<>+84(SB)/4, $0xbf000000	// -0.5 = -0.5
+GLOBL rowconsts<>(SB), RODATA|NOPTR, $88
 
 // SoftmaxNEON writes the softmax of each of the rows×cols row-major src into dst
 // (rows, cols >= 1; dst may equal src): generic.Softmax, bit for bit.
@@ -14358,4 +14359,931 @@ gradend40:
 	ADD	$1, R12, R12
 	CMP	R2, R12
 	BLT	CrossEntropySoftGWNEON_row
+	RET
+
+// SigmoidFocalNEON is generic.SigmoidFocal, bit for bit, for n >= 1, γ = ng = gamma, an integer >= 0,
+// and alpha >= 0 (the caller passes alpha = beta = 1 for alpha < 0): it writes the losses.
+TEXT ·SigmoidFocalNEON(SB), NOSPLIT, $0-56
+	MOVD	loss+0(FP), R0
+	MOVD	x+8(FP), R2
+	MOVD	t+16(FP), R3
+	MOVD	n+24(FP), R4
+	MOVD	ng+48(FP), R5
+	// the exp constants, each in every lane of a register
+	MOVD	$rowconsts<>(SB), R9
+	VLD1R.P	4(R9), [V9.S4]	// cutoff
+	VLD1R.P	4(R9), [V10.S4]	// log2e
+	VLD1R.P	4(R9), [V11.S4]	// magic
+	VLD1R.P	4(R9), [V12.S4]	// -ln2_hi
+	VLD1R.P	4(R9), [V13.S4]	// -ln2_lo
+	VLD1R.P	4(R9), [V14.S4]	// c5
+	VLD1R.P	4(R9), [V15.S4]	// c4
+	VLD1R.P	4(R9), [V16.S4]	// c3
+	VLD1R.P	4(R9), [V17.S4]	// c2
+	VLD1R.P	4(R9), [V18.S4]	// c1
+	// vM = +0 (ExpNeg(x - vM) is ExpNeg(x)); 1.0, the sign bit and sqrt(1/2)'s bits in every lane
+	VEOR	V8.B16, V8.B16, V8.B16
+	MOVW	$0x3F800000, R7
+	VDUP	R7, V0.S4
+	MOVW	$0x80000000, R7
+	VDUP	R7, V1.S4
+	MOVW	$0x3F3504F3, R7
+	VDUP	R7, V6.S4
+	// K = {alpha, beta, gamma, scale}
+	FMOVS	alpha+32(FP), F2
+	FMOVS	beta+36(FP), F7
+	VMOV	V7.S[0], V2.S[1]
+	FMOVS	gamma+40(FP), F7
+	VMOV	V7.S[0], V2.S[2]
+	FMOVS	scale+44(FP), F7
+	VMOV	V7.S[0], V2.S[3]
+	// the log constants as three vectors
+	MOVD	$rowconsts<>+40(SB), R9
+	VLD1	(R9), [V3.S4, V4.S4, V5.S4]
+	SUBS	$4, R4, R4
+	BLT	sfdone2
+	// loop: sigmoid focal: 91 instructions per iteration, 4 elements (22.75 per element)
+sf1:
+	VLD1.P	16(R2), [V19.S4]
+	VLD1.P	16(R3), [V20.S4]
+	// a = |x|; e = ExpNeg(-a)
+	WORD	$0x4e611e75	// BIC V21.16B, V19.16B, V1.16B
+	VORR	V1.B16, V21.B16, V22.B16
+	// x = x - m
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb6e53c	// FCMGT V28.4S, V9.4S, V22.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V22.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V22.S4
+	VFMLA	V13.S4, V26.S4, V22.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V22.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V22.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38ded6	// FMUL V22.4S, V22.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V22.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	// u = 1 + e; r = 1 / u
+	WORD	$0x4e38d416	// FADD V22.4S, V0.4S, V24.4S
+	WORD	$0x6e36fc1a	// FDIV V26.4S, V0.4S, V22.4S
+	// LogPos(u), lane by lane: k = int32(bits(u) - bits(sqrt(1/2))) >> 23
+	VSUB	V6.S4, V22.S4, V28.S4
+	WORD	$0x4f29079c	// SSHR V28.4S, V28.4S, #23
+	// f = frombits(bits(u) - k<<23) - 1; e = float32(k); z = f*f
+	VSHL	$23, V28.S4, V30.S4
+	VSUB	V30.S4, V22.S4, V23.S4
+	WORD	$0x4ea0d6f7	// FSUB V23.4S, V23.4S, V0.4S
+	WORD	$0x4e21db99	// SCVTF V25.4S, V28.4S
+	WORD	$0x6e37defb	// FMUL V27.4S, V23.4S, V23.4S
+	// p = fma(P8, f, P7); p = fma(p, f, P6) ... p = fma(p, f, P0)
+	VDUP	V3.S[1], V28.S4
+	WORD	$0x4f8312fc	// FMLA V28.4S, V23.4S, V3.S[0]
+	VDUP	V3.S[2], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	VDUP	V3.S[3], V28.S4
+	VFMLA	V23.S4, V30.S4, V28.S4
+	VDUP	V4.S[0], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	VDUP	V4.S[1], V28.S4
+	VFMLA	V23.S4, V30.S4, V28.S4
+	VDUP	V4.S[2], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	VDUP	V4.S[3], V28.S4
+	VFMLA	V23.S4, V30.S4, V28.S4
+	VDUP	V5.S[0], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	// y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -0.5, y)
+	WORD	$0x6e37dfde	// FMUL V30.4S, V30.4S, V23.4S
+	WORD	$0x6e3bdfde	// FMUL V30.4S, V30.4S, V27.4S
+	WORD	$0x4fa5133e	// FMLA V30.4S, V25.4S, V5.S[1]
+	WORD	$0x4fa51b7e	// FMLA V30.4S, V27.4S, V5.S[3]
+	// r = f + y; r = fma(e, ln2_hi, r); r = r + (u - u)
+	WORD	$0x4e3ed6fd	// FADD V29.4S, V23.4S, V30.4S
+	WORD	$0x4f851b3d	// FMLA V29.4S, V25.4S, V5.S[2]
+	WORD	$0x4eb6d6df	// FSUB V31.4S, V22.4S, V22.4S
+	WORD	$0x4e3fd7bd	// FADD V29.4S, V29.4S, V31.4S
+	// l = fma(-((u - 1) - e), r, LogPos(u)) = log1p(e)
+	WORD	$0x4ea0d6df	// FSUB V31.4S, V22.4S, V0.4S
+	WORD	$0x4eb8d7ff	// FSUB V31.4S, V31.4S, V24.4S
+	VFMLS	V26.S4, V31.S4, V29.S4
+	// lo = e*r; c = 1 - t; pos = x > 0
+	WORD	$0x6e3adf17	// FMUL V23.4S, V24.4S, V26.4S
+	WORD	$0x4eb4d419	// FSUB V25.4S, V0.4S, V20.4S
+	WORD	$0x6ea8e67b	// FCMGT V27.4S, V19.4S, V8.4S
+	// x > 0: spNeg = l, sp = x + l, p = r, q = lo, dp = c - lo
+	// else:  spNeg = a + l, sp = l, p = lo, q = r, dp = lo - t
+	WORD	$0x4e3dd6bc	// FADD V28.4S, V21.4S, V29.4S
+	VBIT	V27.B16, V29.B16, V28.B16
+	WORD	$0x4e3dd67e	// FADD V30.4S, V19.4S, V29.4S
+	VBIF	V27.B16, V29.B16, V30.B16
+	VMOV	V26.B16, V22.B16
+	VBIF	V27.B16, V23.B16, V22.B16
+	VMOV	V23.B16, V24.B16
+	VBIF	V27.B16, V26.B16, V24.B16
+	WORD	$0x4eb7d73d	// FSUB V29.4S, V25.4S, V23.4S
+	WORD	$0x4eb4d6ff	// FSUB V31.4S, V23.4S, V20.4S
+	VBIF	V27.B16, V31.B16, V29.B16
+	// ce = fma(t, spNeg, c*sp); o = fma(t, q, c*p)
+	WORD	$0x6e3edf35	// FMUL V21.4S, V25.4S, V30.4S
+	VFMLA	V28.S4, V20.S4, V21.S4
+	WORD	$0x6e36df37	// FMUL V23.4S, V25.4S, V22.4S
+	VFMLA	V24.S4, V20.S4, V23.S4
+	// m = o^ng: ng multiplications (a branch on ng alone, the same for every element)
+	VMOV	V0.B16, V26.B16
+	MOVD	R5, R6
+pow3:
+	CBZ	R6, powdone4	// uniform
+	WORD	$0x6e37df5a	// FMUL V26.4S, V26.4S, V23.4S
+	SUB	$1, R6, R6
+	B	pow3	// uniform
+powdone4:
+	// α_t = fma(alpha, t, beta*c); loss = (α_t*ce)*m
+	VDUP	V2.S[1], V7.S4
+	WORD	$0x6e27df3b	// FMUL V27.4S, V25.4S, V7.4S
+	WORD	$0x4f82129b	// FMLA V27.4S, V20.4S, V2.S[0]
+	WORD	$0x6e35df7f	// FMUL V31.4S, V27.4S, V21.4S
+	WORD	$0x6e3adfff	// FMUL V31.4S, V31.4S, V26.4S
+	VST1.P	[V31.S4], 16(R0)
+	SUBS	$4, R4, R4
+	BGE	sf1
+sfdone2:
+	ADD	$4, R4, R4
+	// whole vectors left
+sfvec5:
+	SUBS	$4, R4, R4
+	BLT	sfvecdone6
+	VLD1.P	16(R2), [V19.S4]
+	VLD1.P	16(R3), [V20.S4]
+	// a = |x|; e = ExpNeg(-a)
+	WORD	$0x4e611e75	// BIC V21.16B, V19.16B, V1.16B
+	VORR	V1.B16, V21.B16, V22.B16
+	// x = x - m
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb6e53c	// FCMGT V28.4S, V9.4S, V22.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V22.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V22.S4
+	VFMLA	V13.S4, V26.S4, V22.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V22.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V22.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38ded6	// FMUL V22.4S, V22.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V22.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	// u = 1 + e; r = 1 / u
+	WORD	$0x4e38d416	// FADD V22.4S, V0.4S, V24.4S
+	WORD	$0x6e36fc1a	// FDIV V26.4S, V0.4S, V22.4S
+	// LogPos(u), lane by lane: k = int32(bits(u) - bits(sqrt(1/2))) >> 23
+	VSUB	V6.S4, V22.S4, V28.S4
+	WORD	$0x4f29079c	// SSHR V28.4S, V28.4S, #23
+	// f = frombits(bits(u) - k<<23) - 1; e = float32(k); z = f*f
+	VSHL	$23, V28.S4, V30.S4
+	VSUB	V30.S4, V22.S4, V23.S4
+	WORD	$0x4ea0d6f7	// FSUB V23.4S, V23.4S, V0.4S
+	WORD	$0x4e21db99	// SCVTF V25.4S, V28.4S
+	WORD	$0x6e37defb	// FMUL V27.4S, V23.4S, V23.4S
+	// p = fma(P8, f, P7); p = fma(p, f, P6) ... p = fma(p, f, P0)
+	VDUP	V3.S[1], V28.S4
+	WORD	$0x4f8312fc	// FMLA V28.4S, V23.4S, V3.S[0]
+	VDUP	V3.S[2], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	VDUP	V3.S[3], V28.S4
+	VFMLA	V23.S4, V30.S4, V28.S4
+	VDUP	V4.S[0], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	VDUP	V4.S[1], V28.S4
+	VFMLA	V23.S4, V30.S4, V28.S4
+	VDUP	V4.S[2], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	VDUP	V4.S[3], V28.S4
+	VFMLA	V23.S4, V30.S4, V28.S4
+	VDUP	V5.S[0], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	// y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -0.5, y)
+	WORD	$0x6e37dfde	// FMUL V30.4S, V30.4S, V23.4S
+	WORD	$0x6e3bdfde	// FMUL V30.4S, V30.4S, V27.4S
+	WORD	$0x4fa5133e	// FMLA V30.4S, V25.4S, V5.S[1]
+	WORD	$0x4fa51b7e	// FMLA V30.4S, V27.4S, V5.S[3]
+	// r = f + y; r = fma(e, ln2_hi, r); r = r + (u - u)
+	WORD	$0x4e3ed6fd	// FADD V29.4S, V23.4S, V30.4S
+	WORD	$0x4f851b3d	// FMLA V29.4S, V25.4S, V5.S[2]
+	WORD	$0x4eb6d6df	// FSUB V31.4S, V22.4S, V22.4S
+	WORD	$0x4e3fd7bd	// FADD V29.4S, V29.4S, V31.4S
+	// l = fma(-((u - 1) - e), r, LogPos(u)) = log1p(e)
+	WORD	$0x4ea0d6df	// FSUB V31.4S, V22.4S, V0.4S
+	WORD	$0x4eb8d7ff	// FSUB V31.4S, V31.4S, V24.4S
+	VFMLS	V26.S4, V31.S4, V29.S4
+	// lo = e*r; c = 1 - t; pos = x > 0
+	WORD	$0x6e3adf17	// FMUL V23.4S, V24.4S, V26.4S
+	WORD	$0x4eb4d419	// FSUB V25.4S, V0.4S, V20.4S
+	WORD	$0x6ea8e67b	// FCMGT V27.4S, V19.4S, V8.4S
+	// x > 0: spNeg = l, sp = x + l, p = r, q = lo, dp = c - lo
+	// else:  spNeg = a + l, sp = l, p = lo, q = r, dp = lo - t
+	WORD	$0x4e3dd6bc	// FADD V28.4S, V21.4S, V29.4S
+	VBIT	V27.B16, V29.B16, V28.B16
+	WORD	$0x4e3dd67e	// FADD V30.4S, V19.4S, V29.4S
+	VBIF	V27.B16, V29.B16, V30.B16
+	VMOV	V26.B16, V22.B16
+	VBIF	V27.B16, V23.B16, V22.B16
+	VMOV	V23.B16, V24.B16
+	VBIF	V27.B16, V26.B16, V24.B16
+	WORD	$0x4eb7d73d	// FSUB V29.4S, V25.4S, V23.4S
+	WORD	$0x4eb4d6ff	// FSUB V31.4S, V23.4S, V20.4S
+	VBIF	V27.B16, V31.B16, V29.B16
+	// ce = fma(t, spNeg, c*sp); o = fma(t, q, c*p)
+	WORD	$0x6e3edf35	// FMUL V21.4S, V25.4S, V30.4S
+	VFMLA	V28.S4, V20.S4, V21.S4
+	WORD	$0x6e36df37	// FMUL V23.4S, V25.4S, V22.4S
+	VFMLA	V24.S4, V20.S4, V23.S4
+	// m = o^ng: ng multiplications (a branch on ng alone, the same for every element)
+	VMOV	V0.B16, V26.B16
+	MOVD	R5, R6
+pow7:
+	CBZ	R6, powdone8	// uniform
+	WORD	$0x6e37df5a	// FMUL V26.4S, V26.4S, V23.4S
+	SUB	$1, R6, R6
+	B	pow7	// uniform
+powdone8:
+	// α_t = fma(alpha, t, beta*c); loss = (α_t*ce)*m
+	VDUP	V2.S[1], V7.S4
+	WORD	$0x6e27df3b	// FMUL V27.4S, V25.4S, V7.4S
+	WORD	$0x4f82129b	// FMLA V27.4S, V20.4S, V2.S[0]
+	WORD	$0x6e35df7f	// FMUL V31.4S, V27.4S, V21.4S
+	WORD	$0x6e3adfff	// FMUL V31.4S, V31.4S, V26.4S
+	VST1.P	[V31.S4], 16(R0)
+	B	sfvec5
+sfvecdone6:
+	ADD	$4, R4, R4
+	CBZ	R4, sfend9
+	// the last n%4 elements, lane by lane
+	VLD1.P	4(R2), V19.S[0]
+	VLD1.P	4(R3), V20.S[0]
+	CMP	$2, R4
+	BLT	lanes10
+	VLD1.P	4(R2), V19.S[1]
+	VLD1.P	4(R3), V20.S[1]
+	CMP	$3, R4
+	BLT	lanes10
+	VLD1.P	4(R2), V19.S[2]
+	VLD1.P	4(R3), V20.S[2]
+lanes10:
+	// a = |x|; e = ExpNeg(-a)
+	WORD	$0x4e611e75	// BIC V21.16B, V19.16B, V1.16B
+	VORR	V1.B16, V21.B16, V22.B16
+	// x = x - m
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb6e53c	// FCMGT V28.4S, V9.4S, V22.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V22.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V22.S4
+	VFMLA	V13.S4, V26.S4, V22.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V22.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V22.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38ded6	// FMUL V22.4S, V22.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V22.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	// u = 1 + e; r = 1 / u
+	WORD	$0x4e38d416	// FADD V22.4S, V0.4S, V24.4S
+	WORD	$0x6e36fc1a	// FDIV V26.4S, V0.4S, V22.4S
+	// LogPos(u), lane by lane: k = int32(bits(u) - bits(sqrt(1/2))) >> 23
+	VSUB	V6.S4, V22.S4, V28.S4
+	WORD	$0x4f29079c	// SSHR V28.4S, V28.4S, #23
+	// f = frombits(bits(u) - k<<23) - 1; e = float32(k); z = f*f
+	VSHL	$23, V28.S4, V30.S4
+	VSUB	V30.S4, V22.S4, V23.S4
+	WORD	$0x4ea0d6f7	// FSUB V23.4S, V23.4S, V0.4S
+	WORD	$0x4e21db99	// SCVTF V25.4S, V28.4S
+	WORD	$0x6e37defb	// FMUL V27.4S, V23.4S, V23.4S
+	// p = fma(P8, f, P7); p = fma(p, f, P6) ... p = fma(p, f, P0)
+	VDUP	V3.S[1], V28.S4
+	WORD	$0x4f8312fc	// FMLA V28.4S, V23.4S, V3.S[0]
+	VDUP	V3.S[2], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	VDUP	V3.S[3], V28.S4
+	VFMLA	V23.S4, V30.S4, V28.S4
+	VDUP	V4.S[0], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	VDUP	V4.S[1], V28.S4
+	VFMLA	V23.S4, V30.S4, V28.S4
+	VDUP	V4.S[2], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	VDUP	V4.S[3], V28.S4
+	VFMLA	V23.S4, V30.S4, V28.S4
+	VDUP	V5.S[0], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	// y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -0.5, y)
+	WORD	$0x6e37dfde	// FMUL V30.4S, V30.4S, V23.4S
+	WORD	$0x6e3bdfde	// FMUL V30.4S, V30.4S, V27.4S
+	WORD	$0x4fa5133e	// FMLA V30.4S, V25.4S, V5.S[1]
+	WORD	$0x4fa51b7e	// FMLA V30.4S, V27.4S, V5.S[3]
+	// r = f + y; r = fma(e, ln2_hi, r); r = r + (u - u)
+	WORD	$0x4e3ed6fd	// FADD V29.4S, V23.4S, V30.4S
+	WORD	$0x4f851b3d	// FMLA V29.4S, V25.4S, V5.S[2]
+	WORD	$0x4eb6d6df	// FSUB V31.4S, V22.4S, V22.4S
+	WORD	$0x4e3fd7bd	// FADD V29.4S, V29.4S, V31.4S
+	// l = fma(-((u - 1) - e), r, LogPos(u)) = log1p(e)
+	WORD	$0x4ea0d6df	// FSUB V31.4S, V22.4S, V0.4S
+	WORD	$0x4eb8d7ff	// FSUB V31.4S, V31.4S, V24.4S
+	VFMLS	V26.S4, V31.S4, V29.S4
+	// lo = e*r; c = 1 - t; pos = x > 0
+	WORD	$0x6e3adf17	// FMUL V23.4S, V24.4S, V26.4S
+	WORD	$0x4eb4d419	// FSUB V25.4S, V0.4S, V20.4S
+	WORD	$0x6ea8e67b	// FCMGT V27.4S, V19.4S, V8.4S
+	// x > 0: spNeg = l, sp = x + l, p = r, q = lo, dp = c - lo
+	// else:  spNeg = a + l, sp = l, p = lo, q = r, dp = lo - t
+	WORD	$0x4e3dd6bc	// FADD V28.4S, V21.4S, V29.4S
+	VBIT	V27.B16, V29.B16, V28.B16
+	WORD	$0x4e3dd67e	// FADD V30.4S, V19.4S, V29.4S
+	VBIF	V27.B16, V29.B16, V30.B16
+	VMOV	V26.B16, V22.B16
+	VBIF	V27.B16, V23.B16, V22.B16
+	VMOV	V23.B16, V24.B16
+	VBIF	V27.B16, V26.B16, V24.B16
+	WORD	$0x4eb7d73d	// FSUB V29.4S, V25.4S, V23.4S
+	WORD	$0x4eb4d6ff	// FSUB V31.4S, V23.4S, V20.4S
+	VBIF	V27.B16, V31.B16, V29.B16
+	// ce = fma(t, spNeg, c*sp); o = fma(t, q, c*p)
+	WORD	$0x6e3edf35	// FMUL V21.4S, V25.4S, V30.4S
+	VFMLA	V28.S4, V20.S4, V21.S4
+	WORD	$0x6e36df37	// FMUL V23.4S, V25.4S, V22.4S
+	VFMLA	V24.S4, V20.S4, V23.S4
+	// m = o^ng: ng multiplications (a branch on ng alone, the same for every element)
+	VMOV	V0.B16, V26.B16
+	MOVD	R5, R6
+pow11:
+	CBZ	R6, powdone12	// uniform
+	WORD	$0x6e37df5a	// FMUL V26.4S, V26.4S, V23.4S
+	SUB	$1, R6, R6
+	B	pow11	// uniform
+powdone12:
+	// α_t = fma(alpha, t, beta*c); loss = (α_t*ce)*m
+	VDUP	V2.S[1], V7.S4
+	WORD	$0x6e27df3b	// FMUL V27.4S, V25.4S, V7.4S
+	WORD	$0x4f82129b	// FMLA V27.4S, V20.4S, V2.S[0]
+	WORD	$0x6e35df7f	// FMUL V31.4S, V27.4S, V21.4S
+	WORD	$0x6e3adfff	// FMUL V31.4S, V31.4S, V26.4S
+	VST1.P	V31.S[0], 4(R0)
+	CMP	$2, R4
+	BLT	lanes13
+	VST1.P	V31.S[1], 4(R0)
+	CMP	$3, R4
+	BLT	lanes13
+	VST1.P	V31.S[2], 4(R0)
+lanes13:
+sfend9:
+	RET
+
+// SigmoidFocalGradNEON is generic.SigmoidFocal, bit for bit, for n >= 1, γ = ng = gamma, an integer >= 0,
+// and alpha >= 0 (the caller passes alpha = beta = 1 for alpha < 0): it writes the losses and the gradient.
+TEXT ·SigmoidFocalGradNEON(SB), NOSPLIT, $0-64
+	MOVD	loss+0(FP), R0
+	MOVD	grad+8(FP), R1
+	MOVD	x+16(FP), R2
+	MOVD	t+24(FP), R3
+	MOVD	n+32(FP), R4
+	MOVD	ng+56(FP), R5
+	// the exp constants, each in every lane of a register
+	MOVD	$rowconsts<>(SB), R9
+	VLD1R.P	4(R9), [V9.S4]	// cutoff
+	VLD1R.P	4(R9), [V10.S4]	// log2e
+	VLD1R.P	4(R9), [V11.S4]	// magic
+	VLD1R.P	4(R9), [V12.S4]	// -ln2_hi
+	VLD1R.P	4(R9), [V13.S4]	// -ln2_lo
+	VLD1R.P	4(R9), [V14.S4]	// c5
+	VLD1R.P	4(R9), [V15.S4]	// c4
+	VLD1R.P	4(R9), [V16.S4]	// c3
+	VLD1R.P	4(R9), [V17.S4]	// c2
+	VLD1R.P	4(R9), [V18.S4]	// c1
+	// vM = +0 (ExpNeg(x - vM) is ExpNeg(x)); 1.0, the sign bit and sqrt(1/2)'s bits in every lane
+	VEOR	V8.B16, V8.B16, V8.B16
+	MOVW	$0x3F800000, R7
+	VDUP	R7, V0.S4
+	MOVW	$0x80000000, R7
+	VDUP	R7, V1.S4
+	MOVW	$0x3F3504F3, R7
+	VDUP	R7, V6.S4
+	// K = {alpha, beta, gamma, scale}
+	FMOVS	alpha+40(FP), F2
+	FMOVS	beta+44(FP), F7
+	VMOV	V7.S[0], V2.S[1]
+	FMOVS	gamma+48(FP), F7
+	VMOV	V7.S[0], V2.S[2]
+	FMOVS	scale+52(FP), F7
+	VMOV	V7.S[0], V2.S[3]
+	// the log constants as three vectors
+	MOVD	$rowconsts<>+40(SB), R9
+	VLD1	(R9), [V3.S4, V4.S4, V5.S4]
+	SUBS	$4, R4, R4
+	BLT	sfdone2
+	// loop: sigmoid focal: 109 instructions per iteration, 4 elements (27.25 per element)
+sf1:
+	VLD1.P	16(R2), [V19.S4]
+	VLD1.P	16(R3), [V20.S4]
+	// a = |x|; e = ExpNeg(-a)
+	WORD	$0x4e611e75	// BIC V21.16B, V19.16B, V1.16B
+	VORR	V1.B16, V21.B16, V22.B16
+	// x = x - m
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb6e53c	// FCMGT V28.4S, V9.4S, V22.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V22.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V22.S4
+	VFMLA	V13.S4, V26.S4, V22.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V22.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V22.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38ded6	// FMUL V22.4S, V22.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V22.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	// u = 1 + e; r = 1 / u
+	WORD	$0x4e38d416	// FADD V22.4S, V0.4S, V24.4S
+	WORD	$0x6e36fc1a	// FDIV V26.4S, V0.4S, V22.4S
+	// LogPos(u), lane by lane: k = int32(bits(u) - bits(sqrt(1/2))) >> 23
+	VSUB	V6.S4, V22.S4, V28.S4
+	WORD	$0x4f29079c	// SSHR V28.4S, V28.4S, #23
+	// f = frombits(bits(u) - k<<23) - 1; e = float32(k); z = f*f
+	VSHL	$23, V28.S4, V30.S4
+	VSUB	V30.S4, V22.S4, V23.S4
+	WORD	$0x4ea0d6f7	// FSUB V23.4S, V23.4S, V0.4S
+	WORD	$0x4e21db99	// SCVTF V25.4S, V28.4S
+	WORD	$0x6e37defb	// FMUL V27.4S, V23.4S, V23.4S
+	// p = fma(P8, f, P7); p = fma(p, f, P6) ... p = fma(p, f, P0)
+	VDUP	V3.S[1], V28.S4
+	WORD	$0x4f8312fc	// FMLA V28.4S, V23.4S, V3.S[0]
+	VDUP	V3.S[2], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	VDUP	V3.S[3], V28.S4
+	VFMLA	V23.S4, V30.S4, V28.S4
+	VDUP	V4.S[0], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	VDUP	V4.S[1], V28.S4
+	VFMLA	V23.S4, V30.S4, V28.S4
+	VDUP	V4.S[2], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	VDUP	V4.S[3], V28.S4
+	VFMLA	V23.S4, V30.S4, V28.S4
+	VDUP	V5.S[0], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	// y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -0.5, y)
+	WORD	$0x6e37dfde	// FMUL V30.4S, V30.4S, V23.4S
+	WORD	$0x6e3bdfde	// FMUL V30.4S, V30.4S, V27.4S
+	WORD	$0x4fa5133e	// FMLA V30.4S, V25.4S, V5.S[1]
+	WORD	$0x4fa51b7e	// FMLA V30.4S, V27.4S, V5.S[3]
+	// r = f + y; r = fma(e, ln2_hi, r); r = r + (u - u)
+	WORD	$0x4e3ed6fd	// FADD V29.4S, V23.4S, V30.4S
+	WORD	$0x4f851b3d	// FMLA V29.4S, V25.4S, V5.S[2]
+	WORD	$0x4eb6d6df	// FSUB V31.4S, V22.4S, V22.4S
+	WORD	$0x4e3fd7bd	// FADD V29.4S, V29.4S, V31.4S
+	// l = fma(-((u - 1) - e), r, LogPos(u)) = log1p(e)
+	WORD	$0x4ea0d6df	// FSUB V31.4S, V22.4S, V0.4S
+	WORD	$0x4eb8d7ff	// FSUB V31.4S, V31.4S, V24.4S
+	VFMLS	V26.S4, V31.S4, V29.S4
+	// lo = e*r; c = 1 - t; pos = x > 0
+	WORD	$0x6e3adf17	// FMUL V23.4S, V24.4S, V26.4S
+	WORD	$0x4eb4d419	// FSUB V25.4S, V0.4S, V20.4S
+	WORD	$0x6ea8e67b	// FCMGT V27.4S, V19.4S, V8.4S
+	// x > 0: spNeg = l, sp = x + l, p = r, q = lo, dp = c - lo
+	// else:  spNeg = a + l, sp = l, p = lo, q = r, dp = lo - t
+	WORD	$0x4e3dd6bc	// FADD V28.4S, V21.4S, V29.4S
+	VBIT	V27.B16, V29.B16, V28.B16
+	WORD	$0x4e3dd67e	// FADD V30.4S, V19.4S, V29.4S
+	VBIF	V27.B16, V29.B16, V30.B16
+	VMOV	V26.B16, V22.B16
+	VBIF	V27.B16, V23.B16, V22.B16
+	VMOV	V23.B16, V24.B16
+	VBIF	V27.B16, V26.B16, V24.B16
+	WORD	$0x4eb7d73d	// FSUB V29.4S, V25.4S, V23.4S
+	WORD	$0x4eb4d6ff	// FSUB V31.4S, V23.4S, V20.4S
+	VBIF	V27.B16, V31.B16, V29.B16
+	// ce = fma(t, spNeg, c*sp); o = fma(t, q, c*p)
+	WORD	$0x6e3edf35	// FMUL V21.4S, V25.4S, V30.4S
+	VFMLA	V28.S4, V20.S4, V21.S4
+	WORD	$0x6e36df37	// FMUL V23.4S, V25.4S, V22.4S
+	VFMLA	V24.S4, V20.S4, V23.S4
+	// m = o^ng: ng multiplications (a branch on ng alone, the same for every element)
+	VMOV	V0.B16, V26.B16
+	MOVD	R5, R6
+pow3:
+	CBZ	R6, powdone4	// uniform
+	WORD	$0x6e37df5a	// FMUL V26.4S, V26.4S, V23.4S
+	SUB	$1, R6, R6
+	B	pow3	// uniform
+powdone4:
+	// α_t = fma(alpha, t, beta*c); loss = (α_t*ce)*m
+	VDUP	V2.S[1], V7.S4
+	WORD	$0x6e27df3b	// FMUL V27.4S, V25.4S, V7.4S
+	WORD	$0x4f82129b	// FMLA V27.4S, V20.4S, V2.S[0]
+	WORD	$0x6e35df7f	// FMUL V31.4S, V27.4S, V21.4S
+	WORD	$0x6e3adfff	// FMUL V31.4S, V31.4S, V26.4S
+	// g = dp*m
+	WORD	$0x6e3adfbc	// FMUL V28.4S, V29.4S, V26.4S
+	CBZ	R5, noterm5	// uniform
+	// where o > 0: g = g + ((ce*γ)*(m/o)) * ((1 - (t+t))*(p*q))
+	VDUP	V2.S[2], V30.S4
+	WORD	$0x6e3edebe	// FMUL V30.4S, V21.4S, V30.4S
+	WORD	$0x6e37ff47	// FDIV V7.4S, V26.4S, V23.4S
+	WORD	$0x6e27dfde	// FMUL V30.4S, V30.4S, V7.4S
+	WORD	$0x4e34d687	// FADD V7.4S, V20.4S, V20.4S
+	WORD	$0x4ea7d407	// FSUB V7.4S, V0.4S, V7.4S
+	WORD	$0x6e38ded9	// FMUL V25.4S, V22.4S, V24.4S
+	WORD	$0x6e39dce7	// FMUL V7.4S, V7.4S, V25.4S
+	WORD	$0x6e27dfde	// FMUL V30.4S, V30.4S, V7.4S
+	WORD	$0x4e3ed79e	// FADD V30.4S, V28.4S, V30.4S
+	WORD	$0x6ea8e6f9	// FCMGT V25.4S, V23.4S, V8.4S
+	VBIT	V25.B16, V30.B16, V28.B16
+noterm5:
+	// grad = (α_t*g)*scale
+	WORD	$0x6e3cdf7c	// FMUL V28.4S, V27.4S, V28.4S
+	VDUP	V2.S[3], V7.S4
+	WORD	$0x6e27df9c	// FMUL V28.4S, V28.4S, V7.4S
+	VST1.P	[V31.S4], 16(R0)
+	VST1.P	[V28.S4], 16(R1)
+	SUBS	$4, R4, R4
+	BGE	sf1
+sfdone2:
+	ADD	$4, R4, R4
+	// whole vectors left
+sfvec6:
+	SUBS	$4, R4, R4
+	BLT	sfvecdone7
+	VLD1.P	16(R2), [V19.S4]
+	VLD1.P	16(R3), [V20.S4]
+	// a = |x|; e = ExpNeg(-a)
+	WORD	$0x4e611e75	// BIC V21.16B, V19.16B, V1.16B
+	VORR	V1.B16, V21.B16, V22.B16
+	// x = x - m
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb6e53c	// FCMGT V28.4S, V9.4S, V22.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V22.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V22.S4
+	VFMLA	V13.S4, V26.S4, V22.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V22.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V22.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38ded6	// FMUL V22.4S, V22.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V22.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	// u = 1 + e; r = 1 / u
+	WORD	$0x4e38d416	// FADD V22.4S, V0.4S, V24.4S
+	WORD	$0x6e36fc1a	// FDIV V26.4S, V0.4S, V22.4S
+	// LogPos(u), lane by lane: k = int32(bits(u) - bits(sqrt(1/2))) >> 23
+	VSUB	V6.S4, V22.S4, V28.S4
+	WORD	$0x4f29079c	// SSHR V28.4S, V28.4S, #23
+	// f = frombits(bits(u) - k<<23) - 1; e = float32(k); z = f*f
+	VSHL	$23, V28.S4, V30.S4
+	VSUB	V30.S4, V22.S4, V23.S4
+	WORD	$0x4ea0d6f7	// FSUB V23.4S, V23.4S, V0.4S
+	WORD	$0x4e21db99	// SCVTF V25.4S, V28.4S
+	WORD	$0x6e37defb	// FMUL V27.4S, V23.4S, V23.4S
+	// p = fma(P8, f, P7); p = fma(p, f, P6) ... p = fma(p, f, P0)
+	VDUP	V3.S[1], V28.S4
+	WORD	$0x4f8312fc	// FMLA V28.4S, V23.4S, V3.S[0]
+	VDUP	V3.S[2], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	VDUP	V3.S[3], V28.S4
+	VFMLA	V23.S4, V30.S4, V28.S4
+	VDUP	V4.S[0], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	VDUP	V4.S[1], V28.S4
+	VFMLA	V23.S4, V30.S4, V28.S4
+	VDUP	V4.S[2], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	VDUP	V4.S[3], V28.S4
+	VFMLA	V23.S4, V30.S4, V28.S4
+	VDUP	V5.S[0], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	// y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -0.5, y)
+	WORD	$0x6e37dfde	// FMUL V30.4S, V30.4S, V23.4S
+	WORD	$0x6e3bdfde	// FMUL V30.4S, V30.4S, V27.4S
+	WORD	$0x4fa5133e	// FMLA V30.4S, V25.4S, V5.S[1]
+	WORD	$0x4fa51b7e	// FMLA V30.4S, V27.4S, V5.S[3]
+	// r = f + y; r = fma(e, ln2_hi, r); r = r + (u - u)
+	WORD	$0x4e3ed6fd	// FADD V29.4S, V23.4S, V30.4S
+	WORD	$0x4f851b3d	// FMLA V29.4S, V25.4S, V5.S[2]
+	WORD	$0x4eb6d6df	// FSUB V31.4S, V22.4S, V22.4S
+	WORD	$0x4e3fd7bd	// FADD V29.4S, V29.4S, V31.4S
+	// l = fma(-((u - 1) - e), r, LogPos(u)) = log1p(e)
+	WORD	$0x4ea0d6df	// FSUB V31.4S, V22.4S, V0.4S
+	WORD	$0x4eb8d7ff	// FSUB V31.4S, V31.4S, V24.4S
+	VFMLS	V26.S4, V31.S4, V29.S4
+	// lo = e*r; c = 1 - t; pos = x > 0
+	WORD	$0x6e3adf17	// FMUL V23.4S, V24.4S, V26.4S
+	WORD	$0x4eb4d419	// FSUB V25.4S, V0.4S, V20.4S
+	WORD	$0x6ea8e67b	// FCMGT V27.4S, V19.4S, V8.4S
+	// x > 0: spNeg = l, sp = x + l, p = r, q = lo, dp = c - lo
+	// else:  spNeg = a + l, sp = l, p = lo, q = r, dp = lo - t
+	WORD	$0x4e3dd6bc	// FADD V28.4S, V21.4S, V29.4S
+	VBIT	V27.B16, V29.B16, V28.B16
+	WORD	$0x4e3dd67e	// FADD V30.4S, V19.4S, V29.4S
+	VBIF	V27.B16, V29.B16, V30.B16
+	VMOV	V26.B16, V22.B16
+	VBIF	V27.B16, V23.B16, V22.B16
+	VMOV	V23.B16, V24.B16
+	VBIF	V27.B16, V26.B16, V24.B16
+	WORD	$0x4eb7d73d	// FSUB V29.4S, V25.4S, V23.4S
+	WORD	$0x4eb4d6ff	// FSUB V31.4S, V23.4S, V20.4S
+	VBIF	V27.B16, V31.B16, V29.B16
+	// ce = fma(t, spNeg, c*sp); o = fma(t, q, c*p)
+	WORD	$0x6e3edf35	// FMUL V21.4S, V25.4S, V30.4S
+	VFMLA	V28.S4, V20.S4, V21.S4
+	WORD	$0x6e36df37	// FMUL V23.4S, V25.4S, V22.4S
+	VFMLA	V24.S4, V20.S4, V23.S4
+	// m = o^ng: ng multiplications (a branch on ng alone, the same for every element)
+	VMOV	V0.B16, V26.B16
+	MOVD	R5, R6
+pow8:
+	CBZ	R6, powdone9	// uniform
+	WORD	$0x6e37df5a	// FMUL V26.4S, V26.4S, V23.4S
+	SUB	$1, R6, R6
+	B	pow8	// uniform
+powdone9:
+	// α_t = fma(alpha, t, beta*c); loss = (α_t*ce)*m
+	VDUP	V2.S[1], V7.S4
+	WORD	$0x6e27df3b	// FMUL V27.4S, V25.4S, V7.4S
+	WORD	$0x4f82129b	// FMLA V27.4S, V20.4S, V2.S[0]
+	WORD	$0x6e35df7f	// FMUL V31.4S, V27.4S, V21.4S
+	WORD	$0x6e3adfff	// FMUL V31.4S, V31.4S, V26.4S
+	// g = dp*m
+	WORD	$0x6e3adfbc	// FMUL V28.4S, V29.4S, V26.4S
+	CBZ	R5, noterm10	// uniform
+	// where o > 0: g = g + ((ce*γ)*(m/o)) * ((1 - (t+t))*(p*q))
+	VDUP	V2.S[2], V30.S4
+	WORD	$0x6e3edebe	// FMUL V30.4S, V21.4S, V30.4S
+	WORD	$0x6e37ff47	// FDIV V7.4S, V26.4S, V23.4S
+	WORD	$0x6e27dfde	// FMUL V30.4S, V30.4S, V7.4S
+	WORD	$0x4e34d687	// FADD V7.4S, V20.4S, V20.4S
+	WORD	$0x4ea7d407	// FSUB V7.4S, V0.4S, V7.4S
+	WORD	$0x6e38ded9	// FMUL V25.4S, V22.4S, V24.4S
+	WORD	$0x6e39dce7	// FMUL V7.4S, V7.4S, V25.4S
+	WORD	$0x6e27dfde	// FMUL V30.4S, V30.4S, V7.4S
+	WORD	$0x4e3ed79e	// FADD V30.4S, V28.4S, V30.4S
+	WORD	$0x6ea8e6f9	// FCMGT V25.4S, V23.4S, V8.4S
+	VBIT	V25.B16, V30.B16, V28.B16
+noterm10:
+	// grad = (α_t*g)*scale
+	WORD	$0x6e3cdf7c	// FMUL V28.4S, V27.4S, V28.4S
+	VDUP	V2.S[3], V7.S4
+	WORD	$0x6e27df9c	// FMUL V28.4S, V28.4S, V7.4S
+	VST1.P	[V31.S4], 16(R0)
+	VST1.P	[V28.S4], 16(R1)
+	B	sfvec6
+sfvecdone7:
+	ADD	$4, R4, R4
+	CBZ	R4, sfend11
+	// the last n%4 elements, lane by lane
+	VLD1.P	4(R2), V19.S[0]
+	VLD1.P	4(R3), V20.S[0]
+	CMP	$2, R4
+	BLT	lanes12
+	VLD1.P	4(R2), V19.S[1]
+	VLD1.P	4(R3), V20.S[1]
+	CMP	$3, R4
+	BLT	lanes12
+	VLD1.P	4(R2), V19.S[2]
+	VLD1.P	4(R3), V20.S[2]
+lanes12:
+	// a = |x|; e = ExpNeg(-a)
+	WORD	$0x4e611e75	// BIC V21.16B, V19.16B, V1.16B
+	VORR	V1.B16, V21.B16, V22.B16
+	// x = x - m
+	WORD	$0x4ea8d6d6	// FSUB V22.4S, V22.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6eb6e53c	// FCMGT V28.4S, V9.4S, V22.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V26.B16
+	VFMLA	V10.S4, V22.S4, V26.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V26.S4, V24.S4
+	// n = n - magic
+	WORD	$0x4eabd75a	// FSUB V26.4S, V26.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V26.S4, V22.S4
+	VFMLA	V13.S4, V26.S4, V22.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V26.B16
+	VFMLA	V22.S4, V14.S4, V26.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V26.B16
+	VFMLA	V22.S4, V30.S4, V26.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V30.B16
+	VFMLA	V22.S4, V26.S4, V30.S4
+	// t = t * s
+	WORD	$0x6e38ded6	// FMUL V22.4S, V22.4S, V24.4S
+	// f = fma(t, p, s)
+	VFMLA	V30.S4, V22.S4, V24.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7c1f18	// BIC V24.16B, V24.16B, V28.16B
+	// u = 1 + e; r = 1 / u
+	WORD	$0x4e38d416	// FADD V22.4S, V0.4S, V24.4S
+	WORD	$0x6e36fc1a	// FDIV V26.4S, V0.4S, V22.4S
+	// LogPos(u), lane by lane: k = int32(bits(u) - bits(sqrt(1/2))) >> 23
+	VSUB	V6.S4, V22.S4, V28.S4
+	WORD	$0x4f29079c	// SSHR V28.4S, V28.4S, #23
+	// f = frombits(bits(u) - k<<23) - 1; e = float32(k); z = f*f
+	VSHL	$23, V28.S4, V30.S4
+	VSUB	V30.S4, V22.S4, V23.S4
+	WORD	$0x4ea0d6f7	// FSUB V23.4S, V23.4S, V0.4S
+	WORD	$0x4e21db99	// SCVTF V25.4S, V28.4S
+	WORD	$0x6e37defb	// FMUL V27.4S, V23.4S, V23.4S
+	// p = fma(P8, f, P7); p = fma(p, f, P6) ... p = fma(p, f, P0)
+	VDUP	V3.S[1], V28.S4
+	WORD	$0x4f8312fc	// FMLA V28.4S, V23.4S, V3.S[0]
+	VDUP	V3.S[2], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	VDUP	V3.S[3], V28.S4
+	VFMLA	V23.S4, V30.S4, V28.S4
+	VDUP	V4.S[0], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	VDUP	V4.S[1], V28.S4
+	VFMLA	V23.S4, V30.S4, V28.S4
+	VDUP	V4.S[2], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	VDUP	V4.S[3], V28.S4
+	VFMLA	V23.S4, V30.S4, V28.S4
+	VDUP	V5.S[0], V30.S4
+	VFMLA	V23.S4, V28.S4, V30.S4
+	// y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -0.5, y)
+	WORD	$0x6e37dfde	// FMUL V30.4S, V30.4S, V23.4S
+	WORD	$0x6e3bdfde	// FMUL V30.4S, V30.4S, V27.4S
+	WORD	$0x4fa5133e	// FMLA V30.4S, V25.4S, V5.S[1]
+	WORD	$0x4fa51b7e	// FMLA V30.4S, V27.4S, V5.S[3]
+	// r = f + y; r = fma(e, ln2_hi, r); r = r + (u - u)
+	WORD	$0x4e3ed6fd	// FADD V29.4S, V23.4S, V30.4S
+	WORD	$0x4f851b3d	// FMLA V29.4S, V25.4S, V5.S[2]
+	WORD	$0x4eb6d6df	// FSUB V31.4S, V22.4S, V22.4S
+	WORD	$0x4e3fd7bd	// FADD V29.4S, V29.4S, V31.4S
+	// l = fma(-((u - 1) - e), r, LogPos(u)) = log1p(e)
+	WORD	$0x4ea0d6df	// FSUB V31.4S, V22.4S, V0.4S
+	WORD	$0x4eb8d7ff	// FSUB V31.4S, V31.4S, V24.4S
+	VFMLS	V26.S4, V31.S4, V29.S4
+	// lo = e*r; c = 1 - t; pos = x > 0
+	WORD	$0x6e3adf17	// FMUL V23.4S, V24.4S, V26.4S
+	WORD	$0x4eb4d419	// FSUB V25.4S, V0.4S, V20.4S
+	WORD	$0x6ea8e67b	// FCMGT V27.4S, V19.4S, V8.4S
+	// x > 0: spNeg = l, sp = x + l, p = r, q = lo, dp = c - lo
+	// else:  spNeg = a + l, sp = l, p = lo, q = r, dp = lo - t
+	WORD	$0x4e3dd6bc	// FADD V28.4S, V21.4S, V29.4S
+	VBIT	V27.B16, V29.B16, V28.B16
+	WORD	$0x4e3dd67e	// FADD V30.4S, V19.4S, V29.4S
+	VBIF	V27.B16, V29.B16, V30.B16
+	VMOV	V26.B16, V22.B16
+	VBIF	V27.B16, V23.B16, V22.B16
+	VMOV	V23.B16, V24.B16
+	VBIF	V27.B16, V26.B16, V24.B16
+	WORD	$0x4eb7d73d	// FSUB V29.4S, V25.4S, V23.4S
+	WORD	$0x4eb4d6ff	// FSUB V31.4S, V23.4S, V20.4S
+	VBIF	V27.B16, V31.B16, V29.B16
+	// ce = fma(t, spNeg, c*sp); o = fma(t, q, c*p)
+	WORD	$0x6e3edf35	// FMUL V21.4S, V25.4S, V30.4S
+	VFMLA	V28.S4, V20.S4, V21.S4
+	WORD	$0x6e36df37	// FMUL V23.4S, V25.4S, V22.4S
+	VFMLA	V24.S4, V20.S4, V23.S4
+	// m = o^ng: ng multiplications (a branch on ng alone, the same for every element)
+	VMOV	V0.B16, V26.B16
+	MOVD	R5, R6
+pow13:
+	CBZ	R6, powdone14	// uniform
+	WORD	$0x6e37df5a	// FMUL V26.4S, V26.4S, V23.4S
+	SUB	$1, R6, R6
+	B	pow13	// uniform
+powdone14:
+	// α_t = fma(alpha, t, beta*c); loss = (α_t*ce)*m
+	VDUP	V2.S[1], V7.S4
+	WORD	$0x6e27df3b	// FMUL V27.4S, V25.4S, V7.4S
+	WORD	$0x4f82129b	// FMLA V27.4S, V20.4S, V2.S[0]
+	WORD	$0x6e35df7f	// FMUL V31.4S, V27.4S, V21.4S
+	WORD	$0x6e3adfff	// FMUL V31.4S, V31.4S, V26.4S
+	// g = dp*m
+	WORD	$0x6e3adfbc	// FMUL V28.4S, V29.4S, V26.4S
+	CBZ	R5, noterm15	// uniform
+	// where o > 0: g = g + ((ce*γ)*(m/o)) * ((1 - (t+t))*(p*q))
+	VDUP	V2.S[2], V30.S4
+	WORD	$0x6e3edebe	// FMUL V30.4S, V21.4S, V30.4S
+	WORD	$0x6e37ff47	// FDIV V7.4S, V26.4S, V23.4S
+	WORD	$0x6e27dfde	// FMUL V30.4S, V30.4S, V7.4S
+	WORD	$0x4e34d687	// FADD V7.4S, V20.4S, V20.4S
+	WORD	$0x4ea7d407	// FSUB V7.4S, V0.4S, V7.4S
+	WORD	$0x6e38ded9	// FMUL V25.4S, V22.4S, V24.4S
+	WORD	$0x6e39dce7	// FMUL V7.4S, V7.4S, V25.4S
+	WORD	$0x6e27dfde	// FMUL V30.4S, V30.4S, V7.4S
+	WORD	$0x4e3ed79e	// FADD V30.4S, V28.4S, V30.4S
+	WORD	$0x6ea8e6f9	// FCMGT V25.4S, V23.4S, V8.4S
+	VBIT	V25.B16, V30.B16, V28.B16
+noterm15:
+	// grad = (α_t*g)*scale
+	WORD	$0x6e3cdf7c	// FMUL V28.4S, V27.4S, V28.4S
+	VDUP	V2.S[3], V7.S4
+	WORD	$0x6e27df9c	// FMUL V28.4S, V28.4S, V7.4S
+	VST1.P	V31.S[0], 4(R0)
+	VST1.P	V28.S[0], 4(R1)
+	CMP	$2, R4
+	BLT	lanes16
+	VST1.P	V31.S[1], 4(R0)
+	VST1.P	V28.S[1], 4(R1)
+	CMP	$3, R4
+	BLT	lanes16
+	VST1.P	V31.S[2], 4(R0)
+	VST1.P	V28.S[2], 4(R1)
+lanes16:
+sfend11:
 	RET
