@@ -141,9 +141,9 @@ func (m *TripletMiner) Forward(emb []float32, labels []int32, dim int, grad []fl
 	case BatchHard:
 		loss = m.batchHard(labels, b)
 	case BatchAll:
-		loss = m.batchAll(labels, b)
+		loss = m.batchAll(set, labels, b)
 	case SemiHard:
-		loss = m.semiHard(labels, b)
+		loss = m.semiHard(set, labels, b)
 	}
 	if grad != nil {
 		if m.Mining == BatchAll {
@@ -281,7 +281,7 @@ func (m *TripletMiner) hingeMean() float32 {
 	return float32(total / float64(len(m.picks)))
 }
 
-func (m *TripletMiner) batchAll(labels []int32, b int) float32 {
+func (m *TripletMiner) batchAll(set *kernels.Set, labels []int32, b int) float32 {
 	d, c := m.dist, m.coef
 	clear(c)
 	m.groups.build(labels)
@@ -332,7 +332,7 @@ func (m *TripletMiner) batchAll(labels []int32, b int) float32 {
 			for s := n; s < 4; s++ {
 				dp[s] = float32(math.Inf(-1))
 			}
-			on, sum := hingeCounts(row, crow, &dp, margin)
+			on, sum := set.HingeCounts(row, crow, dp, margin)
 			for s := 0; s < n; s++ {
 				count += on[s]
 				total += float64(sum[s])
@@ -362,37 +362,6 @@ func nextPositives(grp []int32, held []float32, i, t int, ps *[4]int32, dp *[4]f
 	return n, t
 }
 
-// hingeCounts scans one anchor's row of distances for four positives at
-// distances dp: for each, the number of negatives with x = dp - dn + margin
-// > 0 and the sum of those x in row order; crow[k] loses the number of
-// positives whose triplet with negative k counts. (The counts and sums live
-// in registers, and x enters its sum through a bit mask, not a branch.)
-func hingeCounts(row, crow []float32, dp *[4]float32, margin float32) (on [4]int, sum [4]float32) {
-	d0, d1, d2, d3 := dp[0], dp[1], dp[2], dp[3]
-	var n0, n1, n2, n3 int
-	var s0, s1, s2, s3 float32
-	crow = crow[:len(row)]
-	for k, dn := range row {
-		x0, x1, x2, x3 := d0-dn+margin, d1-dn+margin, d2-dn+margin, d3-dn+margin
-		o0, o1, o2, o3 := b2i(x0 > 0), b2i(x1 > 0), b2i(x2 > 0), b2i(x3 > 0)
-		n0 += o0
-		n1 += o1
-		n2 += o2
-		n3 += o3
-		s0 += keepIf(x0, o0)
-		s1 += keepIf(x1, o1)
-		s2 += keepIf(x2, o2)
-		s3 += keepIf(x3, o3)
-		crow[k] -= float32(o0 + o1 + o2 + o3)
-	}
-	return [4]int{n0, n1, n2, n3}, [4]float32{s0, s1, s2, s3}
-}
-
-// keepIf is x when on is 1 and +0 when on is 0.
-func keepIf(x float32, on int) float32 {
-	return math.Float32frombits(math.Float32bits(x) & uint32(-on))
-}
-
 func b2i(v bool) int {
 	if v {
 		return 1
@@ -400,7 +369,7 @@ func b2i(v bool) int {
 	return 0
 }
 
-func (m *TripletMiner) semiHard(labels []int32, b int) float32 {
+func (m *TripletMiner) semiHard(set *kernels.Set, labels []int32, b int) float32 {
 	d := m.dist
 	m.groups.build(labels)
 	m.held = growF32(m.held, b)
@@ -409,80 +378,36 @@ func (m *TripletMiner) semiHard(labels []int32, b int) float32 {
 		if len(grp) == 1 || len(grp) == b {
 			continue
 		}
-		// With the group masked, the nearest negative farther than the
-		// positive is the least key above bits(dp)<<32 | 0xFFFFFFFF, and a
-		// masked key means there is none.
+		// With the group masked (NaN: never above a threshold), the
+		// semi-hard negative of a positive at distance dp is the least
+		// distance above dp, the first of equals; -1 means there is none.
 		held := m.maskGroup(row, grp, maskedKey)
-		var far uint64 // the fallback, found when first needed
-		farDone := false
-		var thr, out [4]uint64
+		far := -1 // the fallback, found when first needed
 		var ps [4]int32
-		var dp [4]float32
+		var dp, th [4]float32
 		for t := 0; t < len(grp); {
 			var n int
 			n, t = nextPositives(grp, held, i, t, &ps, &dp)
-			for s := 0; s < n; s++ {
-				thr[s] = uint64(math.Float32bits(dp[s]))<<32 | 0xFFFFFFFF
+			th = dp
+			for s := n; s < 4; s++ {
+				th[s] = float32(math.Inf(1)) // selects nothing
 			}
-			if n >= 3 {
-				for s := n; s < 4; s++ {
-					thr[s] = math.MaxInt64 // above every key: selects nothing
-				}
-				out = aboveKeys(row, &thr)
-			} else {
-				for s := 0; s < n; s++ {
-					out[s] = aboveKey(row, thr[s])
-				}
-			}
+			idx := set.AboveMin(row, th)
 			for s := 0; s < n; s++ {
-				key := out[s]
-				if key>>32 == maskedBits {
-					if !farDone {
-						far, farDone = farthestKey(row), true
+				k := idx[s]
+				if k < 0 {
+					if far < 0 {
+						far = int(uint32(farthestKey(row)))
 					}
-					key = far
+					k = far
 				}
-				dn := math.Float32frombits(uint32(key >> 32))
-				m.picks = append(m.picks, pair{ps[s], int32(uint32(key)), dp[s] - dn + m.Triplet.Margin})
+				m.picks = append(m.picks, pair{ps[s], int32(k), dp[s] - row[k] + m.Triplet.Margin})
 				m.anchors = append(m.anchors, int32(i))
 			}
 		}
 		unmaskGroup(row, grp, held)
 	}
 	return m.hingeMean()
-}
-
-// rowKey is the selection key of row[k]: bits(row[k])<<32 | k, ordered like
-// (distance, index) for distances >= 0.
-func rowKey(row []float32, k int) uint64 {
-	return uint64(math.Float32bits(row[k]))<<32 | uint64(k)
-}
-
-// above is key where key > t, else MaxUint64, without a branch: keys and
-// thresholds are below 2^63, so t - key is negative exactly when key > t.
-func above(key, t uint64) uint64 { return key | ^uint64(int64(t-key)>>63) }
-
-// aboveKey returns the least key of row above t (MaxUint64 if none).
-func aboveKey(row []float32, t uint64) uint64 {
-	o := uint64(math.MaxUint64)
-	for k := range row {
-		o = min(o, above(rowKey(row, k), t))
-	}
-	return o
-}
-
-// aboveKeys is aboveKey for four thresholds in one scan of the row.
-func aboveKeys(row []float32, t *[4]uint64) [4]uint64 {
-	t0, t1, t2, t3 := t[0], t[1], t[2], t[3]
-	o0, o1, o2, o3 := uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64)
-	for k := range row {
-		key := rowKey(row, k)
-		o0 = min(o0, above(key, t0))
-		o1 = min(o1, above(key, t1))
-		o2 = min(o2, above(key, t2))
-		o3 = min(o3, above(key, t3))
-	}
-	return [4]uint64{o0, o1, o2, o3}
 }
 
 // farthestKey returns the key of the farthest unmasked entry of row, the

@@ -24,6 +24,8 @@ var AVX2 = &Set{
 	tripletGrad:      tripletGradAVX2,
 	axpbyRows:        axpbyRowsAVX2,
 	sigmoidFocal:     sigmoidFocalAVX2,
+	hingeCounts:      hingeCountsAVX2,
+	aboveMin:         aboveMinAVX2,
 	flushSubnormals:  flushSubnormalsAVX2,
 }
 

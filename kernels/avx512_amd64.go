@@ -40,6 +40,8 @@ var AVX512 = &Set{
 	tripletGrad:      tripletGradAVX2,
 	axpbyRows:        axpbyRowsAVX2,
 	sigmoidFocal:     sigmoidFocalAVX2,
+	hingeCounts:      hingeCountsAVX2,
+	aboveMin:         aboveMinAVX2,
 	flushSubnormals:  flushSubnormalsAVX2,
 }
 

@@ -205,3 +205,29 @@ func TestSigmoidFocalGuardPages(t *testing.T) {
 		}
 	}
 }
+
+// TestMinerScansGuardPages runs HingeCounts and AboveMin with the row and
+// crow against PROT_NONE pages, for every tail length.
+func TestMinerScansGuardPages(t *testing.T) {
+	for _, s := range allSets() {
+		for n := 1; n <= 70; n++ {
+			for _, atEnd := range []bool{true, false} {
+				var gs []*tu.Guarded
+				mk := func(n int) []float32 {
+					g := tu.NewGuarded(n)
+					gs = append(gs, g)
+					if atEnd {
+						return g.End(n)
+					}
+					return g.Start(n)
+				}
+				row, crow := mk(n), mk(n)
+				s.HingeCounts(row, crow, [4]float32{1, 2, 0, -1}, 0.5)
+				s.AboveMin(row, [4]float32{-1, 0, 1, tu.PosInf})
+				for _, g := range gs {
+					g.Free()
+				}
+			}
+		}
+	}
+}

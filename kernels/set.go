@@ -63,6 +63,8 @@ type Set struct {
 	tripletGrad                    tripletGradFunc
 	axpbyRows                      axpbyFunc
 	sigmoidFocal                   sigmoidFocalFunc
+	hingeCounts                    func(row, crow []float32, dp [4]float32, margin float32) ([4]int, [4]float32)
+	aboveMin                       func(row []float32, t [4]float32) [4]int
 	flushSubnormals                func(x []float32)
 }
 
@@ -323,6 +325,35 @@ func (s *Set) SigmoidFocal(loss, grad, x, t []float32, alpha, beta, gamma, scale
 	f(loss, grad, x, t, alpha, beta, gamma, scale)
 }
 
+// HingeCounts is the scan of the BatchAll triplet miner over one anchor's
+// row of distances to its negatives, for four positives at distances dp
+// (generic.HingeCounts: the counts and sums of the positive hinge
+// arguments x = (dp[s] - row[k]) + margin, crow[k] lowered by the number of
+// positives counted at k). crow needs len(row) elements and may not overlap
+// row; it panics otherwise.
+func (s *Set) HingeCounts(row, crow []float32, dp [4]float32, margin float32) (on [4]int, sum [4]float32) {
+	const op = "HingeCounts"
+	check.Len(op, "crow", crow, len(row), false)
+	crow = crow[:len(row)]
+	check.Disjoint(op, "crow", "row", crow, row)
+	f := s.hingeCounts
+	if f == nil {
+		f = generic.HingeCounts
+	}
+	return f(row, crow, dp, margin)
+}
+
+// AboveMin is the scan of the SemiHard triplet miner (generic.AboveMin):
+// for each threshold t[s], the index of the least element of row above it,
+// the lowest index among equals, or -1.
+func (s *Set) AboveMin(row []float32, t [4]float32) [4]int {
+	f := s.aboveMin
+	if f == nil {
+		f = generic.AboveMin
+	}
+	return f(row, t)
+}
+
 // FlushSubnormals sets the elements of x whose magnitude is below 2^-126 to
 // +0 (generic.FlushSubnormals): used on gradients before a matrix product,
 // where subnormal operands cost a microcode assist per operation on many
@@ -358,6 +389,8 @@ var Generic = &Set{
 	tripletGrad:      generic.TripletGradRows,
 	axpbyRows:        generic.AxpbyRows,
 	sigmoidFocal:     generic.SigmoidFocal,
+	hingeCounts:      generic.HingeCounts,
+	aboveMin:         generic.AboveMin,
 	flushSubnormals:  generic.FlushSubnormals,
 }
 

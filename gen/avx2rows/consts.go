@@ -19,6 +19,7 @@ type constTable struct {
 	sc    map[string]Mem
 	mask  Mem // 8 x 0xFFFFFFFF then 8 x 0: &mask[8-t] is the mask of t lanes
 	kmask Mem // kmask[t] (4 bytes apart) = 1<<t - 1: the AVX-512 mask of t lanes
+	lanes Mem // the int32 lane numbers 0..7
 }
 
 var consts *constTable
@@ -36,6 +37,10 @@ func newConstTable() *constTable {
 	t.kmask = t.mem.Offset(t.off)
 	for i := 0; i < 16; i++ {
 		t.u32(1<<i - 1)
+	}
+	t.lanes = t.mem.Offset(t.off)
+	for i := 0; i < 8; i++ {
+		t.u32(uint32(i))
 	}
 	for _, c := range []struct {
 		name string
@@ -70,6 +75,8 @@ func newConstTable() *constTable {
 		{"magic", generic.ExpMagic},
 		{"c5", generic.ExpC5},
 		{"-inf", float32(math.Inf(-1))},
+		{"+inf", float32(math.Inf(1))},
+		{"eight", math.Float32frombits(8)}, // the int32 8
 		{"-zero", float32(math.Copysign(0, -1))},
 		{"abs_mask", math.Float32frombits(0x7FFFFFFF)},
 		{"min_normal", generic.SubnormalLimit},

@@ -54,6 +54,8 @@ func main() {
 		tripletGradKernel(true)
 		axpbyRowsKernel()
 		sigmoidFocalKernel()
+		hingeCountsKernel()
+		aboveMinKernel()
 		flushKernel()
 	}
 	Generate()

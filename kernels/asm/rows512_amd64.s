@@ -36,195 +36,205 @@ DATA rowconsts<>+112(SB)/4, $0x00000fff
 DATA rowconsts<>+116(SB)/4, $0x00001fff
 DATA rowconsts<>+120(SB)/4, $0x00003fff
 DATA rowconsts<>+124(SB)/4, $0x00007fff
-DATA rowconsts<>+128(SB)/4, $0xbf317200
-DATA rowconsts<>+132(SB)/4, $0xbf317200
-DATA rowconsts<>+136(SB)/4, $0xbf317200
-DATA rowconsts<>+140(SB)/4, $0xbf317200
-DATA rowconsts<>+144(SB)/4, $0xbf317200
-DATA rowconsts<>+148(SB)/4, $0xbf317200
-DATA rowconsts<>+152(SB)/4, $0xbf317200
-DATA rowconsts<>+156(SB)/4, $0xbf317200
-DATA rowconsts<>+160(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+164(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+168(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+172(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+176(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+180(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+184(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+188(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+192(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+196(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+200(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+204(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+208(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+212(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+216(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+220(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+224(SB)/4, $0x3e2aad40
-DATA rowconsts<>+228(SB)/4, $0x3e2aad40
-DATA rowconsts<>+232(SB)/4, $0x3e2aad40
-DATA rowconsts<>+236(SB)/4, $0x3e2aad40
-DATA rowconsts<>+240(SB)/4, $0x3e2aad40
-DATA rowconsts<>+244(SB)/4, $0x3e2aad40
-DATA rowconsts<>+248(SB)/4, $0x3e2aad40
-DATA rowconsts<>+252(SB)/4, $0x3e2aad40
-DATA rowconsts<>+256(SB)/4, $0x3efffee3
-DATA rowconsts<>+260(SB)/4, $0x3efffee3
-DATA rowconsts<>+264(SB)/4, $0x3efffee3
-DATA rowconsts<>+268(SB)/4, $0x3efffee3
-DATA rowconsts<>+272(SB)/4, $0x3efffee3
-DATA rowconsts<>+276(SB)/4, $0x3efffee3
-DATA rowconsts<>+280(SB)/4, $0x3efffee3
-DATA rowconsts<>+284(SB)/4, $0x3efffee3
-DATA rowconsts<>+288(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+292(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+296(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+300(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+304(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+308(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+312(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+316(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+320(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+324(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+328(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+332(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+336(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+340(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+344(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+348(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+352(SB)/4, $0x4b40007f
-DATA rowconsts<>+356(SB)/4, $0x4b40007f
-DATA rowconsts<>+360(SB)/4, $0x4b40007f
-DATA rowconsts<>+364(SB)/4, $0x4b40007f
-DATA rowconsts<>+368(SB)/4, $0x4b40007f
-DATA rowconsts<>+372(SB)/4, $0x4b40007f
-DATA rowconsts<>+376(SB)/4, $0x4b40007f
-DATA rowconsts<>+380(SB)/4, $0x4b40007f
-DATA rowconsts<>+384(SB)/4, $0x3f3504f3
-DATA rowconsts<>+388(SB)/4, $0x3f3504f3
-DATA rowconsts<>+392(SB)/4, $0x3f3504f3
-DATA rowconsts<>+396(SB)/4, $0x3f3504f3
-DATA rowconsts<>+400(SB)/4, $0x3f3504f3
-DATA rowconsts<>+404(SB)/4, $0x3f3504f3
-DATA rowconsts<>+408(SB)/4, $0x3f3504f3
-DATA rowconsts<>+412(SB)/4, $0x3f3504f3
-DATA rowconsts<>+416(SB)/4, $0x3f800000
-DATA rowconsts<>+420(SB)/4, $0x3f800000
-DATA rowconsts<>+424(SB)/4, $0x3f800000
-DATA rowconsts<>+428(SB)/4, $0x3f800000
-DATA rowconsts<>+432(SB)/4, $0x3f800000
-DATA rowconsts<>+436(SB)/4, $0x3f800000
-DATA rowconsts<>+440(SB)/4, $0x3f800000
-DATA rowconsts<>+444(SB)/4, $0x3f800000
-DATA rowconsts<>+448(SB)/4, $0xbf000000
-DATA rowconsts<>+452(SB)/4, $0xbf000000
-DATA rowconsts<>+456(SB)/4, $0xbf000000
-DATA rowconsts<>+460(SB)/4, $0xbf000000
-DATA rowconsts<>+464(SB)/4, $0xbf000000
-DATA rowconsts<>+468(SB)/4, $0xbf000000
-DATA rowconsts<>+472(SB)/4, $0xbf000000
-DATA rowconsts<>+476(SB)/4, $0xbf000000
-DATA rowconsts<>+480(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+484(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+488(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+492(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+496(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+500(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+504(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+508(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+512(SB)/4, $0x3def251a
-DATA rowconsts<>+516(SB)/4, $0x3def251a
-DATA rowconsts<>+520(SB)/4, $0x3def251a
-DATA rowconsts<>+524(SB)/4, $0x3def251a
-DATA rowconsts<>+528(SB)/4, $0x3def251a
-DATA rowconsts<>+532(SB)/4, $0x3def251a
-DATA rowconsts<>+536(SB)/4, $0x3def251a
-DATA rowconsts<>+540(SB)/4, $0x3def251a
-DATA rowconsts<>+544(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+548(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+552(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+556(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+560(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+564(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+568(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+572(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+576(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+580(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+584(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+588(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+592(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+596(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+600(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+604(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+608(SB)/4, $0xbe2aae50
-DATA rowconsts<>+612(SB)/4, $0xbe2aae50
-DATA rowconsts<>+616(SB)/4, $0xbe2aae50
-DATA rowconsts<>+620(SB)/4, $0xbe2aae50
-DATA rowconsts<>+624(SB)/4, $0xbe2aae50
-DATA rowconsts<>+628(SB)/4, $0xbe2aae50
-DATA rowconsts<>+632(SB)/4, $0xbe2aae50
-DATA rowconsts<>+636(SB)/4, $0xbe2aae50
-DATA rowconsts<>+640(SB)/4, $0x3e4cceac
-DATA rowconsts<>+644(SB)/4, $0x3e4cceac
-DATA rowconsts<>+648(SB)/4, $0x3e4cceac
-DATA rowconsts<>+652(SB)/4, $0x3e4cceac
-DATA rowconsts<>+656(SB)/4, $0x3e4cceac
-DATA rowconsts<>+660(SB)/4, $0x3e4cceac
-DATA rowconsts<>+664(SB)/4, $0x3e4cceac
-DATA rowconsts<>+668(SB)/4, $0x3e4cceac
-DATA rowconsts<>+672(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+676(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+680(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+684(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+688(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+692(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+696(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+700(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+704(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+708(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+712(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+716(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+720(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+724(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+728(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+732(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+736(SB)/4, $0xb95e8083
-DATA rowconsts<>+740(SB)/4, $0xb95e8083
-DATA rowconsts<>+744(SB)/4, $0xb95e8083
-DATA rowconsts<>+748(SB)/4, $0xb95e8083
-DATA rowconsts<>+752(SB)/4, $0xb95e8083
-DATA rowconsts<>+756(SB)/4, $0xb95e8083
-DATA rowconsts<>+760(SB)/4, $0xb95e8083
-DATA rowconsts<>+764(SB)/4, $0xb95e8083
-DATA rowconsts<>+768(SB)/4, $0x3f318000
-DATA rowconsts<>+772(SB)/4, $0x3f318000
-DATA rowconsts<>+776(SB)/4, $0x3f318000
-DATA rowconsts<>+780(SB)/4, $0x3f318000
-DATA rowconsts<>+784(SB)/4, $0x3f318000
-DATA rowconsts<>+788(SB)/4, $0x3f318000
-DATA rowconsts<>+792(SB)/4, $0x3f318000
-DATA rowconsts<>+796(SB)/4, $0x3f318000
-DATA rowconsts<>+800(SB)/4, $0x3fb8aa3b
-DATA rowconsts<>+804(SB)/4, $0x4b40007f
-DATA rowconsts<>+808(SB)/4, $0x3c07cfce
-DATA rowconsts<>+812(SB)/4, $0xff800000
-DATA rowconsts<>+816(SB)/4, $0x80000000
-DATA rowconsts<>+820(SB)/4, $0x7fffffff
-DATA rowconsts<>+824(SB)/4, $0x00800000
-DATA rowconsts<>+828(SB)/4, $0x3f800000
-DATA rowconsts<>+832(SB)/4, $0xbf000000
-DATA rowconsts<>+836(SB)/4, $0x3d9021bb
-DATA rowconsts<>+840(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+844(SB)/4, $0x3def251a
-DATA rowconsts<>+848(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+852(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+856(SB)/4, $0xbe2aae50
-DATA rowconsts<>+860(SB)/4, $0x3e4cceac
-DATA rowconsts<>+864(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+868(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+872(SB)/4, $0xb95e8083
-DATA rowconsts<>+876(SB)/4, $0x3f318000
-GLOBL rowconsts<>(SB), RODATA|NOPTR, $880
+DATA rowconsts<>+128(SB)/4, $0x00000000
+DATA rowconsts<>+132(SB)/4, $0x00000001
+DATA rowconsts<>+136(SB)/4, $0x00000002
+DATA rowconsts<>+140(SB)/4, $0x00000003
+DATA rowconsts<>+144(SB)/4, $0x00000004
+DATA rowconsts<>+148(SB)/4, $0x00000005
+DATA rowconsts<>+152(SB)/4, $0x00000006
+DATA rowconsts<>+156(SB)/4, $0x00000007
+DATA rowconsts<>+160(SB)/4, $0xbf317200
+DATA rowconsts<>+164(SB)/4, $0xbf317200
+DATA rowconsts<>+168(SB)/4, $0xbf317200
+DATA rowconsts<>+172(SB)/4, $0xbf317200
+DATA rowconsts<>+176(SB)/4, $0xbf317200
+DATA rowconsts<>+180(SB)/4, $0xbf317200
+DATA rowconsts<>+184(SB)/4, $0xbf317200
+DATA rowconsts<>+188(SB)/4, $0xbf317200
+DATA rowconsts<>+192(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+196(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+200(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+204(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+208(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+212(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+216(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+220(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+224(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+228(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+232(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+236(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+240(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+244(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+248(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+252(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+256(SB)/4, $0x3e2aad40
+DATA rowconsts<>+260(SB)/4, $0x3e2aad40
+DATA rowconsts<>+264(SB)/4, $0x3e2aad40
+DATA rowconsts<>+268(SB)/4, $0x3e2aad40
+DATA rowconsts<>+272(SB)/4, $0x3e2aad40
+DATA rowconsts<>+276(SB)/4, $0x3e2aad40
+DATA rowconsts<>+280(SB)/4, $0x3e2aad40
+DATA rowconsts<>+284(SB)/4, $0x3e2aad40
+DATA rowconsts<>+288(SB)/4, $0x3efffee3
+DATA rowconsts<>+292(SB)/4, $0x3efffee3
+DATA rowconsts<>+296(SB)/4, $0x3efffee3
+DATA rowconsts<>+300(SB)/4, $0x3efffee3
+DATA rowconsts<>+304(SB)/4, $0x3efffee3
+DATA rowconsts<>+308(SB)/4, $0x3efffee3
+DATA rowconsts<>+312(SB)/4, $0x3efffee3
+DATA rowconsts<>+316(SB)/4, $0x3efffee3
+DATA rowconsts<>+320(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+324(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+328(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+332(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+336(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+340(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+344(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+348(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+352(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+356(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+360(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+364(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+368(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+372(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+376(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+380(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+384(SB)/4, $0x4b40007f
+DATA rowconsts<>+388(SB)/4, $0x4b40007f
+DATA rowconsts<>+392(SB)/4, $0x4b40007f
+DATA rowconsts<>+396(SB)/4, $0x4b40007f
+DATA rowconsts<>+400(SB)/4, $0x4b40007f
+DATA rowconsts<>+404(SB)/4, $0x4b40007f
+DATA rowconsts<>+408(SB)/4, $0x4b40007f
+DATA rowconsts<>+412(SB)/4, $0x4b40007f
+DATA rowconsts<>+416(SB)/4, $0x3f3504f3
+DATA rowconsts<>+420(SB)/4, $0x3f3504f3
+DATA rowconsts<>+424(SB)/4, $0x3f3504f3
+DATA rowconsts<>+428(SB)/4, $0x3f3504f3
+DATA rowconsts<>+432(SB)/4, $0x3f3504f3
+DATA rowconsts<>+436(SB)/4, $0x3f3504f3
+DATA rowconsts<>+440(SB)/4, $0x3f3504f3
+DATA rowconsts<>+444(SB)/4, $0x3f3504f3
+DATA rowconsts<>+448(SB)/4, $0x3f800000
+DATA rowconsts<>+452(SB)/4, $0x3f800000
+DATA rowconsts<>+456(SB)/4, $0x3f800000
+DATA rowconsts<>+460(SB)/4, $0x3f800000
+DATA rowconsts<>+464(SB)/4, $0x3f800000
+DATA rowconsts<>+468(SB)/4, $0x3f800000
+DATA rowconsts<>+472(SB)/4, $0x3f800000
+DATA rowconsts<>+476(SB)/4, $0x3f800000
+DATA rowconsts<>+480(SB)/4, $0xbf000000
+DATA rowconsts<>+484(SB)/4, $0xbf000000
+DATA rowconsts<>+488(SB)/4, $0xbf000000
+DATA rowconsts<>+492(SB)/4, $0xbf000000
+DATA rowconsts<>+496(SB)/4, $0xbf000000
+DATA rowconsts<>+500(SB)/4, $0xbf000000
+DATA rowconsts<>+504(SB)/4, $0xbf000000
+DATA rowconsts<>+508(SB)/4, $0xbf000000
+DATA rowconsts<>+512(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+516(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+520(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+524(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+528(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+532(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+536(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+540(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+544(SB)/4, $0x3def251a
+DATA rowconsts<>+548(SB)/4, $0x3def251a
+DATA rowconsts<>+552(SB)/4, $0x3def251a
+DATA rowconsts<>+556(SB)/4, $0x3def251a
+DATA rowconsts<>+560(SB)/4, $0x3def251a
+DATA rowconsts<>+564(SB)/4, $0x3def251a
+DATA rowconsts<>+568(SB)/4, $0x3def251a
+DATA rowconsts<>+572(SB)/4, $0x3def251a
+DATA rowconsts<>+576(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+580(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+584(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+588(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+592(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+596(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+600(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+604(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+608(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+612(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+616(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+620(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+624(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+628(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+632(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+636(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+640(SB)/4, $0xbe2aae50
+DATA rowconsts<>+644(SB)/4, $0xbe2aae50
+DATA rowconsts<>+648(SB)/4, $0xbe2aae50
+DATA rowconsts<>+652(SB)/4, $0xbe2aae50
+DATA rowconsts<>+656(SB)/4, $0xbe2aae50
+DATA rowconsts<>+660(SB)/4, $0xbe2aae50
+DATA rowconsts<>+664(SB)/4, $0xbe2aae50
+DATA rowconsts<>+668(SB)/4, $0xbe2aae50
+DATA rowconsts<>+672(SB)/4, $0x3e4cceac
+DATA rowconsts<>+676(SB)/4, $0x3e4cceac
+DATA rowconsts<>+680(SB)/4, $0x3e4cceac
+DATA rowconsts<>+684(SB)/4, $0x3e4cceac
+DATA rowconsts<>+688(SB)/4, $0x3e4cceac
+DATA rowconsts<>+692(SB)/4, $0x3e4cceac
+DATA rowconsts<>+696(SB)/4, $0x3e4cceac
+DATA rowconsts<>+700(SB)/4, $0x3e4cceac
+DATA rowconsts<>+704(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+708(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+712(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+716(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+720(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+724(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+728(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+732(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+736(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+740(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+744(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+748(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+752(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+756(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+760(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+764(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+768(SB)/4, $0xb95e8083
+DATA rowconsts<>+772(SB)/4, $0xb95e8083
+DATA rowconsts<>+776(SB)/4, $0xb95e8083
+DATA rowconsts<>+780(SB)/4, $0xb95e8083
+DATA rowconsts<>+784(SB)/4, $0xb95e8083
+DATA rowconsts<>+788(SB)/4, $0xb95e8083
+DATA rowconsts<>+792(SB)/4, $0xb95e8083
+DATA rowconsts<>+796(SB)/4, $0xb95e8083
+DATA rowconsts<>+800(SB)/4, $0x3f318000
+DATA rowconsts<>+804(SB)/4, $0x3f318000
+DATA rowconsts<>+808(SB)/4, $0x3f318000
+DATA rowconsts<>+812(SB)/4, $0x3f318000
+DATA rowconsts<>+816(SB)/4, $0x3f318000
+DATA rowconsts<>+820(SB)/4, $0x3f318000
+DATA rowconsts<>+824(SB)/4, $0x3f318000
+DATA rowconsts<>+828(SB)/4, $0x3f318000
+DATA rowconsts<>+832(SB)/4, $0x3fb8aa3b
+DATA rowconsts<>+836(SB)/4, $0x4b40007f
+DATA rowconsts<>+840(SB)/4, $0x3c07cfce
+DATA rowconsts<>+844(SB)/4, $0xff800000
+DATA rowconsts<>+848(SB)/4, $0x7f800000
+DATA rowconsts<>+852(SB)/4, $0x00000008
+DATA rowconsts<>+856(SB)/4, $0x80000000
+DATA rowconsts<>+860(SB)/4, $0x7fffffff
+DATA rowconsts<>+864(SB)/4, $0x00800000
+DATA rowconsts<>+868(SB)/4, $0x3f800000
+DATA rowconsts<>+872(SB)/4, $0xbf000000
+DATA rowconsts<>+876(SB)/4, $0x3d9021bb
+DATA rowconsts<>+880(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+884(SB)/4, $0x3def251a
+DATA rowconsts<>+888(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+892(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+896(SB)/4, $0xbe2aae50
+DATA rowconsts<>+900(SB)/4, $0x3e4cceac
+DATA rowconsts<>+904(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+908(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+912(SB)/4, $0xb95e8083
+DATA rowconsts<>+916(SB)/4, $0x3f318000
+GLOBL rowconsts<>(SB), RODATA|NOPTR, $920
 
 // func SoftmaxAVX512(dst *float32, src *float32, rows int, cols int)
 // Requires: AVX, AVX512DQ, AVX512F
@@ -242,16 +252,16 @@ TEXT ·SoftmaxAVX512(SB), $0-32
 	MOVQ         BX, R8
 	ANDQ         $0x0f, R8
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+804(SB), Z2
-	VBROADCASTSS rowconsts<>+800(SB), Z3
-	VBROADCASTSS rowconsts<>+808(SB), Z4
+	VBROADCASTSS rowconsts<>+836(SB), Z2
+	VBROADCASTSS rowconsts<>+832(SB), Z3
+	VBROADCASTSS rowconsts<>+840(SB), Z4
 	CMPQ         R10, DX
 	JAE          SoftmaxAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z0
-	VBROADCASTSS rowconsts<>+812(SB), Z5
+	VBROADCASTSS rowconsts<>+844(SB), Z0
+	VBROADCASTSS rowconsts<>+844(SB), Z5
 	XORQ         R9, R9
 
 SoftmaxAVX512_max32_2:
@@ -277,7 +287,7 @@ SoftmaxAVX512_maxtail_4:
 	JE           SoftmaxAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(R8*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
+	VBROADCASTSS rowconsts<>+844(SB), Z6
 	VMOVUPS      (CX)(R9*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -305,7 +315,7 @@ SoftmaxAVX512_row:
 	CMPQ         R9, DX
 	JAE          SoftmaxAVX512_explast_6
 	LEAQ         (CX)(BX*4), R11
-	VBROADCASTSS rowconsts<>+812(SB), Z1
+	VBROADCASTSS rowconsts<>+844(SB), Z1
 	XORQ         R9, R9
 
 SoftmaxAVX512_exp32_8:
@@ -315,18 +325,18 @@ SoftmaxAVX512_exp32_8:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -336,18 +346,18 @@ SoftmaxAVX512_exp32_8:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          64(CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -364,18 +374,18 @@ SoftmaxAVX512_exprest_9:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -389,23 +399,23 @@ SoftmaxAVX512_exptail_11:
 	JE               SoftmaxAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(R8*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R11)(R9*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z0
 	VFMADD213PS      Z2, Z7, Z0
 	VPSLLD           $0x17, Z0, Z8
 	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z0, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
 	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z0
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
 	VMULPS           Z8, Z7, Z7
 	VFMADD231PS      Z0, Z7, Z8
 	VMOVAPS.Z        Z8, K2, Z8
@@ -419,23 +429,23 @@ SoftmaxAVX512_expnext_12:
 	JE               SoftmaxAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(R8*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R11)(R9*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z0
 	VFMADD213PS      Z2, Z7, Z0
 	VPSLLD           $0x17, Z0, Z8
 	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z0, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
 	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z0
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
 	VMULPS           Z8, Z7, Z7
 	VFMADD231PS      Z0, Z7, Z8
 	VMOVAPS.Z        Z8, K2, Z8
@@ -465,18 +475,18 @@ SoftmaxAVX512_explast32_13:
 	JAE              SoftmaxAVX512_explastrest_14
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -484,18 +494,18 @@ SoftmaxAVX512_explast32_13:
 	VADDPS           Z9, Z5, Z5
 	VMOVUPS          64(CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -510,18 +520,18 @@ SoftmaxAVX512_explastrest_14:
 	JAE              SoftmaxAVX512_explasttail_16
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -537,18 +547,18 @@ SoftmaxAVX512_explasttail_16:
 	KMOVW            (R11)(R8*4), K1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z0
 	VFMADD213PS      Z2, Z7, Z0
 	VPSLLD           $0x17, Z0, Z8
 	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z0, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
 	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z0
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
 	VMULPS           Z8, Z7, Z7
 	VFMADD231PS      Z0, Z7, Z8
 	VMOVAPS.Z        Z8, K2, Z8
@@ -564,18 +574,18 @@ SoftmaxAVX512_explastnext_17:
 	KMOVW            (R11)(R8*4), K1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z0
 	VFMADD213PS      Z2, Z7, Z0
 	VPSLLD           $0x17, Z0, Z8
 	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z0, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
 	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z0
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
 	VMULPS           Z8, Z7, Z7
 	VFMADD231PS      Z0, Z7, Z8
 	VMOVAPS.Z        Z8, K2, Z8
@@ -595,7 +605,7 @@ SoftmaxAVX512_expfolded_7:
 	VADDSS        X0, X5, X0
 
 	// inv = 1 / sum; dst_i = e_i * inv
-	VMOVSS       rowconsts<>+828(SB), X5
+	VMOVSS       rowconsts<>+868(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Z0
 
@@ -661,16 +671,16 @@ TEXT ·LogSoftmaxAVX512(SB), $0-32
 	MOVQ         BX, R8
 	ANDQ         $0x0f, R8
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+804(SB), Z2
-	VBROADCASTSS rowconsts<>+800(SB), Z3
-	VBROADCASTSS rowconsts<>+808(SB), Z4
+	VBROADCASTSS rowconsts<>+836(SB), Z2
+	VBROADCASTSS rowconsts<>+832(SB), Z3
+	VBROADCASTSS rowconsts<>+840(SB), Z4
 	CMPQ         R10, DX
 	JAE          LogSoftmaxAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z0
-	VBROADCASTSS rowconsts<>+812(SB), Z5
+	VBROADCASTSS rowconsts<>+844(SB), Z0
+	VBROADCASTSS rowconsts<>+844(SB), Z5
 	XORQ         R9, R9
 
 LogSoftmaxAVX512_max32_2:
@@ -696,7 +706,7 @@ LogSoftmaxAVX512_maxtail_4:
 	JE           LogSoftmaxAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(R8*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
+	VBROADCASTSS rowconsts<>+844(SB), Z6
 	VMOVUPS      (CX)(R9*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -724,7 +734,7 @@ LogSoftmaxAVX512_row:
 	CMPQ         R9, DX
 	JAE          LogSoftmaxAVX512_explast_6
 	LEAQ         (CX)(BX*4), R11
-	VBROADCASTSS rowconsts<>+812(SB), Z1
+	VBROADCASTSS rowconsts<>+844(SB), Z1
 	XORQ         R9, R9
 
 LogSoftmaxAVX512_exp32_8:
@@ -734,18 +744,18 @@ LogSoftmaxAVX512_exp32_8:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -754,18 +764,18 @@ LogSoftmaxAVX512_exp32_8:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          64(CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -781,18 +791,18 @@ LogSoftmaxAVX512_exprest_9:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -805,23 +815,23 @@ LogSoftmaxAVX512_exptail_11:
 	JE               LogSoftmaxAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(R8*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R11)(R9*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -834,23 +844,23 @@ LogSoftmaxAVX512_expnext_12:
 	JE               LogSoftmaxAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(R8*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R11)(R9*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -879,36 +889,36 @@ LogSoftmaxAVX512_explast32_13:
 	JAE              LogSoftmaxAVX512_explastrest_14
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	VMOVUPS          64(CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -922,18 +932,18 @@ LogSoftmaxAVX512_explastrest_14:
 	JAE              LogSoftmaxAVX512_explasttail_16
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -948,18 +958,18 @@ LogSoftmaxAVX512_explasttail_16:
 	KMOVW            (R11)(R8*4), K1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -974,18 +984,18 @@ LogSoftmaxAVX512_explastnext_17:
 	KMOVW            (R11)(R8*4), K1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -1012,29 +1022,29 @@ LogSoftmaxAVX512_expfolded_7:
 	SHLL       $0x17, R12
 	SUBL       R12, R9
 	VMOVD      R9, X6
-	VSUBSS     rowconsts<>+828(SB), X6, X6
+	VSUBSS     rowconsts<>+868(SB), X6, X6
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X6, X6, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X9
-	VFMADD213SS rowconsts<>+840(SB), X6, X9
-	VFMADD213SS rowconsts<>+844(SB), X6, X9
-	VFMADD213SS rowconsts<>+848(SB), X6, X9
-	VFMADD213SS rowconsts<>+852(SB), X6, X9
-	VFMADD213SS rowconsts<>+856(SB), X6, X9
-	VFMADD213SS rowconsts<>+860(SB), X6, X9
-	VFMADD213SS rowconsts<>+864(SB), X6, X9
-	VFMADD213SS rowconsts<>+868(SB), X6, X9
+	VMOVSS      rowconsts<>+876(SB), X9
+	VFMADD213SS rowconsts<>+880(SB), X6, X9
+	VFMADD213SS rowconsts<>+884(SB), X6, X9
+	VFMADD213SS rowconsts<>+888(SB), X6, X9
+	VFMADD213SS rowconsts<>+892(SB), X6, X9
+	VFMADD213SS rowconsts<>+896(SB), X6, X9
+	VFMADD213SS rowconsts<>+900(SB), X6, X9
+	VFMADD213SS rowconsts<>+904(SB), X6, X9
+	VFMADD213SS rowconsts<>+908(SB), X6, X9
 	VMULSS      X6, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+872(SB), X7, X9
-	VFMADD231SS rowconsts<>+832(SB), X8, X9
+	VFMADD231SS rowconsts<>+912(SB), X7, X9
+	VFMADD231SS rowconsts<>+872(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+876(SB), X7, X6
+	VFMADD231SS rowconsts<>+916(SB), X7, X6
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X6, X6
 
@@ -1107,16 +1117,16 @@ TEXT ·LogSumExpAVX512(SB), $0-40
 	MOVQ         BX, R8
 	ANDQ         $0x0f, R8
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+804(SB), Z2
-	VBROADCASTSS rowconsts<>+800(SB), Z3
-	VBROADCASTSS rowconsts<>+808(SB), Z4
+	VBROADCASTSS rowconsts<>+836(SB), Z2
+	VBROADCASTSS rowconsts<>+832(SB), Z3
+	VBROADCASTSS rowconsts<>+840(SB), Z4
 	CMPQ         R10, DX
 	JAE          LogSumExpAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z0
-	VBROADCASTSS rowconsts<>+812(SB), Z5
+	VBROADCASTSS rowconsts<>+844(SB), Z0
+	VBROADCASTSS rowconsts<>+844(SB), Z5
 	XORQ         R9, R9
 
 LogSumExpAVX512_max32_2:
@@ -1142,7 +1152,7 @@ LogSumExpAVX512_maxtail_4:
 	JE           LogSumExpAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(R8*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
+	VBROADCASTSS rowconsts<>+844(SB), Z6
 	VMOVUPS      (CX)(R9*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -1170,7 +1180,7 @@ LogSumExpAVX512_row:
 	CMPQ         R9, DX
 	JAE          LogSumExpAVX512_explast_6
 	LEAQ         (CX)(BX*4), R11
-	VBROADCASTSS rowconsts<>+812(SB), Z1
+	VBROADCASTSS rowconsts<>+844(SB), Z1
 	XORQ         R9, R9
 
 LogSumExpAVX512_exp32_8:
@@ -1180,18 +1190,18 @@ LogSumExpAVX512_exp32_8:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -1200,18 +1210,18 @@ LogSumExpAVX512_exp32_8:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          64(CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -1227,18 +1237,18 @@ LogSumExpAVX512_exprest_9:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -1251,23 +1261,23 @@ LogSumExpAVX512_exptail_11:
 	JE               LogSumExpAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(R8*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R11)(R9*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -1280,23 +1290,23 @@ LogSumExpAVX512_expnext_12:
 	JE               LogSumExpAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(R8*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R11)(R9*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -1325,36 +1335,36 @@ LogSumExpAVX512_explast32_13:
 	JAE              LogSumExpAVX512_explastrest_14
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	VMOVUPS          64(CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -1368,18 +1378,18 @@ LogSumExpAVX512_explastrest_14:
 	JAE              LogSumExpAVX512_explasttail_16
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -1394,18 +1404,18 @@ LogSumExpAVX512_explasttail_16:
 	KMOVW            (R11)(R8*4), K1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -1420,18 +1430,18 @@ LogSumExpAVX512_explastnext_17:
 	KMOVW            (R11)(R8*4), K1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -1458,29 +1468,29 @@ LogSumExpAVX512_expfolded_7:
 	SHLL       $0x17, R12
 	SUBL       R12, R9
 	VMOVD      R9, X6
-	VSUBSS     rowconsts<>+828(SB), X6, X6
+	VSUBSS     rowconsts<>+868(SB), X6, X6
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X6, X6, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X9
-	VFMADD213SS rowconsts<>+840(SB), X6, X9
-	VFMADD213SS rowconsts<>+844(SB), X6, X9
-	VFMADD213SS rowconsts<>+848(SB), X6, X9
-	VFMADD213SS rowconsts<>+852(SB), X6, X9
-	VFMADD213SS rowconsts<>+856(SB), X6, X9
-	VFMADD213SS rowconsts<>+860(SB), X6, X9
-	VFMADD213SS rowconsts<>+864(SB), X6, X9
-	VFMADD213SS rowconsts<>+868(SB), X6, X9
+	VMOVSS      rowconsts<>+876(SB), X9
+	VFMADD213SS rowconsts<>+880(SB), X6, X9
+	VFMADD213SS rowconsts<>+884(SB), X6, X9
+	VFMADD213SS rowconsts<>+888(SB), X6, X9
+	VFMADD213SS rowconsts<>+892(SB), X6, X9
+	VFMADD213SS rowconsts<>+896(SB), X6, X9
+	VFMADD213SS rowconsts<>+900(SB), X6, X9
+	VFMADD213SS rowconsts<>+904(SB), X6, X9
+	VFMADD213SS rowconsts<>+908(SB), X6, X9
 	VMULSS      X6, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+872(SB), X7, X9
-	VFMADD231SS rowconsts<>+832(SB), X8, X9
+	VFMADD231SS rowconsts<>+912(SB), X7, X9
+	VFMADD231SS rowconsts<>+872(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+876(SB), X7, X6
+	VFMADD231SS rowconsts<>+916(SB), X7, X6
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X6, X6
 
@@ -1517,9 +1527,9 @@ TEXT ·CrossEntropyPlainAVX512(SB), $0-88
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+804(SB), Z2
-	VBROADCASTSS rowconsts<>+800(SB), Z3
-	VBROADCASTSS rowconsts<>+808(SB), Z4
+	VBROADCASTSS rowconsts<>+836(SB), Z2
+	VBROADCASTSS rowconsts<>+832(SB), Z3
+	VBROADCASTSS rowconsts<>+840(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
 	CMPQ         DI, R9
@@ -1527,8 +1537,8 @@ TEXT ·CrossEntropyPlainAVX512(SB), $0-88
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z0
-	VBROADCASTSS rowconsts<>+812(SB), Z5
+	VBROADCASTSS rowconsts<>+844(SB), Z0
+	VBROADCASTSS rowconsts<>+844(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropyPlainAVX512_max32_2:
@@ -1554,7 +1564,7 @@ CrossEntropyPlainAVX512_maxtail_4:
 	JE           CrossEntropyPlainAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
+	VBROADCASTSS rowconsts<>+844(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -1582,7 +1592,7 @@ CrossEntropyPlainAVX512_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropyPlainAVX512_explast_6
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+812(SB), Z1
+	VBROADCASTSS rowconsts<>+844(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropyPlainAVX512_exp32_8:
@@ -1592,18 +1602,18 @@ CrossEntropyPlainAVX512_exp32_8:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -1612,18 +1622,18 @@ CrossEntropyPlainAVX512_exp32_8:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          64(R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -1639,18 +1649,18 @@ CrossEntropyPlainAVX512_exprest_9:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -1663,23 +1673,23 @@ CrossEntropyPlainAVX512_exptail_11:
 	JE               CrossEntropyPlainAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R10)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -1692,23 +1702,23 @@ CrossEntropyPlainAVX512_expnext_12:
 	JE               CrossEntropyPlainAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R10)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -1737,36 +1747,36 @@ CrossEntropyPlainAVX512_explast32_13:
 	JAE              CrossEntropyPlainAVX512_explastrest_14
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	VMOVUPS          64(R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -1780,18 +1790,18 @@ CrossEntropyPlainAVX512_explastrest_14:
 	JAE              CrossEntropyPlainAVX512_explasttail_16
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -1806,18 +1816,18 @@ CrossEntropyPlainAVX512_explasttail_16:
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -1832,18 +1842,18 @@ CrossEntropyPlainAVX512_explastnext_17:
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -1874,29 +1884,29 @@ CrossEntropyPlainAVX512_expfolded_7:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X8
-	VFMADD213SS rowconsts<>+840(SB), X0, X8
-	VFMADD213SS rowconsts<>+844(SB), X0, X8
-	VFMADD213SS rowconsts<>+848(SB), X0, X8
-	VFMADD213SS rowconsts<>+852(SB), X0, X8
-	VFMADD213SS rowconsts<>+856(SB), X0, X8
-	VFMADD213SS rowconsts<>+860(SB), X0, X8
-	VFMADD213SS rowconsts<>+864(SB), X0, X8
-	VFMADD213SS rowconsts<>+868(SB), X0, X8
+	VMOVSS      rowconsts<>+876(SB), X8
+	VFMADD213SS rowconsts<>+880(SB), X0, X8
+	VFMADD213SS rowconsts<>+884(SB), X0, X8
+	VFMADD213SS rowconsts<>+888(SB), X0, X8
+	VFMADD213SS rowconsts<>+892(SB), X0, X8
+	VFMADD213SS rowconsts<>+896(SB), X0, X8
+	VFMADD213SS rowconsts<>+900(SB), X0, X8
+	VFMADD213SS rowconsts<>+904(SB), X0, X8
+	VFMADD213SS rowconsts<>+908(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+872(SB), X6, X8
-	VFMADD231SS rowconsts<>+832(SB), X7, X8
+	VFMADD231SS rowconsts<>+912(SB), X6, X8
+	VFMADD231SS rowconsts<>+872(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X6, X0
+	VFMADD231SS rowconsts<>+916(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -1926,9 +1936,9 @@ TEXT ·CrossEntropySAVX512(SB), $0-88
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+804(SB), Z2
-	VBROADCASTSS rowconsts<>+800(SB), Z3
-	VBROADCASTSS rowconsts<>+808(SB), Z4
+	VBROADCASTSS rowconsts<>+836(SB), Z2
+	VBROADCASTSS rowconsts<>+832(SB), Z3
+	VBROADCASTSS rowconsts<>+840(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
 	CMPQ         DI, R9
@@ -1936,8 +1946,8 @@ TEXT ·CrossEntropySAVX512(SB), $0-88
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z0
-	VBROADCASTSS rowconsts<>+812(SB), Z5
+	VBROADCASTSS rowconsts<>+844(SB), Z0
+	VBROADCASTSS rowconsts<>+844(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropySAVX512_max32_2:
@@ -1963,7 +1973,7 @@ CrossEntropySAVX512_maxtail_4:
 	JE           CrossEntropySAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
+	VBROADCASTSS rowconsts<>+844(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -1995,7 +2005,7 @@ CrossEntropySAVX512_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropySAVX512_explast_6
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+812(SB), Z1
+	VBROADCASTSS rowconsts<>+844(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropySAVX512_exp32_8:
@@ -2006,18 +2016,18 @@ CrossEntropySAVX512_exp32_8:
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VADDPS           Z9, Z5, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -2027,18 +2037,18 @@ CrossEntropySAVX512_exp32_8:
 	VMOVUPS          64(R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VADDPS           Z9, Z6, Z6
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -2055,18 +2065,18 @@ CrossEntropySAVX512_exprest_9:
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VADDPS           Z9, Z5, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -2079,27 +2089,27 @@ CrossEntropySAVX512_exptail_11:
 	JE               CrossEntropySAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z9
+	VBROADCASTSS     rowconsts<>+844(SB), Z9
 	VMOVUPS          (R10)(SI*4), K1, Z9
 	VMAXPS           Z1, Z9, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VBROADCASTSS     rowconsts<>+856(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VADDPS           Z9, Z5, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K2
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K2, Z11
@@ -2112,27 +2122,27 @@ CrossEntropySAVX512_expnext_12:
 	JE               CrossEntropySAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z9
+	VBROADCASTSS     rowconsts<>+844(SB), Z9
 	VMOVUPS          (R10)(SI*4), K1, Z9
 	VMAXPS           Z1, Z9, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VBROADCASTSS     rowconsts<>+856(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VADDPS           Z9, Z6, Z6
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K2
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K2, Z11
@@ -2162,18 +2172,18 @@ CrossEntropySAVX512_explast32_13:
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VADDPS           Z9, Z5, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -2181,18 +2191,18 @@ CrossEntropySAVX512_explast32_13:
 	VMOVUPS          64(R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VADDPS           Z9, Z6, Z6
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -2207,18 +2217,18 @@ CrossEntropySAVX512_explastrest_14:
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VADDPS           Z9, Z5, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -2233,22 +2243,22 @@ CrossEntropySAVX512_explasttail_16:
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VBROADCASTSS     rowconsts<>+856(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VADDPS           Z9, Z5, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K2
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K2, Z11
@@ -2263,22 +2273,22 @@ CrossEntropySAVX512_explastnext_17:
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VBROADCASTSS     rowconsts<>+856(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VADDPS           Z9, Z6, Z6
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K2
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K2, Z11
@@ -2309,29 +2319,29 @@ CrossEntropySAVX512_expfolded_7:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X8, X8, X8
 	VCVTSI2SSL R10, X8, X8
 	VMULSS     X0, X0, X9
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X10
-	VFMADD213SS rowconsts<>+840(SB), X0, X10
-	VFMADD213SS rowconsts<>+844(SB), X0, X10
-	VFMADD213SS rowconsts<>+848(SB), X0, X10
-	VFMADD213SS rowconsts<>+852(SB), X0, X10
-	VFMADD213SS rowconsts<>+856(SB), X0, X10
-	VFMADD213SS rowconsts<>+860(SB), X0, X10
-	VFMADD213SS rowconsts<>+864(SB), X0, X10
-	VFMADD213SS rowconsts<>+868(SB), X0, X10
+	VMOVSS      rowconsts<>+876(SB), X10
+	VFMADD213SS rowconsts<>+880(SB), X0, X10
+	VFMADD213SS rowconsts<>+884(SB), X0, X10
+	VFMADD213SS rowconsts<>+888(SB), X0, X10
+	VFMADD213SS rowconsts<>+892(SB), X0, X10
+	VFMADD213SS rowconsts<>+896(SB), X0, X10
+	VFMADD213SS rowconsts<>+900(SB), X0, X10
+	VFMADD213SS rowconsts<>+904(SB), X0, X10
+	VFMADD213SS rowconsts<>+908(SB), X0, X10
 	VMULSS      X0, X10, X10
 	VMULSS      X9, X10, X10
-	VFMADD231SS rowconsts<>+872(SB), X8, X10
-	VFMADD231SS rowconsts<>+832(SB), X9, X10
+	VFMADD231SS rowconsts<>+912(SB), X8, X10
+	VFMADD231SS rowconsts<>+872(SB), X9, X10
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X10, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X8, X0
+	VFMADD231SS rowconsts<>+916(SB), X8, X0
 	VSUBSS      X7, X7, X7
 	VADDSS      X7, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -2372,16 +2382,16 @@ TEXT ·CrossEntropySoftPlainAVX512(SB), NOSPLIT, $0-96
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+804(SB), Z2
-	VBROADCASTSS rowconsts<>+800(SB), Z3
-	VBROADCASTSS rowconsts<>+808(SB), Z4
+	VBROADCASTSS rowconsts<>+836(SB), Z2
+	VBROADCASTSS rowconsts<>+832(SB), Z3
+	VBROADCASTSS rowconsts<>+840(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+80(FP), R9
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z0
-	VBROADCASTSS rowconsts<>+812(SB), Z5
+	VBROADCASTSS rowconsts<>+844(SB), Z0
+	VBROADCASTSS rowconsts<>+844(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropySoftPlainAVX512_max32_1:
@@ -2407,7 +2417,7 @@ CrossEntropySoftPlainAVX512_maxtail_3:
 	JE           CrossEntropySoftPlainAVX512_maxfold_4
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
+	VBROADCASTSS rowconsts<>+844(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -2435,7 +2445,7 @@ CrossEntropySoftPlainAVX512_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropySoftPlainAVX512_explast_5
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+812(SB), Z1
+	VBROADCASTSS rowconsts<>+844(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropySoftPlainAVX512_exp32_7:
@@ -2445,18 +2455,18 @@ CrossEntropySoftPlainAVX512_exp32_7:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -2465,18 +2475,18 @@ CrossEntropySoftPlainAVX512_exp32_7:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          64(R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -2492,18 +2502,18 @@ CrossEntropySoftPlainAVX512_exprest_8:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -2516,23 +2526,23 @@ CrossEntropySoftPlainAVX512_exptail_10:
 	JE               CrossEntropySoftPlainAVX512_expdone_9
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R10)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -2545,23 +2555,23 @@ CrossEntropySoftPlainAVX512_expnext_11:
 	JE               CrossEntropySoftPlainAVX512_expdone_9
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R10)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -2590,36 +2600,36 @@ CrossEntropySoftPlainAVX512_explast32_12:
 	JAE              CrossEntropySoftPlainAVX512_explastrest_13
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	VMOVUPS          64(R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -2633,18 +2643,18 @@ CrossEntropySoftPlainAVX512_explastrest_13:
 	JAE              CrossEntropySoftPlainAVX512_explasttail_15
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -2659,18 +2669,18 @@ CrossEntropySoftPlainAVX512_explasttail_15:
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -2685,18 +2695,18 @@ CrossEntropySoftPlainAVX512_explastnext_16:
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -2772,7 +2782,7 @@ CrossEntropySoftPlainAVX512_tgttail_20:
 	VMOVUPS.Z    (R10)(SI*4), K1, Z13
 	VFMADD231PS  Z13, Z10, Z11
 	VMOVAPS.Z    Z12, K1, Z12
-	VBROADCASTSS rowconsts<>+816(SB), Z10
+	VBROADCASTSS rowconsts<>+856(SB), Z10
 	VMOVAPS      Z11, K1, Z10
 	VMOVAPS      Z10, Z11
 	VADDPS       Z11, Z6, Z6
@@ -2790,7 +2800,7 @@ CrossEntropySoftPlainAVX512_tgtnext_21:
 	VMOVUPS.Z    (R10)(SI*4), K1, Z13
 	VFMADD231PS  Z13, Z10, Z11
 	VMOVAPS.Z    Z12, K1, Z12
-	VBROADCASTSS rowconsts<>+816(SB), Z10
+	VBROADCASTSS rowconsts<>+856(SB), Z10
 	VMOVAPS      Z11, K1, Z10
 	VMOVAPS      Z10, Z11
 	VADDPS       Z11, Z7, Z7
@@ -2833,29 +2843,29 @@ CrossEntropySoftPlainAVX512_tgtdone_19:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X8
-	VFMADD213SS rowconsts<>+840(SB), X0, X8
-	VFMADD213SS rowconsts<>+844(SB), X0, X8
-	VFMADD213SS rowconsts<>+848(SB), X0, X8
-	VFMADD213SS rowconsts<>+852(SB), X0, X8
-	VFMADD213SS rowconsts<>+856(SB), X0, X8
-	VFMADD213SS rowconsts<>+860(SB), X0, X8
-	VFMADD213SS rowconsts<>+864(SB), X0, X8
-	VFMADD213SS rowconsts<>+868(SB), X0, X8
+	VMOVSS      rowconsts<>+876(SB), X8
+	VFMADD213SS rowconsts<>+880(SB), X0, X8
+	VFMADD213SS rowconsts<>+884(SB), X0, X8
+	VFMADD213SS rowconsts<>+888(SB), X0, X8
+	VFMADD213SS rowconsts<>+892(SB), X0, X8
+	VFMADD213SS rowconsts<>+896(SB), X0, X8
+	VFMADD213SS rowconsts<>+900(SB), X0, X8
+	VFMADD213SS rowconsts<>+904(SB), X0, X8
+	VFMADD213SS rowconsts<>+908(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+872(SB), X6, X8
-	VFMADD231SS rowconsts<>+832(SB), X7, X8
+	VFMADD231SS rowconsts<>+912(SB), X6, X8
+	VFMADD231SS rowconsts<>+872(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X6, X0
+	VFMADD231SS rowconsts<>+916(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -2883,9 +2893,9 @@ TEXT ·CrossEntropyWAVX512(SB), $0-88
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+804(SB), Z2
-	VBROADCASTSS rowconsts<>+800(SB), Z3
-	VBROADCASTSS rowconsts<>+808(SB), Z4
+	VBROADCASTSS rowconsts<>+836(SB), Z2
+	VBROADCASTSS rowconsts<>+832(SB), Z3
+	VBROADCASTSS rowconsts<>+840(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
 	CMPQ         DI, R9
@@ -2893,8 +2903,8 @@ TEXT ·CrossEntropyWAVX512(SB), $0-88
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z0
-	VBROADCASTSS rowconsts<>+812(SB), Z5
+	VBROADCASTSS rowconsts<>+844(SB), Z0
+	VBROADCASTSS rowconsts<>+844(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropyWAVX512_max32_2:
@@ -2920,7 +2930,7 @@ CrossEntropyWAVX512_maxtail_4:
 	JE           CrossEntropyWAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
+	VBROADCASTSS rowconsts<>+844(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -2948,7 +2958,7 @@ CrossEntropyWAVX512_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropyWAVX512_explast_6
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+812(SB), Z1
+	VBROADCASTSS rowconsts<>+844(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropyWAVX512_exp32_8:
@@ -2958,18 +2968,18 @@ CrossEntropyWAVX512_exp32_8:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -2978,18 +2988,18 @@ CrossEntropyWAVX512_exp32_8:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          64(R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -3005,18 +3015,18 @@ CrossEntropyWAVX512_exprest_9:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -3029,23 +3039,23 @@ CrossEntropyWAVX512_exptail_11:
 	JE               CrossEntropyWAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R10)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -3058,23 +3068,23 @@ CrossEntropyWAVX512_expnext_12:
 	JE               CrossEntropyWAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R10)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -3103,36 +3113,36 @@ CrossEntropyWAVX512_explast32_13:
 	JAE              CrossEntropyWAVX512_explastrest_14
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	VMOVUPS          64(R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -3146,18 +3156,18 @@ CrossEntropyWAVX512_explastrest_14:
 	JAE              CrossEntropyWAVX512_explasttail_16
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -3172,18 +3182,18 @@ CrossEntropyWAVX512_explasttail_16:
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -3198,18 +3208,18 @@ CrossEntropyWAVX512_explastnext_17:
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -3240,29 +3250,29 @@ CrossEntropyWAVX512_expfolded_7:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X8
-	VFMADD213SS rowconsts<>+840(SB), X0, X8
-	VFMADD213SS rowconsts<>+844(SB), X0, X8
-	VFMADD213SS rowconsts<>+848(SB), X0, X8
-	VFMADD213SS rowconsts<>+852(SB), X0, X8
-	VFMADD213SS rowconsts<>+856(SB), X0, X8
-	VFMADD213SS rowconsts<>+860(SB), X0, X8
-	VFMADD213SS rowconsts<>+864(SB), X0, X8
-	VFMADD213SS rowconsts<>+868(SB), X0, X8
+	VMOVSS      rowconsts<>+876(SB), X8
+	VFMADD213SS rowconsts<>+880(SB), X0, X8
+	VFMADD213SS rowconsts<>+884(SB), X0, X8
+	VFMADD213SS rowconsts<>+888(SB), X0, X8
+	VFMADD213SS rowconsts<>+892(SB), X0, X8
+	VFMADD213SS rowconsts<>+896(SB), X0, X8
+	VFMADD213SS rowconsts<>+900(SB), X0, X8
+	VFMADD213SS rowconsts<>+904(SB), X0, X8
+	VFMADD213SS rowconsts<>+908(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+872(SB), X6, X8
-	VFMADD231SS rowconsts<>+832(SB), X7, X8
+	VFMADD231SS rowconsts<>+912(SB), X6, X8
+	VFMADD231SS rowconsts<>+872(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X6, X0
+	VFMADD231SS rowconsts<>+916(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -3292,9 +3302,9 @@ TEXT ·CrossEntropyWSAVX512(SB), $0-88
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+804(SB), Z2
-	VBROADCASTSS rowconsts<>+800(SB), Z3
-	VBROADCASTSS rowconsts<>+808(SB), Z4
+	VBROADCASTSS rowconsts<>+836(SB), Z2
+	VBROADCASTSS rowconsts<>+832(SB), Z3
+	VBROADCASTSS rowconsts<>+840(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
 	CMPQ         DI, R9
@@ -3302,8 +3312,8 @@ TEXT ·CrossEntropyWSAVX512(SB), $0-88
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z0
-	VBROADCASTSS rowconsts<>+812(SB), Z5
+	VBROADCASTSS rowconsts<>+844(SB), Z0
+	VBROADCASTSS rowconsts<>+844(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropyWSAVX512_max32_2:
@@ -3329,7 +3339,7 @@ CrossEntropyWSAVX512_maxtail_4:
 	JE           CrossEntropyWSAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
+	VBROADCASTSS rowconsts<>+844(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -3362,7 +3372,7 @@ CrossEntropyWSAVX512_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropyWSAVX512_explast_6
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+812(SB), Z1
+	VBROADCASTSS rowconsts<>+844(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropyWSAVX512_exp32_8:
@@ -3373,18 +3383,18 @@ CrossEntropyWSAVX512_exp32_8:
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VFMADD231PS      (R10)(SI*4), Z9, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -3394,18 +3404,18 @@ CrossEntropyWSAVX512_exp32_8:
 	VMOVUPS          64(R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VFMADD231PS      64(R10)(SI*4), Z9, Z6
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -3422,18 +3432,18 @@ CrossEntropyWSAVX512_exprest_9:
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VFMADD231PS      (R10)(SI*4), Z9, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -3446,28 +3456,28 @@ CrossEntropyWSAVX512_exptail_11:
 	JE               CrossEntropyWSAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z9
+	VBROADCASTSS     rowconsts<>+844(SB), Z9
 	VMOVUPS          (R11)(SI*4), K1, Z9
 	VMAXPS           Z1, Z9, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VBROADCASTSS     rowconsts<>+856(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VMOVUPS.Z        (R10)(SI*4), K1, Z10
 	VFMADD231PS      Z10, Z9, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K2
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K2, Z11
@@ -3480,28 +3490,28 @@ CrossEntropyWSAVX512_expnext_12:
 	JE               CrossEntropyWSAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z9
+	VBROADCASTSS     rowconsts<>+844(SB), Z9
 	VMOVUPS          (R11)(SI*4), K1, Z9
 	VMAXPS           Z1, Z9, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VBROADCASTSS     rowconsts<>+856(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VMOVUPS.Z        (R10)(SI*4), K1, Z10
 	VFMADD231PS      Z10, Z9, Z6
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K2
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K2, Z11
@@ -3531,18 +3541,18 @@ CrossEntropyWSAVX512_explast32_13:
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VFMADD231PS      (R10)(SI*4), Z9, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -3550,18 +3560,18 @@ CrossEntropyWSAVX512_explast32_13:
 	VMOVUPS          64(R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VFMADD231PS      64(R10)(SI*4), Z9, Z6
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -3576,18 +3586,18 @@ CrossEntropyWSAVX512_explastrest_14:
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VFMADD231PS      (R10)(SI*4), Z9, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -3602,23 +3612,23 @@ CrossEntropyWSAVX512_explasttail_16:
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VBROADCASTSS     rowconsts<>+856(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VMOVUPS.Z        (R10)(SI*4), K1, Z10
 	VFMADD231PS      Z10, Z9, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K2
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K2, Z11
@@ -3633,23 +3643,23 @@ CrossEntropyWSAVX512_explastnext_17:
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VBROADCASTSS     rowconsts<>+856(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VMOVUPS.Z        (R10)(SI*4), K1, Z10
 	VFMADD231PS      Z10, Z9, Z6
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K2
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K2, Z11
@@ -3680,29 +3690,29 @@ CrossEntropyWSAVX512_expfolded_7:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X8, X8, X8
 	VCVTSI2SSL R10, X8, X8
 	VMULSS     X0, X0, X9
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X10
-	VFMADD213SS rowconsts<>+840(SB), X0, X10
-	VFMADD213SS rowconsts<>+844(SB), X0, X10
-	VFMADD213SS rowconsts<>+848(SB), X0, X10
-	VFMADD213SS rowconsts<>+852(SB), X0, X10
-	VFMADD213SS rowconsts<>+856(SB), X0, X10
-	VFMADD213SS rowconsts<>+860(SB), X0, X10
-	VFMADD213SS rowconsts<>+864(SB), X0, X10
-	VFMADD213SS rowconsts<>+868(SB), X0, X10
+	VMOVSS      rowconsts<>+876(SB), X10
+	VFMADD213SS rowconsts<>+880(SB), X0, X10
+	VFMADD213SS rowconsts<>+884(SB), X0, X10
+	VFMADD213SS rowconsts<>+888(SB), X0, X10
+	VFMADD213SS rowconsts<>+892(SB), X0, X10
+	VFMADD213SS rowconsts<>+896(SB), X0, X10
+	VFMADD213SS rowconsts<>+900(SB), X0, X10
+	VFMADD213SS rowconsts<>+904(SB), X0, X10
+	VFMADD213SS rowconsts<>+908(SB), X0, X10
 	VMULSS      X0, X10, X10
 	VMULSS      X9, X10, X10
-	VFMADD231SS rowconsts<>+872(SB), X8, X10
-	VFMADD231SS rowconsts<>+832(SB), X9, X10
+	VFMADD231SS rowconsts<>+912(SB), X8, X10
+	VFMADD231SS rowconsts<>+872(SB), X9, X10
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X10, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X8, X0
+	VFMADD231SS rowconsts<>+916(SB), X8, X0
 	VSUBSS      X7, X7, X7
 	VADDSS      X7, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -3743,16 +3753,16 @@ TEXT ·CrossEntropySoftWAVX512(SB), NOSPLIT, $0-96
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+804(SB), Z2
-	VBROADCASTSS rowconsts<>+800(SB), Z3
-	VBROADCASTSS rowconsts<>+808(SB), Z4
+	VBROADCASTSS rowconsts<>+836(SB), Z2
+	VBROADCASTSS rowconsts<>+832(SB), Z3
+	VBROADCASTSS rowconsts<>+840(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+80(FP), R9
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z0
-	VBROADCASTSS rowconsts<>+812(SB), Z5
+	VBROADCASTSS rowconsts<>+844(SB), Z0
+	VBROADCASTSS rowconsts<>+844(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropySoftWAVX512_max32_1:
@@ -3778,7 +3788,7 @@ CrossEntropySoftWAVX512_maxtail_3:
 	JE           CrossEntropySoftWAVX512_maxfold_4
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
+	VBROADCASTSS rowconsts<>+844(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -3806,7 +3816,7 @@ CrossEntropySoftWAVX512_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropySoftWAVX512_explast_5
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+812(SB), Z1
+	VBROADCASTSS rowconsts<>+844(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropySoftWAVX512_exp32_7:
@@ -3816,18 +3826,18 @@ CrossEntropySoftWAVX512_exp32_7:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -3836,18 +3846,18 @@ CrossEntropySoftWAVX512_exp32_7:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          64(R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -3863,18 +3873,18 @@ CrossEntropySoftWAVX512_exprest_8:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -3887,23 +3897,23 @@ CrossEntropySoftWAVX512_exptail_10:
 	JE               CrossEntropySoftWAVX512_expdone_9
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R10)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -3916,23 +3926,23 @@ CrossEntropySoftWAVX512_expnext_11:
 	JE               CrossEntropySoftWAVX512_expdone_9
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R10)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -3961,36 +3971,36 @@ CrossEntropySoftWAVX512_explast32_12:
 	JAE              CrossEntropySoftWAVX512_explastrest_13
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	VMOVUPS          64(R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -4004,18 +4014,18 @@ CrossEntropySoftWAVX512_explastrest_13:
 	JAE              CrossEntropySoftWAVX512_explasttail_15
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -4030,18 +4040,18 @@ CrossEntropySoftWAVX512_explasttail_15:
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -4056,18 +4066,18 @@ CrossEntropySoftWAVX512_explastnext_16:
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -4149,7 +4159,7 @@ CrossEntropySoftWAVX512_tgttail_20:
 	VMOVUPS.Z    (R11)(SI*4), K1, Z10
 	VMULPS       Z10, Z11, Z11
 	VMOVAPS.Z    Z12, K1, Z12
-	VBROADCASTSS rowconsts<>+816(SB), Z10
+	VBROADCASTSS rowconsts<>+856(SB), Z10
 	VMOVAPS      Z11, K1, Z10
 	VMOVAPS      Z10, Z11
 	VADDPS       Z11, Z6, Z6
@@ -4169,7 +4179,7 @@ CrossEntropySoftWAVX512_tgtnext_21:
 	VMOVUPS.Z    (R11)(SI*4), K1, Z10
 	VMULPS       Z10, Z11, Z11
 	VMOVAPS.Z    Z12, K1, Z12
-	VBROADCASTSS rowconsts<>+816(SB), Z10
+	VBROADCASTSS rowconsts<>+856(SB), Z10
 	VMOVAPS      Z11, K1, Z10
 	VMOVAPS      Z10, Z11
 	VADDPS       Z11, Z7, Z7
@@ -4212,29 +4222,29 @@ CrossEntropySoftWAVX512_tgtdone_19:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X8
-	VFMADD213SS rowconsts<>+840(SB), X0, X8
-	VFMADD213SS rowconsts<>+844(SB), X0, X8
-	VFMADD213SS rowconsts<>+848(SB), X0, X8
-	VFMADD213SS rowconsts<>+852(SB), X0, X8
-	VFMADD213SS rowconsts<>+856(SB), X0, X8
-	VFMADD213SS rowconsts<>+860(SB), X0, X8
-	VFMADD213SS rowconsts<>+864(SB), X0, X8
-	VFMADD213SS rowconsts<>+868(SB), X0, X8
+	VMOVSS      rowconsts<>+876(SB), X8
+	VFMADD213SS rowconsts<>+880(SB), X0, X8
+	VFMADD213SS rowconsts<>+884(SB), X0, X8
+	VFMADD213SS rowconsts<>+888(SB), X0, X8
+	VFMADD213SS rowconsts<>+892(SB), X0, X8
+	VFMADD213SS rowconsts<>+896(SB), X0, X8
+	VFMADD213SS rowconsts<>+900(SB), X0, X8
+	VFMADD213SS rowconsts<>+904(SB), X0, X8
+	VFMADD213SS rowconsts<>+908(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+872(SB), X6, X8
-	VFMADD231SS rowconsts<>+832(SB), X7, X8
+	VFMADD231SS rowconsts<>+912(SB), X6, X8
+	VFMADD231SS rowconsts<>+872(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X6, X0
+	VFMADD231SS rowconsts<>+916(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -4262,9 +4272,9 @@ TEXT ·CrossEntropyGAVX512(SB), $0-88
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+804(SB), Z2
-	VBROADCASTSS rowconsts<>+800(SB), Z3
-	VBROADCASTSS rowconsts<>+808(SB), Z4
+	VBROADCASTSS rowconsts<>+836(SB), Z2
+	VBROADCASTSS rowconsts<>+832(SB), Z3
+	VBROADCASTSS rowconsts<>+840(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
@@ -4273,8 +4283,8 @@ TEXT ·CrossEntropyGAVX512(SB), $0-88
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z0
-	VBROADCASTSS rowconsts<>+812(SB), Z5
+	VBROADCASTSS rowconsts<>+844(SB), Z0
+	VBROADCASTSS rowconsts<>+844(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropyGAVX512_max32_2:
@@ -4300,7 +4310,7 @@ CrossEntropyGAVX512_maxtail_4:
 	JE           CrossEntropyGAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
+	VBROADCASTSS rowconsts<>+844(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -4328,7 +4338,7 @@ CrossEntropyGAVX512_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropyGAVX512_explast_6
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+812(SB), Z1
+	VBROADCASTSS rowconsts<>+844(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropyGAVX512_exp32_8:
@@ -4338,18 +4348,18 @@ CrossEntropyGAVX512_exp32_8:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -4359,18 +4369,18 @@ CrossEntropyGAVX512_exp32_8:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          64(R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -4387,18 +4397,18 @@ CrossEntropyGAVX512_exprest_9:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -4412,23 +4422,23 @@ CrossEntropyGAVX512_exptail_11:
 	JE               CrossEntropyGAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R11)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -4442,23 +4452,23 @@ CrossEntropyGAVX512_expnext_12:
 	JE               CrossEntropyGAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R11)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -4488,18 +4498,18 @@ CrossEntropyGAVX512_explast32_13:
 	JAE              CrossEntropyGAVX512_explastrest_14
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -4507,18 +4517,18 @@ CrossEntropyGAVX512_explast32_13:
 	VADDPS           Z9, Z5, Z5
 	VMOVUPS          64(R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -4533,18 +4543,18 @@ CrossEntropyGAVX512_explastrest_14:
 	JAE              CrossEntropyGAVX512_explasttail_16
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -4560,18 +4570,18 @@ CrossEntropyGAVX512_explasttail_16:
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -4587,18 +4597,18 @@ CrossEntropyGAVX512_explastnext_17:
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -4618,7 +4628,7 @@ CrossEntropyGAVX512_expfolded_7:
 	VADDSS        X6, X5, X5
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+828(SB), X6
+	VMOVSS       rowconsts<>+868(SB), X6
 	VDIVSS       X5, X6, X6
 	VBROADCASTSS X6, Z6
 	MOVQ         a+32(FP), SI
@@ -4686,29 +4696,29 @@ CrossEntropyGAVX512_outend_21:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X8
-	VFMADD213SS rowconsts<>+840(SB), X0, X8
-	VFMADD213SS rowconsts<>+844(SB), X0, X8
-	VFMADD213SS rowconsts<>+848(SB), X0, X8
-	VFMADD213SS rowconsts<>+852(SB), X0, X8
-	VFMADD213SS rowconsts<>+856(SB), X0, X8
-	VFMADD213SS rowconsts<>+860(SB), X0, X8
-	VFMADD213SS rowconsts<>+864(SB), X0, X8
-	VFMADD213SS rowconsts<>+868(SB), X0, X8
+	VMOVSS      rowconsts<>+876(SB), X8
+	VFMADD213SS rowconsts<>+880(SB), X0, X8
+	VFMADD213SS rowconsts<>+884(SB), X0, X8
+	VFMADD213SS rowconsts<>+888(SB), X0, X8
+	VFMADD213SS rowconsts<>+892(SB), X0, X8
+	VFMADD213SS rowconsts<>+896(SB), X0, X8
+	VFMADD213SS rowconsts<>+900(SB), X0, X8
+	VFMADD213SS rowconsts<>+904(SB), X0, X8
+	VFMADD213SS rowconsts<>+908(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+872(SB), X6, X8
-	VFMADD231SS rowconsts<>+832(SB), X7, X8
+	VFMADD231SS rowconsts<>+912(SB), X6, X8
+	VFMADD231SS rowconsts<>+872(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X6, X0
+	VFMADD231SS rowconsts<>+916(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -4739,9 +4749,9 @@ TEXT ·CrossEntropyGSAVX512(SB), $0-88
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+804(SB), Z2
-	VBROADCASTSS rowconsts<>+800(SB), Z3
-	VBROADCASTSS rowconsts<>+808(SB), Z4
+	VBROADCASTSS rowconsts<>+836(SB), Z2
+	VBROADCASTSS rowconsts<>+832(SB), Z3
+	VBROADCASTSS rowconsts<>+840(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
@@ -4750,8 +4760,8 @@ TEXT ·CrossEntropyGSAVX512(SB), $0-88
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z0
-	VBROADCASTSS rowconsts<>+812(SB), Z5
+	VBROADCASTSS rowconsts<>+844(SB), Z0
+	VBROADCASTSS rowconsts<>+844(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropyGSAVX512_max32_2:
@@ -4777,7 +4787,7 @@ CrossEntropyGSAVX512_maxtail_4:
 	JE           CrossEntropyGSAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
+	VBROADCASTSS rowconsts<>+844(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -4809,7 +4819,7 @@ CrossEntropyGSAVX512_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropyGSAVX512_explast_6
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+812(SB), Z1
+	VBROADCASTSS rowconsts<>+844(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropyGSAVX512_exp32_8:
@@ -4820,18 +4830,18 @@ CrossEntropyGSAVX512_exp32_8:
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VADDPS           Z9, Z5, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -4842,18 +4852,18 @@ CrossEntropyGSAVX512_exp32_8:
 	VMOVUPS          64(R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VADDPS           Z9, Z6, Z6
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -4871,18 +4881,18 @@ CrossEntropyGSAVX512_exprest_9:
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VADDPS           Z9, Z5, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -4896,27 +4906,27 @@ CrossEntropyGSAVX512_exptail_11:
 	JE               CrossEntropyGSAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z9
+	VBROADCASTSS     rowconsts<>+844(SB), Z9
 	VMOVUPS          (R11)(SI*4), K1, Z9
 	VMAXPS           Z1, Z9, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VBROADCASTSS     rowconsts<>+856(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VADDPS           Z9, Z5, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K2
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K2, Z11
@@ -4930,27 +4940,27 @@ CrossEntropyGSAVX512_expnext_12:
 	JE               CrossEntropyGSAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z9
+	VBROADCASTSS     rowconsts<>+844(SB), Z9
 	VMOVUPS          (R11)(SI*4), K1, Z9
 	VMAXPS           Z1, Z9, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VBROADCASTSS     rowconsts<>+856(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VADDPS           Z9, Z6, Z6
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K2
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K2, Z11
@@ -4981,18 +4991,18 @@ CrossEntropyGSAVX512_explast32_13:
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VADDPS           Z9, Z5, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -5001,18 +5011,18 @@ CrossEntropyGSAVX512_explast32_13:
 	VMOVUPS          64(R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VADDPS           Z9, Z6, Z6
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -5028,18 +5038,18 @@ CrossEntropyGSAVX512_explastrest_14:
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VADDPS           Z9, Z5, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -5055,22 +5065,22 @@ CrossEntropyGSAVX512_explasttail_16:
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VBROADCASTSS     rowconsts<>+856(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VADDPS           Z9, Z5, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K2
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K2, Z11
@@ -5086,22 +5096,22 @@ CrossEntropyGSAVX512_explastnext_17:
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VBROADCASTSS     rowconsts<>+856(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VADDPS           Z9, Z6, Z6
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K2
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K2, Z11
@@ -5121,7 +5131,7 @@ CrossEntropyGSAVX512_expfolded_7:
 	VADDSS        X8, X7, X7
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+828(SB), X8
+	VMOVSS       rowconsts<>+868(SB), X8
 	VDIVSS       X7, X8, X8
 	VBROADCASTSS X8, Z8
 	MOVQ         a+32(FP), SI
@@ -5189,29 +5199,29 @@ CrossEntropyGSAVX512_outend_21:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X8, X8, X8
 	VCVTSI2SSL R11, X8, X8
 	VMULSS     X0, X0, X9
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X10
-	VFMADD213SS rowconsts<>+840(SB), X0, X10
-	VFMADD213SS rowconsts<>+844(SB), X0, X10
-	VFMADD213SS rowconsts<>+848(SB), X0, X10
-	VFMADD213SS rowconsts<>+852(SB), X0, X10
-	VFMADD213SS rowconsts<>+856(SB), X0, X10
-	VFMADD213SS rowconsts<>+860(SB), X0, X10
-	VFMADD213SS rowconsts<>+864(SB), X0, X10
-	VFMADD213SS rowconsts<>+868(SB), X0, X10
+	VMOVSS      rowconsts<>+876(SB), X10
+	VFMADD213SS rowconsts<>+880(SB), X0, X10
+	VFMADD213SS rowconsts<>+884(SB), X0, X10
+	VFMADD213SS rowconsts<>+888(SB), X0, X10
+	VFMADD213SS rowconsts<>+892(SB), X0, X10
+	VFMADD213SS rowconsts<>+896(SB), X0, X10
+	VFMADD213SS rowconsts<>+900(SB), X0, X10
+	VFMADD213SS rowconsts<>+904(SB), X0, X10
+	VFMADD213SS rowconsts<>+908(SB), X0, X10
 	VMULSS      X0, X10, X10
 	VMULSS      X9, X10, X10
-	VFMADD231SS rowconsts<>+872(SB), X8, X10
-	VFMADD231SS rowconsts<>+832(SB), X9, X10
+	VFMADD231SS rowconsts<>+912(SB), X8, X10
+	VFMADD231SS rowconsts<>+872(SB), X9, X10
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X10, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X8, X0
+	VFMADD231SS rowconsts<>+916(SB), X8, X0
 	VSUBSS      X7, X7, X7
 	VADDSS      X7, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -5253,17 +5263,17 @@ TEXT ·CrossEntropySoftGAVX512(SB), NOSPLIT, $0-96
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+804(SB), Z2
-	VBROADCASTSS rowconsts<>+800(SB), Z3
-	VBROADCASTSS rowconsts<>+808(SB), Z4
+	VBROADCASTSS rowconsts<>+836(SB), Z2
+	VBROADCASTSS rowconsts<>+832(SB), Z3
+	VBROADCASTSS rowconsts<>+840(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+80(FP), R10
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z0
-	VBROADCASTSS rowconsts<>+812(SB), Z5
+	VBROADCASTSS rowconsts<>+844(SB), Z0
+	VBROADCASTSS rowconsts<>+844(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropySoftGAVX512_max32_1:
@@ -5289,7 +5299,7 @@ CrossEntropySoftGAVX512_maxtail_3:
 	JE           CrossEntropySoftGAVX512_maxfold_4
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
+	VBROADCASTSS rowconsts<>+844(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -5317,7 +5327,7 @@ CrossEntropySoftGAVX512_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropySoftGAVX512_explast_5
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+812(SB), Z1
+	VBROADCASTSS rowconsts<>+844(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropySoftGAVX512_exp32_7:
@@ -5327,18 +5337,18 @@ CrossEntropySoftGAVX512_exp32_7:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -5348,18 +5358,18 @@ CrossEntropySoftGAVX512_exp32_7:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          64(R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -5376,18 +5386,18 @@ CrossEntropySoftGAVX512_exprest_8:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -5401,23 +5411,23 @@ CrossEntropySoftGAVX512_exptail_10:
 	JE               CrossEntropySoftGAVX512_expdone_9
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R11)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -5431,23 +5441,23 @@ CrossEntropySoftGAVX512_expnext_11:
 	JE               CrossEntropySoftGAVX512_expdone_9
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R11)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -5477,18 +5487,18 @@ CrossEntropySoftGAVX512_explast32_12:
 	JAE              CrossEntropySoftGAVX512_explastrest_13
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -5496,18 +5506,18 @@ CrossEntropySoftGAVX512_explast32_12:
 	VADDPS           Z9, Z5, Z5
 	VMOVUPS          64(R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -5522,18 +5532,18 @@ CrossEntropySoftGAVX512_explastrest_13:
 	JAE              CrossEntropySoftGAVX512_explasttail_15
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -5549,18 +5559,18 @@ CrossEntropySoftGAVX512_explasttail_15:
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -5576,18 +5586,18 @@ CrossEntropySoftGAVX512_explastnext_16:
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -5664,7 +5674,7 @@ CrossEntropySoftGAVX512_tgttail_20:
 	VMOVUPS.Z    (R11)(SI*4), K1, Z13
 	VFMADD231PS  Z13, Z10, Z11
 	VMOVAPS.Z    Z12, K1, Z12
-	VBROADCASTSS rowconsts<>+816(SB), Z10
+	VBROADCASTSS rowconsts<>+856(SB), Z10
 	VMOVAPS      Z11, K1, Z10
 	VMOVAPS      Z10, Z11
 	VADDPS       Z11, Z6, Z6
@@ -5682,7 +5692,7 @@ CrossEntropySoftGAVX512_tgtnext_21:
 	VMOVUPS.Z    (R11)(SI*4), K1, Z13
 	VFMADD231PS  Z13, Z10, Z11
 	VMOVAPS.Z    Z12, K1, Z12
-	VBROADCASTSS rowconsts<>+816(SB), Z10
+	VBROADCASTSS rowconsts<>+856(SB), Z10
 	VMOVAPS      Z11, K1, Z10
 	VMOVAPS      Z10, Z11
 	VADDPS       Z11, Z7, Z7
@@ -5716,7 +5726,7 @@ CrossEntropySoftGAVX512_tgtdone_19:
 	VMOVSS        X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
-	VMOVSS       rowconsts<>+828(SB), X0
+	VMOVSS       rowconsts<>+868(SB), X0
 	VDIVSS       X5, X0, X0
 	VBROADCASTSS X0, Z0
 	VBROADCASTSS X6, Z6
@@ -5793,29 +5803,29 @@ CrossEntropySoftGAVX512_outend_25:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X8
-	VFMADD213SS rowconsts<>+840(SB), X0, X8
-	VFMADD213SS rowconsts<>+844(SB), X0, X8
-	VFMADD213SS rowconsts<>+848(SB), X0, X8
-	VFMADD213SS rowconsts<>+852(SB), X0, X8
-	VFMADD213SS rowconsts<>+856(SB), X0, X8
-	VFMADD213SS rowconsts<>+860(SB), X0, X8
-	VFMADD213SS rowconsts<>+864(SB), X0, X8
-	VFMADD213SS rowconsts<>+868(SB), X0, X8
+	VMOVSS      rowconsts<>+876(SB), X8
+	VFMADD213SS rowconsts<>+880(SB), X0, X8
+	VFMADD213SS rowconsts<>+884(SB), X0, X8
+	VFMADD213SS rowconsts<>+888(SB), X0, X8
+	VFMADD213SS rowconsts<>+892(SB), X0, X8
+	VFMADD213SS rowconsts<>+896(SB), X0, X8
+	VFMADD213SS rowconsts<>+900(SB), X0, X8
+	VFMADD213SS rowconsts<>+904(SB), X0, X8
+	VFMADD213SS rowconsts<>+908(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+872(SB), X6, X8
-	VFMADD231SS rowconsts<>+832(SB), X7, X8
+	VFMADD231SS rowconsts<>+912(SB), X6, X8
+	VFMADD231SS rowconsts<>+872(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X6, X0
+	VFMADD231SS rowconsts<>+916(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -5844,9 +5854,9 @@ TEXT ·CrossEntropyGWAVX512(SB), $0-88
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+804(SB), Z2
-	VBROADCASTSS rowconsts<>+800(SB), Z3
-	VBROADCASTSS rowconsts<>+808(SB), Z4
+	VBROADCASTSS rowconsts<>+836(SB), Z2
+	VBROADCASTSS rowconsts<>+832(SB), Z3
+	VBROADCASTSS rowconsts<>+840(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
@@ -5855,8 +5865,8 @@ TEXT ·CrossEntropyGWAVX512(SB), $0-88
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z0
-	VBROADCASTSS rowconsts<>+812(SB), Z5
+	VBROADCASTSS rowconsts<>+844(SB), Z0
+	VBROADCASTSS rowconsts<>+844(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropyGWAVX512_max32_2:
@@ -5882,7 +5892,7 @@ CrossEntropyGWAVX512_maxtail_4:
 	JE           CrossEntropyGWAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
+	VBROADCASTSS rowconsts<>+844(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -5910,7 +5920,7 @@ CrossEntropyGWAVX512_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropyGWAVX512_explast_6
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+812(SB), Z1
+	VBROADCASTSS rowconsts<>+844(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropyGWAVX512_exp32_8:
@@ -5920,18 +5930,18 @@ CrossEntropyGWAVX512_exp32_8:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -5941,18 +5951,18 @@ CrossEntropyGWAVX512_exp32_8:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          64(R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -5969,18 +5979,18 @@ CrossEntropyGWAVX512_exprest_9:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -5994,23 +6004,23 @@ CrossEntropyGWAVX512_exptail_11:
 	JE               CrossEntropyGWAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R11)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -6024,23 +6034,23 @@ CrossEntropyGWAVX512_expnext_12:
 	JE               CrossEntropyGWAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R11)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -6070,18 +6080,18 @@ CrossEntropyGWAVX512_explast32_13:
 	JAE              CrossEntropyGWAVX512_explastrest_14
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -6089,18 +6099,18 @@ CrossEntropyGWAVX512_explast32_13:
 	VADDPS           Z9, Z5, Z5
 	VMOVUPS          64(R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -6115,18 +6125,18 @@ CrossEntropyGWAVX512_explastrest_14:
 	JAE              CrossEntropyGWAVX512_explasttail_16
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -6142,18 +6152,18 @@ CrossEntropyGWAVX512_explasttail_16:
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -6169,18 +6179,18 @@ CrossEntropyGWAVX512_explastnext_17:
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -6200,7 +6210,7 @@ CrossEntropyGWAVX512_expfolded_7:
 	VADDSS        X6, X5, X5
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+828(SB), X6
+	VMOVSS       rowconsts<>+868(SB), X6
 	VDIVSS       X5, X6, X6
 	VBROADCASTSS X6, Z6
 	MOVQ         a+32(FP), SI
@@ -6270,29 +6280,29 @@ CrossEntropyGWAVX512_outend_21:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X8
-	VFMADD213SS rowconsts<>+840(SB), X0, X8
-	VFMADD213SS rowconsts<>+844(SB), X0, X8
-	VFMADD213SS rowconsts<>+848(SB), X0, X8
-	VFMADD213SS rowconsts<>+852(SB), X0, X8
-	VFMADD213SS rowconsts<>+856(SB), X0, X8
-	VFMADD213SS rowconsts<>+860(SB), X0, X8
-	VFMADD213SS rowconsts<>+864(SB), X0, X8
-	VFMADD213SS rowconsts<>+868(SB), X0, X8
+	VMOVSS      rowconsts<>+876(SB), X8
+	VFMADD213SS rowconsts<>+880(SB), X0, X8
+	VFMADD213SS rowconsts<>+884(SB), X0, X8
+	VFMADD213SS rowconsts<>+888(SB), X0, X8
+	VFMADD213SS rowconsts<>+892(SB), X0, X8
+	VFMADD213SS rowconsts<>+896(SB), X0, X8
+	VFMADD213SS rowconsts<>+900(SB), X0, X8
+	VFMADD213SS rowconsts<>+904(SB), X0, X8
+	VFMADD213SS rowconsts<>+908(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+872(SB), X6, X8
-	VFMADD231SS rowconsts<>+832(SB), X7, X8
+	VFMADD231SS rowconsts<>+912(SB), X6, X8
+	VFMADD231SS rowconsts<>+872(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X6, X0
+	VFMADD231SS rowconsts<>+916(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -6323,9 +6333,9 @@ TEXT ·CrossEntropyGWSAVX512(SB), $0-88
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+804(SB), Z2
-	VBROADCASTSS rowconsts<>+800(SB), Z3
-	VBROADCASTSS rowconsts<>+808(SB), Z4
+	VBROADCASTSS rowconsts<>+836(SB), Z2
+	VBROADCASTSS rowconsts<>+832(SB), Z3
+	VBROADCASTSS rowconsts<>+840(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
@@ -6334,8 +6344,8 @@ TEXT ·CrossEntropyGWSAVX512(SB), $0-88
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z0
-	VBROADCASTSS rowconsts<>+812(SB), Z5
+	VBROADCASTSS rowconsts<>+844(SB), Z0
+	VBROADCASTSS rowconsts<>+844(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropyGWSAVX512_max32_2:
@@ -6361,7 +6371,7 @@ CrossEntropyGWSAVX512_maxtail_4:
 	JE           CrossEntropyGWSAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
+	VBROADCASTSS rowconsts<>+844(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -6394,7 +6404,7 @@ CrossEntropyGWSAVX512_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropyGWSAVX512_explast_6
 	LEAQ         (R8)(AX*4), R12
-	VBROADCASTSS rowconsts<>+812(SB), Z1
+	VBROADCASTSS rowconsts<>+844(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropyGWSAVX512_exp32_8:
@@ -6405,18 +6415,18 @@ CrossEntropyGWSAVX512_exp32_8:
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VFMADD231PS      (R11)(SI*4), Z9, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -6427,18 +6437,18 @@ CrossEntropyGWSAVX512_exp32_8:
 	VMOVUPS          64(R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VFMADD231PS      64(R11)(SI*4), Z9, Z6
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -6456,18 +6466,18 @@ CrossEntropyGWSAVX512_exprest_9:
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VFMADD231PS      (R11)(SI*4), Z9, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -6481,28 +6491,28 @@ CrossEntropyGWSAVX512_exptail_11:
 	JE               CrossEntropyGWSAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R13
 	KMOVW            (R13)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z9
+	VBROADCASTSS     rowconsts<>+844(SB), Z9
 	VMOVUPS          (R12)(SI*4), K1, Z9
 	VMAXPS           Z1, Z9, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VBROADCASTSS     rowconsts<>+856(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VMOVUPS.Z        (R11)(SI*4), K1, Z10
 	VFMADD231PS      Z10, Z9, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K2
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K2, Z11
@@ -6516,28 +6526,28 @@ CrossEntropyGWSAVX512_expnext_12:
 	JE               CrossEntropyGWSAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R13
 	KMOVW            (R13)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z9
+	VBROADCASTSS     rowconsts<>+844(SB), Z9
 	VMOVUPS          (R12)(SI*4), K1, Z9
 	VMAXPS           Z1, Z9, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VBROADCASTSS     rowconsts<>+856(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VMOVUPS.Z        (R11)(SI*4), K1, Z10
 	VFMADD231PS      Z10, Z9, Z6
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K2
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K2, Z11
@@ -6568,18 +6578,18 @@ CrossEntropyGWSAVX512_explast32_13:
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VFMADD231PS      (R11)(SI*4), Z9, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -6588,18 +6598,18 @@ CrossEntropyGWSAVX512_explast32_13:
 	VMOVUPS          64(R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VFMADD231PS      64(R11)(SI*4), Z9, Z6
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -6615,18 +6625,18 @@ CrossEntropyGWSAVX512_explastrest_14:
 	VMOVUPS          (R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
 	VFMADD231PS      (R11)(SI*4), Z9, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K1
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K1, Z11
@@ -6642,23 +6652,23 @@ CrossEntropyGWSAVX512_explasttail_16:
 	KMOVW            (R12)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VBROADCASTSS     rowconsts<>+856(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VMOVUPS.Z        (R11)(SI*4), K1, Z10
 	VFMADD231PS      Z10, Z9, Z5
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K2
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K2, Z11
@@ -6674,23 +6684,23 @@ CrossEntropyGWSAVX512_explastnext_17:
 	KMOVW            (R12)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+816(SB), Z10
+	VBROADCASTSS     rowconsts<>+856(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VMOVUPS.Z        (R11)(SI*4), K1, Z10
 	VFMADD231PS      Z10, Z9, Z6
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z9, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z9, K2
 	VMOVAPS          Z3, Z10
 	VFMADD213PS      Z2, Z9, Z10
 	VPSLLD           $0x17, Z10, Z11
 	VSUBPS           Z2, Z10, Z10
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z10, Z9
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z10, Z9
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z10, Z9
 	VMOVAPS          Z4, Z10
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
 	VFMADD231PS      Z10, Z9, Z11
 	VMOVAPS.Z        Z11, K2, Z11
@@ -6710,7 +6720,7 @@ CrossEntropyGWSAVX512_expfolded_7:
 	VADDSS        X8, X7, X7
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+828(SB), X8
+	VMOVSS       rowconsts<>+868(SB), X8
 	VDIVSS       X7, X8, X8
 	VBROADCASTSS X8, Z8
 	MOVQ         a+32(FP), SI
@@ -6780,29 +6790,29 @@ CrossEntropyGWSAVX512_outend_21:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X8, X8, X8
 	VCVTSI2SSL R11, X8, X8
 	VMULSS     X0, X0, X9
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X10
-	VFMADD213SS rowconsts<>+840(SB), X0, X10
-	VFMADD213SS rowconsts<>+844(SB), X0, X10
-	VFMADD213SS rowconsts<>+848(SB), X0, X10
-	VFMADD213SS rowconsts<>+852(SB), X0, X10
-	VFMADD213SS rowconsts<>+856(SB), X0, X10
-	VFMADD213SS rowconsts<>+860(SB), X0, X10
-	VFMADD213SS rowconsts<>+864(SB), X0, X10
-	VFMADD213SS rowconsts<>+868(SB), X0, X10
+	VMOVSS      rowconsts<>+876(SB), X10
+	VFMADD213SS rowconsts<>+880(SB), X0, X10
+	VFMADD213SS rowconsts<>+884(SB), X0, X10
+	VFMADD213SS rowconsts<>+888(SB), X0, X10
+	VFMADD213SS rowconsts<>+892(SB), X0, X10
+	VFMADD213SS rowconsts<>+896(SB), X0, X10
+	VFMADD213SS rowconsts<>+900(SB), X0, X10
+	VFMADD213SS rowconsts<>+904(SB), X0, X10
+	VFMADD213SS rowconsts<>+908(SB), X0, X10
 	VMULSS      X0, X10, X10
 	VMULSS      X9, X10, X10
-	VFMADD231SS rowconsts<>+872(SB), X8, X10
-	VFMADD231SS rowconsts<>+832(SB), X9, X10
+	VFMADD231SS rowconsts<>+912(SB), X8, X10
+	VFMADD231SS rowconsts<>+872(SB), X9, X10
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X10, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X8, X0
+	VFMADD231SS rowconsts<>+916(SB), X8, X0
 	VSUBSS      X7, X7, X7
 	VADDSS      X7, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -6844,17 +6854,17 @@ TEXT ·CrossEntropySoftGWAVX512(SB), NOSPLIT, $0-96
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+804(SB), Z2
-	VBROADCASTSS rowconsts<>+800(SB), Z3
-	VBROADCASTSS rowconsts<>+808(SB), Z4
+	VBROADCASTSS rowconsts<>+836(SB), Z2
+	VBROADCASTSS rowconsts<>+832(SB), Z3
+	VBROADCASTSS rowconsts<>+840(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+80(FP), R10
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Z0
-	VBROADCASTSS rowconsts<>+812(SB), Z5
+	VBROADCASTSS rowconsts<>+844(SB), Z0
+	VBROADCASTSS rowconsts<>+844(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropySoftGWAVX512_max32_1:
@@ -6880,7 +6890,7 @@ CrossEntropySoftGWAVX512_maxtail_3:
 	JE           CrossEntropySoftGWAVX512_maxfold_4
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+812(SB), Z6
+	VBROADCASTSS rowconsts<>+844(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -6908,7 +6918,7 @@ CrossEntropySoftGWAVX512_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropySoftGWAVX512_explast_5
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+812(SB), Z1
+	VBROADCASTSS rowconsts<>+844(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropySoftGWAVX512_exp32_7:
@@ -6918,18 +6928,18 @@ CrossEntropySoftGWAVX512_exp32_7:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -6939,18 +6949,18 @@ CrossEntropySoftGWAVX512_exp32_7:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          64(R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -6967,18 +6977,18 @@ CrossEntropySoftGWAVX512_exprest_8:
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -6992,23 +7002,23 @@ CrossEntropySoftGWAVX512_exptail_10:
 	JE               CrossEntropySoftGWAVX512_expdone_9
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R11)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -7022,23 +7032,23 @@ CrossEntropySoftGWAVX512_expnext_11:
 	JE               CrossEntropySoftGWAVX512_expdone_9
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+812(SB), Z7
+	VBROADCASTSS     rowconsts<>+844(SB), Z7
 	VMOVUPS          (R11)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -7068,18 +7078,18 @@ CrossEntropySoftGWAVX512_explast32_12:
 	JAE              CrossEntropySoftGWAVX512_explastrest_13
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -7087,18 +7097,18 @@ CrossEntropySoftGWAVX512_explast32_12:
 	VADDPS           Z9, Z5, Z5
 	VMOVUPS          64(R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -7113,18 +7123,18 @@ CrossEntropySoftGWAVX512_explastrest_13:
 	JAE              CrossEntropySoftGWAVX512_explasttail_15
 	VMOVUPS          (R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K1
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
@@ -7140,18 +7150,18 @@ CrossEntropySoftGWAVX512_explasttail_15:
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -7167,18 +7177,18 @@ CrossEntropySoftGWAVX512_explastnext_16:
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+320(SB), Z7, K2
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
 	VMOVAPS          Z3, Z8
 	VFMADD213PS      Z2, Z7, Z8
 	VPSLLD           $0x17, Z8, Z9
 	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+128(SB), Z8, Z7
 	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
 	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+192(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K2, Z9
@@ -7261,7 +7271,7 @@ CrossEntropySoftGWAVX512_tgttail_20:
 	VMOVUPS.Z    (R12)(SI*4), K1, Z10
 	VMULPS       Z10, Z11, Z11
 	VMOVAPS.Z    Z12, K1, Z12
-	VBROADCASTSS rowconsts<>+816(SB), Z10
+	VBROADCASTSS rowconsts<>+856(SB), Z10
 	VMOVAPS      Z11, K1, Z10
 	VMOVAPS      Z10, Z11
 	VADDPS       Z11, Z6, Z6
@@ -7281,7 +7291,7 @@ CrossEntropySoftGWAVX512_tgtnext_21:
 	VMOVUPS.Z    (R12)(SI*4), K1, Z10
 	VMULPS       Z10, Z11, Z11
 	VMOVAPS.Z    Z12, K1, Z12
-	VBROADCASTSS rowconsts<>+816(SB), Z10
+	VBROADCASTSS rowconsts<>+856(SB), Z10
 	VMOVAPS      Z11, K1, Z10
 	VMOVAPS      Z10, Z11
 	VADDPS       Z11, Z7, Z7
@@ -7315,7 +7325,7 @@ CrossEntropySoftGWAVX512_tgtdone_19:
 	VMOVSS        X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
-	VMOVSS       rowconsts<>+828(SB), X0
+	VMOVSS       rowconsts<>+868(SB), X0
 	VDIVSS       X5, X0, X0
 	VBROADCASTSS X0, Z0
 	VBROADCASTSS X6, Z6
@@ -7398,29 +7408,29 @@ CrossEntropySoftGWAVX512_outend_25:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X8
-	VFMADD213SS rowconsts<>+840(SB), X0, X8
-	VFMADD213SS rowconsts<>+844(SB), X0, X8
-	VFMADD213SS rowconsts<>+848(SB), X0, X8
-	VFMADD213SS rowconsts<>+852(SB), X0, X8
-	VFMADD213SS rowconsts<>+856(SB), X0, X8
-	VFMADD213SS rowconsts<>+860(SB), X0, X8
-	VFMADD213SS rowconsts<>+864(SB), X0, X8
-	VFMADD213SS rowconsts<>+868(SB), X0, X8
+	VMOVSS      rowconsts<>+876(SB), X8
+	VFMADD213SS rowconsts<>+880(SB), X0, X8
+	VFMADD213SS rowconsts<>+884(SB), X0, X8
+	VFMADD213SS rowconsts<>+888(SB), X0, X8
+	VFMADD213SS rowconsts<>+892(SB), X0, X8
+	VFMADD213SS rowconsts<>+896(SB), X0, X8
+	VFMADD213SS rowconsts<>+900(SB), X0, X8
+	VFMADD213SS rowconsts<>+904(SB), X0, X8
+	VFMADD213SS rowconsts<>+908(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+872(SB), X6, X8
-	VFMADD231SS rowconsts<>+832(SB), X7, X8
+	VFMADD231SS rowconsts<>+912(SB), X6, X8
+	VFMADD231SS rowconsts<>+872(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X6, X0
+	VFMADD231SS rowconsts<>+916(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+48(FP), SI

@@ -99,6 +99,20 @@ func AxpbyRowsAVX2(dst *float32, a *float32, b *float32, ca *float32, cb *float3
 // grad may be nil.
 func SigmoidFocalAVX2(loss *float32, grad *float32, x *float32, t *float32, n int, alpha float32, beta float32, gamma float32, scale float32, ng int)
 
+// HingeCountsAVX2 is generic.HingePartials over row[0:n], n a multiple of 8: dp holds the four
+// thresholds, each repeated 8 times; lane j of sums[8s:8s+8] receives partial j of
+// positive s and counts[8s+j] its count over the lanes j.
+//
+//go:noescape
+func HingeCountsAVX2(row *float32, crow *float32, n int, dp *float32, margin float32, sums *float32, counts *int32)
+
+// AboveMinAVX2 is generic.AboveMinFrom over row[0:n], n a multiple of 8, lane by lane: t holds
+// the four thresholds, each repeated 8 times; lane j of mins[8s:8s+8] receives the least
+// element k > t[s] with k mod 8 = j (+Inf if none) and idx[8s+j] its first index.
+//
+//go:noescape
+func AboveMinAVX2(row *float32, n int, t *float32, mins *float32, idx *int32)
+
 // FlushSubnormalsAVX2 sets the n >= 1 elements of x with |x| < 2^-126 to +0 and keeps the
 // others (NaN included): generic.FlushSubnormals, bit for bit.
 func FlushSubnormalsAVX2(x *float32, n int)

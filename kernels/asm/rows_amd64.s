@@ -36,195 +36,205 @@ DATA rowconsts<>+112(SB)/4, $0x00000fff
 DATA rowconsts<>+116(SB)/4, $0x00001fff
 DATA rowconsts<>+120(SB)/4, $0x00003fff
 DATA rowconsts<>+124(SB)/4, $0x00007fff
-DATA rowconsts<>+128(SB)/4, $0xbf317200
-DATA rowconsts<>+132(SB)/4, $0xbf317200
-DATA rowconsts<>+136(SB)/4, $0xbf317200
-DATA rowconsts<>+140(SB)/4, $0xbf317200
-DATA rowconsts<>+144(SB)/4, $0xbf317200
-DATA rowconsts<>+148(SB)/4, $0xbf317200
-DATA rowconsts<>+152(SB)/4, $0xbf317200
-DATA rowconsts<>+156(SB)/4, $0xbf317200
-DATA rowconsts<>+160(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+164(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+168(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+172(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+176(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+180(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+184(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+188(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+192(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+196(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+200(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+204(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+208(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+212(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+216(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+220(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+224(SB)/4, $0x3e2aad40
-DATA rowconsts<>+228(SB)/4, $0x3e2aad40
-DATA rowconsts<>+232(SB)/4, $0x3e2aad40
-DATA rowconsts<>+236(SB)/4, $0x3e2aad40
-DATA rowconsts<>+240(SB)/4, $0x3e2aad40
-DATA rowconsts<>+244(SB)/4, $0x3e2aad40
-DATA rowconsts<>+248(SB)/4, $0x3e2aad40
-DATA rowconsts<>+252(SB)/4, $0x3e2aad40
-DATA rowconsts<>+256(SB)/4, $0x3efffee3
-DATA rowconsts<>+260(SB)/4, $0x3efffee3
-DATA rowconsts<>+264(SB)/4, $0x3efffee3
-DATA rowconsts<>+268(SB)/4, $0x3efffee3
-DATA rowconsts<>+272(SB)/4, $0x3efffee3
-DATA rowconsts<>+276(SB)/4, $0x3efffee3
-DATA rowconsts<>+280(SB)/4, $0x3efffee3
-DATA rowconsts<>+284(SB)/4, $0x3efffee3
-DATA rowconsts<>+288(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+292(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+296(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+300(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+304(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+308(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+312(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+316(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+320(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+324(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+328(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+332(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+336(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+340(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+344(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+348(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+352(SB)/4, $0x4b40007f
-DATA rowconsts<>+356(SB)/4, $0x4b40007f
-DATA rowconsts<>+360(SB)/4, $0x4b40007f
-DATA rowconsts<>+364(SB)/4, $0x4b40007f
-DATA rowconsts<>+368(SB)/4, $0x4b40007f
-DATA rowconsts<>+372(SB)/4, $0x4b40007f
-DATA rowconsts<>+376(SB)/4, $0x4b40007f
-DATA rowconsts<>+380(SB)/4, $0x4b40007f
-DATA rowconsts<>+384(SB)/4, $0x3f3504f3
-DATA rowconsts<>+388(SB)/4, $0x3f3504f3
-DATA rowconsts<>+392(SB)/4, $0x3f3504f3
-DATA rowconsts<>+396(SB)/4, $0x3f3504f3
-DATA rowconsts<>+400(SB)/4, $0x3f3504f3
-DATA rowconsts<>+404(SB)/4, $0x3f3504f3
-DATA rowconsts<>+408(SB)/4, $0x3f3504f3
-DATA rowconsts<>+412(SB)/4, $0x3f3504f3
-DATA rowconsts<>+416(SB)/4, $0x3f800000
-DATA rowconsts<>+420(SB)/4, $0x3f800000
-DATA rowconsts<>+424(SB)/4, $0x3f800000
-DATA rowconsts<>+428(SB)/4, $0x3f800000
-DATA rowconsts<>+432(SB)/4, $0x3f800000
-DATA rowconsts<>+436(SB)/4, $0x3f800000
-DATA rowconsts<>+440(SB)/4, $0x3f800000
-DATA rowconsts<>+444(SB)/4, $0x3f800000
-DATA rowconsts<>+448(SB)/4, $0xbf000000
-DATA rowconsts<>+452(SB)/4, $0xbf000000
-DATA rowconsts<>+456(SB)/4, $0xbf000000
-DATA rowconsts<>+460(SB)/4, $0xbf000000
-DATA rowconsts<>+464(SB)/4, $0xbf000000
-DATA rowconsts<>+468(SB)/4, $0xbf000000
-DATA rowconsts<>+472(SB)/4, $0xbf000000
-DATA rowconsts<>+476(SB)/4, $0xbf000000
-DATA rowconsts<>+480(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+484(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+488(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+492(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+496(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+500(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+504(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+508(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+512(SB)/4, $0x3def251a
-DATA rowconsts<>+516(SB)/4, $0x3def251a
-DATA rowconsts<>+520(SB)/4, $0x3def251a
-DATA rowconsts<>+524(SB)/4, $0x3def251a
-DATA rowconsts<>+528(SB)/4, $0x3def251a
-DATA rowconsts<>+532(SB)/4, $0x3def251a
-DATA rowconsts<>+536(SB)/4, $0x3def251a
-DATA rowconsts<>+540(SB)/4, $0x3def251a
-DATA rowconsts<>+544(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+548(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+552(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+556(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+560(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+564(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+568(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+572(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+576(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+580(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+584(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+588(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+592(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+596(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+600(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+604(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+608(SB)/4, $0xbe2aae50
-DATA rowconsts<>+612(SB)/4, $0xbe2aae50
-DATA rowconsts<>+616(SB)/4, $0xbe2aae50
-DATA rowconsts<>+620(SB)/4, $0xbe2aae50
-DATA rowconsts<>+624(SB)/4, $0xbe2aae50
-DATA rowconsts<>+628(SB)/4, $0xbe2aae50
-DATA rowconsts<>+632(SB)/4, $0xbe2aae50
-DATA rowconsts<>+636(SB)/4, $0xbe2aae50
-DATA rowconsts<>+640(SB)/4, $0x3e4cceac
-DATA rowconsts<>+644(SB)/4, $0x3e4cceac
-DATA rowconsts<>+648(SB)/4, $0x3e4cceac
-DATA rowconsts<>+652(SB)/4, $0x3e4cceac
-DATA rowconsts<>+656(SB)/4, $0x3e4cceac
-DATA rowconsts<>+660(SB)/4, $0x3e4cceac
-DATA rowconsts<>+664(SB)/4, $0x3e4cceac
-DATA rowconsts<>+668(SB)/4, $0x3e4cceac
-DATA rowconsts<>+672(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+676(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+680(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+684(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+688(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+692(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+696(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+700(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+704(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+708(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+712(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+716(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+720(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+724(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+728(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+732(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+736(SB)/4, $0xb95e8083
-DATA rowconsts<>+740(SB)/4, $0xb95e8083
-DATA rowconsts<>+744(SB)/4, $0xb95e8083
-DATA rowconsts<>+748(SB)/4, $0xb95e8083
-DATA rowconsts<>+752(SB)/4, $0xb95e8083
-DATA rowconsts<>+756(SB)/4, $0xb95e8083
-DATA rowconsts<>+760(SB)/4, $0xb95e8083
-DATA rowconsts<>+764(SB)/4, $0xb95e8083
-DATA rowconsts<>+768(SB)/4, $0x3f318000
-DATA rowconsts<>+772(SB)/4, $0x3f318000
-DATA rowconsts<>+776(SB)/4, $0x3f318000
-DATA rowconsts<>+780(SB)/4, $0x3f318000
-DATA rowconsts<>+784(SB)/4, $0x3f318000
-DATA rowconsts<>+788(SB)/4, $0x3f318000
-DATA rowconsts<>+792(SB)/4, $0x3f318000
-DATA rowconsts<>+796(SB)/4, $0x3f318000
-DATA rowconsts<>+800(SB)/4, $0x3fb8aa3b
-DATA rowconsts<>+804(SB)/4, $0x4b40007f
-DATA rowconsts<>+808(SB)/4, $0x3c07cfce
-DATA rowconsts<>+812(SB)/4, $0xff800000
-DATA rowconsts<>+816(SB)/4, $0x80000000
-DATA rowconsts<>+820(SB)/4, $0x7fffffff
-DATA rowconsts<>+824(SB)/4, $0x00800000
-DATA rowconsts<>+828(SB)/4, $0x3f800000
-DATA rowconsts<>+832(SB)/4, $0xbf000000
-DATA rowconsts<>+836(SB)/4, $0x3d9021bb
-DATA rowconsts<>+840(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+844(SB)/4, $0x3def251a
-DATA rowconsts<>+848(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+852(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+856(SB)/4, $0xbe2aae50
-DATA rowconsts<>+860(SB)/4, $0x3e4cceac
-DATA rowconsts<>+864(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+868(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+872(SB)/4, $0xb95e8083
-DATA rowconsts<>+876(SB)/4, $0x3f318000
-GLOBL rowconsts<>(SB), RODATA|NOPTR, $880
+DATA rowconsts<>+128(SB)/4, $0x00000000
+DATA rowconsts<>+132(SB)/4, $0x00000001
+DATA rowconsts<>+136(SB)/4, $0x00000002
+DATA rowconsts<>+140(SB)/4, $0x00000003
+DATA rowconsts<>+144(SB)/4, $0x00000004
+DATA rowconsts<>+148(SB)/4, $0x00000005
+DATA rowconsts<>+152(SB)/4, $0x00000006
+DATA rowconsts<>+156(SB)/4, $0x00000007
+DATA rowconsts<>+160(SB)/4, $0xbf317200
+DATA rowconsts<>+164(SB)/4, $0xbf317200
+DATA rowconsts<>+168(SB)/4, $0xbf317200
+DATA rowconsts<>+172(SB)/4, $0xbf317200
+DATA rowconsts<>+176(SB)/4, $0xbf317200
+DATA rowconsts<>+180(SB)/4, $0xbf317200
+DATA rowconsts<>+184(SB)/4, $0xbf317200
+DATA rowconsts<>+188(SB)/4, $0xbf317200
+DATA rowconsts<>+192(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+196(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+200(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+204(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+208(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+212(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+216(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+220(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+224(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+228(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+232(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+236(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+240(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+244(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+248(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+252(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+256(SB)/4, $0x3e2aad40
+DATA rowconsts<>+260(SB)/4, $0x3e2aad40
+DATA rowconsts<>+264(SB)/4, $0x3e2aad40
+DATA rowconsts<>+268(SB)/4, $0x3e2aad40
+DATA rowconsts<>+272(SB)/4, $0x3e2aad40
+DATA rowconsts<>+276(SB)/4, $0x3e2aad40
+DATA rowconsts<>+280(SB)/4, $0x3e2aad40
+DATA rowconsts<>+284(SB)/4, $0x3e2aad40
+DATA rowconsts<>+288(SB)/4, $0x3efffee3
+DATA rowconsts<>+292(SB)/4, $0x3efffee3
+DATA rowconsts<>+296(SB)/4, $0x3efffee3
+DATA rowconsts<>+300(SB)/4, $0x3efffee3
+DATA rowconsts<>+304(SB)/4, $0x3efffee3
+DATA rowconsts<>+308(SB)/4, $0x3efffee3
+DATA rowconsts<>+312(SB)/4, $0x3efffee3
+DATA rowconsts<>+316(SB)/4, $0x3efffee3
+DATA rowconsts<>+320(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+324(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+328(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+332(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+336(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+340(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+344(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+348(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+352(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+356(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+360(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+364(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+368(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+372(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+376(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+380(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+384(SB)/4, $0x4b40007f
+DATA rowconsts<>+388(SB)/4, $0x4b40007f
+DATA rowconsts<>+392(SB)/4, $0x4b40007f
+DATA rowconsts<>+396(SB)/4, $0x4b40007f
+DATA rowconsts<>+400(SB)/4, $0x4b40007f
+DATA rowconsts<>+404(SB)/4, $0x4b40007f
+DATA rowconsts<>+408(SB)/4, $0x4b40007f
+DATA rowconsts<>+412(SB)/4, $0x4b40007f
+DATA rowconsts<>+416(SB)/4, $0x3f3504f3
+DATA rowconsts<>+420(SB)/4, $0x3f3504f3
+DATA rowconsts<>+424(SB)/4, $0x3f3504f3
+DATA rowconsts<>+428(SB)/4, $0x3f3504f3
+DATA rowconsts<>+432(SB)/4, $0x3f3504f3
+DATA rowconsts<>+436(SB)/4, $0x3f3504f3
+DATA rowconsts<>+440(SB)/4, $0x3f3504f3
+DATA rowconsts<>+444(SB)/4, $0x3f3504f3
+DATA rowconsts<>+448(SB)/4, $0x3f800000
+DATA rowconsts<>+452(SB)/4, $0x3f800000
+DATA rowconsts<>+456(SB)/4, $0x3f800000
+DATA rowconsts<>+460(SB)/4, $0x3f800000
+DATA rowconsts<>+464(SB)/4, $0x3f800000
+DATA rowconsts<>+468(SB)/4, $0x3f800000
+DATA rowconsts<>+472(SB)/4, $0x3f800000
+DATA rowconsts<>+476(SB)/4, $0x3f800000
+DATA rowconsts<>+480(SB)/4, $0xbf000000
+DATA rowconsts<>+484(SB)/4, $0xbf000000
+DATA rowconsts<>+488(SB)/4, $0xbf000000
+DATA rowconsts<>+492(SB)/4, $0xbf000000
+DATA rowconsts<>+496(SB)/4, $0xbf000000
+DATA rowconsts<>+500(SB)/4, $0xbf000000
+DATA rowconsts<>+504(SB)/4, $0xbf000000
+DATA rowconsts<>+508(SB)/4, $0xbf000000
+DATA rowconsts<>+512(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+516(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+520(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+524(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+528(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+532(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+536(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+540(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+544(SB)/4, $0x3def251a
+DATA rowconsts<>+548(SB)/4, $0x3def251a
+DATA rowconsts<>+552(SB)/4, $0x3def251a
+DATA rowconsts<>+556(SB)/4, $0x3def251a
+DATA rowconsts<>+560(SB)/4, $0x3def251a
+DATA rowconsts<>+564(SB)/4, $0x3def251a
+DATA rowconsts<>+568(SB)/4, $0x3def251a
+DATA rowconsts<>+572(SB)/4, $0x3def251a
+DATA rowconsts<>+576(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+580(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+584(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+588(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+592(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+596(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+600(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+604(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+608(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+612(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+616(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+620(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+624(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+628(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+632(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+636(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+640(SB)/4, $0xbe2aae50
+DATA rowconsts<>+644(SB)/4, $0xbe2aae50
+DATA rowconsts<>+648(SB)/4, $0xbe2aae50
+DATA rowconsts<>+652(SB)/4, $0xbe2aae50
+DATA rowconsts<>+656(SB)/4, $0xbe2aae50
+DATA rowconsts<>+660(SB)/4, $0xbe2aae50
+DATA rowconsts<>+664(SB)/4, $0xbe2aae50
+DATA rowconsts<>+668(SB)/4, $0xbe2aae50
+DATA rowconsts<>+672(SB)/4, $0x3e4cceac
+DATA rowconsts<>+676(SB)/4, $0x3e4cceac
+DATA rowconsts<>+680(SB)/4, $0x3e4cceac
+DATA rowconsts<>+684(SB)/4, $0x3e4cceac
+DATA rowconsts<>+688(SB)/4, $0x3e4cceac
+DATA rowconsts<>+692(SB)/4, $0x3e4cceac
+DATA rowconsts<>+696(SB)/4, $0x3e4cceac
+DATA rowconsts<>+700(SB)/4, $0x3e4cceac
+DATA rowconsts<>+704(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+708(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+712(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+716(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+720(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+724(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+728(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+732(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+736(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+740(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+744(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+748(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+752(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+756(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+760(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+764(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+768(SB)/4, $0xb95e8083
+DATA rowconsts<>+772(SB)/4, $0xb95e8083
+DATA rowconsts<>+776(SB)/4, $0xb95e8083
+DATA rowconsts<>+780(SB)/4, $0xb95e8083
+DATA rowconsts<>+784(SB)/4, $0xb95e8083
+DATA rowconsts<>+788(SB)/4, $0xb95e8083
+DATA rowconsts<>+792(SB)/4, $0xb95e8083
+DATA rowconsts<>+796(SB)/4, $0xb95e8083
+DATA rowconsts<>+800(SB)/4, $0x3f318000
+DATA rowconsts<>+804(SB)/4, $0x3f318000
+DATA rowconsts<>+808(SB)/4, $0x3f318000
+DATA rowconsts<>+812(SB)/4, $0x3f318000
+DATA rowconsts<>+816(SB)/4, $0x3f318000
+DATA rowconsts<>+820(SB)/4, $0x3f318000
+DATA rowconsts<>+824(SB)/4, $0x3f318000
+DATA rowconsts<>+828(SB)/4, $0x3f318000
+DATA rowconsts<>+832(SB)/4, $0x3fb8aa3b
+DATA rowconsts<>+836(SB)/4, $0x4b40007f
+DATA rowconsts<>+840(SB)/4, $0x3c07cfce
+DATA rowconsts<>+844(SB)/4, $0xff800000
+DATA rowconsts<>+848(SB)/4, $0x7f800000
+DATA rowconsts<>+852(SB)/4, $0x00000008
+DATA rowconsts<>+856(SB)/4, $0x80000000
+DATA rowconsts<>+860(SB)/4, $0x7fffffff
+DATA rowconsts<>+864(SB)/4, $0x00800000
+DATA rowconsts<>+868(SB)/4, $0x3f800000
+DATA rowconsts<>+872(SB)/4, $0xbf000000
+DATA rowconsts<>+876(SB)/4, $0x3d9021bb
+DATA rowconsts<>+880(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+884(SB)/4, $0x3def251a
+DATA rowconsts<>+888(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+892(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+896(SB)/4, $0xbe2aae50
+DATA rowconsts<>+900(SB)/4, $0x3e4cceac
+DATA rowconsts<>+904(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+908(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+912(SB)/4, $0xb95e8083
+DATA rowconsts<>+916(SB)/4, $0x3f318000
+GLOBL rowconsts<>(SB), RODATA|NOPTR, $920
 
 // func SoftmaxAVX2(dst *float32, src *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
@@ -242,9 +252,9 @@ TEXT ·SoftmaxAVX2(SB), $832-32
 	MOVQ         BX, R8
 	ANDQ         $0x07, R8
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+804(SB), Y2
-	VBROADCASTSS rowconsts<>+800(SB), Y3
-	VBROADCASTSS rowconsts<>+808(SB), Y4
+	VBROADCASTSS rowconsts<>+836(SB), Y2
+	VBROADCASTSS rowconsts<>+832(SB), Y3
+	VBROADCASTSS rowconsts<>+840(SB), Y4
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
 	MOVQ    BX, R9
@@ -374,7 +384,7 @@ SoftmaxAVX2_block_1:
 
 SoftmaxAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y0
 	XORQ         R12, R12
 
 SoftmaxAVX2_bmax_6:
@@ -401,18 +411,18 @@ SoftmaxAVX2_bmax_6:
 SoftmaxAVX2_bexp_7:
 	VMOVUPS      (SP)(R12*1), Y5
 	VSUBPS       Y0, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y5, Y6
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y5, Y6
 	VMOVAPS      Y3, Y7
 	VFMADD213PS  Y2, Y5, Y7
 	VPSLLD       $0x17, Y7, Y8
 	VSUBPS       Y2, Y7, Y7
-	VFMADD231PS  rowconsts<>+128(SB), Y7, Y5
 	VFMADD231PS  rowconsts<>+160(SB), Y7, Y5
+	VFMADD231PS  rowconsts<>+192(SB), Y7, Y5
 	VMOVAPS      Y4, Y7
-	VFMADD213PS  rowconsts<>+192(SB), Y5, Y7
 	VFMADD213PS  rowconsts<>+224(SB), Y5, Y7
 	VFMADD213PS  rowconsts<>+256(SB), Y5, Y7
 	VFMADD213PS  rowconsts<>+288(SB), Y5, Y7
+	VFMADD213PS  rowconsts<>+320(SB), Y5, Y7
 	VMULPS       Y8, Y5, Y5
 	VFMADD231PS  Y7, Y5, Y8
 	VANDNPS      Y8, Y6, Y8
@@ -439,7 +449,7 @@ SoftmaxAVX2_bexp_7:
 	VADDPS       Y6, Y0, Y0
 	VADDPS       Y10, Y8, Y8
 	VADDPS       Y8, Y0, Y0
-	VBROADCASTSS rowconsts<>+828(SB), Y5
+	VBROADCASTSS rowconsts<>+868(SB), Y5
 	VDIVPS       Y0, Y5, Y5
 	XORQ         R12, R12
 
@@ -552,10 +562,10 @@ SoftmaxAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y0
-	VBROADCASTSS rowconsts<>+812(SB), Y5
-	VBROADCASTSS rowconsts<>+812(SB), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y5
+	VBROADCASTSS rowconsts<>+844(SB), Y6
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	XORQ         R9, R9
 
 SoftmaxAVX2_max32_12:
@@ -588,7 +598,7 @@ SoftmaxAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
-	VBROADCASTSS rowconsts<>+812(SB), Y9
+	VBROADCASTSS rowconsts<>+844(SB), Y9
 	VMASKMOVPS   (CX)(R9*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
@@ -619,7 +629,7 @@ SoftmaxAVX2_row:
 	CMPQ         R9, DX
 	JAE          SoftmaxAVX2_explast_16
 	LEAQ         (CX)(BX*4), R11
-	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+844(SB), Y1
 	XORQ         R9, R9
 
 SoftmaxAVX2_exp32_18:
@@ -629,18 +639,18 @@ SoftmaxAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -650,18 +660,18 @@ SoftmaxAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     32(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -671,18 +681,18 @@ SoftmaxAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     64(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -692,18 +702,18 @@ SoftmaxAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     96(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -720,18 +730,18 @@ SoftmaxAVX2_exprest_19:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -748,24 +758,24 @@ SoftmaxAVX2_exptail_21:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y0
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
 	VFMADD213PS  Y2, Y10, Y11
 	VPSLLD       $0x17, Y11, Y12
 	VSUBPS       Y2, Y11, Y11
-	VFMADD231PS  rowconsts<>+128(SB), Y11, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y11, Y10
 	VMOVAPS      Y4, Y11
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y11
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y11
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y11
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y11
 	VMULPS       Y12, Y10, Y10
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
@@ -781,18 +791,18 @@ SoftmaxAVX2_expnext_22:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -809,24 +819,24 @@ SoftmaxAVX2_exptail_23:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y0
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
 	VFMADD213PS  Y2, Y10, Y11
 	VPSLLD       $0x17, Y11, Y12
 	VSUBPS       Y2, Y11, Y11
-	VFMADD231PS  rowconsts<>+128(SB), Y11, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y11, Y10
 	VMOVAPS      Y4, Y11
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y11
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y11
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y11
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y11
 	VMULPS       Y12, Y10, Y10
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
@@ -842,18 +852,18 @@ SoftmaxAVX2_expnext_24:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -870,24 +880,24 @@ SoftmaxAVX2_exptail_25:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y0
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
 	VFMADD213PS  Y2, Y10, Y11
 	VPSLLD       $0x17, Y11, Y12
 	VSUBPS       Y2, Y11, Y11
-	VFMADD231PS  rowconsts<>+128(SB), Y11, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y11, Y10
 	VMOVAPS      Y4, Y11
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y11
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y11
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y11
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y11
 	VMULPS       Y12, Y10, Y10
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
@@ -904,24 +914,24 @@ SoftmaxAVX2_expnext_26:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y0
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
 	VFMADD213PS  Y2, Y10, Y11
 	VPSLLD       $0x17, Y11, Y12
 	VSUBPS       Y2, Y11, Y11
-	VFMADD231PS  rowconsts<>+128(SB), Y11, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y11, Y10
 	VMOVAPS      Y4, Y11
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y11
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y11
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y11
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y11
 	VMULPS       Y12, Y10, Y10
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
@@ -949,18 +959,18 @@ SoftmaxAVX2_explast32_27:
 	JAE         SoftmaxAVX2_explastrest_28
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -968,18 +978,18 @@ SoftmaxAVX2_explast32_27:
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -987,18 +997,18 @@ SoftmaxAVX2_explast32_27:
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1006,18 +1016,18 @@ SoftmaxAVX2_explast32_27:
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1032,18 +1042,18 @@ SoftmaxAVX2_explastrest_28:
 	JAE         SoftmaxAVX2_explasttail_30
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1062,18 +1072,18 @@ SoftmaxAVX2_explasttail_30:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y0
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y10, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y10
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y11
 	VMULPS      Y12, Y10, Y10
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
@@ -1087,18 +1097,18 @@ SoftmaxAVX2_explastnext_31:
 	JAE         SoftmaxAVX2_explasttail_32
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1117,18 +1127,18 @@ SoftmaxAVX2_explasttail_32:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y0
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y10, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y10
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y11
 	VMULPS      Y12, Y10, Y10
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
@@ -1142,18 +1152,18 @@ SoftmaxAVX2_explastnext_33:
 	JAE         SoftmaxAVX2_explasttail_34
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1172,18 +1182,18 @@ SoftmaxAVX2_explasttail_34:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y0
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y10, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y10
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y11
 	VMULPS      Y12, Y10, Y10
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
@@ -1202,18 +1212,18 @@ SoftmaxAVX2_explastnext_35:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y0
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y10, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y10
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y11
 	VMULPS      Y12, Y10, Y10
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
@@ -1233,7 +1243,7 @@ SoftmaxAVX2_expfolded_17:
 	VADDSS       X0, X5, X0
 
 	// inv = 1 / sum; dst_i = e_i * inv
-	VMOVSS       rowconsts<>+828(SB), X5
+	VMOVSS       rowconsts<>+868(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
 
@@ -1308,9 +1318,9 @@ TEXT ·LogSoftmaxAVX2(SB), $832-32
 	MOVQ         BX, R8
 	ANDQ         $0x07, R8
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+804(SB), Y2
-	VBROADCASTSS rowconsts<>+800(SB), Y3
-	VBROADCASTSS rowconsts<>+808(SB), Y4
+	VBROADCASTSS rowconsts<>+836(SB), Y2
+	VBROADCASTSS rowconsts<>+832(SB), Y3
+	VBROADCASTSS rowconsts<>+840(SB), Y4
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
 	MOVQ    BX, R9
@@ -1440,7 +1450,7 @@ LogSoftmaxAVX2_block_1:
 
 LogSoftmaxAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y0
 	XORQ         R12, R12
 
 LogSoftmaxAVX2_bmax_6:
@@ -1467,18 +1477,18 @@ LogSoftmaxAVX2_bmax_6:
 LogSoftmaxAVX2_bexp_7:
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y5, Y6
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
 	VFMADD213PS Y2, Y5, Y7
 	VPSLLD      $0x17, Y7, Y8
 	VSUBPS      Y2, Y7, Y7
-	VFMADD231PS rowconsts<>+128(SB), Y7, Y5
 	VFMADD231PS rowconsts<>+160(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+192(SB), Y7, Y5
 	VMOVAPS     Y4, Y7
-	VFMADD213PS rowconsts<>+192(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+256(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+288(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+320(SB), Y5, Y7
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
@@ -1506,15 +1516,14 @@ LogSoftmaxAVX2_bexp_7:
 	VADDPS      Y9, Y5, Y5
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y5, Y6
+	VPSUBD       rowconsts<>+416(SB), Y5, Y6
 	VPSRAD       $0x17, Y6, Y6
 	VPSLLD       $0x17, Y6, Y7
 	VPSUBD       Y7, Y5, Y7
-	VSUBPS       rowconsts<>+416(SB), Y7, Y7
+	VSUBPS       rowconsts<>+448(SB), Y7, Y7
 	VCVTDQ2PS    Y6, Y6
 	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+836(SB), Y9
-	VFMADD213PS  rowconsts<>+480(SB), Y7, Y9
+	VBROADCASTSS rowconsts<>+876(SB), Y9
 	VFMADD213PS  rowconsts<>+512(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+544(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+576(SB), Y7, Y9
@@ -1522,12 +1531,13 @@ LogSoftmaxAVX2_bexp_7:
 	VFMADD213PS  rowconsts<>+640(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+672(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+704(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
 	VMULPS       Y7, Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+736(SB), Y6, Y9
-	VFMADD231PS  rowconsts<>+448(SB), Y8, Y9
+	VFMADD231PS  rowconsts<>+768(SB), Y6, Y9
+	VFMADD231PS  rowconsts<>+480(SB), Y8, Y9
 	VADDPS       Y9, Y7, Y7
-	VFMADD231PS  rowconsts<>+768(SB), Y6, Y7
+	VFMADD231PS  rowconsts<>+800(SB), Y6, Y7
 	VSUBPS       Y5, Y5, Y5
 	VADDPS       Y5, Y7, Y7
 	XORQ         R12, R12
@@ -1643,10 +1653,10 @@ LogSoftmaxAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y0
-	VBROADCASTSS rowconsts<>+812(SB), Y5
-	VBROADCASTSS rowconsts<>+812(SB), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y5
+	VBROADCASTSS rowconsts<>+844(SB), Y6
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	XORQ         R9, R9
 
 LogSoftmaxAVX2_max32_12:
@@ -1679,7 +1689,7 @@ LogSoftmaxAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
-	VBROADCASTSS rowconsts<>+812(SB), Y9
+	VBROADCASTSS rowconsts<>+844(SB), Y9
 	VMASKMOVPS   (CX)(R9*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
@@ -1710,7 +1720,7 @@ LogSoftmaxAVX2_row:
 	CMPQ         R9, DX
 	JAE          LogSoftmaxAVX2_explast_16
 	LEAQ         (CX)(BX*4), R11
-	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+844(SB), Y1
 	XORQ         R9, R9
 
 LogSoftmaxAVX2_exp32_18:
@@ -1720,18 +1730,18 @@ LogSoftmaxAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1740,18 +1750,18 @@ LogSoftmaxAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     32(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1760,18 +1770,18 @@ LogSoftmaxAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     64(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1780,18 +1790,18 @@ LogSoftmaxAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     96(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1807,18 +1817,18 @@ LogSoftmaxAVX2_exprest_19:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1834,24 +1844,24 @@ LogSoftmaxAVX2_exptail_21:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -1866,18 +1876,18 @@ LogSoftmaxAVX2_expnext_22:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1893,24 +1903,24 @@ LogSoftmaxAVX2_exptail_23:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -1925,18 +1935,18 @@ LogSoftmaxAVX2_expnext_24:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1952,24 +1962,24 @@ LogSoftmaxAVX2_exptail_25:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -1985,24 +1995,24 @@ LogSoftmaxAVX2_expnext_26:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -2029,72 +2039,72 @@ LogSoftmaxAVX2_explast32_27:
 	JAE         LogSoftmaxAVX2_explastrest_28
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2108,18 +2118,18 @@ LogSoftmaxAVX2_explastrest_28:
 	JAE         LogSoftmaxAVX2_explasttail_30
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2137,18 +2147,18 @@ LogSoftmaxAVX2_explasttail_30:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -2161,18 +2171,18 @@ LogSoftmaxAVX2_explastnext_31:
 	JAE         LogSoftmaxAVX2_explasttail_32
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2190,18 +2200,18 @@ LogSoftmaxAVX2_explasttail_32:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -2214,18 +2224,18 @@ LogSoftmaxAVX2_explastnext_33:
 	JAE         LogSoftmaxAVX2_explasttail_34
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2243,18 +2253,18 @@ LogSoftmaxAVX2_explasttail_34:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -2272,18 +2282,18 @@ LogSoftmaxAVX2_explastnext_35:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -2310,29 +2320,29 @@ LogSoftmaxAVX2_expfolded_17:
 	SHLL       $0x17, R12
 	SUBL       R12, R9
 	VMOVD      R9, X6
-	VSUBSS     rowconsts<>+828(SB), X6, X6
+	VSUBSS     rowconsts<>+868(SB), X6, X6
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X6, X6, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X9
-	VFMADD213SS rowconsts<>+840(SB), X6, X9
-	VFMADD213SS rowconsts<>+844(SB), X6, X9
-	VFMADD213SS rowconsts<>+848(SB), X6, X9
-	VFMADD213SS rowconsts<>+852(SB), X6, X9
-	VFMADD213SS rowconsts<>+856(SB), X6, X9
-	VFMADD213SS rowconsts<>+860(SB), X6, X9
-	VFMADD213SS rowconsts<>+864(SB), X6, X9
-	VFMADD213SS rowconsts<>+868(SB), X6, X9
+	VMOVSS      rowconsts<>+876(SB), X9
+	VFMADD213SS rowconsts<>+880(SB), X6, X9
+	VFMADD213SS rowconsts<>+884(SB), X6, X9
+	VFMADD213SS rowconsts<>+888(SB), X6, X9
+	VFMADD213SS rowconsts<>+892(SB), X6, X9
+	VFMADD213SS rowconsts<>+896(SB), X6, X9
+	VFMADD213SS rowconsts<>+900(SB), X6, X9
+	VFMADD213SS rowconsts<>+904(SB), X6, X9
+	VFMADD213SS rowconsts<>+908(SB), X6, X9
 	VMULSS      X6, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+872(SB), X7, X9
-	VFMADD231SS rowconsts<>+832(SB), X8, X9
+	VFMADD231SS rowconsts<>+912(SB), X7, X9
+	VFMADD231SS rowconsts<>+872(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+876(SB), X7, X6
+	VFMADD231SS rowconsts<>+916(SB), X7, X6
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X6, X6
 
@@ -2416,9 +2426,9 @@ TEXT ·LogSumExpAVX2(SB), $832-40
 	MOVQ         BX, R8
 	ANDQ         $0x07, R8
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+804(SB), Y2
-	VBROADCASTSS rowconsts<>+800(SB), Y3
-	VBROADCASTSS rowconsts<>+808(SB), Y4
+	VBROADCASTSS rowconsts<>+836(SB), Y2
+	VBROADCASTSS rowconsts<>+832(SB), Y3
+	VBROADCASTSS rowconsts<>+840(SB), Y4
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
 	MOVQ    BX, R9
@@ -2548,7 +2558,7 @@ LogSumExpAVX2_block_1:
 
 LogSumExpAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y0
 	XORQ         R12, R12
 
 LogSumExpAVX2_bmax_6:
@@ -2575,18 +2585,18 @@ LogSumExpAVX2_bmax_6:
 LogSumExpAVX2_bexp_7:
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y5, Y6
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
 	VFMADD213PS Y2, Y5, Y7
 	VPSLLD      $0x17, Y7, Y8
 	VSUBPS      Y2, Y7, Y7
-	VFMADD231PS rowconsts<>+128(SB), Y7, Y5
 	VFMADD231PS rowconsts<>+160(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+192(SB), Y7, Y5
 	VMOVAPS     Y4, Y7
-	VFMADD213PS rowconsts<>+192(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+256(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+288(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+320(SB), Y5, Y7
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
@@ -2614,15 +2624,14 @@ LogSumExpAVX2_bexp_7:
 	VADDPS      Y9, Y5, Y5
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y5, Y6
+	VPSUBD       rowconsts<>+416(SB), Y5, Y6
 	VPSRAD       $0x17, Y6, Y6
 	VPSLLD       $0x17, Y6, Y7
 	VPSUBD       Y7, Y5, Y7
-	VSUBPS       rowconsts<>+416(SB), Y7, Y7
+	VSUBPS       rowconsts<>+448(SB), Y7, Y7
 	VCVTDQ2PS    Y6, Y6
 	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+836(SB), Y9
-	VFMADD213PS  rowconsts<>+480(SB), Y7, Y9
+	VBROADCASTSS rowconsts<>+876(SB), Y9
 	VFMADD213PS  rowconsts<>+512(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+544(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+576(SB), Y7, Y9
@@ -2630,12 +2639,13 @@ LogSumExpAVX2_bexp_7:
 	VFMADD213PS  rowconsts<>+640(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+672(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+704(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
 	VMULPS       Y7, Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+736(SB), Y6, Y9
-	VFMADD231PS  rowconsts<>+448(SB), Y8, Y9
+	VFMADD231PS  rowconsts<>+768(SB), Y6, Y9
+	VFMADD231PS  rowconsts<>+480(SB), Y8, Y9
 	VADDPS       Y9, Y7, Y7
-	VFMADD231PS  rowconsts<>+768(SB), Y6, Y7
+	VFMADD231PS  rowconsts<>+800(SB), Y6, Y7
 	VSUBPS       Y5, Y5, Y5
 	VADDPS       Y5, Y7, Y7
 	VADDPS       Y7, Y0, Y7
@@ -2660,10 +2670,10 @@ LogSumExpAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y0
-	VBROADCASTSS rowconsts<>+812(SB), Y5
-	VBROADCASTSS rowconsts<>+812(SB), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y5
+	VBROADCASTSS rowconsts<>+844(SB), Y6
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	XORQ         R9, R9
 
 LogSumExpAVX2_max32_9:
@@ -2696,7 +2706,7 @@ LogSumExpAVX2_maxtail_11:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
-	VBROADCASTSS rowconsts<>+812(SB), Y9
+	VBROADCASTSS rowconsts<>+844(SB), Y9
 	VMASKMOVPS   (CX)(R9*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
@@ -2727,7 +2737,7 @@ LogSumExpAVX2_row:
 	CMPQ         R9, DX
 	JAE          LogSumExpAVX2_explast_13
 	LEAQ         (CX)(BX*4), R11
-	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+844(SB), Y1
 	XORQ         R9, R9
 
 LogSumExpAVX2_exp32_15:
@@ -2737,18 +2747,18 @@ LogSumExpAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2757,18 +2767,18 @@ LogSumExpAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     32(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2777,18 +2787,18 @@ LogSumExpAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     64(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2797,18 +2807,18 @@ LogSumExpAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     96(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2824,18 +2834,18 @@ LogSumExpAVX2_exprest_16:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2851,24 +2861,24 @@ LogSumExpAVX2_exptail_18:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -2883,18 +2893,18 @@ LogSumExpAVX2_expnext_19:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2910,24 +2920,24 @@ LogSumExpAVX2_exptail_20:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -2942,18 +2952,18 @@ LogSumExpAVX2_expnext_21:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2969,24 +2979,24 @@ LogSumExpAVX2_exptail_22:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -3002,24 +3012,24 @@ LogSumExpAVX2_expnext_23:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -3046,72 +3056,72 @@ LogSumExpAVX2_explast32_24:
 	JAE         LogSumExpAVX2_explastrest_25
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3125,18 +3135,18 @@ LogSumExpAVX2_explastrest_25:
 	JAE         LogSumExpAVX2_explasttail_27
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3154,18 +3164,18 @@ LogSumExpAVX2_explasttail_27:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -3178,18 +3188,18 @@ LogSumExpAVX2_explastnext_28:
 	JAE         LogSumExpAVX2_explasttail_29
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3207,18 +3217,18 @@ LogSumExpAVX2_explasttail_29:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -3231,18 +3241,18 @@ LogSumExpAVX2_explastnext_30:
 	JAE         LogSumExpAVX2_explasttail_31
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3260,18 +3270,18 @@ LogSumExpAVX2_explasttail_31:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -3289,18 +3299,18 @@ LogSumExpAVX2_explastnext_32:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -3327,29 +3337,29 @@ LogSumExpAVX2_expfolded_14:
 	SHLL       $0x17, R12
 	SUBL       R12, R9
 	VMOVD      R9, X6
-	VSUBSS     rowconsts<>+828(SB), X6, X6
+	VSUBSS     rowconsts<>+868(SB), X6, X6
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X6, X6, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X9
-	VFMADD213SS rowconsts<>+840(SB), X6, X9
-	VFMADD213SS rowconsts<>+844(SB), X6, X9
-	VFMADD213SS rowconsts<>+848(SB), X6, X9
-	VFMADD213SS rowconsts<>+852(SB), X6, X9
-	VFMADD213SS rowconsts<>+856(SB), X6, X9
-	VFMADD213SS rowconsts<>+860(SB), X6, X9
-	VFMADD213SS rowconsts<>+864(SB), X6, X9
-	VFMADD213SS rowconsts<>+868(SB), X6, X9
+	VMOVSS      rowconsts<>+876(SB), X9
+	VFMADD213SS rowconsts<>+880(SB), X6, X9
+	VFMADD213SS rowconsts<>+884(SB), X6, X9
+	VFMADD213SS rowconsts<>+888(SB), X6, X9
+	VFMADD213SS rowconsts<>+892(SB), X6, X9
+	VFMADD213SS rowconsts<>+896(SB), X6, X9
+	VFMADD213SS rowconsts<>+900(SB), X6, X9
+	VFMADD213SS rowconsts<>+904(SB), X6, X9
+	VFMADD213SS rowconsts<>+908(SB), X6, X9
 	VMULSS      X6, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+872(SB), X7, X9
-	VFMADD231SS rowconsts<>+832(SB), X8, X9
+	VFMADD231SS rowconsts<>+912(SB), X7, X9
+	VFMADD231SS rowconsts<>+872(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+876(SB), X7, X6
+	VFMADD231SS rowconsts<>+916(SB), X7, X6
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X6, X6
 
@@ -3386,9 +3396,9 @@ TEXT ·CrossEntropyPlainAVX2(SB), $832-88
 	MOVQ         AX, BX
 	ANDQ         $0x07, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+804(SB), Y2
-	VBROADCASTSS rowconsts<>+800(SB), Y3
-	VBROADCASTSS rowconsts<>+808(SB), Y4
+	VBROADCASTSS rowconsts<>+836(SB), Y2
+	VBROADCASTSS rowconsts<>+832(SB), Y3
+	VBROADCASTSS rowconsts<>+840(SB), Y4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
 
@@ -3520,7 +3530,7 @@ CrossEntropyPlainAVX2_block_1:
 
 CrossEntropyPlainAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y0
 	XORQ         R11, R11
 
 CrossEntropyPlainAVX2_bmax_6:
@@ -3547,18 +3557,18 @@ CrossEntropyPlainAVX2_bmax_6:
 CrossEntropyPlainAVX2_bexp_7:
 	VMOVUPS     (SP)(R11*1), Y5
 	VSUBPS      Y0, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y5, Y6
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
 	VFMADD213PS Y2, Y5, Y7
 	VPSLLD      $0x17, Y7, Y8
 	VSUBPS      Y2, Y7, Y7
-	VFMADD231PS rowconsts<>+128(SB), Y7, Y5
 	VFMADD231PS rowconsts<>+160(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+192(SB), Y7, Y5
 	VMOVAPS     Y4, Y7
-	VFMADD213PS rowconsts<>+192(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+256(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+288(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+320(SB), Y5, Y7
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
@@ -3591,15 +3601,14 @@ CrossEntropyPlainAVX2_bexp_7:
 
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y5, Y0
+	VPSUBD       rowconsts<>+416(SB), Y5, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y6
 	VPSUBD       Y6, Y5, Y6
-	VSUBPS       rowconsts<>+416(SB), Y6, Y6
+	VSUBPS       rowconsts<>+448(SB), Y6, Y6
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+836(SB), Y8
-	VFMADD213PS  rowconsts<>+480(SB), Y6, Y8
+	VBROADCASTSS rowconsts<>+876(SB), Y8
 	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
@@ -3607,12 +3616,13 @@ CrossEntropyPlainAVX2_bexp_7:
 	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
 	VMULPS       Y6, Y8, Y8
 	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+736(SB), Y0, Y8
-	VFMADD231PS  rowconsts<>+448(SB), Y7, Y8
+	VFMADD231PS  rowconsts<>+768(SB), Y0, Y8
+	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
 	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+768(SB), Y0, Y6
+	VFMADD231PS  rowconsts<>+800(SB), Y0, Y6
 	VSUBPS       Y5, Y5, Y0
 	VADDPS       Y0, Y6, Y6
 	MOVQ         lsum+56(FP), R11
@@ -3631,10 +3641,10 @@ CrossEntropyPlainAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y0
-	VBROADCASTSS rowconsts<>+812(SB), Y5
-	VBROADCASTSS rowconsts<>+812(SB), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y5
+	VBROADCASTSS rowconsts<>+844(SB), Y6
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	XORQ         SI, SI
 
 CrossEntropyPlainAVX2_max32_9:
@@ -3667,7 +3677,7 @@ CrossEntropyPlainAVX2_maxtail_11:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y8
-	VBROADCASTSS rowconsts<>+812(SB), Y9
+	VBROADCASTSS rowconsts<>+844(SB), Y9
 	VMASKMOVPS   (R8)(SI*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
@@ -3698,7 +3708,7 @@ CrossEntropyPlainAVX2_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropyPlainAVX2_explast_13
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+844(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropyPlainAVX2_exp32_15:
@@ -3708,18 +3718,18 @@ CrossEntropyPlainAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3728,18 +3738,18 @@ CrossEntropyPlainAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     32(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3748,18 +3758,18 @@ CrossEntropyPlainAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     64(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3768,18 +3778,18 @@ CrossEntropyPlainAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     96(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3795,18 +3805,18 @@ CrossEntropyPlainAVX2_exprest_16:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3822,24 +3832,24 @@ CrossEntropyPlainAVX2_exptail_18:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -3854,18 +3864,18 @@ CrossEntropyPlainAVX2_expnext_19:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3881,24 +3891,24 @@ CrossEntropyPlainAVX2_exptail_20:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -3913,18 +3923,18 @@ CrossEntropyPlainAVX2_expnext_21:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3940,24 +3950,24 @@ CrossEntropyPlainAVX2_exptail_22:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -3973,24 +3983,24 @@ CrossEntropyPlainAVX2_expnext_23:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -4017,72 +4027,72 @@ CrossEntropyPlainAVX2_explast32_24:
 	JAE         CrossEntropyPlainAVX2_explastrest_25
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -4096,18 +4106,18 @@ CrossEntropyPlainAVX2_explastrest_25:
 	JAE         CrossEntropyPlainAVX2_explasttail_27
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -4125,18 +4135,18 @@ CrossEntropyPlainAVX2_explasttail_27:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -4149,18 +4159,18 @@ CrossEntropyPlainAVX2_explastnext_28:
 	JAE         CrossEntropyPlainAVX2_explasttail_29
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -4178,18 +4188,18 @@ CrossEntropyPlainAVX2_explasttail_29:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -4202,18 +4212,18 @@ CrossEntropyPlainAVX2_explastnext_30:
 	JAE         CrossEntropyPlainAVX2_explasttail_31
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -4231,18 +4241,18 @@ CrossEntropyPlainAVX2_explasttail_31:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -4260,18 +4270,18 @@ CrossEntropyPlainAVX2_explastnext_32:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -4302,29 +4312,29 @@ CrossEntropyPlainAVX2_expfolded_14:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X8
-	VFMADD213SS rowconsts<>+840(SB), X0, X8
-	VFMADD213SS rowconsts<>+844(SB), X0, X8
-	VFMADD213SS rowconsts<>+848(SB), X0, X8
-	VFMADD213SS rowconsts<>+852(SB), X0, X8
-	VFMADD213SS rowconsts<>+856(SB), X0, X8
-	VFMADD213SS rowconsts<>+860(SB), X0, X8
-	VFMADD213SS rowconsts<>+864(SB), X0, X8
-	VFMADD213SS rowconsts<>+868(SB), X0, X8
+	VMOVSS      rowconsts<>+876(SB), X8
+	VFMADD213SS rowconsts<>+880(SB), X0, X8
+	VFMADD213SS rowconsts<>+884(SB), X0, X8
+	VFMADD213SS rowconsts<>+888(SB), X0, X8
+	VFMADD213SS rowconsts<>+892(SB), X0, X8
+	VFMADD213SS rowconsts<>+896(SB), X0, X8
+	VFMADD213SS rowconsts<>+900(SB), X0, X8
+	VFMADD213SS rowconsts<>+904(SB), X0, X8
+	VFMADD213SS rowconsts<>+908(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+872(SB), X6, X8
-	VFMADD231SS rowconsts<>+832(SB), X7, X8
+	VFMADD231SS rowconsts<>+912(SB), X6, X8
+	VFMADD231SS rowconsts<>+872(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X6, X0
+	VFMADD231SS rowconsts<>+916(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -4485,7 +4495,7 @@ CrossEntropySAVX2_block_1:
 
 CrossEntropySAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y0
 	XORQ         R11, R11
 
 CrossEntropySAVX2_bmax_6:
@@ -4527,18 +4537,18 @@ CrossEntropySAVX2_bexp_7:
 	ANDQ         $0x000000ff, R13
 	VADDPS       768(SP)(R13*1), Y3, Y3
 	VMOVUPS      Y3, 768(SP)(R13*1)
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y2, Y3
-	VBROADCASTSS rowconsts<>+800(SB), Y4
-	VFMADD213PS  rowconsts<>+352(SB), Y2, Y4
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+832(SB), Y4
+	VFMADD213PS  rowconsts<>+384(SB), Y2, Y4
 	VPSLLD       $0x17, Y4, Y5
-	VSUBPS       rowconsts<>+352(SB), Y4, Y4
-	VFMADD231PS  rowconsts<>+128(SB), Y4, Y2
+	VSUBPS       rowconsts<>+384(SB), Y4, Y4
 	VFMADD231PS  rowconsts<>+160(SB), Y4, Y2
-	VBROADCASTSS rowconsts<>+808(SB), Y4
-	VFMADD213PS  rowconsts<>+192(SB), Y2, Y4
+	VFMADD231PS  rowconsts<>+192(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+840(SB), Y4
 	VFMADD213PS  rowconsts<>+224(SB), Y2, Y4
 	VFMADD213PS  rowconsts<>+256(SB), Y2, Y4
 	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+320(SB), Y2, Y4
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
@@ -4588,15 +4598,14 @@ CrossEntropySAVX2_bexp_7:
 
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y2, Y0
+	VPSUBD       rowconsts<>+416(SB), Y2, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y3
 	VPSUBD       Y3, Y2, Y3
-	VSUBPS       rowconsts<>+416(SB), Y3, Y3
+	VSUBPS       rowconsts<>+448(SB), Y3, Y3
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y3, Y3, Y4
-	VBROADCASTSS rowconsts<>+836(SB), Y5
-	VFMADD213PS  rowconsts<>+480(SB), Y3, Y5
+	VBROADCASTSS rowconsts<>+876(SB), Y5
 	VFMADD213PS  rowconsts<>+512(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+544(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+576(SB), Y3, Y5
@@ -4604,12 +4613,13 @@ CrossEntropySAVX2_bexp_7:
 	VFMADD213PS  rowconsts<>+640(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+672(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+704(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+736(SB), Y3, Y5
 	VMULPS       Y3, Y5, Y5
 	VMULPS       Y4, Y5, Y5
-	VFMADD231PS  rowconsts<>+736(SB), Y0, Y5
-	VFMADD231PS  rowconsts<>+448(SB), Y4, Y5
+	VFMADD231PS  rowconsts<>+768(SB), Y0, Y5
+	VFMADD231PS  rowconsts<>+480(SB), Y4, Y5
 	VADDPS       Y5, Y3, Y3
-	VFMADD231PS  rowconsts<>+768(SB), Y0, Y3
+	VFMADD231PS  rowconsts<>+800(SB), Y0, Y3
 	VSUBPS       Y2, Y2, Y0
 	VADDPS       Y0, Y3, Y3
 	MOVQ         lsum+56(FP), R11
@@ -4628,10 +4638,10 @@ CrossEntropySAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y0
-	VBROADCASTSS rowconsts<>+812(SB), Y2
-	VBROADCASTSS rowconsts<>+812(SB), Y3
-	VBROADCASTSS rowconsts<>+812(SB), Y4
+	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y2
+	VBROADCASTSS rowconsts<>+844(SB), Y3
+	VBROADCASTSS rowconsts<>+844(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySAVX2_max32_9:
@@ -4664,7 +4674,7 @@ CrossEntropySAVX2_maxtail_11:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
-	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+844(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -4701,7 +4711,7 @@ CrossEntropySAVX2_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropySAVX2_explast_13
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+844(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropySAVX2_exp32_15:
@@ -4712,18 +4722,18 @@ CrossEntropySAVX2_exp32_15:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -4733,18 +4743,18 @@ CrossEntropySAVX2_exp32_15:
 	VMOVUPS      32(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -4754,18 +4764,18 @@ CrossEntropySAVX2_exp32_15:
 	VMOVUPS      64(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -4775,18 +4785,18 @@ CrossEntropySAVX2_exp32_15:
 	VMOVUPS      96(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -4803,18 +4813,18 @@ CrossEntropySAVX2_exprest_16:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -4830,29 +4840,29 @@ CrossEntropySAVX2_exptail_18:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VBROADCASTSS rowconsts<>+844(SB), Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -4868,18 +4878,18 @@ CrossEntropySAVX2_expnext_19:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -4895,29 +4905,29 @@ CrossEntropySAVX2_exptail_20:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VBROADCASTSS rowconsts<>+844(SB), Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -4933,18 +4943,18 @@ CrossEntropySAVX2_expnext_21:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -4960,29 +4970,29 @@ CrossEntropySAVX2_exptail_22:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VBROADCASTSS rowconsts<>+844(SB), Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -4998,29 +5008,29 @@ CrossEntropySAVX2_expnext_23:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VBROADCASTSS rowconsts<>+844(SB), Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -5048,18 +5058,18 @@ CrossEntropySAVX2_explast32_24:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -5067,18 +5077,18 @@ CrossEntropySAVX2_explast32_24:
 	VMOVUPS      32(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -5086,18 +5096,18 @@ CrossEntropySAVX2_explast32_24:
 	VMOVUPS      64(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -5105,18 +5115,18 @@ CrossEntropySAVX2_explast32_24:
 	VMOVUPS      96(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -5131,18 +5141,18 @@ CrossEntropySAVX2_explastrest_25:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -5160,23 +5170,23 @@ CrossEntropySAVX2_explasttail_27:
 	VMOVUPS      (R10), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -5190,18 +5200,18 @@ CrossEntropySAVX2_explastnext_28:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -5219,23 +5229,23 @@ CrossEntropySAVX2_explasttail_29:
 	VMOVUPS      (R10), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -5249,18 +5259,18 @@ CrossEntropySAVX2_explastnext_30:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -5278,23 +5288,23 @@ CrossEntropySAVX2_explasttail_31:
 	VMOVUPS      (R10), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -5312,23 +5322,23 @@ CrossEntropySAVX2_explastnext_32:
 	VMOVUPS      (R10), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -5359,29 +5369,29 @@ CrossEntropySAVX2_expfolded_14:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R10, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X9
-	VFMADD213SS rowconsts<>+840(SB), X0, X9
-	VFMADD213SS rowconsts<>+844(SB), X0, X9
-	VFMADD213SS rowconsts<>+848(SB), X0, X9
-	VFMADD213SS rowconsts<>+852(SB), X0, X9
-	VFMADD213SS rowconsts<>+856(SB), X0, X9
-	VFMADD213SS rowconsts<>+860(SB), X0, X9
-	VFMADD213SS rowconsts<>+864(SB), X0, X9
-	VFMADD213SS rowconsts<>+868(SB), X0, X9
+	VMOVSS      rowconsts<>+876(SB), X9
+	VFMADD213SS rowconsts<>+880(SB), X0, X9
+	VFMADD213SS rowconsts<>+884(SB), X0, X9
+	VFMADD213SS rowconsts<>+888(SB), X0, X9
+	VFMADD213SS rowconsts<>+892(SB), X0, X9
+	VFMADD213SS rowconsts<>+896(SB), X0, X9
+	VFMADD213SS rowconsts<>+900(SB), X0, X9
+	VFMADD213SS rowconsts<>+904(SB), X0, X9
+	VFMADD213SS rowconsts<>+908(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+872(SB), X7, X9
-	VFMADD231SS rowconsts<>+832(SB), X8, X9
+	VFMADD231SS rowconsts<>+912(SB), X7, X9
+	VFMADD231SS rowconsts<>+872(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X7, X0
+	VFMADD231SS rowconsts<>+916(SB), X7, X0
 	VSUBSS      X6, X6, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -5427,10 +5437,10 @@ TEXT ·CrossEntropySoftPlainAVX2(SB), NOSPLIT, $0-96
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y0
-	VBROADCASTSS rowconsts<>+812(SB), Y2
-	VBROADCASTSS rowconsts<>+812(SB), Y3
-	VBROADCASTSS rowconsts<>+812(SB), Y4
+	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y2
+	VBROADCASTSS rowconsts<>+844(SB), Y3
+	VBROADCASTSS rowconsts<>+844(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySoftPlainAVX2_max32_1:
@@ -5463,7 +5473,7 @@ CrossEntropySoftPlainAVX2_maxtail_3:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
-	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+844(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -5494,7 +5504,7 @@ CrossEntropySoftPlainAVX2_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropySoftPlainAVX2_explast_5
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+844(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropySoftPlainAVX2_exp32_7:
@@ -5504,18 +5514,18 @@ CrossEntropySoftPlainAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -5524,18 +5534,18 @@ CrossEntropySoftPlainAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -5544,18 +5554,18 @@ CrossEntropySoftPlainAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -5564,18 +5574,18 @@ CrossEntropySoftPlainAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -5591,18 +5601,18 @@ CrossEntropySoftPlainAVX2_exprest_8:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -5618,24 +5628,24 @@ CrossEntropySoftPlainAVX2_exptail_10:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -5650,18 +5660,18 @@ CrossEntropySoftPlainAVX2_expnext_11:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -5677,24 +5687,24 @@ CrossEntropySoftPlainAVX2_exptail_12:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -5709,18 +5719,18 @@ CrossEntropySoftPlainAVX2_expnext_13:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -5736,24 +5746,24 @@ CrossEntropySoftPlainAVX2_exptail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -5769,24 +5779,24 @@ CrossEntropySoftPlainAVX2_expnext_15:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -5813,72 +5823,72 @@ CrossEntropySoftPlainAVX2_explast32_16:
 	JAE          CrossEntropySoftPlainAVX2_explastrest_17
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y2, Y2
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y3, Y3
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y4, Y4
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -5892,18 +5902,18 @@ CrossEntropySoftPlainAVX2_explastrest_17:
 	JAE          CrossEntropySoftPlainAVX2_explasttail_19
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -5921,18 +5931,18 @@ CrossEntropySoftPlainAVX2_explasttail_19:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -5945,18 +5955,18 @@ CrossEntropySoftPlainAVX2_explastnext_20:
 	JAE          CrossEntropySoftPlainAVX2_explasttail_21
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -5974,18 +5984,18 @@ CrossEntropySoftPlainAVX2_explasttail_21:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -5998,18 +6008,18 @@ CrossEntropySoftPlainAVX2_explastnext_22:
 	JAE          CrossEntropySoftPlainAVX2_explasttail_23
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -6027,18 +6037,18 @@ CrossEntropySoftPlainAVX2_explasttail_23:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -6056,18 +6066,18 @@ CrossEntropySoftPlainAVX2_explastnext_24:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -6164,7 +6174,7 @@ CrossEntropySoftPlainAVX2_tgttail_28:
 	VMASKMOVPS   (R10)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VBROADCASTSS rowconsts<>+856(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -6199,7 +6209,7 @@ CrossEntropySoftPlainAVX2_tgttail_30:
 	VMASKMOVPS   (R10)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VBROADCASTSS rowconsts<>+856(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -6234,7 +6244,7 @@ CrossEntropySoftPlainAVX2_tgttail_32:
 	VMASKMOVPS   (R10)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VBROADCASTSS rowconsts<>+856(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -6256,7 +6266,7 @@ CrossEntropySoftPlainAVX2_tgtnext_33:
 	VMASKMOVPS   (R10)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VBROADCASTSS rowconsts<>+856(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -6300,29 +6310,29 @@ CrossEntropySoftPlainAVX2_tgtdone_27:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X3, X3, X3
 	VCVTSI2SSL R10, X3, X3
 	VMULSS     X0, X0, X4
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X5
-	VFMADD213SS rowconsts<>+840(SB), X0, X5
-	VFMADD213SS rowconsts<>+844(SB), X0, X5
-	VFMADD213SS rowconsts<>+848(SB), X0, X5
-	VFMADD213SS rowconsts<>+852(SB), X0, X5
-	VFMADD213SS rowconsts<>+856(SB), X0, X5
-	VFMADD213SS rowconsts<>+860(SB), X0, X5
-	VFMADD213SS rowconsts<>+864(SB), X0, X5
-	VFMADD213SS rowconsts<>+868(SB), X0, X5
+	VMOVSS      rowconsts<>+876(SB), X5
+	VFMADD213SS rowconsts<>+880(SB), X0, X5
+	VFMADD213SS rowconsts<>+884(SB), X0, X5
+	VFMADD213SS rowconsts<>+888(SB), X0, X5
+	VFMADD213SS rowconsts<>+892(SB), X0, X5
+	VFMADD213SS rowconsts<>+896(SB), X0, X5
+	VFMADD213SS rowconsts<>+900(SB), X0, X5
+	VFMADD213SS rowconsts<>+904(SB), X0, X5
+	VFMADD213SS rowconsts<>+908(SB), X0, X5
 	VMULSS      X0, X5, X5
 	VMULSS      X4, X5, X5
-	VFMADD231SS rowconsts<>+872(SB), X3, X5
-	VFMADD231SS rowconsts<>+832(SB), X4, X5
+	VFMADD231SS rowconsts<>+912(SB), X3, X5
+	VFMADD231SS rowconsts<>+872(SB), X4, X5
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X5, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X3, X0
+	VFMADD231SS rowconsts<>+916(SB), X3, X0
 	VSUBSS      X2, X2, X2
 	VADDSS      X2, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -6350,9 +6360,9 @@ TEXT ·CrossEntropyWAVX2(SB), $832-88
 	MOVQ         AX, BX
 	ANDQ         $0x07, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+804(SB), Y2
-	VBROADCASTSS rowconsts<>+800(SB), Y3
-	VBROADCASTSS rowconsts<>+808(SB), Y4
+	VBROADCASTSS rowconsts<>+836(SB), Y2
+	VBROADCASTSS rowconsts<>+832(SB), Y3
+	VBROADCASTSS rowconsts<>+840(SB), Y4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
 
@@ -6484,7 +6494,7 @@ CrossEntropyWAVX2_block_1:
 
 CrossEntropyWAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y0
 	XORQ         R11, R11
 
 CrossEntropyWAVX2_bmax_6:
@@ -6511,18 +6521,18 @@ CrossEntropyWAVX2_bmax_6:
 CrossEntropyWAVX2_bexp_7:
 	VMOVUPS     (SP)(R11*1), Y5
 	VSUBPS      Y0, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y5, Y6
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
 	VFMADD213PS Y2, Y5, Y7
 	VPSLLD      $0x17, Y7, Y8
 	VSUBPS      Y2, Y7, Y7
-	VFMADD231PS rowconsts<>+128(SB), Y7, Y5
 	VFMADD231PS rowconsts<>+160(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+192(SB), Y7, Y5
 	VMOVAPS     Y4, Y7
-	VFMADD213PS rowconsts<>+192(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+256(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+288(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+320(SB), Y5, Y7
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
@@ -6555,15 +6565,14 @@ CrossEntropyWAVX2_bexp_7:
 
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y5, Y0
+	VPSUBD       rowconsts<>+416(SB), Y5, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y6
 	VPSUBD       Y6, Y5, Y6
-	VSUBPS       rowconsts<>+416(SB), Y6, Y6
+	VSUBPS       rowconsts<>+448(SB), Y6, Y6
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+836(SB), Y8
-	VFMADD213PS  rowconsts<>+480(SB), Y6, Y8
+	VBROADCASTSS rowconsts<>+876(SB), Y8
 	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
@@ -6571,12 +6580,13 @@ CrossEntropyWAVX2_bexp_7:
 	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
 	VMULPS       Y6, Y8, Y8
 	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+736(SB), Y0, Y8
-	VFMADD231PS  rowconsts<>+448(SB), Y7, Y8
+	VFMADD231PS  rowconsts<>+768(SB), Y0, Y8
+	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
 	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+768(SB), Y0, Y6
+	VFMADD231PS  rowconsts<>+800(SB), Y0, Y6
 	VSUBPS       Y5, Y5, Y0
 	VADDPS       Y0, Y6, Y6
 	MOVQ         lsum+56(FP), R11
@@ -6595,10 +6605,10 @@ CrossEntropyWAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y0
-	VBROADCASTSS rowconsts<>+812(SB), Y5
-	VBROADCASTSS rowconsts<>+812(SB), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y5
+	VBROADCASTSS rowconsts<>+844(SB), Y6
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	XORQ         SI, SI
 
 CrossEntropyWAVX2_max32_9:
@@ -6631,7 +6641,7 @@ CrossEntropyWAVX2_maxtail_11:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y8
-	VBROADCASTSS rowconsts<>+812(SB), Y9
+	VBROADCASTSS rowconsts<>+844(SB), Y9
 	VMASKMOVPS   (R8)(SI*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
@@ -6662,7 +6672,7 @@ CrossEntropyWAVX2_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropyWAVX2_explast_13
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+844(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropyWAVX2_exp32_15:
@@ -6672,18 +6682,18 @@ CrossEntropyWAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -6692,18 +6702,18 @@ CrossEntropyWAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     32(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -6712,18 +6722,18 @@ CrossEntropyWAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     64(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -6732,18 +6742,18 @@ CrossEntropyWAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     96(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -6759,18 +6769,18 @@ CrossEntropyWAVX2_exprest_16:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -6786,24 +6796,24 @@ CrossEntropyWAVX2_exptail_18:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -6818,18 +6828,18 @@ CrossEntropyWAVX2_expnext_19:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -6845,24 +6855,24 @@ CrossEntropyWAVX2_exptail_20:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -6877,18 +6887,18 @@ CrossEntropyWAVX2_expnext_21:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -6904,24 +6914,24 @@ CrossEntropyWAVX2_exptail_22:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -6937,24 +6947,24 @@ CrossEntropyWAVX2_expnext_23:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -6981,72 +6991,72 @@ CrossEntropyWAVX2_explast32_24:
 	JAE         CrossEntropyWAVX2_explastrest_25
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -7060,18 +7070,18 @@ CrossEntropyWAVX2_explastrest_25:
 	JAE         CrossEntropyWAVX2_explasttail_27
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -7089,18 +7099,18 @@ CrossEntropyWAVX2_explasttail_27:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -7113,18 +7123,18 @@ CrossEntropyWAVX2_explastnext_28:
 	JAE         CrossEntropyWAVX2_explasttail_29
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -7142,18 +7152,18 @@ CrossEntropyWAVX2_explasttail_29:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -7166,18 +7176,18 @@ CrossEntropyWAVX2_explastnext_30:
 	JAE         CrossEntropyWAVX2_explasttail_31
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -7195,18 +7205,18 @@ CrossEntropyWAVX2_explasttail_31:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -7224,18 +7234,18 @@ CrossEntropyWAVX2_explastnext_32:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -7266,29 +7276,29 @@ CrossEntropyWAVX2_expfolded_14:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X8
-	VFMADD213SS rowconsts<>+840(SB), X0, X8
-	VFMADD213SS rowconsts<>+844(SB), X0, X8
-	VFMADD213SS rowconsts<>+848(SB), X0, X8
-	VFMADD213SS rowconsts<>+852(SB), X0, X8
-	VFMADD213SS rowconsts<>+856(SB), X0, X8
-	VFMADD213SS rowconsts<>+860(SB), X0, X8
-	VFMADD213SS rowconsts<>+864(SB), X0, X8
-	VFMADD213SS rowconsts<>+868(SB), X0, X8
+	VMOVSS      rowconsts<>+876(SB), X8
+	VFMADD213SS rowconsts<>+880(SB), X0, X8
+	VFMADD213SS rowconsts<>+884(SB), X0, X8
+	VFMADD213SS rowconsts<>+888(SB), X0, X8
+	VFMADD213SS rowconsts<>+892(SB), X0, X8
+	VFMADD213SS rowconsts<>+896(SB), X0, X8
+	VFMADD213SS rowconsts<>+900(SB), X0, X8
+	VFMADD213SS rowconsts<>+904(SB), X0, X8
+	VFMADD213SS rowconsts<>+908(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+872(SB), X6, X8
-	VFMADD231SS rowconsts<>+832(SB), X7, X8
+	VFMADD231SS rowconsts<>+912(SB), X6, X8
+	VFMADD231SS rowconsts<>+872(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X6, X0
+	VFMADD231SS rowconsts<>+916(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -7449,7 +7459,7 @@ CrossEntropyWSAVX2_block_1:
 
 CrossEntropyWSAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y0
 	XORQ         R11, R11
 
 CrossEntropyWSAVX2_bmax_6:
@@ -7495,18 +7505,18 @@ CrossEntropyWSAVX2_bexp_7:
 	ANDQ         $0x000000ff, R13
 	VADDPS       768(SP)(R13*1), Y3, Y3
 	VMOVUPS      Y3, 768(SP)(R13*1)
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y2, Y3
-	VBROADCASTSS rowconsts<>+800(SB), Y4
-	VFMADD213PS  rowconsts<>+352(SB), Y2, Y4
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+832(SB), Y4
+	VFMADD213PS  rowconsts<>+384(SB), Y2, Y4
 	VPSLLD       $0x17, Y4, Y5
-	VSUBPS       rowconsts<>+352(SB), Y4, Y4
-	VFMADD231PS  rowconsts<>+128(SB), Y4, Y2
+	VSUBPS       rowconsts<>+384(SB), Y4, Y4
 	VFMADD231PS  rowconsts<>+160(SB), Y4, Y2
-	VBROADCASTSS rowconsts<>+808(SB), Y4
-	VFMADD213PS  rowconsts<>+192(SB), Y2, Y4
+	VFMADD231PS  rowconsts<>+192(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+840(SB), Y4
 	VFMADD213PS  rowconsts<>+224(SB), Y2, Y4
 	VFMADD213PS  rowconsts<>+256(SB), Y2, Y4
 	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+320(SB), Y2, Y4
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
@@ -7556,15 +7566,14 @@ CrossEntropyWSAVX2_bexp_7:
 
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y2, Y0
+	VPSUBD       rowconsts<>+416(SB), Y2, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y3
 	VPSUBD       Y3, Y2, Y3
-	VSUBPS       rowconsts<>+416(SB), Y3, Y3
+	VSUBPS       rowconsts<>+448(SB), Y3, Y3
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y3, Y3, Y4
-	VBROADCASTSS rowconsts<>+836(SB), Y5
-	VFMADD213PS  rowconsts<>+480(SB), Y3, Y5
+	VBROADCASTSS rowconsts<>+876(SB), Y5
 	VFMADD213PS  rowconsts<>+512(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+544(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+576(SB), Y3, Y5
@@ -7572,12 +7581,13 @@ CrossEntropyWSAVX2_bexp_7:
 	VFMADD213PS  rowconsts<>+640(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+672(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+704(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+736(SB), Y3, Y5
 	VMULPS       Y3, Y5, Y5
 	VMULPS       Y4, Y5, Y5
-	VFMADD231PS  rowconsts<>+736(SB), Y0, Y5
-	VFMADD231PS  rowconsts<>+448(SB), Y4, Y5
+	VFMADD231PS  rowconsts<>+768(SB), Y0, Y5
+	VFMADD231PS  rowconsts<>+480(SB), Y4, Y5
 	VADDPS       Y5, Y3, Y3
-	VFMADD231PS  rowconsts<>+768(SB), Y0, Y3
+	VFMADD231PS  rowconsts<>+800(SB), Y0, Y3
 	VSUBPS       Y2, Y2, Y0
 	VADDPS       Y0, Y3, Y3
 	MOVQ         lsum+56(FP), R11
@@ -7596,10 +7606,10 @@ CrossEntropyWSAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y0
-	VBROADCASTSS rowconsts<>+812(SB), Y2
-	VBROADCASTSS rowconsts<>+812(SB), Y3
-	VBROADCASTSS rowconsts<>+812(SB), Y4
+	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y2
+	VBROADCASTSS rowconsts<>+844(SB), Y3
+	VBROADCASTSS rowconsts<>+844(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropyWSAVX2_max32_9:
@@ -7632,7 +7642,7 @@ CrossEntropyWSAVX2_maxtail_11:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
-	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+844(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -7670,7 +7680,7 @@ CrossEntropyWSAVX2_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropyWSAVX2_explast_13
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+844(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropyWSAVX2_exp32_15:
@@ -7681,18 +7691,18 @@ CrossEntropyWSAVX2_exp32_15:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -7702,18 +7712,18 @@ CrossEntropyWSAVX2_exp32_15:
 	VMOVUPS      32(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  32(R10)(SI*4), Y10, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -7723,18 +7733,18 @@ CrossEntropyWSAVX2_exp32_15:
 	VMOVUPS      64(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  64(R10)(SI*4), Y10, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -7744,18 +7754,18 @@ CrossEntropyWSAVX2_exp32_15:
 	VMOVUPS      96(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  96(R10)(SI*4), Y10, Y5
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -7772,18 +7782,18 @@ CrossEntropyWSAVX2_exprest_16:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -7799,30 +7809,30 @@ CrossEntropyWSAVX2_exptail_18:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VBROADCASTSS rowconsts<>+844(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -7838,18 +7848,18 @@ CrossEntropyWSAVX2_expnext_19:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -7865,30 +7875,30 @@ CrossEntropyWSAVX2_exptail_20:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VBROADCASTSS rowconsts<>+844(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -7904,18 +7914,18 @@ CrossEntropyWSAVX2_expnext_21:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -7931,30 +7941,30 @@ CrossEntropyWSAVX2_exptail_22:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VBROADCASTSS rowconsts<>+844(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -7970,30 +7980,30 @@ CrossEntropyWSAVX2_expnext_23:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VBROADCASTSS rowconsts<>+844(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -8021,18 +8031,18 @@ CrossEntropyWSAVX2_explast32_24:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -8040,18 +8050,18 @@ CrossEntropyWSAVX2_explast32_24:
 	VMOVUPS      32(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  32(R10)(SI*4), Y10, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -8059,18 +8069,18 @@ CrossEntropyWSAVX2_explast32_24:
 	VMOVUPS      64(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  64(R10)(SI*4), Y10, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -8078,18 +8088,18 @@ CrossEntropyWSAVX2_explast32_24:
 	VMOVUPS      96(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  96(R10)(SI*4), Y10, Y5
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -8104,18 +8114,18 @@ CrossEntropyWSAVX2_explastrest_25:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -8133,24 +8143,24 @@ CrossEntropyWSAVX2_explasttail_27:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -8164,18 +8174,18 @@ CrossEntropyWSAVX2_explastnext_28:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -8193,24 +8203,24 @@ CrossEntropyWSAVX2_explasttail_29:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -8224,18 +8234,18 @@ CrossEntropyWSAVX2_explastnext_30:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -8253,24 +8263,24 @@ CrossEntropyWSAVX2_explasttail_31:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -8288,24 +8298,24 @@ CrossEntropyWSAVX2_explastnext_32:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -8336,29 +8346,29 @@ CrossEntropyWSAVX2_expfolded_14:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R10, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X9
-	VFMADD213SS rowconsts<>+840(SB), X0, X9
-	VFMADD213SS rowconsts<>+844(SB), X0, X9
-	VFMADD213SS rowconsts<>+848(SB), X0, X9
-	VFMADD213SS rowconsts<>+852(SB), X0, X9
-	VFMADD213SS rowconsts<>+856(SB), X0, X9
-	VFMADD213SS rowconsts<>+860(SB), X0, X9
-	VFMADD213SS rowconsts<>+864(SB), X0, X9
-	VFMADD213SS rowconsts<>+868(SB), X0, X9
+	VMOVSS      rowconsts<>+876(SB), X9
+	VFMADD213SS rowconsts<>+880(SB), X0, X9
+	VFMADD213SS rowconsts<>+884(SB), X0, X9
+	VFMADD213SS rowconsts<>+888(SB), X0, X9
+	VFMADD213SS rowconsts<>+892(SB), X0, X9
+	VFMADD213SS rowconsts<>+896(SB), X0, X9
+	VFMADD213SS rowconsts<>+900(SB), X0, X9
+	VFMADD213SS rowconsts<>+904(SB), X0, X9
+	VFMADD213SS rowconsts<>+908(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+872(SB), X7, X9
-	VFMADD231SS rowconsts<>+832(SB), X8, X9
+	VFMADD231SS rowconsts<>+912(SB), X7, X9
+	VFMADD231SS rowconsts<>+872(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X7, X0
+	VFMADD231SS rowconsts<>+916(SB), X7, X0
 	VSUBSS      X6, X6, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -8404,10 +8414,10 @@ TEXT ·CrossEntropySoftWAVX2(SB), NOSPLIT, $0-96
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y0
-	VBROADCASTSS rowconsts<>+812(SB), Y2
-	VBROADCASTSS rowconsts<>+812(SB), Y3
-	VBROADCASTSS rowconsts<>+812(SB), Y4
+	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y2
+	VBROADCASTSS rowconsts<>+844(SB), Y3
+	VBROADCASTSS rowconsts<>+844(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySoftWAVX2_max32_1:
@@ -8440,7 +8450,7 @@ CrossEntropySoftWAVX2_maxtail_3:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
-	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+844(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -8471,7 +8481,7 @@ CrossEntropySoftWAVX2_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropySoftWAVX2_explast_5
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+844(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropySoftWAVX2_exp32_7:
@@ -8481,18 +8491,18 @@ CrossEntropySoftWAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8501,18 +8511,18 @@ CrossEntropySoftWAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8521,18 +8531,18 @@ CrossEntropySoftWAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8541,18 +8551,18 @@ CrossEntropySoftWAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8568,18 +8578,18 @@ CrossEntropySoftWAVX2_exprest_8:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8595,24 +8605,24 @@ CrossEntropySoftWAVX2_exptail_10:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -8627,18 +8637,18 @@ CrossEntropySoftWAVX2_expnext_11:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8654,24 +8664,24 @@ CrossEntropySoftWAVX2_exptail_12:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -8686,18 +8696,18 @@ CrossEntropySoftWAVX2_expnext_13:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8713,24 +8723,24 @@ CrossEntropySoftWAVX2_exptail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -8746,24 +8756,24 @@ CrossEntropySoftWAVX2_expnext_15:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -8790,72 +8800,72 @@ CrossEntropySoftWAVX2_explast32_16:
 	JAE          CrossEntropySoftWAVX2_explastrest_17
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y2, Y2
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y3, Y3
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y4, Y4
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8869,18 +8879,18 @@ CrossEntropySoftWAVX2_explastrest_17:
 	JAE          CrossEntropySoftWAVX2_explasttail_19
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8898,18 +8908,18 @@ CrossEntropySoftWAVX2_explasttail_19:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -8922,18 +8932,18 @@ CrossEntropySoftWAVX2_explastnext_20:
 	JAE          CrossEntropySoftWAVX2_explasttail_21
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8951,18 +8961,18 @@ CrossEntropySoftWAVX2_explasttail_21:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -8975,18 +8985,18 @@ CrossEntropySoftWAVX2_explastnext_22:
 	JAE          CrossEntropySoftWAVX2_explasttail_23
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -9004,18 +9014,18 @@ CrossEntropySoftWAVX2_explasttail_23:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -9033,18 +9043,18 @@ CrossEntropySoftWAVX2_explastnext_24:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -9149,7 +9159,7 @@ CrossEntropySoftWAVX2_tgttail_28:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VBROADCASTSS rowconsts<>+856(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -9187,7 +9197,7 @@ CrossEntropySoftWAVX2_tgttail_30:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VBROADCASTSS rowconsts<>+856(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -9225,7 +9235,7 @@ CrossEntropySoftWAVX2_tgttail_32:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VBROADCASTSS rowconsts<>+856(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -9249,7 +9259,7 @@ CrossEntropySoftWAVX2_tgtnext_33:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VBROADCASTSS rowconsts<>+856(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -9293,29 +9303,29 @@ CrossEntropySoftWAVX2_tgtdone_27:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X3, X3, X3
 	VCVTSI2SSL R10, X3, X3
 	VMULSS     X0, X0, X4
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X5
-	VFMADD213SS rowconsts<>+840(SB), X0, X5
-	VFMADD213SS rowconsts<>+844(SB), X0, X5
-	VFMADD213SS rowconsts<>+848(SB), X0, X5
-	VFMADD213SS rowconsts<>+852(SB), X0, X5
-	VFMADD213SS rowconsts<>+856(SB), X0, X5
-	VFMADD213SS rowconsts<>+860(SB), X0, X5
-	VFMADD213SS rowconsts<>+864(SB), X0, X5
-	VFMADD213SS rowconsts<>+868(SB), X0, X5
+	VMOVSS      rowconsts<>+876(SB), X5
+	VFMADD213SS rowconsts<>+880(SB), X0, X5
+	VFMADD213SS rowconsts<>+884(SB), X0, X5
+	VFMADD213SS rowconsts<>+888(SB), X0, X5
+	VFMADD213SS rowconsts<>+892(SB), X0, X5
+	VFMADD213SS rowconsts<>+896(SB), X0, X5
+	VFMADD213SS rowconsts<>+900(SB), X0, X5
+	VFMADD213SS rowconsts<>+904(SB), X0, X5
+	VFMADD213SS rowconsts<>+908(SB), X0, X5
 	VMULSS      X0, X5, X5
 	VMULSS      X4, X5, X5
-	VFMADD231SS rowconsts<>+872(SB), X3, X5
-	VFMADD231SS rowconsts<>+832(SB), X4, X5
+	VFMADD231SS rowconsts<>+912(SB), X3, X5
+	VFMADD231SS rowconsts<>+872(SB), X4, X5
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X5, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X3, X0
+	VFMADD231SS rowconsts<>+916(SB), X3, X0
 	VSUBSS      X2, X2, X2
 	VADDSS      X2, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -9343,9 +9353,9 @@ TEXT ·CrossEntropyGAVX2(SB), $832-88
 	MOVQ         AX, BX
 	ANDQ         $0x07, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+804(SB), Y2
-	VBROADCASTSS rowconsts<>+800(SB), Y3
-	VBROADCASTSS rowconsts<>+808(SB), Y4
+	VBROADCASTSS rowconsts<>+836(SB), Y2
+	VBROADCASTSS rowconsts<>+832(SB), Y3
+	VBROADCASTSS rowconsts<>+840(SB), Y4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
@@ -9478,7 +9488,7 @@ CrossEntropyGAVX2_block_1:
 
 CrossEntropyGAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y0
 	XORQ         R12, R12
 
 CrossEntropyGAVX2_bmax_6:
@@ -9505,18 +9515,18 @@ CrossEntropyGAVX2_bmax_6:
 CrossEntropyGAVX2_bexp_7:
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y5, Y6
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
 	VFMADD213PS Y2, Y5, Y7
 	VPSLLD      $0x17, Y7, Y8
 	VSUBPS      Y2, Y7, Y7
-	VFMADD231PS rowconsts<>+128(SB), Y7, Y5
 	VFMADD231PS rowconsts<>+160(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+192(SB), Y7, Y5
 	VMOVAPS     Y4, Y7
-	VFMADD213PS rowconsts<>+192(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+256(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+288(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+320(SB), Y5, Y7
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
@@ -9549,7 +9559,7 @@ CrossEntropyGAVX2_bexp_7:
 	VMOVUPS Y0, (R12)(DI*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+828(SB), Y0
+	VBROADCASTSS rowconsts<>+868(SB), Y0
 	VDIVPS       Y5, Y0, Y0
 	MOVQ         a+32(FP), R12
 	VMOVUPS      (R12)(DI*4), Y6
@@ -9658,15 +9668,14 @@ CrossEntropyGAVX2_bgrad_8:
 CrossEntropyGAVX2_nohigh_10:
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y5, Y0
+	VPSUBD       rowconsts<>+416(SB), Y5, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y6
 	VPSUBD       Y6, Y5, Y6
-	VSUBPS       rowconsts<>+416(SB), Y6, Y6
+	VSUBPS       rowconsts<>+448(SB), Y6, Y6
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+836(SB), Y8
-	VFMADD213PS  rowconsts<>+480(SB), Y6, Y8
+	VBROADCASTSS rowconsts<>+876(SB), Y8
 	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
@@ -9674,12 +9683,13 @@ CrossEntropyGAVX2_nohigh_10:
 	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
 	VMULPS       Y6, Y8, Y8
 	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+736(SB), Y0, Y8
-	VFMADD231PS  rowconsts<>+448(SB), Y7, Y8
+	VFMADD231PS  rowconsts<>+768(SB), Y0, Y8
+	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
 	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+768(SB), Y0, Y6
+	VFMADD231PS  rowconsts<>+800(SB), Y0, Y6
 	VSUBPS       Y5, Y5, Y0
 	VADDPS       Y0, Y6, Y6
 	MOVQ         lsum+56(FP), R12
@@ -9699,10 +9709,10 @@ CrossEntropyGAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y0
-	VBROADCASTSS rowconsts<>+812(SB), Y5
-	VBROADCASTSS rowconsts<>+812(SB), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y5
+	VBROADCASTSS rowconsts<>+844(SB), Y6
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	XORQ         SI, SI
 
 CrossEntropyGAVX2_max32_12:
@@ -9735,7 +9745,7 @@ CrossEntropyGAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
-	VBROADCASTSS rowconsts<>+812(SB), Y9
+	VBROADCASTSS rowconsts<>+844(SB), Y9
 	VMASKMOVPS   (R8)(SI*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
@@ -9766,7 +9776,7 @@ CrossEntropyGAVX2_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropyGAVX2_explast_16
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+844(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropyGAVX2_exp32_18:
@@ -9776,18 +9786,18 @@ CrossEntropyGAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -9797,18 +9807,18 @@ CrossEntropyGAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     32(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -9818,18 +9828,18 @@ CrossEntropyGAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     64(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -9839,18 +9849,18 @@ CrossEntropyGAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     96(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -9867,18 +9877,18 @@ CrossEntropyGAVX2_exprest_19:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -9895,24 +9905,24 @@ CrossEntropyGAVX2_exptail_21:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -9928,18 +9938,18 @@ CrossEntropyGAVX2_expnext_22:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -9956,24 +9966,24 @@ CrossEntropyGAVX2_exptail_23:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -9989,18 +9999,18 @@ CrossEntropyGAVX2_expnext_24:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10017,24 +10027,24 @@ CrossEntropyGAVX2_exptail_25:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -10051,24 +10061,24 @@ CrossEntropyGAVX2_expnext_26:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -10096,18 +10106,18 @@ CrossEntropyGAVX2_explast32_27:
 	JAE         CrossEntropyGAVX2_explastrest_28
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10115,18 +10125,18 @@ CrossEntropyGAVX2_explast32_27:
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10134,18 +10144,18 @@ CrossEntropyGAVX2_explast32_27:
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10153,18 +10163,18 @@ CrossEntropyGAVX2_explast32_27:
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10179,18 +10189,18 @@ CrossEntropyGAVX2_explastrest_28:
 	JAE         CrossEntropyGAVX2_explasttail_30
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10209,18 +10219,18 @@ CrossEntropyGAVX2_explasttail_30:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -10234,18 +10244,18 @@ CrossEntropyGAVX2_explastnext_31:
 	JAE         CrossEntropyGAVX2_explasttail_32
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10264,18 +10274,18 @@ CrossEntropyGAVX2_explasttail_32:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -10289,18 +10299,18 @@ CrossEntropyGAVX2_explastnext_33:
 	JAE         CrossEntropyGAVX2_explasttail_34
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10319,18 +10329,18 @@ CrossEntropyGAVX2_explasttail_34:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -10349,18 +10359,18 @@ CrossEntropyGAVX2_explastnext_35:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -10380,7 +10390,7 @@ CrossEntropyGAVX2_expfolded_17:
 	VADDSS       X6, X5, X5
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+828(SB), X6
+	VMOVSS       rowconsts<>+868(SB), X6
 	VDIVSS       X5, X6, X6
 	VBROADCASTSS X6, Y6
 	MOVQ         a+32(FP), SI
@@ -10463,29 +10473,29 @@ CrossEntropyGAVX2_outend_39:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X8
-	VFMADD213SS rowconsts<>+840(SB), X0, X8
-	VFMADD213SS rowconsts<>+844(SB), X0, X8
-	VFMADD213SS rowconsts<>+848(SB), X0, X8
-	VFMADD213SS rowconsts<>+852(SB), X0, X8
-	VFMADD213SS rowconsts<>+856(SB), X0, X8
-	VFMADD213SS rowconsts<>+860(SB), X0, X8
-	VFMADD213SS rowconsts<>+864(SB), X0, X8
-	VFMADD213SS rowconsts<>+868(SB), X0, X8
+	VMOVSS      rowconsts<>+876(SB), X8
+	VFMADD213SS rowconsts<>+880(SB), X0, X8
+	VFMADD213SS rowconsts<>+884(SB), X0, X8
+	VFMADD213SS rowconsts<>+888(SB), X0, X8
+	VFMADD213SS rowconsts<>+892(SB), X0, X8
+	VFMADD213SS rowconsts<>+896(SB), X0, X8
+	VFMADD213SS rowconsts<>+900(SB), X0, X8
+	VFMADD213SS rowconsts<>+904(SB), X0, X8
+	VFMADD213SS rowconsts<>+908(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+872(SB), X6, X8
-	VFMADD231SS rowconsts<>+832(SB), X7, X8
+	VFMADD231SS rowconsts<>+912(SB), X6, X8
+	VFMADD231SS rowconsts<>+872(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X6, X0
+	VFMADD231SS rowconsts<>+916(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -10648,7 +10658,7 @@ CrossEntropyGSAVX2_block_1:
 
 CrossEntropyGSAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y0
 	XORQ         R12, R12
 
 CrossEntropyGSAVX2_bmax_6:
@@ -10690,18 +10700,18 @@ CrossEntropyGSAVX2_bexp_7:
 	ANDQ         $0x000000ff, R14
 	VADDPS       768(SP)(R14*1), Y3, Y3
 	VMOVUPS      Y3, 768(SP)(R14*1)
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y2, Y3
-	VBROADCASTSS rowconsts<>+800(SB), Y4
-	VFMADD213PS  rowconsts<>+352(SB), Y2, Y4
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+832(SB), Y4
+	VFMADD213PS  rowconsts<>+384(SB), Y2, Y4
 	VPSLLD       $0x17, Y4, Y5
-	VSUBPS       rowconsts<>+352(SB), Y4, Y4
-	VFMADD231PS  rowconsts<>+128(SB), Y4, Y2
+	VSUBPS       rowconsts<>+384(SB), Y4, Y4
 	VFMADD231PS  rowconsts<>+160(SB), Y4, Y2
-	VBROADCASTSS rowconsts<>+808(SB), Y4
-	VFMADD213PS  rowconsts<>+192(SB), Y2, Y4
+	VFMADD231PS  rowconsts<>+192(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+840(SB), Y4
 	VFMADD213PS  rowconsts<>+224(SB), Y2, Y4
 	VFMADD213PS  rowconsts<>+256(SB), Y2, Y4
 	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+320(SB), Y2, Y4
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
@@ -10751,7 +10761,7 @@ CrossEntropyGSAVX2_bexp_7:
 	VMOVUPS Y0, (R12)(DI*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+828(SB), Y0
+	VBROADCASTSS rowconsts<>+868(SB), Y0
 	VDIVPS       Y2, Y0, Y0
 	MOVQ         a+32(FP), R12
 	VMOVUPS      (R12)(DI*4), Y3
@@ -10860,15 +10870,14 @@ CrossEntropyGSAVX2_bgrad_8:
 CrossEntropyGSAVX2_nohigh_10:
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y2, Y0
+	VPSUBD       rowconsts<>+416(SB), Y2, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y3
 	VPSUBD       Y3, Y2, Y3
-	VSUBPS       rowconsts<>+416(SB), Y3, Y3
+	VSUBPS       rowconsts<>+448(SB), Y3, Y3
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y3, Y3, Y4
-	VBROADCASTSS rowconsts<>+836(SB), Y5
-	VFMADD213PS  rowconsts<>+480(SB), Y3, Y5
+	VBROADCASTSS rowconsts<>+876(SB), Y5
 	VFMADD213PS  rowconsts<>+512(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+544(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+576(SB), Y3, Y5
@@ -10876,12 +10885,13 @@ CrossEntropyGSAVX2_nohigh_10:
 	VFMADD213PS  rowconsts<>+640(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+672(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+704(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+736(SB), Y3, Y5
 	VMULPS       Y3, Y5, Y5
 	VMULPS       Y4, Y5, Y5
-	VFMADD231PS  rowconsts<>+736(SB), Y0, Y5
-	VFMADD231PS  rowconsts<>+448(SB), Y4, Y5
+	VFMADD231PS  rowconsts<>+768(SB), Y0, Y5
+	VFMADD231PS  rowconsts<>+480(SB), Y4, Y5
 	VADDPS       Y5, Y3, Y3
-	VFMADD231PS  rowconsts<>+768(SB), Y0, Y3
+	VFMADD231PS  rowconsts<>+800(SB), Y0, Y3
 	VSUBPS       Y2, Y2, Y0
 	VADDPS       Y0, Y3, Y3
 	MOVQ         lsum+56(FP), R12
@@ -10901,10 +10911,10 @@ CrossEntropyGSAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y0
-	VBROADCASTSS rowconsts<>+812(SB), Y2
-	VBROADCASTSS rowconsts<>+812(SB), Y3
-	VBROADCASTSS rowconsts<>+812(SB), Y4
+	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y2
+	VBROADCASTSS rowconsts<>+844(SB), Y3
+	VBROADCASTSS rowconsts<>+844(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropyGSAVX2_max32_12:
@@ -10937,7 +10947,7 @@ CrossEntropyGSAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
-	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+844(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -10974,7 +10984,7 @@ CrossEntropyGSAVX2_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropyGSAVX2_explast_16
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+844(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropyGSAVX2_exp32_18:
@@ -10985,18 +10995,18 @@ CrossEntropyGSAVX2_exp32_18:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11007,18 +11017,18 @@ CrossEntropyGSAVX2_exp32_18:
 	VMOVUPS      32(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11029,18 +11039,18 @@ CrossEntropyGSAVX2_exp32_18:
 	VMOVUPS      64(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11051,18 +11061,18 @@ CrossEntropyGSAVX2_exp32_18:
 	VMOVUPS      96(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11080,18 +11090,18 @@ CrossEntropyGSAVX2_exprest_19:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11108,29 +11118,29 @@ CrossEntropyGSAVX2_exptail_21:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VBROADCASTSS rowconsts<>+844(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -11147,18 +11157,18 @@ CrossEntropyGSAVX2_expnext_22:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11175,29 +11185,29 @@ CrossEntropyGSAVX2_exptail_23:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VBROADCASTSS rowconsts<>+844(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -11214,18 +11224,18 @@ CrossEntropyGSAVX2_expnext_24:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11242,29 +11252,29 @@ CrossEntropyGSAVX2_exptail_25:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VBROADCASTSS rowconsts<>+844(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -11281,29 +11291,29 @@ CrossEntropyGSAVX2_expnext_26:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VBROADCASTSS rowconsts<>+844(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -11332,18 +11342,18 @@ CrossEntropyGSAVX2_explast32_27:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11352,18 +11362,18 @@ CrossEntropyGSAVX2_explast32_27:
 	VMOVUPS      32(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11372,18 +11382,18 @@ CrossEntropyGSAVX2_explast32_27:
 	VMOVUPS      64(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11392,18 +11402,18 @@ CrossEntropyGSAVX2_explast32_27:
 	VMOVUPS      96(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11419,18 +11429,18 @@ CrossEntropyGSAVX2_explastrest_28:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11449,23 +11459,23 @@ CrossEntropyGSAVX2_explasttail_30:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -11480,18 +11490,18 @@ CrossEntropyGSAVX2_explastnext_31:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11510,23 +11520,23 @@ CrossEntropyGSAVX2_explasttail_32:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -11541,18 +11551,18 @@ CrossEntropyGSAVX2_explastnext_33:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11571,23 +11581,23 @@ CrossEntropyGSAVX2_explasttail_34:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -11606,23 +11616,23 @@ CrossEntropyGSAVX2_explastnext_35:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -11642,7 +11652,7 @@ CrossEntropyGSAVX2_expfolded_17:
 	VADDSS       X7, X6, X6
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+828(SB), X7
+	VMOVSS       rowconsts<>+868(SB), X7
 	VDIVSS       X6, X7, X7
 	VBROADCASTSS X7, Y7
 	MOVQ         a+32(FP), SI
@@ -11725,29 +11735,29 @@ CrossEntropyGSAVX2_outend_39:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X9
-	VFMADD213SS rowconsts<>+840(SB), X0, X9
-	VFMADD213SS rowconsts<>+844(SB), X0, X9
-	VFMADD213SS rowconsts<>+848(SB), X0, X9
-	VFMADD213SS rowconsts<>+852(SB), X0, X9
-	VFMADD213SS rowconsts<>+856(SB), X0, X9
-	VFMADD213SS rowconsts<>+860(SB), X0, X9
-	VFMADD213SS rowconsts<>+864(SB), X0, X9
-	VFMADD213SS rowconsts<>+868(SB), X0, X9
+	VMOVSS      rowconsts<>+876(SB), X9
+	VFMADD213SS rowconsts<>+880(SB), X0, X9
+	VFMADD213SS rowconsts<>+884(SB), X0, X9
+	VFMADD213SS rowconsts<>+888(SB), X0, X9
+	VFMADD213SS rowconsts<>+892(SB), X0, X9
+	VFMADD213SS rowconsts<>+896(SB), X0, X9
+	VFMADD213SS rowconsts<>+900(SB), X0, X9
+	VFMADD213SS rowconsts<>+904(SB), X0, X9
+	VFMADD213SS rowconsts<>+908(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+872(SB), X7, X9
-	VFMADD231SS rowconsts<>+832(SB), X8, X9
+	VFMADD231SS rowconsts<>+912(SB), X7, X9
+	VFMADD231SS rowconsts<>+872(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X7, X0
+	VFMADD231SS rowconsts<>+916(SB), X7, X0
 	VSUBSS      X6, X6, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -11795,10 +11805,10 @@ TEXT ·CrossEntropySoftGAVX2(SB), NOSPLIT, $0-96
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y0
-	VBROADCASTSS rowconsts<>+812(SB), Y2
-	VBROADCASTSS rowconsts<>+812(SB), Y3
-	VBROADCASTSS rowconsts<>+812(SB), Y4
+	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y2
+	VBROADCASTSS rowconsts<>+844(SB), Y3
+	VBROADCASTSS rowconsts<>+844(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySoftGAVX2_max32_1:
@@ -11831,7 +11841,7 @@ CrossEntropySoftGAVX2_maxtail_3:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
-	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+844(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -11862,7 +11872,7 @@ CrossEntropySoftGAVX2_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropySoftGAVX2_explast_5
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+844(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropySoftGAVX2_exp32_7:
@@ -11872,18 +11882,18 @@ CrossEntropySoftGAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -11893,18 +11903,18 @@ CrossEntropySoftGAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -11914,18 +11924,18 @@ CrossEntropySoftGAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -11935,18 +11945,18 @@ CrossEntropySoftGAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -11963,18 +11973,18 @@ CrossEntropySoftGAVX2_exprest_8:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -11991,24 +12001,24 @@ CrossEntropySoftGAVX2_exptail_10:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -12024,18 +12034,18 @@ CrossEntropySoftGAVX2_expnext_11:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -12052,24 +12062,24 @@ CrossEntropySoftGAVX2_exptail_12:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -12085,18 +12095,18 @@ CrossEntropySoftGAVX2_expnext_13:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -12113,24 +12123,24 @@ CrossEntropySoftGAVX2_exptail_14:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -12147,24 +12157,24 @@ CrossEntropySoftGAVX2_expnext_15:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -12192,18 +12202,18 @@ CrossEntropySoftGAVX2_explast32_16:
 	JAE          CrossEntropySoftGAVX2_explastrest_17
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -12211,18 +12221,18 @@ CrossEntropySoftGAVX2_explast32_16:
 	VADDPS       Y9, Y2, Y2
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -12230,18 +12240,18 @@ CrossEntropySoftGAVX2_explast32_16:
 	VADDPS       Y9, Y3, Y3
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -12249,18 +12259,18 @@ CrossEntropySoftGAVX2_explast32_16:
 	VADDPS       Y9, Y4, Y4
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -12275,18 +12285,18 @@ CrossEntropySoftGAVX2_explastrest_17:
 	JAE          CrossEntropySoftGAVX2_explasttail_19
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -12305,18 +12315,18 @@ CrossEntropySoftGAVX2_explasttail_19:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -12330,18 +12340,18 @@ CrossEntropySoftGAVX2_explastnext_20:
 	JAE          CrossEntropySoftGAVX2_explasttail_21
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -12360,18 +12370,18 @@ CrossEntropySoftGAVX2_explasttail_21:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -12385,18 +12395,18 @@ CrossEntropySoftGAVX2_explastnext_22:
 	JAE          CrossEntropySoftGAVX2_explasttail_23
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -12415,18 +12425,18 @@ CrossEntropySoftGAVX2_explasttail_23:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -12445,18 +12455,18 @@ CrossEntropySoftGAVX2_explastnext_24:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -12554,7 +12564,7 @@ CrossEntropySoftGAVX2_tgttail_28:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VBROADCASTSS rowconsts<>+856(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -12589,7 +12599,7 @@ CrossEntropySoftGAVX2_tgttail_30:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VBROADCASTSS rowconsts<>+856(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -12624,7 +12634,7 @@ CrossEntropySoftGAVX2_tgttail_32:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VBROADCASTSS rowconsts<>+856(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -12646,7 +12656,7 @@ CrossEntropySoftGAVX2_tgtnext_33:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VBROADCASTSS rowconsts<>+856(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -12681,7 +12691,7 @@ CrossEntropySoftGAVX2_tgtdone_27:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
-	VMOVSS       rowconsts<>+828(SB), X0
+	VMOVSS       rowconsts<>+868(SB), X0
 	VDIVSS       X2, X0, X0
 	VBROADCASTSS X0, Y0
 	VBROADCASTSS X3, Y3
@@ -12777,29 +12787,29 @@ CrossEntropySoftGAVX2_outend_37:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X3, X3, X3
 	VCVTSI2SSL R11, X3, X3
 	VMULSS     X0, X0, X4
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X5
-	VFMADD213SS rowconsts<>+840(SB), X0, X5
-	VFMADD213SS rowconsts<>+844(SB), X0, X5
-	VFMADD213SS rowconsts<>+848(SB), X0, X5
-	VFMADD213SS rowconsts<>+852(SB), X0, X5
-	VFMADD213SS rowconsts<>+856(SB), X0, X5
-	VFMADD213SS rowconsts<>+860(SB), X0, X5
-	VFMADD213SS rowconsts<>+864(SB), X0, X5
-	VFMADD213SS rowconsts<>+868(SB), X0, X5
+	VMOVSS      rowconsts<>+876(SB), X5
+	VFMADD213SS rowconsts<>+880(SB), X0, X5
+	VFMADD213SS rowconsts<>+884(SB), X0, X5
+	VFMADD213SS rowconsts<>+888(SB), X0, X5
+	VFMADD213SS rowconsts<>+892(SB), X0, X5
+	VFMADD213SS rowconsts<>+896(SB), X0, X5
+	VFMADD213SS rowconsts<>+900(SB), X0, X5
+	VFMADD213SS rowconsts<>+904(SB), X0, X5
+	VFMADD213SS rowconsts<>+908(SB), X0, X5
 	VMULSS      X0, X5, X5
 	VMULSS      X4, X5, X5
-	VFMADD231SS rowconsts<>+872(SB), X3, X5
-	VFMADD231SS rowconsts<>+832(SB), X4, X5
+	VFMADD231SS rowconsts<>+912(SB), X3, X5
+	VFMADD231SS rowconsts<>+872(SB), X4, X5
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X5, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X3, X0
+	VFMADD231SS rowconsts<>+916(SB), X3, X0
 	VSUBSS      X2, X2, X2
 	VADDSS      X2, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -12828,9 +12838,9 @@ TEXT ·CrossEntropyGWAVX2(SB), $832-88
 	MOVQ         AX, BX
 	ANDQ         $0x07, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+804(SB), Y2
-	VBROADCASTSS rowconsts<>+800(SB), Y3
-	VBROADCASTSS rowconsts<>+808(SB), Y4
+	VBROADCASTSS rowconsts<>+836(SB), Y2
+	VBROADCASTSS rowconsts<>+832(SB), Y3
+	VBROADCASTSS rowconsts<>+840(SB), Y4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
@@ -12963,7 +12973,7 @@ CrossEntropyGWAVX2_block_1:
 
 CrossEntropyGWAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y0
 	XORQ         R12, R12
 
 CrossEntropyGWAVX2_bmax_6:
@@ -12990,18 +13000,18 @@ CrossEntropyGWAVX2_bmax_6:
 CrossEntropyGWAVX2_bexp_7:
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y5, Y6
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
 	VFMADD213PS Y2, Y5, Y7
 	VPSLLD      $0x17, Y7, Y8
 	VSUBPS      Y2, Y7, Y7
-	VFMADD231PS rowconsts<>+128(SB), Y7, Y5
 	VFMADD231PS rowconsts<>+160(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+192(SB), Y7, Y5
 	VMOVAPS     Y4, Y7
-	VFMADD213PS rowconsts<>+192(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+256(SB), Y5, Y7
 	VFMADD213PS rowconsts<>+288(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+320(SB), Y5, Y7
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
@@ -13034,7 +13044,7 @@ CrossEntropyGWAVX2_bexp_7:
 	VMOVUPS Y0, (R12)(DI*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+828(SB), Y0
+	VBROADCASTSS rowconsts<>+868(SB), Y0
 	VDIVPS       Y5, Y0, Y0
 	MOVQ         a+32(FP), R12
 	VMOVUPS      (R12)(DI*4), Y6
@@ -13147,15 +13157,14 @@ CrossEntropyGWAVX2_bgrad_8:
 CrossEntropyGWAVX2_nohigh_10:
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y5, Y0
+	VPSUBD       rowconsts<>+416(SB), Y5, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y6
 	VPSUBD       Y6, Y5, Y6
-	VSUBPS       rowconsts<>+416(SB), Y6, Y6
+	VSUBPS       rowconsts<>+448(SB), Y6, Y6
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+836(SB), Y8
-	VFMADD213PS  rowconsts<>+480(SB), Y6, Y8
+	VBROADCASTSS rowconsts<>+876(SB), Y8
 	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
@@ -13163,12 +13172,13 @@ CrossEntropyGWAVX2_nohigh_10:
 	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
 	VMULPS       Y6, Y8, Y8
 	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+736(SB), Y0, Y8
-	VFMADD231PS  rowconsts<>+448(SB), Y7, Y8
+	VFMADD231PS  rowconsts<>+768(SB), Y0, Y8
+	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
 	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+768(SB), Y0, Y6
+	VFMADD231PS  rowconsts<>+800(SB), Y0, Y6
 	VSUBPS       Y5, Y5, Y0
 	VADDPS       Y0, Y6, Y6
 	MOVQ         lsum+56(FP), R12
@@ -13188,10 +13198,10 @@ CrossEntropyGWAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y0
-	VBROADCASTSS rowconsts<>+812(SB), Y5
-	VBROADCASTSS rowconsts<>+812(SB), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y5
+	VBROADCASTSS rowconsts<>+844(SB), Y6
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	XORQ         SI, SI
 
 CrossEntropyGWAVX2_max32_12:
@@ -13224,7 +13234,7 @@ CrossEntropyGWAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
-	VBROADCASTSS rowconsts<>+812(SB), Y9
+	VBROADCASTSS rowconsts<>+844(SB), Y9
 	VMASKMOVPS   (R8)(SI*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
@@ -13255,7 +13265,7 @@ CrossEntropyGWAVX2_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropyGWAVX2_explast_16
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+844(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropyGWAVX2_exp32_18:
@@ -13265,18 +13275,18 @@ CrossEntropyGWAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13286,18 +13296,18 @@ CrossEntropyGWAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     32(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13307,18 +13317,18 @@ CrossEntropyGWAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     64(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13328,18 +13338,18 @@ CrossEntropyGWAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     96(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13356,18 +13366,18 @@ CrossEntropyGWAVX2_exprest_19:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13384,24 +13394,24 @@ CrossEntropyGWAVX2_exptail_21:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -13417,18 +13427,18 @@ CrossEntropyGWAVX2_expnext_22:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13445,24 +13455,24 @@ CrossEntropyGWAVX2_exptail_23:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -13478,18 +13488,18 @@ CrossEntropyGWAVX2_expnext_24:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13506,24 +13516,24 @@ CrossEntropyGWAVX2_exptail_25:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -13540,24 +13550,24 @@ CrossEntropyGWAVX2_expnext_26:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+812(SB), Y10
+	VBROADCASTSS rowconsts<>+844(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -13585,18 +13595,18 @@ CrossEntropyGWAVX2_explast32_27:
 	JAE         CrossEntropyGWAVX2_explastrest_28
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13604,18 +13614,18 @@ CrossEntropyGWAVX2_explast32_27:
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13623,18 +13633,18 @@ CrossEntropyGWAVX2_explast32_27:
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13642,18 +13652,18 @@ CrossEntropyGWAVX2_explast32_27:
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13668,18 +13678,18 @@ CrossEntropyGWAVX2_explastrest_28:
 	JAE         CrossEntropyGWAVX2_explasttail_30
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13698,18 +13708,18 @@ CrossEntropyGWAVX2_explasttail_30:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -13723,18 +13733,18 @@ CrossEntropyGWAVX2_explastnext_31:
 	JAE         CrossEntropyGWAVX2_explasttail_32
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13753,18 +13763,18 @@ CrossEntropyGWAVX2_explasttail_32:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -13778,18 +13788,18 @@ CrossEntropyGWAVX2_explastnext_33:
 	JAE         CrossEntropyGWAVX2_explasttail_34
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+128(SB), Y11, Y9
 	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+192(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
 	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13808,18 +13818,18 @@ CrossEntropyGWAVX2_explasttail_34:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -13838,18 +13848,18 @@ CrossEntropyGWAVX2_explastnext_35:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+320(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+128(SB), Y12, Y10
 	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+192(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -13869,7 +13879,7 @@ CrossEntropyGWAVX2_expfolded_17:
 	VADDSS       X6, X5, X5
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+828(SB), X6
+	VMOVSS       rowconsts<>+868(SB), X6
 	VDIVSS       X5, X6, X6
 	VBROADCASTSS X6, Y6
 	MOVQ         a+32(FP), SI
@@ -13954,29 +13964,29 @@ CrossEntropyGWAVX2_outend_39:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X8
-	VFMADD213SS rowconsts<>+840(SB), X0, X8
-	VFMADD213SS rowconsts<>+844(SB), X0, X8
-	VFMADD213SS rowconsts<>+848(SB), X0, X8
-	VFMADD213SS rowconsts<>+852(SB), X0, X8
-	VFMADD213SS rowconsts<>+856(SB), X0, X8
-	VFMADD213SS rowconsts<>+860(SB), X0, X8
-	VFMADD213SS rowconsts<>+864(SB), X0, X8
-	VFMADD213SS rowconsts<>+868(SB), X0, X8
+	VMOVSS      rowconsts<>+876(SB), X8
+	VFMADD213SS rowconsts<>+880(SB), X0, X8
+	VFMADD213SS rowconsts<>+884(SB), X0, X8
+	VFMADD213SS rowconsts<>+888(SB), X0, X8
+	VFMADD213SS rowconsts<>+892(SB), X0, X8
+	VFMADD213SS rowconsts<>+896(SB), X0, X8
+	VFMADD213SS rowconsts<>+900(SB), X0, X8
+	VFMADD213SS rowconsts<>+904(SB), X0, X8
+	VFMADD213SS rowconsts<>+908(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+872(SB), X6, X8
-	VFMADD231SS rowconsts<>+832(SB), X7, X8
+	VFMADD231SS rowconsts<>+912(SB), X6, X8
+	VFMADD231SS rowconsts<>+872(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X6, X0
+	VFMADD231SS rowconsts<>+916(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -14139,7 +14149,7 @@ CrossEntropyGWSAVX2_block_1:
 
 CrossEntropyGWSAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+812(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y0
 	XORQ         R12, R12
 
 CrossEntropyGWSAVX2_bmax_6:
@@ -14185,18 +14195,18 @@ CrossEntropyGWSAVX2_bexp_7:
 	ANDQ         $0x000000ff, R14
 	VADDPS       768(SP)(R14*1), Y3, Y3
 	VMOVUPS      Y3, 768(SP)(R14*1)
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y2, Y3
-	VBROADCASTSS rowconsts<>+800(SB), Y4
-	VFMADD213PS  rowconsts<>+352(SB), Y2, Y4
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+832(SB), Y4
+	VFMADD213PS  rowconsts<>+384(SB), Y2, Y4
 	VPSLLD       $0x17, Y4, Y5
-	VSUBPS       rowconsts<>+352(SB), Y4, Y4
-	VFMADD231PS  rowconsts<>+128(SB), Y4, Y2
+	VSUBPS       rowconsts<>+384(SB), Y4, Y4
 	VFMADD231PS  rowconsts<>+160(SB), Y4, Y2
-	VBROADCASTSS rowconsts<>+808(SB), Y4
-	VFMADD213PS  rowconsts<>+192(SB), Y2, Y4
+	VFMADD231PS  rowconsts<>+192(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+840(SB), Y4
 	VFMADD213PS  rowconsts<>+224(SB), Y2, Y4
 	VFMADD213PS  rowconsts<>+256(SB), Y2, Y4
 	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+320(SB), Y2, Y4
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
@@ -14246,7 +14256,7 @@ CrossEntropyGWSAVX2_bexp_7:
 	VMOVUPS Y0, (R12)(DI*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+828(SB), Y0
+	VBROADCASTSS rowconsts<>+868(SB), Y0
 	VDIVPS       Y2, Y0, Y0
 	MOVQ         a+32(FP), R12
 	VMOVUPS      (R12)(DI*4), Y3
@@ -14359,15 +14369,14 @@ CrossEntropyGWSAVX2_bgrad_8:
 CrossEntropyGWSAVX2_nohigh_10:
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y2, Y0
+	VPSUBD       rowconsts<>+416(SB), Y2, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y3
 	VPSUBD       Y3, Y2, Y3
-	VSUBPS       rowconsts<>+416(SB), Y3, Y3
+	VSUBPS       rowconsts<>+448(SB), Y3, Y3
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y3, Y3, Y4
-	VBROADCASTSS rowconsts<>+836(SB), Y5
-	VFMADD213PS  rowconsts<>+480(SB), Y3, Y5
+	VBROADCASTSS rowconsts<>+876(SB), Y5
 	VFMADD213PS  rowconsts<>+512(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+544(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+576(SB), Y3, Y5
@@ -14375,12 +14384,13 @@ CrossEntropyGWSAVX2_nohigh_10:
 	VFMADD213PS  rowconsts<>+640(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+672(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+704(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+736(SB), Y3, Y5
 	VMULPS       Y3, Y5, Y5
 	VMULPS       Y4, Y5, Y5
-	VFMADD231PS  rowconsts<>+736(SB), Y0, Y5
-	VFMADD231PS  rowconsts<>+448(SB), Y4, Y5
+	VFMADD231PS  rowconsts<>+768(SB), Y0, Y5
+	VFMADD231PS  rowconsts<>+480(SB), Y4, Y5
 	VADDPS       Y5, Y3, Y3
-	VFMADD231PS  rowconsts<>+768(SB), Y0, Y3
+	VFMADD231PS  rowconsts<>+800(SB), Y0, Y3
 	VSUBPS       Y2, Y2, Y0
 	VADDPS       Y0, Y3, Y3
 	MOVQ         lsum+56(FP), R12
@@ -14400,10 +14410,10 @@ CrossEntropyGWSAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y0
-	VBROADCASTSS rowconsts<>+812(SB), Y2
-	VBROADCASTSS rowconsts<>+812(SB), Y3
-	VBROADCASTSS rowconsts<>+812(SB), Y4
+	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y2
+	VBROADCASTSS rowconsts<>+844(SB), Y3
+	VBROADCASTSS rowconsts<>+844(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropyGWSAVX2_max32_12:
@@ -14436,7 +14446,7 @@ CrossEntropyGWSAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
-	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+844(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -14474,7 +14484,7 @@ CrossEntropyGWSAVX2_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropyGWSAVX2_explast_16
 	LEAQ         (R8)(AX*4), R12
-	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+844(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropyGWSAVX2_exp32_18:
@@ -14485,18 +14495,18 @@ CrossEntropyGWSAVX2_exp32_18:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14507,18 +14517,18 @@ CrossEntropyGWSAVX2_exp32_18:
 	VMOVUPS      32(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  32(R11)(SI*4), Y10, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14529,18 +14539,18 @@ CrossEntropyGWSAVX2_exp32_18:
 	VMOVUPS      64(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  64(R11)(SI*4), Y10, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14551,18 +14561,18 @@ CrossEntropyGWSAVX2_exp32_18:
 	VMOVUPS      96(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  96(R11)(SI*4), Y10, Y5
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14580,18 +14590,18 @@ CrossEntropyGWSAVX2_exprest_19:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14608,30 +14618,30 @@ CrossEntropyGWSAVX2_exptail_21:
 	SHLQ         $0x02, R14
 	SUBQ         R14, R13
 	VMOVUPS      (R13), Y10
-	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VBROADCASTSS rowconsts<>+844(SB), Y11
 	VMASKMOVPS   (R12)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -14648,18 +14658,18 @@ CrossEntropyGWSAVX2_expnext_22:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14676,30 +14686,30 @@ CrossEntropyGWSAVX2_exptail_23:
 	SHLQ         $0x02, R14
 	SUBQ         R14, R13
 	VMOVUPS      (R13), Y10
-	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VBROADCASTSS rowconsts<>+844(SB), Y11
 	VMASKMOVPS   (R12)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -14716,18 +14726,18 @@ CrossEntropyGWSAVX2_expnext_24:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14744,30 +14754,30 @@ CrossEntropyGWSAVX2_exptail_25:
 	SHLQ         $0x02, R14
 	SUBQ         R14, R13
 	VMOVUPS      (R13), Y10
-	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VBROADCASTSS rowconsts<>+844(SB), Y11
 	VMASKMOVPS   (R12)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -14784,30 +14794,30 @@ CrossEntropyGWSAVX2_expnext_26:
 	SHLQ         $0x02, R14
 	SUBQ         R14, R13
 	VMOVUPS      (R13), Y10
-	VBROADCASTSS rowconsts<>+812(SB), Y11
+	VBROADCASTSS rowconsts<>+844(SB), Y11
 	VMASKMOVPS   (R12)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -14836,18 +14846,18 @@ CrossEntropyGWSAVX2_explast32_27:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14856,18 +14866,18 @@ CrossEntropyGWSAVX2_explast32_27:
 	VMOVUPS      32(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  32(R11)(SI*4), Y10, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14876,18 +14886,18 @@ CrossEntropyGWSAVX2_explast32_27:
 	VMOVUPS      64(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  64(R11)(SI*4), Y10, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14896,18 +14906,18 @@ CrossEntropyGWSAVX2_explast32_27:
 	VMOVUPS      96(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  96(R11)(SI*4), Y10, Y5
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14923,18 +14933,18 @@ CrossEntropyGWSAVX2_explastrest_28:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14953,24 +14963,24 @@ CrossEntropyGWSAVX2_explasttail_30:
 	VMOVUPS      (R12), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -14985,18 +14995,18 @@ CrossEntropyGWSAVX2_explastnext_31:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -15015,24 +15025,24 @@ CrossEntropyGWSAVX2_explasttail_32:
 	VMOVUPS      (R12), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -15047,18 +15057,18 @@ CrossEntropyGWSAVX2_explastnext_33:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+800(SB), Y12
-	VFMADD213PS  rowconsts<>+352(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+352(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+128(SB), Y12, Y10
+	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+808(SB), Y12
-	VFMADD213PS  rowconsts<>+192(SB), Y10, Y12
+	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+840(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -15077,24 +15087,24 @@ CrossEntropyGWSAVX2_explasttail_34:
 	VMOVUPS      (R12), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -15113,24 +15123,24 @@ CrossEntropyGWSAVX2_explastnext_35:
 	VMOVUPS      (R12), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+816(SB), Y12
+	VBROADCASTSS rowconsts<>+856(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+800(SB), Y13
-	VFMADD213PS  rowconsts<>+352(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+352(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+128(SB), Y13, Y11
+	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+808(SB), Y13
-	VFMADD213PS  rowconsts<>+192(SB), Y11, Y13
+	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+840(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -15150,7 +15160,7 @@ CrossEntropyGWSAVX2_expfolded_17:
 	VADDSS       X7, X6, X6
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+828(SB), X7
+	VMOVSS       rowconsts<>+868(SB), X7
 	VDIVSS       X6, X7, X7
 	VBROADCASTSS X7, Y7
 	MOVQ         a+32(FP), SI
@@ -15235,29 +15245,29 @@ CrossEntropyGWSAVX2_outend_39:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X9
-	VFMADD213SS rowconsts<>+840(SB), X0, X9
-	VFMADD213SS rowconsts<>+844(SB), X0, X9
-	VFMADD213SS rowconsts<>+848(SB), X0, X9
-	VFMADD213SS rowconsts<>+852(SB), X0, X9
-	VFMADD213SS rowconsts<>+856(SB), X0, X9
-	VFMADD213SS rowconsts<>+860(SB), X0, X9
-	VFMADD213SS rowconsts<>+864(SB), X0, X9
-	VFMADD213SS rowconsts<>+868(SB), X0, X9
+	VMOVSS      rowconsts<>+876(SB), X9
+	VFMADD213SS rowconsts<>+880(SB), X0, X9
+	VFMADD213SS rowconsts<>+884(SB), X0, X9
+	VFMADD213SS rowconsts<>+888(SB), X0, X9
+	VFMADD213SS rowconsts<>+892(SB), X0, X9
+	VFMADD213SS rowconsts<>+896(SB), X0, X9
+	VFMADD213SS rowconsts<>+900(SB), X0, X9
+	VFMADD213SS rowconsts<>+904(SB), X0, X9
+	VFMADD213SS rowconsts<>+908(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+872(SB), X7, X9
-	VFMADD231SS rowconsts<>+832(SB), X8, X9
+	VFMADD231SS rowconsts<>+912(SB), X7, X9
+	VFMADD231SS rowconsts<>+872(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X7, X0
+	VFMADD231SS rowconsts<>+916(SB), X7, X0
 	VSUBSS      X6, X6, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -15305,10 +15315,10 @@ TEXT ·CrossEntropySoftGWAVX2(SB), NOSPLIT, $0-96
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+812(SB), Y0
-	VBROADCASTSS rowconsts<>+812(SB), Y2
-	VBROADCASTSS rowconsts<>+812(SB), Y3
-	VBROADCASTSS rowconsts<>+812(SB), Y4
+	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+844(SB), Y2
+	VBROADCASTSS rowconsts<>+844(SB), Y3
+	VBROADCASTSS rowconsts<>+844(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySoftGWAVX2_max32_1:
@@ -15341,7 +15351,7 @@ CrossEntropySoftGWAVX2_maxtail_3:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
-	VBROADCASTSS rowconsts<>+812(SB), Y6
+	VBROADCASTSS rowconsts<>+844(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -15372,7 +15382,7 @@ CrossEntropySoftGWAVX2_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropySoftGWAVX2_explast_5
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+812(SB), Y1
+	VBROADCASTSS rowconsts<>+844(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropySoftGWAVX2_exp32_7:
@@ -15382,18 +15392,18 @@ CrossEntropySoftGWAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15403,18 +15413,18 @@ CrossEntropySoftGWAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15424,18 +15434,18 @@ CrossEntropySoftGWAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15445,18 +15455,18 @@ CrossEntropySoftGWAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15473,18 +15483,18 @@ CrossEntropySoftGWAVX2_exprest_8:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15501,24 +15511,24 @@ CrossEntropySoftGWAVX2_exptail_10:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -15534,18 +15544,18 @@ CrossEntropySoftGWAVX2_expnext_11:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15562,24 +15572,24 @@ CrossEntropySoftGWAVX2_exptail_12:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -15595,18 +15605,18 @@ CrossEntropySoftGWAVX2_expnext_13:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15623,24 +15633,24 @@ CrossEntropySoftGWAVX2_exptail_14:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -15657,24 +15667,24 @@ CrossEntropySoftGWAVX2_expnext_15:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+812(SB), Y7
+	VBROADCASTSS rowconsts<>+844(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -15702,18 +15712,18 @@ CrossEntropySoftGWAVX2_explast32_16:
 	JAE          CrossEntropySoftGWAVX2_explastrest_17
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15721,18 +15731,18 @@ CrossEntropySoftGWAVX2_explast32_16:
 	VADDPS       Y9, Y2, Y2
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15740,18 +15750,18 @@ CrossEntropySoftGWAVX2_explast32_16:
 	VADDPS       Y9, Y3, Y3
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15759,18 +15769,18 @@ CrossEntropySoftGWAVX2_explast32_16:
 	VADDPS       Y9, Y4, Y4
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15785,18 +15795,18 @@ CrossEntropySoftGWAVX2_explastrest_17:
 	JAE          CrossEntropySoftGWAVX2_explasttail_19
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15815,18 +15825,18 @@ CrossEntropySoftGWAVX2_explasttail_19:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -15840,18 +15850,18 @@ CrossEntropySoftGWAVX2_explastnext_20:
 	JAE          CrossEntropySoftGWAVX2_explasttail_21
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15870,18 +15880,18 @@ CrossEntropySoftGWAVX2_explasttail_21:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -15895,18 +15905,18 @@ CrossEntropySoftGWAVX2_explastnext_22:
 	JAE          CrossEntropySoftGWAVX2_explasttail_23
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+800(SB), Y8
-	VFMADD213PS  rowconsts<>+352(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+352(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+128(SB), Y8, Y6
+	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+808(SB), Y8
-	VFMADD213PS  rowconsts<>+192(SB), Y6, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+840(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15925,18 +15935,18 @@ CrossEntropySoftGWAVX2_explasttail_23:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -15955,18 +15965,18 @@ CrossEntropySoftGWAVX2_explastnext_24:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -16072,7 +16082,7 @@ CrossEntropySoftGWAVX2_tgttail_28:
 	VMASKMOVPS   (R12)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VBROADCASTSS rowconsts<>+856(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -16110,7 +16120,7 @@ CrossEntropySoftGWAVX2_tgttail_30:
 	VMASKMOVPS   (R12)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VBROADCASTSS rowconsts<>+856(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -16148,7 +16158,7 @@ CrossEntropySoftGWAVX2_tgttail_32:
 	VMASKMOVPS   (R12)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VBROADCASTSS rowconsts<>+856(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -16172,7 +16182,7 @@ CrossEntropySoftGWAVX2_tgtnext_33:
 	VMASKMOVPS   (R12)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+816(SB), Y11
+	VBROADCASTSS rowconsts<>+856(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -16207,7 +16217,7 @@ CrossEntropySoftGWAVX2_tgtdone_27:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
-	VMOVSS       rowconsts<>+828(SB), X0
+	VMOVSS       rowconsts<>+868(SB), X0
 	VDIVSS       X2, X0, X0
 	VBROADCASTSS X0, Y0
 	VBROADCASTSS X3, Y3
@@ -16311,29 +16321,29 @@ CrossEntropySoftGWAVX2_outend_37:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+828(SB), X0, X0
+	VSUBSS     rowconsts<>+868(SB), X0, X0
 	VXORPS     X3, X3, X3
 	VCVTSI2SSL R11, X3, X3
 	VMULSS     X0, X0, X4
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+836(SB), X5
-	VFMADD213SS rowconsts<>+840(SB), X0, X5
-	VFMADD213SS rowconsts<>+844(SB), X0, X5
-	VFMADD213SS rowconsts<>+848(SB), X0, X5
-	VFMADD213SS rowconsts<>+852(SB), X0, X5
-	VFMADD213SS rowconsts<>+856(SB), X0, X5
-	VFMADD213SS rowconsts<>+860(SB), X0, X5
-	VFMADD213SS rowconsts<>+864(SB), X0, X5
-	VFMADD213SS rowconsts<>+868(SB), X0, X5
+	VMOVSS      rowconsts<>+876(SB), X5
+	VFMADD213SS rowconsts<>+880(SB), X0, X5
+	VFMADD213SS rowconsts<>+884(SB), X0, X5
+	VFMADD213SS rowconsts<>+888(SB), X0, X5
+	VFMADD213SS rowconsts<>+892(SB), X0, X5
+	VFMADD213SS rowconsts<>+896(SB), X0, X5
+	VFMADD213SS rowconsts<>+900(SB), X0, X5
+	VFMADD213SS rowconsts<>+904(SB), X0, X5
+	VFMADD213SS rowconsts<>+908(SB), X0, X5
 	VMULSS      X0, X5, X5
 	VMULSS      X4, X5, X5
-	VFMADD231SS rowconsts<>+872(SB), X3, X5
-	VFMADD231SS rowconsts<>+832(SB), X4, X5
+	VFMADD231SS rowconsts<>+912(SB), X3, X5
+	VFMADD231SS rowconsts<>+872(SB), X4, X5
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X5, X0, X0
-	VFMADD231SS rowconsts<>+876(SB), X3, X0
+	VFMADD231SS rowconsts<>+916(SB), X3, X0
 	VSUBSS      X2, X2, X2
 	VADDSS      X2, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -16528,7 +16538,7 @@ TEXT ·TripletGradAVX2(SB), NOSPLIT, $0-96
 	MOVQ         gP+8(FP), R12
 	MOVQ         gN+16(FP), R13
 	VBROADCASTSS eps+72(FP), Y0
-	VBROADCASTSS rowconsts<>+816(SB), Y1
+	VBROADCASTSS rowconsts<>+856(SB), Y1
 
 TripletGradAVX2_row:
 	MOVQ         cu+48(FP), SI
@@ -16675,7 +16685,7 @@ TEXT ·TripletGradSwapAVX2(SB), NOSPLIT, $0-96
 	MOVQ         gP+8(FP), R12
 	MOVQ         gN+16(FP), R13
 	VBROADCASTSS eps+72(FP), Y0
-	VBROADCASTSS rowconsts<>+816(SB), Y1
+	VBROADCASTSS rowconsts<>+856(SB), Y1
 
 TripletGradSwapAVX2_row:
 	MOVQ         cu+48(FP), SI
@@ -16938,8 +16948,8 @@ TEXT ·SigmoidFocalAVX2(SB), NOSPLIT, $0-64
 	MOVQ ng+56(FP), R10
 
 	// constants: sign bit, 1, alpha, beta
-	VBROADCASTSS rowconsts<>+816(SB), Y0
-	VBROADCASTSS rowconsts<>+828(SB), Y1
+	VBROADCASTSS rowconsts<>+856(SB), Y0
+	VBROADCASTSS rowconsts<>+868(SB), Y1
 	VBROADCASTSS alpha+40(FP), Y2
 	VBROADCASTSS beta+44(FP), Y3
 	XORQ         BX, BX
@@ -16953,18 +16963,18 @@ SigmoidFocalAVX2_sf32_1:
 	// e = ExpNeg(-|x|); u = 1 + e; r = 1/u; l = log1p(e) = fma(-((u-1)-e), r, LogPos(u))
 	VANDNPS      Y4, Y0, Y6
 	VXORPS       Y0, Y6, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -16972,15 +16982,14 @@ SigmoidFocalAVX2_sf32_1:
 	VDIVPS       Y7, Y1, Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y7, Y9
+	VPSUBD       rowconsts<>+416(SB), Y7, Y9
 	VPSRAD       $0x17, Y9, Y9
 	VPSLLD       $0x17, Y9, Y11
 	VPSUBD       Y11, Y7, Y11
-	VSUBPS       rowconsts<>+416(SB), Y11, Y11
+	VSUBPS       rowconsts<>+448(SB), Y11, Y11
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y11, Y11, Y12
-	VBROADCASTSS rowconsts<>+836(SB), Y13
-	VFMADD213PS  rowconsts<>+480(SB), Y11, Y13
+	VBROADCASTSS rowconsts<>+876(SB), Y13
 	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
@@ -16988,12 +16997,13 @@ SigmoidFocalAVX2_sf32_1:
 	VFMADD213PS  rowconsts<>+640(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+672(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+704(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
 	VMULPS       Y11, Y13, Y13
 	VMULPS       Y12, Y13, Y13
-	VFMADD231PS  rowconsts<>+736(SB), Y9, Y13
-	VFMADD231PS  rowconsts<>+448(SB), Y12, Y13
+	VFMADD231PS  rowconsts<>+768(SB), Y9, Y13
+	VFMADD231PS  rowconsts<>+480(SB), Y12, Y13
 	VADDPS       Y13, Y11, Y11
-	VFMADD231PS  rowconsts<>+768(SB), Y9, Y11
+	VFMADD231PS  rowconsts<>+800(SB), Y9, Y11
 	VSUBPS       Y7, Y7, Y9
 	VADDPS       Y9, Y11, Y11
 	VSUBPS       Y1, Y7, Y7
@@ -17071,18 +17081,18 @@ SigmoidFocalAVX2_nograd_7:
 	// e = ExpNeg(-|x|); u = 1 + e; r = 1/u; l = log1p(e) = fma(-((u-1)-e), r, LogPos(u))
 	VANDNPS      Y4, Y0, Y6
 	VXORPS       Y0, Y6, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -17090,15 +17100,14 @@ SigmoidFocalAVX2_nograd_7:
 	VDIVPS       Y7, Y1, Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y7, Y9
+	VPSUBD       rowconsts<>+416(SB), Y7, Y9
 	VPSRAD       $0x17, Y9, Y9
 	VPSLLD       $0x17, Y9, Y11
 	VPSUBD       Y11, Y7, Y11
-	VSUBPS       rowconsts<>+416(SB), Y11, Y11
+	VSUBPS       rowconsts<>+448(SB), Y11, Y11
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y11, Y11, Y12
-	VBROADCASTSS rowconsts<>+836(SB), Y13
-	VFMADD213PS  rowconsts<>+480(SB), Y11, Y13
+	VBROADCASTSS rowconsts<>+876(SB), Y13
 	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
@@ -17106,12 +17115,13 @@ SigmoidFocalAVX2_nograd_7:
 	VFMADD213PS  rowconsts<>+640(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+672(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+704(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
 	VMULPS       Y11, Y13, Y13
 	VMULPS       Y12, Y13, Y13
-	VFMADD231PS  rowconsts<>+736(SB), Y9, Y13
-	VFMADD231PS  rowconsts<>+448(SB), Y12, Y13
+	VFMADD231PS  rowconsts<>+768(SB), Y9, Y13
+	VFMADD231PS  rowconsts<>+480(SB), Y12, Y13
 	VADDPS       Y13, Y11, Y11
-	VFMADD231PS  rowconsts<>+768(SB), Y9, Y11
+	VFMADD231PS  rowconsts<>+800(SB), Y9, Y11
 	VSUBPS       Y7, Y7, Y9
 	VADDPS       Y9, Y11, Y11
 	VSUBPS       Y1, Y7, Y7
@@ -17189,18 +17199,18 @@ SigmoidFocalAVX2_nograd_11:
 	// e = ExpNeg(-|x|); u = 1 + e; r = 1/u; l = log1p(e) = fma(-((u-1)-e), r, LogPos(u))
 	VANDNPS      Y4, Y0, Y6
 	VXORPS       Y0, Y6, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -17208,15 +17218,14 @@ SigmoidFocalAVX2_nograd_11:
 	VDIVPS       Y7, Y1, Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y7, Y9
+	VPSUBD       rowconsts<>+416(SB), Y7, Y9
 	VPSRAD       $0x17, Y9, Y9
 	VPSLLD       $0x17, Y9, Y11
 	VPSUBD       Y11, Y7, Y11
-	VSUBPS       rowconsts<>+416(SB), Y11, Y11
+	VSUBPS       rowconsts<>+448(SB), Y11, Y11
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y11, Y11, Y12
-	VBROADCASTSS rowconsts<>+836(SB), Y13
-	VFMADD213PS  rowconsts<>+480(SB), Y11, Y13
+	VBROADCASTSS rowconsts<>+876(SB), Y13
 	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
@@ -17224,12 +17233,13 @@ SigmoidFocalAVX2_nograd_11:
 	VFMADD213PS  rowconsts<>+640(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+672(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+704(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
 	VMULPS       Y11, Y13, Y13
 	VMULPS       Y12, Y13, Y13
-	VFMADD231PS  rowconsts<>+736(SB), Y9, Y13
-	VFMADD231PS  rowconsts<>+448(SB), Y12, Y13
+	VFMADD231PS  rowconsts<>+768(SB), Y9, Y13
+	VFMADD231PS  rowconsts<>+480(SB), Y12, Y13
 	VADDPS       Y13, Y11, Y11
-	VFMADD231PS  rowconsts<>+768(SB), Y9, Y11
+	VFMADD231PS  rowconsts<>+800(SB), Y9, Y11
 	VSUBPS       Y7, Y7, Y9
 	VADDPS       Y9, Y11, Y11
 	VSUBPS       Y1, Y7, Y7
@@ -17307,18 +17317,18 @@ SigmoidFocalAVX2_nograd_15:
 	// e = ExpNeg(-|x|); u = 1 + e; r = 1/u; l = log1p(e) = fma(-((u-1)-e), r, LogPos(u))
 	VANDNPS      Y4, Y0, Y6
 	VXORPS       Y0, Y6, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -17326,15 +17336,14 @@ SigmoidFocalAVX2_nograd_15:
 	VDIVPS       Y7, Y1, Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y7, Y9
+	VPSUBD       rowconsts<>+416(SB), Y7, Y9
 	VPSRAD       $0x17, Y9, Y9
 	VPSLLD       $0x17, Y9, Y11
 	VPSUBD       Y11, Y7, Y11
-	VSUBPS       rowconsts<>+416(SB), Y11, Y11
+	VSUBPS       rowconsts<>+448(SB), Y11, Y11
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y11, Y11, Y12
-	VBROADCASTSS rowconsts<>+836(SB), Y13
-	VFMADD213PS  rowconsts<>+480(SB), Y11, Y13
+	VBROADCASTSS rowconsts<>+876(SB), Y13
 	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
@@ -17342,12 +17351,13 @@ SigmoidFocalAVX2_nograd_15:
 	VFMADD213PS  rowconsts<>+640(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+672(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+704(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
 	VMULPS       Y11, Y13, Y13
 	VMULPS       Y12, Y13, Y13
-	VFMADD231PS  rowconsts<>+736(SB), Y9, Y13
-	VFMADD231PS  rowconsts<>+448(SB), Y12, Y13
+	VFMADD231PS  rowconsts<>+768(SB), Y9, Y13
+	VFMADD231PS  rowconsts<>+480(SB), Y12, Y13
 	VADDPS       Y13, Y11, Y11
-	VFMADD231PS  rowconsts<>+768(SB), Y9, Y11
+	VFMADD231PS  rowconsts<>+800(SB), Y9, Y11
 	VSUBPS       Y7, Y7, Y9
 	VADDPS       Y9, Y11, Y11
 	VSUBPS       Y1, Y7, Y7
@@ -17431,18 +17441,18 @@ SigmoidFocalAVX2_sfv_2:
 	// e = ExpNeg(-|x|); u = 1 + e; r = 1/u; l = log1p(e) = fma(-((u-1)-e), r, LogPos(u))
 	VANDNPS      Y4, Y0, Y6
 	VXORPS       Y0, Y6, Y7
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y7
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -17450,15 +17460,14 @@ SigmoidFocalAVX2_sfv_2:
 	VDIVPS       Y7, Y1, Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y7, Y9
+	VPSUBD       rowconsts<>+416(SB), Y7, Y9
 	VPSRAD       $0x17, Y9, Y9
 	VPSLLD       $0x17, Y9, Y11
 	VPSUBD       Y11, Y7, Y11
-	VSUBPS       rowconsts<>+416(SB), Y11, Y11
+	VSUBPS       rowconsts<>+448(SB), Y11, Y11
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y11, Y11, Y12
-	VBROADCASTSS rowconsts<>+836(SB), Y13
-	VFMADD213PS  rowconsts<>+480(SB), Y11, Y13
+	VBROADCASTSS rowconsts<>+876(SB), Y13
 	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
@@ -17466,12 +17475,13 @@ SigmoidFocalAVX2_sfv_2:
 	VFMADD213PS  rowconsts<>+640(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+672(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+704(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
 	VMULPS       Y11, Y13, Y13
 	VMULPS       Y12, Y13, Y13
-	VFMADD231PS  rowconsts<>+736(SB), Y9, Y13
-	VFMADD231PS  rowconsts<>+448(SB), Y12, Y13
+	VFMADD231PS  rowconsts<>+768(SB), Y9, Y13
+	VFMADD231PS  rowconsts<>+480(SB), Y12, Y13
 	VADDPS       Y13, Y11, Y11
-	VFMADD231PS  rowconsts<>+768(SB), Y9, Y11
+	VFMADD231PS  rowconsts<>+800(SB), Y9, Y11
 	VSUBPS       Y7, Y7, Y9
 	VADDPS       Y9, Y11, Y11
 	VSUBPS       Y1, Y7, Y7
@@ -17559,18 +17569,18 @@ SigmoidFocalAVX2_sftail_3:
 	// e = ExpNeg(-|x|); u = 1 + e; r = 1/u; l = log1p(e) = fma(-((u-1)-e), r, LogPos(u))
 	VANDNPS      Y5, Y0, Y7
 	VXORPS       Y0, Y7, Y0
-	VCMPPS       $0x01, rowconsts<>+320(SB), Y0, Y8
-	VBROADCASTSS rowconsts<>+800(SB), Y9
-	VFMADD213PS  rowconsts<>+352(SB), Y0, Y9
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y0, Y8
+	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y0, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+352(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+128(SB), Y9, Y0
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y0
-	VBROADCASTSS rowconsts<>+808(SB), Y9
-	VFMADD213PS  rowconsts<>+192(SB), Y0, Y9
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y0
+	VBROADCASTSS rowconsts<>+840(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y0, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y0, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y0, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y0, Y9
 	VMULPS       Y10, Y0, Y0
 	VFMADD231PS  Y9, Y0, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -17578,15 +17588,14 @@ SigmoidFocalAVX2_sftail_3:
 	VDIVPS       Y0, Y1, Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+384(SB), Y0, Y9
+	VPSUBD       rowconsts<>+416(SB), Y0, Y9
 	VPSRAD       $0x17, Y9, Y9
 	VPSLLD       $0x17, Y9, Y11
 	VPSUBD       Y11, Y0, Y11
-	VSUBPS       rowconsts<>+416(SB), Y11, Y11
+	VSUBPS       rowconsts<>+448(SB), Y11, Y11
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y11, Y11, Y12
-	VBROADCASTSS rowconsts<>+836(SB), Y13
-	VFMADD213PS  rowconsts<>+480(SB), Y11, Y13
+	VBROADCASTSS rowconsts<>+876(SB), Y13
 	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
@@ -17594,12 +17603,13 @@ SigmoidFocalAVX2_sftail_3:
 	VFMADD213PS  rowconsts<>+640(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+672(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+704(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
 	VMULPS       Y11, Y13, Y13
 	VMULPS       Y12, Y13, Y13
-	VFMADD231PS  rowconsts<>+736(SB), Y9, Y13
-	VFMADD231PS  rowconsts<>+448(SB), Y12, Y13
+	VFMADD231PS  rowconsts<>+768(SB), Y9, Y13
+	VFMADD231PS  rowconsts<>+480(SB), Y12, Y13
 	VADDPS       Y13, Y11, Y11
-	VFMADD231PS  rowconsts<>+768(SB), Y9, Y11
+	VFMADD231PS  rowconsts<>+800(SB), Y9, Y11
 	VSUBPS       Y0, Y0, Y9
 	VADDPS       Y9, Y11, Y11
 	VSUBPS       Y1, Y0, Y0
@@ -17675,6 +17685,163 @@ SigmoidFocalAVX2_sfend_4:
 	VZEROUPPER
 	RET
 
+// func HingeCountsAVX2(row *float32, crow *float32, n int, dp *float32, margin float32, sums *float32, counts *int32)
+// Requires: AVX, AVX2
+TEXT ·HingeCountsAVX2(SB), NOSPLIT, $0-56
+	MOVQ         row+0(FP), AX
+	MOVQ         crow+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         dp+24(FP), BX
+	VBROADCASTSS margin+32(FP), Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	XORQ         SI, SI
+
+HingeCountsAVX2_loop:
+	CMPQ    SI, DX
+	JAE     HingeCountsAVX2_done
+	VMOVUPS (AX)(SI*4), Y10
+	VXORPS  Y11, Y11, Y11
+
+	// positive 0: x = (dp - dn) + margin; where x > 0: count it, add it to its partial
+	VMOVUPS (BX), Y12
+	VSUBPS  Y10, Y12, Y12
+	VADDPS  Y0, Y12, Y12
+	VCMPPS  $0x1e, Y1, Y12, Y13
+	VANDPS  Y13, Y12, Y12
+	VADDPS  Y12, Y2, Y2
+	VPSUBD  Y13, Y3, Y3
+	VPADDD  Y13, Y11, Y11
+
+	// positive 1: x = (dp - dn) + margin; where x > 0: count it, add it to its partial
+	VMOVUPS 32(BX), Y12
+	VSUBPS  Y10, Y12, Y12
+	VADDPS  Y0, Y12, Y12
+	VCMPPS  $0x1e, Y1, Y12, Y13
+	VANDPS  Y13, Y12, Y12
+	VADDPS  Y12, Y4, Y4
+	VPSUBD  Y13, Y5, Y5
+	VPADDD  Y13, Y11, Y11
+
+	// positive 2: x = (dp - dn) + margin; where x > 0: count it, add it to its partial
+	VMOVUPS 64(BX), Y12
+	VSUBPS  Y10, Y12, Y12
+	VADDPS  Y0, Y12, Y12
+	VCMPPS  $0x1e, Y1, Y12, Y13
+	VANDPS  Y13, Y12, Y12
+	VADDPS  Y12, Y6, Y6
+	VPSUBD  Y13, Y7, Y7
+	VPADDD  Y13, Y11, Y11
+
+	// positive 3: x = (dp - dn) + margin; where x > 0: count it, add it to its partial
+	VMOVUPS 96(BX), Y12
+	VSUBPS  Y10, Y12, Y12
+	VADDPS  Y0, Y12, Y12
+	VCMPPS  $0x1e, Y1, Y12, Y10
+	VANDPS  Y10, Y12, Y12
+	VADDPS  Y12, Y8, Y8
+	VPSUBD  Y10, Y9, Y9
+	VPADDD  Y10, Y11, Y11
+
+	// crow = crow - (the number of positives counted)
+	VPSUBD    Y11, Y1, Y11
+	VCVTDQ2PS Y11, Y11
+	VMOVUPS   (CX)(SI*4), Y10
+	VSUBPS    Y11, Y10, Y10
+	VMOVUPS   Y10, (CX)(SI*4)
+	ADDQ      $0x08, SI
+	JMP       HingeCountsAVX2_loop
+
+HingeCountsAVX2_done:
+	MOVQ    sums+40(FP), AX
+	MOVQ    counts+48(FP), CX
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, (CX)
+	VMOVUPS Y4, 32(AX)
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS Y6, 64(AX)
+	VMOVUPS Y7, 64(CX)
+	VMOVUPS Y8, 96(AX)
+	VMOVUPS Y9, 96(CX)
+	VZEROUPPER
+	RET
+
+// func AboveMinAVX2(row *float32, n int, t *float32, mins *float32, idx *int32)
+// Requires: AVX, AVX2
+TEXT ·AboveMinAVX2(SB), NOSPLIT, $0-40
+	MOVQ         row+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVQ         t+16(FP), DX
+	VBROADCASTSS rowconsts<>+848(SB), Y0
+	VMOVUPS      rowconsts<>+128(SB), Y1
+	VPBROADCASTD rowconsts<>+852(SB), Y2
+	VMOVAPS      Y0, Y3
+	VPCMPEQD     Y4, Y4, Y4
+	VMOVAPS      Y0, Y5
+	VPCMPEQD     Y6, Y6, Y6
+	VMOVAPS      Y0, Y7
+	VPCMPEQD     Y8, Y8, Y8
+	VMOVAPS      Y0, Y9
+	VPCMPEQD     Y10, Y10, Y10
+	XORQ         BX, BX
+
+AboveMinAVX2_loop:
+	CMPQ    BX, CX
+	JAE     AboveMinAVX2_done
+	VMOVUPS (AX)(BX*4), Y11
+
+	// threshold 0: where t < v < min (NaN: no), min = v and idx = k
+	VCMPPS    $0x1e, (DX), Y11, Y12
+	VBLENDVPS Y12, Y11, Y0, Y12
+	VCMPPS    $0x11, Y3, Y12, Y13
+	VBLENDVPS Y13, Y12, Y3, Y3
+	VBLENDVPS Y13, Y1, Y4, Y4
+
+	// threshold 1: where t < v < min (NaN: no), min = v and idx = k
+	VCMPPS    $0x1e, 32(DX), Y11, Y12
+	VBLENDVPS Y12, Y11, Y0, Y12
+	VCMPPS    $0x11, Y5, Y12, Y13
+	VBLENDVPS Y13, Y12, Y5, Y5
+	VBLENDVPS Y13, Y1, Y6, Y6
+
+	// threshold 2: where t < v < min (NaN: no), min = v and idx = k
+	VCMPPS    $0x1e, 64(DX), Y11, Y12
+	VBLENDVPS Y12, Y11, Y0, Y12
+	VCMPPS    $0x11, Y7, Y12, Y13
+	VBLENDVPS Y13, Y12, Y7, Y7
+	VBLENDVPS Y13, Y1, Y8, Y8
+
+	// threshold 3: where t < v < min (NaN: no), min = v and idx = k
+	VCMPPS    $0x1e, 96(DX), Y11, Y12
+	VBLENDVPS Y12, Y11, Y0, Y12
+	VCMPPS    $0x11, Y9, Y12, Y11
+	VBLENDVPS Y11, Y12, Y9, Y9
+	VBLENDVPS Y11, Y1, Y10, Y10
+	VPADDD    Y2, Y1, Y1
+	ADDQ      $0x08, BX
+	JMP       AboveMinAVX2_loop
+
+AboveMinAVX2_done:
+	MOVQ    mins+24(FP), AX
+	MOVQ    idx+32(FP), CX
+	VMOVUPS Y3, (AX)
+	VMOVUPS Y4, (CX)
+	VMOVUPS Y5, 32(AX)
+	VMOVUPS Y6, 32(CX)
+	VMOVUPS Y7, 64(AX)
+	VMOVUPS Y8, 64(CX)
+	VMOVUPS Y9, 96(AX)
+	VMOVUPS Y10, 96(CX)
+	VZEROUPPER
+	RET
+
 // func FlushSubnormalsAVX2(x *float32, n int)
 // Requires: AVX
 TEXT ·FlushSubnormalsAVX2(SB), NOSPLIT, $0-16
@@ -17688,8 +17855,8 @@ TEXT ·FlushSubnormalsAVX2(SB), NOSPLIT, $0-16
 	ANDQ         $0x07, AX
 	XORQ         BX, BX
 	MOVQ         x+0(FP), SI
-	VBROADCASTSS rowconsts<>+820(SB), Y0
-	VBROADCASTSS rowconsts<>+824(SB), Y1
+	VBROADCASTSS rowconsts<>+860(SB), Y0
+	VBROADCASTSS rowconsts<>+864(SB), Y1
 	XORQ         BX, BX
 
 FlushSubnormalsAVX2_flush32_1:

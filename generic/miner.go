@@ -1,0 +1,82 @@
+package generic
+
+import "math"
+
+// The selection scans of the triplet miners, over one anchor's row of
+// squared distances, for up to four of its positives at once.
+
+// HingeLanes is the number of partial sums of a HingeCounts sum: element k
+// of the row adds into partial k mod HingeLanes.
+const HingeLanes = 8
+
+// HingeCounts scans one anchor's row of distances to its negatives for
+// four positives at distances dp[s] (an unused slot holds -Inf). For each s
+// and each k, x = (dp[s] - row[k]) + margin; where x > 0 (NaN: no), on[s]
+// counts it and x is added to partial k mod 8 of sum[s], each partial in
+// index order from +0, and the partials fold as
+//
+//	sum[s] = ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7))
+//
+// crow[k] becomes crow[k] - c, c the number of s whose x > 0 (c may be 0).
+// A masked negative at +Inf gives x = -Inf and counts nowhere. crow has at
+// least len(row) elements.
+func HingeCounts(row, crow []float32, dp [4]float32, margin float32) (on [4]int, sum [4]float32) {
+	var p [4][HingeLanes]float32
+	HingePartials(row, crow, 0, &dp, margin, &p, &on)
+	return on, HingeFold(&p)
+}
+
+// HingePartials is the scan of HingeCounts over row[from:] (from a multiple
+// of HingeLanes), adding into the partials p and the counts on.
+func HingePartials(row, crow []float32, from int, dp *[4]float32, margin float32, p *[4][HingeLanes]float32, on *[4]int) {
+	crow = crow[:len(row)]
+	for k := from; k < len(row); k++ {
+		dn, c := row[k], 0
+		for s := range dp {
+			x := (dp[s] - dn) + margin
+			if x > 0 {
+				on[s]++
+				c++
+				p[s][k%HingeLanes] += x
+			}
+		}
+		crow[k] -= float32(c)
+	}
+}
+
+// HingeFold folds the partials of HingeCounts into the four sums.
+func HingeFold(p *[4][HingeLanes]float32) (sum [4]float32) {
+	for s := range p {
+		q := &p[s]
+		sum[s] = ((q[0] + q[1]) + (q[2] + q[3])) + ((q[4] + q[5]) + (q[6] + q[7]))
+	}
+	return sum
+}
+
+// AboveMin returns, for each of the four thresholds t[s], the index of the
+// least element of row that is greater than t[s], the lowest index among
+// equals, or -1 if there is none. NaN and +Inf elements never count (an
+// unused slot can hold t = +Inf). The result depends on the values alone,
+// not on the order of a scan.
+func AboveMin(row []float32, t [4]float32) [4]int {
+	best := [4]float32{}
+	idx := [4]int{-1, -1, -1, -1}
+	for s := range best {
+		best[s] = float32(math.Inf(1))
+	}
+	AboveMinFrom(row, 0, &t, &best, &idx)
+	return idx
+}
+
+// AboveMinFrom continues AboveMin over row[from:] from the running minima
+// best (+Inf: none yet) and their indices idx (all below from).
+func AboveMinFrom(row []float32, from int, t *[4]float32, best *[4]float32, idx *[4]int) {
+	for k := from; k < len(row); k++ {
+		v := row[k]
+		for s := range t {
+			if v > t[s] && v < best[s] {
+				best[s], idx[s] = v, k
+			}
+		}
+	}
+}
