@@ -30,18 +30,38 @@ func HingeCounts(row, crow []float32, dp [4]float32, margin float32) (on [4]int,
 // of HingeLanes), adding into the partials p and the counts on.
 func HingePartials(row, crow []float32, from int, dp *[4]float32, margin float32, p *[4][HingeLanes]float32, on *[4]int) {
 	crow = crow[:len(row)]
+	d0, d1, d2, d3 := dp[0], dp[1], dp[2], dp[3]
+	q, n := *p, *on // locals: the stores to crow cannot alias them
 	for k := from; k < len(row); k++ {
-		dn, c := row[k], 0
-		for s := range dp {
-			x := (dp[s] - dn) + margin
-			if x > 0 {
-				on[s]++
-				c++
-				p[s][k%HingeLanes] += x
-			}
-		}
-		crow[k] -= float32(c)
+		dn, j := row[k], k%HingeLanes
+		// x enters through a bit mask, not a branch: the signs of x are
+		// as unpredictable as the distances
+		x0, x1, x2, x3 := (d0-dn)+margin, (d1-dn)+margin, (d2-dn)+margin, (d3-dn)+margin
+		o0, o1, o2, o3 := above0(x0), above0(x1), above0(x2), above0(x3)
+		q[0][j] += keep(x0, o0)
+		q[1][j] += keep(x1, o1)
+		q[2][j] += keep(x2, o2)
+		q[3][j] += keep(x3, o3)
+		n[0] += o0
+		n[1] += o1
+		n[2] += o2
+		n[3] += o3
+		crow[k] -= float32(o0 + o1 + o2 + o3)
 	}
+	*p, *on = q, n
+}
+
+// above0 is 1 where x > 0, else 0 (NaN: 0).
+func above0(x float32) int {
+	if x > 0 {
+		return 1
+	}
+	return 0
+}
+
+// keep is x when on is 1 and +0 when on is 0.
+func keep(x float32, on int) float32 {
+	return math.Float32frombits(math.Float32bits(x) & uint32(-on))
 }
 
 // HingeFold folds the partials of HingeCounts into the four sums.
