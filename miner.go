@@ -362,13 +362,6 @@ func nextPositives(grp []int32, held []float32, i, t int, ps *[4]int32, dp *[4]f
 	return n, t
 }
 
-func b2i(v bool) int {
-	if v {
-		return 1
-	}
-	return 0
-}
-
 func (m *TripletMiner) semiHard(set *kernels.Set, labels []int32, b int) float32 {
 	d := m.dist
 	m.groups.build(labels)

@@ -102,13 +102,7 @@ func (c *MultiSimilarity) Forward(emb []float32, labels []int32, dim int, grad [
 			// a negative left out gets -Inf, a kept one its logit; the
 			// same pass finds the hardest negative (no NaN here: those
 			// embeddings were poisoned)
-			nr := nr[:len(row)]
-			for j, sij := range row {
-				nr[j] = pick(sij+eps > minPos, beta*(sij-base), ninf)
-				if sij > maxNeg {
-					maxNeg = sij
-				}
-			}
+			maxNeg = set.MaskedAffine(nr[:len(row)], row, minPos, eps, beta, base)
 		} else {
 			for j, sij := range row {
 				nr[j] = beta * (sij - base)
@@ -140,11 +134,4 @@ func (c *MultiSimilarity) Forward(emb []float32, labels []int32, dim int, grad [
 		simBackward(set, sc, grad, 1/float32(rows), rows, dim)
 	}
 	return float32(total / float64(rows)), nil
-}
-
-// pick returns a when c holds and b otherwise, without a branch: the
-// miner's choices follow the data and would defeat a branch predictor.
-func pick(c bool, a, b float32) float32 {
-	m := -uint32(b2i(c))
-	return math.Float32frombits(math.Float32bits(a)&m | math.Float32bits(b)&^m)
 }

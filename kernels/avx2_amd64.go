@@ -26,6 +26,8 @@ var AVX2 = &Set{
 	sigmoidFocal:     sigmoidFocalAVX2,
 	hingeCounts:      hingeCountsAVX2,
 	aboveMin:         aboveMinAVX2,
+	symmetrize:       symmetrizeAVX2,
+	maskedAffine:     maskedAffineAVX2,
 	flushSubnormals:  flushSubnormalsAVX2,
 }
 

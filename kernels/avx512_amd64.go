@@ -42,6 +42,8 @@ var AVX512 = &Set{
 	sigmoidFocal:     sigmoidFocalAVX2,
 	hingeCounts:      hingeCountsAVX2,
 	aboveMin:         aboveMinAVX2,
+	symmetrize:       symmetrizeAVX2,
+	maskedAffine:     maskedAffineAVX2,
 	flushSubnormals:  flushSubnormalsAVX2,
 }
 

@@ -231,3 +231,30 @@ func TestMinerScansGuardPages(t *testing.T) {
 		}
 	}
 }
+
+// TestPairKernelsGuardPages runs Symmetrize and MaskedAffine with their
+// slices against PROT_NONE pages.
+func TestPairKernelsGuardPages(t *testing.T) {
+	for _, s := range allSets() {
+		for n := 1; n <= 40; n++ {
+			for _, atEnd := range []bool{true, false} {
+				var gs []*tu.Guarded
+				mk := func(n int) []float32 {
+					g := tu.NewGuarded(n)
+					gs = append(gs, g)
+					if atEnd {
+						return g.End(n)
+					}
+					return g.Start(n)
+				}
+				s.Symmetrize(mk(n*n), n)
+				x, dst := mk(n), mk(n)
+				s.MaskedAffine(dst, x, 0, 0.1, 2, 0.5)
+				s.MaskedAffine(x, x, 0, 0.1, 2, 0.5)
+				for _, g := range gs {
+					g.Free()
+				}
+			}
+		}
+	}
+}

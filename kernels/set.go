@@ -10,6 +10,8 @@
 package kernels
 
 import (
+	"math"
+
 	"github.com/simdloss/simdloss/generic"
 	"github.com/simdloss/simdloss/internal/check"
 )
@@ -65,6 +67,8 @@ type Set struct {
 	sigmoidFocal                   sigmoidFocalFunc
 	hingeCounts                    func(row, crow []float32, dp [4]float32, margin float32) ([4]int, [4]float32)
 	aboveMin                       func(row []float32, t [4]float32) [4]int
+	symmetrize                     func(a []float32, n int)
+	maskedAffine                   func(dst, x []float32, thr, eps, beta, base float32) float32
 	flushSubnormals                func(x []float32)
 }
 
@@ -354,6 +358,40 @@ func (s *Set) AboveMin(row []float32, t [4]float32) [4]int {
 	return f(row, t)
 }
 
+// Symmetrize replaces the n×n matrix a (at least n·n elements) by a + aᵀ
+// (generic.Symmetrize): the gradient of a loss on a batch's
+// self-similarities. It panics when a is too short.
+func (s *Set) Symmetrize(a []float32, n int) {
+	check.Len("Symmetrize", "a", a, n*n, false)
+	if n <= 0 {
+		return
+	}
+	f := s.symmetrize
+	if f == nil {
+		f = generic.Symmetrize
+	}
+	f(a[:n*n], n)
+}
+
+// MaskedAffine writes dst_j = beta·(x_j - base) where x_j + eps > thr and
+// -Inf elsewhere, and returns the largest non-NaN x_j plus +0 (-Inf if
+// none): generic.MaskedAffine, the negatives pass of the multi-similarity
+// miner. dst needs len(x) elements and may be x; other overlaps panic.
+func (s *Set) MaskedAffine(dst, x []float32, thr, eps, beta, base float32) float32 {
+	const op = "MaskedAffine"
+	check.Len(op, "dst", dst, len(x), false)
+	if len(x) == 0 {
+		return float32(math.Inf(-1))
+	}
+	dst = dst[:len(x)]
+	check.Overlap(op, "dst", "x", dst, x)
+	f := s.maskedAffine
+	if f == nil {
+		f = generic.MaskedAffine
+	}
+	return f(dst, x, thr, eps, beta, base)
+}
+
 // FlushSubnormals sets the elements of x whose magnitude is below 2^-126 to
 // +0 (generic.FlushSubnormals): used on gradients before a matrix product,
 // where subnormal operands cost a microcode assist per operation on many
@@ -391,6 +429,8 @@ var Generic = &Set{
 	sigmoidFocal:     generic.SigmoidFocal,
 	hingeCounts:      generic.HingeCounts,
 	aboveMin:         generic.AboveMin,
+	symmetrize:       generic.Symmetrize,
+	maskedAffine:     generic.MaskedAffine,
 	flushSubnormals:  generic.FlushSubnormals,
 }
 

@@ -56,6 +56,8 @@ func main() {
 		sigmoidFocalKernel()
 		hingeCountsKernel()
 		aboveMinKernel()
+		symmetrizeKernel()
+		maskedAffineKernel()
 		flushKernel()
 	}
 	Generate()

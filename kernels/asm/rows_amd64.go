@@ -113,6 +113,15 @@ func HingeCountsAVX2(row *float32, crow *float32, n int, dp *float32, margin flo
 //go:noescape
 func AboveMinAVX2(row *float32, n int, t *float32, mins *float32, idx *int32)
 
+// SymmetrizeAVX2 is generic.Symmetrize on the first 8·nb rows and columns of the n×n
+// matrix a, by pairs of 8×8 blocks transposed in registers.
+func SymmetrizeAVX2(a *float32, n int, nb int)
+
+// MaskedAffineAVX2 is generic.MaskedAffine for n >= 1: dst_j = beta·(x_j - base) where
+// x_j + eps > thr, else -Inf; it returns the largest non-NaN x_j plus +0 (-Inf if none).
+// dst may be x.
+func MaskedAffineAVX2(dst *float32, x *float32, n int, thr float32, eps float32, beta float32, base float32) float32
+
 // FlushSubnormalsAVX2 sets the n >= 1 elements of x with |x| < 2^-126 to +0 and keeps the
 // others (NaN included): generic.FlushSubnormals, bit for bit.
 func FlushSubnormalsAVX2(x *float32, n int)

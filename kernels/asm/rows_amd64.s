@@ -17842,6 +17842,284 @@ AboveMinAVX2_done:
 	VZEROUPPER
 	RET
 
+// func SymmetrizeAVX2(a *float32, n int, nb int)
+// Requires: AVX
+TEXT ·SymmetrizeAVX2(SB), NOSPLIT, $0-24
+	MOVQ a+0(FP), AX
+	MOVQ n+8(FP), CX
+	MOVQ nb+16(FP), DX
+	SHLQ $0x02, CX
+	MOVQ CX, BX
+	SHLQ $0x03, BX
+	MOVQ AX, R8
+	XORQ SI, SI
+
+SymmetrizeAVX2_outer:
+	CMPQ SI, DX
+	JAE  SymmetrizeAVX2_done
+	XORQ DI, DI
+
+SymmetrizeAVX2_inner:
+	CMPQ DI, SI
+	JA   SymmetrizeAVX2_next
+
+	// X = block (bi, bj) at rowI + 32·bj, Y = block (bj, bi) at a + bj·8 rows + 32·bi
+	MOVQ    DI, R11
+	SHLQ    $0x05, R11
+	LEAQ    (R8)(R11*1), R9
+	MOVQ    DI, R10
+	IMULQ   BX, R10
+	ADDQ    AX, R10
+	MOVQ    SI, R11
+	SHLQ    $0x05, R11
+	ADDQ    R11, R10
+	MOVQ    R10, R11
+	VMOVUPS (R11), Y0
+	ADDQ    CX, R11
+	VMOVUPS (R11), Y1
+	ADDQ    CX, R11
+	VMOVUPS (R11), Y2
+	ADDQ    CX, R11
+	VMOVUPS (R11), Y3
+	ADDQ    CX, R11
+	VMOVUPS (R11), Y4
+	ADDQ    CX, R11
+	VMOVUPS (R11), Y5
+	ADDQ    CX, R11
+	VMOVUPS (R11), Y6
+	ADDQ    CX, R11
+	VMOVUPS (R11), Y7
+
+	// X' = X + Yᵀ, stored over X; X'ᵀ stored over Y
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VPERM2F128 $0x20, Y3, Y1, Y7
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VPERM2F128 $0x20, Y5, Y8, Y3
+	VPERM2F128 $0x31, Y5, Y8, Y5
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	MOVQ       R9, R11
+	VADDPS     (R11), Y6, Y6
+	VMOVUPS    Y6, (R11)
+	ADDQ       CX, R11
+	VADDPS     (R11), Y7, Y7
+	VMOVUPS    Y7, (R11)
+	ADDQ       CX, R11
+	VADDPS     (R11), Y3, Y3
+	VMOVUPS    Y3, (R11)
+	ADDQ       CX, R11
+	VADDPS     (R11), Y8, Y8
+	VMOVUPS    Y8, (R11)
+	ADDQ       CX, R11
+	VADDPS     (R11), Y2, Y2
+	VMOVUPS    Y2, (R11)
+	ADDQ       CX, R11
+	VADDPS     (R11), Y1, Y1
+	VMOVUPS    Y1, (R11)
+	ADDQ       CX, R11
+	VADDPS     (R11), Y5, Y5
+	VMOVUPS    Y5, (R11)
+	ADDQ       CX, R11
+	VADDPS     (R11), Y0, Y0
+	VMOVUPS    Y0, (R11)
+	VUNPCKLPS  Y7, Y6, Y4
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y8, Y3, Y7
+	VUNPCKHPS  Y8, Y3, Y3
+	VUNPCKLPS  Y1, Y2, Y8
+	VUNPCKHPS  Y1, Y2, Y1
+	VUNPCKLPS  Y0, Y5, Y2
+	VUNPCKHPS  Y0, Y5, Y0
+	VSHUFPS    $0x44, Y7, Y4, Y5
+	VSHUFPS    $0xee, Y7, Y4, Y4
+	VSHUFPS    $0x44, Y3, Y6, Y7
+	VSHUFPS    $0xee, Y3, Y6, Y3
+	VSHUFPS    $0x44, Y2, Y8, Y6
+	VSHUFPS    $0xee, Y2, Y8, Y2
+	VSHUFPS    $0x44, Y0, Y1, Y8
+	VSHUFPS    $0xee, Y0, Y1, Y0
+	VPERM2F128 $0x20, Y6, Y5, Y1
+	VPERM2F128 $0x31, Y6, Y5, Y5
+	VPERM2F128 $0x20, Y2, Y4, Y6
+	VPERM2F128 $0x31, Y2, Y4, Y2
+	VPERM2F128 $0x20, Y8, Y7, Y4
+	VPERM2F128 $0x31, Y8, Y7, Y7
+	VPERM2F128 $0x20, Y0, Y3, Y8
+	VPERM2F128 $0x31, Y0, Y3, Y0
+	MOVQ       R10, R11
+	VMOVUPS    Y1, (R11)
+	ADDQ       CX, R11
+	VMOVUPS    Y6, (R11)
+	ADDQ       CX, R11
+	VMOVUPS    Y4, (R11)
+	ADDQ       CX, R11
+	VMOVUPS    Y8, (R11)
+	ADDQ       CX, R11
+	VMOVUPS    Y5, (R11)
+	ADDQ       CX, R11
+	VMOVUPS    Y2, (R11)
+	ADDQ       CX, R11
+	VMOVUPS    Y7, (R11)
+	ADDQ       CX, R11
+	VMOVUPS    Y0, (R11)
+	INCQ       DI
+	JMP        SymmetrizeAVX2_inner
+
+SymmetrizeAVX2_next:
+	ADDQ BX, R8
+	INCQ SI
+	JMP  SymmetrizeAVX2_outer
+
+SymmetrizeAVX2_done:
+	VZEROUPPER
+	RET
+
+// func MaskedAffineAVX2(dst *float32, x *float32, n int, thr float32, eps float32, beta float32, base float32) float32
+// Requires: AVX, AVX2, SSE
+TEXT ·MaskedAffineAVX2(SB), NOSPLIT, $0-44
+	MOVQ n+16(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, DX
+	ANDQ         $-8, DX
+	ANDQ         $0x07, AX
+	XORQ         BX, BX
+	MOVQ         dst+0(FP), SI
+	MOVQ         x+8(FP), DI
+	VBROADCASTSS thr+24(FP), Y0
+	VBROADCASTSS eps+28(FP), Y1
+	VBROADCASTSS beta+32(FP), Y2
+	VBROADCASTSS base+36(FP), Y3
+	VBROADCASTSS rowconsts<>+844(SB), Y4
+	VMOVAPS      Y4, Y5
+	XORQ         BX, BX
+
+MaskedAffineAVX2_ma32_1:
+	CMPQ    BX, CX
+	JAE     MaskedAffineAVX2_mav_2
+	VMOVUPS (DI)(BX*4), Y6
+
+	// keep = x + eps > thr; y = keep ? beta*(x - base) : -Inf
+	VADDPS    Y1, Y6, Y7
+	VCMPPS    $0x1e, Y0, Y7, Y7
+	VSUBPS    Y3, Y6, Y8
+	VMULPS    Y2, Y8, Y8
+	VBLENDVPS Y7, Y8, Y4, Y8
+
+	// acc = max(x, acc), acc kept where x is NaN (or past the end)
+	VMAXPS  Y5, Y6, Y5
+	VMOVUPS Y8, (SI)(BX*4)
+	VMOVUPS 32(DI)(BX*4), Y6
+
+	// keep = x + eps > thr; y = keep ? beta*(x - base) : -Inf
+	VADDPS    Y1, Y6, Y7
+	VCMPPS    $0x1e, Y0, Y7, Y7
+	VSUBPS    Y3, Y6, Y8
+	VMULPS    Y2, Y8, Y8
+	VBLENDVPS Y7, Y8, Y4, Y8
+
+	// acc = max(x, acc), acc kept where x is NaN (or past the end)
+	VMAXPS  Y5, Y6, Y5
+	VMOVUPS Y8, 32(SI)(BX*4)
+	VMOVUPS 64(DI)(BX*4), Y6
+
+	// keep = x + eps > thr; y = keep ? beta*(x - base) : -Inf
+	VADDPS    Y1, Y6, Y7
+	VCMPPS    $0x1e, Y0, Y7, Y7
+	VSUBPS    Y3, Y6, Y8
+	VMULPS    Y2, Y8, Y8
+	VBLENDVPS Y7, Y8, Y4, Y8
+
+	// acc = max(x, acc), acc kept where x is NaN (or past the end)
+	VMAXPS  Y5, Y6, Y5
+	VMOVUPS Y8, 64(SI)(BX*4)
+	VMOVUPS 96(DI)(BX*4), Y6
+
+	// keep = x + eps > thr; y = keep ? beta*(x - base) : -Inf
+	VADDPS    Y1, Y6, Y7
+	VCMPPS    $0x1e, Y0, Y7, Y7
+	VSUBPS    Y3, Y6, Y8
+	VMULPS    Y2, Y8, Y8
+	VBLENDVPS Y7, Y8, Y4, Y8
+
+	// acc = max(x, acc), acc kept where x is NaN (or past the end)
+	VMAXPS  Y5, Y6, Y5
+	VMOVUPS Y8, 96(SI)(BX*4)
+	ADDQ    $0x20, BX
+	JMP     MaskedAffineAVX2_ma32_1
+
+MaskedAffineAVX2_mav_2:
+	CMPQ    BX, DX
+	JAE     MaskedAffineAVX2_matail_3
+	VMOVUPS (DI)(BX*4), Y6
+
+	// keep = x + eps > thr; y = keep ? beta*(x - base) : -Inf
+	VADDPS    Y1, Y6, Y7
+	VCMPPS    $0x1e, Y0, Y7, Y7
+	VSUBPS    Y3, Y6, Y8
+	VMULPS    Y2, Y8, Y8
+	VBLENDVPS Y7, Y8, Y4, Y8
+
+	// acc = max(x, acc), acc kept where x is NaN (or past the end)
+	VMAXPS  Y5, Y6, Y5
+	VMOVUPS Y8, (SI)(BX*4)
+	ADDQ    $0x08, BX
+	JMP     MaskedAffineAVX2_mav_2
+
+MaskedAffineAVX2_matail_3:
+	CMPQ       AX, $0x00
+	JE         MaskedAffineAVX2_maend_4
+	LEAQ       rowconsts<>+32(SB), CX
+	SHLQ       $0x02, AX
+	SUBQ       AX, CX
+	VMOVUPS    (CX), Y6
+	VMASKMOVPS (DI)(BX*4), Y6, Y7
+
+	// keep = x + eps > thr; y = keep ? beta*(x - base) : -Inf
+	VADDPS    Y1, Y7, Y1
+	VCMPPS    $0x1e, Y0, Y1, Y1
+	VSUBPS    Y3, Y7, Y0
+	VMULPS    Y2, Y0, Y0
+	VBLENDVPS Y1, Y0, Y4, Y0
+
+	// acc = max(x, acc), acc kept where x is NaN (or past the end)
+	VBLENDVPS  Y6, Y7, Y4, Y7
+	VMAXPS     Y5, Y7, Y5
+	VMASKMOVPS Y0, Y6, (SI)(BX*4)
+
+MaskedAffineAVX2_maend_4:
+	VEXTRACTF128 $0x01, Y5, X0
+	VMAXPS       X0, X5, X5
+	VMOVHLPS     X5, X5, X0
+	VMAXPS       X0, X5, X5
+	VMOVSHDUP    X5, X0
+	VMAXSS       X0, X5, X5
+	VXORPS       X0, X0, X0
+	VADDSS       X0, X5, X5
+	VBROADCASTSS X5, Y0
+	MOVSS        X0, ret+40(FP)
+	VZEROUPPER
+	RET
+
 // func FlushSubnormalsAVX2(x *float32, n int)
 // Requires: AVX
 TEXT ·FlushSubnormalsAVX2(SB), NOSPLIT, $0-16

@@ -1,0 +1,128 @@
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// Kernels of the pair losses on a batch's similarity matrix.
+
+// symmetrizeKernel emits the block part of generic.Symmetrize: for every
+// pair of 8×8 blocks (bi, bj), bj <= bi < nb, of the n×n matrix a, block
+// (bi, bj) becomes X + Yᵀ and block (bj, bi) its transpose, Y being block
+// (bj, bi): every element a_ij = a_ji = a_ij + a_ji, one addition each.
+func symmetrizeKernel() {
+	const name = "SymmetrizeAVX2"
+	TEXT(name, NOSPLIT, "func(a *float32, n, nb int)")
+	Doc(name+" is generic.Symmetrize on the first 8·nb rows and columns of the n×n",
+		"matrix a, by pairs of 8×8 blocks transposed in registers.")
+	a := Load(Param("a"), GP64()).(reg.GPVirtual)
+	n := Load(Param("n"), GP64()).(reg.GPVirtual)
+	nb := Load(Param("nb"), GP64()).(reg.GPVirtual)
+	stride := GP64()
+	MOVQ(n, stride)
+	SHLQ(U8(2), stride) // bytes per row
+	rows8 := GP64()
+	MOVQ(stride, rows8)
+	SHLQ(U8(3), rows8) // bytes per 8 rows
+	bi, bj := GP64(), GP64()
+	rowI := GP64() // a + bi·8 rows
+	MOVQ(a, rowI)
+	XORQ(bi, bi)
+	outer, inner, next, done := name+"_outer", name+"_inner", name+"_next", name+"_done"
+	Label(outer)
+	CMPQ(bi, nb)
+	JAE(LabelRef(done))
+	XORQ(bj, bj)
+	Label(inner)
+	CMPQ(bj, bi)
+	JA(LabelRef(next))
+	Comment("X = block (bi, bj) at rowI + 32·bj, Y = block (bj, bi) at a + bj·8 rows + 32·bi")
+	px, py, t := GP64(), GP64(), GP64()
+	MOVQ(bj, t)
+	SHLQ(U8(5), t)
+	LEAQ(Mem{Base: rowI, Index: t, Scale: 1}, px)
+	MOVQ(bj, py)
+	IMULQ(rows8, py)
+	ADDQ(a, py)
+	MOVQ(bi, t)
+	SHLQ(U8(5), t)
+	ADDQ(t, py)
+	var y [8]reg.VecVirtual
+	p := GP64()
+	MOVQ(py, p)
+	for r := range y {
+		y[r] = YMM()
+		VMOVUPS(Mem{Base: p}, y[r])
+		if r < 7 {
+			ADDQ(stride, p)
+		}
+	}
+	Comment("X' = X + Yᵀ, stored over X; X'ᵀ stored over Y")
+	s := transpose8(y)
+	MOVQ(px, p)
+	for r := range s {
+		VADDPS(Mem{Base: p}, s[r], s[r])
+		VMOVUPS(s[r], Mem{Base: p})
+		if r < 7 {
+			ADDQ(stride, p)
+		}
+	}
+	st := transpose8(s)
+	MOVQ(py, p)
+	for r := range st {
+		VMOVUPS(st[r], Mem{Base: p})
+		if r < 7 {
+			ADDQ(stride, p)
+		}
+	}
+	INCQ(bj)
+	JMP(LabelRef(inner))
+	Label(next)
+	ADDQ(rows8, rowI)
+	INCQ(bi)
+	JMP(LabelRef(outer))
+	Label(done)
+	VZEROUPPER()
+	RET()
+}
+
+// maskedAffineKernel emits generic.MaskedAffine.
+func maskedAffineKernel() {
+	const name = "MaskedAffineAVX2"
+	TEXT(name, NOSPLIT, "func(dst, x *float32, n int, thr, eps, beta, base float32) float32")
+	Doc(name+" is generic.MaskedAffine for n >= 1: dst_j = beta·(x_j - base) where",
+		"x_j + eps > thr, else -Inf; it returns the largest non-NaN x_j plus +0 (-Inf if none).",
+		"dst may be x.")
+	r := newRow(name, Load(Param("n"), GP64()).(reg.GPVirtual), false)
+	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
+	x := Load(Param("x"), GP64()).(reg.GPVirtual)
+	thr, eps := broadcastParam("thr"), broadcastParam("eps")
+	beta, base := broadcastParam("beta"), broadcastParam("base")
+	ninf := YMM()
+	VBROADCASTSS(consts.scalar("-inf"), ninf)
+	acc := YMM()
+	VMOVAPS(ninf, acc)
+	r.each("ma", func(a at, mask tmask) {
+		v := load(a, x, mask)
+		Comment("keep = x + eps > thr; y = keep ? beta*(x - base) : -Inf")
+		keep, y := YMM(), YMM()
+		VADDPS(eps, v, keep)
+		VCMPPS(U8(0x1E), thr, keep, keep) // (x + eps) > thr (GT_OQ: false for NaN)
+		VSUBPS(base, v, y)
+		VMULPS(beta, y, y)
+		VBLENDVPS(keep, y, ninf, y)
+		Comment("acc = max(x, acc), acc kept where x is NaN (or past the end)")
+		if mask != nil {
+			VBLENDVPS(mask, v, ninf, v)
+		}
+		VMAXPS(acc, v, acc)
+		store(y, a, dst, mask)
+	})
+	m := YMM()
+	foldMax([]reg.VecVirtual{acc}, m)
+	Store(m.AsX(), ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}

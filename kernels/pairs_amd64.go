@@ -1,0 +1,22 @@
+//go:build !purego
+
+package kernels
+
+import (
+	"github.com/simdloss/simdloss/generic"
+	"github.com/simdloss/simdloss/kernels/asm"
+)
+
+// symmetrizeAVX2 runs the kernel on the whole 8×8 blocks and
+// generic.SymmetrizeFrom on the rows and columns past them.
+func symmetrizeAVX2(a []float32, n int) {
+	nb := n / 8
+	if nb > 0 {
+		asm.SymmetrizeAVX2(ptr(a), n, nb)
+	}
+	generic.SymmetrizeFrom(a, n, 8*nb)
+}
+
+func maskedAffineAVX2(dst, x []float32, thr, eps, beta, base float32) float32 {
+	return asm.MaskedAffineAVX2(ptr(dst), ptr(x), len(x), thr, eps, beta, base)
+}
