@@ -89,7 +89,7 @@ func (c *Circle) Forward(emb []float32, labels []int32, dim int, grad []float32)
 		// every column's negative logit with the label group's set to -Inf
 		pr, nr := sc.groupRows(rows)
 		pr = pr[:0]
-		negLogits(nr[:rows], row, gamma, m)
+		set.CircleLogits(nr[:rows], row, gamma, m)
 		for _, j := range grp {
 			nr[j] = ninf
 			if int(j) != i {
@@ -114,7 +114,7 @@ func (c *Circle) Forward(emb []float32, labels []int32, dim int, grad []float32)
 				k++
 			}
 		}
-		negGrads(row, nr[:rows], cn, m)
+		set.CircleGrads(row, nr[:rows], cn, m)
 		k = 0
 		for _, j := range grp {
 			if int(j) == i {
@@ -133,38 +133,4 @@ func (c *Circle) Forward(emb []float32, labels []int32, dim int, grad []float32)
 		simBackward(set, sc, grad, 1/float32(count), rows, dim)
 	}
 	return float32(total / float64(count)), nil
-}
-
-// negLogits writes the negatives' logits nr_j = γ·[s_j + m]_+·(s_j - m),
-// four at a time (independent chains, no bounds checks).
-func negLogits(nr, s []float32, gamma, m float32) {
-	nr = nr[:len(s)]
-	j := 0
-	for ; j+4 <= len(s); j += 4 {
-		x, y := s[j:j+4:j+4], nr[j:j+4:j+4]
-		y[0] = gamma * relu(x[0]+m) * (x[0] - m)
-		y[1] = gamma * relu(x[1]+m) * (x[1] - m)
-		y[2] = gamma * relu(x[2]+m) * (x[2] - m)
-		y[3] = gamma * relu(x[3]+m) * (x[3] - m)
-	}
-	for ; j < len(s); j++ {
-		nr[j] = gamma * relu(s[j]+m) * (s[j] - m)
-	}
-}
-
-// negGrads overwrites s_j with cn·[s_j + m]_+·p_j (p the negatives'
-// softmax), four at a time.
-func negGrads(s, p []float32, cn, m float32) {
-	p = p[:len(s)]
-	j := 0
-	for ; j+4 <= len(s); j += 4 {
-		x, q := s[j:j+4:j+4], p[j:j+4:j+4]
-		x[0] = cn * relu(x[0]+m) * q[0]
-		x[1] = cn * relu(x[1]+m) * q[1]
-		x[2] = cn * relu(x[2]+m) * q[2]
-		x[3] = cn * relu(x[3]+m) * q[3]
-	}
-	for ; j < len(s); j++ {
-		s[j] = cn * relu(s[j]+m) * p[j]
-	}
 }

@@ -16,7 +16,7 @@ import (
 func familyCases(batch, d int) []benchCase {
 	shape := fmt.Sprintf("%dx%d", batch, d)
 	n := float64(batch * d)
-	mk := func(kernel string, groupRows, groupCols int, masked bool, loss func(set *kernels.Set, emb []float32, labels []int32, grad []float32) float32) benchCase {
+	mk := func(kernel string, groupRows, groupCols int, extra string, loss func(set *kernels.Set, emb []float32, labels []int32, grad []float32) float32) benchCase {
 		return benchCase{kernel, shape, d, n, 0, 0, func() prepared {
 			rng := rngFor("family", shape)
 			emb, grad := randn(rng, batch*d), make([]float32, batch*d)
@@ -29,23 +29,23 @@ func familyCases(batch, d int) []benchCase {
 			return prepared{[]impl{
 				{implSimdloss, func() { l = loss(nil, emb, labels, grad) }, o},
 				{implGeneric, func() { l = loss(kernels.Generic, emb, labels, grad) }, o},
-				{"its kernels alone", similarityKernels(emb, batch, d, groupRows, groupCols, masked), nil},
+				{"its kernels alone", similarityKernels(emb, batch, d, groupRows, groupCols, extra), nil},
 			}, nil}
 		}}
 	}
 	return []benchCase{
-		mk("InfoNCE NT-Xent fwd+bwd", batch, batch, false, func(set *kernels.Set, z []float32, _ []int32, g []float32) float32 {
+		mk("InfoNCE NT-Xent fwd+bwd", batch, batch, "", func(set *kernels.Set, z []float32, _ []int32, g []float32) float32 {
 			l, _ := (&simdloss.InfoNCE{Temperature: 0.1, Kernels: set}).ForwardNTXent(z, d, g)
 			return l
 		}),
 		// Circle and multi-similarity: one group row of batch+1 logits per
 		// anchor for its negatives (its positives' rows, K-1 logits each,
 		// are left out of the reference)
-		mk("Circle fwd+bwd", batch, batch+1, false, func(set *kernels.Set, z []float32, labels []int32, g []float32) float32 {
+		mk("Circle fwd+bwd", batch, batch+1, "circle", func(set *kernels.Set, z []float32, labels []int32, g []float32) float32 {
 			l, _ := (&simdloss.Circle{Margin: 0.25, Gamma: 80, Kernels: set}).Forward(z, labels, d, g)
 			return l
 		}),
-		mk("MultiSimilarity+miner fwd+bwd", batch, batch+1, true, func(set *kernels.Set, z []float32, labels []int32, g []float32) float32 {
+		mk("MultiSimilarity+miner fwd+bwd", batch, batch+1, "ms", func(set *kernels.Set, z []float32, labels []int32, g []float32) float32 {
 			ms := &simdloss.MultiSimilarity{Alpha: 2, Beta: 50, Base: 0.5, Mine: true, Epsilon: 0.1, Kernels: set}
 			l, _ := ms.Forward(z, labels, d, g)
 			return l
@@ -219,9 +219,10 @@ func pairedCases(rows, d int) []benchCase {
 // similarity matrix, the cross-entropy row kernel over groupRows rows of
 // groupCols logits (the loss's log-sum-exps and softmax), and the backward
 // through the similarities and the normalisation.
-// With masked it adds multi-similarity's negatives pass (MaskedAffine over
-// the batch×batch similarities).
-func similarityKernels(emb []float32, batch, d, groupRows, groupCols int, masked bool) func() {
+// extra names the elementwise kernels a loss adds over the batch×batch
+// similarities: "ms" multi-similarity's negatives pass (MaskedAffine),
+// "circle" circle loss's negative logits and gradients.
+func similarityKernels(emb []float32, batch, d, groupRows, groupCols int, extra string) func() {
 	s, zh := make([]float32, batch*batch), make([]float32, batch*d)
 	gz, out := make([]float32, batch*d), make([]float32, batch*d)
 	groups := make([]float32, groupRows*groupCols)
@@ -232,10 +233,13 @@ func similarityKernels(emb []float32, batch, d, groupRows, groupCols int, masked
 		k.DotRows(dots[:batch], emb, emb, d) // normalise
 		k.AxpbyRows(zh, emb, emb, one[:batch], one[:batch], d)
 		k.Cosines(s, emb, emb, d)
-		if masked {
-			for i := 0; i < batch; i++ {
-				row := s[i*batch : (i+1)*batch]
-				k.MaskedAffine(groups[i*groupCols:i*groupCols+batch], row, 0.5, 0.1, 50, 0.5)
+		for i := 0; i < batch && extra != ""; i++ {
+			row, g := s[i*batch:(i+1)*batch], groups[i*groupCols:i*groupCols+batch]
+			if extra == "ms" {
+				k.MaskedAffine(g, row, 0.5, 0.1, 50, 0.5)
+			} else {
+				k.CircleLogits(g, row, 80, 0.25)
+				k.CircleGrads(row, g, 0.3, 0.25)
 			}
 		}
 		clear(groups) // finite logits

@@ -63,3 +63,31 @@ func MaskedAffine(dst, x []float32, thr, eps, beta, base float32) float32 {
 	}
 	return m + 0
 }
+
+// relu is x where x > 0, else +0 (NaN and -0 included): MAXPS(x, +0) on
+// x86, which returns its second source unless x > 0.
+func relu(x float32) float32 {
+	if x > 0 {
+		return x
+	}
+	return 0
+}
+
+// CircleLogits writes circle loss's negative logits dst_j =
+// (gamma·relu(s_j + m))·(s_j - m), each operation rounded. dst may be s.
+func CircleLogits(dst, s []float32, gamma, m float32) {
+	dst = dst[:len(s)]
+	for j, x := range s {
+		dst[j] = float32(gamma*relu(x+m)) * (x - m)
+	}
+}
+
+// CircleGrads overwrites s_j with circle loss's negative gradients
+// (c·relu(s_j + m))·p_j, each operation rounded (p: the negatives'
+// softmax).
+func CircleGrads(s, p []float32, c, m float32) {
+	p = p[:len(s)]
+	for j, x := range s {
+		s[j] = float32(c*relu(x+m)) * p[j]
+	}
+}

@@ -44,6 +44,8 @@ var AVX512 = &Set{
 	aboveMin:         aboveMinAVX2,
 	symmetrize:       symmetrizeAVX2,
 	maskedAffine:     maskedAffineAVX2,
+	circleLogits:     circleLogitsAVX2,
+	circleGrads:      circleGradsAVX2,
 	flushSubnormals:  flushSubnormalsAVX2,
 }
 

@@ -232,8 +232,8 @@ func TestMinerScansGuardPages(t *testing.T) {
 	}
 }
 
-// TestPairKernelsGuardPages runs Symmetrize and MaskedAffine with their
-// slices against PROT_NONE pages.
+// TestPairKernelsGuardPages runs Symmetrize, MaskedAffine and the circle
+// kernels with their slices against PROT_NONE pages.
 func TestPairKernelsGuardPages(t *testing.T) {
 	for _, s := range allSets() {
 		for n := 1; n <= 40; n++ {
@@ -251,6 +251,9 @@ func TestPairKernelsGuardPages(t *testing.T) {
 				x, dst := mk(n), mk(n)
 				s.MaskedAffine(dst, x, 0, 0.1, 2, 0.5)
 				s.MaskedAffine(x, x, 0, 0.1, 2, 0.5)
+				s.CircleLogits(dst, x, 80, 0.25)
+				s.CircleLogits(x, x, 80, 0.25)
+				s.CircleGrads(x, dst, 0.3, 0.25)
 				for _, g := range gs {
 					g.Free()
 				}

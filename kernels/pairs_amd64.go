@@ -20,3 +20,11 @@ func symmetrizeAVX2(a []float32, n int) {
 func maskedAffineAVX2(dst, x []float32, thr, eps, beta, base float32) float32 {
 	return asm.MaskedAffineAVX2(ptr(dst), ptr(x), len(x), thr, eps, beta, base)
 }
+
+func circleLogitsAVX2(dst, s []float32, gamma, m float32) {
+	asm.CircleLogitsAVX2(ptr(dst), ptr(s), len(s), gamma, m)
+}
+
+func circleGradsAVX2(s, p []float32, c, m float32) {
+	asm.CircleGradsAVX2(ptr(s), ptr(p), len(s), c, m)
+}

@@ -69,6 +69,8 @@ type Set struct {
 	aboveMin                       func(row []float32, t [4]float32) [4]int
 	symmetrize                     func(a []float32, n int)
 	maskedAffine                   func(dst, x []float32, thr, eps, beta, base float32) float32
+	circleLogits                   func(dst, s []float32, gamma, m float32)
+	circleGrads                    func(s, p []float32, c, m float32)
 	flushSubnormals                func(x []float32)
 }
 
@@ -392,6 +394,42 @@ func (s *Set) MaskedAffine(dst, x []float32, thr, eps, beta, base float32) float
 	return f(dst, x, thr, eps, beta, base)
 }
 
+// CircleLogits writes circle loss's negative logits dst_j =
+// (gamma·relu(s_j + m))·(s_j - m) (generic.CircleLogits). dst needs
+// len(s) elements and may be s; other overlaps panic.
+func (s *Set) CircleLogits(dst, sim []float32, gamma, m float32) {
+	const op = "CircleLogits"
+	check.Len(op, "dst", dst, len(sim), false)
+	if len(sim) == 0 {
+		return
+	}
+	dst = dst[:len(sim)]
+	check.Overlap(op, "dst", "s", dst, sim)
+	f := s.circleLogits
+	if f == nil {
+		f = generic.CircleLogits
+	}
+	f(dst, sim, gamma, m)
+}
+
+// CircleGrads overwrites sim_j with circle loss's negative gradients
+// (c·relu(sim_j + m))·p_j (generic.CircleGrads). p needs len(sim) elements
+// and may not overlap sim; it panics otherwise.
+func (s *Set) CircleGrads(sim, p []float32, c, m float32) {
+	const op = "CircleGrads"
+	check.Len(op, "p", p, len(sim), false)
+	if len(sim) == 0 {
+		return
+	}
+	p = p[:len(sim)]
+	check.Disjoint(op, "s", "p", sim, p)
+	f := s.circleGrads
+	if f == nil {
+		f = generic.CircleGrads
+	}
+	f(sim, p, c, m)
+}
+
 // FlushSubnormals sets the elements of x whose magnitude is below 2^-126 to
 // +0 (generic.FlushSubnormals): used on gradients before a matrix product,
 // where subnormal operands cost a microcode assist per operation on many
@@ -431,6 +469,8 @@ var Generic = &Set{
 	aboveMin:         generic.AboveMin,
 	symmetrize:       generic.Symmetrize,
 	maskedAffine:     generic.MaskedAffine,
+	circleLogits:     generic.CircleLogits,
+	circleGrads:      generic.CircleGrads,
 	flushSubnormals:  generic.FlushSubnormals,
 }
 

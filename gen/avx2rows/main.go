@@ -58,6 +58,7 @@ func main() {
 		aboveMinKernel()
 		symmetrizeKernel()
 		maskedAffineKernel()
+		circleKernels()
 		flushKernel()
 	}
 	Generate()

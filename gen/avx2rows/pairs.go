@@ -126,3 +126,50 @@ func maskedAffineKernel() {
 	VZEROUPPER()
 	RET()
 }
+
+// circleKernels emits generic.CircleLogits and generic.CircleGrads.
+func circleKernels() {
+	for _, grads := range []bool{false, true} {
+		name, sig := "CircleLogitsAVX2", "func(dst, s *float32, n int, gamma, m float32)"
+		doc := "(gamma·relu(s_j + m))·(s_j - m) (dst may be s)"
+		if grads {
+			name, sig = "CircleGradsAVX2", "func(s, p *float32, n int, c, m float32)"
+			doc = "s_j = (c·relu(s_j + m))·p_j"
+		}
+		TEXT(name, NOSPLIT, sig)
+		Doc(name + " is generic." + name[:len(name)-4] + " for n >= 1: " + doc + ".")
+		r := newRow(name, Load(Param("n"), GP64()).(reg.GPVirtual), false)
+		var dst, src, p reg.GPVirtual
+		var k reg.VecVirtual
+		if grads {
+			src = Load(Param("s"), GP64()).(reg.GPVirtual)
+			p = Load(Param("p"), GP64()).(reg.GPVirtual)
+			dst = src
+			k = broadcastParam("c")
+		} else {
+			dst = Load(Param("dst"), GP64()).(reg.GPVirtual)
+			src = Load(Param("s"), GP64()).(reg.GPVirtual)
+			k = broadcastParam("gamma")
+		}
+		m := broadcastParam("m")
+		zero := YMM()
+		VXORPS(zero, zero, zero)
+		r.each("c", func(a at, mask tmask) {
+			x := load(a, src, mask)
+			Comment("y = (k * relu(s + m)) * (s - m), or * p")
+			y := YMM()
+			VADDPS(m, x, y)
+			VMAXPS(zero, y, y) // y > 0 ? y : +0 (NaN, -0: +0)
+			VMULPS(y, k, y)
+			if grads {
+				VMULPS(load(a, p, mask), y, y)
+			} else {
+				VSUBPS(m, x, x)
+				VMULPS(x, y, y)
+			}
+			store(y, a, dst, mask)
+		})
+		VZEROUPPER()
+		RET()
+	}
+}

@@ -122,6 +122,12 @@ func SymmetrizeAVX2(a *float32, n int, nb int)
 // dst may be x.
 func MaskedAffineAVX2(dst *float32, x *float32, n int, thr float32, eps float32, beta float32, base float32) float32
 
+// CircleLogitsAVX2 is generic.CircleLogits for n >= 1: (gamma·relu(s_j + m))·(s_j - m) (dst may be s).
+func CircleLogitsAVX2(dst *float32, s *float32, n int, gamma float32, m float32)
+
+// CircleGradsAVX2 is generic.CircleGrads for n >= 1: s_j = (c·relu(s_j + m))·p_j.
+func CircleGradsAVX2(s *float32, p *float32, n int, c float32, m float32)
+
 // FlushSubnormalsAVX2 sets the n >= 1 elements of x with |x| < 2^-126 to +0 and keeps the
 // others (NaN included): generic.FlushSubnormals, bit for bit.
 func FlushSubnormalsAVX2(x *float32, n int)

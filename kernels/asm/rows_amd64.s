@@ -18120,6 +18120,200 @@ MaskedAffineAVX2_maend_4:
 	VZEROUPPER
 	RET
 
+// func CircleLogitsAVX2(dst *float32, s *float32, n int, gamma float32, m float32)
+// Requires: AVX
+TEXT ·CircleLogitsAVX2(SB), NOSPLIT, $0-32
+	MOVQ n+16(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, DX
+	ANDQ         $-8, DX
+	ANDQ         $0x07, AX
+	XORQ         BX, BX
+	MOVQ         dst+0(FP), SI
+	MOVQ         s+8(FP), DI
+	VBROADCASTSS gamma+24(FP), Y0
+	VBROADCASTSS m+28(FP), Y1
+	VXORPS       Y2, Y2, Y2
+	XORQ         BX, BX
+
+CircleLogitsAVX2_c32_1:
+	CMPQ    BX, CX
+	JAE     CircleLogitsAVX2_cv_2
+	VMOVUPS (DI)(BX*4), Y3
+
+	// y = (k * relu(s + m)) * (s - m), or * p
+	VADDPS  Y1, Y3, Y4
+	VMAXPS  Y2, Y4, Y4
+	VMULPS  Y4, Y0, Y4
+	VSUBPS  Y1, Y3, Y3
+	VMULPS  Y3, Y4, Y4
+	VMOVUPS Y4, (SI)(BX*4)
+	VMOVUPS 32(DI)(BX*4), Y3
+
+	// y = (k * relu(s + m)) * (s - m), or * p
+	VADDPS  Y1, Y3, Y4
+	VMAXPS  Y2, Y4, Y4
+	VMULPS  Y4, Y0, Y4
+	VSUBPS  Y1, Y3, Y3
+	VMULPS  Y3, Y4, Y4
+	VMOVUPS Y4, 32(SI)(BX*4)
+	VMOVUPS 64(DI)(BX*4), Y3
+
+	// y = (k * relu(s + m)) * (s - m), or * p
+	VADDPS  Y1, Y3, Y4
+	VMAXPS  Y2, Y4, Y4
+	VMULPS  Y4, Y0, Y4
+	VSUBPS  Y1, Y3, Y3
+	VMULPS  Y3, Y4, Y4
+	VMOVUPS Y4, 64(SI)(BX*4)
+	VMOVUPS 96(DI)(BX*4), Y3
+
+	// y = (k * relu(s + m)) * (s - m), or * p
+	VADDPS  Y1, Y3, Y4
+	VMAXPS  Y2, Y4, Y4
+	VMULPS  Y4, Y0, Y4
+	VSUBPS  Y1, Y3, Y3
+	VMULPS  Y3, Y4, Y4
+	VMOVUPS Y4, 96(SI)(BX*4)
+	ADDQ    $0x20, BX
+	JMP     CircleLogitsAVX2_c32_1
+
+CircleLogitsAVX2_cv_2:
+	CMPQ    BX, DX
+	JAE     CircleLogitsAVX2_ctail_3
+	VMOVUPS (DI)(BX*4), Y3
+
+	// y = (k * relu(s + m)) * (s - m), or * p
+	VADDPS  Y1, Y3, Y4
+	VMAXPS  Y2, Y4, Y4
+	VMULPS  Y4, Y0, Y4
+	VSUBPS  Y1, Y3, Y3
+	VMULPS  Y3, Y4, Y4
+	VMOVUPS Y4, (SI)(BX*4)
+	ADDQ    $0x08, BX
+	JMP     CircleLogitsAVX2_cv_2
+
+CircleLogitsAVX2_ctail_3:
+	CMPQ       AX, $0x00
+	JE         CircleLogitsAVX2_cend_4
+	LEAQ       rowconsts<>+32(SB), CX
+	SHLQ       $0x02, AX
+	SUBQ       AX, CX
+	VMOVUPS    (CX), Y3
+	VMASKMOVPS (DI)(BX*4), Y3, Y4
+
+	// y = (k * relu(s + m)) * (s - m), or * p
+	VADDPS     Y1, Y4, Y5
+	VMAXPS     Y2, Y5, Y5
+	VMULPS     Y5, Y0, Y5
+	VSUBPS     Y1, Y4, Y4
+	VMULPS     Y4, Y5, Y5
+	VMASKMOVPS Y5, Y3, (SI)(BX*4)
+
+CircleLogitsAVX2_cend_4:
+	VZEROUPPER
+	RET
+
+// func CircleGradsAVX2(s *float32, p *float32, n int, c float32, m float32)
+// Requires: AVX
+TEXT ·CircleGradsAVX2(SB), NOSPLIT, $0-32
+	MOVQ n+16(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, DX
+	ANDQ         $-8, DX
+	ANDQ         $0x07, AX
+	XORQ         BX, BX
+	MOVQ         s+0(FP), SI
+	MOVQ         p+8(FP), DI
+	VBROADCASTSS c+24(FP), Y0
+	VBROADCASTSS m+28(FP), Y1
+	VXORPS       Y2, Y2, Y2
+	XORQ         BX, BX
+
+CircleGradsAVX2_c32_1:
+	CMPQ    BX, CX
+	JAE     CircleGradsAVX2_cv_2
+	VMOVUPS (SI)(BX*4), Y3
+
+	// y = (k * relu(s + m)) * (s - m), or * p
+	VADDPS  Y1, Y3, Y3
+	VMAXPS  Y2, Y3, Y3
+	VMULPS  Y3, Y0, Y3
+	VMOVUPS (DI)(BX*4), Y4
+	VMULPS  Y4, Y3, Y3
+	VMOVUPS Y3, (SI)(BX*4)
+	VMOVUPS 32(SI)(BX*4), Y3
+
+	// y = (k * relu(s + m)) * (s - m), or * p
+	VADDPS  Y1, Y3, Y3
+	VMAXPS  Y2, Y3, Y3
+	VMULPS  Y3, Y0, Y3
+	VMOVUPS 32(DI)(BX*4), Y4
+	VMULPS  Y4, Y3, Y3
+	VMOVUPS Y3, 32(SI)(BX*4)
+	VMOVUPS 64(SI)(BX*4), Y3
+
+	// y = (k * relu(s + m)) * (s - m), or * p
+	VADDPS  Y1, Y3, Y3
+	VMAXPS  Y2, Y3, Y3
+	VMULPS  Y3, Y0, Y3
+	VMOVUPS 64(DI)(BX*4), Y4
+	VMULPS  Y4, Y3, Y3
+	VMOVUPS Y3, 64(SI)(BX*4)
+	VMOVUPS 96(SI)(BX*4), Y3
+
+	// y = (k * relu(s + m)) * (s - m), or * p
+	VADDPS  Y1, Y3, Y3
+	VMAXPS  Y2, Y3, Y3
+	VMULPS  Y3, Y0, Y3
+	VMOVUPS 96(DI)(BX*4), Y4
+	VMULPS  Y4, Y3, Y3
+	VMOVUPS Y3, 96(SI)(BX*4)
+	ADDQ    $0x20, BX
+	JMP     CircleGradsAVX2_c32_1
+
+CircleGradsAVX2_cv_2:
+	CMPQ    BX, DX
+	JAE     CircleGradsAVX2_ctail_3
+	VMOVUPS (SI)(BX*4), Y3
+
+	// y = (k * relu(s + m)) * (s - m), or * p
+	VADDPS  Y1, Y3, Y3
+	VMAXPS  Y2, Y3, Y3
+	VMULPS  Y3, Y0, Y3
+	VMOVUPS (DI)(BX*4), Y4
+	VMULPS  Y4, Y3, Y3
+	VMOVUPS Y3, (SI)(BX*4)
+	ADDQ    $0x08, BX
+	JMP     CircleGradsAVX2_cv_2
+
+CircleGradsAVX2_ctail_3:
+	CMPQ       AX, $0x00
+	JE         CircleGradsAVX2_cend_4
+	LEAQ       rowconsts<>+32(SB), CX
+	SHLQ       $0x02, AX
+	SUBQ       AX, CX
+	VMOVUPS    (CX), Y3
+	VMASKMOVPS (SI)(BX*4), Y3, Y4
+
+	// y = (k * relu(s + m)) * (s - m), or * p
+	VADDPS     Y1, Y4, Y1
+	VMAXPS     Y2, Y1, Y1
+	VMULPS     Y1, Y0, Y1
+	VMASKMOVPS (DI)(BX*4), Y3, Y0
+	VMULPS     Y0, Y1, Y1
+	VMASKMOVPS Y1, Y3, (SI)(BX*4)
+
+CircleGradsAVX2_cend_4:
+	VZEROUPPER
+	RET
+
 // func FlushSubnormalsAVX2(x *float32, n int)
 // Requires: AVX
 TEXT ·FlushSubnormalsAVX2(SB), NOSPLIT, $0-16
