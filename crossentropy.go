@@ -182,7 +182,7 @@ func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int3
 			zwp = zws[:n]
 		}
 		set.CrossEntropyRows(g, z, wk, k, a[:n], scale[:n], mx[:n], lsum[:n], zwp, cols)
-		// Each row's loss goes to perRow (or scratch), then one sum.
+		// Each row's loss goes to perRow (or scratch), then one Sum64.
 		ls := sc.loss[:n]
 		if perRow != nil {
 			ls = perRow[r0 : r0+n]
@@ -211,7 +211,7 @@ func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int3
 			}
 			off += cols
 		}
-		total += sum64(ls)
+		total += set.Sum64(ls)
 	}
 	if c.Reduction == Mean {
 		return float32(total / denom), nil
@@ -404,20 +404,4 @@ func ceCheckLabels(labels []int32, w, s []float32, cols int, ignore int32) (floa
 		d[i&1] += t
 	}
 	return d[0] + d[1], -1
-}
-
-// sum64 is the float64 sum of x, in four interleaved partial sums.
-func sum64(x []float32) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		s0 += float64(x[i])
-		s1 += float64(x[i+1])
-		s2 += float64(x[i+2])
-		s3 += float64(x[i+3])
-	}
-	for ; i < len(x); i++ {
-		s0 += float64(x[i])
-	}
-	return (s0 + s1) + (s2 + s3)
 }

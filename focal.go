@@ -199,7 +199,8 @@ func (f *SigmoidFocal) Forward(logits, targets, perElem, grad []float32) (float3
 	if perElem != nil && grad != nil && overlaps(perElem, grad) {
 		return 0, fmt.Errorf("%s: perElem overlaps grad", op)
 	}
-	if i := outsideUnit(targets); i >= 0 {
+	set := kernelSet(f.Kernels)
+	if i := set.FirstOutside(targets, 0, 1); i >= 0 {
 		return 0, fmt.Errorf("%s: targets[%d] = %g is outside [0, 1]", op, i, targets[i])
 	}
 	if n == 0 {
@@ -209,7 +210,6 @@ func (f *SigmoidFocal) Forward(logits, targets, perElem, grad []float32) (float3
 	if f.Reduction == Mean {
 		red = 1 / float64(n)
 	}
-	set := kernelSet(f.Kernels)
 	beta := 1 - f.Alpha
 	// The losses go to perElem (or scratch) a chunk at a time and are
 	// summed per chunk, in the same order with and without perElem.
@@ -227,37 +227,9 @@ func (f *SigmoidFocal) Forward(logits, targets, perElem, grad []float32) (float3
 			g = grad[i:j]
 		}
 		set.SigmoidFocal(l, g, logits[i:j], targets[i:j], f.Alpha, beta, f.Gamma, float32(red))
-		total += sum64(l)
+		total += set.Sum64(l)
 	}
 	return float32(total * red), nil
-}
-
-// outsideUnit returns the index of the first element of x that is not in
-// [0, 1] (NaN included), or -1. Blocks of 8 are checked by the largest bit
-// pattern: +0 ... 1 are the patterns up to 0x3F800000, and negative
-// numbers, NaN and everything above 1 are larger. -0 (0x80000000, in
-// range) sends its block to the exact check.
-func outsideUnit(x []float32) int {
-	i := 0
-	for ; i+8 <= len(x); i += 8 {
-		b := (*[8]float32)(x[i:])
-		u := max(math.Float32bits(b[0]), math.Float32bits(b[1]), math.Float32bits(b[2]), math.Float32bits(b[3]),
-			math.Float32bits(b[4]), math.Float32bits(b[5]), math.Float32bits(b[6]), math.Float32bits(b[7]))
-		if u <= 0x3F800000 {
-			continue
-		}
-		for j, v := range b {
-			if !(v >= 0 && v <= 1) {
-				return i + j
-			}
-		}
-	}
-	for ; i < len(x); i++ {
-		if !(x[i] >= 0 && x[i] <= 1) {
-			return i
-		}
-	}
-	return -1
 }
 
 // checkRows validates a rows×cols batch and its per-row and gradient

@@ -295,46 +295,6 @@ func TestExpm1Neg(t *testing.T) {
 	}
 }
 
-// TestOutsideUnit checks the blocked scan against the plain one, for every
-// bad value at every position of blocks and tails, with -0 (in range, but
-// a large bit pattern) before it.
-func TestOutsideUnit(t *testing.T) {
-	want := func(x []float32) int {
-		for i, v := range x {
-			if !(v >= 0 && v <= 1) {
-				return i
-			}
-		}
-		return -1
-	}
-	for n := 0; n <= 27; n++ {
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = float32(i%5) / 4
-		}
-		if got := outsideUnit(x); got != -1 {
-			t.Fatalf("n=%d all in range: got %d", n, got)
-		}
-		for pos := 0; pos < n; pos++ {
-			for _, bad := range []float32{tu.NaN, -tu.NaN, -1e-30, -0x1p-149, 1.0000001, tu.PosInf, tu.NegInf, 2} {
-				y := append([]float32(nil), x...)
-				y[pos] = bad
-				if pos > 0 {
-					y[pos-1] = tu.NegZ
-				}
-				if got, w := outsideUnit(y), want(y); got != w {
-					t.Fatalf("n=%d: %g at %d: got %d, want %d", n, bad, pos, got, w)
-				}
-			}
-			y := append([]float32(nil), x...)
-			y[pos] = tu.NegZ
-			if got := outsideUnit(y); got != -1 {
-				t.Fatalf("n=%d: -0 at %d reported as outside (%d)", n, pos, got)
-			}
-		}
-	}
-}
-
 // TestSigmoidFocalChunks: the reduced loss and the gradient do not depend on
 // whether perElem is asked for, across the chunks the loss is summed in.
 func TestSigmoidFocalChunks(t *testing.T) {

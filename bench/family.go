@@ -125,7 +125,8 @@ func focalCase(rows, cols int) benchCase {
 
 // sigmoidFocalCase: the sigmoid focal loss (elementwise: an exponential, a
 // logarithm and two divisions per element) on the dispatched and the
-// generic kernels, against torchvision's formula in torch.
+// generic kernels, beside its kernel alone (without the target check and
+// the sum), against torchvision's formula in torch.
 func sigmoidFocalCase(rows, cols int) benchCase {
 	shape := fmt.Sprintf("%dx%d", rows, cols)
 	n := rows * cols
@@ -144,9 +145,11 @@ func sigmoidFocalCase(rows, cols int) benchCase {
 			f := &simdloss.SigmoidFocal{Alpha: alpha, Gamma: gamma, Kernels: set}
 			return func() { l, _ = f.Forward(x, tg, nil, g) }
 		}
+		k, per := simdloss.KernelSet(), make([]float32, n)
 		return prepared{[]impl{
 			{implSimdloss, loss(nil), o},
 			{implGeneric, loss(kernels.Generic), o},
+			{"its kernel alone", func() { k.SigmoidFocal(per, g, x, tg, alpha, 1-alpha, gamma, 1/float32(n)) }, nil},
 		}, &torchCall{Op: "sigmoid_focal_grad", Args: []torchArg{f32Arg(x, rows, cols), f32Arg(tg, rows, cols)},
 			Params: map[string]float64{"alpha": alpha, "gamma": gamma}}}
 	}}

@@ -46,6 +46,8 @@ var AVX512 = &Set{
 	maskedAffine:     maskedAffineAVX2,
 	circleLogits:     circleLogitsAVX2,
 	circleGrads:      circleGradsAVX2,
+	sum64:            sum64AVX2,
+	firstOutside:     firstOutsideAVX2,
 	flushSubnormals:  flushSubnormalsAVX2,
 }
 

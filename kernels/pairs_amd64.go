@@ -28,3 +28,34 @@ func circleLogitsAVX2(dst, s []float32, gamma, m float32) {
 func circleGradsAVX2(s, p []float32, c, m float32) {
 	asm.CircleGradsAVX2(ptr(s), ptr(p), len(s), c, m)
 }
+
+// sum64AVX2 runs the kernel over the whole vectors and generic's code over
+// the tail and the fold.
+func sum64AVX2(x []float32) float64 {
+	var p [generic.Sum64Lanes]float64
+	n8 := len(x) &^ 7
+	if n8 > 0 {
+		asm.Sum64AVX2(ptr(x), n8, &p[0])
+	}
+	generic.Sum64Partials(x, n8, &p)
+	return generic.Sum64Fold(&p)
+}
+
+// firstOutsideAVX2 finds the first vector with an element outside [lo, hi]
+// and the element in it with generic's scan, which also takes the tail.
+func firstOutsideAVX2(x []float32, lo, hi float32) int {
+	n8 := len(x) &^ 7
+	for i := 0; i < n8; i += 8 {
+		i += asm.FirstOutsideAVX2(ptr(x[i:]), n8-i, lo, hi)
+		if i == n8 {
+			break
+		}
+		if j := generic.FirstOutside(x[i:i+8], lo, hi); j >= 0 {
+			return i + j
+		}
+	}
+	if j := generic.FirstOutside(x[n8:], lo, hi); j >= 0 {
+		return n8 + j
+	}
+	return -1
+}

@@ -71,6 +71,8 @@ type Set struct {
 	maskedAffine                   func(dst, x []float32, thr, eps, beta, base float32) float32
 	circleLogits                   func(dst, s []float32, gamma, m float32)
 	circleGrads                    func(s, p []float32, c, m float32)
+	sum64                          func(x []float32) float64
+	firstOutside                   func(x []float32, lo, hi float32) int
 	flushSubnormals                func(x []float32)
 }
 
@@ -430,6 +432,26 @@ func (s *Set) CircleGrads(sim, p []float32, c, m float32) {
 	f(sim, p, c, m)
 }
 
+// Sum64 is the float64 sum of x in generic.Sum64's order (8 partial sums):
+// the losses' reductions over rows or elements.
+func (s *Set) Sum64(x []float32) float64 {
+	f := s.sum64
+	if f == nil {
+		f = generic.Sum64
+	}
+	return f(x)
+}
+
+// FirstOutside returns the index of the first x_i not in [lo, hi] (NaN
+// included), or -1: the losses' checks of targets and weights.
+func (s *Set) FirstOutside(x []float32, lo, hi float32) int {
+	f := s.firstOutside
+	if f == nil {
+		f = generic.FirstOutside
+	}
+	return f(x, lo, hi)
+}
+
 // FlushSubnormals sets the elements of x whose magnitude is below 2^-126 to
 // +0 (generic.FlushSubnormals): used on gradients before a matrix product,
 // where subnormal operands cost a microcode assist per operation on many
@@ -471,6 +493,8 @@ var Generic = &Set{
 	maskedAffine:     generic.MaskedAffine,
 	circleLogits:     generic.CircleLogits,
 	circleGrads:      generic.CircleGrads,
+	sum64:            generic.Sum64,
+	firstOutside:     generic.FirstOutside,
 	flushSubnormals:  generic.FlushSubnormals,
 }
 

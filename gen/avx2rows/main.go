@@ -59,6 +59,8 @@ func main() {
 		symmetrizeKernel()
 		maskedAffineKernel()
 		circleKernels()
+		sum64Kernel()
+		firstOutsideKernel()
 		flushKernel()
 	}
 	Generate()

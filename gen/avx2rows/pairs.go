@@ -173,3 +173,68 @@ func circleKernels() {
 		RET()
 	}
 }
+
+// sum64Kernel emits the vector part of generic.Sum64.
+func sum64Kernel() {
+	const name = "Sum64AVX2"
+	TEXT(name, NOSPLIT, "func(x *float32, n int, p *float64)")
+	Pragma("noescape") // the caller's partials stay on its stack
+	Doc(name+" is generic.Sum64Partials over x[0:n], n a multiple of 8, from zero partials,",
+		"which it stores to p[0:8].")
+	x := Load(Param("x"), GP64()).(reg.GPVirtual)
+	n := Load(Param("n"), GP64()).(reg.GPVirtual)
+	lo, hi := YMM(), YMM()
+	VXORPD(lo, lo, lo)
+	VXORPD(hi, hi, hi)
+	i := GP64()
+	XORQ(i, i)
+	loop, done := name+"_loop", name+"_done"
+	Label(loop)
+	CMPQ(i, n)
+	JAE(LabelRef(done))
+	Comment("x_i..x_i+3 into partials 0..3, x_i+4..x_i+7 into 4..7 (exact conversions)")
+	a, b := YMM(), YMM()
+	VCVTPS2PD(Mem{Base: x, Index: i, Scale: 4}, a)
+	VCVTPS2PD(Mem{Base: x, Index: i, Scale: 4, Disp: 16}, b)
+	VADDPD(a, lo, lo)
+	VADDPD(b, hi, hi)
+	ADDQ(U8(8), i)
+	JMP(LabelRef(loop))
+	Label(done)
+	p := Load(Param("p"), GP64()).(reg.GPVirtual)
+	VMOVUPD(lo, Mem{Base: p})
+	VMOVUPD(hi, Mem{Base: p, Disp: 32})
+	VZEROUPPER()
+	RET()
+}
+
+// firstOutsideKernel emits the vector part of generic.FirstOutside.
+func firstOutsideKernel() {
+	const name = "FirstOutsideAVX2"
+	TEXT(name, NOSPLIT, "func(x *float32, n int, lo, hi float32) int")
+	Doc(name+" returns the start of the first vector of x[0:n] (n a multiple of 8) holding an",
+		"element outside [lo, hi] (NaN included), or n.")
+	x := Load(Param("x"), GP64()).(reg.GPVirtual)
+	n := Load(Param("n"), GP64()).(reg.GPVirtual)
+	lo, hi := broadcastParam("lo"), broadcastParam("hi")
+	i, bits := GP64(), GP32()
+	XORQ(i, i)
+	loop, done := name+"_loop", name+"_done"
+	Label(loop)
+	CMPQ(i, n)
+	JAE(LabelRef(done))
+	v, ge, le := YMM(), YMM(), YMM()
+	VMOVUPS(Mem{Base: x, Index: i, Scale: 4}, v)
+	VCMPPS(U8(0x1D), lo, v, ge) // v >= lo (GE_OQ: false for NaN)
+	VCMPPS(U8(0x12), hi, v, le) // v <= hi (LE_OQ)
+	VANDPS(ge, le, le)
+	VMOVMSKPS(le, bits)
+	CMPL(bits, U32(0xFF))
+	JNE(LabelRef(done))
+	ADDQ(U8(8), i)
+	JMP(LabelRef(loop))
+	Label(done)
+	Store(i, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}

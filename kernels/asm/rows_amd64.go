@@ -128,6 +128,16 @@ func CircleLogitsAVX2(dst *float32, s *float32, n int, gamma float32, m float32)
 // CircleGradsAVX2 is generic.CircleGrads for n >= 1: s_j = (c·relu(s_j + m))·p_j.
 func CircleGradsAVX2(s *float32, p *float32, n int, c float32, m float32)
 
+// Sum64AVX2 is generic.Sum64Partials over x[0:n], n a multiple of 8, from zero partials,
+// which it stores to p[0:8].
+//
+//go:noescape
+func Sum64AVX2(x *float32, n int, p *float64)
+
+// FirstOutsideAVX2 returns the start of the first vector of x[0:n] (n a multiple of 8) holding an
+// element outside [lo, hi] (NaN included), or n.
+func FirstOutsideAVX2(x *float32, n int, lo float32, hi float32) int
+
 // FlushSubnormalsAVX2 sets the n >= 1 elements of x with |x| < 2^-126 to +0 and keeps the
 // others (NaN included): generic.FlushSubnormals, bit for bit.
 func FlushSubnormalsAVX2(x *float32, n int)

@@ -18314,6 +18314,61 @@ CircleGradsAVX2_cend_4:
 	VZEROUPPER
 	RET
 
+// func Sum64AVX2(x *float32, n int, p *float64)
+// Requires: AVX
+TEXT ·Sum64AVX2(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), AX
+	MOVQ   n+8(FP), CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	XORQ   DX, DX
+
+Sum64AVX2_loop:
+	CMPQ DX, CX
+	JAE  Sum64AVX2_done
+
+	// x_i..x_i+3 into partials 0..3, x_i+4..x_i+7 into 4..7 (exact conversions)
+	VCVTPS2PD (AX)(DX*4), Y2
+	VCVTPS2PD 16(AX)(DX*4), Y3
+	VADDPD    Y2, Y0, Y0
+	VADDPD    Y3, Y1, Y1
+	ADDQ      $0x08, DX
+	JMP       Sum64AVX2_loop
+
+Sum64AVX2_done:
+	MOVQ    p+16(FP), AX
+	VMOVUPD Y0, (AX)
+	VMOVUPD Y1, 32(AX)
+	VZEROUPPER
+	RET
+
+// func FirstOutsideAVX2(x *float32, n int, lo float32, hi float32) int
+// Requires: AVX
+TEXT ·FirstOutsideAVX2(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS lo+16(FP), Y0
+	VBROADCASTSS hi+20(FP), Y1
+	XORQ         DX, DX
+
+FirstOutsideAVX2_loop:
+	CMPQ      DX, CX
+	JAE       FirstOutsideAVX2_done
+	VMOVUPS   (AX)(DX*4), Y2
+	VCMPPS    $0x1d, Y0, Y2, Y3
+	VCMPPS    $0x12, Y1, Y2, Y2
+	VANDPS    Y3, Y2, Y2
+	VMOVMSKPS Y2, BX
+	CMPL      BX, $0x000000ff
+	JNE       FirstOutsideAVX2_done
+	ADDQ      $0x08, DX
+	JMP       FirstOutsideAVX2_loop
+
+FirstOutsideAVX2_done:
+	MOVQ DX, ret+24(FP)
+	VZEROUPPER
+	RET
+
 // func FlushSubnormalsAVX2(x *float32, n int)
 // Requires: AVX
 TEXT ·FlushSubnormalsAVX2(SB), NOSPLIT, $0-16

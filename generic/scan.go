@@ -1,0 +1,38 @@
+package generic
+
+// Reductions and checks over whole arrays that the losses' glue shares.
+
+// Sum64Lanes is the number of float64 partial sums of Sum64.
+const Sum64Lanes = 8
+
+// Sum64 is the float64 sum of x: x_i (converted exactly) adds into partial
+// i mod 8, each partial in index order from +0, and the partials fold as
+// ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7)).
+func Sum64(x []float32) float64 {
+	var p [Sum64Lanes]float64
+	Sum64Partials(x, 0, &p)
+	return Sum64Fold(&p)
+}
+
+// Sum64Partials adds x[from:] (from a multiple of 8) into the partials p.
+func Sum64Partials(x []float32, from int, p *[Sum64Lanes]float64) {
+	for i := from; i < len(x); i++ {
+		p[i%Sum64Lanes] += float64(x[i])
+	}
+}
+
+// Sum64Fold folds the partials of Sum64.
+func Sum64Fold(p *[Sum64Lanes]float64) float64 {
+	return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]))
+}
+
+// FirstOutside returns the index of the first x_i that is not in [lo, hi]
+// (a NaN never is), or -1.
+func FirstOutside(x []float32, lo, hi float32) int {
+	for i, v := range x {
+		if !(v >= lo && v <= hi) {
+			return i
+		}
+	}
+	return -1
+}
