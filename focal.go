@@ -34,7 +34,7 @@ type Focal struct {
 }
 
 type focalScratch struct {
-	mx, lsum, coef, zero []float32
+	mx, lsum, coef, zero, logp, alpha, loss []float32
 }
 
 var focalPool = sync.Pool{New: func() any { return new(focalScratch) }}
@@ -92,21 +92,24 @@ func (f *Focal) Forward(logits []float32, labels []int32, cols int, perRow, grad
 	if f.Reduction == Mean {
 		red = 1 / float64(rows)
 	}
-	gamma := float64(f.Gamma)
-	total := 0.0
+	// Each row's log p = (z_y - max) - L and α_y, then every row's loss
+	// and gradient factor in one kernel call.
+	sc.logp, sc.alpha, sc.loss = growF32(sc.logp, rows), growF32(sc.alpha, rows), growF32(sc.loss, rows)
+	off := 0
 	for i, y := range labels {
-		alpha := 1.0
+		sc.logp[i] = (logits[off+int(y)] - sc.mx[i]) - sc.lsum[i]
+		sc.alpha[i] = 1
 		if f.Alpha != nil {
-			alpha = float64(f.Alpha[y])
+			sc.alpha[i] = f.Alpha[y]
 		}
-		logp := float64(logits[i*cols+int(y)]) - float64(sc.mx[i]) - float64(sc.lsum[i])
-		l, coef := focalTerm(logp, gamma, alpha)
-		total += l
-		if perRow != nil {
-			perRow[i] = float32(l)
-		}
-		sc.coef[i] = float32(coef * red)
+		off += cols
 	}
+	loss := sc.loss
+	if perRow != nil {
+		loss = perRow
+	}
+	set.FocalTerms(loss, sc.coef, sc.logp, sc.alpha, f.Gamma, float32(red))
+	total := set.Sum64(loss)
 	if grad != nil {
 		clear(sc.zero)
 		set.AxpbyRows(grad, grad, grad, sc.coef, sc.zero, cols)
@@ -115,24 +118,6 @@ func (f *Focal) Forward(logits []float32, labels []int32, cols int, perRow, grad
 		}
 	}
 	return float32(total * red), nil
-}
-
-// focalTerm returns -α(1-p)^γ·log p and F = α((1-p)^γ - γ(1-p)^(γ-1)·p·log p)
-// for log p <= 0, in forms that stay finite as p → 1 (1 - p → 0, where
-// log p/(1 - p) → -1) and as p → 0.
-func focalTerm(logp, gamma, alpha float64) (loss, coef float64) {
-	if logp != logp {
-		return logp, logp
-	}
-	logp = min(logp, 0)
-	e := expm1Neg(logp)
-	q, p := -e, 1+e // p loses its relative accuracy only where p·γ·r ≪ 1
-	qg := powInt(q, gamma)
-	r := -1.0 // log p / (1 - p)
-	if q > 0 {
-		r = logp / q
-	}
-	return -alpha * qg * logp, alpha * qg * (1 - gamma*p*r)
 }
 
 // SigmoidFocal is the sigmoid (binary, per element) focal loss as
@@ -265,48 +250,4 @@ func reduceEmpty(r Reduction) float32 {
 		return float32(math.NaN())
 	}
 	return 0
-}
-
-// expm1Neg is e^x - 1 for x <= 0 (or -Inf) within a few float64 ulps, at a
-// fraction of math.Expm1's cost: math.Exp(x) - 1 where e^x <= 0.705 (no
-// cancellation: the result is at least 0.29 in magnitude), and below
-// |x| = 0.35 the Taylor series x·Σ x^n/(n+1)!, whose 14th term is already
-// under 1e-18 of the sum.
-func expm1Neg(x float64) float64 {
-	if x < -0.35 {
-		return math.Exp(x) - 1
-	}
-	const (
-		c13 = 1.0 / 87178291200 // 1/14!
-		c12 = 1.0 / 6227020800
-		c11 = 1.0 / 479001600
-		c10 = 1.0 / 39916800
-		c9  = 1.0 / 3628800
-		c8  = 1.0 / 362880
-		c7  = 1.0 / 40320
-		c6  = 1.0 / 5040
-		c5  = 1.0 / 720
-		c4  = 1.0 / 120
-		c3  = 1.0 / 24
-		c2  = 1.0 / 6
-		c1  = 1.0 / 2
-	)
-	p := c13
-	for _, c := range [...]float64{c12, c11, c10, c9, c8, c7, c6, c5, c4, c3, c2, c1, 1} {
-		p = p*x + c
-	}
-	return x * p
-}
-
-// powInt is math.Pow(x, y) with the usual small integer exponents (γ = 0,
-// 1, 2, …, 8) as products, which are several times cheaper; x >= 0.
-func powInt(x, y float64) float64 {
-	if n := int(y); float64(n) == y && n >= 0 && n <= 8 {
-		r := 1.0
-		for range n {
-			r *= x
-		}
-		return r
-	}
-	return math.Pow(x, y)
 }

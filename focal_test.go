@@ -281,20 +281,6 @@ func TestFocalNoAllocs(t *testing.T) {
 	noAllocs(t, "SigmoidFocal.Forward", func() { _, _ = sf.Forward(z, tg, g, nil) })
 }
 
-func TestExpm1Neg(t *testing.T) {
-	rng := rand.New(rand.NewPCG(31, 41))
-	xs := []float64{0, math.Copysign(0, -1), -1e-300, -1e-20, -1e-8, -0.1, -0.35, math.Nextafter(-0.35, 0), math.Nextafter(-0.35, -1), -0.36, -1, -20, -745, -800, math.Inf(-1)}
-	for range 100000 {
-		xs = append(xs, -rng.Float64()*0.5, -rng.ExpFloat64()*3)
-	}
-	for _, x := range xs {
-		got, want := expm1Neg(x), math.Expm1(x)
-		if !(math.Abs(got-want) <= 1e-15*math.Abs(want)) && got != want { // a few ulps
-			t.Fatalf("expm1Neg(%g) = %.17g, math.Expm1 = %.17g", x, got, want)
-		}
-	}
-}
-
 // TestSigmoidFocalChunks: the reduced loss and the gradient do not depend on
 // whether perElem is asked for, across the chunks the loss is summed in.
 func TestSigmoidFocalChunks(t *testing.T) {

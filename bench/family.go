@@ -98,8 +98,8 @@ func marginCase(rows, classes, d int) benchCase {
 }
 
 // focalCase: the softmax focal loss forward+backward beside its kernels
-// alone (the cross-entropy row kernel writing the softmax, and the row
-// scaling).
+// alone (the cross-entropy row kernel writing the softmax, the per-row focal
+// terms and the row scaling).
 func focalCase(rows, cols int) benchCase {
 	shape := fmt.Sprintf("%dx%d", rows, cols)
 	return benchCase{"Focal fwd+bwd", shape, cols, float64(rows * cols), 0, 0, func() prepared {
@@ -111,12 +111,14 @@ func focalCase(rows, cols int) benchCase {
 			return func() { l, _ = f.Forward(in.x, in.labels, cols, nil, in.y) }
 		}
 		one, zero := ones(rows), make([]float32, rows)
+		lp, terms, coef := make([]float32, rows), make([]float32, rows), make([]float32, rows)
 		k := simdloss.KernelSet()
 		return prepared{[]impl{
 			{implSimdloss, loss(nil), o},
 			{implGeneric, loss(kernels.Generic), o},
 			{"its kernels alone", func() {
 				k.CrossEntropyRows(in.y, in.x, nil, 0, one, one, in.l, zero, nil, cols)
+				k.FocalTerms(terms, coef, lp, one, 2, 1)
 				k.AxpbyRows(in.y, in.y, in.y, one, zero, cols)
 			}, nil},
 		}, nil}

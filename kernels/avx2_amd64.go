@@ -32,6 +32,7 @@ var AVX2 = &Set{
 	circleGrads:      circleGradsAVX2,
 	sum64:            sum64AVX2,
 	firstOutside:     firstOutsideAVX2,
+	focalTerms:       focalTermsAVX2,
 	flushSubnormals:  flushSubnormalsAVX2,
 }
 

@@ -180,8 +180,9 @@ func TestFlushSubnormalsGuardPages(t *testing.T) {
 	}
 }
 
-// TestSigmoidFocalGuardPages runs the sigmoid focal kernel with its inputs
-// and outputs against PROT_NONE pages, for every tail length.
+// TestSigmoidFocalGuardPages runs the sigmoid focal kernel and the focal
+// terms with their inputs and outputs against PROT_NONE pages, for every
+// tail length.
 func TestSigmoidFocalGuardPages(t *testing.T) {
 	for _, s := range allSets() {
 		for n := 1; n <= 70; n++ {
@@ -198,6 +199,7 @@ func TestSigmoidFocalGuardPages(t *testing.T) {
 				loss, grad, x, tg := mk(n), mk(n), mk(n), mk(n)
 				s.SigmoidFocal(loss, grad, x, tg, 0.25, 0.75, 2, 1)
 				s.SigmoidFocal(loss, nil, x, tg, -1, 2, 0, 1)
+				s.FocalTerms(loss, grad, x, tg, 2, 1)
 				for _, g := range gs {
 					g.Free()
 				}

@@ -73,6 +73,7 @@ type Set struct {
 	circleGrads                    func(s, p []float32, c, m float32)
 	sum64                          func(x []float32) float64
 	firstOutside                   func(x []float32, lo, hi float32) int
+	focalTerms                     func(loss, coef, logp, alpha []float32, gamma, scale float32)
 	flushSubnormals                func(x []float32)
 }
 
@@ -452,6 +453,37 @@ func (s *Set) FirstOutside(x []float32, lo, hi float32) int {
 	return f(x, lo, hi)
 }
 
+// FocalTerms is the per-row kernel of the softmax focal loss
+// (generic.FocalTerms): from each row's log-probability of its label and its
+// α, the row's loss and the factor of its gradient (softmax - onehot). loss,
+// coef and alpha need len(logp) elements; the outputs may not overlap the
+// inputs or each other. It panics otherwise. γ other than the small
+// integers of generic.SigmoidFocalGamma runs the generic code on every set.
+func (s *Set) FocalTerms(loss, coef, logp, alpha []float32, gamma, scale float32) {
+	const op = "FocalTerms"
+	n := len(logp)
+	check.Len(op, "loss", loss, n, false)
+	check.Len(op, "coef", coef, n, false)
+	check.Len(op, "alpha", alpha, n, false)
+	if n == 0 {
+		return
+	}
+	loss, coef, alpha = loss[:n], coef[:n], alpha[:n]
+	for _, o := range []struct {
+		name string
+		x    []float32
+	}{{"logp", logp}, {"alpha", alpha}, {"coef", coef}} {
+		check.Disjoint(op, "loss", o.name, loss, o.x)
+	}
+	check.Disjoint(op, "coef", "logp", coef, logp)
+	check.Disjoint(op, "coef", "alpha", coef, alpha)
+	f := s.focalTerms
+	if f == nil || !generic.SigmoidFocalGamma(gamma) {
+		f = generic.FocalTerms
+	}
+	f(loss, coef, logp, alpha, gamma, scale)
+}
+
 // FlushSubnormals sets the elements of x whose magnitude is below 2^-126 to
 // +0 (generic.FlushSubnormals): used on gradients before a matrix product,
 // where subnormal operands cost a microcode assist per operation on many
@@ -495,6 +527,7 @@ var Generic = &Set{
 	circleGrads:      generic.CircleGrads,
 	sum64:            generic.Sum64,
 	firstOutside:     generic.FirstOutside,
+	focalTerms:       generic.FocalTerms,
 	flushSubnormals:  generic.FlushSubnormals,
 }
 

@@ -61,6 +61,9 @@ func newConstTable() *constTable {
 		{"P3", generic.LogP3}, {"P2", generic.LogP2}, {"P1", generic.LogP1}, {"P0", generic.LogP0},
 		{"ln2_lo", generic.LogLn2Lo},
 		{"ln2_hi", generic.LogLn2Hi},
+		{"focal_small", generic.FocalSmall},
+		{"fe6", generic.FocalCoefs[1]}, {"fe5", generic.FocalCoefs[2]}, {"fe4", generic.FocalCoefs[3]},
+		{"fe3", generic.FocalCoefs[4]}, {"fe2", generic.FocalCoefs[5]}, {"fe1", generic.FocalCoefs[6]},
 	} {
 		t.vecs[c.name] = t.mem.Offset(t.off)
 		for i := 0; i < 8; i++ {
@@ -76,6 +79,8 @@ func newConstTable() *constTable {
 		{"c5", generic.ExpC5},
 		{"-inf", float32(math.Inf(-1))},
 		{"+inf", float32(math.Inf(1))},
+		{"minus_one", -1},
+		{"fe7", generic.FocalCoefs[0]},
 		{"eight", math.Float32frombits(8)}, // the int32 8
 		{"-zero", float32(math.Copysign(0, -1))},
 		{"abs_mask", math.Float32frombits(0x7FFFFFFF)},

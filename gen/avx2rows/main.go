@@ -61,6 +61,7 @@ func main() {
 		circleKernels()
 		sum64Kernel()
 		firstOutsideKernel()
+		focalTermsKernel()
 		flushKernel()
 	}
 	Generate()

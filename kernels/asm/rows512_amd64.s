@@ -212,29 +212,87 @@ DATA rowconsts<>+816(SB)/4, $0x3f318000
 DATA rowconsts<>+820(SB)/4, $0x3f318000
 DATA rowconsts<>+824(SB)/4, $0x3f318000
 DATA rowconsts<>+828(SB)/4, $0x3f318000
-DATA rowconsts<>+832(SB)/4, $0x3fb8aa3b
-DATA rowconsts<>+836(SB)/4, $0x4b40007f
-DATA rowconsts<>+840(SB)/4, $0x3c07cfce
-DATA rowconsts<>+844(SB)/4, $0xff800000
-DATA rowconsts<>+848(SB)/4, $0x7f800000
-DATA rowconsts<>+852(SB)/4, $0x00000008
-DATA rowconsts<>+856(SB)/4, $0x80000000
-DATA rowconsts<>+860(SB)/4, $0x7fffffff
-DATA rowconsts<>+864(SB)/4, $0x00800000
-DATA rowconsts<>+868(SB)/4, $0x3f800000
-DATA rowconsts<>+872(SB)/4, $0xbf000000
-DATA rowconsts<>+876(SB)/4, $0x3d9021bb
-DATA rowconsts<>+880(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+884(SB)/4, $0x3def251a
-DATA rowconsts<>+888(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+892(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+896(SB)/4, $0xbe2aae50
-DATA rowconsts<>+900(SB)/4, $0x3e4cceac
-DATA rowconsts<>+904(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+908(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+912(SB)/4, $0xb95e8083
-DATA rowconsts<>+916(SB)/4, $0x3f318000
-GLOBL rowconsts<>(SB), RODATA|NOPTR, $920
+DATA rowconsts<>+832(SB)/4, $0xbeb33333
+DATA rowconsts<>+836(SB)/4, $0xbeb33333
+DATA rowconsts<>+840(SB)/4, $0xbeb33333
+DATA rowconsts<>+844(SB)/4, $0xbeb33333
+DATA rowconsts<>+848(SB)/4, $0xbeb33333
+DATA rowconsts<>+852(SB)/4, $0xbeb33333
+DATA rowconsts<>+856(SB)/4, $0xbeb33333
+DATA rowconsts<>+860(SB)/4, $0xbeb33333
+DATA rowconsts<>+864(SB)/4, $0x39500d01
+DATA rowconsts<>+868(SB)/4, $0x39500d01
+DATA rowconsts<>+872(SB)/4, $0x39500d01
+DATA rowconsts<>+876(SB)/4, $0x39500d01
+DATA rowconsts<>+880(SB)/4, $0x39500d01
+DATA rowconsts<>+884(SB)/4, $0x39500d01
+DATA rowconsts<>+888(SB)/4, $0x39500d01
+DATA rowconsts<>+892(SB)/4, $0x39500d01
+DATA rowconsts<>+896(SB)/4, $0x3ab60b61
+DATA rowconsts<>+900(SB)/4, $0x3ab60b61
+DATA rowconsts<>+904(SB)/4, $0x3ab60b61
+DATA rowconsts<>+908(SB)/4, $0x3ab60b61
+DATA rowconsts<>+912(SB)/4, $0x3ab60b61
+DATA rowconsts<>+916(SB)/4, $0x3ab60b61
+DATA rowconsts<>+920(SB)/4, $0x3ab60b61
+DATA rowconsts<>+924(SB)/4, $0x3ab60b61
+DATA rowconsts<>+928(SB)/4, $0x3c088889
+DATA rowconsts<>+932(SB)/4, $0x3c088889
+DATA rowconsts<>+936(SB)/4, $0x3c088889
+DATA rowconsts<>+940(SB)/4, $0x3c088889
+DATA rowconsts<>+944(SB)/4, $0x3c088889
+DATA rowconsts<>+948(SB)/4, $0x3c088889
+DATA rowconsts<>+952(SB)/4, $0x3c088889
+DATA rowconsts<>+956(SB)/4, $0x3c088889
+DATA rowconsts<>+960(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+964(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+968(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+972(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+976(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+980(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+984(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+988(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+992(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+996(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1000(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1004(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1008(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1012(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1016(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1020(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1024(SB)/4, $0x3f000000
+DATA rowconsts<>+1028(SB)/4, $0x3f000000
+DATA rowconsts<>+1032(SB)/4, $0x3f000000
+DATA rowconsts<>+1036(SB)/4, $0x3f000000
+DATA rowconsts<>+1040(SB)/4, $0x3f000000
+DATA rowconsts<>+1044(SB)/4, $0x3f000000
+DATA rowconsts<>+1048(SB)/4, $0x3f000000
+DATA rowconsts<>+1052(SB)/4, $0x3f000000
+DATA rowconsts<>+1056(SB)/4, $0x3fb8aa3b
+DATA rowconsts<>+1060(SB)/4, $0x4b40007f
+DATA rowconsts<>+1064(SB)/4, $0x3c07cfce
+DATA rowconsts<>+1068(SB)/4, $0xff800000
+DATA rowconsts<>+1072(SB)/4, $0x7f800000
+DATA rowconsts<>+1076(SB)/4, $0xbf800000
+DATA rowconsts<>+1080(SB)/4, $0x37d00d01
+DATA rowconsts<>+1084(SB)/4, $0x00000008
+DATA rowconsts<>+1088(SB)/4, $0x80000000
+DATA rowconsts<>+1092(SB)/4, $0x7fffffff
+DATA rowconsts<>+1096(SB)/4, $0x00800000
+DATA rowconsts<>+1100(SB)/4, $0x3f800000
+DATA rowconsts<>+1104(SB)/4, $0xbf000000
+DATA rowconsts<>+1108(SB)/4, $0x3d9021bb
+DATA rowconsts<>+1112(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+1116(SB)/4, $0x3def251a
+DATA rowconsts<>+1120(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+1124(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+1128(SB)/4, $0xbe2aae50
+DATA rowconsts<>+1132(SB)/4, $0x3e4cceac
+DATA rowconsts<>+1136(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+1140(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+1144(SB)/4, $0xb95e8083
+DATA rowconsts<>+1148(SB)/4, $0x3f318000
+GLOBL rowconsts<>(SB), RODATA|NOPTR, $1152
 
 // func SoftmaxAVX512(dst *float32, src *float32, rows int, cols int)
 // Requires: AVX, AVX512DQ, AVX512F
@@ -252,16 +310,16 @@ TEXT ·SoftmaxAVX512(SB), $0-32
 	MOVQ         BX, R8
 	ANDQ         $0x0f, R8
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+836(SB), Z2
-	VBROADCASTSS rowconsts<>+832(SB), Z3
-	VBROADCASTSS rowconsts<>+840(SB), Z4
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
 	CMPQ         R10, DX
 	JAE          SoftmaxAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Z0
-	VBROADCASTSS rowconsts<>+844(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
 	XORQ         R9, R9
 
 SoftmaxAVX512_max32_2:
@@ -287,7 +345,7 @@ SoftmaxAVX512_maxtail_4:
 	JE           SoftmaxAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(R8*4), K1
-	VBROADCASTSS rowconsts<>+844(SB), Z6
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
 	VMOVUPS      (CX)(R9*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -315,7 +373,7 @@ SoftmaxAVX512_row:
 	CMPQ         R9, DX
 	JAE          SoftmaxAVX512_explast_6
 	LEAQ         (CX)(BX*4), R11
-	VBROADCASTSS rowconsts<>+844(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
 	XORQ         R9, R9
 
 SoftmaxAVX512_exp32_8:
@@ -399,7 +457,7 @@ SoftmaxAVX512_exptail_11:
 	JE               SoftmaxAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(R8*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R11)(R9*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
@@ -429,7 +487,7 @@ SoftmaxAVX512_expnext_12:
 	JE               SoftmaxAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(R8*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R11)(R9*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
@@ -605,7 +663,7 @@ SoftmaxAVX512_expfolded_7:
 	VADDSS        X0, X5, X0
 
 	// inv = 1 / sum; dst_i = e_i * inv
-	VMOVSS       rowconsts<>+868(SB), X5
+	VMOVSS       rowconsts<>+1100(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Z0
 
@@ -671,16 +729,16 @@ TEXT ·LogSoftmaxAVX512(SB), $0-32
 	MOVQ         BX, R8
 	ANDQ         $0x0f, R8
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+836(SB), Z2
-	VBROADCASTSS rowconsts<>+832(SB), Z3
-	VBROADCASTSS rowconsts<>+840(SB), Z4
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
 	CMPQ         R10, DX
 	JAE          LogSoftmaxAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Z0
-	VBROADCASTSS rowconsts<>+844(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
 	XORQ         R9, R9
 
 LogSoftmaxAVX512_max32_2:
@@ -706,7 +764,7 @@ LogSoftmaxAVX512_maxtail_4:
 	JE           LogSoftmaxAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(R8*4), K1
-	VBROADCASTSS rowconsts<>+844(SB), Z6
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
 	VMOVUPS      (CX)(R9*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -734,7 +792,7 @@ LogSoftmaxAVX512_row:
 	CMPQ         R9, DX
 	JAE          LogSoftmaxAVX512_explast_6
 	LEAQ         (CX)(BX*4), R11
-	VBROADCASTSS rowconsts<>+844(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
 	XORQ         R9, R9
 
 LogSoftmaxAVX512_exp32_8:
@@ -815,7 +873,7 @@ LogSoftmaxAVX512_exptail_11:
 	JE               LogSoftmaxAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(R8*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R11)(R9*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
@@ -844,7 +902,7 @@ LogSoftmaxAVX512_expnext_12:
 	JE               LogSoftmaxAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(R8*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R11)(R9*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
@@ -1022,29 +1080,29 @@ LogSoftmaxAVX512_expfolded_7:
 	SHLL       $0x17, R12
 	SUBL       R12, R9
 	VMOVD      R9, X6
-	VSUBSS     rowconsts<>+868(SB), X6, X6
+	VSUBSS     rowconsts<>+1100(SB), X6, X6
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X6, X6, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X9
-	VFMADD213SS rowconsts<>+880(SB), X6, X9
-	VFMADD213SS rowconsts<>+884(SB), X6, X9
-	VFMADD213SS rowconsts<>+888(SB), X6, X9
-	VFMADD213SS rowconsts<>+892(SB), X6, X9
-	VFMADD213SS rowconsts<>+896(SB), X6, X9
-	VFMADD213SS rowconsts<>+900(SB), X6, X9
-	VFMADD213SS rowconsts<>+904(SB), X6, X9
-	VFMADD213SS rowconsts<>+908(SB), X6, X9
+	VMOVSS      rowconsts<>+1108(SB), X9
+	VFMADD213SS rowconsts<>+1112(SB), X6, X9
+	VFMADD213SS rowconsts<>+1116(SB), X6, X9
+	VFMADD213SS rowconsts<>+1120(SB), X6, X9
+	VFMADD213SS rowconsts<>+1124(SB), X6, X9
+	VFMADD213SS rowconsts<>+1128(SB), X6, X9
+	VFMADD213SS rowconsts<>+1132(SB), X6, X9
+	VFMADD213SS rowconsts<>+1136(SB), X6, X9
+	VFMADD213SS rowconsts<>+1140(SB), X6, X9
 	VMULSS      X6, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+912(SB), X7, X9
-	VFMADD231SS rowconsts<>+872(SB), X8, X9
+	VFMADD231SS rowconsts<>+1144(SB), X7, X9
+	VFMADD231SS rowconsts<>+1104(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+916(SB), X7, X6
+	VFMADD231SS rowconsts<>+1148(SB), X7, X6
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X6, X6
 
@@ -1117,16 +1175,16 @@ TEXT ·LogSumExpAVX512(SB), $0-40
 	MOVQ         BX, R8
 	ANDQ         $0x0f, R8
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+836(SB), Z2
-	VBROADCASTSS rowconsts<>+832(SB), Z3
-	VBROADCASTSS rowconsts<>+840(SB), Z4
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
 	CMPQ         R10, DX
 	JAE          LogSumExpAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Z0
-	VBROADCASTSS rowconsts<>+844(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
 	XORQ         R9, R9
 
 LogSumExpAVX512_max32_2:
@@ -1152,7 +1210,7 @@ LogSumExpAVX512_maxtail_4:
 	JE           LogSumExpAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(R8*4), K1
-	VBROADCASTSS rowconsts<>+844(SB), Z6
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
 	VMOVUPS      (CX)(R9*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -1180,7 +1238,7 @@ LogSumExpAVX512_row:
 	CMPQ         R9, DX
 	JAE          LogSumExpAVX512_explast_6
 	LEAQ         (CX)(BX*4), R11
-	VBROADCASTSS rowconsts<>+844(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
 	XORQ         R9, R9
 
 LogSumExpAVX512_exp32_8:
@@ -1261,7 +1319,7 @@ LogSumExpAVX512_exptail_11:
 	JE               LogSumExpAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(R8*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R11)(R9*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
@@ -1290,7 +1348,7 @@ LogSumExpAVX512_expnext_12:
 	JE               LogSumExpAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(R8*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R11)(R9*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
@@ -1468,29 +1526,29 @@ LogSumExpAVX512_expfolded_7:
 	SHLL       $0x17, R12
 	SUBL       R12, R9
 	VMOVD      R9, X6
-	VSUBSS     rowconsts<>+868(SB), X6, X6
+	VSUBSS     rowconsts<>+1100(SB), X6, X6
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X6, X6, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X9
-	VFMADD213SS rowconsts<>+880(SB), X6, X9
-	VFMADD213SS rowconsts<>+884(SB), X6, X9
-	VFMADD213SS rowconsts<>+888(SB), X6, X9
-	VFMADD213SS rowconsts<>+892(SB), X6, X9
-	VFMADD213SS rowconsts<>+896(SB), X6, X9
-	VFMADD213SS rowconsts<>+900(SB), X6, X9
-	VFMADD213SS rowconsts<>+904(SB), X6, X9
-	VFMADD213SS rowconsts<>+908(SB), X6, X9
+	VMOVSS      rowconsts<>+1108(SB), X9
+	VFMADD213SS rowconsts<>+1112(SB), X6, X9
+	VFMADD213SS rowconsts<>+1116(SB), X6, X9
+	VFMADD213SS rowconsts<>+1120(SB), X6, X9
+	VFMADD213SS rowconsts<>+1124(SB), X6, X9
+	VFMADD213SS rowconsts<>+1128(SB), X6, X9
+	VFMADD213SS rowconsts<>+1132(SB), X6, X9
+	VFMADD213SS rowconsts<>+1136(SB), X6, X9
+	VFMADD213SS rowconsts<>+1140(SB), X6, X9
 	VMULSS      X6, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+912(SB), X7, X9
-	VFMADD231SS rowconsts<>+872(SB), X8, X9
+	VFMADD231SS rowconsts<>+1144(SB), X7, X9
+	VFMADD231SS rowconsts<>+1104(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+916(SB), X7, X6
+	VFMADD231SS rowconsts<>+1148(SB), X7, X6
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X6, X6
 
@@ -1527,9 +1585,9 @@ TEXT ·CrossEntropyPlainAVX512(SB), $0-88
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+836(SB), Z2
-	VBROADCASTSS rowconsts<>+832(SB), Z3
-	VBROADCASTSS rowconsts<>+840(SB), Z4
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
 	CMPQ         DI, R9
@@ -1537,8 +1595,8 @@ TEXT ·CrossEntropyPlainAVX512(SB), $0-88
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Z0
-	VBROADCASTSS rowconsts<>+844(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropyPlainAVX512_max32_2:
@@ -1564,7 +1622,7 @@ CrossEntropyPlainAVX512_maxtail_4:
 	JE           CrossEntropyPlainAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+844(SB), Z6
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -1592,7 +1650,7 @@ CrossEntropyPlainAVX512_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropyPlainAVX512_explast_6
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+844(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropyPlainAVX512_exp32_8:
@@ -1673,7 +1731,7 @@ CrossEntropyPlainAVX512_exptail_11:
 	JE               CrossEntropyPlainAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R10)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -1702,7 +1760,7 @@ CrossEntropyPlainAVX512_expnext_12:
 	JE               CrossEntropyPlainAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R10)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -1884,29 +1942,29 @@ CrossEntropyPlainAVX512_expfolded_7:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X8
-	VFMADD213SS rowconsts<>+880(SB), X0, X8
-	VFMADD213SS rowconsts<>+884(SB), X0, X8
-	VFMADD213SS rowconsts<>+888(SB), X0, X8
-	VFMADD213SS rowconsts<>+892(SB), X0, X8
-	VFMADD213SS rowconsts<>+896(SB), X0, X8
-	VFMADD213SS rowconsts<>+900(SB), X0, X8
-	VFMADD213SS rowconsts<>+904(SB), X0, X8
-	VFMADD213SS rowconsts<>+908(SB), X0, X8
+	VMOVSS      rowconsts<>+1108(SB), X8
+	VFMADD213SS rowconsts<>+1112(SB), X0, X8
+	VFMADD213SS rowconsts<>+1116(SB), X0, X8
+	VFMADD213SS rowconsts<>+1120(SB), X0, X8
+	VFMADD213SS rowconsts<>+1124(SB), X0, X8
+	VFMADD213SS rowconsts<>+1128(SB), X0, X8
+	VFMADD213SS rowconsts<>+1132(SB), X0, X8
+	VFMADD213SS rowconsts<>+1136(SB), X0, X8
+	VFMADD213SS rowconsts<>+1140(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+912(SB), X6, X8
-	VFMADD231SS rowconsts<>+872(SB), X7, X8
+	VFMADD231SS rowconsts<>+1144(SB), X6, X8
+	VFMADD231SS rowconsts<>+1104(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X6, X0
+	VFMADD231SS rowconsts<>+1148(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -1936,9 +1994,9 @@ TEXT ·CrossEntropySAVX512(SB), $0-88
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+836(SB), Z2
-	VBROADCASTSS rowconsts<>+832(SB), Z3
-	VBROADCASTSS rowconsts<>+840(SB), Z4
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
 	CMPQ         DI, R9
@@ -1946,8 +2004,8 @@ TEXT ·CrossEntropySAVX512(SB), $0-88
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Z0
-	VBROADCASTSS rowconsts<>+844(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropySAVX512_max32_2:
@@ -1973,7 +2031,7 @@ CrossEntropySAVX512_maxtail_4:
 	JE           CrossEntropySAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+844(SB), Z6
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -2005,7 +2063,7 @@ CrossEntropySAVX512_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropySAVX512_explast_6
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+844(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropySAVX512_exp32_8:
@@ -2089,12 +2147,12 @@ CrossEntropySAVX512_exptail_11:
 	JE               CrossEntropySAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z9
+	VBROADCASTSS     rowconsts<>+1068(SB), Z9
 	VMOVUPS          (R10)(SI*4), K1, Z9
 	VMAXPS           Z1, Z9, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+856(SB), Z10
+	VBROADCASTSS     rowconsts<>+1088(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VADDPS           Z9, Z5, Z5
@@ -2122,12 +2180,12 @@ CrossEntropySAVX512_expnext_12:
 	JE               CrossEntropySAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z9
+	VBROADCASTSS     rowconsts<>+1068(SB), Z9
 	VMOVUPS          (R10)(SI*4), K1, Z9
 	VMAXPS           Z1, Z9, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+856(SB), Z10
+	VBROADCASTSS     rowconsts<>+1088(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VADDPS           Z9, Z6, Z6
@@ -2243,7 +2301,7 @@ CrossEntropySAVX512_explasttail_16:
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+856(SB), Z10
+	VBROADCASTSS     rowconsts<>+1088(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VADDPS           Z9, Z5, Z5
@@ -2273,7 +2331,7 @@ CrossEntropySAVX512_explastnext_17:
 	KMOVW            (R10)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+856(SB), Z10
+	VBROADCASTSS     rowconsts<>+1088(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VADDPS           Z9, Z6, Z6
@@ -2319,29 +2377,29 @@ CrossEntropySAVX512_expfolded_7:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X8, X8, X8
 	VCVTSI2SSL R10, X8, X8
 	VMULSS     X0, X0, X9
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X10
-	VFMADD213SS rowconsts<>+880(SB), X0, X10
-	VFMADD213SS rowconsts<>+884(SB), X0, X10
-	VFMADD213SS rowconsts<>+888(SB), X0, X10
-	VFMADD213SS rowconsts<>+892(SB), X0, X10
-	VFMADD213SS rowconsts<>+896(SB), X0, X10
-	VFMADD213SS rowconsts<>+900(SB), X0, X10
-	VFMADD213SS rowconsts<>+904(SB), X0, X10
-	VFMADD213SS rowconsts<>+908(SB), X0, X10
+	VMOVSS      rowconsts<>+1108(SB), X10
+	VFMADD213SS rowconsts<>+1112(SB), X0, X10
+	VFMADD213SS rowconsts<>+1116(SB), X0, X10
+	VFMADD213SS rowconsts<>+1120(SB), X0, X10
+	VFMADD213SS rowconsts<>+1124(SB), X0, X10
+	VFMADD213SS rowconsts<>+1128(SB), X0, X10
+	VFMADD213SS rowconsts<>+1132(SB), X0, X10
+	VFMADD213SS rowconsts<>+1136(SB), X0, X10
+	VFMADD213SS rowconsts<>+1140(SB), X0, X10
 	VMULSS      X0, X10, X10
 	VMULSS      X9, X10, X10
-	VFMADD231SS rowconsts<>+912(SB), X8, X10
-	VFMADD231SS rowconsts<>+872(SB), X9, X10
+	VFMADD231SS rowconsts<>+1144(SB), X8, X10
+	VFMADD231SS rowconsts<>+1104(SB), X9, X10
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X10, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X8, X0
+	VFMADD231SS rowconsts<>+1148(SB), X8, X0
 	VSUBSS      X7, X7, X7
 	VADDSS      X7, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -2382,16 +2440,16 @@ TEXT ·CrossEntropySoftPlainAVX512(SB), NOSPLIT, $0-96
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+836(SB), Z2
-	VBROADCASTSS rowconsts<>+832(SB), Z3
-	VBROADCASTSS rowconsts<>+840(SB), Z4
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+80(FP), R9
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Z0
-	VBROADCASTSS rowconsts<>+844(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropySoftPlainAVX512_max32_1:
@@ -2417,7 +2475,7 @@ CrossEntropySoftPlainAVX512_maxtail_3:
 	JE           CrossEntropySoftPlainAVX512_maxfold_4
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+844(SB), Z6
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -2445,7 +2503,7 @@ CrossEntropySoftPlainAVX512_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropySoftPlainAVX512_explast_5
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+844(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropySoftPlainAVX512_exp32_7:
@@ -2526,7 +2584,7 @@ CrossEntropySoftPlainAVX512_exptail_10:
 	JE               CrossEntropySoftPlainAVX512_expdone_9
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R10)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -2555,7 +2613,7 @@ CrossEntropySoftPlainAVX512_expnext_11:
 	JE               CrossEntropySoftPlainAVX512_expdone_9
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R10)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -2782,7 +2840,7 @@ CrossEntropySoftPlainAVX512_tgttail_20:
 	VMOVUPS.Z    (R10)(SI*4), K1, Z13
 	VFMADD231PS  Z13, Z10, Z11
 	VMOVAPS.Z    Z12, K1, Z12
-	VBROADCASTSS rowconsts<>+856(SB), Z10
+	VBROADCASTSS rowconsts<>+1088(SB), Z10
 	VMOVAPS      Z11, K1, Z10
 	VMOVAPS      Z10, Z11
 	VADDPS       Z11, Z6, Z6
@@ -2800,7 +2858,7 @@ CrossEntropySoftPlainAVX512_tgtnext_21:
 	VMOVUPS.Z    (R10)(SI*4), K1, Z13
 	VFMADD231PS  Z13, Z10, Z11
 	VMOVAPS.Z    Z12, K1, Z12
-	VBROADCASTSS rowconsts<>+856(SB), Z10
+	VBROADCASTSS rowconsts<>+1088(SB), Z10
 	VMOVAPS      Z11, K1, Z10
 	VMOVAPS      Z10, Z11
 	VADDPS       Z11, Z7, Z7
@@ -2843,29 +2901,29 @@ CrossEntropySoftPlainAVX512_tgtdone_19:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X8
-	VFMADD213SS rowconsts<>+880(SB), X0, X8
-	VFMADD213SS rowconsts<>+884(SB), X0, X8
-	VFMADD213SS rowconsts<>+888(SB), X0, X8
-	VFMADD213SS rowconsts<>+892(SB), X0, X8
-	VFMADD213SS rowconsts<>+896(SB), X0, X8
-	VFMADD213SS rowconsts<>+900(SB), X0, X8
-	VFMADD213SS rowconsts<>+904(SB), X0, X8
-	VFMADD213SS rowconsts<>+908(SB), X0, X8
+	VMOVSS      rowconsts<>+1108(SB), X8
+	VFMADD213SS rowconsts<>+1112(SB), X0, X8
+	VFMADD213SS rowconsts<>+1116(SB), X0, X8
+	VFMADD213SS rowconsts<>+1120(SB), X0, X8
+	VFMADD213SS rowconsts<>+1124(SB), X0, X8
+	VFMADD213SS rowconsts<>+1128(SB), X0, X8
+	VFMADD213SS rowconsts<>+1132(SB), X0, X8
+	VFMADD213SS rowconsts<>+1136(SB), X0, X8
+	VFMADD213SS rowconsts<>+1140(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+912(SB), X6, X8
-	VFMADD231SS rowconsts<>+872(SB), X7, X8
+	VFMADD231SS rowconsts<>+1144(SB), X6, X8
+	VFMADD231SS rowconsts<>+1104(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X6, X0
+	VFMADD231SS rowconsts<>+1148(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -2893,9 +2951,9 @@ TEXT ·CrossEntropyWAVX512(SB), $0-88
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+836(SB), Z2
-	VBROADCASTSS rowconsts<>+832(SB), Z3
-	VBROADCASTSS rowconsts<>+840(SB), Z4
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
 	CMPQ         DI, R9
@@ -2903,8 +2961,8 @@ TEXT ·CrossEntropyWAVX512(SB), $0-88
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Z0
-	VBROADCASTSS rowconsts<>+844(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropyWAVX512_max32_2:
@@ -2930,7 +2988,7 @@ CrossEntropyWAVX512_maxtail_4:
 	JE           CrossEntropyWAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+844(SB), Z6
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -2958,7 +3016,7 @@ CrossEntropyWAVX512_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropyWAVX512_explast_6
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+844(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropyWAVX512_exp32_8:
@@ -3039,7 +3097,7 @@ CrossEntropyWAVX512_exptail_11:
 	JE               CrossEntropyWAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R10)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -3068,7 +3126,7 @@ CrossEntropyWAVX512_expnext_12:
 	JE               CrossEntropyWAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R10)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -3250,29 +3308,29 @@ CrossEntropyWAVX512_expfolded_7:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X8
-	VFMADD213SS rowconsts<>+880(SB), X0, X8
-	VFMADD213SS rowconsts<>+884(SB), X0, X8
-	VFMADD213SS rowconsts<>+888(SB), X0, X8
-	VFMADD213SS rowconsts<>+892(SB), X0, X8
-	VFMADD213SS rowconsts<>+896(SB), X0, X8
-	VFMADD213SS rowconsts<>+900(SB), X0, X8
-	VFMADD213SS rowconsts<>+904(SB), X0, X8
-	VFMADD213SS rowconsts<>+908(SB), X0, X8
+	VMOVSS      rowconsts<>+1108(SB), X8
+	VFMADD213SS rowconsts<>+1112(SB), X0, X8
+	VFMADD213SS rowconsts<>+1116(SB), X0, X8
+	VFMADD213SS rowconsts<>+1120(SB), X0, X8
+	VFMADD213SS rowconsts<>+1124(SB), X0, X8
+	VFMADD213SS rowconsts<>+1128(SB), X0, X8
+	VFMADD213SS rowconsts<>+1132(SB), X0, X8
+	VFMADD213SS rowconsts<>+1136(SB), X0, X8
+	VFMADD213SS rowconsts<>+1140(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+912(SB), X6, X8
-	VFMADD231SS rowconsts<>+872(SB), X7, X8
+	VFMADD231SS rowconsts<>+1144(SB), X6, X8
+	VFMADD231SS rowconsts<>+1104(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X6, X0
+	VFMADD231SS rowconsts<>+1148(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -3302,9 +3360,9 @@ TEXT ·CrossEntropyWSAVX512(SB), $0-88
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+836(SB), Z2
-	VBROADCASTSS rowconsts<>+832(SB), Z3
-	VBROADCASTSS rowconsts<>+840(SB), Z4
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
 	CMPQ         DI, R9
@@ -3312,8 +3370,8 @@ TEXT ·CrossEntropyWSAVX512(SB), $0-88
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Z0
-	VBROADCASTSS rowconsts<>+844(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropyWSAVX512_max32_2:
@@ -3339,7 +3397,7 @@ CrossEntropyWSAVX512_maxtail_4:
 	JE           CrossEntropyWSAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+844(SB), Z6
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -3372,7 +3430,7 @@ CrossEntropyWSAVX512_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropyWSAVX512_explast_6
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+844(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropyWSAVX512_exp32_8:
@@ -3456,12 +3514,12 @@ CrossEntropyWSAVX512_exptail_11:
 	JE               CrossEntropyWSAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z9
+	VBROADCASTSS     rowconsts<>+1068(SB), Z9
 	VMOVUPS          (R11)(SI*4), K1, Z9
 	VMAXPS           Z1, Z9, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+856(SB), Z10
+	VBROADCASTSS     rowconsts<>+1088(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VMOVUPS.Z        (R10)(SI*4), K1, Z10
@@ -3490,12 +3548,12 @@ CrossEntropyWSAVX512_expnext_12:
 	JE               CrossEntropyWSAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z9
+	VBROADCASTSS     rowconsts<>+1068(SB), Z9
 	VMOVUPS          (R11)(SI*4), K1, Z9
 	VMAXPS           Z1, Z9, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+856(SB), Z10
+	VBROADCASTSS     rowconsts<>+1088(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VMOVUPS.Z        (R10)(SI*4), K1, Z10
@@ -3612,7 +3670,7 @@ CrossEntropyWSAVX512_explasttail_16:
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+856(SB), Z10
+	VBROADCASTSS     rowconsts<>+1088(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VMOVUPS.Z        (R10)(SI*4), K1, Z10
@@ -3643,7 +3701,7 @@ CrossEntropyWSAVX512_explastnext_17:
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+856(SB), Z10
+	VBROADCASTSS     rowconsts<>+1088(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VMOVUPS.Z        (R10)(SI*4), K1, Z10
@@ -3690,29 +3748,29 @@ CrossEntropyWSAVX512_expfolded_7:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X8, X8, X8
 	VCVTSI2SSL R10, X8, X8
 	VMULSS     X0, X0, X9
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X10
-	VFMADD213SS rowconsts<>+880(SB), X0, X10
-	VFMADD213SS rowconsts<>+884(SB), X0, X10
-	VFMADD213SS rowconsts<>+888(SB), X0, X10
-	VFMADD213SS rowconsts<>+892(SB), X0, X10
-	VFMADD213SS rowconsts<>+896(SB), X0, X10
-	VFMADD213SS rowconsts<>+900(SB), X0, X10
-	VFMADD213SS rowconsts<>+904(SB), X0, X10
-	VFMADD213SS rowconsts<>+908(SB), X0, X10
+	VMOVSS      rowconsts<>+1108(SB), X10
+	VFMADD213SS rowconsts<>+1112(SB), X0, X10
+	VFMADD213SS rowconsts<>+1116(SB), X0, X10
+	VFMADD213SS rowconsts<>+1120(SB), X0, X10
+	VFMADD213SS rowconsts<>+1124(SB), X0, X10
+	VFMADD213SS rowconsts<>+1128(SB), X0, X10
+	VFMADD213SS rowconsts<>+1132(SB), X0, X10
+	VFMADD213SS rowconsts<>+1136(SB), X0, X10
+	VFMADD213SS rowconsts<>+1140(SB), X0, X10
 	VMULSS      X0, X10, X10
 	VMULSS      X9, X10, X10
-	VFMADD231SS rowconsts<>+912(SB), X8, X10
-	VFMADD231SS rowconsts<>+872(SB), X9, X10
+	VFMADD231SS rowconsts<>+1144(SB), X8, X10
+	VFMADD231SS rowconsts<>+1104(SB), X9, X10
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X10, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X8, X0
+	VFMADD231SS rowconsts<>+1148(SB), X8, X0
 	VSUBSS      X7, X7, X7
 	VADDSS      X7, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -3753,16 +3811,16 @@ TEXT ·CrossEntropySoftWAVX512(SB), NOSPLIT, $0-96
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+836(SB), Z2
-	VBROADCASTSS rowconsts<>+832(SB), Z3
-	VBROADCASTSS rowconsts<>+840(SB), Z4
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+80(FP), R9
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Z0
-	VBROADCASTSS rowconsts<>+844(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropySoftWAVX512_max32_1:
@@ -3788,7 +3846,7 @@ CrossEntropySoftWAVX512_maxtail_3:
 	JE           CrossEntropySoftWAVX512_maxfold_4
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+844(SB), Z6
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -3816,7 +3874,7 @@ CrossEntropySoftWAVX512_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropySoftWAVX512_explast_5
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+844(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropySoftWAVX512_exp32_7:
@@ -3897,7 +3955,7 @@ CrossEntropySoftWAVX512_exptail_10:
 	JE               CrossEntropySoftWAVX512_expdone_9
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R10)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -3926,7 +3984,7 @@ CrossEntropySoftWAVX512_expnext_11:
 	JE               CrossEntropySoftWAVX512_expdone_9
 	LEAQ             rowconsts<>+64(SB), R11
 	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R10)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -4159,7 +4217,7 @@ CrossEntropySoftWAVX512_tgttail_20:
 	VMOVUPS.Z    (R11)(SI*4), K1, Z10
 	VMULPS       Z10, Z11, Z11
 	VMOVAPS.Z    Z12, K1, Z12
-	VBROADCASTSS rowconsts<>+856(SB), Z10
+	VBROADCASTSS rowconsts<>+1088(SB), Z10
 	VMOVAPS      Z11, K1, Z10
 	VMOVAPS      Z10, Z11
 	VADDPS       Z11, Z6, Z6
@@ -4179,7 +4237,7 @@ CrossEntropySoftWAVX512_tgtnext_21:
 	VMOVUPS.Z    (R11)(SI*4), K1, Z10
 	VMULPS       Z10, Z11, Z11
 	VMOVAPS.Z    Z12, K1, Z12
-	VBROADCASTSS rowconsts<>+856(SB), Z10
+	VBROADCASTSS rowconsts<>+1088(SB), Z10
 	VMOVAPS      Z11, K1, Z10
 	VMOVAPS      Z10, Z11
 	VADDPS       Z11, Z7, Z7
@@ -4222,29 +4280,29 @@ CrossEntropySoftWAVX512_tgtdone_19:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X8
-	VFMADD213SS rowconsts<>+880(SB), X0, X8
-	VFMADD213SS rowconsts<>+884(SB), X0, X8
-	VFMADD213SS rowconsts<>+888(SB), X0, X8
-	VFMADD213SS rowconsts<>+892(SB), X0, X8
-	VFMADD213SS rowconsts<>+896(SB), X0, X8
-	VFMADD213SS rowconsts<>+900(SB), X0, X8
-	VFMADD213SS rowconsts<>+904(SB), X0, X8
-	VFMADD213SS rowconsts<>+908(SB), X0, X8
+	VMOVSS      rowconsts<>+1108(SB), X8
+	VFMADD213SS rowconsts<>+1112(SB), X0, X8
+	VFMADD213SS rowconsts<>+1116(SB), X0, X8
+	VFMADD213SS rowconsts<>+1120(SB), X0, X8
+	VFMADD213SS rowconsts<>+1124(SB), X0, X8
+	VFMADD213SS rowconsts<>+1128(SB), X0, X8
+	VFMADD213SS rowconsts<>+1132(SB), X0, X8
+	VFMADD213SS rowconsts<>+1136(SB), X0, X8
+	VFMADD213SS rowconsts<>+1140(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+912(SB), X6, X8
-	VFMADD231SS rowconsts<>+872(SB), X7, X8
+	VFMADD231SS rowconsts<>+1144(SB), X6, X8
+	VFMADD231SS rowconsts<>+1104(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X6, X0
+	VFMADD231SS rowconsts<>+1148(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -4272,9 +4330,9 @@ TEXT ·CrossEntropyGAVX512(SB), $0-88
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+836(SB), Z2
-	VBROADCASTSS rowconsts<>+832(SB), Z3
-	VBROADCASTSS rowconsts<>+840(SB), Z4
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
@@ -4283,8 +4341,8 @@ TEXT ·CrossEntropyGAVX512(SB), $0-88
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Z0
-	VBROADCASTSS rowconsts<>+844(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropyGAVX512_max32_2:
@@ -4310,7 +4368,7 @@ CrossEntropyGAVX512_maxtail_4:
 	JE           CrossEntropyGAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+844(SB), Z6
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -4338,7 +4396,7 @@ CrossEntropyGAVX512_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropyGAVX512_explast_6
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+844(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropyGAVX512_exp32_8:
@@ -4422,7 +4480,7 @@ CrossEntropyGAVX512_exptail_11:
 	JE               CrossEntropyGAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R11)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -4452,7 +4510,7 @@ CrossEntropyGAVX512_expnext_12:
 	JE               CrossEntropyGAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R11)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -4628,7 +4686,7 @@ CrossEntropyGAVX512_expfolded_7:
 	VADDSS        X6, X5, X5
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+868(SB), X6
+	VMOVSS       rowconsts<>+1100(SB), X6
 	VDIVSS       X5, X6, X6
 	VBROADCASTSS X6, Z6
 	MOVQ         a+32(FP), SI
@@ -4696,29 +4754,29 @@ CrossEntropyGAVX512_outend_21:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X8
-	VFMADD213SS rowconsts<>+880(SB), X0, X8
-	VFMADD213SS rowconsts<>+884(SB), X0, X8
-	VFMADD213SS rowconsts<>+888(SB), X0, X8
-	VFMADD213SS rowconsts<>+892(SB), X0, X8
-	VFMADD213SS rowconsts<>+896(SB), X0, X8
-	VFMADD213SS rowconsts<>+900(SB), X0, X8
-	VFMADD213SS rowconsts<>+904(SB), X0, X8
-	VFMADD213SS rowconsts<>+908(SB), X0, X8
+	VMOVSS      rowconsts<>+1108(SB), X8
+	VFMADD213SS rowconsts<>+1112(SB), X0, X8
+	VFMADD213SS rowconsts<>+1116(SB), X0, X8
+	VFMADD213SS rowconsts<>+1120(SB), X0, X8
+	VFMADD213SS rowconsts<>+1124(SB), X0, X8
+	VFMADD213SS rowconsts<>+1128(SB), X0, X8
+	VFMADD213SS rowconsts<>+1132(SB), X0, X8
+	VFMADD213SS rowconsts<>+1136(SB), X0, X8
+	VFMADD213SS rowconsts<>+1140(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+912(SB), X6, X8
-	VFMADD231SS rowconsts<>+872(SB), X7, X8
+	VFMADD231SS rowconsts<>+1144(SB), X6, X8
+	VFMADD231SS rowconsts<>+1104(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X6, X0
+	VFMADD231SS rowconsts<>+1148(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -4749,9 +4807,9 @@ TEXT ·CrossEntropyGSAVX512(SB), $0-88
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+836(SB), Z2
-	VBROADCASTSS rowconsts<>+832(SB), Z3
-	VBROADCASTSS rowconsts<>+840(SB), Z4
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
@@ -4760,8 +4818,8 @@ TEXT ·CrossEntropyGSAVX512(SB), $0-88
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Z0
-	VBROADCASTSS rowconsts<>+844(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropyGSAVX512_max32_2:
@@ -4787,7 +4845,7 @@ CrossEntropyGSAVX512_maxtail_4:
 	JE           CrossEntropyGSAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+844(SB), Z6
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -4819,7 +4877,7 @@ CrossEntropyGSAVX512_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropyGSAVX512_explast_6
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+844(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropyGSAVX512_exp32_8:
@@ -4906,12 +4964,12 @@ CrossEntropyGSAVX512_exptail_11:
 	JE               CrossEntropyGSAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z9
+	VBROADCASTSS     rowconsts<>+1068(SB), Z9
 	VMOVUPS          (R11)(SI*4), K1, Z9
 	VMAXPS           Z1, Z9, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+856(SB), Z10
+	VBROADCASTSS     rowconsts<>+1088(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VADDPS           Z9, Z5, Z5
@@ -4940,12 +4998,12 @@ CrossEntropyGSAVX512_expnext_12:
 	JE               CrossEntropyGSAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z9
+	VBROADCASTSS     rowconsts<>+1068(SB), Z9
 	VMOVUPS          (R11)(SI*4), K1, Z9
 	VMAXPS           Z1, Z9, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+856(SB), Z10
+	VBROADCASTSS     rowconsts<>+1088(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VADDPS           Z9, Z6, Z6
@@ -5065,7 +5123,7 @@ CrossEntropyGSAVX512_explasttail_16:
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+856(SB), Z10
+	VBROADCASTSS     rowconsts<>+1088(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VADDPS           Z9, Z5, Z5
@@ -5096,7 +5154,7 @@ CrossEntropyGSAVX512_explastnext_17:
 	KMOVW            (R11)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+856(SB), Z10
+	VBROADCASTSS     rowconsts<>+1088(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VADDPS           Z9, Z6, Z6
@@ -5131,7 +5189,7 @@ CrossEntropyGSAVX512_expfolded_7:
 	VADDSS        X8, X7, X7
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+868(SB), X8
+	VMOVSS       rowconsts<>+1100(SB), X8
 	VDIVSS       X7, X8, X8
 	VBROADCASTSS X8, Z8
 	MOVQ         a+32(FP), SI
@@ -5199,29 +5257,29 @@ CrossEntropyGSAVX512_outend_21:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X8, X8, X8
 	VCVTSI2SSL R11, X8, X8
 	VMULSS     X0, X0, X9
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X10
-	VFMADD213SS rowconsts<>+880(SB), X0, X10
-	VFMADD213SS rowconsts<>+884(SB), X0, X10
-	VFMADD213SS rowconsts<>+888(SB), X0, X10
-	VFMADD213SS rowconsts<>+892(SB), X0, X10
-	VFMADD213SS rowconsts<>+896(SB), X0, X10
-	VFMADD213SS rowconsts<>+900(SB), X0, X10
-	VFMADD213SS rowconsts<>+904(SB), X0, X10
-	VFMADD213SS rowconsts<>+908(SB), X0, X10
+	VMOVSS      rowconsts<>+1108(SB), X10
+	VFMADD213SS rowconsts<>+1112(SB), X0, X10
+	VFMADD213SS rowconsts<>+1116(SB), X0, X10
+	VFMADD213SS rowconsts<>+1120(SB), X0, X10
+	VFMADD213SS rowconsts<>+1124(SB), X0, X10
+	VFMADD213SS rowconsts<>+1128(SB), X0, X10
+	VFMADD213SS rowconsts<>+1132(SB), X0, X10
+	VFMADD213SS rowconsts<>+1136(SB), X0, X10
+	VFMADD213SS rowconsts<>+1140(SB), X0, X10
 	VMULSS      X0, X10, X10
 	VMULSS      X9, X10, X10
-	VFMADD231SS rowconsts<>+912(SB), X8, X10
-	VFMADD231SS rowconsts<>+872(SB), X9, X10
+	VFMADD231SS rowconsts<>+1144(SB), X8, X10
+	VFMADD231SS rowconsts<>+1104(SB), X9, X10
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X10, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X8, X0
+	VFMADD231SS rowconsts<>+1148(SB), X8, X0
 	VSUBSS      X7, X7, X7
 	VADDSS      X7, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -5263,17 +5321,17 @@ TEXT ·CrossEntropySoftGAVX512(SB), NOSPLIT, $0-96
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+836(SB), Z2
-	VBROADCASTSS rowconsts<>+832(SB), Z3
-	VBROADCASTSS rowconsts<>+840(SB), Z4
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+80(FP), R10
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Z0
-	VBROADCASTSS rowconsts<>+844(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropySoftGAVX512_max32_1:
@@ -5299,7 +5357,7 @@ CrossEntropySoftGAVX512_maxtail_3:
 	JE           CrossEntropySoftGAVX512_maxfold_4
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+844(SB), Z6
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -5327,7 +5385,7 @@ CrossEntropySoftGAVX512_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropySoftGAVX512_explast_5
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+844(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropySoftGAVX512_exp32_7:
@@ -5411,7 +5469,7 @@ CrossEntropySoftGAVX512_exptail_10:
 	JE               CrossEntropySoftGAVX512_expdone_9
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R11)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -5441,7 +5499,7 @@ CrossEntropySoftGAVX512_expnext_11:
 	JE               CrossEntropySoftGAVX512_expdone_9
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R11)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -5674,7 +5732,7 @@ CrossEntropySoftGAVX512_tgttail_20:
 	VMOVUPS.Z    (R11)(SI*4), K1, Z13
 	VFMADD231PS  Z13, Z10, Z11
 	VMOVAPS.Z    Z12, K1, Z12
-	VBROADCASTSS rowconsts<>+856(SB), Z10
+	VBROADCASTSS rowconsts<>+1088(SB), Z10
 	VMOVAPS      Z11, K1, Z10
 	VMOVAPS      Z10, Z11
 	VADDPS       Z11, Z6, Z6
@@ -5692,7 +5750,7 @@ CrossEntropySoftGAVX512_tgtnext_21:
 	VMOVUPS.Z    (R11)(SI*4), K1, Z13
 	VFMADD231PS  Z13, Z10, Z11
 	VMOVAPS.Z    Z12, K1, Z12
-	VBROADCASTSS rowconsts<>+856(SB), Z10
+	VBROADCASTSS rowconsts<>+1088(SB), Z10
 	VMOVAPS      Z11, K1, Z10
 	VMOVAPS      Z10, Z11
 	VADDPS       Z11, Z7, Z7
@@ -5726,7 +5784,7 @@ CrossEntropySoftGAVX512_tgtdone_19:
 	VMOVSS        X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
-	VMOVSS       rowconsts<>+868(SB), X0
+	VMOVSS       rowconsts<>+1100(SB), X0
 	VDIVSS       X5, X0, X0
 	VBROADCASTSS X0, Z0
 	VBROADCASTSS X6, Z6
@@ -5803,29 +5861,29 @@ CrossEntropySoftGAVX512_outend_25:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X8
-	VFMADD213SS rowconsts<>+880(SB), X0, X8
-	VFMADD213SS rowconsts<>+884(SB), X0, X8
-	VFMADD213SS rowconsts<>+888(SB), X0, X8
-	VFMADD213SS rowconsts<>+892(SB), X0, X8
-	VFMADD213SS rowconsts<>+896(SB), X0, X8
-	VFMADD213SS rowconsts<>+900(SB), X0, X8
-	VFMADD213SS rowconsts<>+904(SB), X0, X8
-	VFMADD213SS rowconsts<>+908(SB), X0, X8
+	VMOVSS      rowconsts<>+1108(SB), X8
+	VFMADD213SS rowconsts<>+1112(SB), X0, X8
+	VFMADD213SS rowconsts<>+1116(SB), X0, X8
+	VFMADD213SS rowconsts<>+1120(SB), X0, X8
+	VFMADD213SS rowconsts<>+1124(SB), X0, X8
+	VFMADD213SS rowconsts<>+1128(SB), X0, X8
+	VFMADD213SS rowconsts<>+1132(SB), X0, X8
+	VFMADD213SS rowconsts<>+1136(SB), X0, X8
+	VFMADD213SS rowconsts<>+1140(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+912(SB), X6, X8
-	VFMADD231SS rowconsts<>+872(SB), X7, X8
+	VFMADD231SS rowconsts<>+1144(SB), X6, X8
+	VFMADD231SS rowconsts<>+1104(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X6, X0
+	VFMADD231SS rowconsts<>+1148(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -5854,9 +5912,9 @@ TEXT ·CrossEntropyGWAVX512(SB), $0-88
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+836(SB), Z2
-	VBROADCASTSS rowconsts<>+832(SB), Z3
-	VBROADCASTSS rowconsts<>+840(SB), Z4
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
@@ -5865,8 +5923,8 @@ TEXT ·CrossEntropyGWAVX512(SB), $0-88
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Z0
-	VBROADCASTSS rowconsts<>+844(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropyGWAVX512_max32_2:
@@ -5892,7 +5950,7 @@ CrossEntropyGWAVX512_maxtail_4:
 	JE           CrossEntropyGWAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+844(SB), Z6
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -5920,7 +5978,7 @@ CrossEntropyGWAVX512_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropyGWAVX512_explast_6
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+844(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropyGWAVX512_exp32_8:
@@ -6004,7 +6062,7 @@ CrossEntropyGWAVX512_exptail_11:
 	JE               CrossEntropyGWAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R11)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -6034,7 +6092,7 @@ CrossEntropyGWAVX512_expnext_12:
 	JE               CrossEntropyGWAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R11)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -6210,7 +6268,7 @@ CrossEntropyGWAVX512_expfolded_7:
 	VADDSS        X6, X5, X5
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+868(SB), X6
+	VMOVSS       rowconsts<>+1100(SB), X6
 	VDIVSS       X5, X6, X6
 	VBROADCASTSS X6, Z6
 	MOVQ         a+32(FP), SI
@@ -6280,29 +6338,29 @@ CrossEntropyGWAVX512_outend_21:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X8
-	VFMADD213SS rowconsts<>+880(SB), X0, X8
-	VFMADD213SS rowconsts<>+884(SB), X0, X8
-	VFMADD213SS rowconsts<>+888(SB), X0, X8
-	VFMADD213SS rowconsts<>+892(SB), X0, X8
-	VFMADD213SS rowconsts<>+896(SB), X0, X8
-	VFMADD213SS rowconsts<>+900(SB), X0, X8
-	VFMADD213SS rowconsts<>+904(SB), X0, X8
-	VFMADD213SS rowconsts<>+908(SB), X0, X8
+	VMOVSS      rowconsts<>+1108(SB), X8
+	VFMADD213SS rowconsts<>+1112(SB), X0, X8
+	VFMADD213SS rowconsts<>+1116(SB), X0, X8
+	VFMADD213SS rowconsts<>+1120(SB), X0, X8
+	VFMADD213SS rowconsts<>+1124(SB), X0, X8
+	VFMADD213SS rowconsts<>+1128(SB), X0, X8
+	VFMADD213SS rowconsts<>+1132(SB), X0, X8
+	VFMADD213SS rowconsts<>+1136(SB), X0, X8
+	VFMADD213SS rowconsts<>+1140(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+912(SB), X6, X8
-	VFMADD231SS rowconsts<>+872(SB), X7, X8
+	VFMADD231SS rowconsts<>+1144(SB), X6, X8
+	VFMADD231SS rowconsts<>+1104(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X6, X0
+	VFMADD231SS rowconsts<>+1148(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -6333,9 +6391,9 @@ TEXT ·CrossEntropyGWSAVX512(SB), $0-88
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+836(SB), Z2
-	VBROADCASTSS rowconsts<>+832(SB), Z3
-	VBROADCASTSS rowconsts<>+840(SB), Z4
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
@@ -6344,8 +6402,8 @@ TEXT ·CrossEntropyGWSAVX512(SB), $0-88
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Z0
-	VBROADCASTSS rowconsts<>+844(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropyGWSAVX512_max32_2:
@@ -6371,7 +6429,7 @@ CrossEntropyGWSAVX512_maxtail_4:
 	JE           CrossEntropyGWSAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+844(SB), Z6
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -6404,7 +6462,7 @@ CrossEntropyGWSAVX512_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropyGWSAVX512_explast_6
 	LEAQ         (R8)(AX*4), R12
-	VBROADCASTSS rowconsts<>+844(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropyGWSAVX512_exp32_8:
@@ -6491,12 +6549,12 @@ CrossEntropyGWSAVX512_exptail_11:
 	JE               CrossEntropyGWSAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R13
 	KMOVW            (R13)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z9
+	VBROADCASTSS     rowconsts<>+1068(SB), Z9
 	VMOVUPS          (R12)(SI*4), K1, Z9
 	VMAXPS           Z1, Z9, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+856(SB), Z10
+	VBROADCASTSS     rowconsts<>+1088(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VMOVUPS.Z        (R11)(SI*4), K1, Z10
@@ -6526,12 +6584,12 @@ CrossEntropyGWSAVX512_expnext_12:
 	JE               CrossEntropyGWSAVX512_expdone_10
 	LEAQ             rowconsts<>+64(SB), R13
 	KMOVW            (R13)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z9
+	VBROADCASTSS     rowconsts<>+1068(SB), Z9
 	VMOVUPS          (R12)(SI*4), K1, Z9
 	VMAXPS           Z1, Z9, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+856(SB), Z10
+	VBROADCASTSS     rowconsts<>+1088(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VMOVUPS.Z        (R11)(SI*4), K1, Z10
@@ -6652,7 +6710,7 @@ CrossEntropyGWSAVX512_explasttail_16:
 	KMOVW            (R12)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+856(SB), Z10
+	VBROADCASTSS     rowconsts<>+1088(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VMOVUPS.Z        (R11)(SI*4), K1, Z10
@@ -6684,7 +6742,7 @@ CrossEntropyGWSAVX512_explastnext_17:
 	KMOVW            (R12)(BX*4), K1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z9
 	VSUBPS           Z0, Z9, Z9
-	VBROADCASTSS     rowconsts<>+856(SB), Z10
+	VBROADCASTSS     rowconsts<>+1088(SB), Z10
 	VMOVAPS          Z9, K1, Z10
 	VMOVAPS          Z10, Z9
 	VMOVUPS.Z        (R11)(SI*4), K1, Z10
@@ -6720,7 +6778,7 @@ CrossEntropyGWSAVX512_expfolded_7:
 	VADDSS        X8, X7, X7
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+868(SB), X8
+	VMOVSS       rowconsts<>+1100(SB), X8
 	VDIVSS       X7, X8, X8
 	VBROADCASTSS X8, Z8
 	MOVQ         a+32(FP), SI
@@ -6790,29 +6848,29 @@ CrossEntropyGWSAVX512_outend_21:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X8, X8, X8
 	VCVTSI2SSL R11, X8, X8
 	VMULSS     X0, X0, X9
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X10
-	VFMADD213SS rowconsts<>+880(SB), X0, X10
-	VFMADD213SS rowconsts<>+884(SB), X0, X10
-	VFMADD213SS rowconsts<>+888(SB), X0, X10
-	VFMADD213SS rowconsts<>+892(SB), X0, X10
-	VFMADD213SS rowconsts<>+896(SB), X0, X10
-	VFMADD213SS rowconsts<>+900(SB), X0, X10
-	VFMADD213SS rowconsts<>+904(SB), X0, X10
-	VFMADD213SS rowconsts<>+908(SB), X0, X10
+	VMOVSS      rowconsts<>+1108(SB), X10
+	VFMADD213SS rowconsts<>+1112(SB), X0, X10
+	VFMADD213SS rowconsts<>+1116(SB), X0, X10
+	VFMADD213SS rowconsts<>+1120(SB), X0, X10
+	VFMADD213SS rowconsts<>+1124(SB), X0, X10
+	VFMADD213SS rowconsts<>+1128(SB), X0, X10
+	VFMADD213SS rowconsts<>+1132(SB), X0, X10
+	VFMADD213SS rowconsts<>+1136(SB), X0, X10
+	VFMADD213SS rowconsts<>+1140(SB), X0, X10
 	VMULSS      X0, X10, X10
 	VMULSS      X9, X10, X10
-	VFMADD231SS rowconsts<>+912(SB), X8, X10
-	VFMADD231SS rowconsts<>+872(SB), X9, X10
+	VFMADD231SS rowconsts<>+1144(SB), X8, X10
+	VFMADD231SS rowconsts<>+1104(SB), X9, X10
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X10, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X8, X0
+	VFMADD231SS rowconsts<>+1148(SB), X8, X0
 	VSUBSS      X7, X7, X7
 	VADDSS      X7, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -6854,17 +6912,17 @@ TEXT ·CrossEntropySoftGWAVX512(SB), NOSPLIT, $0-96
 	MOVQ         AX, BX
 	ANDQ         $0x0f, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+836(SB), Z2
-	VBROADCASTSS rowconsts<>+832(SB), Z3
-	VBROADCASTSS rowconsts<>+840(SB), Z4
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+80(FP), R10
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Z0
-	VBROADCASTSS rowconsts<>+844(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
 	XORQ         SI, SI
 
 CrossEntropySoftGWAVX512_max32_1:
@@ -6890,7 +6948,7 @@ CrossEntropySoftGWAVX512_maxtail_3:
 	JE           CrossEntropySoftGWAVX512_maxfold_4
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+844(SB), Z6
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
 	VMOVUPS      (R8)(SI*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
@@ -6918,7 +6976,7 @@ CrossEntropySoftGWAVX512_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropySoftGWAVX512_explast_5
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+844(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
 	XORQ         SI, SI
 
 CrossEntropySoftGWAVX512_exp32_7:
@@ -7002,7 +7060,7 @@ CrossEntropySoftGWAVX512_exptail_10:
 	JE               CrossEntropySoftGWAVX512_expdone_9
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R11)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -7032,7 +7090,7 @@ CrossEntropySoftGWAVX512_expnext_11:
 	JE               CrossEntropySoftGWAVX512_expdone_9
 	LEAQ             rowconsts<>+64(SB), R12
 	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+844(SB), Z7
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
 	VMOVUPS          (R11)(SI*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (R8)(SI*4), K1, Z7
@@ -7271,7 +7329,7 @@ CrossEntropySoftGWAVX512_tgttail_20:
 	VMOVUPS.Z    (R12)(SI*4), K1, Z10
 	VMULPS       Z10, Z11, Z11
 	VMOVAPS.Z    Z12, K1, Z12
-	VBROADCASTSS rowconsts<>+856(SB), Z10
+	VBROADCASTSS rowconsts<>+1088(SB), Z10
 	VMOVAPS      Z11, K1, Z10
 	VMOVAPS      Z10, Z11
 	VADDPS       Z11, Z6, Z6
@@ -7291,7 +7349,7 @@ CrossEntropySoftGWAVX512_tgtnext_21:
 	VMOVUPS.Z    (R12)(SI*4), K1, Z10
 	VMULPS       Z10, Z11, Z11
 	VMOVAPS.Z    Z12, K1, Z12
-	VBROADCASTSS rowconsts<>+856(SB), Z10
+	VBROADCASTSS rowconsts<>+1088(SB), Z10
 	VMOVAPS      Z11, K1, Z10
 	VMOVAPS      Z10, Z11
 	VADDPS       Z11, Z7, Z7
@@ -7325,7 +7383,7 @@ CrossEntropySoftGWAVX512_tgtdone_19:
 	VMOVSS        X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
-	VMOVSS       rowconsts<>+868(SB), X0
+	VMOVSS       rowconsts<>+1100(SB), X0
 	VDIVSS       X5, X0, X0
 	VBROADCASTSS X0, Z0
 	VBROADCASTSS X6, Z6
@@ -7408,29 +7466,29 @@ CrossEntropySoftGWAVX512_outend_25:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X8
-	VFMADD213SS rowconsts<>+880(SB), X0, X8
-	VFMADD213SS rowconsts<>+884(SB), X0, X8
-	VFMADD213SS rowconsts<>+888(SB), X0, X8
-	VFMADD213SS rowconsts<>+892(SB), X0, X8
-	VFMADD213SS rowconsts<>+896(SB), X0, X8
-	VFMADD213SS rowconsts<>+900(SB), X0, X8
-	VFMADD213SS rowconsts<>+904(SB), X0, X8
-	VFMADD213SS rowconsts<>+908(SB), X0, X8
+	VMOVSS      rowconsts<>+1108(SB), X8
+	VFMADD213SS rowconsts<>+1112(SB), X0, X8
+	VFMADD213SS rowconsts<>+1116(SB), X0, X8
+	VFMADD213SS rowconsts<>+1120(SB), X0, X8
+	VFMADD213SS rowconsts<>+1124(SB), X0, X8
+	VFMADD213SS rowconsts<>+1128(SB), X0, X8
+	VFMADD213SS rowconsts<>+1132(SB), X0, X8
+	VFMADD213SS rowconsts<>+1136(SB), X0, X8
+	VFMADD213SS rowconsts<>+1140(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+912(SB), X6, X8
-	VFMADD231SS rowconsts<>+872(SB), X7, X8
+	VFMADD231SS rowconsts<>+1144(SB), X6, X8
+	VFMADD231SS rowconsts<>+1104(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X6, X0
+	VFMADD231SS rowconsts<>+1148(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+48(FP), SI

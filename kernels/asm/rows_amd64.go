@@ -138,6 +138,9 @@ func Sum64AVX2(x *float32, n int, p *float64)
 // element outside [lo, hi] (NaN included), or n.
 func FirstOutsideAVX2(x *float32, n int, lo float32, hi float32) int
 
+// FocalTermsAVX2 is generic.FocalTerms, bit for bit, for n >= 1 and γ = ng = gamma, an integer >= 0.
+func FocalTermsAVX2(loss *float32, coef *float32, logp *float32, alpha *float32, n int, gamma float32, scale float32, ng int)
+
 // FlushSubnormalsAVX2 sets the n >= 1 elements of x with |x| < 2^-126 to +0 and keeps the
 // others (NaN included): generic.FlushSubnormals, bit for bit.
 func FlushSubnormalsAVX2(x *float32, n int)

@@ -212,29 +212,87 @@ DATA rowconsts<>+816(SB)/4, $0x3f318000
 DATA rowconsts<>+820(SB)/4, $0x3f318000
 DATA rowconsts<>+824(SB)/4, $0x3f318000
 DATA rowconsts<>+828(SB)/4, $0x3f318000
-DATA rowconsts<>+832(SB)/4, $0x3fb8aa3b
-DATA rowconsts<>+836(SB)/4, $0x4b40007f
-DATA rowconsts<>+840(SB)/4, $0x3c07cfce
-DATA rowconsts<>+844(SB)/4, $0xff800000
-DATA rowconsts<>+848(SB)/4, $0x7f800000
-DATA rowconsts<>+852(SB)/4, $0x00000008
-DATA rowconsts<>+856(SB)/4, $0x80000000
-DATA rowconsts<>+860(SB)/4, $0x7fffffff
-DATA rowconsts<>+864(SB)/4, $0x00800000
-DATA rowconsts<>+868(SB)/4, $0x3f800000
-DATA rowconsts<>+872(SB)/4, $0xbf000000
-DATA rowconsts<>+876(SB)/4, $0x3d9021bb
-DATA rowconsts<>+880(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+884(SB)/4, $0x3def251a
-DATA rowconsts<>+888(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+892(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+896(SB)/4, $0xbe2aae50
-DATA rowconsts<>+900(SB)/4, $0x3e4cceac
-DATA rowconsts<>+904(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+908(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+912(SB)/4, $0xb95e8083
-DATA rowconsts<>+916(SB)/4, $0x3f318000
-GLOBL rowconsts<>(SB), RODATA|NOPTR, $920
+DATA rowconsts<>+832(SB)/4, $0xbeb33333
+DATA rowconsts<>+836(SB)/4, $0xbeb33333
+DATA rowconsts<>+840(SB)/4, $0xbeb33333
+DATA rowconsts<>+844(SB)/4, $0xbeb33333
+DATA rowconsts<>+848(SB)/4, $0xbeb33333
+DATA rowconsts<>+852(SB)/4, $0xbeb33333
+DATA rowconsts<>+856(SB)/4, $0xbeb33333
+DATA rowconsts<>+860(SB)/4, $0xbeb33333
+DATA rowconsts<>+864(SB)/4, $0x39500d01
+DATA rowconsts<>+868(SB)/4, $0x39500d01
+DATA rowconsts<>+872(SB)/4, $0x39500d01
+DATA rowconsts<>+876(SB)/4, $0x39500d01
+DATA rowconsts<>+880(SB)/4, $0x39500d01
+DATA rowconsts<>+884(SB)/4, $0x39500d01
+DATA rowconsts<>+888(SB)/4, $0x39500d01
+DATA rowconsts<>+892(SB)/4, $0x39500d01
+DATA rowconsts<>+896(SB)/4, $0x3ab60b61
+DATA rowconsts<>+900(SB)/4, $0x3ab60b61
+DATA rowconsts<>+904(SB)/4, $0x3ab60b61
+DATA rowconsts<>+908(SB)/4, $0x3ab60b61
+DATA rowconsts<>+912(SB)/4, $0x3ab60b61
+DATA rowconsts<>+916(SB)/4, $0x3ab60b61
+DATA rowconsts<>+920(SB)/4, $0x3ab60b61
+DATA rowconsts<>+924(SB)/4, $0x3ab60b61
+DATA rowconsts<>+928(SB)/4, $0x3c088889
+DATA rowconsts<>+932(SB)/4, $0x3c088889
+DATA rowconsts<>+936(SB)/4, $0x3c088889
+DATA rowconsts<>+940(SB)/4, $0x3c088889
+DATA rowconsts<>+944(SB)/4, $0x3c088889
+DATA rowconsts<>+948(SB)/4, $0x3c088889
+DATA rowconsts<>+952(SB)/4, $0x3c088889
+DATA rowconsts<>+956(SB)/4, $0x3c088889
+DATA rowconsts<>+960(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+964(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+968(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+972(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+976(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+980(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+984(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+988(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+992(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+996(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1000(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1004(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1008(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1012(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1016(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1020(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1024(SB)/4, $0x3f000000
+DATA rowconsts<>+1028(SB)/4, $0x3f000000
+DATA rowconsts<>+1032(SB)/4, $0x3f000000
+DATA rowconsts<>+1036(SB)/4, $0x3f000000
+DATA rowconsts<>+1040(SB)/4, $0x3f000000
+DATA rowconsts<>+1044(SB)/4, $0x3f000000
+DATA rowconsts<>+1048(SB)/4, $0x3f000000
+DATA rowconsts<>+1052(SB)/4, $0x3f000000
+DATA rowconsts<>+1056(SB)/4, $0x3fb8aa3b
+DATA rowconsts<>+1060(SB)/4, $0x4b40007f
+DATA rowconsts<>+1064(SB)/4, $0x3c07cfce
+DATA rowconsts<>+1068(SB)/4, $0xff800000
+DATA rowconsts<>+1072(SB)/4, $0x7f800000
+DATA rowconsts<>+1076(SB)/4, $0xbf800000
+DATA rowconsts<>+1080(SB)/4, $0x37d00d01
+DATA rowconsts<>+1084(SB)/4, $0x00000008
+DATA rowconsts<>+1088(SB)/4, $0x80000000
+DATA rowconsts<>+1092(SB)/4, $0x7fffffff
+DATA rowconsts<>+1096(SB)/4, $0x00800000
+DATA rowconsts<>+1100(SB)/4, $0x3f800000
+DATA rowconsts<>+1104(SB)/4, $0xbf000000
+DATA rowconsts<>+1108(SB)/4, $0x3d9021bb
+DATA rowconsts<>+1112(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+1116(SB)/4, $0x3def251a
+DATA rowconsts<>+1120(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+1124(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+1128(SB)/4, $0xbe2aae50
+DATA rowconsts<>+1132(SB)/4, $0x3e4cceac
+DATA rowconsts<>+1136(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+1140(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+1144(SB)/4, $0xb95e8083
+DATA rowconsts<>+1148(SB)/4, $0x3f318000
+GLOBL rowconsts<>(SB), RODATA|NOPTR, $1152
 
 // func SoftmaxAVX2(dst *float32, src *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
@@ -252,9 +310,9 @@ TEXT ·SoftmaxAVX2(SB), $832-32
 	MOVQ         BX, R8
 	ANDQ         $0x07, R8
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+836(SB), Y2
-	VBROADCASTSS rowconsts<>+832(SB), Y3
-	VBROADCASTSS rowconsts<>+840(SB), Y4
+	VBROADCASTSS rowconsts<>+1060(SB), Y2
+	VBROADCASTSS rowconsts<>+1056(SB), Y3
+	VBROADCASTSS rowconsts<>+1064(SB), Y4
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
 	MOVQ    BX, R9
@@ -384,7 +442,7 @@ SoftmaxAVX2_block_1:
 
 SoftmaxAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
 	XORQ         R12, R12
 
 SoftmaxAVX2_bmax_6:
@@ -449,7 +507,7 @@ SoftmaxAVX2_bexp_7:
 	VADDPS       Y6, Y0, Y0
 	VADDPS       Y10, Y8, Y8
 	VADDPS       Y8, Y0, Y0
-	VBROADCASTSS rowconsts<>+868(SB), Y5
+	VBROADCASTSS rowconsts<>+1100(SB), Y5
 	VDIVPS       Y0, Y5, Y5
 	XORQ         R12, R12
 
@@ -562,10 +620,10 @@ SoftmaxAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Y0
-	VBROADCASTSS rowconsts<>+844(SB), Y5
-	VBROADCASTSS rowconsts<>+844(SB), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y5
+	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	XORQ         R9, R9
 
 SoftmaxAVX2_max32_12:
@@ -598,7 +656,7 @@ SoftmaxAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
-	VBROADCASTSS rowconsts<>+844(SB), Y9
+	VBROADCASTSS rowconsts<>+1068(SB), Y9
 	VMASKMOVPS   (CX)(R9*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
@@ -629,7 +687,7 @@ SoftmaxAVX2_row:
 	CMPQ         R9, DX
 	JAE          SoftmaxAVX2_explast_16
 	LEAQ         (CX)(BX*4), R11
-	VBROADCASTSS rowconsts<>+844(SB), Y1
+	VBROADCASTSS rowconsts<>+1068(SB), Y1
 	XORQ         R9, R9
 
 SoftmaxAVX2_exp32_18:
@@ -758,7 +816,7 @@ SoftmaxAVX2_exptail_21:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -819,7 +877,7 @@ SoftmaxAVX2_exptail_23:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -880,7 +938,7 @@ SoftmaxAVX2_exptail_25:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -914,7 +972,7 @@ SoftmaxAVX2_expnext_26:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -1243,7 +1301,7 @@ SoftmaxAVX2_expfolded_17:
 	VADDSS       X0, X5, X0
 
 	// inv = 1 / sum; dst_i = e_i * inv
-	VMOVSS       rowconsts<>+868(SB), X5
+	VMOVSS       rowconsts<>+1100(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
 
@@ -1318,9 +1376,9 @@ TEXT ·LogSoftmaxAVX2(SB), $832-32
 	MOVQ         BX, R8
 	ANDQ         $0x07, R8
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+836(SB), Y2
-	VBROADCASTSS rowconsts<>+832(SB), Y3
-	VBROADCASTSS rowconsts<>+840(SB), Y4
+	VBROADCASTSS rowconsts<>+1060(SB), Y2
+	VBROADCASTSS rowconsts<>+1056(SB), Y3
+	VBROADCASTSS rowconsts<>+1064(SB), Y4
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
 	MOVQ    BX, R9
@@ -1450,7 +1508,7 @@ LogSoftmaxAVX2_block_1:
 
 LogSoftmaxAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
 	XORQ         R12, R12
 
 LogSoftmaxAVX2_bmax_6:
@@ -1523,7 +1581,7 @@ LogSoftmaxAVX2_bexp_7:
 	VSUBPS       rowconsts<>+448(SB), Y7, Y7
 	VCVTDQ2PS    Y6, Y6
 	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+876(SB), Y9
+	VBROADCASTSS rowconsts<>+1108(SB), Y9
 	VFMADD213PS  rowconsts<>+512(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+544(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+576(SB), Y7, Y9
@@ -1653,10 +1711,10 @@ LogSoftmaxAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Y0
-	VBROADCASTSS rowconsts<>+844(SB), Y5
-	VBROADCASTSS rowconsts<>+844(SB), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y5
+	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	XORQ         R9, R9
 
 LogSoftmaxAVX2_max32_12:
@@ -1689,7 +1747,7 @@ LogSoftmaxAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
-	VBROADCASTSS rowconsts<>+844(SB), Y9
+	VBROADCASTSS rowconsts<>+1068(SB), Y9
 	VMASKMOVPS   (CX)(R9*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
@@ -1720,7 +1778,7 @@ LogSoftmaxAVX2_row:
 	CMPQ         R9, DX
 	JAE          LogSoftmaxAVX2_explast_16
 	LEAQ         (CX)(BX*4), R11
-	VBROADCASTSS rowconsts<>+844(SB), Y1
+	VBROADCASTSS rowconsts<>+1068(SB), Y1
 	XORQ         R9, R9
 
 LogSoftmaxAVX2_exp32_18:
@@ -1844,7 +1902,7 @@ LogSoftmaxAVX2_exptail_21:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -1903,7 +1961,7 @@ LogSoftmaxAVX2_exptail_23:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -1962,7 +2020,7 @@ LogSoftmaxAVX2_exptail_25:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -1995,7 +2053,7 @@ LogSoftmaxAVX2_expnext_26:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -2320,29 +2378,29 @@ LogSoftmaxAVX2_expfolded_17:
 	SHLL       $0x17, R12
 	SUBL       R12, R9
 	VMOVD      R9, X6
-	VSUBSS     rowconsts<>+868(SB), X6, X6
+	VSUBSS     rowconsts<>+1100(SB), X6, X6
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X6, X6, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X9
-	VFMADD213SS rowconsts<>+880(SB), X6, X9
-	VFMADD213SS rowconsts<>+884(SB), X6, X9
-	VFMADD213SS rowconsts<>+888(SB), X6, X9
-	VFMADD213SS rowconsts<>+892(SB), X6, X9
-	VFMADD213SS rowconsts<>+896(SB), X6, X9
-	VFMADD213SS rowconsts<>+900(SB), X6, X9
-	VFMADD213SS rowconsts<>+904(SB), X6, X9
-	VFMADD213SS rowconsts<>+908(SB), X6, X9
+	VMOVSS      rowconsts<>+1108(SB), X9
+	VFMADD213SS rowconsts<>+1112(SB), X6, X9
+	VFMADD213SS rowconsts<>+1116(SB), X6, X9
+	VFMADD213SS rowconsts<>+1120(SB), X6, X9
+	VFMADD213SS rowconsts<>+1124(SB), X6, X9
+	VFMADD213SS rowconsts<>+1128(SB), X6, X9
+	VFMADD213SS rowconsts<>+1132(SB), X6, X9
+	VFMADD213SS rowconsts<>+1136(SB), X6, X9
+	VFMADD213SS rowconsts<>+1140(SB), X6, X9
 	VMULSS      X6, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+912(SB), X7, X9
-	VFMADD231SS rowconsts<>+872(SB), X8, X9
+	VFMADD231SS rowconsts<>+1144(SB), X7, X9
+	VFMADD231SS rowconsts<>+1104(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+916(SB), X7, X6
+	VFMADD231SS rowconsts<>+1148(SB), X7, X6
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X6, X6
 
@@ -2426,9 +2484,9 @@ TEXT ·LogSumExpAVX2(SB), $832-40
 	MOVQ         BX, R8
 	ANDQ         $0x07, R8
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+836(SB), Y2
-	VBROADCASTSS rowconsts<>+832(SB), Y3
-	VBROADCASTSS rowconsts<>+840(SB), Y4
+	VBROADCASTSS rowconsts<>+1060(SB), Y2
+	VBROADCASTSS rowconsts<>+1056(SB), Y3
+	VBROADCASTSS rowconsts<>+1064(SB), Y4
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
 	MOVQ    BX, R9
@@ -2558,7 +2616,7 @@ LogSumExpAVX2_block_1:
 
 LogSumExpAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
 	XORQ         R12, R12
 
 LogSumExpAVX2_bmax_6:
@@ -2631,7 +2689,7 @@ LogSumExpAVX2_bexp_7:
 	VSUBPS       rowconsts<>+448(SB), Y7, Y7
 	VCVTDQ2PS    Y6, Y6
 	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+876(SB), Y9
+	VBROADCASTSS rowconsts<>+1108(SB), Y9
 	VFMADD213PS  rowconsts<>+512(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+544(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+576(SB), Y7, Y9
@@ -2670,10 +2728,10 @@ LogSumExpAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Y0
-	VBROADCASTSS rowconsts<>+844(SB), Y5
-	VBROADCASTSS rowconsts<>+844(SB), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y5
+	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	XORQ         R9, R9
 
 LogSumExpAVX2_max32_9:
@@ -2706,7 +2764,7 @@ LogSumExpAVX2_maxtail_11:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
-	VBROADCASTSS rowconsts<>+844(SB), Y9
+	VBROADCASTSS rowconsts<>+1068(SB), Y9
 	VMASKMOVPS   (CX)(R9*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
@@ -2737,7 +2795,7 @@ LogSumExpAVX2_row:
 	CMPQ         R9, DX
 	JAE          LogSumExpAVX2_explast_13
 	LEAQ         (CX)(BX*4), R11
-	VBROADCASTSS rowconsts<>+844(SB), Y1
+	VBROADCASTSS rowconsts<>+1068(SB), Y1
 	XORQ         R9, R9
 
 LogSumExpAVX2_exp32_15:
@@ -2861,7 +2919,7 @@ LogSumExpAVX2_exptail_18:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -2920,7 +2978,7 @@ LogSumExpAVX2_exptail_20:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -2979,7 +3037,7 @@ LogSumExpAVX2_exptail_22:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -3012,7 +3070,7 @@ LogSumExpAVX2_expnext_23:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -3337,29 +3395,29 @@ LogSumExpAVX2_expfolded_14:
 	SHLL       $0x17, R12
 	SUBL       R12, R9
 	VMOVD      R9, X6
-	VSUBSS     rowconsts<>+868(SB), X6, X6
+	VSUBSS     rowconsts<>+1100(SB), X6, X6
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X6, X6, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X9
-	VFMADD213SS rowconsts<>+880(SB), X6, X9
-	VFMADD213SS rowconsts<>+884(SB), X6, X9
-	VFMADD213SS rowconsts<>+888(SB), X6, X9
-	VFMADD213SS rowconsts<>+892(SB), X6, X9
-	VFMADD213SS rowconsts<>+896(SB), X6, X9
-	VFMADD213SS rowconsts<>+900(SB), X6, X9
-	VFMADD213SS rowconsts<>+904(SB), X6, X9
-	VFMADD213SS rowconsts<>+908(SB), X6, X9
+	VMOVSS      rowconsts<>+1108(SB), X9
+	VFMADD213SS rowconsts<>+1112(SB), X6, X9
+	VFMADD213SS rowconsts<>+1116(SB), X6, X9
+	VFMADD213SS rowconsts<>+1120(SB), X6, X9
+	VFMADD213SS rowconsts<>+1124(SB), X6, X9
+	VFMADD213SS rowconsts<>+1128(SB), X6, X9
+	VFMADD213SS rowconsts<>+1132(SB), X6, X9
+	VFMADD213SS rowconsts<>+1136(SB), X6, X9
+	VFMADD213SS rowconsts<>+1140(SB), X6, X9
 	VMULSS      X6, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+912(SB), X7, X9
-	VFMADD231SS rowconsts<>+872(SB), X8, X9
+	VFMADD231SS rowconsts<>+1144(SB), X7, X9
+	VFMADD231SS rowconsts<>+1104(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+916(SB), X7, X6
+	VFMADD231SS rowconsts<>+1148(SB), X7, X6
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X6, X6
 
@@ -3396,9 +3454,9 @@ TEXT ·CrossEntropyPlainAVX2(SB), $832-88
 	MOVQ         AX, BX
 	ANDQ         $0x07, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+836(SB), Y2
-	VBROADCASTSS rowconsts<>+832(SB), Y3
-	VBROADCASTSS rowconsts<>+840(SB), Y4
+	VBROADCASTSS rowconsts<>+1060(SB), Y2
+	VBROADCASTSS rowconsts<>+1056(SB), Y3
+	VBROADCASTSS rowconsts<>+1064(SB), Y4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
 
@@ -3530,7 +3588,7 @@ CrossEntropyPlainAVX2_block_1:
 
 CrossEntropyPlainAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
 	XORQ         R11, R11
 
 CrossEntropyPlainAVX2_bmax_6:
@@ -3608,7 +3666,7 @@ CrossEntropyPlainAVX2_bexp_7:
 	VSUBPS       rowconsts<>+448(SB), Y6, Y6
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+876(SB), Y8
+	VBROADCASTSS rowconsts<>+1108(SB), Y8
 	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
@@ -3641,10 +3699,10 @@ CrossEntropyPlainAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Y0
-	VBROADCASTSS rowconsts<>+844(SB), Y5
-	VBROADCASTSS rowconsts<>+844(SB), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y5
+	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	XORQ         SI, SI
 
 CrossEntropyPlainAVX2_max32_9:
@@ -3677,7 +3735,7 @@ CrossEntropyPlainAVX2_maxtail_11:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y8
-	VBROADCASTSS rowconsts<>+844(SB), Y9
+	VBROADCASTSS rowconsts<>+1068(SB), Y9
 	VMASKMOVPS   (R8)(SI*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
@@ -3708,7 +3766,7 @@ CrossEntropyPlainAVX2_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropyPlainAVX2_explast_13
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+844(SB), Y1
+	VBROADCASTSS rowconsts<>+1068(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropyPlainAVX2_exp32_15:
@@ -3832,7 +3890,7 @@ CrossEntropyPlainAVX2_exptail_18:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -3891,7 +3949,7 @@ CrossEntropyPlainAVX2_exptail_20:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -3950,7 +4008,7 @@ CrossEntropyPlainAVX2_exptail_22:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -3983,7 +4041,7 @@ CrossEntropyPlainAVX2_expnext_23:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -4312,29 +4370,29 @@ CrossEntropyPlainAVX2_expfolded_14:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X8
-	VFMADD213SS rowconsts<>+880(SB), X0, X8
-	VFMADD213SS rowconsts<>+884(SB), X0, X8
-	VFMADD213SS rowconsts<>+888(SB), X0, X8
-	VFMADD213SS rowconsts<>+892(SB), X0, X8
-	VFMADD213SS rowconsts<>+896(SB), X0, X8
-	VFMADD213SS rowconsts<>+900(SB), X0, X8
-	VFMADD213SS rowconsts<>+904(SB), X0, X8
-	VFMADD213SS rowconsts<>+908(SB), X0, X8
+	VMOVSS      rowconsts<>+1108(SB), X8
+	VFMADD213SS rowconsts<>+1112(SB), X0, X8
+	VFMADD213SS rowconsts<>+1116(SB), X0, X8
+	VFMADD213SS rowconsts<>+1120(SB), X0, X8
+	VFMADD213SS rowconsts<>+1124(SB), X0, X8
+	VFMADD213SS rowconsts<>+1128(SB), X0, X8
+	VFMADD213SS rowconsts<>+1132(SB), X0, X8
+	VFMADD213SS rowconsts<>+1136(SB), X0, X8
+	VFMADD213SS rowconsts<>+1140(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+912(SB), X6, X8
-	VFMADD231SS rowconsts<>+872(SB), X7, X8
+	VFMADD231SS rowconsts<>+1144(SB), X6, X8
+	VFMADD231SS rowconsts<>+1104(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X6, X0
+	VFMADD231SS rowconsts<>+1148(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -4495,7 +4553,7 @@ CrossEntropySAVX2_block_1:
 
 CrossEntropySAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
 	XORQ         R11, R11
 
 CrossEntropySAVX2_bmax_6:
@@ -4538,13 +4596,13 @@ CrossEntropySAVX2_bexp_7:
 	VADDPS       768(SP)(R13*1), Y3, Y3
 	VMOVUPS      Y3, 768(SP)(R13*1)
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y2, Y3
-	VBROADCASTSS rowconsts<>+832(SB), Y4
+	VBROADCASTSS rowconsts<>+1056(SB), Y4
 	VFMADD213PS  rowconsts<>+384(SB), Y2, Y4
 	VPSLLD       $0x17, Y4, Y5
 	VSUBPS       rowconsts<>+384(SB), Y4, Y4
 	VFMADD231PS  rowconsts<>+160(SB), Y4, Y2
 	VFMADD231PS  rowconsts<>+192(SB), Y4, Y2
-	VBROADCASTSS rowconsts<>+840(SB), Y4
+	VBROADCASTSS rowconsts<>+1064(SB), Y4
 	VFMADD213PS  rowconsts<>+224(SB), Y2, Y4
 	VFMADD213PS  rowconsts<>+256(SB), Y2, Y4
 	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
@@ -4605,7 +4663,7 @@ CrossEntropySAVX2_bexp_7:
 	VSUBPS       rowconsts<>+448(SB), Y3, Y3
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y3, Y3, Y4
-	VBROADCASTSS rowconsts<>+876(SB), Y5
+	VBROADCASTSS rowconsts<>+1108(SB), Y5
 	VFMADD213PS  rowconsts<>+512(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+544(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+576(SB), Y3, Y5
@@ -4638,10 +4696,10 @@ CrossEntropySAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Y0
-	VBROADCASTSS rowconsts<>+844(SB), Y2
-	VBROADCASTSS rowconsts<>+844(SB), Y3
-	VBROADCASTSS rowconsts<>+844(SB), Y4
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y2
+	VBROADCASTSS rowconsts<>+1068(SB), Y3
+	VBROADCASTSS rowconsts<>+1068(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySAVX2_max32_9:
@@ -4674,7 +4732,7 @@ CrossEntropySAVX2_maxtail_11:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
-	VBROADCASTSS rowconsts<>+844(SB), Y6
+	VBROADCASTSS rowconsts<>+1068(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -4711,7 +4769,7 @@ CrossEntropySAVX2_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropySAVX2_explast_13
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+844(SB), Y1
+	VBROADCASTSS rowconsts<>+1068(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropySAVX2_exp32_15:
@@ -4723,13 +4781,13 @@ CrossEntropySAVX2_exp32_15:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -4744,13 +4802,13 @@ CrossEntropySAVX2_exp32_15:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -4765,13 +4823,13 @@ CrossEntropySAVX2_exp32_15:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -4786,13 +4844,13 @@ CrossEntropySAVX2_exp32_15:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y5, Y5
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -4814,13 +4872,13 @@ CrossEntropySAVX2_exprest_16:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -4840,25 +4898,25 @@ CrossEntropySAVX2_exptail_18:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VBROADCASTSS rowconsts<>+844(SB), Y11
+	VBROADCASTSS rowconsts<>+1068(SB), Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -4879,13 +4937,13 @@ CrossEntropySAVX2_expnext_19:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -4905,25 +4963,25 @@ CrossEntropySAVX2_exptail_20:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VBROADCASTSS rowconsts<>+844(SB), Y11
+	VBROADCASTSS rowconsts<>+1068(SB), Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -4944,13 +5002,13 @@ CrossEntropySAVX2_expnext_21:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -4970,25 +5028,25 @@ CrossEntropySAVX2_exptail_22:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VBROADCASTSS rowconsts<>+844(SB), Y11
+	VBROADCASTSS rowconsts<>+1068(SB), Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -5008,25 +5066,25 @@ CrossEntropySAVX2_expnext_23:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VBROADCASTSS rowconsts<>+844(SB), Y11
+	VBROADCASTSS rowconsts<>+1068(SB), Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y5, Y5
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -5059,13 +5117,13 @@ CrossEntropySAVX2_explast32_24:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -5078,13 +5136,13 @@ CrossEntropySAVX2_explast32_24:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -5097,13 +5155,13 @@ CrossEntropySAVX2_explast32_24:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -5116,13 +5174,13 @@ CrossEntropySAVX2_explast32_24:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y5, Y5
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -5142,13 +5200,13 @@ CrossEntropySAVX2_explastrest_25:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -5170,19 +5228,19 @@ CrossEntropySAVX2_explasttail_27:
 	VMOVUPS      (R10), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -5201,13 +5259,13 @@ CrossEntropySAVX2_explastnext_28:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -5229,19 +5287,19 @@ CrossEntropySAVX2_explasttail_29:
 	VMOVUPS      (R10), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -5260,13 +5318,13 @@ CrossEntropySAVX2_explastnext_30:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -5288,19 +5346,19 @@ CrossEntropySAVX2_explasttail_31:
 	VMOVUPS      (R10), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -5322,19 +5380,19 @@ CrossEntropySAVX2_explastnext_32:
 	VMOVUPS      (R10), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y5, Y5
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -5369,29 +5427,29 @@ CrossEntropySAVX2_expfolded_14:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R10, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X9
-	VFMADD213SS rowconsts<>+880(SB), X0, X9
-	VFMADD213SS rowconsts<>+884(SB), X0, X9
-	VFMADD213SS rowconsts<>+888(SB), X0, X9
-	VFMADD213SS rowconsts<>+892(SB), X0, X9
-	VFMADD213SS rowconsts<>+896(SB), X0, X9
-	VFMADD213SS rowconsts<>+900(SB), X0, X9
-	VFMADD213SS rowconsts<>+904(SB), X0, X9
-	VFMADD213SS rowconsts<>+908(SB), X0, X9
+	VMOVSS      rowconsts<>+1108(SB), X9
+	VFMADD213SS rowconsts<>+1112(SB), X0, X9
+	VFMADD213SS rowconsts<>+1116(SB), X0, X9
+	VFMADD213SS rowconsts<>+1120(SB), X0, X9
+	VFMADD213SS rowconsts<>+1124(SB), X0, X9
+	VFMADD213SS rowconsts<>+1128(SB), X0, X9
+	VFMADD213SS rowconsts<>+1132(SB), X0, X9
+	VFMADD213SS rowconsts<>+1136(SB), X0, X9
+	VFMADD213SS rowconsts<>+1140(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+912(SB), X7, X9
-	VFMADD231SS rowconsts<>+872(SB), X8, X9
+	VFMADD231SS rowconsts<>+1144(SB), X7, X9
+	VFMADD231SS rowconsts<>+1104(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X7, X0
+	VFMADD231SS rowconsts<>+1148(SB), X7, X0
 	VSUBSS      X6, X6, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -5437,10 +5495,10 @@ TEXT ·CrossEntropySoftPlainAVX2(SB), NOSPLIT, $0-96
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Y0
-	VBROADCASTSS rowconsts<>+844(SB), Y2
-	VBROADCASTSS rowconsts<>+844(SB), Y3
-	VBROADCASTSS rowconsts<>+844(SB), Y4
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y2
+	VBROADCASTSS rowconsts<>+1068(SB), Y3
+	VBROADCASTSS rowconsts<>+1068(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySoftPlainAVX2_max32_1:
@@ -5473,7 +5531,7 @@ CrossEntropySoftPlainAVX2_maxtail_3:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
-	VBROADCASTSS rowconsts<>+844(SB), Y6
+	VBROADCASTSS rowconsts<>+1068(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -5504,7 +5562,7 @@ CrossEntropySoftPlainAVX2_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropySoftPlainAVX2_explast_5
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+844(SB), Y1
+	VBROADCASTSS rowconsts<>+1068(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropySoftPlainAVX2_exp32_7:
@@ -5515,13 +5573,13 @@ CrossEntropySoftPlainAVX2_exp32_7:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -5535,13 +5593,13 @@ CrossEntropySoftPlainAVX2_exp32_7:
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -5555,13 +5613,13 @@ CrossEntropySoftPlainAVX2_exp32_7:
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -5575,13 +5633,13 @@ CrossEntropySoftPlainAVX2_exp32_7:
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -5602,13 +5660,13 @@ CrossEntropySoftPlainAVX2_exprest_8:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -5628,20 +5686,20 @@ CrossEntropySoftPlainAVX2_exptail_10:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -5661,13 +5719,13 @@ CrossEntropySoftPlainAVX2_expnext_11:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -5687,20 +5745,20 @@ CrossEntropySoftPlainAVX2_exptail_12:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -5720,13 +5778,13 @@ CrossEntropySoftPlainAVX2_expnext_13:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -5746,20 +5804,20 @@ CrossEntropySoftPlainAVX2_exptail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -5779,20 +5837,20 @@ CrossEntropySoftPlainAVX2_expnext_15:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -5824,13 +5882,13 @@ CrossEntropySoftPlainAVX2_explast32_16:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -5842,13 +5900,13 @@ CrossEntropySoftPlainAVX2_explast32_16:
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -5860,13 +5918,13 @@ CrossEntropySoftPlainAVX2_explast32_16:
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -5878,13 +5936,13 @@ CrossEntropySoftPlainAVX2_explast32_16:
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -5903,13 +5961,13 @@ CrossEntropySoftPlainAVX2_explastrest_17:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -5932,13 +5990,13 @@ CrossEntropySoftPlainAVX2_explasttail_19:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -5956,13 +6014,13 @@ CrossEntropySoftPlainAVX2_explastnext_20:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -5985,13 +6043,13 @@ CrossEntropySoftPlainAVX2_explasttail_21:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -6009,13 +6067,13 @@ CrossEntropySoftPlainAVX2_explastnext_22:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -6038,13 +6096,13 @@ CrossEntropySoftPlainAVX2_explasttail_23:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -6067,13 +6125,13 @@ CrossEntropySoftPlainAVX2_explastnext_24:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -6174,7 +6232,7 @@ CrossEntropySoftPlainAVX2_tgttail_28:
 	VMASKMOVPS   (R10)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+856(SB), Y11
+	VBROADCASTSS rowconsts<>+1088(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -6209,7 +6267,7 @@ CrossEntropySoftPlainAVX2_tgttail_30:
 	VMASKMOVPS   (R10)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+856(SB), Y11
+	VBROADCASTSS rowconsts<>+1088(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -6244,7 +6302,7 @@ CrossEntropySoftPlainAVX2_tgttail_32:
 	VMASKMOVPS   (R10)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+856(SB), Y11
+	VBROADCASTSS rowconsts<>+1088(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -6266,7 +6324,7 @@ CrossEntropySoftPlainAVX2_tgtnext_33:
 	VMASKMOVPS   (R10)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+856(SB), Y11
+	VBROADCASTSS rowconsts<>+1088(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -6310,29 +6368,29 @@ CrossEntropySoftPlainAVX2_tgtdone_27:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X3, X3, X3
 	VCVTSI2SSL R10, X3, X3
 	VMULSS     X0, X0, X4
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X5
-	VFMADD213SS rowconsts<>+880(SB), X0, X5
-	VFMADD213SS rowconsts<>+884(SB), X0, X5
-	VFMADD213SS rowconsts<>+888(SB), X0, X5
-	VFMADD213SS rowconsts<>+892(SB), X0, X5
-	VFMADD213SS rowconsts<>+896(SB), X0, X5
-	VFMADD213SS rowconsts<>+900(SB), X0, X5
-	VFMADD213SS rowconsts<>+904(SB), X0, X5
-	VFMADD213SS rowconsts<>+908(SB), X0, X5
+	VMOVSS      rowconsts<>+1108(SB), X5
+	VFMADD213SS rowconsts<>+1112(SB), X0, X5
+	VFMADD213SS rowconsts<>+1116(SB), X0, X5
+	VFMADD213SS rowconsts<>+1120(SB), X0, X5
+	VFMADD213SS rowconsts<>+1124(SB), X0, X5
+	VFMADD213SS rowconsts<>+1128(SB), X0, X5
+	VFMADD213SS rowconsts<>+1132(SB), X0, X5
+	VFMADD213SS rowconsts<>+1136(SB), X0, X5
+	VFMADD213SS rowconsts<>+1140(SB), X0, X5
 	VMULSS      X0, X5, X5
 	VMULSS      X4, X5, X5
-	VFMADD231SS rowconsts<>+912(SB), X3, X5
-	VFMADD231SS rowconsts<>+872(SB), X4, X5
+	VFMADD231SS rowconsts<>+1144(SB), X3, X5
+	VFMADD231SS rowconsts<>+1104(SB), X4, X5
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X5, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X3, X0
+	VFMADD231SS rowconsts<>+1148(SB), X3, X0
 	VSUBSS      X2, X2, X2
 	VADDSS      X2, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -6360,9 +6418,9 @@ TEXT ·CrossEntropyWAVX2(SB), $832-88
 	MOVQ         AX, BX
 	ANDQ         $0x07, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+836(SB), Y2
-	VBROADCASTSS rowconsts<>+832(SB), Y3
-	VBROADCASTSS rowconsts<>+840(SB), Y4
+	VBROADCASTSS rowconsts<>+1060(SB), Y2
+	VBROADCASTSS rowconsts<>+1056(SB), Y3
+	VBROADCASTSS rowconsts<>+1064(SB), Y4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
 
@@ -6494,7 +6552,7 @@ CrossEntropyWAVX2_block_1:
 
 CrossEntropyWAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
 	XORQ         R11, R11
 
 CrossEntropyWAVX2_bmax_6:
@@ -6572,7 +6630,7 @@ CrossEntropyWAVX2_bexp_7:
 	VSUBPS       rowconsts<>+448(SB), Y6, Y6
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+876(SB), Y8
+	VBROADCASTSS rowconsts<>+1108(SB), Y8
 	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
@@ -6605,10 +6663,10 @@ CrossEntropyWAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Y0
-	VBROADCASTSS rowconsts<>+844(SB), Y5
-	VBROADCASTSS rowconsts<>+844(SB), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y5
+	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	XORQ         SI, SI
 
 CrossEntropyWAVX2_max32_9:
@@ -6641,7 +6699,7 @@ CrossEntropyWAVX2_maxtail_11:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y8
-	VBROADCASTSS rowconsts<>+844(SB), Y9
+	VBROADCASTSS rowconsts<>+1068(SB), Y9
 	VMASKMOVPS   (R8)(SI*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
@@ -6672,7 +6730,7 @@ CrossEntropyWAVX2_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropyWAVX2_explast_13
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+844(SB), Y1
+	VBROADCASTSS rowconsts<>+1068(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropyWAVX2_exp32_15:
@@ -6796,7 +6854,7 @@ CrossEntropyWAVX2_exptail_18:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -6855,7 +6913,7 @@ CrossEntropyWAVX2_exptail_20:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -6914,7 +6972,7 @@ CrossEntropyWAVX2_exptail_22:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -6947,7 +7005,7 @@ CrossEntropyWAVX2_expnext_23:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -7276,29 +7334,29 @@ CrossEntropyWAVX2_expfolded_14:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X8
-	VFMADD213SS rowconsts<>+880(SB), X0, X8
-	VFMADD213SS rowconsts<>+884(SB), X0, X8
-	VFMADD213SS rowconsts<>+888(SB), X0, X8
-	VFMADD213SS rowconsts<>+892(SB), X0, X8
-	VFMADD213SS rowconsts<>+896(SB), X0, X8
-	VFMADD213SS rowconsts<>+900(SB), X0, X8
-	VFMADD213SS rowconsts<>+904(SB), X0, X8
-	VFMADD213SS rowconsts<>+908(SB), X0, X8
+	VMOVSS      rowconsts<>+1108(SB), X8
+	VFMADD213SS rowconsts<>+1112(SB), X0, X8
+	VFMADD213SS rowconsts<>+1116(SB), X0, X8
+	VFMADD213SS rowconsts<>+1120(SB), X0, X8
+	VFMADD213SS rowconsts<>+1124(SB), X0, X8
+	VFMADD213SS rowconsts<>+1128(SB), X0, X8
+	VFMADD213SS rowconsts<>+1132(SB), X0, X8
+	VFMADD213SS rowconsts<>+1136(SB), X0, X8
+	VFMADD213SS rowconsts<>+1140(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+912(SB), X6, X8
-	VFMADD231SS rowconsts<>+872(SB), X7, X8
+	VFMADD231SS rowconsts<>+1144(SB), X6, X8
+	VFMADD231SS rowconsts<>+1104(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X6, X0
+	VFMADD231SS rowconsts<>+1148(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -7459,7 +7517,7 @@ CrossEntropyWSAVX2_block_1:
 
 CrossEntropyWSAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
 	XORQ         R11, R11
 
 CrossEntropyWSAVX2_bmax_6:
@@ -7506,13 +7564,13 @@ CrossEntropyWSAVX2_bexp_7:
 	VADDPS       768(SP)(R13*1), Y3, Y3
 	VMOVUPS      Y3, 768(SP)(R13*1)
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y2, Y3
-	VBROADCASTSS rowconsts<>+832(SB), Y4
+	VBROADCASTSS rowconsts<>+1056(SB), Y4
 	VFMADD213PS  rowconsts<>+384(SB), Y2, Y4
 	VPSLLD       $0x17, Y4, Y5
 	VSUBPS       rowconsts<>+384(SB), Y4, Y4
 	VFMADD231PS  rowconsts<>+160(SB), Y4, Y2
 	VFMADD231PS  rowconsts<>+192(SB), Y4, Y2
-	VBROADCASTSS rowconsts<>+840(SB), Y4
+	VBROADCASTSS rowconsts<>+1064(SB), Y4
 	VFMADD213PS  rowconsts<>+224(SB), Y2, Y4
 	VFMADD213PS  rowconsts<>+256(SB), Y2, Y4
 	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
@@ -7573,7 +7631,7 @@ CrossEntropyWSAVX2_bexp_7:
 	VSUBPS       rowconsts<>+448(SB), Y3, Y3
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y3, Y3, Y4
-	VBROADCASTSS rowconsts<>+876(SB), Y5
+	VBROADCASTSS rowconsts<>+1108(SB), Y5
 	VFMADD213PS  rowconsts<>+512(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+544(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+576(SB), Y3, Y5
@@ -7606,10 +7664,10 @@ CrossEntropyWSAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Y0
-	VBROADCASTSS rowconsts<>+844(SB), Y2
-	VBROADCASTSS rowconsts<>+844(SB), Y3
-	VBROADCASTSS rowconsts<>+844(SB), Y4
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y2
+	VBROADCASTSS rowconsts<>+1068(SB), Y3
+	VBROADCASTSS rowconsts<>+1068(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropyWSAVX2_max32_9:
@@ -7642,7 +7700,7 @@ CrossEntropyWSAVX2_maxtail_11:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
-	VBROADCASTSS rowconsts<>+844(SB), Y6
+	VBROADCASTSS rowconsts<>+1068(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -7680,7 +7738,7 @@ CrossEntropyWSAVX2_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropyWSAVX2_explast_13
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+844(SB), Y1
+	VBROADCASTSS rowconsts<>+1068(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropyWSAVX2_exp32_15:
@@ -7692,13 +7750,13 @@ CrossEntropyWSAVX2_exp32_15:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -7713,13 +7771,13 @@ CrossEntropyWSAVX2_exp32_15:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  32(R10)(SI*4), Y10, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -7734,13 +7792,13 @@ CrossEntropyWSAVX2_exp32_15:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  64(R10)(SI*4), Y10, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -7755,13 +7813,13 @@ CrossEntropyWSAVX2_exp32_15:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  96(R10)(SI*4), Y10, Y5
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -7783,13 +7841,13 @@ CrossEntropyWSAVX2_exprest_16:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -7809,26 +7867,26 @@ CrossEntropyWSAVX2_exptail_18:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+844(SB), Y11
+	VBROADCASTSS rowconsts<>+1068(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -7849,13 +7907,13 @@ CrossEntropyWSAVX2_expnext_19:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -7875,26 +7933,26 @@ CrossEntropyWSAVX2_exptail_20:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+844(SB), Y11
+	VBROADCASTSS rowconsts<>+1068(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -7915,13 +7973,13 @@ CrossEntropyWSAVX2_expnext_21:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -7941,26 +7999,26 @@ CrossEntropyWSAVX2_exptail_22:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+844(SB), Y11
+	VBROADCASTSS rowconsts<>+1068(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -7980,26 +8038,26 @@ CrossEntropyWSAVX2_expnext_23:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+844(SB), Y11
+	VBROADCASTSS rowconsts<>+1068(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -8032,13 +8090,13 @@ CrossEntropyWSAVX2_explast32_24:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -8051,13 +8109,13 @@ CrossEntropyWSAVX2_explast32_24:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  32(R10)(SI*4), Y10, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -8070,13 +8128,13 @@ CrossEntropyWSAVX2_explast32_24:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  64(R10)(SI*4), Y10, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -8089,13 +8147,13 @@ CrossEntropyWSAVX2_explast32_24:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  96(R10)(SI*4), Y10, Y5
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -8115,13 +8173,13 @@ CrossEntropyWSAVX2_explastrest_25:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -8143,20 +8201,20 @@ CrossEntropyWSAVX2_explasttail_27:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -8175,13 +8233,13 @@ CrossEntropyWSAVX2_explastnext_28:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -8203,20 +8261,20 @@ CrossEntropyWSAVX2_explasttail_29:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -8235,13 +8293,13 @@ CrossEntropyWSAVX2_explastnext_30:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -8263,20 +8321,20 @@ CrossEntropyWSAVX2_explasttail_31:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -8298,20 +8356,20 @@ CrossEntropyWSAVX2_explastnext_32:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -8346,29 +8404,29 @@ CrossEntropyWSAVX2_expfolded_14:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R10, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X9
-	VFMADD213SS rowconsts<>+880(SB), X0, X9
-	VFMADD213SS rowconsts<>+884(SB), X0, X9
-	VFMADD213SS rowconsts<>+888(SB), X0, X9
-	VFMADD213SS rowconsts<>+892(SB), X0, X9
-	VFMADD213SS rowconsts<>+896(SB), X0, X9
-	VFMADD213SS rowconsts<>+900(SB), X0, X9
-	VFMADD213SS rowconsts<>+904(SB), X0, X9
-	VFMADD213SS rowconsts<>+908(SB), X0, X9
+	VMOVSS      rowconsts<>+1108(SB), X9
+	VFMADD213SS rowconsts<>+1112(SB), X0, X9
+	VFMADD213SS rowconsts<>+1116(SB), X0, X9
+	VFMADD213SS rowconsts<>+1120(SB), X0, X9
+	VFMADD213SS rowconsts<>+1124(SB), X0, X9
+	VFMADD213SS rowconsts<>+1128(SB), X0, X9
+	VFMADD213SS rowconsts<>+1132(SB), X0, X9
+	VFMADD213SS rowconsts<>+1136(SB), X0, X9
+	VFMADD213SS rowconsts<>+1140(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+912(SB), X7, X9
-	VFMADD231SS rowconsts<>+872(SB), X8, X9
+	VFMADD231SS rowconsts<>+1144(SB), X7, X9
+	VFMADD231SS rowconsts<>+1104(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X7, X0
+	VFMADD231SS rowconsts<>+1148(SB), X7, X0
 	VSUBSS      X6, X6, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -8414,10 +8472,10 @@ TEXT ·CrossEntropySoftWAVX2(SB), NOSPLIT, $0-96
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Y0
-	VBROADCASTSS rowconsts<>+844(SB), Y2
-	VBROADCASTSS rowconsts<>+844(SB), Y3
-	VBROADCASTSS rowconsts<>+844(SB), Y4
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y2
+	VBROADCASTSS rowconsts<>+1068(SB), Y3
+	VBROADCASTSS rowconsts<>+1068(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySoftWAVX2_max32_1:
@@ -8450,7 +8508,7 @@ CrossEntropySoftWAVX2_maxtail_3:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
-	VBROADCASTSS rowconsts<>+844(SB), Y6
+	VBROADCASTSS rowconsts<>+1068(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -8481,7 +8539,7 @@ CrossEntropySoftWAVX2_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropySoftWAVX2_explast_5
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+844(SB), Y1
+	VBROADCASTSS rowconsts<>+1068(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropySoftWAVX2_exp32_7:
@@ -8492,13 +8550,13 @@ CrossEntropySoftWAVX2_exp32_7:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -8512,13 +8570,13 @@ CrossEntropySoftWAVX2_exp32_7:
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -8532,13 +8590,13 @@ CrossEntropySoftWAVX2_exp32_7:
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -8552,13 +8610,13 @@ CrossEntropySoftWAVX2_exp32_7:
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -8579,13 +8637,13 @@ CrossEntropySoftWAVX2_exprest_8:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -8605,20 +8663,20 @@ CrossEntropySoftWAVX2_exptail_10:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -8638,13 +8696,13 @@ CrossEntropySoftWAVX2_expnext_11:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -8664,20 +8722,20 @@ CrossEntropySoftWAVX2_exptail_12:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -8697,13 +8755,13 @@ CrossEntropySoftWAVX2_expnext_13:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -8723,20 +8781,20 @@ CrossEntropySoftWAVX2_exptail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -8756,20 +8814,20 @@ CrossEntropySoftWAVX2_expnext_15:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -8801,13 +8859,13 @@ CrossEntropySoftWAVX2_explast32_16:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -8819,13 +8877,13 @@ CrossEntropySoftWAVX2_explast32_16:
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -8837,13 +8895,13 @@ CrossEntropySoftWAVX2_explast32_16:
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -8855,13 +8913,13 @@ CrossEntropySoftWAVX2_explast32_16:
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -8880,13 +8938,13 @@ CrossEntropySoftWAVX2_explastrest_17:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -8909,13 +8967,13 @@ CrossEntropySoftWAVX2_explasttail_19:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -8933,13 +8991,13 @@ CrossEntropySoftWAVX2_explastnext_20:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -8962,13 +9020,13 @@ CrossEntropySoftWAVX2_explasttail_21:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -8986,13 +9044,13 @@ CrossEntropySoftWAVX2_explastnext_22:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -9015,13 +9073,13 @@ CrossEntropySoftWAVX2_explasttail_23:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -9044,13 +9102,13 @@ CrossEntropySoftWAVX2_explastnext_24:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -9159,7 +9217,7 @@ CrossEntropySoftWAVX2_tgttail_28:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+856(SB), Y11
+	VBROADCASTSS rowconsts<>+1088(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -9197,7 +9255,7 @@ CrossEntropySoftWAVX2_tgttail_30:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+856(SB), Y11
+	VBROADCASTSS rowconsts<>+1088(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -9235,7 +9293,7 @@ CrossEntropySoftWAVX2_tgttail_32:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+856(SB), Y11
+	VBROADCASTSS rowconsts<>+1088(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -9259,7 +9317,7 @@ CrossEntropySoftWAVX2_tgtnext_33:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+856(SB), Y11
+	VBROADCASTSS rowconsts<>+1088(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -9303,29 +9361,29 @@ CrossEntropySoftWAVX2_tgtdone_27:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X3, X3, X3
 	VCVTSI2SSL R10, X3, X3
 	VMULSS     X0, X0, X4
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X5
-	VFMADD213SS rowconsts<>+880(SB), X0, X5
-	VFMADD213SS rowconsts<>+884(SB), X0, X5
-	VFMADD213SS rowconsts<>+888(SB), X0, X5
-	VFMADD213SS rowconsts<>+892(SB), X0, X5
-	VFMADD213SS rowconsts<>+896(SB), X0, X5
-	VFMADD213SS rowconsts<>+900(SB), X0, X5
-	VFMADD213SS rowconsts<>+904(SB), X0, X5
-	VFMADD213SS rowconsts<>+908(SB), X0, X5
+	VMOVSS      rowconsts<>+1108(SB), X5
+	VFMADD213SS rowconsts<>+1112(SB), X0, X5
+	VFMADD213SS rowconsts<>+1116(SB), X0, X5
+	VFMADD213SS rowconsts<>+1120(SB), X0, X5
+	VFMADD213SS rowconsts<>+1124(SB), X0, X5
+	VFMADD213SS rowconsts<>+1128(SB), X0, X5
+	VFMADD213SS rowconsts<>+1132(SB), X0, X5
+	VFMADD213SS rowconsts<>+1136(SB), X0, X5
+	VFMADD213SS rowconsts<>+1140(SB), X0, X5
 	VMULSS      X0, X5, X5
 	VMULSS      X4, X5, X5
-	VFMADD231SS rowconsts<>+912(SB), X3, X5
-	VFMADD231SS rowconsts<>+872(SB), X4, X5
+	VFMADD231SS rowconsts<>+1144(SB), X3, X5
+	VFMADD231SS rowconsts<>+1104(SB), X4, X5
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X5, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X3, X0
+	VFMADD231SS rowconsts<>+1148(SB), X3, X0
 	VSUBSS      X2, X2, X2
 	VADDSS      X2, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -9353,9 +9411,9 @@ TEXT ·CrossEntropyGAVX2(SB), $832-88
 	MOVQ         AX, BX
 	ANDQ         $0x07, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+836(SB), Y2
-	VBROADCASTSS rowconsts<>+832(SB), Y3
-	VBROADCASTSS rowconsts<>+840(SB), Y4
+	VBROADCASTSS rowconsts<>+1060(SB), Y2
+	VBROADCASTSS rowconsts<>+1056(SB), Y3
+	VBROADCASTSS rowconsts<>+1064(SB), Y4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
@@ -9488,7 +9546,7 @@ CrossEntropyGAVX2_block_1:
 
 CrossEntropyGAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
 	XORQ         R12, R12
 
 CrossEntropyGAVX2_bmax_6:
@@ -9559,7 +9617,7 @@ CrossEntropyGAVX2_bexp_7:
 	VMOVUPS Y0, (R12)(DI*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+868(SB), Y0
+	VBROADCASTSS rowconsts<>+1100(SB), Y0
 	VDIVPS       Y5, Y0, Y0
 	MOVQ         a+32(FP), R12
 	VMOVUPS      (R12)(DI*4), Y6
@@ -9675,7 +9733,7 @@ CrossEntropyGAVX2_nohigh_10:
 	VSUBPS       rowconsts<>+448(SB), Y6, Y6
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+876(SB), Y8
+	VBROADCASTSS rowconsts<>+1108(SB), Y8
 	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
@@ -9709,10 +9767,10 @@ CrossEntropyGAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Y0
-	VBROADCASTSS rowconsts<>+844(SB), Y5
-	VBROADCASTSS rowconsts<>+844(SB), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y5
+	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	XORQ         SI, SI
 
 CrossEntropyGAVX2_max32_12:
@@ -9745,7 +9803,7 @@ CrossEntropyGAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
-	VBROADCASTSS rowconsts<>+844(SB), Y9
+	VBROADCASTSS rowconsts<>+1068(SB), Y9
 	VMASKMOVPS   (R8)(SI*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
@@ -9776,7 +9834,7 @@ CrossEntropyGAVX2_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropyGAVX2_explast_16
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+844(SB), Y1
+	VBROADCASTSS rowconsts<>+1068(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropyGAVX2_exp32_18:
@@ -9905,7 +9963,7 @@ CrossEntropyGAVX2_exptail_21:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -9966,7 +10024,7 @@ CrossEntropyGAVX2_exptail_23:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -10027,7 +10085,7 @@ CrossEntropyGAVX2_exptail_25:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -10061,7 +10119,7 @@ CrossEntropyGAVX2_expnext_26:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -10390,7 +10448,7 @@ CrossEntropyGAVX2_expfolded_17:
 	VADDSS       X6, X5, X5
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+868(SB), X6
+	VMOVSS       rowconsts<>+1100(SB), X6
 	VDIVSS       X5, X6, X6
 	VBROADCASTSS X6, Y6
 	MOVQ         a+32(FP), SI
@@ -10473,29 +10531,29 @@ CrossEntropyGAVX2_outend_39:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X8
-	VFMADD213SS rowconsts<>+880(SB), X0, X8
-	VFMADD213SS rowconsts<>+884(SB), X0, X8
-	VFMADD213SS rowconsts<>+888(SB), X0, X8
-	VFMADD213SS rowconsts<>+892(SB), X0, X8
-	VFMADD213SS rowconsts<>+896(SB), X0, X8
-	VFMADD213SS rowconsts<>+900(SB), X0, X8
-	VFMADD213SS rowconsts<>+904(SB), X0, X8
-	VFMADD213SS rowconsts<>+908(SB), X0, X8
+	VMOVSS      rowconsts<>+1108(SB), X8
+	VFMADD213SS rowconsts<>+1112(SB), X0, X8
+	VFMADD213SS rowconsts<>+1116(SB), X0, X8
+	VFMADD213SS rowconsts<>+1120(SB), X0, X8
+	VFMADD213SS rowconsts<>+1124(SB), X0, X8
+	VFMADD213SS rowconsts<>+1128(SB), X0, X8
+	VFMADD213SS rowconsts<>+1132(SB), X0, X8
+	VFMADD213SS rowconsts<>+1136(SB), X0, X8
+	VFMADD213SS rowconsts<>+1140(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+912(SB), X6, X8
-	VFMADD231SS rowconsts<>+872(SB), X7, X8
+	VFMADD231SS rowconsts<>+1144(SB), X6, X8
+	VFMADD231SS rowconsts<>+1104(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X6, X0
+	VFMADD231SS rowconsts<>+1148(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -10658,7 +10716,7 @@ CrossEntropyGSAVX2_block_1:
 
 CrossEntropyGSAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
 	XORQ         R12, R12
 
 CrossEntropyGSAVX2_bmax_6:
@@ -10701,13 +10759,13 @@ CrossEntropyGSAVX2_bexp_7:
 	VADDPS       768(SP)(R14*1), Y3, Y3
 	VMOVUPS      Y3, 768(SP)(R14*1)
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y2, Y3
-	VBROADCASTSS rowconsts<>+832(SB), Y4
+	VBROADCASTSS rowconsts<>+1056(SB), Y4
 	VFMADD213PS  rowconsts<>+384(SB), Y2, Y4
 	VPSLLD       $0x17, Y4, Y5
 	VSUBPS       rowconsts<>+384(SB), Y4, Y4
 	VFMADD231PS  rowconsts<>+160(SB), Y4, Y2
 	VFMADD231PS  rowconsts<>+192(SB), Y4, Y2
-	VBROADCASTSS rowconsts<>+840(SB), Y4
+	VBROADCASTSS rowconsts<>+1064(SB), Y4
 	VFMADD213PS  rowconsts<>+224(SB), Y2, Y4
 	VFMADD213PS  rowconsts<>+256(SB), Y2, Y4
 	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
@@ -10761,7 +10819,7 @@ CrossEntropyGSAVX2_bexp_7:
 	VMOVUPS Y0, (R12)(DI*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+868(SB), Y0
+	VBROADCASTSS rowconsts<>+1100(SB), Y0
 	VDIVPS       Y2, Y0, Y0
 	MOVQ         a+32(FP), R12
 	VMOVUPS      (R12)(DI*4), Y3
@@ -10877,7 +10935,7 @@ CrossEntropyGSAVX2_nohigh_10:
 	VSUBPS       rowconsts<>+448(SB), Y3, Y3
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y3, Y3, Y4
-	VBROADCASTSS rowconsts<>+876(SB), Y5
+	VBROADCASTSS rowconsts<>+1108(SB), Y5
 	VFMADD213PS  rowconsts<>+512(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+544(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+576(SB), Y3, Y5
@@ -10911,10 +10969,10 @@ CrossEntropyGSAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Y0
-	VBROADCASTSS rowconsts<>+844(SB), Y2
-	VBROADCASTSS rowconsts<>+844(SB), Y3
-	VBROADCASTSS rowconsts<>+844(SB), Y4
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y2
+	VBROADCASTSS rowconsts<>+1068(SB), Y3
+	VBROADCASTSS rowconsts<>+1068(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropyGSAVX2_max32_12:
@@ -10947,7 +11005,7 @@ CrossEntropyGSAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
-	VBROADCASTSS rowconsts<>+844(SB), Y6
+	VBROADCASTSS rowconsts<>+1068(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -10984,7 +11042,7 @@ CrossEntropyGSAVX2_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropyGSAVX2_explast_16
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+844(SB), Y1
+	VBROADCASTSS rowconsts<>+1068(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropyGSAVX2_exp32_18:
@@ -10996,13 +11054,13 @@ CrossEntropyGSAVX2_exp32_18:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -11018,13 +11076,13 @@ CrossEntropyGSAVX2_exp32_18:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -11040,13 +11098,13 @@ CrossEntropyGSAVX2_exp32_18:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -11062,13 +11120,13 @@ CrossEntropyGSAVX2_exp32_18:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y5, Y5
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -11091,13 +11149,13 @@ CrossEntropyGSAVX2_exprest_19:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -11118,25 +11176,25 @@ CrossEntropyGSAVX2_exptail_21:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+844(SB), Y11
+	VBROADCASTSS rowconsts<>+1068(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -11158,13 +11216,13 @@ CrossEntropyGSAVX2_expnext_22:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -11185,25 +11243,25 @@ CrossEntropyGSAVX2_exptail_23:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+844(SB), Y11
+	VBROADCASTSS rowconsts<>+1068(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -11225,13 +11283,13 @@ CrossEntropyGSAVX2_expnext_24:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -11252,25 +11310,25 @@ CrossEntropyGSAVX2_exptail_25:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+844(SB), Y11
+	VBROADCASTSS rowconsts<>+1068(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -11291,25 +11349,25 @@ CrossEntropyGSAVX2_expnext_26:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+844(SB), Y11
+	VBROADCASTSS rowconsts<>+1068(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y5, Y5
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -11343,13 +11401,13 @@ CrossEntropyGSAVX2_explast32_27:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -11363,13 +11421,13 @@ CrossEntropyGSAVX2_explast32_27:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -11383,13 +11441,13 @@ CrossEntropyGSAVX2_explast32_27:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -11403,13 +11461,13 @@ CrossEntropyGSAVX2_explast32_27:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y5, Y5
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -11430,13 +11488,13 @@ CrossEntropyGSAVX2_explastrest_28:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -11459,19 +11517,19 @@ CrossEntropyGSAVX2_explasttail_30:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -11491,13 +11549,13 @@ CrossEntropyGSAVX2_explastnext_31:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -11520,19 +11578,19 @@ CrossEntropyGSAVX2_explasttail_32:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -11552,13 +11610,13 @@ CrossEntropyGSAVX2_explastnext_33:
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -11581,19 +11639,19 @@ CrossEntropyGSAVX2_explasttail_34:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -11616,19 +11674,19 @@ CrossEntropyGSAVX2_explastnext_35:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y5, Y5
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -11652,7 +11710,7 @@ CrossEntropyGSAVX2_expfolded_17:
 	VADDSS       X7, X6, X6
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+868(SB), X7
+	VMOVSS       rowconsts<>+1100(SB), X7
 	VDIVSS       X6, X7, X7
 	VBROADCASTSS X7, Y7
 	MOVQ         a+32(FP), SI
@@ -11735,29 +11793,29 @@ CrossEntropyGSAVX2_outend_39:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X9
-	VFMADD213SS rowconsts<>+880(SB), X0, X9
-	VFMADD213SS rowconsts<>+884(SB), X0, X9
-	VFMADD213SS rowconsts<>+888(SB), X0, X9
-	VFMADD213SS rowconsts<>+892(SB), X0, X9
-	VFMADD213SS rowconsts<>+896(SB), X0, X9
-	VFMADD213SS rowconsts<>+900(SB), X0, X9
-	VFMADD213SS rowconsts<>+904(SB), X0, X9
-	VFMADD213SS rowconsts<>+908(SB), X0, X9
+	VMOVSS      rowconsts<>+1108(SB), X9
+	VFMADD213SS rowconsts<>+1112(SB), X0, X9
+	VFMADD213SS rowconsts<>+1116(SB), X0, X9
+	VFMADD213SS rowconsts<>+1120(SB), X0, X9
+	VFMADD213SS rowconsts<>+1124(SB), X0, X9
+	VFMADD213SS rowconsts<>+1128(SB), X0, X9
+	VFMADD213SS rowconsts<>+1132(SB), X0, X9
+	VFMADD213SS rowconsts<>+1136(SB), X0, X9
+	VFMADD213SS rowconsts<>+1140(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+912(SB), X7, X9
-	VFMADD231SS rowconsts<>+872(SB), X8, X9
+	VFMADD231SS rowconsts<>+1144(SB), X7, X9
+	VFMADD231SS rowconsts<>+1104(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X7, X0
+	VFMADD231SS rowconsts<>+1148(SB), X7, X0
 	VSUBSS      X6, X6, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -11805,10 +11863,10 @@ TEXT ·CrossEntropySoftGAVX2(SB), NOSPLIT, $0-96
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Y0
-	VBROADCASTSS rowconsts<>+844(SB), Y2
-	VBROADCASTSS rowconsts<>+844(SB), Y3
-	VBROADCASTSS rowconsts<>+844(SB), Y4
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y2
+	VBROADCASTSS rowconsts<>+1068(SB), Y3
+	VBROADCASTSS rowconsts<>+1068(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySoftGAVX2_max32_1:
@@ -11841,7 +11899,7 @@ CrossEntropySoftGAVX2_maxtail_3:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
-	VBROADCASTSS rowconsts<>+844(SB), Y6
+	VBROADCASTSS rowconsts<>+1068(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -11872,7 +11930,7 @@ CrossEntropySoftGAVX2_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropySoftGAVX2_explast_5
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+844(SB), Y1
+	VBROADCASTSS rowconsts<>+1068(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropySoftGAVX2_exp32_7:
@@ -11883,13 +11941,13 @@ CrossEntropySoftGAVX2_exp32_7:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -11904,13 +11962,13 @@ CrossEntropySoftGAVX2_exp32_7:
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -11925,13 +11983,13 @@ CrossEntropySoftGAVX2_exp32_7:
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -11946,13 +12004,13 @@ CrossEntropySoftGAVX2_exp32_7:
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -11974,13 +12032,13 @@ CrossEntropySoftGAVX2_exprest_8:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -12001,20 +12059,20 @@ CrossEntropySoftGAVX2_exptail_10:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -12035,13 +12093,13 @@ CrossEntropySoftGAVX2_expnext_11:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -12062,20 +12120,20 @@ CrossEntropySoftGAVX2_exptail_12:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -12096,13 +12154,13 @@ CrossEntropySoftGAVX2_expnext_13:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -12123,20 +12181,20 @@ CrossEntropySoftGAVX2_exptail_14:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -12157,20 +12215,20 @@ CrossEntropySoftGAVX2_expnext_15:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -12203,13 +12261,13 @@ CrossEntropySoftGAVX2_explast32_16:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -12222,13 +12280,13 @@ CrossEntropySoftGAVX2_explast32_16:
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -12241,13 +12299,13 @@ CrossEntropySoftGAVX2_explast32_16:
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -12260,13 +12318,13 @@ CrossEntropySoftGAVX2_explast32_16:
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -12286,13 +12344,13 @@ CrossEntropySoftGAVX2_explastrest_17:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -12316,13 +12374,13 @@ CrossEntropySoftGAVX2_explasttail_19:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -12341,13 +12399,13 @@ CrossEntropySoftGAVX2_explastnext_20:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -12371,13 +12429,13 @@ CrossEntropySoftGAVX2_explasttail_21:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -12396,13 +12454,13 @@ CrossEntropySoftGAVX2_explastnext_22:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -12426,13 +12484,13 @@ CrossEntropySoftGAVX2_explasttail_23:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -12456,13 +12514,13 @@ CrossEntropySoftGAVX2_explastnext_24:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -12564,7 +12622,7 @@ CrossEntropySoftGAVX2_tgttail_28:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+856(SB), Y11
+	VBROADCASTSS rowconsts<>+1088(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -12599,7 +12657,7 @@ CrossEntropySoftGAVX2_tgttail_30:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+856(SB), Y11
+	VBROADCASTSS rowconsts<>+1088(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -12634,7 +12692,7 @@ CrossEntropySoftGAVX2_tgttail_32:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+856(SB), Y11
+	VBROADCASTSS rowconsts<>+1088(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -12656,7 +12714,7 @@ CrossEntropySoftGAVX2_tgtnext_33:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+856(SB), Y11
+	VBROADCASTSS rowconsts<>+1088(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -12691,7 +12749,7 @@ CrossEntropySoftGAVX2_tgtdone_27:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
-	VMOVSS       rowconsts<>+868(SB), X0
+	VMOVSS       rowconsts<>+1100(SB), X0
 	VDIVSS       X2, X0, X0
 	VBROADCASTSS X0, Y0
 	VBROADCASTSS X3, Y3
@@ -12787,29 +12845,29 @@ CrossEntropySoftGAVX2_outend_37:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X3, X3, X3
 	VCVTSI2SSL R11, X3, X3
 	VMULSS     X0, X0, X4
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X5
-	VFMADD213SS rowconsts<>+880(SB), X0, X5
-	VFMADD213SS rowconsts<>+884(SB), X0, X5
-	VFMADD213SS rowconsts<>+888(SB), X0, X5
-	VFMADD213SS rowconsts<>+892(SB), X0, X5
-	VFMADD213SS rowconsts<>+896(SB), X0, X5
-	VFMADD213SS rowconsts<>+900(SB), X0, X5
-	VFMADD213SS rowconsts<>+904(SB), X0, X5
-	VFMADD213SS rowconsts<>+908(SB), X0, X5
+	VMOVSS      rowconsts<>+1108(SB), X5
+	VFMADD213SS rowconsts<>+1112(SB), X0, X5
+	VFMADD213SS rowconsts<>+1116(SB), X0, X5
+	VFMADD213SS rowconsts<>+1120(SB), X0, X5
+	VFMADD213SS rowconsts<>+1124(SB), X0, X5
+	VFMADD213SS rowconsts<>+1128(SB), X0, X5
+	VFMADD213SS rowconsts<>+1132(SB), X0, X5
+	VFMADD213SS rowconsts<>+1136(SB), X0, X5
+	VFMADD213SS rowconsts<>+1140(SB), X0, X5
 	VMULSS      X0, X5, X5
 	VMULSS      X4, X5, X5
-	VFMADD231SS rowconsts<>+912(SB), X3, X5
-	VFMADD231SS rowconsts<>+872(SB), X4, X5
+	VFMADD231SS rowconsts<>+1144(SB), X3, X5
+	VFMADD231SS rowconsts<>+1104(SB), X4, X5
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X5, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X3, X0
+	VFMADD231SS rowconsts<>+1148(SB), X3, X0
 	VSUBSS      X2, X2, X2
 	VADDSS      X2, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -12838,9 +12896,9 @@ TEXT ·CrossEntropyGWAVX2(SB), $832-88
 	MOVQ         AX, BX
 	ANDQ         $0x07, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+836(SB), Y2
-	VBROADCASTSS rowconsts<>+832(SB), Y3
-	VBROADCASTSS rowconsts<>+840(SB), Y4
+	VBROADCASTSS rowconsts<>+1060(SB), Y2
+	VBROADCASTSS rowconsts<>+1056(SB), Y3
+	VBROADCASTSS rowconsts<>+1064(SB), Y4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
@@ -12973,7 +13031,7 @@ CrossEntropyGWAVX2_block_1:
 
 CrossEntropyGWAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
 	XORQ         R12, R12
 
 CrossEntropyGWAVX2_bmax_6:
@@ -13044,7 +13102,7 @@ CrossEntropyGWAVX2_bexp_7:
 	VMOVUPS Y0, (R12)(DI*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+868(SB), Y0
+	VBROADCASTSS rowconsts<>+1100(SB), Y0
 	VDIVPS       Y5, Y0, Y0
 	MOVQ         a+32(FP), R12
 	VMOVUPS      (R12)(DI*4), Y6
@@ -13164,7 +13222,7 @@ CrossEntropyGWAVX2_nohigh_10:
 	VSUBPS       rowconsts<>+448(SB), Y6, Y6
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+876(SB), Y8
+	VBROADCASTSS rowconsts<>+1108(SB), Y8
 	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
@@ -13198,10 +13256,10 @@ CrossEntropyGWAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Y0
-	VBROADCASTSS rowconsts<>+844(SB), Y5
-	VBROADCASTSS rowconsts<>+844(SB), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y5
+	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	XORQ         SI, SI
 
 CrossEntropyGWAVX2_max32_12:
@@ -13234,7 +13292,7 @@ CrossEntropyGWAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
-	VBROADCASTSS rowconsts<>+844(SB), Y9
+	VBROADCASTSS rowconsts<>+1068(SB), Y9
 	VMASKMOVPS   (R8)(SI*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
@@ -13265,7 +13323,7 @@ CrossEntropyGWAVX2_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropyGWAVX2_explast_16
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+844(SB), Y1
+	VBROADCASTSS rowconsts<>+1068(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropyGWAVX2_exp32_18:
@@ -13394,7 +13452,7 @@ CrossEntropyGWAVX2_exptail_21:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -13455,7 +13513,7 @@ CrossEntropyGWAVX2_exptail_23:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -13516,7 +13574,7 @@ CrossEntropyGWAVX2_exptail_25:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -13550,7 +13608,7 @@ CrossEntropyGWAVX2_expnext_26:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+844(SB), Y10
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
@@ -13879,7 +13937,7 @@ CrossEntropyGWAVX2_expfolded_17:
 	VADDSS       X6, X5, X5
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+868(SB), X6
+	VMOVSS       rowconsts<>+1100(SB), X6
 	VDIVSS       X5, X6, X6
 	VBROADCASTSS X6, Y6
 	MOVQ         a+32(FP), SI
@@ -13964,29 +14022,29 @@ CrossEntropyGWAVX2_outend_39:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X8
-	VFMADD213SS rowconsts<>+880(SB), X0, X8
-	VFMADD213SS rowconsts<>+884(SB), X0, X8
-	VFMADD213SS rowconsts<>+888(SB), X0, X8
-	VFMADD213SS rowconsts<>+892(SB), X0, X8
-	VFMADD213SS rowconsts<>+896(SB), X0, X8
-	VFMADD213SS rowconsts<>+900(SB), X0, X8
-	VFMADD213SS rowconsts<>+904(SB), X0, X8
-	VFMADD213SS rowconsts<>+908(SB), X0, X8
+	VMOVSS      rowconsts<>+1108(SB), X8
+	VFMADD213SS rowconsts<>+1112(SB), X0, X8
+	VFMADD213SS rowconsts<>+1116(SB), X0, X8
+	VFMADD213SS rowconsts<>+1120(SB), X0, X8
+	VFMADD213SS rowconsts<>+1124(SB), X0, X8
+	VFMADD213SS rowconsts<>+1128(SB), X0, X8
+	VFMADD213SS rowconsts<>+1132(SB), X0, X8
+	VFMADD213SS rowconsts<>+1136(SB), X0, X8
+	VFMADD213SS rowconsts<>+1140(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+912(SB), X6, X8
-	VFMADD231SS rowconsts<>+872(SB), X7, X8
+	VFMADD231SS rowconsts<>+1144(SB), X6, X8
+	VFMADD231SS rowconsts<>+1104(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X6, X0
+	VFMADD231SS rowconsts<>+1148(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -14149,7 +14207,7 @@ CrossEntropyGWSAVX2_block_1:
 
 CrossEntropyGWSAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+844(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
 	XORQ         R12, R12
 
 CrossEntropyGWSAVX2_bmax_6:
@@ -14196,13 +14254,13 @@ CrossEntropyGWSAVX2_bexp_7:
 	VADDPS       768(SP)(R14*1), Y3, Y3
 	VMOVUPS      Y3, 768(SP)(R14*1)
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y2, Y3
-	VBROADCASTSS rowconsts<>+832(SB), Y4
+	VBROADCASTSS rowconsts<>+1056(SB), Y4
 	VFMADD213PS  rowconsts<>+384(SB), Y2, Y4
 	VPSLLD       $0x17, Y4, Y5
 	VSUBPS       rowconsts<>+384(SB), Y4, Y4
 	VFMADD231PS  rowconsts<>+160(SB), Y4, Y2
 	VFMADD231PS  rowconsts<>+192(SB), Y4, Y2
-	VBROADCASTSS rowconsts<>+840(SB), Y4
+	VBROADCASTSS rowconsts<>+1064(SB), Y4
 	VFMADD213PS  rowconsts<>+224(SB), Y2, Y4
 	VFMADD213PS  rowconsts<>+256(SB), Y2, Y4
 	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
@@ -14256,7 +14314,7 @@ CrossEntropyGWSAVX2_bexp_7:
 	VMOVUPS Y0, (R12)(DI*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+868(SB), Y0
+	VBROADCASTSS rowconsts<>+1100(SB), Y0
 	VDIVPS       Y2, Y0, Y0
 	MOVQ         a+32(FP), R12
 	VMOVUPS      (R12)(DI*4), Y3
@@ -14376,7 +14434,7 @@ CrossEntropyGWSAVX2_nohigh_10:
 	VSUBPS       rowconsts<>+448(SB), Y3, Y3
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y3, Y3, Y4
-	VBROADCASTSS rowconsts<>+876(SB), Y5
+	VBROADCASTSS rowconsts<>+1108(SB), Y5
 	VFMADD213PS  rowconsts<>+512(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+544(SB), Y3, Y5
 	VFMADD213PS  rowconsts<>+576(SB), Y3, Y5
@@ -14410,10 +14468,10 @@ CrossEntropyGWSAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Y0
-	VBROADCASTSS rowconsts<>+844(SB), Y2
-	VBROADCASTSS rowconsts<>+844(SB), Y3
-	VBROADCASTSS rowconsts<>+844(SB), Y4
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y2
+	VBROADCASTSS rowconsts<>+1068(SB), Y3
+	VBROADCASTSS rowconsts<>+1068(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropyGWSAVX2_max32_12:
@@ -14446,7 +14504,7 @@ CrossEntropyGWSAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
-	VBROADCASTSS rowconsts<>+844(SB), Y6
+	VBROADCASTSS rowconsts<>+1068(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -14484,7 +14542,7 @@ CrossEntropyGWSAVX2_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropyGWSAVX2_explast_16
 	LEAQ         (R8)(AX*4), R12
-	VBROADCASTSS rowconsts<>+844(SB), Y1
+	VBROADCASTSS rowconsts<>+1068(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropyGWSAVX2_exp32_18:
@@ -14496,13 +14554,13 @@ CrossEntropyGWSAVX2_exp32_18:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -14518,13 +14576,13 @@ CrossEntropyGWSAVX2_exp32_18:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  32(R11)(SI*4), Y10, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -14540,13 +14598,13 @@ CrossEntropyGWSAVX2_exp32_18:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  64(R11)(SI*4), Y10, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -14562,13 +14620,13 @@ CrossEntropyGWSAVX2_exp32_18:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  96(R11)(SI*4), Y10, Y5
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -14591,13 +14649,13 @@ CrossEntropyGWSAVX2_exprest_19:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -14618,26 +14676,26 @@ CrossEntropyGWSAVX2_exptail_21:
 	SHLQ         $0x02, R14
 	SUBQ         R14, R13
 	VMOVUPS      (R13), Y10
-	VBROADCASTSS rowconsts<>+844(SB), Y11
+	VBROADCASTSS rowconsts<>+1068(SB), Y11
 	VMASKMOVPS   (R12)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -14659,13 +14717,13 @@ CrossEntropyGWSAVX2_expnext_22:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -14686,26 +14744,26 @@ CrossEntropyGWSAVX2_exptail_23:
 	SHLQ         $0x02, R14
 	SUBQ         R14, R13
 	VMOVUPS      (R13), Y10
-	VBROADCASTSS rowconsts<>+844(SB), Y11
+	VBROADCASTSS rowconsts<>+1068(SB), Y11
 	VMASKMOVPS   (R12)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -14727,13 +14785,13 @@ CrossEntropyGWSAVX2_expnext_24:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -14754,26 +14812,26 @@ CrossEntropyGWSAVX2_exptail_25:
 	SHLQ         $0x02, R14
 	SUBQ         R14, R13
 	VMOVUPS      (R13), Y10
-	VBROADCASTSS rowconsts<>+844(SB), Y11
+	VBROADCASTSS rowconsts<>+1068(SB), Y11
 	VMASKMOVPS   (R12)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -14794,26 +14852,26 @@ CrossEntropyGWSAVX2_expnext_26:
 	SHLQ         $0x02, R14
 	SUBQ         R14, R13
 	VMOVUPS      (R13), Y10
-	VBROADCASTSS rowconsts<>+844(SB), Y11
+	VBROADCASTSS rowconsts<>+1068(SB), Y11
 	VMASKMOVPS   (R12)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -14847,13 +14905,13 @@ CrossEntropyGWSAVX2_explast32_27:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -14867,13 +14925,13 @@ CrossEntropyGWSAVX2_explast32_27:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  32(R11)(SI*4), Y10, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -14887,13 +14945,13 @@ CrossEntropyGWSAVX2_explast32_27:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  64(R11)(SI*4), Y10, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -14907,13 +14965,13 @@ CrossEntropyGWSAVX2_explast32_27:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  96(R11)(SI*4), Y10, Y5
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -14934,13 +14992,13 @@ CrossEntropyGWSAVX2_explastrest_28:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -14963,20 +15021,20 @@ CrossEntropyGWSAVX2_explasttail_30:
 	VMOVUPS      (R12), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -14996,13 +15054,13 @@ CrossEntropyGWSAVX2_explastnext_31:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -15025,20 +15083,20 @@ CrossEntropyGWSAVX2_explasttail_32:
 	VMOVUPS      (R12), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -15058,13 +15116,13 @@ CrossEntropyGWSAVX2_explastnext_33:
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+832(SB), Y12
+	VBROADCASTSS rowconsts<>+1056(SB), Y12
 	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       rowconsts<>+384(SB), Y12, Y12
 	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
 	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+840(SB), Y12
+	VBROADCASTSS rowconsts<>+1064(SB), Y12
 	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
 	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
@@ -15087,20 +15145,20 @@ CrossEntropyGWSAVX2_explasttail_34:
 	VMOVUPS      (R12), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -15123,20 +15181,20 @@ CrossEntropyGWSAVX2_explastnext_35:
 	VMOVUPS      (R12), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+856(SB), Y12
+	VBROADCASTSS rowconsts<>+1088(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+832(SB), Y13
+	VBROADCASTSS rowconsts<>+1056(SB), Y13
 	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
 	VSUBPS       rowconsts<>+384(SB), Y13, Y13
 	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
 	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+840(SB), Y13
+	VBROADCASTSS rowconsts<>+1064(SB), Y13
 	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
@@ -15160,7 +15218,7 @@ CrossEntropyGWSAVX2_expfolded_17:
 	VADDSS       X7, X6, X6
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+868(SB), X7
+	VMOVSS       rowconsts<>+1100(SB), X7
 	VDIVSS       X6, X7, X7
 	VBROADCASTSS X7, Y7
 	MOVQ         a+32(FP), SI
@@ -15245,29 +15303,29 @@ CrossEntropyGWSAVX2_outend_39:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X9
-	VFMADD213SS rowconsts<>+880(SB), X0, X9
-	VFMADD213SS rowconsts<>+884(SB), X0, X9
-	VFMADD213SS rowconsts<>+888(SB), X0, X9
-	VFMADD213SS rowconsts<>+892(SB), X0, X9
-	VFMADD213SS rowconsts<>+896(SB), X0, X9
-	VFMADD213SS rowconsts<>+900(SB), X0, X9
-	VFMADD213SS rowconsts<>+904(SB), X0, X9
-	VFMADD213SS rowconsts<>+908(SB), X0, X9
+	VMOVSS      rowconsts<>+1108(SB), X9
+	VFMADD213SS rowconsts<>+1112(SB), X0, X9
+	VFMADD213SS rowconsts<>+1116(SB), X0, X9
+	VFMADD213SS rowconsts<>+1120(SB), X0, X9
+	VFMADD213SS rowconsts<>+1124(SB), X0, X9
+	VFMADD213SS rowconsts<>+1128(SB), X0, X9
+	VFMADD213SS rowconsts<>+1132(SB), X0, X9
+	VFMADD213SS rowconsts<>+1136(SB), X0, X9
+	VFMADD213SS rowconsts<>+1140(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+912(SB), X7, X9
-	VFMADD231SS rowconsts<>+872(SB), X8, X9
+	VFMADD231SS rowconsts<>+1144(SB), X7, X9
+	VFMADD231SS rowconsts<>+1104(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X7, X0
+	VFMADD231SS rowconsts<>+1148(SB), X7, X0
 	VSUBSS      X6, X6, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -15315,10 +15373,10 @@ TEXT ·CrossEntropySoftGWAVX2(SB), NOSPLIT, $0-96
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+844(SB), Y0
-	VBROADCASTSS rowconsts<>+844(SB), Y2
-	VBROADCASTSS rowconsts<>+844(SB), Y3
-	VBROADCASTSS rowconsts<>+844(SB), Y4
+	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1068(SB), Y2
+	VBROADCASTSS rowconsts<>+1068(SB), Y3
+	VBROADCASTSS rowconsts<>+1068(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySoftGWAVX2_max32_1:
@@ -15351,7 +15409,7 @@ CrossEntropySoftGWAVX2_maxtail_3:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
-	VBROADCASTSS rowconsts<>+844(SB), Y6
+	VBROADCASTSS rowconsts<>+1068(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -15382,7 +15440,7 @@ CrossEntropySoftGWAVX2_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropySoftGWAVX2_explast_5
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+844(SB), Y1
+	VBROADCASTSS rowconsts<>+1068(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropySoftGWAVX2_exp32_7:
@@ -15393,13 +15451,13 @@ CrossEntropySoftGWAVX2_exp32_7:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -15414,13 +15472,13 @@ CrossEntropySoftGWAVX2_exp32_7:
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -15435,13 +15493,13 @@ CrossEntropySoftGWAVX2_exp32_7:
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -15456,13 +15514,13 @@ CrossEntropySoftGWAVX2_exp32_7:
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -15484,13 +15542,13 @@ CrossEntropySoftGWAVX2_exprest_8:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -15511,20 +15569,20 @@ CrossEntropySoftGWAVX2_exptail_10:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -15545,13 +15603,13 @@ CrossEntropySoftGWAVX2_expnext_11:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -15572,20 +15630,20 @@ CrossEntropySoftGWAVX2_exptail_12:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -15606,13 +15664,13 @@ CrossEntropySoftGWAVX2_expnext_13:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -15633,20 +15691,20 @@ CrossEntropySoftGWAVX2_exptail_14:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -15667,20 +15725,20 @@ CrossEntropySoftGWAVX2_expnext_15:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+844(SB), Y7
+	VBROADCASTSS rowconsts<>+1068(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -15713,13 +15771,13 @@ CrossEntropySoftGWAVX2_explast32_16:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -15732,13 +15790,13 @@ CrossEntropySoftGWAVX2_explast32_16:
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -15751,13 +15809,13 @@ CrossEntropySoftGWAVX2_explast32_16:
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -15770,13 +15828,13 @@ CrossEntropySoftGWAVX2_explast32_16:
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -15796,13 +15854,13 @@ CrossEntropySoftGWAVX2_explastrest_17:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -15826,13 +15884,13 @@ CrossEntropySoftGWAVX2_explasttail_19:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -15851,13 +15909,13 @@ CrossEntropySoftGWAVX2_explastnext_20:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -15881,13 +15939,13 @@ CrossEntropySoftGWAVX2_explasttail_21:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -15906,13 +15964,13 @@ CrossEntropySoftGWAVX2_explastnext_22:
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+832(SB), Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y8
 	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
 	VSUBPS       rowconsts<>+384(SB), Y8, Y8
 	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
 	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+840(SB), Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y8
 	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
 	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
@@ -15936,13 +15994,13 @@ CrossEntropySoftGWAVX2_explasttail_23:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -15966,13 +16024,13 @@ CrossEntropySoftGWAVX2_explastnext_24:
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -16082,7 +16140,7 @@ CrossEntropySoftGWAVX2_tgttail_28:
 	VMASKMOVPS   (R12)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+856(SB), Y11
+	VBROADCASTSS rowconsts<>+1088(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -16120,7 +16178,7 @@ CrossEntropySoftGWAVX2_tgttail_30:
 	VMASKMOVPS   (R12)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+856(SB), Y11
+	VBROADCASTSS rowconsts<>+1088(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -16158,7 +16216,7 @@ CrossEntropySoftGWAVX2_tgttail_32:
 	VMASKMOVPS   (R12)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+856(SB), Y11
+	VBROADCASTSS rowconsts<>+1088(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -16182,7 +16240,7 @@ CrossEntropySoftGWAVX2_tgtnext_33:
 	VMASKMOVPS   (R12)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+856(SB), Y11
+	VBROADCASTSS rowconsts<>+1088(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -16217,7 +16275,7 @@ CrossEntropySoftGWAVX2_tgtdone_27:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
-	VMOVSS       rowconsts<>+868(SB), X0
+	VMOVSS       rowconsts<>+1100(SB), X0
 	VDIVSS       X2, X0, X0
 	VBROADCASTSS X0, Y0
 	VBROADCASTSS X3, Y3
@@ -16321,29 +16379,29 @@ CrossEntropySoftGWAVX2_outend_37:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+868(SB), X0, X0
+	VSUBSS     rowconsts<>+1100(SB), X0, X0
 	VXORPS     X3, X3, X3
 	VCVTSI2SSL R11, X3, X3
 	VMULSS     X0, X0, X4
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+876(SB), X5
-	VFMADD213SS rowconsts<>+880(SB), X0, X5
-	VFMADD213SS rowconsts<>+884(SB), X0, X5
-	VFMADD213SS rowconsts<>+888(SB), X0, X5
-	VFMADD213SS rowconsts<>+892(SB), X0, X5
-	VFMADD213SS rowconsts<>+896(SB), X0, X5
-	VFMADD213SS rowconsts<>+900(SB), X0, X5
-	VFMADD213SS rowconsts<>+904(SB), X0, X5
-	VFMADD213SS rowconsts<>+908(SB), X0, X5
+	VMOVSS      rowconsts<>+1108(SB), X5
+	VFMADD213SS rowconsts<>+1112(SB), X0, X5
+	VFMADD213SS rowconsts<>+1116(SB), X0, X5
+	VFMADD213SS rowconsts<>+1120(SB), X0, X5
+	VFMADD213SS rowconsts<>+1124(SB), X0, X5
+	VFMADD213SS rowconsts<>+1128(SB), X0, X5
+	VFMADD213SS rowconsts<>+1132(SB), X0, X5
+	VFMADD213SS rowconsts<>+1136(SB), X0, X5
+	VFMADD213SS rowconsts<>+1140(SB), X0, X5
 	VMULSS      X0, X5, X5
 	VMULSS      X4, X5, X5
-	VFMADD231SS rowconsts<>+912(SB), X3, X5
-	VFMADD231SS rowconsts<>+872(SB), X4, X5
+	VFMADD231SS rowconsts<>+1144(SB), X3, X5
+	VFMADD231SS rowconsts<>+1104(SB), X4, X5
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X5, X0, X0
-	VFMADD231SS rowconsts<>+916(SB), X3, X0
+	VFMADD231SS rowconsts<>+1148(SB), X3, X0
 	VSUBSS      X2, X2, X2
 	VADDSS      X2, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -16538,7 +16596,7 @@ TEXT ·TripletGradAVX2(SB), NOSPLIT, $0-96
 	MOVQ         gP+8(FP), R12
 	MOVQ         gN+16(FP), R13
 	VBROADCASTSS eps+72(FP), Y0
-	VBROADCASTSS rowconsts<>+856(SB), Y1
+	VBROADCASTSS rowconsts<>+1088(SB), Y1
 
 TripletGradAVX2_row:
 	MOVQ         cu+48(FP), SI
@@ -16685,7 +16743,7 @@ TEXT ·TripletGradSwapAVX2(SB), NOSPLIT, $0-96
 	MOVQ         gP+8(FP), R12
 	MOVQ         gN+16(FP), R13
 	VBROADCASTSS eps+72(FP), Y0
-	VBROADCASTSS rowconsts<>+856(SB), Y1
+	VBROADCASTSS rowconsts<>+1088(SB), Y1
 
 TripletGradSwapAVX2_row:
 	MOVQ         cu+48(FP), SI
@@ -16948,8 +17006,8 @@ TEXT ·SigmoidFocalAVX2(SB), NOSPLIT, $0-64
 	MOVQ ng+56(FP), R10
 
 	// constants: sign bit, 1, alpha, beta
-	VBROADCASTSS rowconsts<>+856(SB), Y0
-	VBROADCASTSS rowconsts<>+868(SB), Y1
+	VBROADCASTSS rowconsts<>+1088(SB), Y0
+	VBROADCASTSS rowconsts<>+1100(SB), Y1
 	VBROADCASTSS alpha+40(FP), Y2
 	VBROADCASTSS beta+44(FP), Y3
 	XORQ         BX, BX
@@ -16964,13 +17022,13 @@ SigmoidFocalAVX2_sf32_1:
 	VANDNPS      Y4, Y0, Y6
 	VXORPS       Y0, Y6, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -16989,7 +17047,7 @@ SigmoidFocalAVX2_sf32_1:
 	VSUBPS       rowconsts<>+448(SB), Y11, Y11
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y11, Y11, Y12
-	VBROADCASTSS rowconsts<>+876(SB), Y13
+	VBROADCASTSS rowconsts<>+1108(SB), Y13
 	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
@@ -17082,13 +17140,13 @@ SigmoidFocalAVX2_nograd_7:
 	VANDNPS      Y4, Y0, Y6
 	VXORPS       Y0, Y6, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -17107,7 +17165,7 @@ SigmoidFocalAVX2_nograd_7:
 	VSUBPS       rowconsts<>+448(SB), Y11, Y11
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y11, Y11, Y12
-	VBROADCASTSS rowconsts<>+876(SB), Y13
+	VBROADCASTSS rowconsts<>+1108(SB), Y13
 	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
@@ -17200,13 +17258,13 @@ SigmoidFocalAVX2_nograd_11:
 	VANDNPS      Y4, Y0, Y6
 	VXORPS       Y0, Y6, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -17225,7 +17283,7 @@ SigmoidFocalAVX2_nograd_11:
 	VSUBPS       rowconsts<>+448(SB), Y11, Y11
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y11, Y11, Y12
-	VBROADCASTSS rowconsts<>+876(SB), Y13
+	VBROADCASTSS rowconsts<>+1108(SB), Y13
 	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
@@ -17318,13 +17376,13 @@ SigmoidFocalAVX2_nograd_15:
 	VANDNPS      Y4, Y0, Y6
 	VXORPS       Y0, Y6, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -17343,7 +17401,7 @@ SigmoidFocalAVX2_nograd_15:
 	VSUBPS       rowconsts<>+448(SB), Y11, Y11
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y11, Y11, Y12
-	VBROADCASTSS rowconsts<>+876(SB), Y13
+	VBROADCASTSS rowconsts<>+1108(SB), Y13
 	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
@@ -17442,13 +17500,13 @@ SigmoidFocalAVX2_sfv_2:
 	VANDNPS      Y4, Y0, Y6
 	VXORPS       Y0, Y6, Y7
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
@@ -17467,7 +17525,7 @@ SigmoidFocalAVX2_sfv_2:
 	VSUBPS       rowconsts<>+448(SB), Y11, Y11
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y11, Y11, Y12
-	VBROADCASTSS rowconsts<>+876(SB), Y13
+	VBROADCASTSS rowconsts<>+1108(SB), Y13
 	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
@@ -17570,13 +17628,13 @@ SigmoidFocalAVX2_sftail_3:
 	VANDNPS      Y5, Y0, Y7
 	VXORPS       Y0, Y7, Y0
 	VCMPPS       $0x01, rowconsts<>+352(SB), Y0, Y8
-	VBROADCASTSS rowconsts<>+832(SB), Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
 	VFMADD213PS  rowconsts<>+384(SB), Y0, Y9
 	VPSLLD       $0x17, Y9, Y10
 	VSUBPS       rowconsts<>+384(SB), Y9, Y9
 	VFMADD231PS  rowconsts<>+160(SB), Y9, Y0
 	VFMADD231PS  rowconsts<>+192(SB), Y9, Y0
-	VBROADCASTSS rowconsts<>+840(SB), Y9
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
 	VFMADD213PS  rowconsts<>+224(SB), Y0, Y9
 	VFMADD213PS  rowconsts<>+256(SB), Y0, Y9
 	VFMADD213PS  rowconsts<>+288(SB), Y0, Y9
@@ -17595,7 +17653,7 @@ SigmoidFocalAVX2_sftail_3:
 	VSUBPS       rowconsts<>+448(SB), Y11, Y11
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y11, Y11, Y12
-	VBROADCASTSS rowconsts<>+876(SB), Y13
+	VBROADCASTSS rowconsts<>+1108(SB), Y13
 	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
 	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
@@ -17779,9 +17837,9 @@ TEXT ·AboveMinAVX2(SB), NOSPLIT, $0-40
 	MOVQ         row+0(FP), AX
 	MOVQ         n+8(FP), CX
 	MOVQ         t+16(FP), DX
-	VBROADCASTSS rowconsts<>+848(SB), Y0
+	VBROADCASTSS rowconsts<>+1072(SB), Y0
 	VMOVUPS      rowconsts<>+128(SB), Y1
-	VPBROADCASTD rowconsts<>+852(SB), Y2
+	VPBROADCASTD rowconsts<>+1084(SB), Y2
 	VMOVAPS      Y0, Y3
 	VPCMPEQD     Y4, Y4, Y4
 	VMOVAPS      Y0, Y5
@@ -18009,7 +18067,7 @@ TEXT ·MaskedAffineAVX2(SB), NOSPLIT, $0-44
 	VBROADCASTSS eps+28(FP), Y1
 	VBROADCASTSS beta+32(FP), Y2
 	VBROADCASTSS base+36(FP), Y3
-	VBROADCASTSS rowconsts<>+844(SB), Y4
+	VBROADCASTSS rowconsts<>+1068(SB), Y4
 	VMOVAPS      Y4, Y5
 	XORQ         BX, BX
 
@@ -18369,6 +18427,460 @@ FirstOutsideAVX2_done:
 	VZEROUPPER
 	RET
 
+// func FocalTermsAVX2(loss *float32, coef *float32, logp *float32, alpha *float32, n int, gamma float32, scale float32, ng int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·FocalTermsAVX2(SB), NOSPLIT, $0-56
+	MOVQ n+32(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, DX
+	ANDQ         $-8, DX
+	ANDQ         $0x07, AX
+	XORQ         BX, BX
+	MOVQ         loss+0(FP), SI
+	MOVQ         coef+8(FP), DI
+	MOVQ         logp+16(FP), R8
+	MOVQ         alpha+24(FP), R9
+	MOVQ         ng+48(FP), R10
+	VXORPS       Y0, Y0, Y0
+	VBROADCASTSS rowconsts<>+1100(SB), Y1
+	VBROADCASTSS rowconsts<>+1088(SB), Y2
+	XORQ         BX, BX
+
+FocalTermsAVX2_ft32_1:
+	CMPQ    BX, CX
+	JAE     FocalTermsAVX2_ftv_2
+	VMOVUPS (R8)(BX*4), Y3
+	VMINPS  Y3, Y0, Y3
+
+	// l >= -0.35: q = -(l·P(l)), p = 1 - q (P by Horner with fma)
+	VCMPPS       $0x1d, rowconsts<>+832(SB), Y3, Y4
+	VBROADCASTSS rowconsts<>+1080(SB), Y5
+	VFMADD213PS  rowconsts<>+864(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+896(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+928(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+960(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+992(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1024(SB), Y3, Y5
+	VFMADD213PS  Y1, Y3, Y5
+	VMULPS       Y5, Y3, Y5
+	VXORPS       Y2, Y5, Y5
+	VSUBPS       Y5, Y1, Y6
+
+	// l < -0.35: p = ExpNeg(l), q = 1 - p; blend the two
+	VMOVAPS      Y3, Y7
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VSUBPS       Y10, Y1, Y7
+	VBLENDVPS    Y4, Y6, Y10, Y6
+	VBLENDVPS    Y4, Y5, Y7, Y5
+
+	// m = q^ng
+	VMOVAPS Y1, Y4
+	MOVQ    R10, R11
+
+FocalTermsAVX2_pow_5:
+	TESTQ  R11, R11
+	JE     FocalTermsAVX2_powdone_6
+	VMULPS Y5, Y4, Y4
+	DECQ   R11
+	JMP    FocalTermsAVX2_pow_5
+
+FocalTermsAVX2_powdone_6:
+	// r = q > 0 ? l/q : -1; w = alpha*m; loss = -(w*l); coef = (w*(1 - (γ*p)*r))*scale
+	VDIVPS       Y5, Y3, Y7
+	VCMPPS       $0x1e, Y0, Y5, Y5
+	VBROADCASTSS rowconsts<>+1076(SB), Y8
+	VBLENDVPS    Y5, Y7, Y8, Y7
+	VMOVUPS      (R9)(BX*4), Y5
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y3, Y4, Y3
+	VXORPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (SI)(BX*4)
+	VBROADCASTSS gamma+40(FP), Y3
+	VMULPS       Y6, Y3, Y3
+	VMULPS       Y7, Y3, Y3
+	VSUBPS       Y3, Y1, Y3
+	VMULPS       Y3, Y4, Y3
+	VBROADCASTSS scale+44(FP), Y4
+	VMULPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (DI)(BX*4)
+	VMOVUPS      32(R8)(BX*4), Y3
+	VMINPS       Y3, Y0, Y3
+
+	// l >= -0.35: q = -(l·P(l)), p = 1 - q (P by Horner with fma)
+	VCMPPS       $0x1d, rowconsts<>+832(SB), Y3, Y4
+	VBROADCASTSS rowconsts<>+1080(SB), Y5
+	VFMADD213PS  rowconsts<>+864(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+896(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+928(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+960(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+992(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1024(SB), Y3, Y5
+	VFMADD213PS  Y1, Y3, Y5
+	VMULPS       Y5, Y3, Y5
+	VXORPS       Y2, Y5, Y5
+	VSUBPS       Y5, Y1, Y6
+
+	// l < -0.35: p = ExpNeg(l), q = 1 - p; blend the two
+	VMOVAPS      Y3, Y7
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VSUBPS       Y10, Y1, Y7
+	VBLENDVPS    Y4, Y6, Y10, Y6
+	VBLENDVPS    Y4, Y5, Y7, Y5
+
+	// m = q^ng
+	VMOVAPS Y1, Y4
+	MOVQ    R10, R11
+
+FocalTermsAVX2_pow_7:
+	TESTQ  R11, R11
+	JE     FocalTermsAVX2_powdone_8
+	VMULPS Y5, Y4, Y4
+	DECQ   R11
+	JMP    FocalTermsAVX2_pow_7
+
+FocalTermsAVX2_powdone_8:
+	// r = q > 0 ? l/q : -1; w = alpha*m; loss = -(w*l); coef = (w*(1 - (γ*p)*r))*scale
+	VDIVPS       Y5, Y3, Y7
+	VCMPPS       $0x1e, Y0, Y5, Y5
+	VBROADCASTSS rowconsts<>+1076(SB), Y8
+	VBLENDVPS    Y5, Y7, Y8, Y7
+	VMOVUPS      32(R9)(BX*4), Y5
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y3, Y4, Y3
+	VXORPS       Y2, Y3, Y3
+	VMOVUPS      Y3, 32(SI)(BX*4)
+	VBROADCASTSS gamma+40(FP), Y3
+	VMULPS       Y6, Y3, Y3
+	VMULPS       Y7, Y3, Y3
+	VSUBPS       Y3, Y1, Y3
+	VMULPS       Y3, Y4, Y3
+	VBROADCASTSS scale+44(FP), Y4
+	VMULPS       Y4, Y3, Y3
+	VMOVUPS      Y3, 32(DI)(BX*4)
+	VMOVUPS      64(R8)(BX*4), Y3
+	VMINPS       Y3, Y0, Y3
+
+	// l >= -0.35: q = -(l·P(l)), p = 1 - q (P by Horner with fma)
+	VCMPPS       $0x1d, rowconsts<>+832(SB), Y3, Y4
+	VBROADCASTSS rowconsts<>+1080(SB), Y5
+	VFMADD213PS  rowconsts<>+864(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+896(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+928(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+960(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+992(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1024(SB), Y3, Y5
+	VFMADD213PS  Y1, Y3, Y5
+	VMULPS       Y5, Y3, Y5
+	VXORPS       Y2, Y5, Y5
+	VSUBPS       Y5, Y1, Y6
+
+	// l < -0.35: p = ExpNeg(l), q = 1 - p; blend the two
+	VMOVAPS      Y3, Y7
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VSUBPS       Y10, Y1, Y7
+	VBLENDVPS    Y4, Y6, Y10, Y6
+	VBLENDVPS    Y4, Y5, Y7, Y5
+
+	// m = q^ng
+	VMOVAPS Y1, Y4
+	MOVQ    R10, R11
+
+FocalTermsAVX2_pow_9:
+	TESTQ  R11, R11
+	JE     FocalTermsAVX2_powdone_10
+	VMULPS Y5, Y4, Y4
+	DECQ   R11
+	JMP    FocalTermsAVX2_pow_9
+
+FocalTermsAVX2_powdone_10:
+	// r = q > 0 ? l/q : -1; w = alpha*m; loss = -(w*l); coef = (w*(1 - (γ*p)*r))*scale
+	VDIVPS       Y5, Y3, Y7
+	VCMPPS       $0x1e, Y0, Y5, Y5
+	VBROADCASTSS rowconsts<>+1076(SB), Y8
+	VBLENDVPS    Y5, Y7, Y8, Y7
+	VMOVUPS      64(R9)(BX*4), Y5
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y3, Y4, Y3
+	VXORPS       Y2, Y3, Y3
+	VMOVUPS      Y3, 64(SI)(BX*4)
+	VBROADCASTSS gamma+40(FP), Y3
+	VMULPS       Y6, Y3, Y3
+	VMULPS       Y7, Y3, Y3
+	VSUBPS       Y3, Y1, Y3
+	VMULPS       Y3, Y4, Y3
+	VBROADCASTSS scale+44(FP), Y4
+	VMULPS       Y4, Y3, Y3
+	VMOVUPS      Y3, 64(DI)(BX*4)
+	VMOVUPS      96(R8)(BX*4), Y3
+	VMINPS       Y3, Y0, Y3
+
+	// l >= -0.35: q = -(l·P(l)), p = 1 - q (P by Horner with fma)
+	VCMPPS       $0x1d, rowconsts<>+832(SB), Y3, Y4
+	VBROADCASTSS rowconsts<>+1080(SB), Y5
+	VFMADD213PS  rowconsts<>+864(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+896(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+928(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+960(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+992(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1024(SB), Y3, Y5
+	VFMADD213PS  Y1, Y3, Y5
+	VMULPS       Y5, Y3, Y5
+	VXORPS       Y2, Y5, Y5
+	VSUBPS       Y5, Y1, Y6
+
+	// l < -0.35: p = ExpNeg(l), q = 1 - p; blend the two
+	VMOVAPS      Y3, Y7
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VSUBPS       Y10, Y1, Y7
+	VBLENDVPS    Y4, Y6, Y10, Y6
+	VBLENDVPS    Y4, Y5, Y7, Y5
+
+	// m = q^ng
+	VMOVAPS Y1, Y4
+	MOVQ    R10, R11
+
+FocalTermsAVX2_pow_11:
+	TESTQ  R11, R11
+	JE     FocalTermsAVX2_powdone_12
+	VMULPS Y5, Y4, Y4
+	DECQ   R11
+	JMP    FocalTermsAVX2_pow_11
+
+FocalTermsAVX2_powdone_12:
+	// r = q > 0 ? l/q : -1; w = alpha*m; loss = -(w*l); coef = (w*(1 - (γ*p)*r))*scale
+	VDIVPS       Y5, Y3, Y7
+	VCMPPS       $0x1e, Y0, Y5, Y5
+	VBROADCASTSS rowconsts<>+1076(SB), Y8
+	VBLENDVPS    Y5, Y7, Y8, Y7
+	VMOVUPS      96(R9)(BX*4), Y5
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y3, Y4, Y3
+	VXORPS       Y2, Y3, Y3
+	VMOVUPS      Y3, 96(SI)(BX*4)
+	VBROADCASTSS gamma+40(FP), Y3
+	VMULPS       Y6, Y3, Y3
+	VMULPS       Y7, Y3, Y3
+	VSUBPS       Y3, Y1, Y3
+	VMULPS       Y3, Y4, Y3
+	VBROADCASTSS scale+44(FP), Y4
+	VMULPS       Y4, Y3, Y3
+	VMOVUPS      Y3, 96(DI)(BX*4)
+	ADDQ         $0x20, BX
+	JMP          FocalTermsAVX2_ft32_1
+
+FocalTermsAVX2_ftv_2:
+	CMPQ    BX, DX
+	JAE     FocalTermsAVX2_fttail_3
+	VMOVUPS (R8)(BX*4), Y3
+	VMINPS  Y3, Y0, Y3
+
+	// l >= -0.35: q = -(l·P(l)), p = 1 - q (P by Horner with fma)
+	VCMPPS       $0x1d, rowconsts<>+832(SB), Y3, Y4
+	VBROADCASTSS rowconsts<>+1080(SB), Y5
+	VFMADD213PS  rowconsts<>+864(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+896(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+928(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+960(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+992(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1024(SB), Y3, Y5
+	VFMADD213PS  Y1, Y3, Y5
+	VMULPS       Y5, Y3, Y5
+	VXORPS       Y2, Y5, Y5
+	VSUBPS       Y5, Y1, Y6
+
+	// l < -0.35: p = ExpNeg(l), q = 1 - p; blend the two
+	VMOVAPS      Y3, Y7
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1056(SB), Y9
+	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VSUBPS       rowconsts<>+384(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1064(SB), Y9
+	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VMULPS       Y10, Y7, Y7
+	VFMADD231PS  Y9, Y7, Y10
+	VANDNPS      Y10, Y8, Y10
+	VSUBPS       Y10, Y1, Y7
+	VBLENDVPS    Y4, Y6, Y10, Y6
+	VBLENDVPS    Y4, Y5, Y7, Y5
+
+	// m = q^ng
+	VMOVAPS Y1, Y4
+	MOVQ    R10, CX
+
+FocalTermsAVX2_pow_13:
+	TESTQ  CX, CX
+	JE     FocalTermsAVX2_powdone_14
+	VMULPS Y5, Y4, Y4
+	DECQ   CX
+	JMP    FocalTermsAVX2_pow_13
+
+FocalTermsAVX2_powdone_14:
+	// r = q > 0 ? l/q : -1; w = alpha*m; loss = -(w*l); coef = (w*(1 - (γ*p)*r))*scale
+	VDIVPS       Y5, Y3, Y7
+	VCMPPS       $0x1e, Y0, Y5, Y5
+	VBROADCASTSS rowconsts<>+1076(SB), Y8
+	VBLENDVPS    Y5, Y7, Y8, Y7
+	VMOVUPS      (R9)(BX*4), Y5
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y3, Y4, Y3
+	VXORPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (SI)(BX*4)
+	VBROADCASTSS gamma+40(FP), Y3
+	VMULPS       Y6, Y3, Y3
+	VMULPS       Y7, Y3, Y3
+	VSUBPS       Y3, Y1, Y3
+	VMULPS       Y3, Y4, Y3
+	VBROADCASTSS scale+44(FP), Y4
+	VMULPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (DI)(BX*4)
+	ADDQ         $0x08, BX
+	JMP          FocalTermsAVX2_ftv_2
+
+FocalTermsAVX2_fttail_3:
+	CMPQ       AX, $0x00
+	JE         FocalTermsAVX2_ftend_4
+	LEAQ       rowconsts<>+32(SB), CX
+	SHLQ       $0x02, AX
+	SUBQ       AX, CX
+	VMOVUPS    (CX), Y3
+	VMASKMOVPS (R8)(BX*4), Y3, Y4
+	VMINPS     Y4, Y0, Y4
+
+	// l >= -0.35: q = -(l·P(l)), p = 1 - q (P by Horner with fma)
+	VCMPPS       $0x1d, rowconsts<>+832(SB), Y4, Y5
+	VBROADCASTSS rowconsts<>+1080(SB), Y6
+	VFMADD213PS  rowconsts<>+864(SB), Y4, Y6
+	VFMADD213PS  rowconsts<>+896(SB), Y4, Y6
+	VFMADD213PS  rowconsts<>+928(SB), Y4, Y6
+	VFMADD213PS  rowconsts<>+960(SB), Y4, Y6
+	VFMADD213PS  rowconsts<>+992(SB), Y4, Y6
+	VFMADD213PS  rowconsts<>+1024(SB), Y4, Y6
+	VFMADD213PS  Y1, Y4, Y6
+	VMULPS       Y6, Y4, Y6
+	VXORPS       Y2, Y6, Y6
+	VSUBPS       Y6, Y1, Y7
+
+	// l < -0.35: p = ExpNeg(l), q = 1 - p; blend the two
+	VMOVAPS      Y4, Y8
+	VCMPPS       $0x01, rowconsts<>+352(SB), Y8, Y9
+	VBROADCASTSS rowconsts<>+1056(SB), Y10
+	VFMADD213PS  rowconsts<>+384(SB), Y8, Y10
+	VPSLLD       $0x17, Y10, Y11
+	VSUBPS       rowconsts<>+384(SB), Y10, Y10
+	VFMADD231PS  rowconsts<>+160(SB), Y10, Y8
+	VFMADD231PS  rowconsts<>+192(SB), Y10, Y8
+	VBROADCASTSS rowconsts<>+1064(SB), Y10
+	VFMADD213PS  rowconsts<>+224(SB), Y8, Y10
+	VFMADD213PS  rowconsts<>+256(SB), Y8, Y10
+	VFMADD213PS  rowconsts<>+288(SB), Y8, Y10
+	VFMADD213PS  rowconsts<>+320(SB), Y8, Y10
+	VMULPS       Y11, Y8, Y8
+	VFMADD231PS  Y10, Y8, Y11
+	VANDNPS      Y11, Y9, Y11
+	VSUBPS       Y11, Y1, Y8
+	VBLENDVPS    Y5, Y7, Y11, Y7
+	VBLENDVPS    Y5, Y6, Y8, Y6
+
+	// m = q^ng
+	VMOVAPS Y1, Y5
+	MOVQ    R10, AX
+
+FocalTermsAVX2_pow_15:
+	TESTQ  AX, AX
+	JE     FocalTermsAVX2_powdone_16
+	VMULPS Y6, Y5, Y5
+	DECQ   AX
+	JMP    FocalTermsAVX2_pow_15
+
+FocalTermsAVX2_powdone_16:
+	// r = q > 0 ? l/q : -1; w = alpha*m; loss = -(w*l); coef = (w*(1 - (γ*p)*r))*scale
+	VDIVPS       Y6, Y4, Y8
+	VCMPPS       $0x1e, Y0, Y6, Y0
+	VBROADCASTSS rowconsts<>+1076(SB), Y6
+	VBLENDVPS    Y0, Y8, Y6, Y8
+	VMASKMOVPS   (R9)(BX*4), Y3, Y0
+	VMULPS       Y0, Y5, Y0
+	VMULPS       Y4, Y0, Y4
+	VXORPS       Y2, Y4, Y4
+	VMASKMOVPS   Y4, Y3, (SI)(BX*4)
+	VBROADCASTSS gamma+40(FP), Y2
+	VMULPS       Y7, Y2, Y2
+	VMULPS       Y8, Y2, Y2
+	VSUBPS       Y2, Y1, Y2
+	VMULPS       Y2, Y0, Y2
+	VBROADCASTSS scale+44(FP), Y0
+	VMULPS       Y0, Y2, Y2
+	VMASKMOVPS   Y2, Y3, (DI)(BX*4)
+
+FocalTermsAVX2_ftend_4:
+	VZEROUPPER
+	RET
+
 // func FlushSubnormalsAVX2(x *float32, n int)
 // Requires: AVX
 TEXT ·FlushSubnormalsAVX2(SB), NOSPLIT, $0-16
@@ -18382,8 +18894,8 @@ TEXT ·FlushSubnormalsAVX2(SB), NOSPLIT, $0-16
 	ANDQ         $0x07, AX
 	XORQ         BX, BX
 	MOVQ         x+0(FP), SI
-	VBROADCASTSS rowconsts<>+860(SB), Y0
-	VBROADCASTSS rowconsts<>+864(SB), Y1
+	VBROADCASTSS rowconsts<>+1092(SB), Y0
+	VBROADCASTSS rowconsts<>+1096(SB), Y1
 	XORQ         BX, BX
 
 FlushSubnormalsAVX2_flush32_1:
