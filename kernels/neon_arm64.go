@@ -22,6 +22,7 @@ var NEON = &Set{
 	tripletGrad:      tripletGradKernel(asm.TripletGradNEON, asm.TripletGradSwapNEON),
 	axpbyRows:        axpbyKernel(asm.AxpbyRowsNEON),
 	sigmoidFocal:     sigmoidFocalNEON,
+	focalTerms:       focalTermsNEON,
 	// flushKernel feeds it 64K elements per call.
 	flushSubnormals: flushKernel(asm.FlushSubnormalsNEON),
 	crossEntropy: ceKernel([8]ceAsm{
@@ -88,4 +89,10 @@ func sigmoidFocalNEON(loss, grad, x, t []float32, alpha, beta, gamma, scale floa
 		return
 	}
 	asm.SigmoidFocalGradNEON(ptr(loss), ptr(grad), ptr(x), ptr(t), len(x), alpha, beta, gamma, scale, int(gamma))
+}
+
+// focalTermsNEON runs the generated kernel; Set.FocalTerms has checked the
+// shapes and that γ is an integer it takes.
+func focalTermsNEON(loss, coef, logp, alpha []float32, gamma, scale float32) {
+	asm.FocalTermsNEON(ptr(loss), ptr(coef), ptr(logp), ptr(alpha), len(logp), gamma, scale, int(gamma))
 }

@@ -111,6 +111,10 @@ func EncFMAXNM(d, n, m VReg) uint32 { return asimdThreeSame(1, 0, 0<<1|szSingle,
 // EncFMAX is FMAX (vector): the maximum of each lane, NaN if either is NaN.
 func EncFMAX(d, n, m VReg) uint32 { return asimdThreeSame(1, 0, 0<<1|szSingle, 0b11110, d, n, m) }
 
+// EncFMIN is FMIN (vector): the minimum of each lane, NaN if either is NaN
+// (-0 below +0).
+func EncFMIN(d, n, m VReg) uint32 { return asimdThreeSame(1, 0, 1<<1|szSingle, 0b11110, d, n, m) }
+
 // EncFADDP is FADDP (vector): Vd.4S = {n0+n1, n2+n3, m0+m1, m2+m3}.
 func EncFADDP(d, n, m VReg) uint32 { return asimdThreeSame(1, 1, 0<<1|szSingle, 0b11010, d, n, m) }
 

@@ -145,6 +145,9 @@ func (f *File) FMAXNM(d, n, m VReg) { f.word(EncFMAXNM(d, n, m), arr4S("FMAXNM",
 // FMAX is d = max(n, m): NaN if either lane is NaN.
 func (f *File) FMAX(d, n, m VReg) { f.word(EncFMAX(d, n, m), arr4S("FMAX", d, n, m)) }
 
+// FMIN is d = min(n, m): NaN if either lane is NaN, -0 below +0.
+func (f *File) FMIN(d, n, m VReg) { f.word(EncFMIN(d, n, m), arr4S("FMIN", d, n, m)) }
+
 // FADDP is d = {n0+n1, n2+n3, m0+m1, m2+m3}.
 func (f *File) FADDP(d, n, m VReg) { f.word(EncFADDP(d, n, m), arr4S("FADDP", d, n, m)) }
 

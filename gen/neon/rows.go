@@ -73,6 +73,10 @@ var logConsts = []struct {
 
 const logConstsOff = 40 // byte offset of logConsts in rowconsts
 
+// focalConstsOff is the byte offset of generic.FocalCoefs in rowconsts (two
+// vectors: x⁷..x⁴'s, then x³..x's and a zero).
+const focalConstsOff = 88
+
 func (g *gen) rowConsts() {
 	off := 0
 	for _, c := range expConsts {
@@ -86,6 +90,15 @@ func (g *gen) rowConsts() {
 		g.DataU32("rowconsts", off, math.Float32bits(c.v), fmt.Sprintf("%s = %g", c.name, c.v))
 		off += 4
 	}
+	if off != focalConstsOff {
+		panic("rowconsts: focalConstsOff is wrong")
+	}
+	for i, v := range generic.FocalCoefs {
+		g.DataU32("rowconsts", off, math.Float32bits(v), fmt.Sprintf("focal expm1 coefficient of x^%d = %g", 7-i, v))
+		off += 4
+	}
+	g.DataU32("rowconsts", off, 0, "padding to a whole vector")
+	off += 4
 	g.Globl("rowconsts", off)
 }
 
@@ -116,6 +129,7 @@ func (g *gen) rowsFile() {
 	g.ceFile()
 	g.sigmoidFocal(false)
 	g.sigmoidFocal(true)
+	g.focalTerms()
 }
 
 func (g *gen) rowKernel(k rowKind, doc ...string) {

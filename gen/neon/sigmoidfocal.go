@@ -203,3 +203,106 @@ func (g *gen) vlogPos(in, out a64.VReg) {
 	g.FSUB(v(31), in, in)
 	g.FADD(out, out, v(31))
 }
+
+// focalTerms emits FocalTermsNEON, generic.FocalTerms for integer γ, four
+// rows at a time with both branches of l >= -0.35 computed and one
+// selected.
+func (g *gen) focalTerms() {
+	const name = "FocalTermsNEON"
+	g.text(name, "func(loss, coef, logp, alpha *float32, n int, gamma, scale float32, ng int)",
+		name+" is generic.FocalTerms, bit for bit, for n >= 1 and γ = ng = gamma, an integer >= 0.")
+	loss, coef, lp, al, n, ng, cnt, tmp := a64.R(0), a64.R(1), a64.R(2), a64.R(3), a64.R(4), a64.R(5), a64.R(6), a64.R(7)
+	g.Load("loss", loss)
+	g.Load("coef", coef)
+	g.Load("logp", lp)
+	g.Load("alpha", al)
+	g.Load("n", n)
+	g.Load("ng", ng)
+	g.loadExpConsts()
+	g.Comment("vM = +0; 1.0 and the sign bit in every lane")
+	g.Zero(vM)
+	for _, c := range []struct {
+		v    a64.VReg
+		bits uint32
+	}{{sfOne, math.Float32bits(1)}, {sfSign, 0x80000000}} {
+		g.I("MOVW", fmt.Sprintf("$0x%08X", c.bits), tmp.String())
+		g.DUPGen(c.v, tmp)
+	}
+	g.Comment("K = {gamma, scale, -0.35, -1}")
+	g.LoadF("gamma", sfK)
+	g.LoadF("scale", sfTmp)
+	g.INSElem(sfK, 1, sfTmp, 0)
+	for i, v := range []float32{generic.FocalSmall, -1} {
+		g.I("MOVW", fmt.Sprintf("$0x%08X", math.Float32bits(v)), tmp.String())
+		g.INS(sfK, i+2, tmp)
+	}
+	g.Comment("the expm1 polynomial's coefficients: {x^7, x^6, x^5, x^4}, {x^3, x^2, x, 0}")
+	g.I("MOVD", fmt.Sprintf("$rowconsts<>+%d(SB)", focalConstsOff), rA.String())
+	g.LD1(false, rA, sfCA, sfCB)
+	g.elementwise("ft", "focal terms", n,
+		[]stream{{lp, []a64.VReg{sfX}}, {al, []a64.VReg{sfT}}},
+		[]stream{{loss, []a64.VReg{sfLoss}}, {coef, []a64.VReg{sfGrad}}},
+		func(int) { g.focalTermsVector(ng, cnt) })
+	g.RET()
+}
+
+// focalTermsVector is one vector of FocalTermsNEON: sfX = log p, sfT = α
+// in; sfLoss, sfGrad = coef out.
+func (g *gen) focalTermsVector(ng, cnt a64.GPR) {
+	v := a64.V
+	l, c, t, qs, ps := v(21), v(22), v(23), v(24), v(25)
+	g.Comment("l = min(log p, 0) (FMIN: NaN stays NaN, -0 stays -0, as Go's min)")
+	g.FMIN(l, sfX, vM)
+	g.Comment("l >= -0.35: P by Horner (fma), q = -(l*P), p = 1 - q")
+	g.DUPElem(c, sfCA, 0)
+	for _, k := range []struct {
+		reg a64.VReg
+		i   int
+	}{{sfCA, 1}, {sfCA, 2}, {sfCA, 3}, {sfCB, 0}, {sfCB, 1}, {sfCB, 2}} {
+		g.DUPElem(t, k.reg, k.i)
+		g.FMLA(t, c, l)
+		c, t = t, c
+	}
+	g.MOV(t, sfOne)
+	g.FMLA(t, c, l)
+	g.FMUL(qs, l, t)
+	g.EOR(qs, qs, sfSign)
+	g.FSUB(ps, sfOne, qs)
+	e, qb, big := v(27), v(26), v(29)
+	g.Comment("l < -0.35 (or NaN): p = ExpNeg(l), q = 1 - p")
+	g.MOV(qb, l)
+	g.expNeg(expRegs{x: qb, s: e, n: v(29), under: v(30), q: sfTmp})
+	g.FSUB(qb, sfOne, e)
+	g.DUPElem(v(30), sfK, 2)
+	g.FCMGT(big, v(30), l)
+	g.BIT(ps, e, big)
+	g.BIT(qs, qb, big)
+	p, q, m := ps, qs, v(22)
+	g.Comment("m = q^ng: ng multiplications (a branch on ng alone, the same for every row)")
+	g.MOV(m, sfOne)
+	top, done := g.NewLabel("pow"), g.NewLabel("powdone")
+	g.I("MOVD", ng.String(), cnt.String())
+	g.Label(top)
+	g.IC("uniform", "CBZ", cnt.String(), done)
+	g.FMUL(m, m, q)
+	g.I("SUB", "$1", cnt.String(), cnt.String())
+	g.IC("uniform", "B", top)
+	g.Label(done)
+	r, qpos, w := v(23), v(26), v(26)
+	g.Comment("r = q > 0 ? l/q : -1; w = α*m; loss = -(w*l); coef = (w*(1 - (γ*p)*r))*scale")
+	g.FDIV(r, l, q)
+	g.FCMGT(qpos, q, vM)
+	g.DUPElem(v(27), sfK, 3)
+	g.BIF(r, v(27), qpos)
+	g.FMUL(w, sfT, m)
+	g.FMUL(sfLoss, w, l)
+	g.EOR(sfLoss, sfLoss, sfSign)
+	cf := sfGrad
+	g.DUPElem(cf, sfK, 0)
+	g.FMUL(cf, cf, p)
+	g.FMUL(cf, cf, r)
+	g.FSUB(cf, sfOne, cf)
+	g.FMUL(cf, w, cf)
+	g.DUPElem(v(27), sfK, 1)
+	g.FMUL(cf, cf, v(27))
+}

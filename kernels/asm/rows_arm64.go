@@ -118,3 +118,8 @@ func SigmoidFocalNEON(loss, x, t *float32, n int, alpha, beta, gamma, scale floa
 //
 //go:noescape
 func SigmoidFocalGradNEON(loss, grad, x, t *float32, n int, alpha, beta, gamma, scale float32, ng int)
+
+// FocalTermsNEON is generic.FocalTerms, bit for bit, for n >= 1 and γ = ng = gamma, an integer >= 0.
+//
+//go:noescape
+func FocalTermsNEON(loss, coef, logp, alpha *float32, n int, gamma, scale float32, ng int)

@@ -26,7 +26,15 @@ DATA rowconsts<>+72(SB)/4, $0x3eaaaaaa	// P0 = 0.3333333
 DATA rowconsts<>+76(SB)/4, $0xb95e8083	// ln2_lo = -0.00021219444
 DATA rowconsts<>+80(SB)/4, $0x3f318000	// ln2_hi = 0.6933594
 DATA rowconsts<>+84(SB)/4, $0xbf000000	// -0.5 = -0.5
-GLOBL rowconsts<>(SB), RODATA|NOPTR, $88
+DATA rowconsts<>+88(SB)/4, $0x37d00d01	// focal expm1 coefficient of x^7 = 2.4801588e-05
+DATA rowconsts<>+92(SB)/4, $0x39500d01	// focal expm1 coefficient of x^6 = 0.0001984127
+DATA rowconsts<>+96(SB)/4, $0x3ab60b61	// focal expm1 coefficient of x^5 = 0.0013888889
+DATA rowconsts<>+100(SB)/4, $0x3c088889	// focal expm1 coefficient of x^4 = 0.008333334
+DATA rowconsts<>+104(SB)/4, $0x3d2aaaab	// focal expm1 coefficient of x^3 = 0.041666668
+DATA rowconsts<>+108(SB)/4, $0x3e2aaaab	// focal expm1 coefficient of x^2 = 0.16666667
+DATA rowconsts<>+112(SB)/4, $0x3f000000	// focal expm1 coefficient of x^1 = 0.5
+DATA rowconsts<>+116(SB)/4, $0x00000000	// padding to a whole vector
+GLOBL rowconsts<>(SB), RODATA|NOPTR, $120
 
 // SoftmaxNEON writes the softmax of each of the rows×cols row-major src into dst
 // (rows, cols >= 1; dst may equal src): generic.Softmax, bit for bit.
@@ -15286,4 +15294,343 @@ noterm15:
 	VST1.P	V28.S[2], 4(R1)
 lanes16:
 sfend11:
+	RET
+
+// FocalTermsNEON is generic.FocalTerms, bit for bit, for n >= 1 and γ = ng = gamma, an integer >= 0.
+TEXT ·FocalTermsNEON(SB), NOSPLIT, $0-56
+	MOVD	loss+0(FP), R0
+	MOVD	coef+8(FP), R1
+	MOVD	logp+16(FP), R2
+	MOVD	alpha+24(FP), R3
+	MOVD	n+32(FP), R4
+	MOVD	ng+48(FP), R5
+	// the exp constants, each in every lane of a register
+	MOVD	$rowconsts<>(SB), R9
+	VLD1R.P	4(R9), [V9.S4]	// cutoff
+	VLD1R.P	4(R9), [V10.S4]	// log2e
+	VLD1R.P	4(R9), [V11.S4]	// magic
+	VLD1R.P	4(R9), [V12.S4]	// -ln2_hi
+	VLD1R.P	4(R9), [V13.S4]	// -ln2_lo
+	VLD1R.P	4(R9), [V14.S4]	// c5
+	VLD1R.P	4(R9), [V15.S4]	// c4
+	VLD1R.P	4(R9), [V16.S4]	// c3
+	VLD1R.P	4(R9), [V17.S4]	// c2
+	VLD1R.P	4(R9), [V18.S4]	// c1
+	// vM = +0; 1.0 and the sign bit in every lane
+	VEOR	V8.B16, V8.B16, V8.B16
+	MOVW	$0x3F800000, R7
+	VDUP	R7, V0.S4
+	MOVW	$0x80000000, R7
+	VDUP	R7, V1.S4
+	// K = {gamma, scale, -0.35, -1}
+	FMOVS	gamma+40(FP), F2
+	FMOVS	scale+44(FP), F7
+	VMOV	V7.S[0], V2.S[1]
+	MOVW	$0xBEB33333, R7
+	VMOV	R7, V2.S[2]
+	MOVW	$0xBF800000, R7
+	VMOV	R7, V2.S[3]
+	// the expm1 polynomial's coefficients: {x^7, x^6, x^5, x^4}, {x^3, x^2, x, 0}
+	MOVD	$rowconsts<>+88(SB), R9
+	VLD1	(R9), [V3.S4, V4.S4]
+	SUBS	$4, R4, R4
+	BLT	ftdone2
+	// loop: focal terms: 70 instructions per iteration, 4 elements (17.50 per element)
+ft1:
+	VLD1.P	16(R2), [V19.S4]
+	VLD1.P	16(R3), [V20.S4]
+	// l = min(log p, 0) (FMIN: NaN stays NaN, -0 stays -0, as Go's min)
+	WORD	$0x4ea8f675	// FMIN V21.4S, V19.4S, V8.4S
+	// l >= -0.35: P by Horner (fma), q = -(l*P), p = 1 - q
+	VDUP	V3.S[0], V22.S4
+	VDUP	V3.S[1], V23.S4
+	VFMLA	V21.S4, V22.S4, V23.S4
+	VDUP	V3.S[2], V22.S4
+	VFMLA	V21.S4, V23.S4, V22.S4
+	VDUP	V3.S[3], V23.S4
+	VFMLA	V21.S4, V22.S4, V23.S4
+	VDUP	V4.S[0], V22.S4
+	VFMLA	V21.S4, V23.S4, V22.S4
+	VDUP	V4.S[1], V23.S4
+	VFMLA	V21.S4, V22.S4, V23.S4
+	VDUP	V4.S[2], V22.S4
+	VFMLA	V21.S4, V23.S4, V22.S4
+	VMOV	V0.B16, V23.B16
+	VFMLA	V21.S4, V22.S4, V23.S4
+	WORD	$0x6e37deb8	// FMUL V24.4S, V21.4S, V23.4S
+	VEOR	V1.B16, V24.B16, V24.B16
+	WORD	$0x4eb8d419	// FSUB V25.4S, V0.4S, V24.4S
+	// l < -0.35 (or NaN): p = ExpNeg(l), q = 1 - p
+	VMOV	V21.B16, V26.B16
+	// x = x - m
+	WORD	$0x4ea8d75a	// FSUB V26.4S, V26.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6ebae53e	// FCMGT V30.4S, V9.4S, V26.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V29.B16
+	VFMLA	V10.S4, V26.S4, V29.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V29.S4, V27.S4
+	// n = n - magic
+	WORD	$0x4eabd7bd	// FSUB V29.4S, V29.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V29.S4, V26.S4
+	VFMLA	V13.S4, V29.S4, V26.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V29.B16
+	VFMLA	V26.S4, V14.S4, V29.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V7.B16
+	VFMLA	V26.S4, V29.S4, V7.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V29.B16
+	VFMLA	V26.S4, V7.S4, V29.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V7.B16
+	VFMLA	V26.S4, V29.S4, V7.S4
+	// t = t * s
+	WORD	$0x6e3bdf5a	// FMUL V26.4S, V26.4S, V27.4S
+	// f = fma(t, p, s)
+	VFMLA	V7.S4, V26.S4, V27.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7e1f7b	// BIC V27.16B, V27.16B, V30.16B
+	WORD	$0x4ebbd41a	// FSUB V26.4S, V0.4S, V27.4S
+	VDUP	V2.S[2], V30.S4
+	WORD	$0x6eb5e7dd	// FCMGT V29.4S, V30.4S, V21.4S
+	VBIT	V29.B16, V27.B16, V25.B16
+	VBIT	V29.B16, V26.B16, V24.B16
+	// m = q^ng: ng multiplications (a branch on ng alone, the same for every row)
+	VMOV	V0.B16, V22.B16
+	MOVD	R5, R6
+pow3:
+	CBZ	R6, powdone4	// uniform
+	WORD	$0x6e38ded6	// FMUL V22.4S, V22.4S, V24.4S
+	SUB	$1, R6, R6
+	B	pow3	// uniform
+powdone4:
+	// r = q > 0 ? l/q : -1; w = α*m; loss = -(w*l); coef = (w*(1 - (γ*p)*r))*scale
+	WORD	$0x6e38feb7	// FDIV V23.4S, V21.4S, V24.4S
+	WORD	$0x6ea8e71a	// FCMGT V26.4S, V24.4S, V8.4S
+	VDUP	V2.S[3], V27.S4
+	VBIF	V26.B16, V27.B16, V23.B16
+	WORD	$0x6e36de9a	// FMUL V26.4S, V20.4S, V22.4S
+	WORD	$0x6e35df5f	// FMUL V31.4S, V26.4S, V21.4S
+	VEOR	V1.B16, V31.B16, V31.B16
+	VDUP	V2.S[0], V28.S4
+	WORD	$0x6e39df9c	// FMUL V28.4S, V28.4S, V25.4S
+	WORD	$0x6e37df9c	// FMUL V28.4S, V28.4S, V23.4S
+	WORD	$0x4ebcd41c	// FSUB V28.4S, V0.4S, V28.4S
+	WORD	$0x6e3cdf5c	// FMUL V28.4S, V26.4S, V28.4S
+	VDUP	V2.S[1], V27.S4
+	WORD	$0x6e3bdf9c	// FMUL V28.4S, V28.4S, V27.4S
+	VST1.P	[V31.S4], 16(R0)
+	VST1.P	[V28.S4], 16(R1)
+	SUBS	$4, R4, R4
+	BGE	ft1
+ftdone2:
+	ADD	$4, R4, R4
+	// whole vectors left
+ftvec5:
+	SUBS	$4, R4, R4
+	BLT	ftvecdone6
+	VLD1.P	16(R2), [V19.S4]
+	VLD1.P	16(R3), [V20.S4]
+	// l = min(log p, 0) (FMIN: NaN stays NaN, -0 stays -0, as Go's min)
+	WORD	$0x4ea8f675	// FMIN V21.4S, V19.4S, V8.4S
+	// l >= -0.35: P by Horner (fma), q = -(l*P), p = 1 - q
+	VDUP	V3.S[0], V22.S4
+	VDUP	V3.S[1], V23.S4
+	VFMLA	V21.S4, V22.S4, V23.S4
+	VDUP	V3.S[2], V22.S4
+	VFMLA	V21.S4, V23.S4, V22.S4
+	VDUP	V3.S[3], V23.S4
+	VFMLA	V21.S4, V22.S4, V23.S4
+	VDUP	V4.S[0], V22.S4
+	VFMLA	V21.S4, V23.S4, V22.S4
+	VDUP	V4.S[1], V23.S4
+	VFMLA	V21.S4, V22.S4, V23.S4
+	VDUP	V4.S[2], V22.S4
+	VFMLA	V21.S4, V23.S4, V22.S4
+	VMOV	V0.B16, V23.B16
+	VFMLA	V21.S4, V22.S4, V23.S4
+	WORD	$0x6e37deb8	// FMUL V24.4S, V21.4S, V23.4S
+	VEOR	V1.B16, V24.B16, V24.B16
+	WORD	$0x4eb8d419	// FSUB V25.4S, V0.4S, V24.4S
+	// l < -0.35 (or NaN): p = ExpNeg(l), q = 1 - p
+	VMOV	V21.B16, V26.B16
+	// x = x - m
+	WORD	$0x4ea8d75a	// FSUB V26.4S, V26.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6ebae53e	// FCMGT V30.4S, V9.4S, V26.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V29.B16
+	VFMLA	V10.S4, V26.S4, V29.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V29.S4, V27.S4
+	// n = n - magic
+	WORD	$0x4eabd7bd	// FSUB V29.4S, V29.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V29.S4, V26.S4
+	VFMLA	V13.S4, V29.S4, V26.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V29.B16
+	VFMLA	V26.S4, V14.S4, V29.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V7.B16
+	VFMLA	V26.S4, V29.S4, V7.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V29.B16
+	VFMLA	V26.S4, V7.S4, V29.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V7.B16
+	VFMLA	V26.S4, V29.S4, V7.S4
+	// t = t * s
+	WORD	$0x6e3bdf5a	// FMUL V26.4S, V26.4S, V27.4S
+	// f = fma(t, p, s)
+	VFMLA	V7.S4, V26.S4, V27.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7e1f7b	// BIC V27.16B, V27.16B, V30.16B
+	WORD	$0x4ebbd41a	// FSUB V26.4S, V0.4S, V27.4S
+	VDUP	V2.S[2], V30.S4
+	WORD	$0x6eb5e7dd	// FCMGT V29.4S, V30.4S, V21.4S
+	VBIT	V29.B16, V27.B16, V25.B16
+	VBIT	V29.B16, V26.B16, V24.B16
+	// m = q^ng: ng multiplications (a branch on ng alone, the same for every row)
+	VMOV	V0.B16, V22.B16
+	MOVD	R5, R6
+pow7:
+	CBZ	R6, powdone8	// uniform
+	WORD	$0x6e38ded6	// FMUL V22.4S, V22.4S, V24.4S
+	SUB	$1, R6, R6
+	B	pow7	// uniform
+powdone8:
+	// r = q > 0 ? l/q : -1; w = α*m; loss = -(w*l); coef = (w*(1 - (γ*p)*r))*scale
+	WORD	$0x6e38feb7	// FDIV V23.4S, V21.4S, V24.4S
+	WORD	$0x6ea8e71a	// FCMGT V26.4S, V24.4S, V8.4S
+	VDUP	V2.S[3], V27.S4
+	VBIF	V26.B16, V27.B16, V23.B16
+	WORD	$0x6e36de9a	// FMUL V26.4S, V20.4S, V22.4S
+	WORD	$0x6e35df5f	// FMUL V31.4S, V26.4S, V21.4S
+	VEOR	V1.B16, V31.B16, V31.B16
+	VDUP	V2.S[0], V28.S4
+	WORD	$0x6e39df9c	// FMUL V28.4S, V28.4S, V25.4S
+	WORD	$0x6e37df9c	// FMUL V28.4S, V28.4S, V23.4S
+	WORD	$0x4ebcd41c	// FSUB V28.4S, V0.4S, V28.4S
+	WORD	$0x6e3cdf5c	// FMUL V28.4S, V26.4S, V28.4S
+	VDUP	V2.S[1], V27.S4
+	WORD	$0x6e3bdf9c	// FMUL V28.4S, V28.4S, V27.4S
+	VST1.P	[V31.S4], 16(R0)
+	VST1.P	[V28.S4], 16(R1)
+	B	ftvec5
+ftvecdone6:
+	ADD	$4, R4, R4
+	CBZ	R4, ftend9
+	// the last n%4 elements, lane by lane
+	VLD1.P	4(R2), V19.S[0]
+	VLD1.P	4(R3), V20.S[0]
+	CMP	$2, R4
+	BLT	lanes10
+	VLD1.P	4(R2), V19.S[1]
+	VLD1.P	4(R3), V20.S[1]
+	CMP	$3, R4
+	BLT	lanes10
+	VLD1.P	4(R2), V19.S[2]
+	VLD1.P	4(R3), V20.S[2]
+lanes10:
+	// l = min(log p, 0) (FMIN: NaN stays NaN, -0 stays -0, as Go's min)
+	WORD	$0x4ea8f675	// FMIN V21.4S, V19.4S, V8.4S
+	// l >= -0.35: P by Horner (fma), q = -(l*P), p = 1 - q
+	VDUP	V3.S[0], V22.S4
+	VDUP	V3.S[1], V23.S4
+	VFMLA	V21.S4, V22.S4, V23.S4
+	VDUP	V3.S[2], V22.S4
+	VFMLA	V21.S4, V23.S4, V22.S4
+	VDUP	V3.S[3], V23.S4
+	VFMLA	V21.S4, V22.S4, V23.S4
+	VDUP	V4.S[0], V22.S4
+	VFMLA	V21.S4, V23.S4, V22.S4
+	VDUP	V4.S[1], V23.S4
+	VFMLA	V21.S4, V22.S4, V23.S4
+	VDUP	V4.S[2], V22.S4
+	VFMLA	V21.S4, V23.S4, V22.S4
+	VMOV	V0.B16, V23.B16
+	VFMLA	V21.S4, V22.S4, V23.S4
+	WORD	$0x6e37deb8	// FMUL V24.4S, V21.4S, V23.4S
+	VEOR	V1.B16, V24.B16, V24.B16
+	WORD	$0x4eb8d419	// FSUB V25.4S, V0.4S, V24.4S
+	// l < -0.35 (or NaN): p = ExpNeg(l), q = 1 - p
+	VMOV	V21.B16, V26.B16
+	// x = x - m
+	WORD	$0x4ea8d75a	// FSUB V26.4S, V26.4S, V8.4S
+	// under = x < cutoff
+	WORD	$0x6ebae53e	// FCMGT V30.4S, V9.4S, V26.4S
+	// n = fma(x, log2e, magic)
+	VMOV	V11.B16, V29.B16
+	VFMLA	V10.S4, V26.S4, V29.S4
+	// s = bits(n) << 23 (integer shift: 2^round(x*log2e))
+	VSHL	$23, V29.S4, V27.S4
+	// n = n - magic
+	WORD	$0x4eabd7bd	// FSUB V29.4S, V29.4S, V11.4S
+	// t = fma(n, -ln2_hi, x); t = fma(n, -ln2_lo, t)
+	VFMLA	V12.S4, V29.S4, V26.S4
+	VFMLA	V13.S4, V29.S4, V26.S4
+	// p = fma(c5, t, c4)
+	VMOV	V15.B16, V29.B16
+	VFMLA	V26.S4, V14.S4, V29.S4
+	// p = fma(p, t, c3)
+	VMOV	V16.B16, V7.B16
+	VFMLA	V26.S4, V29.S4, V7.S4
+	// p = fma(p, t, c2)
+	VMOV	V17.B16, V29.B16
+	VFMLA	V26.S4, V7.S4, V29.S4
+	// p = fma(p, t, c1)
+	VMOV	V18.B16, V7.B16
+	VFMLA	V26.S4, V29.S4, V7.S4
+	// t = t * s
+	WORD	$0x6e3bdf5a	// FMUL V26.4S, V26.4S, V27.4S
+	// f = fma(t, p, s)
+	VFMLA	V7.S4, V26.S4, V27.S4
+	// f = under ? +0 : f
+	WORD	$0x4e7e1f7b	// BIC V27.16B, V27.16B, V30.16B
+	WORD	$0x4ebbd41a	// FSUB V26.4S, V0.4S, V27.4S
+	VDUP	V2.S[2], V30.S4
+	WORD	$0x6eb5e7dd	// FCMGT V29.4S, V30.4S, V21.4S
+	VBIT	V29.B16, V27.B16, V25.B16
+	VBIT	V29.B16, V26.B16, V24.B16
+	// m = q^ng: ng multiplications (a branch on ng alone, the same for every row)
+	VMOV	V0.B16, V22.B16
+	MOVD	R5, R6
+pow11:
+	CBZ	R6, powdone12	// uniform
+	WORD	$0x6e38ded6	// FMUL V22.4S, V22.4S, V24.4S
+	SUB	$1, R6, R6
+	B	pow11	// uniform
+powdone12:
+	// r = q > 0 ? l/q : -1; w = α*m; loss = -(w*l); coef = (w*(1 - (γ*p)*r))*scale
+	WORD	$0x6e38feb7	// FDIV V23.4S, V21.4S, V24.4S
+	WORD	$0x6ea8e71a	// FCMGT V26.4S, V24.4S, V8.4S
+	VDUP	V2.S[3], V27.S4
+	VBIF	V26.B16, V27.B16, V23.B16
+	WORD	$0x6e36de9a	// FMUL V26.4S, V20.4S, V22.4S
+	WORD	$0x6e35df5f	// FMUL V31.4S, V26.4S, V21.4S
+	VEOR	V1.B16, V31.B16, V31.B16
+	VDUP	V2.S[0], V28.S4
+	WORD	$0x6e39df9c	// FMUL V28.4S, V28.4S, V25.4S
+	WORD	$0x6e37df9c	// FMUL V28.4S, V28.4S, V23.4S
+	WORD	$0x4ebcd41c	// FSUB V28.4S, V0.4S, V28.4S
+	WORD	$0x6e3cdf5c	// FMUL V28.4S, V26.4S, V28.4S
+	VDUP	V2.S[1], V27.S4
+	WORD	$0x6e3bdf9c	// FMUL V28.4S, V28.4S, V27.4S
+	VST1.P	V31.S[0], 4(R0)
+	VST1.P	V28.S[0], 4(R1)
+	CMP	$2, R4
+	BLT	lanes13
+	VST1.P	V31.S[1], 4(R0)
+	VST1.P	V28.S[1], 4(R1)
+	CMP	$3, R4
+	BLT	lanes13
+	VST1.P	V31.S[2], 4(R0)
+	VST1.P	V28.S[2], 4(R1)
+lanes13:
+ftend9:
 	RET
