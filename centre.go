@@ -13,10 +13,10 @@ import (
 //	L = ½·Σ_i ‖x_i - c_{y_i}‖²,   ∂L/∂x_i = x_i - c_{y_i}
 //
 // and the centres follow the paper's update rule rather than the gradient
-// (Update). The centres of the batch's labels are gathered into one
-// contiguous block (the gradient's buffer when there is one), so that the
-// distances are one SquaredL2Rows call and the gradient one AxpbyRows call. The paper trains with softmax + λ·L:
-// scale the loss and gradient by λ yourself.
+// (Update). The distances are one SquaredL2RowsIdx call and the gradient
+// one AxpbyRowsIdx call, which read each row's centre in place through the
+// labels (no gathered copy of the centres). The paper trains with softmax +
+// λ·L: scale the loss and gradient by λ yourself.
 //
 // Reduction: Mean divides by the rows (as the common PyTorch
 // implementations, which also drop the ½), Sum is the paper's sum, None the
@@ -34,10 +34,10 @@ type Centre struct {
 }
 
 type centreScratch struct {
-	gathered, d, ca, cb []float32
-	slot                []int32 // per class: its row in sums, or -1
-	sums                []float32
-	count               []int32
+	d, ca, cb []float32
+	slot      []int32 // per class: its row in sums, or -1
+	sums      []float32
+	count     []int32
 }
 
 var centrePool = sync.Pool{New: func() any { return new(centreScratch) }}
@@ -75,17 +75,8 @@ func (c *Centre) Forward(x, centres []float32, labels []int32, dim int, perRow, 
 	defer centrePool.Put(sc)
 	sc.d = growF32(sc.d, rows)
 	sc.ca, sc.cb = growF32(sc.ca, rows), growF32(sc.cb, rows)
-	// the gathered centres: in grad itself when it is wanted (its rows
-	// then become red·(x - c) in place), else in scratch
-	g := grad
-	if g == nil {
-		sc.gathered = growF32(sc.gathered, rows*dim)
-		g = sc.gathered
-	}
-	for i, y := range labels {
-		copy(g[i*dim:(i+1)*dim], centres[int(y)*dim:(int(y)+1)*dim])
-	}
-	set.SquaredL2Rows(sc.d, x, g, dim)
+	// each row's distance to its class centre, read in place (no gather)
+	set.SquaredL2RowsIdx(sc.d, x, centres, labels, dim)
 	red := reduceScale(c.Reduction, rows)
 	total := 0.0
 	for i, d := range sc.d {
@@ -100,7 +91,7 @@ func (c *Centre) Forward(x, centres []float32, labels []int32, dim int, perRow, 
 		for i := range sc.ca[:rows] {
 			sc.ca[i], sc.cb[i] = r, -r
 		}
-		set.AxpbyRows(grad, x, g, sc.ca, sc.cb, dim)
+		set.AxpbyRowsIdx(grad, x, centres, sc.ca, sc.cb, labels, dim)
 	}
 	return float32(total * red), nil
 }

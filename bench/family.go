@@ -197,8 +197,8 @@ func pairedCases(rows, d int) []benchCase {
 			l, _ := (&simdloss.Centre{Kernels: set}).Forward(in.a, in.centres, in.labels, d, nil, in.ga)
 			return l
 		}, func(k *kernels.Set, in *bufs) {
-			k.SquaredL2Rows(in.dist, in.a, in.b, d)
-			k.AxpbyRows(in.ga, in.a, in.b, in.k, in.nk, d)
+			k.SquaredL2RowsIdx(in.dist, in.a, in.centres, in.labels, d)
+			k.AxpbyRowsIdx(in.ga, in.a, in.centres, in.k, in.nk, in.labels, d)
 		}),
 		mk("Contrastive fwd+bwd", func(set *kernels.Set, in *bufs) float32 {
 			l, _ := (&simdloss.Contrastive{Margin: 1, Kernels: set}).Forward(in.a, in.b, in.similar, d, nil, in.ga, in.gb)

@@ -84,3 +84,13 @@ func DotRows(dst, a, b []float32, dim int) {
 		dst[i] = SumProducts(a[i*dim:(i+1)*dim], b[i*dim:(i+1)*dim])
 	}
 }
+
+// SquaredL2RowsIdx writes dst[i] = SumSquaredDiff(a_i, b_{idx[i]}) for the
+// rows of a (len(idx) of them): the paired distances to gathered rows of b,
+// such as each embedding's class centre, without copying the rows. Shapes
+// and indices are the caller's to check (kernels.Set.SquaredL2RowsIdx).
+func SquaredL2RowsIdx(dst, a, b []float32, idx []int32, dim int) {
+	for i, k := range idx {
+		dst[i] = SumSquaredDiff(a[i*dim:(i+1)*dim], b[int(k)*dim:(int(k)+1)*dim])
+	}
+}

@@ -86,3 +86,16 @@ func FlushSubnormals(x []float32) {
 		}
 	}
 }
+
+// AxpbyRowsIdx is AxpbyRows with row idx[r] of b paired with row r of a:
+// dst_r = fma(ca_r, a_r, cb_r·b_{idx[r]}) elementwise, for len(idx) rows.
+func AxpbyRowsIdx(dst, a, b, ca, cb []float32, idx []int32, dim int) {
+	for r, k := range idx {
+		o := r * dim
+		x, y, d := a[o:o+dim], b[int(k)*dim:(int(k)+1)*dim], dst[o:o+dim]
+		car, cbr := ca[r], cb[r]
+		for i, v := range x {
+			d[i] = FMA32(car, v, float32(cbr*y[i]))
+		}
+	}
+}

@@ -33,6 +33,8 @@ var AVX2 = &Set{
 	sum64:            sum64AVX2,
 	firstOutside:     firstOutsideAVX2,
 	focalTerms:       focalTermsAVX2,
+	squaredL2RowsIdx: squaredL2RowsIdxAVX2,
+	axpbyRowsIdx:     axpbyRowsIdxAVX2,
 	flushSubnormals:  flushSubnormalsAVX2,
 }
 

@@ -256,6 +256,10 @@ func TestPairKernelsGuardPages(t *testing.T) {
 				s.CircleLogits(dst, x, 80, 0.25)
 				s.CircleLogits(x, x, 80, 0.25)
 				s.CircleGrads(x, dst, 0.3, 0.25)
+				idx := []int32{0, 0}
+				a2, c2 := mk(2*n), mk(n)
+				s.SquaredL2RowsIdx(dst[:min(2, n)], a2, c2, idx[:min(2, n)], n)
+				s.AxpbyRowsIdx(a2, a2, c2, dst, dst, idx[:1], n)
 				for _, g := range gs {
 					g.Free()
 				}

@@ -3,6 +3,7 @@ package kernels_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	tu "github.com/simdloss/simdloss/internal/testutil"
@@ -127,6 +128,74 @@ func TestCircleKernelsMatchGeneric(t *testing.T) {
 			set.CircleGrads(l, p, 0.3, m)
 			if msg := tu.DiffMsg(l, wg); msg != "" {
 				t.Fatalf("%s: CircleGrads: %s", what, msg)
+			}
+		}
+	}
+}
+
+// TestRowsIdxMatchGeneric compares SquaredL2RowsIdx and AxpbyRowsIdx (also
+// in place) of every set with generic and with their gathered-copy
+// equivalents (SquaredL2Rows, AxpbyRows on the copied rows), bit for bit,
+// for dims 1..70 at offsets 0..7 with repeated indices and special values.
+func TestRowsIdxMatchGeneric(t *testing.T) {
+	rng := rand.New(rand.NewPCG(84, 8))
+	for dim := 1; dim <= 70; dim++ {
+		rows, nb := 1+dim%13, 1+dim%5
+		off := dim % 8
+		buf := func(n int) []float32 { return make([]float32, n+8)[off : off+n] }
+		a, b := buf(rows*dim), buf(nb*dim)
+		tu.Fill(rng, a, dim, tu.Kind(dim%len(tu.Kinds)))
+		tu.Fill(rng, b, dim, tu.Normal)
+		idx := make([]int32, rows)
+		g := make([]float32, rows*dim)
+		for i := range idx {
+			idx[i] = int32(rng.IntN(nb))
+			copy(g[i*dim:(i+1)*dim], b[int(idx[i])*dim:])
+		}
+		ca, cb := make([]float32, rows), make([]float32, rows)
+		for i := range ca {
+			ca[i], cb[i] = float32(rng.NormFloat64()), -float32(rng.NormFloat64())
+		}
+		wd, wa := make([]float32, rows), make([]float32, rows*dim)
+		kernels.Generic.SquaredL2Rows(wd, a, g, dim)
+		kernels.Generic.AxpbyRows(wa, a, g, ca, cb, dim)
+		for _, s := range allSets() {
+			what := fmt.Sprintf("%s dim=%d rows=%d", s.Name(), dim, rows)
+			d := buf(rows)
+			s.SquaredL2RowsIdx(d, a, b, idx, dim)
+			if msg := tu.DiffMsg(d, wd); msg != "" {
+				t.Fatalf("%s: SquaredL2RowsIdx: %s", what, msg)
+			}
+			x := buf(rows * dim)
+			s.AxpbyRowsIdx(x, a, b, ca, cb, idx, dim)
+			if msg := tu.DiffMsg(x, wa); msg != "" {
+				t.Fatalf("%s: AxpbyRowsIdx: %s", what, msg)
+			}
+			copy(x, a)
+			s.AxpbyRowsIdx(x, x, b, ca, cb, idx, dim)
+			if msg := tu.DiffMsg(x, wa); msg != "" {
+				t.Fatalf("%s: AxpbyRowsIdx in place: %s", what, msg)
+			}
+		}
+	}
+}
+
+// TestRowsIdxPanics: an index outside b's rows panics with a simdloss:
+// message naming it, before anything is written.
+func TestRowsIdxPanics(t *testing.T) {
+	a, b, d := make([]float32, 8), make([]float32, 8), tu.Filled(2)
+	for _, idx := range [][]int32{{0, 2}, {-1, 0}} {
+		for _, s := range allSets() {
+			func() {
+				defer func() {
+					if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "simdloss: SquaredL2RowsIdx: idx[") {
+						t.Errorf("%s %v: recovered %v", s.Name(), idx, r)
+					}
+				}()
+				s.SquaredL2RowsIdx(d, a, b, idx, 4)
+			}()
+			if !tu.Untouched(d) {
+				t.Errorf("%s %v: dst written before the panic", s.Name(), idx)
 			}
 		}
 	}

@@ -10,6 +10,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/simdloss/simdloss/generic"
@@ -74,6 +75,8 @@ type Set struct {
 	sum64                          func(x []float32) float64
 	firstOutside                   func(x []float32, lo, hi float32) int
 	focalTerms                     func(loss, coef, logp, alpha []float32, gamma, scale float32)
+	squaredL2RowsIdx               func(dst, a, b []float32, idx []int32, dim int)
+	axpbyRowsIdx                   func(dst, a, b, ca, cb []float32, idx []int32, dim int)
 	flushSubnormals                func(x []float32)
 }
 
@@ -484,6 +487,63 @@ func (s *Set) FocalTerms(loss, coef, logp, alpha []float32, gamma, scale float32
 	f(loss, coef, logp, alpha, gamma, scale)
 }
 
+// checkIdx panics unless a (rows of dim) has len(idx) rows and every idx[i]
+// is a row of b (rows of dim), and returns the row count.
+func checkIdx(op string, a, b []float32, idx []int32, dim int) int {
+	if dim <= 0 {
+		panic(fmt.Sprintf("simdloss: %s: dim = %d must be positive", op, dim))
+	}
+	rows, nb := len(idx), len(b)/dim
+	check.Len(op, "a", a, rows*dim, false)
+	for i, k := range idx {
+		if k < 0 || int(k) >= nb {
+			panic(fmt.Sprintf("simdloss: %s: idx[%d] = %d is not a row of b (%d rows)", op, i, k, nb))
+		}
+	}
+	return rows
+}
+
+// SquaredL2RowsIdx writes dst[i] = ||a_i - b_idx[i]||² for the len(idx)
+// rows of a (generic.SquaredL2RowsIdx): paired distances to gathered rows
+// of b without copying them. It panics on a shape mismatch or an index
+// outside b's rows.
+func (s *Set) SquaredL2RowsIdx(dst, a, b []float32, idx []int32, dim int) {
+	const op = "SquaredL2RowsIdx"
+	rows := checkIdx(op, a, b, idx, dim)
+	check.Len(op, "dst", dst, rows, false)
+	if rows == 0 {
+		return
+	}
+	f := s.squaredL2RowsIdx
+	if f == nil {
+		f = generic.SquaredL2RowsIdx
+	}
+	f(dst[:rows], a[:rows*dim], b, idx, dim)
+}
+
+// AxpbyRowsIdx writes dst_r = ca_r·a_r + cb_r·b_idx[r] for the len(idx)
+// rows of a (generic.AxpbyRowsIdx, rounded as AxpbyRows). dst may be a;
+// other overlaps with a or b panic, as do shape mismatches and indices
+// outside b's rows.
+func (s *Set) AxpbyRowsIdx(dst, a, b, ca, cb []float32, idx []int32, dim int) {
+	const op = "AxpbyRowsIdx"
+	rows := checkIdx(op, a, b, idx, dim)
+	check.Len(op, "dst", dst, rows*dim, false)
+	check.Len(op, "ca", ca, rows, false)
+	check.Len(op, "cb", cb, rows, false)
+	if rows == 0 {
+		return
+	}
+	dst, a = dst[:rows*dim], a[:rows*dim]
+	check.Overlap(op, "dst", "a", dst, a)
+	check.Disjoint(op, "dst", "b", dst, b)
+	f := s.axpbyRowsIdx
+	if f == nil {
+		f = generic.AxpbyRowsIdx
+	}
+	f(dst, a, b, ca, cb, idx, dim)
+}
+
 // FlushSubnormals sets the elements of x whose magnitude is below 2^-126 to
 // +0 (generic.FlushSubnormals): used on gradients before a matrix product,
 // where subnormal operands cost a microcode assist per operation on many
@@ -528,6 +588,8 @@ var Generic = &Set{
 	sum64:            generic.Sum64,
 	firstOutside:     generic.FirstOutside,
 	focalTerms:       generic.FocalTerms,
+	squaredL2RowsIdx: generic.SquaredL2RowsIdx,
+	axpbyRowsIdx:     generic.AxpbyRowsIdx,
 	flushSubnormals:  generic.FlushSubnormals,
 }
 

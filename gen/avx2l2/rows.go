@@ -25,6 +25,9 @@ type rowReduction struct {
 	// p, where fma(+0, +0, -0) would turn a -0 partial (all products
 	// underflowed to -0) into +0.
 	negZeroPad bool
+	// gather pairs row i of a with row idx[i] of b (an int32 index array)
+	// instead of row i.
+	gather bool
 }
 
 var rowReductions = []rowReduction{
@@ -47,6 +50,21 @@ var rowReductions = []rowReduction{
 			"is read before its result is written).",
 		},
 		paired:  true,
+		comment: "d = a - b; p = fma(d, d, p)",
+		update: func(acc, x VecPhysical, y Op) {
+			VSUBPS(y, x, x)
+			VFMADD231PS(x, x, acc)
+		},
+	},
+	{
+		name: "SquaredL2RowsIdxAVX2",
+		doc: []string{
+			"SquaredL2RowsIdxAVX2 writes dst[i] = generic.SumSquaredDiff(a_i, b_idx[i]) for",
+			"rows >= 1 rows of a of dim >= 1 elements, each paired with row idx[i] of b",
+			"(generic.SquaredL2RowsIdx; the indices are the caller's to check).",
+		},
+		paired:  true,
+		gather:  true,
 		comment: "d = a - b; p = fma(d, d, p)",
 		update: func(acc, x VecPhysical, y Op) {
 			VSUBPS(y, x, x)
@@ -85,6 +103,9 @@ func rowKernel(r rowReduction) {
 	if r.paired {
 		sig = "func(dst, a, b *float32, rows, dim int)"
 	}
+	if r.gather {
+		sig = "func(dst, a, b *float32, idx *int32, rows, dim int)"
+	}
 	TEXT(r.name, NOSPLIT, sig)
 	Pragma("noescape")
 	Doc(r.doc...)
@@ -96,6 +117,13 @@ func rowKernel(r rowReduction) {
 	}
 	Load(Param("rows"), rows)
 	LEAQ(masks, mb)
+	base, idx, rowBytes := R10, R11, R12
+	if r.gather {
+		Load(Param("b"), base)
+		Load(Param("idx"), idx)
+		Load(Param("dim"), rowBytes)
+		SHLQ(U8(2), rowBytes)
+	}
 	acc := []VecPhysical{Y0, Y1, Y2, Y3}
 
 	// chunk emits the update of accumulator q with the 8 elements at byte
@@ -127,6 +155,13 @@ func rowKernel(r rowReduction) {
 	}
 
 	Label("row")
+	if r.gather {
+		Comment("b = the row idx[i] of b")
+		MOVLQSX(Mem{Base: idx}, b)
+		IMULQ(rowBytes, b)
+		ADDQ(base, b)
+		ADDQ(U8(4), idx)
+	}
 	Comment("One row: partials p[k mod 32] = 0, then " + r.comment + " for each element k.")
 	for _, v := range acc {
 		VXORPS(v, v, v)

@@ -53,6 +53,7 @@ func main() {
 		tripletGradKernel(false)
 		tripletGradKernel(true)
 		axpbyRowsKernel()
+		axpbyRowsIdxKernel()
 		sigmoidFocalKernel()
 		hingeCountsKernel()
 		aboveMinKernel()

@@ -17,6 +17,13 @@ func SumSquaresAVX2(dst *float32, a *float32, rows int, dim int)
 //go:noescape
 func SquaredL2RowsAVX2(dst *float32, a *float32, b *float32, rows int, dim int)
 
+// SquaredL2RowsIdxAVX2 writes dst[i] = generic.SumSquaredDiff(a_i, b_idx[i]) for
+// rows >= 1 rows of a of dim >= 1 elements, each paired with row idx[i] of b
+// (generic.SquaredL2RowsIdx; the indices are the caller's to check).
+//
+//go:noescape
+func SquaredL2RowsIdxAVX2(dst *float32, a *float32, b *float32, idx *int32, rows int, dim int)
+
 // DotRowsAVX2 writes dst[i] = generic.SumProducts(a_i, b_i) for rows >= 1
 // paired rows of dim >= 1 elements. dst may be a or b.
 //

@@ -247,6 +247,128 @@ fold:
 	VZEROUPPER
 	RET
 
+// func SquaredL2RowsIdxAVX2(dst *float32, a *float32, b *float32, idx *int32, rows int, dim int)
+// Requires: AVX, FMA3
+TEXT ·SquaredL2RowsIdxAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ rows+32(FP), CX
+	LEAQ l2masks<>+0(SB), R8
+	MOVQ b+16(FP), R10
+	MOVQ idx+24(FP), R11
+	MOVQ dim+40(FP), R12
+	SHLQ $0x02, R12
+
+row:
+	// b = the row idx[i] of b
+	MOVLQSX (R11), BX
+	IMULQ   R12, BX
+	ADDQ    R10, BX
+	ADDQ    $0x04, R11
+
+	// One row: partials p[k mod 32] = 0, then d = a - b; p = fma(d, d, p) for each element k.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   dim+40(FP), SI
+	CMPQ   SI, $0x20
+	JL     tail
+
+loop32:
+	// 32 elements: element k of the block into accumulator k/8, lane k%8.
+	VMOVUPS     (AX), Y4
+	VSUBPS      (BX), Y4, Y4
+	VFMADD231PS Y4, Y4, Y0
+	VMOVUPS     32(AX), Y5
+	VSUBPS      32(BX), Y5, Y5
+	VFMADD231PS Y5, Y5, Y1
+	VMOVUPS     64(AX), Y6
+	VSUBPS      64(BX), Y6, Y6
+	VFMADD231PS Y6, Y6, Y2
+	VMOVUPS     96(AX), Y7
+	VSUBPS      96(BX), Y7, Y7
+	VFMADD231PS Y7, Y7, Y3
+	ADDQ        $0x80, AX
+	ADDQ        $0x80, BX
+	SUBQ        $0x20, SI
+	CMPQ        SI, $0x20
+	JGE         loop32
+
+tail:
+	// 0..31 elements left: whole chunks, then one masked chunk (masked lanes
+	// load values that leave a partial unchanged).
+	TESTQ       SI, SI
+	JZ          fold
+	MOVQ        SI, R9
+	NEGQ        R9
+	CMPQ        SI, $0x08
+	JLE         last0
+	VMOVUPS     (AX), Y4
+	VSUBPS      (BX), Y4, Y4
+	VFMADD231PS Y4, Y4, Y0
+	CMPQ        SI, $0x10
+	JLE         last1
+	VMOVUPS     32(AX), Y5
+	VSUBPS      32(BX), Y5, Y5
+	VFMADD231PS Y5, Y5, Y1
+	CMPQ        SI, $0x18
+	JLE         last2
+	VMOVUPS     64(AX), Y6
+	VSUBPS      64(BX), Y6, Y6
+	VFMADD231PS Y6, Y6, Y2
+	VMOVUPS     160(R8)(R9*4), Y12
+	VMASKMOVPS  96(AX), Y12, Y7
+	VMASKMOVPS  96(BX), Y12, Y11
+	VSUBPS      Y11, Y7, Y7
+	VFMADD231PS Y7, Y7, Y3
+	JMP         advance
+
+last2:
+	VMOVUPS     128(R8)(R9*4), Y12
+	VMASKMOVPS  64(AX), Y12, Y6
+	VMASKMOVPS  64(BX), Y12, Y10
+	VSUBPS      Y10, Y6, Y6
+	VFMADD231PS Y6, Y6, Y2
+	JMP         advance
+
+last1:
+	VMOVUPS     96(R8)(R9*4), Y12
+	VMASKMOVPS  32(AX), Y12, Y5
+	VMASKMOVPS  32(BX), Y12, Y9
+	VSUBPS      Y9, Y5, Y5
+	VFMADD231PS Y5, Y5, Y1
+	JMP         advance
+
+last0:
+	VMOVUPS     64(R8)(R9*4), Y12
+	VMASKMOVPS  (AX), Y12, Y4
+	VMASKMOVPS  (BX), Y12, Y8
+	VSUBPS      Y8, Y4, Y4
+	VFMADD231PS Y4, Y4, Y0
+
+advance:
+	LEAQ (AX)(SI*4), AX
+	LEAQ (BX)(SI*4), BX
+
+fold:
+	// TreeSum: v = (acc0 + acc2) + (acc1 + acc3); two horizontal adds give
+	// (v0+v1)+(v2+v3) in lane 0 and (v4+v5)+(v6+v7) in lane 4; add the halves.
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y1, Y0, Y0
+	VHADDPS      Y0, Y0, Y0
+	VHADDPS      Y0, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X4
+	VADDSS       X4, X0, X0
+	VMOVSS       X0, (DI)
+	ADDQ         $0x04, DI
+	DECQ         CX
+	JNZ          row
+	VZEROUPPER
+	RET
+
 // func DotRowsAVX2(dst *float32, a *float32, b *float32, rows int, dim int)
 // Requires: AVX, AVX2, FMA3
 TEXT ·DotRowsAVX2(SB), NOSPLIT, $0-40

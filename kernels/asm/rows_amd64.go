@@ -94,6 +94,10 @@ func TripletGradSwapAVX2(gA *float32, gP *float32, gN *float32, a *float32, p *f
 // (rows, dim >= 1; dst may be a or b): generic.AxpbyRows, bit for bit.
 func AxpbyRowsAVX2(dst *float32, a *float32, b *float32, ca *float32, cb *float32, rows int, dim int)
 
+// AxpbyRowsIdxAVX2 writes dst_r = fma(ca_r, a_r, cb_r*b_idx[r]) elementwise for rows >= 1 rows
+// of dim >= 1 (dst may be a): generic.AxpbyRowsIdx, bit for bit.
+func AxpbyRowsIdxAVX2(dst *float32, a *float32, b *float32, ca *float32, cb *float32, idx *int32, rows int, dim int)
+
 // SigmoidFocalAVX2 is generic.SigmoidFocal, bit for bit, for n >= 1, γ = ng = gamma,
 // an integer >= 0, and alpha >= 0 (the caller passes alpha = beta = 1 for alpha < 0);
 // grad may be nil.

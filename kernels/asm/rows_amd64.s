@@ -16987,6 +16987,97 @@ AxpbyRowsAVX2_axpbyend_4:
 	VZEROUPPER
 	RET
 
+// func AxpbyRowsIdxAVX2(dst *float32, a *float32, b *float32, ca *float32, cb *float32, idx *int32, rows int, dim int)
+// Requires: AVX, FMA3
+TEXT ·AxpbyRowsIdxAVX2(SB), NOSPLIT, $0-64
+	MOVQ dim+56(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, CX
+	ANDQ $-32, CX
+	MOVQ AX, DX
+	ANDQ $-8, DX
+	MOVQ AX, BX
+	ANDQ $0x07, BX
+	XORQ DI, DI
+	MOVQ a+8(FP), R8
+	MOVQ b+16(FP), R9
+	MOVQ idx+40(FP), R10
+	MOVQ dst+0(FP), R11
+	MOVQ AX, R12
+	SHLQ $0x02, R12
+
+AxpbyRowsIdxAVX2_row:
+	// b = the row idx[r] of b
+	MOVLQSX      (R10)(DI*4), R13
+	IMULQ        R12, R13
+	ADDQ         R9, R13
+	MOVQ         ca+24(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y0
+	MOVQ         cb+32(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y1
+	XORQ         SI, SI
+
+AxpbyRowsIdxAVX2_axpby32_1:
+	CMPQ        SI, CX
+	JAE         AxpbyRowsIdxAVX2_axpbyv_2
+	VMOVUPS     (R13)(SI*4), Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     (R8)(SI*4), Y3
+	VFMADD231PS Y3, Y0, Y2
+	VMOVUPS     Y2, (R11)(SI*4)
+	VMOVUPS     32(R13)(SI*4), Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     32(R8)(SI*4), Y3
+	VFMADD231PS Y3, Y0, Y2
+	VMOVUPS     Y2, 32(R11)(SI*4)
+	VMOVUPS     64(R13)(SI*4), Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     64(R8)(SI*4), Y3
+	VFMADD231PS Y3, Y0, Y2
+	VMOVUPS     Y2, 64(R11)(SI*4)
+	VMOVUPS     96(R13)(SI*4), Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     96(R8)(SI*4), Y3
+	VFMADD231PS Y3, Y0, Y2
+	VMOVUPS     Y2, 96(R11)(SI*4)
+	ADDQ        $0x20, SI
+	JMP         AxpbyRowsIdxAVX2_axpby32_1
+
+AxpbyRowsIdxAVX2_axpbyv_2:
+	CMPQ        SI, DX
+	JAE         AxpbyRowsIdxAVX2_axpbytail_3
+	VMOVUPS     (R13)(SI*4), Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     (R8)(SI*4), Y3
+	VFMADD231PS Y3, Y0, Y2
+	VMOVUPS     Y2, (R11)(SI*4)
+	ADDQ        $0x08, SI
+	JMP         AxpbyRowsIdxAVX2_axpbyv_2
+
+AxpbyRowsIdxAVX2_axpbytail_3:
+	CMPQ        BX, $0x00
+	JE          AxpbyRowsIdxAVX2_axpbyend_4
+	LEAQ        rowconsts<>+32(SB), R14
+	MOVQ        BX, R15
+	SHLQ        $0x02, R15
+	SUBQ        R15, R14
+	VMOVUPS     (R14), Y2
+	VMASKMOVPS  (R13)(SI*4), Y2, Y3
+	VMULPS      Y1, Y3, Y3
+	VMASKMOVPS  (R8)(SI*4), Y2, Y1
+	VFMADD231PS Y1, Y0, Y3
+	VMASKMOVPS  Y3, Y2, (R11)(SI*4)
+
+AxpbyRowsIdxAVX2_axpbyend_4:
+	LEAQ (R8)(AX*4), R8
+	LEAQ (R11)(AX*4), R11
+	INCQ DI
+	CMPQ DI, rows+48(FP)
+	JB   AxpbyRowsIdxAVX2_row
+	VZEROUPPER
+	RET
+
 // func SigmoidFocalAVX2(loss *float32, grad *float32, x *float32, t *float32, n int, alpha float32, beta float32, gamma float32, scale float32, ng int)
 // Requires: AVX, AVX2, FMA3
 TEXT ·SigmoidFocalAVX2(SB), NOSPLIT, $0-64
