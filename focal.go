@@ -38,7 +38,21 @@ type Focal struct {
 }
 
 type focalScratch struct {
-	mx, lsum, coef, zero, logp, alpha, loss []float32
+	mx, lsum, coef, logp, alpha, loss []float32
+	ones, zeros                       []float32 // constant, see constRows
+}
+
+// constRows returns (*buf)[:n] with v in every element. The buffer only
+// ever holds v, so it is filled when it grows and not on every call.
+func constRows(buf *[]float32, n int, v float32) []float32 {
+	if len(*buf) < n {
+		b := make([]float32, max(n, 2*len(*buf)))
+		for i := range b {
+			b[i] = v
+		}
+		*buf = b
+	}
+	return (*buf)[:n]
 }
 
 var focalPool = sync.Pool{New: func() any { return new(focalScratch) }}
@@ -82,13 +96,11 @@ func (f *Focal) Forward(logits []float32, labels []int32, cols int, perRow, grad
 	sc := focalPool.Get().(*focalScratch)
 	defer focalPool.Put(sc)
 	sc.mx, sc.lsum = growF32(sc.mx, rows), growF32(sc.lsum, rows)
-	sc.coef, sc.zero = growF32(sc.coef, rows), growF32(sc.zero, rows)
+	sc.coef = growF32(sc.coef, rows)
+	ones, zeros := constRows(&sc.ones, rows, 1), constRows(&sc.zeros, rows, 0)
 	var a []float32
 	if grad != nil {
-		a = sc.zero // a = scale = 1: grad becomes the softmax
-		for i := range a {
-			a[i] = 1
-		}
+		a = ones // a = scale = 1: grad becomes the softmax
 	}
 	set.CrossEntropyRows(grad, logits, nil, 0, a, a, sc.mx, sc.lsum, nil, cols)
 
@@ -98,25 +110,29 @@ func (f *Focal) Forward(logits []float32, labels []int32, cols int, perRow, grad
 	}
 	// Each row's log p = (z_y - max) - L and α_y, then every row's loss
 	// and gradient factor in one kernel call.
-	sc.logp, sc.alpha, sc.loss = growF32(sc.logp, rows), growF32(sc.alpha, rows), growF32(sc.loss, rows)
+	sc.logp, sc.loss = growF32(sc.logp, rows), growF32(sc.loss, rows)
+	lp, mx, lsum := sc.logp[:rows], sc.mx[:rows], sc.lsum[:rows]
 	off := 0
 	for i, y := range labels {
-		sc.logp[i] = (logits[off+int(y)] - sc.mx[i]) - sc.lsum[i]
-		sc.alpha[i] = 1
-		if f.Alpha != nil {
-			sc.alpha[i] = f.Alpha[y]
-		}
+		lp[i] = (logits[off+int(y)] - mx[i]) - lsum[i]
 		off += cols
+	}
+	alpha := ones
+	if f.Alpha != nil {
+		sc.alpha = growF32(sc.alpha, rows)
+		alpha = sc.alpha
+		for i, y := range labels {
+			alpha[i] = f.Alpha[y]
+		}
 	}
 	loss := sc.loss
 	if perRow != nil {
 		loss = perRow
 	}
-	set.FocalTerms(loss, sc.coef, sc.logp, sc.alpha, f.Gamma, float32(red))
+	set.FocalTerms(loss, sc.coef, lp, alpha, f.Gamma, float32(red))
 	total := set.Sum64(loss)
 	if grad != nil {
-		clear(sc.zero)
-		set.AxpbyRows(grad, grad, grad, sc.coef, sc.zero, cols)
+		set.AxpbyRows(grad, grad, grad, sc.coef, zeros, cols)
 		for i, y := range labels {
 			grad[i*cols+int(y)] -= sc.coef[i]
 		}
