@@ -1,7 +1,5 @@
 package generic
 
-import "math"
-
 // Expm1 polynomial of the focal terms: expm1(x) = x·P(x) on [-0.35, 0],
 // P the Taylor polynomial 1 + x/2 + x²/6 + ... + x⁷/8! (the next term is
 // below 2e-9 there), coefficients rounded to float32.
@@ -56,15 +54,7 @@ func FocalTerms(loss, coef, logp, alpha []float32, gamma, scale float32) {
 			p = ExpNeg(l)
 			q = 1 - p
 		}
-		var m float32
-		if intGamma {
-			m = 1
-			for range int(gamma) {
-				m = float32(m * q)
-			}
-		} else {
-			m = float32(math.Pow(float64(q), float64(gamma)))
-		}
+		m := focalPow(q, gamma, intGamma)
 		r := float32(-1)
 		if q > 0 {
 			r = l / q

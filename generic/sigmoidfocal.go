@@ -69,15 +69,7 @@ func SigmoidFocal(loss, grad, x, t []float32, alpha, beta, gamma, scale float32)
 		}
 		ce := FMA32(tv, spNeg, float32(c*sp))
 		o := FMA32(tv, q, float32(c*p))
-		var m float32
-		if intGamma {
-			m = 1
-			for range int(gamma) {
-				m = float32(m * o)
-			}
-		} else {
-			m = float32(math.Pow(float64(o), float64(gamma)))
-		}
+		m := focalPow(o, gamma, intGamma)
 		at := FMA32(alpha, tv, float32(beta*c))
 		loss[i] = float32(float32(at*ce) * m)
 		if grad == nil {
@@ -91,4 +83,17 @@ func SigmoidFocal(loss, grad, x, t []float32, alpha, beta, gamma, scale float32)
 		}
 		grad[i] = float32(float32(at*g) * scale)
 	}
+}
+
+// focalPow is o^γ as the focal kernels define it: for integer γ (intGamma)
+// m = 1, then m = m·o, γ times; else math.Pow in float64, rounded.
+func focalPow(o, gamma float32, intGamma bool) float32 {
+	if !intGamma {
+		return float32(math.Pow(float64(o), float64(gamma)))
+	}
+	m := float32(1)
+	for range int(gamma) {
+		m = float32(m * o)
+	}
+	return m
 }

@@ -15,7 +15,7 @@ import (
 // MatMul) run 16-lane tiles over two panels at a time, and the memory-bound
 // row kernels are the AVX2 ones. Every kernel returns the generic set's bits, so the split
 // changes speed only.
-var AVX512 = &Set{
+var AVX512 = withAVX2Glue(&Set{
 	name: "avx512",
 	supported: func() bool {
 		return cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.AVX512F)
@@ -39,20 +39,8 @@ var AVX512 = &Set{
 	squaredL2RowsEps: squaredL2RowsEpsAVX2,
 	tripletGrad:      tripletGradAVX2,
 	axpbyRows:        axpbyRowsAVX2,
-	sigmoidFocal:     sigmoidFocalAVX2,
-	hingeCounts:      hingeCountsAVX2,
-	aboveMin:         aboveMinAVX2,
-	symmetrize:       symmetrizeAVX2,
-	maskedAffine:     maskedAffineAVX2,
-	circleLogits:     circleLogitsAVX2,
-	circleGrads:      circleGradsAVX2,
-	sum64:            sum64AVX2,
-	firstOutside:     firstOutsideAVX2,
-	focalTerms:       focalTermsAVX2,
-	squaredL2RowsIdx: squaredL2RowsIdxAVX2,
-	axpbyRowsIdx:     axpbyRowsIdxAVX2,
 	flushSubnormals:  flushSubnormalsAVX2,
-}
+})
 
 // blockCols is the widest row the AVX2 kernels take 8 rows at a time.
 const blockCols = 16

@@ -86,22 +86,12 @@ func TestTripletRowsGuardPages(t *testing.T) {
 		for _, dim := range []int{1, 3, 8, 9, 31, 32, 33, 70} {
 			const rows = 2
 			for _, atEnd := range []bool{true, false} {
-				var gs []*tu.Guarded
-				mk := func(n int) []float32 {
-					g := tu.NewGuarded(n)
-					gs = append(gs, g)
-					if atEnd {
-						return g.End(n)
-					}
-					return g.Start(n)
-				}
+				mk, free := guarded(atEnd)
 				a, p, n := mk(rows*dim), mk(rows*dim), mk(rows*dim)
 				cu, cv, cw := mk(rows), mk(rows), mk(rows)
 				tripletCall(s, a, p, n, cu, cv, nil, 1e-6, rows, dim, mk)
 				tripletCall(s, a, p, n, cu, cv, cw, 1e-6, rows, dim, mk)
-				for _, g := range gs {
-					g.Free()
-				}
+				free()
 			}
 		}
 	}
@@ -111,20 +101,10 @@ func TestAxpbyRowsGuardPages(t *testing.T) {
 	for _, s := range allSets() {
 		for _, dim := range []int{1, 3, 8, 9, 31, 32, 33, 70} {
 			for _, atEnd := range []bool{true, false} {
-				var gs []*tu.Guarded
-				mk := func(n int) []float32 {
-					g := tu.NewGuarded(n)
-					gs = append(gs, g)
-					if atEnd {
-						return g.End(n)
-					}
-					return g.Start(n)
-				}
+				mk, free := guarded(atEnd)
 				a, b, dst, ca, cb := mk(2*dim), mk(2*dim), mk(2*dim), mk(2), mk(2)
 				s.AxpbyRows(dst, a, b, ca, cb, dim)
-				for _, g := range gs {
-					g.Free()
-				}
+				free()
 			}
 		}
 	}
@@ -140,15 +120,7 @@ func TestCrossEntropyRowsGuardPages(t *testing.T) {
 				rows = 9
 			}
 			for _, atEnd := range []bool{true, false} {
-				var gs []*tu.Guarded
-				mk := func(n int) []float32 {
-					g := tu.NewGuarded(n)
-					gs = append(gs, g)
-					if atEnd {
-						return g.End(n)
-					}
-					return g.Start(n)
-				}
+				mk, free := guarded(atEnd)
 				z, q, w, a, scale := mk(rows*cols), mk(rows*cols), mk(cols), mk(rows), mk(rows)
 				tu.Fill(rand.New(rand.NewPCG(1, uint64(cols))), z, cols, tu.Normal)
 				for i := range w {
@@ -161,9 +133,7 @@ func TestCrossEntropyRowsGuardPages(t *testing.T) {
 					ceCall(s, false, v&4 != 0, v&2 != 0, v&1 != 0, z, q, w, a, scale, rows, cols, mk)
 					ceCall(s, true, v&4 != 0, v&2 != 0, false, z, q, w, a, scale, rows, cols, mk)
 				}
-				for _, g := range gs {
-					g.Free()
-				}
+				free()
 			}
 		}
 	}
@@ -187,22 +157,12 @@ func TestSigmoidFocalGuardPages(t *testing.T) {
 	for _, s := range allSets() {
 		for n := 1; n <= 70; n++ {
 			for _, atEnd := range []bool{true, false} {
-				var gs []*tu.Guarded
-				mk := func(n int) []float32 {
-					g := tu.NewGuarded(n)
-					gs = append(gs, g)
-					if atEnd {
-						return g.End(n)
-					}
-					return g.Start(n)
-				}
+				mk, free := guarded(atEnd)
 				loss, grad, x, tg := mk(n), mk(n), mk(n), mk(n)
 				s.SigmoidFocal(loss, grad, x, tg, 0.25, 0.75, 2, 1)
 				s.SigmoidFocal(loss, nil, x, tg, -1, 2, 0, 1)
 				s.FocalTerms(loss, grad, x, tg, 2, 1)
-				for _, g := range gs {
-					g.Free()
-				}
+				free()
 			}
 		}
 	}
@@ -214,21 +174,11 @@ func TestMinerScansGuardPages(t *testing.T) {
 	for _, s := range allSets() {
 		for n := 1; n <= 70; n++ {
 			for _, atEnd := range []bool{true, false} {
-				var gs []*tu.Guarded
-				mk := func(n int) []float32 {
-					g := tu.NewGuarded(n)
-					gs = append(gs, g)
-					if atEnd {
-						return g.End(n)
-					}
-					return g.Start(n)
-				}
+				mk, free := guarded(atEnd)
 				row, crow := mk(n), mk(n)
 				s.HingeCounts(row, crow, [4]float32{1, 2, 0, -1}, 0.5)
 				s.AboveMin(row, [4]float32{-1, 0, 1, tu.PosInf})
-				for _, g := range gs {
-					g.Free()
-				}
+				free()
 			}
 		}
 	}
@@ -240,15 +190,7 @@ func TestPairKernelsGuardPages(t *testing.T) {
 	for _, s := range allSets() {
 		for n := 1; n <= 40; n++ {
 			for _, atEnd := range []bool{true, false} {
-				var gs []*tu.Guarded
-				mk := func(n int) []float32 {
-					g := tu.NewGuarded(n)
-					gs = append(gs, g)
-					if atEnd {
-						return g.End(n)
-					}
-					return g.Start(n)
-				}
+				mk, free := guarded(atEnd)
 				s.Symmetrize(mk(n*n), n)
 				x, dst := mk(n), mk(n)
 				s.MaskedAffine(dst, x, 0, 0.1, 2, 0.5)
@@ -260,10 +202,28 @@ func TestPairKernelsGuardPages(t *testing.T) {
 				a2, c2 := mk(2*n), mk(n)
 				s.SquaredL2RowsIdx(dst[:min(2, n)], a2, c2, idx[:min(2, n)], n)
 				s.AxpbyRowsIdx(a2, a2, c2, dst, dst, idx[:1], n)
-				for _, g := range gs {
-					g.Free()
-				}
+				free()
 			}
+		}
+	}
+}
+
+// guarded returns mk, which maps each slice right against a PROT_NONE page
+// (after its end with atEnd, before its start otherwise), and free, which
+// unmaps them all.
+func guarded(atEnd bool) (mk func(n int) []float32, free func()) {
+	var gs []*tu.Guarded
+	mk = func(n int) []float32 {
+		g := tu.NewGuarded(n)
+		gs = append(gs, g)
+		if atEnd {
+			return g.End(n)
+		}
+		return g.Start(n)
+	}
+	return mk, func() {
+		for _, g := range gs {
+			g.Free()
 		}
 	}
 }

@@ -4,6 +4,7 @@ package kernels
 
 import (
 	"math"
+	"reflect"
 	"testing"
 
 	"github.com/simdloss/simdloss/kernels/asm"
@@ -28,6 +29,20 @@ func TestFirstOutsideAVX2Vector(t *testing.T) {
 				if got := asm.FirstOutsideAVX2(&y[0], n, 0, 1); got != pos&^7 {
 					t.Fatalf("n=%d: %g at %d: vector %d, want %d", n, bad, pos, got, pos&^7)
 				}
+			}
+		}
+	}
+}
+
+// TestAmd64SetsComplete checks that the amd64 sets fill every kernel of a
+// Set: a nil one would silently run generic's code (the same bits, so the
+// differential tests could not tell).
+func TestAmd64SetsComplete(t *testing.T) {
+	for _, s := range []*Set{AVX2, AVX512} {
+		v := reflect.ValueOf(s).Elem()
+		for i := 0; i < v.NumField(); i++ {
+			if f := v.Field(i); f.Kind() == reflect.Func && f.IsNil() {
+				t.Errorf("%s: %s is nil", s.name, v.Type().Field(i).Name)
 			}
 		}
 	}

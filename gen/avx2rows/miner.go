@@ -32,37 +32,9 @@ func hingeCountsKernel() {
 		VXORPS(sum[s], sum[s], sum[s])
 		VXORPS(cnt[s], cnt[s], cnt[s])
 	}
-	i := GP64()
-	XORQ(i, i)
-	loop, done := name+"_loop", name+"_done"
-	Label(loop)
-	CMPQ(i, n)
-	JAE(LabelRef(done))
-	dn, tot := YMM(), YMM()
-	VMOVUPS(Mem{Base: row, Index: i, Scale: 4}, dn)
-	VXORPS(tot, tot, tot)
-	for s := 0; s < 4; s++ {
-		Commentf("positive %d: x = (dp - dn) + margin; where x > 0: count it, add it to its partial", s)
-		x, m := YMM(), YMM()
-		VMOVUPS(Mem{Base: dp, Disp: 32 * s}, x)
-		VSUBPS(dn, x, x)
-		VADDPS(margin, x, x)
-		VCMPPS(U8(0x1E), zero, x, m) // x > 0 (GT_OQ: false for NaN)
-		VANDPS(m, x, x)
-		VADDPS(x, sum[s], sum[s])
-		VPSUBD(m, cnt[s], cnt[s]) // all ones is -1
-		VPADDD(m, tot, tot)
-	}
-	Comment("crow = crow - (the number of positives counted)")
-	c := YMM()
-	VPSUBD(tot, zero, tot)
-	VCVTDQ2PS(tot, tot)
-	VMOVUPS(Mem{Base: crow, Index: i, Scale: 4}, c)
-	VSUBPS(tot, c, c)
-	VMOVUPS(c, Mem{Base: crow, Index: i, Scale: 4})
-	ADDQ(U8(8), i)
-	JMP(LabelRef(loop))
-	Label(done)
+	vectorLoop(name, n, func(i reg.GPVirtual, _ string) {
+		hingeVector(row, crow, dp, i, margin, zero, sum, cnt)
+	})
 	sums := Load(Param("sums"), GP64()).(reg.GPVirtual)
 	counts := Load(Param("counts"), GP64()).(reg.GPVirtual)
 	for s := 0; s < 4; s++ {
@@ -94,12 +66,49 @@ func aboveMinKernel() {
 		VMOVAPS(inf, mn[s])
 		VPCMPEQD(ix[s], ix[s], ix[s]) // -1
 	}
-	i := GP64()
-	XORQ(i, i)
-	loop, done := name+"_loop", name+"_done"
-	Label(loop)
-	CMPQ(i, n)
-	JAE(LabelRef(done))
+	vectorLoop(name, n, func(i reg.GPVirtual, _ string) {
+		aboveVector(row, t, i, inf, cur, mn, ix)
+		VPADDD(eight, cur, cur)
+	})
+	mins := Load(Param("mins"), GP64()).(reg.GPVirtual)
+	idx := Load(Param("idx"), GP64()).(reg.GPVirtual)
+	for s := 0; s < 4; s++ {
+		VMOVUPS(mn[s], Mem{Base: mins, Disp: 32 * s})
+		VMOVUPS(ix[s], Mem{Base: idx, Disp: 32 * s})
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// hingeVector is one vector of HingeCountsAVX2, the 8 negatives at element i.
+func hingeVector(row, crow, dp, i reg.GPVirtual, margin, zero reg.VecVirtual, sum, cnt [4]reg.VecVirtual) {
+	dn, tot := YMM(), YMM()
+	VMOVUPS(Mem{Base: row, Index: i, Scale: 4}, dn)
+	VXORPS(tot, tot, tot)
+	for s := 0; s < 4; s++ {
+		Commentf("positive %d: x = (dp - dn) + margin; where x > 0: count it, add it to its partial", s)
+		x, m := YMM(), YMM()
+		VMOVUPS(Mem{Base: dp, Disp: 32 * s}, x)
+		VSUBPS(dn, x, x)
+		VADDPS(margin, x, x)
+		VCMPPS(U8(0x1E), zero, x, m) // x > 0 (GT_OQ: false for NaN)
+		VANDPS(m, x, x)
+		VADDPS(x, sum[s], sum[s])
+		VPSUBD(m, cnt[s], cnt[s]) // all ones is -1
+		VPADDD(m, tot, tot)
+	}
+	Comment("crow = crow - (the number of positives counted)")
+	c := YMM()
+	VPSUBD(tot, zero, tot)
+	VCVTDQ2PS(tot, tot)
+	VMOVUPS(Mem{Base: crow, Index: i, Scale: 4}, c)
+	VSUBPS(tot, c, c)
+	VMOVUPS(c, Mem{Base: crow, Index: i, Scale: 4})
+}
+
+// aboveVector is one vector of AboveMinAVX2, the 8 distances at element i
+// (their indices in cur).
+func aboveVector(row, t, i reg.GPVirtual, inf, cur reg.VecVirtual, mn, ix [4]reg.VecVirtual) {
 	v := YMM()
 	VMOVUPS(Mem{Base: row, Index: i, Scale: 4}, v)
 	for s := 0; s < 4; s++ {
@@ -111,16 +120,4 @@ func aboveMinKernel() {
 		VBLENDVPS(lt, c, mn[s], mn[s])
 		VBLENDVPS(lt, cur, ix[s], ix[s])
 	}
-	VPADDD(eight, cur, cur)
-	ADDQ(U8(8), i)
-	JMP(LabelRef(loop))
-	Label(done)
-	mins := Load(Param("mins"), GP64()).(reg.GPVirtual)
-	idx := Load(Param("idx"), GP64()).(reg.GPVirtual)
-	for s := 0; s < 4; s++ {
-		VMOVUPS(mn[s], Mem{Base: mins, Disp: 32 * s})
-		VMOVUPS(ix[s], Mem{Base: idx, Disp: 32 * s})
-	}
-	VZEROUPPER()
-	RET()
 }

@@ -512,3 +512,38 @@ func logPos(s reg.VecVirtual) reg.VecVirtual {
 	VADDSS(d, res, res)
 	return res
 }
+
+// vectorLoop emits a loop over i = 0, 8, 16, ... while i < n (n a multiple
+// of 8); body emits the work on the vector at element i and may jump to
+// done, the label after the loop. It returns i: n, or where body left.
+func vectorLoop(name string, n reg.GPVirtual, body func(i reg.GPVirtual, done string)) reg.GPVirtual {
+	i := GP64()
+	XORQ(i, i)
+	loop, done := name+"_loop", name+"_done"
+	Label(loop)
+	CMPQ(i, n)
+	JAE(LabelRef(done))
+	body(i, done)
+	ADDQ(U8(8), i)
+	JMP(LabelRef(loop))
+	Label(done)
+	return i
+}
+
+// powLoop returns m = o^ng as the kernels' focal terms define it: m = 1,
+// then m = m*o, ng times (a loop on the count in ng, the same for every
+// lane).
+func (r *row) powLoop(ng reg.GPVirtual, one, o reg.VecVirtual) reg.VecVirtual {
+	m, k := YMM(), GP64()
+	VMOVAPS(one, m)
+	loop, done := r.label("pow"), r.label("powdone")
+	MOVQ(ng, k)
+	Label(loop)
+	TESTQ(k, k)
+	JE(LabelRef(done))
+	VMULPS(o, m, m)
+	DECQ(k)
+	JMP(LabelRef(loop))
+	Label(done)
+	return m
+}

@@ -128,17 +128,37 @@ func tripletGradKernel(swap bool) {
 	RET()
 }
 
-// axpbyRowsKernel emits generic.AxpbyRows.
-func axpbyRowsKernel() {
-	const name = "AxpbyRowsAVX2"
-	TEXT(name, NOSPLIT, "func(dst, a, b, ca, cb *float32, rows, dim int)")
-	Doc(name+" writes dst_i = fma(ca_i, a_i, cb_i*b_i) elementwise for paired rows",
-		"(rows, dim >= 1; dst may be a or b): generic.AxpbyRows, bit for bit.")
+// axpbyRowsKernel emits generic.AxpbyRows, or with idx generic.AxpbyRowsIdx
+// (row r of a paired with row idx[r] of b).
+func axpbyRowsKernel(idx bool) {
+	name, sig := "AxpbyRowsAVX2", "func(dst, a, b, ca, cb *float32, rows, dim int)"
+	doc := []string{name + " writes dst_i = fma(ca_i, a_i, cb_i*b_i) elementwise for paired rows",
+		"(rows, dim >= 1; dst may be a or b): generic.AxpbyRows, bit for bit."}
+	if idx {
+		name, sig = "AxpbyRowsIdxAVX2", "func(dst, a, b, ca, cb *float32, idx *int32, rows, dim int)"
+		doc = []string{name + " writes dst_r = fma(ca_r, a_r, cb_r*b_idx[r]) elementwise for rows >= 1 rows",
+			"of dim >= 1 (dst may be a): generic.AxpbyRowsIdx, bit for bit."}
+	}
+	TEXT(name, NOSPLIT, sig)
+	Doc(doc...)
 	r := newRow(name, Load(Param("dim"), GP64()).(reg.GPVirtual), false)
 	a := Load(Param("a"), GP64()).(reg.GPVirtual)
 	b := Load(Param("b"), GP64()).(reg.GPVirtual)
 	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
+	var base, ix, rowBytes reg.GPVirtual
+	if idx {
+		base, b = b, GP64()
+		ix, rowBytes = Load(Param("idx"), GP64()).(reg.GPVirtual), GP64()
+		MOVQ(r.cols, rowBytes)
+		SHLQ(U8(2), rowBytes)
+	}
 	Label(name + "_row")
+	if idx {
+		Comment("b = the row idx[r] of b")
+		MOVLQSX(Mem{Base: ix, Index: r.done, Scale: 4}, b)
+		IMULQ(rowBytes, b)
+		ADDQ(base, b)
+	}
 	ca, cb := YMM(), YMM()
 	VBROADCASTSS(r.perRow(Load(Param("ca"), GP64()).(reg.GPVirtual)), ca)
 	VBROADCASTSS(r.perRow(Load(Param("cb"), GP64()).(reg.GPVirtual)), cb)
@@ -148,44 +168,11 @@ func axpbyRowsKernel() {
 		VFMADD231PS(load(at, a, mask), ca, t) // t = ca*a + t
 		store(t, at, dst, mask)
 	})
-	r.advance(a, b, dst)
-	INCQ(r.done)
-	CMPQ(r.done, paramAddr("rows"))
-	JB(LabelRef(name + "_row"))
-	VZEROUPPER()
-	RET()
-}
-
-// axpbyRowsIdxKernel emits generic.AxpbyRowsIdx.
-func axpbyRowsIdxKernel() {
-	const name = "AxpbyRowsIdxAVX2"
-	TEXT(name, NOSPLIT, "func(dst, a, b, ca, cb *float32, idx *int32, rows, dim int)")
-	Doc(name+" writes dst_r = fma(ca_r, a_r, cb_r*b_idx[r]) elementwise for rows >= 1 rows",
-		"of dim >= 1 (dst may be a): generic.AxpbyRowsIdx, bit for bit.")
-	r := newRow(name, Load(Param("dim"), GP64()).(reg.GPVirtual), false)
-	a := Load(Param("a"), GP64()).(reg.GPVirtual)
-	base := Load(Param("b"), GP64()).(reg.GPVirtual)
-	idx := Load(Param("idx"), GP64()).(reg.GPVirtual)
-	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
-	rowBytes := GP64()
-	MOVQ(r.cols, rowBytes)
-	SHLQ(U8(2), rowBytes)
-	b := GP64()
-	Label(name + "_row")
-	Comment("b = the row idx[r] of b")
-	MOVLQSX(Mem{Base: idx, Index: r.done, Scale: 4}, b)
-	IMULQ(rowBytes, b)
-	ADDQ(base, b)
-	ca, cb := YMM(), YMM()
-	VBROADCASTSS(r.perRow(Load(Param("ca"), GP64()).(reg.GPVirtual)), ca)
-	VBROADCASTSS(r.perRow(Load(Param("cb"), GP64()).(reg.GPVirtual)), cb)
-	r.each("axpby", func(at at, mask tmask) {
-		t := load(at, b, mask)
-		VMULPS(cb, t, t)                      // t = cb*b
-		VFMADD231PS(load(at, a, mask), ca, t) // t = ca*a + t
-		store(t, at, dst, mask)
-	})
-	r.advance(a, dst)
+	if idx {
+		r.advance(a, dst)
+	} else {
+		r.advance(a, b, dst)
+	}
 	INCQ(r.done)
 	CMPQ(r.done, paramAddr("rows"))
 	JB(LabelRef(name + "_row"))

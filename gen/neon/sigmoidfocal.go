@@ -120,15 +120,7 @@ func (g *gen) sigmoidFocalVector(grad bool, ng, cnt a64.GPR) {
 	g.FMUL(o, c, p)
 	g.FMLA(o, sfT, q)
 	g.Comment("m = o^ng: ng multiplications (a branch on ng alone, the same for every element)")
-	g.MOV(m, sfOne)
-	top, done := g.NewLabel("pow"), g.NewLabel("powdone")
-	g.I("MOVD", ng.String(), cnt.String())
-	g.Label(top)
-	g.IC("uniform", "CBZ", cnt.String(), done)
-	g.FMUL(m, m, o)
-	g.I("SUB", "$1", cnt.String(), cnt.String())
-	g.IC("uniform", "B", top)
-	g.Label(done)
+	g.powLoop(m, o, ng, cnt)
 	g.Comment("α_t = fma(alpha, t, beta*c); loss = (α_t*ce)*m")
 	g.DUPElem(sfTmp, sfK, 1)
 	g.FMUL(at, c, sfTmp)
@@ -279,15 +271,7 @@ func (g *gen) focalTermsVector(ng, cnt a64.GPR) {
 	g.BIT(qs, qb, big)
 	p, q, m := ps, qs, v(22)
 	g.Comment("m = q^ng: ng multiplications (a branch on ng alone, the same for every row)")
-	g.MOV(m, sfOne)
-	top, done := g.NewLabel("pow"), g.NewLabel("powdone")
-	g.I("MOVD", ng.String(), cnt.String())
-	g.Label(top)
-	g.IC("uniform", "CBZ", cnt.String(), done)
-	g.FMUL(m, m, q)
-	g.I("SUB", "$1", cnt.String(), cnt.String())
-	g.IC("uniform", "B", top)
-	g.Label(done)
+	g.powLoop(m, q, ng, cnt)
 	r, qpos, w := v(23), v(26), v(26)
 	g.Comment("r = q > 0 ? l/q : -1; w = α*m; loss = -(w*l); coef = (w*(1 - (γ*p)*r))*scale")
 	g.FDIV(r, l, q)
@@ -305,4 +289,19 @@ func (g *gen) focalTermsVector(ng, cnt a64.GPR) {
 	g.FMUL(cf, w, cf)
 	g.DUPElem(v(27), sfK, 1)
 	g.FMUL(cf, cf, v(27))
+}
+
+// powLoop sets m = o^ng as the focal kernels define it: m = 1, then m =
+// m*o, ng times. Its branches depend on ng alone (the same for every
+// element), so they are marked uniform for TestLoopsBranchFree.
+func (g *gen) powLoop(m, o a64.VReg, ng, cnt a64.GPR) {
+	g.MOV(m, sfOne)
+	top, done := g.NewLabel("pow"), g.NewLabel("powdone")
+	g.I("MOVD", ng.String(), cnt.String())
+	g.Label(top)
+	g.IC("uniform", "CBZ", cnt.String(), done)
+	g.FMUL(m, m, o)
+	g.I("SUB", "$1", cnt.String(), cnt.String())
+	g.IC("uniform", "B", top)
+	g.Label(done)
 }

@@ -17002,16 +17002,16 @@ TEXT ·AxpbyRowsIdxAVX2(SB), NOSPLIT, $0-64
 	XORQ DI, DI
 	MOVQ a+8(FP), R8
 	MOVQ b+16(FP), R9
-	MOVQ idx+40(FP), R10
-	MOVQ dst+0(FP), R11
-	MOVQ AX, R12
-	SHLQ $0x02, R12
+	MOVQ dst+0(FP), R10
+	MOVQ idx+40(FP), R12
+	MOVQ AX, R13
+	SHLQ $0x02, R13
 
 AxpbyRowsIdxAVX2_row:
 	// b = the row idx[r] of b
-	MOVLQSX      (R10)(DI*4), R13
-	IMULQ        R12, R13
-	ADDQ         R9, R13
+	MOVLQSX      (R12)(DI*4), R11
+	IMULQ        R13, R11
+	ADDQ         R9, R11
 	MOVQ         ca+24(FP), SI
 	VBROADCASTSS (SI)(DI*4), Y0
 	MOVQ         cb+32(FP), SI
@@ -17021,37 +17021,37 @@ AxpbyRowsIdxAVX2_row:
 AxpbyRowsIdxAVX2_axpby32_1:
 	CMPQ        SI, CX
 	JAE         AxpbyRowsIdxAVX2_axpbyv_2
-	VMOVUPS     (R13)(SI*4), Y2
+	VMOVUPS     (R11)(SI*4), Y2
 	VMULPS      Y1, Y2, Y2
 	VMOVUPS     (R8)(SI*4), Y3
 	VFMADD231PS Y3, Y0, Y2
-	VMOVUPS     Y2, (R11)(SI*4)
-	VMOVUPS     32(R13)(SI*4), Y2
+	VMOVUPS     Y2, (R10)(SI*4)
+	VMOVUPS     32(R11)(SI*4), Y2
 	VMULPS      Y1, Y2, Y2
 	VMOVUPS     32(R8)(SI*4), Y3
 	VFMADD231PS Y3, Y0, Y2
-	VMOVUPS     Y2, 32(R11)(SI*4)
-	VMOVUPS     64(R13)(SI*4), Y2
+	VMOVUPS     Y2, 32(R10)(SI*4)
+	VMOVUPS     64(R11)(SI*4), Y2
 	VMULPS      Y1, Y2, Y2
 	VMOVUPS     64(R8)(SI*4), Y3
 	VFMADD231PS Y3, Y0, Y2
-	VMOVUPS     Y2, 64(R11)(SI*4)
-	VMOVUPS     96(R13)(SI*4), Y2
+	VMOVUPS     Y2, 64(R10)(SI*4)
+	VMOVUPS     96(R11)(SI*4), Y2
 	VMULPS      Y1, Y2, Y2
 	VMOVUPS     96(R8)(SI*4), Y3
 	VFMADD231PS Y3, Y0, Y2
-	VMOVUPS     Y2, 96(R11)(SI*4)
+	VMOVUPS     Y2, 96(R10)(SI*4)
 	ADDQ        $0x20, SI
 	JMP         AxpbyRowsIdxAVX2_axpby32_1
 
 AxpbyRowsIdxAVX2_axpbyv_2:
 	CMPQ        SI, DX
 	JAE         AxpbyRowsIdxAVX2_axpbytail_3
-	VMOVUPS     (R13)(SI*4), Y2
+	VMOVUPS     (R11)(SI*4), Y2
 	VMULPS      Y1, Y2, Y2
 	VMOVUPS     (R8)(SI*4), Y3
 	VFMADD231PS Y3, Y0, Y2
-	VMOVUPS     Y2, (R11)(SI*4)
+	VMOVUPS     Y2, (R10)(SI*4)
 	ADDQ        $0x08, SI
 	JMP         AxpbyRowsIdxAVX2_axpbyv_2
 
@@ -17063,15 +17063,15 @@ AxpbyRowsIdxAVX2_axpbytail_3:
 	SHLQ        $0x02, R15
 	SUBQ        R15, R14
 	VMOVUPS     (R14), Y2
-	VMASKMOVPS  (R13)(SI*4), Y2, Y3
+	VMASKMOVPS  (R11)(SI*4), Y2, Y3
 	VMULPS      Y1, Y3, Y3
 	VMASKMOVPS  (R8)(SI*4), Y2, Y1
 	VFMADD231PS Y1, Y0, Y3
-	VMASKMOVPS  Y3, Y2, (R11)(SI*4)
+	VMASKMOVPS  Y3, Y2, (R10)(SI*4)
 
 AxpbyRowsIdxAVX2_axpbyend_4:
 	LEAQ (R8)(AX*4), R8
-	LEAQ (R11)(AX*4), R11
+	LEAQ (R10)(AX*4), R10
 	INCQ DI
 	CMPQ DI, rows+48(FP)
 	JB   AxpbyRowsIdxAVX2_row
