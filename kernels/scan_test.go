@@ -18,10 +18,18 @@ func TestSum64(t *testing.T) {
 		off := n % 8
 		x := make([]float32, n+8)[off : off+n]
 		tu.Fill(rng, x, max(n, 1), tu.Kind(n%len(tu.Kinds)))
-		want := kernels.Generic.Sum64(x)
-		for _, s := range allSets() {
-			if got := s.Sum64(x); math.Float64bits(got) != math.Float64bits(want) && !(got != got && want != want) {
-				t.Fatalf("%s n=%d: %v, generic %v", s.Name(), n, got, want)
+		// and values whose exponents span 2^±40, so that the float64 sum
+		// rounds and its order of additions shows in the bits
+		wide := make([]float32, n+8)[off : off+n]
+		for i := range wide {
+			wide[i] = float32(math.Ldexp(rng.NormFloat64(), rng.IntN(81)-40))
+		}
+		for _, v := range [][]float32{x, wide} {
+			want := kernels.Generic.Sum64(v)
+			for _, s := range allSets() {
+				if got := s.Sum64(v); math.Float64bits(got) != math.Float64bits(want) && !(got != got && want != want) {
+					t.Fatalf("%s n=%d: %v, generic %v", s.Name(), n, got, want)
+				}
 			}
 		}
 		ints, exact := make([]float32, n), 0.0
