@@ -14,9 +14,24 @@ func Sum64(x []float32) float64 {
 	return Sum64Fold(&p)
 }
 
-// Sum64Partials adds x[from:] (from a multiple of 8) into the partials p.
+// Sum64Partials adds x[from:] (from a multiple of 8) into the partials p,
+// eight elements at a time through locals (the partials stay in registers).
 func Sum64Partials(x []float32, from int, p *[Sum64Lanes]float64) {
-	for i := from; i < len(x); i++ {
+	p0, p1, p2, p3, p4, p5, p6, p7 := p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
+	i := from
+	for ; i+8 <= len(x); i += 8 {
+		v := (*[8]float32)(x[i:])
+		p0 += float64(v[0])
+		p1 += float64(v[1])
+		p2 += float64(v[2])
+		p3 += float64(v[3])
+		p4 += float64(v[4])
+		p5 += float64(v[5])
+		p6 += float64(v[6])
+		p7 += float64(v[7])
+	}
+	*p = [Sum64Lanes]float64{p0, p1, p2, p3, p4, p5, p6, p7}
+	for ; i < len(x); i++ {
 		p[i%Sum64Lanes] += float64(x[i])
 	}
 }
