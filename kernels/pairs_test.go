@@ -180,8 +180,8 @@ func TestRowsIdxMatchGeneric(t *testing.T) {
 	}
 }
 
-// TestRowsIdxPanics: an index outside b's rows panics with a simdloss:
-// message naming it, before anything is written.
+// TestRowsIdxPanics: an index outside b's rows, or dst overlapping b,
+// panics with a simdloss: message naming it, before anything is written.
 func TestRowsIdxPanics(t *testing.T) {
 	a, b, d := make([]float32, 8), make([]float32, 8), tu.Filled(2)
 	for _, idx := range [][]int32{{0, 2}, {-1, 0}} {
@@ -198,5 +198,15 @@ func TestRowsIdxPanics(t *testing.T) {
 				t.Errorf("%s %v: dst written before the panic", s.Name(), idx)
 			}
 		}
+	}
+	for _, s := range allSets() {
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "dst and b overlap") {
+					t.Errorf("%s: dst inside b: recovered %v", s.Name(), r)
+				}
+			}()
+			s.SquaredL2RowsIdx(b[6:8], a, b, []int32{0, 1}, 4)
+		}()
 	}
 }

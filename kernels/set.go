@@ -505,8 +505,9 @@ func checkIdx(op string, a, b []float32, idx []int32, dim int) int {
 
 // SquaredL2RowsIdx writes dst[i] = ||a_i - b_idx[i]||² for the len(idx)
 // rows of a (generic.SquaredL2RowsIdx): paired distances to gathered rows
-// of b without copying them. It panics on a shape mismatch or an index
-// outside b's rows.
+// of b without copying them. It panics on a shape mismatch, an index
+// outside b's rows, or dst overlapping a or b (a later row may read what an
+// earlier one wrote).
 func (s *Set) SquaredL2RowsIdx(dst, a, b []float32, idx []int32, dim int) {
 	const op = "SquaredL2RowsIdx"
 	rows := checkIdx(op, a, b, idx, dim)
@@ -514,6 +515,8 @@ func (s *Set) SquaredL2RowsIdx(dst, a, b []float32, idx []int32, dim int) {
 	if rows == 0 {
 		return
 	}
+	check.Disjoint(op, "dst", "a", dst[:rows], a[:rows*dim])
+	check.Disjoint(op, "dst", "b", dst[:rows], b)
 	f := s.squaredL2RowsIdx
 	if f == nil {
 		f = generic.SquaredL2RowsIdx
