@@ -122,7 +122,7 @@ func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int3
 		return 0, fmt.Errorf("simdloss: CrossEntropy.Forward: len(labels) = %d, want %d (one per row)", len(labels), rows)
 	}
 	w := c.ClassWeights
-	denom, bad := ceCheckLabels(labels, w, sampleWeights, cols, c.IgnoreIndex)
+	denom, bad, _ := ceCheckLabels(labels, w, sampleWeights, cols, c.IgnoreIndex)
 	if bad >= 0 {
 		return 0, fmt.Errorf("simdloss: CrossEntropy.Forward: labels[%d] = %d is outside [0, %d) and not the ignore index", bad, labels[bad], cols)
 	}
@@ -156,60 +156,59 @@ func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int3
 
 	sc := cePool.Get().(*ceScratch)
 	defer cePool.Put(sc)
-	a, scale, mx, lsum, zws := &sc.a, &sc.scale, &sc.mx, &sc.lsum, &sc.zw
 	total := 0.0
 	for r0 := 0; r0 < rows; r0 += ceChunk {
 		n := min(ceChunk, rows-r0)
 		z := logits[r0*cols : (r0+n)*cols]
 		ys := labels[r0 : r0+n]
+		var sw []float32
+		if sampleWeights != nil {
+			sw = sampleWeights[r0 : r0+n]
+		}
 		var g []float32
 		if grad != nil {
 			g = grad[r0*cols : (r0+n)*cols]
-			for i, y := range ys {
-				if y < 0 {
-					a[i], scale[i] = 0, 0
-					continue
-				}
-				a[i] = float32(keep*classWeight(w, y)) + kW
-				scale[i] = inv
-				if sampleWeights != nil {
-					scale[i] = float32(sampleWeights[r0+i] * inv)
-				}
-			}
 		}
-		var zwp []float32
-		if zw {
-			zwp = zws[:n]
-		}
-		set.CrossEntropyRows(g, z, wk, k, a[:n], scale[:n], mx[:n], lsum[:n], zwp, cols)
 		// Each row's loss goes to perRow (or scratch), then one Sum64.
 		ls := sc.loss[:n]
 		if perRow != nil {
 			ls = perRow[r0 : r0+n]
 		}
-		off := 0
-		for i, y := range ys {
-			if y < 0 {
-				ls[i] = 0
-				if g != nil {
-					clear(g[off : off+cols])
-				}
-				off += cols
-				continue
-			}
-			wy := float32(keep * classWeight(w, y))
-			l := float32(wy * (lsum[i] - (z[off+int(y)] - mx[i]))) // (1-ε)·w_y·(-logp_y)
-			if zw {
-				l += float32(k * (float32(wsum*lsum[i]) - zws[i])) // (ε/C)·Σ_k w_k·(-logp_k)
-			}
-			if sampleWeights != nil {
-				l = float32(sampleWeights[r0+i] * l)
-			}
-			ls[i] = l
+		// Without smoothing, a fused kernel may take the leading rows, label
+		// terms included; the rest go through CrossEntropyRows and ceLabelTerms.
+		done := 0
+		if !zw {
+			done = set.CrossEntropyLabelRows(g, z, w, ys, sw, keep, inv, ls, cols)
+		}
+		if done < n {
+			z, ys, ls = z[done*cols:], ys[done:], ls[done:]
 			if g != nil {
-				g[off+int(y)] -= float32(scale[i] * wy)
+				g = g[done*cols:]
 			}
-			off += cols
+			if sw != nil {
+				sw = sw[done:]
+			}
+			m := n - done
+			// wy[i] = (1-ε)·w_{y_i}, 0 for an ignored row; a = wy + k·W.
+			a, scale, wy := sc.a[:m], sc.scale[:m], sc.mass[:m]
+			ceRowWeights(wy, ys, w, keep)
+			if g != nil {
+				for i, v := range wy {
+					a[i] = v + kW
+				}
+				ceRowScales(scale, ys, sw, inv)
+			}
+			var zwp []float32
+			if zw {
+				zwp = sc.zw[:m]
+			}
+			mx, lsum := sc.mx[:m], sc.lsum[:m]
+			set.CrossEntropyRows(g, z, wk, k, a, scale, mx, lsum, zwp, cols)
+			ceLabelTerms(ls, g, z, ys, wy, mx, lsum, zwp, sw, scale, k, wsum, cols)
+		}
+		ls = sc.loss[:n]
+		if perRow != nil {
+			ls = perRow[r0 : r0+n]
 		}
 		total += set.Sum64(ls)
 	}
@@ -386,22 +385,221 @@ func overlaps(a, b []float32) bool {
 
 // ceCheckLabels checks that every label is in [0, cols) or the (negative)
 // ignore index and returns the mean's denominator Σ_kept w_{y_i}·s_i, or the
-// index of the first bad label. Two partial sums (even and odd rows) keep
-// the float64 adds from forming one long chain.
-func ceCheckLabels(labels []int32, w, s []float32, cols int, ignore int32) (float64, int) {
-	var d [2]float64
-	for i, y := range labels {
-		if y < 0 || int(y) >= cols {
+// index of the first bad label, and whether any row is ignored. Row i adds
+// into partial sum i mod 4 (folded as (d0+d1)+(d2+d3)), so that the float64
+// adds do not form one long chain. (Without sample weights the terms are
+// float32 weights or ones and the order matters only past 2^29 rows.)
+func ceCheckLabels(labels []int32, w, s []float32, cols int, ignore int32) (denom float64, bad int, ignored bool) {
+	var d [4]float64
+	// Whole groups of 4 in-range labels first; the slow loop takes over at
+	// the first group with another label.
+	i := 0
+	switch {
+	case w != nil && s != nil:
+		i, d = ceSumWS(labels, w[:cols], s[:len(labels)])
+	case w != nil:
+		i, d = ceSumW(labels, w[:cols])
+	case s != nil:
+		i, d = ceSumS(labels, s[:len(labels)], cols)
+	default:
+		i = ceCount(labels, cols)
+		d[0] = float64(i) // ones: the partials' sum, exactly
+	}
+	for ; i < len(labels); i++ {
+		y := labels[i]
+		if uint(y) >= uint(cols) {
 			if y == ignore && y < 0 {
+				ignored = true
 				continue
 			}
-			return 0, i
+			return 0, i, false
 		}
 		t := float64(classWeight(w, y))
 		if s != nil {
 			t *= float64(s[i])
 		}
-		d[i&1] += t
+		d[i&3] += t
 	}
-	return d[0] + d[1], -1
+	return (d[0] + d[1]) + (d[2] + d[3]), -1, ignored
+}
+
+// ceSumWS, ceSumW, ceSumS and ceCount are ceCheckLabels' fast loops: over
+// groups of four labels in [0, len(w)) (or [0, cols)), they return where
+// they stopped and the four partial sums of the weights.
+func ceSumWS(labels []int32, w, s []float32) (int, [4]float64) {
+	var d0, d1, d2, d3 float64 // locals, not an array: they stay in registers
+	n := uint(len(w))
+	i := 0
+	for ; i+4 <= len(labels) && i+4 <= len(s); i += 4 {
+		q, r := labels[i:i+4:i+4], s[i:i+4:i+4]
+		y0, y1, y2, y3 := uint(q[0]), uint(q[1]), uint(q[2]), uint(q[3])
+		if y0 >= n || y1 >= n || y2 >= n || y3 >= n {
+			break
+		}
+		d0 += float64(w[y0]) * float64(r[0])
+		d1 += float64(w[y1]) * float64(r[1])
+		d2 += float64(w[y2]) * float64(r[2])
+		d3 += float64(w[y3]) * float64(r[3])
+	}
+	return i, [4]float64{d0, d1, d2, d3}
+}
+
+func ceSumW(labels []int32, w []float32) (int, [4]float64) {
+	var d0, d1, d2, d3 float64
+	n := uint(len(w))
+	i := 0
+	for ; i+4 <= len(labels); i += 4 {
+		q := labels[i : i+4 : i+4]
+		y0, y1, y2, y3 := uint(q[0]), uint(q[1]), uint(q[2]), uint(q[3])
+		if y0 >= n || y1 >= n || y2 >= n || y3 >= n {
+			break
+		}
+		d0 += float64(w[y0])
+		d1 += float64(w[y1])
+		d2 += float64(w[y2])
+		d3 += float64(w[y3])
+	}
+	return i, [4]float64{d0, d1, d2, d3}
+}
+
+func ceSumS(labels []int32, s []float32, cols int) (int, [4]float64) {
+	var d0, d1, d2, d3 float64
+	n := uint(cols)
+	i := 0
+	for ; i+4 <= len(labels) && i+4 <= len(s); i += 4 {
+		q, r := labels[i:i+4:i+4], s[i:i+4:i+4]
+		if uint(q[0]) >= n || uint(q[1]) >= n || uint(q[2]) >= n || uint(q[3]) >= n {
+			break
+		}
+		d0 += float64(r[0])
+		d1 += float64(r[1])
+		d2 += float64(r[2])
+		d3 += float64(r[3])
+	}
+	return i, [4]float64{d0, d1, d2, d3}
+}
+
+func ceCount(labels []int32, cols int) int {
+	n := uint(cols)
+	i := 0
+	for ; i+4 <= len(labels); i += 4 {
+		q := labels[i : i+4 : i+4]
+		if uint(q[0]) >= n || uint(q[1]) >= n || uint(q[2]) >= n || uint(q[3]) >= n {
+			break
+		}
+	}
+	return i
+}
+
+// ceRowWeights sets wy[i] = keep·w_{y_i} (w nil: keep), or 0 for an ignored
+// (negative) label. The labels have been checked.
+func ceRowWeights(wy []float32, ys []int32, w []float32, keep float32) {
+	wy = wy[:len(ys)]
+	for i, y := range ys {
+		switch {
+		case y < 0:
+			wy[i] = 0
+		case w == nil:
+			wy[i] = keep
+		default:
+			wy[i] = float32(keep * w[y])
+		}
+	}
+}
+
+// ceRowScales sets scale[i] = s_i·inv (s nil: inv), or 0 for an ignored row.
+func ceRowScales(scale []float32, ys []int32, s []float32, inv float32) {
+	scale = scale[:len(ys)]
+	for i, y := range ys {
+		switch {
+		case y < 0:
+			scale[i] = 0
+		case s == nil:
+			scale[i] = inv
+		default:
+			scale[i] = float32(s[i] * inv)
+		}
+	}
+}
+
+// ceLabelTerms finishes the rows the kernel left: each row's loss
+//
+//	ls_i = s_i·(wy_i·(lsum_i − (z_{i,y} − mx_i)) + k·(W·lsum_i − zw_i))
+//
+// (the smoothing term only with zw, s_i only with s) and the gradient's
+// label term, g_{i,y} −= scale_i·wy_i. An ignored row gets a zero loss and
+// a zero gradient row.
+func ceLabelTerms(ls, g, z []float32, ys []int32, wy, mx, lsum, zw, s, scale []float32, k, wsum float32, cols int) {
+	n := len(ys)
+	ls, wy, mx, lsum = ls[:n], wy[:n], mx[:n], lsum[:n]
+	if g != nil {
+		scale = scale[:n]
+	}
+	ignored := false
+	if zw == nil && s == nil {
+		// The common case, in loops short enough to keep their values in
+		// registers.
+		ignored = ceLabelLoss(ls, z, ys, wy, mx, lsum, cols)
+		if g != nil {
+			ceLabelGrad(g, ys, wy, scale, cols)
+		}
+	} else {
+		for i, y := range ys {
+			if y < 0 {
+				ls[i] = 0
+				ignored = true
+				continue
+			}
+			off := i*cols + int(y)
+			l := float32(wy[i] * (lsum[i] - (z[off] - mx[i]))) // (1-ε)·w_y·(-logp_y)
+			if zw != nil {
+				l += float32(k * (float32(wsum*lsum[i]) - zw[i])) // (ε/C)·Σ_k w_k·(-logp_k)
+			}
+			if s != nil {
+				l = float32(s[i] * l)
+			}
+			ls[i] = l
+			if g != nil {
+				g[off] -= float32(scale[i] * wy[i])
+			}
+		}
+	}
+	if ignored && g != nil {
+		for i, y := range ys {
+			if y < 0 {
+				clear(g[i*cols : (i+1)*cols])
+			}
+		}
+	}
+}
+
+// ceLabelLoss is ceLabelTerms' loss without smoothing or sample weights; it
+// reports whether a row was ignored.
+func ceLabelLoss(ls, z []float32, ys []int32, wy, mx, lsum []float32, cols int) bool {
+	ignored := false
+	ls, wy, mx, lsum = ls[:len(ys)], wy[:len(ys)], mx[:len(ys)], lsum[:len(ys)]
+	off := 0
+	for i, y := range ys {
+		if y < 0 {
+			ls[i] = 0
+			ignored = true
+		} else {
+			ls[i] = float32(wy[i] * (lsum[i] - (z[off+int(y)] - mx[i])))
+		}
+		off += cols
+	}
+	return ignored
+}
+
+// ceLabelGrad is ceLabelTerms' gradient label term, g_{i,y} −= scale_i·wy_i
+// (ignored rows are cleared afterwards).
+func ceLabelGrad(g []float32, ys []int32, wy, scale []float32, cols int) {
+	wy, scale = wy[:len(ys)], scale[:len(ys)]
+	off := 0
+	for i, y := range ys {
+		if y >= 0 {
+			g[off+int(y)] -= float32(scale[i] * wy[i])
+		}
+		off += cols
+	}
 }

@@ -61,6 +61,55 @@ func CrossEntropyRows(grad, z, w []float32, k float32, a, scale, mx, lsum, zw []
 	}
 }
 
+// CrossEntropyLabelRows is the hard-label cross-entropy without label
+// smoothing, the label's terms included: the work package simdloss does per
+// row around CrossEntropyRows, in one kernel. For each row i with label
+// y = labels[i] >= 0 (s_i = sw[i]; sw nil: no multiplication by s_i):
+//
+//	wy    = keep * w_y                 (w nil: keep)
+//	scale = s_i * inv                  (sw nil: inv)
+//	CrossEntropyRows(grad_i, z_i, nil, 0, [wy], [scale], [m], [L], nil, 1, cols)
+//	loss[i] = s_i * (wy * (L - (z_iy - m)))
+//	grad_iy = grad_iy - scale*wy       (if grad != nil)
+//
+// A row with a negative label (ignored) gets loss[i] = +0 and, with grad, a
+// row of +0. Labels must be < cols (the caller checks them); loss has rows
+// elements; grad (rows×cols) may be nil and may not overlap z.
+func CrossEntropyLabelRows(grad, z, w []float32, labels []int32, sw []float32, keep, inv float32, loss []float32, rows, cols int) {
+	for i := 0; i < rows; i++ {
+		x := z[i*cols : (i+1)*cols]
+		var g []float32
+		if grad != nil {
+			g = grad[i*cols : (i+1)*cols]
+		}
+		y := labels[i]
+		if y < 0 {
+			loss[i] = 0
+			clear(g)
+			continue
+		}
+		wy := keep
+		if w != nil {
+			wy = float32(keep * w[y])
+		}
+		scale := inv
+		if sw != nil {
+			scale = float32(sw[i] * inv)
+		}
+		a, sc := [1]float32{wy}, [1]float32{scale}
+		var m, l [1]float32
+		CrossEntropyRows(g, x, nil, 0, a[:], sc[:], m[:], l[:], nil, 1, cols)
+		li := float32(wy * (l[0] - (x[y] - m[0])))
+		if sw != nil {
+			li = float32(sw[i] * li)
+		}
+		loss[i] = li
+		if g != nil {
+			g[y] -= float32(scale * wy)
+		}
+	}
+}
+
 // SoftTarget is the smoothed, weighted target of a soft-label element:
 // c = fma(keep, q, spread) * w, with keep = 1-eps and spread = eps/cols
 // precomputed by the caller (no class weights: c = fma(keep, q, spread)).

@@ -5,6 +5,7 @@ package kernels_test
 import (
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	tu "github.com/simdloss/simdloss/internal/testutil"
 	"github.com/simdloss/simdloss/kernels"
@@ -224,6 +225,27 @@ func guarded(atEnd bool) (mk func(n int) []float32, free func()) {
 	return mk, func() {
 		for _, g := range gs {
 			g.Free()
+		}
+	}
+}
+
+func TestCrossEntropyLabelRowsGuardPages(t *testing.T) {
+	rng := rand.New(rand.NewPCG(32, 5))
+	for _, s := range allSets() {
+		for _, cols := range []int{1, 3, 8, 9, 10, 15, 16, 17} {
+			for _, atEnd := range []bool{true, false} {
+				const rows = 16
+				mk, free := guarded(atEnd)
+				c := newCELabelsCase(rng, rows, cols, tu.Adversarial, mk)
+				lf := mk(rows) // the labels, in a guarded float32 slice
+				labels := unsafe.Slice((*int32)(unsafe.Pointer(&lf[0])), rows)
+				copy(labels, c.labels)
+				c.labels = labels
+				for v := 0; v < 8; v++ {
+					c.run(s, v, mk)
+				}
+				free()
+			}
 		}
 	}
 }

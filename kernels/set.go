@@ -30,6 +30,10 @@ type pairedFunc func(dst, a, b []float32, rows, dim int)
 // ceFunc is the hard-label cross-entropy row kernel (generic.CrossEntropyRows).
 type ceFunc func(grad, z, w []float32, k float32, a, scale, mx, lsum, zw []float32, rows, cols int)
 
+// ceLabelsFunc is a fused kernel of generic.CrossEntropyLabelRows that
+// takes the leading rows it can and returns how many it took.
+type ceLabelsFunc func(grad, z, w []float32, labels []int32, sw []float32, keep, inv float32, loss []float32, rows, cols int) int
+
 // ceSoftFunc is the soft-target cross-entropy row kernel (generic.CrossEntropySoftRows).
 type ceSoftFunc func(grad, z, q, w, scale, mx, lsum, mass, zc []float32, keep, spread float32, rows, cols int)
 
@@ -62,6 +66,7 @@ type Set struct {
 	squaredL2Rows, dotRows         pairedFunc
 	crossEntropy                   ceFunc
 	crossEntropySoft               ceSoftFunc
+	crossEntropyLabels             ceLabelsFunc // nil: no fused kernel
 	squaredL2RowsEps               epsRowsFunc
 	tripletGrad                    tripletGradFunc
 	axpbyRows                      axpbyFunc
@@ -219,6 +224,40 @@ func (s *Set) CrossEntropyRows(grad, z, w []float32, k float32, a, scale, mx, ls
 		grad = grad[:rows*cols]
 	}
 	s.crossEntropy(grad, z, w, k, a, scale, mx, lsum, zw, rows, cols)
+}
+
+// CrossEntropyLabelRows is generic.CrossEntropyLabelRows (the hard-label
+// cross-entropy without smoothing, the label's loss and gradient terms
+// included) on the leading rows this set has a fused kernel for. It returns
+// how many rows it did: a multiple of 8 on the amd64 sets when cols <= 16,
+// else 0. The caller does the rest with CrossEntropyRows and the label's
+// terms, which give the same bits. rows = len(labels); z has rows×cols
+// elements, loss rows, sw (nil: none) rows, w (nil: ones) cols, grad (nil:
+// no gradient) rows×cols, disjoint from z. Labels must be negative
+// (ignored) or below cols: others give unspecified results, though no
+// memory outside the slices is touched. Shape mismatches and overlaps panic.
+func (s *Set) CrossEntropyLabelRows(grad, z, w []float32, labels []int32, sw []float32, keep, inv float32, loss []float32, cols int) int {
+	const op = "CrossEntropyLabelRows"
+	rows := len(labels)
+	if rows == 0 {
+		return 0
+	}
+	if cols <= 0 {
+		panic(fmt.Sprintf("simdloss: %s: cols = %d must be positive", op, cols))
+	}
+	check.Len(op, "z", z, rows*cols, false)
+	check.Len(op, "loss", loss, rows, false)
+	check.Len(op, "sw", sw, rows, true)
+	check.Len(op, "w", w, cols, true)
+	if grad != nil {
+		check.Len(op, "grad", grad, rows*cols, false)
+		grad = grad[:rows*cols]
+		check.Disjoint(op, "grad", "z", grad, z[:rows*cols])
+	}
+	if s.crossEntropyLabels == nil {
+		return 0
+	}
+	return s.crossEntropyLabels(grad, z, w, labels, sw, keep, inv, loss, rows, cols)
 }
 
 // CrossEntropySoftRows is the fused row kernel of the soft-target

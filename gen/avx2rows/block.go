@@ -229,8 +229,9 @@ func pairTree(area Mem) reg.VecVirtual {
 	return v[0]
 }
 
-// maxCols returns the row maxima (+0) of the block, one row per lane.
-func (bk *block) maxCols() reg.VecVirtual {
+// maxCols returns the row maxima (+0) of the block, one row per lane; hook
+// (may be nil) gets each column's values too.
+func (bk *block) maxCols(hook func(x reg.VecVirtual)) reg.VecVirtual {
 	Comment("m = max over the columns (NaN skipped) + 0, for 8 rows at once")
 	m := YMM()
 	VBROADCASTSS(consts.scalar("-inf"), m)
@@ -238,6 +239,9 @@ func (bk *block) maxCols() reg.VecVirtual {
 		x := YMM()
 		VMOVUPS(slot, x)
 		VMAXPS(m, x, m)
+		if hook != nil {
+			hook(x)
+		}
 	})
 	zero := YMM()
 	VXORPS(zero, zero, zero)

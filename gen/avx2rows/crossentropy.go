@@ -230,18 +230,9 @@ func crossEntropySoftKernel(grad, weights bool) {
 // kernel.
 func crossEntropyBlock(r *row, rows Op, dstStep int, grad, weights, smooth bool) {
 	bk := newBlock(r, smooth)
-	// wcol broadcasts the class weight of the block's current column.
-	wcol := func() reg.VecVirtual {
-		wp, t := Load(Param("w"), GP64()).(reg.GPVirtual), GP64()
-		MOVQ(bk.off, t)
-		SHRQ(U8(3), t) // column*32 bytes -> column*4
-		wc := YMM()
-		VBROADCASTSS(Mem{Base: wp, Index: t, Scale: 1}, wc)
-		return wc
-	}
 	bk.loop(rows, dstStep, func(string) {
 		bk.load(r.src)
-		m := bk.maxCols()
+		m := bk.maxCols(nil)
 		var hook func(slot Mem, d reg.VecVirtual)
 		if smooth {
 			zeroSums(bk.z)
@@ -249,7 +240,7 @@ func crossEntropyBlock(r *row, rows Op, dstStep int, grad, weights, smooth bool)
 				p := YMM()
 				VXORPS(p, p, p)
 				if weights {
-					VFMADD231PS(wcol(), d, p) // p = fma(w, d, +0)
+					VFMADD231PS(bk.wcol(), d, p) // p = fma(w, d, +0)
 				} else {
 					VADDPS(d, p, p) // p = +0 + d
 				}
@@ -284,7 +275,7 @@ func crossEntropyBlock(r *row, rows Op, dstStep int, grad, weights, smooth bool)
 			VMULPS(slot, inv, p)
 			u := YMM()
 			if weights {
-				VMULPS(wcol(), kv, u)
+				VMULPS(bk.wcol(), kv, u)
 			} else {
 				VMOVAPS(kv, u)
 			}

@@ -49,6 +49,13 @@ func main() {
 		}
 	}
 	if !w.zmm { // memory-bound: the AVX2 kernels serve both sets
+		for _, g := range []bool{false, true} {
+			for _, wt := range []bool{false, true} {
+				for _, sw := range []bool{false, true} {
+					crossEntropyLabelsKernel(g, wt, sw)
+				}
+			}
+		}
 		squaredL2RowsEpsKernel()
 		tripletGradKernel(false)
 		tripletGradKernel(true)

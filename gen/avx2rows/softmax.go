@@ -70,7 +70,7 @@ func softmaxBlock(k kind, r *row, rows Op, dstStep int) {
 	bk := newBlock(r, false)
 	bk.loop(rows, dstStep, func(bail string) {
 		bk.load(r.src)
-		m := bk.maxCols()
+		m := bk.maxCols(nil)
 		switch k {
 		case softmax:
 			s := bk.expCols(m, true, nil)

@@ -16417,6 +16417,2680 @@ CrossEntropySoftGWAVX2_outend_37:
 	VZEROUPPER
 	RET
 
+// func CrossEntropyLabelsPlainAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// Requires: AVX, AVX2, CMOV, FMA3
+TEXT ·CrossEntropyLabelsPlainAVX2(SB), $864-72
+	MOVQ cols+64(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, CX
+	ANDQ         $-8, CX
+	MOVQ         AX, CX
+	ANDQ         $0x07, CX
+	XORQ         CX, CX
+	VBROADCASTSS rowconsts<>+1060(SB), Y0
+	VBROADCASTSS rowconsts<>+1056(SB), Y1
+	VBROADCASTSS rowconsts<>+1064(SB), Y2
+	MOVQ         z+8(FP), DX
+	MOVQ         rows+56(FP), BX
+
+	// short-row path set-up: lane masks of columns 0..7 and 8..15
+	MOVQ    AX, SI
+	MOVQ    $0x00000008, DI
+	CMPQ    SI, DI
+	CMOVQGT DI, SI
+	LEAQ    rowconsts<>+32(SB), DI
+	SHLQ    $0x02, SI
+	SUBQ    SI, DI
+	VMOVUPS (DI), Y3
+	VMOVUPS Y3, 768(SP)
+	MOVQ    AX, SI
+	SUBQ    $0x08, SI
+	XORQ    DI, DI
+	CMPQ    SI, $0x00
+	CMOVQLT DI, SI
+	MOVQ    $0x00000008, DI
+	CMPQ    SI, DI
+	CMOVQGT DI, SI
+	LEAQ    rowconsts<>+32(SB), DI
+	SHLQ    $0x02, SI
+	SUBQ    SI, DI
+	VMOVUPS (DI), Y3
+	VMOVUPS Y3, 800(SP)
+
+	// short rows (cols <= 16): 8 rows at a time, transposed
+	CMPQ AX, $0x10
+	JA   CrossEntropyLabelsPlainAVX2_blockdone_2
+	MOVQ AX, SI
+	SHLQ $0x02, SI
+	LEAQ (SI)(SI*2), DI
+	MOVQ AX, R9
+	SHLQ $0x05, R9
+
+CrossEntropyLabelsPlainAVX2_block_1:
+	MOVQ BX, R8
+	SUBQ CX, R8
+	CMPQ R8, $0x08
+	JB   CrossEntropyLabelsPlainAVX2_blockdone_2
+
+	// load 8 rows and transpose them into column slots
+	LEAQ       (DX)(SI*4), R8
+	VMOVUPS    768(SP), Y3
+	VMASKMOVPS (DX), Y3, Y4
+	VMASKMOVPS (DX)(SI*1), Y3, Y5
+	VMASKMOVPS (DX)(SI*2), Y3, Y6
+	VMASKMOVPS (DX)(DI*1), Y3, Y7
+	VMASKMOVPS (R8), Y3, Y8
+	VMASKMOVPS (R8)(SI*1), Y3, Y9
+	VMASKMOVPS (R8)(SI*2), Y3, Y10
+	VMASKMOVPS (R8)(DI*1), Y3, Y3
+	VUNPCKLPS  Y5, Y4, Y11
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y3, Y10, Y9
+	VUNPCKHPS  Y3, Y10, Y3
+	VSHUFPS    $0x44, Y5, Y11, Y10
+	VSHUFPS    $0xee, Y5, Y11, Y5
+	VSHUFPS    $0x44, Y6, Y4, Y11
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y3, Y8, Y9
+	VSHUFPS    $0xee, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y6, Y10, Y8
+	VPERM2F128 $0x31, Y6, Y10, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y10
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y11, Y7
+	VPERM2F128 $0x31, Y9, Y11, Y9
+	VPERM2F128 $0x20, Y3, Y4, Y11
+	VPERM2F128 $0x31, Y3, Y4, Y3
+	VMOVUPS    Y8, (SP)
+	VMOVUPS    Y10, 32(SP)
+	VMOVUPS    Y7, 64(SP)
+	VMOVUPS    Y11, 96(SP)
+	VMOVUPS    Y6, 128(SP)
+	VMOVUPS    Y5, 160(SP)
+	VMOVUPS    Y9, 192(SP)
+	VMOVUPS    Y3, 224(SP)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyLabelsPlainAVX2_nohigh_5
+	VMOVUPS    800(SP), Y3
+	VMASKMOVPS 32(DX), Y3, Y4
+	VMASKMOVPS 32(DX)(SI*1), Y3, Y5
+	VMASKMOVPS 32(DX)(SI*2), Y3, Y6
+	VMASKMOVPS 32(DX)(DI*1), Y3, Y7
+	VMASKMOVPS 32(R8), Y3, Y8
+	VMASKMOVPS 32(R8)(SI*1), Y3, Y9
+	VMASKMOVPS 32(R8)(SI*2), Y3, Y10
+	VMASKMOVPS 32(R8)(DI*1), Y3, Y3
+	VUNPCKLPS  Y5, Y4, Y11
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y3, Y10, Y9
+	VUNPCKHPS  Y3, Y10, Y3
+	VSHUFPS    $0x44, Y5, Y11, Y10
+	VSHUFPS    $0xee, Y5, Y11, Y5
+	VSHUFPS    $0x44, Y6, Y4, Y11
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y3, Y8, Y9
+	VSHUFPS    $0xee, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y6, Y10, Y8
+	VPERM2F128 $0x31, Y6, Y10, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y10
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y11, Y7
+	VPERM2F128 $0x31, Y9, Y11, Y9
+	VPERM2F128 $0x20, Y3, Y4, Y11
+	VPERM2F128 $0x31, Y3, Y4, Y3
+	VMOVUPS    Y8, 256(SP)
+	VMOVUPS    Y10, 288(SP)
+	VMOVUPS    Y7, 320(SP)
+	VMOVUPS    Y11, 352(SP)
+	VMOVUPS    Y6, 384(SP)
+	VMOVUPS    Y5, 416(SP)
+	VMOVUPS    Y9, 448(SP)
+	VMOVUPS    Y3, 480(SP)
+
+CrossEntropyLabelsPlainAVX2_nohigh_5:
+	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
+	MOVQ         labels+24(FP), R8
+	VMOVDQU      (R8)(CX*4), Y3
+	VPCMPEQD     Y4, Y4, Y4
+	VPCMPGTD     Y4, Y3, Y5
+	VMOVDQU      Y5, 832(SP)
+	VBROADCASTSS keep+40(FP), Y6
+
+	// with the max pass: zy = z_y and wy = keep·w_y, from the column whose index matches the lane's label
+	VPXOR  Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VANDPS Y5, Y6, Y5
+
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	XORQ         R8, R8
+
+CrossEntropyLabelsPlainAVX2_bmax_6:
+	VMOVUPS   (SP)(R8*1), Y9
+	VMAXPS    Y6, Y9, Y6
+	VPCMPEQD  Y3, Y7, Y10
+	VBLENDVPS Y10, Y9, Y8, Y8
+	VPSUBD    Y4, Y7, Y7
+	ADDQ      $0x20, R8
+	CMPQ      R8, R9
+	JB        CrossEntropyLabelsPlainAVX2_bmax_6
+	VXORPS    Y3, Y3, Y3
+	VADDPS    Y3, Y6, Y6
+
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y3, Y3, Y3
+	VMOVUPS Y3, 512(SP)
+	VMOVUPS Y3, 544(SP)
+	VMOVUPS Y3, 576(SP)
+	VMOVUPS Y3, 608(SP)
+	VMOVUPS Y3, 640(SP)
+	VMOVUPS Y3, 672(SP)
+	VMOVUPS Y3, 704(SP)
+	VMOVUPS Y3, 736(SP)
+	XORQ    R8, R8
+
+CrossEntropyLabelsPlainAVX2_bexp_7:
+	VMOVUPS     (SP)(R8*1), Y3
+	VSUBPS      Y6, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y3, Y4
+	VMOVAPS     Y1, Y7
+	VFMADD213PS Y0, Y3, Y7
+	VPSLLD      $0x17, Y7, Y9
+	VSUBPS      Y0, Y7, Y7
+	VFMADD231PS rowconsts<>+160(SB), Y7, Y3
+	VFMADD231PS rowconsts<>+192(SB), Y7, Y3
+	VMOVAPS     Y2, Y7
+	VFMADD213PS rowconsts<>+224(SB), Y3, Y7
+	VFMADD213PS rowconsts<>+256(SB), Y3, Y7
+	VFMADD213PS rowconsts<>+288(SB), Y3, Y7
+	VFMADD213PS rowconsts<>+320(SB), Y3, Y7
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y7, Y3, Y9
+	VANDNPS     Y9, Y4, Y9
+	MOVQ        R8, R10
+	ANDQ        $0x000000ff, R10
+	VADDPS      512(SP)(R10*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R10*1)
+	ADDQ        $0x20, R8
+	CMPQ        R8, R9
+	JB          CrossEntropyLabelsPlainAVX2_bexp_7
+	VMOVUPS     512(SP), Y3
+	VMOVUPS     544(SP), Y4
+	VMOVUPS     576(SP), Y7
+	VMOVUPS     608(SP), Y9
+	VMOVUPS     640(SP), Y10
+	VMOVUPS     672(SP), Y11
+	VMOVUPS     704(SP), Y12
+	VMOVUPS     736(SP), Y13
+	VADDPS      Y4, Y3, Y3
+	VADDPS      Y9, Y7, Y7
+	VADDPS      Y11, Y10, Y10
+	VADDPS      Y13, Y12, Y12
+	VADDPS      Y7, Y3, Y3
+	VADDPS      Y12, Y10, Y10
+	VADDPS      Y10, Y3, Y3
+
+	// loss = s·(wy·(LogPos(sum) - (zy - max))), +0 where ignored
+	VSUBPS Y6, Y8, Y8
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y3, Y4
+	VPSRAD       $0x17, Y4, Y4
+	VPSLLD       $0x17, Y4, Y6
+	VPSUBD       Y6, Y3, Y6
+	VSUBPS       rowconsts<>+448(SB), Y6, Y6
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1108(SB), Y9
+	VFMADD213PS  rowconsts<>+512(SB), Y6, Y9
+	VFMADD213PS  rowconsts<>+544(SB), Y6, Y9
+	VFMADD213PS  rowconsts<>+576(SB), Y6, Y9
+	VFMADD213PS  rowconsts<>+608(SB), Y6, Y9
+	VFMADD213PS  rowconsts<>+640(SB), Y6, Y9
+	VFMADD213PS  rowconsts<>+672(SB), Y6, Y9
+	VFMADD213PS  rowconsts<>+704(SB), Y6, Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y9
+	VMULPS       Y6, Y9, Y9
+	VMULPS       Y7, Y9, Y9
+	VFMADD231PS  rowconsts<>+768(SB), Y4, Y9
+	VFMADD231PS  rowconsts<>+480(SB), Y7, Y9
+	VADDPS       Y9, Y6, Y6
+	VFMADD231PS  rowconsts<>+800(SB), Y4, Y6
+	VSUBPS       Y3, Y3, Y3
+	VADDPS       Y3, Y6, Y6
+	VSUBPS       Y8, Y6, Y3
+	VMULPS       Y3, Y5, Y3
+	VANDPS       832(SP), Y3, Y3
+	MOVQ         loss+48(FP), R8
+	VMOVUPS      Y3, (R8)(CX*4)
+
+	// next 8 rows
+	MOVQ SI, R8
+	SHLQ $0x03, R8
+	ADDQ R8, DX
+	ADDQ $0x08, CX
+	JMP  CrossEntropyLabelsPlainAVX2_block_1
+
+CrossEntropyLabelsPlainAVX2_blockdone_2:
+	VZEROUPPER
+	RET
+
+// func CrossEntropyLabelsSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// Requires: AVX, AVX2, CMOV, FMA3
+TEXT ·CrossEntropyLabelsSAVX2(SB), $864-72
+	MOVQ cols+64(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, CX
+	ANDQ         $-8, CX
+	MOVQ         AX, CX
+	ANDQ         $0x07, CX
+	XORQ         CX, CX
+	VBROADCASTSS rowconsts<>+1060(SB), Y0
+	VBROADCASTSS rowconsts<>+1056(SB), Y1
+	VBROADCASTSS rowconsts<>+1064(SB), Y2
+	MOVQ         z+8(FP), DX
+	MOVQ         rows+56(FP), BX
+
+	// short-row path set-up: lane masks of columns 0..7 and 8..15
+	MOVQ    AX, SI
+	MOVQ    $0x00000008, DI
+	CMPQ    SI, DI
+	CMOVQGT DI, SI
+	LEAQ    rowconsts<>+32(SB), DI
+	SHLQ    $0x02, SI
+	SUBQ    SI, DI
+	VMOVUPS (DI), Y3
+	VMOVUPS Y3, 768(SP)
+	MOVQ    AX, SI
+	SUBQ    $0x08, SI
+	XORQ    DI, DI
+	CMPQ    SI, $0x00
+	CMOVQLT DI, SI
+	MOVQ    $0x00000008, DI
+	CMPQ    SI, DI
+	CMOVQGT DI, SI
+	LEAQ    rowconsts<>+32(SB), DI
+	SHLQ    $0x02, SI
+	SUBQ    SI, DI
+	VMOVUPS (DI), Y3
+	VMOVUPS Y3, 800(SP)
+
+	// short rows (cols <= 16): 8 rows at a time, transposed
+	CMPQ AX, $0x10
+	JA   CrossEntropyLabelsSAVX2_blockdone_2
+	MOVQ AX, SI
+	SHLQ $0x02, SI
+	LEAQ (SI)(SI*2), DI
+	MOVQ AX, R9
+	SHLQ $0x05, R9
+
+CrossEntropyLabelsSAVX2_block_1:
+	MOVQ BX, R8
+	SUBQ CX, R8
+	CMPQ R8, $0x08
+	JB   CrossEntropyLabelsSAVX2_blockdone_2
+
+	// load 8 rows and transpose them into column slots
+	LEAQ       (DX)(SI*4), R8
+	VMOVUPS    768(SP), Y3
+	VMASKMOVPS (DX), Y3, Y4
+	VMASKMOVPS (DX)(SI*1), Y3, Y5
+	VMASKMOVPS (DX)(SI*2), Y3, Y6
+	VMASKMOVPS (DX)(DI*1), Y3, Y7
+	VMASKMOVPS (R8), Y3, Y8
+	VMASKMOVPS (R8)(SI*1), Y3, Y9
+	VMASKMOVPS (R8)(SI*2), Y3, Y10
+	VMASKMOVPS (R8)(DI*1), Y3, Y3
+	VUNPCKLPS  Y5, Y4, Y11
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y3, Y10, Y9
+	VUNPCKHPS  Y3, Y10, Y3
+	VSHUFPS    $0x44, Y5, Y11, Y10
+	VSHUFPS    $0xee, Y5, Y11, Y5
+	VSHUFPS    $0x44, Y6, Y4, Y11
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y3, Y8, Y9
+	VSHUFPS    $0xee, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y6, Y10, Y8
+	VPERM2F128 $0x31, Y6, Y10, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y10
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y11, Y7
+	VPERM2F128 $0x31, Y9, Y11, Y9
+	VPERM2F128 $0x20, Y3, Y4, Y11
+	VPERM2F128 $0x31, Y3, Y4, Y3
+	VMOVUPS    Y8, (SP)
+	VMOVUPS    Y10, 32(SP)
+	VMOVUPS    Y7, 64(SP)
+	VMOVUPS    Y11, 96(SP)
+	VMOVUPS    Y6, 128(SP)
+	VMOVUPS    Y5, 160(SP)
+	VMOVUPS    Y9, 192(SP)
+	VMOVUPS    Y3, 224(SP)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyLabelsSAVX2_nohigh_5
+	VMOVUPS    800(SP), Y3
+	VMASKMOVPS 32(DX), Y3, Y4
+	VMASKMOVPS 32(DX)(SI*1), Y3, Y5
+	VMASKMOVPS 32(DX)(SI*2), Y3, Y6
+	VMASKMOVPS 32(DX)(DI*1), Y3, Y7
+	VMASKMOVPS 32(R8), Y3, Y8
+	VMASKMOVPS 32(R8)(SI*1), Y3, Y9
+	VMASKMOVPS 32(R8)(SI*2), Y3, Y10
+	VMASKMOVPS 32(R8)(DI*1), Y3, Y3
+	VUNPCKLPS  Y5, Y4, Y11
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y3, Y10, Y9
+	VUNPCKHPS  Y3, Y10, Y3
+	VSHUFPS    $0x44, Y5, Y11, Y10
+	VSHUFPS    $0xee, Y5, Y11, Y5
+	VSHUFPS    $0x44, Y6, Y4, Y11
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y3, Y8, Y9
+	VSHUFPS    $0xee, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y6, Y10, Y8
+	VPERM2F128 $0x31, Y6, Y10, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y10
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y11, Y7
+	VPERM2F128 $0x31, Y9, Y11, Y9
+	VPERM2F128 $0x20, Y3, Y4, Y11
+	VPERM2F128 $0x31, Y3, Y4, Y3
+	VMOVUPS    Y8, 256(SP)
+	VMOVUPS    Y10, 288(SP)
+	VMOVUPS    Y7, 320(SP)
+	VMOVUPS    Y11, 352(SP)
+	VMOVUPS    Y6, 384(SP)
+	VMOVUPS    Y5, 416(SP)
+	VMOVUPS    Y9, 448(SP)
+	VMOVUPS    Y3, 480(SP)
+
+CrossEntropyLabelsSAVX2_nohigh_5:
+	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
+	MOVQ         labels+24(FP), R8
+	VMOVDQU      (R8)(CX*4), Y3
+	VPCMPEQD     Y4, Y4, Y4
+	VPCMPGTD     Y4, Y3, Y5
+	VMOVDQU      Y5, 832(SP)
+	VBROADCASTSS keep+40(FP), Y6
+
+	// with the max pass: zy = z_y and wy = keep·w_y, from the column whose index matches the lane's label
+	VPXOR  Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VANDPS Y5, Y6, Y5
+
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	XORQ         R8, R8
+
+CrossEntropyLabelsSAVX2_bmax_6:
+	VMOVUPS   (SP)(R8*1), Y9
+	VMAXPS    Y6, Y9, Y6
+	VPCMPEQD  Y3, Y7, Y10
+	VBLENDVPS Y10, Y9, Y8, Y8
+	VPSUBD    Y4, Y7, Y7
+	ADDQ      $0x20, R8
+	CMPQ      R8, R9
+	JB        CrossEntropyLabelsSAVX2_bmax_6
+	VXORPS    Y3, Y3, Y3
+	VADDPS    Y3, Y6, Y6
+
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y3, Y3, Y3
+	VMOVUPS Y3, 512(SP)
+	VMOVUPS Y3, 544(SP)
+	VMOVUPS Y3, 576(SP)
+	VMOVUPS Y3, 608(SP)
+	VMOVUPS Y3, 640(SP)
+	VMOVUPS Y3, 672(SP)
+	VMOVUPS Y3, 704(SP)
+	VMOVUPS Y3, 736(SP)
+	XORQ    R8, R8
+
+CrossEntropyLabelsSAVX2_bexp_7:
+	VMOVUPS     (SP)(R8*1), Y3
+	VSUBPS      Y6, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y3, Y4
+	VMOVAPS     Y1, Y7
+	VFMADD213PS Y0, Y3, Y7
+	VPSLLD      $0x17, Y7, Y9
+	VSUBPS      Y0, Y7, Y7
+	VFMADD231PS rowconsts<>+160(SB), Y7, Y3
+	VFMADD231PS rowconsts<>+192(SB), Y7, Y3
+	VMOVAPS     Y2, Y7
+	VFMADD213PS rowconsts<>+224(SB), Y3, Y7
+	VFMADD213PS rowconsts<>+256(SB), Y3, Y7
+	VFMADD213PS rowconsts<>+288(SB), Y3, Y7
+	VFMADD213PS rowconsts<>+320(SB), Y3, Y7
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y7, Y3, Y9
+	VANDNPS     Y9, Y4, Y9
+	MOVQ        R8, R10
+	ANDQ        $0x000000ff, R10
+	VADDPS      512(SP)(R10*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R10*1)
+	ADDQ        $0x20, R8
+	CMPQ        R8, R9
+	JB          CrossEntropyLabelsSAVX2_bexp_7
+	VMOVUPS     512(SP), Y3
+	VMOVUPS     544(SP), Y4
+	VMOVUPS     576(SP), Y7
+	VMOVUPS     608(SP), Y9
+	VMOVUPS     640(SP), Y10
+	VMOVUPS     672(SP), Y11
+	VMOVUPS     704(SP), Y12
+	VMOVUPS     736(SP), Y13
+	VADDPS      Y4, Y3, Y3
+	VADDPS      Y9, Y7, Y7
+	VADDPS      Y11, Y10, Y10
+	VADDPS      Y13, Y12, Y12
+	VADDPS      Y7, Y3, Y3
+	VADDPS      Y12, Y10, Y10
+	VADDPS      Y10, Y3, Y3
+
+	// loss = s·(wy·(LogPos(sum) - (zy - max))), +0 where ignored
+	VSUBPS Y6, Y8, Y8
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y3, Y4
+	VPSRAD       $0x17, Y4, Y4
+	VPSLLD       $0x17, Y4, Y6
+	VPSUBD       Y6, Y3, Y6
+	VSUBPS       rowconsts<>+448(SB), Y6, Y6
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1108(SB), Y9
+	VFMADD213PS  rowconsts<>+512(SB), Y6, Y9
+	VFMADD213PS  rowconsts<>+544(SB), Y6, Y9
+	VFMADD213PS  rowconsts<>+576(SB), Y6, Y9
+	VFMADD213PS  rowconsts<>+608(SB), Y6, Y9
+	VFMADD213PS  rowconsts<>+640(SB), Y6, Y9
+	VFMADD213PS  rowconsts<>+672(SB), Y6, Y9
+	VFMADD213PS  rowconsts<>+704(SB), Y6, Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y9
+	VMULPS       Y6, Y9, Y9
+	VMULPS       Y7, Y9, Y9
+	VFMADD231PS  rowconsts<>+768(SB), Y4, Y9
+	VFMADD231PS  rowconsts<>+480(SB), Y7, Y9
+	VADDPS       Y9, Y6, Y6
+	VFMADD231PS  rowconsts<>+800(SB), Y4, Y6
+	VSUBPS       Y3, Y3, Y3
+	VADDPS       Y3, Y6, Y6
+	VSUBPS       Y8, Y6, Y3
+	VMULPS       Y3, Y5, Y3
+	MOVQ         sw+32(FP), R8
+	VMOVUPS      (R8)(CX*4), Y4
+	VMULPS       Y3, Y4, Y3
+	VANDPS       832(SP), Y3, Y3
+	MOVQ         loss+48(FP), R8
+	VMOVUPS      Y3, (R8)(CX*4)
+
+	// next 8 rows
+	MOVQ SI, R8
+	SHLQ $0x03, R8
+	ADDQ R8, DX
+	ADDQ $0x08, CX
+	JMP  CrossEntropyLabelsSAVX2_block_1
+
+CrossEntropyLabelsSAVX2_blockdone_2:
+	VZEROUPPER
+	RET
+
+// func CrossEntropyLabelsWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// Requires: AVX, AVX2, CMOV, FMA3
+TEXT ·CrossEntropyLabelsWAVX2(SB), $864-72
+	MOVQ cols+64(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, CX
+	ANDQ         $-8, CX
+	MOVQ         AX, CX
+	ANDQ         $0x07, CX
+	XORQ         CX, CX
+	VBROADCASTSS rowconsts<>+1060(SB), Y0
+	VBROADCASTSS rowconsts<>+1056(SB), Y1
+	VBROADCASTSS rowconsts<>+1064(SB), Y2
+	MOVQ         z+8(FP), DX
+	MOVQ         rows+56(FP), BX
+
+	// short-row path set-up: lane masks of columns 0..7 and 8..15
+	MOVQ    AX, SI
+	MOVQ    $0x00000008, DI
+	CMPQ    SI, DI
+	CMOVQGT DI, SI
+	LEAQ    rowconsts<>+32(SB), DI
+	SHLQ    $0x02, SI
+	SUBQ    SI, DI
+	VMOVUPS (DI), Y3
+	VMOVUPS Y3, 768(SP)
+	MOVQ    AX, SI
+	SUBQ    $0x08, SI
+	XORQ    DI, DI
+	CMPQ    SI, $0x00
+	CMOVQLT DI, SI
+	MOVQ    $0x00000008, DI
+	CMPQ    SI, DI
+	CMOVQGT DI, SI
+	LEAQ    rowconsts<>+32(SB), DI
+	SHLQ    $0x02, SI
+	SUBQ    SI, DI
+	VMOVUPS (DI), Y3
+	VMOVUPS Y3, 800(SP)
+
+	// short rows (cols <= 16): 8 rows at a time, transposed
+	CMPQ AX, $0x10
+	JA   CrossEntropyLabelsWAVX2_blockdone_2
+	MOVQ AX, SI
+	SHLQ $0x02, SI
+	LEAQ (SI)(SI*2), DI
+	MOVQ AX, R9
+	SHLQ $0x05, R9
+
+CrossEntropyLabelsWAVX2_block_1:
+	MOVQ BX, R8
+	SUBQ CX, R8
+	CMPQ R8, $0x08
+	JB   CrossEntropyLabelsWAVX2_blockdone_2
+
+	// load 8 rows and transpose them into column slots
+	LEAQ       (DX)(SI*4), R8
+	VMOVUPS    768(SP), Y3
+	VMASKMOVPS (DX), Y3, Y4
+	VMASKMOVPS (DX)(SI*1), Y3, Y5
+	VMASKMOVPS (DX)(SI*2), Y3, Y6
+	VMASKMOVPS (DX)(DI*1), Y3, Y7
+	VMASKMOVPS (R8), Y3, Y8
+	VMASKMOVPS (R8)(SI*1), Y3, Y9
+	VMASKMOVPS (R8)(SI*2), Y3, Y10
+	VMASKMOVPS (R8)(DI*1), Y3, Y3
+	VUNPCKLPS  Y5, Y4, Y11
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y3, Y10, Y9
+	VUNPCKHPS  Y3, Y10, Y3
+	VSHUFPS    $0x44, Y5, Y11, Y10
+	VSHUFPS    $0xee, Y5, Y11, Y5
+	VSHUFPS    $0x44, Y6, Y4, Y11
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y3, Y8, Y9
+	VSHUFPS    $0xee, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y6, Y10, Y8
+	VPERM2F128 $0x31, Y6, Y10, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y10
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y11, Y7
+	VPERM2F128 $0x31, Y9, Y11, Y9
+	VPERM2F128 $0x20, Y3, Y4, Y11
+	VPERM2F128 $0x31, Y3, Y4, Y3
+	VMOVUPS    Y8, (SP)
+	VMOVUPS    Y10, 32(SP)
+	VMOVUPS    Y7, 64(SP)
+	VMOVUPS    Y11, 96(SP)
+	VMOVUPS    Y6, 128(SP)
+	VMOVUPS    Y5, 160(SP)
+	VMOVUPS    Y9, 192(SP)
+	VMOVUPS    Y3, 224(SP)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyLabelsWAVX2_nohigh_5
+	VMOVUPS    800(SP), Y3
+	VMASKMOVPS 32(DX), Y3, Y4
+	VMASKMOVPS 32(DX)(SI*1), Y3, Y5
+	VMASKMOVPS 32(DX)(SI*2), Y3, Y6
+	VMASKMOVPS 32(DX)(DI*1), Y3, Y7
+	VMASKMOVPS 32(R8), Y3, Y8
+	VMASKMOVPS 32(R8)(SI*1), Y3, Y9
+	VMASKMOVPS 32(R8)(SI*2), Y3, Y10
+	VMASKMOVPS 32(R8)(DI*1), Y3, Y3
+	VUNPCKLPS  Y5, Y4, Y11
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y3, Y10, Y9
+	VUNPCKHPS  Y3, Y10, Y3
+	VSHUFPS    $0x44, Y5, Y11, Y10
+	VSHUFPS    $0xee, Y5, Y11, Y5
+	VSHUFPS    $0x44, Y6, Y4, Y11
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y3, Y8, Y9
+	VSHUFPS    $0xee, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y6, Y10, Y8
+	VPERM2F128 $0x31, Y6, Y10, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y10
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y11, Y7
+	VPERM2F128 $0x31, Y9, Y11, Y9
+	VPERM2F128 $0x20, Y3, Y4, Y11
+	VPERM2F128 $0x31, Y3, Y4, Y3
+	VMOVUPS    Y8, 256(SP)
+	VMOVUPS    Y10, 288(SP)
+	VMOVUPS    Y7, 320(SP)
+	VMOVUPS    Y11, 352(SP)
+	VMOVUPS    Y6, 384(SP)
+	VMOVUPS    Y5, 416(SP)
+	VMOVUPS    Y9, 448(SP)
+	VMOVUPS    Y3, 480(SP)
+
+CrossEntropyLabelsWAVX2_nohigh_5:
+	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
+	MOVQ         labels+24(FP), R8
+	VMOVDQU      (R8)(CX*4), Y3
+	VPCMPEQD     Y4, Y4, Y4
+	VPCMPGTD     Y4, Y3, Y5
+	VMOVDQU      Y5, 832(SP)
+	VBROADCASTSS keep+40(FP), Y5
+
+	// with the max pass: zy = z_y and wy = keep·w_y, from the column whose index matches the lane's label
+	VPXOR  Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	VBROADCASTSS rowconsts<>+1068(SB), Y9
+	XORQ         R8, R8
+
+CrossEntropyLabelsWAVX2_bmax_6:
+	VMOVUPS      (SP)(R8*1), Y10
+	VMAXPS       Y9, Y10, Y9
+	VPCMPEQD     Y3, Y6, Y11
+	VBLENDVPS    Y11, Y10, Y7, Y7
+	MOVQ         w+16(FP), R10
+	MOVQ         R8, R11
+	SHRQ         $0x03, R11
+	VBROADCASTSS (R10)(R11*1), Y10
+	VMULPS       Y5, Y10, Y10
+	VBLENDVPS    Y11, Y10, Y8, Y8
+	VPSUBD       Y4, Y6, Y6
+	ADDQ         $0x20, R8
+	CMPQ         R8, R9
+	JB           CrossEntropyLabelsWAVX2_bmax_6
+	VXORPS       Y3, Y3, Y3
+	VADDPS       Y3, Y9, Y9
+
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y3, Y3, Y3
+	VMOVUPS Y3, 512(SP)
+	VMOVUPS Y3, 544(SP)
+	VMOVUPS Y3, 576(SP)
+	VMOVUPS Y3, 608(SP)
+	VMOVUPS Y3, 640(SP)
+	VMOVUPS Y3, 672(SP)
+	VMOVUPS Y3, 704(SP)
+	VMOVUPS Y3, 736(SP)
+	XORQ    R8, R8
+
+CrossEntropyLabelsWAVX2_bexp_7:
+	VMOVUPS     (SP)(R8*1), Y3
+	VSUBPS      Y9, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y3, Y4
+	VMOVAPS     Y1, Y5
+	VFMADD213PS Y0, Y3, Y5
+	VPSLLD      $0x17, Y5, Y6
+	VSUBPS      Y0, Y5, Y5
+	VFMADD231PS rowconsts<>+160(SB), Y5, Y3
+	VFMADD231PS rowconsts<>+192(SB), Y5, Y3
+	VMOVAPS     Y2, Y5
+	VFMADD213PS rowconsts<>+224(SB), Y3, Y5
+	VFMADD213PS rowconsts<>+256(SB), Y3, Y5
+	VFMADD213PS rowconsts<>+288(SB), Y3, Y5
+	VFMADD213PS rowconsts<>+320(SB), Y3, Y5
+	VMULPS      Y6, Y3, Y3
+	VFMADD231PS Y5, Y3, Y6
+	VANDNPS     Y6, Y4, Y6
+	MOVQ        R8, R10
+	ANDQ        $0x000000ff, R10
+	VADDPS      512(SP)(R10*1), Y6, Y6
+	VMOVUPS     Y6, 512(SP)(R10*1)
+	ADDQ        $0x20, R8
+	CMPQ        R8, R9
+	JB          CrossEntropyLabelsWAVX2_bexp_7
+	VMOVUPS     512(SP), Y3
+	VMOVUPS     544(SP), Y4
+	VMOVUPS     576(SP), Y5
+	VMOVUPS     608(SP), Y6
+	VMOVUPS     640(SP), Y10
+	VMOVUPS     672(SP), Y11
+	VMOVUPS     704(SP), Y12
+	VMOVUPS     736(SP), Y13
+	VADDPS      Y4, Y3, Y3
+	VADDPS      Y6, Y5, Y5
+	VADDPS      Y11, Y10, Y10
+	VADDPS      Y13, Y12, Y12
+	VADDPS      Y5, Y3, Y3
+	VADDPS      Y12, Y10, Y10
+	VADDPS      Y10, Y3, Y3
+
+	// loss = s·(wy·(LogPos(sum) - (zy - max))), +0 where ignored
+	VSUBPS Y9, Y7, Y7
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y3, Y4
+	VPSRAD       $0x17, Y4, Y4
+	VPSLLD       $0x17, Y4, Y5
+	VPSUBD       Y5, Y3, Y5
+	VSUBPS       rowconsts<>+448(SB), Y5, Y5
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       Y5, Y5, Y6
+	VBROADCASTSS rowconsts<>+1108(SB), Y9
+	VFMADD213PS  rowconsts<>+512(SB), Y5, Y9
+	VFMADD213PS  rowconsts<>+544(SB), Y5, Y9
+	VFMADD213PS  rowconsts<>+576(SB), Y5, Y9
+	VFMADD213PS  rowconsts<>+608(SB), Y5, Y9
+	VFMADD213PS  rowconsts<>+640(SB), Y5, Y9
+	VFMADD213PS  rowconsts<>+672(SB), Y5, Y9
+	VFMADD213PS  rowconsts<>+704(SB), Y5, Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y5, Y9
+	VMULPS       Y5, Y9, Y9
+	VMULPS       Y6, Y9, Y9
+	VFMADD231PS  rowconsts<>+768(SB), Y4, Y9
+	VFMADD231PS  rowconsts<>+480(SB), Y6, Y9
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  rowconsts<>+800(SB), Y4, Y5
+	VSUBPS       Y3, Y3, Y3
+	VADDPS       Y3, Y5, Y5
+	VSUBPS       Y7, Y5, Y3
+	VMULPS       Y3, Y8, Y3
+	VANDPS       832(SP), Y3, Y3
+	MOVQ         loss+48(FP), R8
+	VMOVUPS      Y3, (R8)(CX*4)
+
+	// next 8 rows
+	MOVQ SI, R8
+	SHLQ $0x03, R8
+	ADDQ R8, DX
+	ADDQ $0x08, CX
+	JMP  CrossEntropyLabelsWAVX2_block_1
+
+CrossEntropyLabelsWAVX2_blockdone_2:
+	VZEROUPPER
+	RET
+
+// func CrossEntropyLabelsWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// Requires: AVX, AVX2, CMOV, FMA3
+TEXT ·CrossEntropyLabelsWSAVX2(SB), $864-72
+	MOVQ cols+64(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, CX
+	ANDQ         $-8, CX
+	MOVQ         AX, CX
+	ANDQ         $0x07, CX
+	XORQ         CX, CX
+	VBROADCASTSS rowconsts<>+1060(SB), Y0
+	VBROADCASTSS rowconsts<>+1056(SB), Y1
+	VBROADCASTSS rowconsts<>+1064(SB), Y2
+	MOVQ         z+8(FP), DX
+	MOVQ         rows+56(FP), BX
+
+	// short-row path set-up: lane masks of columns 0..7 and 8..15
+	MOVQ    AX, SI
+	MOVQ    $0x00000008, DI
+	CMPQ    SI, DI
+	CMOVQGT DI, SI
+	LEAQ    rowconsts<>+32(SB), DI
+	SHLQ    $0x02, SI
+	SUBQ    SI, DI
+	VMOVUPS (DI), Y3
+	VMOVUPS Y3, 768(SP)
+	MOVQ    AX, SI
+	SUBQ    $0x08, SI
+	XORQ    DI, DI
+	CMPQ    SI, $0x00
+	CMOVQLT DI, SI
+	MOVQ    $0x00000008, DI
+	CMPQ    SI, DI
+	CMOVQGT DI, SI
+	LEAQ    rowconsts<>+32(SB), DI
+	SHLQ    $0x02, SI
+	SUBQ    SI, DI
+	VMOVUPS (DI), Y3
+	VMOVUPS Y3, 800(SP)
+
+	// short rows (cols <= 16): 8 rows at a time, transposed
+	CMPQ AX, $0x10
+	JA   CrossEntropyLabelsWSAVX2_blockdone_2
+	MOVQ AX, SI
+	SHLQ $0x02, SI
+	LEAQ (SI)(SI*2), DI
+	MOVQ AX, R9
+	SHLQ $0x05, R9
+
+CrossEntropyLabelsWSAVX2_block_1:
+	MOVQ BX, R8
+	SUBQ CX, R8
+	CMPQ R8, $0x08
+	JB   CrossEntropyLabelsWSAVX2_blockdone_2
+
+	// load 8 rows and transpose them into column slots
+	LEAQ       (DX)(SI*4), R8
+	VMOVUPS    768(SP), Y3
+	VMASKMOVPS (DX), Y3, Y4
+	VMASKMOVPS (DX)(SI*1), Y3, Y5
+	VMASKMOVPS (DX)(SI*2), Y3, Y6
+	VMASKMOVPS (DX)(DI*1), Y3, Y7
+	VMASKMOVPS (R8), Y3, Y8
+	VMASKMOVPS (R8)(SI*1), Y3, Y9
+	VMASKMOVPS (R8)(SI*2), Y3, Y10
+	VMASKMOVPS (R8)(DI*1), Y3, Y3
+	VUNPCKLPS  Y5, Y4, Y11
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y3, Y10, Y9
+	VUNPCKHPS  Y3, Y10, Y3
+	VSHUFPS    $0x44, Y5, Y11, Y10
+	VSHUFPS    $0xee, Y5, Y11, Y5
+	VSHUFPS    $0x44, Y6, Y4, Y11
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y3, Y8, Y9
+	VSHUFPS    $0xee, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y6, Y10, Y8
+	VPERM2F128 $0x31, Y6, Y10, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y10
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y11, Y7
+	VPERM2F128 $0x31, Y9, Y11, Y9
+	VPERM2F128 $0x20, Y3, Y4, Y11
+	VPERM2F128 $0x31, Y3, Y4, Y3
+	VMOVUPS    Y8, (SP)
+	VMOVUPS    Y10, 32(SP)
+	VMOVUPS    Y7, 64(SP)
+	VMOVUPS    Y11, 96(SP)
+	VMOVUPS    Y6, 128(SP)
+	VMOVUPS    Y5, 160(SP)
+	VMOVUPS    Y9, 192(SP)
+	VMOVUPS    Y3, 224(SP)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyLabelsWSAVX2_nohigh_5
+	VMOVUPS    800(SP), Y3
+	VMASKMOVPS 32(DX), Y3, Y4
+	VMASKMOVPS 32(DX)(SI*1), Y3, Y5
+	VMASKMOVPS 32(DX)(SI*2), Y3, Y6
+	VMASKMOVPS 32(DX)(DI*1), Y3, Y7
+	VMASKMOVPS 32(R8), Y3, Y8
+	VMASKMOVPS 32(R8)(SI*1), Y3, Y9
+	VMASKMOVPS 32(R8)(SI*2), Y3, Y10
+	VMASKMOVPS 32(R8)(DI*1), Y3, Y3
+	VUNPCKLPS  Y5, Y4, Y11
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y3, Y10, Y9
+	VUNPCKHPS  Y3, Y10, Y3
+	VSHUFPS    $0x44, Y5, Y11, Y10
+	VSHUFPS    $0xee, Y5, Y11, Y5
+	VSHUFPS    $0x44, Y6, Y4, Y11
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y3, Y8, Y9
+	VSHUFPS    $0xee, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y6, Y10, Y8
+	VPERM2F128 $0x31, Y6, Y10, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y10
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y11, Y7
+	VPERM2F128 $0x31, Y9, Y11, Y9
+	VPERM2F128 $0x20, Y3, Y4, Y11
+	VPERM2F128 $0x31, Y3, Y4, Y3
+	VMOVUPS    Y8, 256(SP)
+	VMOVUPS    Y10, 288(SP)
+	VMOVUPS    Y7, 320(SP)
+	VMOVUPS    Y11, 352(SP)
+	VMOVUPS    Y6, 384(SP)
+	VMOVUPS    Y5, 416(SP)
+	VMOVUPS    Y9, 448(SP)
+	VMOVUPS    Y3, 480(SP)
+
+CrossEntropyLabelsWSAVX2_nohigh_5:
+	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
+	MOVQ         labels+24(FP), R8
+	VMOVDQU      (R8)(CX*4), Y3
+	VPCMPEQD     Y4, Y4, Y4
+	VPCMPGTD     Y4, Y3, Y5
+	VMOVDQU      Y5, 832(SP)
+	VBROADCASTSS keep+40(FP), Y5
+
+	// with the max pass: zy = z_y and wy = keep·w_y, from the column whose index matches the lane's label
+	VPXOR  Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	VBROADCASTSS rowconsts<>+1068(SB), Y9
+	XORQ         R8, R8
+
+CrossEntropyLabelsWSAVX2_bmax_6:
+	VMOVUPS      (SP)(R8*1), Y10
+	VMAXPS       Y9, Y10, Y9
+	VPCMPEQD     Y3, Y6, Y11
+	VBLENDVPS    Y11, Y10, Y7, Y7
+	MOVQ         w+16(FP), R10
+	MOVQ         R8, R11
+	SHRQ         $0x03, R11
+	VBROADCASTSS (R10)(R11*1), Y10
+	VMULPS       Y5, Y10, Y10
+	VBLENDVPS    Y11, Y10, Y8, Y8
+	VPSUBD       Y4, Y6, Y6
+	ADDQ         $0x20, R8
+	CMPQ         R8, R9
+	JB           CrossEntropyLabelsWSAVX2_bmax_6
+	VXORPS       Y3, Y3, Y3
+	VADDPS       Y3, Y9, Y9
+
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y3, Y3, Y3
+	VMOVUPS Y3, 512(SP)
+	VMOVUPS Y3, 544(SP)
+	VMOVUPS Y3, 576(SP)
+	VMOVUPS Y3, 608(SP)
+	VMOVUPS Y3, 640(SP)
+	VMOVUPS Y3, 672(SP)
+	VMOVUPS Y3, 704(SP)
+	VMOVUPS Y3, 736(SP)
+	XORQ    R8, R8
+
+CrossEntropyLabelsWSAVX2_bexp_7:
+	VMOVUPS     (SP)(R8*1), Y3
+	VSUBPS      Y9, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y3, Y4
+	VMOVAPS     Y1, Y5
+	VFMADD213PS Y0, Y3, Y5
+	VPSLLD      $0x17, Y5, Y6
+	VSUBPS      Y0, Y5, Y5
+	VFMADD231PS rowconsts<>+160(SB), Y5, Y3
+	VFMADD231PS rowconsts<>+192(SB), Y5, Y3
+	VMOVAPS     Y2, Y5
+	VFMADD213PS rowconsts<>+224(SB), Y3, Y5
+	VFMADD213PS rowconsts<>+256(SB), Y3, Y5
+	VFMADD213PS rowconsts<>+288(SB), Y3, Y5
+	VFMADD213PS rowconsts<>+320(SB), Y3, Y5
+	VMULPS      Y6, Y3, Y3
+	VFMADD231PS Y5, Y3, Y6
+	VANDNPS     Y6, Y4, Y6
+	MOVQ        R8, R10
+	ANDQ        $0x000000ff, R10
+	VADDPS      512(SP)(R10*1), Y6, Y6
+	VMOVUPS     Y6, 512(SP)(R10*1)
+	ADDQ        $0x20, R8
+	CMPQ        R8, R9
+	JB          CrossEntropyLabelsWSAVX2_bexp_7
+	VMOVUPS     512(SP), Y3
+	VMOVUPS     544(SP), Y4
+	VMOVUPS     576(SP), Y5
+	VMOVUPS     608(SP), Y6
+	VMOVUPS     640(SP), Y10
+	VMOVUPS     672(SP), Y11
+	VMOVUPS     704(SP), Y12
+	VMOVUPS     736(SP), Y13
+	VADDPS      Y4, Y3, Y3
+	VADDPS      Y6, Y5, Y5
+	VADDPS      Y11, Y10, Y10
+	VADDPS      Y13, Y12, Y12
+	VADDPS      Y5, Y3, Y3
+	VADDPS      Y12, Y10, Y10
+	VADDPS      Y10, Y3, Y3
+
+	// loss = s·(wy·(LogPos(sum) - (zy - max))), +0 where ignored
+	VSUBPS Y9, Y7, Y7
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y3, Y4
+	VPSRAD       $0x17, Y4, Y4
+	VPSLLD       $0x17, Y4, Y5
+	VPSUBD       Y5, Y3, Y5
+	VSUBPS       rowconsts<>+448(SB), Y5, Y5
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       Y5, Y5, Y6
+	VBROADCASTSS rowconsts<>+1108(SB), Y9
+	VFMADD213PS  rowconsts<>+512(SB), Y5, Y9
+	VFMADD213PS  rowconsts<>+544(SB), Y5, Y9
+	VFMADD213PS  rowconsts<>+576(SB), Y5, Y9
+	VFMADD213PS  rowconsts<>+608(SB), Y5, Y9
+	VFMADD213PS  rowconsts<>+640(SB), Y5, Y9
+	VFMADD213PS  rowconsts<>+672(SB), Y5, Y9
+	VFMADD213PS  rowconsts<>+704(SB), Y5, Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y5, Y9
+	VMULPS       Y5, Y9, Y9
+	VMULPS       Y6, Y9, Y9
+	VFMADD231PS  rowconsts<>+768(SB), Y4, Y9
+	VFMADD231PS  rowconsts<>+480(SB), Y6, Y9
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  rowconsts<>+800(SB), Y4, Y5
+	VSUBPS       Y3, Y3, Y3
+	VADDPS       Y3, Y5, Y5
+	VSUBPS       Y7, Y5, Y3
+	VMULPS       Y3, Y8, Y3
+	MOVQ         sw+32(FP), R8
+	VMOVUPS      (R8)(CX*4), Y4
+	VMULPS       Y3, Y4, Y3
+	VANDPS       832(SP), Y3, Y3
+	MOVQ         loss+48(FP), R8
+	VMOVUPS      Y3, (R8)(CX*4)
+
+	// next 8 rows
+	MOVQ SI, R8
+	SHLQ $0x03, R8
+	ADDQ R8, DX
+	ADDQ $0x08, CX
+	JMP  CrossEntropyLabelsWSAVX2_block_1
+
+CrossEntropyLabelsWSAVX2_blockdone_2:
+	VZEROUPPER
+	RET
+
+// func CrossEntropyLabelsGAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// Requires: AVX, AVX2, CMOV, FMA3
+TEXT ·CrossEntropyLabelsGAVX2(SB), $864-72
+	MOVQ cols+64(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, CX
+	ANDQ         $-8, CX
+	MOVQ         AX, CX
+	ANDQ         $0x07, CX
+	XORQ         CX, CX
+	VBROADCASTSS rowconsts<>+1060(SB), Y0
+	VBROADCASTSS rowconsts<>+1056(SB), Y1
+	VBROADCASTSS rowconsts<>+1064(SB), Y2
+	MOVQ         z+8(FP), DX
+	MOVQ         grad+0(FP), BX
+	MOVQ         rows+56(FP), SI
+
+	// short-row path set-up: lane masks of columns 0..7 and 8..15
+	MOVQ    AX, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y3
+	VMOVUPS Y3, 768(SP)
+	MOVQ    AX, DI
+	SUBQ    $0x08, DI
+	XORQ    R8, R8
+	CMPQ    DI, $0x00
+	CMOVQLT R8, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y3
+	VMOVUPS Y3, 800(SP)
+
+	// short rows (cols <= 16): 8 rows at a time, transposed
+	CMPQ AX, $0x10
+	JA   CrossEntropyLabelsGAVX2_blockdone_2
+	MOVQ AX, DI
+	SHLQ $0x02, DI
+	LEAQ (DI)(DI*2), R8
+	MOVQ AX, R10
+	SHLQ $0x05, R10
+
+CrossEntropyLabelsGAVX2_block_1:
+	MOVQ SI, R9
+	SUBQ CX, R9
+	CMPQ R9, $0x08
+	JB   CrossEntropyLabelsGAVX2_blockdone_2
+
+	// load 8 rows and transpose them into column slots
+	LEAQ       (DX)(DI*4), R9
+	VMOVUPS    768(SP), Y3
+	VMASKMOVPS (DX), Y3, Y4
+	VMASKMOVPS (DX)(DI*1), Y3, Y5
+	VMASKMOVPS (DX)(DI*2), Y3, Y6
+	VMASKMOVPS (DX)(R8*1), Y3, Y7
+	VMASKMOVPS (R9), Y3, Y8
+	VMASKMOVPS (R9)(DI*1), Y3, Y9
+	VMASKMOVPS (R9)(DI*2), Y3, Y10
+	VMASKMOVPS (R9)(R8*1), Y3, Y3
+	VUNPCKLPS  Y5, Y4, Y11
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y3, Y10, Y9
+	VUNPCKHPS  Y3, Y10, Y3
+	VSHUFPS    $0x44, Y5, Y11, Y10
+	VSHUFPS    $0xee, Y5, Y11, Y5
+	VSHUFPS    $0x44, Y6, Y4, Y11
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y3, Y8, Y9
+	VSHUFPS    $0xee, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y6, Y10, Y8
+	VPERM2F128 $0x31, Y6, Y10, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y10
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y11, Y7
+	VPERM2F128 $0x31, Y9, Y11, Y9
+	VPERM2F128 $0x20, Y3, Y4, Y11
+	VPERM2F128 $0x31, Y3, Y4, Y3
+	VMOVUPS    Y8, (SP)
+	VMOVUPS    Y10, 32(SP)
+	VMOVUPS    Y7, 64(SP)
+	VMOVUPS    Y11, 96(SP)
+	VMOVUPS    Y6, 128(SP)
+	VMOVUPS    Y5, 160(SP)
+	VMOVUPS    Y9, 192(SP)
+	VMOVUPS    Y3, 224(SP)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyLabelsGAVX2_nohigh_5
+	VMOVUPS    800(SP), Y3
+	VMASKMOVPS 32(DX), Y3, Y4
+	VMASKMOVPS 32(DX)(DI*1), Y3, Y5
+	VMASKMOVPS 32(DX)(DI*2), Y3, Y6
+	VMASKMOVPS 32(DX)(R8*1), Y3, Y7
+	VMASKMOVPS 32(R9), Y3, Y8
+	VMASKMOVPS 32(R9)(DI*1), Y3, Y9
+	VMASKMOVPS 32(R9)(DI*2), Y3, Y10
+	VMASKMOVPS 32(R9)(R8*1), Y3, Y3
+	VUNPCKLPS  Y5, Y4, Y11
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y3, Y10, Y9
+	VUNPCKHPS  Y3, Y10, Y3
+	VSHUFPS    $0x44, Y5, Y11, Y10
+	VSHUFPS    $0xee, Y5, Y11, Y5
+	VSHUFPS    $0x44, Y6, Y4, Y11
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y3, Y8, Y9
+	VSHUFPS    $0xee, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y6, Y10, Y8
+	VPERM2F128 $0x31, Y6, Y10, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y10
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y11, Y7
+	VPERM2F128 $0x31, Y9, Y11, Y9
+	VPERM2F128 $0x20, Y3, Y4, Y11
+	VPERM2F128 $0x31, Y3, Y4, Y3
+	VMOVUPS    Y8, 256(SP)
+	VMOVUPS    Y10, 288(SP)
+	VMOVUPS    Y7, 320(SP)
+	VMOVUPS    Y11, 352(SP)
+	VMOVUPS    Y6, 384(SP)
+	VMOVUPS    Y5, 416(SP)
+	VMOVUPS    Y9, 448(SP)
+	VMOVUPS    Y3, 480(SP)
+
+CrossEntropyLabelsGAVX2_nohigh_5:
+	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
+	MOVQ         labels+24(FP), R9
+	VMOVDQU      (R9)(CX*4), Y3
+	VPCMPEQD     Y4, Y4, Y4
+	VPCMPGTD     Y4, Y3, Y5
+	VMOVDQU      Y5, 832(SP)
+	VBROADCASTSS keep+40(FP), Y6
+
+	// with the max pass: zy = z_y and wy = keep·w_y, from the column whose index matches the lane's label
+	VPXOR  Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VANDPS Y5, Y6, Y5
+
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	XORQ         R9, R9
+
+CrossEntropyLabelsGAVX2_bmax_6:
+	VMOVUPS   (SP)(R9*1), Y9
+	VMAXPS    Y6, Y9, Y6
+	VPCMPEQD  Y3, Y7, Y10
+	VBLENDVPS Y10, Y9, Y8, Y8
+	VPSUBD    Y4, Y7, Y7
+	ADDQ      $0x20, R9
+	CMPQ      R9, R10
+	JB        CrossEntropyLabelsGAVX2_bmax_6
+	VXORPS    Y7, Y7, Y7
+	VADDPS    Y7, Y6, Y6
+
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y7, Y7, Y7
+	VMOVUPS Y7, 512(SP)
+	VMOVUPS Y7, 544(SP)
+	VMOVUPS Y7, 576(SP)
+	VMOVUPS Y7, 608(SP)
+	VMOVUPS Y7, 640(SP)
+	VMOVUPS Y7, 672(SP)
+	VMOVUPS Y7, 704(SP)
+	VMOVUPS Y7, 736(SP)
+	XORQ    R9, R9
+
+CrossEntropyLabelsGAVX2_bexp_7:
+	VMOVUPS     (SP)(R9*1), Y7
+	VSUBPS      Y6, Y7, Y7
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y7, Y9
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y7, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y10, Y7
+	VFMADD231PS rowconsts<>+192(SB), Y10, Y7
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+224(SB), Y7, Y10
+	VFMADD213PS rowconsts<>+256(SB), Y7, Y10
+	VFMADD213PS rowconsts<>+288(SB), Y7, Y10
+	VFMADD213PS rowconsts<>+320(SB), Y7, Y10
+	VMULPS      Y11, Y7, Y7
+	VFMADD231PS Y10, Y7, Y11
+	VANDNPS     Y11, Y9, Y11
+	VMOVUPS     Y11, (SP)(R9*1)
+	MOVQ        R9, R11
+	ANDQ        $0x000000ff, R11
+	VADDPS      512(SP)(R11*1), Y11, Y11
+	VMOVUPS     Y11, 512(SP)(R11*1)
+	ADDQ        $0x20, R9
+	CMPQ        R9, R10
+	JB          CrossEntropyLabelsGAVX2_bexp_7
+	VMOVUPS     512(SP), Y7
+	VMOVUPS     544(SP), Y9
+	VMOVUPS     576(SP), Y10
+	VMOVUPS     608(SP), Y11
+	VMOVUPS     640(SP), Y12
+	VMOVUPS     672(SP), Y13
+	VMOVUPS     704(SP), Y14
+	VMOVUPS     736(SP), Y15
+	VADDPS      Y9, Y7, Y7
+	VADDPS      Y11, Y10, Y10
+	VADDPS      Y13, Y12, Y12
+	VADDPS      Y15, Y14, Y14
+	VADDPS      Y10, Y7, Y7
+	VADDPS      Y14, Y12, Y12
+	VADDPS      Y12, Y7, Y7
+
+	// loss = s·(wy·(LogPos(sum) - (zy - max))), +0 where ignored
+	VSUBPS Y6, Y8, Y8
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y7, Y6
+	VPSRAD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y6, Y9
+	VPSUBD       Y9, Y7, Y9
+	VSUBPS       rowconsts<>+448(SB), Y9, Y9
+	VCVTDQ2PS    Y6, Y6
+	VMULPS       Y9, Y9, Y10
+	VBROADCASTSS rowconsts<>+1108(SB), Y11
+	VFMADD213PS  rowconsts<>+512(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+544(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+576(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+608(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+640(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+672(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+704(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y9, Y11
+	VMULPS       Y9, Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VFMADD231PS  rowconsts<>+768(SB), Y6, Y11
+	VFMADD231PS  rowconsts<>+480(SB), Y10, Y11
+	VADDPS       Y11, Y9, Y9
+	VFMADD231PS  rowconsts<>+800(SB), Y6, Y9
+	VSUBPS       Y7, Y7, Y6
+	VADDPS       Y6, Y9, Y9
+	VSUBPS       Y8, Y9, Y6
+	VMULPS       Y6, Y5, Y6
+	VANDPS       832(SP), Y6, Y6
+	MOVQ         loss+48(FP), R9
+	VMOVUPS      Y6, (R9)(CX*4)
+
+	// grad = scale·fma(wy, e·(1/sum), -0) - [j = y]·(scale·wy), scale = s·inv; +0 where ignored
+	VBROADCASTSS rowconsts<>+1100(SB), Y6
+	VDIVPS       Y7, Y6, Y6
+	VBROADCASTSS inv+44(FP), Y9
+	VMULPS       Y5, Y9, Y8
+	VPXOR        Y7, Y7, Y7
+	XORQ         R9, R9
+
+CrossEntropyLabelsGAVX2_bgrad_8:
+	VMULPS   (SP)(R9*1), Y6, Y10
+	VMULPS   Y5, Y10, Y10
+	VMULPS   Y9, Y10, Y10
+	VPCMPEQD Y3, Y7, Y11
+	VANDPS   Y8, Y11, Y11
+	VSUBPS   Y11, Y10, Y10
+	VANDPS   832(SP), Y10, Y10
+	VMOVUPS  Y10, (SP)(R9*1)
+	VPSUBD   Y4, Y7, Y7
+	ADDQ     $0x20, R9
+	CMPQ     R9, R10
+	JB       CrossEntropyLabelsGAVX2_bgrad_8
+
+	// transpose the column slots back and store 8 rows
+	LEAQ       (BX)(DI*4), R9
+	VMOVUPS    (SP), Y3
+	VMOVUPS    32(SP), Y4
+	VMOVUPS    64(SP), Y5
+	VMOVUPS    96(SP), Y6
+	VMOVUPS    128(SP), Y7
+	VMOVUPS    160(SP), Y8
+	VMOVUPS    192(SP), Y9
+	VMOVUPS    224(SP), Y10
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    768(SP), Y7
+	VMASKMOVPS Y9, Y7, (BX)
+	VMASKMOVPS Y10, Y7, (BX)(DI*1)
+	VMASKMOVPS Y6, Y7, (BX)(DI*2)
+	VMASKMOVPS Y11, Y7, (BX)(R8*1)
+	VMASKMOVPS Y5, Y7, (R9)
+	VMASKMOVPS Y4, Y7, (R9)(DI*1)
+	VMASKMOVPS Y8, Y7, (R9)(DI*2)
+	VMASKMOVPS Y3, Y7, (R9)(R8*1)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyLabelsGAVX2_nohigh_10
+	VMOVUPS    256(SP), Y3
+	VMOVUPS    288(SP), Y4
+	VMOVUPS    320(SP), Y5
+	VMOVUPS    352(SP), Y6
+	VMOVUPS    384(SP), Y7
+	VMOVUPS    416(SP), Y8
+	VMOVUPS    448(SP), Y9
+	VMOVUPS    480(SP), Y10
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    800(SP), Y7
+	VMASKMOVPS Y9, Y7, 32(BX)
+	VMASKMOVPS Y10, Y7, 32(BX)(DI*1)
+	VMASKMOVPS Y6, Y7, 32(BX)(DI*2)
+	VMASKMOVPS Y11, Y7, 32(BX)(R8*1)
+	VMASKMOVPS Y5, Y7, 32(R9)
+	VMASKMOVPS Y4, Y7, 32(R9)(DI*1)
+	VMASKMOVPS Y8, Y7, 32(R9)(DI*2)
+	VMASKMOVPS Y3, Y7, 32(R9)(R8*1)
+
+CrossEntropyLabelsGAVX2_nohigh_10:
+	// next 8 rows
+	MOVQ DI, R9
+	SHLQ $0x03, R9
+	ADDQ R9, DX
+	ADDQ R9, BX
+	ADDQ $0x08, CX
+	JMP  CrossEntropyLabelsGAVX2_block_1
+
+CrossEntropyLabelsGAVX2_blockdone_2:
+	VZEROUPPER
+	RET
+
+// func CrossEntropyLabelsGSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// Requires: AVX, AVX2, CMOV, FMA3
+TEXT ·CrossEntropyLabelsGSAVX2(SB), $864-72
+	MOVQ cols+64(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, CX
+	ANDQ         $-8, CX
+	MOVQ         AX, CX
+	ANDQ         $0x07, CX
+	XORQ         CX, CX
+	VBROADCASTSS rowconsts<>+1060(SB), Y0
+	VBROADCASTSS rowconsts<>+1056(SB), Y1
+	VBROADCASTSS rowconsts<>+1064(SB), Y2
+	MOVQ         z+8(FP), DX
+	MOVQ         grad+0(FP), BX
+	MOVQ         rows+56(FP), SI
+
+	// short-row path set-up: lane masks of columns 0..7 and 8..15
+	MOVQ    AX, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y3
+	VMOVUPS Y3, 768(SP)
+	MOVQ    AX, DI
+	SUBQ    $0x08, DI
+	XORQ    R8, R8
+	CMPQ    DI, $0x00
+	CMOVQLT R8, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y3
+	VMOVUPS Y3, 800(SP)
+
+	// short rows (cols <= 16): 8 rows at a time, transposed
+	CMPQ AX, $0x10
+	JA   CrossEntropyLabelsGSAVX2_blockdone_2
+	MOVQ AX, DI
+	SHLQ $0x02, DI
+	LEAQ (DI)(DI*2), R8
+	MOVQ AX, R10
+	SHLQ $0x05, R10
+
+CrossEntropyLabelsGSAVX2_block_1:
+	MOVQ SI, R9
+	SUBQ CX, R9
+	CMPQ R9, $0x08
+	JB   CrossEntropyLabelsGSAVX2_blockdone_2
+
+	// load 8 rows and transpose them into column slots
+	LEAQ       (DX)(DI*4), R9
+	VMOVUPS    768(SP), Y3
+	VMASKMOVPS (DX), Y3, Y4
+	VMASKMOVPS (DX)(DI*1), Y3, Y5
+	VMASKMOVPS (DX)(DI*2), Y3, Y6
+	VMASKMOVPS (DX)(R8*1), Y3, Y7
+	VMASKMOVPS (R9), Y3, Y8
+	VMASKMOVPS (R9)(DI*1), Y3, Y9
+	VMASKMOVPS (R9)(DI*2), Y3, Y10
+	VMASKMOVPS (R9)(R8*1), Y3, Y3
+	VUNPCKLPS  Y5, Y4, Y11
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y3, Y10, Y9
+	VUNPCKHPS  Y3, Y10, Y3
+	VSHUFPS    $0x44, Y5, Y11, Y10
+	VSHUFPS    $0xee, Y5, Y11, Y5
+	VSHUFPS    $0x44, Y6, Y4, Y11
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y3, Y8, Y9
+	VSHUFPS    $0xee, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y6, Y10, Y8
+	VPERM2F128 $0x31, Y6, Y10, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y10
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y11, Y7
+	VPERM2F128 $0x31, Y9, Y11, Y9
+	VPERM2F128 $0x20, Y3, Y4, Y11
+	VPERM2F128 $0x31, Y3, Y4, Y3
+	VMOVUPS    Y8, (SP)
+	VMOVUPS    Y10, 32(SP)
+	VMOVUPS    Y7, 64(SP)
+	VMOVUPS    Y11, 96(SP)
+	VMOVUPS    Y6, 128(SP)
+	VMOVUPS    Y5, 160(SP)
+	VMOVUPS    Y9, 192(SP)
+	VMOVUPS    Y3, 224(SP)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyLabelsGSAVX2_nohigh_5
+	VMOVUPS    800(SP), Y3
+	VMASKMOVPS 32(DX), Y3, Y4
+	VMASKMOVPS 32(DX)(DI*1), Y3, Y5
+	VMASKMOVPS 32(DX)(DI*2), Y3, Y6
+	VMASKMOVPS 32(DX)(R8*1), Y3, Y7
+	VMASKMOVPS 32(R9), Y3, Y8
+	VMASKMOVPS 32(R9)(DI*1), Y3, Y9
+	VMASKMOVPS 32(R9)(DI*2), Y3, Y10
+	VMASKMOVPS 32(R9)(R8*1), Y3, Y3
+	VUNPCKLPS  Y5, Y4, Y11
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y3, Y10, Y9
+	VUNPCKHPS  Y3, Y10, Y3
+	VSHUFPS    $0x44, Y5, Y11, Y10
+	VSHUFPS    $0xee, Y5, Y11, Y5
+	VSHUFPS    $0x44, Y6, Y4, Y11
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y3, Y8, Y9
+	VSHUFPS    $0xee, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y6, Y10, Y8
+	VPERM2F128 $0x31, Y6, Y10, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y10
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y11, Y7
+	VPERM2F128 $0x31, Y9, Y11, Y9
+	VPERM2F128 $0x20, Y3, Y4, Y11
+	VPERM2F128 $0x31, Y3, Y4, Y3
+	VMOVUPS    Y8, 256(SP)
+	VMOVUPS    Y10, 288(SP)
+	VMOVUPS    Y7, 320(SP)
+	VMOVUPS    Y11, 352(SP)
+	VMOVUPS    Y6, 384(SP)
+	VMOVUPS    Y5, 416(SP)
+	VMOVUPS    Y9, 448(SP)
+	VMOVUPS    Y3, 480(SP)
+
+CrossEntropyLabelsGSAVX2_nohigh_5:
+	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
+	MOVQ         labels+24(FP), R9
+	VMOVDQU      (R9)(CX*4), Y3
+	VPCMPEQD     Y4, Y4, Y4
+	VPCMPGTD     Y4, Y3, Y5
+	VMOVDQU      Y5, 832(SP)
+	VBROADCASTSS keep+40(FP), Y6
+
+	// with the max pass: zy = z_y and wy = keep·w_y, from the column whose index matches the lane's label
+	VPXOR  Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VANDPS Y5, Y6, Y5
+
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	XORQ         R9, R9
+
+CrossEntropyLabelsGSAVX2_bmax_6:
+	VMOVUPS   (SP)(R9*1), Y9
+	VMAXPS    Y6, Y9, Y6
+	VPCMPEQD  Y3, Y7, Y10
+	VBLENDVPS Y10, Y9, Y8, Y8
+	VPSUBD    Y4, Y7, Y7
+	ADDQ      $0x20, R9
+	CMPQ      R9, R10
+	JB        CrossEntropyLabelsGSAVX2_bmax_6
+	VXORPS    Y7, Y7, Y7
+	VADDPS    Y7, Y6, Y6
+
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y7, Y7, Y7
+	VMOVUPS Y7, 512(SP)
+	VMOVUPS Y7, 544(SP)
+	VMOVUPS Y7, 576(SP)
+	VMOVUPS Y7, 608(SP)
+	VMOVUPS Y7, 640(SP)
+	VMOVUPS Y7, 672(SP)
+	VMOVUPS Y7, 704(SP)
+	VMOVUPS Y7, 736(SP)
+	XORQ    R9, R9
+
+CrossEntropyLabelsGSAVX2_bexp_7:
+	VMOVUPS     (SP)(R9*1), Y7
+	VSUBPS      Y6, Y7, Y7
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y7, Y9
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y7, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y10, Y7
+	VFMADD231PS rowconsts<>+192(SB), Y10, Y7
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+224(SB), Y7, Y10
+	VFMADD213PS rowconsts<>+256(SB), Y7, Y10
+	VFMADD213PS rowconsts<>+288(SB), Y7, Y10
+	VFMADD213PS rowconsts<>+320(SB), Y7, Y10
+	VMULPS      Y11, Y7, Y7
+	VFMADD231PS Y10, Y7, Y11
+	VANDNPS     Y11, Y9, Y11
+	VMOVUPS     Y11, (SP)(R9*1)
+	MOVQ        R9, R11
+	ANDQ        $0x000000ff, R11
+	VADDPS      512(SP)(R11*1), Y11, Y11
+	VMOVUPS     Y11, 512(SP)(R11*1)
+	ADDQ        $0x20, R9
+	CMPQ        R9, R10
+	JB          CrossEntropyLabelsGSAVX2_bexp_7
+	VMOVUPS     512(SP), Y7
+	VMOVUPS     544(SP), Y9
+	VMOVUPS     576(SP), Y10
+	VMOVUPS     608(SP), Y11
+	VMOVUPS     640(SP), Y12
+	VMOVUPS     672(SP), Y13
+	VMOVUPS     704(SP), Y14
+	VMOVUPS     736(SP), Y15
+	VADDPS      Y9, Y7, Y7
+	VADDPS      Y11, Y10, Y10
+	VADDPS      Y13, Y12, Y12
+	VADDPS      Y15, Y14, Y14
+	VADDPS      Y10, Y7, Y7
+	VADDPS      Y14, Y12, Y12
+	VADDPS      Y12, Y7, Y7
+
+	// loss = s·(wy·(LogPos(sum) - (zy - max))), +0 where ignored
+	VSUBPS Y6, Y8, Y8
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y7, Y6
+	VPSRAD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y6, Y9
+	VPSUBD       Y9, Y7, Y9
+	VSUBPS       rowconsts<>+448(SB), Y9, Y9
+	VCVTDQ2PS    Y6, Y6
+	VMULPS       Y9, Y9, Y10
+	VBROADCASTSS rowconsts<>+1108(SB), Y11
+	VFMADD213PS  rowconsts<>+512(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+544(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+576(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+608(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+640(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+672(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+704(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y9, Y11
+	VMULPS       Y9, Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VFMADD231PS  rowconsts<>+768(SB), Y6, Y11
+	VFMADD231PS  rowconsts<>+480(SB), Y10, Y11
+	VADDPS       Y11, Y9, Y9
+	VFMADD231PS  rowconsts<>+800(SB), Y6, Y9
+	VSUBPS       Y7, Y7, Y6
+	VADDPS       Y6, Y9, Y9
+	VSUBPS       Y8, Y9, Y6
+	VMULPS       Y6, Y5, Y6
+	MOVQ         sw+32(FP), R9
+	VMOVUPS      (R9)(CX*4), Y8
+	VMULPS       Y6, Y8, Y6
+	VANDPS       832(SP), Y6, Y6
+	MOVQ         loss+48(FP), R9
+	VMOVUPS      Y6, (R9)(CX*4)
+
+	// grad = scale·fma(wy, e·(1/sum), -0) - [j = y]·(scale·wy), scale = s·inv; +0 where ignored
+	VBROADCASTSS rowconsts<>+1100(SB), Y6
+	VDIVPS       Y7, Y6, Y6
+	VBROADCASTSS inv+44(FP), Y9
+	VMULPS       Y9, Y8, Y9
+	VMULPS       Y5, Y9, Y8
+	VPXOR        Y7, Y7, Y7
+	XORQ         R9, R9
+
+CrossEntropyLabelsGSAVX2_bgrad_8:
+	VMULPS   (SP)(R9*1), Y6, Y10
+	VMULPS   Y5, Y10, Y10
+	VMULPS   Y9, Y10, Y10
+	VPCMPEQD Y3, Y7, Y11
+	VANDPS   Y8, Y11, Y11
+	VSUBPS   Y11, Y10, Y10
+	VANDPS   832(SP), Y10, Y10
+	VMOVUPS  Y10, (SP)(R9*1)
+	VPSUBD   Y4, Y7, Y7
+	ADDQ     $0x20, R9
+	CMPQ     R9, R10
+	JB       CrossEntropyLabelsGSAVX2_bgrad_8
+
+	// transpose the column slots back and store 8 rows
+	LEAQ       (BX)(DI*4), R9
+	VMOVUPS    (SP), Y3
+	VMOVUPS    32(SP), Y4
+	VMOVUPS    64(SP), Y5
+	VMOVUPS    96(SP), Y6
+	VMOVUPS    128(SP), Y7
+	VMOVUPS    160(SP), Y8
+	VMOVUPS    192(SP), Y9
+	VMOVUPS    224(SP), Y10
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    768(SP), Y7
+	VMASKMOVPS Y9, Y7, (BX)
+	VMASKMOVPS Y10, Y7, (BX)(DI*1)
+	VMASKMOVPS Y6, Y7, (BX)(DI*2)
+	VMASKMOVPS Y11, Y7, (BX)(R8*1)
+	VMASKMOVPS Y5, Y7, (R9)
+	VMASKMOVPS Y4, Y7, (R9)(DI*1)
+	VMASKMOVPS Y8, Y7, (R9)(DI*2)
+	VMASKMOVPS Y3, Y7, (R9)(R8*1)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyLabelsGSAVX2_nohigh_10
+	VMOVUPS    256(SP), Y3
+	VMOVUPS    288(SP), Y4
+	VMOVUPS    320(SP), Y5
+	VMOVUPS    352(SP), Y6
+	VMOVUPS    384(SP), Y7
+	VMOVUPS    416(SP), Y8
+	VMOVUPS    448(SP), Y9
+	VMOVUPS    480(SP), Y10
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    800(SP), Y7
+	VMASKMOVPS Y9, Y7, 32(BX)
+	VMASKMOVPS Y10, Y7, 32(BX)(DI*1)
+	VMASKMOVPS Y6, Y7, 32(BX)(DI*2)
+	VMASKMOVPS Y11, Y7, 32(BX)(R8*1)
+	VMASKMOVPS Y5, Y7, 32(R9)
+	VMASKMOVPS Y4, Y7, 32(R9)(DI*1)
+	VMASKMOVPS Y8, Y7, 32(R9)(DI*2)
+	VMASKMOVPS Y3, Y7, 32(R9)(R8*1)
+
+CrossEntropyLabelsGSAVX2_nohigh_10:
+	// next 8 rows
+	MOVQ DI, R9
+	SHLQ $0x03, R9
+	ADDQ R9, DX
+	ADDQ R9, BX
+	ADDQ $0x08, CX
+	JMP  CrossEntropyLabelsGSAVX2_block_1
+
+CrossEntropyLabelsGSAVX2_blockdone_2:
+	VZEROUPPER
+	RET
+
+// func CrossEntropyLabelsGWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// Requires: AVX, AVX2, CMOV, FMA3
+TEXT ·CrossEntropyLabelsGWAVX2(SB), $864-72
+	MOVQ cols+64(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, CX
+	ANDQ         $-8, CX
+	MOVQ         AX, CX
+	ANDQ         $0x07, CX
+	XORQ         CX, CX
+	VBROADCASTSS rowconsts<>+1060(SB), Y0
+	VBROADCASTSS rowconsts<>+1056(SB), Y1
+	VBROADCASTSS rowconsts<>+1064(SB), Y2
+	MOVQ         z+8(FP), DX
+	MOVQ         grad+0(FP), BX
+	MOVQ         rows+56(FP), SI
+
+	// short-row path set-up: lane masks of columns 0..7 and 8..15
+	MOVQ    AX, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y3
+	VMOVUPS Y3, 768(SP)
+	MOVQ    AX, DI
+	SUBQ    $0x08, DI
+	XORQ    R8, R8
+	CMPQ    DI, $0x00
+	CMOVQLT R8, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y3
+	VMOVUPS Y3, 800(SP)
+
+	// short rows (cols <= 16): 8 rows at a time, transposed
+	CMPQ AX, $0x10
+	JA   CrossEntropyLabelsGWAVX2_blockdone_2
+	MOVQ AX, DI
+	SHLQ $0x02, DI
+	LEAQ (DI)(DI*2), R8
+	MOVQ AX, R10
+	SHLQ $0x05, R10
+
+CrossEntropyLabelsGWAVX2_block_1:
+	MOVQ SI, R9
+	SUBQ CX, R9
+	CMPQ R9, $0x08
+	JB   CrossEntropyLabelsGWAVX2_blockdone_2
+
+	// load 8 rows and transpose them into column slots
+	LEAQ       (DX)(DI*4), R9
+	VMOVUPS    768(SP), Y3
+	VMASKMOVPS (DX), Y3, Y4
+	VMASKMOVPS (DX)(DI*1), Y3, Y5
+	VMASKMOVPS (DX)(DI*2), Y3, Y6
+	VMASKMOVPS (DX)(R8*1), Y3, Y7
+	VMASKMOVPS (R9), Y3, Y8
+	VMASKMOVPS (R9)(DI*1), Y3, Y9
+	VMASKMOVPS (R9)(DI*2), Y3, Y10
+	VMASKMOVPS (R9)(R8*1), Y3, Y3
+	VUNPCKLPS  Y5, Y4, Y11
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y3, Y10, Y9
+	VUNPCKHPS  Y3, Y10, Y3
+	VSHUFPS    $0x44, Y5, Y11, Y10
+	VSHUFPS    $0xee, Y5, Y11, Y5
+	VSHUFPS    $0x44, Y6, Y4, Y11
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y3, Y8, Y9
+	VSHUFPS    $0xee, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y6, Y10, Y8
+	VPERM2F128 $0x31, Y6, Y10, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y10
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y11, Y7
+	VPERM2F128 $0x31, Y9, Y11, Y9
+	VPERM2F128 $0x20, Y3, Y4, Y11
+	VPERM2F128 $0x31, Y3, Y4, Y3
+	VMOVUPS    Y8, (SP)
+	VMOVUPS    Y10, 32(SP)
+	VMOVUPS    Y7, 64(SP)
+	VMOVUPS    Y11, 96(SP)
+	VMOVUPS    Y6, 128(SP)
+	VMOVUPS    Y5, 160(SP)
+	VMOVUPS    Y9, 192(SP)
+	VMOVUPS    Y3, 224(SP)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyLabelsGWAVX2_nohigh_5
+	VMOVUPS    800(SP), Y3
+	VMASKMOVPS 32(DX), Y3, Y4
+	VMASKMOVPS 32(DX)(DI*1), Y3, Y5
+	VMASKMOVPS 32(DX)(DI*2), Y3, Y6
+	VMASKMOVPS 32(DX)(R8*1), Y3, Y7
+	VMASKMOVPS 32(R9), Y3, Y8
+	VMASKMOVPS 32(R9)(DI*1), Y3, Y9
+	VMASKMOVPS 32(R9)(DI*2), Y3, Y10
+	VMASKMOVPS 32(R9)(R8*1), Y3, Y3
+	VUNPCKLPS  Y5, Y4, Y11
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y3, Y10, Y9
+	VUNPCKHPS  Y3, Y10, Y3
+	VSHUFPS    $0x44, Y5, Y11, Y10
+	VSHUFPS    $0xee, Y5, Y11, Y5
+	VSHUFPS    $0x44, Y6, Y4, Y11
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y3, Y8, Y9
+	VSHUFPS    $0xee, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y6, Y10, Y8
+	VPERM2F128 $0x31, Y6, Y10, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y10
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y11, Y7
+	VPERM2F128 $0x31, Y9, Y11, Y9
+	VPERM2F128 $0x20, Y3, Y4, Y11
+	VPERM2F128 $0x31, Y3, Y4, Y3
+	VMOVUPS    Y8, 256(SP)
+	VMOVUPS    Y10, 288(SP)
+	VMOVUPS    Y7, 320(SP)
+	VMOVUPS    Y11, 352(SP)
+	VMOVUPS    Y6, 384(SP)
+	VMOVUPS    Y5, 416(SP)
+	VMOVUPS    Y9, 448(SP)
+	VMOVUPS    Y3, 480(SP)
+
+CrossEntropyLabelsGWAVX2_nohigh_5:
+	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
+	MOVQ         labels+24(FP), R9
+	VMOVDQU      (R9)(CX*4), Y3
+	VPCMPEQD     Y4, Y4, Y4
+	VPCMPGTD     Y4, Y3, Y5
+	VMOVDQU      Y5, 832(SP)
+	VBROADCASTSS keep+40(FP), Y5
+
+	// with the max pass: zy = z_y and wy = keep·w_y, from the column whose index matches the lane's label
+	VPXOR  Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	VBROADCASTSS rowconsts<>+1068(SB), Y9
+	XORQ         R9, R9
+
+CrossEntropyLabelsGWAVX2_bmax_6:
+	VMOVUPS      (SP)(R9*1), Y10
+	VMAXPS       Y9, Y10, Y9
+	VPCMPEQD     Y3, Y6, Y11
+	VBLENDVPS    Y11, Y10, Y7, Y7
+	MOVQ         w+16(FP), R11
+	MOVQ         R9, R12
+	SHRQ         $0x03, R12
+	VBROADCASTSS (R11)(R12*1), Y10
+	VMULPS       Y5, Y10, Y10
+	VBLENDVPS    Y11, Y10, Y8, Y8
+	VPSUBD       Y4, Y6, Y6
+	ADDQ         $0x20, R9
+	CMPQ         R9, R10
+	JB           CrossEntropyLabelsGWAVX2_bmax_6
+	VXORPS       Y5, Y5, Y5
+	VADDPS       Y5, Y9, Y9
+
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS Y5, 512(SP)
+	VMOVUPS Y5, 544(SP)
+	VMOVUPS Y5, 576(SP)
+	VMOVUPS Y5, 608(SP)
+	VMOVUPS Y5, 640(SP)
+	VMOVUPS Y5, 672(SP)
+	VMOVUPS Y5, 704(SP)
+	VMOVUPS Y5, 736(SP)
+	XORQ    R9, R9
+
+CrossEntropyLabelsGWAVX2_bexp_7:
+	VMOVUPS     (SP)(R9*1), Y5
+	VSUBPS      Y9, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y5, Y6
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+192(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+224(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+256(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+288(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+320(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y6, Y11
+	VMOVUPS     Y11, (SP)(R9*1)
+	MOVQ        R9, R11
+	ANDQ        $0x000000ff, R11
+	VADDPS      512(SP)(R11*1), Y11, Y11
+	VMOVUPS     Y11, 512(SP)(R11*1)
+	ADDQ        $0x20, R9
+	CMPQ        R9, R10
+	JB          CrossEntropyLabelsGWAVX2_bexp_7
+	VMOVUPS     512(SP), Y5
+	VMOVUPS     544(SP), Y6
+	VMOVUPS     576(SP), Y10
+	VMOVUPS     608(SP), Y11
+	VMOVUPS     640(SP), Y12
+	VMOVUPS     672(SP), Y13
+	VMOVUPS     704(SP), Y14
+	VMOVUPS     736(SP), Y15
+	VADDPS      Y6, Y5, Y5
+	VADDPS      Y11, Y10, Y10
+	VADDPS      Y13, Y12, Y12
+	VADDPS      Y15, Y14, Y14
+	VADDPS      Y10, Y5, Y5
+	VADDPS      Y14, Y12, Y12
+	VADDPS      Y12, Y5, Y5
+
+	// loss = s·(wy·(LogPos(sum) - (zy - max))), +0 where ignored
+	VSUBPS Y9, Y7, Y7
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y5, Y6
+	VPSRAD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y6, Y9
+	VPSUBD       Y9, Y5, Y9
+	VSUBPS       rowconsts<>+448(SB), Y9, Y9
+	VCVTDQ2PS    Y6, Y6
+	VMULPS       Y9, Y9, Y10
+	VBROADCASTSS rowconsts<>+1108(SB), Y11
+	VFMADD213PS  rowconsts<>+512(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+544(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+576(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+608(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+640(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+672(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+704(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y9, Y11
+	VMULPS       Y9, Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VFMADD231PS  rowconsts<>+768(SB), Y6, Y11
+	VFMADD231PS  rowconsts<>+480(SB), Y10, Y11
+	VADDPS       Y11, Y9, Y9
+	VFMADD231PS  rowconsts<>+800(SB), Y6, Y9
+	VSUBPS       Y5, Y5, Y6
+	VADDPS       Y6, Y9, Y9
+	VSUBPS       Y7, Y9, Y6
+	VMULPS       Y6, Y8, Y6
+	VANDPS       832(SP), Y6, Y6
+	MOVQ         loss+48(FP), R9
+	VMOVUPS      Y6, (R9)(CX*4)
+
+	// grad = scale·fma(wy, e·(1/sum), -0) - [j = y]·(scale·wy), scale = s·inv; +0 where ignored
+	VBROADCASTSS rowconsts<>+1100(SB), Y7
+	VDIVPS       Y5, Y7, Y7
+	VBROADCASTSS inv+44(FP), Y9
+	VMULPS       Y8, Y9, Y5
+	VPXOR        Y6, Y6, Y6
+	XORQ         R9, R9
+
+CrossEntropyLabelsGWAVX2_bgrad_8:
+	VMULPS   (SP)(R9*1), Y7, Y10
+	VMULPS   Y8, Y10, Y10
+	VMULPS   Y9, Y10, Y10
+	VPCMPEQD Y3, Y6, Y11
+	VANDPS   Y5, Y11, Y11
+	VSUBPS   Y11, Y10, Y10
+	VANDPS   832(SP), Y10, Y10
+	VMOVUPS  Y10, (SP)(R9*1)
+	VPSUBD   Y4, Y6, Y6
+	ADDQ     $0x20, R9
+	CMPQ     R9, R10
+	JB       CrossEntropyLabelsGWAVX2_bgrad_8
+
+	// transpose the column slots back and store 8 rows
+	LEAQ       (BX)(DI*4), R9
+	VMOVUPS    (SP), Y3
+	VMOVUPS    32(SP), Y4
+	VMOVUPS    64(SP), Y5
+	VMOVUPS    96(SP), Y6
+	VMOVUPS    128(SP), Y7
+	VMOVUPS    160(SP), Y8
+	VMOVUPS    192(SP), Y9
+	VMOVUPS    224(SP), Y10
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    768(SP), Y7
+	VMASKMOVPS Y9, Y7, (BX)
+	VMASKMOVPS Y10, Y7, (BX)(DI*1)
+	VMASKMOVPS Y6, Y7, (BX)(DI*2)
+	VMASKMOVPS Y11, Y7, (BX)(R8*1)
+	VMASKMOVPS Y5, Y7, (R9)
+	VMASKMOVPS Y4, Y7, (R9)(DI*1)
+	VMASKMOVPS Y8, Y7, (R9)(DI*2)
+	VMASKMOVPS Y3, Y7, (R9)(R8*1)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyLabelsGWAVX2_nohigh_10
+	VMOVUPS    256(SP), Y3
+	VMOVUPS    288(SP), Y4
+	VMOVUPS    320(SP), Y5
+	VMOVUPS    352(SP), Y6
+	VMOVUPS    384(SP), Y7
+	VMOVUPS    416(SP), Y8
+	VMOVUPS    448(SP), Y9
+	VMOVUPS    480(SP), Y10
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    800(SP), Y7
+	VMASKMOVPS Y9, Y7, 32(BX)
+	VMASKMOVPS Y10, Y7, 32(BX)(DI*1)
+	VMASKMOVPS Y6, Y7, 32(BX)(DI*2)
+	VMASKMOVPS Y11, Y7, 32(BX)(R8*1)
+	VMASKMOVPS Y5, Y7, 32(R9)
+	VMASKMOVPS Y4, Y7, 32(R9)(DI*1)
+	VMASKMOVPS Y8, Y7, 32(R9)(DI*2)
+	VMASKMOVPS Y3, Y7, 32(R9)(R8*1)
+
+CrossEntropyLabelsGWAVX2_nohigh_10:
+	// next 8 rows
+	MOVQ DI, R9
+	SHLQ $0x03, R9
+	ADDQ R9, DX
+	ADDQ R9, BX
+	ADDQ $0x08, CX
+	JMP  CrossEntropyLabelsGWAVX2_block_1
+
+CrossEntropyLabelsGWAVX2_blockdone_2:
+	VZEROUPPER
+	RET
+
+// func CrossEntropyLabelsGWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// Requires: AVX, AVX2, CMOV, FMA3
+TEXT ·CrossEntropyLabelsGWSAVX2(SB), $864-72
+	MOVQ cols+64(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, CX
+	ANDQ         $-8, CX
+	MOVQ         AX, CX
+	ANDQ         $0x07, CX
+	XORQ         CX, CX
+	VBROADCASTSS rowconsts<>+1060(SB), Y0
+	VBROADCASTSS rowconsts<>+1056(SB), Y1
+	VBROADCASTSS rowconsts<>+1064(SB), Y2
+	MOVQ         z+8(FP), DX
+	MOVQ         grad+0(FP), BX
+	MOVQ         rows+56(FP), SI
+
+	// short-row path set-up: lane masks of columns 0..7 and 8..15
+	MOVQ    AX, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y3
+	VMOVUPS Y3, 768(SP)
+	MOVQ    AX, DI
+	SUBQ    $0x08, DI
+	XORQ    R8, R8
+	CMPQ    DI, $0x00
+	CMOVQLT R8, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y3
+	VMOVUPS Y3, 800(SP)
+
+	// short rows (cols <= 16): 8 rows at a time, transposed
+	CMPQ AX, $0x10
+	JA   CrossEntropyLabelsGWSAVX2_blockdone_2
+	MOVQ AX, DI
+	SHLQ $0x02, DI
+	LEAQ (DI)(DI*2), R8
+	MOVQ AX, R10
+	SHLQ $0x05, R10
+
+CrossEntropyLabelsGWSAVX2_block_1:
+	MOVQ SI, R9
+	SUBQ CX, R9
+	CMPQ R9, $0x08
+	JB   CrossEntropyLabelsGWSAVX2_blockdone_2
+
+	// load 8 rows and transpose them into column slots
+	LEAQ       (DX)(DI*4), R9
+	VMOVUPS    768(SP), Y3
+	VMASKMOVPS (DX), Y3, Y4
+	VMASKMOVPS (DX)(DI*1), Y3, Y5
+	VMASKMOVPS (DX)(DI*2), Y3, Y6
+	VMASKMOVPS (DX)(R8*1), Y3, Y7
+	VMASKMOVPS (R9), Y3, Y8
+	VMASKMOVPS (R9)(DI*1), Y3, Y9
+	VMASKMOVPS (R9)(DI*2), Y3, Y10
+	VMASKMOVPS (R9)(R8*1), Y3, Y3
+	VUNPCKLPS  Y5, Y4, Y11
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y3, Y10, Y9
+	VUNPCKHPS  Y3, Y10, Y3
+	VSHUFPS    $0x44, Y5, Y11, Y10
+	VSHUFPS    $0xee, Y5, Y11, Y5
+	VSHUFPS    $0x44, Y6, Y4, Y11
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y3, Y8, Y9
+	VSHUFPS    $0xee, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y6, Y10, Y8
+	VPERM2F128 $0x31, Y6, Y10, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y10
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y11, Y7
+	VPERM2F128 $0x31, Y9, Y11, Y9
+	VPERM2F128 $0x20, Y3, Y4, Y11
+	VPERM2F128 $0x31, Y3, Y4, Y3
+	VMOVUPS    Y8, (SP)
+	VMOVUPS    Y10, 32(SP)
+	VMOVUPS    Y7, 64(SP)
+	VMOVUPS    Y11, 96(SP)
+	VMOVUPS    Y6, 128(SP)
+	VMOVUPS    Y5, 160(SP)
+	VMOVUPS    Y9, 192(SP)
+	VMOVUPS    Y3, 224(SP)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyLabelsGWSAVX2_nohigh_5
+	VMOVUPS    800(SP), Y3
+	VMASKMOVPS 32(DX), Y3, Y4
+	VMASKMOVPS 32(DX)(DI*1), Y3, Y5
+	VMASKMOVPS 32(DX)(DI*2), Y3, Y6
+	VMASKMOVPS 32(DX)(R8*1), Y3, Y7
+	VMASKMOVPS 32(R9), Y3, Y8
+	VMASKMOVPS 32(R9)(DI*1), Y3, Y9
+	VMASKMOVPS 32(R9)(DI*2), Y3, Y10
+	VMASKMOVPS 32(R9)(R8*1), Y3, Y3
+	VUNPCKLPS  Y5, Y4, Y11
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y3, Y10, Y9
+	VUNPCKHPS  Y3, Y10, Y3
+	VSHUFPS    $0x44, Y5, Y11, Y10
+	VSHUFPS    $0xee, Y5, Y11, Y5
+	VSHUFPS    $0x44, Y6, Y4, Y11
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y3, Y8, Y9
+	VSHUFPS    $0xee, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y6, Y10, Y8
+	VPERM2F128 $0x31, Y6, Y10, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y10
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y11, Y7
+	VPERM2F128 $0x31, Y9, Y11, Y9
+	VPERM2F128 $0x20, Y3, Y4, Y11
+	VPERM2F128 $0x31, Y3, Y4, Y3
+	VMOVUPS    Y8, 256(SP)
+	VMOVUPS    Y10, 288(SP)
+	VMOVUPS    Y7, 320(SP)
+	VMOVUPS    Y11, 352(SP)
+	VMOVUPS    Y6, 384(SP)
+	VMOVUPS    Y5, 416(SP)
+	VMOVUPS    Y9, 448(SP)
+	VMOVUPS    Y3, 480(SP)
+
+CrossEntropyLabelsGWSAVX2_nohigh_5:
+	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
+	MOVQ         labels+24(FP), R9
+	VMOVDQU      (R9)(CX*4), Y3
+	VPCMPEQD     Y4, Y4, Y4
+	VPCMPGTD     Y4, Y3, Y5
+	VMOVDQU      Y5, 832(SP)
+	VBROADCASTSS keep+40(FP), Y5
+
+	// with the max pass: zy = z_y and wy = keep·w_y, from the column whose index matches the lane's label
+	VPXOR  Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	VBROADCASTSS rowconsts<>+1068(SB), Y9
+	XORQ         R9, R9
+
+CrossEntropyLabelsGWSAVX2_bmax_6:
+	VMOVUPS      (SP)(R9*1), Y10
+	VMAXPS       Y9, Y10, Y9
+	VPCMPEQD     Y3, Y6, Y11
+	VBLENDVPS    Y11, Y10, Y7, Y7
+	MOVQ         w+16(FP), R11
+	MOVQ         R9, R12
+	SHRQ         $0x03, R12
+	VBROADCASTSS (R11)(R12*1), Y10
+	VMULPS       Y5, Y10, Y10
+	VBLENDVPS    Y11, Y10, Y8, Y8
+	VPSUBD       Y4, Y6, Y6
+	ADDQ         $0x20, R9
+	CMPQ         R9, R10
+	JB           CrossEntropyLabelsGWSAVX2_bmax_6
+	VXORPS       Y5, Y5, Y5
+	VADDPS       Y5, Y9, Y9
+
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS Y5, 512(SP)
+	VMOVUPS Y5, 544(SP)
+	VMOVUPS Y5, 576(SP)
+	VMOVUPS Y5, 608(SP)
+	VMOVUPS Y5, 640(SP)
+	VMOVUPS Y5, 672(SP)
+	VMOVUPS Y5, 704(SP)
+	VMOVUPS Y5, 736(SP)
+	XORQ    R9, R9
+
+CrossEntropyLabelsGWSAVX2_bexp_7:
+	VMOVUPS     (SP)(R9*1), Y5
+	VSUBPS      Y9, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y5, Y6
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+160(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+192(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+224(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+256(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+288(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+320(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y6, Y11
+	VMOVUPS     Y11, (SP)(R9*1)
+	MOVQ        R9, R11
+	ANDQ        $0x000000ff, R11
+	VADDPS      512(SP)(R11*1), Y11, Y11
+	VMOVUPS     Y11, 512(SP)(R11*1)
+	ADDQ        $0x20, R9
+	CMPQ        R9, R10
+	JB          CrossEntropyLabelsGWSAVX2_bexp_7
+	VMOVUPS     512(SP), Y5
+	VMOVUPS     544(SP), Y6
+	VMOVUPS     576(SP), Y10
+	VMOVUPS     608(SP), Y11
+	VMOVUPS     640(SP), Y12
+	VMOVUPS     672(SP), Y13
+	VMOVUPS     704(SP), Y14
+	VMOVUPS     736(SP), Y15
+	VADDPS      Y6, Y5, Y5
+	VADDPS      Y11, Y10, Y10
+	VADDPS      Y13, Y12, Y12
+	VADDPS      Y15, Y14, Y14
+	VADDPS      Y10, Y5, Y5
+	VADDPS      Y14, Y12, Y12
+	VADDPS      Y12, Y5, Y5
+
+	// loss = s·(wy·(LogPos(sum) - (zy - max))), +0 where ignored
+	VSUBPS Y9, Y7, Y7
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y5, Y6
+	VPSRAD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y6, Y9
+	VPSUBD       Y9, Y5, Y9
+	VSUBPS       rowconsts<>+448(SB), Y9, Y9
+	VCVTDQ2PS    Y6, Y6
+	VMULPS       Y9, Y9, Y10
+	VBROADCASTSS rowconsts<>+1108(SB), Y11
+	VFMADD213PS  rowconsts<>+512(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+544(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+576(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+608(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+640(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+672(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+704(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y9, Y11
+	VMULPS       Y9, Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VFMADD231PS  rowconsts<>+768(SB), Y6, Y11
+	VFMADD231PS  rowconsts<>+480(SB), Y10, Y11
+	VADDPS       Y11, Y9, Y9
+	VFMADD231PS  rowconsts<>+800(SB), Y6, Y9
+	VSUBPS       Y5, Y5, Y6
+	VADDPS       Y6, Y9, Y9
+	VSUBPS       Y7, Y9, Y7
+	VMULPS       Y7, Y8, Y7
+	MOVQ         sw+32(FP), R9
+	VMOVUPS      (R9)(CX*4), Y6
+	VMULPS       Y7, Y6, Y7
+	VANDPS       832(SP), Y7, Y7
+	MOVQ         loss+48(FP), R9
+	VMOVUPS      Y7, (R9)(CX*4)
+
+	// grad = scale·fma(wy, e·(1/sum), -0) - [j = y]·(scale·wy), scale = s·inv; +0 where ignored
+	VBROADCASTSS rowconsts<>+1100(SB), Y7
+	VDIVPS       Y5, Y7, Y7
+	VBROADCASTSS inv+44(FP), Y9
+	VMULPS       Y9, Y6, Y9
+	VMULPS       Y8, Y9, Y5
+	VPXOR        Y6, Y6, Y6
+	XORQ         R9, R9
+
+CrossEntropyLabelsGWSAVX2_bgrad_8:
+	VMULPS   (SP)(R9*1), Y7, Y10
+	VMULPS   Y8, Y10, Y10
+	VMULPS   Y9, Y10, Y10
+	VPCMPEQD Y3, Y6, Y11
+	VANDPS   Y5, Y11, Y11
+	VSUBPS   Y11, Y10, Y10
+	VANDPS   832(SP), Y10, Y10
+	VMOVUPS  Y10, (SP)(R9*1)
+	VPSUBD   Y4, Y6, Y6
+	ADDQ     $0x20, R9
+	CMPQ     R9, R10
+	JB       CrossEntropyLabelsGWSAVX2_bgrad_8
+
+	// transpose the column slots back and store 8 rows
+	LEAQ       (BX)(DI*4), R9
+	VMOVUPS    (SP), Y3
+	VMOVUPS    32(SP), Y4
+	VMOVUPS    64(SP), Y5
+	VMOVUPS    96(SP), Y6
+	VMOVUPS    128(SP), Y7
+	VMOVUPS    160(SP), Y8
+	VMOVUPS    192(SP), Y9
+	VMOVUPS    224(SP), Y10
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    768(SP), Y7
+	VMASKMOVPS Y9, Y7, (BX)
+	VMASKMOVPS Y10, Y7, (BX)(DI*1)
+	VMASKMOVPS Y6, Y7, (BX)(DI*2)
+	VMASKMOVPS Y11, Y7, (BX)(R8*1)
+	VMASKMOVPS Y5, Y7, (R9)
+	VMASKMOVPS Y4, Y7, (R9)(DI*1)
+	VMASKMOVPS Y8, Y7, (R9)(DI*2)
+	VMASKMOVPS Y3, Y7, (R9)(R8*1)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyLabelsGWSAVX2_nohigh_10
+	VMOVUPS    256(SP), Y3
+	VMOVUPS    288(SP), Y4
+	VMOVUPS    320(SP), Y5
+	VMOVUPS    352(SP), Y6
+	VMOVUPS    384(SP), Y7
+	VMOVUPS    416(SP), Y8
+	VMOVUPS    448(SP), Y9
+	VMOVUPS    480(SP), Y10
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    800(SP), Y7
+	VMASKMOVPS Y9, Y7, 32(BX)
+	VMASKMOVPS Y10, Y7, 32(BX)(DI*1)
+	VMASKMOVPS Y6, Y7, 32(BX)(DI*2)
+	VMASKMOVPS Y11, Y7, 32(BX)(R8*1)
+	VMASKMOVPS Y5, Y7, 32(R9)
+	VMASKMOVPS Y4, Y7, 32(R9)(DI*1)
+	VMASKMOVPS Y8, Y7, 32(R9)(DI*2)
+	VMASKMOVPS Y3, Y7, 32(R9)(R8*1)
+
+CrossEntropyLabelsGWSAVX2_nohigh_10:
+	// next 8 rows
+	MOVQ DI, R9
+	SHLQ $0x03, R9
+	ADDQ R9, DX
+	ADDQ R9, BX
+	ADDQ $0x08, CX
+	JMP  CrossEntropyLabelsGWSAVX2_block_1
+
+CrossEntropyLabelsGWSAVX2_blockdone_2:
+	VZEROUPPER
+	RET
+
 // func SquaredL2RowsEpsAVX2(dst *float32, a *float32, b *float32, eps float32, rows int, dim int)
 // Requires: AVX, FMA3
 TEXT ·SquaredL2RowsEpsAVX2(SB), NOSPLIT, $0-48
