@@ -83,7 +83,7 @@ func kernelSet(k *kernels.Set) *kernels.Set {
 
 // ceChunk is how many rows a loss hands the row kernel at a time: their
 // per-row scalars live in a pooled ceScratch.
-const ceChunk = 256
+const ceChunk = 1024
 
 // ceScratch holds the per-row scalars of one chunk. (Arrays on the stack
 // would escape through the kernel's function value, so they are pooled.)

@@ -51,6 +51,22 @@ func crossEntropyLabelsKernel(grad, weights, sw bool) {
 	rows := Load(Param("rows"), GP64())
 	bk := newBlock(r, false)
 	valid := AllocLocal(32)
+	lab := AllocLocal(32 * blockCols) // per column: the label term of the 8 rows
+	keepZ, keepS := AllocLocal(32), AllocLocal(32)
+	var kw Mem
+	if weights {
+		Comment("kw = keep·w: columns 0..7 and 8..15 (+0 past cols), the tables of wy's VPERMPS")
+		kw = AllocLocal(64)
+		wp := Load(Param("w"), GP64()).(reg.GPVirtual)
+		keep := broadcastParam("keep")
+		for half, mask := range []Mem{bk.lowM, bk.highM} {
+			m, x := YMM(), YMM()
+			VMOVUPS(mask, m)
+			VMASKMOVPS(Mem{Base: wp, Disp: 32 * half}, m, x)
+			VMULPS(keep, x, x)
+			VMOVUPS(x, kw.Offset(32*half))
+		}
+	}
 	bk.loop(rows, dstStep, func(string) {
 		bk.load(r.src)
 		Comment("labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)")
@@ -60,67 +76,101 @@ func crossEntropyLabelsKernel(grad, weights, sw bool) {
 		vm := YMM()
 		VPCMPGTD(neg1, yv, vm) // y > -1
 		VMOVDQU(vm, valid)
-		keep := broadcastParam("keep")
-		Comment("with the max pass: zy = z_y and wy = keep·w_y, from the column whose index matches the lane's label")
-		jv, zy, wy := YMM(), YMM(), YMM()
+		Comment("wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table")
+		wy := YMM()
+		if weights {
+			lo, lt8 := YMM(), YMM()
+			VPERMPS(kw, yv, lo)
+			VPERMPS(kw.Offset(32), yv, wy)
+			VPBROADCASTD(consts.scalar("eight"), lt8)
+			VPCMPGTD(yv, lt8, lt8) // 8 > y
+			VBLENDVPS(lt8, lo, wy, wy)
+			VANDPS(vm, wy, wy)
+		} else {
+			VANDPS(vm, broadcastParam("keep"), wy)
+		}
+		swp := func() Mem { return r.perRow(Load(Param("sw"), GP64()).(reg.GPVirtual)) }
+		// scale = s·inv, and the label term tw = scale·wy
+		scale := func() reg.VecVirtual {
+			sv := broadcastParam("inv")
+			if sw {
+				VMULPS(swp(), sv, sv)
+			}
+			return sv
+		}
+		var tw reg.VecVirtual
+		if grad {
+			tw = YMM()
+			VMULPS(wy, scale(), tw)
+		}
+		Comment("with the max pass: zy = z_y, from the column whose index matches the lane's label,")
+		Comment("and (with grad) the column's label term: tw where the lane's label is the column, else +0")
+		jv, zy := YMM(), YMM()
 		VPXOR(jv, jv, jv)
 		VXORPS(zy, zy, zy)
-		if weights {
-			VXORPS(wy, wy, wy)
-		} else {
-			VANDPS(vm, keep, wy) // keep, or +0 where ignored
-		}
 		m := bk.maxCols(func(x reg.VecVirtual) {
-			hit := YMM()
+			hit, t := YMM(), YMM()
 			VPCMPEQD(yv, jv, hit)
-			VBLENDVPS(hit, x, zy, zy)
-			if weights {
-				wc := bk.wcol()
-				VMULPS(keep, wc, wc) // keep·w_j
-				VBLENDVPS(hit, wc, wy, wy)
+			VANDPS(x, hit, t)
+			VORPS(t, zy, zy) // one column matches a lane at most: OR is the select
+			if grad {
+				VANDPS(tw, hit, hit)
+				VMOVUPS(hit, bk.slot(lab))
 			}
 			VPSUBD(neg1, jv, jv) // j+1
 		})
 		s := bk.expCols(m, grad, nil)
-		Comment("loss = s·(wy·(LogPos(sum) - (zy - max))), +0 where ignored")
-		l := YMM()
-		VSUBPS(m, zy, zy)
-		VSUBPS(zy, vlogPos(s), l)
-		VMULPS(l, wy, l)
-		var swv reg.VecVirtual
-		if sw {
-			swv = YMM()
-			VMOVUPS(r.perRow(Load(Param("sw"), GP64()).(reg.GPVirtual)), swv)
-			VMULPS(l, swv, l)
+		VSUBPS(m, zy, zy) // z_y - max
+		// loss emits the block's losses; with grad it runs after the gradient
+		// pass and the stores, which do not need it: the log's long chain of
+		// dependent steps then overlaps the next block's loads and max pass.
+		loss := func(zy, s reg.VecVirtual) {
+			Comment("loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored")
+			l := YMM()
+			VSUBPS(zy, vlogPos(s), l)
+			VMULPS(l, wy, l)
+			if sw {
+				VMULPS(swp(), l, l)
+			}
+			VANDPS(valid, l, l)
+			VMOVUPS(l, r.perRow(Load(Param("loss"), GP64()).(reg.GPVirtual)))
 		}
-		VANDPS(valid, l, l)
-		VMOVUPS(l, r.perRow(Load(Param("loss"), GP64()).(reg.GPVirtual)))
 		if !grad {
+			loss(zy, s)
 			return
 		}
-		Comment("grad = scale·fma(wy, e·(1/sum), -0) - [j = y]·(scale·wy), scale = s·inv; +0 where ignored")
-		inv, sv, tw := YMM(), YMM(), YMM()
+		VMOVUPS(zy, keepZ)
+		VMOVUPS(s, keepS)
+		Comment("grad = scale·fma(wy, e·(1/sum), -0) - label term")
+		inv := YMM()
 		VBROADCASTSS(consts.scalar("one"), inv)
 		VDIVPS(s, inv, inv)
-		sv = broadcastParam("inv")
-		if sw {
-			VMULPS(sv, swv, sv)
-		}
-		VMULPS(wy, sv, tw)
-		VPXOR(jv, jv, jv)
+		sv := scale()
 		bk.columns("bgrad", func(slot Mem) {
-			p, u, hit := YMM(), YMM(), YMM()
+			p, u := YMM(), YMM()
 			VMULPS(slot, inv, p)
 			VMULPS(wy, p, u) // fma(wy, p, -0) is the rounded product itself
 			VMULPS(sv, u, u)
-			VPCMPEQD(yv, jv, hit)
-			VANDPS(tw, hit, hit)
-			VSUBPS(hit, u, u)
-			VANDPS(valid, u, u)
+			VSUBPS(bk.slot(lab), u, u)
 			VMOVUPS(u, slot)
-			VPSUBD(neg1, jv, jv)
 		})
+		Comment("rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)")
+		all := bk.r.label("allvalid")
+		t := GP32()
+		VMOVMSKPS(vm, t)
+		CMPL(t, U8(0xFF))
+		JE(LabelRef(all))
+		bk.columns("bignored", func(slot Mem) {
+			u := YMM()
+			VANDPS(slot, vm, u)
+			VMOVUPS(u, slot)
+		})
+		Label(all)
 		bk.store(r.dst)
+		zy2, s2 := YMM(), YMM()
+		VMOVUPS(keepZ, zy2)
+		VMOVUPS(keepS, s2)
+		loss(zy2, s2)
 	})
 	VZEROUPPER()
 	RET()

@@ -16419,7 +16419,7 @@ CrossEntropySoftGWAVX2_outend_37:
 
 // func CrossEntropyLabelsPlainAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsPlainAVX2(SB), $864-72
+TEXT ·CrossEntropyLabelsPlainAVX2(SB), $1440-72
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -16564,33 +16564,37 @@ CrossEntropyLabelsPlainAVX2_block_1:
 
 CrossEntropyLabelsPlainAVX2_nohigh_5:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ         labels+24(FP), R8
-	VMOVDQU      (R8)(CX*4), Y3
-	VPCMPEQD     Y4, Y4, Y4
-	VPCMPGTD     Y4, Y3, Y5
-	VMOVDQU      Y5, 832(SP)
-	VBROADCASTSS keep+40(FP), Y6
+	MOVQ     labels+24(FP), R8
+	VMOVDQU  (R8)(CX*4), Y3
+	VPCMPEQD Y4, Y4, Y4
+	VPCMPGTD Y4, Y3, Y5
+	VMOVDQU  Y5, 832(SP)
 
-	// with the max pass: zy = z_y and wy = keep·w_y, from the column whose index matches the lane's label
-	VPXOR  Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VANDPS Y5, Y6, Y5
+	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
+	VBROADCASTSS keep+40(FP), Y6
+	VANDPS       Y5, Y6, Y5
+
+	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
+	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
+	VPXOR  Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	VBROADCASTSS rowconsts<>+1068(SB), Y8
 	XORQ         R8, R8
 
 CrossEntropyLabelsPlainAVX2_bmax_6:
-	VMOVUPS   (SP)(R8*1), Y9
-	VMAXPS    Y6, Y9, Y6
-	VPCMPEQD  Y3, Y7, Y10
-	VBLENDVPS Y10, Y9, Y8, Y8
-	VPSUBD    Y4, Y7, Y7
-	ADDQ      $0x20, R8
-	CMPQ      R8, R9
-	JB        CrossEntropyLabelsPlainAVX2_bmax_6
-	VXORPS    Y3, Y3, Y3
-	VADDPS    Y3, Y6, Y6
+	VMOVUPS  (SP)(R8*1), Y9
+	VMAXPS   Y8, Y9, Y8
+	VPCMPEQD Y3, Y6, Y10
+	VANDPS   Y9, Y10, Y9
+	VORPS    Y9, Y7, Y7
+	VPSUBD   Y4, Y6, Y6
+	ADDQ     $0x20, R8
+	CMPQ     R8, R9
+	JB       CrossEntropyLabelsPlainAVX2_bmax_6
+	VXORPS   Y3, Y3, Y3
+	VADDPS   Y3, Y8, Y8
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -16606,21 +16610,21 @@ CrossEntropyLabelsPlainAVX2_bmax_6:
 
 CrossEntropyLabelsPlainAVX2_bexp_7:
 	VMOVUPS     (SP)(R8*1), Y3
-	VSUBPS      Y6, Y3, Y3
+	VSUBPS      Y8, Y3, Y3
 	VCMPPS      $0x01, rowconsts<>+352(SB), Y3, Y4
-	VMOVAPS     Y1, Y7
-	VFMADD213PS Y0, Y3, Y7
-	VPSLLD      $0x17, Y7, Y9
-	VSUBPS      Y0, Y7, Y7
-	VFMADD231PS rowconsts<>+160(SB), Y7, Y3
-	VFMADD231PS rowconsts<>+192(SB), Y7, Y3
-	VMOVAPS     Y2, Y7
-	VFMADD213PS rowconsts<>+224(SB), Y3, Y7
-	VFMADD213PS rowconsts<>+256(SB), Y3, Y7
-	VFMADD213PS rowconsts<>+288(SB), Y3, Y7
-	VFMADD213PS rowconsts<>+320(SB), Y3, Y7
+	VMOVAPS     Y1, Y6
+	VFMADD213PS Y0, Y3, Y6
+	VPSLLD      $0x17, Y6, Y9
+	VSUBPS      Y0, Y6, Y6
+	VFMADD231PS rowconsts<>+160(SB), Y6, Y3
+	VFMADD231PS rowconsts<>+192(SB), Y6, Y3
+	VMOVAPS     Y2, Y6
+	VFMADD213PS rowconsts<>+224(SB), Y3, Y6
+	VFMADD213PS rowconsts<>+256(SB), Y3, Y6
+	VFMADD213PS rowconsts<>+288(SB), Y3, Y6
+	VFMADD213PS rowconsts<>+320(SB), Y3, Y6
 	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y7, Y3, Y9
+	VFMADD231PS Y6, Y3, Y9
 	VANDNPS     Y9, Y4, Y9
 	MOVQ        R8, R10
 	ANDQ        $0x000000ff, R10
@@ -16631,23 +16635,22 @@ CrossEntropyLabelsPlainAVX2_bexp_7:
 	JB          CrossEntropyLabelsPlainAVX2_bexp_7
 	VMOVUPS     512(SP), Y3
 	VMOVUPS     544(SP), Y4
-	VMOVUPS     576(SP), Y7
+	VMOVUPS     576(SP), Y6
 	VMOVUPS     608(SP), Y9
 	VMOVUPS     640(SP), Y10
 	VMOVUPS     672(SP), Y11
 	VMOVUPS     704(SP), Y12
 	VMOVUPS     736(SP), Y13
 	VADDPS      Y4, Y3, Y3
-	VADDPS      Y9, Y7, Y7
+	VADDPS      Y9, Y6, Y6
 	VADDPS      Y11, Y10, Y10
 	VADDPS      Y13, Y12, Y12
-	VADDPS      Y7, Y3, Y3
+	VADDPS      Y6, Y3, Y3
 	VADDPS      Y12, Y10, Y10
 	VADDPS      Y10, Y3, Y3
+	VSUBPS      Y8, Y7, Y7
 
-	// loss = s·(wy·(LogPos(sum) - (zy - max))), +0 where ignored
-	VSUBPS Y6, Y8, Y8
-
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+416(SB), Y3, Y4
 	VPSRAD       $0x17, Y4, Y4
@@ -16655,7 +16658,7 @@ CrossEntropyLabelsPlainAVX2_bexp_7:
 	VPSUBD       Y6, Y3, Y6
 	VSUBPS       rowconsts<>+448(SB), Y6, Y6
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       Y6, Y6, Y7
+	VMULPS       Y6, Y6, Y8
 	VBROADCASTSS rowconsts<>+1108(SB), Y9
 	VFMADD213PS  rowconsts<>+512(SB), Y6, Y9
 	VFMADD213PS  rowconsts<>+544(SB), Y6, Y9
@@ -16666,14 +16669,14 @@ CrossEntropyLabelsPlainAVX2_bexp_7:
 	VFMADD213PS  rowconsts<>+704(SB), Y6, Y9
 	VFMADD213PS  rowconsts<>+736(SB), Y6, Y9
 	VMULPS       Y6, Y9, Y9
-	VMULPS       Y7, Y9, Y9
+	VMULPS       Y8, Y9, Y9
 	VFMADD231PS  rowconsts<>+768(SB), Y4, Y9
-	VFMADD231PS  rowconsts<>+480(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+480(SB), Y8, Y9
 	VADDPS       Y9, Y6, Y6
 	VFMADD231PS  rowconsts<>+800(SB), Y4, Y6
 	VSUBPS       Y3, Y3, Y3
 	VADDPS       Y3, Y6, Y6
-	VSUBPS       Y8, Y6, Y3
+	VSUBPS       Y7, Y6, Y3
 	VMULPS       Y3, Y5, Y3
 	VANDPS       832(SP), Y3, Y3
 	MOVQ         loss+48(FP), R8
@@ -16692,7 +16695,7 @@ CrossEntropyLabelsPlainAVX2_blockdone_2:
 
 // func CrossEntropyLabelsSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsSAVX2(SB), $864-72
+TEXT ·CrossEntropyLabelsSAVX2(SB), $1440-72
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -16837,33 +16840,37 @@ CrossEntropyLabelsSAVX2_block_1:
 
 CrossEntropyLabelsSAVX2_nohigh_5:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ         labels+24(FP), R8
-	VMOVDQU      (R8)(CX*4), Y3
-	VPCMPEQD     Y4, Y4, Y4
-	VPCMPGTD     Y4, Y3, Y5
-	VMOVDQU      Y5, 832(SP)
-	VBROADCASTSS keep+40(FP), Y6
+	MOVQ     labels+24(FP), R8
+	VMOVDQU  (R8)(CX*4), Y3
+	VPCMPEQD Y4, Y4, Y4
+	VPCMPGTD Y4, Y3, Y5
+	VMOVDQU  Y5, 832(SP)
 
-	// with the max pass: zy = z_y and wy = keep·w_y, from the column whose index matches the lane's label
-	VPXOR  Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VANDPS Y5, Y6, Y5
+	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
+	VBROADCASTSS keep+40(FP), Y6
+	VANDPS       Y5, Y6, Y5
+
+	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
+	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
+	VPXOR  Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	VBROADCASTSS rowconsts<>+1068(SB), Y8
 	XORQ         R8, R8
 
 CrossEntropyLabelsSAVX2_bmax_6:
-	VMOVUPS   (SP)(R8*1), Y9
-	VMAXPS    Y6, Y9, Y6
-	VPCMPEQD  Y3, Y7, Y10
-	VBLENDVPS Y10, Y9, Y8, Y8
-	VPSUBD    Y4, Y7, Y7
-	ADDQ      $0x20, R8
-	CMPQ      R8, R9
-	JB        CrossEntropyLabelsSAVX2_bmax_6
-	VXORPS    Y3, Y3, Y3
-	VADDPS    Y3, Y6, Y6
+	VMOVUPS  (SP)(R8*1), Y9
+	VMAXPS   Y8, Y9, Y8
+	VPCMPEQD Y3, Y6, Y10
+	VANDPS   Y9, Y10, Y9
+	VORPS    Y9, Y7, Y7
+	VPSUBD   Y4, Y6, Y6
+	ADDQ     $0x20, R8
+	CMPQ     R8, R9
+	JB       CrossEntropyLabelsSAVX2_bmax_6
+	VXORPS   Y3, Y3, Y3
+	VADDPS   Y3, Y8, Y8
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -16879,21 +16886,21 @@ CrossEntropyLabelsSAVX2_bmax_6:
 
 CrossEntropyLabelsSAVX2_bexp_7:
 	VMOVUPS     (SP)(R8*1), Y3
-	VSUBPS      Y6, Y3, Y3
+	VSUBPS      Y8, Y3, Y3
 	VCMPPS      $0x01, rowconsts<>+352(SB), Y3, Y4
-	VMOVAPS     Y1, Y7
-	VFMADD213PS Y0, Y3, Y7
-	VPSLLD      $0x17, Y7, Y9
-	VSUBPS      Y0, Y7, Y7
-	VFMADD231PS rowconsts<>+160(SB), Y7, Y3
-	VFMADD231PS rowconsts<>+192(SB), Y7, Y3
-	VMOVAPS     Y2, Y7
-	VFMADD213PS rowconsts<>+224(SB), Y3, Y7
-	VFMADD213PS rowconsts<>+256(SB), Y3, Y7
-	VFMADD213PS rowconsts<>+288(SB), Y3, Y7
-	VFMADD213PS rowconsts<>+320(SB), Y3, Y7
+	VMOVAPS     Y1, Y6
+	VFMADD213PS Y0, Y3, Y6
+	VPSLLD      $0x17, Y6, Y9
+	VSUBPS      Y0, Y6, Y6
+	VFMADD231PS rowconsts<>+160(SB), Y6, Y3
+	VFMADD231PS rowconsts<>+192(SB), Y6, Y3
+	VMOVAPS     Y2, Y6
+	VFMADD213PS rowconsts<>+224(SB), Y3, Y6
+	VFMADD213PS rowconsts<>+256(SB), Y3, Y6
+	VFMADD213PS rowconsts<>+288(SB), Y3, Y6
+	VFMADD213PS rowconsts<>+320(SB), Y3, Y6
 	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y7, Y3, Y9
+	VFMADD231PS Y6, Y3, Y9
 	VANDNPS     Y9, Y4, Y9
 	MOVQ        R8, R10
 	ANDQ        $0x000000ff, R10
@@ -16904,23 +16911,22 @@ CrossEntropyLabelsSAVX2_bexp_7:
 	JB          CrossEntropyLabelsSAVX2_bexp_7
 	VMOVUPS     512(SP), Y3
 	VMOVUPS     544(SP), Y4
-	VMOVUPS     576(SP), Y7
+	VMOVUPS     576(SP), Y6
 	VMOVUPS     608(SP), Y9
 	VMOVUPS     640(SP), Y10
 	VMOVUPS     672(SP), Y11
 	VMOVUPS     704(SP), Y12
 	VMOVUPS     736(SP), Y13
 	VADDPS      Y4, Y3, Y3
-	VADDPS      Y9, Y7, Y7
+	VADDPS      Y9, Y6, Y6
 	VADDPS      Y11, Y10, Y10
 	VADDPS      Y13, Y12, Y12
-	VADDPS      Y7, Y3, Y3
+	VADDPS      Y6, Y3, Y3
 	VADDPS      Y12, Y10, Y10
 	VADDPS      Y10, Y3, Y3
+	VSUBPS      Y8, Y7, Y7
 
-	// loss = s·(wy·(LogPos(sum) - (zy - max))), +0 where ignored
-	VSUBPS Y6, Y8, Y8
-
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+416(SB), Y3, Y4
 	VPSRAD       $0x17, Y4, Y4
@@ -16928,7 +16934,7 @@ CrossEntropyLabelsSAVX2_bexp_7:
 	VPSUBD       Y6, Y3, Y6
 	VSUBPS       rowconsts<>+448(SB), Y6, Y6
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       Y6, Y6, Y7
+	VMULPS       Y6, Y6, Y8
 	VBROADCASTSS rowconsts<>+1108(SB), Y9
 	VFMADD213PS  rowconsts<>+512(SB), Y6, Y9
 	VFMADD213PS  rowconsts<>+544(SB), Y6, Y9
@@ -16939,18 +16945,17 @@ CrossEntropyLabelsSAVX2_bexp_7:
 	VFMADD213PS  rowconsts<>+704(SB), Y6, Y9
 	VFMADD213PS  rowconsts<>+736(SB), Y6, Y9
 	VMULPS       Y6, Y9, Y9
-	VMULPS       Y7, Y9, Y9
+	VMULPS       Y8, Y9, Y9
 	VFMADD231PS  rowconsts<>+768(SB), Y4, Y9
-	VFMADD231PS  rowconsts<>+480(SB), Y7, Y9
+	VFMADD231PS  rowconsts<>+480(SB), Y8, Y9
 	VADDPS       Y9, Y6, Y6
 	VFMADD231PS  rowconsts<>+800(SB), Y4, Y6
 	VSUBPS       Y3, Y3, Y3
 	VADDPS       Y3, Y6, Y6
-	VSUBPS       Y8, Y6, Y3
+	VSUBPS       Y7, Y6, Y3
 	VMULPS       Y3, Y5, Y3
 	MOVQ         sw+32(FP), R8
-	VMOVUPS      (R8)(CX*4), Y4
-	VMULPS       Y3, Y4, Y3
+	VMULPS       (R8)(CX*4), Y3, Y3
 	VANDPS       832(SP), Y3, Y3
 	MOVQ         loss+48(FP), R8
 	VMOVUPS      Y3, (R8)(CX*4)
@@ -16968,7 +16973,7 @@ CrossEntropyLabelsSAVX2_blockdone_2:
 
 // func CrossEntropyLabelsWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsWAVX2(SB), $864-72
+TEXT ·CrossEntropyLabelsWAVX2(SB), $1504-72
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -17008,6 +17013,18 @@ TEXT ·CrossEntropyLabelsWAVX2(SB), $864-72
 	SUBQ    SI, DI
 	VMOVUPS (DI), Y3
 	VMOVUPS Y3, 800(SP)
+
+	// kw = keep·w: columns 0..7 and 8..15 (+0 past cols), the tables of wy's VPERMPS
+	MOVQ         w+16(FP), SI
+	VBROADCASTSS keep+40(FP), Y3
+	VMOVUPS      768(SP), Y4
+	VMASKMOVPS   (SI), Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VMOVUPS      Y4, 1440(SP)
+	VMOVUPS      800(SP), Y4
+	VMASKMOVPS   32(SI), Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VMOVUPS      Y4, 1472(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ AX, $0x10
@@ -17113,39 +17130,41 @@ CrossEntropyLabelsWAVX2_block_1:
 
 CrossEntropyLabelsWAVX2_nohigh_5:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ         labels+24(FP), R8
-	VMOVDQU      (R8)(CX*4), Y3
-	VPCMPEQD     Y4, Y4, Y4
-	VPCMPGTD     Y4, Y3, Y5
-	VMOVDQU      Y5, 832(SP)
-	VBROADCASTSS keep+40(FP), Y5
+	MOVQ     labels+24(FP), R8
+	VMOVDQU  (R8)(CX*4), Y3
+	VPCMPEQD Y4, Y4, Y4
+	VPCMPGTD Y4, Y3, Y5
+	VMOVDQU  Y5, 832(SP)
 
-	// with the max pass: zy = z_y and wy = keep·w_y, from the column whose index matches the lane's label
-	VPXOR  Y6, Y6, Y6
+	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
+	VPERMPS      1440(SP), Y3, Y7
+	VPERMPS      1472(SP), Y3, Y6
+	VPBROADCASTD rowconsts<>+1084(SB), Y8
+	VPCMPGTD     Y3, Y8, Y8
+	VBLENDVPS    Y8, Y7, Y6, Y6
+	VANDPS       Y5, Y6, Y6
+
+	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
+	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
+	VPXOR  Y5, Y5, Y5
 	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y9
+	VBROADCASTSS rowconsts<>+1068(SB), Y8
 	XORQ         R8, R8
 
 CrossEntropyLabelsWAVX2_bmax_6:
-	VMOVUPS      (SP)(R8*1), Y10
-	VMAXPS       Y9, Y10, Y9
-	VPCMPEQD     Y3, Y6, Y11
-	VBLENDVPS    Y11, Y10, Y7, Y7
-	MOVQ         w+16(FP), R10
-	MOVQ         R8, R11
-	SHRQ         $0x03, R11
-	VBROADCASTSS (R10)(R11*1), Y10
-	VMULPS       Y5, Y10, Y10
-	VBLENDVPS    Y11, Y10, Y8, Y8
-	VPSUBD       Y4, Y6, Y6
-	ADDQ         $0x20, R8
-	CMPQ         R8, R9
-	JB           CrossEntropyLabelsWAVX2_bmax_6
-	VXORPS       Y3, Y3, Y3
-	VADDPS       Y3, Y9, Y9
+	VMOVUPS  (SP)(R8*1), Y9
+	VMAXPS   Y8, Y9, Y8
+	VPCMPEQD Y3, Y5, Y10
+	VANDPS   Y9, Y10, Y9
+	VORPS    Y9, Y7, Y7
+	VPSUBD   Y4, Y5, Y5
+	ADDQ     $0x20, R8
+	CMPQ     R8, R9
+	JB       CrossEntropyLabelsWAVX2_bmax_6
+	VXORPS   Y3, Y3, Y3
+	VADDPS   Y3, Y8, Y8
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -17161,11 +17180,11 @@ CrossEntropyLabelsWAVX2_bmax_6:
 
 CrossEntropyLabelsWAVX2_bexp_7:
 	VMOVUPS     (SP)(R8*1), Y3
-	VSUBPS      Y9, Y3, Y3
+	VSUBPS      Y8, Y3, Y3
 	VCMPPS      $0x01, rowconsts<>+352(SB), Y3, Y4
 	VMOVAPS     Y1, Y5
 	VFMADD213PS Y0, Y3, Y5
-	VPSLLD      $0x17, Y5, Y6
+	VPSLLD      $0x17, Y5, Y9
 	VSUBPS      Y0, Y5, Y5
 	VFMADD231PS rowconsts<>+160(SB), Y5, Y3
 	VFMADD231PS rowconsts<>+192(SB), Y5, Y3
@@ -17174,35 +17193,34 @@ CrossEntropyLabelsWAVX2_bexp_7:
 	VFMADD213PS rowconsts<>+256(SB), Y3, Y5
 	VFMADD213PS rowconsts<>+288(SB), Y3, Y5
 	VFMADD213PS rowconsts<>+320(SB), Y3, Y5
-	VMULPS      Y6, Y3, Y3
-	VFMADD231PS Y5, Y3, Y6
-	VANDNPS     Y6, Y4, Y6
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y5, Y3, Y9
+	VANDNPS     Y9, Y4, Y9
 	MOVQ        R8, R10
 	ANDQ        $0x000000ff, R10
-	VADDPS      512(SP)(R10*1), Y6, Y6
-	VMOVUPS     Y6, 512(SP)(R10*1)
+	VADDPS      512(SP)(R10*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R10*1)
 	ADDQ        $0x20, R8
 	CMPQ        R8, R9
 	JB          CrossEntropyLabelsWAVX2_bexp_7
 	VMOVUPS     512(SP), Y3
 	VMOVUPS     544(SP), Y4
 	VMOVUPS     576(SP), Y5
-	VMOVUPS     608(SP), Y6
+	VMOVUPS     608(SP), Y9
 	VMOVUPS     640(SP), Y10
 	VMOVUPS     672(SP), Y11
 	VMOVUPS     704(SP), Y12
 	VMOVUPS     736(SP), Y13
 	VADDPS      Y4, Y3, Y3
-	VADDPS      Y6, Y5, Y5
+	VADDPS      Y9, Y5, Y5
 	VADDPS      Y11, Y10, Y10
 	VADDPS      Y13, Y12, Y12
 	VADDPS      Y5, Y3, Y3
 	VADDPS      Y12, Y10, Y10
 	VADDPS      Y10, Y3, Y3
+	VSUBPS      Y8, Y7, Y7
 
-	// loss = s·(wy·(LogPos(sum) - (zy - max))), +0 where ignored
-	VSUBPS Y9, Y7, Y7
-
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+416(SB), Y3, Y4
 	VPSRAD       $0x17, Y4, Y4
@@ -17210,7 +17228,7 @@ CrossEntropyLabelsWAVX2_bexp_7:
 	VPSUBD       Y5, Y3, Y5
 	VSUBPS       rowconsts<>+448(SB), Y5, Y5
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       Y5, Y5, Y6
+	VMULPS       Y5, Y5, Y8
 	VBROADCASTSS rowconsts<>+1108(SB), Y9
 	VFMADD213PS  rowconsts<>+512(SB), Y5, Y9
 	VFMADD213PS  rowconsts<>+544(SB), Y5, Y9
@@ -17221,15 +17239,15 @@ CrossEntropyLabelsWAVX2_bexp_7:
 	VFMADD213PS  rowconsts<>+704(SB), Y5, Y9
 	VFMADD213PS  rowconsts<>+736(SB), Y5, Y9
 	VMULPS       Y5, Y9, Y9
-	VMULPS       Y6, Y9, Y9
+	VMULPS       Y8, Y9, Y9
 	VFMADD231PS  rowconsts<>+768(SB), Y4, Y9
-	VFMADD231PS  rowconsts<>+480(SB), Y6, Y9
+	VFMADD231PS  rowconsts<>+480(SB), Y8, Y9
 	VADDPS       Y9, Y5, Y5
 	VFMADD231PS  rowconsts<>+800(SB), Y4, Y5
 	VSUBPS       Y3, Y3, Y3
 	VADDPS       Y3, Y5, Y5
 	VSUBPS       Y7, Y5, Y3
-	VMULPS       Y3, Y8, Y3
+	VMULPS       Y3, Y6, Y3
 	VANDPS       832(SP), Y3, Y3
 	MOVQ         loss+48(FP), R8
 	VMOVUPS      Y3, (R8)(CX*4)
@@ -17247,7 +17265,7 @@ CrossEntropyLabelsWAVX2_blockdone_2:
 
 // func CrossEntropyLabelsWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsWSAVX2(SB), $864-72
+TEXT ·CrossEntropyLabelsWSAVX2(SB), $1504-72
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -17287,6 +17305,18 @@ TEXT ·CrossEntropyLabelsWSAVX2(SB), $864-72
 	SUBQ    SI, DI
 	VMOVUPS (DI), Y3
 	VMOVUPS Y3, 800(SP)
+
+	// kw = keep·w: columns 0..7 and 8..15 (+0 past cols), the tables of wy's VPERMPS
+	MOVQ         w+16(FP), SI
+	VBROADCASTSS keep+40(FP), Y3
+	VMOVUPS      768(SP), Y4
+	VMASKMOVPS   (SI), Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VMOVUPS      Y4, 1440(SP)
+	VMOVUPS      800(SP), Y4
+	VMASKMOVPS   32(SI), Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VMOVUPS      Y4, 1472(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ AX, $0x10
@@ -17392,39 +17422,41 @@ CrossEntropyLabelsWSAVX2_block_1:
 
 CrossEntropyLabelsWSAVX2_nohigh_5:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ         labels+24(FP), R8
-	VMOVDQU      (R8)(CX*4), Y3
-	VPCMPEQD     Y4, Y4, Y4
-	VPCMPGTD     Y4, Y3, Y5
-	VMOVDQU      Y5, 832(SP)
-	VBROADCASTSS keep+40(FP), Y5
+	MOVQ     labels+24(FP), R8
+	VMOVDQU  (R8)(CX*4), Y3
+	VPCMPEQD Y4, Y4, Y4
+	VPCMPGTD Y4, Y3, Y5
+	VMOVDQU  Y5, 832(SP)
 
-	// with the max pass: zy = z_y and wy = keep·w_y, from the column whose index matches the lane's label
-	VPXOR  Y6, Y6, Y6
+	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
+	VPERMPS      1440(SP), Y3, Y7
+	VPERMPS      1472(SP), Y3, Y6
+	VPBROADCASTD rowconsts<>+1084(SB), Y8
+	VPCMPGTD     Y3, Y8, Y8
+	VBLENDVPS    Y8, Y7, Y6, Y6
+	VANDPS       Y5, Y6, Y6
+
+	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
+	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
+	VPXOR  Y5, Y5, Y5
 	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y9
+	VBROADCASTSS rowconsts<>+1068(SB), Y8
 	XORQ         R8, R8
 
 CrossEntropyLabelsWSAVX2_bmax_6:
-	VMOVUPS      (SP)(R8*1), Y10
-	VMAXPS       Y9, Y10, Y9
-	VPCMPEQD     Y3, Y6, Y11
-	VBLENDVPS    Y11, Y10, Y7, Y7
-	MOVQ         w+16(FP), R10
-	MOVQ         R8, R11
-	SHRQ         $0x03, R11
-	VBROADCASTSS (R10)(R11*1), Y10
-	VMULPS       Y5, Y10, Y10
-	VBLENDVPS    Y11, Y10, Y8, Y8
-	VPSUBD       Y4, Y6, Y6
-	ADDQ         $0x20, R8
-	CMPQ         R8, R9
-	JB           CrossEntropyLabelsWSAVX2_bmax_6
-	VXORPS       Y3, Y3, Y3
-	VADDPS       Y3, Y9, Y9
+	VMOVUPS  (SP)(R8*1), Y9
+	VMAXPS   Y8, Y9, Y8
+	VPCMPEQD Y3, Y5, Y10
+	VANDPS   Y9, Y10, Y9
+	VORPS    Y9, Y7, Y7
+	VPSUBD   Y4, Y5, Y5
+	ADDQ     $0x20, R8
+	CMPQ     R8, R9
+	JB       CrossEntropyLabelsWSAVX2_bmax_6
+	VXORPS   Y3, Y3, Y3
+	VADDPS   Y3, Y8, Y8
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -17440,11 +17472,11 @@ CrossEntropyLabelsWSAVX2_bmax_6:
 
 CrossEntropyLabelsWSAVX2_bexp_7:
 	VMOVUPS     (SP)(R8*1), Y3
-	VSUBPS      Y9, Y3, Y3
+	VSUBPS      Y8, Y3, Y3
 	VCMPPS      $0x01, rowconsts<>+352(SB), Y3, Y4
 	VMOVAPS     Y1, Y5
 	VFMADD213PS Y0, Y3, Y5
-	VPSLLD      $0x17, Y5, Y6
+	VPSLLD      $0x17, Y5, Y9
 	VSUBPS      Y0, Y5, Y5
 	VFMADD231PS rowconsts<>+160(SB), Y5, Y3
 	VFMADD231PS rowconsts<>+192(SB), Y5, Y3
@@ -17453,35 +17485,34 @@ CrossEntropyLabelsWSAVX2_bexp_7:
 	VFMADD213PS rowconsts<>+256(SB), Y3, Y5
 	VFMADD213PS rowconsts<>+288(SB), Y3, Y5
 	VFMADD213PS rowconsts<>+320(SB), Y3, Y5
-	VMULPS      Y6, Y3, Y3
-	VFMADD231PS Y5, Y3, Y6
-	VANDNPS     Y6, Y4, Y6
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y5, Y3, Y9
+	VANDNPS     Y9, Y4, Y9
 	MOVQ        R8, R10
 	ANDQ        $0x000000ff, R10
-	VADDPS      512(SP)(R10*1), Y6, Y6
-	VMOVUPS     Y6, 512(SP)(R10*1)
+	VADDPS      512(SP)(R10*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R10*1)
 	ADDQ        $0x20, R8
 	CMPQ        R8, R9
 	JB          CrossEntropyLabelsWSAVX2_bexp_7
 	VMOVUPS     512(SP), Y3
 	VMOVUPS     544(SP), Y4
 	VMOVUPS     576(SP), Y5
-	VMOVUPS     608(SP), Y6
+	VMOVUPS     608(SP), Y9
 	VMOVUPS     640(SP), Y10
 	VMOVUPS     672(SP), Y11
 	VMOVUPS     704(SP), Y12
 	VMOVUPS     736(SP), Y13
 	VADDPS      Y4, Y3, Y3
-	VADDPS      Y6, Y5, Y5
+	VADDPS      Y9, Y5, Y5
 	VADDPS      Y11, Y10, Y10
 	VADDPS      Y13, Y12, Y12
 	VADDPS      Y5, Y3, Y3
 	VADDPS      Y12, Y10, Y10
 	VADDPS      Y10, Y3, Y3
+	VSUBPS      Y8, Y7, Y7
 
-	// loss = s·(wy·(LogPos(sum) - (zy - max))), +0 where ignored
-	VSUBPS Y9, Y7, Y7
-
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+416(SB), Y3, Y4
 	VPSRAD       $0x17, Y4, Y4
@@ -17489,7 +17520,7 @@ CrossEntropyLabelsWSAVX2_bexp_7:
 	VPSUBD       Y5, Y3, Y5
 	VSUBPS       rowconsts<>+448(SB), Y5, Y5
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       Y5, Y5, Y6
+	VMULPS       Y5, Y5, Y8
 	VBROADCASTSS rowconsts<>+1108(SB), Y9
 	VFMADD213PS  rowconsts<>+512(SB), Y5, Y9
 	VFMADD213PS  rowconsts<>+544(SB), Y5, Y9
@@ -17500,18 +17531,17 @@ CrossEntropyLabelsWSAVX2_bexp_7:
 	VFMADD213PS  rowconsts<>+704(SB), Y5, Y9
 	VFMADD213PS  rowconsts<>+736(SB), Y5, Y9
 	VMULPS       Y5, Y9, Y9
-	VMULPS       Y6, Y9, Y9
+	VMULPS       Y8, Y9, Y9
 	VFMADD231PS  rowconsts<>+768(SB), Y4, Y9
-	VFMADD231PS  rowconsts<>+480(SB), Y6, Y9
+	VFMADD231PS  rowconsts<>+480(SB), Y8, Y9
 	VADDPS       Y9, Y5, Y5
 	VFMADD231PS  rowconsts<>+800(SB), Y4, Y5
 	VSUBPS       Y3, Y3, Y3
 	VADDPS       Y3, Y5, Y5
 	VSUBPS       Y7, Y5, Y3
-	VMULPS       Y3, Y8, Y3
+	VMULPS       Y3, Y6, Y3
 	MOVQ         sw+32(FP), R8
-	VMOVUPS      (R8)(CX*4), Y4
-	VMULPS       Y3, Y4, Y3
+	VMULPS       (R8)(CX*4), Y3, Y3
 	VANDPS       832(SP), Y3, Y3
 	MOVQ         loss+48(FP), R8
 	VMOVUPS      Y3, (R8)(CX*4)
@@ -17529,7 +17559,7 @@ CrossEntropyLabelsWSAVX2_blockdone_2:
 
 // func CrossEntropyLabelsGAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGAVX2(SB), $864-72
+TEXT ·CrossEntropyLabelsGAVX2(SB), $1440-72
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -17675,232 +17705,252 @@ CrossEntropyLabelsGAVX2_block_1:
 
 CrossEntropyLabelsGAVX2_nohigh_5:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ         labels+24(FP), R9
-	VMOVDQU      (R9)(CX*4), Y3
-	VPCMPEQD     Y4, Y4, Y4
-	VPCMPGTD     Y4, Y3, Y5
-	VMOVDQU      Y5, 832(SP)
-	VBROADCASTSS keep+40(FP), Y6
+	MOVQ     labels+24(FP), R9
+	VMOVDQU  (R9)(CX*4), Y3
+	VPCMPEQD Y4, Y4, Y4
+	VPCMPGTD Y4, Y3, Y5
+	VMOVDQU  Y5, 832(SP)
 
-	// with the max pass: zy = z_y and wy = keep·w_y, from the column whose index matches the lane's label
-	VPXOR  Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VANDPS Y5, Y6, Y5
+	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
+	VBROADCASTSS keep+40(FP), Y6
+	VANDPS       Y5, Y6, Y6
+	VBROADCASTSS inv+44(FP), Y7
+	VMULPS       Y6, Y7, Y7
+
+	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
+	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
+	VPXOR  Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	XORQ         R9, R9
 
 CrossEntropyLabelsGAVX2_bmax_6:
-	VMOVUPS   (SP)(R9*1), Y9
-	VMAXPS    Y6, Y9, Y6
-	VPCMPEQD  Y3, Y7, Y10
-	VBLENDVPS Y10, Y9, Y8, Y8
-	VPSUBD    Y4, Y7, Y7
-	ADDQ      $0x20, R9
-	CMPQ      R9, R10
-	JB        CrossEntropyLabelsGAVX2_bmax_6
-	VXORPS    Y7, Y7, Y7
-	VADDPS    Y7, Y6, Y6
+	VMOVUPS  (SP)(R9*1), Y11
+	VMAXPS   Y10, Y11, Y10
+	VPCMPEQD Y3, Y8, Y12
+	VANDPS   Y11, Y12, Y11
+	VORPS    Y11, Y9, Y9
+	VANDPS   Y7, Y12, Y12
+	VMOVUPS  Y12, 864(SP)(R9*1)
+	VPSUBD   Y4, Y8, Y8
+	ADDQ     $0x20, R9
+	CMPQ     R9, R10
+	JB       CrossEntropyLabelsGAVX2_bmax_6
+	VXORPS   Y3, Y3, Y3
+	VADDPS   Y3, Y10, Y10
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y7, Y7, Y7
-	VMOVUPS Y7, 512(SP)
-	VMOVUPS Y7, 544(SP)
-	VMOVUPS Y7, 576(SP)
-	VMOVUPS Y7, 608(SP)
-	VMOVUPS Y7, 640(SP)
-	VMOVUPS Y7, 672(SP)
-	VMOVUPS Y7, 704(SP)
-	VMOVUPS Y7, 736(SP)
+	VXORPS  Y3, Y3, Y3
+	VMOVUPS Y3, 512(SP)
+	VMOVUPS Y3, 544(SP)
+	VMOVUPS Y3, 576(SP)
+	VMOVUPS Y3, 608(SP)
+	VMOVUPS Y3, 640(SP)
+	VMOVUPS Y3, 672(SP)
+	VMOVUPS Y3, 704(SP)
+	VMOVUPS Y3, 736(SP)
 	XORQ    R9, R9
 
 CrossEntropyLabelsGAVX2_bexp_7:
-	VMOVUPS     (SP)(R9*1), Y7
-	VSUBPS      Y6, Y7, Y7
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y7, Y9
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y7, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+160(SB), Y10, Y7
-	VFMADD231PS rowconsts<>+192(SB), Y10, Y7
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+224(SB), Y7, Y10
-	VFMADD213PS rowconsts<>+256(SB), Y7, Y10
-	VFMADD213PS rowconsts<>+288(SB), Y7, Y10
-	VFMADD213PS rowconsts<>+320(SB), Y7, Y10
-	VMULPS      Y11, Y7, Y7
-	VFMADD231PS Y10, Y7, Y11
-	VANDNPS     Y11, Y9, Y11
-	VMOVUPS     Y11, (SP)(R9*1)
+	VMOVUPS     (SP)(R9*1), Y3
+	VSUBPS      Y10, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y3, Y4
+	VMOVAPS     Y1, Y7
+	VFMADD213PS Y0, Y3, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y0, Y7, Y7
+	VFMADD231PS rowconsts<>+160(SB), Y7, Y3
+	VFMADD231PS rowconsts<>+192(SB), Y7, Y3
+	VMOVAPS     Y2, Y7
+	VFMADD213PS rowconsts<>+224(SB), Y3, Y7
+	VFMADD213PS rowconsts<>+256(SB), Y3, Y7
+	VFMADD213PS rowconsts<>+288(SB), Y3, Y7
+	VFMADD213PS rowconsts<>+320(SB), Y3, Y7
+	VMULPS      Y8, Y3, Y3
+	VFMADD231PS Y7, Y3, Y8
+	VANDNPS     Y8, Y4, Y8
+	VMOVUPS     Y8, (SP)(R9*1)
 	MOVQ        R9, R11
 	ANDQ        $0x000000ff, R11
-	VADDPS      512(SP)(R11*1), Y11, Y11
-	VMOVUPS     Y11, 512(SP)(R11*1)
+	VADDPS      512(SP)(R11*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R11*1)
 	ADDQ        $0x20, R9
 	CMPQ        R9, R10
 	JB          CrossEntropyLabelsGAVX2_bexp_7
-	VMOVUPS     512(SP), Y7
-	VMOVUPS     544(SP), Y9
-	VMOVUPS     576(SP), Y10
-	VMOVUPS     608(SP), Y11
-	VMOVUPS     640(SP), Y12
-	VMOVUPS     672(SP), Y13
-	VMOVUPS     704(SP), Y14
-	VMOVUPS     736(SP), Y15
-	VADDPS      Y9, Y7, Y7
-	VADDPS      Y11, Y10, Y10
-	VADDPS      Y13, Y12, Y12
-	VADDPS      Y15, Y14, Y14
-	VADDPS      Y10, Y7, Y7
-	VADDPS      Y14, Y12, Y12
-	VADDPS      Y12, Y7, Y7
+	VMOVUPS     512(SP), Y3
+	VMOVUPS     544(SP), Y4
+	VMOVUPS     576(SP), Y7
+	VMOVUPS     608(SP), Y8
+	VMOVUPS     640(SP), Y11
+	VMOVUPS     672(SP), Y12
+	VMOVUPS     704(SP), Y13
+	VMOVUPS     736(SP), Y14
+	VADDPS      Y4, Y3, Y3
+	VADDPS      Y8, Y7, Y7
+	VADDPS      Y12, Y11, Y11
+	VADDPS      Y14, Y13, Y13
+	VADDPS      Y7, Y3, Y3
+	VADDPS      Y13, Y11, Y11
+	VADDPS      Y11, Y3, Y3
+	VSUBPS      Y10, Y9, Y9
+	VMOVUPS     Y9, 1376(SP)
+	VMOVUPS     Y3, 1408(SP)
 
-	// loss = s·(wy·(LogPos(sum) - (zy - max))), +0 where ignored
-	VSUBPS Y6, Y8, Y8
-
-	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y7, Y6
-	VPSRAD       $0x17, Y6, Y6
-	VPSLLD       $0x17, Y6, Y9
-	VPSUBD       Y9, Y7, Y9
-	VSUBPS       rowconsts<>+448(SB), Y9, Y9
-	VCVTDQ2PS    Y6, Y6
-	VMULPS       Y9, Y9, Y10
-	VBROADCASTSS rowconsts<>+1108(SB), Y11
-	VFMADD213PS  rowconsts<>+512(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+544(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+576(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+608(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+640(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+672(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+704(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+736(SB), Y9, Y11
-	VMULPS       Y9, Y11, Y11
-	VMULPS       Y10, Y11, Y11
-	VFMADD231PS  rowconsts<>+768(SB), Y6, Y11
-	VFMADD231PS  rowconsts<>+480(SB), Y10, Y11
-	VADDPS       Y11, Y9, Y9
-	VFMADD231PS  rowconsts<>+800(SB), Y6, Y9
-	VSUBPS       Y7, Y7, Y6
-	VADDPS       Y6, Y9, Y9
-	VSUBPS       Y8, Y9, Y6
-	VMULPS       Y6, Y5, Y6
-	VANDPS       832(SP), Y6, Y6
-	MOVQ         loss+48(FP), R9
-	VMOVUPS      Y6, (R9)(CX*4)
-
-	// grad = scale·fma(wy, e·(1/sum), -0) - [j = y]·(scale·wy), scale = s·inv; +0 where ignored
-	VBROADCASTSS rowconsts<>+1100(SB), Y6
-	VDIVPS       Y7, Y6, Y6
-	VBROADCASTSS inv+44(FP), Y9
-	VMULPS       Y5, Y9, Y8
-	VPXOR        Y7, Y7, Y7
+	// grad = scale·fma(wy, e·(1/sum), -0) - label term
+	VBROADCASTSS rowconsts<>+1100(SB), Y4
+	VDIVPS       Y3, Y4, Y4
+	VBROADCASTSS inv+44(FP), Y3
 	XORQ         R9, R9
 
 CrossEntropyLabelsGAVX2_bgrad_8:
-	VMULPS   (SP)(R9*1), Y6, Y10
-	VMULPS   Y5, Y10, Y10
-	VMULPS   Y9, Y10, Y10
-	VPCMPEQD Y3, Y7, Y11
-	VANDPS   Y8, Y11, Y11
-	VSUBPS   Y11, Y10, Y10
-	VANDPS   832(SP), Y10, Y10
-	VMOVUPS  Y10, (SP)(R9*1)
-	VPSUBD   Y4, Y7, Y7
-	ADDQ     $0x20, R9
-	CMPQ     R9, R10
-	JB       CrossEntropyLabelsGAVX2_bgrad_8
+	VMULPS  (SP)(R9*1), Y4, Y7
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y3, Y7, Y7
+	VSUBPS  864(SP)(R9*1), Y7, Y7
+	VMOVUPS Y7, (SP)(R9*1)
+	ADDQ    $0x20, R9
+	CMPQ    R9, R10
+	JB      CrossEntropyLabelsGAVX2_bgrad_8
 
+	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
+	VMOVMSKPS Y5, R9
+	CMPL      R9, $0xff
+	JE        CrossEntropyLabelsGAVX2_allvalid_9
+	XORQ      R9, R9
+
+CrossEntropyLabelsGAVX2_bignored_10:
+	VANDPS  (SP)(R9*1), Y5, Y3
+	VMOVUPS Y3, (SP)(R9*1)
+	ADDQ    $0x20, R9
+	CMPQ    R9, R10
+	JB      CrossEntropyLabelsGAVX2_bignored_10
+
+CrossEntropyLabelsGAVX2_allvalid_9:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (BX)(DI*4), R9
 	VMOVUPS    (SP), Y3
 	VMOVUPS    32(SP), Y4
 	VMOVUPS    64(SP), Y5
-	VMOVUPS    96(SP), Y6
-	VMOVUPS    128(SP), Y7
-	VMOVUPS    160(SP), Y8
-	VMOVUPS    192(SP), Y9
-	VMOVUPS    224(SP), Y10
-	VUNPCKLPS  Y4, Y3, Y11
+	VMOVUPS    96(SP), Y7
+	VMOVUPS    128(SP), Y8
+	VMOVUPS    160(SP), Y9
+	VMOVUPS    192(SP), Y10
+	VMOVUPS    224(SP), Y11
+	VUNPCKLPS  Y4, Y3, Y12
 	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
+	VUNPCKLPS  Y7, Y5, Y4
+	VUNPCKHPS  Y7, Y5, Y5
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y4, Y12, Y11
+	VSHUFPS    $0xee, Y4, Y12, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y12
 	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
+	VSHUFPS    $0x44, Y9, Y7, Y5
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    768(SP), Y7
-	VMASKMOVPS Y9, Y7, (BX)
-	VMASKMOVPS Y10, Y7, (BX)(DI*1)
-	VMASKMOVPS Y6, Y7, (BX)(DI*2)
-	VMASKMOVPS Y11, Y7, (BX)(R8*1)
-	VMASKMOVPS Y5, Y7, (R9)
-	VMASKMOVPS Y4, Y7, (R9)(DI*1)
-	VMASKMOVPS Y8, Y7, (R9)(DI*2)
-	VMASKMOVPS Y3, Y7, (R9)(R8*1)
+	VSHUFPS    $0x44, Y10, Y8, Y9
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VPERM2F128 $0x20, Y5, Y11, Y10
+	VPERM2F128 $0x31, Y5, Y11, Y5
+	VPERM2F128 $0x20, Y7, Y4, Y11
+	VPERM2F128 $0x31, Y7, Y4, Y4
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y3, Y12
+	VPERM2F128 $0x31, Y8, Y3, Y3
+	VMOVUPS    768(SP), Y8
+	VMASKMOVPS Y10, Y8, (BX)
+	VMASKMOVPS Y11, Y8, (BX)(DI*1)
+	VMASKMOVPS Y7, Y8, (BX)(DI*2)
+	VMASKMOVPS Y12, Y8, (BX)(R8*1)
+	VMASKMOVPS Y5, Y8, (R9)
+	VMASKMOVPS Y4, Y8, (R9)(DI*1)
+	VMASKMOVPS Y9, Y8, (R9)(DI*2)
+	VMASKMOVPS Y3, Y8, (R9)(R8*1)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGAVX2_nohigh_10
+	JBE        CrossEntropyLabelsGAVX2_nohigh_12
 	VMOVUPS    256(SP), Y3
 	VMOVUPS    288(SP), Y4
 	VMOVUPS    320(SP), Y5
-	VMOVUPS    352(SP), Y6
-	VMOVUPS    384(SP), Y7
-	VMOVUPS    416(SP), Y8
-	VMOVUPS    448(SP), Y9
-	VMOVUPS    480(SP), Y10
-	VUNPCKLPS  Y4, Y3, Y11
+	VMOVUPS    352(SP), Y7
+	VMOVUPS    384(SP), Y8
+	VMOVUPS    416(SP), Y9
+	VMOVUPS    448(SP), Y10
+	VMOVUPS    480(SP), Y11
+	VUNPCKLPS  Y4, Y3, Y12
 	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
+	VUNPCKLPS  Y7, Y5, Y4
+	VUNPCKHPS  Y7, Y5, Y5
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y4, Y12, Y11
+	VSHUFPS    $0xee, Y4, Y12, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y12
 	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
+	VSHUFPS    $0x44, Y9, Y7, Y5
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    800(SP), Y7
-	VMASKMOVPS Y9, Y7, 32(BX)
-	VMASKMOVPS Y10, Y7, 32(BX)(DI*1)
-	VMASKMOVPS Y6, Y7, 32(BX)(DI*2)
-	VMASKMOVPS Y11, Y7, 32(BX)(R8*1)
-	VMASKMOVPS Y5, Y7, 32(R9)
-	VMASKMOVPS Y4, Y7, 32(R9)(DI*1)
-	VMASKMOVPS Y8, Y7, 32(R9)(DI*2)
-	VMASKMOVPS Y3, Y7, 32(R9)(R8*1)
+	VSHUFPS    $0x44, Y10, Y8, Y9
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VPERM2F128 $0x20, Y5, Y11, Y10
+	VPERM2F128 $0x31, Y5, Y11, Y5
+	VPERM2F128 $0x20, Y7, Y4, Y11
+	VPERM2F128 $0x31, Y7, Y4, Y4
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y3, Y12
+	VPERM2F128 $0x31, Y8, Y3, Y3
+	VMOVUPS    800(SP), Y8
+	VMASKMOVPS Y10, Y8, 32(BX)
+	VMASKMOVPS Y11, Y8, 32(BX)(DI*1)
+	VMASKMOVPS Y7, Y8, 32(BX)(DI*2)
+	VMASKMOVPS Y12, Y8, 32(BX)(R8*1)
+	VMASKMOVPS Y5, Y8, 32(R9)
+	VMASKMOVPS Y4, Y8, 32(R9)(DI*1)
+	VMASKMOVPS Y9, Y8, 32(R9)(DI*2)
+	VMASKMOVPS Y3, Y8, 32(R9)(R8*1)
 
-CrossEntropyLabelsGAVX2_nohigh_10:
+CrossEntropyLabelsGAVX2_nohigh_12:
+	VMOVUPS 1376(SP), Y3
+	VMOVUPS 1408(SP), Y4
+
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y4, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y7
+	VPSUBD       Y7, Y4, Y7
+	VSUBPS       rowconsts<>+448(SB), Y7, Y7
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y7, Y7, Y8
+	VBROADCASTSS rowconsts<>+1108(SB), Y9
+	VFMADD213PS  rowconsts<>+512(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+544(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+576(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+608(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+640(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+672(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+704(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VMULPS       Y7, Y9, Y9
+	VMULPS       Y8, Y9, Y9
+	VFMADD231PS  rowconsts<>+768(SB), Y5, Y9
+	VFMADD231PS  rowconsts<>+480(SB), Y8, Y9
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  rowconsts<>+800(SB), Y5, Y7
+	VSUBPS       Y4, Y4, Y4
+	VADDPS       Y4, Y7, Y7
+	VSUBPS       Y3, Y7, Y3
+	VMULPS       Y3, Y6, Y3
+	VANDPS       832(SP), Y3, Y3
+	MOVQ         loss+48(FP), R9
+	VMOVUPS      Y3, (R9)(CX*4)
+
 	// next 8 rows
 	MOVQ DI, R9
 	SHLQ $0x03, R9
@@ -17915,7 +17965,7 @@ CrossEntropyLabelsGAVX2_blockdone_2:
 
 // func CrossEntropyLabelsGSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGSAVX2(SB), $864-72
+TEXT ·CrossEntropyLabelsGSAVX2(SB), $1440-72
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -18061,236 +18111,258 @@ CrossEntropyLabelsGSAVX2_block_1:
 
 CrossEntropyLabelsGSAVX2_nohigh_5:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ         labels+24(FP), R9
-	VMOVDQU      (R9)(CX*4), Y3
-	VPCMPEQD     Y4, Y4, Y4
-	VPCMPGTD     Y4, Y3, Y5
-	VMOVDQU      Y5, 832(SP)
-	VBROADCASTSS keep+40(FP), Y6
+	MOVQ     labels+24(FP), R9
+	VMOVDQU  (R9)(CX*4), Y3
+	VPCMPEQD Y4, Y4, Y4
+	VPCMPGTD Y4, Y3, Y5
+	VMOVDQU  Y5, 832(SP)
 
-	// with the max pass: zy = z_y and wy = keep·w_y, from the column whose index matches the lane's label
-	VPXOR  Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VANDPS Y5, Y6, Y5
+	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
+	VBROADCASTSS keep+40(FP), Y6
+	VANDPS       Y5, Y6, Y6
+	VBROADCASTSS inv+44(FP), Y7
+	MOVQ         sw+32(FP), R9
+	VMULPS       (R9)(CX*4), Y7, Y7
+	VMULPS       Y6, Y7, Y7
+
+	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
+	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
+	VPXOR  Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	XORQ         R9, R9
 
 CrossEntropyLabelsGSAVX2_bmax_6:
-	VMOVUPS   (SP)(R9*1), Y9
-	VMAXPS    Y6, Y9, Y6
-	VPCMPEQD  Y3, Y7, Y10
-	VBLENDVPS Y10, Y9, Y8, Y8
-	VPSUBD    Y4, Y7, Y7
-	ADDQ      $0x20, R9
-	CMPQ      R9, R10
-	JB        CrossEntropyLabelsGSAVX2_bmax_6
-	VXORPS    Y7, Y7, Y7
-	VADDPS    Y7, Y6, Y6
+	VMOVUPS  (SP)(R9*1), Y11
+	VMAXPS   Y10, Y11, Y10
+	VPCMPEQD Y3, Y8, Y12
+	VANDPS   Y11, Y12, Y11
+	VORPS    Y11, Y9, Y9
+	VANDPS   Y7, Y12, Y12
+	VMOVUPS  Y12, 864(SP)(R9*1)
+	VPSUBD   Y4, Y8, Y8
+	ADDQ     $0x20, R9
+	CMPQ     R9, R10
+	JB       CrossEntropyLabelsGSAVX2_bmax_6
+	VXORPS   Y3, Y3, Y3
+	VADDPS   Y3, Y10, Y10
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y7, Y7, Y7
-	VMOVUPS Y7, 512(SP)
-	VMOVUPS Y7, 544(SP)
-	VMOVUPS Y7, 576(SP)
-	VMOVUPS Y7, 608(SP)
-	VMOVUPS Y7, 640(SP)
-	VMOVUPS Y7, 672(SP)
-	VMOVUPS Y7, 704(SP)
-	VMOVUPS Y7, 736(SP)
+	VXORPS  Y3, Y3, Y3
+	VMOVUPS Y3, 512(SP)
+	VMOVUPS Y3, 544(SP)
+	VMOVUPS Y3, 576(SP)
+	VMOVUPS Y3, 608(SP)
+	VMOVUPS Y3, 640(SP)
+	VMOVUPS Y3, 672(SP)
+	VMOVUPS Y3, 704(SP)
+	VMOVUPS Y3, 736(SP)
 	XORQ    R9, R9
 
 CrossEntropyLabelsGSAVX2_bexp_7:
-	VMOVUPS     (SP)(R9*1), Y7
-	VSUBPS      Y6, Y7, Y7
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y7, Y9
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y7, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+160(SB), Y10, Y7
-	VFMADD231PS rowconsts<>+192(SB), Y10, Y7
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+224(SB), Y7, Y10
-	VFMADD213PS rowconsts<>+256(SB), Y7, Y10
-	VFMADD213PS rowconsts<>+288(SB), Y7, Y10
-	VFMADD213PS rowconsts<>+320(SB), Y7, Y10
-	VMULPS      Y11, Y7, Y7
-	VFMADD231PS Y10, Y7, Y11
-	VANDNPS     Y11, Y9, Y11
-	VMOVUPS     Y11, (SP)(R9*1)
+	VMOVUPS     (SP)(R9*1), Y3
+	VSUBPS      Y10, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y3, Y4
+	VMOVAPS     Y1, Y7
+	VFMADD213PS Y0, Y3, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y0, Y7, Y7
+	VFMADD231PS rowconsts<>+160(SB), Y7, Y3
+	VFMADD231PS rowconsts<>+192(SB), Y7, Y3
+	VMOVAPS     Y2, Y7
+	VFMADD213PS rowconsts<>+224(SB), Y3, Y7
+	VFMADD213PS rowconsts<>+256(SB), Y3, Y7
+	VFMADD213PS rowconsts<>+288(SB), Y3, Y7
+	VFMADD213PS rowconsts<>+320(SB), Y3, Y7
+	VMULPS      Y8, Y3, Y3
+	VFMADD231PS Y7, Y3, Y8
+	VANDNPS     Y8, Y4, Y8
+	VMOVUPS     Y8, (SP)(R9*1)
 	MOVQ        R9, R11
 	ANDQ        $0x000000ff, R11
-	VADDPS      512(SP)(R11*1), Y11, Y11
-	VMOVUPS     Y11, 512(SP)(R11*1)
+	VADDPS      512(SP)(R11*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R11*1)
 	ADDQ        $0x20, R9
 	CMPQ        R9, R10
 	JB          CrossEntropyLabelsGSAVX2_bexp_7
-	VMOVUPS     512(SP), Y7
-	VMOVUPS     544(SP), Y9
-	VMOVUPS     576(SP), Y10
-	VMOVUPS     608(SP), Y11
-	VMOVUPS     640(SP), Y12
-	VMOVUPS     672(SP), Y13
-	VMOVUPS     704(SP), Y14
-	VMOVUPS     736(SP), Y15
-	VADDPS      Y9, Y7, Y7
-	VADDPS      Y11, Y10, Y10
-	VADDPS      Y13, Y12, Y12
-	VADDPS      Y15, Y14, Y14
-	VADDPS      Y10, Y7, Y7
-	VADDPS      Y14, Y12, Y12
-	VADDPS      Y12, Y7, Y7
+	VMOVUPS     512(SP), Y3
+	VMOVUPS     544(SP), Y4
+	VMOVUPS     576(SP), Y7
+	VMOVUPS     608(SP), Y8
+	VMOVUPS     640(SP), Y11
+	VMOVUPS     672(SP), Y12
+	VMOVUPS     704(SP), Y13
+	VMOVUPS     736(SP), Y14
+	VADDPS      Y4, Y3, Y3
+	VADDPS      Y8, Y7, Y7
+	VADDPS      Y12, Y11, Y11
+	VADDPS      Y14, Y13, Y13
+	VADDPS      Y7, Y3, Y3
+	VADDPS      Y13, Y11, Y11
+	VADDPS      Y11, Y3, Y3
+	VSUBPS      Y10, Y9, Y9
+	VMOVUPS     Y9, 1376(SP)
+	VMOVUPS     Y3, 1408(SP)
 
-	// loss = s·(wy·(LogPos(sum) - (zy - max))), +0 where ignored
-	VSUBPS Y6, Y8, Y8
-
-	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y7, Y6
-	VPSRAD       $0x17, Y6, Y6
-	VPSLLD       $0x17, Y6, Y9
-	VPSUBD       Y9, Y7, Y9
-	VSUBPS       rowconsts<>+448(SB), Y9, Y9
-	VCVTDQ2PS    Y6, Y6
-	VMULPS       Y9, Y9, Y10
-	VBROADCASTSS rowconsts<>+1108(SB), Y11
-	VFMADD213PS  rowconsts<>+512(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+544(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+576(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+608(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+640(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+672(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+704(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+736(SB), Y9, Y11
-	VMULPS       Y9, Y11, Y11
-	VMULPS       Y10, Y11, Y11
-	VFMADD231PS  rowconsts<>+768(SB), Y6, Y11
-	VFMADD231PS  rowconsts<>+480(SB), Y10, Y11
-	VADDPS       Y11, Y9, Y9
-	VFMADD231PS  rowconsts<>+800(SB), Y6, Y9
-	VSUBPS       Y7, Y7, Y6
-	VADDPS       Y6, Y9, Y9
-	VSUBPS       Y8, Y9, Y6
-	VMULPS       Y6, Y5, Y6
+	// grad = scale·fma(wy, e·(1/sum), -0) - label term
+	VBROADCASTSS rowconsts<>+1100(SB), Y4
+	VDIVPS       Y3, Y4, Y4
+	VBROADCASTSS inv+44(FP), Y3
 	MOVQ         sw+32(FP), R9
-	VMOVUPS      (R9)(CX*4), Y8
-	VMULPS       Y6, Y8, Y6
-	VANDPS       832(SP), Y6, Y6
-	MOVQ         loss+48(FP), R9
-	VMOVUPS      Y6, (R9)(CX*4)
-
-	// grad = scale·fma(wy, e·(1/sum), -0) - [j = y]·(scale·wy), scale = s·inv; +0 where ignored
-	VBROADCASTSS rowconsts<>+1100(SB), Y6
-	VDIVPS       Y7, Y6, Y6
-	VBROADCASTSS inv+44(FP), Y9
-	VMULPS       Y9, Y8, Y9
-	VMULPS       Y5, Y9, Y8
-	VPXOR        Y7, Y7, Y7
+	VMULPS       (R9)(CX*4), Y3, Y3
 	XORQ         R9, R9
 
 CrossEntropyLabelsGSAVX2_bgrad_8:
-	VMULPS   (SP)(R9*1), Y6, Y10
-	VMULPS   Y5, Y10, Y10
-	VMULPS   Y9, Y10, Y10
-	VPCMPEQD Y3, Y7, Y11
-	VANDPS   Y8, Y11, Y11
-	VSUBPS   Y11, Y10, Y10
-	VANDPS   832(SP), Y10, Y10
-	VMOVUPS  Y10, (SP)(R9*1)
-	VPSUBD   Y4, Y7, Y7
-	ADDQ     $0x20, R9
-	CMPQ     R9, R10
-	JB       CrossEntropyLabelsGSAVX2_bgrad_8
+	VMULPS  (SP)(R9*1), Y4, Y7
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y3, Y7, Y7
+	VSUBPS  864(SP)(R9*1), Y7, Y7
+	VMOVUPS Y7, (SP)(R9*1)
+	ADDQ    $0x20, R9
+	CMPQ    R9, R10
+	JB      CrossEntropyLabelsGSAVX2_bgrad_8
 
+	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
+	VMOVMSKPS Y5, R9
+	CMPL      R9, $0xff
+	JE        CrossEntropyLabelsGSAVX2_allvalid_9
+	XORQ      R9, R9
+
+CrossEntropyLabelsGSAVX2_bignored_10:
+	VANDPS  (SP)(R9*1), Y5, Y3
+	VMOVUPS Y3, (SP)(R9*1)
+	ADDQ    $0x20, R9
+	CMPQ    R9, R10
+	JB      CrossEntropyLabelsGSAVX2_bignored_10
+
+CrossEntropyLabelsGSAVX2_allvalid_9:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (BX)(DI*4), R9
 	VMOVUPS    (SP), Y3
 	VMOVUPS    32(SP), Y4
 	VMOVUPS    64(SP), Y5
-	VMOVUPS    96(SP), Y6
-	VMOVUPS    128(SP), Y7
-	VMOVUPS    160(SP), Y8
-	VMOVUPS    192(SP), Y9
-	VMOVUPS    224(SP), Y10
-	VUNPCKLPS  Y4, Y3, Y11
+	VMOVUPS    96(SP), Y7
+	VMOVUPS    128(SP), Y8
+	VMOVUPS    160(SP), Y9
+	VMOVUPS    192(SP), Y10
+	VMOVUPS    224(SP), Y11
+	VUNPCKLPS  Y4, Y3, Y12
 	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
+	VUNPCKLPS  Y7, Y5, Y4
+	VUNPCKHPS  Y7, Y5, Y5
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y4, Y12, Y11
+	VSHUFPS    $0xee, Y4, Y12, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y12
 	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
+	VSHUFPS    $0x44, Y9, Y7, Y5
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    768(SP), Y7
-	VMASKMOVPS Y9, Y7, (BX)
-	VMASKMOVPS Y10, Y7, (BX)(DI*1)
-	VMASKMOVPS Y6, Y7, (BX)(DI*2)
-	VMASKMOVPS Y11, Y7, (BX)(R8*1)
-	VMASKMOVPS Y5, Y7, (R9)
-	VMASKMOVPS Y4, Y7, (R9)(DI*1)
-	VMASKMOVPS Y8, Y7, (R9)(DI*2)
-	VMASKMOVPS Y3, Y7, (R9)(R8*1)
+	VSHUFPS    $0x44, Y10, Y8, Y9
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VPERM2F128 $0x20, Y5, Y11, Y10
+	VPERM2F128 $0x31, Y5, Y11, Y5
+	VPERM2F128 $0x20, Y7, Y4, Y11
+	VPERM2F128 $0x31, Y7, Y4, Y4
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y3, Y12
+	VPERM2F128 $0x31, Y8, Y3, Y3
+	VMOVUPS    768(SP), Y8
+	VMASKMOVPS Y10, Y8, (BX)
+	VMASKMOVPS Y11, Y8, (BX)(DI*1)
+	VMASKMOVPS Y7, Y8, (BX)(DI*2)
+	VMASKMOVPS Y12, Y8, (BX)(R8*1)
+	VMASKMOVPS Y5, Y8, (R9)
+	VMASKMOVPS Y4, Y8, (R9)(DI*1)
+	VMASKMOVPS Y9, Y8, (R9)(DI*2)
+	VMASKMOVPS Y3, Y8, (R9)(R8*1)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGSAVX2_nohigh_10
+	JBE        CrossEntropyLabelsGSAVX2_nohigh_12
 	VMOVUPS    256(SP), Y3
 	VMOVUPS    288(SP), Y4
 	VMOVUPS    320(SP), Y5
-	VMOVUPS    352(SP), Y6
-	VMOVUPS    384(SP), Y7
-	VMOVUPS    416(SP), Y8
-	VMOVUPS    448(SP), Y9
-	VMOVUPS    480(SP), Y10
-	VUNPCKLPS  Y4, Y3, Y11
+	VMOVUPS    352(SP), Y7
+	VMOVUPS    384(SP), Y8
+	VMOVUPS    416(SP), Y9
+	VMOVUPS    448(SP), Y10
+	VMOVUPS    480(SP), Y11
+	VUNPCKLPS  Y4, Y3, Y12
 	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
+	VUNPCKLPS  Y7, Y5, Y4
+	VUNPCKHPS  Y7, Y5, Y5
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y4, Y12, Y11
+	VSHUFPS    $0xee, Y4, Y12, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y12
 	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
+	VSHUFPS    $0x44, Y9, Y7, Y5
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    800(SP), Y7
-	VMASKMOVPS Y9, Y7, 32(BX)
-	VMASKMOVPS Y10, Y7, 32(BX)(DI*1)
-	VMASKMOVPS Y6, Y7, 32(BX)(DI*2)
-	VMASKMOVPS Y11, Y7, 32(BX)(R8*1)
-	VMASKMOVPS Y5, Y7, 32(R9)
-	VMASKMOVPS Y4, Y7, 32(R9)(DI*1)
-	VMASKMOVPS Y8, Y7, 32(R9)(DI*2)
-	VMASKMOVPS Y3, Y7, 32(R9)(R8*1)
+	VSHUFPS    $0x44, Y10, Y8, Y9
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VPERM2F128 $0x20, Y5, Y11, Y10
+	VPERM2F128 $0x31, Y5, Y11, Y5
+	VPERM2F128 $0x20, Y7, Y4, Y11
+	VPERM2F128 $0x31, Y7, Y4, Y4
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y3, Y12
+	VPERM2F128 $0x31, Y8, Y3, Y3
+	VMOVUPS    800(SP), Y8
+	VMASKMOVPS Y10, Y8, 32(BX)
+	VMASKMOVPS Y11, Y8, 32(BX)(DI*1)
+	VMASKMOVPS Y7, Y8, 32(BX)(DI*2)
+	VMASKMOVPS Y12, Y8, 32(BX)(R8*1)
+	VMASKMOVPS Y5, Y8, 32(R9)
+	VMASKMOVPS Y4, Y8, 32(R9)(DI*1)
+	VMASKMOVPS Y9, Y8, 32(R9)(DI*2)
+	VMASKMOVPS Y3, Y8, 32(R9)(R8*1)
 
-CrossEntropyLabelsGSAVX2_nohigh_10:
+CrossEntropyLabelsGSAVX2_nohigh_12:
+	VMOVUPS 1376(SP), Y3
+	VMOVUPS 1408(SP), Y4
+
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y4, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y7
+	VPSUBD       Y7, Y4, Y7
+	VSUBPS       rowconsts<>+448(SB), Y7, Y7
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y7, Y7, Y8
+	VBROADCASTSS rowconsts<>+1108(SB), Y9
+	VFMADD213PS  rowconsts<>+512(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+544(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+576(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+608(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+640(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+672(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+704(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VMULPS       Y7, Y9, Y9
+	VMULPS       Y8, Y9, Y9
+	VFMADD231PS  rowconsts<>+768(SB), Y5, Y9
+	VFMADD231PS  rowconsts<>+480(SB), Y8, Y9
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  rowconsts<>+800(SB), Y5, Y7
+	VSUBPS       Y4, Y4, Y4
+	VADDPS       Y4, Y7, Y7
+	VSUBPS       Y3, Y7, Y3
+	VMULPS       Y3, Y6, Y3
+	MOVQ         sw+32(FP), R9
+	VMULPS       (R9)(CX*4), Y3, Y3
+	VANDPS       832(SP), Y3, Y3
+	MOVQ         loss+48(FP), R9
+	VMOVUPS      Y3, (R9)(CX*4)
+
 	// next 8 rows
 	MOVQ DI, R9
 	SHLQ $0x03, R9
@@ -18305,7 +18377,7 @@ CrossEntropyLabelsGSAVX2_blockdone_2:
 
 // func CrossEntropyLabelsGWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGWAVX2(SB), $864-72
+TEXT ·CrossEntropyLabelsGWAVX2(SB), $1504-72
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -18346,6 +18418,18 @@ TEXT ·CrossEntropyLabelsGWAVX2(SB), $864-72
 	SUBQ    DI, R8
 	VMOVUPS (R8), Y3
 	VMOVUPS Y3, 800(SP)
+
+	// kw = keep·w: columns 0..7 and 8..15 (+0 past cols), the tables of wy's VPERMPS
+	MOVQ         w+16(FP), DI
+	VBROADCASTSS keep+40(FP), Y3
+	VMOVUPS      768(SP), Y4
+	VMASKMOVPS   (DI), Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VMOVUPS      Y4, 1440(SP)
+	VMOVUPS      800(SP), Y4
+	VMASKMOVPS   32(DI), Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VMOVUPS      Y4, 1472(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ AX, $0x10
@@ -18451,238 +18535,256 @@ CrossEntropyLabelsGWAVX2_block_1:
 
 CrossEntropyLabelsGWAVX2_nohigh_5:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ         labels+24(FP), R9
-	VMOVDQU      (R9)(CX*4), Y3
-	VPCMPEQD     Y4, Y4, Y4
-	VPCMPGTD     Y4, Y3, Y5
-	VMOVDQU      Y5, 832(SP)
-	VBROADCASTSS keep+40(FP), Y5
+	MOVQ     labels+24(FP), R9
+	VMOVDQU  (R9)(CX*4), Y3
+	VPCMPEQD Y4, Y4, Y4
+	VPCMPGTD Y4, Y3, Y5
+	VMOVDQU  Y5, 832(SP)
 
-	// with the max pass: zy = z_y and wy = keep·w_y, from the column whose index matches the lane's label
-	VPXOR  Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
+	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
+	VPERMPS      1440(SP), Y3, Y7
+	VPERMPS      1472(SP), Y3, Y6
+	VPBROADCASTD rowconsts<>+1084(SB), Y8
+	VPCMPGTD     Y3, Y8, Y8
+	VBLENDVPS    Y8, Y7, Y6, Y6
+	VANDPS       Y5, Y6, Y6
+	VBROADCASTSS inv+44(FP), Y7
+	VMULPS       Y6, Y7, Y7
+
+	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
+	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
+	VPXOR  Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y9
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	XORQ         R9, R9
 
 CrossEntropyLabelsGWAVX2_bmax_6:
-	VMOVUPS      (SP)(R9*1), Y10
-	VMAXPS       Y9, Y10, Y9
-	VPCMPEQD     Y3, Y6, Y11
-	VBLENDVPS    Y11, Y10, Y7, Y7
-	MOVQ         w+16(FP), R11
-	MOVQ         R9, R12
-	SHRQ         $0x03, R12
-	VBROADCASTSS (R11)(R12*1), Y10
-	VMULPS       Y5, Y10, Y10
-	VBLENDVPS    Y11, Y10, Y8, Y8
-	VPSUBD       Y4, Y6, Y6
-	ADDQ         $0x20, R9
-	CMPQ         R9, R10
-	JB           CrossEntropyLabelsGWAVX2_bmax_6
-	VXORPS       Y5, Y5, Y5
-	VADDPS       Y5, Y9, Y9
+	VMOVUPS  (SP)(R9*1), Y11
+	VMAXPS   Y10, Y11, Y10
+	VPCMPEQD Y3, Y8, Y12
+	VANDPS   Y11, Y12, Y11
+	VORPS    Y11, Y9, Y9
+	VANDPS   Y7, Y12, Y12
+	VMOVUPS  Y12, 864(SP)(R9*1)
+	VPSUBD   Y4, Y8, Y8
+	ADDQ     $0x20, R9
+	CMPQ     R9, R10
+	JB       CrossEntropyLabelsGWAVX2_bmax_6
+	VXORPS   Y3, Y3, Y3
+	VADDPS   Y3, Y10, Y10
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y5, Y5, Y5
-	VMOVUPS Y5, 512(SP)
-	VMOVUPS Y5, 544(SP)
-	VMOVUPS Y5, 576(SP)
-	VMOVUPS Y5, 608(SP)
-	VMOVUPS Y5, 640(SP)
-	VMOVUPS Y5, 672(SP)
-	VMOVUPS Y5, 704(SP)
-	VMOVUPS Y5, 736(SP)
+	VXORPS  Y3, Y3, Y3
+	VMOVUPS Y3, 512(SP)
+	VMOVUPS Y3, 544(SP)
+	VMOVUPS Y3, 576(SP)
+	VMOVUPS Y3, 608(SP)
+	VMOVUPS Y3, 640(SP)
+	VMOVUPS Y3, 672(SP)
+	VMOVUPS Y3, 704(SP)
+	VMOVUPS Y3, 736(SP)
 	XORQ    R9, R9
 
 CrossEntropyLabelsGWAVX2_bexp_7:
-	VMOVUPS     (SP)(R9*1), Y5
-	VSUBPS      Y9, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y5, Y6
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+160(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+192(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+224(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+256(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+288(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+320(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y6, Y11
-	VMOVUPS     Y11, (SP)(R9*1)
+	VMOVUPS     (SP)(R9*1), Y3
+	VSUBPS      Y10, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y3, Y4
+	VMOVAPS     Y1, Y7
+	VFMADD213PS Y0, Y3, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y0, Y7, Y7
+	VFMADD231PS rowconsts<>+160(SB), Y7, Y3
+	VFMADD231PS rowconsts<>+192(SB), Y7, Y3
+	VMOVAPS     Y2, Y7
+	VFMADD213PS rowconsts<>+224(SB), Y3, Y7
+	VFMADD213PS rowconsts<>+256(SB), Y3, Y7
+	VFMADD213PS rowconsts<>+288(SB), Y3, Y7
+	VFMADD213PS rowconsts<>+320(SB), Y3, Y7
+	VMULPS      Y8, Y3, Y3
+	VFMADD231PS Y7, Y3, Y8
+	VANDNPS     Y8, Y4, Y8
+	VMOVUPS     Y8, (SP)(R9*1)
 	MOVQ        R9, R11
 	ANDQ        $0x000000ff, R11
-	VADDPS      512(SP)(R11*1), Y11, Y11
-	VMOVUPS     Y11, 512(SP)(R11*1)
+	VADDPS      512(SP)(R11*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R11*1)
 	ADDQ        $0x20, R9
 	CMPQ        R9, R10
 	JB          CrossEntropyLabelsGWAVX2_bexp_7
-	VMOVUPS     512(SP), Y5
-	VMOVUPS     544(SP), Y6
-	VMOVUPS     576(SP), Y10
-	VMOVUPS     608(SP), Y11
-	VMOVUPS     640(SP), Y12
-	VMOVUPS     672(SP), Y13
-	VMOVUPS     704(SP), Y14
-	VMOVUPS     736(SP), Y15
-	VADDPS      Y6, Y5, Y5
-	VADDPS      Y11, Y10, Y10
-	VADDPS      Y13, Y12, Y12
-	VADDPS      Y15, Y14, Y14
-	VADDPS      Y10, Y5, Y5
-	VADDPS      Y14, Y12, Y12
-	VADDPS      Y12, Y5, Y5
+	VMOVUPS     512(SP), Y3
+	VMOVUPS     544(SP), Y4
+	VMOVUPS     576(SP), Y7
+	VMOVUPS     608(SP), Y8
+	VMOVUPS     640(SP), Y11
+	VMOVUPS     672(SP), Y12
+	VMOVUPS     704(SP), Y13
+	VMOVUPS     736(SP), Y14
+	VADDPS      Y4, Y3, Y3
+	VADDPS      Y8, Y7, Y7
+	VADDPS      Y12, Y11, Y11
+	VADDPS      Y14, Y13, Y13
+	VADDPS      Y7, Y3, Y3
+	VADDPS      Y13, Y11, Y11
+	VADDPS      Y11, Y3, Y3
+	VSUBPS      Y10, Y9, Y9
+	VMOVUPS     Y9, 1376(SP)
+	VMOVUPS     Y3, 1408(SP)
 
-	// loss = s·(wy·(LogPos(sum) - (zy - max))), +0 where ignored
-	VSUBPS Y9, Y7, Y7
-
-	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y5, Y6
-	VPSRAD       $0x17, Y6, Y6
-	VPSLLD       $0x17, Y6, Y9
-	VPSUBD       Y9, Y5, Y9
-	VSUBPS       rowconsts<>+448(SB), Y9, Y9
-	VCVTDQ2PS    Y6, Y6
-	VMULPS       Y9, Y9, Y10
-	VBROADCASTSS rowconsts<>+1108(SB), Y11
-	VFMADD213PS  rowconsts<>+512(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+544(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+576(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+608(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+640(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+672(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+704(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+736(SB), Y9, Y11
-	VMULPS       Y9, Y11, Y11
-	VMULPS       Y10, Y11, Y11
-	VFMADD231PS  rowconsts<>+768(SB), Y6, Y11
-	VFMADD231PS  rowconsts<>+480(SB), Y10, Y11
-	VADDPS       Y11, Y9, Y9
-	VFMADD231PS  rowconsts<>+800(SB), Y6, Y9
-	VSUBPS       Y5, Y5, Y6
-	VADDPS       Y6, Y9, Y9
-	VSUBPS       Y7, Y9, Y6
-	VMULPS       Y6, Y8, Y6
-	VANDPS       832(SP), Y6, Y6
-	MOVQ         loss+48(FP), R9
-	VMOVUPS      Y6, (R9)(CX*4)
-
-	// grad = scale·fma(wy, e·(1/sum), -0) - [j = y]·(scale·wy), scale = s·inv; +0 where ignored
-	VBROADCASTSS rowconsts<>+1100(SB), Y7
-	VDIVPS       Y5, Y7, Y7
-	VBROADCASTSS inv+44(FP), Y9
-	VMULPS       Y8, Y9, Y5
-	VPXOR        Y6, Y6, Y6
+	// grad = scale·fma(wy, e·(1/sum), -0) - label term
+	VBROADCASTSS rowconsts<>+1100(SB), Y4
+	VDIVPS       Y3, Y4, Y4
+	VBROADCASTSS inv+44(FP), Y3
 	XORQ         R9, R9
 
 CrossEntropyLabelsGWAVX2_bgrad_8:
-	VMULPS   (SP)(R9*1), Y7, Y10
-	VMULPS   Y8, Y10, Y10
-	VMULPS   Y9, Y10, Y10
-	VPCMPEQD Y3, Y6, Y11
-	VANDPS   Y5, Y11, Y11
-	VSUBPS   Y11, Y10, Y10
-	VANDPS   832(SP), Y10, Y10
-	VMOVUPS  Y10, (SP)(R9*1)
-	VPSUBD   Y4, Y6, Y6
-	ADDQ     $0x20, R9
-	CMPQ     R9, R10
-	JB       CrossEntropyLabelsGWAVX2_bgrad_8
+	VMULPS  (SP)(R9*1), Y4, Y7
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y3, Y7, Y7
+	VSUBPS  864(SP)(R9*1), Y7, Y7
+	VMOVUPS Y7, (SP)(R9*1)
+	ADDQ    $0x20, R9
+	CMPQ    R9, R10
+	JB      CrossEntropyLabelsGWAVX2_bgrad_8
 
+	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
+	VMOVMSKPS Y5, R9
+	CMPL      R9, $0xff
+	JE        CrossEntropyLabelsGWAVX2_allvalid_9
+	XORQ      R9, R9
+
+CrossEntropyLabelsGWAVX2_bignored_10:
+	VANDPS  (SP)(R9*1), Y5, Y3
+	VMOVUPS Y3, (SP)(R9*1)
+	ADDQ    $0x20, R9
+	CMPQ    R9, R10
+	JB      CrossEntropyLabelsGWAVX2_bignored_10
+
+CrossEntropyLabelsGWAVX2_allvalid_9:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (BX)(DI*4), R9
 	VMOVUPS    (SP), Y3
 	VMOVUPS    32(SP), Y4
 	VMOVUPS    64(SP), Y5
-	VMOVUPS    96(SP), Y6
-	VMOVUPS    128(SP), Y7
-	VMOVUPS    160(SP), Y8
-	VMOVUPS    192(SP), Y9
-	VMOVUPS    224(SP), Y10
-	VUNPCKLPS  Y4, Y3, Y11
+	VMOVUPS    96(SP), Y7
+	VMOVUPS    128(SP), Y8
+	VMOVUPS    160(SP), Y9
+	VMOVUPS    192(SP), Y10
+	VMOVUPS    224(SP), Y11
+	VUNPCKLPS  Y4, Y3, Y12
 	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
+	VUNPCKLPS  Y7, Y5, Y4
+	VUNPCKHPS  Y7, Y5, Y5
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y4, Y12, Y11
+	VSHUFPS    $0xee, Y4, Y12, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y12
 	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
+	VSHUFPS    $0x44, Y9, Y7, Y5
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    768(SP), Y7
-	VMASKMOVPS Y9, Y7, (BX)
-	VMASKMOVPS Y10, Y7, (BX)(DI*1)
-	VMASKMOVPS Y6, Y7, (BX)(DI*2)
-	VMASKMOVPS Y11, Y7, (BX)(R8*1)
-	VMASKMOVPS Y5, Y7, (R9)
-	VMASKMOVPS Y4, Y7, (R9)(DI*1)
-	VMASKMOVPS Y8, Y7, (R9)(DI*2)
-	VMASKMOVPS Y3, Y7, (R9)(R8*1)
+	VSHUFPS    $0x44, Y10, Y8, Y9
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VPERM2F128 $0x20, Y5, Y11, Y10
+	VPERM2F128 $0x31, Y5, Y11, Y5
+	VPERM2F128 $0x20, Y7, Y4, Y11
+	VPERM2F128 $0x31, Y7, Y4, Y4
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y3, Y12
+	VPERM2F128 $0x31, Y8, Y3, Y3
+	VMOVUPS    768(SP), Y8
+	VMASKMOVPS Y10, Y8, (BX)
+	VMASKMOVPS Y11, Y8, (BX)(DI*1)
+	VMASKMOVPS Y7, Y8, (BX)(DI*2)
+	VMASKMOVPS Y12, Y8, (BX)(R8*1)
+	VMASKMOVPS Y5, Y8, (R9)
+	VMASKMOVPS Y4, Y8, (R9)(DI*1)
+	VMASKMOVPS Y9, Y8, (R9)(DI*2)
+	VMASKMOVPS Y3, Y8, (R9)(R8*1)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGWAVX2_nohigh_10
+	JBE        CrossEntropyLabelsGWAVX2_nohigh_12
 	VMOVUPS    256(SP), Y3
 	VMOVUPS    288(SP), Y4
 	VMOVUPS    320(SP), Y5
-	VMOVUPS    352(SP), Y6
-	VMOVUPS    384(SP), Y7
-	VMOVUPS    416(SP), Y8
-	VMOVUPS    448(SP), Y9
-	VMOVUPS    480(SP), Y10
-	VUNPCKLPS  Y4, Y3, Y11
+	VMOVUPS    352(SP), Y7
+	VMOVUPS    384(SP), Y8
+	VMOVUPS    416(SP), Y9
+	VMOVUPS    448(SP), Y10
+	VMOVUPS    480(SP), Y11
+	VUNPCKLPS  Y4, Y3, Y12
 	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
+	VUNPCKLPS  Y7, Y5, Y4
+	VUNPCKHPS  Y7, Y5, Y5
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y4, Y12, Y11
+	VSHUFPS    $0xee, Y4, Y12, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y12
 	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
+	VSHUFPS    $0x44, Y9, Y7, Y5
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    800(SP), Y7
-	VMASKMOVPS Y9, Y7, 32(BX)
-	VMASKMOVPS Y10, Y7, 32(BX)(DI*1)
-	VMASKMOVPS Y6, Y7, 32(BX)(DI*2)
-	VMASKMOVPS Y11, Y7, 32(BX)(R8*1)
-	VMASKMOVPS Y5, Y7, 32(R9)
-	VMASKMOVPS Y4, Y7, 32(R9)(DI*1)
-	VMASKMOVPS Y8, Y7, 32(R9)(DI*2)
-	VMASKMOVPS Y3, Y7, 32(R9)(R8*1)
+	VSHUFPS    $0x44, Y10, Y8, Y9
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VPERM2F128 $0x20, Y5, Y11, Y10
+	VPERM2F128 $0x31, Y5, Y11, Y5
+	VPERM2F128 $0x20, Y7, Y4, Y11
+	VPERM2F128 $0x31, Y7, Y4, Y4
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y3, Y12
+	VPERM2F128 $0x31, Y8, Y3, Y3
+	VMOVUPS    800(SP), Y8
+	VMASKMOVPS Y10, Y8, 32(BX)
+	VMASKMOVPS Y11, Y8, 32(BX)(DI*1)
+	VMASKMOVPS Y7, Y8, 32(BX)(DI*2)
+	VMASKMOVPS Y12, Y8, 32(BX)(R8*1)
+	VMASKMOVPS Y5, Y8, 32(R9)
+	VMASKMOVPS Y4, Y8, 32(R9)(DI*1)
+	VMASKMOVPS Y9, Y8, 32(R9)(DI*2)
+	VMASKMOVPS Y3, Y8, 32(R9)(R8*1)
 
-CrossEntropyLabelsGWAVX2_nohigh_10:
+CrossEntropyLabelsGWAVX2_nohigh_12:
+	VMOVUPS 1376(SP), Y3
+	VMOVUPS 1408(SP), Y4
+
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y4, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y7
+	VPSUBD       Y7, Y4, Y7
+	VSUBPS       rowconsts<>+448(SB), Y7, Y7
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y7, Y7, Y8
+	VBROADCASTSS rowconsts<>+1108(SB), Y9
+	VFMADD213PS  rowconsts<>+512(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+544(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+576(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+608(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+640(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+672(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+704(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VMULPS       Y7, Y9, Y9
+	VMULPS       Y8, Y9, Y9
+	VFMADD231PS  rowconsts<>+768(SB), Y5, Y9
+	VFMADD231PS  rowconsts<>+480(SB), Y8, Y9
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  rowconsts<>+800(SB), Y5, Y7
+	VSUBPS       Y4, Y4, Y4
+	VADDPS       Y4, Y7, Y7
+	VSUBPS       Y3, Y7, Y3
+	VMULPS       Y3, Y6, Y3
+	VANDPS       832(SP), Y3, Y3
+	MOVQ         loss+48(FP), R9
+	VMOVUPS      Y3, (R9)(CX*4)
+
 	// next 8 rows
 	MOVQ DI, R9
 	SHLQ $0x03, R9
@@ -18697,7 +18799,7 @@ CrossEntropyLabelsGWAVX2_blockdone_2:
 
 // func CrossEntropyLabelsGWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGWSAVX2(SB), $864-72
+TEXT ·CrossEntropyLabelsGWSAVX2(SB), $1504-72
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -18738,6 +18840,18 @@ TEXT ·CrossEntropyLabelsGWSAVX2(SB), $864-72
 	SUBQ    DI, R8
 	VMOVUPS (R8), Y3
 	VMOVUPS Y3, 800(SP)
+
+	// kw = keep·w: columns 0..7 and 8..15 (+0 past cols), the tables of wy's VPERMPS
+	MOVQ         w+16(FP), DI
+	VBROADCASTSS keep+40(FP), Y3
+	VMOVUPS      768(SP), Y4
+	VMASKMOVPS   (DI), Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VMOVUPS      Y4, 1440(SP)
+	VMOVUPS      800(SP), Y4
+	VMASKMOVPS   32(DI), Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VMOVUPS      Y4, 1472(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ AX, $0x10
@@ -18843,242 +18957,262 @@ CrossEntropyLabelsGWSAVX2_block_1:
 
 CrossEntropyLabelsGWSAVX2_nohigh_5:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ         labels+24(FP), R9
-	VMOVDQU      (R9)(CX*4), Y3
-	VPCMPEQD     Y4, Y4, Y4
-	VPCMPGTD     Y4, Y3, Y5
-	VMOVDQU      Y5, 832(SP)
-	VBROADCASTSS keep+40(FP), Y5
+	MOVQ     labels+24(FP), R9
+	VMOVDQU  (R9)(CX*4), Y3
+	VPCMPEQD Y4, Y4, Y4
+	VPCMPGTD Y4, Y3, Y5
+	VMOVDQU  Y5, 832(SP)
 
-	// with the max pass: zy = z_y and wy = keep·w_y, from the column whose index matches the lane's label
-	VPXOR  Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
+	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
+	VPERMPS      1440(SP), Y3, Y7
+	VPERMPS      1472(SP), Y3, Y6
+	VPBROADCASTD rowconsts<>+1084(SB), Y8
+	VPCMPGTD     Y3, Y8, Y8
+	VBLENDVPS    Y8, Y7, Y6, Y6
+	VANDPS       Y5, Y6, Y6
+	VBROADCASTSS inv+44(FP), Y7
+	MOVQ         sw+32(FP), R9
+	VMULPS       (R9)(CX*4), Y7, Y7
+	VMULPS       Y6, Y7, Y7
+
+	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
+	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
+	VPXOR  Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y9
+	VBROADCASTSS rowconsts<>+1068(SB), Y10
 	XORQ         R9, R9
 
 CrossEntropyLabelsGWSAVX2_bmax_6:
-	VMOVUPS      (SP)(R9*1), Y10
-	VMAXPS       Y9, Y10, Y9
-	VPCMPEQD     Y3, Y6, Y11
-	VBLENDVPS    Y11, Y10, Y7, Y7
-	MOVQ         w+16(FP), R11
-	MOVQ         R9, R12
-	SHRQ         $0x03, R12
-	VBROADCASTSS (R11)(R12*1), Y10
-	VMULPS       Y5, Y10, Y10
-	VBLENDVPS    Y11, Y10, Y8, Y8
-	VPSUBD       Y4, Y6, Y6
-	ADDQ         $0x20, R9
-	CMPQ         R9, R10
-	JB           CrossEntropyLabelsGWSAVX2_bmax_6
-	VXORPS       Y5, Y5, Y5
-	VADDPS       Y5, Y9, Y9
+	VMOVUPS  (SP)(R9*1), Y11
+	VMAXPS   Y10, Y11, Y10
+	VPCMPEQD Y3, Y8, Y12
+	VANDPS   Y11, Y12, Y11
+	VORPS    Y11, Y9, Y9
+	VANDPS   Y7, Y12, Y12
+	VMOVUPS  Y12, 864(SP)(R9*1)
+	VPSUBD   Y4, Y8, Y8
+	ADDQ     $0x20, R9
+	CMPQ     R9, R10
+	JB       CrossEntropyLabelsGWSAVX2_bmax_6
+	VXORPS   Y3, Y3, Y3
+	VADDPS   Y3, Y10, Y10
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y5, Y5, Y5
-	VMOVUPS Y5, 512(SP)
-	VMOVUPS Y5, 544(SP)
-	VMOVUPS Y5, 576(SP)
-	VMOVUPS Y5, 608(SP)
-	VMOVUPS Y5, 640(SP)
-	VMOVUPS Y5, 672(SP)
-	VMOVUPS Y5, 704(SP)
-	VMOVUPS Y5, 736(SP)
+	VXORPS  Y3, Y3, Y3
+	VMOVUPS Y3, 512(SP)
+	VMOVUPS Y3, 544(SP)
+	VMOVUPS Y3, 576(SP)
+	VMOVUPS Y3, 608(SP)
+	VMOVUPS Y3, 640(SP)
+	VMOVUPS Y3, 672(SP)
+	VMOVUPS Y3, 704(SP)
+	VMOVUPS Y3, 736(SP)
 	XORQ    R9, R9
 
 CrossEntropyLabelsGWSAVX2_bexp_7:
-	VMOVUPS     (SP)(R9*1), Y5
-	VSUBPS      Y9, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y5, Y6
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+160(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+192(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+224(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+256(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+288(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+320(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y6, Y11
-	VMOVUPS     Y11, (SP)(R9*1)
+	VMOVUPS     (SP)(R9*1), Y3
+	VSUBPS      Y10, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+352(SB), Y3, Y4
+	VMOVAPS     Y1, Y7
+	VFMADD213PS Y0, Y3, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y0, Y7, Y7
+	VFMADD231PS rowconsts<>+160(SB), Y7, Y3
+	VFMADD231PS rowconsts<>+192(SB), Y7, Y3
+	VMOVAPS     Y2, Y7
+	VFMADD213PS rowconsts<>+224(SB), Y3, Y7
+	VFMADD213PS rowconsts<>+256(SB), Y3, Y7
+	VFMADD213PS rowconsts<>+288(SB), Y3, Y7
+	VFMADD213PS rowconsts<>+320(SB), Y3, Y7
+	VMULPS      Y8, Y3, Y3
+	VFMADD231PS Y7, Y3, Y8
+	VANDNPS     Y8, Y4, Y8
+	VMOVUPS     Y8, (SP)(R9*1)
 	MOVQ        R9, R11
 	ANDQ        $0x000000ff, R11
-	VADDPS      512(SP)(R11*1), Y11, Y11
-	VMOVUPS     Y11, 512(SP)(R11*1)
+	VADDPS      512(SP)(R11*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R11*1)
 	ADDQ        $0x20, R9
 	CMPQ        R9, R10
 	JB          CrossEntropyLabelsGWSAVX2_bexp_7
-	VMOVUPS     512(SP), Y5
-	VMOVUPS     544(SP), Y6
-	VMOVUPS     576(SP), Y10
-	VMOVUPS     608(SP), Y11
-	VMOVUPS     640(SP), Y12
-	VMOVUPS     672(SP), Y13
-	VMOVUPS     704(SP), Y14
-	VMOVUPS     736(SP), Y15
-	VADDPS      Y6, Y5, Y5
-	VADDPS      Y11, Y10, Y10
-	VADDPS      Y13, Y12, Y12
-	VADDPS      Y15, Y14, Y14
-	VADDPS      Y10, Y5, Y5
-	VADDPS      Y14, Y12, Y12
-	VADDPS      Y12, Y5, Y5
+	VMOVUPS     512(SP), Y3
+	VMOVUPS     544(SP), Y4
+	VMOVUPS     576(SP), Y7
+	VMOVUPS     608(SP), Y8
+	VMOVUPS     640(SP), Y11
+	VMOVUPS     672(SP), Y12
+	VMOVUPS     704(SP), Y13
+	VMOVUPS     736(SP), Y14
+	VADDPS      Y4, Y3, Y3
+	VADDPS      Y8, Y7, Y7
+	VADDPS      Y12, Y11, Y11
+	VADDPS      Y14, Y13, Y13
+	VADDPS      Y7, Y3, Y3
+	VADDPS      Y13, Y11, Y11
+	VADDPS      Y11, Y3, Y3
+	VSUBPS      Y10, Y9, Y9
+	VMOVUPS     Y9, 1376(SP)
+	VMOVUPS     Y3, 1408(SP)
 
-	// loss = s·(wy·(LogPos(sum) - (zy - max))), +0 where ignored
-	VSUBPS Y9, Y7, Y7
-
-	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y5, Y6
-	VPSRAD       $0x17, Y6, Y6
-	VPSLLD       $0x17, Y6, Y9
-	VPSUBD       Y9, Y5, Y9
-	VSUBPS       rowconsts<>+448(SB), Y9, Y9
-	VCVTDQ2PS    Y6, Y6
-	VMULPS       Y9, Y9, Y10
-	VBROADCASTSS rowconsts<>+1108(SB), Y11
-	VFMADD213PS  rowconsts<>+512(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+544(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+576(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+608(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+640(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+672(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+704(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+736(SB), Y9, Y11
-	VMULPS       Y9, Y11, Y11
-	VMULPS       Y10, Y11, Y11
-	VFMADD231PS  rowconsts<>+768(SB), Y6, Y11
-	VFMADD231PS  rowconsts<>+480(SB), Y10, Y11
-	VADDPS       Y11, Y9, Y9
-	VFMADD231PS  rowconsts<>+800(SB), Y6, Y9
-	VSUBPS       Y5, Y5, Y6
-	VADDPS       Y6, Y9, Y9
-	VSUBPS       Y7, Y9, Y7
-	VMULPS       Y7, Y8, Y7
+	// grad = scale·fma(wy, e·(1/sum), -0) - label term
+	VBROADCASTSS rowconsts<>+1100(SB), Y4
+	VDIVPS       Y3, Y4, Y4
+	VBROADCASTSS inv+44(FP), Y3
 	MOVQ         sw+32(FP), R9
-	VMOVUPS      (R9)(CX*4), Y6
-	VMULPS       Y7, Y6, Y7
-	VANDPS       832(SP), Y7, Y7
-	MOVQ         loss+48(FP), R9
-	VMOVUPS      Y7, (R9)(CX*4)
-
-	// grad = scale·fma(wy, e·(1/sum), -0) - [j = y]·(scale·wy), scale = s·inv; +0 where ignored
-	VBROADCASTSS rowconsts<>+1100(SB), Y7
-	VDIVPS       Y5, Y7, Y7
-	VBROADCASTSS inv+44(FP), Y9
-	VMULPS       Y9, Y6, Y9
-	VMULPS       Y8, Y9, Y5
-	VPXOR        Y6, Y6, Y6
+	VMULPS       (R9)(CX*4), Y3, Y3
 	XORQ         R9, R9
 
 CrossEntropyLabelsGWSAVX2_bgrad_8:
-	VMULPS   (SP)(R9*1), Y7, Y10
-	VMULPS   Y8, Y10, Y10
-	VMULPS   Y9, Y10, Y10
-	VPCMPEQD Y3, Y6, Y11
-	VANDPS   Y5, Y11, Y11
-	VSUBPS   Y11, Y10, Y10
-	VANDPS   832(SP), Y10, Y10
-	VMOVUPS  Y10, (SP)(R9*1)
-	VPSUBD   Y4, Y6, Y6
-	ADDQ     $0x20, R9
-	CMPQ     R9, R10
-	JB       CrossEntropyLabelsGWSAVX2_bgrad_8
+	VMULPS  (SP)(R9*1), Y4, Y7
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y3, Y7, Y7
+	VSUBPS  864(SP)(R9*1), Y7, Y7
+	VMOVUPS Y7, (SP)(R9*1)
+	ADDQ    $0x20, R9
+	CMPQ    R9, R10
+	JB      CrossEntropyLabelsGWSAVX2_bgrad_8
 
+	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
+	VMOVMSKPS Y5, R9
+	CMPL      R9, $0xff
+	JE        CrossEntropyLabelsGWSAVX2_allvalid_9
+	XORQ      R9, R9
+
+CrossEntropyLabelsGWSAVX2_bignored_10:
+	VANDPS  (SP)(R9*1), Y5, Y3
+	VMOVUPS Y3, (SP)(R9*1)
+	ADDQ    $0x20, R9
+	CMPQ    R9, R10
+	JB      CrossEntropyLabelsGWSAVX2_bignored_10
+
+CrossEntropyLabelsGWSAVX2_allvalid_9:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (BX)(DI*4), R9
 	VMOVUPS    (SP), Y3
 	VMOVUPS    32(SP), Y4
 	VMOVUPS    64(SP), Y5
-	VMOVUPS    96(SP), Y6
-	VMOVUPS    128(SP), Y7
-	VMOVUPS    160(SP), Y8
-	VMOVUPS    192(SP), Y9
-	VMOVUPS    224(SP), Y10
-	VUNPCKLPS  Y4, Y3, Y11
+	VMOVUPS    96(SP), Y7
+	VMOVUPS    128(SP), Y8
+	VMOVUPS    160(SP), Y9
+	VMOVUPS    192(SP), Y10
+	VMOVUPS    224(SP), Y11
+	VUNPCKLPS  Y4, Y3, Y12
 	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
+	VUNPCKLPS  Y7, Y5, Y4
+	VUNPCKHPS  Y7, Y5, Y5
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y4, Y12, Y11
+	VSHUFPS    $0xee, Y4, Y12, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y12
 	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
+	VSHUFPS    $0x44, Y9, Y7, Y5
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    768(SP), Y7
-	VMASKMOVPS Y9, Y7, (BX)
-	VMASKMOVPS Y10, Y7, (BX)(DI*1)
-	VMASKMOVPS Y6, Y7, (BX)(DI*2)
-	VMASKMOVPS Y11, Y7, (BX)(R8*1)
-	VMASKMOVPS Y5, Y7, (R9)
-	VMASKMOVPS Y4, Y7, (R9)(DI*1)
-	VMASKMOVPS Y8, Y7, (R9)(DI*2)
-	VMASKMOVPS Y3, Y7, (R9)(R8*1)
+	VSHUFPS    $0x44, Y10, Y8, Y9
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VPERM2F128 $0x20, Y5, Y11, Y10
+	VPERM2F128 $0x31, Y5, Y11, Y5
+	VPERM2F128 $0x20, Y7, Y4, Y11
+	VPERM2F128 $0x31, Y7, Y4, Y4
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y3, Y12
+	VPERM2F128 $0x31, Y8, Y3, Y3
+	VMOVUPS    768(SP), Y8
+	VMASKMOVPS Y10, Y8, (BX)
+	VMASKMOVPS Y11, Y8, (BX)(DI*1)
+	VMASKMOVPS Y7, Y8, (BX)(DI*2)
+	VMASKMOVPS Y12, Y8, (BX)(R8*1)
+	VMASKMOVPS Y5, Y8, (R9)
+	VMASKMOVPS Y4, Y8, (R9)(DI*1)
+	VMASKMOVPS Y9, Y8, (R9)(DI*2)
+	VMASKMOVPS Y3, Y8, (R9)(R8*1)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGWSAVX2_nohigh_10
+	JBE        CrossEntropyLabelsGWSAVX2_nohigh_12
 	VMOVUPS    256(SP), Y3
 	VMOVUPS    288(SP), Y4
 	VMOVUPS    320(SP), Y5
-	VMOVUPS    352(SP), Y6
-	VMOVUPS    384(SP), Y7
-	VMOVUPS    416(SP), Y8
-	VMOVUPS    448(SP), Y9
-	VMOVUPS    480(SP), Y10
-	VUNPCKLPS  Y4, Y3, Y11
+	VMOVUPS    352(SP), Y7
+	VMOVUPS    384(SP), Y8
+	VMOVUPS    416(SP), Y9
+	VMOVUPS    448(SP), Y10
+	VMOVUPS    480(SP), Y11
+	VUNPCKLPS  Y4, Y3, Y12
 	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
+	VUNPCKLPS  Y7, Y5, Y4
+	VUNPCKHPS  Y7, Y5, Y5
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y4, Y12, Y11
+	VSHUFPS    $0xee, Y4, Y12, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y12
 	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
+	VSHUFPS    $0x44, Y9, Y7, Y5
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    800(SP), Y7
-	VMASKMOVPS Y9, Y7, 32(BX)
-	VMASKMOVPS Y10, Y7, 32(BX)(DI*1)
-	VMASKMOVPS Y6, Y7, 32(BX)(DI*2)
-	VMASKMOVPS Y11, Y7, 32(BX)(R8*1)
-	VMASKMOVPS Y5, Y7, 32(R9)
-	VMASKMOVPS Y4, Y7, 32(R9)(DI*1)
-	VMASKMOVPS Y8, Y7, 32(R9)(DI*2)
-	VMASKMOVPS Y3, Y7, 32(R9)(R8*1)
+	VSHUFPS    $0x44, Y10, Y8, Y9
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VPERM2F128 $0x20, Y5, Y11, Y10
+	VPERM2F128 $0x31, Y5, Y11, Y5
+	VPERM2F128 $0x20, Y7, Y4, Y11
+	VPERM2F128 $0x31, Y7, Y4, Y4
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y3, Y12
+	VPERM2F128 $0x31, Y8, Y3, Y3
+	VMOVUPS    800(SP), Y8
+	VMASKMOVPS Y10, Y8, 32(BX)
+	VMASKMOVPS Y11, Y8, 32(BX)(DI*1)
+	VMASKMOVPS Y7, Y8, 32(BX)(DI*2)
+	VMASKMOVPS Y12, Y8, 32(BX)(R8*1)
+	VMASKMOVPS Y5, Y8, 32(R9)
+	VMASKMOVPS Y4, Y8, 32(R9)(DI*1)
+	VMASKMOVPS Y9, Y8, 32(R9)(DI*2)
+	VMASKMOVPS Y3, Y8, 32(R9)(R8*1)
 
-CrossEntropyLabelsGWSAVX2_nohigh_10:
+CrossEntropyLabelsGWSAVX2_nohigh_12:
+	VMOVUPS 1376(SP), Y3
+	VMOVUPS 1408(SP), Y4
+
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y4, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y7
+	VPSUBD       Y7, Y4, Y7
+	VSUBPS       rowconsts<>+448(SB), Y7, Y7
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y7, Y7, Y8
+	VBROADCASTSS rowconsts<>+1108(SB), Y9
+	VFMADD213PS  rowconsts<>+512(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+544(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+576(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+608(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+640(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+672(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+704(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VMULPS       Y7, Y9, Y9
+	VMULPS       Y8, Y9, Y9
+	VFMADD231PS  rowconsts<>+768(SB), Y5, Y9
+	VFMADD231PS  rowconsts<>+480(SB), Y8, Y9
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  rowconsts<>+800(SB), Y5, Y7
+	VSUBPS       Y4, Y4, Y4
+	VADDPS       Y4, Y7, Y7
+	VSUBPS       Y3, Y7, Y3
+	VMULPS       Y3, Y6, Y3
+	MOVQ         sw+32(FP), R9
+	VMULPS       (R9)(CX*4), Y3, Y3
+	VANDPS       832(SP), Y3, Y3
+	MOVQ         loss+48(FP), R9
+	VMOVUPS      Y3, (R9)(CX*4)
+
 	// next 8 rows
 	MOVQ DI, R9
 	SHLQ $0x03, R9
