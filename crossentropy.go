@@ -122,7 +122,7 @@ func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int3
 		return 0, fmt.Errorf("simdloss: CrossEntropy.Forward: len(labels) = %d, want %d (one per row)", len(labels), rows)
 	}
 	w := c.ClassWeights
-	denom, bad, _ := ceCheckLabels(labels, w, sampleWeights, cols, c.IgnoreIndex)
+	denom, bad, _ := set.LabelWeights(labels, w, sampleWeights, cols, c.IgnoreIndex)
 	if bad >= 0 {
 		return 0, fmt.Errorf("simdloss: CrossEntropy.Forward: labels[%d] = %d is outside [0, %d) and not the ignore index", bad, labels[bad], cols)
 	}
@@ -381,114 +381,6 @@ func overlaps(a, b []float32) bool {
 	a0 := uintptr(unsafe.Pointer(unsafe.SliceData(a)))
 	b0 := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 	return a0 < b0+uintptr(len(b))*4 && b0 < a0+uintptr(len(a))*4
-}
-
-// ceCheckLabels checks that every label is in [0, cols) or the (negative)
-// ignore index and returns the mean's denominator Σ_kept w_{y_i}·s_i, or the
-// index of the first bad label, and whether any row is ignored. Row i adds
-// into partial sum i mod 4 (folded as (d0+d1)+(d2+d3)), so that the float64
-// adds do not form one long chain. (Without sample weights the terms are
-// float32 weights or ones and the order matters only past 2^29 rows.)
-func ceCheckLabels(labels []int32, w, s []float32, cols int, ignore int32) (denom float64, bad int, ignored bool) {
-	var d [4]float64
-	// Whole groups of 4 in-range labels first; the slow loop takes over at
-	// the first group with another label.
-	i := 0
-	switch {
-	case w != nil && s != nil:
-		i, d = ceSumWS(labels, w[:cols], s[:len(labels)])
-	case w != nil:
-		i, d = ceSumW(labels, w[:cols])
-	case s != nil:
-		i, d = ceSumS(labels, s[:len(labels)], cols)
-	default:
-		i = ceCount(labels, cols)
-		d[0] = float64(i) // ones: the partials' sum, exactly
-	}
-	for ; i < len(labels); i++ {
-		y := labels[i]
-		if uint(y) >= uint(cols) {
-			if y == ignore && y < 0 {
-				ignored = true
-				continue
-			}
-			return 0, i, false
-		}
-		t := float64(classWeight(w, y))
-		if s != nil {
-			t *= float64(s[i])
-		}
-		d[i&3] += t
-	}
-	return (d[0] + d[1]) + (d[2] + d[3]), -1, ignored
-}
-
-// ceSumWS, ceSumW, ceSumS and ceCount are ceCheckLabels' fast loops: over
-// groups of four labels in [0, len(w)) (or [0, cols)), they return where
-// they stopped and the four partial sums of the weights.
-func ceSumWS(labels []int32, w, s []float32) (int, [4]float64) {
-	var d0, d1, d2, d3 float64 // locals, not an array: they stay in registers
-	n := uint(len(w))
-	i := 0
-	for ; i+4 <= len(labels) && i+4 <= len(s); i += 4 {
-		q, r := labels[i:i+4:i+4], s[i:i+4:i+4]
-		y0, y1, y2, y3 := uint(q[0]), uint(q[1]), uint(q[2]), uint(q[3])
-		if y0 >= n || y1 >= n || y2 >= n || y3 >= n {
-			break
-		}
-		d0 += float64(w[y0]) * float64(r[0])
-		d1 += float64(w[y1]) * float64(r[1])
-		d2 += float64(w[y2]) * float64(r[2])
-		d3 += float64(w[y3]) * float64(r[3])
-	}
-	return i, [4]float64{d0, d1, d2, d3}
-}
-
-func ceSumW(labels []int32, w []float32) (int, [4]float64) {
-	var d0, d1, d2, d3 float64
-	n := uint(len(w))
-	i := 0
-	for ; i+4 <= len(labels); i += 4 {
-		q := labels[i : i+4 : i+4]
-		y0, y1, y2, y3 := uint(q[0]), uint(q[1]), uint(q[2]), uint(q[3])
-		if y0 >= n || y1 >= n || y2 >= n || y3 >= n {
-			break
-		}
-		d0 += float64(w[y0])
-		d1 += float64(w[y1])
-		d2 += float64(w[y2])
-		d3 += float64(w[y3])
-	}
-	return i, [4]float64{d0, d1, d2, d3}
-}
-
-func ceSumS(labels []int32, s []float32, cols int) (int, [4]float64) {
-	var d0, d1, d2, d3 float64
-	n := uint(cols)
-	i := 0
-	for ; i+4 <= len(labels) && i+4 <= len(s); i += 4 {
-		q, r := labels[i:i+4:i+4], s[i:i+4:i+4]
-		if uint(q[0]) >= n || uint(q[1]) >= n || uint(q[2]) >= n || uint(q[3]) >= n {
-			break
-		}
-		d0 += float64(r[0])
-		d1 += float64(r[1])
-		d2 += float64(r[2])
-		d3 += float64(r[3])
-	}
-	return i, [4]float64{d0, d1, d2, d3}
-}
-
-func ceCount(labels []int32, cols int) int {
-	n := uint(cols)
-	i := 0
-	for ; i+4 <= len(labels); i += 4 {
-		q := labels[i : i+4 : i+4]
-		if uint(q[0]) >= n || uint(q[1]) >= n || uint(q[2]) >= n || uint(q[3]) >= n {
-			break
-		}
-	}
-	return i
 }
 
 // ceRowWeights sets wy[i] = keep·w_{y_i} (w nil: keep), or 0 for an ignored

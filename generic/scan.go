@@ -51,3 +51,44 @@ func FirstOutside(x []float32, lo, hi float32) int {
 	}
 	return -1
 }
+
+// LabelWeights checks hard labels and sums the weights of the rows they
+// keep (the denominator of a weighted mean). For each row i, with
+// y = labels[i]:
+//
+//   - y == ignore and y < 0: the row is ignored (reported, not added);
+//   - y outside [0, cols) otherwise: bad = i, the first such row;
+//   - else t_i = float64(w[y]) * float64(s[i]) (w nil: 1; s nil: 1; the
+//     product is exact) adds into partial i mod 8 of Sum64's partials,
+//     folded by Sum64Fold.
+//
+// The sum is meaningless when bad >= 0. w has cols elements when non-nil, s
+// len(labels).
+func LabelWeights(labels []int32, w, s []float32, cols int, ignore int32) (sum float64, bad int, ignored bool) {
+	var p [Sum64Lanes]float64
+	bad, ignored = LabelWeightPartials(labels, w, s, cols, ignore, 0, &p)
+	return Sum64Fold(&p), bad, ignored
+}
+
+// LabelWeightPartials is LabelWeights from row from on, adding into p.
+func LabelWeightPartials(labels []int32, w, s []float32, cols int, ignore int32, from int, p *[Sum64Lanes]float64) (bad int, ignored bool) {
+	for i := from; i < len(labels); i++ {
+		y := labels[i]
+		if uint(y) >= uint(cols) {
+			if y == ignore && y < 0 {
+				ignored = true
+				continue
+			}
+			return i, ignored
+		}
+		t := 1.0
+		if w != nil {
+			t = float64(w[y])
+		}
+		if s != nil {
+			t *= float64(s[i])
+		}
+		p[i%Sum64Lanes] += t
+	}
+	return -1, ignored
+}

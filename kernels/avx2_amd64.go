@@ -38,7 +38,7 @@ func withAVX2Glue(s *Set) *Set {
 	s.symmetrize, s.maskedAffine = symmetrizeAVX2, maskedAffineAVX2
 	s.circleLogits, s.circleGrads = circleLogitsAVX2, circleGradsAVX2
 	s.sum64, s.firstOutside = sum64AVX2, firstOutsideAVX2
-	s.crossEntropyLabels = crossEntropyLabelsAVX2
+	s.crossEntropyLabels, s.labelWeights = crossEntropyLabelsAVX2, labelWeightsAVX2
 	s.squaredL2RowsIdx, s.axpbyRowsIdx = squaredL2RowsIdxAVX2, axpbyRowsIdxAVX2
 	return s
 }

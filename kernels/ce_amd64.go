@@ -2,7 +2,12 @@
 
 package kernels
 
-import "github.com/simdloss/simdloss/kernels/asm"
+import (
+	"math"
+
+	"github.com/simdloss/simdloss/generic"
+	"github.com/simdloss/simdloss/kernels/asm"
+)
 
 var (
 	crossEntropyAVX2 = ceKernel([8]ceAsm{
@@ -43,4 +48,32 @@ func ceLabelsKernel(v [8]ceLabelsAsm) ceLabelsFunc {
 		v[i](at(grad, 0), ptr(z), at(w, 0), &labels[0], at(sw, 0), keep, inv, ptr(loss), n, cols)
 		return n
 	}
+}
+
+// labelWeightsAVX2 runs the generated label check over whole blocks of 8
+// labels, with class weights only for cols <= 16 (the kernel's table; wider
+// rows run generic's code). The variants are called directly, not through
+// function values, so that the table and the partials stay on the stack.
+func labelWeightsAVX2(labels []int32, w, s []float32, cols int, ignore int32) (p [generic.Sum64Lanes]float64, done int, ignored bool) {
+	n := len(labels) &^ 7
+	if n == 0 || (w != nil && cols > 16) {
+		return p, 0, false
+	}
+	var tab [16]float32
+	c := min(cols, math.MaxInt32) // the kernel compares with its low half
+	l, sp, pp := &labels[0], at(s, 0), &p[0]
+	var ig int
+	switch {
+	case w != nil && s != nil:
+		copy(tab[:], w[:cols])
+		done, ig = asm.LabelWeightsWSAVX2(l, &tab[0], sp, n, c, ignore, pp)
+	case w != nil:
+		copy(tab[:], w[:cols])
+		done, ig = asm.LabelWeightsWAVX2(l, &tab[0], sp, n, c, ignore, pp)
+	case s != nil:
+		done, ig = asm.LabelWeightsSAVX2(l, &tab[0], sp, n, c, ignore, pp)
+	default:
+		done, ig = asm.LabelWeightsPlainAVX2(l, &tab[0], sp, n, c, ignore, pp)
+	}
+	return p, done, ig != 0
 }

@@ -1,6 +1,7 @@
 package kernels_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -178,4 +179,73 @@ func pick(on bool, x []float32) []float32 {
 		return x
 	}
 	return nil
+}
+
+// TestLabelWeightsMatchGeneric compares every set's LabelWeights with
+// generic's: labels in range, ignored (-100) and out of range (at every
+// position of a block and in the tail), with and without class and sample
+// weights whose magnitudes span 2^±30, so that the float64 sum rounds and
+// its order shows in the bits.
+func TestLabelWeightsMatchGeneric(t *testing.T) {
+	rng := rand.New(rand.NewPCG(34, 7))
+	wide := func() float32 { return float32(math.Ldexp(rng.Float64()+0.5, rng.IntN(61)-30)) }
+	for _, cols := range []int{1, 2, 7, 8, 9, 16, 17, 100} {
+		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 40, 67} {
+			off := (cols + n) % 8
+			labels := make([]int32, n+8)[off : off+n]
+			w, s := make([]float32, cols+8)[off:off+cols], make([]float32, n+8)[off:off+n]
+			for i := range w {
+				w[i] = wide()
+			}
+			for i := range s {
+				s[i] = wide()
+			}
+			for trial := 0; trial < 6; trial++ {
+				for i := range labels {
+					labels[i] = int32(rng.IntN(cols))
+					if trial%2 == 1 && rng.IntN(5) == 0 {
+						labels[i] = -100
+					}
+				}
+				if trial >= 2 && n > 0 { // one bad label: too large, negative, or -100 with ignore off
+					labels[rng.IntN(n)] = [...]int32{int32(cols), -1, -100, math.MaxInt32}[trial-2]
+				}
+				for v := 0; v < 4; v++ {
+					ww, ss := pick(v&2 != 0, w), pick(v&1 != 0, s)
+					for _, ignore := range []int32{-100, 0} {
+						wantSum, wantBad, wantIg := generic.LabelWeights(labels, ww, ss, cols, ignore)
+						for _, set := range allSets() {
+							sum, bad, ig := set.LabelWeights(labels, ww, ss, cols, ignore)
+							if bad != wantBad || ig != wantIg || (bad < 0 && math.Float64bits(sum) != math.Float64bits(wantSum)) {
+								t.Fatalf("%s cols=%d n=%d trial=%d variant=%02b ignore=%d: got (%v, %d, %v), generic (%v, %d, %v)",
+									set.Name(), cols, n, trial, v, ignore, sum, bad, ig, wantSum, wantBad, wantIg)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestLabelWeightsGeneric pins generic.LabelWeights to its definition on a
+// small case: the kept rows' w·s, added into partial i mod 8, folded.
+func TestLabelWeightsGeneric(t *testing.T) {
+	labels := []int32{0, 2, -100, 1, 1, 0, 2, 2, 1, -100, 0}
+	w := []float32{0.5, 3, 0x1p40}
+	s := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+	var p [8]float64
+	for i, y := range labels {
+		if y >= 0 {
+			p[i%8] += float64(w[y]) * float64(s[i])
+		}
+	}
+	want := ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]))
+	sum, bad, ig := generic.LabelWeights(labels, w, s, 3, -100)
+	if sum != want || bad != -1 || !ig {
+		t.Fatalf("got (%v, %d, %v), want (%v, -1, true)", sum, bad, ig, want)
+	}
+	if _, bad, _ := generic.LabelWeights(labels, w, s, 3, 0); bad != 2 {
+		t.Fatalf("ignore off: bad = %d, want 2 (the first -100)", bad)
+	}
 }

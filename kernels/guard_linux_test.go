@@ -243,6 +243,7 @@ func TestCrossEntropyLabelRowsGuardPages(t *testing.T) {
 				c.labels = labels
 				for v := 0; v < 8; v++ {
 					c.run(s, v, mk)
+					s.LabelWeights(labels, pick(v&2 != 0, c.w), pick(v&1 != 0, c.sw), cols, -100)
 				}
 				free()
 			}

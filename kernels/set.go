@@ -34,6 +34,11 @@ type ceFunc func(grad, z, w []float32, k float32, a, scale, mx, lsum, zw []float
 // takes the leading rows it can and returns how many it took.
 type ceLabelsFunc func(grad, z, w []float32, labels []int32, sw []float32, keep, inv float32, loss []float32, rows, cols int) int
 
+// labelWeightsFunc is the vector part of generic.LabelWeightPartials from
+// row 0: the partials of the rows it did, how many, and whether one was
+// ignored.
+type labelWeightsFunc func(labels []int32, w, s []float32, cols int, ignore int32) (p [generic.Sum64Lanes]float64, done int, ignored bool)
+
 // ceSoftFunc is the soft-target cross-entropy row kernel (generic.CrossEntropySoftRows).
 type ceSoftFunc func(grad, z, q, w, scale, mx, lsum, mass, zc []float32, keep, spread float32, rows, cols int)
 
@@ -66,7 +71,8 @@ type Set struct {
 	squaredL2Rows, dotRows         pairedFunc
 	crossEntropy                   ceFunc
 	crossEntropySoft               ceSoftFunc
-	crossEntropyLabels             ceLabelsFunc // nil: no fused kernel
+	crossEntropyLabels             ceLabelsFunc     // nil: no fused kernel
+	labelWeights                   labelWeightsFunc // nil: generic's code
 	squaredL2RowsEps               epsRowsFunc
 	tripletGrad                    tripletGradFunc
 	axpbyRows                      axpbyFunc
@@ -483,6 +489,24 @@ func (s *Set) Sum64(x []float32) float64 {
 		f = generic.Sum64
 	}
 	return f(x)
+}
+
+// LabelWeights is generic.LabelWeights: it checks hard labels (in [0, cols)
+// or the negative ignore index) and returns the float64 sum of the kept
+// rows' weights w[y_i]·sw_i (nil w or sw: ones) in Sum64's order, the first
+// bad row (or -1), and whether a row is ignored. w needs cols elements and
+// sw len(labels) when non-nil; it panics otherwise.
+func (s *Set) LabelWeights(labels []int32, w, sw []float32, cols int, ignore int32) (sum float64, bad int, ignored bool) {
+	const op = "LabelWeights"
+	check.Len(op, "w", w, cols, true)
+	check.Len(op, "sw", sw, len(labels), true)
+	var p [generic.Sum64Lanes]float64
+	from := 0
+	if s.labelWeights != nil {
+		p, from, ignored = s.labelWeights(labels, w, sw, cols, ignore)
+	}
+	bad, ig := generic.LabelWeightPartials(labels, w, sw, cols, ignore, from, &p)
+	return generic.Sum64Fold(&p), bad, ignored || ig
 }
 
 // FirstOutside returns the index of the first x_i not in [lo, hi] (NaN

@@ -185,3 +185,107 @@ func (bk *block) wcol() reg.VecVirtual {
 	VBROADCASTSS(Mem{Base: wp, Index: t, Scale: 1}, wc)
 	return wc
 }
+
+// labelWeightsKernel emits the vector part of generic.LabelWeightPartials:
+// 8 labels at a time, each lane's weight from a 16-entry table (VPERMPS on
+// its two halves; without class weights, 1), times its sample weight in
+// float64, into the partials of its lane (row i into partial i mod 8). It
+// stops at the first block of 8 with a label that is neither in [0, cols)
+// nor the (negative) ignore index.
+func labelWeightsKernel(weights, sw bool) {
+	v := ""
+	if weights {
+		v += "W"
+	}
+	if sw {
+		v += "S"
+	}
+	if v == "" {
+		v = "Plain"
+	}
+	name := "LabelWeights" + v + "AVX2"
+	TEXT(name, NOSPLIT, "func(labels *int32, tab, s *float32, n, cols int, ignore int32, p *float64) (done, ignored int)")
+	Pragma("noescape") // the caller's table and partials stay on its stack
+	Doc(name+" is generic.LabelWeightPartials from row 0 over whole blocks of 8 of labels[0:n]",
+		"(n a multiple of 8), adding into p[0:8], for cols <= 16 with class weights tab[0:16] (the weights,",
+		"then +0s). It returns the rows done (n, or the start of the first block with a bad label)",
+		"and a nonzero ignored if a row it did was ignored.")
+	lp := Load(Param("labels"), GP64()).(reg.GPVirtual)
+	var sp reg.GPVirtual
+	if sw {
+		sp = Load(Param("s"), GP64()).(reg.GPVirtual)
+	}
+	n := Load(Param("n"), GP64()).(reg.GPVirtual)
+	pp := Load(Param("p"), GP64()).(reg.GPVirtual)
+	lo, hi := YMM(), YMM()
+	VMOVUPD(Mem{Base: pp}, lo)
+	VMOVUPD(Mem{Base: pp, Disp: 32}, hi)
+	colsv, ign, zero, neg1, igacc := YMM(), YMM(), YMM(), YMM(), YMM()
+	c := Load(Param("cols"), GP64()).(reg.GPVirtual)
+	VMOVQ(c, colsv.AsX())
+	VPBROADCASTD(colsv.AsX(), colsv) // the low half of cols (<= 16)
+	g := Load(Param("ignore"), GP32()).(reg.GPVirtual)
+	VMOVD(g, ign.AsX())
+	VPBROADCASTD(ign.AsX(), ign)
+	VPXOR(zero, zero, zero)
+	VPCMPEQD(neg1, neg1, neg1)
+	VPXOR(igacc, igacc, igacc)
+	var tlo, thi, eight reg.VecVirtual
+	if weights {
+		tp := Load(Param("tab"), GP64()).(reg.GPVirtual)
+		tlo, thi, eight = YMM(), YMM(), YMM()
+		VMOVUPS(Mem{Base: tp}, tlo)
+		VMOVUPS(Mem{Base: tp, Disp: 32}, thi)
+		VPBROADCASTD(consts.scalar("eight"), eight)
+	}
+	i := vectorLoop(name, n, func(i reg.GPVirtual, done string) {
+		Comment("in range: 0 <= y < cols; ignored: y == ignore < 0; any other label ends the loop")
+		y, in, t, ig := YMM(), YMM(), YMM(), YMM()
+		VMOVDQU(Mem{Base: lp, Index: i, Scale: 4}, y)
+		VPCMPGTD(neg1, y, in) // y > -1
+		VPCMPGTD(y, colsv, t) // cols > y
+		VPAND(t, in, in)
+		VPCMPEQD(ign, y, ig)
+		VPCMPGTD(y, zero, t) // 0 > y
+		VPAND(t, ig, ig)
+		VPOR(in, ig, t)
+		bits := GP32()
+		VMOVMSKPS(t, bits)
+		CMPL(bits, U32(0xFF))
+		JNE(LabelRef(done))
+		VPOR(ig, igacc, igacc)
+		Comment("t = w_y (or 1), +0 where ignored; then float64, times s_i, into the lane's partials")
+		if weights {
+			a, lt8 := YMM(), YMM()
+			VPERMPS(tlo, y, a)
+			VPERMPS(thi, y, t)
+			VPCMPGTD(y, eight, lt8) // 8 > y
+			VBLENDVPS(lt8, a, t, t)
+		} else {
+			VBROADCASTSS(consts.scalar("one"), t)
+		}
+		VANDPS(in, t, t)
+		a, b := YMM(), YMM()
+		VCVTPS2PD(t.AsX(), a)
+		VEXTRACTF128(U8(1), t, t.AsX())
+		VCVTPS2PD(t.AsX(), b)
+		if sw {
+			c, d := YMM(), YMM()
+			VCVTPS2PD(Mem{Base: sp, Index: i, Scale: 4}, c)
+			VCVTPS2PD(Mem{Base: sp, Index: i, Scale: 4, Disp: 16}, d)
+			VMULPD(c, a, a)
+			VMULPD(d, b, b)
+		}
+		VADDPD(a, lo, lo)
+		VADDPD(b, hi, hi)
+	})
+	VMOVUPD(lo, Mem{Base: pp})
+	VMOVUPD(hi, Mem{Base: pp, Disp: 32})
+	Store(i, ReturnIndex(0))
+	m := GP64()
+	VMOVMSKPS(igacc, m.As32())
+	Store(m, ReturnIndex(1))
+	VZEROUPPER()
+	RET()
+}
+

@@ -56,6 +56,11 @@ func main() {
 				}
 			}
 		}
+		for _, wt := range []bool{false, true} {
+			for _, sw := range []bool{false, true} {
+				labelWeightsKernel(wt, sw)
+			}
+		}
 		squaredL2RowsEpsKernel()
 		tripletGradKernel(false)
 		tripletGradKernel(true)

@@ -73,12 +73,8 @@ func (r *row) perRow(base reg.GPVirtual) Mem {
 // slot (a VEX load: Avo's Load would emit a legacy-SSE MOVSS, which costs an
 // SSE/AVX transition with the upper YMM state dirty).
 func broadcastParam(name string) reg.VecVirtual {
-	b, err := Param(name).Resolve()
-	if err != nil {
-		panic(err)
-	}
 	y := vreg()
-	VBROADCASTSS(b.Addr, y)
+	VBROADCASTSS(paramAddr(name), y)
 	return y
 }
 

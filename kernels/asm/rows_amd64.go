@@ -117,6 +117,38 @@ func CrossEntropyLabelsGWAVX2(grad *float32, z *float32, w *float32, labels *int
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 func CrossEntropyLabelsGWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
 
+// LabelWeightsPlainAVX2 is generic.LabelWeightPartials from row 0 over whole blocks of 8 of labels[0:n]
+// (n a multiple of 8), adding into p[0:8], for cols <= 16 with class weights tab[0:16] (the weights,
+// then +0s). It returns the rows done (n, or the start of the first block with a bad label)
+// and a nonzero ignored if a row it did was ignored.
+//
+//go:noescape
+func LabelWeightsPlainAVX2(labels *int32, tab *float32, s *float32, n int, cols int, ignore int32, p *float64) (done int, ignored int)
+
+// LabelWeightsSAVX2 is generic.LabelWeightPartials from row 0 over whole blocks of 8 of labels[0:n]
+// (n a multiple of 8), adding into p[0:8], for cols <= 16 with class weights tab[0:16] (the weights,
+// then +0s). It returns the rows done (n, or the start of the first block with a bad label)
+// and a nonzero ignored if a row it did was ignored.
+//
+//go:noescape
+func LabelWeightsSAVX2(labels *int32, tab *float32, s *float32, n int, cols int, ignore int32, p *float64) (done int, ignored int)
+
+// LabelWeightsWAVX2 is generic.LabelWeightPartials from row 0 over whole blocks of 8 of labels[0:n]
+// (n a multiple of 8), adding into p[0:8], for cols <= 16 with class weights tab[0:16] (the weights,
+// then +0s). It returns the rows done (n, or the start of the first block with a bad label)
+// and a nonzero ignored if a row it did was ignored.
+//
+//go:noescape
+func LabelWeightsWAVX2(labels *int32, tab *float32, s *float32, n int, cols int, ignore int32, p *float64) (done int, ignored int)
+
+// LabelWeightsWSAVX2 is generic.LabelWeightPartials from row 0 over whole blocks of 8 of labels[0:n]
+// (n a multiple of 8), adding into p[0:8], for cols <= 16 with class weights tab[0:16] (the weights,
+// then +0s). It returns the rows done (n, or the start of the first block with a bad label)
+// and a nonzero ignored if a row it did was ignored.
+//
+//go:noescape
+func LabelWeightsWSAVX2(labels *int32, tab *float32, s *float32, n int, cols int, ignore int32, p *float64) (done int, ignored int)
+
 // SquaredL2RowsEpsAVX2 writes dst[i] = Σ_k ((a_ik - b_ik) + eps)² for paired rows (rows, dim >= 1):
 // generic.SquaredL2RowsEps, bit for bit.
 func SquaredL2RowsEpsAVX2(dst *float32, a *float32, b *float32, eps float32, rows int, dim int)

@@ -19225,6 +19225,258 @@ CrossEntropyLabelsGWSAVX2_blockdone_2:
 	VZEROUPPER
 	RET
 
+// func LabelWeightsPlainAVX2(labels *int32, tab *float32, s *float32, n int, cols int, ignore int32, p *float64) (done int, ignored int)
+// Requires: AVX, AVX2
+TEXT ·LabelWeightsPlainAVX2(SB), NOSPLIT, $0-72
+	MOVQ         labels+0(FP), AX
+	MOVQ         n+24(FP), CX
+	MOVQ         p+48(FP), DX
+	VMOVUPD      (DX), Y0
+	VMOVUPD      32(DX), Y1
+	MOVQ         cols+32(FP), BX
+	VMOVQ        BX, X2
+	VPBROADCASTD X2, Y2
+	MOVL         ignore+40(FP), BX
+	VMOVD        BX, X3
+	VPBROADCASTD X3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPCMPEQD     Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	XORQ         BX, BX
+
+LabelWeightsPlainAVX2_loop:
+	CMPQ BX, CX
+	JAE  LabelWeightsPlainAVX2_done
+
+	// in range: 0 <= y < cols; ignored: y == ignore < 0; any other label ends the loop
+	VMOVDQU   (AX)(BX*4), Y7
+	VPCMPGTD  Y5, Y7, Y8
+	VPCMPGTD  Y7, Y2, Y9
+	VPAND     Y9, Y8, Y8
+	VPCMPEQD  Y3, Y7, Y10
+	VPCMPGTD  Y7, Y4, Y9
+	VPAND     Y9, Y10, Y10
+	VPOR      Y8, Y10, Y9
+	VMOVMSKPS Y9, SI
+	CMPL      SI, $0x000000ff
+	JNE       LabelWeightsPlainAVX2_done
+	VPOR      Y10, Y6, Y6
+
+	// t = w_y (or 1), +0 where ignored; then float64, times s_i, into the lane's partials
+	VBROADCASTSS rowconsts<>+1100(SB), Y9
+	VANDPS       Y8, Y9, Y9
+	VCVTPS2PD    X9, Y7
+	VEXTRACTF128 $0x01, Y9, X9
+	VCVTPS2PD    X9, Y8
+	VADDPD       Y7, Y0, Y0
+	VADDPD       Y8, Y1, Y1
+	ADDQ         $0x08, BX
+	JMP          LabelWeightsPlainAVX2_loop
+
+LabelWeightsPlainAVX2_done:
+	VMOVUPD   Y0, (DX)
+	VMOVUPD   Y1, 32(DX)
+	MOVQ      BX, done+56(FP)
+	VMOVMSKPS Y6, AX
+	MOVQ      AX, ignored+64(FP)
+	VZEROUPPER
+	RET
+
+// func LabelWeightsSAVX2(labels *int32, tab *float32, s *float32, n int, cols int, ignore int32, p *float64) (done int, ignored int)
+// Requires: AVX, AVX2
+TEXT ·LabelWeightsSAVX2(SB), NOSPLIT, $0-72
+	MOVQ         labels+0(FP), AX
+	MOVQ         s+16(FP), CX
+	MOVQ         n+24(FP), DX
+	MOVQ         p+48(FP), BX
+	VMOVUPD      (BX), Y0
+	VMOVUPD      32(BX), Y1
+	MOVQ         cols+32(FP), SI
+	VMOVQ        SI, X2
+	VPBROADCASTD X2, Y2
+	MOVL         ignore+40(FP), SI
+	VMOVD        SI, X3
+	VPBROADCASTD X3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPCMPEQD     Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	XORQ         SI, SI
+
+LabelWeightsSAVX2_loop:
+	CMPQ SI, DX
+	JAE  LabelWeightsSAVX2_done
+
+	// in range: 0 <= y < cols; ignored: y == ignore < 0; any other label ends the loop
+	VMOVDQU   (AX)(SI*4), Y7
+	VPCMPGTD  Y5, Y7, Y8
+	VPCMPGTD  Y7, Y2, Y9
+	VPAND     Y9, Y8, Y8
+	VPCMPEQD  Y3, Y7, Y10
+	VPCMPGTD  Y7, Y4, Y9
+	VPAND     Y9, Y10, Y10
+	VPOR      Y8, Y10, Y9
+	VMOVMSKPS Y9, DI
+	CMPL      DI, $0x000000ff
+	JNE       LabelWeightsSAVX2_done
+	VPOR      Y10, Y6, Y6
+
+	// t = w_y (or 1), +0 where ignored; then float64, times s_i, into the lane's partials
+	VBROADCASTSS rowconsts<>+1100(SB), Y9
+	VANDPS       Y8, Y9, Y9
+	VCVTPS2PD    X9, Y7
+	VEXTRACTF128 $0x01, Y9, X9
+	VCVTPS2PD    X9, Y8
+	VCVTPS2PD    (CX)(SI*4), Y9
+	VCVTPS2PD    16(CX)(SI*4), Y10
+	VMULPD       Y9, Y7, Y7
+	VMULPD       Y10, Y8, Y8
+	VADDPD       Y7, Y0, Y0
+	VADDPD       Y8, Y1, Y1
+	ADDQ         $0x08, SI
+	JMP          LabelWeightsSAVX2_loop
+
+LabelWeightsSAVX2_done:
+	VMOVUPD   Y0, (BX)
+	VMOVUPD   Y1, 32(BX)
+	MOVQ      SI, done+56(FP)
+	VMOVMSKPS Y6, AX
+	MOVQ      AX, ignored+64(FP)
+	VZEROUPPER
+	RET
+
+// func LabelWeightsWAVX2(labels *int32, tab *float32, s *float32, n int, cols int, ignore int32, p *float64) (done int, ignored int)
+// Requires: AVX, AVX2
+TEXT ·LabelWeightsWAVX2(SB), NOSPLIT, $0-72
+	MOVQ         labels+0(FP), AX
+	MOVQ         n+24(FP), CX
+	MOVQ         p+48(FP), DX
+	VMOVUPD      (DX), Y0
+	VMOVUPD      32(DX), Y1
+	MOVQ         cols+32(FP), BX
+	VMOVQ        BX, X2
+	VPBROADCASTD X2, Y2
+	MOVL         ignore+40(FP), BX
+	VMOVD        BX, X3
+	VPBROADCASTD X3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPCMPEQD     Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	MOVQ         tab+8(FP), BX
+	VMOVUPS      (BX), Y7
+	VMOVUPS      32(BX), Y8
+	VPBROADCASTD rowconsts<>+1084(SB), Y9
+	XORQ         BX, BX
+
+LabelWeightsWAVX2_loop:
+	CMPQ BX, CX
+	JAE  LabelWeightsWAVX2_done
+
+	// in range: 0 <= y < cols; ignored: y == ignore < 0; any other label ends the loop
+	VMOVDQU   (AX)(BX*4), Y10
+	VPCMPGTD  Y5, Y10, Y11
+	VPCMPGTD  Y10, Y2, Y12
+	VPAND     Y12, Y11, Y11
+	VPCMPEQD  Y3, Y10, Y13
+	VPCMPGTD  Y10, Y4, Y12
+	VPAND     Y12, Y13, Y13
+	VPOR      Y11, Y13, Y12
+	VMOVMSKPS Y12, SI
+	CMPL      SI, $0x000000ff
+	JNE       LabelWeightsWAVX2_done
+	VPOR      Y13, Y6, Y6
+
+	// t = w_y (or 1), +0 where ignored; then float64, times s_i, into the lane's partials
+	VPERMPS      Y7, Y10, Y13
+	VPERMPS      Y8, Y10, Y12
+	VPCMPGTD     Y10, Y9, Y10
+	VBLENDVPS    Y10, Y13, Y12, Y12
+	VANDPS       Y11, Y12, Y12
+	VCVTPS2PD    X12, Y10
+	VEXTRACTF128 $0x01, Y12, X12
+	VCVTPS2PD    X12, Y11
+	VADDPD       Y10, Y0, Y0
+	VADDPD       Y11, Y1, Y1
+	ADDQ         $0x08, BX
+	JMP          LabelWeightsWAVX2_loop
+
+LabelWeightsWAVX2_done:
+	VMOVUPD   Y0, (DX)
+	VMOVUPD   Y1, 32(DX)
+	MOVQ      BX, done+56(FP)
+	VMOVMSKPS Y6, AX
+	MOVQ      AX, ignored+64(FP)
+	VZEROUPPER
+	RET
+
+// func LabelWeightsWSAVX2(labels *int32, tab *float32, s *float32, n int, cols int, ignore int32, p *float64) (done int, ignored int)
+// Requires: AVX, AVX2
+TEXT ·LabelWeightsWSAVX2(SB), NOSPLIT, $0-72
+	MOVQ         labels+0(FP), AX
+	MOVQ         s+16(FP), CX
+	MOVQ         n+24(FP), DX
+	MOVQ         p+48(FP), BX
+	VMOVUPD      (BX), Y0
+	VMOVUPD      32(BX), Y1
+	MOVQ         cols+32(FP), SI
+	VMOVQ        SI, X2
+	VPBROADCASTD X2, Y2
+	MOVL         ignore+40(FP), SI
+	VMOVD        SI, X3
+	VPBROADCASTD X3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPCMPEQD     Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	MOVQ         tab+8(FP), SI
+	VMOVUPS      (SI), Y7
+	VMOVUPS      32(SI), Y8
+	VPBROADCASTD rowconsts<>+1084(SB), Y9
+	XORQ         SI, SI
+
+LabelWeightsWSAVX2_loop:
+	CMPQ SI, DX
+	JAE  LabelWeightsWSAVX2_done
+
+	// in range: 0 <= y < cols; ignored: y == ignore < 0; any other label ends the loop
+	VMOVDQU   (AX)(SI*4), Y10
+	VPCMPGTD  Y5, Y10, Y11
+	VPCMPGTD  Y10, Y2, Y12
+	VPAND     Y12, Y11, Y11
+	VPCMPEQD  Y3, Y10, Y13
+	VPCMPGTD  Y10, Y4, Y12
+	VPAND     Y12, Y13, Y13
+	VPOR      Y11, Y13, Y12
+	VMOVMSKPS Y12, DI
+	CMPL      DI, $0x000000ff
+	JNE       LabelWeightsWSAVX2_done
+	VPOR      Y13, Y6, Y6
+
+	// t = w_y (or 1), +0 where ignored; then float64, times s_i, into the lane's partials
+	VPERMPS      Y7, Y10, Y13
+	VPERMPS      Y8, Y10, Y12
+	VPCMPGTD     Y10, Y9, Y10
+	VBLENDVPS    Y10, Y13, Y12, Y12
+	VANDPS       Y11, Y12, Y12
+	VCVTPS2PD    X12, Y10
+	VEXTRACTF128 $0x01, Y12, X12
+	VCVTPS2PD    X12, Y11
+	VCVTPS2PD    (CX)(SI*4), Y12
+	VCVTPS2PD    16(CX)(SI*4), Y13
+	VMULPD       Y12, Y10, Y10
+	VMULPD       Y13, Y11, Y11
+	VADDPD       Y10, Y0, Y0
+	VADDPD       Y11, Y1, Y1
+	ADDQ         $0x08, SI
+	JMP          LabelWeightsWSAVX2_loop
+
+LabelWeightsWSAVX2_done:
+	VMOVUPD   Y0, (BX)
+	VMOVUPD   Y1, 32(BX)
+	MOVQ      SI, done+56(FP)
+	VMOVMSKPS Y6, AX
+	MOVQ      AX, ignored+64(FP)
+	VZEROUPPER
+	RET
+
 // func SquaredL2RowsEpsAVX2(dst *float32, a *float32, b *float32, eps float32, rows int, dim int)
 // Requires: AVX, FMA3
 TEXT ·SquaredL2RowsEpsAVX2(SB), NOSPLIT, $0-48
