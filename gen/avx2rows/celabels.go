@@ -67,6 +67,8 @@ func crossEntropyLabelsKernel(grad, weights, sw bool) {
 			VMOVUPS(x, kw.Offset(32*half))
 		}
 	}
+	colIdx := Mem{Base: GP64()}
+	LEAQ(consts.cols, colIdx.Base)
 	bk.loop(rows, dstStep, func(string) {
 		bk.load(r.src)
 		Comment("labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)")
@@ -105,19 +107,17 @@ func crossEntropyLabelsKernel(grad, weights, sw bool) {
 		}
 		Comment("with the max pass: zy = z_y, from the column whose index matches the lane's label,")
 		Comment("and (with grad) the column's label term: tw where the lane's label is the column, else +0")
-		jv, zy := YMM(), YMM()
-		VPXOR(jv, jv, jv)
+		zy := YMM()
 		VXORPS(zy, zy, zy)
 		m := bk.maxCols(func(x reg.VecVirtual) {
 			hit, t := YMM(), YMM()
-			VPCMPEQD(yv, jv, hit)
+			VPCMPEQD(bk.slot(colIdx), yv, hit) // the column's index, 8 times
 			VANDPS(x, hit, t)
 			VORPS(t, zy, zy) // one column matches a lane at most: OR is the select
 			if grad {
 				VANDPS(tw, hit, hit)
 				VMOVUPS(hit, bk.slot(lab))
 			}
-			VPSUBD(neg1, jv, jv) // j+1
 		})
 		s := bk.expCols(m, grad, nil)
 		VSUBPS(m, zy, zy) // z_y - max

@@ -20,6 +20,7 @@ type constTable struct {
 	mask  Mem // 8 x 0xFFFFFFFF then 8 x 0: &mask[8-t] is the mask of t lanes
 	kmask Mem // kmask[t] (4 bytes apart) = 1<<t - 1: the AVX-512 mask of t lanes
 	lanes Mem // the int32 lane numbers 0..7
+	cols  Mem // AVX2: 16 vectors of 8 int32, vector j all j (a column's index in the short-row path)
 }
 
 var consts *constTable
@@ -41,6 +42,14 @@ func newConstTable() *constTable {
 	t.lanes = t.mem.Offset(t.off)
 	for i := 0; i < 8; i++ {
 		t.u32(uint32(i))
+	}
+	if !w.zmm {
+		t.cols = t.mem.Offset(t.off)
+		for j := 0; j < 16; j++ {
+			for i := 0; i < 8; i++ {
+				t.u32(uint32(j))
+			}
+		}
 	}
 	for _, c := range []struct {
 		name string

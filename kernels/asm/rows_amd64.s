@@ -44,255 +44,383 @@ DATA rowconsts<>+144(SB)/4, $0x00000004
 DATA rowconsts<>+148(SB)/4, $0x00000005
 DATA rowconsts<>+152(SB)/4, $0x00000006
 DATA rowconsts<>+156(SB)/4, $0x00000007
-DATA rowconsts<>+160(SB)/4, $0xbf317200
-DATA rowconsts<>+164(SB)/4, $0xbf317200
-DATA rowconsts<>+168(SB)/4, $0xbf317200
-DATA rowconsts<>+172(SB)/4, $0xbf317200
-DATA rowconsts<>+176(SB)/4, $0xbf317200
-DATA rowconsts<>+180(SB)/4, $0xbf317200
-DATA rowconsts<>+184(SB)/4, $0xbf317200
-DATA rowconsts<>+188(SB)/4, $0xbf317200
-DATA rowconsts<>+192(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+196(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+200(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+204(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+208(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+212(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+216(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+220(SB)/4, $0xb5bfbe8e
-DATA rowconsts<>+224(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+228(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+232(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+236(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+240(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+244(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+248(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+252(SB)/4, $0x3d2b9d0d
-DATA rowconsts<>+256(SB)/4, $0x3e2aad40
-DATA rowconsts<>+260(SB)/4, $0x3e2aad40
-DATA rowconsts<>+264(SB)/4, $0x3e2aad40
-DATA rowconsts<>+268(SB)/4, $0x3e2aad40
-DATA rowconsts<>+272(SB)/4, $0x3e2aad40
-DATA rowconsts<>+276(SB)/4, $0x3e2aad40
-DATA rowconsts<>+280(SB)/4, $0x3e2aad40
-DATA rowconsts<>+284(SB)/4, $0x3e2aad40
-DATA rowconsts<>+288(SB)/4, $0x3efffee3
-DATA rowconsts<>+292(SB)/4, $0x3efffee3
-DATA rowconsts<>+296(SB)/4, $0x3efffee3
-DATA rowconsts<>+300(SB)/4, $0x3efffee3
-DATA rowconsts<>+304(SB)/4, $0x3efffee3
-DATA rowconsts<>+308(SB)/4, $0x3efffee3
-DATA rowconsts<>+312(SB)/4, $0x3efffee3
-DATA rowconsts<>+316(SB)/4, $0x3efffee3
-DATA rowconsts<>+320(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+324(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+328(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+332(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+336(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+340(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+344(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+348(SB)/4, $0x3f7ffffb
-DATA rowconsts<>+352(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+356(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+360(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+364(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+368(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+372(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+376(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+380(SB)/4, $0xc2aeac4f
-DATA rowconsts<>+384(SB)/4, $0x4b40007f
-DATA rowconsts<>+388(SB)/4, $0x4b40007f
-DATA rowconsts<>+392(SB)/4, $0x4b40007f
-DATA rowconsts<>+396(SB)/4, $0x4b40007f
-DATA rowconsts<>+400(SB)/4, $0x4b40007f
-DATA rowconsts<>+404(SB)/4, $0x4b40007f
-DATA rowconsts<>+408(SB)/4, $0x4b40007f
-DATA rowconsts<>+412(SB)/4, $0x4b40007f
-DATA rowconsts<>+416(SB)/4, $0x3f3504f3
-DATA rowconsts<>+420(SB)/4, $0x3f3504f3
-DATA rowconsts<>+424(SB)/4, $0x3f3504f3
-DATA rowconsts<>+428(SB)/4, $0x3f3504f3
-DATA rowconsts<>+432(SB)/4, $0x3f3504f3
-DATA rowconsts<>+436(SB)/4, $0x3f3504f3
-DATA rowconsts<>+440(SB)/4, $0x3f3504f3
-DATA rowconsts<>+444(SB)/4, $0x3f3504f3
-DATA rowconsts<>+448(SB)/4, $0x3f800000
-DATA rowconsts<>+452(SB)/4, $0x3f800000
-DATA rowconsts<>+456(SB)/4, $0x3f800000
-DATA rowconsts<>+460(SB)/4, $0x3f800000
-DATA rowconsts<>+464(SB)/4, $0x3f800000
-DATA rowconsts<>+468(SB)/4, $0x3f800000
-DATA rowconsts<>+472(SB)/4, $0x3f800000
-DATA rowconsts<>+476(SB)/4, $0x3f800000
-DATA rowconsts<>+480(SB)/4, $0xbf000000
-DATA rowconsts<>+484(SB)/4, $0xbf000000
-DATA rowconsts<>+488(SB)/4, $0xbf000000
-DATA rowconsts<>+492(SB)/4, $0xbf000000
-DATA rowconsts<>+496(SB)/4, $0xbf000000
-DATA rowconsts<>+500(SB)/4, $0xbf000000
-DATA rowconsts<>+504(SB)/4, $0xbf000000
-DATA rowconsts<>+508(SB)/4, $0xbf000000
-DATA rowconsts<>+512(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+516(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+520(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+524(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+528(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+532(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+536(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+540(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+544(SB)/4, $0x3def251a
-DATA rowconsts<>+548(SB)/4, $0x3def251a
-DATA rowconsts<>+552(SB)/4, $0x3def251a
-DATA rowconsts<>+556(SB)/4, $0x3def251a
-DATA rowconsts<>+560(SB)/4, $0x3def251a
-DATA rowconsts<>+564(SB)/4, $0x3def251a
-DATA rowconsts<>+568(SB)/4, $0x3def251a
-DATA rowconsts<>+572(SB)/4, $0x3def251a
-DATA rowconsts<>+576(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+580(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+584(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+588(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+592(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+596(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+600(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+604(SB)/4, $0xbdfe5d4f
-DATA rowconsts<>+608(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+612(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+616(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+620(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+624(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+628(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+632(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+636(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+640(SB)/4, $0xbe2aae50
-DATA rowconsts<>+644(SB)/4, $0xbe2aae50
-DATA rowconsts<>+648(SB)/4, $0xbe2aae50
-DATA rowconsts<>+652(SB)/4, $0xbe2aae50
-DATA rowconsts<>+656(SB)/4, $0xbe2aae50
-DATA rowconsts<>+660(SB)/4, $0xbe2aae50
-DATA rowconsts<>+664(SB)/4, $0xbe2aae50
-DATA rowconsts<>+668(SB)/4, $0xbe2aae50
-DATA rowconsts<>+672(SB)/4, $0x3e4cceac
-DATA rowconsts<>+676(SB)/4, $0x3e4cceac
-DATA rowconsts<>+680(SB)/4, $0x3e4cceac
-DATA rowconsts<>+684(SB)/4, $0x3e4cceac
-DATA rowconsts<>+688(SB)/4, $0x3e4cceac
-DATA rowconsts<>+692(SB)/4, $0x3e4cceac
-DATA rowconsts<>+696(SB)/4, $0x3e4cceac
-DATA rowconsts<>+700(SB)/4, $0x3e4cceac
-DATA rowconsts<>+704(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+708(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+712(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+716(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+720(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+724(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+728(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+732(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+736(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+740(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+744(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+748(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+752(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+756(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+760(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+764(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+768(SB)/4, $0xb95e8083
-DATA rowconsts<>+772(SB)/4, $0xb95e8083
-DATA rowconsts<>+776(SB)/4, $0xb95e8083
-DATA rowconsts<>+780(SB)/4, $0xb95e8083
-DATA rowconsts<>+784(SB)/4, $0xb95e8083
-DATA rowconsts<>+788(SB)/4, $0xb95e8083
-DATA rowconsts<>+792(SB)/4, $0xb95e8083
-DATA rowconsts<>+796(SB)/4, $0xb95e8083
-DATA rowconsts<>+800(SB)/4, $0x3f318000
-DATA rowconsts<>+804(SB)/4, $0x3f318000
-DATA rowconsts<>+808(SB)/4, $0x3f318000
-DATA rowconsts<>+812(SB)/4, $0x3f318000
-DATA rowconsts<>+816(SB)/4, $0x3f318000
-DATA rowconsts<>+820(SB)/4, $0x3f318000
-DATA rowconsts<>+824(SB)/4, $0x3f318000
-DATA rowconsts<>+828(SB)/4, $0x3f318000
-DATA rowconsts<>+832(SB)/4, $0xbeb33333
-DATA rowconsts<>+836(SB)/4, $0xbeb33333
-DATA rowconsts<>+840(SB)/4, $0xbeb33333
-DATA rowconsts<>+844(SB)/4, $0xbeb33333
-DATA rowconsts<>+848(SB)/4, $0xbeb33333
-DATA rowconsts<>+852(SB)/4, $0xbeb33333
-DATA rowconsts<>+856(SB)/4, $0xbeb33333
-DATA rowconsts<>+860(SB)/4, $0xbeb33333
-DATA rowconsts<>+864(SB)/4, $0x39500d01
-DATA rowconsts<>+868(SB)/4, $0x39500d01
-DATA rowconsts<>+872(SB)/4, $0x39500d01
-DATA rowconsts<>+876(SB)/4, $0x39500d01
-DATA rowconsts<>+880(SB)/4, $0x39500d01
-DATA rowconsts<>+884(SB)/4, $0x39500d01
-DATA rowconsts<>+888(SB)/4, $0x39500d01
-DATA rowconsts<>+892(SB)/4, $0x39500d01
-DATA rowconsts<>+896(SB)/4, $0x3ab60b61
-DATA rowconsts<>+900(SB)/4, $0x3ab60b61
-DATA rowconsts<>+904(SB)/4, $0x3ab60b61
-DATA rowconsts<>+908(SB)/4, $0x3ab60b61
-DATA rowconsts<>+912(SB)/4, $0x3ab60b61
-DATA rowconsts<>+916(SB)/4, $0x3ab60b61
-DATA rowconsts<>+920(SB)/4, $0x3ab60b61
-DATA rowconsts<>+924(SB)/4, $0x3ab60b61
-DATA rowconsts<>+928(SB)/4, $0x3c088889
-DATA rowconsts<>+932(SB)/4, $0x3c088889
-DATA rowconsts<>+936(SB)/4, $0x3c088889
-DATA rowconsts<>+940(SB)/4, $0x3c088889
-DATA rowconsts<>+944(SB)/4, $0x3c088889
-DATA rowconsts<>+948(SB)/4, $0x3c088889
-DATA rowconsts<>+952(SB)/4, $0x3c088889
-DATA rowconsts<>+956(SB)/4, $0x3c088889
-DATA rowconsts<>+960(SB)/4, $0x3d2aaaab
-DATA rowconsts<>+964(SB)/4, $0x3d2aaaab
-DATA rowconsts<>+968(SB)/4, $0x3d2aaaab
-DATA rowconsts<>+972(SB)/4, $0x3d2aaaab
-DATA rowconsts<>+976(SB)/4, $0x3d2aaaab
-DATA rowconsts<>+980(SB)/4, $0x3d2aaaab
-DATA rowconsts<>+984(SB)/4, $0x3d2aaaab
-DATA rowconsts<>+988(SB)/4, $0x3d2aaaab
-DATA rowconsts<>+992(SB)/4, $0x3e2aaaab
-DATA rowconsts<>+996(SB)/4, $0x3e2aaaab
-DATA rowconsts<>+1000(SB)/4, $0x3e2aaaab
-DATA rowconsts<>+1004(SB)/4, $0x3e2aaaab
-DATA rowconsts<>+1008(SB)/4, $0x3e2aaaab
-DATA rowconsts<>+1012(SB)/4, $0x3e2aaaab
-DATA rowconsts<>+1016(SB)/4, $0x3e2aaaab
-DATA rowconsts<>+1020(SB)/4, $0x3e2aaaab
-DATA rowconsts<>+1024(SB)/4, $0x3f000000
-DATA rowconsts<>+1028(SB)/4, $0x3f000000
-DATA rowconsts<>+1032(SB)/4, $0x3f000000
-DATA rowconsts<>+1036(SB)/4, $0x3f000000
-DATA rowconsts<>+1040(SB)/4, $0x3f000000
-DATA rowconsts<>+1044(SB)/4, $0x3f000000
-DATA rowconsts<>+1048(SB)/4, $0x3f000000
-DATA rowconsts<>+1052(SB)/4, $0x3f000000
-DATA rowconsts<>+1056(SB)/4, $0x3fb8aa3b
-DATA rowconsts<>+1060(SB)/4, $0x4b40007f
-DATA rowconsts<>+1064(SB)/4, $0x3c07cfce
-DATA rowconsts<>+1068(SB)/4, $0xff800000
-DATA rowconsts<>+1072(SB)/4, $0x7f800000
-DATA rowconsts<>+1076(SB)/4, $0xbf800000
-DATA rowconsts<>+1080(SB)/4, $0x37d00d01
-DATA rowconsts<>+1084(SB)/4, $0x00000008
-DATA rowconsts<>+1088(SB)/4, $0x80000000
-DATA rowconsts<>+1092(SB)/4, $0x7fffffff
-DATA rowconsts<>+1096(SB)/4, $0x00800000
-DATA rowconsts<>+1100(SB)/4, $0x3f800000
-DATA rowconsts<>+1104(SB)/4, $0xbf000000
-DATA rowconsts<>+1108(SB)/4, $0x3d9021bb
-DATA rowconsts<>+1112(SB)/4, $0xbdebd1b8
-DATA rowconsts<>+1116(SB)/4, $0x3def251a
-DATA rowconsts<>+1120(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+160(SB)/4, $0x00000000
+DATA rowconsts<>+164(SB)/4, $0x00000000
+DATA rowconsts<>+168(SB)/4, $0x00000000
+DATA rowconsts<>+172(SB)/4, $0x00000000
+DATA rowconsts<>+176(SB)/4, $0x00000000
+DATA rowconsts<>+180(SB)/4, $0x00000000
+DATA rowconsts<>+184(SB)/4, $0x00000000
+DATA rowconsts<>+188(SB)/4, $0x00000000
+DATA rowconsts<>+192(SB)/4, $0x00000001
+DATA rowconsts<>+196(SB)/4, $0x00000001
+DATA rowconsts<>+200(SB)/4, $0x00000001
+DATA rowconsts<>+204(SB)/4, $0x00000001
+DATA rowconsts<>+208(SB)/4, $0x00000001
+DATA rowconsts<>+212(SB)/4, $0x00000001
+DATA rowconsts<>+216(SB)/4, $0x00000001
+DATA rowconsts<>+220(SB)/4, $0x00000001
+DATA rowconsts<>+224(SB)/4, $0x00000002
+DATA rowconsts<>+228(SB)/4, $0x00000002
+DATA rowconsts<>+232(SB)/4, $0x00000002
+DATA rowconsts<>+236(SB)/4, $0x00000002
+DATA rowconsts<>+240(SB)/4, $0x00000002
+DATA rowconsts<>+244(SB)/4, $0x00000002
+DATA rowconsts<>+248(SB)/4, $0x00000002
+DATA rowconsts<>+252(SB)/4, $0x00000002
+DATA rowconsts<>+256(SB)/4, $0x00000003
+DATA rowconsts<>+260(SB)/4, $0x00000003
+DATA rowconsts<>+264(SB)/4, $0x00000003
+DATA rowconsts<>+268(SB)/4, $0x00000003
+DATA rowconsts<>+272(SB)/4, $0x00000003
+DATA rowconsts<>+276(SB)/4, $0x00000003
+DATA rowconsts<>+280(SB)/4, $0x00000003
+DATA rowconsts<>+284(SB)/4, $0x00000003
+DATA rowconsts<>+288(SB)/4, $0x00000004
+DATA rowconsts<>+292(SB)/4, $0x00000004
+DATA rowconsts<>+296(SB)/4, $0x00000004
+DATA rowconsts<>+300(SB)/4, $0x00000004
+DATA rowconsts<>+304(SB)/4, $0x00000004
+DATA rowconsts<>+308(SB)/4, $0x00000004
+DATA rowconsts<>+312(SB)/4, $0x00000004
+DATA rowconsts<>+316(SB)/4, $0x00000004
+DATA rowconsts<>+320(SB)/4, $0x00000005
+DATA rowconsts<>+324(SB)/4, $0x00000005
+DATA rowconsts<>+328(SB)/4, $0x00000005
+DATA rowconsts<>+332(SB)/4, $0x00000005
+DATA rowconsts<>+336(SB)/4, $0x00000005
+DATA rowconsts<>+340(SB)/4, $0x00000005
+DATA rowconsts<>+344(SB)/4, $0x00000005
+DATA rowconsts<>+348(SB)/4, $0x00000005
+DATA rowconsts<>+352(SB)/4, $0x00000006
+DATA rowconsts<>+356(SB)/4, $0x00000006
+DATA rowconsts<>+360(SB)/4, $0x00000006
+DATA rowconsts<>+364(SB)/4, $0x00000006
+DATA rowconsts<>+368(SB)/4, $0x00000006
+DATA rowconsts<>+372(SB)/4, $0x00000006
+DATA rowconsts<>+376(SB)/4, $0x00000006
+DATA rowconsts<>+380(SB)/4, $0x00000006
+DATA rowconsts<>+384(SB)/4, $0x00000007
+DATA rowconsts<>+388(SB)/4, $0x00000007
+DATA rowconsts<>+392(SB)/4, $0x00000007
+DATA rowconsts<>+396(SB)/4, $0x00000007
+DATA rowconsts<>+400(SB)/4, $0x00000007
+DATA rowconsts<>+404(SB)/4, $0x00000007
+DATA rowconsts<>+408(SB)/4, $0x00000007
+DATA rowconsts<>+412(SB)/4, $0x00000007
+DATA rowconsts<>+416(SB)/4, $0x00000008
+DATA rowconsts<>+420(SB)/4, $0x00000008
+DATA rowconsts<>+424(SB)/4, $0x00000008
+DATA rowconsts<>+428(SB)/4, $0x00000008
+DATA rowconsts<>+432(SB)/4, $0x00000008
+DATA rowconsts<>+436(SB)/4, $0x00000008
+DATA rowconsts<>+440(SB)/4, $0x00000008
+DATA rowconsts<>+444(SB)/4, $0x00000008
+DATA rowconsts<>+448(SB)/4, $0x00000009
+DATA rowconsts<>+452(SB)/4, $0x00000009
+DATA rowconsts<>+456(SB)/4, $0x00000009
+DATA rowconsts<>+460(SB)/4, $0x00000009
+DATA rowconsts<>+464(SB)/4, $0x00000009
+DATA rowconsts<>+468(SB)/4, $0x00000009
+DATA rowconsts<>+472(SB)/4, $0x00000009
+DATA rowconsts<>+476(SB)/4, $0x00000009
+DATA rowconsts<>+480(SB)/4, $0x0000000a
+DATA rowconsts<>+484(SB)/4, $0x0000000a
+DATA rowconsts<>+488(SB)/4, $0x0000000a
+DATA rowconsts<>+492(SB)/4, $0x0000000a
+DATA rowconsts<>+496(SB)/4, $0x0000000a
+DATA rowconsts<>+500(SB)/4, $0x0000000a
+DATA rowconsts<>+504(SB)/4, $0x0000000a
+DATA rowconsts<>+508(SB)/4, $0x0000000a
+DATA rowconsts<>+512(SB)/4, $0x0000000b
+DATA rowconsts<>+516(SB)/4, $0x0000000b
+DATA rowconsts<>+520(SB)/4, $0x0000000b
+DATA rowconsts<>+524(SB)/4, $0x0000000b
+DATA rowconsts<>+528(SB)/4, $0x0000000b
+DATA rowconsts<>+532(SB)/4, $0x0000000b
+DATA rowconsts<>+536(SB)/4, $0x0000000b
+DATA rowconsts<>+540(SB)/4, $0x0000000b
+DATA rowconsts<>+544(SB)/4, $0x0000000c
+DATA rowconsts<>+548(SB)/4, $0x0000000c
+DATA rowconsts<>+552(SB)/4, $0x0000000c
+DATA rowconsts<>+556(SB)/4, $0x0000000c
+DATA rowconsts<>+560(SB)/4, $0x0000000c
+DATA rowconsts<>+564(SB)/4, $0x0000000c
+DATA rowconsts<>+568(SB)/4, $0x0000000c
+DATA rowconsts<>+572(SB)/4, $0x0000000c
+DATA rowconsts<>+576(SB)/4, $0x0000000d
+DATA rowconsts<>+580(SB)/4, $0x0000000d
+DATA rowconsts<>+584(SB)/4, $0x0000000d
+DATA rowconsts<>+588(SB)/4, $0x0000000d
+DATA rowconsts<>+592(SB)/4, $0x0000000d
+DATA rowconsts<>+596(SB)/4, $0x0000000d
+DATA rowconsts<>+600(SB)/4, $0x0000000d
+DATA rowconsts<>+604(SB)/4, $0x0000000d
+DATA rowconsts<>+608(SB)/4, $0x0000000e
+DATA rowconsts<>+612(SB)/4, $0x0000000e
+DATA rowconsts<>+616(SB)/4, $0x0000000e
+DATA rowconsts<>+620(SB)/4, $0x0000000e
+DATA rowconsts<>+624(SB)/4, $0x0000000e
+DATA rowconsts<>+628(SB)/4, $0x0000000e
+DATA rowconsts<>+632(SB)/4, $0x0000000e
+DATA rowconsts<>+636(SB)/4, $0x0000000e
+DATA rowconsts<>+640(SB)/4, $0x0000000f
+DATA rowconsts<>+644(SB)/4, $0x0000000f
+DATA rowconsts<>+648(SB)/4, $0x0000000f
+DATA rowconsts<>+652(SB)/4, $0x0000000f
+DATA rowconsts<>+656(SB)/4, $0x0000000f
+DATA rowconsts<>+660(SB)/4, $0x0000000f
+DATA rowconsts<>+664(SB)/4, $0x0000000f
+DATA rowconsts<>+668(SB)/4, $0x0000000f
+DATA rowconsts<>+672(SB)/4, $0xbf317200
+DATA rowconsts<>+676(SB)/4, $0xbf317200
+DATA rowconsts<>+680(SB)/4, $0xbf317200
+DATA rowconsts<>+684(SB)/4, $0xbf317200
+DATA rowconsts<>+688(SB)/4, $0xbf317200
+DATA rowconsts<>+692(SB)/4, $0xbf317200
+DATA rowconsts<>+696(SB)/4, $0xbf317200
+DATA rowconsts<>+700(SB)/4, $0xbf317200
+DATA rowconsts<>+704(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+708(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+712(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+716(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+720(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+724(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+728(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+732(SB)/4, $0xb5bfbe8e
+DATA rowconsts<>+736(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+740(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+744(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+748(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+752(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+756(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+760(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+764(SB)/4, $0x3d2b9d0d
+DATA rowconsts<>+768(SB)/4, $0x3e2aad40
+DATA rowconsts<>+772(SB)/4, $0x3e2aad40
+DATA rowconsts<>+776(SB)/4, $0x3e2aad40
+DATA rowconsts<>+780(SB)/4, $0x3e2aad40
+DATA rowconsts<>+784(SB)/4, $0x3e2aad40
+DATA rowconsts<>+788(SB)/4, $0x3e2aad40
+DATA rowconsts<>+792(SB)/4, $0x3e2aad40
+DATA rowconsts<>+796(SB)/4, $0x3e2aad40
+DATA rowconsts<>+800(SB)/4, $0x3efffee3
+DATA rowconsts<>+804(SB)/4, $0x3efffee3
+DATA rowconsts<>+808(SB)/4, $0x3efffee3
+DATA rowconsts<>+812(SB)/4, $0x3efffee3
+DATA rowconsts<>+816(SB)/4, $0x3efffee3
+DATA rowconsts<>+820(SB)/4, $0x3efffee3
+DATA rowconsts<>+824(SB)/4, $0x3efffee3
+DATA rowconsts<>+828(SB)/4, $0x3efffee3
+DATA rowconsts<>+832(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+836(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+840(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+844(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+848(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+852(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+856(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+860(SB)/4, $0x3f7ffffb
+DATA rowconsts<>+864(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+868(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+872(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+876(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+880(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+884(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+888(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+892(SB)/4, $0xc2aeac4f
+DATA rowconsts<>+896(SB)/4, $0x4b40007f
+DATA rowconsts<>+900(SB)/4, $0x4b40007f
+DATA rowconsts<>+904(SB)/4, $0x4b40007f
+DATA rowconsts<>+908(SB)/4, $0x4b40007f
+DATA rowconsts<>+912(SB)/4, $0x4b40007f
+DATA rowconsts<>+916(SB)/4, $0x4b40007f
+DATA rowconsts<>+920(SB)/4, $0x4b40007f
+DATA rowconsts<>+924(SB)/4, $0x4b40007f
+DATA rowconsts<>+928(SB)/4, $0x3f3504f3
+DATA rowconsts<>+932(SB)/4, $0x3f3504f3
+DATA rowconsts<>+936(SB)/4, $0x3f3504f3
+DATA rowconsts<>+940(SB)/4, $0x3f3504f3
+DATA rowconsts<>+944(SB)/4, $0x3f3504f3
+DATA rowconsts<>+948(SB)/4, $0x3f3504f3
+DATA rowconsts<>+952(SB)/4, $0x3f3504f3
+DATA rowconsts<>+956(SB)/4, $0x3f3504f3
+DATA rowconsts<>+960(SB)/4, $0x3f800000
+DATA rowconsts<>+964(SB)/4, $0x3f800000
+DATA rowconsts<>+968(SB)/4, $0x3f800000
+DATA rowconsts<>+972(SB)/4, $0x3f800000
+DATA rowconsts<>+976(SB)/4, $0x3f800000
+DATA rowconsts<>+980(SB)/4, $0x3f800000
+DATA rowconsts<>+984(SB)/4, $0x3f800000
+DATA rowconsts<>+988(SB)/4, $0x3f800000
+DATA rowconsts<>+992(SB)/4, $0xbf000000
+DATA rowconsts<>+996(SB)/4, $0xbf000000
+DATA rowconsts<>+1000(SB)/4, $0xbf000000
+DATA rowconsts<>+1004(SB)/4, $0xbf000000
+DATA rowconsts<>+1008(SB)/4, $0xbf000000
+DATA rowconsts<>+1012(SB)/4, $0xbf000000
+DATA rowconsts<>+1016(SB)/4, $0xbf000000
+DATA rowconsts<>+1020(SB)/4, $0xbf000000
+DATA rowconsts<>+1024(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+1028(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+1032(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+1036(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+1040(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+1044(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+1048(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+1052(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+1056(SB)/4, $0x3def251a
+DATA rowconsts<>+1060(SB)/4, $0x3def251a
+DATA rowconsts<>+1064(SB)/4, $0x3def251a
+DATA rowconsts<>+1068(SB)/4, $0x3def251a
+DATA rowconsts<>+1072(SB)/4, $0x3def251a
+DATA rowconsts<>+1076(SB)/4, $0x3def251a
+DATA rowconsts<>+1080(SB)/4, $0x3def251a
+DATA rowconsts<>+1084(SB)/4, $0x3def251a
+DATA rowconsts<>+1088(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+1092(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+1096(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+1100(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+1104(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+1108(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+1112(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+1116(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+1120(SB)/4, $0x3e11e9bf
 DATA rowconsts<>+1124(SB)/4, $0x3e11e9bf
-DATA rowconsts<>+1128(SB)/4, $0xbe2aae50
-DATA rowconsts<>+1132(SB)/4, $0x3e4cceac
-DATA rowconsts<>+1136(SB)/4, $0xbe7ffffc
-DATA rowconsts<>+1140(SB)/4, $0x3eaaaaaa
-DATA rowconsts<>+1144(SB)/4, $0xb95e8083
-DATA rowconsts<>+1148(SB)/4, $0x3f318000
-GLOBL rowconsts<>(SB), RODATA|NOPTR, $1152
+DATA rowconsts<>+1128(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+1132(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+1136(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+1140(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+1144(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+1148(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+1152(SB)/4, $0xbe2aae50
+DATA rowconsts<>+1156(SB)/4, $0xbe2aae50
+DATA rowconsts<>+1160(SB)/4, $0xbe2aae50
+DATA rowconsts<>+1164(SB)/4, $0xbe2aae50
+DATA rowconsts<>+1168(SB)/4, $0xbe2aae50
+DATA rowconsts<>+1172(SB)/4, $0xbe2aae50
+DATA rowconsts<>+1176(SB)/4, $0xbe2aae50
+DATA rowconsts<>+1180(SB)/4, $0xbe2aae50
+DATA rowconsts<>+1184(SB)/4, $0x3e4cceac
+DATA rowconsts<>+1188(SB)/4, $0x3e4cceac
+DATA rowconsts<>+1192(SB)/4, $0x3e4cceac
+DATA rowconsts<>+1196(SB)/4, $0x3e4cceac
+DATA rowconsts<>+1200(SB)/4, $0x3e4cceac
+DATA rowconsts<>+1204(SB)/4, $0x3e4cceac
+DATA rowconsts<>+1208(SB)/4, $0x3e4cceac
+DATA rowconsts<>+1212(SB)/4, $0x3e4cceac
+DATA rowconsts<>+1216(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+1220(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+1224(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+1228(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+1232(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+1236(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+1240(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+1244(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+1248(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+1252(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+1256(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+1260(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+1264(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+1268(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+1272(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+1276(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+1280(SB)/4, $0xb95e8083
+DATA rowconsts<>+1284(SB)/4, $0xb95e8083
+DATA rowconsts<>+1288(SB)/4, $0xb95e8083
+DATA rowconsts<>+1292(SB)/4, $0xb95e8083
+DATA rowconsts<>+1296(SB)/4, $0xb95e8083
+DATA rowconsts<>+1300(SB)/4, $0xb95e8083
+DATA rowconsts<>+1304(SB)/4, $0xb95e8083
+DATA rowconsts<>+1308(SB)/4, $0xb95e8083
+DATA rowconsts<>+1312(SB)/4, $0x3f318000
+DATA rowconsts<>+1316(SB)/4, $0x3f318000
+DATA rowconsts<>+1320(SB)/4, $0x3f318000
+DATA rowconsts<>+1324(SB)/4, $0x3f318000
+DATA rowconsts<>+1328(SB)/4, $0x3f318000
+DATA rowconsts<>+1332(SB)/4, $0x3f318000
+DATA rowconsts<>+1336(SB)/4, $0x3f318000
+DATA rowconsts<>+1340(SB)/4, $0x3f318000
+DATA rowconsts<>+1344(SB)/4, $0xbeb33333
+DATA rowconsts<>+1348(SB)/4, $0xbeb33333
+DATA rowconsts<>+1352(SB)/4, $0xbeb33333
+DATA rowconsts<>+1356(SB)/4, $0xbeb33333
+DATA rowconsts<>+1360(SB)/4, $0xbeb33333
+DATA rowconsts<>+1364(SB)/4, $0xbeb33333
+DATA rowconsts<>+1368(SB)/4, $0xbeb33333
+DATA rowconsts<>+1372(SB)/4, $0xbeb33333
+DATA rowconsts<>+1376(SB)/4, $0x39500d01
+DATA rowconsts<>+1380(SB)/4, $0x39500d01
+DATA rowconsts<>+1384(SB)/4, $0x39500d01
+DATA rowconsts<>+1388(SB)/4, $0x39500d01
+DATA rowconsts<>+1392(SB)/4, $0x39500d01
+DATA rowconsts<>+1396(SB)/4, $0x39500d01
+DATA rowconsts<>+1400(SB)/4, $0x39500d01
+DATA rowconsts<>+1404(SB)/4, $0x39500d01
+DATA rowconsts<>+1408(SB)/4, $0x3ab60b61
+DATA rowconsts<>+1412(SB)/4, $0x3ab60b61
+DATA rowconsts<>+1416(SB)/4, $0x3ab60b61
+DATA rowconsts<>+1420(SB)/4, $0x3ab60b61
+DATA rowconsts<>+1424(SB)/4, $0x3ab60b61
+DATA rowconsts<>+1428(SB)/4, $0x3ab60b61
+DATA rowconsts<>+1432(SB)/4, $0x3ab60b61
+DATA rowconsts<>+1436(SB)/4, $0x3ab60b61
+DATA rowconsts<>+1440(SB)/4, $0x3c088889
+DATA rowconsts<>+1444(SB)/4, $0x3c088889
+DATA rowconsts<>+1448(SB)/4, $0x3c088889
+DATA rowconsts<>+1452(SB)/4, $0x3c088889
+DATA rowconsts<>+1456(SB)/4, $0x3c088889
+DATA rowconsts<>+1460(SB)/4, $0x3c088889
+DATA rowconsts<>+1464(SB)/4, $0x3c088889
+DATA rowconsts<>+1468(SB)/4, $0x3c088889
+DATA rowconsts<>+1472(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+1476(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+1480(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+1484(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+1488(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+1492(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+1496(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+1500(SB)/4, $0x3d2aaaab
+DATA rowconsts<>+1504(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1508(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1512(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1516(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1520(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1524(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1528(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1532(SB)/4, $0x3e2aaaab
+DATA rowconsts<>+1536(SB)/4, $0x3f000000
+DATA rowconsts<>+1540(SB)/4, $0x3f000000
+DATA rowconsts<>+1544(SB)/4, $0x3f000000
+DATA rowconsts<>+1548(SB)/4, $0x3f000000
+DATA rowconsts<>+1552(SB)/4, $0x3f000000
+DATA rowconsts<>+1556(SB)/4, $0x3f000000
+DATA rowconsts<>+1560(SB)/4, $0x3f000000
+DATA rowconsts<>+1564(SB)/4, $0x3f000000
+DATA rowconsts<>+1568(SB)/4, $0x3fb8aa3b
+DATA rowconsts<>+1572(SB)/4, $0x4b40007f
+DATA rowconsts<>+1576(SB)/4, $0x3c07cfce
+DATA rowconsts<>+1580(SB)/4, $0xff800000
+DATA rowconsts<>+1584(SB)/4, $0x7f800000
+DATA rowconsts<>+1588(SB)/4, $0xbf800000
+DATA rowconsts<>+1592(SB)/4, $0x37d00d01
+DATA rowconsts<>+1596(SB)/4, $0x00000008
+DATA rowconsts<>+1600(SB)/4, $0x80000000
+DATA rowconsts<>+1604(SB)/4, $0x7fffffff
+DATA rowconsts<>+1608(SB)/4, $0x00800000
+DATA rowconsts<>+1612(SB)/4, $0x3f800000
+DATA rowconsts<>+1616(SB)/4, $0xbf000000
+DATA rowconsts<>+1620(SB)/4, $0x3d9021bb
+DATA rowconsts<>+1624(SB)/4, $0xbdebd1b8
+DATA rowconsts<>+1628(SB)/4, $0x3def251a
+DATA rowconsts<>+1632(SB)/4, $0xbdfe5d4f
+DATA rowconsts<>+1636(SB)/4, $0x3e11e9bf
+DATA rowconsts<>+1640(SB)/4, $0xbe2aae50
+DATA rowconsts<>+1644(SB)/4, $0x3e4cceac
+DATA rowconsts<>+1648(SB)/4, $0xbe7ffffc
+DATA rowconsts<>+1652(SB)/4, $0x3eaaaaaa
+DATA rowconsts<>+1656(SB)/4, $0xb95e8083
+DATA rowconsts<>+1660(SB)/4, $0x3f318000
+GLOBL rowconsts<>(SB), RODATA|NOPTR, $1664
 
 // func SoftmaxAVX2(dst *float32, src *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
@@ -310,9 +438,9 @@ TEXT ·SoftmaxAVX2(SB), $832-32
 	MOVQ         BX, R8
 	ANDQ         $0x07, R8
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+1060(SB), Y2
-	VBROADCASTSS rowconsts<>+1056(SB), Y3
-	VBROADCASTSS rowconsts<>+1064(SB), Y4
+	VBROADCASTSS rowconsts<>+1572(SB), Y2
+	VBROADCASTSS rowconsts<>+1568(SB), Y3
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
 	MOVQ    BX, R9
@@ -442,7 +570,7 @@ SoftmaxAVX2_block_1:
 
 SoftmaxAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	XORQ         R12, R12
 
 SoftmaxAVX2_bmax_6:
@@ -469,18 +597,18 @@ SoftmaxAVX2_bmax_6:
 SoftmaxAVX2_bexp_7:
 	VMOVUPS      (SP)(R12*1), Y5
 	VSUBPS       Y0, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y5, Y6
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS      Y3, Y7
 	VFMADD213PS  Y2, Y5, Y7
 	VPSLLD       $0x17, Y7, Y8
 	VSUBPS       Y2, Y7, Y7
-	VFMADD231PS  rowconsts<>+160(SB), Y7, Y5
-	VFMADD231PS  rowconsts<>+192(SB), Y7, Y5
+	VFMADD231PS  rowconsts<>+672(SB), Y7, Y5
+	VFMADD231PS  rowconsts<>+704(SB), Y7, Y5
 	VMOVAPS      Y4, Y7
-	VFMADD213PS  rowconsts<>+224(SB), Y5, Y7
-	VFMADD213PS  rowconsts<>+256(SB), Y5, Y7
-	VFMADD213PS  rowconsts<>+288(SB), Y5, Y7
-	VFMADD213PS  rowconsts<>+320(SB), Y5, Y7
+	VFMADD213PS  rowconsts<>+736(SB), Y5, Y7
+	VFMADD213PS  rowconsts<>+768(SB), Y5, Y7
+	VFMADD213PS  rowconsts<>+800(SB), Y5, Y7
+	VFMADD213PS  rowconsts<>+832(SB), Y5, Y7
 	VMULPS       Y8, Y5, Y5
 	VFMADD231PS  Y7, Y5, Y8
 	VANDNPS      Y8, Y6, Y8
@@ -507,7 +635,7 @@ SoftmaxAVX2_bexp_7:
 	VADDPS       Y6, Y0, Y0
 	VADDPS       Y10, Y8, Y8
 	VADDPS       Y8, Y0, Y0
-	VBROADCASTSS rowconsts<>+1100(SB), Y5
+	VBROADCASTSS rowconsts<>+1612(SB), Y5
 	VDIVPS       Y0, Y5, Y5
 	XORQ         R12, R12
 
@@ -620,10 +748,10 @@ SoftmaxAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
-	VBROADCASTSS rowconsts<>+1068(SB), Y5
-	VBROADCASTSS rowconsts<>+1068(SB), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y5
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         R9, R9
 
 SoftmaxAVX2_max32_12:
@@ -656,7 +784,7 @@ SoftmaxAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
-	VBROADCASTSS rowconsts<>+1068(SB), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
 	VMASKMOVPS   (CX)(R9*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
@@ -687,7 +815,7 @@ SoftmaxAVX2_row:
 	CMPQ         R9, DX
 	JAE          SoftmaxAVX2_explast_16
 	LEAQ         (CX)(BX*4), R11
-	VBROADCASTSS rowconsts<>+1068(SB), Y1
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         R9, R9
 
 SoftmaxAVX2_exp32_18:
@@ -697,18 +825,18 @@ SoftmaxAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -718,18 +846,18 @@ SoftmaxAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     32(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -739,18 +867,18 @@ SoftmaxAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     64(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -760,18 +888,18 @@ SoftmaxAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     96(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -788,18 +916,18 @@ SoftmaxAVX2_exprest_19:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -816,24 +944,24 @@ SoftmaxAVX2_exptail_21:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y0
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
 	VFMADD213PS  Y2, Y10, Y11
 	VPSLLD       $0x17, Y11, Y12
 	VSUBPS       Y2, Y11, Y11
-	VFMADD231PS  rowconsts<>+160(SB), Y11, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
 	VMOVAPS      Y4, Y11
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
 	VMULPS       Y12, Y10, Y10
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
@@ -849,18 +977,18 @@ SoftmaxAVX2_expnext_22:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -877,24 +1005,24 @@ SoftmaxAVX2_exptail_23:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y0
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
 	VFMADD213PS  Y2, Y10, Y11
 	VPSLLD       $0x17, Y11, Y12
 	VSUBPS       Y2, Y11, Y11
-	VFMADD231PS  rowconsts<>+160(SB), Y11, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
 	VMOVAPS      Y4, Y11
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
 	VMULPS       Y12, Y10, Y10
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
@@ -910,18 +1038,18 @@ SoftmaxAVX2_expnext_24:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -938,24 +1066,24 @@ SoftmaxAVX2_exptail_25:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y0
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
 	VFMADD213PS  Y2, Y10, Y11
 	VPSLLD       $0x17, Y11, Y12
 	VSUBPS       Y2, Y11, Y11
-	VFMADD231PS  rowconsts<>+160(SB), Y11, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
 	VMOVAPS      Y4, Y11
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
 	VMULPS       Y12, Y10, Y10
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
@@ -972,24 +1100,24 @@ SoftmaxAVX2_expnext_26:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y0
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
 	VFMADD213PS  Y2, Y10, Y11
 	VPSLLD       $0x17, Y11, Y12
 	VSUBPS       Y2, Y11, Y11
-	VFMADD231PS  rowconsts<>+160(SB), Y11, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
 	VMOVAPS      Y4, Y11
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
 	VMULPS       Y12, Y10, Y10
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
@@ -1017,18 +1145,18 @@ SoftmaxAVX2_explast32_27:
 	JAE         SoftmaxAVX2_explastrest_28
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1036,18 +1164,18 @@ SoftmaxAVX2_explast32_27:
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1055,18 +1183,18 @@ SoftmaxAVX2_explast32_27:
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1074,18 +1202,18 @@ SoftmaxAVX2_explast32_27:
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1100,18 +1228,18 @@ SoftmaxAVX2_explastrest_28:
 	JAE         SoftmaxAVX2_explasttail_30
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1130,18 +1258,18 @@ SoftmaxAVX2_explasttail_30:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y0
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y10, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
 	VMULPS      Y12, Y10, Y10
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
@@ -1155,18 +1283,18 @@ SoftmaxAVX2_explastnext_31:
 	JAE         SoftmaxAVX2_explasttail_32
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1185,18 +1313,18 @@ SoftmaxAVX2_explasttail_32:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y0
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y10, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
 	VMULPS      Y12, Y10, Y10
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
@@ -1210,18 +1338,18 @@ SoftmaxAVX2_explastnext_33:
 	JAE         SoftmaxAVX2_explasttail_34
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1240,18 +1368,18 @@ SoftmaxAVX2_explasttail_34:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y0
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y10, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
 	VMULPS      Y12, Y10, Y10
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
@@ -1270,18 +1398,18 @@ SoftmaxAVX2_explastnext_35:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y0
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y10, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
 	VMULPS      Y12, Y10, Y10
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
@@ -1301,7 +1429,7 @@ SoftmaxAVX2_expfolded_17:
 	VADDSS       X0, X5, X0
 
 	// inv = 1 / sum; dst_i = e_i * inv
-	VMOVSS       rowconsts<>+1100(SB), X5
+	VMOVSS       rowconsts<>+1612(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
 
@@ -1376,9 +1504,9 @@ TEXT ·LogSoftmaxAVX2(SB), $832-32
 	MOVQ         BX, R8
 	ANDQ         $0x07, R8
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+1060(SB), Y2
-	VBROADCASTSS rowconsts<>+1056(SB), Y3
-	VBROADCASTSS rowconsts<>+1064(SB), Y4
+	VBROADCASTSS rowconsts<>+1572(SB), Y2
+	VBROADCASTSS rowconsts<>+1568(SB), Y3
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
 	MOVQ    BX, R9
@@ -1508,7 +1636,7 @@ LogSoftmaxAVX2_block_1:
 
 LogSoftmaxAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	XORQ         R12, R12
 
 LogSoftmaxAVX2_bmax_6:
@@ -1535,18 +1663,18 @@ LogSoftmaxAVX2_bmax_6:
 LogSoftmaxAVX2_bexp_7:
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y5, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
 	VFMADD213PS Y2, Y5, Y7
 	VPSLLD      $0x17, Y7, Y8
 	VSUBPS      Y2, Y7, Y7
-	VFMADD231PS rowconsts<>+160(SB), Y7, Y5
-	VFMADD231PS rowconsts<>+192(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+672(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y7, Y5
 	VMOVAPS     Y4, Y7
-	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+256(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+288(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+320(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y7
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
@@ -1574,28 +1702,28 @@ LogSoftmaxAVX2_bexp_7:
 	VADDPS      Y9, Y5, Y5
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y5, Y6
+	VPSUBD       rowconsts<>+928(SB), Y5, Y6
 	VPSRAD       $0x17, Y6, Y6
 	VPSLLD       $0x17, Y6, Y7
 	VPSUBD       Y7, Y5, Y7
-	VSUBPS       rowconsts<>+448(SB), Y7, Y7
+	VSUBPS       rowconsts<>+960(SB), Y7, Y7
 	VCVTDQ2PS    Y6, Y6
 	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+1108(SB), Y9
-	VFMADD213PS  rowconsts<>+512(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+544(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+576(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+608(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+640(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+672(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+704(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VBROADCASTSS rowconsts<>+1620(SB), Y9
+	VFMADD213PS  rowconsts<>+1024(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1056(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1088(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1120(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1152(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1184(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1216(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1248(SB), Y7, Y9
 	VMULPS       Y7, Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+768(SB), Y6, Y9
-	VFMADD231PS  rowconsts<>+480(SB), Y8, Y9
+	VFMADD231PS  rowconsts<>+1280(SB), Y6, Y9
+	VFMADD231PS  rowconsts<>+992(SB), Y8, Y9
 	VADDPS       Y9, Y7, Y7
-	VFMADD231PS  rowconsts<>+800(SB), Y6, Y7
+	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
 	VSUBPS       Y5, Y5, Y5
 	VADDPS       Y5, Y7, Y7
 	XORQ         R12, R12
@@ -1711,10 +1839,10 @@ LogSoftmaxAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
-	VBROADCASTSS rowconsts<>+1068(SB), Y5
-	VBROADCASTSS rowconsts<>+1068(SB), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y5
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         R9, R9
 
 LogSoftmaxAVX2_max32_12:
@@ -1747,7 +1875,7 @@ LogSoftmaxAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
-	VBROADCASTSS rowconsts<>+1068(SB), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
 	VMASKMOVPS   (CX)(R9*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
@@ -1778,7 +1906,7 @@ LogSoftmaxAVX2_row:
 	CMPQ         R9, DX
 	JAE          LogSoftmaxAVX2_explast_16
 	LEAQ         (CX)(BX*4), R11
-	VBROADCASTSS rowconsts<>+1068(SB), Y1
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         R9, R9
 
 LogSoftmaxAVX2_exp32_18:
@@ -1788,18 +1916,18 @@ LogSoftmaxAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1808,18 +1936,18 @@ LogSoftmaxAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     32(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1828,18 +1956,18 @@ LogSoftmaxAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     64(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1848,18 +1976,18 @@ LogSoftmaxAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     96(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1875,18 +2003,18 @@ LogSoftmaxAVX2_exprest_19:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1902,24 +2030,24 @@ LogSoftmaxAVX2_exptail_21:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -1934,18 +2062,18 @@ LogSoftmaxAVX2_expnext_22:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -1961,24 +2089,24 @@ LogSoftmaxAVX2_exptail_23:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -1993,18 +2121,18 @@ LogSoftmaxAVX2_expnext_24:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2020,24 +2148,24 @@ LogSoftmaxAVX2_exptail_25:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -2053,24 +2181,24 @@ LogSoftmaxAVX2_expnext_26:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -2097,72 +2225,72 @@ LogSoftmaxAVX2_explast32_27:
 	JAE         LogSoftmaxAVX2_explastrest_28
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2176,18 +2304,18 @@ LogSoftmaxAVX2_explastrest_28:
 	JAE         LogSoftmaxAVX2_explasttail_30
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2205,18 +2333,18 @@ LogSoftmaxAVX2_explasttail_30:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -2229,18 +2357,18 @@ LogSoftmaxAVX2_explastnext_31:
 	JAE         LogSoftmaxAVX2_explasttail_32
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2258,18 +2386,18 @@ LogSoftmaxAVX2_explasttail_32:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -2282,18 +2410,18 @@ LogSoftmaxAVX2_explastnext_33:
 	JAE         LogSoftmaxAVX2_explasttail_34
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2311,18 +2439,18 @@ LogSoftmaxAVX2_explasttail_34:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -2340,18 +2468,18 @@ LogSoftmaxAVX2_explastnext_35:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -2378,29 +2506,29 @@ LogSoftmaxAVX2_expfolded_17:
 	SHLL       $0x17, R12
 	SUBL       R12, R9
 	VMOVD      R9, X6
-	VSUBSS     rowconsts<>+1100(SB), X6, X6
+	VSUBSS     rowconsts<>+1612(SB), X6, X6
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X6, X6, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X9
-	VFMADD213SS rowconsts<>+1112(SB), X6, X9
-	VFMADD213SS rowconsts<>+1116(SB), X6, X9
-	VFMADD213SS rowconsts<>+1120(SB), X6, X9
-	VFMADD213SS rowconsts<>+1124(SB), X6, X9
-	VFMADD213SS rowconsts<>+1128(SB), X6, X9
-	VFMADD213SS rowconsts<>+1132(SB), X6, X9
-	VFMADD213SS rowconsts<>+1136(SB), X6, X9
-	VFMADD213SS rowconsts<>+1140(SB), X6, X9
+	VMOVSS      rowconsts<>+1620(SB), X9
+	VFMADD213SS rowconsts<>+1624(SB), X6, X9
+	VFMADD213SS rowconsts<>+1628(SB), X6, X9
+	VFMADD213SS rowconsts<>+1632(SB), X6, X9
+	VFMADD213SS rowconsts<>+1636(SB), X6, X9
+	VFMADD213SS rowconsts<>+1640(SB), X6, X9
+	VFMADD213SS rowconsts<>+1644(SB), X6, X9
+	VFMADD213SS rowconsts<>+1648(SB), X6, X9
+	VFMADD213SS rowconsts<>+1652(SB), X6, X9
 	VMULSS      X6, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+1144(SB), X7, X9
-	VFMADD231SS rowconsts<>+1104(SB), X8, X9
+	VFMADD231SS rowconsts<>+1656(SB), X7, X9
+	VFMADD231SS rowconsts<>+1616(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+1148(SB), X7, X6
+	VFMADD231SS rowconsts<>+1660(SB), X7, X6
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X6, X6
 
@@ -2484,9 +2612,9 @@ TEXT ·LogSumExpAVX2(SB), $832-40
 	MOVQ         BX, R8
 	ANDQ         $0x07, R8
 	XORQ         R10, R10
-	VBROADCASTSS rowconsts<>+1060(SB), Y2
-	VBROADCASTSS rowconsts<>+1056(SB), Y3
-	VBROADCASTSS rowconsts<>+1064(SB), Y4
+	VBROADCASTSS rowconsts<>+1572(SB), Y2
+	VBROADCASTSS rowconsts<>+1568(SB), Y3
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
 	MOVQ    BX, R9
@@ -2616,7 +2744,7 @@ LogSumExpAVX2_block_1:
 
 LogSumExpAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	XORQ         R12, R12
 
 LogSumExpAVX2_bmax_6:
@@ -2643,18 +2771,18 @@ LogSumExpAVX2_bmax_6:
 LogSumExpAVX2_bexp_7:
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y5, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
 	VFMADD213PS Y2, Y5, Y7
 	VPSLLD      $0x17, Y7, Y8
 	VSUBPS      Y2, Y7, Y7
-	VFMADD231PS rowconsts<>+160(SB), Y7, Y5
-	VFMADD231PS rowconsts<>+192(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+672(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y7, Y5
 	VMOVAPS     Y4, Y7
-	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+256(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+288(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+320(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y7
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
@@ -2682,28 +2810,28 @@ LogSumExpAVX2_bexp_7:
 	VADDPS      Y9, Y5, Y5
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y5, Y6
+	VPSUBD       rowconsts<>+928(SB), Y5, Y6
 	VPSRAD       $0x17, Y6, Y6
 	VPSLLD       $0x17, Y6, Y7
 	VPSUBD       Y7, Y5, Y7
-	VSUBPS       rowconsts<>+448(SB), Y7, Y7
+	VSUBPS       rowconsts<>+960(SB), Y7, Y7
 	VCVTDQ2PS    Y6, Y6
 	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+1108(SB), Y9
-	VFMADD213PS  rowconsts<>+512(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+544(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+576(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+608(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+640(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+672(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+704(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VBROADCASTSS rowconsts<>+1620(SB), Y9
+	VFMADD213PS  rowconsts<>+1024(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1056(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1088(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1120(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1152(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1184(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1216(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1248(SB), Y7, Y9
 	VMULPS       Y7, Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+768(SB), Y6, Y9
-	VFMADD231PS  rowconsts<>+480(SB), Y8, Y9
+	VFMADD231PS  rowconsts<>+1280(SB), Y6, Y9
+	VFMADD231PS  rowconsts<>+992(SB), Y8, Y9
 	VADDPS       Y9, Y7, Y7
-	VFMADD231PS  rowconsts<>+800(SB), Y6, Y7
+	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
 	VSUBPS       Y5, Y5, Y5
 	VADDPS       Y5, Y7, Y7
 	VADDPS       Y7, Y0, Y7
@@ -2728,10 +2856,10 @@ LogSumExpAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
-	VBROADCASTSS rowconsts<>+1068(SB), Y5
-	VBROADCASTSS rowconsts<>+1068(SB), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y5
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         R9, R9
 
 LogSumExpAVX2_max32_9:
@@ -2764,7 +2892,7 @@ LogSumExpAVX2_maxtail_11:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
-	VBROADCASTSS rowconsts<>+1068(SB), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
 	VMASKMOVPS   (CX)(R9*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
@@ -2795,7 +2923,7 @@ LogSumExpAVX2_row:
 	CMPQ         R9, DX
 	JAE          LogSumExpAVX2_explast_13
 	LEAQ         (CX)(BX*4), R11
-	VBROADCASTSS rowconsts<>+1068(SB), Y1
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         R9, R9
 
 LogSumExpAVX2_exp32_15:
@@ -2805,18 +2933,18 @@ LogSumExpAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2825,18 +2953,18 @@ LogSumExpAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     32(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2845,18 +2973,18 @@ LogSumExpAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     64(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2865,18 +2993,18 @@ LogSumExpAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     96(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2892,18 +3020,18 @@ LogSumExpAVX2_exprest_16:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2919,24 +3047,24 @@ LogSumExpAVX2_exptail_18:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -2951,18 +3079,18 @@ LogSumExpAVX2_expnext_19:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -2978,24 +3106,24 @@ LogSumExpAVX2_exptail_20:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -3010,18 +3138,18 @@ LogSumExpAVX2_expnext_21:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3037,24 +3165,24 @@ LogSumExpAVX2_exptail_22:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -3070,24 +3198,24 @@ LogSumExpAVX2_expnext_23:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R11)(R9*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(R9*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -3114,72 +3242,72 @@ LogSumExpAVX2_explast32_24:
 	JAE         LogSumExpAVX2_explastrest_25
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3193,18 +3321,18 @@ LogSumExpAVX2_explastrest_25:
 	JAE         LogSumExpAVX2_explasttail_27
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3222,18 +3350,18 @@ LogSumExpAVX2_explasttail_27:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -3246,18 +3374,18 @@ LogSumExpAVX2_explastnext_28:
 	JAE         LogSumExpAVX2_explasttail_29
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3275,18 +3403,18 @@ LogSumExpAVX2_explasttail_29:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -3299,18 +3427,18 @@ LogSumExpAVX2_explastnext_30:
 	JAE         LogSumExpAVX2_explasttail_31
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3328,18 +3456,18 @@ LogSumExpAVX2_explasttail_31:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -3357,18 +3485,18 @@ LogSumExpAVX2_explastnext_32:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(R9*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -3395,29 +3523,29 @@ LogSumExpAVX2_expfolded_14:
 	SHLL       $0x17, R12
 	SUBL       R12, R9
 	VMOVD      R9, X6
-	VSUBSS     rowconsts<>+1100(SB), X6, X6
+	VSUBSS     rowconsts<>+1612(SB), X6, X6
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X6, X6, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X9
-	VFMADD213SS rowconsts<>+1112(SB), X6, X9
-	VFMADD213SS rowconsts<>+1116(SB), X6, X9
-	VFMADD213SS rowconsts<>+1120(SB), X6, X9
-	VFMADD213SS rowconsts<>+1124(SB), X6, X9
-	VFMADD213SS rowconsts<>+1128(SB), X6, X9
-	VFMADD213SS rowconsts<>+1132(SB), X6, X9
-	VFMADD213SS rowconsts<>+1136(SB), X6, X9
-	VFMADD213SS rowconsts<>+1140(SB), X6, X9
+	VMOVSS      rowconsts<>+1620(SB), X9
+	VFMADD213SS rowconsts<>+1624(SB), X6, X9
+	VFMADD213SS rowconsts<>+1628(SB), X6, X9
+	VFMADD213SS rowconsts<>+1632(SB), X6, X9
+	VFMADD213SS rowconsts<>+1636(SB), X6, X9
+	VFMADD213SS rowconsts<>+1640(SB), X6, X9
+	VFMADD213SS rowconsts<>+1644(SB), X6, X9
+	VFMADD213SS rowconsts<>+1648(SB), X6, X9
+	VFMADD213SS rowconsts<>+1652(SB), X6, X9
 	VMULSS      X6, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+1144(SB), X7, X9
-	VFMADD231SS rowconsts<>+1104(SB), X8, X9
+	VFMADD231SS rowconsts<>+1656(SB), X7, X9
+	VFMADD231SS rowconsts<>+1616(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+1148(SB), X7, X6
+	VFMADD231SS rowconsts<>+1660(SB), X7, X6
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X6, X6
 
@@ -3454,9 +3582,9 @@ TEXT ·CrossEntropyPlainAVX2(SB), $832-88
 	MOVQ         AX, BX
 	ANDQ         $0x07, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+1060(SB), Y2
-	VBROADCASTSS rowconsts<>+1056(SB), Y3
-	VBROADCASTSS rowconsts<>+1064(SB), Y4
+	VBROADCASTSS rowconsts<>+1572(SB), Y2
+	VBROADCASTSS rowconsts<>+1568(SB), Y3
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
 
@@ -3588,7 +3716,7 @@ CrossEntropyPlainAVX2_block_1:
 
 CrossEntropyPlainAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	XORQ         R11, R11
 
 CrossEntropyPlainAVX2_bmax_6:
@@ -3615,18 +3743,18 @@ CrossEntropyPlainAVX2_bmax_6:
 CrossEntropyPlainAVX2_bexp_7:
 	VMOVUPS     (SP)(R11*1), Y5
 	VSUBPS      Y0, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y5, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
 	VFMADD213PS Y2, Y5, Y7
 	VPSLLD      $0x17, Y7, Y8
 	VSUBPS      Y2, Y7, Y7
-	VFMADD231PS rowconsts<>+160(SB), Y7, Y5
-	VFMADD231PS rowconsts<>+192(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+672(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y7, Y5
 	VMOVAPS     Y4, Y7
-	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+256(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+288(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+320(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y7
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
@@ -3659,28 +3787,28 @@ CrossEntropyPlainAVX2_bexp_7:
 
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y5, Y0
+	VPSUBD       rowconsts<>+928(SB), Y5, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y6
 	VPSUBD       Y6, Y5, Y6
-	VSUBPS       rowconsts<>+448(SB), Y6, Y6
+	VSUBPS       rowconsts<>+960(SB), Y6, Y6
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+1108(SB), Y8
-	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VBROADCASTSS rowconsts<>+1620(SB), Y8
+	VFMADD213PS  rowconsts<>+1024(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1056(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1088(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1120(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1152(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1184(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1216(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1248(SB), Y6, Y8
 	VMULPS       Y6, Y8, Y8
 	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+768(SB), Y0, Y8
-	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
+	VFMADD231PS  rowconsts<>+1280(SB), Y0, Y8
+	VFMADD231PS  rowconsts<>+992(SB), Y7, Y8
 	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+800(SB), Y0, Y6
+	VFMADD231PS  rowconsts<>+1312(SB), Y0, Y6
 	VSUBPS       Y5, Y5, Y0
 	VADDPS       Y0, Y6, Y6
 	MOVQ         lsum+56(FP), R11
@@ -3699,10 +3827,10 @@ CrossEntropyPlainAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
-	VBROADCASTSS rowconsts<>+1068(SB), Y5
-	VBROADCASTSS rowconsts<>+1068(SB), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y5
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         SI, SI
 
 CrossEntropyPlainAVX2_max32_9:
@@ -3735,7 +3863,7 @@ CrossEntropyPlainAVX2_maxtail_11:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y8
-	VBROADCASTSS rowconsts<>+1068(SB), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
 	VMASKMOVPS   (R8)(SI*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
@@ -3766,7 +3894,7 @@ CrossEntropyPlainAVX2_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropyPlainAVX2_explast_13
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+1068(SB), Y1
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropyPlainAVX2_exp32_15:
@@ -3776,18 +3904,18 @@ CrossEntropyPlainAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3796,18 +3924,18 @@ CrossEntropyPlainAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     32(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3816,18 +3944,18 @@ CrossEntropyPlainAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     64(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3836,18 +3964,18 @@ CrossEntropyPlainAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     96(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3863,18 +3991,18 @@ CrossEntropyPlainAVX2_exprest_16:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3890,24 +4018,24 @@ CrossEntropyPlainAVX2_exptail_18:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -3922,18 +4050,18 @@ CrossEntropyPlainAVX2_expnext_19:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -3949,24 +4077,24 @@ CrossEntropyPlainAVX2_exptail_20:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -3981,18 +4109,18 @@ CrossEntropyPlainAVX2_expnext_21:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -4008,24 +4136,24 @@ CrossEntropyPlainAVX2_exptail_22:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -4041,24 +4169,24 @@ CrossEntropyPlainAVX2_expnext_23:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -4085,72 +4213,72 @@ CrossEntropyPlainAVX2_explast32_24:
 	JAE         CrossEntropyPlainAVX2_explastrest_25
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -4164,18 +4292,18 @@ CrossEntropyPlainAVX2_explastrest_25:
 	JAE         CrossEntropyPlainAVX2_explasttail_27
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -4193,18 +4321,18 @@ CrossEntropyPlainAVX2_explasttail_27:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -4217,18 +4345,18 @@ CrossEntropyPlainAVX2_explastnext_28:
 	JAE         CrossEntropyPlainAVX2_explasttail_29
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -4246,18 +4374,18 @@ CrossEntropyPlainAVX2_explasttail_29:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -4270,18 +4398,18 @@ CrossEntropyPlainAVX2_explastnext_30:
 	JAE         CrossEntropyPlainAVX2_explasttail_31
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -4299,18 +4427,18 @@ CrossEntropyPlainAVX2_explasttail_31:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -4328,18 +4456,18 @@ CrossEntropyPlainAVX2_explastnext_32:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -4370,29 +4498,29 @@ CrossEntropyPlainAVX2_expfolded_14:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
+	VSUBSS     rowconsts<>+1612(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X8
-	VFMADD213SS rowconsts<>+1112(SB), X0, X8
-	VFMADD213SS rowconsts<>+1116(SB), X0, X8
-	VFMADD213SS rowconsts<>+1120(SB), X0, X8
-	VFMADD213SS rowconsts<>+1124(SB), X0, X8
-	VFMADD213SS rowconsts<>+1128(SB), X0, X8
-	VFMADD213SS rowconsts<>+1132(SB), X0, X8
-	VFMADD213SS rowconsts<>+1136(SB), X0, X8
-	VFMADD213SS rowconsts<>+1140(SB), X0, X8
+	VMOVSS      rowconsts<>+1620(SB), X8
+	VFMADD213SS rowconsts<>+1624(SB), X0, X8
+	VFMADD213SS rowconsts<>+1628(SB), X0, X8
+	VFMADD213SS rowconsts<>+1632(SB), X0, X8
+	VFMADD213SS rowconsts<>+1636(SB), X0, X8
+	VFMADD213SS rowconsts<>+1640(SB), X0, X8
+	VFMADD213SS rowconsts<>+1644(SB), X0, X8
+	VFMADD213SS rowconsts<>+1648(SB), X0, X8
+	VFMADD213SS rowconsts<>+1652(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+1144(SB), X6, X8
-	VFMADD231SS rowconsts<>+1104(SB), X7, X8
+	VFMADD231SS rowconsts<>+1656(SB), X6, X8
+	VFMADD231SS rowconsts<>+1616(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X6, X0
+	VFMADD231SS rowconsts<>+1660(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -4553,7 +4681,7 @@ CrossEntropySAVX2_block_1:
 
 CrossEntropySAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	XORQ         R11, R11
 
 CrossEntropySAVX2_bmax_6:
@@ -4595,18 +4723,18 @@ CrossEntropySAVX2_bexp_7:
 	ANDQ         $0x000000ff, R13
 	VADDPS       768(SP)(R13*1), Y3, Y3
 	VMOVUPS      Y3, 768(SP)(R13*1)
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y2, Y3
-	VBROADCASTSS rowconsts<>+1056(SB), Y4
-	VFMADD213PS  rowconsts<>+384(SB), Y2, Y4
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+1568(SB), Y4
+	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
 	VPSLLD       $0x17, Y4, Y5
-	VSUBPS       rowconsts<>+384(SB), Y4, Y4
-	VFMADD231PS  rowconsts<>+160(SB), Y4, Y2
-	VFMADD231PS  rowconsts<>+192(SB), Y4, Y2
-	VBROADCASTSS rowconsts<>+1064(SB), Y4
-	VFMADD213PS  rowconsts<>+224(SB), Y2, Y4
-	VFMADD213PS  rowconsts<>+256(SB), Y2, Y4
-	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
-	VFMADD213PS  rowconsts<>+320(SB), Y2, Y4
+	VSUBPS       rowconsts<>+896(SB), Y4, Y4
+	VFMADD231PS  rowconsts<>+672(SB), Y4, Y2
+	VFMADD231PS  rowconsts<>+704(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+768(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+800(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+832(SB), Y2, Y4
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
@@ -4656,28 +4784,28 @@ CrossEntropySAVX2_bexp_7:
 
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y2, Y0
+	VPSUBD       rowconsts<>+928(SB), Y2, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y3
 	VPSUBD       Y3, Y2, Y3
-	VSUBPS       rowconsts<>+448(SB), Y3, Y3
+	VSUBPS       rowconsts<>+960(SB), Y3, Y3
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y3, Y3, Y4
-	VBROADCASTSS rowconsts<>+1108(SB), Y5
-	VFMADD213PS  rowconsts<>+512(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+544(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+576(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+608(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+640(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+672(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+704(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+736(SB), Y3, Y5
+	VBROADCASTSS rowconsts<>+1620(SB), Y5
+	VFMADD213PS  rowconsts<>+1024(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1056(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1088(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1120(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1152(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1184(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1216(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1248(SB), Y3, Y5
 	VMULPS       Y3, Y5, Y5
 	VMULPS       Y4, Y5, Y5
-	VFMADD231PS  rowconsts<>+768(SB), Y0, Y5
-	VFMADD231PS  rowconsts<>+480(SB), Y4, Y5
+	VFMADD231PS  rowconsts<>+1280(SB), Y0, Y5
+	VFMADD231PS  rowconsts<>+992(SB), Y4, Y5
 	VADDPS       Y5, Y3, Y3
-	VFMADD231PS  rowconsts<>+800(SB), Y0, Y3
+	VFMADD231PS  rowconsts<>+1312(SB), Y0, Y3
 	VSUBPS       Y2, Y2, Y0
 	VADDPS       Y0, Y3, Y3
 	MOVQ         lsum+56(FP), R11
@@ -4696,10 +4824,10 @@ CrossEntropySAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
-	VBROADCASTSS rowconsts<>+1068(SB), Y2
-	VBROADCASTSS rowconsts<>+1068(SB), Y3
-	VBROADCASTSS rowconsts<>+1068(SB), Y4
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y2
+	VBROADCASTSS rowconsts<>+1580(SB), Y3
+	VBROADCASTSS rowconsts<>+1580(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySAVX2_max32_9:
@@ -4732,7 +4860,7 @@ CrossEntropySAVX2_maxtail_11:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
-	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -4769,7 +4897,7 @@ CrossEntropySAVX2_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropySAVX2_explast_13
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+1068(SB), Y1
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropySAVX2_exp32_15:
@@ -4780,18 +4908,18 @@ CrossEntropySAVX2_exp32_15:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -4801,18 +4929,18 @@ CrossEntropySAVX2_exp32_15:
 	VMOVUPS      32(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -4822,18 +4950,18 @@ CrossEntropySAVX2_exp32_15:
 	VMOVUPS      64(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -4843,18 +4971,18 @@ CrossEntropySAVX2_exp32_15:
 	VMOVUPS      96(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -4871,18 +4999,18 @@ CrossEntropySAVX2_exprest_16:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -4898,29 +5026,29 @@ CrossEntropySAVX2_exptail_18:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VBROADCASTSS rowconsts<>+1068(SB), Y11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -4936,18 +5064,18 @@ CrossEntropySAVX2_expnext_19:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -4963,29 +5091,29 @@ CrossEntropySAVX2_exptail_20:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VBROADCASTSS rowconsts<>+1068(SB), Y11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -5001,18 +5129,18 @@ CrossEntropySAVX2_expnext_21:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -5028,29 +5156,29 @@ CrossEntropySAVX2_exptail_22:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VBROADCASTSS rowconsts<>+1068(SB), Y11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -5066,29 +5194,29 @@ CrossEntropySAVX2_expnext_23:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VBROADCASTSS rowconsts<>+1068(SB), Y11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -5116,18 +5244,18 @@ CrossEntropySAVX2_explast32_24:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -5135,18 +5263,18 @@ CrossEntropySAVX2_explast32_24:
 	VMOVUPS      32(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -5154,18 +5282,18 @@ CrossEntropySAVX2_explast32_24:
 	VMOVUPS      64(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -5173,18 +5301,18 @@ CrossEntropySAVX2_explast32_24:
 	VMOVUPS      96(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -5199,18 +5327,18 @@ CrossEntropySAVX2_explastrest_25:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -5228,23 +5356,23 @@ CrossEntropySAVX2_explasttail_27:
 	VMOVUPS      (R10), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -5258,18 +5386,18 @@ CrossEntropySAVX2_explastnext_28:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -5287,23 +5415,23 @@ CrossEntropySAVX2_explasttail_29:
 	VMOVUPS      (R10), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -5317,18 +5445,18 @@ CrossEntropySAVX2_explastnext_30:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -5346,23 +5474,23 @@ CrossEntropySAVX2_explasttail_31:
 	VMOVUPS      (R10), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -5380,23 +5508,23 @@ CrossEntropySAVX2_explastnext_32:
 	VMOVUPS      (R10), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -5427,29 +5555,29 @@ CrossEntropySAVX2_expfolded_14:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
+	VSUBSS     rowconsts<>+1612(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R10, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X9
-	VFMADD213SS rowconsts<>+1112(SB), X0, X9
-	VFMADD213SS rowconsts<>+1116(SB), X0, X9
-	VFMADD213SS rowconsts<>+1120(SB), X0, X9
-	VFMADD213SS rowconsts<>+1124(SB), X0, X9
-	VFMADD213SS rowconsts<>+1128(SB), X0, X9
-	VFMADD213SS rowconsts<>+1132(SB), X0, X9
-	VFMADD213SS rowconsts<>+1136(SB), X0, X9
-	VFMADD213SS rowconsts<>+1140(SB), X0, X9
+	VMOVSS      rowconsts<>+1620(SB), X9
+	VFMADD213SS rowconsts<>+1624(SB), X0, X9
+	VFMADD213SS rowconsts<>+1628(SB), X0, X9
+	VFMADD213SS rowconsts<>+1632(SB), X0, X9
+	VFMADD213SS rowconsts<>+1636(SB), X0, X9
+	VFMADD213SS rowconsts<>+1640(SB), X0, X9
+	VFMADD213SS rowconsts<>+1644(SB), X0, X9
+	VFMADD213SS rowconsts<>+1648(SB), X0, X9
+	VFMADD213SS rowconsts<>+1652(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+1144(SB), X7, X9
-	VFMADD231SS rowconsts<>+1104(SB), X8, X9
+	VFMADD231SS rowconsts<>+1656(SB), X7, X9
+	VFMADD231SS rowconsts<>+1616(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X7, X0
+	VFMADD231SS rowconsts<>+1660(SB), X7, X0
 	VSUBSS      X6, X6, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -5495,10 +5623,10 @@ TEXT ·CrossEntropySoftPlainAVX2(SB), NOSPLIT, $0-96
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
-	VBROADCASTSS rowconsts<>+1068(SB), Y2
-	VBROADCASTSS rowconsts<>+1068(SB), Y3
-	VBROADCASTSS rowconsts<>+1068(SB), Y4
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y2
+	VBROADCASTSS rowconsts<>+1580(SB), Y3
+	VBROADCASTSS rowconsts<>+1580(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySoftPlainAVX2_max32_1:
@@ -5531,7 +5659,7 @@ CrossEntropySoftPlainAVX2_maxtail_3:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
-	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -5562,7 +5690,7 @@ CrossEntropySoftPlainAVX2_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropySoftPlainAVX2_explast_5
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+1068(SB), Y1
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropySoftPlainAVX2_exp32_7:
@@ -5572,18 +5700,18 @@ CrossEntropySoftPlainAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -5592,18 +5720,18 @@ CrossEntropySoftPlainAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -5612,18 +5740,18 @@ CrossEntropySoftPlainAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -5632,18 +5760,18 @@ CrossEntropySoftPlainAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -5659,18 +5787,18 @@ CrossEntropySoftPlainAVX2_exprest_8:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -5686,24 +5814,24 @@ CrossEntropySoftPlainAVX2_exptail_10:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -5718,18 +5846,18 @@ CrossEntropySoftPlainAVX2_expnext_11:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -5745,24 +5873,24 @@ CrossEntropySoftPlainAVX2_exptail_12:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -5777,18 +5905,18 @@ CrossEntropySoftPlainAVX2_expnext_13:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -5804,24 +5932,24 @@ CrossEntropySoftPlainAVX2_exptail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -5837,24 +5965,24 @@ CrossEntropySoftPlainAVX2_expnext_15:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -5881,72 +6009,72 @@ CrossEntropySoftPlainAVX2_explast32_16:
 	JAE          CrossEntropySoftPlainAVX2_explastrest_17
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y2, Y2
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y3, Y3
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y4, Y4
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -5960,18 +6088,18 @@ CrossEntropySoftPlainAVX2_explastrest_17:
 	JAE          CrossEntropySoftPlainAVX2_explasttail_19
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -5989,18 +6117,18 @@ CrossEntropySoftPlainAVX2_explasttail_19:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -6013,18 +6141,18 @@ CrossEntropySoftPlainAVX2_explastnext_20:
 	JAE          CrossEntropySoftPlainAVX2_explasttail_21
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -6042,18 +6170,18 @@ CrossEntropySoftPlainAVX2_explasttail_21:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -6066,18 +6194,18 @@ CrossEntropySoftPlainAVX2_explastnext_22:
 	JAE          CrossEntropySoftPlainAVX2_explasttail_23
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -6095,18 +6223,18 @@ CrossEntropySoftPlainAVX2_explasttail_23:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -6124,18 +6252,18 @@ CrossEntropySoftPlainAVX2_explastnext_24:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -6232,7 +6360,7 @@ CrossEntropySoftPlainAVX2_tgttail_28:
 	VMASKMOVPS   (R10)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+1088(SB), Y11
+	VBROADCASTSS rowconsts<>+1600(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -6267,7 +6395,7 @@ CrossEntropySoftPlainAVX2_tgttail_30:
 	VMASKMOVPS   (R10)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+1088(SB), Y11
+	VBROADCASTSS rowconsts<>+1600(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -6302,7 +6430,7 @@ CrossEntropySoftPlainAVX2_tgttail_32:
 	VMASKMOVPS   (R10)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+1088(SB), Y11
+	VBROADCASTSS rowconsts<>+1600(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -6324,7 +6452,7 @@ CrossEntropySoftPlainAVX2_tgtnext_33:
 	VMASKMOVPS   (R10)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+1088(SB), Y11
+	VBROADCASTSS rowconsts<>+1600(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -6368,29 +6496,29 @@ CrossEntropySoftPlainAVX2_tgtdone_27:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
+	VSUBSS     rowconsts<>+1612(SB), X0, X0
 	VXORPS     X3, X3, X3
 	VCVTSI2SSL R10, X3, X3
 	VMULSS     X0, X0, X4
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X5
-	VFMADD213SS rowconsts<>+1112(SB), X0, X5
-	VFMADD213SS rowconsts<>+1116(SB), X0, X5
-	VFMADD213SS rowconsts<>+1120(SB), X0, X5
-	VFMADD213SS rowconsts<>+1124(SB), X0, X5
-	VFMADD213SS rowconsts<>+1128(SB), X0, X5
-	VFMADD213SS rowconsts<>+1132(SB), X0, X5
-	VFMADD213SS rowconsts<>+1136(SB), X0, X5
-	VFMADD213SS rowconsts<>+1140(SB), X0, X5
+	VMOVSS      rowconsts<>+1620(SB), X5
+	VFMADD213SS rowconsts<>+1624(SB), X0, X5
+	VFMADD213SS rowconsts<>+1628(SB), X0, X5
+	VFMADD213SS rowconsts<>+1632(SB), X0, X5
+	VFMADD213SS rowconsts<>+1636(SB), X0, X5
+	VFMADD213SS rowconsts<>+1640(SB), X0, X5
+	VFMADD213SS rowconsts<>+1644(SB), X0, X5
+	VFMADD213SS rowconsts<>+1648(SB), X0, X5
+	VFMADD213SS rowconsts<>+1652(SB), X0, X5
 	VMULSS      X0, X5, X5
 	VMULSS      X4, X5, X5
-	VFMADD231SS rowconsts<>+1144(SB), X3, X5
-	VFMADD231SS rowconsts<>+1104(SB), X4, X5
+	VFMADD231SS rowconsts<>+1656(SB), X3, X5
+	VFMADD231SS rowconsts<>+1616(SB), X4, X5
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X5, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X3, X0
+	VFMADD231SS rowconsts<>+1660(SB), X3, X0
 	VSUBSS      X2, X2, X2
 	VADDSS      X2, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -6418,9 +6546,9 @@ TEXT ·CrossEntropyWAVX2(SB), $832-88
 	MOVQ         AX, BX
 	ANDQ         $0x07, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+1060(SB), Y2
-	VBROADCASTSS rowconsts<>+1056(SB), Y3
-	VBROADCASTSS rowconsts<>+1064(SB), Y4
+	VBROADCASTSS rowconsts<>+1572(SB), Y2
+	VBROADCASTSS rowconsts<>+1568(SB), Y3
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
 
@@ -6552,7 +6680,7 @@ CrossEntropyWAVX2_block_1:
 
 CrossEntropyWAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	XORQ         R11, R11
 
 CrossEntropyWAVX2_bmax_6:
@@ -6579,18 +6707,18 @@ CrossEntropyWAVX2_bmax_6:
 CrossEntropyWAVX2_bexp_7:
 	VMOVUPS     (SP)(R11*1), Y5
 	VSUBPS      Y0, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y5, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
 	VFMADD213PS Y2, Y5, Y7
 	VPSLLD      $0x17, Y7, Y8
 	VSUBPS      Y2, Y7, Y7
-	VFMADD231PS rowconsts<>+160(SB), Y7, Y5
-	VFMADD231PS rowconsts<>+192(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+672(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y7, Y5
 	VMOVAPS     Y4, Y7
-	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+256(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+288(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+320(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y7
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
@@ -6623,28 +6751,28 @@ CrossEntropyWAVX2_bexp_7:
 
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y5, Y0
+	VPSUBD       rowconsts<>+928(SB), Y5, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y6
 	VPSUBD       Y6, Y5, Y6
-	VSUBPS       rowconsts<>+448(SB), Y6, Y6
+	VSUBPS       rowconsts<>+960(SB), Y6, Y6
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+1108(SB), Y8
-	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VBROADCASTSS rowconsts<>+1620(SB), Y8
+	VFMADD213PS  rowconsts<>+1024(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1056(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1088(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1120(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1152(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1184(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1216(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1248(SB), Y6, Y8
 	VMULPS       Y6, Y8, Y8
 	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+768(SB), Y0, Y8
-	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
+	VFMADD231PS  rowconsts<>+1280(SB), Y0, Y8
+	VFMADD231PS  rowconsts<>+992(SB), Y7, Y8
 	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+800(SB), Y0, Y6
+	VFMADD231PS  rowconsts<>+1312(SB), Y0, Y6
 	VSUBPS       Y5, Y5, Y0
 	VADDPS       Y0, Y6, Y6
 	MOVQ         lsum+56(FP), R11
@@ -6663,10 +6791,10 @@ CrossEntropyWAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
-	VBROADCASTSS rowconsts<>+1068(SB), Y5
-	VBROADCASTSS rowconsts<>+1068(SB), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y5
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         SI, SI
 
 CrossEntropyWAVX2_max32_9:
@@ -6699,7 +6827,7 @@ CrossEntropyWAVX2_maxtail_11:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y8
-	VBROADCASTSS rowconsts<>+1068(SB), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
 	VMASKMOVPS   (R8)(SI*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
@@ -6730,7 +6858,7 @@ CrossEntropyWAVX2_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropyWAVX2_explast_13
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+1068(SB), Y1
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropyWAVX2_exp32_15:
@@ -6740,18 +6868,18 @@ CrossEntropyWAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -6760,18 +6888,18 @@ CrossEntropyWAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     32(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -6780,18 +6908,18 @@ CrossEntropyWAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     64(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -6800,18 +6928,18 @@ CrossEntropyWAVX2_exp32_15:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     96(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -6827,18 +6955,18 @@ CrossEntropyWAVX2_exprest_16:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -6854,24 +6982,24 @@ CrossEntropyWAVX2_exptail_18:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -6886,18 +7014,18 @@ CrossEntropyWAVX2_expnext_19:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -6913,24 +7041,24 @@ CrossEntropyWAVX2_exptail_20:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -6945,18 +7073,18 @@ CrossEntropyWAVX2_expnext_21:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -6972,24 +7100,24 @@ CrossEntropyWAVX2_exptail_22:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -7005,24 +7133,24 @@ CrossEntropyWAVX2_expnext_23:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R10)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -7049,72 +7177,72 @@ CrossEntropyWAVX2_explast32_24:
 	JAE         CrossEntropyWAVX2_explastrest_25
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -7128,18 +7256,18 @@ CrossEntropyWAVX2_explastrest_25:
 	JAE         CrossEntropyWAVX2_explasttail_27
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -7157,18 +7285,18 @@ CrossEntropyWAVX2_explasttail_27:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -7181,18 +7309,18 @@ CrossEntropyWAVX2_explastnext_28:
 	JAE         CrossEntropyWAVX2_explasttail_29
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -7210,18 +7338,18 @@ CrossEntropyWAVX2_explasttail_29:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -7234,18 +7362,18 @@ CrossEntropyWAVX2_explastnext_30:
 	JAE         CrossEntropyWAVX2_explasttail_31
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -7263,18 +7391,18 @@ CrossEntropyWAVX2_explasttail_31:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -7292,18 +7420,18 @@ CrossEntropyWAVX2_explastnext_32:
 	VMOVUPS     (R10), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -7334,29 +7462,29 @@ CrossEntropyWAVX2_expfolded_14:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
+	VSUBSS     rowconsts<>+1612(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R10, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X8
-	VFMADD213SS rowconsts<>+1112(SB), X0, X8
-	VFMADD213SS rowconsts<>+1116(SB), X0, X8
-	VFMADD213SS rowconsts<>+1120(SB), X0, X8
-	VFMADD213SS rowconsts<>+1124(SB), X0, X8
-	VFMADD213SS rowconsts<>+1128(SB), X0, X8
-	VFMADD213SS rowconsts<>+1132(SB), X0, X8
-	VFMADD213SS rowconsts<>+1136(SB), X0, X8
-	VFMADD213SS rowconsts<>+1140(SB), X0, X8
+	VMOVSS      rowconsts<>+1620(SB), X8
+	VFMADD213SS rowconsts<>+1624(SB), X0, X8
+	VFMADD213SS rowconsts<>+1628(SB), X0, X8
+	VFMADD213SS rowconsts<>+1632(SB), X0, X8
+	VFMADD213SS rowconsts<>+1636(SB), X0, X8
+	VFMADD213SS rowconsts<>+1640(SB), X0, X8
+	VFMADD213SS rowconsts<>+1644(SB), X0, X8
+	VFMADD213SS rowconsts<>+1648(SB), X0, X8
+	VFMADD213SS rowconsts<>+1652(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+1144(SB), X6, X8
-	VFMADD231SS rowconsts<>+1104(SB), X7, X8
+	VFMADD231SS rowconsts<>+1656(SB), X6, X8
+	VFMADD231SS rowconsts<>+1616(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X6, X0
+	VFMADD231SS rowconsts<>+1660(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -7517,7 +7645,7 @@ CrossEntropyWSAVX2_block_1:
 
 CrossEntropyWSAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	XORQ         R11, R11
 
 CrossEntropyWSAVX2_bmax_6:
@@ -7563,18 +7691,18 @@ CrossEntropyWSAVX2_bexp_7:
 	ANDQ         $0x000000ff, R13
 	VADDPS       768(SP)(R13*1), Y3, Y3
 	VMOVUPS      Y3, 768(SP)(R13*1)
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y2, Y3
-	VBROADCASTSS rowconsts<>+1056(SB), Y4
-	VFMADD213PS  rowconsts<>+384(SB), Y2, Y4
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+1568(SB), Y4
+	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
 	VPSLLD       $0x17, Y4, Y5
-	VSUBPS       rowconsts<>+384(SB), Y4, Y4
-	VFMADD231PS  rowconsts<>+160(SB), Y4, Y2
-	VFMADD231PS  rowconsts<>+192(SB), Y4, Y2
-	VBROADCASTSS rowconsts<>+1064(SB), Y4
-	VFMADD213PS  rowconsts<>+224(SB), Y2, Y4
-	VFMADD213PS  rowconsts<>+256(SB), Y2, Y4
-	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
-	VFMADD213PS  rowconsts<>+320(SB), Y2, Y4
+	VSUBPS       rowconsts<>+896(SB), Y4, Y4
+	VFMADD231PS  rowconsts<>+672(SB), Y4, Y2
+	VFMADD231PS  rowconsts<>+704(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+768(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+800(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+832(SB), Y2, Y4
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
@@ -7624,28 +7752,28 @@ CrossEntropyWSAVX2_bexp_7:
 
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y2, Y0
+	VPSUBD       rowconsts<>+928(SB), Y2, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y3
 	VPSUBD       Y3, Y2, Y3
-	VSUBPS       rowconsts<>+448(SB), Y3, Y3
+	VSUBPS       rowconsts<>+960(SB), Y3, Y3
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y3, Y3, Y4
-	VBROADCASTSS rowconsts<>+1108(SB), Y5
-	VFMADD213PS  rowconsts<>+512(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+544(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+576(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+608(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+640(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+672(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+704(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+736(SB), Y3, Y5
+	VBROADCASTSS rowconsts<>+1620(SB), Y5
+	VFMADD213PS  rowconsts<>+1024(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1056(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1088(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1120(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1152(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1184(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1216(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1248(SB), Y3, Y5
 	VMULPS       Y3, Y5, Y5
 	VMULPS       Y4, Y5, Y5
-	VFMADD231PS  rowconsts<>+768(SB), Y0, Y5
-	VFMADD231PS  rowconsts<>+480(SB), Y4, Y5
+	VFMADD231PS  rowconsts<>+1280(SB), Y0, Y5
+	VFMADD231PS  rowconsts<>+992(SB), Y4, Y5
 	VADDPS       Y5, Y3, Y3
-	VFMADD231PS  rowconsts<>+800(SB), Y0, Y3
+	VFMADD231PS  rowconsts<>+1312(SB), Y0, Y3
 	VSUBPS       Y2, Y2, Y0
 	VADDPS       Y0, Y3, Y3
 	MOVQ         lsum+56(FP), R11
@@ -7664,10 +7792,10 @@ CrossEntropyWSAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
-	VBROADCASTSS rowconsts<>+1068(SB), Y2
-	VBROADCASTSS rowconsts<>+1068(SB), Y3
-	VBROADCASTSS rowconsts<>+1068(SB), Y4
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y2
+	VBROADCASTSS rowconsts<>+1580(SB), Y3
+	VBROADCASTSS rowconsts<>+1580(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropyWSAVX2_max32_9:
@@ -7700,7 +7828,7 @@ CrossEntropyWSAVX2_maxtail_11:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
-	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -7738,7 +7866,7 @@ CrossEntropyWSAVX2_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropyWSAVX2_explast_13
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+1068(SB), Y1
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropyWSAVX2_exp32_15:
@@ -7749,18 +7877,18 @@ CrossEntropyWSAVX2_exp32_15:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -7770,18 +7898,18 @@ CrossEntropyWSAVX2_exp32_15:
 	VMOVUPS      32(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  32(R10)(SI*4), Y10, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -7791,18 +7919,18 @@ CrossEntropyWSAVX2_exp32_15:
 	VMOVUPS      64(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  64(R10)(SI*4), Y10, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -7812,18 +7940,18 @@ CrossEntropyWSAVX2_exp32_15:
 	VMOVUPS      96(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  96(R10)(SI*4), Y10, Y5
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -7840,18 +7968,18 @@ CrossEntropyWSAVX2_exprest_16:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -7867,30 +7995,30 @@ CrossEntropyWSAVX2_exptail_18:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+1068(SB), Y11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -7906,18 +8034,18 @@ CrossEntropyWSAVX2_expnext_19:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -7933,30 +8061,30 @@ CrossEntropyWSAVX2_exptail_20:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+1068(SB), Y11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -7972,18 +8100,18 @@ CrossEntropyWSAVX2_expnext_21:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -7999,30 +8127,30 @@ CrossEntropyWSAVX2_exptail_22:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+1068(SB), Y11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -8038,30 +8166,30 @@ CrossEntropyWSAVX2_expnext_23:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+1068(SB), Y11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -8089,18 +8217,18 @@ CrossEntropyWSAVX2_explast32_24:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -8108,18 +8236,18 @@ CrossEntropyWSAVX2_explast32_24:
 	VMOVUPS      32(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  32(R10)(SI*4), Y10, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -8127,18 +8255,18 @@ CrossEntropyWSAVX2_explast32_24:
 	VMOVUPS      64(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  64(R10)(SI*4), Y10, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -8146,18 +8274,18 @@ CrossEntropyWSAVX2_explast32_24:
 	VMOVUPS      96(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  96(R10)(SI*4), Y10, Y5
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -8172,18 +8300,18 @@ CrossEntropyWSAVX2_explastrest_25:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -8201,24 +8329,24 @@ CrossEntropyWSAVX2_explasttail_27:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -8232,18 +8360,18 @@ CrossEntropyWSAVX2_explastnext_28:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -8261,24 +8389,24 @@ CrossEntropyWSAVX2_explasttail_29:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -8292,18 +8420,18 @@ CrossEntropyWSAVX2_explastnext_30:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -8321,24 +8449,24 @@ CrossEntropyWSAVX2_explasttail_31:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -8356,24 +8484,24 @@ CrossEntropyWSAVX2_explastnext_32:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R10)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -8404,29 +8532,29 @@ CrossEntropyWSAVX2_expfolded_14:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
+	VSUBSS     rowconsts<>+1612(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R10, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X9
-	VFMADD213SS rowconsts<>+1112(SB), X0, X9
-	VFMADD213SS rowconsts<>+1116(SB), X0, X9
-	VFMADD213SS rowconsts<>+1120(SB), X0, X9
-	VFMADD213SS rowconsts<>+1124(SB), X0, X9
-	VFMADD213SS rowconsts<>+1128(SB), X0, X9
-	VFMADD213SS rowconsts<>+1132(SB), X0, X9
-	VFMADD213SS rowconsts<>+1136(SB), X0, X9
-	VFMADD213SS rowconsts<>+1140(SB), X0, X9
+	VMOVSS      rowconsts<>+1620(SB), X9
+	VFMADD213SS rowconsts<>+1624(SB), X0, X9
+	VFMADD213SS rowconsts<>+1628(SB), X0, X9
+	VFMADD213SS rowconsts<>+1632(SB), X0, X9
+	VFMADD213SS rowconsts<>+1636(SB), X0, X9
+	VFMADD213SS rowconsts<>+1640(SB), X0, X9
+	VFMADD213SS rowconsts<>+1644(SB), X0, X9
+	VFMADD213SS rowconsts<>+1648(SB), X0, X9
+	VFMADD213SS rowconsts<>+1652(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+1144(SB), X7, X9
-	VFMADD231SS rowconsts<>+1104(SB), X8, X9
+	VFMADD231SS rowconsts<>+1656(SB), X7, X9
+	VFMADD231SS rowconsts<>+1616(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X7, X0
+	VFMADD231SS rowconsts<>+1660(SB), X7, X0
 	VSUBSS      X6, X6, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -8472,10 +8600,10 @@ TEXT ·CrossEntropySoftWAVX2(SB), NOSPLIT, $0-96
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
-	VBROADCASTSS rowconsts<>+1068(SB), Y2
-	VBROADCASTSS rowconsts<>+1068(SB), Y3
-	VBROADCASTSS rowconsts<>+1068(SB), Y4
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y2
+	VBROADCASTSS rowconsts<>+1580(SB), Y3
+	VBROADCASTSS rowconsts<>+1580(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySoftWAVX2_max32_1:
@@ -8508,7 +8636,7 @@ CrossEntropySoftWAVX2_maxtail_3:
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
-	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -8539,7 +8667,7 @@ CrossEntropySoftWAVX2_row:
 	CMPQ         SI, R9
 	JAE          CrossEntropySoftWAVX2_explast_5
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+1068(SB), Y1
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropySoftWAVX2_exp32_7:
@@ -8549,18 +8677,18 @@ CrossEntropySoftWAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8569,18 +8697,18 @@ CrossEntropySoftWAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8589,18 +8717,18 @@ CrossEntropySoftWAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8609,18 +8737,18 @@ CrossEntropySoftWAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8636,18 +8764,18 @@ CrossEntropySoftWAVX2_exprest_8:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8663,24 +8791,24 @@ CrossEntropySoftWAVX2_exptail_10:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -8695,18 +8823,18 @@ CrossEntropySoftWAVX2_expnext_11:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8722,24 +8850,24 @@ CrossEntropySoftWAVX2_exptail_12:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -8754,18 +8882,18 @@ CrossEntropySoftWAVX2_expnext_13:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8781,24 +8909,24 @@ CrossEntropySoftWAVX2_exptail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -8814,24 +8942,24 @@ CrossEntropySoftWAVX2_expnext_15:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	VMASKMOVPS   (R10)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -8858,72 +8986,72 @@ CrossEntropySoftWAVX2_explast32_16:
 	JAE          CrossEntropySoftWAVX2_explastrest_17
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y2, Y2
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y3, Y3
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
 	VADDPS       Y9, Y4, Y4
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8937,18 +9065,18 @@ CrossEntropySoftWAVX2_explastrest_17:
 	JAE          CrossEntropySoftWAVX2_explasttail_19
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -8966,18 +9094,18 @@ CrossEntropySoftWAVX2_explasttail_19:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -8990,18 +9118,18 @@ CrossEntropySoftWAVX2_explastnext_20:
 	JAE          CrossEntropySoftWAVX2_explasttail_21
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -9019,18 +9147,18 @@ CrossEntropySoftWAVX2_explasttail_21:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -9043,18 +9171,18 @@ CrossEntropySoftWAVX2_explastnext_22:
 	JAE          CrossEntropySoftWAVX2_explasttail_23
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -9072,18 +9200,18 @@ CrossEntropySoftWAVX2_explasttail_23:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -9101,18 +9229,18 @@ CrossEntropySoftWAVX2_explastnext_24:
 	VMOVUPS      (R10), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -9217,7 +9345,7 @@ CrossEntropySoftWAVX2_tgttail_28:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+1088(SB), Y11
+	VBROADCASTSS rowconsts<>+1600(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -9255,7 +9383,7 @@ CrossEntropySoftWAVX2_tgttail_30:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+1088(SB), Y11
+	VBROADCASTSS rowconsts<>+1600(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -9293,7 +9421,7 @@ CrossEntropySoftWAVX2_tgttail_32:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+1088(SB), Y11
+	VBROADCASTSS rowconsts<>+1600(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -9317,7 +9445,7 @@ CrossEntropySoftWAVX2_tgtnext_33:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+1088(SB), Y11
+	VBROADCASTSS rowconsts<>+1600(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -9361,29 +9489,29 @@ CrossEntropySoftWAVX2_tgtdone_27:
 	SHLL       $0x17, R11
 	SUBL       R11, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
+	VSUBSS     rowconsts<>+1612(SB), X0, X0
 	VXORPS     X3, X3, X3
 	VCVTSI2SSL R10, X3, X3
 	VMULSS     X0, X0, X4
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X5
-	VFMADD213SS rowconsts<>+1112(SB), X0, X5
-	VFMADD213SS rowconsts<>+1116(SB), X0, X5
-	VFMADD213SS rowconsts<>+1120(SB), X0, X5
-	VFMADD213SS rowconsts<>+1124(SB), X0, X5
-	VFMADD213SS rowconsts<>+1128(SB), X0, X5
-	VFMADD213SS rowconsts<>+1132(SB), X0, X5
-	VFMADD213SS rowconsts<>+1136(SB), X0, X5
-	VFMADD213SS rowconsts<>+1140(SB), X0, X5
+	VMOVSS      rowconsts<>+1620(SB), X5
+	VFMADD213SS rowconsts<>+1624(SB), X0, X5
+	VFMADD213SS rowconsts<>+1628(SB), X0, X5
+	VFMADD213SS rowconsts<>+1632(SB), X0, X5
+	VFMADD213SS rowconsts<>+1636(SB), X0, X5
+	VFMADD213SS rowconsts<>+1640(SB), X0, X5
+	VFMADD213SS rowconsts<>+1644(SB), X0, X5
+	VFMADD213SS rowconsts<>+1648(SB), X0, X5
+	VFMADD213SS rowconsts<>+1652(SB), X0, X5
 	VMULSS      X0, X5, X5
 	VMULSS      X4, X5, X5
-	VFMADD231SS rowconsts<>+1144(SB), X3, X5
-	VFMADD231SS rowconsts<>+1104(SB), X4, X5
+	VFMADD231SS rowconsts<>+1656(SB), X3, X5
+	VFMADD231SS rowconsts<>+1616(SB), X4, X5
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X5, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X3, X0
+	VFMADD231SS rowconsts<>+1660(SB), X3, X0
 	VSUBSS      X2, X2, X2
 	VADDSS      X2, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -9411,9 +9539,9 @@ TEXT ·CrossEntropyGAVX2(SB), $832-88
 	MOVQ         AX, BX
 	ANDQ         $0x07, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+1060(SB), Y2
-	VBROADCASTSS rowconsts<>+1056(SB), Y3
-	VBROADCASTSS rowconsts<>+1064(SB), Y4
+	VBROADCASTSS rowconsts<>+1572(SB), Y2
+	VBROADCASTSS rowconsts<>+1568(SB), Y3
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
@@ -9546,7 +9674,7 @@ CrossEntropyGAVX2_block_1:
 
 CrossEntropyGAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	XORQ         R12, R12
 
 CrossEntropyGAVX2_bmax_6:
@@ -9573,18 +9701,18 @@ CrossEntropyGAVX2_bmax_6:
 CrossEntropyGAVX2_bexp_7:
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y5, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
 	VFMADD213PS Y2, Y5, Y7
 	VPSLLD      $0x17, Y7, Y8
 	VSUBPS      Y2, Y7, Y7
-	VFMADD231PS rowconsts<>+160(SB), Y7, Y5
-	VFMADD231PS rowconsts<>+192(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+672(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y7, Y5
 	VMOVAPS     Y4, Y7
-	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+256(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+288(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+320(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y7
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
@@ -9617,7 +9745,7 @@ CrossEntropyGAVX2_bexp_7:
 	VMOVUPS Y0, (R12)(DI*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+1100(SB), Y0
+	VBROADCASTSS rowconsts<>+1612(SB), Y0
 	VDIVPS       Y5, Y0, Y0
 	MOVQ         a+32(FP), R12
 	VMOVUPS      (R12)(DI*4), Y6
@@ -9726,28 +9854,28 @@ CrossEntropyGAVX2_bgrad_8:
 CrossEntropyGAVX2_nohigh_10:
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y5, Y0
+	VPSUBD       rowconsts<>+928(SB), Y5, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y6
 	VPSUBD       Y6, Y5, Y6
-	VSUBPS       rowconsts<>+448(SB), Y6, Y6
+	VSUBPS       rowconsts<>+960(SB), Y6, Y6
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+1108(SB), Y8
-	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VBROADCASTSS rowconsts<>+1620(SB), Y8
+	VFMADD213PS  rowconsts<>+1024(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1056(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1088(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1120(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1152(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1184(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1216(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1248(SB), Y6, Y8
 	VMULPS       Y6, Y8, Y8
 	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+768(SB), Y0, Y8
-	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
+	VFMADD231PS  rowconsts<>+1280(SB), Y0, Y8
+	VFMADD231PS  rowconsts<>+992(SB), Y7, Y8
 	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+800(SB), Y0, Y6
+	VFMADD231PS  rowconsts<>+1312(SB), Y0, Y6
 	VSUBPS       Y5, Y5, Y0
 	VADDPS       Y0, Y6, Y6
 	MOVQ         lsum+56(FP), R12
@@ -9767,10 +9895,10 @@ CrossEntropyGAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
-	VBROADCASTSS rowconsts<>+1068(SB), Y5
-	VBROADCASTSS rowconsts<>+1068(SB), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y5
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         SI, SI
 
 CrossEntropyGAVX2_max32_12:
@@ -9803,7 +9931,7 @@ CrossEntropyGAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
-	VBROADCASTSS rowconsts<>+1068(SB), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
 	VMASKMOVPS   (R8)(SI*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
@@ -9834,7 +9962,7 @@ CrossEntropyGAVX2_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropyGAVX2_explast_16
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+1068(SB), Y1
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropyGAVX2_exp32_18:
@@ -9844,18 +9972,18 @@ CrossEntropyGAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -9865,18 +9993,18 @@ CrossEntropyGAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     32(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -9886,18 +10014,18 @@ CrossEntropyGAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     64(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -9907,18 +10035,18 @@ CrossEntropyGAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     96(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -9935,18 +10063,18 @@ CrossEntropyGAVX2_exprest_19:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -9963,24 +10091,24 @@ CrossEntropyGAVX2_exptail_21:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -9996,18 +10124,18 @@ CrossEntropyGAVX2_expnext_22:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10024,24 +10152,24 @@ CrossEntropyGAVX2_exptail_23:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -10057,18 +10185,18 @@ CrossEntropyGAVX2_expnext_24:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10085,24 +10213,24 @@ CrossEntropyGAVX2_exptail_25:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -10119,24 +10247,24 @@ CrossEntropyGAVX2_expnext_26:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -10164,18 +10292,18 @@ CrossEntropyGAVX2_explast32_27:
 	JAE         CrossEntropyGAVX2_explastrest_28
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10183,18 +10311,18 @@ CrossEntropyGAVX2_explast32_27:
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10202,18 +10330,18 @@ CrossEntropyGAVX2_explast32_27:
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10221,18 +10349,18 @@ CrossEntropyGAVX2_explast32_27:
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10247,18 +10375,18 @@ CrossEntropyGAVX2_explastrest_28:
 	JAE         CrossEntropyGAVX2_explasttail_30
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10277,18 +10405,18 @@ CrossEntropyGAVX2_explasttail_30:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -10302,18 +10430,18 @@ CrossEntropyGAVX2_explastnext_31:
 	JAE         CrossEntropyGAVX2_explasttail_32
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10332,18 +10460,18 @@ CrossEntropyGAVX2_explasttail_32:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -10357,18 +10485,18 @@ CrossEntropyGAVX2_explastnext_33:
 	JAE         CrossEntropyGAVX2_explasttail_34
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -10387,18 +10515,18 @@ CrossEntropyGAVX2_explasttail_34:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -10417,18 +10545,18 @@ CrossEntropyGAVX2_explastnext_35:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -10448,7 +10576,7 @@ CrossEntropyGAVX2_expfolded_17:
 	VADDSS       X6, X5, X5
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+1100(SB), X6
+	VMOVSS       rowconsts<>+1612(SB), X6
 	VDIVSS       X5, X6, X6
 	VBROADCASTSS X6, Y6
 	MOVQ         a+32(FP), SI
@@ -10531,29 +10659,29 @@ CrossEntropyGAVX2_outend_39:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
+	VSUBSS     rowconsts<>+1612(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X8
-	VFMADD213SS rowconsts<>+1112(SB), X0, X8
-	VFMADD213SS rowconsts<>+1116(SB), X0, X8
-	VFMADD213SS rowconsts<>+1120(SB), X0, X8
-	VFMADD213SS rowconsts<>+1124(SB), X0, X8
-	VFMADD213SS rowconsts<>+1128(SB), X0, X8
-	VFMADD213SS rowconsts<>+1132(SB), X0, X8
-	VFMADD213SS rowconsts<>+1136(SB), X0, X8
-	VFMADD213SS rowconsts<>+1140(SB), X0, X8
+	VMOVSS      rowconsts<>+1620(SB), X8
+	VFMADD213SS rowconsts<>+1624(SB), X0, X8
+	VFMADD213SS rowconsts<>+1628(SB), X0, X8
+	VFMADD213SS rowconsts<>+1632(SB), X0, X8
+	VFMADD213SS rowconsts<>+1636(SB), X0, X8
+	VFMADD213SS rowconsts<>+1640(SB), X0, X8
+	VFMADD213SS rowconsts<>+1644(SB), X0, X8
+	VFMADD213SS rowconsts<>+1648(SB), X0, X8
+	VFMADD213SS rowconsts<>+1652(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+1144(SB), X6, X8
-	VFMADD231SS rowconsts<>+1104(SB), X7, X8
+	VFMADD231SS rowconsts<>+1656(SB), X6, X8
+	VFMADD231SS rowconsts<>+1616(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X6, X0
+	VFMADD231SS rowconsts<>+1660(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -10716,7 +10844,7 @@ CrossEntropyGSAVX2_block_1:
 
 CrossEntropyGSAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	XORQ         R12, R12
 
 CrossEntropyGSAVX2_bmax_6:
@@ -10758,18 +10886,18 @@ CrossEntropyGSAVX2_bexp_7:
 	ANDQ         $0x000000ff, R14
 	VADDPS       768(SP)(R14*1), Y3, Y3
 	VMOVUPS      Y3, 768(SP)(R14*1)
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y2, Y3
-	VBROADCASTSS rowconsts<>+1056(SB), Y4
-	VFMADD213PS  rowconsts<>+384(SB), Y2, Y4
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+1568(SB), Y4
+	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
 	VPSLLD       $0x17, Y4, Y5
-	VSUBPS       rowconsts<>+384(SB), Y4, Y4
-	VFMADD231PS  rowconsts<>+160(SB), Y4, Y2
-	VFMADD231PS  rowconsts<>+192(SB), Y4, Y2
-	VBROADCASTSS rowconsts<>+1064(SB), Y4
-	VFMADD213PS  rowconsts<>+224(SB), Y2, Y4
-	VFMADD213PS  rowconsts<>+256(SB), Y2, Y4
-	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
-	VFMADD213PS  rowconsts<>+320(SB), Y2, Y4
+	VSUBPS       rowconsts<>+896(SB), Y4, Y4
+	VFMADD231PS  rowconsts<>+672(SB), Y4, Y2
+	VFMADD231PS  rowconsts<>+704(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+768(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+800(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+832(SB), Y2, Y4
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
@@ -10819,7 +10947,7 @@ CrossEntropyGSAVX2_bexp_7:
 	VMOVUPS Y0, (R12)(DI*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+1100(SB), Y0
+	VBROADCASTSS rowconsts<>+1612(SB), Y0
 	VDIVPS       Y2, Y0, Y0
 	MOVQ         a+32(FP), R12
 	VMOVUPS      (R12)(DI*4), Y3
@@ -10928,28 +11056,28 @@ CrossEntropyGSAVX2_bgrad_8:
 CrossEntropyGSAVX2_nohigh_10:
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y2, Y0
+	VPSUBD       rowconsts<>+928(SB), Y2, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y3
 	VPSUBD       Y3, Y2, Y3
-	VSUBPS       rowconsts<>+448(SB), Y3, Y3
+	VSUBPS       rowconsts<>+960(SB), Y3, Y3
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y3, Y3, Y4
-	VBROADCASTSS rowconsts<>+1108(SB), Y5
-	VFMADD213PS  rowconsts<>+512(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+544(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+576(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+608(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+640(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+672(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+704(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+736(SB), Y3, Y5
+	VBROADCASTSS rowconsts<>+1620(SB), Y5
+	VFMADD213PS  rowconsts<>+1024(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1056(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1088(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1120(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1152(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1184(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1216(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1248(SB), Y3, Y5
 	VMULPS       Y3, Y5, Y5
 	VMULPS       Y4, Y5, Y5
-	VFMADD231PS  rowconsts<>+768(SB), Y0, Y5
-	VFMADD231PS  rowconsts<>+480(SB), Y4, Y5
+	VFMADD231PS  rowconsts<>+1280(SB), Y0, Y5
+	VFMADD231PS  rowconsts<>+992(SB), Y4, Y5
 	VADDPS       Y5, Y3, Y3
-	VFMADD231PS  rowconsts<>+800(SB), Y0, Y3
+	VFMADD231PS  rowconsts<>+1312(SB), Y0, Y3
 	VSUBPS       Y2, Y2, Y0
 	VADDPS       Y0, Y3, Y3
 	MOVQ         lsum+56(FP), R12
@@ -10969,10 +11097,10 @@ CrossEntropyGSAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
-	VBROADCASTSS rowconsts<>+1068(SB), Y2
-	VBROADCASTSS rowconsts<>+1068(SB), Y3
-	VBROADCASTSS rowconsts<>+1068(SB), Y4
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y2
+	VBROADCASTSS rowconsts<>+1580(SB), Y3
+	VBROADCASTSS rowconsts<>+1580(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropyGSAVX2_max32_12:
@@ -11005,7 +11133,7 @@ CrossEntropyGSAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
-	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -11042,7 +11170,7 @@ CrossEntropyGSAVX2_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropyGSAVX2_explast_16
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+1068(SB), Y1
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropyGSAVX2_exp32_18:
@@ -11053,18 +11181,18 @@ CrossEntropyGSAVX2_exp32_18:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11075,18 +11203,18 @@ CrossEntropyGSAVX2_exp32_18:
 	VMOVUPS      32(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11097,18 +11225,18 @@ CrossEntropyGSAVX2_exp32_18:
 	VMOVUPS      64(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11119,18 +11247,18 @@ CrossEntropyGSAVX2_exp32_18:
 	VMOVUPS      96(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11148,18 +11276,18 @@ CrossEntropyGSAVX2_exprest_19:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11176,29 +11304,29 @@ CrossEntropyGSAVX2_exptail_21:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+1068(SB), Y11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -11215,18 +11343,18 @@ CrossEntropyGSAVX2_expnext_22:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11243,29 +11371,29 @@ CrossEntropyGSAVX2_exptail_23:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+1068(SB), Y11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -11282,18 +11410,18 @@ CrossEntropyGSAVX2_expnext_24:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11310,29 +11438,29 @@ CrossEntropyGSAVX2_exptail_25:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+1068(SB), Y11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -11349,29 +11477,29 @@ CrossEntropyGSAVX2_expnext_26:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VBROADCASTSS rowconsts<>+1068(SB), Y11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -11400,18 +11528,18 @@ CrossEntropyGSAVX2_explast32_27:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11420,18 +11548,18 @@ CrossEntropyGSAVX2_explast32_27:
 	VMOVUPS      32(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11440,18 +11568,18 @@ CrossEntropyGSAVX2_explast32_27:
 	VMOVUPS      64(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11460,18 +11588,18 @@ CrossEntropyGSAVX2_explast32_27:
 	VMOVUPS      96(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11487,18 +11615,18 @@ CrossEntropyGSAVX2_explastrest_28:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11517,23 +11645,23 @@ CrossEntropyGSAVX2_explasttail_30:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y2, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -11548,18 +11676,18 @@ CrossEntropyGSAVX2_explastnext_31:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11578,23 +11706,23 @@ CrossEntropyGSAVX2_explasttail_32:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y3, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -11609,18 +11737,18 @@ CrossEntropyGSAVX2_explastnext_33:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -11639,23 +11767,23 @@ CrossEntropyGSAVX2_explasttail_34:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y4, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -11674,23 +11802,23 @@ CrossEntropyGSAVX2_explastnext_35:
 	VMOVUPS      (R11), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VADDPS       Y11, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -11710,7 +11838,7 @@ CrossEntropyGSAVX2_expfolded_17:
 	VADDSS       X7, X6, X6
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+1100(SB), X7
+	VMOVSS       rowconsts<>+1612(SB), X7
 	VDIVSS       X6, X7, X7
 	VBROADCASTSS X7, Y7
 	MOVQ         a+32(FP), SI
@@ -11793,29 +11921,29 @@ CrossEntropyGSAVX2_outend_39:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
+	VSUBSS     rowconsts<>+1612(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X9
-	VFMADD213SS rowconsts<>+1112(SB), X0, X9
-	VFMADD213SS rowconsts<>+1116(SB), X0, X9
-	VFMADD213SS rowconsts<>+1120(SB), X0, X9
-	VFMADD213SS rowconsts<>+1124(SB), X0, X9
-	VFMADD213SS rowconsts<>+1128(SB), X0, X9
-	VFMADD213SS rowconsts<>+1132(SB), X0, X9
-	VFMADD213SS rowconsts<>+1136(SB), X0, X9
-	VFMADD213SS rowconsts<>+1140(SB), X0, X9
+	VMOVSS      rowconsts<>+1620(SB), X9
+	VFMADD213SS rowconsts<>+1624(SB), X0, X9
+	VFMADD213SS rowconsts<>+1628(SB), X0, X9
+	VFMADD213SS rowconsts<>+1632(SB), X0, X9
+	VFMADD213SS rowconsts<>+1636(SB), X0, X9
+	VFMADD213SS rowconsts<>+1640(SB), X0, X9
+	VFMADD213SS rowconsts<>+1644(SB), X0, X9
+	VFMADD213SS rowconsts<>+1648(SB), X0, X9
+	VFMADD213SS rowconsts<>+1652(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+1144(SB), X7, X9
-	VFMADD231SS rowconsts<>+1104(SB), X8, X9
+	VFMADD231SS rowconsts<>+1656(SB), X7, X9
+	VFMADD231SS rowconsts<>+1616(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X7, X0
+	VFMADD231SS rowconsts<>+1660(SB), X7, X0
 	VSUBSS      X6, X6, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -11863,10 +11991,10 @@ TEXT ·CrossEntropySoftGAVX2(SB), NOSPLIT, $0-96
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
-	VBROADCASTSS rowconsts<>+1068(SB), Y2
-	VBROADCASTSS rowconsts<>+1068(SB), Y3
-	VBROADCASTSS rowconsts<>+1068(SB), Y4
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y2
+	VBROADCASTSS rowconsts<>+1580(SB), Y3
+	VBROADCASTSS rowconsts<>+1580(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySoftGAVX2_max32_1:
@@ -11899,7 +12027,7 @@ CrossEntropySoftGAVX2_maxtail_3:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
-	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -11930,7 +12058,7 @@ CrossEntropySoftGAVX2_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropySoftGAVX2_explast_5
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+1068(SB), Y1
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropySoftGAVX2_exp32_7:
@@ -11940,18 +12068,18 @@ CrossEntropySoftGAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -11961,18 +12089,18 @@ CrossEntropySoftGAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -11982,18 +12110,18 @@ CrossEntropySoftGAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -12003,18 +12131,18 @@ CrossEntropySoftGAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -12031,18 +12159,18 @@ CrossEntropySoftGAVX2_exprest_8:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -12059,24 +12187,24 @@ CrossEntropySoftGAVX2_exptail_10:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -12092,18 +12220,18 @@ CrossEntropySoftGAVX2_expnext_11:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -12120,24 +12248,24 @@ CrossEntropySoftGAVX2_exptail_12:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -12153,18 +12281,18 @@ CrossEntropySoftGAVX2_expnext_13:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -12181,24 +12309,24 @@ CrossEntropySoftGAVX2_exptail_14:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -12215,24 +12343,24 @@ CrossEntropySoftGAVX2_expnext_15:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -12260,18 +12388,18 @@ CrossEntropySoftGAVX2_explast32_16:
 	JAE          CrossEntropySoftGAVX2_explastrest_17
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -12279,18 +12407,18 @@ CrossEntropySoftGAVX2_explast32_16:
 	VADDPS       Y9, Y2, Y2
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -12298,18 +12426,18 @@ CrossEntropySoftGAVX2_explast32_16:
 	VADDPS       Y9, Y3, Y3
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -12317,18 +12445,18 @@ CrossEntropySoftGAVX2_explast32_16:
 	VADDPS       Y9, Y4, Y4
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -12343,18 +12471,18 @@ CrossEntropySoftGAVX2_explastrest_17:
 	JAE          CrossEntropySoftGAVX2_explasttail_19
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -12373,18 +12501,18 @@ CrossEntropySoftGAVX2_explasttail_19:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -12398,18 +12526,18 @@ CrossEntropySoftGAVX2_explastnext_20:
 	JAE          CrossEntropySoftGAVX2_explasttail_21
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -12428,18 +12556,18 @@ CrossEntropySoftGAVX2_explasttail_21:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -12453,18 +12581,18 @@ CrossEntropySoftGAVX2_explastnext_22:
 	JAE          CrossEntropySoftGAVX2_explasttail_23
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -12483,18 +12611,18 @@ CrossEntropySoftGAVX2_explasttail_23:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -12513,18 +12641,18 @@ CrossEntropySoftGAVX2_explastnext_24:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -12622,7 +12750,7 @@ CrossEntropySoftGAVX2_tgttail_28:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+1088(SB), Y11
+	VBROADCASTSS rowconsts<>+1600(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -12657,7 +12785,7 @@ CrossEntropySoftGAVX2_tgttail_30:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+1088(SB), Y11
+	VBROADCASTSS rowconsts<>+1600(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -12692,7 +12820,7 @@ CrossEntropySoftGAVX2_tgttail_32:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+1088(SB), Y11
+	VBROADCASTSS rowconsts<>+1600(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -12714,7 +12842,7 @@ CrossEntropySoftGAVX2_tgtnext_33:
 	VMASKMOVPS   (R11)(SI*4), Y13, Y15
 	VFMADD231PS  Y15, Y11, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+1088(SB), Y11
+	VBROADCASTSS rowconsts<>+1600(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -12749,7 +12877,7 @@ CrossEntropySoftGAVX2_tgtdone_27:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
-	VMOVSS       rowconsts<>+1100(SB), X0
+	VMOVSS       rowconsts<>+1612(SB), X0
 	VDIVSS       X2, X0, X0
 	VBROADCASTSS X0, Y0
 	VBROADCASTSS X3, Y3
@@ -12845,29 +12973,29 @@ CrossEntropySoftGAVX2_outend_37:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
+	VSUBSS     rowconsts<>+1612(SB), X0, X0
 	VXORPS     X3, X3, X3
 	VCVTSI2SSL R11, X3, X3
 	VMULSS     X0, X0, X4
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X5
-	VFMADD213SS rowconsts<>+1112(SB), X0, X5
-	VFMADD213SS rowconsts<>+1116(SB), X0, X5
-	VFMADD213SS rowconsts<>+1120(SB), X0, X5
-	VFMADD213SS rowconsts<>+1124(SB), X0, X5
-	VFMADD213SS rowconsts<>+1128(SB), X0, X5
-	VFMADD213SS rowconsts<>+1132(SB), X0, X5
-	VFMADD213SS rowconsts<>+1136(SB), X0, X5
-	VFMADD213SS rowconsts<>+1140(SB), X0, X5
+	VMOVSS      rowconsts<>+1620(SB), X5
+	VFMADD213SS rowconsts<>+1624(SB), X0, X5
+	VFMADD213SS rowconsts<>+1628(SB), X0, X5
+	VFMADD213SS rowconsts<>+1632(SB), X0, X5
+	VFMADD213SS rowconsts<>+1636(SB), X0, X5
+	VFMADD213SS rowconsts<>+1640(SB), X0, X5
+	VFMADD213SS rowconsts<>+1644(SB), X0, X5
+	VFMADD213SS rowconsts<>+1648(SB), X0, X5
+	VFMADD213SS rowconsts<>+1652(SB), X0, X5
 	VMULSS      X0, X5, X5
 	VMULSS      X4, X5, X5
-	VFMADD231SS rowconsts<>+1144(SB), X3, X5
-	VFMADD231SS rowconsts<>+1104(SB), X4, X5
+	VFMADD231SS rowconsts<>+1656(SB), X3, X5
+	VFMADD231SS rowconsts<>+1616(SB), X4, X5
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X5, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X3, X0
+	VFMADD231SS rowconsts<>+1660(SB), X3, X0
 	VSUBSS      X2, X2, X2
 	VADDSS      X2, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -12896,9 +13024,9 @@ TEXT ·CrossEntropyGWAVX2(SB), $832-88
 	MOVQ         AX, BX
 	ANDQ         $0x07, BX
 	XORQ         DI, DI
-	VBROADCASTSS rowconsts<>+1060(SB), Y2
-	VBROADCASTSS rowconsts<>+1056(SB), Y3
-	VBROADCASTSS rowconsts<>+1064(SB), Y4
+	VBROADCASTSS rowconsts<>+1572(SB), Y2
+	VBROADCASTSS rowconsts<>+1568(SB), Y3
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
@@ -13031,7 +13159,7 @@ CrossEntropyGWAVX2_block_1:
 
 CrossEntropyGWAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	XORQ         R12, R12
 
 CrossEntropyGWAVX2_bmax_6:
@@ -13058,18 +13186,18 @@ CrossEntropyGWAVX2_bmax_6:
 CrossEntropyGWAVX2_bexp_7:
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y5, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
 	VFMADD213PS Y2, Y5, Y7
 	VPSLLD      $0x17, Y7, Y8
 	VSUBPS      Y2, Y7, Y7
-	VFMADD231PS rowconsts<>+160(SB), Y7, Y5
-	VFMADD231PS rowconsts<>+192(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+672(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y7, Y5
 	VMOVAPS     Y4, Y7
-	VFMADD213PS rowconsts<>+224(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+256(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+288(SB), Y5, Y7
-	VFMADD213PS rowconsts<>+320(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y7
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
@@ -13102,7 +13230,7 @@ CrossEntropyGWAVX2_bexp_7:
 	VMOVUPS Y0, (R12)(DI*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+1100(SB), Y0
+	VBROADCASTSS rowconsts<>+1612(SB), Y0
 	VDIVPS       Y5, Y0, Y0
 	MOVQ         a+32(FP), R12
 	VMOVUPS      (R12)(DI*4), Y6
@@ -13215,28 +13343,28 @@ CrossEntropyGWAVX2_bgrad_8:
 CrossEntropyGWAVX2_nohigh_10:
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y5, Y0
+	VPSUBD       rowconsts<>+928(SB), Y5, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y6
 	VPSUBD       Y6, Y5, Y6
-	VSUBPS       rowconsts<>+448(SB), Y6, Y6
+	VSUBPS       rowconsts<>+960(SB), Y6, Y6
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+1108(SB), Y8
-	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VBROADCASTSS rowconsts<>+1620(SB), Y8
+	VFMADD213PS  rowconsts<>+1024(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1056(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1088(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1120(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1152(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1184(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1216(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1248(SB), Y6, Y8
 	VMULPS       Y6, Y8, Y8
 	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+768(SB), Y0, Y8
-	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
+	VFMADD231PS  rowconsts<>+1280(SB), Y0, Y8
+	VFMADD231PS  rowconsts<>+992(SB), Y7, Y8
 	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+800(SB), Y0, Y6
+	VFMADD231PS  rowconsts<>+1312(SB), Y0, Y6
 	VSUBPS       Y5, Y5, Y0
 	VADDPS       Y0, Y6, Y6
 	MOVQ         lsum+56(FP), R12
@@ -13256,10 +13384,10 @@ CrossEntropyGWAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
-	VBROADCASTSS rowconsts<>+1068(SB), Y5
-	VBROADCASTSS rowconsts<>+1068(SB), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y5
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         SI, SI
 
 CrossEntropyGWAVX2_max32_12:
@@ -13292,7 +13420,7 @@ CrossEntropyGWAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
-	VBROADCASTSS rowconsts<>+1068(SB), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
 	VMASKMOVPS   (R8)(SI*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
@@ -13323,7 +13451,7 @@ CrossEntropyGWAVX2_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropyGWAVX2_explast_16
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+1068(SB), Y1
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropyGWAVX2_exp32_18:
@@ -13333,18 +13461,18 @@ CrossEntropyGWAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13354,18 +13482,18 @@ CrossEntropyGWAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     32(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13375,18 +13503,18 @@ CrossEntropyGWAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     64(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13396,18 +13524,18 @@ CrossEntropyGWAVX2_exp32_18:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     96(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13424,18 +13552,18 @@ CrossEntropyGWAVX2_exprest_19:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13452,24 +13580,24 @@ CrossEntropyGWAVX2_exptail_21:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -13485,18 +13613,18 @@ CrossEntropyGWAVX2_expnext_22:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13513,24 +13641,24 @@ CrossEntropyGWAVX2_exptail_23:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -13546,18 +13674,18 @@ CrossEntropyGWAVX2_expnext_24:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13574,24 +13702,24 @@ CrossEntropyGWAVX2_exptail_25:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -13608,24 +13736,24 @@ CrossEntropyGWAVX2_expnext_26:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
 	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (R8)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
 	VFMADD213PS  Y2, Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
 	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -13653,18 +13781,18 @@ CrossEntropyGWAVX2_explast32_27:
 	JAE         CrossEntropyGWAVX2_explastrest_28
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13672,18 +13800,18 @@ CrossEntropyGWAVX2_explast32_27:
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13691,18 +13819,18 @@ CrossEntropyGWAVX2_explast32_27:
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13710,18 +13838,18 @@ CrossEntropyGWAVX2_explast32_27:
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13736,18 +13864,18 @@ CrossEntropyGWAVX2_explastrest_28:
 	JAE         CrossEntropyGWAVX2_explasttail_30
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13766,18 +13894,18 @@ CrossEntropyGWAVX2_explasttail_30:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -13791,18 +13919,18 @@ CrossEntropyGWAVX2_explastnext_31:
 	JAE         CrossEntropyGWAVX2_explasttail_32
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13821,18 +13949,18 @@ CrossEntropyGWAVX2_explasttail_32:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -13846,18 +13974,18 @@ CrossEntropyGWAVX2_explastnext_33:
 	JAE         CrossEntropyGWAVX2_explasttail_34
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y9, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+160(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+192(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+224(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+256(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+288(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+320(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
@@ -13876,18 +14004,18 @@ CrossEntropyGWAVX2_explasttail_34:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -13906,18 +14034,18 @@ CrossEntropyGWAVX2_explastnext_35:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (R8)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y10, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
 	VFMADD213PS Y2, Y10, Y12
 	VPSLLD      $0x17, Y12, Y13
 	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+192(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
 	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+320(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
 	VMULPS      Y13, Y10, Y10
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
@@ -13937,7 +14065,7 @@ CrossEntropyGWAVX2_expfolded_17:
 	VADDSS       X6, X5, X5
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+1100(SB), X6
+	VMOVSS       rowconsts<>+1612(SB), X6
 	VDIVSS       X5, X6, X6
 	VBROADCASTSS X6, Y6
 	MOVQ         a+32(FP), SI
@@ -14022,29 +14150,29 @@ CrossEntropyGWAVX2_outend_39:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
+	VSUBSS     rowconsts<>+1612(SB), X0, X0
 	VXORPS     X6, X6, X6
 	VCVTSI2SSL R11, X6, X6
 	VMULSS     X0, X0, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X8
-	VFMADD213SS rowconsts<>+1112(SB), X0, X8
-	VFMADD213SS rowconsts<>+1116(SB), X0, X8
-	VFMADD213SS rowconsts<>+1120(SB), X0, X8
-	VFMADD213SS rowconsts<>+1124(SB), X0, X8
-	VFMADD213SS rowconsts<>+1128(SB), X0, X8
-	VFMADD213SS rowconsts<>+1132(SB), X0, X8
-	VFMADD213SS rowconsts<>+1136(SB), X0, X8
-	VFMADD213SS rowconsts<>+1140(SB), X0, X8
+	VMOVSS      rowconsts<>+1620(SB), X8
+	VFMADD213SS rowconsts<>+1624(SB), X0, X8
+	VFMADD213SS rowconsts<>+1628(SB), X0, X8
+	VFMADD213SS rowconsts<>+1632(SB), X0, X8
+	VFMADD213SS rowconsts<>+1636(SB), X0, X8
+	VFMADD213SS rowconsts<>+1640(SB), X0, X8
+	VFMADD213SS rowconsts<>+1644(SB), X0, X8
+	VFMADD213SS rowconsts<>+1648(SB), X0, X8
+	VFMADD213SS rowconsts<>+1652(SB), X0, X8
 	VMULSS      X0, X8, X8
 	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+1144(SB), X6, X8
-	VFMADD231SS rowconsts<>+1104(SB), X7, X8
+	VFMADD231SS rowconsts<>+1656(SB), X6, X8
+	VFMADD231SS rowconsts<>+1616(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X6, X0
+	VFMADD231SS rowconsts<>+1660(SB), X6, X0
 	VSUBSS      X5, X5, X5
 	VADDSS      X5, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -14207,7 +14335,7 @@ CrossEntropyGWSAVX2_block_1:
 
 CrossEntropyGWSAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	XORQ         R12, R12
 
 CrossEntropyGWSAVX2_bmax_6:
@@ -14253,18 +14381,18 @@ CrossEntropyGWSAVX2_bexp_7:
 	ANDQ         $0x000000ff, R14
 	VADDPS       768(SP)(R14*1), Y3, Y3
 	VMOVUPS      Y3, 768(SP)(R14*1)
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y2, Y3
-	VBROADCASTSS rowconsts<>+1056(SB), Y4
-	VFMADD213PS  rowconsts<>+384(SB), Y2, Y4
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+1568(SB), Y4
+	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
 	VPSLLD       $0x17, Y4, Y5
-	VSUBPS       rowconsts<>+384(SB), Y4, Y4
-	VFMADD231PS  rowconsts<>+160(SB), Y4, Y2
-	VFMADD231PS  rowconsts<>+192(SB), Y4, Y2
-	VBROADCASTSS rowconsts<>+1064(SB), Y4
-	VFMADD213PS  rowconsts<>+224(SB), Y2, Y4
-	VFMADD213PS  rowconsts<>+256(SB), Y2, Y4
-	VFMADD213PS  rowconsts<>+288(SB), Y2, Y4
-	VFMADD213PS  rowconsts<>+320(SB), Y2, Y4
+	VSUBPS       rowconsts<>+896(SB), Y4, Y4
+	VFMADD231PS  rowconsts<>+672(SB), Y4, Y2
+	VFMADD231PS  rowconsts<>+704(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+768(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+800(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+832(SB), Y2, Y4
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
@@ -14314,7 +14442,7 @@ CrossEntropyGWSAVX2_bexp_7:
 	VMOVUPS Y0, (R12)(DI*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
-	VBROADCASTSS rowconsts<>+1100(SB), Y0
+	VBROADCASTSS rowconsts<>+1612(SB), Y0
 	VDIVPS       Y2, Y0, Y0
 	MOVQ         a+32(FP), R12
 	VMOVUPS      (R12)(DI*4), Y3
@@ -14427,28 +14555,28 @@ CrossEntropyGWSAVX2_bgrad_8:
 CrossEntropyGWSAVX2_nohigh_10:
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y2, Y0
+	VPSUBD       rowconsts<>+928(SB), Y2, Y0
 	VPSRAD       $0x17, Y0, Y0
 	VPSLLD       $0x17, Y0, Y3
 	VPSUBD       Y3, Y2, Y3
-	VSUBPS       rowconsts<>+448(SB), Y3, Y3
+	VSUBPS       rowconsts<>+960(SB), Y3, Y3
 	VCVTDQ2PS    Y0, Y0
 	VMULPS       Y3, Y3, Y4
-	VBROADCASTSS rowconsts<>+1108(SB), Y5
-	VFMADD213PS  rowconsts<>+512(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+544(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+576(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+608(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+640(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+672(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+704(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+736(SB), Y3, Y5
+	VBROADCASTSS rowconsts<>+1620(SB), Y5
+	VFMADD213PS  rowconsts<>+1024(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1056(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1088(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1120(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1152(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1184(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1216(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1248(SB), Y3, Y5
 	VMULPS       Y3, Y5, Y5
 	VMULPS       Y4, Y5, Y5
-	VFMADD231PS  rowconsts<>+768(SB), Y0, Y5
-	VFMADD231PS  rowconsts<>+480(SB), Y4, Y5
+	VFMADD231PS  rowconsts<>+1280(SB), Y0, Y5
+	VFMADD231PS  rowconsts<>+992(SB), Y4, Y5
 	VADDPS       Y5, Y3, Y3
-	VFMADD231PS  rowconsts<>+800(SB), Y0, Y3
+	VFMADD231PS  rowconsts<>+1312(SB), Y0, Y3
 	VSUBPS       Y2, Y2, Y0
 	VADDPS       Y0, Y3, Y3
 	MOVQ         lsum+56(FP), R12
@@ -14468,10 +14596,10 @@ CrossEntropyGWSAVX2_blockdone_2:
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
-	VBROADCASTSS rowconsts<>+1068(SB), Y2
-	VBROADCASTSS rowconsts<>+1068(SB), Y3
-	VBROADCASTSS rowconsts<>+1068(SB), Y4
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y2
+	VBROADCASTSS rowconsts<>+1580(SB), Y3
+	VBROADCASTSS rowconsts<>+1580(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropyGWSAVX2_max32_12:
@@ -14504,7 +14632,7 @@ CrossEntropyGWSAVX2_maxtail_14:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
-	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -14542,7 +14670,7 @@ CrossEntropyGWSAVX2_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropyGWSAVX2_explast_16
 	LEAQ         (R8)(AX*4), R12
-	VBROADCASTSS rowconsts<>+1068(SB), Y1
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropyGWSAVX2_exp32_18:
@@ -14553,18 +14681,18 @@ CrossEntropyGWSAVX2_exp32_18:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14575,18 +14703,18 @@ CrossEntropyGWSAVX2_exp32_18:
 	VMOVUPS      32(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  32(R11)(SI*4), Y10, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14597,18 +14725,18 @@ CrossEntropyGWSAVX2_exp32_18:
 	VMOVUPS      64(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  64(R11)(SI*4), Y10, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14619,18 +14747,18 @@ CrossEntropyGWSAVX2_exp32_18:
 	VMOVUPS      96(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  96(R11)(SI*4), Y10, Y5
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14648,18 +14776,18 @@ CrossEntropyGWSAVX2_exprest_19:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14676,30 +14804,30 @@ CrossEntropyGWSAVX2_exptail_21:
 	SHLQ         $0x02, R14
 	SUBQ         R14, R13
 	VMOVUPS      (R13), Y10
-	VBROADCASTSS rowconsts<>+1068(SB), Y11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
 	VMASKMOVPS   (R12)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -14716,18 +14844,18 @@ CrossEntropyGWSAVX2_expnext_22:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14744,30 +14872,30 @@ CrossEntropyGWSAVX2_exptail_23:
 	SHLQ         $0x02, R14
 	SUBQ         R14, R13
 	VMOVUPS      (R13), Y10
-	VBROADCASTSS rowconsts<>+1068(SB), Y11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
 	VMASKMOVPS   (R12)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -14784,18 +14912,18 @@ CrossEntropyGWSAVX2_expnext_24:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14812,30 +14940,30 @@ CrossEntropyGWSAVX2_exptail_25:
 	SHLQ         $0x02, R14
 	SUBQ         R14, R13
 	VMOVUPS      (R13), Y10
-	VBROADCASTSS rowconsts<>+1068(SB), Y11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
 	VMASKMOVPS   (R12)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -14852,30 +14980,30 @@ CrossEntropyGWSAVX2_expnext_26:
 	SHLQ         $0x02, R14
 	SUBQ         R14, R13
 	VMOVUPS      (R13), Y10
-	VBROADCASTSS rowconsts<>+1068(SB), Y11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
 	VMASKMOVPS   (R12)(SI*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -14904,18 +15032,18 @@ CrossEntropyGWSAVX2_explast32_27:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14924,18 +15052,18 @@ CrossEntropyGWSAVX2_explast32_27:
 	VMOVUPS      32(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  32(R11)(SI*4), Y10, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14944,18 +15072,18 @@ CrossEntropyGWSAVX2_explast32_27:
 	VMOVUPS      64(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  64(R11)(SI*4), Y10, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14964,18 +15092,18 @@ CrossEntropyGWSAVX2_explast32_27:
 	VMOVUPS      96(R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  96(R11)(SI*4), Y10, Y5
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -14991,18 +15119,18 @@ CrossEntropyGWSAVX2_explastrest_28:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -15021,24 +15149,24 @@ CrossEntropyGWSAVX2_explasttail_30:
 	VMOVUPS      (R12), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -15053,18 +15181,18 @@ CrossEntropyGWSAVX2_explastnext_31:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -15083,24 +15211,24 @@ CrossEntropyGWSAVX2_explasttail_32:
 	VMOVUPS      (R12), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -15115,18 +15243,18 @@ CrossEntropyGWSAVX2_explastnext_33:
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y10, Y11
-	VBROADCASTSS rowconsts<>+1056(SB), Y12
-	VFMADD213PS  rowconsts<>+384(SB), Y10, Y12
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VBROADCASTSS rowconsts<>+1568(SB), Y12
+	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
 	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       rowconsts<>+384(SB), Y12, Y12
-	VFMADD231PS  rowconsts<>+160(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+192(SB), Y12, Y10
-	VBROADCASTSS rowconsts<>+1064(SB), Y12
-	VFMADD213PS  rowconsts<>+224(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+256(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+288(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+320(SB), Y10, Y12
+	VSUBPS       rowconsts<>+896(SB), Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VBROADCASTSS rowconsts<>+1576(SB), Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
@@ -15145,24 +15273,24 @@ CrossEntropyGWSAVX2_explasttail_34:
 	VMOVUPS      (R12), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -15181,24 +15309,24 @@ CrossEntropyGWSAVX2_explastnext_35:
 	VMOVUPS      (R12), Y10
 	VMASKMOVPS   (R8)(SI*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
-	VBROADCASTSS rowconsts<>+1088(SB), Y12
+	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
 	VMASKMOVPS   (R11)(SI*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y11, Y12
-	VBROADCASTSS rowconsts<>+1056(SB), Y13
-	VFMADD213PS  rowconsts<>+384(SB), Y11, Y13
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
+	VBROADCASTSS rowconsts<>+1568(SB), Y13
+	VFMADD213PS  rowconsts<>+896(SB), Y11, Y13
 	VPSLLD       $0x17, Y13, Y14
-	VSUBPS       rowconsts<>+384(SB), Y13, Y13
-	VFMADD231PS  rowconsts<>+160(SB), Y13, Y11
-	VFMADD231PS  rowconsts<>+192(SB), Y13, Y11
-	VBROADCASTSS rowconsts<>+1064(SB), Y13
-	VFMADD213PS  rowconsts<>+224(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+256(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+288(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+320(SB), Y11, Y13
+	VSUBPS       rowconsts<>+896(SB), Y13, Y13
+	VFMADD231PS  rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS  rowconsts<>+704(SB), Y13, Y11
+	VBROADCASTSS rowconsts<>+1576(SB), Y13
+	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+832(SB), Y11, Y13
 	VMULPS       Y14, Y11, Y11
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
@@ -15218,7 +15346,7 @@ CrossEntropyGWSAVX2_expfolded_17:
 	VADDSS       X7, X6, X6
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+1100(SB), X7
+	VMOVSS       rowconsts<>+1612(SB), X7
 	VDIVSS       X6, X7, X7
 	VBROADCASTSS X7, Y7
 	MOVQ         a+32(FP), SI
@@ -15303,29 +15431,29 @@ CrossEntropyGWSAVX2_outend_39:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
+	VSUBSS     rowconsts<>+1612(SB), X0, X0
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
 	VMULSS     X0, X0, X8
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X9
-	VFMADD213SS rowconsts<>+1112(SB), X0, X9
-	VFMADD213SS rowconsts<>+1116(SB), X0, X9
-	VFMADD213SS rowconsts<>+1120(SB), X0, X9
-	VFMADD213SS rowconsts<>+1124(SB), X0, X9
-	VFMADD213SS rowconsts<>+1128(SB), X0, X9
-	VFMADD213SS rowconsts<>+1132(SB), X0, X9
-	VFMADD213SS rowconsts<>+1136(SB), X0, X9
-	VFMADD213SS rowconsts<>+1140(SB), X0, X9
+	VMOVSS      rowconsts<>+1620(SB), X9
+	VFMADD213SS rowconsts<>+1624(SB), X0, X9
+	VFMADD213SS rowconsts<>+1628(SB), X0, X9
+	VFMADD213SS rowconsts<>+1632(SB), X0, X9
+	VFMADD213SS rowconsts<>+1636(SB), X0, X9
+	VFMADD213SS rowconsts<>+1640(SB), X0, X9
+	VFMADD213SS rowconsts<>+1644(SB), X0, X9
+	VFMADD213SS rowconsts<>+1648(SB), X0, X9
+	VFMADD213SS rowconsts<>+1652(SB), X0, X9
 	VMULSS      X0, X9, X9
 	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+1144(SB), X7, X9
-	VFMADD231SS rowconsts<>+1104(SB), X8, X9
+	VFMADD231SS rowconsts<>+1656(SB), X7, X9
+	VFMADD231SS rowconsts<>+1616(SB), X8, X9
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X7, X0
+	VFMADD231SS rowconsts<>+1660(SB), X7, X0
 	VSUBSS      X6, X6, X6
 	VADDSS      X6, X0, X0
 	MOVQ        lsum+56(FP), SI
@@ -15373,10 +15501,10 @@ TEXT ·CrossEntropySoftGWAVX2(SB), NOSPLIT, $0-96
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
-	VBROADCASTSS rowconsts<>+1068(SB), Y0
-	VBROADCASTSS rowconsts<>+1068(SB), Y2
-	VBROADCASTSS rowconsts<>+1068(SB), Y3
-	VBROADCASTSS rowconsts<>+1068(SB), Y4
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y2
+	VBROADCASTSS rowconsts<>+1580(SB), Y3
+	VBROADCASTSS rowconsts<>+1580(SB), Y4
 	XORQ         SI, SI
 
 CrossEntropySoftGWAVX2_max32_1:
@@ -15409,7 +15537,7 @@ CrossEntropySoftGWAVX2_maxtail_3:
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
-	VBROADCASTSS rowconsts<>+1068(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
 	VMASKMOVPS   (R8)(SI*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
@@ -15440,7 +15568,7 @@ CrossEntropySoftGWAVX2_row:
 	CMPQ         SI, R10
 	JAE          CrossEntropySoftGWAVX2_explast_5
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+1068(SB), Y1
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
 CrossEntropySoftGWAVX2_exp32_7:
@@ -15450,18 +15578,18 @@ CrossEntropySoftGWAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15471,18 +15599,18 @@ CrossEntropySoftGWAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15492,18 +15620,18 @@ CrossEntropySoftGWAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15513,18 +15641,18 @@ CrossEntropySoftGWAVX2_exp32_7:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15541,18 +15669,18 @@ CrossEntropySoftGWAVX2_exprest_8:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15569,24 +15697,24 @@ CrossEntropySoftGWAVX2_exptail_10:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -15602,18 +15730,18 @@ CrossEntropySoftGWAVX2_expnext_11:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15630,24 +15758,24 @@ CrossEntropySoftGWAVX2_exptail_12:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -15663,18 +15791,18 @@ CrossEntropySoftGWAVX2_expnext_13:
 	VMAXPS       Y1, Y6, Y1
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15691,24 +15819,24 @@ CrossEntropySoftGWAVX2_exptail_14:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -15725,24 +15853,24 @@ CrossEntropySoftGWAVX2_expnext_15:
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y6
-	VBROADCASTSS rowconsts<>+1068(SB), Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	VMASKMOVPS   (R11)(SI*4), Y6, Y8
 	VBLENDVPS    Y6, Y8, Y7, Y7
 	VMAXPS       Y1, Y7, Y1
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -15770,18 +15898,18 @@ CrossEntropySoftGWAVX2_explast32_16:
 	JAE          CrossEntropySoftGWAVX2_explastrest_17
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15789,18 +15917,18 @@ CrossEntropySoftGWAVX2_explast32_16:
 	VADDPS       Y9, Y2, Y2
 	VMOVUPS      32(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15808,18 +15936,18 @@ CrossEntropySoftGWAVX2_explast32_16:
 	VADDPS       Y9, Y3, Y3
 	VMOVUPS      64(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15827,18 +15955,18 @@ CrossEntropySoftGWAVX2_explast32_16:
 	VADDPS       Y9, Y4, Y4
 	VMOVUPS      96(R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15853,18 +15981,18 @@ CrossEntropySoftGWAVX2_explastrest_17:
 	JAE          CrossEntropySoftGWAVX2_explasttail_19
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15883,18 +16011,18 @@ CrossEntropySoftGWAVX2_explasttail_19:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -15908,18 +16036,18 @@ CrossEntropySoftGWAVX2_explastnext_20:
 	JAE          CrossEntropySoftGWAVX2_explasttail_21
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15938,18 +16066,18 @@ CrossEntropySoftGWAVX2_explasttail_21:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -15963,18 +16091,18 @@ CrossEntropySoftGWAVX2_explastnext_22:
 	JAE          CrossEntropySoftGWAVX2_explasttail_23
 	VMOVUPS      (R8)(SI*4), Y6
 	VSUBPS       Y0, Y6, Y6
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y6, Y7
-	VBROADCASTSS rowconsts<>+1056(SB), Y8
-	VFMADD213PS  rowconsts<>+384(SB), Y6, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y6, Y7
+	VBROADCASTSS rowconsts<>+1568(SB), Y8
+	VFMADD213PS  rowconsts<>+896(SB), Y6, Y8
 	VPSLLD       $0x17, Y8, Y9
-	VSUBPS       rowconsts<>+384(SB), Y8, Y8
-	VFMADD231PS  rowconsts<>+160(SB), Y8, Y6
-	VFMADD231PS  rowconsts<>+192(SB), Y8, Y6
-	VBROADCASTSS rowconsts<>+1064(SB), Y8
-	VFMADD213PS  rowconsts<>+224(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+256(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+288(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+320(SB), Y6, Y8
+	VSUBPS       rowconsts<>+896(SB), Y8, Y8
+	VFMADD231PS  rowconsts<>+672(SB), Y8, Y6
+	VFMADD231PS  rowconsts<>+704(SB), Y8, Y6
+	VBROADCASTSS rowconsts<>+1576(SB), Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+768(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+800(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+832(SB), Y6, Y8
 	VMULPS       Y9, Y6, Y6
 	VFMADD231PS  Y8, Y6, Y9
 	VANDNPS      Y9, Y7, Y9
@@ -15993,18 +16121,18 @@ CrossEntropySoftGWAVX2_explasttail_23:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -16023,18 +16151,18 @@ CrossEntropySoftGWAVX2_explastnext_24:
 	VMOVUPS      (R11), Y6
 	VMASKMOVPS   (R8)(SI*4), Y6, Y7
 	VSUBPS       Y0, Y7, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -16140,7 +16268,7 @@ CrossEntropySoftGWAVX2_tgttail_28:
 	VMASKMOVPS   (R12)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+1088(SB), Y11
+	VBROADCASTSS rowconsts<>+1600(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -16178,7 +16306,7 @@ CrossEntropySoftGWAVX2_tgttail_30:
 	VMASKMOVPS   (R12)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+1088(SB), Y11
+	VBROADCASTSS rowconsts<>+1600(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -16216,7 +16344,7 @@ CrossEntropySoftGWAVX2_tgttail_32:
 	VMASKMOVPS   (R12)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+1088(SB), Y11
+	VBROADCASTSS rowconsts<>+1600(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -16240,7 +16368,7 @@ CrossEntropySoftGWAVX2_tgtnext_33:
 	VMASKMOVPS   (R12)(SI*4), Y13, Y11
 	VMULPS       Y11, Y12, Y12
 	VANDPS       Y13, Y14, Y14
-	VBROADCASTSS rowconsts<>+1088(SB), Y11
+	VBROADCASTSS rowconsts<>+1600(SB), Y11
 	VANDNPS      Y11, Y13, Y11
 	VANDPS       Y13, Y12, Y12
 	VORPS        Y11, Y12, Y12
@@ -16275,7 +16403,7 @@ CrossEntropySoftGWAVX2_tgtdone_27:
 	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
-	VMOVSS       rowconsts<>+1100(SB), X0
+	VMOVSS       rowconsts<>+1612(SB), X0
 	VDIVSS       X2, X0, X0
 	VBROADCASTSS X0, Y0
 	VBROADCASTSS X3, Y3
@@ -16379,29 +16507,29 @@ CrossEntropySoftGWAVX2_outend_37:
 	SHLL       $0x17, R12
 	SUBL       R12, SI
 	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
+	VSUBSS     rowconsts<>+1612(SB), X0, X0
 	VXORPS     X3, X3, X3
 	VCVTSI2SSL R11, X3, X3
 	VMULSS     X0, X0, X4
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X5
-	VFMADD213SS rowconsts<>+1112(SB), X0, X5
-	VFMADD213SS rowconsts<>+1116(SB), X0, X5
-	VFMADD213SS rowconsts<>+1120(SB), X0, X5
-	VFMADD213SS rowconsts<>+1124(SB), X0, X5
-	VFMADD213SS rowconsts<>+1128(SB), X0, X5
-	VFMADD213SS rowconsts<>+1132(SB), X0, X5
-	VFMADD213SS rowconsts<>+1136(SB), X0, X5
-	VFMADD213SS rowconsts<>+1140(SB), X0, X5
+	VMOVSS      rowconsts<>+1620(SB), X5
+	VFMADD213SS rowconsts<>+1624(SB), X0, X5
+	VFMADD213SS rowconsts<>+1628(SB), X0, X5
+	VFMADD213SS rowconsts<>+1632(SB), X0, X5
+	VFMADD213SS rowconsts<>+1636(SB), X0, X5
+	VFMADD213SS rowconsts<>+1640(SB), X0, X5
+	VFMADD213SS rowconsts<>+1644(SB), X0, X5
+	VFMADD213SS rowconsts<>+1648(SB), X0, X5
+	VFMADD213SS rowconsts<>+1652(SB), X0, X5
 	VMULSS      X0, X5, X5
 	VMULSS      X4, X5, X5
-	VFMADD231SS rowconsts<>+1144(SB), X3, X5
-	VFMADD231SS rowconsts<>+1104(SB), X4, X5
+	VFMADD231SS rowconsts<>+1656(SB), X3, X5
+	VFMADD231SS rowconsts<>+1616(SB), X4, X5
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
 	VADDSS      X5, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X3, X0
+	VFMADD231SS rowconsts<>+1660(SB), X3, X0
 	VSUBSS      X2, X2, X2
 	VADDSS      X2, X0, X0
 	MOVQ        lsum+48(FP), SI
@@ -16430,9 +16558,9 @@ TEXT ·CrossEntropyLabelsPlainAVX2(SB), $1440-72
 	MOVQ         AX, CX
 	ANDQ         $0x07, CX
 	XORQ         CX, CX
-	VBROADCASTSS rowconsts<>+1060(SB), Y0
-	VBROADCASTSS rowconsts<>+1056(SB), Y1
-	VBROADCASTSS rowconsts<>+1064(SB), Y2
+	VBROADCASTSS rowconsts<>+1572(SB), Y0
+	VBROADCASTSS rowconsts<>+1568(SB), Y1
+	VBROADCASTSS rowconsts<>+1576(SB), Y2
 	MOVQ         z+8(FP), DX
 	MOVQ         rows+56(FP), BX
 
@@ -16459,33 +16587,34 @@ TEXT ·CrossEntropyLabelsPlainAVX2(SB), $1440-72
 	SUBQ    SI, DI
 	VMOVUPS (DI), Y3
 	VMOVUPS Y3, 800(SP)
+	LEAQ    rowconsts<>+160(SB), SI
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ AX, $0x10
 	JA   CrossEntropyLabelsPlainAVX2_blockdone_2
-	MOVQ AX, SI
-	SHLQ $0x02, SI
-	LEAQ (SI)(SI*2), DI
-	MOVQ AX, R9
-	SHLQ $0x05, R9
+	MOVQ AX, DI
+	SHLQ $0x02, DI
+	LEAQ (DI)(DI*2), R8
+	MOVQ AX, R10
+	SHLQ $0x05, R10
 
 CrossEntropyLabelsPlainAVX2_block_1:
-	MOVQ BX, R8
-	SUBQ CX, R8
-	CMPQ R8, $0x08
+	MOVQ BX, R9
+	SUBQ CX, R9
+	CMPQ R9, $0x08
 	JB   CrossEntropyLabelsPlainAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (DX)(SI*4), R8
+	LEAQ       (DX)(DI*4), R9
 	VMOVUPS    768(SP), Y3
 	VMASKMOVPS (DX), Y3, Y4
-	VMASKMOVPS (DX)(SI*1), Y3, Y5
-	VMASKMOVPS (DX)(SI*2), Y3, Y6
-	VMASKMOVPS (DX)(DI*1), Y3, Y7
-	VMASKMOVPS (R8), Y3, Y8
-	VMASKMOVPS (R8)(SI*1), Y3, Y9
-	VMASKMOVPS (R8)(SI*2), Y3, Y10
-	VMASKMOVPS (R8)(DI*1), Y3, Y3
+	VMASKMOVPS (DX)(DI*1), Y3, Y5
+	VMASKMOVPS (DX)(DI*2), Y3, Y6
+	VMASKMOVPS (DX)(R8*1), Y3, Y7
+	VMASKMOVPS (R9), Y3, Y8
+	VMASKMOVPS (R9)(DI*1), Y3, Y9
+	VMASKMOVPS (R9)(DI*2), Y3, Y10
+	VMASKMOVPS (R9)(R8*1), Y3, Y3
 	VUNPCKLPS  Y5, Y4, Y11
 	VUNPCKHPS  Y5, Y4, Y4
 	VUNPCKLPS  Y7, Y6, Y5
@@ -16522,13 +16651,13 @@ CrossEntropyLabelsPlainAVX2_block_1:
 	JBE        CrossEntropyLabelsPlainAVX2_nohigh_5
 	VMOVUPS    800(SP), Y3
 	VMASKMOVPS 32(DX), Y3, Y4
-	VMASKMOVPS 32(DX)(SI*1), Y3, Y5
-	VMASKMOVPS 32(DX)(SI*2), Y3, Y6
-	VMASKMOVPS 32(DX)(DI*1), Y3, Y7
-	VMASKMOVPS 32(R8), Y3, Y8
-	VMASKMOVPS 32(R8)(SI*1), Y3, Y9
-	VMASKMOVPS 32(R8)(SI*2), Y3, Y10
-	VMASKMOVPS 32(R8)(DI*1), Y3, Y3
+	VMASKMOVPS 32(DX)(DI*1), Y3, Y5
+	VMASKMOVPS 32(DX)(DI*2), Y3, Y6
+	VMASKMOVPS 32(DX)(R8*1), Y3, Y7
+	VMASKMOVPS 32(R9), Y3, Y8
+	VMASKMOVPS 32(R9)(DI*1), Y3, Y9
+	VMASKMOVPS 32(R9)(DI*2), Y3, Y10
+	VMASKMOVPS 32(R9)(R8*1), Y3, Y3
 	VUNPCKLPS  Y5, Y4, Y11
 	VUNPCKHPS  Y5, Y4, Y4
 	VUNPCKLPS  Y7, Y6, Y5
@@ -16564,37 +16693,35 @@ CrossEntropyLabelsPlainAVX2_block_1:
 
 CrossEntropyLabelsPlainAVX2_nohigh_5:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ     labels+24(FP), R8
-	VMOVDQU  (R8)(CX*4), Y3
+	MOVQ     labels+24(FP), R9
+	VMOVDQU  (R9)(CX*4), Y3
 	VPCMPEQD Y4, Y4, Y4
-	VPCMPGTD Y4, Y3, Y5
-	VMOVDQU  Y5, 832(SP)
+	VPCMPGTD Y4, Y3, Y4
+	VMOVDQU  Y4, 832(SP)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VBROADCASTSS keep+40(FP), Y6
-	VANDPS       Y5, Y6, Y5
+	VBROADCASTSS keep+40(FP), Y5
+	VANDPS       Y4, Y5, Y4
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VPXOR  Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	VXORPS Y5, Y5, Y5
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y8
-	XORQ         R8, R8
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	XORQ         R9, R9
 
 CrossEntropyLabelsPlainAVX2_bmax_6:
-	VMOVUPS  (SP)(R8*1), Y9
-	VMAXPS   Y8, Y9, Y8
-	VPCMPEQD Y3, Y6, Y10
-	VANDPS   Y9, Y10, Y9
-	VORPS    Y9, Y7, Y7
-	VPSUBD   Y4, Y6, Y6
-	ADDQ     $0x20, R8
-	CMPQ     R8, R9
+	VMOVUPS  (SP)(R9*1), Y7
+	VMAXPS   Y6, Y7, Y6
+	VPCMPEQD (SI)(R9*1), Y3, Y8
+	VANDPS   Y7, Y8, Y7
+	VORPS    Y7, Y5, Y5
+	ADDQ     $0x20, R9
+	CMPQ     R9, R10
 	JB       CrossEntropyLabelsPlainAVX2_bmax_6
 	VXORPS   Y3, Y3, Y3
-	VADDPS   Y3, Y8, Y8
+	VADDPS   Y3, Y6, Y6
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -16606,86 +16733,86 @@ CrossEntropyLabelsPlainAVX2_bmax_6:
 	VMOVUPS Y3, 672(SP)
 	VMOVUPS Y3, 704(SP)
 	VMOVUPS Y3, 736(SP)
-	XORQ    R8, R8
+	XORQ    R9, R9
 
 CrossEntropyLabelsPlainAVX2_bexp_7:
-	VMOVUPS     (SP)(R8*1), Y3
-	VSUBPS      Y8, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y3, Y4
-	VMOVAPS     Y1, Y6
-	VFMADD213PS Y0, Y3, Y6
-	VPSLLD      $0x17, Y6, Y9
-	VSUBPS      Y0, Y6, Y6
-	VFMADD231PS rowconsts<>+160(SB), Y6, Y3
-	VFMADD231PS rowconsts<>+192(SB), Y6, Y3
-	VMOVAPS     Y2, Y6
-	VFMADD213PS rowconsts<>+224(SB), Y3, Y6
-	VFMADD213PS rowconsts<>+256(SB), Y3, Y6
-	VFMADD213PS rowconsts<>+288(SB), Y3, Y6
-	VFMADD213PS rowconsts<>+320(SB), Y3, Y6
+	VMOVUPS     (SP)(R9*1), Y3
+	VSUBPS      Y6, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
 	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y6, Y3, Y9
-	VANDNPS     Y9, Y4, Y9
-	MOVQ        R8, R10
-	ANDQ        $0x000000ff, R10
-	VADDPS      512(SP)(R10*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R10*1)
-	ADDQ        $0x20, R8
-	CMPQ        R8, R9
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y7, Y9
+	MOVQ        R9, R11
+	ANDQ        $0x000000ff, R11
+	VADDPS      512(SP)(R11*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R11*1)
+	ADDQ        $0x20, R9
+	CMPQ        R9, R10
 	JB          CrossEntropyLabelsPlainAVX2_bexp_7
 	VMOVUPS     512(SP), Y3
-	VMOVUPS     544(SP), Y4
-	VMOVUPS     576(SP), Y6
+	VMOVUPS     544(SP), Y7
+	VMOVUPS     576(SP), Y8
 	VMOVUPS     608(SP), Y9
 	VMOVUPS     640(SP), Y10
 	VMOVUPS     672(SP), Y11
 	VMOVUPS     704(SP), Y12
 	VMOVUPS     736(SP), Y13
-	VADDPS      Y4, Y3, Y3
-	VADDPS      Y9, Y6, Y6
+	VADDPS      Y7, Y3, Y3
+	VADDPS      Y9, Y8, Y8
 	VADDPS      Y11, Y10, Y10
 	VADDPS      Y13, Y12, Y12
-	VADDPS      Y6, Y3, Y3
+	VADDPS      Y8, Y3, Y3
 	VADDPS      Y12, Y10, Y10
 	VADDPS      Y10, Y3, Y3
-	VSUBPS      Y8, Y7, Y7
+	VSUBPS      Y6, Y5, Y5
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y3, Y4
-	VPSRAD       $0x17, Y4, Y4
-	VPSLLD       $0x17, Y4, Y6
-	VPSUBD       Y6, Y3, Y6
-	VSUBPS       rowconsts<>+448(SB), Y6, Y6
-	VCVTDQ2PS    Y4, Y4
-	VMULPS       Y6, Y6, Y8
-	VBROADCASTSS rowconsts<>+1108(SB), Y9
-	VFMADD213PS  rowconsts<>+512(SB), Y6, Y9
-	VFMADD213PS  rowconsts<>+544(SB), Y6, Y9
-	VFMADD213PS  rowconsts<>+576(SB), Y6, Y9
-	VFMADD213PS  rowconsts<>+608(SB), Y6, Y9
-	VFMADD213PS  rowconsts<>+640(SB), Y6, Y9
-	VFMADD213PS  rowconsts<>+672(SB), Y6, Y9
-	VFMADD213PS  rowconsts<>+704(SB), Y6, Y9
-	VFMADD213PS  rowconsts<>+736(SB), Y6, Y9
-	VMULPS       Y6, Y9, Y9
+	VPSUBD       rowconsts<>+928(SB), Y3, Y6
+	VPSRAD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y6, Y7
+	VPSUBD       Y7, Y3, Y7
+	VSUBPS       rowconsts<>+960(SB), Y7, Y7
+	VCVTDQ2PS    Y6, Y6
+	VMULPS       Y7, Y7, Y8
+	VBROADCASTSS rowconsts<>+1620(SB), Y9
+	VFMADD213PS  rowconsts<>+1024(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1056(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1088(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1120(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1152(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1184(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1216(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1248(SB), Y7, Y9
+	VMULPS       Y7, Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+768(SB), Y4, Y9
-	VFMADD231PS  rowconsts<>+480(SB), Y8, Y9
-	VADDPS       Y9, Y6, Y6
-	VFMADD231PS  rowconsts<>+800(SB), Y4, Y6
+	VFMADD231PS  rowconsts<>+1280(SB), Y6, Y9
+	VFMADD231PS  rowconsts<>+992(SB), Y8, Y9
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
 	VSUBPS       Y3, Y3, Y3
-	VADDPS       Y3, Y6, Y6
-	VSUBPS       Y7, Y6, Y3
-	VMULPS       Y3, Y5, Y3
+	VADDPS       Y3, Y7, Y7
+	VSUBPS       Y5, Y7, Y3
+	VMULPS       Y3, Y4, Y3
 	VANDPS       832(SP), Y3, Y3
-	MOVQ         loss+48(FP), R8
-	VMOVUPS      Y3, (R8)(CX*4)
+	MOVQ         loss+48(FP), R9
+	VMOVUPS      Y3, (R9)(CX*4)
 
 	// next 8 rows
-	MOVQ SI, R8
-	SHLQ $0x03, R8
-	ADDQ R8, DX
+	MOVQ DI, R9
+	SHLQ $0x03, R9
+	ADDQ R9, DX
 	ADDQ $0x08, CX
 	JMP  CrossEntropyLabelsPlainAVX2_block_1
 
@@ -16706,9 +16833,9 @@ TEXT ·CrossEntropyLabelsSAVX2(SB), $1440-72
 	MOVQ         AX, CX
 	ANDQ         $0x07, CX
 	XORQ         CX, CX
-	VBROADCASTSS rowconsts<>+1060(SB), Y0
-	VBROADCASTSS rowconsts<>+1056(SB), Y1
-	VBROADCASTSS rowconsts<>+1064(SB), Y2
+	VBROADCASTSS rowconsts<>+1572(SB), Y0
+	VBROADCASTSS rowconsts<>+1568(SB), Y1
+	VBROADCASTSS rowconsts<>+1576(SB), Y2
 	MOVQ         z+8(FP), DX
 	MOVQ         rows+56(FP), BX
 
@@ -16735,33 +16862,34 @@ TEXT ·CrossEntropyLabelsSAVX2(SB), $1440-72
 	SUBQ    SI, DI
 	VMOVUPS (DI), Y3
 	VMOVUPS Y3, 800(SP)
+	LEAQ    rowconsts<>+160(SB), SI
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ AX, $0x10
 	JA   CrossEntropyLabelsSAVX2_blockdone_2
-	MOVQ AX, SI
-	SHLQ $0x02, SI
-	LEAQ (SI)(SI*2), DI
-	MOVQ AX, R9
-	SHLQ $0x05, R9
+	MOVQ AX, DI
+	SHLQ $0x02, DI
+	LEAQ (DI)(DI*2), R8
+	MOVQ AX, R10
+	SHLQ $0x05, R10
 
 CrossEntropyLabelsSAVX2_block_1:
-	MOVQ BX, R8
-	SUBQ CX, R8
-	CMPQ R8, $0x08
+	MOVQ BX, R9
+	SUBQ CX, R9
+	CMPQ R9, $0x08
 	JB   CrossEntropyLabelsSAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (DX)(SI*4), R8
+	LEAQ       (DX)(DI*4), R9
 	VMOVUPS    768(SP), Y3
 	VMASKMOVPS (DX), Y3, Y4
-	VMASKMOVPS (DX)(SI*1), Y3, Y5
-	VMASKMOVPS (DX)(SI*2), Y3, Y6
-	VMASKMOVPS (DX)(DI*1), Y3, Y7
-	VMASKMOVPS (R8), Y3, Y8
-	VMASKMOVPS (R8)(SI*1), Y3, Y9
-	VMASKMOVPS (R8)(SI*2), Y3, Y10
-	VMASKMOVPS (R8)(DI*1), Y3, Y3
+	VMASKMOVPS (DX)(DI*1), Y3, Y5
+	VMASKMOVPS (DX)(DI*2), Y3, Y6
+	VMASKMOVPS (DX)(R8*1), Y3, Y7
+	VMASKMOVPS (R9), Y3, Y8
+	VMASKMOVPS (R9)(DI*1), Y3, Y9
+	VMASKMOVPS (R9)(DI*2), Y3, Y10
+	VMASKMOVPS (R9)(R8*1), Y3, Y3
 	VUNPCKLPS  Y5, Y4, Y11
 	VUNPCKHPS  Y5, Y4, Y4
 	VUNPCKLPS  Y7, Y6, Y5
@@ -16798,13 +16926,13 @@ CrossEntropyLabelsSAVX2_block_1:
 	JBE        CrossEntropyLabelsSAVX2_nohigh_5
 	VMOVUPS    800(SP), Y3
 	VMASKMOVPS 32(DX), Y3, Y4
-	VMASKMOVPS 32(DX)(SI*1), Y3, Y5
-	VMASKMOVPS 32(DX)(SI*2), Y3, Y6
-	VMASKMOVPS 32(DX)(DI*1), Y3, Y7
-	VMASKMOVPS 32(R8), Y3, Y8
-	VMASKMOVPS 32(R8)(SI*1), Y3, Y9
-	VMASKMOVPS 32(R8)(SI*2), Y3, Y10
-	VMASKMOVPS 32(R8)(DI*1), Y3, Y3
+	VMASKMOVPS 32(DX)(DI*1), Y3, Y5
+	VMASKMOVPS 32(DX)(DI*2), Y3, Y6
+	VMASKMOVPS 32(DX)(R8*1), Y3, Y7
+	VMASKMOVPS 32(R9), Y3, Y8
+	VMASKMOVPS 32(R9)(DI*1), Y3, Y9
+	VMASKMOVPS 32(R9)(DI*2), Y3, Y10
+	VMASKMOVPS 32(R9)(R8*1), Y3, Y3
 	VUNPCKLPS  Y5, Y4, Y11
 	VUNPCKHPS  Y5, Y4, Y4
 	VUNPCKLPS  Y7, Y6, Y5
@@ -16840,37 +16968,35 @@ CrossEntropyLabelsSAVX2_block_1:
 
 CrossEntropyLabelsSAVX2_nohigh_5:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ     labels+24(FP), R8
-	VMOVDQU  (R8)(CX*4), Y3
+	MOVQ     labels+24(FP), R9
+	VMOVDQU  (R9)(CX*4), Y3
 	VPCMPEQD Y4, Y4, Y4
-	VPCMPGTD Y4, Y3, Y5
-	VMOVDQU  Y5, 832(SP)
+	VPCMPGTD Y4, Y3, Y4
+	VMOVDQU  Y4, 832(SP)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VBROADCASTSS keep+40(FP), Y6
-	VANDPS       Y5, Y6, Y5
+	VBROADCASTSS keep+40(FP), Y5
+	VANDPS       Y4, Y5, Y4
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VPXOR  Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	VXORPS Y5, Y5, Y5
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y8
-	XORQ         R8, R8
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	XORQ         R9, R9
 
 CrossEntropyLabelsSAVX2_bmax_6:
-	VMOVUPS  (SP)(R8*1), Y9
-	VMAXPS   Y8, Y9, Y8
-	VPCMPEQD Y3, Y6, Y10
-	VANDPS   Y9, Y10, Y9
-	VORPS    Y9, Y7, Y7
-	VPSUBD   Y4, Y6, Y6
-	ADDQ     $0x20, R8
-	CMPQ     R8, R9
+	VMOVUPS  (SP)(R9*1), Y7
+	VMAXPS   Y6, Y7, Y6
+	VPCMPEQD (SI)(R9*1), Y3, Y8
+	VANDPS   Y7, Y8, Y7
+	VORPS    Y7, Y5, Y5
+	ADDQ     $0x20, R9
+	CMPQ     R9, R10
 	JB       CrossEntropyLabelsSAVX2_bmax_6
 	VXORPS   Y3, Y3, Y3
-	VADDPS   Y3, Y8, Y8
+	VADDPS   Y3, Y6, Y6
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -16882,88 +17008,88 @@ CrossEntropyLabelsSAVX2_bmax_6:
 	VMOVUPS Y3, 672(SP)
 	VMOVUPS Y3, 704(SP)
 	VMOVUPS Y3, 736(SP)
-	XORQ    R8, R8
+	XORQ    R9, R9
 
 CrossEntropyLabelsSAVX2_bexp_7:
-	VMOVUPS     (SP)(R8*1), Y3
-	VSUBPS      Y8, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y3, Y4
-	VMOVAPS     Y1, Y6
-	VFMADD213PS Y0, Y3, Y6
-	VPSLLD      $0x17, Y6, Y9
-	VSUBPS      Y0, Y6, Y6
-	VFMADD231PS rowconsts<>+160(SB), Y6, Y3
-	VFMADD231PS rowconsts<>+192(SB), Y6, Y3
-	VMOVAPS     Y2, Y6
-	VFMADD213PS rowconsts<>+224(SB), Y3, Y6
-	VFMADD213PS rowconsts<>+256(SB), Y3, Y6
-	VFMADD213PS rowconsts<>+288(SB), Y3, Y6
-	VFMADD213PS rowconsts<>+320(SB), Y3, Y6
+	VMOVUPS     (SP)(R9*1), Y3
+	VSUBPS      Y6, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
 	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y6, Y3, Y9
-	VANDNPS     Y9, Y4, Y9
-	MOVQ        R8, R10
-	ANDQ        $0x000000ff, R10
-	VADDPS      512(SP)(R10*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R10*1)
-	ADDQ        $0x20, R8
-	CMPQ        R8, R9
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y7, Y9
+	MOVQ        R9, R11
+	ANDQ        $0x000000ff, R11
+	VADDPS      512(SP)(R11*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R11*1)
+	ADDQ        $0x20, R9
+	CMPQ        R9, R10
 	JB          CrossEntropyLabelsSAVX2_bexp_7
 	VMOVUPS     512(SP), Y3
-	VMOVUPS     544(SP), Y4
-	VMOVUPS     576(SP), Y6
+	VMOVUPS     544(SP), Y7
+	VMOVUPS     576(SP), Y8
 	VMOVUPS     608(SP), Y9
 	VMOVUPS     640(SP), Y10
 	VMOVUPS     672(SP), Y11
 	VMOVUPS     704(SP), Y12
 	VMOVUPS     736(SP), Y13
-	VADDPS      Y4, Y3, Y3
-	VADDPS      Y9, Y6, Y6
+	VADDPS      Y7, Y3, Y3
+	VADDPS      Y9, Y8, Y8
 	VADDPS      Y11, Y10, Y10
 	VADDPS      Y13, Y12, Y12
-	VADDPS      Y6, Y3, Y3
+	VADDPS      Y8, Y3, Y3
 	VADDPS      Y12, Y10, Y10
 	VADDPS      Y10, Y3, Y3
-	VSUBPS      Y8, Y7, Y7
+	VSUBPS      Y6, Y5, Y5
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y3, Y4
-	VPSRAD       $0x17, Y4, Y4
-	VPSLLD       $0x17, Y4, Y6
-	VPSUBD       Y6, Y3, Y6
-	VSUBPS       rowconsts<>+448(SB), Y6, Y6
-	VCVTDQ2PS    Y4, Y4
-	VMULPS       Y6, Y6, Y8
-	VBROADCASTSS rowconsts<>+1108(SB), Y9
-	VFMADD213PS  rowconsts<>+512(SB), Y6, Y9
-	VFMADD213PS  rowconsts<>+544(SB), Y6, Y9
-	VFMADD213PS  rowconsts<>+576(SB), Y6, Y9
-	VFMADD213PS  rowconsts<>+608(SB), Y6, Y9
-	VFMADD213PS  rowconsts<>+640(SB), Y6, Y9
-	VFMADD213PS  rowconsts<>+672(SB), Y6, Y9
-	VFMADD213PS  rowconsts<>+704(SB), Y6, Y9
-	VFMADD213PS  rowconsts<>+736(SB), Y6, Y9
-	VMULPS       Y6, Y9, Y9
+	VPSUBD       rowconsts<>+928(SB), Y3, Y6
+	VPSRAD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y6, Y7
+	VPSUBD       Y7, Y3, Y7
+	VSUBPS       rowconsts<>+960(SB), Y7, Y7
+	VCVTDQ2PS    Y6, Y6
+	VMULPS       Y7, Y7, Y8
+	VBROADCASTSS rowconsts<>+1620(SB), Y9
+	VFMADD213PS  rowconsts<>+1024(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1056(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1088(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1120(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1152(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1184(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1216(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1248(SB), Y7, Y9
+	VMULPS       Y7, Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+768(SB), Y4, Y9
-	VFMADD231PS  rowconsts<>+480(SB), Y8, Y9
-	VADDPS       Y9, Y6, Y6
-	VFMADD231PS  rowconsts<>+800(SB), Y4, Y6
+	VFMADD231PS  rowconsts<>+1280(SB), Y6, Y9
+	VFMADD231PS  rowconsts<>+992(SB), Y8, Y9
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
 	VSUBPS       Y3, Y3, Y3
-	VADDPS       Y3, Y6, Y6
-	VSUBPS       Y7, Y6, Y3
-	VMULPS       Y3, Y5, Y3
-	MOVQ         sw+32(FP), R8
-	VMULPS       (R8)(CX*4), Y3, Y3
+	VADDPS       Y3, Y7, Y7
+	VSUBPS       Y5, Y7, Y3
+	VMULPS       Y3, Y4, Y3
+	MOVQ         sw+32(FP), R9
+	VMULPS       (R9)(CX*4), Y3, Y3
 	VANDPS       832(SP), Y3, Y3
-	MOVQ         loss+48(FP), R8
-	VMOVUPS      Y3, (R8)(CX*4)
+	MOVQ         loss+48(FP), R9
+	VMOVUPS      Y3, (R9)(CX*4)
 
 	// next 8 rows
-	MOVQ SI, R8
-	SHLQ $0x03, R8
-	ADDQ R8, DX
+	MOVQ DI, R9
+	SHLQ $0x03, R9
+	ADDQ R9, DX
 	ADDQ $0x08, CX
 	JMP  CrossEntropyLabelsSAVX2_block_1
 
@@ -16984,9 +17110,9 @@ TEXT ·CrossEntropyLabelsWAVX2(SB), $1504-72
 	MOVQ         AX, CX
 	ANDQ         $0x07, CX
 	XORQ         CX, CX
-	VBROADCASTSS rowconsts<>+1060(SB), Y0
-	VBROADCASTSS rowconsts<>+1056(SB), Y1
-	VBROADCASTSS rowconsts<>+1064(SB), Y2
+	VBROADCASTSS rowconsts<>+1572(SB), Y0
+	VBROADCASTSS rowconsts<>+1568(SB), Y1
+	VBROADCASTSS rowconsts<>+1576(SB), Y2
 	MOVQ         z+8(FP), DX
 	MOVQ         rows+56(FP), BX
 
@@ -17025,33 +17151,34 @@ TEXT ·CrossEntropyLabelsWAVX2(SB), $1504-72
 	VMASKMOVPS   32(SI), Y4, Y4
 	VMULPS       Y3, Y4, Y4
 	VMOVUPS      Y4, 1472(SP)
+	LEAQ         rowconsts<>+160(SB), SI
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ AX, $0x10
 	JA   CrossEntropyLabelsWAVX2_blockdone_2
-	MOVQ AX, SI
-	SHLQ $0x02, SI
-	LEAQ (SI)(SI*2), DI
-	MOVQ AX, R9
-	SHLQ $0x05, R9
+	MOVQ AX, DI
+	SHLQ $0x02, DI
+	LEAQ (DI)(DI*2), R8
+	MOVQ AX, R10
+	SHLQ $0x05, R10
 
 CrossEntropyLabelsWAVX2_block_1:
-	MOVQ BX, R8
-	SUBQ CX, R8
-	CMPQ R8, $0x08
+	MOVQ BX, R9
+	SUBQ CX, R9
+	CMPQ R9, $0x08
 	JB   CrossEntropyLabelsWAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (DX)(SI*4), R8
+	LEAQ       (DX)(DI*4), R9
 	VMOVUPS    768(SP), Y3
 	VMASKMOVPS (DX), Y3, Y4
-	VMASKMOVPS (DX)(SI*1), Y3, Y5
-	VMASKMOVPS (DX)(SI*2), Y3, Y6
-	VMASKMOVPS (DX)(DI*1), Y3, Y7
-	VMASKMOVPS (R8), Y3, Y8
-	VMASKMOVPS (R8)(SI*1), Y3, Y9
-	VMASKMOVPS (R8)(SI*2), Y3, Y10
-	VMASKMOVPS (R8)(DI*1), Y3, Y3
+	VMASKMOVPS (DX)(DI*1), Y3, Y5
+	VMASKMOVPS (DX)(DI*2), Y3, Y6
+	VMASKMOVPS (DX)(R8*1), Y3, Y7
+	VMASKMOVPS (R9), Y3, Y8
+	VMASKMOVPS (R9)(DI*1), Y3, Y9
+	VMASKMOVPS (R9)(DI*2), Y3, Y10
+	VMASKMOVPS (R9)(R8*1), Y3, Y3
 	VUNPCKLPS  Y5, Y4, Y11
 	VUNPCKHPS  Y5, Y4, Y4
 	VUNPCKLPS  Y7, Y6, Y5
@@ -17088,13 +17215,13 @@ CrossEntropyLabelsWAVX2_block_1:
 	JBE        CrossEntropyLabelsWAVX2_nohigh_5
 	VMOVUPS    800(SP), Y3
 	VMASKMOVPS 32(DX), Y3, Y4
-	VMASKMOVPS 32(DX)(SI*1), Y3, Y5
-	VMASKMOVPS 32(DX)(SI*2), Y3, Y6
-	VMASKMOVPS 32(DX)(DI*1), Y3, Y7
-	VMASKMOVPS 32(R8), Y3, Y8
-	VMASKMOVPS 32(R8)(SI*1), Y3, Y9
-	VMASKMOVPS 32(R8)(SI*2), Y3, Y10
-	VMASKMOVPS 32(R8)(DI*1), Y3, Y3
+	VMASKMOVPS 32(DX)(DI*1), Y3, Y5
+	VMASKMOVPS 32(DX)(DI*2), Y3, Y6
+	VMASKMOVPS 32(DX)(R8*1), Y3, Y7
+	VMASKMOVPS 32(R9), Y3, Y8
+	VMASKMOVPS 32(R9)(DI*1), Y3, Y9
+	VMASKMOVPS 32(R9)(DI*2), Y3, Y10
+	VMASKMOVPS 32(R9)(R8*1), Y3, Y3
 	VUNPCKLPS  Y5, Y4, Y11
 	VUNPCKHPS  Y5, Y4, Y4
 	VUNPCKLPS  Y7, Y6, Y5
@@ -17130,41 +17257,39 @@ CrossEntropyLabelsWAVX2_block_1:
 
 CrossEntropyLabelsWAVX2_nohigh_5:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ     labels+24(FP), R8
-	VMOVDQU  (R8)(CX*4), Y3
+	MOVQ     labels+24(FP), R9
+	VMOVDQU  (R9)(CX*4), Y3
 	VPCMPEQD Y4, Y4, Y4
-	VPCMPGTD Y4, Y3, Y5
-	VMOVDQU  Y5, 832(SP)
+	VPCMPGTD Y4, Y3, Y4
+	VMOVDQU  Y4, 832(SP)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      1440(SP), Y3, Y7
-	VPERMPS      1472(SP), Y3, Y6
-	VPBROADCASTD rowconsts<>+1084(SB), Y8
-	VPCMPGTD     Y3, Y8, Y8
-	VBLENDVPS    Y8, Y7, Y6, Y6
-	VANDPS       Y5, Y6, Y6
+	VPERMPS      1440(SP), Y3, Y6
+	VPERMPS      1472(SP), Y3, Y5
+	VPBROADCASTD rowconsts<>+1596(SB), Y7
+	VPCMPGTD     Y3, Y7, Y7
+	VBLENDVPS    Y7, Y6, Y5, Y5
+	VANDPS       Y4, Y5, Y5
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VPXOR  Y5, Y5, Y5
-	VXORPS Y7, Y7, Y7
+	VXORPS Y4, Y4, Y4
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y8
-	XORQ         R8, R8
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	XORQ         R9, R9
 
 CrossEntropyLabelsWAVX2_bmax_6:
-	VMOVUPS  (SP)(R8*1), Y9
-	VMAXPS   Y8, Y9, Y8
-	VPCMPEQD Y3, Y5, Y10
-	VANDPS   Y9, Y10, Y9
-	VORPS    Y9, Y7, Y7
-	VPSUBD   Y4, Y5, Y5
-	ADDQ     $0x20, R8
-	CMPQ     R8, R9
+	VMOVUPS  (SP)(R9*1), Y7
+	VMAXPS   Y6, Y7, Y6
+	VPCMPEQD (SI)(R9*1), Y3, Y8
+	VANDPS   Y7, Y8, Y7
+	VORPS    Y7, Y4, Y4
+	ADDQ     $0x20, R9
+	CMPQ     R9, R10
 	JB       CrossEntropyLabelsWAVX2_bmax_6
 	VXORPS   Y3, Y3, Y3
-	VADDPS   Y3, Y8, Y8
+	VADDPS   Y3, Y6, Y6
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -17176,86 +17301,86 @@ CrossEntropyLabelsWAVX2_bmax_6:
 	VMOVUPS Y3, 672(SP)
 	VMOVUPS Y3, 704(SP)
 	VMOVUPS Y3, 736(SP)
-	XORQ    R8, R8
+	XORQ    R9, R9
 
 CrossEntropyLabelsWAVX2_bexp_7:
-	VMOVUPS     (SP)(R8*1), Y3
-	VSUBPS      Y8, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y3, Y4
-	VMOVAPS     Y1, Y5
-	VFMADD213PS Y0, Y3, Y5
-	VPSLLD      $0x17, Y5, Y9
-	VSUBPS      Y0, Y5, Y5
-	VFMADD231PS rowconsts<>+160(SB), Y5, Y3
-	VFMADD231PS rowconsts<>+192(SB), Y5, Y3
-	VMOVAPS     Y2, Y5
-	VFMADD213PS rowconsts<>+224(SB), Y3, Y5
-	VFMADD213PS rowconsts<>+256(SB), Y3, Y5
-	VFMADD213PS rowconsts<>+288(SB), Y3, Y5
-	VFMADD213PS rowconsts<>+320(SB), Y3, Y5
+	VMOVUPS     (SP)(R9*1), Y3
+	VSUBPS      Y6, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
 	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y5, Y3, Y9
-	VANDNPS     Y9, Y4, Y9
-	MOVQ        R8, R10
-	ANDQ        $0x000000ff, R10
-	VADDPS      512(SP)(R10*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R10*1)
-	ADDQ        $0x20, R8
-	CMPQ        R8, R9
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y7, Y9
+	MOVQ        R9, R11
+	ANDQ        $0x000000ff, R11
+	VADDPS      512(SP)(R11*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R11*1)
+	ADDQ        $0x20, R9
+	CMPQ        R9, R10
 	JB          CrossEntropyLabelsWAVX2_bexp_7
 	VMOVUPS     512(SP), Y3
-	VMOVUPS     544(SP), Y4
-	VMOVUPS     576(SP), Y5
+	VMOVUPS     544(SP), Y7
+	VMOVUPS     576(SP), Y8
 	VMOVUPS     608(SP), Y9
 	VMOVUPS     640(SP), Y10
 	VMOVUPS     672(SP), Y11
 	VMOVUPS     704(SP), Y12
 	VMOVUPS     736(SP), Y13
-	VADDPS      Y4, Y3, Y3
-	VADDPS      Y9, Y5, Y5
+	VADDPS      Y7, Y3, Y3
+	VADDPS      Y9, Y8, Y8
 	VADDPS      Y11, Y10, Y10
 	VADDPS      Y13, Y12, Y12
-	VADDPS      Y5, Y3, Y3
+	VADDPS      Y8, Y3, Y3
 	VADDPS      Y12, Y10, Y10
 	VADDPS      Y10, Y3, Y3
-	VSUBPS      Y8, Y7, Y7
+	VSUBPS      Y6, Y4, Y4
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y3, Y4
-	VPSRAD       $0x17, Y4, Y4
-	VPSLLD       $0x17, Y4, Y5
-	VPSUBD       Y5, Y3, Y5
-	VSUBPS       rowconsts<>+448(SB), Y5, Y5
-	VCVTDQ2PS    Y4, Y4
-	VMULPS       Y5, Y5, Y8
-	VBROADCASTSS rowconsts<>+1108(SB), Y9
-	VFMADD213PS  rowconsts<>+512(SB), Y5, Y9
-	VFMADD213PS  rowconsts<>+544(SB), Y5, Y9
-	VFMADD213PS  rowconsts<>+576(SB), Y5, Y9
-	VFMADD213PS  rowconsts<>+608(SB), Y5, Y9
-	VFMADD213PS  rowconsts<>+640(SB), Y5, Y9
-	VFMADD213PS  rowconsts<>+672(SB), Y5, Y9
-	VFMADD213PS  rowconsts<>+704(SB), Y5, Y9
-	VFMADD213PS  rowconsts<>+736(SB), Y5, Y9
-	VMULPS       Y5, Y9, Y9
+	VPSUBD       rowconsts<>+928(SB), Y3, Y6
+	VPSRAD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y6, Y7
+	VPSUBD       Y7, Y3, Y7
+	VSUBPS       rowconsts<>+960(SB), Y7, Y7
+	VCVTDQ2PS    Y6, Y6
+	VMULPS       Y7, Y7, Y8
+	VBROADCASTSS rowconsts<>+1620(SB), Y9
+	VFMADD213PS  rowconsts<>+1024(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1056(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1088(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1120(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1152(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1184(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1216(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1248(SB), Y7, Y9
+	VMULPS       Y7, Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+768(SB), Y4, Y9
-	VFMADD231PS  rowconsts<>+480(SB), Y8, Y9
-	VADDPS       Y9, Y5, Y5
-	VFMADD231PS  rowconsts<>+800(SB), Y4, Y5
+	VFMADD231PS  rowconsts<>+1280(SB), Y6, Y9
+	VFMADD231PS  rowconsts<>+992(SB), Y8, Y9
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
 	VSUBPS       Y3, Y3, Y3
-	VADDPS       Y3, Y5, Y5
-	VSUBPS       Y7, Y5, Y3
-	VMULPS       Y3, Y6, Y3
+	VADDPS       Y3, Y7, Y7
+	VSUBPS       Y4, Y7, Y3
+	VMULPS       Y3, Y5, Y3
 	VANDPS       832(SP), Y3, Y3
-	MOVQ         loss+48(FP), R8
-	VMOVUPS      Y3, (R8)(CX*4)
+	MOVQ         loss+48(FP), R9
+	VMOVUPS      Y3, (R9)(CX*4)
 
 	// next 8 rows
-	MOVQ SI, R8
-	SHLQ $0x03, R8
-	ADDQ R8, DX
+	MOVQ DI, R9
+	SHLQ $0x03, R9
+	ADDQ R9, DX
 	ADDQ $0x08, CX
 	JMP  CrossEntropyLabelsWAVX2_block_1
 
@@ -17276,9 +17401,9 @@ TEXT ·CrossEntropyLabelsWSAVX2(SB), $1504-72
 	MOVQ         AX, CX
 	ANDQ         $0x07, CX
 	XORQ         CX, CX
-	VBROADCASTSS rowconsts<>+1060(SB), Y0
-	VBROADCASTSS rowconsts<>+1056(SB), Y1
-	VBROADCASTSS rowconsts<>+1064(SB), Y2
+	VBROADCASTSS rowconsts<>+1572(SB), Y0
+	VBROADCASTSS rowconsts<>+1568(SB), Y1
+	VBROADCASTSS rowconsts<>+1576(SB), Y2
 	MOVQ         z+8(FP), DX
 	MOVQ         rows+56(FP), BX
 
@@ -17317,33 +17442,34 @@ TEXT ·CrossEntropyLabelsWSAVX2(SB), $1504-72
 	VMASKMOVPS   32(SI), Y4, Y4
 	VMULPS       Y3, Y4, Y4
 	VMOVUPS      Y4, 1472(SP)
+	LEAQ         rowconsts<>+160(SB), SI
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ AX, $0x10
 	JA   CrossEntropyLabelsWSAVX2_blockdone_2
-	MOVQ AX, SI
-	SHLQ $0x02, SI
-	LEAQ (SI)(SI*2), DI
-	MOVQ AX, R9
-	SHLQ $0x05, R9
+	MOVQ AX, DI
+	SHLQ $0x02, DI
+	LEAQ (DI)(DI*2), R8
+	MOVQ AX, R10
+	SHLQ $0x05, R10
 
 CrossEntropyLabelsWSAVX2_block_1:
-	MOVQ BX, R8
-	SUBQ CX, R8
-	CMPQ R8, $0x08
+	MOVQ BX, R9
+	SUBQ CX, R9
+	CMPQ R9, $0x08
 	JB   CrossEntropyLabelsWSAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (DX)(SI*4), R8
+	LEAQ       (DX)(DI*4), R9
 	VMOVUPS    768(SP), Y3
 	VMASKMOVPS (DX), Y3, Y4
-	VMASKMOVPS (DX)(SI*1), Y3, Y5
-	VMASKMOVPS (DX)(SI*2), Y3, Y6
-	VMASKMOVPS (DX)(DI*1), Y3, Y7
-	VMASKMOVPS (R8), Y3, Y8
-	VMASKMOVPS (R8)(SI*1), Y3, Y9
-	VMASKMOVPS (R8)(SI*2), Y3, Y10
-	VMASKMOVPS (R8)(DI*1), Y3, Y3
+	VMASKMOVPS (DX)(DI*1), Y3, Y5
+	VMASKMOVPS (DX)(DI*2), Y3, Y6
+	VMASKMOVPS (DX)(R8*1), Y3, Y7
+	VMASKMOVPS (R9), Y3, Y8
+	VMASKMOVPS (R9)(DI*1), Y3, Y9
+	VMASKMOVPS (R9)(DI*2), Y3, Y10
+	VMASKMOVPS (R9)(R8*1), Y3, Y3
 	VUNPCKLPS  Y5, Y4, Y11
 	VUNPCKHPS  Y5, Y4, Y4
 	VUNPCKLPS  Y7, Y6, Y5
@@ -17380,13 +17506,13 @@ CrossEntropyLabelsWSAVX2_block_1:
 	JBE        CrossEntropyLabelsWSAVX2_nohigh_5
 	VMOVUPS    800(SP), Y3
 	VMASKMOVPS 32(DX), Y3, Y4
-	VMASKMOVPS 32(DX)(SI*1), Y3, Y5
-	VMASKMOVPS 32(DX)(SI*2), Y3, Y6
-	VMASKMOVPS 32(DX)(DI*1), Y3, Y7
-	VMASKMOVPS 32(R8), Y3, Y8
-	VMASKMOVPS 32(R8)(SI*1), Y3, Y9
-	VMASKMOVPS 32(R8)(SI*2), Y3, Y10
-	VMASKMOVPS 32(R8)(DI*1), Y3, Y3
+	VMASKMOVPS 32(DX)(DI*1), Y3, Y5
+	VMASKMOVPS 32(DX)(DI*2), Y3, Y6
+	VMASKMOVPS 32(DX)(R8*1), Y3, Y7
+	VMASKMOVPS 32(R9), Y3, Y8
+	VMASKMOVPS 32(R9)(DI*1), Y3, Y9
+	VMASKMOVPS 32(R9)(DI*2), Y3, Y10
+	VMASKMOVPS 32(R9)(R8*1), Y3, Y3
 	VUNPCKLPS  Y5, Y4, Y11
 	VUNPCKHPS  Y5, Y4, Y4
 	VUNPCKLPS  Y7, Y6, Y5
@@ -17422,41 +17548,39 @@ CrossEntropyLabelsWSAVX2_block_1:
 
 CrossEntropyLabelsWSAVX2_nohigh_5:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ     labels+24(FP), R8
-	VMOVDQU  (R8)(CX*4), Y3
+	MOVQ     labels+24(FP), R9
+	VMOVDQU  (R9)(CX*4), Y3
 	VPCMPEQD Y4, Y4, Y4
-	VPCMPGTD Y4, Y3, Y5
-	VMOVDQU  Y5, 832(SP)
+	VPCMPGTD Y4, Y3, Y4
+	VMOVDQU  Y4, 832(SP)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      1440(SP), Y3, Y7
-	VPERMPS      1472(SP), Y3, Y6
-	VPBROADCASTD rowconsts<>+1084(SB), Y8
-	VPCMPGTD     Y3, Y8, Y8
-	VBLENDVPS    Y8, Y7, Y6, Y6
-	VANDPS       Y5, Y6, Y6
+	VPERMPS      1440(SP), Y3, Y6
+	VPERMPS      1472(SP), Y3, Y5
+	VPBROADCASTD rowconsts<>+1596(SB), Y7
+	VPCMPGTD     Y3, Y7, Y7
+	VBLENDVPS    Y7, Y6, Y5, Y5
+	VANDPS       Y4, Y5, Y5
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VPXOR  Y5, Y5, Y5
-	VXORPS Y7, Y7, Y7
+	VXORPS Y4, Y4, Y4
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y8
-	XORQ         R8, R8
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	XORQ         R9, R9
 
 CrossEntropyLabelsWSAVX2_bmax_6:
-	VMOVUPS  (SP)(R8*1), Y9
-	VMAXPS   Y8, Y9, Y8
-	VPCMPEQD Y3, Y5, Y10
-	VANDPS   Y9, Y10, Y9
-	VORPS    Y9, Y7, Y7
-	VPSUBD   Y4, Y5, Y5
-	ADDQ     $0x20, R8
-	CMPQ     R8, R9
+	VMOVUPS  (SP)(R9*1), Y7
+	VMAXPS   Y6, Y7, Y6
+	VPCMPEQD (SI)(R9*1), Y3, Y8
+	VANDPS   Y7, Y8, Y7
+	VORPS    Y7, Y4, Y4
+	ADDQ     $0x20, R9
+	CMPQ     R9, R10
 	JB       CrossEntropyLabelsWSAVX2_bmax_6
 	VXORPS   Y3, Y3, Y3
-	VADDPS   Y3, Y8, Y8
+	VADDPS   Y3, Y6, Y6
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -17468,88 +17592,88 @@ CrossEntropyLabelsWSAVX2_bmax_6:
 	VMOVUPS Y3, 672(SP)
 	VMOVUPS Y3, 704(SP)
 	VMOVUPS Y3, 736(SP)
-	XORQ    R8, R8
+	XORQ    R9, R9
 
 CrossEntropyLabelsWSAVX2_bexp_7:
-	VMOVUPS     (SP)(R8*1), Y3
-	VSUBPS      Y8, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y3, Y4
-	VMOVAPS     Y1, Y5
-	VFMADD213PS Y0, Y3, Y5
-	VPSLLD      $0x17, Y5, Y9
-	VSUBPS      Y0, Y5, Y5
-	VFMADD231PS rowconsts<>+160(SB), Y5, Y3
-	VFMADD231PS rowconsts<>+192(SB), Y5, Y3
-	VMOVAPS     Y2, Y5
-	VFMADD213PS rowconsts<>+224(SB), Y3, Y5
-	VFMADD213PS rowconsts<>+256(SB), Y3, Y5
-	VFMADD213PS rowconsts<>+288(SB), Y3, Y5
-	VFMADD213PS rowconsts<>+320(SB), Y3, Y5
+	VMOVUPS     (SP)(R9*1), Y3
+	VSUBPS      Y6, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
 	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y5, Y3, Y9
-	VANDNPS     Y9, Y4, Y9
-	MOVQ        R8, R10
-	ANDQ        $0x000000ff, R10
-	VADDPS      512(SP)(R10*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R10*1)
-	ADDQ        $0x20, R8
-	CMPQ        R8, R9
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y7, Y9
+	MOVQ        R9, R11
+	ANDQ        $0x000000ff, R11
+	VADDPS      512(SP)(R11*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R11*1)
+	ADDQ        $0x20, R9
+	CMPQ        R9, R10
 	JB          CrossEntropyLabelsWSAVX2_bexp_7
 	VMOVUPS     512(SP), Y3
-	VMOVUPS     544(SP), Y4
-	VMOVUPS     576(SP), Y5
+	VMOVUPS     544(SP), Y7
+	VMOVUPS     576(SP), Y8
 	VMOVUPS     608(SP), Y9
 	VMOVUPS     640(SP), Y10
 	VMOVUPS     672(SP), Y11
 	VMOVUPS     704(SP), Y12
 	VMOVUPS     736(SP), Y13
-	VADDPS      Y4, Y3, Y3
-	VADDPS      Y9, Y5, Y5
+	VADDPS      Y7, Y3, Y3
+	VADDPS      Y9, Y8, Y8
 	VADDPS      Y11, Y10, Y10
 	VADDPS      Y13, Y12, Y12
-	VADDPS      Y5, Y3, Y3
+	VADDPS      Y8, Y3, Y3
 	VADDPS      Y12, Y10, Y10
 	VADDPS      Y10, Y3, Y3
-	VSUBPS      Y8, Y7, Y7
+	VSUBPS      Y6, Y4, Y4
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y3, Y4
-	VPSRAD       $0x17, Y4, Y4
-	VPSLLD       $0x17, Y4, Y5
-	VPSUBD       Y5, Y3, Y5
-	VSUBPS       rowconsts<>+448(SB), Y5, Y5
-	VCVTDQ2PS    Y4, Y4
-	VMULPS       Y5, Y5, Y8
-	VBROADCASTSS rowconsts<>+1108(SB), Y9
-	VFMADD213PS  rowconsts<>+512(SB), Y5, Y9
-	VFMADD213PS  rowconsts<>+544(SB), Y5, Y9
-	VFMADD213PS  rowconsts<>+576(SB), Y5, Y9
-	VFMADD213PS  rowconsts<>+608(SB), Y5, Y9
-	VFMADD213PS  rowconsts<>+640(SB), Y5, Y9
-	VFMADD213PS  rowconsts<>+672(SB), Y5, Y9
-	VFMADD213PS  rowconsts<>+704(SB), Y5, Y9
-	VFMADD213PS  rowconsts<>+736(SB), Y5, Y9
-	VMULPS       Y5, Y9, Y9
+	VPSUBD       rowconsts<>+928(SB), Y3, Y6
+	VPSRAD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y6, Y7
+	VPSUBD       Y7, Y3, Y7
+	VSUBPS       rowconsts<>+960(SB), Y7, Y7
+	VCVTDQ2PS    Y6, Y6
+	VMULPS       Y7, Y7, Y8
+	VBROADCASTSS rowconsts<>+1620(SB), Y9
+	VFMADD213PS  rowconsts<>+1024(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1056(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1088(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1120(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1152(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1184(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1216(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1248(SB), Y7, Y9
+	VMULPS       Y7, Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+768(SB), Y4, Y9
-	VFMADD231PS  rowconsts<>+480(SB), Y8, Y9
-	VADDPS       Y9, Y5, Y5
-	VFMADD231PS  rowconsts<>+800(SB), Y4, Y5
+	VFMADD231PS  rowconsts<>+1280(SB), Y6, Y9
+	VFMADD231PS  rowconsts<>+992(SB), Y8, Y9
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
 	VSUBPS       Y3, Y3, Y3
-	VADDPS       Y3, Y5, Y5
-	VSUBPS       Y7, Y5, Y3
-	VMULPS       Y3, Y6, Y3
-	MOVQ         sw+32(FP), R8
-	VMULPS       (R8)(CX*4), Y3, Y3
+	VADDPS       Y3, Y7, Y7
+	VSUBPS       Y4, Y7, Y3
+	VMULPS       Y3, Y5, Y3
+	MOVQ         sw+32(FP), R9
+	VMULPS       (R9)(CX*4), Y3, Y3
 	VANDPS       832(SP), Y3, Y3
-	MOVQ         loss+48(FP), R8
-	VMOVUPS      Y3, (R8)(CX*4)
+	MOVQ         loss+48(FP), R9
+	VMOVUPS      Y3, (R9)(CX*4)
 
 	// next 8 rows
-	MOVQ SI, R8
-	SHLQ $0x03, R8
-	ADDQ R8, DX
+	MOVQ DI, R9
+	SHLQ $0x03, R9
+	ADDQ R9, DX
 	ADDQ $0x08, CX
 	JMP  CrossEntropyLabelsWSAVX2_block_1
 
@@ -17570,9 +17694,9 @@ TEXT ·CrossEntropyLabelsGAVX2(SB), $1440-72
 	MOVQ         AX, CX
 	ANDQ         $0x07, CX
 	XORQ         CX, CX
-	VBROADCASTSS rowconsts<>+1060(SB), Y0
-	VBROADCASTSS rowconsts<>+1056(SB), Y1
-	VBROADCASTSS rowconsts<>+1064(SB), Y2
+	VBROADCASTSS rowconsts<>+1572(SB), Y0
+	VBROADCASTSS rowconsts<>+1568(SB), Y1
+	VBROADCASTSS rowconsts<>+1576(SB), Y2
 	MOVQ         z+8(FP), DX
 	MOVQ         grad+0(FP), BX
 	MOVQ         rows+56(FP), SI
@@ -17600,33 +17724,34 @@ TEXT ·CrossEntropyLabelsGAVX2(SB), $1440-72
 	SUBQ    DI, R8
 	VMOVUPS (R8), Y3
 	VMOVUPS Y3, 800(SP)
+	LEAQ    rowconsts<>+160(SB), DI
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ AX, $0x10
 	JA   CrossEntropyLabelsGAVX2_blockdone_2
-	MOVQ AX, DI
-	SHLQ $0x02, DI
-	LEAQ (DI)(DI*2), R8
-	MOVQ AX, R10
-	SHLQ $0x05, R10
+	MOVQ AX, R8
+	SHLQ $0x02, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ AX, R11
+	SHLQ $0x05, R11
 
 CrossEntropyLabelsGAVX2_block_1:
-	MOVQ SI, R9
-	SUBQ CX, R9
-	CMPQ R9, $0x08
+	MOVQ SI, R10
+	SUBQ CX, R10
+	CMPQ R10, $0x08
 	JB   CrossEntropyLabelsGAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (DX)(DI*4), R9
+	LEAQ       (DX)(R8*4), R10
 	VMOVUPS    768(SP), Y3
 	VMASKMOVPS (DX), Y3, Y4
-	VMASKMOVPS (DX)(DI*1), Y3, Y5
-	VMASKMOVPS (DX)(DI*2), Y3, Y6
-	VMASKMOVPS (DX)(R8*1), Y3, Y7
-	VMASKMOVPS (R9), Y3, Y8
-	VMASKMOVPS (R9)(DI*1), Y3, Y9
-	VMASKMOVPS (R9)(DI*2), Y3, Y10
-	VMASKMOVPS (R9)(R8*1), Y3, Y3
+	VMASKMOVPS (DX)(R8*1), Y3, Y5
+	VMASKMOVPS (DX)(R8*2), Y3, Y6
+	VMASKMOVPS (DX)(R9*1), Y3, Y7
+	VMASKMOVPS (R10), Y3, Y8
+	VMASKMOVPS (R10)(R8*1), Y3, Y9
+	VMASKMOVPS (R10)(R8*2), Y3, Y10
+	VMASKMOVPS (R10)(R9*1), Y3, Y3
 	VUNPCKLPS  Y5, Y4, Y11
 	VUNPCKHPS  Y5, Y4, Y4
 	VUNPCKLPS  Y7, Y6, Y5
@@ -17663,13 +17788,13 @@ CrossEntropyLabelsGAVX2_block_1:
 	JBE        CrossEntropyLabelsGAVX2_nohigh_5
 	VMOVUPS    800(SP), Y3
 	VMASKMOVPS 32(DX), Y3, Y4
-	VMASKMOVPS 32(DX)(DI*1), Y3, Y5
-	VMASKMOVPS 32(DX)(DI*2), Y3, Y6
-	VMASKMOVPS 32(DX)(R8*1), Y3, Y7
-	VMASKMOVPS 32(R9), Y3, Y8
-	VMASKMOVPS 32(R9)(DI*1), Y3, Y9
-	VMASKMOVPS 32(R9)(DI*2), Y3, Y10
-	VMASKMOVPS 32(R9)(R8*1), Y3, Y3
+	VMASKMOVPS 32(DX)(R8*1), Y3, Y5
+	VMASKMOVPS 32(DX)(R8*2), Y3, Y6
+	VMASKMOVPS 32(DX)(R9*1), Y3, Y7
+	VMASKMOVPS 32(R10), Y3, Y8
+	VMASKMOVPS 32(R10)(R8*1), Y3, Y9
+	VMASKMOVPS 32(R10)(R8*2), Y3, Y10
+	VMASKMOVPS 32(R10)(R9*1), Y3, Y3
 	VUNPCKLPS  Y5, Y4, Y11
 	VUNPCKHPS  Y5, Y4, Y4
 	VUNPCKLPS  Y7, Y6, Y5
@@ -17705,41 +17830,39 @@ CrossEntropyLabelsGAVX2_block_1:
 
 CrossEntropyLabelsGAVX2_nohigh_5:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ     labels+24(FP), R9
-	VMOVDQU  (R9)(CX*4), Y3
+	MOVQ     labels+24(FP), R10
+	VMOVDQU  (R10)(CX*4), Y3
 	VPCMPEQD Y4, Y4, Y4
-	VPCMPGTD Y4, Y3, Y5
-	VMOVDQU  Y5, 832(SP)
+	VPCMPGTD Y4, Y3, Y4
+	VMOVDQU  Y4, 832(SP)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VBROADCASTSS keep+40(FP), Y6
-	VANDPS       Y5, Y6, Y6
-	VBROADCASTSS inv+44(FP), Y7
-	VMULPS       Y6, Y7, Y7
+	VBROADCASTSS keep+40(FP), Y5
+	VANDPS       Y4, Y5, Y5
+	VBROADCASTSS inv+44(FP), Y6
+	VMULPS       Y5, Y6, Y6
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VPXOR  Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
+	VXORPS Y7, Y7, Y7
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
-	XORQ         R9, R9
+	VBROADCASTSS rowconsts<>+1580(SB), Y8
+	XORQ         R10, R10
 
 CrossEntropyLabelsGAVX2_bmax_6:
-	VMOVUPS  (SP)(R9*1), Y11
-	VMAXPS   Y10, Y11, Y10
-	VPCMPEQD Y3, Y8, Y12
-	VANDPS   Y11, Y12, Y11
-	VORPS    Y11, Y9, Y9
-	VANDPS   Y7, Y12, Y12
-	VMOVUPS  Y12, 864(SP)(R9*1)
-	VPSUBD   Y4, Y8, Y8
-	ADDQ     $0x20, R9
-	CMPQ     R9, R10
+	VMOVUPS  (SP)(R10*1), Y9
+	VMAXPS   Y8, Y9, Y8
+	VPCMPEQD (DI)(R10*1), Y3, Y10
+	VANDPS   Y9, Y10, Y9
+	VORPS    Y9, Y7, Y7
+	VANDPS   Y6, Y10, Y10
+	VMOVUPS  Y10, 864(SP)(R10*1)
+	ADDQ     $0x20, R10
+	CMPQ     R10, R11
 	JB       CrossEntropyLabelsGAVX2_bmax_6
 	VXORPS   Y3, Y3, Y3
-	VADDPS   Y3, Y10, Y10
+	VADDPS   Y3, Y8, Y8
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -17751,88 +17874,88 @@ CrossEntropyLabelsGAVX2_bmax_6:
 	VMOVUPS Y3, 672(SP)
 	VMOVUPS Y3, 704(SP)
 	VMOVUPS Y3, 736(SP)
-	XORQ    R9, R9
+	XORQ    R10, R10
 
 CrossEntropyLabelsGAVX2_bexp_7:
-	VMOVUPS     (SP)(R9*1), Y3
-	VSUBPS      Y10, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y3, Y4
-	VMOVAPS     Y1, Y7
-	VFMADD213PS Y0, Y3, Y7
-	VPSLLD      $0x17, Y7, Y8
-	VSUBPS      Y0, Y7, Y7
-	VFMADD231PS rowconsts<>+160(SB), Y7, Y3
-	VFMADD231PS rowconsts<>+192(SB), Y7, Y3
-	VMOVAPS     Y2, Y7
-	VFMADD213PS rowconsts<>+224(SB), Y3, Y7
-	VFMADD213PS rowconsts<>+256(SB), Y3, Y7
-	VFMADD213PS rowconsts<>+288(SB), Y3, Y7
-	VFMADD213PS rowconsts<>+320(SB), Y3, Y7
-	VMULPS      Y8, Y3, Y3
-	VFMADD231PS Y7, Y3, Y8
-	VANDNPS     Y8, Y4, Y8
-	VMOVUPS     Y8, (SP)(R9*1)
-	MOVQ        R9, R11
-	ANDQ        $0x000000ff, R11
-	VADDPS      512(SP)(R11*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R11*1)
-	ADDQ        $0x20, R9
-	CMPQ        R9, R10
+	VMOVUPS     (SP)(R10*1), Y3
+	VSUBPS      Y8, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
+	VMOVAPS     Y1, Y9
+	VFMADD213PS Y0, Y3, Y9
+	VPSLLD      $0x17, Y9, Y10
+	VSUBPS      Y0, Y9, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
+	VMOVAPS     Y2, Y9
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
+	VMULPS      Y10, Y3, Y3
+	VFMADD231PS Y9, Y3, Y10
+	VANDNPS     Y10, Y6, Y10
+	VMOVUPS     Y10, (SP)(R10*1)
+	MOVQ        R10, R12
+	ANDQ        $0x000000ff, R12
+	VADDPS      512(SP)(R12*1), Y10, Y10
+	VMOVUPS     Y10, 512(SP)(R12*1)
+	ADDQ        $0x20, R10
+	CMPQ        R10, R11
 	JB          CrossEntropyLabelsGAVX2_bexp_7
 	VMOVUPS     512(SP), Y3
-	VMOVUPS     544(SP), Y4
-	VMOVUPS     576(SP), Y7
-	VMOVUPS     608(SP), Y8
+	VMOVUPS     544(SP), Y6
+	VMOVUPS     576(SP), Y9
+	VMOVUPS     608(SP), Y10
 	VMOVUPS     640(SP), Y11
 	VMOVUPS     672(SP), Y12
 	VMOVUPS     704(SP), Y13
 	VMOVUPS     736(SP), Y14
-	VADDPS      Y4, Y3, Y3
-	VADDPS      Y8, Y7, Y7
+	VADDPS      Y6, Y3, Y3
+	VADDPS      Y10, Y9, Y9
 	VADDPS      Y12, Y11, Y11
 	VADDPS      Y14, Y13, Y13
-	VADDPS      Y7, Y3, Y3
+	VADDPS      Y9, Y3, Y3
 	VADDPS      Y13, Y11, Y11
 	VADDPS      Y11, Y3, Y3
-	VSUBPS      Y10, Y9, Y9
-	VMOVUPS     Y9, 1376(SP)
+	VSUBPS      Y8, Y7, Y7
+	VMOVUPS     Y7, 1376(SP)
 	VMOVUPS     Y3, 1408(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1100(SB), Y4
-	VDIVPS       Y3, Y4, Y4
+	VBROADCASTSS rowconsts<>+1612(SB), Y6
+	VDIVPS       Y3, Y6, Y6
 	VBROADCASTSS inv+44(FP), Y3
-	XORQ         R9, R9
+	XORQ         R10, R10
 
 CrossEntropyLabelsGAVX2_bgrad_8:
-	VMULPS  (SP)(R9*1), Y4, Y7
-	VMULPS  Y6, Y7, Y7
+	VMULPS  (SP)(R10*1), Y6, Y7
+	VMULPS  Y5, Y7, Y7
 	VMULPS  Y3, Y7, Y7
-	VSUBPS  864(SP)(R9*1), Y7, Y7
-	VMOVUPS Y7, (SP)(R9*1)
-	ADDQ    $0x20, R9
-	CMPQ    R9, R10
+	VSUBPS  864(SP)(R10*1), Y7, Y7
+	VMOVUPS Y7, (SP)(R10*1)
+	ADDQ    $0x20, R10
+	CMPQ    R10, R11
 	JB      CrossEntropyLabelsGAVX2_bgrad_8
 
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVMSKPS Y5, R9
-	CMPL      R9, $0xff
+	VMOVMSKPS Y4, R10
+	CMPL      R10, $0xff
 	JE        CrossEntropyLabelsGAVX2_allvalid_9
-	XORQ      R9, R9
+	XORQ      R10, R10
 
 CrossEntropyLabelsGAVX2_bignored_10:
-	VANDPS  (SP)(R9*1), Y5, Y3
-	VMOVUPS Y3, (SP)(R9*1)
-	ADDQ    $0x20, R9
-	CMPQ    R9, R10
+	VANDPS  (SP)(R10*1), Y4, Y3
+	VMOVUPS Y3, (SP)(R10*1)
+	ADDQ    $0x20, R10
+	CMPQ    R10, R11
 	JB      CrossEntropyLabelsGAVX2_bignored_10
 
 CrossEntropyLabelsGAVX2_allvalid_9:
 	// transpose the column slots back and store 8 rows
-	LEAQ       (BX)(DI*4), R9
+	LEAQ       (BX)(R8*4), R10
 	VMOVUPS    (SP), Y3
 	VMOVUPS    32(SP), Y4
-	VMOVUPS    64(SP), Y5
+	VMOVUPS    64(SP), Y6
 	VMOVUPS    96(SP), Y7
 	VMOVUPS    128(SP), Y8
 	VMOVUPS    160(SP), Y9
@@ -17840,22 +17963,22 @@ CrossEntropyLabelsGAVX2_allvalid_9:
 	VMOVUPS    224(SP), Y11
 	VUNPCKLPS  Y4, Y3, Y12
 	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y7, Y5, Y4
-	VUNPCKHPS  Y7, Y5, Y5
+	VUNPCKLPS  Y7, Y6, Y4
+	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
 	VUNPCKHPS  Y9, Y8, Y8
 	VUNPCKLPS  Y11, Y10, Y9
 	VUNPCKHPS  Y11, Y10, Y10
 	VSHUFPS    $0x44, Y4, Y12, Y11
 	VSHUFPS    $0xee, Y4, Y12, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y12
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y9, Y7, Y5
+	VSHUFPS    $0x44, Y6, Y3, Y12
+	VSHUFPS    $0xee, Y6, Y3, Y3
+	VSHUFPS    $0x44, Y9, Y7, Y6
 	VSHUFPS    $0xee, Y9, Y7, Y7
 	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y5, Y11, Y10
-	VPERM2F128 $0x31, Y5, Y11, Y5
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
 	VPERM2F128 $0x20, Y7, Y4, Y11
 	VPERM2F128 $0x31, Y7, Y4, Y4
 	VPERM2F128 $0x20, Y9, Y12, Y7
@@ -17864,18 +17987,18 @@ CrossEntropyLabelsGAVX2_allvalid_9:
 	VPERM2F128 $0x31, Y8, Y3, Y3
 	VMOVUPS    768(SP), Y8
 	VMASKMOVPS Y10, Y8, (BX)
-	VMASKMOVPS Y11, Y8, (BX)(DI*1)
-	VMASKMOVPS Y7, Y8, (BX)(DI*2)
-	VMASKMOVPS Y12, Y8, (BX)(R8*1)
-	VMASKMOVPS Y5, Y8, (R9)
-	VMASKMOVPS Y4, Y8, (R9)(DI*1)
-	VMASKMOVPS Y9, Y8, (R9)(DI*2)
-	VMASKMOVPS Y3, Y8, (R9)(R8*1)
+	VMASKMOVPS Y11, Y8, (BX)(R8*1)
+	VMASKMOVPS Y7, Y8, (BX)(R8*2)
+	VMASKMOVPS Y12, Y8, (BX)(R9*1)
+	VMASKMOVPS Y6, Y8, (R10)
+	VMASKMOVPS Y4, Y8, (R10)(R8*1)
+	VMASKMOVPS Y9, Y8, (R10)(R8*2)
+	VMASKMOVPS Y3, Y8, (R10)(R9*1)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGAVX2_nohigh_12
 	VMOVUPS    256(SP), Y3
 	VMOVUPS    288(SP), Y4
-	VMOVUPS    320(SP), Y5
+	VMOVUPS    320(SP), Y6
 	VMOVUPS    352(SP), Y7
 	VMOVUPS    384(SP), Y8
 	VMOVUPS    416(SP), Y9
@@ -17883,22 +18006,22 @@ CrossEntropyLabelsGAVX2_allvalid_9:
 	VMOVUPS    480(SP), Y11
 	VUNPCKLPS  Y4, Y3, Y12
 	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y7, Y5, Y4
-	VUNPCKHPS  Y7, Y5, Y5
+	VUNPCKLPS  Y7, Y6, Y4
+	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
 	VUNPCKHPS  Y9, Y8, Y8
 	VUNPCKLPS  Y11, Y10, Y9
 	VUNPCKHPS  Y11, Y10, Y10
 	VSHUFPS    $0x44, Y4, Y12, Y11
 	VSHUFPS    $0xee, Y4, Y12, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y12
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y9, Y7, Y5
+	VSHUFPS    $0x44, Y6, Y3, Y12
+	VSHUFPS    $0xee, Y6, Y3, Y3
+	VSHUFPS    $0x44, Y9, Y7, Y6
 	VSHUFPS    $0xee, Y9, Y7, Y7
 	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y5, Y11, Y10
-	VPERM2F128 $0x31, Y5, Y11, Y5
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
 	VPERM2F128 $0x20, Y7, Y4, Y11
 	VPERM2F128 $0x31, Y7, Y4, Y4
 	VPERM2F128 $0x20, Y9, Y12, Y7
@@ -17907,13 +18030,13 @@ CrossEntropyLabelsGAVX2_allvalid_9:
 	VPERM2F128 $0x31, Y8, Y3, Y3
 	VMOVUPS    800(SP), Y8
 	VMASKMOVPS Y10, Y8, 32(BX)
-	VMASKMOVPS Y11, Y8, 32(BX)(DI*1)
-	VMASKMOVPS Y7, Y8, 32(BX)(DI*2)
-	VMASKMOVPS Y12, Y8, 32(BX)(R8*1)
-	VMASKMOVPS Y5, Y8, 32(R9)
-	VMASKMOVPS Y4, Y8, 32(R9)(DI*1)
-	VMASKMOVPS Y9, Y8, 32(R9)(DI*2)
-	VMASKMOVPS Y3, Y8, 32(R9)(R8*1)
+	VMASKMOVPS Y11, Y8, 32(BX)(R8*1)
+	VMASKMOVPS Y7, Y8, 32(BX)(R8*2)
+	VMASKMOVPS Y12, Y8, 32(BX)(R9*1)
+	VMASKMOVPS Y6, Y8, 32(R10)
+	VMASKMOVPS Y4, Y8, 32(R10)(R8*1)
+	VMASKMOVPS Y9, Y8, 32(R10)(R8*2)
+	VMASKMOVPS Y3, Y8, 32(R10)(R9*1)
 
 CrossEntropyLabelsGAVX2_nohigh_12:
 	VMOVUPS 1376(SP), Y3
@@ -17921,41 +18044,41 @@ CrossEntropyLabelsGAVX2_nohigh_12:
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y4, Y5
-	VPSRAD       $0x17, Y5, Y5
-	VPSLLD       $0x17, Y5, Y7
+	VPSUBD       rowconsts<>+928(SB), Y4, Y6
+	VPSRAD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y6, Y7
 	VPSUBD       Y7, Y4, Y7
-	VSUBPS       rowconsts<>+448(SB), Y7, Y7
-	VCVTDQ2PS    Y5, Y5
+	VSUBPS       rowconsts<>+960(SB), Y7, Y7
+	VCVTDQ2PS    Y6, Y6
 	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+1108(SB), Y9
-	VFMADD213PS  rowconsts<>+512(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+544(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+576(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+608(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+640(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+672(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+704(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VBROADCASTSS rowconsts<>+1620(SB), Y9
+	VFMADD213PS  rowconsts<>+1024(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1056(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1088(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1120(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1152(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1184(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1216(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1248(SB), Y7, Y9
 	VMULPS       Y7, Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+768(SB), Y5, Y9
-	VFMADD231PS  rowconsts<>+480(SB), Y8, Y9
+	VFMADD231PS  rowconsts<>+1280(SB), Y6, Y9
+	VFMADD231PS  rowconsts<>+992(SB), Y8, Y9
 	VADDPS       Y9, Y7, Y7
-	VFMADD231PS  rowconsts<>+800(SB), Y5, Y7
+	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
 	VSUBPS       Y4, Y4, Y4
 	VADDPS       Y4, Y7, Y7
 	VSUBPS       Y3, Y7, Y3
-	VMULPS       Y3, Y6, Y3
+	VMULPS       Y3, Y5, Y3
 	VANDPS       832(SP), Y3, Y3
-	MOVQ         loss+48(FP), R9
-	VMOVUPS      Y3, (R9)(CX*4)
+	MOVQ         loss+48(FP), R10
+	VMOVUPS      Y3, (R10)(CX*4)
 
 	// next 8 rows
-	MOVQ DI, R9
-	SHLQ $0x03, R9
-	ADDQ R9, DX
-	ADDQ R9, BX
+	MOVQ R8, R10
+	SHLQ $0x03, R10
+	ADDQ R10, DX
+	ADDQ R10, BX
 	ADDQ $0x08, CX
 	JMP  CrossEntropyLabelsGAVX2_block_1
 
@@ -17976,9 +18099,9 @@ TEXT ·CrossEntropyLabelsGSAVX2(SB), $1440-72
 	MOVQ         AX, CX
 	ANDQ         $0x07, CX
 	XORQ         CX, CX
-	VBROADCASTSS rowconsts<>+1060(SB), Y0
-	VBROADCASTSS rowconsts<>+1056(SB), Y1
-	VBROADCASTSS rowconsts<>+1064(SB), Y2
+	VBROADCASTSS rowconsts<>+1572(SB), Y0
+	VBROADCASTSS rowconsts<>+1568(SB), Y1
+	VBROADCASTSS rowconsts<>+1576(SB), Y2
 	MOVQ         z+8(FP), DX
 	MOVQ         grad+0(FP), BX
 	MOVQ         rows+56(FP), SI
@@ -18006,33 +18129,34 @@ TEXT ·CrossEntropyLabelsGSAVX2(SB), $1440-72
 	SUBQ    DI, R8
 	VMOVUPS (R8), Y3
 	VMOVUPS Y3, 800(SP)
+	LEAQ    rowconsts<>+160(SB), DI
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ AX, $0x10
 	JA   CrossEntropyLabelsGSAVX2_blockdone_2
-	MOVQ AX, DI
-	SHLQ $0x02, DI
-	LEAQ (DI)(DI*2), R8
-	MOVQ AX, R10
-	SHLQ $0x05, R10
+	MOVQ AX, R8
+	SHLQ $0x02, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ AX, R11
+	SHLQ $0x05, R11
 
 CrossEntropyLabelsGSAVX2_block_1:
-	MOVQ SI, R9
-	SUBQ CX, R9
-	CMPQ R9, $0x08
+	MOVQ SI, R10
+	SUBQ CX, R10
+	CMPQ R10, $0x08
 	JB   CrossEntropyLabelsGSAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (DX)(DI*4), R9
+	LEAQ       (DX)(R8*4), R10
 	VMOVUPS    768(SP), Y3
 	VMASKMOVPS (DX), Y3, Y4
-	VMASKMOVPS (DX)(DI*1), Y3, Y5
-	VMASKMOVPS (DX)(DI*2), Y3, Y6
-	VMASKMOVPS (DX)(R8*1), Y3, Y7
-	VMASKMOVPS (R9), Y3, Y8
-	VMASKMOVPS (R9)(DI*1), Y3, Y9
-	VMASKMOVPS (R9)(DI*2), Y3, Y10
-	VMASKMOVPS (R9)(R8*1), Y3, Y3
+	VMASKMOVPS (DX)(R8*1), Y3, Y5
+	VMASKMOVPS (DX)(R8*2), Y3, Y6
+	VMASKMOVPS (DX)(R9*1), Y3, Y7
+	VMASKMOVPS (R10), Y3, Y8
+	VMASKMOVPS (R10)(R8*1), Y3, Y9
+	VMASKMOVPS (R10)(R8*2), Y3, Y10
+	VMASKMOVPS (R10)(R9*1), Y3, Y3
 	VUNPCKLPS  Y5, Y4, Y11
 	VUNPCKHPS  Y5, Y4, Y4
 	VUNPCKLPS  Y7, Y6, Y5
@@ -18069,13 +18193,13 @@ CrossEntropyLabelsGSAVX2_block_1:
 	JBE        CrossEntropyLabelsGSAVX2_nohigh_5
 	VMOVUPS    800(SP), Y3
 	VMASKMOVPS 32(DX), Y3, Y4
-	VMASKMOVPS 32(DX)(DI*1), Y3, Y5
-	VMASKMOVPS 32(DX)(DI*2), Y3, Y6
-	VMASKMOVPS 32(DX)(R8*1), Y3, Y7
-	VMASKMOVPS 32(R9), Y3, Y8
-	VMASKMOVPS 32(R9)(DI*1), Y3, Y9
-	VMASKMOVPS 32(R9)(DI*2), Y3, Y10
-	VMASKMOVPS 32(R9)(R8*1), Y3, Y3
+	VMASKMOVPS 32(DX)(R8*1), Y3, Y5
+	VMASKMOVPS 32(DX)(R8*2), Y3, Y6
+	VMASKMOVPS 32(DX)(R9*1), Y3, Y7
+	VMASKMOVPS 32(R10), Y3, Y8
+	VMASKMOVPS 32(R10)(R8*1), Y3, Y9
+	VMASKMOVPS 32(R10)(R8*2), Y3, Y10
+	VMASKMOVPS 32(R10)(R9*1), Y3, Y3
 	VUNPCKLPS  Y5, Y4, Y11
 	VUNPCKHPS  Y5, Y4, Y4
 	VUNPCKLPS  Y7, Y6, Y5
@@ -18111,43 +18235,41 @@ CrossEntropyLabelsGSAVX2_block_1:
 
 CrossEntropyLabelsGSAVX2_nohigh_5:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ     labels+24(FP), R9
-	VMOVDQU  (R9)(CX*4), Y3
+	MOVQ     labels+24(FP), R10
+	VMOVDQU  (R10)(CX*4), Y3
 	VPCMPEQD Y4, Y4, Y4
-	VPCMPGTD Y4, Y3, Y5
-	VMOVDQU  Y5, 832(SP)
+	VPCMPGTD Y4, Y3, Y4
+	VMOVDQU  Y4, 832(SP)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VBROADCASTSS keep+40(FP), Y6
-	VANDPS       Y5, Y6, Y6
-	VBROADCASTSS inv+44(FP), Y7
-	MOVQ         sw+32(FP), R9
-	VMULPS       (R9)(CX*4), Y7, Y7
-	VMULPS       Y6, Y7, Y7
+	VBROADCASTSS keep+40(FP), Y5
+	VANDPS       Y4, Y5, Y5
+	VBROADCASTSS inv+44(FP), Y6
+	MOVQ         sw+32(FP), R10
+	VMULPS       (R10)(CX*4), Y6, Y6
+	VMULPS       Y5, Y6, Y6
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VPXOR  Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
+	VXORPS Y7, Y7, Y7
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
-	XORQ         R9, R9
+	VBROADCASTSS rowconsts<>+1580(SB), Y8
+	XORQ         R10, R10
 
 CrossEntropyLabelsGSAVX2_bmax_6:
-	VMOVUPS  (SP)(R9*1), Y11
-	VMAXPS   Y10, Y11, Y10
-	VPCMPEQD Y3, Y8, Y12
-	VANDPS   Y11, Y12, Y11
-	VORPS    Y11, Y9, Y9
-	VANDPS   Y7, Y12, Y12
-	VMOVUPS  Y12, 864(SP)(R9*1)
-	VPSUBD   Y4, Y8, Y8
-	ADDQ     $0x20, R9
-	CMPQ     R9, R10
+	VMOVUPS  (SP)(R10*1), Y9
+	VMAXPS   Y8, Y9, Y8
+	VPCMPEQD (DI)(R10*1), Y3, Y10
+	VANDPS   Y9, Y10, Y9
+	VORPS    Y9, Y7, Y7
+	VANDPS   Y6, Y10, Y10
+	VMOVUPS  Y10, 864(SP)(R10*1)
+	ADDQ     $0x20, R10
+	CMPQ     R10, R11
 	JB       CrossEntropyLabelsGSAVX2_bmax_6
 	VXORPS   Y3, Y3, Y3
-	VADDPS   Y3, Y10, Y10
+	VADDPS   Y3, Y8, Y8
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -18159,90 +18281,90 @@ CrossEntropyLabelsGSAVX2_bmax_6:
 	VMOVUPS Y3, 672(SP)
 	VMOVUPS Y3, 704(SP)
 	VMOVUPS Y3, 736(SP)
-	XORQ    R9, R9
+	XORQ    R10, R10
 
 CrossEntropyLabelsGSAVX2_bexp_7:
-	VMOVUPS     (SP)(R9*1), Y3
-	VSUBPS      Y10, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y3, Y4
-	VMOVAPS     Y1, Y7
-	VFMADD213PS Y0, Y3, Y7
-	VPSLLD      $0x17, Y7, Y8
-	VSUBPS      Y0, Y7, Y7
-	VFMADD231PS rowconsts<>+160(SB), Y7, Y3
-	VFMADD231PS rowconsts<>+192(SB), Y7, Y3
-	VMOVAPS     Y2, Y7
-	VFMADD213PS rowconsts<>+224(SB), Y3, Y7
-	VFMADD213PS rowconsts<>+256(SB), Y3, Y7
-	VFMADD213PS rowconsts<>+288(SB), Y3, Y7
-	VFMADD213PS rowconsts<>+320(SB), Y3, Y7
-	VMULPS      Y8, Y3, Y3
-	VFMADD231PS Y7, Y3, Y8
-	VANDNPS     Y8, Y4, Y8
-	VMOVUPS     Y8, (SP)(R9*1)
-	MOVQ        R9, R11
-	ANDQ        $0x000000ff, R11
-	VADDPS      512(SP)(R11*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R11*1)
-	ADDQ        $0x20, R9
-	CMPQ        R9, R10
+	VMOVUPS     (SP)(R10*1), Y3
+	VSUBPS      Y8, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
+	VMOVAPS     Y1, Y9
+	VFMADD213PS Y0, Y3, Y9
+	VPSLLD      $0x17, Y9, Y10
+	VSUBPS      Y0, Y9, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
+	VMOVAPS     Y2, Y9
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
+	VMULPS      Y10, Y3, Y3
+	VFMADD231PS Y9, Y3, Y10
+	VANDNPS     Y10, Y6, Y10
+	VMOVUPS     Y10, (SP)(R10*1)
+	MOVQ        R10, R12
+	ANDQ        $0x000000ff, R12
+	VADDPS      512(SP)(R12*1), Y10, Y10
+	VMOVUPS     Y10, 512(SP)(R12*1)
+	ADDQ        $0x20, R10
+	CMPQ        R10, R11
 	JB          CrossEntropyLabelsGSAVX2_bexp_7
 	VMOVUPS     512(SP), Y3
-	VMOVUPS     544(SP), Y4
-	VMOVUPS     576(SP), Y7
-	VMOVUPS     608(SP), Y8
+	VMOVUPS     544(SP), Y6
+	VMOVUPS     576(SP), Y9
+	VMOVUPS     608(SP), Y10
 	VMOVUPS     640(SP), Y11
 	VMOVUPS     672(SP), Y12
 	VMOVUPS     704(SP), Y13
 	VMOVUPS     736(SP), Y14
-	VADDPS      Y4, Y3, Y3
-	VADDPS      Y8, Y7, Y7
+	VADDPS      Y6, Y3, Y3
+	VADDPS      Y10, Y9, Y9
 	VADDPS      Y12, Y11, Y11
 	VADDPS      Y14, Y13, Y13
-	VADDPS      Y7, Y3, Y3
+	VADDPS      Y9, Y3, Y3
 	VADDPS      Y13, Y11, Y11
 	VADDPS      Y11, Y3, Y3
-	VSUBPS      Y10, Y9, Y9
-	VMOVUPS     Y9, 1376(SP)
+	VSUBPS      Y8, Y7, Y7
+	VMOVUPS     Y7, 1376(SP)
 	VMOVUPS     Y3, 1408(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1100(SB), Y4
-	VDIVPS       Y3, Y4, Y4
+	VBROADCASTSS rowconsts<>+1612(SB), Y6
+	VDIVPS       Y3, Y6, Y6
 	VBROADCASTSS inv+44(FP), Y3
-	MOVQ         sw+32(FP), R9
-	VMULPS       (R9)(CX*4), Y3, Y3
-	XORQ         R9, R9
+	MOVQ         sw+32(FP), R10
+	VMULPS       (R10)(CX*4), Y3, Y3
+	XORQ         R10, R10
 
 CrossEntropyLabelsGSAVX2_bgrad_8:
-	VMULPS  (SP)(R9*1), Y4, Y7
-	VMULPS  Y6, Y7, Y7
+	VMULPS  (SP)(R10*1), Y6, Y7
+	VMULPS  Y5, Y7, Y7
 	VMULPS  Y3, Y7, Y7
-	VSUBPS  864(SP)(R9*1), Y7, Y7
-	VMOVUPS Y7, (SP)(R9*1)
-	ADDQ    $0x20, R9
-	CMPQ    R9, R10
+	VSUBPS  864(SP)(R10*1), Y7, Y7
+	VMOVUPS Y7, (SP)(R10*1)
+	ADDQ    $0x20, R10
+	CMPQ    R10, R11
 	JB      CrossEntropyLabelsGSAVX2_bgrad_8
 
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVMSKPS Y5, R9
-	CMPL      R9, $0xff
+	VMOVMSKPS Y4, R10
+	CMPL      R10, $0xff
 	JE        CrossEntropyLabelsGSAVX2_allvalid_9
-	XORQ      R9, R9
+	XORQ      R10, R10
 
 CrossEntropyLabelsGSAVX2_bignored_10:
-	VANDPS  (SP)(R9*1), Y5, Y3
-	VMOVUPS Y3, (SP)(R9*1)
-	ADDQ    $0x20, R9
-	CMPQ    R9, R10
+	VANDPS  (SP)(R10*1), Y4, Y3
+	VMOVUPS Y3, (SP)(R10*1)
+	ADDQ    $0x20, R10
+	CMPQ    R10, R11
 	JB      CrossEntropyLabelsGSAVX2_bignored_10
 
 CrossEntropyLabelsGSAVX2_allvalid_9:
 	// transpose the column slots back and store 8 rows
-	LEAQ       (BX)(DI*4), R9
+	LEAQ       (BX)(R8*4), R10
 	VMOVUPS    (SP), Y3
 	VMOVUPS    32(SP), Y4
-	VMOVUPS    64(SP), Y5
+	VMOVUPS    64(SP), Y6
 	VMOVUPS    96(SP), Y7
 	VMOVUPS    128(SP), Y8
 	VMOVUPS    160(SP), Y9
@@ -18250,22 +18372,22 @@ CrossEntropyLabelsGSAVX2_allvalid_9:
 	VMOVUPS    224(SP), Y11
 	VUNPCKLPS  Y4, Y3, Y12
 	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y7, Y5, Y4
-	VUNPCKHPS  Y7, Y5, Y5
+	VUNPCKLPS  Y7, Y6, Y4
+	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
 	VUNPCKHPS  Y9, Y8, Y8
 	VUNPCKLPS  Y11, Y10, Y9
 	VUNPCKHPS  Y11, Y10, Y10
 	VSHUFPS    $0x44, Y4, Y12, Y11
 	VSHUFPS    $0xee, Y4, Y12, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y12
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y9, Y7, Y5
+	VSHUFPS    $0x44, Y6, Y3, Y12
+	VSHUFPS    $0xee, Y6, Y3, Y3
+	VSHUFPS    $0x44, Y9, Y7, Y6
 	VSHUFPS    $0xee, Y9, Y7, Y7
 	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y5, Y11, Y10
-	VPERM2F128 $0x31, Y5, Y11, Y5
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
 	VPERM2F128 $0x20, Y7, Y4, Y11
 	VPERM2F128 $0x31, Y7, Y4, Y4
 	VPERM2F128 $0x20, Y9, Y12, Y7
@@ -18274,18 +18396,18 @@ CrossEntropyLabelsGSAVX2_allvalid_9:
 	VPERM2F128 $0x31, Y8, Y3, Y3
 	VMOVUPS    768(SP), Y8
 	VMASKMOVPS Y10, Y8, (BX)
-	VMASKMOVPS Y11, Y8, (BX)(DI*1)
-	VMASKMOVPS Y7, Y8, (BX)(DI*2)
-	VMASKMOVPS Y12, Y8, (BX)(R8*1)
-	VMASKMOVPS Y5, Y8, (R9)
-	VMASKMOVPS Y4, Y8, (R9)(DI*1)
-	VMASKMOVPS Y9, Y8, (R9)(DI*2)
-	VMASKMOVPS Y3, Y8, (R9)(R8*1)
+	VMASKMOVPS Y11, Y8, (BX)(R8*1)
+	VMASKMOVPS Y7, Y8, (BX)(R8*2)
+	VMASKMOVPS Y12, Y8, (BX)(R9*1)
+	VMASKMOVPS Y6, Y8, (R10)
+	VMASKMOVPS Y4, Y8, (R10)(R8*1)
+	VMASKMOVPS Y9, Y8, (R10)(R8*2)
+	VMASKMOVPS Y3, Y8, (R10)(R9*1)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGSAVX2_nohigh_12
 	VMOVUPS    256(SP), Y3
 	VMOVUPS    288(SP), Y4
-	VMOVUPS    320(SP), Y5
+	VMOVUPS    320(SP), Y6
 	VMOVUPS    352(SP), Y7
 	VMOVUPS    384(SP), Y8
 	VMOVUPS    416(SP), Y9
@@ -18293,22 +18415,22 @@ CrossEntropyLabelsGSAVX2_allvalid_9:
 	VMOVUPS    480(SP), Y11
 	VUNPCKLPS  Y4, Y3, Y12
 	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y7, Y5, Y4
-	VUNPCKHPS  Y7, Y5, Y5
+	VUNPCKLPS  Y7, Y6, Y4
+	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
 	VUNPCKHPS  Y9, Y8, Y8
 	VUNPCKLPS  Y11, Y10, Y9
 	VUNPCKHPS  Y11, Y10, Y10
 	VSHUFPS    $0x44, Y4, Y12, Y11
 	VSHUFPS    $0xee, Y4, Y12, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y12
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y9, Y7, Y5
+	VSHUFPS    $0x44, Y6, Y3, Y12
+	VSHUFPS    $0xee, Y6, Y3, Y3
+	VSHUFPS    $0x44, Y9, Y7, Y6
 	VSHUFPS    $0xee, Y9, Y7, Y7
 	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y5, Y11, Y10
-	VPERM2F128 $0x31, Y5, Y11, Y5
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
 	VPERM2F128 $0x20, Y7, Y4, Y11
 	VPERM2F128 $0x31, Y7, Y4, Y4
 	VPERM2F128 $0x20, Y9, Y12, Y7
@@ -18317,13 +18439,13 @@ CrossEntropyLabelsGSAVX2_allvalid_9:
 	VPERM2F128 $0x31, Y8, Y3, Y3
 	VMOVUPS    800(SP), Y8
 	VMASKMOVPS Y10, Y8, 32(BX)
-	VMASKMOVPS Y11, Y8, 32(BX)(DI*1)
-	VMASKMOVPS Y7, Y8, 32(BX)(DI*2)
-	VMASKMOVPS Y12, Y8, 32(BX)(R8*1)
-	VMASKMOVPS Y5, Y8, 32(R9)
-	VMASKMOVPS Y4, Y8, 32(R9)(DI*1)
-	VMASKMOVPS Y9, Y8, 32(R9)(DI*2)
-	VMASKMOVPS Y3, Y8, 32(R9)(R8*1)
+	VMASKMOVPS Y11, Y8, 32(BX)(R8*1)
+	VMASKMOVPS Y7, Y8, 32(BX)(R8*2)
+	VMASKMOVPS Y12, Y8, 32(BX)(R9*1)
+	VMASKMOVPS Y6, Y8, 32(R10)
+	VMASKMOVPS Y4, Y8, 32(R10)(R8*1)
+	VMASKMOVPS Y9, Y8, 32(R10)(R8*2)
+	VMASKMOVPS Y3, Y8, 32(R10)(R9*1)
 
 CrossEntropyLabelsGSAVX2_nohigh_12:
 	VMOVUPS 1376(SP), Y3
@@ -18331,43 +18453,43 @@ CrossEntropyLabelsGSAVX2_nohigh_12:
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y4, Y5
-	VPSRAD       $0x17, Y5, Y5
-	VPSLLD       $0x17, Y5, Y7
+	VPSUBD       rowconsts<>+928(SB), Y4, Y6
+	VPSRAD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y6, Y7
 	VPSUBD       Y7, Y4, Y7
-	VSUBPS       rowconsts<>+448(SB), Y7, Y7
-	VCVTDQ2PS    Y5, Y5
+	VSUBPS       rowconsts<>+960(SB), Y7, Y7
+	VCVTDQ2PS    Y6, Y6
 	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+1108(SB), Y9
-	VFMADD213PS  rowconsts<>+512(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+544(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+576(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+608(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+640(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+672(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+704(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VBROADCASTSS rowconsts<>+1620(SB), Y9
+	VFMADD213PS  rowconsts<>+1024(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1056(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1088(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1120(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1152(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1184(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1216(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1248(SB), Y7, Y9
 	VMULPS       Y7, Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+768(SB), Y5, Y9
-	VFMADD231PS  rowconsts<>+480(SB), Y8, Y9
+	VFMADD231PS  rowconsts<>+1280(SB), Y6, Y9
+	VFMADD231PS  rowconsts<>+992(SB), Y8, Y9
 	VADDPS       Y9, Y7, Y7
-	VFMADD231PS  rowconsts<>+800(SB), Y5, Y7
+	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
 	VSUBPS       Y4, Y4, Y4
 	VADDPS       Y4, Y7, Y7
 	VSUBPS       Y3, Y7, Y3
-	VMULPS       Y3, Y6, Y3
-	MOVQ         sw+32(FP), R9
-	VMULPS       (R9)(CX*4), Y3, Y3
+	VMULPS       Y3, Y5, Y3
+	MOVQ         sw+32(FP), R10
+	VMULPS       (R10)(CX*4), Y3, Y3
 	VANDPS       832(SP), Y3, Y3
-	MOVQ         loss+48(FP), R9
-	VMOVUPS      Y3, (R9)(CX*4)
+	MOVQ         loss+48(FP), R10
+	VMOVUPS      Y3, (R10)(CX*4)
 
 	// next 8 rows
-	MOVQ DI, R9
-	SHLQ $0x03, R9
-	ADDQ R9, DX
-	ADDQ R9, BX
+	MOVQ R8, R10
+	SHLQ $0x03, R10
+	ADDQ R10, DX
+	ADDQ R10, BX
 	ADDQ $0x08, CX
 	JMP  CrossEntropyLabelsGSAVX2_block_1
 
@@ -18388,9 +18510,9 @@ TEXT ·CrossEntropyLabelsGWAVX2(SB), $1504-72
 	MOVQ         AX, CX
 	ANDQ         $0x07, CX
 	XORQ         CX, CX
-	VBROADCASTSS rowconsts<>+1060(SB), Y0
-	VBROADCASTSS rowconsts<>+1056(SB), Y1
-	VBROADCASTSS rowconsts<>+1064(SB), Y2
+	VBROADCASTSS rowconsts<>+1572(SB), Y0
+	VBROADCASTSS rowconsts<>+1568(SB), Y1
+	VBROADCASTSS rowconsts<>+1576(SB), Y2
 	MOVQ         z+8(FP), DX
 	MOVQ         grad+0(FP), BX
 	MOVQ         rows+56(FP), SI
@@ -18430,33 +18552,34 @@ TEXT ·CrossEntropyLabelsGWAVX2(SB), $1504-72
 	VMASKMOVPS   32(DI), Y4, Y4
 	VMULPS       Y3, Y4, Y4
 	VMOVUPS      Y4, 1472(SP)
+	LEAQ         rowconsts<>+160(SB), DI
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ AX, $0x10
 	JA   CrossEntropyLabelsGWAVX2_blockdone_2
-	MOVQ AX, DI
-	SHLQ $0x02, DI
-	LEAQ (DI)(DI*2), R8
-	MOVQ AX, R10
-	SHLQ $0x05, R10
+	MOVQ AX, R8
+	SHLQ $0x02, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ AX, R11
+	SHLQ $0x05, R11
 
 CrossEntropyLabelsGWAVX2_block_1:
-	MOVQ SI, R9
-	SUBQ CX, R9
-	CMPQ R9, $0x08
+	MOVQ SI, R10
+	SUBQ CX, R10
+	CMPQ R10, $0x08
 	JB   CrossEntropyLabelsGWAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (DX)(DI*4), R9
+	LEAQ       (DX)(R8*4), R10
 	VMOVUPS    768(SP), Y3
 	VMASKMOVPS (DX), Y3, Y4
-	VMASKMOVPS (DX)(DI*1), Y3, Y5
-	VMASKMOVPS (DX)(DI*2), Y3, Y6
-	VMASKMOVPS (DX)(R8*1), Y3, Y7
-	VMASKMOVPS (R9), Y3, Y8
-	VMASKMOVPS (R9)(DI*1), Y3, Y9
-	VMASKMOVPS (R9)(DI*2), Y3, Y10
-	VMASKMOVPS (R9)(R8*1), Y3, Y3
+	VMASKMOVPS (DX)(R8*1), Y3, Y5
+	VMASKMOVPS (DX)(R8*2), Y3, Y6
+	VMASKMOVPS (DX)(R9*1), Y3, Y7
+	VMASKMOVPS (R10), Y3, Y8
+	VMASKMOVPS (R10)(R8*1), Y3, Y9
+	VMASKMOVPS (R10)(R8*2), Y3, Y10
+	VMASKMOVPS (R10)(R9*1), Y3, Y3
 	VUNPCKLPS  Y5, Y4, Y11
 	VUNPCKHPS  Y5, Y4, Y4
 	VUNPCKLPS  Y7, Y6, Y5
@@ -18493,13 +18616,13 @@ CrossEntropyLabelsGWAVX2_block_1:
 	JBE        CrossEntropyLabelsGWAVX2_nohigh_5
 	VMOVUPS    800(SP), Y3
 	VMASKMOVPS 32(DX), Y3, Y4
-	VMASKMOVPS 32(DX)(DI*1), Y3, Y5
-	VMASKMOVPS 32(DX)(DI*2), Y3, Y6
-	VMASKMOVPS 32(DX)(R8*1), Y3, Y7
-	VMASKMOVPS 32(R9), Y3, Y8
-	VMASKMOVPS 32(R9)(DI*1), Y3, Y9
-	VMASKMOVPS 32(R9)(DI*2), Y3, Y10
-	VMASKMOVPS 32(R9)(R8*1), Y3, Y3
+	VMASKMOVPS 32(DX)(R8*1), Y3, Y5
+	VMASKMOVPS 32(DX)(R8*2), Y3, Y6
+	VMASKMOVPS 32(DX)(R9*1), Y3, Y7
+	VMASKMOVPS 32(R10), Y3, Y8
+	VMASKMOVPS 32(R10)(R8*1), Y3, Y9
+	VMASKMOVPS 32(R10)(R8*2), Y3, Y10
+	VMASKMOVPS 32(R10)(R9*1), Y3, Y3
 	VUNPCKLPS  Y5, Y4, Y11
 	VUNPCKHPS  Y5, Y4, Y4
 	VUNPCKLPS  Y7, Y6, Y5
@@ -18535,45 +18658,43 @@ CrossEntropyLabelsGWAVX2_block_1:
 
 CrossEntropyLabelsGWAVX2_nohigh_5:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ     labels+24(FP), R9
-	VMOVDQU  (R9)(CX*4), Y3
+	MOVQ     labels+24(FP), R10
+	VMOVDQU  (R10)(CX*4), Y3
 	VPCMPEQD Y4, Y4, Y4
-	VPCMPGTD Y4, Y3, Y5
-	VMOVDQU  Y5, 832(SP)
+	VPCMPGTD Y4, Y3, Y4
+	VMOVDQU  Y4, 832(SP)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      1440(SP), Y3, Y7
-	VPERMPS      1472(SP), Y3, Y6
-	VPBROADCASTD rowconsts<>+1084(SB), Y8
-	VPCMPGTD     Y3, Y8, Y8
-	VBLENDVPS    Y8, Y7, Y6, Y6
-	VANDPS       Y5, Y6, Y6
-	VBROADCASTSS inv+44(FP), Y7
-	VMULPS       Y6, Y7, Y7
+	VPERMPS      1440(SP), Y3, Y6
+	VPERMPS      1472(SP), Y3, Y5
+	VPBROADCASTD rowconsts<>+1596(SB), Y7
+	VPCMPGTD     Y3, Y7, Y7
+	VBLENDVPS    Y7, Y6, Y5, Y5
+	VANDPS       Y4, Y5, Y5
+	VBROADCASTSS inv+44(FP), Y6
+	VMULPS       Y5, Y6, Y6
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VPXOR  Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
+	VXORPS Y7, Y7, Y7
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
-	XORQ         R9, R9
+	VBROADCASTSS rowconsts<>+1580(SB), Y8
+	XORQ         R10, R10
 
 CrossEntropyLabelsGWAVX2_bmax_6:
-	VMOVUPS  (SP)(R9*1), Y11
-	VMAXPS   Y10, Y11, Y10
-	VPCMPEQD Y3, Y8, Y12
-	VANDPS   Y11, Y12, Y11
-	VORPS    Y11, Y9, Y9
-	VANDPS   Y7, Y12, Y12
-	VMOVUPS  Y12, 864(SP)(R9*1)
-	VPSUBD   Y4, Y8, Y8
-	ADDQ     $0x20, R9
-	CMPQ     R9, R10
+	VMOVUPS  (SP)(R10*1), Y9
+	VMAXPS   Y8, Y9, Y8
+	VPCMPEQD (DI)(R10*1), Y3, Y10
+	VANDPS   Y9, Y10, Y9
+	VORPS    Y9, Y7, Y7
+	VANDPS   Y6, Y10, Y10
+	VMOVUPS  Y10, 864(SP)(R10*1)
+	ADDQ     $0x20, R10
+	CMPQ     R10, R11
 	JB       CrossEntropyLabelsGWAVX2_bmax_6
 	VXORPS   Y3, Y3, Y3
-	VADDPS   Y3, Y10, Y10
+	VADDPS   Y3, Y8, Y8
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -18585,88 +18706,88 @@ CrossEntropyLabelsGWAVX2_bmax_6:
 	VMOVUPS Y3, 672(SP)
 	VMOVUPS Y3, 704(SP)
 	VMOVUPS Y3, 736(SP)
-	XORQ    R9, R9
+	XORQ    R10, R10
 
 CrossEntropyLabelsGWAVX2_bexp_7:
-	VMOVUPS     (SP)(R9*1), Y3
-	VSUBPS      Y10, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y3, Y4
-	VMOVAPS     Y1, Y7
-	VFMADD213PS Y0, Y3, Y7
-	VPSLLD      $0x17, Y7, Y8
-	VSUBPS      Y0, Y7, Y7
-	VFMADD231PS rowconsts<>+160(SB), Y7, Y3
-	VFMADD231PS rowconsts<>+192(SB), Y7, Y3
-	VMOVAPS     Y2, Y7
-	VFMADD213PS rowconsts<>+224(SB), Y3, Y7
-	VFMADD213PS rowconsts<>+256(SB), Y3, Y7
-	VFMADD213PS rowconsts<>+288(SB), Y3, Y7
-	VFMADD213PS rowconsts<>+320(SB), Y3, Y7
-	VMULPS      Y8, Y3, Y3
-	VFMADD231PS Y7, Y3, Y8
-	VANDNPS     Y8, Y4, Y8
-	VMOVUPS     Y8, (SP)(R9*1)
-	MOVQ        R9, R11
-	ANDQ        $0x000000ff, R11
-	VADDPS      512(SP)(R11*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R11*1)
-	ADDQ        $0x20, R9
-	CMPQ        R9, R10
+	VMOVUPS     (SP)(R10*1), Y3
+	VSUBPS      Y8, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
+	VMOVAPS     Y1, Y9
+	VFMADD213PS Y0, Y3, Y9
+	VPSLLD      $0x17, Y9, Y10
+	VSUBPS      Y0, Y9, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
+	VMOVAPS     Y2, Y9
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
+	VMULPS      Y10, Y3, Y3
+	VFMADD231PS Y9, Y3, Y10
+	VANDNPS     Y10, Y6, Y10
+	VMOVUPS     Y10, (SP)(R10*1)
+	MOVQ        R10, R12
+	ANDQ        $0x000000ff, R12
+	VADDPS      512(SP)(R12*1), Y10, Y10
+	VMOVUPS     Y10, 512(SP)(R12*1)
+	ADDQ        $0x20, R10
+	CMPQ        R10, R11
 	JB          CrossEntropyLabelsGWAVX2_bexp_7
 	VMOVUPS     512(SP), Y3
-	VMOVUPS     544(SP), Y4
-	VMOVUPS     576(SP), Y7
-	VMOVUPS     608(SP), Y8
+	VMOVUPS     544(SP), Y6
+	VMOVUPS     576(SP), Y9
+	VMOVUPS     608(SP), Y10
 	VMOVUPS     640(SP), Y11
 	VMOVUPS     672(SP), Y12
 	VMOVUPS     704(SP), Y13
 	VMOVUPS     736(SP), Y14
-	VADDPS      Y4, Y3, Y3
-	VADDPS      Y8, Y7, Y7
+	VADDPS      Y6, Y3, Y3
+	VADDPS      Y10, Y9, Y9
 	VADDPS      Y12, Y11, Y11
 	VADDPS      Y14, Y13, Y13
-	VADDPS      Y7, Y3, Y3
+	VADDPS      Y9, Y3, Y3
 	VADDPS      Y13, Y11, Y11
 	VADDPS      Y11, Y3, Y3
-	VSUBPS      Y10, Y9, Y9
-	VMOVUPS     Y9, 1376(SP)
+	VSUBPS      Y8, Y7, Y7
+	VMOVUPS     Y7, 1376(SP)
 	VMOVUPS     Y3, 1408(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1100(SB), Y4
-	VDIVPS       Y3, Y4, Y4
+	VBROADCASTSS rowconsts<>+1612(SB), Y6
+	VDIVPS       Y3, Y6, Y6
 	VBROADCASTSS inv+44(FP), Y3
-	XORQ         R9, R9
+	XORQ         R10, R10
 
 CrossEntropyLabelsGWAVX2_bgrad_8:
-	VMULPS  (SP)(R9*1), Y4, Y7
-	VMULPS  Y6, Y7, Y7
+	VMULPS  (SP)(R10*1), Y6, Y7
+	VMULPS  Y5, Y7, Y7
 	VMULPS  Y3, Y7, Y7
-	VSUBPS  864(SP)(R9*1), Y7, Y7
-	VMOVUPS Y7, (SP)(R9*1)
-	ADDQ    $0x20, R9
-	CMPQ    R9, R10
+	VSUBPS  864(SP)(R10*1), Y7, Y7
+	VMOVUPS Y7, (SP)(R10*1)
+	ADDQ    $0x20, R10
+	CMPQ    R10, R11
 	JB      CrossEntropyLabelsGWAVX2_bgrad_8
 
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVMSKPS Y5, R9
-	CMPL      R9, $0xff
+	VMOVMSKPS Y4, R10
+	CMPL      R10, $0xff
 	JE        CrossEntropyLabelsGWAVX2_allvalid_9
-	XORQ      R9, R9
+	XORQ      R10, R10
 
 CrossEntropyLabelsGWAVX2_bignored_10:
-	VANDPS  (SP)(R9*1), Y5, Y3
-	VMOVUPS Y3, (SP)(R9*1)
-	ADDQ    $0x20, R9
-	CMPQ    R9, R10
+	VANDPS  (SP)(R10*1), Y4, Y3
+	VMOVUPS Y3, (SP)(R10*1)
+	ADDQ    $0x20, R10
+	CMPQ    R10, R11
 	JB      CrossEntropyLabelsGWAVX2_bignored_10
 
 CrossEntropyLabelsGWAVX2_allvalid_9:
 	// transpose the column slots back and store 8 rows
-	LEAQ       (BX)(DI*4), R9
+	LEAQ       (BX)(R8*4), R10
 	VMOVUPS    (SP), Y3
 	VMOVUPS    32(SP), Y4
-	VMOVUPS    64(SP), Y5
+	VMOVUPS    64(SP), Y6
 	VMOVUPS    96(SP), Y7
 	VMOVUPS    128(SP), Y8
 	VMOVUPS    160(SP), Y9
@@ -18674,22 +18795,22 @@ CrossEntropyLabelsGWAVX2_allvalid_9:
 	VMOVUPS    224(SP), Y11
 	VUNPCKLPS  Y4, Y3, Y12
 	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y7, Y5, Y4
-	VUNPCKHPS  Y7, Y5, Y5
+	VUNPCKLPS  Y7, Y6, Y4
+	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
 	VUNPCKHPS  Y9, Y8, Y8
 	VUNPCKLPS  Y11, Y10, Y9
 	VUNPCKHPS  Y11, Y10, Y10
 	VSHUFPS    $0x44, Y4, Y12, Y11
 	VSHUFPS    $0xee, Y4, Y12, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y12
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y9, Y7, Y5
+	VSHUFPS    $0x44, Y6, Y3, Y12
+	VSHUFPS    $0xee, Y6, Y3, Y3
+	VSHUFPS    $0x44, Y9, Y7, Y6
 	VSHUFPS    $0xee, Y9, Y7, Y7
 	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y5, Y11, Y10
-	VPERM2F128 $0x31, Y5, Y11, Y5
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
 	VPERM2F128 $0x20, Y7, Y4, Y11
 	VPERM2F128 $0x31, Y7, Y4, Y4
 	VPERM2F128 $0x20, Y9, Y12, Y7
@@ -18698,18 +18819,18 @@ CrossEntropyLabelsGWAVX2_allvalid_9:
 	VPERM2F128 $0x31, Y8, Y3, Y3
 	VMOVUPS    768(SP), Y8
 	VMASKMOVPS Y10, Y8, (BX)
-	VMASKMOVPS Y11, Y8, (BX)(DI*1)
-	VMASKMOVPS Y7, Y8, (BX)(DI*2)
-	VMASKMOVPS Y12, Y8, (BX)(R8*1)
-	VMASKMOVPS Y5, Y8, (R9)
-	VMASKMOVPS Y4, Y8, (R9)(DI*1)
-	VMASKMOVPS Y9, Y8, (R9)(DI*2)
-	VMASKMOVPS Y3, Y8, (R9)(R8*1)
+	VMASKMOVPS Y11, Y8, (BX)(R8*1)
+	VMASKMOVPS Y7, Y8, (BX)(R8*2)
+	VMASKMOVPS Y12, Y8, (BX)(R9*1)
+	VMASKMOVPS Y6, Y8, (R10)
+	VMASKMOVPS Y4, Y8, (R10)(R8*1)
+	VMASKMOVPS Y9, Y8, (R10)(R8*2)
+	VMASKMOVPS Y3, Y8, (R10)(R9*1)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGWAVX2_nohigh_12
 	VMOVUPS    256(SP), Y3
 	VMOVUPS    288(SP), Y4
-	VMOVUPS    320(SP), Y5
+	VMOVUPS    320(SP), Y6
 	VMOVUPS    352(SP), Y7
 	VMOVUPS    384(SP), Y8
 	VMOVUPS    416(SP), Y9
@@ -18717,22 +18838,22 @@ CrossEntropyLabelsGWAVX2_allvalid_9:
 	VMOVUPS    480(SP), Y11
 	VUNPCKLPS  Y4, Y3, Y12
 	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y7, Y5, Y4
-	VUNPCKHPS  Y7, Y5, Y5
+	VUNPCKLPS  Y7, Y6, Y4
+	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
 	VUNPCKHPS  Y9, Y8, Y8
 	VUNPCKLPS  Y11, Y10, Y9
 	VUNPCKHPS  Y11, Y10, Y10
 	VSHUFPS    $0x44, Y4, Y12, Y11
 	VSHUFPS    $0xee, Y4, Y12, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y12
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y9, Y7, Y5
+	VSHUFPS    $0x44, Y6, Y3, Y12
+	VSHUFPS    $0xee, Y6, Y3, Y3
+	VSHUFPS    $0x44, Y9, Y7, Y6
 	VSHUFPS    $0xee, Y9, Y7, Y7
 	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y5, Y11, Y10
-	VPERM2F128 $0x31, Y5, Y11, Y5
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
 	VPERM2F128 $0x20, Y7, Y4, Y11
 	VPERM2F128 $0x31, Y7, Y4, Y4
 	VPERM2F128 $0x20, Y9, Y12, Y7
@@ -18741,13 +18862,13 @@ CrossEntropyLabelsGWAVX2_allvalid_9:
 	VPERM2F128 $0x31, Y8, Y3, Y3
 	VMOVUPS    800(SP), Y8
 	VMASKMOVPS Y10, Y8, 32(BX)
-	VMASKMOVPS Y11, Y8, 32(BX)(DI*1)
-	VMASKMOVPS Y7, Y8, 32(BX)(DI*2)
-	VMASKMOVPS Y12, Y8, 32(BX)(R8*1)
-	VMASKMOVPS Y5, Y8, 32(R9)
-	VMASKMOVPS Y4, Y8, 32(R9)(DI*1)
-	VMASKMOVPS Y9, Y8, 32(R9)(DI*2)
-	VMASKMOVPS Y3, Y8, 32(R9)(R8*1)
+	VMASKMOVPS Y11, Y8, 32(BX)(R8*1)
+	VMASKMOVPS Y7, Y8, 32(BX)(R8*2)
+	VMASKMOVPS Y12, Y8, 32(BX)(R9*1)
+	VMASKMOVPS Y6, Y8, 32(R10)
+	VMASKMOVPS Y4, Y8, 32(R10)(R8*1)
+	VMASKMOVPS Y9, Y8, 32(R10)(R8*2)
+	VMASKMOVPS Y3, Y8, 32(R10)(R9*1)
 
 CrossEntropyLabelsGWAVX2_nohigh_12:
 	VMOVUPS 1376(SP), Y3
@@ -18755,41 +18876,41 @@ CrossEntropyLabelsGWAVX2_nohigh_12:
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y4, Y5
-	VPSRAD       $0x17, Y5, Y5
-	VPSLLD       $0x17, Y5, Y7
+	VPSUBD       rowconsts<>+928(SB), Y4, Y6
+	VPSRAD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y6, Y7
 	VPSUBD       Y7, Y4, Y7
-	VSUBPS       rowconsts<>+448(SB), Y7, Y7
-	VCVTDQ2PS    Y5, Y5
+	VSUBPS       rowconsts<>+960(SB), Y7, Y7
+	VCVTDQ2PS    Y6, Y6
 	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+1108(SB), Y9
-	VFMADD213PS  rowconsts<>+512(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+544(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+576(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+608(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+640(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+672(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+704(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VBROADCASTSS rowconsts<>+1620(SB), Y9
+	VFMADD213PS  rowconsts<>+1024(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1056(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1088(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1120(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1152(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1184(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1216(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1248(SB), Y7, Y9
 	VMULPS       Y7, Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+768(SB), Y5, Y9
-	VFMADD231PS  rowconsts<>+480(SB), Y8, Y9
+	VFMADD231PS  rowconsts<>+1280(SB), Y6, Y9
+	VFMADD231PS  rowconsts<>+992(SB), Y8, Y9
 	VADDPS       Y9, Y7, Y7
-	VFMADD231PS  rowconsts<>+800(SB), Y5, Y7
+	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
 	VSUBPS       Y4, Y4, Y4
 	VADDPS       Y4, Y7, Y7
 	VSUBPS       Y3, Y7, Y3
-	VMULPS       Y3, Y6, Y3
+	VMULPS       Y3, Y5, Y3
 	VANDPS       832(SP), Y3, Y3
-	MOVQ         loss+48(FP), R9
-	VMOVUPS      Y3, (R9)(CX*4)
+	MOVQ         loss+48(FP), R10
+	VMOVUPS      Y3, (R10)(CX*4)
 
 	// next 8 rows
-	MOVQ DI, R9
-	SHLQ $0x03, R9
-	ADDQ R9, DX
-	ADDQ R9, BX
+	MOVQ R8, R10
+	SHLQ $0x03, R10
+	ADDQ R10, DX
+	ADDQ R10, BX
 	ADDQ $0x08, CX
 	JMP  CrossEntropyLabelsGWAVX2_block_1
 
@@ -18810,9 +18931,9 @@ TEXT ·CrossEntropyLabelsGWSAVX2(SB), $1504-72
 	MOVQ         AX, CX
 	ANDQ         $0x07, CX
 	XORQ         CX, CX
-	VBROADCASTSS rowconsts<>+1060(SB), Y0
-	VBROADCASTSS rowconsts<>+1056(SB), Y1
-	VBROADCASTSS rowconsts<>+1064(SB), Y2
+	VBROADCASTSS rowconsts<>+1572(SB), Y0
+	VBROADCASTSS rowconsts<>+1568(SB), Y1
+	VBROADCASTSS rowconsts<>+1576(SB), Y2
 	MOVQ         z+8(FP), DX
 	MOVQ         grad+0(FP), BX
 	MOVQ         rows+56(FP), SI
@@ -18852,33 +18973,34 @@ TEXT ·CrossEntropyLabelsGWSAVX2(SB), $1504-72
 	VMASKMOVPS   32(DI), Y4, Y4
 	VMULPS       Y3, Y4, Y4
 	VMOVUPS      Y4, 1472(SP)
+	LEAQ         rowconsts<>+160(SB), DI
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ AX, $0x10
 	JA   CrossEntropyLabelsGWSAVX2_blockdone_2
-	MOVQ AX, DI
-	SHLQ $0x02, DI
-	LEAQ (DI)(DI*2), R8
-	MOVQ AX, R10
-	SHLQ $0x05, R10
+	MOVQ AX, R8
+	SHLQ $0x02, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ AX, R11
+	SHLQ $0x05, R11
 
 CrossEntropyLabelsGWSAVX2_block_1:
-	MOVQ SI, R9
-	SUBQ CX, R9
-	CMPQ R9, $0x08
+	MOVQ SI, R10
+	SUBQ CX, R10
+	CMPQ R10, $0x08
 	JB   CrossEntropyLabelsGWSAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (DX)(DI*4), R9
+	LEAQ       (DX)(R8*4), R10
 	VMOVUPS    768(SP), Y3
 	VMASKMOVPS (DX), Y3, Y4
-	VMASKMOVPS (DX)(DI*1), Y3, Y5
-	VMASKMOVPS (DX)(DI*2), Y3, Y6
-	VMASKMOVPS (DX)(R8*1), Y3, Y7
-	VMASKMOVPS (R9), Y3, Y8
-	VMASKMOVPS (R9)(DI*1), Y3, Y9
-	VMASKMOVPS (R9)(DI*2), Y3, Y10
-	VMASKMOVPS (R9)(R8*1), Y3, Y3
+	VMASKMOVPS (DX)(R8*1), Y3, Y5
+	VMASKMOVPS (DX)(R8*2), Y3, Y6
+	VMASKMOVPS (DX)(R9*1), Y3, Y7
+	VMASKMOVPS (R10), Y3, Y8
+	VMASKMOVPS (R10)(R8*1), Y3, Y9
+	VMASKMOVPS (R10)(R8*2), Y3, Y10
+	VMASKMOVPS (R10)(R9*1), Y3, Y3
 	VUNPCKLPS  Y5, Y4, Y11
 	VUNPCKHPS  Y5, Y4, Y4
 	VUNPCKLPS  Y7, Y6, Y5
@@ -18915,13 +19037,13 @@ CrossEntropyLabelsGWSAVX2_block_1:
 	JBE        CrossEntropyLabelsGWSAVX2_nohigh_5
 	VMOVUPS    800(SP), Y3
 	VMASKMOVPS 32(DX), Y3, Y4
-	VMASKMOVPS 32(DX)(DI*1), Y3, Y5
-	VMASKMOVPS 32(DX)(DI*2), Y3, Y6
-	VMASKMOVPS 32(DX)(R8*1), Y3, Y7
-	VMASKMOVPS 32(R9), Y3, Y8
-	VMASKMOVPS 32(R9)(DI*1), Y3, Y9
-	VMASKMOVPS 32(R9)(DI*2), Y3, Y10
-	VMASKMOVPS 32(R9)(R8*1), Y3, Y3
+	VMASKMOVPS 32(DX)(R8*1), Y3, Y5
+	VMASKMOVPS 32(DX)(R8*2), Y3, Y6
+	VMASKMOVPS 32(DX)(R9*1), Y3, Y7
+	VMASKMOVPS 32(R10), Y3, Y8
+	VMASKMOVPS 32(R10)(R8*1), Y3, Y9
+	VMASKMOVPS 32(R10)(R8*2), Y3, Y10
+	VMASKMOVPS 32(R10)(R9*1), Y3, Y3
 	VUNPCKLPS  Y5, Y4, Y11
 	VUNPCKHPS  Y5, Y4, Y4
 	VUNPCKLPS  Y7, Y6, Y5
@@ -18957,47 +19079,45 @@ CrossEntropyLabelsGWSAVX2_block_1:
 
 CrossEntropyLabelsGWSAVX2_nohigh_5:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ     labels+24(FP), R9
-	VMOVDQU  (R9)(CX*4), Y3
+	MOVQ     labels+24(FP), R10
+	VMOVDQU  (R10)(CX*4), Y3
 	VPCMPEQD Y4, Y4, Y4
-	VPCMPGTD Y4, Y3, Y5
-	VMOVDQU  Y5, 832(SP)
+	VPCMPGTD Y4, Y3, Y4
+	VMOVDQU  Y4, 832(SP)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      1440(SP), Y3, Y7
-	VPERMPS      1472(SP), Y3, Y6
-	VPBROADCASTD rowconsts<>+1084(SB), Y8
-	VPCMPGTD     Y3, Y8, Y8
-	VBLENDVPS    Y8, Y7, Y6, Y6
-	VANDPS       Y5, Y6, Y6
-	VBROADCASTSS inv+44(FP), Y7
-	MOVQ         sw+32(FP), R9
-	VMULPS       (R9)(CX*4), Y7, Y7
-	VMULPS       Y6, Y7, Y7
+	VPERMPS      1440(SP), Y3, Y6
+	VPERMPS      1472(SP), Y3, Y5
+	VPBROADCASTD rowconsts<>+1596(SB), Y7
+	VPCMPGTD     Y3, Y7, Y7
+	VBLENDVPS    Y7, Y6, Y5, Y5
+	VANDPS       Y4, Y5, Y5
+	VBROADCASTSS inv+44(FP), Y6
+	MOVQ         sw+32(FP), R10
+	VMULPS       (R10)(CX*4), Y6, Y6
+	VMULPS       Y5, Y6, Y6
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VPXOR  Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
+	VXORPS Y7, Y7, Y7
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1068(SB), Y10
-	XORQ         R9, R9
+	VBROADCASTSS rowconsts<>+1580(SB), Y8
+	XORQ         R10, R10
 
 CrossEntropyLabelsGWSAVX2_bmax_6:
-	VMOVUPS  (SP)(R9*1), Y11
-	VMAXPS   Y10, Y11, Y10
-	VPCMPEQD Y3, Y8, Y12
-	VANDPS   Y11, Y12, Y11
-	VORPS    Y11, Y9, Y9
-	VANDPS   Y7, Y12, Y12
-	VMOVUPS  Y12, 864(SP)(R9*1)
-	VPSUBD   Y4, Y8, Y8
-	ADDQ     $0x20, R9
-	CMPQ     R9, R10
+	VMOVUPS  (SP)(R10*1), Y9
+	VMAXPS   Y8, Y9, Y8
+	VPCMPEQD (DI)(R10*1), Y3, Y10
+	VANDPS   Y9, Y10, Y9
+	VORPS    Y9, Y7, Y7
+	VANDPS   Y6, Y10, Y10
+	VMOVUPS  Y10, 864(SP)(R10*1)
+	ADDQ     $0x20, R10
+	CMPQ     R10, R11
 	JB       CrossEntropyLabelsGWSAVX2_bmax_6
 	VXORPS   Y3, Y3, Y3
-	VADDPS   Y3, Y10, Y10
+	VADDPS   Y3, Y8, Y8
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -19009,90 +19129,90 @@ CrossEntropyLabelsGWSAVX2_bmax_6:
 	VMOVUPS Y3, 672(SP)
 	VMOVUPS Y3, 704(SP)
 	VMOVUPS Y3, 736(SP)
-	XORQ    R9, R9
+	XORQ    R10, R10
 
 CrossEntropyLabelsGWSAVX2_bexp_7:
-	VMOVUPS     (SP)(R9*1), Y3
-	VSUBPS      Y10, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+352(SB), Y3, Y4
-	VMOVAPS     Y1, Y7
-	VFMADD213PS Y0, Y3, Y7
-	VPSLLD      $0x17, Y7, Y8
-	VSUBPS      Y0, Y7, Y7
-	VFMADD231PS rowconsts<>+160(SB), Y7, Y3
-	VFMADD231PS rowconsts<>+192(SB), Y7, Y3
-	VMOVAPS     Y2, Y7
-	VFMADD213PS rowconsts<>+224(SB), Y3, Y7
-	VFMADD213PS rowconsts<>+256(SB), Y3, Y7
-	VFMADD213PS rowconsts<>+288(SB), Y3, Y7
-	VFMADD213PS rowconsts<>+320(SB), Y3, Y7
-	VMULPS      Y8, Y3, Y3
-	VFMADD231PS Y7, Y3, Y8
-	VANDNPS     Y8, Y4, Y8
-	VMOVUPS     Y8, (SP)(R9*1)
-	MOVQ        R9, R11
-	ANDQ        $0x000000ff, R11
-	VADDPS      512(SP)(R11*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R11*1)
-	ADDQ        $0x20, R9
-	CMPQ        R9, R10
+	VMOVUPS     (SP)(R10*1), Y3
+	VSUBPS      Y8, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
+	VMOVAPS     Y1, Y9
+	VFMADD213PS Y0, Y3, Y9
+	VPSLLD      $0x17, Y9, Y10
+	VSUBPS      Y0, Y9, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
+	VMOVAPS     Y2, Y9
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
+	VMULPS      Y10, Y3, Y3
+	VFMADD231PS Y9, Y3, Y10
+	VANDNPS     Y10, Y6, Y10
+	VMOVUPS     Y10, (SP)(R10*1)
+	MOVQ        R10, R12
+	ANDQ        $0x000000ff, R12
+	VADDPS      512(SP)(R12*1), Y10, Y10
+	VMOVUPS     Y10, 512(SP)(R12*1)
+	ADDQ        $0x20, R10
+	CMPQ        R10, R11
 	JB          CrossEntropyLabelsGWSAVX2_bexp_7
 	VMOVUPS     512(SP), Y3
-	VMOVUPS     544(SP), Y4
-	VMOVUPS     576(SP), Y7
-	VMOVUPS     608(SP), Y8
+	VMOVUPS     544(SP), Y6
+	VMOVUPS     576(SP), Y9
+	VMOVUPS     608(SP), Y10
 	VMOVUPS     640(SP), Y11
 	VMOVUPS     672(SP), Y12
 	VMOVUPS     704(SP), Y13
 	VMOVUPS     736(SP), Y14
-	VADDPS      Y4, Y3, Y3
-	VADDPS      Y8, Y7, Y7
+	VADDPS      Y6, Y3, Y3
+	VADDPS      Y10, Y9, Y9
 	VADDPS      Y12, Y11, Y11
 	VADDPS      Y14, Y13, Y13
-	VADDPS      Y7, Y3, Y3
+	VADDPS      Y9, Y3, Y3
 	VADDPS      Y13, Y11, Y11
 	VADDPS      Y11, Y3, Y3
-	VSUBPS      Y10, Y9, Y9
-	VMOVUPS     Y9, 1376(SP)
+	VSUBPS      Y8, Y7, Y7
+	VMOVUPS     Y7, 1376(SP)
 	VMOVUPS     Y3, 1408(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1100(SB), Y4
-	VDIVPS       Y3, Y4, Y4
+	VBROADCASTSS rowconsts<>+1612(SB), Y6
+	VDIVPS       Y3, Y6, Y6
 	VBROADCASTSS inv+44(FP), Y3
-	MOVQ         sw+32(FP), R9
-	VMULPS       (R9)(CX*4), Y3, Y3
-	XORQ         R9, R9
+	MOVQ         sw+32(FP), R10
+	VMULPS       (R10)(CX*4), Y3, Y3
+	XORQ         R10, R10
 
 CrossEntropyLabelsGWSAVX2_bgrad_8:
-	VMULPS  (SP)(R9*1), Y4, Y7
-	VMULPS  Y6, Y7, Y7
+	VMULPS  (SP)(R10*1), Y6, Y7
+	VMULPS  Y5, Y7, Y7
 	VMULPS  Y3, Y7, Y7
-	VSUBPS  864(SP)(R9*1), Y7, Y7
-	VMOVUPS Y7, (SP)(R9*1)
-	ADDQ    $0x20, R9
-	CMPQ    R9, R10
+	VSUBPS  864(SP)(R10*1), Y7, Y7
+	VMOVUPS Y7, (SP)(R10*1)
+	ADDQ    $0x20, R10
+	CMPQ    R10, R11
 	JB      CrossEntropyLabelsGWSAVX2_bgrad_8
 
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVMSKPS Y5, R9
-	CMPL      R9, $0xff
+	VMOVMSKPS Y4, R10
+	CMPL      R10, $0xff
 	JE        CrossEntropyLabelsGWSAVX2_allvalid_9
-	XORQ      R9, R9
+	XORQ      R10, R10
 
 CrossEntropyLabelsGWSAVX2_bignored_10:
-	VANDPS  (SP)(R9*1), Y5, Y3
-	VMOVUPS Y3, (SP)(R9*1)
-	ADDQ    $0x20, R9
-	CMPQ    R9, R10
+	VANDPS  (SP)(R10*1), Y4, Y3
+	VMOVUPS Y3, (SP)(R10*1)
+	ADDQ    $0x20, R10
+	CMPQ    R10, R11
 	JB      CrossEntropyLabelsGWSAVX2_bignored_10
 
 CrossEntropyLabelsGWSAVX2_allvalid_9:
 	// transpose the column slots back and store 8 rows
-	LEAQ       (BX)(DI*4), R9
+	LEAQ       (BX)(R8*4), R10
 	VMOVUPS    (SP), Y3
 	VMOVUPS    32(SP), Y4
-	VMOVUPS    64(SP), Y5
+	VMOVUPS    64(SP), Y6
 	VMOVUPS    96(SP), Y7
 	VMOVUPS    128(SP), Y8
 	VMOVUPS    160(SP), Y9
@@ -19100,22 +19220,22 @@ CrossEntropyLabelsGWSAVX2_allvalid_9:
 	VMOVUPS    224(SP), Y11
 	VUNPCKLPS  Y4, Y3, Y12
 	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y7, Y5, Y4
-	VUNPCKHPS  Y7, Y5, Y5
+	VUNPCKLPS  Y7, Y6, Y4
+	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
 	VUNPCKHPS  Y9, Y8, Y8
 	VUNPCKLPS  Y11, Y10, Y9
 	VUNPCKHPS  Y11, Y10, Y10
 	VSHUFPS    $0x44, Y4, Y12, Y11
 	VSHUFPS    $0xee, Y4, Y12, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y12
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y9, Y7, Y5
+	VSHUFPS    $0x44, Y6, Y3, Y12
+	VSHUFPS    $0xee, Y6, Y3, Y3
+	VSHUFPS    $0x44, Y9, Y7, Y6
 	VSHUFPS    $0xee, Y9, Y7, Y7
 	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y5, Y11, Y10
-	VPERM2F128 $0x31, Y5, Y11, Y5
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
 	VPERM2F128 $0x20, Y7, Y4, Y11
 	VPERM2F128 $0x31, Y7, Y4, Y4
 	VPERM2F128 $0x20, Y9, Y12, Y7
@@ -19124,18 +19244,18 @@ CrossEntropyLabelsGWSAVX2_allvalid_9:
 	VPERM2F128 $0x31, Y8, Y3, Y3
 	VMOVUPS    768(SP), Y8
 	VMASKMOVPS Y10, Y8, (BX)
-	VMASKMOVPS Y11, Y8, (BX)(DI*1)
-	VMASKMOVPS Y7, Y8, (BX)(DI*2)
-	VMASKMOVPS Y12, Y8, (BX)(R8*1)
-	VMASKMOVPS Y5, Y8, (R9)
-	VMASKMOVPS Y4, Y8, (R9)(DI*1)
-	VMASKMOVPS Y9, Y8, (R9)(DI*2)
-	VMASKMOVPS Y3, Y8, (R9)(R8*1)
+	VMASKMOVPS Y11, Y8, (BX)(R8*1)
+	VMASKMOVPS Y7, Y8, (BX)(R8*2)
+	VMASKMOVPS Y12, Y8, (BX)(R9*1)
+	VMASKMOVPS Y6, Y8, (R10)
+	VMASKMOVPS Y4, Y8, (R10)(R8*1)
+	VMASKMOVPS Y9, Y8, (R10)(R8*2)
+	VMASKMOVPS Y3, Y8, (R10)(R9*1)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGWSAVX2_nohigh_12
 	VMOVUPS    256(SP), Y3
 	VMOVUPS    288(SP), Y4
-	VMOVUPS    320(SP), Y5
+	VMOVUPS    320(SP), Y6
 	VMOVUPS    352(SP), Y7
 	VMOVUPS    384(SP), Y8
 	VMOVUPS    416(SP), Y9
@@ -19143,22 +19263,22 @@ CrossEntropyLabelsGWSAVX2_allvalid_9:
 	VMOVUPS    480(SP), Y11
 	VUNPCKLPS  Y4, Y3, Y12
 	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y7, Y5, Y4
-	VUNPCKHPS  Y7, Y5, Y5
+	VUNPCKLPS  Y7, Y6, Y4
+	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
 	VUNPCKHPS  Y9, Y8, Y8
 	VUNPCKLPS  Y11, Y10, Y9
 	VUNPCKHPS  Y11, Y10, Y10
 	VSHUFPS    $0x44, Y4, Y12, Y11
 	VSHUFPS    $0xee, Y4, Y12, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y12
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y9, Y7, Y5
+	VSHUFPS    $0x44, Y6, Y3, Y12
+	VSHUFPS    $0xee, Y6, Y3, Y3
+	VSHUFPS    $0x44, Y9, Y7, Y6
 	VSHUFPS    $0xee, Y9, Y7, Y7
 	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y5, Y11, Y10
-	VPERM2F128 $0x31, Y5, Y11, Y5
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
 	VPERM2F128 $0x20, Y7, Y4, Y11
 	VPERM2F128 $0x31, Y7, Y4, Y4
 	VPERM2F128 $0x20, Y9, Y12, Y7
@@ -19167,13 +19287,13 @@ CrossEntropyLabelsGWSAVX2_allvalid_9:
 	VPERM2F128 $0x31, Y8, Y3, Y3
 	VMOVUPS    800(SP), Y8
 	VMASKMOVPS Y10, Y8, 32(BX)
-	VMASKMOVPS Y11, Y8, 32(BX)(DI*1)
-	VMASKMOVPS Y7, Y8, 32(BX)(DI*2)
-	VMASKMOVPS Y12, Y8, 32(BX)(R8*1)
-	VMASKMOVPS Y5, Y8, 32(R9)
-	VMASKMOVPS Y4, Y8, 32(R9)(DI*1)
-	VMASKMOVPS Y9, Y8, 32(R9)(DI*2)
-	VMASKMOVPS Y3, Y8, 32(R9)(R8*1)
+	VMASKMOVPS Y11, Y8, 32(BX)(R8*1)
+	VMASKMOVPS Y7, Y8, 32(BX)(R8*2)
+	VMASKMOVPS Y12, Y8, 32(BX)(R9*1)
+	VMASKMOVPS Y6, Y8, 32(R10)
+	VMASKMOVPS Y4, Y8, 32(R10)(R8*1)
+	VMASKMOVPS Y9, Y8, 32(R10)(R8*2)
+	VMASKMOVPS Y3, Y8, 32(R10)(R9*1)
 
 CrossEntropyLabelsGWSAVX2_nohigh_12:
 	VMOVUPS 1376(SP), Y3
@@ -19181,43 +19301,43 @@ CrossEntropyLabelsGWSAVX2_nohigh_12:
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y4, Y5
-	VPSRAD       $0x17, Y5, Y5
-	VPSLLD       $0x17, Y5, Y7
+	VPSUBD       rowconsts<>+928(SB), Y4, Y6
+	VPSRAD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y6, Y7
 	VPSUBD       Y7, Y4, Y7
-	VSUBPS       rowconsts<>+448(SB), Y7, Y7
-	VCVTDQ2PS    Y5, Y5
+	VSUBPS       rowconsts<>+960(SB), Y7, Y7
+	VCVTDQ2PS    Y6, Y6
 	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+1108(SB), Y9
-	VFMADD213PS  rowconsts<>+512(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+544(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+576(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+608(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+640(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+672(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+704(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VBROADCASTSS rowconsts<>+1620(SB), Y9
+	VFMADD213PS  rowconsts<>+1024(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1056(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1088(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1120(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1152(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1184(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1216(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+1248(SB), Y7, Y9
 	VMULPS       Y7, Y9, Y9
 	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+768(SB), Y5, Y9
-	VFMADD231PS  rowconsts<>+480(SB), Y8, Y9
+	VFMADD231PS  rowconsts<>+1280(SB), Y6, Y9
+	VFMADD231PS  rowconsts<>+992(SB), Y8, Y9
 	VADDPS       Y9, Y7, Y7
-	VFMADD231PS  rowconsts<>+800(SB), Y5, Y7
+	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
 	VSUBPS       Y4, Y4, Y4
 	VADDPS       Y4, Y7, Y7
 	VSUBPS       Y3, Y7, Y3
-	VMULPS       Y3, Y6, Y3
-	MOVQ         sw+32(FP), R9
-	VMULPS       (R9)(CX*4), Y3, Y3
+	VMULPS       Y3, Y5, Y3
+	MOVQ         sw+32(FP), R10
+	VMULPS       (R10)(CX*4), Y3, Y3
 	VANDPS       832(SP), Y3, Y3
-	MOVQ         loss+48(FP), R9
-	VMOVUPS      Y3, (R9)(CX*4)
+	MOVQ         loss+48(FP), R10
+	VMOVUPS      Y3, (R10)(CX*4)
 
 	// next 8 rows
-	MOVQ DI, R9
-	SHLQ $0x03, R9
-	ADDQ R9, DX
-	ADDQ R9, BX
+	MOVQ R8, R10
+	SHLQ $0x03, R10
+	ADDQ R10, DX
+	ADDQ R10, BX
 	ADDQ $0x08, CX
 	JMP  CrossEntropyLabelsGWSAVX2_block_1
 
@@ -19263,7 +19383,7 @@ LabelWeightsPlainAVX2_loop:
 	VPOR      Y10, Y6, Y6
 
 	// t = w_y (or 1), +0 where ignored; then float64, times s_i, into the lane's partials
-	VBROADCASTSS rowconsts<>+1100(SB), Y9
+	VBROADCASTSS rowconsts<>+1612(SB), Y9
 	VANDPS       Y8, Y9, Y9
 	VCVTPS2PD    X9, Y7
 	VEXTRACTF128 $0x01, Y9, X9
@@ -19321,7 +19441,7 @@ LabelWeightsSAVX2_loop:
 	VPOR      Y10, Y6, Y6
 
 	// t = w_y (or 1), +0 where ignored; then float64, times s_i, into the lane's partials
-	VBROADCASTSS rowconsts<>+1100(SB), Y9
+	VBROADCASTSS rowconsts<>+1612(SB), Y9
 	VANDPS       Y8, Y9, Y9
 	VCVTPS2PD    X9, Y7
 	VEXTRACTF128 $0x01, Y9, X9
@@ -19364,7 +19484,7 @@ TEXT ·LabelWeightsWAVX2(SB), NOSPLIT, $0-72
 	MOVQ         tab+8(FP), BX
 	VMOVUPS      (BX), Y7
 	VMOVUPS      32(BX), Y8
-	VPBROADCASTD rowconsts<>+1084(SB), Y9
+	VPBROADCASTD rowconsts<>+1596(SB), Y9
 	XORQ         BX, BX
 
 LabelWeightsWAVX2_loop:
@@ -19429,7 +19549,7 @@ TEXT ·LabelWeightsWSAVX2(SB), NOSPLIT, $0-72
 	MOVQ         tab+8(FP), SI
 	VMOVUPS      (SI), Y7
 	VMOVUPS      32(SI), Y8
-	VPBROADCASTD rowconsts<>+1084(SB), Y9
+	VPBROADCASTD rowconsts<>+1596(SB), Y9
 	XORQ         SI, SI
 
 LabelWeightsWSAVX2_loop:
@@ -19656,7 +19776,7 @@ TEXT ·TripletGradAVX2(SB), NOSPLIT, $0-96
 	MOVQ         gP+8(FP), R12
 	MOVQ         gN+16(FP), R13
 	VBROADCASTSS eps+72(FP), Y0
-	VBROADCASTSS rowconsts<>+1088(SB), Y1
+	VBROADCASTSS rowconsts<>+1600(SB), Y1
 
 TripletGradAVX2_row:
 	MOVQ         cu+48(FP), SI
@@ -19803,7 +19923,7 @@ TEXT ·TripletGradSwapAVX2(SB), NOSPLIT, $0-96
 	MOVQ         gP+8(FP), R12
 	MOVQ         gN+16(FP), R13
 	VBROADCASTSS eps+72(FP), Y0
-	VBROADCASTSS rowconsts<>+1088(SB), Y1
+	VBROADCASTSS rowconsts<>+1600(SB), Y1
 
 TripletGradSwapAVX2_row:
 	MOVQ         cu+48(FP), SI
@@ -20157,8 +20277,8 @@ TEXT ·SigmoidFocalAVX2(SB), NOSPLIT, $0-64
 	MOVQ ng+56(FP), R10
 
 	// constants: sign bit, 1, alpha, beta
-	VBROADCASTSS rowconsts<>+1088(SB), Y0
-	VBROADCASTSS rowconsts<>+1100(SB), Y1
+	VBROADCASTSS rowconsts<>+1600(SB), Y0
+	VBROADCASTSS rowconsts<>+1612(SB), Y1
 	VBROADCASTSS alpha+40(FP), Y2
 	VBROADCASTSS beta+44(FP), Y3
 	XORQ         BX, BX
@@ -20172,18 +20292,18 @@ SigmoidFocalAVX2_sf32_1:
 	// e = ExpNeg(-|x|); u = 1 + e; r = 1/u; l = log1p(e) = fma(-((u-1)-e), r, LogPos(u))
 	VANDNPS      Y4, Y0, Y6
 	VXORPS       Y0, Y6, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -20191,28 +20311,28 @@ SigmoidFocalAVX2_sf32_1:
 	VDIVPS       Y7, Y1, Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y7, Y9
+	VPSUBD       rowconsts<>+928(SB), Y7, Y9
 	VPSRAD       $0x17, Y9, Y9
 	VPSLLD       $0x17, Y9, Y11
 	VPSUBD       Y11, Y7, Y11
-	VSUBPS       rowconsts<>+448(SB), Y11, Y11
+	VSUBPS       rowconsts<>+960(SB), Y11, Y11
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y11, Y11, Y12
-	VBROADCASTSS rowconsts<>+1108(SB), Y13
-	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+608(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+640(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+672(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+704(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VBROADCASTSS rowconsts<>+1620(SB), Y13
+	VFMADD213PS  rowconsts<>+1024(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1056(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1088(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1120(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1152(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1184(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1216(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1248(SB), Y11, Y13
 	VMULPS       Y11, Y13, Y13
 	VMULPS       Y12, Y13, Y13
-	VFMADD231PS  rowconsts<>+768(SB), Y9, Y13
-	VFMADD231PS  rowconsts<>+480(SB), Y12, Y13
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y13
+	VFMADD231PS  rowconsts<>+992(SB), Y12, Y13
 	VADDPS       Y13, Y11, Y11
-	VFMADD231PS  rowconsts<>+800(SB), Y9, Y11
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y11
 	VSUBPS       Y7, Y7, Y9
 	VADDPS       Y9, Y11, Y11
 	VSUBPS       Y1, Y7, Y7
@@ -20290,18 +20410,18 @@ SigmoidFocalAVX2_nograd_7:
 	// e = ExpNeg(-|x|); u = 1 + e; r = 1/u; l = log1p(e) = fma(-((u-1)-e), r, LogPos(u))
 	VANDNPS      Y4, Y0, Y6
 	VXORPS       Y0, Y6, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -20309,28 +20429,28 @@ SigmoidFocalAVX2_nograd_7:
 	VDIVPS       Y7, Y1, Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y7, Y9
+	VPSUBD       rowconsts<>+928(SB), Y7, Y9
 	VPSRAD       $0x17, Y9, Y9
 	VPSLLD       $0x17, Y9, Y11
 	VPSUBD       Y11, Y7, Y11
-	VSUBPS       rowconsts<>+448(SB), Y11, Y11
+	VSUBPS       rowconsts<>+960(SB), Y11, Y11
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y11, Y11, Y12
-	VBROADCASTSS rowconsts<>+1108(SB), Y13
-	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+608(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+640(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+672(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+704(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VBROADCASTSS rowconsts<>+1620(SB), Y13
+	VFMADD213PS  rowconsts<>+1024(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1056(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1088(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1120(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1152(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1184(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1216(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1248(SB), Y11, Y13
 	VMULPS       Y11, Y13, Y13
 	VMULPS       Y12, Y13, Y13
-	VFMADD231PS  rowconsts<>+768(SB), Y9, Y13
-	VFMADD231PS  rowconsts<>+480(SB), Y12, Y13
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y13
+	VFMADD231PS  rowconsts<>+992(SB), Y12, Y13
 	VADDPS       Y13, Y11, Y11
-	VFMADD231PS  rowconsts<>+800(SB), Y9, Y11
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y11
 	VSUBPS       Y7, Y7, Y9
 	VADDPS       Y9, Y11, Y11
 	VSUBPS       Y1, Y7, Y7
@@ -20408,18 +20528,18 @@ SigmoidFocalAVX2_nograd_11:
 	// e = ExpNeg(-|x|); u = 1 + e; r = 1/u; l = log1p(e) = fma(-((u-1)-e), r, LogPos(u))
 	VANDNPS      Y4, Y0, Y6
 	VXORPS       Y0, Y6, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -20427,28 +20547,28 @@ SigmoidFocalAVX2_nograd_11:
 	VDIVPS       Y7, Y1, Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y7, Y9
+	VPSUBD       rowconsts<>+928(SB), Y7, Y9
 	VPSRAD       $0x17, Y9, Y9
 	VPSLLD       $0x17, Y9, Y11
 	VPSUBD       Y11, Y7, Y11
-	VSUBPS       rowconsts<>+448(SB), Y11, Y11
+	VSUBPS       rowconsts<>+960(SB), Y11, Y11
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y11, Y11, Y12
-	VBROADCASTSS rowconsts<>+1108(SB), Y13
-	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+608(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+640(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+672(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+704(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VBROADCASTSS rowconsts<>+1620(SB), Y13
+	VFMADD213PS  rowconsts<>+1024(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1056(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1088(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1120(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1152(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1184(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1216(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1248(SB), Y11, Y13
 	VMULPS       Y11, Y13, Y13
 	VMULPS       Y12, Y13, Y13
-	VFMADD231PS  rowconsts<>+768(SB), Y9, Y13
-	VFMADD231PS  rowconsts<>+480(SB), Y12, Y13
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y13
+	VFMADD231PS  rowconsts<>+992(SB), Y12, Y13
 	VADDPS       Y13, Y11, Y11
-	VFMADD231PS  rowconsts<>+800(SB), Y9, Y11
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y11
 	VSUBPS       Y7, Y7, Y9
 	VADDPS       Y9, Y11, Y11
 	VSUBPS       Y1, Y7, Y7
@@ -20526,18 +20646,18 @@ SigmoidFocalAVX2_nograd_15:
 	// e = ExpNeg(-|x|); u = 1 + e; r = 1/u; l = log1p(e) = fma(-((u-1)-e), r, LogPos(u))
 	VANDNPS      Y4, Y0, Y6
 	VXORPS       Y0, Y6, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -20545,28 +20665,28 @@ SigmoidFocalAVX2_nograd_15:
 	VDIVPS       Y7, Y1, Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y7, Y9
+	VPSUBD       rowconsts<>+928(SB), Y7, Y9
 	VPSRAD       $0x17, Y9, Y9
 	VPSLLD       $0x17, Y9, Y11
 	VPSUBD       Y11, Y7, Y11
-	VSUBPS       rowconsts<>+448(SB), Y11, Y11
+	VSUBPS       rowconsts<>+960(SB), Y11, Y11
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y11, Y11, Y12
-	VBROADCASTSS rowconsts<>+1108(SB), Y13
-	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+608(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+640(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+672(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+704(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VBROADCASTSS rowconsts<>+1620(SB), Y13
+	VFMADD213PS  rowconsts<>+1024(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1056(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1088(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1120(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1152(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1184(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1216(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1248(SB), Y11, Y13
 	VMULPS       Y11, Y13, Y13
 	VMULPS       Y12, Y13, Y13
-	VFMADD231PS  rowconsts<>+768(SB), Y9, Y13
-	VFMADD231PS  rowconsts<>+480(SB), Y12, Y13
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y13
+	VFMADD231PS  rowconsts<>+992(SB), Y12, Y13
 	VADDPS       Y13, Y11, Y11
-	VFMADD231PS  rowconsts<>+800(SB), Y9, Y11
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y11
 	VSUBPS       Y7, Y7, Y9
 	VADDPS       Y9, Y11, Y11
 	VSUBPS       Y1, Y7, Y7
@@ -20650,18 +20770,18 @@ SigmoidFocalAVX2_sfv_2:
 	// e = ExpNeg(-|x|); u = 1 + e; r = 1/u; l = log1p(e) = fma(-((u-1)-e), r, LogPos(u))
 	VANDNPS      Y4, Y0, Y6
 	VXORPS       Y0, Y6, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -20669,28 +20789,28 @@ SigmoidFocalAVX2_sfv_2:
 	VDIVPS       Y7, Y1, Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y7, Y9
+	VPSUBD       rowconsts<>+928(SB), Y7, Y9
 	VPSRAD       $0x17, Y9, Y9
 	VPSLLD       $0x17, Y9, Y11
 	VPSUBD       Y11, Y7, Y11
-	VSUBPS       rowconsts<>+448(SB), Y11, Y11
+	VSUBPS       rowconsts<>+960(SB), Y11, Y11
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y11, Y11, Y12
-	VBROADCASTSS rowconsts<>+1108(SB), Y13
-	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+608(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+640(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+672(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+704(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VBROADCASTSS rowconsts<>+1620(SB), Y13
+	VFMADD213PS  rowconsts<>+1024(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1056(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1088(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1120(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1152(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1184(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1216(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1248(SB), Y11, Y13
 	VMULPS       Y11, Y13, Y13
 	VMULPS       Y12, Y13, Y13
-	VFMADD231PS  rowconsts<>+768(SB), Y9, Y13
-	VFMADD231PS  rowconsts<>+480(SB), Y12, Y13
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y13
+	VFMADD231PS  rowconsts<>+992(SB), Y12, Y13
 	VADDPS       Y13, Y11, Y11
-	VFMADD231PS  rowconsts<>+800(SB), Y9, Y11
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y11
 	VSUBPS       Y7, Y7, Y9
 	VADDPS       Y9, Y11, Y11
 	VSUBPS       Y1, Y7, Y7
@@ -20778,18 +20898,18 @@ SigmoidFocalAVX2_sftail_3:
 	// e = ExpNeg(-|x|); u = 1 + e; r = 1/u; l = log1p(e) = fma(-((u-1)-e), r, LogPos(u))
 	VANDNPS      Y5, Y0, Y7
 	VXORPS       Y0, Y7, Y0
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y0, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y0, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y0, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y0, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y0
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y0
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y0, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y0, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y0, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y0, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y0
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y0
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y0, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y0, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y0, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y0, Y9
 	VMULPS       Y10, Y0, Y0
 	VFMADD231PS  Y9, Y0, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -20797,28 +20917,28 @@ SigmoidFocalAVX2_sftail_3:
 	VDIVPS       Y0, Y1, Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y0, Y9
+	VPSUBD       rowconsts<>+928(SB), Y0, Y9
 	VPSRAD       $0x17, Y9, Y9
 	VPSLLD       $0x17, Y9, Y11
 	VPSUBD       Y11, Y0, Y11
-	VSUBPS       rowconsts<>+448(SB), Y11, Y11
+	VSUBPS       rowconsts<>+960(SB), Y11, Y11
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y11, Y11, Y12
-	VBROADCASTSS rowconsts<>+1108(SB), Y13
-	VFMADD213PS  rowconsts<>+512(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+544(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+576(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+608(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+640(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+672(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+704(SB), Y11, Y13
-	VFMADD213PS  rowconsts<>+736(SB), Y11, Y13
+	VBROADCASTSS rowconsts<>+1620(SB), Y13
+	VFMADD213PS  rowconsts<>+1024(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1056(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1088(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1120(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1152(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1184(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1216(SB), Y11, Y13
+	VFMADD213PS  rowconsts<>+1248(SB), Y11, Y13
 	VMULPS       Y11, Y13, Y13
 	VMULPS       Y12, Y13, Y13
-	VFMADD231PS  rowconsts<>+768(SB), Y9, Y13
-	VFMADD231PS  rowconsts<>+480(SB), Y12, Y13
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y13
+	VFMADD231PS  rowconsts<>+992(SB), Y12, Y13
 	VADDPS       Y13, Y11, Y11
-	VFMADD231PS  rowconsts<>+800(SB), Y9, Y11
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y11
 	VSUBPS       Y0, Y0, Y9
 	VADDPS       Y9, Y11, Y11
 	VSUBPS       Y1, Y0, Y0
@@ -20988,9 +21108,9 @@ TEXT ·AboveMinAVX2(SB), NOSPLIT, $0-40
 	MOVQ         row+0(FP), AX
 	MOVQ         n+8(FP), CX
 	MOVQ         t+16(FP), DX
-	VBROADCASTSS rowconsts<>+1072(SB), Y0
+	VBROADCASTSS rowconsts<>+1584(SB), Y0
 	VMOVUPS      rowconsts<>+128(SB), Y1
-	VPBROADCASTD rowconsts<>+1084(SB), Y2
+	VPBROADCASTD rowconsts<>+1596(SB), Y2
 	VMOVAPS      Y0, Y3
 	VPCMPEQD     Y4, Y4, Y4
 	VMOVAPS      Y0, Y5
@@ -21218,7 +21338,7 @@ TEXT ·MaskedAffineAVX2(SB), NOSPLIT, $0-44
 	VBROADCASTSS eps+28(FP), Y1
 	VBROADCASTSS beta+32(FP), Y2
 	VBROADCASTSS base+36(FP), Y3
-	VBROADCASTSS rowconsts<>+1068(SB), Y4
+	VBROADCASTSS rowconsts<>+1580(SB), Y4
 	VMOVAPS      Y4, Y5
 	XORQ         BX, BX
 
@@ -21596,8 +21716,8 @@ TEXT ·FocalTermsAVX2(SB), NOSPLIT, $0-56
 	MOVQ         alpha+24(FP), R9
 	MOVQ         ng+48(FP), R10
 	VXORPS       Y0, Y0, Y0
-	VBROADCASTSS rowconsts<>+1100(SB), Y1
-	VBROADCASTSS rowconsts<>+1088(SB), Y2
+	VBROADCASTSS rowconsts<>+1612(SB), Y1
+	VBROADCASTSS rowconsts<>+1600(SB), Y2
 	XORQ         BX, BX
 
 FocalTermsAVX2_ft32_1:
@@ -21607,14 +21727,14 @@ FocalTermsAVX2_ft32_1:
 	VMINPS  Y3, Y0, Y3
 
 	// l >= -0.35: q = -(l·P(l)), p = 1 - q (P by Horner with fma)
-	VCMPPS       $0x1d, rowconsts<>+832(SB), Y3, Y4
-	VBROADCASTSS rowconsts<>+1080(SB), Y5
-	VFMADD213PS  rowconsts<>+864(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+896(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+928(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+960(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+992(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+1024(SB), Y3, Y5
+	VCMPPS       $0x1d, rowconsts<>+1344(SB), Y3, Y4
+	VBROADCASTSS rowconsts<>+1592(SB), Y5
+	VFMADD213PS  rowconsts<>+1376(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1408(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1440(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1472(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1504(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1536(SB), Y3, Y5
 	VFMADD213PS  Y1, Y3, Y5
 	VMULPS       Y5, Y3, Y5
 	VXORPS       Y2, Y5, Y5
@@ -21622,18 +21742,18 @@ FocalTermsAVX2_ft32_1:
 
 	// l < -0.35: p = ExpNeg(l), q = 1 - p; blend the two
 	VMOVAPS      Y3, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -21656,7 +21776,7 @@ FocalTermsAVX2_powdone_6:
 	// r = q > 0 ? l/q : -1; w = alpha*m; loss = -(w*l); coef = (w*(1 - (γ*p)*r))*scale
 	VDIVPS       Y5, Y3, Y7
 	VCMPPS       $0x1e, Y0, Y5, Y5
-	VBROADCASTSS rowconsts<>+1076(SB), Y8
+	VBROADCASTSS rowconsts<>+1588(SB), Y8
 	VBLENDVPS    Y5, Y7, Y8, Y7
 	VMOVUPS      (R9)(BX*4), Y5
 	VMULPS       Y5, Y4, Y4
@@ -21675,14 +21795,14 @@ FocalTermsAVX2_powdone_6:
 	VMINPS       Y3, Y0, Y3
 
 	// l >= -0.35: q = -(l·P(l)), p = 1 - q (P by Horner with fma)
-	VCMPPS       $0x1d, rowconsts<>+832(SB), Y3, Y4
-	VBROADCASTSS rowconsts<>+1080(SB), Y5
-	VFMADD213PS  rowconsts<>+864(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+896(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+928(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+960(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+992(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+1024(SB), Y3, Y5
+	VCMPPS       $0x1d, rowconsts<>+1344(SB), Y3, Y4
+	VBROADCASTSS rowconsts<>+1592(SB), Y5
+	VFMADD213PS  rowconsts<>+1376(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1408(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1440(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1472(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1504(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1536(SB), Y3, Y5
 	VFMADD213PS  Y1, Y3, Y5
 	VMULPS       Y5, Y3, Y5
 	VXORPS       Y2, Y5, Y5
@@ -21690,18 +21810,18 @@ FocalTermsAVX2_powdone_6:
 
 	// l < -0.35: p = ExpNeg(l), q = 1 - p; blend the two
 	VMOVAPS      Y3, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -21724,7 +21844,7 @@ FocalTermsAVX2_powdone_8:
 	// r = q > 0 ? l/q : -1; w = alpha*m; loss = -(w*l); coef = (w*(1 - (γ*p)*r))*scale
 	VDIVPS       Y5, Y3, Y7
 	VCMPPS       $0x1e, Y0, Y5, Y5
-	VBROADCASTSS rowconsts<>+1076(SB), Y8
+	VBROADCASTSS rowconsts<>+1588(SB), Y8
 	VBLENDVPS    Y5, Y7, Y8, Y7
 	VMOVUPS      32(R9)(BX*4), Y5
 	VMULPS       Y5, Y4, Y4
@@ -21743,14 +21863,14 @@ FocalTermsAVX2_powdone_8:
 	VMINPS       Y3, Y0, Y3
 
 	// l >= -0.35: q = -(l·P(l)), p = 1 - q (P by Horner with fma)
-	VCMPPS       $0x1d, rowconsts<>+832(SB), Y3, Y4
-	VBROADCASTSS rowconsts<>+1080(SB), Y5
-	VFMADD213PS  rowconsts<>+864(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+896(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+928(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+960(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+992(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+1024(SB), Y3, Y5
+	VCMPPS       $0x1d, rowconsts<>+1344(SB), Y3, Y4
+	VBROADCASTSS rowconsts<>+1592(SB), Y5
+	VFMADD213PS  rowconsts<>+1376(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1408(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1440(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1472(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1504(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1536(SB), Y3, Y5
 	VFMADD213PS  Y1, Y3, Y5
 	VMULPS       Y5, Y3, Y5
 	VXORPS       Y2, Y5, Y5
@@ -21758,18 +21878,18 @@ FocalTermsAVX2_powdone_8:
 
 	// l < -0.35: p = ExpNeg(l), q = 1 - p; blend the two
 	VMOVAPS      Y3, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -21792,7 +21912,7 @@ FocalTermsAVX2_powdone_10:
 	// r = q > 0 ? l/q : -1; w = alpha*m; loss = -(w*l); coef = (w*(1 - (γ*p)*r))*scale
 	VDIVPS       Y5, Y3, Y7
 	VCMPPS       $0x1e, Y0, Y5, Y5
-	VBROADCASTSS rowconsts<>+1076(SB), Y8
+	VBROADCASTSS rowconsts<>+1588(SB), Y8
 	VBLENDVPS    Y5, Y7, Y8, Y7
 	VMOVUPS      64(R9)(BX*4), Y5
 	VMULPS       Y5, Y4, Y4
@@ -21811,14 +21931,14 @@ FocalTermsAVX2_powdone_10:
 	VMINPS       Y3, Y0, Y3
 
 	// l >= -0.35: q = -(l·P(l)), p = 1 - q (P by Horner with fma)
-	VCMPPS       $0x1d, rowconsts<>+832(SB), Y3, Y4
-	VBROADCASTSS rowconsts<>+1080(SB), Y5
-	VFMADD213PS  rowconsts<>+864(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+896(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+928(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+960(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+992(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+1024(SB), Y3, Y5
+	VCMPPS       $0x1d, rowconsts<>+1344(SB), Y3, Y4
+	VBROADCASTSS rowconsts<>+1592(SB), Y5
+	VFMADD213PS  rowconsts<>+1376(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1408(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1440(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1472(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1504(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1536(SB), Y3, Y5
 	VFMADD213PS  Y1, Y3, Y5
 	VMULPS       Y5, Y3, Y5
 	VXORPS       Y2, Y5, Y5
@@ -21826,18 +21946,18 @@ FocalTermsAVX2_powdone_10:
 
 	// l < -0.35: p = ExpNeg(l), q = 1 - p; blend the two
 	VMOVAPS      Y3, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -21860,7 +21980,7 @@ FocalTermsAVX2_powdone_12:
 	// r = q > 0 ? l/q : -1; w = alpha*m; loss = -(w*l); coef = (w*(1 - (γ*p)*r))*scale
 	VDIVPS       Y5, Y3, Y7
 	VCMPPS       $0x1e, Y0, Y5, Y5
-	VBROADCASTSS rowconsts<>+1076(SB), Y8
+	VBROADCASTSS rowconsts<>+1588(SB), Y8
 	VBLENDVPS    Y5, Y7, Y8, Y7
 	VMOVUPS      96(R9)(BX*4), Y5
 	VMULPS       Y5, Y4, Y4
@@ -21885,14 +22005,14 @@ FocalTermsAVX2_ftv_2:
 	VMINPS  Y3, Y0, Y3
 
 	// l >= -0.35: q = -(l·P(l)), p = 1 - q (P by Horner with fma)
-	VCMPPS       $0x1d, rowconsts<>+832(SB), Y3, Y4
-	VBROADCASTSS rowconsts<>+1080(SB), Y5
-	VFMADD213PS  rowconsts<>+864(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+896(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+928(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+960(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+992(SB), Y3, Y5
-	VFMADD213PS  rowconsts<>+1024(SB), Y3, Y5
+	VCMPPS       $0x1d, rowconsts<>+1344(SB), Y3, Y4
+	VBROADCASTSS rowconsts<>+1592(SB), Y5
+	VFMADD213PS  rowconsts<>+1376(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1408(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1440(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1472(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1504(SB), Y3, Y5
+	VFMADD213PS  rowconsts<>+1536(SB), Y3, Y5
 	VFMADD213PS  Y1, Y3, Y5
 	VMULPS       Y5, Y3, Y5
 	VXORPS       Y2, Y5, Y5
@@ -21900,18 +22020,18 @@ FocalTermsAVX2_ftv_2:
 
 	// l < -0.35: p = ExpNeg(l), q = 1 - p; blend the two
 	VMOVAPS      Y3, Y7
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y7, Y8
-	VBROADCASTSS rowconsts<>+1056(SB), Y9
-	VFMADD213PS  rowconsts<>+384(SB), Y7, Y9
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y7, Y8
+	VBROADCASTSS rowconsts<>+1568(SB), Y9
+	VFMADD213PS  rowconsts<>+896(SB), Y7, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VSUBPS       rowconsts<>+384(SB), Y9, Y9
-	VFMADD231PS  rowconsts<>+160(SB), Y9, Y7
-	VFMADD231PS  rowconsts<>+192(SB), Y9, Y7
-	VBROADCASTSS rowconsts<>+1064(SB), Y9
-	VFMADD213PS  rowconsts<>+224(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+256(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+288(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+320(SB), Y7, Y9
+	VSUBPS       rowconsts<>+896(SB), Y9, Y9
+	VFMADD231PS  rowconsts<>+672(SB), Y9, Y7
+	VFMADD231PS  rowconsts<>+704(SB), Y9, Y7
+	VBROADCASTSS rowconsts<>+1576(SB), Y9
+	VFMADD213PS  rowconsts<>+736(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+768(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+800(SB), Y7, Y9
+	VFMADD213PS  rowconsts<>+832(SB), Y7, Y9
 	VMULPS       Y10, Y7, Y7
 	VFMADD231PS  Y9, Y7, Y10
 	VANDNPS      Y10, Y8, Y10
@@ -21934,7 +22054,7 @@ FocalTermsAVX2_powdone_14:
 	// r = q > 0 ? l/q : -1; w = alpha*m; loss = -(w*l); coef = (w*(1 - (γ*p)*r))*scale
 	VDIVPS       Y5, Y3, Y7
 	VCMPPS       $0x1e, Y0, Y5, Y5
-	VBROADCASTSS rowconsts<>+1076(SB), Y8
+	VBROADCASTSS rowconsts<>+1588(SB), Y8
 	VBLENDVPS    Y5, Y7, Y8, Y7
 	VMOVUPS      (R9)(BX*4), Y5
 	VMULPS       Y5, Y4, Y4
@@ -21963,14 +22083,14 @@ FocalTermsAVX2_fttail_3:
 	VMINPS     Y4, Y0, Y4
 
 	// l >= -0.35: q = -(l·P(l)), p = 1 - q (P by Horner with fma)
-	VCMPPS       $0x1d, rowconsts<>+832(SB), Y4, Y5
-	VBROADCASTSS rowconsts<>+1080(SB), Y6
-	VFMADD213PS  rowconsts<>+864(SB), Y4, Y6
-	VFMADD213PS  rowconsts<>+896(SB), Y4, Y6
-	VFMADD213PS  rowconsts<>+928(SB), Y4, Y6
-	VFMADD213PS  rowconsts<>+960(SB), Y4, Y6
-	VFMADD213PS  rowconsts<>+992(SB), Y4, Y6
-	VFMADD213PS  rowconsts<>+1024(SB), Y4, Y6
+	VCMPPS       $0x1d, rowconsts<>+1344(SB), Y4, Y5
+	VBROADCASTSS rowconsts<>+1592(SB), Y6
+	VFMADD213PS  rowconsts<>+1376(SB), Y4, Y6
+	VFMADD213PS  rowconsts<>+1408(SB), Y4, Y6
+	VFMADD213PS  rowconsts<>+1440(SB), Y4, Y6
+	VFMADD213PS  rowconsts<>+1472(SB), Y4, Y6
+	VFMADD213PS  rowconsts<>+1504(SB), Y4, Y6
+	VFMADD213PS  rowconsts<>+1536(SB), Y4, Y6
 	VFMADD213PS  Y1, Y4, Y6
 	VMULPS       Y6, Y4, Y6
 	VXORPS       Y2, Y6, Y6
@@ -21978,18 +22098,18 @@ FocalTermsAVX2_fttail_3:
 
 	// l < -0.35: p = ExpNeg(l), q = 1 - p; blend the two
 	VMOVAPS      Y4, Y8
-	VCMPPS       $0x01, rowconsts<>+352(SB), Y8, Y9
-	VBROADCASTSS rowconsts<>+1056(SB), Y10
-	VFMADD213PS  rowconsts<>+384(SB), Y8, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y8, Y9
+	VBROADCASTSS rowconsts<>+1568(SB), Y10
+	VFMADD213PS  rowconsts<>+896(SB), Y8, Y10
 	VPSLLD       $0x17, Y10, Y11
-	VSUBPS       rowconsts<>+384(SB), Y10, Y10
-	VFMADD231PS  rowconsts<>+160(SB), Y10, Y8
-	VFMADD231PS  rowconsts<>+192(SB), Y10, Y8
-	VBROADCASTSS rowconsts<>+1064(SB), Y10
-	VFMADD213PS  rowconsts<>+224(SB), Y8, Y10
-	VFMADD213PS  rowconsts<>+256(SB), Y8, Y10
-	VFMADD213PS  rowconsts<>+288(SB), Y8, Y10
-	VFMADD213PS  rowconsts<>+320(SB), Y8, Y10
+	VSUBPS       rowconsts<>+896(SB), Y10, Y10
+	VFMADD231PS  rowconsts<>+672(SB), Y10, Y8
+	VFMADD231PS  rowconsts<>+704(SB), Y10, Y8
+	VBROADCASTSS rowconsts<>+1576(SB), Y10
+	VFMADD213PS  rowconsts<>+736(SB), Y8, Y10
+	VFMADD213PS  rowconsts<>+768(SB), Y8, Y10
+	VFMADD213PS  rowconsts<>+800(SB), Y8, Y10
+	VFMADD213PS  rowconsts<>+832(SB), Y8, Y10
 	VMULPS       Y11, Y8, Y8
 	VFMADD231PS  Y10, Y8, Y11
 	VANDNPS      Y11, Y9, Y11
@@ -22012,7 +22132,7 @@ FocalTermsAVX2_powdone_16:
 	// r = q > 0 ? l/q : -1; w = alpha*m; loss = -(w*l); coef = (w*(1 - (γ*p)*r))*scale
 	VDIVPS       Y6, Y4, Y8
 	VCMPPS       $0x1e, Y0, Y6, Y0
-	VBROADCASTSS rowconsts<>+1076(SB), Y6
+	VBROADCASTSS rowconsts<>+1588(SB), Y6
 	VBLENDVPS    Y0, Y8, Y6, Y8
 	VMASKMOVPS   (R9)(BX*4), Y3, Y0
 	VMULPS       Y0, Y5, Y0
@@ -22045,8 +22165,8 @@ TEXT ·FlushSubnormalsAVX2(SB), NOSPLIT, $0-16
 	ANDQ         $0x07, AX
 	XORQ         BX, BX
 	MOVQ         x+0(FP), SI
-	VBROADCASTSS rowconsts<>+1092(SB), Y0
-	VBROADCASTSS rowconsts<>+1096(SB), Y1
+	VBROADCASTSS rowconsts<>+1604(SB), Y0
+	VBROADCASTSS rowconsts<>+1608(SB), Y1
 	XORQ         BX, BX
 
 FlushSubnormalsAVX2_flush32_1:
