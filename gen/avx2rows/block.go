@@ -25,7 +25,8 @@ type block struct {
 	t           Mem           // 16 column slots of 8 rows (32 bytes each)
 	v, z        Mem           // 8 slots each: the sums v[j], the zw sums
 	lowM, highM Mem           // masks of the valid lanes of columns 0..7 and 8..15
-	off         reg.GPVirtual // byte offset of the current column slot
+	off         reg.GPVirtual // byte offset of the current column slot (of a pair's first)
+	disp        int           // 0, or 32 for the second column of a pair
 	colsB       reg.GPVirtual // cols*32: the end of the used column slots
 	withZ       bool
 }
@@ -174,33 +175,50 @@ func (bk *block) store(base reg.GPVirtual) {
 	}
 }
 
-// columns emits a loop over the used column slots; body gets the slot's
-// memory operand (bk.off holds its byte offset).
+// columns emits a loop over the used column slots, two at a time, then the
+// last one when cols is odd; body gets the slot's memory operand (bk.off
+// holds the byte offset of the pair, bk.disp that of the column within it:
+// slot, sumSlot and wcol add it).
 func (bk *block) columns(name string, body func(slot Mem)) {
-	loop := bk.r.label(name)
+	pair, check, end := bk.r.label(name), bk.r.label(name+"_check"), bk.r.label(name+"_end")
+	pairsB := GP64()
+	MOVQ(bk.colsB, pairsB)
+	ANDQ(I8(-64), pairsB) // the offset past the last pair
 	XORQ(bk.off, bk.off)
-	Label(loop)
+	JMP(LabelRef(check))
+	Label(pair)
 	body(bk.slot(bk.t))
-	ADDQ(U8(32), bk.off)
+	bk.disp = 32
+	body(bk.slot(bk.t))
+	bk.disp = 0
+	ADDQ(U8(64), bk.off)
+	Label(check)
+	CMPQ(bk.off, pairsB)
+	JB(LabelRef(pair))
 	CMPQ(bk.off, bk.colsB)
-	JB(LabelRef(loop))
+	JAE(LabelRef(end))
+	body(bk.slot(bk.t))
+	Label(end)
 }
 
-// slot is the memory operand of area at the current column offset.
+// slot is the memory operand of area at the current column.
 func (bk *block) slot(area Mem) Mem {
 	m := area
 	m.Index, m.Scale = bk.off, 1
+	m.Disp += bk.disp
 	return m
 }
 
 // sumSlot is the memory operand of the tree slot of the current column
-// (column mod 8) in area.
+// (column mod 8) in area. (A pair starts at an even column, so the second
+// column's slot is the first's plus 32 bytes.)
 func (bk *block) sumSlot(area Mem) Mem {
 	t := GP64()
 	MOVQ(bk.off, t)
 	ANDQ(U32(0xFF), t)
 	m := area
 	m.Index, m.Scale = t, 1
+	m.Disp += bk.disp
 	return m
 }
 

@@ -182,7 +182,7 @@ func (bk *block) wcol() reg.VecVirtual {
 	MOVQ(bk.off, t)
 	SHRQ(U8(3), t) // column*32 bytes -> column*4
 	wc := YMM()
-	VBROADCASTSS(Mem{Base: wp, Index: t, Scale: 1}, wc)
+	VBROADCASTSS(Mem{Base: wp, Index: t, Scale: 1, Disp: bk.disp / 8}, wc)
 	return wc
 }
 

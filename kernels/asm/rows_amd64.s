@@ -571,16 +571,29 @@ SoftmaxAVX2_block_1:
 SoftmaxAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	MOVQ         R13, R14
+	ANDQ         $-64, R14
 	XORQ         R12, R12
+	JMP          SoftmaxAVX2_bmax_check_7
 
 SoftmaxAVX2_bmax_6:
 	VMOVUPS (SP)(R12*1), Y5
 	VMAXPS  Y0, Y5, Y0
-	ADDQ    $0x20, R12
-	CMPQ    R12, R13
+	VMOVUPS 32(SP)(R12*1), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x40, R12
+
+SoftmaxAVX2_bmax_check_7:
+	CMPQ    R12, R14
 	JB      SoftmaxAVX2_bmax_6
-	VXORPS  Y5, Y5, Y5
-	VADDPS  Y5, Y0, Y0
+	CMPQ    R12, R13
+	JAE     SoftmaxAVX2_bmax_end_8
+	VMOVUPS (SP)(R12*1), Y5
+	VMAXPS  Y0, Y5, Y0
+
+SoftmaxAVX2_bmax_end_8:
+	VXORPS Y5, Y5, Y5
+	VADDPS Y5, Y0, Y0
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y5, Y5, Y5
@@ -592,34 +605,86 @@ SoftmaxAVX2_bmax_6:
 	VMOVUPS Y5, 672(SP)
 	VMOVUPS Y5, 704(SP)
 	VMOVUPS Y5, 736(SP)
+	MOVQ    R13, R14
+	ANDQ    $-64, R14
 	XORQ    R12, R12
+	JMP     SoftmaxAVX2_bexp_check_10
 
-SoftmaxAVX2_bexp_7:
-	VMOVUPS      (SP)(R12*1), Y5
-	VSUBPS       Y0, Y5, Y5
-	VCMPPS       $0x01, rowconsts<>+864(SB), Y5, Y6
-	VMOVAPS      Y3, Y7
-	VFMADD213PS  Y2, Y5, Y7
-	VPSLLD       $0x17, Y7, Y8
-	VSUBPS       Y2, Y7, Y7
-	VFMADD231PS  rowconsts<>+672(SB), Y7, Y5
-	VFMADD231PS  rowconsts<>+704(SB), Y7, Y5
-	VMOVAPS      Y4, Y7
-	VFMADD213PS  rowconsts<>+736(SB), Y5, Y7
-	VFMADD213PS  rowconsts<>+768(SB), Y5, Y7
-	VFMADD213PS  rowconsts<>+800(SB), Y5, Y7
-	VFMADD213PS  rowconsts<>+832(SB), Y5, Y7
-	VMULPS       Y8, Y5, Y5
-	VFMADD231PS  Y7, Y5, Y8
-	VANDNPS      Y8, Y6, Y8
-	VMOVUPS      Y8, (SP)(R12*1)
-	MOVQ         R12, R14
-	ANDQ         $0x000000ff, R14
-	VADDPS       512(SP)(R14*1), Y8, Y8
-	VMOVUPS      Y8, 512(SP)(R14*1)
-	ADDQ         $0x20, R12
-	CMPQ         R12, R13
-	JB           SoftmaxAVX2_bexp_7
+SoftmaxAVX2_bexp_9:
+	VMOVUPS     (SP)(R12*1), Y5
+	VSUBPS      Y0, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
+	VMOVAPS     Y3, Y7
+	VFMADD213PS Y2, Y5, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y2, Y7, Y7
+	VFMADD231PS rowconsts<>+672(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y7, Y5
+	VMOVAPS     Y4, Y7
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y7
+	VMULPS      Y8, Y5, Y5
+	VFMADD231PS Y7, Y5, Y8
+	VANDNPS     Y8, Y6, Y8
+	VMOVUPS     Y8, (SP)(R12*1)
+	MOVQ        R12, R15
+	ANDQ        $0x000000ff, R15
+	VADDPS      512(SP)(R15*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R15*1)
+	VMOVUPS     32(SP)(R12*1), Y5
+	VSUBPS      Y0, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
+	VMOVAPS     Y3, Y7
+	VFMADD213PS Y2, Y5, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y2, Y7, Y7
+	VFMADD231PS rowconsts<>+672(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y7, Y5
+	VMOVAPS     Y4, Y7
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y7
+	VMULPS      Y8, Y5, Y5
+	VFMADD231PS Y7, Y5, Y8
+	VANDNPS     Y8, Y6, Y8
+	VMOVUPS     Y8, 32(SP)(R12*1)
+	MOVQ        R12, R15
+	ANDQ        $0x000000ff, R15
+	VADDPS      544(SP)(R15*1), Y8, Y8
+	VMOVUPS     Y8, 544(SP)(R15*1)
+	ADDQ        $0x40, R12
+
+SoftmaxAVX2_bexp_check_10:
+	CMPQ        R12, R14
+	JB          SoftmaxAVX2_bexp_9
+	CMPQ        R12, R13
+	JAE         SoftmaxAVX2_bexp_end_11
+	VMOVUPS     (SP)(R12*1), Y5
+	VSUBPS      Y0, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y0
+	VMOVAPS     Y3, Y6
+	VFMADD213PS Y2, Y5, Y6
+	VPSLLD      $0x17, Y6, Y7
+	VSUBPS      Y2, Y6, Y6
+	VFMADD231PS rowconsts<>+672(SB), Y6, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y6, Y5
+	VMOVAPS     Y4, Y6
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y6
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y6
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y6
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y6
+	VMULPS      Y7, Y5, Y5
+	VFMADD231PS Y6, Y5, Y7
+	VANDNPS     Y7, Y0, Y7
+	VMOVUPS     Y7, (SP)(R12*1)
+	ANDQ        $0x000000ff, R12
+	VADDPS      512(SP)(R12*1), Y7, Y7
+	VMOVUPS     Y7, 512(SP)(R12*1)
+
+SoftmaxAVX2_bexp_end_11:
 	VMOVUPS      512(SP), Y0
 	VMOVUPS      544(SP), Y5
 	VMOVUPS      576(SP), Y6
@@ -637,15 +702,27 @@ SoftmaxAVX2_bexp_7:
 	VADDPS       Y8, Y0, Y0
 	VBROADCASTSS rowconsts<>+1612(SB), Y5
 	VDIVPS       Y0, Y5, Y5
+	MOVQ         R13, R14
+	ANDQ         $-64, R14
 	XORQ         R12, R12
+	JMP          SoftmaxAVX2_bout_check_13
 
-SoftmaxAVX2_bout_8:
+SoftmaxAVX2_bout_12:
 	VMULPS  (SP)(R12*1), Y5, Y0
 	VMOVUPS Y0, (SP)(R12*1)
-	ADDQ    $0x20, R12
-	CMPQ    R12, R13
-	JB      SoftmaxAVX2_bout_8
+	VMULPS  32(SP)(R12*1), Y5, Y0
+	VMOVUPS Y0, 32(SP)(R12*1)
+	ADDQ    $0x40, R12
 
+SoftmaxAVX2_bout_check_13:
+	CMPQ    R12, R14
+	JB      SoftmaxAVX2_bout_12
+	CMPQ    R12, R13
+	JAE     SoftmaxAVX2_bout_end_14
+	VMULPS  (SP)(R12*1), Y5, Y0
+	VMOVUPS Y0, (SP)(R12*1)
+
+SoftmaxAVX2_bout_end_14:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (AX)(R9*4), R12
 	VMOVUPS    (SP), Y0
@@ -690,7 +767,7 @@ SoftmaxAVX2_bout_8:
 	VMASKMOVPS Y9, Y8, (R12)(R9*2)
 	VMASKMOVPS Y0, Y8, (R12)(R11*1)
 	CMPQ       BX, $0x08
-	JBE        SoftmaxAVX2_nohigh_10
+	JBE        SoftmaxAVX2_nohigh_16
 	VMOVUPS    256(SP), Y0
 	VMOVUPS    288(SP), Y5
 	VMOVUPS    320(SP), Y6
@@ -733,7 +810,7 @@ SoftmaxAVX2_bout_8:
 	VMASKMOVPS Y9, Y8, 32(R12)(R9*2)
 	VMASKMOVPS Y0, Y8, 32(R12)(R11*1)
 
-SoftmaxAVX2_nohigh_10:
+SoftmaxAVX2_nohigh_16:
 	// next 8 rows
 	MOVQ R9, R12
 	SHLQ $0x03, R12
@@ -744,7 +821,7 @@ SoftmaxAVX2_nohigh_10:
 
 SoftmaxAVX2_blockdone_2:
 	CMPQ R10, DX
-	JAE  SoftmaxAVX2_end_11
+	JAE  SoftmaxAVX2_end_17
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -754,9 +831,9 @@ SoftmaxAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         R9, R9
 
-SoftmaxAVX2_max32_12:
+SoftmaxAVX2_max32_18:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX2_maxv_13
+	JAE     SoftmaxAVX2_maxv_19
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(CX)(R9*4), Y8
@@ -766,19 +843,19 @@ SoftmaxAVX2_max32_12:
 	VMOVUPS 96(CX)(R9*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX2_max32_12
+	JMP     SoftmaxAVX2_max32_18
 
-SoftmaxAVX2_maxv_13:
+SoftmaxAVX2_maxv_19:
 	CMPQ    R9, DI
-	JAE     SoftmaxAVX2_maxtail_14
+	JAE     SoftmaxAVX2_maxtail_20
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, R9
-	JMP     SoftmaxAVX2_maxv_13
+	JMP     SoftmaxAVX2_maxv_19
 
-SoftmaxAVX2_maxtail_14:
+SoftmaxAVX2_maxtail_20:
 	CMPQ         R8, $0x00
-	JE           SoftmaxAVX2_maxfold_15
+	JE           SoftmaxAVX2_maxfold_21
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R8, R12
 	SHLQ         $0x02, R12
@@ -789,7 +866,7 @@ SoftmaxAVX2_maxtail_14:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-SoftmaxAVX2_maxfold_15:
+SoftmaxAVX2_maxfold_21:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -813,14 +890,14 @@ SoftmaxAVX2_row:
 	MOVQ         R10, R9
 	INCQ         R9
 	CMPQ         R9, DX
-	JAE          SoftmaxAVX2_explast_16
+	JAE          SoftmaxAVX2_explast_22
 	LEAQ         (CX)(BX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         R9, R9
 
-SoftmaxAVX2_exp32_18:
+SoftmaxAVX2_exp32_24:
 	CMPQ        R9, SI
-	JAE         SoftmaxAVX2_exprest_19
+	JAE         SoftmaxAVX2_exprest_25
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -906,12 +983,12 @@ SoftmaxAVX2_exp32_18:
 	VMOVUPS     Y12, 96(AX)(R9*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, R9
-	JMP         SoftmaxAVX2_exp32_18
+	JMP         SoftmaxAVX2_exp32_24
 
-SoftmaxAVX2_exprest_19:
+SoftmaxAVX2_exprest_25:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        R9, DI
-	JAE         SoftmaxAVX2_exptail_21
+	JAE         SoftmaxAVX2_exptail_27
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -934,11 +1011,11 @@ SoftmaxAVX2_exprest_19:
 	VMOVUPS     Y12, (AX)(R9*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, R9
-	JMP         SoftmaxAVX2_expnext_22
+	JMP         SoftmaxAVX2_expnext_28
 
-SoftmaxAVX2_exptail_21:
+SoftmaxAVX2_exptail_27:
 	CMPQ         R8, $0x00
-	JE           SoftmaxAVX2_expdone_20
+	JE           SoftmaxAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -968,11 +1045,11 @@ SoftmaxAVX2_exptail_21:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (AX)(R9*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          SoftmaxAVX2_expdone_20
+	JMP          SoftmaxAVX2_expdone_26
 
-SoftmaxAVX2_expnext_22:
+SoftmaxAVX2_expnext_28:
 	CMPQ        R9, DI
-	JAE         SoftmaxAVX2_exptail_23
+	JAE         SoftmaxAVX2_exptail_29
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -995,11 +1072,11 @@ SoftmaxAVX2_expnext_22:
 	VMOVUPS     Y12, (AX)(R9*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, R9
-	JMP         SoftmaxAVX2_expnext_24
+	JMP         SoftmaxAVX2_expnext_30
 
-SoftmaxAVX2_exptail_23:
+SoftmaxAVX2_exptail_29:
 	CMPQ         R8, $0x00
-	JE           SoftmaxAVX2_expdone_20
+	JE           SoftmaxAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -1029,11 +1106,11 @@ SoftmaxAVX2_exptail_23:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (AX)(R9*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          SoftmaxAVX2_expdone_20
+	JMP          SoftmaxAVX2_expdone_26
 
-SoftmaxAVX2_expnext_24:
+SoftmaxAVX2_expnext_30:
 	CMPQ        R9, DI
-	JAE         SoftmaxAVX2_exptail_25
+	JAE         SoftmaxAVX2_exptail_31
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -1056,11 +1133,11 @@ SoftmaxAVX2_expnext_24:
 	VMOVUPS     Y12, (AX)(R9*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, R9
-	JMP         SoftmaxAVX2_expnext_26
+	JMP         SoftmaxAVX2_expnext_32
 
-SoftmaxAVX2_exptail_25:
+SoftmaxAVX2_exptail_31:
 	CMPQ         R8, $0x00
-	JE           SoftmaxAVX2_expdone_20
+	JE           SoftmaxAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -1090,11 +1167,11 @@ SoftmaxAVX2_exptail_25:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (AX)(R9*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          SoftmaxAVX2_expdone_20
+	JMP          SoftmaxAVX2_expdone_26
 
-SoftmaxAVX2_expnext_26:
+SoftmaxAVX2_expnext_32:
 	CMPQ         R8, $0x00
-	JE           SoftmaxAVX2_expdone_20
+	JE           SoftmaxAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -1125,7 +1202,7 @@ SoftmaxAVX2_expnext_26:
 	VMASKMOVPS   Y12, Y9, (AX)(R9*4)
 	VADDPS       Y12, Y8, Y8
 
-SoftmaxAVX2_expdone_20:
+SoftmaxAVX2_expdone_26:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -1135,14 +1212,14 @@ SoftmaxAVX2_expdone_20:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          SoftmaxAVX2_expfolded_17
+	JMP          SoftmaxAVX2_expfolded_23
 
-SoftmaxAVX2_explast_16:
+SoftmaxAVX2_explast_22:
 	XORQ R9, R9
 
-SoftmaxAVX2_explast32_27:
+SoftmaxAVX2_explast32_33:
 	CMPQ        R9, SI
-	JAE         SoftmaxAVX2_explastrest_28
+	JAE         SoftmaxAVX2_explastrest_34
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -1220,12 +1297,12 @@ SoftmaxAVX2_explast32_27:
 	VMOVUPS     Y12, 96(AX)(R9*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, R9
-	JMP         SoftmaxAVX2_explast32_27
+	JMP         SoftmaxAVX2_explast32_33
 
-SoftmaxAVX2_explastrest_28:
+SoftmaxAVX2_explastrest_34:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        R9, DI
-	JAE         SoftmaxAVX2_explasttail_30
+	JAE         SoftmaxAVX2_explasttail_36
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -1246,11 +1323,11 @@ SoftmaxAVX2_explastrest_28:
 	VMOVUPS     Y12, (AX)(R9*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, R9
-	JMP         SoftmaxAVX2_explastnext_31
+	JMP         SoftmaxAVX2_explastnext_37
 
-SoftmaxAVX2_explasttail_30:
+SoftmaxAVX2_explasttail_36:
 	CMPQ        R8, $0x00
-	JE          SoftmaxAVX2_explastdone_29
+	JE          SoftmaxAVX2_explastdone_35
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -1276,11 +1353,11 @@ SoftmaxAVX2_explasttail_30:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
 	VADDPS      Y12, Y5, Y5
-	JMP         SoftmaxAVX2_explastdone_29
+	JMP         SoftmaxAVX2_explastdone_35
 
-SoftmaxAVX2_explastnext_31:
+SoftmaxAVX2_explastnext_37:
 	CMPQ        R9, DI
-	JAE         SoftmaxAVX2_explasttail_32
+	JAE         SoftmaxAVX2_explasttail_38
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -1301,11 +1378,11 @@ SoftmaxAVX2_explastnext_31:
 	VMOVUPS     Y12, (AX)(R9*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, R9
-	JMP         SoftmaxAVX2_explastnext_33
+	JMP         SoftmaxAVX2_explastnext_39
 
-SoftmaxAVX2_explasttail_32:
+SoftmaxAVX2_explasttail_38:
 	CMPQ        R8, $0x00
-	JE          SoftmaxAVX2_explastdone_29
+	JE          SoftmaxAVX2_explastdone_35
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -1331,11 +1408,11 @@ SoftmaxAVX2_explasttail_32:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
 	VADDPS      Y12, Y6, Y6
-	JMP         SoftmaxAVX2_explastdone_29
+	JMP         SoftmaxAVX2_explastdone_35
 
-SoftmaxAVX2_explastnext_33:
+SoftmaxAVX2_explastnext_39:
 	CMPQ        R9, DI
-	JAE         SoftmaxAVX2_explasttail_34
+	JAE         SoftmaxAVX2_explasttail_40
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -1356,11 +1433,11 @@ SoftmaxAVX2_explastnext_33:
 	VMOVUPS     Y12, (AX)(R9*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, R9
-	JMP         SoftmaxAVX2_explastnext_35
+	JMP         SoftmaxAVX2_explastnext_41
 
-SoftmaxAVX2_explasttail_34:
+SoftmaxAVX2_explasttail_40:
 	CMPQ        R8, $0x00
-	JE          SoftmaxAVX2_explastdone_29
+	JE          SoftmaxAVX2_explastdone_35
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -1386,11 +1463,11 @@ SoftmaxAVX2_explasttail_34:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         SoftmaxAVX2_explastdone_29
+	JMP         SoftmaxAVX2_explastdone_35
 
-SoftmaxAVX2_explastnext_35:
+SoftmaxAVX2_explastnext_41:
 	CMPQ        R8, $0x00
-	JE          SoftmaxAVX2_explastdone_29
+	JE          SoftmaxAVX2_explastdone_35
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -1417,8 +1494,8 @@ SoftmaxAVX2_explastnext_35:
 	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
 	VADDPS      Y12, Y8, Y8
 
-SoftmaxAVX2_explastdone_29:
-SoftmaxAVX2_expfolded_17:
+SoftmaxAVX2_explastdone_35:
+SoftmaxAVX2_expfolded_23:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -1436,9 +1513,9 @@ SoftmaxAVX2_expfolded_17:
 	// pass 3
 	XORQ R9, R9
 
-SoftmaxAVX2_out32_36:
+SoftmaxAVX2_out32_42:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX2_outv_37
+	JAE     SoftmaxAVX2_outv_43
 	VMOVUPS (AX)(R9*4), Y5
 	VMULPS  Y0, Y5, Y5
 	VMOVUPS Y5, (AX)(R9*4)
@@ -1452,20 +1529,20 @@ SoftmaxAVX2_out32_36:
 	VMULPS  Y0, Y5, Y5
 	VMOVUPS Y5, 96(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX2_out32_36
+	JMP     SoftmaxAVX2_out32_42
 
-SoftmaxAVX2_outv_37:
+SoftmaxAVX2_outv_43:
 	CMPQ    R9, DI
-	JAE     SoftmaxAVX2_outtail_38
+	JAE     SoftmaxAVX2_outtail_44
 	VMOVUPS (AX)(R9*4), Y5
 	VMULPS  Y0, Y5, Y5
 	VMOVUPS Y5, (AX)(R9*4)
 	ADDQ    $0x08, R9
-	JMP     SoftmaxAVX2_outv_37
+	JMP     SoftmaxAVX2_outv_43
 
-SoftmaxAVX2_outtail_38:
+SoftmaxAVX2_outtail_44:
 	CMPQ       R8, $0x00
-	JE         SoftmaxAVX2_outend_39
+	JE         SoftmaxAVX2_outend_45
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R8, R12
 	SHLQ       $0x02, R12
@@ -1475,7 +1552,7 @@ SoftmaxAVX2_outtail_38:
 	VMULPS     Y0, Y6, Y6
 	VMASKMOVPS Y6, Y5, (AX)(R9*4)
 
-SoftmaxAVX2_outend_39:
+SoftmaxAVX2_outend_45:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
@@ -1484,7 +1561,7 @@ SoftmaxAVX2_outend_39:
 	CMPQ    R10, DX
 	JB      SoftmaxAVX2_row
 
-SoftmaxAVX2_end_11:
+SoftmaxAVX2_end_17:
 	VZEROUPPER
 	RET
 
@@ -1637,16 +1714,29 @@ LogSoftmaxAVX2_block_1:
 LogSoftmaxAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	MOVQ         R13, R14
+	ANDQ         $-64, R14
 	XORQ         R12, R12
+	JMP          LogSoftmaxAVX2_bmax_check_7
 
 LogSoftmaxAVX2_bmax_6:
 	VMOVUPS (SP)(R12*1), Y5
 	VMAXPS  Y0, Y5, Y0
-	ADDQ    $0x20, R12
-	CMPQ    R12, R13
+	VMOVUPS 32(SP)(R12*1), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x40, R12
+
+LogSoftmaxAVX2_bmax_check_7:
+	CMPQ    R12, R14
 	JB      LogSoftmaxAVX2_bmax_6
-	VXORPS  Y5, Y5, Y5
-	VADDPS  Y5, Y0, Y0
+	CMPQ    R12, R13
+	JAE     LogSoftmaxAVX2_bmax_end_8
+	VMOVUPS (SP)(R12*1), Y5
+	VMAXPS  Y0, Y5, Y0
+
+LogSoftmaxAVX2_bmax_end_8:
+	VXORPS Y5, Y5, Y5
+	VADDPS Y5, Y0, Y0
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y5, Y5, Y5
@@ -1658,9 +1748,12 @@ LogSoftmaxAVX2_bmax_6:
 	VMOVUPS Y5, 672(SP)
 	VMOVUPS Y5, 704(SP)
 	VMOVUPS Y5, 736(SP)
+	MOVQ    R13, R14
+	ANDQ    $-64, R14
 	XORQ    R12, R12
+	JMP     LogSoftmaxAVX2_bexp_check_10
 
-LogSoftmaxAVX2_bexp_7:
+LogSoftmaxAVX2_bexp_9:
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
@@ -1678,28 +1771,75 @@ LogSoftmaxAVX2_bexp_7:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	MOVQ        R12, R14
-	ANDQ        $0x000000ff, R14
-	VADDPS      512(SP)(R14*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R14*1)
-	ADDQ        $0x20, R12
+	MOVQ        R12, R15
+	ANDQ        $0x000000ff, R15
+	VADDPS      512(SP)(R15*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R15*1)
+	VMOVUPS     32(SP)(R12*1), Y5
+	VSUBPS      Y0, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
+	VMOVAPS     Y3, Y7
+	VFMADD213PS Y2, Y5, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y2, Y7, Y7
+	VFMADD231PS rowconsts<>+672(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y7, Y5
+	VMOVAPS     Y4, Y7
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y7
+	VMULPS      Y8, Y5, Y5
+	VFMADD231PS Y7, Y5, Y8
+	VANDNPS     Y8, Y6, Y8
+	MOVQ        R12, R15
+	ANDQ        $0x000000ff, R15
+	VADDPS      544(SP)(R15*1), Y8, Y8
+	VMOVUPS     Y8, 544(SP)(R15*1)
+	ADDQ        $0x40, R12
+
+LogSoftmaxAVX2_bexp_check_10:
+	CMPQ        R12, R14
+	JB          LogSoftmaxAVX2_bexp_9
 	CMPQ        R12, R13
-	JB          LogSoftmaxAVX2_bexp_7
-	VMOVUPS     512(SP), Y5
-	VMOVUPS     544(SP), Y6
-	VMOVUPS     576(SP), Y7
-	VMOVUPS     608(SP), Y8
-	VMOVUPS     640(SP), Y9
-	VMOVUPS     672(SP), Y10
-	VMOVUPS     704(SP), Y11
-	VMOVUPS     736(SP), Y12
-	VADDPS      Y6, Y5, Y5
-	VADDPS      Y8, Y7, Y7
-	VADDPS      Y10, Y9, Y9
-	VADDPS      Y12, Y11, Y11
-	VADDPS      Y7, Y5, Y5
-	VADDPS      Y11, Y9, Y9
-	VADDPS      Y9, Y5, Y5
+	JAE         LogSoftmaxAVX2_bexp_end_11
+	VMOVUPS     (SP)(R12*1), Y5
+	VSUBPS      Y0, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
+	VMOVAPS     Y3, Y7
+	VFMADD213PS Y2, Y5, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y2, Y7, Y7
+	VFMADD231PS rowconsts<>+672(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y7, Y5
+	VMOVAPS     Y4, Y7
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y7
+	VMULPS      Y8, Y5, Y5
+	VFMADD231PS Y7, Y5, Y8
+	VANDNPS     Y8, Y6, Y8
+	ANDQ        $0x000000ff, R12
+	VADDPS      512(SP)(R12*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R12*1)
+
+LogSoftmaxAVX2_bexp_end_11:
+	VMOVUPS 512(SP), Y5
+	VMOVUPS 544(SP), Y6
+	VMOVUPS 576(SP), Y7
+	VMOVUPS 608(SP), Y8
+	VMOVUPS 640(SP), Y9
+	VMOVUPS 672(SP), Y10
+	VMOVUPS 704(SP), Y11
+	VMOVUPS 736(SP), Y12
+	VADDPS  Y6, Y5, Y5
+	VADDPS  Y8, Y7, Y7
+	VADDPS  Y10, Y9, Y9
+	VADDPS  Y12, Y11, Y11
+	VADDPS  Y7, Y5, Y5
+	VADDPS  Y11, Y9, Y9
+	VADDPS  Y9, Y5, Y5
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y5, Y6
@@ -1726,17 +1866,33 @@ LogSoftmaxAVX2_bexp_7:
 	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
 	VSUBPS       Y5, Y5, Y5
 	VADDPS       Y5, Y7, Y7
+	MOVQ         R13, R14
+	ANDQ         $-64, R14
 	XORQ         R12, R12
+	JMP          LogSoftmaxAVX2_bout_check_13
 
-LogSoftmaxAVX2_bout_8:
+LogSoftmaxAVX2_bout_12:
 	VMOVUPS (SP)(R12*1), Y5
 	VSUBPS  Y0, Y5, Y5
 	VSUBPS  Y7, Y5, Y5
 	VMOVUPS Y5, (SP)(R12*1)
-	ADDQ    $0x20, R12
-	CMPQ    R12, R13
-	JB      LogSoftmaxAVX2_bout_8
+	VMOVUPS 32(SP)(R12*1), Y5
+	VSUBPS  Y0, Y5, Y5
+	VSUBPS  Y7, Y5, Y5
+	VMOVUPS Y5, 32(SP)(R12*1)
+	ADDQ    $0x40, R12
 
+LogSoftmaxAVX2_bout_check_13:
+	CMPQ    R12, R14
+	JB      LogSoftmaxAVX2_bout_12
+	CMPQ    R12, R13
+	JAE     LogSoftmaxAVX2_bout_end_14
+	VMOVUPS (SP)(R12*1), Y5
+	VSUBPS  Y0, Y5, Y5
+	VSUBPS  Y7, Y5, Y5
+	VMOVUPS Y5, (SP)(R12*1)
+
+LogSoftmaxAVX2_bout_end_14:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (AX)(R9*4), R12
 	VMOVUPS    (SP), Y0
@@ -1781,7 +1937,7 @@ LogSoftmaxAVX2_bout_8:
 	VMASKMOVPS Y9, Y8, (R12)(R9*2)
 	VMASKMOVPS Y0, Y8, (R12)(R11*1)
 	CMPQ       BX, $0x08
-	JBE        LogSoftmaxAVX2_nohigh_10
+	JBE        LogSoftmaxAVX2_nohigh_16
 	VMOVUPS    256(SP), Y0
 	VMOVUPS    288(SP), Y5
 	VMOVUPS    320(SP), Y6
@@ -1824,7 +1980,7 @@ LogSoftmaxAVX2_bout_8:
 	VMASKMOVPS Y9, Y8, 32(R12)(R9*2)
 	VMASKMOVPS Y0, Y8, 32(R12)(R11*1)
 
-LogSoftmaxAVX2_nohigh_10:
+LogSoftmaxAVX2_nohigh_16:
 	// next 8 rows
 	MOVQ R9, R12
 	SHLQ $0x03, R12
@@ -1835,7 +1991,7 @@ LogSoftmaxAVX2_nohigh_10:
 
 LogSoftmaxAVX2_blockdone_2:
 	CMPQ R10, DX
-	JAE  LogSoftmaxAVX2_end_11
+	JAE  LogSoftmaxAVX2_end_17
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -1845,9 +2001,9 @@ LogSoftmaxAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         R9, R9
 
-LogSoftmaxAVX2_max32_12:
+LogSoftmaxAVX2_max32_18:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX2_maxv_13
+	JAE     LogSoftmaxAVX2_maxv_19
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(CX)(R9*4), Y8
@@ -1857,19 +2013,19 @@ LogSoftmaxAVX2_max32_12:
 	VMOVUPS 96(CX)(R9*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX2_max32_12
+	JMP     LogSoftmaxAVX2_max32_18
 
-LogSoftmaxAVX2_maxv_13:
+LogSoftmaxAVX2_maxv_19:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX2_maxtail_14
+	JAE     LogSoftmaxAVX2_maxtail_20
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, R9
-	JMP     LogSoftmaxAVX2_maxv_13
+	JMP     LogSoftmaxAVX2_maxv_19
 
-LogSoftmaxAVX2_maxtail_14:
+LogSoftmaxAVX2_maxtail_20:
 	CMPQ         R8, $0x00
-	JE           LogSoftmaxAVX2_maxfold_15
+	JE           LogSoftmaxAVX2_maxfold_21
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R8, R12
 	SHLQ         $0x02, R12
@@ -1880,7 +2036,7 @@ LogSoftmaxAVX2_maxtail_14:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-LogSoftmaxAVX2_maxfold_15:
+LogSoftmaxAVX2_maxfold_21:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -1904,14 +2060,14 @@ LogSoftmaxAVX2_row:
 	MOVQ         R10, R9
 	INCQ         R9
 	CMPQ         R9, DX
-	JAE          LogSoftmaxAVX2_explast_16
+	JAE          LogSoftmaxAVX2_explast_22
 	LEAQ         (CX)(BX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         R9, R9
 
-LogSoftmaxAVX2_exp32_18:
+LogSoftmaxAVX2_exp32_24:
 	CMPQ        R9, SI
-	JAE         LogSoftmaxAVX2_exprest_19
+	JAE         LogSoftmaxAVX2_exprest_25
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -1993,12 +2149,12 @@ LogSoftmaxAVX2_exp32_18:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, R9
-	JMP         LogSoftmaxAVX2_exp32_18
+	JMP         LogSoftmaxAVX2_exp32_24
 
-LogSoftmaxAVX2_exprest_19:
+LogSoftmaxAVX2_exprest_25:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        R9, DI
-	JAE         LogSoftmaxAVX2_exptail_21
+	JAE         LogSoftmaxAVX2_exptail_27
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -2020,11 +2176,11 @@ LogSoftmaxAVX2_exprest_19:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, R9
-	JMP         LogSoftmaxAVX2_expnext_22
+	JMP         LogSoftmaxAVX2_expnext_28
 
-LogSoftmaxAVX2_exptail_21:
+LogSoftmaxAVX2_exptail_27:
 	CMPQ         R8, $0x00
-	JE           LogSoftmaxAVX2_expdone_20
+	JE           LogSoftmaxAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -2053,11 +2209,11 @@ LogSoftmaxAVX2_exptail_21:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y5, Y5
-	JMP          LogSoftmaxAVX2_expdone_20
+	JMP          LogSoftmaxAVX2_expdone_26
 
-LogSoftmaxAVX2_expnext_22:
+LogSoftmaxAVX2_expnext_28:
 	CMPQ        R9, DI
-	JAE         LogSoftmaxAVX2_exptail_23
+	JAE         LogSoftmaxAVX2_exptail_29
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -2079,11 +2235,11 @@ LogSoftmaxAVX2_expnext_22:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, R9
-	JMP         LogSoftmaxAVX2_expnext_24
+	JMP         LogSoftmaxAVX2_expnext_30
 
-LogSoftmaxAVX2_exptail_23:
+LogSoftmaxAVX2_exptail_29:
 	CMPQ         R8, $0x00
-	JE           LogSoftmaxAVX2_expdone_20
+	JE           LogSoftmaxAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -2112,11 +2268,11 @@ LogSoftmaxAVX2_exptail_23:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y6, Y6
-	JMP          LogSoftmaxAVX2_expdone_20
+	JMP          LogSoftmaxAVX2_expdone_26
 
-LogSoftmaxAVX2_expnext_24:
+LogSoftmaxAVX2_expnext_30:
 	CMPQ        R9, DI
-	JAE         LogSoftmaxAVX2_exptail_25
+	JAE         LogSoftmaxAVX2_exptail_31
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -2138,11 +2294,11 @@ LogSoftmaxAVX2_expnext_24:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, R9
-	JMP         LogSoftmaxAVX2_expnext_26
+	JMP         LogSoftmaxAVX2_expnext_32
 
-LogSoftmaxAVX2_exptail_25:
+LogSoftmaxAVX2_exptail_31:
 	CMPQ         R8, $0x00
-	JE           LogSoftmaxAVX2_expdone_20
+	JE           LogSoftmaxAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -2171,11 +2327,11 @@ LogSoftmaxAVX2_exptail_25:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y7, Y7
-	JMP          LogSoftmaxAVX2_expdone_20
+	JMP          LogSoftmaxAVX2_expdone_26
 
-LogSoftmaxAVX2_expnext_26:
+LogSoftmaxAVX2_expnext_32:
 	CMPQ         R8, $0x00
-	JE           LogSoftmaxAVX2_expdone_20
+	JE           LogSoftmaxAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -2205,7 +2361,7 @@ LogSoftmaxAVX2_expnext_26:
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y8, Y8
 
-LogSoftmaxAVX2_expdone_20:
+LogSoftmaxAVX2_expdone_26:
 	VEXTRACTF128 $0x01, Y1, X9
 	VMAXPS       X9, X1, X1
 	VMOVHLPS     X1, X1, X9
@@ -2215,14 +2371,14 @@ LogSoftmaxAVX2_expdone_20:
 	VXORPS       X9, X9, X9
 	VADDSS       X9, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          LogSoftmaxAVX2_expfolded_17
+	JMP          LogSoftmaxAVX2_expfolded_23
 
-LogSoftmaxAVX2_explast_16:
+LogSoftmaxAVX2_explast_22:
 	XORQ R9, R9
 
-LogSoftmaxAVX2_explast32_27:
+LogSoftmaxAVX2_explast32_33:
 	CMPQ        R9, SI
-	JAE         LogSoftmaxAVX2_explastrest_28
+	JAE         LogSoftmaxAVX2_explastrest_34
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -2296,12 +2452,12 @@ LogSoftmaxAVX2_explast32_27:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, R9
-	JMP         LogSoftmaxAVX2_explast32_27
+	JMP         LogSoftmaxAVX2_explast32_33
 
-LogSoftmaxAVX2_explastrest_28:
+LogSoftmaxAVX2_explastrest_34:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        R9, DI
-	JAE         LogSoftmaxAVX2_explasttail_30
+	JAE         LogSoftmaxAVX2_explasttail_36
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -2321,11 +2477,11 @@ LogSoftmaxAVX2_explastrest_28:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, R9
-	JMP         LogSoftmaxAVX2_explastnext_31
+	JMP         LogSoftmaxAVX2_explastnext_37
 
-LogSoftmaxAVX2_explasttail_30:
+LogSoftmaxAVX2_explasttail_36:
 	CMPQ        R8, $0x00
-	JE          LogSoftmaxAVX2_explastdone_29
+	JE          LogSoftmaxAVX2_explastdone_35
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -2350,11 +2506,11 @@ LogSoftmaxAVX2_explasttail_30:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y5, Y5
-	JMP         LogSoftmaxAVX2_explastdone_29
+	JMP         LogSoftmaxAVX2_explastdone_35
 
-LogSoftmaxAVX2_explastnext_31:
+LogSoftmaxAVX2_explastnext_37:
 	CMPQ        R9, DI
-	JAE         LogSoftmaxAVX2_explasttail_32
+	JAE         LogSoftmaxAVX2_explasttail_38
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -2374,11 +2530,11 @@ LogSoftmaxAVX2_explastnext_31:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, R9
-	JMP         LogSoftmaxAVX2_explastnext_33
+	JMP         LogSoftmaxAVX2_explastnext_39
 
-LogSoftmaxAVX2_explasttail_32:
+LogSoftmaxAVX2_explasttail_38:
 	CMPQ        R8, $0x00
-	JE          LogSoftmaxAVX2_explastdone_29
+	JE          LogSoftmaxAVX2_explastdone_35
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -2403,11 +2559,11 @@ LogSoftmaxAVX2_explasttail_32:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y6, Y6
-	JMP         LogSoftmaxAVX2_explastdone_29
+	JMP         LogSoftmaxAVX2_explastdone_35
 
-LogSoftmaxAVX2_explastnext_33:
+LogSoftmaxAVX2_explastnext_39:
 	CMPQ        R9, DI
-	JAE         LogSoftmaxAVX2_explasttail_34
+	JAE         LogSoftmaxAVX2_explasttail_40
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -2427,11 +2583,11 @@ LogSoftmaxAVX2_explastnext_33:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, R9
-	JMP         LogSoftmaxAVX2_explastnext_35
+	JMP         LogSoftmaxAVX2_explastnext_41
 
-LogSoftmaxAVX2_explasttail_34:
+LogSoftmaxAVX2_explasttail_40:
 	CMPQ        R8, $0x00
-	JE          LogSoftmaxAVX2_explastdone_29
+	JE          LogSoftmaxAVX2_explastdone_35
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -2456,11 +2612,11 @@ LogSoftmaxAVX2_explasttail_34:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y7, Y7
-	JMP         LogSoftmaxAVX2_explastdone_29
+	JMP         LogSoftmaxAVX2_explastdone_35
 
-LogSoftmaxAVX2_explastnext_35:
+LogSoftmaxAVX2_explastnext_41:
 	CMPQ        R8, $0x00
-	JE          LogSoftmaxAVX2_explastdone_29
+	JE          LogSoftmaxAVX2_explastdone_35
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -2486,8 +2642,8 @@ LogSoftmaxAVX2_explastnext_35:
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y8, Y8
 
-LogSoftmaxAVX2_explastdone_29:
-LogSoftmaxAVX2_expfolded_17:
+LogSoftmaxAVX2_explastdone_35:
+LogSoftmaxAVX2_expfolded_23:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -2538,9 +2694,9 @@ LogSoftmaxAVX2_expfolded_17:
 	// pass 3
 	XORQ R9, R9
 
-LogSoftmaxAVX2_out32_36:
+LogSoftmaxAVX2_out32_42:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX2_outv_37
+	JAE     LogSoftmaxAVX2_outv_43
 	VMOVUPS (CX)(R9*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
@@ -2558,21 +2714,21 @@ LogSoftmaxAVX2_out32_36:
 	VSUBPS  Y5, Y6, Y6
 	VMOVUPS Y6, 96(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX2_out32_36
+	JMP     LogSoftmaxAVX2_out32_42
 
-LogSoftmaxAVX2_outv_37:
+LogSoftmaxAVX2_outv_43:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX2_outtail_38
+	JAE     LogSoftmaxAVX2_outtail_44
 	VMOVUPS (CX)(R9*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
 	VMOVUPS Y6, (AX)(R9*4)
 	ADDQ    $0x08, R9
-	JMP     LogSoftmaxAVX2_outv_37
+	JMP     LogSoftmaxAVX2_outv_43
 
-LogSoftmaxAVX2_outtail_38:
+LogSoftmaxAVX2_outtail_44:
 	CMPQ       R8, $0x00
-	JE         LogSoftmaxAVX2_outend_39
+	JE         LogSoftmaxAVX2_outend_45
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R8, R12
 	SHLQ       $0x02, R12
@@ -2583,7 +2739,7 @@ LogSoftmaxAVX2_outtail_38:
 	VSUBPS     Y5, Y7, Y7
 	VMASKMOVPS Y7, Y6, (AX)(R9*4)
 
-LogSoftmaxAVX2_outend_39:
+LogSoftmaxAVX2_outend_45:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
@@ -2592,7 +2748,7 @@ LogSoftmaxAVX2_outend_39:
 	CMPQ    R10, DX
 	JB      LogSoftmaxAVX2_row
 
-LogSoftmaxAVX2_end_11:
+LogSoftmaxAVX2_end_17:
 	VZEROUPPER
 	RET
 
@@ -2745,16 +2901,29 @@ LogSumExpAVX2_block_1:
 LogSumExpAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	MOVQ         R13, R14
+	ANDQ         $-64, R14
 	XORQ         R12, R12
+	JMP          LogSumExpAVX2_bmax_check_7
 
 LogSumExpAVX2_bmax_6:
 	VMOVUPS (SP)(R12*1), Y5
 	VMAXPS  Y0, Y5, Y0
-	ADDQ    $0x20, R12
-	CMPQ    R12, R13
+	VMOVUPS 32(SP)(R12*1), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x40, R12
+
+LogSumExpAVX2_bmax_check_7:
+	CMPQ    R12, R14
 	JB      LogSumExpAVX2_bmax_6
-	VXORPS  Y5, Y5, Y5
-	VADDPS  Y5, Y0, Y0
+	CMPQ    R12, R13
+	JAE     LogSumExpAVX2_bmax_end_8
+	VMOVUPS (SP)(R12*1), Y5
+	VMAXPS  Y0, Y5, Y0
+
+LogSumExpAVX2_bmax_end_8:
+	VXORPS Y5, Y5, Y5
+	VADDPS Y5, Y0, Y0
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y5, Y5, Y5
@@ -2766,9 +2935,12 @@ LogSumExpAVX2_bmax_6:
 	VMOVUPS Y5, 672(SP)
 	VMOVUPS Y5, 704(SP)
 	VMOVUPS Y5, 736(SP)
+	MOVQ    R13, R14
+	ANDQ    $-64, R14
 	XORQ    R12, R12
+	JMP     LogSumExpAVX2_bexp_check_10
 
-LogSumExpAVX2_bexp_7:
+LogSumExpAVX2_bexp_9:
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
@@ -2786,28 +2958,75 @@ LogSumExpAVX2_bexp_7:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	MOVQ        R12, R14
-	ANDQ        $0x000000ff, R14
-	VADDPS      512(SP)(R14*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R14*1)
-	ADDQ        $0x20, R12
+	MOVQ        R12, R15
+	ANDQ        $0x000000ff, R15
+	VADDPS      512(SP)(R15*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R15*1)
+	VMOVUPS     32(SP)(R12*1), Y5
+	VSUBPS      Y0, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
+	VMOVAPS     Y3, Y7
+	VFMADD213PS Y2, Y5, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y2, Y7, Y7
+	VFMADD231PS rowconsts<>+672(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y7, Y5
+	VMOVAPS     Y4, Y7
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y7
+	VMULPS      Y8, Y5, Y5
+	VFMADD231PS Y7, Y5, Y8
+	VANDNPS     Y8, Y6, Y8
+	MOVQ        R12, R15
+	ANDQ        $0x000000ff, R15
+	VADDPS      544(SP)(R15*1), Y8, Y8
+	VMOVUPS     Y8, 544(SP)(R15*1)
+	ADDQ        $0x40, R12
+
+LogSumExpAVX2_bexp_check_10:
+	CMPQ        R12, R14
+	JB          LogSumExpAVX2_bexp_9
 	CMPQ        R12, R13
-	JB          LogSumExpAVX2_bexp_7
-	VMOVUPS     512(SP), Y5
-	VMOVUPS     544(SP), Y6
-	VMOVUPS     576(SP), Y7
-	VMOVUPS     608(SP), Y8
-	VMOVUPS     640(SP), Y9
-	VMOVUPS     672(SP), Y10
-	VMOVUPS     704(SP), Y11
-	VMOVUPS     736(SP), Y12
-	VADDPS      Y6, Y5, Y5
-	VADDPS      Y8, Y7, Y7
-	VADDPS      Y10, Y9, Y9
-	VADDPS      Y12, Y11, Y11
-	VADDPS      Y7, Y5, Y5
-	VADDPS      Y11, Y9, Y9
-	VADDPS      Y9, Y5, Y5
+	JAE         LogSumExpAVX2_bexp_end_11
+	VMOVUPS     (SP)(R12*1), Y5
+	VSUBPS      Y0, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
+	VMOVAPS     Y3, Y7
+	VFMADD213PS Y2, Y5, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y2, Y7, Y7
+	VFMADD231PS rowconsts<>+672(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y7, Y5
+	VMOVAPS     Y4, Y7
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y7
+	VMULPS      Y8, Y5, Y5
+	VFMADD231PS Y7, Y5, Y8
+	VANDNPS     Y8, Y6, Y8
+	ANDQ        $0x000000ff, R12
+	VADDPS      512(SP)(R12*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R12*1)
+
+LogSumExpAVX2_bexp_end_11:
+	VMOVUPS 512(SP), Y5
+	VMOVUPS 544(SP), Y6
+	VMOVUPS 576(SP), Y7
+	VMOVUPS 608(SP), Y8
+	VMOVUPS 640(SP), Y9
+	VMOVUPS 672(SP), Y10
+	VMOVUPS 704(SP), Y11
+	VMOVUPS 736(SP), Y12
+	VADDPS  Y6, Y5, Y5
+	VADDPS  Y8, Y7, Y7
+	VADDPS  Y10, Y9, Y9
+	VADDPS  Y12, Y11, Y11
+	VADDPS  Y7, Y5, Y5
+	VADDPS  Y11, Y9, Y9
+	VADDPS  Y9, Y5, Y5
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y5, Y6
@@ -2852,7 +3071,7 @@ LogSumExpAVX2_bexp_7:
 LogSumExpAVX2_bail_3:
 LogSumExpAVX2_blockdone_2:
 	CMPQ R10, DX
-	JAE  LogSumExpAVX2_end_8
+	JAE  LogSumExpAVX2_end_12
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -2862,9 +3081,9 @@ LogSumExpAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         R9, R9
 
-LogSumExpAVX2_max32_9:
+LogSumExpAVX2_max32_13:
 	CMPQ    R9, SI
-	JAE     LogSumExpAVX2_maxv_10
+	JAE     LogSumExpAVX2_maxv_14
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(CX)(R9*4), Y8
@@ -2874,19 +3093,19 @@ LogSumExpAVX2_max32_9:
 	VMOVUPS 96(CX)(R9*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, R9
-	JMP     LogSumExpAVX2_max32_9
+	JMP     LogSumExpAVX2_max32_13
 
-LogSumExpAVX2_maxv_10:
+LogSumExpAVX2_maxv_14:
 	CMPQ    R9, DI
-	JAE     LogSumExpAVX2_maxtail_11
+	JAE     LogSumExpAVX2_maxtail_15
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, R9
-	JMP     LogSumExpAVX2_maxv_10
+	JMP     LogSumExpAVX2_maxv_14
 
-LogSumExpAVX2_maxtail_11:
+LogSumExpAVX2_maxtail_15:
 	CMPQ         R8, $0x00
-	JE           LogSumExpAVX2_maxfold_12
+	JE           LogSumExpAVX2_maxfold_16
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R8, R12
 	SHLQ         $0x02, R12
@@ -2897,7 +3116,7 @@ LogSumExpAVX2_maxtail_11:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-LogSumExpAVX2_maxfold_12:
+LogSumExpAVX2_maxfold_16:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -2921,14 +3140,14 @@ LogSumExpAVX2_row:
 	MOVQ         R10, R9
 	INCQ         R9
 	CMPQ         R9, DX
-	JAE          LogSumExpAVX2_explast_13
+	JAE          LogSumExpAVX2_explast_17
 	LEAQ         (CX)(BX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         R9, R9
 
-LogSumExpAVX2_exp32_15:
+LogSumExpAVX2_exp32_19:
 	CMPQ        R9, SI
-	JAE         LogSumExpAVX2_exprest_16
+	JAE         LogSumExpAVX2_exprest_20
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -3010,12 +3229,12 @@ LogSumExpAVX2_exp32_15:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, R9
-	JMP         LogSumExpAVX2_exp32_15
+	JMP         LogSumExpAVX2_exp32_19
 
-LogSumExpAVX2_exprest_16:
+LogSumExpAVX2_exprest_20:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        R9, DI
-	JAE         LogSumExpAVX2_exptail_18
+	JAE         LogSumExpAVX2_exptail_22
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -3037,11 +3256,11 @@ LogSumExpAVX2_exprest_16:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, R9
-	JMP         LogSumExpAVX2_expnext_19
+	JMP         LogSumExpAVX2_expnext_23
 
-LogSumExpAVX2_exptail_18:
+LogSumExpAVX2_exptail_22:
 	CMPQ         R8, $0x00
-	JE           LogSumExpAVX2_expdone_17
+	JE           LogSumExpAVX2_expdone_21
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -3070,11 +3289,11 @@ LogSumExpAVX2_exptail_18:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y5, Y5
-	JMP          LogSumExpAVX2_expdone_17
+	JMP          LogSumExpAVX2_expdone_21
 
-LogSumExpAVX2_expnext_19:
+LogSumExpAVX2_expnext_23:
 	CMPQ        R9, DI
-	JAE         LogSumExpAVX2_exptail_20
+	JAE         LogSumExpAVX2_exptail_24
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -3096,11 +3315,11 @@ LogSumExpAVX2_expnext_19:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, R9
-	JMP         LogSumExpAVX2_expnext_21
+	JMP         LogSumExpAVX2_expnext_25
 
-LogSumExpAVX2_exptail_20:
+LogSumExpAVX2_exptail_24:
 	CMPQ         R8, $0x00
-	JE           LogSumExpAVX2_expdone_17
+	JE           LogSumExpAVX2_expdone_21
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -3129,11 +3348,11 @@ LogSumExpAVX2_exptail_20:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y6, Y6
-	JMP          LogSumExpAVX2_expdone_17
+	JMP          LogSumExpAVX2_expdone_21
 
-LogSumExpAVX2_expnext_21:
+LogSumExpAVX2_expnext_25:
 	CMPQ        R9, DI
-	JAE         LogSumExpAVX2_exptail_22
+	JAE         LogSumExpAVX2_exptail_26
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -3155,11 +3374,11 @@ LogSumExpAVX2_expnext_21:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, R9
-	JMP         LogSumExpAVX2_expnext_23
+	JMP         LogSumExpAVX2_expnext_27
 
-LogSumExpAVX2_exptail_22:
+LogSumExpAVX2_exptail_26:
 	CMPQ         R8, $0x00
-	JE           LogSumExpAVX2_expdone_17
+	JE           LogSumExpAVX2_expdone_21
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -3188,11 +3407,11 @@ LogSumExpAVX2_exptail_22:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y7, Y7
-	JMP          LogSumExpAVX2_expdone_17
+	JMP          LogSumExpAVX2_expdone_21
 
-LogSumExpAVX2_expnext_23:
+LogSumExpAVX2_expnext_27:
 	CMPQ         R8, $0x00
-	JE           LogSumExpAVX2_expdone_17
+	JE           LogSumExpAVX2_expdone_21
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -3222,7 +3441,7 @@ LogSumExpAVX2_expnext_23:
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y8, Y8
 
-LogSumExpAVX2_expdone_17:
+LogSumExpAVX2_expdone_21:
 	VEXTRACTF128 $0x01, Y1, X9
 	VMAXPS       X9, X1, X1
 	VMOVHLPS     X1, X1, X9
@@ -3232,14 +3451,14 @@ LogSumExpAVX2_expdone_17:
 	VXORPS       X9, X9, X9
 	VADDSS       X9, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          LogSumExpAVX2_expfolded_14
+	JMP          LogSumExpAVX2_expfolded_18
 
-LogSumExpAVX2_explast_13:
+LogSumExpAVX2_explast_17:
 	XORQ R9, R9
 
-LogSumExpAVX2_explast32_24:
+LogSumExpAVX2_explast32_28:
 	CMPQ        R9, SI
-	JAE         LogSumExpAVX2_explastrest_25
+	JAE         LogSumExpAVX2_explastrest_29
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -3313,12 +3532,12 @@ LogSumExpAVX2_explast32_24:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, R9
-	JMP         LogSumExpAVX2_explast32_24
+	JMP         LogSumExpAVX2_explast32_28
 
-LogSumExpAVX2_explastrest_25:
+LogSumExpAVX2_explastrest_29:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        R9, DI
-	JAE         LogSumExpAVX2_explasttail_27
+	JAE         LogSumExpAVX2_explasttail_31
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -3338,11 +3557,11 @@ LogSumExpAVX2_explastrest_25:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, R9
-	JMP         LogSumExpAVX2_explastnext_28
+	JMP         LogSumExpAVX2_explastnext_32
 
-LogSumExpAVX2_explasttail_27:
+LogSumExpAVX2_explasttail_31:
 	CMPQ        R8, $0x00
-	JE          LogSumExpAVX2_explastdone_26
+	JE          LogSumExpAVX2_explastdone_30
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -3367,11 +3586,11 @@ LogSumExpAVX2_explasttail_27:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y5, Y5
-	JMP         LogSumExpAVX2_explastdone_26
+	JMP         LogSumExpAVX2_explastdone_30
 
-LogSumExpAVX2_explastnext_28:
+LogSumExpAVX2_explastnext_32:
 	CMPQ        R9, DI
-	JAE         LogSumExpAVX2_explasttail_29
+	JAE         LogSumExpAVX2_explasttail_33
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -3391,11 +3610,11 @@ LogSumExpAVX2_explastnext_28:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, R9
-	JMP         LogSumExpAVX2_explastnext_30
+	JMP         LogSumExpAVX2_explastnext_34
 
-LogSumExpAVX2_explasttail_29:
+LogSumExpAVX2_explasttail_33:
 	CMPQ        R8, $0x00
-	JE          LogSumExpAVX2_explastdone_26
+	JE          LogSumExpAVX2_explastdone_30
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -3420,11 +3639,11 @@ LogSumExpAVX2_explasttail_29:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y6, Y6
-	JMP         LogSumExpAVX2_explastdone_26
+	JMP         LogSumExpAVX2_explastdone_30
 
-LogSumExpAVX2_explastnext_30:
+LogSumExpAVX2_explastnext_34:
 	CMPQ        R9, DI
-	JAE         LogSumExpAVX2_explasttail_31
+	JAE         LogSumExpAVX2_explasttail_35
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -3444,11 +3663,11 @@ LogSumExpAVX2_explastnext_30:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, R9
-	JMP         LogSumExpAVX2_explastnext_32
+	JMP         LogSumExpAVX2_explastnext_36
 
-LogSumExpAVX2_explasttail_31:
+LogSumExpAVX2_explasttail_35:
 	CMPQ        R8, $0x00
-	JE          LogSumExpAVX2_explastdone_26
+	JE          LogSumExpAVX2_explastdone_30
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -3473,11 +3692,11 @@ LogSumExpAVX2_explasttail_31:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y7, Y7
-	JMP         LogSumExpAVX2_explastdone_26
+	JMP         LogSumExpAVX2_explastdone_30
 
-LogSumExpAVX2_explastnext_32:
+LogSumExpAVX2_explastnext_36:
 	CMPQ        R8, $0x00
-	JE          LogSumExpAVX2_explastdone_26
+	JE          LogSumExpAVX2_explastdone_30
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -3503,8 +3722,8 @@ LogSumExpAVX2_explastnext_32:
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y8, Y8
 
-LogSumExpAVX2_explastdone_26:
-LogSumExpAVX2_expfolded_14:
+LogSumExpAVX2_explastdone_30:
+LogSumExpAVX2_expfolded_18:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -3563,7 +3782,7 @@ LogSumExpAVX2_expfolded_14:
 	CMPQ    R10, DX
 	JB      LogSumExpAVX2_row
 
-LogSumExpAVX2_end_8:
+LogSumExpAVX2_end_12:
 LogSumExpAVX2_special:
 	MOVQ R10, ret+32(FP)
 	VZEROUPPER
@@ -3717,16 +3936,29 @@ CrossEntropyPlainAVX2_block_1:
 CrossEntropyPlainAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	MOVQ         R12, R13
+	ANDQ         $-64, R13
 	XORQ         R11, R11
+	JMP          CrossEntropyPlainAVX2_bmax_check_7
 
 CrossEntropyPlainAVX2_bmax_6:
 	VMOVUPS (SP)(R11*1), Y5
 	VMAXPS  Y0, Y5, Y0
-	ADDQ    $0x20, R11
-	CMPQ    R11, R12
+	VMOVUPS 32(SP)(R11*1), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x40, R11
+
+CrossEntropyPlainAVX2_bmax_check_7:
+	CMPQ    R11, R13
 	JB      CrossEntropyPlainAVX2_bmax_6
-	VXORPS  Y5, Y5, Y5
-	VADDPS  Y5, Y0, Y0
+	CMPQ    R11, R12
+	JAE     CrossEntropyPlainAVX2_bmax_end_8
+	VMOVUPS (SP)(R11*1), Y5
+	VMAXPS  Y0, Y5, Y0
+
+CrossEntropyPlainAVX2_bmax_end_8:
+	VXORPS Y5, Y5, Y5
+	VADDPS Y5, Y0, Y0
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y5, Y5, Y5
@@ -3738,9 +3970,12 @@ CrossEntropyPlainAVX2_bmax_6:
 	VMOVUPS Y5, 672(SP)
 	VMOVUPS Y5, 704(SP)
 	VMOVUPS Y5, 736(SP)
+	MOVQ    R12, R13
+	ANDQ    $-64, R13
 	XORQ    R11, R11
+	JMP     CrossEntropyPlainAVX2_bexp_check_10
 
-CrossEntropyPlainAVX2_bexp_7:
+CrossEntropyPlainAVX2_bexp_9:
 	VMOVUPS     (SP)(R11*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
@@ -3758,28 +3993,75 @@ CrossEntropyPlainAVX2_bexp_7:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	MOVQ        R11, R13
-	ANDQ        $0x000000ff, R13
-	VADDPS      512(SP)(R13*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R13*1)
-	ADDQ        $0x20, R11
+	MOVQ        R11, R14
+	ANDQ        $0x000000ff, R14
+	VADDPS      512(SP)(R14*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R14*1)
+	VMOVUPS     32(SP)(R11*1), Y5
+	VSUBPS      Y0, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
+	VMOVAPS     Y3, Y7
+	VFMADD213PS Y2, Y5, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y2, Y7, Y7
+	VFMADD231PS rowconsts<>+672(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y7, Y5
+	VMOVAPS     Y4, Y7
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y7
+	VMULPS      Y8, Y5, Y5
+	VFMADD231PS Y7, Y5, Y8
+	VANDNPS     Y8, Y6, Y8
+	MOVQ        R11, R14
+	ANDQ        $0x000000ff, R14
+	VADDPS      544(SP)(R14*1), Y8, Y8
+	VMOVUPS     Y8, 544(SP)(R14*1)
+	ADDQ        $0x40, R11
+
+CrossEntropyPlainAVX2_bexp_check_10:
+	CMPQ        R11, R13
+	JB          CrossEntropyPlainAVX2_bexp_9
 	CMPQ        R11, R12
-	JB          CrossEntropyPlainAVX2_bexp_7
-	VMOVUPS     512(SP), Y5
-	VMOVUPS     544(SP), Y6
-	VMOVUPS     576(SP), Y7
-	VMOVUPS     608(SP), Y8
-	VMOVUPS     640(SP), Y9
-	VMOVUPS     672(SP), Y10
-	VMOVUPS     704(SP), Y11
-	VMOVUPS     736(SP), Y12
-	VADDPS      Y6, Y5, Y5
-	VADDPS      Y8, Y7, Y7
-	VADDPS      Y10, Y9, Y9
-	VADDPS      Y12, Y11, Y11
-	VADDPS      Y7, Y5, Y5
-	VADDPS      Y11, Y9, Y9
-	VADDPS      Y9, Y5, Y5
+	JAE         CrossEntropyPlainAVX2_bexp_end_11
+	VMOVUPS     (SP)(R11*1), Y5
+	VSUBPS      Y0, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
+	VMOVAPS     Y3, Y7
+	VFMADD213PS Y2, Y5, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y2, Y7, Y7
+	VFMADD231PS rowconsts<>+672(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y7, Y5
+	VMOVAPS     Y4, Y7
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y7
+	VMULPS      Y8, Y5, Y5
+	VFMADD231PS Y7, Y5, Y8
+	VANDNPS     Y8, Y6, Y8
+	ANDQ        $0x000000ff, R11
+	VADDPS      512(SP)(R11*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R11*1)
+
+CrossEntropyPlainAVX2_bexp_end_11:
+	VMOVUPS 512(SP), Y5
+	VMOVUPS 544(SP), Y6
+	VMOVUPS 576(SP), Y7
+	VMOVUPS 608(SP), Y8
+	VMOVUPS 640(SP), Y9
+	VMOVUPS 672(SP), Y10
+	VMOVUPS 704(SP), Y11
+	VMOVUPS 736(SP), Y12
+	VADDPS  Y6, Y5, Y5
+	VADDPS  Y8, Y7, Y7
+	VADDPS  Y10, Y9, Y9
+	VADDPS  Y12, Y11, Y11
+	VADDPS  Y7, Y5, Y5
+	VADDPS  Y11, Y9, Y9
+	VADDPS  Y9, Y5, Y5
 
 	// per-row outputs of 8 rows: mx (and zw)
 	MOVQ    mx+48(FP), R11
@@ -3823,7 +4105,7 @@ CrossEntropyPlainAVX2_bexp_7:
 
 CrossEntropyPlainAVX2_blockdone_2:
 	CMPQ DI, R9
-	JAE  CrossEntropyPlainAVX2_end_8
+	JAE  CrossEntropyPlainAVX2_end_12
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -3833,9 +4115,9 @@ CrossEntropyPlainAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         SI, SI
 
-CrossEntropyPlainAVX2_max32_9:
+CrossEntropyPlainAVX2_max32_13:
 	CMPQ    SI, CX
-	JAE     CrossEntropyPlainAVX2_maxv_10
+	JAE     CrossEntropyPlainAVX2_maxv_14
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(R8)(SI*4), Y8
@@ -3845,19 +4127,19 @@ CrossEntropyPlainAVX2_max32_9:
 	VMOVUPS 96(R8)(SI*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyPlainAVX2_max32_9
+	JMP     CrossEntropyPlainAVX2_max32_13
 
-CrossEntropyPlainAVX2_maxv_10:
+CrossEntropyPlainAVX2_maxv_14:
 	CMPQ    SI, DX
-	JAE     CrossEntropyPlainAVX2_maxtail_11
+	JAE     CrossEntropyPlainAVX2_maxtail_15
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyPlainAVX2_maxv_10
+	JMP     CrossEntropyPlainAVX2_maxv_14
 
-CrossEntropyPlainAVX2_maxtail_11:
+CrossEntropyPlainAVX2_maxtail_15:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyPlainAVX2_maxfold_12
+	JE           CrossEntropyPlainAVX2_maxfold_16
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -3868,7 +4150,7 @@ CrossEntropyPlainAVX2_maxtail_11:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyPlainAVX2_maxfold_12:
+CrossEntropyPlainAVX2_maxfold_16:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -3892,14 +4174,14 @@ CrossEntropyPlainAVX2_row:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R9
-	JAE          CrossEntropyPlainAVX2_explast_13
+	JAE          CrossEntropyPlainAVX2_explast_17
 	LEAQ         (R8)(AX*4), R10
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-CrossEntropyPlainAVX2_exp32_15:
+CrossEntropyPlainAVX2_exp32_19:
 	CMPQ        SI, CX
-	JAE         CrossEntropyPlainAVX2_exprest_16
+	JAE         CrossEntropyPlainAVX2_exprest_20
 	VMOVUPS     (R10)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -3981,12 +4263,12 @@ CrossEntropyPlainAVX2_exp32_15:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyPlainAVX2_exp32_15
+	JMP         CrossEntropyPlainAVX2_exp32_19
 
-CrossEntropyPlainAVX2_exprest_16:
+CrossEntropyPlainAVX2_exprest_20:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyPlainAVX2_exptail_18
+	JAE         CrossEntropyPlainAVX2_exptail_22
 	VMOVUPS     (R10)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -4008,11 +4290,11 @@ CrossEntropyPlainAVX2_exprest_16:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyPlainAVX2_expnext_19
+	JMP         CrossEntropyPlainAVX2_expnext_23
 
-CrossEntropyPlainAVX2_exptail_18:
+CrossEntropyPlainAVX2_exptail_22:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyPlainAVX2_expdone_17
+	JE           CrossEntropyPlainAVX2_expdone_21
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -4041,11 +4323,11 @@ CrossEntropyPlainAVX2_exptail_18:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y5, Y5
-	JMP          CrossEntropyPlainAVX2_expdone_17
+	JMP          CrossEntropyPlainAVX2_expdone_21
 
-CrossEntropyPlainAVX2_expnext_19:
+CrossEntropyPlainAVX2_expnext_23:
 	CMPQ        SI, DX
-	JAE         CrossEntropyPlainAVX2_exptail_20
+	JAE         CrossEntropyPlainAVX2_exptail_24
 	VMOVUPS     (R10)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -4067,11 +4349,11 @@ CrossEntropyPlainAVX2_expnext_19:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyPlainAVX2_expnext_21
+	JMP         CrossEntropyPlainAVX2_expnext_25
 
-CrossEntropyPlainAVX2_exptail_20:
+CrossEntropyPlainAVX2_exptail_24:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyPlainAVX2_expdone_17
+	JE           CrossEntropyPlainAVX2_expdone_21
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -4100,11 +4382,11 @@ CrossEntropyPlainAVX2_exptail_20:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y6, Y6
-	JMP          CrossEntropyPlainAVX2_expdone_17
+	JMP          CrossEntropyPlainAVX2_expdone_21
 
-CrossEntropyPlainAVX2_expnext_21:
+CrossEntropyPlainAVX2_expnext_25:
 	CMPQ        SI, DX
-	JAE         CrossEntropyPlainAVX2_exptail_22
+	JAE         CrossEntropyPlainAVX2_exptail_26
 	VMOVUPS     (R10)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -4126,11 +4408,11 @@ CrossEntropyPlainAVX2_expnext_21:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyPlainAVX2_expnext_23
+	JMP         CrossEntropyPlainAVX2_expnext_27
 
-CrossEntropyPlainAVX2_exptail_22:
+CrossEntropyPlainAVX2_exptail_26:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyPlainAVX2_expdone_17
+	JE           CrossEntropyPlainAVX2_expdone_21
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -4159,11 +4441,11 @@ CrossEntropyPlainAVX2_exptail_22:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y7, Y7
-	JMP          CrossEntropyPlainAVX2_expdone_17
+	JMP          CrossEntropyPlainAVX2_expdone_21
 
-CrossEntropyPlainAVX2_expnext_23:
+CrossEntropyPlainAVX2_expnext_27:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyPlainAVX2_expdone_17
+	JE           CrossEntropyPlainAVX2_expdone_21
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -4193,7 +4475,7 @@ CrossEntropyPlainAVX2_expnext_23:
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y8, Y8
 
-CrossEntropyPlainAVX2_expdone_17:
+CrossEntropyPlainAVX2_expdone_21:
 	VEXTRACTF128 $0x01, Y1, X9
 	VMAXPS       X9, X1, X1
 	VMOVHLPS     X1, X1, X9
@@ -4203,14 +4485,14 @@ CrossEntropyPlainAVX2_expdone_17:
 	VXORPS       X9, X9, X9
 	VADDSS       X9, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyPlainAVX2_expfolded_14
+	JMP          CrossEntropyPlainAVX2_expfolded_18
 
-CrossEntropyPlainAVX2_explast_13:
+CrossEntropyPlainAVX2_explast_17:
 	XORQ SI, SI
 
-CrossEntropyPlainAVX2_explast32_24:
+CrossEntropyPlainAVX2_explast32_28:
 	CMPQ        SI, CX
-	JAE         CrossEntropyPlainAVX2_explastrest_25
+	JAE         CrossEntropyPlainAVX2_explastrest_29
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -4284,12 +4566,12 @@ CrossEntropyPlainAVX2_explast32_24:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyPlainAVX2_explast32_24
+	JMP         CrossEntropyPlainAVX2_explast32_28
 
-CrossEntropyPlainAVX2_explastrest_25:
+CrossEntropyPlainAVX2_explastrest_29:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyPlainAVX2_explasttail_27
+	JAE         CrossEntropyPlainAVX2_explasttail_31
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -4309,11 +4591,11 @@ CrossEntropyPlainAVX2_explastrest_25:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyPlainAVX2_explastnext_28
+	JMP         CrossEntropyPlainAVX2_explastnext_32
 
-CrossEntropyPlainAVX2_explasttail_27:
+CrossEntropyPlainAVX2_explasttail_31:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyPlainAVX2_explastdone_26
+	JE          CrossEntropyPlainAVX2_explastdone_30
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -4338,11 +4620,11 @@ CrossEntropyPlainAVX2_explasttail_27:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y5, Y5
-	JMP         CrossEntropyPlainAVX2_explastdone_26
+	JMP         CrossEntropyPlainAVX2_explastdone_30
 
-CrossEntropyPlainAVX2_explastnext_28:
+CrossEntropyPlainAVX2_explastnext_32:
 	CMPQ        SI, DX
-	JAE         CrossEntropyPlainAVX2_explasttail_29
+	JAE         CrossEntropyPlainAVX2_explasttail_33
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -4362,11 +4644,11 @@ CrossEntropyPlainAVX2_explastnext_28:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyPlainAVX2_explastnext_30
+	JMP         CrossEntropyPlainAVX2_explastnext_34
 
-CrossEntropyPlainAVX2_explasttail_29:
+CrossEntropyPlainAVX2_explasttail_33:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyPlainAVX2_explastdone_26
+	JE          CrossEntropyPlainAVX2_explastdone_30
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -4391,11 +4673,11 @@ CrossEntropyPlainAVX2_explasttail_29:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y6, Y6
-	JMP         CrossEntropyPlainAVX2_explastdone_26
+	JMP         CrossEntropyPlainAVX2_explastdone_30
 
-CrossEntropyPlainAVX2_explastnext_30:
+CrossEntropyPlainAVX2_explastnext_34:
 	CMPQ        SI, DX
-	JAE         CrossEntropyPlainAVX2_explasttail_31
+	JAE         CrossEntropyPlainAVX2_explasttail_35
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -4415,11 +4697,11 @@ CrossEntropyPlainAVX2_explastnext_30:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyPlainAVX2_explastnext_32
+	JMP         CrossEntropyPlainAVX2_explastnext_36
 
-CrossEntropyPlainAVX2_explasttail_31:
+CrossEntropyPlainAVX2_explasttail_35:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyPlainAVX2_explastdone_26
+	JE          CrossEntropyPlainAVX2_explastdone_30
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -4444,11 +4726,11 @@ CrossEntropyPlainAVX2_explasttail_31:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y7, Y7
-	JMP         CrossEntropyPlainAVX2_explastdone_26
+	JMP         CrossEntropyPlainAVX2_explastdone_30
 
-CrossEntropyPlainAVX2_explastnext_32:
+CrossEntropyPlainAVX2_explastnext_36:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyPlainAVX2_explastdone_26
+	JE          CrossEntropyPlainAVX2_explastdone_30
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -4474,8 +4756,8 @@ CrossEntropyPlainAVX2_explastnext_32:
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y8, Y8
 
-CrossEntropyPlainAVX2_explastdone_26:
-CrossEntropyPlainAVX2_expfolded_14:
+CrossEntropyPlainAVX2_explastdone_30:
+CrossEntropyPlainAVX2_expfolded_18:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -4533,7 +4815,7 @@ CrossEntropyPlainAVX2_expfolded_14:
 	CMPQ    DI, R9
 	JB      CrossEntropyPlainAVX2_row
 
-CrossEntropyPlainAVX2_end_8:
+CrossEntropyPlainAVX2_end_12:
 	VZEROUPPER
 	RET
 
@@ -4682,14 +4964,27 @@ CrossEntropySAVX2_block_1:
 CrossEntropySAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	MOVQ         R12, R13
+	ANDQ         $-64, R13
 	XORQ         R11, R11
+	JMP          CrossEntropySAVX2_bmax_check_7
 
 CrossEntropySAVX2_bmax_6:
 	VMOVUPS (SP)(R11*1), Y2
 	VMAXPS  Y0, Y2, Y0
-	ADDQ    $0x20, R11
-	CMPQ    R11, R12
+	VMOVUPS 32(SP)(R11*1), Y2
+	VMAXPS  Y0, Y2, Y0
+	ADDQ    $0x40, R11
+
+CrossEntropySAVX2_bmax_check_7:
+	CMPQ    R11, R13
 	JB      CrossEntropySAVX2_bmax_6
+	CMPQ    R11, R12
+	JAE     CrossEntropySAVX2_bmax_end_8
+	VMOVUPS (SP)(R11*1), Y2
+	VMAXPS  Y0, Y2, Y0
+
+CrossEntropySAVX2_bmax_end_8:
 	VXORPS  Y2, Y2, Y2
 	VADDPS  Y2, Y0, Y0
 	VXORPS  Y2, Y2, Y2
@@ -4712,9 +5007,73 @@ CrossEntropySAVX2_bmax_6:
 	VMOVUPS Y2, 672(SP)
 	VMOVUPS Y2, 704(SP)
 	VMOVUPS Y2, 736(SP)
+	MOVQ    R12, R13
+	ANDQ    $-64, R13
 	XORQ    R11, R11
+	JMP     CrossEntropySAVX2_bexp_check_10
 
-CrossEntropySAVX2_bexp_7:
+CrossEntropySAVX2_bexp_9:
+	VMOVUPS      (SP)(R11*1), Y2
+	VSUBPS       Y0, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VADDPS       Y2, Y3, Y3
+	MOVQ         R11, R14
+	ANDQ         $0x000000ff, R14
+	VADDPS       768(SP)(R14*1), Y3, Y3
+	VMOVUPS      Y3, 768(SP)(R14*1)
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+1568(SB), Y4
+	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
+	VPSLLD       $0x17, Y4, Y5
+	VSUBPS       rowconsts<>+896(SB), Y4, Y4
+	VFMADD231PS  rowconsts<>+672(SB), Y4, Y2
+	VFMADD231PS  rowconsts<>+704(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+768(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+800(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+832(SB), Y2, Y4
+	VMULPS       Y5, Y2, Y2
+	VFMADD231PS  Y4, Y2, Y5
+	VANDNPS      Y5, Y3, Y5
+	MOVQ         R11, R14
+	ANDQ         $0x000000ff, R14
+	VADDPS       512(SP)(R14*1), Y5, Y5
+	VMOVUPS      Y5, 512(SP)(R14*1)
+	VMOVUPS      32(SP)(R11*1), Y2
+	VSUBPS       Y0, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VADDPS       Y2, Y3, Y3
+	MOVQ         R11, R14
+	ANDQ         $0x000000ff, R14
+	VADDPS       800(SP)(R14*1), Y3, Y3
+	VMOVUPS      Y3, 800(SP)(R14*1)
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+1568(SB), Y4
+	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
+	VPSLLD       $0x17, Y4, Y5
+	VSUBPS       rowconsts<>+896(SB), Y4, Y4
+	VFMADD231PS  rowconsts<>+672(SB), Y4, Y2
+	VFMADD231PS  rowconsts<>+704(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+768(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+800(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+832(SB), Y2, Y4
+	VMULPS       Y5, Y2, Y2
+	VFMADD231PS  Y4, Y2, Y5
+	VANDNPS      Y5, Y3, Y5
+	MOVQ         R11, R14
+	ANDQ         $0x000000ff, R14
+	VADDPS       544(SP)(R14*1), Y5, Y5
+	VMOVUPS      Y5, 544(SP)(R14*1)
+	ADDQ         $0x40, R11
+
+CrossEntropySAVX2_bexp_check_10:
+	CMPQ         R11, R13
+	JB           CrossEntropySAVX2_bexp_9
+	CMPQ         R11, R12
+	JAE          CrossEntropySAVX2_bexp_end_11
 	VMOVUPS      (SP)(R11*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -4738,28 +5097,26 @@ CrossEntropySAVX2_bexp_7:
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
-	MOVQ         R11, R13
-	ANDQ         $0x000000ff, R13
-	VADDPS       512(SP)(R13*1), Y5, Y5
-	VMOVUPS      Y5, 512(SP)(R13*1)
-	ADDQ         $0x20, R11
-	CMPQ         R11, R12
-	JB           CrossEntropySAVX2_bexp_7
-	VMOVUPS      512(SP), Y2
-	VMOVUPS      544(SP), Y3
-	VMOVUPS      576(SP), Y4
-	VMOVUPS      608(SP), Y5
-	VMOVUPS      640(SP), Y6
-	VMOVUPS      672(SP), Y7
-	VMOVUPS      704(SP), Y8
-	VMOVUPS      736(SP), Y9
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y6
-	VADDPS       Y9, Y8, Y8
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y6, Y2, Y2
+	ANDQ         $0x000000ff, R11
+	VADDPS       512(SP)(R11*1), Y5, Y5
+	VMOVUPS      Y5, 512(SP)(R11*1)
+
+CrossEntropySAVX2_bexp_end_11:
+	VMOVUPS 512(SP), Y2
+	VMOVUPS 544(SP), Y3
+	VMOVUPS 576(SP), Y4
+	VMOVUPS 608(SP), Y5
+	VMOVUPS 640(SP), Y6
+	VMOVUPS 672(SP), Y7
+	VMOVUPS 704(SP), Y8
+	VMOVUPS 736(SP), Y9
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y9, Y8, Y8
+	VADDPS  Y4, Y2, Y2
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y6, Y2, Y2
 
 	// per-row outputs of 8 rows: mx (and zw)
 	MOVQ    mx+48(FP), R11
@@ -4820,7 +5177,7 @@ CrossEntropySAVX2_bexp_7:
 
 CrossEntropySAVX2_blockdone_2:
 	CMPQ DI, R9
-	JAE  CrossEntropySAVX2_end_8
+	JAE  CrossEntropySAVX2_end_12
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -4830,9 +5187,9 @@ CrossEntropySAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y4
 	XORQ         SI, SI
 
-CrossEntropySAVX2_max32_9:
+CrossEntropySAVX2_max32_13:
 	CMPQ    SI, CX
-	JAE     CrossEntropySAVX2_maxv_10
+	JAE     CrossEntropySAVX2_maxv_14
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	VMOVUPS 32(R8)(SI*4), Y5
@@ -4842,19 +5199,19 @@ CrossEntropySAVX2_max32_9:
 	VMOVUPS 96(R8)(SI*4), Y5
 	VMAXPS  Y4, Y5, Y4
 	ADDQ    $0x20, SI
-	JMP     CrossEntropySAVX2_max32_9
+	JMP     CrossEntropySAVX2_max32_13
 
-CrossEntropySAVX2_maxv_10:
+CrossEntropySAVX2_maxv_14:
 	CMPQ    SI, DX
-	JAE     CrossEntropySAVX2_maxtail_11
+	JAE     CrossEntropySAVX2_maxtail_15
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropySAVX2_maxv_10
+	JMP     CrossEntropySAVX2_maxv_14
 
-CrossEntropySAVX2_maxtail_11:
+CrossEntropySAVX2_maxtail_15:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_maxfold_12
+	JE           CrossEntropySAVX2_maxfold_16
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -4865,7 +5222,7 @@ CrossEntropySAVX2_maxtail_11:
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
 
-CrossEntropySAVX2_maxfold_12:
+CrossEntropySAVX2_maxfold_16:
 	VMAXPS       Y3, Y0, Y0
 	VMAXPS       Y4, Y2, Y2
 	VMAXPS       Y2, Y0, Y0
@@ -4895,14 +5252,14 @@ CrossEntropySAVX2_row:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R9
-	JAE          CrossEntropySAVX2_explast_13
+	JAE          CrossEntropySAVX2_explast_17
 	LEAQ         (R8)(AX*4), R10
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-CrossEntropySAVX2_exp32_15:
+CrossEntropySAVX2_exp32_19:
 	CMPQ         SI, CX
-	JAE          CrossEntropySAVX2_exprest_16
+	JAE          CrossEntropySAVX2_exprest_20
 	VMOVUPS      (R10)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -4988,12 +5345,12 @@ CrossEntropySAVX2_exp32_15:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropySAVX2_exp32_15
+	JMP          CrossEntropySAVX2_exp32_19
 
-CrossEntropySAVX2_exprest_16:
+CrossEntropySAVX2_exprest_20:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropySAVX2_exptail_18
+	JAE          CrossEntropySAVX2_exptail_22
 	VMOVUPS      (R10)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -5016,11 +5373,11 @@ CrossEntropySAVX2_exprest_16:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySAVX2_expnext_19
+	JMP          CrossEntropySAVX2_expnext_23
 
-CrossEntropySAVX2_exptail_18:
+CrossEntropySAVX2_exptail_22:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_expdone_17
+	JE           CrossEntropySAVX2_expdone_21
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -5054,11 +5411,11 @@ CrossEntropySAVX2_exptail_18:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropySAVX2_expdone_17
+	JMP          CrossEntropySAVX2_expdone_21
 
-CrossEntropySAVX2_expnext_19:
+CrossEntropySAVX2_expnext_23:
 	CMPQ         SI, DX
-	JAE          CrossEntropySAVX2_exptail_20
+	JAE          CrossEntropySAVX2_exptail_24
 	VMOVUPS      (R10)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -5081,11 +5438,11 @@ CrossEntropySAVX2_expnext_19:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySAVX2_expnext_21
+	JMP          CrossEntropySAVX2_expnext_25
 
-CrossEntropySAVX2_exptail_20:
+CrossEntropySAVX2_exptail_24:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_expdone_17
+	JE           CrossEntropySAVX2_expdone_21
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -5119,11 +5476,11 @@ CrossEntropySAVX2_exptail_20:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropySAVX2_expdone_17
+	JMP          CrossEntropySAVX2_expdone_21
 
-CrossEntropySAVX2_expnext_21:
+CrossEntropySAVX2_expnext_25:
 	CMPQ         SI, DX
-	JAE          CrossEntropySAVX2_exptail_22
+	JAE          CrossEntropySAVX2_exptail_26
 	VMOVUPS      (R10)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -5146,11 +5503,11 @@ CrossEntropySAVX2_expnext_21:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySAVX2_expnext_23
+	JMP          CrossEntropySAVX2_expnext_27
 
-CrossEntropySAVX2_exptail_22:
+CrossEntropySAVX2_exptail_26:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_expdone_17
+	JE           CrossEntropySAVX2_expdone_21
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -5184,11 +5541,11 @@ CrossEntropySAVX2_exptail_22:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropySAVX2_expdone_17
+	JMP          CrossEntropySAVX2_expdone_21
 
-CrossEntropySAVX2_expnext_23:
+CrossEntropySAVX2_expnext_27:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_expdone_17
+	JE           CrossEntropySAVX2_expdone_21
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -5223,7 +5580,7 @@ CrossEntropySAVX2_expnext_23:
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropySAVX2_expdone_17:
+CrossEntropySAVX2_expdone_21:
 	VEXTRACTF128 $0x01, Y1, X10
 	VMAXPS       X10, X1, X1
 	VMOVHLPS     X1, X1, X10
@@ -5233,14 +5590,14 @@ CrossEntropySAVX2_expdone_17:
 	VXORPS       X10, X10, X10
 	VADDSS       X10, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropySAVX2_expfolded_14
+	JMP          CrossEntropySAVX2_expfolded_18
 
-CrossEntropySAVX2_explast_13:
+CrossEntropySAVX2_explast_17:
 	XORQ SI, SI
 
-CrossEntropySAVX2_explast32_24:
+CrossEntropySAVX2_explast32_28:
 	CMPQ         SI, CX
-	JAE          CrossEntropySAVX2_explastrest_25
+	JAE          CrossEntropySAVX2_explastrest_29
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
@@ -5318,12 +5675,12 @@ CrossEntropySAVX2_explast32_24:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropySAVX2_explast32_24
+	JMP          CrossEntropySAVX2_explast32_28
 
-CrossEntropySAVX2_explastrest_25:
+CrossEntropySAVX2_explastrest_29:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropySAVX2_explasttail_27
+	JAE          CrossEntropySAVX2_explasttail_31
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
@@ -5344,11 +5701,11 @@ CrossEntropySAVX2_explastrest_25:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySAVX2_explastnext_28
+	JMP          CrossEntropySAVX2_explastnext_32
 
-CrossEntropySAVX2_explasttail_27:
+CrossEntropySAVX2_explasttail_31:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_explastdone_26
+	JE           CrossEntropySAVX2_explastdone_30
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -5378,11 +5735,11 @@ CrossEntropySAVX2_explasttail_27:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropySAVX2_explastdone_26
+	JMP          CrossEntropySAVX2_explastdone_30
 
-CrossEntropySAVX2_explastnext_28:
+CrossEntropySAVX2_explastnext_32:
 	CMPQ         SI, DX
-	JAE          CrossEntropySAVX2_explasttail_29
+	JAE          CrossEntropySAVX2_explasttail_33
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
@@ -5403,11 +5760,11 @@ CrossEntropySAVX2_explastnext_28:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySAVX2_explastnext_30
+	JMP          CrossEntropySAVX2_explastnext_34
 
-CrossEntropySAVX2_explasttail_29:
+CrossEntropySAVX2_explasttail_33:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_explastdone_26
+	JE           CrossEntropySAVX2_explastdone_30
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -5437,11 +5794,11 @@ CrossEntropySAVX2_explasttail_29:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropySAVX2_explastdone_26
+	JMP          CrossEntropySAVX2_explastdone_30
 
-CrossEntropySAVX2_explastnext_30:
+CrossEntropySAVX2_explastnext_34:
 	CMPQ         SI, DX
-	JAE          CrossEntropySAVX2_explasttail_31
+	JAE          CrossEntropySAVX2_explasttail_35
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
@@ -5462,11 +5819,11 @@ CrossEntropySAVX2_explastnext_30:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySAVX2_explastnext_32
+	JMP          CrossEntropySAVX2_explastnext_36
 
-CrossEntropySAVX2_explasttail_31:
+CrossEntropySAVX2_explasttail_35:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_explastdone_26
+	JE           CrossEntropySAVX2_explastdone_30
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -5496,11 +5853,11 @@ CrossEntropySAVX2_explasttail_31:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropySAVX2_explastdone_26
+	JMP          CrossEntropySAVX2_explastdone_30
 
-CrossEntropySAVX2_explastnext_32:
+CrossEntropySAVX2_explastnext_36:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_explastdone_26
+	JE           CrossEntropySAVX2_explastdone_30
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -5531,8 +5888,8 @@ CrossEntropySAVX2_explastnext_32:
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropySAVX2_explastdone_26:
-CrossEntropySAVX2_expfolded_14:
+CrossEntropySAVX2_explastdone_30:
+CrossEntropySAVX2_expfolded_18:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y8, Y6, Y6
 	VADDPS       Y9, Y7, Y7
@@ -5601,7 +5958,7 @@ CrossEntropySAVX2_expfolded_14:
 	CMPQ    DI, R9
 	JB      CrossEntropySAVX2_row
 
-CrossEntropySAVX2_end_8:
+CrossEntropySAVX2_end_12:
 	VZEROUPPER
 	RET
 
@@ -6681,16 +7038,29 @@ CrossEntropyWAVX2_block_1:
 CrossEntropyWAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	MOVQ         R12, R13
+	ANDQ         $-64, R13
 	XORQ         R11, R11
+	JMP          CrossEntropyWAVX2_bmax_check_7
 
 CrossEntropyWAVX2_bmax_6:
 	VMOVUPS (SP)(R11*1), Y5
 	VMAXPS  Y0, Y5, Y0
-	ADDQ    $0x20, R11
-	CMPQ    R11, R12
+	VMOVUPS 32(SP)(R11*1), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x40, R11
+
+CrossEntropyWAVX2_bmax_check_7:
+	CMPQ    R11, R13
 	JB      CrossEntropyWAVX2_bmax_6
-	VXORPS  Y5, Y5, Y5
-	VADDPS  Y5, Y0, Y0
+	CMPQ    R11, R12
+	JAE     CrossEntropyWAVX2_bmax_end_8
+	VMOVUPS (SP)(R11*1), Y5
+	VMAXPS  Y0, Y5, Y0
+
+CrossEntropyWAVX2_bmax_end_8:
+	VXORPS Y5, Y5, Y5
+	VADDPS Y5, Y0, Y0
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y5, Y5, Y5
@@ -6702,9 +7072,12 @@ CrossEntropyWAVX2_bmax_6:
 	VMOVUPS Y5, 672(SP)
 	VMOVUPS Y5, 704(SP)
 	VMOVUPS Y5, 736(SP)
+	MOVQ    R12, R13
+	ANDQ    $-64, R13
 	XORQ    R11, R11
+	JMP     CrossEntropyWAVX2_bexp_check_10
 
-CrossEntropyWAVX2_bexp_7:
+CrossEntropyWAVX2_bexp_9:
 	VMOVUPS     (SP)(R11*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
@@ -6722,28 +7095,75 @@ CrossEntropyWAVX2_bexp_7:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	MOVQ        R11, R13
-	ANDQ        $0x000000ff, R13
-	VADDPS      512(SP)(R13*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R13*1)
-	ADDQ        $0x20, R11
+	MOVQ        R11, R14
+	ANDQ        $0x000000ff, R14
+	VADDPS      512(SP)(R14*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R14*1)
+	VMOVUPS     32(SP)(R11*1), Y5
+	VSUBPS      Y0, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
+	VMOVAPS     Y3, Y7
+	VFMADD213PS Y2, Y5, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y2, Y7, Y7
+	VFMADD231PS rowconsts<>+672(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y7, Y5
+	VMOVAPS     Y4, Y7
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y7
+	VMULPS      Y8, Y5, Y5
+	VFMADD231PS Y7, Y5, Y8
+	VANDNPS     Y8, Y6, Y8
+	MOVQ        R11, R14
+	ANDQ        $0x000000ff, R14
+	VADDPS      544(SP)(R14*1), Y8, Y8
+	VMOVUPS     Y8, 544(SP)(R14*1)
+	ADDQ        $0x40, R11
+
+CrossEntropyWAVX2_bexp_check_10:
+	CMPQ        R11, R13
+	JB          CrossEntropyWAVX2_bexp_9
 	CMPQ        R11, R12
-	JB          CrossEntropyWAVX2_bexp_7
-	VMOVUPS     512(SP), Y5
-	VMOVUPS     544(SP), Y6
-	VMOVUPS     576(SP), Y7
-	VMOVUPS     608(SP), Y8
-	VMOVUPS     640(SP), Y9
-	VMOVUPS     672(SP), Y10
-	VMOVUPS     704(SP), Y11
-	VMOVUPS     736(SP), Y12
-	VADDPS      Y6, Y5, Y5
-	VADDPS      Y8, Y7, Y7
-	VADDPS      Y10, Y9, Y9
-	VADDPS      Y12, Y11, Y11
-	VADDPS      Y7, Y5, Y5
-	VADDPS      Y11, Y9, Y9
-	VADDPS      Y9, Y5, Y5
+	JAE         CrossEntropyWAVX2_bexp_end_11
+	VMOVUPS     (SP)(R11*1), Y5
+	VSUBPS      Y0, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
+	VMOVAPS     Y3, Y7
+	VFMADD213PS Y2, Y5, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y2, Y7, Y7
+	VFMADD231PS rowconsts<>+672(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y7, Y5
+	VMOVAPS     Y4, Y7
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y7
+	VMULPS      Y8, Y5, Y5
+	VFMADD231PS Y7, Y5, Y8
+	VANDNPS     Y8, Y6, Y8
+	ANDQ        $0x000000ff, R11
+	VADDPS      512(SP)(R11*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R11*1)
+
+CrossEntropyWAVX2_bexp_end_11:
+	VMOVUPS 512(SP), Y5
+	VMOVUPS 544(SP), Y6
+	VMOVUPS 576(SP), Y7
+	VMOVUPS 608(SP), Y8
+	VMOVUPS 640(SP), Y9
+	VMOVUPS 672(SP), Y10
+	VMOVUPS 704(SP), Y11
+	VMOVUPS 736(SP), Y12
+	VADDPS  Y6, Y5, Y5
+	VADDPS  Y8, Y7, Y7
+	VADDPS  Y10, Y9, Y9
+	VADDPS  Y12, Y11, Y11
+	VADDPS  Y7, Y5, Y5
+	VADDPS  Y11, Y9, Y9
+	VADDPS  Y9, Y5, Y5
 
 	// per-row outputs of 8 rows: mx (and zw)
 	MOVQ    mx+48(FP), R11
@@ -6787,7 +7207,7 @@ CrossEntropyWAVX2_bexp_7:
 
 CrossEntropyWAVX2_blockdone_2:
 	CMPQ DI, R9
-	JAE  CrossEntropyWAVX2_end_8
+	JAE  CrossEntropyWAVX2_end_12
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -6797,9 +7217,9 @@ CrossEntropyWAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         SI, SI
 
-CrossEntropyWAVX2_max32_9:
+CrossEntropyWAVX2_max32_13:
 	CMPQ    SI, CX
-	JAE     CrossEntropyWAVX2_maxv_10
+	JAE     CrossEntropyWAVX2_maxv_14
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(R8)(SI*4), Y8
@@ -6809,19 +7229,19 @@ CrossEntropyWAVX2_max32_9:
 	VMOVUPS 96(R8)(SI*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyWAVX2_max32_9
+	JMP     CrossEntropyWAVX2_max32_13
 
-CrossEntropyWAVX2_maxv_10:
+CrossEntropyWAVX2_maxv_14:
 	CMPQ    SI, DX
-	JAE     CrossEntropyWAVX2_maxtail_11
+	JAE     CrossEntropyWAVX2_maxtail_15
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyWAVX2_maxv_10
+	JMP     CrossEntropyWAVX2_maxv_14
 
-CrossEntropyWAVX2_maxtail_11:
+CrossEntropyWAVX2_maxtail_15:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWAVX2_maxfold_12
+	JE           CrossEntropyWAVX2_maxfold_16
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -6832,7 +7252,7 @@ CrossEntropyWAVX2_maxtail_11:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyWAVX2_maxfold_12:
+CrossEntropyWAVX2_maxfold_16:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -6856,14 +7276,14 @@ CrossEntropyWAVX2_row:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R9
-	JAE          CrossEntropyWAVX2_explast_13
+	JAE          CrossEntropyWAVX2_explast_17
 	LEAQ         (R8)(AX*4), R10
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-CrossEntropyWAVX2_exp32_15:
+CrossEntropyWAVX2_exp32_19:
 	CMPQ        SI, CX
-	JAE         CrossEntropyWAVX2_exprest_16
+	JAE         CrossEntropyWAVX2_exprest_20
 	VMOVUPS     (R10)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -6945,12 +7365,12 @@ CrossEntropyWAVX2_exp32_15:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyWAVX2_exp32_15
+	JMP         CrossEntropyWAVX2_exp32_19
 
-CrossEntropyWAVX2_exprest_16:
+CrossEntropyWAVX2_exprest_20:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyWAVX2_exptail_18
+	JAE         CrossEntropyWAVX2_exptail_22
 	VMOVUPS     (R10)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -6972,11 +7392,11 @@ CrossEntropyWAVX2_exprest_16:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyWAVX2_expnext_19
+	JMP         CrossEntropyWAVX2_expnext_23
 
-CrossEntropyWAVX2_exptail_18:
+CrossEntropyWAVX2_exptail_22:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWAVX2_expdone_17
+	JE           CrossEntropyWAVX2_expdone_21
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -7005,11 +7425,11 @@ CrossEntropyWAVX2_exptail_18:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y5, Y5
-	JMP          CrossEntropyWAVX2_expdone_17
+	JMP          CrossEntropyWAVX2_expdone_21
 
-CrossEntropyWAVX2_expnext_19:
+CrossEntropyWAVX2_expnext_23:
 	CMPQ        SI, DX
-	JAE         CrossEntropyWAVX2_exptail_20
+	JAE         CrossEntropyWAVX2_exptail_24
 	VMOVUPS     (R10)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -7031,11 +7451,11 @@ CrossEntropyWAVX2_expnext_19:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyWAVX2_expnext_21
+	JMP         CrossEntropyWAVX2_expnext_25
 
-CrossEntropyWAVX2_exptail_20:
+CrossEntropyWAVX2_exptail_24:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWAVX2_expdone_17
+	JE           CrossEntropyWAVX2_expdone_21
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -7064,11 +7484,11 @@ CrossEntropyWAVX2_exptail_20:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y6, Y6
-	JMP          CrossEntropyWAVX2_expdone_17
+	JMP          CrossEntropyWAVX2_expdone_21
 
-CrossEntropyWAVX2_expnext_21:
+CrossEntropyWAVX2_expnext_25:
 	CMPQ        SI, DX
-	JAE         CrossEntropyWAVX2_exptail_22
+	JAE         CrossEntropyWAVX2_exptail_26
 	VMOVUPS     (R10)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -7090,11 +7510,11 @@ CrossEntropyWAVX2_expnext_21:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyWAVX2_expnext_23
+	JMP         CrossEntropyWAVX2_expnext_27
 
-CrossEntropyWAVX2_exptail_22:
+CrossEntropyWAVX2_exptail_26:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWAVX2_expdone_17
+	JE           CrossEntropyWAVX2_expdone_21
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -7123,11 +7543,11 @@ CrossEntropyWAVX2_exptail_22:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y7, Y7
-	JMP          CrossEntropyWAVX2_expdone_17
+	JMP          CrossEntropyWAVX2_expdone_21
 
-CrossEntropyWAVX2_expnext_23:
+CrossEntropyWAVX2_expnext_27:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWAVX2_expdone_17
+	JE           CrossEntropyWAVX2_expdone_21
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -7157,7 +7577,7 @@ CrossEntropyWAVX2_expnext_23:
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y8, Y8
 
-CrossEntropyWAVX2_expdone_17:
+CrossEntropyWAVX2_expdone_21:
 	VEXTRACTF128 $0x01, Y1, X9
 	VMAXPS       X9, X1, X1
 	VMOVHLPS     X1, X1, X9
@@ -7167,14 +7587,14 @@ CrossEntropyWAVX2_expdone_17:
 	VXORPS       X9, X9, X9
 	VADDSS       X9, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyWAVX2_expfolded_14
+	JMP          CrossEntropyWAVX2_expfolded_18
 
-CrossEntropyWAVX2_explast_13:
+CrossEntropyWAVX2_explast_17:
 	XORQ SI, SI
 
-CrossEntropyWAVX2_explast32_24:
+CrossEntropyWAVX2_explast32_28:
 	CMPQ        SI, CX
-	JAE         CrossEntropyWAVX2_explastrest_25
+	JAE         CrossEntropyWAVX2_explastrest_29
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -7248,12 +7668,12 @@ CrossEntropyWAVX2_explast32_24:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyWAVX2_explast32_24
+	JMP         CrossEntropyWAVX2_explast32_28
 
-CrossEntropyWAVX2_explastrest_25:
+CrossEntropyWAVX2_explastrest_29:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyWAVX2_explasttail_27
+	JAE         CrossEntropyWAVX2_explasttail_31
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -7273,11 +7693,11 @@ CrossEntropyWAVX2_explastrest_25:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyWAVX2_explastnext_28
+	JMP         CrossEntropyWAVX2_explastnext_32
 
-CrossEntropyWAVX2_explasttail_27:
+CrossEntropyWAVX2_explasttail_31:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyWAVX2_explastdone_26
+	JE          CrossEntropyWAVX2_explastdone_30
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -7302,11 +7722,11 @@ CrossEntropyWAVX2_explasttail_27:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y5, Y5
-	JMP         CrossEntropyWAVX2_explastdone_26
+	JMP         CrossEntropyWAVX2_explastdone_30
 
-CrossEntropyWAVX2_explastnext_28:
+CrossEntropyWAVX2_explastnext_32:
 	CMPQ        SI, DX
-	JAE         CrossEntropyWAVX2_explasttail_29
+	JAE         CrossEntropyWAVX2_explasttail_33
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -7326,11 +7746,11 @@ CrossEntropyWAVX2_explastnext_28:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyWAVX2_explastnext_30
+	JMP         CrossEntropyWAVX2_explastnext_34
 
-CrossEntropyWAVX2_explasttail_29:
+CrossEntropyWAVX2_explasttail_33:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyWAVX2_explastdone_26
+	JE          CrossEntropyWAVX2_explastdone_30
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -7355,11 +7775,11 @@ CrossEntropyWAVX2_explasttail_29:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y6, Y6
-	JMP         CrossEntropyWAVX2_explastdone_26
+	JMP         CrossEntropyWAVX2_explastdone_30
 
-CrossEntropyWAVX2_explastnext_30:
+CrossEntropyWAVX2_explastnext_34:
 	CMPQ        SI, DX
-	JAE         CrossEntropyWAVX2_explasttail_31
+	JAE         CrossEntropyWAVX2_explasttail_35
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -7379,11 +7799,11 @@ CrossEntropyWAVX2_explastnext_30:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyWAVX2_explastnext_32
+	JMP         CrossEntropyWAVX2_explastnext_36
 
-CrossEntropyWAVX2_explasttail_31:
+CrossEntropyWAVX2_explasttail_35:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyWAVX2_explastdone_26
+	JE          CrossEntropyWAVX2_explastdone_30
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -7408,11 +7828,11 @@ CrossEntropyWAVX2_explasttail_31:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y7, Y7
-	JMP         CrossEntropyWAVX2_explastdone_26
+	JMP         CrossEntropyWAVX2_explastdone_30
 
-CrossEntropyWAVX2_explastnext_32:
+CrossEntropyWAVX2_explastnext_36:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyWAVX2_explastdone_26
+	JE          CrossEntropyWAVX2_explastdone_30
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -7438,8 +7858,8 @@ CrossEntropyWAVX2_explastnext_32:
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y8, Y8
 
-CrossEntropyWAVX2_explastdone_26:
-CrossEntropyWAVX2_expfolded_14:
+CrossEntropyWAVX2_explastdone_30:
+CrossEntropyWAVX2_expfolded_18:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -7497,7 +7917,7 @@ CrossEntropyWAVX2_expfolded_14:
 	CMPQ    DI, R9
 	JB      CrossEntropyWAVX2_row
 
-CrossEntropyWAVX2_end_8:
+CrossEntropyWAVX2_end_12:
 	VZEROUPPER
 	RET
 
@@ -7646,14 +8066,27 @@ CrossEntropyWSAVX2_block_1:
 CrossEntropyWSAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	MOVQ         R12, R13
+	ANDQ         $-64, R13
 	XORQ         R11, R11
+	JMP          CrossEntropyWSAVX2_bmax_check_7
 
 CrossEntropyWSAVX2_bmax_6:
 	VMOVUPS (SP)(R11*1), Y2
 	VMAXPS  Y0, Y2, Y0
-	ADDQ    $0x20, R11
-	CMPQ    R11, R12
+	VMOVUPS 32(SP)(R11*1), Y2
+	VMAXPS  Y0, Y2, Y0
+	ADDQ    $0x40, R11
+
+CrossEntropyWSAVX2_bmax_check_7:
+	CMPQ    R11, R13
 	JB      CrossEntropyWSAVX2_bmax_6
+	CMPQ    R11, R12
+	JAE     CrossEntropyWSAVX2_bmax_end_8
+	VMOVUPS (SP)(R11*1), Y2
+	VMAXPS  Y0, Y2, Y0
+
+CrossEntropyWSAVX2_bmax_end_8:
 	VXORPS  Y2, Y2, Y2
 	VADDPS  Y2, Y0, Y0
 	VXORPS  Y2, Y2, Y2
@@ -7676,9 +8109,81 @@ CrossEntropyWSAVX2_bmax_6:
 	VMOVUPS Y2, 672(SP)
 	VMOVUPS Y2, 704(SP)
 	VMOVUPS Y2, 736(SP)
+	MOVQ    R12, R13
+	ANDQ    $-64, R13
 	XORQ    R11, R11
+	JMP     CrossEntropyWSAVX2_bexp_check_10
 
-CrossEntropyWSAVX2_bexp_7:
+CrossEntropyWSAVX2_bexp_9:
+	VMOVUPS      (SP)(R11*1), Y2
+	VSUBPS       Y0, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	MOVQ         w+16(FP), R14
+	MOVQ         R11, R15
+	SHRQ         $0x03, R15
+	VBROADCASTSS (R14)(R15*1), Y4
+	VFMADD231PS  Y4, Y2, Y3
+	MOVQ         R11, R14
+	ANDQ         $0x000000ff, R14
+	VADDPS       768(SP)(R14*1), Y3, Y3
+	VMOVUPS      Y3, 768(SP)(R14*1)
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+1568(SB), Y4
+	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
+	VPSLLD       $0x17, Y4, Y5
+	VSUBPS       rowconsts<>+896(SB), Y4, Y4
+	VFMADD231PS  rowconsts<>+672(SB), Y4, Y2
+	VFMADD231PS  rowconsts<>+704(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+768(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+800(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+832(SB), Y2, Y4
+	VMULPS       Y5, Y2, Y2
+	VFMADD231PS  Y4, Y2, Y5
+	VANDNPS      Y5, Y3, Y5
+	MOVQ         R11, R14
+	ANDQ         $0x000000ff, R14
+	VADDPS       512(SP)(R14*1), Y5, Y5
+	VMOVUPS      Y5, 512(SP)(R14*1)
+	VMOVUPS      32(SP)(R11*1), Y2
+	VSUBPS       Y0, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	MOVQ         w+16(FP), R14
+	MOVQ         R11, R15
+	SHRQ         $0x03, R15
+	VBROADCASTSS 4(R14)(R15*1), Y4
+	VFMADD231PS  Y4, Y2, Y3
+	MOVQ         R11, R14
+	ANDQ         $0x000000ff, R14
+	VADDPS       800(SP)(R14*1), Y3, Y3
+	VMOVUPS      Y3, 800(SP)(R14*1)
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+1568(SB), Y4
+	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
+	VPSLLD       $0x17, Y4, Y5
+	VSUBPS       rowconsts<>+896(SB), Y4, Y4
+	VFMADD231PS  rowconsts<>+672(SB), Y4, Y2
+	VFMADD231PS  rowconsts<>+704(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+768(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+800(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+832(SB), Y2, Y4
+	VMULPS       Y5, Y2, Y2
+	VFMADD231PS  Y4, Y2, Y5
+	VANDNPS      Y5, Y3, Y5
+	MOVQ         R11, R14
+	ANDQ         $0x000000ff, R14
+	VADDPS       544(SP)(R14*1), Y5, Y5
+	VMOVUPS      Y5, 544(SP)(R14*1)
+	ADDQ         $0x40, R11
+
+CrossEntropyWSAVX2_bexp_check_10:
+	CMPQ         R11, R13
+	JB           CrossEntropyWSAVX2_bexp_9
+	CMPQ         R11, R12
+	JAE          CrossEntropyWSAVX2_bexp_end_11
 	VMOVUPS      (SP)(R11*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -7706,28 +8211,26 @@ CrossEntropyWSAVX2_bexp_7:
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
-	MOVQ         R11, R13
-	ANDQ         $0x000000ff, R13
-	VADDPS       512(SP)(R13*1), Y5, Y5
-	VMOVUPS      Y5, 512(SP)(R13*1)
-	ADDQ         $0x20, R11
-	CMPQ         R11, R12
-	JB           CrossEntropyWSAVX2_bexp_7
-	VMOVUPS      512(SP), Y2
-	VMOVUPS      544(SP), Y3
-	VMOVUPS      576(SP), Y4
-	VMOVUPS      608(SP), Y5
-	VMOVUPS      640(SP), Y6
-	VMOVUPS      672(SP), Y7
-	VMOVUPS      704(SP), Y8
-	VMOVUPS      736(SP), Y9
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y6
-	VADDPS       Y9, Y8, Y8
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y6, Y2, Y2
+	ANDQ         $0x000000ff, R11
+	VADDPS       512(SP)(R11*1), Y5, Y5
+	VMOVUPS      Y5, 512(SP)(R11*1)
+
+CrossEntropyWSAVX2_bexp_end_11:
+	VMOVUPS 512(SP), Y2
+	VMOVUPS 544(SP), Y3
+	VMOVUPS 576(SP), Y4
+	VMOVUPS 608(SP), Y5
+	VMOVUPS 640(SP), Y6
+	VMOVUPS 672(SP), Y7
+	VMOVUPS 704(SP), Y8
+	VMOVUPS 736(SP), Y9
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y9, Y8, Y8
+	VADDPS  Y4, Y2, Y2
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y6, Y2, Y2
 
 	// per-row outputs of 8 rows: mx (and zw)
 	MOVQ    mx+48(FP), R11
@@ -7788,7 +8291,7 @@ CrossEntropyWSAVX2_bexp_7:
 
 CrossEntropyWSAVX2_blockdone_2:
 	CMPQ DI, R9
-	JAE  CrossEntropyWSAVX2_end_8
+	JAE  CrossEntropyWSAVX2_end_12
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -7798,9 +8301,9 @@ CrossEntropyWSAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y4
 	XORQ         SI, SI
 
-CrossEntropyWSAVX2_max32_9:
+CrossEntropyWSAVX2_max32_13:
 	CMPQ    SI, CX
-	JAE     CrossEntropyWSAVX2_maxv_10
+	JAE     CrossEntropyWSAVX2_maxv_14
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	VMOVUPS 32(R8)(SI*4), Y5
@@ -7810,19 +8313,19 @@ CrossEntropyWSAVX2_max32_9:
 	VMOVUPS 96(R8)(SI*4), Y5
 	VMAXPS  Y4, Y5, Y4
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyWSAVX2_max32_9
+	JMP     CrossEntropyWSAVX2_max32_13
 
-CrossEntropyWSAVX2_maxv_10:
+CrossEntropyWSAVX2_maxv_14:
 	CMPQ    SI, DX
-	JAE     CrossEntropyWSAVX2_maxtail_11
+	JAE     CrossEntropyWSAVX2_maxtail_15
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyWSAVX2_maxv_10
+	JMP     CrossEntropyWSAVX2_maxv_14
 
-CrossEntropyWSAVX2_maxtail_11:
+CrossEntropyWSAVX2_maxtail_15:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_maxfold_12
+	JE           CrossEntropyWSAVX2_maxfold_16
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -7833,7 +8336,7 @@ CrossEntropyWSAVX2_maxtail_11:
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
 
-CrossEntropyWSAVX2_maxfold_12:
+CrossEntropyWSAVX2_maxfold_16:
 	VMAXPS       Y3, Y0, Y0
 	VMAXPS       Y4, Y2, Y2
 	VMAXPS       Y2, Y0, Y0
@@ -7864,14 +8367,14 @@ CrossEntropyWSAVX2_row:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R9
-	JAE          CrossEntropyWSAVX2_explast_13
+	JAE          CrossEntropyWSAVX2_explast_17
 	LEAQ         (R8)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-CrossEntropyWSAVX2_exp32_15:
+CrossEntropyWSAVX2_exp32_19:
 	CMPQ         SI, CX
-	JAE          CrossEntropyWSAVX2_exprest_16
+	JAE          CrossEntropyWSAVX2_exprest_20
 	VMOVUPS      (R11)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -7957,12 +8460,12 @@ CrossEntropyWSAVX2_exp32_15:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropyWSAVX2_exp32_15
+	JMP          CrossEntropyWSAVX2_exp32_19
 
-CrossEntropyWSAVX2_exprest_16:
+CrossEntropyWSAVX2_exprest_20:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropyWSAVX2_exptail_18
+	JAE          CrossEntropyWSAVX2_exptail_22
 	VMOVUPS      (R11)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -7985,11 +8488,11 @@ CrossEntropyWSAVX2_exprest_16:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyWSAVX2_expnext_19
+	JMP          CrossEntropyWSAVX2_expnext_23
 
-CrossEntropyWSAVX2_exptail_18:
+CrossEntropyWSAVX2_exptail_22:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_expdone_17
+	JE           CrossEntropyWSAVX2_expdone_21
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -8024,11 +8527,11 @@ CrossEntropyWSAVX2_exptail_18:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropyWSAVX2_expdone_17
+	JMP          CrossEntropyWSAVX2_expdone_21
 
-CrossEntropyWSAVX2_expnext_19:
+CrossEntropyWSAVX2_expnext_23:
 	CMPQ         SI, DX
-	JAE          CrossEntropyWSAVX2_exptail_20
+	JAE          CrossEntropyWSAVX2_exptail_24
 	VMOVUPS      (R11)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -8051,11 +8554,11 @@ CrossEntropyWSAVX2_expnext_19:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyWSAVX2_expnext_21
+	JMP          CrossEntropyWSAVX2_expnext_25
 
-CrossEntropyWSAVX2_exptail_20:
+CrossEntropyWSAVX2_exptail_24:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_expdone_17
+	JE           CrossEntropyWSAVX2_expdone_21
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -8090,11 +8593,11 @@ CrossEntropyWSAVX2_exptail_20:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropyWSAVX2_expdone_17
+	JMP          CrossEntropyWSAVX2_expdone_21
 
-CrossEntropyWSAVX2_expnext_21:
+CrossEntropyWSAVX2_expnext_25:
 	CMPQ         SI, DX
-	JAE          CrossEntropyWSAVX2_exptail_22
+	JAE          CrossEntropyWSAVX2_exptail_26
 	VMOVUPS      (R11)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -8117,11 +8620,11 @@ CrossEntropyWSAVX2_expnext_21:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyWSAVX2_expnext_23
+	JMP          CrossEntropyWSAVX2_expnext_27
 
-CrossEntropyWSAVX2_exptail_22:
+CrossEntropyWSAVX2_exptail_26:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_expdone_17
+	JE           CrossEntropyWSAVX2_expdone_21
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -8156,11 +8659,11 @@ CrossEntropyWSAVX2_exptail_22:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropyWSAVX2_expdone_17
+	JMP          CrossEntropyWSAVX2_expdone_21
 
-CrossEntropyWSAVX2_expnext_23:
+CrossEntropyWSAVX2_expnext_27:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_expdone_17
+	JE           CrossEntropyWSAVX2_expdone_21
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -8196,7 +8699,7 @@ CrossEntropyWSAVX2_expnext_23:
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropyWSAVX2_expdone_17:
+CrossEntropyWSAVX2_expdone_21:
 	VEXTRACTF128 $0x01, Y1, X10
 	VMAXPS       X10, X1, X1
 	VMOVHLPS     X1, X1, X10
@@ -8206,14 +8709,14 @@ CrossEntropyWSAVX2_expdone_17:
 	VXORPS       X10, X10, X10
 	VADDSS       X10, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyWSAVX2_expfolded_14
+	JMP          CrossEntropyWSAVX2_expfolded_18
 
-CrossEntropyWSAVX2_explast_13:
+CrossEntropyWSAVX2_explast_17:
 	XORQ SI, SI
 
-CrossEntropyWSAVX2_explast32_24:
+CrossEntropyWSAVX2_explast32_28:
 	CMPQ         SI, CX
-	JAE          CrossEntropyWSAVX2_explastrest_25
+	JAE          CrossEntropyWSAVX2_explastrest_29
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
@@ -8291,12 +8794,12 @@ CrossEntropyWSAVX2_explast32_24:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropyWSAVX2_explast32_24
+	JMP          CrossEntropyWSAVX2_explast32_28
 
-CrossEntropyWSAVX2_explastrest_25:
+CrossEntropyWSAVX2_explastrest_29:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropyWSAVX2_explasttail_27
+	JAE          CrossEntropyWSAVX2_explasttail_31
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
@@ -8317,11 +8820,11 @@ CrossEntropyWSAVX2_explastrest_25:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyWSAVX2_explastnext_28
+	JMP          CrossEntropyWSAVX2_explastnext_32
 
-CrossEntropyWSAVX2_explasttail_27:
+CrossEntropyWSAVX2_explasttail_31:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_explastdone_26
+	JE           CrossEntropyWSAVX2_explastdone_30
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -8352,11 +8855,11 @@ CrossEntropyWSAVX2_explasttail_27:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropyWSAVX2_explastdone_26
+	JMP          CrossEntropyWSAVX2_explastdone_30
 
-CrossEntropyWSAVX2_explastnext_28:
+CrossEntropyWSAVX2_explastnext_32:
 	CMPQ         SI, DX
-	JAE          CrossEntropyWSAVX2_explasttail_29
+	JAE          CrossEntropyWSAVX2_explasttail_33
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y3
@@ -8377,11 +8880,11 @@ CrossEntropyWSAVX2_explastnext_28:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyWSAVX2_explastnext_30
+	JMP          CrossEntropyWSAVX2_explastnext_34
 
-CrossEntropyWSAVX2_explasttail_29:
+CrossEntropyWSAVX2_explasttail_33:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_explastdone_26
+	JE           CrossEntropyWSAVX2_explastdone_30
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -8412,11 +8915,11 @@ CrossEntropyWSAVX2_explasttail_29:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropyWSAVX2_explastdone_26
+	JMP          CrossEntropyWSAVX2_explastdone_30
 
-CrossEntropyWSAVX2_explastnext_30:
+CrossEntropyWSAVX2_explastnext_34:
 	CMPQ         SI, DX
-	JAE          CrossEntropyWSAVX2_explasttail_31
+	JAE          CrossEntropyWSAVX2_explasttail_35
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y4
@@ -8437,11 +8940,11 @@ CrossEntropyWSAVX2_explastnext_30:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyWSAVX2_explastnext_32
+	JMP          CrossEntropyWSAVX2_explastnext_36
 
-CrossEntropyWSAVX2_explasttail_31:
+CrossEntropyWSAVX2_explasttail_35:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_explastdone_26
+	JE           CrossEntropyWSAVX2_explastdone_30
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -8472,11 +8975,11 @@ CrossEntropyWSAVX2_explasttail_31:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropyWSAVX2_explastdone_26
+	JMP          CrossEntropyWSAVX2_explastdone_30
 
-CrossEntropyWSAVX2_explastnext_32:
+CrossEntropyWSAVX2_explastnext_36:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_explastdone_26
+	JE           CrossEntropyWSAVX2_explastdone_30
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -8508,8 +9011,8 @@ CrossEntropyWSAVX2_explastnext_32:
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropyWSAVX2_explastdone_26:
-CrossEntropyWSAVX2_expfolded_14:
+CrossEntropyWSAVX2_explastdone_30:
+CrossEntropyWSAVX2_expfolded_18:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y8, Y6, Y6
 	VADDPS       Y9, Y7, Y7
@@ -8578,7 +9081,7 @@ CrossEntropyWSAVX2_expfolded_14:
 	CMPQ    DI, R9
 	JB      CrossEntropyWSAVX2_row
 
-CrossEntropyWSAVX2_end_8:
+CrossEntropyWSAVX2_end_12:
 	VZEROUPPER
 	RET
 
@@ -9675,16 +10178,29 @@ CrossEntropyGAVX2_block_1:
 CrossEntropyGAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	MOVQ         R13, R14
+	ANDQ         $-64, R14
 	XORQ         R12, R12
+	JMP          CrossEntropyGAVX2_bmax_check_7
 
 CrossEntropyGAVX2_bmax_6:
 	VMOVUPS (SP)(R12*1), Y5
 	VMAXPS  Y0, Y5, Y0
-	ADDQ    $0x20, R12
-	CMPQ    R12, R13
+	VMOVUPS 32(SP)(R12*1), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x40, R12
+
+CrossEntropyGAVX2_bmax_check_7:
+	CMPQ    R12, R14
 	JB      CrossEntropyGAVX2_bmax_6
-	VXORPS  Y5, Y5, Y5
-	VADDPS  Y5, Y0, Y0
+	CMPQ    R12, R13
+	JAE     CrossEntropyGAVX2_bmax_end_8
+	VMOVUPS (SP)(R12*1), Y5
+	VMAXPS  Y0, Y5, Y0
+
+CrossEntropyGAVX2_bmax_end_8:
+	VXORPS Y5, Y5, Y5
+	VADDPS Y5, Y0, Y0
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y5, Y5, Y5
@@ -9696,9 +10212,12 @@ CrossEntropyGAVX2_bmax_6:
 	VMOVUPS Y5, 672(SP)
 	VMOVUPS Y5, 704(SP)
 	VMOVUPS Y5, 736(SP)
+	MOVQ    R13, R14
+	ANDQ    $-64, R14
 	XORQ    R12, R12
+	JMP     CrossEntropyGAVX2_bexp_check_10
 
-CrossEntropyGAVX2_bexp_7:
+CrossEntropyGAVX2_bexp_9:
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
@@ -9717,28 +10236,77 @@ CrossEntropyGAVX2_bexp_7:
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
 	VMOVUPS     Y8, (SP)(R12*1)
-	MOVQ        R12, R14
-	ANDQ        $0x000000ff, R14
-	VADDPS      512(SP)(R14*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R14*1)
-	ADDQ        $0x20, R12
+	MOVQ        R12, R15
+	ANDQ        $0x000000ff, R15
+	VADDPS      512(SP)(R15*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R15*1)
+	VMOVUPS     32(SP)(R12*1), Y5
+	VSUBPS      Y0, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
+	VMOVAPS     Y3, Y7
+	VFMADD213PS Y2, Y5, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y2, Y7, Y7
+	VFMADD231PS rowconsts<>+672(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y7, Y5
+	VMOVAPS     Y4, Y7
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y7
+	VMULPS      Y8, Y5, Y5
+	VFMADD231PS Y7, Y5, Y8
+	VANDNPS     Y8, Y6, Y8
+	VMOVUPS     Y8, 32(SP)(R12*1)
+	MOVQ        R12, R15
+	ANDQ        $0x000000ff, R15
+	VADDPS      544(SP)(R15*1), Y8, Y8
+	VMOVUPS     Y8, 544(SP)(R15*1)
+	ADDQ        $0x40, R12
+
+CrossEntropyGAVX2_bexp_check_10:
+	CMPQ        R12, R14
+	JB          CrossEntropyGAVX2_bexp_9
 	CMPQ        R12, R13
-	JB          CrossEntropyGAVX2_bexp_7
-	VMOVUPS     512(SP), Y5
-	VMOVUPS     544(SP), Y6
-	VMOVUPS     576(SP), Y7
-	VMOVUPS     608(SP), Y8
-	VMOVUPS     640(SP), Y9
-	VMOVUPS     672(SP), Y10
-	VMOVUPS     704(SP), Y11
-	VMOVUPS     736(SP), Y12
-	VADDPS      Y6, Y5, Y5
-	VADDPS      Y8, Y7, Y7
-	VADDPS      Y10, Y9, Y9
-	VADDPS      Y12, Y11, Y11
-	VADDPS      Y7, Y5, Y5
-	VADDPS      Y11, Y9, Y9
-	VADDPS      Y9, Y5, Y5
+	JAE         CrossEntropyGAVX2_bexp_end_11
+	VMOVUPS     (SP)(R12*1), Y5
+	VSUBPS      Y0, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
+	VMOVAPS     Y3, Y7
+	VFMADD213PS Y2, Y5, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y2, Y7, Y7
+	VFMADD231PS rowconsts<>+672(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y7, Y5
+	VMOVAPS     Y4, Y7
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y7
+	VMULPS      Y8, Y5, Y5
+	VFMADD231PS Y7, Y5, Y8
+	VANDNPS     Y8, Y6, Y8
+	VMOVUPS     Y8, (SP)(R12*1)
+	ANDQ        $0x000000ff, R12
+	VADDPS      512(SP)(R12*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R12*1)
+
+CrossEntropyGAVX2_bexp_end_11:
+	VMOVUPS 512(SP), Y5
+	VMOVUPS 544(SP), Y6
+	VMOVUPS 576(SP), Y7
+	VMOVUPS 608(SP), Y8
+	VMOVUPS 640(SP), Y9
+	VMOVUPS 672(SP), Y10
+	VMOVUPS 704(SP), Y11
+	VMOVUPS 736(SP), Y12
+	VADDPS  Y6, Y5, Y5
+	VADDPS  Y8, Y7, Y7
+	VADDPS  Y10, Y9, Y9
+	VADDPS  Y12, Y11, Y11
+	VADDPS  Y7, Y5, Y5
+	VADDPS  Y11, Y9, Y9
+	VADDPS  Y9, Y5, Y5
 
 	// per-row outputs of 8 rows: mx (and zw)
 	MOVQ    mx+48(FP), R12
@@ -9752,18 +10320,36 @@ CrossEntropyGAVX2_bexp_7:
 	MOVQ         scale+40(FP), R12
 	VMOVUPS      (R12)(DI*4), Y7
 	VBROADCASTSS k+24(FP), Y8
+	MOVQ         R13, R14
+	ANDQ         $-64, R14
 	XORQ         R12, R12
+	JMP          CrossEntropyGAVX2_bgrad_check_13
 
-CrossEntropyGAVX2_bgrad_8:
+CrossEntropyGAVX2_bgrad_12:
 	VMULPS      (SP)(R12*1), Y0, Y9
 	VMOVAPS     Y8, Y10
 	VFMSUB231PS Y6, Y9, Y10
 	VMULPS      Y7, Y10, Y10
 	VMOVUPS     Y10, (SP)(R12*1)
-	ADDQ        $0x20, R12
-	CMPQ        R12, R13
-	JB          CrossEntropyGAVX2_bgrad_8
+	VMULPS      32(SP)(R12*1), Y0, Y9
+	VMOVAPS     Y8, Y10
+	VFMSUB231PS Y6, Y9, Y10
+	VMULPS      Y7, Y10, Y10
+	VMOVUPS     Y10, 32(SP)(R12*1)
+	ADDQ        $0x40, R12
 
+CrossEntropyGAVX2_bgrad_check_13:
+	CMPQ        R12, R14
+	JB          CrossEntropyGAVX2_bgrad_12
+	CMPQ        R12, R13
+	JAE         CrossEntropyGAVX2_bgrad_end_14
+	VMULPS      (SP)(R12*1), Y0, Y0
+	VMOVAPS     Y8, Y8
+	VFMSUB231PS Y6, Y0, Y8
+	VMULPS      Y7, Y8, Y8
+	VMOVUPS     Y8, (SP)(R12*1)
+
+CrossEntropyGAVX2_bgrad_end_14:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (R9)(SI*4), R12
 	VMOVUPS    (SP), Y0
@@ -9808,7 +10394,7 @@ CrossEntropyGAVX2_bgrad_8:
 	VMASKMOVPS Y10, Y9, (R12)(SI*2)
 	VMASKMOVPS Y0, Y9, (R12)(R11*1)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyGAVX2_nohigh_10
+	JBE        CrossEntropyGAVX2_nohigh_16
 	VMOVUPS    256(SP), Y0
 	VMOVUPS    288(SP), Y6
 	VMOVUPS    320(SP), Y7
@@ -9851,7 +10437,7 @@ CrossEntropyGAVX2_bgrad_8:
 	VMASKMOVPS Y10, Y9, 32(R12)(SI*2)
 	VMASKMOVPS Y0, Y9, 32(R12)(R11*1)
 
-CrossEntropyGAVX2_nohigh_10:
+CrossEntropyGAVX2_nohigh_16:
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y5, Y0
@@ -9891,7 +10477,7 @@ CrossEntropyGAVX2_nohigh_10:
 
 CrossEntropyGAVX2_blockdone_2:
 	CMPQ DI, R10
-	JAE  CrossEntropyGAVX2_end_11
+	JAE  CrossEntropyGAVX2_end_17
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -9901,9 +10487,9 @@ CrossEntropyGAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         SI, SI
 
-CrossEntropyGAVX2_max32_12:
+CrossEntropyGAVX2_max32_18:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGAVX2_maxv_13
+	JAE     CrossEntropyGAVX2_maxv_19
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(R8)(SI*4), Y8
@@ -9913,19 +10499,19 @@ CrossEntropyGAVX2_max32_12:
 	VMOVUPS 96(R8)(SI*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyGAVX2_max32_12
+	JMP     CrossEntropyGAVX2_max32_18
 
-CrossEntropyGAVX2_maxv_13:
+CrossEntropyGAVX2_maxv_19:
 	CMPQ    SI, DX
-	JAE     CrossEntropyGAVX2_maxtail_14
+	JAE     CrossEntropyGAVX2_maxtail_20
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGAVX2_maxv_13
+	JMP     CrossEntropyGAVX2_maxv_19
 
-CrossEntropyGAVX2_maxtail_14:
+CrossEntropyGAVX2_maxtail_20:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGAVX2_maxfold_15
+	JE           CrossEntropyGAVX2_maxfold_21
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -9936,7 +10522,7 @@ CrossEntropyGAVX2_maxtail_14:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyGAVX2_maxfold_15:
+CrossEntropyGAVX2_maxfold_21:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -9960,14 +10546,14 @@ CrossEntropyGAVX2_row:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyGAVX2_explast_16
+	JAE          CrossEntropyGAVX2_explast_22
 	LEAQ         (R8)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-CrossEntropyGAVX2_exp32_18:
+CrossEntropyGAVX2_exp32_24:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGAVX2_exprest_19
+	JAE         CrossEntropyGAVX2_exprest_25
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -10053,12 +10639,12 @@ CrossEntropyGAVX2_exp32_18:
 	VMOVUPS     Y12, 96(R9)(SI*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGAVX2_exp32_18
+	JMP         CrossEntropyGAVX2_exp32_24
 
-CrossEntropyGAVX2_exprest_19:
+CrossEntropyGAVX2_exprest_25:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_exptail_21
+	JAE         CrossEntropyGAVX2_exptail_27
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -10081,11 +10667,11 @@ CrossEntropyGAVX2_exprest_19:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_expnext_22
+	JMP         CrossEntropyGAVX2_expnext_28
 
-CrossEntropyGAVX2_exptail_21:
+CrossEntropyGAVX2_exptail_27:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGAVX2_expdone_20
+	JE           CrossEntropyGAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -10115,11 +10701,11 @@ CrossEntropyGAVX2_exptail_21:
 	VANDPS       Y9, Y13, Y13
 	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
 	VADDPS       Y13, Y5, Y5
-	JMP          CrossEntropyGAVX2_expdone_20
+	JMP          CrossEntropyGAVX2_expdone_26
 
-CrossEntropyGAVX2_expnext_22:
+CrossEntropyGAVX2_expnext_28:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_exptail_23
+	JAE         CrossEntropyGAVX2_exptail_29
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -10142,11 +10728,11 @@ CrossEntropyGAVX2_expnext_22:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_expnext_24
+	JMP         CrossEntropyGAVX2_expnext_30
 
-CrossEntropyGAVX2_exptail_23:
+CrossEntropyGAVX2_exptail_29:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGAVX2_expdone_20
+	JE           CrossEntropyGAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -10176,11 +10762,11 @@ CrossEntropyGAVX2_exptail_23:
 	VANDPS       Y9, Y13, Y13
 	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
 	VADDPS       Y13, Y6, Y6
-	JMP          CrossEntropyGAVX2_expdone_20
+	JMP          CrossEntropyGAVX2_expdone_26
 
-CrossEntropyGAVX2_expnext_24:
+CrossEntropyGAVX2_expnext_30:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_exptail_25
+	JAE         CrossEntropyGAVX2_exptail_31
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -10203,11 +10789,11 @@ CrossEntropyGAVX2_expnext_24:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_expnext_26
+	JMP         CrossEntropyGAVX2_expnext_32
 
-CrossEntropyGAVX2_exptail_25:
+CrossEntropyGAVX2_exptail_31:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGAVX2_expdone_20
+	JE           CrossEntropyGAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -10237,11 +10823,11 @@ CrossEntropyGAVX2_exptail_25:
 	VANDPS       Y9, Y13, Y13
 	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
 	VADDPS       Y13, Y7, Y7
-	JMP          CrossEntropyGAVX2_expdone_20
+	JMP          CrossEntropyGAVX2_expdone_26
 
-CrossEntropyGAVX2_expnext_26:
+CrossEntropyGAVX2_expnext_32:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGAVX2_expdone_20
+	JE           CrossEntropyGAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -10272,7 +10858,7 @@ CrossEntropyGAVX2_expnext_26:
 	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
 	VADDPS       Y13, Y8, Y8
 
-CrossEntropyGAVX2_expdone_20:
+CrossEntropyGAVX2_expdone_26:
 	VEXTRACTF128 $0x01, Y1, X9
 	VMAXPS       X9, X1, X1
 	VMOVHLPS     X1, X1, X9
@@ -10282,14 +10868,14 @@ CrossEntropyGAVX2_expdone_20:
 	VXORPS       X9, X9, X9
 	VADDSS       X9, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyGAVX2_expfolded_17
+	JMP          CrossEntropyGAVX2_expfolded_23
 
-CrossEntropyGAVX2_explast_16:
+CrossEntropyGAVX2_explast_22:
 	XORQ SI, SI
 
-CrossEntropyGAVX2_explast32_27:
+CrossEntropyGAVX2_explast32_33:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGAVX2_explastrest_28
+	JAE         CrossEntropyGAVX2_explastrest_34
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -10367,12 +10953,12 @@ CrossEntropyGAVX2_explast32_27:
 	VMOVUPS     Y12, 96(R9)(SI*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGAVX2_explast32_27
+	JMP         CrossEntropyGAVX2_explast32_33
 
-CrossEntropyGAVX2_explastrest_28:
+CrossEntropyGAVX2_explastrest_34:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_explasttail_30
+	JAE         CrossEntropyGAVX2_explasttail_36
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -10393,11 +10979,11 @@ CrossEntropyGAVX2_explastrest_28:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_explastnext_31
+	JMP         CrossEntropyGAVX2_explastnext_37
 
-CrossEntropyGAVX2_explasttail_30:
+CrossEntropyGAVX2_explasttail_36:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX2_explastdone_29
+	JE          CrossEntropyGAVX2_explastdone_35
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -10423,11 +11009,11 @@ CrossEntropyGAVX2_explasttail_30:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y5, Y5
-	JMP         CrossEntropyGAVX2_explastdone_29
+	JMP         CrossEntropyGAVX2_explastdone_35
 
-CrossEntropyGAVX2_explastnext_31:
+CrossEntropyGAVX2_explastnext_37:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_explasttail_32
+	JAE         CrossEntropyGAVX2_explasttail_38
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -10448,11 +11034,11 @@ CrossEntropyGAVX2_explastnext_31:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_explastnext_33
+	JMP         CrossEntropyGAVX2_explastnext_39
 
-CrossEntropyGAVX2_explasttail_32:
+CrossEntropyGAVX2_explasttail_38:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX2_explastdone_29
+	JE          CrossEntropyGAVX2_explastdone_35
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -10478,11 +11064,11 @@ CrossEntropyGAVX2_explasttail_32:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y6, Y6
-	JMP         CrossEntropyGAVX2_explastdone_29
+	JMP         CrossEntropyGAVX2_explastdone_35
 
-CrossEntropyGAVX2_explastnext_33:
+CrossEntropyGAVX2_explastnext_39:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_explasttail_34
+	JAE         CrossEntropyGAVX2_explasttail_40
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -10503,11 +11089,11 @@ CrossEntropyGAVX2_explastnext_33:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_explastnext_35
+	JMP         CrossEntropyGAVX2_explastnext_41
 
-CrossEntropyGAVX2_explasttail_34:
+CrossEntropyGAVX2_explasttail_40:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX2_explastdone_29
+	JE          CrossEntropyGAVX2_explastdone_35
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -10533,11 +11119,11 @@ CrossEntropyGAVX2_explasttail_34:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y7, Y7
-	JMP         CrossEntropyGAVX2_explastdone_29
+	JMP         CrossEntropyGAVX2_explastdone_35
 
-CrossEntropyGAVX2_explastnext_35:
+CrossEntropyGAVX2_explastnext_41:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX2_explastdone_29
+	JE          CrossEntropyGAVX2_explastdone_35
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -10564,8 +11150,8 @@ CrossEntropyGAVX2_explastnext_35:
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y8, Y8
 
-CrossEntropyGAVX2_explastdone_29:
-CrossEntropyGAVX2_expfolded_17:
+CrossEntropyGAVX2_explastdone_35:
+CrossEntropyGAVX2_expfolded_23:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -10588,9 +11174,9 @@ CrossEntropyGAVX2_expfolded_17:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyGAVX2_out32_36:
+CrossEntropyGAVX2_out32_42:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGAVX2_outv_37
+	JAE         CrossEntropyGAVX2_outv_43
 	VMOVUPS     (R9)(SI*4), Y10
 	VMULPS      Y6, Y10, Y10
 	VMOVAPS     Y9, Y11
@@ -10616,11 +11202,11 @@ CrossEntropyGAVX2_out32_36:
 	VMULPS      Y8, Y11, Y11
 	VMOVUPS     Y11, 96(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGAVX2_out32_36
+	JMP         CrossEntropyGAVX2_out32_42
 
-CrossEntropyGAVX2_outv_37:
+CrossEntropyGAVX2_outv_43:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_outtail_38
+	JAE         CrossEntropyGAVX2_outtail_44
 	VMOVUPS     (R9)(SI*4), Y10
 	VMULPS      Y6, Y10, Y10
 	VMOVAPS     Y9, Y11
@@ -10628,11 +11214,11 @@ CrossEntropyGAVX2_outv_37:
 	VMULPS      Y8, Y11, Y11
 	VMOVUPS     Y11, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_outv_37
+	JMP         CrossEntropyGAVX2_outv_43
 
-CrossEntropyGAVX2_outtail_38:
+CrossEntropyGAVX2_outtail_44:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX2_outend_39
+	JE          CrossEntropyGAVX2_outend_45
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -10645,7 +11231,7 @@ CrossEntropyGAVX2_outtail_38:
 	VMULPS      Y8, Y6, Y6
 	VMASKMOVPS  Y6, Y10, (R9)(SI*4)
 
-CrossEntropyGAVX2_outend_39:
+CrossEntropyGAVX2_outend_45:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -10695,7 +11281,7 @@ CrossEntropyGAVX2_outend_39:
 	CMPQ    DI, R10
 	JB      CrossEntropyGAVX2_row
 
-CrossEntropyGAVX2_end_11:
+CrossEntropyGAVX2_end_17:
 	VZEROUPPER
 	RET
 
@@ -10845,14 +11431,27 @@ CrossEntropyGSAVX2_block_1:
 CrossEntropyGSAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	MOVQ         R13, R14
+	ANDQ         $-64, R14
 	XORQ         R12, R12
+	JMP          CrossEntropyGSAVX2_bmax_check_7
 
 CrossEntropyGSAVX2_bmax_6:
 	VMOVUPS (SP)(R12*1), Y2
 	VMAXPS  Y0, Y2, Y0
-	ADDQ    $0x20, R12
-	CMPQ    R12, R13
+	VMOVUPS 32(SP)(R12*1), Y2
+	VMAXPS  Y0, Y2, Y0
+	ADDQ    $0x40, R12
+
+CrossEntropyGSAVX2_bmax_check_7:
+	CMPQ    R12, R14
 	JB      CrossEntropyGSAVX2_bmax_6
+	CMPQ    R12, R13
+	JAE     CrossEntropyGSAVX2_bmax_end_8
+	VMOVUPS (SP)(R12*1), Y2
+	VMAXPS  Y0, Y2, Y0
+
+CrossEntropyGSAVX2_bmax_end_8:
 	VXORPS  Y2, Y2, Y2
 	VADDPS  Y2, Y0, Y0
 	VXORPS  Y2, Y2, Y2
@@ -10875,9 +11474,75 @@ CrossEntropyGSAVX2_bmax_6:
 	VMOVUPS Y2, 672(SP)
 	VMOVUPS Y2, 704(SP)
 	VMOVUPS Y2, 736(SP)
+	MOVQ    R13, R14
+	ANDQ    $-64, R14
 	XORQ    R12, R12
+	JMP     CrossEntropyGSAVX2_bexp_check_10
 
-CrossEntropyGSAVX2_bexp_7:
+CrossEntropyGSAVX2_bexp_9:
+	VMOVUPS      (SP)(R12*1), Y2
+	VSUBPS       Y0, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VADDPS       Y2, Y3, Y3
+	MOVQ         R12, R15
+	ANDQ         $0x000000ff, R15
+	VADDPS       768(SP)(R15*1), Y3, Y3
+	VMOVUPS      Y3, 768(SP)(R15*1)
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+1568(SB), Y4
+	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
+	VPSLLD       $0x17, Y4, Y5
+	VSUBPS       rowconsts<>+896(SB), Y4, Y4
+	VFMADD231PS  rowconsts<>+672(SB), Y4, Y2
+	VFMADD231PS  rowconsts<>+704(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+768(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+800(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+832(SB), Y2, Y4
+	VMULPS       Y5, Y2, Y2
+	VFMADD231PS  Y4, Y2, Y5
+	VANDNPS      Y5, Y3, Y5
+	VMOVUPS      Y5, (SP)(R12*1)
+	MOVQ         R12, R15
+	ANDQ         $0x000000ff, R15
+	VADDPS       512(SP)(R15*1), Y5, Y5
+	VMOVUPS      Y5, 512(SP)(R15*1)
+	VMOVUPS      32(SP)(R12*1), Y2
+	VSUBPS       Y0, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VADDPS       Y2, Y3, Y3
+	MOVQ         R12, R15
+	ANDQ         $0x000000ff, R15
+	VADDPS       800(SP)(R15*1), Y3, Y3
+	VMOVUPS      Y3, 800(SP)(R15*1)
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+1568(SB), Y4
+	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
+	VPSLLD       $0x17, Y4, Y5
+	VSUBPS       rowconsts<>+896(SB), Y4, Y4
+	VFMADD231PS  rowconsts<>+672(SB), Y4, Y2
+	VFMADD231PS  rowconsts<>+704(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+768(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+800(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+832(SB), Y2, Y4
+	VMULPS       Y5, Y2, Y2
+	VFMADD231PS  Y4, Y2, Y5
+	VANDNPS      Y5, Y3, Y5
+	VMOVUPS      Y5, 32(SP)(R12*1)
+	MOVQ         R12, R15
+	ANDQ         $0x000000ff, R15
+	VADDPS       544(SP)(R15*1), Y5, Y5
+	VMOVUPS      Y5, 544(SP)(R15*1)
+	ADDQ         $0x40, R12
+
+CrossEntropyGSAVX2_bexp_check_10:
+	CMPQ         R12, R14
+	JB           CrossEntropyGSAVX2_bexp_9
+	CMPQ         R12, R13
+	JAE          CrossEntropyGSAVX2_bexp_end_11
 	VMOVUPS      (SP)(R12*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -10902,28 +11567,26 @@ CrossEntropyGSAVX2_bexp_7:
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
 	VMOVUPS      Y5, (SP)(R12*1)
-	MOVQ         R12, R14
-	ANDQ         $0x000000ff, R14
-	VADDPS       512(SP)(R14*1), Y5, Y5
-	VMOVUPS      Y5, 512(SP)(R14*1)
-	ADDQ         $0x20, R12
-	CMPQ         R12, R13
-	JB           CrossEntropyGSAVX2_bexp_7
-	VMOVUPS      512(SP), Y2
-	VMOVUPS      544(SP), Y3
-	VMOVUPS      576(SP), Y4
-	VMOVUPS      608(SP), Y5
-	VMOVUPS      640(SP), Y6
-	VMOVUPS      672(SP), Y7
-	VMOVUPS      704(SP), Y8
-	VMOVUPS      736(SP), Y9
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y6
-	VADDPS       Y9, Y8, Y8
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y6, Y2, Y2
+	ANDQ         $0x000000ff, R12
+	VADDPS       512(SP)(R12*1), Y5, Y5
+	VMOVUPS      Y5, 512(SP)(R12*1)
+
+CrossEntropyGSAVX2_bexp_end_11:
+	VMOVUPS 512(SP), Y2
+	VMOVUPS 544(SP), Y3
+	VMOVUPS 576(SP), Y4
+	VMOVUPS 608(SP), Y5
+	VMOVUPS 640(SP), Y6
+	VMOVUPS 672(SP), Y7
+	VMOVUPS 704(SP), Y8
+	VMOVUPS 736(SP), Y9
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y9, Y8, Y8
+	VADDPS  Y4, Y2, Y2
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y6, Y2, Y2
 
 	// per-row outputs of 8 rows: mx (and zw)
 	MOVQ    mx+48(FP), R12
@@ -10954,18 +11617,36 @@ CrossEntropyGSAVX2_bexp_7:
 	MOVQ         scale+40(FP), R12
 	VMOVUPS      (R12)(DI*4), Y4
 	VBROADCASTSS k+24(FP), Y5
+	MOVQ         R13, R14
+	ANDQ         $-64, R14
 	XORQ         R12, R12
+	JMP          CrossEntropyGSAVX2_bgrad_check_13
 
-CrossEntropyGSAVX2_bgrad_8:
+CrossEntropyGSAVX2_bgrad_12:
 	VMULPS      (SP)(R12*1), Y0, Y6
 	VMOVAPS     Y5, Y7
 	VFMSUB231PS Y3, Y6, Y7
 	VMULPS      Y4, Y7, Y7
 	VMOVUPS     Y7, (SP)(R12*1)
-	ADDQ        $0x20, R12
-	CMPQ        R12, R13
-	JB          CrossEntropyGSAVX2_bgrad_8
+	VMULPS      32(SP)(R12*1), Y0, Y6
+	VMOVAPS     Y5, Y7
+	VFMSUB231PS Y3, Y6, Y7
+	VMULPS      Y4, Y7, Y7
+	VMOVUPS     Y7, 32(SP)(R12*1)
+	ADDQ        $0x40, R12
 
+CrossEntropyGSAVX2_bgrad_check_13:
+	CMPQ        R12, R14
+	JB          CrossEntropyGSAVX2_bgrad_12
+	CMPQ        R12, R13
+	JAE         CrossEntropyGSAVX2_bgrad_end_14
+	VMULPS      (SP)(R12*1), Y0, Y0
+	VMOVAPS     Y5, Y5
+	VFMSUB231PS Y3, Y0, Y5
+	VMULPS      Y4, Y5, Y5
+	VMOVUPS     Y5, (SP)(R12*1)
+
+CrossEntropyGSAVX2_bgrad_end_14:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (R9)(SI*4), R12
 	VMOVUPS    (SP), Y0
@@ -11010,7 +11691,7 @@ CrossEntropyGSAVX2_bgrad_8:
 	VMASKMOVPS Y7, Y6, (R12)(SI*2)
 	VMASKMOVPS Y0, Y6, (R12)(R11*1)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyGSAVX2_nohigh_10
+	JBE        CrossEntropyGSAVX2_nohigh_16
 	VMOVUPS    256(SP), Y0
 	VMOVUPS    288(SP), Y3
 	VMOVUPS    320(SP), Y4
@@ -11053,7 +11734,7 @@ CrossEntropyGSAVX2_bgrad_8:
 	VMASKMOVPS Y7, Y6, 32(R12)(SI*2)
 	VMASKMOVPS Y0, Y6, 32(R12)(R11*1)
 
-CrossEntropyGSAVX2_nohigh_10:
+CrossEntropyGSAVX2_nohigh_16:
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y2, Y0
@@ -11093,7 +11774,7 @@ CrossEntropyGSAVX2_nohigh_10:
 
 CrossEntropyGSAVX2_blockdone_2:
 	CMPQ DI, R10
-	JAE  CrossEntropyGSAVX2_end_11
+	JAE  CrossEntropyGSAVX2_end_17
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -11103,9 +11784,9 @@ CrossEntropyGSAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y4
 	XORQ         SI, SI
 
-CrossEntropyGSAVX2_max32_12:
+CrossEntropyGSAVX2_max32_18:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGSAVX2_maxv_13
+	JAE     CrossEntropyGSAVX2_maxv_19
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	VMOVUPS 32(R8)(SI*4), Y5
@@ -11115,19 +11796,19 @@ CrossEntropyGSAVX2_max32_12:
 	VMOVUPS 96(R8)(SI*4), Y5
 	VMAXPS  Y4, Y5, Y4
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyGSAVX2_max32_12
+	JMP     CrossEntropyGSAVX2_max32_18
 
-CrossEntropyGSAVX2_maxv_13:
+CrossEntropyGSAVX2_maxv_19:
 	CMPQ    SI, DX
-	JAE     CrossEntropyGSAVX2_maxtail_14
+	JAE     CrossEntropyGSAVX2_maxtail_20
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGSAVX2_maxv_13
+	JMP     CrossEntropyGSAVX2_maxv_19
 
-CrossEntropyGSAVX2_maxtail_14:
+CrossEntropyGSAVX2_maxtail_20:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_maxfold_15
+	JE           CrossEntropyGSAVX2_maxfold_21
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -11138,7 +11819,7 @@ CrossEntropyGSAVX2_maxtail_14:
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
 
-CrossEntropyGSAVX2_maxfold_15:
+CrossEntropyGSAVX2_maxfold_21:
 	VMAXPS       Y3, Y0, Y0
 	VMAXPS       Y4, Y2, Y2
 	VMAXPS       Y2, Y0, Y0
@@ -11168,14 +11849,14 @@ CrossEntropyGSAVX2_row:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyGSAVX2_explast_16
+	JAE          CrossEntropyGSAVX2_explast_22
 	LEAQ         (R8)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-CrossEntropyGSAVX2_exp32_18:
+CrossEntropyGSAVX2_exp32_24:
 	CMPQ         SI, CX
-	JAE          CrossEntropyGSAVX2_exprest_19
+	JAE          CrossEntropyGSAVX2_exprest_25
 	VMOVUPS      (R11)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -11265,12 +11946,12 @@ CrossEntropyGSAVX2_exp32_18:
 	VMOVUPS      Y13, 96(R9)(SI*4)
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropyGSAVX2_exp32_18
+	JMP          CrossEntropyGSAVX2_exp32_24
 
-CrossEntropyGSAVX2_exprest_19:
+CrossEntropyGSAVX2_exprest_25:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropyGSAVX2_exptail_21
+	JAE          CrossEntropyGSAVX2_exptail_27
 	VMOVUPS      (R11)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -11294,11 +11975,11 @@ CrossEntropyGSAVX2_exprest_19:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGSAVX2_expnext_22
+	JMP          CrossEntropyGSAVX2_expnext_28
 
-CrossEntropyGSAVX2_exptail_21:
+CrossEntropyGSAVX2_exptail_27:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_expdone_20
+	JE           CrossEntropyGSAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -11333,11 +12014,11 @@ CrossEntropyGSAVX2_exptail_21:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropyGSAVX2_expdone_20
+	JMP          CrossEntropyGSAVX2_expdone_26
 
-CrossEntropyGSAVX2_expnext_22:
+CrossEntropyGSAVX2_expnext_28:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGSAVX2_exptail_23
+	JAE          CrossEntropyGSAVX2_exptail_29
 	VMOVUPS      (R11)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -11361,11 +12042,11 @@ CrossEntropyGSAVX2_expnext_22:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGSAVX2_expnext_24
+	JMP          CrossEntropyGSAVX2_expnext_30
 
-CrossEntropyGSAVX2_exptail_23:
+CrossEntropyGSAVX2_exptail_29:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_expdone_20
+	JE           CrossEntropyGSAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -11400,11 +12081,11 @@ CrossEntropyGSAVX2_exptail_23:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropyGSAVX2_expdone_20
+	JMP          CrossEntropyGSAVX2_expdone_26
 
-CrossEntropyGSAVX2_expnext_24:
+CrossEntropyGSAVX2_expnext_30:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGSAVX2_exptail_25
+	JAE          CrossEntropyGSAVX2_exptail_31
 	VMOVUPS      (R11)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -11428,11 +12109,11 @@ CrossEntropyGSAVX2_expnext_24:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGSAVX2_expnext_26
+	JMP          CrossEntropyGSAVX2_expnext_32
 
-CrossEntropyGSAVX2_exptail_25:
+CrossEntropyGSAVX2_exptail_31:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_expdone_20
+	JE           CrossEntropyGSAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -11467,11 +12148,11 @@ CrossEntropyGSAVX2_exptail_25:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropyGSAVX2_expdone_20
+	JMP          CrossEntropyGSAVX2_expdone_26
 
-CrossEntropyGSAVX2_expnext_26:
+CrossEntropyGSAVX2_expnext_32:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_expdone_20
+	JE           CrossEntropyGSAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -11507,7 +12188,7 @@ CrossEntropyGSAVX2_expnext_26:
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropyGSAVX2_expdone_20:
+CrossEntropyGSAVX2_expdone_26:
 	VEXTRACTF128 $0x01, Y1, X10
 	VMAXPS       X10, X1, X1
 	VMOVHLPS     X1, X1, X10
@@ -11517,14 +12198,14 @@ CrossEntropyGSAVX2_expdone_20:
 	VXORPS       X10, X10, X10
 	VADDSS       X10, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyGSAVX2_expfolded_17
+	JMP          CrossEntropyGSAVX2_expfolded_23
 
-CrossEntropyGSAVX2_explast_16:
+CrossEntropyGSAVX2_explast_22:
 	XORQ SI, SI
 
-CrossEntropyGSAVX2_explast32_27:
+CrossEntropyGSAVX2_explast32_33:
 	CMPQ         SI, CX
-	JAE          CrossEntropyGSAVX2_explastrest_28
+	JAE          CrossEntropyGSAVX2_explastrest_34
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
@@ -11606,12 +12287,12 @@ CrossEntropyGSAVX2_explast32_27:
 	VMOVUPS      Y13, 96(R9)(SI*4)
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropyGSAVX2_explast32_27
+	JMP          CrossEntropyGSAVX2_explast32_33
 
-CrossEntropyGSAVX2_explastrest_28:
+CrossEntropyGSAVX2_explastrest_34:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropyGSAVX2_explasttail_30
+	JAE          CrossEntropyGSAVX2_explasttail_36
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
@@ -11633,11 +12314,11 @@ CrossEntropyGSAVX2_explastrest_28:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGSAVX2_explastnext_31
+	JMP          CrossEntropyGSAVX2_explastnext_37
 
-CrossEntropyGSAVX2_explasttail_30:
+CrossEntropyGSAVX2_explasttail_36:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_explastdone_29
+	JE           CrossEntropyGSAVX2_explastdone_35
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -11668,11 +12349,11 @@ CrossEntropyGSAVX2_explasttail_30:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropyGSAVX2_explastdone_29
+	JMP          CrossEntropyGSAVX2_explastdone_35
 
-CrossEntropyGSAVX2_explastnext_31:
+CrossEntropyGSAVX2_explastnext_37:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGSAVX2_explasttail_32
+	JAE          CrossEntropyGSAVX2_explasttail_38
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
@@ -11694,11 +12375,11 @@ CrossEntropyGSAVX2_explastnext_31:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGSAVX2_explastnext_33
+	JMP          CrossEntropyGSAVX2_explastnext_39
 
-CrossEntropyGSAVX2_explasttail_32:
+CrossEntropyGSAVX2_explasttail_38:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_explastdone_29
+	JE           CrossEntropyGSAVX2_explastdone_35
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -11729,11 +12410,11 @@ CrossEntropyGSAVX2_explasttail_32:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropyGSAVX2_explastdone_29
+	JMP          CrossEntropyGSAVX2_explastdone_35
 
-CrossEntropyGSAVX2_explastnext_33:
+CrossEntropyGSAVX2_explastnext_39:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGSAVX2_explasttail_34
+	JAE          CrossEntropyGSAVX2_explasttail_40
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
@@ -11755,11 +12436,11 @@ CrossEntropyGSAVX2_explastnext_33:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGSAVX2_explastnext_35
+	JMP          CrossEntropyGSAVX2_explastnext_41
 
-CrossEntropyGSAVX2_explasttail_34:
+CrossEntropyGSAVX2_explasttail_40:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_explastdone_29
+	JE           CrossEntropyGSAVX2_explastdone_35
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -11790,11 +12471,11 @@ CrossEntropyGSAVX2_explasttail_34:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropyGSAVX2_explastdone_29
+	JMP          CrossEntropyGSAVX2_explastdone_35
 
-CrossEntropyGSAVX2_explastnext_35:
+CrossEntropyGSAVX2_explastnext_41:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_explastdone_29
+	JE           CrossEntropyGSAVX2_explastdone_35
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -11826,8 +12507,8 @@ CrossEntropyGSAVX2_explastnext_35:
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropyGSAVX2_explastdone_29:
-CrossEntropyGSAVX2_expfolded_17:
+CrossEntropyGSAVX2_explastdone_35:
+CrossEntropyGSAVX2_expfolded_23:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y8, Y6, Y6
 	VADDPS       Y9, Y7, Y7
@@ -11850,9 +12531,9 @@ CrossEntropyGSAVX2_expfolded_17:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyGSAVX2_out32_36:
+CrossEntropyGSAVX2_out32_42:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGSAVX2_outv_37
+	JAE         CrossEntropyGSAVX2_outv_43
 	VMOVUPS     (R9)(SI*4), Y11
 	VMULPS      Y7, Y11, Y11
 	VMOVAPS     Y10, Y12
@@ -11878,11 +12559,11 @@ CrossEntropyGSAVX2_out32_36:
 	VMULPS      Y9, Y12, Y12
 	VMOVUPS     Y12, 96(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGSAVX2_out32_36
+	JMP         CrossEntropyGSAVX2_out32_42
 
-CrossEntropyGSAVX2_outv_37:
+CrossEntropyGSAVX2_outv_43:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGSAVX2_outtail_38
+	JAE         CrossEntropyGSAVX2_outtail_44
 	VMOVUPS     (R9)(SI*4), Y11
 	VMULPS      Y7, Y11, Y11
 	VMOVAPS     Y10, Y12
@@ -11890,11 +12571,11 @@ CrossEntropyGSAVX2_outv_37:
 	VMULPS      Y9, Y12, Y12
 	VMOVUPS     Y12, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGSAVX2_outv_37
+	JMP         CrossEntropyGSAVX2_outv_43
 
-CrossEntropyGSAVX2_outtail_38:
+CrossEntropyGSAVX2_outtail_44:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGSAVX2_outend_39
+	JE          CrossEntropyGSAVX2_outend_45
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -11907,7 +12588,7 @@ CrossEntropyGSAVX2_outtail_38:
 	VMULPS      Y9, Y7, Y7
 	VMASKMOVPS  Y7, Y11, (R9)(SI*4)
 
-CrossEntropyGSAVX2_outend_39:
+CrossEntropyGSAVX2_outend_45:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -11968,7 +12649,7 @@ CrossEntropyGSAVX2_outend_39:
 	CMPQ    DI, R10
 	JB      CrossEntropyGSAVX2_row
 
-CrossEntropyGSAVX2_end_11:
+CrossEntropyGSAVX2_end_17:
 	VZEROUPPER
 	RET
 
@@ -13160,16 +13841,29 @@ CrossEntropyGWAVX2_block_1:
 CrossEntropyGWAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	MOVQ         R13, R14
+	ANDQ         $-64, R14
 	XORQ         R12, R12
+	JMP          CrossEntropyGWAVX2_bmax_check_7
 
 CrossEntropyGWAVX2_bmax_6:
 	VMOVUPS (SP)(R12*1), Y5
 	VMAXPS  Y0, Y5, Y0
-	ADDQ    $0x20, R12
-	CMPQ    R12, R13
+	VMOVUPS 32(SP)(R12*1), Y5
+	VMAXPS  Y0, Y5, Y0
+	ADDQ    $0x40, R12
+
+CrossEntropyGWAVX2_bmax_check_7:
+	CMPQ    R12, R14
 	JB      CrossEntropyGWAVX2_bmax_6
-	VXORPS  Y5, Y5, Y5
-	VADDPS  Y5, Y0, Y0
+	CMPQ    R12, R13
+	JAE     CrossEntropyGWAVX2_bmax_end_8
+	VMOVUPS (SP)(R12*1), Y5
+	VMAXPS  Y0, Y5, Y0
+
+CrossEntropyGWAVX2_bmax_end_8:
+	VXORPS Y5, Y5, Y5
+	VADDPS Y5, Y0, Y0
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y5, Y5, Y5
@@ -13181,9 +13875,12 @@ CrossEntropyGWAVX2_bmax_6:
 	VMOVUPS Y5, 672(SP)
 	VMOVUPS Y5, 704(SP)
 	VMOVUPS Y5, 736(SP)
+	MOVQ    R13, R14
+	ANDQ    $-64, R14
 	XORQ    R12, R12
+	JMP     CrossEntropyGWAVX2_bexp_check_10
 
-CrossEntropyGWAVX2_bexp_7:
+CrossEntropyGWAVX2_bexp_9:
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
@@ -13202,28 +13899,77 @@ CrossEntropyGWAVX2_bexp_7:
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
 	VMOVUPS     Y8, (SP)(R12*1)
-	MOVQ        R12, R14
-	ANDQ        $0x000000ff, R14
-	VADDPS      512(SP)(R14*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R14*1)
-	ADDQ        $0x20, R12
+	MOVQ        R12, R15
+	ANDQ        $0x000000ff, R15
+	VADDPS      512(SP)(R15*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R15*1)
+	VMOVUPS     32(SP)(R12*1), Y5
+	VSUBPS      Y0, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
+	VMOVAPS     Y3, Y7
+	VFMADD213PS Y2, Y5, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y2, Y7, Y7
+	VFMADD231PS rowconsts<>+672(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y7, Y5
+	VMOVAPS     Y4, Y7
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y7
+	VMULPS      Y8, Y5, Y5
+	VFMADD231PS Y7, Y5, Y8
+	VANDNPS     Y8, Y6, Y8
+	VMOVUPS     Y8, 32(SP)(R12*1)
+	MOVQ        R12, R15
+	ANDQ        $0x000000ff, R15
+	VADDPS      544(SP)(R15*1), Y8, Y8
+	VMOVUPS     Y8, 544(SP)(R15*1)
+	ADDQ        $0x40, R12
+
+CrossEntropyGWAVX2_bexp_check_10:
+	CMPQ        R12, R14
+	JB          CrossEntropyGWAVX2_bexp_9
 	CMPQ        R12, R13
-	JB          CrossEntropyGWAVX2_bexp_7
-	VMOVUPS     512(SP), Y5
-	VMOVUPS     544(SP), Y6
-	VMOVUPS     576(SP), Y7
-	VMOVUPS     608(SP), Y8
-	VMOVUPS     640(SP), Y9
-	VMOVUPS     672(SP), Y10
-	VMOVUPS     704(SP), Y11
-	VMOVUPS     736(SP), Y12
-	VADDPS      Y6, Y5, Y5
-	VADDPS      Y8, Y7, Y7
-	VADDPS      Y10, Y9, Y9
-	VADDPS      Y12, Y11, Y11
-	VADDPS      Y7, Y5, Y5
-	VADDPS      Y11, Y9, Y9
-	VADDPS      Y9, Y5, Y5
+	JAE         CrossEntropyGWAVX2_bexp_end_11
+	VMOVUPS     (SP)(R12*1), Y5
+	VSUBPS      Y0, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
+	VMOVAPS     Y3, Y7
+	VFMADD213PS Y2, Y5, Y7
+	VPSLLD      $0x17, Y7, Y8
+	VSUBPS      Y2, Y7, Y7
+	VFMADD231PS rowconsts<>+672(SB), Y7, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y7, Y5
+	VMOVAPS     Y4, Y7
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y7
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y7
+	VMULPS      Y8, Y5, Y5
+	VFMADD231PS Y7, Y5, Y8
+	VANDNPS     Y8, Y6, Y8
+	VMOVUPS     Y8, (SP)(R12*1)
+	ANDQ        $0x000000ff, R12
+	VADDPS      512(SP)(R12*1), Y8, Y8
+	VMOVUPS     Y8, 512(SP)(R12*1)
+
+CrossEntropyGWAVX2_bexp_end_11:
+	VMOVUPS 512(SP), Y5
+	VMOVUPS 544(SP), Y6
+	VMOVUPS 576(SP), Y7
+	VMOVUPS 608(SP), Y8
+	VMOVUPS 640(SP), Y9
+	VMOVUPS 672(SP), Y10
+	VMOVUPS 704(SP), Y11
+	VMOVUPS 736(SP), Y12
+	VADDPS  Y6, Y5, Y5
+	VADDPS  Y8, Y7, Y7
+	VADDPS  Y10, Y9, Y9
+	VADDPS  Y12, Y11, Y11
+	VADDPS  Y7, Y5, Y5
+	VADDPS  Y11, Y9, Y9
+	VADDPS  Y9, Y5, Y5
 
 	// per-row outputs of 8 rows: mx (and zw)
 	MOVQ    mx+48(FP), R12
@@ -13237,22 +13983,48 @@ CrossEntropyGWAVX2_bexp_7:
 	MOVQ         scale+40(FP), R12
 	VMOVUPS      (R12)(DI*4), Y7
 	VBROADCASTSS k+24(FP), Y8
+	MOVQ         R13, R14
+	ANDQ         $-64, R14
 	XORQ         R12, R12
+	JMP          CrossEntropyGWAVX2_bgrad_check_13
 
-CrossEntropyGWAVX2_bgrad_8:
+CrossEntropyGWAVX2_bgrad_12:
 	VMULPS       (SP)(R12*1), Y0, Y9
-	MOVQ         w+16(FP), R14
-	MOVQ         R12, R15
-	SHRQ         $0x03, R15
-	VBROADCASTSS (R14)(R15*1), Y10
+	MOVQ         w+16(FP), R15
+	MOVQ         R12, BP
+	SHRQ         $0x03, BP
+	VBROADCASTSS (R15)(BP*1), Y10
 	VMULPS       Y10, Y8, Y10
 	VFMSUB231PS  Y6, Y9, Y10
 	VMULPS       Y7, Y10, Y10
 	VMOVUPS      Y10, (SP)(R12*1)
-	ADDQ         $0x20, R12
-	CMPQ         R12, R13
-	JB           CrossEntropyGWAVX2_bgrad_8
+	VMULPS       32(SP)(R12*1), Y0, Y9
+	MOVQ         w+16(FP), R15
+	MOVQ         R12, BP
+	SHRQ         $0x03, BP
+	VBROADCASTSS 4(R15)(BP*1), Y10
+	VMULPS       Y10, Y8, Y10
+	VFMSUB231PS  Y6, Y9, Y10
+	VMULPS       Y7, Y10, Y10
+	VMOVUPS      Y10, 32(SP)(R12*1)
+	ADDQ         $0x40, R12
 
+CrossEntropyGWAVX2_bgrad_check_13:
+	CMPQ         R12, R14
+	JB           CrossEntropyGWAVX2_bgrad_12
+	CMPQ         R12, R13
+	JAE          CrossEntropyGWAVX2_bgrad_end_14
+	VMULPS       (SP)(R12*1), Y0, Y0
+	MOVQ         w+16(FP), R14
+	MOVQ         R12, R15
+	SHRQ         $0x03, R15
+	VBROADCASTSS (R14)(R15*1), Y9
+	VMULPS       Y9, Y8, Y8
+	VFMSUB231PS  Y6, Y0, Y8
+	VMULPS       Y7, Y8, Y8
+	VMOVUPS      Y8, (SP)(R12*1)
+
+CrossEntropyGWAVX2_bgrad_end_14:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (R9)(SI*4), R12
 	VMOVUPS    (SP), Y0
@@ -13297,7 +14069,7 @@ CrossEntropyGWAVX2_bgrad_8:
 	VMASKMOVPS Y10, Y9, (R12)(SI*2)
 	VMASKMOVPS Y0, Y9, (R12)(R11*1)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyGWAVX2_nohigh_10
+	JBE        CrossEntropyGWAVX2_nohigh_16
 	VMOVUPS    256(SP), Y0
 	VMOVUPS    288(SP), Y6
 	VMOVUPS    320(SP), Y7
@@ -13340,7 +14112,7 @@ CrossEntropyGWAVX2_bgrad_8:
 	VMASKMOVPS Y10, Y9, 32(R12)(SI*2)
 	VMASKMOVPS Y0, Y9, 32(R12)(R11*1)
 
-CrossEntropyGWAVX2_nohigh_10:
+CrossEntropyGWAVX2_nohigh_16:
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y5, Y0
@@ -13380,7 +14152,7 @@ CrossEntropyGWAVX2_nohigh_10:
 
 CrossEntropyGWAVX2_blockdone_2:
 	CMPQ DI, R10
-	JAE  CrossEntropyGWAVX2_end_11
+	JAE  CrossEntropyGWAVX2_end_17
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -13390,9 +14162,9 @@ CrossEntropyGWAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         SI, SI
 
-CrossEntropyGWAVX2_max32_12:
+CrossEntropyGWAVX2_max32_18:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGWAVX2_maxv_13
+	JAE     CrossEntropyGWAVX2_maxv_19
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(R8)(SI*4), Y8
@@ -13402,19 +14174,19 @@ CrossEntropyGWAVX2_max32_12:
 	VMOVUPS 96(R8)(SI*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyGWAVX2_max32_12
+	JMP     CrossEntropyGWAVX2_max32_18
 
-CrossEntropyGWAVX2_maxv_13:
+CrossEntropyGWAVX2_maxv_19:
 	CMPQ    SI, DX
-	JAE     CrossEntropyGWAVX2_maxtail_14
+	JAE     CrossEntropyGWAVX2_maxtail_20
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGWAVX2_maxv_13
+	JMP     CrossEntropyGWAVX2_maxv_19
 
-CrossEntropyGWAVX2_maxtail_14:
+CrossEntropyGWAVX2_maxtail_20:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWAVX2_maxfold_15
+	JE           CrossEntropyGWAVX2_maxfold_21
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -13425,7 +14197,7 @@ CrossEntropyGWAVX2_maxtail_14:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyGWAVX2_maxfold_15:
+CrossEntropyGWAVX2_maxfold_21:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -13449,14 +14221,14 @@ CrossEntropyGWAVX2_row:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyGWAVX2_explast_16
+	JAE          CrossEntropyGWAVX2_explast_22
 	LEAQ         (R8)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-CrossEntropyGWAVX2_exp32_18:
+CrossEntropyGWAVX2_exp32_24:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGWAVX2_exprest_19
+	JAE         CrossEntropyGWAVX2_exprest_25
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -13542,12 +14314,12 @@ CrossEntropyGWAVX2_exp32_18:
 	VMOVUPS     Y12, 96(R9)(SI*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGWAVX2_exp32_18
+	JMP         CrossEntropyGWAVX2_exp32_24
 
-CrossEntropyGWAVX2_exprest_19:
+CrossEntropyGWAVX2_exprest_25:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_exptail_21
+	JAE         CrossEntropyGWAVX2_exptail_27
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -13570,11 +14342,11 @@ CrossEntropyGWAVX2_exprest_19:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_expnext_22
+	JMP         CrossEntropyGWAVX2_expnext_28
 
-CrossEntropyGWAVX2_exptail_21:
+CrossEntropyGWAVX2_exptail_27:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWAVX2_expdone_20
+	JE           CrossEntropyGWAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -13604,11 +14376,11 @@ CrossEntropyGWAVX2_exptail_21:
 	VANDPS       Y9, Y13, Y13
 	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
 	VADDPS       Y13, Y5, Y5
-	JMP          CrossEntropyGWAVX2_expdone_20
+	JMP          CrossEntropyGWAVX2_expdone_26
 
-CrossEntropyGWAVX2_expnext_22:
+CrossEntropyGWAVX2_expnext_28:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_exptail_23
+	JAE         CrossEntropyGWAVX2_exptail_29
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -13631,11 +14403,11 @@ CrossEntropyGWAVX2_expnext_22:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_expnext_24
+	JMP         CrossEntropyGWAVX2_expnext_30
 
-CrossEntropyGWAVX2_exptail_23:
+CrossEntropyGWAVX2_exptail_29:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWAVX2_expdone_20
+	JE           CrossEntropyGWAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -13665,11 +14437,11 @@ CrossEntropyGWAVX2_exptail_23:
 	VANDPS       Y9, Y13, Y13
 	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
 	VADDPS       Y13, Y6, Y6
-	JMP          CrossEntropyGWAVX2_expdone_20
+	JMP          CrossEntropyGWAVX2_expdone_26
 
-CrossEntropyGWAVX2_expnext_24:
+CrossEntropyGWAVX2_expnext_30:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_exptail_25
+	JAE         CrossEntropyGWAVX2_exptail_31
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -13692,11 +14464,11 @@ CrossEntropyGWAVX2_expnext_24:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_expnext_26
+	JMP         CrossEntropyGWAVX2_expnext_32
 
-CrossEntropyGWAVX2_exptail_25:
+CrossEntropyGWAVX2_exptail_31:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWAVX2_expdone_20
+	JE           CrossEntropyGWAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -13726,11 +14498,11 @@ CrossEntropyGWAVX2_exptail_25:
 	VANDPS       Y9, Y13, Y13
 	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
 	VADDPS       Y13, Y7, Y7
-	JMP          CrossEntropyGWAVX2_expdone_20
+	JMP          CrossEntropyGWAVX2_expdone_26
 
-CrossEntropyGWAVX2_expnext_26:
+CrossEntropyGWAVX2_expnext_32:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWAVX2_expdone_20
+	JE           CrossEntropyGWAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -13761,7 +14533,7 @@ CrossEntropyGWAVX2_expnext_26:
 	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
 	VADDPS       Y13, Y8, Y8
 
-CrossEntropyGWAVX2_expdone_20:
+CrossEntropyGWAVX2_expdone_26:
 	VEXTRACTF128 $0x01, Y1, X9
 	VMAXPS       X9, X1, X1
 	VMOVHLPS     X1, X1, X9
@@ -13771,14 +14543,14 @@ CrossEntropyGWAVX2_expdone_20:
 	VXORPS       X9, X9, X9
 	VADDSS       X9, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyGWAVX2_expfolded_17
+	JMP          CrossEntropyGWAVX2_expfolded_23
 
-CrossEntropyGWAVX2_explast_16:
+CrossEntropyGWAVX2_explast_22:
 	XORQ SI, SI
 
-CrossEntropyGWAVX2_explast32_27:
+CrossEntropyGWAVX2_explast32_33:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGWAVX2_explastrest_28
+	JAE         CrossEntropyGWAVX2_explastrest_34
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -13856,12 +14628,12 @@ CrossEntropyGWAVX2_explast32_27:
 	VMOVUPS     Y12, 96(R9)(SI*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGWAVX2_explast32_27
+	JMP         CrossEntropyGWAVX2_explast32_33
 
-CrossEntropyGWAVX2_explastrest_28:
+CrossEntropyGWAVX2_explastrest_34:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_explasttail_30
+	JAE         CrossEntropyGWAVX2_explasttail_36
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -13882,11 +14654,11 @@ CrossEntropyGWAVX2_explastrest_28:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_explastnext_31
+	JMP         CrossEntropyGWAVX2_explastnext_37
 
-CrossEntropyGWAVX2_explasttail_30:
+CrossEntropyGWAVX2_explasttail_36:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX2_explastdone_29
+	JE          CrossEntropyGWAVX2_explastdone_35
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -13912,11 +14684,11 @@ CrossEntropyGWAVX2_explasttail_30:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y5, Y5
-	JMP         CrossEntropyGWAVX2_explastdone_29
+	JMP         CrossEntropyGWAVX2_explastdone_35
 
-CrossEntropyGWAVX2_explastnext_31:
+CrossEntropyGWAVX2_explastnext_37:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_explasttail_32
+	JAE         CrossEntropyGWAVX2_explasttail_38
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -13937,11 +14709,11 @@ CrossEntropyGWAVX2_explastnext_31:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_explastnext_33
+	JMP         CrossEntropyGWAVX2_explastnext_39
 
-CrossEntropyGWAVX2_explasttail_32:
+CrossEntropyGWAVX2_explasttail_38:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX2_explastdone_29
+	JE          CrossEntropyGWAVX2_explastdone_35
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -13967,11 +14739,11 @@ CrossEntropyGWAVX2_explasttail_32:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y6, Y6
-	JMP         CrossEntropyGWAVX2_explastdone_29
+	JMP         CrossEntropyGWAVX2_explastdone_35
 
-CrossEntropyGWAVX2_explastnext_33:
+CrossEntropyGWAVX2_explastnext_39:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_explasttail_34
+	JAE         CrossEntropyGWAVX2_explasttail_40
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -13992,11 +14764,11 @@ CrossEntropyGWAVX2_explastnext_33:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_explastnext_35
+	JMP         CrossEntropyGWAVX2_explastnext_41
 
-CrossEntropyGWAVX2_explasttail_34:
+CrossEntropyGWAVX2_explasttail_40:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX2_explastdone_29
+	JE          CrossEntropyGWAVX2_explastdone_35
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -14022,11 +14794,11 @@ CrossEntropyGWAVX2_explasttail_34:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y7, Y7
-	JMP         CrossEntropyGWAVX2_explastdone_29
+	JMP         CrossEntropyGWAVX2_explastdone_35
 
-CrossEntropyGWAVX2_explastnext_35:
+CrossEntropyGWAVX2_explastnext_41:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX2_explastdone_29
+	JE          CrossEntropyGWAVX2_explastdone_35
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -14053,8 +14825,8 @@ CrossEntropyGWAVX2_explastnext_35:
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y8, Y8
 
-CrossEntropyGWAVX2_explastdone_29:
-CrossEntropyGWAVX2_expfolded_17:
+CrossEntropyGWAVX2_explastdone_35:
+CrossEntropyGWAVX2_expfolded_23:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -14078,9 +14850,9 @@ CrossEntropyGWAVX2_expfolded_17:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyGWAVX2_out32_36:
+CrossEntropyGWAVX2_out32_42:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGWAVX2_outv_37
+	JAE         CrossEntropyGWAVX2_outv_43
 	VMOVUPS     (R9)(SI*4), Y10
 	VMULPS      Y6, Y10, Y10
 	VMULPS      (R11)(SI*4), Y9, Y11
@@ -14106,11 +14878,11 @@ CrossEntropyGWAVX2_out32_36:
 	VMULPS      Y8, Y11, Y11
 	VMOVUPS     Y11, 96(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGWAVX2_out32_36
+	JMP         CrossEntropyGWAVX2_out32_42
 
-CrossEntropyGWAVX2_outv_37:
+CrossEntropyGWAVX2_outv_43:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_outtail_38
+	JAE         CrossEntropyGWAVX2_outtail_44
 	VMOVUPS     (R9)(SI*4), Y10
 	VMULPS      Y6, Y10, Y10
 	VMULPS      (R11)(SI*4), Y9, Y11
@@ -14118,11 +14890,11 @@ CrossEntropyGWAVX2_outv_37:
 	VMULPS      Y8, Y11, Y11
 	VMOVUPS     Y11, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_outv_37
+	JMP         CrossEntropyGWAVX2_outv_43
 
-CrossEntropyGWAVX2_outtail_38:
+CrossEntropyGWAVX2_outtail_44:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX2_outend_39
+	JE          CrossEntropyGWAVX2_outend_45
 	LEAQ        rowconsts<>+32(SB), R12
 	MOVQ        BX, R13
 	SHLQ        $0x02, R13
@@ -14136,7 +14908,7 @@ CrossEntropyGWAVX2_outtail_38:
 	VMULPS      Y8, Y6, Y6
 	VMASKMOVPS  Y6, Y10, (R9)(SI*4)
 
-CrossEntropyGWAVX2_outend_39:
+CrossEntropyGWAVX2_outend_45:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -14186,7 +14958,7 @@ CrossEntropyGWAVX2_outend_39:
 	CMPQ    DI, R10
 	JB      CrossEntropyGWAVX2_row
 
-CrossEntropyGWAVX2_end_11:
+CrossEntropyGWAVX2_end_17:
 	VZEROUPPER
 	RET
 
@@ -14336,14 +15108,27 @@ CrossEntropyGWSAVX2_block_1:
 CrossEntropyGWSAVX2_nohigh_5:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	MOVQ         R13, R14
+	ANDQ         $-64, R14
 	XORQ         R12, R12
+	JMP          CrossEntropyGWSAVX2_bmax_check_7
 
 CrossEntropyGWSAVX2_bmax_6:
 	VMOVUPS (SP)(R12*1), Y2
 	VMAXPS  Y0, Y2, Y0
-	ADDQ    $0x20, R12
-	CMPQ    R12, R13
+	VMOVUPS 32(SP)(R12*1), Y2
+	VMAXPS  Y0, Y2, Y0
+	ADDQ    $0x40, R12
+
+CrossEntropyGWSAVX2_bmax_check_7:
+	CMPQ    R12, R14
 	JB      CrossEntropyGWSAVX2_bmax_6
+	CMPQ    R12, R13
+	JAE     CrossEntropyGWSAVX2_bmax_end_8
+	VMOVUPS (SP)(R12*1), Y2
+	VMAXPS  Y0, Y2, Y0
+
+CrossEntropyGWSAVX2_bmax_end_8:
 	VXORPS  Y2, Y2, Y2
 	VADDPS  Y2, Y0, Y0
 	VXORPS  Y2, Y2, Y2
@@ -14366,9 +15151,83 @@ CrossEntropyGWSAVX2_bmax_6:
 	VMOVUPS Y2, 672(SP)
 	VMOVUPS Y2, 704(SP)
 	VMOVUPS Y2, 736(SP)
+	MOVQ    R13, R14
+	ANDQ    $-64, R14
 	XORQ    R12, R12
+	JMP     CrossEntropyGWSAVX2_bexp_check_10
 
-CrossEntropyGWSAVX2_bexp_7:
+CrossEntropyGWSAVX2_bexp_9:
+	VMOVUPS      (SP)(R12*1), Y2
+	VSUBPS       Y0, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	MOVQ         w+16(FP), R15
+	MOVQ         R12, BP
+	SHRQ         $0x03, BP
+	VBROADCASTSS (R15)(BP*1), Y4
+	VFMADD231PS  Y4, Y2, Y3
+	MOVQ         R12, R15
+	ANDQ         $0x000000ff, R15
+	VADDPS       768(SP)(R15*1), Y3, Y3
+	VMOVUPS      Y3, 768(SP)(R15*1)
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+1568(SB), Y4
+	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
+	VPSLLD       $0x17, Y4, Y5
+	VSUBPS       rowconsts<>+896(SB), Y4, Y4
+	VFMADD231PS  rowconsts<>+672(SB), Y4, Y2
+	VFMADD231PS  rowconsts<>+704(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+768(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+800(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+832(SB), Y2, Y4
+	VMULPS       Y5, Y2, Y2
+	VFMADD231PS  Y4, Y2, Y5
+	VANDNPS      Y5, Y3, Y5
+	VMOVUPS      Y5, (SP)(R12*1)
+	MOVQ         R12, R15
+	ANDQ         $0x000000ff, R15
+	VADDPS       512(SP)(R15*1), Y5, Y5
+	VMOVUPS      Y5, 512(SP)(R15*1)
+	VMOVUPS      32(SP)(R12*1), Y2
+	VSUBPS       Y0, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	MOVQ         w+16(FP), R15
+	MOVQ         R12, BP
+	SHRQ         $0x03, BP
+	VBROADCASTSS 4(R15)(BP*1), Y4
+	VFMADD231PS  Y4, Y2, Y3
+	MOVQ         R12, R15
+	ANDQ         $0x000000ff, R15
+	VADDPS       800(SP)(R15*1), Y3, Y3
+	VMOVUPS      Y3, 800(SP)(R15*1)
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
+	VBROADCASTSS rowconsts<>+1568(SB), Y4
+	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
+	VPSLLD       $0x17, Y4, Y5
+	VSUBPS       rowconsts<>+896(SB), Y4, Y4
+	VFMADD231PS  rowconsts<>+672(SB), Y4, Y2
+	VFMADD231PS  rowconsts<>+704(SB), Y4, Y2
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+768(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+800(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+832(SB), Y2, Y4
+	VMULPS       Y5, Y2, Y2
+	VFMADD231PS  Y4, Y2, Y5
+	VANDNPS      Y5, Y3, Y5
+	VMOVUPS      Y5, 32(SP)(R12*1)
+	MOVQ         R12, R15
+	ANDQ         $0x000000ff, R15
+	VADDPS       544(SP)(R15*1), Y5, Y5
+	VMOVUPS      Y5, 544(SP)(R15*1)
+	ADDQ         $0x40, R12
+
+CrossEntropyGWSAVX2_bexp_check_10:
+	CMPQ         R12, R14
+	JB           CrossEntropyGWSAVX2_bexp_9
+	CMPQ         R12, R13
+	JAE          CrossEntropyGWSAVX2_bexp_end_11
 	VMOVUPS      (SP)(R12*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -14397,28 +15256,26 @@ CrossEntropyGWSAVX2_bexp_7:
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
 	VMOVUPS      Y5, (SP)(R12*1)
-	MOVQ         R12, R14
-	ANDQ         $0x000000ff, R14
-	VADDPS       512(SP)(R14*1), Y5, Y5
-	VMOVUPS      Y5, 512(SP)(R14*1)
-	ADDQ         $0x20, R12
-	CMPQ         R12, R13
-	JB           CrossEntropyGWSAVX2_bexp_7
-	VMOVUPS      512(SP), Y2
-	VMOVUPS      544(SP), Y3
-	VMOVUPS      576(SP), Y4
-	VMOVUPS      608(SP), Y5
-	VMOVUPS      640(SP), Y6
-	VMOVUPS      672(SP), Y7
-	VMOVUPS      704(SP), Y8
-	VMOVUPS      736(SP), Y9
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y6
-	VADDPS       Y9, Y8, Y8
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y6, Y2, Y2
+	ANDQ         $0x000000ff, R12
+	VADDPS       512(SP)(R12*1), Y5, Y5
+	VMOVUPS      Y5, 512(SP)(R12*1)
+
+CrossEntropyGWSAVX2_bexp_end_11:
+	VMOVUPS 512(SP), Y2
+	VMOVUPS 544(SP), Y3
+	VMOVUPS 576(SP), Y4
+	VMOVUPS 608(SP), Y5
+	VMOVUPS 640(SP), Y6
+	VMOVUPS 672(SP), Y7
+	VMOVUPS 704(SP), Y8
+	VMOVUPS 736(SP), Y9
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y9, Y8, Y8
+	VADDPS  Y4, Y2, Y2
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y6, Y2, Y2
 
 	// per-row outputs of 8 rows: mx (and zw)
 	MOVQ    mx+48(FP), R12
@@ -14449,22 +15306,48 @@ CrossEntropyGWSAVX2_bexp_7:
 	MOVQ         scale+40(FP), R12
 	VMOVUPS      (R12)(DI*4), Y4
 	VBROADCASTSS k+24(FP), Y5
+	MOVQ         R13, R14
+	ANDQ         $-64, R14
 	XORQ         R12, R12
+	JMP          CrossEntropyGWSAVX2_bgrad_check_13
 
-CrossEntropyGWSAVX2_bgrad_8:
+CrossEntropyGWSAVX2_bgrad_12:
 	VMULPS       (SP)(R12*1), Y0, Y6
-	MOVQ         w+16(FP), R14
-	MOVQ         R12, R15
-	SHRQ         $0x03, R15
-	VBROADCASTSS (R14)(R15*1), Y7
+	MOVQ         w+16(FP), R15
+	MOVQ         R12, BP
+	SHRQ         $0x03, BP
+	VBROADCASTSS (R15)(BP*1), Y7
 	VMULPS       Y7, Y5, Y7
 	VFMSUB231PS  Y3, Y6, Y7
 	VMULPS       Y4, Y7, Y7
 	VMOVUPS      Y7, (SP)(R12*1)
-	ADDQ         $0x20, R12
-	CMPQ         R12, R13
-	JB           CrossEntropyGWSAVX2_bgrad_8
+	VMULPS       32(SP)(R12*1), Y0, Y6
+	MOVQ         w+16(FP), R15
+	MOVQ         R12, BP
+	SHRQ         $0x03, BP
+	VBROADCASTSS 4(R15)(BP*1), Y7
+	VMULPS       Y7, Y5, Y7
+	VFMSUB231PS  Y3, Y6, Y7
+	VMULPS       Y4, Y7, Y7
+	VMOVUPS      Y7, 32(SP)(R12*1)
+	ADDQ         $0x40, R12
 
+CrossEntropyGWSAVX2_bgrad_check_13:
+	CMPQ         R12, R14
+	JB           CrossEntropyGWSAVX2_bgrad_12
+	CMPQ         R12, R13
+	JAE          CrossEntropyGWSAVX2_bgrad_end_14
+	VMULPS       (SP)(R12*1), Y0, Y0
+	MOVQ         w+16(FP), R14
+	MOVQ         R12, R15
+	SHRQ         $0x03, R15
+	VBROADCASTSS (R14)(R15*1), Y6
+	VMULPS       Y6, Y5, Y5
+	VFMSUB231PS  Y3, Y0, Y5
+	VMULPS       Y4, Y5, Y5
+	VMOVUPS      Y5, (SP)(R12*1)
+
+CrossEntropyGWSAVX2_bgrad_end_14:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (R9)(SI*4), R12
 	VMOVUPS    (SP), Y0
@@ -14509,7 +15392,7 @@ CrossEntropyGWSAVX2_bgrad_8:
 	VMASKMOVPS Y7, Y6, (R12)(SI*2)
 	VMASKMOVPS Y0, Y6, (R12)(R11*1)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyGWSAVX2_nohigh_10
+	JBE        CrossEntropyGWSAVX2_nohigh_16
 	VMOVUPS    256(SP), Y0
 	VMOVUPS    288(SP), Y3
 	VMOVUPS    320(SP), Y4
@@ -14552,7 +15435,7 @@ CrossEntropyGWSAVX2_bgrad_8:
 	VMASKMOVPS Y7, Y6, 32(R12)(SI*2)
 	VMASKMOVPS Y0, Y6, 32(R12)(R11*1)
 
-CrossEntropyGWSAVX2_nohigh_10:
+CrossEntropyGWSAVX2_nohigh_16:
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y2, Y0
@@ -14592,7 +15475,7 @@ CrossEntropyGWSAVX2_nohigh_10:
 
 CrossEntropyGWSAVX2_blockdone_2:
 	CMPQ DI, R10
-	JAE  CrossEntropyGWSAVX2_end_11
+	JAE  CrossEntropyGWSAVX2_end_17
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -14602,9 +15485,9 @@ CrossEntropyGWSAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y4
 	XORQ         SI, SI
 
-CrossEntropyGWSAVX2_max32_12:
+CrossEntropyGWSAVX2_max32_18:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGWSAVX2_maxv_13
+	JAE     CrossEntropyGWSAVX2_maxv_19
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	VMOVUPS 32(R8)(SI*4), Y5
@@ -14614,19 +15497,19 @@ CrossEntropyGWSAVX2_max32_12:
 	VMOVUPS 96(R8)(SI*4), Y5
 	VMAXPS  Y4, Y5, Y4
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyGWSAVX2_max32_12
+	JMP     CrossEntropyGWSAVX2_max32_18
 
-CrossEntropyGWSAVX2_maxv_13:
+CrossEntropyGWSAVX2_maxv_19:
 	CMPQ    SI, DX
-	JAE     CrossEntropyGWSAVX2_maxtail_14
+	JAE     CrossEntropyGWSAVX2_maxtail_20
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGWSAVX2_maxv_13
+	JMP     CrossEntropyGWSAVX2_maxv_19
 
-CrossEntropyGWSAVX2_maxtail_14:
+CrossEntropyGWSAVX2_maxtail_20:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_maxfold_15
+	JE           CrossEntropyGWSAVX2_maxfold_21
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -14637,7 +15520,7 @@ CrossEntropyGWSAVX2_maxtail_14:
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
 
-CrossEntropyGWSAVX2_maxfold_15:
+CrossEntropyGWSAVX2_maxfold_21:
 	VMAXPS       Y3, Y0, Y0
 	VMAXPS       Y4, Y2, Y2
 	VMAXPS       Y2, Y0, Y0
@@ -14668,14 +15551,14 @@ CrossEntropyGWSAVX2_row:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyGWSAVX2_explast_16
+	JAE          CrossEntropyGWSAVX2_explast_22
 	LEAQ         (R8)(AX*4), R12
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-CrossEntropyGWSAVX2_exp32_18:
+CrossEntropyGWSAVX2_exp32_24:
 	CMPQ         SI, CX
-	JAE          CrossEntropyGWSAVX2_exprest_19
+	JAE          CrossEntropyGWSAVX2_exprest_25
 	VMOVUPS      (R12)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -14765,12 +15648,12 @@ CrossEntropyGWSAVX2_exp32_18:
 	VMOVUPS      Y13, 96(R9)(SI*4)
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropyGWSAVX2_exp32_18
+	JMP          CrossEntropyGWSAVX2_exp32_24
 
-CrossEntropyGWSAVX2_exprest_19:
+CrossEntropyGWSAVX2_exprest_25:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropyGWSAVX2_exptail_21
+	JAE          CrossEntropyGWSAVX2_exptail_27
 	VMOVUPS      (R12)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -14794,11 +15677,11 @@ CrossEntropyGWSAVX2_exprest_19:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGWSAVX2_expnext_22
+	JMP          CrossEntropyGWSAVX2_expnext_28
 
-CrossEntropyGWSAVX2_exptail_21:
+CrossEntropyGWSAVX2_exptail_27:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_expdone_20
+	JE           CrossEntropyGWSAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R13
 	MOVQ         BX, R14
 	SHLQ         $0x02, R14
@@ -14834,11 +15717,11 @@ CrossEntropyGWSAVX2_exptail_21:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropyGWSAVX2_expdone_20
+	JMP          CrossEntropyGWSAVX2_expdone_26
 
-CrossEntropyGWSAVX2_expnext_22:
+CrossEntropyGWSAVX2_expnext_28:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGWSAVX2_exptail_23
+	JAE          CrossEntropyGWSAVX2_exptail_29
 	VMOVUPS      (R12)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -14862,11 +15745,11 @@ CrossEntropyGWSAVX2_expnext_22:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGWSAVX2_expnext_24
+	JMP          CrossEntropyGWSAVX2_expnext_30
 
-CrossEntropyGWSAVX2_exptail_23:
+CrossEntropyGWSAVX2_exptail_29:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_expdone_20
+	JE           CrossEntropyGWSAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R13
 	MOVQ         BX, R14
 	SHLQ         $0x02, R14
@@ -14902,11 +15785,11 @@ CrossEntropyGWSAVX2_exptail_23:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropyGWSAVX2_expdone_20
+	JMP          CrossEntropyGWSAVX2_expdone_26
 
-CrossEntropyGWSAVX2_expnext_24:
+CrossEntropyGWSAVX2_expnext_30:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGWSAVX2_exptail_25
+	JAE          CrossEntropyGWSAVX2_exptail_31
 	VMOVUPS      (R12)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -14930,11 +15813,11 @@ CrossEntropyGWSAVX2_expnext_24:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGWSAVX2_expnext_26
+	JMP          CrossEntropyGWSAVX2_expnext_32
 
-CrossEntropyGWSAVX2_exptail_25:
+CrossEntropyGWSAVX2_exptail_31:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_expdone_20
+	JE           CrossEntropyGWSAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R13
 	MOVQ         BX, R14
 	SHLQ         $0x02, R14
@@ -14970,11 +15853,11 @@ CrossEntropyGWSAVX2_exptail_25:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropyGWSAVX2_expdone_20
+	JMP          CrossEntropyGWSAVX2_expdone_26
 
-CrossEntropyGWSAVX2_expnext_26:
+CrossEntropyGWSAVX2_expnext_32:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_expdone_20
+	JE           CrossEntropyGWSAVX2_expdone_26
 	LEAQ         rowconsts<>+32(SB), R13
 	MOVQ         BX, R14
 	SHLQ         $0x02, R14
@@ -15011,7 +15894,7 @@ CrossEntropyGWSAVX2_expnext_26:
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropyGWSAVX2_expdone_20:
+CrossEntropyGWSAVX2_expdone_26:
 	VEXTRACTF128 $0x01, Y1, X10
 	VMAXPS       X10, X1, X1
 	VMOVHLPS     X1, X1, X10
@@ -15021,14 +15904,14 @@ CrossEntropyGWSAVX2_expdone_20:
 	VXORPS       X10, X10, X10
 	VADDSS       X10, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyGWSAVX2_expfolded_17
+	JMP          CrossEntropyGWSAVX2_expfolded_23
 
-CrossEntropyGWSAVX2_explast_16:
+CrossEntropyGWSAVX2_explast_22:
 	XORQ SI, SI
 
-CrossEntropyGWSAVX2_explast32_27:
+CrossEntropyGWSAVX2_explast32_33:
 	CMPQ         SI, CX
-	JAE          CrossEntropyGWSAVX2_explastrest_28
+	JAE          CrossEntropyGWSAVX2_explastrest_34
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
@@ -15110,12 +15993,12 @@ CrossEntropyGWSAVX2_explast32_27:
 	VMOVUPS      Y13, 96(R9)(SI*4)
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropyGWSAVX2_explast32_27
+	JMP          CrossEntropyGWSAVX2_explast32_33
 
-CrossEntropyGWSAVX2_explastrest_28:
+CrossEntropyGWSAVX2_explastrest_34:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropyGWSAVX2_explasttail_30
+	JAE          CrossEntropyGWSAVX2_explasttail_36
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
@@ -15137,11 +16020,11 @@ CrossEntropyGWSAVX2_explastrest_28:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGWSAVX2_explastnext_31
+	JMP          CrossEntropyGWSAVX2_explastnext_37
 
-CrossEntropyGWSAVX2_explasttail_30:
+CrossEntropyGWSAVX2_explasttail_36:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_explastdone_29
+	JE           CrossEntropyGWSAVX2_explastdone_35
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -15173,11 +16056,11 @@ CrossEntropyGWSAVX2_explasttail_30:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropyGWSAVX2_explastdone_29
+	JMP          CrossEntropyGWSAVX2_explastdone_35
 
-CrossEntropyGWSAVX2_explastnext_31:
+CrossEntropyGWSAVX2_explastnext_37:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGWSAVX2_explasttail_32
+	JAE          CrossEntropyGWSAVX2_explasttail_38
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y3
@@ -15199,11 +16082,11 @@ CrossEntropyGWSAVX2_explastnext_31:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGWSAVX2_explastnext_33
+	JMP          CrossEntropyGWSAVX2_explastnext_39
 
-CrossEntropyGWSAVX2_explasttail_32:
+CrossEntropyGWSAVX2_explasttail_38:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_explastdone_29
+	JE           CrossEntropyGWSAVX2_explastdone_35
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -15235,11 +16118,11 @@ CrossEntropyGWSAVX2_explasttail_32:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropyGWSAVX2_explastdone_29
+	JMP          CrossEntropyGWSAVX2_explastdone_35
 
-CrossEntropyGWSAVX2_explastnext_33:
+CrossEntropyGWSAVX2_explastnext_39:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGWSAVX2_explasttail_34
+	JAE          CrossEntropyGWSAVX2_explasttail_40
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y4
@@ -15261,11 +16144,11 @@ CrossEntropyGWSAVX2_explastnext_33:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGWSAVX2_explastnext_35
+	JMP          CrossEntropyGWSAVX2_explastnext_41
 
-CrossEntropyGWSAVX2_explasttail_34:
+CrossEntropyGWSAVX2_explasttail_40:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_explastdone_29
+	JE           CrossEntropyGWSAVX2_explastdone_35
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -15297,11 +16180,11 @@ CrossEntropyGWSAVX2_explasttail_34:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropyGWSAVX2_explastdone_29
+	JMP          CrossEntropyGWSAVX2_explastdone_35
 
-CrossEntropyGWSAVX2_explastnext_35:
+CrossEntropyGWSAVX2_explastnext_41:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_explastdone_29
+	JE           CrossEntropyGWSAVX2_explastdone_35
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -15334,8 +16217,8 @@ CrossEntropyGWSAVX2_explastnext_35:
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropyGWSAVX2_explastdone_29:
-CrossEntropyGWSAVX2_expfolded_17:
+CrossEntropyGWSAVX2_explastdone_35:
+CrossEntropyGWSAVX2_expfolded_23:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y8, Y6, Y6
 	VADDPS       Y9, Y7, Y7
@@ -15359,9 +16242,9 @@ CrossEntropyGWSAVX2_expfolded_17:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyGWSAVX2_out32_36:
+CrossEntropyGWSAVX2_out32_42:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGWSAVX2_outv_37
+	JAE         CrossEntropyGWSAVX2_outv_43
 	VMOVUPS     (R9)(SI*4), Y11
 	VMULPS      Y7, Y11, Y11
 	VMULPS      (R11)(SI*4), Y10, Y12
@@ -15387,11 +16270,11 @@ CrossEntropyGWSAVX2_out32_36:
 	VMULPS      Y9, Y12, Y12
 	VMOVUPS     Y12, 96(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGWSAVX2_out32_36
+	JMP         CrossEntropyGWSAVX2_out32_42
 
-CrossEntropyGWSAVX2_outv_37:
+CrossEntropyGWSAVX2_outv_43:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWSAVX2_outtail_38
+	JAE         CrossEntropyGWSAVX2_outtail_44
 	VMOVUPS     (R9)(SI*4), Y11
 	VMULPS      Y7, Y11, Y11
 	VMULPS      (R11)(SI*4), Y10, Y12
@@ -15399,11 +16282,11 @@ CrossEntropyGWSAVX2_outv_37:
 	VMULPS      Y9, Y12, Y12
 	VMOVUPS     Y12, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWSAVX2_outv_37
+	JMP         CrossEntropyGWSAVX2_outv_43
 
-CrossEntropyGWSAVX2_outtail_38:
+CrossEntropyGWSAVX2_outtail_44:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWSAVX2_outend_39
+	JE          CrossEntropyGWSAVX2_outend_45
 	LEAQ        rowconsts<>+32(SB), R12
 	MOVQ        BX, R13
 	SHLQ        $0x02, R13
@@ -15417,7 +16300,7 @@ CrossEntropyGWSAVX2_outtail_38:
 	VMULPS      Y9, Y7, Y7
 	VMASKMOVPS  Y7, Y11, (R9)(SI*4)
 
-CrossEntropyGWSAVX2_outend_39:
+CrossEntropyGWSAVX2_outend_45:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -15478,7 +16361,7 @@ CrossEntropyGWSAVX2_outend_39:
 	CMPQ    DI, R10
 	JB      CrossEntropyGWSAVX2_row
 
-CrossEntropyGWSAVX2_end_11:
+CrossEntropyGWSAVX2_end_17:
 	VZEROUPPER
 	RET
 
@@ -16709,7 +17592,10 @@ CrossEntropyLabelsPlainAVX2_nohigh_5:
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	MOVQ         R10, R11
+	ANDQ         $-64, R11
 	XORQ         R9, R9
+	JMP          CrossEntropyLabelsPlainAVX2_bmax_check_7
 
 CrossEntropyLabelsPlainAVX2_bmax_6:
 	VMOVUPS  (SP)(R9*1), Y7
@@ -16717,11 +17603,27 @@ CrossEntropyLabelsPlainAVX2_bmax_6:
 	VPCMPEQD (SI)(R9*1), Y3, Y8
 	VANDPS   Y7, Y8, Y7
 	VORPS    Y7, Y5, Y5
-	ADDQ     $0x20, R9
-	CMPQ     R9, R10
+	VMOVUPS  32(SP)(R9*1), Y7
+	VMAXPS   Y6, Y7, Y6
+	VPCMPEQD 32(SI)(R9*1), Y3, Y8
+	VANDPS   Y7, Y8, Y7
+	VORPS    Y7, Y5, Y5
+	ADDQ     $0x40, R9
+
+CrossEntropyLabelsPlainAVX2_bmax_check_7:
+	CMPQ     R9, R11
 	JB       CrossEntropyLabelsPlainAVX2_bmax_6
-	VXORPS   Y3, Y3, Y3
-	VADDPS   Y3, Y6, Y6
+	CMPQ     R9, R10
+	JAE      CrossEntropyLabelsPlainAVX2_bmax_end_8
+	VMOVUPS  (SP)(R9*1), Y7
+	VMAXPS   Y6, Y7, Y6
+	VPCMPEQD (SI)(R9*1), Y3, Y3
+	VANDPS   Y7, Y3, Y3
+	VORPS    Y3, Y5, Y5
+
+CrossEntropyLabelsPlainAVX2_bmax_end_8:
+	VXORPS Y3, Y3, Y3
+	VADDPS Y3, Y6, Y6
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -16733,9 +17635,12 @@ CrossEntropyLabelsPlainAVX2_bmax_6:
 	VMOVUPS Y3, 672(SP)
 	VMOVUPS Y3, 704(SP)
 	VMOVUPS Y3, 736(SP)
+	MOVQ    R10, R11
+	ANDQ    $-64, R11
 	XORQ    R9, R9
+	JMP     CrossEntropyLabelsPlainAVX2_bexp_check_10
 
-CrossEntropyLabelsPlainAVX2_bexp_7:
+CrossEntropyLabelsPlainAVX2_bexp_9:
 	VMOVUPS     (SP)(R9*1), Y3
 	VSUBPS      Y6, Y3, Y3
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
@@ -16753,29 +17658,76 @@ CrossEntropyLabelsPlainAVX2_bexp_7:
 	VMULPS      Y9, Y3, Y3
 	VFMADD231PS Y8, Y3, Y9
 	VANDNPS     Y9, Y7, Y9
-	MOVQ        R9, R11
-	ANDQ        $0x000000ff, R11
-	VADDPS      512(SP)(R11*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R11*1)
-	ADDQ        $0x20, R9
+	MOVQ        R9, R12
+	ANDQ        $0x000000ff, R12
+	VADDPS      512(SP)(R12*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R12*1)
+	VMOVUPS     32(SP)(R9*1), Y3
+	VSUBPS      Y6, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y7, Y9
+	MOVQ        R9, R12
+	ANDQ        $0x000000ff, R12
+	VADDPS      544(SP)(R12*1), Y9, Y9
+	VMOVUPS     Y9, 544(SP)(R12*1)
+	ADDQ        $0x40, R9
+
+CrossEntropyLabelsPlainAVX2_bexp_check_10:
+	CMPQ        R9, R11
+	JB          CrossEntropyLabelsPlainAVX2_bexp_9
 	CMPQ        R9, R10
-	JB          CrossEntropyLabelsPlainAVX2_bexp_7
-	VMOVUPS     512(SP), Y3
-	VMOVUPS     544(SP), Y7
-	VMOVUPS     576(SP), Y8
-	VMOVUPS     608(SP), Y9
-	VMOVUPS     640(SP), Y10
-	VMOVUPS     672(SP), Y11
-	VMOVUPS     704(SP), Y12
-	VMOVUPS     736(SP), Y13
-	VADDPS      Y7, Y3, Y3
-	VADDPS      Y9, Y8, Y8
-	VADDPS      Y11, Y10, Y10
-	VADDPS      Y13, Y12, Y12
-	VADDPS      Y8, Y3, Y3
-	VADDPS      Y12, Y10, Y10
-	VADDPS      Y10, Y3, Y3
-	VSUBPS      Y6, Y5, Y5
+	JAE         CrossEntropyLabelsPlainAVX2_bexp_end_11
+	VMOVUPS     (SP)(R9*1), Y3
+	VSUBPS      Y6, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y7, Y9
+	ANDQ        $0x000000ff, R9
+	VADDPS      512(SP)(R9*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R9*1)
+
+CrossEntropyLabelsPlainAVX2_bexp_end_11:
+	VMOVUPS 512(SP), Y3
+	VMOVUPS 544(SP), Y7
+	VMOVUPS 576(SP), Y8
+	VMOVUPS 608(SP), Y9
+	VMOVUPS 640(SP), Y10
+	VMOVUPS 672(SP), Y11
+	VMOVUPS 704(SP), Y12
+	VMOVUPS 736(SP), Y13
+	VADDPS  Y7, Y3, Y3
+	VADDPS  Y9, Y8, Y8
+	VADDPS  Y11, Y10, Y10
+	VADDPS  Y13, Y12, Y12
+	VADDPS  Y8, Y3, Y3
+	VADDPS  Y12, Y10, Y10
+	VADDPS  Y10, Y3, Y3
+	VSUBPS  Y6, Y5, Y5
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
@@ -16984,7 +17936,10 @@ CrossEntropyLabelsSAVX2_nohigh_5:
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	MOVQ         R10, R11
+	ANDQ         $-64, R11
 	XORQ         R9, R9
+	JMP          CrossEntropyLabelsSAVX2_bmax_check_7
 
 CrossEntropyLabelsSAVX2_bmax_6:
 	VMOVUPS  (SP)(R9*1), Y7
@@ -16992,11 +17947,27 @@ CrossEntropyLabelsSAVX2_bmax_6:
 	VPCMPEQD (SI)(R9*1), Y3, Y8
 	VANDPS   Y7, Y8, Y7
 	VORPS    Y7, Y5, Y5
-	ADDQ     $0x20, R9
-	CMPQ     R9, R10
+	VMOVUPS  32(SP)(R9*1), Y7
+	VMAXPS   Y6, Y7, Y6
+	VPCMPEQD 32(SI)(R9*1), Y3, Y8
+	VANDPS   Y7, Y8, Y7
+	VORPS    Y7, Y5, Y5
+	ADDQ     $0x40, R9
+
+CrossEntropyLabelsSAVX2_bmax_check_7:
+	CMPQ     R9, R11
 	JB       CrossEntropyLabelsSAVX2_bmax_6
-	VXORPS   Y3, Y3, Y3
-	VADDPS   Y3, Y6, Y6
+	CMPQ     R9, R10
+	JAE      CrossEntropyLabelsSAVX2_bmax_end_8
+	VMOVUPS  (SP)(R9*1), Y7
+	VMAXPS   Y6, Y7, Y6
+	VPCMPEQD (SI)(R9*1), Y3, Y3
+	VANDPS   Y7, Y3, Y3
+	VORPS    Y3, Y5, Y5
+
+CrossEntropyLabelsSAVX2_bmax_end_8:
+	VXORPS Y3, Y3, Y3
+	VADDPS Y3, Y6, Y6
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -17008,9 +17979,12 @@ CrossEntropyLabelsSAVX2_bmax_6:
 	VMOVUPS Y3, 672(SP)
 	VMOVUPS Y3, 704(SP)
 	VMOVUPS Y3, 736(SP)
+	MOVQ    R10, R11
+	ANDQ    $-64, R11
 	XORQ    R9, R9
+	JMP     CrossEntropyLabelsSAVX2_bexp_check_10
 
-CrossEntropyLabelsSAVX2_bexp_7:
+CrossEntropyLabelsSAVX2_bexp_9:
 	VMOVUPS     (SP)(R9*1), Y3
 	VSUBPS      Y6, Y3, Y3
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
@@ -17028,29 +18002,76 @@ CrossEntropyLabelsSAVX2_bexp_7:
 	VMULPS      Y9, Y3, Y3
 	VFMADD231PS Y8, Y3, Y9
 	VANDNPS     Y9, Y7, Y9
-	MOVQ        R9, R11
-	ANDQ        $0x000000ff, R11
-	VADDPS      512(SP)(R11*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R11*1)
-	ADDQ        $0x20, R9
+	MOVQ        R9, R12
+	ANDQ        $0x000000ff, R12
+	VADDPS      512(SP)(R12*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R12*1)
+	VMOVUPS     32(SP)(R9*1), Y3
+	VSUBPS      Y6, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y7, Y9
+	MOVQ        R9, R12
+	ANDQ        $0x000000ff, R12
+	VADDPS      544(SP)(R12*1), Y9, Y9
+	VMOVUPS     Y9, 544(SP)(R12*1)
+	ADDQ        $0x40, R9
+
+CrossEntropyLabelsSAVX2_bexp_check_10:
+	CMPQ        R9, R11
+	JB          CrossEntropyLabelsSAVX2_bexp_9
 	CMPQ        R9, R10
-	JB          CrossEntropyLabelsSAVX2_bexp_7
-	VMOVUPS     512(SP), Y3
-	VMOVUPS     544(SP), Y7
-	VMOVUPS     576(SP), Y8
-	VMOVUPS     608(SP), Y9
-	VMOVUPS     640(SP), Y10
-	VMOVUPS     672(SP), Y11
-	VMOVUPS     704(SP), Y12
-	VMOVUPS     736(SP), Y13
-	VADDPS      Y7, Y3, Y3
-	VADDPS      Y9, Y8, Y8
-	VADDPS      Y11, Y10, Y10
-	VADDPS      Y13, Y12, Y12
-	VADDPS      Y8, Y3, Y3
-	VADDPS      Y12, Y10, Y10
-	VADDPS      Y10, Y3, Y3
-	VSUBPS      Y6, Y5, Y5
+	JAE         CrossEntropyLabelsSAVX2_bexp_end_11
+	VMOVUPS     (SP)(R9*1), Y3
+	VSUBPS      Y6, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y7, Y9
+	ANDQ        $0x000000ff, R9
+	VADDPS      512(SP)(R9*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R9*1)
+
+CrossEntropyLabelsSAVX2_bexp_end_11:
+	VMOVUPS 512(SP), Y3
+	VMOVUPS 544(SP), Y7
+	VMOVUPS 576(SP), Y8
+	VMOVUPS 608(SP), Y9
+	VMOVUPS 640(SP), Y10
+	VMOVUPS 672(SP), Y11
+	VMOVUPS 704(SP), Y12
+	VMOVUPS 736(SP), Y13
+	VADDPS  Y7, Y3, Y3
+	VADDPS  Y9, Y8, Y8
+	VADDPS  Y11, Y10, Y10
+	VADDPS  Y13, Y12, Y12
+	VADDPS  Y8, Y3, Y3
+	VADDPS  Y12, Y10, Y10
+	VADDPS  Y10, Y3, Y3
+	VSUBPS  Y6, Y5, Y5
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
@@ -17277,7 +18298,10 @@ CrossEntropyLabelsWAVX2_nohigh_5:
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	MOVQ         R10, R11
+	ANDQ         $-64, R11
 	XORQ         R9, R9
+	JMP          CrossEntropyLabelsWAVX2_bmax_check_7
 
 CrossEntropyLabelsWAVX2_bmax_6:
 	VMOVUPS  (SP)(R9*1), Y7
@@ -17285,11 +18309,27 @@ CrossEntropyLabelsWAVX2_bmax_6:
 	VPCMPEQD (SI)(R9*1), Y3, Y8
 	VANDPS   Y7, Y8, Y7
 	VORPS    Y7, Y4, Y4
-	ADDQ     $0x20, R9
-	CMPQ     R9, R10
+	VMOVUPS  32(SP)(R9*1), Y7
+	VMAXPS   Y6, Y7, Y6
+	VPCMPEQD 32(SI)(R9*1), Y3, Y8
+	VANDPS   Y7, Y8, Y7
+	VORPS    Y7, Y4, Y4
+	ADDQ     $0x40, R9
+
+CrossEntropyLabelsWAVX2_bmax_check_7:
+	CMPQ     R9, R11
 	JB       CrossEntropyLabelsWAVX2_bmax_6
-	VXORPS   Y3, Y3, Y3
-	VADDPS   Y3, Y6, Y6
+	CMPQ     R9, R10
+	JAE      CrossEntropyLabelsWAVX2_bmax_end_8
+	VMOVUPS  (SP)(R9*1), Y7
+	VMAXPS   Y6, Y7, Y6
+	VPCMPEQD (SI)(R9*1), Y3, Y3
+	VANDPS   Y7, Y3, Y3
+	VORPS    Y3, Y4, Y4
+
+CrossEntropyLabelsWAVX2_bmax_end_8:
+	VXORPS Y3, Y3, Y3
+	VADDPS Y3, Y6, Y6
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -17301,9 +18341,12 @@ CrossEntropyLabelsWAVX2_bmax_6:
 	VMOVUPS Y3, 672(SP)
 	VMOVUPS Y3, 704(SP)
 	VMOVUPS Y3, 736(SP)
+	MOVQ    R10, R11
+	ANDQ    $-64, R11
 	XORQ    R9, R9
+	JMP     CrossEntropyLabelsWAVX2_bexp_check_10
 
-CrossEntropyLabelsWAVX2_bexp_7:
+CrossEntropyLabelsWAVX2_bexp_9:
 	VMOVUPS     (SP)(R9*1), Y3
 	VSUBPS      Y6, Y3, Y3
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
@@ -17321,29 +18364,76 @@ CrossEntropyLabelsWAVX2_bexp_7:
 	VMULPS      Y9, Y3, Y3
 	VFMADD231PS Y8, Y3, Y9
 	VANDNPS     Y9, Y7, Y9
-	MOVQ        R9, R11
-	ANDQ        $0x000000ff, R11
-	VADDPS      512(SP)(R11*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R11*1)
-	ADDQ        $0x20, R9
+	MOVQ        R9, R12
+	ANDQ        $0x000000ff, R12
+	VADDPS      512(SP)(R12*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R12*1)
+	VMOVUPS     32(SP)(R9*1), Y3
+	VSUBPS      Y6, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y7, Y9
+	MOVQ        R9, R12
+	ANDQ        $0x000000ff, R12
+	VADDPS      544(SP)(R12*1), Y9, Y9
+	VMOVUPS     Y9, 544(SP)(R12*1)
+	ADDQ        $0x40, R9
+
+CrossEntropyLabelsWAVX2_bexp_check_10:
+	CMPQ        R9, R11
+	JB          CrossEntropyLabelsWAVX2_bexp_9
 	CMPQ        R9, R10
-	JB          CrossEntropyLabelsWAVX2_bexp_7
-	VMOVUPS     512(SP), Y3
-	VMOVUPS     544(SP), Y7
-	VMOVUPS     576(SP), Y8
-	VMOVUPS     608(SP), Y9
-	VMOVUPS     640(SP), Y10
-	VMOVUPS     672(SP), Y11
-	VMOVUPS     704(SP), Y12
-	VMOVUPS     736(SP), Y13
-	VADDPS      Y7, Y3, Y3
-	VADDPS      Y9, Y8, Y8
-	VADDPS      Y11, Y10, Y10
-	VADDPS      Y13, Y12, Y12
-	VADDPS      Y8, Y3, Y3
-	VADDPS      Y12, Y10, Y10
-	VADDPS      Y10, Y3, Y3
-	VSUBPS      Y6, Y4, Y4
+	JAE         CrossEntropyLabelsWAVX2_bexp_end_11
+	VMOVUPS     (SP)(R9*1), Y3
+	VSUBPS      Y6, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y7, Y9
+	ANDQ        $0x000000ff, R9
+	VADDPS      512(SP)(R9*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R9*1)
+
+CrossEntropyLabelsWAVX2_bexp_end_11:
+	VMOVUPS 512(SP), Y3
+	VMOVUPS 544(SP), Y7
+	VMOVUPS 576(SP), Y8
+	VMOVUPS 608(SP), Y9
+	VMOVUPS 640(SP), Y10
+	VMOVUPS 672(SP), Y11
+	VMOVUPS 704(SP), Y12
+	VMOVUPS 736(SP), Y13
+	VADDPS  Y7, Y3, Y3
+	VADDPS  Y9, Y8, Y8
+	VADDPS  Y11, Y10, Y10
+	VADDPS  Y13, Y12, Y12
+	VADDPS  Y8, Y3, Y3
+	VADDPS  Y12, Y10, Y10
+	VADDPS  Y10, Y3, Y3
+	VSUBPS  Y6, Y4, Y4
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
@@ -17568,7 +18658,10 @@ CrossEntropyLabelsWSAVX2_nohigh_5:
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	MOVQ         R10, R11
+	ANDQ         $-64, R11
 	XORQ         R9, R9
+	JMP          CrossEntropyLabelsWSAVX2_bmax_check_7
 
 CrossEntropyLabelsWSAVX2_bmax_6:
 	VMOVUPS  (SP)(R9*1), Y7
@@ -17576,11 +18669,27 @@ CrossEntropyLabelsWSAVX2_bmax_6:
 	VPCMPEQD (SI)(R9*1), Y3, Y8
 	VANDPS   Y7, Y8, Y7
 	VORPS    Y7, Y4, Y4
-	ADDQ     $0x20, R9
-	CMPQ     R9, R10
+	VMOVUPS  32(SP)(R9*1), Y7
+	VMAXPS   Y6, Y7, Y6
+	VPCMPEQD 32(SI)(R9*1), Y3, Y8
+	VANDPS   Y7, Y8, Y7
+	VORPS    Y7, Y4, Y4
+	ADDQ     $0x40, R9
+
+CrossEntropyLabelsWSAVX2_bmax_check_7:
+	CMPQ     R9, R11
 	JB       CrossEntropyLabelsWSAVX2_bmax_6
-	VXORPS   Y3, Y3, Y3
-	VADDPS   Y3, Y6, Y6
+	CMPQ     R9, R10
+	JAE      CrossEntropyLabelsWSAVX2_bmax_end_8
+	VMOVUPS  (SP)(R9*1), Y7
+	VMAXPS   Y6, Y7, Y6
+	VPCMPEQD (SI)(R9*1), Y3, Y3
+	VANDPS   Y7, Y3, Y3
+	VORPS    Y3, Y4, Y4
+
+CrossEntropyLabelsWSAVX2_bmax_end_8:
+	VXORPS Y3, Y3, Y3
+	VADDPS Y3, Y6, Y6
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -17592,9 +18701,12 @@ CrossEntropyLabelsWSAVX2_bmax_6:
 	VMOVUPS Y3, 672(SP)
 	VMOVUPS Y3, 704(SP)
 	VMOVUPS Y3, 736(SP)
+	MOVQ    R10, R11
+	ANDQ    $-64, R11
 	XORQ    R9, R9
+	JMP     CrossEntropyLabelsWSAVX2_bexp_check_10
 
-CrossEntropyLabelsWSAVX2_bexp_7:
+CrossEntropyLabelsWSAVX2_bexp_9:
 	VMOVUPS     (SP)(R9*1), Y3
 	VSUBPS      Y6, Y3, Y3
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
@@ -17612,29 +18724,76 @@ CrossEntropyLabelsWSAVX2_bexp_7:
 	VMULPS      Y9, Y3, Y3
 	VFMADD231PS Y8, Y3, Y9
 	VANDNPS     Y9, Y7, Y9
-	MOVQ        R9, R11
-	ANDQ        $0x000000ff, R11
-	VADDPS      512(SP)(R11*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R11*1)
-	ADDQ        $0x20, R9
+	MOVQ        R9, R12
+	ANDQ        $0x000000ff, R12
+	VADDPS      512(SP)(R12*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R12*1)
+	VMOVUPS     32(SP)(R9*1), Y3
+	VSUBPS      Y6, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y7, Y9
+	MOVQ        R9, R12
+	ANDQ        $0x000000ff, R12
+	VADDPS      544(SP)(R12*1), Y9, Y9
+	VMOVUPS     Y9, 544(SP)(R12*1)
+	ADDQ        $0x40, R9
+
+CrossEntropyLabelsWSAVX2_bexp_check_10:
+	CMPQ        R9, R11
+	JB          CrossEntropyLabelsWSAVX2_bexp_9
 	CMPQ        R9, R10
-	JB          CrossEntropyLabelsWSAVX2_bexp_7
-	VMOVUPS     512(SP), Y3
-	VMOVUPS     544(SP), Y7
-	VMOVUPS     576(SP), Y8
-	VMOVUPS     608(SP), Y9
-	VMOVUPS     640(SP), Y10
-	VMOVUPS     672(SP), Y11
-	VMOVUPS     704(SP), Y12
-	VMOVUPS     736(SP), Y13
-	VADDPS      Y7, Y3, Y3
-	VADDPS      Y9, Y8, Y8
-	VADDPS      Y11, Y10, Y10
-	VADDPS      Y13, Y12, Y12
-	VADDPS      Y8, Y3, Y3
-	VADDPS      Y12, Y10, Y10
-	VADDPS      Y10, Y3, Y3
-	VSUBPS      Y6, Y4, Y4
+	JAE         CrossEntropyLabelsWSAVX2_bexp_end_11
+	VMOVUPS     (SP)(R9*1), Y3
+	VSUBPS      Y6, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y7, Y9
+	ANDQ        $0x000000ff, R9
+	VADDPS      512(SP)(R9*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R9*1)
+
+CrossEntropyLabelsWSAVX2_bexp_end_11:
+	VMOVUPS 512(SP), Y3
+	VMOVUPS 544(SP), Y7
+	VMOVUPS 576(SP), Y8
+	VMOVUPS 608(SP), Y9
+	VMOVUPS 640(SP), Y10
+	VMOVUPS 672(SP), Y11
+	VMOVUPS 704(SP), Y12
+	VMOVUPS 736(SP), Y13
+	VADDPS  Y7, Y3, Y3
+	VADDPS  Y9, Y8, Y8
+	VADDPS  Y11, Y10, Y10
+	VADDPS  Y13, Y12, Y12
+	VADDPS  Y8, Y3, Y3
+	VADDPS  Y12, Y10, Y10
+	VADDPS  Y10, Y3, Y3
+	VSUBPS  Y6, Y4, Y4
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
@@ -17848,7 +19007,10 @@ CrossEntropyLabelsGAVX2_nohigh_5:
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
 	VBROADCASTSS rowconsts<>+1580(SB), Y8
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
 	XORQ         R10, R10
+	JMP          CrossEntropyLabelsGAVX2_bmax_check_7
 
 CrossEntropyLabelsGAVX2_bmax_6:
 	VMOVUPS  (SP)(R10*1), Y9
@@ -17858,11 +19020,31 @@ CrossEntropyLabelsGAVX2_bmax_6:
 	VORPS    Y9, Y7, Y7
 	VANDPS   Y6, Y10, Y10
 	VMOVUPS  Y10, 864(SP)(R10*1)
-	ADDQ     $0x20, R10
-	CMPQ     R10, R11
+	VMOVUPS  32(SP)(R10*1), Y9
+	VMAXPS   Y8, Y9, Y8
+	VPCMPEQD 32(DI)(R10*1), Y3, Y10
+	VANDPS   Y9, Y10, Y9
+	VORPS    Y9, Y7, Y7
+	VANDPS   Y6, Y10, Y10
+	VMOVUPS  Y10, 896(SP)(R10*1)
+	ADDQ     $0x40, R10
+
+CrossEntropyLabelsGAVX2_bmax_check_7:
+	CMPQ     R10, R12
 	JB       CrossEntropyLabelsGAVX2_bmax_6
-	VXORPS   Y3, Y3, Y3
-	VADDPS   Y3, Y8, Y8
+	CMPQ     R10, R11
+	JAE      CrossEntropyLabelsGAVX2_bmax_end_8
+	VMOVUPS  (SP)(R10*1), Y9
+	VMAXPS   Y8, Y9, Y8
+	VPCMPEQD (DI)(R10*1), Y3, Y3
+	VANDPS   Y9, Y3, Y9
+	VORPS    Y9, Y7, Y7
+	VANDPS   Y6, Y3, Y3
+	VMOVUPS  Y3, 864(SP)(R10*1)
+
+CrossEntropyLabelsGAVX2_bmax_end_8:
+	VXORPS Y3, Y3, Y3
+	VADDPS Y3, Y8, Y8
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -17874,9 +19056,12 @@ CrossEntropyLabelsGAVX2_bmax_6:
 	VMOVUPS Y3, 672(SP)
 	VMOVUPS Y3, 704(SP)
 	VMOVUPS Y3, 736(SP)
+	MOVQ    R11, R12
+	ANDQ    $-64, R12
 	XORQ    R10, R10
+	JMP     CrossEntropyLabelsGAVX2_bexp_check_10
 
-CrossEntropyLabelsGAVX2_bexp_7:
+CrossEntropyLabelsGAVX2_bexp_9:
 	VMOVUPS     (SP)(R10*1), Y3
 	VSUBPS      Y8, Y3, Y3
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
@@ -17895,62 +19080,141 @@ CrossEntropyLabelsGAVX2_bexp_7:
 	VFMADD231PS Y9, Y3, Y10
 	VANDNPS     Y10, Y6, Y10
 	VMOVUPS     Y10, (SP)(R10*1)
-	MOVQ        R10, R12
-	ANDQ        $0x000000ff, R12
-	VADDPS      512(SP)(R12*1), Y10, Y10
-	VMOVUPS     Y10, 512(SP)(R12*1)
-	ADDQ        $0x20, R10
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      512(SP)(R13*1), Y10, Y10
+	VMOVUPS     Y10, 512(SP)(R13*1)
+	VMOVUPS     32(SP)(R10*1), Y3
+	VSUBPS      Y8, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
+	VMOVAPS     Y1, Y9
+	VFMADD213PS Y0, Y3, Y9
+	VPSLLD      $0x17, Y9, Y10
+	VSUBPS      Y0, Y9, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
+	VMOVAPS     Y2, Y9
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
+	VMULPS      Y10, Y3, Y3
+	VFMADD231PS Y9, Y3, Y10
+	VANDNPS     Y10, Y6, Y10
+	VMOVUPS     Y10, 32(SP)(R10*1)
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      544(SP)(R13*1), Y10, Y10
+	VMOVUPS     Y10, 544(SP)(R13*1)
+	ADDQ        $0x40, R10
+
+CrossEntropyLabelsGAVX2_bexp_check_10:
+	CMPQ        R10, R12
+	JB          CrossEntropyLabelsGAVX2_bexp_9
 	CMPQ        R10, R11
-	JB          CrossEntropyLabelsGAVX2_bexp_7
-	VMOVUPS     512(SP), Y3
-	VMOVUPS     544(SP), Y6
-	VMOVUPS     576(SP), Y9
-	VMOVUPS     608(SP), Y10
-	VMOVUPS     640(SP), Y11
-	VMOVUPS     672(SP), Y12
-	VMOVUPS     704(SP), Y13
-	VMOVUPS     736(SP), Y14
-	VADDPS      Y6, Y3, Y3
-	VADDPS      Y10, Y9, Y9
-	VADDPS      Y12, Y11, Y11
-	VADDPS      Y14, Y13, Y13
-	VADDPS      Y9, Y3, Y3
-	VADDPS      Y13, Y11, Y11
-	VADDPS      Y11, Y3, Y3
-	VSUBPS      Y8, Y7, Y7
-	VMOVUPS     Y7, 1376(SP)
-	VMOVUPS     Y3, 1408(SP)
+	JAE         CrossEntropyLabelsGAVX2_bexp_end_11
+	VMOVUPS     (SP)(R10*1), Y3
+	VSUBPS      Y8, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
+	VMOVAPS     Y1, Y9
+	VFMADD213PS Y0, Y3, Y9
+	VPSLLD      $0x17, Y9, Y10
+	VSUBPS      Y0, Y9, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
+	VMOVAPS     Y2, Y9
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
+	VMULPS      Y10, Y3, Y3
+	VFMADD231PS Y9, Y3, Y10
+	VANDNPS     Y10, Y6, Y10
+	VMOVUPS     Y10, (SP)(R10*1)
+	ANDQ        $0x000000ff, R10
+	VADDPS      512(SP)(R10*1), Y10, Y10
+	VMOVUPS     Y10, 512(SP)(R10*1)
+
+CrossEntropyLabelsGAVX2_bexp_end_11:
+	VMOVUPS 512(SP), Y3
+	VMOVUPS 544(SP), Y6
+	VMOVUPS 576(SP), Y9
+	VMOVUPS 608(SP), Y10
+	VMOVUPS 640(SP), Y11
+	VMOVUPS 672(SP), Y12
+	VMOVUPS 704(SP), Y13
+	VMOVUPS 736(SP), Y14
+	VADDPS  Y6, Y3, Y3
+	VADDPS  Y10, Y9, Y9
+	VADDPS  Y12, Y11, Y11
+	VADDPS  Y14, Y13, Y13
+	VADDPS  Y9, Y3, Y3
+	VADDPS  Y13, Y11, Y11
+	VADDPS  Y11, Y3, Y3
+	VSUBPS  Y8, Y7, Y7
+	VMOVUPS Y7, 1376(SP)
+	VMOVUPS Y3, 1408(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
 	VBROADCASTSS rowconsts<>+1612(SB), Y6
 	VDIVPS       Y3, Y6, Y6
 	VBROADCASTSS inv+44(FP), Y3
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
 	XORQ         R10, R10
+	JMP          CrossEntropyLabelsGAVX2_bgrad_check_13
 
-CrossEntropyLabelsGAVX2_bgrad_8:
+CrossEntropyLabelsGAVX2_bgrad_12:
 	VMULPS  (SP)(R10*1), Y6, Y7
 	VMULPS  Y5, Y7, Y7
 	VMULPS  Y3, Y7, Y7
 	VSUBPS  864(SP)(R10*1), Y7, Y7
 	VMOVUPS Y7, (SP)(R10*1)
-	ADDQ    $0x20, R10
-	CMPQ    R10, R11
-	JB      CrossEntropyLabelsGAVX2_bgrad_8
+	VMULPS  32(SP)(R10*1), Y6, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y3, Y7, Y7
+	VSUBPS  896(SP)(R10*1), Y7, Y7
+	VMOVUPS Y7, 32(SP)(R10*1)
+	ADDQ    $0x40, R10
 
+CrossEntropyLabelsGAVX2_bgrad_check_13:
+	CMPQ    R10, R12
+	JB      CrossEntropyLabelsGAVX2_bgrad_12
+	CMPQ    R10, R11
+	JAE     CrossEntropyLabelsGAVX2_bgrad_end_14
+	VMULPS  (SP)(R10*1), Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMULPS  Y3, Y6, Y6
+	VSUBPS  864(SP)(R10*1), Y6, Y6
+	VMOVUPS Y6, (SP)(R10*1)
+
+CrossEntropyLabelsGAVX2_bgrad_end_14:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
 	VMOVMSKPS Y4, R10
 	CMPL      R10, $0xff
-	JE        CrossEntropyLabelsGAVX2_allvalid_9
+	JE        CrossEntropyLabelsGAVX2_allvalid_15
+	MOVQ      R11, R12
+	ANDQ      $-64, R12
 	XORQ      R10, R10
+	JMP       CrossEntropyLabelsGAVX2_bignored_check_17
 
-CrossEntropyLabelsGAVX2_bignored_10:
+CrossEntropyLabelsGAVX2_bignored_16:
 	VANDPS  (SP)(R10*1), Y4, Y3
 	VMOVUPS Y3, (SP)(R10*1)
-	ADDQ    $0x20, R10
-	CMPQ    R10, R11
-	JB      CrossEntropyLabelsGAVX2_bignored_10
+	VANDPS  32(SP)(R10*1), Y4, Y3
+	VMOVUPS Y3, 32(SP)(R10*1)
+	ADDQ    $0x40, R10
 
-CrossEntropyLabelsGAVX2_allvalid_9:
+CrossEntropyLabelsGAVX2_bignored_check_17:
+	CMPQ    R10, R12
+	JB      CrossEntropyLabelsGAVX2_bignored_16
+	CMPQ    R10, R11
+	JAE     CrossEntropyLabelsGAVX2_bignored_end_18
+	VANDPS  (SP)(R10*1), Y4, Y3
+	VMOVUPS Y3, (SP)(R10*1)
+
+CrossEntropyLabelsGAVX2_bignored_end_18:
+CrossEntropyLabelsGAVX2_allvalid_15:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (BX)(R8*4), R10
 	VMOVUPS    (SP), Y3
@@ -17995,7 +19259,7 @@ CrossEntropyLabelsGAVX2_allvalid_9:
 	VMASKMOVPS Y9, Y8, (R10)(R8*2)
 	VMASKMOVPS Y3, Y8, (R10)(R9*1)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGAVX2_nohigh_12
+	JBE        CrossEntropyLabelsGAVX2_nohigh_20
 	VMOVUPS    256(SP), Y3
 	VMOVUPS    288(SP), Y4
 	VMOVUPS    320(SP), Y6
@@ -18038,7 +19302,7 @@ CrossEntropyLabelsGAVX2_allvalid_9:
 	VMASKMOVPS Y9, Y8, 32(R10)(R8*2)
 	VMASKMOVPS Y3, Y8, 32(R10)(R9*1)
 
-CrossEntropyLabelsGAVX2_nohigh_12:
+CrossEntropyLabelsGAVX2_nohigh_20:
 	VMOVUPS 1376(SP), Y3
 	VMOVUPS 1408(SP), Y4
 
@@ -18255,7 +19519,10 @@ CrossEntropyLabelsGSAVX2_nohigh_5:
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
 	VBROADCASTSS rowconsts<>+1580(SB), Y8
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
 	XORQ         R10, R10
+	JMP          CrossEntropyLabelsGSAVX2_bmax_check_7
 
 CrossEntropyLabelsGSAVX2_bmax_6:
 	VMOVUPS  (SP)(R10*1), Y9
@@ -18265,11 +19532,31 @@ CrossEntropyLabelsGSAVX2_bmax_6:
 	VORPS    Y9, Y7, Y7
 	VANDPS   Y6, Y10, Y10
 	VMOVUPS  Y10, 864(SP)(R10*1)
-	ADDQ     $0x20, R10
-	CMPQ     R10, R11
+	VMOVUPS  32(SP)(R10*1), Y9
+	VMAXPS   Y8, Y9, Y8
+	VPCMPEQD 32(DI)(R10*1), Y3, Y10
+	VANDPS   Y9, Y10, Y9
+	VORPS    Y9, Y7, Y7
+	VANDPS   Y6, Y10, Y10
+	VMOVUPS  Y10, 896(SP)(R10*1)
+	ADDQ     $0x40, R10
+
+CrossEntropyLabelsGSAVX2_bmax_check_7:
+	CMPQ     R10, R12
 	JB       CrossEntropyLabelsGSAVX2_bmax_6
-	VXORPS   Y3, Y3, Y3
-	VADDPS   Y3, Y8, Y8
+	CMPQ     R10, R11
+	JAE      CrossEntropyLabelsGSAVX2_bmax_end_8
+	VMOVUPS  (SP)(R10*1), Y9
+	VMAXPS   Y8, Y9, Y8
+	VPCMPEQD (DI)(R10*1), Y3, Y3
+	VANDPS   Y9, Y3, Y9
+	VORPS    Y9, Y7, Y7
+	VANDPS   Y6, Y3, Y3
+	VMOVUPS  Y3, 864(SP)(R10*1)
+
+CrossEntropyLabelsGSAVX2_bmax_end_8:
+	VXORPS Y3, Y3, Y3
+	VADDPS Y3, Y8, Y8
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -18281,9 +19568,12 @@ CrossEntropyLabelsGSAVX2_bmax_6:
 	VMOVUPS Y3, 672(SP)
 	VMOVUPS Y3, 704(SP)
 	VMOVUPS Y3, 736(SP)
+	MOVQ    R11, R12
+	ANDQ    $-64, R12
 	XORQ    R10, R10
+	JMP     CrossEntropyLabelsGSAVX2_bexp_check_10
 
-CrossEntropyLabelsGSAVX2_bexp_7:
+CrossEntropyLabelsGSAVX2_bexp_9:
 	VMOVUPS     (SP)(R10*1), Y3
 	VSUBPS      Y8, Y3, Y3
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
@@ -18302,31 +19592,80 @@ CrossEntropyLabelsGSAVX2_bexp_7:
 	VFMADD231PS Y9, Y3, Y10
 	VANDNPS     Y10, Y6, Y10
 	VMOVUPS     Y10, (SP)(R10*1)
-	MOVQ        R10, R12
-	ANDQ        $0x000000ff, R12
-	VADDPS      512(SP)(R12*1), Y10, Y10
-	VMOVUPS     Y10, 512(SP)(R12*1)
-	ADDQ        $0x20, R10
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      512(SP)(R13*1), Y10, Y10
+	VMOVUPS     Y10, 512(SP)(R13*1)
+	VMOVUPS     32(SP)(R10*1), Y3
+	VSUBPS      Y8, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
+	VMOVAPS     Y1, Y9
+	VFMADD213PS Y0, Y3, Y9
+	VPSLLD      $0x17, Y9, Y10
+	VSUBPS      Y0, Y9, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
+	VMOVAPS     Y2, Y9
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
+	VMULPS      Y10, Y3, Y3
+	VFMADD231PS Y9, Y3, Y10
+	VANDNPS     Y10, Y6, Y10
+	VMOVUPS     Y10, 32(SP)(R10*1)
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      544(SP)(R13*1), Y10, Y10
+	VMOVUPS     Y10, 544(SP)(R13*1)
+	ADDQ        $0x40, R10
+
+CrossEntropyLabelsGSAVX2_bexp_check_10:
+	CMPQ        R10, R12
+	JB          CrossEntropyLabelsGSAVX2_bexp_9
 	CMPQ        R10, R11
-	JB          CrossEntropyLabelsGSAVX2_bexp_7
-	VMOVUPS     512(SP), Y3
-	VMOVUPS     544(SP), Y6
-	VMOVUPS     576(SP), Y9
-	VMOVUPS     608(SP), Y10
-	VMOVUPS     640(SP), Y11
-	VMOVUPS     672(SP), Y12
-	VMOVUPS     704(SP), Y13
-	VMOVUPS     736(SP), Y14
-	VADDPS      Y6, Y3, Y3
-	VADDPS      Y10, Y9, Y9
-	VADDPS      Y12, Y11, Y11
-	VADDPS      Y14, Y13, Y13
-	VADDPS      Y9, Y3, Y3
-	VADDPS      Y13, Y11, Y11
-	VADDPS      Y11, Y3, Y3
-	VSUBPS      Y8, Y7, Y7
-	VMOVUPS     Y7, 1376(SP)
-	VMOVUPS     Y3, 1408(SP)
+	JAE         CrossEntropyLabelsGSAVX2_bexp_end_11
+	VMOVUPS     (SP)(R10*1), Y3
+	VSUBPS      Y8, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
+	VMOVAPS     Y1, Y9
+	VFMADD213PS Y0, Y3, Y9
+	VPSLLD      $0x17, Y9, Y10
+	VSUBPS      Y0, Y9, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
+	VMOVAPS     Y2, Y9
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
+	VMULPS      Y10, Y3, Y3
+	VFMADD231PS Y9, Y3, Y10
+	VANDNPS     Y10, Y6, Y10
+	VMOVUPS     Y10, (SP)(R10*1)
+	ANDQ        $0x000000ff, R10
+	VADDPS      512(SP)(R10*1), Y10, Y10
+	VMOVUPS     Y10, 512(SP)(R10*1)
+
+CrossEntropyLabelsGSAVX2_bexp_end_11:
+	VMOVUPS 512(SP), Y3
+	VMOVUPS 544(SP), Y6
+	VMOVUPS 576(SP), Y9
+	VMOVUPS 608(SP), Y10
+	VMOVUPS 640(SP), Y11
+	VMOVUPS 672(SP), Y12
+	VMOVUPS 704(SP), Y13
+	VMOVUPS 736(SP), Y14
+	VADDPS  Y6, Y3, Y3
+	VADDPS  Y10, Y9, Y9
+	VADDPS  Y12, Y11, Y11
+	VADDPS  Y14, Y13, Y13
+	VADDPS  Y9, Y3, Y3
+	VADDPS  Y13, Y11, Y11
+	VADDPS  Y11, Y3, Y3
+	VSUBPS  Y8, Y7, Y7
+	VMOVUPS Y7, 1376(SP)
+	VMOVUPS Y3, 1408(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
 	VBROADCASTSS rowconsts<>+1612(SB), Y6
@@ -18334,32 +19673,62 @@ CrossEntropyLabelsGSAVX2_bexp_7:
 	VBROADCASTSS inv+44(FP), Y3
 	MOVQ         sw+32(FP), R10
 	VMULPS       (R10)(CX*4), Y3, Y3
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
 	XORQ         R10, R10
+	JMP          CrossEntropyLabelsGSAVX2_bgrad_check_13
 
-CrossEntropyLabelsGSAVX2_bgrad_8:
+CrossEntropyLabelsGSAVX2_bgrad_12:
 	VMULPS  (SP)(R10*1), Y6, Y7
 	VMULPS  Y5, Y7, Y7
 	VMULPS  Y3, Y7, Y7
 	VSUBPS  864(SP)(R10*1), Y7, Y7
 	VMOVUPS Y7, (SP)(R10*1)
-	ADDQ    $0x20, R10
-	CMPQ    R10, R11
-	JB      CrossEntropyLabelsGSAVX2_bgrad_8
+	VMULPS  32(SP)(R10*1), Y6, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y3, Y7, Y7
+	VSUBPS  896(SP)(R10*1), Y7, Y7
+	VMOVUPS Y7, 32(SP)(R10*1)
+	ADDQ    $0x40, R10
 
+CrossEntropyLabelsGSAVX2_bgrad_check_13:
+	CMPQ    R10, R12
+	JB      CrossEntropyLabelsGSAVX2_bgrad_12
+	CMPQ    R10, R11
+	JAE     CrossEntropyLabelsGSAVX2_bgrad_end_14
+	VMULPS  (SP)(R10*1), Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMULPS  Y3, Y6, Y6
+	VSUBPS  864(SP)(R10*1), Y6, Y6
+	VMOVUPS Y6, (SP)(R10*1)
+
+CrossEntropyLabelsGSAVX2_bgrad_end_14:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
 	VMOVMSKPS Y4, R10
 	CMPL      R10, $0xff
-	JE        CrossEntropyLabelsGSAVX2_allvalid_9
+	JE        CrossEntropyLabelsGSAVX2_allvalid_15
+	MOVQ      R11, R12
+	ANDQ      $-64, R12
 	XORQ      R10, R10
+	JMP       CrossEntropyLabelsGSAVX2_bignored_check_17
 
-CrossEntropyLabelsGSAVX2_bignored_10:
+CrossEntropyLabelsGSAVX2_bignored_16:
 	VANDPS  (SP)(R10*1), Y4, Y3
 	VMOVUPS Y3, (SP)(R10*1)
-	ADDQ    $0x20, R10
-	CMPQ    R10, R11
-	JB      CrossEntropyLabelsGSAVX2_bignored_10
+	VANDPS  32(SP)(R10*1), Y4, Y3
+	VMOVUPS Y3, 32(SP)(R10*1)
+	ADDQ    $0x40, R10
 
-CrossEntropyLabelsGSAVX2_allvalid_9:
+CrossEntropyLabelsGSAVX2_bignored_check_17:
+	CMPQ    R10, R12
+	JB      CrossEntropyLabelsGSAVX2_bignored_16
+	CMPQ    R10, R11
+	JAE     CrossEntropyLabelsGSAVX2_bignored_end_18
+	VANDPS  (SP)(R10*1), Y4, Y3
+	VMOVUPS Y3, (SP)(R10*1)
+
+CrossEntropyLabelsGSAVX2_bignored_end_18:
+CrossEntropyLabelsGSAVX2_allvalid_15:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (BX)(R8*4), R10
 	VMOVUPS    (SP), Y3
@@ -18404,7 +19773,7 @@ CrossEntropyLabelsGSAVX2_allvalid_9:
 	VMASKMOVPS Y9, Y8, (R10)(R8*2)
 	VMASKMOVPS Y3, Y8, (R10)(R9*1)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGSAVX2_nohigh_12
+	JBE        CrossEntropyLabelsGSAVX2_nohigh_20
 	VMOVUPS    256(SP), Y3
 	VMOVUPS    288(SP), Y4
 	VMOVUPS    320(SP), Y6
@@ -18447,7 +19816,7 @@ CrossEntropyLabelsGSAVX2_allvalid_9:
 	VMASKMOVPS Y9, Y8, 32(R10)(R8*2)
 	VMASKMOVPS Y3, Y8, 32(R10)(R9*1)
 
-CrossEntropyLabelsGSAVX2_nohigh_12:
+CrossEntropyLabelsGSAVX2_nohigh_20:
 	VMOVUPS 1376(SP), Y3
 	VMOVUPS 1408(SP), Y4
 
@@ -18680,7 +20049,10 @@ CrossEntropyLabelsGWAVX2_nohigh_5:
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
 	VBROADCASTSS rowconsts<>+1580(SB), Y8
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
 	XORQ         R10, R10
+	JMP          CrossEntropyLabelsGWAVX2_bmax_check_7
 
 CrossEntropyLabelsGWAVX2_bmax_6:
 	VMOVUPS  (SP)(R10*1), Y9
@@ -18690,11 +20062,31 @@ CrossEntropyLabelsGWAVX2_bmax_6:
 	VORPS    Y9, Y7, Y7
 	VANDPS   Y6, Y10, Y10
 	VMOVUPS  Y10, 864(SP)(R10*1)
-	ADDQ     $0x20, R10
-	CMPQ     R10, R11
+	VMOVUPS  32(SP)(R10*1), Y9
+	VMAXPS   Y8, Y9, Y8
+	VPCMPEQD 32(DI)(R10*1), Y3, Y10
+	VANDPS   Y9, Y10, Y9
+	VORPS    Y9, Y7, Y7
+	VANDPS   Y6, Y10, Y10
+	VMOVUPS  Y10, 896(SP)(R10*1)
+	ADDQ     $0x40, R10
+
+CrossEntropyLabelsGWAVX2_bmax_check_7:
+	CMPQ     R10, R12
 	JB       CrossEntropyLabelsGWAVX2_bmax_6
-	VXORPS   Y3, Y3, Y3
-	VADDPS   Y3, Y8, Y8
+	CMPQ     R10, R11
+	JAE      CrossEntropyLabelsGWAVX2_bmax_end_8
+	VMOVUPS  (SP)(R10*1), Y9
+	VMAXPS   Y8, Y9, Y8
+	VPCMPEQD (DI)(R10*1), Y3, Y3
+	VANDPS   Y9, Y3, Y9
+	VORPS    Y9, Y7, Y7
+	VANDPS   Y6, Y3, Y3
+	VMOVUPS  Y3, 864(SP)(R10*1)
+
+CrossEntropyLabelsGWAVX2_bmax_end_8:
+	VXORPS Y3, Y3, Y3
+	VADDPS Y3, Y8, Y8
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -18706,9 +20098,12 @@ CrossEntropyLabelsGWAVX2_bmax_6:
 	VMOVUPS Y3, 672(SP)
 	VMOVUPS Y3, 704(SP)
 	VMOVUPS Y3, 736(SP)
+	MOVQ    R11, R12
+	ANDQ    $-64, R12
 	XORQ    R10, R10
+	JMP     CrossEntropyLabelsGWAVX2_bexp_check_10
 
-CrossEntropyLabelsGWAVX2_bexp_7:
+CrossEntropyLabelsGWAVX2_bexp_9:
 	VMOVUPS     (SP)(R10*1), Y3
 	VSUBPS      Y8, Y3, Y3
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
@@ -18727,62 +20122,141 @@ CrossEntropyLabelsGWAVX2_bexp_7:
 	VFMADD231PS Y9, Y3, Y10
 	VANDNPS     Y10, Y6, Y10
 	VMOVUPS     Y10, (SP)(R10*1)
-	MOVQ        R10, R12
-	ANDQ        $0x000000ff, R12
-	VADDPS      512(SP)(R12*1), Y10, Y10
-	VMOVUPS     Y10, 512(SP)(R12*1)
-	ADDQ        $0x20, R10
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      512(SP)(R13*1), Y10, Y10
+	VMOVUPS     Y10, 512(SP)(R13*1)
+	VMOVUPS     32(SP)(R10*1), Y3
+	VSUBPS      Y8, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
+	VMOVAPS     Y1, Y9
+	VFMADD213PS Y0, Y3, Y9
+	VPSLLD      $0x17, Y9, Y10
+	VSUBPS      Y0, Y9, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
+	VMOVAPS     Y2, Y9
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
+	VMULPS      Y10, Y3, Y3
+	VFMADD231PS Y9, Y3, Y10
+	VANDNPS     Y10, Y6, Y10
+	VMOVUPS     Y10, 32(SP)(R10*1)
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      544(SP)(R13*1), Y10, Y10
+	VMOVUPS     Y10, 544(SP)(R13*1)
+	ADDQ        $0x40, R10
+
+CrossEntropyLabelsGWAVX2_bexp_check_10:
+	CMPQ        R10, R12
+	JB          CrossEntropyLabelsGWAVX2_bexp_9
 	CMPQ        R10, R11
-	JB          CrossEntropyLabelsGWAVX2_bexp_7
-	VMOVUPS     512(SP), Y3
-	VMOVUPS     544(SP), Y6
-	VMOVUPS     576(SP), Y9
-	VMOVUPS     608(SP), Y10
-	VMOVUPS     640(SP), Y11
-	VMOVUPS     672(SP), Y12
-	VMOVUPS     704(SP), Y13
-	VMOVUPS     736(SP), Y14
-	VADDPS      Y6, Y3, Y3
-	VADDPS      Y10, Y9, Y9
-	VADDPS      Y12, Y11, Y11
-	VADDPS      Y14, Y13, Y13
-	VADDPS      Y9, Y3, Y3
-	VADDPS      Y13, Y11, Y11
-	VADDPS      Y11, Y3, Y3
-	VSUBPS      Y8, Y7, Y7
-	VMOVUPS     Y7, 1376(SP)
-	VMOVUPS     Y3, 1408(SP)
+	JAE         CrossEntropyLabelsGWAVX2_bexp_end_11
+	VMOVUPS     (SP)(R10*1), Y3
+	VSUBPS      Y8, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
+	VMOVAPS     Y1, Y9
+	VFMADD213PS Y0, Y3, Y9
+	VPSLLD      $0x17, Y9, Y10
+	VSUBPS      Y0, Y9, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
+	VMOVAPS     Y2, Y9
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
+	VMULPS      Y10, Y3, Y3
+	VFMADD231PS Y9, Y3, Y10
+	VANDNPS     Y10, Y6, Y10
+	VMOVUPS     Y10, (SP)(R10*1)
+	ANDQ        $0x000000ff, R10
+	VADDPS      512(SP)(R10*1), Y10, Y10
+	VMOVUPS     Y10, 512(SP)(R10*1)
+
+CrossEntropyLabelsGWAVX2_bexp_end_11:
+	VMOVUPS 512(SP), Y3
+	VMOVUPS 544(SP), Y6
+	VMOVUPS 576(SP), Y9
+	VMOVUPS 608(SP), Y10
+	VMOVUPS 640(SP), Y11
+	VMOVUPS 672(SP), Y12
+	VMOVUPS 704(SP), Y13
+	VMOVUPS 736(SP), Y14
+	VADDPS  Y6, Y3, Y3
+	VADDPS  Y10, Y9, Y9
+	VADDPS  Y12, Y11, Y11
+	VADDPS  Y14, Y13, Y13
+	VADDPS  Y9, Y3, Y3
+	VADDPS  Y13, Y11, Y11
+	VADDPS  Y11, Y3, Y3
+	VSUBPS  Y8, Y7, Y7
+	VMOVUPS Y7, 1376(SP)
+	VMOVUPS Y3, 1408(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
 	VBROADCASTSS rowconsts<>+1612(SB), Y6
 	VDIVPS       Y3, Y6, Y6
 	VBROADCASTSS inv+44(FP), Y3
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
 	XORQ         R10, R10
+	JMP          CrossEntropyLabelsGWAVX2_bgrad_check_13
 
-CrossEntropyLabelsGWAVX2_bgrad_8:
+CrossEntropyLabelsGWAVX2_bgrad_12:
 	VMULPS  (SP)(R10*1), Y6, Y7
 	VMULPS  Y5, Y7, Y7
 	VMULPS  Y3, Y7, Y7
 	VSUBPS  864(SP)(R10*1), Y7, Y7
 	VMOVUPS Y7, (SP)(R10*1)
-	ADDQ    $0x20, R10
-	CMPQ    R10, R11
-	JB      CrossEntropyLabelsGWAVX2_bgrad_8
+	VMULPS  32(SP)(R10*1), Y6, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y3, Y7, Y7
+	VSUBPS  896(SP)(R10*1), Y7, Y7
+	VMOVUPS Y7, 32(SP)(R10*1)
+	ADDQ    $0x40, R10
 
+CrossEntropyLabelsGWAVX2_bgrad_check_13:
+	CMPQ    R10, R12
+	JB      CrossEntropyLabelsGWAVX2_bgrad_12
+	CMPQ    R10, R11
+	JAE     CrossEntropyLabelsGWAVX2_bgrad_end_14
+	VMULPS  (SP)(R10*1), Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMULPS  Y3, Y6, Y6
+	VSUBPS  864(SP)(R10*1), Y6, Y6
+	VMOVUPS Y6, (SP)(R10*1)
+
+CrossEntropyLabelsGWAVX2_bgrad_end_14:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
 	VMOVMSKPS Y4, R10
 	CMPL      R10, $0xff
-	JE        CrossEntropyLabelsGWAVX2_allvalid_9
+	JE        CrossEntropyLabelsGWAVX2_allvalid_15
+	MOVQ      R11, R12
+	ANDQ      $-64, R12
 	XORQ      R10, R10
+	JMP       CrossEntropyLabelsGWAVX2_bignored_check_17
 
-CrossEntropyLabelsGWAVX2_bignored_10:
+CrossEntropyLabelsGWAVX2_bignored_16:
 	VANDPS  (SP)(R10*1), Y4, Y3
 	VMOVUPS Y3, (SP)(R10*1)
-	ADDQ    $0x20, R10
-	CMPQ    R10, R11
-	JB      CrossEntropyLabelsGWAVX2_bignored_10
+	VANDPS  32(SP)(R10*1), Y4, Y3
+	VMOVUPS Y3, 32(SP)(R10*1)
+	ADDQ    $0x40, R10
 
-CrossEntropyLabelsGWAVX2_allvalid_9:
+CrossEntropyLabelsGWAVX2_bignored_check_17:
+	CMPQ    R10, R12
+	JB      CrossEntropyLabelsGWAVX2_bignored_16
+	CMPQ    R10, R11
+	JAE     CrossEntropyLabelsGWAVX2_bignored_end_18
+	VANDPS  (SP)(R10*1), Y4, Y3
+	VMOVUPS Y3, (SP)(R10*1)
+
+CrossEntropyLabelsGWAVX2_bignored_end_18:
+CrossEntropyLabelsGWAVX2_allvalid_15:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (BX)(R8*4), R10
 	VMOVUPS    (SP), Y3
@@ -18827,7 +20301,7 @@ CrossEntropyLabelsGWAVX2_allvalid_9:
 	VMASKMOVPS Y9, Y8, (R10)(R8*2)
 	VMASKMOVPS Y3, Y8, (R10)(R9*1)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGWAVX2_nohigh_12
+	JBE        CrossEntropyLabelsGWAVX2_nohigh_20
 	VMOVUPS    256(SP), Y3
 	VMOVUPS    288(SP), Y4
 	VMOVUPS    320(SP), Y6
@@ -18870,7 +20344,7 @@ CrossEntropyLabelsGWAVX2_allvalid_9:
 	VMASKMOVPS Y9, Y8, 32(R10)(R8*2)
 	VMASKMOVPS Y3, Y8, 32(R10)(R9*1)
 
-CrossEntropyLabelsGWAVX2_nohigh_12:
+CrossEntropyLabelsGWAVX2_nohigh_20:
 	VMOVUPS 1376(SP), Y3
 	VMOVUPS 1408(SP), Y4
 
@@ -19103,7 +20577,10 @@ CrossEntropyLabelsGWSAVX2_nohigh_5:
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
 	VBROADCASTSS rowconsts<>+1580(SB), Y8
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
 	XORQ         R10, R10
+	JMP          CrossEntropyLabelsGWSAVX2_bmax_check_7
 
 CrossEntropyLabelsGWSAVX2_bmax_6:
 	VMOVUPS  (SP)(R10*1), Y9
@@ -19113,11 +20590,31 @@ CrossEntropyLabelsGWSAVX2_bmax_6:
 	VORPS    Y9, Y7, Y7
 	VANDPS   Y6, Y10, Y10
 	VMOVUPS  Y10, 864(SP)(R10*1)
-	ADDQ     $0x20, R10
-	CMPQ     R10, R11
+	VMOVUPS  32(SP)(R10*1), Y9
+	VMAXPS   Y8, Y9, Y8
+	VPCMPEQD 32(DI)(R10*1), Y3, Y10
+	VANDPS   Y9, Y10, Y9
+	VORPS    Y9, Y7, Y7
+	VANDPS   Y6, Y10, Y10
+	VMOVUPS  Y10, 896(SP)(R10*1)
+	ADDQ     $0x40, R10
+
+CrossEntropyLabelsGWSAVX2_bmax_check_7:
+	CMPQ     R10, R12
 	JB       CrossEntropyLabelsGWSAVX2_bmax_6
-	VXORPS   Y3, Y3, Y3
-	VADDPS   Y3, Y8, Y8
+	CMPQ     R10, R11
+	JAE      CrossEntropyLabelsGWSAVX2_bmax_end_8
+	VMOVUPS  (SP)(R10*1), Y9
+	VMAXPS   Y8, Y9, Y8
+	VPCMPEQD (DI)(R10*1), Y3, Y3
+	VANDPS   Y9, Y3, Y9
+	VORPS    Y9, Y7, Y7
+	VANDPS   Y6, Y3, Y3
+	VMOVUPS  Y3, 864(SP)(R10*1)
+
+CrossEntropyLabelsGWSAVX2_bmax_end_8:
+	VXORPS Y3, Y3, Y3
+	VADDPS Y3, Y8, Y8
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -19129,9 +20626,12 @@ CrossEntropyLabelsGWSAVX2_bmax_6:
 	VMOVUPS Y3, 672(SP)
 	VMOVUPS Y3, 704(SP)
 	VMOVUPS Y3, 736(SP)
+	MOVQ    R11, R12
+	ANDQ    $-64, R12
 	XORQ    R10, R10
+	JMP     CrossEntropyLabelsGWSAVX2_bexp_check_10
 
-CrossEntropyLabelsGWSAVX2_bexp_7:
+CrossEntropyLabelsGWSAVX2_bexp_9:
 	VMOVUPS     (SP)(R10*1), Y3
 	VSUBPS      Y8, Y3, Y3
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
@@ -19150,31 +20650,80 @@ CrossEntropyLabelsGWSAVX2_bexp_7:
 	VFMADD231PS Y9, Y3, Y10
 	VANDNPS     Y10, Y6, Y10
 	VMOVUPS     Y10, (SP)(R10*1)
-	MOVQ        R10, R12
-	ANDQ        $0x000000ff, R12
-	VADDPS      512(SP)(R12*1), Y10, Y10
-	VMOVUPS     Y10, 512(SP)(R12*1)
-	ADDQ        $0x20, R10
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      512(SP)(R13*1), Y10, Y10
+	VMOVUPS     Y10, 512(SP)(R13*1)
+	VMOVUPS     32(SP)(R10*1), Y3
+	VSUBPS      Y8, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
+	VMOVAPS     Y1, Y9
+	VFMADD213PS Y0, Y3, Y9
+	VPSLLD      $0x17, Y9, Y10
+	VSUBPS      Y0, Y9, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
+	VMOVAPS     Y2, Y9
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
+	VMULPS      Y10, Y3, Y3
+	VFMADD231PS Y9, Y3, Y10
+	VANDNPS     Y10, Y6, Y10
+	VMOVUPS     Y10, 32(SP)(R10*1)
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      544(SP)(R13*1), Y10, Y10
+	VMOVUPS     Y10, 544(SP)(R13*1)
+	ADDQ        $0x40, R10
+
+CrossEntropyLabelsGWSAVX2_bexp_check_10:
+	CMPQ        R10, R12
+	JB          CrossEntropyLabelsGWSAVX2_bexp_9
 	CMPQ        R10, R11
-	JB          CrossEntropyLabelsGWSAVX2_bexp_7
-	VMOVUPS     512(SP), Y3
-	VMOVUPS     544(SP), Y6
-	VMOVUPS     576(SP), Y9
-	VMOVUPS     608(SP), Y10
-	VMOVUPS     640(SP), Y11
-	VMOVUPS     672(SP), Y12
-	VMOVUPS     704(SP), Y13
-	VMOVUPS     736(SP), Y14
-	VADDPS      Y6, Y3, Y3
-	VADDPS      Y10, Y9, Y9
-	VADDPS      Y12, Y11, Y11
-	VADDPS      Y14, Y13, Y13
-	VADDPS      Y9, Y3, Y3
-	VADDPS      Y13, Y11, Y11
-	VADDPS      Y11, Y3, Y3
-	VSUBPS      Y8, Y7, Y7
-	VMOVUPS     Y7, 1376(SP)
-	VMOVUPS     Y3, 1408(SP)
+	JAE         CrossEntropyLabelsGWSAVX2_bexp_end_11
+	VMOVUPS     (SP)(R10*1), Y3
+	VSUBPS      Y8, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
+	VMOVAPS     Y1, Y9
+	VFMADD213PS Y0, Y3, Y9
+	VPSLLD      $0x17, Y9, Y10
+	VSUBPS      Y0, Y9, Y9
+	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
+	VMOVAPS     Y2, Y9
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
+	VMULPS      Y10, Y3, Y3
+	VFMADD231PS Y9, Y3, Y10
+	VANDNPS     Y10, Y6, Y10
+	VMOVUPS     Y10, (SP)(R10*1)
+	ANDQ        $0x000000ff, R10
+	VADDPS      512(SP)(R10*1), Y10, Y10
+	VMOVUPS     Y10, 512(SP)(R10*1)
+
+CrossEntropyLabelsGWSAVX2_bexp_end_11:
+	VMOVUPS 512(SP), Y3
+	VMOVUPS 544(SP), Y6
+	VMOVUPS 576(SP), Y9
+	VMOVUPS 608(SP), Y10
+	VMOVUPS 640(SP), Y11
+	VMOVUPS 672(SP), Y12
+	VMOVUPS 704(SP), Y13
+	VMOVUPS 736(SP), Y14
+	VADDPS  Y6, Y3, Y3
+	VADDPS  Y10, Y9, Y9
+	VADDPS  Y12, Y11, Y11
+	VADDPS  Y14, Y13, Y13
+	VADDPS  Y9, Y3, Y3
+	VADDPS  Y13, Y11, Y11
+	VADDPS  Y11, Y3, Y3
+	VSUBPS  Y8, Y7, Y7
+	VMOVUPS Y7, 1376(SP)
+	VMOVUPS Y3, 1408(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
 	VBROADCASTSS rowconsts<>+1612(SB), Y6
@@ -19182,32 +20731,62 @@ CrossEntropyLabelsGWSAVX2_bexp_7:
 	VBROADCASTSS inv+44(FP), Y3
 	MOVQ         sw+32(FP), R10
 	VMULPS       (R10)(CX*4), Y3, Y3
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
 	XORQ         R10, R10
+	JMP          CrossEntropyLabelsGWSAVX2_bgrad_check_13
 
-CrossEntropyLabelsGWSAVX2_bgrad_8:
+CrossEntropyLabelsGWSAVX2_bgrad_12:
 	VMULPS  (SP)(R10*1), Y6, Y7
 	VMULPS  Y5, Y7, Y7
 	VMULPS  Y3, Y7, Y7
 	VSUBPS  864(SP)(R10*1), Y7, Y7
 	VMOVUPS Y7, (SP)(R10*1)
-	ADDQ    $0x20, R10
-	CMPQ    R10, R11
-	JB      CrossEntropyLabelsGWSAVX2_bgrad_8
+	VMULPS  32(SP)(R10*1), Y6, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y3, Y7, Y7
+	VSUBPS  896(SP)(R10*1), Y7, Y7
+	VMOVUPS Y7, 32(SP)(R10*1)
+	ADDQ    $0x40, R10
 
+CrossEntropyLabelsGWSAVX2_bgrad_check_13:
+	CMPQ    R10, R12
+	JB      CrossEntropyLabelsGWSAVX2_bgrad_12
+	CMPQ    R10, R11
+	JAE     CrossEntropyLabelsGWSAVX2_bgrad_end_14
+	VMULPS  (SP)(R10*1), Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMULPS  Y3, Y6, Y6
+	VSUBPS  864(SP)(R10*1), Y6, Y6
+	VMOVUPS Y6, (SP)(R10*1)
+
+CrossEntropyLabelsGWSAVX2_bgrad_end_14:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
 	VMOVMSKPS Y4, R10
 	CMPL      R10, $0xff
-	JE        CrossEntropyLabelsGWSAVX2_allvalid_9
+	JE        CrossEntropyLabelsGWSAVX2_allvalid_15
+	MOVQ      R11, R12
+	ANDQ      $-64, R12
 	XORQ      R10, R10
+	JMP       CrossEntropyLabelsGWSAVX2_bignored_check_17
 
-CrossEntropyLabelsGWSAVX2_bignored_10:
+CrossEntropyLabelsGWSAVX2_bignored_16:
 	VANDPS  (SP)(R10*1), Y4, Y3
 	VMOVUPS Y3, (SP)(R10*1)
-	ADDQ    $0x20, R10
-	CMPQ    R10, R11
-	JB      CrossEntropyLabelsGWSAVX2_bignored_10
+	VANDPS  32(SP)(R10*1), Y4, Y3
+	VMOVUPS Y3, 32(SP)(R10*1)
+	ADDQ    $0x40, R10
 
-CrossEntropyLabelsGWSAVX2_allvalid_9:
+CrossEntropyLabelsGWSAVX2_bignored_check_17:
+	CMPQ    R10, R12
+	JB      CrossEntropyLabelsGWSAVX2_bignored_16
+	CMPQ    R10, R11
+	JAE     CrossEntropyLabelsGWSAVX2_bignored_end_18
+	VANDPS  (SP)(R10*1), Y4, Y3
+	VMOVUPS Y3, (SP)(R10*1)
+
+CrossEntropyLabelsGWSAVX2_bignored_end_18:
+CrossEntropyLabelsGWSAVX2_allvalid_15:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (BX)(R8*4), R10
 	VMOVUPS    (SP), Y3
@@ -19252,7 +20831,7 @@ CrossEntropyLabelsGWSAVX2_allvalid_9:
 	VMASKMOVPS Y9, Y8, (R10)(R8*2)
 	VMASKMOVPS Y3, Y8, (R10)(R9*1)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGWSAVX2_nohigh_12
+	JBE        CrossEntropyLabelsGWSAVX2_nohigh_20
 	VMOVUPS    256(SP), Y3
 	VMOVUPS    288(SP), Y4
 	VMOVUPS    320(SP), Y6
@@ -19295,7 +20874,7 @@ CrossEntropyLabelsGWSAVX2_allvalid_9:
 	VMASKMOVPS Y9, Y8, 32(R10)(R8*2)
 	VMASKMOVPS Y3, Y8, 32(R10)(R9*1)
 
-CrossEntropyLabelsGWSAVX2_nohigh_12:
+CrossEntropyLabelsGWSAVX2_nohigh_20:
 	VMOVUPS 1376(SP), Y3
 	VMOVUPS 1408(SP), Y4
 
