@@ -128,13 +128,21 @@ func (bk *block) load(base reg.GPVirtual) {
 			JBE(LabelRef(skip))
 			maskSlot = bk.highM
 		}
-		mask := YMM()
-		VMOVUPS(maskSlot, mask)
 		var x [8]reg.VecVirtual
 		for i := range x {
 			x[i] = YMM()
-			VMASKMOVPS(bk.rowAt(base, base4, i, 32*half), mask, x[i])
 		}
+		bk.whole(half, func() { // columns 0..7 all in the row: plain loads
+			for i := range x {
+				VMOVUPS(bk.rowAt(base, base4, i, 0), x[i])
+			}
+		}, func() {
+			mask := YMM()
+			VMOVUPS(maskSlot, mask)
+			for i := range x {
+				VMASKMOVPS(bk.rowAt(base, base4, i, 32*half), mask, x[i])
+			}
+		})
 		c := transpose8(x)
 		for j := range c {
 			VMOVUPS(c[j], bk.t.Offset(32*(8*half+j)))
@@ -143,6 +151,24 @@ func (bk *block) load(base reg.GPVirtual) {
 			Label(skip)
 		}
 	}
+}
+
+// whole emits plain for the low half (half 0) of rows of at least 8
+// columns, and masked otherwise: a masked load or store costs more than a
+// plain one on Intel cores and far more on AMD's (its store is microcoded).
+func (bk *block) whole(half int, plain, masked func()) {
+	if half == 1 {
+		masked()
+		return
+	}
+	m, done := bk.r.label("masked"), bk.r.label("loaded")
+	CMPQ(bk.r.cols, U8(8))
+	JB(LabelRef(m))
+	plain()
+	JMP(LabelRef(done))
+	Label(m)
+	masked()
+	Label(done)
 }
 
 // store transposes the column slots back and stores the rows at base.
@@ -164,11 +190,17 @@ func (bk *block) store(base reg.GPVirtual) {
 			VMOVUPS(bk.t.Offset(32*(8*half+j)), c[j])
 		}
 		x := transpose8(c)
-		mask := YMM()
-		VMOVUPS(maskSlot, mask)
-		for i := range x {
-			VMASKMOVPS(x[i], mask, bk.rowAt(base, base4, i, 32*half))
-		}
+		bk.whole(half, func() {
+			for i := range x {
+				VMOVUPS(x[i], bk.rowAt(base, base4, i, 0))
+			}
+		}, func() {
+			mask := YMM()
+			VMOVUPS(maskSlot, mask)
+			for i := range x {
+				VMASKMOVPS(x[i], mask, bk.rowAt(base, base4, i, 32*half))
+			}
+		})
 		if half == 1 {
 			Label(skip)
 		}
@@ -250,17 +282,23 @@ func pairTree(area Mem) reg.VecVirtual {
 // maxCols returns the row maxima (+0) of the block, one row per lane; hook
 // (may be nil) gets each column's values too.
 func (bk *block) maxCols(hook func(x reg.VecVirtual)) reg.VecVirtual {
-	Comment("m = max over the columns (NaN skipped) + 0, for 8 rows at once")
-	m := YMM()
+	Comment("m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd")
+	Comment("columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)")
+	m, m2 := YMM(), YMM()
 	VBROADCASTSS(consts.scalar("-inf"), m)
+	VMOVAPS(m, m2)
 	bk.columns("bmax", func(slot Mem) {
-		x := YMM()
+		x, acc := YMM(), m
+		if bk.disp != 0 {
+			acc = m2
+		}
 		VMOVUPS(slot, x)
-		VMAXPS(m, x, m)
+		VMAXPS(acc, x, acc)
 		if hook != nil {
 			hook(x)
 		}
 	})
+	VMAXPS(m2, m, m)
 	zero := YMM()
 	VXORPS(zero, zero, zero)
 	VADDPS(zero, m, m)

@@ -482,116 +482,134 @@ SoftmaxAVX2_block_1:
 	JB   SoftmaxAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (CX)(R9*4), R12
-	VMOVUPS    768(SP), Y0
-	VMASKMOVPS (CX), Y0, Y5
-	VMASKMOVPS (CX)(R9*1), Y0, Y6
-	VMASKMOVPS (CX)(R9*2), Y0, Y7
-	VMASKMOVPS (CX)(R11*1), Y0, Y8
-	VMASKMOVPS (R12), Y0, Y9
-	VMASKMOVPS (R12)(R9*1), Y0, Y10
-	VMASKMOVPS (R12)(R9*2), Y0, Y11
-	VMASKMOVPS (R12)(R11*1), Y0, Y0
-	VUNPCKLPS  Y6, Y5, Y12
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y0, Y11, Y10
-	VUNPCKHPS  Y0, Y11, Y0
-	VSHUFPS    $0x44, Y6, Y12, Y11
-	VSHUFPS    $0xee, Y6, Y12, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y12
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
+	LEAQ    (CX)(R9*4), R12
+	CMPQ    BX, $0x08
+	JB      SoftmaxAVX2_masked_5
+	VMOVUPS (CX), Y0
+	VMOVUPS (CX)(R9*1), Y5
+	VMOVUPS (CX)(R9*2), Y6
+	VMOVUPS (CX)(R11*1), Y7
+	VMOVUPS (R12), Y8
+	VMOVUPS (R12)(R9*1), Y9
+	VMOVUPS (R12)(R9*2), Y10
+	VMOVUPS (R12)(R11*1), Y11
+	JMP     SoftmaxAVX2_loaded_6
+
+SoftmaxAVX2_masked_5:
+	VMOVUPS    768(SP), Y11
+	VMASKMOVPS (CX), Y11, Y0
+	VMASKMOVPS (CX)(R9*1), Y11, Y5
+	VMASKMOVPS (CX)(R9*2), Y11, Y6
+	VMASKMOVPS (CX)(R11*1), Y11, Y7
+	VMASKMOVPS (R12), Y11, Y8
+	VMASKMOVPS (R12)(R9*1), Y11, Y9
+	VMASKMOVPS (R12)(R9*2), Y11, Y10
+	VMASKMOVPS (R12)(R11*1), Y11, Y11
+
+SoftmaxAVX2_loaded_6:
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y0, Y9, Y10
-	VSHUFPS    $0xee, Y0, Y9, Y0
-	VPERM2F128 $0x20, Y7, Y11, Y9
-	VPERM2F128 $0x31, Y7, Y11, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y11
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y12, Y8
-	VPERM2F128 $0x31, Y10, Y12, Y10
-	VPERM2F128 $0x20, Y0, Y5, Y12
-	VPERM2F128 $0x31, Y0, Y5, Y0
-	VMOVUPS    Y9, (SP)
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    Y10, (SP)
 	VMOVUPS    Y11, 32(SP)
-	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y7, 64(SP)
 	VMOVUPS    Y12, 96(SP)
-	VMOVUPS    Y7, 128(SP)
-	VMOVUPS    Y6, 160(SP)
-	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y6, 128(SP)
+	VMOVUPS    Y5, 160(SP)
+	VMOVUPS    Y9, 192(SP)
 	VMOVUPS    Y0, 224(SP)
 	CMPQ       BX, $0x08
-	JBE        SoftmaxAVX2_nohigh_5
-	VMOVUPS    800(SP), Y0
-	VMASKMOVPS 32(CX), Y0, Y5
-	VMASKMOVPS 32(CX)(R9*1), Y0, Y6
-	VMASKMOVPS 32(CX)(R9*2), Y0, Y7
-	VMASKMOVPS 32(CX)(R11*1), Y0, Y8
-	VMASKMOVPS 32(R12), Y0, Y9
-	VMASKMOVPS 32(R12)(R9*1), Y0, Y10
-	VMASKMOVPS 32(R12)(R9*2), Y0, Y11
-	VMASKMOVPS 32(R12)(R11*1), Y0, Y0
-	VUNPCKLPS  Y6, Y5, Y12
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y0, Y11, Y10
-	VUNPCKHPS  Y0, Y11, Y0
-	VSHUFPS    $0x44, Y6, Y12, Y11
-	VSHUFPS    $0xee, Y6, Y12, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y12
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
+	JBE        SoftmaxAVX2_nohigh_7
+	VMOVUPS    800(SP), Y11
+	VMASKMOVPS 32(CX), Y11, Y0
+	VMASKMOVPS 32(CX)(R9*1), Y11, Y5
+	VMASKMOVPS 32(CX)(R9*2), Y11, Y6
+	VMASKMOVPS 32(CX)(R11*1), Y11, Y7
+	VMASKMOVPS 32(R12), Y11, Y8
+	VMASKMOVPS 32(R12)(R9*1), Y11, Y9
+	VMASKMOVPS 32(R12)(R9*2), Y11, Y10
+	VMASKMOVPS 32(R12)(R11*1), Y11, Y11
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y0, Y9, Y10
-	VSHUFPS    $0xee, Y0, Y9, Y0
-	VPERM2F128 $0x20, Y7, Y11, Y9
-	VPERM2F128 $0x31, Y7, Y11, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y11
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y12, Y8
-	VPERM2F128 $0x31, Y10, Y12, Y10
-	VPERM2F128 $0x20, Y0, Y5, Y12
-	VPERM2F128 $0x31, Y0, Y5, Y0
-	VMOVUPS    Y9, 256(SP)
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    Y10, 256(SP)
 	VMOVUPS    Y11, 288(SP)
-	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y7, 320(SP)
 	VMOVUPS    Y12, 352(SP)
-	VMOVUPS    Y7, 384(SP)
-	VMOVUPS    Y6, 416(SP)
-	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y6, 384(SP)
+	VMOVUPS    Y5, 416(SP)
+	VMOVUPS    Y9, 448(SP)
 	VMOVUPS    Y0, 480(SP)
 
-SoftmaxAVX2_nohigh_5:
-	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+SoftmaxAVX2_nohigh_7:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VMOVAPS      Y0, Y5
 	MOVQ         R13, R14
 	ANDQ         $-64, R14
 	XORQ         R12, R12
-	JMP          SoftmaxAVX2_bmax_check_7
+	JMP          SoftmaxAVX2_bmax_check_9
 
-SoftmaxAVX2_bmax_6:
-	VMOVUPS (SP)(R12*1), Y5
-	VMAXPS  Y0, Y5, Y0
-	VMOVUPS 32(SP)(R12*1), Y5
-	VMAXPS  Y0, Y5, Y0
+SoftmaxAVX2_bmax_8:
+	VMOVUPS (SP)(R12*1), Y6
+	VMAXPS  Y0, Y6, Y0
+	VMOVUPS 32(SP)(R12*1), Y6
+	VMAXPS  Y5, Y6, Y5
 	ADDQ    $0x40, R12
 
-SoftmaxAVX2_bmax_check_7:
+SoftmaxAVX2_bmax_check_9:
 	CMPQ    R12, R14
-	JB      SoftmaxAVX2_bmax_6
+	JB      SoftmaxAVX2_bmax_8
 	CMPQ    R12, R13
-	JAE     SoftmaxAVX2_bmax_end_8
-	VMOVUPS (SP)(R12*1), Y5
-	VMAXPS  Y0, Y5, Y0
+	JAE     SoftmaxAVX2_bmax_end_10
+	VMOVUPS (SP)(R12*1), Y6
+	VMAXPS  Y0, Y6, Y0
 
-SoftmaxAVX2_bmax_end_8:
+SoftmaxAVX2_bmax_end_10:
+	VMAXPS Y5, Y0, Y0
 	VXORPS Y5, Y5, Y5
 	VADDPS Y5, Y0, Y0
 
@@ -608,9 +626,9 @@ SoftmaxAVX2_bmax_end_8:
 	MOVQ    R13, R14
 	ANDQ    $-64, R14
 	XORQ    R12, R12
-	JMP     SoftmaxAVX2_bexp_check_10
+	JMP     SoftmaxAVX2_bexp_check_12
 
-SoftmaxAVX2_bexp_9:
+SoftmaxAVX2_bexp_11:
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
@@ -657,11 +675,11 @@ SoftmaxAVX2_bexp_9:
 	VMOVUPS     Y8, 544(SP)(R15*1)
 	ADDQ        $0x40, R12
 
-SoftmaxAVX2_bexp_check_10:
+SoftmaxAVX2_bexp_check_12:
 	CMPQ        R12, R14
-	JB          SoftmaxAVX2_bexp_9
+	JB          SoftmaxAVX2_bexp_11
 	CMPQ        R12, R13
-	JAE         SoftmaxAVX2_bexp_end_11
+	JAE         SoftmaxAVX2_bexp_end_13
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y0
@@ -684,7 +702,7 @@ SoftmaxAVX2_bexp_check_10:
 	VADDPS      512(SP)(R12*1), Y7, Y7
 	VMOVUPS     Y7, 512(SP)(R12*1)
 
-SoftmaxAVX2_bexp_end_11:
+SoftmaxAVX2_bexp_end_13:
 	VMOVUPS      512(SP), Y0
 	VMOVUPS      544(SP), Y5
 	VMOVUPS      576(SP), Y6
@@ -705,24 +723,24 @@ SoftmaxAVX2_bexp_end_11:
 	MOVQ         R13, R14
 	ANDQ         $-64, R14
 	XORQ         R12, R12
-	JMP          SoftmaxAVX2_bout_check_13
+	JMP          SoftmaxAVX2_bout_check_15
 
-SoftmaxAVX2_bout_12:
+SoftmaxAVX2_bout_14:
 	VMULPS  (SP)(R12*1), Y5, Y0
 	VMOVUPS Y0, (SP)(R12*1)
 	VMULPS  32(SP)(R12*1), Y5, Y0
 	VMOVUPS Y0, 32(SP)(R12*1)
 	ADDQ    $0x40, R12
 
-SoftmaxAVX2_bout_check_13:
+SoftmaxAVX2_bout_check_15:
 	CMPQ    R12, R14
-	JB      SoftmaxAVX2_bout_12
+	JB      SoftmaxAVX2_bout_14
 	CMPQ    R12, R13
-	JAE     SoftmaxAVX2_bout_end_14
+	JAE     SoftmaxAVX2_bout_end_16
 	VMULPS  (SP)(R12*1), Y5, Y0
 	VMOVUPS Y0, (SP)(R12*1)
 
-SoftmaxAVX2_bout_end_14:
+SoftmaxAVX2_bout_end_16:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (AX)(R9*4), R12
 	VMOVUPS    (SP), Y0
@@ -757,6 +775,19 @@ SoftmaxAVX2_bout_end_14:
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y0, Y12
 	VPERM2F128 $0x31, Y8, Y0, Y0
+	CMPQ       BX, $0x08
+	JB         SoftmaxAVX2_masked_18
+	VMOVUPS    Y10, (AX)
+	VMOVUPS    Y11, (AX)(R9*1)
+	VMOVUPS    Y7, (AX)(R9*2)
+	VMOVUPS    Y12, (AX)(R11*1)
+	VMOVUPS    Y6, (R12)
+	VMOVUPS    Y5, (R12)(R9*1)
+	VMOVUPS    Y9, (R12)(R9*2)
+	VMOVUPS    Y0, (R12)(R11*1)
+	JMP        SoftmaxAVX2_loaded_19
+
+SoftmaxAVX2_masked_18:
 	VMOVUPS    768(SP), Y8
 	VMASKMOVPS Y10, Y8, (AX)
 	VMASKMOVPS Y11, Y8, (AX)(R9*1)
@@ -766,8 +797,10 @@ SoftmaxAVX2_bout_end_14:
 	VMASKMOVPS Y5, Y8, (R12)(R9*1)
 	VMASKMOVPS Y9, Y8, (R12)(R9*2)
 	VMASKMOVPS Y0, Y8, (R12)(R11*1)
+
+SoftmaxAVX2_loaded_19:
 	CMPQ       BX, $0x08
-	JBE        SoftmaxAVX2_nohigh_16
+	JBE        SoftmaxAVX2_nohigh_20
 	VMOVUPS    256(SP), Y0
 	VMOVUPS    288(SP), Y5
 	VMOVUPS    320(SP), Y6
@@ -810,7 +843,7 @@ SoftmaxAVX2_bout_end_14:
 	VMASKMOVPS Y9, Y8, 32(R12)(R9*2)
 	VMASKMOVPS Y0, Y8, 32(R12)(R11*1)
 
-SoftmaxAVX2_nohigh_16:
+SoftmaxAVX2_nohigh_20:
 	// next 8 rows
 	MOVQ R9, R12
 	SHLQ $0x03, R12
@@ -821,7 +854,7 @@ SoftmaxAVX2_nohigh_16:
 
 SoftmaxAVX2_blockdone_2:
 	CMPQ R10, DX
-	JAE  SoftmaxAVX2_end_17
+	JAE  SoftmaxAVX2_end_21
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -831,9 +864,9 @@ SoftmaxAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         R9, R9
 
-SoftmaxAVX2_max32_18:
+SoftmaxAVX2_max32_22:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX2_maxv_19
+	JAE     SoftmaxAVX2_maxv_23
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(CX)(R9*4), Y8
@@ -843,19 +876,19 @@ SoftmaxAVX2_max32_18:
 	VMOVUPS 96(CX)(R9*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX2_max32_18
+	JMP     SoftmaxAVX2_max32_22
 
-SoftmaxAVX2_maxv_19:
+SoftmaxAVX2_maxv_23:
 	CMPQ    R9, DI
-	JAE     SoftmaxAVX2_maxtail_20
+	JAE     SoftmaxAVX2_maxtail_24
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, R9
-	JMP     SoftmaxAVX2_maxv_19
+	JMP     SoftmaxAVX2_maxv_23
 
-SoftmaxAVX2_maxtail_20:
+SoftmaxAVX2_maxtail_24:
 	CMPQ         R8, $0x00
-	JE           SoftmaxAVX2_maxfold_21
+	JE           SoftmaxAVX2_maxfold_25
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R8, R12
 	SHLQ         $0x02, R12
@@ -866,7 +899,7 @@ SoftmaxAVX2_maxtail_20:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-SoftmaxAVX2_maxfold_21:
+SoftmaxAVX2_maxfold_25:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -890,14 +923,14 @@ SoftmaxAVX2_row:
 	MOVQ         R10, R9
 	INCQ         R9
 	CMPQ         R9, DX
-	JAE          SoftmaxAVX2_explast_22
+	JAE          SoftmaxAVX2_explast_26
 	LEAQ         (CX)(BX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         R9, R9
 
-SoftmaxAVX2_exp32_24:
+SoftmaxAVX2_exp32_28:
 	CMPQ        R9, SI
-	JAE         SoftmaxAVX2_exprest_25
+	JAE         SoftmaxAVX2_exprest_29
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -983,12 +1016,12 @@ SoftmaxAVX2_exp32_24:
 	VMOVUPS     Y12, 96(AX)(R9*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, R9
-	JMP         SoftmaxAVX2_exp32_24
+	JMP         SoftmaxAVX2_exp32_28
 
-SoftmaxAVX2_exprest_25:
+SoftmaxAVX2_exprest_29:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        R9, DI
-	JAE         SoftmaxAVX2_exptail_27
+	JAE         SoftmaxAVX2_exptail_31
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -1011,11 +1044,11 @@ SoftmaxAVX2_exprest_25:
 	VMOVUPS     Y12, (AX)(R9*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, R9
-	JMP         SoftmaxAVX2_expnext_28
+	JMP         SoftmaxAVX2_expnext_32
 
-SoftmaxAVX2_exptail_27:
+SoftmaxAVX2_exptail_31:
 	CMPQ         R8, $0x00
-	JE           SoftmaxAVX2_expdone_26
+	JE           SoftmaxAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -1045,11 +1078,11 @@ SoftmaxAVX2_exptail_27:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (AX)(R9*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          SoftmaxAVX2_expdone_26
+	JMP          SoftmaxAVX2_expdone_30
 
-SoftmaxAVX2_expnext_28:
+SoftmaxAVX2_expnext_32:
 	CMPQ        R9, DI
-	JAE         SoftmaxAVX2_exptail_29
+	JAE         SoftmaxAVX2_exptail_33
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -1072,11 +1105,11 @@ SoftmaxAVX2_expnext_28:
 	VMOVUPS     Y12, (AX)(R9*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, R9
-	JMP         SoftmaxAVX2_expnext_30
+	JMP         SoftmaxAVX2_expnext_34
 
-SoftmaxAVX2_exptail_29:
+SoftmaxAVX2_exptail_33:
 	CMPQ         R8, $0x00
-	JE           SoftmaxAVX2_expdone_26
+	JE           SoftmaxAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -1106,11 +1139,11 @@ SoftmaxAVX2_exptail_29:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (AX)(R9*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          SoftmaxAVX2_expdone_26
+	JMP          SoftmaxAVX2_expdone_30
 
-SoftmaxAVX2_expnext_30:
+SoftmaxAVX2_expnext_34:
 	CMPQ        R9, DI
-	JAE         SoftmaxAVX2_exptail_31
+	JAE         SoftmaxAVX2_exptail_35
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -1133,11 +1166,11 @@ SoftmaxAVX2_expnext_30:
 	VMOVUPS     Y12, (AX)(R9*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, R9
-	JMP         SoftmaxAVX2_expnext_32
+	JMP         SoftmaxAVX2_expnext_36
 
-SoftmaxAVX2_exptail_31:
+SoftmaxAVX2_exptail_35:
 	CMPQ         R8, $0x00
-	JE           SoftmaxAVX2_expdone_26
+	JE           SoftmaxAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -1167,11 +1200,11 @@ SoftmaxAVX2_exptail_31:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (AX)(R9*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          SoftmaxAVX2_expdone_26
+	JMP          SoftmaxAVX2_expdone_30
 
-SoftmaxAVX2_expnext_32:
+SoftmaxAVX2_expnext_36:
 	CMPQ         R8, $0x00
-	JE           SoftmaxAVX2_expdone_26
+	JE           SoftmaxAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -1202,7 +1235,7 @@ SoftmaxAVX2_expnext_32:
 	VMASKMOVPS   Y12, Y9, (AX)(R9*4)
 	VADDPS       Y12, Y8, Y8
 
-SoftmaxAVX2_expdone_26:
+SoftmaxAVX2_expdone_30:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -1212,14 +1245,14 @@ SoftmaxAVX2_expdone_26:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          SoftmaxAVX2_expfolded_23
+	JMP          SoftmaxAVX2_expfolded_27
 
-SoftmaxAVX2_explast_22:
+SoftmaxAVX2_explast_26:
 	XORQ R9, R9
 
-SoftmaxAVX2_explast32_33:
+SoftmaxAVX2_explast32_37:
 	CMPQ        R9, SI
-	JAE         SoftmaxAVX2_explastrest_34
+	JAE         SoftmaxAVX2_explastrest_38
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -1297,120 +1330,10 @@ SoftmaxAVX2_explast32_33:
 	VMOVUPS     Y12, 96(AX)(R9*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, R9
-	JMP         SoftmaxAVX2_explast32_33
+	JMP         SoftmaxAVX2_explast32_37
 
-SoftmaxAVX2_explastrest_34:
+SoftmaxAVX2_explastrest_38:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        R9, DI
-	JAE         SoftmaxAVX2_explasttail_36
-	VMOVUPS     (CX)(R9*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (AX)(R9*4)
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, R9
-	JMP         SoftmaxAVX2_explastnext_37
-
-SoftmaxAVX2_explasttail_36:
-	CMPQ        R8, $0x00
-	JE          SoftmaxAVX2_explastdone_35
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R8, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(R9*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
-	VADDPS      Y12, Y5, Y5
-	JMP         SoftmaxAVX2_explastdone_35
-
-SoftmaxAVX2_explastnext_37:
-	CMPQ        R9, DI
-	JAE         SoftmaxAVX2_explasttail_38
-	VMOVUPS     (CX)(R9*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (AX)(R9*4)
-	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, R9
-	JMP         SoftmaxAVX2_explastnext_39
-
-SoftmaxAVX2_explasttail_38:
-	CMPQ        R8, $0x00
-	JE          SoftmaxAVX2_explastdone_35
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R8, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(R9*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
-	VADDPS      Y12, Y6, Y6
-	JMP         SoftmaxAVX2_explastdone_35
-
-SoftmaxAVX2_explastnext_39:
 	CMPQ        R9, DI
 	JAE         SoftmaxAVX2_explasttail_40
 	VMOVUPS     (CX)(R9*4), Y9
@@ -1431,13 +1354,123 @@ SoftmaxAVX2_explastnext_39:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (AX)(R9*4)
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, R9
 	JMP         SoftmaxAVX2_explastnext_41
 
 SoftmaxAVX2_explasttail_40:
 	CMPQ        R8, $0x00
-	JE          SoftmaxAVX2_explastdone_35
+	JE          SoftmaxAVX2_explastdone_39
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R8, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(R9*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
+	VADDPS      Y12, Y5, Y5
+	JMP         SoftmaxAVX2_explastdone_39
+
+SoftmaxAVX2_explastnext_41:
+	CMPQ        R9, DI
+	JAE         SoftmaxAVX2_explasttail_42
+	VMOVUPS     (CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (AX)(R9*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, R9
+	JMP         SoftmaxAVX2_explastnext_43
+
+SoftmaxAVX2_explasttail_42:
+	CMPQ        R8, $0x00
+	JE          SoftmaxAVX2_explastdone_39
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R8, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(R9*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         SoftmaxAVX2_explastdone_39
+
+SoftmaxAVX2_explastnext_43:
+	CMPQ        R9, DI
+	JAE         SoftmaxAVX2_explasttail_44
+	VMOVUPS     (CX)(R9*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (AX)(R9*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, R9
+	JMP         SoftmaxAVX2_explastnext_45
+
+SoftmaxAVX2_explasttail_44:
+	CMPQ        R8, $0x00
+	JE          SoftmaxAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -1463,11 +1496,11 @@ SoftmaxAVX2_explasttail_40:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         SoftmaxAVX2_explastdone_35
+	JMP         SoftmaxAVX2_explastdone_39
 
-SoftmaxAVX2_explastnext_41:
+SoftmaxAVX2_explastnext_45:
 	CMPQ        R8, $0x00
-	JE          SoftmaxAVX2_explastdone_35
+	JE          SoftmaxAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -1494,8 +1527,8 @@ SoftmaxAVX2_explastnext_41:
 	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
 	VADDPS      Y12, Y8, Y8
 
-SoftmaxAVX2_explastdone_35:
-SoftmaxAVX2_expfolded_23:
+SoftmaxAVX2_explastdone_39:
+SoftmaxAVX2_expfolded_27:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -1513,9 +1546,9 @@ SoftmaxAVX2_expfolded_23:
 	// pass 3
 	XORQ R9, R9
 
-SoftmaxAVX2_out32_42:
+SoftmaxAVX2_out32_46:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX2_outv_43
+	JAE     SoftmaxAVX2_outv_47
 	VMOVUPS (AX)(R9*4), Y5
 	VMULPS  Y0, Y5, Y5
 	VMOVUPS Y5, (AX)(R9*4)
@@ -1529,20 +1562,20 @@ SoftmaxAVX2_out32_42:
 	VMULPS  Y0, Y5, Y5
 	VMOVUPS Y5, 96(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX2_out32_42
+	JMP     SoftmaxAVX2_out32_46
 
-SoftmaxAVX2_outv_43:
+SoftmaxAVX2_outv_47:
 	CMPQ    R9, DI
-	JAE     SoftmaxAVX2_outtail_44
+	JAE     SoftmaxAVX2_outtail_48
 	VMOVUPS (AX)(R9*4), Y5
 	VMULPS  Y0, Y5, Y5
 	VMOVUPS Y5, (AX)(R9*4)
 	ADDQ    $0x08, R9
-	JMP     SoftmaxAVX2_outv_43
+	JMP     SoftmaxAVX2_outv_47
 
-SoftmaxAVX2_outtail_44:
+SoftmaxAVX2_outtail_48:
 	CMPQ       R8, $0x00
-	JE         SoftmaxAVX2_outend_45
+	JE         SoftmaxAVX2_outend_49
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R8, R12
 	SHLQ       $0x02, R12
@@ -1552,7 +1585,7 @@ SoftmaxAVX2_outtail_44:
 	VMULPS     Y0, Y6, Y6
 	VMASKMOVPS Y6, Y5, (AX)(R9*4)
 
-SoftmaxAVX2_outend_45:
+SoftmaxAVX2_outend_49:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
@@ -1561,7 +1594,7 @@ SoftmaxAVX2_outend_45:
 	CMPQ    R10, DX
 	JB      SoftmaxAVX2_row
 
-SoftmaxAVX2_end_17:
+SoftmaxAVX2_end_21:
 	VZEROUPPER
 	RET
 
@@ -1625,116 +1658,134 @@ LogSoftmaxAVX2_block_1:
 	JB   LogSoftmaxAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (CX)(R9*4), R12
-	VMOVUPS    768(SP), Y0
-	VMASKMOVPS (CX), Y0, Y5
-	VMASKMOVPS (CX)(R9*1), Y0, Y6
-	VMASKMOVPS (CX)(R9*2), Y0, Y7
-	VMASKMOVPS (CX)(R11*1), Y0, Y8
-	VMASKMOVPS (R12), Y0, Y9
-	VMASKMOVPS (R12)(R9*1), Y0, Y10
-	VMASKMOVPS (R12)(R9*2), Y0, Y11
-	VMASKMOVPS (R12)(R11*1), Y0, Y0
-	VUNPCKLPS  Y6, Y5, Y12
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y0, Y11, Y10
-	VUNPCKHPS  Y0, Y11, Y0
-	VSHUFPS    $0x44, Y6, Y12, Y11
-	VSHUFPS    $0xee, Y6, Y12, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y12
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
+	LEAQ    (CX)(R9*4), R12
+	CMPQ    BX, $0x08
+	JB      LogSoftmaxAVX2_masked_5
+	VMOVUPS (CX), Y0
+	VMOVUPS (CX)(R9*1), Y5
+	VMOVUPS (CX)(R9*2), Y6
+	VMOVUPS (CX)(R11*1), Y7
+	VMOVUPS (R12), Y8
+	VMOVUPS (R12)(R9*1), Y9
+	VMOVUPS (R12)(R9*2), Y10
+	VMOVUPS (R12)(R11*1), Y11
+	JMP     LogSoftmaxAVX2_loaded_6
+
+LogSoftmaxAVX2_masked_5:
+	VMOVUPS    768(SP), Y11
+	VMASKMOVPS (CX), Y11, Y0
+	VMASKMOVPS (CX)(R9*1), Y11, Y5
+	VMASKMOVPS (CX)(R9*2), Y11, Y6
+	VMASKMOVPS (CX)(R11*1), Y11, Y7
+	VMASKMOVPS (R12), Y11, Y8
+	VMASKMOVPS (R12)(R9*1), Y11, Y9
+	VMASKMOVPS (R12)(R9*2), Y11, Y10
+	VMASKMOVPS (R12)(R11*1), Y11, Y11
+
+LogSoftmaxAVX2_loaded_6:
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y0, Y9, Y10
-	VSHUFPS    $0xee, Y0, Y9, Y0
-	VPERM2F128 $0x20, Y7, Y11, Y9
-	VPERM2F128 $0x31, Y7, Y11, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y11
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y12, Y8
-	VPERM2F128 $0x31, Y10, Y12, Y10
-	VPERM2F128 $0x20, Y0, Y5, Y12
-	VPERM2F128 $0x31, Y0, Y5, Y0
-	VMOVUPS    Y9, (SP)
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    Y10, (SP)
 	VMOVUPS    Y11, 32(SP)
-	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y7, 64(SP)
 	VMOVUPS    Y12, 96(SP)
-	VMOVUPS    Y7, 128(SP)
-	VMOVUPS    Y6, 160(SP)
-	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y6, 128(SP)
+	VMOVUPS    Y5, 160(SP)
+	VMOVUPS    Y9, 192(SP)
 	VMOVUPS    Y0, 224(SP)
 	CMPQ       BX, $0x08
-	JBE        LogSoftmaxAVX2_nohigh_5
-	VMOVUPS    800(SP), Y0
-	VMASKMOVPS 32(CX), Y0, Y5
-	VMASKMOVPS 32(CX)(R9*1), Y0, Y6
-	VMASKMOVPS 32(CX)(R9*2), Y0, Y7
-	VMASKMOVPS 32(CX)(R11*1), Y0, Y8
-	VMASKMOVPS 32(R12), Y0, Y9
-	VMASKMOVPS 32(R12)(R9*1), Y0, Y10
-	VMASKMOVPS 32(R12)(R9*2), Y0, Y11
-	VMASKMOVPS 32(R12)(R11*1), Y0, Y0
-	VUNPCKLPS  Y6, Y5, Y12
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y0, Y11, Y10
-	VUNPCKHPS  Y0, Y11, Y0
-	VSHUFPS    $0x44, Y6, Y12, Y11
-	VSHUFPS    $0xee, Y6, Y12, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y12
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
+	JBE        LogSoftmaxAVX2_nohigh_7
+	VMOVUPS    800(SP), Y11
+	VMASKMOVPS 32(CX), Y11, Y0
+	VMASKMOVPS 32(CX)(R9*1), Y11, Y5
+	VMASKMOVPS 32(CX)(R9*2), Y11, Y6
+	VMASKMOVPS 32(CX)(R11*1), Y11, Y7
+	VMASKMOVPS 32(R12), Y11, Y8
+	VMASKMOVPS 32(R12)(R9*1), Y11, Y9
+	VMASKMOVPS 32(R12)(R9*2), Y11, Y10
+	VMASKMOVPS 32(R12)(R11*1), Y11, Y11
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y0, Y9, Y10
-	VSHUFPS    $0xee, Y0, Y9, Y0
-	VPERM2F128 $0x20, Y7, Y11, Y9
-	VPERM2F128 $0x31, Y7, Y11, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y11
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y12, Y8
-	VPERM2F128 $0x31, Y10, Y12, Y10
-	VPERM2F128 $0x20, Y0, Y5, Y12
-	VPERM2F128 $0x31, Y0, Y5, Y0
-	VMOVUPS    Y9, 256(SP)
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    Y10, 256(SP)
 	VMOVUPS    Y11, 288(SP)
-	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y7, 320(SP)
 	VMOVUPS    Y12, 352(SP)
-	VMOVUPS    Y7, 384(SP)
-	VMOVUPS    Y6, 416(SP)
-	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y6, 384(SP)
+	VMOVUPS    Y5, 416(SP)
+	VMOVUPS    Y9, 448(SP)
 	VMOVUPS    Y0, 480(SP)
 
-LogSoftmaxAVX2_nohigh_5:
-	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+LogSoftmaxAVX2_nohigh_7:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VMOVAPS      Y0, Y5
 	MOVQ         R13, R14
 	ANDQ         $-64, R14
 	XORQ         R12, R12
-	JMP          LogSoftmaxAVX2_bmax_check_7
+	JMP          LogSoftmaxAVX2_bmax_check_9
 
-LogSoftmaxAVX2_bmax_6:
-	VMOVUPS (SP)(R12*1), Y5
-	VMAXPS  Y0, Y5, Y0
-	VMOVUPS 32(SP)(R12*1), Y5
-	VMAXPS  Y0, Y5, Y0
+LogSoftmaxAVX2_bmax_8:
+	VMOVUPS (SP)(R12*1), Y6
+	VMAXPS  Y0, Y6, Y0
+	VMOVUPS 32(SP)(R12*1), Y6
+	VMAXPS  Y5, Y6, Y5
 	ADDQ    $0x40, R12
 
-LogSoftmaxAVX2_bmax_check_7:
+LogSoftmaxAVX2_bmax_check_9:
 	CMPQ    R12, R14
-	JB      LogSoftmaxAVX2_bmax_6
+	JB      LogSoftmaxAVX2_bmax_8
 	CMPQ    R12, R13
-	JAE     LogSoftmaxAVX2_bmax_end_8
-	VMOVUPS (SP)(R12*1), Y5
-	VMAXPS  Y0, Y5, Y0
+	JAE     LogSoftmaxAVX2_bmax_end_10
+	VMOVUPS (SP)(R12*1), Y6
+	VMAXPS  Y0, Y6, Y0
 
-LogSoftmaxAVX2_bmax_end_8:
+LogSoftmaxAVX2_bmax_end_10:
+	VMAXPS Y5, Y0, Y0
 	VXORPS Y5, Y5, Y5
 	VADDPS Y5, Y0, Y0
 
@@ -1751,9 +1802,9 @@ LogSoftmaxAVX2_bmax_end_8:
 	MOVQ    R13, R14
 	ANDQ    $-64, R14
 	XORQ    R12, R12
-	JMP     LogSoftmaxAVX2_bexp_check_10
+	JMP     LogSoftmaxAVX2_bexp_check_12
 
-LogSoftmaxAVX2_bexp_9:
+LogSoftmaxAVX2_bexp_11:
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
@@ -1798,11 +1849,11 @@ LogSoftmaxAVX2_bexp_9:
 	VMOVUPS     Y8, 544(SP)(R15*1)
 	ADDQ        $0x40, R12
 
-LogSoftmaxAVX2_bexp_check_10:
+LogSoftmaxAVX2_bexp_check_12:
 	CMPQ        R12, R14
-	JB          LogSoftmaxAVX2_bexp_9
+	JB          LogSoftmaxAVX2_bexp_11
 	CMPQ        R12, R13
-	JAE         LogSoftmaxAVX2_bexp_end_11
+	JAE         LogSoftmaxAVX2_bexp_end_13
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
@@ -1824,7 +1875,7 @@ LogSoftmaxAVX2_bexp_check_10:
 	VADDPS      512(SP)(R12*1), Y8, Y8
 	VMOVUPS     Y8, 512(SP)(R12*1)
 
-LogSoftmaxAVX2_bexp_end_11:
+LogSoftmaxAVX2_bexp_end_13:
 	VMOVUPS 512(SP), Y5
 	VMOVUPS 544(SP), Y6
 	VMOVUPS 576(SP), Y7
@@ -1869,9 +1920,9 @@ LogSoftmaxAVX2_bexp_end_11:
 	MOVQ         R13, R14
 	ANDQ         $-64, R14
 	XORQ         R12, R12
-	JMP          LogSoftmaxAVX2_bout_check_13
+	JMP          LogSoftmaxAVX2_bout_check_15
 
-LogSoftmaxAVX2_bout_12:
+LogSoftmaxAVX2_bout_14:
 	VMOVUPS (SP)(R12*1), Y5
 	VSUBPS  Y0, Y5, Y5
 	VSUBPS  Y7, Y5, Y5
@@ -1882,17 +1933,17 @@ LogSoftmaxAVX2_bout_12:
 	VMOVUPS Y5, 32(SP)(R12*1)
 	ADDQ    $0x40, R12
 
-LogSoftmaxAVX2_bout_check_13:
+LogSoftmaxAVX2_bout_check_15:
 	CMPQ    R12, R14
-	JB      LogSoftmaxAVX2_bout_12
+	JB      LogSoftmaxAVX2_bout_14
 	CMPQ    R12, R13
-	JAE     LogSoftmaxAVX2_bout_end_14
+	JAE     LogSoftmaxAVX2_bout_end_16
 	VMOVUPS (SP)(R12*1), Y5
 	VSUBPS  Y0, Y5, Y5
 	VSUBPS  Y7, Y5, Y5
 	VMOVUPS Y5, (SP)(R12*1)
 
-LogSoftmaxAVX2_bout_end_14:
+LogSoftmaxAVX2_bout_end_16:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (AX)(R9*4), R12
 	VMOVUPS    (SP), Y0
@@ -1927,6 +1978,19 @@ LogSoftmaxAVX2_bout_end_14:
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y0, Y12
 	VPERM2F128 $0x31, Y8, Y0, Y0
+	CMPQ       BX, $0x08
+	JB         LogSoftmaxAVX2_masked_18
+	VMOVUPS    Y10, (AX)
+	VMOVUPS    Y11, (AX)(R9*1)
+	VMOVUPS    Y7, (AX)(R9*2)
+	VMOVUPS    Y12, (AX)(R11*1)
+	VMOVUPS    Y6, (R12)
+	VMOVUPS    Y5, (R12)(R9*1)
+	VMOVUPS    Y9, (R12)(R9*2)
+	VMOVUPS    Y0, (R12)(R11*1)
+	JMP        LogSoftmaxAVX2_loaded_19
+
+LogSoftmaxAVX2_masked_18:
 	VMOVUPS    768(SP), Y8
 	VMASKMOVPS Y10, Y8, (AX)
 	VMASKMOVPS Y11, Y8, (AX)(R9*1)
@@ -1936,8 +2000,10 @@ LogSoftmaxAVX2_bout_end_14:
 	VMASKMOVPS Y5, Y8, (R12)(R9*1)
 	VMASKMOVPS Y9, Y8, (R12)(R9*2)
 	VMASKMOVPS Y0, Y8, (R12)(R11*1)
+
+LogSoftmaxAVX2_loaded_19:
 	CMPQ       BX, $0x08
-	JBE        LogSoftmaxAVX2_nohigh_16
+	JBE        LogSoftmaxAVX2_nohigh_20
 	VMOVUPS    256(SP), Y0
 	VMOVUPS    288(SP), Y5
 	VMOVUPS    320(SP), Y6
@@ -1980,7 +2046,7 @@ LogSoftmaxAVX2_bout_end_14:
 	VMASKMOVPS Y9, Y8, 32(R12)(R9*2)
 	VMASKMOVPS Y0, Y8, 32(R12)(R11*1)
 
-LogSoftmaxAVX2_nohigh_16:
+LogSoftmaxAVX2_nohigh_20:
 	// next 8 rows
 	MOVQ R9, R12
 	SHLQ $0x03, R12
@@ -1991,7 +2057,7 @@ LogSoftmaxAVX2_nohigh_16:
 
 LogSoftmaxAVX2_blockdone_2:
 	CMPQ R10, DX
-	JAE  LogSoftmaxAVX2_end_17
+	JAE  LogSoftmaxAVX2_end_21
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -2001,9 +2067,9 @@ LogSoftmaxAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         R9, R9
 
-LogSoftmaxAVX2_max32_18:
+LogSoftmaxAVX2_max32_22:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX2_maxv_19
+	JAE     LogSoftmaxAVX2_maxv_23
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(CX)(R9*4), Y8
@@ -2013,19 +2079,19 @@ LogSoftmaxAVX2_max32_18:
 	VMOVUPS 96(CX)(R9*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX2_max32_18
+	JMP     LogSoftmaxAVX2_max32_22
 
-LogSoftmaxAVX2_maxv_19:
+LogSoftmaxAVX2_maxv_23:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX2_maxtail_20
+	JAE     LogSoftmaxAVX2_maxtail_24
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, R9
-	JMP     LogSoftmaxAVX2_maxv_19
+	JMP     LogSoftmaxAVX2_maxv_23
 
-LogSoftmaxAVX2_maxtail_20:
+LogSoftmaxAVX2_maxtail_24:
 	CMPQ         R8, $0x00
-	JE           LogSoftmaxAVX2_maxfold_21
+	JE           LogSoftmaxAVX2_maxfold_25
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R8, R12
 	SHLQ         $0x02, R12
@@ -2036,7 +2102,7 @@ LogSoftmaxAVX2_maxtail_20:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-LogSoftmaxAVX2_maxfold_21:
+LogSoftmaxAVX2_maxfold_25:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -2060,14 +2126,14 @@ LogSoftmaxAVX2_row:
 	MOVQ         R10, R9
 	INCQ         R9
 	CMPQ         R9, DX
-	JAE          LogSoftmaxAVX2_explast_22
+	JAE          LogSoftmaxAVX2_explast_26
 	LEAQ         (CX)(BX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         R9, R9
 
-LogSoftmaxAVX2_exp32_24:
+LogSoftmaxAVX2_exp32_28:
 	CMPQ        R9, SI
-	JAE         LogSoftmaxAVX2_exprest_25
+	JAE         LogSoftmaxAVX2_exprest_29
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -2149,12 +2215,12 @@ LogSoftmaxAVX2_exp32_24:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, R9
-	JMP         LogSoftmaxAVX2_exp32_24
+	JMP         LogSoftmaxAVX2_exp32_28
 
-LogSoftmaxAVX2_exprest_25:
+LogSoftmaxAVX2_exprest_29:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        R9, DI
-	JAE         LogSoftmaxAVX2_exptail_27
+	JAE         LogSoftmaxAVX2_exptail_31
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -2176,11 +2242,11 @@ LogSoftmaxAVX2_exprest_25:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, R9
-	JMP         LogSoftmaxAVX2_expnext_28
+	JMP         LogSoftmaxAVX2_expnext_32
 
-LogSoftmaxAVX2_exptail_27:
+LogSoftmaxAVX2_exptail_31:
 	CMPQ         R8, $0x00
-	JE           LogSoftmaxAVX2_expdone_26
+	JE           LogSoftmaxAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -2209,11 +2275,11 @@ LogSoftmaxAVX2_exptail_27:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y5, Y5
-	JMP          LogSoftmaxAVX2_expdone_26
+	JMP          LogSoftmaxAVX2_expdone_30
 
-LogSoftmaxAVX2_expnext_28:
+LogSoftmaxAVX2_expnext_32:
 	CMPQ        R9, DI
-	JAE         LogSoftmaxAVX2_exptail_29
+	JAE         LogSoftmaxAVX2_exptail_33
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -2235,11 +2301,11 @@ LogSoftmaxAVX2_expnext_28:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, R9
-	JMP         LogSoftmaxAVX2_expnext_30
+	JMP         LogSoftmaxAVX2_expnext_34
 
-LogSoftmaxAVX2_exptail_29:
+LogSoftmaxAVX2_exptail_33:
 	CMPQ         R8, $0x00
-	JE           LogSoftmaxAVX2_expdone_26
+	JE           LogSoftmaxAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -2268,11 +2334,11 @@ LogSoftmaxAVX2_exptail_29:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y6, Y6
-	JMP          LogSoftmaxAVX2_expdone_26
+	JMP          LogSoftmaxAVX2_expdone_30
 
-LogSoftmaxAVX2_expnext_30:
+LogSoftmaxAVX2_expnext_34:
 	CMPQ        R9, DI
-	JAE         LogSoftmaxAVX2_exptail_31
+	JAE         LogSoftmaxAVX2_exptail_35
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -2294,11 +2360,11 @@ LogSoftmaxAVX2_expnext_30:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, R9
-	JMP         LogSoftmaxAVX2_expnext_32
+	JMP         LogSoftmaxAVX2_expnext_36
 
-LogSoftmaxAVX2_exptail_31:
+LogSoftmaxAVX2_exptail_35:
 	CMPQ         R8, $0x00
-	JE           LogSoftmaxAVX2_expdone_26
+	JE           LogSoftmaxAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -2327,11 +2393,11 @@ LogSoftmaxAVX2_exptail_31:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y7, Y7
-	JMP          LogSoftmaxAVX2_expdone_26
+	JMP          LogSoftmaxAVX2_expdone_30
 
-LogSoftmaxAVX2_expnext_32:
+LogSoftmaxAVX2_expnext_36:
 	CMPQ         R8, $0x00
-	JE           LogSoftmaxAVX2_expdone_26
+	JE           LogSoftmaxAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -2361,7 +2427,7 @@ LogSoftmaxAVX2_expnext_32:
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y8, Y8
 
-LogSoftmaxAVX2_expdone_26:
+LogSoftmaxAVX2_expdone_30:
 	VEXTRACTF128 $0x01, Y1, X9
 	VMAXPS       X9, X1, X1
 	VMOVHLPS     X1, X1, X9
@@ -2371,14 +2437,14 @@ LogSoftmaxAVX2_expdone_26:
 	VXORPS       X9, X9, X9
 	VADDSS       X9, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          LogSoftmaxAVX2_expfolded_23
+	JMP          LogSoftmaxAVX2_expfolded_27
 
-LogSoftmaxAVX2_explast_22:
+LogSoftmaxAVX2_explast_26:
 	XORQ R9, R9
 
-LogSoftmaxAVX2_explast32_33:
+LogSoftmaxAVX2_explast32_37:
 	CMPQ        R9, SI
-	JAE         LogSoftmaxAVX2_explastrest_34
+	JAE         LogSoftmaxAVX2_explastrest_38
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -2452,12 +2518,12 @@ LogSoftmaxAVX2_explast32_33:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, R9
-	JMP         LogSoftmaxAVX2_explast32_33
+	JMP         LogSoftmaxAVX2_explast32_37
 
-LogSoftmaxAVX2_explastrest_34:
+LogSoftmaxAVX2_explastrest_38:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        R9, DI
-	JAE         LogSoftmaxAVX2_explasttail_36
+	JAE         LogSoftmaxAVX2_explasttail_40
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -2477,11 +2543,11 @@ LogSoftmaxAVX2_explastrest_34:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, R9
-	JMP         LogSoftmaxAVX2_explastnext_37
+	JMP         LogSoftmaxAVX2_explastnext_41
 
-LogSoftmaxAVX2_explasttail_36:
+LogSoftmaxAVX2_explasttail_40:
 	CMPQ        R8, $0x00
-	JE          LogSoftmaxAVX2_explastdone_35
+	JE          LogSoftmaxAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -2506,11 +2572,11 @@ LogSoftmaxAVX2_explasttail_36:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y5, Y5
-	JMP         LogSoftmaxAVX2_explastdone_35
+	JMP         LogSoftmaxAVX2_explastdone_39
 
-LogSoftmaxAVX2_explastnext_37:
+LogSoftmaxAVX2_explastnext_41:
 	CMPQ        R9, DI
-	JAE         LogSoftmaxAVX2_explasttail_38
+	JAE         LogSoftmaxAVX2_explasttail_42
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -2530,11 +2596,11 @@ LogSoftmaxAVX2_explastnext_37:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, R9
-	JMP         LogSoftmaxAVX2_explastnext_39
+	JMP         LogSoftmaxAVX2_explastnext_43
 
-LogSoftmaxAVX2_explasttail_38:
+LogSoftmaxAVX2_explasttail_42:
 	CMPQ        R8, $0x00
-	JE          LogSoftmaxAVX2_explastdone_35
+	JE          LogSoftmaxAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -2559,11 +2625,11 @@ LogSoftmaxAVX2_explasttail_38:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y6, Y6
-	JMP         LogSoftmaxAVX2_explastdone_35
+	JMP         LogSoftmaxAVX2_explastdone_39
 
-LogSoftmaxAVX2_explastnext_39:
+LogSoftmaxAVX2_explastnext_43:
 	CMPQ        R9, DI
-	JAE         LogSoftmaxAVX2_explasttail_40
+	JAE         LogSoftmaxAVX2_explasttail_44
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -2583,11 +2649,11 @@ LogSoftmaxAVX2_explastnext_39:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, R9
-	JMP         LogSoftmaxAVX2_explastnext_41
+	JMP         LogSoftmaxAVX2_explastnext_45
 
-LogSoftmaxAVX2_explasttail_40:
+LogSoftmaxAVX2_explasttail_44:
 	CMPQ        R8, $0x00
-	JE          LogSoftmaxAVX2_explastdone_35
+	JE          LogSoftmaxAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -2612,11 +2678,11 @@ LogSoftmaxAVX2_explasttail_40:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y7, Y7
-	JMP         LogSoftmaxAVX2_explastdone_35
+	JMP         LogSoftmaxAVX2_explastdone_39
 
-LogSoftmaxAVX2_explastnext_41:
+LogSoftmaxAVX2_explastnext_45:
 	CMPQ        R8, $0x00
-	JE          LogSoftmaxAVX2_explastdone_35
+	JE          LogSoftmaxAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -2642,8 +2708,8 @@ LogSoftmaxAVX2_explastnext_41:
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y8, Y8
 
-LogSoftmaxAVX2_explastdone_35:
-LogSoftmaxAVX2_expfolded_23:
+LogSoftmaxAVX2_explastdone_39:
+LogSoftmaxAVX2_expfolded_27:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -2694,9 +2760,9 @@ LogSoftmaxAVX2_expfolded_23:
 	// pass 3
 	XORQ R9, R9
 
-LogSoftmaxAVX2_out32_42:
+LogSoftmaxAVX2_out32_46:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX2_outv_43
+	JAE     LogSoftmaxAVX2_outv_47
 	VMOVUPS (CX)(R9*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
@@ -2714,21 +2780,21 @@ LogSoftmaxAVX2_out32_42:
 	VSUBPS  Y5, Y6, Y6
 	VMOVUPS Y6, 96(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX2_out32_42
+	JMP     LogSoftmaxAVX2_out32_46
 
-LogSoftmaxAVX2_outv_43:
+LogSoftmaxAVX2_outv_47:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX2_outtail_44
+	JAE     LogSoftmaxAVX2_outtail_48
 	VMOVUPS (CX)(R9*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
 	VMOVUPS Y6, (AX)(R9*4)
 	ADDQ    $0x08, R9
-	JMP     LogSoftmaxAVX2_outv_43
+	JMP     LogSoftmaxAVX2_outv_47
 
-LogSoftmaxAVX2_outtail_44:
+LogSoftmaxAVX2_outtail_48:
 	CMPQ       R8, $0x00
-	JE         LogSoftmaxAVX2_outend_45
+	JE         LogSoftmaxAVX2_outend_49
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R8, R12
 	SHLQ       $0x02, R12
@@ -2739,7 +2805,7 @@ LogSoftmaxAVX2_outtail_44:
 	VSUBPS     Y5, Y7, Y7
 	VMASKMOVPS Y7, Y6, (AX)(R9*4)
 
-LogSoftmaxAVX2_outend_45:
+LogSoftmaxAVX2_outend_49:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
@@ -2748,7 +2814,7 @@ LogSoftmaxAVX2_outend_45:
 	CMPQ    R10, DX
 	JB      LogSoftmaxAVX2_row
 
-LogSoftmaxAVX2_end_17:
+LogSoftmaxAVX2_end_21:
 	VZEROUPPER
 	RET
 
@@ -2812,116 +2878,134 @@ LogSumExpAVX2_block_1:
 	JB   LogSumExpAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (CX)(R9*4), R12
-	VMOVUPS    768(SP), Y0
-	VMASKMOVPS (CX), Y0, Y5
-	VMASKMOVPS (CX)(R9*1), Y0, Y6
-	VMASKMOVPS (CX)(R9*2), Y0, Y7
-	VMASKMOVPS (CX)(R11*1), Y0, Y8
-	VMASKMOVPS (R12), Y0, Y9
-	VMASKMOVPS (R12)(R9*1), Y0, Y10
-	VMASKMOVPS (R12)(R9*2), Y0, Y11
-	VMASKMOVPS (R12)(R11*1), Y0, Y0
-	VUNPCKLPS  Y6, Y5, Y12
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y0, Y11, Y10
-	VUNPCKHPS  Y0, Y11, Y0
-	VSHUFPS    $0x44, Y6, Y12, Y11
-	VSHUFPS    $0xee, Y6, Y12, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y12
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
+	LEAQ    (CX)(R9*4), R12
+	CMPQ    BX, $0x08
+	JB      LogSumExpAVX2_masked_5
+	VMOVUPS (CX), Y0
+	VMOVUPS (CX)(R9*1), Y5
+	VMOVUPS (CX)(R9*2), Y6
+	VMOVUPS (CX)(R11*1), Y7
+	VMOVUPS (R12), Y8
+	VMOVUPS (R12)(R9*1), Y9
+	VMOVUPS (R12)(R9*2), Y10
+	VMOVUPS (R12)(R11*1), Y11
+	JMP     LogSumExpAVX2_loaded_6
+
+LogSumExpAVX2_masked_5:
+	VMOVUPS    768(SP), Y11
+	VMASKMOVPS (CX), Y11, Y0
+	VMASKMOVPS (CX)(R9*1), Y11, Y5
+	VMASKMOVPS (CX)(R9*2), Y11, Y6
+	VMASKMOVPS (CX)(R11*1), Y11, Y7
+	VMASKMOVPS (R12), Y11, Y8
+	VMASKMOVPS (R12)(R9*1), Y11, Y9
+	VMASKMOVPS (R12)(R9*2), Y11, Y10
+	VMASKMOVPS (R12)(R11*1), Y11, Y11
+
+LogSumExpAVX2_loaded_6:
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y0, Y9, Y10
-	VSHUFPS    $0xee, Y0, Y9, Y0
-	VPERM2F128 $0x20, Y7, Y11, Y9
-	VPERM2F128 $0x31, Y7, Y11, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y11
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y12, Y8
-	VPERM2F128 $0x31, Y10, Y12, Y10
-	VPERM2F128 $0x20, Y0, Y5, Y12
-	VPERM2F128 $0x31, Y0, Y5, Y0
-	VMOVUPS    Y9, (SP)
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    Y10, (SP)
 	VMOVUPS    Y11, 32(SP)
-	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y7, 64(SP)
 	VMOVUPS    Y12, 96(SP)
-	VMOVUPS    Y7, 128(SP)
-	VMOVUPS    Y6, 160(SP)
-	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y6, 128(SP)
+	VMOVUPS    Y5, 160(SP)
+	VMOVUPS    Y9, 192(SP)
 	VMOVUPS    Y0, 224(SP)
 	CMPQ       BX, $0x08
-	JBE        LogSumExpAVX2_nohigh_5
-	VMOVUPS    800(SP), Y0
-	VMASKMOVPS 32(CX), Y0, Y5
-	VMASKMOVPS 32(CX)(R9*1), Y0, Y6
-	VMASKMOVPS 32(CX)(R9*2), Y0, Y7
-	VMASKMOVPS 32(CX)(R11*1), Y0, Y8
-	VMASKMOVPS 32(R12), Y0, Y9
-	VMASKMOVPS 32(R12)(R9*1), Y0, Y10
-	VMASKMOVPS 32(R12)(R9*2), Y0, Y11
-	VMASKMOVPS 32(R12)(R11*1), Y0, Y0
-	VUNPCKLPS  Y6, Y5, Y12
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y0, Y11, Y10
-	VUNPCKHPS  Y0, Y11, Y0
-	VSHUFPS    $0x44, Y6, Y12, Y11
-	VSHUFPS    $0xee, Y6, Y12, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y12
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
+	JBE        LogSumExpAVX2_nohigh_7
+	VMOVUPS    800(SP), Y11
+	VMASKMOVPS 32(CX), Y11, Y0
+	VMASKMOVPS 32(CX)(R9*1), Y11, Y5
+	VMASKMOVPS 32(CX)(R9*2), Y11, Y6
+	VMASKMOVPS 32(CX)(R11*1), Y11, Y7
+	VMASKMOVPS 32(R12), Y11, Y8
+	VMASKMOVPS 32(R12)(R9*1), Y11, Y9
+	VMASKMOVPS 32(R12)(R9*2), Y11, Y10
+	VMASKMOVPS 32(R12)(R11*1), Y11, Y11
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y0, Y9, Y10
-	VSHUFPS    $0xee, Y0, Y9, Y0
-	VPERM2F128 $0x20, Y7, Y11, Y9
-	VPERM2F128 $0x31, Y7, Y11, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y11
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y12, Y8
-	VPERM2F128 $0x31, Y10, Y12, Y10
-	VPERM2F128 $0x20, Y0, Y5, Y12
-	VPERM2F128 $0x31, Y0, Y5, Y0
-	VMOVUPS    Y9, 256(SP)
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    Y10, 256(SP)
 	VMOVUPS    Y11, 288(SP)
-	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y7, 320(SP)
 	VMOVUPS    Y12, 352(SP)
-	VMOVUPS    Y7, 384(SP)
-	VMOVUPS    Y6, 416(SP)
-	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y6, 384(SP)
+	VMOVUPS    Y5, 416(SP)
+	VMOVUPS    Y9, 448(SP)
 	VMOVUPS    Y0, 480(SP)
 
-LogSumExpAVX2_nohigh_5:
-	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+LogSumExpAVX2_nohigh_7:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VMOVAPS      Y0, Y5
 	MOVQ         R13, R14
 	ANDQ         $-64, R14
 	XORQ         R12, R12
-	JMP          LogSumExpAVX2_bmax_check_7
+	JMP          LogSumExpAVX2_bmax_check_9
 
-LogSumExpAVX2_bmax_6:
-	VMOVUPS (SP)(R12*1), Y5
-	VMAXPS  Y0, Y5, Y0
-	VMOVUPS 32(SP)(R12*1), Y5
-	VMAXPS  Y0, Y5, Y0
+LogSumExpAVX2_bmax_8:
+	VMOVUPS (SP)(R12*1), Y6
+	VMAXPS  Y0, Y6, Y0
+	VMOVUPS 32(SP)(R12*1), Y6
+	VMAXPS  Y5, Y6, Y5
 	ADDQ    $0x40, R12
 
-LogSumExpAVX2_bmax_check_7:
+LogSumExpAVX2_bmax_check_9:
 	CMPQ    R12, R14
-	JB      LogSumExpAVX2_bmax_6
+	JB      LogSumExpAVX2_bmax_8
 	CMPQ    R12, R13
-	JAE     LogSumExpAVX2_bmax_end_8
-	VMOVUPS (SP)(R12*1), Y5
-	VMAXPS  Y0, Y5, Y0
+	JAE     LogSumExpAVX2_bmax_end_10
+	VMOVUPS (SP)(R12*1), Y6
+	VMAXPS  Y0, Y6, Y0
 
-LogSumExpAVX2_bmax_end_8:
+LogSumExpAVX2_bmax_end_10:
+	VMAXPS Y5, Y0, Y0
 	VXORPS Y5, Y5, Y5
 	VADDPS Y5, Y0, Y0
 
@@ -2938,9 +3022,9 @@ LogSumExpAVX2_bmax_end_8:
 	MOVQ    R13, R14
 	ANDQ    $-64, R14
 	XORQ    R12, R12
-	JMP     LogSumExpAVX2_bexp_check_10
+	JMP     LogSumExpAVX2_bexp_check_12
 
-LogSumExpAVX2_bexp_9:
+LogSumExpAVX2_bexp_11:
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
@@ -2985,11 +3069,11 @@ LogSumExpAVX2_bexp_9:
 	VMOVUPS     Y8, 544(SP)(R15*1)
 	ADDQ        $0x40, R12
 
-LogSumExpAVX2_bexp_check_10:
+LogSumExpAVX2_bexp_check_12:
 	CMPQ        R12, R14
-	JB          LogSumExpAVX2_bexp_9
+	JB          LogSumExpAVX2_bexp_11
 	CMPQ        R12, R13
-	JAE         LogSumExpAVX2_bexp_end_11
+	JAE         LogSumExpAVX2_bexp_end_13
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
@@ -3011,7 +3095,7 @@ LogSumExpAVX2_bexp_check_10:
 	VADDPS      512(SP)(R12*1), Y8, Y8
 	VMOVUPS     Y8, 512(SP)(R12*1)
 
-LogSumExpAVX2_bexp_end_11:
+LogSumExpAVX2_bexp_end_13:
 	VMOVUPS 512(SP), Y5
 	VMOVUPS 544(SP), Y6
 	VMOVUPS 576(SP), Y7
@@ -3071,7 +3155,7 @@ LogSumExpAVX2_bexp_end_11:
 LogSumExpAVX2_bail_3:
 LogSumExpAVX2_blockdone_2:
 	CMPQ R10, DX
-	JAE  LogSumExpAVX2_end_12
+	JAE  LogSumExpAVX2_end_14
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -3081,9 +3165,9 @@ LogSumExpAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         R9, R9
 
-LogSumExpAVX2_max32_13:
+LogSumExpAVX2_max32_15:
 	CMPQ    R9, SI
-	JAE     LogSumExpAVX2_maxv_14
+	JAE     LogSumExpAVX2_maxv_16
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(CX)(R9*4), Y8
@@ -3093,19 +3177,19 @@ LogSumExpAVX2_max32_13:
 	VMOVUPS 96(CX)(R9*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, R9
-	JMP     LogSumExpAVX2_max32_13
+	JMP     LogSumExpAVX2_max32_15
 
-LogSumExpAVX2_maxv_14:
+LogSumExpAVX2_maxv_16:
 	CMPQ    R9, DI
-	JAE     LogSumExpAVX2_maxtail_15
+	JAE     LogSumExpAVX2_maxtail_17
 	VMOVUPS (CX)(R9*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, R9
-	JMP     LogSumExpAVX2_maxv_14
+	JMP     LogSumExpAVX2_maxv_16
 
-LogSumExpAVX2_maxtail_15:
+LogSumExpAVX2_maxtail_17:
 	CMPQ         R8, $0x00
-	JE           LogSumExpAVX2_maxfold_16
+	JE           LogSumExpAVX2_maxfold_18
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R8, R12
 	SHLQ         $0x02, R12
@@ -3116,7 +3200,7 @@ LogSumExpAVX2_maxtail_15:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-LogSumExpAVX2_maxfold_16:
+LogSumExpAVX2_maxfold_18:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -3140,14 +3224,14 @@ LogSumExpAVX2_row:
 	MOVQ         R10, R9
 	INCQ         R9
 	CMPQ         R9, DX
-	JAE          LogSumExpAVX2_explast_17
+	JAE          LogSumExpAVX2_explast_19
 	LEAQ         (CX)(BX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         R9, R9
 
-LogSumExpAVX2_exp32_19:
+LogSumExpAVX2_exp32_21:
 	CMPQ        R9, SI
-	JAE         LogSumExpAVX2_exprest_20
+	JAE         LogSumExpAVX2_exprest_22
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -3229,12 +3313,12 @@ LogSumExpAVX2_exp32_19:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, R9
-	JMP         LogSumExpAVX2_exp32_19
+	JMP         LogSumExpAVX2_exp32_21
 
-LogSumExpAVX2_exprest_20:
+LogSumExpAVX2_exprest_22:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        R9, DI
-	JAE         LogSumExpAVX2_exptail_22
+	JAE         LogSumExpAVX2_exptail_24
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -3256,11 +3340,11 @@ LogSumExpAVX2_exprest_20:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, R9
-	JMP         LogSumExpAVX2_expnext_23
+	JMP         LogSumExpAVX2_expnext_25
 
-LogSumExpAVX2_exptail_22:
+LogSumExpAVX2_exptail_24:
 	CMPQ         R8, $0x00
-	JE           LogSumExpAVX2_expdone_21
+	JE           LogSumExpAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -3289,11 +3373,11 @@ LogSumExpAVX2_exptail_22:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y5, Y5
-	JMP          LogSumExpAVX2_expdone_21
+	JMP          LogSumExpAVX2_expdone_23
 
-LogSumExpAVX2_expnext_23:
+LogSumExpAVX2_expnext_25:
 	CMPQ        R9, DI
-	JAE         LogSumExpAVX2_exptail_24
+	JAE         LogSumExpAVX2_exptail_26
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -3315,11 +3399,11 @@ LogSumExpAVX2_expnext_23:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, R9
-	JMP         LogSumExpAVX2_expnext_25
+	JMP         LogSumExpAVX2_expnext_27
 
-LogSumExpAVX2_exptail_24:
+LogSumExpAVX2_exptail_26:
 	CMPQ         R8, $0x00
-	JE           LogSumExpAVX2_expdone_21
+	JE           LogSumExpAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -3348,11 +3432,11 @@ LogSumExpAVX2_exptail_24:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y6, Y6
-	JMP          LogSumExpAVX2_expdone_21
+	JMP          LogSumExpAVX2_expdone_23
 
-LogSumExpAVX2_expnext_25:
+LogSumExpAVX2_expnext_27:
 	CMPQ        R9, DI
-	JAE         LogSumExpAVX2_exptail_26
+	JAE         LogSumExpAVX2_exptail_28
 	VMOVUPS     (R11)(R9*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(R9*4), Y9
@@ -3374,11 +3458,11 @@ LogSumExpAVX2_expnext_25:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, R9
-	JMP         LogSumExpAVX2_expnext_27
+	JMP         LogSumExpAVX2_expnext_29
 
-LogSumExpAVX2_exptail_26:
+LogSumExpAVX2_exptail_28:
 	CMPQ         R8, $0x00
-	JE           LogSumExpAVX2_expdone_21
+	JE           LogSumExpAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -3407,11 +3491,11 @@ LogSumExpAVX2_exptail_26:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y7, Y7
-	JMP          LogSumExpAVX2_expdone_21
+	JMP          LogSumExpAVX2_expdone_23
 
-LogSumExpAVX2_expnext_27:
+LogSumExpAVX2_expnext_29:
 	CMPQ         R8, $0x00
-	JE           LogSumExpAVX2_expdone_21
+	JE           LogSumExpAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R8, R13
 	SHLQ         $0x02, R13
@@ -3441,7 +3525,7 @@ LogSumExpAVX2_expnext_27:
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y8, Y8
 
-LogSumExpAVX2_expdone_21:
+LogSumExpAVX2_expdone_23:
 	VEXTRACTF128 $0x01, Y1, X9
 	VMAXPS       X9, X1, X1
 	VMOVHLPS     X1, X1, X9
@@ -3451,14 +3535,14 @@ LogSumExpAVX2_expdone_21:
 	VXORPS       X9, X9, X9
 	VADDSS       X9, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          LogSumExpAVX2_expfolded_18
+	JMP          LogSumExpAVX2_expfolded_20
 
-LogSumExpAVX2_explast_17:
+LogSumExpAVX2_explast_19:
 	XORQ R9, R9
 
-LogSumExpAVX2_explast32_28:
+LogSumExpAVX2_explast32_30:
 	CMPQ        R9, SI
-	JAE         LogSumExpAVX2_explastrest_29
+	JAE         LogSumExpAVX2_explastrest_31
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -3532,12 +3616,12 @@ LogSumExpAVX2_explast32_28:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, R9
-	JMP         LogSumExpAVX2_explast32_28
+	JMP         LogSumExpAVX2_explast32_30
 
-LogSumExpAVX2_explastrest_29:
+LogSumExpAVX2_explastrest_31:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        R9, DI
-	JAE         LogSumExpAVX2_explasttail_31
+	JAE         LogSumExpAVX2_explasttail_33
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -3557,11 +3641,11 @@ LogSumExpAVX2_explastrest_29:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, R9
-	JMP         LogSumExpAVX2_explastnext_32
+	JMP         LogSumExpAVX2_explastnext_34
 
-LogSumExpAVX2_explasttail_31:
+LogSumExpAVX2_explasttail_33:
 	CMPQ        R8, $0x00
-	JE          LogSumExpAVX2_explastdone_30
+	JE          LogSumExpAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -3586,11 +3670,11 @@ LogSumExpAVX2_explasttail_31:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y5, Y5
-	JMP         LogSumExpAVX2_explastdone_30
+	JMP         LogSumExpAVX2_explastdone_32
 
-LogSumExpAVX2_explastnext_32:
+LogSumExpAVX2_explastnext_34:
 	CMPQ        R9, DI
-	JAE         LogSumExpAVX2_explasttail_33
+	JAE         LogSumExpAVX2_explasttail_35
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -3610,11 +3694,11 @@ LogSumExpAVX2_explastnext_32:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, R9
-	JMP         LogSumExpAVX2_explastnext_34
+	JMP         LogSumExpAVX2_explastnext_36
 
-LogSumExpAVX2_explasttail_33:
+LogSumExpAVX2_explasttail_35:
 	CMPQ        R8, $0x00
-	JE          LogSumExpAVX2_explastdone_30
+	JE          LogSumExpAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -3639,11 +3723,11 @@ LogSumExpAVX2_explasttail_33:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y6, Y6
-	JMP         LogSumExpAVX2_explastdone_30
+	JMP         LogSumExpAVX2_explastdone_32
 
-LogSumExpAVX2_explastnext_34:
+LogSumExpAVX2_explastnext_36:
 	CMPQ        R9, DI
-	JAE         LogSumExpAVX2_explasttail_35
+	JAE         LogSumExpAVX2_explasttail_37
 	VMOVUPS     (CX)(R9*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -3663,11 +3747,11 @@ LogSumExpAVX2_explastnext_34:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, R9
-	JMP         LogSumExpAVX2_explastnext_36
+	JMP         LogSumExpAVX2_explastnext_38
 
-LogSumExpAVX2_explasttail_35:
+LogSumExpAVX2_explasttail_37:
 	CMPQ        R8, $0x00
-	JE          LogSumExpAVX2_explastdone_30
+	JE          LogSumExpAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -3692,11 +3776,11 @@ LogSumExpAVX2_explasttail_35:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y7, Y7
-	JMP         LogSumExpAVX2_explastdone_30
+	JMP         LogSumExpAVX2_explastdone_32
 
-LogSumExpAVX2_explastnext_36:
+LogSumExpAVX2_explastnext_38:
 	CMPQ        R8, $0x00
-	JE          LogSumExpAVX2_explastdone_30
+	JE          LogSumExpAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R8, R12
 	SHLQ        $0x02, R12
@@ -3722,8 +3806,8 @@ LogSumExpAVX2_explastnext_36:
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y8, Y8
 
-LogSumExpAVX2_explastdone_30:
-LogSumExpAVX2_expfolded_18:
+LogSumExpAVX2_explastdone_32:
+LogSumExpAVX2_expfolded_20:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -3782,7 +3866,7 @@ LogSumExpAVX2_expfolded_18:
 	CMPQ    R10, DX
 	JB      LogSumExpAVX2_row
 
-LogSumExpAVX2_end_12:
+LogSumExpAVX2_end_14:
 LogSumExpAVX2_special:
 	MOVQ R10, ret+32(FP)
 	VZEROUPPER
@@ -3847,116 +3931,134 @@ CrossEntropyPlainAVX2_block_1:
 	JB   CrossEntropyPlainAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (R8)(SI*4), R11
-	VMOVUPS    768(SP), Y0
-	VMASKMOVPS (R8), Y0, Y5
-	VMASKMOVPS (R8)(SI*1), Y0, Y6
-	VMASKMOVPS (R8)(SI*2), Y0, Y7
-	VMASKMOVPS (R8)(R10*1), Y0, Y8
-	VMASKMOVPS (R11), Y0, Y9
-	VMASKMOVPS (R11)(SI*1), Y0, Y10
-	VMASKMOVPS (R11)(SI*2), Y0, Y11
-	VMASKMOVPS (R11)(R10*1), Y0, Y0
-	VUNPCKLPS  Y6, Y5, Y12
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y0, Y11, Y10
-	VUNPCKHPS  Y0, Y11, Y0
-	VSHUFPS    $0x44, Y6, Y12, Y11
-	VSHUFPS    $0xee, Y6, Y12, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y12
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
+	LEAQ    (R8)(SI*4), R11
+	CMPQ    AX, $0x08
+	JB      CrossEntropyPlainAVX2_masked_5
+	VMOVUPS (R8), Y0
+	VMOVUPS (R8)(SI*1), Y5
+	VMOVUPS (R8)(SI*2), Y6
+	VMOVUPS (R8)(R10*1), Y7
+	VMOVUPS (R11), Y8
+	VMOVUPS (R11)(SI*1), Y9
+	VMOVUPS (R11)(SI*2), Y10
+	VMOVUPS (R11)(R10*1), Y11
+	JMP     CrossEntropyPlainAVX2_loaded_6
+
+CrossEntropyPlainAVX2_masked_5:
+	VMOVUPS    768(SP), Y11
+	VMASKMOVPS (R8), Y11, Y0
+	VMASKMOVPS (R8)(SI*1), Y11, Y5
+	VMASKMOVPS (R8)(SI*2), Y11, Y6
+	VMASKMOVPS (R8)(R10*1), Y11, Y7
+	VMASKMOVPS (R11), Y11, Y8
+	VMASKMOVPS (R11)(SI*1), Y11, Y9
+	VMASKMOVPS (R11)(SI*2), Y11, Y10
+	VMASKMOVPS (R11)(R10*1), Y11, Y11
+
+CrossEntropyPlainAVX2_loaded_6:
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y0, Y9, Y10
-	VSHUFPS    $0xee, Y0, Y9, Y0
-	VPERM2F128 $0x20, Y7, Y11, Y9
-	VPERM2F128 $0x31, Y7, Y11, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y11
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y12, Y8
-	VPERM2F128 $0x31, Y10, Y12, Y10
-	VPERM2F128 $0x20, Y0, Y5, Y12
-	VPERM2F128 $0x31, Y0, Y5, Y0
-	VMOVUPS    Y9, (SP)
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    Y10, (SP)
 	VMOVUPS    Y11, 32(SP)
-	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y7, 64(SP)
 	VMOVUPS    Y12, 96(SP)
-	VMOVUPS    Y7, 128(SP)
-	VMOVUPS    Y6, 160(SP)
-	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y6, 128(SP)
+	VMOVUPS    Y5, 160(SP)
+	VMOVUPS    Y9, 192(SP)
 	VMOVUPS    Y0, 224(SP)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyPlainAVX2_nohigh_5
-	VMOVUPS    800(SP), Y0
-	VMASKMOVPS 32(R8), Y0, Y5
-	VMASKMOVPS 32(R8)(SI*1), Y0, Y6
-	VMASKMOVPS 32(R8)(SI*2), Y0, Y7
-	VMASKMOVPS 32(R8)(R10*1), Y0, Y8
-	VMASKMOVPS 32(R11), Y0, Y9
-	VMASKMOVPS 32(R11)(SI*1), Y0, Y10
-	VMASKMOVPS 32(R11)(SI*2), Y0, Y11
-	VMASKMOVPS 32(R11)(R10*1), Y0, Y0
-	VUNPCKLPS  Y6, Y5, Y12
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y0, Y11, Y10
-	VUNPCKHPS  Y0, Y11, Y0
-	VSHUFPS    $0x44, Y6, Y12, Y11
-	VSHUFPS    $0xee, Y6, Y12, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y12
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
+	JBE        CrossEntropyPlainAVX2_nohigh_7
+	VMOVUPS    800(SP), Y11
+	VMASKMOVPS 32(R8), Y11, Y0
+	VMASKMOVPS 32(R8)(SI*1), Y11, Y5
+	VMASKMOVPS 32(R8)(SI*2), Y11, Y6
+	VMASKMOVPS 32(R8)(R10*1), Y11, Y7
+	VMASKMOVPS 32(R11), Y11, Y8
+	VMASKMOVPS 32(R11)(SI*1), Y11, Y9
+	VMASKMOVPS 32(R11)(SI*2), Y11, Y10
+	VMASKMOVPS 32(R11)(R10*1), Y11, Y11
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y0, Y9, Y10
-	VSHUFPS    $0xee, Y0, Y9, Y0
-	VPERM2F128 $0x20, Y7, Y11, Y9
-	VPERM2F128 $0x31, Y7, Y11, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y11
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y12, Y8
-	VPERM2F128 $0x31, Y10, Y12, Y10
-	VPERM2F128 $0x20, Y0, Y5, Y12
-	VPERM2F128 $0x31, Y0, Y5, Y0
-	VMOVUPS    Y9, 256(SP)
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    Y10, 256(SP)
 	VMOVUPS    Y11, 288(SP)
-	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y7, 320(SP)
 	VMOVUPS    Y12, 352(SP)
-	VMOVUPS    Y7, 384(SP)
-	VMOVUPS    Y6, 416(SP)
-	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y6, 384(SP)
+	VMOVUPS    Y5, 416(SP)
+	VMOVUPS    Y9, 448(SP)
 	VMOVUPS    Y0, 480(SP)
 
-CrossEntropyPlainAVX2_nohigh_5:
-	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+CrossEntropyPlainAVX2_nohigh_7:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VMOVAPS      Y0, Y5
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
-	JMP          CrossEntropyPlainAVX2_bmax_check_7
+	JMP          CrossEntropyPlainAVX2_bmax_check_9
 
-CrossEntropyPlainAVX2_bmax_6:
-	VMOVUPS (SP)(R11*1), Y5
-	VMAXPS  Y0, Y5, Y0
-	VMOVUPS 32(SP)(R11*1), Y5
-	VMAXPS  Y0, Y5, Y0
+CrossEntropyPlainAVX2_bmax_8:
+	VMOVUPS (SP)(R11*1), Y6
+	VMAXPS  Y0, Y6, Y0
+	VMOVUPS 32(SP)(R11*1), Y6
+	VMAXPS  Y5, Y6, Y5
 	ADDQ    $0x40, R11
 
-CrossEntropyPlainAVX2_bmax_check_7:
+CrossEntropyPlainAVX2_bmax_check_9:
 	CMPQ    R11, R13
-	JB      CrossEntropyPlainAVX2_bmax_6
+	JB      CrossEntropyPlainAVX2_bmax_8
 	CMPQ    R11, R12
-	JAE     CrossEntropyPlainAVX2_bmax_end_8
-	VMOVUPS (SP)(R11*1), Y5
-	VMAXPS  Y0, Y5, Y0
+	JAE     CrossEntropyPlainAVX2_bmax_end_10
+	VMOVUPS (SP)(R11*1), Y6
+	VMAXPS  Y0, Y6, Y0
 
-CrossEntropyPlainAVX2_bmax_end_8:
+CrossEntropyPlainAVX2_bmax_end_10:
+	VMAXPS Y5, Y0, Y0
 	VXORPS Y5, Y5, Y5
 	VADDPS Y5, Y0, Y0
 
@@ -3973,9 +4075,9 @@ CrossEntropyPlainAVX2_bmax_end_8:
 	MOVQ    R12, R13
 	ANDQ    $-64, R13
 	XORQ    R11, R11
-	JMP     CrossEntropyPlainAVX2_bexp_check_10
+	JMP     CrossEntropyPlainAVX2_bexp_check_12
 
-CrossEntropyPlainAVX2_bexp_9:
+CrossEntropyPlainAVX2_bexp_11:
 	VMOVUPS     (SP)(R11*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
@@ -4020,11 +4122,11 @@ CrossEntropyPlainAVX2_bexp_9:
 	VMOVUPS     Y8, 544(SP)(R14*1)
 	ADDQ        $0x40, R11
 
-CrossEntropyPlainAVX2_bexp_check_10:
+CrossEntropyPlainAVX2_bexp_check_12:
 	CMPQ        R11, R13
-	JB          CrossEntropyPlainAVX2_bexp_9
+	JB          CrossEntropyPlainAVX2_bexp_11
 	CMPQ        R11, R12
-	JAE         CrossEntropyPlainAVX2_bexp_end_11
+	JAE         CrossEntropyPlainAVX2_bexp_end_13
 	VMOVUPS     (SP)(R11*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
@@ -4046,7 +4148,7 @@ CrossEntropyPlainAVX2_bexp_check_10:
 	VADDPS      512(SP)(R11*1), Y8, Y8
 	VMOVUPS     Y8, 512(SP)(R11*1)
 
-CrossEntropyPlainAVX2_bexp_end_11:
+CrossEntropyPlainAVX2_bexp_end_13:
 	VMOVUPS 512(SP), Y5
 	VMOVUPS 544(SP), Y6
 	VMOVUPS 576(SP), Y7
@@ -4105,7 +4207,7 @@ CrossEntropyPlainAVX2_bexp_end_11:
 
 CrossEntropyPlainAVX2_blockdone_2:
 	CMPQ DI, R9
-	JAE  CrossEntropyPlainAVX2_end_12
+	JAE  CrossEntropyPlainAVX2_end_14
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -4115,9 +4217,9 @@ CrossEntropyPlainAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         SI, SI
 
-CrossEntropyPlainAVX2_max32_13:
+CrossEntropyPlainAVX2_max32_15:
 	CMPQ    SI, CX
-	JAE     CrossEntropyPlainAVX2_maxv_14
+	JAE     CrossEntropyPlainAVX2_maxv_16
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(R8)(SI*4), Y8
@@ -4127,19 +4229,19 @@ CrossEntropyPlainAVX2_max32_13:
 	VMOVUPS 96(R8)(SI*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyPlainAVX2_max32_13
+	JMP     CrossEntropyPlainAVX2_max32_15
 
-CrossEntropyPlainAVX2_maxv_14:
+CrossEntropyPlainAVX2_maxv_16:
 	CMPQ    SI, DX
-	JAE     CrossEntropyPlainAVX2_maxtail_15
+	JAE     CrossEntropyPlainAVX2_maxtail_17
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyPlainAVX2_maxv_14
+	JMP     CrossEntropyPlainAVX2_maxv_16
 
-CrossEntropyPlainAVX2_maxtail_15:
+CrossEntropyPlainAVX2_maxtail_17:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyPlainAVX2_maxfold_16
+	JE           CrossEntropyPlainAVX2_maxfold_18
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -4150,7 +4252,7 @@ CrossEntropyPlainAVX2_maxtail_15:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyPlainAVX2_maxfold_16:
+CrossEntropyPlainAVX2_maxfold_18:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -4174,14 +4276,14 @@ CrossEntropyPlainAVX2_row:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R9
-	JAE          CrossEntropyPlainAVX2_explast_17
+	JAE          CrossEntropyPlainAVX2_explast_19
 	LEAQ         (R8)(AX*4), R10
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-CrossEntropyPlainAVX2_exp32_19:
+CrossEntropyPlainAVX2_exp32_21:
 	CMPQ        SI, CX
-	JAE         CrossEntropyPlainAVX2_exprest_20
+	JAE         CrossEntropyPlainAVX2_exprest_22
 	VMOVUPS     (R10)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -4263,12 +4365,12 @@ CrossEntropyPlainAVX2_exp32_19:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyPlainAVX2_exp32_19
+	JMP         CrossEntropyPlainAVX2_exp32_21
 
-CrossEntropyPlainAVX2_exprest_20:
+CrossEntropyPlainAVX2_exprest_22:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyPlainAVX2_exptail_22
+	JAE         CrossEntropyPlainAVX2_exptail_24
 	VMOVUPS     (R10)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -4290,11 +4392,11 @@ CrossEntropyPlainAVX2_exprest_20:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyPlainAVX2_expnext_23
+	JMP         CrossEntropyPlainAVX2_expnext_25
 
-CrossEntropyPlainAVX2_exptail_22:
+CrossEntropyPlainAVX2_exptail_24:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyPlainAVX2_expdone_21
+	JE           CrossEntropyPlainAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -4323,11 +4425,11 @@ CrossEntropyPlainAVX2_exptail_22:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y5, Y5
-	JMP          CrossEntropyPlainAVX2_expdone_21
+	JMP          CrossEntropyPlainAVX2_expdone_23
 
-CrossEntropyPlainAVX2_expnext_23:
+CrossEntropyPlainAVX2_expnext_25:
 	CMPQ        SI, DX
-	JAE         CrossEntropyPlainAVX2_exptail_24
+	JAE         CrossEntropyPlainAVX2_exptail_26
 	VMOVUPS     (R10)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -4349,11 +4451,11 @@ CrossEntropyPlainAVX2_expnext_23:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyPlainAVX2_expnext_25
+	JMP         CrossEntropyPlainAVX2_expnext_27
 
-CrossEntropyPlainAVX2_exptail_24:
+CrossEntropyPlainAVX2_exptail_26:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyPlainAVX2_expdone_21
+	JE           CrossEntropyPlainAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -4382,11 +4484,11 @@ CrossEntropyPlainAVX2_exptail_24:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y6, Y6
-	JMP          CrossEntropyPlainAVX2_expdone_21
+	JMP          CrossEntropyPlainAVX2_expdone_23
 
-CrossEntropyPlainAVX2_expnext_25:
+CrossEntropyPlainAVX2_expnext_27:
 	CMPQ        SI, DX
-	JAE         CrossEntropyPlainAVX2_exptail_26
+	JAE         CrossEntropyPlainAVX2_exptail_28
 	VMOVUPS     (R10)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -4408,11 +4510,11 @@ CrossEntropyPlainAVX2_expnext_25:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyPlainAVX2_expnext_27
+	JMP         CrossEntropyPlainAVX2_expnext_29
 
-CrossEntropyPlainAVX2_exptail_26:
+CrossEntropyPlainAVX2_exptail_28:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyPlainAVX2_expdone_21
+	JE           CrossEntropyPlainAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -4441,11 +4543,11 @@ CrossEntropyPlainAVX2_exptail_26:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y7, Y7
-	JMP          CrossEntropyPlainAVX2_expdone_21
+	JMP          CrossEntropyPlainAVX2_expdone_23
 
-CrossEntropyPlainAVX2_expnext_27:
+CrossEntropyPlainAVX2_expnext_29:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyPlainAVX2_expdone_21
+	JE           CrossEntropyPlainAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -4475,7 +4577,7 @@ CrossEntropyPlainAVX2_expnext_27:
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y8, Y8
 
-CrossEntropyPlainAVX2_expdone_21:
+CrossEntropyPlainAVX2_expdone_23:
 	VEXTRACTF128 $0x01, Y1, X9
 	VMAXPS       X9, X1, X1
 	VMOVHLPS     X1, X1, X9
@@ -4485,14 +4587,14 @@ CrossEntropyPlainAVX2_expdone_21:
 	VXORPS       X9, X9, X9
 	VADDSS       X9, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyPlainAVX2_expfolded_18
+	JMP          CrossEntropyPlainAVX2_expfolded_20
 
-CrossEntropyPlainAVX2_explast_17:
+CrossEntropyPlainAVX2_explast_19:
 	XORQ SI, SI
 
-CrossEntropyPlainAVX2_explast32_28:
+CrossEntropyPlainAVX2_explast32_30:
 	CMPQ        SI, CX
-	JAE         CrossEntropyPlainAVX2_explastrest_29
+	JAE         CrossEntropyPlainAVX2_explastrest_31
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -4566,12 +4668,12 @@ CrossEntropyPlainAVX2_explast32_28:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyPlainAVX2_explast32_28
+	JMP         CrossEntropyPlainAVX2_explast32_30
 
-CrossEntropyPlainAVX2_explastrest_29:
+CrossEntropyPlainAVX2_explastrest_31:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyPlainAVX2_explasttail_31
+	JAE         CrossEntropyPlainAVX2_explasttail_33
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -4591,11 +4693,11 @@ CrossEntropyPlainAVX2_explastrest_29:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyPlainAVX2_explastnext_32
+	JMP         CrossEntropyPlainAVX2_explastnext_34
 
-CrossEntropyPlainAVX2_explasttail_31:
+CrossEntropyPlainAVX2_explasttail_33:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyPlainAVX2_explastdone_30
+	JE          CrossEntropyPlainAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -4620,11 +4722,11 @@ CrossEntropyPlainAVX2_explasttail_31:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y5, Y5
-	JMP         CrossEntropyPlainAVX2_explastdone_30
+	JMP         CrossEntropyPlainAVX2_explastdone_32
 
-CrossEntropyPlainAVX2_explastnext_32:
+CrossEntropyPlainAVX2_explastnext_34:
 	CMPQ        SI, DX
-	JAE         CrossEntropyPlainAVX2_explasttail_33
+	JAE         CrossEntropyPlainAVX2_explasttail_35
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -4644,11 +4746,11 @@ CrossEntropyPlainAVX2_explastnext_32:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyPlainAVX2_explastnext_34
+	JMP         CrossEntropyPlainAVX2_explastnext_36
 
-CrossEntropyPlainAVX2_explasttail_33:
+CrossEntropyPlainAVX2_explasttail_35:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyPlainAVX2_explastdone_30
+	JE          CrossEntropyPlainAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -4673,11 +4775,11 @@ CrossEntropyPlainAVX2_explasttail_33:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y6, Y6
-	JMP         CrossEntropyPlainAVX2_explastdone_30
+	JMP         CrossEntropyPlainAVX2_explastdone_32
 
-CrossEntropyPlainAVX2_explastnext_34:
+CrossEntropyPlainAVX2_explastnext_36:
 	CMPQ        SI, DX
-	JAE         CrossEntropyPlainAVX2_explasttail_35
+	JAE         CrossEntropyPlainAVX2_explasttail_37
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -4697,11 +4799,11 @@ CrossEntropyPlainAVX2_explastnext_34:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyPlainAVX2_explastnext_36
+	JMP         CrossEntropyPlainAVX2_explastnext_38
 
-CrossEntropyPlainAVX2_explasttail_35:
+CrossEntropyPlainAVX2_explasttail_37:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyPlainAVX2_explastdone_30
+	JE          CrossEntropyPlainAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -4726,11 +4828,11 @@ CrossEntropyPlainAVX2_explasttail_35:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y7, Y7
-	JMP         CrossEntropyPlainAVX2_explastdone_30
+	JMP         CrossEntropyPlainAVX2_explastdone_32
 
-CrossEntropyPlainAVX2_explastnext_36:
+CrossEntropyPlainAVX2_explastnext_38:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyPlainAVX2_explastdone_30
+	JE          CrossEntropyPlainAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -4756,8 +4858,8 @@ CrossEntropyPlainAVX2_explastnext_36:
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y8, Y8
 
-CrossEntropyPlainAVX2_explastdone_30:
-CrossEntropyPlainAVX2_expfolded_18:
+CrossEntropyPlainAVX2_explastdone_32:
+CrossEntropyPlainAVX2_expfolded_20:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -4815,7 +4917,7 @@ CrossEntropyPlainAVX2_expfolded_18:
 	CMPQ    DI, R9
 	JB      CrossEntropyPlainAVX2_row
 
-CrossEntropyPlainAVX2_end_12:
+CrossEntropyPlainAVX2_end_14:
 	VZEROUPPER
 	RET
 
@@ -4875,116 +4977,134 @@ CrossEntropySAVX2_block_1:
 	JB   CrossEntropySAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (R8)(SI*4), R11
-	VMOVUPS    1024(SP), Y0
-	VMASKMOVPS (R8), Y0, Y2
-	VMASKMOVPS (R8)(SI*1), Y0, Y3
-	VMASKMOVPS (R8)(SI*2), Y0, Y4
-	VMASKMOVPS (R8)(R10*1), Y0, Y5
-	VMASKMOVPS (R11), Y0, Y6
-	VMASKMOVPS (R11)(SI*1), Y0, Y7
-	VMASKMOVPS (R11)(SI*2), Y0, Y8
-	VMASKMOVPS (R11)(R10*1), Y0, Y0
-	VUNPCKLPS  Y3, Y2, Y9
-	VUNPCKHPS  Y3, Y2, Y2
-	VUNPCKLPS  Y5, Y4, Y3
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y0, Y8, Y7
-	VUNPCKHPS  Y0, Y8, Y0
-	VSHUFPS    $0x44, Y3, Y9, Y8
-	VSHUFPS    $0xee, Y3, Y9, Y3
-	VSHUFPS    $0x44, Y4, Y2, Y9
-	VSHUFPS    $0xee, Y4, Y2, Y2
-	VSHUFPS    $0x44, Y7, Y5, Y4
+	LEAQ    (R8)(SI*4), R11
+	CMPQ    AX, $0x08
+	JB      CrossEntropySAVX2_masked_5
+	VMOVUPS (R8), Y0
+	VMOVUPS (R8)(SI*1), Y2
+	VMOVUPS (R8)(SI*2), Y3
+	VMOVUPS (R8)(R10*1), Y4
+	VMOVUPS (R11), Y5
+	VMOVUPS (R11)(SI*1), Y6
+	VMOVUPS (R11)(SI*2), Y7
+	VMOVUPS (R11)(R10*1), Y8
+	JMP     CrossEntropySAVX2_loaded_6
+
+CrossEntropySAVX2_masked_5:
+	VMOVUPS    1024(SP), Y8
+	VMASKMOVPS (R8), Y8, Y0
+	VMASKMOVPS (R8)(SI*1), Y8, Y2
+	VMASKMOVPS (R8)(SI*2), Y8, Y3
+	VMASKMOVPS (R8)(R10*1), Y8, Y4
+	VMASKMOVPS (R11), Y8, Y5
+	VMASKMOVPS (R11)(SI*1), Y8, Y6
+	VMASKMOVPS (R11)(SI*2), Y8, Y7
+	VMASKMOVPS (R11)(R10*1), Y8, Y8
+
+CrossEntropySAVX2_loaded_6:
+	VUNPCKLPS  Y2, Y0, Y9
+	VUNPCKHPS  Y2, Y0, Y0
+	VUNPCKLPS  Y4, Y3, Y2
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VSHUFPS    $0x44, Y2, Y9, Y8
+	VSHUFPS    $0xee, Y2, Y9, Y2
+	VSHUFPS    $0x44, Y3, Y0, Y9
+	VSHUFPS    $0xee, Y3, Y0, Y0
+	VSHUFPS    $0x44, Y6, Y4, Y3
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y7, Y5, Y6
 	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y0, Y6, Y7
-	VSHUFPS    $0xee, Y0, Y6, Y0
-	VPERM2F128 $0x20, Y4, Y8, Y6
-	VPERM2F128 $0x31, Y4, Y8, Y4
-	VPERM2F128 $0x20, Y5, Y3, Y8
-	VPERM2F128 $0x31, Y5, Y3, Y3
-	VPERM2F128 $0x20, Y7, Y9, Y5
-	VPERM2F128 $0x31, Y7, Y9, Y7
-	VPERM2F128 $0x20, Y0, Y2, Y9
-	VPERM2F128 $0x31, Y0, Y2, Y0
-	VMOVUPS    Y6, (SP)
+	VPERM2F128 $0x20, Y3, Y8, Y7
+	VPERM2F128 $0x31, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y4, Y2, Y8
+	VPERM2F128 $0x31, Y4, Y2, Y2
+	VPERM2F128 $0x20, Y6, Y9, Y4
+	VPERM2F128 $0x31, Y6, Y9, Y6
+	VPERM2F128 $0x20, Y5, Y0, Y9
+	VPERM2F128 $0x31, Y5, Y0, Y0
+	VMOVUPS    Y7, (SP)
 	VMOVUPS    Y8, 32(SP)
-	VMOVUPS    Y5, 64(SP)
+	VMOVUPS    Y4, 64(SP)
 	VMOVUPS    Y9, 96(SP)
-	VMOVUPS    Y4, 128(SP)
-	VMOVUPS    Y3, 160(SP)
-	VMOVUPS    Y7, 192(SP)
+	VMOVUPS    Y3, 128(SP)
+	VMOVUPS    Y2, 160(SP)
+	VMOVUPS    Y6, 192(SP)
 	VMOVUPS    Y0, 224(SP)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropySAVX2_nohigh_5
-	VMOVUPS    1056(SP), Y0
-	VMASKMOVPS 32(R8), Y0, Y2
-	VMASKMOVPS 32(R8)(SI*1), Y0, Y3
-	VMASKMOVPS 32(R8)(SI*2), Y0, Y4
-	VMASKMOVPS 32(R8)(R10*1), Y0, Y5
-	VMASKMOVPS 32(R11), Y0, Y6
-	VMASKMOVPS 32(R11)(SI*1), Y0, Y7
-	VMASKMOVPS 32(R11)(SI*2), Y0, Y8
-	VMASKMOVPS 32(R11)(R10*1), Y0, Y0
-	VUNPCKLPS  Y3, Y2, Y9
-	VUNPCKHPS  Y3, Y2, Y2
-	VUNPCKLPS  Y5, Y4, Y3
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y0, Y8, Y7
-	VUNPCKHPS  Y0, Y8, Y0
-	VSHUFPS    $0x44, Y3, Y9, Y8
-	VSHUFPS    $0xee, Y3, Y9, Y3
-	VSHUFPS    $0x44, Y4, Y2, Y9
-	VSHUFPS    $0xee, Y4, Y2, Y2
-	VSHUFPS    $0x44, Y7, Y5, Y4
+	JBE        CrossEntropySAVX2_nohigh_7
+	VMOVUPS    1056(SP), Y8
+	VMASKMOVPS 32(R8), Y8, Y0
+	VMASKMOVPS 32(R8)(SI*1), Y8, Y2
+	VMASKMOVPS 32(R8)(SI*2), Y8, Y3
+	VMASKMOVPS 32(R8)(R10*1), Y8, Y4
+	VMASKMOVPS 32(R11), Y8, Y5
+	VMASKMOVPS 32(R11)(SI*1), Y8, Y6
+	VMASKMOVPS 32(R11)(SI*2), Y8, Y7
+	VMASKMOVPS 32(R11)(R10*1), Y8, Y8
+	VUNPCKLPS  Y2, Y0, Y9
+	VUNPCKHPS  Y2, Y0, Y0
+	VUNPCKLPS  Y4, Y3, Y2
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VSHUFPS    $0x44, Y2, Y9, Y8
+	VSHUFPS    $0xee, Y2, Y9, Y2
+	VSHUFPS    $0x44, Y3, Y0, Y9
+	VSHUFPS    $0xee, Y3, Y0, Y0
+	VSHUFPS    $0x44, Y6, Y4, Y3
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y7, Y5, Y6
 	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y0, Y6, Y7
-	VSHUFPS    $0xee, Y0, Y6, Y0
-	VPERM2F128 $0x20, Y4, Y8, Y6
-	VPERM2F128 $0x31, Y4, Y8, Y4
-	VPERM2F128 $0x20, Y5, Y3, Y8
-	VPERM2F128 $0x31, Y5, Y3, Y3
-	VPERM2F128 $0x20, Y7, Y9, Y5
-	VPERM2F128 $0x31, Y7, Y9, Y7
-	VPERM2F128 $0x20, Y0, Y2, Y9
-	VPERM2F128 $0x31, Y0, Y2, Y0
-	VMOVUPS    Y6, 256(SP)
+	VPERM2F128 $0x20, Y3, Y8, Y7
+	VPERM2F128 $0x31, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y4, Y2, Y8
+	VPERM2F128 $0x31, Y4, Y2, Y2
+	VPERM2F128 $0x20, Y6, Y9, Y4
+	VPERM2F128 $0x31, Y6, Y9, Y6
+	VPERM2F128 $0x20, Y5, Y0, Y9
+	VPERM2F128 $0x31, Y5, Y0, Y0
+	VMOVUPS    Y7, 256(SP)
 	VMOVUPS    Y8, 288(SP)
-	VMOVUPS    Y5, 320(SP)
+	VMOVUPS    Y4, 320(SP)
 	VMOVUPS    Y9, 352(SP)
-	VMOVUPS    Y4, 384(SP)
-	VMOVUPS    Y3, 416(SP)
-	VMOVUPS    Y7, 448(SP)
+	VMOVUPS    Y3, 384(SP)
+	VMOVUPS    Y2, 416(SP)
+	VMOVUPS    Y6, 448(SP)
 	VMOVUPS    Y0, 480(SP)
 
-CrossEntropySAVX2_nohigh_5:
-	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+CrossEntropySAVX2_nohigh_7:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VMOVAPS      Y0, Y2
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
-	JMP          CrossEntropySAVX2_bmax_check_7
+	JMP          CrossEntropySAVX2_bmax_check_9
 
-CrossEntropySAVX2_bmax_6:
-	VMOVUPS (SP)(R11*1), Y2
-	VMAXPS  Y0, Y2, Y0
-	VMOVUPS 32(SP)(R11*1), Y2
-	VMAXPS  Y0, Y2, Y0
+CrossEntropySAVX2_bmax_8:
+	VMOVUPS (SP)(R11*1), Y3
+	VMAXPS  Y0, Y3, Y0
+	VMOVUPS 32(SP)(R11*1), Y3
+	VMAXPS  Y2, Y3, Y2
 	ADDQ    $0x40, R11
 
-CrossEntropySAVX2_bmax_check_7:
+CrossEntropySAVX2_bmax_check_9:
 	CMPQ    R11, R13
-	JB      CrossEntropySAVX2_bmax_6
+	JB      CrossEntropySAVX2_bmax_8
 	CMPQ    R11, R12
-	JAE     CrossEntropySAVX2_bmax_end_8
-	VMOVUPS (SP)(R11*1), Y2
-	VMAXPS  Y0, Y2, Y0
+	JAE     CrossEntropySAVX2_bmax_end_10
+	VMOVUPS (SP)(R11*1), Y3
+	VMAXPS  Y0, Y3, Y0
 
-CrossEntropySAVX2_bmax_end_8:
+CrossEntropySAVX2_bmax_end_10:
+	VMAXPS  Y2, Y0, Y0
 	VXORPS  Y2, Y2, Y2
 	VADDPS  Y2, Y0, Y0
 	VXORPS  Y2, Y2, Y2
@@ -5010,9 +5130,9 @@ CrossEntropySAVX2_bmax_end_8:
 	MOVQ    R12, R13
 	ANDQ    $-64, R13
 	XORQ    R11, R11
-	JMP     CrossEntropySAVX2_bexp_check_10
+	JMP     CrossEntropySAVX2_bexp_check_12
 
-CrossEntropySAVX2_bexp_9:
+CrossEntropySAVX2_bexp_11:
 	VMOVUPS      (SP)(R11*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -5069,11 +5189,11 @@ CrossEntropySAVX2_bexp_9:
 	VMOVUPS      Y5, 544(SP)(R14*1)
 	ADDQ         $0x40, R11
 
-CrossEntropySAVX2_bexp_check_10:
+CrossEntropySAVX2_bexp_check_12:
 	CMPQ         R11, R13
-	JB           CrossEntropySAVX2_bexp_9
+	JB           CrossEntropySAVX2_bexp_11
 	CMPQ         R11, R12
-	JAE          CrossEntropySAVX2_bexp_end_11
+	JAE          CrossEntropySAVX2_bexp_end_13
 	VMOVUPS      (SP)(R11*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -5101,7 +5221,7 @@ CrossEntropySAVX2_bexp_check_10:
 	VADDPS       512(SP)(R11*1), Y5, Y5
 	VMOVUPS      Y5, 512(SP)(R11*1)
 
-CrossEntropySAVX2_bexp_end_11:
+CrossEntropySAVX2_bexp_end_13:
 	VMOVUPS 512(SP), Y2
 	VMOVUPS 544(SP), Y3
 	VMOVUPS 576(SP), Y4
@@ -5177,7 +5297,7 @@ CrossEntropySAVX2_bexp_end_11:
 
 CrossEntropySAVX2_blockdone_2:
 	CMPQ DI, R9
-	JAE  CrossEntropySAVX2_end_12
+	JAE  CrossEntropySAVX2_end_14
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -5187,9 +5307,9 @@ CrossEntropySAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y4
 	XORQ         SI, SI
 
-CrossEntropySAVX2_max32_13:
+CrossEntropySAVX2_max32_15:
 	CMPQ    SI, CX
-	JAE     CrossEntropySAVX2_maxv_14
+	JAE     CrossEntropySAVX2_maxv_16
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	VMOVUPS 32(R8)(SI*4), Y5
@@ -5199,19 +5319,19 @@ CrossEntropySAVX2_max32_13:
 	VMOVUPS 96(R8)(SI*4), Y5
 	VMAXPS  Y4, Y5, Y4
 	ADDQ    $0x20, SI
-	JMP     CrossEntropySAVX2_max32_13
+	JMP     CrossEntropySAVX2_max32_15
 
-CrossEntropySAVX2_maxv_14:
+CrossEntropySAVX2_maxv_16:
 	CMPQ    SI, DX
-	JAE     CrossEntropySAVX2_maxtail_15
+	JAE     CrossEntropySAVX2_maxtail_17
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropySAVX2_maxv_14
+	JMP     CrossEntropySAVX2_maxv_16
 
-CrossEntropySAVX2_maxtail_15:
+CrossEntropySAVX2_maxtail_17:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_maxfold_16
+	JE           CrossEntropySAVX2_maxfold_18
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -5222,7 +5342,7 @@ CrossEntropySAVX2_maxtail_15:
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
 
-CrossEntropySAVX2_maxfold_16:
+CrossEntropySAVX2_maxfold_18:
 	VMAXPS       Y3, Y0, Y0
 	VMAXPS       Y4, Y2, Y2
 	VMAXPS       Y2, Y0, Y0
@@ -5252,14 +5372,14 @@ CrossEntropySAVX2_row:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R9
-	JAE          CrossEntropySAVX2_explast_17
+	JAE          CrossEntropySAVX2_explast_19
 	LEAQ         (R8)(AX*4), R10
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-CrossEntropySAVX2_exp32_19:
+CrossEntropySAVX2_exp32_21:
 	CMPQ         SI, CX
-	JAE          CrossEntropySAVX2_exprest_20
+	JAE          CrossEntropySAVX2_exprest_22
 	VMOVUPS      (R10)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -5345,12 +5465,12 @@ CrossEntropySAVX2_exp32_19:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropySAVX2_exp32_19
+	JMP          CrossEntropySAVX2_exp32_21
 
-CrossEntropySAVX2_exprest_20:
+CrossEntropySAVX2_exprest_22:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropySAVX2_exptail_22
+	JAE          CrossEntropySAVX2_exptail_24
 	VMOVUPS      (R10)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -5373,11 +5493,11 @@ CrossEntropySAVX2_exprest_20:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySAVX2_expnext_23
+	JMP          CrossEntropySAVX2_expnext_25
 
-CrossEntropySAVX2_exptail_22:
+CrossEntropySAVX2_exptail_24:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_expdone_21
+	JE           CrossEntropySAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -5411,11 +5531,11 @@ CrossEntropySAVX2_exptail_22:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropySAVX2_expdone_21
+	JMP          CrossEntropySAVX2_expdone_23
 
-CrossEntropySAVX2_expnext_23:
+CrossEntropySAVX2_expnext_25:
 	CMPQ         SI, DX
-	JAE          CrossEntropySAVX2_exptail_24
+	JAE          CrossEntropySAVX2_exptail_26
 	VMOVUPS      (R10)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -5438,11 +5558,11 @@ CrossEntropySAVX2_expnext_23:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySAVX2_expnext_25
+	JMP          CrossEntropySAVX2_expnext_27
 
-CrossEntropySAVX2_exptail_24:
+CrossEntropySAVX2_exptail_26:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_expdone_21
+	JE           CrossEntropySAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -5476,11 +5596,11 @@ CrossEntropySAVX2_exptail_24:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropySAVX2_expdone_21
+	JMP          CrossEntropySAVX2_expdone_23
 
-CrossEntropySAVX2_expnext_25:
+CrossEntropySAVX2_expnext_27:
 	CMPQ         SI, DX
-	JAE          CrossEntropySAVX2_exptail_26
+	JAE          CrossEntropySAVX2_exptail_28
 	VMOVUPS      (R10)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -5503,11 +5623,11 @@ CrossEntropySAVX2_expnext_25:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySAVX2_expnext_27
+	JMP          CrossEntropySAVX2_expnext_29
 
-CrossEntropySAVX2_exptail_26:
+CrossEntropySAVX2_exptail_28:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_expdone_21
+	JE           CrossEntropySAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -5541,11 +5661,11 @@ CrossEntropySAVX2_exptail_26:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropySAVX2_expdone_21
+	JMP          CrossEntropySAVX2_expdone_23
 
-CrossEntropySAVX2_expnext_27:
+CrossEntropySAVX2_expnext_29:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_expdone_21
+	JE           CrossEntropySAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -5580,7 +5700,7 @@ CrossEntropySAVX2_expnext_27:
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropySAVX2_expdone_21:
+CrossEntropySAVX2_expdone_23:
 	VEXTRACTF128 $0x01, Y1, X10
 	VMAXPS       X10, X1, X1
 	VMOVHLPS     X1, X1, X10
@@ -5590,14 +5710,14 @@ CrossEntropySAVX2_expdone_21:
 	VXORPS       X10, X10, X10
 	VADDSS       X10, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropySAVX2_expfolded_18
+	JMP          CrossEntropySAVX2_expfolded_20
 
-CrossEntropySAVX2_explast_17:
+CrossEntropySAVX2_explast_19:
 	XORQ SI, SI
 
-CrossEntropySAVX2_explast32_28:
+CrossEntropySAVX2_explast32_30:
 	CMPQ         SI, CX
-	JAE          CrossEntropySAVX2_explastrest_29
+	JAE          CrossEntropySAVX2_explastrest_31
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
@@ -5675,12 +5795,12 @@ CrossEntropySAVX2_explast32_28:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropySAVX2_explast32_28
+	JMP          CrossEntropySAVX2_explast32_30
 
-CrossEntropySAVX2_explastrest_29:
+CrossEntropySAVX2_explastrest_31:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropySAVX2_explasttail_31
+	JAE          CrossEntropySAVX2_explasttail_33
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
@@ -5701,11 +5821,11 @@ CrossEntropySAVX2_explastrest_29:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySAVX2_explastnext_32
+	JMP          CrossEntropySAVX2_explastnext_34
 
-CrossEntropySAVX2_explasttail_31:
+CrossEntropySAVX2_explasttail_33:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_explastdone_30
+	JE           CrossEntropySAVX2_explastdone_32
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -5735,11 +5855,11 @@ CrossEntropySAVX2_explasttail_31:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropySAVX2_explastdone_30
+	JMP          CrossEntropySAVX2_explastdone_32
 
-CrossEntropySAVX2_explastnext_32:
+CrossEntropySAVX2_explastnext_34:
 	CMPQ         SI, DX
-	JAE          CrossEntropySAVX2_explasttail_33
+	JAE          CrossEntropySAVX2_explasttail_35
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
@@ -5760,11 +5880,11 @@ CrossEntropySAVX2_explastnext_32:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySAVX2_explastnext_34
+	JMP          CrossEntropySAVX2_explastnext_36
 
-CrossEntropySAVX2_explasttail_33:
+CrossEntropySAVX2_explasttail_35:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_explastdone_30
+	JE           CrossEntropySAVX2_explastdone_32
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -5794,11 +5914,11 @@ CrossEntropySAVX2_explasttail_33:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropySAVX2_explastdone_30
+	JMP          CrossEntropySAVX2_explastdone_32
 
-CrossEntropySAVX2_explastnext_34:
+CrossEntropySAVX2_explastnext_36:
 	CMPQ         SI, DX
-	JAE          CrossEntropySAVX2_explasttail_35
+	JAE          CrossEntropySAVX2_explasttail_37
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
@@ -5819,11 +5939,11 @@ CrossEntropySAVX2_explastnext_34:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropySAVX2_explastnext_36
+	JMP          CrossEntropySAVX2_explastnext_38
 
-CrossEntropySAVX2_explasttail_35:
+CrossEntropySAVX2_explasttail_37:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_explastdone_30
+	JE           CrossEntropySAVX2_explastdone_32
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -5853,11 +5973,11 @@ CrossEntropySAVX2_explasttail_35:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropySAVX2_explastdone_30
+	JMP          CrossEntropySAVX2_explastdone_32
 
-CrossEntropySAVX2_explastnext_36:
+CrossEntropySAVX2_explastnext_38:
 	CMPQ         BX, $0x00
-	JE           CrossEntropySAVX2_explastdone_30
+	JE           CrossEntropySAVX2_explastdone_32
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -5888,8 +6008,8 @@ CrossEntropySAVX2_explastnext_36:
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropySAVX2_explastdone_30:
-CrossEntropySAVX2_expfolded_18:
+CrossEntropySAVX2_explastdone_32:
+CrossEntropySAVX2_expfolded_20:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y8, Y6, Y6
 	VADDPS       Y9, Y7, Y7
@@ -5958,7 +6078,7 @@ CrossEntropySAVX2_expfolded_18:
 	CMPQ    DI, R9
 	JB      CrossEntropySAVX2_row
 
-CrossEntropySAVX2_end_12:
+CrossEntropySAVX2_end_14:
 	VZEROUPPER
 	RET
 
@@ -6949,116 +7069,134 @@ CrossEntropyWAVX2_block_1:
 	JB   CrossEntropyWAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (R8)(SI*4), R11
-	VMOVUPS    768(SP), Y0
-	VMASKMOVPS (R8), Y0, Y5
-	VMASKMOVPS (R8)(SI*1), Y0, Y6
-	VMASKMOVPS (R8)(SI*2), Y0, Y7
-	VMASKMOVPS (R8)(R10*1), Y0, Y8
-	VMASKMOVPS (R11), Y0, Y9
-	VMASKMOVPS (R11)(SI*1), Y0, Y10
-	VMASKMOVPS (R11)(SI*2), Y0, Y11
-	VMASKMOVPS (R11)(R10*1), Y0, Y0
-	VUNPCKLPS  Y6, Y5, Y12
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y0, Y11, Y10
-	VUNPCKHPS  Y0, Y11, Y0
-	VSHUFPS    $0x44, Y6, Y12, Y11
-	VSHUFPS    $0xee, Y6, Y12, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y12
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
+	LEAQ    (R8)(SI*4), R11
+	CMPQ    AX, $0x08
+	JB      CrossEntropyWAVX2_masked_5
+	VMOVUPS (R8), Y0
+	VMOVUPS (R8)(SI*1), Y5
+	VMOVUPS (R8)(SI*2), Y6
+	VMOVUPS (R8)(R10*1), Y7
+	VMOVUPS (R11), Y8
+	VMOVUPS (R11)(SI*1), Y9
+	VMOVUPS (R11)(SI*2), Y10
+	VMOVUPS (R11)(R10*1), Y11
+	JMP     CrossEntropyWAVX2_loaded_6
+
+CrossEntropyWAVX2_masked_5:
+	VMOVUPS    768(SP), Y11
+	VMASKMOVPS (R8), Y11, Y0
+	VMASKMOVPS (R8)(SI*1), Y11, Y5
+	VMASKMOVPS (R8)(SI*2), Y11, Y6
+	VMASKMOVPS (R8)(R10*1), Y11, Y7
+	VMASKMOVPS (R11), Y11, Y8
+	VMASKMOVPS (R11)(SI*1), Y11, Y9
+	VMASKMOVPS (R11)(SI*2), Y11, Y10
+	VMASKMOVPS (R11)(R10*1), Y11, Y11
+
+CrossEntropyWAVX2_loaded_6:
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y0, Y9, Y10
-	VSHUFPS    $0xee, Y0, Y9, Y0
-	VPERM2F128 $0x20, Y7, Y11, Y9
-	VPERM2F128 $0x31, Y7, Y11, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y11
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y12, Y8
-	VPERM2F128 $0x31, Y10, Y12, Y10
-	VPERM2F128 $0x20, Y0, Y5, Y12
-	VPERM2F128 $0x31, Y0, Y5, Y0
-	VMOVUPS    Y9, (SP)
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    Y10, (SP)
 	VMOVUPS    Y11, 32(SP)
-	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y7, 64(SP)
 	VMOVUPS    Y12, 96(SP)
-	VMOVUPS    Y7, 128(SP)
-	VMOVUPS    Y6, 160(SP)
-	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y6, 128(SP)
+	VMOVUPS    Y5, 160(SP)
+	VMOVUPS    Y9, 192(SP)
 	VMOVUPS    Y0, 224(SP)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyWAVX2_nohigh_5
-	VMOVUPS    800(SP), Y0
-	VMASKMOVPS 32(R8), Y0, Y5
-	VMASKMOVPS 32(R8)(SI*1), Y0, Y6
-	VMASKMOVPS 32(R8)(SI*2), Y0, Y7
-	VMASKMOVPS 32(R8)(R10*1), Y0, Y8
-	VMASKMOVPS 32(R11), Y0, Y9
-	VMASKMOVPS 32(R11)(SI*1), Y0, Y10
-	VMASKMOVPS 32(R11)(SI*2), Y0, Y11
-	VMASKMOVPS 32(R11)(R10*1), Y0, Y0
-	VUNPCKLPS  Y6, Y5, Y12
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y0, Y11, Y10
-	VUNPCKHPS  Y0, Y11, Y0
-	VSHUFPS    $0x44, Y6, Y12, Y11
-	VSHUFPS    $0xee, Y6, Y12, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y12
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
+	JBE        CrossEntropyWAVX2_nohigh_7
+	VMOVUPS    800(SP), Y11
+	VMASKMOVPS 32(R8), Y11, Y0
+	VMASKMOVPS 32(R8)(SI*1), Y11, Y5
+	VMASKMOVPS 32(R8)(SI*2), Y11, Y6
+	VMASKMOVPS 32(R8)(R10*1), Y11, Y7
+	VMASKMOVPS 32(R11), Y11, Y8
+	VMASKMOVPS 32(R11)(SI*1), Y11, Y9
+	VMASKMOVPS 32(R11)(SI*2), Y11, Y10
+	VMASKMOVPS 32(R11)(R10*1), Y11, Y11
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y0, Y9, Y10
-	VSHUFPS    $0xee, Y0, Y9, Y0
-	VPERM2F128 $0x20, Y7, Y11, Y9
-	VPERM2F128 $0x31, Y7, Y11, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y11
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y12, Y8
-	VPERM2F128 $0x31, Y10, Y12, Y10
-	VPERM2F128 $0x20, Y0, Y5, Y12
-	VPERM2F128 $0x31, Y0, Y5, Y0
-	VMOVUPS    Y9, 256(SP)
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    Y10, 256(SP)
 	VMOVUPS    Y11, 288(SP)
-	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y7, 320(SP)
 	VMOVUPS    Y12, 352(SP)
-	VMOVUPS    Y7, 384(SP)
-	VMOVUPS    Y6, 416(SP)
-	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y6, 384(SP)
+	VMOVUPS    Y5, 416(SP)
+	VMOVUPS    Y9, 448(SP)
 	VMOVUPS    Y0, 480(SP)
 
-CrossEntropyWAVX2_nohigh_5:
-	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+CrossEntropyWAVX2_nohigh_7:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VMOVAPS      Y0, Y5
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
-	JMP          CrossEntropyWAVX2_bmax_check_7
+	JMP          CrossEntropyWAVX2_bmax_check_9
 
-CrossEntropyWAVX2_bmax_6:
-	VMOVUPS (SP)(R11*1), Y5
-	VMAXPS  Y0, Y5, Y0
-	VMOVUPS 32(SP)(R11*1), Y5
-	VMAXPS  Y0, Y5, Y0
+CrossEntropyWAVX2_bmax_8:
+	VMOVUPS (SP)(R11*1), Y6
+	VMAXPS  Y0, Y6, Y0
+	VMOVUPS 32(SP)(R11*1), Y6
+	VMAXPS  Y5, Y6, Y5
 	ADDQ    $0x40, R11
 
-CrossEntropyWAVX2_bmax_check_7:
+CrossEntropyWAVX2_bmax_check_9:
 	CMPQ    R11, R13
-	JB      CrossEntropyWAVX2_bmax_6
+	JB      CrossEntropyWAVX2_bmax_8
 	CMPQ    R11, R12
-	JAE     CrossEntropyWAVX2_bmax_end_8
-	VMOVUPS (SP)(R11*1), Y5
-	VMAXPS  Y0, Y5, Y0
+	JAE     CrossEntropyWAVX2_bmax_end_10
+	VMOVUPS (SP)(R11*1), Y6
+	VMAXPS  Y0, Y6, Y0
 
-CrossEntropyWAVX2_bmax_end_8:
+CrossEntropyWAVX2_bmax_end_10:
+	VMAXPS Y5, Y0, Y0
 	VXORPS Y5, Y5, Y5
 	VADDPS Y5, Y0, Y0
 
@@ -7075,9 +7213,9 @@ CrossEntropyWAVX2_bmax_end_8:
 	MOVQ    R12, R13
 	ANDQ    $-64, R13
 	XORQ    R11, R11
-	JMP     CrossEntropyWAVX2_bexp_check_10
+	JMP     CrossEntropyWAVX2_bexp_check_12
 
-CrossEntropyWAVX2_bexp_9:
+CrossEntropyWAVX2_bexp_11:
 	VMOVUPS     (SP)(R11*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
@@ -7122,11 +7260,11 @@ CrossEntropyWAVX2_bexp_9:
 	VMOVUPS     Y8, 544(SP)(R14*1)
 	ADDQ        $0x40, R11
 
-CrossEntropyWAVX2_bexp_check_10:
+CrossEntropyWAVX2_bexp_check_12:
 	CMPQ        R11, R13
-	JB          CrossEntropyWAVX2_bexp_9
+	JB          CrossEntropyWAVX2_bexp_11
 	CMPQ        R11, R12
-	JAE         CrossEntropyWAVX2_bexp_end_11
+	JAE         CrossEntropyWAVX2_bexp_end_13
 	VMOVUPS     (SP)(R11*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
@@ -7148,7 +7286,7 @@ CrossEntropyWAVX2_bexp_check_10:
 	VADDPS      512(SP)(R11*1), Y8, Y8
 	VMOVUPS     Y8, 512(SP)(R11*1)
 
-CrossEntropyWAVX2_bexp_end_11:
+CrossEntropyWAVX2_bexp_end_13:
 	VMOVUPS 512(SP), Y5
 	VMOVUPS 544(SP), Y6
 	VMOVUPS 576(SP), Y7
@@ -7207,7 +7345,7 @@ CrossEntropyWAVX2_bexp_end_11:
 
 CrossEntropyWAVX2_blockdone_2:
 	CMPQ DI, R9
-	JAE  CrossEntropyWAVX2_end_12
+	JAE  CrossEntropyWAVX2_end_14
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -7217,9 +7355,9 @@ CrossEntropyWAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         SI, SI
 
-CrossEntropyWAVX2_max32_13:
+CrossEntropyWAVX2_max32_15:
 	CMPQ    SI, CX
-	JAE     CrossEntropyWAVX2_maxv_14
+	JAE     CrossEntropyWAVX2_maxv_16
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(R8)(SI*4), Y8
@@ -7229,19 +7367,19 @@ CrossEntropyWAVX2_max32_13:
 	VMOVUPS 96(R8)(SI*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyWAVX2_max32_13
+	JMP     CrossEntropyWAVX2_max32_15
 
-CrossEntropyWAVX2_maxv_14:
+CrossEntropyWAVX2_maxv_16:
 	CMPQ    SI, DX
-	JAE     CrossEntropyWAVX2_maxtail_15
+	JAE     CrossEntropyWAVX2_maxtail_17
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyWAVX2_maxv_14
+	JMP     CrossEntropyWAVX2_maxv_16
 
-CrossEntropyWAVX2_maxtail_15:
+CrossEntropyWAVX2_maxtail_17:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWAVX2_maxfold_16
+	JE           CrossEntropyWAVX2_maxfold_18
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -7252,7 +7390,7 @@ CrossEntropyWAVX2_maxtail_15:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyWAVX2_maxfold_16:
+CrossEntropyWAVX2_maxfold_18:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -7276,14 +7414,14 @@ CrossEntropyWAVX2_row:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R9
-	JAE          CrossEntropyWAVX2_explast_17
+	JAE          CrossEntropyWAVX2_explast_19
 	LEAQ         (R8)(AX*4), R10
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-CrossEntropyWAVX2_exp32_19:
+CrossEntropyWAVX2_exp32_21:
 	CMPQ        SI, CX
-	JAE         CrossEntropyWAVX2_exprest_20
+	JAE         CrossEntropyWAVX2_exprest_22
 	VMOVUPS     (R10)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -7365,12 +7503,12 @@ CrossEntropyWAVX2_exp32_19:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyWAVX2_exp32_19
+	JMP         CrossEntropyWAVX2_exp32_21
 
-CrossEntropyWAVX2_exprest_20:
+CrossEntropyWAVX2_exprest_22:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyWAVX2_exptail_22
+	JAE         CrossEntropyWAVX2_exptail_24
 	VMOVUPS     (R10)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -7392,11 +7530,11 @@ CrossEntropyWAVX2_exprest_20:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyWAVX2_expnext_23
+	JMP         CrossEntropyWAVX2_expnext_25
 
-CrossEntropyWAVX2_exptail_22:
+CrossEntropyWAVX2_exptail_24:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWAVX2_expdone_21
+	JE           CrossEntropyWAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -7425,11 +7563,11 @@ CrossEntropyWAVX2_exptail_22:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y5, Y5
-	JMP          CrossEntropyWAVX2_expdone_21
+	JMP          CrossEntropyWAVX2_expdone_23
 
-CrossEntropyWAVX2_expnext_23:
+CrossEntropyWAVX2_expnext_25:
 	CMPQ        SI, DX
-	JAE         CrossEntropyWAVX2_exptail_24
+	JAE         CrossEntropyWAVX2_exptail_26
 	VMOVUPS     (R10)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -7451,11 +7589,11 @@ CrossEntropyWAVX2_expnext_23:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyWAVX2_expnext_25
+	JMP         CrossEntropyWAVX2_expnext_27
 
-CrossEntropyWAVX2_exptail_24:
+CrossEntropyWAVX2_exptail_26:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWAVX2_expdone_21
+	JE           CrossEntropyWAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -7484,11 +7622,11 @@ CrossEntropyWAVX2_exptail_24:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y6, Y6
-	JMP          CrossEntropyWAVX2_expdone_21
+	JMP          CrossEntropyWAVX2_expdone_23
 
-CrossEntropyWAVX2_expnext_25:
+CrossEntropyWAVX2_expnext_27:
 	CMPQ        SI, DX
-	JAE         CrossEntropyWAVX2_exptail_26
+	JAE         CrossEntropyWAVX2_exptail_28
 	VMOVUPS     (R10)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -7510,11 +7648,11 @@ CrossEntropyWAVX2_expnext_25:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyWAVX2_expnext_27
+	JMP         CrossEntropyWAVX2_expnext_29
 
-CrossEntropyWAVX2_exptail_26:
+CrossEntropyWAVX2_exptail_28:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWAVX2_expdone_21
+	JE           CrossEntropyWAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -7543,11 +7681,11 @@ CrossEntropyWAVX2_exptail_26:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y7, Y7
-	JMP          CrossEntropyWAVX2_expdone_21
+	JMP          CrossEntropyWAVX2_expdone_23
 
-CrossEntropyWAVX2_expnext_27:
+CrossEntropyWAVX2_expnext_29:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWAVX2_expdone_21
+	JE           CrossEntropyWAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -7577,7 +7715,7 @@ CrossEntropyWAVX2_expnext_27:
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y8, Y8
 
-CrossEntropyWAVX2_expdone_21:
+CrossEntropyWAVX2_expdone_23:
 	VEXTRACTF128 $0x01, Y1, X9
 	VMAXPS       X9, X1, X1
 	VMOVHLPS     X1, X1, X9
@@ -7587,14 +7725,14 @@ CrossEntropyWAVX2_expdone_21:
 	VXORPS       X9, X9, X9
 	VADDSS       X9, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyWAVX2_expfolded_18
+	JMP          CrossEntropyWAVX2_expfolded_20
 
-CrossEntropyWAVX2_explast_17:
+CrossEntropyWAVX2_explast_19:
 	XORQ SI, SI
 
-CrossEntropyWAVX2_explast32_28:
+CrossEntropyWAVX2_explast32_30:
 	CMPQ        SI, CX
-	JAE         CrossEntropyWAVX2_explastrest_29
+	JAE         CrossEntropyWAVX2_explastrest_31
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -7668,12 +7806,12 @@ CrossEntropyWAVX2_explast32_28:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyWAVX2_explast32_28
+	JMP         CrossEntropyWAVX2_explast32_30
 
-CrossEntropyWAVX2_explastrest_29:
+CrossEntropyWAVX2_explastrest_31:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyWAVX2_explasttail_31
+	JAE         CrossEntropyWAVX2_explasttail_33
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -7693,11 +7831,11 @@ CrossEntropyWAVX2_explastrest_29:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyWAVX2_explastnext_32
+	JMP         CrossEntropyWAVX2_explastnext_34
 
-CrossEntropyWAVX2_explasttail_31:
+CrossEntropyWAVX2_explasttail_33:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyWAVX2_explastdone_30
+	JE          CrossEntropyWAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -7722,11 +7860,11 @@ CrossEntropyWAVX2_explasttail_31:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y5, Y5
-	JMP         CrossEntropyWAVX2_explastdone_30
+	JMP         CrossEntropyWAVX2_explastdone_32
 
-CrossEntropyWAVX2_explastnext_32:
+CrossEntropyWAVX2_explastnext_34:
 	CMPQ        SI, DX
-	JAE         CrossEntropyWAVX2_explasttail_33
+	JAE         CrossEntropyWAVX2_explasttail_35
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -7746,11 +7884,11 @@ CrossEntropyWAVX2_explastnext_32:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyWAVX2_explastnext_34
+	JMP         CrossEntropyWAVX2_explastnext_36
 
-CrossEntropyWAVX2_explasttail_33:
+CrossEntropyWAVX2_explasttail_35:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyWAVX2_explastdone_30
+	JE          CrossEntropyWAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -7775,11 +7913,11 @@ CrossEntropyWAVX2_explasttail_33:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y6, Y6
-	JMP         CrossEntropyWAVX2_explastdone_30
+	JMP         CrossEntropyWAVX2_explastdone_32
 
-CrossEntropyWAVX2_explastnext_34:
+CrossEntropyWAVX2_explastnext_36:
 	CMPQ        SI, DX
-	JAE         CrossEntropyWAVX2_explasttail_35
+	JAE         CrossEntropyWAVX2_explasttail_37
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -7799,11 +7937,11 @@ CrossEntropyWAVX2_explastnext_34:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyWAVX2_explastnext_36
+	JMP         CrossEntropyWAVX2_explastnext_38
 
-CrossEntropyWAVX2_explasttail_35:
+CrossEntropyWAVX2_explasttail_37:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyWAVX2_explastdone_30
+	JE          CrossEntropyWAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -7828,11 +7966,11 @@ CrossEntropyWAVX2_explasttail_35:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y7, Y7
-	JMP         CrossEntropyWAVX2_explastdone_30
+	JMP         CrossEntropyWAVX2_explastdone_32
 
-CrossEntropyWAVX2_explastnext_36:
+CrossEntropyWAVX2_explastnext_38:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyWAVX2_explastdone_30
+	JE          CrossEntropyWAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        BX, R11
 	SHLQ        $0x02, R11
@@ -7858,8 +7996,8 @@ CrossEntropyWAVX2_explastnext_36:
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y8, Y8
 
-CrossEntropyWAVX2_explastdone_30:
-CrossEntropyWAVX2_expfolded_18:
+CrossEntropyWAVX2_explastdone_32:
+CrossEntropyWAVX2_expfolded_20:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -7917,7 +8055,7 @@ CrossEntropyWAVX2_expfolded_18:
 	CMPQ    DI, R9
 	JB      CrossEntropyWAVX2_row
 
-CrossEntropyWAVX2_end_12:
+CrossEntropyWAVX2_end_14:
 	VZEROUPPER
 	RET
 
@@ -7977,116 +8115,134 @@ CrossEntropyWSAVX2_block_1:
 	JB   CrossEntropyWSAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (R8)(SI*4), R11
-	VMOVUPS    1024(SP), Y0
-	VMASKMOVPS (R8), Y0, Y2
-	VMASKMOVPS (R8)(SI*1), Y0, Y3
-	VMASKMOVPS (R8)(SI*2), Y0, Y4
-	VMASKMOVPS (R8)(R10*1), Y0, Y5
-	VMASKMOVPS (R11), Y0, Y6
-	VMASKMOVPS (R11)(SI*1), Y0, Y7
-	VMASKMOVPS (R11)(SI*2), Y0, Y8
-	VMASKMOVPS (R11)(R10*1), Y0, Y0
-	VUNPCKLPS  Y3, Y2, Y9
-	VUNPCKHPS  Y3, Y2, Y2
-	VUNPCKLPS  Y5, Y4, Y3
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y0, Y8, Y7
-	VUNPCKHPS  Y0, Y8, Y0
-	VSHUFPS    $0x44, Y3, Y9, Y8
-	VSHUFPS    $0xee, Y3, Y9, Y3
-	VSHUFPS    $0x44, Y4, Y2, Y9
-	VSHUFPS    $0xee, Y4, Y2, Y2
-	VSHUFPS    $0x44, Y7, Y5, Y4
+	LEAQ    (R8)(SI*4), R11
+	CMPQ    AX, $0x08
+	JB      CrossEntropyWSAVX2_masked_5
+	VMOVUPS (R8), Y0
+	VMOVUPS (R8)(SI*1), Y2
+	VMOVUPS (R8)(SI*2), Y3
+	VMOVUPS (R8)(R10*1), Y4
+	VMOVUPS (R11), Y5
+	VMOVUPS (R11)(SI*1), Y6
+	VMOVUPS (R11)(SI*2), Y7
+	VMOVUPS (R11)(R10*1), Y8
+	JMP     CrossEntropyWSAVX2_loaded_6
+
+CrossEntropyWSAVX2_masked_5:
+	VMOVUPS    1024(SP), Y8
+	VMASKMOVPS (R8), Y8, Y0
+	VMASKMOVPS (R8)(SI*1), Y8, Y2
+	VMASKMOVPS (R8)(SI*2), Y8, Y3
+	VMASKMOVPS (R8)(R10*1), Y8, Y4
+	VMASKMOVPS (R11), Y8, Y5
+	VMASKMOVPS (R11)(SI*1), Y8, Y6
+	VMASKMOVPS (R11)(SI*2), Y8, Y7
+	VMASKMOVPS (R11)(R10*1), Y8, Y8
+
+CrossEntropyWSAVX2_loaded_6:
+	VUNPCKLPS  Y2, Y0, Y9
+	VUNPCKHPS  Y2, Y0, Y0
+	VUNPCKLPS  Y4, Y3, Y2
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VSHUFPS    $0x44, Y2, Y9, Y8
+	VSHUFPS    $0xee, Y2, Y9, Y2
+	VSHUFPS    $0x44, Y3, Y0, Y9
+	VSHUFPS    $0xee, Y3, Y0, Y0
+	VSHUFPS    $0x44, Y6, Y4, Y3
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y7, Y5, Y6
 	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y0, Y6, Y7
-	VSHUFPS    $0xee, Y0, Y6, Y0
-	VPERM2F128 $0x20, Y4, Y8, Y6
-	VPERM2F128 $0x31, Y4, Y8, Y4
-	VPERM2F128 $0x20, Y5, Y3, Y8
-	VPERM2F128 $0x31, Y5, Y3, Y3
-	VPERM2F128 $0x20, Y7, Y9, Y5
-	VPERM2F128 $0x31, Y7, Y9, Y7
-	VPERM2F128 $0x20, Y0, Y2, Y9
-	VPERM2F128 $0x31, Y0, Y2, Y0
-	VMOVUPS    Y6, (SP)
+	VPERM2F128 $0x20, Y3, Y8, Y7
+	VPERM2F128 $0x31, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y4, Y2, Y8
+	VPERM2F128 $0x31, Y4, Y2, Y2
+	VPERM2F128 $0x20, Y6, Y9, Y4
+	VPERM2F128 $0x31, Y6, Y9, Y6
+	VPERM2F128 $0x20, Y5, Y0, Y9
+	VPERM2F128 $0x31, Y5, Y0, Y0
+	VMOVUPS    Y7, (SP)
 	VMOVUPS    Y8, 32(SP)
-	VMOVUPS    Y5, 64(SP)
+	VMOVUPS    Y4, 64(SP)
 	VMOVUPS    Y9, 96(SP)
-	VMOVUPS    Y4, 128(SP)
-	VMOVUPS    Y3, 160(SP)
-	VMOVUPS    Y7, 192(SP)
+	VMOVUPS    Y3, 128(SP)
+	VMOVUPS    Y2, 160(SP)
+	VMOVUPS    Y6, 192(SP)
 	VMOVUPS    Y0, 224(SP)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyWSAVX2_nohigh_5
-	VMOVUPS    1056(SP), Y0
-	VMASKMOVPS 32(R8), Y0, Y2
-	VMASKMOVPS 32(R8)(SI*1), Y0, Y3
-	VMASKMOVPS 32(R8)(SI*2), Y0, Y4
-	VMASKMOVPS 32(R8)(R10*1), Y0, Y5
-	VMASKMOVPS 32(R11), Y0, Y6
-	VMASKMOVPS 32(R11)(SI*1), Y0, Y7
-	VMASKMOVPS 32(R11)(SI*2), Y0, Y8
-	VMASKMOVPS 32(R11)(R10*1), Y0, Y0
-	VUNPCKLPS  Y3, Y2, Y9
-	VUNPCKHPS  Y3, Y2, Y2
-	VUNPCKLPS  Y5, Y4, Y3
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y0, Y8, Y7
-	VUNPCKHPS  Y0, Y8, Y0
-	VSHUFPS    $0x44, Y3, Y9, Y8
-	VSHUFPS    $0xee, Y3, Y9, Y3
-	VSHUFPS    $0x44, Y4, Y2, Y9
-	VSHUFPS    $0xee, Y4, Y2, Y2
-	VSHUFPS    $0x44, Y7, Y5, Y4
+	JBE        CrossEntropyWSAVX2_nohigh_7
+	VMOVUPS    1056(SP), Y8
+	VMASKMOVPS 32(R8), Y8, Y0
+	VMASKMOVPS 32(R8)(SI*1), Y8, Y2
+	VMASKMOVPS 32(R8)(SI*2), Y8, Y3
+	VMASKMOVPS 32(R8)(R10*1), Y8, Y4
+	VMASKMOVPS 32(R11), Y8, Y5
+	VMASKMOVPS 32(R11)(SI*1), Y8, Y6
+	VMASKMOVPS 32(R11)(SI*2), Y8, Y7
+	VMASKMOVPS 32(R11)(R10*1), Y8, Y8
+	VUNPCKLPS  Y2, Y0, Y9
+	VUNPCKHPS  Y2, Y0, Y0
+	VUNPCKLPS  Y4, Y3, Y2
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VSHUFPS    $0x44, Y2, Y9, Y8
+	VSHUFPS    $0xee, Y2, Y9, Y2
+	VSHUFPS    $0x44, Y3, Y0, Y9
+	VSHUFPS    $0xee, Y3, Y0, Y0
+	VSHUFPS    $0x44, Y6, Y4, Y3
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y7, Y5, Y6
 	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y0, Y6, Y7
-	VSHUFPS    $0xee, Y0, Y6, Y0
-	VPERM2F128 $0x20, Y4, Y8, Y6
-	VPERM2F128 $0x31, Y4, Y8, Y4
-	VPERM2F128 $0x20, Y5, Y3, Y8
-	VPERM2F128 $0x31, Y5, Y3, Y3
-	VPERM2F128 $0x20, Y7, Y9, Y5
-	VPERM2F128 $0x31, Y7, Y9, Y7
-	VPERM2F128 $0x20, Y0, Y2, Y9
-	VPERM2F128 $0x31, Y0, Y2, Y0
-	VMOVUPS    Y6, 256(SP)
+	VPERM2F128 $0x20, Y3, Y8, Y7
+	VPERM2F128 $0x31, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y4, Y2, Y8
+	VPERM2F128 $0x31, Y4, Y2, Y2
+	VPERM2F128 $0x20, Y6, Y9, Y4
+	VPERM2F128 $0x31, Y6, Y9, Y6
+	VPERM2F128 $0x20, Y5, Y0, Y9
+	VPERM2F128 $0x31, Y5, Y0, Y0
+	VMOVUPS    Y7, 256(SP)
 	VMOVUPS    Y8, 288(SP)
-	VMOVUPS    Y5, 320(SP)
+	VMOVUPS    Y4, 320(SP)
 	VMOVUPS    Y9, 352(SP)
-	VMOVUPS    Y4, 384(SP)
-	VMOVUPS    Y3, 416(SP)
-	VMOVUPS    Y7, 448(SP)
+	VMOVUPS    Y3, 384(SP)
+	VMOVUPS    Y2, 416(SP)
+	VMOVUPS    Y6, 448(SP)
 	VMOVUPS    Y0, 480(SP)
 
-CrossEntropyWSAVX2_nohigh_5:
-	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+CrossEntropyWSAVX2_nohigh_7:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VMOVAPS      Y0, Y2
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
-	JMP          CrossEntropyWSAVX2_bmax_check_7
+	JMP          CrossEntropyWSAVX2_bmax_check_9
 
-CrossEntropyWSAVX2_bmax_6:
-	VMOVUPS (SP)(R11*1), Y2
-	VMAXPS  Y0, Y2, Y0
-	VMOVUPS 32(SP)(R11*1), Y2
-	VMAXPS  Y0, Y2, Y0
+CrossEntropyWSAVX2_bmax_8:
+	VMOVUPS (SP)(R11*1), Y3
+	VMAXPS  Y0, Y3, Y0
+	VMOVUPS 32(SP)(R11*1), Y3
+	VMAXPS  Y2, Y3, Y2
 	ADDQ    $0x40, R11
 
-CrossEntropyWSAVX2_bmax_check_7:
+CrossEntropyWSAVX2_bmax_check_9:
 	CMPQ    R11, R13
-	JB      CrossEntropyWSAVX2_bmax_6
+	JB      CrossEntropyWSAVX2_bmax_8
 	CMPQ    R11, R12
-	JAE     CrossEntropyWSAVX2_bmax_end_8
-	VMOVUPS (SP)(R11*1), Y2
-	VMAXPS  Y0, Y2, Y0
+	JAE     CrossEntropyWSAVX2_bmax_end_10
+	VMOVUPS (SP)(R11*1), Y3
+	VMAXPS  Y0, Y3, Y0
 
-CrossEntropyWSAVX2_bmax_end_8:
+CrossEntropyWSAVX2_bmax_end_10:
+	VMAXPS  Y2, Y0, Y0
 	VXORPS  Y2, Y2, Y2
 	VADDPS  Y2, Y0, Y0
 	VXORPS  Y2, Y2, Y2
@@ -8112,9 +8268,9 @@ CrossEntropyWSAVX2_bmax_end_8:
 	MOVQ    R12, R13
 	ANDQ    $-64, R13
 	XORQ    R11, R11
-	JMP     CrossEntropyWSAVX2_bexp_check_10
+	JMP     CrossEntropyWSAVX2_bexp_check_12
 
-CrossEntropyWSAVX2_bexp_9:
+CrossEntropyWSAVX2_bexp_11:
 	VMOVUPS      (SP)(R11*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -8179,11 +8335,11 @@ CrossEntropyWSAVX2_bexp_9:
 	VMOVUPS      Y5, 544(SP)(R14*1)
 	ADDQ         $0x40, R11
 
-CrossEntropyWSAVX2_bexp_check_10:
+CrossEntropyWSAVX2_bexp_check_12:
 	CMPQ         R11, R13
-	JB           CrossEntropyWSAVX2_bexp_9
+	JB           CrossEntropyWSAVX2_bexp_11
 	CMPQ         R11, R12
-	JAE          CrossEntropyWSAVX2_bexp_end_11
+	JAE          CrossEntropyWSAVX2_bexp_end_13
 	VMOVUPS      (SP)(R11*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -8215,7 +8371,7 @@ CrossEntropyWSAVX2_bexp_check_10:
 	VADDPS       512(SP)(R11*1), Y5, Y5
 	VMOVUPS      Y5, 512(SP)(R11*1)
 
-CrossEntropyWSAVX2_bexp_end_11:
+CrossEntropyWSAVX2_bexp_end_13:
 	VMOVUPS 512(SP), Y2
 	VMOVUPS 544(SP), Y3
 	VMOVUPS 576(SP), Y4
@@ -8291,7 +8447,7 @@ CrossEntropyWSAVX2_bexp_end_11:
 
 CrossEntropyWSAVX2_blockdone_2:
 	CMPQ DI, R9
-	JAE  CrossEntropyWSAVX2_end_12
+	JAE  CrossEntropyWSAVX2_end_14
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -8301,9 +8457,9 @@ CrossEntropyWSAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y4
 	XORQ         SI, SI
 
-CrossEntropyWSAVX2_max32_13:
+CrossEntropyWSAVX2_max32_15:
 	CMPQ    SI, CX
-	JAE     CrossEntropyWSAVX2_maxv_14
+	JAE     CrossEntropyWSAVX2_maxv_16
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	VMOVUPS 32(R8)(SI*4), Y5
@@ -8313,19 +8469,19 @@ CrossEntropyWSAVX2_max32_13:
 	VMOVUPS 96(R8)(SI*4), Y5
 	VMAXPS  Y4, Y5, Y4
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyWSAVX2_max32_13
+	JMP     CrossEntropyWSAVX2_max32_15
 
-CrossEntropyWSAVX2_maxv_14:
+CrossEntropyWSAVX2_maxv_16:
 	CMPQ    SI, DX
-	JAE     CrossEntropyWSAVX2_maxtail_15
+	JAE     CrossEntropyWSAVX2_maxtail_17
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyWSAVX2_maxv_14
+	JMP     CrossEntropyWSAVX2_maxv_16
 
-CrossEntropyWSAVX2_maxtail_15:
+CrossEntropyWSAVX2_maxtail_17:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_maxfold_16
+	JE           CrossEntropyWSAVX2_maxfold_18
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         BX, R11
 	SHLQ         $0x02, R11
@@ -8336,7 +8492,7 @@ CrossEntropyWSAVX2_maxtail_15:
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
 
-CrossEntropyWSAVX2_maxfold_16:
+CrossEntropyWSAVX2_maxfold_18:
 	VMAXPS       Y3, Y0, Y0
 	VMAXPS       Y4, Y2, Y2
 	VMAXPS       Y2, Y0, Y0
@@ -8367,14 +8523,14 @@ CrossEntropyWSAVX2_row:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R9
-	JAE          CrossEntropyWSAVX2_explast_17
+	JAE          CrossEntropyWSAVX2_explast_19
 	LEAQ         (R8)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-CrossEntropyWSAVX2_exp32_19:
+CrossEntropyWSAVX2_exp32_21:
 	CMPQ         SI, CX
-	JAE          CrossEntropyWSAVX2_exprest_20
+	JAE          CrossEntropyWSAVX2_exprest_22
 	VMOVUPS      (R11)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -8460,12 +8616,12 @@ CrossEntropyWSAVX2_exp32_19:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropyWSAVX2_exp32_19
+	JMP          CrossEntropyWSAVX2_exp32_21
 
-CrossEntropyWSAVX2_exprest_20:
+CrossEntropyWSAVX2_exprest_22:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropyWSAVX2_exptail_22
+	JAE          CrossEntropyWSAVX2_exptail_24
 	VMOVUPS      (R11)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -8488,11 +8644,11 @@ CrossEntropyWSAVX2_exprest_20:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyWSAVX2_expnext_23
+	JMP          CrossEntropyWSAVX2_expnext_25
 
-CrossEntropyWSAVX2_exptail_22:
+CrossEntropyWSAVX2_exptail_24:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_expdone_21
+	JE           CrossEntropyWSAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -8527,11 +8683,11 @@ CrossEntropyWSAVX2_exptail_22:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropyWSAVX2_expdone_21
+	JMP          CrossEntropyWSAVX2_expdone_23
 
-CrossEntropyWSAVX2_expnext_23:
+CrossEntropyWSAVX2_expnext_25:
 	CMPQ         SI, DX
-	JAE          CrossEntropyWSAVX2_exptail_24
+	JAE          CrossEntropyWSAVX2_exptail_26
 	VMOVUPS      (R11)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -8554,11 +8710,11 @@ CrossEntropyWSAVX2_expnext_23:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyWSAVX2_expnext_25
+	JMP          CrossEntropyWSAVX2_expnext_27
 
-CrossEntropyWSAVX2_exptail_24:
+CrossEntropyWSAVX2_exptail_26:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_expdone_21
+	JE           CrossEntropyWSAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -8593,11 +8749,11 @@ CrossEntropyWSAVX2_exptail_24:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropyWSAVX2_expdone_21
+	JMP          CrossEntropyWSAVX2_expdone_23
 
-CrossEntropyWSAVX2_expnext_25:
+CrossEntropyWSAVX2_expnext_27:
 	CMPQ         SI, DX
-	JAE          CrossEntropyWSAVX2_exptail_26
+	JAE          CrossEntropyWSAVX2_exptail_28
 	VMOVUPS      (R11)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -8620,11 +8776,11 @@ CrossEntropyWSAVX2_expnext_25:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyWSAVX2_expnext_27
+	JMP          CrossEntropyWSAVX2_expnext_29
 
-CrossEntropyWSAVX2_exptail_26:
+CrossEntropyWSAVX2_exptail_28:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_expdone_21
+	JE           CrossEntropyWSAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -8659,11 +8815,11 @@ CrossEntropyWSAVX2_exptail_26:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropyWSAVX2_expdone_21
+	JMP          CrossEntropyWSAVX2_expdone_23
 
-CrossEntropyWSAVX2_expnext_27:
+CrossEntropyWSAVX2_expnext_29:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_expdone_21
+	JE           CrossEntropyWSAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -8699,7 +8855,7 @@ CrossEntropyWSAVX2_expnext_27:
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropyWSAVX2_expdone_21:
+CrossEntropyWSAVX2_expdone_23:
 	VEXTRACTF128 $0x01, Y1, X10
 	VMAXPS       X10, X1, X1
 	VMOVHLPS     X1, X1, X10
@@ -8709,14 +8865,14 @@ CrossEntropyWSAVX2_expdone_21:
 	VXORPS       X10, X10, X10
 	VADDSS       X10, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyWSAVX2_expfolded_18
+	JMP          CrossEntropyWSAVX2_expfolded_20
 
-CrossEntropyWSAVX2_explast_17:
+CrossEntropyWSAVX2_explast_19:
 	XORQ SI, SI
 
-CrossEntropyWSAVX2_explast32_28:
+CrossEntropyWSAVX2_explast32_30:
 	CMPQ         SI, CX
-	JAE          CrossEntropyWSAVX2_explastrest_29
+	JAE          CrossEntropyWSAVX2_explastrest_31
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
@@ -8794,12 +8950,12 @@ CrossEntropyWSAVX2_explast32_28:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropyWSAVX2_explast32_28
+	JMP          CrossEntropyWSAVX2_explast32_30
 
-CrossEntropyWSAVX2_explastrest_29:
+CrossEntropyWSAVX2_explastrest_31:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropyWSAVX2_explasttail_31
+	JAE          CrossEntropyWSAVX2_explasttail_33
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y2
@@ -8820,11 +8976,11 @@ CrossEntropyWSAVX2_explastrest_29:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyWSAVX2_explastnext_32
+	JMP          CrossEntropyWSAVX2_explastnext_34
 
-CrossEntropyWSAVX2_explasttail_31:
+CrossEntropyWSAVX2_explasttail_33:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_explastdone_30
+	JE           CrossEntropyWSAVX2_explastdone_32
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -8855,11 +9011,11 @@ CrossEntropyWSAVX2_explasttail_31:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropyWSAVX2_explastdone_30
+	JMP          CrossEntropyWSAVX2_explastdone_32
 
-CrossEntropyWSAVX2_explastnext_32:
+CrossEntropyWSAVX2_explastnext_34:
 	CMPQ         SI, DX
-	JAE          CrossEntropyWSAVX2_explasttail_33
+	JAE          CrossEntropyWSAVX2_explasttail_35
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y3
@@ -8880,11 +9036,11 @@ CrossEntropyWSAVX2_explastnext_32:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyWSAVX2_explastnext_34
+	JMP          CrossEntropyWSAVX2_explastnext_36
 
-CrossEntropyWSAVX2_explasttail_33:
+CrossEntropyWSAVX2_explasttail_35:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_explastdone_30
+	JE           CrossEntropyWSAVX2_explastdone_32
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -8915,11 +9071,11 @@ CrossEntropyWSAVX2_explasttail_33:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropyWSAVX2_explastdone_30
+	JMP          CrossEntropyWSAVX2_explastdone_32
 
-CrossEntropyWSAVX2_explastnext_34:
+CrossEntropyWSAVX2_explastnext_36:
 	CMPQ         SI, DX
-	JAE          CrossEntropyWSAVX2_explasttail_35
+	JAE          CrossEntropyWSAVX2_explasttail_37
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R10)(SI*4), Y10, Y4
@@ -8940,11 +9096,11 @@ CrossEntropyWSAVX2_explastnext_34:
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyWSAVX2_explastnext_36
+	JMP          CrossEntropyWSAVX2_explastnext_38
 
-CrossEntropyWSAVX2_explasttail_35:
+CrossEntropyWSAVX2_explasttail_37:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_explastdone_30
+	JE           CrossEntropyWSAVX2_explastdone_32
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -8975,11 +9131,11 @@ CrossEntropyWSAVX2_explasttail_35:
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropyWSAVX2_explastdone_30
+	JMP          CrossEntropyWSAVX2_explastdone_32
 
-CrossEntropyWSAVX2_explastnext_36:
+CrossEntropyWSAVX2_explastnext_38:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyWSAVX2_explastdone_30
+	JE           CrossEntropyWSAVX2_explastdone_32
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -9011,8 +9167,8 @@ CrossEntropyWSAVX2_explastnext_36:
 	VANDPS       Y10, Y14, Y14
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropyWSAVX2_explastdone_30:
-CrossEntropyWSAVX2_expfolded_18:
+CrossEntropyWSAVX2_explastdone_32:
+CrossEntropyWSAVX2_expfolded_20:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y8, Y6, Y6
 	VADDPS       Y9, Y7, Y7
@@ -9081,7 +9237,7 @@ CrossEntropyWSAVX2_expfolded_18:
 	CMPQ    DI, R9
 	JB      CrossEntropyWSAVX2_row
 
-CrossEntropyWSAVX2_end_12:
+CrossEntropyWSAVX2_end_14:
 	VZEROUPPER
 	RET
 
@@ -10089,116 +10245,134 @@ CrossEntropyGAVX2_block_1:
 	JB   CrossEntropyGAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (R8)(SI*4), R12
-	VMOVUPS    768(SP), Y0
-	VMASKMOVPS (R8), Y0, Y5
-	VMASKMOVPS (R8)(SI*1), Y0, Y6
-	VMASKMOVPS (R8)(SI*2), Y0, Y7
-	VMASKMOVPS (R8)(R11*1), Y0, Y8
-	VMASKMOVPS (R12), Y0, Y9
-	VMASKMOVPS (R12)(SI*1), Y0, Y10
-	VMASKMOVPS (R12)(SI*2), Y0, Y11
-	VMASKMOVPS (R12)(R11*1), Y0, Y0
-	VUNPCKLPS  Y6, Y5, Y12
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y0, Y11, Y10
-	VUNPCKHPS  Y0, Y11, Y0
-	VSHUFPS    $0x44, Y6, Y12, Y11
-	VSHUFPS    $0xee, Y6, Y12, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y12
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
+	LEAQ    (R8)(SI*4), R12
+	CMPQ    AX, $0x08
+	JB      CrossEntropyGAVX2_masked_5
+	VMOVUPS (R8), Y0
+	VMOVUPS (R8)(SI*1), Y5
+	VMOVUPS (R8)(SI*2), Y6
+	VMOVUPS (R8)(R11*1), Y7
+	VMOVUPS (R12), Y8
+	VMOVUPS (R12)(SI*1), Y9
+	VMOVUPS (R12)(SI*2), Y10
+	VMOVUPS (R12)(R11*1), Y11
+	JMP     CrossEntropyGAVX2_loaded_6
+
+CrossEntropyGAVX2_masked_5:
+	VMOVUPS    768(SP), Y11
+	VMASKMOVPS (R8), Y11, Y0
+	VMASKMOVPS (R8)(SI*1), Y11, Y5
+	VMASKMOVPS (R8)(SI*2), Y11, Y6
+	VMASKMOVPS (R8)(R11*1), Y11, Y7
+	VMASKMOVPS (R12), Y11, Y8
+	VMASKMOVPS (R12)(SI*1), Y11, Y9
+	VMASKMOVPS (R12)(SI*2), Y11, Y10
+	VMASKMOVPS (R12)(R11*1), Y11, Y11
+
+CrossEntropyGAVX2_loaded_6:
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y0, Y9, Y10
-	VSHUFPS    $0xee, Y0, Y9, Y0
-	VPERM2F128 $0x20, Y7, Y11, Y9
-	VPERM2F128 $0x31, Y7, Y11, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y11
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y12, Y8
-	VPERM2F128 $0x31, Y10, Y12, Y10
-	VPERM2F128 $0x20, Y0, Y5, Y12
-	VPERM2F128 $0x31, Y0, Y5, Y0
-	VMOVUPS    Y9, (SP)
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    Y10, (SP)
 	VMOVUPS    Y11, 32(SP)
-	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y7, 64(SP)
 	VMOVUPS    Y12, 96(SP)
-	VMOVUPS    Y7, 128(SP)
-	VMOVUPS    Y6, 160(SP)
-	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y6, 128(SP)
+	VMOVUPS    Y5, 160(SP)
+	VMOVUPS    Y9, 192(SP)
 	VMOVUPS    Y0, 224(SP)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyGAVX2_nohigh_5
-	VMOVUPS    800(SP), Y0
-	VMASKMOVPS 32(R8), Y0, Y5
-	VMASKMOVPS 32(R8)(SI*1), Y0, Y6
-	VMASKMOVPS 32(R8)(SI*2), Y0, Y7
-	VMASKMOVPS 32(R8)(R11*1), Y0, Y8
-	VMASKMOVPS 32(R12), Y0, Y9
-	VMASKMOVPS 32(R12)(SI*1), Y0, Y10
-	VMASKMOVPS 32(R12)(SI*2), Y0, Y11
-	VMASKMOVPS 32(R12)(R11*1), Y0, Y0
-	VUNPCKLPS  Y6, Y5, Y12
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y0, Y11, Y10
-	VUNPCKHPS  Y0, Y11, Y0
-	VSHUFPS    $0x44, Y6, Y12, Y11
-	VSHUFPS    $0xee, Y6, Y12, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y12
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
+	JBE        CrossEntropyGAVX2_nohigh_7
+	VMOVUPS    800(SP), Y11
+	VMASKMOVPS 32(R8), Y11, Y0
+	VMASKMOVPS 32(R8)(SI*1), Y11, Y5
+	VMASKMOVPS 32(R8)(SI*2), Y11, Y6
+	VMASKMOVPS 32(R8)(R11*1), Y11, Y7
+	VMASKMOVPS 32(R12), Y11, Y8
+	VMASKMOVPS 32(R12)(SI*1), Y11, Y9
+	VMASKMOVPS 32(R12)(SI*2), Y11, Y10
+	VMASKMOVPS 32(R12)(R11*1), Y11, Y11
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y0, Y9, Y10
-	VSHUFPS    $0xee, Y0, Y9, Y0
-	VPERM2F128 $0x20, Y7, Y11, Y9
-	VPERM2F128 $0x31, Y7, Y11, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y11
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y12, Y8
-	VPERM2F128 $0x31, Y10, Y12, Y10
-	VPERM2F128 $0x20, Y0, Y5, Y12
-	VPERM2F128 $0x31, Y0, Y5, Y0
-	VMOVUPS    Y9, 256(SP)
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    Y10, 256(SP)
 	VMOVUPS    Y11, 288(SP)
-	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y7, 320(SP)
 	VMOVUPS    Y12, 352(SP)
-	VMOVUPS    Y7, 384(SP)
-	VMOVUPS    Y6, 416(SP)
-	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y6, 384(SP)
+	VMOVUPS    Y5, 416(SP)
+	VMOVUPS    Y9, 448(SP)
 	VMOVUPS    Y0, 480(SP)
 
-CrossEntropyGAVX2_nohigh_5:
-	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+CrossEntropyGAVX2_nohigh_7:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VMOVAPS      Y0, Y5
 	MOVQ         R13, R14
 	ANDQ         $-64, R14
 	XORQ         R12, R12
-	JMP          CrossEntropyGAVX2_bmax_check_7
+	JMP          CrossEntropyGAVX2_bmax_check_9
 
-CrossEntropyGAVX2_bmax_6:
-	VMOVUPS (SP)(R12*1), Y5
-	VMAXPS  Y0, Y5, Y0
-	VMOVUPS 32(SP)(R12*1), Y5
-	VMAXPS  Y0, Y5, Y0
+CrossEntropyGAVX2_bmax_8:
+	VMOVUPS (SP)(R12*1), Y6
+	VMAXPS  Y0, Y6, Y0
+	VMOVUPS 32(SP)(R12*1), Y6
+	VMAXPS  Y5, Y6, Y5
 	ADDQ    $0x40, R12
 
-CrossEntropyGAVX2_bmax_check_7:
+CrossEntropyGAVX2_bmax_check_9:
 	CMPQ    R12, R14
-	JB      CrossEntropyGAVX2_bmax_6
+	JB      CrossEntropyGAVX2_bmax_8
 	CMPQ    R12, R13
-	JAE     CrossEntropyGAVX2_bmax_end_8
-	VMOVUPS (SP)(R12*1), Y5
-	VMAXPS  Y0, Y5, Y0
+	JAE     CrossEntropyGAVX2_bmax_end_10
+	VMOVUPS (SP)(R12*1), Y6
+	VMAXPS  Y0, Y6, Y0
 
-CrossEntropyGAVX2_bmax_end_8:
+CrossEntropyGAVX2_bmax_end_10:
+	VMAXPS Y5, Y0, Y0
 	VXORPS Y5, Y5, Y5
 	VADDPS Y5, Y0, Y0
 
@@ -10215,9 +10389,9 @@ CrossEntropyGAVX2_bmax_end_8:
 	MOVQ    R13, R14
 	ANDQ    $-64, R14
 	XORQ    R12, R12
-	JMP     CrossEntropyGAVX2_bexp_check_10
+	JMP     CrossEntropyGAVX2_bexp_check_12
 
-CrossEntropyGAVX2_bexp_9:
+CrossEntropyGAVX2_bexp_11:
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
@@ -10264,11 +10438,11 @@ CrossEntropyGAVX2_bexp_9:
 	VMOVUPS     Y8, 544(SP)(R15*1)
 	ADDQ        $0x40, R12
 
-CrossEntropyGAVX2_bexp_check_10:
+CrossEntropyGAVX2_bexp_check_12:
 	CMPQ        R12, R14
-	JB          CrossEntropyGAVX2_bexp_9
+	JB          CrossEntropyGAVX2_bexp_11
 	CMPQ        R12, R13
-	JAE         CrossEntropyGAVX2_bexp_end_11
+	JAE         CrossEntropyGAVX2_bexp_end_13
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
@@ -10291,7 +10465,7 @@ CrossEntropyGAVX2_bexp_check_10:
 	VADDPS      512(SP)(R12*1), Y8, Y8
 	VMOVUPS     Y8, 512(SP)(R12*1)
 
-CrossEntropyGAVX2_bexp_end_11:
+CrossEntropyGAVX2_bexp_end_13:
 	VMOVUPS 512(SP), Y5
 	VMOVUPS 544(SP), Y6
 	VMOVUPS 576(SP), Y7
@@ -10323,9 +10497,9 @@ CrossEntropyGAVX2_bexp_end_11:
 	MOVQ         R13, R14
 	ANDQ         $-64, R14
 	XORQ         R12, R12
-	JMP          CrossEntropyGAVX2_bgrad_check_13
+	JMP          CrossEntropyGAVX2_bgrad_check_15
 
-CrossEntropyGAVX2_bgrad_12:
+CrossEntropyGAVX2_bgrad_14:
 	VMULPS      (SP)(R12*1), Y0, Y9
 	VMOVAPS     Y8, Y10
 	VFMSUB231PS Y6, Y9, Y10
@@ -10338,18 +10512,18 @@ CrossEntropyGAVX2_bgrad_12:
 	VMOVUPS     Y10, 32(SP)(R12*1)
 	ADDQ        $0x40, R12
 
-CrossEntropyGAVX2_bgrad_check_13:
+CrossEntropyGAVX2_bgrad_check_15:
 	CMPQ        R12, R14
-	JB          CrossEntropyGAVX2_bgrad_12
+	JB          CrossEntropyGAVX2_bgrad_14
 	CMPQ        R12, R13
-	JAE         CrossEntropyGAVX2_bgrad_end_14
+	JAE         CrossEntropyGAVX2_bgrad_end_16
 	VMULPS      (SP)(R12*1), Y0, Y0
 	VMOVAPS     Y8, Y8
 	VFMSUB231PS Y6, Y0, Y8
 	VMULPS      Y7, Y8, Y8
 	VMOVUPS     Y8, (SP)(R12*1)
 
-CrossEntropyGAVX2_bgrad_end_14:
+CrossEntropyGAVX2_bgrad_end_16:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (R9)(SI*4), R12
 	VMOVUPS    (SP), Y0
@@ -10384,6 +10558,19 @@ CrossEntropyGAVX2_bgrad_end_14:
 	VPERM2F128 $0x31, Y10, Y13, Y10
 	VPERM2F128 $0x20, Y9, Y0, Y13
 	VPERM2F128 $0x31, Y9, Y0, Y0
+	CMPQ       AX, $0x08
+	JB         CrossEntropyGAVX2_masked_18
+	VMOVUPS    Y11, (R9)
+	VMOVUPS    Y12, (R9)(SI*1)
+	VMOVUPS    Y8, (R9)(SI*2)
+	VMOVUPS    Y13, (R9)(R11*1)
+	VMOVUPS    Y7, (R12)
+	VMOVUPS    Y6, (R12)(SI*1)
+	VMOVUPS    Y10, (R12)(SI*2)
+	VMOVUPS    Y0, (R12)(R11*1)
+	JMP        CrossEntropyGAVX2_loaded_19
+
+CrossEntropyGAVX2_masked_18:
 	VMOVUPS    768(SP), Y9
 	VMASKMOVPS Y11, Y9, (R9)
 	VMASKMOVPS Y12, Y9, (R9)(SI*1)
@@ -10393,8 +10580,10 @@ CrossEntropyGAVX2_bgrad_end_14:
 	VMASKMOVPS Y6, Y9, (R12)(SI*1)
 	VMASKMOVPS Y10, Y9, (R12)(SI*2)
 	VMASKMOVPS Y0, Y9, (R12)(R11*1)
+
+CrossEntropyGAVX2_loaded_19:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyGAVX2_nohigh_16
+	JBE        CrossEntropyGAVX2_nohigh_20
 	VMOVUPS    256(SP), Y0
 	VMOVUPS    288(SP), Y6
 	VMOVUPS    320(SP), Y7
@@ -10437,7 +10626,7 @@ CrossEntropyGAVX2_bgrad_end_14:
 	VMASKMOVPS Y10, Y9, 32(R12)(SI*2)
 	VMASKMOVPS Y0, Y9, 32(R12)(R11*1)
 
-CrossEntropyGAVX2_nohigh_16:
+CrossEntropyGAVX2_nohigh_20:
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y5, Y0
@@ -10477,7 +10666,7 @@ CrossEntropyGAVX2_nohigh_16:
 
 CrossEntropyGAVX2_blockdone_2:
 	CMPQ DI, R10
-	JAE  CrossEntropyGAVX2_end_17
+	JAE  CrossEntropyGAVX2_end_21
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -10487,9 +10676,9 @@ CrossEntropyGAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         SI, SI
 
-CrossEntropyGAVX2_max32_18:
+CrossEntropyGAVX2_max32_22:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGAVX2_maxv_19
+	JAE     CrossEntropyGAVX2_maxv_23
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(R8)(SI*4), Y8
@@ -10499,19 +10688,19 @@ CrossEntropyGAVX2_max32_18:
 	VMOVUPS 96(R8)(SI*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyGAVX2_max32_18
+	JMP     CrossEntropyGAVX2_max32_22
 
-CrossEntropyGAVX2_maxv_19:
+CrossEntropyGAVX2_maxv_23:
 	CMPQ    SI, DX
-	JAE     CrossEntropyGAVX2_maxtail_20
+	JAE     CrossEntropyGAVX2_maxtail_24
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGAVX2_maxv_19
+	JMP     CrossEntropyGAVX2_maxv_23
 
-CrossEntropyGAVX2_maxtail_20:
+CrossEntropyGAVX2_maxtail_24:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGAVX2_maxfold_21
+	JE           CrossEntropyGAVX2_maxfold_25
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -10522,7 +10711,7 @@ CrossEntropyGAVX2_maxtail_20:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyGAVX2_maxfold_21:
+CrossEntropyGAVX2_maxfold_25:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -10546,14 +10735,14 @@ CrossEntropyGAVX2_row:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyGAVX2_explast_22
+	JAE          CrossEntropyGAVX2_explast_26
 	LEAQ         (R8)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-CrossEntropyGAVX2_exp32_24:
+CrossEntropyGAVX2_exp32_28:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGAVX2_exprest_25
+	JAE         CrossEntropyGAVX2_exprest_29
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -10639,12 +10828,12 @@ CrossEntropyGAVX2_exp32_24:
 	VMOVUPS     Y12, 96(R9)(SI*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGAVX2_exp32_24
+	JMP         CrossEntropyGAVX2_exp32_28
 
-CrossEntropyGAVX2_exprest_25:
+CrossEntropyGAVX2_exprest_29:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_exptail_27
+	JAE         CrossEntropyGAVX2_exptail_31
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -10667,11 +10856,11 @@ CrossEntropyGAVX2_exprest_25:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_expnext_28
+	JMP         CrossEntropyGAVX2_expnext_32
 
-CrossEntropyGAVX2_exptail_27:
+CrossEntropyGAVX2_exptail_31:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGAVX2_expdone_26
+	JE           CrossEntropyGAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -10701,11 +10890,11 @@ CrossEntropyGAVX2_exptail_27:
 	VANDPS       Y9, Y13, Y13
 	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
 	VADDPS       Y13, Y5, Y5
-	JMP          CrossEntropyGAVX2_expdone_26
+	JMP          CrossEntropyGAVX2_expdone_30
 
-CrossEntropyGAVX2_expnext_28:
+CrossEntropyGAVX2_expnext_32:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_exptail_29
+	JAE         CrossEntropyGAVX2_exptail_33
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -10728,11 +10917,11 @@ CrossEntropyGAVX2_expnext_28:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_expnext_30
+	JMP         CrossEntropyGAVX2_expnext_34
 
-CrossEntropyGAVX2_exptail_29:
+CrossEntropyGAVX2_exptail_33:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGAVX2_expdone_26
+	JE           CrossEntropyGAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -10762,11 +10951,11 @@ CrossEntropyGAVX2_exptail_29:
 	VANDPS       Y9, Y13, Y13
 	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
 	VADDPS       Y13, Y6, Y6
-	JMP          CrossEntropyGAVX2_expdone_26
+	JMP          CrossEntropyGAVX2_expdone_30
 
-CrossEntropyGAVX2_expnext_30:
+CrossEntropyGAVX2_expnext_34:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_exptail_31
+	JAE         CrossEntropyGAVX2_exptail_35
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -10789,11 +10978,11 @@ CrossEntropyGAVX2_expnext_30:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_expnext_32
+	JMP         CrossEntropyGAVX2_expnext_36
 
-CrossEntropyGAVX2_exptail_31:
+CrossEntropyGAVX2_exptail_35:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGAVX2_expdone_26
+	JE           CrossEntropyGAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -10823,11 +11012,11 @@ CrossEntropyGAVX2_exptail_31:
 	VANDPS       Y9, Y13, Y13
 	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
 	VADDPS       Y13, Y7, Y7
-	JMP          CrossEntropyGAVX2_expdone_26
+	JMP          CrossEntropyGAVX2_expdone_30
 
-CrossEntropyGAVX2_expnext_32:
+CrossEntropyGAVX2_expnext_36:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGAVX2_expdone_26
+	JE           CrossEntropyGAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -10858,7 +11047,7 @@ CrossEntropyGAVX2_expnext_32:
 	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
 	VADDPS       Y13, Y8, Y8
 
-CrossEntropyGAVX2_expdone_26:
+CrossEntropyGAVX2_expdone_30:
 	VEXTRACTF128 $0x01, Y1, X9
 	VMAXPS       X9, X1, X1
 	VMOVHLPS     X1, X1, X9
@@ -10868,14 +11057,14 @@ CrossEntropyGAVX2_expdone_26:
 	VXORPS       X9, X9, X9
 	VADDSS       X9, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyGAVX2_expfolded_23
+	JMP          CrossEntropyGAVX2_expfolded_27
 
-CrossEntropyGAVX2_explast_22:
+CrossEntropyGAVX2_explast_26:
 	XORQ SI, SI
 
-CrossEntropyGAVX2_explast32_33:
+CrossEntropyGAVX2_explast32_37:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGAVX2_explastrest_34
+	JAE         CrossEntropyGAVX2_explastrest_38
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -10953,12 +11142,12 @@ CrossEntropyGAVX2_explast32_33:
 	VMOVUPS     Y12, 96(R9)(SI*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGAVX2_explast32_33
+	JMP         CrossEntropyGAVX2_explast32_37
 
-CrossEntropyGAVX2_explastrest_34:
+CrossEntropyGAVX2_explastrest_38:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_explasttail_36
+	JAE         CrossEntropyGAVX2_explasttail_40
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -10979,11 +11168,11 @@ CrossEntropyGAVX2_explastrest_34:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_explastnext_37
+	JMP         CrossEntropyGAVX2_explastnext_41
 
-CrossEntropyGAVX2_explasttail_36:
+CrossEntropyGAVX2_explasttail_40:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX2_explastdone_35
+	JE          CrossEntropyGAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -11009,11 +11198,11 @@ CrossEntropyGAVX2_explasttail_36:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y5, Y5
-	JMP         CrossEntropyGAVX2_explastdone_35
+	JMP         CrossEntropyGAVX2_explastdone_39
 
-CrossEntropyGAVX2_explastnext_37:
+CrossEntropyGAVX2_explastnext_41:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_explasttail_38
+	JAE         CrossEntropyGAVX2_explasttail_42
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -11034,11 +11223,11 @@ CrossEntropyGAVX2_explastnext_37:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_explastnext_39
+	JMP         CrossEntropyGAVX2_explastnext_43
 
-CrossEntropyGAVX2_explasttail_38:
+CrossEntropyGAVX2_explasttail_42:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX2_explastdone_35
+	JE          CrossEntropyGAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -11064,11 +11253,11 @@ CrossEntropyGAVX2_explasttail_38:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y6, Y6
-	JMP         CrossEntropyGAVX2_explastdone_35
+	JMP         CrossEntropyGAVX2_explastdone_39
 
-CrossEntropyGAVX2_explastnext_39:
+CrossEntropyGAVX2_explastnext_43:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_explasttail_40
+	JAE         CrossEntropyGAVX2_explasttail_44
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -11089,11 +11278,11 @@ CrossEntropyGAVX2_explastnext_39:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_explastnext_41
+	JMP         CrossEntropyGAVX2_explastnext_45
 
-CrossEntropyGAVX2_explasttail_40:
+CrossEntropyGAVX2_explasttail_44:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX2_explastdone_35
+	JE          CrossEntropyGAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -11119,11 +11308,11 @@ CrossEntropyGAVX2_explasttail_40:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y7, Y7
-	JMP         CrossEntropyGAVX2_explastdone_35
+	JMP         CrossEntropyGAVX2_explastdone_39
 
-CrossEntropyGAVX2_explastnext_41:
+CrossEntropyGAVX2_explastnext_45:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX2_explastdone_35
+	JE          CrossEntropyGAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -11150,8 +11339,8 @@ CrossEntropyGAVX2_explastnext_41:
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y8, Y8
 
-CrossEntropyGAVX2_explastdone_35:
-CrossEntropyGAVX2_expfolded_23:
+CrossEntropyGAVX2_explastdone_39:
+CrossEntropyGAVX2_expfolded_27:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -11174,9 +11363,9 @@ CrossEntropyGAVX2_expfolded_23:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyGAVX2_out32_42:
+CrossEntropyGAVX2_out32_46:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGAVX2_outv_43
+	JAE         CrossEntropyGAVX2_outv_47
 	VMOVUPS     (R9)(SI*4), Y10
 	VMULPS      Y6, Y10, Y10
 	VMOVAPS     Y9, Y11
@@ -11202,11 +11391,11 @@ CrossEntropyGAVX2_out32_42:
 	VMULPS      Y8, Y11, Y11
 	VMOVUPS     Y11, 96(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGAVX2_out32_42
+	JMP         CrossEntropyGAVX2_out32_46
 
-CrossEntropyGAVX2_outv_43:
+CrossEntropyGAVX2_outv_47:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGAVX2_outtail_44
+	JAE         CrossEntropyGAVX2_outtail_48
 	VMOVUPS     (R9)(SI*4), Y10
 	VMULPS      Y6, Y10, Y10
 	VMOVAPS     Y9, Y11
@@ -11214,11 +11403,11 @@ CrossEntropyGAVX2_outv_43:
 	VMULPS      Y8, Y11, Y11
 	VMOVUPS     Y11, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGAVX2_outv_43
+	JMP         CrossEntropyGAVX2_outv_47
 
-CrossEntropyGAVX2_outtail_44:
+CrossEntropyGAVX2_outtail_48:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGAVX2_outend_45
+	JE          CrossEntropyGAVX2_outend_49
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -11231,7 +11420,7 @@ CrossEntropyGAVX2_outtail_44:
 	VMULPS      Y8, Y6, Y6
 	VMASKMOVPS  Y6, Y10, (R9)(SI*4)
 
-CrossEntropyGAVX2_outend_45:
+CrossEntropyGAVX2_outend_49:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -11281,7 +11470,7 @@ CrossEntropyGAVX2_outend_45:
 	CMPQ    DI, R10
 	JB      CrossEntropyGAVX2_row
 
-CrossEntropyGAVX2_end_17:
+CrossEntropyGAVX2_end_21:
 	VZEROUPPER
 	RET
 
@@ -11342,116 +11531,134 @@ CrossEntropyGSAVX2_block_1:
 	JB   CrossEntropyGSAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (R8)(SI*4), R12
-	VMOVUPS    1024(SP), Y0
-	VMASKMOVPS (R8), Y0, Y2
-	VMASKMOVPS (R8)(SI*1), Y0, Y3
-	VMASKMOVPS (R8)(SI*2), Y0, Y4
-	VMASKMOVPS (R8)(R11*1), Y0, Y5
-	VMASKMOVPS (R12), Y0, Y6
-	VMASKMOVPS (R12)(SI*1), Y0, Y7
-	VMASKMOVPS (R12)(SI*2), Y0, Y8
-	VMASKMOVPS (R12)(R11*1), Y0, Y0
-	VUNPCKLPS  Y3, Y2, Y9
-	VUNPCKHPS  Y3, Y2, Y2
-	VUNPCKLPS  Y5, Y4, Y3
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y0, Y8, Y7
-	VUNPCKHPS  Y0, Y8, Y0
-	VSHUFPS    $0x44, Y3, Y9, Y8
-	VSHUFPS    $0xee, Y3, Y9, Y3
-	VSHUFPS    $0x44, Y4, Y2, Y9
-	VSHUFPS    $0xee, Y4, Y2, Y2
-	VSHUFPS    $0x44, Y7, Y5, Y4
+	LEAQ    (R8)(SI*4), R12
+	CMPQ    AX, $0x08
+	JB      CrossEntropyGSAVX2_masked_5
+	VMOVUPS (R8), Y0
+	VMOVUPS (R8)(SI*1), Y2
+	VMOVUPS (R8)(SI*2), Y3
+	VMOVUPS (R8)(R11*1), Y4
+	VMOVUPS (R12), Y5
+	VMOVUPS (R12)(SI*1), Y6
+	VMOVUPS (R12)(SI*2), Y7
+	VMOVUPS (R12)(R11*1), Y8
+	JMP     CrossEntropyGSAVX2_loaded_6
+
+CrossEntropyGSAVX2_masked_5:
+	VMOVUPS    1024(SP), Y8
+	VMASKMOVPS (R8), Y8, Y0
+	VMASKMOVPS (R8)(SI*1), Y8, Y2
+	VMASKMOVPS (R8)(SI*2), Y8, Y3
+	VMASKMOVPS (R8)(R11*1), Y8, Y4
+	VMASKMOVPS (R12), Y8, Y5
+	VMASKMOVPS (R12)(SI*1), Y8, Y6
+	VMASKMOVPS (R12)(SI*2), Y8, Y7
+	VMASKMOVPS (R12)(R11*1), Y8, Y8
+
+CrossEntropyGSAVX2_loaded_6:
+	VUNPCKLPS  Y2, Y0, Y9
+	VUNPCKHPS  Y2, Y0, Y0
+	VUNPCKLPS  Y4, Y3, Y2
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VSHUFPS    $0x44, Y2, Y9, Y8
+	VSHUFPS    $0xee, Y2, Y9, Y2
+	VSHUFPS    $0x44, Y3, Y0, Y9
+	VSHUFPS    $0xee, Y3, Y0, Y0
+	VSHUFPS    $0x44, Y6, Y4, Y3
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y7, Y5, Y6
 	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y0, Y6, Y7
-	VSHUFPS    $0xee, Y0, Y6, Y0
-	VPERM2F128 $0x20, Y4, Y8, Y6
-	VPERM2F128 $0x31, Y4, Y8, Y4
-	VPERM2F128 $0x20, Y5, Y3, Y8
-	VPERM2F128 $0x31, Y5, Y3, Y3
-	VPERM2F128 $0x20, Y7, Y9, Y5
-	VPERM2F128 $0x31, Y7, Y9, Y7
-	VPERM2F128 $0x20, Y0, Y2, Y9
-	VPERM2F128 $0x31, Y0, Y2, Y0
-	VMOVUPS    Y6, (SP)
+	VPERM2F128 $0x20, Y3, Y8, Y7
+	VPERM2F128 $0x31, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y4, Y2, Y8
+	VPERM2F128 $0x31, Y4, Y2, Y2
+	VPERM2F128 $0x20, Y6, Y9, Y4
+	VPERM2F128 $0x31, Y6, Y9, Y6
+	VPERM2F128 $0x20, Y5, Y0, Y9
+	VPERM2F128 $0x31, Y5, Y0, Y0
+	VMOVUPS    Y7, (SP)
 	VMOVUPS    Y8, 32(SP)
-	VMOVUPS    Y5, 64(SP)
+	VMOVUPS    Y4, 64(SP)
 	VMOVUPS    Y9, 96(SP)
-	VMOVUPS    Y4, 128(SP)
-	VMOVUPS    Y3, 160(SP)
-	VMOVUPS    Y7, 192(SP)
+	VMOVUPS    Y3, 128(SP)
+	VMOVUPS    Y2, 160(SP)
+	VMOVUPS    Y6, 192(SP)
 	VMOVUPS    Y0, 224(SP)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyGSAVX2_nohigh_5
-	VMOVUPS    1056(SP), Y0
-	VMASKMOVPS 32(R8), Y0, Y2
-	VMASKMOVPS 32(R8)(SI*1), Y0, Y3
-	VMASKMOVPS 32(R8)(SI*2), Y0, Y4
-	VMASKMOVPS 32(R8)(R11*1), Y0, Y5
-	VMASKMOVPS 32(R12), Y0, Y6
-	VMASKMOVPS 32(R12)(SI*1), Y0, Y7
-	VMASKMOVPS 32(R12)(SI*2), Y0, Y8
-	VMASKMOVPS 32(R12)(R11*1), Y0, Y0
-	VUNPCKLPS  Y3, Y2, Y9
-	VUNPCKHPS  Y3, Y2, Y2
-	VUNPCKLPS  Y5, Y4, Y3
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y0, Y8, Y7
-	VUNPCKHPS  Y0, Y8, Y0
-	VSHUFPS    $0x44, Y3, Y9, Y8
-	VSHUFPS    $0xee, Y3, Y9, Y3
-	VSHUFPS    $0x44, Y4, Y2, Y9
-	VSHUFPS    $0xee, Y4, Y2, Y2
-	VSHUFPS    $0x44, Y7, Y5, Y4
+	JBE        CrossEntropyGSAVX2_nohigh_7
+	VMOVUPS    1056(SP), Y8
+	VMASKMOVPS 32(R8), Y8, Y0
+	VMASKMOVPS 32(R8)(SI*1), Y8, Y2
+	VMASKMOVPS 32(R8)(SI*2), Y8, Y3
+	VMASKMOVPS 32(R8)(R11*1), Y8, Y4
+	VMASKMOVPS 32(R12), Y8, Y5
+	VMASKMOVPS 32(R12)(SI*1), Y8, Y6
+	VMASKMOVPS 32(R12)(SI*2), Y8, Y7
+	VMASKMOVPS 32(R12)(R11*1), Y8, Y8
+	VUNPCKLPS  Y2, Y0, Y9
+	VUNPCKHPS  Y2, Y0, Y0
+	VUNPCKLPS  Y4, Y3, Y2
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VSHUFPS    $0x44, Y2, Y9, Y8
+	VSHUFPS    $0xee, Y2, Y9, Y2
+	VSHUFPS    $0x44, Y3, Y0, Y9
+	VSHUFPS    $0xee, Y3, Y0, Y0
+	VSHUFPS    $0x44, Y6, Y4, Y3
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y7, Y5, Y6
 	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y0, Y6, Y7
-	VSHUFPS    $0xee, Y0, Y6, Y0
-	VPERM2F128 $0x20, Y4, Y8, Y6
-	VPERM2F128 $0x31, Y4, Y8, Y4
-	VPERM2F128 $0x20, Y5, Y3, Y8
-	VPERM2F128 $0x31, Y5, Y3, Y3
-	VPERM2F128 $0x20, Y7, Y9, Y5
-	VPERM2F128 $0x31, Y7, Y9, Y7
-	VPERM2F128 $0x20, Y0, Y2, Y9
-	VPERM2F128 $0x31, Y0, Y2, Y0
-	VMOVUPS    Y6, 256(SP)
+	VPERM2F128 $0x20, Y3, Y8, Y7
+	VPERM2F128 $0x31, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y4, Y2, Y8
+	VPERM2F128 $0x31, Y4, Y2, Y2
+	VPERM2F128 $0x20, Y6, Y9, Y4
+	VPERM2F128 $0x31, Y6, Y9, Y6
+	VPERM2F128 $0x20, Y5, Y0, Y9
+	VPERM2F128 $0x31, Y5, Y0, Y0
+	VMOVUPS    Y7, 256(SP)
 	VMOVUPS    Y8, 288(SP)
-	VMOVUPS    Y5, 320(SP)
+	VMOVUPS    Y4, 320(SP)
 	VMOVUPS    Y9, 352(SP)
-	VMOVUPS    Y4, 384(SP)
-	VMOVUPS    Y3, 416(SP)
-	VMOVUPS    Y7, 448(SP)
+	VMOVUPS    Y3, 384(SP)
+	VMOVUPS    Y2, 416(SP)
+	VMOVUPS    Y6, 448(SP)
 	VMOVUPS    Y0, 480(SP)
 
-CrossEntropyGSAVX2_nohigh_5:
-	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+CrossEntropyGSAVX2_nohigh_7:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VMOVAPS      Y0, Y2
 	MOVQ         R13, R14
 	ANDQ         $-64, R14
 	XORQ         R12, R12
-	JMP          CrossEntropyGSAVX2_bmax_check_7
+	JMP          CrossEntropyGSAVX2_bmax_check_9
 
-CrossEntropyGSAVX2_bmax_6:
-	VMOVUPS (SP)(R12*1), Y2
-	VMAXPS  Y0, Y2, Y0
-	VMOVUPS 32(SP)(R12*1), Y2
-	VMAXPS  Y0, Y2, Y0
+CrossEntropyGSAVX2_bmax_8:
+	VMOVUPS (SP)(R12*1), Y3
+	VMAXPS  Y0, Y3, Y0
+	VMOVUPS 32(SP)(R12*1), Y3
+	VMAXPS  Y2, Y3, Y2
 	ADDQ    $0x40, R12
 
-CrossEntropyGSAVX2_bmax_check_7:
+CrossEntropyGSAVX2_bmax_check_9:
 	CMPQ    R12, R14
-	JB      CrossEntropyGSAVX2_bmax_6
+	JB      CrossEntropyGSAVX2_bmax_8
 	CMPQ    R12, R13
-	JAE     CrossEntropyGSAVX2_bmax_end_8
-	VMOVUPS (SP)(R12*1), Y2
-	VMAXPS  Y0, Y2, Y0
+	JAE     CrossEntropyGSAVX2_bmax_end_10
+	VMOVUPS (SP)(R12*1), Y3
+	VMAXPS  Y0, Y3, Y0
 
-CrossEntropyGSAVX2_bmax_end_8:
+CrossEntropyGSAVX2_bmax_end_10:
+	VMAXPS  Y2, Y0, Y0
 	VXORPS  Y2, Y2, Y2
 	VADDPS  Y2, Y0, Y0
 	VXORPS  Y2, Y2, Y2
@@ -11477,9 +11684,9 @@ CrossEntropyGSAVX2_bmax_end_8:
 	MOVQ    R13, R14
 	ANDQ    $-64, R14
 	XORQ    R12, R12
-	JMP     CrossEntropyGSAVX2_bexp_check_10
+	JMP     CrossEntropyGSAVX2_bexp_check_12
 
-CrossEntropyGSAVX2_bexp_9:
+CrossEntropyGSAVX2_bexp_11:
 	VMOVUPS      (SP)(R12*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -11538,11 +11745,11 @@ CrossEntropyGSAVX2_bexp_9:
 	VMOVUPS      Y5, 544(SP)(R15*1)
 	ADDQ         $0x40, R12
 
-CrossEntropyGSAVX2_bexp_check_10:
+CrossEntropyGSAVX2_bexp_check_12:
 	CMPQ         R12, R14
-	JB           CrossEntropyGSAVX2_bexp_9
+	JB           CrossEntropyGSAVX2_bexp_11
 	CMPQ         R12, R13
-	JAE          CrossEntropyGSAVX2_bexp_end_11
+	JAE          CrossEntropyGSAVX2_bexp_end_13
 	VMOVUPS      (SP)(R12*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -11571,7 +11778,7 @@ CrossEntropyGSAVX2_bexp_check_10:
 	VADDPS       512(SP)(R12*1), Y5, Y5
 	VMOVUPS      Y5, 512(SP)(R12*1)
 
-CrossEntropyGSAVX2_bexp_end_11:
+CrossEntropyGSAVX2_bexp_end_13:
 	VMOVUPS 512(SP), Y2
 	VMOVUPS 544(SP), Y3
 	VMOVUPS 576(SP), Y4
@@ -11620,9 +11827,9 @@ CrossEntropyGSAVX2_bexp_end_11:
 	MOVQ         R13, R14
 	ANDQ         $-64, R14
 	XORQ         R12, R12
-	JMP          CrossEntropyGSAVX2_bgrad_check_13
+	JMP          CrossEntropyGSAVX2_bgrad_check_15
 
-CrossEntropyGSAVX2_bgrad_12:
+CrossEntropyGSAVX2_bgrad_14:
 	VMULPS      (SP)(R12*1), Y0, Y6
 	VMOVAPS     Y5, Y7
 	VFMSUB231PS Y3, Y6, Y7
@@ -11635,18 +11842,18 @@ CrossEntropyGSAVX2_bgrad_12:
 	VMOVUPS     Y7, 32(SP)(R12*1)
 	ADDQ        $0x40, R12
 
-CrossEntropyGSAVX2_bgrad_check_13:
+CrossEntropyGSAVX2_bgrad_check_15:
 	CMPQ        R12, R14
-	JB          CrossEntropyGSAVX2_bgrad_12
+	JB          CrossEntropyGSAVX2_bgrad_14
 	CMPQ        R12, R13
-	JAE         CrossEntropyGSAVX2_bgrad_end_14
+	JAE         CrossEntropyGSAVX2_bgrad_end_16
 	VMULPS      (SP)(R12*1), Y0, Y0
 	VMOVAPS     Y5, Y5
 	VFMSUB231PS Y3, Y0, Y5
 	VMULPS      Y4, Y5, Y5
 	VMOVUPS     Y5, (SP)(R12*1)
 
-CrossEntropyGSAVX2_bgrad_end_14:
+CrossEntropyGSAVX2_bgrad_end_16:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (R9)(SI*4), R12
 	VMOVUPS    (SP), Y0
@@ -11681,6 +11888,19 @@ CrossEntropyGSAVX2_bgrad_end_14:
 	VPERM2F128 $0x31, Y7, Y10, Y7
 	VPERM2F128 $0x20, Y6, Y0, Y10
 	VPERM2F128 $0x31, Y6, Y0, Y0
+	CMPQ       AX, $0x08
+	JB         CrossEntropyGSAVX2_masked_18
+	VMOVUPS    Y8, (R9)
+	VMOVUPS    Y9, (R9)(SI*1)
+	VMOVUPS    Y5, (R9)(SI*2)
+	VMOVUPS    Y10, (R9)(R11*1)
+	VMOVUPS    Y4, (R12)
+	VMOVUPS    Y3, (R12)(SI*1)
+	VMOVUPS    Y7, (R12)(SI*2)
+	VMOVUPS    Y0, (R12)(R11*1)
+	JMP        CrossEntropyGSAVX2_loaded_19
+
+CrossEntropyGSAVX2_masked_18:
 	VMOVUPS    1024(SP), Y6
 	VMASKMOVPS Y8, Y6, (R9)
 	VMASKMOVPS Y9, Y6, (R9)(SI*1)
@@ -11690,8 +11910,10 @@ CrossEntropyGSAVX2_bgrad_end_14:
 	VMASKMOVPS Y3, Y6, (R12)(SI*1)
 	VMASKMOVPS Y7, Y6, (R12)(SI*2)
 	VMASKMOVPS Y0, Y6, (R12)(R11*1)
+
+CrossEntropyGSAVX2_loaded_19:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyGSAVX2_nohigh_16
+	JBE        CrossEntropyGSAVX2_nohigh_20
 	VMOVUPS    256(SP), Y0
 	VMOVUPS    288(SP), Y3
 	VMOVUPS    320(SP), Y4
@@ -11734,7 +11956,7 @@ CrossEntropyGSAVX2_bgrad_end_14:
 	VMASKMOVPS Y7, Y6, 32(R12)(SI*2)
 	VMASKMOVPS Y0, Y6, 32(R12)(R11*1)
 
-CrossEntropyGSAVX2_nohigh_16:
+CrossEntropyGSAVX2_nohigh_20:
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y2, Y0
@@ -11774,7 +11996,7 @@ CrossEntropyGSAVX2_nohigh_16:
 
 CrossEntropyGSAVX2_blockdone_2:
 	CMPQ DI, R10
-	JAE  CrossEntropyGSAVX2_end_17
+	JAE  CrossEntropyGSAVX2_end_21
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -11784,9 +12006,9 @@ CrossEntropyGSAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y4
 	XORQ         SI, SI
 
-CrossEntropyGSAVX2_max32_18:
+CrossEntropyGSAVX2_max32_22:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGSAVX2_maxv_19
+	JAE     CrossEntropyGSAVX2_maxv_23
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	VMOVUPS 32(R8)(SI*4), Y5
@@ -11796,19 +12018,19 @@ CrossEntropyGSAVX2_max32_18:
 	VMOVUPS 96(R8)(SI*4), Y5
 	VMAXPS  Y4, Y5, Y4
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyGSAVX2_max32_18
+	JMP     CrossEntropyGSAVX2_max32_22
 
-CrossEntropyGSAVX2_maxv_19:
+CrossEntropyGSAVX2_maxv_23:
 	CMPQ    SI, DX
-	JAE     CrossEntropyGSAVX2_maxtail_20
+	JAE     CrossEntropyGSAVX2_maxtail_24
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGSAVX2_maxv_19
+	JMP     CrossEntropyGSAVX2_maxv_23
 
-CrossEntropyGSAVX2_maxtail_20:
+CrossEntropyGSAVX2_maxtail_24:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_maxfold_21
+	JE           CrossEntropyGSAVX2_maxfold_25
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -11819,7 +12041,7 @@ CrossEntropyGSAVX2_maxtail_20:
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
 
-CrossEntropyGSAVX2_maxfold_21:
+CrossEntropyGSAVX2_maxfold_25:
 	VMAXPS       Y3, Y0, Y0
 	VMAXPS       Y4, Y2, Y2
 	VMAXPS       Y2, Y0, Y0
@@ -11849,14 +12071,14 @@ CrossEntropyGSAVX2_row:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyGSAVX2_explast_22
+	JAE          CrossEntropyGSAVX2_explast_26
 	LEAQ         (R8)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-CrossEntropyGSAVX2_exp32_24:
+CrossEntropyGSAVX2_exp32_28:
 	CMPQ         SI, CX
-	JAE          CrossEntropyGSAVX2_exprest_25
+	JAE          CrossEntropyGSAVX2_exprest_29
 	VMOVUPS      (R11)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -11946,12 +12168,12 @@ CrossEntropyGSAVX2_exp32_24:
 	VMOVUPS      Y13, 96(R9)(SI*4)
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropyGSAVX2_exp32_24
+	JMP          CrossEntropyGSAVX2_exp32_28
 
-CrossEntropyGSAVX2_exprest_25:
+CrossEntropyGSAVX2_exprest_29:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropyGSAVX2_exptail_27
+	JAE          CrossEntropyGSAVX2_exptail_31
 	VMOVUPS      (R11)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -11975,11 +12197,11 @@ CrossEntropyGSAVX2_exprest_25:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGSAVX2_expnext_28
+	JMP          CrossEntropyGSAVX2_expnext_32
 
-CrossEntropyGSAVX2_exptail_27:
+CrossEntropyGSAVX2_exptail_31:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_expdone_26
+	JE           CrossEntropyGSAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -12014,11 +12236,11 @@ CrossEntropyGSAVX2_exptail_27:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropyGSAVX2_expdone_26
+	JMP          CrossEntropyGSAVX2_expdone_30
 
-CrossEntropyGSAVX2_expnext_28:
+CrossEntropyGSAVX2_expnext_32:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGSAVX2_exptail_29
+	JAE          CrossEntropyGSAVX2_exptail_33
 	VMOVUPS      (R11)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -12042,11 +12264,11 @@ CrossEntropyGSAVX2_expnext_28:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGSAVX2_expnext_30
+	JMP          CrossEntropyGSAVX2_expnext_34
 
-CrossEntropyGSAVX2_exptail_29:
+CrossEntropyGSAVX2_exptail_33:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_expdone_26
+	JE           CrossEntropyGSAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -12081,11 +12303,11 @@ CrossEntropyGSAVX2_exptail_29:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropyGSAVX2_expdone_26
+	JMP          CrossEntropyGSAVX2_expdone_30
 
-CrossEntropyGSAVX2_expnext_30:
+CrossEntropyGSAVX2_expnext_34:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGSAVX2_exptail_31
+	JAE          CrossEntropyGSAVX2_exptail_35
 	VMOVUPS      (R11)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -12109,11 +12331,11 @@ CrossEntropyGSAVX2_expnext_30:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGSAVX2_expnext_32
+	JMP          CrossEntropyGSAVX2_expnext_36
 
-CrossEntropyGSAVX2_exptail_31:
+CrossEntropyGSAVX2_exptail_35:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_expdone_26
+	JE           CrossEntropyGSAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -12148,11 +12370,11 @@ CrossEntropyGSAVX2_exptail_31:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropyGSAVX2_expdone_26
+	JMP          CrossEntropyGSAVX2_expdone_30
 
-CrossEntropyGSAVX2_expnext_32:
+CrossEntropyGSAVX2_expnext_36:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_expdone_26
+	JE           CrossEntropyGSAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -12188,7 +12410,7 @@ CrossEntropyGSAVX2_expnext_32:
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropyGSAVX2_expdone_26:
+CrossEntropyGSAVX2_expdone_30:
 	VEXTRACTF128 $0x01, Y1, X10
 	VMAXPS       X10, X1, X1
 	VMOVHLPS     X1, X1, X10
@@ -12198,14 +12420,14 @@ CrossEntropyGSAVX2_expdone_26:
 	VXORPS       X10, X10, X10
 	VADDSS       X10, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyGSAVX2_expfolded_23
+	JMP          CrossEntropyGSAVX2_expfolded_27
 
-CrossEntropyGSAVX2_explast_22:
+CrossEntropyGSAVX2_explast_26:
 	XORQ SI, SI
 
-CrossEntropyGSAVX2_explast32_33:
+CrossEntropyGSAVX2_explast32_37:
 	CMPQ         SI, CX
-	JAE          CrossEntropyGSAVX2_explastrest_34
+	JAE          CrossEntropyGSAVX2_explastrest_38
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
@@ -12287,12 +12509,12 @@ CrossEntropyGSAVX2_explast32_33:
 	VMOVUPS      Y13, 96(R9)(SI*4)
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropyGSAVX2_explast32_33
+	JMP          CrossEntropyGSAVX2_explast32_37
 
-CrossEntropyGSAVX2_explastrest_34:
+CrossEntropyGSAVX2_explastrest_38:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropyGSAVX2_explasttail_36
+	JAE          CrossEntropyGSAVX2_explasttail_40
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
@@ -12314,11 +12536,11 @@ CrossEntropyGSAVX2_explastrest_34:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGSAVX2_explastnext_37
+	JMP          CrossEntropyGSAVX2_explastnext_41
 
-CrossEntropyGSAVX2_explasttail_36:
+CrossEntropyGSAVX2_explasttail_40:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_explastdone_35
+	JE           CrossEntropyGSAVX2_explastdone_39
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -12349,11 +12571,11 @@ CrossEntropyGSAVX2_explasttail_36:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropyGSAVX2_explastdone_35
+	JMP          CrossEntropyGSAVX2_explastdone_39
 
-CrossEntropyGSAVX2_explastnext_37:
+CrossEntropyGSAVX2_explastnext_41:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGSAVX2_explasttail_38
+	JAE          CrossEntropyGSAVX2_explasttail_42
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
@@ -12375,11 +12597,11 @@ CrossEntropyGSAVX2_explastnext_37:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGSAVX2_explastnext_39
+	JMP          CrossEntropyGSAVX2_explastnext_43
 
-CrossEntropyGSAVX2_explasttail_38:
+CrossEntropyGSAVX2_explasttail_42:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_explastdone_35
+	JE           CrossEntropyGSAVX2_explastdone_39
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -12410,11 +12632,11 @@ CrossEntropyGSAVX2_explasttail_38:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropyGSAVX2_explastdone_35
+	JMP          CrossEntropyGSAVX2_explastdone_39
 
-CrossEntropyGSAVX2_explastnext_39:
+CrossEntropyGSAVX2_explastnext_43:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGSAVX2_explasttail_40
+	JAE          CrossEntropyGSAVX2_explasttail_44
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
@@ -12436,11 +12658,11 @@ CrossEntropyGSAVX2_explastnext_39:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGSAVX2_explastnext_41
+	JMP          CrossEntropyGSAVX2_explastnext_45
 
-CrossEntropyGSAVX2_explasttail_40:
+CrossEntropyGSAVX2_explasttail_44:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_explastdone_35
+	JE           CrossEntropyGSAVX2_explastdone_39
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -12471,11 +12693,11 @@ CrossEntropyGSAVX2_explasttail_40:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropyGSAVX2_explastdone_35
+	JMP          CrossEntropyGSAVX2_explastdone_39
 
-CrossEntropyGSAVX2_explastnext_41:
+CrossEntropyGSAVX2_explastnext_45:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGSAVX2_explastdone_35
+	JE           CrossEntropyGSAVX2_explastdone_39
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -12507,8 +12729,8 @@ CrossEntropyGSAVX2_explastnext_41:
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropyGSAVX2_explastdone_35:
-CrossEntropyGSAVX2_expfolded_23:
+CrossEntropyGSAVX2_explastdone_39:
+CrossEntropyGSAVX2_expfolded_27:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y8, Y6, Y6
 	VADDPS       Y9, Y7, Y7
@@ -12531,9 +12753,9 @@ CrossEntropyGSAVX2_expfolded_23:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyGSAVX2_out32_42:
+CrossEntropyGSAVX2_out32_46:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGSAVX2_outv_43
+	JAE         CrossEntropyGSAVX2_outv_47
 	VMOVUPS     (R9)(SI*4), Y11
 	VMULPS      Y7, Y11, Y11
 	VMOVAPS     Y10, Y12
@@ -12559,11 +12781,11 @@ CrossEntropyGSAVX2_out32_42:
 	VMULPS      Y9, Y12, Y12
 	VMOVUPS     Y12, 96(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGSAVX2_out32_42
+	JMP         CrossEntropyGSAVX2_out32_46
 
-CrossEntropyGSAVX2_outv_43:
+CrossEntropyGSAVX2_outv_47:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGSAVX2_outtail_44
+	JAE         CrossEntropyGSAVX2_outtail_48
 	VMOVUPS     (R9)(SI*4), Y11
 	VMULPS      Y7, Y11, Y11
 	VMOVAPS     Y10, Y12
@@ -12571,11 +12793,11 @@ CrossEntropyGSAVX2_outv_43:
 	VMULPS      Y9, Y12, Y12
 	VMOVUPS     Y12, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGSAVX2_outv_43
+	JMP         CrossEntropyGSAVX2_outv_47
 
-CrossEntropyGSAVX2_outtail_44:
+CrossEntropyGSAVX2_outtail_48:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGSAVX2_outend_45
+	JE          CrossEntropyGSAVX2_outend_49
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -12588,7 +12810,7 @@ CrossEntropyGSAVX2_outtail_44:
 	VMULPS      Y9, Y7, Y7
 	VMASKMOVPS  Y7, Y11, (R9)(SI*4)
 
-CrossEntropyGSAVX2_outend_45:
+CrossEntropyGSAVX2_outend_49:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -12649,7 +12871,7 @@ CrossEntropyGSAVX2_outend_45:
 	CMPQ    DI, R10
 	JB      CrossEntropyGSAVX2_row
 
-CrossEntropyGSAVX2_end_17:
+CrossEntropyGSAVX2_end_21:
 	VZEROUPPER
 	RET
 
@@ -13752,116 +13974,134 @@ CrossEntropyGWAVX2_block_1:
 	JB   CrossEntropyGWAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (R8)(SI*4), R12
-	VMOVUPS    768(SP), Y0
-	VMASKMOVPS (R8), Y0, Y5
-	VMASKMOVPS (R8)(SI*1), Y0, Y6
-	VMASKMOVPS (R8)(SI*2), Y0, Y7
-	VMASKMOVPS (R8)(R11*1), Y0, Y8
-	VMASKMOVPS (R12), Y0, Y9
-	VMASKMOVPS (R12)(SI*1), Y0, Y10
-	VMASKMOVPS (R12)(SI*2), Y0, Y11
-	VMASKMOVPS (R12)(R11*1), Y0, Y0
-	VUNPCKLPS  Y6, Y5, Y12
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y0, Y11, Y10
-	VUNPCKHPS  Y0, Y11, Y0
-	VSHUFPS    $0x44, Y6, Y12, Y11
-	VSHUFPS    $0xee, Y6, Y12, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y12
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
+	LEAQ    (R8)(SI*4), R12
+	CMPQ    AX, $0x08
+	JB      CrossEntropyGWAVX2_masked_5
+	VMOVUPS (R8), Y0
+	VMOVUPS (R8)(SI*1), Y5
+	VMOVUPS (R8)(SI*2), Y6
+	VMOVUPS (R8)(R11*1), Y7
+	VMOVUPS (R12), Y8
+	VMOVUPS (R12)(SI*1), Y9
+	VMOVUPS (R12)(SI*2), Y10
+	VMOVUPS (R12)(R11*1), Y11
+	JMP     CrossEntropyGWAVX2_loaded_6
+
+CrossEntropyGWAVX2_masked_5:
+	VMOVUPS    768(SP), Y11
+	VMASKMOVPS (R8), Y11, Y0
+	VMASKMOVPS (R8)(SI*1), Y11, Y5
+	VMASKMOVPS (R8)(SI*2), Y11, Y6
+	VMASKMOVPS (R8)(R11*1), Y11, Y7
+	VMASKMOVPS (R12), Y11, Y8
+	VMASKMOVPS (R12)(SI*1), Y11, Y9
+	VMASKMOVPS (R12)(SI*2), Y11, Y10
+	VMASKMOVPS (R12)(R11*1), Y11, Y11
+
+CrossEntropyGWAVX2_loaded_6:
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y0, Y9, Y10
-	VSHUFPS    $0xee, Y0, Y9, Y0
-	VPERM2F128 $0x20, Y7, Y11, Y9
-	VPERM2F128 $0x31, Y7, Y11, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y11
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y12, Y8
-	VPERM2F128 $0x31, Y10, Y12, Y10
-	VPERM2F128 $0x20, Y0, Y5, Y12
-	VPERM2F128 $0x31, Y0, Y5, Y0
-	VMOVUPS    Y9, (SP)
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    Y10, (SP)
 	VMOVUPS    Y11, 32(SP)
-	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y7, 64(SP)
 	VMOVUPS    Y12, 96(SP)
-	VMOVUPS    Y7, 128(SP)
-	VMOVUPS    Y6, 160(SP)
-	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y6, 128(SP)
+	VMOVUPS    Y5, 160(SP)
+	VMOVUPS    Y9, 192(SP)
 	VMOVUPS    Y0, 224(SP)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyGWAVX2_nohigh_5
-	VMOVUPS    800(SP), Y0
-	VMASKMOVPS 32(R8), Y0, Y5
-	VMASKMOVPS 32(R8)(SI*1), Y0, Y6
-	VMASKMOVPS 32(R8)(SI*2), Y0, Y7
-	VMASKMOVPS 32(R8)(R11*1), Y0, Y8
-	VMASKMOVPS 32(R12), Y0, Y9
-	VMASKMOVPS 32(R12)(SI*1), Y0, Y10
-	VMASKMOVPS 32(R12)(SI*2), Y0, Y11
-	VMASKMOVPS 32(R12)(R11*1), Y0, Y0
-	VUNPCKLPS  Y6, Y5, Y12
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y0, Y11, Y10
-	VUNPCKHPS  Y0, Y11, Y0
-	VSHUFPS    $0x44, Y6, Y12, Y11
-	VSHUFPS    $0xee, Y6, Y12, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y12
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
+	JBE        CrossEntropyGWAVX2_nohigh_7
+	VMOVUPS    800(SP), Y11
+	VMASKMOVPS 32(R8), Y11, Y0
+	VMASKMOVPS 32(R8)(SI*1), Y11, Y5
+	VMASKMOVPS 32(R8)(SI*2), Y11, Y6
+	VMASKMOVPS 32(R8)(R11*1), Y11, Y7
+	VMASKMOVPS 32(R12), Y11, Y8
+	VMASKMOVPS 32(R12)(SI*1), Y11, Y9
+	VMASKMOVPS 32(R12)(SI*2), Y11, Y10
+	VMASKMOVPS 32(R12)(R11*1), Y11, Y11
+	VUNPCKLPS  Y5, Y0, Y12
+	VUNPCKHPS  Y5, Y0, Y0
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
+	VSHUFPS    $0x44, Y6, Y0, Y12
+	VSHUFPS    $0xee, Y6, Y0, Y0
+	VSHUFPS    $0x44, Y9, Y7, Y6
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VSHUFPS    $0x44, Y10, Y8, Y9
 	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y0, Y9, Y10
-	VSHUFPS    $0xee, Y0, Y9, Y0
-	VPERM2F128 $0x20, Y7, Y11, Y9
-	VPERM2F128 $0x31, Y7, Y11, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y11
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y12, Y8
-	VPERM2F128 $0x31, Y10, Y12, Y10
-	VPERM2F128 $0x20, Y0, Y5, Y12
-	VPERM2F128 $0x31, Y0, Y5, Y0
-	VMOVUPS    Y9, 256(SP)
+	VPERM2F128 $0x20, Y6, Y11, Y10
+	VPERM2F128 $0x31, Y6, Y11, Y6
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y9, Y12, Y7
+	VPERM2F128 $0x31, Y9, Y12, Y9
+	VPERM2F128 $0x20, Y8, Y0, Y12
+	VPERM2F128 $0x31, Y8, Y0, Y0
+	VMOVUPS    Y10, 256(SP)
 	VMOVUPS    Y11, 288(SP)
-	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y7, 320(SP)
 	VMOVUPS    Y12, 352(SP)
-	VMOVUPS    Y7, 384(SP)
-	VMOVUPS    Y6, 416(SP)
-	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y6, 384(SP)
+	VMOVUPS    Y5, 416(SP)
+	VMOVUPS    Y9, 448(SP)
 	VMOVUPS    Y0, 480(SP)
 
-CrossEntropyGWAVX2_nohigh_5:
-	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+CrossEntropyGWAVX2_nohigh_7:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VMOVAPS      Y0, Y5
 	MOVQ         R13, R14
 	ANDQ         $-64, R14
 	XORQ         R12, R12
-	JMP          CrossEntropyGWAVX2_bmax_check_7
+	JMP          CrossEntropyGWAVX2_bmax_check_9
 
-CrossEntropyGWAVX2_bmax_6:
-	VMOVUPS (SP)(R12*1), Y5
-	VMAXPS  Y0, Y5, Y0
-	VMOVUPS 32(SP)(R12*1), Y5
-	VMAXPS  Y0, Y5, Y0
+CrossEntropyGWAVX2_bmax_8:
+	VMOVUPS (SP)(R12*1), Y6
+	VMAXPS  Y0, Y6, Y0
+	VMOVUPS 32(SP)(R12*1), Y6
+	VMAXPS  Y5, Y6, Y5
 	ADDQ    $0x40, R12
 
-CrossEntropyGWAVX2_bmax_check_7:
+CrossEntropyGWAVX2_bmax_check_9:
 	CMPQ    R12, R14
-	JB      CrossEntropyGWAVX2_bmax_6
+	JB      CrossEntropyGWAVX2_bmax_8
 	CMPQ    R12, R13
-	JAE     CrossEntropyGWAVX2_bmax_end_8
-	VMOVUPS (SP)(R12*1), Y5
-	VMAXPS  Y0, Y5, Y0
+	JAE     CrossEntropyGWAVX2_bmax_end_10
+	VMOVUPS (SP)(R12*1), Y6
+	VMAXPS  Y0, Y6, Y0
 
-CrossEntropyGWAVX2_bmax_end_8:
+CrossEntropyGWAVX2_bmax_end_10:
+	VMAXPS Y5, Y0, Y0
 	VXORPS Y5, Y5, Y5
 	VADDPS Y5, Y0, Y0
 
@@ -13878,9 +14118,9 @@ CrossEntropyGWAVX2_bmax_end_8:
 	MOVQ    R13, R14
 	ANDQ    $-64, R14
 	XORQ    R12, R12
-	JMP     CrossEntropyGWAVX2_bexp_check_10
+	JMP     CrossEntropyGWAVX2_bexp_check_12
 
-CrossEntropyGWAVX2_bexp_9:
+CrossEntropyGWAVX2_bexp_11:
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
@@ -13927,11 +14167,11 @@ CrossEntropyGWAVX2_bexp_9:
 	VMOVUPS     Y8, 544(SP)(R15*1)
 	ADDQ        $0x40, R12
 
-CrossEntropyGWAVX2_bexp_check_10:
+CrossEntropyGWAVX2_bexp_check_12:
 	CMPQ        R12, R14
-	JB          CrossEntropyGWAVX2_bexp_9
+	JB          CrossEntropyGWAVX2_bexp_11
 	CMPQ        R12, R13
-	JAE         CrossEntropyGWAVX2_bexp_end_11
+	JAE         CrossEntropyGWAVX2_bexp_end_13
 	VMOVUPS     (SP)(R12*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
@@ -13954,7 +14194,7 @@ CrossEntropyGWAVX2_bexp_check_10:
 	VADDPS      512(SP)(R12*1), Y8, Y8
 	VMOVUPS     Y8, 512(SP)(R12*1)
 
-CrossEntropyGWAVX2_bexp_end_11:
+CrossEntropyGWAVX2_bexp_end_13:
 	VMOVUPS 512(SP), Y5
 	VMOVUPS 544(SP), Y6
 	VMOVUPS 576(SP), Y7
@@ -13986,9 +14226,9 @@ CrossEntropyGWAVX2_bexp_end_11:
 	MOVQ         R13, R14
 	ANDQ         $-64, R14
 	XORQ         R12, R12
-	JMP          CrossEntropyGWAVX2_bgrad_check_13
+	JMP          CrossEntropyGWAVX2_bgrad_check_15
 
-CrossEntropyGWAVX2_bgrad_12:
+CrossEntropyGWAVX2_bgrad_14:
 	VMULPS       (SP)(R12*1), Y0, Y9
 	MOVQ         w+16(FP), R15
 	MOVQ         R12, BP
@@ -14009,11 +14249,11 @@ CrossEntropyGWAVX2_bgrad_12:
 	VMOVUPS      Y10, 32(SP)(R12*1)
 	ADDQ         $0x40, R12
 
-CrossEntropyGWAVX2_bgrad_check_13:
+CrossEntropyGWAVX2_bgrad_check_15:
 	CMPQ         R12, R14
-	JB           CrossEntropyGWAVX2_bgrad_12
+	JB           CrossEntropyGWAVX2_bgrad_14
 	CMPQ         R12, R13
-	JAE          CrossEntropyGWAVX2_bgrad_end_14
+	JAE          CrossEntropyGWAVX2_bgrad_end_16
 	VMULPS       (SP)(R12*1), Y0, Y0
 	MOVQ         w+16(FP), R14
 	MOVQ         R12, R15
@@ -14024,7 +14264,7 @@ CrossEntropyGWAVX2_bgrad_check_13:
 	VMULPS       Y7, Y8, Y8
 	VMOVUPS      Y8, (SP)(R12*1)
 
-CrossEntropyGWAVX2_bgrad_end_14:
+CrossEntropyGWAVX2_bgrad_end_16:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (R9)(SI*4), R12
 	VMOVUPS    (SP), Y0
@@ -14059,6 +14299,19 @@ CrossEntropyGWAVX2_bgrad_end_14:
 	VPERM2F128 $0x31, Y10, Y13, Y10
 	VPERM2F128 $0x20, Y9, Y0, Y13
 	VPERM2F128 $0x31, Y9, Y0, Y0
+	CMPQ       AX, $0x08
+	JB         CrossEntropyGWAVX2_masked_18
+	VMOVUPS    Y11, (R9)
+	VMOVUPS    Y12, (R9)(SI*1)
+	VMOVUPS    Y8, (R9)(SI*2)
+	VMOVUPS    Y13, (R9)(R11*1)
+	VMOVUPS    Y7, (R12)
+	VMOVUPS    Y6, (R12)(SI*1)
+	VMOVUPS    Y10, (R12)(SI*2)
+	VMOVUPS    Y0, (R12)(R11*1)
+	JMP        CrossEntropyGWAVX2_loaded_19
+
+CrossEntropyGWAVX2_masked_18:
 	VMOVUPS    768(SP), Y9
 	VMASKMOVPS Y11, Y9, (R9)
 	VMASKMOVPS Y12, Y9, (R9)(SI*1)
@@ -14068,8 +14321,10 @@ CrossEntropyGWAVX2_bgrad_end_14:
 	VMASKMOVPS Y6, Y9, (R12)(SI*1)
 	VMASKMOVPS Y10, Y9, (R12)(SI*2)
 	VMASKMOVPS Y0, Y9, (R12)(R11*1)
+
+CrossEntropyGWAVX2_loaded_19:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyGWAVX2_nohigh_16
+	JBE        CrossEntropyGWAVX2_nohigh_20
 	VMOVUPS    256(SP), Y0
 	VMOVUPS    288(SP), Y6
 	VMOVUPS    320(SP), Y7
@@ -14112,7 +14367,7 @@ CrossEntropyGWAVX2_bgrad_end_14:
 	VMASKMOVPS Y10, Y9, 32(R12)(SI*2)
 	VMASKMOVPS Y0, Y9, 32(R12)(R11*1)
 
-CrossEntropyGWAVX2_nohigh_16:
+CrossEntropyGWAVX2_nohigh_20:
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y5, Y0
@@ -14152,7 +14407,7 @@ CrossEntropyGWAVX2_nohigh_16:
 
 CrossEntropyGWAVX2_blockdone_2:
 	CMPQ DI, R10
-	JAE  CrossEntropyGWAVX2_end_17
+	JAE  CrossEntropyGWAVX2_end_21
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -14162,9 +14417,9 @@ CrossEntropyGWAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         SI, SI
 
-CrossEntropyGWAVX2_max32_18:
+CrossEntropyGWAVX2_max32_22:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGWAVX2_maxv_19
+	JAE     CrossEntropyGWAVX2_maxv_23
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(R8)(SI*4), Y8
@@ -14174,19 +14429,19 @@ CrossEntropyGWAVX2_max32_18:
 	VMOVUPS 96(R8)(SI*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyGWAVX2_max32_18
+	JMP     CrossEntropyGWAVX2_max32_22
 
-CrossEntropyGWAVX2_maxv_19:
+CrossEntropyGWAVX2_maxv_23:
 	CMPQ    SI, DX
-	JAE     CrossEntropyGWAVX2_maxtail_20
+	JAE     CrossEntropyGWAVX2_maxtail_24
 	VMOVUPS (R8)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGWAVX2_maxv_19
+	JMP     CrossEntropyGWAVX2_maxv_23
 
-CrossEntropyGWAVX2_maxtail_20:
+CrossEntropyGWAVX2_maxtail_24:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWAVX2_maxfold_21
+	JE           CrossEntropyGWAVX2_maxfold_25
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -14197,7 +14452,7 @@ CrossEntropyGWAVX2_maxtail_20:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyGWAVX2_maxfold_21:
+CrossEntropyGWAVX2_maxfold_25:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -14221,14 +14476,14 @@ CrossEntropyGWAVX2_row:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyGWAVX2_explast_22
+	JAE          CrossEntropyGWAVX2_explast_26
 	LEAQ         (R8)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-CrossEntropyGWAVX2_exp32_24:
+CrossEntropyGWAVX2_exp32_28:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGWAVX2_exprest_25
+	JAE         CrossEntropyGWAVX2_exprest_29
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -14314,12 +14569,12 @@ CrossEntropyGWAVX2_exp32_24:
 	VMOVUPS     Y12, 96(R9)(SI*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGWAVX2_exp32_24
+	JMP         CrossEntropyGWAVX2_exp32_28
 
-CrossEntropyGWAVX2_exprest_25:
+CrossEntropyGWAVX2_exprest_29:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_exptail_27
+	JAE         CrossEntropyGWAVX2_exptail_31
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -14342,11 +14597,11 @@ CrossEntropyGWAVX2_exprest_25:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_expnext_28
+	JMP         CrossEntropyGWAVX2_expnext_32
 
-CrossEntropyGWAVX2_exptail_27:
+CrossEntropyGWAVX2_exptail_31:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWAVX2_expdone_26
+	JE           CrossEntropyGWAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -14376,11 +14631,11 @@ CrossEntropyGWAVX2_exptail_27:
 	VANDPS       Y9, Y13, Y13
 	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
 	VADDPS       Y13, Y5, Y5
-	JMP          CrossEntropyGWAVX2_expdone_26
+	JMP          CrossEntropyGWAVX2_expdone_30
 
-CrossEntropyGWAVX2_expnext_28:
+CrossEntropyGWAVX2_expnext_32:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_exptail_29
+	JAE         CrossEntropyGWAVX2_exptail_33
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -14403,11 +14658,11 @@ CrossEntropyGWAVX2_expnext_28:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_expnext_30
+	JMP         CrossEntropyGWAVX2_expnext_34
 
-CrossEntropyGWAVX2_exptail_29:
+CrossEntropyGWAVX2_exptail_33:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWAVX2_expdone_26
+	JE           CrossEntropyGWAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -14437,11 +14692,11 @@ CrossEntropyGWAVX2_exptail_29:
 	VANDPS       Y9, Y13, Y13
 	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
 	VADDPS       Y13, Y6, Y6
-	JMP          CrossEntropyGWAVX2_expdone_26
+	JMP          CrossEntropyGWAVX2_expdone_30
 
-CrossEntropyGWAVX2_expnext_30:
+CrossEntropyGWAVX2_expnext_34:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_exptail_31
+	JAE         CrossEntropyGWAVX2_exptail_35
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (R8)(SI*4), Y9
@@ -14464,11 +14719,11 @@ CrossEntropyGWAVX2_expnext_30:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_expnext_32
+	JMP         CrossEntropyGWAVX2_expnext_36
 
-CrossEntropyGWAVX2_exptail_31:
+CrossEntropyGWAVX2_exptail_35:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWAVX2_expdone_26
+	JE           CrossEntropyGWAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -14498,11 +14753,11 @@ CrossEntropyGWAVX2_exptail_31:
 	VANDPS       Y9, Y13, Y13
 	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
 	VADDPS       Y13, Y7, Y7
-	JMP          CrossEntropyGWAVX2_expdone_26
+	JMP          CrossEntropyGWAVX2_expdone_30
 
-CrossEntropyGWAVX2_expnext_32:
+CrossEntropyGWAVX2_expnext_36:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWAVX2_expdone_26
+	JE           CrossEntropyGWAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -14533,7 +14788,7 @@ CrossEntropyGWAVX2_expnext_32:
 	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
 	VADDPS       Y13, Y8, Y8
 
-CrossEntropyGWAVX2_expdone_26:
+CrossEntropyGWAVX2_expdone_30:
 	VEXTRACTF128 $0x01, Y1, X9
 	VMAXPS       X9, X1, X1
 	VMOVHLPS     X1, X1, X9
@@ -14543,14 +14798,14 @@ CrossEntropyGWAVX2_expdone_26:
 	VXORPS       X9, X9, X9
 	VADDSS       X9, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyGWAVX2_expfolded_23
+	JMP          CrossEntropyGWAVX2_expfolded_27
 
-CrossEntropyGWAVX2_explast_22:
+CrossEntropyGWAVX2_explast_26:
 	XORQ SI, SI
 
-CrossEntropyGWAVX2_explast32_33:
+CrossEntropyGWAVX2_explast32_37:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGWAVX2_explastrest_34
+	JAE         CrossEntropyGWAVX2_explastrest_38
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -14628,12 +14883,12 @@ CrossEntropyGWAVX2_explast32_33:
 	VMOVUPS     Y12, 96(R9)(SI*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGWAVX2_explast32_33
+	JMP         CrossEntropyGWAVX2_explast32_37
 
-CrossEntropyGWAVX2_explastrest_34:
+CrossEntropyGWAVX2_explastrest_38:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_explasttail_36
+	JAE         CrossEntropyGWAVX2_explasttail_40
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -14654,11 +14909,11 @@ CrossEntropyGWAVX2_explastrest_34:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_explastnext_37
+	JMP         CrossEntropyGWAVX2_explastnext_41
 
-CrossEntropyGWAVX2_explasttail_36:
+CrossEntropyGWAVX2_explasttail_40:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX2_explastdone_35
+	JE          CrossEntropyGWAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -14684,11 +14939,11 @@ CrossEntropyGWAVX2_explasttail_36:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y5, Y5
-	JMP         CrossEntropyGWAVX2_explastdone_35
+	JMP         CrossEntropyGWAVX2_explastdone_39
 
-CrossEntropyGWAVX2_explastnext_37:
+CrossEntropyGWAVX2_explastnext_41:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_explasttail_38
+	JAE         CrossEntropyGWAVX2_explasttail_42
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -14709,11 +14964,11 @@ CrossEntropyGWAVX2_explastnext_37:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_explastnext_39
+	JMP         CrossEntropyGWAVX2_explastnext_43
 
-CrossEntropyGWAVX2_explasttail_38:
+CrossEntropyGWAVX2_explasttail_42:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX2_explastdone_35
+	JE          CrossEntropyGWAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -14739,11 +14994,11 @@ CrossEntropyGWAVX2_explasttail_38:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y6, Y6
-	JMP         CrossEntropyGWAVX2_explastdone_35
+	JMP         CrossEntropyGWAVX2_explastdone_39
 
-CrossEntropyGWAVX2_explastnext_39:
+CrossEntropyGWAVX2_explastnext_43:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_explasttail_40
+	JAE         CrossEntropyGWAVX2_explasttail_44
 	VMOVUPS     (R8)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -14764,11 +15019,11 @@ CrossEntropyGWAVX2_explastnext_39:
 	VMOVUPS     Y12, (R9)(SI*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_explastnext_41
+	JMP         CrossEntropyGWAVX2_explastnext_45
 
-CrossEntropyGWAVX2_explasttail_40:
+CrossEntropyGWAVX2_explasttail_44:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX2_explastdone_35
+	JE          CrossEntropyGWAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -14794,11 +15049,11 @@ CrossEntropyGWAVX2_explasttail_40:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y7, Y7
-	JMP         CrossEntropyGWAVX2_explastdone_35
+	JMP         CrossEntropyGWAVX2_explastdone_39
 
-CrossEntropyGWAVX2_explastnext_41:
+CrossEntropyGWAVX2_explastnext_45:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX2_explastdone_35
+	JE          CrossEntropyGWAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        BX, R12
 	SHLQ        $0x02, R12
@@ -14825,8 +15080,8 @@ CrossEntropyGWAVX2_explastnext_41:
 	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
 	VADDPS      Y13, Y8, Y8
 
-CrossEntropyGWAVX2_explastdone_35:
-CrossEntropyGWAVX2_expfolded_23:
+CrossEntropyGWAVX2_explastdone_39:
+CrossEntropyGWAVX2_expfolded_27:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -14850,9 +15105,9 @@ CrossEntropyGWAVX2_expfolded_23:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyGWAVX2_out32_42:
+CrossEntropyGWAVX2_out32_46:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGWAVX2_outv_43
+	JAE         CrossEntropyGWAVX2_outv_47
 	VMOVUPS     (R9)(SI*4), Y10
 	VMULPS      Y6, Y10, Y10
 	VMULPS      (R11)(SI*4), Y9, Y11
@@ -14878,11 +15133,11 @@ CrossEntropyGWAVX2_out32_42:
 	VMULPS      Y8, Y11, Y11
 	VMOVUPS     Y11, 96(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGWAVX2_out32_42
+	JMP         CrossEntropyGWAVX2_out32_46
 
-CrossEntropyGWAVX2_outv_43:
+CrossEntropyGWAVX2_outv_47:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWAVX2_outtail_44
+	JAE         CrossEntropyGWAVX2_outtail_48
 	VMOVUPS     (R9)(SI*4), Y10
 	VMULPS      Y6, Y10, Y10
 	VMULPS      (R11)(SI*4), Y9, Y11
@@ -14890,11 +15145,11 @@ CrossEntropyGWAVX2_outv_43:
 	VMULPS      Y8, Y11, Y11
 	VMOVUPS     Y11, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWAVX2_outv_43
+	JMP         CrossEntropyGWAVX2_outv_47
 
-CrossEntropyGWAVX2_outtail_44:
+CrossEntropyGWAVX2_outtail_48:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWAVX2_outend_45
+	JE          CrossEntropyGWAVX2_outend_49
 	LEAQ        rowconsts<>+32(SB), R12
 	MOVQ        BX, R13
 	SHLQ        $0x02, R13
@@ -14908,7 +15163,7 @@ CrossEntropyGWAVX2_outtail_44:
 	VMULPS      Y8, Y6, Y6
 	VMASKMOVPS  Y6, Y10, (R9)(SI*4)
 
-CrossEntropyGWAVX2_outend_45:
+CrossEntropyGWAVX2_outend_49:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -14958,7 +15213,7 @@ CrossEntropyGWAVX2_outend_45:
 	CMPQ    DI, R10
 	JB      CrossEntropyGWAVX2_row
 
-CrossEntropyGWAVX2_end_17:
+CrossEntropyGWAVX2_end_21:
 	VZEROUPPER
 	RET
 
@@ -15019,116 +15274,134 @@ CrossEntropyGWSAVX2_block_1:
 	JB   CrossEntropyGWSAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (R8)(SI*4), R12
-	VMOVUPS    1024(SP), Y0
-	VMASKMOVPS (R8), Y0, Y2
-	VMASKMOVPS (R8)(SI*1), Y0, Y3
-	VMASKMOVPS (R8)(SI*2), Y0, Y4
-	VMASKMOVPS (R8)(R11*1), Y0, Y5
-	VMASKMOVPS (R12), Y0, Y6
-	VMASKMOVPS (R12)(SI*1), Y0, Y7
-	VMASKMOVPS (R12)(SI*2), Y0, Y8
-	VMASKMOVPS (R12)(R11*1), Y0, Y0
-	VUNPCKLPS  Y3, Y2, Y9
-	VUNPCKHPS  Y3, Y2, Y2
-	VUNPCKLPS  Y5, Y4, Y3
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y0, Y8, Y7
-	VUNPCKHPS  Y0, Y8, Y0
-	VSHUFPS    $0x44, Y3, Y9, Y8
-	VSHUFPS    $0xee, Y3, Y9, Y3
-	VSHUFPS    $0x44, Y4, Y2, Y9
-	VSHUFPS    $0xee, Y4, Y2, Y2
-	VSHUFPS    $0x44, Y7, Y5, Y4
+	LEAQ    (R8)(SI*4), R12
+	CMPQ    AX, $0x08
+	JB      CrossEntropyGWSAVX2_masked_5
+	VMOVUPS (R8), Y0
+	VMOVUPS (R8)(SI*1), Y2
+	VMOVUPS (R8)(SI*2), Y3
+	VMOVUPS (R8)(R11*1), Y4
+	VMOVUPS (R12), Y5
+	VMOVUPS (R12)(SI*1), Y6
+	VMOVUPS (R12)(SI*2), Y7
+	VMOVUPS (R12)(R11*1), Y8
+	JMP     CrossEntropyGWSAVX2_loaded_6
+
+CrossEntropyGWSAVX2_masked_5:
+	VMOVUPS    1024(SP), Y8
+	VMASKMOVPS (R8), Y8, Y0
+	VMASKMOVPS (R8)(SI*1), Y8, Y2
+	VMASKMOVPS (R8)(SI*2), Y8, Y3
+	VMASKMOVPS (R8)(R11*1), Y8, Y4
+	VMASKMOVPS (R12), Y8, Y5
+	VMASKMOVPS (R12)(SI*1), Y8, Y6
+	VMASKMOVPS (R12)(SI*2), Y8, Y7
+	VMASKMOVPS (R12)(R11*1), Y8, Y8
+
+CrossEntropyGWSAVX2_loaded_6:
+	VUNPCKLPS  Y2, Y0, Y9
+	VUNPCKHPS  Y2, Y0, Y0
+	VUNPCKLPS  Y4, Y3, Y2
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VSHUFPS    $0x44, Y2, Y9, Y8
+	VSHUFPS    $0xee, Y2, Y9, Y2
+	VSHUFPS    $0x44, Y3, Y0, Y9
+	VSHUFPS    $0xee, Y3, Y0, Y0
+	VSHUFPS    $0x44, Y6, Y4, Y3
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y7, Y5, Y6
 	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y0, Y6, Y7
-	VSHUFPS    $0xee, Y0, Y6, Y0
-	VPERM2F128 $0x20, Y4, Y8, Y6
-	VPERM2F128 $0x31, Y4, Y8, Y4
-	VPERM2F128 $0x20, Y5, Y3, Y8
-	VPERM2F128 $0x31, Y5, Y3, Y3
-	VPERM2F128 $0x20, Y7, Y9, Y5
-	VPERM2F128 $0x31, Y7, Y9, Y7
-	VPERM2F128 $0x20, Y0, Y2, Y9
-	VPERM2F128 $0x31, Y0, Y2, Y0
-	VMOVUPS    Y6, (SP)
+	VPERM2F128 $0x20, Y3, Y8, Y7
+	VPERM2F128 $0x31, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y4, Y2, Y8
+	VPERM2F128 $0x31, Y4, Y2, Y2
+	VPERM2F128 $0x20, Y6, Y9, Y4
+	VPERM2F128 $0x31, Y6, Y9, Y6
+	VPERM2F128 $0x20, Y5, Y0, Y9
+	VPERM2F128 $0x31, Y5, Y0, Y0
+	VMOVUPS    Y7, (SP)
 	VMOVUPS    Y8, 32(SP)
-	VMOVUPS    Y5, 64(SP)
+	VMOVUPS    Y4, 64(SP)
 	VMOVUPS    Y9, 96(SP)
-	VMOVUPS    Y4, 128(SP)
-	VMOVUPS    Y3, 160(SP)
-	VMOVUPS    Y7, 192(SP)
+	VMOVUPS    Y3, 128(SP)
+	VMOVUPS    Y2, 160(SP)
+	VMOVUPS    Y6, 192(SP)
 	VMOVUPS    Y0, 224(SP)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyGWSAVX2_nohigh_5
-	VMOVUPS    1056(SP), Y0
-	VMASKMOVPS 32(R8), Y0, Y2
-	VMASKMOVPS 32(R8)(SI*1), Y0, Y3
-	VMASKMOVPS 32(R8)(SI*2), Y0, Y4
-	VMASKMOVPS 32(R8)(R11*1), Y0, Y5
-	VMASKMOVPS 32(R12), Y0, Y6
-	VMASKMOVPS 32(R12)(SI*1), Y0, Y7
-	VMASKMOVPS 32(R12)(SI*2), Y0, Y8
-	VMASKMOVPS 32(R12)(R11*1), Y0, Y0
-	VUNPCKLPS  Y3, Y2, Y9
-	VUNPCKHPS  Y3, Y2, Y2
-	VUNPCKLPS  Y5, Y4, Y3
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y0, Y8, Y7
-	VUNPCKHPS  Y0, Y8, Y0
-	VSHUFPS    $0x44, Y3, Y9, Y8
-	VSHUFPS    $0xee, Y3, Y9, Y3
-	VSHUFPS    $0x44, Y4, Y2, Y9
-	VSHUFPS    $0xee, Y4, Y2, Y2
-	VSHUFPS    $0x44, Y7, Y5, Y4
+	JBE        CrossEntropyGWSAVX2_nohigh_7
+	VMOVUPS    1056(SP), Y8
+	VMASKMOVPS 32(R8), Y8, Y0
+	VMASKMOVPS 32(R8)(SI*1), Y8, Y2
+	VMASKMOVPS 32(R8)(SI*2), Y8, Y3
+	VMASKMOVPS 32(R8)(R11*1), Y8, Y4
+	VMASKMOVPS 32(R12), Y8, Y5
+	VMASKMOVPS 32(R12)(SI*1), Y8, Y6
+	VMASKMOVPS 32(R12)(SI*2), Y8, Y7
+	VMASKMOVPS 32(R12)(R11*1), Y8, Y8
+	VUNPCKLPS  Y2, Y0, Y9
+	VUNPCKHPS  Y2, Y0, Y0
+	VUNPCKLPS  Y4, Y3, Y2
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VSHUFPS    $0x44, Y2, Y9, Y8
+	VSHUFPS    $0xee, Y2, Y9, Y2
+	VSHUFPS    $0x44, Y3, Y0, Y9
+	VSHUFPS    $0xee, Y3, Y0, Y0
+	VSHUFPS    $0x44, Y6, Y4, Y3
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VSHUFPS    $0x44, Y7, Y5, Y6
 	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y0, Y6, Y7
-	VSHUFPS    $0xee, Y0, Y6, Y0
-	VPERM2F128 $0x20, Y4, Y8, Y6
-	VPERM2F128 $0x31, Y4, Y8, Y4
-	VPERM2F128 $0x20, Y5, Y3, Y8
-	VPERM2F128 $0x31, Y5, Y3, Y3
-	VPERM2F128 $0x20, Y7, Y9, Y5
-	VPERM2F128 $0x31, Y7, Y9, Y7
-	VPERM2F128 $0x20, Y0, Y2, Y9
-	VPERM2F128 $0x31, Y0, Y2, Y0
-	VMOVUPS    Y6, 256(SP)
+	VPERM2F128 $0x20, Y3, Y8, Y7
+	VPERM2F128 $0x31, Y3, Y8, Y3
+	VPERM2F128 $0x20, Y4, Y2, Y8
+	VPERM2F128 $0x31, Y4, Y2, Y2
+	VPERM2F128 $0x20, Y6, Y9, Y4
+	VPERM2F128 $0x31, Y6, Y9, Y6
+	VPERM2F128 $0x20, Y5, Y0, Y9
+	VPERM2F128 $0x31, Y5, Y0, Y0
+	VMOVUPS    Y7, 256(SP)
 	VMOVUPS    Y8, 288(SP)
-	VMOVUPS    Y5, 320(SP)
+	VMOVUPS    Y4, 320(SP)
 	VMOVUPS    Y9, 352(SP)
-	VMOVUPS    Y4, 384(SP)
-	VMOVUPS    Y3, 416(SP)
-	VMOVUPS    Y7, 448(SP)
+	VMOVUPS    Y3, 384(SP)
+	VMOVUPS    Y2, 416(SP)
+	VMOVUPS    Y6, 448(SP)
 	VMOVUPS    Y0, 480(SP)
 
-CrossEntropyGWSAVX2_nohigh_5:
-	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+CrossEntropyGWSAVX2_nohigh_7:
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VMOVAPS      Y0, Y2
 	MOVQ         R13, R14
 	ANDQ         $-64, R14
 	XORQ         R12, R12
-	JMP          CrossEntropyGWSAVX2_bmax_check_7
+	JMP          CrossEntropyGWSAVX2_bmax_check_9
 
-CrossEntropyGWSAVX2_bmax_6:
-	VMOVUPS (SP)(R12*1), Y2
-	VMAXPS  Y0, Y2, Y0
-	VMOVUPS 32(SP)(R12*1), Y2
-	VMAXPS  Y0, Y2, Y0
+CrossEntropyGWSAVX2_bmax_8:
+	VMOVUPS (SP)(R12*1), Y3
+	VMAXPS  Y0, Y3, Y0
+	VMOVUPS 32(SP)(R12*1), Y3
+	VMAXPS  Y2, Y3, Y2
 	ADDQ    $0x40, R12
 
-CrossEntropyGWSAVX2_bmax_check_7:
+CrossEntropyGWSAVX2_bmax_check_9:
 	CMPQ    R12, R14
-	JB      CrossEntropyGWSAVX2_bmax_6
+	JB      CrossEntropyGWSAVX2_bmax_8
 	CMPQ    R12, R13
-	JAE     CrossEntropyGWSAVX2_bmax_end_8
-	VMOVUPS (SP)(R12*1), Y2
-	VMAXPS  Y0, Y2, Y0
+	JAE     CrossEntropyGWSAVX2_bmax_end_10
+	VMOVUPS (SP)(R12*1), Y3
+	VMAXPS  Y0, Y3, Y0
 
-CrossEntropyGWSAVX2_bmax_end_8:
+CrossEntropyGWSAVX2_bmax_end_10:
+	VMAXPS  Y2, Y0, Y0
 	VXORPS  Y2, Y2, Y2
 	VADDPS  Y2, Y0, Y0
 	VXORPS  Y2, Y2, Y2
@@ -15154,9 +15427,9 @@ CrossEntropyGWSAVX2_bmax_end_8:
 	MOVQ    R13, R14
 	ANDQ    $-64, R14
 	XORQ    R12, R12
-	JMP     CrossEntropyGWSAVX2_bexp_check_10
+	JMP     CrossEntropyGWSAVX2_bexp_check_12
 
-CrossEntropyGWSAVX2_bexp_9:
+CrossEntropyGWSAVX2_bexp_11:
 	VMOVUPS      (SP)(R12*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -15223,11 +15496,11 @@ CrossEntropyGWSAVX2_bexp_9:
 	VMOVUPS      Y5, 544(SP)(R15*1)
 	ADDQ         $0x40, R12
 
-CrossEntropyGWSAVX2_bexp_check_10:
+CrossEntropyGWSAVX2_bexp_check_12:
 	CMPQ         R12, R14
-	JB           CrossEntropyGWSAVX2_bexp_9
+	JB           CrossEntropyGWSAVX2_bexp_11
 	CMPQ         R12, R13
-	JAE          CrossEntropyGWSAVX2_bexp_end_11
+	JAE          CrossEntropyGWSAVX2_bexp_end_13
 	VMOVUPS      (SP)(R12*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -15260,7 +15533,7 @@ CrossEntropyGWSAVX2_bexp_check_10:
 	VADDPS       512(SP)(R12*1), Y5, Y5
 	VMOVUPS      Y5, 512(SP)(R12*1)
 
-CrossEntropyGWSAVX2_bexp_end_11:
+CrossEntropyGWSAVX2_bexp_end_13:
 	VMOVUPS 512(SP), Y2
 	VMOVUPS 544(SP), Y3
 	VMOVUPS 576(SP), Y4
@@ -15309,9 +15582,9 @@ CrossEntropyGWSAVX2_bexp_end_11:
 	MOVQ         R13, R14
 	ANDQ         $-64, R14
 	XORQ         R12, R12
-	JMP          CrossEntropyGWSAVX2_bgrad_check_13
+	JMP          CrossEntropyGWSAVX2_bgrad_check_15
 
-CrossEntropyGWSAVX2_bgrad_12:
+CrossEntropyGWSAVX2_bgrad_14:
 	VMULPS       (SP)(R12*1), Y0, Y6
 	MOVQ         w+16(FP), R15
 	MOVQ         R12, BP
@@ -15332,11 +15605,11 @@ CrossEntropyGWSAVX2_bgrad_12:
 	VMOVUPS      Y7, 32(SP)(R12*1)
 	ADDQ         $0x40, R12
 
-CrossEntropyGWSAVX2_bgrad_check_13:
+CrossEntropyGWSAVX2_bgrad_check_15:
 	CMPQ         R12, R14
-	JB           CrossEntropyGWSAVX2_bgrad_12
+	JB           CrossEntropyGWSAVX2_bgrad_14
 	CMPQ         R12, R13
-	JAE          CrossEntropyGWSAVX2_bgrad_end_14
+	JAE          CrossEntropyGWSAVX2_bgrad_end_16
 	VMULPS       (SP)(R12*1), Y0, Y0
 	MOVQ         w+16(FP), R14
 	MOVQ         R12, R15
@@ -15347,7 +15620,7 @@ CrossEntropyGWSAVX2_bgrad_check_13:
 	VMULPS       Y4, Y5, Y5
 	VMOVUPS      Y5, (SP)(R12*1)
 
-CrossEntropyGWSAVX2_bgrad_end_14:
+CrossEntropyGWSAVX2_bgrad_end_16:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (R9)(SI*4), R12
 	VMOVUPS    (SP), Y0
@@ -15382,6 +15655,19 @@ CrossEntropyGWSAVX2_bgrad_end_14:
 	VPERM2F128 $0x31, Y7, Y10, Y7
 	VPERM2F128 $0x20, Y6, Y0, Y10
 	VPERM2F128 $0x31, Y6, Y0, Y0
+	CMPQ       AX, $0x08
+	JB         CrossEntropyGWSAVX2_masked_18
+	VMOVUPS    Y8, (R9)
+	VMOVUPS    Y9, (R9)(SI*1)
+	VMOVUPS    Y5, (R9)(SI*2)
+	VMOVUPS    Y10, (R9)(R11*1)
+	VMOVUPS    Y4, (R12)
+	VMOVUPS    Y3, (R12)(SI*1)
+	VMOVUPS    Y7, (R12)(SI*2)
+	VMOVUPS    Y0, (R12)(R11*1)
+	JMP        CrossEntropyGWSAVX2_loaded_19
+
+CrossEntropyGWSAVX2_masked_18:
 	VMOVUPS    1024(SP), Y6
 	VMASKMOVPS Y8, Y6, (R9)
 	VMASKMOVPS Y9, Y6, (R9)(SI*1)
@@ -15391,8 +15677,10 @@ CrossEntropyGWSAVX2_bgrad_end_14:
 	VMASKMOVPS Y3, Y6, (R12)(SI*1)
 	VMASKMOVPS Y7, Y6, (R12)(SI*2)
 	VMASKMOVPS Y0, Y6, (R12)(R11*1)
+
+CrossEntropyGWSAVX2_loaded_19:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyGWSAVX2_nohigh_16
+	JBE        CrossEntropyGWSAVX2_nohigh_20
 	VMOVUPS    256(SP), Y0
 	VMOVUPS    288(SP), Y3
 	VMOVUPS    320(SP), Y4
@@ -15435,7 +15723,7 @@ CrossEntropyGWSAVX2_bgrad_end_14:
 	VMASKMOVPS Y7, Y6, 32(R12)(SI*2)
 	VMASKMOVPS Y0, Y6, 32(R12)(R11*1)
 
-CrossEntropyGWSAVX2_nohigh_16:
+CrossEntropyGWSAVX2_nohigh_20:
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y2, Y0
@@ -15475,7 +15763,7 @@ CrossEntropyGWSAVX2_nohigh_16:
 
 CrossEntropyGWSAVX2_blockdone_2:
 	CMPQ DI, R10
-	JAE  CrossEntropyGWSAVX2_end_17
+	JAE  CrossEntropyGWSAVX2_end_21
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -15485,9 +15773,9 @@ CrossEntropyGWSAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y4
 	XORQ         SI, SI
 
-CrossEntropyGWSAVX2_max32_18:
+CrossEntropyGWSAVX2_max32_22:
 	CMPQ    SI, CX
-	JAE     CrossEntropyGWSAVX2_maxv_19
+	JAE     CrossEntropyGWSAVX2_maxv_23
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	VMOVUPS 32(R8)(SI*4), Y5
@@ -15497,19 +15785,19 @@ CrossEntropyGWSAVX2_max32_18:
 	VMOVUPS 96(R8)(SI*4), Y5
 	VMAXPS  Y4, Y5, Y4
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyGWSAVX2_max32_18
+	JMP     CrossEntropyGWSAVX2_max32_22
 
-CrossEntropyGWSAVX2_maxv_19:
+CrossEntropyGWSAVX2_maxv_23:
 	CMPQ    SI, DX
-	JAE     CrossEntropyGWSAVX2_maxtail_20
+	JAE     CrossEntropyGWSAVX2_maxtail_24
 	VMOVUPS (R8)(SI*4), Y5
 	VMAXPS  Y0, Y5, Y0
 	ADDQ    $0x08, SI
-	JMP     CrossEntropyGWSAVX2_maxv_19
+	JMP     CrossEntropyGWSAVX2_maxv_23
 
-CrossEntropyGWSAVX2_maxtail_20:
+CrossEntropyGWSAVX2_maxtail_24:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_maxfold_21
+	JE           CrossEntropyGWSAVX2_maxfold_25
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         BX, R12
 	SHLQ         $0x02, R12
@@ -15520,7 +15808,7 @@ CrossEntropyGWSAVX2_maxtail_20:
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
 
-CrossEntropyGWSAVX2_maxfold_21:
+CrossEntropyGWSAVX2_maxfold_25:
 	VMAXPS       Y3, Y0, Y0
 	VMAXPS       Y4, Y2, Y2
 	VMAXPS       Y2, Y0, Y0
@@ -15551,14 +15839,14 @@ CrossEntropyGWSAVX2_row:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyGWSAVX2_explast_22
+	JAE          CrossEntropyGWSAVX2_explast_26
 	LEAQ         (R8)(AX*4), R12
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-CrossEntropyGWSAVX2_exp32_24:
+CrossEntropyGWSAVX2_exp32_28:
 	CMPQ         SI, CX
-	JAE          CrossEntropyGWSAVX2_exprest_25
+	JAE          CrossEntropyGWSAVX2_exprest_29
 	VMOVUPS      (R12)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -15648,12 +15936,12 @@ CrossEntropyGWSAVX2_exp32_24:
 	VMOVUPS      Y13, 96(R9)(SI*4)
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropyGWSAVX2_exp32_24
+	JMP          CrossEntropyGWSAVX2_exp32_28
 
-CrossEntropyGWSAVX2_exprest_25:
+CrossEntropyGWSAVX2_exprest_29:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropyGWSAVX2_exptail_27
+	JAE          CrossEntropyGWSAVX2_exptail_31
 	VMOVUPS      (R12)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -15677,11 +15965,11 @@ CrossEntropyGWSAVX2_exprest_25:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGWSAVX2_expnext_28
+	JMP          CrossEntropyGWSAVX2_expnext_32
 
-CrossEntropyGWSAVX2_exptail_27:
+CrossEntropyGWSAVX2_exptail_31:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_expdone_26
+	JE           CrossEntropyGWSAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R13
 	MOVQ         BX, R14
 	SHLQ         $0x02, R14
@@ -15717,11 +16005,11 @@ CrossEntropyGWSAVX2_exptail_27:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropyGWSAVX2_expdone_26
+	JMP          CrossEntropyGWSAVX2_expdone_30
 
-CrossEntropyGWSAVX2_expnext_28:
+CrossEntropyGWSAVX2_expnext_32:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGWSAVX2_exptail_29
+	JAE          CrossEntropyGWSAVX2_exptail_33
 	VMOVUPS      (R12)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -15745,11 +16033,11 @@ CrossEntropyGWSAVX2_expnext_28:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGWSAVX2_expnext_30
+	JMP          CrossEntropyGWSAVX2_expnext_34
 
-CrossEntropyGWSAVX2_exptail_29:
+CrossEntropyGWSAVX2_exptail_33:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_expdone_26
+	JE           CrossEntropyGWSAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R13
 	MOVQ         BX, R14
 	SHLQ         $0x02, R14
@@ -15785,11 +16073,11 @@ CrossEntropyGWSAVX2_exptail_29:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropyGWSAVX2_expdone_26
+	JMP          CrossEntropyGWSAVX2_expdone_30
 
-CrossEntropyGWSAVX2_expnext_30:
+CrossEntropyGWSAVX2_expnext_34:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGWSAVX2_exptail_31
+	JAE          CrossEntropyGWSAVX2_exptail_35
 	VMOVUPS      (R12)(SI*4), Y10
 	VMAXPS       Y1, Y10, Y1
 	VMOVUPS      (R8)(SI*4), Y10
@@ -15813,11 +16101,11 @@ CrossEntropyGWSAVX2_expnext_30:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGWSAVX2_expnext_32
+	JMP          CrossEntropyGWSAVX2_expnext_36
 
-CrossEntropyGWSAVX2_exptail_31:
+CrossEntropyGWSAVX2_exptail_35:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_expdone_26
+	JE           CrossEntropyGWSAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R13
 	MOVQ         BX, R14
 	SHLQ         $0x02, R14
@@ -15853,11 +16141,11 @@ CrossEntropyGWSAVX2_exptail_31:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropyGWSAVX2_expdone_26
+	JMP          CrossEntropyGWSAVX2_expdone_30
 
-CrossEntropyGWSAVX2_expnext_32:
+CrossEntropyGWSAVX2_expnext_36:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_expdone_26
+	JE           CrossEntropyGWSAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R13
 	MOVQ         BX, R14
 	SHLQ         $0x02, R14
@@ -15894,7 +16182,7 @@ CrossEntropyGWSAVX2_expnext_32:
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropyGWSAVX2_expdone_26:
+CrossEntropyGWSAVX2_expdone_30:
 	VEXTRACTF128 $0x01, Y1, X10
 	VMAXPS       X10, X1, X1
 	VMOVHLPS     X1, X1, X10
@@ -15904,14 +16192,14 @@ CrossEntropyGWSAVX2_expdone_26:
 	VXORPS       X10, X10, X10
 	VADDSS       X10, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyGWSAVX2_expfolded_23
+	JMP          CrossEntropyGWSAVX2_expfolded_27
 
-CrossEntropyGWSAVX2_explast_22:
+CrossEntropyGWSAVX2_explast_26:
 	XORQ SI, SI
 
-CrossEntropyGWSAVX2_explast32_33:
+CrossEntropyGWSAVX2_explast32_37:
 	CMPQ         SI, CX
-	JAE          CrossEntropyGWSAVX2_explastrest_34
+	JAE          CrossEntropyGWSAVX2_explastrest_38
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
@@ -15993,12 +16281,12 @@ CrossEntropyGWSAVX2_explast32_33:
 	VMOVUPS      Y13, 96(R9)(SI*4)
 	VADDPS       Y13, Y9, Y9
 	ADDQ         $0x20, SI
-	JMP          CrossEntropyGWSAVX2_explast32_33
+	JMP          CrossEntropyGWSAVX2_explast32_37
 
-CrossEntropyGWSAVX2_explastrest_34:
+CrossEntropyGWSAVX2_explastrest_38:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ         SI, DX
-	JAE          CrossEntropyGWSAVX2_explasttail_36
+	JAE          CrossEntropyGWSAVX2_explasttail_40
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y2
@@ -16020,11 +16308,11 @@ CrossEntropyGWSAVX2_explastrest_34:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y6, Y6
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGWSAVX2_explastnext_37
+	JMP          CrossEntropyGWSAVX2_explastnext_41
 
-CrossEntropyGWSAVX2_explasttail_36:
+CrossEntropyGWSAVX2_explasttail_40:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_explastdone_35
+	JE           CrossEntropyGWSAVX2_explastdone_39
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -16056,11 +16344,11 @@ CrossEntropyGWSAVX2_explasttail_36:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y6, Y6
-	JMP          CrossEntropyGWSAVX2_explastdone_35
+	JMP          CrossEntropyGWSAVX2_explastdone_39
 
-CrossEntropyGWSAVX2_explastnext_37:
+CrossEntropyGWSAVX2_explastnext_41:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGWSAVX2_explasttail_38
+	JAE          CrossEntropyGWSAVX2_explasttail_42
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y3
@@ -16082,11 +16370,11 @@ CrossEntropyGWSAVX2_explastnext_37:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y7, Y7
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGWSAVX2_explastnext_39
+	JMP          CrossEntropyGWSAVX2_explastnext_43
 
-CrossEntropyGWSAVX2_explasttail_38:
+CrossEntropyGWSAVX2_explasttail_42:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_explastdone_35
+	JE           CrossEntropyGWSAVX2_explastdone_39
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -16118,11 +16406,11 @@ CrossEntropyGWSAVX2_explasttail_38:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y7, Y7
-	JMP          CrossEntropyGWSAVX2_explastdone_35
+	JMP          CrossEntropyGWSAVX2_explastdone_39
 
-CrossEntropyGWSAVX2_explastnext_39:
+CrossEntropyGWSAVX2_explastnext_43:
 	CMPQ         SI, DX
-	JAE          CrossEntropyGWSAVX2_explasttail_40
+	JAE          CrossEntropyGWSAVX2_explasttail_44
 	VMOVUPS      (R8)(SI*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VFMADD231PS  (R11)(SI*4), Y10, Y4
@@ -16144,11 +16432,11 @@ CrossEntropyGWSAVX2_explastnext_39:
 	VMOVUPS      Y13, (R9)(SI*4)
 	VADDPS       Y13, Y8, Y8
 	ADDQ         $0x08, SI
-	JMP          CrossEntropyGWSAVX2_explastnext_41
+	JMP          CrossEntropyGWSAVX2_explastnext_45
 
-CrossEntropyGWSAVX2_explasttail_40:
+CrossEntropyGWSAVX2_explasttail_44:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_explastdone_35
+	JE           CrossEntropyGWSAVX2_explastdone_39
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -16180,11 +16468,11 @@ CrossEntropyGWSAVX2_explasttail_40:
 	VANDPS       Y10, Y14, Y14
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y8, Y8
-	JMP          CrossEntropyGWSAVX2_explastdone_35
+	JMP          CrossEntropyGWSAVX2_explastdone_39
 
-CrossEntropyGWSAVX2_explastnext_41:
+CrossEntropyGWSAVX2_explastnext_45:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyGWSAVX2_explastdone_35
+	JE           CrossEntropyGWSAVX2_explastdone_39
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         BX, R13
 	SHLQ         $0x02, R13
@@ -16217,8 +16505,8 @@ CrossEntropyGWSAVX2_explastnext_41:
 	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
 	VADDPS       Y14, Y9, Y9
 
-CrossEntropyGWSAVX2_explastdone_35:
-CrossEntropyGWSAVX2_expfolded_23:
+CrossEntropyGWSAVX2_explastdone_39:
+CrossEntropyGWSAVX2_expfolded_27:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y8, Y6, Y6
 	VADDPS       Y9, Y7, Y7
@@ -16242,9 +16530,9 @@ CrossEntropyGWSAVX2_expfolded_23:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyGWSAVX2_out32_42:
+CrossEntropyGWSAVX2_out32_46:
 	CMPQ        SI, CX
-	JAE         CrossEntropyGWSAVX2_outv_43
+	JAE         CrossEntropyGWSAVX2_outv_47
 	VMOVUPS     (R9)(SI*4), Y11
 	VMULPS      Y7, Y11, Y11
 	VMULPS      (R11)(SI*4), Y10, Y12
@@ -16270,11 +16558,11 @@ CrossEntropyGWSAVX2_out32_42:
 	VMULPS      Y9, Y12, Y12
 	VMOVUPS     Y12, 96(R9)(SI*4)
 	ADDQ        $0x20, SI
-	JMP         CrossEntropyGWSAVX2_out32_42
+	JMP         CrossEntropyGWSAVX2_out32_46
 
-CrossEntropyGWSAVX2_outv_43:
+CrossEntropyGWSAVX2_outv_47:
 	CMPQ        SI, DX
-	JAE         CrossEntropyGWSAVX2_outtail_44
+	JAE         CrossEntropyGWSAVX2_outtail_48
 	VMOVUPS     (R9)(SI*4), Y11
 	VMULPS      Y7, Y11, Y11
 	VMULPS      (R11)(SI*4), Y10, Y12
@@ -16282,11 +16570,11 @@ CrossEntropyGWSAVX2_outv_43:
 	VMULPS      Y9, Y12, Y12
 	VMOVUPS     Y12, (R9)(SI*4)
 	ADDQ        $0x08, SI
-	JMP         CrossEntropyGWSAVX2_outv_43
+	JMP         CrossEntropyGWSAVX2_outv_47
 
-CrossEntropyGWSAVX2_outtail_44:
+CrossEntropyGWSAVX2_outtail_48:
 	CMPQ        BX, $0x00
-	JE          CrossEntropyGWSAVX2_outend_45
+	JE          CrossEntropyGWSAVX2_outend_49
 	LEAQ        rowconsts<>+32(SB), R12
 	MOVQ        BX, R13
 	SHLQ        $0x02, R13
@@ -16300,7 +16588,7 @@ CrossEntropyGWSAVX2_outtail_44:
 	VMULPS      Y9, Y7, Y7
 	VMASKMOVPS  Y7, Y11, (R9)(SI*4)
 
-CrossEntropyGWSAVX2_outend_45:
+CrossEntropyGWSAVX2_outend_49:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
@@ -16361,7 +16649,7 @@ CrossEntropyGWSAVX2_outend_45:
 	CMPQ    DI, R10
 	JB      CrossEntropyGWSAVX2_row
 
-CrossEntropyGWSAVX2_end_17:
+CrossEntropyGWSAVX2_end_21:
 	VZEROUPPER
 	RET
 
@@ -17488,93 +17776,108 @@ CrossEntropyLabelsPlainAVX2_block_1:
 	JB   CrossEntropyLabelsPlainAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (DX)(DI*4), R9
-	VMOVUPS    768(SP), Y3
-	VMASKMOVPS (DX), Y3, Y4
-	VMASKMOVPS (DX)(DI*1), Y3, Y5
-	VMASKMOVPS (DX)(DI*2), Y3, Y6
-	VMASKMOVPS (DX)(R8*1), Y3, Y7
-	VMASKMOVPS (R9), Y3, Y8
-	VMASKMOVPS (R9)(DI*1), Y3, Y9
-	VMASKMOVPS (R9)(DI*2), Y3, Y10
-	VMASKMOVPS (R9)(R8*1), Y3, Y3
-	VUNPCKLPS  Y5, Y4, Y11
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y3, Y10, Y9
-	VUNPCKHPS  Y3, Y10, Y3
-	VSHUFPS    $0x44, Y5, Y11, Y10
-	VSHUFPS    $0xee, Y5, Y11, Y5
-	VSHUFPS    $0x44, Y6, Y4, Y11
-	VSHUFPS    $0xee, Y6, Y4, Y4
-	VSHUFPS    $0x44, Y9, Y7, Y6
+	LEAQ    (DX)(DI*4), R9
+	CMPQ    AX, $0x08
+	JB      CrossEntropyLabelsPlainAVX2_masked_5
+	VMOVUPS (DX), Y3
+	VMOVUPS (DX)(DI*1), Y4
+	VMOVUPS (DX)(DI*2), Y5
+	VMOVUPS (DX)(R8*1), Y6
+	VMOVUPS (R9), Y7
+	VMOVUPS (R9)(DI*1), Y8
+	VMOVUPS (R9)(DI*2), Y9
+	VMOVUPS (R9)(R8*1), Y10
+	JMP     CrossEntropyLabelsPlainAVX2_loaded_6
+
+CrossEntropyLabelsPlainAVX2_masked_5:
+	VMOVUPS    768(SP), Y10
+	VMASKMOVPS (DX), Y10, Y3
+	VMASKMOVPS (DX)(DI*1), Y10, Y4
+	VMASKMOVPS (DX)(DI*2), Y10, Y5
+	VMASKMOVPS (DX)(R8*1), Y10, Y6
+	VMASKMOVPS (R9), Y10, Y7
+	VMASKMOVPS (R9)(DI*1), Y10, Y8
+	VMASKMOVPS (R9)(DI*2), Y10, Y9
+	VMASKMOVPS (R9)(R8*1), Y10, Y10
+
+CrossEntropyLabelsPlainAVX2_loaded_6:
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y3, Y8, Y9
-	VSHUFPS    $0xee, Y3, Y8, Y3
-	VPERM2F128 $0x20, Y6, Y10, Y8
-	VPERM2F128 $0x31, Y6, Y10, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y10
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y11, Y7
-	VPERM2F128 $0x31, Y9, Y11, Y9
-	VPERM2F128 $0x20, Y3, Y4, Y11
-	VPERM2F128 $0x31, Y3, Y4, Y3
-	VMOVUPS    Y8, (SP)
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    Y9, (SP)
 	VMOVUPS    Y10, 32(SP)
-	VMOVUPS    Y7, 64(SP)
+	VMOVUPS    Y6, 64(SP)
 	VMOVUPS    Y11, 96(SP)
-	VMOVUPS    Y6, 128(SP)
-	VMOVUPS    Y5, 160(SP)
-	VMOVUPS    Y9, 192(SP)
+	VMOVUPS    Y5, 128(SP)
+	VMOVUPS    Y4, 160(SP)
+	VMOVUPS    Y8, 192(SP)
 	VMOVUPS    Y3, 224(SP)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsPlainAVX2_nohigh_5
-	VMOVUPS    800(SP), Y3
-	VMASKMOVPS 32(DX), Y3, Y4
-	VMASKMOVPS 32(DX)(DI*1), Y3, Y5
-	VMASKMOVPS 32(DX)(DI*2), Y3, Y6
-	VMASKMOVPS 32(DX)(R8*1), Y3, Y7
-	VMASKMOVPS 32(R9), Y3, Y8
-	VMASKMOVPS 32(R9)(DI*1), Y3, Y9
-	VMASKMOVPS 32(R9)(DI*2), Y3, Y10
-	VMASKMOVPS 32(R9)(R8*1), Y3, Y3
-	VUNPCKLPS  Y5, Y4, Y11
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y3, Y10, Y9
-	VUNPCKHPS  Y3, Y10, Y3
-	VSHUFPS    $0x44, Y5, Y11, Y10
-	VSHUFPS    $0xee, Y5, Y11, Y5
-	VSHUFPS    $0x44, Y6, Y4, Y11
-	VSHUFPS    $0xee, Y6, Y4, Y4
-	VSHUFPS    $0x44, Y9, Y7, Y6
+	JBE        CrossEntropyLabelsPlainAVX2_nohigh_7
+	VMOVUPS    800(SP), Y10
+	VMASKMOVPS 32(DX), Y10, Y3
+	VMASKMOVPS 32(DX)(DI*1), Y10, Y4
+	VMASKMOVPS 32(DX)(DI*2), Y10, Y5
+	VMASKMOVPS 32(DX)(R8*1), Y10, Y6
+	VMASKMOVPS 32(R9), Y10, Y7
+	VMASKMOVPS 32(R9)(DI*1), Y10, Y8
+	VMASKMOVPS 32(R9)(DI*2), Y10, Y9
+	VMASKMOVPS 32(R9)(R8*1), Y10, Y10
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y3, Y8, Y9
-	VSHUFPS    $0xee, Y3, Y8, Y3
-	VPERM2F128 $0x20, Y6, Y10, Y8
-	VPERM2F128 $0x31, Y6, Y10, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y10
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y11, Y7
-	VPERM2F128 $0x31, Y9, Y11, Y9
-	VPERM2F128 $0x20, Y3, Y4, Y11
-	VPERM2F128 $0x31, Y3, Y4, Y3
-	VMOVUPS    Y8, 256(SP)
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    Y9, 256(SP)
 	VMOVUPS    Y10, 288(SP)
-	VMOVUPS    Y7, 320(SP)
+	VMOVUPS    Y6, 320(SP)
 	VMOVUPS    Y11, 352(SP)
-	VMOVUPS    Y6, 384(SP)
-	VMOVUPS    Y5, 416(SP)
-	VMOVUPS    Y9, 448(SP)
+	VMOVUPS    Y5, 384(SP)
+	VMOVUPS    Y4, 416(SP)
+	VMOVUPS    Y8, 448(SP)
 	VMOVUPS    Y3, 480(SP)
 
-CrossEntropyLabelsPlainAVX2_nohigh_5:
+CrossEntropyLabelsPlainAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
 	MOVQ     labels+24(FP), R9
 	VMOVDQU  (R9)(CX*4), Y3
@@ -17590,38 +17893,41 @@ CrossEntropyLabelsPlainAVX2_nohigh_5:
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
 	VXORPS Y5, Y5, Y5
 
-	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VMOVAPS      Y6, Y7
 	MOVQ         R10, R11
 	ANDQ         $-64, R11
 	XORQ         R9, R9
-	JMP          CrossEntropyLabelsPlainAVX2_bmax_check_7
+	JMP          CrossEntropyLabelsPlainAVX2_bmax_check_9
 
-CrossEntropyLabelsPlainAVX2_bmax_6:
-	VMOVUPS  (SP)(R9*1), Y7
-	VMAXPS   Y6, Y7, Y6
-	VPCMPEQD (SI)(R9*1), Y3, Y8
-	VANDPS   Y7, Y8, Y7
-	VORPS    Y7, Y5, Y5
-	VMOVUPS  32(SP)(R9*1), Y7
-	VMAXPS   Y6, Y7, Y6
-	VPCMPEQD 32(SI)(R9*1), Y3, Y8
-	VANDPS   Y7, Y8, Y7
-	VORPS    Y7, Y5, Y5
+CrossEntropyLabelsPlainAVX2_bmax_8:
+	VMOVUPS  (SP)(R9*1), Y8
+	VMAXPS   Y6, Y8, Y6
+	VPCMPEQD (SI)(R9*1), Y3, Y9
+	VANDPS   Y8, Y9, Y8
+	VORPS    Y8, Y5, Y5
+	VMOVUPS  32(SP)(R9*1), Y8
+	VMAXPS   Y7, Y8, Y7
+	VPCMPEQD 32(SI)(R9*1), Y3, Y9
+	VANDPS   Y8, Y9, Y8
+	VORPS    Y8, Y5, Y5
 	ADDQ     $0x40, R9
 
-CrossEntropyLabelsPlainAVX2_bmax_check_7:
+CrossEntropyLabelsPlainAVX2_bmax_check_9:
 	CMPQ     R9, R11
-	JB       CrossEntropyLabelsPlainAVX2_bmax_6
+	JB       CrossEntropyLabelsPlainAVX2_bmax_8
 	CMPQ     R9, R10
-	JAE      CrossEntropyLabelsPlainAVX2_bmax_end_8
-	VMOVUPS  (SP)(R9*1), Y7
-	VMAXPS   Y6, Y7, Y6
+	JAE      CrossEntropyLabelsPlainAVX2_bmax_end_10
+	VMOVUPS  (SP)(R9*1), Y8
+	VMAXPS   Y6, Y8, Y6
 	VPCMPEQD (SI)(R9*1), Y3, Y3
-	VANDPS   Y7, Y3, Y3
+	VANDPS   Y8, Y3, Y3
 	VORPS    Y3, Y5, Y5
 
-CrossEntropyLabelsPlainAVX2_bmax_end_8:
+CrossEntropyLabelsPlainAVX2_bmax_end_10:
+	VMAXPS Y7, Y6, Y6
 	VXORPS Y3, Y3, Y3
 	VADDPS Y3, Y6, Y6
 
@@ -17638,9 +17944,9 @@ CrossEntropyLabelsPlainAVX2_bmax_end_8:
 	MOVQ    R10, R11
 	ANDQ    $-64, R11
 	XORQ    R9, R9
-	JMP     CrossEntropyLabelsPlainAVX2_bexp_check_10
+	JMP     CrossEntropyLabelsPlainAVX2_bexp_check_12
 
-CrossEntropyLabelsPlainAVX2_bexp_9:
+CrossEntropyLabelsPlainAVX2_bexp_11:
 	VMOVUPS     (SP)(R9*1), Y3
 	VSUBPS      Y6, Y3, Y3
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
@@ -17685,11 +17991,11 @@ CrossEntropyLabelsPlainAVX2_bexp_9:
 	VMOVUPS     Y9, 544(SP)(R12*1)
 	ADDQ        $0x40, R9
 
-CrossEntropyLabelsPlainAVX2_bexp_check_10:
+CrossEntropyLabelsPlainAVX2_bexp_check_12:
 	CMPQ        R9, R11
-	JB          CrossEntropyLabelsPlainAVX2_bexp_9
+	JB          CrossEntropyLabelsPlainAVX2_bexp_11
 	CMPQ        R9, R10
-	JAE         CrossEntropyLabelsPlainAVX2_bexp_end_11
+	JAE         CrossEntropyLabelsPlainAVX2_bexp_end_13
 	VMOVUPS     (SP)(R9*1), Y3
 	VSUBPS      Y6, Y3, Y3
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
@@ -17711,7 +18017,7 @@ CrossEntropyLabelsPlainAVX2_bexp_check_10:
 	VADDPS      512(SP)(R9*1), Y9, Y9
 	VMOVUPS     Y9, 512(SP)(R9*1)
 
-CrossEntropyLabelsPlainAVX2_bexp_end_11:
+CrossEntropyLabelsPlainAVX2_bexp_end_13:
 	VMOVUPS 512(SP), Y3
 	VMOVUPS 544(SP), Y7
 	VMOVUPS 576(SP), Y8
@@ -17832,93 +18138,108 @@ CrossEntropyLabelsSAVX2_block_1:
 	JB   CrossEntropyLabelsSAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (DX)(DI*4), R9
-	VMOVUPS    768(SP), Y3
-	VMASKMOVPS (DX), Y3, Y4
-	VMASKMOVPS (DX)(DI*1), Y3, Y5
-	VMASKMOVPS (DX)(DI*2), Y3, Y6
-	VMASKMOVPS (DX)(R8*1), Y3, Y7
-	VMASKMOVPS (R9), Y3, Y8
-	VMASKMOVPS (R9)(DI*1), Y3, Y9
-	VMASKMOVPS (R9)(DI*2), Y3, Y10
-	VMASKMOVPS (R9)(R8*1), Y3, Y3
-	VUNPCKLPS  Y5, Y4, Y11
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y3, Y10, Y9
-	VUNPCKHPS  Y3, Y10, Y3
-	VSHUFPS    $0x44, Y5, Y11, Y10
-	VSHUFPS    $0xee, Y5, Y11, Y5
-	VSHUFPS    $0x44, Y6, Y4, Y11
-	VSHUFPS    $0xee, Y6, Y4, Y4
-	VSHUFPS    $0x44, Y9, Y7, Y6
+	LEAQ    (DX)(DI*4), R9
+	CMPQ    AX, $0x08
+	JB      CrossEntropyLabelsSAVX2_masked_5
+	VMOVUPS (DX), Y3
+	VMOVUPS (DX)(DI*1), Y4
+	VMOVUPS (DX)(DI*2), Y5
+	VMOVUPS (DX)(R8*1), Y6
+	VMOVUPS (R9), Y7
+	VMOVUPS (R9)(DI*1), Y8
+	VMOVUPS (R9)(DI*2), Y9
+	VMOVUPS (R9)(R8*1), Y10
+	JMP     CrossEntropyLabelsSAVX2_loaded_6
+
+CrossEntropyLabelsSAVX2_masked_5:
+	VMOVUPS    768(SP), Y10
+	VMASKMOVPS (DX), Y10, Y3
+	VMASKMOVPS (DX)(DI*1), Y10, Y4
+	VMASKMOVPS (DX)(DI*2), Y10, Y5
+	VMASKMOVPS (DX)(R8*1), Y10, Y6
+	VMASKMOVPS (R9), Y10, Y7
+	VMASKMOVPS (R9)(DI*1), Y10, Y8
+	VMASKMOVPS (R9)(DI*2), Y10, Y9
+	VMASKMOVPS (R9)(R8*1), Y10, Y10
+
+CrossEntropyLabelsSAVX2_loaded_6:
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y3, Y8, Y9
-	VSHUFPS    $0xee, Y3, Y8, Y3
-	VPERM2F128 $0x20, Y6, Y10, Y8
-	VPERM2F128 $0x31, Y6, Y10, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y10
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y11, Y7
-	VPERM2F128 $0x31, Y9, Y11, Y9
-	VPERM2F128 $0x20, Y3, Y4, Y11
-	VPERM2F128 $0x31, Y3, Y4, Y3
-	VMOVUPS    Y8, (SP)
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    Y9, (SP)
 	VMOVUPS    Y10, 32(SP)
-	VMOVUPS    Y7, 64(SP)
+	VMOVUPS    Y6, 64(SP)
 	VMOVUPS    Y11, 96(SP)
-	VMOVUPS    Y6, 128(SP)
-	VMOVUPS    Y5, 160(SP)
-	VMOVUPS    Y9, 192(SP)
+	VMOVUPS    Y5, 128(SP)
+	VMOVUPS    Y4, 160(SP)
+	VMOVUPS    Y8, 192(SP)
 	VMOVUPS    Y3, 224(SP)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsSAVX2_nohigh_5
-	VMOVUPS    800(SP), Y3
-	VMASKMOVPS 32(DX), Y3, Y4
-	VMASKMOVPS 32(DX)(DI*1), Y3, Y5
-	VMASKMOVPS 32(DX)(DI*2), Y3, Y6
-	VMASKMOVPS 32(DX)(R8*1), Y3, Y7
-	VMASKMOVPS 32(R9), Y3, Y8
-	VMASKMOVPS 32(R9)(DI*1), Y3, Y9
-	VMASKMOVPS 32(R9)(DI*2), Y3, Y10
-	VMASKMOVPS 32(R9)(R8*1), Y3, Y3
-	VUNPCKLPS  Y5, Y4, Y11
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y3, Y10, Y9
-	VUNPCKHPS  Y3, Y10, Y3
-	VSHUFPS    $0x44, Y5, Y11, Y10
-	VSHUFPS    $0xee, Y5, Y11, Y5
-	VSHUFPS    $0x44, Y6, Y4, Y11
-	VSHUFPS    $0xee, Y6, Y4, Y4
-	VSHUFPS    $0x44, Y9, Y7, Y6
+	JBE        CrossEntropyLabelsSAVX2_nohigh_7
+	VMOVUPS    800(SP), Y10
+	VMASKMOVPS 32(DX), Y10, Y3
+	VMASKMOVPS 32(DX)(DI*1), Y10, Y4
+	VMASKMOVPS 32(DX)(DI*2), Y10, Y5
+	VMASKMOVPS 32(DX)(R8*1), Y10, Y6
+	VMASKMOVPS 32(R9), Y10, Y7
+	VMASKMOVPS 32(R9)(DI*1), Y10, Y8
+	VMASKMOVPS 32(R9)(DI*2), Y10, Y9
+	VMASKMOVPS 32(R9)(R8*1), Y10, Y10
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y3, Y8, Y9
-	VSHUFPS    $0xee, Y3, Y8, Y3
-	VPERM2F128 $0x20, Y6, Y10, Y8
-	VPERM2F128 $0x31, Y6, Y10, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y10
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y11, Y7
-	VPERM2F128 $0x31, Y9, Y11, Y9
-	VPERM2F128 $0x20, Y3, Y4, Y11
-	VPERM2F128 $0x31, Y3, Y4, Y3
-	VMOVUPS    Y8, 256(SP)
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    Y9, 256(SP)
 	VMOVUPS    Y10, 288(SP)
-	VMOVUPS    Y7, 320(SP)
+	VMOVUPS    Y6, 320(SP)
 	VMOVUPS    Y11, 352(SP)
-	VMOVUPS    Y6, 384(SP)
-	VMOVUPS    Y5, 416(SP)
-	VMOVUPS    Y9, 448(SP)
+	VMOVUPS    Y5, 384(SP)
+	VMOVUPS    Y4, 416(SP)
+	VMOVUPS    Y8, 448(SP)
 	VMOVUPS    Y3, 480(SP)
 
-CrossEntropyLabelsSAVX2_nohigh_5:
+CrossEntropyLabelsSAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
 	MOVQ     labels+24(FP), R9
 	VMOVDQU  (R9)(CX*4), Y3
@@ -17934,38 +18255,41 @@ CrossEntropyLabelsSAVX2_nohigh_5:
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
 	VXORPS Y5, Y5, Y5
 
-	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VMOVAPS      Y6, Y7
 	MOVQ         R10, R11
 	ANDQ         $-64, R11
 	XORQ         R9, R9
-	JMP          CrossEntropyLabelsSAVX2_bmax_check_7
+	JMP          CrossEntropyLabelsSAVX2_bmax_check_9
 
-CrossEntropyLabelsSAVX2_bmax_6:
-	VMOVUPS  (SP)(R9*1), Y7
-	VMAXPS   Y6, Y7, Y6
-	VPCMPEQD (SI)(R9*1), Y3, Y8
-	VANDPS   Y7, Y8, Y7
-	VORPS    Y7, Y5, Y5
-	VMOVUPS  32(SP)(R9*1), Y7
-	VMAXPS   Y6, Y7, Y6
-	VPCMPEQD 32(SI)(R9*1), Y3, Y8
-	VANDPS   Y7, Y8, Y7
-	VORPS    Y7, Y5, Y5
+CrossEntropyLabelsSAVX2_bmax_8:
+	VMOVUPS  (SP)(R9*1), Y8
+	VMAXPS   Y6, Y8, Y6
+	VPCMPEQD (SI)(R9*1), Y3, Y9
+	VANDPS   Y8, Y9, Y8
+	VORPS    Y8, Y5, Y5
+	VMOVUPS  32(SP)(R9*1), Y8
+	VMAXPS   Y7, Y8, Y7
+	VPCMPEQD 32(SI)(R9*1), Y3, Y9
+	VANDPS   Y8, Y9, Y8
+	VORPS    Y8, Y5, Y5
 	ADDQ     $0x40, R9
 
-CrossEntropyLabelsSAVX2_bmax_check_7:
+CrossEntropyLabelsSAVX2_bmax_check_9:
 	CMPQ     R9, R11
-	JB       CrossEntropyLabelsSAVX2_bmax_6
+	JB       CrossEntropyLabelsSAVX2_bmax_8
 	CMPQ     R9, R10
-	JAE      CrossEntropyLabelsSAVX2_bmax_end_8
-	VMOVUPS  (SP)(R9*1), Y7
-	VMAXPS   Y6, Y7, Y6
+	JAE      CrossEntropyLabelsSAVX2_bmax_end_10
+	VMOVUPS  (SP)(R9*1), Y8
+	VMAXPS   Y6, Y8, Y6
 	VPCMPEQD (SI)(R9*1), Y3, Y3
-	VANDPS   Y7, Y3, Y3
+	VANDPS   Y8, Y3, Y3
 	VORPS    Y3, Y5, Y5
 
-CrossEntropyLabelsSAVX2_bmax_end_8:
+CrossEntropyLabelsSAVX2_bmax_end_10:
+	VMAXPS Y7, Y6, Y6
 	VXORPS Y3, Y3, Y3
 	VADDPS Y3, Y6, Y6
 
@@ -17982,9 +18306,9 @@ CrossEntropyLabelsSAVX2_bmax_end_8:
 	MOVQ    R10, R11
 	ANDQ    $-64, R11
 	XORQ    R9, R9
-	JMP     CrossEntropyLabelsSAVX2_bexp_check_10
+	JMP     CrossEntropyLabelsSAVX2_bexp_check_12
 
-CrossEntropyLabelsSAVX2_bexp_9:
+CrossEntropyLabelsSAVX2_bexp_11:
 	VMOVUPS     (SP)(R9*1), Y3
 	VSUBPS      Y6, Y3, Y3
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
@@ -18029,11 +18353,11 @@ CrossEntropyLabelsSAVX2_bexp_9:
 	VMOVUPS     Y9, 544(SP)(R12*1)
 	ADDQ        $0x40, R9
 
-CrossEntropyLabelsSAVX2_bexp_check_10:
+CrossEntropyLabelsSAVX2_bexp_check_12:
 	CMPQ        R9, R11
-	JB          CrossEntropyLabelsSAVX2_bexp_9
+	JB          CrossEntropyLabelsSAVX2_bexp_11
 	CMPQ        R9, R10
-	JAE         CrossEntropyLabelsSAVX2_bexp_end_11
+	JAE         CrossEntropyLabelsSAVX2_bexp_end_13
 	VMOVUPS     (SP)(R9*1), Y3
 	VSUBPS      Y6, Y3, Y3
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
@@ -18055,7 +18379,7 @@ CrossEntropyLabelsSAVX2_bexp_check_10:
 	VADDPS      512(SP)(R9*1), Y9, Y9
 	VMOVUPS     Y9, 512(SP)(R9*1)
 
-CrossEntropyLabelsSAVX2_bexp_end_11:
+CrossEntropyLabelsSAVX2_bexp_end_13:
 	VMOVUPS 512(SP), Y3
 	VMOVUPS 544(SP), Y7
 	VMOVUPS 576(SP), Y8
@@ -18190,93 +18514,108 @@ CrossEntropyLabelsWAVX2_block_1:
 	JB   CrossEntropyLabelsWAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (DX)(DI*4), R9
-	VMOVUPS    768(SP), Y3
-	VMASKMOVPS (DX), Y3, Y4
-	VMASKMOVPS (DX)(DI*1), Y3, Y5
-	VMASKMOVPS (DX)(DI*2), Y3, Y6
-	VMASKMOVPS (DX)(R8*1), Y3, Y7
-	VMASKMOVPS (R9), Y3, Y8
-	VMASKMOVPS (R9)(DI*1), Y3, Y9
-	VMASKMOVPS (R9)(DI*2), Y3, Y10
-	VMASKMOVPS (R9)(R8*1), Y3, Y3
-	VUNPCKLPS  Y5, Y4, Y11
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y3, Y10, Y9
-	VUNPCKHPS  Y3, Y10, Y3
-	VSHUFPS    $0x44, Y5, Y11, Y10
-	VSHUFPS    $0xee, Y5, Y11, Y5
-	VSHUFPS    $0x44, Y6, Y4, Y11
-	VSHUFPS    $0xee, Y6, Y4, Y4
-	VSHUFPS    $0x44, Y9, Y7, Y6
+	LEAQ    (DX)(DI*4), R9
+	CMPQ    AX, $0x08
+	JB      CrossEntropyLabelsWAVX2_masked_5
+	VMOVUPS (DX), Y3
+	VMOVUPS (DX)(DI*1), Y4
+	VMOVUPS (DX)(DI*2), Y5
+	VMOVUPS (DX)(R8*1), Y6
+	VMOVUPS (R9), Y7
+	VMOVUPS (R9)(DI*1), Y8
+	VMOVUPS (R9)(DI*2), Y9
+	VMOVUPS (R9)(R8*1), Y10
+	JMP     CrossEntropyLabelsWAVX2_loaded_6
+
+CrossEntropyLabelsWAVX2_masked_5:
+	VMOVUPS    768(SP), Y10
+	VMASKMOVPS (DX), Y10, Y3
+	VMASKMOVPS (DX)(DI*1), Y10, Y4
+	VMASKMOVPS (DX)(DI*2), Y10, Y5
+	VMASKMOVPS (DX)(R8*1), Y10, Y6
+	VMASKMOVPS (R9), Y10, Y7
+	VMASKMOVPS (R9)(DI*1), Y10, Y8
+	VMASKMOVPS (R9)(DI*2), Y10, Y9
+	VMASKMOVPS (R9)(R8*1), Y10, Y10
+
+CrossEntropyLabelsWAVX2_loaded_6:
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y3, Y8, Y9
-	VSHUFPS    $0xee, Y3, Y8, Y3
-	VPERM2F128 $0x20, Y6, Y10, Y8
-	VPERM2F128 $0x31, Y6, Y10, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y10
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y11, Y7
-	VPERM2F128 $0x31, Y9, Y11, Y9
-	VPERM2F128 $0x20, Y3, Y4, Y11
-	VPERM2F128 $0x31, Y3, Y4, Y3
-	VMOVUPS    Y8, (SP)
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    Y9, (SP)
 	VMOVUPS    Y10, 32(SP)
-	VMOVUPS    Y7, 64(SP)
+	VMOVUPS    Y6, 64(SP)
 	VMOVUPS    Y11, 96(SP)
-	VMOVUPS    Y6, 128(SP)
-	VMOVUPS    Y5, 160(SP)
-	VMOVUPS    Y9, 192(SP)
+	VMOVUPS    Y5, 128(SP)
+	VMOVUPS    Y4, 160(SP)
+	VMOVUPS    Y8, 192(SP)
 	VMOVUPS    Y3, 224(SP)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsWAVX2_nohigh_5
-	VMOVUPS    800(SP), Y3
-	VMASKMOVPS 32(DX), Y3, Y4
-	VMASKMOVPS 32(DX)(DI*1), Y3, Y5
-	VMASKMOVPS 32(DX)(DI*2), Y3, Y6
-	VMASKMOVPS 32(DX)(R8*1), Y3, Y7
-	VMASKMOVPS 32(R9), Y3, Y8
-	VMASKMOVPS 32(R9)(DI*1), Y3, Y9
-	VMASKMOVPS 32(R9)(DI*2), Y3, Y10
-	VMASKMOVPS 32(R9)(R8*1), Y3, Y3
-	VUNPCKLPS  Y5, Y4, Y11
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y3, Y10, Y9
-	VUNPCKHPS  Y3, Y10, Y3
-	VSHUFPS    $0x44, Y5, Y11, Y10
-	VSHUFPS    $0xee, Y5, Y11, Y5
-	VSHUFPS    $0x44, Y6, Y4, Y11
-	VSHUFPS    $0xee, Y6, Y4, Y4
-	VSHUFPS    $0x44, Y9, Y7, Y6
+	JBE        CrossEntropyLabelsWAVX2_nohigh_7
+	VMOVUPS    800(SP), Y10
+	VMASKMOVPS 32(DX), Y10, Y3
+	VMASKMOVPS 32(DX)(DI*1), Y10, Y4
+	VMASKMOVPS 32(DX)(DI*2), Y10, Y5
+	VMASKMOVPS 32(DX)(R8*1), Y10, Y6
+	VMASKMOVPS 32(R9), Y10, Y7
+	VMASKMOVPS 32(R9)(DI*1), Y10, Y8
+	VMASKMOVPS 32(R9)(DI*2), Y10, Y9
+	VMASKMOVPS 32(R9)(R8*1), Y10, Y10
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y3, Y8, Y9
-	VSHUFPS    $0xee, Y3, Y8, Y3
-	VPERM2F128 $0x20, Y6, Y10, Y8
-	VPERM2F128 $0x31, Y6, Y10, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y10
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y11, Y7
-	VPERM2F128 $0x31, Y9, Y11, Y9
-	VPERM2F128 $0x20, Y3, Y4, Y11
-	VPERM2F128 $0x31, Y3, Y4, Y3
-	VMOVUPS    Y8, 256(SP)
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    Y9, 256(SP)
 	VMOVUPS    Y10, 288(SP)
-	VMOVUPS    Y7, 320(SP)
+	VMOVUPS    Y6, 320(SP)
 	VMOVUPS    Y11, 352(SP)
-	VMOVUPS    Y6, 384(SP)
-	VMOVUPS    Y5, 416(SP)
-	VMOVUPS    Y9, 448(SP)
+	VMOVUPS    Y5, 384(SP)
+	VMOVUPS    Y4, 416(SP)
+	VMOVUPS    Y8, 448(SP)
 	VMOVUPS    Y3, 480(SP)
 
-CrossEntropyLabelsWAVX2_nohigh_5:
+CrossEntropyLabelsWAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
 	MOVQ     labels+24(FP), R9
 	VMOVDQU  (R9)(CX*4), Y3
@@ -18296,38 +18635,41 @@ CrossEntropyLabelsWAVX2_nohigh_5:
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
 	VXORPS Y4, Y4, Y4
 
-	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VMOVAPS      Y6, Y7
 	MOVQ         R10, R11
 	ANDQ         $-64, R11
 	XORQ         R9, R9
-	JMP          CrossEntropyLabelsWAVX2_bmax_check_7
+	JMP          CrossEntropyLabelsWAVX2_bmax_check_9
 
-CrossEntropyLabelsWAVX2_bmax_6:
-	VMOVUPS  (SP)(R9*1), Y7
-	VMAXPS   Y6, Y7, Y6
-	VPCMPEQD (SI)(R9*1), Y3, Y8
-	VANDPS   Y7, Y8, Y7
-	VORPS    Y7, Y4, Y4
-	VMOVUPS  32(SP)(R9*1), Y7
-	VMAXPS   Y6, Y7, Y6
-	VPCMPEQD 32(SI)(R9*1), Y3, Y8
-	VANDPS   Y7, Y8, Y7
-	VORPS    Y7, Y4, Y4
+CrossEntropyLabelsWAVX2_bmax_8:
+	VMOVUPS  (SP)(R9*1), Y8
+	VMAXPS   Y6, Y8, Y6
+	VPCMPEQD (SI)(R9*1), Y3, Y9
+	VANDPS   Y8, Y9, Y8
+	VORPS    Y8, Y4, Y4
+	VMOVUPS  32(SP)(R9*1), Y8
+	VMAXPS   Y7, Y8, Y7
+	VPCMPEQD 32(SI)(R9*1), Y3, Y9
+	VANDPS   Y8, Y9, Y8
+	VORPS    Y8, Y4, Y4
 	ADDQ     $0x40, R9
 
-CrossEntropyLabelsWAVX2_bmax_check_7:
+CrossEntropyLabelsWAVX2_bmax_check_9:
 	CMPQ     R9, R11
-	JB       CrossEntropyLabelsWAVX2_bmax_6
+	JB       CrossEntropyLabelsWAVX2_bmax_8
 	CMPQ     R9, R10
-	JAE      CrossEntropyLabelsWAVX2_bmax_end_8
-	VMOVUPS  (SP)(R9*1), Y7
-	VMAXPS   Y6, Y7, Y6
+	JAE      CrossEntropyLabelsWAVX2_bmax_end_10
+	VMOVUPS  (SP)(R9*1), Y8
+	VMAXPS   Y6, Y8, Y6
 	VPCMPEQD (SI)(R9*1), Y3, Y3
-	VANDPS   Y7, Y3, Y3
+	VANDPS   Y8, Y3, Y3
 	VORPS    Y3, Y4, Y4
 
-CrossEntropyLabelsWAVX2_bmax_end_8:
+CrossEntropyLabelsWAVX2_bmax_end_10:
+	VMAXPS Y7, Y6, Y6
 	VXORPS Y3, Y3, Y3
 	VADDPS Y3, Y6, Y6
 
@@ -18344,9 +18686,9 @@ CrossEntropyLabelsWAVX2_bmax_end_8:
 	MOVQ    R10, R11
 	ANDQ    $-64, R11
 	XORQ    R9, R9
-	JMP     CrossEntropyLabelsWAVX2_bexp_check_10
+	JMP     CrossEntropyLabelsWAVX2_bexp_check_12
 
-CrossEntropyLabelsWAVX2_bexp_9:
+CrossEntropyLabelsWAVX2_bexp_11:
 	VMOVUPS     (SP)(R9*1), Y3
 	VSUBPS      Y6, Y3, Y3
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
@@ -18391,11 +18733,11 @@ CrossEntropyLabelsWAVX2_bexp_9:
 	VMOVUPS     Y9, 544(SP)(R12*1)
 	ADDQ        $0x40, R9
 
-CrossEntropyLabelsWAVX2_bexp_check_10:
+CrossEntropyLabelsWAVX2_bexp_check_12:
 	CMPQ        R9, R11
-	JB          CrossEntropyLabelsWAVX2_bexp_9
+	JB          CrossEntropyLabelsWAVX2_bexp_11
 	CMPQ        R9, R10
-	JAE         CrossEntropyLabelsWAVX2_bexp_end_11
+	JAE         CrossEntropyLabelsWAVX2_bexp_end_13
 	VMOVUPS     (SP)(R9*1), Y3
 	VSUBPS      Y6, Y3, Y3
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
@@ -18417,7 +18759,7 @@ CrossEntropyLabelsWAVX2_bexp_check_10:
 	VADDPS      512(SP)(R9*1), Y9, Y9
 	VMOVUPS     Y9, 512(SP)(R9*1)
 
-CrossEntropyLabelsWAVX2_bexp_end_11:
+CrossEntropyLabelsWAVX2_bexp_end_13:
 	VMOVUPS 512(SP), Y3
 	VMOVUPS 544(SP), Y7
 	VMOVUPS 576(SP), Y8
@@ -18550,93 +18892,108 @@ CrossEntropyLabelsWSAVX2_block_1:
 	JB   CrossEntropyLabelsWSAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (DX)(DI*4), R9
-	VMOVUPS    768(SP), Y3
-	VMASKMOVPS (DX), Y3, Y4
-	VMASKMOVPS (DX)(DI*1), Y3, Y5
-	VMASKMOVPS (DX)(DI*2), Y3, Y6
-	VMASKMOVPS (DX)(R8*1), Y3, Y7
-	VMASKMOVPS (R9), Y3, Y8
-	VMASKMOVPS (R9)(DI*1), Y3, Y9
-	VMASKMOVPS (R9)(DI*2), Y3, Y10
-	VMASKMOVPS (R9)(R8*1), Y3, Y3
-	VUNPCKLPS  Y5, Y4, Y11
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y3, Y10, Y9
-	VUNPCKHPS  Y3, Y10, Y3
-	VSHUFPS    $0x44, Y5, Y11, Y10
-	VSHUFPS    $0xee, Y5, Y11, Y5
-	VSHUFPS    $0x44, Y6, Y4, Y11
-	VSHUFPS    $0xee, Y6, Y4, Y4
-	VSHUFPS    $0x44, Y9, Y7, Y6
+	LEAQ    (DX)(DI*4), R9
+	CMPQ    AX, $0x08
+	JB      CrossEntropyLabelsWSAVX2_masked_5
+	VMOVUPS (DX), Y3
+	VMOVUPS (DX)(DI*1), Y4
+	VMOVUPS (DX)(DI*2), Y5
+	VMOVUPS (DX)(R8*1), Y6
+	VMOVUPS (R9), Y7
+	VMOVUPS (R9)(DI*1), Y8
+	VMOVUPS (R9)(DI*2), Y9
+	VMOVUPS (R9)(R8*1), Y10
+	JMP     CrossEntropyLabelsWSAVX2_loaded_6
+
+CrossEntropyLabelsWSAVX2_masked_5:
+	VMOVUPS    768(SP), Y10
+	VMASKMOVPS (DX), Y10, Y3
+	VMASKMOVPS (DX)(DI*1), Y10, Y4
+	VMASKMOVPS (DX)(DI*2), Y10, Y5
+	VMASKMOVPS (DX)(R8*1), Y10, Y6
+	VMASKMOVPS (R9), Y10, Y7
+	VMASKMOVPS (R9)(DI*1), Y10, Y8
+	VMASKMOVPS (R9)(DI*2), Y10, Y9
+	VMASKMOVPS (R9)(R8*1), Y10, Y10
+
+CrossEntropyLabelsWSAVX2_loaded_6:
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y3, Y8, Y9
-	VSHUFPS    $0xee, Y3, Y8, Y3
-	VPERM2F128 $0x20, Y6, Y10, Y8
-	VPERM2F128 $0x31, Y6, Y10, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y10
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y11, Y7
-	VPERM2F128 $0x31, Y9, Y11, Y9
-	VPERM2F128 $0x20, Y3, Y4, Y11
-	VPERM2F128 $0x31, Y3, Y4, Y3
-	VMOVUPS    Y8, (SP)
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    Y9, (SP)
 	VMOVUPS    Y10, 32(SP)
-	VMOVUPS    Y7, 64(SP)
+	VMOVUPS    Y6, 64(SP)
 	VMOVUPS    Y11, 96(SP)
-	VMOVUPS    Y6, 128(SP)
-	VMOVUPS    Y5, 160(SP)
-	VMOVUPS    Y9, 192(SP)
+	VMOVUPS    Y5, 128(SP)
+	VMOVUPS    Y4, 160(SP)
+	VMOVUPS    Y8, 192(SP)
 	VMOVUPS    Y3, 224(SP)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsWSAVX2_nohigh_5
-	VMOVUPS    800(SP), Y3
-	VMASKMOVPS 32(DX), Y3, Y4
-	VMASKMOVPS 32(DX)(DI*1), Y3, Y5
-	VMASKMOVPS 32(DX)(DI*2), Y3, Y6
-	VMASKMOVPS 32(DX)(R8*1), Y3, Y7
-	VMASKMOVPS 32(R9), Y3, Y8
-	VMASKMOVPS 32(R9)(DI*1), Y3, Y9
-	VMASKMOVPS 32(R9)(DI*2), Y3, Y10
-	VMASKMOVPS 32(R9)(R8*1), Y3, Y3
-	VUNPCKLPS  Y5, Y4, Y11
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y3, Y10, Y9
-	VUNPCKHPS  Y3, Y10, Y3
-	VSHUFPS    $0x44, Y5, Y11, Y10
-	VSHUFPS    $0xee, Y5, Y11, Y5
-	VSHUFPS    $0x44, Y6, Y4, Y11
-	VSHUFPS    $0xee, Y6, Y4, Y4
-	VSHUFPS    $0x44, Y9, Y7, Y6
+	JBE        CrossEntropyLabelsWSAVX2_nohigh_7
+	VMOVUPS    800(SP), Y10
+	VMASKMOVPS 32(DX), Y10, Y3
+	VMASKMOVPS 32(DX)(DI*1), Y10, Y4
+	VMASKMOVPS 32(DX)(DI*2), Y10, Y5
+	VMASKMOVPS 32(DX)(R8*1), Y10, Y6
+	VMASKMOVPS 32(R9), Y10, Y7
+	VMASKMOVPS 32(R9)(DI*1), Y10, Y8
+	VMASKMOVPS 32(R9)(DI*2), Y10, Y9
+	VMASKMOVPS 32(R9)(R8*1), Y10, Y10
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y3, Y8, Y9
-	VSHUFPS    $0xee, Y3, Y8, Y3
-	VPERM2F128 $0x20, Y6, Y10, Y8
-	VPERM2F128 $0x31, Y6, Y10, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y10
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y11, Y7
-	VPERM2F128 $0x31, Y9, Y11, Y9
-	VPERM2F128 $0x20, Y3, Y4, Y11
-	VPERM2F128 $0x31, Y3, Y4, Y3
-	VMOVUPS    Y8, 256(SP)
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    Y9, 256(SP)
 	VMOVUPS    Y10, 288(SP)
-	VMOVUPS    Y7, 320(SP)
+	VMOVUPS    Y6, 320(SP)
 	VMOVUPS    Y11, 352(SP)
-	VMOVUPS    Y6, 384(SP)
-	VMOVUPS    Y5, 416(SP)
-	VMOVUPS    Y9, 448(SP)
+	VMOVUPS    Y5, 384(SP)
+	VMOVUPS    Y4, 416(SP)
+	VMOVUPS    Y8, 448(SP)
 	VMOVUPS    Y3, 480(SP)
 
-CrossEntropyLabelsWSAVX2_nohigh_5:
+CrossEntropyLabelsWSAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
 	MOVQ     labels+24(FP), R9
 	VMOVDQU  (R9)(CX*4), Y3
@@ -18656,38 +19013,41 @@ CrossEntropyLabelsWSAVX2_nohigh_5:
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
 	VXORPS Y4, Y4, Y4
 
-	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VMOVAPS      Y6, Y7
 	MOVQ         R10, R11
 	ANDQ         $-64, R11
 	XORQ         R9, R9
-	JMP          CrossEntropyLabelsWSAVX2_bmax_check_7
+	JMP          CrossEntropyLabelsWSAVX2_bmax_check_9
 
-CrossEntropyLabelsWSAVX2_bmax_6:
-	VMOVUPS  (SP)(R9*1), Y7
-	VMAXPS   Y6, Y7, Y6
-	VPCMPEQD (SI)(R9*1), Y3, Y8
-	VANDPS   Y7, Y8, Y7
-	VORPS    Y7, Y4, Y4
-	VMOVUPS  32(SP)(R9*1), Y7
-	VMAXPS   Y6, Y7, Y6
-	VPCMPEQD 32(SI)(R9*1), Y3, Y8
-	VANDPS   Y7, Y8, Y7
-	VORPS    Y7, Y4, Y4
+CrossEntropyLabelsWSAVX2_bmax_8:
+	VMOVUPS  (SP)(R9*1), Y8
+	VMAXPS   Y6, Y8, Y6
+	VPCMPEQD (SI)(R9*1), Y3, Y9
+	VANDPS   Y8, Y9, Y8
+	VORPS    Y8, Y4, Y4
+	VMOVUPS  32(SP)(R9*1), Y8
+	VMAXPS   Y7, Y8, Y7
+	VPCMPEQD 32(SI)(R9*1), Y3, Y9
+	VANDPS   Y8, Y9, Y8
+	VORPS    Y8, Y4, Y4
 	ADDQ     $0x40, R9
 
-CrossEntropyLabelsWSAVX2_bmax_check_7:
+CrossEntropyLabelsWSAVX2_bmax_check_9:
 	CMPQ     R9, R11
-	JB       CrossEntropyLabelsWSAVX2_bmax_6
+	JB       CrossEntropyLabelsWSAVX2_bmax_8
 	CMPQ     R9, R10
-	JAE      CrossEntropyLabelsWSAVX2_bmax_end_8
-	VMOVUPS  (SP)(R9*1), Y7
-	VMAXPS   Y6, Y7, Y6
+	JAE      CrossEntropyLabelsWSAVX2_bmax_end_10
+	VMOVUPS  (SP)(R9*1), Y8
+	VMAXPS   Y6, Y8, Y6
 	VPCMPEQD (SI)(R9*1), Y3, Y3
-	VANDPS   Y7, Y3, Y3
+	VANDPS   Y8, Y3, Y3
 	VORPS    Y3, Y4, Y4
 
-CrossEntropyLabelsWSAVX2_bmax_end_8:
+CrossEntropyLabelsWSAVX2_bmax_end_10:
+	VMAXPS Y7, Y6, Y6
 	VXORPS Y3, Y3, Y3
 	VADDPS Y3, Y6, Y6
 
@@ -18704,9 +19064,9 @@ CrossEntropyLabelsWSAVX2_bmax_end_8:
 	MOVQ    R10, R11
 	ANDQ    $-64, R11
 	XORQ    R9, R9
-	JMP     CrossEntropyLabelsWSAVX2_bexp_check_10
+	JMP     CrossEntropyLabelsWSAVX2_bexp_check_12
 
-CrossEntropyLabelsWSAVX2_bexp_9:
+CrossEntropyLabelsWSAVX2_bexp_11:
 	VMOVUPS     (SP)(R9*1), Y3
 	VSUBPS      Y6, Y3, Y3
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
@@ -18751,11 +19111,11 @@ CrossEntropyLabelsWSAVX2_bexp_9:
 	VMOVUPS     Y9, 544(SP)(R12*1)
 	ADDQ        $0x40, R9
 
-CrossEntropyLabelsWSAVX2_bexp_check_10:
+CrossEntropyLabelsWSAVX2_bexp_check_12:
 	CMPQ        R9, R11
-	JB          CrossEntropyLabelsWSAVX2_bexp_9
+	JB          CrossEntropyLabelsWSAVX2_bexp_11
 	CMPQ        R9, R10
-	JAE         CrossEntropyLabelsWSAVX2_bexp_end_11
+	JAE         CrossEntropyLabelsWSAVX2_bexp_end_13
 	VMOVUPS     (SP)(R9*1), Y3
 	VSUBPS      Y6, Y3, Y3
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
@@ -18777,7 +19137,7 @@ CrossEntropyLabelsWSAVX2_bexp_check_10:
 	VADDPS      512(SP)(R9*1), Y9, Y9
 	VMOVUPS     Y9, 512(SP)(R9*1)
 
-CrossEntropyLabelsWSAVX2_bexp_end_11:
+CrossEntropyLabelsWSAVX2_bexp_end_13:
 	VMOVUPS 512(SP), Y3
 	VMOVUPS 544(SP), Y7
 	VMOVUPS 576(SP), Y8
@@ -18901,93 +19261,108 @@ CrossEntropyLabelsGAVX2_block_1:
 	JB   CrossEntropyLabelsGAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (DX)(R8*4), R10
-	VMOVUPS    768(SP), Y3
-	VMASKMOVPS (DX), Y3, Y4
-	VMASKMOVPS (DX)(R8*1), Y3, Y5
-	VMASKMOVPS (DX)(R8*2), Y3, Y6
-	VMASKMOVPS (DX)(R9*1), Y3, Y7
-	VMASKMOVPS (R10), Y3, Y8
-	VMASKMOVPS (R10)(R8*1), Y3, Y9
-	VMASKMOVPS (R10)(R8*2), Y3, Y10
-	VMASKMOVPS (R10)(R9*1), Y3, Y3
-	VUNPCKLPS  Y5, Y4, Y11
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y3, Y10, Y9
-	VUNPCKHPS  Y3, Y10, Y3
-	VSHUFPS    $0x44, Y5, Y11, Y10
-	VSHUFPS    $0xee, Y5, Y11, Y5
-	VSHUFPS    $0x44, Y6, Y4, Y11
-	VSHUFPS    $0xee, Y6, Y4, Y4
-	VSHUFPS    $0x44, Y9, Y7, Y6
+	LEAQ    (DX)(R8*4), R10
+	CMPQ    AX, $0x08
+	JB      CrossEntropyLabelsGAVX2_masked_5
+	VMOVUPS (DX), Y3
+	VMOVUPS (DX)(R8*1), Y4
+	VMOVUPS (DX)(R8*2), Y5
+	VMOVUPS (DX)(R9*1), Y6
+	VMOVUPS (R10), Y7
+	VMOVUPS (R10)(R8*1), Y8
+	VMOVUPS (R10)(R8*2), Y9
+	VMOVUPS (R10)(R9*1), Y10
+	JMP     CrossEntropyLabelsGAVX2_loaded_6
+
+CrossEntropyLabelsGAVX2_masked_5:
+	VMOVUPS    768(SP), Y10
+	VMASKMOVPS (DX), Y10, Y3
+	VMASKMOVPS (DX)(R8*1), Y10, Y4
+	VMASKMOVPS (DX)(R8*2), Y10, Y5
+	VMASKMOVPS (DX)(R9*1), Y10, Y6
+	VMASKMOVPS (R10), Y10, Y7
+	VMASKMOVPS (R10)(R8*1), Y10, Y8
+	VMASKMOVPS (R10)(R8*2), Y10, Y9
+	VMASKMOVPS (R10)(R9*1), Y10, Y10
+
+CrossEntropyLabelsGAVX2_loaded_6:
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y3, Y8, Y9
-	VSHUFPS    $0xee, Y3, Y8, Y3
-	VPERM2F128 $0x20, Y6, Y10, Y8
-	VPERM2F128 $0x31, Y6, Y10, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y10
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y11, Y7
-	VPERM2F128 $0x31, Y9, Y11, Y9
-	VPERM2F128 $0x20, Y3, Y4, Y11
-	VPERM2F128 $0x31, Y3, Y4, Y3
-	VMOVUPS    Y8, (SP)
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    Y9, (SP)
 	VMOVUPS    Y10, 32(SP)
-	VMOVUPS    Y7, 64(SP)
+	VMOVUPS    Y6, 64(SP)
 	VMOVUPS    Y11, 96(SP)
-	VMOVUPS    Y6, 128(SP)
-	VMOVUPS    Y5, 160(SP)
-	VMOVUPS    Y9, 192(SP)
+	VMOVUPS    Y5, 128(SP)
+	VMOVUPS    Y4, 160(SP)
+	VMOVUPS    Y8, 192(SP)
 	VMOVUPS    Y3, 224(SP)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGAVX2_nohigh_5
-	VMOVUPS    800(SP), Y3
-	VMASKMOVPS 32(DX), Y3, Y4
-	VMASKMOVPS 32(DX)(R8*1), Y3, Y5
-	VMASKMOVPS 32(DX)(R8*2), Y3, Y6
-	VMASKMOVPS 32(DX)(R9*1), Y3, Y7
-	VMASKMOVPS 32(R10), Y3, Y8
-	VMASKMOVPS 32(R10)(R8*1), Y3, Y9
-	VMASKMOVPS 32(R10)(R8*2), Y3, Y10
-	VMASKMOVPS 32(R10)(R9*1), Y3, Y3
-	VUNPCKLPS  Y5, Y4, Y11
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y3, Y10, Y9
-	VUNPCKHPS  Y3, Y10, Y3
-	VSHUFPS    $0x44, Y5, Y11, Y10
-	VSHUFPS    $0xee, Y5, Y11, Y5
-	VSHUFPS    $0x44, Y6, Y4, Y11
-	VSHUFPS    $0xee, Y6, Y4, Y4
-	VSHUFPS    $0x44, Y9, Y7, Y6
+	JBE        CrossEntropyLabelsGAVX2_nohigh_7
+	VMOVUPS    800(SP), Y10
+	VMASKMOVPS 32(DX), Y10, Y3
+	VMASKMOVPS 32(DX)(R8*1), Y10, Y4
+	VMASKMOVPS 32(DX)(R8*2), Y10, Y5
+	VMASKMOVPS 32(DX)(R9*1), Y10, Y6
+	VMASKMOVPS 32(R10), Y10, Y7
+	VMASKMOVPS 32(R10)(R8*1), Y10, Y8
+	VMASKMOVPS 32(R10)(R8*2), Y10, Y9
+	VMASKMOVPS 32(R10)(R9*1), Y10, Y10
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y3, Y8, Y9
-	VSHUFPS    $0xee, Y3, Y8, Y3
-	VPERM2F128 $0x20, Y6, Y10, Y8
-	VPERM2F128 $0x31, Y6, Y10, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y10
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y11, Y7
-	VPERM2F128 $0x31, Y9, Y11, Y9
-	VPERM2F128 $0x20, Y3, Y4, Y11
-	VPERM2F128 $0x31, Y3, Y4, Y3
-	VMOVUPS    Y8, 256(SP)
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    Y9, 256(SP)
 	VMOVUPS    Y10, 288(SP)
-	VMOVUPS    Y7, 320(SP)
+	VMOVUPS    Y6, 320(SP)
 	VMOVUPS    Y11, 352(SP)
-	VMOVUPS    Y6, 384(SP)
-	VMOVUPS    Y5, 416(SP)
-	VMOVUPS    Y9, 448(SP)
+	VMOVUPS    Y5, 384(SP)
+	VMOVUPS    Y4, 416(SP)
+	VMOVUPS    Y8, 448(SP)
 	VMOVUPS    Y3, 480(SP)
 
-CrossEntropyLabelsGAVX2_nohigh_5:
+CrossEntropyLabelsGAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
 	MOVQ     labels+24(FP), R10
 	VMOVDQU  (R10)(CX*4), Y3
@@ -18997,54 +19372,57 @@ CrossEntropyLabelsGAVX2_nohigh_5:
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
 	VBROADCASTSS keep+40(FP), Y5
-	VANDPS       Y4, Y5, Y5
-	VBROADCASTSS inv+44(FP), Y6
-	VMULPS       Y5, Y6, Y6
+	VANDPS       Y4, Y5, Y4
+	VBROADCASTSS inv+44(FP), Y5
+	VMULPS       Y4, Y5, Y5
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VXORPS Y7, Y7, Y7
+	VXORPS Y6, Y6, Y6
 
-	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1580(SB), Y8
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
+	VMOVAPS      Y7, Y8
 	MOVQ         R11, R12
 	ANDQ         $-64, R12
 	XORQ         R10, R10
-	JMP          CrossEntropyLabelsGAVX2_bmax_check_7
+	JMP          CrossEntropyLabelsGAVX2_bmax_check_9
 
-CrossEntropyLabelsGAVX2_bmax_6:
+CrossEntropyLabelsGAVX2_bmax_8:
 	VMOVUPS  (SP)(R10*1), Y9
-	VMAXPS   Y8, Y9, Y8
+	VMAXPS   Y7, Y9, Y7
 	VPCMPEQD (DI)(R10*1), Y3, Y10
 	VANDPS   Y9, Y10, Y9
-	VORPS    Y9, Y7, Y7
-	VANDPS   Y6, Y10, Y10
+	VORPS    Y9, Y6, Y6
+	VANDPS   Y5, Y10, Y10
 	VMOVUPS  Y10, 864(SP)(R10*1)
 	VMOVUPS  32(SP)(R10*1), Y9
 	VMAXPS   Y8, Y9, Y8
 	VPCMPEQD 32(DI)(R10*1), Y3, Y10
 	VANDPS   Y9, Y10, Y9
-	VORPS    Y9, Y7, Y7
-	VANDPS   Y6, Y10, Y10
+	VORPS    Y9, Y6, Y6
+	VANDPS   Y5, Y10, Y10
 	VMOVUPS  Y10, 896(SP)(R10*1)
 	ADDQ     $0x40, R10
 
-CrossEntropyLabelsGAVX2_bmax_check_7:
+CrossEntropyLabelsGAVX2_bmax_check_9:
 	CMPQ     R10, R12
-	JB       CrossEntropyLabelsGAVX2_bmax_6
+	JB       CrossEntropyLabelsGAVX2_bmax_8
 	CMPQ     R10, R11
-	JAE      CrossEntropyLabelsGAVX2_bmax_end_8
+	JAE      CrossEntropyLabelsGAVX2_bmax_end_10
 	VMOVUPS  (SP)(R10*1), Y9
-	VMAXPS   Y8, Y9, Y8
+	VMAXPS   Y7, Y9, Y7
 	VPCMPEQD (DI)(R10*1), Y3, Y3
 	VANDPS   Y9, Y3, Y9
-	VORPS    Y9, Y7, Y7
-	VANDPS   Y6, Y3, Y3
+	VORPS    Y9, Y6, Y6
+	VANDPS   Y5, Y3, Y3
 	VMOVUPS  Y3, 864(SP)(R10*1)
 
-CrossEntropyLabelsGAVX2_bmax_end_8:
+CrossEntropyLabelsGAVX2_bmax_end_10:
+	VMAXPS Y8, Y7, Y7
 	VXORPS Y3, Y3, Y3
-	VADDPS Y3, Y8, Y8
+	VADDPS Y3, Y7, Y7
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -19059,182 +19437,183 @@ CrossEntropyLabelsGAVX2_bmax_end_8:
 	MOVQ    R11, R12
 	ANDQ    $-64, R12
 	XORQ    R10, R10
-	JMP     CrossEntropyLabelsGAVX2_bexp_check_10
+	JMP     CrossEntropyLabelsGAVX2_bexp_check_12
 
-CrossEntropyLabelsGAVX2_bexp_9:
+CrossEntropyLabelsGAVX2_bexp_11:
 	VMOVUPS     (SP)(R10*1), Y3
-	VSUBPS      Y8, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
-	VMOVAPS     Y1, Y9
-	VFMADD213PS Y0, Y3, Y9
-	VPSLLD      $0x17, Y9, Y10
-	VSUBPS      Y0, Y9, Y9
-	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
-	VMOVAPS     Y2, Y9
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
-	VMULPS      Y10, Y3, Y3
-	VFMADD231PS Y9, Y3, Y10
-	VANDNPS     Y10, Y6, Y10
-	VMOVUPS     Y10, (SP)(R10*1)
+	VSUBPS      Y7, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y5
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y5, Y9
+	VMOVUPS     Y9, (SP)(R10*1)
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
-	VADDPS      512(SP)(R13*1), Y10, Y10
-	VMOVUPS     Y10, 512(SP)(R13*1)
+	VADDPS      512(SP)(R13*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R13*1)
 	VMOVUPS     32(SP)(R10*1), Y3
-	VSUBPS      Y8, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
-	VMOVAPS     Y1, Y9
-	VFMADD213PS Y0, Y3, Y9
-	VPSLLD      $0x17, Y9, Y10
-	VSUBPS      Y0, Y9, Y9
-	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
-	VMOVAPS     Y2, Y9
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
-	VMULPS      Y10, Y3, Y3
-	VFMADD231PS Y9, Y3, Y10
-	VANDNPS     Y10, Y6, Y10
-	VMOVUPS     Y10, 32(SP)(R10*1)
+	VSUBPS      Y7, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y5
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y5, Y9
+	VMOVUPS     Y9, 32(SP)(R10*1)
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
-	VADDPS      544(SP)(R13*1), Y10, Y10
-	VMOVUPS     Y10, 544(SP)(R13*1)
+	VADDPS      544(SP)(R13*1), Y9, Y9
+	VMOVUPS     Y9, 544(SP)(R13*1)
 	ADDQ        $0x40, R10
 
-CrossEntropyLabelsGAVX2_bexp_check_10:
+CrossEntropyLabelsGAVX2_bexp_check_12:
 	CMPQ        R10, R12
-	JB          CrossEntropyLabelsGAVX2_bexp_9
+	JB          CrossEntropyLabelsGAVX2_bexp_11
 	CMPQ        R10, R11
-	JAE         CrossEntropyLabelsGAVX2_bexp_end_11
+	JAE         CrossEntropyLabelsGAVX2_bexp_end_13
 	VMOVUPS     (SP)(R10*1), Y3
-	VSUBPS      Y8, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
-	VMOVAPS     Y1, Y9
-	VFMADD213PS Y0, Y3, Y9
-	VPSLLD      $0x17, Y9, Y10
-	VSUBPS      Y0, Y9, Y9
-	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
-	VMOVAPS     Y2, Y9
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
-	VMULPS      Y10, Y3, Y3
-	VFMADD231PS Y9, Y3, Y10
-	VANDNPS     Y10, Y6, Y10
-	VMOVUPS     Y10, (SP)(R10*1)
+	VSUBPS      Y7, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y5
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y5, Y9
+	VMOVUPS     Y9, (SP)(R10*1)
 	ANDQ        $0x000000ff, R10
-	VADDPS      512(SP)(R10*1), Y10, Y10
-	VMOVUPS     Y10, 512(SP)(R10*1)
+	VADDPS      512(SP)(R10*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R10*1)
 
-CrossEntropyLabelsGAVX2_bexp_end_11:
+CrossEntropyLabelsGAVX2_bexp_end_13:
 	VMOVUPS 512(SP), Y3
-	VMOVUPS 544(SP), Y6
-	VMOVUPS 576(SP), Y9
-	VMOVUPS 608(SP), Y10
-	VMOVUPS 640(SP), Y11
-	VMOVUPS 672(SP), Y12
-	VMOVUPS 704(SP), Y13
-	VMOVUPS 736(SP), Y14
-	VADDPS  Y6, Y3, Y3
-	VADDPS  Y10, Y9, Y9
-	VADDPS  Y12, Y11, Y11
-	VADDPS  Y14, Y13, Y13
-	VADDPS  Y9, Y3, Y3
-	VADDPS  Y13, Y11, Y11
-	VADDPS  Y11, Y3, Y3
-	VSUBPS  Y8, Y7, Y7
-	VMOVUPS Y7, 1376(SP)
+	VMOVUPS 544(SP), Y5
+	VMOVUPS 576(SP), Y8
+	VMOVUPS 608(SP), Y9
+	VMOVUPS 640(SP), Y10
+	VMOVUPS 672(SP), Y11
+	VMOVUPS 704(SP), Y12
+	VMOVUPS 736(SP), Y13
+	VADDPS  Y5, Y3, Y3
+	VADDPS  Y9, Y8, Y8
+	VADDPS  Y11, Y10, Y10
+	VADDPS  Y13, Y12, Y12
+	VADDPS  Y8, Y3, Y3
+	VADDPS  Y12, Y10, Y10
+	VADDPS  Y10, Y3, Y3
+	VSUBPS  Y7, Y6, Y6
+	VMOVUPS Y6, 1376(SP)
 	VMOVUPS Y3, 1408(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1612(SB), Y6
-	VDIVPS       Y3, Y6, Y6
+	VBROADCASTSS rowconsts<>+1612(SB), Y5
+	VDIVPS       Y3, Y5, Y5
 	VBROADCASTSS inv+44(FP), Y3
 	MOVQ         R11, R12
 	ANDQ         $-64, R12
 	XORQ         R10, R10
-	JMP          CrossEntropyLabelsGAVX2_bgrad_check_13
+	JMP          CrossEntropyLabelsGAVX2_bgrad_check_15
 
-CrossEntropyLabelsGAVX2_bgrad_12:
-	VMULPS  (SP)(R10*1), Y6, Y7
-	VMULPS  Y5, Y7, Y7
-	VMULPS  Y3, Y7, Y7
-	VSUBPS  864(SP)(R10*1), Y7, Y7
-	VMOVUPS Y7, (SP)(R10*1)
-	VMULPS  32(SP)(R10*1), Y6, Y7
-	VMULPS  Y5, Y7, Y7
-	VMULPS  Y3, Y7, Y7
-	VSUBPS  896(SP)(R10*1), Y7, Y7
-	VMOVUPS Y7, 32(SP)(R10*1)
-	ADDQ    $0x40, R10
-
-CrossEntropyLabelsGAVX2_bgrad_check_13:
-	CMPQ    R10, R12
-	JB      CrossEntropyLabelsGAVX2_bgrad_12
-	CMPQ    R10, R11
-	JAE     CrossEntropyLabelsGAVX2_bgrad_end_14
-	VMULPS  (SP)(R10*1), Y6, Y6
-	VMULPS  Y5, Y6, Y6
+CrossEntropyLabelsGAVX2_bgrad_14:
+	VMULPS  (SP)(R10*1), Y5, Y6
+	VMULPS  Y4, Y6, Y6
 	VMULPS  Y3, Y6, Y6
 	VSUBPS  864(SP)(R10*1), Y6, Y6
 	VMOVUPS Y6, (SP)(R10*1)
+	VMULPS  32(SP)(R10*1), Y5, Y6
+	VMULPS  Y4, Y6, Y6
+	VMULPS  Y3, Y6, Y6
+	VSUBPS  896(SP)(R10*1), Y6, Y6
+	VMOVUPS Y6, 32(SP)(R10*1)
+	ADDQ    $0x40, R10
 
-CrossEntropyLabelsGAVX2_bgrad_end_14:
+CrossEntropyLabelsGAVX2_bgrad_check_15:
+	CMPQ    R10, R12
+	JB      CrossEntropyLabelsGAVX2_bgrad_14
+	CMPQ    R10, R11
+	JAE     CrossEntropyLabelsGAVX2_bgrad_end_16
+	VMULPS  (SP)(R10*1), Y5, Y5
+	VMULPS  Y4, Y5, Y5
+	VMULPS  Y3, Y5, Y5
+	VSUBPS  864(SP)(R10*1), Y5, Y5
+	VMOVUPS Y5, (SP)(R10*1)
+
+CrossEntropyLabelsGAVX2_bgrad_end_16:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVMSKPS Y4, R10
+	VMOVDQU   832(SP), Y3
+	VMOVMSKPS Y3, R10
 	CMPL      R10, $0xff
-	JE        CrossEntropyLabelsGAVX2_allvalid_15
+	JE        CrossEntropyLabelsGAVX2_allvalid_17
 	MOVQ      R11, R12
 	ANDQ      $-64, R12
 	XORQ      R10, R10
-	JMP       CrossEntropyLabelsGAVX2_bignored_check_17
+	JMP       CrossEntropyLabelsGAVX2_bignored_check_19
 
-CrossEntropyLabelsGAVX2_bignored_16:
-	VANDPS  (SP)(R10*1), Y4, Y3
-	VMOVUPS Y3, (SP)(R10*1)
-	VANDPS  32(SP)(R10*1), Y4, Y3
-	VMOVUPS Y3, 32(SP)(R10*1)
+CrossEntropyLabelsGAVX2_bignored_18:
+	VANDPS  (SP)(R10*1), Y3, Y5
+	VMOVUPS Y5, (SP)(R10*1)
+	VANDPS  32(SP)(R10*1), Y3, Y5
+	VMOVUPS Y5, 32(SP)(R10*1)
 	ADDQ    $0x40, R10
 
-CrossEntropyLabelsGAVX2_bignored_check_17:
+CrossEntropyLabelsGAVX2_bignored_check_19:
 	CMPQ    R10, R12
-	JB      CrossEntropyLabelsGAVX2_bignored_16
+	JB      CrossEntropyLabelsGAVX2_bignored_18
 	CMPQ    R10, R11
-	JAE     CrossEntropyLabelsGAVX2_bignored_end_18
-	VANDPS  (SP)(R10*1), Y4, Y3
+	JAE     CrossEntropyLabelsGAVX2_bignored_end_20
+	VANDPS  (SP)(R10*1), Y3, Y3
 	VMOVUPS Y3, (SP)(R10*1)
 
-CrossEntropyLabelsGAVX2_bignored_end_18:
-CrossEntropyLabelsGAVX2_allvalid_15:
+CrossEntropyLabelsGAVX2_bignored_end_20:
+CrossEntropyLabelsGAVX2_allvalid_17:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (BX)(R8*4), R10
 	VMOVUPS    (SP), Y3
-	VMOVUPS    32(SP), Y4
+	VMOVUPS    32(SP), Y5
 	VMOVUPS    64(SP), Y6
 	VMOVUPS    96(SP), Y7
 	VMOVUPS    128(SP), Y8
 	VMOVUPS    160(SP), Y9
 	VMOVUPS    192(SP), Y10
 	VMOVUPS    224(SP), Y11
-	VUNPCKLPS  Y4, Y3, Y12
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y7, Y6, Y4
+	VUNPCKLPS  Y5, Y3, Y12
+	VUNPCKHPS  Y5, Y3, Y3
+	VUNPCKLPS  Y7, Y6, Y5
 	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
 	VUNPCKHPS  Y9, Y8, Y8
 	VUNPCKLPS  Y11, Y10, Y9
 	VUNPCKHPS  Y11, Y10, Y10
-	VSHUFPS    $0x44, Y4, Y12, Y11
-	VSHUFPS    $0xee, Y4, Y12, Y4
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
 	VSHUFPS    $0x44, Y6, Y3, Y12
 	VSHUFPS    $0xee, Y6, Y3, Y3
 	VSHUFPS    $0x44, Y9, Y7, Y6
@@ -19243,41 +19622,56 @@ CrossEntropyLabelsGAVX2_allvalid_15:
 	VSHUFPS    $0xee, Y10, Y8, Y8
 	VPERM2F128 $0x20, Y6, Y11, Y10
 	VPERM2F128 $0x31, Y6, Y11, Y6
-	VPERM2F128 $0x20, Y7, Y4, Y11
-	VPERM2F128 $0x31, Y7, Y4, Y4
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
 	VPERM2F128 $0x20, Y9, Y12, Y7
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y3, Y12
 	VPERM2F128 $0x31, Y8, Y3, Y3
+	CMPQ       AX, $0x08
+	JB         CrossEntropyLabelsGAVX2_masked_22
+	VMOVUPS    Y10, (BX)
+	VMOVUPS    Y11, (BX)(R8*1)
+	VMOVUPS    Y7, (BX)(R8*2)
+	VMOVUPS    Y12, (BX)(R9*1)
+	VMOVUPS    Y6, (R10)
+	VMOVUPS    Y5, (R10)(R8*1)
+	VMOVUPS    Y9, (R10)(R8*2)
+	VMOVUPS    Y3, (R10)(R9*1)
+	JMP        CrossEntropyLabelsGAVX2_loaded_23
+
+CrossEntropyLabelsGAVX2_masked_22:
 	VMOVUPS    768(SP), Y8
 	VMASKMOVPS Y10, Y8, (BX)
 	VMASKMOVPS Y11, Y8, (BX)(R8*1)
 	VMASKMOVPS Y7, Y8, (BX)(R8*2)
 	VMASKMOVPS Y12, Y8, (BX)(R9*1)
 	VMASKMOVPS Y6, Y8, (R10)
-	VMASKMOVPS Y4, Y8, (R10)(R8*1)
+	VMASKMOVPS Y5, Y8, (R10)(R8*1)
 	VMASKMOVPS Y9, Y8, (R10)(R8*2)
 	VMASKMOVPS Y3, Y8, (R10)(R9*1)
+
+CrossEntropyLabelsGAVX2_loaded_23:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGAVX2_nohigh_20
+	JBE        CrossEntropyLabelsGAVX2_nohigh_24
 	VMOVUPS    256(SP), Y3
-	VMOVUPS    288(SP), Y4
+	VMOVUPS    288(SP), Y5
 	VMOVUPS    320(SP), Y6
 	VMOVUPS    352(SP), Y7
 	VMOVUPS    384(SP), Y8
 	VMOVUPS    416(SP), Y9
 	VMOVUPS    448(SP), Y10
 	VMOVUPS    480(SP), Y11
-	VUNPCKLPS  Y4, Y3, Y12
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y7, Y6, Y4
+	VUNPCKLPS  Y5, Y3, Y12
+	VUNPCKHPS  Y5, Y3, Y3
+	VUNPCKLPS  Y7, Y6, Y5
 	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
 	VUNPCKHPS  Y9, Y8, Y8
 	VUNPCKLPS  Y11, Y10, Y9
 	VUNPCKHPS  Y11, Y10, Y10
-	VSHUFPS    $0x44, Y4, Y12, Y11
-	VSHUFPS    $0xee, Y4, Y12, Y4
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
 	VSHUFPS    $0x44, Y6, Y3, Y12
 	VSHUFPS    $0xee, Y6, Y3, Y3
 	VSHUFPS    $0x44, Y9, Y7, Y6
@@ -19286,8 +19680,8 @@ CrossEntropyLabelsGAVX2_allvalid_15:
 	VSHUFPS    $0xee, Y10, Y8, Y8
 	VPERM2F128 $0x20, Y6, Y11, Y10
 	VPERM2F128 $0x31, Y6, Y11, Y6
-	VPERM2F128 $0x20, Y7, Y4, Y11
-	VPERM2F128 $0x31, Y7, Y4, Y4
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
 	VPERM2F128 $0x20, Y9, Y12, Y7
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y3, Y12
@@ -19298,20 +19692,20 @@ CrossEntropyLabelsGAVX2_allvalid_15:
 	VMASKMOVPS Y7, Y8, 32(BX)(R8*2)
 	VMASKMOVPS Y12, Y8, 32(BX)(R9*1)
 	VMASKMOVPS Y6, Y8, 32(R10)
-	VMASKMOVPS Y4, Y8, 32(R10)(R8*1)
+	VMASKMOVPS Y5, Y8, 32(R10)(R8*1)
 	VMASKMOVPS Y9, Y8, 32(R10)(R8*2)
 	VMASKMOVPS Y3, Y8, 32(R10)(R9*1)
 
-CrossEntropyLabelsGAVX2_nohigh_20:
+CrossEntropyLabelsGAVX2_nohigh_24:
 	VMOVUPS 1376(SP), Y3
-	VMOVUPS 1408(SP), Y4
+	VMOVUPS 1408(SP), Y5
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y4, Y6
+	VPSUBD       rowconsts<>+928(SB), Y5, Y6
 	VPSRAD       $0x17, Y6, Y6
 	VPSLLD       $0x17, Y6, Y7
-	VPSUBD       Y7, Y4, Y7
+	VPSUBD       Y7, Y5, Y7
 	VSUBPS       rowconsts<>+960(SB), Y7, Y7
 	VCVTDQ2PS    Y6, Y6
 	VMULPS       Y7, Y7, Y8
@@ -19330,10 +19724,10 @@ CrossEntropyLabelsGAVX2_nohigh_20:
 	VFMADD231PS  rowconsts<>+992(SB), Y8, Y9
 	VADDPS       Y9, Y7, Y7
 	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
-	VSUBPS       Y4, Y4, Y4
-	VADDPS       Y4, Y7, Y7
+	VSUBPS       Y5, Y5, Y5
+	VADDPS       Y5, Y7, Y7
 	VSUBPS       Y3, Y7, Y3
-	VMULPS       Y3, Y5, Y3
+	VMULPS       Y3, Y4, Y3
 	VANDPS       832(SP), Y3, Y3
 	MOVQ         loss+48(FP), R10
 	VMOVUPS      Y3, (R10)(CX*4)
@@ -19411,93 +19805,108 @@ CrossEntropyLabelsGSAVX2_block_1:
 	JB   CrossEntropyLabelsGSAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (DX)(R8*4), R10
-	VMOVUPS    768(SP), Y3
-	VMASKMOVPS (DX), Y3, Y4
-	VMASKMOVPS (DX)(R8*1), Y3, Y5
-	VMASKMOVPS (DX)(R8*2), Y3, Y6
-	VMASKMOVPS (DX)(R9*1), Y3, Y7
-	VMASKMOVPS (R10), Y3, Y8
-	VMASKMOVPS (R10)(R8*1), Y3, Y9
-	VMASKMOVPS (R10)(R8*2), Y3, Y10
-	VMASKMOVPS (R10)(R9*1), Y3, Y3
-	VUNPCKLPS  Y5, Y4, Y11
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y3, Y10, Y9
-	VUNPCKHPS  Y3, Y10, Y3
-	VSHUFPS    $0x44, Y5, Y11, Y10
-	VSHUFPS    $0xee, Y5, Y11, Y5
-	VSHUFPS    $0x44, Y6, Y4, Y11
-	VSHUFPS    $0xee, Y6, Y4, Y4
-	VSHUFPS    $0x44, Y9, Y7, Y6
+	LEAQ    (DX)(R8*4), R10
+	CMPQ    AX, $0x08
+	JB      CrossEntropyLabelsGSAVX2_masked_5
+	VMOVUPS (DX), Y3
+	VMOVUPS (DX)(R8*1), Y4
+	VMOVUPS (DX)(R8*2), Y5
+	VMOVUPS (DX)(R9*1), Y6
+	VMOVUPS (R10), Y7
+	VMOVUPS (R10)(R8*1), Y8
+	VMOVUPS (R10)(R8*2), Y9
+	VMOVUPS (R10)(R9*1), Y10
+	JMP     CrossEntropyLabelsGSAVX2_loaded_6
+
+CrossEntropyLabelsGSAVX2_masked_5:
+	VMOVUPS    768(SP), Y10
+	VMASKMOVPS (DX), Y10, Y3
+	VMASKMOVPS (DX)(R8*1), Y10, Y4
+	VMASKMOVPS (DX)(R8*2), Y10, Y5
+	VMASKMOVPS (DX)(R9*1), Y10, Y6
+	VMASKMOVPS (R10), Y10, Y7
+	VMASKMOVPS (R10)(R8*1), Y10, Y8
+	VMASKMOVPS (R10)(R8*2), Y10, Y9
+	VMASKMOVPS (R10)(R9*1), Y10, Y10
+
+CrossEntropyLabelsGSAVX2_loaded_6:
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y3, Y8, Y9
-	VSHUFPS    $0xee, Y3, Y8, Y3
-	VPERM2F128 $0x20, Y6, Y10, Y8
-	VPERM2F128 $0x31, Y6, Y10, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y10
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y11, Y7
-	VPERM2F128 $0x31, Y9, Y11, Y9
-	VPERM2F128 $0x20, Y3, Y4, Y11
-	VPERM2F128 $0x31, Y3, Y4, Y3
-	VMOVUPS    Y8, (SP)
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    Y9, (SP)
 	VMOVUPS    Y10, 32(SP)
-	VMOVUPS    Y7, 64(SP)
+	VMOVUPS    Y6, 64(SP)
 	VMOVUPS    Y11, 96(SP)
-	VMOVUPS    Y6, 128(SP)
-	VMOVUPS    Y5, 160(SP)
-	VMOVUPS    Y9, 192(SP)
+	VMOVUPS    Y5, 128(SP)
+	VMOVUPS    Y4, 160(SP)
+	VMOVUPS    Y8, 192(SP)
 	VMOVUPS    Y3, 224(SP)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGSAVX2_nohigh_5
-	VMOVUPS    800(SP), Y3
-	VMASKMOVPS 32(DX), Y3, Y4
-	VMASKMOVPS 32(DX)(R8*1), Y3, Y5
-	VMASKMOVPS 32(DX)(R8*2), Y3, Y6
-	VMASKMOVPS 32(DX)(R9*1), Y3, Y7
-	VMASKMOVPS 32(R10), Y3, Y8
-	VMASKMOVPS 32(R10)(R8*1), Y3, Y9
-	VMASKMOVPS 32(R10)(R8*2), Y3, Y10
-	VMASKMOVPS 32(R10)(R9*1), Y3, Y3
-	VUNPCKLPS  Y5, Y4, Y11
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y3, Y10, Y9
-	VUNPCKHPS  Y3, Y10, Y3
-	VSHUFPS    $0x44, Y5, Y11, Y10
-	VSHUFPS    $0xee, Y5, Y11, Y5
-	VSHUFPS    $0x44, Y6, Y4, Y11
-	VSHUFPS    $0xee, Y6, Y4, Y4
-	VSHUFPS    $0x44, Y9, Y7, Y6
+	JBE        CrossEntropyLabelsGSAVX2_nohigh_7
+	VMOVUPS    800(SP), Y10
+	VMASKMOVPS 32(DX), Y10, Y3
+	VMASKMOVPS 32(DX)(R8*1), Y10, Y4
+	VMASKMOVPS 32(DX)(R8*2), Y10, Y5
+	VMASKMOVPS 32(DX)(R9*1), Y10, Y6
+	VMASKMOVPS 32(R10), Y10, Y7
+	VMASKMOVPS 32(R10)(R8*1), Y10, Y8
+	VMASKMOVPS 32(R10)(R8*2), Y10, Y9
+	VMASKMOVPS 32(R10)(R9*1), Y10, Y10
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y3, Y8, Y9
-	VSHUFPS    $0xee, Y3, Y8, Y3
-	VPERM2F128 $0x20, Y6, Y10, Y8
-	VPERM2F128 $0x31, Y6, Y10, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y10
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y11, Y7
-	VPERM2F128 $0x31, Y9, Y11, Y9
-	VPERM2F128 $0x20, Y3, Y4, Y11
-	VPERM2F128 $0x31, Y3, Y4, Y3
-	VMOVUPS    Y8, 256(SP)
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    Y9, 256(SP)
 	VMOVUPS    Y10, 288(SP)
-	VMOVUPS    Y7, 320(SP)
+	VMOVUPS    Y6, 320(SP)
 	VMOVUPS    Y11, 352(SP)
-	VMOVUPS    Y6, 384(SP)
-	VMOVUPS    Y5, 416(SP)
-	VMOVUPS    Y9, 448(SP)
+	VMOVUPS    Y5, 384(SP)
+	VMOVUPS    Y4, 416(SP)
+	VMOVUPS    Y8, 448(SP)
 	VMOVUPS    Y3, 480(SP)
 
-CrossEntropyLabelsGSAVX2_nohigh_5:
+CrossEntropyLabelsGSAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
 	MOVQ     labels+24(FP), R10
 	VMOVDQU  (R10)(CX*4), Y3
@@ -19507,56 +19916,59 @@ CrossEntropyLabelsGSAVX2_nohigh_5:
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
 	VBROADCASTSS keep+40(FP), Y5
-	VANDPS       Y4, Y5, Y5
-	VBROADCASTSS inv+44(FP), Y6
+	VANDPS       Y4, Y5, Y4
+	VBROADCASTSS inv+44(FP), Y5
 	MOVQ         sw+32(FP), R10
-	VMULPS       (R10)(CX*4), Y6, Y6
-	VMULPS       Y5, Y6, Y6
+	VMULPS       (R10)(CX*4), Y5, Y5
+	VMULPS       Y4, Y5, Y5
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VXORPS Y7, Y7, Y7
+	VXORPS Y6, Y6, Y6
 
-	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1580(SB), Y8
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
+	VMOVAPS      Y7, Y8
 	MOVQ         R11, R12
 	ANDQ         $-64, R12
 	XORQ         R10, R10
-	JMP          CrossEntropyLabelsGSAVX2_bmax_check_7
+	JMP          CrossEntropyLabelsGSAVX2_bmax_check_9
 
-CrossEntropyLabelsGSAVX2_bmax_6:
+CrossEntropyLabelsGSAVX2_bmax_8:
 	VMOVUPS  (SP)(R10*1), Y9
-	VMAXPS   Y8, Y9, Y8
+	VMAXPS   Y7, Y9, Y7
 	VPCMPEQD (DI)(R10*1), Y3, Y10
 	VANDPS   Y9, Y10, Y9
-	VORPS    Y9, Y7, Y7
-	VANDPS   Y6, Y10, Y10
+	VORPS    Y9, Y6, Y6
+	VANDPS   Y5, Y10, Y10
 	VMOVUPS  Y10, 864(SP)(R10*1)
 	VMOVUPS  32(SP)(R10*1), Y9
 	VMAXPS   Y8, Y9, Y8
 	VPCMPEQD 32(DI)(R10*1), Y3, Y10
 	VANDPS   Y9, Y10, Y9
-	VORPS    Y9, Y7, Y7
-	VANDPS   Y6, Y10, Y10
+	VORPS    Y9, Y6, Y6
+	VANDPS   Y5, Y10, Y10
 	VMOVUPS  Y10, 896(SP)(R10*1)
 	ADDQ     $0x40, R10
 
-CrossEntropyLabelsGSAVX2_bmax_check_7:
+CrossEntropyLabelsGSAVX2_bmax_check_9:
 	CMPQ     R10, R12
-	JB       CrossEntropyLabelsGSAVX2_bmax_6
+	JB       CrossEntropyLabelsGSAVX2_bmax_8
 	CMPQ     R10, R11
-	JAE      CrossEntropyLabelsGSAVX2_bmax_end_8
+	JAE      CrossEntropyLabelsGSAVX2_bmax_end_10
 	VMOVUPS  (SP)(R10*1), Y9
-	VMAXPS   Y8, Y9, Y8
+	VMAXPS   Y7, Y9, Y7
 	VPCMPEQD (DI)(R10*1), Y3, Y3
 	VANDPS   Y9, Y3, Y9
-	VORPS    Y9, Y7, Y7
-	VANDPS   Y6, Y3, Y3
+	VORPS    Y9, Y6, Y6
+	VANDPS   Y5, Y3, Y3
 	VMOVUPS  Y3, 864(SP)(R10*1)
 
-CrossEntropyLabelsGSAVX2_bmax_end_8:
+CrossEntropyLabelsGSAVX2_bmax_end_10:
+	VMAXPS Y8, Y7, Y7
 	VXORPS Y3, Y3, Y3
-	VADDPS Y3, Y8, Y8
+	VADDPS Y3, Y7, Y7
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -19571,184 +19983,185 @@ CrossEntropyLabelsGSAVX2_bmax_end_8:
 	MOVQ    R11, R12
 	ANDQ    $-64, R12
 	XORQ    R10, R10
-	JMP     CrossEntropyLabelsGSAVX2_bexp_check_10
+	JMP     CrossEntropyLabelsGSAVX2_bexp_check_12
 
-CrossEntropyLabelsGSAVX2_bexp_9:
+CrossEntropyLabelsGSAVX2_bexp_11:
 	VMOVUPS     (SP)(R10*1), Y3
-	VSUBPS      Y8, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
-	VMOVAPS     Y1, Y9
-	VFMADD213PS Y0, Y3, Y9
-	VPSLLD      $0x17, Y9, Y10
-	VSUBPS      Y0, Y9, Y9
-	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
-	VMOVAPS     Y2, Y9
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
-	VMULPS      Y10, Y3, Y3
-	VFMADD231PS Y9, Y3, Y10
-	VANDNPS     Y10, Y6, Y10
-	VMOVUPS     Y10, (SP)(R10*1)
+	VSUBPS      Y7, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y5
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y5, Y9
+	VMOVUPS     Y9, (SP)(R10*1)
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
-	VADDPS      512(SP)(R13*1), Y10, Y10
-	VMOVUPS     Y10, 512(SP)(R13*1)
+	VADDPS      512(SP)(R13*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R13*1)
 	VMOVUPS     32(SP)(R10*1), Y3
-	VSUBPS      Y8, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
-	VMOVAPS     Y1, Y9
-	VFMADD213PS Y0, Y3, Y9
-	VPSLLD      $0x17, Y9, Y10
-	VSUBPS      Y0, Y9, Y9
-	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
-	VMOVAPS     Y2, Y9
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
-	VMULPS      Y10, Y3, Y3
-	VFMADD231PS Y9, Y3, Y10
-	VANDNPS     Y10, Y6, Y10
-	VMOVUPS     Y10, 32(SP)(R10*1)
+	VSUBPS      Y7, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y5
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y5, Y9
+	VMOVUPS     Y9, 32(SP)(R10*1)
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
-	VADDPS      544(SP)(R13*1), Y10, Y10
-	VMOVUPS     Y10, 544(SP)(R13*1)
+	VADDPS      544(SP)(R13*1), Y9, Y9
+	VMOVUPS     Y9, 544(SP)(R13*1)
 	ADDQ        $0x40, R10
 
-CrossEntropyLabelsGSAVX2_bexp_check_10:
+CrossEntropyLabelsGSAVX2_bexp_check_12:
 	CMPQ        R10, R12
-	JB          CrossEntropyLabelsGSAVX2_bexp_9
+	JB          CrossEntropyLabelsGSAVX2_bexp_11
 	CMPQ        R10, R11
-	JAE         CrossEntropyLabelsGSAVX2_bexp_end_11
+	JAE         CrossEntropyLabelsGSAVX2_bexp_end_13
 	VMOVUPS     (SP)(R10*1), Y3
-	VSUBPS      Y8, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
-	VMOVAPS     Y1, Y9
-	VFMADD213PS Y0, Y3, Y9
-	VPSLLD      $0x17, Y9, Y10
-	VSUBPS      Y0, Y9, Y9
-	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
-	VMOVAPS     Y2, Y9
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
-	VMULPS      Y10, Y3, Y3
-	VFMADD231PS Y9, Y3, Y10
-	VANDNPS     Y10, Y6, Y10
-	VMOVUPS     Y10, (SP)(R10*1)
+	VSUBPS      Y7, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y5
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y5, Y9
+	VMOVUPS     Y9, (SP)(R10*1)
 	ANDQ        $0x000000ff, R10
-	VADDPS      512(SP)(R10*1), Y10, Y10
-	VMOVUPS     Y10, 512(SP)(R10*1)
+	VADDPS      512(SP)(R10*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R10*1)
 
-CrossEntropyLabelsGSAVX2_bexp_end_11:
+CrossEntropyLabelsGSAVX2_bexp_end_13:
 	VMOVUPS 512(SP), Y3
-	VMOVUPS 544(SP), Y6
-	VMOVUPS 576(SP), Y9
-	VMOVUPS 608(SP), Y10
-	VMOVUPS 640(SP), Y11
-	VMOVUPS 672(SP), Y12
-	VMOVUPS 704(SP), Y13
-	VMOVUPS 736(SP), Y14
-	VADDPS  Y6, Y3, Y3
-	VADDPS  Y10, Y9, Y9
-	VADDPS  Y12, Y11, Y11
-	VADDPS  Y14, Y13, Y13
-	VADDPS  Y9, Y3, Y3
-	VADDPS  Y13, Y11, Y11
-	VADDPS  Y11, Y3, Y3
-	VSUBPS  Y8, Y7, Y7
-	VMOVUPS Y7, 1376(SP)
+	VMOVUPS 544(SP), Y5
+	VMOVUPS 576(SP), Y8
+	VMOVUPS 608(SP), Y9
+	VMOVUPS 640(SP), Y10
+	VMOVUPS 672(SP), Y11
+	VMOVUPS 704(SP), Y12
+	VMOVUPS 736(SP), Y13
+	VADDPS  Y5, Y3, Y3
+	VADDPS  Y9, Y8, Y8
+	VADDPS  Y11, Y10, Y10
+	VADDPS  Y13, Y12, Y12
+	VADDPS  Y8, Y3, Y3
+	VADDPS  Y12, Y10, Y10
+	VADDPS  Y10, Y3, Y3
+	VSUBPS  Y7, Y6, Y6
+	VMOVUPS Y6, 1376(SP)
 	VMOVUPS Y3, 1408(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1612(SB), Y6
-	VDIVPS       Y3, Y6, Y6
+	VBROADCASTSS rowconsts<>+1612(SB), Y5
+	VDIVPS       Y3, Y5, Y5
 	VBROADCASTSS inv+44(FP), Y3
 	MOVQ         sw+32(FP), R10
 	VMULPS       (R10)(CX*4), Y3, Y3
 	MOVQ         R11, R12
 	ANDQ         $-64, R12
 	XORQ         R10, R10
-	JMP          CrossEntropyLabelsGSAVX2_bgrad_check_13
+	JMP          CrossEntropyLabelsGSAVX2_bgrad_check_15
 
-CrossEntropyLabelsGSAVX2_bgrad_12:
-	VMULPS  (SP)(R10*1), Y6, Y7
-	VMULPS  Y5, Y7, Y7
-	VMULPS  Y3, Y7, Y7
-	VSUBPS  864(SP)(R10*1), Y7, Y7
-	VMOVUPS Y7, (SP)(R10*1)
-	VMULPS  32(SP)(R10*1), Y6, Y7
-	VMULPS  Y5, Y7, Y7
-	VMULPS  Y3, Y7, Y7
-	VSUBPS  896(SP)(R10*1), Y7, Y7
-	VMOVUPS Y7, 32(SP)(R10*1)
-	ADDQ    $0x40, R10
-
-CrossEntropyLabelsGSAVX2_bgrad_check_13:
-	CMPQ    R10, R12
-	JB      CrossEntropyLabelsGSAVX2_bgrad_12
-	CMPQ    R10, R11
-	JAE     CrossEntropyLabelsGSAVX2_bgrad_end_14
-	VMULPS  (SP)(R10*1), Y6, Y6
-	VMULPS  Y5, Y6, Y6
+CrossEntropyLabelsGSAVX2_bgrad_14:
+	VMULPS  (SP)(R10*1), Y5, Y6
+	VMULPS  Y4, Y6, Y6
 	VMULPS  Y3, Y6, Y6
 	VSUBPS  864(SP)(R10*1), Y6, Y6
 	VMOVUPS Y6, (SP)(R10*1)
+	VMULPS  32(SP)(R10*1), Y5, Y6
+	VMULPS  Y4, Y6, Y6
+	VMULPS  Y3, Y6, Y6
+	VSUBPS  896(SP)(R10*1), Y6, Y6
+	VMOVUPS Y6, 32(SP)(R10*1)
+	ADDQ    $0x40, R10
 
-CrossEntropyLabelsGSAVX2_bgrad_end_14:
+CrossEntropyLabelsGSAVX2_bgrad_check_15:
+	CMPQ    R10, R12
+	JB      CrossEntropyLabelsGSAVX2_bgrad_14
+	CMPQ    R10, R11
+	JAE     CrossEntropyLabelsGSAVX2_bgrad_end_16
+	VMULPS  (SP)(R10*1), Y5, Y5
+	VMULPS  Y4, Y5, Y5
+	VMULPS  Y3, Y5, Y5
+	VSUBPS  864(SP)(R10*1), Y5, Y5
+	VMOVUPS Y5, (SP)(R10*1)
+
+CrossEntropyLabelsGSAVX2_bgrad_end_16:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVMSKPS Y4, R10
+	VMOVDQU   832(SP), Y3
+	VMOVMSKPS Y3, R10
 	CMPL      R10, $0xff
-	JE        CrossEntropyLabelsGSAVX2_allvalid_15
+	JE        CrossEntropyLabelsGSAVX2_allvalid_17
 	MOVQ      R11, R12
 	ANDQ      $-64, R12
 	XORQ      R10, R10
-	JMP       CrossEntropyLabelsGSAVX2_bignored_check_17
+	JMP       CrossEntropyLabelsGSAVX2_bignored_check_19
 
-CrossEntropyLabelsGSAVX2_bignored_16:
-	VANDPS  (SP)(R10*1), Y4, Y3
-	VMOVUPS Y3, (SP)(R10*1)
-	VANDPS  32(SP)(R10*1), Y4, Y3
-	VMOVUPS Y3, 32(SP)(R10*1)
+CrossEntropyLabelsGSAVX2_bignored_18:
+	VANDPS  (SP)(R10*1), Y3, Y5
+	VMOVUPS Y5, (SP)(R10*1)
+	VANDPS  32(SP)(R10*1), Y3, Y5
+	VMOVUPS Y5, 32(SP)(R10*1)
 	ADDQ    $0x40, R10
 
-CrossEntropyLabelsGSAVX2_bignored_check_17:
+CrossEntropyLabelsGSAVX2_bignored_check_19:
 	CMPQ    R10, R12
-	JB      CrossEntropyLabelsGSAVX2_bignored_16
+	JB      CrossEntropyLabelsGSAVX2_bignored_18
 	CMPQ    R10, R11
-	JAE     CrossEntropyLabelsGSAVX2_bignored_end_18
-	VANDPS  (SP)(R10*1), Y4, Y3
+	JAE     CrossEntropyLabelsGSAVX2_bignored_end_20
+	VANDPS  (SP)(R10*1), Y3, Y3
 	VMOVUPS Y3, (SP)(R10*1)
 
-CrossEntropyLabelsGSAVX2_bignored_end_18:
-CrossEntropyLabelsGSAVX2_allvalid_15:
+CrossEntropyLabelsGSAVX2_bignored_end_20:
+CrossEntropyLabelsGSAVX2_allvalid_17:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (BX)(R8*4), R10
 	VMOVUPS    (SP), Y3
-	VMOVUPS    32(SP), Y4
+	VMOVUPS    32(SP), Y5
 	VMOVUPS    64(SP), Y6
 	VMOVUPS    96(SP), Y7
 	VMOVUPS    128(SP), Y8
 	VMOVUPS    160(SP), Y9
 	VMOVUPS    192(SP), Y10
 	VMOVUPS    224(SP), Y11
-	VUNPCKLPS  Y4, Y3, Y12
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y7, Y6, Y4
+	VUNPCKLPS  Y5, Y3, Y12
+	VUNPCKHPS  Y5, Y3, Y3
+	VUNPCKLPS  Y7, Y6, Y5
 	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
 	VUNPCKHPS  Y9, Y8, Y8
 	VUNPCKLPS  Y11, Y10, Y9
 	VUNPCKHPS  Y11, Y10, Y10
-	VSHUFPS    $0x44, Y4, Y12, Y11
-	VSHUFPS    $0xee, Y4, Y12, Y4
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
 	VSHUFPS    $0x44, Y6, Y3, Y12
 	VSHUFPS    $0xee, Y6, Y3, Y3
 	VSHUFPS    $0x44, Y9, Y7, Y6
@@ -19757,41 +20170,56 @@ CrossEntropyLabelsGSAVX2_allvalid_15:
 	VSHUFPS    $0xee, Y10, Y8, Y8
 	VPERM2F128 $0x20, Y6, Y11, Y10
 	VPERM2F128 $0x31, Y6, Y11, Y6
-	VPERM2F128 $0x20, Y7, Y4, Y11
-	VPERM2F128 $0x31, Y7, Y4, Y4
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
 	VPERM2F128 $0x20, Y9, Y12, Y7
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y3, Y12
 	VPERM2F128 $0x31, Y8, Y3, Y3
+	CMPQ       AX, $0x08
+	JB         CrossEntropyLabelsGSAVX2_masked_22
+	VMOVUPS    Y10, (BX)
+	VMOVUPS    Y11, (BX)(R8*1)
+	VMOVUPS    Y7, (BX)(R8*2)
+	VMOVUPS    Y12, (BX)(R9*1)
+	VMOVUPS    Y6, (R10)
+	VMOVUPS    Y5, (R10)(R8*1)
+	VMOVUPS    Y9, (R10)(R8*2)
+	VMOVUPS    Y3, (R10)(R9*1)
+	JMP        CrossEntropyLabelsGSAVX2_loaded_23
+
+CrossEntropyLabelsGSAVX2_masked_22:
 	VMOVUPS    768(SP), Y8
 	VMASKMOVPS Y10, Y8, (BX)
 	VMASKMOVPS Y11, Y8, (BX)(R8*1)
 	VMASKMOVPS Y7, Y8, (BX)(R8*2)
 	VMASKMOVPS Y12, Y8, (BX)(R9*1)
 	VMASKMOVPS Y6, Y8, (R10)
-	VMASKMOVPS Y4, Y8, (R10)(R8*1)
+	VMASKMOVPS Y5, Y8, (R10)(R8*1)
 	VMASKMOVPS Y9, Y8, (R10)(R8*2)
 	VMASKMOVPS Y3, Y8, (R10)(R9*1)
+
+CrossEntropyLabelsGSAVX2_loaded_23:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGSAVX2_nohigh_20
+	JBE        CrossEntropyLabelsGSAVX2_nohigh_24
 	VMOVUPS    256(SP), Y3
-	VMOVUPS    288(SP), Y4
+	VMOVUPS    288(SP), Y5
 	VMOVUPS    320(SP), Y6
 	VMOVUPS    352(SP), Y7
 	VMOVUPS    384(SP), Y8
 	VMOVUPS    416(SP), Y9
 	VMOVUPS    448(SP), Y10
 	VMOVUPS    480(SP), Y11
-	VUNPCKLPS  Y4, Y3, Y12
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y7, Y6, Y4
+	VUNPCKLPS  Y5, Y3, Y12
+	VUNPCKHPS  Y5, Y3, Y3
+	VUNPCKLPS  Y7, Y6, Y5
 	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
 	VUNPCKHPS  Y9, Y8, Y8
 	VUNPCKLPS  Y11, Y10, Y9
 	VUNPCKHPS  Y11, Y10, Y10
-	VSHUFPS    $0x44, Y4, Y12, Y11
-	VSHUFPS    $0xee, Y4, Y12, Y4
+	VSHUFPS    $0x44, Y5, Y12, Y11
+	VSHUFPS    $0xee, Y5, Y12, Y5
 	VSHUFPS    $0x44, Y6, Y3, Y12
 	VSHUFPS    $0xee, Y6, Y3, Y3
 	VSHUFPS    $0x44, Y9, Y7, Y6
@@ -19800,8 +20228,8 @@ CrossEntropyLabelsGSAVX2_allvalid_15:
 	VSHUFPS    $0xee, Y10, Y8, Y8
 	VPERM2F128 $0x20, Y6, Y11, Y10
 	VPERM2F128 $0x31, Y6, Y11, Y6
-	VPERM2F128 $0x20, Y7, Y4, Y11
-	VPERM2F128 $0x31, Y7, Y4, Y4
+	VPERM2F128 $0x20, Y7, Y5, Y11
+	VPERM2F128 $0x31, Y7, Y5, Y5
 	VPERM2F128 $0x20, Y9, Y12, Y7
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y3, Y12
@@ -19812,20 +20240,20 @@ CrossEntropyLabelsGSAVX2_allvalid_15:
 	VMASKMOVPS Y7, Y8, 32(BX)(R8*2)
 	VMASKMOVPS Y12, Y8, 32(BX)(R9*1)
 	VMASKMOVPS Y6, Y8, 32(R10)
-	VMASKMOVPS Y4, Y8, 32(R10)(R8*1)
+	VMASKMOVPS Y5, Y8, 32(R10)(R8*1)
 	VMASKMOVPS Y9, Y8, 32(R10)(R8*2)
 	VMASKMOVPS Y3, Y8, 32(R10)(R9*1)
 
-CrossEntropyLabelsGSAVX2_nohigh_20:
+CrossEntropyLabelsGSAVX2_nohigh_24:
 	VMOVUPS 1376(SP), Y3
-	VMOVUPS 1408(SP), Y4
+	VMOVUPS 1408(SP), Y5
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y4, Y6
+	VPSUBD       rowconsts<>+928(SB), Y5, Y6
 	VPSRAD       $0x17, Y6, Y6
 	VPSLLD       $0x17, Y6, Y7
-	VPSUBD       Y7, Y4, Y7
+	VPSUBD       Y7, Y5, Y7
 	VSUBPS       rowconsts<>+960(SB), Y7, Y7
 	VCVTDQ2PS    Y6, Y6
 	VMULPS       Y7, Y7, Y8
@@ -19844,10 +20272,10 @@ CrossEntropyLabelsGSAVX2_nohigh_20:
 	VFMADD231PS  rowconsts<>+992(SB), Y8, Y9
 	VADDPS       Y9, Y7, Y7
 	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
-	VSUBPS       Y4, Y4, Y4
-	VADDPS       Y4, Y7, Y7
+	VSUBPS       Y5, Y5, Y5
+	VADDPS       Y5, Y7, Y7
 	VSUBPS       Y3, Y7, Y3
-	VMULPS       Y3, Y5, Y3
+	VMULPS       Y3, Y4, Y3
 	MOVQ         sw+32(FP), R10
 	VMULPS       (R10)(CX*4), Y3, Y3
 	VANDPS       832(SP), Y3, Y3
@@ -19939,93 +20367,108 @@ CrossEntropyLabelsGWAVX2_block_1:
 	JB   CrossEntropyLabelsGWAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (DX)(R8*4), R10
-	VMOVUPS    768(SP), Y3
-	VMASKMOVPS (DX), Y3, Y4
-	VMASKMOVPS (DX)(R8*1), Y3, Y5
-	VMASKMOVPS (DX)(R8*2), Y3, Y6
-	VMASKMOVPS (DX)(R9*1), Y3, Y7
-	VMASKMOVPS (R10), Y3, Y8
-	VMASKMOVPS (R10)(R8*1), Y3, Y9
-	VMASKMOVPS (R10)(R8*2), Y3, Y10
-	VMASKMOVPS (R10)(R9*1), Y3, Y3
-	VUNPCKLPS  Y5, Y4, Y11
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y3, Y10, Y9
-	VUNPCKHPS  Y3, Y10, Y3
-	VSHUFPS    $0x44, Y5, Y11, Y10
-	VSHUFPS    $0xee, Y5, Y11, Y5
-	VSHUFPS    $0x44, Y6, Y4, Y11
-	VSHUFPS    $0xee, Y6, Y4, Y4
-	VSHUFPS    $0x44, Y9, Y7, Y6
+	LEAQ    (DX)(R8*4), R10
+	CMPQ    AX, $0x08
+	JB      CrossEntropyLabelsGWAVX2_masked_5
+	VMOVUPS (DX), Y3
+	VMOVUPS (DX)(R8*1), Y4
+	VMOVUPS (DX)(R8*2), Y5
+	VMOVUPS (DX)(R9*1), Y6
+	VMOVUPS (R10), Y7
+	VMOVUPS (R10)(R8*1), Y8
+	VMOVUPS (R10)(R8*2), Y9
+	VMOVUPS (R10)(R9*1), Y10
+	JMP     CrossEntropyLabelsGWAVX2_loaded_6
+
+CrossEntropyLabelsGWAVX2_masked_5:
+	VMOVUPS    768(SP), Y10
+	VMASKMOVPS (DX), Y10, Y3
+	VMASKMOVPS (DX)(R8*1), Y10, Y4
+	VMASKMOVPS (DX)(R8*2), Y10, Y5
+	VMASKMOVPS (DX)(R9*1), Y10, Y6
+	VMASKMOVPS (R10), Y10, Y7
+	VMASKMOVPS (R10)(R8*1), Y10, Y8
+	VMASKMOVPS (R10)(R8*2), Y10, Y9
+	VMASKMOVPS (R10)(R9*1), Y10, Y10
+
+CrossEntropyLabelsGWAVX2_loaded_6:
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y3, Y8, Y9
-	VSHUFPS    $0xee, Y3, Y8, Y3
-	VPERM2F128 $0x20, Y6, Y10, Y8
-	VPERM2F128 $0x31, Y6, Y10, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y10
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y11, Y7
-	VPERM2F128 $0x31, Y9, Y11, Y9
-	VPERM2F128 $0x20, Y3, Y4, Y11
-	VPERM2F128 $0x31, Y3, Y4, Y3
-	VMOVUPS    Y8, (SP)
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    Y9, (SP)
 	VMOVUPS    Y10, 32(SP)
-	VMOVUPS    Y7, 64(SP)
+	VMOVUPS    Y6, 64(SP)
 	VMOVUPS    Y11, 96(SP)
-	VMOVUPS    Y6, 128(SP)
-	VMOVUPS    Y5, 160(SP)
-	VMOVUPS    Y9, 192(SP)
+	VMOVUPS    Y5, 128(SP)
+	VMOVUPS    Y4, 160(SP)
+	VMOVUPS    Y8, 192(SP)
 	VMOVUPS    Y3, 224(SP)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGWAVX2_nohigh_5
-	VMOVUPS    800(SP), Y3
-	VMASKMOVPS 32(DX), Y3, Y4
-	VMASKMOVPS 32(DX)(R8*1), Y3, Y5
-	VMASKMOVPS 32(DX)(R8*2), Y3, Y6
-	VMASKMOVPS 32(DX)(R9*1), Y3, Y7
-	VMASKMOVPS 32(R10), Y3, Y8
-	VMASKMOVPS 32(R10)(R8*1), Y3, Y9
-	VMASKMOVPS 32(R10)(R8*2), Y3, Y10
-	VMASKMOVPS 32(R10)(R9*1), Y3, Y3
-	VUNPCKLPS  Y5, Y4, Y11
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y3, Y10, Y9
-	VUNPCKHPS  Y3, Y10, Y3
-	VSHUFPS    $0x44, Y5, Y11, Y10
-	VSHUFPS    $0xee, Y5, Y11, Y5
-	VSHUFPS    $0x44, Y6, Y4, Y11
-	VSHUFPS    $0xee, Y6, Y4, Y4
-	VSHUFPS    $0x44, Y9, Y7, Y6
+	JBE        CrossEntropyLabelsGWAVX2_nohigh_7
+	VMOVUPS    800(SP), Y10
+	VMASKMOVPS 32(DX), Y10, Y3
+	VMASKMOVPS 32(DX)(R8*1), Y10, Y4
+	VMASKMOVPS 32(DX)(R8*2), Y10, Y5
+	VMASKMOVPS 32(DX)(R9*1), Y10, Y6
+	VMASKMOVPS 32(R10), Y10, Y7
+	VMASKMOVPS 32(R10)(R8*1), Y10, Y8
+	VMASKMOVPS 32(R10)(R8*2), Y10, Y9
+	VMASKMOVPS 32(R10)(R9*1), Y10, Y10
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y3, Y8, Y9
-	VSHUFPS    $0xee, Y3, Y8, Y3
-	VPERM2F128 $0x20, Y6, Y10, Y8
-	VPERM2F128 $0x31, Y6, Y10, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y10
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y11, Y7
-	VPERM2F128 $0x31, Y9, Y11, Y9
-	VPERM2F128 $0x20, Y3, Y4, Y11
-	VPERM2F128 $0x31, Y3, Y4, Y3
-	VMOVUPS    Y8, 256(SP)
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    Y9, 256(SP)
 	VMOVUPS    Y10, 288(SP)
-	VMOVUPS    Y7, 320(SP)
+	VMOVUPS    Y6, 320(SP)
 	VMOVUPS    Y11, 352(SP)
-	VMOVUPS    Y6, 384(SP)
-	VMOVUPS    Y5, 416(SP)
-	VMOVUPS    Y9, 448(SP)
+	VMOVUPS    Y5, 384(SP)
+	VMOVUPS    Y4, 416(SP)
+	VMOVUPS    Y8, 448(SP)
 	VMOVUPS    Y3, 480(SP)
 
-CrossEntropyLabelsGWAVX2_nohigh_5:
+CrossEntropyLabelsGWAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
 	MOVQ     labels+24(FP), R10
 	VMOVDQU  (R10)(CX*4), Y3
@@ -20040,53 +20483,56 @@ CrossEntropyLabelsGWAVX2_nohigh_5:
 	VPCMPGTD     Y3, Y7, Y7
 	VBLENDVPS    Y7, Y6, Y5, Y5
 	VANDPS       Y4, Y5, Y5
-	VBROADCASTSS inv+44(FP), Y6
-	VMULPS       Y5, Y6, Y6
+	VBROADCASTSS inv+44(FP), Y4
+	VMULPS       Y5, Y4, Y4
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VXORPS Y7, Y7, Y7
+	VXORPS Y6, Y6, Y6
 
-	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1580(SB), Y8
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
+	VMOVAPS      Y7, Y8
 	MOVQ         R11, R12
 	ANDQ         $-64, R12
 	XORQ         R10, R10
-	JMP          CrossEntropyLabelsGWAVX2_bmax_check_7
+	JMP          CrossEntropyLabelsGWAVX2_bmax_check_9
 
-CrossEntropyLabelsGWAVX2_bmax_6:
+CrossEntropyLabelsGWAVX2_bmax_8:
 	VMOVUPS  (SP)(R10*1), Y9
-	VMAXPS   Y8, Y9, Y8
+	VMAXPS   Y7, Y9, Y7
 	VPCMPEQD (DI)(R10*1), Y3, Y10
 	VANDPS   Y9, Y10, Y9
-	VORPS    Y9, Y7, Y7
-	VANDPS   Y6, Y10, Y10
+	VORPS    Y9, Y6, Y6
+	VANDPS   Y4, Y10, Y10
 	VMOVUPS  Y10, 864(SP)(R10*1)
 	VMOVUPS  32(SP)(R10*1), Y9
 	VMAXPS   Y8, Y9, Y8
 	VPCMPEQD 32(DI)(R10*1), Y3, Y10
 	VANDPS   Y9, Y10, Y9
-	VORPS    Y9, Y7, Y7
-	VANDPS   Y6, Y10, Y10
+	VORPS    Y9, Y6, Y6
+	VANDPS   Y4, Y10, Y10
 	VMOVUPS  Y10, 896(SP)(R10*1)
 	ADDQ     $0x40, R10
 
-CrossEntropyLabelsGWAVX2_bmax_check_7:
+CrossEntropyLabelsGWAVX2_bmax_check_9:
 	CMPQ     R10, R12
-	JB       CrossEntropyLabelsGWAVX2_bmax_6
+	JB       CrossEntropyLabelsGWAVX2_bmax_8
 	CMPQ     R10, R11
-	JAE      CrossEntropyLabelsGWAVX2_bmax_end_8
+	JAE      CrossEntropyLabelsGWAVX2_bmax_end_10
 	VMOVUPS  (SP)(R10*1), Y9
-	VMAXPS   Y8, Y9, Y8
+	VMAXPS   Y7, Y9, Y7
 	VPCMPEQD (DI)(R10*1), Y3, Y3
 	VANDPS   Y9, Y3, Y9
-	VORPS    Y9, Y7, Y7
-	VANDPS   Y6, Y3, Y3
+	VORPS    Y9, Y6, Y6
+	VANDPS   Y4, Y3, Y3
 	VMOVUPS  Y3, 864(SP)(R10*1)
 
-CrossEntropyLabelsGWAVX2_bmax_end_8:
+CrossEntropyLabelsGWAVX2_bmax_end_10:
+	VMAXPS Y8, Y7, Y7
 	VXORPS Y3, Y3, Y3
-	VADDPS Y3, Y8, Y8
+	VADDPS Y3, Y7, Y7
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -20101,162 +20547,163 @@ CrossEntropyLabelsGWAVX2_bmax_end_8:
 	MOVQ    R11, R12
 	ANDQ    $-64, R12
 	XORQ    R10, R10
-	JMP     CrossEntropyLabelsGWAVX2_bexp_check_10
+	JMP     CrossEntropyLabelsGWAVX2_bexp_check_12
 
-CrossEntropyLabelsGWAVX2_bexp_9:
+CrossEntropyLabelsGWAVX2_bexp_11:
 	VMOVUPS     (SP)(R10*1), Y3
-	VSUBPS      Y8, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
-	VMOVAPS     Y1, Y9
-	VFMADD213PS Y0, Y3, Y9
-	VPSLLD      $0x17, Y9, Y10
-	VSUBPS      Y0, Y9, Y9
-	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
-	VMOVAPS     Y2, Y9
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
-	VMULPS      Y10, Y3, Y3
-	VFMADD231PS Y9, Y3, Y10
-	VANDNPS     Y10, Y6, Y10
-	VMOVUPS     Y10, (SP)(R10*1)
+	VSUBPS      Y7, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y4
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y4, Y9
+	VMOVUPS     Y9, (SP)(R10*1)
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
-	VADDPS      512(SP)(R13*1), Y10, Y10
-	VMOVUPS     Y10, 512(SP)(R13*1)
+	VADDPS      512(SP)(R13*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R13*1)
 	VMOVUPS     32(SP)(R10*1), Y3
-	VSUBPS      Y8, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
-	VMOVAPS     Y1, Y9
-	VFMADD213PS Y0, Y3, Y9
-	VPSLLD      $0x17, Y9, Y10
-	VSUBPS      Y0, Y9, Y9
-	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
-	VMOVAPS     Y2, Y9
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
-	VMULPS      Y10, Y3, Y3
-	VFMADD231PS Y9, Y3, Y10
-	VANDNPS     Y10, Y6, Y10
-	VMOVUPS     Y10, 32(SP)(R10*1)
+	VSUBPS      Y7, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y4
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y4, Y9
+	VMOVUPS     Y9, 32(SP)(R10*1)
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
-	VADDPS      544(SP)(R13*1), Y10, Y10
-	VMOVUPS     Y10, 544(SP)(R13*1)
+	VADDPS      544(SP)(R13*1), Y9, Y9
+	VMOVUPS     Y9, 544(SP)(R13*1)
 	ADDQ        $0x40, R10
 
-CrossEntropyLabelsGWAVX2_bexp_check_10:
+CrossEntropyLabelsGWAVX2_bexp_check_12:
 	CMPQ        R10, R12
-	JB          CrossEntropyLabelsGWAVX2_bexp_9
+	JB          CrossEntropyLabelsGWAVX2_bexp_11
 	CMPQ        R10, R11
-	JAE         CrossEntropyLabelsGWAVX2_bexp_end_11
+	JAE         CrossEntropyLabelsGWAVX2_bexp_end_13
 	VMOVUPS     (SP)(R10*1), Y3
-	VSUBPS      Y8, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
-	VMOVAPS     Y1, Y9
-	VFMADD213PS Y0, Y3, Y9
-	VPSLLD      $0x17, Y9, Y10
-	VSUBPS      Y0, Y9, Y9
-	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
-	VMOVAPS     Y2, Y9
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
-	VMULPS      Y10, Y3, Y3
-	VFMADD231PS Y9, Y3, Y10
-	VANDNPS     Y10, Y6, Y10
-	VMOVUPS     Y10, (SP)(R10*1)
+	VSUBPS      Y7, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y4
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y4, Y9
+	VMOVUPS     Y9, (SP)(R10*1)
 	ANDQ        $0x000000ff, R10
-	VADDPS      512(SP)(R10*1), Y10, Y10
-	VMOVUPS     Y10, 512(SP)(R10*1)
+	VADDPS      512(SP)(R10*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R10*1)
 
-CrossEntropyLabelsGWAVX2_bexp_end_11:
+CrossEntropyLabelsGWAVX2_bexp_end_13:
 	VMOVUPS 512(SP), Y3
-	VMOVUPS 544(SP), Y6
-	VMOVUPS 576(SP), Y9
-	VMOVUPS 608(SP), Y10
-	VMOVUPS 640(SP), Y11
-	VMOVUPS 672(SP), Y12
-	VMOVUPS 704(SP), Y13
-	VMOVUPS 736(SP), Y14
-	VADDPS  Y6, Y3, Y3
-	VADDPS  Y10, Y9, Y9
-	VADDPS  Y12, Y11, Y11
-	VADDPS  Y14, Y13, Y13
-	VADDPS  Y9, Y3, Y3
-	VADDPS  Y13, Y11, Y11
-	VADDPS  Y11, Y3, Y3
-	VSUBPS  Y8, Y7, Y7
-	VMOVUPS Y7, 1376(SP)
+	VMOVUPS 544(SP), Y4
+	VMOVUPS 576(SP), Y8
+	VMOVUPS 608(SP), Y9
+	VMOVUPS 640(SP), Y10
+	VMOVUPS 672(SP), Y11
+	VMOVUPS 704(SP), Y12
+	VMOVUPS 736(SP), Y13
+	VADDPS  Y4, Y3, Y3
+	VADDPS  Y9, Y8, Y8
+	VADDPS  Y11, Y10, Y10
+	VADDPS  Y13, Y12, Y12
+	VADDPS  Y8, Y3, Y3
+	VADDPS  Y12, Y10, Y10
+	VADDPS  Y10, Y3, Y3
+	VSUBPS  Y7, Y6, Y6
+	VMOVUPS Y6, 1376(SP)
 	VMOVUPS Y3, 1408(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1612(SB), Y6
-	VDIVPS       Y3, Y6, Y6
+	VBROADCASTSS rowconsts<>+1612(SB), Y4
+	VDIVPS       Y3, Y4, Y4
 	VBROADCASTSS inv+44(FP), Y3
 	MOVQ         R11, R12
 	ANDQ         $-64, R12
 	XORQ         R10, R10
-	JMP          CrossEntropyLabelsGWAVX2_bgrad_check_13
+	JMP          CrossEntropyLabelsGWAVX2_bgrad_check_15
 
-CrossEntropyLabelsGWAVX2_bgrad_12:
-	VMULPS  (SP)(R10*1), Y6, Y7
-	VMULPS  Y5, Y7, Y7
-	VMULPS  Y3, Y7, Y7
-	VSUBPS  864(SP)(R10*1), Y7, Y7
-	VMOVUPS Y7, (SP)(R10*1)
-	VMULPS  32(SP)(R10*1), Y6, Y7
-	VMULPS  Y5, Y7, Y7
-	VMULPS  Y3, Y7, Y7
-	VSUBPS  896(SP)(R10*1), Y7, Y7
-	VMOVUPS Y7, 32(SP)(R10*1)
-	ADDQ    $0x40, R10
-
-CrossEntropyLabelsGWAVX2_bgrad_check_13:
-	CMPQ    R10, R12
-	JB      CrossEntropyLabelsGWAVX2_bgrad_12
-	CMPQ    R10, R11
-	JAE     CrossEntropyLabelsGWAVX2_bgrad_end_14
-	VMULPS  (SP)(R10*1), Y6, Y6
+CrossEntropyLabelsGWAVX2_bgrad_14:
+	VMULPS  (SP)(R10*1), Y4, Y6
 	VMULPS  Y5, Y6, Y6
 	VMULPS  Y3, Y6, Y6
 	VSUBPS  864(SP)(R10*1), Y6, Y6
 	VMOVUPS Y6, (SP)(R10*1)
+	VMULPS  32(SP)(R10*1), Y4, Y6
+	VMULPS  Y5, Y6, Y6
+	VMULPS  Y3, Y6, Y6
+	VSUBPS  896(SP)(R10*1), Y6, Y6
+	VMOVUPS Y6, 32(SP)(R10*1)
+	ADDQ    $0x40, R10
 
-CrossEntropyLabelsGWAVX2_bgrad_end_14:
+CrossEntropyLabelsGWAVX2_bgrad_check_15:
+	CMPQ    R10, R12
+	JB      CrossEntropyLabelsGWAVX2_bgrad_14
+	CMPQ    R10, R11
+	JAE     CrossEntropyLabelsGWAVX2_bgrad_end_16
+	VMULPS  (SP)(R10*1), Y4, Y4
+	VMULPS  Y5, Y4, Y4
+	VMULPS  Y3, Y4, Y4
+	VSUBPS  864(SP)(R10*1), Y4, Y4
+	VMOVUPS Y4, (SP)(R10*1)
+
+CrossEntropyLabelsGWAVX2_bgrad_end_16:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVMSKPS Y4, R10
+	VMOVDQU   832(SP), Y3
+	VMOVMSKPS Y3, R10
 	CMPL      R10, $0xff
-	JE        CrossEntropyLabelsGWAVX2_allvalid_15
+	JE        CrossEntropyLabelsGWAVX2_allvalid_17
 	MOVQ      R11, R12
 	ANDQ      $-64, R12
 	XORQ      R10, R10
-	JMP       CrossEntropyLabelsGWAVX2_bignored_check_17
+	JMP       CrossEntropyLabelsGWAVX2_bignored_check_19
 
-CrossEntropyLabelsGWAVX2_bignored_16:
-	VANDPS  (SP)(R10*1), Y4, Y3
-	VMOVUPS Y3, (SP)(R10*1)
-	VANDPS  32(SP)(R10*1), Y4, Y3
-	VMOVUPS Y3, 32(SP)(R10*1)
+CrossEntropyLabelsGWAVX2_bignored_18:
+	VANDPS  (SP)(R10*1), Y3, Y4
+	VMOVUPS Y4, (SP)(R10*1)
+	VANDPS  32(SP)(R10*1), Y3, Y4
+	VMOVUPS Y4, 32(SP)(R10*1)
 	ADDQ    $0x40, R10
 
-CrossEntropyLabelsGWAVX2_bignored_check_17:
+CrossEntropyLabelsGWAVX2_bignored_check_19:
 	CMPQ    R10, R12
-	JB      CrossEntropyLabelsGWAVX2_bignored_16
+	JB      CrossEntropyLabelsGWAVX2_bignored_18
 	CMPQ    R10, R11
-	JAE     CrossEntropyLabelsGWAVX2_bignored_end_18
-	VANDPS  (SP)(R10*1), Y4, Y3
+	JAE     CrossEntropyLabelsGWAVX2_bignored_end_20
+	VANDPS  (SP)(R10*1), Y3, Y3
 	VMOVUPS Y3, (SP)(R10*1)
 
-CrossEntropyLabelsGWAVX2_bignored_end_18:
-CrossEntropyLabelsGWAVX2_allvalid_15:
+CrossEntropyLabelsGWAVX2_bignored_end_20:
+CrossEntropyLabelsGWAVX2_allvalid_17:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (BX)(R8*4), R10
 	VMOVUPS    (SP), Y3
@@ -20291,6 +20738,19 @@ CrossEntropyLabelsGWAVX2_allvalid_15:
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y3, Y12
 	VPERM2F128 $0x31, Y8, Y3, Y3
+	CMPQ       AX, $0x08
+	JB         CrossEntropyLabelsGWAVX2_masked_22
+	VMOVUPS    Y10, (BX)
+	VMOVUPS    Y11, (BX)(R8*1)
+	VMOVUPS    Y7, (BX)(R8*2)
+	VMOVUPS    Y12, (BX)(R9*1)
+	VMOVUPS    Y6, (R10)
+	VMOVUPS    Y4, (R10)(R8*1)
+	VMOVUPS    Y9, (R10)(R8*2)
+	VMOVUPS    Y3, (R10)(R9*1)
+	JMP        CrossEntropyLabelsGWAVX2_loaded_23
+
+CrossEntropyLabelsGWAVX2_masked_22:
 	VMOVUPS    768(SP), Y8
 	VMASKMOVPS Y10, Y8, (BX)
 	VMASKMOVPS Y11, Y8, (BX)(R8*1)
@@ -20300,8 +20760,10 @@ CrossEntropyLabelsGWAVX2_allvalid_15:
 	VMASKMOVPS Y4, Y8, (R10)(R8*1)
 	VMASKMOVPS Y9, Y8, (R10)(R8*2)
 	VMASKMOVPS Y3, Y8, (R10)(R9*1)
+
+CrossEntropyLabelsGWAVX2_loaded_23:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGWAVX2_nohigh_20
+	JBE        CrossEntropyLabelsGWAVX2_nohigh_24
 	VMOVUPS    256(SP), Y3
 	VMOVUPS    288(SP), Y4
 	VMOVUPS    320(SP), Y6
@@ -20344,7 +20806,7 @@ CrossEntropyLabelsGWAVX2_allvalid_15:
 	VMASKMOVPS Y9, Y8, 32(R10)(R8*2)
 	VMASKMOVPS Y3, Y8, 32(R10)(R9*1)
 
-CrossEntropyLabelsGWAVX2_nohigh_20:
+CrossEntropyLabelsGWAVX2_nohigh_24:
 	VMOVUPS 1376(SP), Y3
 	VMOVUPS 1408(SP), Y4
 
@@ -20465,93 +20927,108 @@ CrossEntropyLabelsGWSAVX2_block_1:
 	JB   CrossEntropyLabelsGWSAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ       (DX)(R8*4), R10
-	VMOVUPS    768(SP), Y3
-	VMASKMOVPS (DX), Y3, Y4
-	VMASKMOVPS (DX)(R8*1), Y3, Y5
-	VMASKMOVPS (DX)(R8*2), Y3, Y6
-	VMASKMOVPS (DX)(R9*1), Y3, Y7
-	VMASKMOVPS (R10), Y3, Y8
-	VMASKMOVPS (R10)(R8*1), Y3, Y9
-	VMASKMOVPS (R10)(R8*2), Y3, Y10
-	VMASKMOVPS (R10)(R9*1), Y3, Y3
-	VUNPCKLPS  Y5, Y4, Y11
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y3, Y10, Y9
-	VUNPCKHPS  Y3, Y10, Y3
-	VSHUFPS    $0x44, Y5, Y11, Y10
-	VSHUFPS    $0xee, Y5, Y11, Y5
-	VSHUFPS    $0x44, Y6, Y4, Y11
-	VSHUFPS    $0xee, Y6, Y4, Y4
-	VSHUFPS    $0x44, Y9, Y7, Y6
+	LEAQ    (DX)(R8*4), R10
+	CMPQ    AX, $0x08
+	JB      CrossEntropyLabelsGWSAVX2_masked_5
+	VMOVUPS (DX), Y3
+	VMOVUPS (DX)(R8*1), Y4
+	VMOVUPS (DX)(R8*2), Y5
+	VMOVUPS (DX)(R9*1), Y6
+	VMOVUPS (R10), Y7
+	VMOVUPS (R10)(R8*1), Y8
+	VMOVUPS (R10)(R8*2), Y9
+	VMOVUPS (R10)(R9*1), Y10
+	JMP     CrossEntropyLabelsGWSAVX2_loaded_6
+
+CrossEntropyLabelsGWSAVX2_masked_5:
+	VMOVUPS    768(SP), Y10
+	VMASKMOVPS (DX), Y10, Y3
+	VMASKMOVPS (DX)(R8*1), Y10, Y4
+	VMASKMOVPS (DX)(R8*2), Y10, Y5
+	VMASKMOVPS (DX)(R9*1), Y10, Y6
+	VMASKMOVPS (R10), Y10, Y7
+	VMASKMOVPS (R10)(R8*1), Y10, Y8
+	VMASKMOVPS (R10)(R8*2), Y10, Y9
+	VMASKMOVPS (R10)(R9*1), Y10, Y10
+
+CrossEntropyLabelsGWSAVX2_loaded_6:
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y3, Y8, Y9
-	VSHUFPS    $0xee, Y3, Y8, Y3
-	VPERM2F128 $0x20, Y6, Y10, Y8
-	VPERM2F128 $0x31, Y6, Y10, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y10
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y11, Y7
-	VPERM2F128 $0x31, Y9, Y11, Y9
-	VPERM2F128 $0x20, Y3, Y4, Y11
-	VPERM2F128 $0x31, Y3, Y4, Y3
-	VMOVUPS    Y8, (SP)
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    Y9, (SP)
 	VMOVUPS    Y10, 32(SP)
-	VMOVUPS    Y7, 64(SP)
+	VMOVUPS    Y6, 64(SP)
 	VMOVUPS    Y11, 96(SP)
-	VMOVUPS    Y6, 128(SP)
-	VMOVUPS    Y5, 160(SP)
-	VMOVUPS    Y9, 192(SP)
+	VMOVUPS    Y5, 128(SP)
+	VMOVUPS    Y4, 160(SP)
+	VMOVUPS    Y8, 192(SP)
 	VMOVUPS    Y3, 224(SP)
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGWSAVX2_nohigh_5
-	VMOVUPS    800(SP), Y3
-	VMASKMOVPS 32(DX), Y3, Y4
-	VMASKMOVPS 32(DX)(R8*1), Y3, Y5
-	VMASKMOVPS 32(DX)(R8*2), Y3, Y6
-	VMASKMOVPS 32(DX)(R9*1), Y3, Y7
-	VMASKMOVPS 32(R10), Y3, Y8
-	VMASKMOVPS 32(R10)(R8*1), Y3, Y9
-	VMASKMOVPS 32(R10)(R8*2), Y3, Y10
-	VMASKMOVPS 32(R10)(R9*1), Y3, Y3
-	VUNPCKLPS  Y5, Y4, Y11
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y3, Y10, Y9
-	VUNPCKHPS  Y3, Y10, Y3
-	VSHUFPS    $0x44, Y5, Y11, Y10
-	VSHUFPS    $0xee, Y5, Y11, Y5
-	VSHUFPS    $0x44, Y6, Y4, Y11
-	VSHUFPS    $0xee, Y6, Y4, Y4
-	VSHUFPS    $0x44, Y9, Y7, Y6
+	JBE        CrossEntropyLabelsGWSAVX2_nohigh_7
+	VMOVUPS    800(SP), Y10
+	VMASKMOVPS 32(DX), Y10, Y3
+	VMASKMOVPS 32(DX)(R8*1), Y10, Y4
+	VMASKMOVPS 32(DX)(R8*2), Y10, Y5
+	VMASKMOVPS 32(DX)(R9*1), Y10, Y6
+	VMASKMOVPS 32(R10), Y10, Y7
+	VMASKMOVPS 32(R10)(R8*1), Y10, Y8
+	VMASKMOVPS 32(R10)(R8*2), Y10, Y9
+	VMASKMOVPS 32(R10)(R9*1), Y10, Y10
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y3, Y8, Y9
-	VSHUFPS    $0xee, Y3, Y8, Y3
-	VPERM2F128 $0x20, Y6, Y10, Y8
-	VPERM2F128 $0x31, Y6, Y10, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y10
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y11, Y7
-	VPERM2F128 $0x31, Y9, Y11, Y9
-	VPERM2F128 $0x20, Y3, Y4, Y11
-	VPERM2F128 $0x31, Y3, Y4, Y3
-	VMOVUPS    Y8, 256(SP)
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VMOVUPS    Y9, 256(SP)
 	VMOVUPS    Y10, 288(SP)
-	VMOVUPS    Y7, 320(SP)
+	VMOVUPS    Y6, 320(SP)
 	VMOVUPS    Y11, 352(SP)
-	VMOVUPS    Y6, 384(SP)
-	VMOVUPS    Y5, 416(SP)
-	VMOVUPS    Y9, 448(SP)
+	VMOVUPS    Y5, 384(SP)
+	VMOVUPS    Y4, 416(SP)
+	VMOVUPS    Y8, 448(SP)
 	VMOVUPS    Y3, 480(SP)
 
-CrossEntropyLabelsGWSAVX2_nohigh_5:
+CrossEntropyLabelsGWSAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
 	MOVQ     labels+24(FP), R10
 	VMOVDQU  (R10)(CX*4), Y3
@@ -20566,55 +21043,58 @@ CrossEntropyLabelsGWSAVX2_nohigh_5:
 	VPCMPGTD     Y3, Y7, Y7
 	VBLENDVPS    Y7, Y6, Y5, Y5
 	VANDPS       Y4, Y5, Y5
-	VBROADCASTSS inv+44(FP), Y6
+	VBROADCASTSS inv+44(FP), Y4
 	MOVQ         sw+32(FP), R10
-	VMULPS       (R10)(CX*4), Y6, Y6
-	VMULPS       Y5, Y6, Y6
+	VMULPS       (R10)(CX*4), Y4, Y4
+	VMULPS       Y5, Y4, Y4
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VXORPS Y7, Y7, Y7
+	VXORPS Y6, Y6, Y6
 
-	// m = max over the columns (NaN skipped) + 0, for 8 rows at once
-	VBROADCASTSS rowconsts<>+1580(SB), Y8
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
+	VMOVAPS      Y7, Y8
 	MOVQ         R11, R12
 	ANDQ         $-64, R12
 	XORQ         R10, R10
-	JMP          CrossEntropyLabelsGWSAVX2_bmax_check_7
+	JMP          CrossEntropyLabelsGWSAVX2_bmax_check_9
 
-CrossEntropyLabelsGWSAVX2_bmax_6:
+CrossEntropyLabelsGWSAVX2_bmax_8:
 	VMOVUPS  (SP)(R10*1), Y9
-	VMAXPS   Y8, Y9, Y8
+	VMAXPS   Y7, Y9, Y7
 	VPCMPEQD (DI)(R10*1), Y3, Y10
 	VANDPS   Y9, Y10, Y9
-	VORPS    Y9, Y7, Y7
-	VANDPS   Y6, Y10, Y10
+	VORPS    Y9, Y6, Y6
+	VANDPS   Y4, Y10, Y10
 	VMOVUPS  Y10, 864(SP)(R10*1)
 	VMOVUPS  32(SP)(R10*1), Y9
 	VMAXPS   Y8, Y9, Y8
 	VPCMPEQD 32(DI)(R10*1), Y3, Y10
 	VANDPS   Y9, Y10, Y9
-	VORPS    Y9, Y7, Y7
-	VANDPS   Y6, Y10, Y10
+	VORPS    Y9, Y6, Y6
+	VANDPS   Y4, Y10, Y10
 	VMOVUPS  Y10, 896(SP)(R10*1)
 	ADDQ     $0x40, R10
 
-CrossEntropyLabelsGWSAVX2_bmax_check_7:
+CrossEntropyLabelsGWSAVX2_bmax_check_9:
 	CMPQ     R10, R12
-	JB       CrossEntropyLabelsGWSAVX2_bmax_6
+	JB       CrossEntropyLabelsGWSAVX2_bmax_8
 	CMPQ     R10, R11
-	JAE      CrossEntropyLabelsGWSAVX2_bmax_end_8
+	JAE      CrossEntropyLabelsGWSAVX2_bmax_end_10
 	VMOVUPS  (SP)(R10*1), Y9
-	VMAXPS   Y8, Y9, Y8
+	VMAXPS   Y7, Y9, Y7
 	VPCMPEQD (DI)(R10*1), Y3, Y3
 	VANDPS   Y9, Y3, Y9
-	VORPS    Y9, Y7, Y7
-	VANDPS   Y6, Y3, Y3
+	VORPS    Y9, Y6, Y6
+	VANDPS   Y4, Y3, Y3
 	VMOVUPS  Y3, 864(SP)(R10*1)
 
-CrossEntropyLabelsGWSAVX2_bmax_end_8:
+CrossEntropyLabelsGWSAVX2_bmax_end_10:
+	VMAXPS Y8, Y7, Y7
 	VXORPS Y3, Y3, Y3
-	VADDPS Y3, Y8, Y8
+	VADDPS Y3, Y7, Y7
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y3, Y3, Y3
@@ -20629,164 +21109,165 @@ CrossEntropyLabelsGWSAVX2_bmax_end_8:
 	MOVQ    R11, R12
 	ANDQ    $-64, R12
 	XORQ    R10, R10
-	JMP     CrossEntropyLabelsGWSAVX2_bexp_check_10
+	JMP     CrossEntropyLabelsGWSAVX2_bexp_check_12
 
-CrossEntropyLabelsGWSAVX2_bexp_9:
+CrossEntropyLabelsGWSAVX2_bexp_11:
 	VMOVUPS     (SP)(R10*1), Y3
-	VSUBPS      Y8, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
-	VMOVAPS     Y1, Y9
-	VFMADD213PS Y0, Y3, Y9
-	VPSLLD      $0x17, Y9, Y10
-	VSUBPS      Y0, Y9, Y9
-	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
-	VMOVAPS     Y2, Y9
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
-	VMULPS      Y10, Y3, Y3
-	VFMADD231PS Y9, Y3, Y10
-	VANDNPS     Y10, Y6, Y10
-	VMOVUPS     Y10, (SP)(R10*1)
+	VSUBPS      Y7, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y4
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y4, Y9
+	VMOVUPS     Y9, (SP)(R10*1)
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
-	VADDPS      512(SP)(R13*1), Y10, Y10
-	VMOVUPS     Y10, 512(SP)(R13*1)
+	VADDPS      512(SP)(R13*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R13*1)
 	VMOVUPS     32(SP)(R10*1), Y3
-	VSUBPS      Y8, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
-	VMOVAPS     Y1, Y9
-	VFMADD213PS Y0, Y3, Y9
-	VPSLLD      $0x17, Y9, Y10
-	VSUBPS      Y0, Y9, Y9
-	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
-	VMOVAPS     Y2, Y9
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
-	VMULPS      Y10, Y3, Y3
-	VFMADD231PS Y9, Y3, Y10
-	VANDNPS     Y10, Y6, Y10
-	VMOVUPS     Y10, 32(SP)(R10*1)
+	VSUBPS      Y7, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y4
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y4, Y9
+	VMOVUPS     Y9, 32(SP)(R10*1)
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
-	VADDPS      544(SP)(R13*1), Y10, Y10
-	VMOVUPS     Y10, 544(SP)(R13*1)
+	VADDPS      544(SP)(R13*1), Y9, Y9
+	VMOVUPS     Y9, 544(SP)(R13*1)
 	ADDQ        $0x40, R10
 
-CrossEntropyLabelsGWSAVX2_bexp_check_10:
+CrossEntropyLabelsGWSAVX2_bexp_check_12:
 	CMPQ        R10, R12
-	JB          CrossEntropyLabelsGWSAVX2_bexp_9
+	JB          CrossEntropyLabelsGWSAVX2_bexp_11
 	CMPQ        R10, R11
-	JAE         CrossEntropyLabelsGWSAVX2_bexp_end_11
+	JAE         CrossEntropyLabelsGWSAVX2_bexp_end_13
 	VMOVUPS     (SP)(R10*1), Y3
-	VSUBPS      Y8, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y6
-	VMOVAPS     Y1, Y9
-	VFMADD213PS Y0, Y3, Y9
-	VPSLLD      $0x17, Y9, Y10
-	VSUBPS      Y0, Y9, Y9
-	VFMADD231PS rowconsts<>+672(SB), Y9, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y9, Y3
-	VMOVAPS     Y2, Y9
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y9
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y9
-	VMULPS      Y10, Y3, Y3
-	VFMADD231PS Y9, Y3, Y10
-	VANDNPS     Y10, Y6, Y10
-	VMOVUPS     Y10, (SP)(R10*1)
+	VSUBPS      Y7, Y3, Y3
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y4
+	VMOVAPS     Y1, Y8
+	VFMADD213PS Y0, Y3, Y8
+	VPSLLD      $0x17, Y8, Y9
+	VSUBPS      Y0, Y8, Y8
+	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
+	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
+	VMOVAPS     Y2, Y8
+	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
+	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
+	VMULPS      Y9, Y3, Y3
+	VFMADD231PS Y8, Y3, Y9
+	VANDNPS     Y9, Y4, Y9
+	VMOVUPS     Y9, (SP)(R10*1)
 	ANDQ        $0x000000ff, R10
-	VADDPS      512(SP)(R10*1), Y10, Y10
-	VMOVUPS     Y10, 512(SP)(R10*1)
+	VADDPS      512(SP)(R10*1), Y9, Y9
+	VMOVUPS     Y9, 512(SP)(R10*1)
 
-CrossEntropyLabelsGWSAVX2_bexp_end_11:
+CrossEntropyLabelsGWSAVX2_bexp_end_13:
 	VMOVUPS 512(SP), Y3
-	VMOVUPS 544(SP), Y6
-	VMOVUPS 576(SP), Y9
-	VMOVUPS 608(SP), Y10
-	VMOVUPS 640(SP), Y11
-	VMOVUPS 672(SP), Y12
-	VMOVUPS 704(SP), Y13
-	VMOVUPS 736(SP), Y14
-	VADDPS  Y6, Y3, Y3
-	VADDPS  Y10, Y9, Y9
-	VADDPS  Y12, Y11, Y11
-	VADDPS  Y14, Y13, Y13
-	VADDPS  Y9, Y3, Y3
-	VADDPS  Y13, Y11, Y11
-	VADDPS  Y11, Y3, Y3
-	VSUBPS  Y8, Y7, Y7
-	VMOVUPS Y7, 1376(SP)
+	VMOVUPS 544(SP), Y4
+	VMOVUPS 576(SP), Y8
+	VMOVUPS 608(SP), Y9
+	VMOVUPS 640(SP), Y10
+	VMOVUPS 672(SP), Y11
+	VMOVUPS 704(SP), Y12
+	VMOVUPS 736(SP), Y13
+	VADDPS  Y4, Y3, Y3
+	VADDPS  Y9, Y8, Y8
+	VADDPS  Y11, Y10, Y10
+	VADDPS  Y13, Y12, Y12
+	VADDPS  Y8, Y3, Y3
+	VADDPS  Y12, Y10, Y10
+	VADDPS  Y10, Y3, Y3
+	VSUBPS  Y7, Y6, Y6
+	VMOVUPS Y6, 1376(SP)
 	VMOVUPS Y3, 1408(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1612(SB), Y6
-	VDIVPS       Y3, Y6, Y6
+	VBROADCASTSS rowconsts<>+1612(SB), Y4
+	VDIVPS       Y3, Y4, Y4
 	VBROADCASTSS inv+44(FP), Y3
 	MOVQ         sw+32(FP), R10
 	VMULPS       (R10)(CX*4), Y3, Y3
 	MOVQ         R11, R12
 	ANDQ         $-64, R12
 	XORQ         R10, R10
-	JMP          CrossEntropyLabelsGWSAVX2_bgrad_check_13
+	JMP          CrossEntropyLabelsGWSAVX2_bgrad_check_15
 
-CrossEntropyLabelsGWSAVX2_bgrad_12:
-	VMULPS  (SP)(R10*1), Y6, Y7
-	VMULPS  Y5, Y7, Y7
-	VMULPS  Y3, Y7, Y7
-	VSUBPS  864(SP)(R10*1), Y7, Y7
-	VMOVUPS Y7, (SP)(R10*1)
-	VMULPS  32(SP)(R10*1), Y6, Y7
-	VMULPS  Y5, Y7, Y7
-	VMULPS  Y3, Y7, Y7
-	VSUBPS  896(SP)(R10*1), Y7, Y7
-	VMOVUPS Y7, 32(SP)(R10*1)
-	ADDQ    $0x40, R10
-
-CrossEntropyLabelsGWSAVX2_bgrad_check_13:
-	CMPQ    R10, R12
-	JB      CrossEntropyLabelsGWSAVX2_bgrad_12
-	CMPQ    R10, R11
-	JAE     CrossEntropyLabelsGWSAVX2_bgrad_end_14
-	VMULPS  (SP)(R10*1), Y6, Y6
+CrossEntropyLabelsGWSAVX2_bgrad_14:
+	VMULPS  (SP)(R10*1), Y4, Y6
 	VMULPS  Y5, Y6, Y6
 	VMULPS  Y3, Y6, Y6
 	VSUBPS  864(SP)(R10*1), Y6, Y6
 	VMOVUPS Y6, (SP)(R10*1)
+	VMULPS  32(SP)(R10*1), Y4, Y6
+	VMULPS  Y5, Y6, Y6
+	VMULPS  Y3, Y6, Y6
+	VSUBPS  896(SP)(R10*1), Y6, Y6
+	VMOVUPS Y6, 32(SP)(R10*1)
+	ADDQ    $0x40, R10
 
-CrossEntropyLabelsGWSAVX2_bgrad_end_14:
+CrossEntropyLabelsGWSAVX2_bgrad_check_15:
+	CMPQ    R10, R12
+	JB      CrossEntropyLabelsGWSAVX2_bgrad_14
+	CMPQ    R10, R11
+	JAE     CrossEntropyLabelsGWSAVX2_bgrad_end_16
+	VMULPS  (SP)(R10*1), Y4, Y4
+	VMULPS  Y5, Y4, Y4
+	VMULPS  Y3, Y4, Y4
+	VSUBPS  864(SP)(R10*1), Y4, Y4
+	VMOVUPS Y4, (SP)(R10*1)
+
+CrossEntropyLabelsGWSAVX2_bgrad_end_16:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVMSKPS Y4, R10
+	VMOVDQU   832(SP), Y3
+	VMOVMSKPS Y3, R10
 	CMPL      R10, $0xff
-	JE        CrossEntropyLabelsGWSAVX2_allvalid_15
+	JE        CrossEntropyLabelsGWSAVX2_allvalid_17
 	MOVQ      R11, R12
 	ANDQ      $-64, R12
 	XORQ      R10, R10
-	JMP       CrossEntropyLabelsGWSAVX2_bignored_check_17
+	JMP       CrossEntropyLabelsGWSAVX2_bignored_check_19
 
-CrossEntropyLabelsGWSAVX2_bignored_16:
-	VANDPS  (SP)(R10*1), Y4, Y3
-	VMOVUPS Y3, (SP)(R10*1)
-	VANDPS  32(SP)(R10*1), Y4, Y3
-	VMOVUPS Y3, 32(SP)(R10*1)
+CrossEntropyLabelsGWSAVX2_bignored_18:
+	VANDPS  (SP)(R10*1), Y3, Y4
+	VMOVUPS Y4, (SP)(R10*1)
+	VANDPS  32(SP)(R10*1), Y3, Y4
+	VMOVUPS Y4, 32(SP)(R10*1)
 	ADDQ    $0x40, R10
 
-CrossEntropyLabelsGWSAVX2_bignored_check_17:
+CrossEntropyLabelsGWSAVX2_bignored_check_19:
 	CMPQ    R10, R12
-	JB      CrossEntropyLabelsGWSAVX2_bignored_16
+	JB      CrossEntropyLabelsGWSAVX2_bignored_18
 	CMPQ    R10, R11
-	JAE     CrossEntropyLabelsGWSAVX2_bignored_end_18
-	VANDPS  (SP)(R10*1), Y4, Y3
+	JAE     CrossEntropyLabelsGWSAVX2_bignored_end_20
+	VANDPS  (SP)(R10*1), Y3, Y3
 	VMOVUPS Y3, (SP)(R10*1)
 
-CrossEntropyLabelsGWSAVX2_bignored_end_18:
-CrossEntropyLabelsGWSAVX2_allvalid_15:
+CrossEntropyLabelsGWSAVX2_bignored_end_20:
+CrossEntropyLabelsGWSAVX2_allvalid_17:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (BX)(R8*4), R10
 	VMOVUPS    (SP), Y3
@@ -20821,6 +21302,19 @@ CrossEntropyLabelsGWSAVX2_allvalid_15:
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y3, Y12
 	VPERM2F128 $0x31, Y8, Y3, Y3
+	CMPQ       AX, $0x08
+	JB         CrossEntropyLabelsGWSAVX2_masked_22
+	VMOVUPS    Y10, (BX)
+	VMOVUPS    Y11, (BX)(R8*1)
+	VMOVUPS    Y7, (BX)(R8*2)
+	VMOVUPS    Y12, (BX)(R9*1)
+	VMOVUPS    Y6, (R10)
+	VMOVUPS    Y4, (R10)(R8*1)
+	VMOVUPS    Y9, (R10)(R8*2)
+	VMOVUPS    Y3, (R10)(R9*1)
+	JMP        CrossEntropyLabelsGWSAVX2_loaded_23
+
+CrossEntropyLabelsGWSAVX2_masked_22:
 	VMOVUPS    768(SP), Y8
 	VMASKMOVPS Y10, Y8, (BX)
 	VMASKMOVPS Y11, Y8, (BX)(R8*1)
@@ -20830,8 +21324,10 @@ CrossEntropyLabelsGWSAVX2_allvalid_15:
 	VMASKMOVPS Y4, Y8, (R10)(R8*1)
 	VMASKMOVPS Y9, Y8, (R10)(R8*2)
 	VMASKMOVPS Y3, Y8, (R10)(R9*1)
+
+CrossEntropyLabelsGWSAVX2_loaded_23:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGWSAVX2_nohigh_20
+	JBE        CrossEntropyLabelsGWSAVX2_nohigh_24
 	VMOVUPS    256(SP), Y3
 	VMOVUPS    288(SP), Y4
 	VMOVUPS    320(SP), Y6
@@ -20874,7 +21370,7 @@ CrossEntropyLabelsGWSAVX2_allvalid_15:
 	VMASKMOVPS Y9, Y8, 32(R10)(R8*2)
 	VMASKMOVPS Y3, Y8, 32(R10)(R9*1)
 
-CrossEntropyLabelsGWSAVX2_nohigh_20:
+CrossEntropyLabelsGWSAVX2_nohigh_24:
 	VMOVUPS 1376(SP), Y3
 	VMOVUPS 1408(SP), Y4
 
