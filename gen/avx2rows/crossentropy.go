@@ -45,6 +45,8 @@ func crossEntropyKernel(grad, weights, smooth bool) {
 		crossEntropyBlock(r, rows, dstStep, grad, weights, smooth)
 	}
 	end := r.label("end")
+	from := AllocLocal(8)
+	MOVQ(r.done, from)
 	CMPQ(r.done, rows)
 	JAE(LabelRef(end))
 	r.pipeline(rows, dstStep, func() {
@@ -72,7 +74,7 @@ func crossEntropyKernel(grad, weights, smooth bool) {
 		outputs := func() {
 			Comment("per-row outputs: mx, lsum (and zw)")
 			VMOVSS(r.m.AsX(), r.perRow(Load(Param("mx"), GP64()).(reg.GPVirtual)))
-			VMOVSS(logPos(s), r.perRow(Load(Param("lsum"), GP64()).(reg.GPVirtual)))
+			VMOVSS(s, r.perRow(Load(Param("lsum"), GP64()).(reg.GPVirtual))) // the sum: see deferredLogs
 			if smooth {
 				VMOVSS(treeSum(zacc), r.perRow(Load(Param("zw"), GP64()).(reg.GPVirtual)))
 			}
@@ -108,13 +110,45 @@ func crossEntropyKernel(grad, weights, smooth bool) {
 			VMULPS(sv, u, u)
 			return u
 		})
-		// After the gradient pass, which does not need it: the log's long
-		// scalar chain then overlaps the next row's max pass.
-		outputs()
+		outputs() // after the gradient pass, which does not need them
 	})
 	Label(end)
+	deferredLogs(r, from)
 	VZEROUPPER()
 	RET()
+}
+
+// deferredLogs emits lsum[i] = LogPos(lsum[i]) for the rows of the per-row
+// path (from the row in the stack slot from to rows): that path stores each
+// row's sum, so that no row waits for the long chain of dependent steps of
+// its logarithm; here 8 rows at a time run through vlogPos (lane-wise the
+// same steps as logPos, so the same bits), and the last rows through logPos.
+func deferredLogs(r *row, from Mem) {
+	Comment("lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time")
+	p := Load(Param("lsum"), GP64()).(reg.GPVirtual)
+	rows := Load(Param("rows"), GP64()).(reg.GPVirtual)
+	i := GP64()
+	MOVQ(from, i)
+	vec, one, done := r.label("logs8"), r.label("logs1"), r.label("logsdone")
+	Label(vec)
+	t := GP64()
+	LEAQ(Mem{Base: i, Disp: 8}, t)
+	CMPQ(t, rows)
+	JA(LabelRef(one))
+	s := YMM()
+	VMOVUPS(Mem{Base: p, Index: i, Scale: 4}, s)
+	VMOVUPS(vlogPos(s), Mem{Base: p, Index: i, Scale: 4})
+	MOVQ(t, i)
+	JMP(LabelRef(vec))
+	Label(one)
+	CMPQ(i, rows)
+	JAE(LabelRef(done))
+	x := XMM()
+	VMOVSS(Mem{Base: p, Index: i, Scale: 4}, x)
+	VMOVSS(logPos(x), Mem{Base: p, Index: i, Scale: 4})
+	INCQ(i)
+	JMP(LabelRef(one))
+	Label(done)
 }
 
 func variantDoc(grad, weights, smooth bool) string {
@@ -166,6 +200,8 @@ func crossEntropySoftKernel(grad, weights bool) {
 		}
 		return c
 	}
+	from := AllocLocal(8)
+	MOVQ(r.done, from) // 0: the soft kernels have no short-row path
 	r.pipeline(rows, dstStep, func() {
 		s := r.expPass(grad, nil)
 		Comment("pass 2b: mass = Σ c, zc = Σ c·(z - max) over the same 32 partials")
@@ -195,8 +231,8 @@ func crossEntropySoftKernel(grad, weights bool) {
 		VMOVSS(mass, r.perRow(Load(Param("mass"), GP64()).(reg.GPVirtual)))
 		VMOVSS(treeSum(zacc), r.perRow(Load(Param("zc"), GP64()).(reg.GPVirtual)))
 		lsum := func() {
-			Comment("per-row output: lsum")
-			VMOVSS(logPos(s), r.perRow(Load(Param("lsum"), GP64()).(reg.GPVirtual)))
+			Comment("per-row output: the sum, into lsum (see deferredLogs)")
+			VMOVSS(s, r.perRow(Load(Param("lsum"), GP64()).(reg.GPVirtual)))
 		}
 		if !grad {
 			lsum()
@@ -220,8 +256,9 @@ func crossEntropySoftKernel(grad, weights bool) {
 			VMULPS(sv, c, c)
 			return c
 		})
-		lsum() // after the gradient pass, which does not need it (see crossEntropyKernel)
+		lsum()
 	})
+	deferredLogs(r, from)
 	VZEROUPPER()
 	RET()
 }

@@ -1573,8 +1573,8 @@ LogSumExpAVX512_special:
 	RET
 
 // func CrossEntropyPlainAVX512(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
-// Requires: AVX, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyPlainAVX512(SB), $0-88
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·CrossEntropyPlainAVX512(SB), $8-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -1590,6 +1590,7 @@ TEXT ·CrossEntropyPlainAVX512(SB), $0-88
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
+	MOVQ         DI, (SP)
 	CMPQ         DI, R9
 	JAE          CrossEntropyPlainAVX512_end_1
 
@@ -1932,43 +1933,8 @@ CrossEntropyPlainAVX512_expfolded_7:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, SI
-	MOVL       SI, R10
-	SUBL       $0x3f3504f3, R10
-	SARL       $0x17, R10
-	MOVL       R10, R11
-	SHLL       $0x17, R11
-	SUBL       R11, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
-	VXORPS     X6, X6, X6
-	VCVTSI2SSL R10, X6, X6
-	VMULSS     X0, X0, X7
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X8
-	VFMADD213SS rowconsts<>+1112(SB), X0, X8
-	VFMADD213SS rowconsts<>+1116(SB), X0, X8
-	VFMADD213SS rowconsts<>+1120(SB), X0, X8
-	VFMADD213SS rowconsts<>+1124(SB), X0, X8
-	VFMADD213SS rowconsts<>+1128(SB), X0, X8
-	VFMADD213SS rowconsts<>+1132(SB), X0, X8
-	VFMADD213SS rowconsts<>+1136(SB), X0, X8
-	VFMADD213SS rowconsts<>+1140(SB), X0, X8
-	VMULSS      X0, X8, X8
-	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+1144(SB), X6, X8
-	VFMADD231SS rowconsts<>+1104(SB), X7, X8
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X6, X0
-	VSUBSS      X5, X5, X5
-	VADDSS      X5, X0, X0
-	MOVQ        lsum+56(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	MOVQ   lsum+56(FP), SI
+	VMOVSS X5, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -1978,12 +1944,96 @@ CrossEntropyPlainAVX512_expfolded_7:
 	JB      CrossEntropyPlainAVX512_row
 
 CrossEntropyPlainAVX512_end_1:
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+56(FP), AX
+	MOVQ rows+72(FP), CX
+	MOVQ (SP), DX
+
+CrossEntropyPlainAVX512_logs8_18:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropyPlainAVX512_logs1_19
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropyPlainAVX512_logs8_18
+
+CrossEntropyPlainAVX512_logs1_19:
+	CMPQ   DX, CX
+	JAE    CrossEntropyPlainAVX512_logsdone_20
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1100(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1108(SB), X4
+	VFMADD213SS rowconsts<>+1112(SB), X1, X4
+	VFMADD213SS rowconsts<>+1116(SB), X1, X4
+	VFMADD213SS rowconsts<>+1120(SB), X1, X4
+	VFMADD213SS rowconsts<>+1124(SB), X1, X4
+	VFMADD213SS rowconsts<>+1128(SB), X1, X4
+	VFMADD213SS rowconsts<>+1132(SB), X1, X4
+	VFMADD213SS rowconsts<>+1136(SB), X1, X4
+	VFMADD213SS rowconsts<>+1140(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1144(SB), X2, X4
+	VFMADD231SS rowconsts<>+1104(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1148(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropyPlainAVX512_logs1_19
+
+CrossEntropyPlainAVX512_logsdone_20:
 	VZEROUPPER
 	RET
 
 // func CrossEntropySAVX512(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
-// Requires: AVX, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropySAVX512(SB), $0-88
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·CrossEntropySAVX512(SB), $8-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -1999,6 +2049,7 @@ TEXT ·CrossEntropySAVX512(SB), $0-88
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
+	MOVQ         DI, (SP)
 	CMPQ         DI, R9
 	JAE          CrossEntropySAVX512_end_1
 
@@ -2367,43 +2418,8 @@ CrossEntropySAVX512_expfolded_7:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X7, SI
-	MOVL       SI, R10
-	SUBL       $0x3f3504f3, R10
-	SARL       $0x17, R10
-	MOVL       R10, R11
-	SHLL       $0x17, R11
-	SUBL       R11, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
-	VXORPS     X8, X8, X8
-	VCVTSI2SSL R10, X8, X8
-	VMULSS     X0, X0, X9
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X10
-	VFMADD213SS rowconsts<>+1112(SB), X0, X10
-	VFMADD213SS rowconsts<>+1116(SB), X0, X10
-	VFMADD213SS rowconsts<>+1120(SB), X0, X10
-	VFMADD213SS rowconsts<>+1124(SB), X0, X10
-	VFMADD213SS rowconsts<>+1128(SB), X0, X10
-	VFMADD213SS rowconsts<>+1132(SB), X0, X10
-	VFMADD213SS rowconsts<>+1136(SB), X0, X10
-	VFMADD213SS rowconsts<>+1140(SB), X0, X10
-	VMULSS      X0, X10, X10
-	VMULSS      X9, X10, X10
-	VFMADD231SS rowconsts<>+1144(SB), X8, X10
-	VFMADD231SS rowconsts<>+1104(SB), X9, X10
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X10, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X8, X0
-	VSUBSS      X7, X7, X7
-	VADDSS      X7, X0, X0
-	MOVQ        lsum+56(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	MOVQ   lsum+56(FP), SI
+	VMOVSS X7, (SI)(DI*4)
 
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z6, Z5, Z5
@@ -2424,12 +2440,96 @@ CrossEntropySAVX512_expfolded_7:
 	JB      CrossEntropySAVX512_row
 
 CrossEntropySAVX512_end_1:
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+56(FP), AX
+	MOVQ rows+72(FP), CX
+	MOVQ (SP), DX
+
+CrossEntropySAVX512_logs8_18:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropySAVX512_logs1_19
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropySAVX512_logs8_18
+
+CrossEntropySAVX512_logs1_19:
+	CMPQ   DX, CX
+	JAE    CrossEntropySAVX512_logsdone_20
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1100(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1108(SB), X4
+	VFMADD213SS rowconsts<>+1112(SB), X1, X4
+	VFMADD213SS rowconsts<>+1116(SB), X1, X4
+	VFMADD213SS rowconsts<>+1120(SB), X1, X4
+	VFMADD213SS rowconsts<>+1124(SB), X1, X4
+	VFMADD213SS rowconsts<>+1128(SB), X1, X4
+	VFMADD213SS rowconsts<>+1132(SB), X1, X4
+	VFMADD213SS rowconsts<>+1136(SB), X1, X4
+	VFMADD213SS rowconsts<>+1140(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1144(SB), X2, X4
+	VFMADD231SS rowconsts<>+1104(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1148(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropySAVX512_logs1_19
+
+CrossEntropySAVX512_logsdone_20:
 	VZEROUPPER
 	RET
 
 // func CrossEntropySoftPlainAVX512(grad *float32, z *float32, q *float32, w *float32, scale *float32, mx *float32, lsum *float32, mass *float32, zc *float32, keep float32, spread float32, rows int, cols int)
-// Requires: AVX, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropySoftPlainAVX512(SB), NOSPLIT, $0-96
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·CrossEntropySoftPlainAVX512(SB), NOSPLIT, $8-96
 	MOVQ cols+88(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -2445,6 +2545,7 @@ TEXT ·CrossEntropySoftPlainAVX512(SB), NOSPLIT, $0-96
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+80(FP), R9
+	MOVQ         DI, (SP)
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
@@ -2891,43 +2992,9 @@ CrossEntropySoftPlainAVX512_tgtdone_19:
 	MOVQ          zc+64(FP), SI
 	VMOVSS        X0, (SI)(DI*4)
 
-	// per-row output: lsum
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, SI
-	MOVL       SI, R10
-	SUBL       $0x3f3504f3, R10
-	SARL       $0x17, R10
-	MOVL       R10, R11
-	SHLL       $0x17, R11
-	SUBL       R11, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
-	VXORPS     X6, X6, X6
-	VCVTSI2SSL R10, X6, X6
-	VMULSS     X0, X0, X7
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X8
-	VFMADD213SS rowconsts<>+1112(SB), X0, X8
-	VFMADD213SS rowconsts<>+1116(SB), X0, X8
-	VFMADD213SS rowconsts<>+1120(SB), X0, X8
-	VFMADD213SS rowconsts<>+1124(SB), X0, X8
-	VFMADD213SS rowconsts<>+1128(SB), X0, X8
-	VFMADD213SS rowconsts<>+1132(SB), X0, X8
-	VFMADD213SS rowconsts<>+1136(SB), X0, X8
-	VFMADD213SS rowconsts<>+1140(SB), X0, X8
-	VMULSS      X0, X8, X8
-	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+1144(SB), X6, X8
-	VFMADD231SS rowconsts<>+1104(SB), X7, X8
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X6, X0
-	VSUBSS      X5, X5, X5
-	VADDSS      X5, X0, X0
-	MOVQ        lsum+48(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	// per-row output: the sum, into lsum (see deferredLogs)
+	MOVQ   lsum+48(FP), SI
+	VMOVSS X5, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -2935,12 +3002,97 @@ CrossEntropySoftPlainAVX512_tgtdone_19:
 	INCQ    DI
 	CMPQ    DI, R9
 	JB      CrossEntropySoftPlainAVX512_row
+
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+48(FP), AX
+	MOVQ rows+80(FP), CX
+	MOVQ (SP), DX
+
+CrossEntropySoftPlainAVX512_logs8_22:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropySoftPlainAVX512_logs1_23
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropySoftPlainAVX512_logs8_22
+
+CrossEntropySoftPlainAVX512_logs1_23:
+	CMPQ   DX, CX
+	JAE    CrossEntropySoftPlainAVX512_logsdone_24
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1100(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1108(SB), X4
+	VFMADD213SS rowconsts<>+1112(SB), X1, X4
+	VFMADD213SS rowconsts<>+1116(SB), X1, X4
+	VFMADD213SS rowconsts<>+1120(SB), X1, X4
+	VFMADD213SS rowconsts<>+1124(SB), X1, X4
+	VFMADD213SS rowconsts<>+1128(SB), X1, X4
+	VFMADD213SS rowconsts<>+1132(SB), X1, X4
+	VFMADD213SS rowconsts<>+1136(SB), X1, X4
+	VFMADD213SS rowconsts<>+1140(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1144(SB), X2, X4
+	VFMADD231SS rowconsts<>+1104(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1148(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropySoftPlainAVX512_logs1_23
+
+CrossEntropySoftPlainAVX512_logsdone_24:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyWAVX512(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
-// Requires: AVX, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyWAVX512(SB), $0-88
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·CrossEntropyWAVX512(SB), $8-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -2956,6 +3108,7 @@ TEXT ·CrossEntropyWAVX512(SB), $0-88
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
+	MOVQ         DI, (SP)
 	CMPQ         DI, R9
 	JAE          CrossEntropyWAVX512_end_1
 
@@ -3298,43 +3451,8 @@ CrossEntropyWAVX512_expfolded_7:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, SI
-	MOVL       SI, R10
-	SUBL       $0x3f3504f3, R10
-	SARL       $0x17, R10
-	MOVL       R10, R11
-	SHLL       $0x17, R11
-	SUBL       R11, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
-	VXORPS     X6, X6, X6
-	VCVTSI2SSL R10, X6, X6
-	VMULSS     X0, X0, X7
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X8
-	VFMADD213SS rowconsts<>+1112(SB), X0, X8
-	VFMADD213SS rowconsts<>+1116(SB), X0, X8
-	VFMADD213SS rowconsts<>+1120(SB), X0, X8
-	VFMADD213SS rowconsts<>+1124(SB), X0, X8
-	VFMADD213SS rowconsts<>+1128(SB), X0, X8
-	VFMADD213SS rowconsts<>+1132(SB), X0, X8
-	VFMADD213SS rowconsts<>+1136(SB), X0, X8
-	VFMADD213SS rowconsts<>+1140(SB), X0, X8
-	VMULSS      X0, X8, X8
-	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+1144(SB), X6, X8
-	VFMADD231SS rowconsts<>+1104(SB), X7, X8
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X6, X0
-	VSUBSS      X5, X5, X5
-	VADDSS      X5, X0, X0
-	MOVQ        lsum+56(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	MOVQ   lsum+56(FP), SI
+	VMOVSS X5, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -3344,12 +3462,96 @@ CrossEntropyWAVX512_expfolded_7:
 	JB      CrossEntropyWAVX512_row
 
 CrossEntropyWAVX512_end_1:
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+56(FP), AX
+	MOVQ rows+72(FP), CX
+	MOVQ (SP), DX
+
+CrossEntropyWAVX512_logs8_18:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropyWAVX512_logs1_19
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropyWAVX512_logs8_18
+
+CrossEntropyWAVX512_logs1_19:
+	CMPQ   DX, CX
+	JAE    CrossEntropyWAVX512_logsdone_20
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1100(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1108(SB), X4
+	VFMADD213SS rowconsts<>+1112(SB), X1, X4
+	VFMADD213SS rowconsts<>+1116(SB), X1, X4
+	VFMADD213SS rowconsts<>+1120(SB), X1, X4
+	VFMADD213SS rowconsts<>+1124(SB), X1, X4
+	VFMADD213SS rowconsts<>+1128(SB), X1, X4
+	VFMADD213SS rowconsts<>+1132(SB), X1, X4
+	VFMADD213SS rowconsts<>+1136(SB), X1, X4
+	VFMADD213SS rowconsts<>+1140(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1144(SB), X2, X4
+	VFMADD231SS rowconsts<>+1104(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1148(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropyWAVX512_logs1_19
+
+CrossEntropyWAVX512_logsdone_20:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyWSAVX512(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
-// Requires: AVX, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyWSAVX512(SB), $0-88
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·CrossEntropyWSAVX512(SB), $8-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -3365,6 +3567,7 @@ TEXT ·CrossEntropyWSAVX512(SB), $0-88
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
+	MOVQ         DI, (SP)
 	CMPQ         DI, R9
 	JAE          CrossEntropyWSAVX512_end_1
 
@@ -3738,43 +3941,8 @@ CrossEntropyWSAVX512_expfolded_7:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X7, SI
-	MOVL       SI, R10
-	SUBL       $0x3f3504f3, R10
-	SARL       $0x17, R10
-	MOVL       R10, R11
-	SHLL       $0x17, R11
-	SUBL       R11, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
-	VXORPS     X8, X8, X8
-	VCVTSI2SSL R10, X8, X8
-	VMULSS     X0, X0, X9
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X10
-	VFMADD213SS rowconsts<>+1112(SB), X0, X10
-	VFMADD213SS rowconsts<>+1116(SB), X0, X10
-	VFMADD213SS rowconsts<>+1120(SB), X0, X10
-	VFMADD213SS rowconsts<>+1124(SB), X0, X10
-	VFMADD213SS rowconsts<>+1128(SB), X0, X10
-	VFMADD213SS rowconsts<>+1132(SB), X0, X10
-	VFMADD213SS rowconsts<>+1136(SB), X0, X10
-	VFMADD213SS rowconsts<>+1140(SB), X0, X10
-	VMULSS      X0, X10, X10
-	VMULSS      X9, X10, X10
-	VFMADD231SS rowconsts<>+1144(SB), X8, X10
-	VFMADD231SS rowconsts<>+1104(SB), X9, X10
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X10, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X8, X0
-	VSUBSS      X7, X7, X7
-	VADDSS      X7, X0, X0
-	MOVQ        lsum+56(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	MOVQ   lsum+56(FP), SI
+	VMOVSS X7, (SI)(DI*4)
 
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z6, Z5, Z5
@@ -3795,12 +3963,96 @@ CrossEntropyWSAVX512_expfolded_7:
 	JB      CrossEntropyWSAVX512_row
 
 CrossEntropyWSAVX512_end_1:
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+56(FP), AX
+	MOVQ rows+72(FP), CX
+	MOVQ (SP), DX
+
+CrossEntropyWSAVX512_logs8_18:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropyWSAVX512_logs1_19
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropyWSAVX512_logs8_18
+
+CrossEntropyWSAVX512_logs1_19:
+	CMPQ   DX, CX
+	JAE    CrossEntropyWSAVX512_logsdone_20
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1100(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1108(SB), X4
+	VFMADD213SS rowconsts<>+1112(SB), X1, X4
+	VFMADD213SS rowconsts<>+1116(SB), X1, X4
+	VFMADD213SS rowconsts<>+1120(SB), X1, X4
+	VFMADD213SS rowconsts<>+1124(SB), X1, X4
+	VFMADD213SS rowconsts<>+1128(SB), X1, X4
+	VFMADD213SS rowconsts<>+1132(SB), X1, X4
+	VFMADD213SS rowconsts<>+1136(SB), X1, X4
+	VFMADD213SS rowconsts<>+1140(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1144(SB), X2, X4
+	VFMADD231SS rowconsts<>+1104(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1148(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropyWSAVX512_logs1_19
+
+CrossEntropyWSAVX512_logsdone_20:
 	VZEROUPPER
 	RET
 
 // func CrossEntropySoftWAVX512(grad *float32, z *float32, q *float32, w *float32, scale *float32, mx *float32, lsum *float32, mass *float32, zc *float32, keep float32, spread float32, rows int, cols int)
-// Requires: AVX, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropySoftWAVX512(SB), NOSPLIT, $0-96
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·CrossEntropySoftWAVX512(SB), NOSPLIT, $8-96
 	MOVQ cols+88(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -3816,6 +4068,7 @@ TEXT ·CrossEntropySoftWAVX512(SB), NOSPLIT, $0-96
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+80(FP), R9
+	MOVQ         DI, (SP)
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
@@ -4270,43 +4523,9 @@ CrossEntropySoftWAVX512_tgtdone_19:
 	MOVQ          zc+64(FP), SI
 	VMOVSS        X0, (SI)(DI*4)
 
-	// per-row output: lsum
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, SI
-	MOVL       SI, R10
-	SUBL       $0x3f3504f3, R10
-	SARL       $0x17, R10
-	MOVL       R10, R11
-	SHLL       $0x17, R11
-	SUBL       R11, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
-	VXORPS     X6, X6, X6
-	VCVTSI2SSL R10, X6, X6
-	VMULSS     X0, X0, X7
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X8
-	VFMADD213SS rowconsts<>+1112(SB), X0, X8
-	VFMADD213SS rowconsts<>+1116(SB), X0, X8
-	VFMADD213SS rowconsts<>+1120(SB), X0, X8
-	VFMADD213SS rowconsts<>+1124(SB), X0, X8
-	VFMADD213SS rowconsts<>+1128(SB), X0, X8
-	VFMADD213SS rowconsts<>+1132(SB), X0, X8
-	VFMADD213SS rowconsts<>+1136(SB), X0, X8
-	VFMADD213SS rowconsts<>+1140(SB), X0, X8
-	VMULSS      X0, X8, X8
-	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+1144(SB), X6, X8
-	VFMADD231SS rowconsts<>+1104(SB), X7, X8
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X6, X0
-	VSUBSS      X5, X5, X5
-	VADDSS      X5, X0, X0
-	MOVQ        lsum+48(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	// per-row output: the sum, into lsum (see deferredLogs)
+	MOVQ   lsum+48(FP), SI
+	VMOVSS X5, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -4314,12 +4533,97 @@ CrossEntropySoftWAVX512_tgtdone_19:
 	INCQ    DI
 	CMPQ    DI, R9
 	JB      CrossEntropySoftWAVX512_row
+
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+48(FP), AX
+	MOVQ rows+80(FP), CX
+	MOVQ (SP), DX
+
+CrossEntropySoftWAVX512_logs8_22:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropySoftWAVX512_logs1_23
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropySoftWAVX512_logs8_22
+
+CrossEntropySoftWAVX512_logs1_23:
+	CMPQ   DX, CX
+	JAE    CrossEntropySoftWAVX512_logsdone_24
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1100(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1108(SB), X4
+	VFMADD213SS rowconsts<>+1112(SB), X1, X4
+	VFMADD213SS rowconsts<>+1116(SB), X1, X4
+	VFMADD213SS rowconsts<>+1120(SB), X1, X4
+	VFMADD213SS rowconsts<>+1124(SB), X1, X4
+	VFMADD213SS rowconsts<>+1128(SB), X1, X4
+	VFMADD213SS rowconsts<>+1132(SB), X1, X4
+	VFMADD213SS rowconsts<>+1136(SB), X1, X4
+	VFMADD213SS rowconsts<>+1140(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1144(SB), X2, X4
+	VFMADD231SS rowconsts<>+1104(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1148(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropySoftWAVX512_logs1_23
+
+CrossEntropySoftWAVX512_logsdone_24:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyGAVX512(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
-// Requires: AVX, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyGAVX512(SB), $0-88
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·CrossEntropyGAVX512(SB), $8-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -4336,6 +4640,7 @@ TEXT ·CrossEntropyGAVX512(SB), $0-88
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
+	MOVQ         DI, (SP)
 	CMPQ         DI, R10
 	JAE          CrossEntropyGAVX512_end_1
 
@@ -4744,43 +5049,8 @@ CrossEntropyGAVX512_outend_21:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, SI
-	MOVL       SI, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
-	VXORPS     X6, X6, X6
-	VCVTSI2SSL R11, X6, X6
-	VMULSS     X0, X0, X7
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X8
-	VFMADD213SS rowconsts<>+1112(SB), X0, X8
-	VFMADD213SS rowconsts<>+1116(SB), X0, X8
-	VFMADD213SS rowconsts<>+1120(SB), X0, X8
-	VFMADD213SS rowconsts<>+1124(SB), X0, X8
-	VFMADD213SS rowconsts<>+1128(SB), X0, X8
-	VFMADD213SS rowconsts<>+1132(SB), X0, X8
-	VFMADD213SS rowconsts<>+1136(SB), X0, X8
-	VFMADD213SS rowconsts<>+1140(SB), X0, X8
-	VMULSS      X0, X8, X8
-	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+1144(SB), X6, X8
-	VFMADD231SS rowconsts<>+1104(SB), X7, X8
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X6, X0
-	VSUBSS      X5, X5, X5
-	VADDSS      X5, X0, X0
-	MOVQ        lsum+56(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	MOVQ   lsum+56(FP), SI
+	VMOVSS X5, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -4791,12 +5061,96 @@ CrossEntropyGAVX512_outend_21:
 	JB      CrossEntropyGAVX512_row
 
 CrossEntropyGAVX512_end_1:
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+56(FP), AX
+	MOVQ rows+72(FP), CX
+	MOVQ (SP), DX
+
+CrossEntropyGAVX512_logs8_22:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropyGAVX512_logs1_23
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropyGAVX512_logs8_22
+
+CrossEntropyGAVX512_logs1_23:
+	CMPQ   DX, CX
+	JAE    CrossEntropyGAVX512_logsdone_24
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1100(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1108(SB), X4
+	VFMADD213SS rowconsts<>+1112(SB), X1, X4
+	VFMADD213SS rowconsts<>+1116(SB), X1, X4
+	VFMADD213SS rowconsts<>+1120(SB), X1, X4
+	VFMADD213SS rowconsts<>+1124(SB), X1, X4
+	VFMADD213SS rowconsts<>+1128(SB), X1, X4
+	VFMADD213SS rowconsts<>+1132(SB), X1, X4
+	VFMADD213SS rowconsts<>+1136(SB), X1, X4
+	VFMADD213SS rowconsts<>+1140(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1144(SB), X2, X4
+	VFMADD231SS rowconsts<>+1104(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1148(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropyGAVX512_logs1_23
+
+CrossEntropyGAVX512_logsdone_24:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyGSAVX512(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
-// Requires: AVX, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyGSAVX512(SB), $0-88
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·CrossEntropyGSAVX512(SB), $8-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -4813,6 +5167,7 @@ TEXT ·CrossEntropyGSAVX512(SB), $0-88
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
+	MOVQ         DI, (SP)
 	CMPQ         DI, R10
 	JAE          CrossEntropyGSAVX512_end_1
 
@@ -5247,43 +5602,8 @@ CrossEntropyGSAVX512_outend_21:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X7, SI
-	MOVL       SI, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
-	VXORPS     X8, X8, X8
-	VCVTSI2SSL R11, X8, X8
-	VMULSS     X0, X0, X9
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X10
-	VFMADD213SS rowconsts<>+1112(SB), X0, X10
-	VFMADD213SS rowconsts<>+1116(SB), X0, X10
-	VFMADD213SS rowconsts<>+1120(SB), X0, X10
-	VFMADD213SS rowconsts<>+1124(SB), X0, X10
-	VFMADD213SS rowconsts<>+1128(SB), X0, X10
-	VFMADD213SS rowconsts<>+1132(SB), X0, X10
-	VFMADD213SS rowconsts<>+1136(SB), X0, X10
-	VFMADD213SS rowconsts<>+1140(SB), X0, X10
-	VMULSS      X0, X10, X10
-	VMULSS      X9, X10, X10
-	VFMADD231SS rowconsts<>+1144(SB), X8, X10
-	VFMADD231SS rowconsts<>+1104(SB), X9, X10
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X10, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X8, X0
-	VSUBSS      X7, X7, X7
-	VADDSS      X7, X0, X0
-	MOVQ        lsum+56(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	MOVQ   lsum+56(FP), SI
+	VMOVSS X7, (SI)(DI*4)
 
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z6, Z5, Z5
@@ -5305,12 +5625,96 @@ CrossEntropyGSAVX512_outend_21:
 	JB      CrossEntropyGSAVX512_row
 
 CrossEntropyGSAVX512_end_1:
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+56(FP), AX
+	MOVQ rows+72(FP), CX
+	MOVQ (SP), DX
+
+CrossEntropyGSAVX512_logs8_22:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropyGSAVX512_logs1_23
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropyGSAVX512_logs8_22
+
+CrossEntropyGSAVX512_logs1_23:
+	CMPQ   DX, CX
+	JAE    CrossEntropyGSAVX512_logsdone_24
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1100(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1108(SB), X4
+	VFMADD213SS rowconsts<>+1112(SB), X1, X4
+	VFMADD213SS rowconsts<>+1116(SB), X1, X4
+	VFMADD213SS rowconsts<>+1120(SB), X1, X4
+	VFMADD213SS rowconsts<>+1124(SB), X1, X4
+	VFMADD213SS rowconsts<>+1128(SB), X1, X4
+	VFMADD213SS rowconsts<>+1132(SB), X1, X4
+	VFMADD213SS rowconsts<>+1136(SB), X1, X4
+	VFMADD213SS rowconsts<>+1140(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1144(SB), X2, X4
+	VFMADD231SS rowconsts<>+1104(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1148(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropyGSAVX512_logs1_23
+
+CrossEntropyGSAVX512_logsdone_24:
 	VZEROUPPER
 	RET
 
 // func CrossEntropySoftGAVX512(grad *float32, z *float32, q *float32, w *float32, scale *float32, mx *float32, lsum *float32, mass *float32, zc *float32, keep float32, spread float32, rows int, cols int)
-// Requires: AVX, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropySoftGAVX512(SB), NOSPLIT, $0-96
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·CrossEntropySoftGAVX512(SB), NOSPLIT, $8-96
 	MOVQ cols+88(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -5327,6 +5731,7 @@ TEXT ·CrossEntropySoftGAVX512(SB), NOSPLIT, $0-96
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+80(FP), R10
+	MOVQ         DI, (SP)
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
@@ -5851,43 +6256,9 @@ CrossEntropySoftGAVX512_outtail_24:
 	VMOVUPS     Z0, K1, (R9)(SI*4)
 
 CrossEntropySoftGAVX512_outend_25:
-	// per-row output: lsum
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, SI
-	MOVL       SI, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
-	VXORPS     X6, X6, X6
-	VCVTSI2SSL R11, X6, X6
-	VMULSS     X0, X0, X7
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X8
-	VFMADD213SS rowconsts<>+1112(SB), X0, X8
-	VFMADD213SS rowconsts<>+1116(SB), X0, X8
-	VFMADD213SS rowconsts<>+1120(SB), X0, X8
-	VFMADD213SS rowconsts<>+1124(SB), X0, X8
-	VFMADD213SS rowconsts<>+1128(SB), X0, X8
-	VFMADD213SS rowconsts<>+1132(SB), X0, X8
-	VFMADD213SS rowconsts<>+1136(SB), X0, X8
-	VFMADD213SS rowconsts<>+1140(SB), X0, X8
-	VMULSS      X0, X8, X8
-	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+1144(SB), X6, X8
-	VFMADD231SS rowconsts<>+1104(SB), X7, X8
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X6, X0
-	VSUBSS      X5, X5, X5
-	VADDSS      X5, X0, X0
-	MOVQ        lsum+48(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	// per-row output: the sum, into lsum (see deferredLogs)
+	MOVQ   lsum+48(FP), SI
+	VMOVSS X5, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -5896,12 +6267,97 @@ CrossEntropySoftGAVX512_outend_25:
 	INCQ    DI
 	CMPQ    DI, R10
 	JB      CrossEntropySoftGAVX512_row
+
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+48(FP), AX
+	MOVQ rows+80(FP), CX
+	MOVQ (SP), DX
+
+CrossEntropySoftGAVX512_logs8_26:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropySoftGAVX512_logs1_27
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropySoftGAVX512_logs8_26
+
+CrossEntropySoftGAVX512_logs1_27:
+	CMPQ   DX, CX
+	JAE    CrossEntropySoftGAVX512_logsdone_28
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1100(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1108(SB), X4
+	VFMADD213SS rowconsts<>+1112(SB), X1, X4
+	VFMADD213SS rowconsts<>+1116(SB), X1, X4
+	VFMADD213SS rowconsts<>+1120(SB), X1, X4
+	VFMADD213SS rowconsts<>+1124(SB), X1, X4
+	VFMADD213SS rowconsts<>+1128(SB), X1, X4
+	VFMADD213SS rowconsts<>+1132(SB), X1, X4
+	VFMADD213SS rowconsts<>+1136(SB), X1, X4
+	VFMADD213SS rowconsts<>+1140(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1144(SB), X2, X4
+	VFMADD231SS rowconsts<>+1104(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1148(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropySoftGAVX512_logs1_27
+
+CrossEntropySoftGAVX512_logsdone_28:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyGWAVX512(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
-// Requires: AVX, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyGWAVX512(SB), $0-88
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·CrossEntropyGWAVX512(SB), $8-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -5918,6 +6374,7 @@ TEXT ·CrossEntropyGWAVX512(SB), $0-88
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
+	MOVQ         DI, (SP)
 	CMPQ         DI, R10
 	JAE          CrossEntropyGWAVX512_end_1
 
@@ -6328,43 +6785,8 @@ CrossEntropyGWAVX512_outend_21:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, SI
-	MOVL       SI, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
-	VXORPS     X6, X6, X6
-	VCVTSI2SSL R11, X6, X6
-	VMULSS     X0, X0, X7
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X8
-	VFMADD213SS rowconsts<>+1112(SB), X0, X8
-	VFMADD213SS rowconsts<>+1116(SB), X0, X8
-	VFMADD213SS rowconsts<>+1120(SB), X0, X8
-	VFMADD213SS rowconsts<>+1124(SB), X0, X8
-	VFMADD213SS rowconsts<>+1128(SB), X0, X8
-	VFMADD213SS rowconsts<>+1132(SB), X0, X8
-	VFMADD213SS rowconsts<>+1136(SB), X0, X8
-	VFMADD213SS rowconsts<>+1140(SB), X0, X8
-	VMULSS      X0, X8, X8
-	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+1144(SB), X6, X8
-	VFMADD231SS rowconsts<>+1104(SB), X7, X8
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X6, X0
-	VSUBSS      X5, X5, X5
-	VADDSS      X5, X0, X0
-	MOVQ        lsum+56(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	MOVQ   lsum+56(FP), SI
+	VMOVSS X5, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -6375,12 +6797,96 @@ CrossEntropyGWAVX512_outend_21:
 	JB      CrossEntropyGWAVX512_row
 
 CrossEntropyGWAVX512_end_1:
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+56(FP), AX
+	MOVQ rows+72(FP), CX
+	MOVQ (SP), DX
+
+CrossEntropyGWAVX512_logs8_22:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropyGWAVX512_logs1_23
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropyGWAVX512_logs8_22
+
+CrossEntropyGWAVX512_logs1_23:
+	CMPQ   DX, CX
+	JAE    CrossEntropyGWAVX512_logsdone_24
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1100(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1108(SB), X4
+	VFMADD213SS rowconsts<>+1112(SB), X1, X4
+	VFMADD213SS rowconsts<>+1116(SB), X1, X4
+	VFMADD213SS rowconsts<>+1120(SB), X1, X4
+	VFMADD213SS rowconsts<>+1124(SB), X1, X4
+	VFMADD213SS rowconsts<>+1128(SB), X1, X4
+	VFMADD213SS rowconsts<>+1132(SB), X1, X4
+	VFMADD213SS rowconsts<>+1136(SB), X1, X4
+	VFMADD213SS rowconsts<>+1140(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1144(SB), X2, X4
+	VFMADD231SS rowconsts<>+1104(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1148(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropyGWAVX512_logs1_23
+
+CrossEntropyGWAVX512_logsdone_24:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyGWSAVX512(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
-// Requires: AVX, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyGWSAVX512(SB), $0-88
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·CrossEntropyGWSAVX512(SB), $8-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -6397,6 +6903,7 @@ TEXT ·CrossEntropyGWSAVX512(SB), $0-88
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
+	MOVQ         DI, (SP)
 	CMPQ         DI, R10
 	JAE          CrossEntropyGWSAVX512_end_1
 
@@ -6838,43 +7345,8 @@ CrossEntropyGWSAVX512_outend_21:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X7, SI
-	MOVL       SI, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
-	VXORPS     X8, X8, X8
-	VCVTSI2SSL R11, X8, X8
-	VMULSS     X0, X0, X9
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X10
-	VFMADD213SS rowconsts<>+1112(SB), X0, X10
-	VFMADD213SS rowconsts<>+1116(SB), X0, X10
-	VFMADD213SS rowconsts<>+1120(SB), X0, X10
-	VFMADD213SS rowconsts<>+1124(SB), X0, X10
-	VFMADD213SS rowconsts<>+1128(SB), X0, X10
-	VFMADD213SS rowconsts<>+1132(SB), X0, X10
-	VFMADD213SS rowconsts<>+1136(SB), X0, X10
-	VFMADD213SS rowconsts<>+1140(SB), X0, X10
-	VMULSS      X0, X10, X10
-	VMULSS      X9, X10, X10
-	VFMADD231SS rowconsts<>+1144(SB), X8, X10
-	VFMADD231SS rowconsts<>+1104(SB), X9, X10
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X10, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X8, X0
-	VSUBSS      X7, X7, X7
-	VADDSS      X7, X0, X0
-	MOVQ        lsum+56(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	MOVQ   lsum+56(FP), SI
+	VMOVSS X7, (SI)(DI*4)
 
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z6, Z5, Z5
@@ -6896,12 +7368,96 @@ CrossEntropyGWSAVX512_outend_21:
 	JB      CrossEntropyGWSAVX512_row
 
 CrossEntropyGWSAVX512_end_1:
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+56(FP), AX
+	MOVQ rows+72(FP), CX
+	MOVQ (SP), DX
+
+CrossEntropyGWSAVX512_logs8_22:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropyGWSAVX512_logs1_23
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropyGWSAVX512_logs8_22
+
+CrossEntropyGWSAVX512_logs1_23:
+	CMPQ   DX, CX
+	JAE    CrossEntropyGWSAVX512_logsdone_24
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1100(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1108(SB), X4
+	VFMADD213SS rowconsts<>+1112(SB), X1, X4
+	VFMADD213SS rowconsts<>+1116(SB), X1, X4
+	VFMADD213SS rowconsts<>+1120(SB), X1, X4
+	VFMADD213SS rowconsts<>+1124(SB), X1, X4
+	VFMADD213SS rowconsts<>+1128(SB), X1, X4
+	VFMADD213SS rowconsts<>+1132(SB), X1, X4
+	VFMADD213SS rowconsts<>+1136(SB), X1, X4
+	VFMADD213SS rowconsts<>+1140(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1144(SB), X2, X4
+	VFMADD231SS rowconsts<>+1104(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1148(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropyGWSAVX512_logs1_23
+
+CrossEntropyGWSAVX512_logsdone_24:
 	VZEROUPPER
 	RET
 
 // func CrossEntropySoftGWAVX512(grad *float32, z *float32, q *float32, w *float32, scale *float32, mx *float32, lsum *float32, mass *float32, zc *float32, keep float32, spread float32, rows int, cols int)
-// Requires: AVX, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropySoftGWAVX512(SB), NOSPLIT, $0-96
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·CrossEntropySoftGWAVX512(SB), NOSPLIT, $8-96
 	MOVQ cols+88(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -6918,6 +7474,7 @@ TEXT ·CrossEntropySoftGWAVX512(SB), NOSPLIT, $0-96
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+80(FP), R10
+	MOVQ         DI, (SP)
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
@@ -7456,43 +8013,9 @@ CrossEntropySoftGWAVX512_outtail_24:
 	VMOVUPS     Z0, K1, (R9)(SI*4)
 
 CrossEntropySoftGWAVX512_outend_25:
-	// per-row output: lsum
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, SI
-	MOVL       SI, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1100(SB), X0, X0
-	VXORPS     X6, X6, X6
-	VCVTSI2SSL R11, X6, X6
-	VMULSS     X0, X0, X7
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X8
-	VFMADD213SS rowconsts<>+1112(SB), X0, X8
-	VFMADD213SS rowconsts<>+1116(SB), X0, X8
-	VFMADD213SS rowconsts<>+1120(SB), X0, X8
-	VFMADD213SS rowconsts<>+1124(SB), X0, X8
-	VFMADD213SS rowconsts<>+1128(SB), X0, X8
-	VFMADD213SS rowconsts<>+1132(SB), X0, X8
-	VFMADD213SS rowconsts<>+1136(SB), X0, X8
-	VFMADD213SS rowconsts<>+1140(SB), X0, X8
-	VMULSS      X0, X8, X8
-	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+1144(SB), X6, X8
-	VFMADD231SS rowconsts<>+1104(SB), X7, X8
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+1148(SB), X6, X0
-	VSUBSS      X5, X5, X5
-	VADDSS      X5, X0, X0
-	MOVQ        lsum+48(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	// per-row output: the sum, into lsum (see deferredLogs)
+	MOVQ   lsum+48(FP), SI
+	VMOVSS X5, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -7501,5 +8024,90 @@ CrossEntropySoftGWAVX512_outend_25:
 	INCQ    DI
 	CMPQ    DI, R10
 	JB      CrossEntropySoftGWAVX512_row
+
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+48(FP), AX
+	MOVQ rows+80(FP), CX
+	MOVQ (SP), DX
+
+CrossEntropySoftGWAVX512_logs8_26:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropySoftGWAVX512_logs1_27
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropySoftGWAVX512_logs8_26
+
+CrossEntropySoftGWAVX512_logs1_27:
+	CMPQ   DX, CX
+	JAE    CrossEntropySoftGWAVX512_logsdone_28
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1100(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1108(SB), X4
+	VFMADD213SS rowconsts<>+1112(SB), X1, X4
+	VFMADD213SS rowconsts<>+1116(SB), X1, X4
+	VFMADD213SS rowconsts<>+1120(SB), X1, X4
+	VFMADD213SS rowconsts<>+1124(SB), X1, X4
+	VFMADD213SS rowconsts<>+1128(SB), X1, X4
+	VFMADD213SS rowconsts<>+1132(SB), X1, X4
+	VFMADD213SS rowconsts<>+1136(SB), X1, X4
+	VFMADD213SS rowconsts<>+1140(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1144(SB), X2, X4
+	VFMADD231SS rowconsts<>+1104(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1148(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropySoftGWAVX512_logs1_27
+
+CrossEntropySoftGWAVX512_logsdone_28:
 	VZEROUPPER
 	RET

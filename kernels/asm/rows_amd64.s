@@ -3874,7 +3874,7 @@ LogSumExpAVX2_special:
 
 // func CrossEntropyPlainAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyPlainAVX2(SB), $832-88
+TEXT ·CrossEntropyPlainAVX2(SB), $840-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -4206,6 +4206,7 @@ CrossEntropyPlainAVX2_bexp_end_13:
 	JMP  CrossEntropyPlainAVX2_block_1
 
 CrossEntropyPlainAVX2_blockdone_2:
+	MOVQ DI, 832(SP)
 	CMPQ DI, R9
 	JAE  CrossEntropyPlainAVX2_end_14
 
@@ -4872,43 +4873,8 @@ CrossEntropyPlainAVX2_expfolded_20:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, SI
-	MOVL       SI, R10
-	SUBL       $0x3f3504f3, R10
-	SARL       $0x17, R10
-	MOVL       R10, R11
-	SHLL       $0x17, R11
-	SUBL       R11, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1612(SB), X0, X0
-	VXORPS     X6, X6, X6
-	VCVTSI2SSL R10, X6, X6
-	VMULSS     X0, X0, X7
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1620(SB), X8
-	VFMADD213SS rowconsts<>+1624(SB), X0, X8
-	VFMADD213SS rowconsts<>+1628(SB), X0, X8
-	VFMADD213SS rowconsts<>+1632(SB), X0, X8
-	VFMADD213SS rowconsts<>+1636(SB), X0, X8
-	VFMADD213SS rowconsts<>+1640(SB), X0, X8
-	VFMADD213SS rowconsts<>+1644(SB), X0, X8
-	VFMADD213SS rowconsts<>+1648(SB), X0, X8
-	VFMADD213SS rowconsts<>+1652(SB), X0, X8
-	VMULSS      X0, X8, X8
-	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+1656(SB), X6, X8
-	VFMADD231SS rowconsts<>+1616(SB), X7, X8
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+1660(SB), X6, X0
-	VSUBSS      X5, X5, X5
-	VADDSS      X5, X0, X0
-	MOVQ        lsum+56(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	MOVQ   lsum+56(FP), SI
+	VMOVSS X5, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -4918,12 +4884,96 @@ CrossEntropyPlainAVX2_expfolded_20:
 	JB      CrossEntropyPlainAVX2_row
 
 CrossEntropyPlainAVX2_end_14:
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+56(FP), AX
+	MOVQ rows+72(FP), CX
+	MOVQ 832(SP), DX
+
+CrossEntropyPlainAVX2_logs8_39:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropyPlainAVX2_logs1_40
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropyPlainAVX2_logs8_39
+
+CrossEntropyPlainAVX2_logs1_40:
+	CMPQ   DX, CX
+	JAE    CrossEntropyPlainAVX2_logsdone_41
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1612(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1620(SB), X4
+	VFMADD213SS rowconsts<>+1624(SB), X1, X4
+	VFMADD213SS rowconsts<>+1628(SB), X1, X4
+	VFMADD213SS rowconsts<>+1632(SB), X1, X4
+	VFMADD213SS rowconsts<>+1636(SB), X1, X4
+	VFMADD213SS rowconsts<>+1640(SB), X1, X4
+	VFMADD213SS rowconsts<>+1644(SB), X1, X4
+	VFMADD213SS rowconsts<>+1648(SB), X1, X4
+	VFMADD213SS rowconsts<>+1652(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1656(SB), X2, X4
+	VFMADD231SS rowconsts<>+1616(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1660(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropyPlainAVX2_logs1_40
+
+CrossEntropyPlainAVX2_logsdone_41:
 	VZEROUPPER
 	RET
 
 // func CrossEntropySAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropySAVX2(SB), $1088-88
+TEXT ·CrossEntropySAVX2(SB), $1096-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -5296,6 +5346,7 @@ CrossEntropySAVX2_bexp_end_13:
 	JMP  CrossEntropySAVX2_block_1
 
 CrossEntropySAVX2_blockdone_2:
+	MOVQ DI, 1088(SP)
 	CMPQ DI, R9
 	JAE  CrossEntropySAVX2_end_14
 
@@ -6022,43 +6073,8 @@ CrossEntropySAVX2_expfolded_20:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X6, SI
-	MOVL       SI, R10
-	SUBL       $0x3f3504f3, R10
-	SARL       $0x17, R10
-	MOVL       R10, R11
-	SHLL       $0x17, R11
-	SUBL       R11, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1612(SB), X0, X0
-	VXORPS     X7, X7, X7
-	VCVTSI2SSL R10, X7, X7
-	VMULSS     X0, X0, X8
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1620(SB), X9
-	VFMADD213SS rowconsts<>+1624(SB), X0, X9
-	VFMADD213SS rowconsts<>+1628(SB), X0, X9
-	VFMADD213SS rowconsts<>+1632(SB), X0, X9
-	VFMADD213SS rowconsts<>+1636(SB), X0, X9
-	VFMADD213SS rowconsts<>+1640(SB), X0, X9
-	VFMADD213SS rowconsts<>+1644(SB), X0, X9
-	VFMADD213SS rowconsts<>+1648(SB), X0, X9
-	VFMADD213SS rowconsts<>+1652(SB), X0, X9
-	VMULSS      X0, X9, X9
-	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+1656(SB), X7, X9
-	VFMADD231SS rowconsts<>+1616(SB), X8, X9
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+1660(SB), X7, X0
-	VSUBSS      X6, X6, X6
-	VADDSS      X6, X0, X0
-	MOVQ        lsum+56(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	MOVQ   lsum+56(FP), SI
+	VMOVSS X6, (SI)(DI*4)
 
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y4, Y2, Y2
@@ -6079,12 +6095,96 @@ CrossEntropySAVX2_expfolded_20:
 	JB      CrossEntropySAVX2_row
 
 CrossEntropySAVX2_end_14:
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+56(FP), AX
+	MOVQ rows+72(FP), CX
+	MOVQ 1088(SP), DX
+
+CrossEntropySAVX2_logs8_39:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropySAVX2_logs1_40
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropySAVX2_logs8_39
+
+CrossEntropySAVX2_logs1_40:
+	CMPQ   DX, CX
+	JAE    CrossEntropySAVX2_logsdone_41
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1612(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1620(SB), X4
+	VFMADD213SS rowconsts<>+1624(SB), X1, X4
+	VFMADD213SS rowconsts<>+1628(SB), X1, X4
+	VFMADD213SS rowconsts<>+1632(SB), X1, X4
+	VFMADD213SS rowconsts<>+1636(SB), X1, X4
+	VFMADD213SS rowconsts<>+1640(SB), X1, X4
+	VFMADD213SS rowconsts<>+1644(SB), X1, X4
+	VFMADD213SS rowconsts<>+1648(SB), X1, X4
+	VFMADD213SS rowconsts<>+1652(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1656(SB), X2, X4
+	VFMADD231SS rowconsts<>+1616(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1660(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropySAVX2_logs1_40
+
+CrossEntropySAVX2_logsdone_41:
 	VZEROUPPER
 	RET
 
 // func CrossEntropySoftPlainAVX2(grad *float32, z *float32, q *float32, w *float32, scale *float32, mx *float32, lsum *float32, mass *float32, zc *float32, keep float32, spread float32, rows int, cols int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·CrossEntropySoftPlainAVX2(SB), NOSPLIT, $0-96
+TEXT ·CrossEntropySoftPlainAVX2(SB), NOSPLIT, $8-96
 	MOVQ cols+88(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -6097,6 +6197,7 @@ TEXT ·CrossEntropySoftPlainAVX2(SB), NOSPLIT, $0-96
 	XORQ DI, DI
 	MOVQ z+8(FP), R8
 	MOVQ rows+80(FP), R9
+	MOVQ DI, (SP)
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -6963,43 +7064,9 @@ CrossEntropySoftPlainAVX2_tgtdone_27:
 	MOVQ         zc+64(FP), SI
 	VMOVSS       X0, (SI)(DI*4)
 
-	// per-row output: lsum
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X2, SI
-	MOVL       SI, R10
-	SUBL       $0x3f3504f3, R10
-	SARL       $0x17, R10
-	MOVL       R10, R11
-	SHLL       $0x17, R11
-	SUBL       R11, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1612(SB), X0, X0
-	VXORPS     X3, X3, X3
-	VCVTSI2SSL R10, X3, X3
-	VMULSS     X0, X0, X4
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1620(SB), X5
-	VFMADD213SS rowconsts<>+1624(SB), X0, X5
-	VFMADD213SS rowconsts<>+1628(SB), X0, X5
-	VFMADD213SS rowconsts<>+1632(SB), X0, X5
-	VFMADD213SS rowconsts<>+1636(SB), X0, X5
-	VFMADD213SS rowconsts<>+1640(SB), X0, X5
-	VFMADD213SS rowconsts<>+1644(SB), X0, X5
-	VFMADD213SS rowconsts<>+1648(SB), X0, X5
-	VFMADD213SS rowconsts<>+1652(SB), X0, X5
-	VMULSS      X0, X5, X5
-	VMULSS      X4, X5, X5
-	VFMADD231SS rowconsts<>+1656(SB), X3, X5
-	VFMADD231SS rowconsts<>+1616(SB), X4, X5
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X5, X0, X0
-	VFMADD231SS rowconsts<>+1660(SB), X3, X0
-	VSUBSS      X2, X2, X2
-	VADDSS      X2, X0, X0
-	MOVQ        lsum+48(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	// per-row output: the sum, into lsum (see deferredLogs)
+	MOVQ   lsum+48(FP), SI
+	VMOVSS X2, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -7007,12 +7074,97 @@ CrossEntropySoftPlainAVX2_tgtdone_27:
 	INCQ    DI
 	CMPQ    DI, R9
 	JB      CrossEntropySoftPlainAVX2_row
+
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+48(FP), AX
+	MOVQ rows+80(FP), CX
+	MOVQ (SP), DX
+
+CrossEntropySoftPlainAVX2_logs8_34:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropySoftPlainAVX2_logs1_35
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropySoftPlainAVX2_logs8_34
+
+CrossEntropySoftPlainAVX2_logs1_35:
+	CMPQ   DX, CX
+	JAE    CrossEntropySoftPlainAVX2_logsdone_36
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1612(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1620(SB), X4
+	VFMADD213SS rowconsts<>+1624(SB), X1, X4
+	VFMADD213SS rowconsts<>+1628(SB), X1, X4
+	VFMADD213SS rowconsts<>+1632(SB), X1, X4
+	VFMADD213SS rowconsts<>+1636(SB), X1, X4
+	VFMADD213SS rowconsts<>+1640(SB), X1, X4
+	VFMADD213SS rowconsts<>+1644(SB), X1, X4
+	VFMADD213SS rowconsts<>+1648(SB), X1, X4
+	VFMADD213SS rowconsts<>+1652(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1656(SB), X2, X4
+	VFMADD231SS rowconsts<>+1616(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1660(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropySoftPlainAVX2_logs1_35
+
+CrossEntropySoftPlainAVX2_logsdone_36:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyWAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyWAVX2(SB), $832-88
+TEXT ·CrossEntropyWAVX2(SB), $840-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -7344,6 +7496,7 @@ CrossEntropyWAVX2_bexp_end_13:
 	JMP  CrossEntropyWAVX2_block_1
 
 CrossEntropyWAVX2_blockdone_2:
+	MOVQ DI, 832(SP)
 	CMPQ DI, R9
 	JAE  CrossEntropyWAVX2_end_14
 
@@ -8010,43 +8163,8 @@ CrossEntropyWAVX2_expfolded_20:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, SI
-	MOVL       SI, R10
-	SUBL       $0x3f3504f3, R10
-	SARL       $0x17, R10
-	MOVL       R10, R11
-	SHLL       $0x17, R11
-	SUBL       R11, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1612(SB), X0, X0
-	VXORPS     X6, X6, X6
-	VCVTSI2SSL R10, X6, X6
-	VMULSS     X0, X0, X7
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1620(SB), X8
-	VFMADD213SS rowconsts<>+1624(SB), X0, X8
-	VFMADD213SS rowconsts<>+1628(SB), X0, X8
-	VFMADD213SS rowconsts<>+1632(SB), X0, X8
-	VFMADD213SS rowconsts<>+1636(SB), X0, X8
-	VFMADD213SS rowconsts<>+1640(SB), X0, X8
-	VFMADD213SS rowconsts<>+1644(SB), X0, X8
-	VFMADD213SS rowconsts<>+1648(SB), X0, X8
-	VFMADD213SS rowconsts<>+1652(SB), X0, X8
-	VMULSS      X0, X8, X8
-	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+1656(SB), X6, X8
-	VFMADD231SS rowconsts<>+1616(SB), X7, X8
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+1660(SB), X6, X0
-	VSUBSS      X5, X5, X5
-	VADDSS      X5, X0, X0
-	MOVQ        lsum+56(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	MOVQ   lsum+56(FP), SI
+	VMOVSS X5, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -8056,12 +8174,96 @@ CrossEntropyWAVX2_expfolded_20:
 	JB      CrossEntropyWAVX2_row
 
 CrossEntropyWAVX2_end_14:
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+56(FP), AX
+	MOVQ rows+72(FP), CX
+	MOVQ 832(SP), DX
+
+CrossEntropyWAVX2_logs8_39:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropyWAVX2_logs1_40
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropyWAVX2_logs8_39
+
+CrossEntropyWAVX2_logs1_40:
+	CMPQ   DX, CX
+	JAE    CrossEntropyWAVX2_logsdone_41
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1612(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1620(SB), X4
+	VFMADD213SS rowconsts<>+1624(SB), X1, X4
+	VFMADD213SS rowconsts<>+1628(SB), X1, X4
+	VFMADD213SS rowconsts<>+1632(SB), X1, X4
+	VFMADD213SS rowconsts<>+1636(SB), X1, X4
+	VFMADD213SS rowconsts<>+1640(SB), X1, X4
+	VFMADD213SS rowconsts<>+1644(SB), X1, X4
+	VFMADD213SS rowconsts<>+1648(SB), X1, X4
+	VFMADD213SS rowconsts<>+1652(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1656(SB), X2, X4
+	VFMADD231SS rowconsts<>+1616(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1660(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropyWAVX2_logs1_40
+
+CrossEntropyWAVX2_logsdone_41:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyWSAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyWSAVX2(SB), $1088-88
+TEXT ·CrossEntropyWSAVX2(SB), $1096-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -8446,6 +8648,7 @@ CrossEntropyWSAVX2_bexp_end_13:
 	JMP  CrossEntropyWSAVX2_block_1
 
 CrossEntropyWSAVX2_blockdone_2:
+	MOVQ DI, 1088(SP)
 	CMPQ DI, R9
 	JAE  CrossEntropyWSAVX2_end_14
 
@@ -9181,43 +9384,8 @@ CrossEntropyWSAVX2_expfolded_20:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X6, SI
-	MOVL       SI, R10
-	SUBL       $0x3f3504f3, R10
-	SARL       $0x17, R10
-	MOVL       R10, R11
-	SHLL       $0x17, R11
-	SUBL       R11, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1612(SB), X0, X0
-	VXORPS     X7, X7, X7
-	VCVTSI2SSL R10, X7, X7
-	VMULSS     X0, X0, X8
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1620(SB), X9
-	VFMADD213SS rowconsts<>+1624(SB), X0, X9
-	VFMADD213SS rowconsts<>+1628(SB), X0, X9
-	VFMADD213SS rowconsts<>+1632(SB), X0, X9
-	VFMADD213SS rowconsts<>+1636(SB), X0, X9
-	VFMADD213SS rowconsts<>+1640(SB), X0, X9
-	VFMADD213SS rowconsts<>+1644(SB), X0, X9
-	VFMADD213SS rowconsts<>+1648(SB), X0, X9
-	VFMADD213SS rowconsts<>+1652(SB), X0, X9
-	VMULSS      X0, X9, X9
-	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+1656(SB), X7, X9
-	VFMADD231SS rowconsts<>+1616(SB), X8, X9
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+1660(SB), X7, X0
-	VSUBSS      X6, X6, X6
-	VADDSS      X6, X0, X0
-	MOVQ        lsum+56(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	MOVQ   lsum+56(FP), SI
+	VMOVSS X6, (SI)(DI*4)
 
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y4, Y2, Y2
@@ -9238,12 +9406,96 @@ CrossEntropyWSAVX2_expfolded_20:
 	JB      CrossEntropyWSAVX2_row
 
 CrossEntropyWSAVX2_end_14:
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+56(FP), AX
+	MOVQ rows+72(FP), CX
+	MOVQ 1088(SP), DX
+
+CrossEntropyWSAVX2_logs8_39:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropyWSAVX2_logs1_40
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropyWSAVX2_logs8_39
+
+CrossEntropyWSAVX2_logs1_40:
+	CMPQ   DX, CX
+	JAE    CrossEntropyWSAVX2_logsdone_41
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1612(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1620(SB), X4
+	VFMADD213SS rowconsts<>+1624(SB), X1, X4
+	VFMADD213SS rowconsts<>+1628(SB), X1, X4
+	VFMADD213SS rowconsts<>+1632(SB), X1, X4
+	VFMADD213SS rowconsts<>+1636(SB), X1, X4
+	VFMADD213SS rowconsts<>+1640(SB), X1, X4
+	VFMADD213SS rowconsts<>+1644(SB), X1, X4
+	VFMADD213SS rowconsts<>+1648(SB), X1, X4
+	VFMADD213SS rowconsts<>+1652(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1656(SB), X2, X4
+	VFMADD231SS rowconsts<>+1616(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1660(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropyWSAVX2_logs1_40
+
+CrossEntropyWSAVX2_logsdone_41:
 	VZEROUPPER
 	RET
 
 // func CrossEntropySoftWAVX2(grad *float32, z *float32, q *float32, w *float32, scale *float32, mx *float32, lsum *float32, mass *float32, zc *float32, keep float32, spread float32, rows int, cols int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·CrossEntropySoftWAVX2(SB), NOSPLIT, $0-96
+TEXT ·CrossEntropySoftWAVX2(SB), NOSPLIT, $8-96
 	MOVQ cols+88(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -9256,6 +9508,7 @@ TEXT ·CrossEntropySoftWAVX2(SB), NOSPLIT, $0-96
 	XORQ DI, DI
 	MOVQ z+8(FP), R8
 	MOVQ rows+80(FP), R9
+	MOVQ DI, (SP)
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -10138,43 +10391,9 @@ CrossEntropySoftWAVX2_tgtdone_27:
 	MOVQ         zc+64(FP), SI
 	VMOVSS       X0, (SI)(DI*4)
 
-	// per-row output: lsum
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X2, SI
-	MOVL       SI, R10
-	SUBL       $0x3f3504f3, R10
-	SARL       $0x17, R10
-	MOVL       R10, R11
-	SHLL       $0x17, R11
-	SUBL       R11, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1612(SB), X0, X0
-	VXORPS     X3, X3, X3
-	VCVTSI2SSL R10, X3, X3
-	VMULSS     X0, X0, X4
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1620(SB), X5
-	VFMADD213SS rowconsts<>+1624(SB), X0, X5
-	VFMADD213SS rowconsts<>+1628(SB), X0, X5
-	VFMADD213SS rowconsts<>+1632(SB), X0, X5
-	VFMADD213SS rowconsts<>+1636(SB), X0, X5
-	VFMADD213SS rowconsts<>+1640(SB), X0, X5
-	VFMADD213SS rowconsts<>+1644(SB), X0, X5
-	VFMADD213SS rowconsts<>+1648(SB), X0, X5
-	VFMADD213SS rowconsts<>+1652(SB), X0, X5
-	VMULSS      X0, X5, X5
-	VMULSS      X4, X5, X5
-	VFMADD231SS rowconsts<>+1656(SB), X3, X5
-	VFMADD231SS rowconsts<>+1616(SB), X4, X5
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X5, X0, X0
-	VFMADD231SS rowconsts<>+1660(SB), X3, X0
-	VSUBSS      X2, X2, X2
-	VADDSS      X2, X0, X0
-	MOVQ        lsum+48(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	// per-row output: the sum, into lsum (see deferredLogs)
+	MOVQ   lsum+48(FP), SI
+	VMOVSS X2, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -10182,12 +10401,97 @@ CrossEntropySoftWAVX2_tgtdone_27:
 	INCQ    DI
 	CMPQ    DI, R9
 	JB      CrossEntropySoftWAVX2_row
+
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+48(FP), AX
+	MOVQ rows+80(FP), CX
+	MOVQ (SP), DX
+
+CrossEntropySoftWAVX2_logs8_34:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropySoftWAVX2_logs1_35
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropySoftWAVX2_logs8_34
+
+CrossEntropySoftWAVX2_logs1_35:
+	CMPQ   DX, CX
+	JAE    CrossEntropySoftWAVX2_logsdone_36
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1612(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1620(SB), X4
+	VFMADD213SS rowconsts<>+1624(SB), X1, X4
+	VFMADD213SS rowconsts<>+1628(SB), X1, X4
+	VFMADD213SS rowconsts<>+1632(SB), X1, X4
+	VFMADD213SS rowconsts<>+1636(SB), X1, X4
+	VFMADD213SS rowconsts<>+1640(SB), X1, X4
+	VFMADD213SS rowconsts<>+1644(SB), X1, X4
+	VFMADD213SS rowconsts<>+1648(SB), X1, X4
+	VFMADD213SS rowconsts<>+1652(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1656(SB), X2, X4
+	VFMADD231SS rowconsts<>+1616(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1660(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropySoftWAVX2_logs1_35
+
+CrossEntropySoftWAVX2_logsdone_36:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyGAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyGAVX2(SB), $832-88
+TEXT ·CrossEntropyGAVX2(SB), $840-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -10665,6 +10969,7 @@ CrossEntropyGAVX2_nohigh_20:
 	JMP  CrossEntropyGAVX2_block_1
 
 CrossEntropyGAVX2_blockdone_2:
+	MOVQ DI, 832(SP)
 	CMPQ DI, R10
 	JAE  CrossEntropyGAVX2_end_21
 
@@ -11424,43 +11729,8 @@ CrossEntropyGAVX2_outend_49:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, SI
-	MOVL       SI, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1612(SB), X0, X0
-	VXORPS     X6, X6, X6
-	VCVTSI2SSL R11, X6, X6
-	VMULSS     X0, X0, X7
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1620(SB), X8
-	VFMADD213SS rowconsts<>+1624(SB), X0, X8
-	VFMADD213SS rowconsts<>+1628(SB), X0, X8
-	VFMADD213SS rowconsts<>+1632(SB), X0, X8
-	VFMADD213SS rowconsts<>+1636(SB), X0, X8
-	VFMADD213SS rowconsts<>+1640(SB), X0, X8
-	VFMADD213SS rowconsts<>+1644(SB), X0, X8
-	VFMADD213SS rowconsts<>+1648(SB), X0, X8
-	VFMADD213SS rowconsts<>+1652(SB), X0, X8
-	VMULSS      X0, X8, X8
-	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+1656(SB), X6, X8
-	VFMADD231SS rowconsts<>+1616(SB), X7, X8
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+1660(SB), X6, X0
-	VSUBSS      X5, X5, X5
-	VADDSS      X5, X0, X0
-	MOVQ        lsum+56(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	MOVQ   lsum+56(FP), SI
+	VMOVSS X5, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -11471,12 +11741,96 @@ CrossEntropyGAVX2_outend_49:
 	JB      CrossEntropyGAVX2_row
 
 CrossEntropyGAVX2_end_21:
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+56(FP), AX
+	MOVQ rows+72(FP), CX
+	MOVQ 832(SP), DX
+
+CrossEntropyGAVX2_logs8_50:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropyGAVX2_logs1_51
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropyGAVX2_logs8_50
+
+CrossEntropyGAVX2_logs1_51:
+	CMPQ   DX, CX
+	JAE    CrossEntropyGAVX2_logsdone_52
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1612(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1620(SB), X4
+	VFMADD213SS rowconsts<>+1624(SB), X1, X4
+	VFMADD213SS rowconsts<>+1628(SB), X1, X4
+	VFMADD213SS rowconsts<>+1632(SB), X1, X4
+	VFMADD213SS rowconsts<>+1636(SB), X1, X4
+	VFMADD213SS rowconsts<>+1640(SB), X1, X4
+	VFMADD213SS rowconsts<>+1644(SB), X1, X4
+	VFMADD213SS rowconsts<>+1648(SB), X1, X4
+	VFMADD213SS rowconsts<>+1652(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1656(SB), X2, X4
+	VFMADD231SS rowconsts<>+1616(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1660(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropyGAVX2_logs1_51
+
+CrossEntropyGAVX2_logsdone_52:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyGSAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyGSAVX2(SB), $1088-88
+TEXT ·CrossEntropyGSAVX2(SB), $1096-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -11995,6 +12349,7 @@ CrossEntropyGSAVX2_nohigh_20:
 	JMP  CrossEntropyGSAVX2_block_1
 
 CrossEntropyGSAVX2_blockdone_2:
+	MOVQ DI, 1088(SP)
 	CMPQ DI, R10
 	JAE  CrossEntropyGSAVX2_end_21
 
@@ -12814,43 +13169,8 @@ CrossEntropyGSAVX2_outend_49:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X6, SI
-	MOVL       SI, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1612(SB), X0, X0
-	VXORPS     X7, X7, X7
-	VCVTSI2SSL R11, X7, X7
-	VMULSS     X0, X0, X8
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1620(SB), X9
-	VFMADD213SS rowconsts<>+1624(SB), X0, X9
-	VFMADD213SS rowconsts<>+1628(SB), X0, X9
-	VFMADD213SS rowconsts<>+1632(SB), X0, X9
-	VFMADD213SS rowconsts<>+1636(SB), X0, X9
-	VFMADD213SS rowconsts<>+1640(SB), X0, X9
-	VFMADD213SS rowconsts<>+1644(SB), X0, X9
-	VFMADD213SS rowconsts<>+1648(SB), X0, X9
-	VFMADD213SS rowconsts<>+1652(SB), X0, X9
-	VMULSS      X0, X9, X9
-	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+1656(SB), X7, X9
-	VFMADD231SS rowconsts<>+1616(SB), X8, X9
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+1660(SB), X7, X0
-	VSUBSS      X6, X6, X6
-	VADDSS      X6, X0, X0
-	MOVQ        lsum+56(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	MOVQ   lsum+56(FP), SI
+	VMOVSS X6, (SI)(DI*4)
 
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y4, Y2, Y2
@@ -12872,12 +13192,96 @@ CrossEntropyGSAVX2_outend_49:
 	JB      CrossEntropyGSAVX2_row
 
 CrossEntropyGSAVX2_end_21:
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+56(FP), AX
+	MOVQ rows+72(FP), CX
+	MOVQ 1088(SP), DX
+
+CrossEntropyGSAVX2_logs8_50:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropyGSAVX2_logs1_51
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropyGSAVX2_logs8_50
+
+CrossEntropyGSAVX2_logs1_51:
+	CMPQ   DX, CX
+	JAE    CrossEntropyGSAVX2_logsdone_52
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1612(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1620(SB), X4
+	VFMADD213SS rowconsts<>+1624(SB), X1, X4
+	VFMADD213SS rowconsts<>+1628(SB), X1, X4
+	VFMADD213SS rowconsts<>+1632(SB), X1, X4
+	VFMADD213SS rowconsts<>+1636(SB), X1, X4
+	VFMADD213SS rowconsts<>+1640(SB), X1, X4
+	VFMADD213SS rowconsts<>+1644(SB), X1, X4
+	VFMADD213SS rowconsts<>+1648(SB), X1, X4
+	VFMADD213SS rowconsts<>+1652(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1656(SB), X2, X4
+	VFMADD231SS rowconsts<>+1616(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1660(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropyGSAVX2_logs1_51
+
+CrossEntropyGSAVX2_logsdone_52:
 	VZEROUPPER
 	RET
 
 // func CrossEntropySoftGAVX2(grad *float32, z *float32, q *float32, w *float32, scale *float32, mx *float32, lsum *float32, mass *float32, zc *float32, keep float32, spread float32, rows int, cols int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·CrossEntropySoftGAVX2(SB), NOSPLIT, $0-96
+TEXT ·CrossEntropySoftGAVX2(SB), NOSPLIT, $8-96
 	MOVQ cols+88(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -12891,6 +13295,7 @@ TEXT ·CrossEntropySoftGAVX2(SB), NOSPLIT, $0-96
 	MOVQ z+8(FP), R8
 	MOVQ grad+0(FP), R9
 	MOVQ rows+80(FP), R10
+	MOVQ DI, (SP)
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -13866,43 +14271,9 @@ CrossEntropySoftGAVX2_outtail_36:
 	VMASKMOVPS  Y0, Y7, (R9)(SI*4)
 
 CrossEntropySoftGAVX2_outend_37:
-	// per-row output: lsum
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X2, SI
-	MOVL       SI, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1612(SB), X0, X0
-	VXORPS     X3, X3, X3
-	VCVTSI2SSL R11, X3, X3
-	VMULSS     X0, X0, X4
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1620(SB), X5
-	VFMADD213SS rowconsts<>+1624(SB), X0, X5
-	VFMADD213SS rowconsts<>+1628(SB), X0, X5
-	VFMADD213SS rowconsts<>+1632(SB), X0, X5
-	VFMADD213SS rowconsts<>+1636(SB), X0, X5
-	VFMADD213SS rowconsts<>+1640(SB), X0, X5
-	VFMADD213SS rowconsts<>+1644(SB), X0, X5
-	VFMADD213SS rowconsts<>+1648(SB), X0, X5
-	VFMADD213SS rowconsts<>+1652(SB), X0, X5
-	VMULSS      X0, X5, X5
-	VMULSS      X4, X5, X5
-	VFMADD231SS rowconsts<>+1656(SB), X3, X5
-	VFMADD231SS rowconsts<>+1616(SB), X4, X5
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X5, X0, X0
-	VFMADD231SS rowconsts<>+1660(SB), X3, X0
-	VSUBSS      X2, X2, X2
-	VADDSS      X2, X0, X0
-	MOVQ        lsum+48(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	// per-row output: the sum, into lsum (see deferredLogs)
+	MOVQ   lsum+48(FP), SI
+	VMOVSS X2, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -13911,12 +14282,97 @@ CrossEntropySoftGAVX2_outend_37:
 	INCQ    DI
 	CMPQ    DI, R10
 	JB      CrossEntropySoftGAVX2_row
+
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+48(FP), AX
+	MOVQ rows+80(FP), CX
+	MOVQ (SP), DX
+
+CrossEntropySoftGAVX2_logs8_38:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropySoftGAVX2_logs1_39
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropySoftGAVX2_logs8_38
+
+CrossEntropySoftGAVX2_logs1_39:
+	CMPQ   DX, CX
+	JAE    CrossEntropySoftGAVX2_logsdone_40
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1612(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1620(SB), X4
+	VFMADD213SS rowconsts<>+1624(SB), X1, X4
+	VFMADD213SS rowconsts<>+1628(SB), X1, X4
+	VFMADD213SS rowconsts<>+1632(SB), X1, X4
+	VFMADD213SS rowconsts<>+1636(SB), X1, X4
+	VFMADD213SS rowconsts<>+1640(SB), X1, X4
+	VFMADD213SS rowconsts<>+1644(SB), X1, X4
+	VFMADD213SS rowconsts<>+1648(SB), X1, X4
+	VFMADD213SS rowconsts<>+1652(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1656(SB), X2, X4
+	VFMADD231SS rowconsts<>+1616(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1660(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropySoftGAVX2_logs1_39
+
+CrossEntropySoftGAVX2_logsdone_40:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyGWAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyGWAVX2(SB), $832-88
+TEXT ·CrossEntropyGWAVX2(SB), $840-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -14406,6 +14862,7 @@ CrossEntropyGWAVX2_nohigh_20:
 	JMP  CrossEntropyGWAVX2_block_1
 
 CrossEntropyGWAVX2_blockdone_2:
+	MOVQ DI, 832(SP)
 	CMPQ DI, R10
 	JAE  CrossEntropyGWAVX2_end_21
 
@@ -15167,43 +15624,8 @@ CrossEntropyGWAVX2_outend_49:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, SI
-	MOVL       SI, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1612(SB), X0, X0
-	VXORPS     X6, X6, X6
-	VCVTSI2SSL R11, X6, X6
-	VMULSS     X0, X0, X7
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1620(SB), X8
-	VFMADD213SS rowconsts<>+1624(SB), X0, X8
-	VFMADD213SS rowconsts<>+1628(SB), X0, X8
-	VFMADD213SS rowconsts<>+1632(SB), X0, X8
-	VFMADD213SS rowconsts<>+1636(SB), X0, X8
-	VFMADD213SS rowconsts<>+1640(SB), X0, X8
-	VFMADD213SS rowconsts<>+1644(SB), X0, X8
-	VFMADD213SS rowconsts<>+1648(SB), X0, X8
-	VFMADD213SS rowconsts<>+1652(SB), X0, X8
-	VMULSS      X0, X8, X8
-	VMULSS      X7, X8, X8
-	VFMADD231SS rowconsts<>+1656(SB), X6, X8
-	VFMADD231SS rowconsts<>+1616(SB), X7, X8
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X8, X0, X0
-	VFMADD231SS rowconsts<>+1660(SB), X6, X0
-	VSUBSS      X5, X5, X5
-	VADDSS      X5, X0, X0
-	MOVQ        lsum+56(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	MOVQ   lsum+56(FP), SI
+	VMOVSS X5, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -15214,12 +15636,96 @@ CrossEntropyGWAVX2_outend_49:
 	JB      CrossEntropyGWAVX2_row
 
 CrossEntropyGWAVX2_end_21:
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+56(FP), AX
+	MOVQ rows+72(FP), CX
+	MOVQ 832(SP), DX
+
+CrossEntropyGWAVX2_logs8_50:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropyGWAVX2_logs1_51
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropyGWAVX2_logs8_50
+
+CrossEntropyGWAVX2_logs1_51:
+	CMPQ   DX, CX
+	JAE    CrossEntropyGWAVX2_logsdone_52
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1612(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1620(SB), X4
+	VFMADD213SS rowconsts<>+1624(SB), X1, X4
+	VFMADD213SS rowconsts<>+1628(SB), X1, X4
+	VFMADD213SS rowconsts<>+1632(SB), X1, X4
+	VFMADD213SS rowconsts<>+1636(SB), X1, X4
+	VFMADD213SS rowconsts<>+1640(SB), X1, X4
+	VFMADD213SS rowconsts<>+1644(SB), X1, X4
+	VFMADD213SS rowconsts<>+1648(SB), X1, X4
+	VFMADD213SS rowconsts<>+1652(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1656(SB), X2, X4
+	VFMADD231SS rowconsts<>+1616(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1660(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropyGWAVX2_logs1_51
+
+CrossEntropyGWAVX2_logsdone_52:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyGWSAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyGWSAVX2(SB), $1088-88
+TEXT ·CrossEntropyGWSAVX2(SB), $1096-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -15762,6 +16268,7 @@ CrossEntropyGWSAVX2_nohigh_20:
 	JMP  CrossEntropyGWSAVX2_block_1
 
 CrossEntropyGWSAVX2_blockdone_2:
+	MOVQ DI, 1088(SP)
 	CMPQ DI, R10
 	JAE  CrossEntropyGWSAVX2_end_21
 
@@ -16592,43 +17099,8 @@ CrossEntropyGWSAVX2_outend_49:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
-
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X6, SI
-	MOVL       SI, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1612(SB), X0, X0
-	VXORPS     X7, X7, X7
-	VCVTSI2SSL R11, X7, X7
-	VMULSS     X0, X0, X8
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1620(SB), X9
-	VFMADD213SS rowconsts<>+1624(SB), X0, X9
-	VFMADD213SS rowconsts<>+1628(SB), X0, X9
-	VFMADD213SS rowconsts<>+1632(SB), X0, X9
-	VFMADD213SS rowconsts<>+1636(SB), X0, X9
-	VFMADD213SS rowconsts<>+1640(SB), X0, X9
-	VFMADD213SS rowconsts<>+1644(SB), X0, X9
-	VFMADD213SS rowconsts<>+1648(SB), X0, X9
-	VFMADD213SS rowconsts<>+1652(SB), X0, X9
-	VMULSS      X0, X9, X9
-	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+1656(SB), X7, X9
-	VFMADD231SS rowconsts<>+1616(SB), X8, X9
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X9, X0, X0
-	VFMADD231SS rowconsts<>+1660(SB), X7, X0
-	VSUBSS      X6, X6, X6
-	VADDSS      X6, X0, X0
-	MOVQ        lsum+56(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	MOVQ   lsum+56(FP), SI
+	VMOVSS X6, (SI)(DI*4)
 
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y4, Y2, Y2
@@ -16650,12 +17122,96 @@ CrossEntropyGWSAVX2_outend_49:
 	JB      CrossEntropyGWSAVX2_row
 
 CrossEntropyGWSAVX2_end_21:
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+56(FP), AX
+	MOVQ rows+72(FP), CX
+	MOVQ 1088(SP), DX
+
+CrossEntropyGWSAVX2_logs8_50:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropyGWSAVX2_logs1_51
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropyGWSAVX2_logs8_50
+
+CrossEntropyGWSAVX2_logs1_51:
+	CMPQ   DX, CX
+	JAE    CrossEntropyGWSAVX2_logsdone_52
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1612(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1620(SB), X4
+	VFMADD213SS rowconsts<>+1624(SB), X1, X4
+	VFMADD213SS rowconsts<>+1628(SB), X1, X4
+	VFMADD213SS rowconsts<>+1632(SB), X1, X4
+	VFMADD213SS rowconsts<>+1636(SB), X1, X4
+	VFMADD213SS rowconsts<>+1640(SB), X1, X4
+	VFMADD213SS rowconsts<>+1644(SB), X1, X4
+	VFMADD213SS rowconsts<>+1648(SB), X1, X4
+	VFMADD213SS rowconsts<>+1652(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1656(SB), X2, X4
+	VFMADD231SS rowconsts<>+1616(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1660(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropyGWSAVX2_logs1_51
+
+CrossEntropyGWSAVX2_logsdone_52:
 	VZEROUPPER
 	RET
 
 // func CrossEntropySoftGWAVX2(grad *float32, z *float32, q *float32, w *float32, scale *float32, mx *float32, lsum *float32, mass *float32, zc *float32, keep float32, spread float32, rows int, cols int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·CrossEntropySoftGWAVX2(SB), NOSPLIT, $0-96
+TEXT ·CrossEntropySoftGWAVX2(SB), NOSPLIT, $8-96
 	MOVQ cols+88(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -16669,6 +17225,7 @@ TEXT ·CrossEntropySoftGWAVX2(SB), NOSPLIT, $0-96
 	MOVQ z+8(FP), R8
 	MOVQ grad+0(FP), R9
 	MOVQ rows+80(FP), R10
+	MOVQ DI, (SP)
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -17668,43 +18225,9 @@ CrossEntropySoftGWAVX2_outtail_36:
 	VMASKMOVPS  Y0, Y7, (R9)(SI*4)
 
 CrossEntropySoftGWAVX2_outend_37:
-	// per-row output: lsum
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X2, SI
-	MOVL       SI, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, SI
-	VMOVD      SI, X0
-	VSUBSS     rowconsts<>+1612(SB), X0, X0
-	VXORPS     X3, X3, X3
-	VCVTSI2SSL R11, X3, X3
-	VMULSS     X0, X0, X4
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1620(SB), X5
-	VFMADD213SS rowconsts<>+1624(SB), X0, X5
-	VFMADD213SS rowconsts<>+1628(SB), X0, X5
-	VFMADD213SS rowconsts<>+1632(SB), X0, X5
-	VFMADD213SS rowconsts<>+1636(SB), X0, X5
-	VFMADD213SS rowconsts<>+1640(SB), X0, X5
-	VFMADD213SS rowconsts<>+1644(SB), X0, X5
-	VFMADD213SS rowconsts<>+1648(SB), X0, X5
-	VFMADD213SS rowconsts<>+1652(SB), X0, X5
-	VMULSS      X0, X5, X5
-	VMULSS      X4, X5, X5
-	VFMADD231SS rowconsts<>+1656(SB), X3, X5
-	VFMADD231SS rowconsts<>+1616(SB), X4, X5
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X5, X0, X0
-	VFMADD231SS rowconsts<>+1660(SB), X3, X0
-	VSUBSS      X2, X2, X2
-	VADDSS      X2, X0, X0
-	MOVQ        lsum+48(FP), SI
-	VMOVSS      X0, (SI)(DI*4)
+	// per-row output: the sum, into lsum (see deferredLogs)
+	MOVQ   lsum+48(FP), SI
+	VMOVSS X2, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -17713,6 +18236,91 @@ CrossEntropySoftGWAVX2_outend_37:
 	INCQ    DI
 	CMPQ    DI, R10
 	JB      CrossEntropySoftGWAVX2_row
+
+	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
+	MOVQ lsum+48(FP), AX
+	MOVQ rows+80(FP), CX
+	MOVQ (SP), DX
+
+CrossEntropySoftGWAVX2_logs8_38:
+	LEAQ    8(DX), BX
+	CMPQ    BX, CX
+	JA      CrossEntropySoftGWAVX2_logs1_39
+	VMOVUPS (AX)(DX*4), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, (AX)(DX*4)
+	MOVQ         BX, DX
+	JMP          CrossEntropySoftGWAVX2_logs8_38
+
+CrossEntropySoftGWAVX2_logs1_39:
+	CMPQ   DX, CX
+	JAE    CrossEntropySoftGWAVX2_logsdone_40
+	VMOVSS (AX)(DX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1612(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1620(SB), X4
+	VFMADD213SS rowconsts<>+1624(SB), X1, X4
+	VFMADD213SS rowconsts<>+1628(SB), X1, X4
+	VFMADD213SS rowconsts<>+1632(SB), X1, X4
+	VFMADD213SS rowconsts<>+1636(SB), X1, X4
+	VFMADD213SS rowconsts<>+1640(SB), X1, X4
+	VFMADD213SS rowconsts<>+1644(SB), X1, X4
+	VFMADD213SS rowconsts<>+1648(SB), X1, X4
+	VFMADD213SS rowconsts<>+1652(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1656(SB), X2, X4
+	VFMADD231SS rowconsts<>+1616(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1660(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, (AX)(DX*4)
+	INCQ        DX
+	JMP         CrossEntropySoftGWAVX2_logs1_39
+
+CrossEntropySoftGWAVX2_logsdone_40:
 	VZEROUPPER
 	RET
 
