@@ -50,15 +50,20 @@ func softmaxKernel(k kind) {
 	if !w.zmm { // short rows: the AVX2 kernels' transposed 8-row path
 		softmaxBlock(k, r, rows, dstStep)
 	}
+	var g *lseRing
+	if k == logSumExp {
+		g = newLSERing()
+	}
 	end := r.label("end")
 	CMPQ(r.done, rows)
 	JAE(LabelRef(end))
 	r.pipeline(rows, dstStep, func() {
-		softmaxRow(k, r)
+		softmaxRow(k, r, g)
 	})
 	Label(end)
 	if k == logSumExp {
 		Label(k.name() + "_special")
+		g.flush(r)
 		Store(r.done, ReturnIndex(0))
 	}
 	VZEROUPPER()
@@ -107,7 +112,7 @@ func softmaxBlock(k kind, r *row, rows Op, dstStep int) {
 }
 
 // softmaxRow emits one row of the per-row path of a softmax-family kernel.
-func softmaxRow(k kind, r *row) {
+func softmaxRow(k kind, r *row, g *lseRing) {
 	switch k {
 	case softmax:
 		s := r.expPass(true, nil)
@@ -132,12 +137,78 @@ func softmaxRow(k kind, r *row) {
 		})
 	case logSumExp:
 		s := r.expPass(false, nil)
-		l := logPos(s)
-		Comment("y = max + L; a NaN y ends the call (the Go caller resolves that row)")
-		y := XMM()
-		VADDSS(l, r.m.AsX(), y)
-		VUCOMISS(y, y)
+		Comment("a NaN sum (a row with NaN, +Inf or only -Inf: then and only then max + L is NaN)")
+		Comment("ends the call (the Go caller resolves that row)")
+		VUCOMISS(s.AsX(), s.AsX())
 		JPS(LabelRef(k.name() + "_special"))
-		VMOVSS(y, Mem{Base: r.dst})
+		g.add(r, s)
 	}
+}
+
+// lseRing defers the per-row path's logarithms of a log-sum-exp kernel: each
+// row's max and sum go to a ring of 8 on the stack, and every 8th row the 8
+// results max + LogPos(sum) are computed at once with vlogPos (lane-wise
+// the steps of logPos, so the same bits) and stored; flush finishes the
+// rows still in the ring with logPos. No row waits for its logarithm's
+// chain of dependent steps.
+type lseRing struct {
+	m, s, n Mem // the maxima, the sums, and how many rows are in the ring
+}
+
+func newLSERing() *lseRing {
+	g := &lseRing{m: AllocLocal(32), s: AllocLocal(32), n: AllocLocal(8)}
+	MOVQ(U32(0), g.n)
+	return g
+}
+
+// add puts the current row (max in r.m, sum in the low lane of s) in the
+// ring, and at 8 rows stores their results to dst[row-7..row].
+func (g *lseRing) add(r *row, s reg.VecVirtual) {
+	Comment("ring[n] = (max, sum); at 8 rows: dst[row-7..row] = max + LogPos(sum), 8 lanes at once")
+	n := GP64()
+	MOVQ(g.n, n)
+	m, sm := g.m, g.s
+	m.Index, m.Scale, sm.Index, sm.Scale = n, 4, n, 4
+	VMOVSS(r.m.AsX(), m)
+	VMOVSS(s.AsX(), sm)
+	INCQ(n)
+	full := r.label("ringfull")
+	next := r.label("ringnext")
+	CMPQ(n, U8(8))
+	JE(LabelRef(full))
+	MOVQ(n, g.n)
+	JMP(LabelRef(next))
+	Label(full)
+	sv, y := YMM(), YMM()
+	VMOVUPS(g.s, sv)
+	VADDPS(g.m, vlogPos(sv), y)
+	VMOVUPS(y, Mem{Base: r.dst, Disp: -28})
+	MOVQ(U32(0), g.n)
+	Label(next)
+}
+
+// flush stores the results of the rows still in the ring: they are the n
+// rows before the one r.dst points at.
+func (g *lseRing) flush(r *row) {
+	Comment("the rows still in the ring: dst[row-n+j] = max + LogPos(sum), one at a time")
+	n, j, base := GP64(), GP64(), GP64()
+	MOVQ(g.n, n)
+	MOVQ(n, base)
+	SHLQ(U8(2), base)
+	NEGQ(base)
+	ADDQ(r.dst, base)
+	XORQ(j, j)
+	loop, done := r.label("flush"), r.label("flushed")
+	Label(loop)
+	CMPQ(j, n)
+	JAE(LabelRef(done))
+	m, sm := g.m, g.s
+	m.Index, m.Scale, sm.Index, sm.Scale = j, 4, j, 4
+	x, y := XMM(), XMM()
+	VMOVSS(sm, x)
+	VADDSS(m, logPos(x), y)
+	VMOVSS(y, Mem{Base: base, Index: j, Scale: 4})
+	INCQ(j)
+	JMP(LabelRef(loop))
+	Label(done)
 }

@@ -1160,8 +1160,8 @@ LogSoftmaxAVX512_end_1:
 	RET
 
 // func LogSumExpAVX512(dst *float32, src *float32, rows int, cols int) int
-// Requires: AVX, AVX512DQ, AVX512F, FMA3
-TEXT ·LogSumExpAVX512(SB), $0-40
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·LogSumExpAVX512(SB), $72-40
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -1178,6 +1178,7 @@ TEXT ·LogSumExpAVX512(SB), $0-40
 	VBROADCASTSS rowconsts<>+1060(SB), Z2
 	VBROADCASTSS rowconsts<>+1056(SB), Z3
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	MOVQ         $0x00000000, 64(SP)
 	CMPQ         R10, DX
 	JAE          LogSumExpAVX512_end_1
 
@@ -1517,47 +1518,54 @@ LogSumExpAVX512_expfolded_7:
 	VEXTRACTF128  $0x01, Y5, X6
 	VADDSS        X6, X5, X5
 
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, R9
-	MOVL       R9, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, R9
-	VMOVD      R9, X6
-	VSUBSS     rowconsts<>+1100(SB), X6, X6
-	VXORPS     X7, X7, X7
-	VCVTSI2SSL R11, X7, X7
-	VMULSS     X6, X6, X8
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X9
-	VFMADD213SS rowconsts<>+1112(SB), X6, X9
-	VFMADD213SS rowconsts<>+1116(SB), X6, X9
-	VFMADD213SS rowconsts<>+1120(SB), X6, X9
-	VFMADD213SS rowconsts<>+1124(SB), X6, X9
-	VFMADD213SS rowconsts<>+1128(SB), X6, X9
-	VFMADD213SS rowconsts<>+1132(SB), X6, X9
-	VFMADD213SS rowconsts<>+1136(SB), X6, X9
-	VFMADD213SS rowconsts<>+1140(SB), X6, X9
-	VMULSS      X6, X9, X9
-	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+1144(SB), X7, X9
-	VFMADD231SS rowconsts<>+1104(SB), X8, X9
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+1148(SB), X7, X6
-	VSUBSS      X5, X5, X5
-	VADDSS      X5, X6, X6
-
-	// y = max + L; a NaN y ends the call (the Go caller resolves that row)
-	VADDSS   X6, X0, X0
-	VUCOMISS X0, X0
+	// a NaN sum (a row with NaN, +Inf or only -Inf: then and only then max + L is NaN)
+	// ends the call (the Go caller resolves that row)
+	VUCOMISS X5, X5
 	JPS      LogSumExpAVX512_special
-	VMOVSS   X0, (AX)
 
+	// ring[n] = (max, sum); at 8 rows: dst[row-7..row] = max + LogPos(sum), 8 lanes at once
+	MOVQ   64(SP), R9
+	VMOVSS X0, (SP)(R9*4)
+	VMOVSS X5, 32(SP)(R9*4)
+	INCQ   R9
+	CMPQ   R9, $0x08
+	JE     LogSumExpAVX512_ringfull_18
+	MOVQ   R9, 64(SP)
+	JMP    LogSumExpAVX512_ringnext_19
+
+LogSumExpAVX512_ringfull_18:
+	VMOVUPS 32(SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y6
+	VPSUBD       Y6, Y0, Y6
+	VSUBPS       rowconsts<>+448(SB), Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1108(SB), Y8
+	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+768(SB), Y5, Y8
+	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+800(SB), Y5, Y6
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y6, Y6
+	VADDPS       (SP), Y6, Y0
+	VMOVUPS      Y0, -28(AX)
+	MOVQ         $0x00000000, 64(SP)
+
+LogSumExpAVX512_ringnext_19:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	ADDQ    $0x04, AX
@@ -1568,6 +1576,59 @@ LogSumExpAVX512_expfolded_7:
 
 LogSumExpAVX512_end_1:
 LogSumExpAVX512_special:
+	// the rows still in the ring: dst[row-n+j] = max + LogPos(sum), one at a time
+	MOVQ 64(SP), CX
+	MOVQ CX, DX
+	SHLQ $0x02, DX
+	NEGQ DX
+	ADDQ AX, DX
+	XORQ AX, AX
+
+LogSumExpAVX512_flush_20:
+	CMPQ   AX, CX
+	JAE    LogSumExpAVX512_flushed_21
+	VMOVSS 32(SP)(AX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1100(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1108(SB), X4
+	VFMADD213SS rowconsts<>+1112(SB), X1, X4
+	VFMADD213SS rowconsts<>+1116(SB), X1, X4
+	VFMADD213SS rowconsts<>+1120(SB), X1, X4
+	VFMADD213SS rowconsts<>+1124(SB), X1, X4
+	VFMADD213SS rowconsts<>+1128(SB), X1, X4
+	VFMADD213SS rowconsts<>+1132(SB), X1, X4
+	VFMADD213SS rowconsts<>+1136(SB), X1, X4
+	VFMADD213SS rowconsts<>+1140(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1144(SB), X2, X4
+	VFMADD231SS rowconsts<>+1104(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1148(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VADDSS      (SP)(AX*4), X1, X0
+	VMOVSS      X0, (DX)(AX*4)
+	INCQ        AX
+	JMP         LogSumExpAVX512_flush_20
+
+LogSumExpAVX512_flushed_21:
 	MOVQ R10, ret+32(FP)
 	VZEROUPPER
 	RET

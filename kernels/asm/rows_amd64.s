@@ -2820,7 +2820,7 @@ LogSoftmaxAVX2_end_21:
 
 // func LogSumExpAVX2(dst *float32, src *float32, rows int, cols int) int
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·LogSumExpAVX2(SB), $832-40
+TEXT ·LogSumExpAVX2(SB), $904-40
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -3154,6 +3154,7 @@ LogSumExpAVX2_bexp_end_13:
 
 LogSumExpAVX2_bail_3:
 LogSumExpAVX2_blockdone_2:
+	MOVQ $0x00000000, 896(SP)
 	CMPQ R10, DX
 	JAE  LogSumExpAVX2_end_14
 
@@ -3817,47 +3818,54 @@ LogSumExpAVX2_expfolded_20:
 	VEXTRACTF128 $0x01, Y5, X6
 	VADDSS       X6, X5, X5
 
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, R9
-	MOVL       R9, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, R9
-	VMOVD      R9, X6
-	VSUBSS     rowconsts<>+1612(SB), X6, X6
-	VXORPS     X7, X7, X7
-	VCVTSI2SSL R11, X7, X7
-	VMULSS     X6, X6, X8
-
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1620(SB), X9
-	VFMADD213SS rowconsts<>+1624(SB), X6, X9
-	VFMADD213SS rowconsts<>+1628(SB), X6, X9
-	VFMADD213SS rowconsts<>+1632(SB), X6, X9
-	VFMADD213SS rowconsts<>+1636(SB), X6, X9
-	VFMADD213SS rowconsts<>+1640(SB), X6, X9
-	VFMADD213SS rowconsts<>+1644(SB), X6, X9
-	VFMADD213SS rowconsts<>+1648(SB), X6, X9
-	VFMADD213SS rowconsts<>+1652(SB), X6, X9
-	VMULSS      X6, X9, X9
-	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+1656(SB), X7, X9
-	VFMADD231SS rowconsts<>+1616(SB), X8, X9
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+1660(SB), X7, X6
-	VSUBSS      X5, X5, X5
-	VADDSS      X5, X6, X6
-
-	// y = max + L; a NaN y ends the call (the Go caller resolves that row)
-	VADDSS   X6, X0, X0
-	VUCOMISS X0, X0
+	// a NaN sum (a row with NaN, +Inf or only -Inf: then and only then max + L is NaN)
+	// ends the call (the Go caller resolves that row)
+	VUCOMISS X5, X5
 	JPS      LogSumExpAVX2_special
-	VMOVSS   X0, (AX)
 
+	// ring[n] = (max, sum); at 8 rows: dst[row-7..row] = max + LogPos(sum), 8 lanes at once
+	MOVQ   896(SP), R9
+	VMOVSS X0, 832(SP)(R9*4)
+	VMOVSS X5, 864(SP)(R9*4)
+	INCQ   R9
+	CMPQ   R9, $0x08
+	JE     LogSumExpAVX2_ringfull_39
+	MOVQ   R9, 896(SP)
+	JMP    LogSumExpAVX2_ringnext_40
+
+LogSumExpAVX2_ringfull_39:
+	VMOVUPS 864(SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y6
+	VPSUBD       Y6, Y0, Y6
+	VSUBPS       rowconsts<>+960(SB), Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1620(SB), Y8
+	VFMADD213PS  rowconsts<>+1024(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1056(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1088(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1120(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1152(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1184(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1216(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1248(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+1280(SB), Y5, Y8
+	VFMADD231PS  rowconsts<>+992(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y6, Y6
+	VADDPS       832(SP), Y6, Y0
+	VMOVUPS      Y0, -28(AX)
+	MOVQ         $0x00000000, 896(SP)
+
+LogSumExpAVX2_ringnext_40:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	ADDQ    $0x04, AX
@@ -3868,6 +3876,59 @@ LogSumExpAVX2_expfolded_20:
 
 LogSumExpAVX2_end_14:
 LogSumExpAVX2_special:
+	// the rows still in the ring: dst[row-n+j] = max + LogPos(sum), one at a time
+	MOVQ 896(SP), CX
+	MOVQ CX, DX
+	SHLQ $0x02, DX
+	NEGQ DX
+	ADDQ AX, DX
+	XORQ AX, AX
+
+LogSumExpAVX2_flush_41:
+	CMPQ   AX, CX
+	JAE    LogSumExpAVX2_flushed_42
+	VMOVSS 864(SP)(AX*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, BX
+	MOVL       BX, SI
+	SUBL       $0x3f3504f3, SI
+	SARL       $0x17, SI
+	MOVL       SI, DI
+	SHLL       $0x17, DI
+	SUBL       DI, BX
+	VMOVD      BX, X1
+	VSUBSS     rowconsts<>+1612(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL SI, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1620(SB), X4
+	VFMADD213SS rowconsts<>+1624(SB), X1, X4
+	VFMADD213SS rowconsts<>+1628(SB), X1, X4
+	VFMADD213SS rowconsts<>+1632(SB), X1, X4
+	VFMADD213SS rowconsts<>+1636(SB), X1, X4
+	VFMADD213SS rowconsts<>+1640(SB), X1, X4
+	VFMADD213SS rowconsts<>+1644(SB), X1, X4
+	VFMADD213SS rowconsts<>+1648(SB), X1, X4
+	VFMADD213SS rowconsts<>+1652(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1656(SB), X2, X4
+	VFMADD231SS rowconsts<>+1616(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1660(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VADDSS      832(SP)(AX*4), X1, X0
+	VMOVSS      X0, (DX)(AX*4)
+	INCQ        AX
+	JMP         LogSumExpAVX2_flush_41
+
+LogSumExpAVX2_flushed_42:
 	MOVQ R10, ret+32(FP)
 	VZEROUPPER
 	RET
