@@ -41,8 +41,10 @@ func TestGuardPages(t *testing.T) {
 		for _, cols := range lens {
 			for _, atEnd := range []bool{true, false} {
 				rows := 2
-				if cols <= 16 {
-					rows = 9 // one block of 8 on the AVX2 short-row path, one row after it
+				if cols <= 130 {
+					// one block of 8 on the AVX2 short-row path, one row after
+					// it; wider rows fill the 8-row rings of the per-row path
+					rows = 9
 				}
 				src := place(gs[0], rows*cols, atEnd)
 				tu.Fill(rng, src, cols, tu.Adversarial)

@@ -367,3 +367,39 @@ func ExampleLookup() {
 	fmt.Println(kernels.Lookup("generic").Name(), kernels.Lookup("sse9") == nil)
 	// Output: generic true
 }
+
+// TestRowRingsMatchGeneric runs the per-row paths that defer their
+// logarithms to a ring of 8 rows (log-softmax up to 256 columns, log-sum-exp)
+// over enough rows to fill the ring several times and leave some in it,
+// with special rows among them, out of place and in place, on both sides of
+// the log-softmax's 256-column limit.
+func TestRowRingsMatchGeneric(t *testing.T) {
+	sets := simdSets(t)
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, cols := range []int{17, 33, 100, 128, 256, 257, 4097} {
+		for _, rows := range []int{7, 8, 9, 16, 21} {
+			if cols > 1000 && rows > 9 {
+				continue
+			}
+			for _, kind := range []tu.Kind{tu.Normal, tu.SpecialRows} {
+				src := make([]float32, rows*cols)
+				tu.Fill(rng, src, cols, kind)
+				want, wantL := make([]float32, len(src)), make([]float32, rows)
+				kernels.Generic.LogSoftmax(want, src, cols)
+				kernels.Generic.LogSumExp(wantL, src, cols)
+				for _, s := range sets {
+					got, gotL := make([]float32, len(src)), make([]float32, rows)
+					s.LogSoftmax(got, src, cols)
+					s.LogSumExp(gotL, src, cols)
+					in := append([]float32(nil), src...)
+					s.LogSoftmax(in, in, cols)
+					for i, pair := range [][2][]float32{{got, want}, {in, want}, {gotL, wantL}} {
+						if msg := tu.DiffMsg(pair[0], pair[1]); msg != "" {
+							t.Fatalf("%s cols=%d rows=%d %v: %s: %s", s.Name(), cols, rows, kind, [...]string{"LogSoftmax", "LogSoftmax in place", "LogSumExp"}[i], msg)
+						}
+					}
+				}
+			}
+		}
+	}
+}

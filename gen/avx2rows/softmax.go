@@ -51,7 +51,7 @@ func softmaxKernel(k kind) {
 		softmaxBlock(k, r, rows, dstStep)
 	}
 	var g *lseRing
-	if k == logSumExp {
+	if k != softmax {
 		g = newLSERing()
 	}
 	end := r.label("end")
@@ -61,7 +61,10 @@ func softmaxKernel(k kind) {
 		softmaxRow(k, r, g)
 	})
 	Label(end)
-	if k == logSumExp {
+	switch k {
+	case logSoftmax:
+		g.flushRows(r)
+	case logSumExp:
 		Label(k.name() + "_special")
 		g.flush(r)
 		Store(r.done, ReturnIndex(0))
@@ -125,6 +128,12 @@ func softmaxRow(k kind, r *row, g *lseRing) {
 		})
 	case logSoftmax:
 		s := r.expPass(false, nil)
+		direct, next := r.label("direct"), r.label("rowdone")
+		CMPQ(r.cols, U32(lsRingCols))
+		JA(LabelRef(direct))
+		g.addRows(r, s)
+		JMP(LabelRef(next))
+		Label(direct)
 		l := logPos(s)
 		Comment("dst_i = (x_i - max) - L")
 		lY := vreg()
@@ -135,6 +144,7 @@ func softmaxRow(k kind, r *row, g *lseRing) {
 			VSUBPS(lY, x, x)
 			return x
 		})
+		Label(next)
 	case logSumExp:
 		s := r.expPass(false, nil)
 		Comment("a NaN sum (a row with NaN, +Inf or only -Inf: then and only then max + L is NaN)")
@@ -152,13 +162,111 @@ func softmaxRow(k kind, r *row, g *lseRing) {
 // rows still in the ring with logPos. No row waits for its logarithm's
 // chain of dependent steps.
 type lseRing struct {
-	m, s, n Mem // the maxima, the sums, and how many rows are in the ring
+	m, s, l, n Mem // the maxima, the sums, the logarithms, how many rows are in the ring
 }
 
 func newLSERing() *lseRing {
-	g := &lseRing{m: AllocLocal(32), s: AllocLocal(32), n: AllocLocal(8)}
+	g := &lseRing{m: AllocLocal(32), s: AllocLocal(32), l: AllocLocal(32), n: AllocLocal(8)}
 	MOVQ(U32(0), g.n)
 	return g
+}
+
+// lsRingCols is the widest row whose log-softmax goes through the ring:
+// its output pass then re-reads a row from 7 rows back, still in L1 (8 rows
+// of 1 KiB), and the logarithm's chain is a large part of a row's time.
+// Wider rows take their logarithm at once (at 1000 columns the ring was
+// slower in A/B runs).
+const lsRingCols = 256
+
+// addRows is add for the log-softmax: at 8 rows, their logarithms come out
+// of one vlogPos and their output passes run, each re-reading its row.
+func (g *lseRing) addRows(r *row, s reg.VecVirtual) {
+	Comment("ring[n] = (max, sum); at 8 rows: L = LogPos(sums) at once, then the 8 rows' output passes")
+	n := GP64()
+	MOVQ(g.n, n)
+	m, sm := g.m, g.s
+	m.Index, m.Scale, sm.Index, sm.Scale = n, 4, n, 4
+	VMOVSS(r.m.AsX(), m)
+	VMOVSS(s.AsX(), sm)
+	INCQ(n)
+	full := r.label("ringfull")
+	next := r.label("ringnext")
+	CMPQ(n, U8(8))
+	JE(LabelRef(full))
+	MOVQ(n, g.n)
+	JMP(LabelRef(next))
+	Label(full)
+	sv := YMM()
+	VMOVUPS(g.s, sv)
+	VMOVUPS(vlogPos(sv), g.l)
+	MOVQ(U32(0), g.n)
+	g.outputs(r, 7, U8(8))
+	Label(next)
+}
+
+// flushRows finishes the log-softmax rows still in the ring (the n rows
+// before the one r.src points at): their logarithms one at a time, then
+// their output passes.
+func (g *lseRing) flushRows(r *row) {
+	Comment("the rows still in the ring: L = LogPos(sum) one at a time, then their output passes")
+	n, j := GP64(), GP64()
+	MOVQ(g.n, n)
+	XORQ(j, j)
+	loop, done := r.label("logs"), r.label("logsdone")
+	Label(loop)
+	CMPQ(j, n)
+	JAE(LabelRef(done))
+	sm, l := g.s, g.l
+	sm.Index, sm.Scale, l.Index, l.Scale = j, 4, j, 4
+	x := XMM()
+	VMOVSS(sm, x)
+	VMOVSS(logPos(x), l)
+	INCQ(j)
+	JMP(LabelRef(loop))
+	Label(done)
+	g.outputs(r, -1, n)
+}
+
+// outputs emits the output passes dst = (x - max) - L of count ring rows,
+// the first back rows before r.src/r.dst (back < 0: count rows back).
+func (g *lseRing) outputs(r *row, back int, count Op) {
+	sp, dp, t := GP64(), GP64(), GP64()
+	if back >= 0 {
+		IMUL3Q(I32(4*back), r.cols, t)
+	} else {
+		MOVQ(count, t)
+		IMULQ(r.cols, t)
+		SHLQ(U8(2), t)
+	}
+	MOVQ(r.src, sp)
+	SUBQ(t, sp)
+	MOVQ(r.dst, dp)
+	SUBQ(t, dp)
+	j := GP64()
+	XORQ(j, j)
+	loop, done := r.label("outrows"), r.label("outdone")
+	Label(loop)
+	CMPQ(j, count)
+	JAE(LabelRef(done))
+	m, l := g.m, g.l
+	m.Index, m.Scale, l.Index, l.Scale = j, 4, j, 4
+	mj, lj := vreg(), vreg()
+	VBROADCASTSS(m, mj)
+	VBROADCASTSS(l, lj)
+	save := r.dst
+	r.dst = dp
+	r.finalPass(func(a at, mask tmask) reg.VecVirtual {
+		x := load(a, sp, mask)
+		VSUBPS(mj, x, x)
+		VSUBPS(lj, x, x)
+		return x
+	})
+	r.dst = save
+	LEAQ(Mem{Base: sp, Index: r.cols, Scale: 4}, sp)
+	LEAQ(Mem{Base: dp, Index: r.cols, Scale: 4}, dp)
+	INCQ(j)
+	JMP(LabelRef(loop))
+	Label(done)
 }
 
 // add puts the current row (max in r.m, sum in the low lane of s) in the

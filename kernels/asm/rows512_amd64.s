@@ -714,8 +714,8 @@ SoftmaxAVX512_end_1:
 	RET
 
 // func LogSoftmaxAVX512(dst *float32, src *float32, rows int, cols int)
-// Requires: AVX, AVX512DQ, AVX512F, FMA3
-TEXT ·LogSoftmaxAVX512(SB), $0-32
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·LogSoftmaxAVX512(SB), $104-32
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -732,6 +732,7 @@ TEXT ·LogSoftmaxAVX512(SB), $0-32
 	VBROADCASTSS rowconsts<>+1060(SB), Z2
 	VBROADCASTSS rowconsts<>+1056(SB), Z3
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	MOVQ         $0x00000000, 96(SP)
 	CMPQ         R10, DX
 	JAE          LogSoftmaxAVX512_end_1
 
@@ -1070,7 +1071,110 @@ LogSoftmaxAVX512_expfolded_7:
 	VHADDPS       Y5, Y5, Y5
 	VEXTRACTF128  $0x01, Y5, X6
 	VADDSS        X6, X5, X5
+	CMPQ          BX, $0x00000100
+	JA            LogSoftmaxAVX512_direct_18
 
+	// ring[n] = (max, sum); at 8 rows: L = LogPos(sums) at once, then the 8 rows' output passes
+	MOVQ   96(SP), R9
+	VMOVSS X0, (SP)(R9*4)
+	VMOVSS X5, 32(SP)(R9*4)
+	INCQ   R9
+	CMPQ   R9, $0x08
+	JE     LogSoftmaxAVX512_ringfull_20
+	MOVQ   R9, 96(SP)
+	JMP    LogSoftmaxAVX512_ringnext_21
+
+LogSoftmaxAVX512_ringfull_20:
+	VMOVUPS 32(SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y6
+	VPSUBD       Y6, Y0, Y6
+	VSUBPS       rowconsts<>+448(SB), Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1108(SB), Y8
+	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+768(SB), Y5, Y8
+	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+800(SB), Y5, Y6
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y6, Y6
+	VMOVUPS      Y6, 64(SP)
+	MOVQ         $0x00000000, 96(SP)
+	IMUL3Q       $+28, BX, R9
+	MOVQ         CX, R11
+	SUBQ         R9, R11
+	MOVQ         AX, R12
+	SUBQ         R9, R12
+	XORQ         R13, R13
+
+LogSoftmaxAVX512_outrows_22:
+	CMPQ         R13, $0x08
+	JAE          LogSoftmaxAVX512_outdone_23
+	VBROADCASTSS (SP)(R13*4), Z0
+	VBROADCASTSS 64(SP)(R13*4), Z5
+
+	// pass 3
+	XORQ R9, R9
+
+LogSoftmaxAVX512_out32_24:
+	CMPQ    R9, SI
+	JAE     LogSoftmaxAVX512_outv_25
+	VMOVUPS (R11)(R9*4), Z6
+	VSUBPS  Z0, Z6, Z6
+	VSUBPS  Z5, Z6, Z6
+	VMOVUPS Z6, (R12)(R9*4)
+	VMOVUPS 64(R11)(R9*4), Z6
+	VSUBPS  Z0, Z6, Z6
+	VSUBPS  Z5, Z6, Z6
+	VMOVUPS Z6, 64(R12)(R9*4)
+	ADDQ    $0x20, R9
+	JMP     LogSoftmaxAVX512_out32_24
+
+LogSoftmaxAVX512_outv_25:
+	CMPQ    R9, DI
+	JAE     LogSoftmaxAVX512_outtail_26
+	VMOVUPS (R11)(R9*4), Z6
+	VSUBPS  Z0, Z6, Z6
+	VSUBPS  Z5, Z6, Z6
+	VMOVUPS Z6, (R12)(R9*4)
+	ADDQ    $0x10, R9
+	JMP     LogSoftmaxAVX512_outv_25
+
+LogSoftmaxAVX512_outtail_26:
+	CMPQ      R8, $0x00
+	JE        LogSoftmaxAVX512_outend_27
+	LEAQ      rowconsts<>+64(SB), R14
+	KMOVW     (R14)(R8*4), K1
+	VMOVUPS.Z (R11)(R9*4), K1, Z6
+	VSUBPS    Z0, Z6, Z6
+	VSUBPS    Z5, Z6, Z6
+	VMOVUPS   Z6, K1, (R12)(R9*4)
+
+LogSoftmaxAVX512_outend_27:
+	LEAQ (R11)(BX*4), R11
+	LEAQ (R12)(BX*4), R12
+	INCQ R13
+	JMP  LogSoftmaxAVX512_outrows_22
+
+LogSoftmaxAVX512_outdone_23:
+LogSoftmaxAVX512_ringnext_21:
+	JMP LogSoftmaxAVX512_rowdone_19
+
+LogSoftmaxAVX512_direct_18:
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
 	VMOVD      X5, R9
 	MOVL       R9, R11
@@ -1112,9 +1216,9 @@ LogSoftmaxAVX512_expfolded_7:
 	// pass 3
 	XORQ R9, R9
 
-LogSoftmaxAVX512_out32_18:
+LogSoftmaxAVX512_out32_28:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX512_outv_19
+	JAE     LogSoftmaxAVX512_outv_29
 	VMOVUPS (CX)(R9*4), Z6
 	VSUBPS  Z0, Z6, Z6
 	VSUBPS  Z5, Z6, Z6
@@ -1124,21 +1228,21 @@ LogSoftmaxAVX512_out32_18:
 	VSUBPS  Z5, Z6, Z6
 	VMOVUPS Z6, 64(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX512_out32_18
+	JMP     LogSoftmaxAVX512_out32_28
 
-LogSoftmaxAVX512_outv_19:
+LogSoftmaxAVX512_outv_29:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX512_outtail_20
+	JAE     LogSoftmaxAVX512_outtail_30
 	VMOVUPS (CX)(R9*4), Z6
 	VSUBPS  Z0, Z6, Z6
 	VSUBPS  Z5, Z6, Z6
 	VMOVUPS Z6, (AX)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     LogSoftmaxAVX512_outv_19
+	JMP     LogSoftmaxAVX512_outv_29
 
-LogSoftmaxAVX512_outtail_20:
+LogSoftmaxAVX512_outtail_30:
 	CMPQ      R8, $0x00
-	JE        LogSoftmaxAVX512_outend_21
+	JE        LogSoftmaxAVX512_outend_31
 	LEAQ      rowconsts<>+64(SB), R11
 	KMOVW     (R11)(R8*4), K1
 	VMOVUPS.Z (CX)(R9*4), K1, Z6
@@ -1146,7 +1250,8 @@ LogSoftmaxAVX512_outtail_20:
 	VSUBPS    Z5, Z6, Z6
 	VMOVUPS   Z6, K1, (AX)(R9*4)
 
-LogSoftmaxAVX512_outend_21:
+LogSoftmaxAVX512_outend_31:
+LogSoftmaxAVX512_rowdone_19:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
@@ -1156,12 +1261,117 @@ LogSoftmaxAVX512_outend_21:
 	JB      LogSoftmaxAVX512_row
 
 LogSoftmaxAVX512_end_1:
+	// the rows still in the ring: L = LogPos(sum) one at a time, then their output passes
+	MOVQ 96(SP), DX
+	XORQ R9, R9
+
+LogSoftmaxAVX512_logs_32:
+	CMPQ   R9, DX
+	JAE    LogSoftmaxAVX512_logsdone_33
+	VMOVSS 32(SP)(R9*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, R10
+	MOVL       R10, R11
+	SUBL       $0x3f3504f3, R11
+	SARL       $0x17, R11
+	MOVL       R11, R12
+	SHLL       $0x17, R12
+	SUBL       R12, R10
+	VMOVD      R10, X1
+	VSUBSS     rowconsts<>+1100(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL R11, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1108(SB), X4
+	VFMADD213SS rowconsts<>+1112(SB), X1, X4
+	VFMADD213SS rowconsts<>+1116(SB), X1, X4
+	VFMADD213SS rowconsts<>+1120(SB), X1, X4
+	VFMADD213SS rowconsts<>+1124(SB), X1, X4
+	VFMADD213SS rowconsts<>+1128(SB), X1, X4
+	VFMADD213SS rowconsts<>+1132(SB), X1, X4
+	VFMADD213SS rowconsts<>+1136(SB), X1, X4
+	VFMADD213SS rowconsts<>+1140(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1144(SB), X2, X4
+	VFMADD231SS rowconsts<>+1104(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1148(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, 64(SP)(R9*4)
+	INCQ        R9
+	JMP         LogSoftmaxAVX512_logs_32
+
+LogSoftmaxAVX512_logsdone_33:
+	MOVQ  DX, R9
+	IMULQ BX, R9
+	SHLQ  $0x02, R9
+	SUBQ  R9, CX
+	SUBQ  R9, AX
+	XORQ  R10, R10
+
+LogSoftmaxAVX512_outrows_34:
+	CMPQ         R10, DX
+	JAE          LogSoftmaxAVX512_outdone_35
+	VBROADCASTSS (SP)(R10*4), Z0
+	VBROADCASTSS 64(SP)(R10*4), Z1
+
+	// pass 3
+	XORQ R9, R9
+
+LogSoftmaxAVX512_out32_36:
+	CMPQ    R9, SI
+	JAE     LogSoftmaxAVX512_outv_37
+	VMOVUPS (CX)(R9*4), Z2
+	VSUBPS  Z0, Z2, Z2
+	VSUBPS  Z1, Z2, Z2
+	VMOVUPS Z2, (AX)(R9*4)
+	VMOVUPS 64(CX)(R9*4), Z2
+	VSUBPS  Z0, Z2, Z2
+	VSUBPS  Z1, Z2, Z2
+	VMOVUPS Z2, 64(AX)(R9*4)
+	ADDQ    $0x20, R9
+	JMP     LogSoftmaxAVX512_out32_36
+
+LogSoftmaxAVX512_outv_37:
+	CMPQ    R9, DI
+	JAE     LogSoftmaxAVX512_outtail_38
+	VMOVUPS (CX)(R9*4), Z2
+	VSUBPS  Z0, Z2, Z2
+	VSUBPS  Z1, Z2, Z2
+	VMOVUPS Z2, (AX)(R9*4)
+	ADDQ    $0x10, R9
+	JMP     LogSoftmaxAVX512_outv_37
+
+LogSoftmaxAVX512_outtail_38:
+	CMPQ      R8, $0x00
+	JE        LogSoftmaxAVX512_outend_39
+	LEAQ      rowconsts<>+64(SB), R11
+	KMOVW     (R11)(R8*4), K1
+	VMOVUPS.Z (CX)(R9*4), K1, Z2
+	VSUBPS    Z0, Z2, Z2
+	VSUBPS    Z1, Z2, Z2
+	VMOVUPS   Z2, K1, (AX)(R9*4)
+
+LogSoftmaxAVX512_outend_39:
+	LEAQ (CX)(BX*4), CX
+	LEAQ (AX)(BX*4), AX
+	INCQ R10
+	JMP  LogSoftmaxAVX512_outrows_34
+
+LogSoftmaxAVX512_outdone_35:
 	VZEROUPPER
 	RET
 
 // func LogSumExpAVX512(dst *float32, src *float32, rows int, cols int) int
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·LogSumExpAVX512(SB), $72-40
+TEXT ·LogSumExpAVX512(SB), $104-40
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -1178,7 +1388,7 @@ TEXT ·LogSumExpAVX512(SB), $72-40
 	VBROADCASTSS rowconsts<>+1060(SB), Z2
 	VBROADCASTSS rowconsts<>+1056(SB), Z3
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
-	MOVQ         $0x00000000, 64(SP)
+	MOVQ         $0x00000000, 96(SP)
 	CMPQ         R10, DX
 	JAE          LogSumExpAVX512_end_1
 
@@ -1524,13 +1734,13 @@ LogSumExpAVX512_expfolded_7:
 	JPS      LogSumExpAVX512_special
 
 	// ring[n] = (max, sum); at 8 rows: dst[row-7..row] = max + LogPos(sum), 8 lanes at once
-	MOVQ   64(SP), R9
+	MOVQ   96(SP), R9
 	VMOVSS X0, (SP)(R9*4)
 	VMOVSS X5, 32(SP)(R9*4)
 	INCQ   R9
 	CMPQ   R9, $0x08
 	JE     LogSumExpAVX512_ringfull_18
-	MOVQ   R9, 64(SP)
+	MOVQ   R9, 96(SP)
 	JMP    LogSumExpAVX512_ringnext_19
 
 LogSumExpAVX512_ringfull_18:
@@ -1563,7 +1773,7 @@ LogSumExpAVX512_ringfull_18:
 	VADDPS       Y0, Y6, Y6
 	VADDPS       (SP), Y6, Y0
 	VMOVUPS      Y0, -28(AX)
-	MOVQ         $0x00000000, 64(SP)
+	MOVQ         $0x00000000, 96(SP)
 
 LogSumExpAVX512_ringnext_19:
 	// next row (its max is in next)
@@ -1577,7 +1787,7 @@ LogSumExpAVX512_ringnext_19:
 LogSumExpAVX512_end_1:
 LogSumExpAVX512_special:
 	// the rows still in the ring: dst[row-n+j] = max + LogPos(sum), one at a time
-	MOVQ 64(SP), CX
+	MOVQ 96(SP), CX
 	MOVQ CX, DX
 	SHLQ $0x02, DX
 	NEGQ DX

@@ -1600,7 +1600,7 @@ SoftmaxAVX2_end_21:
 
 // func LogSoftmaxAVX2(dst *float32, src *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·LogSoftmaxAVX2(SB), $832-32
+TEXT ·LogSoftmaxAVX2(SB), $936-32
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -2056,6 +2056,7 @@ LogSoftmaxAVX2_nohigh_20:
 	JMP  LogSoftmaxAVX2_block_1
 
 LogSoftmaxAVX2_blockdone_2:
+	MOVQ $0x00000000, 928(SP)
 	CMPQ R10, DX
 	JAE  LogSoftmaxAVX2_end_21
 
@@ -2718,7 +2719,121 @@ LogSoftmaxAVX2_expfolded_27:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X6
 	VADDSS       X6, X5, X5
+	CMPQ         BX, $0x00000100
+	JA           LogSoftmaxAVX2_direct_46
 
+	// ring[n] = (max, sum); at 8 rows: L = LogPos(sums) at once, then the 8 rows' output passes
+	MOVQ   928(SP), R9
+	VMOVSS X0, 832(SP)(R9*4)
+	VMOVSS X5, 864(SP)(R9*4)
+	INCQ   R9
+	CMPQ   R9, $0x08
+	JE     LogSoftmaxAVX2_ringfull_48
+	MOVQ   R9, 928(SP)
+	JMP    LogSoftmaxAVX2_ringnext_49
+
+LogSoftmaxAVX2_ringfull_48:
+	VMOVUPS 864(SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y6
+	VPSUBD       Y6, Y0, Y6
+	VSUBPS       rowconsts<>+960(SB), Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1620(SB), Y8
+	VFMADD213PS  rowconsts<>+1024(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1056(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1088(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1120(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1152(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1184(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1216(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1248(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+1280(SB), Y5, Y8
+	VFMADD231PS  rowconsts<>+992(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y6, Y6
+	VMOVUPS      Y6, 896(SP)
+	MOVQ         $0x00000000, 928(SP)
+	IMUL3Q       $+28, BX, R9
+	MOVQ         CX, R11
+	SUBQ         R9, R11
+	MOVQ         AX, R12
+	SUBQ         R9, R12
+	XORQ         R13, R13
+
+LogSoftmaxAVX2_outrows_50:
+	CMPQ         R13, $0x08
+	JAE          LogSoftmaxAVX2_outdone_51
+	VBROADCASTSS 832(SP)(R13*4), Y0
+	VBROADCASTSS 896(SP)(R13*4), Y5
+
+	// pass 3
+	XORQ R9, R9
+
+LogSoftmaxAVX2_out32_52:
+	CMPQ    R9, SI
+	JAE     LogSoftmaxAVX2_outv_53
+	VMOVUPS (R11)(R9*4), Y6
+	VSUBPS  Y0, Y6, Y6
+	VSUBPS  Y5, Y6, Y6
+	VMOVUPS Y6, (R12)(R9*4)
+	VMOVUPS 32(R11)(R9*4), Y6
+	VSUBPS  Y0, Y6, Y6
+	VSUBPS  Y5, Y6, Y6
+	VMOVUPS Y6, 32(R12)(R9*4)
+	VMOVUPS 64(R11)(R9*4), Y6
+	VSUBPS  Y0, Y6, Y6
+	VSUBPS  Y5, Y6, Y6
+	VMOVUPS Y6, 64(R12)(R9*4)
+	VMOVUPS 96(R11)(R9*4), Y6
+	VSUBPS  Y0, Y6, Y6
+	VSUBPS  Y5, Y6, Y6
+	VMOVUPS Y6, 96(R12)(R9*4)
+	ADDQ    $0x20, R9
+	JMP     LogSoftmaxAVX2_out32_52
+
+LogSoftmaxAVX2_outv_53:
+	CMPQ    R9, DI
+	JAE     LogSoftmaxAVX2_outtail_54
+	VMOVUPS (R11)(R9*4), Y6
+	VSUBPS  Y0, Y6, Y6
+	VSUBPS  Y5, Y6, Y6
+	VMOVUPS Y6, (R12)(R9*4)
+	ADDQ    $0x08, R9
+	JMP     LogSoftmaxAVX2_outv_53
+
+LogSoftmaxAVX2_outtail_54:
+	CMPQ       R8, $0x00
+	JE         LogSoftmaxAVX2_outend_55
+	LEAQ       rowconsts<>+32(SB), R14
+	MOVQ       R8, R15
+	SHLQ       $0x02, R15
+	SUBQ       R15, R14
+	VMOVUPS    (R14), Y6
+	VMASKMOVPS (R11)(R9*4), Y6, Y7
+	VSUBPS     Y0, Y7, Y7
+	VSUBPS     Y5, Y7, Y7
+	VMASKMOVPS Y7, Y6, (R12)(R9*4)
+
+LogSoftmaxAVX2_outend_55:
+	LEAQ (R11)(BX*4), R11
+	LEAQ (R12)(BX*4), R12
+	INCQ R13
+	JMP  LogSoftmaxAVX2_outrows_50
+
+LogSoftmaxAVX2_outdone_51:
+LogSoftmaxAVX2_ringnext_49:
+	JMP LogSoftmaxAVX2_rowdone_47
+
+LogSoftmaxAVX2_direct_46:
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
 	VMOVD      X5, R9
 	MOVL       R9, R11
@@ -2760,9 +2875,9 @@ LogSoftmaxAVX2_expfolded_27:
 	// pass 3
 	XORQ R9, R9
 
-LogSoftmaxAVX2_out32_46:
+LogSoftmaxAVX2_out32_56:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX2_outv_47
+	JAE     LogSoftmaxAVX2_outv_57
 	VMOVUPS (CX)(R9*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
@@ -2780,21 +2895,21 @@ LogSoftmaxAVX2_out32_46:
 	VSUBPS  Y5, Y6, Y6
 	VMOVUPS Y6, 96(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX2_out32_46
+	JMP     LogSoftmaxAVX2_out32_56
 
-LogSoftmaxAVX2_outv_47:
+LogSoftmaxAVX2_outv_57:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX2_outtail_48
+	JAE     LogSoftmaxAVX2_outtail_58
 	VMOVUPS (CX)(R9*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
 	VMOVUPS Y6, (AX)(R9*4)
 	ADDQ    $0x08, R9
-	JMP     LogSoftmaxAVX2_outv_47
+	JMP     LogSoftmaxAVX2_outv_57
 
-LogSoftmaxAVX2_outtail_48:
+LogSoftmaxAVX2_outtail_58:
 	CMPQ       R8, $0x00
-	JE         LogSoftmaxAVX2_outend_49
+	JE         LogSoftmaxAVX2_outend_59
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R8, R12
 	SHLQ       $0x02, R12
@@ -2805,7 +2920,8 @@ LogSoftmaxAVX2_outtail_48:
 	VSUBPS     Y5, Y7, Y7
 	VMASKMOVPS Y7, Y6, (AX)(R9*4)
 
-LogSoftmaxAVX2_outend_49:
+LogSoftmaxAVX2_outend_59:
+LogSoftmaxAVX2_rowdone_47:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
@@ -2815,12 +2931,128 @@ LogSoftmaxAVX2_outend_49:
 	JB      LogSoftmaxAVX2_row
 
 LogSoftmaxAVX2_end_21:
+	// the rows still in the ring: L = LogPos(sum) one at a time, then their output passes
+	MOVQ 928(SP), DX
+	XORQ R9, R9
+
+LogSoftmaxAVX2_logs_60:
+	CMPQ   R9, DX
+	JAE    LogSoftmaxAVX2_logsdone_61
+	VMOVSS 864(SP)(R9*4), X0
+
+	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
+	VMOVD      X0, R10
+	MOVL       R10, R11
+	SUBL       $0x3f3504f3, R11
+	SARL       $0x17, R11
+	MOVL       R11, R12
+	SHLL       $0x17, R12
+	SUBL       R12, R10
+	VMOVD      R10, X1
+	VSUBSS     rowconsts<>+1612(SB), X1, X1
+	VXORPS     X2, X2, X2
+	VCVTSI2SSL R11, X2, X2
+	VMULSS     X1, X1, X3
+
+	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
+	VMOVSS      rowconsts<>+1620(SB), X4
+	VFMADD213SS rowconsts<>+1624(SB), X1, X4
+	VFMADD213SS rowconsts<>+1628(SB), X1, X4
+	VFMADD213SS rowconsts<>+1632(SB), X1, X4
+	VFMADD213SS rowconsts<>+1636(SB), X1, X4
+	VFMADD213SS rowconsts<>+1640(SB), X1, X4
+	VFMADD213SS rowconsts<>+1644(SB), X1, X4
+	VFMADD213SS rowconsts<>+1648(SB), X1, X4
+	VFMADD213SS rowconsts<>+1652(SB), X1, X4
+	VMULSS      X1, X4, X4
+	VMULSS      X3, X4, X4
+	VFMADD231SS rowconsts<>+1656(SB), X2, X4
+	VFMADD231SS rowconsts<>+1616(SB), X3, X4
+
+	// r = fma(e, ln2_hi, f + y) + (s - s)
+	VADDSS      X4, X1, X1
+	VFMADD231SS rowconsts<>+1660(SB), X2, X1
+	VSUBSS      X0, X0, X0
+	VADDSS      X0, X1, X1
+	VMOVSS      X1, 896(SP)(R9*4)
+	INCQ        R9
+	JMP         LogSoftmaxAVX2_logs_60
+
+LogSoftmaxAVX2_logsdone_61:
+	MOVQ  DX, R9
+	IMULQ BX, R9
+	SHLQ  $0x02, R9
+	SUBQ  R9, CX
+	SUBQ  R9, AX
+	XORQ  R10, R10
+
+LogSoftmaxAVX2_outrows_62:
+	CMPQ         R10, DX
+	JAE          LogSoftmaxAVX2_outdone_63
+	VBROADCASTSS 832(SP)(R10*4), Y0
+	VBROADCASTSS 896(SP)(R10*4), Y1
+
+	// pass 3
+	XORQ R9, R9
+
+LogSoftmaxAVX2_out32_64:
+	CMPQ    R9, SI
+	JAE     LogSoftmaxAVX2_outv_65
+	VMOVUPS (CX)(R9*4), Y2
+	VSUBPS  Y0, Y2, Y2
+	VSUBPS  Y1, Y2, Y2
+	VMOVUPS Y2, (AX)(R9*4)
+	VMOVUPS 32(CX)(R9*4), Y2
+	VSUBPS  Y0, Y2, Y2
+	VSUBPS  Y1, Y2, Y2
+	VMOVUPS Y2, 32(AX)(R9*4)
+	VMOVUPS 64(CX)(R9*4), Y2
+	VSUBPS  Y0, Y2, Y2
+	VSUBPS  Y1, Y2, Y2
+	VMOVUPS Y2, 64(AX)(R9*4)
+	VMOVUPS 96(CX)(R9*4), Y2
+	VSUBPS  Y0, Y2, Y2
+	VSUBPS  Y1, Y2, Y2
+	VMOVUPS Y2, 96(AX)(R9*4)
+	ADDQ    $0x20, R9
+	JMP     LogSoftmaxAVX2_out32_64
+
+LogSoftmaxAVX2_outv_65:
+	CMPQ    R9, DI
+	JAE     LogSoftmaxAVX2_outtail_66
+	VMOVUPS (CX)(R9*4), Y2
+	VSUBPS  Y0, Y2, Y2
+	VSUBPS  Y1, Y2, Y2
+	VMOVUPS Y2, (AX)(R9*4)
+	ADDQ    $0x08, R9
+	JMP     LogSoftmaxAVX2_outv_65
+
+LogSoftmaxAVX2_outtail_66:
+	CMPQ       R8, $0x00
+	JE         LogSoftmaxAVX2_outend_67
+	LEAQ       rowconsts<>+32(SB), R11
+	MOVQ       R8, R12
+	SHLQ       $0x02, R12
+	SUBQ       R12, R11
+	VMOVUPS    (R11), Y2
+	VMASKMOVPS (CX)(R9*4), Y2, Y3
+	VSUBPS     Y0, Y3, Y3
+	VSUBPS     Y1, Y3, Y3
+	VMASKMOVPS Y3, Y2, (AX)(R9*4)
+
+LogSoftmaxAVX2_outend_67:
+	LEAQ (CX)(BX*4), CX
+	LEAQ (AX)(BX*4), AX
+	INCQ R10
+	JMP  LogSoftmaxAVX2_outrows_62
+
+LogSoftmaxAVX2_outdone_63:
 	VZEROUPPER
 	RET
 
 // func LogSumExpAVX2(dst *float32, src *float32, rows int, cols int) int
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·LogSumExpAVX2(SB), $904-40
+TEXT ·LogSumExpAVX2(SB), $936-40
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -3154,7 +3386,7 @@ LogSumExpAVX2_bexp_end_13:
 
 LogSumExpAVX2_bail_3:
 LogSumExpAVX2_blockdone_2:
-	MOVQ $0x00000000, 896(SP)
+	MOVQ $0x00000000, 928(SP)
 	CMPQ R10, DX
 	JAE  LogSumExpAVX2_end_14
 
@@ -3824,13 +4056,13 @@ LogSumExpAVX2_expfolded_20:
 	JPS      LogSumExpAVX2_special
 
 	// ring[n] = (max, sum); at 8 rows: dst[row-7..row] = max + LogPos(sum), 8 lanes at once
-	MOVQ   896(SP), R9
+	MOVQ   928(SP), R9
 	VMOVSS X0, 832(SP)(R9*4)
 	VMOVSS X5, 864(SP)(R9*4)
 	INCQ   R9
 	CMPQ   R9, $0x08
 	JE     LogSumExpAVX2_ringfull_39
-	MOVQ   R9, 896(SP)
+	MOVQ   R9, 928(SP)
 	JMP    LogSumExpAVX2_ringnext_40
 
 LogSumExpAVX2_ringfull_39:
@@ -3863,7 +4095,7 @@ LogSumExpAVX2_ringfull_39:
 	VADDPS       Y0, Y6, Y6
 	VADDPS       832(SP), Y6, Y0
 	VMOVUPS      Y0, -28(AX)
-	MOVQ         $0x00000000, 896(SP)
+	MOVQ         $0x00000000, 928(SP)
 
 LogSumExpAVX2_ringnext_40:
 	// next row (its max is in next)
@@ -3877,7 +4109,7 @@ LogSumExpAVX2_ringnext_40:
 LogSumExpAVX2_end_14:
 LogSumExpAVX2_special:
 	// the rows still in the ring: dst[row-n+j] = max + LogPos(sum), one at a time
-	MOVQ 896(SP), CX
+	MOVQ 928(SP), CX
 	MOVQ CX, DX
 	SHLQ $0x02, DX
 	NEGQ DX
