@@ -290,4 +290,3 @@ func labelWeightsKernel(weights, sw bool) {
 	VZEROUPPER()
 	RET()
 }
-
