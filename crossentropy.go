@@ -114,7 +114,7 @@ func (c *CrossEntropy) ForwardWeighted(logits []float32, labels []int32, sampleW
 }
 
 func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int32, sampleWeights []float32, cols int, perRow, grad []float32) (float32, error) {
-	rows, err := c.validate("Forward", logits, cols, sampleWeights, perRow, grad)
+	rows, err := c.validate(set, "Forward", logits, cols, sampleWeights, perRow, grad)
 	if err != nil {
 		return 0, err
 	}
@@ -240,14 +240,14 @@ func (c *CrossEntropy) ForwardSoftWeighted(logits, targets, sampleWeights []floa
 }
 
 func (c *CrossEntropy) forwardSoft(set *kernels.Set, logits, targets, sampleWeights []float32, cols int, perRow, grad []float32) (float32, error) {
-	rows, err := c.validate("ForwardSoft", logits, cols, sampleWeights, perRow, grad)
+	rows, err := c.validate(set, "ForwardSoft", logits, cols, sampleWeights, perRow, grad)
 	if err != nil {
 		return 0, err
 	}
 	if len(targets) != len(logits) {
 		return 0, fmt.Errorf("simdloss: CrossEntropy.ForwardSoft: len(targets) = %d, want len(logits) = %d", len(targets), len(logits))
 	}
-	if i := badValue(targets); i >= 0 {
+	if i := badValue(set, targets); i >= 0 {
 		return 0, fmt.Errorf("simdloss: CrossEntropy.ForwardSoft: targets[%d] (row %d) = %g; targets must be finite and >= 0", i, i/cols, targets[i])
 	}
 	if grad != nil && overlaps(grad, targets) {
@@ -305,7 +305,7 @@ func (c *CrossEntropy) forwardSoft(set *kernels.Set, logits, targets, sampleWeig
 }
 
 // validate checks everything Forward and ForwardSoft share and returns rows.
-func (c *CrossEntropy) validate(op string, logits []float32, cols int, sampleWeights, perRow, grad []float32) (int, error) {
+func (c *CrossEntropy) validate(set *kernels.Set, op string, logits []float32, cols int, sampleWeights, perRow, grad []float32) (int, error) {
 	if len(logits) > 0 && cols <= 0 {
 		return 0, fmt.Errorf("simdloss: CrossEntropy.%s: cols = %d must be positive", op, cols)
 	}
@@ -334,10 +334,10 @@ func (c *CrossEntropy) validate(op string, logits []float32, cols int, sampleWei
 	case grad != nil && overlaps(grad, logits):
 		return 0, fmt.Errorf("simdloss: CrossEntropy.%s: grad overlaps logits", op)
 	}
-	if i := badValue(c.ClassWeights); i >= 0 {
+	if i := badValue(set, c.ClassWeights); i >= 0 {
 		return 0, fmt.Errorf("simdloss: CrossEntropy.%s: ClassWeights[%d] = %g; weights must be finite and >= 0", op, i, c.ClassWeights[i])
 	}
-	if i := badValue(sampleWeights); i >= 0 {
+	if i := badValue(set, sampleWeights); i >= 0 {
 		return 0, fmt.Errorf("simdloss: CrossEntropy.%s: sampleWeights[%d] = %g; weights must be finite and >= 0", op, i, sampleWeights[i])
 	}
 	return rows, nil
@@ -351,13 +351,12 @@ func (c *CrossEntropy) empty() float32 {
 }
 
 // badValue returns the index of the first NaN, infinite or negative value, or -1.
-func badValue(x []float32) int {
-	for i, v := range x {
-		if !(v >= 0 && v <= math.MaxFloat32) {
-			return i
-		}
-	}
-	return -1
+// badValue returns the index of the first element of x that is NaN,
+// infinite or negative (-0 is fine), or -1: the check of weights and
+// targets, on the kernel set's FirstOutside (a scan of rows×cols targets or
+// of a large class-weight vector would otherwise cost as much as the loss).
+func badValue(set *kernels.Set, x []float32) int {
+	return set.FirstOutside(x, 0, math.MaxFloat32)
 }
 
 func classWeight(w []float32, y int32) float32 {

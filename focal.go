@@ -81,7 +81,7 @@ func (f *Focal) Forward(logits []float32, labels []int32, cols int, perRow, grad
 	case len(labels) != rows:
 		return 0, fmt.Errorf("%s: len(labels) = %d, want one per row (%d)", op, len(labels), rows)
 	}
-	if i := badValue(f.Alpha); i >= 0 {
+	if i := badValue(kernelSet(f.Kernels), f.Alpha); i >= 0 {
 		return 0, fmt.Errorf("%s: Alpha[%d] = %g must be finite and >= 0", op, i, f.Alpha[i])
 	}
 	for i, y := range labels {

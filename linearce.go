@@ -321,7 +321,7 @@ func (c *LinearCrossEntropy) validate(hidden, weight []float32, labels []int32, 
 		return 0, 0, fmt.Errorf("%s: gradHidden overlaps gradWeight", op)
 	}
 	// The options, checked as CrossEntropy checks them, with V columns.
-	if _, err := c.CrossEntropy.validate("Forward", nil, classes, nil, nil, nil); err != nil {
+	if _, err := c.CrossEntropy.validate(kernelSet(c.Kernels), "Forward", nil, classes, nil, nil, nil); err != nil {
 		return 0, 0, fmt.Errorf("%s", strings.Replace(err.Error(), "simdloss: CrossEntropy.Forward", op, 1))
 	}
 	for i, y := range labels {
