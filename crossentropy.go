@@ -6,6 +6,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/simdloss/simdloss/generic"
 	"github.com/simdloss/simdloss/kernels"
 )
 
@@ -177,8 +178,9 @@ func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int3
 		// Without smoothing, a fused kernel may take the leading rows, label
 		// terms included; the rest go through CrossEntropyRows and ceLabelTerms.
 		done := 0
+		var part [generic.Sum64Lanes]float64 // Sum64's partials of the chunk's losses
 		if !zw {
-			done = set.CrossEntropyLabelRows(g, z, w, ys, sw, keep, inv, ls, cols)
+			done, part = set.CrossEntropyLabelRows(g, z, w, ys, sw, keep, inv, ls, cols)
 		}
 		if done < n {
 			z, ys, ls = z[done*cols:], ys[done:], ls[done:]
@@ -210,7 +212,12 @@ func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int3
 		if perRow != nil {
 			ls = perRow[r0 : r0+n]
 		}
-		total += set.Sum64(ls)
+		if done == 0 {
+			total += set.Sum64(ls)
+		} else {
+			generic.Sum64Partials(ls, done, &part) // the same order as Sum64(ls)
+			total += generic.Sum64Fold(&part)
+		}
 	}
 	if c.Reduction == Mean {
 		return float32(total / denom), nil

@@ -14,40 +14,40 @@ var (
 		asm.CrossEntropyPlainAVX2, asm.CrossEntropySAVX2, asm.CrossEntropyWAVX2, asm.CrossEntropyWSAVX2,
 		asm.CrossEntropyGAVX2, asm.CrossEntropyGSAVX2, asm.CrossEntropyGWAVX2, asm.CrossEntropyGWSAVX2,
 	})
-	crossEntropyLabelsAVX2 = ceLabelsKernel([8]ceLabelsAsm{
-		asm.CrossEntropyLabelsPlainAVX2, asm.CrossEntropyLabelsSAVX2, asm.CrossEntropyLabelsWAVX2, asm.CrossEntropyLabelsWSAVX2,
-		asm.CrossEntropyLabelsGAVX2, asm.CrossEntropyLabelsGSAVX2, asm.CrossEntropyLabelsGWAVX2, asm.CrossEntropyLabelsGWSAVX2,
-	})
 	crossEntropySoftAVX2 = ceSoftKernel([4]ceSoftAsm{
 		asm.CrossEntropySoftPlainAVX2, asm.CrossEntropySoftWAVX2, asm.CrossEntropySoftGAVX2, asm.CrossEntropySoftGWAVX2,
 	})
 )
 
-// ceLabelsAsm is the signature of a generated fused hard-label kernel.
-type ceLabelsAsm func(grad, z, w *float32, labels *int32, sw *float32, keep, inv float32, loss *float32, rows, cols int)
-
-// ceLabelsKernel wraps the 8 variants of a generated fused hard-label
-// kernel, indexed by grad<<2 | weights<<1 | sample weights, into a
-// ceLabelsFunc: it takes the whole blocks of 8 rows when cols <= blockCols.
-func ceLabelsKernel(v [8]ceLabelsAsm) ceLabelsFunc {
-	return func(grad, z, w []float32, labels []int32, sw []float32, keep, inv float32, loss []float32, rows, cols int) int {
-		n := rows &^ 7
-		if cols > blockCols || n == 0 {
-			return 0
-		}
-		i := 0
-		if grad != nil {
-			i |= 4
-		}
-		if w != nil {
-			i |= 2
-		}
-		if sw != nil {
-			i |= 1
-		}
-		v[i](at(grad, 0), ptr(z), at(w, 0), &labels[0], at(sw, 0), keep, inv, ptr(loss), n, cols)
-		return n
+// crossEntropyLabelsAVX2 runs the fused hard-label kernel on the whole
+// blocks of 8 rows when cols <= blockCols. The variants are called
+// directly, not through function values, so that the partial sums stay on
+// the stack.
+func crossEntropyLabelsAVX2(grad, z, w []float32, labels []int32, sw []float32, keep, inv float32, loss []float32, rows, cols int) (done int, sum [generic.Sum64Lanes]float64) {
+	n := rows &^ 7
+	if cols > blockCols || n == 0 {
+		return 0, sum
 	}
+	g, zp, wp, l, sp, lp, p := at(grad, 0), ptr(z), at(w, 0), &labels[0], at(sw, 0), ptr(loss), &sum[0]
+	switch {
+	case grad != nil && w != nil && sw != nil:
+		asm.CrossEntropyLabelsGWSAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+	case grad != nil && w != nil:
+		asm.CrossEntropyLabelsGWAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+	case grad != nil && sw != nil:
+		asm.CrossEntropyLabelsGSAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+	case grad != nil:
+		asm.CrossEntropyLabelsGAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+	case w != nil && sw != nil:
+		asm.CrossEntropyLabelsWSAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+	case w != nil:
+		asm.CrossEntropyLabelsWAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+	case sw != nil:
+		asm.CrossEntropyLabelsSAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+	default:
+		asm.CrossEntropyLabelsPlainAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+	}
+	return n, sum
 }
 
 // labelWeightsAVX2 runs the generated label check over whole blocks of 8

@@ -43,7 +43,7 @@ func newCELabelsCase(rng *rand.Rand, rows, cols int, kind tu.Kind, buf func(n in
 // run calls s.CrossEntropyLabelRows for variant v (grad<<2 | weights<<1 |
 // sample weights) on outputs made by mk, prefilled with a sentinel, and
 // returns the rows it did and the outputs.
-func (c ceLabelsCase) run(s *kernels.Set, v int, mk func(n int) []float32) (done int, grad, loss []float32) {
+func (c ceLabelsCase) run(s *kernels.Set, v int, mk func(n int) []float32) (done int, grad, loss []float32, sum [generic.Sum64Lanes]float64) {
 	w, sw := c.w, c.sw
 	if v&2 == 0 {
 		w = nil
@@ -61,8 +61,8 @@ func (c ceLabelsCase) run(s *kernels.Set, v int, mk func(n int) []float32) (done
 	for i := range loss {
 		loss[i] = 7
 	}
-	done = s.CrossEntropyLabelRows(grad, c.z, w, c.labels, sw, c.keep, c.inv, loss, c.cols)
-	return done, grad, loss
+	done, sum = s.CrossEntropyLabelRows(grad, c.z, w, c.labels, sw, c.keep, c.inv, loss, c.cols)
+	return done, grad, loss, sum
 }
 
 // TestCrossEntropyLabelRowsMatchGeneric compares every set's fused
@@ -79,7 +79,7 @@ func TestCrossEntropyLabelRowsMatchGeneric(t *testing.T) {
 				c := newCELabelsCase(rng, rows, cols, kind, buf)
 				for v := 0; v < 8; v++ {
 					for _, s := range allSets() {
-						done, grad, loss := c.run(s, v, buf)
+						done, grad, loss, sum := c.run(s, v, buf)
 						want := 0
 						if runtime.GOARCH == "amd64" && s != kernels.Generic && cols <= 16 {
 							want = rows &^ 7
@@ -115,6 +115,13 @@ func TestCrossEntropyLabelRowsMatchGeneric(t *testing.T) {
 						if msg := tu.DiffMsg(grad, wg); msg != "" {
 							t.Fatalf("%s cols=%d rows=%d kind=%v variant=%03b: grad: %s", s.Name(), cols, rows, kind, v, msg)
 						}
+						var wantSum [generic.Sum64Lanes]float64
+						generic.Sum64Partials(wl[:done], 0, &wantSum)
+						for k := range sum {
+							if math.Float64bits(sum[k]) != math.Float64bits(wantSum[k]) && !(sum[k] != sum[k] && wantSum[k] != wantSum[k]) { // NaNs: any payload (see tu.Same)
+								t.Fatalf("%s cols=%d rows=%d kind=%v variant=%03b: loss partial sum %d = %v, want %v", s.Name(), cols, rows, kind, v, k, sum[k], wantSum[k])
+							}
+						}
 					}
 				}
 			}
@@ -131,7 +138,7 @@ func TestCrossEntropyLabelRowsGeneric(t *testing.T) {
 		const rows = 13
 		c := newCELabelsCase(rng, rows, cols, tu.Adversarial, func(n int) []float32 { return make([]float32, n) })
 		for v := 0; v < 8; v++ {
-			_, grad, loss := c.run(kernels.Generic, v, func(n int) []float32 { return make([]float32, n) })
+			_, grad, loss, _ := c.run(kernels.Generic, v, func(n int) []float32 { return make([]float32, n) })
 			generic.CrossEntropyLabelRows(grad, c.z, pick(v&2 != 0, c.w), c.labels, pick(v&1 != 0, c.sw), c.keep, c.inv, loss, rows, cols)
 			a, scale, mx, lsum := make([]float32, rows), make([]float32, rows), make([]float32, rows), make([]float32, rows)
 			for i, y := range c.labels {

@@ -31,8 +31,9 @@ type pairedFunc func(dst, a, b []float32, rows, dim int)
 type ceFunc func(grad, z, w []float32, k float32, a, scale, mx, lsum, zw []float32, rows, cols int)
 
 // ceLabelsFunc is a fused kernel of generic.CrossEntropyLabelRows that
-// takes the leading rows it can and returns how many it took.
-type ceLabelsFunc func(grad, z, w []float32, labels []int32, sw []float32, keep, inv float32, loss []float32, rows, cols int) int
+// takes the leading rows it can and returns how many it took, and Sum64's
+// partial sums of their losses.
+type ceLabelsFunc func(grad, z, w []float32, labels []int32, sw []float32, keep, inv float32, loss []float32, rows, cols int) (done int, sum [generic.Sum64Lanes]float64)
 
 // labelWeightsFunc is the vector part of generic.LabelWeightPartials from
 // row 0: the partials of the rows it did, how many, and whether one was
@@ -235,18 +236,21 @@ func (s *Set) CrossEntropyRows(grad, z, w []float32, k float32, a, scale, mx, ls
 // CrossEntropyLabelRows is generic.CrossEntropyLabelRows (the hard-label
 // cross-entropy without smoothing, the label's loss and gradient terms
 // included) on the leading rows this set has a fused kernel for. It returns
-// how many rows it did: a multiple of 8 on the amd64 sets when cols <= 16,
-// else 0. The caller does the rest with CrossEntropyRows and the label's
-// terms, which give the same bits. rows = len(labels); z has rows×cols
-// elements, loss rows, sw (nil: none) rows, w (nil: ones) cols, grad (nil:
-// no gradient) rows×cols, disjoint from z. Labels must be negative
-// (ignored) or below cols: others give unspecified results, though no
-// memory outside the slices is touched. Shape mismatches and overlaps panic.
-func (s *Set) CrossEntropyLabelRows(grad, z, w []float32, labels []int32, sw []float32, keep, inv float32, loss []float32, cols int) int {
+// how many rows it did, a multiple of 8 (on the amd64 sets, every whole
+// block of 8 when cols <= 16; else 0), and generic.Sum64's partial sums of
+// their losses (loss[i] into sum[i mod 8]), which generic.Sum64Partials
+// can take on from row done. The caller does the rest with CrossEntropyRows
+// and the label's terms, which give the same bits. rows = len(labels); z
+// has rows×cols elements, loss rows, sw (nil: none) rows, w (nil: ones)
+// cols, grad (nil: no gradient) rows×cols, disjoint from z. Labels must be
+// negative (ignored) or below cols: others give unspecified results, though
+// no memory outside the slices is touched. Shape mismatches and overlaps
+// panic.
+func (s *Set) CrossEntropyLabelRows(grad, z, w []float32, labels []int32, sw []float32, keep, inv float32, loss []float32, cols int) (done int, sum [generic.Sum64Lanes]float64) {
 	const op = "CrossEntropyLabelRows"
 	rows := len(labels)
 	if rows == 0 {
-		return 0
+		return 0, sum
 	}
 	if cols <= 0 {
 		panic(fmt.Sprintf("simdloss: %s: cols = %d must be positive", op, cols))
@@ -261,7 +265,7 @@ func (s *Set) CrossEntropyLabelRows(grad, z, w []float32, labels []int32, sw []f
 		check.Disjoint(op, "grad", "z", grad, z[:rows*cols])
 	}
 	if s.crossEntropyLabels == nil {
-		return 0
+		return 0, sum
 	}
 	return s.crossEntropyLabels(grad, z, w, labels, sw, keep, inv, loss, rows, cols)
 }

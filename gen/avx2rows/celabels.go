@@ -27,7 +27,8 @@ func crossEntropyLabelsKernel(grad, weights, sw bool) {
 		v = "Plain"
 	}
 	name := "CrossEntropyLabels" + v + w.suffix
-	TEXT(name, 0, "func(grad, z, w *float32, labels *int32, sw *float32, keep, inv float32, loss *float32, rows, cols int)")
+	TEXT(name, 0, "func(grad, z, w *float32, labels *int32, sw *float32, keep, inv float32, loss *float32, rows, cols int, sum *float64)")
+	Pragma("noescape") // the caller's partial sums stay on its stack
 	doc := ", grad nil"
 	if grad {
 		doc = ", writing grad"
@@ -40,7 +41,8 @@ func crossEntropyLabelsKernel(grad, weights, sw bool) {
 	}
 	Doc(name+" is generic.CrossEntropyLabelRows, bit for bit, for rows a multiple of 8 and 1 <= cols <= 16"+doc+".",
 		"Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient",
-		"scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.")
+		"scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.",
+		"The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).")
 	r := newRow(name, Load(Param("cols"), GP64()).(reg.GPVirtual), true)
 	r.src = Load(Param("z"), GP64()).(reg.GPVirtual)
 	dstStep := 0
@@ -69,6 +71,11 @@ func crossEntropyLabelsKernel(grad, weights, sw bool) {
 	}
 	colIdx := Mem{Base: GP64()}
 	LEAQ(consts.cols, colIdx.Base)
+	Comment("Sum64's partials of the losses, in two registers for the whole call")
+	sump := Load(Param("sum"), GP64()).(reg.GPVirtual)
+	part := [2]reg.VecVirtual{YMM(), YMM()}
+	VMOVUPD(Mem{Base: sump}, part[0])
+	VMOVUPD(Mem{Base: sump, Disp: 32}, part[1])
 	bk.loop(rows, dstStep, func(string) {
 		bk.load(r.src)
 		Comment("labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)")
@@ -134,6 +141,15 @@ func crossEntropyLabelsKernel(grad, weights, sw bool) {
 			}
 			VANDPS(valid, l, l)
 			VMOVUPS(l, r.perRow(Load(Param("loss"), GP64()).(reg.GPVirtual)))
+			Comment("partials[lane] += float64(loss): Sum64's partials of the 8 rows")
+			for half, p := range part {
+				x := YMM()
+				if half == 1 {
+					VEXTRACTF128(U8(1), l, l.AsX())
+				}
+				VCVTPS2PD(l.AsX(), x)
+				VADDPD(x, p, p)
+			}
 		}
 		if !grad {
 			loss(zy, s)
@@ -174,6 +190,9 @@ func crossEntropyLabelsKernel(grad, weights, sw bool) {
 		VMOVUPS(keepS, s2)
 		loss(zy2, s2)
 	})
+	sump = Load(Param("sum"), GP64()).(reg.GPVirtual)
+	VMOVUPD(part[0], Mem{Base: sump})
+	VMOVUPD(part[1], Mem{Base: sump, Disp: 32})
 	VZEROUPPER()
 	RET()
 }

@@ -80,42 +80,66 @@ func CrossEntropySoftGWAVX2(grad *float32, z *float32, q *float32, w *float32, s
 // CrossEntropyLabelsPlainAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows a multiple of 8 and 1 <= cols <= 16, grad nil.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
-func CrossEntropyLabelsPlainAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+//
+//go:noescape
+func CrossEntropyLabelsPlainAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 
 // CrossEntropyLabelsSAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows a multiple of 8 and 1 <= cols <= 16, grad nil, sample weights sw.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
-func CrossEntropyLabelsSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+//
+//go:noescape
+func CrossEntropyLabelsSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 
 // CrossEntropyLabelsWAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows a multiple of 8 and 1 <= cols <= 16, grad nil, class weights w.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
-func CrossEntropyLabelsWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+//
+//go:noescape
+func CrossEntropyLabelsWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 
 // CrossEntropyLabelsWSAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows a multiple of 8 and 1 <= cols <= 16, grad nil, class weights w, sample weights sw.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
-func CrossEntropyLabelsWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+//
+//go:noescape
+func CrossEntropyLabelsWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 
 // CrossEntropyLabelsGAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows a multiple of 8 and 1 <= cols <= 16, writing grad.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
-func CrossEntropyLabelsGAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+//
+//go:noescape
+func CrossEntropyLabelsGAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 
 // CrossEntropyLabelsGSAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows a multiple of 8 and 1 <= cols <= 16, writing grad, sample weights sw.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
-func CrossEntropyLabelsGSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+//
+//go:noescape
+func CrossEntropyLabelsGSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 
 // CrossEntropyLabelsGWAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows a multiple of 8 and 1 <= cols <= 16, writing grad, class weights w.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
-func CrossEntropyLabelsGWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+//
+//go:noescape
+func CrossEntropyLabelsGWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 
 // CrossEntropyLabelsGWSAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows a multiple of 8 and 1 <= cols <= 16, writing grad, class weights w, sample weights sw.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
-func CrossEntropyLabelsGWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+//
+//go:noescape
+func CrossEntropyLabelsGWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 
 // LabelWeightsPlainAVX2 is generic.LabelWeightPartials from row 0 over whole blocks of 8 of labels[0:n]
 // (n a multiple of 8), adding into p[0:8], for cols <= 16 with class weights tab[0:16] (the weights,

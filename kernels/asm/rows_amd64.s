@@ -18617,9 +18617,9 @@ CrossEntropySoftGWAVX2_logsdone_40:
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsPlainAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// func CrossEntropyLabelsPlainAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsPlainAVX2(SB), $1440-72
+TEXT ·CrossEntropyLabelsPlainAVX2(SB), $1440-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -18660,6 +18660,11 @@ TEXT ·CrossEntropyLabelsPlainAVX2(SB), $1440-72
 	VMOVUPS (DI), Y3
 	VMOVUPS Y3, 800(SP)
 	LEAQ    rowconsts<>+160(SB), SI
+
+	// Sum64's partials of the losses, in two registers for the whole call
+	MOVQ    sum+72(FP), DI
+	VMOVUPD (DI), Y3
+	VMOVUPD 32(DI), Y4
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ AX, $0x10
@@ -18680,140 +18685,140 @@ CrossEntropyLabelsPlainAVX2_block_1:
 	LEAQ    (DX)(DI*4), R9
 	CMPQ    AX, $0x08
 	JB      CrossEntropyLabelsPlainAVX2_masked_5
-	VMOVUPS (DX), Y3
-	VMOVUPS (DX)(DI*1), Y4
-	VMOVUPS (DX)(DI*2), Y5
-	VMOVUPS (DX)(R8*1), Y6
-	VMOVUPS (R9), Y7
-	VMOVUPS (R9)(DI*1), Y8
-	VMOVUPS (R9)(DI*2), Y9
-	VMOVUPS (R9)(R8*1), Y10
+	VMOVUPS (DX), Y5
+	VMOVUPS (DX)(DI*1), Y6
+	VMOVUPS (DX)(DI*2), Y7
+	VMOVUPS (DX)(R8*1), Y8
+	VMOVUPS (R9), Y9
+	VMOVUPS (R9)(DI*1), Y10
+	VMOVUPS (R9)(DI*2), Y11
+	VMOVUPS (R9)(R8*1), Y12
 	JMP     CrossEntropyLabelsPlainAVX2_loaded_6
 
 CrossEntropyLabelsPlainAVX2_masked_5:
-	VMOVUPS    768(SP), Y10
-	VMASKMOVPS (DX), Y10, Y3
-	VMASKMOVPS (DX)(DI*1), Y10, Y4
-	VMASKMOVPS (DX)(DI*2), Y10, Y5
-	VMASKMOVPS (DX)(R8*1), Y10, Y6
-	VMASKMOVPS (R9), Y10, Y7
-	VMASKMOVPS (R9)(DI*1), Y10, Y8
-	VMASKMOVPS (R9)(DI*2), Y10, Y9
-	VMASKMOVPS (R9)(R8*1), Y10, Y10
+	VMOVUPS    768(SP), Y12
+	VMASKMOVPS (DX), Y12, Y5
+	VMASKMOVPS (DX)(DI*1), Y12, Y6
+	VMASKMOVPS (DX)(DI*2), Y12, Y7
+	VMASKMOVPS (DX)(R8*1), Y12, Y8
+	VMASKMOVPS (R9), Y12, Y9
+	VMASKMOVPS (R9)(DI*1), Y12, Y10
+	VMASKMOVPS (R9)(DI*2), Y12, Y11
+	VMASKMOVPS (R9)(R8*1), Y12, Y12
 
 CrossEntropyLabelsPlainAVX2_loaded_6:
-	VUNPCKLPS  Y4, Y3, Y11
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKLPS  Y6, Y5, Y13
 	VUNPCKHPS  Y6, Y5, Y5
 	VUNPCKLPS  Y8, Y7, Y6
 	VUNPCKHPS  Y8, Y7, Y7
 	VUNPCKLPS  Y10, Y9, Y8
 	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    Y9, (SP)
-	VMOVUPS    Y10, 32(SP)
-	VMOVUPS    Y6, 64(SP)
-	VMOVUPS    Y11, 96(SP)
-	VMOVUPS    Y5, 128(SP)
-	VMOVUPS    Y4, 160(SP)
-	VMOVUPS    Y8, 192(SP)
-	VMOVUPS    Y3, 224(SP)
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VSHUFPS    $0x44, Y6, Y13, Y12
+	VSHUFPS    $0xee, Y6, Y13, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y13
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y11, Y9, Y10
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VPERM2F128 $0x20, Y7, Y12, Y11
+	VPERM2F128 $0x31, Y7, Y12, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y12
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y13, Y8
+	VPERM2F128 $0x31, Y10, Y13, Y10
+	VPERM2F128 $0x20, Y9, Y5, Y13
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VMOVUPS    Y11, (SP)
+	VMOVUPS    Y12, 32(SP)
+	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y13, 96(SP)
+	VMOVUPS    Y7, 128(SP)
+	VMOVUPS    Y6, 160(SP)
+	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y5, 224(SP)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsPlainAVX2_nohigh_7
-	VMOVUPS    800(SP), Y10
-	VMASKMOVPS 32(DX), Y10, Y3
-	VMASKMOVPS 32(DX)(DI*1), Y10, Y4
-	VMASKMOVPS 32(DX)(DI*2), Y10, Y5
-	VMASKMOVPS 32(DX)(R8*1), Y10, Y6
-	VMASKMOVPS 32(R9), Y10, Y7
-	VMASKMOVPS 32(R9)(DI*1), Y10, Y8
-	VMASKMOVPS 32(R9)(DI*2), Y10, Y9
-	VMASKMOVPS 32(R9)(R8*1), Y10, Y10
-	VUNPCKLPS  Y4, Y3, Y11
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
+	VMOVUPS    800(SP), Y12
+	VMASKMOVPS 32(DX), Y12, Y5
+	VMASKMOVPS 32(DX)(DI*1), Y12, Y6
+	VMASKMOVPS 32(DX)(DI*2), Y12, Y7
+	VMASKMOVPS 32(DX)(R8*1), Y12, Y8
+	VMASKMOVPS 32(R9), Y12, Y9
+	VMASKMOVPS 32(R9)(DI*1), Y12, Y10
+	VMASKMOVPS 32(R9)(DI*2), Y12, Y11
+	VMASKMOVPS 32(R9)(R8*1), Y12, Y12
+	VUNPCKLPS  Y6, Y5, Y13
 	VUNPCKHPS  Y6, Y5, Y5
 	VUNPCKLPS  Y8, Y7, Y6
 	VUNPCKHPS  Y8, Y7, Y7
 	VUNPCKLPS  Y10, Y9, Y8
 	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    Y9, 256(SP)
-	VMOVUPS    Y10, 288(SP)
-	VMOVUPS    Y6, 320(SP)
-	VMOVUPS    Y11, 352(SP)
-	VMOVUPS    Y5, 384(SP)
-	VMOVUPS    Y4, 416(SP)
-	VMOVUPS    Y8, 448(SP)
-	VMOVUPS    Y3, 480(SP)
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VSHUFPS    $0x44, Y6, Y13, Y12
+	VSHUFPS    $0xee, Y6, Y13, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y13
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y11, Y9, Y10
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VPERM2F128 $0x20, Y7, Y12, Y11
+	VPERM2F128 $0x31, Y7, Y12, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y12
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y13, Y8
+	VPERM2F128 $0x31, Y10, Y13, Y10
+	VPERM2F128 $0x20, Y9, Y5, Y13
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VMOVUPS    Y11, 256(SP)
+	VMOVUPS    Y12, 288(SP)
+	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y13, 352(SP)
+	VMOVUPS    Y7, 384(SP)
+	VMOVUPS    Y6, 416(SP)
+	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y5, 480(SP)
 
 CrossEntropyLabelsPlainAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
 	MOVQ     labels+24(FP), R9
-	VMOVDQU  (R9)(CX*4), Y3
-	VPCMPEQD Y4, Y4, Y4
-	VPCMPGTD Y4, Y3, Y4
-	VMOVDQU  Y4, 832(SP)
+	VMOVDQU  (R9)(CX*4), Y5
+	VPCMPEQD Y6, Y6, Y6
+	VPCMPGTD Y6, Y5, Y6
+	VMOVDQU  Y6, 832(SP)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VBROADCASTSS keep+40(FP), Y5
-	VANDPS       Y4, Y5, Y4
+	VBROADCASTSS keep+40(FP), Y7
+	VANDPS       Y6, Y7, Y6
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VXORPS Y5, Y5, Y5
+	VXORPS Y7, Y7, Y7
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y6
-	VMOVAPS      Y6, Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y8
+	VMOVAPS      Y8, Y9
 	MOVQ         R10, R11
 	ANDQ         $-64, R11
 	XORQ         R9, R9
 	JMP          CrossEntropyLabelsPlainAVX2_bmax_check_9
 
 CrossEntropyLabelsPlainAVX2_bmax_8:
-	VMOVUPS  (SP)(R9*1), Y8
-	VMAXPS   Y6, Y8, Y6
-	VPCMPEQD (SI)(R9*1), Y3, Y9
-	VANDPS   Y8, Y9, Y8
-	VORPS    Y8, Y5, Y5
-	VMOVUPS  32(SP)(R9*1), Y8
-	VMAXPS   Y7, Y8, Y7
-	VPCMPEQD 32(SI)(R9*1), Y3, Y9
-	VANDPS   Y8, Y9, Y8
-	VORPS    Y8, Y5, Y5
+	VMOVUPS  (SP)(R9*1), Y10
+	VMAXPS   Y8, Y10, Y8
+	VPCMPEQD (SI)(R9*1), Y5, Y11
+	VANDPS   Y10, Y11, Y10
+	VORPS    Y10, Y7, Y7
+	VMOVUPS  32(SP)(R9*1), Y10
+	VMAXPS   Y9, Y10, Y9
+	VPCMPEQD 32(SI)(R9*1), Y5, Y11
+	VANDPS   Y10, Y11, Y10
+	VORPS    Y10, Y7, Y7
 	ADDQ     $0x40, R9
 
 CrossEntropyLabelsPlainAVX2_bmax_check_9:
@@ -18821,75 +18826,75 @@ CrossEntropyLabelsPlainAVX2_bmax_check_9:
 	JB       CrossEntropyLabelsPlainAVX2_bmax_8
 	CMPQ     R9, R10
 	JAE      CrossEntropyLabelsPlainAVX2_bmax_end_10
-	VMOVUPS  (SP)(R9*1), Y8
-	VMAXPS   Y6, Y8, Y6
-	VPCMPEQD (SI)(R9*1), Y3, Y3
-	VANDPS   Y8, Y3, Y3
-	VORPS    Y3, Y5, Y5
+	VMOVUPS  (SP)(R9*1), Y10
+	VMAXPS   Y8, Y10, Y8
+	VPCMPEQD (SI)(R9*1), Y5, Y5
+	VANDPS   Y10, Y5, Y5
+	VORPS    Y5, Y7, Y7
 
 CrossEntropyLabelsPlainAVX2_bmax_end_10:
-	VMAXPS Y7, Y6, Y6
-	VXORPS Y3, Y3, Y3
-	VADDPS Y3, Y6, Y6
+	VMAXPS Y9, Y8, Y8
+	VXORPS Y5, Y5, Y5
+	VADDPS Y5, Y8, Y8
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y3, Y3, Y3
-	VMOVUPS Y3, 512(SP)
-	VMOVUPS Y3, 544(SP)
-	VMOVUPS Y3, 576(SP)
-	VMOVUPS Y3, 608(SP)
-	VMOVUPS Y3, 640(SP)
-	VMOVUPS Y3, 672(SP)
-	VMOVUPS Y3, 704(SP)
-	VMOVUPS Y3, 736(SP)
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS Y5, 512(SP)
+	VMOVUPS Y5, 544(SP)
+	VMOVUPS Y5, 576(SP)
+	VMOVUPS Y5, 608(SP)
+	VMOVUPS Y5, 640(SP)
+	VMOVUPS Y5, 672(SP)
+	VMOVUPS Y5, 704(SP)
+	VMOVUPS Y5, 736(SP)
 	MOVQ    R10, R11
 	ANDQ    $-64, R11
 	XORQ    R9, R9
 	JMP     CrossEntropyLabelsPlainAVX2_bexp_check_12
 
 CrossEntropyLabelsPlainAVX2_bexp_11:
-	VMOVUPS     (SP)(R9*1), Y3
-	VSUBPS      Y6, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y7, Y9
+	VMOVUPS     (SP)(R9*1), Y5
+	VSUBPS      Y8, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y9, Y11
 	MOVQ        R9, R12
 	ANDQ        $0x000000ff, R12
-	VADDPS      512(SP)(R12*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R12*1)
-	VMOVUPS     32(SP)(R9*1), Y3
-	VSUBPS      Y6, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y7, Y9
+	VADDPS      512(SP)(R12*1), Y11, Y11
+	VMOVUPS     Y11, 512(SP)(R12*1)
+	VMOVUPS     32(SP)(R9*1), Y5
+	VSUBPS      Y8, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y9, Y11
 	MOVQ        R9, R12
 	ANDQ        $0x000000ff, R12
-	VADDPS      544(SP)(R12*1), Y9, Y9
-	VMOVUPS     Y9, 544(SP)(R12*1)
+	VADDPS      544(SP)(R12*1), Y11, Y11
+	VMOVUPS     Y11, 544(SP)(R12*1)
 	ADDQ        $0x40, R9
 
 CrossEntropyLabelsPlainAVX2_bexp_check_12:
@@ -18897,76 +18902,83 @@ CrossEntropyLabelsPlainAVX2_bexp_check_12:
 	JB          CrossEntropyLabelsPlainAVX2_bexp_11
 	CMPQ        R9, R10
 	JAE         CrossEntropyLabelsPlainAVX2_bexp_end_13
-	VMOVUPS     (SP)(R9*1), Y3
-	VSUBPS      Y6, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y7, Y9
+	VMOVUPS     (SP)(R9*1), Y5
+	VSUBPS      Y8, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y9, Y11
 	ANDQ        $0x000000ff, R9
-	VADDPS      512(SP)(R9*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R9*1)
+	VADDPS      512(SP)(R9*1), Y11, Y11
+	VMOVUPS     Y11, 512(SP)(R9*1)
 
 CrossEntropyLabelsPlainAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y3
-	VMOVUPS 544(SP), Y7
-	VMOVUPS 576(SP), Y8
-	VMOVUPS 608(SP), Y9
-	VMOVUPS 640(SP), Y10
-	VMOVUPS 672(SP), Y11
-	VMOVUPS 704(SP), Y12
-	VMOVUPS 736(SP), Y13
-	VADDPS  Y7, Y3, Y3
-	VADDPS  Y9, Y8, Y8
+	VMOVUPS 512(SP), Y5
+	VMOVUPS 544(SP), Y9
+	VMOVUPS 576(SP), Y10
+	VMOVUPS 608(SP), Y11
+	VMOVUPS 640(SP), Y12
+	VMOVUPS 672(SP), Y13
+	VMOVUPS 704(SP), Y14
+	VMOVUPS 736(SP), Y15
+	VADDPS  Y9, Y5, Y5
 	VADDPS  Y11, Y10, Y10
 	VADDPS  Y13, Y12, Y12
-	VADDPS  Y8, Y3, Y3
-	VADDPS  Y12, Y10, Y10
-	VADDPS  Y10, Y3, Y3
-	VSUBPS  Y6, Y5, Y5
+	VADDPS  Y15, Y14, Y14
+	VADDPS  Y10, Y5, Y5
+	VADDPS  Y14, Y12, Y12
+	VADDPS  Y12, Y5, Y5
+	VSUBPS  Y8, Y7, Y7
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y3, Y6
-	VPSRAD       $0x17, Y6, Y6
-	VPSLLD       $0x17, Y6, Y7
-	VPSUBD       Y7, Y3, Y7
-	VSUBPS       rowconsts<>+960(SB), Y7, Y7
-	VCVTDQ2PS    Y6, Y6
-	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+1620(SB), Y9
-	VFMADD213PS  rowconsts<>+1024(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1056(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1088(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1120(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1152(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1184(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1216(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1248(SB), Y7, Y9
-	VMULPS       Y7, Y9, Y9
-	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+1280(SB), Y6, Y9
-	VFMADD231PS  rowconsts<>+992(SB), Y8, Y9
-	VADDPS       Y9, Y7, Y7
-	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
-	VSUBPS       Y3, Y3, Y3
-	VADDPS       Y3, Y7, Y7
-	VSUBPS       Y5, Y7, Y3
-	VMULPS       Y3, Y4, Y3
-	VANDPS       832(SP), Y3, Y3
+	VPSUBD       rowconsts<>+928(SB), Y5, Y8
+	VPSRAD       $0x17, Y8, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VPSUBD       Y9, Y5, Y9
+	VSUBPS       rowconsts<>+960(SB), Y9, Y9
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y9, Y9, Y10
+	VBROADCASTSS rowconsts<>+1620(SB), Y11
+	VFMADD213PS  rowconsts<>+1024(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1056(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1088(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1120(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1152(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1184(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1216(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1248(SB), Y9, Y11
+	VMULPS       Y9, Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VFMADD231PS  rowconsts<>+1280(SB), Y8, Y11
+	VFMADD231PS  rowconsts<>+992(SB), Y10, Y11
+	VADDPS       Y11, Y9, Y9
+	VFMADD231PS  rowconsts<>+1312(SB), Y8, Y9
+	VSUBPS       Y5, Y5, Y5
+	VADDPS       Y5, Y9, Y9
+	VSUBPS       Y7, Y9, Y5
+	VMULPS       Y5, Y6, Y5
+	VANDPS       832(SP), Y5, Y5
 	MOVQ         loss+48(FP), R9
-	VMOVUPS      Y3, (R9)(CX*4)
+	VMOVUPS      Y5, (R9)(CX*4)
+
+	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
+	VCVTPS2PD    X5, Y6
+	VADDPD       Y6, Y3, Y3
+	VEXTRACTF128 $0x01, Y5, X5
+	VCVTPS2PD    X5, Y5
+	VADDPD       Y5, Y4, Y4
 
 	// next 8 rows
 	MOVQ DI, R9
@@ -18976,12 +18988,15 @@ CrossEntropyLabelsPlainAVX2_bexp_end_13:
 	JMP  CrossEntropyLabelsPlainAVX2_block_1
 
 CrossEntropyLabelsPlainAVX2_blockdone_2:
+	MOVQ    sum+72(FP), AX
+	VMOVUPD Y3, (AX)
+	VMOVUPD Y4, 32(AX)
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// func CrossEntropyLabelsSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsSAVX2(SB), $1440-72
+TEXT ·CrossEntropyLabelsSAVX2(SB), $1440-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -19023,6 +19038,11 @@ TEXT ·CrossEntropyLabelsSAVX2(SB), $1440-72
 	VMOVUPS Y3, 800(SP)
 	LEAQ    rowconsts<>+160(SB), SI
 
+	// Sum64's partials of the losses, in two registers for the whole call
+	MOVQ    sum+72(FP), DI
+	VMOVUPD (DI), Y3
+	VMOVUPD 32(DI), Y4
+
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ AX, $0x10
 	JA   CrossEntropyLabelsSAVX2_blockdone_2
@@ -19042,140 +19062,140 @@ CrossEntropyLabelsSAVX2_block_1:
 	LEAQ    (DX)(DI*4), R9
 	CMPQ    AX, $0x08
 	JB      CrossEntropyLabelsSAVX2_masked_5
-	VMOVUPS (DX), Y3
-	VMOVUPS (DX)(DI*1), Y4
-	VMOVUPS (DX)(DI*2), Y5
-	VMOVUPS (DX)(R8*1), Y6
-	VMOVUPS (R9), Y7
-	VMOVUPS (R9)(DI*1), Y8
-	VMOVUPS (R9)(DI*2), Y9
-	VMOVUPS (R9)(R8*1), Y10
+	VMOVUPS (DX), Y5
+	VMOVUPS (DX)(DI*1), Y6
+	VMOVUPS (DX)(DI*2), Y7
+	VMOVUPS (DX)(R8*1), Y8
+	VMOVUPS (R9), Y9
+	VMOVUPS (R9)(DI*1), Y10
+	VMOVUPS (R9)(DI*2), Y11
+	VMOVUPS (R9)(R8*1), Y12
 	JMP     CrossEntropyLabelsSAVX2_loaded_6
 
 CrossEntropyLabelsSAVX2_masked_5:
-	VMOVUPS    768(SP), Y10
-	VMASKMOVPS (DX), Y10, Y3
-	VMASKMOVPS (DX)(DI*1), Y10, Y4
-	VMASKMOVPS (DX)(DI*2), Y10, Y5
-	VMASKMOVPS (DX)(R8*1), Y10, Y6
-	VMASKMOVPS (R9), Y10, Y7
-	VMASKMOVPS (R9)(DI*1), Y10, Y8
-	VMASKMOVPS (R9)(DI*2), Y10, Y9
-	VMASKMOVPS (R9)(R8*1), Y10, Y10
+	VMOVUPS    768(SP), Y12
+	VMASKMOVPS (DX), Y12, Y5
+	VMASKMOVPS (DX)(DI*1), Y12, Y6
+	VMASKMOVPS (DX)(DI*2), Y12, Y7
+	VMASKMOVPS (DX)(R8*1), Y12, Y8
+	VMASKMOVPS (R9), Y12, Y9
+	VMASKMOVPS (R9)(DI*1), Y12, Y10
+	VMASKMOVPS (R9)(DI*2), Y12, Y11
+	VMASKMOVPS (R9)(R8*1), Y12, Y12
 
 CrossEntropyLabelsSAVX2_loaded_6:
-	VUNPCKLPS  Y4, Y3, Y11
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKLPS  Y6, Y5, Y13
 	VUNPCKHPS  Y6, Y5, Y5
 	VUNPCKLPS  Y8, Y7, Y6
 	VUNPCKHPS  Y8, Y7, Y7
 	VUNPCKLPS  Y10, Y9, Y8
 	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    Y9, (SP)
-	VMOVUPS    Y10, 32(SP)
-	VMOVUPS    Y6, 64(SP)
-	VMOVUPS    Y11, 96(SP)
-	VMOVUPS    Y5, 128(SP)
-	VMOVUPS    Y4, 160(SP)
-	VMOVUPS    Y8, 192(SP)
-	VMOVUPS    Y3, 224(SP)
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VSHUFPS    $0x44, Y6, Y13, Y12
+	VSHUFPS    $0xee, Y6, Y13, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y13
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y11, Y9, Y10
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VPERM2F128 $0x20, Y7, Y12, Y11
+	VPERM2F128 $0x31, Y7, Y12, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y12
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y13, Y8
+	VPERM2F128 $0x31, Y10, Y13, Y10
+	VPERM2F128 $0x20, Y9, Y5, Y13
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VMOVUPS    Y11, (SP)
+	VMOVUPS    Y12, 32(SP)
+	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y13, 96(SP)
+	VMOVUPS    Y7, 128(SP)
+	VMOVUPS    Y6, 160(SP)
+	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y5, 224(SP)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsSAVX2_nohigh_7
-	VMOVUPS    800(SP), Y10
-	VMASKMOVPS 32(DX), Y10, Y3
-	VMASKMOVPS 32(DX)(DI*1), Y10, Y4
-	VMASKMOVPS 32(DX)(DI*2), Y10, Y5
-	VMASKMOVPS 32(DX)(R8*1), Y10, Y6
-	VMASKMOVPS 32(R9), Y10, Y7
-	VMASKMOVPS 32(R9)(DI*1), Y10, Y8
-	VMASKMOVPS 32(R9)(DI*2), Y10, Y9
-	VMASKMOVPS 32(R9)(R8*1), Y10, Y10
-	VUNPCKLPS  Y4, Y3, Y11
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
+	VMOVUPS    800(SP), Y12
+	VMASKMOVPS 32(DX), Y12, Y5
+	VMASKMOVPS 32(DX)(DI*1), Y12, Y6
+	VMASKMOVPS 32(DX)(DI*2), Y12, Y7
+	VMASKMOVPS 32(DX)(R8*1), Y12, Y8
+	VMASKMOVPS 32(R9), Y12, Y9
+	VMASKMOVPS 32(R9)(DI*1), Y12, Y10
+	VMASKMOVPS 32(R9)(DI*2), Y12, Y11
+	VMASKMOVPS 32(R9)(R8*1), Y12, Y12
+	VUNPCKLPS  Y6, Y5, Y13
 	VUNPCKHPS  Y6, Y5, Y5
 	VUNPCKLPS  Y8, Y7, Y6
 	VUNPCKHPS  Y8, Y7, Y7
 	VUNPCKLPS  Y10, Y9, Y8
 	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    Y9, 256(SP)
-	VMOVUPS    Y10, 288(SP)
-	VMOVUPS    Y6, 320(SP)
-	VMOVUPS    Y11, 352(SP)
-	VMOVUPS    Y5, 384(SP)
-	VMOVUPS    Y4, 416(SP)
-	VMOVUPS    Y8, 448(SP)
-	VMOVUPS    Y3, 480(SP)
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VSHUFPS    $0x44, Y6, Y13, Y12
+	VSHUFPS    $0xee, Y6, Y13, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y13
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y11, Y9, Y10
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VPERM2F128 $0x20, Y7, Y12, Y11
+	VPERM2F128 $0x31, Y7, Y12, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y12
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y13, Y8
+	VPERM2F128 $0x31, Y10, Y13, Y10
+	VPERM2F128 $0x20, Y9, Y5, Y13
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VMOVUPS    Y11, 256(SP)
+	VMOVUPS    Y12, 288(SP)
+	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y13, 352(SP)
+	VMOVUPS    Y7, 384(SP)
+	VMOVUPS    Y6, 416(SP)
+	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y5, 480(SP)
 
 CrossEntropyLabelsSAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
 	MOVQ     labels+24(FP), R9
-	VMOVDQU  (R9)(CX*4), Y3
-	VPCMPEQD Y4, Y4, Y4
-	VPCMPGTD Y4, Y3, Y4
-	VMOVDQU  Y4, 832(SP)
+	VMOVDQU  (R9)(CX*4), Y5
+	VPCMPEQD Y6, Y6, Y6
+	VPCMPGTD Y6, Y5, Y6
+	VMOVDQU  Y6, 832(SP)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VBROADCASTSS keep+40(FP), Y5
-	VANDPS       Y4, Y5, Y4
+	VBROADCASTSS keep+40(FP), Y7
+	VANDPS       Y6, Y7, Y6
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VXORPS Y5, Y5, Y5
+	VXORPS Y7, Y7, Y7
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y6
-	VMOVAPS      Y6, Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y8
+	VMOVAPS      Y8, Y9
 	MOVQ         R10, R11
 	ANDQ         $-64, R11
 	XORQ         R9, R9
 	JMP          CrossEntropyLabelsSAVX2_bmax_check_9
 
 CrossEntropyLabelsSAVX2_bmax_8:
-	VMOVUPS  (SP)(R9*1), Y8
-	VMAXPS   Y6, Y8, Y6
-	VPCMPEQD (SI)(R9*1), Y3, Y9
-	VANDPS   Y8, Y9, Y8
-	VORPS    Y8, Y5, Y5
-	VMOVUPS  32(SP)(R9*1), Y8
-	VMAXPS   Y7, Y8, Y7
-	VPCMPEQD 32(SI)(R9*1), Y3, Y9
-	VANDPS   Y8, Y9, Y8
-	VORPS    Y8, Y5, Y5
+	VMOVUPS  (SP)(R9*1), Y10
+	VMAXPS   Y8, Y10, Y8
+	VPCMPEQD (SI)(R9*1), Y5, Y11
+	VANDPS   Y10, Y11, Y10
+	VORPS    Y10, Y7, Y7
+	VMOVUPS  32(SP)(R9*1), Y10
+	VMAXPS   Y9, Y10, Y9
+	VPCMPEQD 32(SI)(R9*1), Y5, Y11
+	VANDPS   Y10, Y11, Y10
+	VORPS    Y10, Y7, Y7
 	ADDQ     $0x40, R9
 
 CrossEntropyLabelsSAVX2_bmax_check_9:
@@ -19183,75 +19203,75 @@ CrossEntropyLabelsSAVX2_bmax_check_9:
 	JB       CrossEntropyLabelsSAVX2_bmax_8
 	CMPQ     R9, R10
 	JAE      CrossEntropyLabelsSAVX2_bmax_end_10
-	VMOVUPS  (SP)(R9*1), Y8
-	VMAXPS   Y6, Y8, Y6
-	VPCMPEQD (SI)(R9*1), Y3, Y3
-	VANDPS   Y8, Y3, Y3
-	VORPS    Y3, Y5, Y5
+	VMOVUPS  (SP)(R9*1), Y10
+	VMAXPS   Y8, Y10, Y8
+	VPCMPEQD (SI)(R9*1), Y5, Y5
+	VANDPS   Y10, Y5, Y5
+	VORPS    Y5, Y7, Y7
 
 CrossEntropyLabelsSAVX2_bmax_end_10:
-	VMAXPS Y7, Y6, Y6
-	VXORPS Y3, Y3, Y3
-	VADDPS Y3, Y6, Y6
+	VMAXPS Y9, Y8, Y8
+	VXORPS Y5, Y5, Y5
+	VADDPS Y5, Y8, Y8
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y3, Y3, Y3
-	VMOVUPS Y3, 512(SP)
-	VMOVUPS Y3, 544(SP)
-	VMOVUPS Y3, 576(SP)
-	VMOVUPS Y3, 608(SP)
-	VMOVUPS Y3, 640(SP)
-	VMOVUPS Y3, 672(SP)
-	VMOVUPS Y3, 704(SP)
-	VMOVUPS Y3, 736(SP)
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS Y5, 512(SP)
+	VMOVUPS Y5, 544(SP)
+	VMOVUPS Y5, 576(SP)
+	VMOVUPS Y5, 608(SP)
+	VMOVUPS Y5, 640(SP)
+	VMOVUPS Y5, 672(SP)
+	VMOVUPS Y5, 704(SP)
+	VMOVUPS Y5, 736(SP)
 	MOVQ    R10, R11
 	ANDQ    $-64, R11
 	XORQ    R9, R9
 	JMP     CrossEntropyLabelsSAVX2_bexp_check_12
 
 CrossEntropyLabelsSAVX2_bexp_11:
-	VMOVUPS     (SP)(R9*1), Y3
-	VSUBPS      Y6, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y7, Y9
+	VMOVUPS     (SP)(R9*1), Y5
+	VSUBPS      Y8, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y9, Y11
 	MOVQ        R9, R12
 	ANDQ        $0x000000ff, R12
-	VADDPS      512(SP)(R12*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R12*1)
-	VMOVUPS     32(SP)(R9*1), Y3
-	VSUBPS      Y6, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y7, Y9
+	VADDPS      512(SP)(R12*1), Y11, Y11
+	VMOVUPS     Y11, 512(SP)(R12*1)
+	VMOVUPS     32(SP)(R9*1), Y5
+	VSUBPS      Y8, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y9, Y11
 	MOVQ        R9, R12
 	ANDQ        $0x000000ff, R12
-	VADDPS      544(SP)(R12*1), Y9, Y9
-	VMOVUPS     Y9, 544(SP)(R12*1)
+	VADDPS      544(SP)(R12*1), Y11, Y11
+	VMOVUPS     Y11, 544(SP)(R12*1)
 	ADDQ        $0x40, R9
 
 CrossEntropyLabelsSAVX2_bexp_check_12:
@@ -19259,78 +19279,85 @@ CrossEntropyLabelsSAVX2_bexp_check_12:
 	JB          CrossEntropyLabelsSAVX2_bexp_11
 	CMPQ        R9, R10
 	JAE         CrossEntropyLabelsSAVX2_bexp_end_13
-	VMOVUPS     (SP)(R9*1), Y3
-	VSUBPS      Y6, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y7, Y9
+	VMOVUPS     (SP)(R9*1), Y5
+	VSUBPS      Y8, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y9, Y11
 	ANDQ        $0x000000ff, R9
-	VADDPS      512(SP)(R9*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R9*1)
+	VADDPS      512(SP)(R9*1), Y11, Y11
+	VMOVUPS     Y11, 512(SP)(R9*1)
 
 CrossEntropyLabelsSAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y3
-	VMOVUPS 544(SP), Y7
-	VMOVUPS 576(SP), Y8
-	VMOVUPS 608(SP), Y9
-	VMOVUPS 640(SP), Y10
-	VMOVUPS 672(SP), Y11
-	VMOVUPS 704(SP), Y12
-	VMOVUPS 736(SP), Y13
-	VADDPS  Y7, Y3, Y3
-	VADDPS  Y9, Y8, Y8
+	VMOVUPS 512(SP), Y5
+	VMOVUPS 544(SP), Y9
+	VMOVUPS 576(SP), Y10
+	VMOVUPS 608(SP), Y11
+	VMOVUPS 640(SP), Y12
+	VMOVUPS 672(SP), Y13
+	VMOVUPS 704(SP), Y14
+	VMOVUPS 736(SP), Y15
+	VADDPS  Y9, Y5, Y5
 	VADDPS  Y11, Y10, Y10
 	VADDPS  Y13, Y12, Y12
-	VADDPS  Y8, Y3, Y3
-	VADDPS  Y12, Y10, Y10
-	VADDPS  Y10, Y3, Y3
-	VSUBPS  Y6, Y5, Y5
+	VADDPS  Y15, Y14, Y14
+	VADDPS  Y10, Y5, Y5
+	VADDPS  Y14, Y12, Y12
+	VADDPS  Y12, Y5, Y5
+	VSUBPS  Y8, Y7, Y7
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y3, Y6
-	VPSRAD       $0x17, Y6, Y6
-	VPSLLD       $0x17, Y6, Y7
-	VPSUBD       Y7, Y3, Y7
-	VSUBPS       rowconsts<>+960(SB), Y7, Y7
-	VCVTDQ2PS    Y6, Y6
-	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+1620(SB), Y9
-	VFMADD213PS  rowconsts<>+1024(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1056(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1088(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1120(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1152(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1184(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1216(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1248(SB), Y7, Y9
-	VMULPS       Y7, Y9, Y9
-	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+1280(SB), Y6, Y9
-	VFMADD231PS  rowconsts<>+992(SB), Y8, Y9
-	VADDPS       Y9, Y7, Y7
-	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
-	VSUBPS       Y3, Y3, Y3
-	VADDPS       Y3, Y7, Y7
-	VSUBPS       Y5, Y7, Y3
-	VMULPS       Y3, Y4, Y3
+	VPSUBD       rowconsts<>+928(SB), Y5, Y8
+	VPSRAD       $0x17, Y8, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VPSUBD       Y9, Y5, Y9
+	VSUBPS       rowconsts<>+960(SB), Y9, Y9
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y9, Y9, Y10
+	VBROADCASTSS rowconsts<>+1620(SB), Y11
+	VFMADD213PS  rowconsts<>+1024(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1056(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1088(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1120(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1152(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1184(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1216(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1248(SB), Y9, Y11
+	VMULPS       Y9, Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VFMADD231PS  rowconsts<>+1280(SB), Y8, Y11
+	VFMADD231PS  rowconsts<>+992(SB), Y10, Y11
+	VADDPS       Y11, Y9, Y9
+	VFMADD231PS  rowconsts<>+1312(SB), Y8, Y9
+	VSUBPS       Y5, Y5, Y5
+	VADDPS       Y5, Y9, Y9
+	VSUBPS       Y7, Y9, Y5
+	VMULPS       Y5, Y6, Y5
 	MOVQ         sw+32(FP), R9
-	VMULPS       (R9)(CX*4), Y3, Y3
-	VANDPS       832(SP), Y3, Y3
+	VMULPS       (R9)(CX*4), Y5, Y5
+	VANDPS       832(SP), Y5, Y5
 	MOVQ         loss+48(FP), R9
-	VMOVUPS      Y3, (R9)(CX*4)
+	VMOVUPS      Y5, (R9)(CX*4)
+
+	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
+	VCVTPS2PD    X5, Y6
+	VADDPD       Y6, Y3, Y3
+	VEXTRACTF128 $0x01, Y5, X5
+	VCVTPS2PD    X5, Y5
+	VADDPD       Y5, Y4, Y4
 
 	// next 8 rows
 	MOVQ DI, R9
@@ -19340,12 +19367,15 @@ CrossEntropyLabelsSAVX2_bexp_end_13:
 	JMP  CrossEntropyLabelsSAVX2_block_1
 
 CrossEntropyLabelsSAVX2_blockdone_2:
+	MOVQ    sum+72(FP), AX
+	VMOVUPD Y3, (AX)
+	VMOVUPD Y4, 32(AX)
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// func CrossEntropyLabelsWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsWAVX2(SB), $1504-72
+TEXT ·CrossEntropyLabelsWAVX2(SB), $1504-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -19398,6 +19428,11 @@ TEXT ·CrossEntropyLabelsWAVX2(SB), $1504-72
 	VMULPS       Y3, Y4, Y4
 	VMOVUPS      Y4, 1472(SP)
 	LEAQ         rowconsts<>+160(SB), SI
+
+	// Sum64's partials of the losses, in two registers for the whole call
+	MOVQ    sum+72(FP), DI
+	VMOVUPD (DI), Y3
+	VMOVUPD 32(DI), Y4
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ AX, $0x10
@@ -19418,144 +19453,144 @@ CrossEntropyLabelsWAVX2_block_1:
 	LEAQ    (DX)(DI*4), R9
 	CMPQ    AX, $0x08
 	JB      CrossEntropyLabelsWAVX2_masked_5
-	VMOVUPS (DX), Y3
-	VMOVUPS (DX)(DI*1), Y4
-	VMOVUPS (DX)(DI*2), Y5
-	VMOVUPS (DX)(R8*1), Y6
-	VMOVUPS (R9), Y7
-	VMOVUPS (R9)(DI*1), Y8
-	VMOVUPS (R9)(DI*2), Y9
-	VMOVUPS (R9)(R8*1), Y10
+	VMOVUPS (DX), Y5
+	VMOVUPS (DX)(DI*1), Y6
+	VMOVUPS (DX)(DI*2), Y7
+	VMOVUPS (DX)(R8*1), Y8
+	VMOVUPS (R9), Y9
+	VMOVUPS (R9)(DI*1), Y10
+	VMOVUPS (R9)(DI*2), Y11
+	VMOVUPS (R9)(R8*1), Y12
 	JMP     CrossEntropyLabelsWAVX2_loaded_6
 
 CrossEntropyLabelsWAVX2_masked_5:
-	VMOVUPS    768(SP), Y10
-	VMASKMOVPS (DX), Y10, Y3
-	VMASKMOVPS (DX)(DI*1), Y10, Y4
-	VMASKMOVPS (DX)(DI*2), Y10, Y5
-	VMASKMOVPS (DX)(R8*1), Y10, Y6
-	VMASKMOVPS (R9), Y10, Y7
-	VMASKMOVPS (R9)(DI*1), Y10, Y8
-	VMASKMOVPS (R9)(DI*2), Y10, Y9
-	VMASKMOVPS (R9)(R8*1), Y10, Y10
+	VMOVUPS    768(SP), Y12
+	VMASKMOVPS (DX), Y12, Y5
+	VMASKMOVPS (DX)(DI*1), Y12, Y6
+	VMASKMOVPS (DX)(DI*2), Y12, Y7
+	VMASKMOVPS (DX)(R8*1), Y12, Y8
+	VMASKMOVPS (R9), Y12, Y9
+	VMASKMOVPS (R9)(DI*1), Y12, Y10
+	VMASKMOVPS (R9)(DI*2), Y12, Y11
+	VMASKMOVPS (R9)(R8*1), Y12, Y12
 
 CrossEntropyLabelsWAVX2_loaded_6:
-	VUNPCKLPS  Y4, Y3, Y11
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKLPS  Y6, Y5, Y13
 	VUNPCKHPS  Y6, Y5, Y5
 	VUNPCKLPS  Y8, Y7, Y6
 	VUNPCKHPS  Y8, Y7, Y7
 	VUNPCKLPS  Y10, Y9, Y8
 	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    Y9, (SP)
-	VMOVUPS    Y10, 32(SP)
-	VMOVUPS    Y6, 64(SP)
-	VMOVUPS    Y11, 96(SP)
-	VMOVUPS    Y5, 128(SP)
-	VMOVUPS    Y4, 160(SP)
-	VMOVUPS    Y8, 192(SP)
-	VMOVUPS    Y3, 224(SP)
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VSHUFPS    $0x44, Y6, Y13, Y12
+	VSHUFPS    $0xee, Y6, Y13, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y13
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y11, Y9, Y10
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VPERM2F128 $0x20, Y7, Y12, Y11
+	VPERM2F128 $0x31, Y7, Y12, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y12
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y13, Y8
+	VPERM2F128 $0x31, Y10, Y13, Y10
+	VPERM2F128 $0x20, Y9, Y5, Y13
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VMOVUPS    Y11, (SP)
+	VMOVUPS    Y12, 32(SP)
+	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y13, 96(SP)
+	VMOVUPS    Y7, 128(SP)
+	VMOVUPS    Y6, 160(SP)
+	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y5, 224(SP)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsWAVX2_nohigh_7
-	VMOVUPS    800(SP), Y10
-	VMASKMOVPS 32(DX), Y10, Y3
-	VMASKMOVPS 32(DX)(DI*1), Y10, Y4
-	VMASKMOVPS 32(DX)(DI*2), Y10, Y5
-	VMASKMOVPS 32(DX)(R8*1), Y10, Y6
-	VMASKMOVPS 32(R9), Y10, Y7
-	VMASKMOVPS 32(R9)(DI*1), Y10, Y8
-	VMASKMOVPS 32(R9)(DI*2), Y10, Y9
-	VMASKMOVPS 32(R9)(R8*1), Y10, Y10
-	VUNPCKLPS  Y4, Y3, Y11
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
+	VMOVUPS    800(SP), Y12
+	VMASKMOVPS 32(DX), Y12, Y5
+	VMASKMOVPS 32(DX)(DI*1), Y12, Y6
+	VMASKMOVPS 32(DX)(DI*2), Y12, Y7
+	VMASKMOVPS 32(DX)(R8*1), Y12, Y8
+	VMASKMOVPS 32(R9), Y12, Y9
+	VMASKMOVPS 32(R9)(DI*1), Y12, Y10
+	VMASKMOVPS 32(R9)(DI*2), Y12, Y11
+	VMASKMOVPS 32(R9)(R8*1), Y12, Y12
+	VUNPCKLPS  Y6, Y5, Y13
 	VUNPCKHPS  Y6, Y5, Y5
 	VUNPCKLPS  Y8, Y7, Y6
 	VUNPCKHPS  Y8, Y7, Y7
 	VUNPCKLPS  Y10, Y9, Y8
 	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    Y9, 256(SP)
-	VMOVUPS    Y10, 288(SP)
-	VMOVUPS    Y6, 320(SP)
-	VMOVUPS    Y11, 352(SP)
-	VMOVUPS    Y5, 384(SP)
-	VMOVUPS    Y4, 416(SP)
-	VMOVUPS    Y8, 448(SP)
-	VMOVUPS    Y3, 480(SP)
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VSHUFPS    $0x44, Y6, Y13, Y12
+	VSHUFPS    $0xee, Y6, Y13, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y13
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y11, Y9, Y10
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VPERM2F128 $0x20, Y7, Y12, Y11
+	VPERM2F128 $0x31, Y7, Y12, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y12
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y13, Y8
+	VPERM2F128 $0x31, Y10, Y13, Y10
+	VPERM2F128 $0x20, Y9, Y5, Y13
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VMOVUPS    Y11, 256(SP)
+	VMOVUPS    Y12, 288(SP)
+	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y13, 352(SP)
+	VMOVUPS    Y7, 384(SP)
+	VMOVUPS    Y6, 416(SP)
+	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y5, 480(SP)
 
 CrossEntropyLabelsWAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
 	MOVQ     labels+24(FP), R9
-	VMOVDQU  (R9)(CX*4), Y3
-	VPCMPEQD Y4, Y4, Y4
-	VPCMPGTD Y4, Y3, Y4
-	VMOVDQU  Y4, 832(SP)
+	VMOVDQU  (R9)(CX*4), Y5
+	VPCMPEQD Y6, Y6, Y6
+	VPCMPGTD Y6, Y5, Y6
+	VMOVDQU  Y6, 832(SP)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      1440(SP), Y3, Y6
-	VPERMPS      1472(SP), Y3, Y5
-	VPBROADCASTD rowconsts<>+1596(SB), Y7
-	VPCMPGTD     Y3, Y7, Y7
-	VBLENDVPS    Y7, Y6, Y5, Y5
-	VANDPS       Y4, Y5, Y5
+	VPERMPS      1440(SP), Y5, Y8
+	VPERMPS      1472(SP), Y5, Y7
+	VPBROADCASTD rowconsts<>+1596(SB), Y9
+	VPCMPGTD     Y5, Y9, Y9
+	VBLENDVPS    Y9, Y8, Y7, Y7
+	VANDPS       Y6, Y7, Y7
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VXORPS Y4, Y4, Y4
+	VXORPS Y6, Y6, Y6
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y6
-	VMOVAPS      Y6, Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y8
+	VMOVAPS      Y8, Y9
 	MOVQ         R10, R11
 	ANDQ         $-64, R11
 	XORQ         R9, R9
 	JMP          CrossEntropyLabelsWAVX2_bmax_check_9
 
 CrossEntropyLabelsWAVX2_bmax_8:
-	VMOVUPS  (SP)(R9*1), Y8
-	VMAXPS   Y6, Y8, Y6
-	VPCMPEQD (SI)(R9*1), Y3, Y9
-	VANDPS   Y8, Y9, Y8
-	VORPS    Y8, Y4, Y4
-	VMOVUPS  32(SP)(R9*1), Y8
-	VMAXPS   Y7, Y8, Y7
-	VPCMPEQD 32(SI)(R9*1), Y3, Y9
-	VANDPS   Y8, Y9, Y8
-	VORPS    Y8, Y4, Y4
+	VMOVUPS  (SP)(R9*1), Y10
+	VMAXPS   Y8, Y10, Y8
+	VPCMPEQD (SI)(R9*1), Y5, Y11
+	VANDPS   Y10, Y11, Y10
+	VORPS    Y10, Y6, Y6
+	VMOVUPS  32(SP)(R9*1), Y10
+	VMAXPS   Y9, Y10, Y9
+	VPCMPEQD 32(SI)(R9*1), Y5, Y11
+	VANDPS   Y10, Y11, Y10
+	VORPS    Y10, Y6, Y6
 	ADDQ     $0x40, R9
 
 CrossEntropyLabelsWAVX2_bmax_check_9:
@@ -19563,75 +19598,75 @@ CrossEntropyLabelsWAVX2_bmax_check_9:
 	JB       CrossEntropyLabelsWAVX2_bmax_8
 	CMPQ     R9, R10
 	JAE      CrossEntropyLabelsWAVX2_bmax_end_10
-	VMOVUPS  (SP)(R9*1), Y8
-	VMAXPS   Y6, Y8, Y6
-	VPCMPEQD (SI)(R9*1), Y3, Y3
-	VANDPS   Y8, Y3, Y3
-	VORPS    Y3, Y4, Y4
+	VMOVUPS  (SP)(R9*1), Y10
+	VMAXPS   Y8, Y10, Y8
+	VPCMPEQD (SI)(R9*1), Y5, Y5
+	VANDPS   Y10, Y5, Y5
+	VORPS    Y5, Y6, Y6
 
 CrossEntropyLabelsWAVX2_bmax_end_10:
-	VMAXPS Y7, Y6, Y6
-	VXORPS Y3, Y3, Y3
-	VADDPS Y3, Y6, Y6
+	VMAXPS Y9, Y8, Y8
+	VXORPS Y5, Y5, Y5
+	VADDPS Y5, Y8, Y8
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y3, Y3, Y3
-	VMOVUPS Y3, 512(SP)
-	VMOVUPS Y3, 544(SP)
-	VMOVUPS Y3, 576(SP)
-	VMOVUPS Y3, 608(SP)
-	VMOVUPS Y3, 640(SP)
-	VMOVUPS Y3, 672(SP)
-	VMOVUPS Y3, 704(SP)
-	VMOVUPS Y3, 736(SP)
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS Y5, 512(SP)
+	VMOVUPS Y5, 544(SP)
+	VMOVUPS Y5, 576(SP)
+	VMOVUPS Y5, 608(SP)
+	VMOVUPS Y5, 640(SP)
+	VMOVUPS Y5, 672(SP)
+	VMOVUPS Y5, 704(SP)
+	VMOVUPS Y5, 736(SP)
 	MOVQ    R10, R11
 	ANDQ    $-64, R11
 	XORQ    R9, R9
 	JMP     CrossEntropyLabelsWAVX2_bexp_check_12
 
 CrossEntropyLabelsWAVX2_bexp_11:
-	VMOVUPS     (SP)(R9*1), Y3
-	VSUBPS      Y6, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y7, Y9
+	VMOVUPS     (SP)(R9*1), Y5
+	VSUBPS      Y8, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y9, Y11
 	MOVQ        R9, R12
 	ANDQ        $0x000000ff, R12
-	VADDPS      512(SP)(R12*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R12*1)
-	VMOVUPS     32(SP)(R9*1), Y3
-	VSUBPS      Y6, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y7, Y9
+	VADDPS      512(SP)(R12*1), Y11, Y11
+	VMOVUPS     Y11, 512(SP)(R12*1)
+	VMOVUPS     32(SP)(R9*1), Y5
+	VSUBPS      Y8, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y9, Y11
 	MOVQ        R9, R12
 	ANDQ        $0x000000ff, R12
-	VADDPS      544(SP)(R12*1), Y9, Y9
-	VMOVUPS     Y9, 544(SP)(R12*1)
+	VADDPS      544(SP)(R12*1), Y11, Y11
+	VMOVUPS     Y11, 544(SP)(R12*1)
 	ADDQ        $0x40, R9
 
 CrossEntropyLabelsWAVX2_bexp_check_12:
@@ -19639,76 +19674,83 @@ CrossEntropyLabelsWAVX2_bexp_check_12:
 	JB          CrossEntropyLabelsWAVX2_bexp_11
 	CMPQ        R9, R10
 	JAE         CrossEntropyLabelsWAVX2_bexp_end_13
-	VMOVUPS     (SP)(R9*1), Y3
-	VSUBPS      Y6, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y7, Y9
+	VMOVUPS     (SP)(R9*1), Y5
+	VSUBPS      Y8, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y9, Y11
 	ANDQ        $0x000000ff, R9
-	VADDPS      512(SP)(R9*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R9*1)
+	VADDPS      512(SP)(R9*1), Y11, Y11
+	VMOVUPS     Y11, 512(SP)(R9*1)
 
 CrossEntropyLabelsWAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y3
-	VMOVUPS 544(SP), Y7
-	VMOVUPS 576(SP), Y8
-	VMOVUPS 608(SP), Y9
-	VMOVUPS 640(SP), Y10
-	VMOVUPS 672(SP), Y11
-	VMOVUPS 704(SP), Y12
-	VMOVUPS 736(SP), Y13
-	VADDPS  Y7, Y3, Y3
-	VADDPS  Y9, Y8, Y8
+	VMOVUPS 512(SP), Y5
+	VMOVUPS 544(SP), Y9
+	VMOVUPS 576(SP), Y10
+	VMOVUPS 608(SP), Y11
+	VMOVUPS 640(SP), Y12
+	VMOVUPS 672(SP), Y13
+	VMOVUPS 704(SP), Y14
+	VMOVUPS 736(SP), Y15
+	VADDPS  Y9, Y5, Y5
 	VADDPS  Y11, Y10, Y10
 	VADDPS  Y13, Y12, Y12
-	VADDPS  Y8, Y3, Y3
-	VADDPS  Y12, Y10, Y10
-	VADDPS  Y10, Y3, Y3
-	VSUBPS  Y6, Y4, Y4
+	VADDPS  Y15, Y14, Y14
+	VADDPS  Y10, Y5, Y5
+	VADDPS  Y14, Y12, Y12
+	VADDPS  Y12, Y5, Y5
+	VSUBPS  Y8, Y6, Y6
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y3, Y6
-	VPSRAD       $0x17, Y6, Y6
-	VPSLLD       $0x17, Y6, Y7
-	VPSUBD       Y7, Y3, Y7
-	VSUBPS       rowconsts<>+960(SB), Y7, Y7
-	VCVTDQ2PS    Y6, Y6
-	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+1620(SB), Y9
-	VFMADD213PS  rowconsts<>+1024(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1056(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1088(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1120(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1152(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1184(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1216(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1248(SB), Y7, Y9
-	VMULPS       Y7, Y9, Y9
-	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+1280(SB), Y6, Y9
-	VFMADD231PS  rowconsts<>+992(SB), Y8, Y9
-	VADDPS       Y9, Y7, Y7
-	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
-	VSUBPS       Y3, Y3, Y3
-	VADDPS       Y3, Y7, Y7
-	VSUBPS       Y4, Y7, Y3
-	VMULPS       Y3, Y5, Y3
-	VANDPS       832(SP), Y3, Y3
+	VPSUBD       rowconsts<>+928(SB), Y5, Y8
+	VPSRAD       $0x17, Y8, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VPSUBD       Y9, Y5, Y9
+	VSUBPS       rowconsts<>+960(SB), Y9, Y9
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y9, Y9, Y10
+	VBROADCASTSS rowconsts<>+1620(SB), Y11
+	VFMADD213PS  rowconsts<>+1024(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1056(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1088(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1120(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1152(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1184(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1216(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1248(SB), Y9, Y11
+	VMULPS       Y9, Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VFMADD231PS  rowconsts<>+1280(SB), Y8, Y11
+	VFMADD231PS  rowconsts<>+992(SB), Y10, Y11
+	VADDPS       Y11, Y9, Y9
+	VFMADD231PS  rowconsts<>+1312(SB), Y8, Y9
+	VSUBPS       Y5, Y5, Y5
+	VADDPS       Y5, Y9, Y9
+	VSUBPS       Y6, Y9, Y5
+	VMULPS       Y5, Y7, Y5
+	VANDPS       832(SP), Y5, Y5
 	MOVQ         loss+48(FP), R9
-	VMOVUPS      Y3, (R9)(CX*4)
+	VMOVUPS      Y5, (R9)(CX*4)
+
+	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
+	VCVTPS2PD    X5, Y6
+	VADDPD       Y6, Y3, Y3
+	VEXTRACTF128 $0x01, Y5, X5
+	VCVTPS2PD    X5, Y5
+	VADDPD       Y5, Y4, Y4
 
 	// next 8 rows
 	MOVQ DI, R9
@@ -19718,12 +19760,15 @@ CrossEntropyLabelsWAVX2_bexp_end_13:
 	JMP  CrossEntropyLabelsWAVX2_block_1
 
 CrossEntropyLabelsWAVX2_blockdone_2:
+	MOVQ    sum+72(FP), AX
+	VMOVUPD Y3, (AX)
+	VMOVUPD Y4, 32(AX)
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// func CrossEntropyLabelsWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsWSAVX2(SB), $1504-72
+TEXT ·CrossEntropyLabelsWSAVX2(SB), $1504-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -19777,6 +19822,11 @@ TEXT ·CrossEntropyLabelsWSAVX2(SB), $1504-72
 	VMOVUPS      Y4, 1472(SP)
 	LEAQ         rowconsts<>+160(SB), SI
 
+	// Sum64's partials of the losses, in two registers for the whole call
+	MOVQ    sum+72(FP), DI
+	VMOVUPD (DI), Y3
+	VMOVUPD 32(DI), Y4
+
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ AX, $0x10
 	JA   CrossEntropyLabelsWSAVX2_blockdone_2
@@ -19796,144 +19846,144 @@ CrossEntropyLabelsWSAVX2_block_1:
 	LEAQ    (DX)(DI*4), R9
 	CMPQ    AX, $0x08
 	JB      CrossEntropyLabelsWSAVX2_masked_5
-	VMOVUPS (DX), Y3
-	VMOVUPS (DX)(DI*1), Y4
-	VMOVUPS (DX)(DI*2), Y5
-	VMOVUPS (DX)(R8*1), Y6
-	VMOVUPS (R9), Y7
-	VMOVUPS (R9)(DI*1), Y8
-	VMOVUPS (R9)(DI*2), Y9
-	VMOVUPS (R9)(R8*1), Y10
+	VMOVUPS (DX), Y5
+	VMOVUPS (DX)(DI*1), Y6
+	VMOVUPS (DX)(DI*2), Y7
+	VMOVUPS (DX)(R8*1), Y8
+	VMOVUPS (R9), Y9
+	VMOVUPS (R9)(DI*1), Y10
+	VMOVUPS (R9)(DI*2), Y11
+	VMOVUPS (R9)(R8*1), Y12
 	JMP     CrossEntropyLabelsWSAVX2_loaded_6
 
 CrossEntropyLabelsWSAVX2_masked_5:
-	VMOVUPS    768(SP), Y10
-	VMASKMOVPS (DX), Y10, Y3
-	VMASKMOVPS (DX)(DI*1), Y10, Y4
-	VMASKMOVPS (DX)(DI*2), Y10, Y5
-	VMASKMOVPS (DX)(R8*1), Y10, Y6
-	VMASKMOVPS (R9), Y10, Y7
-	VMASKMOVPS (R9)(DI*1), Y10, Y8
-	VMASKMOVPS (R9)(DI*2), Y10, Y9
-	VMASKMOVPS (R9)(R8*1), Y10, Y10
+	VMOVUPS    768(SP), Y12
+	VMASKMOVPS (DX), Y12, Y5
+	VMASKMOVPS (DX)(DI*1), Y12, Y6
+	VMASKMOVPS (DX)(DI*2), Y12, Y7
+	VMASKMOVPS (DX)(R8*1), Y12, Y8
+	VMASKMOVPS (R9), Y12, Y9
+	VMASKMOVPS (R9)(DI*1), Y12, Y10
+	VMASKMOVPS (R9)(DI*2), Y12, Y11
+	VMASKMOVPS (R9)(R8*1), Y12, Y12
 
 CrossEntropyLabelsWSAVX2_loaded_6:
-	VUNPCKLPS  Y4, Y3, Y11
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKLPS  Y6, Y5, Y13
 	VUNPCKHPS  Y6, Y5, Y5
 	VUNPCKLPS  Y8, Y7, Y6
 	VUNPCKHPS  Y8, Y7, Y7
 	VUNPCKLPS  Y10, Y9, Y8
 	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    Y9, (SP)
-	VMOVUPS    Y10, 32(SP)
-	VMOVUPS    Y6, 64(SP)
-	VMOVUPS    Y11, 96(SP)
-	VMOVUPS    Y5, 128(SP)
-	VMOVUPS    Y4, 160(SP)
-	VMOVUPS    Y8, 192(SP)
-	VMOVUPS    Y3, 224(SP)
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VSHUFPS    $0x44, Y6, Y13, Y12
+	VSHUFPS    $0xee, Y6, Y13, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y13
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y11, Y9, Y10
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VPERM2F128 $0x20, Y7, Y12, Y11
+	VPERM2F128 $0x31, Y7, Y12, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y12
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y13, Y8
+	VPERM2F128 $0x31, Y10, Y13, Y10
+	VPERM2F128 $0x20, Y9, Y5, Y13
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VMOVUPS    Y11, (SP)
+	VMOVUPS    Y12, 32(SP)
+	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y13, 96(SP)
+	VMOVUPS    Y7, 128(SP)
+	VMOVUPS    Y6, 160(SP)
+	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y5, 224(SP)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsWSAVX2_nohigh_7
-	VMOVUPS    800(SP), Y10
-	VMASKMOVPS 32(DX), Y10, Y3
-	VMASKMOVPS 32(DX)(DI*1), Y10, Y4
-	VMASKMOVPS 32(DX)(DI*2), Y10, Y5
-	VMASKMOVPS 32(DX)(R8*1), Y10, Y6
-	VMASKMOVPS 32(R9), Y10, Y7
-	VMASKMOVPS 32(R9)(DI*1), Y10, Y8
-	VMASKMOVPS 32(R9)(DI*2), Y10, Y9
-	VMASKMOVPS 32(R9)(R8*1), Y10, Y10
-	VUNPCKLPS  Y4, Y3, Y11
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
+	VMOVUPS    800(SP), Y12
+	VMASKMOVPS 32(DX), Y12, Y5
+	VMASKMOVPS 32(DX)(DI*1), Y12, Y6
+	VMASKMOVPS 32(DX)(DI*2), Y12, Y7
+	VMASKMOVPS 32(DX)(R8*1), Y12, Y8
+	VMASKMOVPS 32(R9), Y12, Y9
+	VMASKMOVPS 32(R9)(DI*1), Y12, Y10
+	VMASKMOVPS 32(R9)(DI*2), Y12, Y11
+	VMASKMOVPS 32(R9)(R8*1), Y12, Y12
+	VUNPCKLPS  Y6, Y5, Y13
 	VUNPCKHPS  Y6, Y5, Y5
 	VUNPCKLPS  Y8, Y7, Y6
 	VUNPCKHPS  Y8, Y7, Y7
 	VUNPCKLPS  Y10, Y9, Y8
 	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    Y9, 256(SP)
-	VMOVUPS    Y10, 288(SP)
-	VMOVUPS    Y6, 320(SP)
-	VMOVUPS    Y11, 352(SP)
-	VMOVUPS    Y5, 384(SP)
-	VMOVUPS    Y4, 416(SP)
-	VMOVUPS    Y8, 448(SP)
-	VMOVUPS    Y3, 480(SP)
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VSHUFPS    $0x44, Y6, Y13, Y12
+	VSHUFPS    $0xee, Y6, Y13, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y13
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y11, Y9, Y10
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VPERM2F128 $0x20, Y7, Y12, Y11
+	VPERM2F128 $0x31, Y7, Y12, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y12
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y13, Y8
+	VPERM2F128 $0x31, Y10, Y13, Y10
+	VPERM2F128 $0x20, Y9, Y5, Y13
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VMOVUPS    Y11, 256(SP)
+	VMOVUPS    Y12, 288(SP)
+	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y13, 352(SP)
+	VMOVUPS    Y7, 384(SP)
+	VMOVUPS    Y6, 416(SP)
+	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y5, 480(SP)
 
 CrossEntropyLabelsWSAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
 	MOVQ     labels+24(FP), R9
-	VMOVDQU  (R9)(CX*4), Y3
-	VPCMPEQD Y4, Y4, Y4
-	VPCMPGTD Y4, Y3, Y4
-	VMOVDQU  Y4, 832(SP)
+	VMOVDQU  (R9)(CX*4), Y5
+	VPCMPEQD Y6, Y6, Y6
+	VPCMPGTD Y6, Y5, Y6
+	VMOVDQU  Y6, 832(SP)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      1440(SP), Y3, Y6
-	VPERMPS      1472(SP), Y3, Y5
-	VPBROADCASTD rowconsts<>+1596(SB), Y7
-	VPCMPGTD     Y3, Y7, Y7
-	VBLENDVPS    Y7, Y6, Y5, Y5
-	VANDPS       Y4, Y5, Y5
+	VPERMPS      1440(SP), Y5, Y8
+	VPERMPS      1472(SP), Y5, Y7
+	VPBROADCASTD rowconsts<>+1596(SB), Y9
+	VPCMPGTD     Y5, Y9, Y9
+	VBLENDVPS    Y9, Y8, Y7, Y7
+	VANDPS       Y6, Y7, Y7
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VXORPS Y4, Y4, Y4
+	VXORPS Y6, Y6, Y6
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y6
-	VMOVAPS      Y6, Y7
+	VBROADCASTSS rowconsts<>+1580(SB), Y8
+	VMOVAPS      Y8, Y9
 	MOVQ         R10, R11
 	ANDQ         $-64, R11
 	XORQ         R9, R9
 	JMP          CrossEntropyLabelsWSAVX2_bmax_check_9
 
 CrossEntropyLabelsWSAVX2_bmax_8:
-	VMOVUPS  (SP)(R9*1), Y8
-	VMAXPS   Y6, Y8, Y6
-	VPCMPEQD (SI)(R9*1), Y3, Y9
-	VANDPS   Y8, Y9, Y8
-	VORPS    Y8, Y4, Y4
-	VMOVUPS  32(SP)(R9*1), Y8
-	VMAXPS   Y7, Y8, Y7
-	VPCMPEQD 32(SI)(R9*1), Y3, Y9
-	VANDPS   Y8, Y9, Y8
-	VORPS    Y8, Y4, Y4
+	VMOVUPS  (SP)(R9*1), Y10
+	VMAXPS   Y8, Y10, Y8
+	VPCMPEQD (SI)(R9*1), Y5, Y11
+	VANDPS   Y10, Y11, Y10
+	VORPS    Y10, Y6, Y6
+	VMOVUPS  32(SP)(R9*1), Y10
+	VMAXPS   Y9, Y10, Y9
+	VPCMPEQD 32(SI)(R9*1), Y5, Y11
+	VANDPS   Y10, Y11, Y10
+	VORPS    Y10, Y6, Y6
 	ADDQ     $0x40, R9
 
 CrossEntropyLabelsWSAVX2_bmax_check_9:
@@ -19941,75 +19991,75 @@ CrossEntropyLabelsWSAVX2_bmax_check_9:
 	JB       CrossEntropyLabelsWSAVX2_bmax_8
 	CMPQ     R9, R10
 	JAE      CrossEntropyLabelsWSAVX2_bmax_end_10
-	VMOVUPS  (SP)(R9*1), Y8
-	VMAXPS   Y6, Y8, Y6
-	VPCMPEQD (SI)(R9*1), Y3, Y3
-	VANDPS   Y8, Y3, Y3
-	VORPS    Y3, Y4, Y4
+	VMOVUPS  (SP)(R9*1), Y10
+	VMAXPS   Y8, Y10, Y8
+	VPCMPEQD (SI)(R9*1), Y5, Y5
+	VANDPS   Y10, Y5, Y5
+	VORPS    Y5, Y6, Y6
 
 CrossEntropyLabelsWSAVX2_bmax_end_10:
-	VMAXPS Y7, Y6, Y6
-	VXORPS Y3, Y3, Y3
-	VADDPS Y3, Y6, Y6
+	VMAXPS Y9, Y8, Y8
+	VXORPS Y5, Y5, Y5
+	VADDPS Y5, Y8, Y8
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y3, Y3, Y3
-	VMOVUPS Y3, 512(SP)
-	VMOVUPS Y3, 544(SP)
-	VMOVUPS Y3, 576(SP)
-	VMOVUPS Y3, 608(SP)
-	VMOVUPS Y3, 640(SP)
-	VMOVUPS Y3, 672(SP)
-	VMOVUPS Y3, 704(SP)
-	VMOVUPS Y3, 736(SP)
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS Y5, 512(SP)
+	VMOVUPS Y5, 544(SP)
+	VMOVUPS Y5, 576(SP)
+	VMOVUPS Y5, 608(SP)
+	VMOVUPS Y5, 640(SP)
+	VMOVUPS Y5, 672(SP)
+	VMOVUPS Y5, 704(SP)
+	VMOVUPS Y5, 736(SP)
 	MOVQ    R10, R11
 	ANDQ    $-64, R11
 	XORQ    R9, R9
 	JMP     CrossEntropyLabelsWSAVX2_bexp_check_12
 
 CrossEntropyLabelsWSAVX2_bexp_11:
-	VMOVUPS     (SP)(R9*1), Y3
-	VSUBPS      Y6, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y7, Y9
+	VMOVUPS     (SP)(R9*1), Y5
+	VSUBPS      Y8, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y9, Y11
 	MOVQ        R9, R12
 	ANDQ        $0x000000ff, R12
-	VADDPS      512(SP)(R12*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R12*1)
-	VMOVUPS     32(SP)(R9*1), Y3
-	VSUBPS      Y6, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y7, Y9
+	VADDPS      512(SP)(R12*1), Y11, Y11
+	VMOVUPS     Y11, 512(SP)(R12*1)
+	VMOVUPS     32(SP)(R9*1), Y5
+	VSUBPS      Y8, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y9, Y11
 	MOVQ        R9, R12
 	ANDQ        $0x000000ff, R12
-	VADDPS      544(SP)(R12*1), Y9, Y9
-	VMOVUPS     Y9, 544(SP)(R12*1)
+	VADDPS      544(SP)(R12*1), Y11, Y11
+	VMOVUPS     Y11, 544(SP)(R12*1)
 	ADDQ        $0x40, R9
 
 CrossEntropyLabelsWSAVX2_bexp_check_12:
@@ -20017,78 +20067,85 @@ CrossEntropyLabelsWSAVX2_bexp_check_12:
 	JB          CrossEntropyLabelsWSAVX2_bexp_11
 	CMPQ        R9, R10
 	JAE         CrossEntropyLabelsWSAVX2_bexp_end_13
-	VMOVUPS     (SP)(R9*1), Y3
-	VSUBPS      Y6, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y7
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y7, Y9
+	VMOVUPS     (SP)(R9*1), Y5
+	VSUBPS      Y8, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y9, Y11
 	ANDQ        $0x000000ff, R9
-	VADDPS      512(SP)(R9*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R9*1)
+	VADDPS      512(SP)(R9*1), Y11, Y11
+	VMOVUPS     Y11, 512(SP)(R9*1)
 
 CrossEntropyLabelsWSAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y3
-	VMOVUPS 544(SP), Y7
-	VMOVUPS 576(SP), Y8
-	VMOVUPS 608(SP), Y9
-	VMOVUPS 640(SP), Y10
-	VMOVUPS 672(SP), Y11
-	VMOVUPS 704(SP), Y12
-	VMOVUPS 736(SP), Y13
-	VADDPS  Y7, Y3, Y3
-	VADDPS  Y9, Y8, Y8
+	VMOVUPS 512(SP), Y5
+	VMOVUPS 544(SP), Y9
+	VMOVUPS 576(SP), Y10
+	VMOVUPS 608(SP), Y11
+	VMOVUPS 640(SP), Y12
+	VMOVUPS 672(SP), Y13
+	VMOVUPS 704(SP), Y14
+	VMOVUPS 736(SP), Y15
+	VADDPS  Y9, Y5, Y5
 	VADDPS  Y11, Y10, Y10
 	VADDPS  Y13, Y12, Y12
-	VADDPS  Y8, Y3, Y3
-	VADDPS  Y12, Y10, Y10
-	VADDPS  Y10, Y3, Y3
-	VSUBPS  Y6, Y4, Y4
+	VADDPS  Y15, Y14, Y14
+	VADDPS  Y10, Y5, Y5
+	VADDPS  Y14, Y12, Y12
+	VADDPS  Y12, Y5, Y5
+	VSUBPS  Y8, Y6, Y6
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y3, Y6
-	VPSRAD       $0x17, Y6, Y6
-	VPSLLD       $0x17, Y6, Y7
-	VPSUBD       Y7, Y3, Y7
-	VSUBPS       rowconsts<>+960(SB), Y7, Y7
-	VCVTDQ2PS    Y6, Y6
-	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+1620(SB), Y9
-	VFMADD213PS  rowconsts<>+1024(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1056(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1088(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1120(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1152(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1184(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1216(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1248(SB), Y7, Y9
-	VMULPS       Y7, Y9, Y9
-	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+1280(SB), Y6, Y9
-	VFMADD231PS  rowconsts<>+992(SB), Y8, Y9
-	VADDPS       Y9, Y7, Y7
-	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
-	VSUBPS       Y3, Y3, Y3
-	VADDPS       Y3, Y7, Y7
-	VSUBPS       Y4, Y7, Y3
-	VMULPS       Y3, Y5, Y3
+	VPSUBD       rowconsts<>+928(SB), Y5, Y8
+	VPSRAD       $0x17, Y8, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VPSUBD       Y9, Y5, Y9
+	VSUBPS       rowconsts<>+960(SB), Y9, Y9
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y9, Y9, Y10
+	VBROADCASTSS rowconsts<>+1620(SB), Y11
+	VFMADD213PS  rowconsts<>+1024(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1056(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1088(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1120(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1152(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1184(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1216(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1248(SB), Y9, Y11
+	VMULPS       Y9, Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VFMADD231PS  rowconsts<>+1280(SB), Y8, Y11
+	VFMADD231PS  rowconsts<>+992(SB), Y10, Y11
+	VADDPS       Y11, Y9, Y9
+	VFMADD231PS  rowconsts<>+1312(SB), Y8, Y9
+	VSUBPS       Y5, Y5, Y5
+	VADDPS       Y5, Y9, Y9
+	VSUBPS       Y6, Y9, Y5
+	VMULPS       Y5, Y7, Y5
 	MOVQ         sw+32(FP), R9
-	VMULPS       (R9)(CX*4), Y3, Y3
-	VANDPS       832(SP), Y3, Y3
+	VMULPS       (R9)(CX*4), Y5, Y5
+	VANDPS       832(SP), Y5, Y5
 	MOVQ         loss+48(FP), R9
-	VMOVUPS      Y3, (R9)(CX*4)
+	VMOVUPS      Y5, (R9)(CX*4)
+
+	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
+	VCVTPS2PD    X5, Y6
+	VADDPD       Y6, Y3, Y3
+	VEXTRACTF128 $0x01, Y5, X5
+	VCVTPS2PD    X5, Y5
+	VADDPD       Y5, Y4, Y4
 
 	// next 8 rows
 	MOVQ DI, R9
@@ -20098,12 +20155,15 @@ CrossEntropyLabelsWSAVX2_bexp_end_13:
 	JMP  CrossEntropyLabelsWSAVX2_block_1
 
 CrossEntropyLabelsWSAVX2_blockdone_2:
+	MOVQ    sum+72(FP), AX
+	VMOVUPD Y3, (AX)
+	VMOVUPD Y4, 32(AX)
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsGAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// func CrossEntropyLabelsGAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGAVX2(SB), $1440-72
+TEXT ·CrossEntropyLabelsGAVX2(SB), $1440-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -20145,6 +20205,11 @@ TEXT ·CrossEntropyLabelsGAVX2(SB), $1440-72
 	VMOVUPS (R8), Y3
 	VMOVUPS Y3, 800(SP)
 	LEAQ    rowconsts<>+160(SB), DI
+
+	// Sum64's partials of the losses, in two registers for the whole call
+	MOVQ    sum+72(FP), R8
+	VMOVUPD (R8), Y3
+	VMOVUPD 32(R8), Y4
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ AX, $0x10
@@ -20165,146 +20230,146 @@ CrossEntropyLabelsGAVX2_block_1:
 	LEAQ    (DX)(R8*4), R10
 	CMPQ    AX, $0x08
 	JB      CrossEntropyLabelsGAVX2_masked_5
-	VMOVUPS (DX), Y3
-	VMOVUPS (DX)(R8*1), Y4
-	VMOVUPS (DX)(R8*2), Y5
-	VMOVUPS (DX)(R9*1), Y6
-	VMOVUPS (R10), Y7
-	VMOVUPS (R10)(R8*1), Y8
-	VMOVUPS (R10)(R8*2), Y9
-	VMOVUPS (R10)(R9*1), Y10
+	VMOVUPS (DX), Y5
+	VMOVUPS (DX)(R8*1), Y6
+	VMOVUPS (DX)(R8*2), Y7
+	VMOVUPS (DX)(R9*1), Y8
+	VMOVUPS (R10), Y9
+	VMOVUPS (R10)(R8*1), Y10
+	VMOVUPS (R10)(R8*2), Y11
+	VMOVUPS (R10)(R9*1), Y12
 	JMP     CrossEntropyLabelsGAVX2_loaded_6
 
 CrossEntropyLabelsGAVX2_masked_5:
-	VMOVUPS    768(SP), Y10
-	VMASKMOVPS (DX), Y10, Y3
-	VMASKMOVPS (DX)(R8*1), Y10, Y4
-	VMASKMOVPS (DX)(R8*2), Y10, Y5
-	VMASKMOVPS (DX)(R9*1), Y10, Y6
-	VMASKMOVPS (R10), Y10, Y7
-	VMASKMOVPS (R10)(R8*1), Y10, Y8
-	VMASKMOVPS (R10)(R8*2), Y10, Y9
-	VMASKMOVPS (R10)(R9*1), Y10, Y10
+	VMOVUPS    768(SP), Y12
+	VMASKMOVPS (DX), Y12, Y5
+	VMASKMOVPS (DX)(R8*1), Y12, Y6
+	VMASKMOVPS (DX)(R8*2), Y12, Y7
+	VMASKMOVPS (DX)(R9*1), Y12, Y8
+	VMASKMOVPS (R10), Y12, Y9
+	VMASKMOVPS (R10)(R8*1), Y12, Y10
+	VMASKMOVPS (R10)(R8*2), Y12, Y11
+	VMASKMOVPS (R10)(R9*1), Y12, Y12
 
 CrossEntropyLabelsGAVX2_loaded_6:
-	VUNPCKLPS  Y4, Y3, Y11
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKLPS  Y6, Y5, Y13
 	VUNPCKHPS  Y6, Y5, Y5
 	VUNPCKLPS  Y8, Y7, Y6
 	VUNPCKHPS  Y8, Y7, Y7
 	VUNPCKLPS  Y10, Y9, Y8
 	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    Y9, (SP)
-	VMOVUPS    Y10, 32(SP)
-	VMOVUPS    Y6, 64(SP)
-	VMOVUPS    Y11, 96(SP)
-	VMOVUPS    Y5, 128(SP)
-	VMOVUPS    Y4, 160(SP)
-	VMOVUPS    Y8, 192(SP)
-	VMOVUPS    Y3, 224(SP)
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VSHUFPS    $0x44, Y6, Y13, Y12
+	VSHUFPS    $0xee, Y6, Y13, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y13
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y11, Y9, Y10
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VPERM2F128 $0x20, Y7, Y12, Y11
+	VPERM2F128 $0x31, Y7, Y12, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y12
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y13, Y8
+	VPERM2F128 $0x31, Y10, Y13, Y10
+	VPERM2F128 $0x20, Y9, Y5, Y13
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VMOVUPS    Y11, (SP)
+	VMOVUPS    Y12, 32(SP)
+	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y13, 96(SP)
+	VMOVUPS    Y7, 128(SP)
+	VMOVUPS    Y6, 160(SP)
+	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y5, 224(SP)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGAVX2_nohigh_7
-	VMOVUPS    800(SP), Y10
-	VMASKMOVPS 32(DX), Y10, Y3
-	VMASKMOVPS 32(DX)(R8*1), Y10, Y4
-	VMASKMOVPS 32(DX)(R8*2), Y10, Y5
-	VMASKMOVPS 32(DX)(R9*1), Y10, Y6
-	VMASKMOVPS 32(R10), Y10, Y7
-	VMASKMOVPS 32(R10)(R8*1), Y10, Y8
-	VMASKMOVPS 32(R10)(R8*2), Y10, Y9
-	VMASKMOVPS 32(R10)(R9*1), Y10, Y10
-	VUNPCKLPS  Y4, Y3, Y11
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
+	VMOVUPS    800(SP), Y12
+	VMASKMOVPS 32(DX), Y12, Y5
+	VMASKMOVPS 32(DX)(R8*1), Y12, Y6
+	VMASKMOVPS 32(DX)(R8*2), Y12, Y7
+	VMASKMOVPS 32(DX)(R9*1), Y12, Y8
+	VMASKMOVPS 32(R10), Y12, Y9
+	VMASKMOVPS 32(R10)(R8*1), Y12, Y10
+	VMASKMOVPS 32(R10)(R8*2), Y12, Y11
+	VMASKMOVPS 32(R10)(R9*1), Y12, Y12
+	VUNPCKLPS  Y6, Y5, Y13
 	VUNPCKHPS  Y6, Y5, Y5
 	VUNPCKLPS  Y8, Y7, Y6
 	VUNPCKHPS  Y8, Y7, Y7
 	VUNPCKLPS  Y10, Y9, Y8
 	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    Y9, 256(SP)
-	VMOVUPS    Y10, 288(SP)
-	VMOVUPS    Y6, 320(SP)
-	VMOVUPS    Y11, 352(SP)
-	VMOVUPS    Y5, 384(SP)
-	VMOVUPS    Y4, 416(SP)
-	VMOVUPS    Y8, 448(SP)
-	VMOVUPS    Y3, 480(SP)
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VSHUFPS    $0x44, Y6, Y13, Y12
+	VSHUFPS    $0xee, Y6, Y13, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y13
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y11, Y9, Y10
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VPERM2F128 $0x20, Y7, Y12, Y11
+	VPERM2F128 $0x31, Y7, Y12, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y12
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y13, Y8
+	VPERM2F128 $0x31, Y10, Y13, Y10
+	VPERM2F128 $0x20, Y9, Y5, Y13
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VMOVUPS    Y11, 256(SP)
+	VMOVUPS    Y12, 288(SP)
+	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y13, 352(SP)
+	VMOVUPS    Y7, 384(SP)
+	VMOVUPS    Y6, 416(SP)
+	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y5, 480(SP)
 
 CrossEntropyLabelsGAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
 	MOVQ     labels+24(FP), R10
-	VMOVDQU  (R10)(CX*4), Y3
-	VPCMPEQD Y4, Y4, Y4
-	VPCMPGTD Y4, Y3, Y4
-	VMOVDQU  Y4, 832(SP)
+	VMOVDQU  (R10)(CX*4), Y5
+	VPCMPEQD Y6, Y6, Y6
+	VPCMPGTD Y6, Y5, Y6
+	VMOVDQU  Y6, 832(SP)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VBROADCASTSS keep+40(FP), Y5
-	VANDPS       Y4, Y5, Y4
-	VBROADCASTSS inv+44(FP), Y5
-	VMULPS       Y4, Y5, Y5
+	VBROADCASTSS keep+40(FP), Y7
+	VANDPS       Y6, Y7, Y6
+	VBROADCASTSS inv+44(FP), Y7
+	VMULPS       Y6, Y7, Y7
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VXORPS Y6, Y6, Y6
+	VXORPS Y8, Y8, Y8
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y7
-	VMOVAPS      Y7, Y8
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
+	VMOVAPS      Y9, Y10
 	MOVQ         R11, R12
 	ANDQ         $-64, R12
 	XORQ         R10, R10
 	JMP          CrossEntropyLabelsGAVX2_bmax_check_9
 
 CrossEntropyLabelsGAVX2_bmax_8:
-	VMOVUPS  (SP)(R10*1), Y9
-	VMAXPS   Y7, Y9, Y7
-	VPCMPEQD (DI)(R10*1), Y3, Y10
-	VANDPS   Y9, Y10, Y9
-	VORPS    Y9, Y6, Y6
-	VANDPS   Y5, Y10, Y10
-	VMOVUPS  Y10, 864(SP)(R10*1)
-	VMOVUPS  32(SP)(R10*1), Y9
-	VMAXPS   Y8, Y9, Y8
-	VPCMPEQD 32(DI)(R10*1), Y3, Y10
-	VANDPS   Y9, Y10, Y9
-	VORPS    Y9, Y6, Y6
-	VANDPS   Y5, Y10, Y10
-	VMOVUPS  Y10, 896(SP)(R10*1)
+	VMOVUPS  (SP)(R10*1), Y11
+	VMAXPS   Y9, Y11, Y9
+	VPCMPEQD (DI)(R10*1), Y5, Y12
+	VANDPS   Y11, Y12, Y11
+	VORPS    Y11, Y8, Y8
+	VANDPS   Y7, Y12, Y12
+	VMOVUPS  Y12, 864(SP)(R10*1)
+	VMOVUPS  32(SP)(R10*1), Y11
+	VMAXPS   Y10, Y11, Y10
+	VPCMPEQD 32(DI)(R10*1), Y5, Y12
+	VANDPS   Y11, Y12, Y11
+	VORPS    Y11, Y8, Y8
+	VANDPS   Y7, Y12, Y12
+	VMOVUPS  Y12, 896(SP)(R10*1)
 	ADDQ     $0x40, R10
 
 CrossEntropyLabelsGAVX2_bmax_check_9:
@@ -20312,79 +20377,79 @@ CrossEntropyLabelsGAVX2_bmax_check_9:
 	JB       CrossEntropyLabelsGAVX2_bmax_8
 	CMPQ     R10, R11
 	JAE      CrossEntropyLabelsGAVX2_bmax_end_10
-	VMOVUPS  (SP)(R10*1), Y9
-	VMAXPS   Y7, Y9, Y7
-	VPCMPEQD (DI)(R10*1), Y3, Y3
-	VANDPS   Y9, Y3, Y9
-	VORPS    Y9, Y6, Y6
-	VANDPS   Y5, Y3, Y3
-	VMOVUPS  Y3, 864(SP)(R10*1)
+	VMOVUPS  (SP)(R10*1), Y11
+	VMAXPS   Y9, Y11, Y9
+	VPCMPEQD (DI)(R10*1), Y5, Y5
+	VANDPS   Y11, Y5, Y11
+	VORPS    Y11, Y8, Y8
+	VANDPS   Y7, Y5, Y5
+	VMOVUPS  Y5, 864(SP)(R10*1)
 
 CrossEntropyLabelsGAVX2_bmax_end_10:
-	VMAXPS Y8, Y7, Y7
-	VXORPS Y3, Y3, Y3
-	VADDPS Y3, Y7, Y7
+	VMAXPS Y10, Y9, Y9
+	VXORPS Y5, Y5, Y5
+	VADDPS Y5, Y9, Y9
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y3, Y3, Y3
-	VMOVUPS Y3, 512(SP)
-	VMOVUPS Y3, 544(SP)
-	VMOVUPS Y3, 576(SP)
-	VMOVUPS Y3, 608(SP)
-	VMOVUPS Y3, 640(SP)
-	VMOVUPS Y3, 672(SP)
-	VMOVUPS Y3, 704(SP)
-	VMOVUPS Y3, 736(SP)
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS Y5, 512(SP)
+	VMOVUPS Y5, 544(SP)
+	VMOVUPS Y5, 576(SP)
+	VMOVUPS Y5, 608(SP)
+	VMOVUPS Y5, 640(SP)
+	VMOVUPS Y5, 672(SP)
+	VMOVUPS Y5, 704(SP)
+	VMOVUPS Y5, 736(SP)
 	MOVQ    R11, R12
 	ANDQ    $-64, R12
 	XORQ    R10, R10
 	JMP     CrossEntropyLabelsGAVX2_bexp_check_12
 
 CrossEntropyLabelsGAVX2_bexp_11:
-	VMOVUPS     (SP)(R10*1), Y3
-	VSUBPS      Y7, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y5
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y5, Y9
-	VMOVUPS     Y9, (SP)(R10*1)
+	VMOVUPS     (SP)(R10*1), Y5
+	VSUBPS      Y9, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y7
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y7, Y11
+	VMOVUPS     Y11, (SP)(R10*1)
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
-	VADDPS      512(SP)(R13*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R13*1)
-	VMOVUPS     32(SP)(R10*1), Y3
-	VSUBPS      Y7, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y5
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y5, Y9
-	VMOVUPS     Y9, 32(SP)(R10*1)
+	VADDPS      512(SP)(R13*1), Y11, Y11
+	VMOVUPS     Y11, 512(SP)(R13*1)
+	VMOVUPS     32(SP)(R10*1), Y5
+	VSUBPS      Y9, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y7
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y7, Y11
+	VMOVUPS     Y11, 32(SP)(R10*1)
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
-	VADDPS      544(SP)(R13*1), Y9, Y9
-	VMOVUPS     Y9, 544(SP)(R13*1)
+	VADDPS      544(SP)(R13*1), Y11, Y11
+	VMOVUPS     Y11, 544(SP)(R13*1)
 	ADDQ        $0x40, R10
 
 CrossEntropyLabelsGAVX2_bexp_check_12:
@@ -20392,68 +20457,68 @@ CrossEntropyLabelsGAVX2_bexp_check_12:
 	JB          CrossEntropyLabelsGAVX2_bexp_11
 	CMPQ        R10, R11
 	JAE         CrossEntropyLabelsGAVX2_bexp_end_13
-	VMOVUPS     (SP)(R10*1), Y3
-	VSUBPS      Y7, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y5
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y5, Y9
-	VMOVUPS     Y9, (SP)(R10*1)
+	VMOVUPS     (SP)(R10*1), Y5
+	VSUBPS      Y9, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y7
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y7, Y11
+	VMOVUPS     Y11, (SP)(R10*1)
 	ANDQ        $0x000000ff, R10
-	VADDPS      512(SP)(R10*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R10*1)
+	VADDPS      512(SP)(R10*1), Y11, Y11
+	VMOVUPS     Y11, 512(SP)(R10*1)
 
 CrossEntropyLabelsGAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y3
-	VMOVUPS 544(SP), Y5
-	VMOVUPS 576(SP), Y8
-	VMOVUPS 608(SP), Y9
-	VMOVUPS 640(SP), Y10
-	VMOVUPS 672(SP), Y11
-	VMOVUPS 704(SP), Y12
-	VMOVUPS 736(SP), Y13
-	VADDPS  Y5, Y3, Y3
-	VADDPS  Y9, Y8, Y8
+	VMOVUPS 512(SP), Y5
+	VMOVUPS 544(SP), Y7
+	VMOVUPS 576(SP), Y10
+	VMOVUPS 608(SP), Y11
+	VMOVUPS 640(SP), Y12
+	VMOVUPS 672(SP), Y13
+	VMOVUPS 704(SP), Y14
+	VMOVUPS 736(SP), Y15
+	VADDPS  Y7, Y5, Y5
 	VADDPS  Y11, Y10, Y10
 	VADDPS  Y13, Y12, Y12
-	VADDPS  Y8, Y3, Y3
-	VADDPS  Y12, Y10, Y10
-	VADDPS  Y10, Y3, Y3
-	VSUBPS  Y7, Y6, Y6
-	VMOVUPS Y6, 1376(SP)
-	VMOVUPS Y3, 1408(SP)
+	VADDPS  Y15, Y14, Y14
+	VADDPS  Y10, Y5, Y5
+	VADDPS  Y14, Y12, Y12
+	VADDPS  Y12, Y5, Y5
+	VSUBPS  Y9, Y8, Y8
+	VMOVUPS Y8, 1376(SP)
+	VMOVUPS Y5, 1408(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1612(SB), Y5
-	VDIVPS       Y3, Y5, Y5
-	VBROADCASTSS inv+44(FP), Y3
+	VBROADCASTSS rowconsts<>+1612(SB), Y7
+	VDIVPS       Y5, Y7, Y7
+	VBROADCASTSS inv+44(FP), Y5
 	MOVQ         R11, R12
 	ANDQ         $-64, R12
 	XORQ         R10, R10
 	JMP          CrossEntropyLabelsGAVX2_bgrad_check_15
 
 CrossEntropyLabelsGAVX2_bgrad_14:
-	VMULPS  (SP)(R10*1), Y5, Y6
-	VMULPS  Y4, Y6, Y6
-	VMULPS  Y3, Y6, Y6
-	VSUBPS  864(SP)(R10*1), Y6, Y6
-	VMOVUPS Y6, (SP)(R10*1)
-	VMULPS  32(SP)(R10*1), Y5, Y6
-	VMULPS  Y4, Y6, Y6
-	VMULPS  Y3, Y6, Y6
-	VSUBPS  896(SP)(R10*1), Y6, Y6
-	VMOVUPS Y6, 32(SP)(R10*1)
+	VMULPS  (SP)(R10*1), Y7, Y8
+	VMULPS  Y6, Y8, Y8
+	VMULPS  Y5, Y8, Y8
+	VSUBPS  864(SP)(R10*1), Y8, Y8
+	VMOVUPS Y8, (SP)(R10*1)
+	VMULPS  32(SP)(R10*1), Y7, Y8
+	VMULPS  Y6, Y8, Y8
+	VMULPS  Y5, Y8, Y8
+	VSUBPS  896(SP)(R10*1), Y8, Y8
+	VMOVUPS Y8, 32(SP)(R10*1)
 	ADDQ    $0x40, R10
 
 CrossEntropyLabelsGAVX2_bgrad_check_15:
@@ -20461,16 +20526,16 @@ CrossEntropyLabelsGAVX2_bgrad_check_15:
 	JB      CrossEntropyLabelsGAVX2_bgrad_14
 	CMPQ    R10, R11
 	JAE     CrossEntropyLabelsGAVX2_bgrad_end_16
-	VMULPS  (SP)(R10*1), Y5, Y5
-	VMULPS  Y4, Y5, Y5
-	VMULPS  Y3, Y5, Y5
-	VSUBPS  864(SP)(R10*1), Y5, Y5
-	VMOVUPS Y5, (SP)(R10*1)
+	VMULPS  (SP)(R10*1), Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VSUBPS  864(SP)(R10*1), Y7, Y7
+	VMOVUPS Y7, (SP)(R10*1)
 
 CrossEntropyLabelsGAVX2_bgrad_end_16:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVDQU   832(SP), Y3
-	VMOVMSKPS Y3, R10
+	VMOVDQU   832(SP), Y5
+	VMOVMSKPS Y5, R10
 	CMPL      R10, $0xff
 	JE        CrossEntropyLabelsGAVX2_allvalid_17
 	MOVQ      R11, R12
@@ -20479,10 +20544,10 @@ CrossEntropyLabelsGAVX2_bgrad_end_16:
 	JMP       CrossEntropyLabelsGAVX2_bignored_check_19
 
 CrossEntropyLabelsGAVX2_bignored_18:
-	VANDPS  (SP)(R10*1), Y3, Y5
-	VMOVUPS Y5, (SP)(R10*1)
-	VANDPS  32(SP)(R10*1), Y3, Y5
-	VMOVUPS Y5, 32(SP)(R10*1)
+	VANDPS  (SP)(R10*1), Y5, Y7
+	VMOVUPS Y7, (SP)(R10*1)
+	VANDPS  32(SP)(R10*1), Y5, Y7
+	VMOVUPS Y7, 32(SP)(R10*1)
 	ADDQ    $0x40, R10
 
 CrossEntropyLabelsGAVX2_bignored_check_19:
@@ -20490,148 +20555,155 @@ CrossEntropyLabelsGAVX2_bignored_check_19:
 	JB      CrossEntropyLabelsGAVX2_bignored_18
 	CMPQ    R10, R11
 	JAE     CrossEntropyLabelsGAVX2_bignored_end_20
-	VANDPS  (SP)(R10*1), Y3, Y3
-	VMOVUPS Y3, (SP)(R10*1)
+	VANDPS  (SP)(R10*1), Y5, Y5
+	VMOVUPS Y5, (SP)(R10*1)
 
 CrossEntropyLabelsGAVX2_bignored_end_20:
 CrossEntropyLabelsGAVX2_allvalid_17:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (BX)(R8*4), R10
-	VMOVUPS    (SP), Y3
-	VMOVUPS    32(SP), Y5
-	VMOVUPS    64(SP), Y6
-	VMOVUPS    96(SP), Y7
-	VMOVUPS    128(SP), Y8
-	VMOVUPS    160(SP), Y9
-	VMOVUPS    192(SP), Y10
-	VMOVUPS    224(SP), Y11
-	VUNPCKLPS  Y5, Y3, Y12
-	VUNPCKHPS  Y5, Y3, Y3
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
+	VMOVUPS    (SP), Y5
+	VMOVUPS    32(SP), Y7
+	VMOVUPS    64(SP), Y8
+	VMOVUPS    96(SP), Y9
+	VMOVUPS    128(SP), Y10
+	VMOVUPS    160(SP), Y11
+	VMOVUPS    192(SP), Y12
+	VMOVUPS    224(SP), Y13
+	VUNPCKLPS  Y7, Y5, Y14
+	VUNPCKHPS  Y7, Y5, Y5
 	VUNPCKLPS  Y9, Y8, Y7
 	VUNPCKHPS  Y9, Y8, Y8
 	VUNPCKLPS  Y11, Y10, Y9
 	VUNPCKHPS  Y11, Y10, Y10
-	VSHUFPS    $0x44, Y5, Y12, Y11
-	VSHUFPS    $0xee, Y5, Y12, Y5
-	VSHUFPS    $0x44, Y6, Y3, Y12
-	VSHUFPS    $0xee, Y6, Y3, Y3
-	VSHUFPS    $0x44, Y9, Y7, Y6
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y10, Y8, Y9
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y6, Y11, Y10
-	VPERM2F128 $0x31, Y6, Y11, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y11
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y12, Y7
-	VPERM2F128 $0x31, Y9, Y12, Y9
-	VPERM2F128 $0x20, Y8, Y3, Y12
-	VPERM2F128 $0x31, Y8, Y3, Y3
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y5, Y14
+	VSHUFPS    $0xee, Y8, Y5, Y5
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y5, Y14
+	VPERM2F128 $0x31, Y10, Y5, Y5
 	CMPQ       AX, $0x08
 	JB         CrossEntropyLabelsGAVX2_masked_22
-	VMOVUPS    Y10, (BX)
-	VMOVUPS    Y11, (BX)(R8*1)
-	VMOVUPS    Y7, (BX)(R8*2)
-	VMOVUPS    Y12, (BX)(R9*1)
-	VMOVUPS    Y6, (R10)
-	VMOVUPS    Y5, (R10)(R8*1)
-	VMOVUPS    Y9, (R10)(R8*2)
-	VMOVUPS    Y3, (R10)(R9*1)
+	VMOVUPS    Y12, (BX)
+	VMOVUPS    Y13, (BX)(R8*1)
+	VMOVUPS    Y9, (BX)(R8*2)
+	VMOVUPS    Y14, (BX)(R9*1)
+	VMOVUPS    Y8, (R10)
+	VMOVUPS    Y7, (R10)(R8*1)
+	VMOVUPS    Y11, (R10)(R8*2)
+	VMOVUPS    Y5, (R10)(R9*1)
 	JMP        CrossEntropyLabelsGAVX2_loaded_23
 
 CrossEntropyLabelsGAVX2_masked_22:
-	VMOVUPS    768(SP), Y8
-	VMASKMOVPS Y10, Y8, (BX)
-	VMASKMOVPS Y11, Y8, (BX)(R8*1)
-	VMASKMOVPS Y7, Y8, (BX)(R8*2)
-	VMASKMOVPS Y12, Y8, (BX)(R9*1)
-	VMASKMOVPS Y6, Y8, (R10)
-	VMASKMOVPS Y5, Y8, (R10)(R8*1)
-	VMASKMOVPS Y9, Y8, (R10)(R8*2)
-	VMASKMOVPS Y3, Y8, (R10)(R9*1)
+	VMOVUPS    768(SP), Y10
+	VMASKMOVPS Y12, Y10, (BX)
+	VMASKMOVPS Y13, Y10, (BX)(R8*1)
+	VMASKMOVPS Y9, Y10, (BX)(R8*2)
+	VMASKMOVPS Y14, Y10, (BX)(R9*1)
+	VMASKMOVPS Y8, Y10, (R10)
+	VMASKMOVPS Y7, Y10, (R10)(R8*1)
+	VMASKMOVPS Y11, Y10, (R10)(R8*2)
+	VMASKMOVPS Y5, Y10, (R10)(R9*1)
 
 CrossEntropyLabelsGAVX2_loaded_23:
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGAVX2_nohigh_24
-	VMOVUPS    256(SP), Y3
-	VMOVUPS    288(SP), Y5
-	VMOVUPS    320(SP), Y6
-	VMOVUPS    352(SP), Y7
-	VMOVUPS    384(SP), Y8
-	VMOVUPS    416(SP), Y9
-	VMOVUPS    448(SP), Y10
-	VMOVUPS    480(SP), Y11
-	VUNPCKLPS  Y5, Y3, Y12
-	VUNPCKHPS  Y5, Y3, Y3
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
+	VMOVUPS    256(SP), Y5
+	VMOVUPS    288(SP), Y7
+	VMOVUPS    320(SP), Y8
+	VMOVUPS    352(SP), Y9
+	VMOVUPS    384(SP), Y10
+	VMOVUPS    416(SP), Y11
+	VMOVUPS    448(SP), Y12
+	VMOVUPS    480(SP), Y13
+	VUNPCKLPS  Y7, Y5, Y14
+	VUNPCKHPS  Y7, Y5, Y5
 	VUNPCKLPS  Y9, Y8, Y7
 	VUNPCKHPS  Y9, Y8, Y8
 	VUNPCKLPS  Y11, Y10, Y9
 	VUNPCKHPS  Y11, Y10, Y10
-	VSHUFPS    $0x44, Y5, Y12, Y11
-	VSHUFPS    $0xee, Y5, Y12, Y5
-	VSHUFPS    $0x44, Y6, Y3, Y12
-	VSHUFPS    $0xee, Y6, Y3, Y3
-	VSHUFPS    $0x44, Y9, Y7, Y6
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y10, Y8, Y9
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y6, Y11, Y10
-	VPERM2F128 $0x31, Y6, Y11, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y11
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y12, Y7
-	VPERM2F128 $0x31, Y9, Y12, Y9
-	VPERM2F128 $0x20, Y8, Y3, Y12
-	VPERM2F128 $0x31, Y8, Y3, Y3
-	VMOVUPS    800(SP), Y8
-	VMASKMOVPS Y10, Y8, 32(BX)
-	VMASKMOVPS Y11, Y8, 32(BX)(R8*1)
-	VMASKMOVPS Y7, Y8, 32(BX)(R8*2)
-	VMASKMOVPS Y12, Y8, 32(BX)(R9*1)
-	VMASKMOVPS Y6, Y8, 32(R10)
-	VMASKMOVPS Y5, Y8, 32(R10)(R8*1)
-	VMASKMOVPS Y9, Y8, 32(R10)(R8*2)
-	VMASKMOVPS Y3, Y8, 32(R10)(R9*1)
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y5, Y14
+	VSHUFPS    $0xee, Y8, Y5, Y5
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y5, Y14
+	VPERM2F128 $0x31, Y10, Y5, Y5
+	VMOVUPS    800(SP), Y10
+	VMASKMOVPS Y12, Y10, 32(BX)
+	VMASKMOVPS Y13, Y10, 32(BX)(R8*1)
+	VMASKMOVPS Y9, Y10, 32(BX)(R8*2)
+	VMASKMOVPS Y14, Y10, 32(BX)(R9*1)
+	VMASKMOVPS Y8, Y10, 32(R10)
+	VMASKMOVPS Y7, Y10, 32(R10)(R8*1)
+	VMASKMOVPS Y11, Y10, 32(R10)(R8*2)
+	VMASKMOVPS Y5, Y10, 32(R10)(R9*1)
 
 CrossEntropyLabelsGAVX2_nohigh_24:
-	VMOVUPS 1376(SP), Y3
-	VMOVUPS 1408(SP), Y5
+	VMOVUPS 1376(SP), Y5
+	VMOVUPS 1408(SP), Y7
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y5, Y6
-	VPSRAD       $0x17, Y6, Y6
-	VPSLLD       $0x17, Y6, Y7
-	VPSUBD       Y7, Y5, Y7
-	VSUBPS       rowconsts<>+960(SB), Y7, Y7
-	VCVTDQ2PS    Y6, Y6
-	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+1620(SB), Y9
-	VFMADD213PS  rowconsts<>+1024(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1056(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1088(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1120(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1152(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1184(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1216(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1248(SB), Y7, Y9
-	VMULPS       Y7, Y9, Y9
-	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+1280(SB), Y6, Y9
-	VFMADD231PS  rowconsts<>+992(SB), Y8, Y9
-	VADDPS       Y9, Y7, Y7
-	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
-	VSUBPS       Y5, Y5, Y5
-	VADDPS       Y5, Y7, Y7
-	VSUBPS       Y3, Y7, Y3
-	VMULPS       Y3, Y4, Y3
-	VANDPS       832(SP), Y3, Y3
+	VPSUBD       rowconsts<>+928(SB), Y7, Y8
+	VPSRAD       $0x17, Y8, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VPSUBD       Y9, Y7, Y9
+	VSUBPS       rowconsts<>+960(SB), Y9, Y9
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y9, Y9, Y10
+	VBROADCASTSS rowconsts<>+1620(SB), Y11
+	VFMADD213PS  rowconsts<>+1024(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1056(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1088(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1120(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1152(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1184(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1216(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1248(SB), Y9, Y11
+	VMULPS       Y9, Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VFMADD231PS  rowconsts<>+1280(SB), Y8, Y11
+	VFMADD231PS  rowconsts<>+992(SB), Y10, Y11
+	VADDPS       Y11, Y9, Y9
+	VFMADD231PS  rowconsts<>+1312(SB), Y8, Y9
+	VSUBPS       Y7, Y7, Y7
+	VADDPS       Y7, Y9, Y9
+	VSUBPS       Y5, Y9, Y5
+	VMULPS       Y5, Y6, Y5
+	VANDPS       832(SP), Y5, Y5
 	MOVQ         loss+48(FP), R10
-	VMOVUPS      Y3, (R10)(CX*4)
+	VMOVUPS      Y5, (R10)(CX*4)
+
+	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
+	VCVTPS2PD    X5, Y6
+	VADDPD       Y6, Y3, Y3
+	VEXTRACTF128 $0x01, Y5, X5
+	VCVTPS2PD    X5, Y5
+	VADDPD       Y5, Y4, Y4
 
 	// next 8 rows
 	MOVQ R8, R10
@@ -20642,12 +20714,15 @@ CrossEntropyLabelsGAVX2_nohigh_24:
 	JMP  CrossEntropyLabelsGAVX2_block_1
 
 CrossEntropyLabelsGAVX2_blockdone_2:
+	MOVQ    sum+72(FP), AX
+	VMOVUPD Y3, (AX)
+	VMOVUPD Y4, 32(AX)
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsGSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// func CrossEntropyLabelsGSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGSAVX2(SB), $1440-72
+TEXT ·CrossEntropyLabelsGSAVX2(SB), $1440-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -20690,6 +20765,11 @@ TEXT ·CrossEntropyLabelsGSAVX2(SB), $1440-72
 	VMOVUPS Y3, 800(SP)
 	LEAQ    rowconsts<>+160(SB), DI
 
+	// Sum64's partials of the losses, in two registers for the whole call
+	MOVQ    sum+72(FP), R8
+	VMOVUPD (R8), Y3
+	VMOVUPD 32(R8), Y4
+
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ AX, $0x10
 	JA   CrossEntropyLabelsGSAVX2_blockdone_2
@@ -20709,148 +20789,148 @@ CrossEntropyLabelsGSAVX2_block_1:
 	LEAQ    (DX)(R8*4), R10
 	CMPQ    AX, $0x08
 	JB      CrossEntropyLabelsGSAVX2_masked_5
-	VMOVUPS (DX), Y3
-	VMOVUPS (DX)(R8*1), Y4
-	VMOVUPS (DX)(R8*2), Y5
-	VMOVUPS (DX)(R9*1), Y6
-	VMOVUPS (R10), Y7
-	VMOVUPS (R10)(R8*1), Y8
-	VMOVUPS (R10)(R8*2), Y9
-	VMOVUPS (R10)(R9*1), Y10
+	VMOVUPS (DX), Y5
+	VMOVUPS (DX)(R8*1), Y6
+	VMOVUPS (DX)(R8*2), Y7
+	VMOVUPS (DX)(R9*1), Y8
+	VMOVUPS (R10), Y9
+	VMOVUPS (R10)(R8*1), Y10
+	VMOVUPS (R10)(R8*2), Y11
+	VMOVUPS (R10)(R9*1), Y12
 	JMP     CrossEntropyLabelsGSAVX2_loaded_6
 
 CrossEntropyLabelsGSAVX2_masked_5:
-	VMOVUPS    768(SP), Y10
-	VMASKMOVPS (DX), Y10, Y3
-	VMASKMOVPS (DX)(R8*1), Y10, Y4
-	VMASKMOVPS (DX)(R8*2), Y10, Y5
-	VMASKMOVPS (DX)(R9*1), Y10, Y6
-	VMASKMOVPS (R10), Y10, Y7
-	VMASKMOVPS (R10)(R8*1), Y10, Y8
-	VMASKMOVPS (R10)(R8*2), Y10, Y9
-	VMASKMOVPS (R10)(R9*1), Y10, Y10
+	VMOVUPS    768(SP), Y12
+	VMASKMOVPS (DX), Y12, Y5
+	VMASKMOVPS (DX)(R8*1), Y12, Y6
+	VMASKMOVPS (DX)(R8*2), Y12, Y7
+	VMASKMOVPS (DX)(R9*1), Y12, Y8
+	VMASKMOVPS (R10), Y12, Y9
+	VMASKMOVPS (R10)(R8*1), Y12, Y10
+	VMASKMOVPS (R10)(R8*2), Y12, Y11
+	VMASKMOVPS (R10)(R9*1), Y12, Y12
 
 CrossEntropyLabelsGSAVX2_loaded_6:
-	VUNPCKLPS  Y4, Y3, Y11
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKLPS  Y6, Y5, Y13
 	VUNPCKHPS  Y6, Y5, Y5
 	VUNPCKLPS  Y8, Y7, Y6
 	VUNPCKHPS  Y8, Y7, Y7
 	VUNPCKLPS  Y10, Y9, Y8
 	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    Y9, (SP)
-	VMOVUPS    Y10, 32(SP)
-	VMOVUPS    Y6, 64(SP)
-	VMOVUPS    Y11, 96(SP)
-	VMOVUPS    Y5, 128(SP)
-	VMOVUPS    Y4, 160(SP)
-	VMOVUPS    Y8, 192(SP)
-	VMOVUPS    Y3, 224(SP)
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VSHUFPS    $0x44, Y6, Y13, Y12
+	VSHUFPS    $0xee, Y6, Y13, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y13
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y11, Y9, Y10
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VPERM2F128 $0x20, Y7, Y12, Y11
+	VPERM2F128 $0x31, Y7, Y12, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y12
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y13, Y8
+	VPERM2F128 $0x31, Y10, Y13, Y10
+	VPERM2F128 $0x20, Y9, Y5, Y13
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VMOVUPS    Y11, (SP)
+	VMOVUPS    Y12, 32(SP)
+	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y13, 96(SP)
+	VMOVUPS    Y7, 128(SP)
+	VMOVUPS    Y6, 160(SP)
+	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y5, 224(SP)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGSAVX2_nohigh_7
-	VMOVUPS    800(SP), Y10
-	VMASKMOVPS 32(DX), Y10, Y3
-	VMASKMOVPS 32(DX)(R8*1), Y10, Y4
-	VMASKMOVPS 32(DX)(R8*2), Y10, Y5
-	VMASKMOVPS 32(DX)(R9*1), Y10, Y6
-	VMASKMOVPS 32(R10), Y10, Y7
-	VMASKMOVPS 32(R10)(R8*1), Y10, Y8
-	VMASKMOVPS 32(R10)(R8*2), Y10, Y9
-	VMASKMOVPS 32(R10)(R9*1), Y10, Y10
-	VUNPCKLPS  Y4, Y3, Y11
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
+	VMOVUPS    800(SP), Y12
+	VMASKMOVPS 32(DX), Y12, Y5
+	VMASKMOVPS 32(DX)(R8*1), Y12, Y6
+	VMASKMOVPS 32(DX)(R8*2), Y12, Y7
+	VMASKMOVPS 32(DX)(R9*1), Y12, Y8
+	VMASKMOVPS 32(R10), Y12, Y9
+	VMASKMOVPS 32(R10)(R8*1), Y12, Y10
+	VMASKMOVPS 32(R10)(R8*2), Y12, Y11
+	VMASKMOVPS 32(R10)(R9*1), Y12, Y12
+	VUNPCKLPS  Y6, Y5, Y13
 	VUNPCKHPS  Y6, Y5, Y5
 	VUNPCKLPS  Y8, Y7, Y6
 	VUNPCKHPS  Y8, Y7, Y7
 	VUNPCKLPS  Y10, Y9, Y8
 	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    Y9, 256(SP)
-	VMOVUPS    Y10, 288(SP)
-	VMOVUPS    Y6, 320(SP)
-	VMOVUPS    Y11, 352(SP)
-	VMOVUPS    Y5, 384(SP)
-	VMOVUPS    Y4, 416(SP)
-	VMOVUPS    Y8, 448(SP)
-	VMOVUPS    Y3, 480(SP)
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VSHUFPS    $0x44, Y6, Y13, Y12
+	VSHUFPS    $0xee, Y6, Y13, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y13
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y11, Y9, Y10
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VPERM2F128 $0x20, Y7, Y12, Y11
+	VPERM2F128 $0x31, Y7, Y12, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y12
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y13, Y8
+	VPERM2F128 $0x31, Y10, Y13, Y10
+	VPERM2F128 $0x20, Y9, Y5, Y13
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VMOVUPS    Y11, 256(SP)
+	VMOVUPS    Y12, 288(SP)
+	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y13, 352(SP)
+	VMOVUPS    Y7, 384(SP)
+	VMOVUPS    Y6, 416(SP)
+	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y5, 480(SP)
 
 CrossEntropyLabelsGSAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
 	MOVQ     labels+24(FP), R10
-	VMOVDQU  (R10)(CX*4), Y3
-	VPCMPEQD Y4, Y4, Y4
-	VPCMPGTD Y4, Y3, Y4
-	VMOVDQU  Y4, 832(SP)
+	VMOVDQU  (R10)(CX*4), Y5
+	VPCMPEQD Y6, Y6, Y6
+	VPCMPGTD Y6, Y5, Y6
+	VMOVDQU  Y6, 832(SP)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VBROADCASTSS keep+40(FP), Y5
-	VANDPS       Y4, Y5, Y4
-	VBROADCASTSS inv+44(FP), Y5
+	VBROADCASTSS keep+40(FP), Y7
+	VANDPS       Y6, Y7, Y6
+	VBROADCASTSS inv+44(FP), Y7
 	MOVQ         sw+32(FP), R10
-	VMULPS       (R10)(CX*4), Y5, Y5
-	VMULPS       Y4, Y5, Y5
+	VMULPS       (R10)(CX*4), Y7, Y7
+	VMULPS       Y6, Y7, Y7
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VXORPS Y6, Y6, Y6
+	VXORPS Y8, Y8, Y8
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y7
-	VMOVAPS      Y7, Y8
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
+	VMOVAPS      Y9, Y10
 	MOVQ         R11, R12
 	ANDQ         $-64, R12
 	XORQ         R10, R10
 	JMP          CrossEntropyLabelsGSAVX2_bmax_check_9
 
 CrossEntropyLabelsGSAVX2_bmax_8:
-	VMOVUPS  (SP)(R10*1), Y9
-	VMAXPS   Y7, Y9, Y7
-	VPCMPEQD (DI)(R10*1), Y3, Y10
-	VANDPS   Y9, Y10, Y9
-	VORPS    Y9, Y6, Y6
-	VANDPS   Y5, Y10, Y10
-	VMOVUPS  Y10, 864(SP)(R10*1)
-	VMOVUPS  32(SP)(R10*1), Y9
-	VMAXPS   Y8, Y9, Y8
-	VPCMPEQD 32(DI)(R10*1), Y3, Y10
-	VANDPS   Y9, Y10, Y9
-	VORPS    Y9, Y6, Y6
-	VANDPS   Y5, Y10, Y10
-	VMOVUPS  Y10, 896(SP)(R10*1)
+	VMOVUPS  (SP)(R10*1), Y11
+	VMAXPS   Y9, Y11, Y9
+	VPCMPEQD (DI)(R10*1), Y5, Y12
+	VANDPS   Y11, Y12, Y11
+	VORPS    Y11, Y8, Y8
+	VANDPS   Y7, Y12, Y12
+	VMOVUPS  Y12, 864(SP)(R10*1)
+	VMOVUPS  32(SP)(R10*1), Y11
+	VMAXPS   Y10, Y11, Y10
+	VPCMPEQD 32(DI)(R10*1), Y5, Y12
+	VANDPS   Y11, Y12, Y11
+	VORPS    Y11, Y8, Y8
+	VANDPS   Y7, Y12, Y12
+	VMOVUPS  Y12, 896(SP)(R10*1)
 	ADDQ     $0x40, R10
 
 CrossEntropyLabelsGSAVX2_bmax_check_9:
@@ -20858,79 +20938,79 @@ CrossEntropyLabelsGSAVX2_bmax_check_9:
 	JB       CrossEntropyLabelsGSAVX2_bmax_8
 	CMPQ     R10, R11
 	JAE      CrossEntropyLabelsGSAVX2_bmax_end_10
-	VMOVUPS  (SP)(R10*1), Y9
-	VMAXPS   Y7, Y9, Y7
-	VPCMPEQD (DI)(R10*1), Y3, Y3
-	VANDPS   Y9, Y3, Y9
-	VORPS    Y9, Y6, Y6
-	VANDPS   Y5, Y3, Y3
-	VMOVUPS  Y3, 864(SP)(R10*1)
+	VMOVUPS  (SP)(R10*1), Y11
+	VMAXPS   Y9, Y11, Y9
+	VPCMPEQD (DI)(R10*1), Y5, Y5
+	VANDPS   Y11, Y5, Y11
+	VORPS    Y11, Y8, Y8
+	VANDPS   Y7, Y5, Y5
+	VMOVUPS  Y5, 864(SP)(R10*1)
 
 CrossEntropyLabelsGSAVX2_bmax_end_10:
-	VMAXPS Y8, Y7, Y7
-	VXORPS Y3, Y3, Y3
-	VADDPS Y3, Y7, Y7
+	VMAXPS Y10, Y9, Y9
+	VXORPS Y5, Y5, Y5
+	VADDPS Y5, Y9, Y9
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y3, Y3, Y3
-	VMOVUPS Y3, 512(SP)
-	VMOVUPS Y3, 544(SP)
-	VMOVUPS Y3, 576(SP)
-	VMOVUPS Y3, 608(SP)
-	VMOVUPS Y3, 640(SP)
-	VMOVUPS Y3, 672(SP)
-	VMOVUPS Y3, 704(SP)
-	VMOVUPS Y3, 736(SP)
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS Y5, 512(SP)
+	VMOVUPS Y5, 544(SP)
+	VMOVUPS Y5, 576(SP)
+	VMOVUPS Y5, 608(SP)
+	VMOVUPS Y5, 640(SP)
+	VMOVUPS Y5, 672(SP)
+	VMOVUPS Y5, 704(SP)
+	VMOVUPS Y5, 736(SP)
 	MOVQ    R11, R12
 	ANDQ    $-64, R12
 	XORQ    R10, R10
 	JMP     CrossEntropyLabelsGSAVX2_bexp_check_12
 
 CrossEntropyLabelsGSAVX2_bexp_11:
-	VMOVUPS     (SP)(R10*1), Y3
-	VSUBPS      Y7, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y5
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y5, Y9
-	VMOVUPS     Y9, (SP)(R10*1)
+	VMOVUPS     (SP)(R10*1), Y5
+	VSUBPS      Y9, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y7
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y7, Y11
+	VMOVUPS     Y11, (SP)(R10*1)
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
-	VADDPS      512(SP)(R13*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R13*1)
-	VMOVUPS     32(SP)(R10*1), Y3
-	VSUBPS      Y7, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y5
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y5, Y9
-	VMOVUPS     Y9, 32(SP)(R10*1)
+	VADDPS      512(SP)(R13*1), Y11, Y11
+	VMOVUPS     Y11, 512(SP)(R13*1)
+	VMOVUPS     32(SP)(R10*1), Y5
+	VSUBPS      Y9, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y7
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y7, Y11
+	VMOVUPS     Y11, 32(SP)(R10*1)
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
-	VADDPS      544(SP)(R13*1), Y9, Y9
-	VMOVUPS     Y9, 544(SP)(R13*1)
+	VADDPS      544(SP)(R13*1), Y11, Y11
+	VMOVUPS     Y11, 544(SP)(R13*1)
 	ADDQ        $0x40, R10
 
 CrossEntropyLabelsGSAVX2_bexp_check_12:
@@ -20938,70 +21018,70 @@ CrossEntropyLabelsGSAVX2_bexp_check_12:
 	JB          CrossEntropyLabelsGSAVX2_bexp_11
 	CMPQ        R10, R11
 	JAE         CrossEntropyLabelsGSAVX2_bexp_end_13
-	VMOVUPS     (SP)(R10*1), Y3
-	VSUBPS      Y7, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y5
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y5, Y9
-	VMOVUPS     Y9, (SP)(R10*1)
+	VMOVUPS     (SP)(R10*1), Y5
+	VSUBPS      Y9, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y7
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y7, Y11
+	VMOVUPS     Y11, (SP)(R10*1)
 	ANDQ        $0x000000ff, R10
-	VADDPS      512(SP)(R10*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R10*1)
+	VADDPS      512(SP)(R10*1), Y11, Y11
+	VMOVUPS     Y11, 512(SP)(R10*1)
 
 CrossEntropyLabelsGSAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y3
-	VMOVUPS 544(SP), Y5
-	VMOVUPS 576(SP), Y8
-	VMOVUPS 608(SP), Y9
-	VMOVUPS 640(SP), Y10
-	VMOVUPS 672(SP), Y11
-	VMOVUPS 704(SP), Y12
-	VMOVUPS 736(SP), Y13
-	VADDPS  Y5, Y3, Y3
-	VADDPS  Y9, Y8, Y8
+	VMOVUPS 512(SP), Y5
+	VMOVUPS 544(SP), Y7
+	VMOVUPS 576(SP), Y10
+	VMOVUPS 608(SP), Y11
+	VMOVUPS 640(SP), Y12
+	VMOVUPS 672(SP), Y13
+	VMOVUPS 704(SP), Y14
+	VMOVUPS 736(SP), Y15
+	VADDPS  Y7, Y5, Y5
 	VADDPS  Y11, Y10, Y10
 	VADDPS  Y13, Y12, Y12
-	VADDPS  Y8, Y3, Y3
-	VADDPS  Y12, Y10, Y10
-	VADDPS  Y10, Y3, Y3
-	VSUBPS  Y7, Y6, Y6
-	VMOVUPS Y6, 1376(SP)
-	VMOVUPS Y3, 1408(SP)
+	VADDPS  Y15, Y14, Y14
+	VADDPS  Y10, Y5, Y5
+	VADDPS  Y14, Y12, Y12
+	VADDPS  Y12, Y5, Y5
+	VSUBPS  Y9, Y8, Y8
+	VMOVUPS Y8, 1376(SP)
+	VMOVUPS Y5, 1408(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1612(SB), Y5
-	VDIVPS       Y3, Y5, Y5
-	VBROADCASTSS inv+44(FP), Y3
+	VBROADCASTSS rowconsts<>+1612(SB), Y7
+	VDIVPS       Y5, Y7, Y7
+	VBROADCASTSS inv+44(FP), Y5
 	MOVQ         sw+32(FP), R10
-	VMULPS       (R10)(CX*4), Y3, Y3
+	VMULPS       (R10)(CX*4), Y5, Y5
 	MOVQ         R11, R12
 	ANDQ         $-64, R12
 	XORQ         R10, R10
 	JMP          CrossEntropyLabelsGSAVX2_bgrad_check_15
 
 CrossEntropyLabelsGSAVX2_bgrad_14:
-	VMULPS  (SP)(R10*1), Y5, Y6
-	VMULPS  Y4, Y6, Y6
-	VMULPS  Y3, Y6, Y6
-	VSUBPS  864(SP)(R10*1), Y6, Y6
-	VMOVUPS Y6, (SP)(R10*1)
-	VMULPS  32(SP)(R10*1), Y5, Y6
-	VMULPS  Y4, Y6, Y6
-	VMULPS  Y3, Y6, Y6
-	VSUBPS  896(SP)(R10*1), Y6, Y6
-	VMOVUPS Y6, 32(SP)(R10*1)
+	VMULPS  (SP)(R10*1), Y7, Y8
+	VMULPS  Y6, Y8, Y8
+	VMULPS  Y5, Y8, Y8
+	VSUBPS  864(SP)(R10*1), Y8, Y8
+	VMOVUPS Y8, (SP)(R10*1)
+	VMULPS  32(SP)(R10*1), Y7, Y8
+	VMULPS  Y6, Y8, Y8
+	VMULPS  Y5, Y8, Y8
+	VSUBPS  896(SP)(R10*1), Y8, Y8
+	VMOVUPS Y8, 32(SP)(R10*1)
 	ADDQ    $0x40, R10
 
 CrossEntropyLabelsGSAVX2_bgrad_check_15:
@@ -21009,16 +21089,16 @@ CrossEntropyLabelsGSAVX2_bgrad_check_15:
 	JB      CrossEntropyLabelsGSAVX2_bgrad_14
 	CMPQ    R10, R11
 	JAE     CrossEntropyLabelsGSAVX2_bgrad_end_16
-	VMULPS  (SP)(R10*1), Y5, Y5
-	VMULPS  Y4, Y5, Y5
-	VMULPS  Y3, Y5, Y5
-	VSUBPS  864(SP)(R10*1), Y5, Y5
-	VMOVUPS Y5, (SP)(R10*1)
+	VMULPS  (SP)(R10*1), Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VSUBPS  864(SP)(R10*1), Y7, Y7
+	VMOVUPS Y7, (SP)(R10*1)
 
 CrossEntropyLabelsGSAVX2_bgrad_end_16:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVDQU   832(SP), Y3
-	VMOVMSKPS Y3, R10
+	VMOVDQU   832(SP), Y5
+	VMOVMSKPS Y5, R10
 	CMPL      R10, $0xff
 	JE        CrossEntropyLabelsGSAVX2_allvalid_17
 	MOVQ      R11, R12
@@ -21027,10 +21107,10 @@ CrossEntropyLabelsGSAVX2_bgrad_end_16:
 	JMP       CrossEntropyLabelsGSAVX2_bignored_check_19
 
 CrossEntropyLabelsGSAVX2_bignored_18:
-	VANDPS  (SP)(R10*1), Y3, Y5
-	VMOVUPS Y5, (SP)(R10*1)
-	VANDPS  32(SP)(R10*1), Y3, Y5
-	VMOVUPS Y5, 32(SP)(R10*1)
+	VANDPS  (SP)(R10*1), Y5, Y7
+	VMOVUPS Y7, (SP)(R10*1)
+	VANDPS  32(SP)(R10*1), Y5, Y7
+	VMOVUPS Y7, 32(SP)(R10*1)
 	ADDQ    $0x40, R10
 
 CrossEntropyLabelsGSAVX2_bignored_check_19:
@@ -21038,150 +21118,157 @@ CrossEntropyLabelsGSAVX2_bignored_check_19:
 	JB      CrossEntropyLabelsGSAVX2_bignored_18
 	CMPQ    R10, R11
 	JAE     CrossEntropyLabelsGSAVX2_bignored_end_20
-	VANDPS  (SP)(R10*1), Y3, Y3
-	VMOVUPS Y3, (SP)(R10*1)
+	VANDPS  (SP)(R10*1), Y5, Y5
+	VMOVUPS Y5, (SP)(R10*1)
 
 CrossEntropyLabelsGSAVX2_bignored_end_20:
 CrossEntropyLabelsGSAVX2_allvalid_17:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (BX)(R8*4), R10
-	VMOVUPS    (SP), Y3
-	VMOVUPS    32(SP), Y5
-	VMOVUPS    64(SP), Y6
-	VMOVUPS    96(SP), Y7
-	VMOVUPS    128(SP), Y8
-	VMOVUPS    160(SP), Y9
-	VMOVUPS    192(SP), Y10
-	VMOVUPS    224(SP), Y11
-	VUNPCKLPS  Y5, Y3, Y12
-	VUNPCKHPS  Y5, Y3, Y3
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
+	VMOVUPS    (SP), Y5
+	VMOVUPS    32(SP), Y7
+	VMOVUPS    64(SP), Y8
+	VMOVUPS    96(SP), Y9
+	VMOVUPS    128(SP), Y10
+	VMOVUPS    160(SP), Y11
+	VMOVUPS    192(SP), Y12
+	VMOVUPS    224(SP), Y13
+	VUNPCKLPS  Y7, Y5, Y14
+	VUNPCKHPS  Y7, Y5, Y5
 	VUNPCKLPS  Y9, Y8, Y7
 	VUNPCKHPS  Y9, Y8, Y8
 	VUNPCKLPS  Y11, Y10, Y9
 	VUNPCKHPS  Y11, Y10, Y10
-	VSHUFPS    $0x44, Y5, Y12, Y11
-	VSHUFPS    $0xee, Y5, Y12, Y5
-	VSHUFPS    $0x44, Y6, Y3, Y12
-	VSHUFPS    $0xee, Y6, Y3, Y3
-	VSHUFPS    $0x44, Y9, Y7, Y6
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y10, Y8, Y9
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y6, Y11, Y10
-	VPERM2F128 $0x31, Y6, Y11, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y11
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y12, Y7
-	VPERM2F128 $0x31, Y9, Y12, Y9
-	VPERM2F128 $0x20, Y8, Y3, Y12
-	VPERM2F128 $0x31, Y8, Y3, Y3
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y5, Y14
+	VSHUFPS    $0xee, Y8, Y5, Y5
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y5, Y14
+	VPERM2F128 $0x31, Y10, Y5, Y5
 	CMPQ       AX, $0x08
 	JB         CrossEntropyLabelsGSAVX2_masked_22
-	VMOVUPS    Y10, (BX)
-	VMOVUPS    Y11, (BX)(R8*1)
-	VMOVUPS    Y7, (BX)(R8*2)
-	VMOVUPS    Y12, (BX)(R9*1)
-	VMOVUPS    Y6, (R10)
-	VMOVUPS    Y5, (R10)(R8*1)
-	VMOVUPS    Y9, (R10)(R8*2)
-	VMOVUPS    Y3, (R10)(R9*1)
+	VMOVUPS    Y12, (BX)
+	VMOVUPS    Y13, (BX)(R8*1)
+	VMOVUPS    Y9, (BX)(R8*2)
+	VMOVUPS    Y14, (BX)(R9*1)
+	VMOVUPS    Y8, (R10)
+	VMOVUPS    Y7, (R10)(R8*1)
+	VMOVUPS    Y11, (R10)(R8*2)
+	VMOVUPS    Y5, (R10)(R9*1)
 	JMP        CrossEntropyLabelsGSAVX2_loaded_23
 
 CrossEntropyLabelsGSAVX2_masked_22:
-	VMOVUPS    768(SP), Y8
-	VMASKMOVPS Y10, Y8, (BX)
-	VMASKMOVPS Y11, Y8, (BX)(R8*1)
-	VMASKMOVPS Y7, Y8, (BX)(R8*2)
-	VMASKMOVPS Y12, Y8, (BX)(R9*1)
-	VMASKMOVPS Y6, Y8, (R10)
-	VMASKMOVPS Y5, Y8, (R10)(R8*1)
-	VMASKMOVPS Y9, Y8, (R10)(R8*2)
-	VMASKMOVPS Y3, Y8, (R10)(R9*1)
+	VMOVUPS    768(SP), Y10
+	VMASKMOVPS Y12, Y10, (BX)
+	VMASKMOVPS Y13, Y10, (BX)(R8*1)
+	VMASKMOVPS Y9, Y10, (BX)(R8*2)
+	VMASKMOVPS Y14, Y10, (BX)(R9*1)
+	VMASKMOVPS Y8, Y10, (R10)
+	VMASKMOVPS Y7, Y10, (R10)(R8*1)
+	VMASKMOVPS Y11, Y10, (R10)(R8*2)
+	VMASKMOVPS Y5, Y10, (R10)(R9*1)
 
 CrossEntropyLabelsGSAVX2_loaded_23:
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGSAVX2_nohigh_24
-	VMOVUPS    256(SP), Y3
-	VMOVUPS    288(SP), Y5
-	VMOVUPS    320(SP), Y6
-	VMOVUPS    352(SP), Y7
-	VMOVUPS    384(SP), Y8
-	VMOVUPS    416(SP), Y9
-	VMOVUPS    448(SP), Y10
-	VMOVUPS    480(SP), Y11
-	VUNPCKLPS  Y5, Y3, Y12
-	VUNPCKHPS  Y5, Y3, Y3
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
+	VMOVUPS    256(SP), Y5
+	VMOVUPS    288(SP), Y7
+	VMOVUPS    320(SP), Y8
+	VMOVUPS    352(SP), Y9
+	VMOVUPS    384(SP), Y10
+	VMOVUPS    416(SP), Y11
+	VMOVUPS    448(SP), Y12
+	VMOVUPS    480(SP), Y13
+	VUNPCKLPS  Y7, Y5, Y14
+	VUNPCKHPS  Y7, Y5, Y5
 	VUNPCKLPS  Y9, Y8, Y7
 	VUNPCKHPS  Y9, Y8, Y8
 	VUNPCKLPS  Y11, Y10, Y9
 	VUNPCKHPS  Y11, Y10, Y10
-	VSHUFPS    $0x44, Y5, Y12, Y11
-	VSHUFPS    $0xee, Y5, Y12, Y5
-	VSHUFPS    $0x44, Y6, Y3, Y12
-	VSHUFPS    $0xee, Y6, Y3, Y3
-	VSHUFPS    $0x44, Y9, Y7, Y6
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y10, Y8, Y9
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y6, Y11, Y10
-	VPERM2F128 $0x31, Y6, Y11, Y6
-	VPERM2F128 $0x20, Y7, Y5, Y11
-	VPERM2F128 $0x31, Y7, Y5, Y5
-	VPERM2F128 $0x20, Y9, Y12, Y7
-	VPERM2F128 $0x31, Y9, Y12, Y9
-	VPERM2F128 $0x20, Y8, Y3, Y12
-	VPERM2F128 $0x31, Y8, Y3, Y3
-	VMOVUPS    800(SP), Y8
-	VMASKMOVPS Y10, Y8, 32(BX)
-	VMASKMOVPS Y11, Y8, 32(BX)(R8*1)
-	VMASKMOVPS Y7, Y8, 32(BX)(R8*2)
-	VMASKMOVPS Y12, Y8, 32(BX)(R9*1)
-	VMASKMOVPS Y6, Y8, 32(R10)
-	VMASKMOVPS Y5, Y8, 32(R10)(R8*1)
-	VMASKMOVPS Y9, Y8, 32(R10)(R8*2)
-	VMASKMOVPS Y3, Y8, 32(R10)(R9*1)
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y5, Y14
+	VSHUFPS    $0xee, Y8, Y5, Y5
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y5, Y14
+	VPERM2F128 $0x31, Y10, Y5, Y5
+	VMOVUPS    800(SP), Y10
+	VMASKMOVPS Y12, Y10, 32(BX)
+	VMASKMOVPS Y13, Y10, 32(BX)(R8*1)
+	VMASKMOVPS Y9, Y10, 32(BX)(R8*2)
+	VMASKMOVPS Y14, Y10, 32(BX)(R9*1)
+	VMASKMOVPS Y8, Y10, 32(R10)
+	VMASKMOVPS Y7, Y10, 32(R10)(R8*1)
+	VMASKMOVPS Y11, Y10, 32(R10)(R8*2)
+	VMASKMOVPS Y5, Y10, 32(R10)(R9*1)
 
 CrossEntropyLabelsGSAVX2_nohigh_24:
-	VMOVUPS 1376(SP), Y3
-	VMOVUPS 1408(SP), Y5
+	VMOVUPS 1376(SP), Y5
+	VMOVUPS 1408(SP), Y7
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y5, Y6
-	VPSRAD       $0x17, Y6, Y6
-	VPSLLD       $0x17, Y6, Y7
-	VPSUBD       Y7, Y5, Y7
-	VSUBPS       rowconsts<>+960(SB), Y7, Y7
-	VCVTDQ2PS    Y6, Y6
-	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+1620(SB), Y9
-	VFMADD213PS  rowconsts<>+1024(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1056(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1088(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1120(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1152(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1184(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1216(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1248(SB), Y7, Y9
-	VMULPS       Y7, Y9, Y9
-	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+1280(SB), Y6, Y9
-	VFMADD231PS  rowconsts<>+992(SB), Y8, Y9
-	VADDPS       Y9, Y7, Y7
-	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
-	VSUBPS       Y5, Y5, Y5
-	VADDPS       Y5, Y7, Y7
-	VSUBPS       Y3, Y7, Y3
-	VMULPS       Y3, Y4, Y3
+	VPSUBD       rowconsts<>+928(SB), Y7, Y8
+	VPSRAD       $0x17, Y8, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VPSUBD       Y9, Y7, Y9
+	VSUBPS       rowconsts<>+960(SB), Y9, Y9
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y9, Y9, Y10
+	VBROADCASTSS rowconsts<>+1620(SB), Y11
+	VFMADD213PS  rowconsts<>+1024(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1056(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1088(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1120(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1152(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1184(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1216(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1248(SB), Y9, Y11
+	VMULPS       Y9, Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VFMADD231PS  rowconsts<>+1280(SB), Y8, Y11
+	VFMADD231PS  rowconsts<>+992(SB), Y10, Y11
+	VADDPS       Y11, Y9, Y9
+	VFMADD231PS  rowconsts<>+1312(SB), Y8, Y9
+	VSUBPS       Y7, Y7, Y7
+	VADDPS       Y7, Y9, Y9
+	VSUBPS       Y5, Y9, Y5
+	VMULPS       Y5, Y6, Y5
 	MOVQ         sw+32(FP), R10
-	VMULPS       (R10)(CX*4), Y3, Y3
-	VANDPS       832(SP), Y3, Y3
+	VMULPS       (R10)(CX*4), Y5, Y5
+	VANDPS       832(SP), Y5, Y5
 	MOVQ         loss+48(FP), R10
-	VMOVUPS      Y3, (R10)(CX*4)
+	VMOVUPS      Y5, (R10)(CX*4)
+
+	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
+	VCVTPS2PD    X5, Y6
+	VADDPD       Y6, Y3, Y3
+	VEXTRACTF128 $0x01, Y5, X5
+	VCVTPS2PD    X5, Y5
+	VADDPD       Y5, Y4, Y4
 
 	// next 8 rows
 	MOVQ R8, R10
@@ -21192,12 +21279,15 @@ CrossEntropyLabelsGSAVX2_nohigh_24:
 	JMP  CrossEntropyLabelsGSAVX2_block_1
 
 CrossEntropyLabelsGSAVX2_blockdone_2:
+	MOVQ    sum+72(FP), AX
+	VMOVUPD Y3, (AX)
+	VMOVUPD Y4, 32(AX)
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsGWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// func CrossEntropyLabelsGWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGWAVX2(SB), $1504-72
+TEXT ·CrossEntropyLabelsGWAVX2(SB), $1504-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -21251,6 +21341,11 @@ TEXT ·CrossEntropyLabelsGWAVX2(SB), $1504-72
 	VMULPS       Y3, Y4, Y4
 	VMOVUPS      Y4, 1472(SP)
 	LEAQ         rowconsts<>+160(SB), DI
+
+	// Sum64's partials of the losses, in two registers for the whole call
+	MOVQ    sum+72(FP), R8
+	VMOVUPD (R8), Y3
+	VMOVUPD 32(R8), Y4
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ AX, $0x10
@@ -21271,150 +21366,150 @@ CrossEntropyLabelsGWAVX2_block_1:
 	LEAQ    (DX)(R8*4), R10
 	CMPQ    AX, $0x08
 	JB      CrossEntropyLabelsGWAVX2_masked_5
-	VMOVUPS (DX), Y3
-	VMOVUPS (DX)(R8*1), Y4
-	VMOVUPS (DX)(R8*2), Y5
-	VMOVUPS (DX)(R9*1), Y6
-	VMOVUPS (R10), Y7
-	VMOVUPS (R10)(R8*1), Y8
-	VMOVUPS (R10)(R8*2), Y9
-	VMOVUPS (R10)(R9*1), Y10
+	VMOVUPS (DX), Y5
+	VMOVUPS (DX)(R8*1), Y6
+	VMOVUPS (DX)(R8*2), Y7
+	VMOVUPS (DX)(R9*1), Y8
+	VMOVUPS (R10), Y9
+	VMOVUPS (R10)(R8*1), Y10
+	VMOVUPS (R10)(R8*2), Y11
+	VMOVUPS (R10)(R9*1), Y12
 	JMP     CrossEntropyLabelsGWAVX2_loaded_6
 
 CrossEntropyLabelsGWAVX2_masked_5:
-	VMOVUPS    768(SP), Y10
-	VMASKMOVPS (DX), Y10, Y3
-	VMASKMOVPS (DX)(R8*1), Y10, Y4
-	VMASKMOVPS (DX)(R8*2), Y10, Y5
-	VMASKMOVPS (DX)(R9*1), Y10, Y6
-	VMASKMOVPS (R10), Y10, Y7
-	VMASKMOVPS (R10)(R8*1), Y10, Y8
-	VMASKMOVPS (R10)(R8*2), Y10, Y9
-	VMASKMOVPS (R10)(R9*1), Y10, Y10
+	VMOVUPS    768(SP), Y12
+	VMASKMOVPS (DX), Y12, Y5
+	VMASKMOVPS (DX)(R8*1), Y12, Y6
+	VMASKMOVPS (DX)(R8*2), Y12, Y7
+	VMASKMOVPS (DX)(R9*1), Y12, Y8
+	VMASKMOVPS (R10), Y12, Y9
+	VMASKMOVPS (R10)(R8*1), Y12, Y10
+	VMASKMOVPS (R10)(R8*2), Y12, Y11
+	VMASKMOVPS (R10)(R9*1), Y12, Y12
 
 CrossEntropyLabelsGWAVX2_loaded_6:
-	VUNPCKLPS  Y4, Y3, Y11
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKLPS  Y6, Y5, Y13
 	VUNPCKHPS  Y6, Y5, Y5
 	VUNPCKLPS  Y8, Y7, Y6
 	VUNPCKHPS  Y8, Y7, Y7
 	VUNPCKLPS  Y10, Y9, Y8
 	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    Y9, (SP)
-	VMOVUPS    Y10, 32(SP)
-	VMOVUPS    Y6, 64(SP)
-	VMOVUPS    Y11, 96(SP)
-	VMOVUPS    Y5, 128(SP)
-	VMOVUPS    Y4, 160(SP)
-	VMOVUPS    Y8, 192(SP)
-	VMOVUPS    Y3, 224(SP)
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VSHUFPS    $0x44, Y6, Y13, Y12
+	VSHUFPS    $0xee, Y6, Y13, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y13
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y11, Y9, Y10
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VPERM2F128 $0x20, Y7, Y12, Y11
+	VPERM2F128 $0x31, Y7, Y12, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y12
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y13, Y8
+	VPERM2F128 $0x31, Y10, Y13, Y10
+	VPERM2F128 $0x20, Y9, Y5, Y13
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VMOVUPS    Y11, (SP)
+	VMOVUPS    Y12, 32(SP)
+	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y13, 96(SP)
+	VMOVUPS    Y7, 128(SP)
+	VMOVUPS    Y6, 160(SP)
+	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y5, 224(SP)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGWAVX2_nohigh_7
-	VMOVUPS    800(SP), Y10
-	VMASKMOVPS 32(DX), Y10, Y3
-	VMASKMOVPS 32(DX)(R8*1), Y10, Y4
-	VMASKMOVPS 32(DX)(R8*2), Y10, Y5
-	VMASKMOVPS 32(DX)(R9*1), Y10, Y6
-	VMASKMOVPS 32(R10), Y10, Y7
-	VMASKMOVPS 32(R10)(R8*1), Y10, Y8
-	VMASKMOVPS 32(R10)(R8*2), Y10, Y9
-	VMASKMOVPS 32(R10)(R9*1), Y10, Y10
-	VUNPCKLPS  Y4, Y3, Y11
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
+	VMOVUPS    800(SP), Y12
+	VMASKMOVPS 32(DX), Y12, Y5
+	VMASKMOVPS 32(DX)(R8*1), Y12, Y6
+	VMASKMOVPS 32(DX)(R8*2), Y12, Y7
+	VMASKMOVPS 32(DX)(R9*1), Y12, Y8
+	VMASKMOVPS 32(R10), Y12, Y9
+	VMASKMOVPS 32(R10)(R8*1), Y12, Y10
+	VMASKMOVPS 32(R10)(R8*2), Y12, Y11
+	VMASKMOVPS 32(R10)(R9*1), Y12, Y12
+	VUNPCKLPS  Y6, Y5, Y13
 	VUNPCKHPS  Y6, Y5, Y5
 	VUNPCKLPS  Y8, Y7, Y6
 	VUNPCKHPS  Y8, Y7, Y7
 	VUNPCKLPS  Y10, Y9, Y8
 	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    Y9, 256(SP)
-	VMOVUPS    Y10, 288(SP)
-	VMOVUPS    Y6, 320(SP)
-	VMOVUPS    Y11, 352(SP)
-	VMOVUPS    Y5, 384(SP)
-	VMOVUPS    Y4, 416(SP)
-	VMOVUPS    Y8, 448(SP)
-	VMOVUPS    Y3, 480(SP)
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VSHUFPS    $0x44, Y6, Y13, Y12
+	VSHUFPS    $0xee, Y6, Y13, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y13
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y11, Y9, Y10
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VPERM2F128 $0x20, Y7, Y12, Y11
+	VPERM2F128 $0x31, Y7, Y12, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y12
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y13, Y8
+	VPERM2F128 $0x31, Y10, Y13, Y10
+	VPERM2F128 $0x20, Y9, Y5, Y13
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VMOVUPS    Y11, 256(SP)
+	VMOVUPS    Y12, 288(SP)
+	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y13, 352(SP)
+	VMOVUPS    Y7, 384(SP)
+	VMOVUPS    Y6, 416(SP)
+	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y5, 480(SP)
 
 CrossEntropyLabelsGWAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
 	MOVQ     labels+24(FP), R10
-	VMOVDQU  (R10)(CX*4), Y3
-	VPCMPEQD Y4, Y4, Y4
-	VPCMPGTD Y4, Y3, Y4
-	VMOVDQU  Y4, 832(SP)
+	VMOVDQU  (R10)(CX*4), Y5
+	VPCMPEQD Y6, Y6, Y6
+	VPCMPGTD Y6, Y5, Y6
+	VMOVDQU  Y6, 832(SP)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      1440(SP), Y3, Y6
-	VPERMPS      1472(SP), Y3, Y5
-	VPBROADCASTD rowconsts<>+1596(SB), Y7
-	VPCMPGTD     Y3, Y7, Y7
-	VBLENDVPS    Y7, Y6, Y5, Y5
-	VANDPS       Y4, Y5, Y5
-	VBROADCASTSS inv+44(FP), Y4
-	VMULPS       Y5, Y4, Y4
+	VPERMPS      1440(SP), Y5, Y8
+	VPERMPS      1472(SP), Y5, Y7
+	VPBROADCASTD rowconsts<>+1596(SB), Y9
+	VPCMPGTD     Y5, Y9, Y9
+	VBLENDVPS    Y9, Y8, Y7, Y7
+	VANDPS       Y6, Y7, Y7
+	VBROADCASTSS inv+44(FP), Y6
+	VMULPS       Y7, Y6, Y6
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VXORPS Y6, Y6, Y6
+	VXORPS Y8, Y8, Y8
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y7
-	VMOVAPS      Y7, Y8
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
+	VMOVAPS      Y9, Y10
 	MOVQ         R11, R12
 	ANDQ         $-64, R12
 	XORQ         R10, R10
 	JMP          CrossEntropyLabelsGWAVX2_bmax_check_9
 
 CrossEntropyLabelsGWAVX2_bmax_8:
-	VMOVUPS  (SP)(R10*1), Y9
-	VMAXPS   Y7, Y9, Y7
-	VPCMPEQD (DI)(R10*1), Y3, Y10
-	VANDPS   Y9, Y10, Y9
-	VORPS    Y9, Y6, Y6
-	VANDPS   Y4, Y10, Y10
-	VMOVUPS  Y10, 864(SP)(R10*1)
-	VMOVUPS  32(SP)(R10*1), Y9
-	VMAXPS   Y8, Y9, Y8
-	VPCMPEQD 32(DI)(R10*1), Y3, Y10
-	VANDPS   Y9, Y10, Y9
-	VORPS    Y9, Y6, Y6
-	VANDPS   Y4, Y10, Y10
-	VMOVUPS  Y10, 896(SP)(R10*1)
+	VMOVUPS  (SP)(R10*1), Y11
+	VMAXPS   Y9, Y11, Y9
+	VPCMPEQD (DI)(R10*1), Y5, Y12
+	VANDPS   Y11, Y12, Y11
+	VORPS    Y11, Y8, Y8
+	VANDPS   Y6, Y12, Y12
+	VMOVUPS  Y12, 864(SP)(R10*1)
+	VMOVUPS  32(SP)(R10*1), Y11
+	VMAXPS   Y10, Y11, Y10
+	VPCMPEQD 32(DI)(R10*1), Y5, Y12
+	VANDPS   Y11, Y12, Y11
+	VORPS    Y11, Y8, Y8
+	VANDPS   Y6, Y12, Y12
+	VMOVUPS  Y12, 896(SP)(R10*1)
 	ADDQ     $0x40, R10
 
 CrossEntropyLabelsGWAVX2_bmax_check_9:
@@ -21422,79 +21517,79 @@ CrossEntropyLabelsGWAVX2_bmax_check_9:
 	JB       CrossEntropyLabelsGWAVX2_bmax_8
 	CMPQ     R10, R11
 	JAE      CrossEntropyLabelsGWAVX2_bmax_end_10
-	VMOVUPS  (SP)(R10*1), Y9
-	VMAXPS   Y7, Y9, Y7
-	VPCMPEQD (DI)(R10*1), Y3, Y3
-	VANDPS   Y9, Y3, Y9
-	VORPS    Y9, Y6, Y6
-	VANDPS   Y4, Y3, Y3
-	VMOVUPS  Y3, 864(SP)(R10*1)
+	VMOVUPS  (SP)(R10*1), Y11
+	VMAXPS   Y9, Y11, Y9
+	VPCMPEQD (DI)(R10*1), Y5, Y5
+	VANDPS   Y11, Y5, Y11
+	VORPS    Y11, Y8, Y8
+	VANDPS   Y6, Y5, Y5
+	VMOVUPS  Y5, 864(SP)(R10*1)
 
 CrossEntropyLabelsGWAVX2_bmax_end_10:
-	VMAXPS Y8, Y7, Y7
-	VXORPS Y3, Y3, Y3
-	VADDPS Y3, Y7, Y7
+	VMAXPS Y10, Y9, Y9
+	VXORPS Y5, Y5, Y5
+	VADDPS Y5, Y9, Y9
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y3, Y3, Y3
-	VMOVUPS Y3, 512(SP)
-	VMOVUPS Y3, 544(SP)
-	VMOVUPS Y3, 576(SP)
-	VMOVUPS Y3, 608(SP)
-	VMOVUPS Y3, 640(SP)
-	VMOVUPS Y3, 672(SP)
-	VMOVUPS Y3, 704(SP)
-	VMOVUPS Y3, 736(SP)
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS Y5, 512(SP)
+	VMOVUPS Y5, 544(SP)
+	VMOVUPS Y5, 576(SP)
+	VMOVUPS Y5, 608(SP)
+	VMOVUPS Y5, 640(SP)
+	VMOVUPS Y5, 672(SP)
+	VMOVUPS Y5, 704(SP)
+	VMOVUPS Y5, 736(SP)
 	MOVQ    R11, R12
 	ANDQ    $-64, R12
 	XORQ    R10, R10
 	JMP     CrossEntropyLabelsGWAVX2_bexp_check_12
 
 CrossEntropyLabelsGWAVX2_bexp_11:
-	VMOVUPS     (SP)(R10*1), Y3
-	VSUBPS      Y7, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y4
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y4, Y9
-	VMOVUPS     Y9, (SP)(R10*1)
+	VMOVUPS     (SP)(R10*1), Y5
+	VSUBPS      Y9, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y6, Y11
+	VMOVUPS     Y11, (SP)(R10*1)
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
-	VADDPS      512(SP)(R13*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R13*1)
-	VMOVUPS     32(SP)(R10*1), Y3
-	VSUBPS      Y7, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y4
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y4, Y9
-	VMOVUPS     Y9, 32(SP)(R10*1)
+	VADDPS      512(SP)(R13*1), Y11, Y11
+	VMOVUPS     Y11, 512(SP)(R13*1)
+	VMOVUPS     32(SP)(R10*1), Y5
+	VSUBPS      Y9, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y6, Y11
+	VMOVUPS     Y11, 32(SP)(R10*1)
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
-	VADDPS      544(SP)(R13*1), Y9, Y9
-	VMOVUPS     Y9, 544(SP)(R13*1)
+	VADDPS      544(SP)(R13*1), Y11, Y11
+	VMOVUPS     Y11, 544(SP)(R13*1)
 	ADDQ        $0x40, R10
 
 CrossEntropyLabelsGWAVX2_bexp_check_12:
@@ -21502,68 +21597,68 @@ CrossEntropyLabelsGWAVX2_bexp_check_12:
 	JB          CrossEntropyLabelsGWAVX2_bexp_11
 	CMPQ        R10, R11
 	JAE         CrossEntropyLabelsGWAVX2_bexp_end_13
-	VMOVUPS     (SP)(R10*1), Y3
-	VSUBPS      Y7, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y4
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y4, Y9
-	VMOVUPS     Y9, (SP)(R10*1)
+	VMOVUPS     (SP)(R10*1), Y5
+	VSUBPS      Y9, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y6, Y11
+	VMOVUPS     Y11, (SP)(R10*1)
 	ANDQ        $0x000000ff, R10
-	VADDPS      512(SP)(R10*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R10*1)
+	VADDPS      512(SP)(R10*1), Y11, Y11
+	VMOVUPS     Y11, 512(SP)(R10*1)
 
 CrossEntropyLabelsGWAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y3
-	VMOVUPS 544(SP), Y4
-	VMOVUPS 576(SP), Y8
-	VMOVUPS 608(SP), Y9
-	VMOVUPS 640(SP), Y10
-	VMOVUPS 672(SP), Y11
-	VMOVUPS 704(SP), Y12
-	VMOVUPS 736(SP), Y13
-	VADDPS  Y4, Y3, Y3
-	VADDPS  Y9, Y8, Y8
+	VMOVUPS 512(SP), Y5
+	VMOVUPS 544(SP), Y6
+	VMOVUPS 576(SP), Y10
+	VMOVUPS 608(SP), Y11
+	VMOVUPS 640(SP), Y12
+	VMOVUPS 672(SP), Y13
+	VMOVUPS 704(SP), Y14
+	VMOVUPS 736(SP), Y15
+	VADDPS  Y6, Y5, Y5
 	VADDPS  Y11, Y10, Y10
 	VADDPS  Y13, Y12, Y12
-	VADDPS  Y8, Y3, Y3
-	VADDPS  Y12, Y10, Y10
-	VADDPS  Y10, Y3, Y3
-	VSUBPS  Y7, Y6, Y6
-	VMOVUPS Y6, 1376(SP)
-	VMOVUPS Y3, 1408(SP)
+	VADDPS  Y15, Y14, Y14
+	VADDPS  Y10, Y5, Y5
+	VADDPS  Y14, Y12, Y12
+	VADDPS  Y12, Y5, Y5
+	VSUBPS  Y9, Y8, Y8
+	VMOVUPS Y8, 1376(SP)
+	VMOVUPS Y5, 1408(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1612(SB), Y4
-	VDIVPS       Y3, Y4, Y4
-	VBROADCASTSS inv+44(FP), Y3
+	VBROADCASTSS rowconsts<>+1612(SB), Y6
+	VDIVPS       Y5, Y6, Y6
+	VBROADCASTSS inv+44(FP), Y5
 	MOVQ         R11, R12
 	ANDQ         $-64, R12
 	XORQ         R10, R10
 	JMP          CrossEntropyLabelsGWAVX2_bgrad_check_15
 
 CrossEntropyLabelsGWAVX2_bgrad_14:
-	VMULPS  (SP)(R10*1), Y4, Y6
-	VMULPS  Y5, Y6, Y6
-	VMULPS  Y3, Y6, Y6
-	VSUBPS  864(SP)(R10*1), Y6, Y6
-	VMOVUPS Y6, (SP)(R10*1)
-	VMULPS  32(SP)(R10*1), Y4, Y6
-	VMULPS  Y5, Y6, Y6
-	VMULPS  Y3, Y6, Y6
-	VSUBPS  896(SP)(R10*1), Y6, Y6
-	VMOVUPS Y6, 32(SP)(R10*1)
+	VMULPS  (SP)(R10*1), Y6, Y8
+	VMULPS  Y7, Y8, Y8
+	VMULPS  Y5, Y8, Y8
+	VSUBPS  864(SP)(R10*1), Y8, Y8
+	VMOVUPS Y8, (SP)(R10*1)
+	VMULPS  32(SP)(R10*1), Y6, Y8
+	VMULPS  Y7, Y8, Y8
+	VMULPS  Y5, Y8, Y8
+	VSUBPS  896(SP)(R10*1), Y8, Y8
+	VMOVUPS Y8, 32(SP)(R10*1)
 	ADDQ    $0x40, R10
 
 CrossEntropyLabelsGWAVX2_bgrad_check_15:
@@ -21571,16 +21666,16 @@ CrossEntropyLabelsGWAVX2_bgrad_check_15:
 	JB      CrossEntropyLabelsGWAVX2_bgrad_14
 	CMPQ    R10, R11
 	JAE     CrossEntropyLabelsGWAVX2_bgrad_end_16
-	VMULPS  (SP)(R10*1), Y4, Y4
-	VMULPS  Y5, Y4, Y4
-	VMULPS  Y3, Y4, Y4
-	VSUBPS  864(SP)(R10*1), Y4, Y4
-	VMOVUPS Y4, (SP)(R10*1)
+	VMULPS  (SP)(R10*1), Y6, Y6
+	VMULPS  Y7, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VSUBPS  864(SP)(R10*1), Y6, Y6
+	VMOVUPS Y6, (SP)(R10*1)
 
 CrossEntropyLabelsGWAVX2_bgrad_end_16:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVDQU   832(SP), Y3
-	VMOVMSKPS Y3, R10
+	VMOVDQU   832(SP), Y5
+	VMOVMSKPS Y5, R10
 	CMPL      R10, $0xff
 	JE        CrossEntropyLabelsGWAVX2_allvalid_17
 	MOVQ      R11, R12
@@ -21589,10 +21684,10 @@ CrossEntropyLabelsGWAVX2_bgrad_end_16:
 	JMP       CrossEntropyLabelsGWAVX2_bignored_check_19
 
 CrossEntropyLabelsGWAVX2_bignored_18:
-	VANDPS  (SP)(R10*1), Y3, Y4
-	VMOVUPS Y4, (SP)(R10*1)
-	VANDPS  32(SP)(R10*1), Y3, Y4
-	VMOVUPS Y4, 32(SP)(R10*1)
+	VANDPS  (SP)(R10*1), Y5, Y6
+	VMOVUPS Y6, (SP)(R10*1)
+	VANDPS  32(SP)(R10*1), Y5, Y6
+	VMOVUPS Y6, 32(SP)(R10*1)
 	ADDQ    $0x40, R10
 
 CrossEntropyLabelsGWAVX2_bignored_check_19:
@@ -21600,148 +21695,155 @@ CrossEntropyLabelsGWAVX2_bignored_check_19:
 	JB      CrossEntropyLabelsGWAVX2_bignored_18
 	CMPQ    R10, R11
 	JAE     CrossEntropyLabelsGWAVX2_bignored_end_20
-	VANDPS  (SP)(R10*1), Y3, Y3
-	VMOVUPS Y3, (SP)(R10*1)
+	VANDPS  (SP)(R10*1), Y5, Y5
+	VMOVUPS Y5, (SP)(R10*1)
 
 CrossEntropyLabelsGWAVX2_bignored_end_20:
 CrossEntropyLabelsGWAVX2_allvalid_17:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (BX)(R8*4), R10
-	VMOVUPS    (SP), Y3
-	VMOVUPS    32(SP), Y4
-	VMOVUPS    64(SP), Y6
-	VMOVUPS    96(SP), Y7
-	VMOVUPS    128(SP), Y8
-	VMOVUPS    160(SP), Y9
-	VMOVUPS    192(SP), Y10
-	VMOVUPS    224(SP), Y11
-	VUNPCKLPS  Y4, Y3, Y12
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y7, Y6, Y4
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
+	VMOVUPS    (SP), Y5
+	VMOVUPS    32(SP), Y6
+	VMOVUPS    64(SP), Y8
+	VMOVUPS    96(SP), Y9
+	VMOVUPS    128(SP), Y10
+	VMOVUPS    160(SP), Y11
+	VMOVUPS    192(SP), Y12
+	VMOVUPS    224(SP), Y13
+	VUNPCKLPS  Y6, Y5, Y14
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y9, Y8, Y6
 	VUNPCKHPS  Y9, Y8, Y8
 	VUNPCKLPS  Y11, Y10, Y9
 	VUNPCKHPS  Y11, Y10, Y10
-	VSHUFPS    $0x44, Y4, Y12, Y11
-	VSHUFPS    $0xee, Y4, Y12, Y4
-	VSHUFPS    $0x44, Y6, Y3, Y12
-	VSHUFPS    $0xee, Y6, Y3, Y3
-	VSHUFPS    $0x44, Y9, Y7, Y6
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y10, Y8, Y9
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y6, Y11, Y10
-	VPERM2F128 $0x31, Y6, Y11, Y6
-	VPERM2F128 $0x20, Y7, Y4, Y11
-	VPERM2F128 $0x31, Y7, Y4, Y4
-	VPERM2F128 $0x20, Y9, Y12, Y7
-	VPERM2F128 $0x31, Y9, Y12, Y9
-	VPERM2F128 $0x20, Y8, Y3, Y12
-	VPERM2F128 $0x31, Y8, Y3, Y3
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y6, Y14, Y13
+	VSHUFPS    $0xee, Y6, Y14, Y6
+	VSHUFPS    $0x44, Y8, Y5, Y14
+	VSHUFPS    $0xee, Y8, Y5, Y5
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y6, Y13
+	VPERM2F128 $0x31, Y9, Y6, Y6
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y5, Y14
+	VPERM2F128 $0x31, Y10, Y5, Y5
 	CMPQ       AX, $0x08
 	JB         CrossEntropyLabelsGWAVX2_masked_22
-	VMOVUPS    Y10, (BX)
-	VMOVUPS    Y11, (BX)(R8*1)
-	VMOVUPS    Y7, (BX)(R8*2)
-	VMOVUPS    Y12, (BX)(R9*1)
-	VMOVUPS    Y6, (R10)
-	VMOVUPS    Y4, (R10)(R8*1)
-	VMOVUPS    Y9, (R10)(R8*2)
-	VMOVUPS    Y3, (R10)(R9*1)
+	VMOVUPS    Y12, (BX)
+	VMOVUPS    Y13, (BX)(R8*1)
+	VMOVUPS    Y9, (BX)(R8*2)
+	VMOVUPS    Y14, (BX)(R9*1)
+	VMOVUPS    Y8, (R10)
+	VMOVUPS    Y6, (R10)(R8*1)
+	VMOVUPS    Y11, (R10)(R8*2)
+	VMOVUPS    Y5, (R10)(R9*1)
 	JMP        CrossEntropyLabelsGWAVX2_loaded_23
 
 CrossEntropyLabelsGWAVX2_masked_22:
-	VMOVUPS    768(SP), Y8
-	VMASKMOVPS Y10, Y8, (BX)
-	VMASKMOVPS Y11, Y8, (BX)(R8*1)
-	VMASKMOVPS Y7, Y8, (BX)(R8*2)
-	VMASKMOVPS Y12, Y8, (BX)(R9*1)
-	VMASKMOVPS Y6, Y8, (R10)
-	VMASKMOVPS Y4, Y8, (R10)(R8*1)
-	VMASKMOVPS Y9, Y8, (R10)(R8*2)
-	VMASKMOVPS Y3, Y8, (R10)(R9*1)
+	VMOVUPS    768(SP), Y10
+	VMASKMOVPS Y12, Y10, (BX)
+	VMASKMOVPS Y13, Y10, (BX)(R8*1)
+	VMASKMOVPS Y9, Y10, (BX)(R8*2)
+	VMASKMOVPS Y14, Y10, (BX)(R9*1)
+	VMASKMOVPS Y8, Y10, (R10)
+	VMASKMOVPS Y6, Y10, (R10)(R8*1)
+	VMASKMOVPS Y11, Y10, (R10)(R8*2)
+	VMASKMOVPS Y5, Y10, (R10)(R9*1)
 
 CrossEntropyLabelsGWAVX2_loaded_23:
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGWAVX2_nohigh_24
-	VMOVUPS    256(SP), Y3
-	VMOVUPS    288(SP), Y4
-	VMOVUPS    320(SP), Y6
-	VMOVUPS    352(SP), Y7
-	VMOVUPS    384(SP), Y8
-	VMOVUPS    416(SP), Y9
-	VMOVUPS    448(SP), Y10
-	VMOVUPS    480(SP), Y11
-	VUNPCKLPS  Y4, Y3, Y12
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y7, Y6, Y4
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
+	VMOVUPS    256(SP), Y5
+	VMOVUPS    288(SP), Y6
+	VMOVUPS    320(SP), Y8
+	VMOVUPS    352(SP), Y9
+	VMOVUPS    384(SP), Y10
+	VMOVUPS    416(SP), Y11
+	VMOVUPS    448(SP), Y12
+	VMOVUPS    480(SP), Y13
+	VUNPCKLPS  Y6, Y5, Y14
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y9, Y8, Y6
 	VUNPCKHPS  Y9, Y8, Y8
 	VUNPCKLPS  Y11, Y10, Y9
 	VUNPCKHPS  Y11, Y10, Y10
-	VSHUFPS    $0x44, Y4, Y12, Y11
-	VSHUFPS    $0xee, Y4, Y12, Y4
-	VSHUFPS    $0x44, Y6, Y3, Y12
-	VSHUFPS    $0xee, Y6, Y3, Y3
-	VSHUFPS    $0x44, Y9, Y7, Y6
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y10, Y8, Y9
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y6, Y11, Y10
-	VPERM2F128 $0x31, Y6, Y11, Y6
-	VPERM2F128 $0x20, Y7, Y4, Y11
-	VPERM2F128 $0x31, Y7, Y4, Y4
-	VPERM2F128 $0x20, Y9, Y12, Y7
-	VPERM2F128 $0x31, Y9, Y12, Y9
-	VPERM2F128 $0x20, Y8, Y3, Y12
-	VPERM2F128 $0x31, Y8, Y3, Y3
-	VMOVUPS    800(SP), Y8
-	VMASKMOVPS Y10, Y8, 32(BX)
-	VMASKMOVPS Y11, Y8, 32(BX)(R8*1)
-	VMASKMOVPS Y7, Y8, 32(BX)(R8*2)
-	VMASKMOVPS Y12, Y8, 32(BX)(R9*1)
-	VMASKMOVPS Y6, Y8, 32(R10)
-	VMASKMOVPS Y4, Y8, 32(R10)(R8*1)
-	VMASKMOVPS Y9, Y8, 32(R10)(R8*2)
-	VMASKMOVPS Y3, Y8, 32(R10)(R9*1)
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y6, Y14, Y13
+	VSHUFPS    $0xee, Y6, Y14, Y6
+	VSHUFPS    $0x44, Y8, Y5, Y14
+	VSHUFPS    $0xee, Y8, Y5, Y5
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y6, Y13
+	VPERM2F128 $0x31, Y9, Y6, Y6
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y5, Y14
+	VPERM2F128 $0x31, Y10, Y5, Y5
+	VMOVUPS    800(SP), Y10
+	VMASKMOVPS Y12, Y10, 32(BX)
+	VMASKMOVPS Y13, Y10, 32(BX)(R8*1)
+	VMASKMOVPS Y9, Y10, 32(BX)(R8*2)
+	VMASKMOVPS Y14, Y10, 32(BX)(R9*1)
+	VMASKMOVPS Y8, Y10, 32(R10)
+	VMASKMOVPS Y6, Y10, 32(R10)(R8*1)
+	VMASKMOVPS Y11, Y10, 32(R10)(R8*2)
+	VMASKMOVPS Y5, Y10, 32(R10)(R9*1)
 
 CrossEntropyLabelsGWAVX2_nohigh_24:
-	VMOVUPS 1376(SP), Y3
-	VMOVUPS 1408(SP), Y4
+	VMOVUPS 1376(SP), Y5
+	VMOVUPS 1408(SP), Y6
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y4, Y6
-	VPSRAD       $0x17, Y6, Y6
-	VPSLLD       $0x17, Y6, Y7
-	VPSUBD       Y7, Y4, Y7
-	VSUBPS       rowconsts<>+960(SB), Y7, Y7
-	VCVTDQ2PS    Y6, Y6
-	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+1620(SB), Y9
-	VFMADD213PS  rowconsts<>+1024(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1056(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1088(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1120(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1152(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1184(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1216(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1248(SB), Y7, Y9
-	VMULPS       Y7, Y9, Y9
-	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+1280(SB), Y6, Y9
-	VFMADD231PS  rowconsts<>+992(SB), Y8, Y9
-	VADDPS       Y9, Y7, Y7
-	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
-	VSUBPS       Y4, Y4, Y4
-	VADDPS       Y4, Y7, Y7
-	VSUBPS       Y3, Y7, Y3
-	VMULPS       Y3, Y5, Y3
-	VANDPS       832(SP), Y3, Y3
+	VPSUBD       rowconsts<>+928(SB), Y6, Y8
+	VPSRAD       $0x17, Y8, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VPSUBD       Y9, Y6, Y9
+	VSUBPS       rowconsts<>+960(SB), Y9, Y9
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y9, Y9, Y10
+	VBROADCASTSS rowconsts<>+1620(SB), Y11
+	VFMADD213PS  rowconsts<>+1024(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1056(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1088(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1120(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1152(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1184(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1216(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1248(SB), Y9, Y11
+	VMULPS       Y9, Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VFMADD231PS  rowconsts<>+1280(SB), Y8, Y11
+	VFMADD231PS  rowconsts<>+992(SB), Y10, Y11
+	VADDPS       Y11, Y9, Y9
+	VFMADD231PS  rowconsts<>+1312(SB), Y8, Y9
+	VSUBPS       Y6, Y6, Y6
+	VADDPS       Y6, Y9, Y9
+	VSUBPS       Y5, Y9, Y5
+	VMULPS       Y5, Y7, Y5
+	VANDPS       832(SP), Y5, Y5
 	MOVQ         loss+48(FP), R10
-	VMOVUPS      Y3, (R10)(CX*4)
+	VMOVUPS      Y5, (R10)(CX*4)
+
+	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
+	VCVTPS2PD    X5, Y6
+	VADDPD       Y6, Y3, Y3
+	VEXTRACTF128 $0x01, Y5, X5
+	VCVTPS2PD    X5, Y5
+	VADDPD       Y5, Y4, Y4
 
 	// next 8 rows
 	MOVQ R8, R10
@@ -21752,12 +21854,15 @@ CrossEntropyLabelsGWAVX2_nohigh_24:
 	JMP  CrossEntropyLabelsGWAVX2_block_1
 
 CrossEntropyLabelsGWAVX2_blockdone_2:
+	MOVQ    sum+72(FP), AX
+	VMOVUPD Y3, (AX)
+	VMOVUPD Y4, 32(AX)
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsGWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int)
+// func CrossEntropyLabelsGWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGWSAVX2(SB), $1504-72
+TEXT ·CrossEntropyLabelsGWSAVX2(SB), $1504-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -21812,6 +21917,11 @@ TEXT ·CrossEntropyLabelsGWSAVX2(SB), $1504-72
 	VMOVUPS      Y4, 1472(SP)
 	LEAQ         rowconsts<>+160(SB), DI
 
+	// Sum64's partials of the losses, in two registers for the whole call
+	MOVQ    sum+72(FP), R8
+	VMOVUPD (R8), Y3
+	VMOVUPD 32(R8), Y4
+
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ AX, $0x10
 	JA   CrossEntropyLabelsGWSAVX2_blockdone_2
@@ -21831,152 +21941,152 @@ CrossEntropyLabelsGWSAVX2_block_1:
 	LEAQ    (DX)(R8*4), R10
 	CMPQ    AX, $0x08
 	JB      CrossEntropyLabelsGWSAVX2_masked_5
-	VMOVUPS (DX), Y3
-	VMOVUPS (DX)(R8*1), Y4
-	VMOVUPS (DX)(R8*2), Y5
-	VMOVUPS (DX)(R9*1), Y6
-	VMOVUPS (R10), Y7
-	VMOVUPS (R10)(R8*1), Y8
-	VMOVUPS (R10)(R8*2), Y9
-	VMOVUPS (R10)(R9*1), Y10
+	VMOVUPS (DX), Y5
+	VMOVUPS (DX)(R8*1), Y6
+	VMOVUPS (DX)(R8*2), Y7
+	VMOVUPS (DX)(R9*1), Y8
+	VMOVUPS (R10), Y9
+	VMOVUPS (R10)(R8*1), Y10
+	VMOVUPS (R10)(R8*2), Y11
+	VMOVUPS (R10)(R9*1), Y12
 	JMP     CrossEntropyLabelsGWSAVX2_loaded_6
 
 CrossEntropyLabelsGWSAVX2_masked_5:
-	VMOVUPS    768(SP), Y10
-	VMASKMOVPS (DX), Y10, Y3
-	VMASKMOVPS (DX)(R8*1), Y10, Y4
-	VMASKMOVPS (DX)(R8*2), Y10, Y5
-	VMASKMOVPS (DX)(R9*1), Y10, Y6
-	VMASKMOVPS (R10), Y10, Y7
-	VMASKMOVPS (R10)(R8*1), Y10, Y8
-	VMASKMOVPS (R10)(R8*2), Y10, Y9
-	VMASKMOVPS (R10)(R9*1), Y10, Y10
+	VMOVUPS    768(SP), Y12
+	VMASKMOVPS (DX), Y12, Y5
+	VMASKMOVPS (DX)(R8*1), Y12, Y6
+	VMASKMOVPS (DX)(R8*2), Y12, Y7
+	VMASKMOVPS (DX)(R9*1), Y12, Y8
+	VMASKMOVPS (R10), Y12, Y9
+	VMASKMOVPS (R10)(R8*1), Y12, Y10
+	VMASKMOVPS (R10)(R8*2), Y12, Y11
+	VMASKMOVPS (R10)(R9*1), Y12, Y12
 
 CrossEntropyLabelsGWSAVX2_loaded_6:
-	VUNPCKLPS  Y4, Y3, Y11
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKLPS  Y6, Y5, Y13
 	VUNPCKHPS  Y6, Y5, Y5
 	VUNPCKLPS  Y8, Y7, Y6
 	VUNPCKHPS  Y8, Y7, Y7
 	VUNPCKLPS  Y10, Y9, Y8
 	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    Y9, (SP)
-	VMOVUPS    Y10, 32(SP)
-	VMOVUPS    Y6, 64(SP)
-	VMOVUPS    Y11, 96(SP)
-	VMOVUPS    Y5, 128(SP)
-	VMOVUPS    Y4, 160(SP)
-	VMOVUPS    Y8, 192(SP)
-	VMOVUPS    Y3, 224(SP)
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VSHUFPS    $0x44, Y6, Y13, Y12
+	VSHUFPS    $0xee, Y6, Y13, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y13
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y11, Y9, Y10
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VPERM2F128 $0x20, Y7, Y12, Y11
+	VPERM2F128 $0x31, Y7, Y12, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y12
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y13, Y8
+	VPERM2F128 $0x31, Y10, Y13, Y10
+	VPERM2F128 $0x20, Y9, Y5, Y13
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VMOVUPS    Y11, (SP)
+	VMOVUPS    Y12, 32(SP)
+	VMOVUPS    Y8, 64(SP)
+	VMOVUPS    Y13, 96(SP)
+	VMOVUPS    Y7, 128(SP)
+	VMOVUPS    Y6, 160(SP)
+	VMOVUPS    Y10, 192(SP)
+	VMOVUPS    Y5, 224(SP)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGWSAVX2_nohigh_7
-	VMOVUPS    800(SP), Y10
-	VMASKMOVPS 32(DX), Y10, Y3
-	VMASKMOVPS 32(DX)(R8*1), Y10, Y4
-	VMASKMOVPS 32(DX)(R8*2), Y10, Y5
-	VMASKMOVPS 32(DX)(R9*1), Y10, Y6
-	VMASKMOVPS 32(R10), Y10, Y7
-	VMASKMOVPS 32(R10)(R8*1), Y10, Y8
-	VMASKMOVPS 32(R10)(R8*2), Y10, Y9
-	VMASKMOVPS 32(R10)(R9*1), Y10, Y10
-	VUNPCKLPS  Y4, Y3, Y11
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
+	VMOVUPS    800(SP), Y12
+	VMASKMOVPS 32(DX), Y12, Y5
+	VMASKMOVPS 32(DX)(R8*1), Y12, Y6
+	VMASKMOVPS 32(DX)(R8*2), Y12, Y7
+	VMASKMOVPS 32(DX)(R9*1), Y12, Y8
+	VMASKMOVPS 32(R10), Y12, Y9
+	VMASKMOVPS 32(R10)(R8*1), Y12, Y10
+	VMASKMOVPS 32(R10)(R8*2), Y12, Y11
+	VMASKMOVPS 32(R10)(R9*1), Y12, Y12
+	VUNPCKLPS  Y6, Y5, Y13
 	VUNPCKHPS  Y6, Y5, Y5
 	VUNPCKLPS  Y8, Y7, Y6
 	VUNPCKHPS  Y8, Y7, Y7
 	VUNPCKLPS  Y10, Y9, Y8
 	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
-	VSHUFPS    $0xee, Y8, Y6, Y6
-	VSHUFPS    $0x44, Y9, Y7, Y8
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y8, Y11, Y6
-	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
-	VMOVUPS    Y9, 256(SP)
-	VMOVUPS    Y10, 288(SP)
-	VMOVUPS    Y6, 320(SP)
-	VMOVUPS    Y11, 352(SP)
-	VMOVUPS    Y5, 384(SP)
-	VMOVUPS    Y4, 416(SP)
-	VMOVUPS    Y8, 448(SP)
-	VMOVUPS    Y3, 480(SP)
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VSHUFPS    $0x44, Y6, Y13, Y12
+	VSHUFPS    $0xee, Y6, Y13, Y6
+	VSHUFPS    $0x44, Y7, Y5, Y13
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y10, Y8, Y7
+	VSHUFPS    $0xee, Y10, Y8, Y8
+	VSHUFPS    $0x44, Y11, Y9, Y10
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VPERM2F128 $0x20, Y7, Y12, Y11
+	VPERM2F128 $0x31, Y7, Y12, Y7
+	VPERM2F128 $0x20, Y8, Y6, Y12
+	VPERM2F128 $0x31, Y8, Y6, Y6
+	VPERM2F128 $0x20, Y10, Y13, Y8
+	VPERM2F128 $0x31, Y10, Y13, Y10
+	VPERM2F128 $0x20, Y9, Y5, Y13
+	VPERM2F128 $0x31, Y9, Y5, Y5
+	VMOVUPS    Y11, 256(SP)
+	VMOVUPS    Y12, 288(SP)
+	VMOVUPS    Y8, 320(SP)
+	VMOVUPS    Y13, 352(SP)
+	VMOVUPS    Y7, 384(SP)
+	VMOVUPS    Y6, 416(SP)
+	VMOVUPS    Y10, 448(SP)
+	VMOVUPS    Y5, 480(SP)
 
 CrossEntropyLabelsGWSAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
 	MOVQ     labels+24(FP), R10
-	VMOVDQU  (R10)(CX*4), Y3
-	VPCMPEQD Y4, Y4, Y4
-	VPCMPGTD Y4, Y3, Y4
-	VMOVDQU  Y4, 832(SP)
+	VMOVDQU  (R10)(CX*4), Y5
+	VPCMPEQD Y6, Y6, Y6
+	VPCMPGTD Y6, Y5, Y6
+	VMOVDQU  Y6, 832(SP)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      1440(SP), Y3, Y6
-	VPERMPS      1472(SP), Y3, Y5
-	VPBROADCASTD rowconsts<>+1596(SB), Y7
-	VPCMPGTD     Y3, Y7, Y7
-	VBLENDVPS    Y7, Y6, Y5, Y5
-	VANDPS       Y4, Y5, Y5
-	VBROADCASTSS inv+44(FP), Y4
+	VPERMPS      1440(SP), Y5, Y8
+	VPERMPS      1472(SP), Y5, Y7
+	VPBROADCASTD rowconsts<>+1596(SB), Y9
+	VPCMPGTD     Y5, Y9, Y9
+	VBLENDVPS    Y9, Y8, Y7, Y7
+	VANDPS       Y6, Y7, Y7
+	VBROADCASTSS inv+44(FP), Y6
 	MOVQ         sw+32(FP), R10
-	VMULPS       (R10)(CX*4), Y4, Y4
-	VMULPS       Y5, Y4, Y4
+	VMULPS       (R10)(CX*4), Y6, Y6
+	VMULPS       Y7, Y6, Y6
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VXORPS Y6, Y6, Y6
+	VXORPS Y8, Y8, Y8
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y7
-	VMOVAPS      Y7, Y8
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
+	VMOVAPS      Y9, Y10
 	MOVQ         R11, R12
 	ANDQ         $-64, R12
 	XORQ         R10, R10
 	JMP          CrossEntropyLabelsGWSAVX2_bmax_check_9
 
 CrossEntropyLabelsGWSAVX2_bmax_8:
-	VMOVUPS  (SP)(R10*1), Y9
-	VMAXPS   Y7, Y9, Y7
-	VPCMPEQD (DI)(R10*1), Y3, Y10
-	VANDPS   Y9, Y10, Y9
-	VORPS    Y9, Y6, Y6
-	VANDPS   Y4, Y10, Y10
-	VMOVUPS  Y10, 864(SP)(R10*1)
-	VMOVUPS  32(SP)(R10*1), Y9
-	VMAXPS   Y8, Y9, Y8
-	VPCMPEQD 32(DI)(R10*1), Y3, Y10
-	VANDPS   Y9, Y10, Y9
-	VORPS    Y9, Y6, Y6
-	VANDPS   Y4, Y10, Y10
-	VMOVUPS  Y10, 896(SP)(R10*1)
+	VMOVUPS  (SP)(R10*1), Y11
+	VMAXPS   Y9, Y11, Y9
+	VPCMPEQD (DI)(R10*1), Y5, Y12
+	VANDPS   Y11, Y12, Y11
+	VORPS    Y11, Y8, Y8
+	VANDPS   Y6, Y12, Y12
+	VMOVUPS  Y12, 864(SP)(R10*1)
+	VMOVUPS  32(SP)(R10*1), Y11
+	VMAXPS   Y10, Y11, Y10
+	VPCMPEQD 32(DI)(R10*1), Y5, Y12
+	VANDPS   Y11, Y12, Y11
+	VORPS    Y11, Y8, Y8
+	VANDPS   Y6, Y12, Y12
+	VMOVUPS  Y12, 896(SP)(R10*1)
 	ADDQ     $0x40, R10
 
 CrossEntropyLabelsGWSAVX2_bmax_check_9:
@@ -21984,79 +22094,79 @@ CrossEntropyLabelsGWSAVX2_bmax_check_9:
 	JB       CrossEntropyLabelsGWSAVX2_bmax_8
 	CMPQ     R10, R11
 	JAE      CrossEntropyLabelsGWSAVX2_bmax_end_10
-	VMOVUPS  (SP)(R10*1), Y9
-	VMAXPS   Y7, Y9, Y7
-	VPCMPEQD (DI)(R10*1), Y3, Y3
-	VANDPS   Y9, Y3, Y9
-	VORPS    Y9, Y6, Y6
-	VANDPS   Y4, Y3, Y3
-	VMOVUPS  Y3, 864(SP)(R10*1)
+	VMOVUPS  (SP)(R10*1), Y11
+	VMAXPS   Y9, Y11, Y9
+	VPCMPEQD (DI)(R10*1), Y5, Y5
+	VANDPS   Y11, Y5, Y11
+	VORPS    Y11, Y8, Y8
+	VANDPS   Y6, Y5, Y5
+	VMOVUPS  Y5, 864(SP)(R10*1)
 
 CrossEntropyLabelsGWSAVX2_bmax_end_10:
-	VMAXPS Y8, Y7, Y7
-	VXORPS Y3, Y3, Y3
-	VADDPS Y3, Y7, Y7
+	VMAXPS Y10, Y9, Y9
+	VXORPS Y5, Y5, Y5
+	VADDPS Y5, Y9, Y9
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y3, Y3, Y3
-	VMOVUPS Y3, 512(SP)
-	VMOVUPS Y3, 544(SP)
-	VMOVUPS Y3, 576(SP)
-	VMOVUPS Y3, 608(SP)
-	VMOVUPS Y3, 640(SP)
-	VMOVUPS Y3, 672(SP)
-	VMOVUPS Y3, 704(SP)
-	VMOVUPS Y3, 736(SP)
+	VXORPS  Y5, Y5, Y5
+	VMOVUPS Y5, 512(SP)
+	VMOVUPS Y5, 544(SP)
+	VMOVUPS Y5, 576(SP)
+	VMOVUPS Y5, 608(SP)
+	VMOVUPS Y5, 640(SP)
+	VMOVUPS Y5, 672(SP)
+	VMOVUPS Y5, 704(SP)
+	VMOVUPS Y5, 736(SP)
 	MOVQ    R11, R12
 	ANDQ    $-64, R12
 	XORQ    R10, R10
 	JMP     CrossEntropyLabelsGWSAVX2_bexp_check_12
 
 CrossEntropyLabelsGWSAVX2_bexp_11:
-	VMOVUPS     (SP)(R10*1), Y3
-	VSUBPS      Y7, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y4
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y4, Y9
-	VMOVUPS     Y9, (SP)(R10*1)
+	VMOVUPS     (SP)(R10*1), Y5
+	VSUBPS      Y9, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y6, Y11
+	VMOVUPS     Y11, (SP)(R10*1)
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
-	VADDPS      512(SP)(R13*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R13*1)
-	VMOVUPS     32(SP)(R10*1), Y3
-	VSUBPS      Y7, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y4
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y4, Y9
-	VMOVUPS     Y9, 32(SP)(R10*1)
+	VADDPS      512(SP)(R13*1), Y11, Y11
+	VMOVUPS     Y11, 512(SP)(R13*1)
+	VMOVUPS     32(SP)(R10*1), Y5
+	VSUBPS      Y9, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y6, Y11
+	VMOVUPS     Y11, 32(SP)(R10*1)
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
-	VADDPS      544(SP)(R13*1), Y9, Y9
-	VMOVUPS     Y9, 544(SP)(R13*1)
+	VADDPS      544(SP)(R13*1), Y11, Y11
+	VMOVUPS     Y11, 544(SP)(R13*1)
 	ADDQ        $0x40, R10
 
 CrossEntropyLabelsGWSAVX2_bexp_check_12:
@@ -22064,70 +22174,70 @@ CrossEntropyLabelsGWSAVX2_bexp_check_12:
 	JB          CrossEntropyLabelsGWSAVX2_bexp_11
 	CMPQ        R10, R11
 	JAE         CrossEntropyLabelsGWSAVX2_bexp_end_13
-	VMOVUPS     (SP)(R10*1), Y3
-	VSUBPS      Y7, Y3, Y3
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y3, Y4
-	VMOVAPS     Y1, Y8
-	VFMADD213PS Y0, Y3, Y8
-	VPSLLD      $0x17, Y8, Y9
-	VSUBPS      Y0, Y8, Y8
-	VFMADD231PS rowconsts<>+672(SB), Y8, Y3
-	VFMADD231PS rowconsts<>+704(SB), Y8, Y3
-	VMOVAPS     Y2, Y8
-	VFMADD213PS rowconsts<>+736(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+768(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+800(SB), Y3, Y8
-	VFMADD213PS rowconsts<>+832(SB), Y3, Y8
-	VMULPS      Y9, Y3, Y3
-	VFMADD231PS Y8, Y3, Y9
-	VANDNPS     Y9, Y4, Y9
-	VMOVUPS     Y9, (SP)(R10*1)
+	VMOVUPS     (SP)(R10*1), Y5
+	VSUBPS      Y9, Y5, Y5
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
+	VMOVAPS     Y1, Y10
+	VFMADD213PS Y0, Y5, Y10
+	VPSLLD      $0x17, Y10, Y11
+	VSUBPS      Y0, Y10, Y10
+	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
+	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
+	VMOVAPS     Y2, Y10
+	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
+	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
+	VMULPS      Y11, Y5, Y5
+	VFMADD231PS Y10, Y5, Y11
+	VANDNPS     Y11, Y6, Y11
+	VMOVUPS     Y11, (SP)(R10*1)
 	ANDQ        $0x000000ff, R10
-	VADDPS      512(SP)(R10*1), Y9, Y9
-	VMOVUPS     Y9, 512(SP)(R10*1)
+	VADDPS      512(SP)(R10*1), Y11, Y11
+	VMOVUPS     Y11, 512(SP)(R10*1)
 
 CrossEntropyLabelsGWSAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y3
-	VMOVUPS 544(SP), Y4
-	VMOVUPS 576(SP), Y8
-	VMOVUPS 608(SP), Y9
-	VMOVUPS 640(SP), Y10
-	VMOVUPS 672(SP), Y11
-	VMOVUPS 704(SP), Y12
-	VMOVUPS 736(SP), Y13
-	VADDPS  Y4, Y3, Y3
-	VADDPS  Y9, Y8, Y8
+	VMOVUPS 512(SP), Y5
+	VMOVUPS 544(SP), Y6
+	VMOVUPS 576(SP), Y10
+	VMOVUPS 608(SP), Y11
+	VMOVUPS 640(SP), Y12
+	VMOVUPS 672(SP), Y13
+	VMOVUPS 704(SP), Y14
+	VMOVUPS 736(SP), Y15
+	VADDPS  Y6, Y5, Y5
 	VADDPS  Y11, Y10, Y10
 	VADDPS  Y13, Y12, Y12
-	VADDPS  Y8, Y3, Y3
-	VADDPS  Y12, Y10, Y10
-	VADDPS  Y10, Y3, Y3
-	VSUBPS  Y7, Y6, Y6
-	VMOVUPS Y6, 1376(SP)
-	VMOVUPS Y3, 1408(SP)
+	VADDPS  Y15, Y14, Y14
+	VADDPS  Y10, Y5, Y5
+	VADDPS  Y14, Y12, Y12
+	VADDPS  Y12, Y5, Y5
+	VSUBPS  Y9, Y8, Y8
+	VMOVUPS Y8, 1376(SP)
+	VMOVUPS Y5, 1408(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1612(SB), Y4
-	VDIVPS       Y3, Y4, Y4
-	VBROADCASTSS inv+44(FP), Y3
+	VBROADCASTSS rowconsts<>+1612(SB), Y6
+	VDIVPS       Y5, Y6, Y6
+	VBROADCASTSS inv+44(FP), Y5
 	MOVQ         sw+32(FP), R10
-	VMULPS       (R10)(CX*4), Y3, Y3
+	VMULPS       (R10)(CX*4), Y5, Y5
 	MOVQ         R11, R12
 	ANDQ         $-64, R12
 	XORQ         R10, R10
 	JMP          CrossEntropyLabelsGWSAVX2_bgrad_check_15
 
 CrossEntropyLabelsGWSAVX2_bgrad_14:
-	VMULPS  (SP)(R10*1), Y4, Y6
-	VMULPS  Y5, Y6, Y6
-	VMULPS  Y3, Y6, Y6
-	VSUBPS  864(SP)(R10*1), Y6, Y6
-	VMOVUPS Y6, (SP)(R10*1)
-	VMULPS  32(SP)(R10*1), Y4, Y6
-	VMULPS  Y5, Y6, Y6
-	VMULPS  Y3, Y6, Y6
-	VSUBPS  896(SP)(R10*1), Y6, Y6
-	VMOVUPS Y6, 32(SP)(R10*1)
+	VMULPS  (SP)(R10*1), Y6, Y8
+	VMULPS  Y7, Y8, Y8
+	VMULPS  Y5, Y8, Y8
+	VSUBPS  864(SP)(R10*1), Y8, Y8
+	VMOVUPS Y8, (SP)(R10*1)
+	VMULPS  32(SP)(R10*1), Y6, Y8
+	VMULPS  Y7, Y8, Y8
+	VMULPS  Y5, Y8, Y8
+	VSUBPS  896(SP)(R10*1), Y8, Y8
+	VMOVUPS Y8, 32(SP)(R10*1)
 	ADDQ    $0x40, R10
 
 CrossEntropyLabelsGWSAVX2_bgrad_check_15:
@@ -22135,16 +22245,16 @@ CrossEntropyLabelsGWSAVX2_bgrad_check_15:
 	JB      CrossEntropyLabelsGWSAVX2_bgrad_14
 	CMPQ    R10, R11
 	JAE     CrossEntropyLabelsGWSAVX2_bgrad_end_16
-	VMULPS  (SP)(R10*1), Y4, Y4
-	VMULPS  Y5, Y4, Y4
-	VMULPS  Y3, Y4, Y4
-	VSUBPS  864(SP)(R10*1), Y4, Y4
-	VMOVUPS Y4, (SP)(R10*1)
+	VMULPS  (SP)(R10*1), Y6, Y6
+	VMULPS  Y7, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VSUBPS  864(SP)(R10*1), Y6, Y6
+	VMOVUPS Y6, (SP)(R10*1)
 
 CrossEntropyLabelsGWSAVX2_bgrad_end_16:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVDQU   832(SP), Y3
-	VMOVMSKPS Y3, R10
+	VMOVDQU   832(SP), Y5
+	VMOVMSKPS Y5, R10
 	CMPL      R10, $0xff
 	JE        CrossEntropyLabelsGWSAVX2_allvalid_17
 	MOVQ      R11, R12
@@ -22153,10 +22263,10 @@ CrossEntropyLabelsGWSAVX2_bgrad_end_16:
 	JMP       CrossEntropyLabelsGWSAVX2_bignored_check_19
 
 CrossEntropyLabelsGWSAVX2_bignored_18:
-	VANDPS  (SP)(R10*1), Y3, Y4
-	VMOVUPS Y4, (SP)(R10*1)
-	VANDPS  32(SP)(R10*1), Y3, Y4
-	VMOVUPS Y4, 32(SP)(R10*1)
+	VANDPS  (SP)(R10*1), Y5, Y6
+	VMOVUPS Y6, (SP)(R10*1)
+	VANDPS  32(SP)(R10*1), Y5, Y6
+	VMOVUPS Y6, 32(SP)(R10*1)
 	ADDQ    $0x40, R10
 
 CrossEntropyLabelsGWSAVX2_bignored_check_19:
@@ -22164,150 +22274,157 @@ CrossEntropyLabelsGWSAVX2_bignored_check_19:
 	JB      CrossEntropyLabelsGWSAVX2_bignored_18
 	CMPQ    R10, R11
 	JAE     CrossEntropyLabelsGWSAVX2_bignored_end_20
-	VANDPS  (SP)(R10*1), Y3, Y3
-	VMOVUPS Y3, (SP)(R10*1)
+	VANDPS  (SP)(R10*1), Y5, Y5
+	VMOVUPS Y5, (SP)(R10*1)
 
 CrossEntropyLabelsGWSAVX2_bignored_end_20:
 CrossEntropyLabelsGWSAVX2_allvalid_17:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (BX)(R8*4), R10
-	VMOVUPS    (SP), Y3
-	VMOVUPS    32(SP), Y4
-	VMOVUPS    64(SP), Y6
-	VMOVUPS    96(SP), Y7
-	VMOVUPS    128(SP), Y8
-	VMOVUPS    160(SP), Y9
-	VMOVUPS    192(SP), Y10
-	VMOVUPS    224(SP), Y11
-	VUNPCKLPS  Y4, Y3, Y12
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y7, Y6, Y4
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
+	VMOVUPS    (SP), Y5
+	VMOVUPS    32(SP), Y6
+	VMOVUPS    64(SP), Y8
+	VMOVUPS    96(SP), Y9
+	VMOVUPS    128(SP), Y10
+	VMOVUPS    160(SP), Y11
+	VMOVUPS    192(SP), Y12
+	VMOVUPS    224(SP), Y13
+	VUNPCKLPS  Y6, Y5, Y14
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y9, Y8, Y6
 	VUNPCKHPS  Y9, Y8, Y8
 	VUNPCKLPS  Y11, Y10, Y9
 	VUNPCKHPS  Y11, Y10, Y10
-	VSHUFPS    $0x44, Y4, Y12, Y11
-	VSHUFPS    $0xee, Y4, Y12, Y4
-	VSHUFPS    $0x44, Y6, Y3, Y12
-	VSHUFPS    $0xee, Y6, Y3, Y3
-	VSHUFPS    $0x44, Y9, Y7, Y6
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y10, Y8, Y9
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y6, Y11, Y10
-	VPERM2F128 $0x31, Y6, Y11, Y6
-	VPERM2F128 $0x20, Y7, Y4, Y11
-	VPERM2F128 $0x31, Y7, Y4, Y4
-	VPERM2F128 $0x20, Y9, Y12, Y7
-	VPERM2F128 $0x31, Y9, Y12, Y9
-	VPERM2F128 $0x20, Y8, Y3, Y12
-	VPERM2F128 $0x31, Y8, Y3, Y3
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y6, Y14, Y13
+	VSHUFPS    $0xee, Y6, Y14, Y6
+	VSHUFPS    $0x44, Y8, Y5, Y14
+	VSHUFPS    $0xee, Y8, Y5, Y5
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y6, Y13
+	VPERM2F128 $0x31, Y9, Y6, Y6
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y5, Y14
+	VPERM2F128 $0x31, Y10, Y5, Y5
 	CMPQ       AX, $0x08
 	JB         CrossEntropyLabelsGWSAVX2_masked_22
-	VMOVUPS    Y10, (BX)
-	VMOVUPS    Y11, (BX)(R8*1)
-	VMOVUPS    Y7, (BX)(R8*2)
-	VMOVUPS    Y12, (BX)(R9*1)
-	VMOVUPS    Y6, (R10)
-	VMOVUPS    Y4, (R10)(R8*1)
-	VMOVUPS    Y9, (R10)(R8*2)
-	VMOVUPS    Y3, (R10)(R9*1)
+	VMOVUPS    Y12, (BX)
+	VMOVUPS    Y13, (BX)(R8*1)
+	VMOVUPS    Y9, (BX)(R8*2)
+	VMOVUPS    Y14, (BX)(R9*1)
+	VMOVUPS    Y8, (R10)
+	VMOVUPS    Y6, (R10)(R8*1)
+	VMOVUPS    Y11, (R10)(R8*2)
+	VMOVUPS    Y5, (R10)(R9*1)
 	JMP        CrossEntropyLabelsGWSAVX2_loaded_23
 
 CrossEntropyLabelsGWSAVX2_masked_22:
-	VMOVUPS    768(SP), Y8
-	VMASKMOVPS Y10, Y8, (BX)
-	VMASKMOVPS Y11, Y8, (BX)(R8*1)
-	VMASKMOVPS Y7, Y8, (BX)(R8*2)
-	VMASKMOVPS Y12, Y8, (BX)(R9*1)
-	VMASKMOVPS Y6, Y8, (R10)
-	VMASKMOVPS Y4, Y8, (R10)(R8*1)
-	VMASKMOVPS Y9, Y8, (R10)(R8*2)
-	VMASKMOVPS Y3, Y8, (R10)(R9*1)
+	VMOVUPS    768(SP), Y10
+	VMASKMOVPS Y12, Y10, (BX)
+	VMASKMOVPS Y13, Y10, (BX)(R8*1)
+	VMASKMOVPS Y9, Y10, (BX)(R8*2)
+	VMASKMOVPS Y14, Y10, (BX)(R9*1)
+	VMASKMOVPS Y8, Y10, (R10)
+	VMASKMOVPS Y6, Y10, (R10)(R8*1)
+	VMASKMOVPS Y11, Y10, (R10)(R8*2)
+	VMASKMOVPS Y5, Y10, (R10)(R9*1)
 
 CrossEntropyLabelsGWSAVX2_loaded_23:
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGWSAVX2_nohigh_24
-	VMOVUPS    256(SP), Y3
-	VMOVUPS    288(SP), Y4
-	VMOVUPS    320(SP), Y6
-	VMOVUPS    352(SP), Y7
-	VMOVUPS    384(SP), Y8
-	VMOVUPS    416(SP), Y9
-	VMOVUPS    448(SP), Y10
-	VMOVUPS    480(SP), Y11
-	VUNPCKLPS  Y4, Y3, Y12
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y7, Y6, Y4
-	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y9, Y8, Y7
+	VMOVUPS    256(SP), Y5
+	VMOVUPS    288(SP), Y6
+	VMOVUPS    320(SP), Y8
+	VMOVUPS    352(SP), Y9
+	VMOVUPS    384(SP), Y10
+	VMOVUPS    416(SP), Y11
+	VMOVUPS    448(SP), Y12
+	VMOVUPS    480(SP), Y13
+	VUNPCKLPS  Y6, Y5, Y14
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y9, Y8, Y6
 	VUNPCKHPS  Y9, Y8, Y8
 	VUNPCKLPS  Y11, Y10, Y9
 	VUNPCKHPS  Y11, Y10, Y10
-	VSHUFPS    $0x44, Y4, Y12, Y11
-	VSHUFPS    $0xee, Y4, Y12, Y4
-	VSHUFPS    $0x44, Y6, Y3, Y12
-	VSHUFPS    $0xee, Y6, Y3, Y3
-	VSHUFPS    $0x44, Y9, Y7, Y6
-	VSHUFPS    $0xee, Y9, Y7, Y7
-	VSHUFPS    $0x44, Y10, Y8, Y9
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y6, Y11, Y10
-	VPERM2F128 $0x31, Y6, Y11, Y6
-	VPERM2F128 $0x20, Y7, Y4, Y11
-	VPERM2F128 $0x31, Y7, Y4, Y4
-	VPERM2F128 $0x20, Y9, Y12, Y7
-	VPERM2F128 $0x31, Y9, Y12, Y9
-	VPERM2F128 $0x20, Y8, Y3, Y12
-	VPERM2F128 $0x31, Y8, Y3, Y3
-	VMOVUPS    800(SP), Y8
-	VMASKMOVPS Y10, Y8, 32(BX)
-	VMASKMOVPS Y11, Y8, 32(BX)(R8*1)
-	VMASKMOVPS Y7, Y8, 32(BX)(R8*2)
-	VMASKMOVPS Y12, Y8, 32(BX)(R9*1)
-	VMASKMOVPS Y6, Y8, 32(R10)
-	VMASKMOVPS Y4, Y8, 32(R10)(R8*1)
-	VMASKMOVPS Y9, Y8, 32(R10)(R8*2)
-	VMASKMOVPS Y3, Y8, 32(R10)(R9*1)
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y6, Y14, Y13
+	VSHUFPS    $0xee, Y6, Y14, Y6
+	VSHUFPS    $0x44, Y8, Y5, Y14
+	VSHUFPS    $0xee, Y8, Y5, Y5
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y6, Y13
+	VPERM2F128 $0x31, Y9, Y6, Y6
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y5, Y14
+	VPERM2F128 $0x31, Y10, Y5, Y5
+	VMOVUPS    800(SP), Y10
+	VMASKMOVPS Y12, Y10, 32(BX)
+	VMASKMOVPS Y13, Y10, 32(BX)(R8*1)
+	VMASKMOVPS Y9, Y10, 32(BX)(R8*2)
+	VMASKMOVPS Y14, Y10, 32(BX)(R9*1)
+	VMASKMOVPS Y8, Y10, 32(R10)
+	VMASKMOVPS Y6, Y10, 32(R10)(R8*1)
+	VMASKMOVPS Y11, Y10, 32(R10)(R8*2)
+	VMASKMOVPS Y5, Y10, 32(R10)(R9*1)
 
 CrossEntropyLabelsGWSAVX2_nohigh_24:
-	VMOVUPS 1376(SP), Y3
-	VMOVUPS 1408(SP), Y4
+	VMOVUPS 1376(SP), Y5
+	VMOVUPS 1408(SP), Y6
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y4, Y6
-	VPSRAD       $0x17, Y6, Y6
-	VPSLLD       $0x17, Y6, Y7
-	VPSUBD       Y7, Y4, Y7
-	VSUBPS       rowconsts<>+960(SB), Y7, Y7
-	VCVTDQ2PS    Y6, Y6
-	VMULPS       Y7, Y7, Y8
-	VBROADCASTSS rowconsts<>+1620(SB), Y9
-	VFMADD213PS  rowconsts<>+1024(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1056(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1088(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1120(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1152(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1184(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1216(SB), Y7, Y9
-	VFMADD213PS  rowconsts<>+1248(SB), Y7, Y9
-	VMULPS       Y7, Y9, Y9
-	VMULPS       Y8, Y9, Y9
-	VFMADD231PS  rowconsts<>+1280(SB), Y6, Y9
-	VFMADD231PS  rowconsts<>+992(SB), Y8, Y9
-	VADDPS       Y9, Y7, Y7
-	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
-	VSUBPS       Y4, Y4, Y4
-	VADDPS       Y4, Y7, Y7
-	VSUBPS       Y3, Y7, Y3
-	VMULPS       Y3, Y5, Y3
+	VPSUBD       rowconsts<>+928(SB), Y6, Y8
+	VPSRAD       $0x17, Y8, Y8
+	VPSLLD       $0x17, Y8, Y9
+	VPSUBD       Y9, Y6, Y9
+	VSUBPS       rowconsts<>+960(SB), Y9, Y9
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y9, Y9, Y10
+	VBROADCASTSS rowconsts<>+1620(SB), Y11
+	VFMADD213PS  rowconsts<>+1024(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1056(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1088(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1120(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1152(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1184(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1216(SB), Y9, Y11
+	VFMADD213PS  rowconsts<>+1248(SB), Y9, Y11
+	VMULPS       Y9, Y11, Y11
+	VMULPS       Y10, Y11, Y11
+	VFMADD231PS  rowconsts<>+1280(SB), Y8, Y11
+	VFMADD231PS  rowconsts<>+992(SB), Y10, Y11
+	VADDPS       Y11, Y9, Y9
+	VFMADD231PS  rowconsts<>+1312(SB), Y8, Y9
+	VSUBPS       Y6, Y6, Y6
+	VADDPS       Y6, Y9, Y9
+	VSUBPS       Y5, Y9, Y5
+	VMULPS       Y5, Y7, Y5
 	MOVQ         sw+32(FP), R10
-	VMULPS       (R10)(CX*4), Y3, Y3
-	VANDPS       832(SP), Y3, Y3
+	VMULPS       (R10)(CX*4), Y5, Y5
+	VANDPS       832(SP), Y5, Y5
 	MOVQ         loss+48(FP), R10
-	VMOVUPS      Y3, (R10)(CX*4)
+	VMOVUPS      Y5, (R10)(CX*4)
+
+	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
+	VCVTPS2PD    X5, Y6
+	VADDPD       Y6, Y3, Y3
+	VEXTRACTF128 $0x01, Y5, X5
+	VCVTPS2PD    X5, Y5
+	VADDPD       Y5, Y4, Y4
 
 	// next 8 rows
 	MOVQ R8, R10
@@ -22318,6 +22435,9 @@ CrossEntropyLabelsGWSAVX2_nohigh_24:
 	JMP  CrossEntropyLabelsGWSAVX2_block_1
 
 CrossEntropyLabelsGWSAVX2_blockdone_2:
+	MOVQ    sum+72(FP), AX
+	VMOVUPD Y3, (AX)
+	VMOVUPD Y4, 32(AX)
 	VZEROUPPER
 	RET
 
