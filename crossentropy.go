@@ -191,15 +191,8 @@ func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int3
 				sw = sw[done:]
 			}
 			m := n - done
-			// wy[i] = (1-ε)·w_{y_i}, 0 for an ignored row; a = wy + k·W.
 			a, scale, wy := sc.a[:m], sc.scale[:m], sc.mass[:m]
-			ceRowWeights(wy, ys, w, keep)
-			if g != nil {
-				for i, v := range wy {
-					a[i] = v + kW
-				}
-				ceRowScales(scale, ys, sw, inv)
-			}
+			ceRowPrep(wy, a, scale, ys, w, sw, keep, kW, inv, g != nil)
 			var zwp []float32
 			if zw {
 				zwp = sc.zw[:m]
@@ -389,33 +382,40 @@ func overlaps(a, b []float32) bool {
 	return a0 < b0+uintptr(len(b))*4 && b0 < a0+uintptr(len(a))*4
 }
 
-// ceRowWeights sets wy[i] = keep·w_{y_i} (w nil: keep), or 0 for an ignored
-// (negative) label. The labels have been checked.
-func ceRowWeights(wy []float32, ys []int32, w []float32, keep float32) {
-	wy = wy[:len(ys)]
-	for i, y := range ys {
-		switch {
-		case y < 0:
-			wy[i] = 0
-		case w == nil:
-			wy[i] = keep
-		default:
-			wy[i] = float32(keep * w[y])
+// ceRowPrep sets each row's scalars for CrossEntropyRows and ceLabelTerms:
+// wy = keep·w_y (w nil: keep) and, with grad, a = wy + kW and scale = s·inv
+// (s nil: inv); all three are 0 for an ignored (negative) label, whose
+// gradient row is cleared afterwards. The labels have been checked.
+func ceRowPrep(wy, a, scale []float32, ys []int32, w, s []float32, keep, kW, inv float32, grad bool) {
+	n := len(ys)
+	wy, a, scale = wy[:n], a[:n], scale[:n]
+	if grad && w != nil && s == nil { // the common weighted case, in one short loop
+		for i, y := range ys {
+			if y < 0 {
+				wy[i], a[i], scale[i] = 0, 0, 0
+				continue
+			}
+			v := float32(keep * w[y])
+			wy[i], a[i], scale[i] = v, v+kW, inv
 		}
+		return
 	}
-}
-
-// ceRowScales sets scale[i] = s_i·inv (s nil: inv), or 0 for an ignored row.
-func ceRowScales(scale []float32, ys []int32, s []float32, inv float32) {
-	scale = scale[:len(ys)]
 	for i, y := range ys {
-		switch {
-		case y < 0:
-			scale[i] = 0
-		case s == nil:
+		if y < 0 {
+			wy[i], a[i], scale[i] = 0, 0, 0
+			continue
+		}
+		v := keep
+		if w != nil {
+			v = float32(keep * w[y])
+		}
+		wy[i] = v
+		if grad {
+			a[i] = v + kW
 			scale[i] = inv
-		default:
-			scale[i] = float32(s[i] * inv)
+			if s != nil {
+				scale[i] = float32(s[i] * inv)
+			}
 		}
 	}
 }

@@ -70,9 +70,34 @@ func LabelWeights(labels []int32, w, s []float32, cols int, ignore int32) (sum f
 	return Sum64Fold(&p), bad, ignored
 }
 
-// LabelWeightPartials is LabelWeights from row from on, adding into p.
+// LabelWeightPartials is LabelWeights from row from on (from a multiple of
+// 8), adding into p.
 func LabelWeightPartials(labels []int32, w, s []float32, cols int, ignore int32, from int, p *[Sum64Lanes]float64) (bad int, ignored bool) {
-	for i := from; i < len(labels); i++ {
+	i := from
+	if w != nil && s == nil && i%Sum64Lanes == 0 {
+		// The common weighted case, 8 rows at a time through local partials
+		// (the same additions in the same order), while all 8 are in range.
+		w = w[:cols]
+		p0, p1, p2, p3, p4, p5, p6, p7 := p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
+		n := uint(len(w))
+		for ; i+8 <= len(labels); i += 8 {
+			y := (*[8]int32)(labels[i:])
+			if uint(y[0]) >= n || uint(y[1]) >= n || uint(y[2]) >= n || uint(y[3]) >= n ||
+				uint(y[4]) >= n || uint(y[5]) >= n || uint(y[6]) >= n || uint(y[7]) >= n {
+				break
+			}
+			p0 += float64(w[y[0]])
+			p1 += float64(w[y[1]])
+			p2 += float64(w[y[2]])
+			p3 += float64(w[y[3]])
+			p4 += float64(w[y[4]])
+			p5 += float64(w[y[5]])
+			p6 += float64(w[y[6]])
+			p7 += float64(w[y[7]])
+		}
+		*p = [Sum64Lanes]float64{p0, p1, p2, p3, p4, p5, p6, p7}
+	}
+	for ; i < len(labels); i++ {
 		y := labels[i]
 		if uint(y) >= uint(cols) {
 			if y == ignore && y < 0 {

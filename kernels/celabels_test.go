@@ -255,4 +255,32 @@ func TestLabelWeightsGeneric(t *testing.T) {
 	if _, bad, _ := generic.LabelWeights(labels, w, s, 3, 0); bad != 2 {
 		t.Fatalf("ignore off: bad = %d, want 2 (the first -100)", bad)
 	}
+	// Long runs of labels in range (generic's 8-row loop), with weights
+	// whose magnitudes make the order of the additions show in the bits.
+	rng := rand.New(rand.NewPCG(35, 8))
+	for _, cols := range []int{3, 17, 100} {
+		w := make([]float32, cols)
+		for i := range w {
+			w[i] = float32(math.Ldexp(rng.Float64()+0.5, rng.IntN(61)-30))
+		}
+		for _, n := range []int{8, 37, 64, 101} {
+			labels := make([]int32, n)
+			for i := range labels {
+				labels[i] = int32(rng.IntN(cols))
+			}
+			if n > 40 {
+				labels[n-5] = -100
+			}
+			var p [8]float64
+			for i, y := range labels {
+				if y >= 0 {
+					p[i%8] += float64(w[y])
+				}
+			}
+			want := ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]))
+			if sum, bad, _ := generic.LabelWeights(labels, w, nil, cols, -100); sum != want || bad != -1 {
+				t.Fatalf("cols=%d n=%d: got (%v, %d), want (%v, -1)", cols, n, sum, bad, want)
+			}
+		}
+	}
 }
