@@ -13,20 +13,7 @@ import (
 // and class weight, and its gradient the label term. The caller hands it
 // whole blocks only (rows a multiple of 8, cols <= blockCols).
 func crossEntropyLabelsKernel(grad, weights, sw bool) {
-	v := ""
-	if grad {
-		v += "G"
-	}
-	if weights {
-		v += "W"
-	}
-	if sw {
-		v += "S"
-	}
-	if v == "" {
-		v = "Plain"
-	}
-	name := "CrossEntropyLabels" + v + w.suffix
+	name := "CrossEntropyLabels" + variantName(on(grad, "G"), on(weights, "W"), on(sw, "S")) + w.suffix
 	TEXT(name, 0, "func(grad, z, w *float32, labels *int32, sw *float32, keep, inv float32, loss *float32, rows, cols int, sum *float64)")
 	Pragma("noescape") // the caller's partial sums stay on its stack
 	doc := ", grad nil"
@@ -43,14 +30,7 @@ func crossEntropyLabelsKernel(grad, weights, sw bool) {
 		"Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient",
 		"scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.",
 		"The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).")
-	r := newRow(name, Load(Param("cols"), GP64()).(reg.GPVirtual), true)
-	r.src = Load(Param("z"), GP64()).(reg.GPVirtual)
-	dstStep := 0
-	if grad {
-		r.dst = Load(Param("grad"), GP64()).(reg.GPVirtual)
-		dstStep = 2
-	}
-	rows := Load(Param("rows"), GP64())
+	r, rows, dstStep := ceRow(name, true, grad)
 	bk := newBlock(r, false)
 	valid := AllocLocal(32)
 	lab := AllocLocal(32 * blockCols) // per column: the label term of the 8 rows
@@ -214,17 +194,7 @@ func (bk *block) wcol() reg.VecVirtual {
 // stops at the first block of 8 with a label that is neither in [0, cols)
 // nor the (negative) ignore index.
 func labelWeightsKernel(weights, sw bool) {
-	v := ""
-	if weights {
-		v += "W"
-	}
-	if sw {
-		v += "S"
-	}
-	if v == "" {
-		v = "Plain"
-	}
-	name := "LabelWeights" + v + "AVX2"
+	name := "LabelWeights" + variantName(on(weights, "W"), on(sw, "S")) + "AVX2"
 	TEXT(name, NOSPLIT, "func(labels *int32, tab, s *float32, n, cols int, ignore int32, p *float64) (done, ignored int)")
 	Pragma("noescape") // the caller's table and partials stay on its stack
 	Doc(name+" is generic.LabelWeightPartials from row 0 over whole blocks of 8 of labels[0:n]",

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
@@ -9,20 +11,36 @@ import (
 // ceVariant names a cross-entropy kernel variant: G writes the gradient, W
 // reads class weights, S (hard labels) accumulates the smoothing sum.
 func ceVariant(grad, weights, smooth bool) string {
-	s := ""
+	return variantName(on(grad, "G"), on(weights, "W"), on(smooth, "S"))
+}
+
+// on is s when b holds, else "".
+func on(b bool, s string) string {
+	if b {
+		return s
+	}
+	return ""
+}
+
+// variantName joins a variant's letters, "Plain" for none.
+func variantName(letters ...string) string {
+	if v := strings.Join(letters, ""); v != "" {
+		return v
+	}
+	return "Plain"
+}
+
+// ceRow starts a cross-entropy row kernel: the row state, with src the
+// logits z and, with grad, dst the gradient; and the rows parameter and
+// the gradient's row step for pipeline and block.loop.
+func ceRow(name string, constsInRegs, grad bool) (r *row, rows Op, dstStep int) {
+	r = newRow(name, Load(Param("cols"), GP64()).(reg.GPVirtual), constsInRegs)
+	r.src = Load(Param("z"), GP64()).(reg.GPVirtual)
 	if grad {
-		s += "G"
+		r.dst = Load(Param("grad"), GP64()).(reg.GPVirtual)
+		dstStep = 2
 	}
-	if weights {
-		s += "W"
-	}
-	if smooth {
-		s += "S"
-	}
-	if s == "" {
-		s = "Plain"
-	}
-	return s
+	return r, Load(Param("rows"), GP64()), dstStep
 }
 
 // crossEntropyKernel emits generic.CrossEntropyRows for one variant.
@@ -32,14 +50,7 @@ func crossEntropyKernel(grad, weights, smooth bool) {
 	Doc(name+" is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1"+variantDoc(grad, weights, smooth)+".",
 		"Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient",
 		"without its label term: scale·fma(a, softmax, -k·w).")
-	r := newRow(name, Load(Param("cols"), GP64()).(reg.GPVirtual), !smooth)
-	r.src = Load(Param("z"), GP64()).(reg.GPVirtual)
-	dstStep := 0
-	if grad {
-		r.dst = Load(Param("grad"), GP64()).(reg.GPVirtual)
-		dstStep = 2
-	}
-	rows := Load(Param("rows"), GP64())
+	r, rows, dstStep := ceRow(name, !smooth, grad)
 
 	if !w.zmm { // short rows: the AVX2 kernels' transposed 8-row path
 		crossEntropyBlock(r, rows, dstStep, grad, weights, smooth)
@@ -173,14 +184,7 @@ func crossEntropySoftKernel(grad, weights bool) {
 	Doc(name+" is generic.CrossEntropySoftRows, bit for bit, for rows, cols >= 1"+variantDoc(grad, weights, true)[:len(variantDoc(grad, weights, true))-len(", zw written")]+".",
 		"Per row, with c = fma(keep, q, spread)·w: mx, lsum, mass = Σ c, zc = Σ c·(z - max), and the",
 		"gradient scale·fma(mass, softmax, -c).")
-	r := newRow(name, Load(Param("cols"), GP64()).(reg.GPVirtual), false)
-	r.src = Load(Param("z"), GP64()).(reg.GPVirtual)
-	dstStep := 0
-	if grad {
-		r.dst = Load(Param("grad"), GP64()).(reg.GPVirtual)
-		dstStep = 2
-	}
-	rows := Load(Param("rows"), GP64())
+	r, rows, dstStep := ceRow(name, false, grad)
 
 	// params broadcasts keep and spread for a pass.
 	params := func() (keep, spread reg.VecVirtual) {

@@ -182,26 +182,12 @@ const lsRingCols = 256
 // of one vlogPos and their output passes run, each re-reading its row.
 func (g *lseRing) addRows(r *row, s reg.VecVirtual) {
 	Comment("ring[n] = (max, sum); at 8 rows: L = LogPos(sums) at once, then the 8 rows' output passes")
-	n := GP64()
-	MOVQ(g.n, n)
-	m, sm := g.m, g.s
-	m.Index, m.Scale, sm.Index, sm.Scale = n, 4, n, 4
-	VMOVSS(r.m.AsX(), m)
-	VMOVSS(s.AsX(), sm)
-	INCQ(n)
-	full := r.label("ringfull")
-	next := r.label("ringnext")
-	CMPQ(n, U8(8))
-	JE(LabelRef(full))
-	MOVQ(n, g.n)
-	JMP(LabelRef(next))
-	Label(full)
-	sv := YMM()
-	VMOVUPS(g.s, sv)
-	VMOVUPS(vlogPos(sv), g.l)
-	MOVQ(U32(0), g.n)
-	g.outputs(r, 7, U8(8))
-	Label(next)
+	g.push(r, s, func() {
+		sv := YMM()
+		VMOVUPS(g.s, sv)
+		VMOVUPS(vlogPos(sv), g.l)
+		g.outputs(r, 7, U8(8))
+	})
 }
 
 // flushRows finishes the log-softmax rows still in the ring (the n rows
@@ -269,10 +255,9 @@ func (g *lseRing) outputs(r *row, back int, count Op) {
 	Label(done)
 }
 
-// add puts the current row (max in r.m, sum in the low lane of s) in the
-// ring, and at 8 rows stores their results to dst[row-7..row].
-func (g *lseRing) add(r *row, s reg.VecVirtual) {
-	Comment("ring[n] = (max, sum); at 8 rows: dst[row-7..row] = max + LogPos(sum), 8 lanes at once")
+// push puts the current row (max in r.m, sum in the low lane of s) in the
+// ring; at 8 rows full emits the work on them, and the ring empties.
+func (g *lseRing) push(r *row, s reg.VecVirtual, full func()) {
 	n := GP64()
 	MOVQ(g.n, n)
 	m, sm := g.m, g.s
@@ -280,19 +265,27 @@ func (g *lseRing) add(r *row, s reg.VecVirtual) {
 	VMOVSS(r.m.AsX(), m)
 	VMOVSS(s.AsX(), sm)
 	INCQ(n)
-	full := r.label("ringfull")
-	next := r.label("ringnext")
+	isFull, next := r.label("ringfull"), r.label("ringnext")
 	CMPQ(n, U8(8))
-	JE(LabelRef(full))
+	JE(LabelRef(isFull))
 	MOVQ(n, g.n)
 	JMP(LabelRef(next))
-	Label(full)
-	sv, y := YMM(), YMM()
-	VMOVUPS(g.s, sv)
-	VADDPS(g.m, vlogPos(sv), y)
-	VMOVUPS(y, Mem{Base: r.dst, Disp: -28})
+	Label(isFull)
 	MOVQ(U32(0), g.n)
+	full()
 	Label(next)
+}
+
+// add puts the current row in the ring, and at 8 rows stores their results
+// to dst[row-7..row].
+func (g *lseRing) add(r *row, s reg.VecVirtual) {
+	Comment("ring[n] = (max, sum); at 8 rows: dst[row-7..row] = max + LogPos(sum), 8 lanes at once")
+	g.push(r, s, func() {
+		sv, y := YMM(), YMM()
+		VMOVUPS(g.s, sv)
+		VADDPS(g.m, vlogPos(sv), y)
+		VMOVUPS(y, Mem{Base: r.dst, Disp: -28})
+	})
 }
 
 // flush stores the results of the rows still in the ring: they are the n

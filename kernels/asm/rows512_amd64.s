@@ -1085,6 +1085,7 @@ LogSoftmaxAVX512_expfolded_7:
 	JMP    LogSoftmaxAVX512_ringnext_21
 
 LogSoftmaxAVX512_ringfull_20:
+	MOVQ    $0x00000000, 96(SP)
 	VMOVUPS 32(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
@@ -1113,7 +1114,6 @@ LogSoftmaxAVX512_ringfull_20:
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
 	VMOVUPS      Y6, 64(SP)
-	MOVQ         $0x00000000, 96(SP)
 	IMUL3Q       $+28, BX, R9
 	MOVQ         CX, R11
 	SUBQ         R9, R11
@@ -1744,6 +1744,7 @@ LogSumExpAVX512_expfolded_7:
 	JMP    LogSumExpAVX512_ringnext_19
 
 LogSumExpAVX512_ringfull_18:
+	MOVQ    $0x00000000, 96(SP)
 	VMOVUPS 32(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
@@ -1773,7 +1774,6 @@ LogSumExpAVX512_ringfull_18:
 	VADDPS       Y0, Y6, Y6
 	VADDPS       (SP), Y6, Y0
 	VMOVUPS      Y0, -28(AX)
-	MOVQ         $0x00000000, 96(SP)
 
 LogSumExpAVX512_ringnext_19:
 	// next row (its max is in next)

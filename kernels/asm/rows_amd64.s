@@ -2733,6 +2733,7 @@ LogSoftmaxAVX2_expfolded_27:
 	JMP    LogSoftmaxAVX2_ringnext_49
 
 LogSoftmaxAVX2_ringfull_48:
+	MOVQ    $0x00000000, 928(SP)
 	VMOVUPS 864(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
@@ -2761,7 +2762,6 @@ LogSoftmaxAVX2_ringfull_48:
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
 	VMOVUPS      Y6, 896(SP)
-	MOVQ         $0x00000000, 928(SP)
 	IMUL3Q       $+28, BX, R9
 	MOVQ         CX, R11
 	SUBQ         R9, R11
@@ -4066,6 +4066,7 @@ LogSumExpAVX2_expfolded_20:
 	JMP    LogSumExpAVX2_ringnext_40
 
 LogSumExpAVX2_ringfull_39:
+	MOVQ    $0x00000000, 928(SP)
 	VMOVUPS 864(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
@@ -4095,7 +4096,6 @@ LogSumExpAVX2_ringfull_39:
 	VADDPS       Y0, Y6, Y6
 	VADDPS       832(SP), Y6, Y0
 	VMOVUPS      Y0, -28(AX)
-	MOVQ         $0x00000000, 928(SP)
 
 LogSumExpAVX2_ringnext_40:
 	// next row (its max is in next)
