@@ -195,21 +195,13 @@ func (g *lseRing) addRows(r *row, s reg.VecVirtual) {
 // their output passes.
 func (g *lseRing) flushRows(r *row) {
 	Comment("the rows still in the ring: L = LogPos(sum) one at a time, then their output passes")
-	n, j := GP64(), GP64()
+	n := GP64()
 	MOVQ(g.n, n)
-	XORQ(j, j)
-	loop, done := r.label("logs"), r.label("logsdone")
-	Label(loop)
-	CMPQ(j, n)
-	JAE(LabelRef(done))
-	sm, l := g.s, g.l
-	sm.Index, sm.Scale, l.Index, l.Scale = j, 4, j, 4
-	x := XMM()
-	VMOVSS(sm, x)
-	VMOVSS(logPos(x), l)
-	INCQ(j)
-	JMP(LabelRef(loop))
-	Label(done)
+	g.forEach(r, "logs", n, func(j reg.GPVirtual) {
+		x := XMM()
+		VMOVSS(entry(g.s, j), x)
+		VMOVSS(logPos(x), entry(g.l, j))
+	})
 	g.outputs(r, -1, n)
 }
 
@@ -228,31 +220,22 @@ func (g *lseRing) outputs(r *row, back int, count Op) {
 	SUBQ(t, sp)
 	MOVQ(r.dst, dp)
 	SUBQ(t, dp)
-	j := GP64()
-	XORQ(j, j)
-	loop, done := r.label("outrows"), r.label("outdone")
-	Label(loop)
-	CMPQ(j, count)
-	JAE(LabelRef(done))
-	m, l := g.m, g.l
-	m.Index, m.Scale, l.Index, l.Scale = j, 4, j, 4
-	mj, lj := vreg(), vreg()
-	VBROADCASTSS(m, mj)
-	VBROADCASTSS(l, lj)
-	save := r.dst
-	r.dst = dp
-	r.finalPass(func(a at, mask tmask) reg.VecVirtual {
-		x := load(a, sp, mask)
-		VSUBPS(mj, x, x)
-		VSUBPS(lj, x, x)
-		return x
+	g.forEach(r, "outrows", count, func(j reg.GPVirtual) {
+		mj, lj := vreg(), vreg()
+		VBROADCASTSS(entry(g.m, j), mj)
+		VBROADCASTSS(entry(g.l, j), lj)
+		save := r.dst
+		r.dst = dp
+		r.finalPass(func(a at, mask tmask) reg.VecVirtual {
+			x := load(a, sp, mask)
+			VSUBPS(mj, x, x)
+			VSUBPS(lj, x, x)
+			return x
+		})
+		r.dst = save
+		LEAQ(Mem{Base: sp, Index: r.cols, Scale: 4}, sp)
+		LEAQ(Mem{Base: dp, Index: r.cols, Scale: 4}, dp)
 	})
-	r.dst = save
-	LEAQ(Mem{Base: sp, Index: r.cols, Scale: 4}, sp)
-	LEAQ(Mem{Base: dp, Index: r.cols, Scale: 4}, dp)
-	INCQ(j)
-	JMP(LabelRef(loop))
-	Label(done)
 }
 
 // push puts the current row (max in r.m, sum in the low lane of s) in the
@@ -260,10 +243,8 @@ func (g *lseRing) outputs(r *row, back int, count Op) {
 func (g *lseRing) push(r *row, s reg.VecVirtual, full func()) {
 	n := GP64()
 	MOVQ(g.n, n)
-	m, sm := g.m, g.s
-	m.Index, m.Scale, sm.Index, sm.Scale = n, 4, n, 4
-	VMOVSS(r.m.AsX(), m)
-	VMOVSS(s.AsX(), sm)
+	VMOVSS(r.m.AsX(), entry(g.m, n))
+	VMOVSS(s.AsX(), entry(g.s, n))
 	INCQ(n)
 	isFull, next := r.label("ringfull"), r.label("ringnext")
 	CMPQ(n, U8(8))
@@ -292,24 +273,36 @@ func (g *lseRing) add(r *row, s reg.VecVirtual) {
 // rows before the one r.dst points at.
 func (g *lseRing) flush(r *row) {
 	Comment("the rows still in the ring: dst[row-n+j] = max + LogPos(sum), one at a time")
-	n, j, base := GP64(), GP64(), GP64()
+	n, base := GP64(), GP64()
 	MOVQ(g.n, n)
 	MOVQ(n, base)
 	SHLQ(U8(2), base)
 	NEGQ(base)
 	ADDQ(r.dst, base)
+	g.forEach(r, "flush", n, func(j reg.GPVirtual) {
+		x, y := XMM(), XMM()
+		VMOVSS(entry(g.s, j), x)
+		VADDSS(entry(g.m, j), logPos(x), y)
+		VMOVSS(y, Mem{Base: base, Index: j, Scale: 4})
+	})
+}
+
+// forEach emits a loop over the ring entries j = 0 .. count-1.
+func (g *lseRing) forEach(r *row, name string, count Op, body func(j reg.GPVirtual)) {
+	j := GP64()
 	XORQ(j, j)
-	loop, done := r.label("flush"), r.label("flushed")
+	loop, done := r.label(name), r.label(name+"done")
 	Label(loop)
-	CMPQ(j, n)
+	CMPQ(j, count)
 	JAE(LabelRef(done))
-	m, sm := g.m, g.s
-	m.Index, m.Scale, sm.Index, sm.Scale = j, 4, j, 4
-	x, y := XMM(), XMM()
-	VMOVSS(sm, x)
-	VADDSS(m, logPos(x), y)
-	VMOVSS(y, Mem{Base: base, Index: j, Scale: 4})
+	body(j)
 	INCQ(j)
 	JMP(LabelRef(loop))
 	Label(done)
+}
+
+// entry is the memory operand of float32 entry j of a ring area.
+func entry(area Mem, j reg.GPVirtual) Mem {
+	area.Index, area.Scale = j, 4
+	return area
 }

@@ -1123,7 +1123,7 @@ LogSoftmaxAVX512_ringfull_20:
 
 LogSoftmaxAVX512_outrows_22:
 	CMPQ         R13, $0x08
-	JAE          LogSoftmaxAVX512_outdone_23
+	JAE          LogSoftmaxAVX512_outrowsdone_23
 	VBROADCASTSS (SP)(R13*4), Z0
 	VBROADCASTSS 64(SP)(R13*4), Z5
 
@@ -1170,7 +1170,7 @@ LogSoftmaxAVX512_outend_27:
 	INCQ R13
 	JMP  LogSoftmaxAVX512_outrows_22
 
-LogSoftmaxAVX512_outdone_23:
+LogSoftmaxAVX512_outrowsdone_23:
 LogSoftmaxAVX512_ringnext_21:
 	JMP LogSoftmaxAVX512_rowdone_19
 
@@ -1318,7 +1318,7 @@ LogSoftmaxAVX512_logsdone_33:
 
 LogSoftmaxAVX512_outrows_34:
 	CMPQ         R10, DX
-	JAE          LogSoftmaxAVX512_outdone_35
+	JAE          LogSoftmaxAVX512_outrowsdone_35
 	VBROADCASTSS (SP)(R10*4), Z0
 	VBROADCASTSS 64(SP)(R10*4), Z1
 
@@ -1365,7 +1365,7 @@ LogSoftmaxAVX512_outend_39:
 	INCQ R10
 	JMP  LogSoftmaxAVX512_outrows_34
 
-LogSoftmaxAVX512_outdone_35:
+LogSoftmaxAVX512_outrowsdone_35:
 	VZEROUPPER
 	RET
 
@@ -1796,7 +1796,7 @@ LogSumExpAVX512_special:
 
 LogSumExpAVX512_flush_20:
 	CMPQ   AX, CX
-	JAE    LogSumExpAVX512_flushed_21
+	JAE    LogSumExpAVX512_flushdone_21
 	VMOVSS 32(SP)(AX*4), X0
 
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
@@ -1838,7 +1838,7 @@ LogSumExpAVX512_flush_20:
 	INCQ        AX
 	JMP         LogSumExpAVX512_flush_20
 
-LogSumExpAVX512_flushed_21:
+LogSumExpAVX512_flushdone_21:
 	MOVQ R10, ret+32(FP)
 	VZEROUPPER
 	RET

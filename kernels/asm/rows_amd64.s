@@ -2771,7 +2771,7 @@ LogSoftmaxAVX2_ringfull_48:
 
 LogSoftmaxAVX2_outrows_50:
 	CMPQ         R13, $0x08
-	JAE          LogSoftmaxAVX2_outdone_51
+	JAE          LogSoftmaxAVX2_outrowsdone_51
 	VBROADCASTSS 832(SP)(R13*4), Y0
 	VBROADCASTSS 896(SP)(R13*4), Y5
 
@@ -2829,7 +2829,7 @@ LogSoftmaxAVX2_outend_55:
 	INCQ R13
 	JMP  LogSoftmaxAVX2_outrows_50
 
-LogSoftmaxAVX2_outdone_51:
+LogSoftmaxAVX2_outrowsdone_51:
 LogSoftmaxAVX2_ringnext_49:
 	JMP LogSoftmaxAVX2_rowdone_47
 
@@ -2988,7 +2988,7 @@ LogSoftmaxAVX2_logsdone_61:
 
 LogSoftmaxAVX2_outrows_62:
 	CMPQ         R10, DX
-	JAE          LogSoftmaxAVX2_outdone_63
+	JAE          LogSoftmaxAVX2_outrowsdone_63
 	VBROADCASTSS 832(SP)(R10*4), Y0
 	VBROADCASTSS 896(SP)(R10*4), Y1
 
@@ -3046,7 +3046,7 @@ LogSoftmaxAVX2_outend_67:
 	INCQ R10
 	JMP  LogSoftmaxAVX2_outrows_62
 
-LogSoftmaxAVX2_outdone_63:
+LogSoftmaxAVX2_outrowsdone_63:
 	VZEROUPPER
 	RET
 
@@ -4118,7 +4118,7 @@ LogSumExpAVX2_special:
 
 LogSumExpAVX2_flush_41:
 	CMPQ   AX, CX
-	JAE    LogSumExpAVX2_flushed_42
+	JAE    LogSumExpAVX2_flushdone_42
 	VMOVSS 864(SP)(AX*4), X0
 
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
@@ -4160,7 +4160,7 @@ LogSumExpAVX2_flush_41:
 	INCQ        AX
 	JMP         LogSumExpAVX2_flush_41
 
-LogSumExpAVX2_flushed_42:
+LogSumExpAVX2_flushdone_42:
 	MOVQ R10, ret+32(FP)
 	VZEROUPPER
 	RET
