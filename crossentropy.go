@@ -170,7 +170,8 @@ func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int3
 		if grad != nil {
 			g = grad[r0*cols : (r0+n)*cols]
 		}
-		// Each row's loss goes to perRow (or scratch), then one Sum64.
+		// Each row's loss goes to perRow (or scratch); the float64 total adds
+		// them in Sum64's order (the fused kernel's partials, then the rest).
 		ls := sc.loss[:n]
 		if perRow != nil {
 			ls = perRow[r0 : r0+n]
@@ -350,7 +351,6 @@ func (c *CrossEntropy) empty() float32 {
 	return 0
 }
 
-// badValue returns the index of the first NaN, infinite or negative value, or -1.
 // badValue returns the index of the first element of x that is NaN,
 // infinite or negative (-0 is fine), or -1: the check of weights and
 // targets, on the kernel set's FirstOutside (a scan of rows×cols targets or

@@ -1,9 +1,11 @@
 package kernels_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/simdloss/simdloss/generic"
@@ -281,6 +283,46 @@ func TestLabelWeightsGeneric(t *testing.T) {
 			if sum, bad, _ := generic.LabelWeights(labels, w, nil, cols, -100); sum != want || bad != -1 {
 				t.Fatalf("cols=%d n=%d: got (%v, %d), want (%v, -1)", cols, n, sum, bad, want)
 			}
+		}
+	}
+}
+
+func TestCrossEntropyLabelRowsPanics(t *testing.T) {
+	mk := func(n int) []float32 { return make([]float32, n) }
+	shared := mk(200)
+	labels := make([]int32, 8)
+	for _, c := range []struct {
+		name            string
+		g, z, w, sw, ls []float32
+		cols            int
+	}{
+		{"cols 0", nil, mk(80), nil, nil, mk(8), 0},
+		{"short z", nil, mk(79), nil, nil, mk(8), 10},
+		{"short loss", nil, mk(80), nil, nil, mk(7), 10},
+		{"short w", nil, mk(80), mk(9), nil, mk(8), 10},
+		{"short sw", nil, mk(80), nil, mk(7), mk(8), 10},
+		{"short grad", mk(79), mk(80), nil, nil, mk(8), 10},
+		{"grad overlaps z", shared[:80], shared[40:120], nil, nil, mk(8), 10},
+		{"loss overlaps z", nil, shared[:80], nil, nil, shared[70:78], 10},
+		{"loss overlaps grad", shared[:80], mk(80), nil, nil, shared[79:87], 10},
+	} {
+		for _, s := range allSets() {
+			func() {
+				defer func() {
+					if r := recover(); r == nil || !strings.HasPrefix(fmt.Sprint(r), "simdloss: CrossEntropyLabelRows") {
+						t.Errorf("%s %s: recovered %v, want a simdloss: panic", s.Name(), c.name, r)
+					}
+				}()
+				s.CrossEntropyLabelRows(c.g, c.z, c.w, labels, c.sw, 1, 1, c.ls, c.cols)
+			}()
+			func() {
+				defer func() {
+					if r := recover(); r == nil || !strings.HasPrefix(fmt.Sprint(r), "simdloss: LabelWeights") {
+						t.Errorf("%s LabelWeights, short w and sw: recovered %v, want a simdloss: panic", s.Name(), r)
+					}
+				}()
+				s.LabelWeights(labels, mk(9), mk(7), 10, -100)
+			}()
 		}
 	}
 }

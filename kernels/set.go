@@ -242,10 +242,10 @@ func (s *Set) CrossEntropyRows(grad, z, w []float32, k float32, a, scale, mx, ls
 // can take on from row done. The caller does the rest with CrossEntropyRows
 // and the label's terms, which give the same bits. rows = len(labels); z
 // has rows×cols elements, loss rows, sw (nil: none) rows, w (nil: ones)
-// cols, grad (nil: no gradient) rows×cols, disjoint from z. Labels must be
-// negative (ignored) or below cols: others give unspecified results, though
-// no memory outside the slices is touched. Shape mismatches and overlaps
-// panic.
+// cols, grad (nil: no gradient) rows×cols; grad, loss and z are disjoint.
+// Labels must be negative (ignored) or below cols: others give unspecified
+// results, though no memory outside the slices is touched. Shape
+// mismatches and overlaps panic.
 func (s *Set) CrossEntropyLabelRows(grad, z, w []float32, labels []int32, sw []float32, keep, inv float32, loss []float32, cols int) (done int, sum [generic.Sum64Lanes]float64) {
 	const op = "CrossEntropyLabelRows"
 	rows := len(labels)
@@ -259,10 +259,12 @@ func (s *Set) CrossEntropyLabelRows(grad, z, w []float32, labels []int32, sw []f
 	check.Len(op, "loss", loss, rows, false)
 	check.Len(op, "sw", sw, rows, true)
 	check.Len(op, "w", w, cols, true)
+	check.Disjoint(op, "loss", "z", loss[:rows], z[:rows*cols])
 	if grad != nil {
 		check.Len(op, "grad", grad, rows*cols, false)
 		grad = grad[:rows*cols]
 		check.Disjoint(op, "grad", "z", grad, z[:rows*cols])
+		check.Disjoint(op, "loss", "grad", loss[:rows], grad)
 	}
 	if s.crossEntropyLabels == nil {
 		return 0, sum
