@@ -103,7 +103,8 @@ var cePool = sync.Pool{New: func() any { return new(ceScratch) }}
 // multiple of cols or cols <= 0 with data, len(labels) != rows, a label out
 // of range, class weights of the wrong length or NaN/Inf/negative, smoothing
 // outside [0, 1), a positive IgnoreIndex, an unknown Reduction, perRow or
-// grad of the wrong length, grad overlapping logits.
+// grad of the wrong length, grad overlapping logits, perRow overlapping
+// logits or grad.
 func (c *CrossEntropy) Forward(logits []float32, labels []int32, cols int, perRow, grad []float32) (float32, error) {
 	return c.ForwardWeighted(logits, labels, nil, cols, perRow, grad)
 }
@@ -334,6 +335,8 @@ func (c *CrossEntropy) validate(set *kernels.Set, op string, logits []float32, c
 		return 0, fmt.Errorf("simdloss: CrossEntropy.%s: len(grad) = %d, want len(logits) = %d", op, len(grad), len(logits))
 	case grad != nil && overlaps(grad, logits):
 		return 0, fmt.Errorf("simdloss: CrossEntropy.%s: grad overlaps logits", op)
+	case perRow != nil && (overlaps(perRow, logits) || overlaps(perRow, grad)):
+		return 0, fmt.Errorf("simdloss: CrossEntropy.%s: perRow overlaps logits or grad", op)
 	}
 	if i := badValue(set, c.ClassWeights); i >= 0 {
 		return 0, fmt.Errorf("simdloss: CrossEntropy.%s: ClassWeights[%d] = %g; weights must be finite and >= 0", op, i, c.ClassWeights[i])

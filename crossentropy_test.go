@@ -405,6 +405,13 @@ func TestCrossEntropyErrors(t *testing.T) {
 	if _, err := (&CrossEntropy{}).Forward(buf[:6], good, 3, nil, buf[3:9]); err == nil || !strings.Contains(err.Error(), "overlaps") {
 		t.Errorf("overlapping grad: %v", err)
 	}
+	// perRow overlapping the logits or the gradient
+	if _, err := (&CrossEntropy{}).Forward(buf[:6], good, 3, buf[5:7], nil); err == nil || !strings.Contains(err.Error(), "perRow overlaps") {
+		t.Errorf("perRow overlapping logits: %v", err)
+	}
+	if _, err := (&CrossEntropy{}).Forward(buf[:6], good, 3, buf[6:8], buf[6:12]); err == nil || !strings.Contains(err.Error(), "perRow overlaps") {
+		t.Errorf("perRow overlapping grad: %v", err)
+	}
 }
 
 func TestCrossEntropyNoAllocs(t *testing.T) {
