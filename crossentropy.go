@@ -436,23 +436,15 @@ func ceLabelTerms(ls, g, z []float32, ys []int32, wy, mx, lsum, zw, s, scale []f
 	if g != nil {
 		scale = scale[:n]
 	}
-	ignored := false
-	if zw == nil && s == nil {
-		// The common case, in loops short enough to keep their values in
-		// registers.
-		ignored = ceLabelLoss(ls, z, ys, wy, mx, lsum, cols)
-		if g != nil {
-			ceLabelGrad(g, ys, wy, scale, cols)
-		}
-	} else {
+	// The label's term, then the smoothing term and the sample weight, then
+	// the gradient: loops short enough to keep their values in registers.
+	ignored := ceLabelLoss(ls, z, ys, wy, mx, lsum, cols)
+	if zw != nil || s != nil {
 		for i, y := range ys {
 			if y < 0 {
-				ls[i] = 0
-				ignored = true
 				continue
 			}
-			off := i*cols + int(y)
-			l := float32(wy[i] * (lsum[i] - (z[off] - mx[i]))) // (1-ε)·w_y·(-logp_y)
+			l := ls[i] // (1-ε)·w_y·(-logp_y)
 			if zw != nil {
 				l += float32(k * (float32(wsum*lsum[i]) - zw[i])) // (ε/C)·Σ_k w_k·(-logp_k)
 			}
@@ -460,10 +452,10 @@ func ceLabelTerms(ls, g, z []float32, ys []int32, wy, mx, lsum, zw, s, scale []f
 				l = float32(s[i] * l)
 			}
 			ls[i] = l
-			if g != nil {
-				g[off] -= float32(scale[i] * wy[i])
-			}
 		}
+	}
+	if g != nil {
+		ceLabelGrad(g, ys, wy, scale, cols)
 	}
 	if ignored && g != nil {
 		for i, y := range ys {
@@ -474,8 +466,8 @@ func ceLabelTerms(ls, g, z []float32, ys []int32, wy, mx, lsum, zw, s, scale []f
 	}
 }
 
-// ceLabelLoss is ceLabelTerms' loss without smoothing or sample weights; it
-// reports whether a row was ignored.
+// ceLabelLoss is the label's term of ceLabelTerms' loss (all of it without
+// smoothing or sample weights); it reports whether a row was ignored.
 func ceLabelLoss(ls, z []float32, ys []int32, wy, mx, lsum []float32, cols int) bool {
 	ignored := false
 	ls, wy, mx, lsum = ls[:len(ys)], wy[:len(ys)], mx[:len(ys)], lsum[:len(ys)]
