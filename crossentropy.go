@@ -173,10 +173,11 @@ func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int3
 		}
 		// Each row's loss goes to perRow (or scratch); the float64 total adds
 		// them in Sum64's order (the fused kernel's partials, then the rest).
-		ls := sc.loss[:n]
+		chunkLoss := sc.loss[:n]
 		if perRow != nil {
-			ls = perRow[r0 : r0+n]
+			chunkLoss = perRow[r0 : r0+n]
 		}
+		ls := chunkLoss
 		// Without smoothing, a fused kernel may take the leading rows, label
 		// terms included; the rest go through CrossEntropyRows and ceLabelTerms.
 		done := 0
@@ -203,14 +204,10 @@ func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int3
 			set.CrossEntropyRows(g, z, wk, k, a, scale, mx, lsum, zwp, cols)
 			ceLabelTerms(ls, g, z, ys, wy, mx, lsum, zwp, sw, scale, k, wsum, cols)
 		}
-		ls = sc.loss[:n]
-		if perRow != nil {
-			ls = perRow[r0 : r0+n]
-		}
 		if done == 0 {
-			total += set.Sum64(ls)
+			total += set.Sum64(chunkLoss)
 		} else {
-			generic.Sum64Partials(ls, done, &part) // the same order as Sum64(ls)
+			generic.Sum64Partials(chunkLoss, done, &part) // the same order as Sum64
 			total += generic.Sum64Fold(&part)
 		}
 	}

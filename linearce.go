@@ -80,7 +80,7 @@ func growF64(s []float64, n int) []float64 {
 // reduction), outputs of the wrong length, a gradient overlapping an input
 // or the other gradient, negative block sizes.
 func (c *LinearCrossEntropy) Forward(hidden, weight []float32, labels []int32, dim int, perRow, gradHidden, gradWeight []float32) (float32, error) {
-	rows, classes, err := c.validate(hidden, weight, labels, dim, perRow, gradHidden, gradWeight)
+	rows, classes, denom, err := c.validate(hidden, weight, labels, dim, perRow, gradHidden, gradWeight)
 	if err != nil {
 		return 0, err
 	}
@@ -113,12 +113,6 @@ func (c *LinearCrossEntropy) Forward(hidden, weight []float32, labels []int32, d
 		}
 	}
 	kW := float32(k * float32(wsum))
-	denom := 0.0
-	for _, y := range labels {
-		if y >= 0 {
-			denom += float64(classWeight(w, y))
-		}
-	}
 	if c.Reduction != Mean {
 		denom = 1
 	}
@@ -284,50 +278,51 @@ func blockWeights(w []float32, b0, b1 int) []float32 {
 	return w[b0:b1]
 }
 
-func (c *LinearCrossEntropy) validate(hidden, weight []float32, labels []int32, dim int, perRow, gradHidden, gradWeight []float32) (rows, classes int, err error) {
+func (c *LinearCrossEntropy) validate(hidden, weight []float32, labels []int32, dim int, perRow, gradHidden, gradWeight []float32) (rows, classes int, denom float64, err error) {
 	const op = "simdloss: LinearCrossEntropy.Forward"
 	if (len(hidden) > 0 || len(weight) > 0) && dim <= 0 {
-		return 0, 0, fmt.Errorf("%s: dim = %d must be positive", op, dim)
+		return 0, 0, 0, fmt.Errorf("%s: dim = %d must be positive", op, dim)
 	}
 	if dim > 0 {
 		if len(hidden)%dim != 0 {
-			return 0, 0, fmt.Errorf("%s: len(hidden) = %d is not a multiple of dim = %d", op, len(hidden), dim)
+			return 0, 0, 0, fmt.Errorf("%s: len(hidden) = %d is not a multiple of dim = %d", op, len(hidden), dim)
 		}
 		if len(weight)%dim != 0 {
-			return 0, 0, fmt.Errorf("%s: len(weight) = %d is not a multiple of dim = %d", op, len(weight), dim)
+			return 0, 0, 0, fmt.Errorf("%s: len(weight) = %d is not a multiple of dim = %d", op, len(weight), dim)
 		}
 		rows, classes = len(hidden)/dim, len(weight)/dim
 	}
 	switch {
 	case rows > 0 && classes == 0:
-		return 0, 0, fmt.Errorf("%s: weight has no class (len %d)", op, len(weight))
+		return 0, 0, 0, fmt.Errorf("%s: weight has no class (len %d)", op, len(weight))
 	case len(labels) != rows:
-		return 0, 0, fmt.Errorf("%s: len(labels) = %d, want rows = %d", op, len(labels), rows)
+		return 0, 0, 0, fmt.Errorf("%s: len(labels) = %d, want rows = %d", op, len(labels), rows)
 	case c.BlockRows < 0 || c.BlockCols < 0:
-		return 0, 0, fmt.Errorf("%s: BlockRows = %d and BlockCols = %d must not be negative", op, c.BlockRows, c.BlockCols)
+		return 0, 0, 0, fmt.Errorf("%s: BlockRows = %d and BlockCols = %d must not be negative", op, c.BlockRows, c.BlockCols)
 	case perRow != nil && len(perRow) != rows:
-		return 0, 0, fmt.Errorf("%s: len(perRow) = %d, want rows = %d", op, len(perRow), rows)
+		return 0, 0, 0, fmt.Errorf("%s: len(perRow) = %d, want rows = %d", op, len(perRow), rows)
 	case gradHidden != nil && len(gradHidden) != len(hidden):
-		return 0, 0, fmt.Errorf("%s: len(gradHidden) = %d, want len(hidden) = %d", op, len(gradHidden), len(hidden))
+		return 0, 0, 0, fmt.Errorf("%s: len(gradHidden) = %d, want len(hidden) = %d", op, len(gradHidden), len(hidden))
 	case gradWeight != nil && len(gradWeight) != len(weight):
-		return 0, 0, fmt.Errorf("%s: len(gradWeight) = %d, want len(weight) = %d", op, len(gradWeight), len(weight))
+		return 0, 0, 0, fmt.Errorf("%s: len(gradWeight) = %d, want len(weight) = %d", op, len(gradWeight), len(weight))
 	}
 	for _, g := range [][]float32{gradHidden, gradWeight} {
 		if g != nil && (overlaps(g, hidden) || overlaps(g, weight)) {
-			return 0, 0, fmt.Errorf("%s: a gradient overlaps hidden or weight", op)
+			return 0, 0, 0, fmt.Errorf("%s: a gradient overlaps hidden or weight", op)
 		}
 	}
 	if gradHidden != nil && gradWeight != nil && overlaps(gradHidden, gradWeight) {
-		return 0, 0, fmt.Errorf("%s: gradHidden overlaps gradWeight", op)
+		return 0, 0, 0, fmt.Errorf("%s: gradHidden overlaps gradWeight", op)
 	}
 	// The options, checked as CrossEntropy checks them, with V columns.
 	if _, err := c.CrossEntropy.validate(kernelSet(c.Kernels), "Forward", nil, classes, nil, nil, nil); err != nil {
-		return 0, 0, fmt.Errorf("%s", strings.Replace(err.Error(), "simdloss: CrossEntropy.Forward", op, 1))
+		return 0, 0, 0, fmt.Errorf("%s", strings.Replace(err.Error(), "simdloss: CrossEntropy.Forward", op, 1))
 	}
-	for i, y := range labels {
-		if (y < 0 || int(y) >= classes) && !(y == c.IgnoreIndex && y < 0) {
-			return 0, 0, fmt.Errorf("%s: labels[%d] = %d is outside [0, %d) and not the ignore index", op, i, y, classes)
-		}
+	// The labels' check and the mean's denominator Σ_kept w_y, as CrossEntropy
+	// takes them.
+	denom, bad, _ := kernelSet(c.Kernels).LabelWeights(labels, c.ClassWeights, nil, classes, c.IgnoreIndex)
+	if bad >= 0 {
+		return 0, 0, 0, fmt.Errorf("%s: labels[%d] = %d is outside [0, %d) and not the ignore index", op, bad, labels[bad], classes)
 	}
-	return rows, classes, nil
+	return rows, classes, denom, nil
 }
