@@ -137,13 +137,12 @@ func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int3
 
 	keep := 1 - c.LabelSmoothing
 	k := c.LabelSmoothing / float32(cols) // ε/C
+	// Σ w only matters with smoothing (k = 0 makes kW = 0·wsum = +0, as the
+	// weights are finite): a row of 262144 class weights costs a fifth of
+	// the loss when added one by one.
 	wsum := float32(cols)
-	if w != nil {
-		t := 0.0
-		for _, v := range w {
-			t += float64(v)
-		}
-		wsum = float32(t)
+	if w != nil && k != 0 {
+		wsum = float32(set.Sum64(w))
 	}
 	kW := float32(k * wsum)
 	inv := float32(1 / denom)
