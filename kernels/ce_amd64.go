@@ -19,35 +19,60 @@ var (
 	})
 )
 
-// crossEntropyLabelsAVX2 runs the fused hard-label kernel on the whole
-// blocks of 8 rows when cols <= blockCols. The variants are called
-// directly, not through function values, so that the partial sums stay on
-// the stack.
+// crossEntropyLabelsAVX2 runs the fused hard-label kernel over every row:
+// rows of at most blockCols columns 8 at a time (the transposed short-row
+// path), the rest one at a time. The variants are called directly, not
+// through function values, so that the partial sums stay on the stack.
 func crossEntropyLabelsAVX2(grad, z, w []float32, labels []int32, sw []float32, keep, inv float32, loss []float32, rows, cols int) (done int, sum [generic.Sum64Lanes]float64) {
-	n := rows &^ 7
-	if cols > blockCols || n == 0 {
-		return 0, sum
+	g, zp, wp, l, sp, lp, p := at(grad, 0), ptr(z), at(w, 0), &labels[0], at(sw, 0), ptr(loss), &sum[0]
+	switch {
+	case grad != nil && w != nil && sw != nil:
+		asm.CrossEntropyLabelsGWSAVX2(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
+	case grad != nil && w != nil:
+		asm.CrossEntropyLabelsGWAVX2(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
+	case grad != nil && sw != nil:
+		asm.CrossEntropyLabelsGSAVX2(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
+	case grad != nil:
+		asm.CrossEntropyLabelsGAVX2(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
+	case w != nil && sw != nil:
+		asm.CrossEntropyLabelsWSAVX2(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
+	case w != nil:
+		asm.CrossEntropyLabelsWAVX2(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
+	case sw != nil:
+		asm.CrossEntropyLabelsSAVX2(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
+	default:
+		asm.CrossEntropyLabelsPlainAVX2(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
+	}
+	return rows, sum
+}
+
+// crossEntropyLabelsAVX512 is crossEntropyLabelsAVX2 for rows of at most
+// blockCols columns (its short-row path) and the 16-lane per-row kernel
+// for wider rows.
+func crossEntropyLabelsAVX512(grad, z, w []float32, labels []int32, sw []float32, keep, inv float32, loss []float32, rows, cols int) (done int, sum [generic.Sum64Lanes]float64) {
+	if cols <= blockCols {
+		return crossEntropyLabelsAVX2(grad, z, w, labels, sw, keep, inv, loss, rows, cols)
 	}
 	g, zp, wp, l, sp, lp, p := at(grad, 0), ptr(z), at(w, 0), &labels[0], at(sw, 0), ptr(loss), &sum[0]
 	switch {
 	case grad != nil && w != nil && sw != nil:
-		asm.CrossEntropyLabelsGWSAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		asm.CrossEntropyLabelsGWSAVX512(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
 	case grad != nil && w != nil:
-		asm.CrossEntropyLabelsGWAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		asm.CrossEntropyLabelsGWAVX512(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
 	case grad != nil && sw != nil:
-		asm.CrossEntropyLabelsGSAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		asm.CrossEntropyLabelsGSAVX512(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
 	case grad != nil:
-		asm.CrossEntropyLabelsGAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		asm.CrossEntropyLabelsGAVX512(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
 	case w != nil && sw != nil:
-		asm.CrossEntropyLabelsWSAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		asm.CrossEntropyLabelsWSAVX512(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
 	case w != nil:
-		asm.CrossEntropyLabelsWAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		asm.CrossEntropyLabelsWAVX512(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
 	case sw != nil:
-		asm.CrossEntropyLabelsSAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		asm.CrossEntropyLabelsSAVX512(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
 	default:
-		asm.CrossEntropyLabelsPlainAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		asm.CrossEntropyLabelsPlainAVX512(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
 	}
-	return n, sum
+	return rows, sum
 }
 
 // labelWeightsAVX2 runs the generated label check over whole blocks of 8

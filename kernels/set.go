@@ -236,11 +236,11 @@ func (s *Set) CrossEntropyRows(grad, z, w []float32, k float32, a, scale, mx, ls
 // CrossEntropyLabelRows is generic.CrossEntropyLabelRows (the hard-label
 // cross-entropy without smoothing, the label's loss and gradient terms
 // included) on the leading rows this set has a fused kernel for. It returns
-// how many rows it did, a multiple of 8 (on the amd64 sets, every whole
-// block of 8 when cols <= 16; else 0), and generic.Sum64's partial sums of
-// their losses (loss[i] into sum[i mod 8]), which generic.Sum64Partials
-// can take on from row done. The caller does the rest with CrossEntropyRows
-// and the label's terms, which give the same bits. rows = len(labels); z
+// how many rows it did (on the amd64 sets every row, else 0), and
+// generic.Sum64's partial sums of their losses (loss[i] into sum[i mod 8]),
+// which generic.Sum64Partials can take on from row done. The caller does
+// the rest with CrossEntropyRows and the label's terms, which give the same
+// bits. rows = len(labels); z
 // has rows×cols elements, loss rows, sw (nil: none) rows, w (nil: ones)
 // cols, grad (nil: no gradient) rows×cols; grad, loss and z are disjoint.
 // Labels must be negative (ignored) or below cols: others give unspecified

@@ -2,6 +2,7 @@ package main
 
 import (
 	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/ir"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 )
@@ -29,22 +30,44 @@ type block struct {
 	disp        int           // 0, or 32 for the second column of a pair
 	colsB       reg.GPVirtual // cols*32: the end of the used column slots
 	withZ       bool
+	base        reg.GPVirtual // the slots' start, 32-byte aligned
+	used, size  int           // bytes of the slots handed out, and reserved
 }
 
-// newBlock reserves the stack slots and derives the row stride and the
-// masks (once per call).
-func newBlock(r *row, withZ bool) *block {
+// newBlock reserves the stack slots (with extra bytes more for the kernel's
+// own, see local) and derives the row stride and the masks (once per call).
+func newBlock(r *row, withZ bool, extra int) *block {
 	bk := &block{r: r, withZ: withZ}
-	bk.t = AllocLocal(32 * blockCols)
-	bk.v = AllocLocal(32 * 8)
+	bk.size = 32*blockCols + 32*8 + 64 + extra
 	if withZ {
-		bk.z = AllocLocal(32 * 8)
+		bk.size += 32 * 8
 	}
-	bk.lowM, bk.highM = AllocLocal(32), AllocLocal(32)
+	Comment("the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,",
+		"and a slot that straddles two cache lines makes each of its many loads and stores a split one")
+	area := AllocLocal(bk.size + 24)
+	bk.base = GP64()
+	LEAQ(area.Offset(31), bk.base)
+	ANDQ(I8(-32), bk.base)
+	bk.t = bk.local(32 * blockCols)
+	bk.v = bk.local(32 * 8)
+	if withZ {
+		bk.z = bk.local(32 * 8)
+	}
+	bk.lowM, bk.highM = bk.local(32), bk.local(32)
 	Comment("short-row path set-up: lane masks of columns 0..7 and 8..15")
 	bk.maskFor(r.cols, 0, bk.lowM)
 	bk.maskFor(r.cols, 8, bk.highM)
 	return bk
+}
+
+// local hands out n bytes (a multiple of 32) of the block's aligned slots.
+func (bk *block) local(n int) Mem {
+	if n%32 != 0 || bk.used+n > bk.size {
+		panic("block.local: slots exhausted or misaligned")
+	}
+	m := Mem{Base: bk.base, Disp: bk.used}
+	bk.used += n
+	return m
 }
 
 // maskFor stores the mask of min(max(cols-from, 0), 8) lanes to dst.
@@ -378,6 +401,7 @@ func (bk *block) loop(rows Op, dstStep int, body func(bail string)) {
 	bk.off, bk.colsB = GP64(), GP64()
 	MOVQ(r.cols, bk.colsB)
 	SHLQ(U8(5), bk.colsB)
+	pcalign(64)
 	Label(top)
 	left := GP64()
 	MOVQ(rows, left)
@@ -401,4 +425,9 @@ func (bk *block) loop(rows Op, dstStep int, body func(bail string)) {
 	JMP(LabelRef(top))
 	Label(bail)
 	Label(done)
+}
+
+// pcalign aligns the next instruction to n bytes (the assembler's PCALIGN).
+func pcalign(n int) {
+	Instruction(&ir.Instruction{Opcode: "PCALIGN", Operands: []Op{Imm(uint64(n))}})
 }

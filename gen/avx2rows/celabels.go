@@ -7,11 +7,10 @@ import (
 )
 
 // crossEntropyLabelsKernel emits generic.CrossEntropyLabelRows for one
-// variant: the short-row block path of the hard-label kernel (block.go) with
-// the label's work done in the same pass. Each column's lanes are compared
-// with the 8 rows' labels: the matching lane gives the row its logit z_y
-// and class weight, and its gradient the label term. The caller hands it
-// whole blocks only (rows a multiple of 8, cols <= blockCols).
+// variant, over every row: the AVX2 kernels take rows of at most blockCols
+// columns 8 at a time in the short-row block path (ceLabelsBlock), and the
+// rest, as the AVX-512 kernels all rows, in the per-row pipeline
+// (ceLabelsRow), the label's work done in the same passes either way.
 func crossEntropyLabelsKernel(grad, weights, sw bool) {
 	name := "CrossEntropyLabels" + variantName(on(grad, "G"), on(weights, "W"), on(sw, "S")) + w.suffix
 	TEXT(name, 0, "func(grad, z, w *float32, labels *int32, sw *float32, keep, inv float32, loss *float32, rows, cols int, sum *float64)")
@@ -26,19 +25,46 @@ func crossEntropyLabelsKernel(grad, weights, sw bool) {
 	if sw {
 		doc += ", sample weights sw"
 	}
-	Doc(name+" is generic.CrossEntropyLabelRows, bit for bit, for rows a multiple of 8 and 1 <= cols <= 16"+doc+".",
+	Doc(name+" is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1"+doc+".",
 		"Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient",
 		"scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.",
 		"The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).")
 	r, rows, dstStep := ceRow(name, true, grad)
-	bk := newBlock(r, false)
-	valid := AllocLocal(32)
-	lab := AllocLocal(32 * blockCols) // per column: the label term of the 8 rows
-	keepZ, keepS := AllocLocal(32), AllocLocal(32)
+	if !w.zmm {
+		ceLabelsBlock(r, rows, dstStep, grad, weights, sw)
+		r.bounds() // the block path holds no per-row bounds
+	}
+	g := newCELossRing(sw)
+	end := r.label("end")
+	CMPQ(r.done, rows)
+	JAE(LabelRef(end))
+	r.pipeline(rows, dstStep, func() {
+		ceLabelsRow(r, g, grad, weights, sw)
+	})
+	Label(end)
+	g.flush(r)
+	VZEROUPPER()
+	RET()
+}
+
+// ceLabelsBlock emits the short-row path of crossEntropyLabelsKernel (8
+// rows at a time while cols <= blockCols): each column's lanes are compared
+// with the 8 rows' labels; the matching lane gives the row its logit z_y
+// and class weight, and its gradient the label term. It leaves the losses'
+// partial sums in sum[0:8].
+func ceLabelsBlock(r *row, rows Op, dstStep int, grad, weights, sw bool) {
+	extra := 32 + 32*blockCols + 64
+	if weights {
+		extra += 64
+	}
+	bk := newBlock(r, false, extra)
+	valid := bk.local(32)
+	lab := bk.local(32 * blockCols) // per column: the label term of the 8 rows
+	keepZ, keepS := bk.local(32), bk.local(32)
 	var kw Mem
 	if weights {
 		Comment("kw = keep·w: columns 0..7 and 8..15 (+0 past cols), the tables of wy's VPERMPS")
-		kw = AllocLocal(64)
+		kw = bk.local(64)
 		wp := Load(Param("w"), GP64()).(reg.GPVirtual)
 		keep := broadcastParam("keep")
 		for half, mask := range []Mem{bk.lowM, bk.highM} {
@@ -173,8 +199,6 @@ func crossEntropyLabelsKernel(grad, weights, sw bool) {
 	sump = Load(Param("sum"), GP64()).(reg.GPVirtual)
 	VMOVUPD(part[0], Mem{Base: sump})
 	VMOVUPD(part[1], Mem{Base: sump, Disp: 32})
-	VZEROUPPER()
-	RET()
 }
 
 // wcol broadcasts the class weight of the block's current column.

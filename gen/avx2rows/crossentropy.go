@@ -54,6 +54,7 @@ func crossEntropyKernel(grad, weights, smooth bool) {
 
 	if !w.zmm { // short rows: the AVX2 kernels' transposed 8-row path
 		crossEntropyBlock(r, rows, dstStep, grad, weights, smooth)
+		r.bounds() // the block path holds no per-row bounds
 	}
 	end := r.label("end")
 	from := AllocLocal(8)
@@ -270,7 +271,7 @@ func crossEntropySoftKernel(grad, weights bool) {
 // crossEntropyBlock emits the short-row path of a hard-label cross-entropy
 // kernel.
 func crossEntropyBlock(r *row, rows Op, dstStep int, grad, weights, smooth bool) {
-	bk := newBlock(r, smooth)
+	bk := newBlock(r, smooth, 0)
 	bk.loop(rows, dstStep, func(string) {
 		bk.load(r.src)
 		m := bk.maxCols(nil)

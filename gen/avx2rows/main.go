@@ -48,14 +48,14 @@ func main() {
 			crossEntropySoftKernel(g, wt)
 		}
 	}
-	if !w.zmm { // memory-bound: the AVX2 kernels serve both sets
-		for _, g := range []bool{false, true} {
-			for _, wt := range []bool{false, true} {
-				for _, sw := range []bool{false, true} {
-					crossEntropyLabelsKernel(g, wt, sw)
-				}
+	for _, g := range []bool{false, true} {
+		for _, wt := range []bool{false, true} {
+			for _, sw := range []bool{false, true} {
+				crossEntropyLabelsKernel(g, wt, sw)
 			}
 		}
+	}
+	if !w.zmm { // memory-bound: the AVX2 kernels serve both sets
 		for _, wt := range []bool{false, true} {
 			for _, sw := range []bool{false, true} {
 				labelWeightsKernel(wt, sw)

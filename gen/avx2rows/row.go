@@ -32,14 +32,7 @@ type row struct {
 // the exponential takes them from memory.
 func newRow(name string, cols reg.GPVirtual, constsInRegs bool) *row {
 	r := &row{name: name, cols: cols}
-	Commentf("n32, nv: cols rounded down to 32 and %d; tail: cols mod %d", w.lanes, w.lanes)
-	r.n32, r.nv, r.tail = GP64(), GP64(), GP64()
-	MOVQ(r.cols, r.n32)
-	ANDQ(I32(-32), r.n32)
-	MOVQ(r.cols, r.nv)
-	ANDQ(I32(-w.lanes), r.nv)
-	MOVQ(r.cols, r.tail)
-	ANDQ(U8(w.lanes-1), r.tail)
+	r.bounds()
 	r.i, r.done = GP64(), GP64()
 	XORQ(r.done, r.done)
 	r.m, r.next = vreg(), vreg()
@@ -53,6 +46,20 @@ func newRow(name string, cols reg.GPVirtual, constsInRegs bool) *row {
 		VBROADCASTSS(consts.scalar("c5"), r.c5)
 	}
 	return r
+}
+
+// bounds derives the per-row loop bounds n32, nv and tail from cols (in new
+// registers: a kernel may derive them again after a path that does not
+// need them, which then need not hold them).
+func (r *row) bounds() {
+	Commentf("n32, nv: cols rounded down to 32 and %d; tail: cols mod %d", w.lanes, w.lanes)
+	r.n32, r.nv, r.tail = GP64(), GP64(), GP64()
+	MOVQ(r.cols, r.n32)
+	ANDQ(I32(-32), r.n32)
+	MOVQ(r.cols, r.nv)
+	ANDQ(I32(-w.lanes), r.nv)
+	MOVQ(r.cols, r.tail)
+	ANDQ(U8(w.lanes-1), r.tail)
 }
 
 func (r *row) label(s string) string {

@@ -49,6 +49,7 @@ func softmaxKernel(k kind) {
 	}
 	if !w.zmm { // short rows: the AVX2 kernels' transposed 8-row path
 		softmaxBlock(k, r, rows, dstStep)
+		r.bounds() // the block path holds no per-row bounds
 	}
 	var g *lseRing
 	if k != softmax {
@@ -75,7 +76,7 @@ func softmaxKernel(k kind) {
 
 // softmaxBlock emits the short-row path of a softmax-family kernel.
 func softmaxBlock(k kind, r *row, rows Op, dstStep int) {
-	bk := newBlock(r, false)
+	bk := newBlock(r, false, 0)
 	bk.loop(rows, dstStep, func(bail string) {
 		bk.load(r.src)
 		m := bk.maxCols(nil)

@@ -76,3 +76,67 @@ func CrossEntropyGWSAVX512(grad *float32, z *float32, w *float32, k float32, a *
 // Per row, with c = fma(keep, q, spread)·w: mx, lsum, mass = Σ c, zc = Σ c·(z - max), and the
 // gradient scale·fma(mass, softmax, -c).
 func CrossEntropySoftGWAVX512(grad *float32, z *float32, q *float32, w *float32, scale *float32, mx *float32, lsum *float32, mass *float32, zc *float32, keep float32, spread float32, rows int, cols int)
+
+// CrossEntropyLabelsPlainAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, grad nil.
+// Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
+// scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
+// The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+//
+//go:noescape
+func CrossEntropyLabelsPlainAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+
+// CrossEntropyLabelsSAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, grad nil, sample weights sw.
+// Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
+// scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
+// The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+//
+//go:noescape
+func CrossEntropyLabelsSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+
+// CrossEntropyLabelsWAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, grad nil, class weights w.
+// Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
+// scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
+// The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+//
+//go:noescape
+func CrossEntropyLabelsWAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+
+// CrossEntropyLabelsWSAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, grad nil, class weights w, sample weights sw.
+// Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
+// scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
+// The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+//
+//go:noescape
+func CrossEntropyLabelsWSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+
+// CrossEntropyLabelsGAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, writing grad.
+// Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
+// scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
+// The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+//
+//go:noescape
+func CrossEntropyLabelsGAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+
+// CrossEntropyLabelsGSAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, writing grad, sample weights sw.
+// Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
+// scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
+// The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+//
+//go:noescape
+func CrossEntropyLabelsGSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+
+// CrossEntropyLabelsGWAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, writing grad, class weights w.
+// Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
+// scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
+// The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+//
+//go:noescape
+func CrossEntropyLabelsGWAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+
+// CrossEntropyLabelsGWSAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, writing grad, class weights w, sample weights sw.
+// Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
+// scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
+// The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+//
+//go:noescape
+func CrossEntropyLabelsGWSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)

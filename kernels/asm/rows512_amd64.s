@@ -8382,3 +8382,4511 @@ CrossEntropySoftGWAVX512_logs1_27:
 CrossEntropySoftGWAVX512_logsdone_28:
 	VZEROUPPER
 	RET
+
+// func CrossEntropyLabelsPlainAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·CrossEntropyLabelsPlainAVX512(SB), $144-80
+	MOVQ cols+64(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, DX
+	ANDQ         $-16, DX
+	MOVQ         AX, BX
+	ANDQ         $0x0f, BX
+	XORQ         DI, DI
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	MOVQ         z+8(FP), R8
+	MOVQ         rows+56(FP), R9
+	MOVQ         $0x00000000, 136(SP)
+	CMPQ         DI, R9
+	JAE          CrossEntropyLabelsPlainAVX512_end_1
+
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	XORQ         SI, SI
+
+CrossEntropyLabelsPlainAVX512_max32_2:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsPlainAVX512_maxv_3
+	VMOVUPS (R8)(SI*4), Z6
+	VMAXPS  Z0, Z6, Z0
+	VMOVUPS 64(R8)(SI*4), Z6
+	VMAXPS  Z5, Z6, Z5
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsPlainAVX512_max32_2
+
+CrossEntropyLabelsPlainAVX512_maxv_3:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsPlainAVX512_maxtail_4
+	VMOVUPS (R8)(SI*4), Z6
+	VMAXPS  Z0, Z6, Z0
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsPlainAVX512_maxv_3
+
+CrossEntropyLabelsPlainAVX512_maxtail_4:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyLabelsPlainAVX512_maxfold_5
+	LEAQ         rowconsts<>+64(SB), R10
+	KMOVW        (R10)(BX*4), K1
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
+	VMOVUPS      (R8)(SI*4), K1, Z6
+	VMAXPS       Z5, Z6, Z5
+
+CrossEntropyLabelsPlainAVX512_maxfold_5:
+	VMAXPS        Z5, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y5
+	VMAXPS        Y5, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X5
+	VMAXPS        X5, X0, X0
+	VMOVHLPS      X0, X0, X5
+	VMAXPS        X5, X0, X0
+	VMOVSHDUP     X0, X5
+	VMAXSS        X5, X0, X0
+	VXORPS        X5, X5, X5
+	VADDSS        X5, X0, X0
+	VBROADCASTSS  X0, Z0
+
+CrossEntropyLabelsPlainAVX512_row:
+	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
+	MOVQ    136(SP), SI
+	MOVQ    labels+24(FP), R10
+	MOVLQSX (R10)(DI*4), R10
+	CMPQ    R10, AX
+	JAE     CrossEntropyLabelsPlainAVX512_ignored_6
+	VMOVSS  (R8)(R10*4), X5
+	VSUBSS  X0, X5, X5
+	VMOVSS  X5, 32(SP)(SI*4)
+	VMOVSS  keep+40(FP), X5
+	VMOVSS  X5, 64(SP)(SI*4)
+	VMOVSS  inv+44(FP), X5
+	VMOVSS  X5, 128(SP)
+	JMP     CrossEntropyLabelsPlainAVX512_labelled_7
+
+CrossEntropyLabelsPlainAVX512_ignored_6:
+	VXORPS X5, X5, X5
+	VMOVSS X5, 32(SP)(SI*4)
+	VMOVSS X5, 64(SP)(SI*4)
+
+CrossEntropyLabelsPlainAVX512_labelled_7:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropyLabelsPlainAVX512_explast_8
+	LEAQ         (R8)(AX*4), R10
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	XORQ         SI, SI
+
+CrossEntropyLabelsPlainAVX512_exp32_10:
+	CMPQ             SI, CX
+	JAE              CrossEntropyLabelsPlainAVX512_exprest_11
+	VMOVUPS          (R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyLabelsPlainAVX512_exp32_10
+
+CrossEntropyLabelsPlainAVX512_exprest_11:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyLabelsPlainAVX512_exptail_13
+	VMOVUPS          (R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyLabelsPlainAVX512_expnext_14
+
+CrossEntropyLabelsPlainAVX512_exptail_13:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsPlainAVX512_expdone_12
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
+	VMOVUPS          (R10)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VADDPS           Z8, Z5, Z5
+	JMP              CrossEntropyLabelsPlainAVX512_expdone_12
+
+CrossEntropyLabelsPlainAVX512_expnext_14:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsPlainAVX512_expdone_12
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
+	VMOVUPS          (R10)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VADDPS           Z8, Z6, Z6
+
+CrossEntropyLabelsPlainAVX512_expdone_12:
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMAXPS        Y0, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X0
+	VMAXPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VMAXPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VMAXSS        X0, X1, X1
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           CrossEntropyLabelsPlainAVX512_expfolded_9
+
+CrossEntropyLabelsPlainAVX512_explast_8:
+	XORQ SI, SI
+
+CrossEntropyLabelsPlainAVX512_explast32_15:
+	CMPQ             SI, CX
+	JAE              CrossEntropyLabelsPlainAVX512_explastrest_16
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyLabelsPlainAVX512_explast32_15
+
+CrossEntropyLabelsPlainAVX512_explastrest_16:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyLabelsPlainAVX512_explasttail_18
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyLabelsPlainAVX512_explastnext_19
+
+CrossEntropyLabelsPlainAVX512_explasttail_18:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsPlainAVX512_explastdone_17
+	LEAQ             rowconsts<>+64(SB), R10
+	KMOVW            (R10)(BX*4), K1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VADDPS           Z8, Z5, Z5
+	JMP              CrossEntropyLabelsPlainAVX512_explastdone_17
+
+CrossEntropyLabelsPlainAVX512_explastnext_19:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsPlainAVX512_explastdone_17
+	LEAQ             rowconsts<>+64(SB), R10
+	KMOVW            (R10)(BX*4), K1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VADDPS           Z8, Z6, Z6
+
+CrossEntropyLabelsPlainAVX512_explastdone_17:
+CrossEntropyLabelsPlainAVX512_expfolded_9:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	VADDPS        Z6, Z5, Z5
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VHADDPS       Y5, Y5, Y5
+	VHADDPS       Y5, Y5, Y5
+	VEXTRACTF128  $0x01, Y5, X0
+	VADDSS        X0, X5, X0
+	MOVQ          136(SP), SI
+	MOVQ          labels+24(FP), R10
+	MOVLQSX       (R10)(DI*4), R10
+	CMPQ          R10, AX
+	JAE           CrossEntropyLabelsPlainAVX512_ignored_20
+	VMOVSS        X0, (SP)(SI*4)
+	JMP           CrossEntropyLabelsPlainAVX512_entered_21
+
+CrossEntropyLabelsPlainAVX512_ignored_20:
+	VMOVSS rowconsts<>+1100(SB), X0
+	VMOVSS X0, (SP)(SI*4)
+
+CrossEntropyLabelsPlainAVX512_entered_21:
+	MOVQ 136(SP), SI
+	INCQ SI
+	CMPQ SI, $0x08
+	JE   CrossEntropyLabelsPlainAVX512_ringfull_22
+	MOVQ SI, 136(SP)
+	JMP  CrossEntropyLabelsPlainAVX512_ringnext_23
+
+CrossEntropyLabelsPlainAVX512_ringfull_22:
+	MOVQ $0x00000000, 136(SP)
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS (SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y6
+	VPSUBD       Y6, Y0, Y6
+	VSUBPS       rowconsts<>+448(SB), Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1108(SB), Y8
+	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+768(SB), Y5, Y8
+	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+800(SB), Y5, Y6
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y6, Y6
+	VSUBPS       32(SP), Y6, Y6
+	VMULPS       64(SP), Y6, Y6
+	MOVQ         loss+48(FP), SI
+	VMOVUPS      Y6, -28(SI)(DI*4)
+
+	// partials[j] += float64(loss_j)
+	MOVQ         sum+72(FP), SI
+	VCVTPS2PD    X6, Y0
+	VADDPD       (SI), Y0, Y0
+	VMOVUPD      Y0, (SI)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y0
+	VADDPD       32(SI), Y0, Y0
+	VMOVUPD      Y0, 32(SI)
+
+CrossEntropyLabelsPlainAVX512_ringnext_23:
+	// next row (its max is in next)
+	LEAQ    (R8)(AX*4), R8
+	VMOVAPS Z1, Z0
+	INCQ    DI
+	CMPQ    DI, R9
+	JB      CrossEntropyLabelsPlainAVX512_row
+
+CrossEntropyLabelsPlainAVX512_end_1:
+	// the rows still in the ring: their losses, and into partials 0..n-1
+	MOVQ 136(SP), AX
+	CMPQ AX, $0x00
+	JE   CrossEntropyLabelsPlainAVX512_flushed_24
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS (SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VSUBPS       32(SP), Y2, Y2
+	VMULPS       64(SP), Y2, Y2
+	VMOVUPS      Y2, 96(SP)
+	MOVQ         DI, CX
+	SUBQ         AX, CX
+	MOVQ         loss+48(FP), DX
+	LEAQ         (DX)(CX*4), CX
+	MOVQ         sum+72(FP), DX
+	XORQ         BX, BX
+
+CrossEntropyLabelsPlainAVX512_flushrow_25:
+	VMOVSS    96(SP)(BX*4), X0
+	VMOVSS    X0, (CX)(BX*4)
+	VCVTSS2SD X0, X0, X0
+	VADDSD    (DX)(BX*8), X0, X0
+	VMOVSD    X0, (DX)(BX*8)
+	INCQ      BX
+	CMPQ      BX, AX
+	JB        CrossEntropyLabelsPlainAVX512_flushrow_25
+
+CrossEntropyLabelsPlainAVX512_flushed_24:
+	VZEROUPPER
+	RET
+
+// func CrossEntropyLabelsSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·CrossEntropyLabelsSAVX512(SB), $176-80
+	MOVQ cols+64(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, DX
+	ANDQ         $-16, DX
+	MOVQ         AX, BX
+	ANDQ         $0x0f, BX
+	XORQ         DI, DI
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	MOVQ         z+8(FP), R8
+	MOVQ         rows+56(FP), R9
+	MOVQ         $0x00000000, 136(SP)
+	CMPQ         DI, R9
+	JAE          CrossEntropyLabelsSAVX512_end_1
+
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	XORQ         SI, SI
+
+CrossEntropyLabelsSAVX512_max32_2:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsSAVX512_maxv_3
+	VMOVUPS (R8)(SI*4), Z6
+	VMAXPS  Z0, Z6, Z0
+	VMOVUPS 64(R8)(SI*4), Z6
+	VMAXPS  Z5, Z6, Z5
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsSAVX512_max32_2
+
+CrossEntropyLabelsSAVX512_maxv_3:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsSAVX512_maxtail_4
+	VMOVUPS (R8)(SI*4), Z6
+	VMAXPS  Z0, Z6, Z0
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsSAVX512_maxv_3
+
+CrossEntropyLabelsSAVX512_maxtail_4:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyLabelsSAVX512_maxfold_5
+	LEAQ         rowconsts<>+64(SB), R10
+	KMOVW        (R10)(BX*4), K1
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
+	VMOVUPS      (R8)(SI*4), K1, Z6
+	VMAXPS       Z5, Z6, Z5
+
+CrossEntropyLabelsSAVX512_maxfold_5:
+	VMAXPS        Z5, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y5
+	VMAXPS        Y5, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X5
+	VMAXPS        X5, X0, X0
+	VMOVHLPS      X0, X0, X5
+	VMAXPS        X5, X0, X0
+	VMOVSHDUP     X0, X5
+	VMAXSS        X5, X0, X0
+	VXORPS        X5, X5, X5
+	VADDSS        X5, X0, X0
+	VBROADCASTSS  X0, Z0
+
+CrossEntropyLabelsSAVX512_row:
+	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
+	MOVQ    136(SP), SI
+	MOVQ    labels+24(FP), R10
+	MOVLQSX (R10)(DI*4), R10
+	CMPQ    R10, AX
+	JAE     CrossEntropyLabelsSAVX512_ignored_6
+	VMOVSS  (R8)(R10*4), X5
+	VSUBSS  X0, X5, X5
+	VMOVSS  X5, 32(SP)(SI*4)
+	VMOVSS  keep+40(FP), X5
+	VMOVSS  X5, 64(SP)(SI*4)
+	VMOVSS  inv+44(FP), X5
+	MOVQ    sw+32(FP), R10
+	VMOVSS  (R10)(DI*4), X6
+	VMOVSS  X6, 144(SP)(SI*4)
+	VMULSS  X6, X5, X5
+	VMOVSS  X5, 128(SP)
+	JMP     CrossEntropyLabelsSAVX512_labelled_7
+
+CrossEntropyLabelsSAVX512_ignored_6:
+	VXORPS X5, X5, X5
+	VMOVSS X5, 32(SP)(SI*4)
+	VMOVSS X5, 64(SP)(SI*4)
+	VMOVSS rowconsts<>+1100(SB), X5
+	VMOVSS X5, 144(SP)(SI*4)
+
+CrossEntropyLabelsSAVX512_labelled_7:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropyLabelsSAVX512_explast_8
+	LEAQ         (R8)(AX*4), R10
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	XORQ         SI, SI
+
+CrossEntropyLabelsSAVX512_exp32_10:
+	CMPQ             SI, CX
+	JAE              CrossEntropyLabelsSAVX512_exprest_11
+	VMOVUPS          (R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyLabelsSAVX512_exp32_10
+
+CrossEntropyLabelsSAVX512_exprest_11:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyLabelsSAVX512_exptail_13
+	VMOVUPS          (R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyLabelsSAVX512_expnext_14
+
+CrossEntropyLabelsSAVX512_exptail_13:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsSAVX512_expdone_12
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
+	VMOVUPS          (R10)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VADDPS           Z8, Z5, Z5
+	JMP              CrossEntropyLabelsSAVX512_expdone_12
+
+CrossEntropyLabelsSAVX512_expnext_14:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsSAVX512_expdone_12
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
+	VMOVUPS          (R10)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VADDPS           Z8, Z6, Z6
+
+CrossEntropyLabelsSAVX512_expdone_12:
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMAXPS        Y0, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X0
+	VMAXPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VMAXPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VMAXSS        X0, X1, X1
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           CrossEntropyLabelsSAVX512_expfolded_9
+
+CrossEntropyLabelsSAVX512_explast_8:
+	XORQ SI, SI
+
+CrossEntropyLabelsSAVX512_explast32_15:
+	CMPQ             SI, CX
+	JAE              CrossEntropyLabelsSAVX512_explastrest_16
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyLabelsSAVX512_explast32_15
+
+CrossEntropyLabelsSAVX512_explastrest_16:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyLabelsSAVX512_explasttail_18
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyLabelsSAVX512_explastnext_19
+
+CrossEntropyLabelsSAVX512_explasttail_18:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsSAVX512_explastdone_17
+	LEAQ             rowconsts<>+64(SB), R10
+	KMOVW            (R10)(BX*4), K1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VADDPS           Z8, Z5, Z5
+	JMP              CrossEntropyLabelsSAVX512_explastdone_17
+
+CrossEntropyLabelsSAVX512_explastnext_19:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsSAVX512_explastdone_17
+	LEAQ             rowconsts<>+64(SB), R10
+	KMOVW            (R10)(BX*4), K1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VADDPS           Z8, Z6, Z6
+
+CrossEntropyLabelsSAVX512_explastdone_17:
+CrossEntropyLabelsSAVX512_expfolded_9:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	VADDPS        Z6, Z5, Z5
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VHADDPS       Y5, Y5, Y5
+	VHADDPS       Y5, Y5, Y5
+	VEXTRACTF128  $0x01, Y5, X0
+	VADDSS        X0, X5, X0
+	MOVQ          136(SP), SI
+	MOVQ          labels+24(FP), R10
+	MOVLQSX       (R10)(DI*4), R10
+	CMPQ          R10, AX
+	JAE           CrossEntropyLabelsSAVX512_ignored_20
+	VMOVSS        X0, (SP)(SI*4)
+	JMP           CrossEntropyLabelsSAVX512_entered_21
+
+CrossEntropyLabelsSAVX512_ignored_20:
+	VMOVSS rowconsts<>+1100(SB), X0
+	VMOVSS X0, (SP)(SI*4)
+
+CrossEntropyLabelsSAVX512_entered_21:
+	MOVQ 136(SP), SI
+	INCQ SI
+	CMPQ SI, $0x08
+	JE   CrossEntropyLabelsSAVX512_ringfull_22
+	MOVQ SI, 136(SP)
+	JMP  CrossEntropyLabelsSAVX512_ringnext_23
+
+CrossEntropyLabelsSAVX512_ringfull_22:
+	MOVQ $0x00000000, 136(SP)
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS (SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y6
+	VPSUBD       Y6, Y0, Y6
+	VSUBPS       rowconsts<>+448(SB), Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1108(SB), Y8
+	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+768(SB), Y5, Y8
+	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+800(SB), Y5, Y6
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y6, Y6
+	VSUBPS       32(SP), Y6, Y6
+	VMULPS       64(SP), Y6, Y6
+	VMULPS       144(SP), Y6, Y6
+	MOVQ         loss+48(FP), SI
+	VMOVUPS      Y6, -28(SI)(DI*4)
+
+	// partials[j] += float64(loss_j)
+	MOVQ         sum+72(FP), SI
+	VCVTPS2PD    X6, Y0
+	VADDPD       (SI), Y0, Y0
+	VMOVUPD      Y0, (SI)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y0
+	VADDPD       32(SI), Y0, Y0
+	VMOVUPD      Y0, 32(SI)
+
+CrossEntropyLabelsSAVX512_ringnext_23:
+	// next row (its max is in next)
+	LEAQ    (R8)(AX*4), R8
+	VMOVAPS Z1, Z0
+	INCQ    DI
+	CMPQ    DI, R9
+	JB      CrossEntropyLabelsSAVX512_row
+
+CrossEntropyLabelsSAVX512_end_1:
+	// the rows still in the ring: their losses, and into partials 0..n-1
+	MOVQ 136(SP), AX
+	CMPQ AX, $0x00
+	JE   CrossEntropyLabelsSAVX512_flushed_24
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS (SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VSUBPS       32(SP), Y2, Y2
+	VMULPS       64(SP), Y2, Y2
+	VMULPS       144(SP), Y2, Y2
+	VMOVUPS      Y2, 96(SP)
+	MOVQ         DI, CX
+	SUBQ         AX, CX
+	MOVQ         loss+48(FP), DX
+	LEAQ         (DX)(CX*4), CX
+	MOVQ         sum+72(FP), DX
+	XORQ         BX, BX
+
+CrossEntropyLabelsSAVX512_flushrow_25:
+	VMOVSS    96(SP)(BX*4), X0
+	VMOVSS    X0, (CX)(BX*4)
+	VCVTSS2SD X0, X0, X0
+	VADDSD    (DX)(BX*8), X0, X0
+	VMOVSD    X0, (DX)(BX*8)
+	INCQ      BX
+	CMPQ      BX, AX
+	JB        CrossEntropyLabelsSAVX512_flushrow_25
+
+CrossEntropyLabelsSAVX512_flushed_24:
+	VZEROUPPER
+	RET
+
+// func CrossEntropyLabelsWAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·CrossEntropyLabelsWAVX512(SB), $144-80
+	MOVQ cols+64(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, DX
+	ANDQ         $-16, DX
+	MOVQ         AX, BX
+	ANDQ         $0x0f, BX
+	XORQ         DI, DI
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	MOVQ         z+8(FP), R8
+	MOVQ         rows+56(FP), R9
+	MOVQ         $0x00000000, 136(SP)
+	CMPQ         DI, R9
+	JAE          CrossEntropyLabelsWAVX512_end_1
+
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	XORQ         SI, SI
+
+CrossEntropyLabelsWAVX512_max32_2:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsWAVX512_maxv_3
+	VMOVUPS (R8)(SI*4), Z6
+	VMAXPS  Z0, Z6, Z0
+	VMOVUPS 64(R8)(SI*4), Z6
+	VMAXPS  Z5, Z6, Z5
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsWAVX512_max32_2
+
+CrossEntropyLabelsWAVX512_maxv_3:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsWAVX512_maxtail_4
+	VMOVUPS (R8)(SI*4), Z6
+	VMAXPS  Z0, Z6, Z0
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsWAVX512_maxv_3
+
+CrossEntropyLabelsWAVX512_maxtail_4:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyLabelsWAVX512_maxfold_5
+	LEAQ         rowconsts<>+64(SB), R10
+	KMOVW        (R10)(BX*4), K1
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
+	VMOVUPS      (R8)(SI*4), K1, Z6
+	VMAXPS       Z5, Z6, Z5
+
+CrossEntropyLabelsWAVX512_maxfold_5:
+	VMAXPS        Z5, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y5
+	VMAXPS        Y5, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X5
+	VMAXPS        X5, X0, X0
+	VMOVHLPS      X0, X0, X5
+	VMAXPS        X5, X0, X0
+	VMOVSHDUP     X0, X5
+	VMAXSS        X5, X0, X0
+	VXORPS        X5, X5, X5
+	VADDSS        X5, X0, X0
+	VBROADCASTSS  X0, Z0
+
+CrossEntropyLabelsWAVX512_row:
+	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
+	MOVQ    136(SP), SI
+	MOVQ    labels+24(FP), R10
+	MOVLQSX (R10)(DI*4), R10
+	CMPQ    R10, AX
+	JAE     CrossEntropyLabelsWAVX512_ignored_6
+	VMOVSS  (R8)(R10*4), X5
+	VSUBSS  X0, X5, X5
+	VMOVSS  X5, 32(SP)(SI*4)
+	VMOVSS  keep+40(FP), X5
+	MOVQ    w+16(FP), R11
+	VMULSS  (R11)(R10*4), X5, X5
+	VMOVSS  X5, 64(SP)(SI*4)
+	VMOVSS  inv+44(FP), X5
+	VMOVSS  X5, 128(SP)
+	JMP     CrossEntropyLabelsWAVX512_labelled_7
+
+CrossEntropyLabelsWAVX512_ignored_6:
+	VXORPS X5, X5, X5
+	VMOVSS X5, 32(SP)(SI*4)
+	VMOVSS X5, 64(SP)(SI*4)
+
+CrossEntropyLabelsWAVX512_labelled_7:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropyLabelsWAVX512_explast_8
+	LEAQ         (R8)(AX*4), R10
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	XORQ         SI, SI
+
+CrossEntropyLabelsWAVX512_exp32_10:
+	CMPQ             SI, CX
+	JAE              CrossEntropyLabelsWAVX512_exprest_11
+	VMOVUPS          (R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyLabelsWAVX512_exp32_10
+
+CrossEntropyLabelsWAVX512_exprest_11:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyLabelsWAVX512_exptail_13
+	VMOVUPS          (R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyLabelsWAVX512_expnext_14
+
+CrossEntropyLabelsWAVX512_exptail_13:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsWAVX512_expdone_12
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
+	VMOVUPS          (R10)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VADDPS           Z8, Z5, Z5
+	JMP              CrossEntropyLabelsWAVX512_expdone_12
+
+CrossEntropyLabelsWAVX512_expnext_14:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsWAVX512_expdone_12
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
+	VMOVUPS          (R10)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VADDPS           Z8, Z6, Z6
+
+CrossEntropyLabelsWAVX512_expdone_12:
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMAXPS        Y0, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X0
+	VMAXPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VMAXPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VMAXSS        X0, X1, X1
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           CrossEntropyLabelsWAVX512_expfolded_9
+
+CrossEntropyLabelsWAVX512_explast_8:
+	XORQ SI, SI
+
+CrossEntropyLabelsWAVX512_explast32_15:
+	CMPQ             SI, CX
+	JAE              CrossEntropyLabelsWAVX512_explastrest_16
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyLabelsWAVX512_explast32_15
+
+CrossEntropyLabelsWAVX512_explastrest_16:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyLabelsWAVX512_explasttail_18
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyLabelsWAVX512_explastnext_19
+
+CrossEntropyLabelsWAVX512_explasttail_18:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsWAVX512_explastdone_17
+	LEAQ             rowconsts<>+64(SB), R10
+	KMOVW            (R10)(BX*4), K1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VADDPS           Z8, Z5, Z5
+	JMP              CrossEntropyLabelsWAVX512_explastdone_17
+
+CrossEntropyLabelsWAVX512_explastnext_19:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsWAVX512_explastdone_17
+	LEAQ             rowconsts<>+64(SB), R10
+	KMOVW            (R10)(BX*4), K1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VADDPS           Z8, Z6, Z6
+
+CrossEntropyLabelsWAVX512_explastdone_17:
+CrossEntropyLabelsWAVX512_expfolded_9:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	VADDPS        Z6, Z5, Z5
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VHADDPS       Y5, Y5, Y5
+	VHADDPS       Y5, Y5, Y5
+	VEXTRACTF128  $0x01, Y5, X0
+	VADDSS        X0, X5, X0
+	MOVQ          136(SP), SI
+	MOVQ          labels+24(FP), R10
+	MOVLQSX       (R10)(DI*4), R10
+	CMPQ          R10, AX
+	JAE           CrossEntropyLabelsWAVX512_ignored_20
+	VMOVSS        X0, (SP)(SI*4)
+	JMP           CrossEntropyLabelsWAVX512_entered_21
+
+CrossEntropyLabelsWAVX512_ignored_20:
+	VMOVSS rowconsts<>+1100(SB), X0
+	VMOVSS X0, (SP)(SI*4)
+
+CrossEntropyLabelsWAVX512_entered_21:
+	MOVQ 136(SP), SI
+	INCQ SI
+	CMPQ SI, $0x08
+	JE   CrossEntropyLabelsWAVX512_ringfull_22
+	MOVQ SI, 136(SP)
+	JMP  CrossEntropyLabelsWAVX512_ringnext_23
+
+CrossEntropyLabelsWAVX512_ringfull_22:
+	MOVQ $0x00000000, 136(SP)
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS (SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y6
+	VPSUBD       Y6, Y0, Y6
+	VSUBPS       rowconsts<>+448(SB), Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1108(SB), Y8
+	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+768(SB), Y5, Y8
+	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+800(SB), Y5, Y6
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y6, Y6
+	VSUBPS       32(SP), Y6, Y6
+	VMULPS       64(SP), Y6, Y6
+	MOVQ         loss+48(FP), SI
+	VMOVUPS      Y6, -28(SI)(DI*4)
+
+	// partials[j] += float64(loss_j)
+	MOVQ         sum+72(FP), SI
+	VCVTPS2PD    X6, Y0
+	VADDPD       (SI), Y0, Y0
+	VMOVUPD      Y0, (SI)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y0
+	VADDPD       32(SI), Y0, Y0
+	VMOVUPD      Y0, 32(SI)
+
+CrossEntropyLabelsWAVX512_ringnext_23:
+	// next row (its max is in next)
+	LEAQ    (R8)(AX*4), R8
+	VMOVAPS Z1, Z0
+	INCQ    DI
+	CMPQ    DI, R9
+	JB      CrossEntropyLabelsWAVX512_row
+
+CrossEntropyLabelsWAVX512_end_1:
+	// the rows still in the ring: their losses, and into partials 0..n-1
+	MOVQ 136(SP), AX
+	CMPQ AX, $0x00
+	JE   CrossEntropyLabelsWAVX512_flushed_24
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS (SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VSUBPS       32(SP), Y2, Y2
+	VMULPS       64(SP), Y2, Y2
+	VMOVUPS      Y2, 96(SP)
+	MOVQ         DI, CX
+	SUBQ         AX, CX
+	MOVQ         loss+48(FP), DX
+	LEAQ         (DX)(CX*4), CX
+	MOVQ         sum+72(FP), DX
+	XORQ         BX, BX
+
+CrossEntropyLabelsWAVX512_flushrow_25:
+	VMOVSS    96(SP)(BX*4), X0
+	VMOVSS    X0, (CX)(BX*4)
+	VCVTSS2SD X0, X0, X0
+	VADDSD    (DX)(BX*8), X0, X0
+	VMOVSD    X0, (DX)(BX*8)
+	INCQ      BX
+	CMPQ      BX, AX
+	JB        CrossEntropyLabelsWAVX512_flushrow_25
+
+CrossEntropyLabelsWAVX512_flushed_24:
+	VZEROUPPER
+	RET
+
+// func CrossEntropyLabelsWSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·CrossEntropyLabelsWSAVX512(SB), $176-80
+	MOVQ cols+64(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, DX
+	ANDQ         $-16, DX
+	MOVQ         AX, BX
+	ANDQ         $0x0f, BX
+	XORQ         DI, DI
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	MOVQ         z+8(FP), R8
+	MOVQ         rows+56(FP), R9
+	MOVQ         $0x00000000, 136(SP)
+	CMPQ         DI, R9
+	JAE          CrossEntropyLabelsWSAVX512_end_1
+
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	XORQ         SI, SI
+
+CrossEntropyLabelsWSAVX512_max32_2:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsWSAVX512_maxv_3
+	VMOVUPS (R8)(SI*4), Z6
+	VMAXPS  Z0, Z6, Z0
+	VMOVUPS 64(R8)(SI*4), Z6
+	VMAXPS  Z5, Z6, Z5
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsWSAVX512_max32_2
+
+CrossEntropyLabelsWSAVX512_maxv_3:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsWSAVX512_maxtail_4
+	VMOVUPS (R8)(SI*4), Z6
+	VMAXPS  Z0, Z6, Z0
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsWSAVX512_maxv_3
+
+CrossEntropyLabelsWSAVX512_maxtail_4:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyLabelsWSAVX512_maxfold_5
+	LEAQ         rowconsts<>+64(SB), R10
+	KMOVW        (R10)(BX*4), K1
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
+	VMOVUPS      (R8)(SI*4), K1, Z6
+	VMAXPS       Z5, Z6, Z5
+
+CrossEntropyLabelsWSAVX512_maxfold_5:
+	VMAXPS        Z5, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y5
+	VMAXPS        Y5, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X5
+	VMAXPS        X5, X0, X0
+	VMOVHLPS      X0, X0, X5
+	VMAXPS        X5, X0, X0
+	VMOVSHDUP     X0, X5
+	VMAXSS        X5, X0, X0
+	VXORPS        X5, X5, X5
+	VADDSS        X5, X0, X0
+	VBROADCASTSS  X0, Z0
+
+CrossEntropyLabelsWSAVX512_row:
+	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
+	MOVQ    136(SP), SI
+	MOVQ    labels+24(FP), R10
+	MOVLQSX (R10)(DI*4), R10
+	CMPQ    R10, AX
+	JAE     CrossEntropyLabelsWSAVX512_ignored_6
+	VMOVSS  (R8)(R10*4), X5
+	VSUBSS  X0, X5, X5
+	VMOVSS  X5, 32(SP)(SI*4)
+	VMOVSS  keep+40(FP), X5
+	MOVQ    w+16(FP), R11
+	VMULSS  (R11)(R10*4), X5, X5
+	VMOVSS  X5, 64(SP)(SI*4)
+	VMOVSS  inv+44(FP), X5
+	MOVQ    sw+32(FP), R10
+	VMOVSS  (R10)(DI*4), X6
+	VMOVSS  X6, 144(SP)(SI*4)
+	VMULSS  X6, X5, X5
+	VMOVSS  X5, 128(SP)
+	JMP     CrossEntropyLabelsWSAVX512_labelled_7
+
+CrossEntropyLabelsWSAVX512_ignored_6:
+	VXORPS X5, X5, X5
+	VMOVSS X5, 32(SP)(SI*4)
+	VMOVSS X5, 64(SP)(SI*4)
+	VMOVSS rowconsts<>+1100(SB), X5
+	VMOVSS X5, 144(SP)(SI*4)
+
+CrossEntropyLabelsWSAVX512_labelled_7:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropyLabelsWSAVX512_explast_8
+	LEAQ         (R8)(AX*4), R10
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	XORQ         SI, SI
+
+CrossEntropyLabelsWSAVX512_exp32_10:
+	CMPQ             SI, CX
+	JAE              CrossEntropyLabelsWSAVX512_exprest_11
+	VMOVUPS          (R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyLabelsWSAVX512_exp32_10
+
+CrossEntropyLabelsWSAVX512_exprest_11:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyLabelsWSAVX512_exptail_13
+	VMOVUPS          (R10)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyLabelsWSAVX512_expnext_14
+
+CrossEntropyLabelsWSAVX512_exptail_13:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsWSAVX512_expdone_12
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
+	VMOVUPS          (R10)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VADDPS           Z8, Z5, Z5
+	JMP              CrossEntropyLabelsWSAVX512_expdone_12
+
+CrossEntropyLabelsWSAVX512_expnext_14:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsWSAVX512_expdone_12
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
+	VMOVUPS          (R10)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VADDPS           Z8, Z6, Z6
+
+CrossEntropyLabelsWSAVX512_expdone_12:
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMAXPS        Y0, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X0
+	VMAXPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VMAXPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VMAXSS        X0, X1, X1
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           CrossEntropyLabelsWSAVX512_expfolded_9
+
+CrossEntropyLabelsWSAVX512_explast_8:
+	XORQ SI, SI
+
+CrossEntropyLabelsWSAVX512_explast32_15:
+	CMPQ             SI, CX
+	JAE              CrossEntropyLabelsWSAVX512_explastrest_16
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyLabelsWSAVX512_explast32_15
+
+CrossEntropyLabelsWSAVX512_explastrest_16:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyLabelsWSAVX512_explasttail_18
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyLabelsWSAVX512_explastnext_19
+
+CrossEntropyLabelsWSAVX512_explasttail_18:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsWSAVX512_explastdone_17
+	LEAQ             rowconsts<>+64(SB), R10
+	KMOVW            (R10)(BX*4), K1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VADDPS           Z8, Z5, Z5
+	JMP              CrossEntropyLabelsWSAVX512_explastdone_17
+
+CrossEntropyLabelsWSAVX512_explastnext_19:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsWSAVX512_explastdone_17
+	LEAQ             rowconsts<>+64(SB), R10
+	KMOVW            (R10)(BX*4), K1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VADDPS           Z8, Z6, Z6
+
+CrossEntropyLabelsWSAVX512_explastdone_17:
+CrossEntropyLabelsWSAVX512_expfolded_9:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	VADDPS        Z6, Z5, Z5
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VHADDPS       Y5, Y5, Y5
+	VHADDPS       Y5, Y5, Y5
+	VEXTRACTF128  $0x01, Y5, X0
+	VADDSS        X0, X5, X0
+	MOVQ          136(SP), SI
+	MOVQ          labels+24(FP), R10
+	MOVLQSX       (R10)(DI*4), R10
+	CMPQ          R10, AX
+	JAE           CrossEntropyLabelsWSAVX512_ignored_20
+	VMOVSS        X0, (SP)(SI*4)
+	JMP           CrossEntropyLabelsWSAVX512_entered_21
+
+CrossEntropyLabelsWSAVX512_ignored_20:
+	VMOVSS rowconsts<>+1100(SB), X0
+	VMOVSS X0, (SP)(SI*4)
+
+CrossEntropyLabelsWSAVX512_entered_21:
+	MOVQ 136(SP), SI
+	INCQ SI
+	CMPQ SI, $0x08
+	JE   CrossEntropyLabelsWSAVX512_ringfull_22
+	MOVQ SI, 136(SP)
+	JMP  CrossEntropyLabelsWSAVX512_ringnext_23
+
+CrossEntropyLabelsWSAVX512_ringfull_22:
+	MOVQ $0x00000000, 136(SP)
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS (SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y6
+	VPSUBD       Y6, Y0, Y6
+	VSUBPS       rowconsts<>+448(SB), Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1108(SB), Y8
+	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+768(SB), Y5, Y8
+	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+800(SB), Y5, Y6
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y6, Y6
+	VSUBPS       32(SP), Y6, Y6
+	VMULPS       64(SP), Y6, Y6
+	VMULPS       144(SP), Y6, Y6
+	MOVQ         loss+48(FP), SI
+	VMOVUPS      Y6, -28(SI)(DI*4)
+
+	// partials[j] += float64(loss_j)
+	MOVQ         sum+72(FP), SI
+	VCVTPS2PD    X6, Y0
+	VADDPD       (SI), Y0, Y0
+	VMOVUPD      Y0, (SI)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y0
+	VADDPD       32(SI), Y0, Y0
+	VMOVUPD      Y0, 32(SI)
+
+CrossEntropyLabelsWSAVX512_ringnext_23:
+	// next row (its max is in next)
+	LEAQ    (R8)(AX*4), R8
+	VMOVAPS Z1, Z0
+	INCQ    DI
+	CMPQ    DI, R9
+	JB      CrossEntropyLabelsWSAVX512_row
+
+CrossEntropyLabelsWSAVX512_end_1:
+	// the rows still in the ring: their losses, and into partials 0..n-1
+	MOVQ 136(SP), AX
+	CMPQ AX, $0x00
+	JE   CrossEntropyLabelsWSAVX512_flushed_24
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS (SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VSUBPS       32(SP), Y2, Y2
+	VMULPS       64(SP), Y2, Y2
+	VMULPS       144(SP), Y2, Y2
+	VMOVUPS      Y2, 96(SP)
+	MOVQ         DI, CX
+	SUBQ         AX, CX
+	MOVQ         loss+48(FP), DX
+	LEAQ         (DX)(CX*4), CX
+	MOVQ         sum+72(FP), DX
+	XORQ         BX, BX
+
+CrossEntropyLabelsWSAVX512_flushrow_25:
+	VMOVSS    96(SP)(BX*4), X0
+	VMOVSS    X0, (CX)(BX*4)
+	VCVTSS2SD X0, X0, X0
+	VADDSD    (DX)(BX*8), X0, X0
+	VMOVSD    X0, (DX)(BX*8)
+	INCQ      BX
+	CMPQ      BX, AX
+	JB        CrossEntropyLabelsWSAVX512_flushrow_25
+
+CrossEntropyLabelsWSAVX512_flushed_24:
+	VZEROUPPER
+	RET
+
+// func CrossEntropyLabelsGAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·CrossEntropyLabelsGAVX512(SB), $144-80
+	MOVQ cols+64(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, DX
+	ANDQ         $-16, DX
+	MOVQ         AX, BX
+	ANDQ         $0x0f, BX
+	XORQ         DI, DI
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	MOVQ         z+8(FP), R8
+	MOVQ         grad+0(FP), R9
+	MOVQ         rows+56(FP), R10
+	MOVQ         $0x00000000, 136(SP)
+	CMPQ         DI, R10
+	JAE          CrossEntropyLabelsGAVX512_end_1
+
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	XORQ         SI, SI
+
+CrossEntropyLabelsGAVX512_max32_2:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGAVX512_maxv_3
+	VMOVUPS (R8)(SI*4), Z6
+	VMAXPS  Z0, Z6, Z0
+	VMOVUPS 64(R8)(SI*4), Z6
+	VMAXPS  Z5, Z6, Z5
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGAVX512_max32_2
+
+CrossEntropyLabelsGAVX512_maxv_3:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGAVX512_maxtail_4
+	VMOVUPS (R8)(SI*4), Z6
+	VMAXPS  Z0, Z6, Z0
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGAVX512_maxv_3
+
+CrossEntropyLabelsGAVX512_maxtail_4:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyLabelsGAVX512_maxfold_5
+	LEAQ         rowconsts<>+64(SB), R11
+	KMOVW        (R11)(BX*4), K1
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
+	VMOVUPS      (R8)(SI*4), K1, Z6
+	VMAXPS       Z5, Z6, Z5
+
+CrossEntropyLabelsGAVX512_maxfold_5:
+	VMAXPS        Z5, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y5
+	VMAXPS        Y5, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X5
+	VMAXPS        X5, X0, X0
+	VMOVHLPS      X0, X0, X5
+	VMAXPS        X5, X0, X0
+	VMOVSHDUP     X0, X5
+	VMAXSS        X5, X0, X0
+	VXORPS        X5, X5, X5
+	VADDSS        X5, X0, X0
+	VBROADCASTSS  X0, Z0
+
+CrossEntropyLabelsGAVX512_row:
+	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
+	MOVQ    136(SP), SI
+	MOVQ    labels+24(FP), R11
+	MOVLQSX (R11)(DI*4), R11
+	CMPQ    R11, AX
+	JAE     CrossEntropyLabelsGAVX512_ignored_6
+	VMOVSS  (R8)(R11*4), X5
+	VSUBSS  X0, X5, X5
+	VMOVSS  X5, 32(SP)(SI*4)
+	VMOVSS  keep+40(FP), X5
+	VMOVSS  X5, 64(SP)(SI*4)
+	VMOVSS  inv+44(FP), X5
+	VMOVSS  X5, 128(SP)
+	JMP     CrossEntropyLabelsGAVX512_labelled_7
+
+CrossEntropyLabelsGAVX512_ignored_6:
+	VXORPS X5, X5, X5
+	VMOVSS X5, 32(SP)(SI*4)
+	VMOVSS X5, 64(SP)(SI*4)
+
+CrossEntropyLabelsGAVX512_labelled_7:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropyLabelsGAVX512_explast_8
+	LEAQ         (R8)(AX*4), R11
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	XORQ         SI, SI
+
+CrossEntropyLabelsGAVX512_exp32_10:
+	CMPQ             SI, CX
+	JAE              CrossEntropyLabelsGAVX512_exprest_11
+	VMOVUPS          (R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, 64(R9)(SI*4)
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyLabelsGAVX512_exp32_10
+
+CrossEntropyLabelsGAVX512_exprest_11:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyLabelsGAVX512_exptail_13
+	VMOVUPS          (R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyLabelsGAVX512_expnext_14
+
+CrossEntropyLabelsGAVX512_exptail_13:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsGAVX512_expdone_12
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
+	VMOVUPS          (R11)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VMOVUPS          Z8, K1, (R9)(SI*4)
+	VADDPS           Z8, Z5, Z5
+	JMP              CrossEntropyLabelsGAVX512_expdone_12
+
+CrossEntropyLabelsGAVX512_expnext_14:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsGAVX512_expdone_12
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
+	VMOVUPS          (R11)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VMOVUPS          Z8, K1, (R9)(SI*4)
+	VADDPS           Z8, Z6, Z6
+
+CrossEntropyLabelsGAVX512_expdone_12:
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMAXPS        Y0, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X0
+	VMAXPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VMAXPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VMAXSS        X0, X1, X1
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           CrossEntropyLabelsGAVX512_expfolded_9
+
+CrossEntropyLabelsGAVX512_explast_8:
+	XORQ SI, SI
+
+CrossEntropyLabelsGAVX512_explast32_15:
+	CMPQ             SI, CX
+	JAE              CrossEntropyLabelsGAVX512_explastrest_16
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, 64(R9)(SI*4)
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyLabelsGAVX512_explast32_15
+
+CrossEntropyLabelsGAVX512_explastrest_16:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyLabelsGAVX512_explasttail_18
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyLabelsGAVX512_explastnext_19
+
+CrossEntropyLabelsGAVX512_explasttail_18:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsGAVX512_explastdone_17
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VMOVUPS          Z8, K1, (R9)(SI*4)
+	VADDPS           Z8, Z5, Z5
+	JMP              CrossEntropyLabelsGAVX512_explastdone_17
+
+CrossEntropyLabelsGAVX512_explastnext_19:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsGAVX512_explastdone_17
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VMOVUPS          Z8, K1, (R9)(SI*4)
+	VADDPS           Z8, Z6, Z6
+
+CrossEntropyLabelsGAVX512_explastdone_17:
+CrossEntropyLabelsGAVX512_expfolded_9:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	VADDPS        Z6, Z5, Z5
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VHADDPS       Y5, Y5, Y5
+	VHADDPS       Y5, Y5, Y5
+	VEXTRACTF128  $0x01, Y5, X0
+	VADDSS        X0, X5, X0
+	MOVQ          136(SP), R11
+	MOVQ          labels+24(FP), SI
+	MOVLQSX       (SI)(DI*4), R12
+	CMPQ          R12, AX
+	JAE           CrossEntropyLabelsGAVX512_ignored_20
+	VMOVSS        X0, (SP)(R11*4)
+
+	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
+	VMOVSS       rowconsts<>+1100(SB), X5
+	VDIVSS       X0, X5, X5
+	VBROADCASTSS X5, Z0
+	VBROADCASTSS 64(SP)(R11*4), Z5
+	VBROADCASTSS 128(SP), Z6
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyLabelsGAVX512_out32_22:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGAVX512_outv_23
+	VMOVUPS (R9)(SI*4), Z7
+	VMULPS  Z0, Z7, Z7
+	VMULPS  Z5, Z7, Z7
+	VMULPS  Z6, Z7, Z7
+	VMOVUPS Z7, (R9)(SI*4)
+	VMOVUPS 64(R9)(SI*4), Z7
+	VMULPS  Z0, Z7, Z7
+	VMULPS  Z5, Z7, Z7
+	VMULPS  Z6, Z7, Z7
+	VMOVUPS Z7, 64(R9)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGAVX512_out32_22
+
+CrossEntropyLabelsGAVX512_outv_23:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGAVX512_outtail_24
+	VMOVUPS (R9)(SI*4), Z7
+	VMULPS  Z0, Z7, Z7
+	VMULPS  Z5, Z7, Z7
+	VMULPS  Z6, Z7, Z7
+	VMOVUPS Z7, (R9)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGAVX512_outv_23
+
+CrossEntropyLabelsGAVX512_outtail_24:
+	CMPQ      BX, $0x00
+	JE        CrossEntropyLabelsGAVX512_outend_25
+	LEAQ      rowconsts<>+64(SB), R13
+	KMOVW     (R13)(BX*4), K1
+	VMOVUPS.Z (R9)(SI*4), K1, Z7
+	VMULPS    Z0, Z7, Z7
+	VMULPS    Z5, Z7, Z7
+	VMULPS    Z6, Z7, Z7
+	VMOVUPS   Z7, K1, (R9)(SI*4)
+
+CrossEntropyLabelsGAVX512_outend_25:
+	VMOVSS 128(SP), X0
+	VMULSS 64(SP)(R11*4), X0, X0
+	VMOVSS (R9)(R12*4), X5
+	VSUBSS X0, X5, X5
+	VMOVSS X5, (R9)(R12*4)
+	JMP    CrossEntropyLabelsGAVX512_entered_21
+
+CrossEntropyLabelsGAVX512_ignored_20:
+	VMOVSS rowconsts<>+1100(SB), X0
+	VMOVSS X0, (SP)(R11*4)
+
+	// an ignored row: a gradient row of +0
+	XORQ SI, SI
+
+CrossEntropyLabelsGAVX512_zero32_26:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGAVX512_zerov_27
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, (R9)(SI*4)
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, 64(R9)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGAVX512_zero32_26
+
+CrossEntropyLabelsGAVX512_zerov_27:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGAVX512_zerotail_28
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, (R9)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGAVX512_zerov_27
+
+CrossEntropyLabelsGAVX512_zerotail_28:
+	CMPQ    BX, $0x00
+	JE      CrossEntropyLabelsGAVX512_zeroend_29
+	LEAQ    rowconsts<>+64(SB), R11
+	KMOVW   (R11)(BX*4), K1
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, K1, (R9)(SI*4)
+
+CrossEntropyLabelsGAVX512_zeroend_29:
+CrossEntropyLabelsGAVX512_entered_21:
+	MOVQ 136(SP), SI
+	INCQ SI
+	CMPQ SI, $0x08
+	JE   CrossEntropyLabelsGAVX512_ringfull_30
+	MOVQ SI, 136(SP)
+	JMP  CrossEntropyLabelsGAVX512_ringnext_31
+
+CrossEntropyLabelsGAVX512_ringfull_30:
+	MOVQ $0x00000000, 136(SP)
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS (SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y6
+	VPSUBD       Y6, Y0, Y6
+	VSUBPS       rowconsts<>+448(SB), Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1108(SB), Y8
+	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+768(SB), Y5, Y8
+	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+800(SB), Y5, Y6
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y6, Y6
+	VSUBPS       32(SP), Y6, Y6
+	VMULPS       64(SP), Y6, Y6
+	MOVQ         loss+48(FP), SI
+	VMOVUPS      Y6, -28(SI)(DI*4)
+
+	// partials[j] += float64(loss_j)
+	MOVQ         sum+72(FP), SI
+	VCVTPS2PD    X6, Y0
+	VADDPD       (SI), Y0, Y0
+	VMOVUPD      Y0, (SI)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y0
+	VADDPD       32(SI), Y0, Y0
+	VMOVUPD      Y0, 32(SI)
+
+CrossEntropyLabelsGAVX512_ringnext_31:
+	// next row (its max is in next)
+	LEAQ    (R8)(AX*4), R8
+	LEAQ    (R9)(AX*4), R9
+	VMOVAPS Z1, Z0
+	INCQ    DI
+	CMPQ    DI, R10
+	JB      CrossEntropyLabelsGAVX512_row
+
+CrossEntropyLabelsGAVX512_end_1:
+	// the rows still in the ring: their losses, and into partials 0..n-1
+	MOVQ 136(SP), AX
+	CMPQ AX, $0x00
+	JE   CrossEntropyLabelsGAVX512_flushed_32
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS (SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VSUBPS       32(SP), Y2, Y2
+	VMULPS       64(SP), Y2, Y2
+	VMOVUPS      Y2, 96(SP)
+	MOVQ         DI, CX
+	SUBQ         AX, CX
+	MOVQ         loss+48(FP), DX
+	LEAQ         (DX)(CX*4), CX
+	MOVQ         sum+72(FP), DX
+	XORQ         BX, BX
+
+CrossEntropyLabelsGAVX512_flushrow_33:
+	VMOVSS    96(SP)(BX*4), X0
+	VMOVSS    X0, (CX)(BX*4)
+	VCVTSS2SD X0, X0, X0
+	VADDSD    (DX)(BX*8), X0, X0
+	VMOVSD    X0, (DX)(BX*8)
+	INCQ      BX
+	CMPQ      BX, AX
+	JB        CrossEntropyLabelsGAVX512_flushrow_33
+
+CrossEntropyLabelsGAVX512_flushed_32:
+	VZEROUPPER
+	RET
+
+// func CrossEntropyLabelsGSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·CrossEntropyLabelsGSAVX512(SB), $176-80
+	MOVQ cols+64(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, DX
+	ANDQ         $-16, DX
+	MOVQ         AX, BX
+	ANDQ         $0x0f, BX
+	XORQ         DI, DI
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	MOVQ         z+8(FP), R8
+	MOVQ         grad+0(FP), R9
+	MOVQ         rows+56(FP), R10
+	MOVQ         $0x00000000, 136(SP)
+	CMPQ         DI, R10
+	JAE          CrossEntropyLabelsGSAVX512_end_1
+
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	XORQ         SI, SI
+
+CrossEntropyLabelsGSAVX512_max32_2:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGSAVX512_maxv_3
+	VMOVUPS (R8)(SI*4), Z6
+	VMAXPS  Z0, Z6, Z0
+	VMOVUPS 64(R8)(SI*4), Z6
+	VMAXPS  Z5, Z6, Z5
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGSAVX512_max32_2
+
+CrossEntropyLabelsGSAVX512_maxv_3:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGSAVX512_maxtail_4
+	VMOVUPS (R8)(SI*4), Z6
+	VMAXPS  Z0, Z6, Z0
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGSAVX512_maxv_3
+
+CrossEntropyLabelsGSAVX512_maxtail_4:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyLabelsGSAVX512_maxfold_5
+	LEAQ         rowconsts<>+64(SB), R11
+	KMOVW        (R11)(BX*4), K1
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
+	VMOVUPS      (R8)(SI*4), K1, Z6
+	VMAXPS       Z5, Z6, Z5
+
+CrossEntropyLabelsGSAVX512_maxfold_5:
+	VMAXPS        Z5, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y5
+	VMAXPS        Y5, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X5
+	VMAXPS        X5, X0, X0
+	VMOVHLPS      X0, X0, X5
+	VMAXPS        X5, X0, X0
+	VMOVSHDUP     X0, X5
+	VMAXSS        X5, X0, X0
+	VXORPS        X5, X5, X5
+	VADDSS        X5, X0, X0
+	VBROADCASTSS  X0, Z0
+
+CrossEntropyLabelsGSAVX512_row:
+	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
+	MOVQ    136(SP), SI
+	MOVQ    labels+24(FP), R11
+	MOVLQSX (R11)(DI*4), R11
+	CMPQ    R11, AX
+	JAE     CrossEntropyLabelsGSAVX512_ignored_6
+	VMOVSS  (R8)(R11*4), X5
+	VSUBSS  X0, X5, X5
+	VMOVSS  X5, 32(SP)(SI*4)
+	VMOVSS  keep+40(FP), X5
+	VMOVSS  X5, 64(SP)(SI*4)
+	VMOVSS  inv+44(FP), X5
+	MOVQ    sw+32(FP), R11
+	VMOVSS  (R11)(DI*4), X6
+	VMOVSS  X6, 144(SP)(SI*4)
+	VMULSS  X6, X5, X5
+	VMOVSS  X5, 128(SP)
+	JMP     CrossEntropyLabelsGSAVX512_labelled_7
+
+CrossEntropyLabelsGSAVX512_ignored_6:
+	VXORPS X5, X5, X5
+	VMOVSS X5, 32(SP)(SI*4)
+	VMOVSS X5, 64(SP)(SI*4)
+	VMOVSS rowconsts<>+1100(SB), X5
+	VMOVSS X5, 144(SP)(SI*4)
+
+CrossEntropyLabelsGSAVX512_labelled_7:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropyLabelsGSAVX512_explast_8
+	LEAQ         (R8)(AX*4), R11
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	XORQ         SI, SI
+
+CrossEntropyLabelsGSAVX512_exp32_10:
+	CMPQ             SI, CX
+	JAE              CrossEntropyLabelsGSAVX512_exprest_11
+	VMOVUPS          (R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, 64(R9)(SI*4)
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyLabelsGSAVX512_exp32_10
+
+CrossEntropyLabelsGSAVX512_exprest_11:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyLabelsGSAVX512_exptail_13
+	VMOVUPS          (R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyLabelsGSAVX512_expnext_14
+
+CrossEntropyLabelsGSAVX512_exptail_13:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsGSAVX512_expdone_12
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
+	VMOVUPS          (R11)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VMOVUPS          Z8, K1, (R9)(SI*4)
+	VADDPS           Z8, Z5, Z5
+	JMP              CrossEntropyLabelsGSAVX512_expdone_12
+
+CrossEntropyLabelsGSAVX512_expnext_14:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsGSAVX512_expdone_12
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
+	VMOVUPS          (R11)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VMOVUPS          Z8, K1, (R9)(SI*4)
+	VADDPS           Z8, Z6, Z6
+
+CrossEntropyLabelsGSAVX512_expdone_12:
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMAXPS        Y0, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X0
+	VMAXPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VMAXPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VMAXSS        X0, X1, X1
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           CrossEntropyLabelsGSAVX512_expfolded_9
+
+CrossEntropyLabelsGSAVX512_explast_8:
+	XORQ SI, SI
+
+CrossEntropyLabelsGSAVX512_explast32_15:
+	CMPQ             SI, CX
+	JAE              CrossEntropyLabelsGSAVX512_explastrest_16
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, 64(R9)(SI*4)
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyLabelsGSAVX512_explast32_15
+
+CrossEntropyLabelsGSAVX512_explastrest_16:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyLabelsGSAVX512_explasttail_18
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyLabelsGSAVX512_explastnext_19
+
+CrossEntropyLabelsGSAVX512_explasttail_18:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsGSAVX512_explastdone_17
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VMOVUPS          Z8, K1, (R9)(SI*4)
+	VADDPS           Z8, Z5, Z5
+	JMP              CrossEntropyLabelsGSAVX512_explastdone_17
+
+CrossEntropyLabelsGSAVX512_explastnext_19:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsGSAVX512_explastdone_17
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VMOVUPS          Z8, K1, (R9)(SI*4)
+	VADDPS           Z8, Z6, Z6
+
+CrossEntropyLabelsGSAVX512_explastdone_17:
+CrossEntropyLabelsGSAVX512_expfolded_9:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	VADDPS        Z6, Z5, Z5
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VHADDPS       Y5, Y5, Y5
+	VHADDPS       Y5, Y5, Y5
+	VEXTRACTF128  $0x01, Y5, X0
+	VADDSS        X0, X5, X0
+	MOVQ          136(SP), R11
+	MOVQ          labels+24(FP), SI
+	MOVLQSX       (SI)(DI*4), R12
+	CMPQ          R12, AX
+	JAE           CrossEntropyLabelsGSAVX512_ignored_20
+	VMOVSS        X0, (SP)(R11*4)
+
+	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
+	VMOVSS       rowconsts<>+1100(SB), X5
+	VDIVSS       X0, X5, X5
+	VBROADCASTSS X5, Z0
+	VBROADCASTSS 64(SP)(R11*4), Z5
+	VBROADCASTSS 128(SP), Z6
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyLabelsGSAVX512_out32_22:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGSAVX512_outv_23
+	VMOVUPS (R9)(SI*4), Z7
+	VMULPS  Z0, Z7, Z7
+	VMULPS  Z5, Z7, Z7
+	VMULPS  Z6, Z7, Z7
+	VMOVUPS Z7, (R9)(SI*4)
+	VMOVUPS 64(R9)(SI*4), Z7
+	VMULPS  Z0, Z7, Z7
+	VMULPS  Z5, Z7, Z7
+	VMULPS  Z6, Z7, Z7
+	VMOVUPS Z7, 64(R9)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGSAVX512_out32_22
+
+CrossEntropyLabelsGSAVX512_outv_23:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGSAVX512_outtail_24
+	VMOVUPS (R9)(SI*4), Z7
+	VMULPS  Z0, Z7, Z7
+	VMULPS  Z5, Z7, Z7
+	VMULPS  Z6, Z7, Z7
+	VMOVUPS Z7, (R9)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGSAVX512_outv_23
+
+CrossEntropyLabelsGSAVX512_outtail_24:
+	CMPQ      BX, $0x00
+	JE        CrossEntropyLabelsGSAVX512_outend_25
+	LEAQ      rowconsts<>+64(SB), R13
+	KMOVW     (R13)(BX*4), K1
+	VMOVUPS.Z (R9)(SI*4), K1, Z7
+	VMULPS    Z0, Z7, Z7
+	VMULPS    Z5, Z7, Z7
+	VMULPS    Z6, Z7, Z7
+	VMOVUPS   Z7, K1, (R9)(SI*4)
+
+CrossEntropyLabelsGSAVX512_outend_25:
+	VMOVSS 128(SP), X0
+	VMULSS 64(SP)(R11*4), X0, X0
+	VMOVSS (R9)(R12*4), X5
+	VSUBSS X0, X5, X5
+	VMOVSS X5, (R9)(R12*4)
+	JMP    CrossEntropyLabelsGSAVX512_entered_21
+
+CrossEntropyLabelsGSAVX512_ignored_20:
+	VMOVSS rowconsts<>+1100(SB), X0
+	VMOVSS X0, (SP)(R11*4)
+
+	// an ignored row: a gradient row of +0
+	XORQ SI, SI
+
+CrossEntropyLabelsGSAVX512_zero32_26:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGSAVX512_zerov_27
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, (R9)(SI*4)
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, 64(R9)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGSAVX512_zero32_26
+
+CrossEntropyLabelsGSAVX512_zerov_27:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGSAVX512_zerotail_28
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, (R9)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGSAVX512_zerov_27
+
+CrossEntropyLabelsGSAVX512_zerotail_28:
+	CMPQ    BX, $0x00
+	JE      CrossEntropyLabelsGSAVX512_zeroend_29
+	LEAQ    rowconsts<>+64(SB), R11
+	KMOVW   (R11)(BX*4), K1
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, K1, (R9)(SI*4)
+
+CrossEntropyLabelsGSAVX512_zeroend_29:
+CrossEntropyLabelsGSAVX512_entered_21:
+	MOVQ 136(SP), SI
+	INCQ SI
+	CMPQ SI, $0x08
+	JE   CrossEntropyLabelsGSAVX512_ringfull_30
+	MOVQ SI, 136(SP)
+	JMP  CrossEntropyLabelsGSAVX512_ringnext_31
+
+CrossEntropyLabelsGSAVX512_ringfull_30:
+	MOVQ $0x00000000, 136(SP)
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS (SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y6
+	VPSUBD       Y6, Y0, Y6
+	VSUBPS       rowconsts<>+448(SB), Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1108(SB), Y8
+	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+768(SB), Y5, Y8
+	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+800(SB), Y5, Y6
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y6, Y6
+	VSUBPS       32(SP), Y6, Y6
+	VMULPS       64(SP), Y6, Y6
+	VMULPS       144(SP), Y6, Y6
+	MOVQ         loss+48(FP), SI
+	VMOVUPS      Y6, -28(SI)(DI*4)
+
+	// partials[j] += float64(loss_j)
+	MOVQ         sum+72(FP), SI
+	VCVTPS2PD    X6, Y0
+	VADDPD       (SI), Y0, Y0
+	VMOVUPD      Y0, (SI)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y0
+	VADDPD       32(SI), Y0, Y0
+	VMOVUPD      Y0, 32(SI)
+
+CrossEntropyLabelsGSAVX512_ringnext_31:
+	// next row (its max is in next)
+	LEAQ    (R8)(AX*4), R8
+	LEAQ    (R9)(AX*4), R9
+	VMOVAPS Z1, Z0
+	INCQ    DI
+	CMPQ    DI, R10
+	JB      CrossEntropyLabelsGSAVX512_row
+
+CrossEntropyLabelsGSAVX512_end_1:
+	// the rows still in the ring: their losses, and into partials 0..n-1
+	MOVQ 136(SP), AX
+	CMPQ AX, $0x00
+	JE   CrossEntropyLabelsGSAVX512_flushed_32
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS (SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VSUBPS       32(SP), Y2, Y2
+	VMULPS       64(SP), Y2, Y2
+	VMULPS       144(SP), Y2, Y2
+	VMOVUPS      Y2, 96(SP)
+	MOVQ         DI, CX
+	SUBQ         AX, CX
+	MOVQ         loss+48(FP), DX
+	LEAQ         (DX)(CX*4), CX
+	MOVQ         sum+72(FP), DX
+	XORQ         BX, BX
+
+CrossEntropyLabelsGSAVX512_flushrow_33:
+	VMOVSS    96(SP)(BX*4), X0
+	VMOVSS    X0, (CX)(BX*4)
+	VCVTSS2SD X0, X0, X0
+	VADDSD    (DX)(BX*8), X0, X0
+	VMOVSD    X0, (DX)(BX*8)
+	INCQ      BX
+	CMPQ      BX, AX
+	JB        CrossEntropyLabelsGSAVX512_flushrow_33
+
+CrossEntropyLabelsGSAVX512_flushed_32:
+	VZEROUPPER
+	RET
+
+// func CrossEntropyLabelsGWAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·CrossEntropyLabelsGWAVX512(SB), $144-80
+	MOVQ cols+64(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, DX
+	ANDQ         $-16, DX
+	MOVQ         AX, BX
+	ANDQ         $0x0f, BX
+	XORQ         DI, DI
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	MOVQ         z+8(FP), R8
+	MOVQ         grad+0(FP), R9
+	MOVQ         rows+56(FP), R10
+	MOVQ         $0x00000000, 136(SP)
+	CMPQ         DI, R10
+	JAE          CrossEntropyLabelsGWAVX512_end_1
+
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	XORQ         SI, SI
+
+CrossEntropyLabelsGWAVX512_max32_2:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGWAVX512_maxv_3
+	VMOVUPS (R8)(SI*4), Z6
+	VMAXPS  Z0, Z6, Z0
+	VMOVUPS 64(R8)(SI*4), Z6
+	VMAXPS  Z5, Z6, Z5
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGWAVX512_max32_2
+
+CrossEntropyLabelsGWAVX512_maxv_3:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGWAVX512_maxtail_4
+	VMOVUPS (R8)(SI*4), Z6
+	VMAXPS  Z0, Z6, Z0
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGWAVX512_maxv_3
+
+CrossEntropyLabelsGWAVX512_maxtail_4:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyLabelsGWAVX512_maxfold_5
+	LEAQ         rowconsts<>+64(SB), R11
+	KMOVW        (R11)(BX*4), K1
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
+	VMOVUPS      (R8)(SI*4), K1, Z6
+	VMAXPS       Z5, Z6, Z5
+
+CrossEntropyLabelsGWAVX512_maxfold_5:
+	VMAXPS        Z5, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y5
+	VMAXPS        Y5, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X5
+	VMAXPS        X5, X0, X0
+	VMOVHLPS      X0, X0, X5
+	VMAXPS        X5, X0, X0
+	VMOVSHDUP     X0, X5
+	VMAXSS        X5, X0, X0
+	VXORPS        X5, X5, X5
+	VADDSS        X5, X0, X0
+	VBROADCASTSS  X0, Z0
+
+CrossEntropyLabelsGWAVX512_row:
+	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
+	MOVQ    136(SP), SI
+	MOVQ    labels+24(FP), R11
+	MOVLQSX (R11)(DI*4), R11
+	CMPQ    R11, AX
+	JAE     CrossEntropyLabelsGWAVX512_ignored_6
+	VMOVSS  (R8)(R11*4), X5
+	VSUBSS  X0, X5, X5
+	VMOVSS  X5, 32(SP)(SI*4)
+	VMOVSS  keep+40(FP), X5
+	MOVQ    w+16(FP), R12
+	VMULSS  (R12)(R11*4), X5, X5
+	VMOVSS  X5, 64(SP)(SI*4)
+	VMOVSS  inv+44(FP), X5
+	VMOVSS  X5, 128(SP)
+	JMP     CrossEntropyLabelsGWAVX512_labelled_7
+
+CrossEntropyLabelsGWAVX512_ignored_6:
+	VXORPS X5, X5, X5
+	VMOVSS X5, 32(SP)(SI*4)
+	VMOVSS X5, 64(SP)(SI*4)
+
+CrossEntropyLabelsGWAVX512_labelled_7:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropyLabelsGWAVX512_explast_8
+	LEAQ         (R8)(AX*4), R11
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	XORQ         SI, SI
+
+CrossEntropyLabelsGWAVX512_exp32_10:
+	CMPQ             SI, CX
+	JAE              CrossEntropyLabelsGWAVX512_exprest_11
+	VMOVUPS          (R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, 64(R9)(SI*4)
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyLabelsGWAVX512_exp32_10
+
+CrossEntropyLabelsGWAVX512_exprest_11:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyLabelsGWAVX512_exptail_13
+	VMOVUPS          (R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyLabelsGWAVX512_expnext_14
+
+CrossEntropyLabelsGWAVX512_exptail_13:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsGWAVX512_expdone_12
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
+	VMOVUPS          (R11)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VMOVUPS          Z8, K1, (R9)(SI*4)
+	VADDPS           Z8, Z5, Z5
+	JMP              CrossEntropyLabelsGWAVX512_expdone_12
+
+CrossEntropyLabelsGWAVX512_expnext_14:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsGWAVX512_expdone_12
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
+	VMOVUPS          (R11)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VMOVUPS          Z8, K1, (R9)(SI*4)
+	VADDPS           Z8, Z6, Z6
+
+CrossEntropyLabelsGWAVX512_expdone_12:
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMAXPS        Y0, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X0
+	VMAXPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VMAXPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VMAXSS        X0, X1, X1
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           CrossEntropyLabelsGWAVX512_expfolded_9
+
+CrossEntropyLabelsGWAVX512_explast_8:
+	XORQ SI, SI
+
+CrossEntropyLabelsGWAVX512_explast32_15:
+	CMPQ             SI, CX
+	JAE              CrossEntropyLabelsGWAVX512_explastrest_16
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, 64(R9)(SI*4)
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyLabelsGWAVX512_explast32_15
+
+CrossEntropyLabelsGWAVX512_explastrest_16:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyLabelsGWAVX512_explasttail_18
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyLabelsGWAVX512_explastnext_19
+
+CrossEntropyLabelsGWAVX512_explasttail_18:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsGWAVX512_explastdone_17
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VMOVUPS          Z8, K1, (R9)(SI*4)
+	VADDPS           Z8, Z5, Z5
+	JMP              CrossEntropyLabelsGWAVX512_explastdone_17
+
+CrossEntropyLabelsGWAVX512_explastnext_19:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsGWAVX512_explastdone_17
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VMOVUPS          Z8, K1, (R9)(SI*4)
+	VADDPS           Z8, Z6, Z6
+
+CrossEntropyLabelsGWAVX512_explastdone_17:
+CrossEntropyLabelsGWAVX512_expfolded_9:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	VADDPS        Z6, Z5, Z5
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VHADDPS       Y5, Y5, Y5
+	VHADDPS       Y5, Y5, Y5
+	VEXTRACTF128  $0x01, Y5, X0
+	VADDSS        X0, X5, X0
+	MOVQ          136(SP), R11
+	MOVQ          labels+24(FP), SI
+	MOVLQSX       (SI)(DI*4), R12
+	CMPQ          R12, AX
+	JAE           CrossEntropyLabelsGWAVX512_ignored_20
+	VMOVSS        X0, (SP)(R11*4)
+
+	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
+	VMOVSS       rowconsts<>+1100(SB), X5
+	VDIVSS       X0, X5, X5
+	VBROADCASTSS X5, Z0
+	VBROADCASTSS 64(SP)(R11*4), Z5
+	VBROADCASTSS 128(SP), Z6
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyLabelsGWAVX512_out32_22:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGWAVX512_outv_23
+	VMOVUPS (R9)(SI*4), Z7
+	VMULPS  Z0, Z7, Z7
+	VMULPS  Z5, Z7, Z7
+	VMULPS  Z6, Z7, Z7
+	VMOVUPS Z7, (R9)(SI*4)
+	VMOVUPS 64(R9)(SI*4), Z7
+	VMULPS  Z0, Z7, Z7
+	VMULPS  Z5, Z7, Z7
+	VMULPS  Z6, Z7, Z7
+	VMOVUPS Z7, 64(R9)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGWAVX512_out32_22
+
+CrossEntropyLabelsGWAVX512_outv_23:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGWAVX512_outtail_24
+	VMOVUPS (R9)(SI*4), Z7
+	VMULPS  Z0, Z7, Z7
+	VMULPS  Z5, Z7, Z7
+	VMULPS  Z6, Z7, Z7
+	VMOVUPS Z7, (R9)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGWAVX512_outv_23
+
+CrossEntropyLabelsGWAVX512_outtail_24:
+	CMPQ      BX, $0x00
+	JE        CrossEntropyLabelsGWAVX512_outend_25
+	LEAQ      rowconsts<>+64(SB), R13
+	KMOVW     (R13)(BX*4), K1
+	VMOVUPS.Z (R9)(SI*4), K1, Z7
+	VMULPS    Z0, Z7, Z7
+	VMULPS    Z5, Z7, Z7
+	VMULPS    Z6, Z7, Z7
+	VMOVUPS   Z7, K1, (R9)(SI*4)
+
+CrossEntropyLabelsGWAVX512_outend_25:
+	VMOVSS 128(SP), X0
+	VMULSS 64(SP)(R11*4), X0, X0
+	VMOVSS (R9)(R12*4), X5
+	VSUBSS X0, X5, X5
+	VMOVSS X5, (R9)(R12*4)
+	JMP    CrossEntropyLabelsGWAVX512_entered_21
+
+CrossEntropyLabelsGWAVX512_ignored_20:
+	VMOVSS rowconsts<>+1100(SB), X0
+	VMOVSS X0, (SP)(R11*4)
+
+	// an ignored row: a gradient row of +0
+	XORQ SI, SI
+
+CrossEntropyLabelsGWAVX512_zero32_26:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGWAVX512_zerov_27
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, (R9)(SI*4)
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, 64(R9)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGWAVX512_zero32_26
+
+CrossEntropyLabelsGWAVX512_zerov_27:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGWAVX512_zerotail_28
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, (R9)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGWAVX512_zerov_27
+
+CrossEntropyLabelsGWAVX512_zerotail_28:
+	CMPQ    BX, $0x00
+	JE      CrossEntropyLabelsGWAVX512_zeroend_29
+	LEAQ    rowconsts<>+64(SB), R11
+	KMOVW   (R11)(BX*4), K1
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, K1, (R9)(SI*4)
+
+CrossEntropyLabelsGWAVX512_zeroend_29:
+CrossEntropyLabelsGWAVX512_entered_21:
+	MOVQ 136(SP), SI
+	INCQ SI
+	CMPQ SI, $0x08
+	JE   CrossEntropyLabelsGWAVX512_ringfull_30
+	MOVQ SI, 136(SP)
+	JMP  CrossEntropyLabelsGWAVX512_ringnext_31
+
+CrossEntropyLabelsGWAVX512_ringfull_30:
+	MOVQ $0x00000000, 136(SP)
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS (SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y6
+	VPSUBD       Y6, Y0, Y6
+	VSUBPS       rowconsts<>+448(SB), Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1108(SB), Y8
+	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+768(SB), Y5, Y8
+	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+800(SB), Y5, Y6
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y6, Y6
+	VSUBPS       32(SP), Y6, Y6
+	VMULPS       64(SP), Y6, Y6
+	MOVQ         loss+48(FP), SI
+	VMOVUPS      Y6, -28(SI)(DI*4)
+
+	// partials[j] += float64(loss_j)
+	MOVQ         sum+72(FP), SI
+	VCVTPS2PD    X6, Y0
+	VADDPD       (SI), Y0, Y0
+	VMOVUPD      Y0, (SI)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y0
+	VADDPD       32(SI), Y0, Y0
+	VMOVUPD      Y0, 32(SI)
+
+CrossEntropyLabelsGWAVX512_ringnext_31:
+	// next row (its max is in next)
+	LEAQ    (R8)(AX*4), R8
+	LEAQ    (R9)(AX*4), R9
+	VMOVAPS Z1, Z0
+	INCQ    DI
+	CMPQ    DI, R10
+	JB      CrossEntropyLabelsGWAVX512_row
+
+CrossEntropyLabelsGWAVX512_end_1:
+	// the rows still in the ring: their losses, and into partials 0..n-1
+	MOVQ 136(SP), AX
+	CMPQ AX, $0x00
+	JE   CrossEntropyLabelsGWAVX512_flushed_32
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS (SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VSUBPS       32(SP), Y2, Y2
+	VMULPS       64(SP), Y2, Y2
+	VMOVUPS      Y2, 96(SP)
+	MOVQ         DI, CX
+	SUBQ         AX, CX
+	MOVQ         loss+48(FP), DX
+	LEAQ         (DX)(CX*4), CX
+	MOVQ         sum+72(FP), DX
+	XORQ         BX, BX
+
+CrossEntropyLabelsGWAVX512_flushrow_33:
+	VMOVSS    96(SP)(BX*4), X0
+	VMOVSS    X0, (CX)(BX*4)
+	VCVTSS2SD X0, X0, X0
+	VADDSD    (DX)(BX*8), X0, X0
+	VMOVSD    X0, (DX)(BX*8)
+	INCQ      BX
+	CMPQ      BX, AX
+	JB        CrossEntropyLabelsGWAVX512_flushrow_33
+
+CrossEntropyLabelsGWAVX512_flushed_32:
+	VZEROUPPER
+	RET
+
+// func CrossEntropyLabelsGWSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+TEXT ·CrossEntropyLabelsGWSAVX512(SB), $176-80
+	MOVQ cols+64(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, DX
+	ANDQ         $-16, DX
+	MOVQ         AX, BX
+	ANDQ         $0x0f, BX
+	XORQ         DI, DI
+	VBROADCASTSS rowconsts<>+1060(SB), Z2
+	VBROADCASTSS rowconsts<>+1056(SB), Z3
+	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	MOVQ         z+8(FP), R8
+	MOVQ         grad+0(FP), R9
+	MOVQ         rows+56(FP), R10
+	MOVQ         $0x00000000, 136(SP)
+	CMPQ         DI, R10
+	JAE          CrossEntropyLabelsGWSAVX512_end_1
+
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1068(SB), Z0
+	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	XORQ         SI, SI
+
+CrossEntropyLabelsGWSAVX512_max32_2:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGWSAVX512_maxv_3
+	VMOVUPS (R8)(SI*4), Z6
+	VMAXPS  Z0, Z6, Z0
+	VMOVUPS 64(R8)(SI*4), Z6
+	VMAXPS  Z5, Z6, Z5
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGWSAVX512_max32_2
+
+CrossEntropyLabelsGWSAVX512_maxv_3:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGWSAVX512_maxtail_4
+	VMOVUPS (R8)(SI*4), Z6
+	VMAXPS  Z0, Z6, Z0
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGWSAVX512_maxv_3
+
+CrossEntropyLabelsGWSAVX512_maxtail_4:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyLabelsGWSAVX512_maxfold_5
+	LEAQ         rowconsts<>+64(SB), R11
+	KMOVW        (R11)(BX*4), K1
+	VBROADCASTSS rowconsts<>+1068(SB), Z6
+	VMOVUPS      (R8)(SI*4), K1, Z6
+	VMAXPS       Z5, Z6, Z5
+
+CrossEntropyLabelsGWSAVX512_maxfold_5:
+	VMAXPS        Z5, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y5
+	VMAXPS        Y5, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X5
+	VMAXPS        X5, X0, X0
+	VMOVHLPS      X0, X0, X5
+	VMAXPS        X5, X0, X0
+	VMOVSHDUP     X0, X5
+	VMAXSS        X5, X0, X0
+	VXORPS        X5, X5, X5
+	VADDSS        X5, X0, X0
+	VBROADCASTSS  X0, Z0
+
+CrossEntropyLabelsGWSAVX512_row:
+	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
+	MOVQ    136(SP), SI
+	MOVQ    labels+24(FP), R11
+	MOVLQSX (R11)(DI*4), R11
+	CMPQ    R11, AX
+	JAE     CrossEntropyLabelsGWSAVX512_ignored_6
+	VMOVSS  (R8)(R11*4), X5
+	VSUBSS  X0, X5, X5
+	VMOVSS  X5, 32(SP)(SI*4)
+	VMOVSS  keep+40(FP), X5
+	MOVQ    w+16(FP), R12
+	VMULSS  (R12)(R11*4), X5, X5
+	VMOVSS  X5, 64(SP)(SI*4)
+	VMOVSS  inv+44(FP), X5
+	MOVQ    sw+32(FP), R11
+	VMOVSS  (R11)(DI*4), X6
+	VMOVSS  X6, 144(SP)(SI*4)
+	VMULSS  X6, X5, X5
+	VMOVSS  X5, 128(SP)
+	JMP     CrossEntropyLabelsGWSAVX512_labelled_7
+
+CrossEntropyLabelsGWSAVX512_ignored_6:
+	VXORPS X5, X5, X5
+	VMOVSS X5, 32(SP)(SI*4)
+	VMOVSS X5, 64(SP)(SI*4)
+	VMOVSS rowconsts<>+1100(SB), X5
+	VMOVSS X5, 144(SP)(SI*4)
+
+CrossEntropyLabelsGWSAVX512_labelled_7:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropyLabelsGWSAVX512_explast_8
+	LEAQ         (R8)(AX*4), R11
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	XORQ         SI, SI
+
+CrossEntropyLabelsGWSAVX512_exp32_10:
+	CMPQ             SI, CX
+	JAE              CrossEntropyLabelsGWSAVX512_exprest_11
+	VMOVUPS          (R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, 64(R9)(SI*4)
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyLabelsGWSAVX512_exp32_10
+
+CrossEntropyLabelsGWSAVX512_exprest_11:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyLabelsGWSAVX512_exptail_13
+	VMOVUPS          (R11)(SI*4), Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyLabelsGWSAVX512_expnext_14
+
+CrossEntropyLabelsGWSAVX512_exptail_13:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsGWSAVX512_expdone_12
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
+	VMOVUPS          (R11)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VMOVUPS          Z8, K1, (R9)(SI*4)
+	VADDPS           Z8, Z5, Z5
+	JMP              CrossEntropyLabelsGWSAVX512_expdone_12
+
+CrossEntropyLabelsGWSAVX512_expnext_14:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsGWSAVX512_expdone_12
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(BX*4), K1
+	VBROADCASTSS     rowconsts<>+1068(SB), Z7
+	VMOVUPS          (R11)(SI*4), K1, Z7
+	VMAXPS           Z1, Z7, Z1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VMOVUPS          Z8, K1, (R9)(SI*4)
+	VADDPS           Z8, Z6, Z6
+
+CrossEntropyLabelsGWSAVX512_expdone_12:
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMAXPS        Y0, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X0
+	VMAXPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VMAXPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VMAXSS        X0, X1, X1
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X1, X1
+	VBROADCASTSS  X1, Z1
+	JMP           CrossEntropyLabelsGWSAVX512_expfolded_9
+
+CrossEntropyLabelsGWSAVX512_explast_8:
+	XORQ SI, SI
+
+CrossEntropyLabelsGWSAVX512_explast32_15:
+	CMPQ             SI, CX
+	JAE              CrossEntropyLabelsGWSAVX512_explastrest_16
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	VMOVUPS          64(R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, 64(R9)(SI*4)
+	VADDPS           Z9, Z6, Z6
+	ADDQ             $0x20, SI
+	JMP              CrossEntropyLabelsGWSAVX512_explast32_15
+
+CrossEntropyLabelsGWSAVX512_explastrest_16:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ             SI, DX
+	JAE              CrossEntropyLabelsGWSAVX512_explasttail_18
+	VMOVUPS          (R8)(SI*4), Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
+	VMOVAPS          Z3, Z8
+	VFMADD213PS      Z2, Z7, Z8
+	VPSLLD           $0x17, Z8, Z9
+	VSUBPS           Z2, Z8, Z8
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
+	VMOVAPS          Z4, Z8
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
+	VMULPS           Z9, Z7, Z7
+	VFMADD231PS      Z8, Z7, Z9
+	VMOVAPS.Z        Z9, K1, Z9
+	VMOVUPS          Z9, (R9)(SI*4)
+	VADDPS           Z9, Z5, Z5
+	ADDQ             $0x10, SI
+	JMP              CrossEntropyLabelsGWSAVX512_explastnext_19
+
+CrossEntropyLabelsGWSAVX512_explasttail_18:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsGWSAVX512_explastdone_17
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VMOVUPS          Z8, K1, (R9)(SI*4)
+	VADDPS           Z8, Z5, Z5
+	JMP              CrossEntropyLabelsGWSAVX512_explastdone_17
+
+CrossEntropyLabelsGWSAVX512_explastnext_19:
+	CMPQ             BX, $0x00
+	JE               CrossEntropyLabelsGWSAVX512_explastdone_17
+	LEAQ             rowconsts<>+64(SB), R11
+	KMOVW            (R11)(BX*4), K1
+	VMOVUPS.Z        (R8)(SI*4), K1, Z7
+	VSUBPS           Z0, Z7, Z7
+	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
+	VMOVAPS          Z3, Z0
+	VFMADD213PS      Z2, Z7, Z0
+	VPSLLD           $0x17, Z0, Z8
+	VSUBPS           Z2, Z0, Z0
+	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
+	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
+	VMOVAPS          Z4, Z0
+	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
+	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
+	VMULPS           Z8, Z7, Z7
+	VFMADD231PS      Z0, Z7, Z8
+	VMOVAPS.Z        Z8, K2, Z8
+	VMOVAPS.Z        Z8, K1, Z8
+	VMOVUPS          Z8, K1, (R9)(SI*4)
+	VADDPS           Z8, Z6, Z6
+
+CrossEntropyLabelsGWSAVX512_explastdone_17:
+CrossEntropyLabelsGWSAVX512_expfolded_9:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	VADDPS        Z6, Z5, Z5
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VADDPS        Y0, Y5, Y5
+	VHADDPS       Y5, Y5, Y5
+	VHADDPS       Y5, Y5, Y5
+	VEXTRACTF128  $0x01, Y5, X0
+	VADDSS        X0, X5, X0
+	MOVQ          136(SP), R11
+	MOVQ          labels+24(FP), SI
+	MOVLQSX       (SI)(DI*4), R12
+	CMPQ          R12, AX
+	JAE           CrossEntropyLabelsGWSAVX512_ignored_20
+	VMOVSS        X0, (SP)(R11*4)
+
+	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
+	VMOVSS       rowconsts<>+1100(SB), X5
+	VDIVSS       X0, X5, X5
+	VBROADCASTSS X5, Z0
+	VBROADCASTSS 64(SP)(R11*4), Z5
+	VBROADCASTSS 128(SP), Z6
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyLabelsGWSAVX512_out32_22:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGWSAVX512_outv_23
+	VMOVUPS (R9)(SI*4), Z7
+	VMULPS  Z0, Z7, Z7
+	VMULPS  Z5, Z7, Z7
+	VMULPS  Z6, Z7, Z7
+	VMOVUPS Z7, (R9)(SI*4)
+	VMOVUPS 64(R9)(SI*4), Z7
+	VMULPS  Z0, Z7, Z7
+	VMULPS  Z5, Z7, Z7
+	VMULPS  Z6, Z7, Z7
+	VMOVUPS Z7, 64(R9)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGWSAVX512_out32_22
+
+CrossEntropyLabelsGWSAVX512_outv_23:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGWSAVX512_outtail_24
+	VMOVUPS (R9)(SI*4), Z7
+	VMULPS  Z0, Z7, Z7
+	VMULPS  Z5, Z7, Z7
+	VMULPS  Z6, Z7, Z7
+	VMOVUPS Z7, (R9)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGWSAVX512_outv_23
+
+CrossEntropyLabelsGWSAVX512_outtail_24:
+	CMPQ      BX, $0x00
+	JE        CrossEntropyLabelsGWSAVX512_outend_25
+	LEAQ      rowconsts<>+64(SB), R13
+	KMOVW     (R13)(BX*4), K1
+	VMOVUPS.Z (R9)(SI*4), K1, Z7
+	VMULPS    Z0, Z7, Z7
+	VMULPS    Z5, Z7, Z7
+	VMULPS    Z6, Z7, Z7
+	VMOVUPS   Z7, K1, (R9)(SI*4)
+
+CrossEntropyLabelsGWSAVX512_outend_25:
+	VMOVSS 128(SP), X0
+	VMULSS 64(SP)(R11*4), X0, X0
+	VMOVSS (R9)(R12*4), X5
+	VSUBSS X0, X5, X5
+	VMOVSS X5, (R9)(R12*4)
+	JMP    CrossEntropyLabelsGWSAVX512_entered_21
+
+CrossEntropyLabelsGWSAVX512_ignored_20:
+	VMOVSS rowconsts<>+1100(SB), X0
+	VMOVSS X0, (SP)(R11*4)
+
+	// an ignored row: a gradient row of +0
+	XORQ SI, SI
+
+CrossEntropyLabelsGWSAVX512_zero32_26:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGWSAVX512_zerov_27
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, (R9)(SI*4)
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, 64(R9)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGWSAVX512_zero32_26
+
+CrossEntropyLabelsGWSAVX512_zerov_27:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGWSAVX512_zerotail_28
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, (R9)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGWSAVX512_zerov_27
+
+CrossEntropyLabelsGWSAVX512_zerotail_28:
+	CMPQ    BX, $0x00
+	JE      CrossEntropyLabelsGWSAVX512_zeroend_29
+	LEAQ    rowconsts<>+64(SB), R11
+	KMOVW   (R11)(BX*4), K1
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, K1, (R9)(SI*4)
+
+CrossEntropyLabelsGWSAVX512_zeroend_29:
+CrossEntropyLabelsGWSAVX512_entered_21:
+	MOVQ 136(SP), SI
+	INCQ SI
+	CMPQ SI, $0x08
+	JE   CrossEntropyLabelsGWSAVX512_ringfull_30
+	MOVQ SI, 136(SP)
+	JMP  CrossEntropyLabelsGWSAVX512_ringnext_31
+
+CrossEntropyLabelsGWSAVX512_ringfull_30:
+	MOVQ $0x00000000, 136(SP)
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS (SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y6
+	VPSUBD       Y6, Y0, Y6
+	VSUBPS       rowconsts<>+448(SB), Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1108(SB), Y8
+	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+768(SB), Y5, Y8
+	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+800(SB), Y5, Y6
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y6, Y6
+	VSUBPS       32(SP), Y6, Y6
+	VMULPS       64(SP), Y6, Y6
+	VMULPS       144(SP), Y6, Y6
+	MOVQ         loss+48(FP), SI
+	VMOVUPS      Y6, -28(SI)(DI*4)
+
+	// partials[j] += float64(loss_j)
+	MOVQ         sum+72(FP), SI
+	VCVTPS2PD    X6, Y0
+	VADDPD       (SI), Y0, Y0
+	VMOVUPD      Y0, (SI)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y0
+	VADDPD       32(SI), Y0, Y0
+	VMOVUPD      Y0, 32(SI)
+
+CrossEntropyLabelsGWSAVX512_ringnext_31:
+	// next row (its max is in next)
+	LEAQ    (R8)(AX*4), R8
+	LEAQ    (R9)(AX*4), R9
+	VMOVAPS Z1, Z0
+	INCQ    DI
+	CMPQ    DI, R10
+	JB      CrossEntropyLabelsGWSAVX512_row
+
+CrossEntropyLabelsGWSAVX512_end_1:
+	// the rows still in the ring: their losses, and into partials 0..n-1
+	MOVQ 136(SP), AX
+	CMPQ AX, $0x00
+	JE   CrossEntropyLabelsGWSAVX512_flushed_32
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS (SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VSUBPS       32(SP), Y2, Y2
+	VMULPS       64(SP), Y2, Y2
+	VMULPS       144(SP), Y2, Y2
+	VMOVUPS      Y2, 96(SP)
+	MOVQ         DI, CX
+	SUBQ         AX, CX
+	MOVQ         loss+48(FP), DX
+	LEAQ         (DX)(CX*4), CX
+	MOVQ         sum+72(FP), DX
+	XORQ         BX, BX
+
+CrossEntropyLabelsGWSAVX512_flushrow_33:
+	VMOVSS    96(SP)(BX*4), X0
+	VMOVSS    X0, (CX)(BX*4)
+	VCVTSS2SD X0, X0, X0
+	VADDSD    (DX)(BX*8), X0, X0
+	VMOVSD    X0, (DX)(BX*8)
+	INCQ      BX
+	CMPQ      BX, AX
+	JB        CrossEntropyLabelsGWSAVX512_flushrow_33
+
+CrossEntropyLabelsGWSAVX512_flushed_32:
+	VZEROUPPER
+	RET

@@ -77,7 +77,7 @@ func CrossEntropyGWSAVX2(grad *float32, z *float32, w *float32, k float32, a *fl
 // gradient scale·fma(mass, softmax, -c).
 func CrossEntropySoftGWAVX2(grad *float32, z *float32, q *float32, w *float32, scale *float32, mx *float32, lsum *float32, mass *float32, zc *float32, keep float32, spread float32, rows int, cols int)
 
-// CrossEntropyLabelsPlainAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows a multiple of 8 and 1 <= cols <= 16, grad nil.
+// CrossEntropyLabelsPlainAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, grad nil.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
@@ -85,7 +85,7 @@ func CrossEntropySoftGWAVX2(grad *float32, z *float32, q *float32, w *float32, s
 //go:noescape
 func CrossEntropyLabelsPlainAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 
-// CrossEntropyLabelsSAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows a multiple of 8 and 1 <= cols <= 16, grad nil, sample weights sw.
+// CrossEntropyLabelsSAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, grad nil, sample weights sw.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
@@ -93,7 +93,7 @@ func CrossEntropyLabelsPlainAVX2(grad *float32, z *float32, w *float32, labels *
 //go:noescape
 func CrossEntropyLabelsSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 
-// CrossEntropyLabelsWAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows a multiple of 8 and 1 <= cols <= 16, grad nil, class weights w.
+// CrossEntropyLabelsWAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, grad nil, class weights w.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
@@ -101,7 +101,7 @@ func CrossEntropyLabelsSAVX2(grad *float32, z *float32, w *float32, labels *int3
 //go:noescape
 func CrossEntropyLabelsWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 
-// CrossEntropyLabelsWSAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows a multiple of 8 and 1 <= cols <= 16, grad nil, class weights w, sample weights sw.
+// CrossEntropyLabelsWSAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, grad nil, class weights w, sample weights sw.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
@@ -109,7 +109,7 @@ func CrossEntropyLabelsWAVX2(grad *float32, z *float32, w *float32, labels *int3
 //go:noescape
 func CrossEntropyLabelsWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 
-// CrossEntropyLabelsGAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows a multiple of 8 and 1 <= cols <= 16, writing grad.
+// CrossEntropyLabelsGAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, writing grad.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
@@ -117,7 +117,7 @@ func CrossEntropyLabelsWSAVX2(grad *float32, z *float32, w *float32, labels *int
 //go:noescape
 func CrossEntropyLabelsGAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 
-// CrossEntropyLabelsGSAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows a multiple of 8 and 1 <= cols <= 16, writing grad, sample weights sw.
+// CrossEntropyLabelsGSAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, writing grad, sample weights sw.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
@@ -125,7 +125,7 @@ func CrossEntropyLabelsGAVX2(grad *float32, z *float32, w *float32, labels *int3
 //go:noescape
 func CrossEntropyLabelsGSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 
-// CrossEntropyLabelsGWAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows a multiple of 8 and 1 <= cols <= 16, writing grad, class weights w.
+// CrossEntropyLabelsGWAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, writing grad, class weights w.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
@@ -133,7 +133,7 @@ func CrossEntropyLabelsGSAVX2(grad *float32, z *float32, w *float32, labels *int
 //go:noescape
 func CrossEntropyLabelsGWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 
-// CrossEntropyLabelsGWSAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows a multiple of 8 and 1 <= cols <= 16, writing grad, class weights w, sample weights sw.
+// CrossEntropyLabelsGWSAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, writing grad, class weights w, sample weights sw.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).

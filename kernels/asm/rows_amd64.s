@@ -424,7 +424,7 @@ GLOBL rowconsts<>(SB), RODATA|NOPTR, $1664
 
 // func SoftmaxAVX2(dst *float32, src *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·SoftmaxAVX2(SB), $832-32
+TEXT ·SoftmaxAVX2(SB), $856-32
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -433,78 +433,84 @@ TEXT ·SoftmaxAVX2(SB), $832-32
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ         BX, SI
 	ANDQ         $-32, SI
-	MOVQ         BX, DI
-	ANDQ         $-8, DI
-	MOVQ         BX, R8
-	ANDQ         $0x07, R8
-	XORQ         R10, R10
+	MOVQ         BX, SI
+	ANDQ         $-8, SI
+	MOVQ         BX, SI
+	ANDQ         $0x07, SI
+	XORQ         DI, DI
 	VBROADCASTSS rowconsts<>+1572(SB), Y2
 	VBROADCASTSS rowconsts<>+1568(SB), Y3
 	VBROADCASTSS rowconsts<>+1576(SB), Y4
 
+	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
+	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
+	LEAQ 31(SP), SI
+	ANDQ $-32, SI
+
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    BX, R9
-	MOVQ    $0x00000008, R11
-	CMPQ    R9, R11
-	CMOVQGT R11, R9
-	LEAQ    rowconsts<>+32(SB), R11
-	SHLQ    $0x02, R9
-	SUBQ    R9, R11
-	VMOVUPS (R11), Y0
-	VMOVUPS Y0, 768(SP)
-	MOVQ    BX, R9
-	SUBQ    $0x08, R9
-	XORQ    R11, R11
-	CMPQ    R9, $0x00
-	CMOVQLT R11, R9
-	MOVQ    $0x00000008, R11
-	CMPQ    R9, R11
-	CMOVQGT R11, R9
-	LEAQ    rowconsts<>+32(SB), R11
-	SHLQ    $0x02, R9
-	SUBQ    R9, R11
-	VMOVUPS (R11), Y0
-	VMOVUPS Y0, 800(SP)
+	MOVQ    BX, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 768(SI)
+	MOVQ    BX, R8
+	SUBQ    $0x08, R8
+	XORQ    R9, R9
+	CMPQ    R8, $0x00
+	CMOVQLT R9, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 800(SI)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
-	CMPQ BX, $0x10
-	JA   SoftmaxAVX2_blockdone_2
-	MOVQ BX, R9
-	SHLQ $0x02, R9
-	LEAQ (R9)(R9*2), R11
-	MOVQ BX, R13
-	SHLQ $0x05, R13
+	CMPQ    BX, $0x10
+	JA      SoftmaxAVX2_blockdone_2
+	MOVQ    BX, R8
+	SHLQ    $0x02, R8
+	LEAQ    (R8)(R8*2), R9
+	MOVQ    BX, R11
+	SHLQ    $0x05, R11
+	PCALIGN $0x40
 
 SoftmaxAVX2_block_1:
-	MOVQ DX, R12
-	SUBQ R10, R12
-	CMPQ R12, $0x08
+	MOVQ DX, R10
+	SUBQ DI, R10
+	CMPQ R10, $0x08
 	JB   SoftmaxAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (CX)(R9*4), R12
+	LEAQ    (CX)(R8*4), R10
 	CMPQ    BX, $0x08
 	JB      SoftmaxAVX2_masked_5
 	VMOVUPS (CX), Y0
-	VMOVUPS (CX)(R9*1), Y5
-	VMOVUPS (CX)(R9*2), Y6
-	VMOVUPS (CX)(R11*1), Y7
-	VMOVUPS (R12), Y8
-	VMOVUPS (R12)(R9*1), Y9
-	VMOVUPS (R12)(R9*2), Y10
-	VMOVUPS (R12)(R11*1), Y11
+	VMOVUPS (CX)(R8*1), Y5
+	VMOVUPS (CX)(R8*2), Y6
+	VMOVUPS (CX)(R9*1), Y7
+	VMOVUPS (R10), Y8
+	VMOVUPS (R10)(R8*1), Y9
+	VMOVUPS (R10)(R8*2), Y10
+	VMOVUPS (R10)(R9*1), Y11
 	JMP     SoftmaxAVX2_loaded_6
 
 SoftmaxAVX2_masked_5:
-	VMOVUPS    768(SP), Y11
+	VMOVUPS    768(SI), Y11
 	VMASKMOVPS (CX), Y11, Y0
-	VMASKMOVPS (CX)(R9*1), Y11, Y5
-	VMASKMOVPS (CX)(R9*2), Y11, Y6
-	VMASKMOVPS (CX)(R11*1), Y11, Y7
-	VMASKMOVPS (R12), Y11, Y8
-	VMASKMOVPS (R12)(R9*1), Y11, Y9
-	VMASKMOVPS (R12)(R9*2), Y11, Y10
-	VMASKMOVPS (R12)(R11*1), Y11, Y11
+	VMASKMOVPS (CX)(R8*1), Y11, Y5
+	VMASKMOVPS (CX)(R8*2), Y11, Y6
+	VMASKMOVPS (CX)(R9*1), Y11, Y7
+	VMASKMOVPS (R10), Y11, Y8
+	VMASKMOVPS (R10)(R8*1), Y11, Y9
+	VMASKMOVPS (R10)(R8*2), Y11, Y10
+	VMASKMOVPS (R10)(R9*1), Y11, Y11
 
 SoftmaxAVX2_loaded_6:
 	VUNPCKLPS  Y5, Y0, Y12
@@ -531,25 +537,25 @@ SoftmaxAVX2_loaded_6:
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y0, Y12
 	VPERM2F128 $0x31, Y8, Y0, Y0
-	VMOVUPS    Y10, (SP)
-	VMOVUPS    Y11, 32(SP)
-	VMOVUPS    Y7, 64(SP)
-	VMOVUPS    Y12, 96(SP)
-	VMOVUPS    Y6, 128(SP)
-	VMOVUPS    Y5, 160(SP)
-	VMOVUPS    Y9, 192(SP)
-	VMOVUPS    Y0, 224(SP)
+	VMOVUPS    Y10, (SI)
+	VMOVUPS    Y11, 32(SI)
+	VMOVUPS    Y7, 64(SI)
+	VMOVUPS    Y12, 96(SI)
+	VMOVUPS    Y6, 128(SI)
+	VMOVUPS    Y5, 160(SI)
+	VMOVUPS    Y9, 192(SI)
+	VMOVUPS    Y0, 224(SI)
 	CMPQ       BX, $0x08
 	JBE        SoftmaxAVX2_nohigh_7
-	VMOVUPS    800(SP), Y11
+	VMOVUPS    800(SI), Y11
 	VMASKMOVPS 32(CX), Y11, Y0
-	VMASKMOVPS 32(CX)(R9*1), Y11, Y5
-	VMASKMOVPS 32(CX)(R9*2), Y11, Y6
-	VMASKMOVPS 32(CX)(R11*1), Y11, Y7
-	VMASKMOVPS 32(R12), Y11, Y8
-	VMASKMOVPS 32(R12)(R9*1), Y11, Y9
-	VMASKMOVPS 32(R12)(R9*2), Y11, Y10
-	VMASKMOVPS 32(R12)(R11*1), Y11, Y11
+	VMASKMOVPS 32(CX)(R8*1), Y11, Y5
+	VMASKMOVPS 32(CX)(R8*2), Y11, Y6
+	VMASKMOVPS 32(CX)(R9*1), Y11, Y7
+	VMASKMOVPS 32(R10), Y11, Y8
+	VMASKMOVPS 32(R10)(R8*1), Y11, Y9
+	VMASKMOVPS 32(R10)(R8*2), Y11, Y10
+	VMASKMOVPS 32(R10)(R9*1), Y11, Y11
 	VUNPCKLPS  Y5, Y0, Y12
 	VUNPCKHPS  Y5, Y0, Y0
 	VUNPCKLPS  Y7, Y6, Y5
@@ -574,38 +580,38 @@ SoftmaxAVX2_loaded_6:
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y0, Y12
 	VPERM2F128 $0x31, Y8, Y0, Y0
-	VMOVUPS    Y10, 256(SP)
-	VMOVUPS    Y11, 288(SP)
-	VMOVUPS    Y7, 320(SP)
-	VMOVUPS    Y12, 352(SP)
-	VMOVUPS    Y6, 384(SP)
-	VMOVUPS    Y5, 416(SP)
-	VMOVUPS    Y9, 448(SP)
-	VMOVUPS    Y0, 480(SP)
+	VMOVUPS    Y10, 256(SI)
+	VMOVUPS    Y11, 288(SI)
+	VMOVUPS    Y7, 320(SI)
+	VMOVUPS    Y12, 352(SI)
+	VMOVUPS    Y6, 384(SI)
+	VMOVUPS    Y5, 416(SI)
+	VMOVUPS    Y9, 448(SI)
+	VMOVUPS    Y0, 480(SI)
 
 SoftmaxAVX2_nohigh_7:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	VMOVAPS      Y0, Y5
-	MOVQ         R13, R14
-	ANDQ         $-64, R14
-	XORQ         R12, R12
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
+	XORQ         R10, R10
 	JMP          SoftmaxAVX2_bmax_check_9
 
 SoftmaxAVX2_bmax_8:
-	VMOVUPS (SP)(R12*1), Y6
+	VMOVUPS (SI)(R10*1), Y6
 	VMAXPS  Y0, Y6, Y0
-	VMOVUPS 32(SP)(R12*1), Y6
+	VMOVUPS 32(SI)(R10*1), Y6
 	VMAXPS  Y5, Y6, Y5
-	ADDQ    $0x40, R12
+	ADDQ    $0x40, R10
 
 SoftmaxAVX2_bmax_check_9:
-	CMPQ    R12, R14
+	CMPQ    R10, R12
 	JB      SoftmaxAVX2_bmax_8
-	CMPQ    R12, R13
+	CMPQ    R10, R11
 	JAE     SoftmaxAVX2_bmax_end_10
-	VMOVUPS (SP)(R12*1), Y6
+	VMOVUPS (SI)(R10*1), Y6
 	VMAXPS  Y0, Y6, Y0
 
 SoftmaxAVX2_bmax_end_10:
@@ -615,21 +621,21 @@ SoftmaxAVX2_bmax_end_10:
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y5, Y5, Y5
-	VMOVUPS Y5, 512(SP)
-	VMOVUPS Y5, 544(SP)
-	VMOVUPS Y5, 576(SP)
-	VMOVUPS Y5, 608(SP)
-	VMOVUPS Y5, 640(SP)
-	VMOVUPS Y5, 672(SP)
-	VMOVUPS Y5, 704(SP)
-	VMOVUPS Y5, 736(SP)
-	MOVQ    R13, R14
-	ANDQ    $-64, R14
-	XORQ    R12, R12
+	VMOVUPS Y5, 512(SI)
+	VMOVUPS Y5, 544(SI)
+	VMOVUPS Y5, 576(SI)
+	VMOVUPS Y5, 608(SI)
+	VMOVUPS Y5, 640(SI)
+	VMOVUPS Y5, 672(SI)
+	VMOVUPS Y5, 704(SI)
+	VMOVUPS Y5, 736(SI)
+	MOVQ    R11, R12
+	ANDQ    $-64, R12
+	XORQ    R10, R10
 	JMP     SoftmaxAVX2_bexp_check_12
 
 SoftmaxAVX2_bexp_11:
-	VMOVUPS     (SP)(R12*1), Y5
+	VMOVUPS     (SI)(R10*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -646,12 +652,12 @@ SoftmaxAVX2_bexp_11:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	VMOVUPS     Y8, (SP)(R12*1)
-	MOVQ        R12, R15
-	ANDQ        $0x000000ff, R15
-	VADDPS      512(SP)(R15*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R15*1)
-	VMOVUPS     32(SP)(R12*1), Y5
+	VMOVUPS     Y8, (SI)(R10*1)
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      512(SI)(R13*1), Y8, Y8
+	VMOVUPS     Y8, 512(SI)(R13*1)
+	VMOVUPS     32(SI)(R10*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -668,19 +674,19 @@ SoftmaxAVX2_bexp_11:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	VMOVUPS     Y8, 32(SP)(R12*1)
-	MOVQ        R12, R15
-	ANDQ        $0x000000ff, R15
-	VADDPS      544(SP)(R15*1), Y8, Y8
-	VMOVUPS     Y8, 544(SP)(R15*1)
-	ADDQ        $0x40, R12
+	VMOVUPS     Y8, 32(SI)(R10*1)
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      544(SI)(R13*1), Y8, Y8
+	VMOVUPS     Y8, 544(SI)(R13*1)
+	ADDQ        $0x40, R10
 
 SoftmaxAVX2_bexp_check_12:
-	CMPQ        R12, R14
+	CMPQ        R10, R12
 	JB          SoftmaxAVX2_bexp_11
-	CMPQ        R12, R13
+	CMPQ        R10, R11
 	JAE         SoftmaxAVX2_bexp_end_13
-	VMOVUPS     (SP)(R12*1), Y5
+	VMOVUPS     (SI)(R10*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y0
 	VMOVAPS     Y3, Y6
@@ -697,20 +703,20 @@ SoftmaxAVX2_bexp_check_12:
 	VMULPS      Y7, Y5, Y5
 	VFMADD231PS Y6, Y5, Y7
 	VANDNPS     Y7, Y0, Y7
-	VMOVUPS     Y7, (SP)(R12*1)
-	ANDQ        $0x000000ff, R12
-	VADDPS      512(SP)(R12*1), Y7, Y7
-	VMOVUPS     Y7, 512(SP)(R12*1)
+	VMOVUPS     Y7, (SI)(R10*1)
+	ANDQ        $0x000000ff, R10
+	VADDPS      512(SI)(R10*1), Y7, Y7
+	VMOVUPS     Y7, 512(SI)(R10*1)
 
 SoftmaxAVX2_bexp_end_13:
-	VMOVUPS      512(SP), Y0
-	VMOVUPS      544(SP), Y5
-	VMOVUPS      576(SP), Y6
-	VMOVUPS      608(SP), Y7
-	VMOVUPS      640(SP), Y8
-	VMOVUPS      672(SP), Y9
-	VMOVUPS      704(SP), Y10
-	VMOVUPS      736(SP), Y11
+	VMOVUPS      512(SI), Y0
+	VMOVUPS      544(SI), Y5
+	VMOVUPS      576(SI), Y6
+	VMOVUPS      608(SI), Y7
+	VMOVUPS      640(SI), Y8
+	VMOVUPS      672(SI), Y9
+	VMOVUPS      704(SI), Y10
+	VMOVUPS      736(SI), Y11
 	VADDPS       Y5, Y0, Y0
 	VADDPS       Y7, Y6, Y6
 	VADDPS       Y9, Y8, Y8
@@ -720,37 +726,37 @@ SoftmaxAVX2_bexp_end_13:
 	VADDPS       Y8, Y0, Y0
 	VBROADCASTSS rowconsts<>+1612(SB), Y5
 	VDIVPS       Y0, Y5, Y5
-	MOVQ         R13, R14
-	ANDQ         $-64, R14
-	XORQ         R12, R12
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
+	XORQ         R10, R10
 	JMP          SoftmaxAVX2_bout_check_15
 
 SoftmaxAVX2_bout_14:
-	VMULPS  (SP)(R12*1), Y5, Y0
-	VMOVUPS Y0, (SP)(R12*1)
-	VMULPS  32(SP)(R12*1), Y5, Y0
-	VMOVUPS Y0, 32(SP)(R12*1)
-	ADDQ    $0x40, R12
+	VMULPS  (SI)(R10*1), Y5, Y0
+	VMOVUPS Y0, (SI)(R10*1)
+	VMULPS  32(SI)(R10*1), Y5, Y0
+	VMOVUPS Y0, 32(SI)(R10*1)
+	ADDQ    $0x40, R10
 
 SoftmaxAVX2_bout_check_15:
-	CMPQ    R12, R14
+	CMPQ    R10, R12
 	JB      SoftmaxAVX2_bout_14
-	CMPQ    R12, R13
+	CMPQ    R10, R11
 	JAE     SoftmaxAVX2_bout_end_16
-	VMULPS  (SP)(R12*1), Y5, Y0
-	VMOVUPS Y0, (SP)(R12*1)
+	VMULPS  (SI)(R10*1), Y5, Y0
+	VMOVUPS Y0, (SI)(R10*1)
 
 SoftmaxAVX2_bout_end_16:
 	// transpose the column slots back and store 8 rows
-	LEAQ       (AX)(R9*4), R12
-	VMOVUPS    (SP), Y0
-	VMOVUPS    32(SP), Y5
-	VMOVUPS    64(SP), Y6
-	VMOVUPS    96(SP), Y7
-	VMOVUPS    128(SP), Y8
-	VMOVUPS    160(SP), Y9
-	VMOVUPS    192(SP), Y10
-	VMOVUPS    224(SP), Y11
+	LEAQ       (AX)(R8*4), R10
+	VMOVUPS    (SI), Y0
+	VMOVUPS    32(SI), Y5
+	VMOVUPS    64(SI), Y6
+	VMOVUPS    96(SI), Y7
+	VMOVUPS    128(SI), Y8
+	VMOVUPS    160(SI), Y9
+	VMOVUPS    192(SI), Y10
+	VMOVUPS    224(SI), Y11
 	VUNPCKLPS  Y5, Y0, Y12
 	VUNPCKHPS  Y5, Y0, Y0
 	VUNPCKLPS  Y7, Y6, Y5
@@ -778,37 +784,37 @@ SoftmaxAVX2_bout_end_16:
 	CMPQ       BX, $0x08
 	JB         SoftmaxAVX2_masked_18
 	VMOVUPS    Y10, (AX)
-	VMOVUPS    Y11, (AX)(R9*1)
-	VMOVUPS    Y7, (AX)(R9*2)
-	VMOVUPS    Y12, (AX)(R11*1)
-	VMOVUPS    Y6, (R12)
-	VMOVUPS    Y5, (R12)(R9*1)
-	VMOVUPS    Y9, (R12)(R9*2)
-	VMOVUPS    Y0, (R12)(R11*1)
+	VMOVUPS    Y11, (AX)(R8*1)
+	VMOVUPS    Y7, (AX)(R8*2)
+	VMOVUPS    Y12, (AX)(R9*1)
+	VMOVUPS    Y6, (R10)
+	VMOVUPS    Y5, (R10)(R8*1)
+	VMOVUPS    Y9, (R10)(R8*2)
+	VMOVUPS    Y0, (R10)(R9*1)
 	JMP        SoftmaxAVX2_loaded_19
 
 SoftmaxAVX2_masked_18:
-	VMOVUPS    768(SP), Y8
+	VMOVUPS    768(SI), Y8
 	VMASKMOVPS Y10, Y8, (AX)
-	VMASKMOVPS Y11, Y8, (AX)(R9*1)
-	VMASKMOVPS Y7, Y8, (AX)(R9*2)
-	VMASKMOVPS Y12, Y8, (AX)(R11*1)
-	VMASKMOVPS Y6, Y8, (R12)
-	VMASKMOVPS Y5, Y8, (R12)(R9*1)
-	VMASKMOVPS Y9, Y8, (R12)(R9*2)
-	VMASKMOVPS Y0, Y8, (R12)(R11*1)
+	VMASKMOVPS Y11, Y8, (AX)(R8*1)
+	VMASKMOVPS Y7, Y8, (AX)(R8*2)
+	VMASKMOVPS Y12, Y8, (AX)(R9*1)
+	VMASKMOVPS Y6, Y8, (R10)
+	VMASKMOVPS Y5, Y8, (R10)(R8*1)
+	VMASKMOVPS Y9, Y8, (R10)(R8*2)
+	VMASKMOVPS Y0, Y8, (R10)(R9*1)
 
 SoftmaxAVX2_loaded_19:
 	CMPQ       BX, $0x08
 	JBE        SoftmaxAVX2_nohigh_20
-	VMOVUPS    256(SP), Y0
-	VMOVUPS    288(SP), Y5
-	VMOVUPS    320(SP), Y6
-	VMOVUPS    352(SP), Y7
-	VMOVUPS    384(SP), Y8
-	VMOVUPS    416(SP), Y9
-	VMOVUPS    448(SP), Y10
-	VMOVUPS    480(SP), Y11
+	VMOVUPS    256(SI), Y0
+	VMOVUPS    288(SI), Y5
+	VMOVUPS    320(SI), Y6
+	VMOVUPS    352(SI), Y7
+	VMOVUPS    384(SI), Y8
+	VMOVUPS    416(SI), Y9
+	VMOVUPS    448(SI), Y10
+	VMOVUPS    480(SI), Y11
 	VUNPCKLPS  Y5, Y0, Y12
 	VUNPCKHPS  Y5, Y0, Y0
 	VUNPCKLPS  Y7, Y6, Y5
@@ -833,27 +839,34 @@ SoftmaxAVX2_loaded_19:
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y0, Y12
 	VPERM2F128 $0x31, Y8, Y0, Y0
-	VMOVUPS    800(SP), Y8
+	VMOVUPS    800(SI), Y8
 	VMASKMOVPS Y10, Y8, 32(AX)
-	VMASKMOVPS Y11, Y8, 32(AX)(R9*1)
-	VMASKMOVPS Y7, Y8, 32(AX)(R9*2)
-	VMASKMOVPS Y12, Y8, 32(AX)(R11*1)
-	VMASKMOVPS Y6, Y8, 32(R12)
-	VMASKMOVPS Y5, Y8, 32(R12)(R9*1)
-	VMASKMOVPS Y9, Y8, 32(R12)(R9*2)
-	VMASKMOVPS Y0, Y8, 32(R12)(R11*1)
+	VMASKMOVPS Y11, Y8, 32(AX)(R8*1)
+	VMASKMOVPS Y7, Y8, 32(AX)(R8*2)
+	VMASKMOVPS Y12, Y8, 32(AX)(R9*1)
+	VMASKMOVPS Y6, Y8, 32(R10)
+	VMASKMOVPS Y5, Y8, 32(R10)(R8*1)
+	VMASKMOVPS Y9, Y8, 32(R10)(R8*2)
+	VMASKMOVPS Y0, Y8, 32(R10)(R9*1)
 
 SoftmaxAVX2_nohigh_20:
 	// next 8 rows
-	MOVQ R9, R12
-	SHLQ $0x03, R12
-	ADDQ R12, CX
-	ADDQ R12, AX
-	ADDQ $0x08, R10
+	MOVQ R8, R10
+	SHLQ $0x03, R10
+	ADDQ R10, CX
+	ADDQ R10, AX
+	ADDQ $0x08, DI
 	JMP  SoftmaxAVX2_block_1
 
 SoftmaxAVX2_blockdone_2:
-	CMPQ R10, DX
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ BX, R8
+	ANDQ $-32, R8
+	MOVQ BX, R9
+	ANDQ $-8, R9
+	MOVQ BX, R10
+	ANDQ $0x07, R10
+	CMPQ DI, DX
 	JAE  SoftmaxAVX2_end_21
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
@@ -862,40 +875,40 @@ SoftmaxAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y5
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
-	XORQ         R9, R9
+	XORQ         SI, SI
 
 SoftmaxAVX2_max32_22:
-	CMPQ    R9, SI
+	CMPQ    SI, R8
 	JAE     SoftmaxAVX2_maxv_23
-	VMOVUPS (CX)(R9*4), Y8
+	VMOVUPS (CX)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	VMOVUPS 32(CX)(R9*4), Y8
+	VMOVUPS 32(CX)(SI*4), Y8
 	VMAXPS  Y5, Y8, Y5
-	VMOVUPS 64(CX)(R9*4), Y8
+	VMOVUPS 64(CX)(SI*4), Y8
 	VMAXPS  Y6, Y8, Y6
-	VMOVUPS 96(CX)(R9*4), Y8
+	VMOVUPS 96(CX)(SI*4), Y8
 	VMAXPS  Y7, Y8, Y7
-	ADDQ    $0x20, R9
+	ADDQ    $0x20, SI
 	JMP     SoftmaxAVX2_max32_22
 
 SoftmaxAVX2_maxv_23:
-	CMPQ    R9, DI
+	CMPQ    SI, R9
 	JAE     SoftmaxAVX2_maxtail_24
-	VMOVUPS (CX)(R9*4), Y8
+	VMOVUPS (CX)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	ADDQ    $0x08, R9
+	ADDQ    $0x08, SI
 	JMP     SoftmaxAVX2_maxv_23
 
 SoftmaxAVX2_maxtail_24:
-	CMPQ         R8, $0x00
+	CMPQ         R10, $0x00
 	JE           SoftmaxAVX2_maxfold_25
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         R8, R12
+	MOVQ         R10, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
 	VBROADCASTSS rowconsts<>+1580(SB), Y9
-	VMASKMOVPS   (CX)(R9*4), Y8, Y10
+	VMASKMOVPS   (CX)(SI*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
@@ -920,20 +933,20 @@ SoftmaxAVX2_row:
 	VXORPS       Y6, Y6, Y6
 	VXORPS       Y7, Y7, Y7
 	VXORPS       Y8, Y8, Y8
-	MOVQ         R10, R9
-	INCQ         R9
-	CMPQ         R9, DX
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, DX
 	JAE          SoftmaxAVX2_explast_26
 	LEAQ         (CX)(BX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
-	XORQ         R9, R9
+	XORQ         SI, SI
 
 SoftmaxAVX2_exp32_28:
-	CMPQ        R9, SI
+	CMPQ        SI, R8
 	JAE         SoftmaxAVX2_exprest_29
-	VMOVUPS     (R11)(R9*4), Y9
+	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -950,11 +963,11 @@ SoftmaxAVX2_exp32_28:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (AX)(R9*4)
+	VMOVUPS     Y12, (AX)(SI*4)
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(R11)(R9*4), Y9
+	VMOVUPS     32(R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     32(CX)(R9*4), Y9
+	VMOVUPS     32(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -971,11 +984,11 @@ SoftmaxAVX2_exp32_28:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 32(AX)(R9*4)
+	VMOVUPS     Y12, 32(AX)(SI*4)
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(R11)(R9*4), Y9
+	VMOVUPS     64(R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     64(CX)(R9*4), Y9
+	VMOVUPS     64(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -992,11 +1005,11 @@ SoftmaxAVX2_exp32_28:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 64(AX)(R9*4)
+	VMOVUPS     Y12, 64(AX)(SI*4)
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(R11)(R9*4), Y9
+	VMOVUPS     96(R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     96(CX)(R9*4), Y9
+	VMOVUPS     96(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -1013,18 +1026,18 @@ SoftmaxAVX2_exp32_28:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 96(AX)(R9*4)
+	VMOVUPS     Y12, 96(AX)(SI*4)
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, R9
+	ADDQ        $0x20, SI
 	JMP         SoftmaxAVX2_exp32_28
 
 SoftmaxAVX2_exprest_29:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        R9, DI
+	CMPQ        SI, R9
 	JAE         SoftmaxAVX2_exptail_31
-	VMOVUPS     (R11)(R9*4), Y9
+	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -1041,24 +1054,24 @@ SoftmaxAVX2_exprest_29:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (AX)(R9*4)
+	VMOVUPS     Y12, (AX)(SI*4)
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, R9
+	ADDQ        $0x08, SI
 	JMP         SoftmaxAVX2_expnext_32
 
 SoftmaxAVX2_exptail_31:
-	CMPQ         R8, $0x00
+	CMPQ         R10, $0x00
 	JE           SoftmaxAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R8, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
@@ -1076,16 +1089,16 @@ SoftmaxAVX2_exptail_31:
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (AX)(R9*4)
+	VMASKMOVPS   Y12, Y9, (AX)(SI*4)
 	VADDPS       Y12, Y5, Y5
 	JMP          SoftmaxAVX2_expdone_30
 
 SoftmaxAVX2_expnext_32:
-	CMPQ        R9, DI
+	CMPQ        SI, R9
 	JAE         SoftmaxAVX2_exptail_33
-	VMOVUPS     (R11)(R9*4), Y9
+	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -1102,24 +1115,24 @@ SoftmaxAVX2_expnext_32:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (AX)(R9*4)
+	VMOVUPS     Y12, (AX)(SI*4)
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, R9
+	ADDQ        $0x08, SI
 	JMP         SoftmaxAVX2_expnext_34
 
 SoftmaxAVX2_exptail_33:
-	CMPQ         R8, $0x00
+	CMPQ         R10, $0x00
 	JE           SoftmaxAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R8, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
@@ -1137,16 +1150,16 @@ SoftmaxAVX2_exptail_33:
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (AX)(R9*4)
+	VMASKMOVPS   Y12, Y9, (AX)(SI*4)
 	VADDPS       Y12, Y6, Y6
 	JMP          SoftmaxAVX2_expdone_30
 
 SoftmaxAVX2_expnext_34:
-	CMPQ        R9, DI
+	CMPQ        SI, R9
 	JAE         SoftmaxAVX2_exptail_35
-	VMOVUPS     (R11)(R9*4), Y9
+	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -1163,24 +1176,24 @@ SoftmaxAVX2_expnext_34:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (AX)(R9*4)
+	VMOVUPS     Y12, (AX)(SI*4)
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, R9
+	ADDQ        $0x08, SI
 	JMP         SoftmaxAVX2_expnext_36
 
 SoftmaxAVX2_exptail_35:
-	CMPQ         R8, $0x00
+	CMPQ         R10, $0x00
 	JE           SoftmaxAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R8, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
@@ -1198,23 +1211,23 @@ SoftmaxAVX2_exptail_35:
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (AX)(R9*4)
+	VMASKMOVPS   Y12, Y9, (AX)(SI*4)
 	VADDPS       Y12, Y7, Y7
 	JMP          SoftmaxAVX2_expdone_30
 
 SoftmaxAVX2_expnext_36:
-	CMPQ         R8, $0x00
+	CMPQ         R10, $0x00
 	JE           SoftmaxAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R8, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
@@ -1232,7 +1245,7 @@ SoftmaxAVX2_expnext_36:
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (AX)(R9*4)
+	VMASKMOVPS   Y12, Y9, (AX)(SI*4)
 	VADDPS       Y12, Y8, Y8
 
 SoftmaxAVX2_expdone_30:
@@ -1248,12 +1261,12 @@ SoftmaxAVX2_expdone_30:
 	JMP          SoftmaxAVX2_expfolded_27
 
 SoftmaxAVX2_explast_26:
-	XORQ R9, R9
+	XORQ SI, SI
 
 SoftmaxAVX2_explast32_37:
-	CMPQ        R9, SI
+	CMPQ        SI, R8
 	JAE         SoftmaxAVX2_explastrest_38
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -1270,9 +1283,9 @@ SoftmaxAVX2_explast32_37:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (AX)(R9*4)
+	VMOVUPS     Y12, (AX)(SI*4)
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(CX)(R9*4), Y9
+	VMOVUPS     32(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -1289,9 +1302,9 @@ SoftmaxAVX2_explast32_37:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 32(AX)(R9*4)
+	VMOVUPS     Y12, 32(AX)(SI*4)
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(CX)(R9*4), Y9
+	VMOVUPS     64(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -1308,9 +1321,9 @@ SoftmaxAVX2_explast32_37:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 64(AX)(R9*4)
+	VMOVUPS     Y12, 64(AX)(SI*4)
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(CX)(R9*4), Y9
+	VMOVUPS     96(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -1327,16 +1340,16 @@ SoftmaxAVX2_explast32_37:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 96(AX)(R9*4)
+	VMOVUPS     Y12, 96(AX)(SI*4)
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, R9
+	ADDQ        $0x20, SI
 	JMP         SoftmaxAVX2_explast32_37
 
 SoftmaxAVX2_explastrest_38:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        R9, DI
+	CMPQ        SI, R9
 	JAE         SoftmaxAVX2_explasttail_40
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -1353,20 +1366,20 @@ SoftmaxAVX2_explastrest_38:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (AX)(R9*4)
+	VMOVUPS     Y12, (AX)(SI*4)
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, R9
+	ADDQ        $0x08, SI
 	JMP         SoftmaxAVX2_explastnext_41
 
 SoftmaxAVX2_explasttail_40:
-	CMPQ        R8, $0x00
+	CMPQ        R10, $0x00
 	JE          SoftmaxAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R8, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(R9*4), Y9, Y10
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
@@ -1384,14 +1397,14 @@ SoftmaxAVX2_explasttail_40:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
+	VMASKMOVPS  Y12, Y9, (AX)(SI*4)
 	VADDPS      Y12, Y5, Y5
 	JMP         SoftmaxAVX2_explastdone_39
 
 SoftmaxAVX2_explastnext_41:
-	CMPQ        R9, DI
+	CMPQ        SI, R9
 	JAE         SoftmaxAVX2_explasttail_42
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -1408,20 +1421,20 @@ SoftmaxAVX2_explastnext_41:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (AX)(R9*4)
+	VMOVUPS     Y12, (AX)(SI*4)
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, R9
+	ADDQ        $0x08, SI
 	JMP         SoftmaxAVX2_explastnext_43
 
 SoftmaxAVX2_explasttail_42:
-	CMPQ        R8, $0x00
+	CMPQ        R10, $0x00
 	JE          SoftmaxAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R8, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(R9*4), Y9, Y10
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
@@ -1439,14 +1452,14 @@ SoftmaxAVX2_explasttail_42:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
+	VMASKMOVPS  Y12, Y9, (AX)(SI*4)
 	VADDPS      Y12, Y6, Y6
 	JMP         SoftmaxAVX2_explastdone_39
 
 SoftmaxAVX2_explastnext_43:
-	CMPQ        R9, DI
+	CMPQ        SI, R9
 	JAE         SoftmaxAVX2_explasttail_44
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -1463,20 +1476,20 @@ SoftmaxAVX2_explastnext_43:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (AX)(R9*4)
+	VMOVUPS     Y12, (AX)(SI*4)
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, R9
+	ADDQ        $0x08, SI
 	JMP         SoftmaxAVX2_explastnext_45
 
 SoftmaxAVX2_explasttail_44:
-	CMPQ        R8, $0x00
+	CMPQ        R10, $0x00
 	JE          SoftmaxAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R8, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(R9*4), Y9, Y10
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
@@ -1494,19 +1507,19 @@ SoftmaxAVX2_explasttail_44:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
+	VMASKMOVPS  Y12, Y9, (AX)(SI*4)
 	VADDPS      Y12, Y7, Y7
 	JMP         SoftmaxAVX2_explastdone_39
 
 SoftmaxAVX2_explastnext_45:
-	CMPQ        R8, $0x00
+	CMPQ        R10, $0x00
 	JE          SoftmaxAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R8, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(R9*4), Y9, Y10
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
@@ -1524,7 +1537,7 @@ SoftmaxAVX2_explastnext_45:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (AX)(R9*4)
+	VMASKMOVPS  Y12, Y9, (AX)(SI*4)
 	VADDPS      Y12, Y8, Y8
 
 SoftmaxAVX2_explastdone_39:
@@ -1544,54 +1557,54 @@ SoftmaxAVX2_expfolded_27:
 	VBROADCASTSS X5, Y0
 
 	// pass 3
-	XORQ R9, R9
+	XORQ SI, SI
 
 SoftmaxAVX2_out32_46:
-	CMPQ    R9, SI
+	CMPQ    SI, R8
 	JAE     SoftmaxAVX2_outv_47
-	VMOVUPS (AX)(R9*4), Y5
+	VMOVUPS (AX)(SI*4), Y5
 	VMULPS  Y0, Y5, Y5
-	VMOVUPS Y5, (AX)(R9*4)
-	VMOVUPS 32(AX)(R9*4), Y5
+	VMOVUPS Y5, (AX)(SI*4)
+	VMOVUPS 32(AX)(SI*4), Y5
 	VMULPS  Y0, Y5, Y5
-	VMOVUPS Y5, 32(AX)(R9*4)
-	VMOVUPS 64(AX)(R9*4), Y5
+	VMOVUPS Y5, 32(AX)(SI*4)
+	VMOVUPS 64(AX)(SI*4), Y5
 	VMULPS  Y0, Y5, Y5
-	VMOVUPS Y5, 64(AX)(R9*4)
-	VMOVUPS 96(AX)(R9*4), Y5
+	VMOVUPS Y5, 64(AX)(SI*4)
+	VMOVUPS 96(AX)(SI*4), Y5
 	VMULPS  Y0, Y5, Y5
-	VMOVUPS Y5, 96(AX)(R9*4)
-	ADDQ    $0x20, R9
+	VMOVUPS Y5, 96(AX)(SI*4)
+	ADDQ    $0x20, SI
 	JMP     SoftmaxAVX2_out32_46
 
 SoftmaxAVX2_outv_47:
-	CMPQ    R9, DI
+	CMPQ    SI, R9
 	JAE     SoftmaxAVX2_outtail_48
-	VMOVUPS (AX)(R9*4), Y5
+	VMOVUPS (AX)(SI*4), Y5
 	VMULPS  Y0, Y5, Y5
-	VMOVUPS Y5, (AX)(R9*4)
-	ADDQ    $0x08, R9
+	VMOVUPS Y5, (AX)(SI*4)
+	ADDQ    $0x08, SI
 	JMP     SoftmaxAVX2_outv_47
 
 SoftmaxAVX2_outtail_48:
-	CMPQ       R8, $0x00
+	CMPQ       R10, $0x00
 	JE         SoftmaxAVX2_outend_49
 	LEAQ       rowconsts<>+32(SB), R11
-	MOVQ       R8, R12
+	MOVQ       R10, R12
 	SHLQ       $0x02, R12
 	SUBQ       R12, R11
 	VMOVUPS    (R11), Y5
-	VMASKMOVPS (AX)(R9*4), Y5, Y6
+	VMASKMOVPS (AX)(SI*4), Y5, Y6
 	VMULPS     Y0, Y6, Y6
-	VMASKMOVPS Y6, Y5, (AX)(R9*4)
+	VMASKMOVPS Y6, Y5, (AX)(SI*4)
 
 SoftmaxAVX2_outend_49:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
 	VMOVAPS Y1, Y0
-	INCQ    R10
-	CMPQ    R10, DX
+	INCQ    DI
+	CMPQ    DI, DX
 	JB      SoftmaxAVX2_row
 
 SoftmaxAVX2_end_21:
@@ -1600,7 +1613,7 @@ SoftmaxAVX2_end_21:
 
 // func LogSoftmaxAVX2(dst *float32, src *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·LogSoftmaxAVX2(SB), $936-32
+TEXT ·LogSoftmaxAVX2(SB), $960-32
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -1609,78 +1622,84 @@ TEXT ·LogSoftmaxAVX2(SB), $936-32
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ         BX, SI
 	ANDQ         $-32, SI
-	MOVQ         BX, DI
-	ANDQ         $-8, DI
-	MOVQ         BX, R8
-	ANDQ         $0x07, R8
-	XORQ         R10, R10
+	MOVQ         BX, SI
+	ANDQ         $-8, SI
+	MOVQ         BX, SI
+	ANDQ         $0x07, SI
+	XORQ         DI, DI
 	VBROADCASTSS rowconsts<>+1572(SB), Y2
 	VBROADCASTSS rowconsts<>+1568(SB), Y3
 	VBROADCASTSS rowconsts<>+1576(SB), Y4
 
+	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
+	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
+	LEAQ 31(SP), SI
+	ANDQ $-32, SI
+
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    BX, R9
-	MOVQ    $0x00000008, R11
-	CMPQ    R9, R11
-	CMOVQGT R11, R9
-	LEAQ    rowconsts<>+32(SB), R11
-	SHLQ    $0x02, R9
-	SUBQ    R9, R11
-	VMOVUPS (R11), Y0
-	VMOVUPS Y0, 768(SP)
-	MOVQ    BX, R9
-	SUBQ    $0x08, R9
-	XORQ    R11, R11
-	CMPQ    R9, $0x00
-	CMOVQLT R11, R9
-	MOVQ    $0x00000008, R11
-	CMPQ    R9, R11
-	CMOVQGT R11, R9
-	LEAQ    rowconsts<>+32(SB), R11
-	SHLQ    $0x02, R9
-	SUBQ    R9, R11
-	VMOVUPS (R11), Y0
-	VMOVUPS Y0, 800(SP)
+	MOVQ    BX, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 768(SI)
+	MOVQ    BX, R8
+	SUBQ    $0x08, R8
+	XORQ    R9, R9
+	CMPQ    R8, $0x00
+	CMOVQLT R9, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 800(SI)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
-	CMPQ BX, $0x10
-	JA   LogSoftmaxAVX2_blockdone_2
-	MOVQ BX, R9
-	SHLQ $0x02, R9
-	LEAQ (R9)(R9*2), R11
-	MOVQ BX, R13
-	SHLQ $0x05, R13
+	CMPQ    BX, $0x10
+	JA      LogSoftmaxAVX2_blockdone_2
+	MOVQ    BX, R8
+	SHLQ    $0x02, R8
+	LEAQ    (R8)(R8*2), R9
+	MOVQ    BX, R11
+	SHLQ    $0x05, R11
+	PCALIGN $0x40
 
 LogSoftmaxAVX2_block_1:
-	MOVQ DX, R12
-	SUBQ R10, R12
-	CMPQ R12, $0x08
+	MOVQ DX, R10
+	SUBQ DI, R10
+	CMPQ R10, $0x08
 	JB   LogSoftmaxAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (CX)(R9*4), R12
+	LEAQ    (CX)(R8*4), R10
 	CMPQ    BX, $0x08
 	JB      LogSoftmaxAVX2_masked_5
 	VMOVUPS (CX), Y0
-	VMOVUPS (CX)(R9*1), Y5
-	VMOVUPS (CX)(R9*2), Y6
-	VMOVUPS (CX)(R11*1), Y7
-	VMOVUPS (R12), Y8
-	VMOVUPS (R12)(R9*1), Y9
-	VMOVUPS (R12)(R9*2), Y10
-	VMOVUPS (R12)(R11*1), Y11
+	VMOVUPS (CX)(R8*1), Y5
+	VMOVUPS (CX)(R8*2), Y6
+	VMOVUPS (CX)(R9*1), Y7
+	VMOVUPS (R10), Y8
+	VMOVUPS (R10)(R8*1), Y9
+	VMOVUPS (R10)(R8*2), Y10
+	VMOVUPS (R10)(R9*1), Y11
 	JMP     LogSoftmaxAVX2_loaded_6
 
 LogSoftmaxAVX2_masked_5:
-	VMOVUPS    768(SP), Y11
+	VMOVUPS    768(SI), Y11
 	VMASKMOVPS (CX), Y11, Y0
-	VMASKMOVPS (CX)(R9*1), Y11, Y5
-	VMASKMOVPS (CX)(R9*2), Y11, Y6
-	VMASKMOVPS (CX)(R11*1), Y11, Y7
-	VMASKMOVPS (R12), Y11, Y8
-	VMASKMOVPS (R12)(R9*1), Y11, Y9
-	VMASKMOVPS (R12)(R9*2), Y11, Y10
-	VMASKMOVPS (R12)(R11*1), Y11, Y11
+	VMASKMOVPS (CX)(R8*1), Y11, Y5
+	VMASKMOVPS (CX)(R8*2), Y11, Y6
+	VMASKMOVPS (CX)(R9*1), Y11, Y7
+	VMASKMOVPS (R10), Y11, Y8
+	VMASKMOVPS (R10)(R8*1), Y11, Y9
+	VMASKMOVPS (R10)(R8*2), Y11, Y10
+	VMASKMOVPS (R10)(R9*1), Y11, Y11
 
 LogSoftmaxAVX2_loaded_6:
 	VUNPCKLPS  Y5, Y0, Y12
@@ -1707,25 +1726,25 @@ LogSoftmaxAVX2_loaded_6:
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y0, Y12
 	VPERM2F128 $0x31, Y8, Y0, Y0
-	VMOVUPS    Y10, (SP)
-	VMOVUPS    Y11, 32(SP)
-	VMOVUPS    Y7, 64(SP)
-	VMOVUPS    Y12, 96(SP)
-	VMOVUPS    Y6, 128(SP)
-	VMOVUPS    Y5, 160(SP)
-	VMOVUPS    Y9, 192(SP)
-	VMOVUPS    Y0, 224(SP)
+	VMOVUPS    Y10, (SI)
+	VMOVUPS    Y11, 32(SI)
+	VMOVUPS    Y7, 64(SI)
+	VMOVUPS    Y12, 96(SI)
+	VMOVUPS    Y6, 128(SI)
+	VMOVUPS    Y5, 160(SI)
+	VMOVUPS    Y9, 192(SI)
+	VMOVUPS    Y0, 224(SI)
 	CMPQ       BX, $0x08
 	JBE        LogSoftmaxAVX2_nohigh_7
-	VMOVUPS    800(SP), Y11
+	VMOVUPS    800(SI), Y11
 	VMASKMOVPS 32(CX), Y11, Y0
-	VMASKMOVPS 32(CX)(R9*1), Y11, Y5
-	VMASKMOVPS 32(CX)(R9*2), Y11, Y6
-	VMASKMOVPS 32(CX)(R11*1), Y11, Y7
-	VMASKMOVPS 32(R12), Y11, Y8
-	VMASKMOVPS 32(R12)(R9*1), Y11, Y9
-	VMASKMOVPS 32(R12)(R9*2), Y11, Y10
-	VMASKMOVPS 32(R12)(R11*1), Y11, Y11
+	VMASKMOVPS 32(CX)(R8*1), Y11, Y5
+	VMASKMOVPS 32(CX)(R8*2), Y11, Y6
+	VMASKMOVPS 32(CX)(R9*1), Y11, Y7
+	VMASKMOVPS 32(R10), Y11, Y8
+	VMASKMOVPS 32(R10)(R8*1), Y11, Y9
+	VMASKMOVPS 32(R10)(R8*2), Y11, Y10
+	VMASKMOVPS 32(R10)(R9*1), Y11, Y11
 	VUNPCKLPS  Y5, Y0, Y12
 	VUNPCKHPS  Y5, Y0, Y0
 	VUNPCKLPS  Y7, Y6, Y5
@@ -1750,38 +1769,38 @@ LogSoftmaxAVX2_loaded_6:
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y0, Y12
 	VPERM2F128 $0x31, Y8, Y0, Y0
-	VMOVUPS    Y10, 256(SP)
-	VMOVUPS    Y11, 288(SP)
-	VMOVUPS    Y7, 320(SP)
-	VMOVUPS    Y12, 352(SP)
-	VMOVUPS    Y6, 384(SP)
-	VMOVUPS    Y5, 416(SP)
-	VMOVUPS    Y9, 448(SP)
-	VMOVUPS    Y0, 480(SP)
+	VMOVUPS    Y10, 256(SI)
+	VMOVUPS    Y11, 288(SI)
+	VMOVUPS    Y7, 320(SI)
+	VMOVUPS    Y12, 352(SI)
+	VMOVUPS    Y6, 384(SI)
+	VMOVUPS    Y5, 416(SI)
+	VMOVUPS    Y9, 448(SI)
+	VMOVUPS    Y0, 480(SI)
 
 LogSoftmaxAVX2_nohigh_7:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	VMOVAPS      Y0, Y5
-	MOVQ         R13, R14
-	ANDQ         $-64, R14
-	XORQ         R12, R12
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
+	XORQ         R10, R10
 	JMP          LogSoftmaxAVX2_bmax_check_9
 
 LogSoftmaxAVX2_bmax_8:
-	VMOVUPS (SP)(R12*1), Y6
+	VMOVUPS (SI)(R10*1), Y6
 	VMAXPS  Y0, Y6, Y0
-	VMOVUPS 32(SP)(R12*1), Y6
+	VMOVUPS 32(SI)(R10*1), Y6
 	VMAXPS  Y5, Y6, Y5
-	ADDQ    $0x40, R12
+	ADDQ    $0x40, R10
 
 LogSoftmaxAVX2_bmax_check_9:
-	CMPQ    R12, R14
+	CMPQ    R10, R12
 	JB      LogSoftmaxAVX2_bmax_8
-	CMPQ    R12, R13
+	CMPQ    R10, R11
 	JAE     LogSoftmaxAVX2_bmax_end_10
-	VMOVUPS (SP)(R12*1), Y6
+	VMOVUPS (SI)(R10*1), Y6
 	VMAXPS  Y0, Y6, Y0
 
 LogSoftmaxAVX2_bmax_end_10:
@@ -1791,21 +1810,21 @@ LogSoftmaxAVX2_bmax_end_10:
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y5, Y5, Y5
-	VMOVUPS Y5, 512(SP)
-	VMOVUPS Y5, 544(SP)
-	VMOVUPS Y5, 576(SP)
-	VMOVUPS Y5, 608(SP)
-	VMOVUPS Y5, 640(SP)
-	VMOVUPS Y5, 672(SP)
-	VMOVUPS Y5, 704(SP)
-	VMOVUPS Y5, 736(SP)
-	MOVQ    R13, R14
-	ANDQ    $-64, R14
-	XORQ    R12, R12
+	VMOVUPS Y5, 512(SI)
+	VMOVUPS Y5, 544(SI)
+	VMOVUPS Y5, 576(SI)
+	VMOVUPS Y5, 608(SI)
+	VMOVUPS Y5, 640(SI)
+	VMOVUPS Y5, 672(SI)
+	VMOVUPS Y5, 704(SI)
+	VMOVUPS Y5, 736(SI)
+	MOVQ    R11, R12
+	ANDQ    $-64, R12
+	XORQ    R10, R10
 	JMP     LogSoftmaxAVX2_bexp_check_12
 
 LogSoftmaxAVX2_bexp_11:
-	VMOVUPS     (SP)(R12*1), Y5
+	VMOVUPS     (SI)(R10*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -1822,11 +1841,11 @@ LogSoftmaxAVX2_bexp_11:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	MOVQ        R12, R15
-	ANDQ        $0x000000ff, R15
-	VADDPS      512(SP)(R15*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R15*1)
-	VMOVUPS     32(SP)(R12*1), Y5
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      512(SI)(R13*1), Y8, Y8
+	VMOVUPS     Y8, 512(SI)(R13*1)
+	VMOVUPS     32(SI)(R10*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -1843,18 +1862,18 @@ LogSoftmaxAVX2_bexp_11:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	MOVQ        R12, R15
-	ANDQ        $0x000000ff, R15
-	VADDPS      544(SP)(R15*1), Y8, Y8
-	VMOVUPS     Y8, 544(SP)(R15*1)
-	ADDQ        $0x40, R12
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      544(SI)(R13*1), Y8, Y8
+	VMOVUPS     Y8, 544(SI)(R13*1)
+	ADDQ        $0x40, R10
 
 LogSoftmaxAVX2_bexp_check_12:
-	CMPQ        R12, R14
+	CMPQ        R10, R12
 	JB          LogSoftmaxAVX2_bexp_11
-	CMPQ        R12, R13
+	CMPQ        R10, R11
 	JAE         LogSoftmaxAVX2_bexp_end_13
-	VMOVUPS     (SP)(R12*1), Y5
+	VMOVUPS     (SI)(R10*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -1871,19 +1890,19 @@ LogSoftmaxAVX2_bexp_check_12:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	ANDQ        $0x000000ff, R12
-	VADDPS      512(SP)(R12*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R12*1)
+	ANDQ        $0x000000ff, R10
+	VADDPS      512(SI)(R10*1), Y8, Y8
+	VMOVUPS     Y8, 512(SI)(R10*1)
 
 LogSoftmaxAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y5
-	VMOVUPS 544(SP), Y6
-	VMOVUPS 576(SP), Y7
-	VMOVUPS 608(SP), Y8
-	VMOVUPS 640(SP), Y9
-	VMOVUPS 672(SP), Y10
-	VMOVUPS 704(SP), Y11
-	VMOVUPS 736(SP), Y12
+	VMOVUPS 512(SI), Y5
+	VMOVUPS 544(SI), Y6
+	VMOVUPS 576(SI), Y7
+	VMOVUPS 608(SI), Y8
+	VMOVUPS 640(SI), Y9
+	VMOVUPS 672(SI), Y10
+	VMOVUPS 704(SI), Y11
+	VMOVUPS 736(SI), Y12
 	VADDPS  Y6, Y5, Y5
 	VADDPS  Y8, Y7, Y7
 	VADDPS  Y10, Y9, Y9
@@ -1917,43 +1936,43 @@ LogSoftmaxAVX2_bexp_end_13:
 	VFMADD231PS  rowconsts<>+1312(SB), Y6, Y7
 	VSUBPS       Y5, Y5, Y5
 	VADDPS       Y5, Y7, Y7
-	MOVQ         R13, R14
-	ANDQ         $-64, R14
-	XORQ         R12, R12
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
+	XORQ         R10, R10
 	JMP          LogSoftmaxAVX2_bout_check_15
 
 LogSoftmaxAVX2_bout_14:
-	VMOVUPS (SP)(R12*1), Y5
+	VMOVUPS (SI)(R10*1), Y5
 	VSUBPS  Y0, Y5, Y5
 	VSUBPS  Y7, Y5, Y5
-	VMOVUPS Y5, (SP)(R12*1)
-	VMOVUPS 32(SP)(R12*1), Y5
+	VMOVUPS Y5, (SI)(R10*1)
+	VMOVUPS 32(SI)(R10*1), Y5
 	VSUBPS  Y0, Y5, Y5
 	VSUBPS  Y7, Y5, Y5
-	VMOVUPS Y5, 32(SP)(R12*1)
-	ADDQ    $0x40, R12
+	VMOVUPS Y5, 32(SI)(R10*1)
+	ADDQ    $0x40, R10
 
 LogSoftmaxAVX2_bout_check_15:
-	CMPQ    R12, R14
+	CMPQ    R10, R12
 	JB      LogSoftmaxAVX2_bout_14
-	CMPQ    R12, R13
+	CMPQ    R10, R11
 	JAE     LogSoftmaxAVX2_bout_end_16
-	VMOVUPS (SP)(R12*1), Y5
+	VMOVUPS (SI)(R10*1), Y5
 	VSUBPS  Y0, Y5, Y5
 	VSUBPS  Y7, Y5, Y5
-	VMOVUPS Y5, (SP)(R12*1)
+	VMOVUPS Y5, (SI)(R10*1)
 
 LogSoftmaxAVX2_bout_end_16:
 	// transpose the column slots back and store 8 rows
-	LEAQ       (AX)(R9*4), R12
-	VMOVUPS    (SP), Y0
-	VMOVUPS    32(SP), Y5
-	VMOVUPS    64(SP), Y6
-	VMOVUPS    96(SP), Y7
-	VMOVUPS    128(SP), Y8
-	VMOVUPS    160(SP), Y9
-	VMOVUPS    192(SP), Y10
-	VMOVUPS    224(SP), Y11
+	LEAQ       (AX)(R8*4), R10
+	VMOVUPS    (SI), Y0
+	VMOVUPS    32(SI), Y5
+	VMOVUPS    64(SI), Y6
+	VMOVUPS    96(SI), Y7
+	VMOVUPS    128(SI), Y8
+	VMOVUPS    160(SI), Y9
+	VMOVUPS    192(SI), Y10
+	VMOVUPS    224(SI), Y11
 	VUNPCKLPS  Y5, Y0, Y12
 	VUNPCKHPS  Y5, Y0, Y0
 	VUNPCKLPS  Y7, Y6, Y5
@@ -1981,37 +2000,37 @@ LogSoftmaxAVX2_bout_end_16:
 	CMPQ       BX, $0x08
 	JB         LogSoftmaxAVX2_masked_18
 	VMOVUPS    Y10, (AX)
-	VMOVUPS    Y11, (AX)(R9*1)
-	VMOVUPS    Y7, (AX)(R9*2)
-	VMOVUPS    Y12, (AX)(R11*1)
-	VMOVUPS    Y6, (R12)
-	VMOVUPS    Y5, (R12)(R9*1)
-	VMOVUPS    Y9, (R12)(R9*2)
-	VMOVUPS    Y0, (R12)(R11*1)
+	VMOVUPS    Y11, (AX)(R8*1)
+	VMOVUPS    Y7, (AX)(R8*2)
+	VMOVUPS    Y12, (AX)(R9*1)
+	VMOVUPS    Y6, (R10)
+	VMOVUPS    Y5, (R10)(R8*1)
+	VMOVUPS    Y9, (R10)(R8*2)
+	VMOVUPS    Y0, (R10)(R9*1)
 	JMP        LogSoftmaxAVX2_loaded_19
 
 LogSoftmaxAVX2_masked_18:
-	VMOVUPS    768(SP), Y8
+	VMOVUPS    768(SI), Y8
 	VMASKMOVPS Y10, Y8, (AX)
-	VMASKMOVPS Y11, Y8, (AX)(R9*1)
-	VMASKMOVPS Y7, Y8, (AX)(R9*2)
-	VMASKMOVPS Y12, Y8, (AX)(R11*1)
-	VMASKMOVPS Y6, Y8, (R12)
-	VMASKMOVPS Y5, Y8, (R12)(R9*1)
-	VMASKMOVPS Y9, Y8, (R12)(R9*2)
-	VMASKMOVPS Y0, Y8, (R12)(R11*1)
+	VMASKMOVPS Y11, Y8, (AX)(R8*1)
+	VMASKMOVPS Y7, Y8, (AX)(R8*2)
+	VMASKMOVPS Y12, Y8, (AX)(R9*1)
+	VMASKMOVPS Y6, Y8, (R10)
+	VMASKMOVPS Y5, Y8, (R10)(R8*1)
+	VMASKMOVPS Y9, Y8, (R10)(R8*2)
+	VMASKMOVPS Y0, Y8, (R10)(R9*1)
 
 LogSoftmaxAVX2_loaded_19:
 	CMPQ       BX, $0x08
 	JBE        LogSoftmaxAVX2_nohigh_20
-	VMOVUPS    256(SP), Y0
-	VMOVUPS    288(SP), Y5
-	VMOVUPS    320(SP), Y6
-	VMOVUPS    352(SP), Y7
-	VMOVUPS    384(SP), Y8
-	VMOVUPS    416(SP), Y9
-	VMOVUPS    448(SP), Y10
-	VMOVUPS    480(SP), Y11
+	VMOVUPS    256(SI), Y0
+	VMOVUPS    288(SI), Y5
+	VMOVUPS    320(SI), Y6
+	VMOVUPS    352(SI), Y7
+	VMOVUPS    384(SI), Y8
+	VMOVUPS    416(SI), Y9
+	VMOVUPS    448(SI), Y10
+	VMOVUPS    480(SI), Y11
 	VUNPCKLPS  Y5, Y0, Y12
 	VUNPCKHPS  Y5, Y0, Y0
 	VUNPCKLPS  Y7, Y6, Y5
@@ -2036,28 +2055,35 @@ LogSoftmaxAVX2_loaded_19:
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y0, Y12
 	VPERM2F128 $0x31, Y8, Y0, Y0
-	VMOVUPS    800(SP), Y8
+	VMOVUPS    800(SI), Y8
 	VMASKMOVPS Y10, Y8, 32(AX)
-	VMASKMOVPS Y11, Y8, 32(AX)(R9*1)
-	VMASKMOVPS Y7, Y8, 32(AX)(R9*2)
-	VMASKMOVPS Y12, Y8, 32(AX)(R11*1)
-	VMASKMOVPS Y6, Y8, 32(R12)
-	VMASKMOVPS Y5, Y8, 32(R12)(R9*1)
-	VMASKMOVPS Y9, Y8, 32(R12)(R9*2)
-	VMASKMOVPS Y0, Y8, 32(R12)(R11*1)
+	VMASKMOVPS Y11, Y8, 32(AX)(R8*1)
+	VMASKMOVPS Y7, Y8, 32(AX)(R8*2)
+	VMASKMOVPS Y12, Y8, 32(AX)(R9*1)
+	VMASKMOVPS Y6, Y8, 32(R10)
+	VMASKMOVPS Y5, Y8, 32(R10)(R8*1)
+	VMASKMOVPS Y9, Y8, 32(R10)(R8*2)
+	VMASKMOVPS Y0, Y8, 32(R10)(R9*1)
 
 LogSoftmaxAVX2_nohigh_20:
 	// next 8 rows
-	MOVQ R9, R12
-	SHLQ $0x03, R12
-	ADDQ R12, CX
-	ADDQ R12, AX
-	ADDQ $0x08, R10
+	MOVQ R8, R10
+	SHLQ $0x03, R10
+	ADDQ R10, CX
+	ADDQ R10, AX
+	ADDQ $0x08, DI
 	JMP  LogSoftmaxAVX2_block_1
 
 LogSoftmaxAVX2_blockdone_2:
-	MOVQ $0x00000000, 928(SP)
-	CMPQ R10, DX
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ BX, R8
+	ANDQ $-32, R8
+	MOVQ BX, R9
+	ANDQ $-8, R9
+	MOVQ BX, R10
+	ANDQ $0x07, R10
+	MOVQ $0x00000000, 952(SP)
+	CMPQ DI, DX
 	JAE  LogSoftmaxAVX2_end_21
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
@@ -2066,40 +2092,40 @@ LogSoftmaxAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y5
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
-	XORQ         R9, R9
+	XORQ         SI, SI
 
 LogSoftmaxAVX2_max32_22:
-	CMPQ    R9, SI
+	CMPQ    SI, R8
 	JAE     LogSoftmaxAVX2_maxv_23
-	VMOVUPS (CX)(R9*4), Y8
+	VMOVUPS (CX)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	VMOVUPS 32(CX)(R9*4), Y8
+	VMOVUPS 32(CX)(SI*4), Y8
 	VMAXPS  Y5, Y8, Y5
-	VMOVUPS 64(CX)(R9*4), Y8
+	VMOVUPS 64(CX)(SI*4), Y8
 	VMAXPS  Y6, Y8, Y6
-	VMOVUPS 96(CX)(R9*4), Y8
+	VMOVUPS 96(CX)(SI*4), Y8
 	VMAXPS  Y7, Y8, Y7
-	ADDQ    $0x20, R9
+	ADDQ    $0x20, SI
 	JMP     LogSoftmaxAVX2_max32_22
 
 LogSoftmaxAVX2_maxv_23:
-	CMPQ    R9, DI
+	CMPQ    SI, R9
 	JAE     LogSoftmaxAVX2_maxtail_24
-	VMOVUPS (CX)(R9*4), Y8
+	VMOVUPS (CX)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	ADDQ    $0x08, R9
+	ADDQ    $0x08, SI
 	JMP     LogSoftmaxAVX2_maxv_23
 
 LogSoftmaxAVX2_maxtail_24:
-	CMPQ         R8, $0x00
+	CMPQ         R10, $0x00
 	JE           LogSoftmaxAVX2_maxfold_25
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         R8, R12
+	MOVQ         R10, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
 	VBROADCASTSS rowconsts<>+1580(SB), Y9
-	VMASKMOVPS   (CX)(R9*4), Y8, Y10
+	VMASKMOVPS   (CX)(SI*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
@@ -2124,20 +2150,20 @@ LogSoftmaxAVX2_row:
 	VXORPS       Y6, Y6, Y6
 	VXORPS       Y7, Y7, Y7
 	VXORPS       Y8, Y8, Y8
-	MOVQ         R10, R9
-	INCQ         R9
-	CMPQ         R9, DX
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, DX
 	JAE          LogSoftmaxAVX2_explast_26
 	LEAQ         (CX)(BX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
-	XORQ         R9, R9
+	XORQ         SI, SI
 
 LogSoftmaxAVX2_exp32_28:
-	CMPQ        R9, SI
+	CMPQ        SI, R8
 	JAE         LogSoftmaxAVX2_exprest_29
-	VMOVUPS     (R11)(R9*4), Y9
+	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -2155,9 +2181,9 @@ LogSoftmaxAVX2_exp32_28:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(R11)(R9*4), Y9
+	VMOVUPS     32(R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     32(CX)(R9*4), Y9
+	VMOVUPS     32(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -2175,9 +2201,9 @@ LogSoftmaxAVX2_exp32_28:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(R11)(R9*4), Y9
+	VMOVUPS     64(R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     64(CX)(R9*4), Y9
+	VMOVUPS     64(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -2195,9 +2221,9 @@ LogSoftmaxAVX2_exp32_28:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(R11)(R9*4), Y9
+	VMOVUPS     96(R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     96(CX)(R9*4), Y9
+	VMOVUPS     96(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -2215,16 +2241,16 @@ LogSoftmaxAVX2_exp32_28:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, R9
+	ADDQ        $0x20, SI
 	JMP         LogSoftmaxAVX2_exp32_28
 
 LogSoftmaxAVX2_exprest_29:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        R9, DI
+	CMPQ        SI, R9
 	JAE         LogSoftmaxAVX2_exptail_31
-	VMOVUPS     (R11)(R9*4), Y9
+	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -2242,22 +2268,22 @@ LogSoftmaxAVX2_exprest_29:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, R9
+	ADDQ        $0x08, SI
 	JMP         LogSoftmaxAVX2_expnext_32
 
 LogSoftmaxAVX2_exptail_31:
-	CMPQ         R8, $0x00
+	CMPQ         R10, $0x00
 	JE           LogSoftmaxAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R8, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -2279,11 +2305,11 @@ LogSoftmaxAVX2_exptail_31:
 	JMP          LogSoftmaxAVX2_expdone_30
 
 LogSoftmaxAVX2_expnext_32:
-	CMPQ        R9, DI
+	CMPQ        SI, R9
 	JAE         LogSoftmaxAVX2_exptail_33
-	VMOVUPS     (R11)(R9*4), Y9
+	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -2301,22 +2327,22 @@ LogSoftmaxAVX2_expnext_32:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, R9
+	ADDQ        $0x08, SI
 	JMP         LogSoftmaxAVX2_expnext_34
 
 LogSoftmaxAVX2_exptail_33:
-	CMPQ         R8, $0x00
+	CMPQ         R10, $0x00
 	JE           LogSoftmaxAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R8, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -2338,11 +2364,11 @@ LogSoftmaxAVX2_exptail_33:
 	JMP          LogSoftmaxAVX2_expdone_30
 
 LogSoftmaxAVX2_expnext_34:
-	CMPQ        R9, DI
+	CMPQ        SI, R9
 	JAE         LogSoftmaxAVX2_exptail_35
-	VMOVUPS     (R11)(R9*4), Y9
+	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -2360,22 +2386,22 @@ LogSoftmaxAVX2_expnext_34:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, R9
+	ADDQ        $0x08, SI
 	JMP         LogSoftmaxAVX2_expnext_36
 
 LogSoftmaxAVX2_exptail_35:
-	CMPQ         R8, $0x00
+	CMPQ         R10, $0x00
 	JE           LogSoftmaxAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R8, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -2397,18 +2423,18 @@ LogSoftmaxAVX2_exptail_35:
 	JMP          LogSoftmaxAVX2_expdone_30
 
 LogSoftmaxAVX2_expnext_36:
-	CMPQ         R8, $0x00
+	CMPQ         R10, $0x00
 	JE           LogSoftmaxAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R8, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -2441,12 +2467,12 @@ LogSoftmaxAVX2_expdone_30:
 	JMP          LogSoftmaxAVX2_expfolded_27
 
 LogSoftmaxAVX2_explast_26:
-	XORQ R9, R9
+	XORQ SI, SI
 
 LogSoftmaxAVX2_explast32_37:
-	CMPQ        R9, SI
+	CMPQ        SI, R8
 	JAE         LogSoftmaxAVX2_explastrest_38
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -2464,7 +2490,7 @@ LogSoftmaxAVX2_explast32_37:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(CX)(R9*4), Y9
+	VMOVUPS     32(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -2482,7 +2508,7 @@ LogSoftmaxAVX2_explast32_37:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(CX)(R9*4), Y9
+	VMOVUPS     64(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -2500,7 +2526,7 @@ LogSoftmaxAVX2_explast32_37:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(CX)(R9*4), Y9
+	VMOVUPS     96(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -2518,14 +2544,14 @@ LogSoftmaxAVX2_explast32_37:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, R9
+	ADDQ        $0x20, SI
 	JMP         LogSoftmaxAVX2_explast32_37
 
 LogSoftmaxAVX2_explastrest_38:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        R9, DI
+	CMPQ        SI, R9
 	JAE         LogSoftmaxAVX2_explasttail_40
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -2543,18 +2569,18 @@ LogSoftmaxAVX2_explastrest_38:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, R9
+	ADDQ        $0x08, SI
 	JMP         LogSoftmaxAVX2_explastnext_41
 
 LogSoftmaxAVX2_explasttail_40:
-	CMPQ        R8, $0x00
+	CMPQ        R10, $0x00
 	JE          LogSoftmaxAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R8, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(R9*4), Y9, Y10
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -2576,9 +2602,9 @@ LogSoftmaxAVX2_explasttail_40:
 	JMP         LogSoftmaxAVX2_explastdone_39
 
 LogSoftmaxAVX2_explastnext_41:
-	CMPQ        R9, DI
+	CMPQ        SI, R9
 	JAE         LogSoftmaxAVX2_explasttail_42
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -2596,18 +2622,18 @@ LogSoftmaxAVX2_explastnext_41:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, R9
+	ADDQ        $0x08, SI
 	JMP         LogSoftmaxAVX2_explastnext_43
 
 LogSoftmaxAVX2_explasttail_42:
-	CMPQ        R8, $0x00
+	CMPQ        R10, $0x00
 	JE          LogSoftmaxAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R8, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(R9*4), Y9, Y10
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -2629,9 +2655,9 @@ LogSoftmaxAVX2_explasttail_42:
 	JMP         LogSoftmaxAVX2_explastdone_39
 
 LogSoftmaxAVX2_explastnext_43:
-	CMPQ        R9, DI
+	CMPQ        SI, R9
 	JAE         LogSoftmaxAVX2_explasttail_44
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -2649,18 +2675,18 @@ LogSoftmaxAVX2_explastnext_43:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, R9
+	ADDQ        $0x08, SI
 	JMP         LogSoftmaxAVX2_explastnext_45
 
 LogSoftmaxAVX2_explasttail_44:
-	CMPQ        R8, $0x00
+	CMPQ        R10, $0x00
 	JE          LogSoftmaxAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R8, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(R9*4), Y9, Y10
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -2682,14 +2708,14 @@ LogSoftmaxAVX2_explasttail_44:
 	JMP         LogSoftmaxAVX2_explastdone_39
 
 LogSoftmaxAVX2_explastnext_45:
-	CMPQ        R8, $0x00
+	CMPQ        R10, $0x00
 	JE          LogSoftmaxAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R8, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(R9*4), Y9, Y10
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -2723,18 +2749,18 @@ LogSoftmaxAVX2_expfolded_27:
 	JA           LogSoftmaxAVX2_direct_46
 
 	// ring[n] = (max, sum); at 8 rows: L = LogPos(sums) at once, then the 8 rows' output passes
-	MOVQ   928(SP), R9
-	VMOVSS X0, 832(SP)(R9*4)
-	VMOVSS X5, 864(SP)(R9*4)
-	INCQ   R9
-	CMPQ   R9, $0x08
+	MOVQ   952(SP), SI
+	VMOVSS X0, 856(SP)(SI*4)
+	VMOVSS X5, 888(SP)(SI*4)
+	INCQ   SI
+	CMPQ   SI, $0x08
 	JE     LogSoftmaxAVX2_ringfull_48
-	MOVQ   R9, 928(SP)
+	MOVQ   SI, 952(SP)
 	JMP    LogSoftmaxAVX2_ringnext_49
 
 LogSoftmaxAVX2_ringfull_48:
-	MOVQ    $0x00000000, 928(SP)
-	VMOVUPS 864(SP), Y0
+	MOVQ    $0x00000000, 952(SP)
+	VMOVUPS 888(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -2761,67 +2787,67 @@ LogSoftmaxAVX2_ringfull_48:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VMOVUPS      Y6, 896(SP)
-	IMUL3Q       $+28, BX, R9
+	VMOVUPS      Y6, 920(SP)
+	IMUL3Q       $+28, BX, SI
 	MOVQ         CX, R11
-	SUBQ         R9, R11
+	SUBQ         SI, R11
 	MOVQ         AX, R12
-	SUBQ         R9, R12
+	SUBQ         SI, R12
 	XORQ         R13, R13
 
 LogSoftmaxAVX2_outrows_50:
 	CMPQ         R13, $0x08
 	JAE          LogSoftmaxAVX2_outrowsdone_51
-	VBROADCASTSS 832(SP)(R13*4), Y0
-	VBROADCASTSS 896(SP)(R13*4), Y5
+	VBROADCASTSS 856(SP)(R13*4), Y0
+	VBROADCASTSS 920(SP)(R13*4), Y5
 
 	// pass 3
-	XORQ R9, R9
+	XORQ SI, SI
 
 LogSoftmaxAVX2_out32_52:
-	CMPQ    R9, SI
+	CMPQ    SI, R8
 	JAE     LogSoftmaxAVX2_outv_53
-	VMOVUPS (R11)(R9*4), Y6
+	VMOVUPS (R11)(SI*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
-	VMOVUPS Y6, (R12)(R9*4)
-	VMOVUPS 32(R11)(R9*4), Y6
+	VMOVUPS Y6, (R12)(SI*4)
+	VMOVUPS 32(R11)(SI*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
-	VMOVUPS Y6, 32(R12)(R9*4)
-	VMOVUPS 64(R11)(R9*4), Y6
+	VMOVUPS Y6, 32(R12)(SI*4)
+	VMOVUPS 64(R11)(SI*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
-	VMOVUPS Y6, 64(R12)(R9*4)
-	VMOVUPS 96(R11)(R9*4), Y6
+	VMOVUPS Y6, 64(R12)(SI*4)
+	VMOVUPS 96(R11)(SI*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
-	VMOVUPS Y6, 96(R12)(R9*4)
-	ADDQ    $0x20, R9
+	VMOVUPS Y6, 96(R12)(SI*4)
+	ADDQ    $0x20, SI
 	JMP     LogSoftmaxAVX2_out32_52
 
 LogSoftmaxAVX2_outv_53:
-	CMPQ    R9, DI
+	CMPQ    SI, R9
 	JAE     LogSoftmaxAVX2_outtail_54
-	VMOVUPS (R11)(R9*4), Y6
+	VMOVUPS (R11)(SI*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
-	VMOVUPS Y6, (R12)(R9*4)
-	ADDQ    $0x08, R9
+	VMOVUPS Y6, (R12)(SI*4)
+	ADDQ    $0x08, SI
 	JMP     LogSoftmaxAVX2_outv_53
 
 LogSoftmaxAVX2_outtail_54:
-	CMPQ       R8, $0x00
+	CMPQ       R10, $0x00
 	JE         LogSoftmaxAVX2_outend_55
 	LEAQ       rowconsts<>+32(SB), R14
-	MOVQ       R8, R15
+	MOVQ       R10, R15
 	SHLQ       $0x02, R15
 	SUBQ       R15, R14
 	VMOVUPS    (R14), Y6
-	VMASKMOVPS (R11)(R9*4), Y6, Y7
+	VMASKMOVPS (R11)(SI*4), Y6, Y7
 	VSUBPS     Y0, Y7, Y7
 	VSUBPS     Y5, Y7, Y7
-	VMASKMOVPS Y7, Y6, (R12)(R9*4)
+	VMASKMOVPS Y7, Y6, (R12)(SI*4)
 
 LogSoftmaxAVX2_outend_55:
 	LEAQ (R11)(BX*4), R11
@@ -2835,14 +2861,14 @@ LogSoftmaxAVX2_ringnext_49:
 
 LogSoftmaxAVX2_direct_46:
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, R9
-	MOVL       R9, R11
+	VMOVD      X5, SI
+	MOVL       SI, R11
 	SUBL       $0x3f3504f3, R11
 	SARL       $0x17, R11
 	MOVL       R11, R12
 	SHLL       $0x17, R12
-	SUBL       R12, R9
-	VMOVD      R9, X6
+	SUBL       R12, SI
+	VMOVD      SI, X6
 	VSUBSS     rowconsts<>+1612(SB), X6, X6
 	VXORPS     X7, X7, X7
 	VCVTSI2SSL R11, X7, X7
@@ -2873,52 +2899,52 @@ LogSoftmaxAVX2_direct_46:
 	VBROADCASTSS X6, Y5
 
 	// pass 3
-	XORQ R9, R9
+	XORQ SI, SI
 
 LogSoftmaxAVX2_out32_56:
-	CMPQ    R9, SI
+	CMPQ    SI, R8
 	JAE     LogSoftmaxAVX2_outv_57
-	VMOVUPS (CX)(R9*4), Y6
+	VMOVUPS (CX)(SI*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
-	VMOVUPS Y6, (AX)(R9*4)
-	VMOVUPS 32(CX)(R9*4), Y6
+	VMOVUPS Y6, (AX)(SI*4)
+	VMOVUPS 32(CX)(SI*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
-	VMOVUPS Y6, 32(AX)(R9*4)
-	VMOVUPS 64(CX)(R9*4), Y6
+	VMOVUPS Y6, 32(AX)(SI*4)
+	VMOVUPS 64(CX)(SI*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
-	VMOVUPS Y6, 64(AX)(R9*4)
-	VMOVUPS 96(CX)(R9*4), Y6
+	VMOVUPS Y6, 64(AX)(SI*4)
+	VMOVUPS 96(CX)(SI*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
-	VMOVUPS Y6, 96(AX)(R9*4)
-	ADDQ    $0x20, R9
+	VMOVUPS Y6, 96(AX)(SI*4)
+	ADDQ    $0x20, SI
 	JMP     LogSoftmaxAVX2_out32_56
 
 LogSoftmaxAVX2_outv_57:
-	CMPQ    R9, DI
+	CMPQ    SI, R9
 	JAE     LogSoftmaxAVX2_outtail_58
-	VMOVUPS (CX)(R9*4), Y6
+	VMOVUPS (CX)(SI*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
-	VMOVUPS Y6, (AX)(R9*4)
-	ADDQ    $0x08, R9
+	VMOVUPS Y6, (AX)(SI*4)
+	ADDQ    $0x08, SI
 	JMP     LogSoftmaxAVX2_outv_57
 
 LogSoftmaxAVX2_outtail_58:
-	CMPQ       R8, $0x00
+	CMPQ       R10, $0x00
 	JE         LogSoftmaxAVX2_outend_59
 	LEAQ       rowconsts<>+32(SB), R11
-	MOVQ       R8, R12
+	MOVQ       R10, R12
 	SHLQ       $0x02, R12
 	SUBQ       R12, R11
 	VMOVUPS    (R11), Y6
-	VMASKMOVPS (CX)(R9*4), Y6, Y7
+	VMASKMOVPS (CX)(SI*4), Y6, Y7
 	VSUBPS     Y0, Y7, Y7
 	VSUBPS     Y5, Y7, Y7
-	VMASKMOVPS Y7, Y6, (AX)(R9*4)
+	VMASKMOVPS Y7, Y6, (AX)(SI*4)
 
 LogSoftmaxAVX2_outend_59:
 LogSoftmaxAVX2_rowdone_47:
@@ -2926,29 +2952,29 @@ LogSoftmaxAVX2_rowdone_47:
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
 	VMOVAPS Y1, Y0
-	INCQ    R10
-	CMPQ    R10, DX
+	INCQ    DI
+	CMPQ    DI, DX
 	JB      LogSoftmaxAVX2_row
 
 LogSoftmaxAVX2_end_21:
 	// the rows still in the ring: L = LogPos(sum) one at a time, then their output passes
-	MOVQ 928(SP), DX
-	XORQ R9, R9
+	MOVQ 952(SP), DX
+	XORQ SI, SI
 
 LogSoftmaxAVX2_logs_60:
-	CMPQ   R9, DX
+	CMPQ   SI, DX
 	JAE    LogSoftmaxAVX2_logsdone_61
-	VMOVSS 864(SP)(R9*4), X0
+	VMOVSS 888(SP)(SI*4), X0
 
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X0, R10
-	MOVL       R10, R11
+	VMOVD      X0, DI
+	MOVL       DI, R11
 	SUBL       $0x3f3504f3, R11
 	SARL       $0x17, R11
 	MOVL       R11, R12
 	SHLL       $0x17, R12
-	SUBL       R12, R10
-	VMOVD      R10, X1
+	SUBL       R12, DI
+	VMOVD      DI, X1
 	VSUBSS     rowconsts<>+1612(SB), X1, X1
 	VXORPS     X2, X2, X2
 	VCVTSI2SSL R11, X2, X2
@@ -2974,76 +3000,76 @@ LogSoftmaxAVX2_logs_60:
 	VFMADD231SS rowconsts<>+1660(SB), X2, X1
 	VSUBSS      X0, X0, X0
 	VADDSS      X0, X1, X1
-	VMOVSS      X1, 896(SP)(R9*4)
-	INCQ        R9
+	VMOVSS      X1, 920(SP)(SI*4)
+	INCQ        SI
 	JMP         LogSoftmaxAVX2_logs_60
 
 LogSoftmaxAVX2_logsdone_61:
-	MOVQ  DX, R9
-	IMULQ BX, R9
-	SHLQ  $0x02, R9
-	SUBQ  R9, CX
-	SUBQ  R9, AX
-	XORQ  R10, R10
+	MOVQ  DX, SI
+	IMULQ BX, SI
+	SHLQ  $0x02, SI
+	SUBQ  SI, CX
+	SUBQ  SI, AX
+	XORQ  DI, DI
 
 LogSoftmaxAVX2_outrows_62:
-	CMPQ         R10, DX
+	CMPQ         DI, DX
 	JAE          LogSoftmaxAVX2_outrowsdone_63
-	VBROADCASTSS 832(SP)(R10*4), Y0
-	VBROADCASTSS 896(SP)(R10*4), Y1
+	VBROADCASTSS 856(SP)(DI*4), Y0
+	VBROADCASTSS 920(SP)(DI*4), Y1
 
 	// pass 3
-	XORQ R9, R9
+	XORQ SI, SI
 
 LogSoftmaxAVX2_out32_64:
-	CMPQ    R9, SI
+	CMPQ    SI, R8
 	JAE     LogSoftmaxAVX2_outv_65
-	VMOVUPS (CX)(R9*4), Y2
+	VMOVUPS (CX)(SI*4), Y2
 	VSUBPS  Y0, Y2, Y2
 	VSUBPS  Y1, Y2, Y2
-	VMOVUPS Y2, (AX)(R9*4)
-	VMOVUPS 32(CX)(R9*4), Y2
+	VMOVUPS Y2, (AX)(SI*4)
+	VMOVUPS 32(CX)(SI*4), Y2
 	VSUBPS  Y0, Y2, Y2
 	VSUBPS  Y1, Y2, Y2
-	VMOVUPS Y2, 32(AX)(R9*4)
-	VMOVUPS 64(CX)(R9*4), Y2
+	VMOVUPS Y2, 32(AX)(SI*4)
+	VMOVUPS 64(CX)(SI*4), Y2
 	VSUBPS  Y0, Y2, Y2
 	VSUBPS  Y1, Y2, Y2
-	VMOVUPS Y2, 64(AX)(R9*4)
-	VMOVUPS 96(CX)(R9*4), Y2
+	VMOVUPS Y2, 64(AX)(SI*4)
+	VMOVUPS 96(CX)(SI*4), Y2
 	VSUBPS  Y0, Y2, Y2
 	VSUBPS  Y1, Y2, Y2
-	VMOVUPS Y2, 96(AX)(R9*4)
-	ADDQ    $0x20, R9
+	VMOVUPS Y2, 96(AX)(SI*4)
+	ADDQ    $0x20, SI
 	JMP     LogSoftmaxAVX2_out32_64
 
 LogSoftmaxAVX2_outv_65:
-	CMPQ    R9, DI
+	CMPQ    SI, R9
 	JAE     LogSoftmaxAVX2_outtail_66
-	VMOVUPS (CX)(R9*4), Y2
+	VMOVUPS (CX)(SI*4), Y2
 	VSUBPS  Y0, Y2, Y2
 	VSUBPS  Y1, Y2, Y2
-	VMOVUPS Y2, (AX)(R9*4)
-	ADDQ    $0x08, R9
+	VMOVUPS Y2, (AX)(SI*4)
+	ADDQ    $0x08, SI
 	JMP     LogSoftmaxAVX2_outv_65
 
 LogSoftmaxAVX2_outtail_66:
-	CMPQ       R8, $0x00
+	CMPQ       R10, $0x00
 	JE         LogSoftmaxAVX2_outend_67
 	LEAQ       rowconsts<>+32(SB), R11
-	MOVQ       R8, R12
+	MOVQ       R10, R12
 	SHLQ       $0x02, R12
 	SUBQ       R12, R11
 	VMOVUPS    (R11), Y2
-	VMASKMOVPS (CX)(R9*4), Y2, Y3
+	VMASKMOVPS (CX)(SI*4), Y2, Y3
 	VSUBPS     Y0, Y3, Y3
 	VSUBPS     Y1, Y3, Y3
-	VMASKMOVPS Y3, Y2, (AX)(R9*4)
+	VMASKMOVPS Y3, Y2, (AX)(SI*4)
 
 LogSoftmaxAVX2_outend_67:
 	LEAQ (CX)(BX*4), CX
 	LEAQ (AX)(BX*4), AX
-	INCQ R10
+	INCQ DI
 	JMP  LogSoftmaxAVX2_outrows_62
 
 LogSoftmaxAVX2_outrowsdone_63:
@@ -3052,7 +3078,7 @@ LogSoftmaxAVX2_outrowsdone_63:
 
 // func LogSumExpAVX2(dst *float32, src *float32, rows int, cols int) int
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·LogSumExpAVX2(SB), $936-40
+TEXT ·LogSumExpAVX2(SB), $960-40
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -3061,78 +3087,84 @@ TEXT ·LogSumExpAVX2(SB), $936-40
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ         BX, SI
 	ANDQ         $-32, SI
-	MOVQ         BX, DI
-	ANDQ         $-8, DI
-	MOVQ         BX, R8
-	ANDQ         $0x07, R8
-	XORQ         R10, R10
+	MOVQ         BX, SI
+	ANDQ         $-8, SI
+	MOVQ         BX, SI
+	ANDQ         $0x07, SI
+	XORQ         DI, DI
 	VBROADCASTSS rowconsts<>+1572(SB), Y2
 	VBROADCASTSS rowconsts<>+1568(SB), Y3
 	VBROADCASTSS rowconsts<>+1576(SB), Y4
 
+	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
+	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
+	LEAQ 31(SP), SI
+	ANDQ $-32, SI
+
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    BX, R9
-	MOVQ    $0x00000008, R11
-	CMPQ    R9, R11
-	CMOVQGT R11, R9
-	LEAQ    rowconsts<>+32(SB), R11
-	SHLQ    $0x02, R9
-	SUBQ    R9, R11
-	VMOVUPS (R11), Y0
-	VMOVUPS Y0, 768(SP)
-	MOVQ    BX, R9
-	SUBQ    $0x08, R9
-	XORQ    R11, R11
-	CMPQ    R9, $0x00
-	CMOVQLT R11, R9
-	MOVQ    $0x00000008, R11
-	CMPQ    R9, R11
-	CMOVQGT R11, R9
-	LEAQ    rowconsts<>+32(SB), R11
-	SHLQ    $0x02, R9
-	SUBQ    R9, R11
-	VMOVUPS (R11), Y0
-	VMOVUPS Y0, 800(SP)
+	MOVQ    BX, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 768(SI)
+	MOVQ    BX, R8
+	SUBQ    $0x08, R8
+	XORQ    R9, R9
+	CMPQ    R8, $0x00
+	CMOVQLT R9, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 800(SI)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
-	CMPQ BX, $0x10
-	JA   LogSumExpAVX2_blockdone_2
-	MOVQ BX, R9
-	SHLQ $0x02, R9
-	LEAQ (R9)(R9*2), R11
-	MOVQ BX, R13
-	SHLQ $0x05, R13
+	CMPQ    BX, $0x10
+	JA      LogSumExpAVX2_blockdone_2
+	MOVQ    BX, R8
+	SHLQ    $0x02, R8
+	LEAQ    (R8)(R8*2), R9
+	MOVQ    BX, R11
+	SHLQ    $0x05, R11
+	PCALIGN $0x40
 
 LogSumExpAVX2_block_1:
-	MOVQ DX, R12
-	SUBQ R10, R12
-	CMPQ R12, $0x08
+	MOVQ DX, R10
+	SUBQ DI, R10
+	CMPQ R10, $0x08
 	JB   LogSumExpAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (CX)(R9*4), R12
+	LEAQ    (CX)(R8*4), R10
 	CMPQ    BX, $0x08
 	JB      LogSumExpAVX2_masked_5
 	VMOVUPS (CX), Y0
-	VMOVUPS (CX)(R9*1), Y5
-	VMOVUPS (CX)(R9*2), Y6
-	VMOVUPS (CX)(R11*1), Y7
-	VMOVUPS (R12), Y8
-	VMOVUPS (R12)(R9*1), Y9
-	VMOVUPS (R12)(R9*2), Y10
-	VMOVUPS (R12)(R11*1), Y11
+	VMOVUPS (CX)(R8*1), Y5
+	VMOVUPS (CX)(R8*2), Y6
+	VMOVUPS (CX)(R9*1), Y7
+	VMOVUPS (R10), Y8
+	VMOVUPS (R10)(R8*1), Y9
+	VMOVUPS (R10)(R8*2), Y10
+	VMOVUPS (R10)(R9*1), Y11
 	JMP     LogSumExpAVX2_loaded_6
 
 LogSumExpAVX2_masked_5:
-	VMOVUPS    768(SP), Y11
+	VMOVUPS    768(SI), Y11
 	VMASKMOVPS (CX), Y11, Y0
-	VMASKMOVPS (CX)(R9*1), Y11, Y5
-	VMASKMOVPS (CX)(R9*2), Y11, Y6
-	VMASKMOVPS (CX)(R11*1), Y11, Y7
-	VMASKMOVPS (R12), Y11, Y8
-	VMASKMOVPS (R12)(R9*1), Y11, Y9
-	VMASKMOVPS (R12)(R9*2), Y11, Y10
-	VMASKMOVPS (R12)(R11*1), Y11, Y11
+	VMASKMOVPS (CX)(R8*1), Y11, Y5
+	VMASKMOVPS (CX)(R8*2), Y11, Y6
+	VMASKMOVPS (CX)(R9*1), Y11, Y7
+	VMASKMOVPS (R10), Y11, Y8
+	VMASKMOVPS (R10)(R8*1), Y11, Y9
+	VMASKMOVPS (R10)(R8*2), Y11, Y10
+	VMASKMOVPS (R10)(R9*1), Y11, Y11
 
 LogSumExpAVX2_loaded_6:
 	VUNPCKLPS  Y5, Y0, Y12
@@ -3159,25 +3191,25 @@ LogSumExpAVX2_loaded_6:
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y0, Y12
 	VPERM2F128 $0x31, Y8, Y0, Y0
-	VMOVUPS    Y10, (SP)
-	VMOVUPS    Y11, 32(SP)
-	VMOVUPS    Y7, 64(SP)
-	VMOVUPS    Y12, 96(SP)
-	VMOVUPS    Y6, 128(SP)
-	VMOVUPS    Y5, 160(SP)
-	VMOVUPS    Y9, 192(SP)
-	VMOVUPS    Y0, 224(SP)
+	VMOVUPS    Y10, (SI)
+	VMOVUPS    Y11, 32(SI)
+	VMOVUPS    Y7, 64(SI)
+	VMOVUPS    Y12, 96(SI)
+	VMOVUPS    Y6, 128(SI)
+	VMOVUPS    Y5, 160(SI)
+	VMOVUPS    Y9, 192(SI)
+	VMOVUPS    Y0, 224(SI)
 	CMPQ       BX, $0x08
 	JBE        LogSumExpAVX2_nohigh_7
-	VMOVUPS    800(SP), Y11
+	VMOVUPS    800(SI), Y11
 	VMASKMOVPS 32(CX), Y11, Y0
-	VMASKMOVPS 32(CX)(R9*1), Y11, Y5
-	VMASKMOVPS 32(CX)(R9*2), Y11, Y6
-	VMASKMOVPS 32(CX)(R11*1), Y11, Y7
-	VMASKMOVPS 32(R12), Y11, Y8
-	VMASKMOVPS 32(R12)(R9*1), Y11, Y9
-	VMASKMOVPS 32(R12)(R9*2), Y11, Y10
-	VMASKMOVPS 32(R12)(R11*1), Y11, Y11
+	VMASKMOVPS 32(CX)(R8*1), Y11, Y5
+	VMASKMOVPS 32(CX)(R8*2), Y11, Y6
+	VMASKMOVPS 32(CX)(R9*1), Y11, Y7
+	VMASKMOVPS 32(R10), Y11, Y8
+	VMASKMOVPS 32(R10)(R8*1), Y11, Y9
+	VMASKMOVPS 32(R10)(R8*2), Y11, Y10
+	VMASKMOVPS 32(R10)(R9*1), Y11, Y11
 	VUNPCKLPS  Y5, Y0, Y12
 	VUNPCKHPS  Y5, Y0, Y0
 	VUNPCKLPS  Y7, Y6, Y5
@@ -3202,38 +3234,38 @@ LogSumExpAVX2_loaded_6:
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y0, Y12
 	VPERM2F128 $0x31, Y8, Y0, Y0
-	VMOVUPS    Y10, 256(SP)
-	VMOVUPS    Y11, 288(SP)
-	VMOVUPS    Y7, 320(SP)
-	VMOVUPS    Y12, 352(SP)
-	VMOVUPS    Y6, 384(SP)
-	VMOVUPS    Y5, 416(SP)
-	VMOVUPS    Y9, 448(SP)
-	VMOVUPS    Y0, 480(SP)
+	VMOVUPS    Y10, 256(SI)
+	VMOVUPS    Y11, 288(SI)
+	VMOVUPS    Y7, 320(SI)
+	VMOVUPS    Y12, 352(SI)
+	VMOVUPS    Y6, 384(SI)
+	VMOVUPS    Y5, 416(SI)
+	VMOVUPS    Y9, 448(SI)
+	VMOVUPS    Y0, 480(SI)
 
 LogSumExpAVX2_nohigh_7:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	VMOVAPS      Y0, Y5
-	MOVQ         R13, R14
-	ANDQ         $-64, R14
-	XORQ         R12, R12
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
+	XORQ         R10, R10
 	JMP          LogSumExpAVX2_bmax_check_9
 
 LogSumExpAVX2_bmax_8:
-	VMOVUPS (SP)(R12*1), Y6
+	VMOVUPS (SI)(R10*1), Y6
 	VMAXPS  Y0, Y6, Y0
-	VMOVUPS 32(SP)(R12*1), Y6
+	VMOVUPS 32(SI)(R10*1), Y6
 	VMAXPS  Y5, Y6, Y5
-	ADDQ    $0x40, R12
+	ADDQ    $0x40, R10
 
 LogSumExpAVX2_bmax_check_9:
-	CMPQ    R12, R14
+	CMPQ    R10, R12
 	JB      LogSumExpAVX2_bmax_8
-	CMPQ    R12, R13
+	CMPQ    R10, R11
 	JAE     LogSumExpAVX2_bmax_end_10
-	VMOVUPS (SP)(R12*1), Y6
+	VMOVUPS (SI)(R10*1), Y6
 	VMAXPS  Y0, Y6, Y0
 
 LogSumExpAVX2_bmax_end_10:
@@ -3243,21 +3275,21 @@ LogSumExpAVX2_bmax_end_10:
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y5, Y5, Y5
-	VMOVUPS Y5, 512(SP)
-	VMOVUPS Y5, 544(SP)
-	VMOVUPS Y5, 576(SP)
-	VMOVUPS Y5, 608(SP)
-	VMOVUPS Y5, 640(SP)
-	VMOVUPS Y5, 672(SP)
-	VMOVUPS Y5, 704(SP)
-	VMOVUPS Y5, 736(SP)
-	MOVQ    R13, R14
-	ANDQ    $-64, R14
-	XORQ    R12, R12
+	VMOVUPS Y5, 512(SI)
+	VMOVUPS Y5, 544(SI)
+	VMOVUPS Y5, 576(SI)
+	VMOVUPS Y5, 608(SI)
+	VMOVUPS Y5, 640(SI)
+	VMOVUPS Y5, 672(SI)
+	VMOVUPS Y5, 704(SI)
+	VMOVUPS Y5, 736(SI)
+	MOVQ    R11, R12
+	ANDQ    $-64, R12
+	XORQ    R10, R10
 	JMP     LogSumExpAVX2_bexp_check_12
 
 LogSumExpAVX2_bexp_11:
-	VMOVUPS     (SP)(R12*1), Y5
+	VMOVUPS     (SI)(R10*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -3274,11 +3306,11 @@ LogSumExpAVX2_bexp_11:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	MOVQ        R12, R15
-	ANDQ        $0x000000ff, R15
-	VADDPS      512(SP)(R15*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R15*1)
-	VMOVUPS     32(SP)(R12*1), Y5
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      512(SI)(R13*1), Y8, Y8
+	VMOVUPS     Y8, 512(SI)(R13*1)
+	VMOVUPS     32(SI)(R10*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -3295,18 +3327,18 @@ LogSumExpAVX2_bexp_11:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	MOVQ        R12, R15
-	ANDQ        $0x000000ff, R15
-	VADDPS      544(SP)(R15*1), Y8, Y8
-	VMOVUPS     Y8, 544(SP)(R15*1)
-	ADDQ        $0x40, R12
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      544(SI)(R13*1), Y8, Y8
+	VMOVUPS     Y8, 544(SI)(R13*1)
+	ADDQ        $0x40, R10
 
 LogSumExpAVX2_bexp_check_12:
-	CMPQ        R12, R14
+	CMPQ        R10, R12
 	JB          LogSumExpAVX2_bexp_11
-	CMPQ        R12, R13
+	CMPQ        R10, R11
 	JAE         LogSumExpAVX2_bexp_end_13
-	VMOVUPS     (SP)(R12*1), Y5
+	VMOVUPS     (SI)(R10*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -3323,19 +3355,19 @@ LogSumExpAVX2_bexp_check_12:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	ANDQ        $0x000000ff, R12
-	VADDPS      512(SP)(R12*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R12*1)
+	ANDQ        $0x000000ff, R10
+	VADDPS      512(SI)(R10*1), Y8, Y8
+	VMOVUPS     Y8, 512(SI)(R10*1)
 
 LogSumExpAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y5
-	VMOVUPS 544(SP), Y6
-	VMOVUPS 576(SP), Y7
-	VMOVUPS 608(SP), Y8
-	VMOVUPS 640(SP), Y9
-	VMOVUPS 672(SP), Y10
-	VMOVUPS 704(SP), Y11
-	VMOVUPS 736(SP), Y12
+	VMOVUPS 512(SI), Y5
+	VMOVUPS 544(SI), Y6
+	VMOVUPS 576(SI), Y7
+	VMOVUPS 608(SI), Y8
+	VMOVUPS 640(SI), Y9
+	VMOVUPS 672(SI), Y10
+	VMOVUPS 704(SI), Y11
+	VMOVUPS 736(SI), Y12
 	VADDPS  Y6, Y5, Y5
 	VADDPS  Y8, Y7, Y7
 	VADDPS  Y10, Y9, Y9
@@ -3371,23 +3403,30 @@ LogSumExpAVX2_bexp_end_13:
 	VADDPS       Y5, Y7, Y7
 	VADDPS       Y7, Y0, Y7
 	VCMPPS       $0x03, Y7, Y7, Y0
-	VMOVMSKPS    Y0, R12
-	TESTL        R12, R12
+	VMOVMSKPS    Y0, R10
+	TESTL        R10, R10
 	JNZ          LogSumExpAVX2_bail_3
 	VMOVUPS      Y7, (AX)
 
 	// next 8 rows
-	MOVQ R9, R12
-	SHLQ $0x03, R12
-	ADDQ R12, CX
+	MOVQ R8, R10
+	SHLQ $0x03, R10
+	ADDQ R10, CX
 	ADDQ $0x20, AX
-	ADDQ $0x08, R10
+	ADDQ $0x08, DI
 	JMP  LogSumExpAVX2_block_1
 
 LogSumExpAVX2_bail_3:
 LogSumExpAVX2_blockdone_2:
-	MOVQ $0x00000000, 928(SP)
-	CMPQ R10, DX
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ BX, R8
+	ANDQ $-32, R8
+	MOVQ BX, R9
+	ANDQ $-8, R9
+	MOVQ BX, R10
+	ANDQ $0x07, R10
+	MOVQ $0x00000000, 952(SP)
+	CMPQ DI, DX
 	JAE  LogSumExpAVX2_end_14
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
@@ -3396,40 +3435,40 @@ LogSumExpAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y5
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
-	XORQ         R9, R9
+	XORQ         SI, SI
 
 LogSumExpAVX2_max32_15:
-	CMPQ    R9, SI
+	CMPQ    SI, R8
 	JAE     LogSumExpAVX2_maxv_16
-	VMOVUPS (CX)(R9*4), Y8
+	VMOVUPS (CX)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	VMOVUPS 32(CX)(R9*4), Y8
+	VMOVUPS 32(CX)(SI*4), Y8
 	VMAXPS  Y5, Y8, Y5
-	VMOVUPS 64(CX)(R9*4), Y8
+	VMOVUPS 64(CX)(SI*4), Y8
 	VMAXPS  Y6, Y8, Y6
-	VMOVUPS 96(CX)(R9*4), Y8
+	VMOVUPS 96(CX)(SI*4), Y8
 	VMAXPS  Y7, Y8, Y7
-	ADDQ    $0x20, R9
+	ADDQ    $0x20, SI
 	JMP     LogSumExpAVX2_max32_15
 
 LogSumExpAVX2_maxv_16:
-	CMPQ    R9, DI
+	CMPQ    SI, R9
 	JAE     LogSumExpAVX2_maxtail_17
-	VMOVUPS (CX)(R9*4), Y8
+	VMOVUPS (CX)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	ADDQ    $0x08, R9
+	ADDQ    $0x08, SI
 	JMP     LogSumExpAVX2_maxv_16
 
 LogSumExpAVX2_maxtail_17:
-	CMPQ         R8, $0x00
+	CMPQ         R10, $0x00
 	JE           LogSumExpAVX2_maxfold_18
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         R8, R12
+	MOVQ         R10, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
 	VBROADCASTSS rowconsts<>+1580(SB), Y9
-	VMASKMOVPS   (CX)(R9*4), Y8, Y10
+	VMASKMOVPS   (CX)(SI*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
@@ -3454,20 +3493,20 @@ LogSumExpAVX2_row:
 	VXORPS       Y6, Y6, Y6
 	VXORPS       Y7, Y7, Y7
 	VXORPS       Y8, Y8, Y8
-	MOVQ         R10, R9
-	INCQ         R9
-	CMPQ         R9, DX
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, DX
 	JAE          LogSumExpAVX2_explast_19
 	LEAQ         (CX)(BX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
-	XORQ         R9, R9
+	XORQ         SI, SI
 
 LogSumExpAVX2_exp32_21:
-	CMPQ        R9, SI
+	CMPQ        SI, R8
 	JAE         LogSumExpAVX2_exprest_22
-	VMOVUPS     (R11)(R9*4), Y9
+	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -3485,9 +3524,9 @@ LogSumExpAVX2_exp32_21:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(R11)(R9*4), Y9
+	VMOVUPS     32(R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     32(CX)(R9*4), Y9
+	VMOVUPS     32(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -3505,9 +3544,9 @@ LogSumExpAVX2_exp32_21:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(R11)(R9*4), Y9
+	VMOVUPS     64(R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     64(CX)(R9*4), Y9
+	VMOVUPS     64(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -3525,9 +3564,9 @@ LogSumExpAVX2_exp32_21:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(R11)(R9*4), Y9
+	VMOVUPS     96(R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     96(CX)(R9*4), Y9
+	VMOVUPS     96(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -3545,16 +3584,16 @@ LogSumExpAVX2_exp32_21:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, R9
+	ADDQ        $0x20, SI
 	JMP         LogSumExpAVX2_exp32_21
 
 LogSumExpAVX2_exprest_22:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        R9, DI
+	CMPQ        SI, R9
 	JAE         LogSumExpAVX2_exptail_24
-	VMOVUPS     (R11)(R9*4), Y9
+	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -3572,22 +3611,22 @@ LogSumExpAVX2_exprest_22:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, R9
+	ADDQ        $0x08, SI
 	JMP         LogSumExpAVX2_expnext_25
 
 LogSumExpAVX2_exptail_24:
-	CMPQ         R8, $0x00
+	CMPQ         R10, $0x00
 	JE           LogSumExpAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R8, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -3609,11 +3648,11 @@ LogSumExpAVX2_exptail_24:
 	JMP          LogSumExpAVX2_expdone_23
 
 LogSumExpAVX2_expnext_25:
-	CMPQ        R9, DI
+	CMPQ        SI, R9
 	JAE         LogSumExpAVX2_exptail_26
-	VMOVUPS     (R11)(R9*4), Y9
+	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -3631,22 +3670,22 @@ LogSumExpAVX2_expnext_25:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, R9
+	ADDQ        $0x08, SI
 	JMP         LogSumExpAVX2_expnext_27
 
 LogSumExpAVX2_exptail_26:
-	CMPQ         R8, $0x00
+	CMPQ         R10, $0x00
 	JE           LogSumExpAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R8, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -3668,11 +3707,11 @@ LogSumExpAVX2_exptail_26:
 	JMP          LogSumExpAVX2_expdone_23
 
 LogSumExpAVX2_expnext_27:
-	CMPQ        R9, DI
+	CMPQ        SI, R9
 	JAE         LogSumExpAVX2_exptail_28
-	VMOVUPS     (R11)(R9*4), Y9
+	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -3690,22 +3729,22 @@ LogSumExpAVX2_expnext_27:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, R9
+	ADDQ        $0x08, SI
 	JMP         LogSumExpAVX2_expnext_29
 
 LogSumExpAVX2_exptail_28:
-	CMPQ         R8, $0x00
+	CMPQ         R10, $0x00
 	JE           LogSumExpAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R8, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -3727,18 +3766,18 @@ LogSumExpAVX2_exptail_28:
 	JMP          LogSumExpAVX2_expdone_23
 
 LogSumExpAVX2_expnext_29:
-	CMPQ         R8, $0x00
+	CMPQ         R10, $0x00
 	JE           LogSumExpAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R8, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(R9*4), Y9, Y11
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (CX)(R9*4), Y9, Y10
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -3771,12 +3810,12 @@ LogSumExpAVX2_expdone_23:
 	JMP          LogSumExpAVX2_expfolded_20
 
 LogSumExpAVX2_explast_19:
-	XORQ R9, R9
+	XORQ SI, SI
 
 LogSumExpAVX2_explast32_30:
-	CMPQ        R9, SI
+	CMPQ        SI, R8
 	JAE         LogSumExpAVX2_explastrest_31
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -3794,7 +3833,7 @@ LogSumExpAVX2_explast32_30:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(CX)(R9*4), Y9
+	VMOVUPS     32(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -3812,7 +3851,7 @@ LogSumExpAVX2_explast32_30:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(CX)(R9*4), Y9
+	VMOVUPS     64(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -3830,7 +3869,7 @@ LogSumExpAVX2_explast32_30:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(CX)(R9*4), Y9
+	VMOVUPS     96(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -3848,14 +3887,14 @@ LogSumExpAVX2_explast32_30:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, R9
+	ADDQ        $0x20, SI
 	JMP         LogSumExpAVX2_explast32_30
 
 LogSumExpAVX2_explastrest_31:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        R9, DI
+	CMPQ        SI, R9
 	JAE         LogSumExpAVX2_explasttail_33
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -3873,18 +3912,18 @@ LogSumExpAVX2_explastrest_31:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, R9
+	ADDQ        $0x08, SI
 	JMP         LogSumExpAVX2_explastnext_34
 
 LogSumExpAVX2_explasttail_33:
-	CMPQ        R8, $0x00
+	CMPQ        R10, $0x00
 	JE          LogSumExpAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R8, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(R9*4), Y9, Y10
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -3906,9 +3945,9 @@ LogSumExpAVX2_explasttail_33:
 	JMP         LogSumExpAVX2_explastdone_32
 
 LogSumExpAVX2_explastnext_34:
-	CMPQ        R9, DI
+	CMPQ        SI, R9
 	JAE         LogSumExpAVX2_explasttail_35
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -3926,18 +3965,18 @@ LogSumExpAVX2_explastnext_34:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, R9
+	ADDQ        $0x08, SI
 	JMP         LogSumExpAVX2_explastnext_36
 
 LogSumExpAVX2_explasttail_35:
-	CMPQ        R8, $0x00
+	CMPQ        R10, $0x00
 	JE          LogSumExpAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R8, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(R9*4), Y9, Y10
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -3959,9 +3998,9 @@ LogSumExpAVX2_explasttail_35:
 	JMP         LogSumExpAVX2_explastdone_32
 
 LogSumExpAVX2_explastnext_36:
-	CMPQ        R9, DI
+	CMPQ        SI, R9
 	JAE         LogSumExpAVX2_explasttail_37
-	VMOVUPS     (CX)(R9*4), Y9
+	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -3979,18 +4018,18 @@ LogSumExpAVX2_explastnext_36:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, R9
+	ADDQ        $0x08, SI
 	JMP         LogSumExpAVX2_explastnext_38
 
 LogSumExpAVX2_explasttail_37:
-	CMPQ        R8, $0x00
+	CMPQ        R10, $0x00
 	JE          LogSumExpAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R8, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(R9*4), Y9, Y10
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -4012,14 +4051,14 @@ LogSumExpAVX2_explasttail_37:
 	JMP         LogSumExpAVX2_explastdone_32
 
 LogSumExpAVX2_explastnext_38:
-	CMPQ        R8, $0x00
+	CMPQ        R10, $0x00
 	JE          LogSumExpAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R8, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(R9*4), Y9, Y10
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -4056,18 +4095,18 @@ LogSumExpAVX2_expfolded_20:
 	JPS      LogSumExpAVX2_special
 
 	// ring[n] = (max, sum); at 8 rows: dst[row-7..row] = max + LogPos(sum), 8 lanes at once
-	MOVQ   928(SP), R9
-	VMOVSS X0, 832(SP)(R9*4)
-	VMOVSS X5, 864(SP)(R9*4)
-	INCQ   R9
-	CMPQ   R9, $0x08
+	MOVQ   952(SP), SI
+	VMOVSS X0, 856(SP)(SI*4)
+	VMOVSS X5, 888(SP)(SI*4)
+	INCQ   SI
+	CMPQ   SI, $0x08
 	JE     LogSumExpAVX2_ringfull_39
-	MOVQ   R9, 928(SP)
+	MOVQ   SI, 952(SP)
 	JMP    LogSumExpAVX2_ringnext_40
 
 LogSumExpAVX2_ringfull_39:
-	MOVQ    $0x00000000, 928(SP)
-	VMOVUPS 864(SP), Y0
+	MOVQ    $0x00000000, 952(SP)
+	VMOVUPS 888(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -4094,7 +4133,7 @@ LogSumExpAVX2_ringfull_39:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VADDPS       832(SP), Y6, Y0
+	VADDPS       856(SP), Y6, Y0
 	VMOVUPS      Y0, -28(AX)
 
 LogSumExpAVX2_ringnext_40:
@@ -4102,14 +4141,14 @@ LogSumExpAVX2_ringnext_40:
 	LEAQ    (CX)(BX*4), CX
 	ADDQ    $0x04, AX
 	VMOVAPS Y1, Y0
-	INCQ    R10
-	CMPQ    R10, DX
+	INCQ    DI
+	CMPQ    DI, DX
 	JB      LogSumExpAVX2_row
 
 LogSumExpAVX2_end_14:
 LogSumExpAVX2_special:
 	// the rows still in the ring: dst[row-n+j] = max + LogPos(sum), one at a time
-	MOVQ 928(SP), CX
+	MOVQ 952(SP), CX
 	MOVQ CX, DX
 	SHLQ $0x02, DX
 	NEGQ DX
@@ -4119,16 +4158,16 @@ LogSumExpAVX2_special:
 LogSumExpAVX2_flush_41:
 	CMPQ   AX, CX
 	JAE    LogSumExpAVX2_flushdone_42
-	VMOVSS 864(SP)(AX*4), X0
+	VMOVSS 888(SP)(AX*4), X0
 
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
 	VMOVD      X0, BX
 	MOVL       BX, SI
 	SUBL       $0x3f3504f3, SI
 	SARL       $0x17, SI
-	MOVL       SI, DI
-	SHLL       $0x17, DI
-	SUBL       DI, BX
+	MOVL       SI, R8
+	SHLL       $0x17, R8
+	SUBL       R8, BX
 	VMOVD      BX, X1
 	VSUBSS     rowconsts<>+1612(SB), X1, X1
 	VXORPS     X2, X2, X2
@@ -4155,98 +4194,104 @@ LogSumExpAVX2_flush_41:
 	VFMADD231SS rowconsts<>+1660(SB), X2, X1
 	VSUBSS      X0, X0, X0
 	VADDSS      X0, X1, X1
-	VADDSS      832(SP)(AX*4), X1, X0
+	VADDSS      856(SP)(AX*4), X1, X0
 	VMOVSS      X0, (DX)(AX*4)
 	INCQ        AX
 	JMP         LogSumExpAVX2_flush_41
 
 LogSumExpAVX2_flushdone_42:
-	MOVQ R10, ret+32(FP)
+	MOVQ DI, ret+32(FP)
 	VZEROUPPER
 	RET
 
 // func CrossEntropyPlainAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyPlainAVX2(SB), $840-88
+TEXT ·CrossEntropyPlainAVX2(SB), $864-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ         AX, CX
 	ANDQ         $-32, CX
-	MOVQ         AX, DX
-	ANDQ         $-8, DX
-	MOVQ         AX, BX
-	ANDQ         $0x07, BX
-	XORQ         DI, DI
+	MOVQ         AX, CX
+	ANDQ         $-8, CX
+	MOVQ         AX, CX
+	ANDQ         $0x07, CX
+	XORQ         DX, DX
 	VBROADCASTSS rowconsts<>+1572(SB), Y2
 	VBROADCASTSS rowconsts<>+1568(SB), Y3
 	VBROADCASTSS rowconsts<>+1576(SB), Y4
-	MOVQ         z+8(FP), R8
-	MOVQ         rows+72(FP), R9
+	MOVQ         z+8(FP), BX
+	MOVQ         rows+72(FP), SI
+
+	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
+	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
+	LEAQ 31(SP), CX
+	ANDQ $-32, CX
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    AX, SI
-	MOVQ    $0x00000008, R10
-	CMPQ    SI, R10
-	CMOVQGT R10, SI
-	LEAQ    rowconsts<>+32(SB), R10
-	SHLQ    $0x02, SI
-	SUBQ    SI, R10
-	VMOVUPS (R10), Y0
-	VMOVUPS Y0, 768(SP)
-	MOVQ    AX, SI
-	SUBQ    $0x08, SI
-	XORQ    R10, R10
-	CMPQ    SI, $0x00
-	CMOVQLT R10, SI
-	MOVQ    $0x00000008, R10
-	CMPQ    SI, R10
-	CMOVQGT R10, SI
-	LEAQ    rowconsts<>+32(SB), R10
-	SHLQ    $0x02, SI
-	SUBQ    SI, R10
-	VMOVUPS (R10), Y0
-	VMOVUPS Y0, 800(SP)
+	MOVQ    AX, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, 768(CX)
+	MOVQ    AX, DI
+	SUBQ    $0x08, DI
+	XORQ    R8, R8
+	CMPQ    DI, $0x00
+	CMOVQLT R8, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, 800(CX)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
-	CMPQ AX, $0x10
-	JA   CrossEntropyPlainAVX2_blockdone_2
-	MOVQ AX, SI
-	SHLQ $0x02, SI
-	LEAQ (SI)(SI*2), R10
-	MOVQ AX, R12
-	SHLQ $0x05, R12
+	CMPQ    AX, $0x10
+	JA      CrossEntropyPlainAVX2_blockdone_2
+	MOVQ    AX, DI
+	SHLQ    $0x02, DI
+	LEAQ    (DI)(DI*2), R8
+	MOVQ    AX, R10
+	SHLQ    $0x05, R10
+	PCALIGN $0x40
 
 CrossEntropyPlainAVX2_block_1:
-	MOVQ R9, R11
-	SUBQ DI, R11
-	CMPQ R11, $0x08
+	MOVQ SI, R9
+	SUBQ DX, R9
+	CMPQ R9, $0x08
 	JB   CrossEntropyPlainAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (R8)(SI*4), R11
+	LEAQ    (BX)(DI*4), R9
 	CMPQ    AX, $0x08
 	JB      CrossEntropyPlainAVX2_masked_5
-	VMOVUPS (R8), Y0
-	VMOVUPS (R8)(SI*1), Y5
-	VMOVUPS (R8)(SI*2), Y6
-	VMOVUPS (R8)(R10*1), Y7
-	VMOVUPS (R11), Y8
-	VMOVUPS (R11)(SI*1), Y9
-	VMOVUPS (R11)(SI*2), Y10
-	VMOVUPS (R11)(R10*1), Y11
+	VMOVUPS (BX), Y0
+	VMOVUPS (BX)(DI*1), Y5
+	VMOVUPS (BX)(DI*2), Y6
+	VMOVUPS (BX)(R8*1), Y7
+	VMOVUPS (R9), Y8
+	VMOVUPS (R9)(DI*1), Y9
+	VMOVUPS (R9)(DI*2), Y10
+	VMOVUPS (R9)(R8*1), Y11
 	JMP     CrossEntropyPlainAVX2_loaded_6
 
 CrossEntropyPlainAVX2_masked_5:
-	VMOVUPS    768(SP), Y11
-	VMASKMOVPS (R8), Y11, Y0
-	VMASKMOVPS (R8)(SI*1), Y11, Y5
-	VMASKMOVPS (R8)(SI*2), Y11, Y6
-	VMASKMOVPS (R8)(R10*1), Y11, Y7
-	VMASKMOVPS (R11), Y11, Y8
-	VMASKMOVPS (R11)(SI*1), Y11, Y9
-	VMASKMOVPS (R11)(SI*2), Y11, Y10
-	VMASKMOVPS (R11)(R10*1), Y11, Y11
+	VMOVUPS    768(CX), Y11
+	VMASKMOVPS (BX), Y11, Y0
+	VMASKMOVPS (BX)(DI*1), Y11, Y5
+	VMASKMOVPS (BX)(DI*2), Y11, Y6
+	VMASKMOVPS (BX)(R8*1), Y11, Y7
+	VMASKMOVPS (R9), Y11, Y8
+	VMASKMOVPS (R9)(DI*1), Y11, Y9
+	VMASKMOVPS (R9)(DI*2), Y11, Y10
+	VMASKMOVPS (R9)(R8*1), Y11, Y11
 
 CrossEntropyPlainAVX2_loaded_6:
 	VUNPCKLPS  Y5, Y0, Y12
@@ -4273,25 +4318,25 @@ CrossEntropyPlainAVX2_loaded_6:
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y0, Y12
 	VPERM2F128 $0x31, Y8, Y0, Y0
-	VMOVUPS    Y10, (SP)
-	VMOVUPS    Y11, 32(SP)
-	VMOVUPS    Y7, 64(SP)
-	VMOVUPS    Y12, 96(SP)
-	VMOVUPS    Y6, 128(SP)
-	VMOVUPS    Y5, 160(SP)
-	VMOVUPS    Y9, 192(SP)
-	VMOVUPS    Y0, 224(SP)
+	VMOVUPS    Y10, (CX)
+	VMOVUPS    Y11, 32(CX)
+	VMOVUPS    Y7, 64(CX)
+	VMOVUPS    Y12, 96(CX)
+	VMOVUPS    Y6, 128(CX)
+	VMOVUPS    Y5, 160(CX)
+	VMOVUPS    Y9, 192(CX)
+	VMOVUPS    Y0, 224(CX)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyPlainAVX2_nohigh_7
-	VMOVUPS    800(SP), Y11
-	VMASKMOVPS 32(R8), Y11, Y0
-	VMASKMOVPS 32(R8)(SI*1), Y11, Y5
-	VMASKMOVPS 32(R8)(SI*2), Y11, Y6
-	VMASKMOVPS 32(R8)(R10*1), Y11, Y7
-	VMASKMOVPS 32(R11), Y11, Y8
-	VMASKMOVPS 32(R11)(SI*1), Y11, Y9
-	VMASKMOVPS 32(R11)(SI*2), Y11, Y10
-	VMASKMOVPS 32(R11)(R10*1), Y11, Y11
+	VMOVUPS    800(CX), Y11
+	VMASKMOVPS 32(BX), Y11, Y0
+	VMASKMOVPS 32(BX)(DI*1), Y11, Y5
+	VMASKMOVPS 32(BX)(DI*2), Y11, Y6
+	VMASKMOVPS 32(BX)(R8*1), Y11, Y7
+	VMASKMOVPS 32(R9), Y11, Y8
+	VMASKMOVPS 32(R9)(DI*1), Y11, Y9
+	VMASKMOVPS 32(R9)(DI*2), Y11, Y10
+	VMASKMOVPS 32(R9)(R8*1), Y11, Y11
 	VUNPCKLPS  Y5, Y0, Y12
 	VUNPCKHPS  Y5, Y0, Y0
 	VUNPCKLPS  Y7, Y6, Y5
@@ -4316,38 +4361,38 @@ CrossEntropyPlainAVX2_loaded_6:
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y0, Y12
 	VPERM2F128 $0x31, Y8, Y0, Y0
-	VMOVUPS    Y10, 256(SP)
-	VMOVUPS    Y11, 288(SP)
-	VMOVUPS    Y7, 320(SP)
-	VMOVUPS    Y12, 352(SP)
-	VMOVUPS    Y6, 384(SP)
-	VMOVUPS    Y5, 416(SP)
-	VMOVUPS    Y9, 448(SP)
-	VMOVUPS    Y0, 480(SP)
+	VMOVUPS    Y10, 256(CX)
+	VMOVUPS    Y11, 288(CX)
+	VMOVUPS    Y7, 320(CX)
+	VMOVUPS    Y12, 352(CX)
+	VMOVUPS    Y6, 384(CX)
+	VMOVUPS    Y5, 416(CX)
+	VMOVUPS    Y9, 448(CX)
+	VMOVUPS    Y0, 480(CX)
 
 CrossEntropyPlainAVX2_nohigh_7:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	VMOVAPS      Y0, Y5
-	MOVQ         R12, R13
-	ANDQ         $-64, R13
-	XORQ         R11, R11
+	MOVQ         R10, R11
+	ANDQ         $-64, R11
+	XORQ         R9, R9
 	JMP          CrossEntropyPlainAVX2_bmax_check_9
 
 CrossEntropyPlainAVX2_bmax_8:
-	VMOVUPS (SP)(R11*1), Y6
+	VMOVUPS (CX)(R9*1), Y6
 	VMAXPS  Y0, Y6, Y0
-	VMOVUPS 32(SP)(R11*1), Y6
+	VMOVUPS 32(CX)(R9*1), Y6
 	VMAXPS  Y5, Y6, Y5
-	ADDQ    $0x40, R11
+	ADDQ    $0x40, R9
 
 CrossEntropyPlainAVX2_bmax_check_9:
-	CMPQ    R11, R13
+	CMPQ    R9, R11
 	JB      CrossEntropyPlainAVX2_bmax_8
-	CMPQ    R11, R12
+	CMPQ    R9, R10
 	JAE     CrossEntropyPlainAVX2_bmax_end_10
-	VMOVUPS (SP)(R11*1), Y6
+	VMOVUPS (CX)(R9*1), Y6
 	VMAXPS  Y0, Y6, Y0
 
 CrossEntropyPlainAVX2_bmax_end_10:
@@ -4357,21 +4402,21 @@ CrossEntropyPlainAVX2_bmax_end_10:
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y5, Y5, Y5
-	VMOVUPS Y5, 512(SP)
-	VMOVUPS Y5, 544(SP)
-	VMOVUPS Y5, 576(SP)
-	VMOVUPS Y5, 608(SP)
-	VMOVUPS Y5, 640(SP)
-	VMOVUPS Y5, 672(SP)
-	VMOVUPS Y5, 704(SP)
-	VMOVUPS Y5, 736(SP)
-	MOVQ    R12, R13
-	ANDQ    $-64, R13
-	XORQ    R11, R11
+	VMOVUPS Y5, 512(CX)
+	VMOVUPS Y5, 544(CX)
+	VMOVUPS Y5, 576(CX)
+	VMOVUPS Y5, 608(CX)
+	VMOVUPS Y5, 640(CX)
+	VMOVUPS Y5, 672(CX)
+	VMOVUPS Y5, 704(CX)
+	VMOVUPS Y5, 736(CX)
+	MOVQ    R10, R11
+	ANDQ    $-64, R11
+	XORQ    R9, R9
 	JMP     CrossEntropyPlainAVX2_bexp_check_12
 
 CrossEntropyPlainAVX2_bexp_11:
-	VMOVUPS     (SP)(R11*1), Y5
+	VMOVUPS     (CX)(R9*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -4388,11 +4433,11 @@ CrossEntropyPlainAVX2_bexp_11:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	MOVQ        R11, R14
-	ANDQ        $0x000000ff, R14
-	VADDPS      512(SP)(R14*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R14*1)
-	VMOVUPS     32(SP)(R11*1), Y5
+	MOVQ        R9, R12
+	ANDQ        $0x000000ff, R12
+	VADDPS      512(CX)(R12*1), Y8, Y8
+	VMOVUPS     Y8, 512(CX)(R12*1)
+	VMOVUPS     32(CX)(R9*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -4409,18 +4454,18 @@ CrossEntropyPlainAVX2_bexp_11:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	MOVQ        R11, R14
-	ANDQ        $0x000000ff, R14
-	VADDPS      544(SP)(R14*1), Y8, Y8
-	VMOVUPS     Y8, 544(SP)(R14*1)
-	ADDQ        $0x40, R11
+	MOVQ        R9, R12
+	ANDQ        $0x000000ff, R12
+	VADDPS      544(CX)(R12*1), Y8, Y8
+	VMOVUPS     Y8, 544(CX)(R12*1)
+	ADDQ        $0x40, R9
 
 CrossEntropyPlainAVX2_bexp_check_12:
-	CMPQ        R11, R13
+	CMPQ        R9, R11
 	JB          CrossEntropyPlainAVX2_bexp_11
-	CMPQ        R11, R12
+	CMPQ        R9, R10
 	JAE         CrossEntropyPlainAVX2_bexp_end_13
-	VMOVUPS     (SP)(R11*1), Y5
+	VMOVUPS     (CX)(R9*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -4437,19 +4482,19 @@ CrossEntropyPlainAVX2_bexp_check_12:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	ANDQ        $0x000000ff, R11
-	VADDPS      512(SP)(R11*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R11*1)
+	ANDQ        $0x000000ff, R9
+	VADDPS      512(CX)(R9*1), Y8, Y8
+	VMOVUPS     Y8, 512(CX)(R9*1)
 
 CrossEntropyPlainAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y5
-	VMOVUPS 544(SP), Y6
-	VMOVUPS 576(SP), Y7
-	VMOVUPS 608(SP), Y8
-	VMOVUPS 640(SP), Y9
-	VMOVUPS 672(SP), Y10
-	VMOVUPS 704(SP), Y11
-	VMOVUPS 736(SP), Y12
+	VMOVUPS 512(CX), Y5
+	VMOVUPS 544(CX), Y6
+	VMOVUPS 576(CX), Y7
+	VMOVUPS 608(CX), Y8
+	VMOVUPS 640(CX), Y9
+	VMOVUPS 672(CX), Y10
+	VMOVUPS 704(CX), Y11
+	VMOVUPS 736(CX), Y12
 	VADDPS  Y6, Y5, Y5
 	VADDPS  Y8, Y7, Y7
 	VADDPS  Y10, Y9, Y9
@@ -4459,8 +4504,8 @@ CrossEntropyPlainAVX2_bexp_end_13:
 	VADDPS  Y9, Y5, Y5
 
 	// per-row outputs of 8 rows: mx (and zw)
-	MOVQ    mx+48(FP), R11
-	VMOVUPS Y0, (R11)(DI*4)
+	MOVQ    mx+48(FP), R9
+	VMOVUPS Y0, (R9)(DX*4)
 
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
@@ -4488,19 +4533,26 @@ CrossEntropyPlainAVX2_bexp_end_13:
 	VFMADD231PS  rowconsts<>+1312(SB), Y0, Y6
 	VSUBPS       Y5, Y5, Y0
 	VADDPS       Y0, Y6, Y6
-	MOVQ         lsum+56(FP), R11
-	VMOVUPS      Y6, (R11)(DI*4)
+	MOVQ         lsum+56(FP), R9
+	VMOVUPS      Y6, (R9)(DX*4)
 
 	// next 8 rows
-	MOVQ SI, R11
-	SHLQ $0x03, R11
-	ADDQ R11, R8
-	ADDQ $0x08, DI
+	MOVQ DI, R9
+	SHLQ $0x03, R9
+	ADDQ R9, BX
+	ADDQ $0x08, DX
 	JMP  CrossEntropyPlainAVX2_block_1
 
 CrossEntropyPlainAVX2_blockdone_2:
-	MOVQ DI, 832(SP)
-	CMPQ DI, R9
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, DI
+	ANDQ $-32, DI
+	MOVQ AX, R8
+	ANDQ $-8, R8
+	MOVQ AX, R9
+	ANDQ $0x07, R9
+	MOVQ DX, 856(SP)
+	CMPQ DX, SI
 	JAE  CrossEntropyPlainAVX2_end_14
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
@@ -4509,40 +4561,40 @@ CrossEntropyPlainAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y5
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
-	XORQ         SI, SI
+	XORQ         CX, CX
 
 CrossEntropyPlainAVX2_max32_15:
-	CMPQ    SI, CX
+	CMPQ    CX, DI
 	JAE     CrossEntropyPlainAVX2_maxv_16
-	VMOVUPS (R8)(SI*4), Y8
+	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	VMOVUPS 32(R8)(SI*4), Y8
+	VMOVUPS 32(BX)(CX*4), Y8
 	VMAXPS  Y5, Y8, Y5
-	VMOVUPS 64(R8)(SI*4), Y8
+	VMOVUPS 64(BX)(CX*4), Y8
 	VMAXPS  Y6, Y8, Y6
-	VMOVUPS 96(R8)(SI*4), Y8
+	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
-	ADDQ    $0x20, SI
+	ADDQ    $0x20, CX
 	JMP     CrossEntropyPlainAVX2_max32_15
 
 CrossEntropyPlainAVX2_maxv_16:
-	CMPQ    SI, DX
+	CMPQ    CX, R8
 	JAE     CrossEntropyPlainAVX2_maxtail_17
-	VMOVUPS (R8)(SI*4), Y8
+	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	ADDQ    $0x08, SI
+	ADDQ    $0x08, CX
 	JMP     CrossEntropyPlainAVX2_maxv_16
 
 CrossEntropyPlainAVX2_maxtail_17:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropyPlainAVX2_maxfold_18
 	LEAQ         rowconsts<>+32(SB), R10
-	MOVQ         BX, R11
+	MOVQ         R9, R11
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y8
 	VBROADCASTSS rowconsts<>+1580(SB), Y9
-	VMASKMOVPS   (R8)(SI*4), Y8, Y10
+	VMASKMOVPS   (BX)(CX*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
@@ -4567,20 +4619,20 @@ CrossEntropyPlainAVX2_row:
 	VXORPS       Y6, Y6, Y6
 	VXORPS       Y7, Y7, Y7
 	VXORPS       Y8, Y8, Y8
-	MOVQ         DI, SI
-	INCQ         SI
-	CMPQ         SI, R9
+	MOVQ         DX, CX
+	INCQ         CX
+	CMPQ         CX, SI
 	JAE          CrossEntropyPlainAVX2_explast_19
-	LEAQ         (R8)(AX*4), R10
+	LEAQ         (BX)(AX*4), R10
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
-	XORQ         SI, SI
+	XORQ         CX, CX
 
 CrossEntropyPlainAVX2_exp32_21:
-	CMPQ        SI, CX
+	CMPQ        CX, DI
 	JAE         CrossEntropyPlainAVX2_exprest_22
-	VMOVUPS     (R10)(SI*4), Y9
+	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -4598,9 +4650,9 @@ CrossEntropyPlainAVX2_exp32_21:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(R10)(SI*4), Y9
+	VMOVUPS     32(R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     32(R8)(SI*4), Y9
+	VMOVUPS     32(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -4618,9 +4670,9 @@ CrossEntropyPlainAVX2_exp32_21:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(R10)(SI*4), Y9
+	VMOVUPS     64(R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     64(R8)(SI*4), Y9
+	VMOVUPS     64(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -4638,9 +4690,9 @@ CrossEntropyPlainAVX2_exp32_21:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(R10)(SI*4), Y9
+	VMOVUPS     96(R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     96(R8)(SI*4), Y9
+	VMOVUPS     96(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -4658,16 +4710,16 @@ CrossEntropyPlainAVX2_exp32_21:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, SI
+	ADDQ        $0x20, CX
 	JMP         CrossEntropyPlainAVX2_exp32_21
 
 CrossEntropyPlainAVX2_exprest_22:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        SI, DX
+	CMPQ        CX, R8
 	JAE         CrossEntropyPlainAVX2_exptail_24
-	VMOVUPS     (R10)(SI*4), Y9
+	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -4685,22 +4737,22 @@ CrossEntropyPlainAVX2_exprest_22:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyPlainAVX2_expnext_25
 
 CrossEntropyPlainAVX2_exptail_24:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropyPlainAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R9, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R10)(SI*4), Y9, Y11
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -4722,11 +4774,11 @@ CrossEntropyPlainAVX2_exptail_24:
 	JMP          CrossEntropyPlainAVX2_expdone_23
 
 CrossEntropyPlainAVX2_expnext_25:
-	CMPQ        SI, DX
+	CMPQ        CX, R8
 	JAE         CrossEntropyPlainAVX2_exptail_26
-	VMOVUPS     (R10)(SI*4), Y9
+	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -4744,22 +4796,22 @@ CrossEntropyPlainAVX2_expnext_25:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyPlainAVX2_expnext_27
 
 CrossEntropyPlainAVX2_exptail_26:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropyPlainAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R9, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R10)(SI*4), Y9, Y11
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -4781,11 +4833,11 @@ CrossEntropyPlainAVX2_exptail_26:
 	JMP          CrossEntropyPlainAVX2_expdone_23
 
 CrossEntropyPlainAVX2_expnext_27:
-	CMPQ        SI, DX
+	CMPQ        CX, R8
 	JAE         CrossEntropyPlainAVX2_exptail_28
-	VMOVUPS     (R10)(SI*4), Y9
+	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -4803,22 +4855,22 @@ CrossEntropyPlainAVX2_expnext_27:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyPlainAVX2_expnext_29
 
 CrossEntropyPlainAVX2_exptail_28:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropyPlainAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R9, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R10)(SI*4), Y9, Y11
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -4840,18 +4892,18 @@ CrossEntropyPlainAVX2_exptail_28:
 	JMP          CrossEntropyPlainAVX2_expdone_23
 
 CrossEntropyPlainAVX2_expnext_29:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropyPlainAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R9, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R10)(SI*4), Y9, Y11
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -4884,12 +4936,12 @@ CrossEntropyPlainAVX2_expdone_23:
 	JMP          CrossEntropyPlainAVX2_expfolded_20
 
 CrossEntropyPlainAVX2_explast_19:
-	XORQ SI, SI
+	XORQ CX, CX
 
 CrossEntropyPlainAVX2_explast32_30:
-	CMPQ        SI, CX
+	CMPQ        CX, DI
 	JAE         CrossEntropyPlainAVX2_explastrest_31
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -4907,7 +4959,7 @@ CrossEntropyPlainAVX2_explast32_30:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(R8)(SI*4), Y9
+	VMOVUPS     32(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -4925,7 +4977,7 @@ CrossEntropyPlainAVX2_explast32_30:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(R8)(SI*4), Y9
+	VMOVUPS     64(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -4943,7 +4995,7 @@ CrossEntropyPlainAVX2_explast32_30:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(R8)(SI*4), Y9
+	VMOVUPS     96(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -4961,14 +5013,14 @@ CrossEntropyPlainAVX2_explast32_30:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, SI
+	ADDQ        $0x20, CX
 	JMP         CrossEntropyPlainAVX2_explast32_30
 
 CrossEntropyPlainAVX2_explastrest_31:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        SI, DX
+	CMPQ        CX, R8
 	JAE         CrossEntropyPlainAVX2_explasttail_33
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -4986,18 +5038,18 @@ CrossEntropyPlainAVX2_explastrest_31:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyPlainAVX2_explastnext_34
 
 CrossEntropyPlainAVX2_explasttail_33:
-	CMPQ        BX, $0x00
+	CMPQ        R9, $0x00
 	JE          CrossEntropyPlainAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R10
-	MOVQ        BX, R11
+	MOVQ        R9, R11
 	SHLQ        $0x02, R11
 	SUBQ        R11, R10
 	VMOVUPS     (R10), Y9
-	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -5019,9 +5071,9 @@ CrossEntropyPlainAVX2_explasttail_33:
 	JMP         CrossEntropyPlainAVX2_explastdone_32
 
 CrossEntropyPlainAVX2_explastnext_34:
-	CMPQ        SI, DX
+	CMPQ        CX, R8
 	JAE         CrossEntropyPlainAVX2_explasttail_35
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -5039,18 +5091,18 @@ CrossEntropyPlainAVX2_explastnext_34:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyPlainAVX2_explastnext_36
 
 CrossEntropyPlainAVX2_explasttail_35:
-	CMPQ        BX, $0x00
+	CMPQ        R9, $0x00
 	JE          CrossEntropyPlainAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R10
-	MOVQ        BX, R11
+	MOVQ        R9, R11
 	SHLQ        $0x02, R11
 	SUBQ        R11, R10
 	VMOVUPS     (R10), Y9
-	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -5072,9 +5124,9 @@ CrossEntropyPlainAVX2_explasttail_35:
 	JMP         CrossEntropyPlainAVX2_explastdone_32
 
 CrossEntropyPlainAVX2_explastnext_36:
-	CMPQ        SI, DX
+	CMPQ        CX, R8
 	JAE         CrossEntropyPlainAVX2_explasttail_37
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -5092,18 +5144,18 @@ CrossEntropyPlainAVX2_explastnext_36:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyPlainAVX2_explastnext_38
 
 CrossEntropyPlainAVX2_explasttail_37:
-	CMPQ        BX, $0x00
+	CMPQ        R9, $0x00
 	JE          CrossEntropyPlainAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R10
-	MOVQ        BX, R11
+	MOVQ        R9, R11
 	SHLQ        $0x02, R11
 	SUBQ        R11, R10
 	VMOVUPS     (R10), Y9
-	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -5125,14 +5177,14 @@ CrossEntropyPlainAVX2_explasttail_37:
 	JMP         CrossEntropyPlainAVX2_explastdone_32
 
 CrossEntropyPlainAVX2_explastnext_38:
-	CMPQ        BX, $0x00
+	CMPQ        R9, $0x00
 	JE          CrossEntropyPlainAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R10
-	MOVQ        BX, R11
+	MOVQ        R9, R11
 	SHLQ        $0x02, R11
 	SUBQ        R11, R10
 	VMOVUPS     (R10), Y9
-	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -5164,23 +5216,23 @@ CrossEntropyPlainAVX2_expfolded_20:
 	VADDSS       X6, X5, X5
 
 	// per-row outputs: mx, lsum (and zw)
-	MOVQ   mx+48(FP), SI
-	VMOVSS X0, (SI)(DI*4)
-	MOVQ   lsum+56(FP), SI
-	VMOVSS X5, (SI)(DI*4)
+	MOVQ   mx+48(FP), CX
+	VMOVSS X0, (CX)(DX*4)
+	MOVQ   lsum+56(FP), CX
+	VMOVSS X5, (CX)(DX*4)
 
 	// next row (its max is in next)
-	LEAQ    (R8)(AX*4), R8
+	LEAQ    (BX)(AX*4), BX
 	VMOVAPS Y1, Y0
-	INCQ    DI
-	CMPQ    DI, R9
+	INCQ    DX
+	CMPQ    DX, SI
 	JB      CrossEntropyPlainAVX2_row
 
 CrossEntropyPlainAVX2_end_14:
 	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
 	MOVQ lsum+56(FP), AX
 	MOVQ rows+72(FP), CX
-	MOVQ 832(SP), DX
+	MOVQ 856(SP), DX
 
 CrossEntropyPlainAVX2_logs8_39:
 	LEAQ    8(DX), BX
@@ -5266,83 +5318,89 @@ CrossEntropyPlainAVX2_logsdone_41:
 
 // func CrossEntropySAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropySAVX2(SB), $1096-88
+TEXT ·CrossEntropySAVX2(SB), $1120-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ AX, CX
 	ANDQ $-32, CX
-	MOVQ AX, DX
-	ANDQ $-8, DX
-	MOVQ AX, BX
-	ANDQ $0x07, BX
-	XORQ DI, DI
-	MOVQ z+8(FP), R8
-	MOVQ rows+72(FP), R9
+	MOVQ AX, CX
+	ANDQ $-8, CX
+	MOVQ AX, CX
+	ANDQ $0x07, CX
+	XORQ DX, DX
+	MOVQ z+8(FP), BX
+	MOVQ rows+72(FP), SI
+
+	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
+	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
+	LEAQ 31(SP), CX
+	ANDQ $-32, CX
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    AX, SI
-	MOVQ    $0x00000008, R10
-	CMPQ    SI, R10
-	CMOVQGT R10, SI
-	LEAQ    rowconsts<>+32(SB), R10
-	SHLQ    $0x02, SI
-	SUBQ    SI, R10
-	VMOVUPS (R10), Y0
-	VMOVUPS Y0, 1024(SP)
-	MOVQ    AX, SI
-	SUBQ    $0x08, SI
-	XORQ    R10, R10
-	CMPQ    SI, $0x00
-	CMOVQLT R10, SI
-	MOVQ    $0x00000008, R10
-	CMPQ    SI, R10
-	CMOVQGT R10, SI
-	LEAQ    rowconsts<>+32(SB), R10
-	SHLQ    $0x02, SI
-	SUBQ    SI, R10
-	VMOVUPS (R10), Y0
-	VMOVUPS Y0, 1056(SP)
+	MOVQ    AX, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, 1024(CX)
+	MOVQ    AX, DI
+	SUBQ    $0x08, DI
+	XORQ    R8, R8
+	CMPQ    DI, $0x00
+	CMOVQLT R8, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, 1056(CX)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
-	CMPQ AX, $0x10
-	JA   CrossEntropySAVX2_blockdone_2
-	MOVQ AX, SI
-	SHLQ $0x02, SI
-	LEAQ (SI)(SI*2), R10
-	MOVQ AX, R12
-	SHLQ $0x05, R12
+	CMPQ    AX, $0x10
+	JA      CrossEntropySAVX2_blockdone_2
+	MOVQ    AX, DI
+	SHLQ    $0x02, DI
+	LEAQ    (DI)(DI*2), R8
+	MOVQ    AX, R10
+	SHLQ    $0x05, R10
+	PCALIGN $0x40
 
 CrossEntropySAVX2_block_1:
-	MOVQ R9, R11
-	SUBQ DI, R11
-	CMPQ R11, $0x08
+	MOVQ SI, R9
+	SUBQ DX, R9
+	CMPQ R9, $0x08
 	JB   CrossEntropySAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (R8)(SI*4), R11
+	LEAQ    (BX)(DI*4), R9
 	CMPQ    AX, $0x08
 	JB      CrossEntropySAVX2_masked_5
-	VMOVUPS (R8), Y0
-	VMOVUPS (R8)(SI*1), Y2
-	VMOVUPS (R8)(SI*2), Y3
-	VMOVUPS (R8)(R10*1), Y4
-	VMOVUPS (R11), Y5
-	VMOVUPS (R11)(SI*1), Y6
-	VMOVUPS (R11)(SI*2), Y7
-	VMOVUPS (R11)(R10*1), Y8
+	VMOVUPS (BX), Y0
+	VMOVUPS (BX)(DI*1), Y2
+	VMOVUPS (BX)(DI*2), Y3
+	VMOVUPS (BX)(R8*1), Y4
+	VMOVUPS (R9), Y5
+	VMOVUPS (R9)(DI*1), Y6
+	VMOVUPS (R9)(DI*2), Y7
+	VMOVUPS (R9)(R8*1), Y8
 	JMP     CrossEntropySAVX2_loaded_6
 
 CrossEntropySAVX2_masked_5:
-	VMOVUPS    1024(SP), Y8
-	VMASKMOVPS (R8), Y8, Y0
-	VMASKMOVPS (R8)(SI*1), Y8, Y2
-	VMASKMOVPS (R8)(SI*2), Y8, Y3
-	VMASKMOVPS (R8)(R10*1), Y8, Y4
-	VMASKMOVPS (R11), Y8, Y5
-	VMASKMOVPS (R11)(SI*1), Y8, Y6
-	VMASKMOVPS (R11)(SI*2), Y8, Y7
-	VMASKMOVPS (R11)(R10*1), Y8, Y8
+	VMOVUPS    1024(CX), Y8
+	VMASKMOVPS (BX), Y8, Y0
+	VMASKMOVPS (BX)(DI*1), Y8, Y2
+	VMASKMOVPS (BX)(DI*2), Y8, Y3
+	VMASKMOVPS (BX)(R8*1), Y8, Y4
+	VMASKMOVPS (R9), Y8, Y5
+	VMASKMOVPS (R9)(DI*1), Y8, Y6
+	VMASKMOVPS (R9)(DI*2), Y8, Y7
+	VMASKMOVPS (R9)(R8*1), Y8, Y8
 
 CrossEntropySAVX2_loaded_6:
 	VUNPCKLPS  Y2, Y0, Y9
@@ -5369,25 +5427,25 @@ CrossEntropySAVX2_loaded_6:
 	VPERM2F128 $0x31, Y6, Y9, Y6
 	VPERM2F128 $0x20, Y5, Y0, Y9
 	VPERM2F128 $0x31, Y5, Y0, Y0
-	VMOVUPS    Y7, (SP)
-	VMOVUPS    Y8, 32(SP)
-	VMOVUPS    Y4, 64(SP)
-	VMOVUPS    Y9, 96(SP)
-	VMOVUPS    Y3, 128(SP)
-	VMOVUPS    Y2, 160(SP)
-	VMOVUPS    Y6, 192(SP)
-	VMOVUPS    Y0, 224(SP)
+	VMOVUPS    Y7, (CX)
+	VMOVUPS    Y8, 32(CX)
+	VMOVUPS    Y4, 64(CX)
+	VMOVUPS    Y9, 96(CX)
+	VMOVUPS    Y3, 128(CX)
+	VMOVUPS    Y2, 160(CX)
+	VMOVUPS    Y6, 192(CX)
+	VMOVUPS    Y0, 224(CX)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropySAVX2_nohigh_7
-	VMOVUPS    1056(SP), Y8
-	VMASKMOVPS 32(R8), Y8, Y0
-	VMASKMOVPS 32(R8)(SI*1), Y8, Y2
-	VMASKMOVPS 32(R8)(SI*2), Y8, Y3
-	VMASKMOVPS 32(R8)(R10*1), Y8, Y4
-	VMASKMOVPS 32(R11), Y8, Y5
-	VMASKMOVPS 32(R11)(SI*1), Y8, Y6
-	VMASKMOVPS 32(R11)(SI*2), Y8, Y7
-	VMASKMOVPS 32(R11)(R10*1), Y8, Y8
+	VMOVUPS    1056(CX), Y8
+	VMASKMOVPS 32(BX), Y8, Y0
+	VMASKMOVPS 32(BX)(DI*1), Y8, Y2
+	VMASKMOVPS 32(BX)(DI*2), Y8, Y3
+	VMASKMOVPS 32(BX)(R8*1), Y8, Y4
+	VMASKMOVPS 32(R9), Y8, Y5
+	VMASKMOVPS 32(R9)(DI*1), Y8, Y6
+	VMASKMOVPS 32(R9)(DI*2), Y8, Y7
+	VMASKMOVPS 32(R9)(R8*1), Y8, Y8
 	VUNPCKLPS  Y2, Y0, Y9
 	VUNPCKHPS  Y2, Y0, Y0
 	VUNPCKLPS  Y4, Y3, Y2
@@ -5412,38 +5470,38 @@ CrossEntropySAVX2_loaded_6:
 	VPERM2F128 $0x31, Y6, Y9, Y6
 	VPERM2F128 $0x20, Y5, Y0, Y9
 	VPERM2F128 $0x31, Y5, Y0, Y0
-	VMOVUPS    Y7, 256(SP)
-	VMOVUPS    Y8, 288(SP)
-	VMOVUPS    Y4, 320(SP)
-	VMOVUPS    Y9, 352(SP)
-	VMOVUPS    Y3, 384(SP)
-	VMOVUPS    Y2, 416(SP)
-	VMOVUPS    Y6, 448(SP)
-	VMOVUPS    Y0, 480(SP)
+	VMOVUPS    Y7, 256(CX)
+	VMOVUPS    Y8, 288(CX)
+	VMOVUPS    Y4, 320(CX)
+	VMOVUPS    Y9, 352(CX)
+	VMOVUPS    Y3, 384(CX)
+	VMOVUPS    Y2, 416(CX)
+	VMOVUPS    Y6, 448(CX)
+	VMOVUPS    Y0, 480(CX)
 
 CrossEntropySAVX2_nohigh_7:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	VMOVAPS      Y0, Y2
-	MOVQ         R12, R13
-	ANDQ         $-64, R13
-	XORQ         R11, R11
+	MOVQ         R10, R11
+	ANDQ         $-64, R11
+	XORQ         R9, R9
 	JMP          CrossEntropySAVX2_bmax_check_9
 
 CrossEntropySAVX2_bmax_8:
-	VMOVUPS (SP)(R11*1), Y3
+	VMOVUPS (CX)(R9*1), Y3
 	VMAXPS  Y0, Y3, Y0
-	VMOVUPS 32(SP)(R11*1), Y3
+	VMOVUPS 32(CX)(R9*1), Y3
 	VMAXPS  Y2, Y3, Y2
-	ADDQ    $0x40, R11
+	ADDQ    $0x40, R9
 
 CrossEntropySAVX2_bmax_check_9:
-	CMPQ    R11, R13
+	CMPQ    R9, R11
 	JB      CrossEntropySAVX2_bmax_8
-	CMPQ    R11, R12
+	CMPQ    R9, R10
 	JAE     CrossEntropySAVX2_bmax_end_10
-	VMOVUPS (SP)(R11*1), Y3
+	VMOVUPS (CX)(R9*1), Y3
 	VMAXPS  Y0, Y3, Y0
 
 CrossEntropySAVX2_bmax_end_10:
@@ -5451,39 +5509,39 @@ CrossEntropySAVX2_bmax_end_10:
 	VXORPS  Y2, Y2, Y2
 	VADDPS  Y2, Y0, Y0
 	VXORPS  Y2, Y2, Y2
-	VMOVUPS Y2, 768(SP)
-	VMOVUPS Y2, 800(SP)
-	VMOVUPS Y2, 832(SP)
-	VMOVUPS Y2, 864(SP)
-	VMOVUPS Y2, 896(SP)
-	VMOVUPS Y2, 928(SP)
-	VMOVUPS Y2, 960(SP)
-	VMOVUPS Y2, 992(SP)
+	VMOVUPS Y2, 768(CX)
+	VMOVUPS Y2, 800(CX)
+	VMOVUPS Y2, 832(CX)
+	VMOVUPS Y2, 864(CX)
+	VMOVUPS Y2, 896(CX)
+	VMOVUPS Y2, 928(CX)
+	VMOVUPS Y2, 960(CX)
+	VMOVUPS Y2, 992(CX)
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y2, Y2, Y2
-	VMOVUPS Y2, 512(SP)
-	VMOVUPS Y2, 544(SP)
-	VMOVUPS Y2, 576(SP)
-	VMOVUPS Y2, 608(SP)
-	VMOVUPS Y2, 640(SP)
-	VMOVUPS Y2, 672(SP)
-	VMOVUPS Y2, 704(SP)
-	VMOVUPS Y2, 736(SP)
-	MOVQ    R12, R13
-	ANDQ    $-64, R13
-	XORQ    R11, R11
+	VMOVUPS Y2, 512(CX)
+	VMOVUPS Y2, 544(CX)
+	VMOVUPS Y2, 576(CX)
+	VMOVUPS Y2, 608(CX)
+	VMOVUPS Y2, 640(CX)
+	VMOVUPS Y2, 672(CX)
+	VMOVUPS Y2, 704(CX)
+	VMOVUPS Y2, 736(CX)
+	MOVQ    R10, R11
+	ANDQ    $-64, R11
+	XORQ    R9, R9
 	JMP     CrossEntropySAVX2_bexp_check_12
 
 CrossEntropySAVX2_bexp_11:
-	VMOVUPS      (SP)(R11*1), Y2
+	VMOVUPS      (CX)(R9*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
 	VADDPS       Y2, Y3, Y3
-	MOVQ         R11, R14
-	ANDQ         $0x000000ff, R14
-	VADDPS       768(SP)(R14*1), Y3, Y3
-	VMOVUPS      Y3, 768(SP)(R14*1)
+	MOVQ         R9, R12
+	ANDQ         $0x000000ff, R12
+	VADDPS       768(CX)(R12*1), Y3, Y3
+	VMOVUPS      Y3, 768(CX)(R12*1)
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
 	VBROADCASTSS rowconsts<>+1568(SB), Y4
 	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
@@ -5499,18 +5557,18 @@ CrossEntropySAVX2_bexp_11:
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
-	MOVQ         R11, R14
-	ANDQ         $0x000000ff, R14
-	VADDPS       512(SP)(R14*1), Y5, Y5
-	VMOVUPS      Y5, 512(SP)(R14*1)
-	VMOVUPS      32(SP)(R11*1), Y2
+	MOVQ         R9, R12
+	ANDQ         $0x000000ff, R12
+	VADDPS       512(CX)(R12*1), Y5, Y5
+	VMOVUPS      Y5, 512(CX)(R12*1)
+	VMOVUPS      32(CX)(R9*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
 	VADDPS       Y2, Y3, Y3
-	MOVQ         R11, R14
-	ANDQ         $0x000000ff, R14
-	VADDPS       800(SP)(R14*1), Y3, Y3
-	VMOVUPS      Y3, 800(SP)(R14*1)
+	MOVQ         R9, R12
+	ANDQ         $0x000000ff, R12
+	VADDPS       800(CX)(R12*1), Y3, Y3
+	VMOVUPS      Y3, 800(CX)(R12*1)
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
 	VBROADCASTSS rowconsts<>+1568(SB), Y4
 	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
@@ -5526,25 +5584,25 @@ CrossEntropySAVX2_bexp_11:
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
-	MOVQ         R11, R14
-	ANDQ         $0x000000ff, R14
-	VADDPS       544(SP)(R14*1), Y5, Y5
-	VMOVUPS      Y5, 544(SP)(R14*1)
-	ADDQ         $0x40, R11
+	MOVQ         R9, R12
+	ANDQ         $0x000000ff, R12
+	VADDPS       544(CX)(R12*1), Y5, Y5
+	VMOVUPS      Y5, 544(CX)(R12*1)
+	ADDQ         $0x40, R9
 
 CrossEntropySAVX2_bexp_check_12:
-	CMPQ         R11, R13
+	CMPQ         R9, R11
 	JB           CrossEntropySAVX2_bexp_11
-	CMPQ         R11, R12
+	CMPQ         R9, R10
 	JAE          CrossEntropySAVX2_bexp_end_13
-	VMOVUPS      (SP)(R11*1), Y2
+	VMOVUPS      (CX)(R9*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
 	VADDPS       Y2, Y3, Y3
-	MOVQ         R11, R13
-	ANDQ         $0x000000ff, R13
-	VADDPS       768(SP)(R13*1), Y3, Y3
-	VMOVUPS      Y3, 768(SP)(R13*1)
+	MOVQ         R9, R11
+	ANDQ         $0x000000ff, R11
+	VADDPS       768(CX)(R11*1), Y3, Y3
+	VMOVUPS      Y3, 768(CX)(R11*1)
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
 	VBROADCASTSS rowconsts<>+1568(SB), Y4
 	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
@@ -5560,19 +5618,19 @@ CrossEntropySAVX2_bexp_check_12:
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
-	ANDQ         $0x000000ff, R11
-	VADDPS       512(SP)(R11*1), Y5, Y5
-	VMOVUPS      Y5, 512(SP)(R11*1)
+	ANDQ         $0x000000ff, R9
+	VADDPS       512(CX)(R9*1), Y5, Y5
+	VMOVUPS      Y5, 512(CX)(R9*1)
 
 CrossEntropySAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y2
-	VMOVUPS 544(SP), Y3
-	VMOVUPS 576(SP), Y4
-	VMOVUPS 608(SP), Y5
-	VMOVUPS 640(SP), Y6
-	VMOVUPS 672(SP), Y7
-	VMOVUPS 704(SP), Y8
-	VMOVUPS 736(SP), Y9
+	VMOVUPS 512(CX), Y2
+	VMOVUPS 544(CX), Y3
+	VMOVUPS 576(CX), Y4
+	VMOVUPS 608(CX), Y5
+	VMOVUPS 640(CX), Y6
+	VMOVUPS 672(CX), Y7
+	VMOVUPS 704(CX), Y8
+	VMOVUPS 736(CX), Y9
 	VADDPS  Y3, Y2, Y2
 	VADDPS  Y5, Y4, Y4
 	VADDPS  Y7, Y6, Y6
@@ -5582,16 +5640,16 @@ CrossEntropySAVX2_bexp_end_13:
 	VADDPS  Y6, Y2, Y2
 
 	// per-row outputs of 8 rows: mx (and zw)
-	MOVQ    mx+48(FP), R11
-	VMOVUPS Y0, (R11)(DI*4)
-	VMOVUPS 768(SP), Y0
-	VMOVUPS 800(SP), Y3
-	VMOVUPS 832(SP), Y4
-	VMOVUPS 864(SP), Y5
-	VMOVUPS 896(SP), Y6
-	VMOVUPS 928(SP), Y7
-	VMOVUPS 960(SP), Y8
-	VMOVUPS 992(SP), Y9
+	MOVQ    mx+48(FP), R9
+	VMOVUPS Y0, (R9)(DX*4)
+	VMOVUPS 768(CX), Y0
+	VMOVUPS 800(CX), Y3
+	VMOVUPS 832(CX), Y4
+	VMOVUPS 864(CX), Y5
+	VMOVUPS 896(CX), Y6
+	VMOVUPS 928(CX), Y7
+	VMOVUPS 960(CX), Y8
+	VMOVUPS 992(CX), Y9
 	VADDPS  Y3, Y0, Y0
 	VADDPS  Y5, Y4, Y4
 	VADDPS  Y7, Y6, Y6
@@ -5599,8 +5657,8 @@ CrossEntropySAVX2_bexp_end_13:
 	VADDPS  Y4, Y0, Y0
 	VADDPS  Y8, Y6, Y6
 	VADDPS  Y6, Y0, Y0
-	MOVQ    zw+64(FP), R11
-	VMOVUPS Y0, (R11)(DI*4)
+	MOVQ    zw+64(FP), R9
+	VMOVUPS Y0, (R9)(DX*4)
 
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
@@ -5628,19 +5686,26 @@ CrossEntropySAVX2_bexp_end_13:
 	VFMADD231PS  rowconsts<>+1312(SB), Y0, Y3
 	VSUBPS       Y2, Y2, Y0
 	VADDPS       Y0, Y3, Y3
-	MOVQ         lsum+56(FP), R11
-	VMOVUPS      Y3, (R11)(DI*4)
+	MOVQ         lsum+56(FP), R9
+	VMOVUPS      Y3, (R9)(DX*4)
 
 	// next 8 rows
-	MOVQ SI, R11
-	SHLQ $0x03, R11
-	ADDQ R11, R8
-	ADDQ $0x08, DI
+	MOVQ DI, R9
+	SHLQ $0x03, R9
+	ADDQ R9, BX
+	ADDQ $0x08, DX
 	JMP  CrossEntropySAVX2_block_1
 
 CrossEntropySAVX2_blockdone_2:
-	MOVQ DI, 1088(SP)
-	CMPQ DI, R9
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, DI
+	ANDQ $-32, DI
+	MOVQ AX, R8
+	ANDQ $-8, R8
+	MOVQ AX, R9
+	ANDQ $0x07, R9
+	MOVQ DX, 1112(SP)
+	CMPQ DX, SI
 	JAE  CrossEntropySAVX2_end_14
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
@@ -5649,40 +5714,40 @@ CrossEntropySAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y2
 	VBROADCASTSS rowconsts<>+1580(SB), Y3
 	VBROADCASTSS rowconsts<>+1580(SB), Y4
-	XORQ         SI, SI
+	XORQ         CX, CX
 
 CrossEntropySAVX2_max32_15:
-	CMPQ    SI, CX
+	CMPQ    CX, DI
 	JAE     CrossEntropySAVX2_maxv_16
-	VMOVUPS (R8)(SI*4), Y5
+	VMOVUPS (BX)(CX*4), Y5
 	VMAXPS  Y0, Y5, Y0
-	VMOVUPS 32(R8)(SI*4), Y5
+	VMOVUPS 32(BX)(CX*4), Y5
 	VMAXPS  Y2, Y5, Y2
-	VMOVUPS 64(R8)(SI*4), Y5
+	VMOVUPS 64(BX)(CX*4), Y5
 	VMAXPS  Y3, Y5, Y3
-	VMOVUPS 96(R8)(SI*4), Y5
+	VMOVUPS 96(BX)(CX*4), Y5
 	VMAXPS  Y4, Y5, Y4
-	ADDQ    $0x20, SI
+	ADDQ    $0x20, CX
 	JMP     CrossEntropySAVX2_max32_15
 
 CrossEntropySAVX2_maxv_16:
-	CMPQ    SI, DX
+	CMPQ    CX, R8
 	JAE     CrossEntropySAVX2_maxtail_17
-	VMOVUPS (R8)(SI*4), Y5
+	VMOVUPS (BX)(CX*4), Y5
 	VMAXPS  Y0, Y5, Y0
-	ADDQ    $0x08, SI
+	ADDQ    $0x08, CX
 	JMP     CrossEntropySAVX2_maxv_16
 
 CrossEntropySAVX2_maxtail_17:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropySAVX2_maxfold_18
 	LEAQ         rowconsts<>+32(SB), R10
-	MOVQ         BX, R11
+	MOVQ         R9, R11
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
-	VMASKMOVPS   (R8)(SI*4), Y5, Y7
+	VMASKMOVPS   (BX)(CX*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
 
@@ -5713,20 +5778,20 @@ CrossEntropySAVX2_row:
 	VXORPS       Y7, Y7, Y7
 	VXORPS       Y8, Y8, Y8
 	VXORPS       Y9, Y9, Y9
-	MOVQ         DI, SI
-	INCQ         SI
-	CMPQ         SI, R9
+	MOVQ         DX, CX
+	INCQ         CX
+	CMPQ         CX, SI
 	JAE          CrossEntropySAVX2_explast_19
-	LEAQ         (R8)(AX*4), R10
+	LEAQ         (BX)(AX*4), R10
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
-	XORQ         SI, SI
+	XORQ         CX, CX
 
 CrossEntropySAVX2_exp32_21:
-	CMPQ         SI, CX
+	CMPQ         CX, DI
 	JAE          CrossEntropySAVX2_exprest_22
-	VMOVUPS      (R10)(SI*4), Y10
+	VMOVUPS      (R10)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -5745,9 +5810,9 @@ CrossEntropySAVX2_exp32_21:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y6, Y6
-	VMOVUPS      32(R10)(SI*4), Y10
+	VMOVUPS      32(R10)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      32(R8)(SI*4), Y10
+	VMOVUPS      32(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -5766,9 +5831,9 @@ CrossEntropySAVX2_exp32_21:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y7, Y7
-	VMOVUPS      64(R10)(SI*4), Y10
+	VMOVUPS      64(R10)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      64(R8)(SI*4), Y10
+	VMOVUPS      64(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -5787,9 +5852,9 @@ CrossEntropySAVX2_exp32_21:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y8, Y8
-	VMOVUPS      96(R10)(SI*4), Y10
+	VMOVUPS      96(R10)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      96(R8)(SI*4), Y10
+	VMOVUPS      96(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y5, Y5
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -5808,16 +5873,16 @@ CrossEntropySAVX2_exp32_21:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y9, Y9
-	ADDQ         $0x20, SI
+	ADDQ         $0x20, CX
 	JMP          CrossEntropySAVX2_exp32_21
 
 CrossEntropySAVX2_exprest_22:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ         SI, DX
+	CMPQ         CX, R8
 	JAE          CrossEntropySAVX2_exptail_24
-	VMOVUPS      (R10)(SI*4), Y10
+	VMOVUPS      (R10)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -5836,22 +5901,22 @@ CrossEntropySAVX2_exprest_22:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y6, Y6
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropySAVX2_expnext_25
 
 CrossEntropySAVX2_exptail_24:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropySAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R9, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
 	VBROADCASTSS rowconsts<>+1580(SB), Y11
-	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VMASKMOVPS   (R10)(CX*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
@@ -5878,11 +5943,11 @@ CrossEntropySAVX2_exptail_24:
 	JMP          CrossEntropySAVX2_expdone_23
 
 CrossEntropySAVX2_expnext_25:
-	CMPQ         SI, DX
+	CMPQ         CX, R8
 	JAE          CrossEntropySAVX2_exptail_26
-	VMOVUPS      (R10)(SI*4), Y10
+	VMOVUPS      (R10)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -5901,22 +5966,22 @@ CrossEntropySAVX2_expnext_25:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y7, Y7
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropySAVX2_expnext_27
 
 CrossEntropySAVX2_exptail_26:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropySAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R9, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
 	VBROADCASTSS rowconsts<>+1580(SB), Y11
-	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VMASKMOVPS   (R10)(CX*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
@@ -5943,11 +6008,11 @@ CrossEntropySAVX2_exptail_26:
 	JMP          CrossEntropySAVX2_expdone_23
 
 CrossEntropySAVX2_expnext_27:
-	CMPQ         SI, DX
+	CMPQ         CX, R8
 	JAE          CrossEntropySAVX2_exptail_28
-	VMOVUPS      (R10)(SI*4), Y10
+	VMOVUPS      (R10)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -5966,22 +6031,22 @@ CrossEntropySAVX2_expnext_27:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y8, Y8
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropySAVX2_expnext_29
 
 CrossEntropySAVX2_exptail_28:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropySAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R9, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
 	VBROADCASTSS rowconsts<>+1580(SB), Y11
-	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VMASKMOVPS   (R10)(CX*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
@@ -6008,18 +6073,18 @@ CrossEntropySAVX2_exptail_28:
 	JMP          CrossEntropySAVX2_expdone_23
 
 CrossEntropySAVX2_expnext_29:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropySAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R9, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
 	VBROADCASTSS rowconsts<>+1580(SB), Y11
-	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VMASKMOVPS   (R10)(CX*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
@@ -6057,12 +6122,12 @@ CrossEntropySAVX2_expdone_23:
 	JMP          CrossEntropySAVX2_expfolded_20
 
 CrossEntropySAVX2_explast_19:
-	XORQ SI, SI
+	XORQ CX, CX
 
 CrossEntropySAVX2_explast32_30:
-	CMPQ         SI, CX
+	CMPQ         CX, DI
 	JAE          CrossEntropySAVX2_explastrest_31
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -6081,7 +6146,7 @@ CrossEntropySAVX2_explast32_30:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y6, Y6
-	VMOVUPS      32(R8)(SI*4), Y10
+	VMOVUPS      32(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -6100,7 +6165,7 @@ CrossEntropySAVX2_explast32_30:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y7, Y7
-	VMOVUPS      64(R8)(SI*4), Y10
+	VMOVUPS      64(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -6119,7 +6184,7 @@ CrossEntropySAVX2_explast32_30:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y8, Y8
-	VMOVUPS      96(R8)(SI*4), Y10
+	VMOVUPS      96(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y5, Y5
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -6138,14 +6203,14 @@ CrossEntropySAVX2_explast32_30:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y9, Y9
-	ADDQ         $0x20, SI
+	ADDQ         $0x20, CX
 	JMP          CrossEntropySAVX2_explast32_30
 
 CrossEntropySAVX2_explastrest_31:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ         SI, DX
+	CMPQ         CX, R8
 	JAE          CrossEntropySAVX2_explasttail_33
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -6164,18 +6229,18 @@ CrossEntropySAVX2_explastrest_31:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y6, Y6
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropySAVX2_explastnext_34
 
 CrossEntropySAVX2_explasttail_33:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropySAVX2_explastdone_32
 	LEAQ         rowconsts<>+32(SB), R10
-	MOVQ         BX, R11
+	MOVQ         R9, R11
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y10
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
@@ -6202,9 +6267,9 @@ CrossEntropySAVX2_explasttail_33:
 	JMP          CrossEntropySAVX2_explastdone_32
 
 CrossEntropySAVX2_explastnext_34:
-	CMPQ         SI, DX
+	CMPQ         CX, R8
 	JAE          CrossEntropySAVX2_explasttail_35
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -6223,18 +6288,18 @@ CrossEntropySAVX2_explastnext_34:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y7, Y7
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropySAVX2_explastnext_36
 
 CrossEntropySAVX2_explasttail_35:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropySAVX2_explastdone_32
 	LEAQ         rowconsts<>+32(SB), R10
-	MOVQ         BX, R11
+	MOVQ         R9, R11
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y10
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
@@ -6261,9 +6326,9 @@ CrossEntropySAVX2_explasttail_35:
 	JMP          CrossEntropySAVX2_explastdone_32
 
 CrossEntropySAVX2_explastnext_36:
-	CMPQ         SI, DX
+	CMPQ         CX, R8
 	JAE          CrossEntropySAVX2_explasttail_37
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -6282,18 +6347,18 @@ CrossEntropySAVX2_explastnext_36:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y8, Y8
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropySAVX2_explastnext_38
 
 CrossEntropySAVX2_explasttail_37:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropySAVX2_explastdone_32
 	LEAQ         rowconsts<>+32(SB), R10
-	MOVQ         BX, R11
+	MOVQ         R9, R11
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y10
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
@@ -6320,14 +6385,14 @@ CrossEntropySAVX2_explasttail_37:
 	JMP          CrossEntropySAVX2_explastdone_32
 
 CrossEntropySAVX2_explastnext_38:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropySAVX2_explastdone_32
 	LEAQ         rowconsts<>+32(SB), R10
-	MOVQ         BX, R11
+	MOVQ         R9, R11
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y10
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
@@ -6364,10 +6429,10 @@ CrossEntropySAVX2_expfolded_20:
 	VADDSS       X7, X6, X6
 
 	// per-row outputs: mx, lsum (and zw)
-	MOVQ   mx+48(FP), SI
-	VMOVSS X0, (SI)(DI*4)
-	MOVQ   lsum+56(FP), SI
-	VMOVSS X6, (SI)(DI*4)
+	MOVQ   mx+48(FP), CX
+	VMOVSS X0, (CX)(DX*4)
+	MOVQ   lsum+56(FP), CX
+	VMOVSS X6, (CX)(DX*4)
 
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y4, Y2, Y2
@@ -6377,21 +6442,21 @@ CrossEntropySAVX2_expfolded_20:
 	VHADDPS      Y2, Y2, Y2
 	VEXTRACTF128 $0x01, Y2, X0
 	VADDSS       X0, X2, X0
-	MOVQ         zw+64(FP), SI
-	VMOVSS       X0, (SI)(DI*4)
+	MOVQ         zw+64(FP), CX
+	VMOVSS       X0, (CX)(DX*4)
 
 	// next row (its max is in next)
-	LEAQ    (R8)(AX*4), R8
+	LEAQ    (BX)(AX*4), BX
 	VMOVAPS Y1, Y0
-	INCQ    DI
-	CMPQ    DI, R9
+	INCQ    DX
+	CMPQ    DX, SI
 	JB      CrossEntropySAVX2_row
 
 CrossEntropySAVX2_end_14:
 	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
 	MOVQ lsum+56(FP), AX
 	MOVQ rows+72(FP), CX
-	MOVQ 1088(SP), DX
+	MOVQ 1112(SP), DX
 
 CrossEntropySAVX2_logs8_39:
 	LEAQ    8(DX), BX
@@ -7457,86 +7522,92 @@ CrossEntropySoftPlainAVX2_logsdone_36:
 
 // func CrossEntropyWAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyWAVX2(SB), $840-88
+TEXT ·CrossEntropyWAVX2(SB), $864-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ         AX, CX
 	ANDQ         $-32, CX
-	MOVQ         AX, DX
-	ANDQ         $-8, DX
-	MOVQ         AX, BX
-	ANDQ         $0x07, BX
-	XORQ         DI, DI
+	MOVQ         AX, CX
+	ANDQ         $-8, CX
+	MOVQ         AX, CX
+	ANDQ         $0x07, CX
+	XORQ         DX, DX
 	VBROADCASTSS rowconsts<>+1572(SB), Y2
 	VBROADCASTSS rowconsts<>+1568(SB), Y3
 	VBROADCASTSS rowconsts<>+1576(SB), Y4
-	MOVQ         z+8(FP), R8
-	MOVQ         rows+72(FP), R9
+	MOVQ         z+8(FP), BX
+	MOVQ         rows+72(FP), SI
+
+	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
+	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
+	LEAQ 31(SP), CX
+	ANDQ $-32, CX
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    AX, SI
-	MOVQ    $0x00000008, R10
-	CMPQ    SI, R10
-	CMOVQGT R10, SI
-	LEAQ    rowconsts<>+32(SB), R10
-	SHLQ    $0x02, SI
-	SUBQ    SI, R10
-	VMOVUPS (R10), Y0
-	VMOVUPS Y0, 768(SP)
-	MOVQ    AX, SI
-	SUBQ    $0x08, SI
-	XORQ    R10, R10
-	CMPQ    SI, $0x00
-	CMOVQLT R10, SI
-	MOVQ    $0x00000008, R10
-	CMPQ    SI, R10
-	CMOVQGT R10, SI
-	LEAQ    rowconsts<>+32(SB), R10
-	SHLQ    $0x02, SI
-	SUBQ    SI, R10
-	VMOVUPS (R10), Y0
-	VMOVUPS Y0, 800(SP)
+	MOVQ    AX, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, 768(CX)
+	MOVQ    AX, DI
+	SUBQ    $0x08, DI
+	XORQ    R8, R8
+	CMPQ    DI, $0x00
+	CMOVQLT R8, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, 800(CX)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
-	CMPQ AX, $0x10
-	JA   CrossEntropyWAVX2_blockdone_2
-	MOVQ AX, SI
-	SHLQ $0x02, SI
-	LEAQ (SI)(SI*2), R10
-	MOVQ AX, R12
-	SHLQ $0x05, R12
+	CMPQ    AX, $0x10
+	JA      CrossEntropyWAVX2_blockdone_2
+	MOVQ    AX, DI
+	SHLQ    $0x02, DI
+	LEAQ    (DI)(DI*2), R8
+	MOVQ    AX, R10
+	SHLQ    $0x05, R10
+	PCALIGN $0x40
 
 CrossEntropyWAVX2_block_1:
-	MOVQ R9, R11
-	SUBQ DI, R11
-	CMPQ R11, $0x08
+	MOVQ SI, R9
+	SUBQ DX, R9
+	CMPQ R9, $0x08
 	JB   CrossEntropyWAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (R8)(SI*4), R11
+	LEAQ    (BX)(DI*4), R9
 	CMPQ    AX, $0x08
 	JB      CrossEntropyWAVX2_masked_5
-	VMOVUPS (R8), Y0
-	VMOVUPS (R8)(SI*1), Y5
-	VMOVUPS (R8)(SI*2), Y6
-	VMOVUPS (R8)(R10*1), Y7
-	VMOVUPS (R11), Y8
-	VMOVUPS (R11)(SI*1), Y9
-	VMOVUPS (R11)(SI*2), Y10
-	VMOVUPS (R11)(R10*1), Y11
+	VMOVUPS (BX), Y0
+	VMOVUPS (BX)(DI*1), Y5
+	VMOVUPS (BX)(DI*2), Y6
+	VMOVUPS (BX)(R8*1), Y7
+	VMOVUPS (R9), Y8
+	VMOVUPS (R9)(DI*1), Y9
+	VMOVUPS (R9)(DI*2), Y10
+	VMOVUPS (R9)(R8*1), Y11
 	JMP     CrossEntropyWAVX2_loaded_6
 
 CrossEntropyWAVX2_masked_5:
-	VMOVUPS    768(SP), Y11
-	VMASKMOVPS (R8), Y11, Y0
-	VMASKMOVPS (R8)(SI*1), Y11, Y5
-	VMASKMOVPS (R8)(SI*2), Y11, Y6
-	VMASKMOVPS (R8)(R10*1), Y11, Y7
-	VMASKMOVPS (R11), Y11, Y8
-	VMASKMOVPS (R11)(SI*1), Y11, Y9
-	VMASKMOVPS (R11)(SI*2), Y11, Y10
-	VMASKMOVPS (R11)(R10*1), Y11, Y11
+	VMOVUPS    768(CX), Y11
+	VMASKMOVPS (BX), Y11, Y0
+	VMASKMOVPS (BX)(DI*1), Y11, Y5
+	VMASKMOVPS (BX)(DI*2), Y11, Y6
+	VMASKMOVPS (BX)(R8*1), Y11, Y7
+	VMASKMOVPS (R9), Y11, Y8
+	VMASKMOVPS (R9)(DI*1), Y11, Y9
+	VMASKMOVPS (R9)(DI*2), Y11, Y10
+	VMASKMOVPS (R9)(R8*1), Y11, Y11
 
 CrossEntropyWAVX2_loaded_6:
 	VUNPCKLPS  Y5, Y0, Y12
@@ -7563,25 +7634,25 @@ CrossEntropyWAVX2_loaded_6:
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y0, Y12
 	VPERM2F128 $0x31, Y8, Y0, Y0
-	VMOVUPS    Y10, (SP)
-	VMOVUPS    Y11, 32(SP)
-	VMOVUPS    Y7, 64(SP)
-	VMOVUPS    Y12, 96(SP)
-	VMOVUPS    Y6, 128(SP)
-	VMOVUPS    Y5, 160(SP)
-	VMOVUPS    Y9, 192(SP)
-	VMOVUPS    Y0, 224(SP)
+	VMOVUPS    Y10, (CX)
+	VMOVUPS    Y11, 32(CX)
+	VMOVUPS    Y7, 64(CX)
+	VMOVUPS    Y12, 96(CX)
+	VMOVUPS    Y6, 128(CX)
+	VMOVUPS    Y5, 160(CX)
+	VMOVUPS    Y9, 192(CX)
+	VMOVUPS    Y0, 224(CX)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyWAVX2_nohigh_7
-	VMOVUPS    800(SP), Y11
-	VMASKMOVPS 32(R8), Y11, Y0
-	VMASKMOVPS 32(R8)(SI*1), Y11, Y5
-	VMASKMOVPS 32(R8)(SI*2), Y11, Y6
-	VMASKMOVPS 32(R8)(R10*1), Y11, Y7
-	VMASKMOVPS 32(R11), Y11, Y8
-	VMASKMOVPS 32(R11)(SI*1), Y11, Y9
-	VMASKMOVPS 32(R11)(SI*2), Y11, Y10
-	VMASKMOVPS 32(R11)(R10*1), Y11, Y11
+	VMOVUPS    800(CX), Y11
+	VMASKMOVPS 32(BX), Y11, Y0
+	VMASKMOVPS 32(BX)(DI*1), Y11, Y5
+	VMASKMOVPS 32(BX)(DI*2), Y11, Y6
+	VMASKMOVPS 32(BX)(R8*1), Y11, Y7
+	VMASKMOVPS 32(R9), Y11, Y8
+	VMASKMOVPS 32(R9)(DI*1), Y11, Y9
+	VMASKMOVPS 32(R9)(DI*2), Y11, Y10
+	VMASKMOVPS 32(R9)(R8*1), Y11, Y11
 	VUNPCKLPS  Y5, Y0, Y12
 	VUNPCKHPS  Y5, Y0, Y0
 	VUNPCKLPS  Y7, Y6, Y5
@@ -7606,38 +7677,38 @@ CrossEntropyWAVX2_loaded_6:
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y0, Y12
 	VPERM2F128 $0x31, Y8, Y0, Y0
-	VMOVUPS    Y10, 256(SP)
-	VMOVUPS    Y11, 288(SP)
-	VMOVUPS    Y7, 320(SP)
-	VMOVUPS    Y12, 352(SP)
-	VMOVUPS    Y6, 384(SP)
-	VMOVUPS    Y5, 416(SP)
-	VMOVUPS    Y9, 448(SP)
-	VMOVUPS    Y0, 480(SP)
+	VMOVUPS    Y10, 256(CX)
+	VMOVUPS    Y11, 288(CX)
+	VMOVUPS    Y7, 320(CX)
+	VMOVUPS    Y12, 352(CX)
+	VMOVUPS    Y6, 384(CX)
+	VMOVUPS    Y5, 416(CX)
+	VMOVUPS    Y9, 448(CX)
+	VMOVUPS    Y0, 480(CX)
 
 CrossEntropyWAVX2_nohigh_7:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	VMOVAPS      Y0, Y5
-	MOVQ         R12, R13
-	ANDQ         $-64, R13
-	XORQ         R11, R11
+	MOVQ         R10, R11
+	ANDQ         $-64, R11
+	XORQ         R9, R9
 	JMP          CrossEntropyWAVX2_bmax_check_9
 
 CrossEntropyWAVX2_bmax_8:
-	VMOVUPS (SP)(R11*1), Y6
+	VMOVUPS (CX)(R9*1), Y6
 	VMAXPS  Y0, Y6, Y0
-	VMOVUPS 32(SP)(R11*1), Y6
+	VMOVUPS 32(CX)(R9*1), Y6
 	VMAXPS  Y5, Y6, Y5
-	ADDQ    $0x40, R11
+	ADDQ    $0x40, R9
 
 CrossEntropyWAVX2_bmax_check_9:
-	CMPQ    R11, R13
+	CMPQ    R9, R11
 	JB      CrossEntropyWAVX2_bmax_8
-	CMPQ    R11, R12
+	CMPQ    R9, R10
 	JAE     CrossEntropyWAVX2_bmax_end_10
-	VMOVUPS (SP)(R11*1), Y6
+	VMOVUPS (CX)(R9*1), Y6
 	VMAXPS  Y0, Y6, Y0
 
 CrossEntropyWAVX2_bmax_end_10:
@@ -7647,21 +7718,21 @@ CrossEntropyWAVX2_bmax_end_10:
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y5, Y5, Y5
-	VMOVUPS Y5, 512(SP)
-	VMOVUPS Y5, 544(SP)
-	VMOVUPS Y5, 576(SP)
-	VMOVUPS Y5, 608(SP)
-	VMOVUPS Y5, 640(SP)
-	VMOVUPS Y5, 672(SP)
-	VMOVUPS Y5, 704(SP)
-	VMOVUPS Y5, 736(SP)
-	MOVQ    R12, R13
-	ANDQ    $-64, R13
-	XORQ    R11, R11
+	VMOVUPS Y5, 512(CX)
+	VMOVUPS Y5, 544(CX)
+	VMOVUPS Y5, 576(CX)
+	VMOVUPS Y5, 608(CX)
+	VMOVUPS Y5, 640(CX)
+	VMOVUPS Y5, 672(CX)
+	VMOVUPS Y5, 704(CX)
+	VMOVUPS Y5, 736(CX)
+	MOVQ    R10, R11
+	ANDQ    $-64, R11
+	XORQ    R9, R9
 	JMP     CrossEntropyWAVX2_bexp_check_12
 
 CrossEntropyWAVX2_bexp_11:
-	VMOVUPS     (SP)(R11*1), Y5
+	VMOVUPS     (CX)(R9*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -7678,11 +7749,11 @@ CrossEntropyWAVX2_bexp_11:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	MOVQ        R11, R14
-	ANDQ        $0x000000ff, R14
-	VADDPS      512(SP)(R14*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R14*1)
-	VMOVUPS     32(SP)(R11*1), Y5
+	MOVQ        R9, R12
+	ANDQ        $0x000000ff, R12
+	VADDPS      512(CX)(R12*1), Y8, Y8
+	VMOVUPS     Y8, 512(CX)(R12*1)
+	VMOVUPS     32(CX)(R9*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -7699,18 +7770,18 @@ CrossEntropyWAVX2_bexp_11:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	MOVQ        R11, R14
-	ANDQ        $0x000000ff, R14
-	VADDPS      544(SP)(R14*1), Y8, Y8
-	VMOVUPS     Y8, 544(SP)(R14*1)
-	ADDQ        $0x40, R11
+	MOVQ        R9, R12
+	ANDQ        $0x000000ff, R12
+	VADDPS      544(CX)(R12*1), Y8, Y8
+	VMOVUPS     Y8, 544(CX)(R12*1)
+	ADDQ        $0x40, R9
 
 CrossEntropyWAVX2_bexp_check_12:
-	CMPQ        R11, R13
+	CMPQ        R9, R11
 	JB          CrossEntropyWAVX2_bexp_11
-	CMPQ        R11, R12
+	CMPQ        R9, R10
 	JAE         CrossEntropyWAVX2_bexp_end_13
-	VMOVUPS     (SP)(R11*1), Y5
+	VMOVUPS     (CX)(R9*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -7727,19 +7798,19 @@ CrossEntropyWAVX2_bexp_check_12:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	ANDQ        $0x000000ff, R11
-	VADDPS      512(SP)(R11*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R11*1)
+	ANDQ        $0x000000ff, R9
+	VADDPS      512(CX)(R9*1), Y8, Y8
+	VMOVUPS     Y8, 512(CX)(R9*1)
 
 CrossEntropyWAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y5
-	VMOVUPS 544(SP), Y6
-	VMOVUPS 576(SP), Y7
-	VMOVUPS 608(SP), Y8
-	VMOVUPS 640(SP), Y9
-	VMOVUPS 672(SP), Y10
-	VMOVUPS 704(SP), Y11
-	VMOVUPS 736(SP), Y12
+	VMOVUPS 512(CX), Y5
+	VMOVUPS 544(CX), Y6
+	VMOVUPS 576(CX), Y7
+	VMOVUPS 608(CX), Y8
+	VMOVUPS 640(CX), Y9
+	VMOVUPS 672(CX), Y10
+	VMOVUPS 704(CX), Y11
+	VMOVUPS 736(CX), Y12
 	VADDPS  Y6, Y5, Y5
 	VADDPS  Y8, Y7, Y7
 	VADDPS  Y10, Y9, Y9
@@ -7749,8 +7820,8 @@ CrossEntropyWAVX2_bexp_end_13:
 	VADDPS  Y9, Y5, Y5
 
 	// per-row outputs of 8 rows: mx (and zw)
-	MOVQ    mx+48(FP), R11
-	VMOVUPS Y0, (R11)(DI*4)
+	MOVQ    mx+48(FP), R9
+	VMOVUPS Y0, (R9)(DX*4)
 
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
@@ -7778,19 +7849,26 @@ CrossEntropyWAVX2_bexp_end_13:
 	VFMADD231PS  rowconsts<>+1312(SB), Y0, Y6
 	VSUBPS       Y5, Y5, Y0
 	VADDPS       Y0, Y6, Y6
-	MOVQ         lsum+56(FP), R11
-	VMOVUPS      Y6, (R11)(DI*4)
+	MOVQ         lsum+56(FP), R9
+	VMOVUPS      Y6, (R9)(DX*4)
 
 	// next 8 rows
-	MOVQ SI, R11
-	SHLQ $0x03, R11
-	ADDQ R11, R8
-	ADDQ $0x08, DI
+	MOVQ DI, R9
+	SHLQ $0x03, R9
+	ADDQ R9, BX
+	ADDQ $0x08, DX
 	JMP  CrossEntropyWAVX2_block_1
 
 CrossEntropyWAVX2_blockdone_2:
-	MOVQ DI, 832(SP)
-	CMPQ DI, R9
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, DI
+	ANDQ $-32, DI
+	MOVQ AX, R8
+	ANDQ $-8, R8
+	MOVQ AX, R9
+	ANDQ $0x07, R9
+	MOVQ DX, 856(SP)
+	CMPQ DX, SI
 	JAE  CrossEntropyWAVX2_end_14
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
@@ -7799,40 +7877,40 @@ CrossEntropyWAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y5
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
-	XORQ         SI, SI
+	XORQ         CX, CX
 
 CrossEntropyWAVX2_max32_15:
-	CMPQ    SI, CX
+	CMPQ    CX, DI
 	JAE     CrossEntropyWAVX2_maxv_16
-	VMOVUPS (R8)(SI*4), Y8
+	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	VMOVUPS 32(R8)(SI*4), Y8
+	VMOVUPS 32(BX)(CX*4), Y8
 	VMAXPS  Y5, Y8, Y5
-	VMOVUPS 64(R8)(SI*4), Y8
+	VMOVUPS 64(BX)(CX*4), Y8
 	VMAXPS  Y6, Y8, Y6
-	VMOVUPS 96(R8)(SI*4), Y8
+	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
-	ADDQ    $0x20, SI
+	ADDQ    $0x20, CX
 	JMP     CrossEntropyWAVX2_max32_15
 
 CrossEntropyWAVX2_maxv_16:
-	CMPQ    SI, DX
+	CMPQ    CX, R8
 	JAE     CrossEntropyWAVX2_maxtail_17
-	VMOVUPS (R8)(SI*4), Y8
+	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	ADDQ    $0x08, SI
+	ADDQ    $0x08, CX
 	JMP     CrossEntropyWAVX2_maxv_16
 
 CrossEntropyWAVX2_maxtail_17:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropyWAVX2_maxfold_18
 	LEAQ         rowconsts<>+32(SB), R10
-	MOVQ         BX, R11
+	MOVQ         R9, R11
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y8
 	VBROADCASTSS rowconsts<>+1580(SB), Y9
-	VMASKMOVPS   (R8)(SI*4), Y8, Y10
+	VMASKMOVPS   (BX)(CX*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
@@ -7857,20 +7935,20 @@ CrossEntropyWAVX2_row:
 	VXORPS       Y6, Y6, Y6
 	VXORPS       Y7, Y7, Y7
 	VXORPS       Y8, Y8, Y8
-	MOVQ         DI, SI
-	INCQ         SI
-	CMPQ         SI, R9
+	MOVQ         DX, CX
+	INCQ         CX
+	CMPQ         CX, SI
 	JAE          CrossEntropyWAVX2_explast_19
-	LEAQ         (R8)(AX*4), R10
+	LEAQ         (BX)(AX*4), R10
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
-	XORQ         SI, SI
+	XORQ         CX, CX
 
 CrossEntropyWAVX2_exp32_21:
-	CMPQ        SI, CX
+	CMPQ        CX, DI
 	JAE         CrossEntropyWAVX2_exprest_22
-	VMOVUPS     (R10)(SI*4), Y9
+	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -7888,9 +7966,9 @@ CrossEntropyWAVX2_exp32_21:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(R10)(SI*4), Y9
+	VMOVUPS     32(R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     32(R8)(SI*4), Y9
+	VMOVUPS     32(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -7908,9 +7986,9 @@ CrossEntropyWAVX2_exp32_21:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(R10)(SI*4), Y9
+	VMOVUPS     64(R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     64(R8)(SI*4), Y9
+	VMOVUPS     64(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -7928,9 +8006,9 @@ CrossEntropyWAVX2_exp32_21:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(R10)(SI*4), Y9
+	VMOVUPS     96(R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     96(R8)(SI*4), Y9
+	VMOVUPS     96(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -7948,16 +8026,16 @@ CrossEntropyWAVX2_exp32_21:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, SI
+	ADDQ        $0x20, CX
 	JMP         CrossEntropyWAVX2_exp32_21
 
 CrossEntropyWAVX2_exprest_22:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        SI, DX
+	CMPQ        CX, R8
 	JAE         CrossEntropyWAVX2_exptail_24
-	VMOVUPS     (R10)(SI*4), Y9
+	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -7975,22 +8053,22 @@ CrossEntropyWAVX2_exprest_22:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyWAVX2_expnext_25
 
 CrossEntropyWAVX2_exptail_24:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropyWAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R9, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R10)(SI*4), Y9, Y11
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -8012,11 +8090,11 @@ CrossEntropyWAVX2_exptail_24:
 	JMP          CrossEntropyWAVX2_expdone_23
 
 CrossEntropyWAVX2_expnext_25:
-	CMPQ        SI, DX
+	CMPQ        CX, R8
 	JAE         CrossEntropyWAVX2_exptail_26
-	VMOVUPS     (R10)(SI*4), Y9
+	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -8034,22 +8112,22 @@ CrossEntropyWAVX2_expnext_25:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyWAVX2_expnext_27
 
 CrossEntropyWAVX2_exptail_26:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropyWAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R9, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R10)(SI*4), Y9, Y11
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -8071,11 +8149,11 @@ CrossEntropyWAVX2_exptail_26:
 	JMP          CrossEntropyWAVX2_expdone_23
 
 CrossEntropyWAVX2_expnext_27:
-	CMPQ        SI, DX
+	CMPQ        CX, R8
 	JAE         CrossEntropyWAVX2_exptail_28
-	VMOVUPS     (R10)(SI*4), Y9
+	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -8093,22 +8171,22 @@ CrossEntropyWAVX2_expnext_27:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyWAVX2_expnext_29
 
 CrossEntropyWAVX2_exptail_28:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropyWAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R9, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R10)(SI*4), Y9, Y11
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -8130,18 +8208,18 @@ CrossEntropyWAVX2_exptail_28:
 	JMP          CrossEntropyWAVX2_expdone_23
 
 CrossEntropyWAVX2_expnext_29:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropyWAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R9, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R10)(SI*4), Y9, Y11
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -8174,12 +8252,12 @@ CrossEntropyWAVX2_expdone_23:
 	JMP          CrossEntropyWAVX2_expfolded_20
 
 CrossEntropyWAVX2_explast_19:
-	XORQ SI, SI
+	XORQ CX, CX
 
 CrossEntropyWAVX2_explast32_30:
-	CMPQ        SI, CX
+	CMPQ        CX, DI
 	JAE         CrossEntropyWAVX2_explastrest_31
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -8197,7 +8275,7 @@ CrossEntropyWAVX2_explast32_30:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(R8)(SI*4), Y9
+	VMOVUPS     32(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -8215,7 +8293,7 @@ CrossEntropyWAVX2_explast32_30:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(R8)(SI*4), Y9
+	VMOVUPS     64(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -8233,7 +8311,7 @@ CrossEntropyWAVX2_explast32_30:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(R8)(SI*4), Y9
+	VMOVUPS     96(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -8251,14 +8329,14 @@ CrossEntropyWAVX2_explast32_30:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, SI
+	ADDQ        $0x20, CX
 	JMP         CrossEntropyWAVX2_explast32_30
 
 CrossEntropyWAVX2_explastrest_31:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        SI, DX
+	CMPQ        CX, R8
 	JAE         CrossEntropyWAVX2_explasttail_33
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -8276,18 +8354,18 @@ CrossEntropyWAVX2_explastrest_31:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyWAVX2_explastnext_34
 
 CrossEntropyWAVX2_explasttail_33:
-	CMPQ        BX, $0x00
+	CMPQ        R9, $0x00
 	JE          CrossEntropyWAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R10
-	MOVQ        BX, R11
+	MOVQ        R9, R11
 	SHLQ        $0x02, R11
 	SUBQ        R11, R10
 	VMOVUPS     (R10), Y9
-	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -8309,9 +8387,9 @@ CrossEntropyWAVX2_explasttail_33:
 	JMP         CrossEntropyWAVX2_explastdone_32
 
 CrossEntropyWAVX2_explastnext_34:
-	CMPQ        SI, DX
+	CMPQ        CX, R8
 	JAE         CrossEntropyWAVX2_explasttail_35
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -8329,18 +8407,18 @@ CrossEntropyWAVX2_explastnext_34:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyWAVX2_explastnext_36
 
 CrossEntropyWAVX2_explasttail_35:
-	CMPQ        BX, $0x00
+	CMPQ        R9, $0x00
 	JE          CrossEntropyWAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R10
-	MOVQ        BX, R11
+	MOVQ        R9, R11
 	SHLQ        $0x02, R11
 	SUBQ        R11, R10
 	VMOVUPS     (R10), Y9
-	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -8362,9 +8440,9 @@ CrossEntropyWAVX2_explasttail_35:
 	JMP         CrossEntropyWAVX2_explastdone_32
 
 CrossEntropyWAVX2_explastnext_36:
-	CMPQ        SI, DX
+	CMPQ        CX, R8
 	JAE         CrossEntropyWAVX2_explasttail_37
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -8382,18 +8460,18 @@ CrossEntropyWAVX2_explastnext_36:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyWAVX2_explastnext_38
 
 CrossEntropyWAVX2_explasttail_37:
-	CMPQ        BX, $0x00
+	CMPQ        R9, $0x00
 	JE          CrossEntropyWAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R10
-	MOVQ        BX, R11
+	MOVQ        R9, R11
 	SHLQ        $0x02, R11
 	SUBQ        R11, R10
 	VMOVUPS     (R10), Y9
-	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -8415,14 +8493,14 @@ CrossEntropyWAVX2_explasttail_37:
 	JMP         CrossEntropyWAVX2_explastdone_32
 
 CrossEntropyWAVX2_explastnext_38:
-	CMPQ        BX, $0x00
+	CMPQ        R9, $0x00
 	JE          CrossEntropyWAVX2_explastdone_32
 	LEAQ        rowconsts<>+32(SB), R10
-	MOVQ        BX, R11
+	MOVQ        R9, R11
 	SHLQ        $0x02, R11
 	SUBQ        R11, R10
 	VMOVUPS     (R10), Y9
-	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -8454,23 +8532,23 @@ CrossEntropyWAVX2_expfolded_20:
 	VADDSS       X6, X5, X5
 
 	// per-row outputs: mx, lsum (and zw)
-	MOVQ   mx+48(FP), SI
-	VMOVSS X0, (SI)(DI*4)
-	MOVQ   lsum+56(FP), SI
-	VMOVSS X5, (SI)(DI*4)
+	MOVQ   mx+48(FP), CX
+	VMOVSS X0, (CX)(DX*4)
+	MOVQ   lsum+56(FP), CX
+	VMOVSS X5, (CX)(DX*4)
 
 	// next row (its max is in next)
-	LEAQ    (R8)(AX*4), R8
+	LEAQ    (BX)(AX*4), BX
 	VMOVAPS Y1, Y0
-	INCQ    DI
-	CMPQ    DI, R9
+	INCQ    DX
+	CMPQ    DX, SI
 	JB      CrossEntropyWAVX2_row
 
 CrossEntropyWAVX2_end_14:
 	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
 	MOVQ lsum+56(FP), AX
 	MOVQ rows+72(FP), CX
-	MOVQ 832(SP), DX
+	MOVQ 856(SP), DX
 
 CrossEntropyWAVX2_logs8_39:
 	LEAQ    8(DX), BX
@@ -8556,83 +8634,89 @@ CrossEntropyWAVX2_logsdone_41:
 
 // func CrossEntropyWSAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyWSAVX2(SB), $1096-88
+TEXT ·CrossEntropyWSAVX2(SB), $1120-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ AX, CX
 	ANDQ $-32, CX
-	MOVQ AX, DX
-	ANDQ $-8, DX
-	MOVQ AX, BX
-	ANDQ $0x07, BX
-	XORQ DI, DI
-	MOVQ z+8(FP), R8
-	MOVQ rows+72(FP), R9
+	MOVQ AX, CX
+	ANDQ $-8, CX
+	MOVQ AX, CX
+	ANDQ $0x07, CX
+	XORQ DX, DX
+	MOVQ z+8(FP), BX
+	MOVQ rows+72(FP), SI
+
+	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
+	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
+	LEAQ 31(SP), CX
+	ANDQ $-32, CX
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    AX, SI
-	MOVQ    $0x00000008, R10
-	CMPQ    SI, R10
-	CMOVQGT R10, SI
-	LEAQ    rowconsts<>+32(SB), R10
-	SHLQ    $0x02, SI
-	SUBQ    SI, R10
-	VMOVUPS (R10), Y0
-	VMOVUPS Y0, 1024(SP)
-	MOVQ    AX, SI
-	SUBQ    $0x08, SI
-	XORQ    R10, R10
-	CMPQ    SI, $0x00
-	CMOVQLT R10, SI
-	MOVQ    $0x00000008, R10
-	CMPQ    SI, R10
-	CMOVQGT R10, SI
-	LEAQ    rowconsts<>+32(SB), R10
-	SHLQ    $0x02, SI
-	SUBQ    SI, R10
-	VMOVUPS (R10), Y0
-	VMOVUPS Y0, 1056(SP)
+	MOVQ    AX, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, 1024(CX)
+	MOVQ    AX, DI
+	SUBQ    $0x08, DI
+	XORQ    R8, R8
+	CMPQ    DI, $0x00
+	CMOVQLT R8, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, 1056(CX)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
-	CMPQ AX, $0x10
-	JA   CrossEntropyWSAVX2_blockdone_2
-	MOVQ AX, SI
-	SHLQ $0x02, SI
-	LEAQ (SI)(SI*2), R10
-	MOVQ AX, R12
-	SHLQ $0x05, R12
+	CMPQ    AX, $0x10
+	JA      CrossEntropyWSAVX2_blockdone_2
+	MOVQ    AX, DI
+	SHLQ    $0x02, DI
+	LEAQ    (DI)(DI*2), R8
+	MOVQ    AX, R10
+	SHLQ    $0x05, R10
+	PCALIGN $0x40
 
 CrossEntropyWSAVX2_block_1:
-	MOVQ R9, R11
-	SUBQ DI, R11
-	CMPQ R11, $0x08
+	MOVQ SI, R9
+	SUBQ DX, R9
+	CMPQ R9, $0x08
 	JB   CrossEntropyWSAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (R8)(SI*4), R11
+	LEAQ    (BX)(DI*4), R9
 	CMPQ    AX, $0x08
 	JB      CrossEntropyWSAVX2_masked_5
-	VMOVUPS (R8), Y0
-	VMOVUPS (R8)(SI*1), Y2
-	VMOVUPS (R8)(SI*2), Y3
-	VMOVUPS (R8)(R10*1), Y4
-	VMOVUPS (R11), Y5
-	VMOVUPS (R11)(SI*1), Y6
-	VMOVUPS (R11)(SI*2), Y7
-	VMOVUPS (R11)(R10*1), Y8
+	VMOVUPS (BX), Y0
+	VMOVUPS (BX)(DI*1), Y2
+	VMOVUPS (BX)(DI*2), Y3
+	VMOVUPS (BX)(R8*1), Y4
+	VMOVUPS (R9), Y5
+	VMOVUPS (R9)(DI*1), Y6
+	VMOVUPS (R9)(DI*2), Y7
+	VMOVUPS (R9)(R8*1), Y8
 	JMP     CrossEntropyWSAVX2_loaded_6
 
 CrossEntropyWSAVX2_masked_5:
-	VMOVUPS    1024(SP), Y8
-	VMASKMOVPS (R8), Y8, Y0
-	VMASKMOVPS (R8)(SI*1), Y8, Y2
-	VMASKMOVPS (R8)(SI*2), Y8, Y3
-	VMASKMOVPS (R8)(R10*1), Y8, Y4
-	VMASKMOVPS (R11), Y8, Y5
-	VMASKMOVPS (R11)(SI*1), Y8, Y6
-	VMASKMOVPS (R11)(SI*2), Y8, Y7
-	VMASKMOVPS (R11)(R10*1), Y8, Y8
+	VMOVUPS    1024(CX), Y8
+	VMASKMOVPS (BX), Y8, Y0
+	VMASKMOVPS (BX)(DI*1), Y8, Y2
+	VMASKMOVPS (BX)(DI*2), Y8, Y3
+	VMASKMOVPS (BX)(R8*1), Y8, Y4
+	VMASKMOVPS (R9), Y8, Y5
+	VMASKMOVPS (R9)(DI*1), Y8, Y6
+	VMASKMOVPS (R9)(DI*2), Y8, Y7
+	VMASKMOVPS (R9)(R8*1), Y8, Y8
 
 CrossEntropyWSAVX2_loaded_6:
 	VUNPCKLPS  Y2, Y0, Y9
@@ -8659,25 +8743,25 @@ CrossEntropyWSAVX2_loaded_6:
 	VPERM2F128 $0x31, Y6, Y9, Y6
 	VPERM2F128 $0x20, Y5, Y0, Y9
 	VPERM2F128 $0x31, Y5, Y0, Y0
-	VMOVUPS    Y7, (SP)
-	VMOVUPS    Y8, 32(SP)
-	VMOVUPS    Y4, 64(SP)
-	VMOVUPS    Y9, 96(SP)
-	VMOVUPS    Y3, 128(SP)
-	VMOVUPS    Y2, 160(SP)
-	VMOVUPS    Y6, 192(SP)
-	VMOVUPS    Y0, 224(SP)
+	VMOVUPS    Y7, (CX)
+	VMOVUPS    Y8, 32(CX)
+	VMOVUPS    Y4, 64(CX)
+	VMOVUPS    Y9, 96(CX)
+	VMOVUPS    Y3, 128(CX)
+	VMOVUPS    Y2, 160(CX)
+	VMOVUPS    Y6, 192(CX)
+	VMOVUPS    Y0, 224(CX)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyWSAVX2_nohigh_7
-	VMOVUPS    1056(SP), Y8
-	VMASKMOVPS 32(R8), Y8, Y0
-	VMASKMOVPS 32(R8)(SI*1), Y8, Y2
-	VMASKMOVPS 32(R8)(SI*2), Y8, Y3
-	VMASKMOVPS 32(R8)(R10*1), Y8, Y4
-	VMASKMOVPS 32(R11), Y8, Y5
-	VMASKMOVPS 32(R11)(SI*1), Y8, Y6
-	VMASKMOVPS 32(R11)(SI*2), Y8, Y7
-	VMASKMOVPS 32(R11)(R10*1), Y8, Y8
+	VMOVUPS    1056(CX), Y8
+	VMASKMOVPS 32(BX), Y8, Y0
+	VMASKMOVPS 32(BX)(DI*1), Y8, Y2
+	VMASKMOVPS 32(BX)(DI*2), Y8, Y3
+	VMASKMOVPS 32(BX)(R8*1), Y8, Y4
+	VMASKMOVPS 32(R9), Y8, Y5
+	VMASKMOVPS 32(R9)(DI*1), Y8, Y6
+	VMASKMOVPS 32(R9)(DI*2), Y8, Y7
+	VMASKMOVPS 32(R9)(R8*1), Y8, Y8
 	VUNPCKLPS  Y2, Y0, Y9
 	VUNPCKHPS  Y2, Y0, Y0
 	VUNPCKLPS  Y4, Y3, Y2
@@ -8702,38 +8786,38 @@ CrossEntropyWSAVX2_loaded_6:
 	VPERM2F128 $0x31, Y6, Y9, Y6
 	VPERM2F128 $0x20, Y5, Y0, Y9
 	VPERM2F128 $0x31, Y5, Y0, Y0
-	VMOVUPS    Y7, 256(SP)
-	VMOVUPS    Y8, 288(SP)
-	VMOVUPS    Y4, 320(SP)
-	VMOVUPS    Y9, 352(SP)
-	VMOVUPS    Y3, 384(SP)
-	VMOVUPS    Y2, 416(SP)
-	VMOVUPS    Y6, 448(SP)
-	VMOVUPS    Y0, 480(SP)
+	VMOVUPS    Y7, 256(CX)
+	VMOVUPS    Y8, 288(CX)
+	VMOVUPS    Y4, 320(CX)
+	VMOVUPS    Y9, 352(CX)
+	VMOVUPS    Y3, 384(CX)
+	VMOVUPS    Y2, 416(CX)
+	VMOVUPS    Y6, 448(CX)
+	VMOVUPS    Y0, 480(CX)
 
 CrossEntropyWSAVX2_nohigh_7:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	VMOVAPS      Y0, Y2
-	MOVQ         R12, R13
-	ANDQ         $-64, R13
-	XORQ         R11, R11
+	MOVQ         R10, R11
+	ANDQ         $-64, R11
+	XORQ         R9, R9
 	JMP          CrossEntropyWSAVX2_bmax_check_9
 
 CrossEntropyWSAVX2_bmax_8:
-	VMOVUPS (SP)(R11*1), Y3
+	VMOVUPS (CX)(R9*1), Y3
 	VMAXPS  Y0, Y3, Y0
-	VMOVUPS 32(SP)(R11*1), Y3
+	VMOVUPS 32(CX)(R9*1), Y3
 	VMAXPS  Y2, Y3, Y2
-	ADDQ    $0x40, R11
+	ADDQ    $0x40, R9
 
 CrossEntropyWSAVX2_bmax_check_9:
-	CMPQ    R11, R13
+	CMPQ    R9, R11
 	JB      CrossEntropyWSAVX2_bmax_8
-	CMPQ    R11, R12
+	CMPQ    R9, R10
 	JAE     CrossEntropyWSAVX2_bmax_end_10
-	VMOVUPS (SP)(R11*1), Y3
+	VMOVUPS (CX)(R9*1), Y3
 	VMAXPS  Y0, Y3, Y0
 
 CrossEntropyWSAVX2_bmax_end_10:
@@ -8741,43 +8825,43 @@ CrossEntropyWSAVX2_bmax_end_10:
 	VXORPS  Y2, Y2, Y2
 	VADDPS  Y2, Y0, Y0
 	VXORPS  Y2, Y2, Y2
-	VMOVUPS Y2, 768(SP)
-	VMOVUPS Y2, 800(SP)
-	VMOVUPS Y2, 832(SP)
-	VMOVUPS Y2, 864(SP)
-	VMOVUPS Y2, 896(SP)
-	VMOVUPS Y2, 928(SP)
-	VMOVUPS Y2, 960(SP)
-	VMOVUPS Y2, 992(SP)
+	VMOVUPS Y2, 768(CX)
+	VMOVUPS Y2, 800(CX)
+	VMOVUPS Y2, 832(CX)
+	VMOVUPS Y2, 864(CX)
+	VMOVUPS Y2, 896(CX)
+	VMOVUPS Y2, 928(CX)
+	VMOVUPS Y2, 960(CX)
+	VMOVUPS Y2, 992(CX)
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y2, Y2, Y2
-	VMOVUPS Y2, 512(SP)
-	VMOVUPS Y2, 544(SP)
-	VMOVUPS Y2, 576(SP)
-	VMOVUPS Y2, 608(SP)
-	VMOVUPS Y2, 640(SP)
-	VMOVUPS Y2, 672(SP)
-	VMOVUPS Y2, 704(SP)
-	VMOVUPS Y2, 736(SP)
-	MOVQ    R12, R13
-	ANDQ    $-64, R13
-	XORQ    R11, R11
+	VMOVUPS Y2, 512(CX)
+	VMOVUPS Y2, 544(CX)
+	VMOVUPS Y2, 576(CX)
+	VMOVUPS Y2, 608(CX)
+	VMOVUPS Y2, 640(CX)
+	VMOVUPS Y2, 672(CX)
+	VMOVUPS Y2, 704(CX)
+	VMOVUPS Y2, 736(CX)
+	MOVQ    R10, R11
+	ANDQ    $-64, R11
+	XORQ    R9, R9
 	JMP     CrossEntropyWSAVX2_bexp_check_12
 
 CrossEntropyWSAVX2_bexp_11:
-	VMOVUPS      (SP)(R11*1), Y2
+	VMOVUPS      (CX)(R9*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
-	MOVQ         w+16(FP), R14
-	MOVQ         R11, R15
-	SHRQ         $0x03, R15
-	VBROADCASTSS (R14)(R15*1), Y4
+	MOVQ         w+16(FP), R12
+	MOVQ         R9, R13
+	SHRQ         $0x03, R13
+	VBROADCASTSS (R12)(R13*1), Y4
 	VFMADD231PS  Y4, Y2, Y3
-	MOVQ         R11, R14
-	ANDQ         $0x000000ff, R14
-	VADDPS       768(SP)(R14*1), Y3, Y3
-	VMOVUPS      Y3, 768(SP)(R14*1)
+	MOVQ         R9, R12
+	ANDQ         $0x000000ff, R12
+	VADDPS       768(CX)(R12*1), Y3, Y3
+	VMOVUPS      Y3, 768(CX)(R12*1)
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
 	VBROADCASTSS rowconsts<>+1568(SB), Y4
 	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
@@ -8793,22 +8877,22 @@ CrossEntropyWSAVX2_bexp_11:
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
-	MOVQ         R11, R14
-	ANDQ         $0x000000ff, R14
-	VADDPS       512(SP)(R14*1), Y5, Y5
-	VMOVUPS      Y5, 512(SP)(R14*1)
-	VMOVUPS      32(SP)(R11*1), Y2
+	MOVQ         R9, R12
+	ANDQ         $0x000000ff, R12
+	VADDPS       512(CX)(R12*1), Y5, Y5
+	VMOVUPS      Y5, 512(CX)(R12*1)
+	VMOVUPS      32(CX)(R9*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
-	MOVQ         w+16(FP), R14
-	MOVQ         R11, R15
-	SHRQ         $0x03, R15
-	VBROADCASTSS 4(R14)(R15*1), Y4
+	MOVQ         w+16(FP), R12
+	MOVQ         R9, R13
+	SHRQ         $0x03, R13
+	VBROADCASTSS 4(R12)(R13*1), Y4
 	VFMADD231PS  Y4, Y2, Y3
-	MOVQ         R11, R14
-	ANDQ         $0x000000ff, R14
-	VADDPS       800(SP)(R14*1), Y3, Y3
-	VMOVUPS      Y3, 800(SP)(R14*1)
+	MOVQ         R9, R12
+	ANDQ         $0x000000ff, R12
+	VADDPS       800(CX)(R12*1), Y3, Y3
+	VMOVUPS      Y3, 800(CX)(R12*1)
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
 	VBROADCASTSS rowconsts<>+1568(SB), Y4
 	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
@@ -8824,29 +8908,29 @@ CrossEntropyWSAVX2_bexp_11:
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
-	MOVQ         R11, R14
-	ANDQ         $0x000000ff, R14
-	VADDPS       544(SP)(R14*1), Y5, Y5
-	VMOVUPS      Y5, 544(SP)(R14*1)
-	ADDQ         $0x40, R11
+	MOVQ         R9, R12
+	ANDQ         $0x000000ff, R12
+	VADDPS       544(CX)(R12*1), Y5, Y5
+	VMOVUPS      Y5, 544(CX)(R12*1)
+	ADDQ         $0x40, R9
 
 CrossEntropyWSAVX2_bexp_check_12:
-	CMPQ         R11, R13
+	CMPQ         R9, R11
 	JB           CrossEntropyWSAVX2_bexp_11
-	CMPQ         R11, R12
+	CMPQ         R9, R10
 	JAE          CrossEntropyWSAVX2_bexp_end_13
-	VMOVUPS      (SP)(R11*1), Y2
+	VMOVUPS      (CX)(R9*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
-	MOVQ         w+16(FP), R13
-	MOVQ         R11, R14
-	SHRQ         $0x03, R14
-	VBROADCASTSS (R13)(R14*1), Y4
+	MOVQ         w+16(FP), R11
+	MOVQ         R9, R12
+	SHRQ         $0x03, R12
+	VBROADCASTSS (R11)(R12*1), Y4
 	VFMADD231PS  Y4, Y2, Y3
-	MOVQ         R11, R13
-	ANDQ         $0x000000ff, R13
-	VADDPS       768(SP)(R13*1), Y3, Y3
-	VMOVUPS      Y3, 768(SP)(R13*1)
+	MOVQ         R9, R11
+	ANDQ         $0x000000ff, R11
+	VADDPS       768(CX)(R11*1), Y3, Y3
+	VMOVUPS      Y3, 768(CX)(R11*1)
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
 	VBROADCASTSS rowconsts<>+1568(SB), Y4
 	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
@@ -8862,19 +8946,19 @@ CrossEntropyWSAVX2_bexp_check_12:
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
-	ANDQ         $0x000000ff, R11
-	VADDPS       512(SP)(R11*1), Y5, Y5
-	VMOVUPS      Y5, 512(SP)(R11*1)
+	ANDQ         $0x000000ff, R9
+	VADDPS       512(CX)(R9*1), Y5, Y5
+	VMOVUPS      Y5, 512(CX)(R9*1)
 
 CrossEntropyWSAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y2
-	VMOVUPS 544(SP), Y3
-	VMOVUPS 576(SP), Y4
-	VMOVUPS 608(SP), Y5
-	VMOVUPS 640(SP), Y6
-	VMOVUPS 672(SP), Y7
-	VMOVUPS 704(SP), Y8
-	VMOVUPS 736(SP), Y9
+	VMOVUPS 512(CX), Y2
+	VMOVUPS 544(CX), Y3
+	VMOVUPS 576(CX), Y4
+	VMOVUPS 608(CX), Y5
+	VMOVUPS 640(CX), Y6
+	VMOVUPS 672(CX), Y7
+	VMOVUPS 704(CX), Y8
+	VMOVUPS 736(CX), Y9
 	VADDPS  Y3, Y2, Y2
 	VADDPS  Y5, Y4, Y4
 	VADDPS  Y7, Y6, Y6
@@ -8884,16 +8968,16 @@ CrossEntropyWSAVX2_bexp_end_13:
 	VADDPS  Y6, Y2, Y2
 
 	// per-row outputs of 8 rows: mx (and zw)
-	MOVQ    mx+48(FP), R11
-	VMOVUPS Y0, (R11)(DI*4)
-	VMOVUPS 768(SP), Y0
-	VMOVUPS 800(SP), Y3
-	VMOVUPS 832(SP), Y4
-	VMOVUPS 864(SP), Y5
-	VMOVUPS 896(SP), Y6
-	VMOVUPS 928(SP), Y7
-	VMOVUPS 960(SP), Y8
-	VMOVUPS 992(SP), Y9
+	MOVQ    mx+48(FP), R9
+	VMOVUPS Y0, (R9)(DX*4)
+	VMOVUPS 768(CX), Y0
+	VMOVUPS 800(CX), Y3
+	VMOVUPS 832(CX), Y4
+	VMOVUPS 864(CX), Y5
+	VMOVUPS 896(CX), Y6
+	VMOVUPS 928(CX), Y7
+	VMOVUPS 960(CX), Y8
+	VMOVUPS 992(CX), Y9
 	VADDPS  Y3, Y0, Y0
 	VADDPS  Y5, Y4, Y4
 	VADDPS  Y7, Y6, Y6
@@ -8901,8 +8985,8 @@ CrossEntropyWSAVX2_bexp_end_13:
 	VADDPS  Y4, Y0, Y0
 	VADDPS  Y8, Y6, Y6
 	VADDPS  Y6, Y0, Y0
-	MOVQ    zw+64(FP), R11
-	VMOVUPS Y0, (R11)(DI*4)
+	MOVQ    zw+64(FP), R9
+	VMOVUPS Y0, (R9)(DX*4)
 
 	// per-row output of 8 rows: lsum
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
@@ -8930,19 +9014,26 @@ CrossEntropyWSAVX2_bexp_end_13:
 	VFMADD231PS  rowconsts<>+1312(SB), Y0, Y3
 	VSUBPS       Y2, Y2, Y0
 	VADDPS       Y0, Y3, Y3
-	MOVQ         lsum+56(FP), R11
-	VMOVUPS      Y3, (R11)(DI*4)
+	MOVQ         lsum+56(FP), R9
+	VMOVUPS      Y3, (R9)(DX*4)
 
 	// next 8 rows
-	MOVQ SI, R11
-	SHLQ $0x03, R11
-	ADDQ R11, R8
-	ADDQ $0x08, DI
+	MOVQ DI, R9
+	SHLQ $0x03, R9
+	ADDQ R9, BX
+	ADDQ $0x08, DX
 	JMP  CrossEntropyWSAVX2_block_1
 
 CrossEntropyWSAVX2_blockdone_2:
-	MOVQ DI, 1088(SP)
-	CMPQ DI, R9
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, DI
+	ANDQ $-32, DI
+	MOVQ AX, R8
+	ANDQ $-8, R8
+	MOVQ AX, R9
+	ANDQ $0x07, R9
+	MOVQ DX, 1112(SP)
+	CMPQ DX, SI
 	JAE  CrossEntropyWSAVX2_end_14
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
@@ -8951,40 +9042,40 @@ CrossEntropyWSAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y2
 	VBROADCASTSS rowconsts<>+1580(SB), Y3
 	VBROADCASTSS rowconsts<>+1580(SB), Y4
-	XORQ         SI, SI
+	XORQ         CX, CX
 
 CrossEntropyWSAVX2_max32_15:
-	CMPQ    SI, CX
+	CMPQ    CX, DI
 	JAE     CrossEntropyWSAVX2_maxv_16
-	VMOVUPS (R8)(SI*4), Y5
+	VMOVUPS (BX)(CX*4), Y5
 	VMAXPS  Y0, Y5, Y0
-	VMOVUPS 32(R8)(SI*4), Y5
+	VMOVUPS 32(BX)(CX*4), Y5
 	VMAXPS  Y2, Y5, Y2
-	VMOVUPS 64(R8)(SI*4), Y5
+	VMOVUPS 64(BX)(CX*4), Y5
 	VMAXPS  Y3, Y5, Y3
-	VMOVUPS 96(R8)(SI*4), Y5
+	VMOVUPS 96(BX)(CX*4), Y5
 	VMAXPS  Y4, Y5, Y4
-	ADDQ    $0x20, SI
+	ADDQ    $0x20, CX
 	JMP     CrossEntropyWSAVX2_max32_15
 
 CrossEntropyWSAVX2_maxv_16:
-	CMPQ    SI, DX
+	CMPQ    CX, R8
 	JAE     CrossEntropyWSAVX2_maxtail_17
-	VMOVUPS (R8)(SI*4), Y5
+	VMOVUPS (BX)(CX*4), Y5
 	VMAXPS  Y0, Y5, Y0
-	ADDQ    $0x08, SI
+	ADDQ    $0x08, CX
 	JMP     CrossEntropyWSAVX2_maxv_16
 
 CrossEntropyWSAVX2_maxtail_17:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropyWSAVX2_maxfold_18
 	LEAQ         rowconsts<>+32(SB), R10
-	MOVQ         BX, R11
+	MOVQ         R9, R11
 	SHLQ         $0x02, R11
 	SUBQ         R11, R10
 	VMOVUPS      (R10), Y5
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
-	VMASKMOVPS   (R8)(SI*4), Y5, Y7
+	VMASKMOVPS   (BX)(CX*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
 
@@ -9016,22 +9107,22 @@ CrossEntropyWSAVX2_row:
 	VXORPS       Y7, Y7, Y7
 	VXORPS       Y8, Y8, Y8
 	VXORPS       Y9, Y9, Y9
-	MOVQ         DI, SI
-	INCQ         SI
-	CMPQ         SI, R9
+	MOVQ         DX, CX
+	INCQ         CX
+	CMPQ         CX, SI
 	JAE          CrossEntropyWSAVX2_explast_19
-	LEAQ         (R8)(AX*4), R11
+	LEAQ         (BX)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
-	XORQ         SI, SI
+	XORQ         CX, CX
 
 CrossEntropyWSAVX2_exp32_21:
-	CMPQ         SI, CX
+	CMPQ         CX, DI
 	JAE          CrossEntropyWSAVX2_exprest_22
-	VMOVUPS      (R11)(SI*4), Y10
+	VMOVUPS      (R11)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  (R10)(SI*4), Y10, Y2
+	VFMADD231PS  (R10)(CX*4), Y10, Y2
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -9048,11 +9139,11 @@ CrossEntropyWSAVX2_exp32_21:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y6, Y6
-	VMOVUPS      32(R11)(SI*4), Y10
+	VMOVUPS      32(R11)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      32(R8)(SI*4), Y10
+	VMOVUPS      32(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  32(R10)(SI*4), Y10, Y3
+	VFMADD231PS  32(R10)(CX*4), Y10, Y3
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -9069,11 +9160,11 @@ CrossEntropyWSAVX2_exp32_21:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y7, Y7
-	VMOVUPS      64(R11)(SI*4), Y10
+	VMOVUPS      64(R11)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      64(R8)(SI*4), Y10
+	VMOVUPS      64(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  64(R10)(SI*4), Y10, Y4
+	VFMADD231PS  64(R10)(CX*4), Y10, Y4
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -9090,11 +9181,11 @@ CrossEntropyWSAVX2_exp32_21:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y8, Y8
-	VMOVUPS      96(R11)(SI*4), Y10
+	VMOVUPS      96(R11)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      96(R8)(SI*4), Y10
+	VMOVUPS      96(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  96(R10)(SI*4), Y10, Y5
+	VFMADD231PS  96(R10)(CX*4), Y10, Y5
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -9111,18 +9202,18 @@ CrossEntropyWSAVX2_exp32_21:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y9, Y9
-	ADDQ         $0x20, SI
+	ADDQ         $0x20, CX
 	JMP          CrossEntropyWSAVX2_exp32_21
 
 CrossEntropyWSAVX2_exprest_22:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ         SI, DX
+	CMPQ         CX, R8
 	JAE          CrossEntropyWSAVX2_exptail_24
-	VMOVUPS      (R11)(SI*4), Y10
+	VMOVUPS      (R11)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  (R10)(SI*4), Y10, Y2
+	VFMADD231PS  (R10)(CX*4), Y10, Y2
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -9139,28 +9230,28 @@ CrossEntropyWSAVX2_exprest_22:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y6, Y6
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropyWSAVX2_expnext_25
 
 CrossEntropyWSAVX2_exptail_24:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropyWSAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
+	MOVQ         R9, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
 	VBROADCASTSS rowconsts<>+1580(SB), Y11
-	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VMASKMOVPS   (R11)(CX*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
-	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VMASKMOVPS   (R10)(CX*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+1568(SB), Y13
@@ -9182,13 +9273,13 @@ CrossEntropyWSAVX2_exptail_24:
 	JMP          CrossEntropyWSAVX2_expdone_23
 
 CrossEntropyWSAVX2_expnext_25:
-	CMPQ         SI, DX
+	CMPQ         CX, R8
 	JAE          CrossEntropyWSAVX2_exptail_26
-	VMOVUPS      (R11)(SI*4), Y10
+	VMOVUPS      (R11)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  (R10)(SI*4), Y10, Y3
+	VFMADD231PS  (R10)(CX*4), Y10, Y3
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -9205,28 +9296,28 @@ CrossEntropyWSAVX2_expnext_25:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y7, Y7
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropyWSAVX2_expnext_27
 
 CrossEntropyWSAVX2_exptail_26:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropyWSAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
+	MOVQ         R9, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
 	VBROADCASTSS rowconsts<>+1580(SB), Y11
-	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VMASKMOVPS   (R11)(CX*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
-	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VMASKMOVPS   (R10)(CX*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+1568(SB), Y13
@@ -9248,13 +9339,13 @@ CrossEntropyWSAVX2_exptail_26:
 	JMP          CrossEntropyWSAVX2_expdone_23
 
 CrossEntropyWSAVX2_expnext_27:
-	CMPQ         SI, DX
+	CMPQ         CX, R8
 	JAE          CrossEntropyWSAVX2_exptail_28
-	VMOVUPS      (R11)(SI*4), Y10
+	VMOVUPS      (R11)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  (R10)(SI*4), Y10, Y4
+	VFMADD231PS  (R10)(CX*4), Y10, Y4
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -9271,28 +9362,28 @@ CrossEntropyWSAVX2_expnext_27:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y8, Y8
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropyWSAVX2_expnext_29
 
 CrossEntropyWSAVX2_exptail_28:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropyWSAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
+	MOVQ         R9, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
 	VBROADCASTSS rowconsts<>+1580(SB), Y11
-	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VMASKMOVPS   (R11)(CX*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
-	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VMASKMOVPS   (R10)(CX*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+1568(SB), Y13
@@ -9314,24 +9405,24 @@ CrossEntropyWSAVX2_exptail_28:
 	JMP          CrossEntropyWSAVX2_expdone_23
 
 CrossEntropyWSAVX2_expnext_29:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropyWSAVX2_expdone_23
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
+	MOVQ         R9, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
 	VBROADCASTSS rowconsts<>+1580(SB), Y11
-	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VMASKMOVPS   (R11)(CX*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
-	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VMASKMOVPS   (R10)(CX*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+1568(SB), Y13
@@ -9364,14 +9455,14 @@ CrossEntropyWSAVX2_expdone_23:
 	JMP          CrossEntropyWSAVX2_expfolded_20
 
 CrossEntropyWSAVX2_explast_19:
-	XORQ SI, SI
+	XORQ CX, CX
 
 CrossEntropyWSAVX2_explast32_30:
-	CMPQ         SI, CX
+	CMPQ         CX, DI
 	JAE          CrossEntropyWSAVX2_explastrest_31
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  (R10)(SI*4), Y10, Y2
+	VFMADD231PS  (R10)(CX*4), Y10, Y2
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -9388,9 +9479,9 @@ CrossEntropyWSAVX2_explast32_30:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y6, Y6
-	VMOVUPS      32(R8)(SI*4), Y10
+	VMOVUPS      32(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  32(R10)(SI*4), Y10, Y3
+	VFMADD231PS  32(R10)(CX*4), Y10, Y3
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -9407,9 +9498,9 @@ CrossEntropyWSAVX2_explast32_30:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y7, Y7
-	VMOVUPS      64(R8)(SI*4), Y10
+	VMOVUPS      64(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  64(R10)(SI*4), Y10, Y4
+	VFMADD231PS  64(R10)(CX*4), Y10, Y4
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -9426,9 +9517,9 @@ CrossEntropyWSAVX2_explast32_30:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y8, Y8
-	VMOVUPS      96(R8)(SI*4), Y10
+	VMOVUPS      96(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  96(R10)(SI*4), Y10, Y5
+	VFMADD231PS  96(R10)(CX*4), Y10, Y5
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -9445,16 +9536,16 @@ CrossEntropyWSAVX2_explast32_30:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y9, Y9
-	ADDQ         $0x20, SI
+	ADDQ         $0x20, CX
 	JMP          CrossEntropyWSAVX2_explast32_30
 
 CrossEntropyWSAVX2_explastrest_31:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ         SI, DX
+	CMPQ         CX, R8
 	JAE          CrossEntropyWSAVX2_explasttail_33
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  (R10)(SI*4), Y10, Y2
+	VFMADD231PS  (R10)(CX*4), Y10, Y2
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -9471,24 +9562,24 @@ CrossEntropyWSAVX2_explastrest_31:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y6, Y6
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropyWSAVX2_explastnext_34
 
 CrossEntropyWSAVX2_explasttail_33:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropyWSAVX2_explastdone_32
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R9, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
-	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VMASKMOVPS   (R10)(CX*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+1568(SB), Y13
@@ -9510,11 +9601,11 @@ CrossEntropyWSAVX2_explasttail_33:
 	JMP          CrossEntropyWSAVX2_explastdone_32
 
 CrossEntropyWSAVX2_explastnext_34:
-	CMPQ         SI, DX
+	CMPQ         CX, R8
 	JAE          CrossEntropyWSAVX2_explasttail_35
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  (R10)(SI*4), Y10, Y3
+	VFMADD231PS  (R10)(CX*4), Y10, Y3
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -9531,24 +9622,24 @@ CrossEntropyWSAVX2_explastnext_34:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y7, Y7
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropyWSAVX2_explastnext_36
 
 CrossEntropyWSAVX2_explasttail_35:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropyWSAVX2_explastdone_32
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R9, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
-	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VMASKMOVPS   (R10)(CX*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+1568(SB), Y13
@@ -9570,11 +9661,11 @@ CrossEntropyWSAVX2_explasttail_35:
 	JMP          CrossEntropyWSAVX2_explastdone_32
 
 CrossEntropyWSAVX2_explastnext_36:
-	CMPQ         SI, DX
+	CMPQ         CX, R8
 	JAE          CrossEntropyWSAVX2_explasttail_37
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  (R10)(SI*4), Y10, Y4
+	VFMADD231PS  (R10)(CX*4), Y10, Y4
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -9591,24 +9682,24 @@ CrossEntropyWSAVX2_explastnext_36:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VADDPS       Y13, Y8, Y8
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropyWSAVX2_explastnext_38
 
 CrossEntropyWSAVX2_explasttail_37:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropyWSAVX2_explastdone_32
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R9, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
-	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VMASKMOVPS   (R10)(CX*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+1568(SB), Y13
@@ -9630,20 +9721,20 @@ CrossEntropyWSAVX2_explasttail_37:
 	JMP          CrossEntropyWSAVX2_explastdone_32
 
 CrossEntropyWSAVX2_explastnext_38:
-	CMPQ         BX, $0x00
+	CMPQ         R9, $0x00
 	JE           CrossEntropyWSAVX2_explastdone_32
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R9, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
-	VMASKMOVPS   (R10)(SI*4), Y10, Y12
+	VMASKMOVPS   (R10)(CX*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+1568(SB), Y13
@@ -9675,10 +9766,10 @@ CrossEntropyWSAVX2_expfolded_20:
 	VADDSS       X7, X6, X6
 
 	// per-row outputs: mx, lsum (and zw)
-	MOVQ   mx+48(FP), SI
-	VMOVSS X0, (SI)(DI*4)
-	MOVQ   lsum+56(FP), SI
-	VMOVSS X6, (SI)(DI*4)
+	MOVQ   mx+48(FP), CX
+	VMOVSS X0, (CX)(DX*4)
+	MOVQ   lsum+56(FP), CX
+	VMOVSS X6, (CX)(DX*4)
 
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y4, Y2, Y2
@@ -9688,21 +9779,21 @@ CrossEntropyWSAVX2_expfolded_20:
 	VHADDPS      Y2, Y2, Y2
 	VEXTRACTF128 $0x01, Y2, X0
 	VADDSS       X0, X2, X0
-	MOVQ         zw+64(FP), SI
-	VMOVSS       X0, (SI)(DI*4)
+	MOVQ         zw+64(FP), CX
+	VMOVSS       X0, (CX)(DX*4)
 
 	// next row (its max is in next)
-	LEAQ    (R8)(AX*4), R8
+	LEAQ    (BX)(AX*4), BX
 	VMOVAPS Y1, Y0
-	INCQ    DI
-	CMPQ    DI, R9
+	INCQ    DX
+	CMPQ    DX, SI
 	JB      CrossEntropyWSAVX2_row
 
 CrossEntropyWSAVX2_end_14:
 	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
 	MOVQ lsum+56(FP), AX
 	MOVQ rows+72(FP), CX
-	MOVQ 1088(SP), DX
+	MOVQ 1112(SP), DX
 
 CrossEntropyWSAVX2_logs8_39:
 	LEAQ    8(DX), BX
@@ -10784,87 +10875,93 @@ CrossEntropySoftWAVX2_logsdone_36:
 
 // func CrossEntropyGAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyGAVX2(SB), $840-88
+TEXT ·CrossEntropyGAVX2(SB), $864-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ         AX, CX
 	ANDQ         $-32, CX
-	MOVQ         AX, DX
-	ANDQ         $-8, DX
-	MOVQ         AX, BX
-	ANDQ         $0x07, BX
-	XORQ         DI, DI
+	MOVQ         AX, CX
+	ANDQ         $-8, CX
+	MOVQ         AX, CX
+	ANDQ         $0x07, CX
+	XORQ         DX, DX
 	VBROADCASTSS rowconsts<>+1572(SB), Y2
 	VBROADCASTSS rowconsts<>+1568(SB), Y3
 	VBROADCASTSS rowconsts<>+1576(SB), Y4
-	MOVQ         z+8(FP), R8
-	MOVQ         grad+0(FP), R9
-	MOVQ         rows+72(FP), R10
+	MOVQ         z+8(FP), BX
+	MOVQ         grad+0(FP), SI
+	MOVQ         rows+72(FP), DI
+
+	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
+	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
+	LEAQ 31(SP), CX
+	ANDQ $-32, CX
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    AX, SI
-	MOVQ    $0x00000008, R11
-	CMPQ    SI, R11
-	CMOVQGT R11, SI
-	LEAQ    rowconsts<>+32(SB), R11
-	SHLQ    $0x02, SI
-	SUBQ    SI, R11
-	VMOVUPS (R11), Y0
-	VMOVUPS Y0, 768(SP)
-	MOVQ    AX, SI
-	SUBQ    $0x08, SI
-	XORQ    R11, R11
-	CMPQ    SI, $0x00
-	CMOVQLT R11, SI
-	MOVQ    $0x00000008, R11
-	CMPQ    SI, R11
-	CMOVQGT R11, SI
-	LEAQ    rowconsts<>+32(SB), R11
-	SHLQ    $0x02, SI
-	SUBQ    SI, R11
-	VMOVUPS (R11), Y0
-	VMOVUPS Y0, 800(SP)
+	MOVQ    AX, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 768(CX)
+	MOVQ    AX, R8
+	SUBQ    $0x08, R8
+	XORQ    R9, R9
+	CMPQ    R8, $0x00
+	CMOVQLT R9, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 800(CX)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
-	CMPQ AX, $0x10
-	JA   CrossEntropyGAVX2_blockdone_2
-	MOVQ AX, SI
-	SHLQ $0x02, SI
-	LEAQ (SI)(SI*2), R11
-	MOVQ AX, R13
-	SHLQ $0x05, R13
+	CMPQ    AX, $0x10
+	JA      CrossEntropyGAVX2_blockdone_2
+	MOVQ    AX, R8
+	SHLQ    $0x02, R8
+	LEAQ    (R8)(R8*2), R9
+	MOVQ    AX, R11
+	SHLQ    $0x05, R11
+	PCALIGN $0x40
 
 CrossEntropyGAVX2_block_1:
-	MOVQ R10, R12
-	SUBQ DI, R12
-	CMPQ R12, $0x08
+	MOVQ DI, R10
+	SUBQ DX, R10
+	CMPQ R10, $0x08
 	JB   CrossEntropyGAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (R8)(SI*4), R12
+	LEAQ    (BX)(R8*4), R10
 	CMPQ    AX, $0x08
 	JB      CrossEntropyGAVX2_masked_5
-	VMOVUPS (R8), Y0
-	VMOVUPS (R8)(SI*1), Y5
-	VMOVUPS (R8)(SI*2), Y6
-	VMOVUPS (R8)(R11*1), Y7
-	VMOVUPS (R12), Y8
-	VMOVUPS (R12)(SI*1), Y9
-	VMOVUPS (R12)(SI*2), Y10
-	VMOVUPS (R12)(R11*1), Y11
+	VMOVUPS (BX), Y0
+	VMOVUPS (BX)(R8*1), Y5
+	VMOVUPS (BX)(R8*2), Y6
+	VMOVUPS (BX)(R9*1), Y7
+	VMOVUPS (R10), Y8
+	VMOVUPS (R10)(R8*1), Y9
+	VMOVUPS (R10)(R8*2), Y10
+	VMOVUPS (R10)(R9*1), Y11
 	JMP     CrossEntropyGAVX2_loaded_6
 
 CrossEntropyGAVX2_masked_5:
-	VMOVUPS    768(SP), Y11
-	VMASKMOVPS (R8), Y11, Y0
-	VMASKMOVPS (R8)(SI*1), Y11, Y5
-	VMASKMOVPS (R8)(SI*2), Y11, Y6
-	VMASKMOVPS (R8)(R11*1), Y11, Y7
-	VMASKMOVPS (R12), Y11, Y8
-	VMASKMOVPS (R12)(SI*1), Y11, Y9
-	VMASKMOVPS (R12)(SI*2), Y11, Y10
-	VMASKMOVPS (R12)(R11*1), Y11, Y11
+	VMOVUPS    768(CX), Y11
+	VMASKMOVPS (BX), Y11, Y0
+	VMASKMOVPS (BX)(R8*1), Y11, Y5
+	VMASKMOVPS (BX)(R8*2), Y11, Y6
+	VMASKMOVPS (BX)(R9*1), Y11, Y7
+	VMASKMOVPS (R10), Y11, Y8
+	VMASKMOVPS (R10)(R8*1), Y11, Y9
+	VMASKMOVPS (R10)(R8*2), Y11, Y10
+	VMASKMOVPS (R10)(R9*1), Y11, Y11
 
 CrossEntropyGAVX2_loaded_6:
 	VUNPCKLPS  Y5, Y0, Y12
@@ -10891,25 +10988,25 @@ CrossEntropyGAVX2_loaded_6:
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y0, Y12
 	VPERM2F128 $0x31, Y8, Y0, Y0
-	VMOVUPS    Y10, (SP)
-	VMOVUPS    Y11, 32(SP)
-	VMOVUPS    Y7, 64(SP)
-	VMOVUPS    Y12, 96(SP)
-	VMOVUPS    Y6, 128(SP)
-	VMOVUPS    Y5, 160(SP)
-	VMOVUPS    Y9, 192(SP)
-	VMOVUPS    Y0, 224(SP)
+	VMOVUPS    Y10, (CX)
+	VMOVUPS    Y11, 32(CX)
+	VMOVUPS    Y7, 64(CX)
+	VMOVUPS    Y12, 96(CX)
+	VMOVUPS    Y6, 128(CX)
+	VMOVUPS    Y5, 160(CX)
+	VMOVUPS    Y9, 192(CX)
+	VMOVUPS    Y0, 224(CX)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyGAVX2_nohigh_7
-	VMOVUPS    800(SP), Y11
-	VMASKMOVPS 32(R8), Y11, Y0
-	VMASKMOVPS 32(R8)(SI*1), Y11, Y5
-	VMASKMOVPS 32(R8)(SI*2), Y11, Y6
-	VMASKMOVPS 32(R8)(R11*1), Y11, Y7
-	VMASKMOVPS 32(R12), Y11, Y8
-	VMASKMOVPS 32(R12)(SI*1), Y11, Y9
-	VMASKMOVPS 32(R12)(SI*2), Y11, Y10
-	VMASKMOVPS 32(R12)(R11*1), Y11, Y11
+	VMOVUPS    800(CX), Y11
+	VMASKMOVPS 32(BX), Y11, Y0
+	VMASKMOVPS 32(BX)(R8*1), Y11, Y5
+	VMASKMOVPS 32(BX)(R8*2), Y11, Y6
+	VMASKMOVPS 32(BX)(R9*1), Y11, Y7
+	VMASKMOVPS 32(R10), Y11, Y8
+	VMASKMOVPS 32(R10)(R8*1), Y11, Y9
+	VMASKMOVPS 32(R10)(R8*2), Y11, Y10
+	VMASKMOVPS 32(R10)(R9*1), Y11, Y11
 	VUNPCKLPS  Y5, Y0, Y12
 	VUNPCKHPS  Y5, Y0, Y0
 	VUNPCKLPS  Y7, Y6, Y5
@@ -10934,38 +11031,38 @@ CrossEntropyGAVX2_loaded_6:
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y0, Y12
 	VPERM2F128 $0x31, Y8, Y0, Y0
-	VMOVUPS    Y10, 256(SP)
-	VMOVUPS    Y11, 288(SP)
-	VMOVUPS    Y7, 320(SP)
-	VMOVUPS    Y12, 352(SP)
-	VMOVUPS    Y6, 384(SP)
-	VMOVUPS    Y5, 416(SP)
-	VMOVUPS    Y9, 448(SP)
-	VMOVUPS    Y0, 480(SP)
+	VMOVUPS    Y10, 256(CX)
+	VMOVUPS    Y11, 288(CX)
+	VMOVUPS    Y7, 320(CX)
+	VMOVUPS    Y12, 352(CX)
+	VMOVUPS    Y6, 384(CX)
+	VMOVUPS    Y5, 416(CX)
+	VMOVUPS    Y9, 448(CX)
+	VMOVUPS    Y0, 480(CX)
 
 CrossEntropyGAVX2_nohigh_7:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	VMOVAPS      Y0, Y5
-	MOVQ         R13, R14
-	ANDQ         $-64, R14
-	XORQ         R12, R12
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
+	XORQ         R10, R10
 	JMP          CrossEntropyGAVX2_bmax_check_9
 
 CrossEntropyGAVX2_bmax_8:
-	VMOVUPS (SP)(R12*1), Y6
+	VMOVUPS (CX)(R10*1), Y6
 	VMAXPS  Y0, Y6, Y0
-	VMOVUPS 32(SP)(R12*1), Y6
+	VMOVUPS 32(CX)(R10*1), Y6
 	VMAXPS  Y5, Y6, Y5
-	ADDQ    $0x40, R12
+	ADDQ    $0x40, R10
 
 CrossEntropyGAVX2_bmax_check_9:
-	CMPQ    R12, R14
+	CMPQ    R10, R12
 	JB      CrossEntropyGAVX2_bmax_8
-	CMPQ    R12, R13
+	CMPQ    R10, R11
 	JAE     CrossEntropyGAVX2_bmax_end_10
-	VMOVUPS (SP)(R12*1), Y6
+	VMOVUPS (CX)(R10*1), Y6
 	VMAXPS  Y0, Y6, Y0
 
 CrossEntropyGAVX2_bmax_end_10:
@@ -10975,21 +11072,21 @@ CrossEntropyGAVX2_bmax_end_10:
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y5, Y5, Y5
-	VMOVUPS Y5, 512(SP)
-	VMOVUPS Y5, 544(SP)
-	VMOVUPS Y5, 576(SP)
-	VMOVUPS Y5, 608(SP)
-	VMOVUPS Y5, 640(SP)
-	VMOVUPS Y5, 672(SP)
-	VMOVUPS Y5, 704(SP)
-	VMOVUPS Y5, 736(SP)
-	MOVQ    R13, R14
-	ANDQ    $-64, R14
-	XORQ    R12, R12
+	VMOVUPS Y5, 512(CX)
+	VMOVUPS Y5, 544(CX)
+	VMOVUPS Y5, 576(CX)
+	VMOVUPS Y5, 608(CX)
+	VMOVUPS Y5, 640(CX)
+	VMOVUPS Y5, 672(CX)
+	VMOVUPS Y5, 704(CX)
+	VMOVUPS Y5, 736(CX)
+	MOVQ    R11, R12
+	ANDQ    $-64, R12
+	XORQ    R10, R10
 	JMP     CrossEntropyGAVX2_bexp_check_12
 
 CrossEntropyGAVX2_bexp_11:
-	VMOVUPS     (SP)(R12*1), Y5
+	VMOVUPS     (CX)(R10*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -11006,12 +11103,12 @@ CrossEntropyGAVX2_bexp_11:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	VMOVUPS     Y8, (SP)(R12*1)
-	MOVQ        R12, R15
-	ANDQ        $0x000000ff, R15
-	VADDPS      512(SP)(R15*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R15*1)
-	VMOVUPS     32(SP)(R12*1), Y5
+	VMOVUPS     Y8, (CX)(R10*1)
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      512(CX)(R13*1), Y8, Y8
+	VMOVUPS     Y8, 512(CX)(R13*1)
+	VMOVUPS     32(CX)(R10*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -11028,19 +11125,19 @@ CrossEntropyGAVX2_bexp_11:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	VMOVUPS     Y8, 32(SP)(R12*1)
-	MOVQ        R12, R15
-	ANDQ        $0x000000ff, R15
-	VADDPS      544(SP)(R15*1), Y8, Y8
-	VMOVUPS     Y8, 544(SP)(R15*1)
-	ADDQ        $0x40, R12
+	VMOVUPS     Y8, 32(CX)(R10*1)
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      544(CX)(R13*1), Y8, Y8
+	VMOVUPS     Y8, 544(CX)(R13*1)
+	ADDQ        $0x40, R10
 
 CrossEntropyGAVX2_bexp_check_12:
-	CMPQ        R12, R14
+	CMPQ        R10, R12
 	JB          CrossEntropyGAVX2_bexp_11
-	CMPQ        R12, R13
+	CMPQ        R10, R11
 	JAE         CrossEntropyGAVX2_bexp_end_13
-	VMOVUPS     (SP)(R12*1), Y5
+	VMOVUPS     (CX)(R10*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -11057,20 +11154,20 @@ CrossEntropyGAVX2_bexp_check_12:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	VMOVUPS     Y8, (SP)(R12*1)
-	ANDQ        $0x000000ff, R12
-	VADDPS      512(SP)(R12*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R12*1)
+	VMOVUPS     Y8, (CX)(R10*1)
+	ANDQ        $0x000000ff, R10
+	VADDPS      512(CX)(R10*1), Y8, Y8
+	VMOVUPS     Y8, 512(CX)(R10*1)
 
 CrossEntropyGAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y5
-	VMOVUPS 544(SP), Y6
-	VMOVUPS 576(SP), Y7
-	VMOVUPS 608(SP), Y8
-	VMOVUPS 640(SP), Y9
-	VMOVUPS 672(SP), Y10
-	VMOVUPS 704(SP), Y11
-	VMOVUPS 736(SP), Y12
+	VMOVUPS 512(CX), Y5
+	VMOVUPS 544(CX), Y6
+	VMOVUPS 576(CX), Y7
+	VMOVUPS 608(CX), Y8
+	VMOVUPS 640(CX), Y9
+	VMOVUPS 672(CX), Y10
+	VMOVUPS 704(CX), Y11
+	VMOVUPS 736(CX), Y12
 	VADDPS  Y6, Y5, Y5
 	VADDPS  Y8, Y7, Y7
 	VADDPS  Y10, Y9, Y9
@@ -11080,57 +11177,57 @@ CrossEntropyGAVX2_bexp_end_13:
 	VADDPS  Y9, Y5, Y5
 
 	// per-row outputs of 8 rows: mx (and zw)
-	MOVQ    mx+48(FP), R12
-	VMOVUPS Y0, (R12)(DI*4)
+	MOVQ    mx+48(FP), R10
+	VMOVUPS Y0, (R10)(DX*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
 	VBROADCASTSS rowconsts<>+1612(SB), Y0
 	VDIVPS       Y5, Y0, Y0
-	MOVQ         a+32(FP), R12
-	VMOVUPS      (R12)(DI*4), Y6
-	MOVQ         scale+40(FP), R12
-	VMOVUPS      (R12)(DI*4), Y7
+	MOVQ         a+32(FP), R10
+	VMOVUPS      (R10)(DX*4), Y6
+	MOVQ         scale+40(FP), R10
+	VMOVUPS      (R10)(DX*4), Y7
 	VBROADCASTSS k+24(FP), Y8
-	MOVQ         R13, R14
-	ANDQ         $-64, R14
-	XORQ         R12, R12
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
+	XORQ         R10, R10
 	JMP          CrossEntropyGAVX2_bgrad_check_15
 
 CrossEntropyGAVX2_bgrad_14:
-	VMULPS      (SP)(R12*1), Y0, Y9
+	VMULPS      (CX)(R10*1), Y0, Y9
 	VMOVAPS     Y8, Y10
 	VFMSUB231PS Y6, Y9, Y10
 	VMULPS      Y7, Y10, Y10
-	VMOVUPS     Y10, (SP)(R12*1)
-	VMULPS      32(SP)(R12*1), Y0, Y9
+	VMOVUPS     Y10, (CX)(R10*1)
+	VMULPS      32(CX)(R10*1), Y0, Y9
 	VMOVAPS     Y8, Y10
 	VFMSUB231PS Y6, Y9, Y10
 	VMULPS      Y7, Y10, Y10
-	VMOVUPS     Y10, 32(SP)(R12*1)
-	ADDQ        $0x40, R12
+	VMOVUPS     Y10, 32(CX)(R10*1)
+	ADDQ        $0x40, R10
 
 CrossEntropyGAVX2_bgrad_check_15:
-	CMPQ        R12, R14
+	CMPQ        R10, R12
 	JB          CrossEntropyGAVX2_bgrad_14
-	CMPQ        R12, R13
+	CMPQ        R10, R11
 	JAE         CrossEntropyGAVX2_bgrad_end_16
-	VMULPS      (SP)(R12*1), Y0, Y0
+	VMULPS      (CX)(R10*1), Y0, Y0
 	VMOVAPS     Y8, Y8
 	VFMSUB231PS Y6, Y0, Y8
 	VMULPS      Y7, Y8, Y8
-	VMOVUPS     Y8, (SP)(R12*1)
+	VMOVUPS     Y8, (CX)(R10*1)
 
 CrossEntropyGAVX2_bgrad_end_16:
 	// transpose the column slots back and store 8 rows
-	LEAQ       (R9)(SI*4), R12
-	VMOVUPS    (SP), Y0
-	VMOVUPS    32(SP), Y6
-	VMOVUPS    64(SP), Y7
-	VMOVUPS    96(SP), Y8
-	VMOVUPS    128(SP), Y9
-	VMOVUPS    160(SP), Y10
-	VMOVUPS    192(SP), Y11
-	VMOVUPS    224(SP), Y12
+	LEAQ       (SI)(R8*4), R10
+	VMOVUPS    (CX), Y0
+	VMOVUPS    32(CX), Y6
+	VMOVUPS    64(CX), Y7
+	VMOVUPS    96(CX), Y8
+	VMOVUPS    128(CX), Y9
+	VMOVUPS    160(CX), Y10
+	VMOVUPS    192(CX), Y11
+	VMOVUPS    224(CX), Y12
 	VUNPCKLPS  Y6, Y0, Y13
 	VUNPCKHPS  Y6, Y0, Y0
 	VUNPCKLPS  Y8, Y7, Y6
@@ -11157,38 +11254,38 @@ CrossEntropyGAVX2_bgrad_end_16:
 	VPERM2F128 $0x31, Y9, Y0, Y0
 	CMPQ       AX, $0x08
 	JB         CrossEntropyGAVX2_masked_18
-	VMOVUPS    Y11, (R9)
-	VMOVUPS    Y12, (R9)(SI*1)
-	VMOVUPS    Y8, (R9)(SI*2)
-	VMOVUPS    Y13, (R9)(R11*1)
-	VMOVUPS    Y7, (R12)
-	VMOVUPS    Y6, (R12)(SI*1)
-	VMOVUPS    Y10, (R12)(SI*2)
-	VMOVUPS    Y0, (R12)(R11*1)
+	VMOVUPS    Y11, (SI)
+	VMOVUPS    Y12, (SI)(R8*1)
+	VMOVUPS    Y8, (SI)(R8*2)
+	VMOVUPS    Y13, (SI)(R9*1)
+	VMOVUPS    Y7, (R10)
+	VMOVUPS    Y6, (R10)(R8*1)
+	VMOVUPS    Y10, (R10)(R8*2)
+	VMOVUPS    Y0, (R10)(R9*1)
 	JMP        CrossEntropyGAVX2_loaded_19
 
 CrossEntropyGAVX2_masked_18:
-	VMOVUPS    768(SP), Y9
-	VMASKMOVPS Y11, Y9, (R9)
-	VMASKMOVPS Y12, Y9, (R9)(SI*1)
-	VMASKMOVPS Y8, Y9, (R9)(SI*2)
-	VMASKMOVPS Y13, Y9, (R9)(R11*1)
-	VMASKMOVPS Y7, Y9, (R12)
-	VMASKMOVPS Y6, Y9, (R12)(SI*1)
-	VMASKMOVPS Y10, Y9, (R12)(SI*2)
-	VMASKMOVPS Y0, Y9, (R12)(R11*1)
+	VMOVUPS    768(CX), Y9
+	VMASKMOVPS Y11, Y9, (SI)
+	VMASKMOVPS Y12, Y9, (SI)(R8*1)
+	VMASKMOVPS Y8, Y9, (SI)(R8*2)
+	VMASKMOVPS Y13, Y9, (SI)(R9*1)
+	VMASKMOVPS Y7, Y9, (R10)
+	VMASKMOVPS Y6, Y9, (R10)(R8*1)
+	VMASKMOVPS Y10, Y9, (R10)(R8*2)
+	VMASKMOVPS Y0, Y9, (R10)(R9*1)
 
 CrossEntropyGAVX2_loaded_19:
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyGAVX2_nohigh_20
-	VMOVUPS    256(SP), Y0
-	VMOVUPS    288(SP), Y6
-	VMOVUPS    320(SP), Y7
-	VMOVUPS    352(SP), Y8
-	VMOVUPS    384(SP), Y9
-	VMOVUPS    416(SP), Y10
-	VMOVUPS    448(SP), Y11
-	VMOVUPS    480(SP), Y12
+	VMOVUPS    256(CX), Y0
+	VMOVUPS    288(CX), Y6
+	VMOVUPS    320(CX), Y7
+	VMOVUPS    352(CX), Y8
+	VMOVUPS    384(CX), Y9
+	VMOVUPS    416(CX), Y10
+	VMOVUPS    448(CX), Y11
+	VMOVUPS    480(CX), Y12
 	VUNPCKLPS  Y6, Y0, Y13
 	VUNPCKHPS  Y6, Y0, Y0
 	VUNPCKLPS  Y8, Y7, Y6
@@ -11213,15 +11310,15 @@ CrossEntropyGAVX2_loaded_19:
 	VPERM2F128 $0x31, Y10, Y13, Y10
 	VPERM2F128 $0x20, Y9, Y0, Y13
 	VPERM2F128 $0x31, Y9, Y0, Y0
-	VMOVUPS    800(SP), Y9
-	VMASKMOVPS Y11, Y9, 32(R9)
-	VMASKMOVPS Y12, Y9, 32(R9)(SI*1)
-	VMASKMOVPS Y8, Y9, 32(R9)(SI*2)
-	VMASKMOVPS Y13, Y9, 32(R9)(R11*1)
-	VMASKMOVPS Y7, Y9, 32(R12)
-	VMASKMOVPS Y6, Y9, 32(R12)(SI*1)
-	VMASKMOVPS Y10, Y9, 32(R12)(SI*2)
-	VMASKMOVPS Y0, Y9, 32(R12)(R11*1)
+	VMOVUPS    800(CX), Y9
+	VMASKMOVPS Y11, Y9, 32(SI)
+	VMASKMOVPS Y12, Y9, 32(SI)(R8*1)
+	VMASKMOVPS Y8, Y9, 32(SI)(R8*2)
+	VMASKMOVPS Y13, Y9, 32(SI)(R9*1)
+	VMASKMOVPS Y7, Y9, 32(R10)
+	VMASKMOVPS Y6, Y9, 32(R10)(R8*1)
+	VMASKMOVPS Y10, Y9, 32(R10)(R8*2)
+	VMASKMOVPS Y0, Y9, 32(R10)(R9*1)
 
 CrossEntropyGAVX2_nohigh_20:
 	// per-row output of 8 rows: lsum
@@ -11250,20 +11347,27 @@ CrossEntropyGAVX2_nohigh_20:
 	VFMADD231PS  rowconsts<>+1312(SB), Y0, Y6
 	VSUBPS       Y5, Y5, Y0
 	VADDPS       Y0, Y6, Y6
-	MOVQ         lsum+56(FP), R12
-	VMOVUPS      Y6, (R12)(DI*4)
+	MOVQ         lsum+56(FP), R10
+	VMOVUPS      Y6, (R10)(DX*4)
 
 	// next 8 rows
-	MOVQ SI, R12
-	SHLQ $0x03, R12
-	ADDQ R12, R8
-	ADDQ R12, R9
-	ADDQ $0x08, DI
+	MOVQ R8, R10
+	SHLQ $0x03, R10
+	ADDQ R10, BX
+	ADDQ R10, SI
+	ADDQ $0x08, DX
 	JMP  CrossEntropyGAVX2_block_1
 
 CrossEntropyGAVX2_blockdone_2:
-	MOVQ DI, 832(SP)
-	CMPQ DI, R10
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, R8
+	ANDQ $-32, R8
+	MOVQ AX, R9
+	ANDQ $-8, R9
+	MOVQ AX, R10
+	ANDQ $0x07, R10
+	MOVQ DX, 856(SP)
+	CMPQ DX, DI
 	JAE  CrossEntropyGAVX2_end_21
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
@@ -11272,40 +11376,40 @@ CrossEntropyGAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y5
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
-	XORQ         SI, SI
+	XORQ         CX, CX
 
 CrossEntropyGAVX2_max32_22:
-	CMPQ    SI, CX
+	CMPQ    CX, R8
 	JAE     CrossEntropyGAVX2_maxv_23
-	VMOVUPS (R8)(SI*4), Y8
+	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	VMOVUPS 32(R8)(SI*4), Y8
+	VMOVUPS 32(BX)(CX*4), Y8
 	VMAXPS  Y5, Y8, Y5
-	VMOVUPS 64(R8)(SI*4), Y8
+	VMOVUPS 64(BX)(CX*4), Y8
 	VMAXPS  Y6, Y8, Y6
-	VMOVUPS 96(R8)(SI*4), Y8
+	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
-	ADDQ    $0x20, SI
+	ADDQ    $0x20, CX
 	JMP     CrossEntropyGAVX2_max32_22
 
 CrossEntropyGAVX2_maxv_23:
-	CMPQ    SI, DX
+	CMPQ    CX, R9
 	JAE     CrossEntropyGAVX2_maxtail_24
-	VMOVUPS (R8)(SI*4), Y8
+	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	ADDQ    $0x08, SI
+	ADDQ    $0x08, CX
 	JMP     CrossEntropyGAVX2_maxv_23
 
 CrossEntropyGAVX2_maxtail_24:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGAVX2_maxfold_25
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R10, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
 	VBROADCASTSS rowconsts<>+1580(SB), Y9
-	VMASKMOVPS   (R8)(SI*4), Y8, Y10
+	VMASKMOVPS   (BX)(CX*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
@@ -11330,20 +11434,20 @@ CrossEntropyGAVX2_row:
 	VXORPS       Y6, Y6, Y6
 	VXORPS       Y7, Y7, Y7
 	VXORPS       Y8, Y8, Y8
-	MOVQ         DI, SI
-	INCQ         SI
-	CMPQ         SI, R10
+	MOVQ         DX, CX
+	INCQ         CX
+	CMPQ         CX, DI
 	JAE          CrossEntropyGAVX2_explast_26
-	LEAQ         (R8)(AX*4), R11
+	LEAQ         (BX)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
-	XORQ         SI, SI
+	XORQ         CX, CX
 
 CrossEntropyGAVX2_exp32_28:
-	CMPQ        SI, CX
+	CMPQ        CX, R8
 	JAE         CrossEntropyGAVX2_exprest_29
-	VMOVUPS     (R11)(SI*4), Y9
+	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -11360,11 +11464,11 @@ CrossEntropyGAVX2_exp32_28:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (R9)(SI*4)
+	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(R11)(SI*4), Y9
+	VMOVUPS     32(R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     32(R8)(SI*4), Y9
+	VMOVUPS     32(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -11381,11 +11485,11 @@ CrossEntropyGAVX2_exp32_28:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 32(R9)(SI*4)
+	VMOVUPS     Y12, 32(SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(R11)(SI*4), Y9
+	VMOVUPS     64(R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     64(R8)(SI*4), Y9
+	VMOVUPS     64(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -11402,11 +11506,11 @@ CrossEntropyGAVX2_exp32_28:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 64(R9)(SI*4)
+	VMOVUPS     Y12, 64(SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(R11)(SI*4), Y9
+	VMOVUPS     96(R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     96(R8)(SI*4), Y9
+	VMOVUPS     96(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -11423,18 +11527,18 @@ CrossEntropyGAVX2_exp32_28:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 96(R9)(SI*4)
+	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, SI
+	ADDQ        $0x20, CX
 	JMP         CrossEntropyGAVX2_exp32_28
 
 CrossEntropyGAVX2_exprest_29:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        SI, DX
+	CMPQ        CX, R9
 	JAE         CrossEntropyGAVX2_exptail_31
-	VMOVUPS     (R11)(SI*4), Y9
+	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -11451,24 +11555,24 @@ CrossEntropyGAVX2_exprest_29:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (R9)(SI*4)
+	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyGAVX2_expnext_32
 
 CrossEntropyGAVX2_exptail_31:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -11486,16 +11590,16 @@ CrossEntropyGAVX2_exptail_31:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
-	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
+	VMASKMOVPS   Y13, Y9, (SI)(CX*4)
 	VADDPS       Y13, Y5, Y5
 	JMP          CrossEntropyGAVX2_expdone_30
 
 CrossEntropyGAVX2_expnext_32:
-	CMPQ        SI, DX
+	CMPQ        CX, R9
 	JAE         CrossEntropyGAVX2_exptail_33
-	VMOVUPS     (R11)(SI*4), Y9
+	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -11512,24 +11616,24 @@ CrossEntropyGAVX2_expnext_32:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (R9)(SI*4)
+	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyGAVX2_expnext_34
 
 CrossEntropyGAVX2_exptail_33:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -11547,16 +11651,16 @@ CrossEntropyGAVX2_exptail_33:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
-	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
+	VMASKMOVPS   Y13, Y9, (SI)(CX*4)
 	VADDPS       Y13, Y6, Y6
 	JMP          CrossEntropyGAVX2_expdone_30
 
 CrossEntropyGAVX2_expnext_34:
-	CMPQ        SI, DX
+	CMPQ        CX, R9
 	JAE         CrossEntropyGAVX2_exptail_35
-	VMOVUPS     (R11)(SI*4), Y9
+	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -11573,24 +11677,24 @@ CrossEntropyGAVX2_expnext_34:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (R9)(SI*4)
+	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyGAVX2_expnext_36
 
 CrossEntropyGAVX2_exptail_35:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -11608,23 +11712,23 @@ CrossEntropyGAVX2_exptail_35:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
-	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
+	VMASKMOVPS   Y13, Y9, (SI)(CX*4)
 	VADDPS       Y13, Y7, Y7
 	JMP          CrossEntropyGAVX2_expdone_30
 
 CrossEntropyGAVX2_expnext_36:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -11642,7 +11746,7 @@ CrossEntropyGAVX2_expnext_36:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
-	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
+	VMASKMOVPS   Y13, Y9, (SI)(CX*4)
 	VADDPS       Y13, Y8, Y8
 
 CrossEntropyGAVX2_expdone_30:
@@ -11658,12 +11762,12 @@ CrossEntropyGAVX2_expdone_30:
 	JMP          CrossEntropyGAVX2_expfolded_27
 
 CrossEntropyGAVX2_explast_26:
-	XORQ SI, SI
+	XORQ CX, CX
 
 CrossEntropyGAVX2_explast32_37:
-	CMPQ        SI, CX
+	CMPQ        CX, R8
 	JAE         CrossEntropyGAVX2_explastrest_38
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -11680,9 +11784,9 @@ CrossEntropyGAVX2_explast32_37:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (R9)(SI*4)
+	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(R8)(SI*4), Y9
+	VMOVUPS     32(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -11699,9 +11803,9 @@ CrossEntropyGAVX2_explast32_37:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 32(R9)(SI*4)
+	VMOVUPS     Y12, 32(SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(R8)(SI*4), Y9
+	VMOVUPS     64(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -11718,9 +11822,9 @@ CrossEntropyGAVX2_explast32_37:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 64(R9)(SI*4)
+	VMOVUPS     Y12, 64(SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(R8)(SI*4), Y9
+	VMOVUPS     96(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -11737,16 +11841,16 @@ CrossEntropyGAVX2_explast32_37:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 96(R9)(SI*4)
+	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, SI
+	ADDQ        $0x20, CX
 	JMP         CrossEntropyGAVX2_explast32_37
 
 CrossEntropyGAVX2_explastrest_38:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        SI, DX
+	CMPQ        CX, R9
 	JAE         CrossEntropyGAVX2_explasttail_40
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -11763,20 +11867,20 @@ CrossEntropyGAVX2_explastrest_38:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (R9)(SI*4)
+	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyGAVX2_explastnext_41
 
 CrossEntropyGAVX2_explasttail_40:
-	CMPQ        BX, $0x00
+	CMPQ        R10, $0x00
 	JE          CrossEntropyGAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        BX, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -11794,14 +11898,14 @@ CrossEntropyGAVX2_explasttail_40:
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
-	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
+	VMASKMOVPS  Y13, Y9, (SI)(CX*4)
 	VADDPS      Y13, Y5, Y5
 	JMP         CrossEntropyGAVX2_explastdone_39
 
 CrossEntropyGAVX2_explastnext_41:
-	CMPQ        SI, DX
+	CMPQ        CX, R9
 	JAE         CrossEntropyGAVX2_explasttail_42
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -11818,20 +11922,20 @@ CrossEntropyGAVX2_explastnext_41:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (R9)(SI*4)
+	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyGAVX2_explastnext_43
 
 CrossEntropyGAVX2_explasttail_42:
-	CMPQ        BX, $0x00
+	CMPQ        R10, $0x00
 	JE          CrossEntropyGAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        BX, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -11849,14 +11953,14 @@ CrossEntropyGAVX2_explasttail_42:
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
-	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
+	VMASKMOVPS  Y13, Y9, (SI)(CX*4)
 	VADDPS      Y13, Y6, Y6
 	JMP         CrossEntropyGAVX2_explastdone_39
 
 CrossEntropyGAVX2_explastnext_43:
-	CMPQ        SI, DX
+	CMPQ        CX, R9
 	JAE         CrossEntropyGAVX2_explasttail_44
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -11873,20 +11977,20 @@ CrossEntropyGAVX2_explastnext_43:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (R9)(SI*4)
+	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyGAVX2_explastnext_45
 
 CrossEntropyGAVX2_explasttail_44:
-	CMPQ        BX, $0x00
+	CMPQ        R10, $0x00
 	JE          CrossEntropyGAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        BX, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -11904,19 +12008,19 @@ CrossEntropyGAVX2_explasttail_44:
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
-	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
+	VMASKMOVPS  Y13, Y9, (SI)(CX*4)
 	VADDPS      Y13, Y7, Y7
 	JMP         CrossEntropyGAVX2_explastdone_39
 
 CrossEntropyGAVX2_explastnext_45:
-	CMPQ        BX, $0x00
+	CMPQ        R10, $0x00
 	JE          CrossEntropyGAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        BX, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -11934,7 +12038,7 @@ CrossEntropyGAVX2_explastnext_45:
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
-	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
+	VMASKMOVPS  Y13, Y9, (SI)(CX*4)
 	VADDPS      Y13, Y8, Y8
 
 CrossEntropyGAVX2_explastdone_39:
@@ -11952,92 +12056,92 @@ CrossEntropyGAVX2_expfolded_27:
 	VMOVSS       rowconsts<>+1612(SB), X6
 	VDIVSS       X5, X6, X6
 	VBROADCASTSS X6, Y6
-	MOVQ         a+32(FP), SI
-	VBROADCASTSS (SI)(DI*4), Y7
-	MOVQ         scale+40(FP), SI
-	VBROADCASTSS (SI)(DI*4), Y8
+	MOVQ         a+32(FP), CX
+	VBROADCASTSS (CX)(DX*4), Y7
+	MOVQ         scale+40(FP), CX
+	VBROADCASTSS (CX)(DX*4), Y8
 	VBROADCASTSS k+24(FP), Y9
 
 	// pass 3
-	XORQ SI, SI
+	XORQ CX, CX
 
 CrossEntropyGAVX2_out32_46:
-	CMPQ        SI, CX
+	CMPQ        CX, R8
 	JAE         CrossEntropyGAVX2_outv_47
-	VMOVUPS     (R9)(SI*4), Y10
+	VMOVUPS     (SI)(CX*4), Y10
 	VMULPS      Y6, Y10, Y10
 	VMOVAPS     Y9, Y11
 	VFMSUB231PS Y7, Y10, Y11
 	VMULPS      Y8, Y11, Y11
-	VMOVUPS     Y11, (R9)(SI*4)
-	VMOVUPS     32(R9)(SI*4), Y10
+	VMOVUPS     Y11, (SI)(CX*4)
+	VMOVUPS     32(SI)(CX*4), Y10
 	VMULPS      Y6, Y10, Y10
 	VMOVAPS     Y9, Y11
 	VFMSUB231PS Y7, Y10, Y11
 	VMULPS      Y8, Y11, Y11
-	VMOVUPS     Y11, 32(R9)(SI*4)
-	VMOVUPS     64(R9)(SI*4), Y10
+	VMOVUPS     Y11, 32(SI)(CX*4)
+	VMOVUPS     64(SI)(CX*4), Y10
 	VMULPS      Y6, Y10, Y10
 	VMOVAPS     Y9, Y11
 	VFMSUB231PS Y7, Y10, Y11
 	VMULPS      Y8, Y11, Y11
-	VMOVUPS     Y11, 64(R9)(SI*4)
-	VMOVUPS     96(R9)(SI*4), Y10
+	VMOVUPS     Y11, 64(SI)(CX*4)
+	VMOVUPS     96(SI)(CX*4), Y10
 	VMULPS      Y6, Y10, Y10
 	VMOVAPS     Y9, Y11
 	VFMSUB231PS Y7, Y10, Y11
 	VMULPS      Y8, Y11, Y11
-	VMOVUPS     Y11, 96(R9)(SI*4)
-	ADDQ        $0x20, SI
+	VMOVUPS     Y11, 96(SI)(CX*4)
+	ADDQ        $0x20, CX
 	JMP         CrossEntropyGAVX2_out32_46
 
 CrossEntropyGAVX2_outv_47:
-	CMPQ        SI, DX
+	CMPQ        CX, R9
 	JAE         CrossEntropyGAVX2_outtail_48
-	VMOVUPS     (R9)(SI*4), Y10
+	VMOVUPS     (SI)(CX*4), Y10
 	VMULPS      Y6, Y10, Y10
 	VMOVAPS     Y9, Y11
 	VFMSUB231PS Y7, Y10, Y11
 	VMULPS      Y8, Y11, Y11
-	VMOVUPS     Y11, (R9)(SI*4)
-	ADDQ        $0x08, SI
+	VMOVUPS     Y11, (SI)(CX*4)
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyGAVX2_outv_47
 
 CrossEntropyGAVX2_outtail_48:
-	CMPQ        BX, $0x00
+	CMPQ        R10, $0x00
 	JE          CrossEntropyGAVX2_outend_49
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        BX, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y10
-	VMASKMOVPS  (R9)(SI*4), Y10, Y11
+	VMASKMOVPS  (SI)(CX*4), Y10, Y11
 	VMULPS      Y6, Y11, Y11
 	VMOVAPS     Y9, Y6
 	VFMSUB231PS Y7, Y11, Y6
 	VMULPS      Y8, Y6, Y6
-	VMASKMOVPS  Y6, Y10, (R9)(SI*4)
+	VMASKMOVPS  Y6, Y10, (SI)(CX*4)
 
 CrossEntropyGAVX2_outend_49:
 	// per-row outputs: mx, lsum (and zw)
-	MOVQ   mx+48(FP), SI
-	VMOVSS X0, (SI)(DI*4)
-	MOVQ   lsum+56(FP), SI
-	VMOVSS X5, (SI)(DI*4)
+	MOVQ   mx+48(FP), CX
+	VMOVSS X0, (CX)(DX*4)
+	MOVQ   lsum+56(FP), CX
+	VMOVSS X5, (CX)(DX*4)
 
 	// next row (its max is in next)
-	LEAQ    (R8)(AX*4), R8
-	LEAQ    (R9)(AX*4), R9
+	LEAQ    (BX)(AX*4), BX
+	LEAQ    (SI)(AX*4), SI
 	VMOVAPS Y1, Y0
-	INCQ    DI
-	CMPQ    DI, R10
+	INCQ    DX
+	CMPQ    DX, DI
 	JB      CrossEntropyGAVX2_row
 
 CrossEntropyGAVX2_end_21:
 	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
 	MOVQ lsum+56(FP), AX
 	MOVQ rows+72(FP), CX
-	MOVQ 832(SP), DX
+	MOVQ 856(SP), DX
 
 CrossEntropyGAVX2_logs8_50:
 	LEAQ    8(DX), BX
@@ -12123,84 +12227,90 @@ CrossEntropyGAVX2_logsdone_52:
 
 // func CrossEntropyGSAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyGSAVX2(SB), $1096-88
+TEXT ·CrossEntropyGSAVX2(SB), $1120-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ AX, CX
 	ANDQ $-32, CX
-	MOVQ AX, DX
-	ANDQ $-8, DX
-	MOVQ AX, BX
-	ANDQ $0x07, BX
-	XORQ DI, DI
-	MOVQ z+8(FP), R8
-	MOVQ grad+0(FP), R9
-	MOVQ rows+72(FP), R10
+	MOVQ AX, CX
+	ANDQ $-8, CX
+	MOVQ AX, CX
+	ANDQ $0x07, CX
+	XORQ DX, DX
+	MOVQ z+8(FP), BX
+	MOVQ grad+0(FP), SI
+	MOVQ rows+72(FP), DI
+
+	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
+	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
+	LEAQ 31(SP), CX
+	ANDQ $-32, CX
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    AX, SI
-	MOVQ    $0x00000008, R11
-	CMPQ    SI, R11
-	CMOVQGT R11, SI
-	LEAQ    rowconsts<>+32(SB), R11
-	SHLQ    $0x02, SI
-	SUBQ    SI, R11
-	VMOVUPS (R11), Y0
-	VMOVUPS Y0, 1024(SP)
-	MOVQ    AX, SI
-	SUBQ    $0x08, SI
-	XORQ    R11, R11
-	CMPQ    SI, $0x00
-	CMOVQLT R11, SI
-	MOVQ    $0x00000008, R11
-	CMPQ    SI, R11
-	CMOVQGT R11, SI
-	LEAQ    rowconsts<>+32(SB), R11
-	SHLQ    $0x02, SI
-	SUBQ    SI, R11
-	VMOVUPS (R11), Y0
-	VMOVUPS Y0, 1056(SP)
+	MOVQ    AX, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 1024(CX)
+	MOVQ    AX, R8
+	SUBQ    $0x08, R8
+	XORQ    R9, R9
+	CMPQ    R8, $0x00
+	CMOVQLT R9, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 1056(CX)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
-	CMPQ AX, $0x10
-	JA   CrossEntropyGSAVX2_blockdone_2
-	MOVQ AX, SI
-	SHLQ $0x02, SI
-	LEAQ (SI)(SI*2), R11
-	MOVQ AX, R13
-	SHLQ $0x05, R13
+	CMPQ    AX, $0x10
+	JA      CrossEntropyGSAVX2_blockdone_2
+	MOVQ    AX, R8
+	SHLQ    $0x02, R8
+	LEAQ    (R8)(R8*2), R9
+	MOVQ    AX, R11
+	SHLQ    $0x05, R11
+	PCALIGN $0x40
 
 CrossEntropyGSAVX2_block_1:
-	MOVQ R10, R12
-	SUBQ DI, R12
-	CMPQ R12, $0x08
+	MOVQ DI, R10
+	SUBQ DX, R10
+	CMPQ R10, $0x08
 	JB   CrossEntropyGSAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (R8)(SI*4), R12
+	LEAQ    (BX)(R8*4), R10
 	CMPQ    AX, $0x08
 	JB      CrossEntropyGSAVX2_masked_5
-	VMOVUPS (R8), Y0
-	VMOVUPS (R8)(SI*1), Y2
-	VMOVUPS (R8)(SI*2), Y3
-	VMOVUPS (R8)(R11*1), Y4
-	VMOVUPS (R12), Y5
-	VMOVUPS (R12)(SI*1), Y6
-	VMOVUPS (R12)(SI*2), Y7
-	VMOVUPS (R12)(R11*1), Y8
+	VMOVUPS (BX), Y0
+	VMOVUPS (BX)(R8*1), Y2
+	VMOVUPS (BX)(R8*2), Y3
+	VMOVUPS (BX)(R9*1), Y4
+	VMOVUPS (R10), Y5
+	VMOVUPS (R10)(R8*1), Y6
+	VMOVUPS (R10)(R8*2), Y7
+	VMOVUPS (R10)(R9*1), Y8
 	JMP     CrossEntropyGSAVX2_loaded_6
 
 CrossEntropyGSAVX2_masked_5:
-	VMOVUPS    1024(SP), Y8
-	VMASKMOVPS (R8), Y8, Y0
-	VMASKMOVPS (R8)(SI*1), Y8, Y2
-	VMASKMOVPS (R8)(SI*2), Y8, Y3
-	VMASKMOVPS (R8)(R11*1), Y8, Y4
-	VMASKMOVPS (R12), Y8, Y5
-	VMASKMOVPS (R12)(SI*1), Y8, Y6
-	VMASKMOVPS (R12)(SI*2), Y8, Y7
-	VMASKMOVPS (R12)(R11*1), Y8, Y8
+	VMOVUPS    1024(CX), Y8
+	VMASKMOVPS (BX), Y8, Y0
+	VMASKMOVPS (BX)(R8*1), Y8, Y2
+	VMASKMOVPS (BX)(R8*2), Y8, Y3
+	VMASKMOVPS (BX)(R9*1), Y8, Y4
+	VMASKMOVPS (R10), Y8, Y5
+	VMASKMOVPS (R10)(R8*1), Y8, Y6
+	VMASKMOVPS (R10)(R8*2), Y8, Y7
+	VMASKMOVPS (R10)(R9*1), Y8, Y8
 
 CrossEntropyGSAVX2_loaded_6:
 	VUNPCKLPS  Y2, Y0, Y9
@@ -12227,25 +12337,25 @@ CrossEntropyGSAVX2_loaded_6:
 	VPERM2F128 $0x31, Y6, Y9, Y6
 	VPERM2F128 $0x20, Y5, Y0, Y9
 	VPERM2F128 $0x31, Y5, Y0, Y0
-	VMOVUPS    Y7, (SP)
-	VMOVUPS    Y8, 32(SP)
-	VMOVUPS    Y4, 64(SP)
-	VMOVUPS    Y9, 96(SP)
-	VMOVUPS    Y3, 128(SP)
-	VMOVUPS    Y2, 160(SP)
-	VMOVUPS    Y6, 192(SP)
-	VMOVUPS    Y0, 224(SP)
+	VMOVUPS    Y7, (CX)
+	VMOVUPS    Y8, 32(CX)
+	VMOVUPS    Y4, 64(CX)
+	VMOVUPS    Y9, 96(CX)
+	VMOVUPS    Y3, 128(CX)
+	VMOVUPS    Y2, 160(CX)
+	VMOVUPS    Y6, 192(CX)
+	VMOVUPS    Y0, 224(CX)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyGSAVX2_nohigh_7
-	VMOVUPS    1056(SP), Y8
-	VMASKMOVPS 32(R8), Y8, Y0
-	VMASKMOVPS 32(R8)(SI*1), Y8, Y2
-	VMASKMOVPS 32(R8)(SI*2), Y8, Y3
-	VMASKMOVPS 32(R8)(R11*1), Y8, Y4
-	VMASKMOVPS 32(R12), Y8, Y5
-	VMASKMOVPS 32(R12)(SI*1), Y8, Y6
-	VMASKMOVPS 32(R12)(SI*2), Y8, Y7
-	VMASKMOVPS 32(R12)(R11*1), Y8, Y8
+	VMOVUPS    1056(CX), Y8
+	VMASKMOVPS 32(BX), Y8, Y0
+	VMASKMOVPS 32(BX)(R8*1), Y8, Y2
+	VMASKMOVPS 32(BX)(R8*2), Y8, Y3
+	VMASKMOVPS 32(BX)(R9*1), Y8, Y4
+	VMASKMOVPS 32(R10), Y8, Y5
+	VMASKMOVPS 32(R10)(R8*1), Y8, Y6
+	VMASKMOVPS 32(R10)(R8*2), Y8, Y7
+	VMASKMOVPS 32(R10)(R9*1), Y8, Y8
 	VUNPCKLPS  Y2, Y0, Y9
 	VUNPCKHPS  Y2, Y0, Y0
 	VUNPCKLPS  Y4, Y3, Y2
@@ -12270,38 +12380,38 @@ CrossEntropyGSAVX2_loaded_6:
 	VPERM2F128 $0x31, Y6, Y9, Y6
 	VPERM2F128 $0x20, Y5, Y0, Y9
 	VPERM2F128 $0x31, Y5, Y0, Y0
-	VMOVUPS    Y7, 256(SP)
-	VMOVUPS    Y8, 288(SP)
-	VMOVUPS    Y4, 320(SP)
-	VMOVUPS    Y9, 352(SP)
-	VMOVUPS    Y3, 384(SP)
-	VMOVUPS    Y2, 416(SP)
-	VMOVUPS    Y6, 448(SP)
-	VMOVUPS    Y0, 480(SP)
+	VMOVUPS    Y7, 256(CX)
+	VMOVUPS    Y8, 288(CX)
+	VMOVUPS    Y4, 320(CX)
+	VMOVUPS    Y9, 352(CX)
+	VMOVUPS    Y3, 384(CX)
+	VMOVUPS    Y2, 416(CX)
+	VMOVUPS    Y6, 448(CX)
+	VMOVUPS    Y0, 480(CX)
 
 CrossEntropyGSAVX2_nohigh_7:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	VMOVAPS      Y0, Y2
-	MOVQ         R13, R14
-	ANDQ         $-64, R14
-	XORQ         R12, R12
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
+	XORQ         R10, R10
 	JMP          CrossEntropyGSAVX2_bmax_check_9
 
 CrossEntropyGSAVX2_bmax_8:
-	VMOVUPS (SP)(R12*1), Y3
+	VMOVUPS (CX)(R10*1), Y3
 	VMAXPS  Y0, Y3, Y0
-	VMOVUPS 32(SP)(R12*1), Y3
+	VMOVUPS 32(CX)(R10*1), Y3
 	VMAXPS  Y2, Y3, Y2
-	ADDQ    $0x40, R12
+	ADDQ    $0x40, R10
 
 CrossEntropyGSAVX2_bmax_check_9:
-	CMPQ    R12, R14
+	CMPQ    R10, R12
 	JB      CrossEntropyGSAVX2_bmax_8
-	CMPQ    R12, R13
+	CMPQ    R10, R11
 	JAE     CrossEntropyGSAVX2_bmax_end_10
-	VMOVUPS (SP)(R12*1), Y3
+	VMOVUPS (CX)(R10*1), Y3
 	VMAXPS  Y0, Y3, Y0
 
 CrossEntropyGSAVX2_bmax_end_10:
@@ -12309,39 +12419,39 @@ CrossEntropyGSAVX2_bmax_end_10:
 	VXORPS  Y2, Y2, Y2
 	VADDPS  Y2, Y0, Y0
 	VXORPS  Y2, Y2, Y2
-	VMOVUPS Y2, 768(SP)
-	VMOVUPS Y2, 800(SP)
-	VMOVUPS Y2, 832(SP)
-	VMOVUPS Y2, 864(SP)
-	VMOVUPS Y2, 896(SP)
-	VMOVUPS Y2, 928(SP)
-	VMOVUPS Y2, 960(SP)
-	VMOVUPS Y2, 992(SP)
+	VMOVUPS Y2, 768(CX)
+	VMOVUPS Y2, 800(CX)
+	VMOVUPS Y2, 832(CX)
+	VMOVUPS Y2, 864(CX)
+	VMOVUPS Y2, 896(CX)
+	VMOVUPS Y2, 928(CX)
+	VMOVUPS Y2, 960(CX)
+	VMOVUPS Y2, 992(CX)
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y2, Y2, Y2
-	VMOVUPS Y2, 512(SP)
-	VMOVUPS Y2, 544(SP)
-	VMOVUPS Y2, 576(SP)
-	VMOVUPS Y2, 608(SP)
-	VMOVUPS Y2, 640(SP)
-	VMOVUPS Y2, 672(SP)
-	VMOVUPS Y2, 704(SP)
-	VMOVUPS Y2, 736(SP)
-	MOVQ    R13, R14
-	ANDQ    $-64, R14
-	XORQ    R12, R12
+	VMOVUPS Y2, 512(CX)
+	VMOVUPS Y2, 544(CX)
+	VMOVUPS Y2, 576(CX)
+	VMOVUPS Y2, 608(CX)
+	VMOVUPS Y2, 640(CX)
+	VMOVUPS Y2, 672(CX)
+	VMOVUPS Y2, 704(CX)
+	VMOVUPS Y2, 736(CX)
+	MOVQ    R11, R12
+	ANDQ    $-64, R12
+	XORQ    R10, R10
 	JMP     CrossEntropyGSAVX2_bexp_check_12
 
 CrossEntropyGSAVX2_bexp_11:
-	VMOVUPS      (SP)(R12*1), Y2
+	VMOVUPS      (CX)(R10*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
 	VADDPS       Y2, Y3, Y3
-	MOVQ         R12, R15
-	ANDQ         $0x000000ff, R15
-	VADDPS       768(SP)(R15*1), Y3, Y3
-	VMOVUPS      Y3, 768(SP)(R15*1)
+	MOVQ         R10, R13
+	ANDQ         $0x000000ff, R13
+	VADDPS       768(CX)(R13*1), Y3, Y3
+	VMOVUPS      Y3, 768(CX)(R13*1)
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
 	VBROADCASTSS rowconsts<>+1568(SB), Y4
 	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
@@ -12357,19 +12467,19 @@ CrossEntropyGSAVX2_bexp_11:
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
-	VMOVUPS      Y5, (SP)(R12*1)
-	MOVQ         R12, R15
-	ANDQ         $0x000000ff, R15
-	VADDPS       512(SP)(R15*1), Y5, Y5
-	VMOVUPS      Y5, 512(SP)(R15*1)
-	VMOVUPS      32(SP)(R12*1), Y2
+	VMOVUPS      Y5, (CX)(R10*1)
+	MOVQ         R10, R13
+	ANDQ         $0x000000ff, R13
+	VADDPS       512(CX)(R13*1), Y5, Y5
+	VMOVUPS      Y5, 512(CX)(R13*1)
+	VMOVUPS      32(CX)(R10*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
 	VADDPS       Y2, Y3, Y3
-	MOVQ         R12, R15
-	ANDQ         $0x000000ff, R15
-	VADDPS       800(SP)(R15*1), Y3, Y3
-	VMOVUPS      Y3, 800(SP)(R15*1)
+	MOVQ         R10, R13
+	ANDQ         $0x000000ff, R13
+	VADDPS       800(CX)(R13*1), Y3, Y3
+	VMOVUPS      Y3, 800(CX)(R13*1)
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
 	VBROADCASTSS rowconsts<>+1568(SB), Y4
 	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
@@ -12385,26 +12495,26 @@ CrossEntropyGSAVX2_bexp_11:
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
-	VMOVUPS      Y5, 32(SP)(R12*1)
-	MOVQ         R12, R15
-	ANDQ         $0x000000ff, R15
-	VADDPS       544(SP)(R15*1), Y5, Y5
-	VMOVUPS      Y5, 544(SP)(R15*1)
-	ADDQ         $0x40, R12
+	VMOVUPS      Y5, 32(CX)(R10*1)
+	MOVQ         R10, R13
+	ANDQ         $0x000000ff, R13
+	VADDPS       544(CX)(R13*1), Y5, Y5
+	VMOVUPS      Y5, 544(CX)(R13*1)
+	ADDQ         $0x40, R10
 
 CrossEntropyGSAVX2_bexp_check_12:
-	CMPQ         R12, R14
+	CMPQ         R10, R12
 	JB           CrossEntropyGSAVX2_bexp_11
-	CMPQ         R12, R13
+	CMPQ         R10, R11
 	JAE          CrossEntropyGSAVX2_bexp_end_13
-	VMOVUPS      (SP)(R12*1), Y2
+	VMOVUPS      (CX)(R10*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
 	VADDPS       Y2, Y3, Y3
-	MOVQ         R12, R14
-	ANDQ         $0x000000ff, R14
-	VADDPS       768(SP)(R14*1), Y3, Y3
-	VMOVUPS      Y3, 768(SP)(R14*1)
+	MOVQ         R10, R12
+	ANDQ         $0x000000ff, R12
+	VADDPS       768(CX)(R12*1), Y3, Y3
+	VMOVUPS      Y3, 768(CX)(R12*1)
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
 	VBROADCASTSS rowconsts<>+1568(SB), Y4
 	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
@@ -12420,20 +12530,20 @@ CrossEntropyGSAVX2_bexp_check_12:
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
-	VMOVUPS      Y5, (SP)(R12*1)
-	ANDQ         $0x000000ff, R12
-	VADDPS       512(SP)(R12*1), Y5, Y5
-	VMOVUPS      Y5, 512(SP)(R12*1)
+	VMOVUPS      Y5, (CX)(R10*1)
+	ANDQ         $0x000000ff, R10
+	VADDPS       512(CX)(R10*1), Y5, Y5
+	VMOVUPS      Y5, 512(CX)(R10*1)
 
 CrossEntropyGSAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y2
-	VMOVUPS 544(SP), Y3
-	VMOVUPS 576(SP), Y4
-	VMOVUPS 608(SP), Y5
-	VMOVUPS 640(SP), Y6
-	VMOVUPS 672(SP), Y7
-	VMOVUPS 704(SP), Y8
-	VMOVUPS 736(SP), Y9
+	VMOVUPS 512(CX), Y2
+	VMOVUPS 544(CX), Y3
+	VMOVUPS 576(CX), Y4
+	VMOVUPS 608(CX), Y5
+	VMOVUPS 640(CX), Y6
+	VMOVUPS 672(CX), Y7
+	VMOVUPS 704(CX), Y8
+	VMOVUPS 736(CX), Y9
 	VADDPS  Y3, Y2, Y2
 	VADDPS  Y5, Y4, Y4
 	VADDPS  Y7, Y6, Y6
@@ -12443,16 +12553,16 @@ CrossEntropyGSAVX2_bexp_end_13:
 	VADDPS  Y6, Y2, Y2
 
 	// per-row outputs of 8 rows: mx (and zw)
-	MOVQ    mx+48(FP), R12
-	VMOVUPS Y0, (R12)(DI*4)
-	VMOVUPS 768(SP), Y0
-	VMOVUPS 800(SP), Y3
-	VMOVUPS 832(SP), Y4
-	VMOVUPS 864(SP), Y5
-	VMOVUPS 896(SP), Y6
-	VMOVUPS 928(SP), Y7
-	VMOVUPS 960(SP), Y8
-	VMOVUPS 992(SP), Y9
+	MOVQ    mx+48(FP), R10
+	VMOVUPS Y0, (R10)(DX*4)
+	VMOVUPS 768(CX), Y0
+	VMOVUPS 800(CX), Y3
+	VMOVUPS 832(CX), Y4
+	VMOVUPS 864(CX), Y5
+	VMOVUPS 896(CX), Y6
+	VMOVUPS 928(CX), Y7
+	VMOVUPS 960(CX), Y8
+	VMOVUPS 992(CX), Y9
 	VADDPS  Y3, Y0, Y0
 	VADDPS  Y5, Y4, Y4
 	VADDPS  Y7, Y6, Y6
@@ -12460,57 +12570,57 @@ CrossEntropyGSAVX2_bexp_end_13:
 	VADDPS  Y4, Y0, Y0
 	VADDPS  Y8, Y6, Y6
 	VADDPS  Y6, Y0, Y0
-	MOVQ    zw+64(FP), R12
-	VMOVUPS Y0, (R12)(DI*4)
+	MOVQ    zw+64(FP), R10
+	VMOVUPS Y0, (R10)(DX*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
 	VBROADCASTSS rowconsts<>+1612(SB), Y0
 	VDIVPS       Y2, Y0, Y0
-	MOVQ         a+32(FP), R12
-	VMOVUPS      (R12)(DI*4), Y3
-	MOVQ         scale+40(FP), R12
-	VMOVUPS      (R12)(DI*4), Y4
+	MOVQ         a+32(FP), R10
+	VMOVUPS      (R10)(DX*4), Y3
+	MOVQ         scale+40(FP), R10
+	VMOVUPS      (R10)(DX*4), Y4
 	VBROADCASTSS k+24(FP), Y5
-	MOVQ         R13, R14
-	ANDQ         $-64, R14
-	XORQ         R12, R12
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
+	XORQ         R10, R10
 	JMP          CrossEntropyGSAVX2_bgrad_check_15
 
 CrossEntropyGSAVX2_bgrad_14:
-	VMULPS      (SP)(R12*1), Y0, Y6
+	VMULPS      (CX)(R10*1), Y0, Y6
 	VMOVAPS     Y5, Y7
 	VFMSUB231PS Y3, Y6, Y7
 	VMULPS      Y4, Y7, Y7
-	VMOVUPS     Y7, (SP)(R12*1)
-	VMULPS      32(SP)(R12*1), Y0, Y6
+	VMOVUPS     Y7, (CX)(R10*1)
+	VMULPS      32(CX)(R10*1), Y0, Y6
 	VMOVAPS     Y5, Y7
 	VFMSUB231PS Y3, Y6, Y7
 	VMULPS      Y4, Y7, Y7
-	VMOVUPS     Y7, 32(SP)(R12*1)
-	ADDQ        $0x40, R12
+	VMOVUPS     Y7, 32(CX)(R10*1)
+	ADDQ        $0x40, R10
 
 CrossEntropyGSAVX2_bgrad_check_15:
-	CMPQ        R12, R14
+	CMPQ        R10, R12
 	JB          CrossEntropyGSAVX2_bgrad_14
-	CMPQ        R12, R13
+	CMPQ        R10, R11
 	JAE         CrossEntropyGSAVX2_bgrad_end_16
-	VMULPS      (SP)(R12*1), Y0, Y0
+	VMULPS      (CX)(R10*1), Y0, Y0
 	VMOVAPS     Y5, Y5
 	VFMSUB231PS Y3, Y0, Y5
 	VMULPS      Y4, Y5, Y5
-	VMOVUPS     Y5, (SP)(R12*1)
+	VMOVUPS     Y5, (CX)(R10*1)
 
 CrossEntropyGSAVX2_bgrad_end_16:
 	// transpose the column slots back and store 8 rows
-	LEAQ       (R9)(SI*4), R12
-	VMOVUPS    (SP), Y0
-	VMOVUPS    32(SP), Y3
-	VMOVUPS    64(SP), Y4
-	VMOVUPS    96(SP), Y5
-	VMOVUPS    128(SP), Y6
-	VMOVUPS    160(SP), Y7
-	VMOVUPS    192(SP), Y8
-	VMOVUPS    224(SP), Y9
+	LEAQ       (SI)(R8*4), R10
+	VMOVUPS    (CX), Y0
+	VMOVUPS    32(CX), Y3
+	VMOVUPS    64(CX), Y4
+	VMOVUPS    96(CX), Y5
+	VMOVUPS    128(CX), Y6
+	VMOVUPS    160(CX), Y7
+	VMOVUPS    192(CX), Y8
+	VMOVUPS    224(CX), Y9
 	VUNPCKLPS  Y3, Y0, Y10
 	VUNPCKHPS  Y3, Y0, Y0
 	VUNPCKLPS  Y5, Y4, Y3
@@ -12537,38 +12647,38 @@ CrossEntropyGSAVX2_bgrad_end_16:
 	VPERM2F128 $0x31, Y6, Y0, Y0
 	CMPQ       AX, $0x08
 	JB         CrossEntropyGSAVX2_masked_18
-	VMOVUPS    Y8, (R9)
-	VMOVUPS    Y9, (R9)(SI*1)
-	VMOVUPS    Y5, (R9)(SI*2)
-	VMOVUPS    Y10, (R9)(R11*1)
-	VMOVUPS    Y4, (R12)
-	VMOVUPS    Y3, (R12)(SI*1)
-	VMOVUPS    Y7, (R12)(SI*2)
-	VMOVUPS    Y0, (R12)(R11*1)
+	VMOVUPS    Y8, (SI)
+	VMOVUPS    Y9, (SI)(R8*1)
+	VMOVUPS    Y5, (SI)(R8*2)
+	VMOVUPS    Y10, (SI)(R9*1)
+	VMOVUPS    Y4, (R10)
+	VMOVUPS    Y3, (R10)(R8*1)
+	VMOVUPS    Y7, (R10)(R8*2)
+	VMOVUPS    Y0, (R10)(R9*1)
 	JMP        CrossEntropyGSAVX2_loaded_19
 
 CrossEntropyGSAVX2_masked_18:
-	VMOVUPS    1024(SP), Y6
-	VMASKMOVPS Y8, Y6, (R9)
-	VMASKMOVPS Y9, Y6, (R9)(SI*1)
-	VMASKMOVPS Y5, Y6, (R9)(SI*2)
-	VMASKMOVPS Y10, Y6, (R9)(R11*1)
-	VMASKMOVPS Y4, Y6, (R12)
-	VMASKMOVPS Y3, Y6, (R12)(SI*1)
-	VMASKMOVPS Y7, Y6, (R12)(SI*2)
-	VMASKMOVPS Y0, Y6, (R12)(R11*1)
+	VMOVUPS    1024(CX), Y6
+	VMASKMOVPS Y8, Y6, (SI)
+	VMASKMOVPS Y9, Y6, (SI)(R8*1)
+	VMASKMOVPS Y5, Y6, (SI)(R8*2)
+	VMASKMOVPS Y10, Y6, (SI)(R9*1)
+	VMASKMOVPS Y4, Y6, (R10)
+	VMASKMOVPS Y3, Y6, (R10)(R8*1)
+	VMASKMOVPS Y7, Y6, (R10)(R8*2)
+	VMASKMOVPS Y0, Y6, (R10)(R9*1)
 
 CrossEntropyGSAVX2_loaded_19:
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyGSAVX2_nohigh_20
-	VMOVUPS    256(SP), Y0
-	VMOVUPS    288(SP), Y3
-	VMOVUPS    320(SP), Y4
-	VMOVUPS    352(SP), Y5
-	VMOVUPS    384(SP), Y6
-	VMOVUPS    416(SP), Y7
-	VMOVUPS    448(SP), Y8
-	VMOVUPS    480(SP), Y9
+	VMOVUPS    256(CX), Y0
+	VMOVUPS    288(CX), Y3
+	VMOVUPS    320(CX), Y4
+	VMOVUPS    352(CX), Y5
+	VMOVUPS    384(CX), Y6
+	VMOVUPS    416(CX), Y7
+	VMOVUPS    448(CX), Y8
+	VMOVUPS    480(CX), Y9
 	VUNPCKLPS  Y3, Y0, Y10
 	VUNPCKHPS  Y3, Y0, Y0
 	VUNPCKLPS  Y5, Y4, Y3
@@ -12593,15 +12703,15 @@ CrossEntropyGSAVX2_loaded_19:
 	VPERM2F128 $0x31, Y7, Y10, Y7
 	VPERM2F128 $0x20, Y6, Y0, Y10
 	VPERM2F128 $0x31, Y6, Y0, Y0
-	VMOVUPS    1056(SP), Y6
-	VMASKMOVPS Y8, Y6, 32(R9)
-	VMASKMOVPS Y9, Y6, 32(R9)(SI*1)
-	VMASKMOVPS Y5, Y6, 32(R9)(SI*2)
-	VMASKMOVPS Y10, Y6, 32(R9)(R11*1)
-	VMASKMOVPS Y4, Y6, 32(R12)
-	VMASKMOVPS Y3, Y6, 32(R12)(SI*1)
-	VMASKMOVPS Y7, Y6, 32(R12)(SI*2)
-	VMASKMOVPS Y0, Y6, 32(R12)(R11*1)
+	VMOVUPS    1056(CX), Y6
+	VMASKMOVPS Y8, Y6, 32(SI)
+	VMASKMOVPS Y9, Y6, 32(SI)(R8*1)
+	VMASKMOVPS Y5, Y6, 32(SI)(R8*2)
+	VMASKMOVPS Y10, Y6, 32(SI)(R9*1)
+	VMASKMOVPS Y4, Y6, 32(R10)
+	VMASKMOVPS Y3, Y6, 32(R10)(R8*1)
+	VMASKMOVPS Y7, Y6, 32(R10)(R8*2)
+	VMASKMOVPS Y0, Y6, 32(R10)(R9*1)
 
 CrossEntropyGSAVX2_nohigh_20:
 	// per-row output of 8 rows: lsum
@@ -12630,20 +12740,27 @@ CrossEntropyGSAVX2_nohigh_20:
 	VFMADD231PS  rowconsts<>+1312(SB), Y0, Y3
 	VSUBPS       Y2, Y2, Y0
 	VADDPS       Y0, Y3, Y3
-	MOVQ         lsum+56(FP), R12
-	VMOVUPS      Y3, (R12)(DI*4)
+	MOVQ         lsum+56(FP), R10
+	VMOVUPS      Y3, (R10)(DX*4)
 
 	// next 8 rows
-	MOVQ SI, R12
-	SHLQ $0x03, R12
-	ADDQ R12, R8
-	ADDQ R12, R9
-	ADDQ $0x08, DI
+	MOVQ R8, R10
+	SHLQ $0x03, R10
+	ADDQ R10, BX
+	ADDQ R10, SI
+	ADDQ $0x08, DX
 	JMP  CrossEntropyGSAVX2_block_1
 
 CrossEntropyGSAVX2_blockdone_2:
-	MOVQ DI, 1088(SP)
-	CMPQ DI, R10
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, R8
+	ANDQ $-32, R8
+	MOVQ AX, R9
+	ANDQ $-8, R9
+	MOVQ AX, R10
+	ANDQ $0x07, R10
+	MOVQ DX, 1112(SP)
+	CMPQ DX, DI
 	JAE  CrossEntropyGSAVX2_end_21
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
@@ -12652,40 +12769,40 @@ CrossEntropyGSAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y2
 	VBROADCASTSS rowconsts<>+1580(SB), Y3
 	VBROADCASTSS rowconsts<>+1580(SB), Y4
-	XORQ         SI, SI
+	XORQ         CX, CX
 
 CrossEntropyGSAVX2_max32_22:
-	CMPQ    SI, CX
+	CMPQ    CX, R8
 	JAE     CrossEntropyGSAVX2_maxv_23
-	VMOVUPS (R8)(SI*4), Y5
+	VMOVUPS (BX)(CX*4), Y5
 	VMAXPS  Y0, Y5, Y0
-	VMOVUPS 32(R8)(SI*4), Y5
+	VMOVUPS 32(BX)(CX*4), Y5
 	VMAXPS  Y2, Y5, Y2
-	VMOVUPS 64(R8)(SI*4), Y5
+	VMOVUPS 64(BX)(CX*4), Y5
 	VMAXPS  Y3, Y5, Y3
-	VMOVUPS 96(R8)(SI*4), Y5
+	VMOVUPS 96(BX)(CX*4), Y5
 	VMAXPS  Y4, Y5, Y4
-	ADDQ    $0x20, SI
+	ADDQ    $0x20, CX
 	JMP     CrossEntropyGSAVX2_max32_22
 
 CrossEntropyGSAVX2_maxv_23:
-	CMPQ    SI, DX
+	CMPQ    CX, R9
 	JAE     CrossEntropyGSAVX2_maxtail_24
-	VMOVUPS (R8)(SI*4), Y5
+	VMOVUPS (BX)(CX*4), Y5
 	VMAXPS  Y0, Y5, Y0
-	ADDQ    $0x08, SI
+	ADDQ    $0x08, CX
 	JMP     CrossEntropyGSAVX2_maxv_23
 
 CrossEntropyGSAVX2_maxtail_24:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGSAVX2_maxfold_25
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R10, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
-	VMASKMOVPS   (R8)(SI*4), Y5, Y7
+	VMASKMOVPS   (BX)(CX*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
 
@@ -12716,20 +12833,20 @@ CrossEntropyGSAVX2_row:
 	VXORPS       Y7, Y7, Y7
 	VXORPS       Y8, Y8, Y8
 	VXORPS       Y9, Y9, Y9
-	MOVQ         DI, SI
-	INCQ         SI
-	CMPQ         SI, R10
+	MOVQ         DX, CX
+	INCQ         CX
+	CMPQ         CX, DI
 	JAE          CrossEntropyGSAVX2_explast_26
-	LEAQ         (R8)(AX*4), R11
+	LEAQ         (BX)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
-	XORQ         SI, SI
+	XORQ         CX, CX
 
 CrossEntropyGSAVX2_exp32_28:
-	CMPQ         SI, CX
+	CMPQ         CX, R8
 	JAE          CrossEntropyGSAVX2_exprest_29
-	VMOVUPS      (R11)(SI*4), Y10
+	VMOVUPS      (R11)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -12747,11 +12864,11 @@ CrossEntropyGSAVX2_exp32_28:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, (R9)(SI*4)
+	VMOVUPS      Y13, (SI)(CX*4)
 	VADDPS       Y13, Y6, Y6
-	VMOVUPS      32(R11)(SI*4), Y10
+	VMOVUPS      32(R11)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      32(R8)(SI*4), Y10
+	VMOVUPS      32(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -12769,11 +12886,11 @@ CrossEntropyGSAVX2_exp32_28:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, 32(R9)(SI*4)
+	VMOVUPS      Y13, 32(SI)(CX*4)
 	VADDPS       Y13, Y7, Y7
-	VMOVUPS      64(R11)(SI*4), Y10
+	VMOVUPS      64(R11)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      64(R8)(SI*4), Y10
+	VMOVUPS      64(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -12791,11 +12908,11 @@ CrossEntropyGSAVX2_exp32_28:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, 64(R9)(SI*4)
+	VMOVUPS      Y13, 64(SI)(CX*4)
 	VADDPS       Y13, Y8, Y8
-	VMOVUPS      96(R11)(SI*4), Y10
+	VMOVUPS      96(R11)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      96(R8)(SI*4), Y10
+	VMOVUPS      96(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y5, Y5
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -12813,18 +12930,18 @@ CrossEntropyGSAVX2_exp32_28:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, 96(R9)(SI*4)
+	VMOVUPS      Y13, 96(SI)(CX*4)
 	VADDPS       Y13, Y9, Y9
-	ADDQ         $0x20, SI
+	ADDQ         $0x20, CX
 	JMP          CrossEntropyGSAVX2_exp32_28
 
 CrossEntropyGSAVX2_exprest_29:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ         SI, DX
+	CMPQ         CX, R9
 	JAE          CrossEntropyGSAVX2_exptail_31
-	VMOVUPS      (R11)(SI*4), Y10
+	VMOVUPS      (R11)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -12842,24 +12959,24 @@ CrossEntropyGSAVX2_exprest_29:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, (R9)(SI*4)
+	VMOVUPS      Y13, (SI)(CX*4)
 	VADDPS       Y13, Y6, Y6
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropyGSAVX2_expnext_32
 
 CrossEntropyGSAVX2_exptail_31:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGSAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
 	VBROADCASTSS rowconsts<>+1580(SB), Y11
-	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VMASKMOVPS   (R11)(CX*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
@@ -12882,16 +12999,16 @@ CrossEntropyGSAVX2_exptail_31:
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
-	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VMASKMOVPS   Y14, Y10, (SI)(CX*4)
 	VADDPS       Y14, Y6, Y6
 	JMP          CrossEntropyGSAVX2_expdone_30
 
 CrossEntropyGSAVX2_expnext_32:
-	CMPQ         SI, DX
+	CMPQ         CX, R9
 	JAE          CrossEntropyGSAVX2_exptail_33
-	VMOVUPS      (R11)(SI*4), Y10
+	VMOVUPS      (R11)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -12909,24 +13026,24 @@ CrossEntropyGSAVX2_expnext_32:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, (R9)(SI*4)
+	VMOVUPS      Y13, (SI)(CX*4)
 	VADDPS       Y13, Y7, Y7
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropyGSAVX2_expnext_34
 
 CrossEntropyGSAVX2_exptail_33:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGSAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
 	VBROADCASTSS rowconsts<>+1580(SB), Y11
-	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VMASKMOVPS   (R11)(CX*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
@@ -12949,16 +13066,16 @@ CrossEntropyGSAVX2_exptail_33:
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
-	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VMASKMOVPS   Y14, Y10, (SI)(CX*4)
 	VADDPS       Y14, Y7, Y7
 	JMP          CrossEntropyGSAVX2_expdone_30
 
 CrossEntropyGSAVX2_expnext_34:
-	CMPQ         SI, DX
+	CMPQ         CX, R9
 	JAE          CrossEntropyGSAVX2_exptail_35
-	VMOVUPS      (R11)(SI*4), Y10
+	VMOVUPS      (R11)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -12976,24 +13093,24 @@ CrossEntropyGSAVX2_expnext_34:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, (R9)(SI*4)
+	VMOVUPS      Y13, (SI)(CX*4)
 	VADDPS       Y13, Y8, Y8
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropyGSAVX2_expnext_36
 
 CrossEntropyGSAVX2_exptail_35:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGSAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
 	VBROADCASTSS rowconsts<>+1580(SB), Y11
-	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VMASKMOVPS   (R11)(CX*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
@@ -13016,23 +13133,23 @@ CrossEntropyGSAVX2_exptail_35:
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
-	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VMASKMOVPS   Y14, Y10, (SI)(CX*4)
 	VADDPS       Y14, Y8, Y8
 	JMP          CrossEntropyGSAVX2_expdone_30
 
 CrossEntropyGSAVX2_expnext_36:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGSAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
 	VBROADCASTSS rowconsts<>+1580(SB), Y11
-	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VMASKMOVPS   (R11)(CX*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
@@ -13055,7 +13172,7 @@ CrossEntropyGSAVX2_expnext_36:
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
-	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VMASKMOVPS   Y14, Y10, (SI)(CX*4)
 	VADDPS       Y14, Y9, Y9
 
 CrossEntropyGSAVX2_expdone_30:
@@ -13071,12 +13188,12 @@ CrossEntropyGSAVX2_expdone_30:
 	JMP          CrossEntropyGSAVX2_expfolded_27
 
 CrossEntropyGSAVX2_explast_26:
-	XORQ SI, SI
+	XORQ CX, CX
 
 CrossEntropyGSAVX2_explast32_37:
-	CMPQ         SI, CX
+	CMPQ         CX, R8
 	JAE          CrossEntropyGSAVX2_explastrest_38
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -13094,9 +13211,9 @@ CrossEntropyGSAVX2_explast32_37:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, (R9)(SI*4)
+	VMOVUPS      Y13, (SI)(CX*4)
 	VADDPS       Y13, Y6, Y6
-	VMOVUPS      32(R8)(SI*4), Y10
+	VMOVUPS      32(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -13114,9 +13231,9 @@ CrossEntropyGSAVX2_explast32_37:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, 32(R9)(SI*4)
+	VMOVUPS      Y13, 32(SI)(CX*4)
 	VADDPS       Y13, Y7, Y7
-	VMOVUPS      64(R8)(SI*4), Y10
+	VMOVUPS      64(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -13134,9 +13251,9 @@ CrossEntropyGSAVX2_explast32_37:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, 64(R9)(SI*4)
+	VMOVUPS      Y13, 64(SI)(CX*4)
 	VADDPS       Y13, Y8, Y8
-	VMOVUPS      96(R8)(SI*4), Y10
+	VMOVUPS      96(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y5, Y5
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -13154,16 +13271,16 @@ CrossEntropyGSAVX2_explast32_37:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, 96(R9)(SI*4)
+	VMOVUPS      Y13, 96(SI)(CX*4)
 	VADDPS       Y13, Y9, Y9
-	ADDQ         $0x20, SI
+	ADDQ         $0x20, CX
 	JMP          CrossEntropyGSAVX2_explast32_37
 
 CrossEntropyGSAVX2_explastrest_38:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ         SI, DX
+	CMPQ         CX, R9
 	JAE          CrossEntropyGSAVX2_explasttail_40
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y2, Y2
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -13181,20 +13298,20 @@ CrossEntropyGSAVX2_explastrest_38:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, (R9)(SI*4)
+	VMOVUPS      Y13, (SI)(CX*4)
 	VADDPS       Y13, Y6, Y6
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropyGSAVX2_explastnext_41
 
 CrossEntropyGSAVX2_explasttail_40:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGSAVX2_explastdone_39
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R10, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
@@ -13217,14 +13334,14 @@ CrossEntropyGSAVX2_explasttail_40:
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
-	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VMASKMOVPS   Y14, Y10, (SI)(CX*4)
 	VADDPS       Y14, Y6, Y6
 	JMP          CrossEntropyGSAVX2_explastdone_39
 
 CrossEntropyGSAVX2_explastnext_41:
-	CMPQ         SI, DX
+	CMPQ         CX, R9
 	JAE          CrossEntropyGSAVX2_explasttail_42
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y3, Y3
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -13242,20 +13359,20 @@ CrossEntropyGSAVX2_explastnext_41:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, (R9)(SI*4)
+	VMOVUPS      Y13, (SI)(CX*4)
 	VADDPS       Y13, Y7, Y7
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropyGSAVX2_explastnext_43
 
 CrossEntropyGSAVX2_explasttail_42:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGSAVX2_explastdone_39
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R10, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
@@ -13278,14 +13395,14 @@ CrossEntropyGSAVX2_explasttail_42:
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
-	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VMASKMOVPS   Y14, Y10, (SI)(CX*4)
 	VADDPS       Y14, Y7, Y7
 	JMP          CrossEntropyGSAVX2_explastdone_39
 
 CrossEntropyGSAVX2_explastnext_43:
-	CMPQ         SI, DX
+	CMPQ         CX, R9
 	JAE          CrossEntropyGSAVX2_explasttail_44
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
 	VADDPS       Y10, Y4, Y4
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -13303,20 +13420,20 @@ CrossEntropyGSAVX2_explastnext_43:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, (R9)(SI*4)
+	VMOVUPS      Y13, (SI)(CX*4)
 	VADDPS       Y13, Y8, Y8
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropyGSAVX2_explastnext_45
 
 CrossEntropyGSAVX2_explasttail_44:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGSAVX2_explastdone_39
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R10, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
@@ -13339,19 +13456,19 @@ CrossEntropyGSAVX2_explasttail_44:
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
-	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VMASKMOVPS   Y14, Y10, (SI)(CX*4)
 	VADDPS       Y14, Y8, Y8
 	JMP          CrossEntropyGSAVX2_explastdone_39
 
 CrossEntropyGSAVX2_explastnext_45:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGSAVX2_explastdone_39
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R10, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y10
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
@@ -13374,7 +13491,7 @@ CrossEntropyGSAVX2_explastnext_45:
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
-	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VMASKMOVPS   Y14, Y10, (SI)(CX*4)
 	VADDPS       Y14, Y9, Y9
 
 CrossEntropyGSAVX2_explastdone_39:
@@ -13392,78 +13509,78 @@ CrossEntropyGSAVX2_expfolded_27:
 	VMOVSS       rowconsts<>+1612(SB), X7
 	VDIVSS       X6, X7, X7
 	VBROADCASTSS X7, Y7
-	MOVQ         a+32(FP), SI
-	VBROADCASTSS (SI)(DI*4), Y8
-	MOVQ         scale+40(FP), SI
-	VBROADCASTSS (SI)(DI*4), Y9
+	MOVQ         a+32(FP), CX
+	VBROADCASTSS (CX)(DX*4), Y8
+	MOVQ         scale+40(FP), CX
+	VBROADCASTSS (CX)(DX*4), Y9
 	VBROADCASTSS k+24(FP), Y10
 
 	// pass 3
-	XORQ SI, SI
+	XORQ CX, CX
 
 CrossEntropyGSAVX2_out32_46:
-	CMPQ        SI, CX
+	CMPQ        CX, R8
 	JAE         CrossEntropyGSAVX2_outv_47
-	VMOVUPS     (R9)(SI*4), Y11
+	VMOVUPS     (SI)(CX*4), Y11
 	VMULPS      Y7, Y11, Y11
 	VMOVAPS     Y10, Y12
 	VFMSUB231PS Y8, Y11, Y12
 	VMULPS      Y9, Y12, Y12
-	VMOVUPS     Y12, (R9)(SI*4)
-	VMOVUPS     32(R9)(SI*4), Y11
+	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     32(SI)(CX*4), Y11
 	VMULPS      Y7, Y11, Y11
 	VMOVAPS     Y10, Y12
 	VFMSUB231PS Y8, Y11, Y12
 	VMULPS      Y9, Y12, Y12
-	VMOVUPS     Y12, 32(R9)(SI*4)
-	VMOVUPS     64(R9)(SI*4), Y11
+	VMOVUPS     Y12, 32(SI)(CX*4)
+	VMOVUPS     64(SI)(CX*4), Y11
 	VMULPS      Y7, Y11, Y11
 	VMOVAPS     Y10, Y12
 	VFMSUB231PS Y8, Y11, Y12
 	VMULPS      Y9, Y12, Y12
-	VMOVUPS     Y12, 64(R9)(SI*4)
-	VMOVUPS     96(R9)(SI*4), Y11
+	VMOVUPS     Y12, 64(SI)(CX*4)
+	VMOVUPS     96(SI)(CX*4), Y11
 	VMULPS      Y7, Y11, Y11
 	VMOVAPS     Y10, Y12
 	VFMSUB231PS Y8, Y11, Y12
 	VMULPS      Y9, Y12, Y12
-	VMOVUPS     Y12, 96(R9)(SI*4)
-	ADDQ        $0x20, SI
+	VMOVUPS     Y12, 96(SI)(CX*4)
+	ADDQ        $0x20, CX
 	JMP         CrossEntropyGSAVX2_out32_46
 
 CrossEntropyGSAVX2_outv_47:
-	CMPQ        SI, DX
+	CMPQ        CX, R9
 	JAE         CrossEntropyGSAVX2_outtail_48
-	VMOVUPS     (R9)(SI*4), Y11
+	VMOVUPS     (SI)(CX*4), Y11
 	VMULPS      Y7, Y11, Y11
 	VMOVAPS     Y10, Y12
 	VFMSUB231PS Y8, Y11, Y12
 	VMULPS      Y9, Y12, Y12
-	VMOVUPS     Y12, (R9)(SI*4)
-	ADDQ        $0x08, SI
+	VMOVUPS     Y12, (SI)(CX*4)
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyGSAVX2_outv_47
 
 CrossEntropyGSAVX2_outtail_48:
-	CMPQ        BX, $0x00
+	CMPQ        R10, $0x00
 	JE          CrossEntropyGSAVX2_outend_49
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        BX, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y11
-	VMASKMOVPS  (R9)(SI*4), Y11, Y12
+	VMASKMOVPS  (SI)(CX*4), Y11, Y12
 	VMULPS      Y7, Y12, Y12
 	VMOVAPS     Y10, Y7
 	VFMSUB231PS Y8, Y12, Y7
 	VMULPS      Y9, Y7, Y7
-	VMASKMOVPS  Y7, Y11, (R9)(SI*4)
+	VMASKMOVPS  Y7, Y11, (SI)(CX*4)
 
 CrossEntropyGSAVX2_outend_49:
 	// per-row outputs: mx, lsum (and zw)
-	MOVQ   mx+48(FP), SI
-	VMOVSS X0, (SI)(DI*4)
-	MOVQ   lsum+56(FP), SI
-	VMOVSS X6, (SI)(DI*4)
+	MOVQ   mx+48(FP), CX
+	VMOVSS X0, (CX)(DX*4)
+	MOVQ   lsum+56(FP), CX
+	VMOVSS X6, (CX)(DX*4)
 
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y4, Y2, Y2
@@ -13473,22 +13590,22 @@ CrossEntropyGSAVX2_outend_49:
 	VHADDPS      Y2, Y2, Y2
 	VEXTRACTF128 $0x01, Y2, X0
 	VADDSS       X0, X2, X0
-	MOVQ         zw+64(FP), SI
-	VMOVSS       X0, (SI)(DI*4)
+	MOVQ         zw+64(FP), CX
+	VMOVSS       X0, (CX)(DX*4)
 
 	// next row (its max is in next)
-	LEAQ    (R8)(AX*4), R8
-	LEAQ    (R9)(AX*4), R9
+	LEAQ    (BX)(AX*4), BX
+	LEAQ    (SI)(AX*4), SI
 	VMOVAPS Y1, Y0
-	INCQ    DI
-	CMPQ    DI, R10
+	INCQ    DX
+	CMPQ    DX, DI
 	JB      CrossEntropyGSAVX2_row
 
 CrossEntropyGSAVX2_end_21:
 	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
 	MOVQ lsum+56(FP), AX
 	MOVQ rows+72(FP), CX
-	MOVQ 1088(SP), DX
+	MOVQ 1112(SP), DX
 
 CrossEntropyGSAVX2_logs8_50:
 	LEAQ    8(DX), BX
@@ -14665,87 +14782,93 @@ CrossEntropySoftGAVX2_logsdone_40:
 
 // func CrossEntropyGWAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyGWAVX2(SB), $840-88
+TEXT ·CrossEntropyGWAVX2(SB), $864-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ         AX, CX
 	ANDQ         $-32, CX
-	MOVQ         AX, DX
-	ANDQ         $-8, DX
-	MOVQ         AX, BX
-	ANDQ         $0x07, BX
-	XORQ         DI, DI
+	MOVQ         AX, CX
+	ANDQ         $-8, CX
+	MOVQ         AX, CX
+	ANDQ         $0x07, CX
+	XORQ         DX, DX
 	VBROADCASTSS rowconsts<>+1572(SB), Y2
 	VBROADCASTSS rowconsts<>+1568(SB), Y3
 	VBROADCASTSS rowconsts<>+1576(SB), Y4
-	MOVQ         z+8(FP), R8
-	MOVQ         grad+0(FP), R9
-	MOVQ         rows+72(FP), R10
+	MOVQ         z+8(FP), BX
+	MOVQ         grad+0(FP), SI
+	MOVQ         rows+72(FP), DI
+
+	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
+	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
+	LEAQ 31(SP), CX
+	ANDQ $-32, CX
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    AX, SI
-	MOVQ    $0x00000008, R11
-	CMPQ    SI, R11
-	CMOVQGT R11, SI
-	LEAQ    rowconsts<>+32(SB), R11
-	SHLQ    $0x02, SI
-	SUBQ    SI, R11
-	VMOVUPS (R11), Y0
-	VMOVUPS Y0, 768(SP)
-	MOVQ    AX, SI
-	SUBQ    $0x08, SI
-	XORQ    R11, R11
-	CMPQ    SI, $0x00
-	CMOVQLT R11, SI
-	MOVQ    $0x00000008, R11
-	CMPQ    SI, R11
-	CMOVQGT R11, SI
-	LEAQ    rowconsts<>+32(SB), R11
-	SHLQ    $0x02, SI
-	SUBQ    SI, R11
-	VMOVUPS (R11), Y0
-	VMOVUPS Y0, 800(SP)
+	MOVQ    AX, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 768(CX)
+	MOVQ    AX, R8
+	SUBQ    $0x08, R8
+	XORQ    R9, R9
+	CMPQ    R8, $0x00
+	CMOVQLT R9, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 800(CX)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
-	CMPQ AX, $0x10
-	JA   CrossEntropyGWAVX2_blockdone_2
-	MOVQ AX, SI
-	SHLQ $0x02, SI
-	LEAQ (SI)(SI*2), R11
-	MOVQ AX, R13
-	SHLQ $0x05, R13
+	CMPQ    AX, $0x10
+	JA      CrossEntropyGWAVX2_blockdone_2
+	MOVQ    AX, R8
+	SHLQ    $0x02, R8
+	LEAQ    (R8)(R8*2), R9
+	MOVQ    AX, R11
+	SHLQ    $0x05, R11
+	PCALIGN $0x40
 
 CrossEntropyGWAVX2_block_1:
-	MOVQ R10, R12
-	SUBQ DI, R12
-	CMPQ R12, $0x08
+	MOVQ DI, R10
+	SUBQ DX, R10
+	CMPQ R10, $0x08
 	JB   CrossEntropyGWAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (R8)(SI*4), R12
+	LEAQ    (BX)(R8*4), R10
 	CMPQ    AX, $0x08
 	JB      CrossEntropyGWAVX2_masked_5
-	VMOVUPS (R8), Y0
-	VMOVUPS (R8)(SI*1), Y5
-	VMOVUPS (R8)(SI*2), Y6
-	VMOVUPS (R8)(R11*1), Y7
-	VMOVUPS (R12), Y8
-	VMOVUPS (R12)(SI*1), Y9
-	VMOVUPS (R12)(SI*2), Y10
-	VMOVUPS (R12)(R11*1), Y11
+	VMOVUPS (BX), Y0
+	VMOVUPS (BX)(R8*1), Y5
+	VMOVUPS (BX)(R8*2), Y6
+	VMOVUPS (BX)(R9*1), Y7
+	VMOVUPS (R10), Y8
+	VMOVUPS (R10)(R8*1), Y9
+	VMOVUPS (R10)(R8*2), Y10
+	VMOVUPS (R10)(R9*1), Y11
 	JMP     CrossEntropyGWAVX2_loaded_6
 
 CrossEntropyGWAVX2_masked_5:
-	VMOVUPS    768(SP), Y11
-	VMASKMOVPS (R8), Y11, Y0
-	VMASKMOVPS (R8)(SI*1), Y11, Y5
-	VMASKMOVPS (R8)(SI*2), Y11, Y6
-	VMASKMOVPS (R8)(R11*1), Y11, Y7
-	VMASKMOVPS (R12), Y11, Y8
-	VMASKMOVPS (R12)(SI*1), Y11, Y9
-	VMASKMOVPS (R12)(SI*2), Y11, Y10
-	VMASKMOVPS (R12)(R11*1), Y11, Y11
+	VMOVUPS    768(CX), Y11
+	VMASKMOVPS (BX), Y11, Y0
+	VMASKMOVPS (BX)(R8*1), Y11, Y5
+	VMASKMOVPS (BX)(R8*2), Y11, Y6
+	VMASKMOVPS (BX)(R9*1), Y11, Y7
+	VMASKMOVPS (R10), Y11, Y8
+	VMASKMOVPS (R10)(R8*1), Y11, Y9
+	VMASKMOVPS (R10)(R8*2), Y11, Y10
+	VMASKMOVPS (R10)(R9*1), Y11, Y11
 
 CrossEntropyGWAVX2_loaded_6:
 	VUNPCKLPS  Y5, Y0, Y12
@@ -14772,25 +14895,25 @@ CrossEntropyGWAVX2_loaded_6:
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y0, Y12
 	VPERM2F128 $0x31, Y8, Y0, Y0
-	VMOVUPS    Y10, (SP)
-	VMOVUPS    Y11, 32(SP)
-	VMOVUPS    Y7, 64(SP)
-	VMOVUPS    Y12, 96(SP)
-	VMOVUPS    Y6, 128(SP)
-	VMOVUPS    Y5, 160(SP)
-	VMOVUPS    Y9, 192(SP)
-	VMOVUPS    Y0, 224(SP)
+	VMOVUPS    Y10, (CX)
+	VMOVUPS    Y11, 32(CX)
+	VMOVUPS    Y7, 64(CX)
+	VMOVUPS    Y12, 96(CX)
+	VMOVUPS    Y6, 128(CX)
+	VMOVUPS    Y5, 160(CX)
+	VMOVUPS    Y9, 192(CX)
+	VMOVUPS    Y0, 224(CX)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyGWAVX2_nohigh_7
-	VMOVUPS    800(SP), Y11
-	VMASKMOVPS 32(R8), Y11, Y0
-	VMASKMOVPS 32(R8)(SI*1), Y11, Y5
-	VMASKMOVPS 32(R8)(SI*2), Y11, Y6
-	VMASKMOVPS 32(R8)(R11*1), Y11, Y7
-	VMASKMOVPS 32(R12), Y11, Y8
-	VMASKMOVPS 32(R12)(SI*1), Y11, Y9
-	VMASKMOVPS 32(R12)(SI*2), Y11, Y10
-	VMASKMOVPS 32(R12)(R11*1), Y11, Y11
+	VMOVUPS    800(CX), Y11
+	VMASKMOVPS 32(BX), Y11, Y0
+	VMASKMOVPS 32(BX)(R8*1), Y11, Y5
+	VMASKMOVPS 32(BX)(R8*2), Y11, Y6
+	VMASKMOVPS 32(BX)(R9*1), Y11, Y7
+	VMASKMOVPS 32(R10), Y11, Y8
+	VMASKMOVPS 32(R10)(R8*1), Y11, Y9
+	VMASKMOVPS 32(R10)(R8*2), Y11, Y10
+	VMASKMOVPS 32(R10)(R9*1), Y11, Y11
 	VUNPCKLPS  Y5, Y0, Y12
 	VUNPCKHPS  Y5, Y0, Y0
 	VUNPCKLPS  Y7, Y6, Y5
@@ -14815,38 +14938,38 @@ CrossEntropyGWAVX2_loaded_6:
 	VPERM2F128 $0x31, Y9, Y12, Y9
 	VPERM2F128 $0x20, Y8, Y0, Y12
 	VPERM2F128 $0x31, Y8, Y0, Y0
-	VMOVUPS    Y10, 256(SP)
-	VMOVUPS    Y11, 288(SP)
-	VMOVUPS    Y7, 320(SP)
-	VMOVUPS    Y12, 352(SP)
-	VMOVUPS    Y6, 384(SP)
-	VMOVUPS    Y5, 416(SP)
-	VMOVUPS    Y9, 448(SP)
-	VMOVUPS    Y0, 480(SP)
+	VMOVUPS    Y10, 256(CX)
+	VMOVUPS    Y11, 288(CX)
+	VMOVUPS    Y7, 320(CX)
+	VMOVUPS    Y12, 352(CX)
+	VMOVUPS    Y6, 384(CX)
+	VMOVUPS    Y5, 416(CX)
+	VMOVUPS    Y9, 448(CX)
+	VMOVUPS    Y0, 480(CX)
 
 CrossEntropyGWAVX2_nohigh_7:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	VMOVAPS      Y0, Y5
-	MOVQ         R13, R14
-	ANDQ         $-64, R14
-	XORQ         R12, R12
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
+	XORQ         R10, R10
 	JMP          CrossEntropyGWAVX2_bmax_check_9
 
 CrossEntropyGWAVX2_bmax_8:
-	VMOVUPS (SP)(R12*1), Y6
+	VMOVUPS (CX)(R10*1), Y6
 	VMAXPS  Y0, Y6, Y0
-	VMOVUPS 32(SP)(R12*1), Y6
+	VMOVUPS 32(CX)(R10*1), Y6
 	VMAXPS  Y5, Y6, Y5
-	ADDQ    $0x40, R12
+	ADDQ    $0x40, R10
 
 CrossEntropyGWAVX2_bmax_check_9:
-	CMPQ    R12, R14
+	CMPQ    R10, R12
 	JB      CrossEntropyGWAVX2_bmax_8
-	CMPQ    R12, R13
+	CMPQ    R10, R11
 	JAE     CrossEntropyGWAVX2_bmax_end_10
-	VMOVUPS (SP)(R12*1), Y6
+	VMOVUPS (CX)(R10*1), Y6
 	VMAXPS  Y0, Y6, Y0
 
 CrossEntropyGWAVX2_bmax_end_10:
@@ -14856,21 +14979,21 @@ CrossEntropyGWAVX2_bmax_end_10:
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y5, Y5, Y5
-	VMOVUPS Y5, 512(SP)
-	VMOVUPS Y5, 544(SP)
-	VMOVUPS Y5, 576(SP)
-	VMOVUPS Y5, 608(SP)
-	VMOVUPS Y5, 640(SP)
-	VMOVUPS Y5, 672(SP)
-	VMOVUPS Y5, 704(SP)
-	VMOVUPS Y5, 736(SP)
-	MOVQ    R13, R14
-	ANDQ    $-64, R14
-	XORQ    R12, R12
+	VMOVUPS Y5, 512(CX)
+	VMOVUPS Y5, 544(CX)
+	VMOVUPS Y5, 576(CX)
+	VMOVUPS Y5, 608(CX)
+	VMOVUPS Y5, 640(CX)
+	VMOVUPS Y5, 672(CX)
+	VMOVUPS Y5, 704(CX)
+	VMOVUPS Y5, 736(CX)
+	MOVQ    R11, R12
+	ANDQ    $-64, R12
+	XORQ    R10, R10
 	JMP     CrossEntropyGWAVX2_bexp_check_12
 
 CrossEntropyGWAVX2_bexp_11:
-	VMOVUPS     (SP)(R12*1), Y5
+	VMOVUPS     (CX)(R10*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -14887,12 +15010,12 @@ CrossEntropyGWAVX2_bexp_11:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	VMOVUPS     Y8, (SP)(R12*1)
-	MOVQ        R12, R15
-	ANDQ        $0x000000ff, R15
-	VADDPS      512(SP)(R15*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R15*1)
-	VMOVUPS     32(SP)(R12*1), Y5
+	VMOVUPS     Y8, (CX)(R10*1)
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      512(CX)(R13*1), Y8, Y8
+	VMOVUPS     Y8, 512(CX)(R13*1)
+	VMOVUPS     32(CX)(R10*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -14909,19 +15032,19 @@ CrossEntropyGWAVX2_bexp_11:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	VMOVUPS     Y8, 32(SP)(R12*1)
-	MOVQ        R12, R15
-	ANDQ        $0x000000ff, R15
-	VADDPS      544(SP)(R15*1), Y8, Y8
-	VMOVUPS     Y8, 544(SP)(R15*1)
-	ADDQ        $0x40, R12
+	VMOVUPS     Y8, 32(CX)(R10*1)
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      544(CX)(R13*1), Y8, Y8
+	VMOVUPS     Y8, 544(CX)(R13*1)
+	ADDQ        $0x40, R10
 
 CrossEntropyGWAVX2_bexp_check_12:
-	CMPQ        R12, R14
+	CMPQ        R10, R12
 	JB          CrossEntropyGWAVX2_bexp_11
-	CMPQ        R12, R13
+	CMPQ        R10, R11
 	JAE         CrossEntropyGWAVX2_bexp_end_13
-	VMOVUPS     (SP)(R12*1), Y5
+	VMOVUPS     (CX)(R10*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -14938,20 +15061,20 @@ CrossEntropyGWAVX2_bexp_check_12:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	VMOVUPS     Y8, (SP)(R12*1)
-	ANDQ        $0x000000ff, R12
-	VADDPS      512(SP)(R12*1), Y8, Y8
-	VMOVUPS     Y8, 512(SP)(R12*1)
+	VMOVUPS     Y8, (CX)(R10*1)
+	ANDQ        $0x000000ff, R10
+	VADDPS      512(CX)(R10*1), Y8, Y8
+	VMOVUPS     Y8, 512(CX)(R10*1)
 
 CrossEntropyGWAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y5
-	VMOVUPS 544(SP), Y6
-	VMOVUPS 576(SP), Y7
-	VMOVUPS 608(SP), Y8
-	VMOVUPS 640(SP), Y9
-	VMOVUPS 672(SP), Y10
-	VMOVUPS 704(SP), Y11
-	VMOVUPS 736(SP), Y12
+	VMOVUPS 512(CX), Y5
+	VMOVUPS 544(CX), Y6
+	VMOVUPS 576(CX), Y7
+	VMOVUPS 608(CX), Y8
+	VMOVUPS 640(CX), Y9
+	VMOVUPS 672(CX), Y10
+	VMOVUPS 704(CX), Y11
+	VMOVUPS 736(CX), Y12
 	VADDPS  Y6, Y5, Y5
 	VADDPS  Y8, Y7, Y7
 	VADDPS  Y10, Y9, Y9
@@ -14961,69 +15084,69 @@ CrossEntropyGWAVX2_bexp_end_13:
 	VADDPS  Y9, Y5, Y5
 
 	// per-row outputs of 8 rows: mx (and zw)
-	MOVQ    mx+48(FP), R12
-	VMOVUPS Y0, (R12)(DI*4)
+	MOVQ    mx+48(FP), R10
+	VMOVUPS Y0, (R10)(DX*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
 	VBROADCASTSS rowconsts<>+1612(SB), Y0
 	VDIVPS       Y5, Y0, Y0
-	MOVQ         a+32(FP), R12
-	VMOVUPS      (R12)(DI*4), Y6
-	MOVQ         scale+40(FP), R12
-	VMOVUPS      (R12)(DI*4), Y7
+	MOVQ         a+32(FP), R10
+	VMOVUPS      (R10)(DX*4), Y6
+	MOVQ         scale+40(FP), R10
+	VMOVUPS      (R10)(DX*4), Y7
 	VBROADCASTSS k+24(FP), Y8
-	MOVQ         R13, R14
-	ANDQ         $-64, R14
-	XORQ         R12, R12
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
+	XORQ         R10, R10
 	JMP          CrossEntropyGWAVX2_bgrad_check_15
 
 CrossEntropyGWAVX2_bgrad_14:
-	VMULPS       (SP)(R12*1), Y0, Y9
-	MOVQ         w+16(FP), R15
-	MOVQ         R12, BP
-	SHRQ         $0x03, BP
-	VBROADCASTSS (R15)(BP*1), Y10
+	VMULPS       (CX)(R10*1), Y0, Y9
+	MOVQ         w+16(FP), R13
+	MOVQ         R10, R14
+	SHRQ         $0x03, R14
+	VBROADCASTSS (R13)(R14*1), Y10
 	VMULPS       Y10, Y8, Y10
 	VFMSUB231PS  Y6, Y9, Y10
 	VMULPS       Y7, Y10, Y10
-	VMOVUPS      Y10, (SP)(R12*1)
-	VMULPS       32(SP)(R12*1), Y0, Y9
-	MOVQ         w+16(FP), R15
-	MOVQ         R12, BP
-	SHRQ         $0x03, BP
-	VBROADCASTSS 4(R15)(BP*1), Y10
+	VMOVUPS      Y10, (CX)(R10*1)
+	VMULPS       32(CX)(R10*1), Y0, Y9
+	MOVQ         w+16(FP), R13
+	MOVQ         R10, R14
+	SHRQ         $0x03, R14
+	VBROADCASTSS 4(R13)(R14*1), Y10
 	VMULPS       Y10, Y8, Y10
 	VFMSUB231PS  Y6, Y9, Y10
 	VMULPS       Y7, Y10, Y10
-	VMOVUPS      Y10, 32(SP)(R12*1)
-	ADDQ         $0x40, R12
+	VMOVUPS      Y10, 32(CX)(R10*1)
+	ADDQ         $0x40, R10
 
 CrossEntropyGWAVX2_bgrad_check_15:
-	CMPQ         R12, R14
+	CMPQ         R10, R12
 	JB           CrossEntropyGWAVX2_bgrad_14
-	CMPQ         R12, R13
+	CMPQ         R10, R11
 	JAE          CrossEntropyGWAVX2_bgrad_end_16
-	VMULPS       (SP)(R12*1), Y0, Y0
-	MOVQ         w+16(FP), R14
-	MOVQ         R12, R15
-	SHRQ         $0x03, R15
-	VBROADCASTSS (R14)(R15*1), Y9
+	VMULPS       (CX)(R10*1), Y0, Y0
+	MOVQ         w+16(FP), R12
+	MOVQ         R10, R13
+	SHRQ         $0x03, R13
+	VBROADCASTSS (R12)(R13*1), Y9
 	VMULPS       Y9, Y8, Y8
 	VFMSUB231PS  Y6, Y0, Y8
 	VMULPS       Y7, Y8, Y8
-	VMOVUPS      Y8, (SP)(R12*1)
+	VMOVUPS      Y8, (CX)(R10*1)
 
 CrossEntropyGWAVX2_bgrad_end_16:
 	// transpose the column slots back and store 8 rows
-	LEAQ       (R9)(SI*4), R12
-	VMOVUPS    (SP), Y0
-	VMOVUPS    32(SP), Y6
-	VMOVUPS    64(SP), Y7
-	VMOVUPS    96(SP), Y8
-	VMOVUPS    128(SP), Y9
-	VMOVUPS    160(SP), Y10
-	VMOVUPS    192(SP), Y11
-	VMOVUPS    224(SP), Y12
+	LEAQ       (SI)(R8*4), R10
+	VMOVUPS    (CX), Y0
+	VMOVUPS    32(CX), Y6
+	VMOVUPS    64(CX), Y7
+	VMOVUPS    96(CX), Y8
+	VMOVUPS    128(CX), Y9
+	VMOVUPS    160(CX), Y10
+	VMOVUPS    192(CX), Y11
+	VMOVUPS    224(CX), Y12
 	VUNPCKLPS  Y6, Y0, Y13
 	VUNPCKHPS  Y6, Y0, Y0
 	VUNPCKLPS  Y8, Y7, Y6
@@ -15050,38 +15173,38 @@ CrossEntropyGWAVX2_bgrad_end_16:
 	VPERM2F128 $0x31, Y9, Y0, Y0
 	CMPQ       AX, $0x08
 	JB         CrossEntropyGWAVX2_masked_18
-	VMOVUPS    Y11, (R9)
-	VMOVUPS    Y12, (R9)(SI*1)
-	VMOVUPS    Y8, (R9)(SI*2)
-	VMOVUPS    Y13, (R9)(R11*1)
-	VMOVUPS    Y7, (R12)
-	VMOVUPS    Y6, (R12)(SI*1)
-	VMOVUPS    Y10, (R12)(SI*2)
-	VMOVUPS    Y0, (R12)(R11*1)
+	VMOVUPS    Y11, (SI)
+	VMOVUPS    Y12, (SI)(R8*1)
+	VMOVUPS    Y8, (SI)(R8*2)
+	VMOVUPS    Y13, (SI)(R9*1)
+	VMOVUPS    Y7, (R10)
+	VMOVUPS    Y6, (R10)(R8*1)
+	VMOVUPS    Y10, (R10)(R8*2)
+	VMOVUPS    Y0, (R10)(R9*1)
 	JMP        CrossEntropyGWAVX2_loaded_19
 
 CrossEntropyGWAVX2_masked_18:
-	VMOVUPS    768(SP), Y9
-	VMASKMOVPS Y11, Y9, (R9)
-	VMASKMOVPS Y12, Y9, (R9)(SI*1)
-	VMASKMOVPS Y8, Y9, (R9)(SI*2)
-	VMASKMOVPS Y13, Y9, (R9)(R11*1)
-	VMASKMOVPS Y7, Y9, (R12)
-	VMASKMOVPS Y6, Y9, (R12)(SI*1)
-	VMASKMOVPS Y10, Y9, (R12)(SI*2)
-	VMASKMOVPS Y0, Y9, (R12)(R11*1)
+	VMOVUPS    768(CX), Y9
+	VMASKMOVPS Y11, Y9, (SI)
+	VMASKMOVPS Y12, Y9, (SI)(R8*1)
+	VMASKMOVPS Y8, Y9, (SI)(R8*2)
+	VMASKMOVPS Y13, Y9, (SI)(R9*1)
+	VMASKMOVPS Y7, Y9, (R10)
+	VMASKMOVPS Y6, Y9, (R10)(R8*1)
+	VMASKMOVPS Y10, Y9, (R10)(R8*2)
+	VMASKMOVPS Y0, Y9, (R10)(R9*1)
 
 CrossEntropyGWAVX2_loaded_19:
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyGWAVX2_nohigh_20
-	VMOVUPS    256(SP), Y0
-	VMOVUPS    288(SP), Y6
-	VMOVUPS    320(SP), Y7
-	VMOVUPS    352(SP), Y8
-	VMOVUPS    384(SP), Y9
-	VMOVUPS    416(SP), Y10
-	VMOVUPS    448(SP), Y11
-	VMOVUPS    480(SP), Y12
+	VMOVUPS    256(CX), Y0
+	VMOVUPS    288(CX), Y6
+	VMOVUPS    320(CX), Y7
+	VMOVUPS    352(CX), Y8
+	VMOVUPS    384(CX), Y9
+	VMOVUPS    416(CX), Y10
+	VMOVUPS    448(CX), Y11
+	VMOVUPS    480(CX), Y12
 	VUNPCKLPS  Y6, Y0, Y13
 	VUNPCKHPS  Y6, Y0, Y0
 	VUNPCKLPS  Y8, Y7, Y6
@@ -15106,15 +15229,15 @@ CrossEntropyGWAVX2_loaded_19:
 	VPERM2F128 $0x31, Y10, Y13, Y10
 	VPERM2F128 $0x20, Y9, Y0, Y13
 	VPERM2F128 $0x31, Y9, Y0, Y0
-	VMOVUPS    800(SP), Y9
-	VMASKMOVPS Y11, Y9, 32(R9)
-	VMASKMOVPS Y12, Y9, 32(R9)(SI*1)
-	VMASKMOVPS Y8, Y9, 32(R9)(SI*2)
-	VMASKMOVPS Y13, Y9, 32(R9)(R11*1)
-	VMASKMOVPS Y7, Y9, 32(R12)
-	VMASKMOVPS Y6, Y9, 32(R12)(SI*1)
-	VMASKMOVPS Y10, Y9, 32(R12)(SI*2)
-	VMASKMOVPS Y0, Y9, 32(R12)(R11*1)
+	VMOVUPS    800(CX), Y9
+	VMASKMOVPS Y11, Y9, 32(SI)
+	VMASKMOVPS Y12, Y9, 32(SI)(R8*1)
+	VMASKMOVPS Y8, Y9, 32(SI)(R8*2)
+	VMASKMOVPS Y13, Y9, 32(SI)(R9*1)
+	VMASKMOVPS Y7, Y9, 32(R10)
+	VMASKMOVPS Y6, Y9, 32(R10)(R8*1)
+	VMASKMOVPS Y10, Y9, 32(R10)(R8*2)
+	VMASKMOVPS Y0, Y9, 32(R10)(R9*1)
 
 CrossEntropyGWAVX2_nohigh_20:
 	// per-row output of 8 rows: lsum
@@ -15143,20 +15266,27 @@ CrossEntropyGWAVX2_nohigh_20:
 	VFMADD231PS  rowconsts<>+1312(SB), Y0, Y6
 	VSUBPS       Y5, Y5, Y0
 	VADDPS       Y0, Y6, Y6
-	MOVQ         lsum+56(FP), R12
-	VMOVUPS      Y6, (R12)(DI*4)
+	MOVQ         lsum+56(FP), R10
+	VMOVUPS      Y6, (R10)(DX*4)
 
 	// next 8 rows
-	MOVQ SI, R12
-	SHLQ $0x03, R12
-	ADDQ R12, R8
-	ADDQ R12, R9
-	ADDQ $0x08, DI
+	MOVQ R8, R10
+	SHLQ $0x03, R10
+	ADDQ R10, BX
+	ADDQ R10, SI
+	ADDQ $0x08, DX
 	JMP  CrossEntropyGWAVX2_block_1
 
 CrossEntropyGWAVX2_blockdone_2:
-	MOVQ DI, 832(SP)
-	CMPQ DI, R10
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, R8
+	ANDQ $-32, R8
+	MOVQ AX, R9
+	ANDQ $-8, R9
+	MOVQ AX, R10
+	ANDQ $0x07, R10
+	MOVQ DX, 856(SP)
+	CMPQ DX, DI
 	JAE  CrossEntropyGWAVX2_end_21
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
@@ -15165,40 +15295,40 @@ CrossEntropyGWAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y5
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
-	XORQ         SI, SI
+	XORQ         CX, CX
 
 CrossEntropyGWAVX2_max32_22:
-	CMPQ    SI, CX
+	CMPQ    CX, R8
 	JAE     CrossEntropyGWAVX2_maxv_23
-	VMOVUPS (R8)(SI*4), Y8
+	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	VMOVUPS 32(R8)(SI*4), Y8
+	VMOVUPS 32(BX)(CX*4), Y8
 	VMAXPS  Y5, Y8, Y5
-	VMOVUPS 64(R8)(SI*4), Y8
+	VMOVUPS 64(BX)(CX*4), Y8
 	VMAXPS  Y6, Y8, Y6
-	VMOVUPS 96(R8)(SI*4), Y8
+	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
-	ADDQ    $0x20, SI
+	ADDQ    $0x20, CX
 	JMP     CrossEntropyGWAVX2_max32_22
 
 CrossEntropyGWAVX2_maxv_23:
-	CMPQ    SI, DX
+	CMPQ    CX, R9
 	JAE     CrossEntropyGWAVX2_maxtail_24
-	VMOVUPS (R8)(SI*4), Y8
+	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	ADDQ    $0x08, SI
+	ADDQ    $0x08, CX
 	JMP     CrossEntropyGWAVX2_maxv_23
 
 CrossEntropyGWAVX2_maxtail_24:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGWAVX2_maxfold_25
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R10, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
 	VBROADCASTSS rowconsts<>+1580(SB), Y9
-	VMASKMOVPS   (R8)(SI*4), Y8, Y10
+	VMASKMOVPS   (BX)(CX*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
@@ -15223,20 +15353,20 @@ CrossEntropyGWAVX2_row:
 	VXORPS       Y6, Y6, Y6
 	VXORPS       Y7, Y7, Y7
 	VXORPS       Y8, Y8, Y8
-	MOVQ         DI, SI
-	INCQ         SI
-	CMPQ         SI, R10
+	MOVQ         DX, CX
+	INCQ         CX
+	CMPQ         CX, DI
 	JAE          CrossEntropyGWAVX2_explast_26
-	LEAQ         (R8)(AX*4), R11
+	LEAQ         (BX)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
-	XORQ         SI, SI
+	XORQ         CX, CX
 
 CrossEntropyGWAVX2_exp32_28:
-	CMPQ        SI, CX
+	CMPQ        CX, R8
 	JAE         CrossEntropyGWAVX2_exprest_29
-	VMOVUPS     (R11)(SI*4), Y9
+	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -15253,11 +15383,11 @@ CrossEntropyGWAVX2_exp32_28:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (R9)(SI*4)
+	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(R11)(SI*4), Y9
+	VMOVUPS     32(R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     32(R8)(SI*4), Y9
+	VMOVUPS     32(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -15274,11 +15404,11 @@ CrossEntropyGWAVX2_exp32_28:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 32(R9)(SI*4)
+	VMOVUPS     Y12, 32(SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(R11)(SI*4), Y9
+	VMOVUPS     64(R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     64(R8)(SI*4), Y9
+	VMOVUPS     64(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -15295,11 +15425,11 @@ CrossEntropyGWAVX2_exp32_28:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 64(R9)(SI*4)
+	VMOVUPS     Y12, 64(SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(R11)(SI*4), Y9
+	VMOVUPS     96(R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     96(R8)(SI*4), Y9
+	VMOVUPS     96(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -15316,18 +15446,18 @@ CrossEntropyGWAVX2_exp32_28:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 96(R9)(SI*4)
+	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, SI
+	ADDQ        $0x20, CX
 	JMP         CrossEntropyGWAVX2_exp32_28
 
 CrossEntropyGWAVX2_exprest_29:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        SI, DX
+	CMPQ        CX, R9
 	JAE         CrossEntropyGWAVX2_exptail_31
-	VMOVUPS     (R11)(SI*4), Y9
+	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -15344,24 +15474,24 @@ CrossEntropyGWAVX2_exprest_29:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (R9)(SI*4)
+	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyGWAVX2_expnext_32
 
 CrossEntropyGWAVX2_exptail_31:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGWAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -15379,16 +15509,16 @@ CrossEntropyGWAVX2_exptail_31:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
-	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
+	VMASKMOVPS   Y13, Y9, (SI)(CX*4)
 	VADDPS       Y13, Y5, Y5
 	JMP          CrossEntropyGWAVX2_expdone_30
 
 CrossEntropyGWAVX2_expnext_32:
-	CMPQ        SI, DX
+	CMPQ        CX, R9
 	JAE         CrossEntropyGWAVX2_exptail_33
-	VMOVUPS     (R11)(SI*4), Y9
+	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -15405,24 +15535,24 @@ CrossEntropyGWAVX2_expnext_32:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (R9)(SI*4)
+	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyGWAVX2_expnext_34
 
 CrossEntropyGWAVX2_exptail_33:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGWAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -15440,16 +15570,16 @@ CrossEntropyGWAVX2_exptail_33:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
-	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
+	VMASKMOVPS   Y13, Y9, (SI)(CX*4)
 	VADDPS       Y13, Y6, Y6
 	JMP          CrossEntropyGWAVX2_expdone_30
 
 CrossEntropyGWAVX2_expnext_34:
-	CMPQ        SI, DX
+	CMPQ        CX, R9
 	JAE         CrossEntropyGWAVX2_exptail_35
-	VMOVUPS     (R11)(SI*4), Y9
+	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -15466,24 +15596,24 @@ CrossEntropyGWAVX2_expnext_34:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (R9)(SI*4)
+	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyGWAVX2_expnext_36
 
 CrossEntropyGWAVX2_exptail_35:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGWAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -15501,23 +15631,23 @@ CrossEntropyGWAVX2_exptail_35:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
-	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
+	VMASKMOVPS   Y13, Y9, (SI)(CX*4)
 	VADDPS       Y13, Y7, Y7
 	JMP          CrossEntropyGWAVX2_expdone_30
 
 CrossEntropyGWAVX2_expnext_36:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGWAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (R8)(SI*4), Y9, Y10
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS      Y3, Y12
@@ -15535,7 +15665,7 @@ CrossEntropyGWAVX2_expnext_36:
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
-	VMASKMOVPS   Y13, Y9, (R9)(SI*4)
+	VMASKMOVPS   Y13, Y9, (SI)(CX*4)
 	VADDPS       Y13, Y8, Y8
 
 CrossEntropyGWAVX2_expdone_30:
@@ -15551,12 +15681,12 @@ CrossEntropyGWAVX2_expdone_30:
 	JMP          CrossEntropyGWAVX2_expfolded_27
 
 CrossEntropyGWAVX2_explast_26:
-	XORQ SI, SI
+	XORQ CX, CX
 
 CrossEntropyGWAVX2_explast32_37:
-	CMPQ        SI, CX
+	CMPQ        CX, R8
 	JAE         CrossEntropyGWAVX2_explastrest_38
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -15573,9 +15703,9 @@ CrossEntropyGWAVX2_explast32_37:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (R9)(SI*4)
+	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(R8)(SI*4), Y9
+	VMOVUPS     32(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -15592,9 +15722,9 @@ CrossEntropyGWAVX2_explast32_37:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 32(R9)(SI*4)
+	VMOVUPS     Y12, 32(SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(R8)(SI*4), Y9
+	VMOVUPS     64(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -15611,9 +15741,9 @@ CrossEntropyGWAVX2_explast32_37:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 64(R9)(SI*4)
+	VMOVUPS     Y12, 64(SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(R8)(SI*4), Y9
+	VMOVUPS     96(BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -15630,16 +15760,16 @@ CrossEntropyGWAVX2_explast32_37:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 96(R9)(SI*4)
+	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, SI
+	ADDQ        $0x20, CX
 	JMP         CrossEntropyGWAVX2_explast32_37
 
 CrossEntropyGWAVX2_explastrest_38:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        SI, DX
+	CMPQ        CX, R9
 	JAE         CrossEntropyGWAVX2_explasttail_40
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -15656,20 +15786,20 @@ CrossEntropyGWAVX2_explastrest_38:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (R9)(SI*4)
+	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyGWAVX2_explastnext_41
 
 CrossEntropyGWAVX2_explasttail_40:
-	CMPQ        BX, $0x00
+	CMPQ        R10, $0x00
 	JE          CrossEntropyGWAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        BX, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -15687,14 +15817,14 @@ CrossEntropyGWAVX2_explasttail_40:
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
-	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
+	VMASKMOVPS  Y13, Y9, (SI)(CX*4)
 	VADDPS      Y13, Y5, Y5
 	JMP         CrossEntropyGWAVX2_explastdone_39
 
 CrossEntropyGWAVX2_explastnext_41:
-	CMPQ        SI, DX
+	CMPQ        CX, R9
 	JAE         CrossEntropyGWAVX2_explasttail_42
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -15711,20 +15841,20 @@ CrossEntropyGWAVX2_explastnext_41:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (R9)(SI*4)
+	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyGWAVX2_explastnext_43
 
 CrossEntropyGWAVX2_explasttail_42:
-	CMPQ        BX, $0x00
+	CMPQ        R10, $0x00
 	JE          CrossEntropyGWAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        BX, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -15742,14 +15872,14 @@ CrossEntropyGWAVX2_explasttail_42:
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
-	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
+	VMASKMOVPS  Y13, Y9, (SI)(CX*4)
 	VADDPS      Y13, Y6, Y6
 	JMP         CrossEntropyGWAVX2_explastdone_39
 
 CrossEntropyGWAVX2_explastnext_43:
-	CMPQ        SI, DX
+	CMPQ        CX, R9
 	JAE         CrossEntropyGWAVX2_explasttail_44
-	VMOVUPS     (R8)(SI*4), Y9
+	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -15766,20 +15896,20 @@ CrossEntropyGWAVX2_explastnext_43:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (R9)(SI*4)
+	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, SI
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyGWAVX2_explastnext_45
 
 CrossEntropyGWAVX2_explasttail_44:
-	CMPQ        BX, $0x00
+	CMPQ        R10, $0x00
 	JE          CrossEntropyGWAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        BX, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -15797,19 +15927,19 @@ CrossEntropyGWAVX2_explasttail_44:
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
-	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
+	VMASKMOVPS  Y13, Y9, (SI)(CX*4)
 	VADDPS      Y13, Y7, Y7
 	JMP         CrossEntropyGWAVX2_explastdone_39
 
 CrossEntropyGWAVX2_explastnext_45:
-	CMPQ        BX, $0x00
+	CMPQ        R10, $0x00
 	JE          CrossEntropyGWAVX2_explastdone_39
 	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        BX, R12
+	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (R8)(SI*4), Y9, Y10
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
 	VMOVAPS     Y3, Y12
@@ -15827,7 +15957,7 @@ CrossEntropyGWAVX2_explastnext_45:
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
-	VMASKMOVPS  Y13, Y9, (R9)(SI*4)
+	VMASKMOVPS  Y13, Y9, (SI)(CX*4)
 	VADDPS      Y13, Y8, Y8
 
 CrossEntropyGWAVX2_explastdone_39:
@@ -15845,94 +15975,94 @@ CrossEntropyGWAVX2_expfolded_27:
 	VMOVSS       rowconsts<>+1612(SB), X6
 	VDIVSS       X5, X6, X6
 	VBROADCASTSS X6, Y6
-	MOVQ         a+32(FP), SI
-	VBROADCASTSS (SI)(DI*4), Y7
-	MOVQ         scale+40(FP), SI
-	VBROADCASTSS (SI)(DI*4), Y8
+	MOVQ         a+32(FP), CX
+	VBROADCASTSS (CX)(DX*4), Y7
+	MOVQ         scale+40(FP), CX
+	VBROADCASTSS (CX)(DX*4), Y8
 	VBROADCASTSS k+24(FP), Y9
 	MOVQ         w+16(FP), R11
 
 	// pass 3
-	XORQ SI, SI
+	XORQ CX, CX
 
 CrossEntropyGWAVX2_out32_46:
-	CMPQ        SI, CX
+	CMPQ        CX, R8
 	JAE         CrossEntropyGWAVX2_outv_47
-	VMOVUPS     (R9)(SI*4), Y10
+	VMOVUPS     (SI)(CX*4), Y10
 	VMULPS      Y6, Y10, Y10
-	VMULPS      (R11)(SI*4), Y9, Y11
+	VMULPS      (R11)(CX*4), Y9, Y11
 	VFMSUB231PS Y7, Y10, Y11
 	VMULPS      Y8, Y11, Y11
-	VMOVUPS     Y11, (R9)(SI*4)
-	VMOVUPS     32(R9)(SI*4), Y10
+	VMOVUPS     Y11, (SI)(CX*4)
+	VMOVUPS     32(SI)(CX*4), Y10
 	VMULPS      Y6, Y10, Y10
-	VMULPS      32(R11)(SI*4), Y9, Y11
+	VMULPS      32(R11)(CX*4), Y9, Y11
 	VFMSUB231PS Y7, Y10, Y11
 	VMULPS      Y8, Y11, Y11
-	VMOVUPS     Y11, 32(R9)(SI*4)
-	VMOVUPS     64(R9)(SI*4), Y10
+	VMOVUPS     Y11, 32(SI)(CX*4)
+	VMOVUPS     64(SI)(CX*4), Y10
 	VMULPS      Y6, Y10, Y10
-	VMULPS      64(R11)(SI*4), Y9, Y11
+	VMULPS      64(R11)(CX*4), Y9, Y11
 	VFMSUB231PS Y7, Y10, Y11
 	VMULPS      Y8, Y11, Y11
-	VMOVUPS     Y11, 64(R9)(SI*4)
-	VMOVUPS     96(R9)(SI*4), Y10
+	VMOVUPS     Y11, 64(SI)(CX*4)
+	VMOVUPS     96(SI)(CX*4), Y10
 	VMULPS      Y6, Y10, Y10
-	VMULPS      96(R11)(SI*4), Y9, Y11
+	VMULPS      96(R11)(CX*4), Y9, Y11
 	VFMSUB231PS Y7, Y10, Y11
 	VMULPS      Y8, Y11, Y11
-	VMOVUPS     Y11, 96(R9)(SI*4)
-	ADDQ        $0x20, SI
+	VMOVUPS     Y11, 96(SI)(CX*4)
+	ADDQ        $0x20, CX
 	JMP         CrossEntropyGWAVX2_out32_46
 
 CrossEntropyGWAVX2_outv_47:
-	CMPQ        SI, DX
+	CMPQ        CX, R9
 	JAE         CrossEntropyGWAVX2_outtail_48
-	VMOVUPS     (R9)(SI*4), Y10
+	VMOVUPS     (SI)(CX*4), Y10
 	VMULPS      Y6, Y10, Y10
-	VMULPS      (R11)(SI*4), Y9, Y11
+	VMULPS      (R11)(CX*4), Y9, Y11
 	VFMSUB231PS Y7, Y10, Y11
 	VMULPS      Y8, Y11, Y11
-	VMOVUPS     Y11, (R9)(SI*4)
-	ADDQ        $0x08, SI
+	VMOVUPS     Y11, (SI)(CX*4)
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyGWAVX2_outv_47
 
 CrossEntropyGWAVX2_outtail_48:
-	CMPQ        BX, $0x00
+	CMPQ        R10, $0x00
 	JE          CrossEntropyGWAVX2_outend_49
 	LEAQ        rowconsts<>+32(SB), R12
-	MOVQ        BX, R13
+	MOVQ        R10, R13
 	SHLQ        $0x02, R13
 	SUBQ        R13, R12
 	VMOVUPS     (R12), Y10
-	VMASKMOVPS  (R9)(SI*4), Y10, Y11
+	VMASKMOVPS  (SI)(CX*4), Y10, Y11
 	VMULPS      Y6, Y11, Y11
-	VMASKMOVPS  (R11)(SI*4), Y10, Y6
+	VMASKMOVPS  (R11)(CX*4), Y10, Y6
 	VMULPS      Y6, Y9, Y6
 	VFMSUB231PS Y7, Y11, Y6
 	VMULPS      Y8, Y6, Y6
-	VMASKMOVPS  Y6, Y10, (R9)(SI*4)
+	VMASKMOVPS  Y6, Y10, (SI)(CX*4)
 
 CrossEntropyGWAVX2_outend_49:
 	// per-row outputs: mx, lsum (and zw)
-	MOVQ   mx+48(FP), SI
-	VMOVSS X0, (SI)(DI*4)
-	MOVQ   lsum+56(FP), SI
-	VMOVSS X5, (SI)(DI*4)
+	MOVQ   mx+48(FP), CX
+	VMOVSS X0, (CX)(DX*4)
+	MOVQ   lsum+56(FP), CX
+	VMOVSS X5, (CX)(DX*4)
 
 	// next row (its max is in next)
-	LEAQ    (R8)(AX*4), R8
-	LEAQ    (R9)(AX*4), R9
+	LEAQ    (BX)(AX*4), BX
+	LEAQ    (SI)(AX*4), SI
 	VMOVAPS Y1, Y0
-	INCQ    DI
-	CMPQ    DI, R10
+	INCQ    DX
+	CMPQ    DX, DI
 	JB      CrossEntropyGWAVX2_row
 
 CrossEntropyGWAVX2_end_21:
 	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
 	MOVQ lsum+56(FP), AX
 	MOVQ rows+72(FP), CX
-	MOVQ 832(SP), DX
+	MOVQ 856(SP), DX
 
 CrossEntropyGWAVX2_logs8_50:
 	LEAQ    8(DX), BX
@@ -16018,84 +16148,90 @@ CrossEntropyGWAVX2_logsdone_52:
 
 // func CrossEntropyGWSAVX2(grad *float32, z *float32, w *float32, k float32, a *float32, scale *float32, mx *float32, lsum *float32, zw *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyGWSAVX2(SB), $1096-88
+TEXT ·CrossEntropyGWSAVX2(SB), $1120-88
 	MOVQ cols+80(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
 	MOVQ AX, CX
 	ANDQ $-32, CX
-	MOVQ AX, DX
-	ANDQ $-8, DX
-	MOVQ AX, BX
-	ANDQ $0x07, BX
-	XORQ DI, DI
-	MOVQ z+8(FP), R8
-	MOVQ grad+0(FP), R9
-	MOVQ rows+72(FP), R10
+	MOVQ AX, CX
+	ANDQ $-8, CX
+	MOVQ AX, CX
+	ANDQ $0x07, CX
+	XORQ DX, DX
+	MOVQ z+8(FP), BX
+	MOVQ grad+0(FP), SI
+	MOVQ rows+72(FP), DI
+
+	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
+	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
+	LEAQ 31(SP), CX
+	ANDQ $-32, CX
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    AX, SI
-	MOVQ    $0x00000008, R11
-	CMPQ    SI, R11
-	CMOVQGT R11, SI
-	LEAQ    rowconsts<>+32(SB), R11
-	SHLQ    $0x02, SI
-	SUBQ    SI, R11
-	VMOVUPS (R11), Y0
-	VMOVUPS Y0, 1024(SP)
-	MOVQ    AX, SI
-	SUBQ    $0x08, SI
-	XORQ    R11, R11
-	CMPQ    SI, $0x00
-	CMOVQLT R11, SI
-	MOVQ    $0x00000008, R11
-	CMPQ    SI, R11
-	CMOVQGT R11, SI
-	LEAQ    rowconsts<>+32(SB), R11
-	SHLQ    $0x02, SI
-	SUBQ    SI, R11
-	VMOVUPS (R11), Y0
-	VMOVUPS Y0, 1056(SP)
+	MOVQ    AX, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 1024(CX)
+	MOVQ    AX, R8
+	SUBQ    $0x08, R8
+	XORQ    R9, R9
+	CMPQ    R8, $0x00
+	CMOVQLT R9, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 1056(CX)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
-	CMPQ AX, $0x10
-	JA   CrossEntropyGWSAVX2_blockdone_2
-	MOVQ AX, SI
-	SHLQ $0x02, SI
-	LEAQ (SI)(SI*2), R11
-	MOVQ AX, R13
-	SHLQ $0x05, R13
+	CMPQ    AX, $0x10
+	JA      CrossEntropyGWSAVX2_blockdone_2
+	MOVQ    AX, R8
+	SHLQ    $0x02, R8
+	LEAQ    (R8)(R8*2), R9
+	MOVQ    AX, R11
+	SHLQ    $0x05, R11
+	PCALIGN $0x40
 
 CrossEntropyGWSAVX2_block_1:
-	MOVQ R10, R12
-	SUBQ DI, R12
-	CMPQ R12, $0x08
+	MOVQ DI, R10
+	SUBQ DX, R10
+	CMPQ R10, $0x08
 	JB   CrossEntropyGWSAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (R8)(SI*4), R12
+	LEAQ    (BX)(R8*4), R10
 	CMPQ    AX, $0x08
 	JB      CrossEntropyGWSAVX2_masked_5
-	VMOVUPS (R8), Y0
-	VMOVUPS (R8)(SI*1), Y2
-	VMOVUPS (R8)(SI*2), Y3
-	VMOVUPS (R8)(R11*1), Y4
-	VMOVUPS (R12), Y5
-	VMOVUPS (R12)(SI*1), Y6
-	VMOVUPS (R12)(SI*2), Y7
-	VMOVUPS (R12)(R11*1), Y8
+	VMOVUPS (BX), Y0
+	VMOVUPS (BX)(R8*1), Y2
+	VMOVUPS (BX)(R8*2), Y3
+	VMOVUPS (BX)(R9*1), Y4
+	VMOVUPS (R10), Y5
+	VMOVUPS (R10)(R8*1), Y6
+	VMOVUPS (R10)(R8*2), Y7
+	VMOVUPS (R10)(R9*1), Y8
 	JMP     CrossEntropyGWSAVX2_loaded_6
 
 CrossEntropyGWSAVX2_masked_5:
-	VMOVUPS    1024(SP), Y8
-	VMASKMOVPS (R8), Y8, Y0
-	VMASKMOVPS (R8)(SI*1), Y8, Y2
-	VMASKMOVPS (R8)(SI*2), Y8, Y3
-	VMASKMOVPS (R8)(R11*1), Y8, Y4
-	VMASKMOVPS (R12), Y8, Y5
-	VMASKMOVPS (R12)(SI*1), Y8, Y6
-	VMASKMOVPS (R12)(SI*2), Y8, Y7
-	VMASKMOVPS (R12)(R11*1), Y8, Y8
+	VMOVUPS    1024(CX), Y8
+	VMASKMOVPS (BX), Y8, Y0
+	VMASKMOVPS (BX)(R8*1), Y8, Y2
+	VMASKMOVPS (BX)(R8*2), Y8, Y3
+	VMASKMOVPS (BX)(R9*1), Y8, Y4
+	VMASKMOVPS (R10), Y8, Y5
+	VMASKMOVPS (R10)(R8*1), Y8, Y6
+	VMASKMOVPS (R10)(R8*2), Y8, Y7
+	VMASKMOVPS (R10)(R9*1), Y8, Y8
 
 CrossEntropyGWSAVX2_loaded_6:
 	VUNPCKLPS  Y2, Y0, Y9
@@ -16122,25 +16258,25 @@ CrossEntropyGWSAVX2_loaded_6:
 	VPERM2F128 $0x31, Y6, Y9, Y6
 	VPERM2F128 $0x20, Y5, Y0, Y9
 	VPERM2F128 $0x31, Y5, Y0, Y0
-	VMOVUPS    Y7, (SP)
-	VMOVUPS    Y8, 32(SP)
-	VMOVUPS    Y4, 64(SP)
-	VMOVUPS    Y9, 96(SP)
-	VMOVUPS    Y3, 128(SP)
-	VMOVUPS    Y2, 160(SP)
-	VMOVUPS    Y6, 192(SP)
-	VMOVUPS    Y0, 224(SP)
+	VMOVUPS    Y7, (CX)
+	VMOVUPS    Y8, 32(CX)
+	VMOVUPS    Y4, 64(CX)
+	VMOVUPS    Y9, 96(CX)
+	VMOVUPS    Y3, 128(CX)
+	VMOVUPS    Y2, 160(CX)
+	VMOVUPS    Y6, 192(CX)
+	VMOVUPS    Y0, 224(CX)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyGWSAVX2_nohigh_7
-	VMOVUPS    1056(SP), Y8
-	VMASKMOVPS 32(R8), Y8, Y0
-	VMASKMOVPS 32(R8)(SI*1), Y8, Y2
-	VMASKMOVPS 32(R8)(SI*2), Y8, Y3
-	VMASKMOVPS 32(R8)(R11*1), Y8, Y4
-	VMASKMOVPS 32(R12), Y8, Y5
-	VMASKMOVPS 32(R12)(SI*1), Y8, Y6
-	VMASKMOVPS 32(R12)(SI*2), Y8, Y7
-	VMASKMOVPS 32(R12)(R11*1), Y8, Y8
+	VMOVUPS    1056(CX), Y8
+	VMASKMOVPS 32(BX), Y8, Y0
+	VMASKMOVPS 32(BX)(R8*1), Y8, Y2
+	VMASKMOVPS 32(BX)(R8*2), Y8, Y3
+	VMASKMOVPS 32(BX)(R9*1), Y8, Y4
+	VMASKMOVPS 32(R10), Y8, Y5
+	VMASKMOVPS 32(R10)(R8*1), Y8, Y6
+	VMASKMOVPS 32(R10)(R8*2), Y8, Y7
+	VMASKMOVPS 32(R10)(R9*1), Y8, Y8
 	VUNPCKLPS  Y2, Y0, Y9
 	VUNPCKHPS  Y2, Y0, Y0
 	VUNPCKLPS  Y4, Y3, Y2
@@ -16165,38 +16301,38 @@ CrossEntropyGWSAVX2_loaded_6:
 	VPERM2F128 $0x31, Y6, Y9, Y6
 	VPERM2F128 $0x20, Y5, Y0, Y9
 	VPERM2F128 $0x31, Y5, Y0, Y0
-	VMOVUPS    Y7, 256(SP)
-	VMOVUPS    Y8, 288(SP)
-	VMOVUPS    Y4, 320(SP)
-	VMOVUPS    Y9, 352(SP)
-	VMOVUPS    Y3, 384(SP)
-	VMOVUPS    Y2, 416(SP)
-	VMOVUPS    Y6, 448(SP)
-	VMOVUPS    Y0, 480(SP)
+	VMOVUPS    Y7, 256(CX)
+	VMOVUPS    Y8, 288(CX)
+	VMOVUPS    Y4, 320(CX)
+	VMOVUPS    Y9, 352(CX)
+	VMOVUPS    Y3, 384(CX)
+	VMOVUPS    Y2, 416(CX)
+	VMOVUPS    Y6, 448(CX)
+	VMOVUPS    Y0, 480(CX)
 
 CrossEntropyGWSAVX2_nohigh_7:
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	VMOVAPS      Y0, Y2
-	MOVQ         R13, R14
-	ANDQ         $-64, R14
-	XORQ         R12, R12
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
+	XORQ         R10, R10
 	JMP          CrossEntropyGWSAVX2_bmax_check_9
 
 CrossEntropyGWSAVX2_bmax_8:
-	VMOVUPS (SP)(R12*1), Y3
+	VMOVUPS (CX)(R10*1), Y3
 	VMAXPS  Y0, Y3, Y0
-	VMOVUPS 32(SP)(R12*1), Y3
+	VMOVUPS 32(CX)(R10*1), Y3
 	VMAXPS  Y2, Y3, Y2
-	ADDQ    $0x40, R12
+	ADDQ    $0x40, R10
 
 CrossEntropyGWSAVX2_bmax_check_9:
-	CMPQ    R12, R14
+	CMPQ    R10, R12
 	JB      CrossEntropyGWSAVX2_bmax_8
-	CMPQ    R12, R13
+	CMPQ    R10, R11
 	JAE     CrossEntropyGWSAVX2_bmax_end_10
-	VMOVUPS (SP)(R12*1), Y3
+	VMOVUPS (CX)(R10*1), Y3
 	VMAXPS  Y0, Y3, Y0
 
 CrossEntropyGWSAVX2_bmax_end_10:
@@ -16204,43 +16340,43 @@ CrossEntropyGWSAVX2_bmax_end_10:
 	VXORPS  Y2, Y2, Y2
 	VADDPS  Y2, Y0, Y0
 	VXORPS  Y2, Y2, Y2
-	VMOVUPS Y2, 768(SP)
-	VMOVUPS Y2, 800(SP)
-	VMOVUPS Y2, 832(SP)
-	VMOVUPS Y2, 864(SP)
-	VMOVUPS Y2, 896(SP)
-	VMOVUPS Y2, 928(SP)
-	VMOVUPS Y2, 960(SP)
-	VMOVUPS Y2, 992(SP)
+	VMOVUPS Y2, 768(CX)
+	VMOVUPS Y2, 800(CX)
+	VMOVUPS Y2, 832(CX)
+	VMOVUPS Y2, 864(CX)
+	VMOVUPS Y2, 896(CX)
+	VMOVUPS Y2, 928(CX)
+	VMOVUPS Y2, 960(CX)
+	VMOVUPS Y2, 992(CX)
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y2, Y2, Y2
-	VMOVUPS Y2, 512(SP)
-	VMOVUPS Y2, 544(SP)
-	VMOVUPS Y2, 576(SP)
-	VMOVUPS Y2, 608(SP)
-	VMOVUPS Y2, 640(SP)
-	VMOVUPS Y2, 672(SP)
-	VMOVUPS Y2, 704(SP)
-	VMOVUPS Y2, 736(SP)
-	MOVQ    R13, R14
-	ANDQ    $-64, R14
-	XORQ    R12, R12
+	VMOVUPS Y2, 512(CX)
+	VMOVUPS Y2, 544(CX)
+	VMOVUPS Y2, 576(CX)
+	VMOVUPS Y2, 608(CX)
+	VMOVUPS Y2, 640(CX)
+	VMOVUPS Y2, 672(CX)
+	VMOVUPS Y2, 704(CX)
+	VMOVUPS Y2, 736(CX)
+	MOVQ    R11, R12
+	ANDQ    $-64, R12
+	XORQ    R10, R10
 	JMP     CrossEntropyGWSAVX2_bexp_check_12
 
 CrossEntropyGWSAVX2_bexp_11:
-	VMOVUPS      (SP)(R12*1), Y2
+	VMOVUPS      (CX)(R10*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
-	MOVQ         w+16(FP), R15
-	MOVQ         R12, BP
-	SHRQ         $0x03, BP
-	VBROADCASTSS (R15)(BP*1), Y4
+	MOVQ         w+16(FP), R13
+	MOVQ         R10, R14
+	SHRQ         $0x03, R14
+	VBROADCASTSS (R13)(R14*1), Y4
 	VFMADD231PS  Y4, Y2, Y3
-	MOVQ         R12, R15
-	ANDQ         $0x000000ff, R15
-	VADDPS       768(SP)(R15*1), Y3, Y3
-	VMOVUPS      Y3, 768(SP)(R15*1)
+	MOVQ         R10, R13
+	ANDQ         $0x000000ff, R13
+	VADDPS       768(CX)(R13*1), Y3, Y3
+	VMOVUPS      Y3, 768(CX)(R13*1)
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
 	VBROADCASTSS rowconsts<>+1568(SB), Y4
 	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
@@ -16256,23 +16392,23 @@ CrossEntropyGWSAVX2_bexp_11:
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
-	VMOVUPS      Y5, (SP)(R12*1)
-	MOVQ         R12, R15
-	ANDQ         $0x000000ff, R15
-	VADDPS       512(SP)(R15*1), Y5, Y5
-	VMOVUPS      Y5, 512(SP)(R15*1)
-	VMOVUPS      32(SP)(R12*1), Y2
+	VMOVUPS      Y5, (CX)(R10*1)
+	MOVQ         R10, R13
+	ANDQ         $0x000000ff, R13
+	VADDPS       512(CX)(R13*1), Y5, Y5
+	VMOVUPS      Y5, 512(CX)(R13*1)
+	VMOVUPS      32(CX)(R10*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
-	MOVQ         w+16(FP), R15
-	MOVQ         R12, BP
-	SHRQ         $0x03, BP
-	VBROADCASTSS 4(R15)(BP*1), Y4
+	MOVQ         w+16(FP), R13
+	MOVQ         R10, R14
+	SHRQ         $0x03, R14
+	VBROADCASTSS 4(R13)(R14*1), Y4
 	VFMADD231PS  Y4, Y2, Y3
-	MOVQ         R12, R15
-	ANDQ         $0x000000ff, R15
-	VADDPS       800(SP)(R15*1), Y3, Y3
-	VMOVUPS      Y3, 800(SP)(R15*1)
+	MOVQ         R10, R13
+	ANDQ         $0x000000ff, R13
+	VADDPS       800(CX)(R13*1), Y3, Y3
+	VMOVUPS      Y3, 800(CX)(R13*1)
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
 	VBROADCASTSS rowconsts<>+1568(SB), Y4
 	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
@@ -16288,30 +16424,30 @@ CrossEntropyGWSAVX2_bexp_11:
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
-	VMOVUPS      Y5, 32(SP)(R12*1)
-	MOVQ         R12, R15
-	ANDQ         $0x000000ff, R15
-	VADDPS       544(SP)(R15*1), Y5, Y5
-	VMOVUPS      Y5, 544(SP)(R15*1)
-	ADDQ         $0x40, R12
+	VMOVUPS      Y5, 32(CX)(R10*1)
+	MOVQ         R10, R13
+	ANDQ         $0x000000ff, R13
+	VADDPS       544(CX)(R13*1), Y5, Y5
+	VMOVUPS      Y5, 544(CX)(R13*1)
+	ADDQ         $0x40, R10
 
 CrossEntropyGWSAVX2_bexp_check_12:
-	CMPQ         R12, R14
+	CMPQ         R10, R12
 	JB           CrossEntropyGWSAVX2_bexp_11
-	CMPQ         R12, R13
+	CMPQ         R10, R11
 	JAE          CrossEntropyGWSAVX2_bexp_end_13
-	VMOVUPS      (SP)(R12*1), Y2
+	VMOVUPS      (CX)(R10*1), Y2
 	VSUBPS       Y0, Y2, Y2
 	VXORPS       Y3, Y3, Y3
-	MOVQ         w+16(FP), R14
-	MOVQ         R12, R15
-	SHRQ         $0x03, R15
-	VBROADCASTSS (R14)(R15*1), Y4
+	MOVQ         w+16(FP), R12
+	MOVQ         R10, R13
+	SHRQ         $0x03, R13
+	VBROADCASTSS (R12)(R13*1), Y4
 	VFMADD231PS  Y4, Y2, Y3
-	MOVQ         R12, R14
-	ANDQ         $0x000000ff, R14
-	VADDPS       768(SP)(R14*1), Y3, Y3
-	VMOVUPS      Y3, 768(SP)(R14*1)
+	MOVQ         R10, R12
+	ANDQ         $0x000000ff, R12
+	VADDPS       768(CX)(R12*1), Y3, Y3
+	VMOVUPS      Y3, 768(CX)(R12*1)
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y2, Y3
 	VBROADCASTSS rowconsts<>+1568(SB), Y4
 	VFMADD213PS  rowconsts<>+896(SB), Y2, Y4
@@ -16327,20 +16463,20 @@ CrossEntropyGWSAVX2_bexp_check_12:
 	VMULPS       Y5, Y2, Y2
 	VFMADD231PS  Y4, Y2, Y5
 	VANDNPS      Y5, Y3, Y5
-	VMOVUPS      Y5, (SP)(R12*1)
-	ANDQ         $0x000000ff, R12
-	VADDPS       512(SP)(R12*1), Y5, Y5
-	VMOVUPS      Y5, 512(SP)(R12*1)
+	VMOVUPS      Y5, (CX)(R10*1)
+	ANDQ         $0x000000ff, R10
+	VADDPS       512(CX)(R10*1), Y5, Y5
+	VMOVUPS      Y5, 512(CX)(R10*1)
 
 CrossEntropyGWSAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y2
-	VMOVUPS 544(SP), Y3
-	VMOVUPS 576(SP), Y4
-	VMOVUPS 608(SP), Y5
-	VMOVUPS 640(SP), Y6
-	VMOVUPS 672(SP), Y7
-	VMOVUPS 704(SP), Y8
-	VMOVUPS 736(SP), Y9
+	VMOVUPS 512(CX), Y2
+	VMOVUPS 544(CX), Y3
+	VMOVUPS 576(CX), Y4
+	VMOVUPS 608(CX), Y5
+	VMOVUPS 640(CX), Y6
+	VMOVUPS 672(CX), Y7
+	VMOVUPS 704(CX), Y8
+	VMOVUPS 736(CX), Y9
 	VADDPS  Y3, Y2, Y2
 	VADDPS  Y5, Y4, Y4
 	VADDPS  Y7, Y6, Y6
@@ -16350,16 +16486,16 @@ CrossEntropyGWSAVX2_bexp_end_13:
 	VADDPS  Y6, Y2, Y2
 
 	// per-row outputs of 8 rows: mx (and zw)
-	MOVQ    mx+48(FP), R12
-	VMOVUPS Y0, (R12)(DI*4)
-	VMOVUPS 768(SP), Y0
-	VMOVUPS 800(SP), Y3
-	VMOVUPS 832(SP), Y4
-	VMOVUPS 864(SP), Y5
-	VMOVUPS 896(SP), Y6
-	VMOVUPS 928(SP), Y7
-	VMOVUPS 960(SP), Y8
-	VMOVUPS 992(SP), Y9
+	MOVQ    mx+48(FP), R10
+	VMOVUPS Y0, (R10)(DX*4)
+	VMOVUPS 768(CX), Y0
+	VMOVUPS 800(CX), Y3
+	VMOVUPS 832(CX), Y4
+	VMOVUPS 864(CX), Y5
+	VMOVUPS 896(CX), Y6
+	VMOVUPS 928(CX), Y7
+	VMOVUPS 960(CX), Y8
+	VMOVUPS 992(CX), Y9
 	VADDPS  Y3, Y0, Y0
 	VADDPS  Y5, Y4, Y4
 	VADDPS  Y7, Y6, Y6
@@ -16367,69 +16503,69 @@ CrossEntropyGWSAVX2_bexp_end_13:
 	VADDPS  Y4, Y0, Y0
 	VADDPS  Y8, Y6, Y6
 	VADDPS  Y6, Y0, Y0
-	MOVQ    zw+64(FP), R12
-	VMOVUPS Y0, (R12)(DI*4)
+	MOVQ    zw+64(FP), R10
+	VMOVUPS Y0, (R10)(DX*4)
 
 	// grad = scale * fma(a, e * (1/sum), -k*w), 8 rows per column
 	VBROADCASTSS rowconsts<>+1612(SB), Y0
 	VDIVPS       Y2, Y0, Y0
-	MOVQ         a+32(FP), R12
-	VMOVUPS      (R12)(DI*4), Y3
-	MOVQ         scale+40(FP), R12
-	VMOVUPS      (R12)(DI*4), Y4
+	MOVQ         a+32(FP), R10
+	VMOVUPS      (R10)(DX*4), Y3
+	MOVQ         scale+40(FP), R10
+	VMOVUPS      (R10)(DX*4), Y4
 	VBROADCASTSS k+24(FP), Y5
-	MOVQ         R13, R14
-	ANDQ         $-64, R14
-	XORQ         R12, R12
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
+	XORQ         R10, R10
 	JMP          CrossEntropyGWSAVX2_bgrad_check_15
 
 CrossEntropyGWSAVX2_bgrad_14:
-	VMULPS       (SP)(R12*1), Y0, Y6
-	MOVQ         w+16(FP), R15
-	MOVQ         R12, BP
-	SHRQ         $0x03, BP
-	VBROADCASTSS (R15)(BP*1), Y7
+	VMULPS       (CX)(R10*1), Y0, Y6
+	MOVQ         w+16(FP), R13
+	MOVQ         R10, R14
+	SHRQ         $0x03, R14
+	VBROADCASTSS (R13)(R14*1), Y7
 	VMULPS       Y7, Y5, Y7
 	VFMSUB231PS  Y3, Y6, Y7
 	VMULPS       Y4, Y7, Y7
-	VMOVUPS      Y7, (SP)(R12*1)
-	VMULPS       32(SP)(R12*1), Y0, Y6
-	MOVQ         w+16(FP), R15
-	MOVQ         R12, BP
-	SHRQ         $0x03, BP
-	VBROADCASTSS 4(R15)(BP*1), Y7
+	VMOVUPS      Y7, (CX)(R10*1)
+	VMULPS       32(CX)(R10*1), Y0, Y6
+	MOVQ         w+16(FP), R13
+	MOVQ         R10, R14
+	SHRQ         $0x03, R14
+	VBROADCASTSS 4(R13)(R14*1), Y7
 	VMULPS       Y7, Y5, Y7
 	VFMSUB231PS  Y3, Y6, Y7
 	VMULPS       Y4, Y7, Y7
-	VMOVUPS      Y7, 32(SP)(R12*1)
-	ADDQ         $0x40, R12
+	VMOVUPS      Y7, 32(CX)(R10*1)
+	ADDQ         $0x40, R10
 
 CrossEntropyGWSAVX2_bgrad_check_15:
-	CMPQ         R12, R14
+	CMPQ         R10, R12
 	JB           CrossEntropyGWSAVX2_bgrad_14
-	CMPQ         R12, R13
+	CMPQ         R10, R11
 	JAE          CrossEntropyGWSAVX2_bgrad_end_16
-	VMULPS       (SP)(R12*1), Y0, Y0
-	MOVQ         w+16(FP), R14
-	MOVQ         R12, R15
-	SHRQ         $0x03, R15
-	VBROADCASTSS (R14)(R15*1), Y6
+	VMULPS       (CX)(R10*1), Y0, Y0
+	MOVQ         w+16(FP), R12
+	MOVQ         R10, R13
+	SHRQ         $0x03, R13
+	VBROADCASTSS (R12)(R13*1), Y6
 	VMULPS       Y6, Y5, Y5
 	VFMSUB231PS  Y3, Y0, Y5
 	VMULPS       Y4, Y5, Y5
-	VMOVUPS      Y5, (SP)(R12*1)
+	VMOVUPS      Y5, (CX)(R10*1)
 
 CrossEntropyGWSAVX2_bgrad_end_16:
 	// transpose the column slots back and store 8 rows
-	LEAQ       (R9)(SI*4), R12
-	VMOVUPS    (SP), Y0
-	VMOVUPS    32(SP), Y3
-	VMOVUPS    64(SP), Y4
-	VMOVUPS    96(SP), Y5
-	VMOVUPS    128(SP), Y6
-	VMOVUPS    160(SP), Y7
-	VMOVUPS    192(SP), Y8
-	VMOVUPS    224(SP), Y9
+	LEAQ       (SI)(R8*4), R10
+	VMOVUPS    (CX), Y0
+	VMOVUPS    32(CX), Y3
+	VMOVUPS    64(CX), Y4
+	VMOVUPS    96(CX), Y5
+	VMOVUPS    128(CX), Y6
+	VMOVUPS    160(CX), Y7
+	VMOVUPS    192(CX), Y8
+	VMOVUPS    224(CX), Y9
 	VUNPCKLPS  Y3, Y0, Y10
 	VUNPCKHPS  Y3, Y0, Y0
 	VUNPCKLPS  Y5, Y4, Y3
@@ -16456,38 +16592,38 @@ CrossEntropyGWSAVX2_bgrad_end_16:
 	VPERM2F128 $0x31, Y6, Y0, Y0
 	CMPQ       AX, $0x08
 	JB         CrossEntropyGWSAVX2_masked_18
-	VMOVUPS    Y8, (R9)
-	VMOVUPS    Y9, (R9)(SI*1)
-	VMOVUPS    Y5, (R9)(SI*2)
-	VMOVUPS    Y10, (R9)(R11*1)
-	VMOVUPS    Y4, (R12)
-	VMOVUPS    Y3, (R12)(SI*1)
-	VMOVUPS    Y7, (R12)(SI*2)
-	VMOVUPS    Y0, (R12)(R11*1)
+	VMOVUPS    Y8, (SI)
+	VMOVUPS    Y9, (SI)(R8*1)
+	VMOVUPS    Y5, (SI)(R8*2)
+	VMOVUPS    Y10, (SI)(R9*1)
+	VMOVUPS    Y4, (R10)
+	VMOVUPS    Y3, (R10)(R8*1)
+	VMOVUPS    Y7, (R10)(R8*2)
+	VMOVUPS    Y0, (R10)(R9*1)
 	JMP        CrossEntropyGWSAVX2_loaded_19
 
 CrossEntropyGWSAVX2_masked_18:
-	VMOVUPS    1024(SP), Y6
-	VMASKMOVPS Y8, Y6, (R9)
-	VMASKMOVPS Y9, Y6, (R9)(SI*1)
-	VMASKMOVPS Y5, Y6, (R9)(SI*2)
-	VMASKMOVPS Y10, Y6, (R9)(R11*1)
-	VMASKMOVPS Y4, Y6, (R12)
-	VMASKMOVPS Y3, Y6, (R12)(SI*1)
-	VMASKMOVPS Y7, Y6, (R12)(SI*2)
-	VMASKMOVPS Y0, Y6, (R12)(R11*1)
+	VMOVUPS    1024(CX), Y6
+	VMASKMOVPS Y8, Y6, (SI)
+	VMASKMOVPS Y9, Y6, (SI)(R8*1)
+	VMASKMOVPS Y5, Y6, (SI)(R8*2)
+	VMASKMOVPS Y10, Y6, (SI)(R9*1)
+	VMASKMOVPS Y4, Y6, (R10)
+	VMASKMOVPS Y3, Y6, (R10)(R8*1)
+	VMASKMOVPS Y7, Y6, (R10)(R8*2)
+	VMASKMOVPS Y0, Y6, (R10)(R9*1)
 
 CrossEntropyGWSAVX2_loaded_19:
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyGWSAVX2_nohigh_20
-	VMOVUPS    256(SP), Y0
-	VMOVUPS    288(SP), Y3
-	VMOVUPS    320(SP), Y4
-	VMOVUPS    352(SP), Y5
-	VMOVUPS    384(SP), Y6
-	VMOVUPS    416(SP), Y7
-	VMOVUPS    448(SP), Y8
-	VMOVUPS    480(SP), Y9
+	VMOVUPS    256(CX), Y0
+	VMOVUPS    288(CX), Y3
+	VMOVUPS    320(CX), Y4
+	VMOVUPS    352(CX), Y5
+	VMOVUPS    384(CX), Y6
+	VMOVUPS    416(CX), Y7
+	VMOVUPS    448(CX), Y8
+	VMOVUPS    480(CX), Y9
 	VUNPCKLPS  Y3, Y0, Y10
 	VUNPCKHPS  Y3, Y0, Y0
 	VUNPCKLPS  Y5, Y4, Y3
@@ -16512,15 +16648,15 @@ CrossEntropyGWSAVX2_loaded_19:
 	VPERM2F128 $0x31, Y7, Y10, Y7
 	VPERM2F128 $0x20, Y6, Y0, Y10
 	VPERM2F128 $0x31, Y6, Y0, Y0
-	VMOVUPS    1056(SP), Y6
-	VMASKMOVPS Y8, Y6, 32(R9)
-	VMASKMOVPS Y9, Y6, 32(R9)(SI*1)
-	VMASKMOVPS Y5, Y6, 32(R9)(SI*2)
-	VMASKMOVPS Y10, Y6, 32(R9)(R11*1)
-	VMASKMOVPS Y4, Y6, 32(R12)
-	VMASKMOVPS Y3, Y6, 32(R12)(SI*1)
-	VMASKMOVPS Y7, Y6, 32(R12)(SI*2)
-	VMASKMOVPS Y0, Y6, 32(R12)(R11*1)
+	VMOVUPS    1056(CX), Y6
+	VMASKMOVPS Y8, Y6, 32(SI)
+	VMASKMOVPS Y9, Y6, 32(SI)(R8*1)
+	VMASKMOVPS Y5, Y6, 32(SI)(R8*2)
+	VMASKMOVPS Y10, Y6, 32(SI)(R9*1)
+	VMASKMOVPS Y4, Y6, 32(R10)
+	VMASKMOVPS Y3, Y6, 32(R10)(R8*1)
+	VMASKMOVPS Y7, Y6, 32(R10)(R8*2)
+	VMASKMOVPS Y0, Y6, 32(R10)(R9*1)
 
 CrossEntropyGWSAVX2_nohigh_20:
 	// per-row output of 8 rows: lsum
@@ -16549,20 +16685,27 @@ CrossEntropyGWSAVX2_nohigh_20:
 	VFMADD231PS  rowconsts<>+1312(SB), Y0, Y3
 	VSUBPS       Y2, Y2, Y0
 	VADDPS       Y0, Y3, Y3
-	MOVQ         lsum+56(FP), R12
-	VMOVUPS      Y3, (R12)(DI*4)
+	MOVQ         lsum+56(FP), R10
+	VMOVUPS      Y3, (R10)(DX*4)
 
 	// next 8 rows
-	MOVQ SI, R12
-	SHLQ $0x03, R12
-	ADDQ R12, R8
-	ADDQ R12, R9
-	ADDQ $0x08, DI
+	MOVQ R8, R10
+	SHLQ $0x03, R10
+	ADDQ R10, BX
+	ADDQ R10, SI
+	ADDQ $0x08, DX
 	JMP  CrossEntropyGWSAVX2_block_1
 
 CrossEntropyGWSAVX2_blockdone_2:
-	MOVQ DI, 1088(SP)
-	CMPQ DI, R10
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, R8
+	ANDQ $-32, R8
+	MOVQ AX, R9
+	ANDQ $-8, R9
+	MOVQ AX, R10
+	ANDQ $0x07, R10
+	MOVQ DX, 1112(SP)
+	CMPQ DX, DI
 	JAE  CrossEntropyGWSAVX2_end_21
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
@@ -16571,40 +16714,40 @@ CrossEntropyGWSAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y2
 	VBROADCASTSS rowconsts<>+1580(SB), Y3
 	VBROADCASTSS rowconsts<>+1580(SB), Y4
-	XORQ         SI, SI
+	XORQ         CX, CX
 
 CrossEntropyGWSAVX2_max32_22:
-	CMPQ    SI, CX
+	CMPQ    CX, R8
 	JAE     CrossEntropyGWSAVX2_maxv_23
-	VMOVUPS (R8)(SI*4), Y5
+	VMOVUPS (BX)(CX*4), Y5
 	VMAXPS  Y0, Y5, Y0
-	VMOVUPS 32(R8)(SI*4), Y5
+	VMOVUPS 32(BX)(CX*4), Y5
 	VMAXPS  Y2, Y5, Y2
-	VMOVUPS 64(R8)(SI*4), Y5
+	VMOVUPS 64(BX)(CX*4), Y5
 	VMAXPS  Y3, Y5, Y3
-	VMOVUPS 96(R8)(SI*4), Y5
+	VMOVUPS 96(BX)(CX*4), Y5
 	VMAXPS  Y4, Y5, Y4
-	ADDQ    $0x20, SI
+	ADDQ    $0x20, CX
 	JMP     CrossEntropyGWSAVX2_max32_22
 
 CrossEntropyGWSAVX2_maxv_23:
-	CMPQ    SI, DX
+	CMPQ    CX, R9
 	JAE     CrossEntropyGWSAVX2_maxtail_24
-	VMOVUPS (R8)(SI*4), Y5
+	VMOVUPS (BX)(CX*4), Y5
 	VMAXPS  Y0, Y5, Y0
-	ADDQ    $0x08, SI
+	ADDQ    $0x08, CX
 	JMP     CrossEntropyGWSAVX2_maxv_23
 
 CrossEntropyGWSAVX2_maxtail_24:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGWSAVX2_maxfold_25
 	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         BX, R12
+	MOVQ         R10, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y5
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
-	VMASKMOVPS   (R8)(SI*4), Y5, Y7
+	VMASKMOVPS   (BX)(CX*4), Y5, Y7
 	VBLENDVPS    Y5, Y7, Y6, Y6
 	VMAXPS       Y2, Y6, Y2
 
@@ -16636,22 +16779,22 @@ CrossEntropyGWSAVX2_row:
 	VXORPS       Y7, Y7, Y7
 	VXORPS       Y8, Y8, Y8
 	VXORPS       Y9, Y9, Y9
-	MOVQ         DI, SI
-	INCQ         SI
-	CMPQ         SI, R10
+	MOVQ         DX, CX
+	INCQ         CX
+	CMPQ         CX, DI
 	JAE          CrossEntropyGWSAVX2_explast_26
-	LEAQ         (R8)(AX*4), R12
+	LEAQ         (BX)(AX*4), R12
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
-	XORQ         SI, SI
+	XORQ         CX, CX
 
 CrossEntropyGWSAVX2_exp32_28:
-	CMPQ         SI, CX
+	CMPQ         CX, R8
 	JAE          CrossEntropyGWSAVX2_exprest_29
-	VMOVUPS      (R12)(SI*4), Y10
+	VMOVUPS      (R12)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  (R11)(SI*4), Y10, Y2
+	VFMADD231PS  (R11)(CX*4), Y10, Y2
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -16667,13 +16810,13 @@ CrossEntropyGWSAVX2_exp32_28:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, (R9)(SI*4)
+	VMOVUPS      Y13, (SI)(CX*4)
 	VADDPS       Y13, Y6, Y6
-	VMOVUPS      32(R12)(SI*4), Y10
+	VMOVUPS      32(R12)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      32(R8)(SI*4), Y10
+	VMOVUPS      32(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  32(R11)(SI*4), Y10, Y3
+	VFMADD231PS  32(R11)(CX*4), Y10, Y3
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -16689,13 +16832,13 @@ CrossEntropyGWSAVX2_exp32_28:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, 32(R9)(SI*4)
+	VMOVUPS      Y13, 32(SI)(CX*4)
 	VADDPS       Y13, Y7, Y7
-	VMOVUPS      64(R12)(SI*4), Y10
+	VMOVUPS      64(R12)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      64(R8)(SI*4), Y10
+	VMOVUPS      64(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  64(R11)(SI*4), Y10, Y4
+	VFMADD231PS  64(R11)(CX*4), Y10, Y4
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -16711,13 +16854,13 @@ CrossEntropyGWSAVX2_exp32_28:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, 64(R9)(SI*4)
+	VMOVUPS      Y13, 64(SI)(CX*4)
 	VADDPS       Y13, Y8, Y8
-	VMOVUPS      96(R12)(SI*4), Y10
+	VMOVUPS      96(R12)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      96(R8)(SI*4), Y10
+	VMOVUPS      96(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  96(R11)(SI*4), Y10, Y5
+	VFMADD231PS  96(R11)(CX*4), Y10, Y5
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -16733,20 +16876,20 @@ CrossEntropyGWSAVX2_exp32_28:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, 96(R9)(SI*4)
+	VMOVUPS      Y13, 96(SI)(CX*4)
 	VADDPS       Y13, Y9, Y9
-	ADDQ         $0x20, SI
+	ADDQ         $0x20, CX
 	JMP          CrossEntropyGWSAVX2_exp32_28
 
 CrossEntropyGWSAVX2_exprest_29:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ         SI, DX
+	CMPQ         CX, R9
 	JAE          CrossEntropyGWSAVX2_exptail_31
-	VMOVUPS      (R12)(SI*4), Y10
+	VMOVUPS      (R12)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  (R11)(SI*4), Y10, Y2
+	VFMADD231PS  (R11)(CX*4), Y10, Y2
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -16762,30 +16905,30 @@ CrossEntropyGWSAVX2_exprest_29:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, (R9)(SI*4)
+	VMOVUPS      Y13, (SI)(CX*4)
 	VADDPS       Y13, Y6, Y6
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropyGWSAVX2_expnext_32
 
 CrossEntropyGWSAVX2_exptail_31:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGWSAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R13
-	MOVQ         BX, R14
+	MOVQ         R10, R14
 	SHLQ         $0x02, R14
 	SUBQ         R14, R13
 	VMOVUPS      (R13), Y10
 	VBROADCASTSS rowconsts<>+1580(SB), Y11
-	VMASKMOVPS   (R12)(SI*4), Y10, Y12
+	VMASKMOVPS   (R12)(CX*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
-	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VMASKMOVPS   (R11)(CX*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+1568(SB), Y13
@@ -16803,18 +16946,18 @@ CrossEntropyGWSAVX2_exptail_31:
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
-	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VMASKMOVPS   Y14, Y10, (SI)(CX*4)
 	VADDPS       Y14, Y6, Y6
 	JMP          CrossEntropyGWSAVX2_expdone_30
 
 CrossEntropyGWSAVX2_expnext_32:
-	CMPQ         SI, DX
+	CMPQ         CX, R9
 	JAE          CrossEntropyGWSAVX2_exptail_33
-	VMOVUPS      (R12)(SI*4), Y10
+	VMOVUPS      (R12)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  (R11)(SI*4), Y10, Y3
+	VFMADD231PS  (R11)(CX*4), Y10, Y3
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -16830,30 +16973,30 @@ CrossEntropyGWSAVX2_expnext_32:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, (R9)(SI*4)
+	VMOVUPS      Y13, (SI)(CX*4)
 	VADDPS       Y13, Y7, Y7
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropyGWSAVX2_expnext_34
 
 CrossEntropyGWSAVX2_exptail_33:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGWSAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R13
-	MOVQ         BX, R14
+	MOVQ         R10, R14
 	SHLQ         $0x02, R14
 	SUBQ         R14, R13
 	VMOVUPS      (R13), Y10
 	VBROADCASTSS rowconsts<>+1580(SB), Y11
-	VMASKMOVPS   (R12)(SI*4), Y10, Y12
+	VMASKMOVPS   (R12)(CX*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
-	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VMASKMOVPS   (R11)(CX*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+1568(SB), Y13
@@ -16871,18 +17014,18 @@ CrossEntropyGWSAVX2_exptail_33:
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
-	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VMASKMOVPS   Y14, Y10, (SI)(CX*4)
 	VADDPS       Y14, Y7, Y7
 	JMP          CrossEntropyGWSAVX2_expdone_30
 
 CrossEntropyGWSAVX2_expnext_34:
-	CMPQ         SI, DX
+	CMPQ         CX, R9
 	JAE          CrossEntropyGWSAVX2_exptail_35
-	VMOVUPS      (R12)(SI*4), Y10
+	VMOVUPS      (R12)(CX*4), Y10
 	VMAXPS       Y1, Y10, Y1
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  (R11)(SI*4), Y10, Y4
+	VFMADD231PS  (R11)(CX*4), Y10, Y4
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -16898,30 +17041,30 @@ CrossEntropyGWSAVX2_expnext_34:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, (R9)(SI*4)
+	VMOVUPS      Y13, (SI)(CX*4)
 	VADDPS       Y13, Y8, Y8
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropyGWSAVX2_expnext_36
 
 CrossEntropyGWSAVX2_exptail_35:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGWSAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R13
-	MOVQ         BX, R14
+	MOVQ         R10, R14
 	SHLQ         $0x02, R14
 	SUBQ         R14, R13
 	VMOVUPS      (R13), Y10
 	VBROADCASTSS rowconsts<>+1580(SB), Y11
-	VMASKMOVPS   (R12)(SI*4), Y10, Y12
+	VMASKMOVPS   (R12)(CX*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
-	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VMASKMOVPS   (R11)(CX*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+1568(SB), Y13
@@ -16939,29 +17082,29 @@ CrossEntropyGWSAVX2_exptail_35:
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
-	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VMASKMOVPS   Y14, Y10, (SI)(CX*4)
 	VADDPS       Y14, Y8, Y8
 	JMP          CrossEntropyGWSAVX2_expdone_30
 
 CrossEntropyGWSAVX2_expnext_36:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGWSAVX2_expdone_30
 	LEAQ         rowconsts<>+32(SB), R13
-	MOVQ         BX, R14
+	MOVQ         R10, R14
 	SHLQ         $0x02, R14
 	SUBQ         R14, R13
 	VMOVUPS      (R13), Y10
 	VBROADCASTSS rowconsts<>+1580(SB), Y11
-	VMASKMOVPS   (R12)(SI*4), Y10, Y12
+	VMASKMOVPS   (R12)(CX*4), Y10, Y12
 	VBLENDVPS    Y10, Y12, Y11, Y11
 	VMAXPS       Y1, Y11, Y1
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
-	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VMASKMOVPS   (R11)(CX*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+1568(SB), Y13
@@ -16979,7 +17122,7 @@ CrossEntropyGWSAVX2_expnext_36:
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
-	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VMASKMOVPS   Y14, Y10, (SI)(CX*4)
 	VADDPS       Y14, Y9, Y9
 
 CrossEntropyGWSAVX2_expdone_30:
@@ -16995,14 +17138,14 @@ CrossEntropyGWSAVX2_expdone_30:
 	JMP          CrossEntropyGWSAVX2_expfolded_27
 
 CrossEntropyGWSAVX2_explast_26:
-	XORQ SI, SI
+	XORQ CX, CX
 
 CrossEntropyGWSAVX2_explast32_37:
-	CMPQ         SI, CX
+	CMPQ         CX, R8
 	JAE          CrossEntropyGWSAVX2_explastrest_38
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  (R11)(SI*4), Y10, Y2
+	VFMADD231PS  (R11)(CX*4), Y10, Y2
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -17018,11 +17161,11 @@ CrossEntropyGWSAVX2_explast32_37:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, (R9)(SI*4)
+	VMOVUPS      Y13, (SI)(CX*4)
 	VADDPS       Y13, Y6, Y6
-	VMOVUPS      32(R8)(SI*4), Y10
+	VMOVUPS      32(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  32(R11)(SI*4), Y10, Y3
+	VFMADD231PS  32(R11)(CX*4), Y10, Y3
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -17038,11 +17181,11 @@ CrossEntropyGWSAVX2_explast32_37:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, 32(R9)(SI*4)
+	VMOVUPS      Y13, 32(SI)(CX*4)
 	VADDPS       Y13, Y7, Y7
-	VMOVUPS      64(R8)(SI*4), Y10
+	VMOVUPS      64(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  64(R11)(SI*4), Y10, Y4
+	VFMADD231PS  64(R11)(CX*4), Y10, Y4
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -17058,11 +17201,11 @@ CrossEntropyGWSAVX2_explast32_37:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, 64(R9)(SI*4)
+	VMOVUPS      Y13, 64(SI)(CX*4)
 	VADDPS       Y13, Y8, Y8
-	VMOVUPS      96(R8)(SI*4), Y10
+	VMOVUPS      96(BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  96(R11)(SI*4), Y10, Y5
+	VFMADD231PS  96(R11)(CX*4), Y10, Y5
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -17078,18 +17221,18 @@ CrossEntropyGWSAVX2_explast32_37:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, 96(R9)(SI*4)
+	VMOVUPS      Y13, 96(SI)(CX*4)
 	VADDPS       Y13, Y9, Y9
-	ADDQ         $0x20, SI
+	ADDQ         $0x20, CX
 	JMP          CrossEntropyGWSAVX2_explast32_37
 
 CrossEntropyGWSAVX2_explastrest_38:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ         SI, DX
+	CMPQ         CX, R9
 	JAE          CrossEntropyGWSAVX2_explasttail_40
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  (R11)(SI*4), Y10, Y2
+	VFMADD231PS  (R11)(CX*4), Y10, Y2
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -17105,26 +17248,26 @@ CrossEntropyGWSAVX2_explastrest_38:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, (R9)(SI*4)
+	VMOVUPS      Y13, (SI)(CX*4)
 	VADDPS       Y13, Y6, Y6
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropyGWSAVX2_explastnext_41
 
 CrossEntropyGWSAVX2_explasttail_40:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGWSAVX2_explastdone_39
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
-	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VMASKMOVPS   (R11)(CX*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y2
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+1568(SB), Y13
@@ -17142,16 +17285,16 @@ CrossEntropyGWSAVX2_explasttail_40:
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
-	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VMASKMOVPS   Y14, Y10, (SI)(CX*4)
 	VADDPS       Y14, Y6, Y6
 	JMP          CrossEntropyGWSAVX2_explastdone_39
 
 CrossEntropyGWSAVX2_explastnext_41:
-	CMPQ         SI, DX
+	CMPQ         CX, R9
 	JAE          CrossEntropyGWSAVX2_explasttail_42
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  (R11)(SI*4), Y10, Y3
+	VFMADD231PS  (R11)(CX*4), Y10, Y3
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -17167,26 +17310,26 @@ CrossEntropyGWSAVX2_explastnext_41:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, (R9)(SI*4)
+	VMOVUPS      Y13, (SI)(CX*4)
 	VADDPS       Y13, Y7, Y7
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropyGWSAVX2_explastnext_43
 
 CrossEntropyGWSAVX2_explasttail_42:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGWSAVX2_explastdone_39
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
-	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VMASKMOVPS   (R11)(CX*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y3
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+1568(SB), Y13
@@ -17204,16 +17347,16 @@ CrossEntropyGWSAVX2_explasttail_42:
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
-	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VMASKMOVPS   Y14, Y10, (SI)(CX*4)
 	VADDPS       Y14, Y7, Y7
 	JMP          CrossEntropyGWSAVX2_explastdone_39
 
 CrossEntropyGWSAVX2_explastnext_43:
-	CMPQ         SI, DX
+	CMPQ         CX, R9
 	JAE          CrossEntropyGWSAVX2_explasttail_44
-	VMOVUPS      (R8)(SI*4), Y10
+	VMOVUPS      (BX)(CX*4), Y10
 	VSUBPS       Y0, Y10, Y10
-	VFMADD231PS  (R11)(SI*4), Y10, Y4
+	VFMADD231PS  (R11)(CX*4), Y10, Y4
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
 	VBROADCASTSS rowconsts<>+1568(SB), Y12
 	VFMADD213PS  rowconsts<>+896(SB), Y10, Y12
@@ -17229,26 +17372,26 @@ CrossEntropyGWSAVX2_explastnext_43:
 	VMULPS       Y13, Y10, Y10
 	VFMADD231PS  Y12, Y10, Y13
 	VANDNPS      Y13, Y11, Y13
-	VMOVUPS      Y13, (R9)(SI*4)
+	VMOVUPS      Y13, (SI)(CX*4)
 	VADDPS       Y13, Y8, Y8
-	ADDQ         $0x08, SI
+	ADDQ         $0x08, CX
 	JMP          CrossEntropyGWSAVX2_explastnext_45
 
 CrossEntropyGWSAVX2_explasttail_44:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGWSAVX2_explastdone_39
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
-	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VMASKMOVPS   (R11)(CX*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y4
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+1568(SB), Y13
@@ -17266,25 +17409,25 @@ CrossEntropyGWSAVX2_explasttail_44:
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
-	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VMASKMOVPS   Y14, Y10, (SI)(CX*4)
 	VADDPS       Y14, Y8, Y8
 	JMP          CrossEntropyGWSAVX2_explastdone_39
 
 CrossEntropyGWSAVX2_explastnext_45:
-	CMPQ         BX, $0x00
+	CMPQ         R10, $0x00
 	JE           CrossEntropyGWSAVX2_explastdone_39
 	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         BX, R13
+	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y10
-	VMASKMOVPS   (R8)(SI*4), Y10, Y11
+	VMASKMOVPS   (BX)(CX*4), Y10, Y11
 	VSUBPS       Y0, Y11, Y11
 	VBROADCASTSS rowconsts<>+1600(SB), Y12
 	VANDNPS      Y12, Y10, Y12
 	VANDPS       Y10, Y11, Y11
 	VORPS        Y12, Y11, Y11
-	VMASKMOVPS   (R11)(SI*4), Y10, Y12
+	VMASKMOVPS   (R11)(CX*4), Y10, Y12
 	VFMADD231PS  Y12, Y11, Y5
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y11, Y12
 	VBROADCASTSS rowconsts<>+1568(SB), Y13
@@ -17302,7 +17445,7 @@ CrossEntropyGWSAVX2_explastnext_45:
 	VFMADD231PS  Y13, Y11, Y14
 	VANDNPS      Y14, Y12, Y14
 	VANDPS       Y10, Y14, Y14
-	VMASKMOVPS   Y14, Y10, (R9)(SI*4)
+	VMASKMOVPS   Y14, Y10, (SI)(CX*4)
 	VADDPS       Y14, Y9, Y9
 
 CrossEntropyGWSAVX2_explastdone_39:
@@ -17320,80 +17463,80 @@ CrossEntropyGWSAVX2_expfolded_27:
 	VMOVSS       rowconsts<>+1612(SB), X7
 	VDIVSS       X6, X7, X7
 	VBROADCASTSS X7, Y7
-	MOVQ         a+32(FP), SI
-	VBROADCASTSS (SI)(DI*4), Y8
-	MOVQ         scale+40(FP), SI
-	VBROADCASTSS (SI)(DI*4), Y9
+	MOVQ         a+32(FP), CX
+	VBROADCASTSS (CX)(DX*4), Y8
+	MOVQ         scale+40(FP), CX
+	VBROADCASTSS (CX)(DX*4), Y9
 	VBROADCASTSS k+24(FP), Y10
 	MOVQ         w+16(FP), R11
 
 	// pass 3
-	XORQ SI, SI
+	XORQ CX, CX
 
 CrossEntropyGWSAVX2_out32_46:
-	CMPQ        SI, CX
+	CMPQ        CX, R8
 	JAE         CrossEntropyGWSAVX2_outv_47
-	VMOVUPS     (R9)(SI*4), Y11
+	VMOVUPS     (SI)(CX*4), Y11
 	VMULPS      Y7, Y11, Y11
-	VMULPS      (R11)(SI*4), Y10, Y12
+	VMULPS      (R11)(CX*4), Y10, Y12
 	VFMSUB231PS Y8, Y11, Y12
 	VMULPS      Y9, Y12, Y12
-	VMOVUPS     Y12, (R9)(SI*4)
-	VMOVUPS     32(R9)(SI*4), Y11
+	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     32(SI)(CX*4), Y11
 	VMULPS      Y7, Y11, Y11
-	VMULPS      32(R11)(SI*4), Y10, Y12
+	VMULPS      32(R11)(CX*4), Y10, Y12
 	VFMSUB231PS Y8, Y11, Y12
 	VMULPS      Y9, Y12, Y12
-	VMOVUPS     Y12, 32(R9)(SI*4)
-	VMOVUPS     64(R9)(SI*4), Y11
+	VMOVUPS     Y12, 32(SI)(CX*4)
+	VMOVUPS     64(SI)(CX*4), Y11
 	VMULPS      Y7, Y11, Y11
-	VMULPS      64(R11)(SI*4), Y10, Y12
+	VMULPS      64(R11)(CX*4), Y10, Y12
 	VFMSUB231PS Y8, Y11, Y12
 	VMULPS      Y9, Y12, Y12
-	VMOVUPS     Y12, 64(R9)(SI*4)
-	VMOVUPS     96(R9)(SI*4), Y11
+	VMOVUPS     Y12, 64(SI)(CX*4)
+	VMOVUPS     96(SI)(CX*4), Y11
 	VMULPS      Y7, Y11, Y11
-	VMULPS      96(R11)(SI*4), Y10, Y12
+	VMULPS      96(R11)(CX*4), Y10, Y12
 	VFMSUB231PS Y8, Y11, Y12
 	VMULPS      Y9, Y12, Y12
-	VMOVUPS     Y12, 96(R9)(SI*4)
-	ADDQ        $0x20, SI
+	VMOVUPS     Y12, 96(SI)(CX*4)
+	ADDQ        $0x20, CX
 	JMP         CrossEntropyGWSAVX2_out32_46
 
 CrossEntropyGWSAVX2_outv_47:
-	CMPQ        SI, DX
+	CMPQ        CX, R9
 	JAE         CrossEntropyGWSAVX2_outtail_48
-	VMOVUPS     (R9)(SI*4), Y11
+	VMOVUPS     (SI)(CX*4), Y11
 	VMULPS      Y7, Y11, Y11
-	VMULPS      (R11)(SI*4), Y10, Y12
+	VMULPS      (R11)(CX*4), Y10, Y12
 	VFMSUB231PS Y8, Y11, Y12
 	VMULPS      Y9, Y12, Y12
-	VMOVUPS     Y12, (R9)(SI*4)
-	ADDQ        $0x08, SI
+	VMOVUPS     Y12, (SI)(CX*4)
+	ADDQ        $0x08, CX
 	JMP         CrossEntropyGWSAVX2_outv_47
 
 CrossEntropyGWSAVX2_outtail_48:
-	CMPQ        BX, $0x00
+	CMPQ        R10, $0x00
 	JE          CrossEntropyGWSAVX2_outend_49
 	LEAQ        rowconsts<>+32(SB), R12
-	MOVQ        BX, R13
+	MOVQ        R10, R13
 	SHLQ        $0x02, R13
 	SUBQ        R13, R12
 	VMOVUPS     (R12), Y11
-	VMASKMOVPS  (R9)(SI*4), Y11, Y12
+	VMASKMOVPS  (SI)(CX*4), Y11, Y12
 	VMULPS      Y7, Y12, Y12
-	VMASKMOVPS  (R11)(SI*4), Y11, Y7
+	VMASKMOVPS  (R11)(CX*4), Y11, Y7
 	VMULPS      Y7, Y10, Y7
 	VFMSUB231PS Y8, Y12, Y7
 	VMULPS      Y9, Y7, Y7
-	VMASKMOVPS  Y7, Y11, (R9)(SI*4)
+	VMASKMOVPS  Y7, Y11, (SI)(CX*4)
 
 CrossEntropyGWSAVX2_outend_49:
 	// per-row outputs: mx, lsum (and zw)
-	MOVQ   mx+48(FP), SI
-	VMOVSS X0, (SI)(DI*4)
-	MOVQ   lsum+56(FP), SI
-	VMOVSS X6, (SI)(DI*4)
+	MOVQ   mx+48(FP), CX
+	VMOVSS X0, (CX)(DX*4)
+	MOVQ   lsum+56(FP), CX
+	VMOVSS X6, (CX)(DX*4)
 
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y4, Y2, Y2
@@ -17403,22 +17546,22 @@ CrossEntropyGWSAVX2_outend_49:
 	VHADDPS      Y2, Y2, Y2
 	VEXTRACTF128 $0x01, Y2, X0
 	VADDSS       X0, X2, X0
-	MOVQ         zw+64(FP), SI
-	VMOVSS       X0, (SI)(DI*4)
+	MOVQ         zw+64(FP), CX
+	VMOVSS       X0, (CX)(DX*4)
 
 	// next row (its max is in next)
-	LEAQ    (R8)(AX*4), R8
-	LEAQ    (R9)(AX*4), R9
+	LEAQ    (BX)(AX*4), BX
+	LEAQ    (SI)(AX*4), SI
 	VMOVAPS Y1, Y0
-	INCQ    DI
-	CMPQ    DI, R10
+	INCQ    DX
+	CMPQ    DX, DI
 	JB      CrossEntropyGWSAVX2_row
 
 CrossEntropyGWSAVX2_end_21:
 	// lsum = LogPos(sum) for the rows of the per-row path: 8 at a time, then one at a time
 	MOVQ lsum+56(FP), AX
 	MOVQ rows+72(FP), CX
-	MOVQ 1088(SP), DX
+	MOVQ 1112(SP), DX
 
 CrossEntropyGWSAVX2_logs8_50:
 	LEAQ    8(DX), BX
@@ -18619,7 +18762,7 @@ CrossEntropySoftGWAVX2_logsdone_40:
 
 // func CrossEntropyLabelsPlainAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsPlainAVX2(SB), $1440-80
+TEXT ·CrossEntropyLabelsPlainAVX2(SB), $1608-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -18629,374 +18772,1201 @@ TEXT ·CrossEntropyLabelsPlainAVX2(SB), $1440-80
 	ANDQ         $-8, CX
 	MOVQ         AX, CX
 	ANDQ         $0x07, CX
-	XORQ         CX, CX
-	VBROADCASTSS rowconsts<>+1572(SB), Y0
-	VBROADCASTSS rowconsts<>+1568(SB), Y1
-	VBROADCASTSS rowconsts<>+1576(SB), Y2
-	MOVQ         z+8(FP), DX
-	MOVQ         rows+56(FP), BX
+	XORQ         DX, DX
+	VBROADCASTSS rowconsts<>+1572(SB), Y2
+	VBROADCASTSS rowconsts<>+1568(SB), Y3
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
+	MOVQ         z+8(FP), BX
+	MOVQ         rows+56(FP), SI
+
+	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
+	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
+	LEAQ 31(SP), CX
+	ANDQ $-32, CX
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    AX, SI
-	MOVQ    $0x00000008, DI
-	CMPQ    SI, DI
-	CMOVQGT DI, SI
-	LEAQ    rowconsts<>+32(SB), DI
-	SHLQ    $0x02, SI
-	SUBQ    SI, DI
-	VMOVUPS (DI), Y3
-	VMOVUPS Y3, 768(SP)
-	MOVQ    AX, SI
-	SUBQ    $0x08, SI
-	XORQ    DI, DI
-	CMPQ    SI, $0x00
-	CMOVQLT DI, SI
-	MOVQ    $0x00000008, DI
-	CMPQ    SI, DI
-	CMOVQGT DI, SI
-	LEAQ    rowconsts<>+32(SB), DI
-	SHLQ    $0x02, SI
-	SUBQ    SI, DI
-	VMOVUPS (DI), Y3
-	VMOVUPS Y3, 800(SP)
-	LEAQ    rowconsts<>+160(SB), SI
+	MOVQ    AX, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, 768(CX)
+	MOVQ    AX, DI
+	SUBQ    $0x08, DI
+	XORQ    R8, R8
+	CMPQ    DI, $0x00
+	CMOVQLT R8, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, 800(CX)
+	LEAQ    rowconsts<>+160(SB), DI
 
 	// Sum64's partials of the losses, in two registers for the whole call
-	MOVQ    sum+72(FP), DI
-	VMOVUPD (DI), Y3
-	VMOVUPD 32(DI), Y4
+	MOVQ    sum+72(FP), R8
+	VMOVUPD (R8), Y0
+	VMOVUPD 32(R8), Y5
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
-	CMPQ AX, $0x10
-	JA   CrossEntropyLabelsPlainAVX2_blockdone_2
-	MOVQ AX, DI
-	SHLQ $0x02, DI
-	LEAQ (DI)(DI*2), R8
-	MOVQ AX, R10
-	SHLQ $0x05, R10
+	CMPQ    AX, $0x10
+	JA      CrossEntropyLabelsPlainAVX2_blockdone_2
+	MOVQ    AX, R8
+	SHLQ    $0x02, R8
+	LEAQ    (R8)(R8*2), R9
+	MOVQ    AX, R11
+	SHLQ    $0x05, R11
+	PCALIGN $0x40
 
 CrossEntropyLabelsPlainAVX2_block_1:
-	MOVQ BX, R9
-	SUBQ CX, R9
-	CMPQ R9, $0x08
+	MOVQ SI, R10
+	SUBQ DX, R10
+	CMPQ R10, $0x08
 	JB   CrossEntropyLabelsPlainAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (DX)(DI*4), R9
+	LEAQ    (BX)(R8*4), R10
 	CMPQ    AX, $0x08
 	JB      CrossEntropyLabelsPlainAVX2_masked_5
-	VMOVUPS (DX), Y5
-	VMOVUPS (DX)(DI*1), Y6
-	VMOVUPS (DX)(DI*2), Y7
-	VMOVUPS (DX)(R8*1), Y8
-	VMOVUPS (R9), Y9
-	VMOVUPS (R9)(DI*1), Y10
-	VMOVUPS (R9)(DI*2), Y11
-	VMOVUPS (R9)(R8*1), Y12
+	VMOVUPS (BX), Y6
+	VMOVUPS (BX)(R8*1), Y7
+	VMOVUPS (BX)(R8*2), Y8
+	VMOVUPS (BX)(R9*1), Y9
+	VMOVUPS (R10), Y10
+	VMOVUPS (R10)(R8*1), Y11
+	VMOVUPS (R10)(R8*2), Y12
+	VMOVUPS (R10)(R9*1), Y13
 	JMP     CrossEntropyLabelsPlainAVX2_loaded_6
 
 CrossEntropyLabelsPlainAVX2_masked_5:
-	VMOVUPS    768(SP), Y12
-	VMASKMOVPS (DX), Y12, Y5
-	VMASKMOVPS (DX)(DI*1), Y12, Y6
-	VMASKMOVPS (DX)(DI*2), Y12, Y7
-	VMASKMOVPS (DX)(R8*1), Y12, Y8
-	VMASKMOVPS (R9), Y12, Y9
-	VMASKMOVPS (R9)(DI*1), Y12, Y10
-	VMASKMOVPS (R9)(DI*2), Y12, Y11
-	VMASKMOVPS (R9)(R8*1), Y12, Y12
+	VMOVUPS    768(CX), Y13
+	VMASKMOVPS (BX), Y13, Y6
+	VMASKMOVPS (BX)(R8*1), Y13, Y7
+	VMASKMOVPS (BX)(R8*2), Y13, Y8
+	VMASKMOVPS (BX)(R9*1), Y13, Y9
+	VMASKMOVPS (R10), Y13, Y10
+	VMASKMOVPS (R10)(R8*1), Y13, Y11
+	VMASKMOVPS (R10)(R8*2), Y13, Y12
+	VMASKMOVPS (R10)(R9*1), Y13, Y13
 
 CrossEntropyLabelsPlainAVX2_loaded_6:
-	VUNPCKLPS  Y6, Y5, Y13
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VSHUFPS    $0x44, Y6, Y13, Y12
-	VSHUFPS    $0xee, Y6, Y13, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y13
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y11, Y9, Y10
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
 	VSHUFPS    $0xee, Y11, Y9, Y9
-	VPERM2F128 $0x20, Y7, Y12, Y11
-	VPERM2F128 $0x31, Y7, Y12, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y12
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y13, Y8
-	VPERM2F128 $0x31, Y10, Y13, Y10
-	VPERM2F128 $0x20, Y9, Y5, Y13
-	VPERM2F128 $0x31, Y9, Y5, Y5
-	VMOVUPS    Y11, (SP)
-	VMOVUPS    Y12, 32(SP)
-	VMOVUPS    Y8, 64(SP)
-	VMOVUPS    Y13, 96(SP)
-	VMOVUPS    Y7, 128(SP)
-	VMOVUPS    Y6, 160(SP)
-	VMOVUPS    Y10, 192(SP)
-	VMOVUPS    Y5, 224(SP)
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    Y12, (CX)
+	VMOVUPS    Y13, 32(CX)
+	VMOVUPS    Y9, 64(CX)
+	VMOVUPS    Y14, 96(CX)
+	VMOVUPS    Y8, 128(CX)
+	VMOVUPS    Y7, 160(CX)
+	VMOVUPS    Y11, 192(CX)
+	VMOVUPS    Y6, 224(CX)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsPlainAVX2_nohigh_7
-	VMOVUPS    800(SP), Y12
-	VMASKMOVPS 32(DX), Y12, Y5
-	VMASKMOVPS 32(DX)(DI*1), Y12, Y6
-	VMASKMOVPS 32(DX)(DI*2), Y12, Y7
-	VMASKMOVPS 32(DX)(R8*1), Y12, Y8
-	VMASKMOVPS 32(R9), Y12, Y9
-	VMASKMOVPS 32(R9)(DI*1), Y12, Y10
-	VMASKMOVPS 32(R9)(DI*2), Y12, Y11
-	VMASKMOVPS 32(R9)(R8*1), Y12, Y12
-	VUNPCKLPS  Y6, Y5, Y13
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VSHUFPS    $0x44, Y6, Y13, Y12
-	VSHUFPS    $0xee, Y6, Y13, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y13
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y11, Y9, Y10
+	VMOVUPS    800(CX), Y13
+	VMASKMOVPS 32(BX), Y13, Y6
+	VMASKMOVPS 32(BX)(R8*1), Y13, Y7
+	VMASKMOVPS 32(BX)(R8*2), Y13, Y8
+	VMASKMOVPS 32(BX)(R9*1), Y13, Y9
+	VMASKMOVPS 32(R10), Y13, Y10
+	VMASKMOVPS 32(R10)(R8*1), Y13, Y11
+	VMASKMOVPS 32(R10)(R8*2), Y13, Y12
+	VMASKMOVPS 32(R10)(R9*1), Y13, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
 	VSHUFPS    $0xee, Y11, Y9, Y9
-	VPERM2F128 $0x20, Y7, Y12, Y11
-	VPERM2F128 $0x31, Y7, Y12, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y12
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y13, Y8
-	VPERM2F128 $0x31, Y10, Y13, Y10
-	VPERM2F128 $0x20, Y9, Y5, Y13
-	VPERM2F128 $0x31, Y9, Y5, Y5
-	VMOVUPS    Y11, 256(SP)
-	VMOVUPS    Y12, 288(SP)
-	VMOVUPS    Y8, 320(SP)
-	VMOVUPS    Y13, 352(SP)
-	VMOVUPS    Y7, 384(SP)
-	VMOVUPS    Y6, 416(SP)
-	VMOVUPS    Y10, 448(SP)
-	VMOVUPS    Y5, 480(SP)
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    Y12, 256(CX)
+	VMOVUPS    Y13, 288(CX)
+	VMOVUPS    Y9, 320(CX)
+	VMOVUPS    Y14, 352(CX)
+	VMOVUPS    Y8, 384(CX)
+	VMOVUPS    Y7, 416(CX)
+	VMOVUPS    Y11, 448(CX)
+	VMOVUPS    Y6, 480(CX)
 
 CrossEntropyLabelsPlainAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ     labels+24(FP), R9
-	VMOVDQU  (R9)(CX*4), Y5
-	VPCMPEQD Y6, Y6, Y6
-	VPCMPGTD Y6, Y5, Y6
-	VMOVDQU  Y6, 832(SP)
+	MOVQ     labels+24(FP), R10
+	VMOVDQU  (R10)(DX*4), Y6
+	VPCMPEQD Y7, Y7, Y7
+	VPCMPGTD Y7, Y6, Y7
+	VMOVDQU  Y7, 832(CX)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VBROADCASTSS keep+40(FP), Y7
-	VANDPS       Y6, Y7, Y6
+	VBROADCASTSS keep+40(FP), Y8
+	VANDPS       Y7, Y8, Y7
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y8
-	VMOVAPS      Y8, Y9
-	MOVQ         R10, R11
-	ANDQ         $-64, R11
-	XORQ         R9, R9
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
+	VMOVAPS      Y9, Y10
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
+	XORQ         R10, R10
 	JMP          CrossEntropyLabelsPlainAVX2_bmax_check_9
 
 CrossEntropyLabelsPlainAVX2_bmax_8:
-	VMOVUPS  (SP)(R9*1), Y10
-	VMAXPS   Y8, Y10, Y8
-	VPCMPEQD (SI)(R9*1), Y5, Y11
-	VANDPS   Y10, Y11, Y10
-	VORPS    Y10, Y7, Y7
-	VMOVUPS  32(SP)(R9*1), Y10
-	VMAXPS   Y9, Y10, Y9
-	VPCMPEQD 32(SI)(R9*1), Y5, Y11
-	VANDPS   Y10, Y11, Y10
-	VORPS    Y10, Y7, Y7
-	ADDQ     $0x40, R9
+	VMOVUPS  (CX)(R10*1), Y11
+	VMAXPS   Y9, Y11, Y9
+	VPCMPEQD (DI)(R10*1), Y6, Y12
+	VANDPS   Y11, Y12, Y11
+	VORPS    Y11, Y8, Y8
+	VMOVUPS  32(CX)(R10*1), Y11
+	VMAXPS   Y10, Y11, Y10
+	VPCMPEQD 32(DI)(R10*1), Y6, Y12
+	VANDPS   Y11, Y12, Y11
+	VORPS    Y11, Y8, Y8
+	ADDQ     $0x40, R10
 
 CrossEntropyLabelsPlainAVX2_bmax_check_9:
-	CMPQ     R9, R11
+	CMPQ     R10, R12
 	JB       CrossEntropyLabelsPlainAVX2_bmax_8
-	CMPQ     R9, R10
+	CMPQ     R10, R11
 	JAE      CrossEntropyLabelsPlainAVX2_bmax_end_10
-	VMOVUPS  (SP)(R9*1), Y10
-	VMAXPS   Y8, Y10, Y8
-	VPCMPEQD (SI)(R9*1), Y5, Y5
-	VANDPS   Y10, Y5, Y5
-	VORPS    Y5, Y7, Y7
+	VMOVUPS  (CX)(R10*1), Y11
+	VMAXPS   Y9, Y11, Y9
+	VPCMPEQD (DI)(R10*1), Y6, Y6
+	VANDPS   Y11, Y6, Y6
+	VORPS    Y6, Y8, Y8
 
 CrossEntropyLabelsPlainAVX2_bmax_end_10:
-	VMAXPS Y9, Y8, Y8
-	VXORPS Y5, Y5, Y5
-	VADDPS Y5, Y8, Y8
+	VMAXPS Y10, Y9, Y9
+	VXORPS Y6, Y6, Y6
+	VADDPS Y6, Y9, Y9
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y5, Y5, Y5
-	VMOVUPS Y5, 512(SP)
-	VMOVUPS Y5, 544(SP)
-	VMOVUPS Y5, 576(SP)
-	VMOVUPS Y5, 608(SP)
-	VMOVUPS Y5, 640(SP)
-	VMOVUPS Y5, 672(SP)
-	VMOVUPS Y5, 704(SP)
-	VMOVUPS Y5, 736(SP)
-	MOVQ    R10, R11
-	ANDQ    $-64, R11
-	XORQ    R9, R9
+	VXORPS  Y6, Y6, Y6
+	VMOVUPS Y6, 512(CX)
+	VMOVUPS Y6, 544(CX)
+	VMOVUPS Y6, 576(CX)
+	VMOVUPS Y6, 608(CX)
+	VMOVUPS Y6, 640(CX)
+	VMOVUPS Y6, 672(CX)
+	VMOVUPS Y6, 704(CX)
+	VMOVUPS Y6, 736(CX)
+	MOVQ    R11, R12
+	ANDQ    $-64, R12
+	XORQ    R10, R10
 	JMP     CrossEntropyLabelsPlainAVX2_bexp_check_12
 
 CrossEntropyLabelsPlainAVX2_bexp_11:
-	VMOVUPS     (SP)(R9*1), Y5
-	VSUBPS      Y8, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y9, Y11
-	MOVQ        R9, R12
-	ANDQ        $0x000000ff, R12
-	VADDPS      512(SP)(R12*1), Y11, Y11
-	VMOVUPS     Y11, 512(SP)(R12*1)
-	VMOVUPS     32(SP)(R9*1), Y5
-	VSUBPS      Y8, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y9, Y11
-	MOVQ        R9, R12
-	ANDQ        $0x000000ff, R12
-	VADDPS      544(SP)(R12*1), Y11, Y11
-	VMOVUPS     Y11, 544(SP)(R12*1)
-	ADDQ        $0x40, R9
+	VMOVUPS     (CX)(R10*1), Y6
+	VSUBPS      Y9, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y10, Y12
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      512(CX)(R13*1), Y12, Y12
+	VMOVUPS     Y12, 512(CX)(R13*1)
+	VMOVUPS     32(CX)(R10*1), Y6
+	VSUBPS      Y9, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y10, Y12
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      544(CX)(R13*1), Y12, Y12
+	VMOVUPS     Y12, 544(CX)(R13*1)
+	ADDQ        $0x40, R10
 
 CrossEntropyLabelsPlainAVX2_bexp_check_12:
-	CMPQ        R9, R11
+	CMPQ        R10, R12
 	JB          CrossEntropyLabelsPlainAVX2_bexp_11
-	CMPQ        R9, R10
+	CMPQ        R10, R11
 	JAE         CrossEntropyLabelsPlainAVX2_bexp_end_13
-	VMOVUPS     (SP)(R9*1), Y5
-	VSUBPS      Y8, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y9, Y11
-	ANDQ        $0x000000ff, R9
-	VADDPS      512(SP)(R9*1), Y11, Y11
-	VMOVUPS     Y11, 512(SP)(R9*1)
+	VMOVUPS     (CX)(R10*1), Y6
+	VSUBPS      Y9, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y10, Y12
+	ANDQ        $0x000000ff, R10
+	VADDPS      512(CX)(R10*1), Y12, Y12
+	VMOVUPS     Y12, 512(CX)(R10*1)
 
 CrossEntropyLabelsPlainAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y5
-	VMOVUPS 544(SP), Y9
-	VMOVUPS 576(SP), Y10
-	VMOVUPS 608(SP), Y11
-	VMOVUPS 640(SP), Y12
-	VMOVUPS 672(SP), Y13
-	VMOVUPS 704(SP), Y14
-	VMOVUPS 736(SP), Y15
-	VADDPS  Y9, Y5, Y5
-	VADDPS  Y11, Y10, Y10
-	VADDPS  Y13, Y12, Y12
-	VADDPS  Y15, Y14, Y14
-	VADDPS  Y10, Y5, Y5
-	VADDPS  Y14, Y12, Y12
-	VADDPS  Y12, Y5, Y5
-	VSUBPS  Y8, Y7, Y7
+	VMOVUPS 512(CX), Y6
+	VMOVUPS 544(CX), Y10
+	VMOVUPS 576(CX), Y11
+	VMOVUPS 608(CX), Y12
+	VMOVUPS 640(CX), Y13
+	VMOVUPS 672(CX), Y14
+	VMOVUPS 704(CX), Y15
+	VMOVUPS 736(CX), Y16
+	VADDPS  Y10, Y6, Y6
+	VADDPS  Y12, Y11, Y11
+	VADDPS  Y14, Y13, Y13
+	VADDPS  Y16, Y15, Y15
+	VADDPS  Y11, Y6, Y6
+	VADDPS  Y15, Y13, Y13
+	VADDPS  Y13, Y6, Y6
+	VSUBPS  Y9, Y8, Y8
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y5, Y8
-	VPSRAD       $0x17, Y8, Y8
-	VPSLLD       $0x17, Y8, Y9
-	VPSUBD       Y9, Y5, Y9
-	VSUBPS       rowconsts<>+960(SB), Y9, Y9
-	VCVTDQ2PS    Y8, Y8
-	VMULPS       Y9, Y9, Y10
-	VBROADCASTSS rowconsts<>+1620(SB), Y11
-	VFMADD213PS  rowconsts<>+1024(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1056(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1088(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1120(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1152(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1184(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1216(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1248(SB), Y9, Y11
-	VMULPS       Y9, Y11, Y11
-	VMULPS       Y10, Y11, Y11
-	VFMADD231PS  rowconsts<>+1280(SB), Y8, Y11
-	VFMADD231PS  rowconsts<>+992(SB), Y10, Y11
-	VADDPS       Y11, Y9, Y9
-	VFMADD231PS  rowconsts<>+1312(SB), Y8, Y9
-	VSUBPS       Y5, Y5, Y5
-	VADDPS       Y5, Y9, Y9
-	VSUBPS       Y7, Y9, Y5
-	VMULPS       Y5, Y6, Y5
-	VANDPS       832(SP), Y5, Y5
-	MOVQ         loss+48(FP), R9
-	VMOVUPS      Y5, (R9)(CX*4)
+	VPSUBD       rowconsts<>+928(SB), Y6, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VPSUBD       Y10, Y6, Y10
+	VSUBPS       rowconsts<>+960(SB), Y10, Y10
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y10, Y10, Y11
+	VBROADCASTSS rowconsts<>+1620(SB), Y12
+	VFMADD213PS  rowconsts<>+1024(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1056(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1088(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1120(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1152(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1184(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1216(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1248(SB), Y10, Y12
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y11, Y12, Y12
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y12
+	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
+	VADDPS       Y12, Y10, Y10
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
+	VSUBPS       Y6, Y6, Y6
+	VADDPS       Y6, Y10, Y10
+	VSUBPS       Y8, Y10, Y6
+	VMULPS       Y6, Y7, Y6
+	VANDPS       832(CX), Y6, Y6
+	MOVQ         loss+48(FP), R10
+	VMOVUPS      Y6, (R10)(DX*4)
 
 	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
-	VCVTPS2PD    X5, Y6
-	VADDPD       Y6, Y3, Y3
-	VEXTRACTF128 $0x01, Y5, X5
-	VCVTPS2PD    X5, Y5
-	VADDPD       Y5, Y4, Y4
+	VCVTPS2PD    X6, Y7
+	VADDPD       Y7, Y0, Y0
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
+	VADDPD       Y6, Y5, Y5
 
 	// next 8 rows
-	MOVQ DI, R9
-	SHLQ $0x03, R9
-	ADDQ R9, DX
-	ADDQ $0x08, CX
+	MOVQ R8, R10
+	SHLQ $0x03, R10
+	ADDQ R10, BX
+	ADDQ $0x08, DX
 	JMP  CrossEntropyLabelsPlainAVX2_block_1
 
 CrossEntropyLabelsPlainAVX2_blockdone_2:
-	MOVQ    sum+72(FP), AX
-	VMOVUPD Y3, (AX)
-	VMOVUPD Y4, 32(AX)
+	MOVQ    sum+72(FP), CX
+	VMOVUPD Y0, (CX)
+	VMOVUPD Y5, 32(CX)
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, DI
+	ANDQ $-32, DI
+	MOVQ AX, R8
+	ANDQ $-8, R8
+	MOVQ AX, R9
+	ANDQ $0x07, R9
+	MOVQ $0x00000000, 1600(SP)
+	CMPQ DX, SI
+	JAE  CrossEntropyLabelsPlainAVX2_end_14
+
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y5
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
+	XORQ         CX, CX
+
+CrossEntropyLabelsPlainAVX2_max32_15:
+	CMPQ    CX, DI
+	JAE     CrossEntropyLabelsPlainAVX2_maxv_16
+	VMOVUPS (BX)(CX*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	VMOVUPS 32(BX)(CX*4), Y8
+	VMAXPS  Y5, Y8, Y5
+	VMOVUPS 64(BX)(CX*4), Y8
+	VMAXPS  Y6, Y8, Y6
+	VMOVUPS 96(BX)(CX*4), Y8
+	VMAXPS  Y7, Y8, Y7
+	ADDQ    $0x20, CX
+	JMP     CrossEntropyLabelsPlainAVX2_max32_15
+
+CrossEntropyLabelsPlainAVX2_maxv_16:
+	CMPQ    CX, R8
+	JAE     CrossEntropyLabelsPlainAVX2_maxtail_17
+	VMOVUPS (BX)(CX*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	ADDQ    $0x08, CX
+	JMP     CrossEntropyLabelsPlainAVX2_maxv_16
+
+CrossEntropyLabelsPlainAVX2_maxtail_17:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsPlainAVX2_maxfold_18
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         R9, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y8
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
+	VMASKMOVPS   (BX)(CX*4), Y8, Y10
+	VBLENDVPS    Y8, Y10, Y9, Y9
+	VMAXPS       Y5, Y9, Y5
+
+CrossEntropyLabelsPlainAVX2_maxfold_18:
+	VMAXPS       Y6, Y0, Y0
+	VMAXPS       Y7, Y5, Y5
+	VMAXPS       Y5, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VMAXPS       X5, X0, X0
+	VMOVHLPS     X0, X0, X5
+	VMAXPS       X5, X0, X0
+	VMOVSHDUP    X0, X5
+	VMAXSS       X5, X0, X0
+	VXORPS       X5, X5, X5
+	VADDSS       X5, X0, X0
+	VBROADCASTSS X0, Y0
+
+CrossEntropyLabelsPlainAVX2_row:
+	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
+	MOVQ    1600(SP), CX
+	MOVQ    labels+24(FP), R10
+	MOVLQSX (R10)(DX*4), R10
+	CMPQ    R10, AX
+	JAE     CrossEntropyLabelsPlainAVX2_ignored_19
+	VMOVSS  (BX)(R10*4), X5
+	VSUBSS  X0, X5, X5
+	VMOVSS  X5, 1496(SP)(CX*4)
+	VMOVSS  keep+40(FP), X5
+	VMOVSS  X5, 1528(SP)(CX*4)
+	VMOVSS  inv+44(FP), X5
+	VMOVSS  X5, 1592(SP)
+	JMP     CrossEntropyLabelsPlainAVX2_labelled_20
+
+CrossEntropyLabelsPlainAVX2_ignored_19:
+	VXORPS X5, X5, X5
+	VMOVSS X5, 1496(SP)(CX*4)
+	VMOVSS X5, 1528(SP)(CX*4)
+
+CrossEntropyLabelsPlainAVX2_labelled_20:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         DX, CX
+	INCQ         CX
+	CMPQ         CX, SI
+	JAE          CrossEntropyLabelsPlainAVX2_explast_21
+	LEAQ         (BX)(AX*4), R10
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
+	XORQ         CX, CX
+
+CrossEntropyLabelsPlainAVX2_exp32_23:
+	CMPQ        CX, DI
+	JAE         CrossEntropyLabelsPlainAVX2_exprest_24
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsPlainAVX2_exp32_23
+
+CrossEntropyLabelsPlainAVX2_exprest_24:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsPlainAVX2_exptail_26
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsPlainAVX2_expnext_27
+
+CrossEntropyLabelsPlainAVX2_exptail_26:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsPlainAVX2_expdone_25
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y5, Y5
+	JMP          CrossEntropyLabelsPlainAVX2_expdone_25
+
+CrossEntropyLabelsPlainAVX2_expnext_27:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsPlainAVX2_exptail_28
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsPlainAVX2_expnext_29
+
+CrossEntropyLabelsPlainAVX2_exptail_28:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsPlainAVX2_expdone_25
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y6, Y6
+	JMP          CrossEntropyLabelsPlainAVX2_expdone_25
+
+CrossEntropyLabelsPlainAVX2_expnext_29:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsPlainAVX2_exptail_30
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsPlainAVX2_expnext_31
+
+CrossEntropyLabelsPlainAVX2_exptail_30:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsPlainAVX2_expdone_25
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y7, Y7
+	JMP          CrossEntropyLabelsPlainAVX2_expdone_25
+
+CrossEntropyLabelsPlainAVX2_expnext_31:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsPlainAVX2_expdone_25
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y8, Y8
+
+CrossEntropyLabelsPlainAVX2_expdone_25:
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+	VXORPS       X0, X0, X0
+	VADDSS       X0, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyLabelsPlainAVX2_expfolded_22
+
+CrossEntropyLabelsPlainAVX2_explast_21:
+	XORQ CX, CX
+
+CrossEntropyLabelsPlainAVX2_explast32_32:
+	CMPQ        CX, DI
+	JAE         CrossEntropyLabelsPlainAVX2_explastrest_33
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsPlainAVX2_explast32_32
+
+CrossEntropyLabelsPlainAVX2_explastrest_33:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsPlainAVX2_explasttail_35
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsPlainAVX2_explastnext_36
+
+CrossEntropyLabelsPlainAVX2_explasttail_35:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsPlainAVX2_explastdone_34
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsPlainAVX2_explastdone_34
+
+CrossEntropyLabelsPlainAVX2_explastnext_36:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsPlainAVX2_explasttail_37
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsPlainAVX2_explastnext_38
+
+CrossEntropyLabelsPlainAVX2_explasttail_37:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsPlainAVX2_explastdone_34
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsPlainAVX2_explastdone_34
+
+CrossEntropyLabelsPlainAVX2_explastnext_38:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsPlainAVX2_explasttail_39
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsPlainAVX2_explastnext_40
+
+CrossEntropyLabelsPlainAVX2_explasttail_39:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsPlainAVX2_explastdone_34
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y7, Y7
+	JMP         CrossEntropyLabelsPlainAVX2_explastdone_34
+
+CrossEntropyLabelsPlainAVX2_explastnext_40:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsPlainAVX2_explastdone_34
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y8, Y8
+
+CrossEntropyLabelsPlainAVX2_explastdone_34:
+CrossEntropyLabelsPlainAVX2_expfolded_22:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y6, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X0
+	VADDSS       X0, X5, X0
+	MOVQ         1600(SP), CX
+	MOVQ         labels+24(FP), R10
+	MOVLQSX      (R10)(DX*4), R10
+	CMPQ         R10, AX
+	JAE          CrossEntropyLabelsPlainAVX2_ignored_41
+	VMOVSS       X0, 1464(SP)(CX*4)
+	JMP          CrossEntropyLabelsPlainAVX2_entered_42
+
+CrossEntropyLabelsPlainAVX2_ignored_41:
+	VMOVSS rowconsts<>+1612(SB), X0
+	VMOVSS X0, 1464(SP)(CX*4)
+
+CrossEntropyLabelsPlainAVX2_entered_42:
+	MOVQ 1600(SP), CX
+	INCQ CX
+	CMPQ CX, $0x08
+	JE   CrossEntropyLabelsPlainAVX2_ringfull_43
+	MOVQ CX, 1600(SP)
+	JMP  CrossEntropyLabelsPlainAVX2_ringnext_44
+
+CrossEntropyLabelsPlainAVX2_ringfull_43:
+	MOVQ $0x00000000, 1600(SP)
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS 1464(SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y6
+	VPSUBD       Y6, Y0, Y6
+	VSUBPS       rowconsts<>+960(SB), Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1620(SB), Y8
+	VFMADD213PS  rowconsts<>+1024(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1056(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1088(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1120(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1152(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1184(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1216(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1248(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+1280(SB), Y5, Y8
+	VFMADD231PS  rowconsts<>+992(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y6, Y6
+	VSUBPS       1496(SP), Y6, Y6
+	VMULPS       1528(SP), Y6, Y6
+	MOVQ         loss+48(FP), CX
+	VMOVUPS      Y6, -28(CX)(DX*4)
+
+	// partials[j] += float64(loss_j)
+	MOVQ         sum+72(FP), CX
+	VCVTPS2PD    X6, Y0
+	VADDPD       (CX), Y0, Y0
+	VMOVUPD      Y0, (CX)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y0
+	VADDPD       32(CX), Y0, Y0
+	VMOVUPD      Y0, 32(CX)
+
+CrossEntropyLabelsPlainAVX2_ringnext_44:
+	// next row (its max is in next)
+	LEAQ    (BX)(AX*4), BX
+	VMOVAPS Y1, Y0
+	INCQ    DX
+	CMPQ    DX, SI
+	JB      CrossEntropyLabelsPlainAVX2_row
+
+CrossEntropyLabelsPlainAVX2_end_14:
+	// the rows still in the ring: their losses, and into partials 0..n-1
+	MOVQ 1600(SP), AX
+	CMPQ AX, $0x00
+	JE   CrossEntropyLabelsPlainAVX2_flushed_45
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS 1464(SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VSUBPS       1496(SP), Y2, Y2
+	VMULPS       1528(SP), Y2, Y2
+	VMOVUPS      Y2, 1560(SP)
+	MOVQ         DX, CX
+	SUBQ         AX, CX
+	MOVQ         loss+48(FP), DX
+	LEAQ         (DX)(CX*4), CX
+	MOVQ         sum+72(FP), DX
+	XORQ         BX, BX
+
+CrossEntropyLabelsPlainAVX2_flushrow_46:
+	VMOVSS    1560(SP)(BX*4), X0
+	VMOVSS    X0, (CX)(BX*4)
+	VCVTSS2SD X0, X0, X0
+	VADDSD    (DX)(BX*8), X0, X0
+	VMOVSD    X0, (DX)(BX*8)
+	INCQ      BX
+	CMPQ      BX, AX
+	JB        CrossEntropyLabelsPlainAVX2_flushrow_46
+
+CrossEntropyLabelsPlainAVX2_flushed_45:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsSAVX2(SB), $1440-80
+TEXT ·CrossEntropyLabelsSAVX2(SB), $1640-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -19006,171 +19976,1407 @@ TEXT ·CrossEntropyLabelsSAVX2(SB), $1440-80
 	ANDQ         $-8, CX
 	MOVQ         AX, CX
 	ANDQ         $0x07, CX
-	XORQ         CX, CX
-	VBROADCASTSS rowconsts<>+1572(SB), Y0
-	VBROADCASTSS rowconsts<>+1568(SB), Y1
-	VBROADCASTSS rowconsts<>+1576(SB), Y2
-	MOVQ         z+8(FP), DX
-	MOVQ         rows+56(FP), BX
+	XORQ         DX, DX
+	VBROADCASTSS rowconsts<>+1572(SB), Y2
+	VBROADCASTSS rowconsts<>+1568(SB), Y3
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
+	MOVQ         z+8(FP), BX
+	MOVQ         rows+56(FP), SI
+
+	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
+	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
+	LEAQ 31(SP), CX
+	ANDQ $-32, CX
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    AX, SI
-	MOVQ    $0x00000008, DI
-	CMPQ    SI, DI
-	CMOVQGT DI, SI
-	LEAQ    rowconsts<>+32(SB), DI
-	SHLQ    $0x02, SI
-	SUBQ    SI, DI
-	VMOVUPS (DI), Y3
-	VMOVUPS Y3, 768(SP)
-	MOVQ    AX, SI
-	SUBQ    $0x08, SI
-	XORQ    DI, DI
-	CMPQ    SI, $0x00
-	CMOVQLT DI, SI
-	MOVQ    $0x00000008, DI
-	CMPQ    SI, DI
-	CMOVQGT DI, SI
-	LEAQ    rowconsts<>+32(SB), DI
-	SHLQ    $0x02, SI
-	SUBQ    SI, DI
-	VMOVUPS (DI), Y3
-	VMOVUPS Y3, 800(SP)
-	LEAQ    rowconsts<>+160(SB), SI
+	MOVQ    AX, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, 768(CX)
+	MOVQ    AX, DI
+	SUBQ    $0x08, DI
+	XORQ    R8, R8
+	CMPQ    DI, $0x00
+	CMOVQLT R8, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, 800(CX)
+	LEAQ    rowconsts<>+160(SB), DI
 
 	// Sum64's partials of the losses, in two registers for the whole call
-	MOVQ    sum+72(FP), DI
-	VMOVUPD (DI), Y3
-	VMOVUPD 32(DI), Y4
+	MOVQ    sum+72(FP), R8
+	VMOVUPD (R8), Y0
+	VMOVUPD 32(R8), Y5
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
-	CMPQ AX, $0x10
-	JA   CrossEntropyLabelsSAVX2_blockdone_2
-	MOVQ AX, DI
-	SHLQ $0x02, DI
-	LEAQ (DI)(DI*2), R8
-	MOVQ AX, R10
-	SHLQ $0x05, R10
+	CMPQ    AX, $0x10
+	JA      CrossEntropyLabelsSAVX2_blockdone_2
+	MOVQ    AX, R8
+	SHLQ    $0x02, R8
+	LEAQ    (R8)(R8*2), R9
+	MOVQ    AX, R11
+	SHLQ    $0x05, R11
+	PCALIGN $0x40
 
 CrossEntropyLabelsSAVX2_block_1:
-	MOVQ BX, R9
-	SUBQ CX, R9
-	CMPQ R9, $0x08
+	MOVQ SI, R10
+	SUBQ DX, R10
+	CMPQ R10, $0x08
 	JB   CrossEntropyLabelsSAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (DX)(DI*4), R9
+	LEAQ    (BX)(R8*4), R10
 	CMPQ    AX, $0x08
 	JB      CrossEntropyLabelsSAVX2_masked_5
-	VMOVUPS (DX), Y5
-	VMOVUPS (DX)(DI*1), Y6
-	VMOVUPS (DX)(DI*2), Y7
-	VMOVUPS (DX)(R8*1), Y8
-	VMOVUPS (R9), Y9
-	VMOVUPS (R9)(DI*1), Y10
-	VMOVUPS (R9)(DI*2), Y11
-	VMOVUPS (R9)(R8*1), Y12
+	VMOVUPS (BX), Y6
+	VMOVUPS (BX)(R8*1), Y7
+	VMOVUPS (BX)(R8*2), Y8
+	VMOVUPS (BX)(R9*1), Y9
+	VMOVUPS (R10), Y10
+	VMOVUPS (R10)(R8*1), Y11
+	VMOVUPS (R10)(R8*2), Y12
+	VMOVUPS (R10)(R9*1), Y13
 	JMP     CrossEntropyLabelsSAVX2_loaded_6
 
 CrossEntropyLabelsSAVX2_masked_5:
-	VMOVUPS    768(SP), Y12
-	VMASKMOVPS (DX), Y12, Y5
-	VMASKMOVPS (DX)(DI*1), Y12, Y6
-	VMASKMOVPS (DX)(DI*2), Y12, Y7
-	VMASKMOVPS (DX)(R8*1), Y12, Y8
-	VMASKMOVPS (R9), Y12, Y9
-	VMASKMOVPS (R9)(DI*1), Y12, Y10
-	VMASKMOVPS (R9)(DI*2), Y12, Y11
-	VMASKMOVPS (R9)(R8*1), Y12, Y12
+	VMOVUPS    768(CX), Y13
+	VMASKMOVPS (BX), Y13, Y6
+	VMASKMOVPS (BX)(R8*1), Y13, Y7
+	VMASKMOVPS (BX)(R8*2), Y13, Y8
+	VMASKMOVPS (BX)(R9*1), Y13, Y9
+	VMASKMOVPS (R10), Y13, Y10
+	VMASKMOVPS (R10)(R8*1), Y13, Y11
+	VMASKMOVPS (R10)(R8*2), Y13, Y12
+	VMASKMOVPS (R10)(R9*1), Y13, Y13
 
 CrossEntropyLabelsSAVX2_loaded_6:
-	VUNPCKLPS  Y6, Y5, Y13
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VSHUFPS    $0x44, Y6, Y13, Y12
-	VSHUFPS    $0xee, Y6, Y13, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y13
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y11, Y9, Y10
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
 	VSHUFPS    $0xee, Y11, Y9, Y9
-	VPERM2F128 $0x20, Y7, Y12, Y11
-	VPERM2F128 $0x31, Y7, Y12, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y12
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y13, Y8
-	VPERM2F128 $0x31, Y10, Y13, Y10
-	VPERM2F128 $0x20, Y9, Y5, Y13
-	VPERM2F128 $0x31, Y9, Y5, Y5
-	VMOVUPS    Y11, (SP)
-	VMOVUPS    Y12, 32(SP)
-	VMOVUPS    Y8, 64(SP)
-	VMOVUPS    Y13, 96(SP)
-	VMOVUPS    Y7, 128(SP)
-	VMOVUPS    Y6, 160(SP)
-	VMOVUPS    Y10, 192(SP)
-	VMOVUPS    Y5, 224(SP)
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    Y12, (CX)
+	VMOVUPS    Y13, 32(CX)
+	VMOVUPS    Y9, 64(CX)
+	VMOVUPS    Y14, 96(CX)
+	VMOVUPS    Y8, 128(CX)
+	VMOVUPS    Y7, 160(CX)
+	VMOVUPS    Y11, 192(CX)
+	VMOVUPS    Y6, 224(CX)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsSAVX2_nohigh_7
-	VMOVUPS    800(SP), Y12
-	VMASKMOVPS 32(DX), Y12, Y5
-	VMASKMOVPS 32(DX)(DI*1), Y12, Y6
-	VMASKMOVPS 32(DX)(DI*2), Y12, Y7
-	VMASKMOVPS 32(DX)(R8*1), Y12, Y8
-	VMASKMOVPS 32(R9), Y12, Y9
-	VMASKMOVPS 32(R9)(DI*1), Y12, Y10
-	VMASKMOVPS 32(R9)(DI*2), Y12, Y11
-	VMASKMOVPS 32(R9)(R8*1), Y12, Y12
-	VUNPCKLPS  Y6, Y5, Y13
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VSHUFPS    $0x44, Y6, Y13, Y12
-	VSHUFPS    $0xee, Y6, Y13, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y13
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y11, Y9, Y10
+	VMOVUPS    800(CX), Y13
+	VMASKMOVPS 32(BX), Y13, Y6
+	VMASKMOVPS 32(BX)(R8*1), Y13, Y7
+	VMASKMOVPS 32(BX)(R8*2), Y13, Y8
+	VMASKMOVPS 32(BX)(R9*1), Y13, Y9
+	VMASKMOVPS 32(R10), Y13, Y10
+	VMASKMOVPS 32(R10)(R8*1), Y13, Y11
+	VMASKMOVPS 32(R10)(R8*2), Y13, Y12
+	VMASKMOVPS 32(R10)(R9*1), Y13, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
 	VSHUFPS    $0xee, Y11, Y9, Y9
-	VPERM2F128 $0x20, Y7, Y12, Y11
-	VPERM2F128 $0x31, Y7, Y12, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y12
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y13, Y8
-	VPERM2F128 $0x31, Y10, Y13, Y10
-	VPERM2F128 $0x20, Y9, Y5, Y13
-	VPERM2F128 $0x31, Y9, Y5, Y5
-	VMOVUPS    Y11, 256(SP)
-	VMOVUPS    Y12, 288(SP)
-	VMOVUPS    Y8, 320(SP)
-	VMOVUPS    Y13, 352(SP)
-	VMOVUPS    Y7, 384(SP)
-	VMOVUPS    Y6, 416(SP)
-	VMOVUPS    Y10, 448(SP)
-	VMOVUPS    Y5, 480(SP)
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    Y12, 256(CX)
+	VMOVUPS    Y13, 288(CX)
+	VMOVUPS    Y9, 320(CX)
+	VMOVUPS    Y14, 352(CX)
+	VMOVUPS    Y8, 384(CX)
+	VMOVUPS    Y7, 416(CX)
+	VMOVUPS    Y11, 448(CX)
+	VMOVUPS    Y6, 480(CX)
 
 CrossEntropyLabelsSAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ     labels+24(FP), R9
-	VMOVDQU  (R9)(CX*4), Y5
-	VPCMPEQD Y6, Y6, Y6
-	VPCMPGTD Y6, Y5, Y6
-	VMOVDQU  Y6, 832(SP)
+	MOVQ     labels+24(FP), R10
+	VMOVDQU  (R10)(DX*4), Y6
+	VPCMPEQD Y7, Y7, Y7
+	VPCMPGTD Y7, Y6, Y7
+	VMOVDQU  Y7, 832(CX)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VBROADCASTSS keep+40(FP), Y7
-	VANDPS       Y6, Y7, Y6
+	VBROADCASTSS keep+40(FP), Y8
+	VANDPS       Y7, Y8, Y7
+
+	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
+	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
+	VXORPS Y8, Y8, Y8
+
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
+	VMOVAPS      Y9, Y10
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
+	XORQ         R10, R10
+	JMP          CrossEntropyLabelsSAVX2_bmax_check_9
+
+CrossEntropyLabelsSAVX2_bmax_8:
+	VMOVUPS  (CX)(R10*1), Y11
+	VMAXPS   Y9, Y11, Y9
+	VPCMPEQD (DI)(R10*1), Y6, Y12
+	VANDPS   Y11, Y12, Y11
+	VORPS    Y11, Y8, Y8
+	VMOVUPS  32(CX)(R10*1), Y11
+	VMAXPS   Y10, Y11, Y10
+	VPCMPEQD 32(DI)(R10*1), Y6, Y12
+	VANDPS   Y11, Y12, Y11
+	VORPS    Y11, Y8, Y8
+	ADDQ     $0x40, R10
+
+CrossEntropyLabelsSAVX2_bmax_check_9:
+	CMPQ     R10, R12
+	JB       CrossEntropyLabelsSAVX2_bmax_8
+	CMPQ     R10, R11
+	JAE      CrossEntropyLabelsSAVX2_bmax_end_10
+	VMOVUPS  (CX)(R10*1), Y11
+	VMAXPS   Y9, Y11, Y9
+	VPCMPEQD (DI)(R10*1), Y6, Y6
+	VANDPS   Y11, Y6, Y6
+	VORPS    Y6, Y8, Y8
+
+CrossEntropyLabelsSAVX2_bmax_end_10:
+	VMAXPS Y10, Y9, Y9
+	VXORPS Y6, Y6, Y6
+	VADDPS Y6, Y9, Y9
+
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y6, Y6, Y6
+	VMOVUPS Y6, 512(CX)
+	VMOVUPS Y6, 544(CX)
+	VMOVUPS Y6, 576(CX)
+	VMOVUPS Y6, 608(CX)
+	VMOVUPS Y6, 640(CX)
+	VMOVUPS Y6, 672(CX)
+	VMOVUPS Y6, 704(CX)
+	VMOVUPS Y6, 736(CX)
+	MOVQ    R11, R12
+	ANDQ    $-64, R12
+	XORQ    R10, R10
+	JMP     CrossEntropyLabelsSAVX2_bexp_check_12
+
+CrossEntropyLabelsSAVX2_bexp_11:
+	VMOVUPS     (CX)(R10*1), Y6
+	VSUBPS      Y9, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y10, Y12
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      512(CX)(R13*1), Y12, Y12
+	VMOVUPS     Y12, 512(CX)(R13*1)
+	VMOVUPS     32(CX)(R10*1), Y6
+	VSUBPS      Y9, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y10, Y12
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      544(CX)(R13*1), Y12, Y12
+	VMOVUPS     Y12, 544(CX)(R13*1)
+	ADDQ        $0x40, R10
+
+CrossEntropyLabelsSAVX2_bexp_check_12:
+	CMPQ        R10, R12
+	JB          CrossEntropyLabelsSAVX2_bexp_11
+	CMPQ        R10, R11
+	JAE         CrossEntropyLabelsSAVX2_bexp_end_13
+	VMOVUPS     (CX)(R10*1), Y6
+	VSUBPS      Y9, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y10, Y12
+	ANDQ        $0x000000ff, R10
+	VADDPS      512(CX)(R10*1), Y12, Y12
+	VMOVUPS     Y12, 512(CX)(R10*1)
+
+CrossEntropyLabelsSAVX2_bexp_end_13:
+	VMOVUPS 512(CX), Y6
+	VMOVUPS 544(CX), Y10
+	VMOVUPS 576(CX), Y11
+	VMOVUPS 608(CX), Y12
+	VMOVUPS 640(CX), Y13
+	VMOVUPS 672(CX), Y14
+	VMOVUPS 704(CX), Y15
+	VMOVUPS 736(CX), Y16
+	VADDPS  Y10, Y6, Y6
+	VADDPS  Y12, Y11, Y11
+	VADDPS  Y14, Y13, Y13
+	VADDPS  Y16, Y15, Y15
+	VADDPS  Y11, Y6, Y6
+	VADDPS  Y15, Y13, Y13
+	VADDPS  Y13, Y6, Y6
+	VSUBPS  Y9, Y8, Y8
+
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y6, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VPSUBD       Y10, Y6, Y10
+	VSUBPS       rowconsts<>+960(SB), Y10, Y10
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y10, Y10, Y11
+	VBROADCASTSS rowconsts<>+1620(SB), Y12
+	VFMADD213PS  rowconsts<>+1024(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1056(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1088(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1120(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1152(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1184(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1216(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1248(SB), Y10, Y12
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y11, Y12, Y12
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y12
+	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
+	VADDPS       Y12, Y10, Y10
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
+	VSUBPS       Y6, Y6, Y6
+	VADDPS       Y6, Y10, Y10
+	VSUBPS       Y8, Y10, Y6
+	VMULPS       Y6, Y7, Y6
+	MOVQ         sw+32(FP), R10
+	VMULPS       (R10)(DX*4), Y6, Y6
+	VANDPS       832(CX), Y6, Y6
+	MOVQ         loss+48(FP), R10
+	VMOVUPS      Y6, (R10)(DX*4)
+
+	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
+	VCVTPS2PD    X6, Y7
+	VADDPD       Y7, Y0, Y0
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
+	VADDPD       Y6, Y5, Y5
+
+	// next 8 rows
+	MOVQ R8, R10
+	SHLQ $0x03, R10
+	ADDQ R10, BX
+	ADDQ $0x08, DX
+	JMP  CrossEntropyLabelsSAVX2_block_1
+
+CrossEntropyLabelsSAVX2_blockdone_2:
+	MOVQ    sum+72(FP), CX
+	VMOVUPD Y0, (CX)
+	VMOVUPD Y5, 32(CX)
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, DI
+	ANDQ $-32, DI
+	MOVQ AX, R8
+	ANDQ $-8, R8
+	MOVQ AX, R9
+	ANDQ $0x07, R9
+	MOVQ $0x00000000, 1600(SP)
+	CMPQ DX, SI
+	JAE  CrossEntropyLabelsSAVX2_end_14
+
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y5
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
+	XORQ         CX, CX
+
+CrossEntropyLabelsSAVX2_max32_15:
+	CMPQ    CX, DI
+	JAE     CrossEntropyLabelsSAVX2_maxv_16
+	VMOVUPS (BX)(CX*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	VMOVUPS 32(BX)(CX*4), Y8
+	VMAXPS  Y5, Y8, Y5
+	VMOVUPS 64(BX)(CX*4), Y8
+	VMAXPS  Y6, Y8, Y6
+	VMOVUPS 96(BX)(CX*4), Y8
+	VMAXPS  Y7, Y8, Y7
+	ADDQ    $0x20, CX
+	JMP     CrossEntropyLabelsSAVX2_max32_15
+
+CrossEntropyLabelsSAVX2_maxv_16:
+	CMPQ    CX, R8
+	JAE     CrossEntropyLabelsSAVX2_maxtail_17
+	VMOVUPS (BX)(CX*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	ADDQ    $0x08, CX
+	JMP     CrossEntropyLabelsSAVX2_maxv_16
+
+CrossEntropyLabelsSAVX2_maxtail_17:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsSAVX2_maxfold_18
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         R9, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y8
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
+	VMASKMOVPS   (BX)(CX*4), Y8, Y10
+	VBLENDVPS    Y8, Y10, Y9, Y9
+	VMAXPS       Y5, Y9, Y5
+
+CrossEntropyLabelsSAVX2_maxfold_18:
+	VMAXPS       Y6, Y0, Y0
+	VMAXPS       Y7, Y5, Y5
+	VMAXPS       Y5, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VMAXPS       X5, X0, X0
+	VMOVHLPS     X0, X0, X5
+	VMAXPS       X5, X0, X0
+	VMOVSHDUP    X0, X5
+	VMAXSS       X5, X0, X0
+	VXORPS       X5, X5, X5
+	VADDSS       X5, X0, X0
+	VBROADCASTSS X0, Y0
+
+CrossEntropyLabelsSAVX2_row:
+	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
+	MOVQ    1600(SP), CX
+	MOVQ    labels+24(FP), R10
+	MOVLQSX (R10)(DX*4), R10
+	CMPQ    R10, AX
+	JAE     CrossEntropyLabelsSAVX2_ignored_19
+	VMOVSS  (BX)(R10*4), X5
+	VSUBSS  X0, X5, X5
+	VMOVSS  X5, 1496(SP)(CX*4)
+	VMOVSS  keep+40(FP), X5
+	VMOVSS  X5, 1528(SP)(CX*4)
+	VMOVSS  inv+44(FP), X5
+	MOVQ    sw+32(FP), R10
+	VMOVSS  (R10)(DX*4), X6
+	VMOVSS  X6, 1608(SP)(CX*4)
+	VMULSS  X6, X5, X5
+	VMOVSS  X5, 1592(SP)
+	JMP     CrossEntropyLabelsSAVX2_labelled_20
+
+CrossEntropyLabelsSAVX2_ignored_19:
+	VXORPS X5, X5, X5
+	VMOVSS X5, 1496(SP)(CX*4)
+	VMOVSS X5, 1528(SP)(CX*4)
+	VMOVSS rowconsts<>+1612(SB), X5
+	VMOVSS X5, 1608(SP)(CX*4)
+
+CrossEntropyLabelsSAVX2_labelled_20:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         DX, CX
+	INCQ         CX
+	CMPQ         CX, SI
+	JAE          CrossEntropyLabelsSAVX2_explast_21
+	LEAQ         (BX)(AX*4), R10
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
+	XORQ         CX, CX
+
+CrossEntropyLabelsSAVX2_exp32_23:
+	CMPQ        CX, DI
+	JAE         CrossEntropyLabelsSAVX2_exprest_24
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsSAVX2_exp32_23
+
+CrossEntropyLabelsSAVX2_exprest_24:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsSAVX2_exptail_26
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsSAVX2_expnext_27
+
+CrossEntropyLabelsSAVX2_exptail_26:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsSAVX2_expdone_25
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y5, Y5
+	JMP          CrossEntropyLabelsSAVX2_expdone_25
+
+CrossEntropyLabelsSAVX2_expnext_27:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsSAVX2_exptail_28
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsSAVX2_expnext_29
+
+CrossEntropyLabelsSAVX2_exptail_28:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsSAVX2_expdone_25
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y6, Y6
+	JMP          CrossEntropyLabelsSAVX2_expdone_25
+
+CrossEntropyLabelsSAVX2_expnext_29:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsSAVX2_exptail_30
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsSAVX2_expnext_31
+
+CrossEntropyLabelsSAVX2_exptail_30:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsSAVX2_expdone_25
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y7, Y7
+	JMP          CrossEntropyLabelsSAVX2_expdone_25
+
+CrossEntropyLabelsSAVX2_expnext_31:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsSAVX2_expdone_25
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y8, Y8
+
+CrossEntropyLabelsSAVX2_expdone_25:
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+	VXORPS       X0, X0, X0
+	VADDSS       X0, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyLabelsSAVX2_expfolded_22
+
+CrossEntropyLabelsSAVX2_explast_21:
+	XORQ CX, CX
+
+CrossEntropyLabelsSAVX2_explast32_32:
+	CMPQ        CX, DI
+	JAE         CrossEntropyLabelsSAVX2_explastrest_33
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsSAVX2_explast32_32
+
+CrossEntropyLabelsSAVX2_explastrest_33:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsSAVX2_explasttail_35
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsSAVX2_explastnext_36
+
+CrossEntropyLabelsSAVX2_explasttail_35:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsSAVX2_explastdone_34
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsSAVX2_explastdone_34
+
+CrossEntropyLabelsSAVX2_explastnext_36:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsSAVX2_explasttail_37
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsSAVX2_explastnext_38
+
+CrossEntropyLabelsSAVX2_explasttail_37:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsSAVX2_explastdone_34
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsSAVX2_explastdone_34
+
+CrossEntropyLabelsSAVX2_explastnext_38:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsSAVX2_explasttail_39
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsSAVX2_explastnext_40
+
+CrossEntropyLabelsSAVX2_explasttail_39:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsSAVX2_explastdone_34
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y7, Y7
+	JMP         CrossEntropyLabelsSAVX2_explastdone_34
+
+CrossEntropyLabelsSAVX2_explastnext_40:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsSAVX2_explastdone_34
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y8, Y8
+
+CrossEntropyLabelsSAVX2_explastdone_34:
+CrossEntropyLabelsSAVX2_expfolded_22:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y6, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X0
+	VADDSS       X0, X5, X0
+	MOVQ         1600(SP), CX
+	MOVQ         labels+24(FP), R10
+	MOVLQSX      (R10)(DX*4), R10
+	CMPQ         R10, AX
+	JAE          CrossEntropyLabelsSAVX2_ignored_41
+	VMOVSS       X0, 1464(SP)(CX*4)
+	JMP          CrossEntropyLabelsSAVX2_entered_42
+
+CrossEntropyLabelsSAVX2_ignored_41:
+	VMOVSS rowconsts<>+1612(SB), X0
+	VMOVSS X0, 1464(SP)(CX*4)
+
+CrossEntropyLabelsSAVX2_entered_42:
+	MOVQ 1600(SP), CX
+	INCQ CX
+	CMPQ CX, $0x08
+	JE   CrossEntropyLabelsSAVX2_ringfull_43
+	MOVQ CX, 1600(SP)
+	JMP  CrossEntropyLabelsSAVX2_ringnext_44
+
+CrossEntropyLabelsSAVX2_ringfull_43:
+	MOVQ $0x00000000, 1600(SP)
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS 1464(SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y6
+	VPSUBD       Y6, Y0, Y6
+	VSUBPS       rowconsts<>+960(SB), Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1620(SB), Y8
+	VFMADD213PS  rowconsts<>+1024(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1056(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1088(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1120(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1152(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1184(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1216(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1248(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+1280(SB), Y5, Y8
+	VFMADD231PS  rowconsts<>+992(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y6, Y6
+	VSUBPS       1496(SP), Y6, Y6
+	VMULPS       1528(SP), Y6, Y6
+	VMULPS       1608(SP), Y6, Y6
+	MOVQ         loss+48(FP), CX
+	VMOVUPS      Y6, -28(CX)(DX*4)
+
+	// partials[j] += float64(loss_j)
+	MOVQ         sum+72(FP), CX
+	VCVTPS2PD    X6, Y0
+	VADDPD       (CX), Y0, Y0
+	VMOVUPD      Y0, (CX)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y0
+	VADDPD       32(CX), Y0, Y0
+	VMOVUPD      Y0, 32(CX)
+
+CrossEntropyLabelsSAVX2_ringnext_44:
+	// next row (its max is in next)
+	LEAQ    (BX)(AX*4), BX
+	VMOVAPS Y1, Y0
+	INCQ    DX
+	CMPQ    DX, SI
+	JB      CrossEntropyLabelsSAVX2_row
+
+CrossEntropyLabelsSAVX2_end_14:
+	// the rows still in the ring: their losses, and into partials 0..n-1
+	MOVQ 1600(SP), AX
+	CMPQ AX, $0x00
+	JE   CrossEntropyLabelsSAVX2_flushed_45
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS 1464(SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VSUBPS       1496(SP), Y2, Y2
+	VMULPS       1528(SP), Y2, Y2
+	VMULPS       1608(SP), Y2, Y2
+	VMOVUPS      Y2, 1560(SP)
+	MOVQ         DX, CX
+	SUBQ         AX, CX
+	MOVQ         loss+48(FP), DX
+	LEAQ         (DX)(CX*4), CX
+	MOVQ         sum+72(FP), DX
+	XORQ         BX, BX
+
+CrossEntropyLabelsSAVX2_flushrow_46:
+	VMOVSS    1560(SP)(BX*4), X0
+	VMOVSS    X0, (CX)(BX*4)
+	VCVTSS2SD X0, X0, X0
+	VADDSD    (DX)(BX*8), X0, X0
+	VMOVSD    X0, (DX)(BX*8)
+	INCQ      BX
+	CMPQ      BX, AX
+	JB        CrossEntropyLabelsSAVX2_flushrow_46
+
+CrossEntropyLabelsSAVX2_flushed_45:
+	VZEROUPPER
+	RET
+
+// func CrossEntropyLabelsWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// Requires: AVX, AVX2, CMOV, FMA3
+TEXT ·CrossEntropyLabelsWAVX2(SB), $1672-80
+	MOVQ cols+64(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ         AX, CX
+	ANDQ         $-32, CX
+	MOVQ         AX, CX
+	ANDQ         $-8, CX
+	MOVQ         AX, CX
+	ANDQ         $0x07, CX
+	XORQ         DX, DX
+	VBROADCASTSS rowconsts<>+1572(SB), Y2
+	VBROADCASTSS rowconsts<>+1568(SB), Y3
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
+	MOVQ         z+8(FP), BX
+	MOVQ         rows+56(FP), SI
+
+	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
+	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
+	LEAQ 31(SP), CX
+	ANDQ $-32, CX
+
+	// short-row path set-up: lane masks of columns 0..7 and 8..15
+	MOVQ    AX, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, 768(CX)
+	MOVQ    AX, DI
+	SUBQ    $0x08, DI
+	XORQ    R8, R8
+	CMPQ    DI, $0x00
+	CMOVQLT R8, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, 800(CX)
+
+	// kw = keep·w: columns 0..7 and 8..15 (+0 past cols), the tables of wy's VPERMPS
+	MOVQ         w+16(FP), DI
+	VBROADCASTSS keep+40(FP), Y0
+	VMOVUPS      768(CX), Y5
+	VMASKMOVPS   (DI), Y5, Y5
+	VMULPS       Y0, Y5, Y5
+	VMOVUPS      Y5, 1440(CX)
+	VMOVUPS      800(CX), Y5
+	VMASKMOVPS   32(DI), Y5, Y5
+	VMULPS       Y0, Y5, Y5
+	VMOVUPS      Y5, 1472(CX)
+	LEAQ         rowconsts<>+160(SB), DI
+
+	// Sum64's partials of the losses, in two registers for the whole call
+	MOVQ    sum+72(FP), R8
+	VMOVUPD (R8), Y0
+	VMOVUPD 32(R8), Y5
+
+	// short rows (cols <= 16): 8 rows at a time, transposed
+	CMPQ    AX, $0x10
+	JA      CrossEntropyLabelsWAVX2_blockdone_2
+	MOVQ    AX, R8
+	SHLQ    $0x02, R8
+	LEAQ    (R8)(R8*2), R9
+	MOVQ    AX, R11
+	SHLQ    $0x05, R11
+	PCALIGN $0x40
+
+CrossEntropyLabelsWAVX2_block_1:
+	MOVQ SI, R10
+	SUBQ DX, R10
+	CMPQ R10, $0x08
+	JB   CrossEntropyLabelsWAVX2_blockdone_2
+
+	// load 8 rows and transpose them into column slots
+	LEAQ    (BX)(R8*4), R10
+	CMPQ    AX, $0x08
+	JB      CrossEntropyLabelsWAVX2_masked_5
+	VMOVUPS (BX), Y6
+	VMOVUPS (BX)(R8*1), Y7
+	VMOVUPS (BX)(R8*2), Y8
+	VMOVUPS (BX)(R9*1), Y9
+	VMOVUPS (R10), Y10
+	VMOVUPS (R10)(R8*1), Y11
+	VMOVUPS (R10)(R8*2), Y12
+	VMOVUPS (R10)(R9*1), Y13
+	JMP     CrossEntropyLabelsWAVX2_loaded_6
+
+CrossEntropyLabelsWAVX2_masked_5:
+	VMOVUPS    768(CX), Y13
+	VMASKMOVPS (BX), Y13, Y6
+	VMASKMOVPS (BX)(R8*1), Y13, Y7
+	VMASKMOVPS (BX)(R8*2), Y13, Y8
+	VMASKMOVPS (BX)(R9*1), Y13, Y9
+	VMASKMOVPS (R10), Y13, Y10
+	VMASKMOVPS (R10)(R8*1), Y13, Y11
+	VMASKMOVPS (R10)(R8*2), Y13, Y12
+	VMASKMOVPS (R10)(R9*1), Y13, Y13
+
+CrossEntropyLabelsWAVX2_loaded_6:
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    Y12, (CX)
+	VMOVUPS    Y13, 32(CX)
+	VMOVUPS    Y9, 64(CX)
+	VMOVUPS    Y14, 96(CX)
+	VMOVUPS    Y8, 128(CX)
+	VMOVUPS    Y7, 160(CX)
+	VMOVUPS    Y11, 192(CX)
+	VMOVUPS    Y6, 224(CX)
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyLabelsWAVX2_nohigh_7
+	VMOVUPS    800(CX), Y13
+	VMASKMOVPS 32(BX), Y13, Y6
+	VMASKMOVPS 32(BX)(R8*1), Y13, Y7
+	VMASKMOVPS 32(BX)(R8*2), Y13, Y8
+	VMASKMOVPS 32(BX)(R9*1), Y13, Y9
+	VMASKMOVPS 32(R10), Y13, Y10
+	VMASKMOVPS 32(R10)(R8*1), Y13, Y11
+	VMASKMOVPS 32(R10)(R8*2), Y13, Y12
+	VMASKMOVPS 32(R10)(R9*1), Y13, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    Y12, 256(CX)
+	VMOVUPS    Y13, 288(CX)
+	VMOVUPS    Y9, 320(CX)
+	VMOVUPS    Y14, 352(CX)
+	VMOVUPS    Y8, 384(CX)
+	VMOVUPS    Y7, 416(CX)
+	VMOVUPS    Y11, 448(CX)
+	VMOVUPS    Y6, 480(CX)
+
+CrossEntropyLabelsWAVX2_nohigh_7:
+	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
+	MOVQ     labels+24(FP), R10
+	VMOVDQU  (R10)(DX*4), Y6
+	VPCMPEQD Y7, Y7, Y7
+	VPCMPGTD Y7, Y6, Y7
+	VMOVDQU  Y7, 832(CX)
+
+	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
+	VPERMPS      1440(CX), Y6, Y9
+	VPERMPS      1472(CX), Y6, Y8
+	VPBROADCASTD rowconsts<>+1596(SB), Y10
+	VPCMPGTD     Y6, Y10, Y10
+	VBLENDVPS    Y10, Y9, Y8, Y8
+	VANDPS       Y7, Y8, Y8
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
@@ -19178,597 +21384,1025 @@ CrossEntropyLabelsSAVX2_nohigh_7:
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y8
-	VMOVAPS      Y8, Y9
-	MOVQ         R10, R11
-	ANDQ         $-64, R11
-	XORQ         R9, R9
-	JMP          CrossEntropyLabelsSAVX2_bmax_check_9
-
-CrossEntropyLabelsSAVX2_bmax_8:
-	VMOVUPS  (SP)(R9*1), Y10
-	VMAXPS   Y8, Y10, Y8
-	VPCMPEQD (SI)(R9*1), Y5, Y11
-	VANDPS   Y10, Y11, Y10
-	VORPS    Y10, Y7, Y7
-	VMOVUPS  32(SP)(R9*1), Y10
-	VMAXPS   Y9, Y10, Y9
-	VPCMPEQD 32(SI)(R9*1), Y5, Y11
-	VANDPS   Y10, Y11, Y10
-	VORPS    Y10, Y7, Y7
-	ADDQ     $0x40, R9
-
-CrossEntropyLabelsSAVX2_bmax_check_9:
-	CMPQ     R9, R11
-	JB       CrossEntropyLabelsSAVX2_bmax_8
-	CMPQ     R9, R10
-	JAE      CrossEntropyLabelsSAVX2_bmax_end_10
-	VMOVUPS  (SP)(R9*1), Y10
-	VMAXPS   Y8, Y10, Y8
-	VPCMPEQD (SI)(R9*1), Y5, Y5
-	VANDPS   Y10, Y5, Y5
-	VORPS    Y5, Y7, Y7
-
-CrossEntropyLabelsSAVX2_bmax_end_10:
-	VMAXPS Y9, Y8, Y8
-	VXORPS Y5, Y5, Y5
-	VADDPS Y5, Y8, Y8
-
-	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y5, Y5, Y5
-	VMOVUPS Y5, 512(SP)
-	VMOVUPS Y5, 544(SP)
-	VMOVUPS Y5, 576(SP)
-	VMOVUPS Y5, 608(SP)
-	VMOVUPS Y5, 640(SP)
-	VMOVUPS Y5, 672(SP)
-	VMOVUPS Y5, 704(SP)
-	VMOVUPS Y5, 736(SP)
-	MOVQ    R10, R11
-	ANDQ    $-64, R11
-	XORQ    R9, R9
-	JMP     CrossEntropyLabelsSAVX2_bexp_check_12
-
-CrossEntropyLabelsSAVX2_bexp_11:
-	VMOVUPS     (SP)(R9*1), Y5
-	VSUBPS      Y8, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y9, Y11
-	MOVQ        R9, R12
-	ANDQ        $0x000000ff, R12
-	VADDPS      512(SP)(R12*1), Y11, Y11
-	VMOVUPS     Y11, 512(SP)(R12*1)
-	VMOVUPS     32(SP)(R9*1), Y5
-	VSUBPS      Y8, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y9, Y11
-	MOVQ        R9, R12
-	ANDQ        $0x000000ff, R12
-	VADDPS      544(SP)(R12*1), Y11, Y11
-	VMOVUPS     Y11, 544(SP)(R12*1)
-	ADDQ        $0x40, R9
-
-CrossEntropyLabelsSAVX2_bexp_check_12:
-	CMPQ        R9, R11
-	JB          CrossEntropyLabelsSAVX2_bexp_11
-	CMPQ        R9, R10
-	JAE         CrossEntropyLabelsSAVX2_bexp_end_13
-	VMOVUPS     (SP)(R9*1), Y5
-	VSUBPS      Y8, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y9, Y11
-	ANDQ        $0x000000ff, R9
-	VADDPS      512(SP)(R9*1), Y11, Y11
-	VMOVUPS     Y11, 512(SP)(R9*1)
-
-CrossEntropyLabelsSAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y5
-	VMOVUPS 544(SP), Y9
-	VMOVUPS 576(SP), Y10
-	VMOVUPS 608(SP), Y11
-	VMOVUPS 640(SP), Y12
-	VMOVUPS 672(SP), Y13
-	VMOVUPS 704(SP), Y14
-	VMOVUPS 736(SP), Y15
-	VADDPS  Y9, Y5, Y5
-	VADDPS  Y11, Y10, Y10
-	VADDPS  Y13, Y12, Y12
-	VADDPS  Y15, Y14, Y14
-	VADDPS  Y10, Y5, Y5
-	VADDPS  Y14, Y12, Y12
-	VADDPS  Y12, Y5, Y5
-	VSUBPS  Y8, Y7, Y7
-
-	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
-	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y5, Y8
-	VPSRAD       $0x17, Y8, Y8
-	VPSLLD       $0x17, Y8, Y9
-	VPSUBD       Y9, Y5, Y9
-	VSUBPS       rowconsts<>+960(SB), Y9, Y9
-	VCVTDQ2PS    Y8, Y8
-	VMULPS       Y9, Y9, Y10
-	VBROADCASTSS rowconsts<>+1620(SB), Y11
-	VFMADD213PS  rowconsts<>+1024(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1056(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1088(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1120(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1152(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1184(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1216(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1248(SB), Y9, Y11
-	VMULPS       Y9, Y11, Y11
-	VMULPS       Y10, Y11, Y11
-	VFMADD231PS  rowconsts<>+1280(SB), Y8, Y11
-	VFMADD231PS  rowconsts<>+992(SB), Y10, Y11
-	VADDPS       Y11, Y9, Y9
-	VFMADD231PS  rowconsts<>+1312(SB), Y8, Y9
-	VSUBPS       Y5, Y5, Y5
-	VADDPS       Y5, Y9, Y9
-	VSUBPS       Y7, Y9, Y5
-	VMULPS       Y5, Y6, Y5
-	MOVQ         sw+32(FP), R9
-	VMULPS       (R9)(CX*4), Y5, Y5
-	VANDPS       832(SP), Y5, Y5
-	MOVQ         loss+48(FP), R9
-	VMOVUPS      Y5, (R9)(CX*4)
-
-	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
-	VCVTPS2PD    X5, Y6
-	VADDPD       Y6, Y3, Y3
-	VEXTRACTF128 $0x01, Y5, X5
-	VCVTPS2PD    X5, Y5
-	VADDPD       Y5, Y4, Y4
-
-	// next 8 rows
-	MOVQ DI, R9
-	SHLQ $0x03, R9
-	ADDQ R9, DX
-	ADDQ $0x08, CX
-	JMP  CrossEntropyLabelsSAVX2_block_1
-
-CrossEntropyLabelsSAVX2_blockdone_2:
-	MOVQ    sum+72(FP), AX
-	VMOVUPD Y3, (AX)
-	VMOVUPD Y4, 32(AX)
-	VZEROUPPER
-	RET
-
-// func CrossEntropyLabelsWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
-// Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsWAVX2(SB), $1504-80
-	MOVQ cols+64(FP), AX
-
-	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
-	MOVQ         AX, CX
-	ANDQ         $-32, CX
-	MOVQ         AX, CX
-	ANDQ         $-8, CX
-	MOVQ         AX, CX
-	ANDQ         $0x07, CX
-	XORQ         CX, CX
-	VBROADCASTSS rowconsts<>+1572(SB), Y0
-	VBROADCASTSS rowconsts<>+1568(SB), Y1
-	VBROADCASTSS rowconsts<>+1576(SB), Y2
-	MOVQ         z+8(FP), DX
-	MOVQ         rows+56(FP), BX
-
-	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    AX, SI
-	MOVQ    $0x00000008, DI
-	CMPQ    SI, DI
-	CMOVQGT DI, SI
-	LEAQ    rowconsts<>+32(SB), DI
-	SHLQ    $0x02, SI
-	SUBQ    SI, DI
-	VMOVUPS (DI), Y3
-	VMOVUPS Y3, 768(SP)
-	MOVQ    AX, SI
-	SUBQ    $0x08, SI
-	XORQ    DI, DI
-	CMPQ    SI, $0x00
-	CMOVQLT DI, SI
-	MOVQ    $0x00000008, DI
-	CMPQ    SI, DI
-	CMOVQGT DI, SI
-	LEAQ    rowconsts<>+32(SB), DI
-	SHLQ    $0x02, SI
-	SUBQ    SI, DI
-	VMOVUPS (DI), Y3
-	VMOVUPS Y3, 800(SP)
-
-	// kw = keep·w: columns 0..7 and 8..15 (+0 past cols), the tables of wy's VPERMPS
-	MOVQ         w+16(FP), SI
-	VBROADCASTSS keep+40(FP), Y3
-	VMOVUPS      768(SP), Y4
-	VMASKMOVPS   (SI), Y4, Y4
-	VMULPS       Y3, Y4, Y4
-	VMOVUPS      Y4, 1440(SP)
-	VMOVUPS      800(SP), Y4
-	VMASKMOVPS   32(SI), Y4, Y4
-	VMULPS       Y3, Y4, Y4
-	VMOVUPS      Y4, 1472(SP)
-	LEAQ         rowconsts<>+160(SB), SI
-
-	// Sum64's partials of the losses, in two registers for the whole call
-	MOVQ    sum+72(FP), DI
-	VMOVUPD (DI), Y3
-	VMOVUPD 32(DI), Y4
-
-	// short rows (cols <= 16): 8 rows at a time, transposed
-	CMPQ AX, $0x10
-	JA   CrossEntropyLabelsWAVX2_blockdone_2
-	MOVQ AX, DI
-	SHLQ $0x02, DI
-	LEAQ (DI)(DI*2), R8
-	MOVQ AX, R10
-	SHLQ $0x05, R10
-
-CrossEntropyLabelsWAVX2_block_1:
-	MOVQ BX, R9
-	SUBQ CX, R9
-	CMPQ R9, $0x08
-	JB   CrossEntropyLabelsWAVX2_blockdone_2
-
-	// load 8 rows and transpose them into column slots
-	LEAQ    (DX)(DI*4), R9
-	CMPQ    AX, $0x08
-	JB      CrossEntropyLabelsWAVX2_masked_5
-	VMOVUPS (DX), Y5
-	VMOVUPS (DX)(DI*1), Y6
-	VMOVUPS (DX)(DI*2), Y7
-	VMOVUPS (DX)(R8*1), Y8
-	VMOVUPS (R9), Y9
-	VMOVUPS (R9)(DI*1), Y10
-	VMOVUPS (R9)(DI*2), Y11
-	VMOVUPS (R9)(R8*1), Y12
-	JMP     CrossEntropyLabelsWAVX2_loaded_6
-
-CrossEntropyLabelsWAVX2_masked_5:
-	VMOVUPS    768(SP), Y12
-	VMASKMOVPS (DX), Y12, Y5
-	VMASKMOVPS (DX)(DI*1), Y12, Y6
-	VMASKMOVPS (DX)(DI*2), Y12, Y7
-	VMASKMOVPS (DX)(R8*1), Y12, Y8
-	VMASKMOVPS (R9), Y12, Y9
-	VMASKMOVPS (R9)(DI*1), Y12, Y10
-	VMASKMOVPS (R9)(DI*2), Y12, Y11
-	VMASKMOVPS (R9)(R8*1), Y12, Y12
-
-CrossEntropyLabelsWAVX2_loaded_6:
-	VUNPCKLPS  Y6, Y5, Y13
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VSHUFPS    $0x44, Y6, Y13, Y12
-	VSHUFPS    $0xee, Y6, Y13, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y13
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y11, Y9, Y10
-	VSHUFPS    $0xee, Y11, Y9, Y9
-	VPERM2F128 $0x20, Y7, Y12, Y11
-	VPERM2F128 $0x31, Y7, Y12, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y12
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y13, Y8
-	VPERM2F128 $0x31, Y10, Y13, Y10
-	VPERM2F128 $0x20, Y9, Y5, Y13
-	VPERM2F128 $0x31, Y9, Y5, Y5
-	VMOVUPS    Y11, (SP)
-	VMOVUPS    Y12, 32(SP)
-	VMOVUPS    Y8, 64(SP)
-	VMOVUPS    Y13, 96(SP)
-	VMOVUPS    Y7, 128(SP)
-	VMOVUPS    Y6, 160(SP)
-	VMOVUPS    Y10, 192(SP)
-	VMOVUPS    Y5, 224(SP)
-	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsWAVX2_nohigh_7
-	VMOVUPS    800(SP), Y12
-	VMASKMOVPS 32(DX), Y12, Y5
-	VMASKMOVPS 32(DX)(DI*1), Y12, Y6
-	VMASKMOVPS 32(DX)(DI*2), Y12, Y7
-	VMASKMOVPS 32(DX)(R8*1), Y12, Y8
-	VMASKMOVPS 32(R9), Y12, Y9
-	VMASKMOVPS 32(R9)(DI*1), Y12, Y10
-	VMASKMOVPS 32(R9)(DI*2), Y12, Y11
-	VMASKMOVPS 32(R9)(R8*1), Y12, Y12
-	VUNPCKLPS  Y6, Y5, Y13
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VSHUFPS    $0x44, Y6, Y13, Y12
-	VSHUFPS    $0xee, Y6, Y13, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y13
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y11, Y9, Y10
-	VSHUFPS    $0xee, Y11, Y9, Y9
-	VPERM2F128 $0x20, Y7, Y12, Y11
-	VPERM2F128 $0x31, Y7, Y12, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y12
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y13, Y8
-	VPERM2F128 $0x31, Y10, Y13, Y10
-	VPERM2F128 $0x20, Y9, Y5, Y13
-	VPERM2F128 $0x31, Y9, Y5, Y5
-	VMOVUPS    Y11, 256(SP)
-	VMOVUPS    Y12, 288(SP)
-	VMOVUPS    Y8, 320(SP)
-	VMOVUPS    Y13, 352(SP)
-	VMOVUPS    Y7, 384(SP)
-	VMOVUPS    Y6, 416(SP)
-	VMOVUPS    Y10, 448(SP)
-	VMOVUPS    Y5, 480(SP)
-
-CrossEntropyLabelsWAVX2_nohigh_7:
-	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ     labels+24(FP), R9
-	VMOVDQU  (R9)(CX*4), Y5
-	VPCMPEQD Y6, Y6, Y6
-	VPCMPGTD Y6, Y5, Y6
-	VMOVDQU  Y6, 832(SP)
-
-	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      1440(SP), Y5, Y8
-	VPERMPS      1472(SP), Y5, Y7
-	VPBROADCASTD rowconsts<>+1596(SB), Y9
-	VPCMPGTD     Y5, Y9, Y9
-	VBLENDVPS    Y9, Y8, Y7, Y7
-	VANDPS       Y6, Y7, Y7
-
-	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
-	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VXORPS Y6, Y6, Y6
-
-	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
-	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y8
-	VMOVAPS      Y8, Y9
-	MOVQ         R10, R11
-	ANDQ         $-64, R11
-	XORQ         R9, R9
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
+	VMOVAPS      Y9, Y10
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
+	XORQ         R10, R10
 	JMP          CrossEntropyLabelsWAVX2_bmax_check_9
 
 CrossEntropyLabelsWAVX2_bmax_8:
-	VMOVUPS  (SP)(R9*1), Y10
-	VMAXPS   Y8, Y10, Y8
-	VPCMPEQD (SI)(R9*1), Y5, Y11
-	VANDPS   Y10, Y11, Y10
-	VORPS    Y10, Y6, Y6
-	VMOVUPS  32(SP)(R9*1), Y10
-	VMAXPS   Y9, Y10, Y9
-	VPCMPEQD 32(SI)(R9*1), Y5, Y11
-	VANDPS   Y10, Y11, Y10
-	VORPS    Y10, Y6, Y6
-	ADDQ     $0x40, R9
+	VMOVUPS  (CX)(R10*1), Y11
+	VMAXPS   Y9, Y11, Y9
+	VPCMPEQD (DI)(R10*1), Y6, Y12
+	VANDPS   Y11, Y12, Y11
+	VORPS    Y11, Y7, Y7
+	VMOVUPS  32(CX)(R10*1), Y11
+	VMAXPS   Y10, Y11, Y10
+	VPCMPEQD 32(DI)(R10*1), Y6, Y12
+	VANDPS   Y11, Y12, Y11
+	VORPS    Y11, Y7, Y7
+	ADDQ     $0x40, R10
 
 CrossEntropyLabelsWAVX2_bmax_check_9:
-	CMPQ     R9, R11
+	CMPQ     R10, R12
 	JB       CrossEntropyLabelsWAVX2_bmax_8
-	CMPQ     R9, R10
+	CMPQ     R10, R11
 	JAE      CrossEntropyLabelsWAVX2_bmax_end_10
-	VMOVUPS  (SP)(R9*1), Y10
-	VMAXPS   Y8, Y10, Y8
-	VPCMPEQD (SI)(R9*1), Y5, Y5
-	VANDPS   Y10, Y5, Y5
-	VORPS    Y5, Y6, Y6
+	VMOVUPS  (CX)(R10*1), Y11
+	VMAXPS   Y9, Y11, Y9
+	VPCMPEQD (DI)(R10*1), Y6, Y6
+	VANDPS   Y11, Y6, Y6
+	VORPS    Y6, Y7, Y7
 
 CrossEntropyLabelsWAVX2_bmax_end_10:
-	VMAXPS Y9, Y8, Y8
-	VXORPS Y5, Y5, Y5
-	VADDPS Y5, Y8, Y8
+	VMAXPS Y10, Y9, Y9
+	VXORPS Y6, Y6, Y6
+	VADDPS Y6, Y9, Y9
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y5, Y5, Y5
-	VMOVUPS Y5, 512(SP)
-	VMOVUPS Y5, 544(SP)
-	VMOVUPS Y5, 576(SP)
-	VMOVUPS Y5, 608(SP)
-	VMOVUPS Y5, 640(SP)
-	VMOVUPS Y5, 672(SP)
-	VMOVUPS Y5, 704(SP)
-	VMOVUPS Y5, 736(SP)
-	MOVQ    R10, R11
-	ANDQ    $-64, R11
-	XORQ    R9, R9
+	VXORPS  Y6, Y6, Y6
+	VMOVUPS Y6, 512(CX)
+	VMOVUPS Y6, 544(CX)
+	VMOVUPS Y6, 576(CX)
+	VMOVUPS Y6, 608(CX)
+	VMOVUPS Y6, 640(CX)
+	VMOVUPS Y6, 672(CX)
+	VMOVUPS Y6, 704(CX)
+	VMOVUPS Y6, 736(CX)
+	MOVQ    R11, R12
+	ANDQ    $-64, R12
+	XORQ    R10, R10
 	JMP     CrossEntropyLabelsWAVX2_bexp_check_12
 
 CrossEntropyLabelsWAVX2_bexp_11:
-	VMOVUPS     (SP)(R9*1), Y5
-	VSUBPS      Y8, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y9, Y11
-	MOVQ        R9, R12
-	ANDQ        $0x000000ff, R12
-	VADDPS      512(SP)(R12*1), Y11, Y11
-	VMOVUPS     Y11, 512(SP)(R12*1)
-	VMOVUPS     32(SP)(R9*1), Y5
-	VSUBPS      Y8, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y9, Y11
-	MOVQ        R9, R12
-	ANDQ        $0x000000ff, R12
-	VADDPS      544(SP)(R12*1), Y11, Y11
-	VMOVUPS     Y11, 544(SP)(R12*1)
-	ADDQ        $0x40, R9
+	VMOVUPS     (CX)(R10*1), Y6
+	VSUBPS      Y9, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y10, Y12
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      512(CX)(R13*1), Y12, Y12
+	VMOVUPS     Y12, 512(CX)(R13*1)
+	VMOVUPS     32(CX)(R10*1), Y6
+	VSUBPS      Y9, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y10, Y12
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      544(CX)(R13*1), Y12, Y12
+	VMOVUPS     Y12, 544(CX)(R13*1)
+	ADDQ        $0x40, R10
 
 CrossEntropyLabelsWAVX2_bexp_check_12:
-	CMPQ        R9, R11
+	CMPQ        R10, R12
 	JB          CrossEntropyLabelsWAVX2_bexp_11
-	CMPQ        R9, R10
+	CMPQ        R10, R11
 	JAE         CrossEntropyLabelsWAVX2_bexp_end_13
-	VMOVUPS     (SP)(R9*1), Y5
-	VSUBPS      Y8, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y9, Y11
-	ANDQ        $0x000000ff, R9
-	VADDPS      512(SP)(R9*1), Y11, Y11
-	VMOVUPS     Y11, 512(SP)(R9*1)
+	VMOVUPS     (CX)(R10*1), Y6
+	VSUBPS      Y9, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y10, Y12
+	ANDQ        $0x000000ff, R10
+	VADDPS      512(CX)(R10*1), Y12, Y12
+	VMOVUPS     Y12, 512(CX)(R10*1)
 
 CrossEntropyLabelsWAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y5
-	VMOVUPS 544(SP), Y9
-	VMOVUPS 576(SP), Y10
-	VMOVUPS 608(SP), Y11
-	VMOVUPS 640(SP), Y12
-	VMOVUPS 672(SP), Y13
-	VMOVUPS 704(SP), Y14
-	VMOVUPS 736(SP), Y15
-	VADDPS  Y9, Y5, Y5
-	VADDPS  Y11, Y10, Y10
-	VADDPS  Y13, Y12, Y12
-	VADDPS  Y15, Y14, Y14
-	VADDPS  Y10, Y5, Y5
-	VADDPS  Y14, Y12, Y12
-	VADDPS  Y12, Y5, Y5
-	VSUBPS  Y8, Y6, Y6
+	VMOVUPS 512(CX), Y6
+	VMOVUPS 544(CX), Y10
+	VMOVUPS 576(CX), Y11
+	VMOVUPS 608(CX), Y12
+	VMOVUPS 640(CX), Y13
+	VMOVUPS 672(CX), Y14
+	VMOVUPS 704(CX), Y15
+	VMOVUPS 736(CX), Y16
+	VADDPS  Y10, Y6, Y6
+	VADDPS  Y12, Y11, Y11
+	VADDPS  Y14, Y13, Y13
+	VADDPS  Y16, Y15, Y15
+	VADDPS  Y11, Y6, Y6
+	VADDPS  Y15, Y13, Y13
+	VADDPS  Y13, Y6, Y6
+	VSUBPS  Y9, Y7, Y7
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y5, Y8
-	VPSRAD       $0x17, Y8, Y8
-	VPSLLD       $0x17, Y8, Y9
-	VPSUBD       Y9, Y5, Y9
-	VSUBPS       rowconsts<>+960(SB), Y9, Y9
-	VCVTDQ2PS    Y8, Y8
-	VMULPS       Y9, Y9, Y10
-	VBROADCASTSS rowconsts<>+1620(SB), Y11
-	VFMADD213PS  rowconsts<>+1024(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1056(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1088(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1120(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1152(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1184(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1216(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1248(SB), Y9, Y11
-	VMULPS       Y9, Y11, Y11
-	VMULPS       Y10, Y11, Y11
-	VFMADD231PS  rowconsts<>+1280(SB), Y8, Y11
-	VFMADD231PS  rowconsts<>+992(SB), Y10, Y11
-	VADDPS       Y11, Y9, Y9
-	VFMADD231PS  rowconsts<>+1312(SB), Y8, Y9
-	VSUBPS       Y5, Y5, Y5
-	VADDPS       Y5, Y9, Y9
-	VSUBPS       Y6, Y9, Y5
-	VMULPS       Y5, Y7, Y5
-	VANDPS       832(SP), Y5, Y5
-	MOVQ         loss+48(FP), R9
-	VMOVUPS      Y5, (R9)(CX*4)
+	VPSUBD       rowconsts<>+928(SB), Y6, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VPSUBD       Y10, Y6, Y10
+	VSUBPS       rowconsts<>+960(SB), Y10, Y10
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y10, Y10, Y11
+	VBROADCASTSS rowconsts<>+1620(SB), Y12
+	VFMADD213PS  rowconsts<>+1024(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1056(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1088(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1120(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1152(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1184(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1216(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1248(SB), Y10, Y12
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y11, Y12, Y12
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y12
+	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
+	VADDPS       Y12, Y10, Y10
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
+	VSUBPS       Y6, Y6, Y6
+	VADDPS       Y6, Y10, Y10
+	VSUBPS       Y7, Y10, Y6
+	VMULPS       Y6, Y8, Y6
+	VANDPS       832(CX), Y6, Y6
+	MOVQ         loss+48(FP), R10
+	VMOVUPS      Y6, (R10)(DX*4)
 
 	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
-	VCVTPS2PD    X5, Y6
-	VADDPD       Y6, Y3, Y3
-	VEXTRACTF128 $0x01, Y5, X5
-	VCVTPS2PD    X5, Y5
-	VADDPD       Y5, Y4, Y4
+	VCVTPS2PD    X6, Y7
+	VADDPD       Y7, Y0, Y0
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
+	VADDPD       Y6, Y5, Y5
 
 	// next 8 rows
-	MOVQ DI, R9
-	SHLQ $0x03, R9
-	ADDQ R9, DX
-	ADDQ $0x08, CX
+	MOVQ R8, R10
+	SHLQ $0x03, R10
+	ADDQ R10, BX
+	ADDQ $0x08, DX
 	JMP  CrossEntropyLabelsWAVX2_block_1
 
 CrossEntropyLabelsWAVX2_blockdone_2:
-	MOVQ    sum+72(FP), AX
-	VMOVUPD Y3, (AX)
-	VMOVUPD Y4, 32(AX)
+	MOVQ    sum+72(FP), CX
+	VMOVUPD Y0, (CX)
+	VMOVUPD Y5, 32(CX)
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, DI
+	ANDQ $-32, DI
+	MOVQ AX, R8
+	ANDQ $-8, R8
+	MOVQ AX, R9
+	ANDQ $0x07, R9
+	MOVQ $0x00000000, 1664(SP)
+	CMPQ DX, SI
+	JAE  CrossEntropyLabelsWAVX2_end_14
+
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y5
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
+	XORQ         CX, CX
+
+CrossEntropyLabelsWAVX2_max32_15:
+	CMPQ    CX, DI
+	JAE     CrossEntropyLabelsWAVX2_maxv_16
+	VMOVUPS (BX)(CX*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	VMOVUPS 32(BX)(CX*4), Y8
+	VMAXPS  Y5, Y8, Y5
+	VMOVUPS 64(BX)(CX*4), Y8
+	VMAXPS  Y6, Y8, Y6
+	VMOVUPS 96(BX)(CX*4), Y8
+	VMAXPS  Y7, Y8, Y7
+	ADDQ    $0x20, CX
+	JMP     CrossEntropyLabelsWAVX2_max32_15
+
+CrossEntropyLabelsWAVX2_maxv_16:
+	CMPQ    CX, R8
+	JAE     CrossEntropyLabelsWAVX2_maxtail_17
+	VMOVUPS (BX)(CX*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	ADDQ    $0x08, CX
+	JMP     CrossEntropyLabelsWAVX2_maxv_16
+
+CrossEntropyLabelsWAVX2_maxtail_17:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsWAVX2_maxfold_18
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         R9, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y8
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
+	VMASKMOVPS   (BX)(CX*4), Y8, Y10
+	VBLENDVPS    Y8, Y10, Y9, Y9
+	VMAXPS       Y5, Y9, Y5
+
+CrossEntropyLabelsWAVX2_maxfold_18:
+	VMAXPS       Y6, Y0, Y0
+	VMAXPS       Y7, Y5, Y5
+	VMAXPS       Y5, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VMAXPS       X5, X0, X0
+	VMOVHLPS     X0, X0, X5
+	VMAXPS       X5, X0, X0
+	VMOVSHDUP    X0, X5
+	VMAXSS       X5, X0, X0
+	VXORPS       X5, X5, X5
+	VADDSS       X5, X0, X0
+	VBROADCASTSS X0, Y0
+
+CrossEntropyLabelsWAVX2_row:
+	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
+	MOVQ    1664(SP), CX
+	MOVQ    labels+24(FP), R10
+	MOVLQSX (R10)(DX*4), R10
+	CMPQ    R10, AX
+	JAE     CrossEntropyLabelsWAVX2_ignored_19
+	VMOVSS  (BX)(R10*4), X5
+	VSUBSS  X0, X5, X5
+	VMOVSS  X5, 1560(SP)(CX*4)
+	VMOVSS  keep+40(FP), X5
+	MOVQ    w+16(FP), R11
+	VMULSS  (R11)(R10*4), X5, X5
+	VMOVSS  X5, 1592(SP)(CX*4)
+	VMOVSS  inv+44(FP), X5
+	VMOVSS  X5, 1656(SP)
+	JMP     CrossEntropyLabelsWAVX2_labelled_20
+
+CrossEntropyLabelsWAVX2_ignored_19:
+	VXORPS X5, X5, X5
+	VMOVSS X5, 1560(SP)(CX*4)
+	VMOVSS X5, 1592(SP)(CX*4)
+
+CrossEntropyLabelsWAVX2_labelled_20:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         DX, CX
+	INCQ         CX
+	CMPQ         CX, SI
+	JAE          CrossEntropyLabelsWAVX2_explast_21
+	LEAQ         (BX)(AX*4), R10
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
+	XORQ         CX, CX
+
+CrossEntropyLabelsWAVX2_exp32_23:
+	CMPQ        CX, DI
+	JAE         CrossEntropyLabelsWAVX2_exprest_24
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsWAVX2_exp32_23
+
+CrossEntropyLabelsWAVX2_exprest_24:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWAVX2_exptail_26
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWAVX2_expnext_27
+
+CrossEntropyLabelsWAVX2_exptail_26:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsWAVX2_expdone_25
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y5, Y5
+	JMP          CrossEntropyLabelsWAVX2_expdone_25
+
+CrossEntropyLabelsWAVX2_expnext_27:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWAVX2_exptail_28
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWAVX2_expnext_29
+
+CrossEntropyLabelsWAVX2_exptail_28:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsWAVX2_expdone_25
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y6, Y6
+	JMP          CrossEntropyLabelsWAVX2_expdone_25
+
+CrossEntropyLabelsWAVX2_expnext_29:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWAVX2_exptail_30
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWAVX2_expnext_31
+
+CrossEntropyLabelsWAVX2_exptail_30:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsWAVX2_expdone_25
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y7, Y7
+	JMP          CrossEntropyLabelsWAVX2_expdone_25
+
+CrossEntropyLabelsWAVX2_expnext_31:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsWAVX2_expdone_25
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y8, Y8
+
+CrossEntropyLabelsWAVX2_expdone_25:
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+	VXORPS       X0, X0, X0
+	VADDSS       X0, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyLabelsWAVX2_expfolded_22
+
+CrossEntropyLabelsWAVX2_explast_21:
+	XORQ CX, CX
+
+CrossEntropyLabelsWAVX2_explast32_32:
+	CMPQ        CX, DI
+	JAE         CrossEntropyLabelsWAVX2_explastrest_33
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsWAVX2_explast32_32
+
+CrossEntropyLabelsWAVX2_explastrest_33:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWAVX2_explasttail_35
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWAVX2_explastnext_36
+
+CrossEntropyLabelsWAVX2_explasttail_35:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWAVX2_explastdone_34
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsWAVX2_explastdone_34
+
+CrossEntropyLabelsWAVX2_explastnext_36:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWAVX2_explasttail_37
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWAVX2_explastnext_38
+
+CrossEntropyLabelsWAVX2_explasttail_37:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWAVX2_explastdone_34
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsWAVX2_explastdone_34
+
+CrossEntropyLabelsWAVX2_explastnext_38:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWAVX2_explasttail_39
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWAVX2_explastnext_40
+
+CrossEntropyLabelsWAVX2_explasttail_39:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWAVX2_explastdone_34
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y7, Y7
+	JMP         CrossEntropyLabelsWAVX2_explastdone_34
+
+CrossEntropyLabelsWAVX2_explastnext_40:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWAVX2_explastdone_34
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y8, Y8
+
+CrossEntropyLabelsWAVX2_explastdone_34:
+CrossEntropyLabelsWAVX2_expfolded_22:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y6, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X0
+	VADDSS       X0, X5, X0
+	MOVQ         1664(SP), CX
+	MOVQ         labels+24(FP), R10
+	MOVLQSX      (R10)(DX*4), R10
+	CMPQ         R10, AX
+	JAE          CrossEntropyLabelsWAVX2_ignored_41
+	VMOVSS       X0, 1528(SP)(CX*4)
+	JMP          CrossEntropyLabelsWAVX2_entered_42
+
+CrossEntropyLabelsWAVX2_ignored_41:
+	VMOVSS rowconsts<>+1612(SB), X0
+	VMOVSS X0, 1528(SP)(CX*4)
+
+CrossEntropyLabelsWAVX2_entered_42:
+	MOVQ 1664(SP), CX
+	INCQ CX
+	CMPQ CX, $0x08
+	JE   CrossEntropyLabelsWAVX2_ringfull_43
+	MOVQ CX, 1664(SP)
+	JMP  CrossEntropyLabelsWAVX2_ringnext_44
+
+CrossEntropyLabelsWAVX2_ringfull_43:
+	MOVQ $0x00000000, 1664(SP)
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS 1528(SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y6
+	VPSUBD       Y6, Y0, Y6
+	VSUBPS       rowconsts<>+960(SB), Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1620(SB), Y8
+	VFMADD213PS  rowconsts<>+1024(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1056(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1088(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1120(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1152(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1184(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1216(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1248(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+1280(SB), Y5, Y8
+	VFMADD231PS  rowconsts<>+992(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y6, Y6
+	VSUBPS       1560(SP), Y6, Y6
+	VMULPS       1592(SP), Y6, Y6
+	MOVQ         loss+48(FP), CX
+	VMOVUPS      Y6, -28(CX)(DX*4)
+
+	// partials[j] += float64(loss_j)
+	MOVQ         sum+72(FP), CX
+	VCVTPS2PD    X6, Y0
+	VADDPD       (CX), Y0, Y0
+	VMOVUPD      Y0, (CX)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y0
+	VADDPD       32(CX), Y0, Y0
+	VMOVUPD      Y0, 32(CX)
+
+CrossEntropyLabelsWAVX2_ringnext_44:
+	// next row (its max is in next)
+	LEAQ    (BX)(AX*4), BX
+	VMOVAPS Y1, Y0
+	INCQ    DX
+	CMPQ    DX, SI
+	JB      CrossEntropyLabelsWAVX2_row
+
+CrossEntropyLabelsWAVX2_end_14:
+	// the rows still in the ring: their losses, and into partials 0..n-1
+	MOVQ 1664(SP), AX
+	CMPQ AX, $0x00
+	JE   CrossEntropyLabelsWAVX2_flushed_45
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS 1528(SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VSUBPS       1560(SP), Y2, Y2
+	VMULPS       1592(SP), Y2, Y2
+	VMOVUPS      Y2, 1624(SP)
+	MOVQ         DX, CX
+	SUBQ         AX, CX
+	MOVQ         loss+48(FP), DX
+	LEAQ         (DX)(CX*4), CX
+	MOVQ         sum+72(FP), DX
+	XORQ         BX, BX
+
+CrossEntropyLabelsWAVX2_flushrow_46:
+	VMOVSS    1624(SP)(BX*4), X0
+	VMOVSS    X0, (CX)(BX*4)
+	VCVTSS2SD X0, X0, X0
+	VADDSD    (DX)(BX*8), X0, X0
+	VMOVSD    X0, (DX)(BX*8)
+	INCQ      BX
+	CMPQ      BX, AX
+	JB        CrossEntropyLabelsWAVX2_flushrow_46
+
+CrossEntropyLabelsWAVX2_flushed_45:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsWSAVX2(SB), $1504-80
+TEXT ·CrossEntropyLabelsWSAVX2(SB), $1704-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -19778,392 +22412,1229 @@ TEXT ·CrossEntropyLabelsWSAVX2(SB), $1504-80
 	ANDQ         $-8, CX
 	MOVQ         AX, CX
 	ANDQ         $0x07, CX
-	XORQ         CX, CX
-	VBROADCASTSS rowconsts<>+1572(SB), Y0
-	VBROADCASTSS rowconsts<>+1568(SB), Y1
-	VBROADCASTSS rowconsts<>+1576(SB), Y2
-	MOVQ         z+8(FP), DX
-	MOVQ         rows+56(FP), BX
+	XORQ         DX, DX
+	VBROADCASTSS rowconsts<>+1572(SB), Y2
+	VBROADCASTSS rowconsts<>+1568(SB), Y3
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
+	MOVQ         z+8(FP), BX
+	MOVQ         rows+56(FP), SI
+
+	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
+	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
+	LEAQ 31(SP), CX
+	ANDQ $-32, CX
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    AX, SI
-	MOVQ    $0x00000008, DI
-	CMPQ    SI, DI
-	CMOVQGT DI, SI
-	LEAQ    rowconsts<>+32(SB), DI
-	SHLQ    $0x02, SI
-	SUBQ    SI, DI
-	VMOVUPS (DI), Y3
-	VMOVUPS Y3, 768(SP)
-	MOVQ    AX, SI
-	SUBQ    $0x08, SI
-	XORQ    DI, DI
-	CMPQ    SI, $0x00
-	CMOVQLT DI, SI
-	MOVQ    $0x00000008, DI
-	CMPQ    SI, DI
-	CMOVQGT DI, SI
-	LEAQ    rowconsts<>+32(SB), DI
-	SHLQ    $0x02, SI
-	SUBQ    SI, DI
-	VMOVUPS (DI), Y3
-	VMOVUPS Y3, 800(SP)
+	MOVQ    AX, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, 768(CX)
+	MOVQ    AX, DI
+	SUBQ    $0x08, DI
+	XORQ    R8, R8
+	CMPQ    DI, $0x00
+	CMOVQLT R8, DI
+	MOVQ    $0x00000008, R8
+	CMPQ    DI, R8
+	CMOVQGT R8, DI
+	LEAQ    rowconsts<>+32(SB), R8
+	SHLQ    $0x02, DI
+	SUBQ    DI, R8
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, 800(CX)
 
 	// kw = keep·w: columns 0..7 and 8..15 (+0 past cols), the tables of wy's VPERMPS
-	MOVQ         w+16(FP), SI
-	VBROADCASTSS keep+40(FP), Y3
-	VMOVUPS      768(SP), Y4
-	VMASKMOVPS   (SI), Y4, Y4
-	VMULPS       Y3, Y4, Y4
-	VMOVUPS      Y4, 1440(SP)
-	VMOVUPS      800(SP), Y4
-	VMASKMOVPS   32(SI), Y4, Y4
-	VMULPS       Y3, Y4, Y4
-	VMOVUPS      Y4, 1472(SP)
-	LEAQ         rowconsts<>+160(SB), SI
+	MOVQ         w+16(FP), DI
+	VBROADCASTSS keep+40(FP), Y0
+	VMOVUPS      768(CX), Y5
+	VMASKMOVPS   (DI), Y5, Y5
+	VMULPS       Y0, Y5, Y5
+	VMOVUPS      Y5, 1440(CX)
+	VMOVUPS      800(CX), Y5
+	VMASKMOVPS   32(DI), Y5, Y5
+	VMULPS       Y0, Y5, Y5
+	VMOVUPS      Y5, 1472(CX)
+	LEAQ         rowconsts<>+160(SB), DI
 
 	// Sum64's partials of the losses, in two registers for the whole call
-	MOVQ    sum+72(FP), DI
-	VMOVUPD (DI), Y3
-	VMOVUPD 32(DI), Y4
+	MOVQ    sum+72(FP), R8
+	VMOVUPD (R8), Y0
+	VMOVUPD 32(R8), Y5
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
-	CMPQ AX, $0x10
-	JA   CrossEntropyLabelsWSAVX2_blockdone_2
-	MOVQ AX, DI
-	SHLQ $0x02, DI
-	LEAQ (DI)(DI*2), R8
-	MOVQ AX, R10
-	SHLQ $0x05, R10
+	CMPQ    AX, $0x10
+	JA      CrossEntropyLabelsWSAVX2_blockdone_2
+	MOVQ    AX, R8
+	SHLQ    $0x02, R8
+	LEAQ    (R8)(R8*2), R9
+	MOVQ    AX, R11
+	SHLQ    $0x05, R11
+	PCALIGN $0x40
 
 CrossEntropyLabelsWSAVX2_block_1:
-	MOVQ BX, R9
-	SUBQ CX, R9
-	CMPQ R9, $0x08
+	MOVQ SI, R10
+	SUBQ DX, R10
+	CMPQ R10, $0x08
 	JB   CrossEntropyLabelsWSAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (DX)(DI*4), R9
+	LEAQ    (BX)(R8*4), R10
 	CMPQ    AX, $0x08
 	JB      CrossEntropyLabelsWSAVX2_masked_5
-	VMOVUPS (DX), Y5
-	VMOVUPS (DX)(DI*1), Y6
-	VMOVUPS (DX)(DI*2), Y7
-	VMOVUPS (DX)(R8*1), Y8
-	VMOVUPS (R9), Y9
-	VMOVUPS (R9)(DI*1), Y10
-	VMOVUPS (R9)(DI*2), Y11
-	VMOVUPS (R9)(R8*1), Y12
+	VMOVUPS (BX), Y6
+	VMOVUPS (BX)(R8*1), Y7
+	VMOVUPS (BX)(R8*2), Y8
+	VMOVUPS (BX)(R9*1), Y9
+	VMOVUPS (R10), Y10
+	VMOVUPS (R10)(R8*1), Y11
+	VMOVUPS (R10)(R8*2), Y12
+	VMOVUPS (R10)(R9*1), Y13
 	JMP     CrossEntropyLabelsWSAVX2_loaded_6
 
 CrossEntropyLabelsWSAVX2_masked_5:
-	VMOVUPS    768(SP), Y12
-	VMASKMOVPS (DX), Y12, Y5
-	VMASKMOVPS (DX)(DI*1), Y12, Y6
-	VMASKMOVPS (DX)(DI*2), Y12, Y7
-	VMASKMOVPS (DX)(R8*1), Y12, Y8
-	VMASKMOVPS (R9), Y12, Y9
-	VMASKMOVPS (R9)(DI*1), Y12, Y10
-	VMASKMOVPS (R9)(DI*2), Y12, Y11
-	VMASKMOVPS (R9)(R8*1), Y12, Y12
+	VMOVUPS    768(CX), Y13
+	VMASKMOVPS (BX), Y13, Y6
+	VMASKMOVPS (BX)(R8*1), Y13, Y7
+	VMASKMOVPS (BX)(R8*2), Y13, Y8
+	VMASKMOVPS (BX)(R9*1), Y13, Y9
+	VMASKMOVPS (R10), Y13, Y10
+	VMASKMOVPS (R10)(R8*1), Y13, Y11
+	VMASKMOVPS (R10)(R8*2), Y13, Y12
+	VMASKMOVPS (R10)(R9*1), Y13, Y13
 
 CrossEntropyLabelsWSAVX2_loaded_6:
-	VUNPCKLPS  Y6, Y5, Y13
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VSHUFPS    $0x44, Y6, Y13, Y12
-	VSHUFPS    $0xee, Y6, Y13, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y13
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y11, Y9, Y10
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
 	VSHUFPS    $0xee, Y11, Y9, Y9
-	VPERM2F128 $0x20, Y7, Y12, Y11
-	VPERM2F128 $0x31, Y7, Y12, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y12
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y13, Y8
-	VPERM2F128 $0x31, Y10, Y13, Y10
-	VPERM2F128 $0x20, Y9, Y5, Y13
-	VPERM2F128 $0x31, Y9, Y5, Y5
-	VMOVUPS    Y11, (SP)
-	VMOVUPS    Y12, 32(SP)
-	VMOVUPS    Y8, 64(SP)
-	VMOVUPS    Y13, 96(SP)
-	VMOVUPS    Y7, 128(SP)
-	VMOVUPS    Y6, 160(SP)
-	VMOVUPS    Y10, 192(SP)
-	VMOVUPS    Y5, 224(SP)
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    Y12, (CX)
+	VMOVUPS    Y13, 32(CX)
+	VMOVUPS    Y9, 64(CX)
+	VMOVUPS    Y14, 96(CX)
+	VMOVUPS    Y8, 128(CX)
+	VMOVUPS    Y7, 160(CX)
+	VMOVUPS    Y11, 192(CX)
+	VMOVUPS    Y6, 224(CX)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsWSAVX2_nohigh_7
-	VMOVUPS    800(SP), Y12
-	VMASKMOVPS 32(DX), Y12, Y5
-	VMASKMOVPS 32(DX)(DI*1), Y12, Y6
-	VMASKMOVPS 32(DX)(DI*2), Y12, Y7
-	VMASKMOVPS 32(DX)(R8*1), Y12, Y8
-	VMASKMOVPS 32(R9), Y12, Y9
-	VMASKMOVPS 32(R9)(DI*1), Y12, Y10
-	VMASKMOVPS 32(R9)(DI*2), Y12, Y11
-	VMASKMOVPS 32(R9)(R8*1), Y12, Y12
-	VUNPCKLPS  Y6, Y5, Y13
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VSHUFPS    $0x44, Y6, Y13, Y12
-	VSHUFPS    $0xee, Y6, Y13, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y13
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y11, Y9, Y10
+	VMOVUPS    800(CX), Y13
+	VMASKMOVPS 32(BX), Y13, Y6
+	VMASKMOVPS 32(BX)(R8*1), Y13, Y7
+	VMASKMOVPS 32(BX)(R8*2), Y13, Y8
+	VMASKMOVPS 32(BX)(R9*1), Y13, Y9
+	VMASKMOVPS 32(R10), Y13, Y10
+	VMASKMOVPS 32(R10)(R8*1), Y13, Y11
+	VMASKMOVPS 32(R10)(R8*2), Y13, Y12
+	VMASKMOVPS 32(R10)(R9*1), Y13, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
 	VSHUFPS    $0xee, Y11, Y9, Y9
-	VPERM2F128 $0x20, Y7, Y12, Y11
-	VPERM2F128 $0x31, Y7, Y12, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y12
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y13, Y8
-	VPERM2F128 $0x31, Y10, Y13, Y10
-	VPERM2F128 $0x20, Y9, Y5, Y13
-	VPERM2F128 $0x31, Y9, Y5, Y5
-	VMOVUPS    Y11, 256(SP)
-	VMOVUPS    Y12, 288(SP)
-	VMOVUPS    Y8, 320(SP)
-	VMOVUPS    Y13, 352(SP)
-	VMOVUPS    Y7, 384(SP)
-	VMOVUPS    Y6, 416(SP)
-	VMOVUPS    Y10, 448(SP)
-	VMOVUPS    Y5, 480(SP)
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    Y12, 256(CX)
+	VMOVUPS    Y13, 288(CX)
+	VMOVUPS    Y9, 320(CX)
+	VMOVUPS    Y14, 352(CX)
+	VMOVUPS    Y8, 384(CX)
+	VMOVUPS    Y7, 416(CX)
+	VMOVUPS    Y11, 448(CX)
+	VMOVUPS    Y6, 480(CX)
 
 CrossEntropyLabelsWSAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ     labels+24(FP), R9
-	VMOVDQU  (R9)(CX*4), Y5
-	VPCMPEQD Y6, Y6, Y6
-	VPCMPGTD Y6, Y5, Y6
-	VMOVDQU  Y6, 832(SP)
+	MOVQ     labels+24(FP), R10
+	VMOVDQU  (R10)(DX*4), Y6
+	VPCMPEQD Y7, Y7, Y7
+	VPCMPGTD Y7, Y6, Y7
+	VMOVDQU  Y7, 832(CX)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      1440(SP), Y5, Y8
-	VPERMPS      1472(SP), Y5, Y7
-	VPBROADCASTD rowconsts<>+1596(SB), Y9
-	VPCMPGTD     Y5, Y9, Y9
-	VBLENDVPS    Y9, Y8, Y7, Y7
-	VANDPS       Y6, Y7, Y7
+	VPERMPS      1440(CX), Y6, Y9
+	VPERMPS      1472(CX), Y6, Y8
+	VPBROADCASTD rowconsts<>+1596(SB), Y10
+	VPCMPGTD     Y6, Y10, Y10
+	VBLENDVPS    Y10, Y9, Y8, Y8
+	VANDPS       Y7, Y8, Y8
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y8
-	VMOVAPS      Y8, Y9
-	MOVQ         R10, R11
-	ANDQ         $-64, R11
-	XORQ         R9, R9
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
+	VMOVAPS      Y9, Y10
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
+	XORQ         R10, R10
 	JMP          CrossEntropyLabelsWSAVX2_bmax_check_9
 
 CrossEntropyLabelsWSAVX2_bmax_8:
-	VMOVUPS  (SP)(R9*1), Y10
-	VMAXPS   Y8, Y10, Y8
-	VPCMPEQD (SI)(R9*1), Y5, Y11
-	VANDPS   Y10, Y11, Y10
-	VORPS    Y10, Y6, Y6
-	VMOVUPS  32(SP)(R9*1), Y10
-	VMAXPS   Y9, Y10, Y9
-	VPCMPEQD 32(SI)(R9*1), Y5, Y11
-	VANDPS   Y10, Y11, Y10
-	VORPS    Y10, Y6, Y6
-	ADDQ     $0x40, R9
+	VMOVUPS  (CX)(R10*1), Y11
+	VMAXPS   Y9, Y11, Y9
+	VPCMPEQD (DI)(R10*1), Y6, Y12
+	VANDPS   Y11, Y12, Y11
+	VORPS    Y11, Y7, Y7
+	VMOVUPS  32(CX)(R10*1), Y11
+	VMAXPS   Y10, Y11, Y10
+	VPCMPEQD 32(DI)(R10*1), Y6, Y12
+	VANDPS   Y11, Y12, Y11
+	VORPS    Y11, Y7, Y7
+	ADDQ     $0x40, R10
 
 CrossEntropyLabelsWSAVX2_bmax_check_9:
-	CMPQ     R9, R11
+	CMPQ     R10, R12
 	JB       CrossEntropyLabelsWSAVX2_bmax_8
-	CMPQ     R9, R10
+	CMPQ     R10, R11
 	JAE      CrossEntropyLabelsWSAVX2_bmax_end_10
-	VMOVUPS  (SP)(R9*1), Y10
-	VMAXPS   Y8, Y10, Y8
-	VPCMPEQD (SI)(R9*1), Y5, Y5
-	VANDPS   Y10, Y5, Y5
-	VORPS    Y5, Y6, Y6
+	VMOVUPS  (CX)(R10*1), Y11
+	VMAXPS   Y9, Y11, Y9
+	VPCMPEQD (DI)(R10*1), Y6, Y6
+	VANDPS   Y11, Y6, Y6
+	VORPS    Y6, Y7, Y7
 
 CrossEntropyLabelsWSAVX2_bmax_end_10:
-	VMAXPS Y9, Y8, Y8
-	VXORPS Y5, Y5, Y5
-	VADDPS Y5, Y8, Y8
+	VMAXPS Y10, Y9, Y9
+	VXORPS Y6, Y6, Y6
+	VADDPS Y6, Y9, Y9
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y5, Y5, Y5
-	VMOVUPS Y5, 512(SP)
-	VMOVUPS Y5, 544(SP)
-	VMOVUPS Y5, 576(SP)
-	VMOVUPS Y5, 608(SP)
-	VMOVUPS Y5, 640(SP)
-	VMOVUPS Y5, 672(SP)
-	VMOVUPS Y5, 704(SP)
-	VMOVUPS Y5, 736(SP)
-	MOVQ    R10, R11
-	ANDQ    $-64, R11
-	XORQ    R9, R9
+	VXORPS  Y6, Y6, Y6
+	VMOVUPS Y6, 512(CX)
+	VMOVUPS Y6, 544(CX)
+	VMOVUPS Y6, 576(CX)
+	VMOVUPS Y6, 608(CX)
+	VMOVUPS Y6, 640(CX)
+	VMOVUPS Y6, 672(CX)
+	VMOVUPS Y6, 704(CX)
+	VMOVUPS Y6, 736(CX)
+	MOVQ    R11, R12
+	ANDQ    $-64, R12
+	XORQ    R10, R10
 	JMP     CrossEntropyLabelsWSAVX2_bexp_check_12
 
 CrossEntropyLabelsWSAVX2_bexp_11:
-	VMOVUPS     (SP)(R9*1), Y5
-	VSUBPS      Y8, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y9, Y11
-	MOVQ        R9, R12
-	ANDQ        $0x000000ff, R12
-	VADDPS      512(SP)(R12*1), Y11, Y11
-	VMOVUPS     Y11, 512(SP)(R12*1)
-	VMOVUPS     32(SP)(R9*1), Y5
-	VSUBPS      Y8, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y9, Y11
-	MOVQ        R9, R12
-	ANDQ        $0x000000ff, R12
-	VADDPS      544(SP)(R12*1), Y11, Y11
-	VMOVUPS     Y11, 544(SP)(R12*1)
-	ADDQ        $0x40, R9
+	VMOVUPS     (CX)(R10*1), Y6
+	VSUBPS      Y9, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y10, Y12
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      512(CX)(R13*1), Y12, Y12
+	VMOVUPS     Y12, 512(CX)(R13*1)
+	VMOVUPS     32(CX)(R10*1), Y6
+	VSUBPS      Y9, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y10, Y12
+	MOVQ        R10, R13
+	ANDQ        $0x000000ff, R13
+	VADDPS      544(CX)(R13*1), Y12, Y12
+	VMOVUPS     Y12, 544(CX)(R13*1)
+	ADDQ        $0x40, R10
 
 CrossEntropyLabelsWSAVX2_bexp_check_12:
-	CMPQ        R9, R11
+	CMPQ        R10, R12
 	JB          CrossEntropyLabelsWSAVX2_bexp_11
-	CMPQ        R9, R10
+	CMPQ        R10, R11
 	JAE         CrossEntropyLabelsWSAVX2_bexp_end_13
-	VMOVUPS     (SP)(R9*1), Y5
-	VSUBPS      Y8, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y9
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y9, Y11
-	ANDQ        $0x000000ff, R9
-	VADDPS      512(SP)(R9*1), Y11, Y11
-	VMOVUPS     Y11, 512(SP)(R9*1)
+	VMOVUPS     (CX)(R10*1), Y6
+	VSUBPS      Y9, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y10, Y12
+	ANDQ        $0x000000ff, R10
+	VADDPS      512(CX)(R10*1), Y12, Y12
+	VMOVUPS     Y12, 512(CX)(R10*1)
 
 CrossEntropyLabelsWSAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y5
-	VMOVUPS 544(SP), Y9
-	VMOVUPS 576(SP), Y10
-	VMOVUPS 608(SP), Y11
-	VMOVUPS 640(SP), Y12
-	VMOVUPS 672(SP), Y13
-	VMOVUPS 704(SP), Y14
-	VMOVUPS 736(SP), Y15
-	VADDPS  Y9, Y5, Y5
-	VADDPS  Y11, Y10, Y10
-	VADDPS  Y13, Y12, Y12
-	VADDPS  Y15, Y14, Y14
-	VADDPS  Y10, Y5, Y5
-	VADDPS  Y14, Y12, Y12
-	VADDPS  Y12, Y5, Y5
-	VSUBPS  Y8, Y6, Y6
+	VMOVUPS 512(CX), Y6
+	VMOVUPS 544(CX), Y10
+	VMOVUPS 576(CX), Y11
+	VMOVUPS 608(CX), Y12
+	VMOVUPS 640(CX), Y13
+	VMOVUPS 672(CX), Y14
+	VMOVUPS 704(CX), Y15
+	VMOVUPS 736(CX), Y16
+	VADDPS  Y10, Y6, Y6
+	VADDPS  Y12, Y11, Y11
+	VADDPS  Y14, Y13, Y13
+	VADDPS  Y16, Y15, Y15
+	VADDPS  Y11, Y6, Y6
+	VADDPS  Y15, Y13, Y13
+	VADDPS  Y13, Y6, Y6
+	VSUBPS  Y9, Y7, Y7
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y5, Y8
-	VPSRAD       $0x17, Y8, Y8
-	VPSLLD       $0x17, Y8, Y9
-	VPSUBD       Y9, Y5, Y9
-	VSUBPS       rowconsts<>+960(SB), Y9, Y9
-	VCVTDQ2PS    Y8, Y8
-	VMULPS       Y9, Y9, Y10
-	VBROADCASTSS rowconsts<>+1620(SB), Y11
-	VFMADD213PS  rowconsts<>+1024(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1056(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1088(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1120(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1152(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1184(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1216(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1248(SB), Y9, Y11
-	VMULPS       Y9, Y11, Y11
-	VMULPS       Y10, Y11, Y11
-	VFMADD231PS  rowconsts<>+1280(SB), Y8, Y11
-	VFMADD231PS  rowconsts<>+992(SB), Y10, Y11
-	VADDPS       Y11, Y9, Y9
-	VFMADD231PS  rowconsts<>+1312(SB), Y8, Y9
-	VSUBPS       Y5, Y5, Y5
-	VADDPS       Y5, Y9, Y9
-	VSUBPS       Y6, Y9, Y5
-	VMULPS       Y5, Y7, Y5
-	MOVQ         sw+32(FP), R9
-	VMULPS       (R9)(CX*4), Y5, Y5
-	VANDPS       832(SP), Y5, Y5
-	MOVQ         loss+48(FP), R9
-	VMOVUPS      Y5, (R9)(CX*4)
+	VPSUBD       rowconsts<>+928(SB), Y6, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VPSUBD       Y10, Y6, Y10
+	VSUBPS       rowconsts<>+960(SB), Y10, Y10
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y10, Y10, Y11
+	VBROADCASTSS rowconsts<>+1620(SB), Y12
+	VFMADD213PS  rowconsts<>+1024(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1056(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1088(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1120(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1152(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1184(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1216(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1248(SB), Y10, Y12
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y11, Y12, Y12
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y12
+	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
+	VADDPS       Y12, Y10, Y10
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
+	VSUBPS       Y6, Y6, Y6
+	VADDPS       Y6, Y10, Y10
+	VSUBPS       Y7, Y10, Y6
+	VMULPS       Y6, Y8, Y6
+	MOVQ         sw+32(FP), R10
+	VMULPS       (R10)(DX*4), Y6, Y6
+	VANDPS       832(CX), Y6, Y6
+	MOVQ         loss+48(FP), R10
+	VMOVUPS      Y6, (R10)(DX*4)
 
 	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
-	VCVTPS2PD    X5, Y6
-	VADDPD       Y6, Y3, Y3
-	VEXTRACTF128 $0x01, Y5, X5
-	VCVTPS2PD    X5, Y5
-	VADDPD       Y5, Y4, Y4
+	VCVTPS2PD    X6, Y7
+	VADDPD       Y7, Y0, Y0
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
+	VADDPD       Y6, Y5, Y5
 
 	// next 8 rows
-	MOVQ DI, R9
-	SHLQ $0x03, R9
-	ADDQ R9, DX
-	ADDQ $0x08, CX
+	MOVQ R8, R10
+	SHLQ $0x03, R10
+	ADDQ R10, BX
+	ADDQ $0x08, DX
 	JMP  CrossEntropyLabelsWSAVX2_block_1
 
 CrossEntropyLabelsWSAVX2_blockdone_2:
-	MOVQ    sum+72(FP), AX
-	VMOVUPD Y3, (AX)
-	VMOVUPD Y4, 32(AX)
+	MOVQ    sum+72(FP), CX
+	VMOVUPD Y0, (CX)
+	VMOVUPD Y5, 32(CX)
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, DI
+	ANDQ $-32, DI
+	MOVQ AX, R8
+	ANDQ $-8, R8
+	MOVQ AX, R9
+	ANDQ $0x07, R9
+	MOVQ $0x00000000, 1664(SP)
+	CMPQ DX, SI
+	JAE  CrossEntropyLabelsWSAVX2_end_14
+
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y5
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
+	XORQ         CX, CX
+
+CrossEntropyLabelsWSAVX2_max32_15:
+	CMPQ    CX, DI
+	JAE     CrossEntropyLabelsWSAVX2_maxv_16
+	VMOVUPS (BX)(CX*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	VMOVUPS 32(BX)(CX*4), Y8
+	VMAXPS  Y5, Y8, Y5
+	VMOVUPS 64(BX)(CX*4), Y8
+	VMAXPS  Y6, Y8, Y6
+	VMOVUPS 96(BX)(CX*4), Y8
+	VMAXPS  Y7, Y8, Y7
+	ADDQ    $0x20, CX
+	JMP     CrossEntropyLabelsWSAVX2_max32_15
+
+CrossEntropyLabelsWSAVX2_maxv_16:
+	CMPQ    CX, R8
+	JAE     CrossEntropyLabelsWSAVX2_maxtail_17
+	VMOVUPS (BX)(CX*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	ADDQ    $0x08, CX
+	JMP     CrossEntropyLabelsWSAVX2_maxv_16
+
+CrossEntropyLabelsWSAVX2_maxtail_17:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsWSAVX2_maxfold_18
+	LEAQ         rowconsts<>+32(SB), R10
+	MOVQ         R9, R11
+	SHLQ         $0x02, R11
+	SUBQ         R11, R10
+	VMOVUPS      (R10), Y8
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
+	VMASKMOVPS   (BX)(CX*4), Y8, Y10
+	VBLENDVPS    Y8, Y10, Y9, Y9
+	VMAXPS       Y5, Y9, Y5
+
+CrossEntropyLabelsWSAVX2_maxfold_18:
+	VMAXPS       Y6, Y0, Y0
+	VMAXPS       Y7, Y5, Y5
+	VMAXPS       Y5, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VMAXPS       X5, X0, X0
+	VMOVHLPS     X0, X0, X5
+	VMAXPS       X5, X0, X0
+	VMOVSHDUP    X0, X5
+	VMAXSS       X5, X0, X0
+	VXORPS       X5, X5, X5
+	VADDSS       X5, X0, X0
+	VBROADCASTSS X0, Y0
+
+CrossEntropyLabelsWSAVX2_row:
+	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
+	MOVQ    1664(SP), CX
+	MOVQ    labels+24(FP), R10
+	MOVLQSX (R10)(DX*4), R10
+	CMPQ    R10, AX
+	JAE     CrossEntropyLabelsWSAVX2_ignored_19
+	VMOVSS  (BX)(R10*4), X5
+	VSUBSS  X0, X5, X5
+	VMOVSS  X5, 1560(SP)(CX*4)
+	VMOVSS  keep+40(FP), X5
+	MOVQ    w+16(FP), R11
+	VMULSS  (R11)(R10*4), X5, X5
+	VMOVSS  X5, 1592(SP)(CX*4)
+	VMOVSS  inv+44(FP), X5
+	MOVQ    sw+32(FP), R10
+	VMOVSS  (R10)(DX*4), X6
+	VMOVSS  X6, 1672(SP)(CX*4)
+	VMULSS  X6, X5, X5
+	VMOVSS  X5, 1656(SP)
+	JMP     CrossEntropyLabelsWSAVX2_labelled_20
+
+CrossEntropyLabelsWSAVX2_ignored_19:
+	VXORPS X5, X5, X5
+	VMOVSS X5, 1560(SP)(CX*4)
+	VMOVSS X5, 1592(SP)(CX*4)
+	VMOVSS rowconsts<>+1612(SB), X5
+	VMOVSS X5, 1672(SP)(CX*4)
+
+CrossEntropyLabelsWSAVX2_labelled_20:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         DX, CX
+	INCQ         CX
+	CMPQ         CX, SI
+	JAE          CrossEntropyLabelsWSAVX2_explast_21
+	LEAQ         (BX)(AX*4), R10
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
+	XORQ         CX, CX
+
+CrossEntropyLabelsWSAVX2_exp32_23:
+	CMPQ        CX, DI
+	JAE         CrossEntropyLabelsWSAVX2_exprest_24
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsWSAVX2_exp32_23
+
+CrossEntropyLabelsWSAVX2_exprest_24:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWSAVX2_exptail_26
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWSAVX2_expnext_27
+
+CrossEntropyLabelsWSAVX2_exptail_26:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsWSAVX2_expdone_25
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y5, Y5
+	JMP          CrossEntropyLabelsWSAVX2_expdone_25
+
+CrossEntropyLabelsWSAVX2_expnext_27:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWSAVX2_exptail_28
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWSAVX2_expnext_29
+
+CrossEntropyLabelsWSAVX2_exptail_28:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsWSAVX2_expdone_25
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y6, Y6
+	JMP          CrossEntropyLabelsWSAVX2_expdone_25
+
+CrossEntropyLabelsWSAVX2_expnext_29:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWSAVX2_exptail_30
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWSAVX2_expnext_31
+
+CrossEntropyLabelsWSAVX2_exptail_30:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsWSAVX2_expdone_25
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y7, Y7
+	JMP          CrossEntropyLabelsWSAVX2_expdone_25
+
+CrossEntropyLabelsWSAVX2_expnext_31:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsWSAVX2_expdone_25
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y8, Y8
+
+CrossEntropyLabelsWSAVX2_expdone_25:
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+	VXORPS       X0, X0, X0
+	VADDSS       X0, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyLabelsWSAVX2_expfolded_22
+
+CrossEntropyLabelsWSAVX2_explast_21:
+	XORQ CX, CX
+
+CrossEntropyLabelsWSAVX2_explast32_32:
+	CMPQ        CX, DI
+	JAE         CrossEntropyLabelsWSAVX2_explastrest_33
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsWSAVX2_explast32_32
+
+CrossEntropyLabelsWSAVX2_explastrest_33:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWSAVX2_explasttail_35
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWSAVX2_explastnext_36
+
+CrossEntropyLabelsWSAVX2_explasttail_35:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWSAVX2_explastdone_34
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsWSAVX2_explastdone_34
+
+CrossEntropyLabelsWSAVX2_explastnext_36:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWSAVX2_explasttail_37
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWSAVX2_explastnext_38
+
+CrossEntropyLabelsWSAVX2_explasttail_37:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWSAVX2_explastdone_34
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsWSAVX2_explastdone_34
+
+CrossEntropyLabelsWSAVX2_explastnext_38:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWSAVX2_explasttail_39
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWSAVX2_explastnext_40
+
+CrossEntropyLabelsWSAVX2_explasttail_39:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWSAVX2_explastdone_34
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y7, Y7
+	JMP         CrossEntropyLabelsWSAVX2_explastdone_34
+
+CrossEntropyLabelsWSAVX2_explastnext_40:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWSAVX2_explastdone_34
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y8, Y8
+
+CrossEntropyLabelsWSAVX2_explastdone_34:
+CrossEntropyLabelsWSAVX2_expfolded_22:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y6, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X0
+	VADDSS       X0, X5, X0
+	MOVQ         1664(SP), CX
+	MOVQ         labels+24(FP), R10
+	MOVLQSX      (R10)(DX*4), R10
+	CMPQ         R10, AX
+	JAE          CrossEntropyLabelsWSAVX2_ignored_41
+	VMOVSS       X0, 1528(SP)(CX*4)
+	JMP          CrossEntropyLabelsWSAVX2_entered_42
+
+CrossEntropyLabelsWSAVX2_ignored_41:
+	VMOVSS rowconsts<>+1612(SB), X0
+	VMOVSS X0, 1528(SP)(CX*4)
+
+CrossEntropyLabelsWSAVX2_entered_42:
+	MOVQ 1664(SP), CX
+	INCQ CX
+	CMPQ CX, $0x08
+	JE   CrossEntropyLabelsWSAVX2_ringfull_43
+	MOVQ CX, 1664(SP)
+	JMP  CrossEntropyLabelsWSAVX2_ringnext_44
+
+CrossEntropyLabelsWSAVX2_ringfull_43:
+	MOVQ $0x00000000, 1664(SP)
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS 1528(SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y6
+	VPSUBD       Y6, Y0, Y6
+	VSUBPS       rowconsts<>+960(SB), Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1620(SB), Y8
+	VFMADD213PS  rowconsts<>+1024(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1056(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1088(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1120(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1152(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1184(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1216(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1248(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+1280(SB), Y5, Y8
+	VFMADD231PS  rowconsts<>+992(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y6, Y6
+	VSUBPS       1560(SP), Y6, Y6
+	VMULPS       1592(SP), Y6, Y6
+	VMULPS       1672(SP), Y6, Y6
+	MOVQ         loss+48(FP), CX
+	VMOVUPS      Y6, -28(CX)(DX*4)
+
+	// partials[j] += float64(loss_j)
+	MOVQ         sum+72(FP), CX
+	VCVTPS2PD    X6, Y0
+	VADDPD       (CX), Y0, Y0
+	VMOVUPD      Y0, (CX)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y0
+	VADDPD       32(CX), Y0, Y0
+	VMOVUPD      Y0, 32(CX)
+
+CrossEntropyLabelsWSAVX2_ringnext_44:
+	// next row (its max is in next)
+	LEAQ    (BX)(AX*4), BX
+	VMOVAPS Y1, Y0
+	INCQ    DX
+	CMPQ    DX, SI
+	JB      CrossEntropyLabelsWSAVX2_row
+
+CrossEntropyLabelsWSAVX2_end_14:
+	// the rows still in the ring: their losses, and into partials 0..n-1
+	MOVQ 1664(SP), AX
+	CMPQ AX, $0x00
+	JE   CrossEntropyLabelsWSAVX2_flushed_45
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS 1528(SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VSUBPS       1560(SP), Y2, Y2
+	VMULPS       1592(SP), Y2, Y2
+	VMULPS       1672(SP), Y2, Y2
+	VMOVUPS      Y2, 1624(SP)
+	MOVQ         DX, CX
+	SUBQ         AX, CX
+	MOVQ         loss+48(FP), DX
+	LEAQ         (DX)(CX*4), CX
+	MOVQ         sum+72(FP), DX
+	XORQ         BX, BX
+
+CrossEntropyLabelsWSAVX2_flushrow_46:
+	VMOVSS    1624(SP)(BX*4), X0
+	VMOVSS    X0, (CX)(BX*4)
+	VCVTSS2SD X0, X0, X0
+	VADDSD    (DX)(BX*8), X0, X0
+	VMOVSD    X0, (DX)(BX*8)
+	INCQ      BX
+	CMPQ      BX, AX
+	JB        CrossEntropyLabelsWSAVX2_flushrow_46
+
+CrossEntropyLabelsWSAVX2_flushed_45:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGAVX2(SB), $1440-80
+TEXT ·CrossEntropyLabelsGAVX2(SB), $1608-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -20173,556 +23644,1511 @@ TEXT ·CrossEntropyLabelsGAVX2(SB), $1440-80
 	ANDQ         $-8, CX
 	MOVQ         AX, CX
 	ANDQ         $0x07, CX
-	XORQ         CX, CX
-	VBROADCASTSS rowconsts<>+1572(SB), Y0
-	VBROADCASTSS rowconsts<>+1568(SB), Y1
-	VBROADCASTSS rowconsts<>+1576(SB), Y2
-	MOVQ         z+8(FP), DX
-	MOVQ         grad+0(FP), BX
-	MOVQ         rows+56(FP), SI
+	XORQ         DX, DX
+	VBROADCASTSS rowconsts<>+1572(SB), Y2
+	VBROADCASTSS rowconsts<>+1568(SB), Y3
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
+	MOVQ         z+8(FP), BX
+	MOVQ         grad+0(FP), SI
+	MOVQ         rows+56(FP), DI
+
+	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
+	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
+	LEAQ 31(SP), CX
+	ANDQ $-32, CX
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    AX, DI
-	MOVQ    $0x00000008, R8
-	CMPQ    DI, R8
-	CMOVQGT R8, DI
-	LEAQ    rowconsts<>+32(SB), R8
-	SHLQ    $0x02, DI
-	SUBQ    DI, R8
-	VMOVUPS (R8), Y3
-	VMOVUPS Y3, 768(SP)
-	MOVQ    AX, DI
-	SUBQ    $0x08, DI
-	XORQ    R8, R8
-	CMPQ    DI, $0x00
-	CMOVQLT R8, DI
-	MOVQ    $0x00000008, R8
-	CMPQ    DI, R8
-	CMOVQGT R8, DI
-	LEAQ    rowconsts<>+32(SB), R8
-	SHLQ    $0x02, DI
-	SUBQ    DI, R8
-	VMOVUPS (R8), Y3
-	VMOVUPS Y3, 800(SP)
-	LEAQ    rowconsts<>+160(SB), DI
+	MOVQ    AX, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 768(CX)
+	MOVQ    AX, R8
+	SUBQ    $0x08, R8
+	XORQ    R9, R9
+	CMPQ    R8, $0x00
+	CMOVQLT R9, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 800(CX)
+	LEAQ    rowconsts<>+160(SB), R8
 
 	// Sum64's partials of the losses, in two registers for the whole call
-	MOVQ    sum+72(FP), R8
-	VMOVUPD (R8), Y3
-	VMOVUPD 32(R8), Y4
+	MOVQ    sum+72(FP), R9
+	VMOVUPD (R9), Y0
+	VMOVUPD 32(R9), Y5
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
-	CMPQ AX, $0x10
-	JA   CrossEntropyLabelsGAVX2_blockdone_2
-	MOVQ AX, R8
-	SHLQ $0x02, R8
-	LEAQ (R8)(R8*2), R9
-	MOVQ AX, R11
-	SHLQ $0x05, R11
+	CMPQ    AX, $0x10
+	JA      CrossEntropyLabelsGAVX2_blockdone_2
+	MOVQ    AX, R9
+	SHLQ    $0x02, R9
+	LEAQ    (R9)(R9*2), R10
+	MOVQ    AX, R12
+	SHLQ    $0x05, R12
+	PCALIGN $0x40
 
 CrossEntropyLabelsGAVX2_block_1:
-	MOVQ SI, R10
-	SUBQ CX, R10
-	CMPQ R10, $0x08
+	MOVQ DI, R11
+	SUBQ DX, R11
+	CMPQ R11, $0x08
 	JB   CrossEntropyLabelsGAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (DX)(R8*4), R10
+	LEAQ    (BX)(R9*4), R11
 	CMPQ    AX, $0x08
 	JB      CrossEntropyLabelsGAVX2_masked_5
-	VMOVUPS (DX), Y5
-	VMOVUPS (DX)(R8*1), Y6
-	VMOVUPS (DX)(R8*2), Y7
-	VMOVUPS (DX)(R9*1), Y8
-	VMOVUPS (R10), Y9
-	VMOVUPS (R10)(R8*1), Y10
-	VMOVUPS (R10)(R8*2), Y11
-	VMOVUPS (R10)(R9*1), Y12
+	VMOVUPS (BX), Y6
+	VMOVUPS (BX)(R9*1), Y7
+	VMOVUPS (BX)(R9*2), Y8
+	VMOVUPS (BX)(R10*1), Y9
+	VMOVUPS (R11), Y10
+	VMOVUPS (R11)(R9*1), Y11
+	VMOVUPS (R11)(R9*2), Y12
+	VMOVUPS (R11)(R10*1), Y13
 	JMP     CrossEntropyLabelsGAVX2_loaded_6
 
 CrossEntropyLabelsGAVX2_masked_5:
-	VMOVUPS    768(SP), Y12
-	VMASKMOVPS (DX), Y12, Y5
-	VMASKMOVPS (DX)(R8*1), Y12, Y6
-	VMASKMOVPS (DX)(R8*2), Y12, Y7
-	VMASKMOVPS (DX)(R9*1), Y12, Y8
-	VMASKMOVPS (R10), Y12, Y9
-	VMASKMOVPS (R10)(R8*1), Y12, Y10
-	VMASKMOVPS (R10)(R8*2), Y12, Y11
-	VMASKMOVPS (R10)(R9*1), Y12, Y12
+	VMOVUPS    768(CX), Y13
+	VMASKMOVPS (BX), Y13, Y6
+	VMASKMOVPS (BX)(R9*1), Y13, Y7
+	VMASKMOVPS (BX)(R9*2), Y13, Y8
+	VMASKMOVPS (BX)(R10*1), Y13, Y9
+	VMASKMOVPS (R11), Y13, Y10
+	VMASKMOVPS (R11)(R9*1), Y13, Y11
+	VMASKMOVPS (R11)(R9*2), Y13, Y12
+	VMASKMOVPS (R11)(R10*1), Y13, Y13
 
 CrossEntropyLabelsGAVX2_loaded_6:
-	VUNPCKLPS  Y6, Y5, Y13
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VSHUFPS    $0x44, Y6, Y13, Y12
-	VSHUFPS    $0xee, Y6, Y13, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y13
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y11, Y9, Y10
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
 	VSHUFPS    $0xee, Y11, Y9, Y9
-	VPERM2F128 $0x20, Y7, Y12, Y11
-	VPERM2F128 $0x31, Y7, Y12, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y12
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y13, Y8
-	VPERM2F128 $0x31, Y10, Y13, Y10
-	VPERM2F128 $0x20, Y9, Y5, Y13
-	VPERM2F128 $0x31, Y9, Y5, Y5
-	VMOVUPS    Y11, (SP)
-	VMOVUPS    Y12, 32(SP)
-	VMOVUPS    Y8, 64(SP)
-	VMOVUPS    Y13, 96(SP)
-	VMOVUPS    Y7, 128(SP)
-	VMOVUPS    Y6, 160(SP)
-	VMOVUPS    Y10, 192(SP)
-	VMOVUPS    Y5, 224(SP)
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    Y12, (CX)
+	VMOVUPS    Y13, 32(CX)
+	VMOVUPS    Y9, 64(CX)
+	VMOVUPS    Y14, 96(CX)
+	VMOVUPS    Y8, 128(CX)
+	VMOVUPS    Y7, 160(CX)
+	VMOVUPS    Y11, 192(CX)
+	VMOVUPS    Y6, 224(CX)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGAVX2_nohigh_7
-	VMOVUPS    800(SP), Y12
-	VMASKMOVPS 32(DX), Y12, Y5
-	VMASKMOVPS 32(DX)(R8*1), Y12, Y6
-	VMASKMOVPS 32(DX)(R8*2), Y12, Y7
-	VMASKMOVPS 32(DX)(R9*1), Y12, Y8
-	VMASKMOVPS 32(R10), Y12, Y9
-	VMASKMOVPS 32(R10)(R8*1), Y12, Y10
-	VMASKMOVPS 32(R10)(R8*2), Y12, Y11
-	VMASKMOVPS 32(R10)(R9*1), Y12, Y12
-	VUNPCKLPS  Y6, Y5, Y13
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VSHUFPS    $0x44, Y6, Y13, Y12
-	VSHUFPS    $0xee, Y6, Y13, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y13
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y11, Y9, Y10
+	VMOVUPS    800(CX), Y13
+	VMASKMOVPS 32(BX), Y13, Y6
+	VMASKMOVPS 32(BX)(R9*1), Y13, Y7
+	VMASKMOVPS 32(BX)(R9*2), Y13, Y8
+	VMASKMOVPS 32(BX)(R10*1), Y13, Y9
+	VMASKMOVPS 32(R11), Y13, Y10
+	VMASKMOVPS 32(R11)(R9*1), Y13, Y11
+	VMASKMOVPS 32(R11)(R9*2), Y13, Y12
+	VMASKMOVPS 32(R11)(R10*1), Y13, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
 	VSHUFPS    $0xee, Y11, Y9, Y9
-	VPERM2F128 $0x20, Y7, Y12, Y11
-	VPERM2F128 $0x31, Y7, Y12, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y12
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y13, Y8
-	VPERM2F128 $0x31, Y10, Y13, Y10
-	VPERM2F128 $0x20, Y9, Y5, Y13
-	VPERM2F128 $0x31, Y9, Y5, Y5
-	VMOVUPS    Y11, 256(SP)
-	VMOVUPS    Y12, 288(SP)
-	VMOVUPS    Y8, 320(SP)
-	VMOVUPS    Y13, 352(SP)
-	VMOVUPS    Y7, 384(SP)
-	VMOVUPS    Y6, 416(SP)
-	VMOVUPS    Y10, 448(SP)
-	VMOVUPS    Y5, 480(SP)
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    Y12, 256(CX)
+	VMOVUPS    Y13, 288(CX)
+	VMOVUPS    Y9, 320(CX)
+	VMOVUPS    Y14, 352(CX)
+	VMOVUPS    Y8, 384(CX)
+	VMOVUPS    Y7, 416(CX)
+	VMOVUPS    Y11, 448(CX)
+	VMOVUPS    Y6, 480(CX)
 
 CrossEntropyLabelsGAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ     labels+24(FP), R10
-	VMOVDQU  (R10)(CX*4), Y5
-	VPCMPEQD Y6, Y6, Y6
-	VPCMPGTD Y6, Y5, Y6
-	VMOVDQU  Y6, 832(SP)
+	MOVQ     labels+24(FP), R11
+	VMOVDQU  (R11)(DX*4), Y6
+	VPCMPEQD Y7, Y7, Y7
+	VPCMPGTD Y7, Y6, Y7
+	VMOVDQU  Y7, 832(CX)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VBROADCASTSS keep+40(FP), Y7
-	VANDPS       Y6, Y7, Y6
-	VBROADCASTSS inv+44(FP), Y7
-	VMULPS       Y6, Y7, Y7
+	VBROADCASTSS keep+40(FP), Y8
+	VANDPS       Y7, Y8, Y7
+	VBROADCASTSS inv+44(FP), Y8
+	VMULPS       Y7, Y8, Y8
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y9
-	VMOVAPS      Y9, Y10
-	MOVQ         R11, R12
-	ANDQ         $-64, R12
-	XORQ         R10, R10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMOVAPS      Y10, Y11
+	MOVQ         R12, R13
+	ANDQ         $-64, R13
+	XORQ         R11, R11
 	JMP          CrossEntropyLabelsGAVX2_bmax_check_9
 
 CrossEntropyLabelsGAVX2_bmax_8:
-	VMOVUPS  (SP)(R10*1), Y11
-	VMAXPS   Y9, Y11, Y9
-	VPCMPEQD (DI)(R10*1), Y5, Y12
-	VANDPS   Y11, Y12, Y11
-	VORPS    Y11, Y8, Y8
-	VANDPS   Y7, Y12, Y12
-	VMOVUPS  Y12, 864(SP)(R10*1)
-	VMOVUPS  32(SP)(R10*1), Y11
-	VMAXPS   Y10, Y11, Y10
-	VPCMPEQD 32(DI)(R10*1), Y5, Y12
-	VANDPS   Y11, Y12, Y11
-	VORPS    Y11, Y8, Y8
-	VANDPS   Y7, Y12, Y12
-	VMOVUPS  Y12, 896(SP)(R10*1)
-	ADDQ     $0x40, R10
+	VMOVUPS  (CX)(R11*1), Y12
+	VMAXPS   Y10, Y12, Y10
+	VPCMPEQD (R8)(R11*1), Y6, Y13
+	VANDPS   Y12, Y13, Y12
+	VORPS    Y12, Y9, Y9
+	VANDPS   Y8, Y13, Y13
+	VMOVUPS  Y13, 864(CX)(R11*1)
+	VMOVUPS  32(CX)(R11*1), Y12
+	VMAXPS   Y11, Y12, Y11
+	VPCMPEQD 32(R8)(R11*1), Y6, Y13
+	VANDPS   Y12, Y13, Y12
+	VORPS    Y12, Y9, Y9
+	VANDPS   Y8, Y13, Y13
+	VMOVUPS  Y13, 896(CX)(R11*1)
+	ADDQ     $0x40, R11
 
 CrossEntropyLabelsGAVX2_bmax_check_9:
-	CMPQ     R10, R12
+	CMPQ     R11, R13
 	JB       CrossEntropyLabelsGAVX2_bmax_8
-	CMPQ     R10, R11
+	CMPQ     R11, R12
 	JAE      CrossEntropyLabelsGAVX2_bmax_end_10
-	VMOVUPS  (SP)(R10*1), Y11
-	VMAXPS   Y9, Y11, Y9
-	VPCMPEQD (DI)(R10*1), Y5, Y5
-	VANDPS   Y11, Y5, Y11
-	VORPS    Y11, Y8, Y8
-	VANDPS   Y7, Y5, Y5
-	VMOVUPS  Y5, 864(SP)(R10*1)
+	VMOVUPS  (CX)(R11*1), Y12
+	VMAXPS   Y10, Y12, Y10
+	VPCMPEQD (R8)(R11*1), Y6, Y6
+	VANDPS   Y12, Y6, Y12
+	VORPS    Y12, Y9, Y9
+	VANDPS   Y8, Y6, Y6
+	VMOVUPS  Y6, 864(CX)(R11*1)
 
 CrossEntropyLabelsGAVX2_bmax_end_10:
-	VMAXPS Y10, Y9, Y9
-	VXORPS Y5, Y5, Y5
-	VADDPS Y5, Y9, Y9
+	VMAXPS Y11, Y10, Y10
+	VXORPS Y6, Y6, Y6
+	VADDPS Y6, Y10, Y10
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y5, Y5, Y5
-	VMOVUPS Y5, 512(SP)
-	VMOVUPS Y5, 544(SP)
-	VMOVUPS Y5, 576(SP)
-	VMOVUPS Y5, 608(SP)
-	VMOVUPS Y5, 640(SP)
-	VMOVUPS Y5, 672(SP)
-	VMOVUPS Y5, 704(SP)
-	VMOVUPS Y5, 736(SP)
-	MOVQ    R11, R12
-	ANDQ    $-64, R12
-	XORQ    R10, R10
+	VXORPS  Y6, Y6, Y6
+	VMOVUPS Y6, 512(CX)
+	VMOVUPS Y6, 544(CX)
+	VMOVUPS Y6, 576(CX)
+	VMOVUPS Y6, 608(CX)
+	VMOVUPS Y6, 640(CX)
+	VMOVUPS Y6, 672(CX)
+	VMOVUPS Y6, 704(CX)
+	VMOVUPS Y6, 736(CX)
+	MOVQ    R12, R13
+	ANDQ    $-64, R13
+	XORQ    R11, R11
 	JMP     CrossEntropyLabelsGAVX2_bexp_check_12
 
 CrossEntropyLabelsGAVX2_bexp_11:
-	VMOVUPS     (SP)(R10*1), Y5
-	VSUBPS      Y9, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y7
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y7, Y11
-	VMOVUPS     Y11, (SP)(R10*1)
-	MOVQ        R10, R13
-	ANDQ        $0x000000ff, R13
-	VADDPS      512(SP)(R13*1), Y11, Y11
-	VMOVUPS     Y11, 512(SP)(R13*1)
-	VMOVUPS     32(SP)(R10*1), Y5
-	VSUBPS      Y9, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y7
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y7, Y11
-	VMOVUPS     Y11, 32(SP)(R10*1)
-	MOVQ        R10, R13
-	ANDQ        $0x000000ff, R13
-	VADDPS      544(SP)(R13*1), Y11, Y11
-	VMOVUPS     Y11, 544(SP)(R13*1)
-	ADDQ        $0x40, R10
+	VMOVUPS     (CX)(R11*1), Y6
+	VSUBPS      Y10, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y8
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y8, Y12
+	VMOVUPS     Y12, (CX)(R11*1)
+	MOVQ        R11, R14
+	ANDQ        $0x000000ff, R14
+	VADDPS      512(CX)(R14*1), Y12, Y12
+	VMOVUPS     Y12, 512(CX)(R14*1)
+	VMOVUPS     32(CX)(R11*1), Y6
+	VSUBPS      Y10, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y8
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y8, Y12
+	VMOVUPS     Y12, 32(CX)(R11*1)
+	MOVQ        R11, R14
+	ANDQ        $0x000000ff, R14
+	VADDPS      544(CX)(R14*1), Y12, Y12
+	VMOVUPS     Y12, 544(CX)(R14*1)
+	ADDQ        $0x40, R11
 
 CrossEntropyLabelsGAVX2_bexp_check_12:
-	CMPQ        R10, R12
+	CMPQ        R11, R13
 	JB          CrossEntropyLabelsGAVX2_bexp_11
-	CMPQ        R10, R11
+	CMPQ        R11, R12
 	JAE         CrossEntropyLabelsGAVX2_bexp_end_13
-	VMOVUPS     (SP)(R10*1), Y5
-	VSUBPS      Y9, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y7
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y7, Y11
-	VMOVUPS     Y11, (SP)(R10*1)
-	ANDQ        $0x000000ff, R10
-	VADDPS      512(SP)(R10*1), Y11, Y11
-	VMOVUPS     Y11, 512(SP)(R10*1)
+	VMOVUPS     (CX)(R11*1), Y6
+	VSUBPS      Y10, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y8
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y8, Y12
+	VMOVUPS     Y12, (CX)(R11*1)
+	ANDQ        $0x000000ff, R11
+	VADDPS      512(CX)(R11*1), Y12, Y12
+	VMOVUPS     Y12, 512(CX)(R11*1)
 
 CrossEntropyLabelsGAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y5
-	VMOVUPS 544(SP), Y7
-	VMOVUPS 576(SP), Y10
-	VMOVUPS 608(SP), Y11
-	VMOVUPS 640(SP), Y12
-	VMOVUPS 672(SP), Y13
-	VMOVUPS 704(SP), Y14
-	VMOVUPS 736(SP), Y15
-	VADDPS  Y7, Y5, Y5
-	VADDPS  Y11, Y10, Y10
-	VADDPS  Y13, Y12, Y12
-	VADDPS  Y15, Y14, Y14
-	VADDPS  Y10, Y5, Y5
-	VADDPS  Y14, Y12, Y12
-	VADDPS  Y12, Y5, Y5
-	VSUBPS  Y9, Y8, Y8
-	VMOVUPS Y8, 1376(SP)
-	VMOVUPS Y5, 1408(SP)
+	VMOVUPS 512(CX), Y6
+	VMOVUPS 544(CX), Y8
+	VMOVUPS 576(CX), Y11
+	VMOVUPS 608(CX), Y12
+	VMOVUPS 640(CX), Y13
+	VMOVUPS 672(CX), Y14
+	VMOVUPS 704(CX), Y15
+	VMOVUPS 736(CX), Y16
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y12, Y11, Y11
+	VADDPS  Y14, Y13, Y13
+	VADDPS  Y16, Y15, Y15
+	VADDPS  Y11, Y6, Y6
+	VADDPS  Y15, Y13, Y13
+	VADDPS  Y13, Y6, Y6
+	VSUBPS  Y10, Y9, Y9
+	VMOVUPS Y9, 1376(CX)
+	VMOVUPS Y6, 1408(CX)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1612(SB), Y7
-	VDIVPS       Y5, Y7, Y7
-	VBROADCASTSS inv+44(FP), Y5
-	MOVQ         R11, R12
-	ANDQ         $-64, R12
-	XORQ         R10, R10
+	VBROADCASTSS rowconsts<>+1612(SB), Y8
+	VDIVPS       Y6, Y8, Y8
+	VBROADCASTSS inv+44(FP), Y6
+	MOVQ         R12, R13
+	ANDQ         $-64, R13
+	XORQ         R11, R11
 	JMP          CrossEntropyLabelsGAVX2_bgrad_check_15
 
 CrossEntropyLabelsGAVX2_bgrad_14:
-	VMULPS  (SP)(R10*1), Y7, Y8
-	VMULPS  Y6, Y8, Y8
-	VMULPS  Y5, Y8, Y8
-	VSUBPS  864(SP)(R10*1), Y8, Y8
-	VMOVUPS Y8, (SP)(R10*1)
-	VMULPS  32(SP)(R10*1), Y7, Y8
-	VMULPS  Y6, Y8, Y8
-	VMULPS  Y5, Y8, Y8
-	VSUBPS  896(SP)(R10*1), Y8, Y8
-	VMOVUPS Y8, 32(SP)(R10*1)
-	ADDQ    $0x40, R10
+	VMULPS  (CX)(R11*1), Y8, Y9
+	VMULPS  Y7, Y9, Y9
+	VMULPS  Y6, Y9, Y9
+	VSUBPS  864(CX)(R11*1), Y9, Y9
+	VMOVUPS Y9, (CX)(R11*1)
+	VMULPS  32(CX)(R11*1), Y8, Y9
+	VMULPS  Y7, Y9, Y9
+	VMULPS  Y6, Y9, Y9
+	VSUBPS  896(CX)(R11*1), Y9, Y9
+	VMOVUPS Y9, 32(CX)(R11*1)
+	ADDQ    $0x40, R11
 
 CrossEntropyLabelsGAVX2_bgrad_check_15:
-	CMPQ    R10, R12
+	CMPQ    R11, R13
 	JB      CrossEntropyLabelsGAVX2_bgrad_14
-	CMPQ    R10, R11
+	CMPQ    R11, R12
 	JAE     CrossEntropyLabelsGAVX2_bgrad_end_16
-	VMULPS  (SP)(R10*1), Y7, Y7
-	VMULPS  Y6, Y7, Y7
-	VMULPS  Y5, Y7, Y7
-	VSUBPS  864(SP)(R10*1), Y7, Y7
-	VMOVUPS Y7, (SP)(R10*1)
+	VMULPS  (CX)(R11*1), Y8, Y8
+	VMULPS  Y7, Y8, Y8
+	VMULPS  Y6, Y8, Y8
+	VSUBPS  864(CX)(R11*1), Y8, Y8
+	VMOVUPS Y8, (CX)(R11*1)
 
 CrossEntropyLabelsGAVX2_bgrad_end_16:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVDQU   832(SP), Y5
-	VMOVMSKPS Y5, R10
-	CMPL      R10, $0xff
+	VMOVDQU   832(CX), Y6
+	VMOVMSKPS Y6, R11
+	CMPL      R11, $0xff
 	JE        CrossEntropyLabelsGAVX2_allvalid_17
-	MOVQ      R11, R12
-	ANDQ      $-64, R12
-	XORQ      R10, R10
+	MOVQ      R12, R13
+	ANDQ      $-64, R13
+	XORQ      R11, R11
 	JMP       CrossEntropyLabelsGAVX2_bignored_check_19
 
 CrossEntropyLabelsGAVX2_bignored_18:
-	VANDPS  (SP)(R10*1), Y5, Y7
-	VMOVUPS Y7, (SP)(R10*1)
-	VANDPS  32(SP)(R10*1), Y5, Y7
-	VMOVUPS Y7, 32(SP)(R10*1)
-	ADDQ    $0x40, R10
+	VANDPS  (CX)(R11*1), Y6, Y8
+	VMOVUPS Y8, (CX)(R11*1)
+	VANDPS  32(CX)(R11*1), Y6, Y8
+	VMOVUPS Y8, 32(CX)(R11*1)
+	ADDQ    $0x40, R11
 
 CrossEntropyLabelsGAVX2_bignored_check_19:
-	CMPQ    R10, R12
+	CMPQ    R11, R13
 	JB      CrossEntropyLabelsGAVX2_bignored_18
-	CMPQ    R10, R11
+	CMPQ    R11, R12
 	JAE     CrossEntropyLabelsGAVX2_bignored_end_20
-	VANDPS  (SP)(R10*1), Y5, Y5
-	VMOVUPS Y5, (SP)(R10*1)
+	VANDPS  (CX)(R11*1), Y6, Y6
+	VMOVUPS Y6, (CX)(R11*1)
 
 CrossEntropyLabelsGAVX2_bignored_end_20:
 CrossEntropyLabelsGAVX2_allvalid_17:
 	// transpose the column slots back and store 8 rows
-	LEAQ       (BX)(R8*4), R10
-	VMOVUPS    (SP), Y5
-	VMOVUPS    32(SP), Y7
-	VMOVUPS    64(SP), Y8
-	VMOVUPS    96(SP), Y9
-	VMOVUPS    128(SP), Y10
-	VMOVUPS    160(SP), Y11
-	VMOVUPS    192(SP), Y12
-	VMOVUPS    224(SP), Y13
-	VUNPCKLPS  Y7, Y5, Y14
-	VUNPCKHPS  Y7, Y5, Y5
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y11, Y10, Y9
-	VUNPCKHPS  Y11, Y10, Y10
-	VUNPCKLPS  Y13, Y12, Y11
-	VUNPCKHPS  Y13, Y12, Y12
-	VSHUFPS    $0x44, Y7, Y14, Y13
-	VSHUFPS    $0xee, Y7, Y14, Y7
-	VSHUFPS    $0x44, Y8, Y5, Y14
-	VSHUFPS    $0xee, Y8, Y5, Y5
-	VSHUFPS    $0x44, Y11, Y9, Y8
-	VSHUFPS    $0xee, Y11, Y9, Y9
-	VSHUFPS    $0x44, Y12, Y10, Y11
+	LEAQ       (SI)(R9*4), R11
+	VMOVUPS    (CX), Y6
+	VMOVUPS    32(CX), Y8
+	VMOVUPS    64(CX), Y9
+	VMOVUPS    96(CX), Y10
+	VMOVUPS    128(CX), Y11
+	VMOVUPS    160(CX), Y12
+	VMOVUPS    192(CX), Y13
+	VMOVUPS    224(CX), Y14
+	VUNPCKLPS  Y8, Y6, Y15
+	VUNPCKHPS  Y8, Y6, Y6
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VUNPCKLPS  Y14, Y13, Y12
+	VUNPCKHPS  Y14, Y13, Y13
+	VSHUFPS    $0x44, Y8, Y15, Y14
+	VSHUFPS    $0xee, Y8, Y15, Y8
+	VSHUFPS    $0x44, Y9, Y6, Y15
+	VSHUFPS    $0xee, Y9, Y6, Y6
+	VSHUFPS    $0x44, Y12, Y10, Y9
 	VSHUFPS    $0xee, Y12, Y10, Y10
-	VPERM2F128 $0x20, Y8, Y13, Y12
-	VPERM2F128 $0x31, Y8, Y13, Y8
-	VPERM2F128 $0x20, Y9, Y7, Y13
-	VPERM2F128 $0x31, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y11, Y14, Y9
-	VPERM2F128 $0x31, Y11, Y14, Y11
-	VPERM2F128 $0x20, Y10, Y5, Y14
-	VPERM2F128 $0x31, Y10, Y5, Y5
+	VSHUFPS    $0x44, Y13, Y11, Y12
+	VSHUFPS    $0xee, Y13, Y11, Y11
+	VPERM2F128 $0x20, Y9, Y14, Y13
+	VPERM2F128 $0x31, Y9, Y14, Y9
+	VPERM2F128 $0x20, Y10, Y8, Y14
+	VPERM2F128 $0x31, Y10, Y8, Y8
+	VPERM2F128 $0x20, Y12, Y15, Y10
+	VPERM2F128 $0x31, Y12, Y15, Y12
+	VPERM2F128 $0x20, Y11, Y6, Y15
+	VPERM2F128 $0x31, Y11, Y6, Y6
 	CMPQ       AX, $0x08
 	JB         CrossEntropyLabelsGAVX2_masked_22
-	VMOVUPS    Y12, (BX)
-	VMOVUPS    Y13, (BX)(R8*1)
-	VMOVUPS    Y9, (BX)(R8*2)
-	VMOVUPS    Y14, (BX)(R9*1)
-	VMOVUPS    Y8, (R10)
-	VMOVUPS    Y7, (R10)(R8*1)
-	VMOVUPS    Y11, (R10)(R8*2)
-	VMOVUPS    Y5, (R10)(R9*1)
+	VMOVUPS    Y13, (SI)
+	VMOVUPS    Y14, (SI)(R9*1)
+	VMOVUPS    Y10, (SI)(R9*2)
+	VMOVUPS    Y15, (SI)(R10*1)
+	VMOVUPS    Y9, (R11)
+	VMOVUPS    Y8, (R11)(R9*1)
+	VMOVUPS    Y12, (R11)(R9*2)
+	VMOVUPS    Y6, (R11)(R10*1)
 	JMP        CrossEntropyLabelsGAVX2_loaded_23
 
 CrossEntropyLabelsGAVX2_masked_22:
-	VMOVUPS    768(SP), Y10
-	VMASKMOVPS Y12, Y10, (BX)
-	VMASKMOVPS Y13, Y10, (BX)(R8*1)
-	VMASKMOVPS Y9, Y10, (BX)(R8*2)
-	VMASKMOVPS Y14, Y10, (BX)(R9*1)
-	VMASKMOVPS Y8, Y10, (R10)
-	VMASKMOVPS Y7, Y10, (R10)(R8*1)
-	VMASKMOVPS Y11, Y10, (R10)(R8*2)
-	VMASKMOVPS Y5, Y10, (R10)(R9*1)
+	VMOVUPS    768(CX), Y11
+	VMASKMOVPS Y13, Y11, (SI)
+	VMASKMOVPS Y14, Y11, (SI)(R9*1)
+	VMASKMOVPS Y10, Y11, (SI)(R9*2)
+	VMASKMOVPS Y15, Y11, (SI)(R10*1)
+	VMASKMOVPS Y9, Y11, (R11)
+	VMASKMOVPS Y8, Y11, (R11)(R9*1)
+	VMASKMOVPS Y12, Y11, (R11)(R9*2)
+	VMASKMOVPS Y6, Y11, (R11)(R10*1)
 
 CrossEntropyLabelsGAVX2_loaded_23:
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGAVX2_nohigh_24
-	VMOVUPS    256(SP), Y5
-	VMOVUPS    288(SP), Y7
-	VMOVUPS    320(SP), Y8
-	VMOVUPS    352(SP), Y9
-	VMOVUPS    384(SP), Y10
-	VMOVUPS    416(SP), Y11
-	VMOVUPS    448(SP), Y12
-	VMOVUPS    480(SP), Y13
-	VUNPCKLPS  Y7, Y5, Y14
-	VUNPCKHPS  Y7, Y5, Y5
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y11, Y10, Y9
-	VUNPCKHPS  Y11, Y10, Y10
-	VUNPCKLPS  Y13, Y12, Y11
-	VUNPCKHPS  Y13, Y12, Y12
-	VSHUFPS    $0x44, Y7, Y14, Y13
-	VSHUFPS    $0xee, Y7, Y14, Y7
-	VSHUFPS    $0x44, Y8, Y5, Y14
-	VSHUFPS    $0xee, Y8, Y5, Y5
-	VSHUFPS    $0x44, Y11, Y9, Y8
-	VSHUFPS    $0xee, Y11, Y9, Y9
-	VSHUFPS    $0x44, Y12, Y10, Y11
+	VMOVUPS    256(CX), Y6
+	VMOVUPS    288(CX), Y8
+	VMOVUPS    320(CX), Y9
+	VMOVUPS    352(CX), Y10
+	VMOVUPS    384(CX), Y11
+	VMOVUPS    416(CX), Y12
+	VMOVUPS    448(CX), Y13
+	VMOVUPS    480(CX), Y14
+	VUNPCKLPS  Y8, Y6, Y15
+	VUNPCKHPS  Y8, Y6, Y6
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VUNPCKLPS  Y14, Y13, Y12
+	VUNPCKHPS  Y14, Y13, Y13
+	VSHUFPS    $0x44, Y8, Y15, Y14
+	VSHUFPS    $0xee, Y8, Y15, Y8
+	VSHUFPS    $0x44, Y9, Y6, Y15
+	VSHUFPS    $0xee, Y9, Y6, Y6
+	VSHUFPS    $0x44, Y12, Y10, Y9
 	VSHUFPS    $0xee, Y12, Y10, Y10
-	VPERM2F128 $0x20, Y8, Y13, Y12
-	VPERM2F128 $0x31, Y8, Y13, Y8
-	VPERM2F128 $0x20, Y9, Y7, Y13
-	VPERM2F128 $0x31, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y11, Y14, Y9
-	VPERM2F128 $0x31, Y11, Y14, Y11
-	VPERM2F128 $0x20, Y10, Y5, Y14
-	VPERM2F128 $0x31, Y10, Y5, Y5
-	VMOVUPS    800(SP), Y10
-	VMASKMOVPS Y12, Y10, 32(BX)
-	VMASKMOVPS Y13, Y10, 32(BX)(R8*1)
-	VMASKMOVPS Y9, Y10, 32(BX)(R8*2)
-	VMASKMOVPS Y14, Y10, 32(BX)(R9*1)
-	VMASKMOVPS Y8, Y10, 32(R10)
-	VMASKMOVPS Y7, Y10, 32(R10)(R8*1)
-	VMASKMOVPS Y11, Y10, 32(R10)(R8*2)
-	VMASKMOVPS Y5, Y10, 32(R10)(R9*1)
+	VSHUFPS    $0x44, Y13, Y11, Y12
+	VSHUFPS    $0xee, Y13, Y11, Y11
+	VPERM2F128 $0x20, Y9, Y14, Y13
+	VPERM2F128 $0x31, Y9, Y14, Y9
+	VPERM2F128 $0x20, Y10, Y8, Y14
+	VPERM2F128 $0x31, Y10, Y8, Y8
+	VPERM2F128 $0x20, Y12, Y15, Y10
+	VPERM2F128 $0x31, Y12, Y15, Y12
+	VPERM2F128 $0x20, Y11, Y6, Y15
+	VPERM2F128 $0x31, Y11, Y6, Y6
+	VMOVUPS    800(CX), Y11
+	VMASKMOVPS Y13, Y11, 32(SI)
+	VMASKMOVPS Y14, Y11, 32(SI)(R9*1)
+	VMASKMOVPS Y10, Y11, 32(SI)(R9*2)
+	VMASKMOVPS Y15, Y11, 32(SI)(R10*1)
+	VMASKMOVPS Y9, Y11, 32(R11)
+	VMASKMOVPS Y8, Y11, 32(R11)(R9*1)
+	VMASKMOVPS Y12, Y11, 32(R11)(R9*2)
+	VMASKMOVPS Y6, Y11, 32(R11)(R10*1)
 
 CrossEntropyLabelsGAVX2_nohigh_24:
-	VMOVUPS 1376(SP), Y5
-	VMOVUPS 1408(SP), Y7
+	VMOVUPS 1376(CX), Y6
+	VMOVUPS 1408(CX), Y8
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y7, Y8
-	VPSRAD       $0x17, Y8, Y8
-	VPSLLD       $0x17, Y8, Y9
-	VPSUBD       Y9, Y7, Y9
-	VSUBPS       rowconsts<>+960(SB), Y9, Y9
-	VCVTDQ2PS    Y8, Y8
-	VMULPS       Y9, Y9, Y10
-	VBROADCASTSS rowconsts<>+1620(SB), Y11
-	VFMADD213PS  rowconsts<>+1024(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1056(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1088(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1120(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1152(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1184(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1216(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1248(SB), Y9, Y11
-	VMULPS       Y9, Y11, Y11
-	VMULPS       Y10, Y11, Y11
-	VFMADD231PS  rowconsts<>+1280(SB), Y8, Y11
-	VFMADD231PS  rowconsts<>+992(SB), Y10, Y11
-	VADDPS       Y11, Y9, Y9
-	VFMADD231PS  rowconsts<>+1312(SB), Y8, Y9
-	VSUBPS       Y7, Y7, Y7
-	VADDPS       Y7, Y9, Y9
-	VSUBPS       Y5, Y9, Y5
-	VMULPS       Y5, Y6, Y5
-	VANDPS       832(SP), Y5, Y5
-	MOVQ         loss+48(FP), R10
-	VMOVUPS      Y5, (R10)(CX*4)
+	VPSUBD       rowconsts<>+928(SB), Y8, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VPSUBD       Y10, Y8, Y10
+	VSUBPS       rowconsts<>+960(SB), Y10, Y10
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y10, Y10, Y11
+	VBROADCASTSS rowconsts<>+1620(SB), Y12
+	VFMADD213PS  rowconsts<>+1024(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1056(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1088(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1120(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1152(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1184(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1216(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1248(SB), Y10, Y12
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y11, Y12, Y12
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y12
+	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
+	VADDPS       Y12, Y10, Y10
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
+	VSUBPS       Y8, Y8, Y8
+	VADDPS       Y8, Y10, Y10
+	VSUBPS       Y6, Y10, Y6
+	VMULPS       Y6, Y7, Y6
+	VANDPS       832(CX), Y6, Y6
+	MOVQ         loss+48(FP), R11
+	VMOVUPS      Y6, (R11)(DX*4)
 
 	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
-	VCVTPS2PD    X5, Y6
-	VADDPD       Y6, Y3, Y3
-	VEXTRACTF128 $0x01, Y5, X5
-	VCVTPS2PD    X5, Y5
-	VADDPD       Y5, Y4, Y4
+	VCVTPS2PD    X6, Y7
+	VADDPD       Y7, Y0, Y0
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
+	VADDPD       Y6, Y5, Y5
 
 	// next 8 rows
-	MOVQ R8, R10
-	SHLQ $0x03, R10
-	ADDQ R10, DX
-	ADDQ R10, BX
-	ADDQ $0x08, CX
+	MOVQ R9, R11
+	SHLQ $0x03, R11
+	ADDQ R11, BX
+	ADDQ R11, SI
+	ADDQ $0x08, DX
 	JMP  CrossEntropyLabelsGAVX2_block_1
 
 CrossEntropyLabelsGAVX2_blockdone_2:
-	MOVQ    sum+72(FP), AX
-	VMOVUPD Y3, (AX)
-	VMOVUPD Y4, 32(AX)
+	MOVQ    sum+72(FP), CX
+	VMOVUPD Y0, (CX)
+	VMOVUPD Y5, 32(CX)
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, R8
+	ANDQ $-32, R8
+	MOVQ AX, R9
+	ANDQ $-8, R9
+	MOVQ AX, R10
+	ANDQ $0x07, R10
+	MOVQ $0x00000000, 1600(SP)
+	CMPQ DX, DI
+	JAE  CrossEntropyLabelsGAVX2_end_25
+
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y5
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
+	XORQ         CX, CX
+
+CrossEntropyLabelsGAVX2_max32_26:
+	CMPQ    CX, R8
+	JAE     CrossEntropyLabelsGAVX2_maxv_27
+	VMOVUPS (BX)(CX*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	VMOVUPS 32(BX)(CX*4), Y8
+	VMAXPS  Y5, Y8, Y5
+	VMOVUPS 64(BX)(CX*4), Y8
+	VMAXPS  Y6, Y8, Y6
+	VMOVUPS 96(BX)(CX*4), Y8
+	VMAXPS  Y7, Y8, Y7
+	ADDQ    $0x20, CX
+	JMP     CrossEntropyLabelsGAVX2_max32_26
+
+CrossEntropyLabelsGAVX2_maxv_27:
+	CMPQ    CX, R9
+	JAE     CrossEntropyLabelsGAVX2_maxtail_28
+	VMOVUPS (BX)(CX*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	ADDQ    $0x08, CX
+	JMP     CrossEntropyLabelsGAVX2_maxv_27
+
+CrossEntropyLabelsGAVX2_maxtail_28:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGAVX2_maxfold_29
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R10, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y8
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
+	VMASKMOVPS   (BX)(CX*4), Y8, Y10
+	VBLENDVPS    Y8, Y10, Y9, Y9
+	VMAXPS       Y5, Y9, Y5
+
+CrossEntropyLabelsGAVX2_maxfold_29:
+	VMAXPS       Y6, Y0, Y0
+	VMAXPS       Y7, Y5, Y5
+	VMAXPS       Y5, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VMAXPS       X5, X0, X0
+	VMOVHLPS     X0, X0, X5
+	VMAXPS       X5, X0, X0
+	VMOVSHDUP    X0, X5
+	VMAXSS       X5, X0, X0
+	VXORPS       X5, X5, X5
+	VADDSS       X5, X0, X0
+	VBROADCASTSS X0, Y0
+
+CrossEntropyLabelsGAVX2_row:
+	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
+	MOVQ    1600(SP), CX
+	MOVQ    labels+24(FP), R11
+	MOVLQSX (R11)(DX*4), R11
+	CMPQ    R11, AX
+	JAE     CrossEntropyLabelsGAVX2_ignored_30
+	VMOVSS  (BX)(R11*4), X5
+	VSUBSS  X0, X5, X5
+	VMOVSS  X5, 1496(SP)(CX*4)
+	VMOVSS  keep+40(FP), X5
+	VMOVSS  X5, 1528(SP)(CX*4)
+	VMOVSS  inv+44(FP), X5
+	VMOVSS  X5, 1592(SP)
+	JMP     CrossEntropyLabelsGAVX2_labelled_31
+
+CrossEntropyLabelsGAVX2_ignored_30:
+	VXORPS X5, X5, X5
+	VMOVSS X5, 1496(SP)(CX*4)
+	VMOVSS X5, 1528(SP)(CX*4)
+
+CrossEntropyLabelsGAVX2_labelled_31:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         DX, CX
+	INCQ         CX
+	CMPQ         CX, DI
+	JAE          CrossEntropyLabelsGAVX2_explast_32
+	LEAQ         (BX)(AX*4), R11
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
+	XORQ         CX, CX
+
+CrossEntropyLabelsGAVX2_exp32_34:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsGAVX2_exprest_35
+	VMOVUPS     (R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(SI)(CX*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsGAVX2_exp32_34
+
+CrossEntropyLabelsGAVX2_exprest_35:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGAVX2_exptail_37
+	VMOVUPS     (R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGAVX2_expnext_38
+
+CrossEntropyLabelsGAVX2_exptail_37:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGAVX2_expdone_36
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VADDPS       Y12, Y5, Y5
+	JMP          CrossEntropyLabelsGAVX2_expdone_36
+
+CrossEntropyLabelsGAVX2_expnext_38:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGAVX2_exptail_39
+	VMOVUPS     (R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGAVX2_expnext_40
+
+CrossEntropyLabelsGAVX2_exptail_39:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGAVX2_expdone_36
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VADDPS       Y12, Y6, Y6
+	JMP          CrossEntropyLabelsGAVX2_expdone_36
+
+CrossEntropyLabelsGAVX2_expnext_40:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGAVX2_exptail_41
+	VMOVUPS     (R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGAVX2_expnext_42
+
+CrossEntropyLabelsGAVX2_exptail_41:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGAVX2_expdone_36
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VADDPS       Y12, Y7, Y7
+	JMP          CrossEntropyLabelsGAVX2_expdone_36
+
+CrossEntropyLabelsGAVX2_expnext_42:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGAVX2_expdone_36
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VADDPS       Y12, Y8, Y8
+
+CrossEntropyLabelsGAVX2_expdone_36:
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+	VXORPS       X0, X0, X0
+	VADDSS       X0, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyLabelsGAVX2_expfolded_33
+
+CrossEntropyLabelsGAVX2_explast_32:
+	XORQ CX, CX
+
+CrossEntropyLabelsGAVX2_explast32_43:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsGAVX2_explastrest_44
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(SI)(CX*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsGAVX2_explast32_43
+
+CrossEntropyLabelsGAVX2_explastrest_44:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGAVX2_explasttail_46
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGAVX2_explastnext_47
+
+CrossEntropyLabelsGAVX2_explasttail_46:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGAVX2_explastdone_45
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsGAVX2_explastdone_45
+
+CrossEntropyLabelsGAVX2_explastnext_47:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGAVX2_explasttail_48
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGAVX2_explastnext_49
+
+CrossEntropyLabelsGAVX2_explasttail_48:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGAVX2_explastdone_45
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsGAVX2_explastdone_45
+
+CrossEntropyLabelsGAVX2_explastnext_49:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGAVX2_explasttail_50
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGAVX2_explastnext_51
+
+CrossEntropyLabelsGAVX2_explasttail_50:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGAVX2_explastdone_45
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	JMP         CrossEntropyLabelsGAVX2_explastdone_45
+
+CrossEntropyLabelsGAVX2_explastnext_51:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGAVX2_explastdone_45
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y8, Y8
+
+CrossEntropyLabelsGAVX2_explastdone_45:
+CrossEntropyLabelsGAVX2_expfolded_33:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y6, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X0
+	VADDSS       X0, X5, X0
+	MOVQ         1600(SP), R11
+	MOVQ         labels+24(FP), CX
+	MOVLQSX      (CX)(DX*4), R12
+	CMPQ         R12, AX
+	JAE          CrossEntropyLabelsGAVX2_ignored_52
+	VMOVSS       X0, 1464(SP)(R11*4)
+
+	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
+	VMOVSS       rowconsts<>+1612(SB), X5
+	VDIVSS       X0, X5, X5
+	VBROADCASTSS X5, Y0
+	VBROADCASTSS 1528(SP)(R11*4), Y5
+	VBROADCASTSS 1592(SP), Y6
+
+	// pass 3
+	XORQ CX, CX
+
+CrossEntropyLabelsGAVX2_out32_54:
+	CMPQ    CX, R8
+	JAE     CrossEntropyLabelsGAVX2_outv_55
+	VMOVUPS (SI)(CX*4), Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMOVUPS Y7, (SI)(CX*4)
+	VMOVUPS 32(SI)(CX*4), Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMOVUPS Y7, 32(SI)(CX*4)
+	VMOVUPS 64(SI)(CX*4), Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMOVUPS Y7, 64(SI)(CX*4)
+	VMOVUPS 96(SI)(CX*4), Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMOVUPS Y7, 96(SI)(CX*4)
+	ADDQ    $0x20, CX
+	JMP     CrossEntropyLabelsGAVX2_out32_54
+
+CrossEntropyLabelsGAVX2_outv_55:
+	CMPQ    CX, R9
+	JAE     CrossEntropyLabelsGAVX2_outtail_56
+	VMOVUPS (SI)(CX*4), Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMOVUPS Y7, (SI)(CX*4)
+	ADDQ    $0x08, CX
+	JMP     CrossEntropyLabelsGAVX2_outv_55
+
+CrossEntropyLabelsGAVX2_outtail_56:
+	CMPQ       R10, $0x00
+	JE         CrossEntropyLabelsGAVX2_outend_57
+	LEAQ       rowconsts<>+32(SB), R13
+	MOVQ       R10, R14
+	SHLQ       $0x02, R14
+	SUBQ       R14, R13
+	VMOVUPS    (R13), Y7
+	VMASKMOVPS (SI)(CX*4), Y7, Y8
+	VMULPS     Y0, Y8, Y8
+	VMULPS     Y5, Y8, Y8
+	VMULPS     Y6, Y8, Y8
+	VMASKMOVPS Y8, Y7, (SI)(CX*4)
+
+CrossEntropyLabelsGAVX2_outend_57:
+	VMOVSS 1592(SP), X0
+	VMULSS 1528(SP)(R11*4), X0, X0
+	VMOVSS (SI)(R12*4), X5
+	VSUBSS X0, X5, X5
+	VMOVSS X5, (SI)(R12*4)
+	JMP    CrossEntropyLabelsGAVX2_entered_53
+
+CrossEntropyLabelsGAVX2_ignored_52:
+	VMOVSS rowconsts<>+1612(SB), X0
+	VMOVSS X0, 1464(SP)(R11*4)
+
+	// an ignored row: a gradient row of +0
+	XORQ CX, CX
+
+CrossEntropyLabelsGAVX2_zero32_58:
+	CMPQ    CX, R8
+	JAE     CrossEntropyLabelsGAVX2_zerov_59
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (SI)(CX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 32(SI)(CX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 64(SI)(CX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 96(SI)(CX*4)
+	ADDQ    $0x20, CX
+	JMP     CrossEntropyLabelsGAVX2_zero32_58
+
+CrossEntropyLabelsGAVX2_zerov_59:
+	CMPQ    CX, R9
+	JAE     CrossEntropyLabelsGAVX2_zerotail_60
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (SI)(CX*4)
+	ADDQ    $0x08, CX
+	JMP     CrossEntropyLabelsGAVX2_zerov_59
+
+CrossEntropyLabelsGAVX2_zerotail_60:
+	CMPQ       R10, $0x00
+	JE         CrossEntropyLabelsGAVX2_zeroend_61
+	LEAQ       rowconsts<>+32(SB), R11
+	MOVQ       R10, R12
+	SHLQ       $0x02, R12
+	SUBQ       R12, R11
+	VMOVUPS    (R11), Y0
+	VXORPS     Y5, Y5, Y5
+	VMASKMOVPS Y5, Y0, (SI)(CX*4)
+
+CrossEntropyLabelsGAVX2_zeroend_61:
+CrossEntropyLabelsGAVX2_entered_53:
+	MOVQ 1600(SP), CX
+	INCQ CX
+	CMPQ CX, $0x08
+	JE   CrossEntropyLabelsGAVX2_ringfull_62
+	MOVQ CX, 1600(SP)
+	JMP  CrossEntropyLabelsGAVX2_ringnext_63
+
+CrossEntropyLabelsGAVX2_ringfull_62:
+	MOVQ $0x00000000, 1600(SP)
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS 1464(SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y6
+	VPSUBD       Y6, Y0, Y6
+	VSUBPS       rowconsts<>+960(SB), Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1620(SB), Y8
+	VFMADD213PS  rowconsts<>+1024(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1056(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1088(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1120(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1152(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1184(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1216(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1248(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+1280(SB), Y5, Y8
+	VFMADD231PS  rowconsts<>+992(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y6, Y6
+	VSUBPS       1496(SP), Y6, Y6
+	VMULPS       1528(SP), Y6, Y6
+	MOVQ         loss+48(FP), CX
+	VMOVUPS      Y6, -28(CX)(DX*4)
+
+	// partials[j] += float64(loss_j)
+	MOVQ         sum+72(FP), CX
+	VCVTPS2PD    X6, Y0
+	VADDPD       (CX), Y0, Y0
+	VMOVUPD      Y0, (CX)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y0
+	VADDPD       32(CX), Y0, Y0
+	VMOVUPD      Y0, 32(CX)
+
+CrossEntropyLabelsGAVX2_ringnext_63:
+	// next row (its max is in next)
+	LEAQ    (BX)(AX*4), BX
+	LEAQ    (SI)(AX*4), SI
+	VMOVAPS Y1, Y0
+	INCQ    DX
+	CMPQ    DX, DI
+	JB      CrossEntropyLabelsGAVX2_row
+
+CrossEntropyLabelsGAVX2_end_25:
+	// the rows still in the ring: their losses, and into partials 0..n-1
+	MOVQ 1600(SP), AX
+	CMPQ AX, $0x00
+	JE   CrossEntropyLabelsGAVX2_flushed_64
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS 1464(SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VSUBPS       1496(SP), Y2, Y2
+	VMULPS       1528(SP), Y2, Y2
+	VMOVUPS      Y2, 1560(SP)
+	MOVQ         DX, CX
+	SUBQ         AX, CX
+	MOVQ         loss+48(FP), DX
+	LEAQ         (DX)(CX*4), CX
+	MOVQ         sum+72(FP), DX
+	XORQ         BX, BX
+
+CrossEntropyLabelsGAVX2_flushrow_65:
+	VMOVSS    1560(SP)(BX*4), X0
+	VMOVSS    X0, (CX)(BX*4)
+	VCVTSS2SD X0, X0, X0
+	VADDSD    (DX)(BX*8), X0, X0
+	VMOVSD    X0, (DX)(BX*8)
+	INCQ      BX
+	CMPQ      BX, AX
+	JB        CrossEntropyLabelsGAVX2_flushrow_65
+
+CrossEntropyLabelsGAVX2_flushed_64:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGSAVX2(SB), $1440-80
+TEXT ·CrossEntropyLabelsGSAVX2(SB), $1640-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -20732,562 +25158,1525 @@ TEXT ·CrossEntropyLabelsGSAVX2(SB), $1440-80
 	ANDQ         $-8, CX
 	MOVQ         AX, CX
 	ANDQ         $0x07, CX
-	XORQ         CX, CX
-	VBROADCASTSS rowconsts<>+1572(SB), Y0
-	VBROADCASTSS rowconsts<>+1568(SB), Y1
-	VBROADCASTSS rowconsts<>+1576(SB), Y2
-	MOVQ         z+8(FP), DX
-	MOVQ         grad+0(FP), BX
-	MOVQ         rows+56(FP), SI
+	XORQ         DX, DX
+	VBROADCASTSS rowconsts<>+1572(SB), Y2
+	VBROADCASTSS rowconsts<>+1568(SB), Y3
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
+	MOVQ         z+8(FP), BX
+	MOVQ         grad+0(FP), SI
+	MOVQ         rows+56(FP), DI
+
+	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
+	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
+	LEAQ 31(SP), CX
+	ANDQ $-32, CX
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    AX, DI
-	MOVQ    $0x00000008, R8
-	CMPQ    DI, R8
-	CMOVQGT R8, DI
-	LEAQ    rowconsts<>+32(SB), R8
-	SHLQ    $0x02, DI
-	SUBQ    DI, R8
-	VMOVUPS (R8), Y3
-	VMOVUPS Y3, 768(SP)
-	MOVQ    AX, DI
-	SUBQ    $0x08, DI
-	XORQ    R8, R8
-	CMPQ    DI, $0x00
-	CMOVQLT R8, DI
-	MOVQ    $0x00000008, R8
-	CMPQ    DI, R8
-	CMOVQGT R8, DI
-	LEAQ    rowconsts<>+32(SB), R8
-	SHLQ    $0x02, DI
-	SUBQ    DI, R8
-	VMOVUPS (R8), Y3
-	VMOVUPS Y3, 800(SP)
-	LEAQ    rowconsts<>+160(SB), DI
+	MOVQ    AX, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 768(CX)
+	MOVQ    AX, R8
+	SUBQ    $0x08, R8
+	XORQ    R9, R9
+	CMPQ    R8, $0x00
+	CMOVQLT R9, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 800(CX)
+	LEAQ    rowconsts<>+160(SB), R8
 
 	// Sum64's partials of the losses, in two registers for the whole call
-	MOVQ    sum+72(FP), R8
-	VMOVUPD (R8), Y3
-	VMOVUPD 32(R8), Y4
+	MOVQ    sum+72(FP), R9
+	VMOVUPD (R9), Y0
+	VMOVUPD 32(R9), Y5
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
-	CMPQ AX, $0x10
-	JA   CrossEntropyLabelsGSAVX2_blockdone_2
-	MOVQ AX, R8
-	SHLQ $0x02, R8
-	LEAQ (R8)(R8*2), R9
-	MOVQ AX, R11
-	SHLQ $0x05, R11
+	CMPQ    AX, $0x10
+	JA      CrossEntropyLabelsGSAVX2_blockdone_2
+	MOVQ    AX, R9
+	SHLQ    $0x02, R9
+	LEAQ    (R9)(R9*2), R10
+	MOVQ    AX, R12
+	SHLQ    $0x05, R12
+	PCALIGN $0x40
 
 CrossEntropyLabelsGSAVX2_block_1:
-	MOVQ SI, R10
-	SUBQ CX, R10
-	CMPQ R10, $0x08
+	MOVQ DI, R11
+	SUBQ DX, R11
+	CMPQ R11, $0x08
 	JB   CrossEntropyLabelsGSAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (DX)(R8*4), R10
+	LEAQ    (BX)(R9*4), R11
 	CMPQ    AX, $0x08
 	JB      CrossEntropyLabelsGSAVX2_masked_5
-	VMOVUPS (DX), Y5
-	VMOVUPS (DX)(R8*1), Y6
-	VMOVUPS (DX)(R8*2), Y7
-	VMOVUPS (DX)(R9*1), Y8
-	VMOVUPS (R10), Y9
-	VMOVUPS (R10)(R8*1), Y10
-	VMOVUPS (R10)(R8*2), Y11
-	VMOVUPS (R10)(R9*1), Y12
+	VMOVUPS (BX), Y6
+	VMOVUPS (BX)(R9*1), Y7
+	VMOVUPS (BX)(R9*2), Y8
+	VMOVUPS (BX)(R10*1), Y9
+	VMOVUPS (R11), Y10
+	VMOVUPS (R11)(R9*1), Y11
+	VMOVUPS (R11)(R9*2), Y12
+	VMOVUPS (R11)(R10*1), Y13
 	JMP     CrossEntropyLabelsGSAVX2_loaded_6
 
 CrossEntropyLabelsGSAVX2_masked_5:
-	VMOVUPS    768(SP), Y12
-	VMASKMOVPS (DX), Y12, Y5
-	VMASKMOVPS (DX)(R8*1), Y12, Y6
-	VMASKMOVPS (DX)(R8*2), Y12, Y7
-	VMASKMOVPS (DX)(R9*1), Y12, Y8
-	VMASKMOVPS (R10), Y12, Y9
-	VMASKMOVPS (R10)(R8*1), Y12, Y10
-	VMASKMOVPS (R10)(R8*2), Y12, Y11
-	VMASKMOVPS (R10)(R9*1), Y12, Y12
+	VMOVUPS    768(CX), Y13
+	VMASKMOVPS (BX), Y13, Y6
+	VMASKMOVPS (BX)(R9*1), Y13, Y7
+	VMASKMOVPS (BX)(R9*2), Y13, Y8
+	VMASKMOVPS (BX)(R10*1), Y13, Y9
+	VMASKMOVPS (R11), Y13, Y10
+	VMASKMOVPS (R11)(R9*1), Y13, Y11
+	VMASKMOVPS (R11)(R9*2), Y13, Y12
+	VMASKMOVPS (R11)(R10*1), Y13, Y13
 
 CrossEntropyLabelsGSAVX2_loaded_6:
-	VUNPCKLPS  Y6, Y5, Y13
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VSHUFPS    $0x44, Y6, Y13, Y12
-	VSHUFPS    $0xee, Y6, Y13, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y13
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y11, Y9, Y10
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
 	VSHUFPS    $0xee, Y11, Y9, Y9
-	VPERM2F128 $0x20, Y7, Y12, Y11
-	VPERM2F128 $0x31, Y7, Y12, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y12
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y13, Y8
-	VPERM2F128 $0x31, Y10, Y13, Y10
-	VPERM2F128 $0x20, Y9, Y5, Y13
-	VPERM2F128 $0x31, Y9, Y5, Y5
-	VMOVUPS    Y11, (SP)
-	VMOVUPS    Y12, 32(SP)
-	VMOVUPS    Y8, 64(SP)
-	VMOVUPS    Y13, 96(SP)
-	VMOVUPS    Y7, 128(SP)
-	VMOVUPS    Y6, 160(SP)
-	VMOVUPS    Y10, 192(SP)
-	VMOVUPS    Y5, 224(SP)
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    Y12, (CX)
+	VMOVUPS    Y13, 32(CX)
+	VMOVUPS    Y9, 64(CX)
+	VMOVUPS    Y14, 96(CX)
+	VMOVUPS    Y8, 128(CX)
+	VMOVUPS    Y7, 160(CX)
+	VMOVUPS    Y11, 192(CX)
+	VMOVUPS    Y6, 224(CX)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGSAVX2_nohigh_7
-	VMOVUPS    800(SP), Y12
-	VMASKMOVPS 32(DX), Y12, Y5
-	VMASKMOVPS 32(DX)(R8*1), Y12, Y6
-	VMASKMOVPS 32(DX)(R8*2), Y12, Y7
-	VMASKMOVPS 32(DX)(R9*1), Y12, Y8
-	VMASKMOVPS 32(R10), Y12, Y9
-	VMASKMOVPS 32(R10)(R8*1), Y12, Y10
-	VMASKMOVPS 32(R10)(R8*2), Y12, Y11
-	VMASKMOVPS 32(R10)(R9*1), Y12, Y12
-	VUNPCKLPS  Y6, Y5, Y13
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VSHUFPS    $0x44, Y6, Y13, Y12
-	VSHUFPS    $0xee, Y6, Y13, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y13
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y11, Y9, Y10
+	VMOVUPS    800(CX), Y13
+	VMASKMOVPS 32(BX), Y13, Y6
+	VMASKMOVPS 32(BX)(R9*1), Y13, Y7
+	VMASKMOVPS 32(BX)(R9*2), Y13, Y8
+	VMASKMOVPS 32(BX)(R10*1), Y13, Y9
+	VMASKMOVPS 32(R11), Y13, Y10
+	VMASKMOVPS 32(R11)(R9*1), Y13, Y11
+	VMASKMOVPS 32(R11)(R9*2), Y13, Y12
+	VMASKMOVPS 32(R11)(R10*1), Y13, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
 	VSHUFPS    $0xee, Y11, Y9, Y9
-	VPERM2F128 $0x20, Y7, Y12, Y11
-	VPERM2F128 $0x31, Y7, Y12, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y12
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y13, Y8
-	VPERM2F128 $0x31, Y10, Y13, Y10
-	VPERM2F128 $0x20, Y9, Y5, Y13
-	VPERM2F128 $0x31, Y9, Y5, Y5
-	VMOVUPS    Y11, 256(SP)
-	VMOVUPS    Y12, 288(SP)
-	VMOVUPS    Y8, 320(SP)
-	VMOVUPS    Y13, 352(SP)
-	VMOVUPS    Y7, 384(SP)
-	VMOVUPS    Y6, 416(SP)
-	VMOVUPS    Y10, 448(SP)
-	VMOVUPS    Y5, 480(SP)
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    Y12, 256(CX)
+	VMOVUPS    Y13, 288(CX)
+	VMOVUPS    Y9, 320(CX)
+	VMOVUPS    Y14, 352(CX)
+	VMOVUPS    Y8, 384(CX)
+	VMOVUPS    Y7, 416(CX)
+	VMOVUPS    Y11, 448(CX)
+	VMOVUPS    Y6, 480(CX)
 
 CrossEntropyLabelsGSAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ     labels+24(FP), R10
-	VMOVDQU  (R10)(CX*4), Y5
-	VPCMPEQD Y6, Y6, Y6
-	VPCMPGTD Y6, Y5, Y6
-	VMOVDQU  Y6, 832(SP)
+	MOVQ     labels+24(FP), R11
+	VMOVDQU  (R11)(DX*4), Y6
+	VPCMPEQD Y7, Y7, Y7
+	VPCMPGTD Y7, Y6, Y7
+	VMOVDQU  Y7, 832(CX)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VBROADCASTSS keep+40(FP), Y7
-	VANDPS       Y6, Y7, Y6
-	VBROADCASTSS inv+44(FP), Y7
-	MOVQ         sw+32(FP), R10
-	VMULPS       (R10)(CX*4), Y7, Y7
-	VMULPS       Y6, Y7, Y7
+	VBROADCASTSS keep+40(FP), Y8
+	VANDPS       Y7, Y8, Y7
+	VBROADCASTSS inv+44(FP), Y8
+	MOVQ         sw+32(FP), R11
+	VMULPS       (R11)(DX*4), Y8, Y8
+	VMULPS       Y7, Y8, Y8
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y9
-	VMOVAPS      Y9, Y10
-	MOVQ         R11, R12
-	ANDQ         $-64, R12
-	XORQ         R10, R10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMOVAPS      Y10, Y11
+	MOVQ         R12, R13
+	ANDQ         $-64, R13
+	XORQ         R11, R11
 	JMP          CrossEntropyLabelsGSAVX2_bmax_check_9
 
 CrossEntropyLabelsGSAVX2_bmax_8:
-	VMOVUPS  (SP)(R10*1), Y11
-	VMAXPS   Y9, Y11, Y9
-	VPCMPEQD (DI)(R10*1), Y5, Y12
-	VANDPS   Y11, Y12, Y11
-	VORPS    Y11, Y8, Y8
-	VANDPS   Y7, Y12, Y12
-	VMOVUPS  Y12, 864(SP)(R10*1)
-	VMOVUPS  32(SP)(R10*1), Y11
-	VMAXPS   Y10, Y11, Y10
-	VPCMPEQD 32(DI)(R10*1), Y5, Y12
-	VANDPS   Y11, Y12, Y11
-	VORPS    Y11, Y8, Y8
-	VANDPS   Y7, Y12, Y12
-	VMOVUPS  Y12, 896(SP)(R10*1)
-	ADDQ     $0x40, R10
+	VMOVUPS  (CX)(R11*1), Y12
+	VMAXPS   Y10, Y12, Y10
+	VPCMPEQD (R8)(R11*1), Y6, Y13
+	VANDPS   Y12, Y13, Y12
+	VORPS    Y12, Y9, Y9
+	VANDPS   Y8, Y13, Y13
+	VMOVUPS  Y13, 864(CX)(R11*1)
+	VMOVUPS  32(CX)(R11*1), Y12
+	VMAXPS   Y11, Y12, Y11
+	VPCMPEQD 32(R8)(R11*1), Y6, Y13
+	VANDPS   Y12, Y13, Y12
+	VORPS    Y12, Y9, Y9
+	VANDPS   Y8, Y13, Y13
+	VMOVUPS  Y13, 896(CX)(R11*1)
+	ADDQ     $0x40, R11
 
 CrossEntropyLabelsGSAVX2_bmax_check_9:
-	CMPQ     R10, R12
+	CMPQ     R11, R13
 	JB       CrossEntropyLabelsGSAVX2_bmax_8
-	CMPQ     R10, R11
+	CMPQ     R11, R12
 	JAE      CrossEntropyLabelsGSAVX2_bmax_end_10
-	VMOVUPS  (SP)(R10*1), Y11
-	VMAXPS   Y9, Y11, Y9
-	VPCMPEQD (DI)(R10*1), Y5, Y5
-	VANDPS   Y11, Y5, Y11
-	VORPS    Y11, Y8, Y8
-	VANDPS   Y7, Y5, Y5
-	VMOVUPS  Y5, 864(SP)(R10*1)
+	VMOVUPS  (CX)(R11*1), Y12
+	VMAXPS   Y10, Y12, Y10
+	VPCMPEQD (R8)(R11*1), Y6, Y6
+	VANDPS   Y12, Y6, Y12
+	VORPS    Y12, Y9, Y9
+	VANDPS   Y8, Y6, Y6
+	VMOVUPS  Y6, 864(CX)(R11*1)
 
 CrossEntropyLabelsGSAVX2_bmax_end_10:
-	VMAXPS Y10, Y9, Y9
-	VXORPS Y5, Y5, Y5
-	VADDPS Y5, Y9, Y9
+	VMAXPS Y11, Y10, Y10
+	VXORPS Y6, Y6, Y6
+	VADDPS Y6, Y10, Y10
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y5, Y5, Y5
-	VMOVUPS Y5, 512(SP)
-	VMOVUPS Y5, 544(SP)
-	VMOVUPS Y5, 576(SP)
-	VMOVUPS Y5, 608(SP)
-	VMOVUPS Y5, 640(SP)
-	VMOVUPS Y5, 672(SP)
-	VMOVUPS Y5, 704(SP)
-	VMOVUPS Y5, 736(SP)
-	MOVQ    R11, R12
-	ANDQ    $-64, R12
-	XORQ    R10, R10
+	VXORPS  Y6, Y6, Y6
+	VMOVUPS Y6, 512(CX)
+	VMOVUPS Y6, 544(CX)
+	VMOVUPS Y6, 576(CX)
+	VMOVUPS Y6, 608(CX)
+	VMOVUPS Y6, 640(CX)
+	VMOVUPS Y6, 672(CX)
+	VMOVUPS Y6, 704(CX)
+	VMOVUPS Y6, 736(CX)
+	MOVQ    R12, R13
+	ANDQ    $-64, R13
+	XORQ    R11, R11
 	JMP     CrossEntropyLabelsGSAVX2_bexp_check_12
 
 CrossEntropyLabelsGSAVX2_bexp_11:
-	VMOVUPS     (SP)(R10*1), Y5
-	VSUBPS      Y9, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y7
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y7, Y11
-	VMOVUPS     Y11, (SP)(R10*1)
-	MOVQ        R10, R13
-	ANDQ        $0x000000ff, R13
-	VADDPS      512(SP)(R13*1), Y11, Y11
-	VMOVUPS     Y11, 512(SP)(R13*1)
-	VMOVUPS     32(SP)(R10*1), Y5
-	VSUBPS      Y9, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y7
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y7, Y11
-	VMOVUPS     Y11, 32(SP)(R10*1)
-	MOVQ        R10, R13
-	ANDQ        $0x000000ff, R13
-	VADDPS      544(SP)(R13*1), Y11, Y11
-	VMOVUPS     Y11, 544(SP)(R13*1)
-	ADDQ        $0x40, R10
+	VMOVUPS     (CX)(R11*1), Y6
+	VSUBPS      Y10, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y8
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y8, Y12
+	VMOVUPS     Y12, (CX)(R11*1)
+	MOVQ        R11, R14
+	ANDQ        $0x000000ff, R14
+	VADDPS      512(CX)(R14*1), Y12, Y12
+	VMOVUPS     Y12, 512(CX)(R14*1)
+	VMOVUPS     32(CX)(R11*1), Y6
+	VSUBPS      Y10, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y8
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y8, Y12
+	VMOVUPS     Y12, 32(CX)(R11*1)
+	MOVQ        R11, R14
+	ANDQ        $0x000000ff, R14
+	VADDPS      544(CX)(R14*1), Y12, Y12
+	VMOVUPS     Y12, 544(CX)(R14*1)
+	ADDQ        $0x40, R11
 
 CrossEntropyLabelsGSAVX2_bexp_check_12:
-	CMPQ        R10, R12
+	CMPQ        R11, R13
 	JB          CrossEntropyLabelsGSAVX2_bexp_11
-	CMPQ        R10, R11
+	CMPQ        R11, R12
 	JAE         CrossEntropyLabelsGSAVX2_bexp_end_13
-	VMOVUPS     (SP)(R10*1), Y5
-	VSUBPS      Y9, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y7
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y7, Y11
-	VMOVUPS     Y11, (SP)(R10*1)
-	ANDQ        $0x000000ff, R10
-	VADDPS      512(SP)(R10*1), Y11, Y11
-	VMOVUPS     Y11, 512(SP)(R10*1)
+	VMOVUPS     (CX)(R11*1), Y6
+	VSUBPS      Y10, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y8
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y8, Y12
+	VMOVUPS     Y12, (CX)(R11*1)
+	ANDQ        $0x000000ff, R11
+	VADDPS      512(CX)(R11*1), Y12, Y12
+	VMOVUPS     Y12, 512(CX)(R11*1)
 
 CrossEntropyLabelsGSAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y5
-	VMOVUPS 544(SP), Y7
-	VMOVUPS 576(SP), Y10
-	VMOVUPS 608(SP), Y11
-	VMOVUPS 640(SP), Y12
-	VMOVUPS 672(SP), Y13
-	VMOVUPS 704(SP), Y14
-	VMOVUPS 736(SP), Y15
-	VADDPS  Y7, Y5, Y5
-	VADDPS  Y11, Y10, Y10
-	VADDPS  Y13, Y12, Y12
-	VADDPS  Y15, Y14, Y14
-	VADDPS  Y10, Y5, Y5
-	VADDPS  Y14, Y12, Y12
-	VADDPS  Y12, Y5, Y5
-	VSUBPS  Y9, Y8, Y8
-	VMOVUPS Y8, 1376(SP)
-	VMOVUPS Y5, 1408(SP)
+	VMOVUPS 512(CX), Y6
+	VMOVUPS 544(CX), Y8
+	VMOVUPS 576(CX), Y11
+	VMOVUPS 608(CX), Y12
+	VMOVUPS 640(CX), Y13
+	VMOVUPS 672(CX), Y14
+	VMOVUPS 704(CX), Y15
+	VMOVUPS 736(CX), Y16
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y12, Y11, Y11
+	VADDPS  Y14, Y13, Y13
+	VADDPS  Y16, Y15, Y15
+	VADDPS  Y11, Y6, Y6
+	VADDPS  Y15, Y13, Y13
+	VADDPS  Y13, Y6, Y6
+	VSUBPS  Y10, Y9, Y9
+	VMOVUPS Y9, 1376(CX)
+	VMOVUPS Y6, 1408(CX)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1612(SB), Y7
-	VDIVPS       Y5, Y7, Y7
-	VBROADCASTSS inv+44(FP), Y5
-	MOVQ         sw+32(FP), R10
-	VMULPS       (R10)(CX*4), Y5, Y5
-	MOVQ         R11, R12
-	ANDQ         $-64, R12
-	XORQ         R10, R10
+	VBROADCASTSS rowconsts<>+1612(SB), Y8
+	VDIVPS       Y6, Y8, Y8
+	VBROADCASTSS inv+44(FP), Y6
+	MOVQ         sw+32(FP), R11
+	VMULPS       (R11)(DX*4), Y6, Y6
+	MOVQ         R12, R13
+	ANDQ         $-64, R13
+	XORQ         R11, R11
 	JMP          CrossEntropyLabelsGSAVX2_bgrad_check_15
 
 CrossEntropyLabelsGSAVX2_bgrad_14:
-	VMULPS  (SP)(R10*1), Y7, Y8
-	VMULPS  Y6, Y8, Y8
-	VMULPS  Y5, Y8, Y8
-	VSUBPS  864(SP)(R10*1), Y8, Y8
-	VMOVUPS Y8, (SP)(R10*1)
-	VMULPS  32(SP)(R10*1), Y7, Y8
-	VMULPS  Y6, Y8, Y8
-	VMULPS  Y5, Y8, Y8
-	VSUBPS  896(SP)(R10*1), Y8, Y8
-	VMOVUPS Y8, 32(SP)(R10*1)
-	ADDQ    $0x40, R10
+	VMULPS  (CX)(R11*1), Y8, Y9
+	VMULPS  Y7, Y9, Y9
+	VMULPS  Y6, Y9, Y9
+	VSUBPS  864(CX)(R11*1), Y9, Y9
+	VMOVUPS Y9, (CX)(R11*1)
+	VMULPS  32(CX)(R11*1), Y8, Y9
+	VMULPS  Y7, Y9, Y9
+	VMULPS  Y6, Y9, Y9
+	VSUBPS  896(CX)(R11*1), Y9, Y9
+	VMOVUPS Y9, 32(CX)(R11*1)
+	ADDQ    $0x40, R11
 
 CrossEntropyLabelsGSAVX2_bgrad_check_15:
-	CMPQ    R10, R12
+	CMPQ    R11, R13
 	JB      CrossEntropyLabelsGSAVX2_bgrad_14
-	CMPQ    R10, R11
+	CMPQ    R11, R12
 	JAE     CrossEntropyLabelsGSAVX2_bgrad_end_16
-	VMULPS  (SP)(R10*1), Y7, Y7
-	VMULPS  Y6, Y7, Y7
-	VMULPS  Y5, Y7, Y7
-	VSUBPS  864(SP)(R10*1), Y7, Y7
-	VMOVUPS Y7, (SP)(R10*1)
+	VMULPS  (CX)(R11*1), Y8, Y8
+	VMULPS  Y7, Y8, Y8
+	VMULPS  Y6, Y8, Y8
+	VSUBPS  864(CX)(R11*1), Y8, Y8
+	VMOVUPS Y8, (CX)(R11*1)
 
 CrossEntropyLabelsGSAVX2_bgrad_end_16:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVDQU   832(SP), Y5
-	VMOVMSKPS Y5, R10
-	CMPL      R10, $0xff
+	VMOVDQU   832(CX), Y6
+	VMOVMSKPS Y6, R11
+	CMPL      R11, $0xff
 	JE        CrossEntropyLabelsGSAVX2_allvalid_17
-	MOVQ      R11, R12
-	ANDQ      $-64, R12
-	XORQ      R10, R10
+	MOVQ      R12, R13
+	ANDQ      $-64, R13
+	XORQ      R11, R11
 	JMP       CrossEntropyLabelsGSAVX2_bignored_check_19
 
 CrossEntropyLabelsGSAVX2_bignored_18:
-	VANDPS  (SP)(R10*1), Y5, Y7
-	VMOVUPS Y7, (SP)(R10*1)
-	VANDPS  32(SP)(R10*1), Y5, Y7
-	VMOVUPS Y7, 32(SP)(R10*1)
-	ADDQ    $0x40, R10
+	VANDPS  (CX)(R11*1), Y6, Y8
+	VMOVUPS Y8, (CX)(R11*1)
+	VANDPS  32(CX)(R11*1), Y6, Y8
+	VMOVUPS Y8, 32(CX)(R11*1)
+	ADDQ    $0x40, R11
 
 CrossEntropyLabelsGSAVX2_bignored_check_19:
-	CMPQ    R10, R12
+	CMPQ    R11, R13
 	JB      CrossEntropyLabelsGSAVX2_bignored_18
-	CMPQ    R10, R11
+	CMPQ    R11, R12
 	JAE     CrossEntropyLabelsGSAVX2_bignored_end_20
-	VANDPS  (SP)(R10*1), Y5, Y5
-	VMOVUPS Y5, (SP)(R10*1)
+	VANDPS  (CX)(R11*1), Y6, Y6
+	VMOVUPS Y6, (CX)(R11*1)
 
 CrossEntropyLabelsGSAVX2_bignored_end_20:
 CrossEntropyLabelsGSAVX2_allvalid_17:
 	// transpose the column slots back and store 8 rows
-	LEAQ       (BX)(R8*4), R10
-	VMOVUPS    (SP), Y5
-	VMOVUPS    32(SP), Y7
-	VMOVUPS    64(SP), Y8
-	VMOVUPS    96(SP), Y9
-	VMOVUPS    128(SP), Y10
-	VMOVUPS    160(SP), Y11
-	VMOVUPS    192(SP), Y12
-	VMOVUPS    224(SP), Y13
-	VUNPCKLPS  Y7, Y5, Y14
-	VUNPCKHPS  Y7, Y5, Y5
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y11, Y10, Y9
-	VUNPCKHPS  Y11, Y10, Y10
-	VUNPCKLPS  Y13, Y12, Y11
-	VUNPCKHPS  Y13, Y12, Y12
-	VSHUFPS    $0x44, Y7, Y14, Y13
-	VSHUFPS    $0xee, Y7, Y14, Y7
-	VSHUFPS    $0x44, Y8, Y5, Y14
-	VSHUFPS    $0xee, Y8, Y5, Y5
-	VSHUFPS    $0x44, Y11, Y9, Y8
-	VSHUFPS    $0xee, Y11, Y9, Y9
-	VSHUFPS    $0x44, Y12, Y10, Y11
+	LEAQ       (SI)(R9*4), R11
+	VMOVUPS    (CX), Y6
+	VMOVUPS    32(CX), Y8
+	VMOVUPS    64(CX), Y9
+	VMOVUPS    96(CX), Y10
+	VMOVUPS    128(CX), Y11
+	VMOVUPS    160(CX), Y12
+	VMOVUPS    192(CX), Y13
+	VMOVUPS    224(CX), Y14
+	VUNPCKLPS  Y8, Y6, Y15
+	VUNPCKHPS  Y8, Y6, Y6
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VUNPCKLPS  Y14, Y13, Y12
+	VUNPCKHPS  Y14, Y13, Y13
+	VSHUFPS    $0x44, Y8, Y15, Y14
+	VSHUFPS    $0xee, Y8, Y15, Y8
+	VSHUFPS    $0x44, Y9, Y6, Y15
+	VSHUFPS    $0xee, Y9, Y6, Y6
+	VSHUFPS    $0x44, Y12, Y10, Y9
 	VSHUFPS    $0xee, Y12, Y10, Y10
-	VPERM2F128 $0x20, Y8, Y13, Y12
-	VPERM2F128 $0x31, Y8, Y13, Y8
-	VPERM2F128 $0x20, Y9, Y7, Y13
-	VPERM2F128 $0x31, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y11, Y14, Y9
-	VPERM2F128 $0x31, Y11, Y14, Y11
-	VPERM2F128 $0x20, Y10, Y5, Y14
-	VPERM2F128 $0x31, Y10, Y5, Y5
+	VSHUFPS    $0x44, Y13, Y11, Y12
+	VSHUFPS    $0xee, Y13, Y11, Y11
+	VPERM2F128 $0x20, Y9, Y14, Y13
+	VPERM2F128 $0x31, Y9, Y14, Y9
+	VPERM2F128 $0x20, Y10, Y8, Y14
+	VPERM2F128 $0x31, Y10, Y8, Y8
+	VPERM2F128 $0x20, Y12, Y15, Y10
+	VPERM2F128 $0x31, Y12, Y15, Y12
+	VPERM2F128 $0x20, Y11, Y6, Y15
+	VPERM2F128 $0x31, Y11, Y6, Y6
 	CMPQ       AX, $0x08
 	JB         CrossEntropyLabelsGSAVX2_masked_22
-	VMOVUPS    Y12, (BX)
-	VMOVUPS    Y13, (BX)(R8*1)
-	VMOVUPS    Y9, (BX)(R8*2)
-	VMOVUPS    Y14, (BX)(R9*1)
-	VMOVUPS    Y8, (R10)
-	VMOVUPS    Y7, (R10)(R8*1)
-	VMOVUPS    Y11, (R10)(R8*2)
-	VMOVUPS    Y5, (R10)(R9*1)
+	VMOVUPS    Y13, (SI)
+	VMOVUPS    Y14, (SI)(R9*1)
+	VMOVUPS    Y10, (SI)(R9*2)
+	VMOVUPS    Y15, (SI)(R10*1)
+	VMOVUPS    Y9, (R11)
+	VMOVUPS    Y8, (R11)(R9*1)
+	VMOVUPS    Y12, (R11)(R9*2)
+	VMOVUPS    Y6, (R11)(R10*1)
 	JMP        CrossEntropyLabelsGSAVX2_loaded_23
 
 CrossEntropyLabelsGSAVX2_masked_22:
-	VMOVUPS    768(SP), Y10
-	VMASKMOVPS Y12, Y10, (BX)
-	VMASKMOVPS Y13, Y10, (BX)(R8*1)
-	VMASKMOVPS Y9, Y10, (BX)(R8*2)
-	VMASKMOVPS Y14, Y10, (BX)(R9*1)
-	VMASKMOVPS Y8, Y10, (R10)
-	VMASKMOVPS Y7, Y10, (R10)(R8*1)
-	VMASKMOVPS Y11, Y10, (R10)(R8*2)
-	VMASKMOVPS Y5, Y10, (R10)(R9*1)
+	VMOVUPS    768(CX), Y11
+	VMASKMOVPS Y13, Y11, (SI)
+	VMASKMOVPS Y14, Y11, (SI)(R9*1)
+	VMASKMOVPS Y10, Y11, (SI)(R9*2)
+	VMASKMOVPS Y15, Y11, (SI)(R10*1)
+	VMASKMOVPS Y9, Y11, (R11)
+	VMASKMOVPS Y8, Y11, (R11)(R9*1)
+	VMASKMOVPS Y12, Y11, (R11)(R9*2)
+	VMASKMOVPS Y6, Y11, (R11)(R10*1)
 
 CrossEntropyLabelsGSAVX2_loaded_23:
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGSAVX2_nohigh_24
-	VMOVUPS    256(SP), Y5
-	VMOVUPS    288(SP), Y7
-	VMOVUPS    320(SP), Y8
-	VMOVUPS    352(SP), Y9
-	VMOVUPS    384(SP), Y10
-	VMOVUPS    416(SP), Y11
-	VMOVUPS    448(SP), Y12
-	VMOVUPS    480(SP), Y13
-	VUNPCKLPS  Y7, Y5, Y14
-	VUNPCKHPS  Y7, Y5, Y5
-	VUNPCKLPS  Y9, Y8, Y7
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y11, Y10, Y9
-	VUNPCKHPS  Y11, Y10, Y10
-	VUNPCKLPS  Y13, Y12, Y11
-	VUNPCKHPS  Y13, Y12, Y12
-	VSHUFPS    $0x44, Y7, Y14, Y13
-	VSHUFPS    $0xee, Y7, Y14, Y7
-	VSHUFPS    $0x44, Y8, Y5, Y14
-	VSHUFPS    $0xee, Y8, Y5, Y5
-	VSHUFPS    $0x44, Y11, Y9, Y8
-	VSHUFPS    $0xee, Y11, Y9, Y9
-	VSHUFPS    $0x44, Y12, Y10, Y11
+	VMOVUPS    256(CX), Y6
+	VMOVUPS    288(CX), Y8
+	VMOVUPS    320(CX), Y9
+	VMOVUPS    352(CX), Y10
+	VMOVUPS    384(CX), Y11
+	VMOVUPS    416(CX), Y12
+	VMOVUPS    448(CX), Y13
+	VMOVUPS    480(CX), Y14
+	VUNPCKLPS  Y8, Y6, Y15
+	VUNPCKHPS  Y8, Y6, Y6
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VUNPCKLPS  Y14, Y13, Y12
+	VUNPCKHPS  Y14, Y13, Y13
+	VSHUFPS    $0x44, Y8, Y15, Y14
+	VSHUFPS    $0xee, Y8, Y15, Y8
+	VSHUFPS    $0x44, Y9, Y6, Y15
+	VSHUFPS    $0xee, Y9, Y6, Y6
+	VSHUFPS    $0x44, Y12, Y10, Y9
 	VSHUFPS    $0xee, Y12, Y10, Y10
-	VPERM2F128 $0x20, Y8, Y13, Y12
-	VPERM2F128 $0x31, Y8, Y13, Y8
-	VPERM2F128 $0x20, Y9, Y7, Y13
-	VPERM2F128 $0x31, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y11, Y14, Y9
-	VPERM2F128 $0x31, Y11, Y14, Y11
-	VPERM2F128 $0x20, Y10, Y5, Y14
-	VPERM2F128 $0x31, Y10, Y5, Y5
-	VMOVUPS    800(SP), Y10
-	VMASKMOVPS Y12, Y10, 32(BX)
-	VMASKMOVPS Y13, Y10, 32(BX)(R8*1)
-	VMASKMOVPS Y9, Y10, 32(BX)(R8*2)
-	VMASKMOVPS Y14, Y10, 32(BX)(R9*1)
-	VMASKMOVPS Y8, Y10, 32(R10)
-	VMASKMOVPS Y7, Y10, 32(R10)(R8*1)
-	VMASKMOVPS Y11, Y10, 32(R10)(R8*2)
-	VMASKMOVPS Y5, Y10, 32(R10)(R9*1)
+	VSHUFPS    $0x44, Y13, Y11, Y12
+	VSHUFPS    $0xee, Y13, Y11, Y11
+	VPERM2F128 $0x20, Y9, Y14, Y13
+	VPERM2F128 $0x31, Y9, Y14, Y9
+	VPERM2F128 $0x20, Y10, Y8, Y14
+	VPERM2F128 $0x31, Y10, Y8, Y8
+	VPERM2F128 $0x20, Y12, Y15, Y10
+	VPERM2F128 $0x31, Y12, Y15, Y12
+	VPERM2F128 $0x20, Y11, Y6, Y15
+	VPERM2F128 $0x31, Y11, Y6, Y6
+	VMOVUPS    800(CX), Y11
+	VMASKMOVPS Y13, Y11, 32(SI)
+	VMASKMOVPS Y14, Y11, 32(SI)(R9*1)
+	VMASKMOVPS Y10, Y11, 32(SI)(R9*2)
+	VMASKMOVPS Y15, Y11, 32(SI)(R10*1)
+	VMASKMOVPS Y9, Y11, 32(R11)
+	VMASKMOVPS Y8, Y11, 32(R11)(R9*1)
+	VMASKMOVPS Y12, Y11, 32(R11)(R9*2)
+	VMASKMOVPS Y6, Y11, 32(R11)(R10*1)
 
 CrossEntropyLabelsGSAVX2_nohigh_24:
-	VMOVUPS 1376(SP), Y5
-	VMOVUPS 1408(SP), Y7
+	VMOVUPS 1376(CX), Y6
+	VMOVUPS 1408(CX), Y8
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y7, Y8
-	VPSRAD       $0x17, Y8, Y8
-	VPSLLD       $0x17, Y8, Y9
-	VPSUBD       Y9, Y7, Y9
-	VSUBPS       rowconsts<>+960(SB), Y9, Y9
-	VCVTDQ2PS    Y8, Y8
-	VMULPS       Y9, Y9, Y10
-	VBROADCASTSS rowconsts<>+1620(SB), Y11
-	VFMADD213PS  rowconsts<>+1024(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1056(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1088(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1120(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1152(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1184(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1216(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1248(SB), Y9, Y11
-	VMULPS       Y9, Y11, Y11
-	VMULPS       Y10, Y11, Y11
-	VFMADD231PS  rowconsts<>+1280(SB), Y8, Y11
-	VFMADD231PS  rowconsts<>+992(SB), Y10, Y11
-	VADDPS       Y11, Y9, Y9
-	VFMADD231PS  rowconsts<>+1312(SB), Y8, Y9
-	VSUBPS       Y7, Y7, Y7
-	VADDPS       Y7, Y9, Y9
-	VSUBPS       Y5, Y9, Y5
-	VMULPS       Y5, Y6, Y5
-	MOVQ         sw+32(FP), R10
-	VMULPS       (R10)(CX*4), Y5, Y5
-	VANDPS       832(SP), Y5, Y5
-	MOVQ         loss+48(FP), R10
-	VMOVUPS      Y5, (R10)(CX*4)
+	VPSUBD       rowconsts<>+928(SB), Y8, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VPSUBD       Y10, Y8, Y10
+	VSUBPS       rowconsts<>+960(SB), Y10, Y10
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y10, Y10, Y11
+	VBROADCASTSS rowconsts<>+1620(SB), Y12
+	VFMADD213PS  rowconsts<>+1024(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1056(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1088(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1120(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1152(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1184(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1216(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1248(SB), Y10, Y12
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y11, Y12, Y12
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y12
+	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
+	VADDPS       Y12, Y10, Y10
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
+	VSUBPS       Y8, Y8, Y8
+	VADDPS       Y8, Y10, Y10
+	VSUBPS       Y6, Y10, Y6
+	VMULPS       Y6, Y7, Y6
+	MOVQ         sw+32(FP), R11
+	VMULPS       (R11)(DX*4), Y6, Y6
+	VANDPS       832(CX), Y6, Y6
+	MOVQ         loss+48(FP), R11
+	VMOVUPS      Y6, (R11)(DX*4)
 
 	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
-	VCVTPS2PD    X5, Y6
-	VADDPD       Y6, Y3, Y3
-	VEXTRACTF128 $0x01, Y5, X5
-	VCVTPS2PD    X5, Y5
-	VADDPD       Y5, Y4, Y4
+	VCVTPS2PD    X6, Y7
+	VADDPD       Y7, Y0, Y0
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
+	VADDPD       Y6, Y5, Y5
 
 	// next 8 rows
-	MOVQ R8, R10
-	SHLQ $0x03, R10
-	ADDQ R10, DX
-	ADDQ R10, BX
-	ADDQ $0x08, CX
+	MOVQ R9, R11
+	SHLQ $0x03, R11
+	ADDQ R11, BX
+	ADDQ R11, SI
+	ADDQ $0x08, DX
 	JMP  CrossEntropyLabelsGSAVX2_block_1
 
 CrossEntropyLabelsGSAVX2_blockdone_2:
-	MOVQ    sum+72(FP), AX
-	VMOVUPD Y3, (AX)
-	VMOVUPD Y4, 32(AX)
+	MOVQ    sum+72(FP), CX
+	VMOVUPD Y0, (CX)
+	VMOVUPD Y5, 32(CX)
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, R8
+	ANDQ $-32, R8
+	MOVQ AX, R9
+	ANDQ $-8, R9
+	MOVQ AX, R10
+	ANDQ $0x07, R10
+	MOVQ $0x00000000, 1600(SP)
+	CMPQ DX, DI
+	JAE  CrossEntropyLabelsGSAVX2_end_25
+
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y5
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
+	XORQ         CX, CX
+
+CrossEntropyLabelsGSAVX2_max32_26:
+	CMPQ    CX, R8
+	JAE     CrossEntropyLabelsGSAVX2_maxv_27
+	VMOVUPS (BX)(CX*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	VMOVUPS 32(BX)(CX*4), Y8
+	VMAXPS  Y5, Y8, Y5
+	VMOVUPS 64(BX)(CX*4), Y8
+	VMAXPS  Y6, Y8, Y6
+	VMOVUPS 96(BX)(CX*4), Y8
+	VMAXPS  Y7, Y8, Y7
+	ADDQ    $0x20, CX
+	JMP     CrossEntropyLabelsGSAVX2_max32_26
+
+CrossEntropyLabelsGSAVX2_maxv_27:
+	CMPQ    CX, R9
+	JAE     CrossEntropyLabelsGSAVX2_maxtail_28
+	VMOVUPS (BX)(CX*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	ADDQ    $0x08, CX
+	JMP     CrossEntropyLabelsGSAVX2_maxv_27
+
+CrossEntropyLabelsGSAVX2_maxtail_28:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGSAVX2_maxfold_29
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R10, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y8
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
+	VMASKMOVPS   (BX)(CX*4), Y8, Y10
+	VBLENDVPS    Y8, Y10, Y9, Y9
+	VMAXPS       Y5, Y9, Y5
+
+CrossEntropyLabelsGSAVX2_maxfold_29:
+	VMAXPS       Y6, Y0, Y0
+	VMAXPS       Y7, Y5, Y5
+	VMAXPS       Y5, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VMAXPS       X5, X0, X0
+	VMOVHLPS     X0, X0, X5
+	VMAXPS       X5, X0, X0
+	VMOVSHDUP    X0, X5
+	VMAXSS       X5, X0, X0
+	VXORPS       X5, X5, X5
+	VADDSS       X5, X0, X0
+	VBROADCASTSS X0, Y0
+
+CrossEntropyLabelsGSAVX2_row:
+	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
+	MOVQ    1600(SP), CX
+	MOVQ    labels+24(FP), R11
+	MOVLQSX (R11)(DX*4), R11
+	CMPQ    R11, AX
+	JAE     CrossEntropyLabelsGSAVX2_ignored_30
+	VMOVSS  (BX)(R11*4), X5
+	VSUBSS  X0, X5, X5
+	VMOVSS  X5, 1496(SP)(CX*4)
+	VMOVSS  keep+40(FP), X5
+	VMOVSS  X5, 1528(SP)(CX*4)
+	VMOVSS  inv+44(FP), X5
+	MOVQ    sw+32(FP), R11
+	VMOVSS  (R11)(DX*4), X6
+	VMOVSS  X6, 1608(SP)(CX*4)
+	VMULSS  X6, X5, X5
+	VMOVSS  X5, 1592(SP)
+	JMP     CrossEntropyLabelsGSAVX2_labelled_31
+
+CrossEntropyLabelsGSAVX2_ignored_30:
+	VXORPS X5, X5, X5
+	VMOVSS X5, 1496(SP)(CX*4)
+	VMOVSS X5, 1528(SP)(CX*4)
+	VMOVSS rowconsts<>+1612(SB), X5
+	VMOVSS X5, 1608(SP)(CX*4)
+
+CrossEntropyLabelsGSAVX2_labelled_31:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         DX, CX
+	INCQ         CX
+	CMPQ         CX, DI
+	JAE          CrossEntropyLabelsGSAVX2_explast_32
+	LEAQ         (BX)(AX*4), R11
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
+	XORQ         CX, CX
+
+CrossEntropyLabelsGSAVX2_exp32_34:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsGSAVX2_exprest_35
+	VMOVUPS     (R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(SI)(CX*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsGSAVX2_exp32_34
+
+CrossEntropyLabelsGSAVX2_exprest_35:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGSAVX2_exptail_37
+	VMOVUPS     (R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGSAVX2_expnext_38
+
+CrossEntropyLabelsGSAVX2_exptail_37:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGSAVX2_expdone_36
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VADDPS       Y12, Y5, Y5
+	JMP          CrossEntropyLabelsGSAVX2_expdone_36
+
+CrossEntropyLabelsGSAVX2_expnext_38:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGSAVX2_exptail_39
+	VMOVUPS     (R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGSAVX2_expnext_40
+
+CrossEntropyLabelsGSAVX2_exptail_39:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGSAVX2_expdone_36
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VADDPS       Y12, Y6, Y6
+	JMP          CrossEntropyLabelsGSAVX2_expdone_36
+
+CrossEntropyLabelsGSAVX2_expnext_40:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGSAVX2_exptail_41
+	VMOVUPS     (R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGSAVX2_expnext_42
+
+CrossEntropyLabelsGSAVX2_exptail_41:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGSAVX2_expdone_36
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VADDPS       Y12, Y7, Y7
+	JMP          CrossEntropyLabelsGSAVX2_expdone_36
+
+CrossEntropyLabelsGSAVX2_expnext_42:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGSAVX2_expdone_36
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VADDPS       Y12, Y8, Y8
+
+CrossEntropyLabelsGSAVX2_expdone_36:
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+	VXORPS       X0, X0, X0
+	VADDSS       X0, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyLabelsGSAVX2_expfolded_33
+
+CrossEntropyLabelsGSAVX2_explast_32:
+	XORQ CX, CX
+
+CrossEntropyLabelsGSAVX2_explast32_43:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsGSAVX2_explastrest_44
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(SI)(CX*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsGSAVX2_explast32_43
+
+CrossEntropyLabelsGSAVX2_explastrest_44:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGSAVX2_explasttail_46
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGSAVX2_explastnext_47
+
+CrossEntropyLabelsGSAVX2_explasttail_46:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGSAVX2_explastdone_45
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsGSAVX2_explastdone_45
+
+CrossEntropyLabelsGSAVX2_explastnext_47:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGSAVX2_explasttail_48
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGSAVX2_explastnext_49
+
+CrossEntropyLabelsGSAVX2_explasttail_48:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGSAVX2_explastdone_45
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsGSAVX2_explastdone_45
+
+CrossEntropyLabelsGSAVX2_explastnext_49:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGSAVX2_explasttail_50
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGSAVX2_explastnext_51
+
+CrossEntropyLabelsGSAVX2_explasttail_50:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGSAVX2_explastdone_45
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	JMP         CrossEntropyLabelsGSAVX2_explastdone_45
+
+CrossEntropyLabelsGSAVX2_explastnext_51:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGSAVX2_explastdone_45
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y8, Y8
+
+CrossEntropyLabelsGSAVX2_explastdone_45:
+CrossEntropyLabelsGSAVX2_expfolded_33:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y6, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X0
+	VADDSS       X0, X5, X0
+	MOVQ         1600(SP), R11
+	MOVQ         labels+24(FP), CX
+	MOVLQSX      (CX)(DX*4), R12
+	CMPQ         R12, AX
+	JAE          CrossEntropyLabelsGSAVX2_ignored_52
+	VMOVSS       X0, 1464(SP)(R11*4)
+
+	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
+	VMOVSS       rowconsts<>+1612(SB), X5
+	VDIVSS       X0, X5, X5
+	VBROADCASTSS X5, Y0
+	VBROADCASTSS 1528(SP)(R11*4), Y5
+	VBROADCASTSS 1592(SP), Y6
+
+	// pass 3
+	XORQ CX, CX
+
+CrossEntropyLabelsGSAVX2_out32_54:
+	CMPQ    CX, R8
+	JAE     CrossEntropyLabelsGSAVX2_outv_55
+	VMOVUPS (SI)(CX*4), Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMOVUPS Y7, (SI)(CX*4)
+	VMOVUPS 32(SI)(CX*4), Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMOVUPS Y7, 32(SI)(CX*4)
+	VMOVUPS 64(SI)(CX*4), Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMOVUPS Y7, 64(SI)(CX*4)
+	VMOVUPS 96(SI)(CX*4), Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMOVUPS Y7, 96(SI)(CX*4)
+	ADDQ    $0x20, CX
+	JMP     CrossEntropyLabelsGSAVX2_out32_54
+
+CrossEntropyLabelsGSAVX2_outv_55:
+	CMPQ    CX, R9
+	JAE     CrossEntropyLabelsGSAVX2_outtail_56
+	VMOVUPS (SI)(CX*4), Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMOVUPS Y7, (SI)(CX*4)
+	ADDQ    $0x08, CX
+	JMP     CrossEntropyLabelsGSAVX2_outv_55
+
+CrossEntropyLabelsGSAVX2_outtail_56:
+	CMPQ       R10, $0x00
+	JE         CrossEntropyLabelsGSAVX2_outend_57
+	LEAQ       rowconsts<>+32(SB), R13
+	MOVQ       R10, R14
+	SHLQ       $0x02, R14
+	SUBQ       R14, R13
+	VMOVUPS    (R13), Y7
+	VMASKMOVPS (SI)(CX*4), Y7, Y8
+	VMULPS     Y0, Y8, Y8
+	VMULPS     Y5, Y8, Y8
+	VMULPS     Y6, Y8, Y8
+	VMASKMOVPS Y8, Y7, (SI)(CX*4)
+
+CrossEntropyLabelsGSAVX2_outend_57:
+	VMOVSS 1592(SP), X0
+	VMULSS 1528(SP)(R11*4), X0, X0
+	VMOVSS (SI)(R12*4), X5
+	VSUBSS X0, X5, X5
+	VMOVSS X5, (SI)(R12*4)
+	JMP    CrossEntropyLabelsGSAVX2_entered_53
+
+CrossEntropyLabelsGSAVX2_ignored_52:
+	VMOVSS rowconsts<>+1612(SB), X0
+	VMOVSS X0, 1464(SP)(R11*4)
+
+	// an ignored row: a gradient row of +0
+	XORQ CX, CX
+
+CrossEntropyLabelsGSAVX2_zero32_58:
+	CMPQ    CX, R8
+	JAE     CrossEntropyLabelsGSAVX2_zerov_59
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (SI)(CX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 32(SI)(CX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 64(SI)(CX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 96(SI)(CX*4)
+	ADDQ    $0x20, CX
+	JMP     CrossEntropyLabelsGSAVX2_zero32_58
+
+CrossEntropyLabelsGSAVX2_zerov_59:
+	CMPQ    CX, R9
+	JAE     CrossEntropyLabelsGSAVX2_zerotail_60
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (SI)(CX*4)
+	ADDQ    $0x08, CX
+	JMP     CrossEntropyLabelsGSAVX2_zerov_59
+
+CrossEntropyLabelsGSAVX2_zerotail_60:
+	CMPQ       R10, $0x00
+	JE         CrossEntropyLabelsGSAVX2_zeroend_61
+	LEAQ       rowconsts<>+32(SB), R11
+	MOVQ       R10, R12
+	SHLQ       $0x02, R12
+	SUBQ       R12, R11
+	VMOVUPS    (R11), Y0
+	VXORPS     Y5, Y5, Y5
+	VMASKMOVPS Y5, Y0, (SI)(CX*4)
+
+CrossEntropyLabelsGSAVX2_zeroend_61:
+CrossEntropyLabelsGSAVX2_entered_53:
+	MOVQ 1600(SP), CX
+	INCQ CX
+	CMPQ CX, $0x08
+	JE   CrossEntropyLabelsGSAVX2_ringfull_62
+	MOVQ CX, 1600(SP)
+	JMP  CrossEntropyLabelsGSAVX2_ringnext_63
+
+CrossEntropyLabelsGSAVX2_ringfull_62:
+	MOVQ $0x00000000, 1600(SP)
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS 1464(SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y6
+	VPSUBD       Y6, Y0, Y6
+	VSUBPS       rowconsts<>+960(SB), Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1620(SB), Y8
+	VFMADD213PS  rowconsts<>+1024(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1056(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1088(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1120(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1152(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1184(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1216(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1248(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+1280(SB), Y5, Y8
+	VFMADD231PS  rowconsts<>+992(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y6, Y6
+	VSUBPS       1496(SP), Y6, Y6
+	VMULPS       1528(SP), Y6, Y6
+	VMULPS       1608(SP), Y6, Y6
+	MOVQ         loss+48(FP), CX
+	VMOVUPS      Y6, -28(CX)(DX*4)
+
+	// partials[j] += float64(loss_j)
+	MOVQ         sum+72(FP), CX
+	VCVTPS2PD    X6, Y0
+	VADDPD       (CX), Y0, Y0
+	VMOVUPD      Y0, (CX)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y0
+	VADDPD       32(CX), Y0, Y0
+	VMOVUPD      Y0, 32(CX)
+
+CrossEntropyLabelsGSAVX2_ringnext_63:
+	// next row (its max is in next)
+	LEAQ    (BX)(AX*4), BX
+	LEAQ    (SI)(AX*4), SI
+	VMOVAPS Y1, Y0
+	INCQ    DX
+	CMPQ    DX, DI
+	JB      CrossEntropyLabelsGSAVX2_row
+
+CrossEntropyLabelsGSAVX2_end_25:
+	// the rows still in the ring: their losses, and into partials 0..n-1
+	MOVQ 1600(SP), AX
+	CMPQ AX, $0x00
+	JE   CrossEntropyLabelsGSAVX2_flushed_64
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS 1464(SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VSUBPS       1496(SP), Y2, Y2
+	VMULPS       1528(SP), Y2, Y2
+	VMULPS       1608(SP), Y2, Y2
+	VMOVUPS      Y2, 1560(SP)
+	MOVQ         DX, CX
+	SUBQ         AX, CX
+	MOVQ         loss+48(FP), DX
+	LEAQ         (DX)(CX*4), CX
+	MOVQ         sum+72(FP), DX
+	XORQ         BX, BX
+
+CrossEntropyLabelsGSAVX2_flushrow_65:
+	VMOVSS    1560(SP)(BX*4), X0
+	VMOVSS    X0, (CX)(BX*4)
+	VCVTSS2SD X0, X0, X0
+	VADDSD    (DX)(BX*8), X0, X0
+	VMOVSD    X0, (DX)(BX*8)
+	INCQ      BX
+	CMPQ      BX, AX
+	JB        CrossEntropyLabelsGSAVX2_flushrow_65
+
+CrossEntropyLabelsGSAVX2_flushed_64:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGWAVX2(SB), $1504-80
+TEXT ·CrossEntropyLabelsGWAVX2(SB), $1672-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -21297,572 +26686,1529 @@ TEXT ·CrossEntropyLabelsGWAVX2(SB), $1504-80
 	ANDQ         $-8, CX
 	MOVQ         AX, CX
 	ANDQ         $0x07, CX
-	XORQ         CX, CX
-	VBROADCASTSS rowconsts<>+1572(SB), Y0
-	VBROADCASTSS rowconsts<>+1568(SB), Y1
-	VBROADCASTSS rowconsts<>+1576(SB), Y2
-	MOVQ         z+8(FP), DX
-	MOVQ         grad+0(FP), BX
-	MOVQ         rows+56(FP), SI
+	XORQ         DX, DX
+	VBROADCASTSS rowconsts<>+1572(SB), Y2
+	VBROADCASTSS rowconsts<>+1568(SB), Y3
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
+	MOVQ         z+8(FP), BX
+	MOVQ         grad+0(FP), SI
+	MOVQ         rows+56(FP), DI
+
+	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
+	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
+	LEAQ 31(SP), CX
+	ANDQ $-32, CX
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    AX, DI
-	MOVQ    $0x00000008, R8
-	CMPQ    DI, R8
-	CMOVQGT R8, DI
-	LEAQ    rowconsts<>+32(SB), R8
-	SHLQ    $0x02, DI
-	SUBQ    DI, R8
-	VMOVUPS (R8), Y3
-	VMOVUPS Y3, 768(SP)
-	MOVQ    AX, DI
-	SUBQ    $0x08, DI
-	XORQ    R8, R8
-	CMPQ    DI, $0x00
-	CMOVQLT R8, DI
-	MOVQ    $0x00000008, R8
-	CMPQ    DI, R8
-	CMOVQGT R8, DI
-	LEAQ    rowconsts<>+32(SB), R8
-	SHLQ    $0x02, DI
-	SUBQ    DI, R8
-	VMOVUPS (R8), Y3
-	VMOVUPS Y3, 800(SP)
+	MOVQ    AX, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 768(CX)
+	MOVQ    AX, R8
+	SUBQ    $0x08, R8
+	XORQ    R9, R9
+	CMPQ    R8, $0x00
+	CMOVQLT R9, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 800(CX)
 
 	// kw = keep·w: columns 0..7 and 8..15 (+0 past cols), the tables of wy's VPERMPS
-	MOVQ         w+16(FP), DI
-	VBROADCASTSS keep+40(FP), Y3
-	VMOVUPS      768(SP), Y4
-	VMASKMOVPS   (DI), Y4, Y4
-	VMULPS       Y3, Y4, Y4
-	VMOVUPS      Y4, 1440(SP)
-	VMOVUPS      800(SP), Y4
-	VMASKMOVPS   32(DI), Y4, Y4
-	VMULPS       Y3, Y4, Y4
-	VMOVUPS      Y4, 1472(SP)
-	LEAQ         rowconsts<>+160(SB), DI
+	MOVQ         w+16(FP), R8
+	VBROADCASTSS keep+40(FP), Y0
+	VMOVUPS      768(CX), Y5
+	VMASKMOVPS   (R8), Y5, Y5
+	VMULPS       Y0, Y5, Y5
+	VMOVUPS      Y5, 1440(CX)
+	VMOVUPS      800(CX), Y5
+	VMASKMOVPS   32(R8), Y5, Y5
+	VMULPS       Y0, Y5, Y5
+	VMOVUPS      Y5, 1472(CX)
+	LEAQ         rowconsts<>+160(SB), R8
 
 	// Sum64's partials of the losses, in two registers for the whole call
-	MOVQ    sum+72(FP), R8
-	VMOVUPD (R8), Y3
-	VMOVUPD 32(R8), Y4
+	MOVQ    sum+72(FP), R9
+	VMOVUPD (R9), Y0
+	VMOVUPD 32(R9), Y5
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
-	CMPQ AX, $0x10
-	JA   CrossEntropyLabelsGWAVX2_blockdone_2
-	MOVQ AX, R8
-	SHLQ $0x02, R8
-	LEAQ (R8)(R8*2), R9
-	MOVQ AX, R11
-	SHLQ $0x05, R11
+	CMPQ    AX, $0x10
+	JA      CrossEntropyLabelsGWAVX2_blockdone_2
+	MOVQ    AX, R9
+	SHLQ    $0x02, R9
+	LEAQ    (R9)(R9*2), R10
+	MOVQ    AX, R12
+	SHLQ    $0x05, R12
+	PCALIGN $0x40
 
 CrossEntropyLabelsGWAVX2_block_1:
-	MOVQ SI, R10
-	SUBQ CX, R10
-	CMPQ R10, $0x08
+	MOVQ DI, R11
+	SUBQ DX, R11
+	CMPQ R11, $0x08
 	JB   CrossEntropyLabelsGWAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (DX)(R8*4), R10
+	LEAQ    (BX)(R9*4), R11
 	CMPQ    AX, $0x08
 	JB      CrossEntropyLabelsGWAVX2_masked_5
-	VMOVUPS (DX), Y5
-	VMOVUPS (DX)(R8*1), Y6
-	VMOVUPS (DX)(R8*2), Y7
-	VMOVUPS (DX)(R9*1), Y8
-	VMOVUPS (R10), Y9
-	VMOVUPS (R10)(R8*1), Y10
-	VMOVUPS (R10)(R8*2), Y11
-	VMOVUPS (R10)(R9*1), Y12
+	VMOVUPS (BX), Y6
+	VMOVUPS (BX)(R9*1), Y7
+	VMOVUPS (BX)(R9*2), Y8
+	VMOVUPS (BX)(R10*1), Y9
+	VMOVUPS (R11), Y10
+	VMOVUPS (R11)(R9*1), Y11
+	VMOVUPS (R11)(R9*2), Y12
+	VMOVUPS (R11)(R10*1), Y13
 	JMP     CrossEntropyLabelsGWAVX2_loaded_6
 
 CrossEntropyLabelsGWAVX2_masked_5:
-	VMOVUPS    768(SP), Y12
-	VMASKMOVPS (DX), Y12, Y5
-	VMASKMOVPS (DX)(R8*1), Y12, Y6
-	VMASKMOVPS (DX)(R8*2), Y12, Y7
-	VMASKMOVPS (DX)(R9*1), Y12, Y8
-	VMASKMOVPS (R10), Y12, Y9
-	VMASKMOVPS (R10)(R8*1), Y12, Y10
-	VMASKMOVPS (R10)(R8*2), Y12, Y11
-	VMASKMOVPS (R10)(R9*1), Y12, Y12
+	VMOVUPS    768(CX), Y13
+	VMASKMOVPS (BX), Y13, Y6
+	VMASKMOVPS (BX)(R9*1), Y13, Y7
+	VMASKMOVPS (BX)(R9*2), Y13, Y8
+	VMASKMOVPS (BX)(R10*1), Y13, Y9
+	VMASKMOVPS (R11), Y13, Y10
+	VMASKMOVPS (R11)(R9*1), Y13, Y11
+	VMASKMOVPS (R11)(R9*2), Y13, Y12
+	VMASKMOVPS (R11)(R10*1), Y13, Y13
 
 CrossEntropyLabelsGWAVX2_loaded_6:
-	VUNPCKLPS  Y6, Y5, Y13
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VSHUFPS    $0x44, Y6, Y13, Y12
-	VSHUFPS    $0xee, Y6, Y13, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y13
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y11, Y9, Y10
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
 	VSHUFPS    $0xee, Y11, Y9, Y9
-	VPERM2F128 $0x20, Y7, Y12, Y11
-	VPERM2F128 $0x31, Y7, Y12, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y12
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y13, Y8
-	VPERM2F128 $0x31, Y10, Y13, Y10
-	VPERM2F128 $0x20, Y9, Y5, Y13
-	VPERM2F128 $0x31, Y9, Y5, Y5
-	VMOVUPS    Y11, (SP)
-	VMOVUPS    Y12, 32(SP)
-	VMOVUPS    Y8, 64(SP)
-	VMOVUPS    Y13, 96(SP)
-	VMOVUPS    Y7, 128(SP)
-	VMOVUPS    Y6, 160(SP)
-	VMOVUPS    Y10, 192(SP)
-	VMOVUPS    Y5, 224(SP)
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    Y12, (CX)
+	VMOVUPS    Y13, 32(CX)
+	VMOVUPS    Y9, 64(CX)
+	VMOVUPS    Y14, 96(CX)
+	VMOVUPS    Y8, 128(CX)
+	VMOVUPS    Y7, 160(CX)
+	VMOVUPS    Y11, 192(CX)
+	VMOVUPS    Y6, 224(CX)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGWAVX2_nohigh_7
-	VMOVUPS    800(SP), Y12
-	VMASKMOVPS 32(DX), Y12, Y5
-	VMASKMOVPS 32(DX)(R8*1), Y12, Y6
-	VMASKMOVPS 32(DX)(R8*2), Y12, Y7
-	VMASKMOVPS 32(DX)(R9*1), Y12, Y8
-	VMASKMOVPS 32(R10), Y12, Y9
-	VMASKMOVPS 32(R10)(R8*1), Y12, Y10
-	VMASKMOVPS 32(R10)(R8*2), Y12, Y11
-	VMASKMOVPS 32(R10)(R9*1), Y12, Y12
-	VUNPCKLPS  Y6, Y5, Y13
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VSHUFPS    $0x44, Y6, Y13, Y12
-	VSHUFPS    $0xee, Y6, Y13, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y13
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y11, Y9, Y10
+	VMOVUPS    800(CX), Y13
+	VMASKMOVPS 32(BX), Y13, Y6
+	VMASKMOVPS 32(BX)(R9*1), Y13, Y7
+	VMASKMOVPS 32(BX)(R9*2), Y13, Y8
+	VMASKMOVPS 32(BX)(R10*1), Y13, Y9
+	VMASKMOVPS 32(R11), Y13, Y10
+	VMASKMOVPS 32(R11)(R9*1), Y13, Y11
+	VMASKMOVPS 32(R11)(R9*2), Y13, Y12
+	VMASKMOVPS 32(R11)(R10*1), Y13, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
 	VSHUFPS    $0xee, Y11, Y9, Y9
-	VPERM2F128 $0x20, Y7, Y12, Y11
-	VPERM2F128 $0x31, Y7, Y12, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y12
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y13, Y8
-	VPERM2F128 $0x31, Y10, Y13, Y10
-	VPERM2F128 $0x20, Y9, Y5, Y13
-	VPERM2F128 $0x31, Y9, Y5, Y5
-	VMOVUPS    Y11, 256(SP)
-	VMOVUPS    Y12, 288(SP)
-	VMOVUPS    Y8, 320(SP)
-	VMOVUPS    Y13, 352(SP)
-	VMOVUPS    Y7, 384(SP)
-	VMOVUPS    Y6, 416(SP)
-	VMOVUPS    Y10, 448(SP)
-	VMOVUPS    Y5, 480(SP)
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    Y12, 256(CX)
+	VMOVUPS    Y13, 288(CX)
+	VMOVUPS    Y9, 320(CX)
+	VMOVUPS    Y14, 352(CX)
+	VMOVUPS    Y8, 384(CX)
+	VMOVUPS    Y7, 416(CX)
+	VMOVUPS    Y11, 448(CX)
+	VMOVUPS    Y6, 480(CX)
 
 CrossEntropyLabelsGWAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ     labels+24(FP), R10
-	VMOVDQU  (R10)(CX*4), Y5
-	VPCMPEQD Y6, Y6, Y6
-	VPCMPGTD Y6, Y5, Y6
-	VMOVDQU  Y6, 832(SP)
+	MOVQ     labels+24(FP), R11
+	VMOVDQU  (R11)(DX*4), Y6
+	VPCMPEQD Y7, Y7, Y7
+	VPCMPGTD Y7, Y6, Y7
+	VMOVDQU  Y7, 832(CX)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      1440(SP), Y5, Y8
-	VPERMPS      1472(SP), Y5, Y7
-	VPBROADCASTD rowconsts<>+1596(SB), Y9
-	VPCMPGTD     Y5, Y9, Y9
-	VBLENDVPS    Y9, Y8, Y7, Y7
-	VANDPS       Y6, Y7, Y7
-	VBROADCASTSS inv+44(FP), Y6
-	VMULPS       Y7, Y6, Y6
+	VPERMPS      1440(CX), Y6, Y9
+	VPERMPS      1472(CX), Y6, Y8
+	VPBROADCASTD rowconsts<>+1596(SB), Y10
+	VPCMPGTD     Y6, Y10, Y10
+	VBLENDVPS    Y10, Y9, Y8, Y8
+	VANDPS       Y7, Y8, Y8
+	VBROADCASTSS inv+44(FP), Y7
+	VMULPS       Y8, Y7, Y7
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y9
-	VMOVAPS      Y9, Y10
-	MOVQ         R11, R12
-	ANDQ         $-64, R12
-	XORQ         R10, R10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMOVAPS      Y10, Y11
+	MOVQ         R12, R13
+	ANDQ         $-64, R13
+	XORQ         R11, R11
 	JMP          CrossEntropyLabelsGWAVX2_bmax_check_9
 
 CrossEntropyLabelsGWAVX2_bmax_8:
-	VMOVUPS  (SP)(R10*1), Y11
-	VMAXPS   Y9, Y11, Y9
-	VPCMPEQD (DI)(R10*1), Y5, Y12
-	VANDPS   Y11, Y12, Y11
-	VORPS    Y11, Y8, Y8
-	VANDPS   Y6, Y12, Y12
-	VMOVUPS  Y12, 864(SP)(R10*1)
-	VMOVUPS  32(SP)(R10*1), Y11
-	VMAXPS   Y10, Y11, Y10
-	VPCMPEQD 32(DI)(R10*1), Y5, Y12
-	VANDPS   Y11, Y12, Y11
-	VORPS    Y11, Y8, Y8
-	VANDPS   Y6, Y12, Y12
-	VMOVUPS  Y12, 896(SP)(R10*1)
-	ADDQ     $0x40, R10
+	VMOVUPS  (CX)(R11*1), Y12
+	VMAXPS   Y10, Y12, Y10
+	VPCMPEQD (R8)(R11*1), Y6, Y13
+	VANDPS   Y12, Y13, Y12
+	VORPS    Y12, Y9, Y9
+	VANDPS   Y7, Y13, Y13
+	VMOVUPS  Y13, 864(CX)(R11*1)
+	VMOVUPS  32(CX)(R11*1), Y12
+	VMAXPS   Y11, Y12, Y11
+	VPCMPEQD 32(R8)(R11*1), Y6, Y13
+	VANDPS   Y12, Y13, Y12
+	VORPS    Y12, Y9, Y9
+	VANDPS   Y7, Y13, Y13
+	VMOVUPS  Y13, 896(CX)(R11*1)
+	ADDQ     $0x40, R11
 
 CrossEntropyLabelsGWAVX2_bmax_check_9:
-	CMPQ     R10, R12
+	CMPQ     R11, R13
 	JB       CrossEntropyLabelsGWAVX2_bmax_8
-	CMPQ     R10, R11
+	CMPQ     R11, R12
 	JAE      CrossEntropyLabelsGWAVX2_bmax_end_10
-	VMOVUPS  (SP)(R10*1), Y11
-	VMAXPS   Y9, Y11, Y9
-	VPCMPEQD (DI)(R10*1), Y5, Y5
-	VANDPS   Y11, Y5, Y11
-	VORPS    Y11, Y8, Y8
-	VANDPS   Y6, Y5, Y5
-	VMOVUPS  Y5, 864(SP)(R10*1)
+	VMOVUPS  (CX)(R11*1), Y12
+	VMAXPS   Y10, Y12, Y10
+	VPCMPEQD (R8)(R11*1), Y6, Y6
+	VANDPS   Y12, Y6, Y12
+	VORPS    Y12, Y9, Y9
+	VANDPS   Y7, Y6, Y6
+	VMOVUPS  Y6, 864(CX)(R11*1)
 
 CrossEntropyLabelsGWAVX2_bmax_end_10:
-	VMAXPS Y10, Y9, Y9
-	VXORPS Y5, Y5, Y5
-	VADDPS Y5, Y9, Y9
+	VMAXPS Y11, Y10, Y10
+	VXORPS Y6, Y6, Y6
+	VADDPS Y6, Y10, Y10
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y5, Y5, Y5
-	VMOVUPS Y5, 512(SP)
-	VMOVUPS Y5, 544(SP)
-	VMOVUPS Y5, 576(SP)
-	VMOVUPS Y5, 608(SP)
-	VMOVUPS Y5, 640(SP)
-	VMOVUPS Y5, 672(SP)
-	VMOVUPS Y5, 704(SP)
-	VMOVUPS Y5, 736(SP)
-	MOVQ    R11, R12
-	ANDQ    $-64, R12
-	XORQ    R10, R10
+	VXORPS  Y6, Y6, Y6
+	VMOVUPS Y6, 512(CX)
+	VMOVUPS Y6, 544(CX)
+	VMOVUPS Y6, 576(CX)
+	VMOVUPS Y6, 608(CX)
+	VMOVUPS Y6, 640(CX)
+	VMOVUPS Y6, 672(CX)
+	VMOVUPS Y6, 704(CX)
+	VMOVUPS Y6, 736(CX)
+	MOVQ    R12, R13
+	ANDQ    $-64, R13
+	XORQ    R11, R11
 	JMP     CrossEntropyLabelsGWAVX2_bexp_check_12
 
 CrossEntropyLabelsGWAVX2_bexp_11:
-	VMOVUPS     (SP)(R10*1), Y5
-	VSUBPS      Y9, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y6, Y11
-	VMOVUPS     Y11, (SP)(R10*1)
-	MOVQ        R10, R13
-	ANDQ        $0x000000ff, R13
-	VADDPS      512(SP)(R13*1), Y11, Y11
-	VMOVUPS     Y11, 512(SP)(R13*1)
-	VMOVUPS     32(SP)(R10*1), Y5
-	VSUBPS      Y9, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y6, Y11
-	VMOVUPS     Y11, 32(SP)(R10*1)
-	MOVQ        R10, R13
-	ANDQ        $0x000000ff, R13
-	VADDPS      544(SP)(R13*1), Y11, Y11
-	VMOVUPS     Y11, 544(SP)(R13*1)
-	ADDQ        $0x40, R10
+	VMOVUPS     (CX)(R11*1), Y6
+	VSUBPS      Y10, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y7
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y7, Y12
+	VMOVUPS     Y12, (CX)(R11*1)
+	MOVQ        R11, R14
+	ANDQ        $0x000000ff, R14
+	VADDPS      512(CX)(R14*1), Y12, Y12
+	VMOVUPS     Y12, 512(CX)(R14*1)
+	VMOVUPS     32(CX)(R11*1), Y6
+	VSUBPS      Y10, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y7
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y7, Y12
+	VMOVUPS     Y12, 32(CX)(R11*1)
+	MOVQ        R11, R14
+	ANDQ        $0x000000ff, R14
+	VADDPS      544(CX)(R14*1), Y12, Y12
+	VMOVUPS     Y12, 544(CX)(R14*1)
+	ADDQ        $0x40, R11
 
 CrossEntropyLabelsGWAVX2_bexp_check_12:
-	CMPQ        R10, R12
+	CMPQ        R11, R13
 	JB          CrossEntropyLabelsGWAVX2_bexp_11
-	CMPQ        R10, R11
+	CMPQ        R11, R12
 	JAE         CrossEntropyLabelsGWAVX2_bexp_end_13
-	VMOVUPS     (SP)(R10*1), Y5
-	VSUBPS      Y9, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y6, Y11
-	VMOVUPS     Y11, (SP)(R10*1)
-	ANDQ        $0x000000ff, R10
-	VADDPS      512(SP)(R10*1), Y11, Y11
-	VMOVUPS     Y11, 512(SP)(R10*1)
+	VMOVUPS     (CX)(R11*1), Y6
+	VSUBPS      Y10, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y7
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y7, Y12
+	VMOVUPS     Y12, (CX)(R11*1)
+	ANDQ        $0x000000ff, R11
+	VADDPS      512(CX)(R11*1), Y12, Y12
+	VMOVUPS     Y12, 512(CX)(R11*1)
 
 CrossEntropyLabelsGWAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y5
-	VMOVUPS 544(SP), Y6
-	VMOVUPS 576(SP), Y10
-	VMOVUPS 608(SP), Y11
-	VMOVUPS 640(SP), Y12
-	VMOVUPS 672(SP), Y13
-	VMOVUPS 704(SP), Y14
-	VMOVUPS 736(SP), Y15
-	VADDPS  Y6, Y5, Y5
-	VADDPS  Y11, Y10, Y10
-	VADDPS  Y13, Y12, Y12
-	VADDPS  Y15, Y14, Y14
-	VADDPS  Y10, Y5, Y5
-	VADDPS  Y14, Y12, Y12
-	VADDPS  Y12, Y5, Y5
-	VSUBPS  Y9, Y8, Y8
-	VMOVUPS Y8, 1376(SP)
-	VMOVUPS Y5, 1408(SP)
+	VMOVUPS 512(CX), Y6
+	VMOVUPS 544(CX), Y7
+	VMOVUPS 576(CX), Y11
+	VMOVUPS 608(CX), Y12
+	VMOVUPS 640(CX), Y13
+	VMOVUPS 672(CX), Y14
+	VMOVUPS 704(CX), Y15
+	VMOVUPS 736(CX), Y16
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y12, Y11, Y11
+	VADDPS  Y14, Y13, Y13
+	VADDPS  Y16, Y15, Y15
+	VADDPS  Y11, Y6, Y6
+	VADDPS  Y15, Y13, Y13
+	VADDPS  Y13, Y6, Y6
+	VSUBPS  Y10, Y9, Y9
+	VMOVUPS Y9, 1376(CX)
+	VMOVUPS Y6, 1408(CX)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1612(SB), Y6
-	VDIVPS       Y5, Y6, Y6
-	VBROADCASTSS inv+44(FP), Y5
-	MOVQ         R11, R12
-	ANDQ         $-64, R12
-	XORQ         R10, R10
+	VBROADCASTSS rowconsts<>+1612(SB), Y7
+	VDIVPS       Y6, Y7, Y7
+	VBROADCASTSS inv+44(FP), Y6
+	MOVQ         R12, R13
+	ANDQ         $-64, R13
+	XORQ         R11, R11
 	JMP          CrossEntropyLabelsGWAVX2_bgrad_check_15
 
 CrossEntropyLabelsGWAVX2_bgrad_14:
-	VMULPS  (SP)(R10*1), Y6, Y8
-	VMULPS  Y7, Y8, Y8
-	VMULPS  Y5, Y8, Y8
-	VSUBPS  864(SP)(R10*1), Y8, Y8
-	VMOVUPS Y8, (SP)(R10*1)
-	VMULPS  32(SP)(R10*1), Y6, Y8
-	VMULPS  Y7, Y8, Y8
-	VMULPS  Y5, Y8, Y8
-	VSUBPS  896(SP)(R10*1), Y8, Y8
-	VMOVUPS Y8, 32(SP)(R10*1)
-	ADDQ    $0x40, R10
+	VMULPS  (CX)(R11*1), Y7, Y9
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y6, Y9, Y9
+	VSUBPS  864(CX)(R11*1), Y9, Y9
+	VMOVUPS Y9, (CX)(R11*1)
+	VMULPS  32(CX)(R11*1), Y7, Y9
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y6, Y9, Y9
+	VSUBPS  896(CX)(R11*1), Y9, Y9
+	VMOVUPS Y9, 32(CX)(R11*1)
+	ADDQ    $0x40, R11
 
 CrossEntropyLabelsGWAVX2_bgrad_check_15:
-	CMPQ    R10, R12
+	CMPQ    R11, R13
 	JB      CrossEntropyLabelsGWAVX2_bgrad_14
-	CMPQ    R10, R11
+	CMPQ    R11, R12
 	JAE     CrossEntropyLabelsGWAVX2_bgrad_end_16
-	VMULPS  (SP)(R10*1), Y6, Y6
-	VMULPS  Y7, Y6, Y6
-	VMULPS  Y5, Y6, Y6
-	VSUBPS  864(SP)(R10*1), Y6, Y6
-	VMOVUPS Y6, (SP)(R10*1)
+	VMULPS  (CX)(R11*1), Y7, Y7
+	VMULPS  Y8, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VSUBPS  864(CX)(R11*1), Y7, Y7
+	VMOVUPS Y7, (CX)(R11*1)
 
 CrossEntropyLabelsGWAVX2_bgrad_end_16:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVDQU   832(SP), Y5
-	VMOVMSKPS Y5, R10
-	CMPL      R10, $0xff
+	VMOVDQU   832(CX), Y6
+	VMOVMSKPS Y6, R11
+	CMPL      R11, $0xff
 	JE        CrossEntropyLabelsGWAVX2_allvalid_17
-	MOVQ      R11, R12
-	ANDQ      $-64, R12
-	XORQ      R10, R10
+	MOVQ      R12, R13
+	ANDQ      $-64, R13
+	XORQ      R11, R11
 	JMP       CrossEntropyLabelsGWAVX2_bignored_check_19
 
 CrossEntropyLabelsGWAVX2_bignored_18:
-	VANDPS  (SP)(R10*1), Y5, Y6
-	VMOVUPS Y6, (SP)(R10*1)
-	VANDPS  32(SP)(R10*1), Y5, Y6
-	VMOVUPS Y6, 32(SP)(R10*1)
-	ADDQ    $0x40, R10
+	VANDPS  (CX)(R11*1), Y6, Y7
+	VMOVUPS Y7, (CX)(R11*1)
+	VANDPS  32(CX)(R11*1), Y6, Y7
+	VMOVUPS Y7, 32(CX)(R11*1)
+	ADDQ    $0x40, R11
 
 CrossEntropyLabelsGWAVX2_bignored_check_19:
-	CMPQ    R10, R12
+	CMPQ    R11, R13
 	JB      CrossEntropyLabelsGWAVX2_bignored_18
-	CMPQ    R10, R11
+	CMPQ    R11, R12
 	JAE     CrossEntropyLabelsGWAVX2_bignored_end_20
-	VANDPS  (SP)(R10*1), Y5, Y5
-	VMOVUPS Y5, (SP)(R10*1)
+	VANDPS  (CX)(R11*1), Y6, Y6
+	VMOVUPS Y6, (CX)(R11*1)
 
 CrossEntropyLabelsGWAVX2_bignored_end_20:
 CrossEntropyLabelsGWAVX2_allvalid_17:
 	// transpose the column slots back and store 8 rows
-	LEAQ       (BX)(R8*4), R10
-	VMOVUPS    (SP), Y5
-	VMOVUPS    32(SP), Y6
-	VMOVUPS    64(SP), Y8
-	VMOVUPS    96(SP), Y9
-	VMOVUPS    128(SP), Y10
-	VMOVUPS    160(SP), Y11
-	VMOVUPS    192(SP), Y12
-	VMOVUPS    224(SP), Y13
-	VUNPCKLPS  Y6, Y5, Y14
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y9, Y8, Y6
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y11, Y10, Y9
-	VUNPCKHPS  Y11, Y10, Y10
-	VUNPCKLPS  Y13, Y12, Y11
-	VUNPCKHPS  Y13, Y12, Y12
-	VSHUFPS    $0x44, Y6, Y14, Y13
-	VSHUFPS    $0xee, Y6, Y14, Y6
-	VSHUFPS    $0x44, Y8, Y5, Y14
-	VSHUFPS    $0xee, Y8, Y5, Y5
-	VSHUFPS    $0x44, Y11, Y9, Y8
-	VSHUFPS    $0xee, Y11, Y9, Y9
-	VSHUFPS    $0x44, Y12, Y10, Y11
+	LEAQ       (SI)(R9*4), R11
+	VMOVUPS    (CX), Y6
+	VMOVUPS    32(CX), Y7
+	VMOVUPS    64(CX), Y9
+	VMOVUPS    96(CX), Y10
+	VMOVUPS    128(CX), Y11
+	VMOVUPS    160(CX), Y12
+	VMOVUPS    192(CX), Y13
+	VMOVUPS    224(CX), Y14
+	VUNPCKLPS  Y7, Y6, Y15
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y10, Y9, Y7
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VUNPCKLPS  Y14, Y13, Y12
+	VUNPCKHPS  Y14, Y13, Y13
+	VSHUFPS    $0x44, Y7, Y15, Y14
+	VSHUFPS    $0xee, Y7, Y15, Y7
+	VSHUFPS    $0x44, Y9, Y6, Y15
+	VSHUFPS    $0xee, Y9, Y6, Y6
+	VSHUFPS    $0x44, Y12, Y10, Y9
 	VSHUFPS    $0xee, Y12, Y10, Y10
-	VPERM2F128 $0x20, Y8, Y13, Y12
-	VPERM2F128 $0x31, Y8, Y13, Y8
-	VPERM2F128 $0x20, Y9, Y6, Y13
-	VPERM2F128 $0x31, Y9, Y6, Y6
-	VPERM2F128 $0x20, Y11, Y14, Y9
-	VPERM2F128 $0x31, Y11, Y14, Y11
-	VPERM2F128 $0x20, Y10, Y5, Y14
-	VPERM2F128 $0x31, Y10, Y5, Y5
+	VSHUFPS    $0x44, Y13, Y11, Y12
+	VSHUFPS    $0xee, Y13, Y11, Y11
+	VPERM2F128 $0x20, Y9, Y14, Y13
+	VPERM2F128 $0x31, Y9, Y14, Y9
+	VPERM2F128 $0x20, Y10, Y7, Y14
+	VPERM2F128 $0x31, Y10, Y7, Y7
+	VPERM2F128 $0x20, Y12, Y15, Y10
+	VPERM2F128 $0x31, Y12, Y15, Y12
+	VPERM2F128 $0x20, Y11, Y6, Y15
+	VPERM2F128 $0x31, Y11, Y6, Y6
 	CMPQ       AX, $0x08
 	JB         CrossEntropyLabelsGWAVX2_masked_22
-	VMOVUPS    Y12, (BX)
-	VMOVUPS    Y13, (BX)(R8*1)
-	VMOVUPS    Y9, (BX)(R8*2)
-	VMOVUPS    Y14, (BX)(R9*1)
-	VMOVUPS    Y8, (R10)
-	VMOVUPS    Y6, (R10)(R8*1)
-	VMOVUPS    Y11, (R10)(R8*2)
-	VMOVUPS    Y5, (R10)(R9*1)
+	VMOVUPS    Y13, (SI)
+	VMOVUPS    Y14, (SI)(R9*1)
+	VMOVUPS    Y10, (SI)(R9*2)
+	VMOVUPS    Y15, (SI)(R10*1)
+	VMOVUPS    Y9, (R11)
+	VMOVUPS    Y7, (R11)(R9*1)
+	VMOVUPS    Y12, (R11)(R9*2)
+	VMOVUPS    Y6, (R11)(R10*1)
 	JMP        CrossEntropyLabelsGWAVX2_loaded_23
 
 CrossEntropyLabelsGWAVX2_masked_22:
-	VMOVUPS    768(SP), Y10
-	VMASKMOVPS Y12, Y10, (BX)
-	VMASKMOVPS Y13, Y10, (BX)(R8*1)
-	VMASKMOVPS Y9, Y10, (BX)(R8*2)
-	VMASKMOVPS Y14, Y10, (BX)(R9*1)
-	VMASKMOVPS Y8, Y10, (R10)
-	VMASKMOVPS Y6, Y10, (R10)(R8*1)
-	VMASKMOVPS Y11, Y10, (R10)(R8*2)
-	VMASKMOVPS Y5, Y10, (R10)(R9*1)
+	VMOVUPS    768(CX), Y11
+	VMASKMOVPS Y13, Y11, (SI)
+	VMASKMOVPS Y14, Y11, (SI)(R9*1)
+	VMASKMOVPS Y10, Y11, (SI)(R9*2)
+	VMASKMOVPS Y15, Y11, (SI)(R10*1)
+	VMASKMOVPS Y9, Y11, (R11)
+	VMASKMOVPS Y7, Y11, (R11)(R9*1)
+	VMASKMOVPS Y12, Y11, (R11)(R9*2)
+	VMASKMOVPS Y6, Y11, (R11)(R10*1)
 
 CrossEntropyLabelsGWAVX2_loaded_23:
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGWAVX2_nohigh_24
-	VMOVUPS    256(SP), Y5
-	VMOVUPS    288(SP), Y6
-	VMOVUPS    320(SP), Y8
-	VMOVUPS    352(SP), Y9
-	VMOVUPS    384(SP), Y10
-	VMOVUPS    416(SP), Y11
-	VMOVUPS    448(SP), Y12
-	VMOVUPS    480(SP), Y13
-	VUNPCKLPS  Y6, Y5, Y14
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y9, Y8, Y6
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y11, Y10, Y9
-	VUNPCKHPS  Y11, Y10, Y10
-	VUNPCKLPS  Y13, Y12, Y11
-	VUNPCKHPS  Y13, Y12, Y12
-	VSHUFPS    $0x44, Y6, Y14, Y13
-	VSHUFPS    $0xee, Y6, Y14, Y6
-	VSHUFPS    $0x44, Y8, Y5, Y14
-	VSHUFPS    $0xee, Y8, Y5, Y5
-	VSHUFPS    $0x44, Y11, Y9, Y8
-	VSHUFPS    $0xee, Y11, Y9, Y9
-	VSHUFPS    $0x44, Y12, Y10, Y11
+	VMOVUPS    256(CX), Y6
+	VMOVUPS    288(CX), Y7
+	VMOVUPS    320(CX), Y9
+	VMOVUPS    352(CX), Y10
+	VMOVUPS    384(CX), Y11
+	VMOVUPS    416(CX), Y12
+	VMOVUPS    448(CX), Y13
+	VMOVUPS    480(CX), Y14
+	VUNPCKLPS  Y7, Y6, Y15
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y10, Y9, Y7
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VUNPCKLPS  Y14, Y13, Y12
+	VUNPCKHPS  Y14, Y13, Y13
+	VSHUFPS    $0x44, Y7, Y15, Y14
+	VSHUFPS    $0xee, Y7, Y15, Y7
+	VSHUFPS    $0x44, Y9, Y6, Y15
+	VSHUFPS    $0xee, Y9, Y6, Y6
+	VSHUFPS    $0x44, Y12, Y10, Y9
 	VSHUFPS    $0xee, Y12, Y10, Y10
-	VPERM2F128 $0x20, Y8, Y13, Y12
-	VPERM2F128 $0x31, Y8, Y13, Y8
-	VPERM2F128 $0x20, Y9, Y6, Y13
-	VPERM2F128 $0x31, Y9, Y6, Y6
-	VPERM2F128 $0x20, Y11, Y14, Y9
-	VPERM2F128 $0x31, Y11, Y14, Y11
-	VPERM2F128 $0x20, Y10, Y5, Y14
-	VPERM2F128 $0x31, Y10, Y5, Y5
-	VMOVUPS    800(SP), Y10
-	VMASKMOVPS Y12, Y10, 32(BX)
-	VMASKMOVPS Y13, Y10, 32(BX)(R8*1)
-	VMASKMOVPS Y9, Y10, 32(BX)(R8*2)
-	VMASKMOVPS Y14, Y10, 32(BX)(R9*1)
-	VMASKMOVPS Y8, Y10, 32(R10)
-	VMASKMOVPS Y6, Y10, 32(R10)(R8*1)
-	VMASKMOVPS Y11, Y10, 32(R10)(R8*2)
-	VMASKMOVPS Y5, Y10, 32(R10)(R9*1)
+	VSHUFPS    $0x44, Y13, Y11, Y12
+	VSHUFPS    $0xee, Y13, Y11, Y11
+	VPERM2F128 $0x20, Y9, Y14, Y13
+	VPERM2F128 $0x31, Y9, Y14, Y9
+	VPERM2F128 $0x20, Y10, Y7, Y14
+	VPERM2F128 $0x31, Y10, Y7, Y7
+	VPERM2F128 $0x20, Y12, Y15, Y10
+	VPERM2F128 $0x31, Y12, Y15, Y12
+	VPERM2F128 $0x20, Y11, Y6, Y15
+	VPERM2F128 $0x31, Y11, Y6, Y6
+	VMOVUPS    800(CX), Y11
+	VMASKMOVPS Y13, Y11, 32(SI)
+	VMASKMOVPS Y14, Y11, 32(SI)(R9*1)
+	VMASKMOVPS Y10, Y11, 32(SI)(R9*2)
+	VMASKMOVPS Y15, Y11, 32(SI)(R10*1)
+	VMASKMOVPS Y9, Y11, 32(R11)
+	VMASKMOVPS Y7, Y11, 32(R11)(R9*1)
+	VMASKMOVPS Y12, Y11, 32(R11)(R9*2)
+	VMASKMOVPS Y6, Y11, 32(R11)(R10*1)
 
 CrossEntropyLabelsGWAVX2_nohigh_24:
-	VMOVUPS 1376(SP), Y5
-	VMOVUPS 1408(SP), Y6
+	VMOVUPS 1376(CX), Y6
+	VMOVUPS 1408(CX), Y7
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y6, Y8
-	VPSRAD       $0x17, Y8, Y8
-	VPSLLD       $0x17, Y8, Y9
-	VPSUBD       Y9, Y6, Y9
-	VSUBPS       rowconsts<>+960(SB), Y9, Y9
-	VCVTDQ2PS    Y8, Y8
-	VMULPS       Y9, Y9, Y10
-	VBROADCASTSS rowconsts<>+1620(SB), Y11
-	VFMADD213PS  rowconsts<>+1024(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1056(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1088(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1120(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1152(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1184(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1216(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1248(SB), Y9, Y11
-	VMULPS       Y9, Y11, Y11
-	VMULPS       Y10, Y11, Y11
-	VFMADD231PS  rowconsts<>+1280(SB), Y8, Y11
-	VFMADD231PS  rowconsts<>+992(SB), Y10, Y11
-	VADDPS       Y11, Y9, Y9
-	VFMADD231PS  rowconsts<>+1312(SB), Y8, Y9
-	VSUBPS       Y6, Y6, Y6
-	VADDPS       Y6, Y9, Y9
-	VSUBPS       Y5, Y9, Y5
-	VMULPS       Y5, Y7, Y5
-	VANDPS       832(SP), Y5, Y5
-	MOVQ         loss+48(FP), R10
-	VMOVUPS      Y5, (R10)(CX*4)
+	VPSUBD       rowconsts<>+928(SB), Y7, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VPSUBD       Y10, Y7, Y10
+	VSUBPS       rowconsts<>+960(SB), Y10, Y10
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y10, Y10, Y11
+	VBROADCASTSS rowconsts<>+1620(SB), Y12
+	VFMADD213PS  rowconsts<>+1024(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1056(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1088(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1120(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1152(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1184(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1216(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1248(SB), Y10, Y12
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y11, Y12, Y12
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y12
+	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
+	VADDPS       Y12, Y10, Y10
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
+	VSUBPS       Y7, Y7, Y7
+	VADDPS       Y7, Y10, Y10
+	VSUBPS       Y6, Y10, Y6
+	VMULPS       Y6, Y8, Y6
+	VANDPS       832(CX), Y6, Y6
+	MOVQ         loss+48(FP), R11
+	VMOVUPS      Y6, (R11)(DX*4)
 
 	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
-	VCVTPS2PD    X5, Y6
-	VADDPD       Y6, Y3, Y3
-	VEXTRACTF128 $0x01, Y5, X5
-	VCVTPS2PD    X5, Y5
-	VADDPD       Y5, Y4, Y4
+	VCVTPS2PD    X6, Y7
+	VADDPD       Y7, Y0, Y0
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
+	VADDPD       Y6, Y5, Y5
 
 	// next 8 rows
-	MOVQ R8, R10
-	SHLQ $0x03, R10
-	ADDQ R10, DX
-	ADDQ R10, BX
-	ADDQ $0x08, CX
+	MOVQ R9, R11
+	SHLQ $0x03, R11
+	ADDQ R11, BX
+	ADDQ R11, SI
+	ADDQ $0x08, DX
 	JMP  CrossEntropyLabelsGWAVX2_block_1
 
 CrossEntropyLabelsGWAVX2_blockdone_2:
-	MOVQ    sum+72(FP), AX
-	VMOVUPD Y3, (AX)
-	VMOVUPD Y4, 32(AX)
+	MOVQ    sum+72(FP), CX
+	VMOVUPD Y0, (CX)
+	VMOVUPD Y5, 32(CX)
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, R8
+	ANDQ $-32, R8
+	MOVQ AX, R9
+	ANDQ $-8, R9
+	MOVQ AX, R10
+	ANDQ $0x07, R10
+	MOVQ $0x00000000, 1664(SP)
+	CMPQ DX, DI
+	JAE  CrossEntropyLabelsGWAVX2_end_25
+
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y5
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
+	XORQ         CX, CX
+
+CrossEntropyLabelsGWAVX2_max32_26:
+	CMPQ    CX, R8
+	JAE     CrossEntropyLabelsGWAVX2_maxv_27
+	VMOVUPS (BX)(CX*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	VMOVUPS 32(BX)(CX*4), Y8
+	VMAXPS  Y5, Y8, Y5
+	VMOVUPS 64(BX)(CX*4), Y8
+	VMAXPS  Y6, Y8, Y6
+	VMOVUPS 96(BX)(CX*4), Y8
+	VMAXPS  Y7, Y8, Y7
+	ADDQ    $0x20, CX
+	JMP     CrossEntropyLabelsGWAVX2_max32_26
+
+CrossEntropyLabelsGWAVX2_maxv_27:
+	CMPQ    CX, R9
+	JAE     CrossEntropyLabelsGWAVX2_maxtail_28
+	VMOVUPS (BX)(CX*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	ADDQ    $0x08, CX
+	JMP     CrossEntropyLabelsGWAVX2_maxv_27
+
+CrossEntropyLabelsGWAVX2_maxtail_28:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGWAVX2_maxfold_29
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R10, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y8
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
+	VMASKMOVPS   (BX)(CX*4), Y8, Y10
+	VBLENDVPS    Y8, Y10, Y9, Y9
+	VMAXPS       Y5, Y9, Y5
+
+CrossEntropyLabelsGWAVX2_maxfold_29:
+	VMAXPS       Y6, Y0, Y0
+	VMAXPS       Y7, Y5, Y5
+	VMAXPS       Y5, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VMAXPS       X5, X0, X0
+	VMOVHLPS     X0, X0, X5
+	VMAXPS       X5, X0, X0
+	VMOVSHDUP    X0, X5
+	VMAXSS       X5, X0, X0
+	VXORPS       X5, X5, X5
+	VADDSS       X5, X0, X0
+	VBROADCASTSS X0, Y0
+
+CrossEntropyLabelsGWAVX2_row:
+	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
+	MOVQ    1664(SP), CX
+	MOVQ    labels+24(FP), R11
+	MOVLQSX (R11)(DX*4), R11
+	CMPQ    R11, AX
+	JAE     CrossEntropyLabelsGWAVX2_ignored_30
+	VMOVSS  (BX)(R11*4), X5
+	VSUBSS  X0, X5, X5
+	VMOVSS  X5, 1560(SP)(CX*4)
+	VMOVSS  keep+40(FP), X5
+	MOVQ    w+16(FP), R12
+	VMULSS  (R12)(R11*4), X5, X5
+	VMOVSS  X5, 1592(SP)(CX*4)
+	VMOVSS  inv+44(FP), X5
+	VMOVSS  X5, 1656(SP)
+	JMP     CrossEntropyLabelsGWAVX2_labelled_31
+
+CrossEntropyLabelsGWAVX2_ignored_30:
+	VXORPS X5, X5, X5
+	VMOVSS X5, 1560(SP)(CX*4)
+	VMOVSS X5, 1592(SP)(CX*4)
+
+CrossEntropyLabelsGWAVX2_labelled_31:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         DX, CX
+	INCQ         CX
+	CMPQ         CX, DI
+	JAE          CrossEntropyLabelsGWAVX2_explast_32
+	LEAQ         (BX)(AX*4), R11
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
+	XORQ         CX, CX
+
+CrossEntropyLabelsGWAVX2_exp32_34:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsGWAVX2_exprest_35
+	VMOVUPS     (R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(SI)(CX*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsGWAVX2_exp32_34
+
+CrossEntropyLabelsGWAVX2_exprest_35:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGWAVX2_exptail_37
+	VMOVUPS     (R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGWAVX2_expnext_38
+
+CrossEntropyLabelsGWAVX2_exptail_37:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGWAVX2_expdone_36
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VADDPS       Y12, Y5, Y5
+	JMP          CrossEntropyLabelsGWAVX2_expdone_36
+
+CrossEntropyLabelsGWAVX2_expnext_38:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGWAVX2_exptail_39
+	VMOVUPS     (R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGWAVX2_expnext_40
+
+CrossEntropyLabelsGWAVX2_exptail_39:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGWAVX2_expdone_36
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VADDPS       Y12, Y6, Y6
+	JMP          CrossEntropyLabelsGWAVX2_expdone_36
+
+CrossEntropyLabelsGWAVX2_expnext_40:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGWAVX2_exptail_41
+	VMOVUPS     (R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGWAVX2_expnext_42
+
+CrossEntropyLabelsGWAVX2_exptail_41:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGWAVX2_expdone_36
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VADDPS       Y12, Y7, Y7
+	JMP          CrossEntropyLabelsGWAVX2_expdone_36
+
+CrossEntropyLabelsGWAVX2_expnext_42:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGWAVX2_expdone_36
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VADDPS       Y12, Y8, Y8
+
+CrossEntropyLabelsGWAVX2_expdone_36:
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+	VXORPS       X0, X0, X0
+	VADDSS       X0, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyLabelsGWAVX2_expfolded_33
+
+CrossEntropyLabelsGWAVX2_explast_32:
+	XORQ CX, CX
+
+CrossEntropyLabelsGWAVX2_explast32_43:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsGWAVX2_explastrest_44
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(SI)(CX*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsGWAVX2_explast32_43
+
+CrossEntropyLabelsGWAVX2_explastrest_44:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGWAVX2_explasttail_46
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGWAVX2_explastnext_47
+
+CrossEntropyLabelsGWAVX2_explasttail_46:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWAVX2_explastdone_45
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsGWAVX2_explastdone_45
+
+CrossEntropyLabelsGWAVX2_explastnext_47:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGWAVX2_explasttail_48
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGWAVX2_explastnext_49
+
+CrossEntropyLabelsGWAVX2_explasttail_48:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWAVX2_explastdone_45
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsGWAVX2_explastdone_45
+
+CrossEntropyLabelsGWAVX2_explastnext_49:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGWAVX2_explasttail_50
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGWAVX2_explastnext_51
+
+CrossEntropyLabelsGWAVX2_explasttail_50:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWAVX2_explastdone_45
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	JMP         CrossEntropyLabelsGWAVX2_explastdone_45
+
+CrossEntropyLabelsGWAVX2_explastnext_51:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWAVX2_explastdone_45
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y8, Y8
+
+CrossEntropyLabelsGWAVX2_explastdone_45:
+CrossEntropyLabelsGWAVX2_expfolded_33:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y6, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X0
+	VADDSS       X0, X5, X0
+	MOVQ         1664(SP), R11
+	MOVQ         labels+24(FP), CX
+	MOVLQSX      (CX)(DX*4), R12
+	CMPQ         R12, AX
+	JAE          CrossEntropyLabelsGWAVX2_ignored_52
+	VMOVSS       X0, 1528(SP)(R11*4)
+
+	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
+	VMOVSS       rowconsts<>+1612(SB), X5
+	VDIVSS       X0, X5, X5
+	VBROADCASTSS X5, Y0
+	VBROADCASTSS 1592(SP)(R11*4), Y5
+	VBROADCASTSS 1656(SP), Y6
+
+	// pass 3
+	XORQ CX, CX
+
+CrossEntropyLabelsGWAVX2_out32_54:
+	CMPQ    CX, R8
+	JAE     CrossEntropyLabelsGWAVX2_outv_55
+	VMOVUPS (SI)(CX*4), Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMOVUPS Y7, (SI)(CX*4)
+	VMOVUPS 32(SI)(CX*4), Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMOVUPS Y7, 32(SI)(CX*4)
+	VMOVUPS 64(SI)(CX*4), Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMOVUPS Y7, 64(SI)(CX*4)
+	VMOVUPS 96(SI)(CX*4), Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMOVUPS Y7, 96(SI)(CX*4)
+	ADDQ    $0x20, CX
+	JMP     CrossEntropyLabelsGWAVX2_out32_54
+
+CrossEntropyLabelsGWAVX2_outv_55:
+	CMPQ    CX, R9
+	JAE     CrossEntropyLabelsGWAVX2_outtail_56
+	VMOVUPS (SI)(CX*4), Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMOVUPS Y7, (SI)(CX*4)
+	ADDQ    $0x08, CX
+	JMP     CrossEntropyLabelsGWAVX2_outv_55
+
+CrossEntropyLabelsGWAVX2_outtail_56:
+	CMPQ       R10, $0x00
+	JE         CrossEntropyLabelsGWAVX2_outend_57
+	LEAQ       rowconsts<>+32(SB), R13
+	MOVQ       R10, R14
+	SHLQ       $0x02, R14
+	SUBQ       R14, R13
+	VMOVUPS    (R13), Y7
+	VMASKMOVPS (SI)(CX*4), Y7, Y8
+	VMULPS     Y0, Y8, Y8
+	VMULPS     Y5, Y8, Y8
+	VMULPS     Y6, Y8, Y8
+	VMASKMOVPS Y8, Y7, (SI)(CX*4)
+
+CrossEntropyLabelsGWAVX2_outend_57:
+	VMOVSS 1656(SP), X0
+	VMULSS 1592(SP)(R11*4), X0, X0
+	VMOVSS (SI)(R12*4), X5
+	VSUBSS X0, X5, X5
+	VMOVSS X5, (SI)(R12*4)
+	JMP    CrossEntropyLabelsGWAVX2_entered_53
+
+CrossEntropyLabelsGWAVX2_ignored_52:
+	VMOVSS rowconsts<>+1612(SB), X0
+	VMOVSS X0, 1528(SP)(R11*4)
+
+	// an ignored row: a gradient row of +0
+	XORQ CX, CX
+
+CrossEntropyLabelsGWAVX2_zero32_58:
+	CMPQ    CX, R8
+	JAE     CrossEntropyLabelsGWAVX2_zerov_59
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (SI)(CX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 32(SI)(CX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 64(SI)(CX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 96(SI)(CX*4)
+	ADDQ    $0x20, CX
+	JMP     CrossEntropyLabelsGWAVX2_zero32_58
+
+CrossEntropyLabelsGWAVX2_zerov_59:
+	CMPQ    CX, R9
+	JAE     CrossEntropyLabelsGWAVX2_zerotail_60
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (SI)(CX*4)
+	ADDQ    $0x08, CX
+	JMP     CrossEntropyLabelsGWAVX2_zerov_59
+
+CrossEntropyLabelsGWAVX2_zerotail_60:
+	CMPQ       R10, $0x00
+	JE         CrossEntropyLabelsGWAVX2_zeroend_61
+	LEAQ       rowconsts<>+32(SB), R11
+	MOVQ       R10, R12
+	SHLQ       $0x02, R12
+	SUBQ       R12, R11
+	VMOVUPS    (R11), Y0
+	VXORPS     Y5, Y5, Y5
+	VMASKMOVPS Y5, Y0, (SI)(CX*4)
+
+CrossEntropyLabelsGWAVX2_zeroend_61:
+CrossEntropyLabelsGWAVX2_entered_53:
+	MOVQ 1664(SP), CX
+	INCQ CX
+	CMPQ CX, $0x08
+	JE   CrossEntropyLabelsGWAVX2_ringfull_62
+	MOVQ CX, 1664(SP)
+	JMP  CrossEntropyLabelsGWAVX2_ringnext_63
+
+CrossEntropyLabelsGWAVX2_ringfull_62:
+	MOVQ $0x00000000, 1664(SP)
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS 1528(SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y6
+	VPSUBD       Y6, Y0, Y6
+	VSUBPS       rowconsts<>+960(SB), Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1620(SB), Y8
+	VFMADD213PS  rowconsts<>+1024(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1056(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1088(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1120(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1152(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1184(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1216(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1248(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+1280(SB), Y5, Y8
+	VFMADD231PS  rowconsts<>+992(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y6, Y6
+	VSUBPS       1560(SP), Y6, Y6
+	VMULPS       1592(SP), Y6, Y6
+	MOVQ         loss+48(FP), CX
+	VMOVUPS      Y6, -28(CX)(DX*4)
+
+	// partials[j] += float64(loss_j)
+	MOVQ         sum+72(FP), CX
+	VCVTPS2PD    X6, Y0
+	VADDPD       (CX), Y0, Y0
+	VMOVUPD      Y0, (CX)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y0
+	VADDPD       32(CX), Y0, Y0
+	VMOVUPD      Y0, 32(CX)
+
+CrossEntropyLabelsGWAVX2_ringnext_63:
+	// next row (its max is in next)
+	LEAQ    (BX)(AX*4), BX
+	LEAQ    (SI)(AX*4), SI
+	VMOVAPS Y1, Y0
+	INCQ    DX
+	CMPQ    DX, DI
+	JB      CrossEntropyLabelsGWAVX2_row
+
+CrossEntropyLabelsGWAVX2_end_25:
+	// the rows still in the ring: their losses, and into partials 0..n-1
+	MOVQ 1664(SP), AX
+	CMPQ AX, $0x00
+	JE   CrossEntropyLabelsGWAVX2_flushed_64
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS 1528(SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VSUBPS       1560(SP), Y2, Y2
+	VMULPS       1592(SP), Y2, Y2
+	VMOVUPS      Y2, 1624(SP)
+	MOVQ         DX, CX
+	SUBQ         AX, CX
+	MOVQ         loss+48(FP), DX
+	LEAQ         (DX)(CX*4), CX
+	MOVQ         sum+72(FP), DX
+	XORQ         BX, BX
+
+CrossEntropyLabelsGWAVX2_flushrow_65:
+	VMOVSS    1624(SP)(BX*4), X0
+	VMOVSS    X0, (CX)(BX*4)
+	VCVTSS2SD X0, X0, X0
+	VADDSD    (DX)(BX*8), X0, X0
+	VMOVSD    X0, (DX)(BX*8)
+	INCQ      BX
+	CMPQ      BX, AX
+	JB        CrossEntropyLabelsGWAVX2_flushrow_65
+
+CrossEntropyLabelsGWAVX2_flushed_64:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGWSAVX2(SB), $1504-80
+TEXT ·CrossEntropyLabelsGWSAVX2(SB), $1704-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -21872,572 +28218,1537 @@ TEXT ·CrossEntropyLabelsGWSAVX2(SB), $1504-80
 	ANDQ         $-8, CX
 	MOVQ         AX, CX
 	ANDQ         $0x07, CX
-	XORQ         CX, CX
-	VBROADCASTSS rowconsts<>+1572(SB), Y0
-	VBROADCASTSS rowconsts<>+1568(SB), Y1
-	VBROADCASTSS rowconsts<>+1576(SB), Y2
-	MOVQ         z+8(FP), DX
-	MOVQ         grad+0(FP), BX
-	MOVQ         rows+56(FP), SI
+	XORQ         DX, DX
+	VBROADCASTSS rowconsts<>+1572(SB), Y2
+	VBROADCASTSS rowconsts<>+1568(SB), Y3
+	VBROADCASTSS rowconsts<>+1576(SB), Y4
+	MOVQ         z+8(FP), BX
+	MOVQ         grad+0(FP), SI
+	MOVQ         rows+56(FP), DI
+
+	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
+	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
+	LEAQ 31(SP), CX
+	ANDQ $-32, CX
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    AX, DI
-	MOVQ    $0x00000008, R8
-	CMPQ    DI, R8
-	CMOVQGT R8, DI
-	LEAQ    rowconsts<>+32(SB), R8
-	SHLQ    $0x02, DI
-	SUBQ    DI, R8
-	VMOVUPS (R8), Y3
-	VMOVUPS Y3, 768(SP)
-	MOVQ    AX, DI
-	SUBQ    $0x08, DI
-	XORQ    R8, R8
-	CMPQ    DI, $0x00
-	CMOVQLT R8, DI
-	MOVQ    $0x00000008, R8
-	CMPQ    DI, R8
-	CMOVQGT R8, DI
-	LEAQ    rowconsts<>+32(SB), R8
-	SHLQ    $0x02, DI
-	SUBQ    DI, R8
-	VMOVUPS (R8), Y3
-	VMOVUPS Y3, 800(SP)
+	MOVQ    AX, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 768(CX)
+	MOVQ    AX, R8
+	SUBQ    $0x08, R8
+	XORQ    R9, R9
+	CMPQ    R8, $0x00
+	CMOVQLT R9, R8
+	MOVQ    $0x00000008, R9
+	CMPQ    R8, R9
+	CMOVQGT R9, R8
+	LEAQ    rowconsts<>+32(SB), R9
+	SHLQ    $0x02, R8
+	SUBQ    R8, R9
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, 800(CX)
 
 	// kw = keep·w: columns 0..7 and 8..15 (+0 past cols), the tables of wy's VPERMPS
-	MOVQ         w+16(FP), DI
-	VBROADCASTSS keep+40(FP), Y3
-	VMOVUPS      768(SP), Y4
-	VMASKMOVPS   (DI), Y4, Y4
-	VMULPS       Y3, Y4, Y4
-	VMOVUPS      Y4, 1440(SP)
-	VMOVUPS      800(SP), Y4
-	VMASKMOVPS   32(DI), Y4, Y4
-	VMULPS       Y3, Y4, Y4
-	VMOVUPS      Y4, 1472(SP)
-	LEAQ         rowconsts<>+160(SB), DI
+	MOVQ         w+16(FP), R8
+	VBROADCASTSS keep+40(FP), Y0
+	VMOVUPS      768(CX), Y5
+	VMASKMOVPS   (R8), Y5, Y5
+	VMULPS       Y0, Y5, Y5
+	VMOVUPS      Y5, 1440(CX)
+	VMOVUPS      800(CX), Y5
+	VMASKMOVPS   32(R8), Y5, Y5
+	VMULPS       Y0, Y5, Y5
+	VMOVUPS      Y5, 1472(CX)
+	LEAQ         rowconsts<>+160(SB), R8
 
 	// Sum64's partials of the losses, in two registers for the whole call
-	MOVQ    sum+72(FP), R8
-	VMOVUPD (R8), Y3
-	VMOVUPD 32(R8), Y4
+	MOVQ    sum+72(FP), R9
+	VMOVUPD (R9), Y0
+	VMOVUPD 32(R9), Y5
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
-	CMPQ AX, $0x10
-	JA   CrossEntropyLabelsGWSAVX2_blockdone_2
-	MOVQ AX, R8
-	SHLQ $0x02, R8
-	LEAQ (R8)(R8*2), R9
-	MOVQ AX, R11
-	SHLQ $0x05, R11
+	CMPQ    AX, $0x10
+	JA      CrossEntropyLabelsGWSAVX2_blockdone_2
+	MOVQ    AX, R9
+	SHLQ    $0x02, R9
+	LEAQ    (R9)(R9*2), R10
+	MOVQ    AX, R12
+	SHLQ    $0x05, R12
+	PCALIGN $0x40
 
 CrossEntropyLabelsGWSAVX2_block_1:
-	MOVQ SI, R10
-	SUBQ CX, R10
-	CMPQ R10, $0x08
+	MOVQ DI, R11
+	SUBQ DX, R11
+	CMPQ R11, $0x08
 	JB   CrossEntropyLabelsGWSAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (DX)(R8*4), R10
+	LEAQ    (BX)(R9*4), R11
 	CMPQ    AX, $0x08
 	JB      CrossEntropyLabelsGWSAVX2_masked_5
-	VMOVUPS (DX), Y5
-	VMOVUPS (DX)(R8*1), Y6
-	VMOVUPS (DX)(R8*2), Y7
-	VMOVUPS (DX)(R9*1), Y8
-	VMOVUPS (R10), Y9
-	VMOVUPS (R10)(R8*1), Y10
-	VMOVUPS (R10)(R8*2), Y11
-	VMOVUPS (R10)(R9*1), Y12
+	VMOVUPS (BX), Y6
+	VMOVUPS (BX)(R9*1), Y7
+	VMOVUPS (BX)(R9*2), Y8
+	VMOVUPS (BX)(R10*1), Y9
+	VMOVUPS (R11), Y10
+	VMOVUPS (R11)(R9*1), Y11
+	VMOVUPS (R11)(R9*2), Y12
+	VMOVUPS (R11)(R10*1), Y13
 	JMP     CrossEntropyLabelsGWSAVX2_loaded_6
 
 CrossEntropyLabelsGWSAVX2_masked_5:
-	VMOVUPS    768(SP), Y12
-	VMASKMOVPS (DX), Y12, Y5
-	VMASKMOVPS (DX)(R8*1), Y12, Y6
-	VMASKMOVPS (DX)(R8*2), Y12, Y7
-	VMASKMOVPS (DX)(R9*1), Y12, Y8
-	VMASKMOVPS (R10), Y12, Y9
-	VMASKMOVPS (R10)(R8*1), Y12, Y10
-	VMASKMOVPS (R10)(R8*2), Y12, Y11
-	VMASKMOVPS (R10)(R9*1), Y12, Y12
+	VMOVUPS    768(CX), Y13
+	VMASKMOVPS (BX), Y13, Y6
+	VMASKMOVPS (BX)(R9*1), Y13, Y7
+	VMASKMOVPS (BX)(R9*2), Y13, Y8
+	VMASKMOVPS (BX)(R10*1), Y13, Y9
+	VMASKMOVPS (R11), Y13, Y10
+	VMASKMOVPS (R11)(R9*1), Y13, Y11
+	VMASKMOVPS (R11)(R9*2), Y13, Y12
+	VMASKMOVPS (R11)(R10*1), Y13, Y13
 
 CrossEntropyLabelsGWSAVX2_loaded_6:
-	VUNPCKLPS  Y6, Y5, Y13
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VSHUFPS    $0x44, Y6, Y13, Y12
-	VSHUFPS    $0xee, Y6, Y13, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y13
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y11, Y9, Y10
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
 	VSHUFPS    $0xee, Y11, Y9, Y9
-	VPERM2F128 $0x20, Y7, Y12, Y11
-	VPERM2F128 $0x31, Y7, Y12, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y12
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y13, Y8
-	VPERM2F128 $0x31, Y10, Y13, Y10
-	VPERM2F128 $0x20, Y9, Y5, Y13
-	VPERM2F128 $0x31, Y9, Y5, Y5
-	VMOVUPS    Y11, (SP)
-	VMOVUPS    Y12, 32(SP)
-	VMOVUPS    Y8, 64(SP)
-	VMOVUPS    Y13, 96(SP)
-	VMOVUPS    Y7, 128(SP)
-	VMOVUPS    Y6, 160(SP)
-	VMOVUPS    Y10, 192(SP)
-	VMOVUPS    Y5, 224(SP)
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    Y12, (CX)
+	VMOVUPS    Y13, 32(CX)
+	VMOVUPS    Y9, 64(CX)
+	VMOVUPS    Y14, 96(CX)
+	VMOVUPS    Y8, 128(CX)
+	VMOVUPS    Y7, 160(CX)
+	VMOVUPS    Y11, 192(CX)
+	VMOVUPS    Y6, 224(CX)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGWSAVX2_nohigh_7
-	VMOVUPS    800(SP), Y12
-	VMASKMOVPS 32(DX), Y12, Y5
-	VMASKMOVPS 32(DX)(R8*1), Y12, Y6
-	VMASKMOVPS 32(DX)(R8*2), Y12, Y7
-	VMASKMOVPS 32(DX)(R9*1), Y12, Y8
-	VMASKMOVPS 32(R10), Y12, Y9
-	VMASKMOVPS 32(R10)(R8*1), Y12, Y10
-	VMASKMOVPS 32(R10)(R8*2), Y12, Y11
-	VMASKMOVPS 32(R10)(R9*1), Y12, Y12
-	VUNPCKLPS  Y6, Y5, Y13
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y8, Y7, Y6
-	VUNPCKHPS  Y8, Y7, Y7
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VSHUFPS    $0x44, Y6, Y13, Y12
-	VSHUFPS    $0xee, Y6, Y13, Y6
-	VSHUFPS    $0x44, Y7, Y5, Y13
-	VSHUFPS    $0xee, Y7, Y5, Y5
-	VSHUFPS    $0x44, Y10, Y8, Y7
-	VSHUFPS    $0xee, Y10, Y8, Y8
-	VSHUFPS    $0x44, Y11, Y9, Y10
+	VMOVUPS    800(CX), Y13
+	VMASKMOVPS 32(BX), Y13, Y6
+	VMASKMOVPS 32(BX)(R9*1), Y13, Y7
+	VMASKMOVPS 32(BX)(R9*2), Y13, Y8
+	VMASKMOVPS 32(BX)(R10*1), Y13, Y9
+	VMASKMOVPS 32(R11), Y13, Y10
+	VMASKMOVPS 32(R11)(R9*1), Y13, Y11
+	VMASKMOVPS 32(R11)(R9*2), Y13, Y12
+	VMASKMOVPS 32(R11)(R10*1), Y13, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
 	VSHUFPS    $0xee, Y11, Y9, Y9
-	VPERM2F128 $0x20, Y7, Y12, Y11
-	VPERM2F128 $0x31, Y7, Y12, Y7
-	VPERM2F128 $0x20, Y8, Y6, Y12
-	VPERM2F128 $0x31, Y8, Y6, Y6
-	VPERM2F128 $0x20, Y10, Y13, Y8
-	VPERM2F128 $0x31, Y10, Y13, Y10
-	VPERM2F128 $0x20, Y9, Y5, Y13
-	VPERM2F128 $0x31, Y9, Y5, Y5
-	VMOVUPS    Y11, 256(SP)
-	VMOVUPS    Y12, 288(SP)
-	VMOVUPS    Y8, 320(SP)
-	VMOVUPS    Y13, 352(SP)
-	VMOVUPS    Y7, 384(SP)
-	VMOVUPS    Y6, 416(SP)
-	VMOVUPS    Y10, 448(SP)
-	VMOVUPS    Y5, 480(SP)
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    Y12, 256(CX)
+	VMOVUPS    Y13, 288(CX)
+	VMOVUPS    Y9, 320(CX)
+	VMOVUPS    Y14, 352(CX)
+	VMOVUPS    Y8, 384(CX)
+	VMOVUPS    Y7, 416(CX)
+	VMOVUPS    Y11, 448(CX)
+	VMOVUPS    Y6, 480(CX)
 
 CrossEntropyLabelsGWSAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ     labels+24(FP), R10
-	VMOVDQU  (R10)(CX*4), Y5
-	VPCMPEQD Y6, Y6, Y6
-	VPCMPGTD Y6, Y5, Y6
-	VMOVDQU  Y6, 832(SP)
+	MOVQ     labels+24(FP), R11
+	VMOVDQU  (R11)(DX*4), Y6
+	VPCMPEQD Y7, Y7, Y7
+	VPCMPGTD Y7, Y6, Y7
+	VMOVDQU  Y7, 832(CX)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      1440(SP), Y5, Y8
-	VPERMPS      1472(SP), Y5, Y7
-	VPBROADCASTD rowconsts<>+1596(SB), Y9
-	VPCMPGTD     Y5, Y9, Y9
-	VBLENDVPS    Y9, Y8, Y7, Y7
-	VANDPS       Y6, Y7, Y7
-	VBROADCASTSS inv+44(FP), Y6
-	MOVQ         sw+32(FP), R10
-	VMULPS       (R10)(CX*4), Y6, Y6
-	VMULPS       Y7, Y6, Y6
+	VPERMPS      1440(CX), Y6, Y9
+	VPERMPS      1472(CX), Y6, Y8
+	VPBROADCASTD rowconsts<>+1596(SB), Y10
+	VPCMPGTD     Y6, Y10, Y10
+	VBLENDVPS    Y10, Y9, Y8, Y8
+	VANDPS       Y7, Y8, Y8
+	VBROADCASTSS inv+44(FP), Y7
+	MOVQ         sw+32(FP), R11
+	VMULPS       (R11)(DX*4), Y7, Y7
+	VMULPS       Y8, Y7, Y7
 
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
 	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
-	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y9
-	VMOVAPS      Y9, Y10
-	MOVQ         R11, R12
-	ANDQ         $-64, R12
-	XORQ         R10, R10
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMOVAPS      Y10, Y11
+	MOVQ         R12, R13
+	ANDQ         $-64, R13
+	XORQ         R11, R11
 	JMP          CrossEntropyLabelsGWSAVX2_bmax_check_9
 
 CrossEntropyLabelsGWSAVX2_bmax_8:
-	VMOVUPS  (SP)(R10*1), Y11
-	VMAXPS   Y9, Y11, Y9
-	VPCMPEQD (DI)(R10*1), Y5, Y12
-	VANDPS   Y11, Y12, Y11
-	VORPS    Y11, Y8, Y8
-	VANDPS   Y6, Y12, Y12
-	VMOVUPS  Y12, 864(SP)(R10*1)
-	VMOVUPS  32(SP)(R10*1), Y11
-	VMAXPS   Y10, Y11, Y10
-	VPCMPEQD 32(DI)(R10*1), Y5, Y12
-	VANDPS   Y11, Y12, Y11
-	VORPS    Y11, Y8, Y8
-	VANDPS   Y6, Y12, Y12
-	VMOVUPS  Y12, 896(SP)(R10*1)
-	ADDQ     $0x40, R10
+	VMOVUPS  (CX)(R11*1), Y12
+	VMAXPS   Y10, Y12, Y10
+	VPCMPEQD (R8)(R11*1), Y6, Y13
+	VANDPS   Y12, Y13, Y12
+	VORPS    Y12, Y9, Y9
+	VANDPS   Y7, Y13, Y13
+	VMOVUPS  Y13, 864(CX)(R11*1)
+	VMOVUPS  32(CX)(R11*1), Y12
+	VMAXPS   Y11, Y12, Y11
+	VPCMPEQD 32(R8)(R11*1), Y6, Y13
+	VANDPS   Y12, Y13, Y12
+	VORPS    Y12, Y9, Y9
+	VANDPS   Y7, Y13, Y13
+	VMOVUPS  Y13, 896(CX)(R11*1)
+	ADDQ     $0x40, R11
 
 CrossEntropyLabelsGWSAVX2_bmax_check_9:
-	CMPQ     R10, R12
+	CMPQ     R11, R13
 	JB       CrossEntropyLabelsGWSAVX2_bmax_8
-	CMPQ     R10, R11
+	CMPQ     R11, R12
 	JAE      CrossEntropyLabelsGWSAVX2_bmax_end_10
-	VMOVUPS  (SP)(R10*1), Y11
-	VMAXPS   Y9, Y11, Y9
-	VPCMPEQD (DI)(R10*1), Y5, Y5
-	VANDPS   Y11, Y5, Y11
-	VORPS    Y11, Y8, Y8
-	VANDPS   Y6, Y5, Y5
-	VMOVUPS  Y5, 864(SP)(R10*1)
+	VMOVUPS  (CX)(R11*1), Y12
+	VMAXPS   Y10, Y12, Y10
+	VPCMPEQD (R8)(R11*1), Y6, Y6
+	VANDPS   Y12, Y6, Y12
+	VORPS    Y12, Y9, Y9
+	VANDPS   Y7, Y6, Y6
+	VMOVUPS  Y6, 864(CX)(R11*1)
 
 CrossEntropyLabelsGWSAVX2_bmax_end_10:
-	VMAXPS Y10, Y9, Y9
-	VXORPS Y5, Y5, Y5
-	VADDPS Y5, Y9, Y9
+	VMAXPS Y11, Y10, Y10
+	VXORPS Y6, Y6, Y6
+	VADDPS Y6, Y10, Y10
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y5, Y5, Y5
-	VMOVUPS Y5, 512(SP)
-	VMOVUPS Y5, 544(SP)
-	VMOVUPS Y5, 576(SP)
-	VMOVUPS Y5, 608(SP)
-	VMOVUPS Y5, 640(SP)
-	VMOVUPS Y5, 672(SP)
-	VMOVUPS Y5, 704(SP)
-	VMOVUPS Y5, 736(SP)
-	MOVQ    R11, R12
-	ANDQ    $-64, R12
-	XORQ    R10, R10
+	VXORPS  Y6, Y6, Y6
+	VMOVUPS Y6, 512(CX)
+	VMOVUPS Y6, 544(CX)
+	VMOVUPS Y6, 576(CX)
+	VMOVUPS Y6, 608(CX)
+	VMOVUPS Y6, 640(CX)
+	VMOVUPS Y6, 672(CX)
+	VMOVUPS Y6, 704(CX)
+	VMOVUPS Y6, 736(CX)
+	MOVQ    R12, R13
+	ANDQ    $-64, R13
+	XORQ    R11, R11
 	JMP     CrossEntropyLabelsGWSAVX2_bexp_check_12
 
 CrossEntropyLabelsGWSAVX2_bexp_11:
-	VMOVUPS     (SP)(R10*1), Y5
-	VSUBPS      Y9, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y6, Y11
-	VMOVUPS     Y11, (SP)(R10*1)
-	MOVQ        R10, R13
-	ANDQ        $0x000000ff, R13
-	VADDPS      512(SP)(R13*1), Y11, Y11
-	VMOVUPS     Y11, 512(SP)(R13*1)
-	VMOVUPS     32(SP)(R10*1), Y5
-	VSUBPS      Y9, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y6, Y11
-	VMOVUPS     Y11, 32(SP)(R10*1)
-	MOVQ        R10, R13
-	ANDQ        $0x000000ff, R13
-	VADDPS      544(SP)(R13*1), Y11, Y11
-	VMOVUPS     Y11, 544(SP)(R13*1)
-	ADDQ        $0x40, R10
+	VMOVUPS     (CX)(R11*1), Y6
+	VSUBPS      Y10, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y7
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y7, Y12
+	VMOVUPS     Y12, (CX)(R11*1)
+	MOVQ        R11, R14
+	ANDQ        $0x000000ff, R14
+	VADDPS      512(CX)(R14*1), Y12, Y12
+	VMOVUPS     Y12, 512(CX)(R14*1)
+	VMOVUPS     32(CX)(R11*1), Y6
+	VSUBPS      Y10, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y7
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y7, Y12
+	VMOVUPS     Y12, 32(CX)(R11*1)
+	MOVQ        R11, R14
+	ANDQ        $0x000000ff, R14
+	VADDPS      544(CX)(R14*1), Y12, Y12
+	VMOVUPS     Y12, 544(CX)(R14*1)
+	ADDQ        $0x40, R11
 
 CrossEntropyLabelsGWSAVX2_bexp_check_12:
-	CMPQ        R10, R12
+	CMPQ        R11, R13
 	JB          CrossEntropyLabelsGWSAVX2_bexp_11
-	CMPQ        R10, R11
+	CMPQ        R11, R12
 	JAE         CrossEntropyLabelsGWSAVX2_bexp_end_13
-	VMOVUPS     (SP)(R10*1), Y5
-	VSUBPS      Y9, Y5, Y5
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
-	VMOVAPS     Y1, Y10
-	VFMADD213PS Y0, Y5, Y10
-	VPSLLD      $0x17, Y10, Y11
-	VSUBPS      Y0, Y10, Y10
-	VFMADD231PS rowconsts<>+672(SB), Y10, Y5
-	VFMADD231PS rowconsts<>+704(SB), Y10, Y5
-	VMOVAPS     Y2, Y10
-	VFMADD213PS rowconsts<>+736(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+768(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+800(SB), Y5, Y10
-	VFMADD213PS rowconsts<>+832(SB), Y5, Y10
-	VMULPS      Y11, Y5, Y5
-	VFMADD231PS Y10, Y5, Y11
-	VANDNPS     Y11, Y6, Y11
-	VMOVUPS     Y11, (SP)(R10*1)
-	ANDQ        $0x000000ff, R10
-	VADDPS      512(SP)(R10*1), Y11, Y11
-	VMOVUPS     Y11, 512(SP)(R10*1)
+	VMOVUPS     (CX)(R11*1), Y6
+	VSUBPS      Y10, Y6, Y6
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y7
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y6, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
+	VMULPS      Y12, Y6, Y6
+	VFMADD231PS Y11, Y6, Y12
+	VANDNPS     Y12, Y7, Y12
+	VMOVUPS     Y12, (CX)(R11*1)
+	ANDQ        $0x000000ff, R11
+	VADDPS      512(CX)(R11*1), Y12, Y12
+	VMOVUPS     Y12, 512(CX)(R11*1)
 
 CrossEntropyLabelsGWSAVX2_bexp_end_13:
-	VMOVUPS 512(SP), Y5
-	VMOVUPS 544(SP), Y6
-	VMOVUPS 576(SP), Y10
-	VMOVUPS 608(SP), Y11
-	VMOVUPS 640(SP), Y12
-	VMOVUPS 672(SP), Y13
-	VMOVUPS 704(SP), Y14
-	VMOVUPS 736(SP), Y15
-	VADDPS  Y6, Y5, Y5
-	VADDPS  Y11, Y10, Y10
-	VADDPS  Y13, Y12, Y12
-	VADDPS  Y15, Y14, Y14
-	VADDPS  Y10, Y5, Y5
-	VADDPS  Y14, Y12, Y12
-	VADDPS  Y12, Y5, Y5
-	VSUBPS  Y9, Y8, Y8
-	VMOVUPS Y8, 1376(SP)
-	VMOVUPS Y5, 1408(SP)
+	VMOVUPS 512(CX), Y6
+	VMOVUPS 544(CX), Y7
+	VMOVUPS 576(CX), Y11
+	VMOVUPS 608(CX), Y12
+	VMOVUPS 640(CX), Y13
+	VMOVUPS 672(CX), Y14
+	VMOVUPS 704(CX), Y15
+	VMOVUPS 736(CX), Y16
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y12, Y11, Y11
+	VADDPS  Y14, Y13, Y13
+	VADDPS  Y16, Y15, Y15
+	VADDPS  Y11, Y6, Y6
+	VADDPS  Y15, Y13, Y13
+	VADDPS  Y13, Y6, Y6
+	VSUBPS  Y10, Y9, Y9
+	VMOVUPS Y9, 1376(CX)
+	VMOVUPS Y6, 1408(CX)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1612(SB), Y6
-	VDIVPS       Y5, Y6, Y6
-	VBROADCASTSS inv+44(FP), Y5
-	MOVQ         sw+32(FP), R10
-	VMULPS       (R10)(CX*4), Y5, Y5
-	MOVQ         R11, R12
-	ANDQ         $-64, R12
-	XORQ         R10, R10
+	VBROADCASTSS rowconsts<>+1612(SB), Y7
+	VDIVPS       Y6, Y7, Y7
+	VBROADCASTSS inv+44(FP), Y6
+	MOVQ         sw+32(FP), R11
+	VMULPS       (R11)(DX*4), Y6, Y6
+	MOVQ         R12, R13
+	ANDQ         $-64, R13
+	XORQ         R11, R11
 	JMP          CrossEntropyLabelsGWSAVX2_bgrad_check_15
 
 CrossEntropyLabelsGWSAVX2_bgrad_14:
-	VMULPS  (SP)(R10*1), Y6, Y8
-	VMULPS  Y7, Y8, Y8
-	VMULPS  Y5, Y8, Y8
-	VSUBPS  864(SP)(R10*1), Y8, Y8
-	VMOVUPS Y8, (SP)(R10*1)
-	VMULPS  32(SP)(R10*1), Y6, Y8
-	VMULPS  Y7, Y8, Y8
-	VMULPS  Y5, Y8, Y8
-	VSUBPS  896(SP)(R10*1), Y8, Y8
-	VMOVUPS Y8, 32(SP)(R10*1)
-	ADDQ    $0x40, R10
+	VMULPS  (CX)(R11*1), Y7, Y9
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y6, Y9, Y9
+	VSUBPS  864(CX)(R11*1), Y9, Y9
+	VMOVUPS Y9, (CX)(R11*1)
+	VMULPS  32(CX)(R11*1), Y7, Y9
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y6, Y9, Y9
+	VSUBPS  896(CX)(R11*1), Y9, Y9
+	VMOVUPS Y9, 32(CX)(R11*1)
+	ADDQ    $0x40, R11
 
 CrossEntropyLabelsGWSAVX2_bgrad_check_15:
-	CMPQ    R10, R12
+	CMPQ    R11, R13
 	JB      CrossEntropyLabelsGWSAVX2_bgrad_14
-	CMPQ    R10, R11
+	CMPQ    R11, R12
 	JAE     CrossEntropyLabelsGWSAVX2_bgrad_end_16
-	VMULPS  (SP)(R10*1), Y6, Y6
-	VMULPS  Y7, Y6, Y6
-	VMULPS  Y5, Y6, Y6
-	VSUBPS  864(SP)(R10*1), Y6, Y6
-	VMOVUPS Y6, (SP)(R10*1)
+	VMULPS  (CX)(R11*1), Y7, Y7
+	VMULPS  Y8, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VSUBPS  864(CX)(R11*1), Y7, Y7
+	VMOVUPS Y7, (CX)(R11*1)
 
 CrossEntropyLabelsGWSAVX2_bgrad_end_16:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVDQU   832(SP), Y5
-	VMOVMSKPS Y5, R10
-	CMPL      R10, $0xff
+	VMOVDQU   832(CX), Y6
+	VMOVMSKPS Y6, R11
+	CMPL      R11, $0xff
 	JE        CrossEntropyLabelsGWSAVX2_allvalid_17
-	MOVQ      R11, R12
-	ANDQ      $-64, R12
-	XORQ      R10, R10
+	MOVQ      R12, R13
+	ANDQ      $-64, R13
+	XORQ      R11, R11
 	JMP       CrossEntropyLabelsGWSAVX2_bignored_check_19
 
 CrossEntropyLabelsGWSAVX2_bignored_18:
-	VANDPS  (SP)(R10*1), Y5, Y6
-	VMOVUPS Y6, (SP)(R10*1)
-	VANDPS  32(SP)(R10*1), Y5, Y6
-	VMOVUPS Y6, 32(SP)(R10*1)
-	ADDQ    $0x40, R10
+	VANDPS  (CX)(R11*1), Y6, Y7
+	VMOVUPS Y7, (CX)(R11*1)
+	VANDPS  32(CX)(R11*1), Y6, Y7
+	VMOVUPS Y7, 32(CX)(R11*1)
+	ADDQ    $0x40, R11
 
 CrossEntropyLabelsGWSAVX2_bignored_check_19:
-	CMPQ    R10, R12
+	CMPQ    R11, R13
 	JB      CrossEntropyLabelsGWSAVX2_bignored_18
-	CMPQ    R10, R11
+	CMPQ    R11, R12
 	JAE     CrossEntropyLabelsGWSAVX2_bignored_end_20
-	VANDPS  (SP)(R10*1), Y5, Y5
-	VMOVUPS Y5, (SP)(R10*1)
+	VANDPS  (CX)(R11*1), Y6, Y6
+	VMOVUPS Y6, (CX)(R11*1)
 
 CrossEntropyLabelsGWSAVX2_bignored_end_20:
 CrossEntropyLabelsGWSAVX2_allvalid_17:
 	// transpose the column slots back and store 8 rows
-	LEAQ       (BX)(R8*4), R10
-	VMOVUPS    (SP), Y5
-	VMOVUPS    32(SP), Y6
-	VMOVUPS    64(SP), Y8
-	VMOVUPS    96(SP), Y9
-	VMOVUPS    128(SP), Y10
-	VMOVUPS    160(SP), Y11
-	VMOVUPS    192(SP), Y12
-	VMOVUPS    224(SP), Y13
-	VUNPCKLPS  Y6, Y5, Y14
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y9, Y8, Y6
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y11, Y10, Y9
-	VUNPCKHPS  Y11, Y10, Y10
-	VUNPCKLPS  Y13, Y12, Y11
-	VUNPCKHPS  Y13, Y12, Y12
-	VSHUFPS    $0x44, Y6, Y14, Y13
-	VSHUFPS    $0xee, Y6, Y14, Y6
-	VSHUFPS    $0x44, Y8, Y5, Y14
-	VSHUFPS    $0xee, Y8, Y5, Y5
-	VSHUFPS    $0x44, Y11, Y9, Y8
-	VSHUFPS    $0xee, Y11, Y9, Y9
-	VSHUFPS    $0x44, Y12, Y10, Y11
+	LEAQ       (SI)(R9*4), R11
+	VMOVUPS    (CX), Y6
+	VMOVUPS    32(CX), Y7
+	VMOVUPS    64(CX), Y9
+	VMOVUPS    96(CX), Y10
+	VMOVUPS    128(CX), Y11
+	VMOVUPS    160(CX), Y12
+	VMOVUPS    192(CX), Y13
+	VMOVUPS    224(CX), Y14
+	VUNPCKLPS  Y7, Y6, Y15
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y10, Y9, Y7
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VUNPCKLPS  Y14, Y13, Y12
+	VUNPCKHPS  Y14, Y13, Y13
+	VSHUFPS    $0x44, Y7, Y15, Y14
+	VSHUFPS    $0xee, Y7, Y15, Y7
+	VSHUFPS    $0x44, Y9, Y6, Y15
+	VSHUFPS    $0xee, Y9, Y6, Y6
+	VSHUFPS    $0x44, Y12, Y10, Y9
 	VSHUFPS    $0xee, Y12, Y10, Y10
-	VPERM2F128 $0x20, Y8, Y13, Y12
-	VPERM2F128 $0x31, Y8, Y13, Y8
-	VPERM2F128 $0x20, Y9, Y6, Y13
-	VPERM2F128 $0x31, Y9, Y6, Y6
-	VPERM2F128 $0x20, Y11, Y14, Y9
-	VPERM2F128 $0x31, Y11, Y14, Y11
-	VPERM2F128 $0x20, Y10, Y5, Y14
-	VPERM2F128 $0x31, Y10, Y5, Y5
+	VSHUFPS    $0x44, Y13, Y11, Y12
+	VSHUFPS    $0xee, Y13, Y11, Y11
+	VPERM2F128 $0x20, Y9, Y14, Y13
+	VPERM2F128 $0x31, Y9, Y14, Y9
+	VPERM2F128 $0x20, Y10, Y7, Y14
+	VPERM2F128 $0x31, Y10, Y7, Y7
+	VPERM2F128 $0x20, Y12, Y15, Y10
+	VPERM2F128 $0x31, Y12, Y15, Y12
+	VPERM2F128 $0x20, Y11, Y6, Y15
+	VPERM2F128 $0x31, Y11, Y6, Y6
 	CMPQ       AX, $0x08
 	JB         CrossEntropyLabelsGWSAVX2_masked_22
-	VMOVUPS    Y12, (BX)
-	VMOVUPS    Y13, (BX)(R8*1)
-	VMOVUPS    Y9, (BX)(R8*2)
-	VMOVUPS    Y14, (BX)(R9*1)
-	VMOVUPS    Y8, (R10)
-	VMOVUPS    Y6, (R10)(R8*1)
-	VMOVUPS    Y11, (R10)(R8*2)
-	VMOVUPS    Y5, (R10)(R9*1)
+	VMOVUPS    Y13, (SI)
+	VMOVUPS    Y14, (SI)(R9*1)
+	VMOVUPS    Y10, (SI)(R9*2)
+	VMOVUPS    Y15, (SI)(R10*1)
+	VMOVUPS    Y9, (R11)
+	VMOVUPS    Y7, (R11)(R9*1)
+	VMOVUPS    Y12, (R11)(R9*2)
+	VMOVUPS    Y6, (R11)(R10*1)
 	JMP        CrossEntropyLabelsGWSAVX2_loaded_23
 
 CrossEntropyLabelsGWSAVX2_masked_22:
-	VMOVUPS    768(SP), Y10
-	VMASKMOVPS Y12, Y10, (BX)
-	VMASKMOVPS Y13, Y10, (BX)(R8*1)
-	VMASKMOVPS Y9, Y10, (BX)(R8*2)
-	VMASKMOVPS Y14, Y10, (BX)(R9*1)
-	VMASKMOVPS Y8, Y10, (R10)
-	VMASKMOVPS Y6, Y10, (R10)(R8*1)
-	VMASKMOVPS Y11, Y10, (R10)(R8*2)
-	VMASKMOVPS Y5, Y10, (R10)(R9*1)
+	VMOVUPS    768(CX), Y11
+	VMASKMOVPS Y13, Y11, (SI)
+	VMASKMOVPS Y14, Y11, (SI)(R9*1)
+	VMASKMOVPS Y10, Y11, (SI)(R9*2)
+	VMASKMOVPS Y15, Y11, (SI)(R10*1)
+	VMASKMOVPS Y9, Y11, (R11)
+	VMASKMOVPS Y7, Y11, (R11)(R9*1)
+	VMASKMOVPS Y12, Y11, (R11)(R9*2)
+	VMASKMOVPS Y6, Y11, (R11)(R10*1)
 
 CrossEntropyLabelsGWSAVX2_loaded_23:
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGWSAVX2_nohigh_24
-	VMOVUPS    256(SP), Y5
-	VMOVUPS    288(SP), Y6
-	VMOVUPS    320(SP), Y8
-	VMOVUPS    352(SP), Y9
-	VMOVUPS    384(SP), Y10
-	VMOVUPS    416(SP), Y11
-	VMOVUPS    448(SP), Y12
-	VMOVUPS    480(SP), Y13
-	VUNPCKLPS  Y6, Y5, Y14
-	VUNPCKHPS  Y6, Y5, Y5
-	VUNPCKLPS  Y9, Y8, Y6
-	VUNPCKHPS  Y9, Y8, Y8
-	VUNPCKLPS  Y11, Y10, Y9
-	VUNPCKHPS  Y11, Y10, Y10
-	VUNPCKLPS  Y13, Y12, Y11
-	VUNPCKHPS  Y13, Y12, Y12
-	VSHUFPS    $0x44, Y6, Y14, Y13
-	VSHUFPS    $0xee, Y6, Y14, Y6
-	VSHUFPS    $0x44, Y8, Y5, Y14
-	VSHUFPS    $0xee, Y8, Y5, Y5
-	VSHUFPS    $0x44, Y11, Y9, Y8
-	VSHUFPS    $0xee, Y11, Y9, Y9
-	VSHUFPS    $0x44, Y12, Y10, Y11
+	VMOVUPS    256(CX), Y6
+	VMOVUPS    288(CX), Y7
+	VMOVUPS    320(CX), Y9
+	VMOVUPS    352(CX), Y10
+	VMOVUPS    384(CX), Y11
+	VMOVUPS    416(CX), Y12
+	VMOVUPS    448(CX), Y13
+	VMOVUPS    480(CX), Y14
+	VUNPCKLPS  Y7, Y6, Y15
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y10, Y9, Y7
+	VUNPCKHPS  Y10, Y9, Y9
+	VUNPCKLPS  Y12, Y11, Y10
+	VUNPCKHPS  Y12, Y11, Y11
+	VUNPCKLPS  Y14, Y13, Y12
+	VUNPCKHPS  Y14, Y13, Y13
+	VSHUFPS    $0x44, Y7, Y15, Y14
+	VSHUFPS    $0xee, Y7, Y15, Y7
+	VSHUFPS    $0x44, Y9, Y6, Y15
+	VSHUFPS    $0xee, Y9, Y6, Y6
+	VSHUFPS    $0x44, Y12, Y10, Y9
 	VSHUFPS    $0xee, Y12, Y10, Y10
-	VPERM2F128 $0x20, Y8, Y13, Y12
-	VPERM2F128 $0x31, Y8, Y13, Y8
-	VPERM2F128 $0x20, Y9, Y6, Y13
-	VPERM2F128 $0x31, Y9, Y6, Y6
-	VPERM2F128 $0x20, Y11, Y14, Y9
-	VPERM2F128 $0x31, Y11, Y14, Y11
-	VPERM2F128 $0x20, Y10, Y5, Y14
-	VPERM2F128 $0x31, Y10, Y5, Y5
-	VMOVUPS    800(SP), Y10
-	VMASKMOVPS Y12, Y10, 32(BX)
-	VMASKMOVPS Y13, Y10, 32(BX)(R8*1)
-	VMASKMOVPS Y9, Y10, 32(BX)(R8*2)
-	VMASKMOVPS Y14, Y10, 32(BX)(R9*1)
-	VMASKMOVPS Y8, Y10, 32(R10)
-	VMASKMOVPS Y6, Y10, 32(R10)(R8*1)
-	VMASKMOVPS Y11, Y10, 32(R10)(R8*2)
-	VMASKMOVPS Y5, Y10, 32(R10)(R9*1)
+	VSHUFPS    $0x44, Y13, Y11, Y12
+	VSHUFPS    $0xee, Y13, Y11, Y11
+	VPERM2F128 $0x20, Y9, Y14, Y13
+	VPERM2F128 $0x31, Y9, Y14, Y9
+	VPERM2F128 $0x20, Y10, Y7, Y14
+	VPERM2F128 $0x31, Y10, Y7, Y7
+	VPERM2F128 $0x20, Y12, Y15, Y10
+	VPERM2F128 $0x31, Y12, Y15, Y12
+	VPERM2F128 $0x20, Y11, Y6, Y15
+	VPERM2F128 $0x31, Y11, Y6, Y6
+	VMOVUPS    800(CX), Y11
+	VMASKMOVPS Y13, Y11, 32(SI)
+	VMASKMOVPS Y14, Y11, 32(SI)(R9*1)
+	VMASKMOVPS Y10, Y11, 32(SI)(R9*2)
+	VMASKMOVPS Y15, Y11, 32(SI)(R10*1)
+	VMASKMOVPS Y9, Y11, 32(R11)
+	VMASKMOVPS Y7, Y11, 32(R11)(R9*1)
+	VMASKMOVPS Y12, Y11, 32(R11)(R9*2)
+	VMASKMOVPS Y6, Y11, 32(R11)(R10*1)
 
 CrossEntropyLabelsGWSAVX2_nohigh_24:
-	VMOVUPS 1376(SP), Y5
-	VMOVUPS 1408(SP), Y6
+	VMOVUPS 1376(CX), Y6
+	VMOVUPS 1408(CX), Y7
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y6, Y8
-	VPSRAD       $0x17, Y8, Y8
-	VPSLLD       $0x17, Y8, Y9
-	VPSUBD       Y9, Y6, Y9
-	VSUBPS       rowconsts<>+960(SB), Y9, Y9
-	VCVTDQ2PS    Y8, Y8
-	VMULPS       Y9, Y9, Y10
-	VBROADCASTSS rowconsts<>+1620(SB), Y11
-	VFMADD213PS  rowconsts<>+1024(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1056(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1088(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1120(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1152(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1184(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1216(SB), Y9, Y11
-	VFMADD213PS  rowconsts<>+1248(SB), Y9, Y11
-	VMULPS       Y9, Y11, Y11
-	VMULPS       Y10, Y11, Y11
-	VFMADD231PS  rowconsts<>+1280(SB), Y8, Y11
-	VFMADD231PS  rowconsts<>+992(SB), Y10, Y11
-	VADDPS       Y11, Y9, Y9
-	VFMADD231PS  rowconsts<>+1312(SB), Y8, Y9
-	VSUBPS       Y6, Y6, Y6
-	VADDPS       Y6, Y9, Y9
-	VSUBPS       Y5, Y9, Y5
-	VMULPS       Y5, Y7, Y5
-	MOVQ         sw+32(FP), R10
-	VMULPS       (R10)(CX*4), Y5, Y5
-	VANDPS       832(SP), Y5, Y5
-	MOVQ         loss+48(FP), R10
-	VMOVUPS      Y5, (R10)(CX*4)
+	VPSUBD       rowconsts<>+928(SB), Y7, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VPSUBD       Y10, Y7, Y10
+	VSUBPS       rowconsts<>+960(SB), Y10, Y10
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y10, Y10, Y11
+	VBROADCASTSS rowconsts<>+1620(SB), Y12
+	VFMADD213PS  rowconsts<>+1024(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1056(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1088(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1120(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1152(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1184(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1216(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1248(SB), Y10, Y12
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y11, Y12, Y12
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y12
+	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
+	VADDPS       Y12, Y10, Y10
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
+	VSUBPS       Y7, Y7, Y7
+	VADDPS       Y7, Y10, Y10
+	VSUBPS       Y6, Y10, Y6
+	VMULPS       Y6, Y8, Y6
+	MOVQ         sw+32(FP), R11
+	VMULPS       (R11)(DX*4), Y6, Y6
+	VANDPS       832(CX), Y6, Y6
+	MOVQ         loss+48(FP), R11
+	VMOVUPS      Y6, (R11)(DX*4)
 
 	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
-	VCVTPS2PD    X5, Y6
-	VADDPD       Y6, Y3, Y3
-	VEXTRACTF128 $0x01, Y5, X5
-	VCVTPS2PD    X5, Y5
-	VADDPD       Y5, Y4, Y4
+	VCVTPS2PD    X6, Y7
+	VADDPD       Y7, Y0, Y0
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
+	VADDPD       Y6, Y5, Y5
 
 	// next 8 rows
-	MOVQ R8, R10
-	SHLQ $0x03, R10
-	ADDQ R10, DX
-	ADDQ R10, BX
-	ADDQ $0x08, CX
+	MOVQ R9, R11
+	SHLQ $0x03, R11
+	ADDQ R11, BX
+	ADDQ R11, SI
+	ADDQ $0x08, DX
 	JMP  CrossEntropyLabelsGWSAVX2_block_1
 
 CrossEntropyLabelsGWSAVX2_blockdone_2:
-	MOVQ    sum+72(FP), AX
-	VMOVUPD Y3, (AX)
-	VMOVUPD Y4, 32(AX)
+	MOVQ    sum+72(FP), CX
+	VMOVUPD Y0, (CX)
+	VMOVUPD Y5, 32(CX)
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, R8
+	ANDQ $-32, R8
+	MOVQ AX, R9
+	ANDQ $-8, R9
+	MOVQ AX, R10
+	ANDQ $0x07, R10
+	MOVQ $0x00000000, 1664(SP)
+	CMPQ DX, DI
+	JAE  CrossEntropyLabelsGWSAVX2_end_25
+
+	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1580(SB), Y0
+	VBROADCASTSS rowconsts<>+1580(SB), Y5
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VBROADCASTSS rowconsts<>+1580(SB), Y7
+	XORQ         CX, CX
+
+CrossEntropyLabelsGWSAVX2_max32_26:
+	CMPQ    CX, R8
+	JAE     CrossEntropyLabelsGWSAVX2_maxv_27
+	VMOVUPS (BX)(CX*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	VMOVUPS 32(BX)(CX*4), Y8
+	VMAXPS  Y5, Y8, Y5
+	VMOVUPS 64(BX)(CX*4), Y8
+	VMAXPS  Y6, Y8, Y6
+	VMOVUPS 96(BX)(CX*4), Y8
+	VMAXPS  Y7, Y8, Y7
+	ADDQ    $0x20, CX
+	JMP     CrossEntropyLabelsGWSAVX2_max32_26
+
+CrossEntropyLabelsGWSAVX2_maxv_27:
+	CMPQ    CX, R9
+	JAE     CrossEntropyLabelsGWSAVX2_maxtail_28
+	VMOVUPS (BX)(CX*4), Y8
+	VMAXPS  Y0, Y8, Y0
+	ADDQ    $0x08, CX
+	JMP     CrossEntropyLabelsGWSAVX2_maxv_27
+
+CrossEntropyLabelsGWSAVX2_maxtail_28:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGWSAVX2_maxfold_29
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R10, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y8
+	VBROADCASTSS rowconsts<>+1580(SB), Y9
+	VMASKMOVPS   (BX)(CX*4), Y8, Y10
+	VBLENDVPS    Y8, Y10, Y9, Y9
+	VMAXPS       Y5, Y9, Y5
+
+CrossEntropyLabelsGWSAVX2_maxfold_29:
+	VMAXPS       Y6, Y0, Y0
+	VMAXPS       Y7, Y5, Y5
+	VMAXPS       Y5, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VMAXPS       X5, X0, X0
+	VMOVHLPS     X0, X0, X5
+	VMAXPS       X5, X0, X0
+	VMOVSHDUP    X0, X5
+	VMAXSS       X5, X0, X0
+	VXORPS       X5, X5, X5
+	VADDSS       X5, X0, X0
+	VBROADCASTSS X0, Y0
+
+CrossEntropyLabelsGWSAVX2_row:
+	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
+	MOVQ    1664(SP), CX
+	MOVQ    labels+24(FP), R11
+	MOVLQSX (R11)(DX*4), R11
+	CMPQ    R11, AX
+	JAE     CrossEntropyLabelsGWSAVX2_ignored_30
+	VMOVSS  (BX)(R11*4), X5
+	VSUBSS  X0, X5, X5
+	VMOVSS  X5, 1560(SP)(CX*4)
+	VMOVSS  keep+40(FP), X5
+	MOVQ    w+16(FP), R12
+	VMULSS  (R12)(R11*4), X5, X5
+	VMOVSS  X5, 1592(SP)(CX*4)
+	VMOVSS  inv+44(FP), X5
+	MOVQ    sw+32(FP), R11
+	VMOVSS  (R11)(DX*4), X6
+	VMOVSS  X6, 1672(SP)(CX*4)
+	VMULSS  X6, X5, X5
+	VMOVSS  X5, 1656(SP)
+	JMP     CrossEntropyLabelsGWSAVX2_labelled_31
+
+CrossEntropyLabelsGWSAVX2_ignored_30:
+	VXORPS X5, X5, X5
+	VMOVSS X5, 1560(SP)(CX*4)
+	VMOVSS X5, 1592(SP)(CX*4)
+	VMOVSS rowconsts<>+1612(SB), X5
+	VMOVSS X5, 1672(SP)(CX*4)
+
+CrossEntropyLabelsGWSAVX2_labelled_31:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         DX, CX
+	INCQ         CX
+	CMPQ         CX, DI
+	JAE          CrossEntropyLabelsGWSAVX2_explast_32
+	LEAQ         (BX)(AX*4), R11
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
+	XORQ         CX, CX
+
+CrossEntropyLabelsGWSAVX2_exp32_34:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsGWSAVX2_exprest_35
+	VMOVUPS     (R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(SI)(CX*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsGWSAVX2_exp32_34
+
+CrossEntropyLabelsGWSAVX2_exprest_35:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGWSAVX2_exptail_37
+	VMOVUPS     (R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGWSAVX2_expnext_38
+
+CrossEntropyLabelsGWSAVX2_exptail_37:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGWSAVX2_expdone_36
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VADDPS       Y12, Y5, Y5
+	JMP          CrossEntropyLabelsGWSAVX2_expdone_36
+
+CrossEntropyLabelsGWSAVX2_expnext_38:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGWSAVX2_exptail_39
+	VMOVUPS     (R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGWSAVX2_expnext_40
+
+CrossEntropyLabelsGWSAVX2_exptail_39:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGWSAVX2_expdone_36
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VADDPS       Y12, Y6, Y6
+	JMP          CrossEntropyLabelsGWSAVX2_expdone_36
+
+CrossEntropyLabelsGWSAVX2_expnext_40:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGWSAVX2_exptail_41
+	VMOVUPS     (R11)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGWSAVX2_expnext_42
+
+CrossEntropyLabelsGWSAVX2_exptail_41:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGWSAVX2_expdone_36
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VADDPS       Y12, Y7, Y7
+	JMP          CrossEntropyLabelsGWSAVX2_expdone_36
+
+CrossEntropyLabelsGWSAVX2_expnext_42:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGWSAVX2_expdone_36
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VADDPS       Y12, Y8, Y8
+
+CrossEntropyLabelsGWSAVX2_expdone_36:
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+	VXORPS       X0, X0, X0
+	VADDSS       X0, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyLabelsGWSAVX2_expfolded_33
+
+CrossEntropyLabelsGWSAVX2_explast_32:
+	XORQ CX, CX
+
+CrossEntropyLabelsGWSAVX2_explast32_43:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsGWSAVX2_explastrest_44
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(SI)(CX*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsGWSAVX2_explast32_43
+
+CrossEntropyLabelsGWSAVX2_explastrest_44:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGWSAVX2_explasttail_46
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGWSAVX2_explastnext_47
+
+CrossEntropyLabelsGWSAVX2_explasttail_46:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_45
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsGWSAVX2_explastdone_45
+
+CrossEntropyLabelsGWSAVX2_explastnext_47:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGWSAVX2_explasttail_48
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGWSAVX2_explastnext_49
+
+CrossEntropyLabelsGWSAVX2_explasttail_48:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_45
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsGWSAVX2_explastdone_45
+
+CrossEntropyLabelsGWSAVX2_explastnext_49:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGWSAVX2_explasttail_50
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGWSAVX2_explastnext_51
+
+CrossEntropyLabelsGWSAVX2_explasttail_50:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_45
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	JMP         CrossEntropyLabelsGWSAVX2_explastdone_45
+
+CrossEntropyLabelsGWSAVX2_explastnext_51:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_45
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y8, Y8
+
+CrossEntropyLabelsGWSAVX2_explastdone_45:
+CrossEntropyLabelsGWSAVX2_expfolded_33:
+	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y6, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X0
+	VADDSS       X0, X5, X0
+	MOVQ         1664(SP), R11
+	MOVQ         labels+24(FP), CX
+	MOVLQSX      (CX)(DX*4), R12
+	CMPQ         R12, AX
+	JAE          CrossEntropyLabelsGWSAVX2_ignored_52
+	VMOVSS       X0, 1528(SP)(R11*4)
+
+	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
+	VMOVSS       rowconsts<>+1612(SB), X5
+	VDIVSS       X0, X5, X5
+	VBROADCASTSS X5, Y0
+	VBROADCASTSS 1592(SP)(R11*4), Y5
+	VBROADCASTSS 1656(SP), Y6
+
+	// pass 3
+	XORQ CX, CX
+
+CrossEntropyLabelsGWSAVX2_out32_54:
+	CMPQ    CX, R8
+	JAE     CrossEntropyLabelsGWSAVX2_outv_55
+	VMOVUPS (SI)(CX*4), Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMOVUPS Y7, (SI)(CX*4)
+	VMOVUPS 32(SI)(CX*4), Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMOVUPS Y7, 32(SI)(CX*4)
+	VMOVUPS 64(SI)(CX*4), Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMOVUPS Y7, 64(SI)(CX*4)
+	VMOVUPS 96(SI)(CX*4), Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMOVUPS Y7, 96(SI)(CX*4)
+	ADDQ    $0x20, CX
+	JMP     CrossEntropyLabelsGWSAVX2_out32_54
+
+CrossEntropyLabelsGWSAVX2_outv_55:
+	CMPQ    CX, R9
+	JAE     CrossEntropyLabelsGWSAVX2_outtail_56
+	VMOVUPS (SI)(CX*4), Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y5, Y7, Y7
+	VMULPS  Y6, Y7, Y7
+	VMOVUPS Y7, (SI)(CX*4)
+	ADDQ    $0x08, CX
+	JMP     CrossEntropyLabelsGWSAVX2_outv_55
+
+CrossEntropyLabelsGWSAVX2_outtail_56:
+	CMPQ       R10, $0x00
+	JE         CrossEntropyLabelsGWSAVX2_outend_57
+	LEAQ       rowconsts<>+32(SB), R13
+	MOVQ       R10, R14
+	SHLQ       $0x02, R14
+	SUBQ       R14, R13
+	VMOVUPS    (R13), Y7
+	VMASKMOVPS (SI)(CX*4), Y7, Y8
+	VMULPS     Y0, Y8, Y8
+	VMULPS     Y5, Y8, Y8
+	VMULPS     Y6, Y8, Y8
+	VMASKMOVPS Y8, Y7, (SI)(CX*4)
+
+CrossEntropyLabelsGWSAVX2_outend_57:
+	VMOVSS 1656(SP), X0
+	VMULSS 1592(SP)(R11*4), X0, X0
+	VMOVSS (SI)(R12*4), X5
+	VSUBSS X0, X5, X5
+	VMOVSS X5, (SI)(R12*4)
+	JMP    CrossEntropyLabelsGWSAVX2_entered_53
+
+CrossEntropyLabelsGWSAVX2_ignored_52:
+	VMOVSS rowconsts<>+1612(SB), X0
+	VMOVSS X0, 1528(SP)(R11*4)
+
+	// an ignored row: a gradient row of +0
+	XORQ CX, CX
+
+CrossEntropyLabelsGWSAVX2_zero32_58:
+	CMPQ    CX, R8
+	JAE     CrossEntropyLabelsGWSAVX2_zerov_59
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (SI)(CX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 32(SI)(CX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 64(SI)(CX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 96(SI)(CX*4)
+	ADDQ    $0x20, CX
+	JMP     CrossEntropyLabelsGWSAVX2_zero32_58
+
+CrossEntropyLabelsGWSAVX2_zerov_59:
+	CMPQ    CX, R9
+	JAE     CrossEntropyLabelsGWSAVX2_zerotail_60
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (SI)(CX*4)
+	ADDQ    $0x08, CX
+	JMP     CrossEntropyLabelsGWSAVX2_zerov_59
+
+CrossEntropyLabelsGWSAVX2_zerotail_60:
+	CMPQ       R10, $0x00
+	JE         CrossEntropyLabelsGWSAVX2_zeroend_61
+	LEAQ       rowconsts<>+32(SB), R11
+	MOVQ       R10, R12
+	SHLQ       $0x02, R12
+	SUBQ       R12, R11
+	VMOVUPS    (R11), Y0
+	VXORPS     Y5, Y5, Y5
+	VMASKMOVPS Y5, Y0, (SI)(CX*4)
+
+CrossEntropyLabelsGWSAVX2_zeroend_61:
+CrossEntropyLabelsGWSAVX2_entered_53:
+	MOVQ 1664(SP), CX
+	INCQ CX
+	CMPQ CX, $0x08
+	JE   CrossEntropyLabelsGWSAVX2_ringfull_62
+	MOVQ CX, 1664(SP)
+	JMP  CrossEntropyLabelsGWSAVX2_ringnext_63
+
+CrossEntropyLabelsGWSAVX2_ringfull_62:
+	MOVQ $0x00000000, 1664(SP)
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS 1528(SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y6
+	VPSUBD       Y6, Y0, Y6
+	VSUBPS       rowconsts<>+960(SB), Y6, Y6
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y6, Y6, Y7
+	VBROADCASTSS rowconsts<>+1620(SB), Y8
+	VFMADD213PS  rowconsts<>+1024(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1056(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1088(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1120(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1152(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1184(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1216(SB), Y6, Y8
+	VFMADD213PS  rowconsts<>+1248(SB), Y6, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VFMADD231PS  rowconsts<>+1280(SB), Y5, Y8
+	VFMADD231PS  rowconsts<>+992(SB), Y7, Y8
+	VADDPS       Y8, Y6, Y6
+	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y6, Y6
+	VSUBPS       1560(SP), Y6, Y6
+	VMULPS       1592(SP), Y6, Y6
+	VMULPS       1672(SP), Y6, Y6
+	MOVQ         loss+48(FP), CX
+	VMOVUPS      Y6, -28(CX)(DX*4)
+
+	// partials[j] += float64(loss_j)
+	MOVQ         sum+72(FP), CX
+	VCVTPS2PD    X6, Y0
+	VADDPD       (CX), Y0, Y0
+	VMOVUPD      Y0, (CX)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y0
+	VADDPD       32(CX), Y0, Y0
+	VMOVUPD      Y0, 32(CX)
+
+CrossEntropyLabelsGWSAVX2_ringnext_63:
+	// next row (its max is in next)
+	LEAQ    (BX)(AX*4), BX
+	LEAQ    (SI)(AX*4), SI
+	VMOVAPS Y1, Y0
+	INCQ    DX
+	CMPQ    DX, DI
+	JB      CrossEntropyLabelsGWSAVX2_row
+
+CrossEntropyLabelsGWSAVX2_end_25:
+	// the rows still in the ring: their losses, and into partials 0..n-1
+	MOVQ 1664(SP), AX
+	CMPQ AX, $0x00
+	JE   CrossEntropyLabelsGWSAVX2_flushed_64
+
+	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
+	VMOVUPS 1528(SP), Y0
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VSUBPS       1560(SP), Y2, Y2
+	VMULPS       1592(SP), Y2, Y2
+	VMULPS       1672(SP), Y2, Y2
+	VMOVUPS      Y2, 1624(SP)
+	MOVQ         DX, CX
+	SUBQ         AX, CX
+	MOVQ         loss+48(FP), DX
+	LEAQ         (DX)(CX*4), CX
+	MOVQ         sum+72(FP), DX
+	XORQ         BX, BX
+
+CrossEntropyLabelsGWSAVX2_flushrow_65:
+	VMOVSS    1624(SP)(BX*4), X0
+	VMOVSS    X0, (CX)(BX*4)
+	VCVTSS2SD X0, X0, X0
+	VADDSD    (DX)(BX*8), X0, X0
+	VMOVSD    X0, (DX)(BX*8)
+	INCQ      BX
+	CMPQ      BX, AX
+	JB        CrossEntropyLabelsGWSAVX2_flushrow_65
+
+CrossEntropyLabelsGWSAVX2_flushed_64:
 	VZEROUPPER
 	RET
 
