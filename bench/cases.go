@@ -238,6 +238,7 @@ func softmaxCases(rows, cols int) []benchCase {
 				{implGonum, func() { gonumSoftmax(y64, in.x64, cols) }, vec64(y64)},
 				{implVek, func() { vekSoftmax(y, x, cols) }, vec(y)},
 				archsimdImpl(func() { archsimdSoftmax(y, x, cols) }, vec(y)),
+				copyFloor(y, x),
 			}, &torchCall{Op: "softmax", Args: []torchArg{f32Arg(x, rows, cols)}}}
 		}),
 		mk("LogSoftmax", 8*float64(n), func(in *rowInputs) prepared {
@@ -249,6 +250,7 @@ func softmaxCases(rows, cols int) []benchCase {
 				{implGonum, func() { gonumLogSoftmax(y64, in.x64, cols) }, vec64(y64)},
 				{implVek, func() { vekLogSoftmax(y, x, cols) }, vec(y)},
 				archsimdImpl(func() { archsimdLogSoftmax(y, x, cols) }, vec(y)),
+				copyFloor(y, x),
 			}, &torchCall{Op: "log_softmax", Args: []torchArg{f32Arg(x, rows, cols)}}}
 		}),
 		mk("LogSumExp", 4*float64(n)+4*float64(rows), func(in *rowInputs) prepared {
@@ -260,6 +262,7 @@ func softmaxCases(rows, cols int) []benchCase {
 				{implGonum, func() { gonumLogSumExp(l64, in.x64, cols) }, vec64(l64)},
 				{implVek, func() { vekLogSumExp(l, x, cols, s) }, vec(l)},
 				archsimdImpl(func() { archsimdLogSumExp(l, x, cols) }, vec(l)),
+				{"read floor", func() { simdloss.DotRows(l, x, x, cols) }, nil},
 			}, &torchCall{Op: "logsumexp", Args: []torchArg{f32Arg(x, rows, cols)}}}
 		}),
 		mk("CrossEntropy fwd (weighted)", ceBytes, func(in *rowInputs) prepared {
@@ -269,6 +272,15 @@ func softmaxCases(rows, cols int) []benchCase {
 			return crossEntropyImpls(in, true)
 		}),
 	}
+}
+
+// copyFloor is the row kernels' memory floor: copying the input to the
+// output (Go's memmove: the same bytes read and written, with non-temporal
+// stores above its size threshold), which no out-of-place row kernel can beat
+// once the data outgrow the caches. LogSumExp's floor is one read of the
+// input (DotRows of each row with itself).
+func copyFloor(y, x []float32) impl {
+	return impl{"read+write floor", func() { copy(y, x) }, nil}
 }
 
 // crossEntropyImpls is the class-weighted mean cross-entropy, with its

@@ -25,6 +25,7 @@ type row struct {
 	c5         reg.VecVirtual // nil: loaded from memory where needed
 	acc        []reg.VecVirtual
 	labelCount int
+	prefetchE  bool // expPass prefetches the output row's lines (a pass that stores none)
 }
 
 // newRow loads cols and derives the loop bounds; constsInRegs keeps log2e,
@@ -354,6 +355,9 @@ func (r *row) expPass(storeE bool, hook func(j int, a at, mask tmask, d reg.VecV
 	Commentf("pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/%d = k mod %d);", w.lanes, nacc())
 	Comment("unless this is the last row, the next row's max pass runs in step (next = its max + 0)")
 	body := func(j int, a at, mask tmask) {
+		if r.prefetchE && mask == nil && j*vbytes()%64 == 0 {
+			PREFETCHT0(a(r.dst)) // the output pass then stores to lines in the cache
+		}
 		x := load(a, r.src, mask)
 		VSUBPS(r.m, x, x)
 		if hook != nil {

@@ -128,7 +128,9 @@ func softmaxRow(k kind, r *row, g *lseRing) {
 			return x
 		})
 	case logSoftmax:
+		r.prefetchE = true
 		s := r.expPass(false, nil)
+		r.prefetchE = false
 		direct, next := r.label("direct"), r.label("rowdone")
 		CMPQ(r.cols, U32(lsRingCols))
 		JA(LabelRef(direct))

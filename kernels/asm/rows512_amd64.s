@@ -714,7 +714,7 @@ SoftmaxAVX512_end_1:
 	RET
 
 // func LogSoftmaxAVX512(dst *float32, src *float32, rows int, cols int)
-// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3, MMX+
 TEXT ·LogSoftmaxAVX512(SB), $104-32
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
@@ -801,6 +801,7 @@ LogSoftmaxAVX512_exp32_8:
 	JAE              LogSoftmaxAVX512_exprest_9
 	VMOVUPS          (R11)(R9*4), Z7
 	VMAXPS           Z1, Z7, Z1
+	PREFETCHT0       (AX)(R9*4)
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
@@ -821,6 +822,7 @@ LogSoftmaxAVX512_exp32_8:
 	VADDPS           Z9, Z5, Z5
 	VMOVUPS          64(R11)(R9*4), Z7
 	VMAXPS           Z1, Z7, Z1
+	PREFETCHT0       64(AX)(R9*4)
 	VMOVUPS          64(CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
@@ -848,6 +850,7 @@ LogSoftmaxAVX512_exprest_9:
 	JAE              LogSoftmaxAVX512_exptail_11
 	VMOVUPS          (R11)(R9*4), Z7
 	VMAXPS           Z1, Z7, Z1
+	PREFETCHT0       (AX)(R9*4)
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
@@ -946,6 +949,7 @@ LogSoftmaxAVX512_explast_6:
 LogSoftmaxAVX512_explast32_13:
 	CMPQ             R9, SI
 	JAE              LogSoftmaxAVX512_explastrest_14
+	PREFETCHT0       (AX)(R9*4)
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
@@ -964,6 +968,7 @@ LogSoftmaxAVX512_explast32_13:
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
+	PREFETCHT0       64(AX)(R9*4)
 	VMOVUPS          64(CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
@@ -989,6 +994,7 @@ LogSoftmaxAVX512_explastrest_14:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ             R9, DI
 	JAE              LogSoftmaxAVX512_explasttail_16
+	PREFETCHT0       (AX)(R9*4)
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1

@@ -1612,7 +1612,7 @@ SoftmaxAVX2_end_21:
 	RET
 
 // func LogSoftmaxAVX2(dst *float32, src *float32, rows int, cols int)
-// Requires: AVX, AVX2, CMOV, FMA3
+// Requires: AVX, AVX2, CMOV, FMA3, MMX+
 TEXT ·LogSoftmaxAVX2(SB), $960-32
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
@@ -2163,6 +2163,7 @@ LogSoftmaxAVX2_exp32_28:
 	JAE         LogSoftmaxAVX2_exprest_29
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
+	PREFETCHT0  (AX)(SI*4)
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -2203,6 +2204,7 @@ LogSoftmaxAVX2_exp32_28:
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
+	PREFETCHT0  64(AX)(SI*4)
 	VMOVUPS     64(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -2250,6 +2252,7 @@ LogSoftmaxAVX2_exprest_29:
 	JAE         LogSoftmaxAVX2_exptail_31
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
+	PREFETCHT0  (AX)(SI*4)
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -2368,6 +2371,7 @@ LogSoftmaxAVX2_expnext_34:
 	JAE         LogSoftmaxAVX2_exptail_35
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
+	PREFETCHT0  (AX)(SI*4)
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -2472,6 +2476,7 @@ LogSoftmaxAVX2_explast_26:
 LogSoftmaxAVX2_explast32_37:
 	CMPQ        SI, R8
 	JAE         LogSoftmaxAVX2_explastrest_38
+	PREFETCHT0  (AX)(SI*4)
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -2508,6 +2513,7 @@ LogSoftmaxAVX2_explast32_37:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
+	PREFETCHT0  64(AX)(SI*4)
 	VMOVUPS     64(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -2551,6 +2557,7 @@ LogSoftmaxAVX2_explastrest_38:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, R9
 	JAE         LogSoftmaxAVX2_explasttail_40
+	PREFETCHT0  (AX)(SI*4)
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -2657,6 +2664,7 @@ LogSoftmaxAVX2_explasttail_42:
 LogSoftmaxAVX2_explastnext_43:
 	CMPQ        SI, R9
 	JAE         LogSoftmaxAVX2_explasttail_44
+	PREFETCHT0  (AX)(SI*4)
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
