@@ -269,7 +269,11 @@ func softmaxCases(rows, cols int) []benchCase {
 			return crossEntropyImpls(in, false)
 		}),
 		mk("CrossEntropy fwd+bwd (weighted)", ceBytes+4*float64(n), func(in *rowInputs) prepared {
-			return crossEntropyImpls(in, true)
+			// "Softmax alone" on the same logits, into the gradient's buffer,
+			// measured in turn with the loss: the ratio the loss is judged by
+			p := crossEntropyImpls(in, true)
+			p.impls = append(p.impls, impl{"Softmax alone", func() { simdloss.Softmax(in.y, in.x, cols) }, nil})
+			return p
 		}),
 	}
 }

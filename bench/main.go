@@ -11,9 +11,11 @@
 //
 // Each cell is the median of -count samples, with min–max; a sample repeats
 // the call until -time has passed (an implementation whose single call
-// exceeds -maxcall is measured once). Times on a shared machine move by tens
-// of percent from run to run: compare the ratios within one run, not
-// absolute times across runs.
+// exceeds -maxcall is measured once). The Go columns of a case take their
+// samples in turn (one of each, count times), so that they see the same
+// spells of a shared machine; torch's come after them. Times on a shared
+// machine move by tens of percent from run to run: compare the ratios
+// within one run, not absolute times across runs.
 package main
 
 import (
@@ -211,24 +213,46 @@ type sample struct {
 	runs             int
 }
 
-func measure(f func(), count int, minTime, maxCall time.Duration) sample {
-	t0 := time.Now()
-	f() // warm up (and size the loop)
-	first := time.Since(t0)
-	if first > maxCall {
-		return sample{first, first, first, 1}
-	}
-	inner := max(1, int(minTime/max(first, time.Nanosecond)))
-	ts := make([]time.Duration, count)
-	for i := range ts {
+// measureAll times the implementations of one case round-robin: a warm-up
+// call of each (which sizes its inner loop), then count rounds of one sample
+// of every implementation. A slow spell of a shared machine then weighs on
+// every column alike, and their ratios hold where the absolute times do not.
+// An implementation whose first call takes longer than maxCall is timed by
+// that call alone.
+func measureAll(fs []func(), count int, minTime, maxCall time.Duration) []sample {
+	out := make([]sample, len(fs))
+	inner := make([]int, len(fs))
+	for k, f := range fs {
 		t0 := time.Now()
-		for j := 0; j < inner; j++ {
-			f()
+		f() // warm up (and size the loop)
+		first := time.Since(t0)
+		if first > maxCall {
+			out[k] = sample{first, first, first, 1}
+			continue
 		}
-		ts[i] = time.Since(t0) / time.Duration(inner)
+		inner[k] = max(1, int(minTime/max(first, time.Nanosecond)))
 	}
-	slices.Sort(ts)
-	return sample{ts[len(ts)/2], ts[0], ts[len(ts)-1], count}
+	ts := make([][]time.Duration, len(fs))
+	for range count {
+		for k, f := range fs {
+			if inner[k] == 0 {
+				continue
+			}
+			t0 := time.Now()
+			for j := 0; j < inner[k]; j++ {
+				f()
+			}
+			ts[k] = append(ts[k], time.Since(t0)/time.Duration(inner[k]))
+		}
+	}
+	for k, t := range ts {
+		if inner[k] == 0 {
+			continue
+		}
+		slices.Sort(t)
+		out[k] = sample{t[len(t)/2], t[0], t[len(t)-1], count}
+	}
+	return out
 }
 
 // run measures every case and implementation of cfg, one case at a time:
@@ -239,13 +263,17 @@ func run(cfg config, cs []benchCase, tp *torchPeer, progress io.Writer) report {
 	for ci, c := range cs {
 		p := c.prepare()
 		runtime.GC() // the case's buffers are allocated: no collection while timing
-		var rs []result
+		var names []string
+		var fs []func()
 		for _, im := range p.impls {
-			if im.run == nil || !wanted(cfg.impls, im.name) {
-				continue
+			if im.run != nil && wanted(cfg.impls, im.name) {
+				names, fs = append(names, im.name), append(fs, im.run)
 			}
-			fmt.Fprintf(progress, "\r\033[K[%d/%d] %s %s %s...", ci+1, len(cs), c.kernel, c.shape, im.name)
-			rs = append(rs, newResult(c, im.name, measure(im.run, cfg.count, cfg.minTime, cfg.maxCall), nil))
+		}
+		fmt.Fprintf(progress, "\r\033[K[%d/%d] %s %s (%d columns)...", ci+1, len(cs), c.kernel, c.shape, len(fs))
+		var rs []result
+		for k, s := range measureAll(fs, cfg.count, cfg.minTime, cfg.maxCall) {
+			rs = append(rs, newResult(c, names[k], s, nil))
 		}
 		if tp != nil && tp.err == nil && p.torch != nil {
 			fmt.Fprintf(progress, "\r\033[K[%d/%d] %s %s torch...", ci+1, len(cs), c.kernel, c.shape)
