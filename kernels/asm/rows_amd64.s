@@ -18770,7 +18770,7 @@ CrossEntropySoftGWAVX2_logsdone_40:
 
 // func CrossEntropyLabelsPlainAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsPlainAVX2(SB), $1608-80
+TEXT ·CrossEntropyLabelsPlainAVX2(SB), $1168-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -18821,6 +18821,7 @@ TEXT ·CrossEntropyLabelsPlainAVX2(SB), $1608-80
 	MOVQ    sum+72(FP), R8
 	VMOVUPD (R8), Y0
 	VMOVUPD 32(R8), Y5
+	MOVQ    $0x00000000, 1016(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -18952,8 +18953,7 @@ CrossEntropyLabelsPlainAVX2_nohigh_7:
 	VBROADCASTSS keep+40(FP), Y8
 	VANDPS       Y7, Y8, Y7
 
-	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
-	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
+	// with the max pass: zy = z_y, from the column whose index matches the lane's label
 	VXORPS Y8, Y8, Y8
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
@@ -19156,7 +19156,7 @@ CrossEntropyLabelsPlainAVX2_blockdone_2:
 	ANDQ $-8, R8
 	MOVQ AX, R9
 	ANDQ $0x07, R9
-	MOVQ $0x00000000, 1600(SP)
+	MOVQ $0x00000000, 1160(SP)
 	CMPQ DX, SI
 	JAE  CrossEntropyLabelsPlainAVX2_end_14
 
@@ -19219,24 +19219,24 @@ CrossEntropyLabelsPlainAVX2_maxfold_18:
 
 CrossEntropyLabelsPlainAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    1600(SP), CX
+	MOVQ    1160(SP), CX
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DX*4), R10
 	CMPQ    R10, AX
 	JAE     CrossEntropyLabelsPlainAVX2_ignored_19
 	VMOVSS  (BX)(R10*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 1496(SP)(CX*4)
+	VMOVSS  X5, 1056(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 1528(SP)(CX*4)
+	VMOVSS  X5, 1088(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 1592(SP)
+	VMOVSS  X5, 1152(SP)
 	JMP     CrossEntropyLabelsPlainAVX2_labelled_20
 
 CrossEntropyLabelsPlainAVX2_ignored_19:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 1496(SP)(CX*4)
-	VMOVSS X5, 1528(SP)(CX*4)
+	VMOVSS X5, 1056(SP)(CX*4)
+	VMOVSS X5, 1088(SP)(CX*4)
 
 CrossEntropyLabelsPlainAVX2_labelled_20:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
@@ -19840,31 +19840,31 @@ CrossEntropyLabelsPlainAVX2_expfolded_22:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         1600(SP), CX
+	MOVQ         1160(SP), CX
 	MOVQ         labels+24(FP), R10
 	MOVLQSX      (R10)(DX*4), R10
 	CMPQ         R10, AX
 	JAE          CrossEntropyLabelsPlainAVX2_ignored_41
-	VMOVSS       X0, 1464(SP)(CX*4)
+	VMOVSS       X0, 1024(SP)(CX*4)
 	JMP          CrossEntropyLabelsPlainAVX2_entered_42
 
 CrossEntropyLabelsPlainAVX2_ignored_41:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1464(SP)(CX*4)
+	VMOVSS X0, 1024(SP)(CX*4)
 
 CrossEntropyLabelsPlainAVX2_entered_42:
-	MOVQ 1600(SP), CX
+	MOVQ 1160(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
 	JE   CrossEntropyLabelsPlainAVX2_ringfull_43
-	MOVQ CX, 1600(SP)
+	MOVQ CX, 1160(SP)
 	JMP  CrossEntropyLabelsPlainAVX2_ringnext_44
 
 CrossEntropyLabelsPlainAVX2_ringfull_43:
-	MOVQ $0x00000000, 1600(SP)
+	MOVQ $0x00000000, 1160(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1464(SP), Y0
+	VMOVUPS 1024(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -19891,8 +19891,8 @@ CrossEntropyLabelsPlainAVX2_ringfull_43:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       1496(SP), Y6, Y6
-	VMULPS       1528(SP), Y6, Y6
+	VSUBPS       1056(SP), Y6, Y6
+	VMULPS       1088(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -19916,12 +19916,12 @@ CrossEntropyLabelsPlainAVX2_ringnext_44:
 
 CrossEntropyLabelsPlainAVX2_end_14:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 1600(SP), AX
+	MOVQ 1160(SP), AX
 	CMPQ AX, $0x00
 	JE   CrossEntropyLabelsPlainAVX2_flushed_45
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1464(SP), Y0
+	VMOVUPS 1024(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -19948,9 +19948,9 @@ CrossEntropyLabelsPlainAVX2_end_14:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       1496(SP), Y2, Y2
-	VMULPS       1528(SP), Y2, Y2
-	VMOVUPS      Y2, 1560(SP)
+	VSUBPS       1056(SP), Y2, Y2
+	VMULPS       1088(SP), Y2, Y2
+	VMOVUPS      Y2, 1120(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -19959,7 +19959,7 @@ CrossEntropyLabelsPlainAVX2_end_14:
 	XORQ         BX, BX
 
 CrossEntropyLabelsPlainAVX2_flushrow_46:
-	VMOVSS    1560(SP)(BX*4), X0
+	VMOVSS    1120(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
@@ -19974,7 +19974,7 @@ CrossEntropyLabelsPlainAVX2_flushed_45:
 
 // func CrossEntropyLabelsSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsSAVX2(SB), $1640-80
+TEXT ·CrossEntropyLabelsSAVX2(SB), $1200-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -20025,6 +20025,7 @@ TEXT ·CrossEntropyLabelsSAVX2(SB), $1640-80
 	MOVQ    sum+72(FP), R8
 	VMOVUPD (R8), Y0
 	VMOVUPD 32(R8), Y5
+	MOVQ    $0x00000000, 1016(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -20156,8 +20157,7 @@ CrossEntropyLabelsSAVX2_nohigh_7:
 	VBROADCASTSS keep+40(FP), Y8
 	VANDPS       Y7, Y8, Y7
 
-	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
-	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
+	// with the max pass: zy = z_y, from the column whose index matches the lane's label
 	VXORPS Y8, Y8, Y8
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
@@ -20362,7 +20362,7 @@ CrossEntropyLabelsSAVX2_blockdone_2:
 	ANDQ $-8, R8
 	MOVQ AX, R9
 	ANDQ $0x07, R9
-	MOVQ $0x00000000, 1600(SP)
+	MOVQ $0x00000000, 1160(SP)
 	CMPQ DX, SI
 	JAE  CrossEntropyLabelsSAVX2_end_14
 
@@ -20425,30 +20425,30 @@ CrossEntropyLabelsSAVX2_maxfold_18:
 
 CrossEntropyLabelsSAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    1600(SP), CX
+	MOVQ    1160(SP), CX
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DX*4), R10
 	CMPQ    R10, AX
 	JAE     CrossEntropyLabelsSAVX2_ignored_19
 	VMOVSS  (BX)(R10*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 1496(SP)(CX*4)
+	VMOVSS  X5, 1056(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 1528(SP)(CX*4)
+	VMOVSS  X5, 1088(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
 	MOVQ    sw+32(FP), R10
 	VMOVSS  (R10)(DX*4), X6
-	VMOVSS  X6, 1608(SP)(CX*4)
+	VMOVSS  X6, 1168(SP)(CX*4)
 	VMULSS  X6, X5, X5
-	VMOVSS  X5, 1592(SP)
+	VMOVSS  X5, 1152(SP)
 	JMP     CrossEntropyLabelsSAVX2_labelled_20
 
 CrossEntropyLabelsSAVX2_ignored_19:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 1496(SP)(CX*4)
-	VMOVSS X5, 1528(SP)(CX*4)
+	VMOVSS X5, 1056(SP)(CX*4)
+	VMOVSS X5, 1088(SP)(CX*4)
 	VMOVSS rowconsts<>+1612(SB), X5
-	VMOVSS X5, 1608(SP)(CX*4)
+	VMOVSS X5, 1168(SP)(CX*4)
 
 CrossEntropyLabelsSAVX2_labelled_20:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
@@ -21052,31 +21052,31 @@ CrossEntropyLabelsSAVX2_expfolded_22:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         1600(SP), CX
+	MOVQ         1160(SP), CX
 	MOVQ         labels+24(FP), R10
 	MOVLQSX      (R10)(DX*4), R10
 	CMPQ         R10, AX
 	JAE          CrossEntropyLabelsSAVX2_ignored_41
-	VMOVSS       X0, 1464(SP)(CX*4)
+	VMOVSS       X0, 1024(SP)(CX*4)
 	JMP          CrossEntropyLabelsSAVX2_entered_42
 
 CrossEntropyLabelsSAVX2_ignored_41:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1464(SP)(CX*4)
+	VMOVSS X0, 1024(SP)(CX*4)
 
 CrossEntropyLabelsSAVX2_entered_42:
-	MOVQ 1600(SP), CX
+	MOVQ 1160(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
 	JE   CrossEntropyLabelsSAVX2_ringfull_43
-	MOVQ CX, 1600(SP)
+	MOVQ CX, 1160(SP)
 	JMP  CrossEntropyLabelsSAVX2_ringnext_44
 
 CrossEntropyLabelsSAVX2_ringfull_43:
-	MOVQ $0x00000000, 1600(SP)
+	MOVQ $0x00000000, 1160(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1464(SP), Y0
+	VMOVUPS 1024(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -21103,9 +21103,9 @@ CrossEntropyLabelsSAVX2_ringfull_43:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       1496(SP), Y6, Y6
-	VMULPS       1528(SP), Y6, Y6
-	VMULPS       1608(SP), Y6, Y6
+	VSUBPS       1056(SP), Y6, Y6
+	VMULPS       1088(SP), Y6, Y6
+	VMULPS       1168(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -21129,12 +21129,12 @@ CrossEntropyLabelsSAVX2_ringnext_44:
 
 CrossEntropyLabelsSAVX2_end_14:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 1600(SP), AX
+	MOVQ 1160(SP), AX
 	CMPQ AX, $0x00
 	JE   CrossEntropyLabelsSAVX2_flushed_45
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1464(SP), Y0
+	VMOVUPS 1024(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -21161,10 +21161,10 @@ CrossEntropyLabelsSAVX2_end_14:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       1496(SP), Y2, Y2
-	VMULPS       1528(SP), Y2, Y2
-	VMULPS       1608(SP), Y2, Y2
-	VMOVUPS      Y2, 1560(SP)
+	VSUBPS       1056(SP), Y2, Y2
+	VMULPS       1088(SP), Y2, Y2
+	VMULPS       1168(SP), Y2, Y2
+	VMOVUPS      Y2, 1120(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -21173,7 +21173,7 @@ CrossEntropyLabelsSAVX2_end_14:
 	XORQ         BX, BX
 
 CrossEntropyLabelsSAVX2_flushrow_46:
-	VMOVSS    1560(SP)(BX*4), X0
+	VMOVSS    1120(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
@@ -21188,7 +21188,7 @@ CrossEntropyLabelsSAVX2_flushed_45:
 
 // func CrossEntropyLabelsWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsWAVX2(SB), $1672-80
+TEXT ·CrossEntropyLabelsWAVX2(SB), $1232-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -21240,17 +21240,18 @@ TEXT ·CrossEntropyLabelsWAVX2(SB), $1672-80
 	VMOVUPS      768(CX), Y5
 	VMASKMOVPS   (DI), Y5, Y5
 	VMULPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 1440(CX)
+	VMOVUPS      Y5, 992(CX)
 	VMOVUPS      800(CX), Y5
 	VMASKMOVPS   32(DI), Y5, Y5
 	VMULPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 1472(CX)
+	VMOVUPS      Y5, 1024(CX)
 	LEAQ         rowconsts<>+160(SB), DI
 
 	// Sum64's partials of the losses, in two registers for the whole call
 	MOVQ    sum+72(FP), R8
 	VMOVUPD (R8), Y0
 	VMOVUPD 32(R8), Y5
+	MOVQ    $0x00000000, 1080(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -21379,15 +21380,14 @@ CrossEntropyLabelsWAVX2_nohigh_7:
 	VMOVDQU  Y7, 832(CX)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      1440(CX), Y6, Y9
-	VPERMPS      1472(CX), Y6, Y8
+	VPERMPS      992(CX), Y6, Y9
+	VPERMPS      1024(CX), Y6, Y8
 	VPBROADCASTD rowconsts<>+1596(SB), Y10
 	VPCMPGTD     Y6, Y10, Y10
 	VBLENDVPS    Y10, Y9, Y8, Y8
 	VANDPS       Y7, Y8, Y8
 
-	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
-	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
+	// with the max pass: zy = z_y, from the column whose index matches the lane's label
 	VXORPS Y7, Y7, Y7
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
@@ -21590,7 +21590,7 @@ CrossEntropyLabelsWAVX2_blockdone_2:
 	ANDQ $-8, R8
 	MOVQ AX, R9
 	ANDQ $0x07, R9
-	MOVQ $0x00000000, 1664(SP)
+	MOVQ $0x00000000, 1224(SP)
 	CMPQ DX, SI
 	JAE  CrossEntropyLabelsWAVX2_end_14
 
@@ -21653,26 +21653,26 @@ CrossEntropyLabelsWAVX2_maxfold_18:
 
 CrossEntropyLabelsWAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    1664(SP), CX
+	MOVQ    1224(SP), CX
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DX*4), R10
 	CMPQ    R10, AX
 	JAE     CrossEntropyLabelsWAVX2_ignored_19
 	VMOVSS  (BX)(R10*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 1560(SP)(CX*4)
+	VMOVSS  X5, 1120(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
 	MOVQ    w+16(FP), R11
 	VMULSS  (R11)(R10*4), X5, X5
-	VMOVSS  X5, 1592(SP)(CX*4)
+	VMOVSS  X5, 1152(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 1656(SP)
+	VMOVSS  X5, 1216(SP)
 	JMP     CrossEntropyLabelsWAVX2_labelled_20
 
 CrossEntropyLabelsWAVX2_ignored_19:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 1560(SP)(CX*4)
-	VMOVSS X5, 1592(SP)(CX*4)
+	VMOVSS X5, 1120(SP)(CX*4)
+	VMOVSS X5, 1152(SP)(CX*4)
 
 CrossEntropyLabelsWAVX2_labelled_20:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
@@ -22276,31 +22276,31 @@ CrossEntropyLabelsWAVX2_expfolded_22:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         1664(SP), CX
+	MOVQ         1224(SP), CX
 	MOVQ         labels+24(FP), R10
 	MOVLQSX      (R10)(DX*4), R10
 	CMPQ         R10, AX
 	JAE          CrossEntropyLabelsWAVX2_ignored_41
-	VMOVSS       X0, 1528(SP)(CX*4)
+	VMOVSS       X0, 1088(SP)(CX*4)
 	JMP          CrossEntropyLabelsWAVX2_entered_42
 
 CrossEntropyLabelsWAVX2_ignored_41:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1528(SP)(CX*4)
+	VMOVSS X0, 1088(SP)(CX*4)
 
 CrossEntropyLabelsWAVX2_entered_42:
-	MOVQ 1664(SP), CX
+	MOVQ 1224(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
 	JE   CrossEntropyLabelsWAVX2_ringfull_43
-	MOVQ CX, 1664(SP)
+	MOVQ CX, 1224(SP)
 	JMP  CrossEntropyLabelsWAVX2_ringnext_44
 
 CrossEntropyLabelsWAVX2_ringfull_43:
-	MOVQ $0x00000000, 1664(SP)
+	MOVQ $0x00000000, 1224(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1528(SP), Y0
+	VMOVUPS 1088(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -22327,8 +22327,8 @@ CrossEntropyLabelsWAVX2_ringfull_43:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       1560(SP), Y6, Y6
-	VMULPS       1592(SP), Y6, Y6
+	VSUBPS       1120(SP), Y6, Y6
+	VMULPS       1152(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -22352,12 +22352,12 @@ CrossEntropyLabelsWAVX2_ringnext_44:
 
 CrossEntropyLabelsWAVX2_end_14:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 1664(SP), AX
+	MOVQ 1224(SP), AX
 	CMPQ AX, $0x00
 	JE   CrossEntropyLabelsWAVX2_flushed_45
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1528(SP), Y0
+	VMOVUPS 1088(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -22384,9 +22384,9 @@ CrossEntropyLabelsWAVX2_end_14:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       1560(SP), Y2, Y2
-	VMULPS       1592(SP), Y2, Y2
-	VMOVUPS      Y2, 1624(SP)
+	VSUBPS       1120(SP), Y2, Y2
+	VMULPS       1152(SP), Y2, Y2
+	VMOVUPS      Y2, 1184(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -22395,7 +22395,7 @@ CrossEntropyLabelsWAVX2_end_14:
 	XORQ         BX, BX
 
 CrossEntropyLabelsWAVX2_flushrow_46:
-	VMOVSS    1624(SP)(BX*4), X0
+	VMOVSS    1184(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
@@ -22410,7 +22410,7 @@ CrossEntropyLabelsWAVX2_flushed_45:
 
 // func CrossEntropyLabelsWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsWSAVX2(SB), $1704-80
+TEXT ·CrossEntropyLabelsWSAVX2(SB), $1264-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -22462,17 +22462,18 @@ TEXT ·CrossEntropyLabelsWSAVX2(SB), $1704-80
 	VMOVUPS      768(CX), Y5
 	VMASKMOVPS   (DI), Y5, Y5
 	VMULPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 1440(CX)
+	VMOVUPS      Y5, 992(CX)
 	VMOVUPS      800(CX), Y5
 	VMASKMOVPS   32(DI), Y5, Y5
 	VMULPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 1472(CX)
+	VMOVUPS      Y5, 1024(CX)
 	LEAQ         rowconsts<>+160(SB), DI
 
 	// Sum64's partials of the losses, in two registers for the whole call
 	MOVQ    sum+72(FP), R8
 	VMOVUPD (R8), Y0
 	VMOVUPD 32(R8), Y5
+	MOVQ    $0x00000000, 1080(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -22601,15 +22602,14 @@ CrossEntropyLabelsWSAVX2_nohigh_7:
 	VMOVDQU  Y7, 832(CX)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      1440(CX), Y6, Y9
-	VPERMPS      1472(CX), Y6, Y8
+	VPERMPS      992(CX), Y6, Y9
+	VPERMPS      1024(CX), Y6, Y8
 	VPBROADCASTD rowconsts<>+1596(SB), Y10
 	VPCMPGTD     Y6, Y10, Y10
 	VBLENDVPS    Y10, Y9, Y8, Y8
 	VANDPS       Y7, Y8, Y8
 
-	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
-	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
+	// with the max pass: zy = z_y, from the column whose index matches the lane's label
 	VXORPS Y7, Y7, Y7
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
@@ -22814,7 +22814,7 @@ CrossEntropyLabelsWSAVX2_blockdone_2:
 	ANDQ $-8, R8
 	MOVQ AX, R9
 	ANDQ $0x07, R9
-	MOVQ $0x00000000, 1664(SP)
+	MOVQ $0x00000000, 1224(SP)
 	CMPQ DX, SI
 	JAE  CrossEntropyLabelsWSAVX2_end_14
 
@@ -22877,32 +22877,32 @@ CrossEntropyLabelsWSAVX2_maxfold_18:
 
 CrossEntropyLabelsWSAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    1664(SP), CX
+	MOVQ    1224(SP), CX
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DX*4), R10
 	CMPQ    R10, AX
 	JAE     CrossEntropyLabelsWSAVX2_ignored_19
 	VMOVSS  (BX)(R10*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 1560(SP)(CX*4)
+	VMOVSS  X5, 1120(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
 	MOVQ    w+16(FP), R11
 	VMULSS  (R11)(R10*4), X5, X5
-	VMOVSS  X5, 1592(SP)(CX*4)
+	VMOVSS  X5, 1152(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
 	MOVQ    sw+32(FP), R10
 	VMOVSS  (R10)(DX*4), X6
-	VMOVSS  X6, 1672(SP)(CX*4)
+	VMOVSS  X6, 1232(SP)(CX*4)
 	VMULSS  X6, X5, X5
-	VMOVSS  X5, 1656(SP)
+	VMOVSS  X5, 1216(SP)
 	JMP     CrossEntropyLabelsWSAVX2_labelled_20
 
 CrossEntropyLabelsWSAVX2_ignored_19:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 1560(SP)(CX*4)
-	VMOVSS X5, 1592(SP)(CX*4)
+	VMOVSS X5, 1120(SP)(CX*4)
+	VMOVSS X5, 1152(SP)(CX*4)
 	VMOVSS rowconsts<>+1612(SB), X5
-	VMOVSS X5, 1672(SP)(CX*4)
+	VMOVSS X5, 1232(SP)(CX*4)
 
 CrossEntropyLabelsWSAVX2_labelled_20:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
@@ -23506,31 +23506,31 @@ CrossEntropyLabelsWSAVX2_expfolded_22:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         1664(SP), CX
+	MOVQ         1224(SP), CX
 	MOVQ         labels+24(FP), R10
 	MOVLQSX      (R10)(DX*4), R10
 	CMPQ         R10, AX
 	JAE          CrossEntropyLabelsWSAVX2_ignored_41
-	VMOVSS       X0, 1528(SP)(CX*4)
+	VMOVSS       X0, 1088(SP)(CX*4)
 	JMP          CrossEntropyLabelsWSAVX2_entered_42
 
 CrossEntropyLabelsWSAVX2_ignored_41:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1528(SP)(CX*4)
+	VMOVSS X0, 1088(SP)(CX*4)
 
 CrossEntropyLabelsWSAVX2_entered_42:
-	MOVQ 1664(SP), CX
+	MOVQ 1224(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
 	JE   CrossEntropyLabelsWSAVX2_ringfull_43
-	MOVQ CX, 1664(SP)
+	MOVQ CX, 1224(SP)
 	JMP  CrossEntropyLabelsWSAVX2_ringnext_44
 
 CrossEntropyLabelsWSAVX2_ringfull_43:
-	MOVQ $0x00000000, 1664(SP)
+	MOVQ $0x00000000, 1224(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1528(SP), Y0
+	VMOVUPS 1088(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -23557,9 +23557,9 @@ CrossEntropyLabelsWSAVX2_ringfull_43:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       1560(SP), Y6, Y6
-	VMULPS       1592(SP), Y6, Y6
-	VMULPS       1672(SP), Y6, Y6
+	VSUBPS       1120(SP), Y6, Y6
+	VMULPS       1152(SP), Y6, Y6
+	VMULPS       1232(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -23583,12 +23583,12 @@ CrossEntropyLabelsWSAVX2_ringnext_44:
 
 CrossEntropyLabelsWSAVX2_end_14:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 1664(SP), AX
+	MOVQ 1224(SP), AX
 	CMPQ AX, $0x00
 	JE   CrossEntropyLabelsWSAVX2_flushed_45
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1528(SP), Y0
+	VMOVUPS 1088(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -23615,10 +23615,10 @@ CrossEntropyLabelsWSAVX2_end_14:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       1560(SP), Y2, Y2
-	VMULPS       1592(SP), Y2, Y2
-	VMULPS       1672(SP), Y2, Y2
-	VMOVUPS      Y2, 1624(SP)
+	VSUBPS       1120(SP), Y2, Y2
+	VMULPS       1152(SP), Y2, Y2
+	VMULPS       1232(SP), Y2, Y2
+	VMOVUPS      Y2, 1184(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -23627,7 +23627,7 @@ CrossEntropyLabelsWSAVX2_end_14:
 	XORQ         BX, BX
 
 CrossEntropyLabelsWSAVX2_flushrow_46:
-	VMOVSS    1624(SP)(BX*4), X0
+	VMOVSS    1184(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
@@ -23642,7 +23642,7 @@ CrossEntropyLabelsWSAVX2_flushed_45:
 
 // func CrossEntropyLabelsGAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGAVX2(SB), $1608-80
+TEXT ·CrossEntropyLabelsGAVX2(SB), $1168-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -23694,6 +23694,7 @@ TEXT ·CrossEntropyLabelsGAVX2(SB), $1608-80
 	MOVQ    sum+72(FP), R9
 	VMOVUPD (R9), Y0
 	VMOVUPD 32(R9), Y5
+	MOVQ    $0x00000000, 1016(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -23827,8 +23828,7 @@ CrossEntropyLabelsGAVX2_nohigh_7:
 	VBROADCASTSS inv+44(FP), Y8
 	VMULPS       Y7, Y8, Y8
 
-	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
-	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
+	// with the max pass: zy = z_y, from the column whose index matches the lane's label
 	VXORPS Y9, Y9, Y9
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
@@ -23846,15 +23846,11 @@ CrossEntropyLabelsGAVX2_bmax_8:
 	VPCMPEQD (R8)(R11*1), Y6, Y13
 	VANDPS   Y12, Y13, Y12
 	VORPS    Y12, Y9, Y9
-	VANDPS   Y8, Y13, Y13
-	VMOVUPS  Y13, 864(CX)(R11*1)
 	VMOVUPS  32(CX)(R11*1), Y12
 	VMAXPS   Y11, Y12, Y11
 	VPCMPEQD 32(R8)(R11*1), Y6, Y13
 	VANDPS   Y12, Y13, Y12
 	VORPS    Y12, Y9, Y9
-	VANDPS   Y8, Y13, Y13
-	VMOVUPS  Y13, 896(CX)(R11*1)
 	ADDQ     $0x40, R11
 
 CrossEntropyLabelsGAVX2_bmax_check_9:
@@ -23864,77 +23860,75 @@ CrossEntropyLabelsGAVX2_bmax_check_9:
 	JAE      CrossEntropyLabelsGAVX2_bmax_end_10
 	VMOVUPS  (CX)(R11*1), Y12
 	VMAXPS   Y10, Y12, Y10
-	VPCMPEQD (R8)(R11*1), Y6, Y6
-	VANDPS   Y12, Y6, Y12
+	VPCMPEQD (R8)(R11*1), Y6, Y13
+	VANDPS   Y12, Y13, Y12
 	VORPS    Y12, Y9, Y9
-	VANDPS   Y8, Y6, Y6
-	VMOVUPS  Y6, 864(CX)(R11*1)
 
 CrossEntropyLabelsGAVX2_bmax_end_10:
 	VMAXPS Y11, Y10, Y10
-	VXORPS Y6, Y6, Y6
-	VADDPS Y6, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VADDPS Y11, Y10, Y10
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y6, Y6, Y6
-	VMOVUPS Y6, 512(CX)
-	VMOVUPS Y6, 544(CX)
-	VMOVUPS Y6, 576(CX)
-	VMOVUPS Y6, 608(CX)
-	VMOVUPS Y6, 640(CX)
-	VMOVUPS Y6, 672(CX)
-	VMOVUPS Y6, 704(CX)
-	VMOVUPS Y6, 736(CX)
+	VXORPS  Y11, Y11, Y11
+	VMOVUPS Y11, 512(CX)
+	VMOVUPS Y11, 544(CX)
+	VMOVUPS Y11, 576(CX)
+	VMOVUPS Y11, 608(CX)
+	VMOVUPS Y11, 640(CX)
+	VMOVUPS Y11, 672(CX)
+	VMOVUPS Y11, 704(CX)
+	VMOVUPS Y11, 736(CX)
 	MOVQ    R12, R13
 	ANDQ    $-64, R13
 	XORQ    R11, R11
 	JMP     CrossEntropyLabelsGAVX2_bexp_check_12
 
 CrossEntropyLabelsGAVX2_bexp_11:
-	VMOVUPS     (CX)(R11*1), Y6
-	VSUBPS      Y10, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y8
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
-	VANDNPS     Y12, Y8, Y12
-	VMOVUPS     Y12, (CX)(R11*1)
+	VMOVUPS     (CX)(R11*1), Y11
+	VSUBPS      Y10, Y11, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
+	VMOVAPS     Y3, Y13
+	VFMADD213PS Y2, Y11, Y13
+	VPSLLD      $0x17, Y13, Y14
+	VSUBPS      Y2, Y13, Y13
+	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
+	VMOVAPS     Y4, Y13
+	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
+	VMULPS      Y14, Y11, Y11
+	VFMADD231PS Y13, Y11, Y14
+	VANDNPS     Y14, Y12, Y14
+	VMOVUPS     Y14, (CX)(R11*1)
 	MOVQ        R11, R14
 	ANDQ        $0x000000ff, R14
-	VADDPS      512(CX)(R14*1), Y12, Y12
-	VMOVUPS     Y12, 512(CX)(R14*1)
-	VMOVUPS     32(CX)(R11*1), Y6
-	VSUBPS      Y10, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y8
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
-	VANDNPS     Y12, Y8, Y12
-	VMOVUPS     Y12, 32(CX)(R11*1)
+	VADDPS      512(CX)(R14*1), Y14, Y14
+	VMOVUPS     Y14, 512(CX)(R14*1)
+	VMOVUPS     32(CX)(R11*1), Y11
+	VSUBPS      Y10, Y11, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
+	VMOVAPS     Y3, Y13
+	VFMADD213PS Y2, Y11, Y13
+	VPSLLD      $0x17, Y13, Y14
+	VSUBPS      Y2, Y13, Y13
+	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
+	VMOVAPS     Y4, Y13
+	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
+	VMULPS      Y14, Y11, Y11
+	VFMADD231PS Y13, Y11, Y14
+	VANDNPS     Y14, Y12, Y14
+	VMOVUPS     Y14, 32(CX)(R11*1)
 	MOVQ        R11, R14
 	ANDQ        $0x000000ff, R14
-	VADDPS      544(CX)(R14*1), Y12, Y12
-	VMOVUPS     Y12, 544(CX)(R14*1)
+	VADDPS      544(CX)(R14*1), Y14, Y14
+	VMOVUPS     Y14, 544(CX)(R14*1)
 	ADDQ        $0x40, R11
 
 CrossEntropyLabelsGAVX2_bexp_check_12:
@@ -23942,221 +23936,295 @@ CrossEntropyLabelsGAVX2_bexp_check_12:
 	JB          CrossEntropyLabelsGAVX2_bexp_11
 	CMPQ        R11, R12
 	JAE         CrossEntropyLabelsGAVX2_bexp_end_13
-	VMOVUPS     (CX)(R11*1), Y6
-	VSUBPS      Y10, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y8
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
-	VANDNPS     Y12, Y8, Y12
-	VMOVUPS     Y12, (CX)(R11*1)
+	VMOVUPS     (CX)(R11*1), Y11
+	VSUBPS      Y10, Y11, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
+	VMOVAPS     Y3, Y13
+	VFMADD213PS Y2, Y11, Y13
+	VPSLLD      $0x17, Y13, Y14
+	VSUBPS      Y2, Y13, Y13
+	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
+	VMOVAPS     Y4, Y13
+	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
+	VMULPS      Y14, Y11, Y11
+	VFMADD231PS Y13, Y11, Y14
+	VANDNPS     Y14, Y12, Y14
+	VMOVUPS     Y14, (CX)(R11*1)
 	ANDQ        $0x000000ff, R11
-	VADDPS      512(CX)(R11*1), Y12, Y12
-	VMOVUPS     Y12, 512(CX)(R11*1)
+	VADDPS      512(CX)(R11*1), Y14, Y14
+	VMOVUPS     Y14, 512(CX)(R11*1)
 
 CrossEntropyLabelsGAVX2_bexp_end_13:
-	VMOVUPS 512(CX), Y6
-	VMOVUPS 544(CX), Y8
-	VMOVUPS 576(CX), Y11
-	VMOVUPS 608(CX), Y12
-	VMOVUPS 640(CX), Y13
-	VMOVUPS 672(CX), Y14
-	VMOVUPS 704(CX), Y15
-	VMOVUPS 736(CX), Y16
-	VADDPS  Y8, Y6, Y6
+	VMOVUPS 512(CX), Y11
+	VMOVUPS 544(CX), Y12
+	VMOVUPS 576(CX), Y13
+	VMOVUPS 608(CX), Y14
+	VMOVUPS 640(CX), Y15
+	VMOVUPS 672(CX), Y16
+	VMOVUPS 704(CX), Y17
+	VMOVUPS 736(CX), Y18
 	VADDPS  Y12, Y11, Y11
 	VADDPS  Y14, Y13, Y13
 	VADDPS  Y16, Y15, Y15
-	VADDPS  Y11, Y6, Y6
-	VADDPS  Y15, Y13, Y13
-	VADDPS  Y13, Y6, Y6
-	VSUBPS  Y10, Y9, Y9
-	VMOVUPS Y9, 1376(CX)
-	VMOVUPS Y6, 1408(CX)
+	VADDPS  Y18, Y17, Y17
+	VADDPS  Y13, Y11, Y11
+	VADDPS  Y17, Y15, Y15
+	VADDPS  Y15, Y11, Y11
+	CMPQ    1016(SP), $0x00
+	JE      CrossEntropyLabelsGAVX2_noprev_14
 
-	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1612(SB), Y8
-	VDIVPS       Y6, Y8, Y8
-	VBROADCASTSS inv+44(FP), Y6
-	MOVQ         R12, R13
-	ANDQ         $-64, R13
-	XORQ         R11, R11
-	JMP          CrossEntropyLabelsGAVX2_bgrad_check_15
-
-CrossEntropyLabelsGAVX2_bgrad_14:
-	VMULPS  (CX)(R11*1), Y8, Y9
-	VMULPS  Y7, Y9, Y9
-	VMULPS  Y6, Y9, Y9
-	VSUBPS  864(CX)(R11*1), Y9, Y9
-	VMOVUPS Y9, (CX)(R11*1)
-	VMULPS  32(CX)(R11*1), Y8, Y9
-	VMULPS  Y7, Y9, Y9
-	VMULPS  Y6, Y9, Y9
-	VSUBPS  896(CX)(R11*1), Y9, Y9
-	VMOVUPS Y9, 32(CX)(R11*1)
-	ADDQ    $0x40, R11
-
-CrossEntropyLabelsGAVX2_bgrad_check_15:
-	CMPQ    R11, R13
-	JB      CrossEntropyLabelsGAVX2_bgrad_14
-	CMPQ    R11, R12
-	JAE     CrossEntropyLabelsGAVX2_bgrad_end_16
-	VMULPS  (CX)(R11*1), Y8, Y8
-	VMULPS  Y7, Y8, Y8
-	VMULPS  Y6, Y8, Y8
-	VSUBPS  864(CX)(R11*1), Y8, Y8
-	VMOVUPS Y8, (CX)(R11*1)
-
-CrossEntropyLabelsGAVX2_bgrad_end_16:
-	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVDQU   832(CX), Y6
-	VMOVMSKPS Y6, R11
-	CMPL      R11, $0xff
-	JE        CrossEntropyLabelsGAVX2_allvalid_17
-	MOVQ      R12, R13
-	ANDQ      $-64, R13
-	XORQ      R11, R11
-	JMP       CrossEntropyLabelsGAVX2_bignored_check_19
-
-CrossEntropyLabelsGAVX2_bignored_18:
-	VANDPS  (CX)(R11*1), Y6, Y8
-	VMOVUPS Y8, (CX)(R11*1)
-	VANDPS  32(CX)(R11*1), Y6, Y8
-	VMOVUPS Y8, 32(CX)(R11*1)
-	ADDQ    $0x40, R11
-
-CrossEntropyLabelsGAVX2_bignored_check_19:
-	CMPQ    R11, R13
-	JB      CrossEntropyLabelsGAVX2_bignored_18
-	CMPQ    R11, R12
-	JAE     CrossEntropyLabelsGAVX2_bignored_end_20
-	VANDPS  (CX)(R11*1), Y6, Y6
-	VMOVUPS Y6, (CX)(R11*1)
-
-CrossEntropyLabelsGAVX2_bignored_end_20:
-CrossEntropyLabelsGAVX2_allvalid_17:
-	// transpose the column slots back and store 8 rows
-	LEAQ       (SI)(R9*4), R11
-	VMOVUPS    (CX), Y6
-	VMOVUPS    32(CX), Y8
-	VMOVUPS    64(CX), Y9
-	VMOVUPS    96(CX), Y10
-	VMOVUPS    128(CX), Y11
-	VMOVUPS    160(CX), Y12
-	VMOVUPS    192(CX), Y13
-	VMOVUPS    224(CX), Y14
-	VUNPCKLPS  Y8, Y6, Y15
-	VUNPCKHPS  Y8, Y6, Y6
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VUNPCKLPS  Y14, Y13, Y12
-	VUNPCKHPS  Y14, Y13, Y13
-	VSHUFPS    $0x44, Y8, Y15, Y14
-	VSHUFPS    $0xee, Y8, Y15, Y8
-	VSHUFPS    $0x44, Y9, Y6, Y15
-	VSHUFPS    $0xee, Y9, Y6, Y6
-	VSHUFPS    $0x44, Y12, Y10, Y9
-	VSHUFPS    $0xee, Y12, Y10, Y10
-	VSHUFPS    $0x44, Y13, Y11, Y12
-	VSHUFPS    $0xee, Y13, Y11, Y11
-	VPERM2F128 $0x20, Y9, Y14, Y13
-	VPERM2F128 $0x31, Y9, Y14, Y9
-	VPERM2F128 $0x20, Y10, Y8, Y14
-	VPERM2F128 $0x31, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y12, Y15, Y10
-	VPERM2F128 $0x31, Y12, Y15, Y12
-	VPERM2F128 $0x20, Y11, Y6, Y15
-	VPERM2F128 $0x31, Y11, Y6, Y6
-	CMPQ       AX, $0x08
-	JB         CrossEntropyLabelsGAVX2_masked_22
-	VMOVUPS    Y13, (SI)
-	VMOVUPS    Y14, (SI)(R9*1)
-	VMOVUPS    Y10, (SI)(R9*2)
-	VMOVUPS    Y15, (SI)(R10*1)
-	VMOVUPS    Y9, (R11)
-	VMOVUPS    Y8, (R11)(R9*1)
-	VMOVUPS    Y12, (R11)(R9*2)
-	VMOVUPS    Y6, (R11)(R10*1)
-	JMP        CrossEntropyLabelsGAVX2_loaded_23
-
-CrossEntropyLabelsGAVX2_masked_22:
-	VMOVUPS    768(CX), Y11
-	VMASKMOVPS Y13, Y11, (SI)
-	VMASKMOVPS Y14, Y11, (SI)(R9*1)
-	VMASKMOVPS Y10, Y11, (SI)(R9*2)
-	VMASKMOVPS Y15, Y11, (SI)(R10*1)
-	VMASKMOVPS Y9, Y11, (R11)
-	VMASKMOVPS Y8, Y11, (R11)(R9*1)
-	VMASKMOVPS Y12, Y11, (R11)(R9*2)
-	VMASKMOVPS Y6, Y11, (R11)(R10*1)
-
-CrossEntropyLabelsGAVX2_loaded_23:
-	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGAVX2_nohigh_24
-	VMOVUPS    256(CX), Y6
-	VMOVUPS    288(CX), Y8
-	VMOVUPS    320(CX), Y9
-	VMOVUPS    352(CX), Y10
-	VMOVUPS    384(CX), Y11
-	VMOVUPS    416(CX), Y12
-	VMOVUPS    448(CX), Y13
-	VMOVUPS    480(CX), Y14
-	VUNPCKLPS  Y8, Y6, Y15
-	VUNPCKHPS  Y8, Y6, Y6
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VUNPCKLPS  Y14, Y13, Y12
-	VUNPCKHPS  Y14, Y13, Y13
-	VSHUFPS    $0x44, Y8, Y15, Y14
-	VSHUFPS    $0xee, Y8, Y15, Y8
-	VSHUFPS    $0x44, Y9, Y6, Y15
-	VSHUFPS    $0xee, Y9, Y6, Y6
-	VSHUFPS    $0x44, Y12, Y10, Y9
-	VSHUFPS    $0xee, Y12, Y10, Y10
-	VSHUFPS    $0x44, Y13, Y11, Y12
-	VSHUFPS    $0xee, Y13, Y11, Y11
-	VPERM2F128 $0x20, Y9, Y14, Y13
-	VPERM2F128 $0x31, Y9, Y14, Y9
-	VPERM2F128 $0x20, Y10, Y8, Y14
-	VPERM2F128 $0x31, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y12, Y15, Y10
-	VPERM2F128 $0x31, Y12, Y15, Y12
-	VPERM2F128 $0x20, Y11, Y6, Y15
-	VPERM2F128 $0x31, Y11, Y6, Y6
-	VMOVUPS    800(CX), Y11
-	VMASKMOVPS Y13, Y11, 32(SI)
-	VMASKMOVPS Y14, Y11, 32(SI)(R9*1)
-	VMASKMOVPS Y10, Y11, 32(SI)(R9*2)
-	VMASKMOVPS Y15, Y11, 32(SI)(R10*1)
-	VMASKMOVPS Y9, Y11, 32(R11)
-	VMASKMOVPS Y8, Y11, 32(R11)(R9*1)
-	VMASKMOVPS Y12, Y11, 32(R11)(R9*2)
-	VMASKMOVPS Y6, Y11, 32(R11)(R10*1)
-
-CrossEntropyLabelsGAVX2_nohigh_24:
-	VMOVUPS 1376(CX), Y6
-	VMOVUPS 1408(CX), Y8
+	// the previous block's losses
+	VMOVUPS 864(CX), Y12
+	VMOVUPS 896(CX), Y13
+	VMOVUPS 928(CX), Y14
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y8, Y9
+	VPSUBD       rowconsts<>+928(SB), Y13, Y15
+	VPSRAD       $0x17, Y15, Y15
+	VPSLLD       $0x17, Y15, Y16
+	VPSUBD       Y16, Y13, Y16
+	VSUBPS       rowconsts<>+960(SB), Y16, Y16
+	VCVTDQ2PS    Y15, Y15
+	VMULPS       Y16, Y16, Y17
+	VBROADCASTSS rowconsts<>+1620(SB), Y18
+	VFMADD213PS  rowconsts<>+1024(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1056(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1088(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1120(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1152(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1184(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1216(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1248(SB), Y16, Y18
+	VMULPS       Y16, Y18, Y18
+	VMULPS       Y17, Y18, Y18
+	VFMADD231PS  rowconsts<>+1280(SB), Y15, Y18
+	VFMADD231PS  rowconsts<>+992(SB), Y17, Y18
+	VADDPS       Y18, Y16, Y16
+	VFMADD231PS  rowconsts<>+1312(SB), Y15, Y16
+	VSUBPS       Y13, Y13, Y13
+	VADDPS       Y13, Y16, Y16
+	VSUBPS       Y12, Y16, Y12
+	VMULPS       Y12, Y14, Y12
+	VANDPS       960(CX), Y12, Y12
+	MOVQ         loss+48(FP), R11
+	VMOVUPS      Y12, -32(R11)(DX*4)
+
+	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
+	VCVTPS2PD    X12, Y13
+	VADDPD       Y13, Y0, Y0
+	VEXTRACTF128 $0x01, Y12, X12
+	VCVTPS2PD    X12, Y12
+	VADDPD       Y12, Y5, Y5
+
+CrossEntropyLabelsGAVX2_noprev_14:
+	VSUBPS Y10, Y9, Y9
+
+	// what the block's losses need, for the next block (or the end of the loop)
+	VMOVUPS Y9, 864(CX)
+	VMOVUPS Y11, 896(CX)
+	VMOVUPS Y7, 928(CX)
+
+	// grad = scale·fma(wy, e·(1/sum), -0) - label term
+	VBROADCASTSS rowconsts<>+1612(SB), Y9
+	VDIVPS       Y11, Y9, Y9
+	VBROADCASTSS inv+44(FP), Y10
+	MOVQ         R12, R13
+	ANDQ         $-64, R13
+	XORQ         R11, R11
+	JMP          CrossEntropyLabelsGAVX2_bgrad_check_16
+
+CrossEntropyLabelsGAVX2_bgrad_15:
+	VMULPS   (CX)(R11*1), Y9, Y11
+	VMULPS   Y7, Y11, Y11
+	VMULPS   Y10, Y11, Y11
+	VPCMPEQD (R8)(R11*1), Y6, Y12
+	VANDPS   Y8, Y12, Y12
+	VSUBPS   Y12, Y11, Y11
+	VMOVUPS  Y11, (CX)(R11*1)
+	VMULPS   32(CX)(R11*1), Y9, Y11
+	VMULPS   Y7, Y11, Y11
+	VMULPS   Y10, Y11, Y11
+	VPCMPEQD 32(R8)(R11*1), Y6, Y12
+	VANDPS   Y8, Y12, Y12
+	VSUBPS   Y12, Y11, Y11
+	VMOVUPS  Y11, 32(CX)(R11*1)
+	ADDQ     $0x40, R11
+
+CrossEntropyLabelsGAVX2_bgrad_check_16:
+	CMPQ     R11, R13
+	JB       CrossEntropyLabelsGAVX2_bgrad_15
+	CMPQ     R11, R12
+	JAE      CrossEntropyLabelsGAVX2_bgrad_end_17
+	VMULPS   (CX)(R11*1), Y9, Y9
+	VMULPS   Y7, Y9, Y7
+	VMULPS   Y10, Y7, Y7
+	VPCMPEQD (R8)(R11*1), Y6, Y6
+	VANDPS   Y8, Y6, Y6
+	VSUBPS   Y6, Y7, Y7
+	VMOVUPS  Y7, (CX)(R11*1)
+
+CrossEntropyLabelsGAVX2_bgrad_end_17:
+	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
+	VMOVDQU   832(CX), Y6
+	VMOVDQU   Y6, 960(CX)
+	VMOVMSKPS Y6, R11
+	CMPL      R11, $0xff
+	JE        CrossEntropyLabelsGAVX2_allvalid_18
+	MOVQ      R12, R13
+	ANDQ      $-64, R13
+	XORQ      R11, R11
+	JMP       CrossEntropyLabelsGAVX2_bignored_check_20
+
+CrossEntropyLabelsGAVX2_bignored_19:
+	VANDPS  (CX)(R11*1), Y6, Y7
+	VMOVUPS Y7, (CX)(R11*1)
+	VANDPS  32(CX)(R11*1), Y6, Y7
+	VMOVUPS Y7, 32(CX)(R11*1)
+	ADDQ    $0x40, R11
+
+CrossEntropyLabelsGAVX2_bignored_check_20:
+	CMPQ    R11, R13
+	JB      CrossEntropyLabelsGAVX2_bignored_19
+	CMPQ    R11, R12
+	JAE     CrossEntropyLabelsGAVX2_bignored_end_21
+	VANDPS  (CX)(R11*1), Y6, Y6
+	VMOVUPS Y6, (CX)(R11*1)
+
+CrossEntropyLabelsGAVX2_bignored_end_21:
+CrossEntropyLabelsGAVX2_allvalid_18:
+	// transpose the column slots back and store 8 rows
+	LEAQ       (SI)(R9*4), R11
+	VMOVUPS    (CX), Y6
+	VMOVUPS    32(CX), Y7
+	VMOVUPS    64(CX), Y8
+	VMOVUPS    96(CX), Y9
+	VMOVUPS    128(CX), Y10
+	VMOVUPS    160(CX), Y11
+	VMOVUPS    192(CX), Y12
+	VMOVUPS    224(CX), Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	CMPQ       AX, $0x08
+	JB         CrossEntropyLabelsGAVX2_masked_23
+	VMOVUPS    Y12, (SI)
+	VMOVUPS    Y13, (SI)(R9*1)
+	VMOVUPS    Y9, (SI)(R9*2)
+	VMOVUPS    Y14, (SI)(R10*1)
+	VMOVUPS    Y8, (R11)
+	VMOVUPS    Y7, (R11)(R9*1)
+	VMOVUPS    Y11, (R11)(R9*2)
+	VMOVUPS    Y6, (R11)(R10*1)
+	JMP        CrossEntropyLabelsGAVX2_loaded_24
+
+CrossEntropyLabelsGAVX2_masked_23:
+	VMOVUPS    768(CX), Y10
+	VMASKMOVPS Y12, Y10, (SI)
+	VMASKMOVPS Y13, Y10, (SI)(R9*1)
+	VMASKMOVPS Y9, Y10, (SI)(R9*2)
+	VMASKMOVPS Y14, Y10, (SI)(R10*1)
+	VMASKMOVPS Y8, Y10, (R11)
+	VMASKMOVPS Y7, Y10, (R11)(R9*1)
+	VMASKMOVPS Y11, Y10, (R11)(R9*2)
+	VMASKMOVPS Y6, Y10, (R11)(R10*1)
+
+CrossEntropyLabelsGAVX2_loaded_24:
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyLabelsGAVX2_nohigh_25
+	VMOVUPS    256(CX), Y6
+	VMOVUPS    288(CX), Y7
+	VMOVUPS    320(CX), Y8
+	VMOVUPS    352(CX), Y9
+	VMOVUPS    384(CX), Y10
+	VMOVUPS    416(CX), Y11
+	VMOVUPS    448(CX), Y12
+	VMOVUPS    480(CX), Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    800(CX), Y10
+	VMASKMOVPS Y12, Y10, 32(SI)
+	VMASKMOVPS Y13, Y10, 32(SI)(R9*1)
+	VMASKMOVPS Y9, Y10, 32(SI)(R9*2)
+	VMASKMOVPS Y14, Y10, 32(SI)(R10*1)
+	VMASKMOVPS Y8, Y10, 32(R11)
+	VMASKMOVPS Y7, Y10, 32(R11)(R9*1)
+	VMASKMOVPS Y11, Y10, 32(R11)(R9*2)
+	VMASKMOVPS Y6, Y10, 32(R11)(R10*1)
+
+CrossEntropyLabelsGAVX2_nohigh_25:
+	MOVQ $0x00000001, 1016(SP)
+
+	// next 8 rows
+	MOVQ R9, R11
+	SHLQ $0x03, R11
+	ADDQ R11, BX
+	ADDQ R11, SI
+	ADDQ $0x08, DX
+	JMP  CrossEntropyLabelsGAVX2_block_1
+
+CrossEntropyLabelsGAVX2_blockdone_2:
+	CMPQ 1016(SP), $0x00
+	JE   CrossEntropyLabelsGAVX2_nopending_26
+
+	// the previous block's losses
+	VMOVUPS 864(CX), Y6
+	VMOVUPS 896(CX), Y7
+	VMOVUPS 928(CX), Y8
+
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y7, Y9
 	VPSRAD       $0x17, Y9, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VPSUBD       Y10, Y8, Y10
+	VPSUBD       Y10, Y7, Y10
 	VSUBPS       rowconsts<>+960(SB), Y10, Y10
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y10, Y10, Y11
@@ -24175,13 +24243,13 @@ CrossEntropyLabelsGAVX2_nohigh_24:
 	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
 	VADDPS       Y12, Y10, Y10
 	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
-	VSUBPS       Y8, Y8, Y8
-	VADDPS       Y8, Y10, Y10
+	VSUBPS       Y7, Y7, Y7
+	VADDPS       Y7, Y10, Y10
 	VSUBPS       Y6, Y10, Y6
-	VMULPS       Y6, Y7, Y6
-	VANDPS       832(CX), Y6, Y6
-	MOVQ         loss+48(FP), R11
-	VMOVUPS      Y6, (R11)(DX*4)
+	VMULPS       Y6, Y8, Y6
+	VANDPS       960(CX), Y6, Y6
+	MOVQ         loss+48(FP), CX
+	VMOVUPS      Y6, -32(CX)(DX*4)
 
 	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
 	VCVTPS2PD    X6, Y7
@@ -24190,15 +24258,7 @@ CrossEntropyLabelsGAVX2_nohigh_24:
 	VCVTPS2PD    X6, Y6
 	VADDPD       Y6, Y5, Y5
 
-	// next 8 rows
-	MOVQ R9, R11
-	SHLQ $0x03, R11
-	ADDQ R11, BX
-	ADDQ R11, SI
-	ADDQ $0x08, DX
-	JMP  CrossEntropyLabelsGAVX2_block_1
-
-CrossEntropyLabelsGAVX2_blockdone_2:
+CrossEntropyLabelsGAVX2_nopending_26:
 	MOVQ    sum+72(FP), CX
 	VMOVUPD Y0, (CX)
 	VMOVUPD Y5, 32(CX)
@@ -24210,9 +24270,9 @@ CrossEntropyLabelsGAVX2_blockdone_2:
 	ANDQ $-8, R9
 	MOVQ AX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 1600(SP)
+	MOVQ $0x00000000, 1160(SP)
 	CMPQ DX, DI
-	JAE  CrossEntropyLabelsGAVX2_end_25
+	JAE  CrossEntropyLabelsGAVX2_end_27
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -24222,9 +24282,9 @@ CrossEntropyLabelsGAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         CX, CX
 
-CrossEntropyLabelsGAVX2_max32_26:
+CrossEntropyLabelsGAVX2_max32_28:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGAVX2_maxv_27
+	JAE     CrossEntropyLabelsGAVX2_maxv_29
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(BX)(CX*4), Y8
@@ -24234,19 +24294,19 @@ CrossEntropyLabelsGAVX2_max32_26:
 	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGAVX2_max32_26
+	JMP     CrossEntropyLabelsGAVX2_max32_28
 
-CrossEntropyLabelsGAVX2_maxv_27:
+CrossEntropyLabelsGAVX2_maxv_29:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGAVX2_maxtail_28
+	JAE     CrossEntropyLabelsGAVX2_maxtail_30
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGAVX2_maxv_27
+	JMP     CrossEntropyLabelsGAVX2_maxv_29
 
-CrossEntropyLabelsGAVX2_maxtail_28:
+CrossEntropyLabelsGAVX2_maxtail_30:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_maxfold_29
+	JE           CrossEntropyLabelsGAVX2_maxfold_31
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R10, R12
 	SHLQ         $0x02, R12
@@ -24257,7 +24317,7 @@ CrossEntropyLabelsGAVX2_maxtail_28:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsGAVX2_maxfold_29:
+CrossEntropyLabelsGAVX2_maxfold_31:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -24273,26 +24333,26 @@ CrossEntropyLabelsGAVX2_maxfold_29:
 
 CrossEntropyLabelsGAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    1600(SP), CX
+	MOVQ    1160(SP), CX
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(DX*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGAVX2_ignored_30
+	JAE     CrossEntropyLabelsGAVX2_ignored_32
 	VMOVSS  (BX)(R11*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 1496(SP)(CX*4)
+	VMOVSS  X5, 1056(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 1528(SP)(CX*4)
+	VMOVSS  X5, 1088(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 1592(SP)
-	JMP     CrossEntropyLabelsGAVX2_labelled_31
+	VMOVSS  X5, 1152(SP)
+	JMP     CrossEntropyLabelsGAVX2_labelled_33
 
-CrossEntropyLabelsGAVX2_ignored_30:
+CrossEntropyLabelsGAVX2_ignored_32:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 1496(SP)(CX*4)
-	VMOVSS X5, 1528(SP)(CX*4)
+	VMOVSS X5, 1056(SP)(CX*4)
+	VMOVSS X5, 1088(SP)(CX*4)
 
-CrossEntropyLabelsGAVX2_labelled_31:
+CrossEntropyLabelsGAVX2_labelled_33:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -24302,14 +24362,14 @@ CrossEntropyLabelsGAVX2_labelled_31:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, DI
-	JAE          CrossEntropyLabelsGAVX2_explast_32
+	JAE          CrossEntropyLabelsGAVX2_explast_34
 	LEAQ         (BX)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsGAVX2_exp32_34:
+CrossEntropyLabelsGAVX2_exp32_36:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGAVX2_exprest_35
+	JAE         CrossEntropyLabelsGAVX2_exprest_37
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -24395,12 +24455,12 @@ CrossEntropyLabelsGAVX2_exp32_34:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGAVX2_exp32_34
+	JMP         CrossEntropyLabelsGAVX2_exp32_36
 
-CrossEntropyLabelsGAVX2_exprest_35:
+CrossEntropyLabelsGAVX2_exprest_37:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGAVX2_exptail_37
+	JAE         CrossEntropyLabelsGAVX2_exptail_39
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -24423,11 +24483,11 @@ CrossEntropyLabelsGAVX2_exprest_35:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGAVX2_expnext_38
+	JMP         CrossEntropyLabelsGAVX2_expnext_40
 
-CrossEntropyLabelsGAVX2_exptail_37:
+CrossEntropyLabelsGAVX2_exptail_39:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_expdone_36
+	JE           CrossEntropyLabelsGAVX2_expdone_38
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -24457,11 +24517,11 @@ CrossEntropyLabelsGAVX2_exptail_37:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsGAVX2_expdone_36
+	JMP          CrossEntropyLabelsGAVX2_expdone_38
 
-CrossEntropyLabelsGAVX2_expnext_38:
+CrossEntropyLabelsGAVX2_expnext_40:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGAVX2_exptail_39
+	JAE         CrossEntropyLabelsGAVX2_exptail_41
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -24484,11 +24544,11 @@ CrossEntropyLabelsGAVX2_expnext_38:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGAVX2_expnext_40
+	JMP         CrossEntropyLabelsGAVX2_expnext_42
 
-CrossEntropyLabelsGAVX2_exptail_39:
+CrossEntropyLabelsGAVX2_exptail_41:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_expdone_36
+	JE           CrossEntropyLabelsGAVX2_expdone_38
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -24518,11 +24578,11 @@ CrossEntropyLabelsGAVX2_exptail_39:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsGAVX2_expdone_36
+	JMP          CrossEntropyLabelsGAVX2_expdone_38
 
-CrossEntropyLabelsGAVX2_expnext_40:
+CrossEntropyLabelsGAVX2_expnext_42:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGAVX2_exptail_41
+	JAE         CrossEntropyLabelsGAVX2_exptail_43
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -24545,11 +24605,11 @@ CrossEntropyLabelsGAVX2_expnext_40:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGAVX2_expnext_42
+	JMP         CrossEntropyLabelsGAVX2_expnext_44
 
-CrossEntropyLabelsGAVX2_exptail_41:
+CrossEntropyLabelsGAVX2_exptail_43:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_expdone_36
+	JE           CrossEntropyLabelsGAVX2_expdone_38
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -24579,11 +24639,11 @@ CrossEntropyLabelsGAVX2_exptail_41:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsGAVX2_expdone_36
+	JMP          CrossEntropyLabelsGAVX2_expdone_38
 
-CrossEntropyLabelsGAVX2_expnext_42:
+CrossEntropyLabelsGAVX2_expnext_44:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_expdone_36
+	JE           CrossEntropyLabelsGAVX2_expdone_38
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -24614,7 +24674,7 @@ CrossEntropyLabelsGAVX2_expnext_42:
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsGAVX2_expdone_36:
+CrossEntropyLabelsGAVX2_expdone_38:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -24624,14 +24684,14 @@ CrossEntropyLabelsGAVX2_expdone_36:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsGAVX2_expfolded_33
+	JMP          CrossEntropyLabelsGAVX2_expfolded_35
 
-CrossEntropyLabelsGAVX2_explast_32:
+CrossEntropyLabelsGAVX2_explast_34:
 	XORQ CX, CX
 
-CrossEntropyLabelsGAVX2_explast32_43:
+CrossEntropyLabelsGAVX2_explast32_45:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGAVX2_explastrest_44
+	JAE         CrossEntropyLabelsGAVX2_explastrest_46
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -24709,65 +24769,10 @@ CrossEntropyLabelsGAVX2_explast32_43:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGAVX2_explast32_43
+	JMP         CrossEntropyLabelsGAVX2_explast32_45
 
-CrossEntropyLabelsGAVX2_explastrest_44:
+CrossEntropyLabelsGAVX2_explastrest_46:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGAVX2_explasttail_46
-	VMOVUPS     (BX)(CX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGAVX2_explastnext_47
-
-CrossEntropyLabelsGAVX2_explasttail_46:
-	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGAVX2_explastdone_45
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
-	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsGAVX2_explastdone_45
-
-CrossEntropyLabelsGAVX2_explastnext_47:
 	CMPQ        CX, R9
 	JAE         CrossEntropyLabelsGAVX2_explasttail_48
 	VMOVUPS     (BX)(CX*4), Y9
@@ -24788,13 +24793,13 @@ CrossEntropyLabelsGAVX2_explastnext_47:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y6, Y6
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsGAVX2_explastnext_49
 
 CrossEntropyLabelsGAVX2_explasttail_48:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGAVX2_explastdone_45
+	JE          CrossEntropyLabelsGAVX2_explastdone_47
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -24819,8 +24824,8 @@ CrossEntropyLabelsGAVX2_explasttail_48:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
-	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsGAVX2_explastdone_45
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsGAVX2_explastdone_47
 
 CrossEntropyLabelsGAVX2_explastnext_49:
 	CMPQ        CX, R9
@@ -24843,13 +24848,68 @@ CrossEntropyLabelsGAVX2_explastnext_49:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsGAVX2_explastnext_51
 
 CrossEntropyLabelsGAVX2_explasttail_50:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGAVX2_explastdone_45
+	JE          CrossEntropyLabelsGAVX2_explastdone_47
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsGAVX2_explastdone_47
+
+CrossEntropyLabelsGAVX2_explastnext_51:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGAVX2_explasttail_52
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGAVX2_explastnext_53
+
+CrossEntropyLabelsGAVX2_explasttail_52:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGAVX2_explastdone_47
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -24875,11 +24935,11 @@ CrossEntropyLabelsGAVX2_explasttail_50:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsGAVX2_explastdone_45
+	JMP         CrossEntropyLabelsGAVX2_explastdone_47
 
-CrossEntropyLabelsGAVX2_explastnext_51:
+CrossEntropyLabelsGAVX2_explastnext_53:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGAVX2_explastdone_45
+	JE          CrossEntropyLabelsGAVX2_explastdone_47
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -24906,8 +24966,8 @@ CrossEntropyLabelsGAVX2_explastnext_51:
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsGAVX2_explastdone_45:
-CrossEntropyLabelsGAVX2_expfolded_33:
+CrossEntropyLabelsGAVX2_explastdone_47:
+CrossEntropyLabelsGAVX2_expfolded_35:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -24916,26 +24976,26 @@ CrossEntropyLabelsGAVX2_expfolded_33:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         1600(SP), R11
+	MOVQ         1160(SP), R11
 	MOVQ         labels+24(FP), CX
 	MOVLQSX      (CX)(DX*4), R12
 	CMPQ         R12, AX
-	JAE          CrossEntropyLabelsGAVX2_ignored_52
-	VMOVSS       X0, 1464(SP)(R11*4)
+	JAE          CrossEntropyLabelsGAVX2_ignored_54
+	VMOVSS       X0, 1024(SP)(R11*4)
 
 	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
 	VMOVSS       rowconsts<>+1612(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
-	VBROADCASTSS 1528(SP)(R11*4), Y5
-	VBROADCASTSS 1592(SP), Y6
+	VBROADCASTSS 1088(SP)(R11*4), Y5
+	VBROADCASTSS 1152(SP), Y6
 
 	// pass 3
 	XORQ CX, CX
 
-CrossEntropyLabelsGAVX2_out32_54:
+CrossEntropyLabelsGAVX2_out32_56:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGAVX2_outv_55
+	JAE     CrossEntropyLabelsGAVX2_outv_57
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
@@ -24957,22 +25017,22 @@ CrossEntropyLabelsGAVX2_out32_54:
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGAVX2_out32_54
+	JMP     CrossEntropyLabelsGAVX2_out32_56
 
-CrossEntropyLabelsGAVX2_outv_55:
+CrossEntropyLabelsGAVX2_outv_57:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGAVX2_outtail_56
+	JAE     CrossEntropyLabelsGAVX2_outtail_58
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGAVX2_outv_55
+	JMP     CrossEntropyLabelsGAVX2_outv_57
 
-CrossEntropyLabelsGAVX2_outtail_56:
+CrossEntropyLabelsGAVX2_outtail_58:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGAVX2_outend_57
+	JE         CrossEntropyLabelsGAVX2_outend_59
 	LEAQ       rowconsts<>+32(SB), R13
 	MOVQ       R10, R14
 	SHLQ       $0x02, R14
@@ -24984,24 +25044,24 @@ CrossEntropyLabelsGAVX2_outtail_56:
 	VMULPS     Y6, Y8, Y8
 	VMASKMOVPS Y8, Y7, (SI)(CX*4)
 
-CrossEntropyLabelsGAVX2_outend_57:
-	VMOVSS 1592(SP), X0
-	VMULSS 1528(SP)(R11*4), X0, X0
+CrossEntropyLabelsGAVX2_outend_59:
+	VMOVSS 1152(SP), X0
+	VMULSS 1088(SP)(R11*4), X0, X0
 	VMOVSS (SI)(R12*4), X5
 	VSUBSS X0, X5, X5
 	VMOVSS X5, (SI)(R12*4)
-	JMP    CrossEntropyLabelsGAVX2_entered_53
+	JMP    CrossEntropyLabelsGAVX2_entered_55
 
-CrossEntropyLabelsGAVX2_ignored_52:
+CrossEntropyLabelsGAVX2_ignored_54:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1464(SP)(R11*4)
+	VMOVSS X0, 1024(SP)(R11*4)
 
 	// an ignored row: a gradient row of +0
 	XORQ CX, CX
 
-CrossEntropyLabelsGAVX2_zero32_58:
+CrossEntropyLabelsGAVX2_zero32_60:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGAVX2_zerov_59
+	JAE     CrossEntropyLabelsGAVX2_zerov_61
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	VXORPS  Y0, Y0, Y0
@@ -25011,19 +25071,19 @@ CrossEntropyLabelsGAVX2_zero32_58:
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGAVX2_zero32_58
+	JMP     CrossEntropyLabelsGAVX2_zero32_60
 
-CrossEntropyLabelsGAVX2_zerov_59:
+CrossEntropyLabelsGAVX2_zerov_61:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGAVX2_zerotail_60
+	JAE     CrossEntropyLabelsGAVX2_zerotail_62
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGAVX2_zerov_59
+	JMP     CrossEntropyLabelsGAVX2_zerov_61
 
-CrossEntropyLabelsGAVX2_zerotail_60:
+CrossEntropyLabelsGAVX2_zerotail_62:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGAVX2_zeroend_61
+	JE         CrossEntropyLabelsGAVX2_zeroend_63
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
@@ -25032,20 +25092,20 @@ CrossEntropyLabelsGAVX2_zerotail_60:
 	VXORPS     Y5, Y5, Y5
 	VMASKMOVPS Y5, Y0, (SI)(CX*4)
 
-CrossEntropyLabelsGAVX2_zeroend_61:
-CrossEntropyLabelsGAVX2_entered_53:
-	MOVQ 1600(SP), CX
+CrossEntropyLabelsGAVX2_zeroend_63:
+CrossEntropyLabelsGAVX2_entered_55:
+	MOVQ 1160(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsGAVX2_ringfull_62
-	MOVQ CX, 1600(SP)
-	JMP  CrossEntropyLabelsGAVX2_ringnext_63
+	JE   CrossEntropyLabelsGAVX2_ringfull_64
+	MOVQ CX, 1160(SP)
+	JMP  CrossEntropyLabelsGAVX2_ringnext_65
 
-CrossEntropyLabelsGAVX2_ringfull_62:
-	MOVQ $0x00000000, 1600(SP)
+CrossEntropyLabelsGAVX2_ringfull_64:
+	MOVQ $0x00000000, 1160(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1464(SP), Y0
+	VMOVUPS 1024(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -25072,8 +25132,8 @@ CrossEntropyLabelsGAVX2_ringfull_62:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       1496(SP), Y6, Y6
-	VMULPS       1528(SP), Y6, Y6
+	VSUBPS       1056(SP), Y6, Y6
+	VMULPS       1088(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -25087,7 +25147,7 @@ CrossEntropyLabelsGAVX2_ringfull_62:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsGAVX2_ringnext_63:
+CrossEntropyLabelsGAVX2_ringnext_65:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	LEAQ    (SI)(AX*4), SI
@@ -25096,14 +25156,14 @@ CrossEntropyLabelsGAVX2_ringnext_63:
 	CMPQ    DX, DI
 	JB      CrossEntropyLabelsGAVX2_row
 
-CrossEntropyLabelsGAVX2_end_25:
+CrossEntropyLabelsGAVX2_end_27:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 1600(SP), AX
+	MOVQ 1160(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGAVX2_flushed_64
+	JE   CrossEntropyLabelsGAVX2_flushed_66
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1464(SP), Y0
+	VMOVUPS 1024(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -25130,9 +25190,9 @@ CrossEntropyLabelsGAVX2_end_25:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       1496(SP), Y2, Y2
-	VMULPS       1528(SP), Y2, Y2
-	VMOVUPS      Y2, 1560(SP)
+	VSUBPS       1056(SP), Y2, Y2
+	VMULPS       1088(SP), Y2, Y2
+	VMOVUPS      Y2, 1120(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -25140,23 +25200,23 @@ CrossEntropyLabelsGAVX2_end_25:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsGAVX2_flushrow_65:
-	VMOVSS    1560(SP)(BX*4), X0
+CrossEntropyLabelsGAVX2_flushrow_67:
+	VMOVSS    1120(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGAVX2_flushrow_65
+	JB        CrossEntropyLabelsGAVX2_flushrow_67
 
-CrossEntropyLabelsGAVX2_flushed_64:
+CrossEntropyLabelsGAVX2_flushed_66:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGSAVX2(SB), $1640-80
+TEXT ·CrossEntropyLabelsGSAVX2(SB), $1200-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -25208,6 +25268,7 @@ TEXT ·CrossEntropyLabelsGSAVX2(SB), $1640-80
 	MOVQ    sum+72(FP), R9
 	VMOVUPD (R9), Y0
 	VMOVUPD 32(R9), Y5
+	MOVQ    $0x00000000, 1016(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -25343,8 +25404,7 @@ CrossEntropyLabelsGSAVX2_nohigh_7:
 	VMULPS       (R11)(DX*4), Y8, Y8
 	VMULPS       Y7, Y8, Y8
 
-	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
-	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
+	// with the max pass: zy = z_y, from the column whose index matches the lane's label
 	VXORPS Y9, Y9, Y9
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
@@ -25362,15 +25422,11 @@ CrossEntropyLabelsGSAVX2_bmax_8:
 	VPCMPEQD (R8)(R11*1), Y6, Y13
 	VANDPS   Y12, Y13, Y12
 	VORPS    Y12, Y9, Y9
-	VANDPS   Y8, Y13, Y13
-	VMOVUPS  Y13, 864(CX)(R11*1)
 	VMOVUPS  32(CX)(R11*1), Y12
 	VMAXPS   Y11, Y12, Y11
 	VPCMPEQD 32(R8)(R11*1), Y6, Y13
 	VANDPS   Y12, Y13, Y12
 	VORPS    Y12, Y9, Y9
-	VANDPS   Y8, Y13, Y13
-	VMOVUPS  Y13, 896(CX)(R11*1)
 	ADDQ     $0x40, R11
 
 CrossEntropyLabelsGSAVX2_bmax_check_9:
@@ -25380,77 +25436,75 @@ CrossEntropyLabelsGSAVX2_bmax_check_9:
 	JAE      CrossEntropyLabelsGSAVX2_bmax_end_10
 	VMOVUPS  (CX)(R11*1), Y12
 	VMAXPS   Y10, Y12, Y10
-	VPCMPEQD (R8)(R11*1), Y6, Y6
-	VANDPS   Y12, Y6, Y12
+	VPCMPEQD (R8)(R11*1), Y6, Y13
+	VANDPS   Y12, Y13, Y12
 	VORPS    Y12, Y9, Y9
-	VANDPS   Y8, Y6, Y6
-	VMOVUPS  Y6, 864(CX)(R11*1)
 
 CrossEntropyLabelsGSAVX2_bmax_end_10:
 	VMAXPS Y11, Y10, Y10
-	VXORPS Y6, Y6, Y6
-	VADDPS Y6, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VADDPS Y11, Y10, Y10
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y6, Y6, Y6
-	VMOVUPS Y6, 512(CX)
-	VMOVUPS Y6, 544(CX)
-	VMOVUPS Y6, 576(CX)
-	VMOVUPS Y6, 608(CX)
-	VMOVUPS Y6, 640(CX)
-	VMOVUPS Y6, 672(CX)
-	VMOVUPS Y6, 704(CX)
-	VMOVUPS Y6, 736(CX)
+	VXORPS  Y11, Y11, Y11
+	VMOVUPS Y11, 512(CX)
+	VMOVUPS Y11, 544(CX)
+	VMOVUPS Y11, 576(CX)
+	VMOVUPS Y11, 608(CX)
+	VMOVUPS Y11, 640(CX)
+	VMOVUPS Y11, 672(CX)
+	VMOVUPS Y11, 704(CX)
+	VMOVUPS Y11, 736(CX)
 	MOVQ    R12, R13
 	ANDQ    $-64, R13
 	XORQ    R11, R11
 	JMP     CrossEntropyLabelsGSAVX2_bexp_check_12
 
 CrossEntropyLabelsGSAVX2_bexp_11:
-	VMOVUPS     (CX)(R11*1), Y6
-	VSUBPS      Y10, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y8
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
-	VANDNPS     Y12, Y8, Y12
-	VMOVUPS     Y12, (CX)(R11*1)
+	VMOVUPS     (CX)(R11*1), Y11
+	VSUBPS      Y10, Y11, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
+	VMOVAPS     Y3, Y13
+	VFMADD213PS Y2, Y11, Y13
+	VPSLLD      $0x17, Y13, Y14
+	VSUBPS      Y2, Y13, Y13
+	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
+	VMOVAPS     Y4, Y13
+	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
+	VMULPS      Y14, Y11, Y11
+	VFMADD231PS Y13, Y11, Y14
+	VANDNPS     Y14, Y12, Y14
+	VMOVUPS     Y14, (CX)(R11*1)
 	MOVQ        R11, R14
 	ANDQ        $0x000000ff, R14
-	VADDPS      512(CX)(R14*1), Y12, Y12
-	VMOVUPS     Y12, 512(CX)(R14*1)
-	VMOVUPS     32(CX)(R11*1), Y6
-	VSUBPS      Y10, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y8
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
-	VANDNPS     Y12, Y8, Y12
-	VMOVUPS     Y12, 32(CX)(R11*1)
+	VADDPS      512(CX)(R14*1), Y14, Y14
+	VMOVUPS     Y14, 512(CX)(R14*1)
+	VMOVUPS     32(CX)(R11*1), Y11
+	VSUBPS      Y10, Y11, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
+	VMOVAPS     Y3, Y13
+	VFMADD213PS Y2, Y11, Y13
+	VPSLLD      $0x17, Y13, Y14
+	VSUBPS      Y2, Y13, Y13
+	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
+	VMOVAPS     Y4, Y13
+	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
+	VMULPS      Y14, Y11, Y11
+	VFMADD231PS Y13, Y11, Y14
+	VANDNPS     Y14, Y12, Y14
+	VMOVUPS     Y14, 32(CX)(R11*1)
 	MOVQ        R11, R14
 	ANDQ        $0x000000ff, R14
-	VADDPS      544(CX)(R14*1), Y12, Y12
-	VMOVUPS     Y12, 544(CX)(R14*1)
+	VADDPS      544(CX)(R14*1), Y14, Y14
+	VMOVUPS     Y14, 544(CX)(R14*1)
 	ADDQ        $0x40, R11
 
 CrossEntropyLabelsGSAVX2_bexp_check_12:
@@ -25458,223 +25512,299 @@ CrossEntropyLabelsGSAVX2_bexp_check_12:
 	JB          CrossEntropyLabelsGSAVX2_bexp_11
 	CMPQ        R11, R12
 	JAE         CrossEntropyLabelsGSAVX2_bexp_end_13
-	VMOVUPS     (CX)(R11*1), Y6
-	VSUBPS      Y10, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y8
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
-	VANDNPS     Y12, Y8, Y12
-	VMOVUPS     Y12, (CX)(R11*1)
+	VMOVUPS     (CX)(R11*1), Y11
+	VSUBPS      Y10, Y11, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
+	VMOVAPS     Y3, Y13
+	VFMADD213PS Y2, Y11, Y13
+	VPSLLD      $0x17, Y13, Y14
+	VSUBPS      Y2, Y13, Y13
+	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
+	VMOVAPS     Y4, Y13
+	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
+	VMULPS      Y14, Y11, Y11
+	VFMADD231PS Y13, Y11, Y14
+	VANDNPS     Y14, Y12, Y14
+	VMOVUPS     Y14, (CX)(R11*1)
 	ANDQ        $0x000000ff, R11
-	VADDPS      512(CX)(R11*1), Y12, Y12
-	VMOVUPS     Y12, 512(CX)(R11*1)
+	VADDPS      512(CX)(R11*1), Y14, Y14
+	VMOVUPS     Y14, 512(CX)(R11*1)
 
 CrossEntropyLabelsGSAVX2_bexp_end_13:
-	VMOVUPS 512(CX), Y6
-	VMOVUPS 544(CX), Y8
-	VMOVUPS 576(CX), Y11
-	VMOVUPS 608(CX), Y12
-	VMOVUPS 640(CX), Y13
-	VMOVUPS 672(CX), Y14
-	VMOVUPS 704(CX), Y15
-	VMOVUPS 736(CX), Y16
-	VADDPS  Y8, Y6, Y6
+	VMOVUPS 512(CX), Y11
+	VMOVUPS 544(CX), Y12
+	VMOVUPS 576(CX), Y13
+	VMOVUPS 608(CX), Y14
+	VMOVUPS 640(CX), Y15
+	VMOVUPS 672(CX), Y16
+	VMOVUPS 704(CX), Y17
+	VMOVUPS 736(CX), Y18
 	VADDPS  Y12, Y11, Y11
 	VADDPS  Y14, Y13, Y13
 	VADDPS  Y16, Y15, Y15
-	VADDPS  Y11, Y6, Y6
-	VADDPS  Y15, Y13, Y13
-	VADDPS  Y13, Y6, Y6
-	VSUBPS  Y10, Y9, Y9
-	VMOVUPS Y9, 1376(CX)
-	VMOVUPS Y6, 1408(CX)
+	VADDPS  Y18, Y17, Y17
+	VADDPS  Y13, Y11, Y11
+	VADDPS  Y17, Y15, Y15
+	VADDPS  Y15, Y11, Y11
+	CMPQ    1016(SP), $0x00
+	JE      CrossEntropyLabelsGSAVX2_noprev_14
 
-	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1612(SB), Y8
-	VDIVPS       Y6, Y8, Y8
-	VBROADCASTSS inv+44(FP), Y6
-	MOVQ         sw+32(FP), R11
-	VMULPS       (R11)(DX*4), Y6, Y6
-	MOVQ         R12, R13
-	ANDQ         $-64, R13
-	XORQ         R11, R11
-	JMP          CrossEntropyLabelsGSAVX2_bgrad_check_15
-
-CrossEntropyLabelsGSAVX2_bgrad_14:
-	VMULPS  (CX)(R11*1), Y8, Y9
-	VMULPS  Y7, Y9, Y9
-	VMULPS  Y6, Y9, Y9
-	VSUBPS  864(CX)(R11*1), Y9, Y9
-	VMOVUPS Y9, (CX)(R11*1)
-	VMULPS  32(CX)(R11*1), Y8, Y9
-	VMULPS  Y7, Y9, Y9
-	VMULPS  Y6, Y9, Y9
-	VSUBPS  896(CX)(R11*1), Y9, Y9
-	VMOVUPS Y9, 32(CX)(R11*1)
-	ADDQ    $0x40, R11
-
-CrossEntropyLabelsGSAVX2_bgrad_check_15:
-	CMPQ    R11, R13
-	JB      CrossEntropyLabelsGSAVX2_bgrad_14
-	CMPQ    R11, R12
-	JAE     CrossEntropyLabelsGSAVX2_bgrad_end_16
-	VMULPS  (CX)(R11*1), Y8, Y8
-	VMULPS  Y7, Y8, Y8
-	VMULPS  Y6, Y8, Y8
-	VSUBPS  864(CX)(R11*1), Y8, Y8
-	VMOVUPS Y8, (CX)(R11*1)
-
-CrossEntropyLabelsGSAVX2_bgrad_end_16:
-	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVDQU   832(CX), Y6
-	VMOVMSKPS Y6, R11
-	CMPL      R11, $0xff
-	JE        CrossEntropyLabelsGSAVX2_allvalid_17
-	MOVQ      R12, R13
-	ANDQ      $-64, R13
-	XORQ      R11, R11
-	JMP       CrossEntropyLabelsGSAVX2_bignored_check_19
-
-CrossEntropyLabelsGSAVX2_bignored_18:
-	VANDPS  (CX)(R11*1), Y6, Y8
-	VMOVUPS Y8, (CX)(R11*1)
-	VANDPS  32(CX)(R11*1), Y6, Y8
-	VMOVUPS Y8, 32(CX)(R11*1)
-	ADDQ    $0x40, R11
-
-CrossEntropyLabelsGSAVX2_bignored_check_19:
-	CMPQ    R11, R13
-	JB      CrossEntropyLabelsGSAVX2_bignored_18
-	CMPQ    R11, R12
-	JAE     CrossEntropyLabelsGSAVX2_bignored_end_20
-	VANDPS  (CX)(R11*1), Y6, Y6
-	VMOVUPS Y6, (CX)(R11*1)
-
-CrossEntropyLabelsGSAVX2_bignored_end_20:
-CrossEntropyLabelsGSAVX2_allvalid_17:
-	// transpose the column slots back and store 8 rows
-	LEAQ       (SI)(R9*4), R11
-	VMOVUPS    (CX), Y6
-	VMOVUPS    32(CX), Y8
-	VMOVUPS    64(CX), Y9
-	VMOVUPS    96(CX), Y10
-	VMOVUPS    128(CX), Y11
-	VMOVUPS    160(CX), Y12
-	VMOVUPS    192(CX), Y13
-	VMOVUPS    224(CX), Y14
-	VUNPCKLPS  Y8, Y6, Y15
-	VUNPCKHPS  Y8, Y6, Y6
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VUNPCKLPS  Y14, Y13, Y12
-	VUNPCKHPS  Y14, Y13, Y13
-	VSHUFPS    $0x44, Y8, Y15, Y14
-	VSHUFPS    $0xee, Y8, Y15, Y8
-	VSHUFPS    $0x44, Y9, Y6, Y15
-	VSHUFPS    $0xee, Y9, Y6, Y6
-	VSHUFPS    $0x44, Y12, Y10, Y9
-	VSHUFPS    $0xee, Y12, Y10, Y10
-	VSHUFPS    $0x44, Y13, Y11, Y12
-	VSHUFPS    $0xee, Y13, Y11, Y11
-	VPERM2F128 $0x20, Y9, Y14, Y13
-	VPERM2F128 $0x31, Y9, Y14, Y9
-	VPERM2F128 $0x20, Y10, Y8, Y14
-	VPERM2F128 $0x31, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y12, Y15, Y10
-	VPERM2F128 $0x31, Y12, Y15, Y12
-	VPERM2F128 $0x20, Y11, Y6, Y15
-	VPERM2F128 $0x31, Y11, Y6, Y6
-	CMPQ       AX, $0x08
-	JB         CrossEntropyLabelsGSAVX2_masked_22
-	VMOVUPS    Y13, (SI)
-	VMOVUPS    Y14, (SI)(R9*1)
-	VMOVUPS    Y10, (SI)(R9*2)
-	VMOVUPS    Y15, (SI)(R10*1)
-	VMOVUPS    Y9, (R11)
-	VMOVUPS    Y8, (R11)(R9*1)
-	VMOVUPS    Y12, (R11)(R9*2)
-	VMOVUPS    Y6, (R11)(R10*1)
-	JMP        CrossEntropyLabelsGSAVX2_loaded_23
-
-CrossEntropyLabelsGSAVX2_masked_22:
-	VMOVUPS    768(CX), Y11
-	VMASKMOVPS Y13, Y11, (SI)
-	VMASKMOVPS Y14, Y11, (SI)(R9*1)
-	VMASKMOVPS Y10, Y11, (SI)(R9*2)
-	VMASKMOVPS Y15, Y11, (SI)(R10*1)
-	VMASKMOVPS Y9, Y11, (R11)
-	VMASKMOVPS Y8, Y11, (R11)(R9*1)
-	VMASKMOVPS Y12, Y11, (R11)(R9*2)
-	VMASKMOVPS Y6, Y11, (R11)(R10*1)
-
-CrossEntropyLabelsGSAVX2_loaded_23:
-	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGSAVX2_nohigh_24
-	VMOVUPS    256(CX), Y6
-	VMOVUPS    288(CX), Y8
-	VMOVUPS    320(CX), Y9
-	VMOVUPS    352(CX), Y10
-	VMOVUPS    384(CX), Y11
-	VMOVUPS    416(CX), Y12
-	VMOVUPS    448(CX), Y13
-	VMOVUPS    480(CX), Y14
-	VUNPCKLPS  Y8, Y6, Y15
-	VUNPCKHPS  Y8, Y6, Y6
-	VUNPCKLPS  Y10, Y9, Y8
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VUNPCKLPS  Y14, Y13, Y12
-	VUNPCKHPS  Y14, Y13, Y13
-	VSHUFPS    $0x44, Y8, Y15, Y14
-	VSHUFPS    $0xee, Y8, Y15, Y8
-	VSHUFPS    $0x44, Y9, Y6, Y15
-	VSHUFPS    $0xee, Y9, Y6, Y6
-	VSHUFPS    $0x44, Y12, Y10, Y9
-	VSHUFPS    $0xee, Y12, Y10, Y10
-	VSHUFPS    $0x44, Y13, Y11, Y12
-	VSHUFPS    $0xee, Y13, Y11, Y11
-	VPERM2F128 $0x20, Y9, Y14, Y13
-	VPERM2F128 $0x31, Y9, Y14, Y9
-	VPERM2F128 $0x20, Y10, Y8, Y14
-	VPERM2F128 $0x31, Y10, Y8, Y8
-	VPERM2F128 $0x20, Y12, Y15, Y10
-	VPERM2F128 $0x31, Y12, Y15, Y12
-	VPERM2F128 $0x20, Y11, Y6, Y15
-	VPERM2F128 $0x31, Y11, Y6, Y6
-	VMOVUPS    800(CX), Y11
-	VMASKMOVPS Y13, Y11, 32(SI)
-	VMASKMOVPS Y14, Y11, 32(SI)(R9*1)
-	VMASKMOVPS Y10, Y11, 32(SI)(R9*2)
-	VMASKMOVPS Y15, Y11, 32(SI)(R10*1)
-	VMASKMOVPS Y9, Y11, 32(R11)
-	VMASKMOVPS Y8, Y11, 32(R11)(R9*1)
-	VMASKMOVPS Y12, Y11, 32(R11)(R9*2)
-	VMASKMOVPS Y6, Y11, 32(R11)(R10*1)
-
-CrossEntropyLabelsGSAVX2_nohigh_24:
-	VMOVUPS 1376(CX), Y6
-	VMOVUPS 1408(CX), Y8
+	// the previous block's losses
+	VMOVUPS 864(CX), Y12
+	VMOVUPS 896(CX), Y13
+	VMOVUPS 928(CX), Y14
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y8, Y9
+	VPSUBD       rowconsts<>+928(SB), Y13, Y15
+	VPSRAD       $0x17, Y15, Y15
+	VPSLLD       $0x17, Y15, Y16
+	VPSUBD       Y16, Y13, Y16
+	VSUBPS       rowconsts<>+960(SB), Y16, Y16
+	VCVTDQ2PS    Y15, Y15
+	VMULPS       Y16, Y16, Y17
+	VBROADCASTSS rowconsts<>+1620(SB), Y18
+	VFMADD213PS  rowconsts<>+1024(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1056(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1088(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1120(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1152(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1184(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1216(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1248(SB), Y16, Y18
+	VMULPS       Y16, Y18, Y18
+	VMULPS       Y17, Y18, Y18
+	VFMADD231PS  rowconsts<>+1280(SB), Y15, Y18
+	VFMADD231PS  rowconsts<>+992(SB), Y17, Y18
+	VADDPS       Y18, Y16, Y16
+	VFMADD231PS  rowconsts<>+1312(SB), Y15, Y16
+	VSUBPS       Y13, Y13, Y13
+	VADDPS       Y13, Y16, Y16
+	VSUBPS       Y12, Y16, Y12
+	VMULPS       Y12, Y14, Y12
+	MOVQ         sw+32(FP), R11
+	VMULPS       -32(R11)(DX*4), Y12, Y12
+	VANDPS       960(CX), Y12, Y12
+	MOVQ         loss+48(FP), R11
+	VMOVUPS      Y12, -32(R11)(DX*4)
+
+	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
+	VCVTPS2PD    X12, Y13
+	VADDPD       Y13, Y0, Y0
+	VEXTRACTF128 $0x01, Y12, X12
+	VCVTPS2PD    X12, Y12
+	VADDPD       Y12, Y5, Y5
+
+CrossEntropyLabelsGSAVX2_noprev_14:
+	VSUBPS Y10, Y9, Y9
+
+	// what the block's losses need, for the next block (or the end of the loop)
+	VMOVUPS Y9, 864(CX)
+	VMOVUPS Y11, 896(CX)
+	VMOVUPS Y7, 928(CX)
+
+	// grad = scale·fma(wy, e·(1/sum), -0) - label term
+	VBROADCASTSS rowconsts<>+1612(SB), Y9
+	VDIVPS       Y11, Y9, Y9
+	VBROADCASTSS inv+44(FP), Y10
+	MOVQ         sw+32(FP), R11
+	VMULPS       (R11)(DX*4), Y10, Y10
+	MOVQ         R12, R13
+	ANDQ         $-64, R13
+	XORQ         R11, R11
+	JMP          CrossEntropyLabelsGSAVX2_bgrad_check_16
+
+CrossEntropyLabelsGSAVX2_bgrad_15:
+	VMULPS   (CX)(R11*1), Y9, Y11
+	VMULPS   Y7, Y11, Y11
+	VMULPS   Y10, Y11, Y11
+	VPCMPEQD (R8)(R11*1), Y6, Y12
+	VANDPS   Y8, Y12, Y12
+	VSUBPS   Y12, Y11, Y11
+	VMOVUPS  Y11, (CX)(R11*1)
+	VMULPS   32(CX)(R11*1), Y9, Y11
+	VMULPS   Y7, Y11, Y11
+	VMULPS   Y10, Y11, Y11
+	VPCMPEQD 32(R8)(R11*1), Y6, Y12
+	VANDPS   Y8, Y12, Y12
+	VSUBPS   Y12, Y11, Y11
+	VMOVUPS  Y11, 32(CX)(R11*1)
+	ADDQ     $0x40, R11
+
+CrossEntropyLabelsGSAVX2_bgrad_check_16:
+	CMPQ     R11, R13
+	JB       CrossEntropyLabelsGSAVX2_bgrad_15
+	CMPQ     R11, R12
+	JAE      CrossEntropyLabelsGSAVX2_bgrad_end_17
+	VMULPS   (CX)(R11*1), Y9, Y9
+	VMULPS   Y7, Y9, Y7
+	VMULPS   Y10, Y7, Y7
+	VPCMPEQD (R8)(R11*1), Y6, Y6
+	VANDPS   Y8, Y6, Y6
+	VSUBPS   Y6, Y7, Y7
+	VMOVUPS  Y7, (CX)(R11*1)
+
+CrossEntropyLabelsGSAVX2_bgrad_end_17:
+	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
+	VMOVDQU   832(CX), Y6
+	VMOVDQU   Y6, 960(CX)
+	VMOVMSKPS Y6, R11
+	CMPL      R11, $0xff
+	JE        CrossEntropyLabelsGSAVX2_allvalid_18
+	MOVQ      R12, R13
+	ANDQ      $-64, R13
+	XORQ      R11, R11
+	JMP       CrossEntropyLabelsGSAVX2_bignored_check_20
+
+CrossEntropyLabelsGSAVX2_bignored_19:
+	VANDPS  (CX)(R11*1), Y6, Y7
+	VMOVUPS Y7, (CX)(R11*1)
+	VANDPS  32(CX)(R11*1), Y6, Y7
+	VMOVUPS Y7, 32(CX)(R11*1)
+	ADDQ    $0x40, R11
+
+CrossEntropyLabelsGSAVX2_bignored_check_20:
+	CMPQ    R11, R13
+	JB      CrossEntropyLabelsGSAVX2_bignored_19
+	CMPQ    R11, R12
+	JAE     CrossEntropyLabelsGSAVX2_bignored_end_21
+	VANDPS  (CX)(R11*1), Y6, Y6
+	VMOVUPS Y6, (CX)(R11*1)
+
+CrossEntropyLabelsGSAVX2_bignored_end_21:
+CrossEntropyLabelsGSAVX2_allvalid_18:
+	// transpose the column slots back and store 8 rows
+	LEAQ       (SI)(R9*4), R11
+	VMOVUPS    (CX), Y6
+	VMOVUPS    32(CX), Y7
+	VMOVUPS    64(CX), Y8
+	VMOVUPS    96(CX), Y9
+	VMOVUPS    128(CX), Y10
+	VMOVUPS    160(CX), Y11
+	VMOVUPS    192(CX), Y12
+	VMOVUPS    224(CX), Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	CMPQ       AX, $0x08
+	JB         CrossEntropyLabelsGSAVX2_masked_23
+	VMOVUPS    Y12, (SI)
+	VMOVUPS    Y13, (SI)(R9*1)
+	VMOVUPS    Y9, (SI)(R9*2)
+	VMOVUPS    Y14, (SI)(R10*1)
+	VMOVUPS    Y8, (R11)
+	VMOVUPS    Y7, (R11)(R9*1)
+	VMOVUPS    Y11, (R11)(R9*2)
+	VMOVUPS    Y6, (R11)(R10*1)
+	JMP        CrossEntropyLabelsGSAVX2_loaded_24
+
+CrossEntropyLabelsGSAVX2_masked_23:
+	VMOVUPS    768(CX), Y10
+	VMASKMOVPS Y12, Y10, (SI)
+	VMASKMOVPS Y13, Y10, (SI)(R9*1)
+	VMASKMOVPS Y9, Y10, (SI)(R9*2)
+	VMASKMOVPS Y14, Y10, (SI)(R10*1)
+	VMASKMOVPS Y8, Y10, (R11)
+	VMASKMOVPS Y7, Y10, (R11)(R9*1)
+	VMASKMOVPS Y11, Y10, (R11)(R9*2)
+	VMASKMOVPS Y6, Y10, (R11)(R10*1)
+
+CrossEntropyLabelsGSAVX2_loaded_24:
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyLabelsGSAVX2_nohigh_25
+	VMOVUPS    256(CX), Y6
+	VMOVUPS    288(CX), Y7
+	VMOVUPS    320(CX), Y8
+	VMOVUPS    352(CX), Y9
+	VMOVUPS    384(CX), Y10
+	VMOVUPS    416(CX), Y11
+	VMOVUPS    448(CX), Y12
+	VMOVUPS    480(CX), Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    800(CX), Y10
+	VMASKMOVPS Y12, Y10, 32(SI)
+	VMASKMOVPS Y13, Y10, 32(SI)(R9*1)
+	VMASKMOVPS Y9, Y10, 32(SI)(R9*2)
+	VMASKMOVPS Y14, Y10, 32(SI)(R10*1)
+	VMASKMOVPS Y8, Y10, 32(R11)
+	VMASKMOVPS Y7, Y10, 32(R11)(R9*1)
+	VMASKMOVPS Y11, Y10, 32(R11)(R9*2)
+	VMASKMOVPS Y6, Y10, 32(R11)(R10*1)
+
+CrossEntropyLabelsGSAVX2_nohigh_25:
+	MOVQ $0x00000001, 1016(SP)
+
+	// next 8 rows
+	MOVQ R9, R11
+	SHLQ $0x03, R11
+	ADDQ R11, BX
+	ADDQ R11, SI
+	ADDQ $0x08, DX
+	JMP  CrossEntropyLabelsGSAVX2_block_1
+
+CrossEntropyLabelsGSAVX2_blockdone_2:
+	CMPQ 1016(SP), $0x00
+	JE   CrossEntropyLabelsGSAVX2_nopending_26
+
+	// the previous block's losses
+	VMOVUPS 864(CX), Y6
+	VMOVUPS 896(CX), Y7
+	VMOVUPS 928(CX), Y8
+
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y7, Y9
 	VPSRAD       $0x17, Y9, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VPSUBD       Y10, Y8, Y10
+	VPSUBD       Y10, Y7, Y10
 	VSUBPS       rowconsts<>+960(SB), Y10, Y10
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y10, Y10, Y11
@@ -25693,15 +25823,15 @@ CrossEntropyLabelsGSAVX2_nohigh_24:
 	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
 	VADDPS       Y12, Y10, Y10
 	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
-	VSUBPS       Y8, Y8, Y8
-	VADDPS       Y8, Y10, Y10
+	VSUBPS       Y7, Y7, Y7
+	VADDPS       Y7, Y10, Y10
 	VSUBPS       Y6, Y10, Y6
-	VMULPS       Y6, Y7, Y6
-	MOVQ         sw+32(FP), R11
-	VMULPS       (R11)(DX*4), Y6, Y6
-	VANDPS       832(CX), Y6, Y6
-	MOVQ         loss+48(FP), R11
-	VMOVUPS      Y6, (R11)(DX*4)
+	VMULPS       Y6, Y8, Y6
+	MOVQ         sw+32(FP), R8
+	VMULPS       -32(R8)(DX*4), Y6, Y6
+	VANDPS       960(CX), Y6, Y6
+	MOVQ         loss+48(FP), CX
+	VMOVUPS      Y6, -32(CX)(DX*4)
 
 	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
 	VCVTPS2PD    X6, Y7
@@ -25710,15 +25840,7 @@ CrossEntropyLabelsGSAVX2_nohigh_24:
 	VCVTPS2PD    X6, Y6
 	VADDPD       Y6, Y5, Y5
 
-	// next 8 rows
-	MOVQ R9, R11
-	SHLQ $0x03, R11
-	ADDQ R11, BX
-	ADDQ R11, SI
-	ADDQ $0x08, DX
-	JMP  CrossEntropyLabelsGSAVX2_block_1
-
-CrossEntropyLabelsGSAVX2_blockdone_2:
+CrossEntropyLabelsGSAVX2_nopending_26:
 	MOVQ    sum+72(FP), CX
 	VMOVUPD Y0, (CX)
 	VMOVUPD Y5, 32(CX)
@@ -25730,9 +25852,9 @@ CrossEntropyLabelsGSAVX2_blockdone_2:
 	ANDQ $-8, R9
 	MOVQ AX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 1600(SP)
+	MOVQ $0x00000000, 1160(SP)
 	CMPQ DX, DI
-	JAE  CrossEntropyLabelsGSAVX2_end_25
+	JAE  CrossEntropyLabelsGSAVX2_end_27
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -25742,9 +25864,9 @@ CrossEntropyLabelsGSAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         CX, CX
 
-CrossEntropyLabelsGSAVX2_max32_26:
+CrossEntropyLabelsGSAVX2_max32_28:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGSAVX2_maxv_27
+	JAE     CrossEntropyLabelsGSAVX2_maxv_29
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(BX)(CX*4), Y8
@@ -25754,19 +25876,19 @@ CrossEntropyLabelsGSAVX2_max32_26:
 	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGSAVX2_max32_26
+	JMP     CrossEntropyLabelsGSAVX2_max32_28
 
-CrossEntropyLabelsGSAVX2_maxv_27:
+CrossEntropyLabelsGSAVX2_maxv_29:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGSAVX2_maxtail_28
+	JAE     CrossEntropyLabelsGSAVX2_maxtail_30
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGSAVX2_maxv_27
+	JMP     CrossEntropyLabelsGSAVX2_maxv_29
 
-CrossEntropyLabelsGSAVX2_maxtail_28:
+CrossEntropyLabelsGSAVX2_maxtail_30:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_maxfold_29
+	JE           CrossEntropyLabelsGSAVX2_maxfold_31
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R10, R12
 	SHLQ         $0x02, R12
@@ -25777,7 +25899,7 @@ CrossEntropyLabelsGSAVX2_maxtail_28:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsGSAVX2_maxfold_29:
+CrossEntropyLabelsGSAVX2_maxfold_31:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -25793,32 +25915,32 @@ CrossEntropyLabelsGSAVX2_maxfold_29:
 
 CrossEntropyLabelsGSAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    1600(SP), CX
+	MOVQ    1160(SP), CX
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(DX*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGSAVX2_ignored_30
+	JAE     CrossEntropyLabelsGSAVX2_ignored_32
 	VMOVSS  (BX)(R11*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 1496(SP)(CX*4)
+	VMOVSS  X5, 1056(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 1528(SP)(CX*4)
+	VMOVSS  X5, 1088(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
 	MOVQ    sw+32(FP), R11
 	VMOVSS  (R11)(DX*4), X6
-	VMOVSS  X6, 1608(SP)(CX*4)
+	VMOVSS  X6, 1168(SP)(CX*4)
 	VMULSS  X6, X5, X5
-	VMOVSS  X5, 1592(SP)
-	JMP     CrossEntropyLabelsGSAVX2_labelled_31
+	VMOVSS  X5, 1152(SP)
+	JMP     CrossEntropyLabelsGSAVX2_labelled_33
 
-CrossEntropyLabelsGSAVX2_ignored_30:
+CrossEntropyLabelsGSAVX2_ignored_32:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 1496(SP)(CX*4)
-	VMOVSS X5, 1528(SP)(CX*4)
+	VMOVSS X5, 1056(SP)(CX*4)
+	VMOVSS X5, 1088(SP)(CX*4)
 	VMOVSS rowconsts<>+1612(SB), X5
-	VMOVSS X5, 1608(SP)(CX*4)
+	VMOVSS X5, 1168(SP)(CX*4)
 
-CrossEntropyLabelsGSAVX2_labelled_31:
+CrossEntropyLabelsGSAVX2_labelled_33:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -25828,14 +25950,14 @@ CrossEntropyLabelsGSAVX2_labelled_31:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, DI
-	JAE          CrossEntropyLabelsGSAVX2_explast_32
+	JAE          CrossEntropyLabelsGSAVX2_explast_34
 	LEAQ         (BX)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsGSAVX2_exp32_34:
+CrossEntropyLabelsGSAVX2_exp32_36:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGSAVX2_exprest_35
+	JAE         CrossEntropyLabelsGSAVX2_exprest_37
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -25921,12 +26043,12 @@ CrossEntropyLabelsGSAVX2_exp32_34:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGSAVX2_exp32_34
+	JMP         CrossEntropyLabelsGSAVX2_exp32_36
 
-CrossEntropyLabelsGSAVX2_exprest_35:
+CrossEntropyLabelsGSAVX2_exprest_37:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGSAVX2_exptail_37
+	JAE         CrossEntropyLabelsGSAVX2_exptail_39
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -25949,11 +26071,11 @@ CrossEntropyLabelsGSAVX2_exprest_35:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGSAVX2_expnext_38
+	JMP         CrossEntropyLabelsGSAVX2_expnext_40
 
-CrossEntropyLabelsGSAVX2_exptail_37:
+CrossEntropyLabelsGSAVX2_exptail_39:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_expdone_36
+	JE           CrossEntropyLabelsGSAVX2_expdone_38
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -25983,11 +26105,11 @@ CrossEntropyLabelsGSAVX2_exptail_37:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsGSAVX2_expdone_36
+	JMP          CrossEntropyLabelsGSAVX2_expdone_38
 
-CrossEntropyLabelsGSAVX2_expnext_38:
+CrossEntropyLabelsGSAVX2_expnext_40:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGSAVX2_exptail_39
+	JAE         CrossEntropyLabelsGSAVX2_exptail_41
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -26010,11 +26132,11 @@ CrossEntropyLabelsGSAVX2_expnext_38:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGSAVX2_expnext_40
+	JMP         CrossEntropyLabelsGSAVX2_expnext_42
 
-CrossEntropyLabelsGSAVX2_exptail_39:
+CrossEntropyLabelsGSAVX2_exptail_41:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_expdone_36
+	JE           CrossEntropyLabelsGSAVX2_expdone_38
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -26044,11 +26166,11 @@ CrossEntropyLabelsGSAVX2_exptail_39:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsGSAVX2_expdone_36
+	JMP          CrossEntropyLabelsGSAVX2_expdone_38
 
-CrossEntropyLabelsGSAVX2_expnext_40:
+CrossEntropyLabelsGSAVX2_expnext_42:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGSAVX2_exptail_41
+	JAE         CrossEntropyLabelsGSAVX2_exptail_43
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -26071,11 +26193,11 @@ CrossEntropyLabelsGSAVX2_expnext_40:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGSAVX2_expnext_42
+	JMP         CrossEntropyLabelsGSAVX2_expnext_44
 
-CrossEntropyLabelsGSAVX2_exptail_41:
+CrossEntropyLabelsGSAVX2_exptail_43:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_expdone_36
+	JE           CrossEntropyLabelsGSAVX2_expdone_38
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -26105,11 +26227,11 @@ CrossEntropyLabelsGSAVX2_exptail_41:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsGSAVX2_expdone_36
+	JMP          CrossEntropyLabelsGSAVX2_expdone_38
 
-CrossEntropyLabelsGSAVX2_expnext_42:
+CrossEntropyLabelsGSAVX2_expnext_44:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_expdone_36
+	JE           CrossEntropyLabelsGSAVX2_expdone_38
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -26140,7 +26262,7 @@ CrossEntropyLabelsGSAVX2_expnext_42:
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsGSAVX2_expdone_36:
+CrossEntropyLabelsGSAVX2_expdone_38:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -26150,14 +26272,14 @@ CrossEntropyLabelsGSAVX2_expdone_36:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsGSAVX2_expfolded_33
+	JMP          CrossEntropyLabelsGSAVX2_expfolded_35
 
-CrossEntropyLabelsGSAVX2_explast_32:
+CrossEntropyLabelsGSAVX2_explast_34:
 	XORQ CX, CX
 
-CrossEntropyLabelsGSAVX2_explast32_43:
+CrossEntropyLabelsGSAVX2_explast32_45:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGSAVX2_explastrest_44
+	JAE         CrossEntropyLabelsGSAVX2_explastrest_46
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -26235,65 +26357,10 @@ CrossEntropyLabelsGSAVX2_explast32_43:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGSAVX2_explast32_43
+	JMP         CrossEntropyLabelsGSAVX2_explast32_45
 
-CrossEntropyLabelsGSAVX2_explastrest_44:
+CrossEntropyLabelsGSAVX2_explastrest_46:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGSAVX2_explasttail_46
-	VMOVUPS     (BX)(CX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGSAVX2_explastnext_47
-
-CrossEntropyLabelsGSAVX2_explasttail_46:
-	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGSAVX2_explastdone_45
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
-	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsGSAVX2_explastdone_45
-
-CrossEntropyLabelsGSAVX2_explastnext_47:
 	CMPQ        CX, R9
 	JAE         CrossEntropyLabelsGSAVX2_explasttail_48
 	VMOVUPS     (BX)(CX*4), Y9
@@ -26314,13 +26381,13 @@ CrossEntropyLabelsGSAVX2_explastnext_47:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y6, Y6
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsGSAVX2_explastnext_49
 
 CrossEntropyLabelsGSAVX2_explasttail_48:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGSAVX2_explastdone_45
+	JE          CrossEntropyLabelsGSAVX2_explastdone_47
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -26345,8 +26412,8 @@ CrossEntropyLabelsGSAVX2_explasttail_48:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
-	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsGSAVX2_explastdone_45
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsGSAVX2_explastdone_47
 
 CrossEntropyLabelsGSAVX2_explastnext_49:
 	CMPQ        CX, R9
@@ -26369,13 +26436,68 @@ CrossEntropyLabelsGSAVX2_explastnext_49:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsGSAVX2_explastnext_51
 
 CrossEntropyLabelsGSAVX2_explasttail_50:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGSAVX2_explastdone_45
+	JE          CrossEntropyLabelsGSAVX2_explastdone_47
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsGSAVX2_explastdone_47
+
+CrossEntropyLabelsGSAVX2_explastnext_51:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGSAVX2_explasttail_52
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGSAVX2_explastnext_53
+
+CrossEntropyLabelsGSAVX2_explasttail_52:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGSAVX2_explastdone_47
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -26401,11 +26523,11 @@ CrossEntropyLabelsGSAVX2_explasttail_50:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsGSAVX2_explastdone_45
+	JMP         CrossEntropyLabelsGSAVX2_explastdone_47
 
-CrossEntropyLabelsGSAVX2_explastnext_51:
+CrossEntropyLabelsGSAVX2_explastnext_53:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGSAVX2_explastdone_45
+	JE          CrossEntropyLabelsGSAVX2_explastdone_47
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -26432,8 +26554,8 @@ CrossEntropyLabelsGSAVX2_explastnext_51:
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsGSAVX2_explastdone_45:
-CrossEntropyLabelsGSAVX2_expfolded_33:
+CrossEntropyLabelsGSAVX2_explastdone_47:
+CrossEntropyLabelsGSAVX2_expfolded_35:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -26442,26 +26564,26 @@ CrossEntropyLabelsGSAVX2_expfolded_33:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         1600(SP), R11
+	MOVQ         1160(SP), R11
 	MOVQ         labels+24(FP), CX
 	MOVLQSX      (CX)(DX*4), R12
 	CMPQ         R12, AX
-	JAE          CrossEntropyLabelsGSAVX2_ignored_52
-	VMOVSS       X0, 1464(SP)(R11*4)
+	JAE          CrossEntropyLabelsGSAVX2_ignored_54
+	VMOVSS       X0, 1024(SP)(R11*4)
 
 	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
 	VMOVSS       rowconsts<>+1612(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
-	VBROADCASTSS 1528(SP)(R11*4), Y5
-	VBROADCASTSS 1592(SP), Y6
+	VBROADCASTSS 1088(SP)(R11*4), Y5
+	VBROADCASTSS 1152(SP), Y6
 
 	// pass 3
 	XORQ CX, CX
 
-CrossEntropyLabelsGSAVX2_out32_54:
+CrossEntropyLabelsGSAVX2_out32_56:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGSAVX2_outv_55
+	JAE     CrossEntropyLabelsGSAVX2_outv_57
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
@@ -26483,22 +26605,22 @@ CrossEntropyLabelsGSAVX2_out32_54:
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGSAVX2_out32_54
+	JMP     CrossEntropyLabelsGSAVX2_out32_56
 
-CrossEntropyLabelsGSAVX2_outv_55:
+CrossEntropyLabelsGSAVX2_outv_57:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGSAVX2_outtail_56
+	JAE     CrossEntropyLabelsGSAVX2_outtail_58
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGSAVX2_outv_55
+	JMP     CrossEntropyLabelsGSAVX2_outv_57
 
-CrossEntropyLabelsGSAVX2_outtail_56:
+CrossEntropyLabelsGSAVX2_outtail_58:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGSAVX2_outend_57
+	JE         CrossEntropyLabelsGSAVX2_outend_59
 	LEAQ       rowconsts<>+32(SB), R13
 	MOVQ       R10, R14
 	SHLQ       $0x02, R14
@@ -26510,24 +26632,24 @@ CrossEntropyLabelsGSAVX2_outtail_56:
 	VMULPS     Y6, Y8, Y8
 	VMASKMOVPS Y8, Y7, (SI)(CX*4)
 
-CrossEntropyLabelsGSAVX2_outend_57:
-	VMOVSS 1592(SP), X0
-	VMULSS 1528(SP)(R11*4), X0, X0
+CrossEntropyLabelsGSAVX2_outend_59:
+	VMOVSS 1152(SP), X0
+	VMULSS 1088(SP)(R11*4), X0, X0
 	VMOVSS (SI)(R12*4), X5
 	VSUBSS X0, X5, X5
 	VMOVSS X5, (SI)(R12*4)
-	JMP    CrossEntropyLabelsGSAVX2_entered_53
+	JMP    CrossEntropyLabelsGSAVX2_entered_55
 
-CrossEntropyLabelsGSAVX2_ignored_52:
+CrossEntropyLabelsGSAVX2_ignored_54:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1464(SP)(R11*4)
+	VMOVSS X0, 1024(SP)(R11*4)
 
 	// an ignored row: a gradient row of +0
 	XORQ CX, CX
 
-CrossEntropyLabelsGSAVX2_zero32_58:
+CrossEntropyLabelsGSAVX2_zero32_60:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGSAVX2_zerov_59
+	JAE     CrossEntropyLabelsGSAVX2_zerov_61
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	VXORPS  Y0, Y0, Y0
@@ -26537,19 +26659,19 @@ CrossEntropyLabelsGSAVX2_zero32_58:
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGSAVX2_zero32_58
+	JMP     CrossEntropyLabelsGSAVX2_zero32_60
 
-CrossEntropyLabelsGSAVX2_zerov_59:
+CrossEntropyLabelsGSAVX2_zerov_61:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGSAVX2_zerotail_60
+	JAE     CrossEntropyLabelsGSAVX2_zerotail_62
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGSAVX2_zerov_59
+	JMP     CrossEntropyLabelsGSAVX2_zerov_61
 
-CrossEntropyLabelsGSAVX2_zerotail_60:
+CrossEntropyLabelsGSAVX2_zerotail_62:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGSAVX2_zeroend_61
+	JE         CrossEntropyLabelsGSAVX2_zeroend_63
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
@@ -26558,20 +26680,20 @@ CrossEntropyLabelsGSAVX2_zerotail_60:
 	VXORPS     Y5, Y5, Y5
 	VMASKMOVPS Y5, Y0, (SI)(CX*4)
 
-CrossEntropyLabelsGSAVX2_zeroend_61:
-CrossEntropyLabelsGSAVX2_entered_53:
-	MOVQ 1600(SP), CX
+CrossEntropyLabelsGSAVX2_zeroend_63:
+CrossEntropyLabelsGSAVX2_entered_55:
+	MOVQ 1160(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsGSAVX2_ringfull_62
-	MOVQ CX, 1600(SP)
-	JMP  CrossEntropyLabelsGSAVX2_ringnext_63
+	JE   CrossEntropyLabelsGSAVX2_ringfull_64
+	MOVQ CX, 1160(SP)
+	JMP  CrossEntropyLabelsGSAVX2_ringnext_65
 
-CrossEntropyLabelsGSAVX2_ringfull_62:
-	MOVQ $0x00000000, 1600(SP)
+CrossEntropyLabelsGSAVX2_ringfull_64:
+	MOVQ $0x00000000, 1160(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1464(SP), Y0
+	VMOVUPS 1024(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -26598,9 +26720,9 @@ CrossEntropyLabelsGSAVX2_ringfull_62:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       1496(SP), Y6, Y6
-	VMULPS       1528(SP), Y6, Y6
-	VMULPS       1608(SP), Y6, Y6
+	VSUBPS       1056(SP), Y6, Y6
+	VMULPS       1088(SP), Y6, Y6
+	VMULPS       1168(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -26614,7 +26736,7 @@ CrossEntropyLabelsGSAVX2_ringfull_62:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsGSAVX2_ringnext_63:
+CrossEntropyLabelsGSAVX2_ringnext_65:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	LEAQ    (SI)(AX*4), SI
@@ -26623,14 +26745,14 @@ CrossEntropyLabelsGSAVX2_ringnext_63:
 	CMPQ    DX, DI
 	JB      CrossEntropyLabelsGSAVX2_row
 
-CrossEntropyLabelsGSAVX2_end_25:
+CrossEntropyLabelsGSAVX2_end_27:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 1600(SP), AX
+	MOVQ 1160(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGSAVX2_flushed_64
+	JE   CrossEntropyLabelsGSAVX2_flushed_66
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1464(SP), Y0
+	VMOVUPS 1024(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -26657,10 +26779,10 @@ CrossEntropyLabelsGSAVX2_end_25:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       1496(SP), Y2, Y2
-	VMULPS       1528(SP), Y2, Y2
-	VMULPS       1608(SP), Y2, Y2
-	VMOVUPS      Y2, 1560(SP)
+	VSUBPS       1056(SP), Y2, Y2
+	VMULPS       1088(SP), Y2, Y2
+	VMULPS       1168(SP), Y2, Y2
+	VMOVUPS      Y2, 1120(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -26668,23 +26790,23 @@ CrossEntropyLabelsGSAVX2_end_25:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsGSAVX2_flushrow_65:
-	VMOVSS    1560(SP)(BX*4), X0
+CrossEntropyLabelsGSAVX2_flushrow_67:
+	VMOVSS    1120(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGSAVX2_flushrow_65
+	JB        CrossEntropyLabelsGSAVX2_flushrow_67
 
-CrossEntropyLabelsGSAVX2_flushed_64:
+CrossEntropyLabelsGSAVX2_flushed_66:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGWAVX2(SB), $1672-80
+TEXT ·CrossEntropyLabelsGWAVX2(SB), $1232-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -26737,17 +26859,18 @@ TEXT ·CrossEntropyLabelsGWAVX2(SB), $1672-80
 	VMOVUPS      768(CX), Y5
 	VMASKMOVPS   (R8), Y5, Y5
 	VMULPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 1440(CX)
+	VMOVUPS      Y5, 992(CX)
 	VMOVUPS      800(CX), Y5
 	VMASKMOVPS   32(R8), Y5, Y5
 	VMULPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 1472(CX)
+	VMOVUPS      Y5, 1024(CX)
 	LEAQ         rowconsts<>+160(SB), R8
 
 	// Sum64's partials of the losses, in two registers for the whole call
 	MOVQ    sum+72(FP), R9
 	VMOVUPD (R9), Y0
 	VMOVUPD 32(R9), Y5
+	MOVQ    $0x00000000, 1080(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -26876,8 +26999,8 @@ CrossEntropyLabelsGWAVX2_nohigh_7:
 	VMOVDQU  Y7, 832(CX)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      1440(CX), Y6, Y9
-	VPERMPS      1472(CX), Y6, Y8
+	VPERMPS      992(CX), Y6, Y9
+	VPERMPS      1024(CX), Y6, Y8
 	VPBROADCASTD rowconsts<>+1596(SB), Y10
 	VPCMPGTD     Y6, Y10, Y10
 	VBLENDVPS    Y10, Y9, Y8, Y8
@@ -26885,8 +27008,7 @@ CrossEntropyLabelsGWAVX2_nohigh_7:
 	VBROADCASTSS inv+44(FP), Y7
 	VMULPS       Y8, Y7, Y7
 
-	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
-	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
+	// with the max pass: zy = z_y, from the column whose index matches the lane's label
 	VXORPS Y9, Y9, Y9
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
@@ -26904,15 +27026,11 @@ CrossEntropyLabelsGWAVX2_bmax_8:
 	VPCMPEQD (R8)(R11*1), Y6, Y13
 	VANDPS   Y12, Y13, Y12
 	VORPS    Y12, Y9, Y9
-	VANDPS   Y7, Y13, Y13
-	VMOVUPS  Y13, 864(CX)(R11*1)
 	VMOVUPS  32(CX)(R11*1), Y12
 	VMAXPS   Y11, Y12, Y11
 	VPCMPEQD 32(R8)(R11*1), Y6, Y13
 	VANDPS   Y12, Y13, Y12
 	VORPS    Y12, Y9, Y9
-	VANDPS   Y7, Y13, Y13
-	VMOVUPS  Y13, 896(CX)(R11*1)
 	ADDQ     $0x40, R11
 
 CrossEntropyLabelsGWAVX2_bmax_check_9:
@@ -26922,77 +27040,75 @@ CrossEntropyLabelsGWAVX2_bmax_check_9:
 	JAE      CrossEntropyLabelsGWAVX2_bmax_end_10
 	VMOVUPS  (CX)(R11*1), Y12
 	VMAXPS   Y10, Y12, Y10
-	VPCMPEQD (R8)(R11*1), Y6, Y6
-	VANDPS   Y12, Y6, Y12
+	VPCMPEQD (R8)(R11*1), Y6, Y13
+	VANDPS   Y12, Y13, Y12
 	VORPS    Y12, Y9, Y9
-	VANDPS   Y7, Y6, Y6
-	VMOVUPS  Y6, 864(CX)(R11*1)
 
 CrossEntropyLabelsGWAVX2_bmax_end_10:
 	VMAXPS Y11, Y10, Y10
-	VXORPS Y6, Y6, Y6
-	VADDPS Y6, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VADDPS Y11, Y10, Y10
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y6, Y6, Y6
-	VMOVUPS Y6, 512(CX)
-	VMOVUPS Y6, 544(CX)
-	VMOVUPS Y6, 576(CX)
-	VMOVUPS Y6, 608(CX)
-	VMOVUPS Y6, 640(CX)
-	VMOVUPS Y6, 672(CX)
-	VMOVUPS Y6, 704(CX)
-	VMOVUPS Y6, 736(CX)
+	VXORPS  Y11, Y11, Y11
+	VMOVUPS Y11, 512(CX)
+	VMOVUPS Y11, 544(CX)
+	VMOVUPS Y11, 576(CX)
+	VMOVUPS Y11, 608(CX)
+	VMOVUPS Y11, 640(CX)
+	VMOVUPS Y11, 672(CX)
+	VMOVUPS Y11, 704(CX)
+	VMOVUPS Y11, 736(CX)
 	MOVQ    R12, R13
 	ANDQ    $-64, R13
 	XORQ    R11, R11
 	JMP     CrossEntropyLabelsGWAVX2_bexp_check_12
 
 CrossEntropyLabelsGWAVX2_bexp_11:
-	VMOVUPS     (CX)(R11*1), Y6
-	VSUBPS      Y10, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y7
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
-	VANDNPS     Y12, Y7, Y12
-	VMOVUPS     Y12, (CX)(R11*1)
+	VMOVUPS     (CX)(R11*1), Y11
+	VSUBPS      Y10, Y11, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
+	VMOVAPS     Y3, Y13
+	VFMADD213PS Y2, Y11, Y13
+	VPSLLD      $0x17, Y13, Y14
+	VSUBPS      Y2, Y13, Y13
+	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
+	VMOVAPS     Y4, Y13
+	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
+	VMULPS      Y14, Y11, Y11
+	VFMADD231PS Y13, Y11, Y14
+	VANDNPS     Y14, Y12, Y14
+	VMOVUPS     Y14, (CX)(R11*1)
 	MOVQ        R11, R14
 	ANDQ        $0x000000ff, R14
-	VADDPS      512(CX)(R14*1), Y12, Y12
-	VMOVUPS     Y12, 512(CX)(R14*1)
-	VMOVUPS     32(CX)(R11*1), Y6
-	VSUBPS      Y10, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y7
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
-	VANDNPS     Y12, Y7, Y12
-	VMOVUPS     Y12, 32(CX)(R11*1)
+	VADDPS      512(CX)(R14*1), Y14, Y14
+	VMOVUPS     Y14, 512(CX)(R14*1)
+	VMOVUPS     32(CX)(R11*1), Y11
+	VSUBPS      Y10, Y11, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
+	VMOVAPS     Y3, Y13
+	VFMADD213PS Y2, Y11, Y13
+	VPSLLD      $0x17, Y13, Y14
+	VSUBPS      Y2, Y13, Y13
+	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
+	VMOVAPS     Y4, Y13
+	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
+	VMULPS      Y14, Y11, Y11
+	VFMADD231PS Y13, Y11, Y14
+	VANDNPS     Y14, Y12, Y14
+	VMOVUPS     Y14, 32(CX)(R11*1)
 	MOVQ        R11, R14
 	ANDQ        $0x000000ff, R14
-	VADDPS      544(CX)(R14*1), Y12, Y12
-	VMOVUPS     Y12, 544(CX)(R14*1)
+	VADDPS      544(CX)(R14*1), Y14, Y14
+	VMOVUPS     Y14, 544(CX)(R14*1)
 	ADDQ        $0x40, R11
 
 CrossEntropyLabelsGWAVX2_bexp_check_12:
@@ -27000,214 +27116,288 @@ CrossEntropyLabelsGWAVX2_bexp_check_12:
 	JB          CrossEntropyLabelsGWAVX2_bexp_11
 	CMPQ        R11, R12
 	JAE         CrossEntropyLabelsGWAVX2_bexp_end_13
-	VMOVUPS     (CX)(R11*1), Y6
-	VSUBPS      Y10, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y7
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
-	VANDNPS     Y12, Y7, Y12
-	VMOVUPS     Y12, (CX)(R11*1)
+	VMOVUPS     (CX)(R11*1), Y11
+	VSUBPS      Y10, Y11, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
+	VMOVAPS     Y3, Y13
+	VFMADD213PS Y2, Y11, Y13
+	VPSLLD      $0x17, Y13, Y14
+	VSUBPS      Y2, Y13, Y13
+	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
+	VMOVAPS     Y4, Y13
+	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
+	VMULPS      Y14, Y11, Y11
+	VFMADD231PS Y13, Y11, Y14
+	VANDNPS     Y14, Y12, Y14
+	VMOVUPS     Y14, (CX)(R11*1)
 	ANDQ        $0x000000ff, R11
-	VADDPS      512(CX)(R11*1), Y12, Y12
-	VMOVUPS     Y12, 512(CX)(R11*1)
+	VADDPS      512(CX)(R11*1), Y14, Y14
+	VMOVUPS     Y14, 512(CX)(R11*1)
 
 CrossEntropyLabelsGWAVX2_bexp_end_13:
-	VMOVUPS 512(CX), Y6
-	VMOVUPS 544(CX), Y7
-	VMOVUPS 576(CX), Y11
-	VMOVUPS 608(CX), Y12
-	VMOVUPS 640(CX), Y13
-	VMOVUPS 672(CX), Y14
-	VMOVUPS 704(CX), Y15
-	VMOVUPS 736(CX), Y16
-	VADDPS  Y7, Y6, Y6
+	VMOVUPS 512(CX), Y11
+	VMOVUPS 544(CX), Y12
+	VMOVUPS 576(CX), Y13
+	VMOVUPS 608(CX), Y14
+	VMOVUPS 640(CX), Y15
+	VMOVUPS 672(CX), Y16
+	VMOVUPS 704(CX), Y17
+	VMOVUPS 736(CX), Y18
 	VADDPS  Y12, Y11, Y11
 	VADDPS  Y14, Y13, Y13
 	VADDPS  Y16, Y15, Y15
-	VADDPS  Y11, Y6, Y6
-	VADDPS  Y15, Y13, Y13
-	VADDPS  Y13, Y6, Y6
-	VSUBPS  Y10, Y9, Y9
-	VMOVUPS Y9, 1376(CX)
-	VMOVUPS Y6, 1408(CX)
+	VADDPS  Y18, Y17, Y17
+	VADDPS  Y13, Y11, Y11
+	VADDPS  Y17, Y15, Y15
+	VADDPS  Y15, Y11, Y11
+	CMPQ    1080(SP), $0x00
+	JE      CrossEntropyLabelsGWAVX2_noprev_14
+
+	// the previous block's losses
+	VMOVUPS 864(CX), Y12
+	VMOVUPS 896(CX), Y13
+	VMOVUPS 928(CX), Y14
+
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y13, Y15
+	VPSRAD       $0x17, Y15, Y15
+	VPSLLD       $0x17, Y15, Y16
+	VPSUBD       Y16, Y13, Y16
+	VSUBPS       rowconsts<>+960(SB), Y16, Y16
+	VCVTDQ2PS    Y15, Y15
+	VMULPS       Y16, Y16, Y17
+	VBROADCASTSS rowconsts<>+1620(SB), Y18
+	VFMADD213PS  rowconsts<>+1024(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1056(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1088(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1120(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1152(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1184(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1216(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1248(SB), Y16, Y18
+	VMULPS       Y16, Y18, Y18
+	VMULPS       Y17, Y18, Y18
+	VFMADD231PS  rowconsts<>+1280(SB), Y15, Y18
+	VFMADD231PS  rowconsts<>+992(SB), Y17, Y18
+	VADDPS       Y18, Y16, Y16
+	VFMADD231PS  rowconsts<>+1312(SB), Y15, Y16
+	VSUBPS       Y13, Y13, Y13
+	VADDPS       Y13, Y16, Y16
+	VSUBPS       Y12, Y16, Y12
+	VMULPS       Y12, Y14, Y12
+	VANDPS       960(CX), Y12, Y12
+	MOVQ         loss+48(FP), R11
+	VMOVUPS      Y12, -32(R11)(DX*4)
+
+	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
+	VCVTPS2PD    X12, Y13
+	VADDPD       Y13, Y0, Y0
+	VEXTRACTF128 $0x01, Y12, X12
+	VCVTPS2PD    X12, Y12
+	VADDPD       Y12, Y5, Y5
+
+CrossEntropyLabelsGWAVX2_noprev_14:
+	VSUBPS Y10, Y9, Y9
+
+	// what the block's losses need, for the next block (or the end of the loop)
+	VMOVUPS Y9, 864(CX)
+	VMOVUPS Y11, 896(CX)
+	VMOVUPS Y8, 928(CX)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1612(SB), Y7
-	VDIVPS       Y6, Y7, Y7
-	VBROADCASTSS inv+44(FP), Y6
+	VBROADCASTSS rowconsts<>+1612(SB), Y9
+	VDIVPS       Y11, Y9, Y9
+	VBROADCASTSS inv+44(FP), Y10
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
-	JMP          CrossEntropyLabelsGWAVX2_bgrad_check_15
+	JMP          CrossEntropyLabelsGWAVX2_bgrad_check_16
 
-CrossEntropyLabelsGWAVX2_bgrad_14:
-	VMULPS  (CX)(R11*1), Y7, Y9
-	VMULPS  Y8, Y9, Y9
-	VMULPS  Y6, Y9, Y9
-	VSUBPS  864(CX)(R11*1), Y9, Y9
-	VMOVUPS Y9, (CX)(R11*1)
-	VMULPS  32(CX)(R11*1), Y7, Y9
-	VMULPS  Y8, Y9, Y9
-	VMULPS  Y6, Y9, Y9
-	VSUBPS  896(CX)(R11*1), Y9, Y9
-	VMOVUPS Y9, 32(CX)(R11*1)
-	ADDQ    $0x40, R11
+CrossEntropyLabelsGWAVX2_bgrad_15:
+	VMULPS   (CX)(R11*1), Y9, Y11
+	VMULPS   Y8, Y11, Y11
+	VMULPS   Y10, Y11, Y11
+	VPCMPEQD (R8)(R11*1), Y6, Y12
+	VANDPS   Y7, Y12, Y12
+	VSUBPS   Y12, Y11, Y11
+	VMOVUPS  Y11, (CX)(R11*1)
+	VMULPS   32(CX)(R11*1), Y9, Y11
+	VMULPS   Y8, Y11, Y11
+	VMULPS   Y10, Y11, Y11
+	VPCMPEQD 32(R8)(R11*1), Y6, Y12
+	VANDPS   Y7, Y12, Y12
+	VSUBPS   Y12, Y11, Y11
+	VMOVUPS  Y11, 32(CX)(R11*1)
+	ADDQ     $0x40, R11
 
-CrossEntropyLabelsGWAVX2_bgrad_check_15:
-	CMPQ    R11, R13
-	JB      CrossEntropyLabelsGWAVX2_bgrad_14
-	CMPQ    R11, R12
-	JAE     CrossEntropyLabelsGWAVX2_bgrad_end_16
-	VMULPS  (CX)(R11*1), Y7, Y7
-	VMULPS  Y8, Y7, Y7
-	VMULPS  Y6, Y7, Y7
-	VSUBPS  864(CX)(R11*1), Y7, Y7
-	VMOVUPS Y7, (CX)(R11*1)
+CrossEntropyLabelsGWAVX2_bgrad_check_16:
+	CMPQ     R11, R13
+	JB       CrossEntropyLabelsGWAVX2_bgrad_15
+	CMPQ     R11, R12
+	JAE      CrossEntropyLabelsGWAVX2_bgrad_end_17
+	VMULPS   (CX)(R11*1), Y9, Y9
+	VMULPS   Y8, Y9, Y8
+	VMULPS   Y10, Y8, Y8
+	VPCMPEQD (R8)(R11*1), Y6, Y6
+	VANDPS   Y7, Y6, Y6
+	VSUBPS   Y6, Y8, Y8
+	VMOVUPS  Y8, (CX)(R11*1)
 
-CrossEntropyLabelsGWAVX2_bgrad_end_16:
+CrossEntropyLabelsGWAVX2_bgrad_end_17:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
 	VMOVDQU   832(CX), Y6
+	VMOVDQU   Y6, 960(CX)
 	VMOVMSKPS Y6, R11
 	CMPL      R11, $0xff
-	JE        CrossEntropyLabelsGWAVX2_allvalid_17
+	JE        CrossEntropyLabelsGWAVX2_allvalid_18
 	MOVQ      R12, R13
 	ANDQ      $-64, R13
 	XORQ      R11, R11
-	JMP       CrossEntropyLabelsGWAVX2_bignored_check_19
+	JMP       CrossEntropyLabelsGWAVX2_bignored_check_20
 
-CrossEntropyLabelsGWAVX2_bignored_18:
+CrossEntropyLabelsGWAVX2_bignored_19:
 	VANDPS  (CX)(R11*1), Y6, Y7
 	VMOVUPS Y7, (CX)(R11*1)
 	VANDPS  32(CX)(R11*1), Y6, Y7
 	VMOVUPS Y7, 32(CX)(R11*1)
 	ADDQ    $0x40, R11
 
-CrossEntropyLabelsGWAVX2_bignored_check_19:
+CrossEntropyLabelsGWAVX2_bignored_check_20:
 	CMPQ    R11, R13
-	JB      CrossEntropyLabelsGWAVX2_bignored_18
+	JB      CrossEntropyLabelsGWAVX2_bignored_19
 	CMPQ    R11, R12
-	JAE     CrossEntropyLabelsGWAVX2_bignored_end_20
+	JAE     CrossEntropyLabelsGWAVX2_bignored_end_21
 	VANDPS  (CX)(R11*1), Y6, Y6
 	VMOVUPS Y6, (CX)(R11*1)
 
-CrossEntropyLabelsGWAVX2_bignored_end_20:
-CrossEntropyLabelsGWAVX2_allvalid_17:
+CrossEntropyLabelsGWAVX2_bignored_end_21:
+CrossEntropyLabelsGWAVX2_allvalid_18:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (SI)(R9*4), R11
 	VMOVUPS    (CX), Y6
 	VMOVUPS    32(CX), Y7
-	VMOVUPS    64(CX), Y9
-	VMOVUPS    96(CX), Y10
-	VMOVUPS    128(CX), Y11
-	VMOVUPS    160(CX), Y12
-	VMOVUPS    192(CX), Y13
-	VMOVUPS    224(CX), Y14
-	VUNPCKLPS  Y7, Y6, Y15
+	VMOVUPS    64(CX), Y8
+	VMOVUPS    96(CX), Y9
+	VMOVUPS    128(CX), Y10
+	VMOVUPS    160(CX), Y11
+	VMOVUPS    192(CX), Y12
+	VMOVUPS    224(CX), Y13
+	VUNPCKLPS  Y7, Y6, Y14
 	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y10, Y9, Y7
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VUNPCKLPS  Y14, Y13, Y12
-	VUNPCKHPS  Y14, Y13, Y13
-	VSHUFPS    $0x44, Y7, Y15, Y14
-	VSHUFPS    $0xee, Y7, Y15, Y7
-	VSHUFPS    $0x44, Y9, Y6, Y15
-	VSHUFPS    $0xee, Y9, Y6, Y6
-	VSHUFPS    $0x44, Y12, Y10, Y9
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
 	VSHUFPS    $0xee, Y12, Y10, Y10
-	VSHUFPS    $0x44, Y13, Y11, Y12
-	VSHUFPS    $0xee, Y13, Y11, Y11
-	VPERM2F128 $0x20, Y9, Y14, Y13
-	VPERM2F128 $0x31, Y9, Y14, Y9
-	VPERM2F128 $0x20, Y10, Y7, Y14
-	VPERM2F128 $0x31, Y10, Y7, Y7
-	VPERM2F128 $0x20, Y12, Y15, Y10
-	VPERM2F128 $0x31, Y12, Y15, Y12
-	VPERM2F128 $0x20, Y11, Y6, Y15
-	VPERM2F128 $0x31, Y11, Y6, Y6
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
 	CMPQ       AX, $0x08
-	JB         CrossEntropyLabelsGWAVX2_masked_22
-	VMOVUPS    Y13, (SI)
-	VMOVUPS    Y14, (SI)(R9*1)
-	VMOVUPS    Y10, (SI)(R9*2)
-	VMOVUPS    Y15, (SI)(R10*1)
-	VMOVUPS    Y9, (R11)
+	JB         CrossEntropyLabelsGWAVX2_masked_23
+	VMOVUPS    Y12, (SI)
+	VMOVUPS    Y13, (SI)(R9*1)
+	VMOVUPS    Y9, (SI)(R9*2)
+	VMOVUPS    Y14, (SI)(R10*1)
+	VMOVUPS    Y8, (R11)
 	VMOVUPS    Y7, (R11)(R9*1)
-	VMOVUPS    Y12, (R11)(R9*2)
+	VMOVUPS    Y11, (R11)(R9*2)
 	VMOVUPS    Y6, (R11)(R10*1)
-	JMP        CrossEntropyLabelsGWAVX2_loaded_23
+	JMP        CrossEntropyLabelsGWAVX2_loaded_24
 
-CrossEntropyLabelsGWAVX2_masked_22:
-	VMOVUPS    768(CX), Y11
-	VMASKMOVPS Y13, Y11, (SI)
-	VMASKMOVPS Y14, Y11, (SI)(R9*1)
-	VMASKMOVPS Y10, Y11, (SI)(R9*2)
-	VMASKMOVPS Y15, Y11, (SI)(R10*1)
-	VMASKMOVPS Y9, Y11, (R11)
-	VMASKMOVPS Y7, Y11, (R11)(R9*1)
-	VMASKMOVPS Y12, Y11, (R11)(R9*2)
-	VMASKMOVPS Y6, Y11, (R11)(R10*1)
+CrossEntropyLabelsGWAVX2_masked_23:
+	VMOVUPS    768(CX), Y10
+	VMASKMOVPS Y12, Y10, (SI)
+	VMASKMOVPS Y13, Y10, (SI)(R9*1)
+	VMASKMOVPS Y9, Y10, (SI)(R9*2)
+	VMASKMOVPS Y14, Y10, (SI)(R10*1)
+	VMASKMOVPS Y8, Y10, (R11)
+	VMASKMOVPS Y7, Y10, (R11)(R9*1)
+	VMASKMOVPS Y11, Y10, (R11)(R9*2)
+	VMASKMOVPS Y6, Y10, (R11)(R10*1)
 
-CrossEntropyLabelsGWAVX2_loaded_23:
+CrossEntropyLabelsGWAVX2_loaded_24:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGWAVX2_nohigh_24
+	JBE        CrossEntropyLabelsGWAVX2_nohigh_25
 	VMOVUPS    256(CX), Y6
 	VMOVUPS    288(CX), Y7
-	VMOVUPS    320(CX), Y9
-	VMOVUPS    352(CX), Y10
-	VMOVUPS    384(CX), Y11
-	VMOVUPS    416(CX), Y12
-	VMOVUPS    448(CX), Y13
-	VMOVUPS    480(CX), Y14
-	VUNPCKLPS  Y7, Y6, Y15
+	VMOVUPS    320(CX), Y8
+	VMOVUPS    352(CX), Y9
+	VMOVUPS    384(CX), Y10
+	VMOVUPS    416(CX), Y11
+	VMOVUPS    448(CX), Y12
+	VMOVUPS    480(CX), Y13
+	VUNPCKLPS  Y7, Y6, Y14
 	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y10, Y9, Y7
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VUNPCKLPS  Y14, Y13, Y12
-	VUNPCKHPS  Y14, Y13, Y13
-	VSHUFPS    $0x44, Y7, Y15, Y14
-	VSHUFPS    $0xee, Y7, Y15, Y7
-	VSHUFPS    $0x44, Y9, Y6, Y15
-	VSHUFPS    $0xee, Y9, Y6, Y6
-	VSHUFPS    $0x44, Y12, Y10, Y9
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
 	VSHUFPS    $0xee, Y12, Y10, Y10
-	VSHUFPS    $0x44, Y13, Y11, Y12
-	VSHUFPS    $0xee, Y13, Y11, Y11
-	VPERM2F128 $0x20, Y9, Y14, Y13
-	VPERM2F128 $0x31, Y9, Y14, Y9
-	VPERM2F128 $0x20, Y10, Y7, Y14
-	VPERM2F128 $0x31, Y10, Y7, Y7
-	VPERM2F128 $0x20, Y12, Y15, Y10
-	VPERM2F128 $0x31, Y12, Y15, Y12
-	VPERM2F128 $0x20, Y11, Y6, Y15
-	VPERM2F128 $0x31, Y11, Y6, Y6
-	VMOVUPS    800(CX), Y11
-	VMASKMOVPS Y13, Y11, 32(SI)
-	VMASKMOVPS Y14, Y11, 32(SI)(R9*1)
-	VMASKMOVPS Y10, Y11, 32(SI)(R9*2)
-	VMASKMOVPS Y15, Y11, 32(SI)(R10*1)
-	VMASKMOVPS Y9, Y11, 32(R11)
-	VMASKMOVPS Y7, Y11, 32(R11)(R9*1)
-	VMASKMOVPS Y12, Y11, 32(R11)(R9*2)
-	VMASKMOVPS Y6, Y11, 32(R11)(R10*1)
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    800(CX), Y10
+	VMASKMOVPS Y12, Y10, 32(SI)
+	VMASKMOVPS Y13, Y10, 32(SI)(R9*1)
+	VMASKMOVPS Y9, Y10, 32(SI)(R9*2)
+	VMASKMOVPS Y14, Y10, 32(SI)(R10*1)
+	VMASKMOVPS Y8, Y10, 32(R11)
+	VMASKMOVPS Y7, Y10, 32(R11)(R9*1)
+	VMASKMOVPS Y11, Y10, 32(R11)(R9*2)
+	VMASKMOVPS Y6, Y10, 32(R11)(R10*1)
 
-CrossEntropyLabelsGWAVX2_nohigh_24:
-	VMOVUPS 1376(CX), Y6
-	VMOVUPS 1408(CX), Y7
+CrossEntropyLabelsGWAVX2_nohigh_25:
+	MOVQ $0x00000001, 1080(SP)
+
+	// next 8 rows
+	MOVQ R9, R11
+	SHLQ $0x03, R11
+	ADDQ R11, BX
+	ADDQ R11, SI
+	ADDQ $0x08, DX
+	JMP  CrossEntropyLabelsGWAVX2_block_1
+
+CrossEntropyLabelsGWAVX2_blockdone_2:
+	CMPQ 1080(SP), $0x00
+	JE   CrossEntropyLabelsGWAVX2_nopending_26
+
+	// the previous block's losses
+	VMOVUPS 864(CX), Y6
+	VMOVUPS 896(CX), Y7
+	VMOVUPS 928(CX), Y8
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
@@ -27237,9 +27427,9 @@ CrossEntropyLabelsGWAVX2_nohigh_24:
 	VADDPS       Y7, Y10, Y10
 	VSUBPS       Y6, Y10, Y6
 	VMULPS       Y6, Y8, Y6
-	VANDPS       832(CX), Y6, Y6
-	MOVQ         loss+48(FP), R11
-	VMOVUPS      Y6, (R11)(DX*4)
+	VANDPS       960(CX), Y6, Y6
+	MOVQ         loss+48(FP), CX
+	VMOVUPS      Y6, -32(CX)(DX*4)
 
 	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
 	VCVTPS2PD    X6, Y7
@@ -27248,15 +27438,7 @@ CrossEntropyLabelsGWAVX2_nohigh_24:
 	VCVTPS2PD    X6, Y6
 	VADDPD       Y6, Y5, Y5
 
-	// next 8 rows
-	MOVQ R9, R11
-	SHLQ $0x03, R11
-	ADDQ R11, BX
-	ADDQ R11, SI
-	ADDQ $0x08, DX
-	JMP  CrossEntropyLabelsGWAVX2_block_1
-
-CrossEntropyLabelsGWAVX2_blockdone_2:
+CrossEntropyLabelsGWAVX2_nopending_26:
 	MOVQ    sum+72(FP), CX
 	VMOVUPD Y0, (CX)
 	VMOVUPD Y5, 32(CX)
@@ -27268,9 +27450,9 @@ CrossEntropyLabelsGWAVX2_blockdone_2:
 	ANDQ $-8, R9
 	MOVQ AX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 1664(SP)
+	MOVQ $0x00000000, 1224(SP)
 	CMPQ DX, DI
-	JAE  CrossEntropyLabelsGWAVX2_end_25
+	JAE  CrossEntropyLabelsGWAVX2_end_27
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -27280,9 +27462,9 @@ CrossEntropyLabelsGWAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         CX, CX
 
-CrossEntropyLabelsGWAVX2_max32_26:
+CrossEntropyLabelsGWAVX2_max32_28:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWAVX2_maxv_27
+	JAE     CrossEntropyLabelsGWAVX2_maxv_29
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(BX)(CX*4), Y8
@@ -27292,19 +27474,19 @@ CrossEntropyLabelsGWAVX2_max32_26:
 	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWAVX2_max32_26
+	JMP     CrossEntropyLabelsGWAVX2_max32_28
 
-CrossEntropyLabelsGWAVX2_maxv_27:
+CrossEntropyLabelsGWAVX2_maxv_29:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWAVX2_maxtail_28
+	JAE     CrossEntropyLabelsGWAVX2_maxtail_30
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWAVX2_maxv_27
+	JMP     CrossEntropyLabelsGWAVX2_maxv_29
 
-CrossEntropyLabelsGWAVX2_maxtail_28:
+CrossEntropyLabelsGWAVX2_maxtail_30:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_maxfold_29
+	JE           CrossEntropyLabelsGWAVX2_maxfold_31
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R10, R12
 	SHLQ         $0x02, R12
@@ -27315,7 +27497,7 @@ CrossEntropyLabelsGWAVX2_maxtail_28:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsGWAVX2_maxfold_29:
+CrossEntropyLabelsGWAVX2_maxfold_31:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -27331,28 +27513,28 @@ CrossEntropyLabelsGWAVX2_maxfold_29:
 
 CrossEntropyLabelsGWAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    1664(SP), CX
+	MOVQ    1224(SP), CX
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(DX*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGWAVX2_ignored_30
+	JAE     CrossEntropyLabelsGWAVX2_ignored_32
 	VMOVSS  (BX)(R11*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 1560(SP)(CX*4)
+	VMOVSS  X5, 1120(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
 	MOVQ    w+16(FP), R12
 	VMULSS  (R12)(R11*4), X5, X5
-	VMOVSS  X5, 1592(SP)(CX*4)
+	VMOVSS  X5, 1152(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 1656(SP)
-	JMP     CrossEntropyLabelsGWAVX2_labelled_31
+	VMOVSS  X5, 1216(SP)
+	JMP     CrossEntropyLabelsGWAVX2_labelled_33
 
-CrossEntropyLabelsGWAVX2_ignored_30:
+CrossEntropyLabelsGWAVX2_ignored_32:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 1560(SP)(CX*4)
-	VMOVSS X5, 1592(SP)(CX*4)
+	VMOVSS X5, 1120(SP)(CX*4)
+	VMOVSS X5, 1152(SP)(CX*4)
 
-CrossEntropyLabelsGWAVX2_labelled_31:
+CrossEntropyLabelsGWAVX2_labelled_33:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -27362,14 +27544,14 @@ CrossEntropyLabelsGWAVX2_labelled_31:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, DI
-	JAE          CrossEntropyLabelsGWAVX2_explast_32
+	JAE          CrossEntropyLabelsGWAVX2_explast_34
 	LEAQ         (BX)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsGWAVX2_exp32_34:
+CrossEntropyLabelsGWAVX2_exp32_36:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGWAVX2_exprest_35
+	JAE         CrossEntropyLabelsGWAVX2_exprest_37
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -27455,12 +27637,12 @@ CrossEntropyLabelsGWAVX2_exp32_34:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGWAVX2_exp32_34
+	JMP         CrossEntropyLabelsGWAVX2_exp32_36
 
-CrossEntropyLabelsGWAVX2_exprest_35:
+CrossEntropyLabelsGWAVX2_exprest_37:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWAVX2_exptail_37
+	JAE         CrossEntropyLabelsGWAVX2_exptail_39
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -27483,11 +27665,11 @@ CrossEntropyLabelsGWAVX2_exprest_35:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWAVX2_expnext_38
+	JMP         CrossEntropyLabelsGWAVX2_expnext_40
 
-CrossEntropyLabelsGWAVX2_exptail_37:
+CrossEntropyLabelsGWAVX2_exptail_39:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_expdone_36
+	JE           CrossEntropyLabelsGWAVX2_expdone_38
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -27517,11 +27699,11 @@ CrossEntropyLabelsGWAVX2_exptail_37:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsGWAVX2_expdone_36
+	JMP          CrossEntropyLabelsGWAVX2_expdone_38
 
-CrossEntropyLabelsGWAVX2_expnext_38:
+CrossEntropyLabelsGWAVX2_expnext_40:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWAVX2_exptail_39
+	JAE         CrossEntropyLabelsGWAVX2_exptail_41
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -27544,11 +27726,11 @@ CrossEntropyLabelsGWAVX2_expnext_38:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWAVX2_expnext_40
+	JMP         CrossEntropyLabelsGWAVX2_expnext_42
 
-CrossEntropyLabelsGWAVX2_exptail_39:
+CrossEntropyLabelsGWAVX2_exptail_41:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_expdone_36
+	JE           CrossEntropyLabelsGWAVX2_expdone_38
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -27578,11 +27760,11 @@ CrossEntropyLabelsGWAVX2_exptail_39:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsGWAVX2_expdone_36
+	JMP          CrossEntropyLabelsGWAVX2_expdone_38
 
-CrossEntropyLabelsGWAVX2_expnext_40:
+CrossEntropyLabelsGWAVX2_expnext_42:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWAVX2_exptail_41
+	JAE         CrossEntropyLabelsGWAVX2_exptail_43
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -27605,11 +27787,11 @@ CrossEntropyLabelsGWAVX2_expnext_40:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWAVX2_expnext_42
+	JMP         CrossEntropyLabelsGWAVX2_expnext_44
 
-CrossEntropyLabelsGWAVX2_exptail_41:
+CrossEntropyLabelsGWAVX2_exptail_43:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_expdone_36
+	JE           CrossEntropyLabelsGWAVX2_expdone_38
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -27639,11 +27821,11 @@ CrossEntropyLabelsGWAVX2_exptail_41:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsGWAVX2_expdone_36
+	JMP          CrossEntropyLabelsGWAVX2_expdone_38
 
-CrossEntropyLabelsGWAVX2_expnext_42:
+CrossEntropyLabelsGWAVX2_expnext_44:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_expdone_36
+	JE           CrossEntropyLabelsGWAVX2_expdone_38
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -27674,7 +27856,7 @@ CrossEntropyLabelsGWAVX2_expnext_42:
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsGWAVX2_expdone_36:
+CrossEntropyLabelsGWAVX2_expdone_38:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -27684,14 +27866,14 @@ CrossEntropyLabelsGWAVX2_expdone_36:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsGWAVX2_expfolded_33
+	JMP          CrossEntropyLabelsGWAVX2_expfolded_35
 
-CrossEntropyLabelsGWAVX2_explast_32:
+CrossEntropyLabelsGWAVX2_explast_34:
 	XORQ CX, CX
 
-CrossEntropyLabelsGWAVX2_explast32_43:
+CrossEntropyLabelsGWAVX2_explast32_45:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGWAVX2_explastrest_44
+	JAE         CrossEntropyLabelsGWAVX2_explastrest_46
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -27769,65 +27951,10 @@ CrossEntropyLabelsGWAVX2_explast32_43:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGWAVX2_explast32_43
+	JMP         CrossEntropyLabelsGWAVX2_explast32_45
 
-CrossEntropyLabelsGWAVX2_explastrest_44:
+CrossEntropyLabelsGWAVX2_explastrest_46:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWAVX2_explasttail_46
-	VMOVUPS     (BX)(CX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWAVX2_explastnext_47
-
-CrossEntropyLabelsGWAVX2_explasttail_46:
-	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWAVX2_explastdone_45
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
-	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsGWAVX2_explastdone_45
-
-CrossEntropyLabelsGWAVX2_explastnext_47:
 	CMPQ        CX, R9
 	JAE         CrossEntropyLabelsGWAVX2_explasttail_48
 	VMOVUPS     (BX)(CX*4), Y9
@@ -27848,13 +27975,13 @@ CrossEntropyLabelsGWAVX2_explastnext_47:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y6, Y6
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsGWAVX2_explastnext_49
 
 CrossEntropyLabelsGWAVX2_explasttail_48:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWAVX2_explastdone_45
+	JE          CrossEntropyLabelsGWAVX2_explastdone_47
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -27879,8 +28006,8 @@ CrossEntropyLabelsGWAVX2_explasttail_48:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
-	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsGWAVX2_explastdone_45
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsGWAVX2_explastdone_47
 
 CrossEntropyLabelsGWAVX2_explastnext_49:
 	CMPQ        CX, R9
@@ -27903,13 +28030,68 @@ CrossEntropyLabelsGWAVX2_explastnext_49:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsGWAVX2_explastnext_51
 
 CrossEntropyLabelsGWAVX2_explasttail_50:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWAVX2_explastdone_45
+	JE          CrossEntropyLabelsGWAVX2_explastdone_47
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsGWAVX2_explastdone_47
+
+CrossEntropyLabelsGWAVX2_explastnext_51:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGWAVX2_explasttail_52
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGWAVX2_explastnext_53
+
+CrossEntropyLabelsGWAVX2_explasttail_52:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWAVX2_explastdone_47
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -27935,11 +28117,11 @@ CrossEntropyLabelsGWAVX2_explasttail_50:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsGWAVX2_explastdone_45
+	JMP         CrossEntropyLabelsGWAVX2_explastdone_47
 
-CrossEntropyLabelsGWAVX2_explastnext_51:
+CrossEntropyLabelsGWAVX2_explastnext_53:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWAVX2_explastdone_45
+	JE          CrossEntropyLabelsGWAVX2_explastdone_47
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -27966,8 +28148,8 @@ CrossEntropyLabelsGWAVX2_explastnext_51:
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsGWAVX2_explastdone_45:
-CrossEntropyLabelsGWAVX2_expfolded_33:
+CrossEntropyLabelsGWAVX2_explastdone_47:
+CrossEntropyLabelsGWAVX2_expfolded_35:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -27976,26 +28158,26 @@ CrossEntropyLabelsGWAVX2_expfolded_33:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         1664(SP), R11
+	MOVQ         1224(SP), R11
 	MOVQ         labels+24(FP), CX
 	MOVLQSX      (CX)(DX*4), R12
 	CMPQ         R12, AX
-	JAE          CrossEntropyLabelsGWAVX2_ignored_52
-	VMOVSS       X0, 1528(SP)(R11*4)
+	JAE          CrossEntropyLabelsGWAVX2_ignored_54
+	VMOVSS       X0, 1088(SP)(R11*4)
 
 	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
 	VMOVSS       rowconsts<>+1612(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
-	VBROADCASTSS 1592(SP)(R11*4), Y5
-	VBROADCASTSS 1656(SP), Y6
+	VBROADCASTSS 1152(SP)(R11*4), Y5
+	VBROADCASTSS 1216(SP), Y6
 
 	// pass 3
 	XORQ CX, CX
 
-CrossEntropyLabelsGWAVX2_out32_54:
+CrossEntropyLabelsGWAVX2_out32_56:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWAVX2_outv_55
+	JAE     CrossEntropyLabelsGWAVX2_outv_57
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
@@ -28017,22 +28199,22 @@ CrossEntropyLabelsGWAVX2_out32_54:
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWAVX2_out32_54
+	JMP     CrossEntropyLabelsGWAVX2_out32_56
 
-CrossEntropyLabelsGWAVX2_outv_55:
+CrossEntropyLabelsGWAVX2_outv_57:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWAVX2_outtail_56
+	JAE     CrossEntropyLabelsGWAVX2_outtail_58
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWAVX2_outv_55
+	JMP     CrossEntropyLabelsGWAVX2_outv_57
 
-CrossEntropyLabelsGWAVX2_outtail_56:
+CrossEntropyLabelsGWAVX2_outtail_58:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGWAVX2_outend_57
+	JE         CrossEntropyLabelsGWAVX2_outend_59
 	LEAQ       rowconsts<>+32(SB), R13
 	MOVQ       R10, R14
 	SHLQ       $0x02, R14
@@ -28044,24 +28226,24 @@ CrossEntropyLabelsGWAVX2_outtail_56:
 	VMULPS     Y6, Y8, Y8
 	VMASKMOVPS Y8, Y7, (SI)(CX*4)
 
-CrossEntropyLabelsGWAVX2_outend_57:
-	VMOVSS 1656(SP), X0
-	VMULSS 1592(SP)(R11*4), X0, X0
+CrossEntropyLabelsGWAVX2_outend_59:
+	VMOVSS 1216(SP), X0
+	VMULSS 1152(SP)(R11*4), X0, X0
 	VMOVSS (SI)(R12*4), X5
 	VSUBSS X0, X5, X5
 	VMOVSS X5, (SI)(R12*4)
-	JMP    CrossEntropyLabelsGWAVX2_entered_53
+	JMP    CrossEntropyLabelsGWAVX2_entered_55
 
-CrossEntropyLabelsGWAVX2_ignored_52:
+CrossEntropyLabelsGWAVX2_ignored_54:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1528(SP)(R11*4)
+	VMOVSS X0, 1088(SP)(R11*4)
 
 	// an ignored row: a gradient row of +0
 	XORQ CX, CX
 
-CrossEntropyLabelsGWAVX2_zero32_58:
+CrossEntropyLabelsGWAVX2_zero32_60:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWAVX2_zerov_59
+	JAE     CrossEntropyLabelsGWAVX2_zerov_61
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	VXORPS  Y0, Y0, Y0
@@ -28071,19 +28253,19 @@ CrossEntropyLabelsGWAVX2_zero32_58:
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWAVX2_zero32_58
+	JMP     CrossEntropyLabelsGWAVX2_zero32_60
 
-CrossEntropyLabelsGWAVX2_zerov_59:
+CrossEntropyLabelsGWAVX2_zerov_61:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWAVX2_zerotail_60
+	JAE     CrossEntropyLabelsGWAVX2_zerotail_62
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWAVX2_zerov_59
+	JMP     CrossEntropyLabelsGWAVX2_zerov_61
 
-CrossEntropyLabelsGWAVX2_zerotail_60:
+CrossEntropyLabelsGWAVX2_zerotail_62:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGWAVX2_zeroend_61
+	JE         CrossEntropyLabelsGWAVX2_zeroend_63
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
@@ -28092,20 +28274,20 @@ CrossEntropyLabelsGWAVX2_zerotail_60:
 	VXORPS     Y5, Y5, Y5
 	VMASKMOVPS Y5, Y0, (SI)(CX*4)
 
-CrossEntropyLabelsGWAVX2_zeroend_61:
-CrossEntropyLabelsGWAVX2_entered_53:
-	MOVQ 1664(SP), CX
+CrossEntropyLabelsGWAVX2_zeroend_63:
+CrossEntropyLabelsGWAVX2_entered_55:
+	MOVQ 1224(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsGWAVX2_ringfull_62
-	MOVQ CX, 1664(SP)
-	JMP  CrossEntropyLabelsGWAVX2_ringnext_63
+	JE   CrossEntropyLabelsGWAVX2_ringfull_64
+	MOVQ CX, 1224(SP)
+	JMP  CrossEntropyLabelsGWAVX2_ringnext_65
 
-CrossEntropyLabelsGWAVX2_ringfull_62:
-	MOVQ $0x00000000, 1664(SP)
+CrossEntropyLabelsGWAVX2_ringfull_64:
+	MOVQ $0x00000000, 1224(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1528(SP), Y0
+	VMOVUPS 1088(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -28132,8 +28314,8 @@ CrossEntropyLabelsGWAVX2_ringfull_62:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       1560(SP), Y6, Y6
-	VMULPS       1592(SP), Y6, Y6
+	VSUBPS       1120(SP), Y6, Y6
+	VMULPS       1152(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -28147,7 +28329,7 @@ CrossEntropyLabelsGWAVX2_ringfull_62:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsGWAVX2_ringnext_63:
+CrossEntropyLabelsGWAVX2_ringnext_65:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	LEAQ    (SI)(AX*4), SI
@@ -28156,14 +28338,14 @@ CrossEntropyLabelsGWAVX2_ringnext_63:
 	CMPQ    DX, DI
 	JB      CrossEntropyLabelsGWAVX2_row
 
-CrossEntropyLabelsGWAVX2_end_25:
+CrossEntropyLabelsGWAVX2_end_27:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 1664(SP), AX
+	MOVQ 1224(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGWAVX2_flushed_64
+	JE   CrossEntropyLabelsGWAVX2_flushed_66
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1528(SP), Y0
+	VMOVUPS 1088(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -28190,9 +28372,9 @@ CrossEntropyLabelsGWAVX2_end_25:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       1560(SP), Y2, Y2
-	VMULPS       1592(SP), Y2, Y2
-	VMOVUPS      Y2, 1624(SP)
+	VSUBPS       1120(SP), Y2, Y2
+	VMULPS       1152(SP), Y2, Y2
+	VMOVUPS      Y2, 1184(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -28200,23 +28382,23 @@ CrossEntropyLabelsGWAVX2_end_25:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsGWAVX2_flushrow_65:
-	VMOVSS    1624(SP)(BX*4), X0
+CrossEntropyLabelsGWAVX2_flushrow_67:
+	VMOVSS    1184(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGWAVX2_flushrow_65
+	JB        CrossEntropyLabelsGWAVX2_flushrow_67
 
-CrossEntropyLabelsGWAVX2_flushed_64:
+CrossEntropyLabelsGWAVX2_flushed_66:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGWSAVX2(SB), $1704-80
+TEXT ·CrossEntropyLabelsGWSAVX2(SB), $1264-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -28269,17 +28451,18 @@ TEXT ·CrossEntropyLabelsGWSAVX2(SB), $1704-80
 	VMOVUPS      768(CX), Y5
 	VMASKMOVPS   (R8), Y5, Y5
 	VMULPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 1440(CX)
+	VMOVUPS      Y5, 992(CX)
 	VMOVUPS      800(CX), Y5
 	VMASKMOVPS   32(R8), Y5, Y5
 	VMULPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 1472(CX)
+	VMOVUPS      Y5, 1024(CX)
 	LEAQ         rowconsts<>+160(SB), R8
 
 	// Sum64's partials of the losses, in two registers for the whole call
 	MOVQ    sum+72(FP), R9
 	VMOVUPD (R9), Y0
 	VMOVUPD 32(R9), Y5
+	MOVQ    $0x00000000, 1080(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -28408,8 +28591,8 @@ CrossEntropyLabelsGWSAVX2_nohigh_7:
 	VMOVDQU  Y7, 832(CX)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      1440(CX), Y6, Y9
-	VPERMPS      1472(CX), Y6, Y8
+	VPERMPS      992(CX), Y6, Y9
+	VPERMPS      1024(CX), Y6, Y8
 	VPBROADCASTD rowconsts<>+1596(SB), Y10
 	VPCMPGTD     Y6, Y10, Y10
 	VBLENDVPS    Y10, Y9, Y8, Y8
@@ -28419,8 +28602,7 @@ CrossEntropyLabelsGWSAVX2_nohigh_7:
 	VMULPS       (R11)(DX*4), Y7, Y7
 	VMULPS       Y8, Y7, Y7
 
-	// with the max pass: zy = z_y, from the column whose index matches the lane's label,
-	// and (with grad) the column's label term: tw where the lane's label is the column, else +0
+	// with the max pass: zy = z_y, from the column whose index matches the lane's label
 	VXORPS Y9, Y9, Y9
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
@@ -28438,15 +28620,11 @@ CrossEntropyLabelsGWSAVX2_bmax_8:
 	VPCMPEQD (R8)(R11*1), Y6, Y13
 	VANDPS   Y12, Y13, Y12
 	VORPS    Y12, Y9, Y9
-	VANDPS   Y7, Y13, Y13
-	VMOVUPS  Y13, 864(CX)(R11*1)
 	VMOVUPS  32(CX)(R11*1), Y12
 	VMAXPS   Y11, Y12, Y11
 	VPCMPEQD 32(R8)(R11*1), Y6, Y13
 	VANDPS   Y12, Y13, Y12
 	VORPS    Y12, Y9, Y9
-	VANDPS   Y7, Y13, Y13
-	VMOVUPS  Y13, 896(CX)(R11*1)
 	ADDQ     $0x40, R11
 
 CrossEntropyLabelsGWSAVX2_bmax_check_9:
@@ -28456,77 +28634,75 @@ CrossEntropyLabelsGWSAVX2_bmax_check_9:
 	JAE      CrossEntropyLabelsGWSAVX2_bmax_end_10
 	VMOVUPS  (CX)(R11*1), Y12
 	VMAXPS   Y10, Y12, Y10
-	VPCMPEQD (R8)(R11*1), Y6, Y6
-	VANDPS   Y12, Y6, Y12
+	VPCMPEQD (R8)(R11*1), Y6, Y13
+	VANDPS   Y12, Y13, Y12
 	VORPS    Y12, Y9, Y9
-	VANDPS   Y7, Y6, Y6
-	VMOVUPS  Y6, 864(CX)(R11*1)
 
 CrossEntropyLabelsGWSAVX2_bmax_end_10:
 	VMAXPS Y11, Y10, Y10
-	VXORPS Y6, Y6, Y6
-	VADDPS Y6, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VADDPS Y11, Y10, Y10
 
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y6, Y6, Y6
-	VMOVUPS Y6, 512(CX)
-	VMOVUPS Y6, 544(CX)
-	VMOVUPS Y6, 576(CX)
-	VMOVUPS Y6, 608(CX)
-	VMOVUPS Y6, 640(CX)
-	VMOVUPS Y6, 672(CX)
-	VMOVUPS Y6, 704(CX)
-	VMOVUPS Y6, 736(CX)
+	VXORPS  Y11, Y11, Y11
+	VMOVUPS Y11, 512(CX)
+	VMOVUPS Y11, 544(CX)
+	VMOVUPS Y11, 576(CX)
+	VMOVUPS Y11, 608(CX)
+	VMOVUPS Y11, 640(CX)
+	VMOVUPS Y11, 672(CX)
+	VMOVUPS Y11, 704(CX)
+	VMOVUPS Y11, 736(CX)
 	MOVQ    R12, R13
 	ANDQ    $-64, R13
 	XORQ    R11, R11
 	JMP     CrossEntropyLabelsGWSAVX2_bexp_check_12
 
 CrossEntropyLabelsGWSAVX2_bexp_11:
-	VMOVUPS     (CX)(R11*1), Y6
-	VSUBPS      Y10, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y7
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
-	VANDNPS     Y12, Y7, Y12
-	VMOVUPS     Y12, (CX)(R11*1)
+	VMOVUPS     (CX)(R11*1), Y11
+	VSUBPS      Y10, Y11, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
+	VMOVAPS     Y3, Y13
+	VFMADD213PS Y2, Y11, Y13
+	VPSLLD      $0x17, Y13, Y14
+	VSUBPS      Y2, Y13, Y13
+	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
+	VMOVAPS     Y4, Y13
+	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
+	VMULPS      Y14, Y11, Y11
+	VFMADD231PS Y13, Y11, Y14
+	VANDNPS     Y14, Y12, Y14
+	VMOVUPS     Y14, (CX)(R11*1)
 	MOVQ        R11, R14
 	ANDQ        $0x000000ff, R14
-	VADDPS      512(CX)(R14*1), Y12, Y12
-	VMOVUPS     Y12, 512(CX)(R14*1)
-	VMOVUPS     32(CX)(R11*1), Y6
-	VSUBPS      Y10, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y7
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
-	VANDNPS     Y12, Y7, Y12
-	VMOVUPS     Y12, 32(CX)(R11*1)
+	VADDPS      512(CX)(R14*1), Y14, Y14
+	VMOVUPS     Y14, 512(CX)(R14*1)
+	VMOVUPS     32(CX)(R11*1), Y11
+	VSUBPS      Y10, Y11, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
+	VMOVAPS     Y3, Y13
+	VFMADD213PS Y2, Y11, Y13
+	VPSLLD      $0x17, Y13, Y14
+	VSUBPS      Y2, Y13, Y13
+	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
+	VMOVAPS     Y4, Y13
+	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
+	VMULPS      Y14, Y11, Y11
+	VFMADD231PS Y13, Y11, Y14
+	VANDNPS     Y14, Y12, Y14
+	VMOVUPS     Y14, 32(CX)(R11*1)
 	MOVQ        R11, R14
 	ANDQ        $0x000000ff, R14
-	VADDPS      544(CX)(R14*1), Y12, Y12
-	VMOVUPS     Y12, 544(CX)(R14*1)
+	VADDPS      544(CX)(R14*1), Y14, Y14
+	VMOVUPS     Y14, 544(CX)(R14*1)
 	ADDQ        $0x40, R11
 
 CrossEntropyLabelsGWSAVX2_bexp_check_12:
@@ -28534,216 +28710,292 @@ CrossEntropyLabelsGWSAVX2_bexp_check_12:
 	JB          CrossEntropyLabelsGWSAVX2_bexp_11
 	CMPQ        R11, R12
 	JAE         CrossEntropyLabelsGWSAVX2_bexp_end_13
-	VMOVUPS     (CX)(R11*1), Y6
-	VSUBPS      Y10, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y7
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
-	VANDNPS     Y12, Y7, Y12
-	VMOVUPS     Y12, (CX)(R11*1)
+	VMOVUPS     (CX)(R11*1), Y11
+	VSUBPS      Y10, Y11, Y11
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
+	VMOVAPS     Y3, Y13
+	VFMADD213PS Y2, Y11, Y13
+	VPSLLD      $0x17, Y13, Y14
+	VSUBPS      Y2, Y13, Y13
+	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
+	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
+	VMOVAPS     Y4, Y13
+	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
+	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
+	VMULPS      Y14, Y11, Y11
+	VFMADD231PS Y13, Y11, Y14
+	VANDNPS     Y14, Y12, Y14
+	VMOVUPS     Y14, (CX)(R11*1)
 	ANDQ        $0x000000ff, R11
-	VADDPS      512(CX)(R11*1), Y12, Y12
-	VMOVUPS     Y12, 512(CX)(R11*1)
+	VADDPS      512(CX)(R11*1), Y14, Y14
+	VMOVUPS     Y14, 512(CX)(R11*1)
 
 CrossEntropyLabelsGWSAVX2_bexp_end_13:
-	VMOVUPS 512(CX), Y6
-	VMOVUPS 544(CX), Y7
-	VMOVUPS 576(CX), Y11
-	VMOVUPS 608(CX), Y12
-	VMOVUPS 640(CX), Y13
-	VMOVUPS 672(CX), Y14
-	VMOVUPS 704(CX), Y15
-	VMOVUPS 736(CX), Y16
-	VADDPS  Y7, Y6, Y6
+	VMOVUPS 512(CX), Y11
+	VMOVUPS 544(CX), Y12
+	VMOVUPS 576(CX), Y13
+	VMOVUPS 608(CX), Y14
+	VMOVUPS 640(CX), Y15
+	VMOVUPS 672(CX), Y16
+	VMOVUPS 704(CX), Y17
+	VMOVUPS 736(CX), Y18
 	VADDPS  Y12, Y11, Y11
 	VADDPS  Y14, Y13, Y13
 	VADDPS  Y16, Y15, Y15
-	VADDPS  Y11, Y6, Y6
-	VADDPS  Y15, Y13, Y13
-	VADDPS  Y13, Y6, Y6
-	VSUBPS  Y10, Y9, Y9
-	VMOVUPS Y9, 1376(CX)
-	VMOVUPS Y6, 1408(CX)
+	VADDPS  Y18, Y17, Y17
+	VADDPS  Y13, Y11, Y11
+	VADDPS  Y17, Y15, Y15
+	VADDPS  Y15, Y11, Y11
+	CMPQ    1080(SP), $0x00
+	JE      CrossEntropyLabelsGWSAVX2_noprev_14
+
+	// the previous block's losses
+	VMOVUPS 864(CX), Y12
+	VMOVUPS 896(CX), Y13
+	VMOVUPS 928(CX), Y14
+
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y13, Y15
+	VPSRAD       $0x17, Y15, Y15
+	VPSLLD       $0x17, Y15, Y16
+	VPSUBD       Y16, Y13, Y16
+	VSUBPS       rowconsts<>+960(SB), Y16, Y16
+	VCVTDQ2PS    Y15, Y15
+	VMULPS       Y16, Y16, Y17
+	VBROADCASTSS rowconsts<>+1620(SB), Y18
+	VFMADD213PS  rowconsts<>+1024(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1056(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1088(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1120(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1152(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1184(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1216(SB), Y16, Y18
+	VFMADD213PS  rowconsts<>+1248(SB), Y16, Y18
+	VMULPS       Y16, Y18, Y18
+	VMULPS       Y17, Y18, Y18
+	VFMADD231PS  rowconsts<>+1280(SB), Y15, Y18
+	VFMADD231PS  rowconsts<>+992(SB), Y17, Y18
+	VADDPS       Y18, Y16, Y16
+	VFMADD231PS  rowconsts<>+1312(SB), Y15, Y16
+	VSUBPS       Y13, Y13, Y13
+	VADDPS       Y13, Y16, Y16
+	VSUBPS       Y12, Y16, Y12
+	VMULPS       Y12, Y14, Y12
+	MOVQ         sw+32(FP), R11
+	VMULPS       -32(R11)(DX*4), Y12, Y12
+	VANDPS       960(CX), Y12, Y12
+	MOVQ         loss+48(FP), R11
+	VMOVUPS      Y12, -32(R11)(DX*4)
+
+	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
+	VCVTPS2PD    X12, Y13
+	VADDPD       Y13, Y0, Y0
+	VEXTRACTF128 $0x01, Y12, X12
+	VCVTPS2PD    X12, Y12
+	VADDPD       Y12, Y5, Y5
+
+CrossEntropyLabelsGWSAVX2_noprev_14:
+	VSUBPS Y10, Y9, Y9
+
+	// what the block's losses need, for the next block (or the end of the loop)
+	VMOVUPS Y9, 864(CX)
+	VMOVUPS Y11, 896(CX)
+	VMOVUPS Y8, 928(CX)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1612(SB), Y7
-	VDIVPS       Y6, Y7, Y7
-	VBROADCASTSS inv+44(FP), Y6
+	VBROADCASTSS rowconsts<>+1612(SB), Y9
+	VDIVPS       Y11, Y9, Y9
+	VBROADCASTSS inv+44(FP), Y10
 	MOVQ         sw+32(FP), R11
-	VMULPS       (R11)(DX*4), Y6, Y6
+	VMULPS       (R11)(DX*4), Y10, Y10
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
-	JMP          CrossEntropyLabelsGWSAVX2_bgrad_check_15
+	JMP          CrossEntropyLabelsGWSAVX2_bgrad_check_16
 
-CrossEntropyLabelsGWSAVX2_bgrad_14:
-	VMULPS  (CX)(R11*1), Y7, Y9
-	VMULPS  Y8, Y9, Y9
-	VMULPS  Y6, Y9, Y9
-	VSUBPS  864(CX)(R11*1), Y9, Y9
-	VMOVUPS Y9, (CX)(R11*1)
-	VMULPS  32(CX)(R11*1), Y7, Y9
-	VMULPS  Y8, Y9, Y9
-	VMULPS  Y6, Y9, Y9
-	VSUBPS  896(CX)(R11*1), Y9, Y9
-	VMOVUPS Y9, 32(CX)(R11*1)
-	ADDQ    $0x40, R11
+CrossEntropyLabelsGWSAVX2_bgrad_15:
+	VMULPS   (CX)(R11*1), Y9, Y11
+	VMULPS   Y8, Y11, Y11
+	VMULPS   Y10, Y11, Y11
+	VPCMPEQD (R8)(R11*1), Y6, Y12
+	VANDPS   Y7, Y12, Y12
+	VSUBPS   Y12, Y11, Y11
+	VMOVUPS  Y11, (CX)(R11*1)
+	VMULPS   32(CX)(R11*1), Y9, Y11
+	VMULPS   Y8, Y11, Y11
+	VMULPS   Y10, Y11, Y11
+	VPCMPEQD 32(R8)(R11*1), Y6, Y12
+	VANDPS   Y7, Y12, Y12
+	VSUBPS   Y12, Y11, Y11
+	VMOVUPS  Y11, 32(CX)(R11*1)
+	ADDQ     $0x40, R11
 
-CrossEntropyLabelsGWSAVX2_bgrad_check_15:
-	CMPQ    R11, R13
-	JB      CrossEntropyLabelsGWSAVX2_bgrad_14
-	CMPQ    R11, R12
-	JAE     CrossEntropyLabelsGWSAVX2_bgrad_end_16
-	VMULPS  (CX)(R11*1), Y7, Y7
-	VMULPS  Y8, Y7, Y7
-	VMULPS  Y6, Y7, Y7
-	VSUBPS  864(CX)(R11*1), Y7, Y7
-	VMOVUPS Y7, (CX)(R11*1)
+CrossEntropyLabelsGWSAVX2_bgrad_check_16:
+	CMPQ     R11, R13
+	JB       CrossEntropyLabelsGWSAVX2_bgrad_15
+	CMPQ     R11, R12
+	JAE      CrossEntropyLabelsGWSAVX2_bgrad_end_17
+	VMULPS   (CX)(R11*1), Y9, Y9
+	VMULPS   Y8, Y9, Y8
+	VMULPS   Y10, Y8, Y8
+	VPCMPEQD (R8)(R11*1), Y6, Y6
+	VANDPS   Y7, Y6, Y6
+	VSUBPS   Y6, Y8, Y8
+	VMOVUPS  Y8, (CX)(R11*1)
 
-CrossEntropyLabelsGWSAVX2_bgrad_end_16:
+CrossEntropyLabelsGWSAVX2_bgrad_end_17:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
 	VMOVDQU   832(CX), Y6
+	VMOVDQU   Y6, 960(CX)
 	VMOVMSKPS Y6, R11
 	CMPL      R11, $0xff
-	JE        CrossEntropyLabelsGWSAVX2_allvalid_17
+	JE        CrossEntropyLabelsGWSAVX2_allvalid_18
 	MOVQ      R12, R13
 	ANDQ      $-64, R13
 	XORQ      R11, R11
-	JMP       CrossEntropyLabelsGWSAVX2_bignored_check_19
+	JMP       CrossEntropyLabelsGWSAVX2_bignored_check_20
 
-CrossEntropyLabelsGWSAVX2_bignored_18:
+CrossEntropyLabelsGWSAVX2_bignored_19:
 	VANDPS  (CX)(R11*1), Y6, Y7
 	VMOVUPS Y7, (CX)(R11*1)
 	VANDPS  32(CX)(R11*1), Y6, Y7
 	VMOVUPS Y7, 32(CX)(R11*1)
 	ADDQ    $0x40, R11
 
-CrossEntropyLabelsGWSAVX2_bignored_check_19:
+CrossEntropyLabelsGWSAVX2_bignored_check_20:
 	CMPQ    R11, R13
-	JB      CrossEntropyLabelsGWSAVX2_bignored_18
+	JB      CrossEntropyLabelsGWSAVX2_bignored_19
 	CMPQ    R11, R12
-	JAE     CrossEntropyLabelsGWSAVX2_bignored_end_20
+	JAE     CrossEntropyLabelsGWSAVX2_bignored_end_21
 	VANDPS  (CX)(R11*1), Y6, Y6
 	VMOVUPS Y6, (CX)(R11*1)
 
-CrossEntropyLabelsGWSAVX2_bignored_end_20:
-CrossEntropyLabelsGWSAVX2_allvalid_17:
+CrossEntropyLabelsGWSAVX2_bignored_end_21:
+CrossEntropyLabelsGWSAVX2_allvalid_18:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (SI)(R9*4), R11
 	VMOVUPS    (CX), Y6
 	VMOVUPS    32(CX), Y7
-	VMOVUPS    64(CX), Y9
-	VMOVUPS    96(CX), Y10
-	VMOVUPS    128(CX), Y11
-	VMOVUPS    160(CX), Y12
-	VMOVUPS    192(CX), Y13
-	VMOVUPS    224(CX), Y14
-	VUNPCKLPS  Y7, Y6, Y15
+	VMOVUPS    64(CX), Y8
+	VMOVUPS    96(CX), Y9
+	VMOVUPS    128(CX), Y10
+	VMOVUPS    160(CX), Y11
+	VMOVUPS    192(CX), Y12
+	VMOVUPS    224(CX), Y13
+	VUNPCKLPS  Y7, Y6, Y14
 	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y10, Y9, Y7
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VUNPCKLPS  Y14, Y13, Y12
-	VUNPCKHPS  Y14, Y13, Y13
-	VSHUFPS    $0x44, Y7, Y15, Y14
-	VSHUFPS    $0xee, Y7, Y15, Y7
-	VSHUFPS    $0x44, Y9, Y6, Y15
-	VSHUFPS    $0xee, Y9, Y6, Y6
-	VSHUFPS    $0x44, Y12, Y10, Y9
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
 	VSHUFPS    $0xee, Y12, Y10, Y10
-	VSHUFPS    $0x44, Y13, Y11, Y12
-	VSHUFPS    $0xee, Y13, Y11, Y11
-	VPERM2F128 $0x20, Y9, Y14, Y13
-	VPERM2F128 $0x31, Y9, Y14, Y9
-	VPERM2F128 $0x20, Y10, Y7, Y14
-	VPERM2F128 $0x31, Y10, Y7, Y7
-	VPERM2F128 $0x20, Y12, Y15, Y10
-	VPERM2F128 $0x31, Y12, Y15, Y12
-	VPERM2F128 $0x20, Y11, Y6, Y15
-	VPERM2F128 $0x31, Y11, Y6, Y6
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
 	CMPQ       AX, $0x08
-	JB         CrossEntropyLabelsGWSAVX2_masked_22
-	VMOVUPS    Y13, (SI)
-	VMOVUPS    Y14, (SI)(R9*1)
-	VMOVUPS    Y10, (SI)(R9*2)
-	VMOVUPS    Y15, (SI)(R10*1)
-	VMOVUPS    Y9, (R11)
+	JB         CrossEntropyLabelsGWSAVX2_masked_23
+	VMOVUPS    Y12, (SI)
+	VMOVUPS    Y13, (SI)(R9*1)
+	VMOVUPS    Y9, (SI)(R9*2)
+	VMOVUPS    Y14, (SI)(R10*1)
+	VMOVUPS    Y8, (R11)
 	VMOVUPS    Y7, (R11)(R9*1)
-	VMOVUPS    Y12, (R11)(R9*2)
+	VMOVUPS    Y11, (R11)(R9*2)
 	VMOVUPS    Y6, (R11)(R10*1)
-	JMP        CrossEntropyLabelsGWSAVX2_loaded_23
+	JMP        CrossEntropyLabelsGWSAVX2_loaded_24
 
-CrossEntropyLabelsGWSAVX2_masked_22:
-	VMOVUPS    768(CX), Y11
-	VMASKMOVPS Y13, Y11, (SI)
-	VMASKMOVPS Y14, Y11, (SI)(R9*1)
-	VMASKMOVPS Y10, Y11, (SI)(R9*2)
-	VMASKMOVPS Y15, Y11, (SI)(R10*1)
-	VMASKMOVPS Y9, Y11, (R11)
-	VMASKMOVPS Y7, Y11, (R11)(R9*1)
-	VMASKMOVPS Y12, Y11, (R11)(R9*2)
-	VMASKMOVPS Y6, Y11, (R11)(R10*1)
+CrossEntropyLabelsGWSAVX2_masked_23:
+	VMOVUPS    768(CX), Y10
+	VMASKMOVPS Y12, Y10, (SI)
+	VMASKMOVPS Y13, Y10, (SI)(R9*1)
+	VMASKMOVPS Y9, Y10, (SI)(R9*2)
+	VMASKMOVPS Y14, Y10, (SI)(R10*1)
+	VMASKMOVPS Y8, Y10, (R11)
+	VMASKMOVPS Y7, Y10, (R11)(R9*1)
+	VMASKMOVPS Y11, Y10, (R11)(R9*2)
+	VMASKMOVPS Y6, Y10, (R11)(R10*1)
 
-CrossEntropyLabelsGWSAVX2_loaded_23:
+CrossEntropyLabelsGWSAVX2_loaded_24:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGWSAVX2_nohigh_24
+	JBE        CrossEntropyLabelsGWSAVX2_nohigh_25
 	VMOVUPS    256(CX), Y6
 	VMOVUPS    288(CX), Y7
-	VMOVUPS    320(CX), Y9
-	VMOVUPS    352(CX), Y10
-	VMOVUPS    384(CX), Y11
-	VMOVUPS    416(CX), Y12
-	VMOVUPS    448(CX), Y13
-	VMOVUPS    480(CX), Y14
-	VUNPCKLPS  Y7, Y6, Y15
+	VMOVUPS    320(CX), Y8
+	VMOVUPS    352(CX), Y9
+	VMOVUPS    384(CX), Y10
+	VMOVUPS    416(CX), Y11
+	VMOVUPS    448(CX), Y12
+	VMOVUPS    480(CX), Y13
+	VUNPCKLPS  Y7, Y6, Y14
 	VUNPCKHPS  Y7, Y6, Y6
-	VUNPCKLPS  Y10, Y9, Y7
-	VUNPCKHPS  Y10, Y9, Y9
-	VUNPCKLPS  Y12, Y11, Y10
-	VUNPCKHPS  Y12, Y11, Y11
-	VUNPCKLPS  Y14, Y13, Y12
-	VUNPCKHPS  Y14, Y13, Y13
-	VSHUFPS    $0x44, Y7, Y15, Y14
-	VSHUFPS    $0xee, Y7, Y15, Y7
-	VSHUFPS    $0x44, Y9, Y6, Y15
-	VSHUFPS    $0xee, Y9, Y6, Y6
-	VSHUFPS    $0x44, Y12, Y10, Y9
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
 	VSHUFPS    $0xee, Y12, Y10, Y10
-	VSHUFPS    $0x44, Y13, Y11, Y12
-	VSHUFPS    $0xee, Y13, Y11, Y11
-	VPERM2F128 $0x20, Y9, Y14, Y13
-	VPERM2F128 $0x31, Y9, Y14, Y9
-	VPERM2F128 $0x20, Y10, Y7, Y14
-	VPERM2F128 $0x31, Y10, Y7, Y7
-	VPERM2F128 $0x20, Y12, Y15, Y10
-	VPERM2F128 $0x31, Y12, Y15, Y12
-	VPERM2F128 $0x20, Y11, Y6, Y15
-	VPERM2F128 $0x31, Y11, Y6, Y6
-	VMOVUPS    800(CX), Y11
-	VMASKMOVPS Y13, Y11, 32(SI)
-	VMASKMOVPS Y14, Y11, 32(SI)(R9*1)
-	VMASKMOVPS Y10, Y11, 32(SI)(R9*2)
-	VMASKMOVPS Y15, Y11, 32(SI)(R10*1)
-	VMASKMOVPS Y9, Y11, 32(R11)
-	VMASKMOVPS Y7, Y11, 32(R11)(R9*1)
-	VMASKMOVPS Y12, Y11, 32(R11)(R9*2)
-	VMASKMOVPS Y6, Y11, 32(R11)(R10*1)
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    800(CX), Y10
+	VMASKMOVPS Y12, Y10, 32(SI)
+	VMASKMOVPS Y13, Y10, 32(SI)(R9*1)
+	VMASKMOVPS Y9, Y10, 32(SI)(R9*2)
+	VMASKMOVPS Y14, Y10, 32(SI)(R10*1)
+	VMASKMOVPS Y8, Y10, 32(R11)
+	VMASKMOVPS Y7, Y10, 32(R11)(R9*1)
+	VMASKMOVPS Y11, Y10, 32(R11)(R9*2)
+	VMASKMOVPS Y6, Y10, 32(R11)(R10*1)
 
-CrossEntropyLabelsGWSAVX2_nohigh_24:
-	VMOVUPS 1376(CX), Y6
-	VMOVUPS 1408(CX), Y7
+CrossEntropyLabelsGWSAVX2_nohigh_25:
+	MOVQ $0x00000001, 1080(SP)
+
+	// next 8 rows
+	MOVQ R9, R11
+	SHLQ $0x03, R11
+	ADDQ R11, BX
+	ADDQ R11, SI
+	ADDQ $0x08, DX
+	JMP  CrossEntropyLabelsGWSAVX2_block_1
+
+CrossEntropyLabelsGWSAVX2_blockdone_2:
+	CMPQ 1080(SP), $0x00
+	JE   CrossEntropyLabelsGWSAVX2_nopending_26
+
+	// the previous block's losses
+	VMOVUPS 864(CX), Y6
+	VMOVUPS 896(CX), Y7
+	VMOVUPS 928(CX), Y8
 
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
@@ -28773,11 +29025,11 @@ CrossEntropyLabelsGWSAVX2_nohigh_24:
 	VADDPS       Y7, Y10, Y10
 	VSUBPS       Y6, Y10, Y6
 	VMULPS       Y6, Y8, Y6
-	MOVQ         sw+32(FP), R11
-	VMULPS       (R11)(DX*4), Y6, Y6
-	VANDPS       832(CX), Y6, Y6
-	MOVQ         loss+48(FP), R11
-	VMOVUPS      Y6, (R11)(DX*4)
+	MOVQ         sw+32(FP), R8
+	VMULPS       -32(R8)(DX*4), Y6, Y6
+	VANDPS       960(CX), Y6, Y6
+	MOVQ         loss+48(FP), CX
+	VMOVUPS      Y6, -32(CX)(DX*4)
 
 	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
 	VCVTPS2PD    X6, Y7
@@ -28786,15 +29038,7 @@ CrossEntropyLabelsGWSAVX2_nohigh_24:
 	VCVTPS2PD    X6, Y6
 	VADDPD       Y6, Y5, Y5
 
-	// next 8 rows
-	MOVQ R9, R11
-	SHLQ $0x03, R11
-	ADDQ R11, BX
-	ADDQ R11, SI
-	ADDQ $0x08, DX
-	JMP  CrossEntropyLabelsGWSAVX2_block_1
-
-CrossEntropyLabelsGWSAVX2_blockdone_2:
+CrossEntropyLabelsGWSAVX2_nopending_26:
 	MOVQ    sum+72(FP), CX
 	VMOVUPD Y0, (CX)
 	VMOVUPD Y5, 32(CX)
@@ -28806,9 +29050,9 @@ CrossEntropyLabelsGWSAVX2_blockdone_2:
 	ANDQ $-8, R9
 	MOVQ AX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 1664(SP)
+	MOVQ $0x00000000, 1224(SP)
 	CMPQ DX, DI
-	JAE  CrossEntropyLabelsGWSAVX2_end_25
+	JAE  CrossEntropyLabelsGWSAVX2_end_27
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -28818,9 +29062,9 @@ CrossEntropyLabelsGWSAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         CX, CX
 
-CrossEntropyLabelsGWSAVX2_max32_26:
+CrossEntropyLabelsGWSAVX2_max32_28:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWSAVX2_maxv_27
+	JAE     CrossEntropyLabelsGWSAVX2_maxv_29
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(BX)(CX*4), Y8
@@ -28830,19 +29074,19 @@ CrossEntropyLabelsGWSAVX2_max32_26:
 	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWSAVX2_max32_26
+	JMP     CrossEntropyLabelsGWSAVX2_max32_28
 
-CrossEntropyLabelsGWSAVX2_maxv_27:
+CrossEntropyLabelsGWSAVX2_maxv_29:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWSAVX2_maxtail_28
+	JAE     CrossEntropyLabelsGWSAVX2_maxtail_30
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWSAVX2_maxv_27
+	JMP     CrossEntropyLabelsGWSAVX2_maxv_29
 
-CrossEntropyLabelsGWSAVX2_maxtail_28:
+CrossEntropyLabelsGWSAVX2_maxtail_30:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_maxfold_29
+	JE           CrossEntropyLabelsGWSAVX2_maxfold_31
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R10, R12
 	SHLQ         $0x02, R12
@@ -28853,7 +29097,7 @@ CrossEntropyLabelsGWSAVX2_maxtail_28:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsGWSAVX2_maxfold_29:
+CrossEntropyLabelsGWSAVX2_maxfold_31:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -28869,34 +29113,34 @@ CrossEntropyLabelsGWSAVX2_maxfold_29:
 
 CrossEntropyLabelsGWSAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    1664(SP), CX
+	MOVQ    1224(SP), CX
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(DX*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGWSAVX2_ignored_30
+	JAE     CrossEntropyLabelsGWSAVX2_ignored_32
 	VMOVSS  (BX)(R11*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 1560(SP)(CX*4)
+	VMOVSS  X5, 1120(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
 	MOVQ    w+16(FP), R12
 	VMULSS  (R12)(R11*4), X5, X5
-	VMOVSS  X5, 1592(SP)(CX*4)
+	VMOVSS  X5, 1152(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
 	MOVQ    sw+32(FP), R11
 	VMOVSS  (R11)(DX*4), X6
-	VMOVSS  X6, 1672(SP)(CX*4)
+	VMOVSS  X6, 1232(SP)(CX*4)
 	VMULSS  X6, X5, X5
-	VMOVSS  X5, 1656(SP)
-	JMP     CrossEntropyLabelsGWSAVX2_labelled_31
+	VMOVSS  X5, 1216(SP)
+	JMP     CrossEntropyLabelsGWSAVX2_labelled_33
 
-CrossEntropyLabelsGWSAVX2_ignored_30:
+CrossEntropyLabelsGWSAVX2_ignored_32:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 1560(SP)(CX*4)
-	VMOVSS X5, 1592(SP)(CX*4)
+	VMOVSS X5, 1120(SP)(CX*4)
+	VMOVSS X5, 1152(SP)(CX*4)
 	VMOVSS rowconsts<>+1612(SB), X5
-	VMOVSS X5, 1672(SP)(CX*4)
+	VMOVSS X5, 1232(SP)(CX*4)
 
-CrossEntropyLabelsGWSAVX2_labelled_31:
+CrossEntropyLabelsGWSAVX2_labelled_33:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -28906,14 +29150,14 @@ CrossEntropyLabelsGWSAVX2_labelled_31:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, DI
-	JAE          CrossEntropyLabelsGWSAVX2_explast_32
+	JAE          CrossEntropyLabelsGWSAVX2_explast_34
 	LEAQ         (BX)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsGWSAVX2_exp32_34:
+CrossEntropyLabelsGWSAVX2_exp32_36:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGWSAVX2_exprest_35
+	JAE         CrossEntropyLabelsGWSAVX2_exprest_37
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -28999,12 +29243,12 @@ CrossEntropyLabelsGWSAVX2_exp32_34:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGWSAVX2_exp32_34
+	JMP         CrossEntropyLabelsGWSAVX2_exp32_36
 
-CrossEntropyLabelsGWSAVX2_exprest_35:
+CrossEntropyLabelsGWSAVX2_exprest_37:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWSAVX2_exptail_37
+	JAE         CrossEntropyLabelsGWSAVX2_exptail_39
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -29027,11 +29271,11 @@ CrossEntropyLabelsGWSAVX2_exprest_35:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWSAVX2_expnext_38
+	JMP         CrossEntropyLabelsGWSAVX2_expnext_40
 
-CrossEntropyLabelsGWSAVX2_exptail_37:
+CrossEntropyLabelsGWSAVX2_exptail_39:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_expdone_36
+	JE           CrossEntropyLabelsGWSAVX2_expdone_38
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -29061,11 +29305,11 @@ CrossEntropyLabelsGWSAVX2_exptail_37:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsGWSAVX2_expdone_36
+	JMP          CrossEntropyLabelsGWSAVX2_expdone_38
 
-CrossEntropyLabelsGWSAVX2_expnext_38:
+CrossEntropyLabelsGWSAVX2_expnext_40:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWSAVX2_exptail_39
+	JAE         CrossEntropyLabelsGWSAVX2_exptail_41
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -29088,11 +29332,11 @@ CrossEntropyLabelsGWSAVX2_expnext_38:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWSAVX2_expnext_40
+	JMP         CrossEntropyLabelsGWSAVX2_expnext_42
 
-CrossEntropyLabelsGWSAVX2_exptail_39:
+CrossEntropyLabelsGWSAVX2_exptail_41:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_expdone_36
+	JE           CrossEntropyLabelsGWSAVX2_expdone_38
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -29122,11 +29366,11 @@ CrossEntropyLabelsGWSAVX2_exptail_39:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsGWSAVX2_expdone_36
+	JMP          CrossEntropyLabelsGWSAVX2_expdone_38
 
-CrossEntropyLabelsGWSAVX2_expnext_40:
+CrossEntropyLabelsGWSAVX2_expnext_42:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWSAVX2_exptail_41
+	JAE         CrossEntropyLabelsGWSAVX2_exptail_43
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -29149,11 +29393,11 @@ CrossEntropyLabelsGWSAVX2_expnext_40:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWSAVX2_expnext_42
+	JMP         CrossEntropyLabelsGWSAVX2_expnext_44
 
-CrossEntropyLabelsGWSAVX2_exptail_41:
+CrossEntropyLabelsGWSAVX2_exptail_43:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_expdone_36
+	JE           CrossEntropyLabelsGWSAVX2_expdone_38
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -29183,11 +29427,11 @@ CrossEntropyLabelsGWSAVX2_exptail_41:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsGWSAVX2_expdone_36
+	JMP          CrossEntropyLabelsGWSAVX2_expdone_38
 
-CrossEntropyLabelsGWSAVX2_expnext_42:
+CrossEntropyLabelsGWSAVX2_expnext_44:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_expdone_36
+	JE           CrossEntropyLabelsGWSAVX2_expdone_38
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -29218,7 +29462,7 @@ CrossEntropyLabelsGWSAVX2_expnext_42:
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsGWSAVX2_expdone_36:
+CrossEntropyLabelsGWSAVX2_expdone_38:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -29228,14 +29472,14 @@ CrossEntropyLabelsGWSAVX2_expdone_36:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsGWSAVX2_expfolded_33
+	JMP          CrossEntropyLabelsGWSAVX2_expfolded_35
 
-CrossEntropyLabelsGWSAVX2_explast_32:
+CrossEntropyLabelsGWSAVX2_explast_34:
 	XORQ CX, CX
 
-CrossEntropyLabelsGWSAVX2_explast32_43:
+CrossEntropyLabelsGWSAVX2_explast32_45:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGWSAVX2_explastrest_44
+	JAE         CrossEntropyLabelsGWSAVX2_explastrest_46
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -29313,65 +29557,10 @@ CrossEntropyLabelsGWSAVX2_explast32_43:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGWSAVX2_explast32_43
+	JMP         CrossEntropyLabelsGWSAVX2_explast32_45
 
-CrossEntropyLabelsGWSAVX2_explastrest_44:
+CrossEntropyLabelsGWSAVX2_explastrest_46:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWSAVX2_explasttail_46
-	VMOVUPS     (BX)(CX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWSAVX2_explastnext_47
-
-CrossEntropyLabelsGWSAVX2_explasttail_46:
-	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWSAVX2_explastdone_45
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
-	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsGWSAVX2_explastdone_45
-
-CrossEntropyLabelsGWSAVX2_explastnext_47:
 	CMPQ        CX, R9
 	JAE         CrossEntropyLabelsGWSAVX2_explasttail_48
 	VMOVUPS     (BX)(CX*4), Y9
@@ -29392,13 +29581,13 @@ CrossEntropyLabelsGWSAVX2_explastnext_47:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y6, Y6
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsGWSAVX2_explastnext_49
 
 CrossEntropyLabelsGWSAVX2_explasttail_48:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWSAVX2_explastdone_45
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_47
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -29423,8 +29612,8 @@ CrossEntropyLabelsGWSAVX2_explasttail_48:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
-	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsGWSAVX2_explastdone_45
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsGWSAVX2_explastdone_47
 
 CrossEntropyLabelsGWSAVX2_explastnext_49:
 	CMPQ        CX, R9
@@ -29447,13 +29636,68 @@ CrossEntropyLabelsGWSAVX2_explastnext_49:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsGWSAVX2_explastnext_51
 
 CrossEntropyLabelsGWSAVX2_explasttail_50:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWSAVX2_explastdone_45
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_47
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsGWSAVX2_explastdone_47
+
+CrossEntropyLabelsGWSAVX2_explastnext_51:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGWSAVX2_explasttail_52
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGWSAVX2_explastnext_53
+
+CrossEntropyLabelsGWSAVX2_explasttail_52:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_47
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -29479,11 +29723,11 @@ CrossEntropyLabelsGWSAVX2_explasttail_50:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsGWSAVX2_explastdone_45
+	JMP         CrossEntropyLabelsGWSAVX2_explastdone_47
 
-CrossEntropyLabelsGWSAVX2_explastnext_51:
+CrossEntropyLabelsGWSAVX2_explastnext_53:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWSAVX2_explastdone_45
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_47
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -29510,8 +29754,8 @@ CrossEntropyLabelsGWSAVX2_explastnext_51:
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsGWSAVX2_explastdone_45:
-CrossEntropyLabelsGWSAVX2_expfolded_33:
+CrossEntropyLabelsGWSAVX2_explastdone_47:
+CrossEntropyLabelsGWSAVX2_expfolded_35:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -29520,26 +29764,26 @@ CrossEntropyLabelsGWSAVX2_expfolded_33:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         1664(SP), R11
+	MOVQ         1224(SP), R11
 	MOVQ         labels+24(FP), CX
 	MOVLQSX      (CX)(DX*4), R12
 	CMPQ         R12, AX
-	JAE          CrossEntropyLabelsGWSAVX2_ignored_52
-	VMOVSS       X0, 1528(SP)(R11*4)
+	JAE          CrossEntropyLabelsGWSAVX2_ignored_54
+	VMOVSS       X0, 1088(SP)(R11*4)
 
 	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
 	VMOVSS       rowconsts<>+1612(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
-	VBROADCASTSS 1592(SP)(R11*4), Y5
-	VBROADCASTSS 1656(SP), Y6
+	VBROADCASTSS 1152(SP)(R11*4), Y5
+	VBROADCASTSS 1216(SP), Y6
 
 	// pass 3
 	XORQ CX, CX
 
-CrossEntropyLabelsGWSAVX2_out32_54:
+CrossEntropyLabelsGWSAVX2_out32_56:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWSAVX2_outv_55
+	JAE     CrossEntropyLabelsGWSAVX2_outv_57
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
@@ -29561,22 +29805,22 @@ CrossEntropyLabelsGWSAVX2_out32_54:
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWSAVX2_out32_54
+	JMP     CrossEntropyLabelsGWSAVX2_out32_56
 
-CrossEntropyLabelsGWSAVX2_outv_55:
+CrossEntropyLabelsGWSAVX2_outv_57:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWSAVX2_outtail_56
+	JAE     CrossEntropyLabelsGWSAVX2_outtail_58
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWSAVX2_outv_55
+	JMP     CrossEntropyLabelsGWSAVX2_outv_57
 
-CrossEntropyLabelsGWSAVX2_outtail_56:
+CrossEntropyLabelsGWSAVX2_outtail_58:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGWSAVX2_outend_57
+	JE         CrossEntropyLabelsGWSAVX2_outend_59
 	LEAQ       rowconsts<>+32(SB), R13
 	MOVQ       R10, R14
 	SHLQ       $0x02, R14
@@ -29588,24 +29832,24 @@ CrossEntropyLabelsGWSAVX2_outtail_56:
 	VMULPS     Y6, Y8, Y8
 	VMASKMOVPS Y8, Y7, (SI)(CX*4)
 
-CrossEntropyLabelsGWSAVX2_outend_57:
-	VMOVSS 1656(SP), X0
-	VMULSS 1592(SP)(R11*4), X0, X0
+CrossEntropyLabelsGWSAVX2_outend_59:
+	VMOVSS 1216(SP), X0
+	VMULSS 1152(SP)(R11*4), X0, X0
 	VMOVSS (SI)(R12*4), X5
 	VSUBSS X0, X5, X5
 	VMOVSS X5, (SI)(R12*4)
-	JMP    CrossEntropyLabelsGWSAVX2_entered_53
+	JMP    CrossEntropyLabelsGWSAVX2_entered_55
 
-CrossEntropyLabelsGWSAVX2_ignored_52:
+CrossEntropyLabelsGWSAVX2_ignored_54:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1528(SP)(R11*4)
+	VMOVSS X0, 1088(SP)(R11*4)
 
 	// an ignored row: a gradient row of +0
 	XORQ CX, CX
 
-CrossEntropyLabelsGWSAVX2_zero32_58:
+CrossEntropyLabelsGWSAVX2_zero32_60:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWSAVX2_zerov_59
+	JAE     CrossEntropyLabelsGWSAVX2_zerov_61
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	VXORPS  Y0, Y0, Y0
@@ -29615,19 +29859,19 @@ CrossEntropyLabelsGWSAVX2_zero32_58:
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWSAVX2_zero32_58
+	JMP     CrossEntropyLabelsGWSAVX2_zero32_60
 
-CrossEntropyLabelsGWSAVX2_zerov_59:
+CrossEntropyLabelsGWSAVX2_zerov_61:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWSAVX2_zerotail_60
+	JAE     CrossEntropyLabelsGWSAVX2_zerotail_62
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWSAVX2_zerov_59
+	JMP     CrossEntropyLabelsGWSAVX2_zerov_61
 
-CrossEntropyLabelsGWSAVX2_zerotail_60:
+CrossEntropyLabelsGWSAVX2_zerotail_62:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGWSAVX2_zeroend_61
+	JE         CrossEntropyLabelsGWSAVX2_zeroend_63
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
@@ -29636,20 +29880,20 @@ CrossEntropyLabelsGWSAVX2_zerotail_60:
 	VXORPS     Y5, Y5, Y5
 	VMASKMOVPS Y5, Y0, (SI)(CX*4)
 
-CrossEntropyLabelsGWSAVX2_zeroend_61:
-CrossEntropyLabelsGWSAVX2_entered_53:
-	MOVQ 1664(SP), CX
+CrossEntropyLabelsGWSAVX2_zeroend_63:
+CrossEntropyLabelsGWSAVX2_entered_55:
+	MOVQ 1224(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsGWSAVX2_ringfull_62
-	MOVQ CX, 1664(SP)
-	JMP  CrossEntropyLabelsGWSAVX2_ringnext_63
+	JE   CrossEntropyLabelsGWSAVX2_ringfull_64
+	MOVQ CX, 1224(SP)
+	JMP  CrossEntropyLabelsGWSAVX2_ringnext_65
 
-CrossEntropyLabelsGWSAVX2_ringfull_62:
-	MOVQ $0x00000000, 1664(SP)
+CrossEntropyLabelsGWSAVX2_ringfull_64:
+	MOVQ $0x00000000, 1224(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1528(SP), Y0
+	VMOVUPS 1088(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -29676,9 +29920,9 @@ CrossEntropyLabelsGWSAVX2_ringfull_62:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       1560(SP), Y6, Y6
-	VMULPS       1592(SP), Y6, Y6
-	VMULPS       1672(SP), Y6, Y6
+	VSUBPS       1120(SP), Y6, Y6
+	VMULPS       1152(SP), Y6, Y6
+	VMULPS       1232(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -29692,7 +29936,7 @@ CrossEntropyLabelsGWSAVX2_ringfull_62:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsGWSAVX2_ringnext_63:
+CrossEntropyLabelsGWSAVX2_ringnext_65:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	LEAQ    (SI)(AX*4), SI
@@ -29701,14 +29945,14 @@ CrossEntropyLabelsGWSAVX2_ringnext_63:
 	CMPQ    DX, DI
 	JB      CrossEntropyLabelsGWSAVX2_row
 
-CrossEntropyLabelsGWSAVX2_end_25:
+CrossEntropyLabelsGWSAVX2_end_27:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 1664(SP), AX
+	MOVQ 1224(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGWSAVX2_flushed_64
+	JE   CrossEntropyLabelsGWSAVX2_flushed_66
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1528(SP), Y0
+	VMOVUPS 1088(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -29735,10 +29979,10 @@ CrossEntropyLabelsGWSAVX2_end_25:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       1560(SP), Y2, Y2
-	VMULPS       1592(SP), Y2, Y2
-	VMULPS       1672(SP), Y2, Y2
-	VMOVUPS      Y2, 1624(SP)
+	VSUBPS       1120(SP), Y2, Y2
+	VMULPS       1152(SP), Y2, Y2
+	VMULPS       1232(SP), Y2, Y2
+	VMOVUPS      Y2, 1184(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -29746,17 +29990,17 @@ CrossEntropyLabelsGWSAVX2_end_25:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsGWSAVX2_flushrow_65:
-	VMOVSS    1624(SP)(BX*4), X0
+CrossEntropyLabelsGWSAVX2_flushrow_67:
+	VMOVSS    1184(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGWSAVX2_flushrow_65
+	JB        CrossEntropyLabelsGWSAVX2_flushrow_67
 
-CrossEntropyLabelsGWSAVX2_flushed_64:
+CrossEntropyLabelsGWSAVX2_flushed_66:
 	VZEROUPPER
 	RET
 
