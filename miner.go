@@ -452,47 +452,29 @@ func (m *TripletMiner) sparseGradient(emb, grad []float32, b, dim int) {
 }
 
 // gradient turns the dense coefficients C (∂loss/∂d_ij up to the factor
-// coefScale, BatchAll) into d loss/d emb: K_ij = (C_ij + C_ji)·coefScale·
-// factor(d_ij) and grad_i = (Σ_j K_ij)·x_i - (K·X)_i, with K·X from the
-// MatMul kernel.
+// coefScale, BatchAll) into d loss/d emb. With V = C + Cᵀ (Set.Symmetrize)
+// and a zero diagonal, K_ij = V_ij·coefScale·factor(d_ij), and grad_i =
+// (Σ_j K_ij)·x_i - (K·X)_i, with K·X from the MatMul kernel and the row
+// sums from Set.Sum64. For the squared distance the factor is the constant
+// 2, so K = V and 2·coefScale multiplies the result instead.
 func (m *TripletMiner) gradient(set *kernels.Set, emb, grad []float32, b, dim int) {
-	d, c, s := m.dist, m.coef, m.coefScale
+	d, c, s := m.dist, m.coef[:b*b], m.coefScale
 	m.rowSum = growF32(m.rowSum, b)
-	sq := m.Triplet.Distance == SquaredEuclidean
-	const blk = 16
-	for i0 := 0; i0 < b; i0 += blk {
-		for j0 := i0; j0 < b; j0 += blk {
-			for i := i0; i < min(i0+blk, b); i++ {
-				for j := max(j0, i+1); j < min(j0+blk, b); j++ {
-					k := float32((c[i*b+j] + c[j*b+i]) * s)
-					if sq {
-						k = 2 * k
-					} else {
-						k = float32(k * m.factor(d[i*b+j]))
-					}
-					c[i*b+j], c[j*b+i] = k, k
-				}
-			}
-		}
-		for i := i0; i < min(i0+blk, b); i++ {
-			c[i*b+i] = 0
+	set.Symmetrize(c, b)
+	for i := 0; i < b; i++ {
+		c[i*b+i] = 0
+	}
+	f := float32(1)
+	if m.Triplet.Distance == SquaredEuclidean {
+		f = 2 * s
+	} else {
+		d = d[:b*b]
+		for i, v := range c {
+			c[i] = float32(float32(v*s) * m.factor(d[i]))
 		}
 	}
 	for i := 0; i < b; i++ {
-		row := c[i*b : (i+1)*b]
-		var s0, s1, s2, s3 float64
-		j := 0
-		for ; j+4 <= len(row); j += 4 {
-			r := row[j : j+4 : j+4]
-			s0 += float64(r[0])
-			s1 += float64(r[1])
-			s2 += float64(r[2])
-			s3 += float64(r[3])
-		}
-		for ; j < len(row); j++ {
-			s0 += float64(row[j])
-		}
-		m.rowSum[i] = float32((s0 + s1) + (s2 + s3))
+		m.rowSum[i] = float32(set.Sum64(c[i*b : (i+1)*b]))
 	}
 	m.kx = growF32(m.kx, b*dim)
 	set.MatMul(m.kx, c, emb, b, dim, b, false, false)
@@ -501,7 +483,7 @@ func (m *TripletMiner) gradient(set *kernels.Set, emb, grad []float32, b, dim in
 		x, kx, g := emb[i*dim:(i+1)*dim], m.kx[i*dim:(i+1)*dim], grad[i*dim:(i+1)*dim]
 		kx, g = kx[:len(x)], g[:len(x)]
 		for k, v := range x {
-			g[k] = float32(rs*v) - kx[k]
+			g[k] = float32(f * (float32(rs*v) - kx[k]))
 		}
 	}
 }
