@@ -75,6 +75,8 @@ type TripletMiner struct {
 	picks      []pair  // per selected triplet: positive, negative, hinge argument
 	anchors    []int32 // the anchor of each pick
 	pairs      []pair  // sparse coefficients (BatchHard, SemiHard)
+	pi, pj     []int32 // the pairs with a nonzero term, for Set.PairUpdates
+	pk         []float32
 	groups     labelGroups
 	norms      []float32 // squared norms of the rows (the NaN check)
 	held       []float32 // one anchor's distances to its label group, while masked
@@ -152,7 +154,7 @@ func (m *TripletMiner) Forward(emb []float32, labels []int32, dim int, grad []fl
 		if m.Mining == BatchAll {
 			m.gradient(set, emb, grad, b, dim)
 		} else {
-			m.sparseGradient(emb, grad, b, dim)
+			m.sparseGradient(set, emb, grad, b, dim)
 		}
 	}
 	return loss, nil
@@ -432,23 +434,18 @@ func (m *TripletMiner) factor(d float32) float32 {
 
 // sparseGradient accumulates the gradient of the sparse coefficients
 // m.pairs: for each (i, j, g), t = g·factor·(x_i - x_j) is added to grad_i
-// and subtracted from grad_j, in pair order.
-func (m *TripletMiner) sparseGradient(emb, grad []float32, b, dim int) {
+// and subtracted from grad_j, in pair order (Set.PairUpdates; pairs whose
+// coefficient is 0 are left out).
+func (m *TripletMiner) sparseGradient(set *kernels.Set, emb, grad []float32, b, dim int) {
 	clear(grad)
+	m.pi, m.pj, m.pk = m.pi[:0], m.pj[:0], m.pk[:0]
 	for _, p := range m.pairs {
 		k := float32(p.g * m.factor(m.dist[int(p.i)*b+int(p.j)]))
-		if k == 0 {
-			continue
-		}
-		xi, xj := emb[int(p.i)*dim:int(p.i+1)*dim], emb[int(p.j)*dim:int(p.j+1)*dim:int(p.j+1)*dim]
-		gi, gj := grad[int(p.i)*dim:int(p.i+1)*dim], grad[int(p.j)*dim:int(p.j+1)*dim:int(p.j+1)*dim]
-		xj, gi, gj = xj[:len(xi)], gi[:len(xi)], gj[:len(xi)] // no bounds checks in the loop
-		for t, v := range xi {
-			u := float32(k * (v - xj[t]))
-			gi[t] += u
-			gj[t] -= u
+		if k != 0 {
+			m.pi, m.pj, m.pk = append(m.pi, p.i), append(m.pj, p.j), append(m.pk, k)
 		}
 	}
+	set.PairUpdates(grad[:b*dim], emb[:b*dim], m.pi, m.pj, m.pk, dim)
 }
 
 // gradient turns the dense coefficients C (∂loss/∂d_ij up to the factor

@@ -91,3 +91,22 @@ func CircleGrads(s, p []float32, c, m float32) {
 		s[j] = float32(c*relu(x+m)) * p[j]
 	}
 }
+
+// PairUpdates adds the pairs' terms to the rows of grad, in pair order: for
+// t = 0, 1, …, with i = pi[t], j = pj[t] and k = k[t], elementwise
+// u = k·(x_i - x_j), then g_i += u and g_j -= u (x the rows of emb, g
+// those of grad, dim elements each). The sparse gradient of the triplet
+// miners (BatchHard, SemiHard).
+func PairUpdates(grad, emb []float32, pi, pj []int32, k []float32, dim int) {
+	for t, c := range k {
+		i, j := int(pi[t])*dim, int(pj[t])*dim
+		xi, xj := emb[i:i+dim], emb[j:j+dim]
+		gi, gj := grad[i:i+dim], grad[j:j+dim]
+		xj, gi, gj = xj[:len(xi)], gi[:len(xi)], gj[:len(xi)]
+		for e, v := range xi {
+			u := float32(c * (v - xj[e]))
+			gi[e] += u
+			gj[e] -= u
+		}
+	}
+}

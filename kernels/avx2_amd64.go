@@ -41,5 +41,6 @@ func withAVX2Glue(s *Set) *Set {
 	s.sum64, s.firstOutside = sum64AVX2, firstOutsideAVX2
 	s.labelWeights = labelWeightsAVX2
 	s.squaredL2RowsIdx, s.axpbyRowsIdx = squaredL2RowsIdxAVX2, axpbyRowsIdxAVX2
+	s.pairUpdates = pairUpdatesAVX2
 	return s
 }

@@ -206,6 +206,8 @@ func TestPairKernelsGuardPages(t *testing.T) {
 				a2, c2 := mk(2*n), mk(n)
 				s.SquaredL2RowsIdx(dst[:min(2, n)], a2, c2, idx[:min(2, n)], n)
 				s.AxpbyRowsIdx(a2, a2, c2, dst, dst, idx[:1], n)
+				emb, g := mk(2*n), mk(2*n)
+				s.PairUpdates(g, emb, []int32{0, 1, 1}, []int32{1, 0, 1}, []float32{1, -2, 3}, n)
 				free()
 			}
 		}

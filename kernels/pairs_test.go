@@ -2,10 +2,12 @@ package kernels_test
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"github.com/simdloss/simdloss/generic"
 	tu "github.com/simdloss/simdloss/internal/testutil"
 	"github.com/simdloss/simdloss/kernels"
 )
@@ -208,5 +210,91 @@ func TestRowsIdxPanics(t *testing.T) {
 			}()
 			s.SquaredL2RowsIdx(b[6:8], a, b, []int32{0, 1}, 4)
 		}()
+	}
+}
+
+// TestPairUpdatesMatchGeneric compares PairUpdates of every set with
+// generic, bit for bit, for dims 1..70 at offsets 0..7, with rows repeated
+// across pairs, a pair of a row with itself, zero and special coefficients,
+// and special values in the rows; and pins generic to a float64-free
+// restatement on one case.
+func TestPairUpdatesMatchGeneric(t *testing.T) {
+	rng := rand.New(rand.NewPCG(85, 9))
+	for dim := 1; dim <= 70; dim++ {
+		rows, pairs := 2+dim%7, 1+dim%19
+		off := dim % 8
+		buf := func(n int) []float32 { return make([]float32, n+8)[off : off+n] }
+		emb, g0 := buf(rows*dim), buf(rows*dim)
+		tu.Fill(rng, emb, dim, tu.Kind(dim%len(tu.Kinds)))
+		tu.Fill(rng, g0, dim, tu.Normal)
+		pi, pj, k := make([]int32, pairs), make([]int32, pairs), make([]float32, pairs)
+		for p := range k {
+			pi[p], pj[p] = int32(rng.IntN(rows)), int32(rng.IntN(rows))
+			k[p] = float32(rng.NormFloat64())
+		}
+		// a row with itself: g_i += u, then g_i -= u, which shows in the
+		// sign of a zero: (-0 + +0) - +0 = +0, where the other order gives -0
+		pj[0], k[0] = pi[0], 1
+		for e := 0; e < dim; e++ {
+			g0[int(pi[0])*dim+e] = float32(math.Copysign(0, -1))
+		}
+		if pairs > 2 {
+			k[1] = 0
+			k[2] = float32(math.Inf(-1))
+		}
+		want := buf(rows * dim)
+		copy(want, g0)
+		kernels.Generic.PairUpdates(want, emb, pi, pj, k, dim)
+		for _, s := range allSets() {
+			got := buf(rows * dim)
+			copy(got, g0)
+			s.PairUpdates(got, emb, pi, pj, k, dim)
+			if msg := tu.DiffMsg(got, want); msg != "" {
+				t.Fatalf("%s dim=%d rows=%d pairs=%d: %s", s.Name(), dim, rows, pairs, msg)
+			}
+		}
+	}
+	// generic, restated on one case
+	emb := []float32{1, 2, 4, 8, -1, 0.5}
+	g := []float32{0, 0, 0, 0, 1, 1}
+	generic.PairUpdates(g, emb, []int32{0, 2, 1}, []int32{1, 0, 1}, []float32{0.5, 3, 2}, 2)
+	// pair 0: u = 0.5·((1,2)-(4,8)) = (-1.5,-3): g0 = (-1.5,-3), g1 = (1.5,3)
+	// pair 1: u = 3·((-1,0.5)-(1,2)) = (-6,-4.5): g2 = (1-6, 1-4.5), g0 = (-1.5+6, -3+4.5)
+	// pair 2: a row with itself: u = 0, g1 unchanged
+	if want := []float32{4.5, 1.5, 1.5, 3, -5, -3.5}; tu.DiffMsg(g, want) != "" {
+		t.Fatalf("generic.PairUpdates: got %v, want %v", g, want)
+	}
+}
+
+// TestPairUpdatesPanics: a pair outside the rows, short index slices, or
+// grad overlapping emb panic with a simdloss: message, before anything is
+// written.
+func TestPairUpdatesPanics(t *testing.T) {
+	emb, g := make([]float32, 8), tu.Filled(8)
+	for _, c := range []struct {
+		name   string
+		g      []float32
+		pi, pj []int32
+		want   string
+	}{
+		{"row 2 of 2", g, []int32{0}, []int32{2}, "pair 0 = (0, 2) is not a pair of rows"},
+		{"row -1", g, []int32{-1}, []int32{0}, "pair 0 = (-1, 0)"},
+		{"short pj", g, []int32{0}, nil, "len(pi) = 1, len(pj) = 0"},
+		{"short grad", g[:7], []int32{0}, []int32{1}, "grad"},
+		{"grad is emb", emb, []int32{0}, []int32{1}, "overlap"},
+	} {
+		for _, s := range allSets() {
+			func() {
+				defer func() {
+					if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "simdloss: PairUpdates: ") || !strings.Contains(fmt.Sprint(r), c.want) {
+						t.Errorf("%s %s: recovered %v", s.Name(), c.name, r)
+					}
+				}()
+				s.PairUpdates(c.g, emb, c.pi, c.pj, []float32{1}, 4)
+			}()
+			if !tu.Untouched(g) {
+				t.Errorf("%s %s: grad written before the panic", s.Name(), c.name)
+			}
+		}
 	}
 }

@@ -89,6 +89,7 @@ type Set struct {
 	focalTerms                     func(loss, coef, logp, alpha []float32, gamma, scale float32)
 	squaredL2RowsIdx               func(dst, a, b []float32, idx []int32, dim int)
 	axpbyRowsIdx                   func(dst, a, b, ca, cb []float32, idx []int32, dim int)
+	pairUpdates                    func(grad, emb []float32, pi, pj []int32, k []float32, dim int)
 	flushSubnormals                func(x []float32)
 }
 
@@ -616,6 +617,40 @@ func (s *Set) AxpbyRowsIdx(dst, a, b, ca, cb []float32, idx []int32, dim int) {
 	f(dst, a, b, ca, cb, idx, dim)
 }
 
+// PairUpdates adds k_t·(x_i - x_j) to row i and subtracts it from row j of
+// grad for each pair t = (pi[t], pj[t]), in pair order
+// (generic.PairUpdates): the sparse gradient of a batch's pair terms. emb
+// and grad have the same rows×dim shape; pi, pj and k have one element per
+// pair. It panics on a shape mismatch, an index outside the rows, or grad
+// overlapping emb.
+func (s *Set) PairUpdates(grad, emb []float32, pi, pj []int32, k []float32, dim int) {
+	const op = "PairUpdates"
+	if dim <= 0 {
+		panic(fmt.Sprintf("simdloss: %s: dim = %d must be positive", op, dim))
+	}
+	rows := len(emb) / dim
+	check.Len(op, "emb", emb, rows*dim, false)
+	check.Len(op, "grad", grad, rows*dim, false)
+	if len(pi) < len(k) || len(pj) < len(k) {
+		panic(fmt.Sprintf("simdloss: %s: len(pi) = %d, len(pj) = %d, want %d (one per k)", op, len(pi), len(pj), len(k)))
+	}
+	for t := range k {
+		if i, j := pi[t], pj[t]; i < 0 || int(i) >= rows || j < 0 || int(j) >= rows {
+			panic(fmt.Sprintf("simdloss: %s: pair %d = (%d, %d) is not a pair of rows (%d rows)", op, t, i, j, rows))
+		}
+	}
+	if len(k) == 0 {
+		return
+	}
+	grad, emb = grad[:rows*dim], emb[:rows*dim]
+	check.Disjoint(op, "grad", "emb", grad, emb)
+	f := s.pairUpdates
+	if f == nil {
+		f = generic.PairUpdates
+	}
+	f(grad, emb, pi[:len(k)], pj[:len(k)], k, dim)
+}
+
 // FlushSubnormals sets the elements of x whose magnitude is below 2^-126 to
 // +0 (generic.FlushSubnormals): used on gradients before a matrix product,
 // where subnormal operands cost a microcode assist per operation on many
@@ -662,6 +697,7 @@ var Generic = &Set{
 	focalTerms:       generic.FocalTerms,
 	squaredL2RowsIdx: generic.SquaredL2RowsIdx,
 	axpbyRowsIdx:     generic.AxpbyRowsIdx,
+	pairUpdates:      generic.PairUpdates,
 	flushSubnormals:  generic.FlushSubnormals,
 }
 

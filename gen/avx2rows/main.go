@@ -70,6 +70,7 @@ func main() {
 		hingeCountsKernel()
 		aboveMinKernel()
 		symmetrizeKernel()
+		pairUpdatesKernel()
 		maskedAffineKernel()
 		circleKernels()
 		sum64Kernel()

@@ -224,3 +224,53 @@ func firstOutsideKernel() {
 	VZEROUPPER()
 	RET()
 }
+
+// pairUpdatesKernel emits generic.PairUpdates: for each pair in order,
+// u = k·(x_i - x_j), g_i += u, g_j -= u, a vector of the rows at a time
+// (the same operations on each element as generic's loop).
+func pairUpdatesKernel() {
+	const name = "PairUpdatesAVX2"
+	TEXT(name, NOSPLIT, "func(grad, emb *float32, pi, pj *int32, k *float32, n, dim int)")
+	Doc(name + " is generic.PairUpdates for n >= 1 pairs of rows of dim >= 1 elements.")
+	r := newRow(name, Load(Param("dim"), GP64()).(reg.GPVirtual), false)
+	t := GP64()
+	XORQ(t, t)
+	loop, done := name+"_pair", name+"_done"
+	Label(loop)
+	CMPQ(t, Load(Param("n"), GP64()))
+	JAE(LabelRef(done))
+	Comment("rows i = pi[t] and j = pj[t]: their offsets i·dim·4, j·dim·4 into emb and grad")
+	rowOff := func(param string) reg.GPVirtual {
+		o := GP64()
+		MOVLQSX(Mem{Base: Load(Param(param), GP64()).(reg.GPVirtual), Index: t, Scale: 4}, o)
+		IMULQ(r.cols, o)
+		SHLQ(U8(2), o)
+		return o
+	}
+	oi, oj := rowOff("pi"), rowOff("pj")
+	x0, g0 := Load(Param("emb"), GP64()).(reg.GPVirtual), Load(Param("grad"), GP64()).(reg.GPVirtual)
+	xi, xj, gi, gj := GP64(), GP64(), GP64(), GP64()
+	LEAQ(Mem{Base: x0, Index: oi, Scale: 1}, xi)
+	LEAQ(Mem{Base: x0, Index: oj, Scale: 1}, xj)
+	LEAQ(Mem{Base: g0, Index: oi, Scale: 1}, gi)
+	LEAQ(Mem{Base: g0, Index: oj, Scale: 1}, gj)
+	kv := YMM()
+	VBROADCASTSS(Mem{Base: Load(Param("k"), GP64()).(reg.GPVirtual), Index: t, Scale: 4}, kv)
+	r.each("pu", func(a at, mask tmask) {
+		Comment("u = k·(x_i - x_j); g_i += u; g_j -= u")
+		u := load(a, xi, mask)
+		VSUBPS(load(a, xj, mask), u, u)
+		VMULPS(kv, u, u)
+		g := load(a, gi, mask)
+		VADDPS(u, g, g)
+		store(g, a, gi, mask)
+		h := load(a, gj, mask)
+		VSUBPS(u, h, h)
+		store(h, a, gj, mask)
+	})
+	INCQ(t)
+	JMP(LabelRef(loop))
+	Label(done)
+	VZEROUPPER()
+	RET()
+}

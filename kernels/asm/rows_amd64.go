@@ -217,6 +217,9 @@ func AboveMinAVX2(row *float32, n int, t *float32, mins *float32, idx *int32)
 // matrix a, by pairs of 8×8 blocks transposed in registers.
 func SymmetrizeAVX2(a *float32, n int, nb int)
 
+// PairUpdatesAVX2 is generic.PairUpdates for n >= 1 pairs of rows of dim >= 1 elements.
+func PairUpdatesAVX2(grad *float32, emb *float32, pi *int32, pj *int32, k *float32, n int, dim int)
+
 // MaskedAffineAVX2 is generic.MaskedAffine for n >= 1: dst_j = beta·(x_j - base) where
 // x_j + eps > thr, else -Inf; it returns the largest non-NaN x_j plus +0 (-Inf if none).
 // dst may be x.

@@ -31979,6 +31979,146 @@ SymmetrizeAVX2_done:
 	VZEROUPPER
 	RET
 
+// func PairUpdatesAVX2(grad *float32, emb *float32, pi *int32, pj *int32, k *float32, n int, dim int)
+// Requires: AVX
+TEXT ·PairUpdatesAVX2(SB), NOSPLIT, $0-56
+	MOVQ dim+48(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ AX, CX
+	ANDQ $-32, CX
+	MOVQ AX, DX
+	ANDQ $-8, DX
+	MOVQ AX, BX
+	ANDQ $0x07, BX
+	XORQ SI, SI
+	XORQ DI, DI
+
+PairUpdatesAVX2_pair:
+	MOVQ n+40(FP), SI
+	CMPQ DI, SI
+	JAE  PairUpdatesAVX2_done
+
+	// rows i = pi[t] and j = pj[t]: their offsets i·dim·4, j·dim·4 into emb and grad
+	MOVQ         pi+16(FP), SI
+	MOVLQSX      (SI)(DI*4), R10
+	IMULQ        AX, R10
+	SHLQ         $0x02, R10
+	MOVQ         pj+24(FP), SI
+	MOVLQSX      (SI)(DI*4), SI
+	IMULQ        AX, SI
+	SHLQ         $0x02, SI
+	MOVQ         emb+8(FP), R9
+	MOVQ         grad+0(FP), R11
+	LEAQ         (R9)(R10*1), R8
+	LEAQ         (R9)(SI*1), R9
+	LEAQ         (R11)(R10*1), R10
+	LEAQ         (R11)(SI*1), R11
+	MOVQ         k+32(FP), SI
+	VBROADCASTSS (SI)(DI*4), Y0
+	XORQ         SI, SI
+
+PairUpdatesAVX2_pu32_1:
+	CMPQ SI, CX
+	JAE  PairUpdatesAVX2_puv_2
+
+	// u = k·(x_i - x_j); g_i += u; g_j -= u
+	VMOVUPS (R8)(SI*4), Y1
+	VMOVUPS (R9)(SI*4), Y2
+	VSUBPS  Y2, Y1, Y1
+	VMULPS  Y0, Y1, Y1
+	VMOVUPS (R10)(SI*4), Y2
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS Y2, (R10)(SI*4)
+	VMOVUPS (R11)(SI*4), Y2
+	VSUBPS  Y1, Y2, Y2
+	VMOVUPS Y2, (R11)(SI*4)
+
+	// u = k·(x_i - x_j); g_i += u; g_j -= u
+	VMOVUPS 32(R8)(SI*4), Y1
+	VMOVUPS 32(R9)(SI*4), Y2
+	VSUBPS  Y2, Y1, Y1
+	VMULPS  Y0, Y1, Y1
+	VMOVUPS 32(R10)(SI*4), Y2
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS Y2, 32(R10)(SI*4)
+	VMOVUPS 32(R11)(SI*4), Y2
+	VSUBPS  Y1, Y2, Y2
+	VMOVUPS Y2, 32(R11)(SI*4)
+
+	// u = k·(x_i - x_j); g_i += u; g_j -= u
+	VMOVUPS 64(R8)(SI*4), Y1
+	VMOVUPS 64(R9)(SI*4), Y2
+	VSUBPS  Y2, Y1, Y1
+	VMULPS  Y0, Y1, Y1
+	VMOVUPS 64(R10)(SI*4), Y2
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS Y2, 64(R10)(SI*4)
+	VMOVUPS 64(R11)(SI*4), Y2
+	VSUBPS  Y1, Y2, Y2
+	VMOVUPS Y2, 64(R11)(SI*4)
+
+	// u = k·(x_i - x_j); g_i += u; g_j -= u
+	VMOVUPS 96(R8)(SI*4), Y1
+	VMOVUPS 96(R9)(SI*4), Y2
+	VSUBPS  Y2, Y1, Y1
+	VMULPS  Y0, Y1, Y1
+	VMOVUPS 96(R10)(SI*4), Y2
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS Y2, 96(R10)(SI*4)
+	VMOVUPS 96(R11)(SI*4), Y2
+	VSUBPS  Y1, Y2, Y2
+	VMOVUPS Y2, 96(R11)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     PairUpdatesAVX2_pu32_1
+
+PairUpdatesAVX2_puv_2:
+	CMPQ SI, DX
+	JAE  PairUpdatesAVX2_putail_3
+
+	// u = k·(x_i - x_j); g_i += u; g_j -= u
+	VMOVUPS (R8)(SI*4), Y1
+	VMOVUPS (R9)(SI*4), Y2
+	VSUBPS  Y2, Y1, Y1
+	VMULPS  Y0, Y1, Y1
+	VMOVUPS (R10)(SI*4), Y2
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS Y2, (R10)(SI*4)
+	VMOVUPS (R11)(SI*4), Y2
+	VSUBPS  Y1, Y2, Y2
+	VMOVUPS Y2, (R11)(SI*4)
+	ADDQ    $0x08, SI
+	JMP     PairUpdatesAVX2_puv_2
+
+PairUpdatesAVX2_putail_3:
+	CMPQ    BX, $0x00
+	JE      PairUpdatesAVX2_puend_4
+	LEAQ    rowconsts<>+32(SB), R12
+	MOVQ    BX, R13
+	SHLQ    $0x02, R13
+	SUBQ    R13, R12
+	VMOVUPS (R12), Y1
+
+	// u = k·(x_i - x_j); g_i += u; g_j -= u
+	VMASKMOVPS (R8)(SI*4), Y1, Y2
+	VMASKMOVPS (R9)(SI*4), Y1, Y3
+	VSUBPS     Y3, Y2, Y2
+	VMULPS     Y0, Y2, Y2
+	VMASKMOVPS (R10)(SI*4), Y1, Y0
+	VADDPS     Y2, Y0, Y0
+	VMASKMOVPS Y0, Y1, (R10)(SI*4)
+	VMASKMOVPS (R11)(SI*4), Y1, Y0
+	VSUBPS     Y2, Y0, Y0
+	VMASKMOVPS Y0, Y1, (R11)(SI*4)
+
+PairUpdatesAVX2_puend_4:
+	INCQ DI
+	JMP  PairUpdatesAVX2_pair
+
+PairUpdatesAVX2_done:
+	VZEROUPPER
+	RET
+
 // func MaskedAffineAVX2(dst *float32, x *float32, n int, thr float32, eps float32, beta float32, base float32) float32
 // Requires: AVX, AVX2, SSE
 TEXT ·MaskedAffineAVX2(SB), NOSPLIT, $0-44
