@@ -144,7 +144,7 @@ func (m *TripletMiner) Forward(emb []float32, labels []int32, dim int, grad []fl
 	m.picks, m.anchors, m.pairs = m.picks[:0], m.anchors[:0], m.pairs[:0]
 	switch m.Mining {
 	case BatchHard:
-		loss = m.batchHard(labels, b)
+		loss = m.batchHard(set, labels, b)
 	case BatchAll:
 		loss = m.batchAll(set, labels, b)
 	case SemiHard:
@@ -194,7 +194,7 @@ func (m *TripletMiner) finiteDistances(set *kernels.Set, emb []float32, b, dim i
 	return true
 }
 
-func (m *TripletMiner) batchHard(labels []int32, b int) float32 {
+func (m *TripletMiner) batchHard(set *kernels.Set, labels []int32, b int) float32 {
 	d := m.dist
 	m.groups.build(labels)
 	m.held = growF32(m.held, b)
@@ -205,8 +205,9 @@ func (m *TripletMiner) batchHard(labels []int32, b int) float32 {
 		}
 		// keys bits(d)<<32 | k order like (distance, row) (distances are
 		// >= 0); for the farthest positive the row is stored inverted so
-		// that max prefers low rows. With the group masked the nearest
-		// negative is the row's minimum.
+		// that max prefers low rows. With the group masked (NaN, whose bits
+		// are above every distance's) the nearest negative is the row's
+		// least by bits, the first of equals (Set.FirstMinBits).
 		held := m.maskGroup(row, grp, maskedKey)
 		pos := uint64(0)
 		for t, k := range grp {
@@ -214,10 +215,10 @@ func (m *TripletMiner) batchHard(labels []int32, b int) float32 {
 				pos = max(pos, uint64(math.Float32bits(held[t]))<<32|uint64(0xFFFFFFFF-uint32(k)))
 			}
 		}
-		neg := minKey(row)
+		neg := set.FirstMinBits(row)
 		unmaskGroup(row, grp, held)
 		p := int(0xFFFFFFFF - uint32(pos))
-		m.picks = append(m.picks, pair{int32(p), int32(uint32(neg)), row[p] - row[uint32(neg)] + m.Triplet.Margin})
+		m.picks = append(m.picks, pair{int32(p), int32(neg), row[p] - row[neg] + m.Triplet.Margin})
 		m.anchors = append(m.anchors, int32(i))
 	}
 	return m.hingeMean()
@@ -246,25 +247,6 @@ func unmaskGroup(row []float32, grp []int32, held []float32) {
 	for t, k := range grp {
 		row[k] = held[t]
 	}
-}
-
-// minKey returns the least bits(row[k])<<32 | k: the nearest row, the first
-// of equals, for rows of distances (>= 0). Four independent minima keep the
-// compare-and-select chains short.
-func minKey(row []float32) uint64 {
-	m0, m1, m2, m3 := uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64)
-	k := 0
-	for ; k+4 <= len(row); k += 4 {
-		r := row[k : k+4 : k+4]
-		m0 = min(m0, uint64(math.Float32bits(r[0]))<<32|uint64(k))
-		m1 = min(m1, uint64(math.Float32bits(r[1]))<<32|uint64(k+1))
-		m2 = min(m2, uint64(math.Float32bits(r[2]))<<32|uint64(k+2))
-		m3 = min(m3, uint64(math.Float32bits(r[3]))<<32|uint64(k+3))
-	}
-	for ; k < len(row); k++ {
-		m0 = min(m0, uint64(math.Float32bits(row[k]))<<32|uint64(k))
-	}
-	return min(m0, m1, m2, m3)
 }
 
 // hingeMean turns the picked (p, n, x) of each anchor in m.anchors into the

@@ -100,3 +100,30 @@ func AboveMinFrom(row []float32, from int, t *[4]float32, best *[4]float32, idx 
 		}
 	}
 }
+
+// FirstMinBits returns the index of the element of row whose bits, read as
+// an unsigned integer, are least, the first of equals; -1 if row is empty.
+// On rows of non-negative values (distances) that is the least value (+0
+// before -0), with +Inf above every finite value and NaNs above +Inf: the
+// nearest row, the first among equally near ones, when the rows to skip are
+// set to NaN.
+func FirstMinBits(row []float32) int {
+	if len(row) == 0 {
+		return -1
+	}
+	// keys bits<<32 | k order like (bits, index); four independent minima
+	// keep the compare-and-select chains short
+	m0, m1, m2, m3 := uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64)
+	k := 0
+	for ; k+4 <= len(row); k += 4 {
+		r := row[k : k+4 : k+4]
+		m0 = min(m0, uint64(math.Float32bits(r[0]))<<32|uint64(k))
+		m1 = min(m1, uint64(math.Float32bits(r[1]))<<32|uint64(k+1))
+		m2 = min(m2, uint64(math.Float32bits(r[2]))<<32|uint64(k+2))
+		m3 = min(m3, uint64(math.Float32bits(r[3]))<<32|uint64(k+3))
+	}
+	for ; k < len(row); k++ {
+		m0 = min(m0, uint64(math.Float32bits(row[k]))<<32|uint64(k))
+	}
+	return int(uint32(min(m0, m1, m2, m3)))
+}

@@ -42,5 +42,6 @@ func withAVX2Glue(s *Set) *Set {
 	s.labelWeights = labelWeightsAVX2
 	s.squaredL2RowsIdx, s.axpbyRowsIdx = squaredL2RowsIdxAVX2, axpbyRowsIdxAVX2
 	s.pairUpdates = pairUpdatesAVX2
+	s.firstMinBits = firstMinBitsAVX2
 	return s
 }

@@ -208,6 +208,13 @@ func TestPairKernelsGuardPages(t *testing.T) {
 				s.AxpbyRowsIdx(a2, a2, c2, dst, dst, idx[:1], n)
 				emb, g := mk(2*n), mk(2*n)
 				s.PairUpdates(g, emb, []int32{0, 1, 1}, []int32{1, 0, 1}, []float32{1, -2, 3}, n)
+				r := mk(n)
+				for k := range r {
+					r[k] = float32(n - k) // the least last
+				}
+				if got := s.FirstMinBits(r); got != n-1 {
+					t.Fatalf("%s n=%d: FirstMinBits = %d, want %d", s.Name(), n, got, n-1)
+				}
 				free()
 			}
 		}

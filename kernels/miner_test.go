@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/simdloss/simdloss/generic"
 	tu "github.com/simdloss/simdloss/internal/testutil"
 	"github.com/simdloss/simdloss/kernels"
 )
@@ -154,6 +155,52 @@ func TestHingeCounts(t *testing.T) {
 			}
 			if crow[k] != float32(-c) {
 				t.Fatalf("n=%d: crow[%d] = %g, want %d", n, k, crow[k], -c)
+			}
+		}
+	}
+}
+
+// TestFirstMinBitsMatchGeneric compares FirstMinBits of every set with
+// generic for every length 0..300 at offsets 0..7, on distances with ties,
+// zeros of both signs, +Inf, NaNs of both signs and all-ones bits, the
+// least placed first, last, in the tail and nowhere special; and pins
+// generic to its definition (least unsigned bits, first of equals).
+func TestFirstMinBitsMatchGeneric(t *testing.T) {
+	rng := rand.New(rand.NewPCG(86, 10))
+	specials := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.NaN()),
+		math.Float32frombits(0xFFC00000), math.Float32frombits(0xFFFFFFFF), 1, 1, 2}
+	for n := 0; n <= 300; n++ {
+		for trial := 0; trial < 4; trial++ {
+			off := (n + trial) % 8
+			row := make([]float32, n+8)[off : off+n]
+			for k := range row {
+				switch trial {
+				case 0:
+					row[k] = float32(rng.IntN(5)) // many ties
+				case 1:
+					row[k] = specials[rng.IntN(len(specials))]
+				case 2:
+					row[k] = rng.Float32() + 1
+				default:
+					row[k] = math.Float32frombits(0xFFFFFFFF - uint32(rng.IntN(3)))
+				}
+			}
+			if trial == 2 && n > 0 {
+				row[rng.IntN(n)] = 0.5 // a single least, anywhere
+			}
+			want := -1
+			for k, v := range row {
+				if want < 0 || math.Float32bits(v) < math.Float32bits(row[want]) {
+					want = k
+				}
+			}
+			if got := generic.FirstMinBits(row); got != want {
+				t.Fatalf("generic n=%d trial=%d: %d, want %d", n, trial, got, want)
+			}
+			for _, s := range allSets() {
+				if got := s.FirstMinBits(row); got != want {
+					t.Fatalf("%s n=%d trial=%d: %d, want %d", s.Name(), n, trial, got, want)
+				}
 			}
 		}
 	}

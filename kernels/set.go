@@ -90,6 +90,7 @@ type Set struct {
 	squaredL2RowsIdx               func(dst, a, b []float32, idx []int32, dim int)
 	axpbyRowsIdx                   func(dst, a, b, ca, cb []float32, idx []int32, dim int)
 	pairUpdates                    func(grad, emb []float32, pi, pj []int32, k []float32, dim int)
+	firstMinBits                   func(row []float32) int
 	flushSubnormals                func(x []float32)
 }
 
@@ -617,6 +618,21 @@ func (s *Set) AxpbyRowsIdx(dst, a, b, ca, cb []float32, idx []int32, dim int) {
 	f(dst, a, b, ca, cb, idx, dim)
 }
 
+// FirstMinBits returns the index of the element of row with the least bits
+// as an unsigned integer, the first of equals, or -1 for an empty row
+// (generic.FirstMinBits): BatchHard's nearest negative, its label group
+// masked with NaN.
+func (s *Set) FirstMinBits(row []float32) int {
+	if len(row) == 0 {
+		return -1
+	}
+	f := s.firstMinBits
+	if f == nil {
+		f = generic.FirstMinBits
+	}
+	return f(row)
+}
+
 // PairUpdates adds k_t·(x_i - x_j) to row i and subtracts it from row j of
 // grad for each pair t = (pi[t], pj[t]), in pair order
 // (generic.PairUpdates): the sparse gradient of a batch's pair terms. emb
@@ -698,6 +714,7 @@ var Generic = &Set{
 	squaredL2RowsIdx: generic.SquaredL2RowsIdx,
 	axpbyRowsIdx:     generic.AxpbyRowsIdx,
 	pairUpdates:      generic.PairUpdates,
+	firstMinBits:     generic.FirstMinBits,
 	flushSubnormals:  generic.FlushSubnormals,
 }
 

@@ -69,6 +69,7 @@ func main() {
 		sigmoidFocalKernel()
 		hingeCountsKernel()
 		aboveMinKernel()
+		firstMinBitsKernel()
 		symmetrizeKernel()
 		pairUpdatesKernel()
 		maskedAffineKernel()

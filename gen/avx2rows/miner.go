@@ -121,3 +121,91 @@ func aboveVector(row, t, i reg.GPVirtual, inf, cur reg.VecVirtual, mn, ix [4]reg
 		VBLENDVPS(lt, cur, ix[s], ix[s])
 	}
 }
+
+// firstMinBitsKernel emits generic.FirstMinBits: the least element by its
+// bits as an unsigned integer (VPMINUD over the row, two accumulators; the
+// tail's dead lanes read all ones, the largest), then the first element
+// with those bits (a scan that stops at the first vector holding one).
+func firstMinBitsKernel() {
+	const name = "FirstMinBitsAVX2"
+	TEXT(name, NOSPLIT, "func(row *float32, n int) int")
+	Doc(name + " is generic.FirstMinBits for n >= 1.")
+	r := newRow(name, Load(Param("n"), GP64()).(reg.GPVirtual), false)
+	row := Load(Param("row"), GP64()).(reg.GPVirtual)
+	ones, m0, m1 := YMM(), YMM(), YMM()
+	VPCMPEQD(ones, ones, ones)
+	VMOVDQU(ones, m0)
+	VMOVDQU(ones, m1)
+	at := func(i reg.GPVirtual, disp int) Mem { return Mem{Base: row, Index: i, Scale: 4, Disp: disp} }
+	// tail loads the last n mod 8 elements at element i, all ones in the
+	// dead lanes, and returns them and the mask of the live lanes.
+	tail := func(i reg.GPVirtual) (x, mask reg.VecVirtual) {
+		mask = r.tailMask().(reg.VecVirtual)
+		x = YMM()
+		VMASKMOVPS(at(i, 0), mask, x)
+		VBLENDVPS(mask, x, ones, x)
+		return x, mask
+	}
+	Comment("pass 1: m = the least bits, unsigned")
+	i := GP64()
+	XORQ(i, i)
+	two, one, fold := name+"_min16", name+"_min8", name+"_fold"
+	end16 := GP64()
+	MOVQ(r.cols, end16)
+	ANDQ(I8(-16), end16)
+	Label(two)
+	CMPQ(i, end16)
+	JAE(LabelRef(one))
+	VPMINUD(at(i, 0), m0, m0)
+	VPMINUD(at(i, 32), m1, m1)
+	ADDQ(U8(16), i)
+	JMP(LabelRef(two))
+	Label(one)
+	CMPQ(i, r.nv)
+	JAE(LabelRef(name + "_mintail"))
+	VPMINUD(at(i, 0), m0, m0)
+	ADDQ(U8(8), i)
+	Label(name + "_mintail")
+	CMPQ(r.tail, U8(0))
+	JE(LabelRef(fold))
+	x, _ := tail(i)
+	VPMINUD(x, m1, m1)
+	Label(fold)
+	VPMINUD(m1, m0, m0)
+	hi := XMM()
+	VEXTRACTI128(U8(1), m0, hi)
+	lo := m0.AsX()
+	VPMINUD(hi, lo, lo)
+	VPSHUFD(U8(0x4E), lo, hi)
+	VPMINUD(hi, lo, lo)
+	VPSHUFD(U8(0xB1), lo, hi)
+	VPMINUD(hi, lo, lo)
+	mv := YMM()
+	VPBROADCASTD(lo, mv)
+	Comment("pass 2: the first element with those bits")
+	XORQ(i, i)
+	scan, scanTail, found := name+"_scan", name+"_scantail", name+"_found"
+	bits := GP32()
+	Label(scan)
+	CMPQ(i, r.nv)
+	JAE(LabelRef(scanTail))
+	c := YMM()
+	VPCMPEQD(at(i, 0), mv, c)
+	VMOVMSKPS(c, bits)
+	TESTL(bits, bits)
+	JNZ(LabelRef(found))
+	ADDQ(U8(8), i)
+	JMP(LabelRef(scan))
+	Label(scanTail)
+	Comment("the least is in the tail, whose live lanes come before its dead ones")
+	x, _ = tail(i)
+	VPCMPEQD(x, mv, x)
+	VMOVMSKPS(x, bits)
+	Label(found)
+	b := GP32()
+	BSFL(bits, b)
+	ADDQ(b.As64(), i)
+	Store(i, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}

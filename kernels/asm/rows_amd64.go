@@ -213,6 +213,9 @@ func HingeCountsAVX2(row *float32, crow *float32, n int, dp *float32, margin flo
 //go:noescape
 func AboveMinAVX2(row *float32, n int, t *float32, mins *float32, idx *int32)
 
+// FirstMinBitsAVX2 is generic.FirstMinBits for n >= 1.
+func FirstMinBitsAVX2(row *float32, n int) int
+
 // SymmetrizeAVX2 is generic.Symmetrize on the first 8·nb rows and columns of the n×n
 // matrix a, by pairs of 8×8 blocks transposed in registers.
 func SymmetrizeAVX2(a *float32, n int, nb int)

@@ -31830,6 +31830,96 @@ AboveMinAVX2_done:
 	VZEROUPPER
 	RET
 
+// func FirstMinBitsAVX2(row *float32, n int) int
+// Requires: AVX, AVX2
+TEXT ·FirstMinBitsAVX2(SB), NOSPLIT, $0-24
+	MOVQ n+8(FP), AX
+
+	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
+	MOVQ     AX, CX
+	ANDQ     $-32, CX
+	MOVQ     AX, CX
+	ANDQ     $-8, CX
+	MOVQ     AX, BX
+	ANDQ     $0x07, BX
+	XORQ     SI, SI
+	MOVQ     row+0(FP), SI
+	VPCMPEQD Y0, Y0, Y0
+	VMOVDQU  Y0, Y1
+	VMOVDQU  Y0, Y2
+
+	// pass 1: m = the least bits, unsigned
+	XORQ DI, DI
+	ANDQ $-16, AX
+
+FirstMinBitsAVX2_min16:
+	CMPQ    DI, AX
+	JAE     FirstMinBitsAVX2_min8
+	VPMINUD (SI)(DI*4), Y1, Y1
+	VPMINUD 32(SI)(DI*4), Y2, Y2
+	ADDQ    $0x10, DI
+	JMP     FirstMinBitsAVX2_min16
+
+FirstMinBitsAVX2_min8:
+	CMPQ    DI, CX
+	JAE     FirstMinBitsAVX2_mintail
+	VPMINUD (SI)(DI*4), Y1, Y1
+	ADDQ    $0x08, DI
+
+FirstMinBitsAVX2_mintail:
+	CMPQ       BX, $0x00
+	JE         FirstMinBitsAVX2_fold
+	LEAQ       rowconsts<>+32(SB), AX
+	MOVQ       BX, R8
+	SHLQ       $0x02, R8
+	SUBQ       R8, AX
+	VMOVUPS    (AX), Y3
+	VMASKMOVPS (SI)(DI*4), Y3, Y4
+	VBLENDVPS  Y3, Y4, Y0, Y4
+	VPMINUD    Y4, Y2, Y2
+
+FirstMinBitsAVX2_fold:
+	VPMINUD      Y2, Y1, Y1
+	VEXTRACTI128 $0x01, Y1, X2
+	VPMINUD      X2, X1, X1
+	VPSHUFD      $0x4e, X1, X2
+	VPMINUD      X2, X1, X1
+	VPSHUFD      $0xb1, X1, X2
+	VPMINUD      X2, X1, X1
+	VPBROADCASTD X1, Y1
+
+	// pass 2: the first element with those bits
+	XORQ DI, DI
+
+FirstMinBitsAVX2_scan:
+	CMPQ      DI, CX
+	JAE       FirstMinBitsAVX2_scantail
+	VPCMPEQD  (SI)(DI*4), Y1, Y2
+	VMOVMSKPS Y2, AX
+	TESTL     AX, AX
+	JNZ       FirstMinBitsAVX2_found
+	ADDQ      $0x08, DI
+	JMP       FirstMinBitsAVX2_scan
+
+FirstMinBitsAVX2_scantail:
+	// the least is in the tail, whose live lanes come before its dead ones
+	LEAQ       rowconsts<>+32(SB), AX
+	MOVQ       BX, CX
+	SHLQ       $0x02, CX
+	SUBQ       CX, AX
+	VMOVUPS    (AX), Y2
+	VMASKMOVPS (SI)(DI*4), Y2, Y3
+	VBLENDVPS  Y2, Y3, Y0, Y3
+	VPCMPEQD   Y3, Y1, Y3
+	VMOVMSKPS  Y3, AX
+
+FirstMinBitsAVX2_found:
+	BSFL AX, DX
+	ADDQ DX, DI
+	MOVQ DI, ret+16(FP)
+	VZEROUPPER
+	RET
+
 // func SymmetrizeAVX2(a *float32, n int, nb int)
 // Requires: AVX
 TEXT ·SymmetrizeAVX2(SB), NOSPLIT, $0-24
