@@ -67,7 +67,7 @@ func aboveMinKernel() {
 		VPCMPEQD(ix[s], ix[s], ix[s]) // -1
 	}
 	vectorLoop(name, n, func(i reg.GPVirtual, _ string) {
-		aboveVector(row, t, i, inf, cur, mn, ix)
+		aboveVector(row, t, i, cur, mn, ix)
 		VPADDD(eight, cur, cur)
 	})
 	mins := Load(Param("mins"), GP64()).(reg.GPVirtual)
@@ -107,18 +107,22 @@ func hingeVector(row, crow, dp, i reg.GPVirtual, margin, zero reg.VecVirtual, su
 }
 
 // aboveVector is one vector of AboveMinAVX2, the 8 distances at element i
-// (their indices in cur).
-func aboveVector(row, t, i reg.GPVirtual, inf, cur reg.VecVirtual, mn, ix [4]reg.VecVirtual) {
+// (their indices in cur). Per threshold, c = v where v > t, else all ones
+// (a NaN, which VMINPS passes over); min = VMINPS(c, min), which keeps min
+// on a tie; idx = cur where c < min (strictly: the first index of equals).
+func aboveVector(row, t, i reg.GPVirtual, cur reg.VecVirtual, mn, ix [4]reg.VecVirtual) {
 	v := YMM()
 	VMOVUPS(Mem{Base: row, Index: i, Scale: 4}, v)
 	for s := 0; s < 4; s++ {
 		Commentf("threshold %d: where t < v < min (NaN: no), min = v and idx = k", s)
-		c, lt := YMM(), YMM()
-		VCMPPS(U8(0x1E), Mem{Base: t, Disp: 32 * s}, v, c) // v > t (GT_OQ)
-		VBLENDVPS(c, v, inf, c)                            // v where above, else +Inf
-		VCMPPS(U8(0x11), mn[s], c, lt)                     // c < min (LT_OQ)
-		VBLENDVPS(lt, c, mn[s], mn[s])
-		VBLENDVPS(lt, cur, ix[s], ix[s])
+		c, lt, k := YMM(), YMM(), YMM()
+		VCMPPS(U8(0x1A), Mem{Base: t, Disp: 32 * s}, v, c) // !(v > t) (NGT_US: true for NaN)
+		VORPS(v, c, c)                                     // v where above, else NaN
+		VCMPPS(U8(0x11), mn[s], c, lt)                     // c < min (LT_OQ: false for NaN)
+		VMINPS(mn[s], c, mn[s])                            // c < min ? c : min
+		VANDPS(lt, cur, k)
+		VANDNPS(ix[s], lt, lt)
+		VORPS(k, lt, ix[s]) // lt ? cur : idx
 	}
 }
 

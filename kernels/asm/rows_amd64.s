@@ -31776,45 +31776,53 @@ TEXT ·AboveMinAVX2(SB), NOSPLIT, $0-40
 	VPCMPEQD     Y6, Y6, Y6
 	VMOVAPS      Y0, Y7
 	VPCMPEQD     Y8, Y8, Y8
-	VMOVAPS      Y0, Y9
-	VPCMPEQD     Y10, Y10, Y10
+	VMOVAPS      Y0, Y0
+	VPCMPEQD     Y9, Y9, Y9
 	XORQ         BX, BX
 
 AboveMinAVX2_loop:
 	CMPQ    BX, CX
 	JAE     AboveMinAVX2_done
-	VMOVUPS (AX)(BX*4), Y11
+	VMOVUPS (AX)(BX*4), Y10
 
 	// threshold 0: where t < v < min (NaN: no), min = v and idx = k
-	VCMPPS    $0x1e, (DX), Y11, Y12
-	VBLENDVPS Y12, Y11, Y0, Y12
-	VCMPPS    $0x11, Y3, Y12, Y13
-	VBLENDVPS Y13, Y12, Y3, Y3
-	VBLENDVPS Y13, Y1, Y4, Y4
+	VCMPPS  $0x1a, (DX), Y10, Y11
+	VORPS   Y10, Y11, Y11
+	VCMPPS  $0x11, Y3, Y11, Y12
+	VMINPS  Y3, Y11, Y3
+	VANDPS  Y12, Y1, Y11
+	VANDNPS Y4, Y12, Y12
+	VORPS   Y11, Y12, Y4
 
 	// threshold 1: where t < v < min (NaN: no), min = v and idx = k
-	VCMPPS    $0x1e, 32(DX), Y11, Y12
-	VBLENDVPS Y12, Y11, Y0, Y12
-	VCMPPS    $0x11, Y5, Y12, Y13
-	VBLENDVPS Y13, Y12, Y5, Y5
-	VBLENDVPS Y13, Y1, Y6, Y6
+	VCMPPS  $0x1a, 32(DX), Y10, Y11
+	VORPS   Y10, Y11, Y11
+	VCMPPS  $0x11, Y5, Y11, Y12
+	VMINPS  Y5, Y11, Y5
+	VANDPS  Y12, Y1, Y11
+	VANDNPS Y6, Y12, Y12
+	VORPS   Y11, Y12, Y6
 
 	// threshold 2: where t < v < min (NaN: no), min = v and idx = k
-	VCMPPS    $0x1e, 64(DX), Y11, Y12
-	VBLENDVPS Y12, Y11, Y0, Y12
-	VCMPPS    $0x11, Y7, Y12, Y13
-	VBLENDVPS Y13, Y12, Y7, Y7
-	VBLENDVPS Y13, Y1, Y8, Y8
+	VCMPPS  $0x1a, 64(DX), Y10, Y11
+	VORPS   Y10, Y11, Y11
+	VCMPPS  $0x11, Y7, Y11, Y12
+	VMINPS  Y7, Y11, Y7
+	VANDPS  Y12, Y1, Y11
+	VANDNPS Y8, Y12, Y12
+	VORPS   Y11, Y12, Y8
 
 	// threshold 3: where t < v < min (NaN: no), min = v and idx = k
-	VCMPPS    $0x1e, 96(DX), Y11, Y12
-	VBLENDVPS Y12, Y11, Y0, Y12
-	VCMPPS    $0x11, Y9, Y12, Y11
-	VBLENDVPS Y11, Y12, Y9, Y9
-	VBLENDVPS Y11, Y1, Y10, Y10
-	VPADDD    Y2, Y1, Y1
-	ADDQ      $0x08, BX
-	JMP       AboveMinAVX2_loop
+	VCMPPS  $0x1a, 96(DX), Y10, Y11
+	VORPS   Y10, Y11, Y11
+	VCMPPS  $0x11, Y0, Y11, Y10
+	VMINPS  Y0, Y11, Y0
+	VANDPS  Y10, Y1, Y11
+	VANDNPS Y9, Y10, Y10
+	VORPS   Y11, Y10, Y9
+	VPADDD  Y2, Y1, Y1
+	ADDQ    $0x08, BX
+	JMP     AboveMinAVX2_loop
 
 AboveMinAVX2_done:
 	MOVQ    mins+24(FP), AX
@@ -31825,8 +31833,8 @@ AboveMinAVX2_done:
 	VMOVUPS Y6, 32(CX)
 	VMOVUPS Y7, 64(AX)
 	VMOVUPS Y8, 64(CX)
-	VMOVUPS Y9, 96(AX)
-	VMOVUPS Y10, 96(CX)
+	VMOVUPS Y0, 96(AX)
+	VMOVUPS Y9, 96(CX)
 	VZEROUPPER
 	RET
 
