@@ -33,29 +33,19 @@ func hingeCountsAVX2(row, crow []float32, dp [4]float32, margin float32) (on [4]
 	return on, generic.HingeFold(&p)
 }
 
-// aboveMinAVX2 runs the kernel over the whole vectors of the row, merges its
-// lanes (least value, then lowest index) and finishes the tail with
-// generic.AboveMinFrom.
+// aboveMinAVX2 runs the kernel over the whole vectors of the row (it merges
+// its lanes itself: least value, then lowest index) and finishes the tail
+// with generic.AboveMinFrom.
 func aboveMinAVX2(row []float32, t [4]float32) [4]int {
 	inf := float32(math.Inf(1))
 	best := [4]float32{inf, inf, inf, inf}
 	idx := [4]int{-1, -1, -1, -1}
 	n8 := len(row) &^ 7
 	if n8 > 0 {
-		var tv, mins [4][8]float32
-		var ix [4][8]int32
-		for s := range tv {
-			for j := range tv[s] {
-				tv[s][j] = t[s]
-			}
-		}
-		asm.AboveMinAVX2(ptr(row), n8, &tv[0][0], &mins[0][0], &ix[0][0])
-		for s := range mins {
-			for j, m := range mins[s] {
-				if m < best[s] || m == best[s] && m != inf && int(ix[s][j]) < idx[s] {
-					best[s], idx[s] = m, int(ix[s][j])
-				}
-			}
+		var ix [4]int32
+		asm.AboveMinAVX2(ptr(row), n8, &t[0], &best[0], &ix[0])
+		for s, k := range ix {
+			idx[s] = int(k)
 		}
 	}
 	generic.AboveMinFrom(row, n8, &t, &best, &idx)

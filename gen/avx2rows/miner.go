@@ -45,36 +45,69 @@ func hingeCountsKernel() {
 	RET()
 }
 
-// aboveMinKernel emits the vector part of generic.AboveMin.
+// aboveMinKernel emits the vector part of generic.AboveMin: lane-wise
+// minima and first indices over the whole vectors, then, per threshold, the
+// least of the 8 lanes and the least index among the lanes that hold it.
 func aboveMinKernel() {
 	const name = "AboveMinAVX2"
 	TEXT(name, NOSPLIT, "func(row *float32, n int, t *float32, mins *float32, idx *int32)")
 	Pragma("noescape") // the caller's t, mins and idx stay on its stack
-	Doc(name+" is generic.AboveMinFrom over row[0:n], n a multiple of 8, lane by lane: t holds",
-		"the four thresholds, each repeated 8 times; lane j of mins[8s:8s+8] receives the least",
-		"element k > t[s] with k mod 8 = j (+Inf if none) and idx[8s+j] its first index.")
+	Doc(name+" is generic.AboveMinFrom over row[0:n], n a multiple of 8, for the four",
+		"thresholds t[0:4]: mins[s] receives the least element above t[s] (+Inf if none) and",
+		"idx[s] its first index (-1 if none).")
 	row := Load(Param("row"), GP64()).(reg.GPVirtual)
 	n := Load(Param("n"), GP64()).(reg.GPVirtual)
-	t := Load(Param("t"), GP64()).(reg.GPVirtual)
-	inf, cur, eight := YMM(), YMM(), YMM()
-	VBROADCASTSS(consts.scalar("+inf"), inf)
+	tp := Load(Param("t"), GP64()).(reg.GPVirtual)
+	Comment("the thresholds, each broadcast to a vector on the stack")
+	tv := AllocLocal(128)
+	for s := 0; s < 4; s++ {
+		x := YMM()
+		VBROADCASTSS(Mem{Base: tp, Disp: 4 * s}, x)
+		VMOVUPS(x, tv.Offset(32*s))
+	}
+	t := GP64()
+	LEAQ(tv, t)
+	cur, eight := YMM(), YMM()
 	VMOVUPS(consts.lanes, cur) // 0, 1, ..., 7
 	VPBROADCASTD(consts.scalar("eight"), eight)
 	var mn, ix [4]reg.VecVirtual
 	for s := range mn {
 		mn[s], ix[s] = YMM(), YMM()
-		VMOVAPS(inf, mn[s])
+		VBROADCASTSS(consts.scalar("+inf"), mn[s])
 		VPCMPEQD(ix[s], ix[s], ix[s]) // -1
 	}
 	vectorLoop(name, n, func(i reg.GPVirtual, _ string) {
 		aboveVector(row, t, i, cur, mn, ix)
 		VPADDD(eight, cur, cur)
 	})
+	Comment("per threshold: m = the least lane; idx = the least index among the lanes equal to m")
+	Comment("(a lane still at +Inf holds -1, so no selection gives -1)")
 	mins := Load(Param("mins"), GP64()).(reg.GPVirtual)
 	idx := Load(Param("idx"), GP64()).(reg.GPVirtual)
+	big := YMM()
+	VPCMPEQD(big, big, big)
+	VPSRLD(U8(1), big, big) // MaxInt32
 	for s := 0; s < 4; s++ {
-		VMOVUPS(mn[s], Mem{Base: mins, Disp: 32 * s})
-		VMOVUPS(ix[s], Mem{Base: idx, Disp: 32 * s})
+		m, h := YMM(), YMM()
+		VPERM2F128(U8(0x01), mn[s], mn[s], h)
+		VMINPS(h, mn[s], m)
+		VPERMILPS(U8(0x4E), m, h)
+		VMINPS(h, m, m)
+		VPERMILPS(U8(0xB1), m, h)
+		VMINPS(h, m, m) // every lane holds the least
+		VMOVSS(m.AsX(), Mem{Base: mins, Disp: 4 * s})
+		eq, c := YMM(), YMM()
+		VCMPPS(U8(0x00), m, mn[s], eq) // lane == least (EQ_OQ)
+		VPAND(eq, ix[s], c)
+		VPANDN(big, eq, eq)
+		VPOR(eq, c, c) // the lane's index where it holds the least, else MaxInt32
+		VPERM2I128(U8(0x01), c, c, h)
+		VPMINSD(h, c, c)
+		VPSHUFD(U8(0x4E), c, h)
+		VPMINSD(h, c, c)
+		VPSHUFD(U8(0xB1), c, h)
+		VPMINSD(h, c, c)
+		VMOVD(c.AsX(), Mem{Base: idx, Disp: 4 * s})
 	}
 	VZEROUPPER()
 	RET()

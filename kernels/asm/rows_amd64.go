@@ -206,9 +206,9 @@ func SigmoidFocalAVX2(loss *float32, grad *float32, x *float32, t *float32, n in
 //go:noescape
 func HingeCountsAVX2(row *float32, crow *float32, n int, dp *float32, margin float32, sums *float32, counts *int32)
 
-// AboveMinAVX2 is generic.AboveMinFrom over row[0:n], n a multiple of 8, lane by lane: t holds
-// the four thresholds, each repeated 8 times; lane j of mins[8s:8s+8] receives the least
-// element k > t[s] with k mod 8 = j (+Inf if none) and idx[8s+j] its first index.
+// AboveMinAVX2 is generic.AboveMinFrom over row[0:n], n a multiple of 8, for the four
+// thresholds t[0:4]: mins[s] receives the least element above t[s] (+Inf if none) and
+// idx[s] its first index (-1 if none).
 //
 //go:noescape
 func AboveMinAVX2(row *float32, n int, t *float32, mins *float32, idx *int32)

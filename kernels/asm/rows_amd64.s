@@ -31763,20 +31763,30 @@ HingeCountsAVX2_done:
 
 // func AboveMinAVX2(row *float32, n int, t *float32, mins *float32, idx *int32)
 // Requires: AVX, AVX2
-TEXT ·AboveMinAVX2(SB), NOSPLIT, $0-40
-	MOVQ         row+0(FP), AX
-	MOVQ         n+8(FP), CX
-	MOVQ         t+16(FP), DX
-	VBROADCASTSS rowconsts<>+1584(SB), Y0
-	VMOVUPS      rowconsts<>+128(SB), Y1
-	VPBROADCASTD rowconsts<>+1596(SB), Y2
-	VMOVAPS      Y0, Y3
-	VPCMPEQD     Y4, Y4, Y4
-	VMOVAPS      Y0, Y5
-	VPCMPEQD     Y6, Y6, Y6
-	VMOVAPS      Y0, Y7
-	VPCMPEQD     Y8, Y8, Y8
-	VMOVAPS      Y0, Y0
+TEXT ·AboveMinAVX2(SB), NOSPLIT, $128-40
+	MOVQ row+0(FP), AX
+	MOVQ n+8(FP), CX
+	MOVQ t+16(FP), DX
+
+	// the thresholds, each broadcast to a vector on the stack
+	VBROADCASTSS (DX), Y0
+	VMOVUPS      Y0, (SP)
+	VBROADCASTSS 4(DX), Y0
+	VMOVUPS      Y0, 32(SP)
+	VBROADCASTSS 8(DX), Y0
+	VMOVUPS      Y0, 64(SP)
+	VBROADCASTSS 12(DX), Y0
+	VMOVUPS      Y0, 96(SP)
+	LEAQ         (SP), DX
+	VMOVUPS      rowconsts<>+128(SB), Y0
+	VPBROADCASTD rowconsts<>+1596(SB), Y1
+	VBROADCASTSS rowconsts<>+1584(SB), Y2
+	VPCMPEQD     Y3, Y3, Y3
+	VBROADCASTSS rowconsts<>+1584(SB), Y4
+	VPCMPEQD     Y5, Y5, Y5
+	VBROADCASTSS rowconsts<>+1584(SB), Y6
+	VPCMPEQD     Y7, Y7, Y7
+	VBROADCASTSS rowconsts<>+1584(SB), Y8
 	VPCMPEQD     Y9, Y9, Y9
 	XORQ         BX, BX
 
@@ -31788,53 +31798,121 @@ AboveMinAVX2_loop:
 	// threshold 0: where t < v < min (NaN: no), min = v and idx = k
 	VCMPPS  $0x1a, (DX), Y10, Y11
 	VORPS   Y10, Y11, Y11
-	VCMPPS  $0x11, Y3, Y11, Y12
-	VMINPS  Y3, Y11, Y3
-	VANDPS  Y12, Y1, Y11
-	VANDNPS Y4, Y12, Y12
-	VORPS   Y11, Y12, Y4
+	VCMPPS  $0x11, Y2, Y11, Y12
+	VMINPS  Y2, Y11, Y2
+	VANDPS  Y12, Y0, Y11
+	VANDNPS Y3, Y12, Y12
+	VORPS   Y11, Y12, Y3
 
 	// threshold 1: where t < v < min (NaN: no), min = v and idx = k
 	VCMPPS  $0x1a, 32(DX), Y10, Y11
 	VORPS   Y10, Y11, Y11
-	VCMPPS  $0x11, Y5, Y11, Y12
-	VMINPS  Y5, Y11, Y5
-	VANDPS  Y12, Y1, Y11
-	VANDNPS Y6, Y12, Y12
-	VORPS   Y11, Y12, Y6
+	VCMPPS  $0x11, Y4, Y11, Y12
+	VMINPS  Y4, Y11, Y4
+	VANDPS  Y12, Y0, Y11
+	VANDNPS Y5, Y12, Y12
+	VORPS   Y11, Y12, Y5
 
 	// threshold 2: where t < v < min (NaN: no), min = v and idx = k
 	VCMPPS  $0x1a, 64(DX), Y10, Y11
 	VORPS   Y10, Y11, Y11
-	VCMPPS  $0x11, Y7, Y11, Y12
-	VMINPS  Y7, Y11, Y7
-	VANDPS  Y12, Y1, Y11
-	VANDNPS Y8, Y12, Y12
-	VORPS   Y11, Y12, Y8
+	VCMPPS  $0x11, Y6, Y11, Y12
+	VMINPS  Y6, Y11, Y6
+	VANDPS  Y12, Y0, Y11
+	VANDNPS Y7, Y12, Y12
+	VORPS   Y11, Y12, Y7
 
 	// threshold 3: where t < v < min (NaN: no), min = v and idx = k
 	VCMPPS  $0x1a, 96(DX), Y10, Y11
 	VORPS   Y10, Y11, Y11
-	VCMPPS  $0x11, Y0, Y11, Y10
-	VMINPS  Y0, Y11, Y0
-	VANDPS  Y10, Y1, Y11
+	VCMPPS  $0x11, Y8, Y11, Y10
+	VMINPS  Y8, Y11, Y8
+	VANDPS  Y10, Y0, Y11
 	VANDNPS Y9, Y10, Y10
 	VORPS   Y11, Y10, Y9
-	VPADDD  Y2, Y1, Y1
+	VPADDD  Y1, Y0, Y0
 	ADDQ    $0x08, BX
 	JMP     AboveMinAVX2_loop
 
 AboveMinAVX2_done:
-	MOVQ    mins+24(FP), AX
-	MOVQ    idx+32(FP), CX
-	VMOVUPS Y3, (AX)
-	VMOVUPS Y4, (CX)
-	VMOVUPS Y5, 32(AX)
-	VMOVUPS Y6, 32(CX)
-	VMOVUPS Y7, 64(AX)
-	VMOVUPS Y8, 64(CX)
-	VMOVUPS Y0, 96(AX)
-	VMOVUPS Y9, 96(CX)
+	// per threshold: m = the least lane; idx = the least index among the lanes equal to m
+	// (a lane still at +Inf holds -1, so no selection gives -1)
+	MOVQ       mins+24(FP), AX
+	MOVQ       idx+32(FP), CX
+	VPCMPEQD   Y0, Y0, Y0
+	VPSRLD     $0x01, Y0, Y0
+	VPERM2F128 $0x01, Y2, Y2, Y10
+	VMINPS     Y10, Y2, Y1
+	VPERMILPS  $0x4e, Y1, Y10
+	VMINPS     Y10, Y1, Y1
+	VPERMILPS  $0xb1, Y1, Y10
+	VMINPS     Y10, Y1, Y1
+	VMOVSS     X1, (AX)
+	VCMPPS     $0x00, Y1, Y2, Y1
+	VPAND      Y1, Y3, Y2
+	VPANDN     Y0, Y1, Y1
+	VPOR       Y1, Y2, Y2
+	VPERM2I128 $0x01, Y2, Y2, Y10
+	VPMINSD    Y10, Y2, Y2
+	VPSHUFD    $0x4e, Y2, Y10
+	VPMINSD    Y10, Y2, Y2
+	VPSHUFD    $0xb1, Y2, Y10
+	VPMINSD    Y10, Y2, Y2
+	VMOVD      X2, (CX)
+	VPERM2F128 $0x01, Y4, Y4, Y2
+	VMINPS     Y2, Y4, Y1
+	VPERMILPS  $0x4e, Y1, Y2
+	VMINPS     Y2, Y1, Y1
+	VPERMILPS  $0xb1, Y1, Y2
+	VMINPS     Y2, Y1, Y1
+	VMOVSS     X1, 4(AX)
+	VCMPPS     $0x00, Y1, Y4, Y1
+	VPAND      Y1, Y5, Y3
+	VPANDN     Y0, Y1, Y1
+	VPOR       Y1, Y3, Y3
+	VPERM2I128 $0x01, Y3, Y3, Y2
+	VPMINSD    Y2, Y3, Y3
+	VPSHUFD    $0x4e, Y3, Y2
+	VPMINSD    Y2, Y3, Y3
+	VPSHUFD    $0xb1, Y3, Y2
+	VPMINSD    Y2, Y3, Y3
+	VMOVD      X3, 4(CX)
+	VPERM2F128 $0x01, Y6, Y6, Y2
+	VMINPS     Y2, Y6, Y1
+	VPERMILPS  $0x4e, Y1, Y2
+	VMINPS     Y2, Y1, Y1
+	VPERMILPS  $0xb1, Y1, Y2
+	VMINPS     Y2, Y1, Y1
+	VMOVSS     X1, 8(AX)
+	VCMPPS     $0x00, Y1, Y6, Y1
+	VPAND      Y1, Y7, Y3
+	VPANDN     Y0, Y1, Y1
+	VPOR       Y1, Y3, Y3
+	VPERM2I128 $0x01, Y3, Y3, Y2
+	VPMINSD    Y2, Y3, Y3
+	VPSHUFD    $0x4e, Y3, Y2
+	VPMINSD    Y2, Y3, Y3
+	VPSHUFD    $0xb1, Y3, Y2
+	VPMINSD    Y2, Y3, Y3
+	VMOVD      X3, 8(CX)
+	VPERM2F128 $0x01, Y8, Y8, Y2
+	VMINPS     Y2, Y8, Y1
+	VPERMILPS  $0x4e, Y1, Y2
+	VMINPS     Y2, Y1, Y1
+	VPERMILPS  $0xb1, Y1, Y2
+	VMINPS     Y2, Y1, Y1
+	VMOVSS     X1, 12(AX)
+	VCMPPS     $0x00, Y1, Y8, Y1
+	VPAND      Y1, Y9, Y3
+	VPANDN     Y0, Y1, Y1
+	VPOR       Y1, Y3, Y3
+	VPERM2I128 $0x01, Y3, Y3, Y2
+	VPMINSD    Y2, Y3, Y3
+	VPSHUFD    $0x4e, Y3, Y2
+	VPMINSD    Y2, Y3, Y3
+	VPSHUFD    $0xb1, Y3, Y2
+	VPMINSD    Y2, Y3, Y3
+	VMOVD      X3, 12(CX)
 	VZEROUPPER
 	RET
 
