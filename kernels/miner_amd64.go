@@ -15,18 +15,10 @@ func hingeCountsAVX2(row, crow []float32, dp [4]float32, margin float32) (on [4]
 	var p [4][generic.HingeLanes]float32
 	n8 := len(row) &^ 7
 	if n8 > 0 {
-		var dpv [4][8]float32
-		var cnt [4][8]int32
-		for s := range dpv {
-			for j := range dpv[s] {
-				dpv[s][j] = dp[s]
-			}
-		}
-		asm.HingeCountsAVX2(ptr(row), ptr(crow), n8, &dpv[0][0], margin, &p[0][0], &cnt[0][0])
-		for s := range cnt {
-			for _, c := range cnt[s] {
-				on[s] += int(c)
-			}
+		var cnt [4]int32
+		asm.HingeCountsAVX2(ptr(row), ptr(crow), n8, &dp[0], margin, &p[0][0], &cnt[0])
+		for s, c := range cnt {
+			on[s] = int(c)
 		}
 	}
 	generic.HingePartials(row, crow, n8, &dp, margin, &p, &on)

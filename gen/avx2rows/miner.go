@@ -16,13 +16,22 @@ func hingeCountsKernel() {
 	const name = "HingeCountsAVX2"
 	TEXT(name, NOSPLIT, "func(row, crow *float32, n int, dp *float32, margin float32, sums *float32, counts *int32)")
 	Pragma("noescape") // the caller's dp, sums and counts stay on its stack
-	Doc(name+" is generic.HingePartials over row[0:n], n a multiple of 8: dp holds the four",
-		"thresholds, each repeated 8 times; lane j of sums[8s:8s+8] receives partial j of",
-		"positive s and counts[8s+j] its count over the lanes j.")
+	Doc(name+" is generic.HingePartials over row[0:n], n a multiple of 8, for the four",
+		"positives at distances dp[0:4]: lane j of sums[8s:8s+8] receives partial j of positive s",
+		"(from +0), and counts[s] its count.")
 	row := Load(Param("row"), GP64()).(reg.GPVirtual)
 	crow := Load(Param("crow"), GP64()).(reg.GPVirtual)
 	n := Load(Param("n"), GP64()).(reg.GPVirtual)
-	dp := Load(Param("dp"), GP64()).(reg.GPVirtual)
+	dpp := Load(Param("dp"), GP64()).(reg.GPVirtual)
+	Comment("the distances dp, each broadcast to a vector on the stack")
+	dpv := AllocLocal(128)
+	for s := 0; s < 4; s++ {
+		x := YMM()
+		VBROADCASTSS(Mem{Base: dpp, Disp: 4 * s}, x)
+		VMOVUPS(x, dpv.Offset(32*s))
+	}
+	dp := GP64()
+	LEAQ(dpv, dp)
 	margin := broadcastParam("margin")
 	zero := YMM()
 	VXORPS(zero, zero, zero)
@@ -37,9 +46,17 @@ func hingeCountsKernel() {
 	})
 	sums := Load(Param("sums"), GP64()).(reg.GPVirtual)
 	counts := Load(Param("counts"), GP64()).(reg.GPVirtual)
+	Comment("the partials as they are; each count summed over its 8 lanes")
 	for s := 0; s < 4; s++ {
 		VMOVUPS(sum[s], Mem{Base: sums, Disp: 32 * s})
-		VMOVUPS(cnt[s], Mem{Base: counts, Disp: 32 * s})
+		h := YMM()
+		VPERM2I128(U8(0x01), cnt[s], cnt[s], h)
+		VPADDD(h, cnt[s], cnt[s])
+		VPSHUFD(U8(0x4E), cnt[s], h)
+		VPADDD(h, cnt[s], cnt[s])
+		VPSHUFD(U8(0xB1), cnt[s], h)
+		VPADDD(h, cnt[s], cnt[s])
+		VMOVD(cnt[s].AsX(), Mem{Base: counts, Disp: 4 * s})
 	}
 	VZEROUPPER()
 	RET()

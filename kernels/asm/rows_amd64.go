@@ -199,9 +199,9 @@ func AxpbyRowsIdxAVX2(dst *float32, a *float32, b *float32, ca *float32, cb *flo
 // grad may be nil.
 func SigmoidFocalAVX2(loss *float32, grad *float32, x *float32, t *float32, n int, alpha float32, beta float32, gamma float32, scale float32, ng int)
 
-// HingeCountsAVX2 is generic.HingePartials over row[0:n], n a multiple of 8: dp holds the four
-// thresholds, each repeated 8 times; lane j of sums[8s:8s+8] receives partial j of
-// positive s and counts[8s+j] its count over the lanes j.
+// HingeCountsAVX2 is generic.HingePartials over row[0:n], n a multiple of 8, for the four
+// positives at distances dp[0:4]: lane j of sums[8s:8s+8] receives partial j of positive s
+// (from +0), and counts[s] its count.
 //
 //go:noescape
 func HingeCountsAVX2(row *float32, crow *float32, n int, dp *float32, margin float32, sums *float32, counts *int32)

@@ -31675,11 +31675,22 @@ SigmoidFocalAVX2_sfend_4:
 
 // func HingeCountsAVX2(row *float32, crow *float32, n int, dp *float32, margin float32, sums *float32, counts *int32)
 // Requires: AVX, AVX2
-TEXT ·HingeCountsAVX2(SB), NOSPLIT, $0-56
-	MOVQ         row+0(FP), AX
-	MOVQ         crow+8(FP), CX
-	MOVQ         n+16(FP), DX
-	MOVQ         dp+24(FP), BX
+TEXT ·HingeCountsAVX2(SB), NOSPLIT, $128-56
+	MOVQ row+0(FP), AX
+	MOVQ crow+8(FP), CX
+	MOVQ n+16(FP), DX
+	MOVQ dp+24(FP), BX
+
+	// the distances dp, each broadcast to a vector on the stack
+	VBROADCASTSS (BX), Y0
+	VMOVUPS      Y0, (SP)
+	VBROADCASTSS 4(BX), Y0
+	VMOVUPS      Y0, 32(SP)
+	VBROADCASTSS 8(BX), Y0
+	VMOVUPS      Y0, 64(SP)
+	VBROADCASTSS 12(BX), Y0
+	VMOVUPS      Y0, 96(SP)
+	LEAQ         (SP), BX
 	VBROADCASTSS margin+32(FP), Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -31748,16 +31759,42 @@ HingeCountsAVX2_loop:
 	JMP       HingeCountsAVX2_loop
 
 HingeCountsAVX2_done:
-	MOVQ    sums+40(FP), AX
-	MOVQ    counts+48(FP), CX
-	VMOVUPS Y2, (AX)
-	VMOVUPS Y3, (CX)
-	VMOVUPS Y4, 32(AX)
-	VMOVUPS Y5, 32(CX)
-	VMOVUPS Y6, 64(AX)
-	VMOVUPS Y7, 64(CX)
-	VMOVUPS Y8, 96(AX)
-	VMOVUPS Y9, 96(CX)
+	MOVQ sums+40(FP), AX
+	MOVQ counts+48(FP), CX
+
+	// the partials as they are; each count summed over its 8 lanes
+	VMOVUPS    Y2, (AX)
+	VPERM2I128 $0x01, Y3, Y3, Y0
+	VPADDD     Y0, Y3, Y3
+	VPSHUFD    $0x4e, Y3, Y0
+	VPADDD     Y0, Y3, Y3
+	VPSHUFD    $0xb1, Y3, Y0
+	VPADDD     Y0, Y3, Y3
+	VMOVD      X3, (CX)
+	VMOVUPS    Y4, 32(AX)
+	VPERM2I128 $0x01, Y5, Y5, Y0
+	VPADDD     Y0, Y5, Y5
+	VPSHUFD    $0x4e, Y5, Y0
+	VPADDD     Y0, Y5, Y5
+	VPSHUFD    $0xb1, Y5, Y0
+	VPADDD     Y0, Y5, Y5
+	VMOVD      X5, 4(CX)
+	VMOVUPS    Y6, 64(AX)
+	VPERM2I128 $0x01, Y7, Y7, Y0
+	VPADDD     Y0, Y7, Y7
+	VPSHUFD    $0x4e, Y7, Y0
+	VPADDD     Y0, Y7, Y7
+	VPSHUFD    $0xb1, Y7, Y0
+	VPADDD     Y0, Y7, Y7
+	VMOVD      X7, 8(CX)
+	VMOVUPS    Y8, 96(AX)
+	VPERM2I128 $0x01, Y9, Y9, Y0
+	VPADDD     Y0, Y9, Y9
+	VPSHUFD    $0x4e, Y9, Y0
+	VPADDD     Y0, Y9, Y9
+	VPSHUFD    $0xb1, Y9, Y0
+	VPADDD     Y0, Y9, Y9
+	VMOVD      X9, 12(CX)
 	VZEROUPPER
 	RET
 
