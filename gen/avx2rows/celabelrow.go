@@ -51,28 +51,21 @@ func (g *ceLossRing) losses() reg.VecVirtual {
 func (g *ceLossRing) push(r *row) {
 	n := GP64()
 	MOVQ(g.n, n)
-	INCQ(n)
-	isFull, next := r.label("ringfull"), r.label("ringnext")
-	CMPQ(n, U8(8))
-	JE(LabelRef(isFull))
-	MOVQ(n, g.n)
-	JMP(LabelRef(next))
-	Label(isFull)
-	MOVQ(U32(0), g.n)
-	l := g.losses()
-	VMOVUPS(l, Mem{Base: Load(Param("loss"), GP64()).(reg.GPVirtual), Index: r.done, Scale: 4, Disp: -28})
-	Comment("partials[j] += float64(loss_j)")
-	sump := Load(Param("sum"), GP64()).(reg.GPVirtual)
-	for half := 0; half < 2; half++ {
-		x := YMM()
-		if half == 1 {
-			VEXTRACTF128(U8(1), l, l.AsX())
+	ringStep(r, g.n, n, func() {
+		l := g.losses()
+		VMOVUPS(l, Mem{Base: Load(Param("loss"), GP64()).(reg.GPVirtual), Index: r.done, Scale: 4, Disp: -28})
+		Comment("partials[j] += float64(loss_j)")
+		sump := Load(Param("sum"), GP64()).(reg.GPVirtual)
+		for half := 0; half < 2; half++ {
+			x := YMM()
+			if half == 1 {
+				VEXTRACTF128(U8(1), l, l.AsX())
+			}
+			VCVTPS2PD(l.AsX(), x)
+			VADDPD(Mem{Base: sump, Disp: 32 * half}, x, x)
+			VMOVUPD(x, Mem{Base: sump, Disp: 32 * half})
 		}
-		VCVTPS2PD(l.AsX(), x)
-		VADDPD(Mem{Base: sump, Disp: 32 * half}, x, x)
-		VMOVUPD(x, Mem{Base: sump, Disp: 32 * half})
-	}
-	Label(next)
+	})
 }
 
 // flush finishes the rows still in the ring, the n rows before r.done:

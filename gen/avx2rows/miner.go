@@ -22,16 +22,8 @@ func hingeCountsKernel() {
 	row := Load(Param("row"), GP64()).(reg.GPVirtual)
 	crow := Load(Param("crow"), GP64()).(reg.GPVirtual)
 	n := Load(Param("n"), GP64()).(reg.GPVirtual)
-	dpp := Load(Param("dp"), GP64()).(reg.GPVirtual)
 	Comment("the distances dp, each broadcast to a vector on the stack")
-	dpv := AllocLocal(128)
-	for s := 0; s < 4; s++ {
-		x := YMM()
-		VBROADCASTSS(Mem{Base: dpp, Disp: 4 * s}, x)
-		VMOVUPS(x, dpv.Offset(32*s))
-	}
-	dp := GP64()
-	LEAQ(dpv, dp)
+	dp := broadcast4("dp")
 	margin := broadcastParam("margin")
 	zero := YMM()
 	VXORPS(zero, zero, zero)
@@ -74,16 +66,8 @@ func aboveMinKernel() {
 		"idx[s] its first index (-1 if none).")
 	row := Load(Param("row"), GP64()).(reg.GPVirtual)
 	n := Load(Param("n"), GP64()).(reg.GPVirtual)
-	tp := Load(Param("t"), GP64()).(reg.GPVirtual)
 	Comment("the thresholds, each broadcast to a vector on the stack")
-	tv := AllocLocal(128)
-	for s := 0; s < 4; s++ {
-		x := YMM()
-		VBROADCASTSS(Mem{Base: tp, Disp: 4 * s}, x)
-		VMOVUPS(x, tv.Offset(32*s))
-	}
-	t := GP64()
-	LEAQ(tv, t)
+	t := broadcast4("t")
 	cur, eight := YMM(), YMM()
 	VMOVUPS(consts.lanes, cur) // 0, 1, ..., 7
 	VPBROADCASTD(consts.scalar("eight"), eight)
@@ -262,4 +246,20 @@ func firstMinBitsKernel() {
 	Store(i, ReturnIndex(0))
 	VZEROUPPER()
 	RET()
+}
+
+// broadcast4 broadcasts each of the four float32 at the pointer parameter
+// name to a vector of 8 in a stack area and returns the area's address: the
+// memory operands of a loop that compares with all four.
+func broadcast4(name string) reg.GPVirtual {
+	p := Load(Param(name), GP64()).(reg.GPVirtual)
+	area := AllocLocal(128)
+	for s := 0; s < 4; s++ {
+		x := YMM()
+		VBROADCASTSS(Mem{Base: p, Disp: 4 * s}, x)
+		VMOVUPS(x, area.Offset(32*s))
+	}
+	a := GP64()
+	LEAQ(area, a)
+	return a
 }

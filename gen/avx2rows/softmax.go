@@ -248,14 +248,21 @@ func (g *lseRing) push(r *row, s reg.VecVirtual, full func()) {
 	MOVQ(g.n, n)
 	VMOVSS(r.m.AsX(), entry(g.m, n))
 	VMOVSS(s.AsX(), entry(g.s, n))
+	ringStep(r, g.n, n, full)
+}
+
+// ringStep counts one more row into a ring of 8 whose count is in the stack
+// slot count (and, loaded, in n): at 8 the count returns to 0 and full
+// emits the work on the 8 rows.
+func ringStep(r *row, count Mem, n reg.GPVirtual, full func()) {
 	INCQ(n)
 	isFull, next := r.label("ringfull"), r.label("ringnext")
 	CMPQ(n, U8(8))
 	JE(LabelRef(isFull))
-	MOVQ(n, g.n)
+	MOVQ(n, count)
 	JMP(LabelRef(next))
 	Label(isFull)
-	MOVQ(U32(0), g.n)
+	MOVQ(U32(0), count)
 	full()
 	Label(next)
 }

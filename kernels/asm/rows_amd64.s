@@ -31679,9 +31679,9 @@ TEXT ·HingeCountsAVX2(SB), NOSPLIT, $128-56
 	MOVQ row+0(FP), AX
 	MOVQ crow+8(FP), CX
 	MOVQ n+16(FP), DX
-	MOVQ dp+24(FP), BX
 
 	// the distances dp, each broadcast to a vector on the stack
+	MOVQ         dp+24(FP), BX
 	VBROADCASTSS (BX), Y0
 	VMOVUPS      Y0, (SP)
 	VBROADCASTSS 4(BX), Y0
@@ -31803,9 +31803,9 @@ HingeCountsAVX2_done:
 TEXT ·AboveMinAVX2(SB), NOSPLIT, $128-40
 	MOVQ row+0(FP), AX
 	MOVQ n+8(FP), CX
-	MOVQ t+16(FP), DX
 
 	// the thresholds, each broadcast to a vector on the stack
+	MOVQ         t+16(FP), DX
 	VBROADCASTSS (DX), Y0
 	VMOVUPS      Y0, (SP)
 	VBROADCASTSS 4(DX), Y0
