@@ -19,29 +19,41 @@ var (
 	})
 )
 
-// crossEntropyLabelsAVX2 runs the fused hard-label kernel over every row:
-// rows of at most blockCols columns 8 at a time (the transposed short-row
-// path), the rest one at a time. The variants are called directly, not
-// through function values, so that the partial sums stay on the stack.
+// labelsChunk is the number of rows per call of the fused hard-label
+// kernels: rowChunk's, as the other row kernels (no call runs long without a
+// chance of preemption), rounded down to a multiple of 8, at least 8, so that
+// every call starts at row 0 of Sum64's 8 partials.
+func labelsChunk(cols int) int { return max(8, rowChunk(cols)&^7) }
+
+// crossEntropyLabelsAVX2 runs the fused hard-label kernel over every row,
+// labelsChunk rows per call: rows of at most blockCols columns 8 at a time
+// (the transposed short-row path), the rest one at a time. The variants are
+// called directly, not through function values, so that the partial sums
+// stay on the stack.
 func crossEntropyLabelsAVX2(grad, z, w []float32, labels []int32, sw []float32, keep, inv float32, loss []float32, rows, cols int) (done int, sum [generic.Sum64Lanes]float64) {
-	g, zp, wp, l, sp, lp, p := at(grad, 0), ptr(z), at(w, 0), &labels[0], at(sw, 0), ptr(loss), &sum[0]
-	switch {
-	case grad != nil && w != nil && sw != nil:
-		asm.CrossEntropyLabelsGWSAVX2(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
-	case grad != nil && w != nil:
-		asm.CrossEntropyLabelsGWAVX2(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
-	case grad != nil && sw != nil:
-		asm.CrossEntropyLabelsGSAVX2(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
-	case grad != nil:
-		asm.CrossEntropyLabelsGAVX2(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
-	case w != nil && sw != nil:
-		asm.CrossEntropyLabelsWSAVX2(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
-	case w != nil:
-		asm.CrossEntropyLabelsWAVX2(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
-	case sw != nil:
-		asm.CrossEntropyLabelsSAVX2(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
-	default:
-		asm.CrossEntropyLabelsPlainAVX2(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
+	step := labelsChunk(cols)
+	wp, p := at(w, 0), &sum[0]
+	for r := 0; r < rows; r += step {
+		n := min(step, rows-r)
+		g, zp, l, sp, lp := at(grad, r*cols), ptr(z[r*cols:]), &labels[r], at(sw, r), ptr(loss[r:])
+		switch {
+		case grad != nil && w != nil && sw != nil:
+			asm.CrossEntropyLabelsGWSAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		case grad != nil && w != nil:
+			asm.CrossEntropyLabelsGWAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		case grad != nil && sw != nil:
+			asm.CrossEntropyLabelsGSAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		case grad != nil:
+			asm.CrossEntropyLabelsGAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		case w != nil && sw != nil:
+			asm.CrossEntropyLabelsWSAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		case w != nil:
+			asm.CrossEntropyLabelsWAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		case sw != nil:
+			asm.CrossEntropyLabelsSAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		default:
+			asm.CrossEntropyLabelsPlainAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		}
 	}
 	return rows, sum
 }
@@ -53,24 +65,29 @@ func crossEntropyLabelsAVX512(grad, z, w []float32, labels []int32, sw []float32
 	if cols <= blockCols {
 		return crossEntropyLabelsAVX2(grad, z, w, labels, sw, keep, inv, loss, rows, cols)
 	}
-	g, zp, wp, l, sp, lp, p := at(grad, 0), ptr(z), at(w, 0), &labels[0], at(sw, 0), ptr(loss), &sum[0]
-	switch {
-	case grad != nil && w != nil && sw != nil:
-		asm.CrossEntropyLabelsGWSAVX512(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
-	case grad != nil && w != nil:
-		asm.CrossEntropyLabelsGWAVX512(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
-	case grad != nil && sw != nil:
-		asm.CrossEntropyLabelsGSAVX512(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
-	case grad != nil:
-		asm.CrossEntropyLabelsGAVX512(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
-	case w != nil && sw != nil:
-		asm.CrossEntropyLabelsWSAVX512(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
-	case w != nil:
-		asm.CrossEntropyLabelsWAVX512(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
-	case sw != nil:
-		asm.CrossEntropyLabelsSAVX512(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
-	default:
-		asm.CrossEntropyLabelsPlainAVX512(g, zp, wp, l, sp, keep, inv, lp, rows, cols, p)
+	step := labelsChunk(cols)
+	wp, p := at(w, 0), &sum[0]
+	for r := 0; r < rows; r += step {
+		n := min(step, rows-r)
+		g, zp, l, sp, lp := at(grad, r*cols), ptr(z[r*cols:]), &labels[r], at(sw, r), ptr(loss[r:])
+		switch {
+		case grad != nil && w != nil && sw != nil:
+			asm.CrossEntropyLabelsGWSAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		case grad != nil && w != nil:
+			asm.CrossEntropyLabelsGWAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		case grad != nil && sw != nil:
+			asm.CrossEntropyLabelsGSAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		case grad != nil:
+			asm.CrossEntropyLabelsGAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		case w != nil && sw != nil:
+			asm.CrossEntropyLabelsWSAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		case w != nil:
+			asm.CrossEntropyLabelsWAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		case sw != nil:
+			asm.CrossEntropyLabelsSAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		default:
+			asm.CrossEntropyLabelsPlainAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+		}
 	}
 	return rows, sum
 }

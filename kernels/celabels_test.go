@@ -135,6 +135,50 @@ func TestCrossEntropyLabelRowsMatchGeneric(t *testing.T) {
 	}
 }
 
+// TestCrossEntropyLabelRowsChunks runs the fused kernel on rows wide enough
+// that the amd64 sets split the call into chunks of 8 rows (labelsChunk),
+// the partial sums carried across them, against generic.
+func TestCrossEntropyLabelRowsChunks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(33, 6))
+	for _, sh := range [][2]int{{19, 20000}, {9, 70001}} {
+		rows, cols := sh[0], sh[1]
+		buf := func(n int) []float32 { return make([]float32, n) }
+		c := newCELabelsCase(rng, rows, cols, tu.Normal, buf)
+		for v := 0; v < 8; v++ {
+			var gw, sww []float32
+			if v&2 != 0 {
+				gw = c.w
+			}
+			if v&1 != 0 {
+				sww = c.sw
+			}
+			wl := make([]float32, rows)
+			var wg []float32
+			if v&4 != 0 {
+				wg = make([]float32, rows*cols)
+			}
+			generic.CrossEntropyLabelRows(wg, c.z, gw, c.labels, sww, c.keep, c.inv, wl, rows, cols)
+			var wantSum [generic.Sum64Lanes]float64
+			generic.Sum64Partials(wl, 0, &wantSum)
+			for _, s := range allSets() {
+				done, grad, loss, sum := c.run(s, v, buf)
+				if done == 0 {
+					continue // no fused kernel: the caller's path
+				}
+				if msg := tu.DiffMsg(loss, wl); msg != "" {
+					t.Fatalf("%s %dx%d variant=%03b: loss: %s", s.Name(), rows, cols, v, msg)
+				}
+				if msg := tu.DiffMsg(grad, wg); msg != "" {
+					t.Fatalf("%s %dx%d variant=%03b: grad: %s", s.Name(), rows, cols, v, msg)
+				}
+				if sum != wantSum {
+					t.Fatalf("%s %dx%d variant=%03b: partial sums %v, want %v", s.Name(), rows, cols, v, sum, wantSum)
+				}
+			}
+		}
+	}
+}
+
 // TestCrossEntropyLabelRowsGeneric pins generic.CrossEntropyLabelRows to its
 // definition: CrossEntropyRows with a = keep·w_y and scale = s·inv, then the
 // label's loss and gradient terms, with ignored rows zeroed.
