@@ -58,10 +58,12 @@ func (m Mining) String() string {
 // index. Where a Euclidean distance is 0 its gradient is 0.
 //
 // Mining costs O(B·K·B) comparisons for a batch of B rows with K rows per
-// label, on top of the two B×B×dim matrix products. SemiHard and BatchAll
-// make them as SIMD scans of each anchor's row of distances, four
-// positives per scan (kernels.Set.AboveMin and HingeCounts; BatchAll's
-// hinge sums follow HingeCounts' order of partial sums). A TripletMiner keeps
+// label, on top of the two B×B×dim matrix products. The miners make them
+// as SIMD scans of each anchor's row of distances: BatchHard one scan for
+// the nearest negative (kernels.Set.FirstMinBits), SemiHard and BatchAll
+// four positives per scan (AboveMin and HingeCounts; BatchAll's hinge sums
+// follow HingeCounts' order of partial sums). BatchHard's and SemiHard's
+// gradients are sparse pair updates (PairUpdates), BatchAll's a product. A TripletMiner keeps
 // reusable scratch, so steady-state calls allocate nothing; it is therefore
 // not safe for concurrent use (use one per goroutine).
 type TripletMiner struct {
