@@ -22,7 +22,7 @@ var AVX512 = withAVX2Glue(&Set{
 	},
 	softmax:    byCols(softmaxAVX2, rowKernel(asm.SoftmaxAVX512)),
 	logSoftmax: byCols(logSoftmaxAVX2, rowKernel(asm.LogSoftmaxAVX512)),
-	logSumExp:  byCols(logSumExpAVX2, lseKernel(asm.LogSumExpAVX512)),
+	logSumExp:  byCols(logSumExpAVX2, lseChained(asm.LogSumExpAVX512)),
 	crossEntropy: ceByCols(crossEntropyAVX2, ceKernel([8]ceAsm{
 		asm.CrossEntropyPlainAVX512, asm.CrossEntropySAVX512, asm.CrossEntropyWAVX512, asm.CrossEntropyWSAVX512,
 		asm.CrossEntropyGAVX512, asm.CrossEntropyGSAVX512, asm.CrossEntropyGWAVX512, asm.CrossEntropyGWSAVX512,

@@ -274,3 +274,27 @@ func TestCrossEntropyLabelRowsGuardPages(t *testing.T) {
 		}
 	}
 }
+
+// TestLogSumExpChainedGuardPages puts rows long enough to be split over
+// several calls (see TestLogSumExpChained) against guard pages: the call
+// with the last row may not read a row after it.
+func TestLogSumExpChainedGuardPages(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 2))
+	for _, sh := range [][2]int{{3, 70001}, {5, 40000}} {
+		rows, cols := sh[0], sh[1]
+		for _, atEnd := range []bool{true, false} {
+			mk, free := guarded(atEnd)
+			src, dst := mk(rows*cols), mk(rows)
+			tu.Fill(rng, src, cols, tu.Normal)
+			want := make([]float32, rows)
+			kernels.Generic.LogSumExp(want, src, cols)
+			for _, s := range allSets() {
+				s.LogSumExp(dst, src, cols)
+				if msg := tu.DiffMsg(dst, want); msg != "" {
+					t.Errorf("%s %dx%d: %s", s.Name(), rows, cols, msg)
+				}
+			}
+			free()
+		}
+	}
+}

@@ -403,3 +403,52 @@ func TestRowRingsMatchGeneric(t *testing.T) {
 		}
 	}
 }
+
+// TestLogSumExpChained runs LogSumExp on rows long enough that each call of
+// the kernel takes only a few (rowChunk), so that the amd64 kernels carry
+// each call's last exponential pass's max of the next row into the next
+// call; special rows (NaN, +Inf, all -Inf, which end a call early) sit at
+// a call's first and last rows and in between, and in place as well.
+func TestLogSumExpChained(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 17))
+	nan, inf, ninf := tu.NaN, tu.PosInf, tu.NegInf
+	for _, sh := range [][2]int{{6, 70001}, {10, 40000}, {4, 131073}, {33, 8193}} {
+		rows, cols := sh[0], sh[1]
+		for v := 0; v < 3; v++ {
+			src := make([]float32, rows*cols)
+			tu.Fill(rng, src, cols, tu.Normal)
+			for i := 0; i < rows; i++ { // distinct maxima, so a wrong carry shows
+				src[i*cols+rng.IntN(cols)] = float32(3 + i)
+			}
+			if v > 0 {
+				for i, r := range []int{1, 3, rows - 1} {
+					row := src[r*cols : (r+1)*cols]
+					switch (i + v) % 3 {
+					case 0:
+						row[cols/2] = nan
+					case 1:
+						row[cols-1] = inf
+					default:
+						for j := range row {
+							row[j] = ninf
+						}
+					}
+				}
+			}
+			want := make([]float32, rows)
+			kernels.Generic.LogSumExp(want, src, cols)
+			for _, s := range allSets() {
+				got := tu.Filled(rows)
+				s.LogSumExp(got, src, cols)
+				if msg := tu.DiffMsg(got, want); msg != "" {
+					t.Fatalf("%s %dx%d variant %d: %s", s.Name(), rows, cols, v, msg)
+				}
+				buf := append([]float32(nil), src...)
+				s.LogSumExp(buf[:rows], buf, cols)
+				if msg := tu.DiffMsg(buf[:rows], want); msg != "" {
+					t.Fatalf("%s %dx%d variant %d in place: %s", s.Name(), rows, cols, v, msg)
+				}
+			}
+		}
+	}
+}

@@ -19,6 +19,8 @@ type row struct {
 	i          reg.GPVirtual // element index within the row
 	done       reg.GPVirtual // rows finished
 	rows       Op            // the row count, set by pipeline
+	limit      Op            // rows the exponential pass may read the next row's max from (nil: rows)
+	chain      bool          // pipeline takes and leaves a row's max across calls (see chained)
 	m, next    reg.VecVirtual
 	log2e      reg.VecVirtual // nil: loaded from memory where needed
 	magic      Op             // a register, or a memory operand when registers are short
@@ -126,7 +128,11 @@ func (r *row) tailMask() tmask {
 func (r *row) pipeline(rows Op, dstStep int, body func()) {
 	Comment("software pipeline: the next row's max pass runs inside this row's exponential pass")
 	r.rows = rows
-	r.maxPass(r.src, r.m)
+	if r.chain {
+		r.chainIn()
+	} else {
+		r.maxPass(r.src, r.m)
+	}
 	Label(r.name + "_row")
 	body()
 	Comment("next row (its max is in next)")
@@ -142,6 +148,49 @@ func (r *row) pipeline(rows Op, dstStep int, body func()) {
 	INCQ(r.done)
 	CMPQ(r.done, rows)
 	JB(LabelRef(r.name + "_row"))
+	if r.chain {
+		r.chainOut()
+	}
+}
+
+// The chained pipeline of a kernel with the parameters carry *float32 and
+// chain int: a caller that splits the rows into several calls keeps every
+// row's max pass inside the previous row's exponential pass, across calls
+// too. With chain&1 the first row's max is *carry (the previous call's, the
+// same bits as its max pass) instead of a max pass; with chain&2 the row
+// after the last one exists, the last row's exponential pass takes its max,
+// and the call leaves it in *carry. A call that ends early (LogSumExp's
+// special rows) leaves *carry as it was.
+
+// chainIn loads the first row's max from *carry (chain&1) or runs its max
+// pass, and sets the exponential passes' limit to rows + (chain>>1 & 1).
+func (r *row) chainIn() {
+	chain := Load(Param("chain"), GP64()).(reg.GPVirtual)
+	limit := GP64()
+	MOVQ(chain, limit)
+	SHRQ(U8(1), limit)
+	ANDQ(U8(1), limit)
+	ADDQ(r.rows, limit)
+	r.limit = limit
+	pass, have := r.label("maxpass"), r.label("havemax")
+	TESTQ(U32(1), chain)
+	JZ(LabelRef(pass))
+	Comment("the first row's max, from the call before (its exponential pass took it)")
+	VBROADCASTSS(Mem{Base: Load(Param("carry"), GP64()).(reg.GPVirtual)}, r.m)
+	JMP(LabelRef(have))
+	Label(pass)
+	r.maxPass(r.src, r.m)
+	Label(have)
+}
+
+// chainOut stores the next row's max (now in m) to *carry when chain&2.
+func (r *row) chainOut() {
+	skip := r.label("nocarry")
+	CMPQ(r.limit, r.rows)
+	JE(LabelRef(skip))
+	Comment("the row after the last: its max, for the next call")
+	VMOVSS(r.m.AsX(), Mem{Base: Load(Param("carry"), GP64()).(reg.GPVirtual)})
+	Label(skip)
 }
 
 // maxInto folds the vector at m into the running maximum acc; in the tail
@@ -382,7 +431,11 @@ func (r *row) expPass(storeE bool, hook func(j int, a at, mask tmask, d reg.VecV
 	t := GP64()
 	MOVQ(r.done, t)
 	INCQ(t)
-	CMPQ(t, r.rows)
+	if r.limit != nil {
+		CMPQ(t, r.limit)
+	} else {
+		CMPQ(t, r.rows)
+	}
 	JAE(LabelRef(last))
 	next := GP64()
 	LEAQ(Mem{Base: r.src, Index: r.cols, Scale: 4}, next)

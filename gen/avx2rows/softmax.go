@@ -22,9 +22,12 @@ func (k kind) name() string {
 func softmaxKernel(k kind) {
 	sig := "func(dst, src *float32, rows, cols int)"
 	if k == logSumExp {
-		sig = "func(dst, src *float32, rows, cols int) int"
+		sig = "func(dst, src *float32, rows, cols int, carry *float32, chain int) int"
 	}
 	TEXT(k.name(), 0, sig)
+	if k == logSumExp {
+		Pragma("noescape") // carry stays on the caller's stack
+	}
 	switch k {
 	case softmax:
 		Doc("SoftmaxAVX2 writes the softmax of each of the rows×cols row-major src into dst",
@@ -35,7 +38,10 @@ func softmaxKernel(k kind) {
 	case logSumExp:
 		Doc("LogSumExpAVX2 writes max + LogPos(sum of exp(x - max)) of each row of src to dst[row]",
 			"and returns the number of rows done: it stops, leaving dst[row] unwritten, at the first",
-			"row whose result is NaN (a row with NaN, +Inf or only -Inf; see generic.LogSumExpSpecial).")
+			"row whose result is NaN (a row with NaN, +Inf or only -Inf; see generic.LogSumExpSpecial).",
+			"Its max passes chain across calls: with chain&1 the first row's max is *carry (left by the call",
+			"before); with chain&2 the row after the last exists, and the call leaves its max in *carry.",
+			"chain must be 0 for cols <= 16.")
 	}
 	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
 	src := Load(Param("src"), GP64()).(reg.GPVirtual)
@@ -58,6 +64,7 @@ func softmaxKernel(k kind) {
 	end := r.label("end")
 	CMPQ(r.done, rows)
 	JAE(LabelRef(end))
+	r.chain = k == logSumExp
 	r.pipeline(rows, dstStep, func() {
 		softmaxRow(k, r, g)
 	})

@@ -15,7 +15,12 @@ func LogSoftmaxAVX512(dst *float32, src *float32, rows int, cols int)
 // LogSumExpAVX2 writes max + LogPos(sum of exp(x - max)) of each row of src to dst[row]
 // and returns the number of rows done: it stops, leaving dst[row] unwritten, at the first
 // row whose result is NaN (a row with NaN, +Inf or only -Inf; see generic.LogSumExpSpecial).
-func LogSumExpAVX512(dst *float32, src *float32, rows int, cols int) int
+// Its max passes chain across calls: with chain&1 the first row's max is *carry (left by the call
+// before); with chain&2 the row after the last exists, and the call leaves its max in *carry.
+// chain must be 0 for cols <= 16.
+//
+//go:noescape
+func LogSumExpAVX512(dst *float32, src *float32, rows int, cols int, carry *float32, chain int) int
 
 // CrossEntropyPlainAVX512 is generic.CrossEntropyRows, bit for bit, for rows, cols >= 1, grad nil, w nil, zw nil.
 // Per row: mx = max, lsum = LogPos(Σ exp(z - max)), zw = Σ w·(z - max), and the gradient

@@ -1375,9 +1375,9 @@ LogSoftmaxAVX512_outrowsdone_35:
 	VZEROUPPER
 	RET
 
-// func LogSumExpAVX512(dst *float32, src *float32, rows int, cols int) int
+// func LogSumExpAVX512(dst *float32, src *float32, rows int, cols int, carry *float32, chain int) int
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·LogSumExpAVX512(SB), $104-40
+TEXT ·LogSumExpAVX512(SB), $104-56
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -1399,39 +1399,53 @@ TEXT ·LogSumExpAVX512(SB), $104-40
 	JAE          LogSumExpAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	MOVQ  chain+40(FP), R9
+	MOVQ  R9, R11
+	SHRQ  $0x01, R11
+	ANDQ  $0x01, R11
+	ADDQ  DX, R11
+	TESTQ $0x00000001, R9
+	JZ    LogSumExpAVX512_maxpass_2
+
+	// the first row's max, from the call before (its exponential pass took it)
+	MOVQ         carry+32(FP), R9
+	VBROADCASTSS (R9), Z0
+	JMP          LogSumExpAVX512_havemax_3
+
+LogSumExpAVX512_maxpass_2:
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
 	VBROADCASTSS rowconsts<>+1068(SB), Z5
 	XORQ         R9, R9
 
-LogSumExpAVX512_max32_2:
+LogSumExpAVX512_max32_4:
 	CMPQ    R9, SI
-	JAE     LogSumExpAVX512_maxv_3
+	JAE     LogSumExpAVX512_maxv_5
 	VMOVUPS (CX)(R9*4), Z6
 	VMAXPS  Z0, Z6, Z0
 	VMOVUPS 64(CX)(R9*4), Z6
 	VMAXPS  Z5, Z6, Z5
 	ADDQ    $0x20, R9
-	JMP     LogSumExpAVX512_max32_2
+	JMP     LogSumExpAVX512_max32_4
 
-LogSumExpAVX512_maxv_3:
+LogSumExpAVX512_maxv_5:
 	CMPQ    R9, DI
-	JAE     LogSumExpAVX512_maxtail_4
+	JAE     LogSumExpAVX512_maxtail_6
 	VMOVUPS (CX)(R9*4), Z6
 	VMAXPS  Z0, Z6, Z0
 	ADDQ    $0x10, R9
-	JMP     LogSumExpAVX512_maxv_3
+	JMP     LogSumExpAVX512_maxv_5
 
-LogSumExpAVX512_maxtail_4:
+LogSumExpAVX512_maxtail_6:
 	CMPQ         R8, $0x00
-	JE           LogSumExpAVX512_maxfold_5
-	LEAQ         rowconsts<>+64(SB), R11
-	KMOVW        (R11)(R8*4), K1
+	JE           LogSumExpAVX512_maxfold_7
+	LEAQ         rowconsts<>+64(SB), R12
+	KMOVW        (R12)(R8*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z6
 	VMOVUPS      (CX)(R9*4), K1, Z6
 	VMAXPS       Z5, Z6, Z5
 
-LogSumExpAVX512_maxfold_5:
+LogSumExpAVX512_maxfold_7:
 	VMAXPS        Z5, Z0, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y5
 	VMAXPS        Y5, Y0, Y0
@@ -1445,6 +1459,7 @@ LogSumExpAVX512_maxfold_5:
 	VADDSS        X5, X0, X0
 	VBROADCASTSS  X0, Z0
 
+LogSumExpAVX512_havemax_3:
 LogSumExpAVX512_row:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
@@ -1452,16 +1467,16 @@ LogSumExpAVX512_row:
 	VXORPS       Z6, Z6, Z6
 	MOVQ         R10, R9
 	INCQ         R9
-	CMPQ         R9, DX
-	JAE          LogSumExpAVX512_explast_6
-	LEAQ         (CX)(BX*4), R11
+	CMPQ         R9, R11
+	JAE          LogSumExpAVX512_explast_8
+	LEAQ         (CX)(BX*4), R12
 	VBROADCASTSS rowconsts<>+1068(SB), Z1
 	XORQ         R9, R9
 
-LogSumExpAVX512_exp32_8:
+LogSumExpAVX512_exp32_10:
 	CMPQ             R9, SI
-	JAE              LogSumExpAVX512_exprest_9
-	VMOVUPS          (R11)(R9*4), Z7
+	JAE              LogSumExpAVX512_exprest_11
+	VMOVUPS          (R12)(R9*4), Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
@@ -1481,7 +1496,7 @@ LogSumExpAVX512_exp32_8:
 	VFMADD231PS      Z8, Z7, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R11)(R9*4), Z7
+	VMOVUPS          64(R12)(R9*4), Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          64(CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
@@ -1502,13 +1517,13 @@ LogSumExpAVX512_exp32_8:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z6, Z6
 	ADDQ             $0x20, R9
-	JMP              LogSumExpAVX512_exp32_8
+	JMP              LogSumExpAVX512_exp32_10
 
-LogSumExpAVX512_exprest_9:
+LogSumExpAVX512_exprest_11:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ             R9, DI
-	JAE              LogSumExpAVX512_exptail_11
-	VMOVUPS          (R11)(R9*4), Z7
+	JAE              LogSumExpAVX512_exptail_13
+	VMOVUPS          (R12)(R9*4), Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
@@ -1529,15 +1544,15 @@ LogSumExpAVX512_exprest_9:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	ADDQ             $0x10, R9
-	JMP              LogSumExpAVX512_expnext_12
+	JMP              LogSumExpAVX512_expnext_14
 
-LogSumExpAVX512_exptail_11:
+LogSumExpAVX512_exptail_13:
 	CMPQ             R8, $0x00
-	JE               LogSumExpAVX512_expdone_10
-	LEAQ             rowconsts<>+64(SB), R12
-	KMOVW            (R12)(R8*4), K1
+	JE               LogSumExpAVX512_expdone_12
+	LEAQ             rowconsts<>+64(SB), R13
+	KMOVW            (R13)(R8*4), K1
 	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R11)(R9*4), K1, Z7
+	VMOVUPS          (R12)(R9*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
@@ -1558,15 +1573,15 @@ LogSumExpAVX512_exptail_11:
 	VMOVAPS.Z        Z9, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
-	JMP              LogSumExpAVX512_expdone_10
+	JMP              LogSumExpAVX512_expdone_12
 
-LogSumExpAVX512_expnext_12:
+LogSumExpAVX512_expnext_14:
 	CMPQ             R8, $0x00
-	JE               LogSumExpAVX512_expdone_10
-	LEAQ             rowconsts<>+64(SB), R12
-	KMOVW            (R12)(R8*4), K1
+	JE               LogSumExpAVX512_expdone_12
+	LEAQ             rowconsts<>+64(SB), R13
+	KMOVW            (R13)(R8*4), K1
 	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R11)(R9*4), K1, Z7
+	VMOVUPS          (R12)(R9*4), K1, Z7
 	VMAXPS           Z1, Z7, Z1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
@@ -1588,7 +1603,7 @@ LogSumExpAVX512_expnext_12:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z6, Z6
 
-LogSumExpAVX512_expdone_10:
+LogSumExpAVX512_expdone_12:
 	VEXTRACTF64X4 $0x01, Z1, Y7
 	VMAXPS        Y7, Y1, Y1
 	VEXTRACTF128  $0x01, Y1, X7
@@ -1600,14 +1615,14 @@ LogSumExpAVX512_expdone_10:
 	VXORPS        X7, X7, X7
 	VADDSS        X7, X1, X1
 	VBROADCASTSS  X1, Z1
-	JMP           LogSumExpAVX512_expfolded_7
+	JMP           LogSumExpAVX512_expfolded_9
 
-LogSumExpAVX512_explast_6:
+LogSumExpAVX512_explast_8:
 	XORQ R9, R9
 
-LogSumExpAVX512_explast32_13:
+LogSumExpAVX512_explast32_15:
 	CMPQ             R9, SI
-	JAE              LogSumExpAVX512_explastrest_14
+	JAE              LogSumExpAVX512_explastrest_16
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
@@ -1645,12 +1660,12 @@ LogSumExpAVX512_explast32_13:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z6, Z6
 	ADDQ             $0x20, R9
-	JMP              LogSumExpAVX512_explast32_13
+	JMP              LogSumExpAVX512_explast32_15
 
-LogSumExpAVX512_explastrest_14:
+LogSumExpAVX512_explastrest_16:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ             R9, DI
-	JAE              LogSumExpAVX512_explasttail_16
+	JAE              LogSumExpAVX512_explasttail_18
 	VMOVUPS          (CX)(R9*4), Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
@@ -1670,13 +1685,13 @@ LogSumExpAVX512_explastrest_14:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	ADDQ             $0x10, R9
-	JMP              LogSumExpAVX512_explastnext_17
+	JMP              LogSumExpAVX512_explastnext_19
 
-LogSumExpAVX512_explasttail_16:
+LogSumExpAVX512_explasttail_18:
 	CMPQ             R8, $0x00
-	JE               LogSumExpAVX512_explastdone_15
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(R8*4), K1
+	JE               LogSumExpAVX512_explastdone_17
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(R8*4), K1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
@@ -1696,13 +1711,13 @@ LogSumExpAVX512_explasttail_16:
 	VMOVAPS.Z        Z9, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
-	JMP              LogSumExpAVX512_explastdone_15
+	JMP              LogSumExpAVX512_explastdone_17
 
-LogSumExpAVX512_explastnext_17:
+LogSumExpAVX512_explastnext_19:
 	CMPQ             R8, $0x00
-	JE               LogSumExpAVX512_explastdone_15
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(R8*4), K1
+	JE               LogSumExpAVX512_explastdone_17
+	LEAQ             rowconsts<>+64(SB), R12
+	KMOVW            (R12)(R8*4), K1
 	VMOVUPS.Z        (CX)(R9*4), K1, Z7
 	VSUBPS           Z0, Z7, Z7
 	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
@@ -1723,8 +1738,8 @@ LogSumExpAVX512_explastnext_17:
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z6, Z6
 
-LogSumExpAVX512_explastdone_15:
-LogSumExpAVX512_expfolded_7:
+LogSumExpAVX512_explastdone_17:
+LogSumExpAVX512_expfolded_9:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
 	VADDPS        Z6, Z5, Z5
 	VEXTRACTF64X4 $0x01, Z5, Y6
@@ -1745,11 +1760,11 @@ LogSumExpAVX512_expfolded_7:
 	VMOVSS X5, 32(SP)(R9*4)
 	INCQ   R9
 	CMPQ   R9, $0x08
-	JE     LogSumExpAVX512_ringfull_18
+	JE     LogSumExpAVX512_ringfull_20
 	MOVQ   R9, 96(SP)
-	JMP    LogSumExpAVX512_ringnext_19
+	JMP    LogSumExpAVX512_ringnext_21
 
-LogSumExpAVX512_ringfull_18:
+LogSumExpAVX512_ringfull_20:
 	MOVQ    $0x00000000, 96(SP)
 	VMOVUPS 32(SP), Y0
 
@@ -1781,7 +1796,7 @@ LogSumExpAVX512_ringfull_18:
 	VADDPS       (SP), Y6, Y0
 	VMOVUPS      Y0, -28(AX)
 
-LogSumExpAVX512_ringnext_19:
+LogSumExpAVX512_ringnext_21:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	ADDQ    $0x04, AX
@@ -1789,7 +1804,14 @@ LogSumExpAVX512_ringnext_19:
 	INCQ    R10
 	CMPQ    R10, DX
 	JB      LogSumExpAVX512_row
+	CMPQ    R11, DX
+	JE      LogSumExpAVX512_nocarry_22
 
+	// the row after the last: its max, for the next call
+	MOVQ   carry+32(FP), CX
+	VMOVSS X0, (CX)
+
+LogSumExpAVX512_nocarry_22:
 LogSumExpAVX512_end_1:
 LogSumExpAVX512_special:
 	// the rows still in the ring: dst[row-n+j] = max + LogPos(sum), one at a time
@@ -1800,9 +1822,9 @@ LogSumExpAVX512_special:
 	ADDQ AX, DX
 	XORQ AX, AX
 
-LogSumExpAVX512_flush_20:
+LogSumExpAVX512_flush_23:
 	CMPQ   AX, CX
-	JAE    LogSumExpAVX512_flushdone_21
+	JAE    LogSumExpAVX512_flushdone_24
 	VMOVSS 32(SP)(AX*4), X0
 
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
@@ -1842,10 +1864,10 @@ LogSumExpAVX512_flush_20:
 	VADDSS      (SP)(AX*4), X1, X0
 	VMOVSS      X0, (DX)(AX*4)
 	INCQ        AX
-	JMP         LogSumExpAVX512_flush_20
+	JMP         LogSumExpAVX512_flush_23
 
-LogSumExpAVX512_flushdone_21:
-	MOVQ R10, ret+32(FP)
+LogSumExpAVX512_flushdone_24:
+	MOVQ R10, ret+48(FP)
 	VZEROUPPER
 	RET
 

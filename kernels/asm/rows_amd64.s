@@ -3084,9 +3084,9 @@ LogSoftmaxAVX2_outrowsdone_63:
 	VZEROUPPER
 	RET
 
-// func LogSumExpAVX2(dst *float32, src *float32, rows int, cols int) int
+// func LogSumExpAVX2(dst *float32, src *float32, rows int, cols int, carry *float32, chain int) int
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·LogSumExpAVX2(SB), $960-40
+TEXT ·LogSumExpAVX2(SB), $960-56
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -3438,6 +3438,20 @@ LogSumExpAVX2_blockdone_2:
 	JAE  LogSumExpAVX2_end_14
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	MOVQ  chain+40(FP), SI
+	MOVQ  SI, R11
+	SHRQ  $0x01, R11
+	ANDQ  $0x01, R11
+	ADDQ  DX, R11
+	TESTQ $0x00000001, SI
+	JZ    LogSumExpAVX2_maxpass_15
+
+	// the first row's max, from the call before (its exponential pass took it)
+	MOVQ         carry+32(FP), SI
+	VBROADCASTSS (SI), Y0
+	JMP          LogSumExpAVX2_havemax_16
+
+LogSumExpAVX2_maxpass_15:
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	VBROADCASTSS rowconsts<>+1580(SB), Y5
@@ -3445,9 +3459,9 @@ LogSumExpAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         SI, SI
 
-LogSumExpAVX2_max32_15:
+LogSumExpAVX2_max32_17:
 	CMPQ    SI, R8
-	JAE     LogSumExpAVX2_maxv_16
+	JAE     LogSumExpAVX2_maxv_18
 	VMOVUPS (CX)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(CX)(SI*4), Y8
@@ -3457,30 +3471,30 @@ LogSumExpAVX2_max32_15:
 	VMOVUPS 96(CX)(SI*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, SI
-	JMP     LogSumExpAVX2_max32_15
+	JMP     LogSumExpAVX2_max32_17
 
-LogSumExpAVX2_maxv_16:
+LogSumExpAVX2_maxv_18:
 	CMPQ    SI, R9
-	JAE     LogSumExpAVX2_maxtail_17
+	JAE     LogSumExpAVX2_maxtail_19
 	VMOVUPS (CX)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, SI
-	JMP     LogSumExpAVX2_maxv_16
+	JMP     LogSumExpAVX2_maxv_18
 
-LogSumExpAVX2_maxtail_17:
+LogSumExpAVX2_maxtail_19:
 	CMPQ         R10, $0x00
-	JE           LogSumExpAVX2_maxfold_18
-	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         R10, R12
-	SHLQ         $0x02, R12
-	SUBQ         R12, R11
-	VMOVUPS      (R11), Y8
+	JE           LogSumExpAVX2_maxfold_20
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y8
 	VBROADCASTSS rowconsts<>+1580(SB), Y9
 	VMASKMOVPS   (CX)(SI*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-LogSumExpAVX2_maxfold_18:
+LogSumExpAVX2_maxfold_20:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -3494,6 +3508,7 @@ LogSumExpAVX2_maxfold_18:
 	VADDSS       X5, X0, X0
 	VBROADCASTSS X0, Y0
 
+LogSumExpAVX2_havemax_16:
 LogSumExpAVX2_row:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
@@ -3503,16 +3518,16 @@ LogSumExpAVX2_row:
 	VXORPS       Y8, Y8, Y8
 	MOVQ         DI, SI
 	INCQ         SI
-	CMPQ         SI, DX
-	JAE          LogSumExpAVX2_explast_19
-	LEAQ         (CX)(BX*4), R11
+	CMPQ         SI, R11
+	JAE          LogSumExpAVX2_explast_21
+	LEAQ         (CX)(BX*4), R12
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-LogSumExpAVX2_exp32_21:
+LogSumExpAVX2_exp32_23:
 	CMPQ        SI, R8
-	JAE         LogSumExpAVX2_exprest_22
-	VMOVUPS     (R11)(SI*4), Y9
+	JAE         LogSumExpAVX2_exprest_24
+	VMOVUPS     (R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3532,7 +3547,7 @@ LogSumExpAVX2_exp32_21:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(R11)(SI*4), Y9
+	VMOVUPS     32(R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     32(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3552,7 +3567,7 @@ LogSumExpAVX2_exp32_21:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(R11)(SI*4), Y9
+	VMOVUPS     64(R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     64(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3572,7 +3587,7 @@ LogSumExpAVX2_exp32_21:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(R11)(SI*4), Y9
+	VMOVUPS     96(R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     96(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3593,13 +3608,13 @@ LogSumExpAVX2_exp32_21:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         LogSumExpAVX2_exp32_21
+	JMP         LogSumExpAVX2_exp32_23
 
-LogSumExpAVX2_exprest_22:
+LogSumExpAVX2_exprest_24:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, R9
-	JAE         LogSumExpAVX2_exptail_24
-	VMOVUPS     (R11)(SI*4), Y9
+	JAE         LogSumExpAVX2_exptail_26
+	VMOVUPS     (R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3620,18 +3635,18 @@ LogSumExpAVX2_exprest_22:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         LogSumExpAVX2_expnext_25
+	JMP         LogSumExpAVX2_expnext_27
 
-LogSumExpAVX2_exptail_24:
+LogSumExpAVX2_exptail_26:
 	CMPQ         R10, $0x00
-	JE           LogSumExpAVX2_expdone_23
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
+	JE           LogSumExpAVX2_expdone_25
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         R10, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R12)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -3653,12 +3668,12 @@ LogSumExpAVX2_exptail_24:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y5, Y5
-	JMP          LogSumExpAVX2_expdone_23
+	JMP          LogSumExpAVX2_expdone_25
 
-LogSumExpAVX2_expnext_25:
+LogSumExpAVX2_expnext_27:
 	CMPQ        SI, R9
-	JAE         LogSumExpAVX2_exptail_26
-	VMOVUPS     (R11)(SI*4), Y9
+	JAE         LogSumExpAVX2_exptail_28
+	VMOVUPS     (R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3679,18 +3694,18 @@ LogSumExpAVX2_expnext_25:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         LogSumExpAVX2_expnext_27
+	JMP         LogSumExpAVX2_expnext_29
 
-LogSumExpAVX2_exptail_26:
+LogSumExpAVX2_exptail_28:
 	CMPQ         R10, $0x00
-	JE           LogSumExpAVX2_expdone_23
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
+	JE           LogSumExpAVX2_expdone_25
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         R10, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R12)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -3712,12 +3727,12 @@ LogSumExpAVX2_exptail_26:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y6, Y6
-	JMP          LogSumExpAVX2_expdone_23
+	JMP          LogSumExpAVX2_expdone_25
 
-LogSumExpAVX2_expnext_27:
+LogSumExpAVX2_expnext_29:
 	CMPQ        SI, R9
-	JAE         LogSumExpAVX2_exptail_28
-	VMOVUPS     (R11)(SI*4), Y9
+	JAE         LogSumExpAVX2_exptail_30
+	VMOVUPS     (R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3738,18 +3753,18 @@ LogSumExpAVX2_expnext_27:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         LogSumExpAVX2_expnext_29
+	JMP         LogSumExpAVX2_expnext_31
 
-LogSumExpAVX2_exptail_28:
+LogSumExpAVX2_exptail_30:
 	CMPQ         R10, $0x00
-	JE           LogSumExpAVX2_expdone_23
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
+	JE           LogSumExpAVX2_expdone_25
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         R10, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R12)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -3771,18 +3786,18 @@ LogSumExpAVX2_exptail_28:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y7, Y7
-	JMP          LogSumExpAVX2_expdone_23
+	JMP          LogSumExpAVX2_expdone_25
 
-LogSumExpAVX2_expnext_29:
+LogSumExpAVX2_expnext_31:
 	CMPQ         R10, $0x00
-	JE           LogSumExpAVX2_expdone_23
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
+	JE           LogSumExpAVX2_expdone_25
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         R10, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R12)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -3805,7 +3820,7 @@ LogSumExpAVX2_expnext_29:
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y8, Y8
 
-LogSumExpAVX2_expdone_23:
+LogSumExpAVX2_expdone_25:
 	VEXTRACTF128 $0x01, Y1, X9
 	VMAXPS       X9, X1, X1
 	VMOVHLPS     X1, X1, X9
@@ -3815,14 +3830,14 @@ LogSumExpAVX2_expdone_23:
 	VXORPS       X9, X9, X9
 	VADDSS       X9, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          LogSumExpAVX2_expfolded_20
+	JMP          LogSumExpAVX2_expfolded_22
 
-LogSumExpAVX2_explast_19:
+LogSumExpAVX2_explast_21:
 	XORQ SI, SI
 
-LogSumExpAVX2_explast32_30:
+LogSumExpAVX2_explast32_32:
 	CMPQ        SI, R8
-	JAE         LogSumExpAVX2_explastrest_31
+	JAE         LogSumExpAVX2_explastrest_33
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -3896,63 +3911,10 @@ LogSumExpAVX2_explast32_30:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         LogSumExpAVX2_explast32_30
+	JMP         LogSumExpAVX2_explast32_32
 
-LogSumExpAVX2_explastrest_31:
+LogSumExpAVX2_explastrest_33:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        SI, R9
-	JAE         LogSumExpAVX2_explasttail_33
-	VMOVUPS     (CX)(SI*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, SI
-	JMP         LogSumExpAVX2_explastnext_34
-
-LogSumExpAVX2_explasttail_33:
-	CMPQ        R10, $0x00
-	JE          LogSumExpAVX2_explastdone_32
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(SI*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
-	VMOVAPS     Y3, Y12
-	VFMADD213PS Y2, Y10, Y12
-	VPSLLD      $0x17, Y12, Y13
-	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
-	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
-	VMULPS      Y13, Y10, Y10
-	VFMADD231PS Y12, Y10, Y13
-	VANDNPS     Y13, Y11, Y13
-	VANDPS      Y9, Y13, Y13
-	VADDPS      Y13, Y5, Y5
-	JMP         LogSumExpAVX2_explastdone_32
-
-LogSumExpAVX2_explastnext_34:
 	CMPQ        SI, R9
 	JAE         LogSumExpAVX2_explasttail_35
 	VMOVUPS     (CX)(SI*4), Y9
@@ -3972,18 +3934,18 @@ LogSumExpAVX2_explastnext_34:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y6, Y6
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
 	JMP         LogSumExpAVX2_explastnext_36
 
 LogSumExpAVX2_explasttail_35:
 	CMPQ        R10, $0x00
-	JE          LogSumExpAVX2_explastdone_32
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
+	JE          LogSumExpAVX2_explastdone_34
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        R10, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y9
 	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -4002,8 +3964,8 @@ LogSumExpAVX2_explasttail_35:
 	VFMADD231PS Y12, Y10, Y13
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
-	VADDPS      Y13, Y6, Y6
-	JMP         LogSumExpAVX2_explastdone_32
+	VADDPS      Y13, Y5, Y5
+	JMP         LogSumExpAVX2_explastdone_34
 
 LogSumExpAVX2_explastnext_36:
 	CMPQ        SI, R9
@@ -4025,18 +3987,71 @@ LogSumExpAVX2_explastnext_36:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
 	JMP         LogSumExpAVX2_explastnext_38
 
 LogSumExpAVX2_explasttail_37:
 	CMPQ        R10, $0x00
-	JE          LogSumExpAVX2_explastdone_32
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
+	JE          LogSumExpAVX2_explastdone_34
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        R10, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y9
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VADDPS      Y13, Y6, Y6
+	JMP         LogSumExpAVX2_explastdone_34
+
+LogSumExpAVX2_explastnext_38:
+	CMPQ        SI, R9
+	JAE         LogSumExpAVX2_explasttail_39
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, SI
+	JMP         LogSumExpAVX2_explastnext_40
+
+LogSumExpAVX2_explasttail_39:
+	CMPQ        R10, $0x00
+	JE          LogSumExpAVX2_explastdone_34
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        R10, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y9
 	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -4056,16 +4071,16 @@ LogSumExpAVX2_explasttail_37:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y7, Y7
-	JMP         LogSumExpAVX2_explastdone_32
+	JMP         LogSumExpAVX2_explastdone_34
 
-LogSumExpAVX2_explastnext_38:
+LogSumExpAVX2_explastnext_40:
 	CMPQ        R10, $0x00
-	JE          LogSumExpAVX2_explastdone_32
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
+	JE          LogSumExpAVX2_explastdone_34
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        R10, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y9
 	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -4086,8 +4101,8 @@ LogSumExpAVX2_explastnext_38:
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y8, Y8
 
-LogSumExpAVX2_explastdone_32:
-LogSumExpAVX2_expfolded_20:
+LogSumExpAVX2_explastdone_34:
+LogSumExpAVX2_expfolded_22:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -4108,11 +4123,11 @@ LogSumExpAVX2_expfolded_20:
 	VMOVSS X5, 888(SP)(SI*4)
 	INCQ   SI
 	CMPQ   SI, $0x08
-	JE     LogSumExpAVX2_ringfull_39
+	JE     LogSumExpAVX2_ringfull_41
 	MOVQ   SI, 952(SP)
-	JMP    LogSumExpAVX2_ringnext_40
+	JMP    LogSumExpAVX2_ringnext_42
 
-LogSumExpAVX2_ringfull_39:
+LogSumExpAVX2_ringfull_41:
 	MOVQ    $0x00000000, 952(SP)
 	VMOVUPS 888(SP), Y0
 
@@ -4144,7 +4159,7 @@ LogSumExpAVX2_ringfull_39:
 	VADDPS       856(SP), Y6, Y0
 	VMOVUPS      Y0, -28(AX)
 
-LogSumExpAVX2_ringnext_40:
+LogSumExpAVX2_ringnext_42:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	ADDQ    $0x04, AX
@@ -4152,7 +4167,14 @@ LogSumExpAVX2_ringnext_40:
 	INCQ    DI
 	CMPQ    DI, DX
 	JB      LogSumExpAVX2_row
+	CMPQ    R11, DX
+	JE      LogSumExpAVX2_nocarry_43
 
+	// the row after the last: its max, for the next call
+	MOVQ   carry+32(FP), CX
+	VMOVSS X0, (CX)
+
+LogSumExpAVX2_nocarry_43:
 LogSumExpAVX2_end_14:
 LogSumExpAVX2_special:
 	// the rows still in the ring: dst[row-n+j] = max + LogPos(sum), one at a time
@@ -4163,9 +4185,9 @@ LogSumExpAVX2_special:
 	ADDQ AX, DX
 	XORQ AX, AX
 
-LogSumExpAVX2_flush_41:
+LogSumExpAVX2_flush_44:
 	CMPQ   AX, CX
-	JAE    LogSumExpAVX2_flushdone_42
+	JAE    LogSumExpAVX2_flushdone_45
 	VMOVSS 888(SP)(AX*4), X0
 
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
@@ -4205,10 +4227,10 @@ LogSumExpAVX2_flush_41:
 	VADDSS      856(SP)(AX*4), X1, X0
 	VMOVSS      X0, (DX)(AX*4)
 	INCQ        AX
-	JMP         LogSumExpAVX2_flush_41
+	JMP         LogSumExpAVX2_flush_44
 
-LogSumExpAVX2_flushdone_42:
-	MOVQ DI, ret+32(FP)
+LogSumExpAVX2_flushdone_45:
+	MOVQ DI, ret+48(FP)
 	VZEROUPPER
 	RET
 
