@@ -51,19 +51,20 @@ func crossEntropyLabelsKernel(grad, weights, sw bool) {
 // rows at a time while cols <= blockCols): each column's lanes are compared
 // with the 8 rows' labels; the matching lane gives the row its logit z_y
 // (in the max pass) and its gradient the label term (in the gradient pass).
-// With grad, a block's losses are computed in the next block, after its
-// exponentials: the logarithm's long chain of dependent steps then overlaps
-// the gradient pass instead of ending the block (3–7% of the kernel's time
-// at 4096×10 in side-by-side runs). It leaves the losses' partial sums in
-// sum[0:8].
+// A block's losses wait in a ring of lossBatch blocks (z_y - max, sum, wy,
+// valid), and every lossBatch blocks (and at the end) lossBatch of them are
+// computed in a row: their logarithms' long chains of dependent steps then
+// overlap one another instead of each holding up its block (with grad, the
+// block's logarithm used to wait for the next block's exponentials). It
+// leaves the losses' partial sums in sum[0:8], added in row order.
 func ceLabelsBlock(r *row, rows Op, dstStep int, grad, weights, sw bool) {
-	extra := 32 * 5 // valid, keepZ, keepS, keepW, keepV
+	extra := 32 + 128*lossBatch // valid, the loss ring
 	if weights {
 		extra += 64 // kw
 	}
 	bk := newBlock(r, false, extra)
 	valid := bk.local(32)
-	keepZ, keepS, keepW, keepV := bk.local(32), bk.local(32), bk.local(32), bk.local(32)
+	ring := bk.local(128 * lossBatch) // entry j at 128·j: z_y - max, sum, wy, valid
 	var kw Mem
 	if weights {
 		Comment("kw = keep·w: columns 0..7 and 8..15 (+0 past cols), the tables of wy's VPERMPS")
@@ -85,23 +86,29 @@ func ceLabelsBlock(r *row, rows Op, dstStep int, grad, weights, sw bool) {
 	part := [2]reg.VecVirtual{YMM(), YMM()}
 	VMOVUPD(Mem{Base: sump}, part[0])
 	VMOVUPD(Mem{Base: sump, Disp: 32}, part[1])
-	swp := func() Mem { return r.perRow(Load(Param("sw"), GP64()).(reg.GPVirtual)) }
-	// loss emits the losses of the block at row r.done + disp/4.
-	loss := func(zy, s, wy reg.VecVirtual, valid Mem, disp int) {
-		Comment("loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored")
-		l := YMM()
-		VSUBPS(zy, vlogPos(s), l)
+	// losses emits the losses of the count (a register, 1..lossBatch) blocks
+	// in the ring, the first of them at row first, in row order.
+	losses := func(count, first reg.GPVirtual) {
+		Comment("the losses of the blocks in the ring, in row order:",
+			"loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss")
+		e, row := GP64(), GP64()
+		MOVQ(first, row)
+		XORQ(e, e)
+		SHLQ(U8(7), count) // count·128: the end of the used entries
+		top := r.label("losses")
+		Label(top)
+		zy, sum, wy, l := YMM(), YMM(), YMM(), YMM()
+		at := func(k int) Mem { return Mem{Base: ring.Base, Index: e, Scale: 1, Disp: ring.Disp + 32*k} }
+		VMOVUPS(at(1), sum)
+		VMOVUPS(at(0), zy)
+		VMOVUPS(at(2), wy)
+		VSUBPS(zy, vlogPos(sum), l)
 		VMULPS(l, wy, l)
 		if sw {
-			m := swp()
-			m.Disp = disp
-			VMULPS(m, l, l)
+			VMULPS(Mem{Base: Load(Param("sw"), GP64()).(reg.GPVirtual), Index: row, Scale: 4}, l, l)
 		}
-		VANDPS(valid, l, l)
-		lm := r.perRow(Load(Param("loss"), GP64()).(reg.GPVirtual))
-		lm.Disp = disp
-		VMOVUPS(l, lm)
-		Comment("partials[lane] += float64(loss): Sum64's partials of the 8 rows")
+		VANDPS(at(3), l, l)
+		VMOVUPS(l, Mem{Base: Load(Param("loss"), GP64()).(reg.GPVirtual), Index: row, Scale: 4})
 		for half, p := range part {
 			x := YMM()
 			if half == 1 {
@@ -110,17 +117,13 @@ func ceLabelsBlock(r *row, rows Op, dstStep int, grad, weights, sw bool) {
 			VCVTPS2PD(l.AsX(), x)
 			VADDPD(x, p, p)
 		}
+		ADDQ(U8(8), row)
+		SUBQ(I8(-128), e)
+		CMPQ(e, count)
+		JB(LabelRef(top))
 	}
-	pending := AllocLocal(8) // nonzero: the previous block's loss is due
-	MOVQ(U32(0), pending)
-	prevLoss := func() {
-		Comment("the previous block's losses")
-		zy, s, wy := YMM(), YMM(), YMM()
-		VMOVUPS(keepZ, zy)
-		VMOVUPS(keepS, s)
-		VMOVUPS(keepW, wy)
-		loss(zy, s, wy, keepV, -32)
-	}
+	queued := AllocLocal(8) // blocks in the ring
+	MOVQ(U32(0), queued)
 	bk.loop(rows, dstStep, func(string) {
 		bk.load(r.src)
 		Comment("labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)")
@@ -147,7 +150,7 @@ func ceLabelsBlock(r *row, rows Op, dstStep int, grad, weights, sw bool) {
 		scale := func() reg.VecVirtual {
 			sv := broadcastParam("inv")
 			if sw {
-				VMULPS(swp(), sv, sv)
+				VMULPS(r.perRow(Load(Param("sw"), GP64()).(reg.GPVirtual)), sv, sv)
 			}
 			return sv
 		}
@@ -166,22 +169,34 @@ func ceLabelsBlock(r *row, rows Op, dstStep int, grad, weights, sw bool) {
 			VORPS(t, zy, zy) // one column matches a lane at most: OR is the select
 		})
 		s := bk.expCols(m, grad, nil)
-		if grad { // the block before's losses, here to overlap this block's gradient pass
-			none := r.label("noprev")
-			CMPQ(pending, U8(0))
-			JE(LabelRef(none))
-			prevLoss()
-			Label(none)
-		}
 		VSUBPS(m, zy, zy) // z_y - max
+		Comment("the block's loss terms into the ring")
+		n := GP64()
+		MOVQ(queued, n)
+		SHLQ(U8(7), n)
+		ent := func(k int) Mem { return Mem{Base: ring.Base, Index: n, Scale: 1, Disp: ring.Disp + 32*k} }
+		VMOVUPS(zy, ent(0))
+		VMOVUPS(s, ent(1))
+		VMOVUPS(wy, ent(2))
+		vv := YMM()
+		VMOVDQU(valid, vv)
+		VMOVDQU(vv, ent(3))
+		ADDQ(U8(1), queued)
+		// a full ring's losses, after the block's own work
+		defer func() {
+			notFull := r.label("ringopen")
+			CMPQ(queued, U8(lossBatch))
+			JB(LabelRef(notFull))
+			cnt, first := GP64(), GP64()
+			MOVQ(U32(lossBatch), cnt)
+			LEAQ(Mem{Base: r.done, Disp: -8 * (lossBatch - 1)}, first)
+			losses(cnt, first)
+			MOVQ(U32(0), queued)
+			Label(notFull)
+		}()
 		if !grad {
-			loss(zy, s, wy, valid, 0)
 			return
 		}
-		Comment("what the block's losses need, for the next block (or the end of the loop)")
-		VMOVUPS(zy, keepZ)
-		VMOVUPS(s, keepS)
-		VMOVUPS(wy, keepW)
 		Comment("grad = scale·fma(wy, e·(1/sum), -0) - label term")
 		inv := YMM()
 		VBROADCASTSS(consts.scalar("one"), inv)
@@ -203,7 +218,6 @@ func ceLabelsBlock(r *row, rows Op, dstStep int, grad, weights, sw bool) {
 		t := GP32()
 		vm2 := YMM()
 		VMOVDQU(valid, vm2)
-		VMOVDQU(vm2, keepV)
 		VMOVMSKPS(vm2, t)
 		CMPL(t, U8(0xFF))
 		JE(LabelRef(all))
@@ -214,19 +228,27 @@ func ceLabelsBlock(r *row, rows Op, dstStep int, grad, weights, sw bool) {
 		})
 		Label(all)
 		bk.store(r.dst)
-		MOVQ(U32(1), pending)
 	})
-	if grad {
-		none := r.label("nopending")
-		CMPQ(pending, U8(0))
-		JE(LabelRef(none))
-		prevLoss()
-		Label(none)
-	}
+	Comment("the losses of the blocks still in the ring")
+	none := r.label("ringempty")
+	cnt, first := GP64(), GP64()
+	MOVQ(queued, cnt)
+	CMPQ(cnt, U8(0))
+	JE(LabelRef(none))
+	MOVQ(cnt, first)
+	SHLQ(U8(3), first)
+	NEGQ(first)
+	ADDQ(r.done, first)
+	losses(cnt, first)
+	Label(none)
 	sump = Load(Param("sum"), GP64()).(reg.GPVirtual)
 	VMOVUPD(part[0], Mem{Base: sump})
 	VMOVUPD(part[1], Mem{Base: sump, Disp: 32})
 }
+
+// lossBatch is how many blocks' losses the short-row path of the fused
+// cross-entropy computes in a row.
+const lossBatch = 8
 
 // wcol broadcasts the class weight of the block's current column.
 func (bk *block) wcol() reg.VecVirtual {

@@ -18792,7 +18792,7 @@ CrossEntropySoftGWAVX2_logsdone_40:
 
 // func CrossEntropyLabelsPlainAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsPlainAVX2(SB), $1168-80
+TEXT ·CrossEntropyLabelsPlainAVX2(SB), $2064-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -18843,7 +18843,7 @@ TEXT ·CrossEntropyLabelsPlainAVX2(SB), $1168-80
 	MOVQ    sum+72(FP), R8
 	VMOVUPD (R8), Y0
 	VMOVUPD 32(R8), Y5
-	MOVQ    $0x00000000, 1016(SP)
+	MOVQ    $0x00000000, 1912(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -19120,12 +19120,36 @@ CrossEntropyLabelsPlainAVX2_bexp_end_13:
 	VADDPS  Y13, Y6, Y6
 	VSUBPS  Y9, Y8, Y8
 
-	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
+	// the block's loss terms into the ring
+	MOVQ    1912(SP), R10
+	SHLQ    $0x07, R10
+	VMOVUPS Y8, 864(CX)(R10*1)
+	VMOVUPS Y6, 896(CX)(R10*1)
+	VMOVUPS Y7, 928(CX)(R10*1)
+	VMOVDQU 832(CX), Y6
+	VMOVDQU Y6, 960(CX)(R10*1)
+	ADDQ    $0x01, 1912(SP)
+	CMPQ    1912(SP), $0x08
+	JB      CrossEntropyLabelsPlainAVX2_ringopen_14
+	MOVQ    $0x00000008, R10
+	LEAQ    -56(DX), R12
+
+	// the losses of the blocks in the ring, in row order:
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
+	MOVQ R12, R13
+	XORQ R12, R12
+	SHLQ $0x07, R10
+
+CrossEntropyLabelsPlainAVX2_losses_15:
+	VMOVUPS 896(CX)(R12*1), Y7
+	VMOVUPS 864(CX)(R12*1), Y6
+	VMOVUPS 928(CX)(R12*1), Y8
+
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y6, Y9
+	VPSUBD       rowconsts<>+928(SB), Y7, Y9
 	VPSRAD       $0x17, Y9, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VPSUBD       Y10, Y6, Y10
+	VPSUBD       Y10, Y7, Y10
 	VSUBPS       rowconsts<>+960(SB), Y10, Y10
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y10, Y10, Y11
@@ -19144,21 +19168,25 @@ CrossEntropyLabelsPlainAVX2_bexp_end_13:
 	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
 	VADDPS       Y12, Y10, Y10
 	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
-	VSUBPS       Y6, Y6, Y6
-	VADDPS       Y6, Y10, Y10
-	VSUBPS       Y8, Y10, Y6
-	VMULPS       Y6, Y7, Y6
-	VANDPS       832(CX), Y6, Y6
-	MOVQ         loss+48(FP), R10
-	VMOVUPS      Y6, (R10)(DX*4)
-
-	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
+	VSUBPS       Y7, Y7, Y7
+	VADDPS       Y7, Y10, Y10
+	VSUBPS       Y6, Y10, Y6
+	VMULPS       Y6, Y8, Y6
+	VANDPS       960(CX)(R12*1), Y6, Y6
+	MOVQ         loss+48(FP), R14
+	VMOVUPS      Y6, (R14)(R13*4)
 	VCVTPS2PD    X6, Y7
 	VADDPD       Y7, Y0, Y0
 	VEXTRACTF128 $0x01, Y6, X6
 	VCVTPS2PD    X6, Y6
 	VADDPD       Y6, Y5, Y5
+	ADDQ         $0x08, R13
+	SUBQ         $-128, R12
+	CMPQ         R12, R10
+	JB           CrossEntropyLabelsPlainAVX2_losses_15
+	MOVQ         $0x00000000, 1912(SP)
 
+CrossEntropyLabelsPlainAVX2_ringopen_14:
 	// next 8 rows
 	MOVQ R8, R10
 	SHLQ $0x03, R10
@@ -19167,6 +19195,67 @@ CrossEntropyLabelsPlainAVX2_bexp_end_13:
 	JMP  CrossEntropyLabelsPlainAVX2_block_1
 
 CrossEntropyLabelsPlainAVX2_blockdone_2:
+	// the losses of the blocks still in the ring
+	MOVQ 1912(SP), DI
+	CMPQ DI, $0x00
+	JE   CrossEntropyLabelsPlainAVX2_ringempty_16
+	MOVQ DI, R8
+	SHLQ $0x03, R8
+	NEGQ R8
+	ADDQ DX, R8
+
+	// the losses of the blocks in the ring, in row order:
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
+	MOVQ R8, R9
+	XORQ R8, R8
+	SHLQ $0x07, DI
+
+CrossEntropyLabelsPlainAVX2_losses_17:
+	VMOVUPS 896(CX)(R8*1), Y7
+	VMOVUPS 864(CX)(R8*1), Y6
+	VMOVUPS 928(CX)(R8*1), Y8
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y7, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VPSUBD       Y10, Y7, Y10
+	VSUBPS       rowconsts<>+960(SB), Y10, Y10
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y10, Y10, Y11
+	VBROADCASTSS rowconsts<>+1620(SB), Y12
+	VFMADD213PS  rowconsts<>+1024(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1056(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1088(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1120(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1152(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1184(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1216(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1248(SB), Y10, Y12
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y11, Y12, Y12
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y12
+	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
+	VADDPS       Y12, Y10, Y10
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
+	VSUBPS       Y7, Y7, Y7
+	VADDPS       Y7, Y10, Y10
+	VSUBPS       Y6, Y10, Y6
+	VMULPS       Y6, Y8, Y6
+	VANDPS       960(CX)(R8*1), Y6, Y6
+	MOVQ         loss+48(FP), R10
+	VMOVUPS      Y6, (R10)(R9*4)
+	VCVTPS2PD    X6, Y7
+	VADDPD       Y7, Y0, Y0
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
+	VADDPD       Y6, Y5, Y5
+	ADDQ         $0x08, R9
+	SUBQ         $-128, R8
+	CMPQ         R8, DI
+	JB           CrossEntropyLabelsPlainAVX2_losses_17
+
+CrossEntropyLabelsPlainAVX2_ringempty_16:
 	MOVQ    sum+72(FP), CX
 	VMOVUPD Y0, (CX)
 	VMOVUPD Y5, 32(CX)
@@ -19178,9 +19267,9 @@ CrossEntropyLabelsPlainAVX2_blockdone_2:
 	ANDQ $-8, R8
 	MOVQ AX, R9
 	ANDQ $0x07, R9
-	MOVQ $0x00000000, 1160(SP)
+	MOVQ $0x00000000, 2056(SP)
 	CMPQ DX, SI
-	JAE  CrossEntropyLabelsPlainAVX2_end_14
+	JAE  CrossEntropyLabelsPlainAVX2_end_18
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -19190,9 +19279,9 @@ CrossEntropyLabelsPlainAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         CX, CX
 
-CrossEntropyLabelsPlainAVX2_max32_15:
+CrossEntropyLabelsPlainAVX2_max32_19:
 	CMPQ    CX, DI
-	JAE     CrossEntropyLabelsPlainAVX2_maxv_16
+	JAE     CrossEntropyLabelsPlainAVX2_maxv_20
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(BX)(CX*4), Y8
@@ -19202,19 +19291,19 @@ CrossEntropyLabelsPlainAVX2_max32_15:
 	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsPlainAVX2_max32_15
+	JMP     CrossEntropyLabelsPlainAVX2_max32_19
 
-CrossEntropyLabelsPlainAVX2_maxv_16:
+CrossEntropyLabelsPlainAVX2_maxv_20:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsPlainAVX2_maxtail_17
+	JAE     CrossEntropyLabelsPlainAVX2_maxtail_21
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsPlainAVX2_maxv_16
+	JMP     CrossEntropyLabelsPlainAVX2_maxv_20
 
-CrossEntropyLabelsPlainAVX2_maxtail_17:
+CrossEntropyLabelsPlainAVX2_maxtail_21:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsPlainAVX2_maxfold_18
+	JE           CrossEntropyLabelsPlainAVX2_maxfold_22
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         R9, R11
 	SHLQ         $0x02, R11
@@ -19225,7 +19314,7 @@ CrossEntropyLabelsPlainAVX2_maxtail_17:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsPlainAVX2_maxfold_18:
+CrossEntropyLabelsPlainAVX2_maxfold_22:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -19241,26 +19330,26 @@ CrossEntropyLabelsPlainAVX2_maxfold_18:
 
 CrossEntropyLabelsPlainAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    1160(SP), CX
+	MOVQ    2056(SP), CX
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DX*4), R10
 	CMPQ    R10, AX
-	JAE     CrossEntropyLabelsPlainAVX2_ignored_19
+	JAE     CrossEntropyLabelsPlainAVX2_ignored_23
 	VMOVSS  (BX)(R10*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 1056(SP)(CX*4)
+	VMOVSS  X5, 1952(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 1088(SP)(CX*4)
+	VMOVSS  X5, 1984(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 1152(SP)
-	JMP     CrossEntropyLabelsPlainAVX2_labelled_20
+	VMOVSS  X5, 2048(SP)
+	JMP     CrossEntropyLabelsPlainAVX2_labelled_24
 
-CrossEntropyLabelsPlainAVX2_ignored_19:
+CrossEntropyLabelsPlainAVX2_ignored_23:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 1056(SP)(CX*4)
-	VMOVSS X5, 1088(SP)(CX*4)
+	VMOVSS X5, 1952(SP)(CX*4)
+	VMOVSS X5, 1984(SP)(CX*4)
 
-CrossEntropyLabelsPlainAVX2_labelled_20:
+CrossEntropyLabelsPlainAVX2_labelled_24:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -19270,14 +19359,14 @@ CrossEntropyLabelsPlainAVX2_labelled_20:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, SI
-	JAE          CrossEntropyLabelsPlainAVX2_explast_21
+	JAE          CrossEntropyLabelsPlainAVX2_explast_25
 	LEAQ         (BX)(AX*4), R10
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsPlainAVX2_exp32_23:
+CrossEntropyLabelsPlainAVX2_exp32_27:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsPlainAVX2_exprest_24
+	JAE         CrossEntropyLabelsPlainAVX2_exprest_28
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -19359,12 +19448,12 @@ CrossEntropyLabelsPlainAVX2_exp32_23:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsPlainAVX2_exp32_23
+	JMP         CrossEntropyLabelsPlainAVX2_exp32_27
 
-CrossEntropyLabelsPlainAVX2_exprest_24:
+CrossEntropyLabelsPlainAVX2_exprest_28:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsPlainAVX2_exptail_26
+	JAE         CrossEntropyLabelsPlainAVX2_exptail_30
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -19386,11 +19475,11 @@ CrossEntropyLabelsPlainAVX2_exprest_24:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsPlainAVX2_expnext_27
+	JMP         CrossEntropyLabelsPlainAVX2_expnext_31
 
-CrossEntropyLabelsPlainAVX2_exptail_26:
+CrossEntropyLabelsPlainAVX2_exptail_30:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsPlainAVX2_expdone_25
+	JE           CrossEntropyLabelsPlainAVX2_expdone_29
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -19419,11 +19508,11 @@ CrossEntropyLabelsPlainAVX2_exptail_26:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsPlainAVX2_expdone_25
+	JMP          CrossEntropyLabelsPlainAVX2_expdone_29
 
-CrossEntropyLabelsPlainAVX2_expnext_27:
+CrossEntropyLabelsPlainAVX2_expnext_31:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsPlainAVX2_exptail_28
+	JAE         CrossEntropyLabelsPlainAVX2_exptail_32
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -19445,11 +19534,11 @@ CrossEntropyLabelsPlainAVX2_expnext_27:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsPlainAVX2_expnext_29
+	JMP         CrossEntropyLabelsPlainAVX2_expnext_33
 
-CrossEntropyLabelsPlainAVX2_exptail_28:
+CrossEntropyLabelsPlainAVX2_exptail_32:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsPlainAVX2_expdone_25
+	JE           CrossEntropyLabelsPlainAVX2_expdone_29
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -19478,11 +19567,11 @@ CrossEntropyLabelsPlainAVX2_exptail_28:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsPlainAVX2_expdone_25
+	JMP          CrossEntropyLabelsPlainAVX2_expdone_29
 
-CrossEntropyLabelsPlainAVX2_expnext_29:
+CrossEntropyLabelsPlainAVX2_expnext_33:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsPlainAVX2_exptail_30
+	JAE         CrossEntropyLabelsPlainAVX2_exptail_34
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -19504,11 +19593,11 @@ CrossEntropyLabelsPlainAVX2_expnext_29:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsPlainAVX2_expnext_31
+	JMP         CrossEntropyLabelsPlainAVX2_expnext_35
 
-CrossEntropyLabelsPlainAVX2_exptail_30:
+CrossEntropyLabelsPlainAVX2_exptail_34:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsPlainAVX2_expdone_25
+	JE           CrossEntropyLabelsPlainAVX2_expdone_29
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -19537,11 +19626,11 @@ CrossEntropyLabelsPlainAVX2_exptail_30:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsPlainAVX2_expdone_25
+	JMP          CrossEntropyLabelsPlainAVX2_expdone_29
 
-CrossEntropyLabelsPlainAVX2_expnext_31:
+CrossEntropyLabelsPlainAVX2_expnext_35:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsPlainAVX2_expdone_25
+	JE           CrossEntropyLabelsPlainAVX2_expdone_29
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -19571,7 +19660,7 @@ CrossEntropyLabelsPlainAVX2_expnext_31:
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsPlainAVX2_expdone_25:
+CrossEntropyLabelsPlainAVX2_expdone_29:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -19581,14 +19670,14 @@ CrossEntropyLabelsPlainAVX2_expdone_25:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsPlainAVX2_expfolded_22
+	JMP          CrossEntropyLabelsPlainAVX2_expfolded_26
 
-CrossEntropyLabelsPlainAVX2_explast_21:
+CrossEntropyLabelsPlainAVX2_explast_25:
 	XORQ CX, CX
 
-CrossEntropyLabelsPlainAVX2_explast32_32:
+CrossEntropyLabelsPlainAVX2_explast32_36:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsPlainAVX2_explastrest_33
+	JAE         CrossEntropyLabelsPlainAVX2_explastrest_37
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -19662,116 +19751,10 @@ CrossEntropyLabelsPlainAVX2_explast32_32:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsPlainAVX2_explast32_32
+	JMP         CrossEntropyLabelsPlainAVX2_explast32_36
 
-CrossEntropyLabelsPlainAVX2_explastrest_33:
+CrossEntropyLabelsPlainAVX2_explastrest_37:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsPlainAVX2_explasttail_35
-	VMOVUPS     (BX)(CX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsPlainAVX2_explastnext_36
-
-CrossEntropyLabelsPlainAVX2_explasttail_35:
-	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsPlainAVX2_explastdone_34
-	LEAQ        rowconsts<>+32(SB), R10
-	MOVQ        R9, R11
-	SHLQ        $0x02, R11
-	SUBQ        R11, R10
-	VMOVUPS     (R10), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsPlainAVX2_explastdone_34
-
-CrossEntropyLabelsPlainAVX2_explastnext_36:
-	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsPlainAVX2_explasttail_37
-	VMOVUPS     (BX)(CX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsPlainAVX2_explastnext_38
-
-CrossEntropyLabelsPlainAVX2_explasttail_37:
-	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsPlainAVX2_explastdone_34
-	LEAQ        rowconsts<>+32(SB), R10
-	MOVQ        R9, R11
-	SHLQ        $0x02, R11
-	SUBQ        R11, R10
-	VMOVUPS     (R10), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsPlainAVX2_explastdone_34
-
-CrossEntropyLabelsPlainAVX2_explastnext_38:
 	CMPQ        CX, R8
 	JAE         CrossEntropyLabelsPlainAVX2_explasttail_39
 	VMOVUPS     (BX)(CX*4), Y9
@@ -19791,13 +19774,119 @@ CrossEntropyLabelsPlainAVX2_explastnext_38:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsPlainAVX2_explastnext_40
 
 CrossEntropyLabelsPlainAVX2_explasttail_39:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsPlainAVX2_explastdone_34
+	JE          CrossEntropyLabelsPlainAVX2_explastdone_38
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsPlainAVX2_explastdone_38
+
+CrossEntropyLabelsPlainAVX2_explastnext_40:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsPlainAVX2_explasttail_41
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsPlainAVX2_explastnext_42
+
+CrossEntropyLabelsPlainAVX2_explasttail_41:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsPlainAVX2_explastdone_38
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsPlainAVX2_explastdone_38
+
+CrossEntropyLabelsPlainAVX2_explastnext_42:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsPlainAVX2_explasttail_43
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsPlainAVX2_explastnext_44
+
+CrossEntropyLabelsPlainAVX2_explasttail_43:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsPlainAVX2_explastdone_38
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -19822,11 +19911,11 @@ CrossEntropyLabelsPlainAVX2_explasttail_39:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsPlainAVX2_explastdone_34
+	JMP         CrossEntropyLabelsPlainAVX2_explastdone_38
 
-CrossEntropyLabelsPlainAVX2_explastnext_40:
+CrossEntropyLabelsPlainAVX2_explastnext_44:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsPlainAVX2_explastdone_34
+	JE          CrossEntropyLabelsPlainAVX2_explastdone_38
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -19852,8 +19941,8 @@ CrossEntropyLabelsPlainAVX2_explastnext_40:
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsPlainAVX2_explastdone_34:
-CrossEntropyLabelsPlainAVX2_expfolded_22:
+CrossEntropyLabelsPlainAVX2_explastdone_38:
+CrossEntropyLabelsPlainAVX2_expfolded_26:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -19862,31 +19951,31 @@ CrossEntropyLabelsPlainAVX2_expfolded_22:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         1160(SP), CX
+	MOVQ         2056(SP), CX
 	MOVQ         labels+24(FP), R10
 	MOVLQSX      (R10)(DX*4), R10
 	CMPQ         R10, AX
-	JAE          CrossEntropyLabelsPlainAVX2_ignored_41
-	VMOVSS       X0, 1024(SP)(CX*4)
-	JMP          CrossEntropyLabelsPlainAVX2_entered_42
+	JAE          CrossEntropyLabelsPlainAVX2_ignored_45
+	VMOVSS       X0, 1920(SP)(CX*4)
+	JMP          CrossEntropyLabelsPlainAVX2_entered_46
 
-CrossEntropyLabelsPlainAVX2_ignored_41:
+CrossEntropyLabelsPlainAVX2_ignored_45:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1024(SP)(CX*4)
+	VMOVSS X0, 1920(SP)(CX*4)
 
-CrossEntropyLabelsPlainAVX2_entered_42:
-	MOVQ 1160(SP), CX
+CrossEntropyLabelsPlainAVX2_entered_46:
+	MOVQ 2056(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsPlainAVX2_ringfull_43
-	MOVQ CX, 1160(SP)
-	JMP  CrossEntropyLabelsPlainAVX2_ringnext_44
+	JE   CrossEntropyLabelsPlainAVX2_ringfull_47
+	MOVQ CX, 2056(SP)
+	JMP  CrossEntropyLabelsPlainAVX2_ringnext_48
 
-CrossEntropyLabelsPlainAVX2_ringfull_43:
-	MOVQ $0x00000000, 1160(SP)
+CrossEntropyLabelsPlainAVX2_ringfull_47:
+	MOVQ $0x00000000, 2056(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1024(SP), Y0
+	VMOVUPS 1920(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -19913,8 +20002,8 @@ CrossEntropyLabelsPlainAVX2_ringfull_43:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       1056(SP), Y6, Y6
-	VMULPS       1088(SP), Y6, Y6
+	VSUBPS       1952(SP), Y6, Y6
+	VMULPS       1984(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -19928,7 +20017,7 @@ CrossEntropyLabelsPlainAVX2_ringfull_43:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsPlainAVX2_ringnext_44:
+CrossEntropyLabelsPlainAVX2_ringnext_48:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	VMOVAPS Y1, Y0
@@ -19936,14 +20025,14 @@ CrossEntropyLabelsPlainAVX2_ringnext_44:
 	CMPQ    DX, SI
 	JB      CrossEntropyLabelsPlainAVX2_row
 
-CrossEntropyLabelsPlainAVX2_end_14:
+CrossEntropyLabelsPlainAVX2_end_18:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 1160(SP), AX
+	MOVQ 2056(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsPlainAVX2_flushed_45
+	JE   CrossEntropyLabelsPlainAVX2_flushed_49
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1024(SP), Y0
+	VMOVUPS 1920(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -19970,9 +20059,9 @@ CrossEntropyLabelsPlainAVX2_end_14:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       1056(SP), Y2, Y2
-	VMULPS       1088(SP), Y2, Y2
-	VMOVUPS      Y2, 1120(SP)
+	VSUBPS       1952(SP), Y2, Y2
+	VMULPS       1984(SP), Y2, Y2
+	VMOVUPS      Y2, 2016(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -19980,23 +20069,23 @@ CrossEntropyLabelsPlainAVX2_end_14:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsPlainAVX2_flushrow_46:
-	VMOVSS    1120(SP)(BX*4), X0
+CrossEntropyLabelsPlainAVX2_flushrow_50:
+	VMOVSS    2016(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsPlainAVX2_flushrow_46
+	JB        CrossEntropyLabelsPlainAVX2_flushrow_50
 
-CrossEntropyLabelsPlainAVX2_flushed_45:
+CrossEntropyLabelsPlainAVX2_flushed_49:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsSAVX2(SB), $1200-80
+TEXT ·CrossEntropyLabelsSAVX2(SB), $2096-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -20047,7 +20136,7 @@ TEXT ·CrossEntropyLabelsSAVX2(SB), $1200-80
 	MOVQ    sum+72(FP), R8
 	VMOVUPD (R8), Y0
 	VMOVUPD 32(R8), Y5
-	MOVQ    $0x00000000, 1016(SP)
+	MOVQ    $0x00000000, 1912(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -20324,12 +20413,36 @@ CrossEntropyLabelsSAVX2_bexp_end_13:
 	VADDPS  Y13, Y6, Y6
 	VSUBPS  Y9, Y8, Y8
 
-	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
+	// the block's loss terms into the ring
+	MOVQ    1912(SP), R10
+	SHLQ    $0x07, R10
+	VMOVUPS Y8, 864(CX)(R10*1)
+	VMOVUPS Y6, 896(CX)(R10*1)
+	VMOVUPS Y7, 928(CX)(R10*1)
+	VMOVDQU 832(CX), Y6
+	VMOVDQU Y6, 960(CX)(R10*1)
+	ADDQ    $0x01, 1912(SP)
+	CMPQ    1912(SP), $0x08
+	JB      CrossEntropyLabelsSAVX2_ringopen_14
+	MOVQ    $0x00000008, R10
+	LEAQ    -56(DX), R12
+
+	// the losses of the blocks in the ring, in row order:
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
+	MOVQ R12, R13
+	XORQ R12, R12
+	SHLQ $0x07, R10
+
+CrossEntropyLabelsSAVX2_losses_15:
+	VMOVUPS 896(CX)(R12*1), Y7
+	VMOVUPS 864(CX)(R12*1), Y6
+	VMOVUPS 928(CX)(R12*1), Y8
+
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y6, Y9
+	VPSUBD       rowconsts<>+928(SB), Y7, Y9
 	VPSRAD       $0x17, Y9, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VPSUBD       Y10, Y6, Y10
+	VPSUBD       Y10, Y7, Y10
 	VSUBPS       rowconsts<>+960(SB), Y10, Y10
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y10, Y10, Y11
@@ -20348,23 +20461,27 @@ CrossEntropyLabelsSAVX2_bexp_end_13:
 	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
 	VADDPS       Y12, Y10, Y10
 	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
-	VSUBPS       Y6, Y6, Y6
-	VADDPS       Y6, Y10, Y10
-	VSUBPS       Y8, Y10, Y6
-	VMULPS       Y6, Y7, Y6
-	MOVQ         sw+32(FP), R10
-	VMULPS       (R10)(DX*4), Y6, Y6
-	VANDPS       832(CX), Y6, Y6
-	MOVQ         loss+48(FP), R10
-	VMOVUPS      Y6, (R10)(DX*4)
-
-	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
+	VSUBPS       Y7, Y7, Y7
+	VADDPS       Y7, Y10, Y10
+	VSUBPS       Y6, Y10, Y6
+	VMULPS       Y6, Y8, Y6
+	MOVQ         sw+32(FP), R14
+	VMULPS       (R14)(R13*4), Y6, Y6
+	VANDPS       960(CX)(R12*1), Y6, Y6
+	MOVQ         loss+48(FP), R14
+	VMOVUPS      Y6, (R14)(R13*4)
 	VCVTPS2PD    X6, Y7
 	VADDPD       Y7, Y0, Y0
 	VEXTRACTF128 $0x01, Y6, X6
 	VCVTPS2PD    X6, Y6
 	VADDPD       Y6, Y5, Y5
+	ADDQ         $0x08, R13
+	SUBQ         $-128, R12
+	CMPQ         R12, R10
+	JB           CrossEntropyLabelsSAVX2_losses_15
+	MOVQ         $0x00000000, 1912(SP)
 
+CrossEntropyLabelsSAVX2_ringopen_14:
 	// next 8 rows
 	MOVQ R8, R10
 	SHLQ $0x03, R10
@@ -20373,6 +20490,69 @@ CrossEntropyLabelsSAVX2_bexp_end_13:
 	JMP  CrossEntropyLabelsSAVX2_block_1
 
 CrossEntropyLabelsSAVX2_blockdone_2:
+	// the losses of the blocks still in the ring
+	MOVQ 1912(SP), DI
+	CMPQ DI, $0x00
+	JE   CrossEntropyLabelsSAVX2_ringempty_16
+	MOVQ DI, R8
+	SHLQ $0x03, R8
+	NEGQ R8
+	ADDQ DX, R8
+
+	// the losses of the blocks in the ring, in row order:
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
+	MOVQ R8, R9
+	XORQ R8, R8
+	SHLQ $0x07, DI
+
+CrossEntropyLabelsSAVX2_losses_17:
+	VMOVUPS 896(CX)(R8*1), Y7
+	VMOVUPS 864(CX)(R8*1), Y6
+	VMOVUPS 928(CX)(R8*1), Y8
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y7, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VPSUBD       Y10, Y7, Y10
+	VSUBPS       rowconsts<>+960(SB), Y10, Y10
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y10, Y10, Y11
+	VBROADCASTSS rowconsts<>+1620(SB), Y12
+	VFMADD213PS  rowconsts<>+1024(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1056(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1088(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1120(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1152(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1184(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1216(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1248(SB), Y10, Y12
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y11, Y12, Y12
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y12
+	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
+	VADDPS       Y12, Y10, Y10
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
+	VSUBPS       Y7, Y7, Y7
+	VADDPS       Y7, Y10, Y10
+	VSUBPS       Y6, Y10, Y6
+	VMULPS       Y6, Y8, Y6
+	MOVQ         sw+32(FP), R10
+	VMULPS       (R10)(R9*4), Y6, Y6
+	VANDPS       960(CX)(R8*1), Y6, Y6
+	MOVQ         loss+48(FP), R10
+	VMOVUPS      Y6, (R10)(R9*4)
+	VCVTPS2PD    X6, Y7
+	VADDPD       Y7, Y0, Y0
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
+	VADDPD       Y6, Y5, Y5
+	ADDQ         $0x08, R9
+	SUBQ         $-128, R8
+	CMPQ         R8, DI
+	JB           CrossEntropyLabelsSAVX2_losses_17
+
+CrossEntropyLabelsSAVX2_ringempty_16:
 	MOVQ    sum+72(FP), CX
 	VMOVUPD Y0, (CX)
 	VMOVUPD Y5, 32(CX)
@@ -20384,9 +20564,9 @@ CrossEntropyLabelsSAVX2_blockdone_2:
 	ANDQ $-8, R8
 	MOVQ AX, R9
 	ANDQ $0x07, R9
-	MOVQ $0x00000000, 1160(SP)
+	MOVQ $0x00000000, 2056(SP)
 	CMPQ DX, SI
-	JAE  CrossEntropyLabelsSAVX2_end_14
+	JAE  CrossEntropyLabelsSAVX2_end_18
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -20396,9 +20576,9 @@ CrossEntropyLabelsSAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         CX, CX
 
-CrossEntropyLabelsSAVX2_max32_15:
+CrossEntropyLabelsSAVX2_max32_19:
 	CMPQ    CX, DI
-	JAE     CrossEntropyLabelsSAVX2_maxv_16
+	JAE     CrossEntropyLabelsSAVX2_maxv_20
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(BX)(CX*4), Y8
@@ -20408,19 +20588,19 @@ CrossEntropyLabelsSAVX2_max32_15:
 	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsSAVX2_max32_15
+	JMP     CrossEntropyLabelsSAVX2_max32_19
 
-CrossEntropyLabelsSAVX2_maxv_16:
+CrossEntropyLabelsSAVX2_maxv_20:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsSAVX2_maxtail_17
+	JAE     CrossEntropyLabelsSAVX2_maxtail_21
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsSAVX2_maxv_16
+	JMP     CrossEntropyLabelsSAVX2_maxv_20
 
-CrossEntropyLabelsSAVX2_maxtail_17:
+CrossEntropyLabelsSAVX2_maxtail_21:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsSAVX2_maxfold_18
+	JE           CrossEntropyLabelsSAVX2_maxfold_22
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         R9, R11
 	SHLQ         $0x02, R11
@@ -20431,7 +20611,7 @@ CrossEntropyLabelsSAVX2_maxtail_17:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsSAVX2_maxfold_18:
+CrossEntropyLabelsSAVX2_maxfold_22:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -20447,32 +20627,32 @@ CrossEntropyLabelsSAVX2_maxfold_18:
 
 CrossEntropyLabelsSAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    1160(SP), CX
+	MOVQ    2056(SP), CX
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DX*4), R10
 	CMPQ    R10, AX
-	JAE     CrossEntropyLabelsSAVX2_ignored_19
+	JAE     CrossEntropyLabelsSAVX2_ignored_23
 	VMOVSS  (BX)(R10*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 1056(SP)(CX*4)
+	VMOVSS  X5, 1952(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 1088(SP)(CX*4)
+	VMOVSS  X5, 1984(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
 	MOVQ    sw+32(FP), R10
 	VMOVSS  (R10)(DX*4), X6
-	VMOVSS  X6, 1168(SP)(CX*4)
+	VMOVSS  X6, 2064(SP)(CX*4)
 	VMULSS  X6, X5, X5
-	VMOVSS  X5, 1152(SP)
-	JMP     CrossEntropyLabelsSAVX2_labelled_20
+	VMOVSS  X5, 2048(SP)
+	JMP     CrossEntropyLabelsSAVX2_labelled_24
 
-CrossEntropyLabelsSAVX2_ignored_19:
+CrossEntropyLabelsSAVX2_ignored_23:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 1056(SP)(CX*4)
-	VMOVSS X5, 1088(SP)(CX*4)
+	VMOVSS X5, 1952(SP)(CX*4)
+	VMOVSS X5, 1984(SP)(CX*4)
 	VMOVSS rowconsts<>+1612(SB), X5
-	VMOVSS X5, 1168(SP)(CX*4)
+	VMOVSS X5, 2064(SP)(CX*4)
 
-CrossEntropyLabelsSAVX2_labelled_20:
+CrossEntropyLabelsSAVX2_labelled_24:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -20482,14 +20662,14 @@ CrossEntropyLabelsSAVX2_labelled_20:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, SI
-	JAE          CrossEntropyLabelsSAVX2_explast_21
+	JAE          CrossEntropyLabelsSAVX2_explast_25
 	LEAQ         (BX)(AX*4), R10
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsSAVX2_exp32_23:
+CrossEntropyLabelsSAVX2_exp32_27:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsSAVX2_exprest_24
+	JAE         CrossEntropyLabelsSAVX2_exprest_28
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -20571,12 +20751,12 @@ CrossEntropyLabelsSAVX2_exp32_23:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsSAVX2_exp32_23
+	JMP         CrossEntropyLabelsSAVX2_exp32_27
 
-CrossEntropyLabelsSAVX2_exprest_24:
+CrossEntropyLabelsSAVX2_exprest_28:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsSAVX2_exptail_26
+	JAE         CrossEntropyLabelsSAVX2_exptail_30
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -20598,11 +20778,11 @@ CrossEntropyLabelsSAVX2_exprest_24:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsSAVX2_expnext_27
+	JMP         CrossEntropyLabelsSAVX2_expnext_31
 
-CrossEntropyLabelsSAVX2_exptail_26:
+CrossEntropyLabelsSAVX2_exptail_30:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsSAVX2_expdone_25
+	JE           CrossEntropyLabelsSAVX2_expdone_29
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -20631,11 +20811,11 @@ CrossEntropyLabelsSAVX2_exptail_26:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsSAVX2_expdone_25
+	JMP          CrossEntropyLabelsSAVX2_expdone_29
 
-CrossEntropyLabelsSAVX2_expnext_27:
+CrossEntropyLabelsSAVX2_expnext_31:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsSAVX2_exptail_28
+	JAE         CrossEntropyLabelsSAVX2_exptail_32
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -20657,11 +20837,11 @@ CrossEntropyLabelsSAVX2_expnext_27:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsSAVX2_expnext_29
+	JMP         CrossEntropyLabelsSAVX2_expnext_33
 
-CrossEntropyLabelsSAVX2_exptail_28:
+CrossEntropyLabelsSAVX2_exptail_32:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsSAVX2_expdone_25
+	JE           CrossEntropyLabelsSAVX2_expdone_29
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -20690,11 +20870,11 @@ CrossEntropyLabelsSAVX2_exptail_28:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsSAVX2_expdone_25
+	JMP          CrossEntropyLabelsSAVX2_expdone_29
 
-CrossEntropyLabelsSAVX2_expnext_29:
+CrossEntropyLabelsSAVX2_expnext_33:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsSAVX2_exptail_30
+	JAE         CrossEntropyLabelsSAVX2_exptail_34
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -20716,11 +20896,11 @@ CrossEntropyLabelsSAVX2_expnext_29:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsSAVX2_expnext_31
+	JMP         CrossEntropyLabelsSAVX2_expnext_35
 
-CrossEntropyLabelsSAVX2_exptail_30:
+CrossEntropyLabelsSAVX2_exptail_34:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsSAVX2_expdone_25
+	JE           CrossEntropyLabelsSAVX2_expdone_29
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -20749,11 +20929,11 @@ CrossEntropyLabelsSAVX2_exptail_30:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsSAVX2_expdone_25
+	JMP          CrossEntropyLabelsSAVX2_expdone_29
 
-CrossEntropyLabelsSAVX2_expnext_31:
+CrossEntropyLabelsSAVX2_expnext_35:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsSAVX2_expdone_25
+	JE           CrossEntropyLabelsSAVX2_expdone_29
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -20783,7 +20963,7 @@ CrossEntropyLabelsSAVX2_expnext_31:
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsSAVX2_expdone_25:
+CrossEntropyLabelsSAVX2_expdone_29:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -20793,14 +20973,14 @@ CrossEntropyLabelsSAVX2_expdone_25:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsSAVX2_expfolded_22
+	JMP          CrossEntropyLabelsSAVX2_expfolded_26
 
-CrossEntropyLabelsSAVX2_explast_21:
+CrossEntropyLabelsSAVX2_explast_25:
 	XORQ CX, CX
 
-CrossEntropyLabelsSAVX2_explast32_32:
+CrossEntropyLabelsSAVX2_explast32_36:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsSAVX2_explastrest_33
+	JAE         CrossEntropyLabelsSAVX2_explastrest_37
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -20874,116 +21054,10 @@ CrossEntropyLabelsSAVX2_explast32_32:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsSAVX2_explast32_32
+	JMP         CrossEntropyLabelsSAVX2_explast32_36
 
-CrossEntropyLabelsSAVX2_explastrest_33:
+CrossEntropyLabelsSAVX2_explastrest_37:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsSAVX2_explasttail_35
-	VMOVUPS     (BX)(CX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsSAVX2_explastnext_36
-
-CrossEntropyLabelsSAVX2_explasttail_35:
-	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsSAVX2_explastdone_34
-	LEAQ        rowconsts<>+32(SB), R10
-	MOVQ        R9, R11
-	SHLQ        $0x02, R11
-	SUBQ        R11, R10
-	VMOVUPS     (R10), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsSAVX2_explastdone_34
-
-CrossEntropyLabelsSAVX2_explastnext_36:
-	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsSAVX2_explasttail_37
-	VMOVUPS     (BX)(CX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsSAVX2_explastnext_38
-
-CrossEntropyLabelsSAVX2_explasttail_37:
-	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsSAVX2_explastdone_34
-	LEAQ        rowconsts<>+32(SB), R10
-	MOVQ        R9, R11
-	SHLQ        $0x02, R11
-	SUBQ        R11, R10
-	VMOVUPS     (R10), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsSAVX2_explastdone_34
-
-CrossEntropyLabelsSAVX2_explastnext_38:
 	CMPQ        CX, R8
 	JAE         CrossEntropyLabelsSAVX2_explasttail_39
 	VMOVUPS     (BX)(CX*4), Y9
@@ -21003,13 +21077,119 @@ CrossEntropyLabelsSAVX2_explastnext_38:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsSAVX2_explastnext_40
 
 CrossEntropyLabelsSAVX2_explasttail_39:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsSAVX2_explastdone_34
+	JE          CrossEntropyLabelsSAVX2_explastdone_38
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsSAVX2_explastdone_38
+
+CrossEntropyLabelsSAVX2_explastnext_40:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsSAVX2_explasttail_41
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsSAVX2_explastnext_42
+
+CrossEntropyLabelsSAVX2_explasttail_41:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsSAVX2_explastdone_38
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsSAVX2_explastdone_38
+
+CrossEntropyLabelsSAVX2_explastnext_42:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsSAVX2_explasttail_43
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsSAVX2_explastnext_44
+
+CrossEntropyLabelsSAVX2_explasttail_43:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsSAVX2_explastdone_38
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -21034,11 +21214,11 @@ CrossEntropyLabelsSAVX2_explasttail_39:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsSAVX2_explastdone_34
+	JMP         CrossEntropyLabelsSAVX2_explastdone_38
 
-CrossEntropyLabelsSAVX2_explastnext_40:
+CrossEntropyLabelsSAVX2_explastnext_44:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsSAVX2_explastdone_34
+	JE          CrossEntropyLabelsSAVX2_explastdone_38
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -21064,8 +21244,8 @@ CrossEntropyLabelsSAVX2_explastnext_40:
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsSAVX2_explastdone_34:
-CrossEntropyLabelsSAVX2_expfolded_22:
+CrossEntropyLabelsSAVX2_explastdone_38:
+CrossEntropyLabelsSAVX2_expfolded_26:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -21074,31 +21254,31 @@ CrossEntropyLabelsSAVX2_expfolded_22:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         1160(SP), CX
+	MOVQ         2056(SP), CX
 	MOVQ         labels+24(FP), R10
 	MOVLQSX      (R10)(DX*4), R10
 	CMPQ         R10, AX
-	JAE          CrossEntropyLabelsSAVX2_ignored_41
-	VMOVSS       X0, 1024(SP)(CX*4)
-	JMP          CrossEntropyLabelsSAVX2_entered_42
+	JAE          CrossEntropyLabelsSAVX2_ignored_45
+	VMOVSS       X0, 1920(SP)(CX*4)
+	JMP          CrossEntropyLabelsSAVX2_entered_46
 
-CrossEntropyLabelsSAVX2_ignored_41:
+CrossEntropyLabelsSAVX2_ignored_45:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1024(SP)(CX*4)
+	VMOVSS X0, 1920(SP)(CX*4)
 
-CrossEntropyLabelsSAVX2_entered_42:
-	MOVQ 1160(SP), CX
+CrossEntropyLabelsSAVX2_entered_46:
+	MOVQ 2056(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsSAVX2_ringfull_43
-	MOVQ CX, 1160(SP)
-	JMP  CrossEntropyLabelsSAVX2_ringnext_44
+	JE   CrossEntropyLabelsSAVX2_ringfull_47
+	MOVQ CX, 2056(SP)
+	JMP  CrossEntropyLabelsSAVX2_ringnext_48
 
-CrossEntropyLabelsSAVX2_ringfull_43:
-	MOVQ $0x00000000, 1160(SP)
+CrossEntropyLabelsSAVX2_ringfull_47:
+	MOVQ $0x00000000, 2056(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1024(SP), Y0
+	VMOVUPS 1920(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -21125,9 +21305,9 @@ CrossEntropyLabelsSAVX2_ringfull_43:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       1056(SP), Y6, Y6
-	VMULPS       1088(SP), Y6, Y6
-	VMULPS       1168(SP), Y6, Y6
+	VSUBPS       1952(SP), Y6, Y6
+	VMULPS       1984(SP), Y6, Y6
+	VMULPS       2064(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -21141,7 +21321,7 @@ CrossEntropyLabelsSAVX2_ringfull_43:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsSAVX2_ringnext_44:
+CrossEntropyLabelsSAVX2_ringnext_48:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	VMOVAPS Y1, Y0
@@ -21149,14 +21329,14 @@ CrossEntropyLabelsSAVX2_ringnext_44:
 	CMPQ    DX, SI
 	JB      CrossEntropyLabelsSAVX2_row
 
-CrossEntropyLabelsSAVX2_end_14:
+CrossEntropyLabelsSAVX2_end_18:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 1160(SP), AX
+	MOVQ 2056(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsSAVX2_flushed_45
+	JE   CrossEntropyLabelsSAVX2_flushed_49
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1024(SP), Y0
+	VMOVUPS 1920(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -21183,10 +21363,10 @@ CrossEntropyLabelsSAVX2_end_14:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       1056(SP), Y2, Y2
-	VMULPS       1088(SP), Y2, Y2
-	VMULPS       1168(SP), Y2, Y2
-	VMOVUPS      Y2, 1120(SP)
+	VSUBPS       1952(SP), Y2, Y2
+	VMULPS       1984(SP), Y2, Y2
+	VMULPS       2064(SP), Y2, Y2
+	VMOVUPS      Y2, 2016(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -21194,23 +21374,23 @@ CrossEntropyLabelsSAVX2_end_14:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsSAVX2_flushrow_46:
-	VMOVSS    1120(SP)(BX*4), X0
+CrossEntropyLabelsSAVX2_flushrow_50:
+	VMOVSS    2016(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsSAVX2_flushrow_46
+	JB        CrossEntropyLabelsSAVX2_flushrow_50
 
-CrossEntropyLabelsSAVX2_flushed_45:
+CrossEntropyLabelsSAVX2_flushed_49:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsWAVX2(SB), $1232-80
+TEXT ·CrossEntropyLabelsWAVX2(SB), $2128-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -21262,18 +21442,18 @@ TEXT ·CrossEntropyLabelsWAVX2(SB), $1232-80
 	VMOVUPS      768(CX), Y5
 	VMASKMOVPS   (DI), Y5, Y5
 	VMULPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 992(CX)
+	VMOVUPS      Y5, 1888(CX)
 	VMOVUPS      800(CX), Y5
 	VMASKMOVPS   32(DI), Y5, Y5
 	VMULPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 1024(CX)
+	VMOVUPS      Y5, 1920(CX)
 	LEAQ         rowconsts<>+160(SB), DI
 
 	// Sum64's partials of the losses, in two registers for the whole call
 	MOVQ    sum+72(FP), R8
 	VMOVUPD (R8), Y0
 	VMOVUPD 32(R8), Y5
-	MOVQ    $0x00000000, 1080(SP)
+	MOVQ    $0x00000000, 1976(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -21402,8 +21582,8 @@ CrossEntropyLabelsWAVX2_nohigh_7:
 	VMOVDQU  Y7, 832(CX)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      992(CX), Y6, Y9
-	VPERMPS      1024(CX), Y6, Y8
+	VPERMPS      1888(CX), Y6, Y9
+	VPERMPS      1920(CX), Y6, Y8
 	VPBROADCASTD rowconsts<>+1596(SB), Y10
 	VPCMPGTD     Y6, Y10, Y10
 	VBLENDVPS    Y10, Y9, Y8, Y8
@@ -21554,12 +21734,36 @@ CrossEntropyLabelsWAVX2_bexp_end_13:
 	VADDPS  Y13, Y6, Y6
 	VSUBPS  Y9, Y7, Y7
 
-	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
+	// the block's loss terms into the ring
+	MOVQ    1976(SP), R10
+	SHLQ    $0x07, R10
+	VMOVUPS Y7, 864(CX)(R10*1)
+	VMOVUPS Y6, 896(CX)(R10*1)
+	VMOVUPS Y8, 928(CX)(R10*1)
+	VMOVDQU 832(CX), Y6
+	VMOVDQU Y6, 960(CX)(R10*1)
+	ADDQ    $0x01, 1976(SP)
+	CMPQ    1976(SP), $0x08
+	JB      CrossEntropyLabelsWAVX2_ringopen_14
+	MOVQ    $0x00000008, R10
+	LEAQ    -56(DX), R12
+
+	// the losses of the blocks in the ring, in row order:
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
+	MOVQ R12, R13
+	XORQ R12, R12
+	SHLQ $0x07, R10
+
+CrossEntropyLabelsWAVX2_losses_15:
+	VMOVUPS 896(CX)(R12*1), Y7
+	VMOVUPS 864(CX)(R12*1), Y6
+	VMOVUPS 928(CX)(R12*1), Y8
+
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y6, Y9
+	VPSUBD       rowconsts<>+928(SB), Y7, Y9
 	VPSRAD       $0x17, Y9, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VPSUBD       Y10, Y6, Y10
+	VPSUBD       Y10, Y7, Y10
 	VSUBPS       rowconsts<>+960(SB), Y10, Y10
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y10, Y10, Y11
@@ -21578,21 +21782,25 @@ CrossEntropyLabelsWAVX2_bexp_end_13:
 	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
 	VADDPS       Y12, Y10, Y10
 	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
-	VSUBPS       Y6, Y6, Y6
-	VADDPS       Y6, Y10, Y10
-	VSUBPS       Y7, Y10, Y6
+	VSUBPS       Y7, Y7, Y7
+	VADDPS       Y7, Y10, Y10
+	VSUBPS       Y6, Y10, Y6
 	VMULPS       Y6, Y8, Y6
-	VANDPS       832(CX), Y6, Y6
-	MOVQ         loss+48(FP), R10
-	VMOVUPS      Y6, (R10)(DX*4)
-
-	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
+	VANDPS       960(CX)(R12*1), Y6, Y6
+	MOVQ         loss+48(FP), R14
+	VMOVUPS      Y6, (R14)(R13*4)
 	VCVTPS2PD    X6, Y7
 	VADDPD       Y7, Y0, Y0
 	VEXTRACTF128 $0x01, Y6, X6
 	VCVTPS2PD    X6, Y6
 	VADDPD       Y6, Y5, Y5
+	ADDQ         $0x08, R13
+	SUBQ         $-128, R12
+	CMPQ         R12, R10
+	JB           CrossEntropyLabelsWAVX2_losses_15
+	MOVQ         $0x00000000, 1976(SP)
 
+CrossEntropyLabelsWAVX2_ringopen_14:
 	// next 8 rows
 	MOVQ R8, R10
 	SHLQ $0x03, R10
@@ -21601,6 +21809,67 @@ CrossEntropyLabelsWAVX2_bexp_end_13:
 	JMP  CrossEntropyLabelsWAVX2_block_1
 
 CrossEntropyLabelsWAVX2_blockdone_2:
+	// the losses of the blocks still in the ring
+	MOVQ 1976(SP), DI
+	CMPQ DI, $0x00
+	JE   CrossEntropyLabelsWAVX2_ringempty_16
+	MOVQ DI, R8
+	SHLQ $0x03, R8
+	NEGQ R8
+	ADDQ DX, R8
+
+	// the losses of the blocks in the ring, in row order:
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
+	MOVQ R8, R9
+	XORQ R8, R8
+	SHLQ $0x07, DI
+
+CrossEntropyLabelsWAVX2_losses_17:
+	VMOVUPS 896(CX)(R8*1), Y7
+	VMOVUPS 864(CX)(R8*1), Y6
+	VMOVUPS 928(CX)(R8*1), Y8
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y7, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VPSUBD       Y10, Y7, Y10
+	VSUBPS       rowconsts<>+960(SB), Y10, Y10
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y10, Y10, Y11
+	VBROADCASTSS rowconsts<>+1620(SB), Y12
+	VFMADD213PS  rowconsts<>+1024(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1056(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1088(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1120(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1152(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1184(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1216(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1248(SB), Y10, Y12
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y11, Y12, Y12
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y12
+	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
+	VADDPS       Y12, Y10, Y10
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
+	VSUBPS       Y7, Y7, Y7
+	VADDPS       Y7, Y10, Y10
+	VSUBPS       Y6, Y10, Y6
+	VMULPS       Y6, Y8, Y6
+	VANDPS       960(CX)(R8*1), Y6, Y6
+	MOVQ         loss+48(FP), R10
+	VMOVUPS      Y6, (R10)(R9*4)
+	VCVTPS2PD    X6, Y7
+	VADDPD       Y7, Y0, Y0
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
+	VADDPD       Y6, Y5, Y5
+	ADDQ         $0x08, R9
+	SUBQ         $-128, R8
+	CMPQ         R8, DI
+	JB           CrossEntropyLabelsWAVX2_losses_17
+
+CrossEntropyLabelsWAVX2_ringempty_16:
 	MOVQ    sum+72(FP), CX
 	VMOVUPD Y0, (CX)
 	VMOVUPD Y5, 32(CX)
@@ -21612,9 +21881,9 @@ CrossEntropyLabelsWAVX2_blockdone_2:
 	ANDQ $-8, R8
 	MOVQ AX, R9
 	ANDQ $0x07, R9
-	MOVQ $0x00000000, 1224(SP)
+	MOVQ $0x00000000, 2120(SP)
 	CMPQ DX, SI
-	JAE  CrossEntropyLabelsWAVX2_end_14
+	JAE  CrossEntropyLabelsWAVX2_end_18
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -21624,9 +21893,9 @@ CrossEntropyLabelsWAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         CX, CX
 
-CrossEntropyLabelsWAVX2_max32_15:
+CrossEntropyLabelsWAVX2_max32_19:
 	CMPQ    CX, DI
-	JAE     CrossEntropyLabelsWAVX2_maxv_16
+	JAE     CrossEntropyLabelsWAVX2_maxv_20
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(BX)(CX*4), Y8
@@ -21636,19 +21905,19 @@ CrossEntropyLabelsWAVX2_max32_15:
 	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsWAVX2_max32_15
+	JMP     CrossEntropyLabelsWAVX2_max32_19
 
-CrossEntropyLabelsWAVX2_maxv_16:
+CrossEntropyLabelsWAVX2_maxv_20:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsWAVX2_maxtail_17
+	JAE     CrossEntropyLabelsWAVX2_maxtail_21
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsWAVX2_maxv_16
+	JMP     CrossEntropyLabelsWAVX2_maxv_20
 
-CrossEntropyLabelsWAVX2_maxtail_17:
+CrossEntropyLabelsWAVX2_maxtail_21:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWAVX2_maxfold_18
+	JE           CrossEntropyLabelsWAVX2_maxfold_22
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         R9, R11
 	SHLQ         $0x02, R11
@@ -21659,7 +21928,7 @@ CrossEntropyLabelsWAVX2_maxtail_17:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsWAVX2_maxfold_18:
+CrossEntropyLabelsWAVX2_maxfold_22:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -21675,28 +21944,28 @@ CrossEntropyLabelsWAVX2_maxfold_18:
 
 CrossEntropyLabelsWAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    1224(SP), CX
+	MOVQ    2120(SP), CX
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DX*4), R10
 	CMPQ    R10, AX
-	JAE     CrossEntropyLabelsWAVX2_ignored_19
+	JAE     CrossEntropyLabelsWAVX2_ignored_23
 	VMOVSS  (BX)(R10*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 1120(SP)(CX*4)
+	VMOVSS  X5, 2016(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
 	MOVQ    w+16(FP), R11
 	VMULSS  (R11)(R10*4), X5, X5
-	VMOVSS  X5, 1152(SP)(CX*4)
+	VMOVSS  X5, 2048(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 1216(SP)
-	JMP     CrossEntropyLabelsWAVX2_labelled_20
+	VMOVSS  X5, 2112(SP)
+	JMP     CrossEntropyLabelsWAVX2_labelled_24
 
-CrossEntropyLabelsWAVX2_ignored_19:
+CrossEntropyLabelsWAVX2_ignored_23:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 1120(SP)(CX*4)
-	VMOVSS X5, 1152(SP)(CX*4)
+	VMOVSS X5, 2016(SP)(CX*4)
+	VMOVSS X5, 2048(SP)(CX*4)
 
-CrossEntropyLabelsWAVX2_labelled_20:
+CrossEntropyLabelsWAVX2_labelled_24:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -21706,14 +21975,14 @@ CrossEntropyLabelsWAVX2_labelled_20:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, SI
-	JAE          CrossEntropyLabelsWAVX2_explast_21
+	JAE          CrossEntropyLabelsWAVX2_explast_25
 	LEAQ         (BX)(AX*4), R10
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsWAVX2_exp32_23:
+CrossEntropyLabelsWAVX2_exp32_27:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsWAVX2_exprest_24
+	JAE         CrossEntropyLabelsWAVX2_exprest_28
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -21795,12 +22064,12 @@ CrossEntropyLabelsWAVX2_exp32_23:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsWAVX2_exp32_23
+	JMP         CrossEntropyLabelsWAVX2_exp32_27
 
-CrossEntropyLabelsWAVX2_exprest_24:
+CrossEntropyLabelsWAVX2_exprest_28:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWAVX2_exptail_26
+	JAE         CrossEntropyLabelsWAVX2_exptail_30
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -21822,11 +22091,11 @@ CrossEntropyLabelsWAVX2_exprest_24:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWAVX2_expnext_27
+	JMP         CrossEntropyLabelsWAVX2_expnext_31
 
-CrossEntropyLabelsWAVX2_exptail_26:
+CrossEntropyLabelsWAVX2_exptail_30:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWAVX2_expdone_25
+	JE           CrossEntropyLabelsWAVX2_expdone_29
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -21855,11 +22124,11 @@ CrossEntropyLabelsWAVX2_exptail_26:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsWAVX2_expdone_25
+	JMP          CrossEntropyLabelsWAVX2_expdone_29
 
-CrossEntropyLabelsWAVX2_expnext_27:
+CrossEntropyLabelsWAVX2_expnext_31:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWAVX2_exptail_28
+	JAE         CrossEntropyLabelsWAVX2_exptail_32
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -21881,11 +22150,11 @@ CrossEntropyLabelsWAVX2_expnext_27:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWAVX2_expnext_29
+	JMP         CrossEntropyLabelsWAVX2_expnext_33
 
-CrossEntropyLabelsWAVX2_exptail_28:
+CrossEntropyLabelsWAVX2_exptail_32:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWAVX2_expdone_25
+	JE           CrossEntropyLabelsWAVX2_expdone_29
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -21914,11 +22183,11 @@ CrossEntropyLabelsWAVX2_exptail_28:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsWAVX2_expdone_25
+	JMP          CrossEntropyLabelsWAVX2_expdone_29
 
-CrossEntropyLabelsWAVX2_expnext_29:
+CrossEntropyLabelsWAVX2_expnext_33:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWAVX2_exptail_30
+	JAE         CrossEntropyLabelsWAVX2_exptail_34
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -21940,11 +22209,11 @@ CrossEntropyLabelsWAVX2_expnext_29:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWAVX2_expnext_31
+	JMP         CrossEntropyLabelsWAVX2_expnext_35
 
-CrossEntropyLabelsWAVX2_exptail_30:
+CrossEntropyLabelsWAVX2_exptail_34:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWAVX2_expdone_25
+	JE           CrossEntropyLabelsWAVX2_expdone_29
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -21973,11 +22242,11 @@ CrossEntropyLabelsWAVX2_exptail_30:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsWAVX2_expdone_25
+	JMP          CrossEntropyLabelsWAVX2_expdone_29
 
-CrossEntropyLabelsWAVX2_expnext_31:
+CrossEntropyLabelsWAVX2_expnext_35:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWAVX2_expdone_25
+	JE           CrossEntropyLabelsWAVX2_expdone_29
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -22007,7 +22276,7 @@ CrossEntropyLabelsWAVX2_expnext_31:
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsWAVX2_expdone_25:
+CrossEntropyLabelsWAVX2_expdone_29:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -22017,14 +22286,14 @@ CrossEntropyLabelsWAVX2_expdone_25:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsWAVX2_expfolded_22
+	JMP          CrossEntropyLabelsWAVX2_expfolded_26
 
-CrossEntropyLabelsWAVX2_explast_21:
+CrossEntropyLabelsWAVX2_explast_25:
 	XORQ CX, CX
 
-CrossEntropyLabelsWAVX2_explast32_32:
+CrossEntropyLabelsWAVX2_explast32_36:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsWAVX2_explastrest_33
+	JAE         CrossEntropyLabelsWAVX2_explastrest_37
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -22098,116 +22367,10 @@ CrossEntropyLabelsWAVX2_explast32_32:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsWAVX2_explast32_32
+	JMP         CrossEntropyLabelsWAVX2_explast32_36
 
-CrossEntropyLabelsWAVX2_explastrest_33:
+CrossEntropyLabelsWAVX2_explastrest_37:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWAVX2_explasttail_35
-	VMOVUPS     (BX)(CX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWAVX2_explastnext_36
-
-CrossEntropyLabelsWAVX2_explasttail_35:
-	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWAVX2_explastdone_34
-	LEAQ        rowconsts<>+32(SB), R10
-	MOVQ        R9, R11
-	SHLQ        $0x02, R11
-	SUBQ        R11, R10
-	VMOVUPS     (R10), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsWAVX2_explastdone_34
-
-CrossEntropyLabelsWAVX2_explastnext_36:
-	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWAVX2_explasttail_37
-	VMOVUPS     (BX)(CX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWAVX2_explastnext_38
-
-CrossEntropyLabelsWAVX2_explasttail_37:
-	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWAVX2_explastdone_34
-	LEAQ        rowconsts<>+32(SB), R10
-	MOVQ        R9, R11
-	SHLQ        $0x02, R11
-	SUBQ        R11, R10
-	VMOVUPS     (R10), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsWAVX2_explastdone_34
-
-CrossEntropyLabelsWAVX2_explastnext_38:
 	CMPQ        CX, R8
 	JAE         CrossEntropyLabelsWAVX2_explasttail_39
 	VMOVUPS     (BX)(CX*4), Y9
@@ -22227,13 +22390,119 @@ CrossEntropyLabelsWAVX2_explastnext_38:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsWAVX2_explastnext_40
 
 CrossEntropyLabelsWAVX2_explasttail_39:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWAVX2_explastdone_34
+	JE          CrossEntropyLabelsWAVX2_explastdone_38
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsWAVX2_explastdone_38
+
+CrossEntropyLabelsWAVX2_explastnext_40:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWAVX2_explasttail_41
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWAVX2_explastnext_42
+
+CrossEntropyLabelsWAVX2_explasttail_41:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWAVX2_explastdone_38
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsWAVX2_explastdone_38
+
+CrossEntropyLabelsWAVX2_explastnext_42:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWAVX2_explasttail_43
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWAVX2_explastnext_44
+
+CrossEntropyLabelsWAVX2_explasttail_43:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWAVX2_explastdone_38
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -22258,11 +22527,11 @@ CrossEntropyLabelsWAVX2_explasttail_39:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsWAVX2_explastdone_34
+	JMP         CrossEntropyLabelsWAVX2_explastdone_38
 
-CrossEntropyLabelsWAVX2_explastnext_40:
+CrossEntropyLabelsWAVX2_explastnext_44:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWAVX2_explastdone_34
+	JE          CrossEntropyLabelsWAVX2_explastdone_38
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -22288,8 +22557,8 @@ CrossEntropyLabelsWAVX2_explastnext_40:
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsWAVX2_explastdone_34:
-CrossEntropyLabelsWAVX2_expfolded_22:
+CrossEntropyLabelsWAVX2_explastdone_38:
+CrossEntropyLabelsWAVX2_expfolded_26:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -22298,31 +22567,31 @@ CrossEntropyLabelsWAVX2_expfolded_22:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         1224(SP), CX
+	MOVQ         2120(SP), CX
 	MOVQ         labels+24(FP), R10
 	MOVLQSX      (R10)(DX*4), R10
 	CMPQ         R10, AX
-	JAE          CrossEntropyLabelsWAVX2_ignored_41
-	VMOVSS       X0, 1088(SP)(CX*4)
-	JMP          CrossEntropyLabelsWAVX2_entered_42
+	JAE          CrossEntropyLabelsWAVX2_ignored_45
+	VMOVSS       X0, 1984(SP)(CX*4)
+	JMP          CrossEntropyLabelsWAVX2_entered_46
 
-CrossEntropyLabelsWAVX2_ignored_41:
+CrossEntropyLabelsWAVX2_ignored_45:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1088(SP)(CX*4)
+	VMOVSS X0, 1984(SP)(CX*4)
 
-CrossEntropyLabelsWAVX2_entered_42:
-	MOVQ 1224(SP), CX
+CrossEntropyLabelsWAVX2_entered_46:
+	MOVQ 2120(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsWAVX2_ringfull_43
-	MOVQ CX, 1224(SP)
-	JMP  CrossEntropyLabelsWAVX2_ringnext_44
+	JE   CrossEntropyLabelsWAVX2_ringfull_47
+	MOVQ CX, 2120(SP)
+	JMP  CrossEntropyLabelsWAVX2_ringnext_48
 
-CrossEntropyLabelsWAVX2_ringfull_43:
-	MOVQ $0x00000000, 1224(SP)
+CrossEntropyLabelsWAVX2_ringfull_47:
+	MOVQ $0x00000000, 2120(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1088(SP), Y0
+	VMOVUPS 1984(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -22349,8 +22618,8 @@ CrossEntropyLabelsWAVX2_ringfull_43:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       1120(SP), Y6, Y6
-	VMULPS       1152(SP), Y6, Y6
+	VSUBPS       2016(SP), Y6, Y6
+	VMULPS       2048(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -22364,7 +22633,7 @@ CrossEntropyLabelsWAVX2_ringfull_43:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsWAVX2_ringnext_44:
+CrossEntropyLabelsWAVX2_ringnext_48:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	VMOVAPS Y1, Y0
@@ -22372,14 +22641,14 @@ CrossEntropyLabelsWAVX2_ringnext_44:
 	CMPQ    DX, SI
 	JB      CrossEntropyLabelsWAVX2_row
 
-CrossEntropyLabelsWAVX2_end_14:
+CrossEntropyLabelsWAVX2_end_18:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 1224(SP), AX
+	MOVQ 2120(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsWAVX2_flushed_45
+	JE   CrossEntropyLabelsWAVX2_flushed_49
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1088(SP), Y0
+	VMOVUPS 1984(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -22406,9 +22675,9 @@ CrossEntropyLabelsWAVX2_end_14:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       1120(SP), Y2, Y2
-	VMULPS       1152(SP), Y2, Y2
-	VMOVUPS      Y2, 1184(SP)
+	VSUBPS       2016(SP), Y2, Y2
+	VMULPS       2048(SP), Y2, Y2
+	VMOVUPS      Y2, 2080(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -22416,23 +22685,23 @@ CrossEntropyLabelsWAVX2_end_14:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsWAVX2_flushrow_46:
-	VMOVSS    1184(SP)(BX*4), X0
+CrossEntropyLabelsWAVX2_flushrow_50:
+	VMOVSS    2080(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsWAVX2_flushrow_46
+	JB        CrossEntropyLabelsWAVX2_flushrow_50
 
-CrossEntropyLabelsWAVX2_flushed_45:
+CrossEntropyLabelsWAVX2_flushed_49:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsWSAVX2(SB), $1264-80
+TEXT ·CrossEntropyLabelsWSAVX2(SB), $2160-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -22484,18 +22753,18 @@ TEXT ·CrossEntropyLabelsWSAVX2(SB), $1264-80
 	VMOVUPS      768(CX), Y5
 	VMASKMOVPS   (DI), Y5, Y5
 	VMULPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 992(CX)
+	VMOVUPS      Y5, 1888(CX)
 	VMOVUPS      800(CX), Y5
 	VMASKMOVPS   32(DI), Y5, Y5
 	VMULPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 1024(CX)
+	VMOVUPS      Y5, 1920(CX)
 	LEAQ         rowconsts<>+160(SB), DI
 
 	// Sum64's partials of the losses, in two registers for the whole call
 	MOVQ    sum+72(FP), R8
 	VMOVUPD (R8), Y0
 	VMOVUPD 32(R8), Y5
-	MOVQ    $0x00000000, 1080(SP)
+	MOVQ    $0x00000000, 1976(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -22624,8 +22893,8 @@ CrossEntropyLabelsWSAVX2_nohigh_7:
 	VMOVDQU  Y7, 832(CX)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      992(CX), Y6, Y9
-	VPERMPS      1024(CX), Y6, Y8
+	VPERMPS      1888(CX), Y6, Y9
+	VPERMPS      1920(CX), Y6, Y8
 	VPBROADCASTD rowconsts<>+1596(SB), Y10
 	VPCMPGTD     Y6, Y10, Y10
 	VBLENDVPS    Y10, Y9, Y8, Y8
@@ -22776,12 +23045,36 @@ CrossEntropyLabelsWSAVX2_bexp_end_13:
 	VADDPS  Y13, Y6, Y6
 	VSUBPS  Y9, Y7, Y7
 
-	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
+	// the block's loss terms into the ring
+	MOVQ    1976(SP), R10
+	SHLQ    $0x07, R10
+	VMOVUPS Y7, 864(CX)(R10*1)
+	VMOVUPS Y6, 896(CX)(R10*1)
+	VMOVUPS Y8, 928(CX)(R10*1)
+	VMOVDQU 832(CX), Y6
+	VMOVDQU Y6, 960(CX)(R10*1)
+	ADDQ    $0x01, 1976(SP)
+	CMPQ    1976(SP), $0x08
+	JB      CrossEntropyLabelsWSAVX2_ringopen_14
+	MOVQ    $0x00000008, R10
+	LEAQ    -56(DX), R12
+
+	// the losses of the blocks in the ring, in row order:
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
+	MOVQ R12, R13
+	XORQ R12, R12
+	SHLQ $0x07, R10
+
+CrossEntropyLabelsWSAVX2_losses_15:
+	VMOVUPS 896(CX)(R12*1), Y7
+	VMOVUPS 864(CX)(R12*1), Y6
+	VMOVUPS 928(CX)(R12*1), Y8
+
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y6, Y9
+	VPSUBD       rowconsts<>+928(SB), Y7, Y9
 	VPSRAD       $0x17, Y9, Y9
 	VPSLLD       $0x17, Y9, Y10
-	VPSUBD       Y10, Y6, Y10
+	VPSUBD       Y10, Y7, Y10
 	VSUBPS       rowconsts<>+960(SB), Y10, Y10
 	VCVTDQ2PS    Y9, Y9
 	VMULPS       Y10, Y10, Y11
@@ -22800,23 +23093,27 @@ CrossEntropyLabelsWSAVX2_bexp_end_13:
 	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
 	VADDPS       Y12, Y10, Y10
 	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
-	VSUBPS       Y6, Y6, Y6
-	VADDPS       Y6, Y10, Y10
-	VSUBPS       Y7, Y10, Y6
+	VSUBPS       Y7, Y7, Y7
+	VADDPS       Y7, Y10, Y10
+	VSUBPS       Y6, Y10, Y6
 	VMULPS       Y6, Y8, Y6
-	MOVQ         sw+32(FP), R10
-	VMULPS       (R10)(DX*4), Y6, Y6
-	VANDPS       832(CX), Y6, Y6
-	MOVQ         loss+48(FP), R10
-	VMOVUPS      Y6, (R10)(DX*4)
-
-	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
+	MOVQ         sw+32(FP), R14
+	VMULPS       (R14)(R13*4), Y6, Y6
+	VANDPS       960(CX)(R12*1), Y6, Y6
+	MOVQ         loss+48(FP), R14
+	VMOVUPS      Y6, (R14)(R13*4)
 	VCVTPS2PD    X6, Y7
 	VADDPD       Y7, Y0, Y0
 	VEXTRACTF128 $0x01, Y6, X6
 	VCVTPS2PD    X6, Y6
 	VADDPD       Y6, Y5, Y5
+	ADDQ         $0x08, R13
+	SUBQ         $-128, R12
+	CMPQ         R12, R10
+	JB           CrossEntropyLabelsWSAVX2_losses_15
+	MOVQ         $0x00000000, 1976(SP)
 
+CrossEntropyLabelsWSAVX2_ringopen_14:
 	// next 8 rows
 	MOVQ R8, R10
 	SHLQ $0x03, R10
@@ -22825,6 +23122,69 @@ CrossEntropyLabelsWSAVX2_bexp_end_13:
 	JMP  CrossEntropyLabelsWSAVX2_block_1
 
 CrossEntropyLabelsWSAVX2_blockdone_2:
+	// the losses of the blocks still in the ring
+	MOVQ 1976(SP), DI
+	CMPQ DI, $0x00
+	JE   CrossEntropyLabelsWSAVX2_ringempty_16
+	MOVQ DI, R8
+	SHLQ $0x03, R8
+	NEGQ R8
+	ADDQ DX, R8
+
+	// the losses of the blocks in the ring, in row order:
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
+	MOVQ R8, R9
+	XORQ R8, R8
+	SHLQ $0x07, DI
+
+CrossEntropyLabelsWSAVX2_losses_17:
+	VMOVUPS 896(CX)(R8*1), Y7
+	VMOVUPS 864(CX)(R8*1), Y6
+	VMOVUPS 928(CX)(R8*1), Y8
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y7, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VPSUBD       Y10, Y7, Y10
+	VSUBPS       rowconsts<>+960(SB), Y10, Y10
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y10, Y10, Y11
+	VBROADCASTSS rowconsts<>+1620(SB), Y12
+	VFMADD213PS  rowconsts<>+1024(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1056(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1088(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1120(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1152(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1184(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1216(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1248(SB), Y10, Y12
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y11, Y12, Y12
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y12
+	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
+	VADDPS       Y12, Y10, Y10
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
+	VSUBPS       Y7, Y7, Y7
+	VADDPS       Y7, Y10, Y10
+	VSUBPS       Y6, Y10, Y6
+	VMULPS       Y6, Y8, Y6
+	MOVQ         sw+32(FP), R10
+	VMULPS       (R10)(R9*4), Y6, Y6
+	VANDPS       960(CX)(R8*1), Y6, Y6
+	MOVQ         loss+48(FP), R10
+	VMOVUPS      Y6, (R10)(R9*4)
+	VCVTPS2PD    X6, Y7
+	VADDPD       Y7, Y0, Y0
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
+	VADDPD       Y6, Y5, Y5
+	ADDQ         $0x08, R9
+	SUBQ         $-128, R8
+	CMPQ         R8, DI
+	JB           CrossEntropyLabelsWSAVX2_losses_17
+
+CrossEntropyLabelsWSAVX2_ringempty_16:
 	MOVQ    sum+72(FP), CX
 	VMOVUPD Y0, (CX)
 	VMOVUPD Y5, 32(CX)
@@ -22836,9 +23196,9 @@ CrossEntropyLabelsWSAVX2_blockdone_2:
 	ANDQ $-8, R8
 	MOVQ AX, R9
 	ANDQ $0x07, R9
-	MOVQ $0x00000000, 1224(SP)
+	MOVQ $0x00000000, 2120(SP)
 	CMPQ DX, SI
-	JAE  CrossEntropyLabelsWSAVX2_end_14
+	JAE  CrossEntropyLabelsWSAVX2_end_18
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -22848,9 +23208,9 @@ CrossEntropyLabelsWSAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         CX, CX
 
-CrossEntropyLabelsWSAVX2_max32_15:
+CrossEntropyLabelsWSAVX2_max32_19:
 	CMPQ    CX, DI
-	JAE     CrossEntropyLabelsWSAVX2_maxv_16
+	JAE     CrossEntropyLabelsWSAVX2_maxv_20
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(BX)(CX*4), Y8
@@ -22860,19 +23220,19 @@ CrossEntropyLabelsWSAVX2_max32_15:
 	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsWSAVX2_max32_15
+	JMP     CrossEntropyLabelsWSAVX2_max32_19
 
-CrossEntropyLabelsWSAVX2_maxv_16:
+CrossEntropyLabelsWSAVX2_maxv_20:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsWSAVX2_maxtail_17
+	JAE     CrossEntropyLabelsWSAVX2_maxtail_21
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsWSAVX2_maxv_16
+	JMP     CrossEntropyLabelsWSAVX2_maxv_20
 
-CrossEntropyLabelsWSAVX2_maxtail_17:
+CrossEntropyLabelsWSAVX2_maxtail_21:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWSAVX2_maxfold_18
+	JE           CrossEntropyLabelsWSAVX2_maxfold_22
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         R9, R11
 	SHLQ         $0x02, R11
@@ -22883,7 +23243,7 @@ CrossEntropyLabelsWSAVX2_maxtail_17:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsWSAVX2_maxfold_18:
+CrossEntropyLabelsWSAVX2_maxfold_22:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -22899,34 +23259,34 @@ CrossEntropyLabelsWSAVX2_maxfold_18:
 
 CrossEntropyLabelsWSAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    1224(SP), CX
+	MOVQ    2120(SP), CX
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DX*4), R10
 	CMPQ    R10, AX
-	JAE     CrossEntropyLabelsWSAVX2_ignored_19
+	JAE     CrossEntropyLabelsWSAVX2_ignored_23
 	VMOVSS  (BX)(R10*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 1120(SP)(CX*4)
+	VMOVSS  X5, 2016(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
 	MOVQ    w+16(FP), R11
 	VMULSS  (R11)(R10*4), X5, X5
-	VMOVSS  X5, 1152(SP)(CX*4)
+	VMOVSS  X5, 2048(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
 	MOVQ    sw+32(FP), R10
 	VMOVSS  (R10)(DX*4), X6
-	VMOVSS  X6, 1232(SP)(CX*4)
+	VMOVSS  X6, 2128(SP)(CX*4)
 	VMULSS  X6, X5, X5
-	VMOVSS  X5, 1216(SP)
-	JMP     CrossEntropyLabelsWSAVX2_labelled_20
+	VMOVSS  X5, 2112(SP)
+	JMP     CrossEntropyLabelsWSAVX2_labelled_24
 
-CrossEntropyLabelsWSAVX2_ignored_19:
+CrossEntropyLabelsWSAVX2_ignored_23:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 1120(SP)(CX*4)
-	VMOVSS X5, 1152(SP)(CX*4)
+	VMOVSS X5, 2016(SP)(CX*4)
+	VMOVSS X5, 2048(SP)(CX*4)
 	VMOVSS rowconsts<>+1612(SB), X5
-	VMOVSS X5, 1232(SP)(CX*4)
+	VMOVSS X5, 2128(SP)(CX*4)
 
-CrossEntropyLabelsWSAVX2_labelled_20:
+CrossEntropyLabelsWSAVX2_labelled_24:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -22936,14 +23296,14 @@ CrossEntropyLabelsWSAVX2_labelled_20:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, SI
-	JAE          CrossEntropyLabelsWSAVX2_explast_21
+	JAE          CrossEntropyLabelsWSAVX2_explast_25
 	LEAQ         (BX)(AX*4), R10
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsWSAVX2_exp32_23:
+CrossEntropyLabelsWSAVX2_exp32_27:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsWSAVX2_exprest_24
+	JAE         CrossEntropyLabelsWSAVX2_exprest_28
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -23025,12 +23385,12 @@ CrossEntropyLabelsWSAVX2_exp32_23:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsWSAVX2_exp32_23
+	JMP         CrossEntropyLabelsWSAVX2_exp32_27
 
-CrossEntropyLabelsWSAVX2_exprest_24:
+CrossEntropyLabelsWSAVX2_exprest_28:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWSAVX2_exptail_26
+	JAE         CrossEntropyLabelsWSAVX2_exptail_30
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -23052,11 +23412,11 @@ CrossEntropyLabelsWSAVX2_exprest_24:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWSAVX2_expnext_27
+	JMP         CrossEntropyLabelsWSAVX2_expnext_31
 
-CrossEntropyLabelsWSAVX2_exptail_26:
+CrossEntropyLabelsWSAVX2_exptail_30:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWSAVX2_expdone_25
+	JE           CrossEntropyLabelsWSAVX2_expdone_29
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -23085,11 +23445,11 @@ CrossEntropyLabelsWSAVX2_exptail_26:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsWSAVX2_expdone_25
+	JMP          CrossEntropyLabelsWSAVX2_expdone_29
 
-CrossEntropyLabelsWSAVX2_expnext_27:
+CrossEntropyLabelsWSAVX2_expnext_31:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWSAVX2_exptail_28
+	JAE         CrossEntropyLabelsWSAVX2_exptail_32
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -23111,11 +23471,11 @@ CrossEntropyLabelsWSAVX2_expnext_27:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWSAVX2_expnext_29
+	JMP         CrossEntropyLabelsWSAVX2_expnext_33
 
-CrossEntropyLabelsWSAVX2_exptail_28:
+CrossEntropyLabelsWSAVX2_exptail_32:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWSAVX2_expdone_25
+	JE           CrossEntropyLabelsWSAVX2_expdone_29
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -23144,11 +23504,11 @@ CrossEntropyLabelsWSAVX2_exptail_28:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsWSAVX2_expdone_25
+	JMP          CrossEntropyLabelsWSAVX2_expdone_29
 
-CrossEntropyLabelsWSAVX2_expnext_29:
+CrossEntropyLabelsWSAVX2_expnext_33:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWSAVX2_exptail_30
+	JAE         CrossEntropyLabelsWSAVX2_exptail_34
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -23170,11 +23530,11 @@ CrossEntropyLabelsWSAVX2_expnext_29:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWSAVX2_expnext_31
+	JMP         CrossEntropyLabelsWSAVX2_expnext_35
 
-CrossEntropyLabelsWSAVX2_exptail_30:
+CrossEntropyLabelsWSAVX2_exptail_34:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWSAVX2_expdone_25
+	JE           CrossEntropyLabelsWSAVX2_expdone_29
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -23203,11 +23563,11 @@ CrossEntropyLabelsWSAVX2_exptail_30:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsWSAVX2_expdone_25
+	JMP          CrossEntropyLabelsWSAVX2_expdone_29
 
-CrossEntropyLabelsWSAVX2_expnext_31:
+CrossEntropyLabelsWSAVX2_expnext_35:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWSAVX2_expdone_25
+	JE           CrossEntropyLabelsWSAVX2_expdone_29
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -23237,7 +23597,7 @@ CrossEntropyLabelsWSAVX2_expnext_31:
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsWSAVX2_expdone_25:
+CrossEntropyLabelsWSAVX2_expdone_29:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -23247,14 +23607,14 @@ CrossEntropyLabelsWSAVX2_expdone_25:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsWSAVX2_expfolded_22
+	JMP          CrossEntropyLabelsWSAVX2_expfolded_26
 
-CrossEntropyLabelsWSAVX2_explast_21:
+CrossEntropyLabelsWSAVX2_explast_25:
 	XORQ CX, CX
 
-CrossEntropyLabelsWSAVX2_explast32_32:
+CrossEntropyLabelsWSAVX2_explast32_36:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsWSAVX2_explastrest_33
+	JAE         CrossEntropyLabelsWSAVX2_explastrest_37
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -23328,116 +23688,10 @@ CrossEntropyLabelsWSAVX2_explast32_32:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsWSAVX2_explast32_32
+	JMP         CrossEntropyLabelsWSAVX2_explast32_36
 
-CrossEntropyLabelsWSAVX2_explastrest_33:
+CrossEntropyLabelsWSAVX2_explastrest_37:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWSAVX2_explasttail_35
-	VMOVUPS     (BX)(CX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWSAVX2_explastnext_36
-
-CrossEntropyLabelsWSAVX2_explasttail_35:
-	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWSAVX2_explastdone_34
-	LEAQ        rowconsts<>+32(SB), R10
-	MOVQ        R9, R11
-	SHLQ        $0x02, R11
-	SUBQ        R11, R10
-	VMOVUPS     (R10), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsWSAVX2_explastdone_34
-
-CrossEntropyLabelsWSAVX2_explastnext_36:
-	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWSAVX2_explasttail_37
-	VMOVUPS     (BX)(CX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWSAVX2_explastnext_38
-
-CrossEntropyLabelsWSAVX2_explasttail_37:
-	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWSAVX2_explastdone_34
-	LEAQ        rowconsts<>+32(SB), R10
-	MOVQ        R9, R11
-	SHLQ        $0x02, R11
-	SUBQ        R11, R10
-	VMOVUPS     (R10), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsWSAVX2_explastdone_34
-
-CrossEntropyLabelsWSAVX2_explastnext_38:
 	CMPQ        CX, R8
 	JAE         CrossEntropyLabelsWSAVX2_explasttail_39
 	VMOVUPS     (BX)(CX*4), Y9
@@ -23457,13 +23711,119 @@ CrossEntropyLabelsWSAVX2_explastnext_38:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsWSAVX2_explastnext_40
 
 CrossEntropyLabelsWSAVX2_explasttail_39:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWSAVX2_explastdone_34
+	JE          CrossEntropyLabelsWSAVX2_explastdone_38
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsWSAVX2_explastdone_38
+
+CrossEntropyLabelsWSAVX2_explastnext_40:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWSAVX2_explasttail_41
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWSAVX2_explastnext_42
+
+CrossEntropyLabelsWSAVX2_explasttail_41:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWSAVX2_explastdone_38
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsWSAVX2_explastdone_38
+
+CrossEntropyLabelsWSAVX2_explastnext_42:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWSAVX2_explasttail_43
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWSAVX2_explastnext_44
+
+CrossEntropyLabelsWSAVX2_explasttail_43:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWSAVX2_explastdone_38
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -23488,11 +23848,11 @@ CrossEntropyLabelsWSAVX2_explasttail_39:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsWSAVX2_explastdone_34
+	JMP         CrossEntropyLabelsWSAVX2_explastdone_38
 
-CrossEntropyLabelsWSAVX2_explastnext_40:
+CrossEntropyLabelsWSAVX2_explastnext_44:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWSAVX2_explastdone_34
+	JE          CrossEntropyLabelsWSAVX2_explastdone_38
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -23518,8 +23878,8 @@ CrossEntropyLabelsWSAVX2_explastnext_40:
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsWSAVX2_explastdone_34:
-CrossEntropyLabelsWSAVX2_expfolded_22:
+CrossEntropyLabelsWSAVX2_explastdone_38:
+CrossEntropyLabelsWSAVX2_expfolded_26:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -23528,31 +23888,31 @@ CrossEntropyLabelsWSAVX2_expfolded_22:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         1224(SP), CX
+	MOVQ         2120(SP), CX
 	MOVQ         labels+24(FP), R10
 	MOVLQSX      (R10)(DX*4), R10
 	CMPQ         R10, AX
-	JAE          CrossEntropyLabelsWSAVX2_ignored_41
-	VMOVSS       X0, 1088(SP)(CX*4)
-	JMP          CrossEntropyLabelsWSAVX2_entered_42
+	JAE          CrossEntropyLabelsWSAVX2_ignored_45
+	VMOVSS       X0, 1984(SP)(CX*4)
+	JMP          CrossEntropyLabelsWSAVX2_entered_46
 
-CrossEntropyLabelsWSAVX2_ignored_41:
+CrossEntropyLabelsWSAVX2_ignored_45:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1088(SP)(CX*4)
+	VMOVSS X0, 1984(SP)(CX*4)
 
-CrossEntropyLabelsWSAVX2_entered_42:
-	MOVQ 1224(SP), CX
+CrossEntropyLabelsWSAVX2_entered_46:
+	MOVQ 2120(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsWSAVX2_ringfull_43
-	MOVQ CX, 1224(SP)
-	JMP  CrossEntropyLabelsWSAVX2_ringnext_44
+	JE   CrossEntropyLabelsWSAVX2_ringfull_47
+	MOVQ CX, 2120(SP)
+	JMP  CrossEntropyLabelsWSAVX2_ringnext_48
 
-CrossEntropyLabelsWSAVX2_ringfull_43:
-	MOVQ $0x00000000, 1224(SP)
+CrossEntropyLabelsWSAVX2_ringfull_47:
+	MOVQ $0x00000000, 2120(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1088(SP), Y0
+	VMOVUPS 1984(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -23579,9 +23939,9 @@ CrossEntropyLabelsWSAVX2_ringfull_43:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       1120(SP), Y6, Y6
-	VMULPS       1152(SP), Y6, Y6
-	VMULPS       1232(SP), Y6, Y6
+	VSUBPS       2016(SP), Y6, Y6
+	VMULPS       2048(SP), Y6, Y6
+	VMULPS       2128(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -23595,7 +23955,7 @@ CrossEntropyLabelsWSAVX2_ringfull_43:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsWSAVX2_ringnext_44:
+CrossEntropyLabelsWSAVX2_ringnext_48:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	VMOVAPS Y1, Y0
@@ -23603,14 +23963,14 @@ CrossEntropyLabelsWSAVX2_ringnext_44:
 	CMPQ    DX, SI
 	JB      CrossEntropyLabelsWSAVX2_row
 
-CrossEntropyLabelsWSAVX2_end_14:
+CrossEntropyLabelsWSAVX2_end_18:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 1224(SP), AX
+	MOVQ 2120(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsWSAVX2_flushed_45
+	JE   CrossEntropyLabelsWSAVX2_flushed_49
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1088(SP), Y0
+	VMOVUPS 1984(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -23637,10 +23997,10 @@ CrossEntropyLabelsWSAVX2_end_14:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       1120(SP), Y2, Y2
-	VMULPS       1152(SP), Y2, Y2
-	VMULPS       1232(SP), Y2, Y2
-	VMOVUPS      Y2, 1184(SP)
+	VSUBPS       2016(SP), Y2, Y2
+	VMULPS       2048(SP), Y2, Y2
+	VMULPS       2128(SP), Y2, Y2
+	VMOVUPS      Y2, 2080(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -23648,23 +24008,23 @@ CrossEntropyLabelsWSAVX2_end_14:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsWSAVX2_flushrow_46:
-	VMOVSS    1184(SP)(BX*4), X0
+CrossEntropyLabelsWSAVX2_flushrow_50:
+	VMOVSS    2080(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsWSAVX2_flushrow_46
+	JB        CrossEntropyLabelsWSAVX2_flushrow_50
 
-CrossEntropyLabelsWSAVX2_flushed_45:
+CrossEntropyLabelsWSAVX2_flushed_49:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGAVX2(SB), $1168-80
+TEXT ·CrossEntropyLabelsGAVX2(SB), $2064-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -23716,7 +24076,7 @@ TEXT ·CrossEntropyLabelsGAVX2(SB), $1168-80
 	MOVQ    sum+72(FP), R9
 	VMOVUPD (R9), Y0
 	VMOVUPD 32(R9), Y5
-	MOVQ    $0x00000000, 1016(SP)
+	MOVQ    $0x00000000, 1912(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -23996,60 +24356,17 @@ CrossEntropyLabelsGAVX2_bexp_end_13:
 	VADDPS  Y13, Y11, Y11
 	VADDPS  Y17, Y15, Y15
 	VADDPS  Y15, Y11, Y11
-	CMPQ    1016(SP), $0x00
-	JE      CrossEntropyLabelsGAVX2_noprev_14
+	VSUBPS  Y10, Y9, Y9
 
-	// the previous block's losses
-	VMOVUPS 864(CX), Y12
-	VMOVUPS 896(CX), Y13
-	VMOVUPS 928(CX), Y14
-
-	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
-	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y13, Y15
-	VPSRAD       $0x17, Y15, Y15
-	VPSLLD       $0x17, Y15, Y16
-	VPSUBD       Y16, Y13, Y16
-	VSUBPS       rowconsts<>+960(SB), Y16, Y16
-	VCVTDQ2PS    Y15, Y15
-	VMULPS       Y16, Y16, Y17
-	VBROADCASTSS rowconsts<>+1620(SB), Y18
-	VFMADD213PS  rowconsts<>+1024(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1056(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1088(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1120(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1152(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1184(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1216(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1248(SB), Y16, Y18
-	VMULPS       Y16, Y18, Y18
-	VMULPS       Y17, Y18, Y18
-	VFMADD231PS  rowconsts<>+1280(SB), Y15, Y18
-	VFMADD231PS  rowconsts<>+992(SB), Y17, Y18
-	VADDPS       Y18, Y16, Y16
-	VFMADD231PS  rowconsts<>+1312(SB), Y15, Y16
-	VSUBPS       Y13, Y13, Y13
-	VADDPS       Y13, Y16, Y16
-	VSUBPS       Y12, Y16, Y12
-	VMULPS       Y12, Y14, Y12
-	VANDPS       960(CX), Y12, Y12
-	MOVQ         loss+48(FP), R11
-	VMOVUPS      Y12, -32(R11)(DX*4)
-
-	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
-	VCVTPS2PD    X12, Y13
-	VADDPD       Y13, Y0, Y0
-	VEXTRACTF128 $0x01, Y12, X12
-	VCVTPS2PD    X12, Y12
-	VADDPD       Y12, Y5, Y5
-
-CrossEntropyLabelsGAVX2_noprev_14:
-	VSUBPS Y10, Y9, Y9
-
-	// what the block's losses need, for the next block (or the end of the loop)
-	VMOVUPS Y9, 864(CX)
-	VMOVUPS Y11, 896(CX)
-	VMOVUPS Y7, 928(CX)
+	// the block's loss terms into the ring
+	MOVQ    1912(SP), R11
+	SHLQ    $0x07, R11
+	VMOVUPS Y9, 864(CX)(R11*1)
+	VMOVUPS Y11, 896(CX)(R11*1)
+	VMOVUPS Y7, 928(CX)(R11*1)
+	VMOVDQU 832(CX), Y9
+	VMOVDQU Y9, 960(CX)(R11*1)
+	ADDQ    $0x01, 1912(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
 	VBROADCASTSS rowconsts<>+1612(SB), Y9
@@ -24058,9 +24375,9 @@ CrossEntropyLabelsGAVX2_noprev_14:
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
-	JMP          CrossEntropyLabelsGAVX2_bgrad_check_16
+	JMP          CrossEntropyLabelsGAVX2_bgrad_check_15
 
-CrossEntropyLabelsGAVX2_bgrad_15:
+CrossEntropyLabelsGAVX2_bgrad_14:
 	VMULPS   (CX)(R11*1), Y9, Y11
 	VMULPS   Y7, Y11, Y11
 	VMULPS   Y10, Y11, Y11
@@ -24077,11 +24394,11 @@ CrossEntropyLabelsGAVX2_bgrad_15:
 	VMOVUPS  Y11, 32(CX)(R11*1)
 	ADDQ     $0x40, R11
 
-CrossEntropyLabelsGAVX2_bgrad_check_16:
+CrossEntropyLabelsGAVX2_bgrad_check_15:
 	CMPQ     R11, R13
-	JB       CrossEntropyLabelsGAVX2_bgrad_15
+	JB       CrossEntropyLabelsGAVX2_bgrad_14
 	CMPQ     R11, R12
-	JAE      CrossEntropyLabelsGAVX2_bgrad_end_17
+	JAE      CrossEntropyLabelsGAVX2_bgrad_end_16
 	VMULPS   (CX)(R11*1), Y9, Y9
 	VMULPS   Y7, Y9, Y7
 	VMULPS   Y10, Y7, Y7
@@ -24090,35 +24407,34 @@ CrossEntropyLabelsGAVX2_bgrad_check_16:
 	VSUBPS   Y6, Y7, Y7
 	VMOVUPS  Y7, (CX)(R11*1)
 
-CrossEntropyLabelsGAVX2_bgrad_end_17:
+CrossEntropyLabelsGAVX2_bgrad_end_16:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
 	VMOVDQU   832(CX), Y6
-	VMOVDQU   Y6, 960(CX)
 	VMOVMSKPS Y6, R11
 	CMPL      R11, $0xff
-	JE        CrossEntropyLabelsGAVX2_allvalid_18
+	JE        CrossEntropyLabelsGAVX2_allvalid_17
 	MOVQ      R12, R13
 	ANDQ      $-64, R13
 	XORQ      R11, R11
-	JMP       CrossEntropyLabelsGAVX2_bignored_check_20
+	JMP       CrossEntropyLabelsGAVX2_bignored_check_19
 
-CrossEntropyLabelsGAVX2_bignored_19:
+CrossEntropyLabelsGAVX2_bignored_18:
 	VANDPS  (CX)(R11*1), Y6, Y7
 	VMOVUPS Y7, (CX)(R11*1)
 	VANDPS  32(CX)(R11*1), Y6, Y7
 	VMOVUPS Y7, 32(CX)(R11*1)
 	ADDQ    $0x40, R11
 
-CrossEntropyLabelsGAVX2_bignored_check_20:
+CrossEntropyLabelsGAVX2_bignored_check_19:
 	CMPQ    R11, R13
-	JB      CrossEntropyLabelsGAVX2_bignored_19
+	JB      CrossEntropyLabelsGAVX2_bignored_18
 	CMPQ    R11, R12
-	JAE     CrossEntropyLabelsGAVX2_bignored_end_21
+	JAE     CrossEntropyLabelsGAVX2_bignored_end_20
 	VANDPS  (CX)(R11*1), Y6, Y6
 	VMOVUPS Y6, (CX)(R11*1)
 
-CrossEntropyLabelsGAVX2_bignored_end_21:
-CrossEntropyLabelsGAVX2_allvalid_18:
+CrossEntropyLabelsGAVX2_bignored_end_20:
+CrossEntropyLabelsGAVX2_allvalid_17:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (SI)(R9*4), R11
 	VMOVUPS    (CX), Y6
@@ -24154,7 +24470,7 @@ CrossEntropyLabelsGAVX2_allvalid_18:
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
 	CMPQ       AX, $0x08
-	JB         CrossEntropyLabelsGAVX2_masked_23
+	JB         CrossEntropyLabelsGAVX2_masked_22
 	VMOVUPS    Y12, (SI)
 	VMOVUPS    Y13, (SI)(R9*1)
 	VMOVUPS    Y9, (SI)(R9*2)
@@ -24163,9 +24479,9 @@ CrossEntropyLabelsGAVX2_allvalid_18:
 	VMOVUPS    Y7, (R11)(R9*1)
 	VMOVUPS    Y11, (R11)(R9*2)
 	VMOVUPS    Y6, (R11)(R10*1)
-	JMP        CrossEntropyLabelsGAVX2_loaded_24
+	JMP        CrossEntropyLabelsGAVX2_loaded_23
 
-CrossEntropyLabelsGAVX2_masked_23:
+CrossEntropyLabelsGAVX2_masked_22:
 	VMOVUPS    768(CX), Y10
 	VMASKMOVPS Y12, Y10, (SI)
 	VMASKMOVPS Y13, Y10, (SI)(R9*1)
@@ -24176,9 +24492,9 @@ CrossEntropyLabelsGAVX2_masked_23:
 	VMASKMOVPS Y11, Y10, (R11)(R9*2)
 	VMASKMOVPS Y6, Y10, (R11)(R10*1)
 
-CrossEntropyLabelsGAVX2_loaded_24:
+CrossEntropyLabelsGAVX2_loaded_23:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGAVX2_nohigh_25
+	JBE        CrossEntropyLabelsGAVX2_nohigh_24
 	VMOVUPS    256(CX), Y6
 	VMOVUPS    288(CX), Y7
 	VMOVUPS    320(CX), Y8
@@ -24221,27 +24537,23 @@ CrossEntropyLabelsGAVX2_loaded_24:
 	VMASKMOVPS Y11, Y10, 32(R11)(R9*2)
 	VMASKMOVPS Y6, Y10, 32(R11)(R10*1)
 
-CrossEntropyLabelsGAVX2_nohigh_25:
-	MOVQ $0x00000001, 1016(SP)
+CrossEntropyLabelsGAVX2_nohigh_24:
+	CMPQ 1912(SP), $0x08
+	JB   CrossEntropyLabelsGAVX2_ringopen_25
+	MOVQ $0x00000008, R11
+	LEAQ -56(DX), R13
 
-	// next 8 rows
-	MOVQ R9, R11
-	SHLQ $0x03, R11
-	ADDQ R11, BX
-	ADDQ R11, SI
-	ADDQ $0x08, DX
-	JMP  CrossEntropyLabelsGAVX2_block_1
+	// the losses of the blocks in the ring, in row order:
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
+	MOVQ R13, R14
+	XORQ R13, R13
+	SHLQ $0x07, R11
 
-CrossEntropyLabelsGAVX2_blockdone_2:
-	CMPQ 1016(SP), $0x00
-	JE   CrossEntropyLabelsGAVX2_nopending_26
+CrossEntropyLabelsGAVX2_losses_26:
+	VMOVUPS 896(CX)(R13*1), Y7
+	VMOVUPS 864(CX)(R13*1), Y6
+	VMOVUPS 928(CX)(R13*1), Y8
 
-	// the previous block's losses
-	VMOVUPS 864(CX), Y6
-	VMOVUPS 896(CX), Y7
-	VMOVUPS 928(CX), Y8
-
-	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y7, Y9
 	VPSRAD       $0x17, Y9, Y9
@@ -24269,18 +24581,91 @@ CrossEntropyLabelsGAVX2_blockdone_2:
 	VADDPS       Y7, Y10, Y10
 	VSUBPS       Y6, Y10, Y6
 	VMULPS       Y6, Y8, Y6
-	VANDPS       960(CX), Y6, Y6
-	MOVQ         loss+48(FP), CX
-	VMOVUPS      Y6, -32(CX)(DX*4)
-
-	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
+	VANDPS       960(CX)(R13*1), Y6, Y6
+	MOVQ         loss+48(FP), R15
+	VMOVUPS      Y6, (R15)(R14*4)
 	VCVTPS2PD    X6, Y7
 	VADDPD       Y7, Y0, Y0
 	VEXTRACTF128 $0x01, Y6, X6
 	VCVTPS2PD    X6, Y6
 	VADDPD       Y6, Y5, Y5
+	ADDQ         $0x08, R14
+	SUBQ         $-128, R13
+	CMPQ         R13, R11
+	JB           CrossEntropyLabelsGAVX2_losses_26
+	MOVQ         $0x00000000, 1912(SP)
 
-CrossEntropyLabelsGAVX2_nopending_26:
+CrossEntropyLabelsGAVX2_ringopen_25:
+	// next 8 rows
+	MOVQ R9, R11
+	SHLQ $0x03, R11
+	ADDQ R11, BX
+	ADDQ R11, SI
+	ADDQ $0x08, DX
+	JMP  CrossEntropyLabelsGAVX2_block_1
+
+CrossEntropyLabelsGAVX2_blockdone_2:
+	// the losses of the blocks still in the ring
+	MOVQ 1912(SP), R8
+	CMPQ R8, $0x00
+	JE   CrossEntropyLabelsGAVX2_ringempty_27
+	MOVQ R8, R9
+	SHLQ $0x03, R9
+	NEGQ R9
+	ADDQ DX, R9
+
+	// the losses of the blocks in the ring, in row order:
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
+	MOVQ R9, R10
+	XORQ R9, R9
+	SHLQ $0x07, R8
+
+CrossEntropyLabelsGAVX2_losses_28:
+	VMOVUPS 896(CX)(R9*1), Y7
+	VMOVUPS 864(CX)(R9*1), Y6
+	VMOVUPS 928(CX)(R9*1), Y8
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y7, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VPSUBD       Y10, Y7, Y10
+	VSUBPS       rowconsts<>+960(SB), Y10, Y10
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y10, Y10, Y11
+	VBROADCASTSS rowconsts<>+1620(SB), Y12
+	VFMADD213PS  rowconsts<>+1024(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1056(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1088(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1120(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1152(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1184(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1216(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1248(SB), Y10, Y12
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y11, Y12, Y12
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y12
+	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
+	VADDPS       Y12, Y10, Y10
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
+	VSUBPS       Y7, Y7, Y7
+	VADDPS       Y7, Y10, Y10
+	VSUBPS       Y6, Y10, Y6
+	VMULPS       Y6, Y8, Y6
+	VANDPS       960(CX)(R9*1), Y6, Y6
+	MOVQ         loss+48(FP), R11
+	VMOVUPS      Y6, (R11)(R10*4)
+	VCVTPS2PD    X6, Y7
+	VADDPD       Y7, Y0, Y0
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
+	VADDPD       Y6, Y5, Y5
+	ADDQ         $0x08, R10
+	SUBQ         $-128, R9
+	CMPQ         R9, R8
+	JB           CrossEntropyLabelsGAVX2_losses_28
+
+CrossEntropyLabelsGAVX2_ringempty_27:
 	MOVQ    sum+72(FP), CX
 	VMOVUPD Y0, (CX)
 	VMOVUPD Y5, 32(CX)
@@ -24292,9 +24677,9 @@ CrossEntropyLabelsGAVX2_nopending_26:
 	ANDQ $-8, R9
 	MOVQ AX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 1160(SP)
+	MOVQ $0x00000000, 2056(SP)
 	CMPQ DX, DI
-	JAE  CrossEntropyLabelsGAVX2_end_27
+	JAE  CrossEntropyLabelsGAVX2_end_29
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -24304,9 +24689,9 @@ CrossEntropyLabelsGAVX2_nopending_26:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         CX, CX
 
-CrossEntropyLabelsGAVX2_max32_28:
+CrossEntropyLabelsGAVX2_max32_30:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGAVX2_maxv_29
+	JAE     CrossEntropyLabelsGAVX2_maxv_31
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(BX)(CX*4), Y8
@@ -24316,19 +24701,19 @@ CrossEntropyLabelsGAVX2_max32_28:
 	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGAVX2_max32_28
+	JMP     CrossEntropyLabelsGAVX2_max32_30
 
-CrossEntropyLabelsGAVX2_maxv_29:
+CrossEntropyLabelsGAVX2_maxv_31:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGAVX2_maxtail_30
+	JAE     CrossEntropyLabelsGAVX2_maxtail_32
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGAVX2_maxv_29
+	JMP     CrossEntropyLabelsGAVX2_maxv_31
 
-CrossEntropyLabelsGAVX2_maxtail_30:
+CrossEntropyLabelsGAVX2_maxtail_32:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_maxfold_31
+	JE           CrossEntropyLabelsGAVX2_maxfold_33
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R10, R12
 	SHLQ         $0x02, R12
@@ -24339,7 +24724,7 @@ CrossEntropyLabelsGAVX2_maxtail_30:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsGAVX2_maxfold_31:
+CrossEntropyLabelsGAVX2_maxfold_33:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -24355,26 +24740,26 @@ CrossEntropyLabelsGAVX2_maxfold_31:
 
 CrossEntropyLabelsGAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    1160(SP), CX
+	MOVQ    2056(SP), CX
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(DX*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGAVX2_ignored_32
+	JAE     CrossEntropyLabelsGAVX2_ignored_34
 	VMOVSS  (BX)(R11*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 1056(SP)(CX*4)
+	VMOVSS  X5, 1952(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 1088(SP)(CX*4)
+	VMOVSS  X5, 1984(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 1152(SP)
-	JMP     CrossEntropyLabelsGAVX2_labelled_33
+	VMOVSS  X5, 2048(SP)
+	JMP     CrossEntropyLabelsGAVX2_labelled_35
 
-CrossEntropyLabelsGAVX2_ignored_32:
+CrossEntropyLabelsGAVX2_ignored_34:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 1056(SP)(CX*4)
-	VMOVSS X5, 1088(SP)(CX*4)
+	VMOVSS X5, 1952(SP)(CX*4)
+	VMOVSS X5, 1984(SP)(CX*4)
 
-CrossEntropyLabelsGAVX2_labelled_33:
+CrossEntropyLabelsGAVX2_labelled_35:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -24384,14 +24769,14 @@ CrossEntropyLabelsGAVX2_labelled_33:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, DI
-	JAE          CrossEntropyLabelsGAVX2_explast_34
+	JAE          CrossEntropyLabelsGAVX2_explast_36
 	LEAQ         (BX)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsGAVX2_exp32_36:
+CrossEntropyLabelsGAVX2_exp32_38:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGAVX2_exprest_37
+	JAE         CrossEntropyLabelsGAVX2_exprest_39
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -24477,12 +24862,12 @@ CrossEntropyLabelsGAVX2_exp32_36:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGAVX2_exp32_36
+	JMP         CrossEntropyLabelsGAVX2_exp32_38
 
-CrossEntropyLabelsGAVX2_exprest_37:
+CrossEntropyLabelsGAVX2_exprest_39:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGAVX2_exptail_39
+	JAE         CrossEntropyLabelsGAVX2_exptail_41
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -24505,11 +24890,11 @@ CrossEntropyLabelsGAVX2_exprest_37:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGAVX2_expnext_40
+	JMP         CrossEntropyLabelsGAVX2_expnext_42
 
-CrossEntropyLabelsGAVX2_exptail_39:
+CrossEntropyLabelsGAVX2_exptail_41:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_expdone_38
+	JE           CrossEntropyLabelsGAVX2_expdone_40
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -24539,11 +24924,11 @@ CrossEntropyLabelsGAVX2_exptail_39:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsGAVX2_expdone_38
+	JMP          CrossEntropyLabelsGAVX2_expdone_40
 
-CrossEntropyLabelsGAVX2_expnext_40:
+CrossEntropyLabelsGAVX2_expnext_42:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGAVX2_exptail_41
+	JAE         CrossEntropyLabelsGAVX2_exptail_43
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -24566,11 +24951,11 @@ CrossEntropyLabelsGAVX2_expnext_40:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGAVX2_expnext_42
+	JMP         CrossEntropyLabelsGAVX2_expnext_44
 
-CrossEntropyLabelsGAVX2_exptail_41:
+CrossEntropyLabelsGAVX2_exptail_43:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_expdone_38
+	JE           CrossEntropyLabelsGAVX2_expdone_40
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -24600,11 +24985,11 @@ CrossEntropyLabelsGAVX2_exptail_41:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsGAVX2_expdone_38
+	JMP          CrossEntropyLabelsGAVX2_expdone_40
 
-CrossEntropyLabelsGAVX2_expnext_42:
+CrossEntropyLabelsGAVX2_expnext_44:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGAVX2_exptail_43
+	JAE         CrossEntropyLabelsGAVX2_exptail_45
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -24627,11 +25012,11 @@ CrossEntropyLabelsGAVX2_expnext_42:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGAVX2_expnext_44
+	JMP         CrossEntropyLabelsGAVX2_expnext_46
 
-CrossEntropyLabelsGAVX2_exptail_43:
+CrossEntropyLabelsGAVX2_exptail_45:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_expdone_38
+	JE           CrossEntropyLabelsGAVX2_expdone_40
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -24661,11 +25046,11 @@ CrossEntropyLabelsGAVX2_exptail_43:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsGAVX2_expdone_38
+	JMP          CrossEntropyLabelsGAVX2_expdone_40
 
-CrossEntropyLabelsGAVX2_expnext_44:
+CrossEntropyLabelsGAVX2_expnext_46:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_expdone_38
+	JE           CrossEntropyLabelsGAVX2_expdone_40
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -24696,7 +25081,7 @@ CrossEntropyLabelsGAVX2_expnext_44:
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsGAVX2_expdone_38:
+CrossEntropyLabelsGAVX2_expdone_40:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -24706,14 +25091,14 @@ CrossEntropyLabelsGAVX2_expdone_38:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsGAVX2_expfolded_35
+	JMP          CrossEntropyLabelsGAVX2_expfolded_37
 
-CrossEntropyLabelsGAVX2_explast_34:
+CrossEntropyLabelsGAVX2_explast_36:
 	XORQ CX, CX
 
-CrossEntropyLabelsGAVX2_explast32_45:
+CrossEntropyLabelsGAVX2_explast32_47:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGAVX2_explastrest_46
+	JAE         CrossEntropyLabelsGAVX2_explastrest_48
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -24791,65 +25176,10 @@ CrossEntropyLabelsGAVX2_explast32_45:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGAVX2_explast32_45
+	JMP         CrossEntropyLabelsGAVX2_explast32_47
 
-CrossEntropyLabelsGAVX2_explastrest_46:
+CrossEntropyLabelsGAVX2_explastrest_48:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGAVX2_explasttail_48
-	VMOVUPS     (BX)(CX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGAVX2_explastnext_49
-
-CrossEntropyLabelsGAVX2_explasttail_48:
-	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGAVX2_explastdone_47
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
-	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsGAVX2_explastdone_47
-
-CrossEntropyLabelsGAVX2_explastnext_49:
 	CMPQ        CX, R9
 	JAE         CrossEntropyLabelsGAVX2_explasttail_50
 	VMOVUPS     (BX)(CX*4), Y9
@@ -24870,13 +25200,13 @@ CrossEntropyLabelsGAVX2_explastnext_49:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y6, Y6
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsGAVX2_explastnext_51
 
 CrossEntropyLabelsGAVX2_explasttail_50:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGAVX2_explastdone_47
+	JE          CrossEntropyLabelsGAVX2_explastdone_49
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -24901,8 +25231,8 @@ CrossEntropyLabelsGAVX2_explasttail_50:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
-	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsGAVX2_explastdone_47
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsGAVX2_explastdone_49
 
 CrossEntropyLabelsGAVX2_explastnext_51:
 	CMPQ        CX, R9
@@ -24925,13 +25255,68 @@ CrossEntropyLabelsGAVX2_explastnext_51:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsGAVX2_explastnext_53
 
 CrossEntropyLabelsGAVX2_explasttail_52:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGAVX2_explastdone_47
+	JE          CrossEntropyLabelsGAVX2_explastdone_49
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsGAVX2_explastdone_49
+
+CrossEntropyLabelsGAVX2_explastnext_53:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGAVX2_explasttail_54
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGAVX2_explastnext_55
+
+CrossEntropyLabelsGAVX2_explasttail_54:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGAVX2_explastdone_49
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -24957,11 +25342,11 @@ CrossEntropyLabelsGAVX2_explasttail_52:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsGAVX2_explastdone_47
+	JMP         CrossEntropyLabelsGAVX2_explastdone_49
 
-CrossEntropyLabelsGAVX2_explastnext_53:
+CrossEntropyLabelsGAVX2_explastnext_55:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGAVX2_explastdone_47
+	JE          CrossEntropyLabelsGAVX2_explastdone_49
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -24988,8 +25373,8 @@ CrossEntropyLabelsGAVX2_explastnext_53:
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsGAVX2_explastdone_47:
-CrossEntropyLabelsGAVX2_expfolded_35:
+CrossEntropyLabelsGAVX2_explastdone_49:
+CrossEntropyLabelsGAVX2_expfolded_37:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -24998,26 +25383,26 @@ CrossEntropyLabelsGAVX2_expfolded_35:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         1160(SP), R11
+	MOVQ         2056(SP), R11
 	MOVQ         labels+24(FP), CX
 	MOVLQSX      (CX)(DX*4), R12
 	CMPQ         R12, AX
-	JAE          CrossEntropyLabelsGAVX2_ignored_54
-	VMOVSS       X0, 1024(SP)(R11*4)
+	JAE          CrossEntropyLabelsGAVX2_ignored_56
+	VMOVSS       X0, 1920(SP)(R11*4)
 
 	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
 	VMOVSS       rowconsts<>+1612(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
-	VBROADCASTSS 1088(SP)(R11*4), Y5
-	VBROADCASTSS 1152(SP), Y6
+	VBROADCASTSS 1984(SP)(R11*4), Y5
+	VBROADCASTSS 2048(SP), Y6
 
 	// pass 3
 	XORQ CX, CX
 
-CrossEntropyLabelsGAVX2_out32_56:
+CrossEntropyLabelsGAVX2_out32_58:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGAVX2_outv_57
+	JAE     CrossEntropyLabelsGAVX2_outv_59
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
@@ -25039,22 +25424,22 @@ CrossEntropyLabelsGAVX2_out32_56:
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGAVX2_out32_56
+	JMP     CrossEntropyLabelsGAVX2_out32_58
 
-CrossEntropyLabelsGAVX2_outv_57:
+CrossEntropyLabelsGAVX2_outv_59:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGAVX2_outtail_58
+	JAE     CrossEntropyLabelsGAVX2_outtail_60
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGAVX2_outv_57
+	JMP     CrossEntropyLabelsGAVX2_outv_59
 
-CrossEntropyLabelsGAVX2_outtail_58:
+CrossEntropyLabelsGAVX2_outtail_60:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGAVX2_outend_59
+	JE         CrossEntropyLabelsGAVX2_outend_61
 	LEAQ       rowconsts<>+32(SB), R13
 	MOVQ       R10, R14
 	SHLQ       $0x02, R14
@@ -25066,24 +25451,24 @@ CrossEntropyLabelsGAVX2_outtail_58:
 	VMULPS     Y6, Y8, Y8
 	VMASKMOVPS Y8, Y7, (SI)(CX*4)
 
-CrossEntropyLabelsGAVX2_outend_59:
-	VMOVSS 1152(SP), X0
-	VMULSS 1088(SP)(R11*4), X0, X0
+CrossEntropyLabelsGAVX2_outend_61:
+	VMOVSS 2048(SP), X0
+	VMULSS 1984(SP)(R11*4), X0, X0
 	VMOVSS (SI)(R12*4), X5
 	VSUBSS X0, X5, X5
 	VMOVSS X5, (SI)(R12*4)
-	JMP    CrossEntropyLabelsGAVX2_entered_55
+	JMP    CrossEntropyLabelsGAVX2_entered_57
 
-CrossEntropyLabelsGAVX2_ignored_54:
+CrossEntropyLabelsGAVX2_ignored_56:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1024(SP)(R11*4)
+	VMOVSS X0, 1920(SP)(R11*4)
 
 	// an ignored row: a gradient row of +0
 	XORQ CX, CX
 
-CrossEntropyLabelsGAVX2_zero32_60:
+CrossEntropyLabelsGAVX2_zero32_62:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGAVX2_zerov_61
+	JAE     CrossEntropyLabelsGAVX2_zerov_63
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	VXORPS  Y0, Y0, Y0
@@ -25093,19 +25478,19 @@ CrossEntropyLabelsGAVX2_zero32_60:
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGAVX2_zero32_60
+	JMP     CrossEntropyLabelsGAVX2_zero32_62
 
-CrossEntropyLabelsGAVX2_zerov_61:
+CrossEntropyLabelsGAVX2_zerov_63:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGAVX2_zerotail_62
+	JAE     CrossEntropyLabelsGAVX2_zerotail_64
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGAVX2_zerov_61
+	JMP     CrossEntropyLabelsGAVX2_zerov_63
 
-CrossEntropyLabelsGAVX2_zerotail_62:
+CrossEntropyLabelsGAVX2_zerotail_64:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGAVX2_zeroend_63
+	JE         CrossEntropyLabelsGAVX2_zeroend_65
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
@@ -25114,20 +25499,20 @@ CrossEntropyLabelsGAVX2_zerotail_62:
 	VXORPS     Y5, Y5, Y5
 	VMASKMOVPS Y5, Y0, (SI)(CX*4)
 
-CrossEntropyLabelsGAVX2_zeroend_63:
-CrossEntropyLabelsGAVX2_entered_55:
-	MOVQ 1160(SP), CX
+CrossEntropyLabelsGAVX2_zeroend_65:
+CrossEntropyLabelsGAVX2_entered_57:
+	MOVQ 2056(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsGAVX2_ringfull_64
-	MOVQ CX, 1160(SP)
-	JMP  CrossEntropyLabelsGAVX2_ringnext_65
+	JE   CrossEntropyLabelsGAVX2_ringfull_66
+	MOVQ CX, 2056(SP)
+	JMP  CrossEntropyLabelsGAVX2_ringnext_67
 
-CrossEntropyLabelsGAVX2_ringfull_64:
-	MOVQ $0x00000000, 1160(SP)
+CrossEntropyLabelsGAVX2_ringfull_66:
+	MOVQ $0x00000000, 2056(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1024(SP), Y0
+	VMOVUPS 1920(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -25154,8 +25539,8 @@ CrossEntropyLabelsGAVX2_ringfull_64:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       1056(SP), Y6, Y6
-	VMULPS       1088(SP), Y6, Y6
+	VSUBPS       1952(SP), Y6, Y6
+	VMULPS       1984(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -25169,7 +25554,7 @@ CrossEntropyLabelsGAVX2_ringfull_64:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsGAVX2_ringnext_65:
+CrossEntropyLabelsGAVX2_ringnext_67:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	LEAQ    (SI)(AX*4), SI
@@ -25178,14 +25563,14 @@ CrossEntropyLabelsGAVX2_ringnext_65:
 	CMPQ    DX, DI
 	JB      CrossEntropyLabelsGAVX2_row
 
-CrossEntropyLabelsGAVX2_end_27:
+CrossEntropyLabelsGAVX2_end_29:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 1160(SP), AX
+	MOVQ 2056(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGAVX2_flushed_66
+	JE   CrossEntropyLabelsGAVX2_flushed_68
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1024(SP), Y0
+	VMOVUPS 1920(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -25212,9 +25597,9 @@ CrossEntropyLabelsGAVX2_end_27:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       1056(SP), Y2, Y2
-	VMULPS       1088(SP), Y2, Y2
-	VMOVUPS      Y2, 1120(SP)
+	VSUBPS       1952(SP), Y2, Y2
+	VMULPS       1984(SP), Y2, Y2
+	VMOVUPS      Y2, 2016(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -25222,23 +25607,23 @@ CrossEntropyLabelsGAVX2_end_27:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsGAVX2_flushrow_67:
-	VMOVSS    1120(SP)(BX*4), X0
+CrossEntropyLabelsGAVX2_flushrow_69:
+	VMOVSS    2016(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGAVX2_flushrow_67
+	JB        CrossEntropyLabelsGAVX2_flushrow_69
 
-CrossEntropyLabelsGAVX2_flushed_66:
+CrossEntropyLabelsGAVX2_flushed_68:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGSAVX2(SB), $1200-80
+TEXT ·CrossEntropyLabelsGSAVX2(SB), $2096-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -25290,7 +25675,7 @@ TEXT ·CrossEntropyLabelsGSAVX2(SB), $1200-80
 	MOVQ    sum+72(FP), R9
 	VMOVUPD (R9), Y0
 	VMOVUPD 32(R9), Y5
-	MOVQ    $0x00000000, 1016(SP)
+	MOVQ    $0x00000000, 1912(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -25572,62 +25957,17 @@ CrossEntropyLabelsGSAVX2_bexp_end_13:
 	VADDPS  Y13, Y11, Y11
 	VADDPS  Y17, Y15, Y15
 	VADDPS  Y15, Y11, Y11
-	CMPQ    1016(SP), $0x00
-	JE      CrossEntropyLabelsGSAVX2_noprev_14
+	VSUBPS  Y10, Y9, Y9
 
-	// the previous block's losses
-	VMOVUPS 864(CX), Y12
-	VMOVUPS 896(CX), Y13
-	VMOVUPS 928(CX), Y14
-
-	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
-	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y13, Y15
-	VPSRAD       $0x17, Y15, Y15
-	VPSLLD       $0x17, Y15, Y16
-	VPSUBD       Y16, Y13, Y16
-	VSUBPS       rowconsts<>+960(SB), Y16, Y16
-	VCVTDQ2PS    Y15, Y15
-	VMULPS       Y16, Y16, Y17
-	VBROADCASTSS rowconsts<>+1620(SB), Y18
-	VFMADD213PS  rowconsts<>+1024(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1056(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1088(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1120(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1152(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1184(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1216(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1248(SB), Y16, Y18
-	VMULPS       Y16, Y18, Y18
-	VMULPS       Y17, Y18, Y18
-	VFMADD231PS  rowconsts<>+1280(SB), Y15, Y18
-	VFMADD231PS  rowconsts<>+992(SB), Y17, Y18
-	VADDPS       Y18, Y16, Y16
-	VFMADD231PS  rowconsts<>+1312(SB), Y15, Y16
-	VSUBPS       Y13, Y13, Y13
-	VADDPS       Y13, Y16, Y16
-	VSUBPS       Y12, Y16, Y12
-	VMULPS       Y12, Y14, Y12
-	MOVQ         sw+32(FP), R11
-	VMULPS       -32(R11)(DX*4), Y12, Y12
-	VANDPS       960(CX), Y12, Y12
-	MOVQ         loss+48(FP), R11
-	VMOVUPS      Y12, -32(R11)(DX*4)
-
-	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
-	VCVTPS2PD    X12, Y13
-	VADDPD       Y13, Y0, Y0
-	VEXTRACTF128 $0x01, Y12, X12
-	VCVTPS2PD    X12, Y12
-	VADDPD       Y12, Y5, Y5
-
-CrossEntropyLabelsGSAVX2_noprev_14:
-	VSUBPS Y10, Y9, Y9
-
-	// what the block's losses need, for the next block (or the end of the loop)
-	VMOVUPS Y9, 864(CX)
-	VMOVUPS Y11, 896(CX)
-	VMOVUPS Y7, 928(CX)
+	// the block's loss terms into the ring
+	MOVQ    1912(SP), R11
+	SHLQ    $0x07, R11
+	VMOVUPS Y9, 864(CX)(R11*1)
+	VMOVUPS Y11, 896(CX)(R11*1)
+	VMOVUPS Y7, 928(CX)(R11*1)
+	VMOVDQU 832(CX), Y9
+	VMOVDQU Y9, 960(CX)(R11*1)
+	ADDQ    $0x01, 1912(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
 	VBROADCASTSS rowconsts<>+1612(SB), Y9
@@ -25638,9 +25978,9 @@ CrossEntropyLabelsGSAVX2_noprev_14:
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
-	JMP          CrossEntropyLabelsGSAVX2_bgrad_check_16
+	JMP          CrossEntropyLabelsGSAVX2_bgrad_check_15
 
-CrossEntropyLabelsGSAVX2_bgrad_15:
+CrossEntropyLabelsGSAVX2_bgrad_14:
 	VMULPS   (CX)(R11*1), Y9, Y11
 	VMULPS   Y7, Y11, Y11
 	VMULPS   Y10, Y11, Y11
@@ -25657,11 +25997,11 @@ CrossEntropyLabelsGSAVX2_bgrad_15:
 	VMOVUPS  Y11, 32(CX)(R11*1)
 	ADDQ     $0x40, R11
 
-CrossEntropyLabelsGSAVX2_bgrad_check_16:
+CrossEntropyLabelsGSAVX2_bgrad_check_15:
 	CMPQ     R11, R13
-	JB       CrossEntropyLabelsGSAVX2_bgrad_15
+	JB       CrossEntropyLabelsGSAVX2_bgrad_14
 	CMPQ     R11, R12
-	JAE      CrossEntropyLabelsGSAVX2_bgrad_end_17
+	JAE      CrossEntropyLabelsGSAVX2_bgrad_end_16
 	VMULPS   (CX)(R11*1), Y9, Y9
 	VMULPS   Y7, Y9, Y7
 	VMULPS   Y10, Y7, Y7
@@ -25670,35 +26010,34 @@ CrossEntropyLabelsGSAVX2_bgrad_check_16:
 	VSUBPS   Y6, Y7, Y7
 	VMOVUPS  Y7, (CX)(R11*1)
 
-CrossEntropyLabelsGSAVX2_bgrad_end_17:
+CrossEntropyLabelsGSAVX2_bgrad_end_16:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
 	VMOVDQU   832(CX), Y6
-	VMOVDQU   Y6, 960(CX)
 	VMOVMSKPS Y6, R11
 	CMPL      R11, $0xff
-	JE        CrossEntropyLabelsGSAVX2_allvalid_18
+	JE        CrossEntropyLabelsGSAVX2_allvalid_17
 	MOVQ      R12, R13
 	ANDQ      $-64, R13
 	XORQ      R11, R11
-	JMP       CrossEntropyLabelsGSAVX2_bignored_check_20
+	JMP       CrossEntropyLabelsGSAVX2_bignored_check_19
 
-CrossEntropyLabelsGSAVX2_bignored_19:
+CrossEntropyLabelsGSAVX2_bignored_18:
 	VANDPS  (CX)(R11*1), Y6, Y7
 	VMOVUPS Y7, (CX)(R11*1)
 	VANDPS  32(CX)(R11*1), Y6, Y7
 	VMOVUPS Y7, 32(CX)(R11*1)
 	ADDQ    $0x40, R11
 
-CrossEntropyLabelsGSAVX2_bignored_check_20:
+CrossEntropyLabelsGSAVX2_bignored_check_19:
 	CMPQ    R11, R13
-	JB      CrossEntropyLabelsGSAVX2_bignored_19
+	JB      CrossEntropyLabelsGSAVX2_bignored_18
 	CMPQ    R11, R12
-	JAE     CrossEntropyLabelsGSAVX2_bignored_end_21
+	JAE     CrossEntropyLabelsGSAVX2_bignored_end_20
 	VANDPS  (CX)(R11*1), Y6, Y6
 	VMOVUPS Y6, (CX)(R11*1)
 
-CrossEntropyLabelsGSAVX2_bignored_end_21:
-CrossEntropyLabelsGSAVX2_allvalid_18:
+CrossEntropyLabelsGSAVX2_bignored_end_20:
+CrossEntropyLabelsGSAVX2_allvalid_17:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (SI)(R9*4), R11
 	VMOVUPS    (CX), Y6
@@ -25734,7 +26073,7 @@ CrossEntropyLabelsGSAVX2_allvalid_18:
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
 	CMPQ       AX, $0x08
-	JB         CrossEntropyLabelsGSAVX2_masked_23
+	JB         CrossEntropyLabelsGSAVX2_masked_22
 	VMOVUPS    Y12, (SI)
 	VMOVUPS    Y13, (SI)(R9*1)
 	VMOVUPS    Y9, (SI)(R9*2)
@@ -25743,9 +26082,9 @@ CrossEntropyLabelsGSAVX2_allvalid_18:
 	VMOVUPS    Y7, (R11)(R9*1)
 	VMOVUPS    Y11, (R11)(R9*2)
 	VMOVUPS    Y6, (R11)(R10*1)
-	JMP        CrossEntropyLabelsGSAVX2_loaded_24
+	JMP        CrossEntropyLabelsGSAVX2_loaded_23
 
-CrossEntropyLabelsGSAVX2_masked_23:
+CrossEntropyLabelsGSAVX2_masked_22:
 	VMOVUPS    768(CX), Y10
 	VMASKMOVPS Y12, Y10, (SI)
 	VMASKMOVPS Y13, Y10, (SI)(R9*1)
@@ -25756,9 +26095,9 @@ CrossEntropyLabelsGSAVX2_masked_23:
 	VMASKMOVPS Y11, Y10, (R11)(R9*2)
 	VMASKMOVPS Y6, Y10, (R11)(R10*1)
 
-CrossEntropyLabelsGSAVX2_loaded_24:
+CrossEntropyLabelsGSAVX2_loaded_23:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGSAVX2_nohigh_25
+	JBE        CrossEntropyLabelsGSAVX2_nohigh_24
 	VMOVUPS    256(CX), Y6
 	VMOVUPS    288(CX), Y7
 	VMOVUPS    320(CX), Y8
@@ -25801,27 +26140,23 @@ CrossEntropyLabelsGSAVX2_loaded_24:
 	VMASKMOVPS Y11, Y10, 32(R11)(R9*2)
 	VMASKMOVPS Y6, Y10, 32(R11)(R10*1)
 
-CrossEntropyLabelsGSAVX2_nohigh_25:
-	MOVQ $0x00000001, 1016(SP)
+CrossEntropyLabelsGSAVX2_nohigh_24:
+	CMPQ 1912(SP), $0x08
+	JB   CrossEntropyLabelsGSAVX2_ringopen_25
+	MOVQ $0x00000008, R11
+	LEAQ -56(DX), R13
 
-	// next 8 rows
-	MOVQ R9, R11
-	SHLQ $0x03, R11
-	ADDQ R11, BX
-	ADDQ R11, SI
-	ADDQ $0x08, DX
-	JMP  CrossEntropyLabelsGSAVX2_block_1
+	// the losses of the blocks in the ring, in row order:
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
+	MOVQ R13, R14
+	XORQ R13, R13
+	SHLQ $0x07, R11
 
-CrossEntropyLabelsGSAVX2_blockdone_2:
-	CMPQ 1016(SP), $0x00
-	JE   CrossEntropyLabelsGSAVX2_nopending_26
+CrossEntropyLabelsGSAVX2_losses_26:
+	VMOVUPS 896(CX)(R13*1), Y7
+	VMOVUPS 864(CX)(R13*1), Y6
+	VMOVUPS 928(CX)(R13*1), Y8
 
-	// the previous block's losses
-	VMOVUPS 864(CX), Y6
-	VMOVUPS 896(CX), Y7
-	VMOVUPS 928(CX), Y8
-
-	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y7, Y9
 	VPSRAD       $0x17, Y9, Y9
@@ -25849,20 +26184,95 @@ CrossEntropyLabelsGSAVX2_blockdone_2:
 	VADDPS       Y7, Y10, Y10
 	VSUBPS       Y6, Y10, Y6
 	VMULPS       Y6, Y8, Y6
-	MOVQ         sw+32(FP), R8
-	VMULPS       -32(R8)(DX*4), Y6, Y6
-	VANDPS       960(CX), Y6, Y6
-	MOVQ         loss+48(FP), CX
-	VMOVUPS      Y6, -32(CX)(DX*4)
-
-	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
+	MOVQ         sw+32(FP), R15
+	VMULPS       (R15)(R14*4), Y6, Y6
+	VANDPS       960(CX)(R13*1), Y6, Y6
+	MOVQ         loss+48(FP), R15
+	VMOVUPS      Y6, (R15)(R14*4)
 	VCVTPS2PD    X6, Y7
 	VADDPD       Y7, Y0, Y0
 	VEXTRACTF128 $0x01, Y6, X6
 	VCVTPS2PD    X6, Y6
 	VADDPD       Y6, Y5, Y5
+	ADDQ         $0x08, R14
+	SUBQ         $-128, R13
+	CMPQ         R13, R11
+	JB           CrossEntropyLabelsGSAVX2_losses_26
+	MOVQ         $0x00000000, 1912(SP)
 
-CrossEntropyLabelsGSAVX2_nopending_26:
+CrossEntropyLabelsGSAVX2_ringopen_25:
+	// next 8 rows
+	MOVQ R9, R11
+	SHLQ $0x03, R11
+	ADDQ R11, BX
+	ADDQ R11, SI
+	ADDQ $0x08, DX
+	JMP  CrossEntropyLabelsGSAVX2_block_1
+
+CrossEntropyLabelsGSAVX2_blockdone_2:
+	// the losses of the blocks still in the ring
+	MOVQ 1912(SP), R8
+	CMPQ R8, $0x00
+	JE   CrossEntropyLabelsGSAVX2_ringempty_27
+	MOVQ R8, R9
+	SHLQ $0x03, R9
+	NEGQ R9
+	ADDQ DX, R9
+
+	// the losses of the blocks in the ring, in row order:
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
+	MOVQ R9, R10
+	XORQ R9, R9
+	SHLQ $0x07, R8
+
+CrossEntropyLabelsGSAVX2_losses_28:
+	VMOVUPS 896(CX)(R9*1), Y7
+	VMOVUPS 864(CX)(R9*1), Y6
+	VMOVUPS 928(CX)(R9*1), Y8
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y7, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VPSUBD       Y10, Y7, Y10
+	VSUBPS       rowconsts<>+960(SB), Y10, Y10
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y10, Y10, Y11
+	VBROADCASTSS rowconsts<>+1620(SB), Y12
+	VFMADD213PS  rowconsts<>+1024(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1056(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1088(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1120(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1152(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1184(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1216(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1248(SB), Y10, Y12
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y11, Y12, Y12
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y12
+	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
+	VADDPS       Y12, Y10, Y10
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
+	VSUBPS       Y7, Y7, Y7
+	VADDPS       Y7, Y10, Y10
+	VSUBPS       Y6, Y10, Y6
+	VMULPS       Y6, Y8, Y6
+	MOVQ         sw+32(FP), R11
+	VMULPS       (R11)(R10*4), Y6, Y6
+	VANDPS       960(CX)(R9*1), Y6, Y6
+	MOVQ         loss+48(FP), R11
+	VMOVUPS      Y6, (R11)(R10*4)
+	VCVTPS2PD    X6, Y7
+	VADDPD       Y7, Y0, Y0
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
+	VADDPD       Y6, Y5, Y5
+	ADDQ         $0x08, R10
+	SUBQ         $-128, R9
+	CMPQ         R9, R8
+	JB           CrossEntropyLabelsGSAVX2_losses_28
+
+CrossEntropyLabelsGSAVX2_ringempty_27:
 	MOVQ    sum+72(FP), CX
 	VMOVUPD Y0, (CX)
 	VMOVUPD Y5, 32(CX)
@@ -25874,9 +26284,9 @@ CrossEntropyLabelsGSAVX2_nopending_26:
 	ANDQ $-8, R9
 	MOVQ AX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 1160(SP)
+	MOVQ $0x00000000, 2056(SP)
 	CMPQ DX, DI
-	JAE  CrossEntropyLabelsGSAVX2_end_27
+	JAE  CrossEntropyLabelsGSAVX2_end_29
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -25886,9 +26296,9 @@ CrossEntropyLabelsGSAVX2_nopending_26:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         CX, CX
 
-CrossEntropyLabelsGSAVX2_max32_28:
+CrossEntropyLabelsGSAVX2_max32_30:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGSAVX2_maxv_29
+	JAE     CrossEntropyLabelsGSAVX2_maxv_31
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(BX)(CX*4), Y8
@@ -25898,19 +26308,19 @@ CrossEntropyLabelsGSAVX2_max32_28:
 	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGSAVX2_max32_28
+	JMP     CrossEntropyLabelsGSAVX2_max32_30
 
-CrossEntropyLabelsGSAVX2_maxv_29:
+CrossEntropyLabelsGSAVX2_maxv_31:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGSAVX2_maxtail_30
+	JAE     CrossEntropyLabelsGSAVX2_maxtail_32
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGSAVX2_maxv_29
+	JMP     CrossEntropyLabelsGSAVX2_maxv_31
 
-CrossEntropyLabelsGSAVX2_maxtail_30:
+CrossEntropyLabelsGSAVX2_maxtail_32:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_maxfold_31
+	JE           CrossEntropyLabelsGSAVX2_maxfold_33
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R10, R12
 	SHLQ         $0x02, R12
@@ -25921,7 +26331,7 @@ CrossEntropyLabelsGSAVX2_maxtail_30:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsGSAVX2_maxfold_31:
+CrossEntropyLabelsGSAVX2_maxfold_33:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -25937,32 +26347,32 @@ CrossEntropyLabelsGSAVX2_maxfold_31:
 
 CrossEntropyLabelsGSAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    1160(SP), CX
+	MOVQ    2056(SP), CX
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(DX*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGSAVX2_ignored_32
+	JAE     CrossEntropyLabelsGSAVX2_ignored_34
 	VMOVSS  (BX)(R11*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 1056(SP)(CX*4)
+	VMOVSS  X5, 1952(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 1088(SP)(CX*4)
+	VMOVSS  X5, 1984(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
 	MOVQ    sw+32(FP), R11
 	VMOVSS  (R11)(DX*4), X6
-	VMOVSS  X6, 1168(SP)(CX*4)
+	VMOVSS  X6, 2064(SP)(CX*4)
 	VMULSS  X6, X5, X5
-	VMOVSS  X5, 1152(SP)
-	JMP     CrossEntropyLabelsGSAVX2_labelled_33
+	VMOVSS  X5, 2048(SP)
+	JMP     CrossEntropyLabelsGSAVX2_labelled_35
 
-CrossEntropyLabelsGSAVX2_ignored_32:
+CrossEntropyLabelsGSAVX2_ignored_34:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 1056(SP)(CX*4)
-	VMOVSS X5, 1088(SP)(CX*4)
+	VMOVSS X5, 1952(SP)(CX*4)
+	VMOVSS X5, 1984(SP)(CX*4)
 	VMOVSS rowconsts<>+1612(SB), X5
-	VMOVSS X5, 1168(SP)(CX*4)
+	VMOVSS X5, 2064(SP)(CX*4)
 
-CrossEntropyLabelsGSAVX2_labelled_33:
+CrossEntropyLabelsGSAVX2_labelled_35:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -25972,14 +26382,14 @@ CrossEntropyLabelsGSAVX2_labelled_33:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, DI
-	JAE          CrossEntropyLabelsGSAVX2_explast_34
+	JAE          CrossEntropyLabelsGSAVX2_explast_36
 	LEAQ         (BX)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsGSAVX2_exp32_36:
+CrossEntropyLabelsGSAVX2_exp32_38:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGSAVX2_exprest_37
+	JAE         CrossEntropyLabelsGSAVX2_exprest_39
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -26065,12 +26475,12 @@ CrossEntropyLabelsGSAVX2_exp32_36:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGSAVX2_exp32_36
+	JMP         CrossEntropyLabelsGSAVX2_exp32_38
 
-CrossEntropyLabelsGSAVX2_exprest_37:
+CrossEntropyLabelsGSAVX2_exprest_39:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGSAVX2_exptail_39
+	JAE         CrossEntropyLabelsGSAVX2_exptail_41
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -26093,11 +26503,11 @@ CrossEntropyLabelsGSAVX2_exprest_37:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGSAVX2_expnext_40
+	JMP         CrossEntropyLabelsGSAVX2_expnext_42
 
-CrossEntropyLabelsGSAVX2_exptail_39:
+CrossEntropyLabelsGSAVX2_exptail_41:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_expdone_38
+	JE           CrossEntropyLabelsGSAVX2_expdone_40
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -26127,11 +26537,11 @@ CrossEntropyLabelsGSAVX2_exptail_39:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsGSAVX2_expdone_38
+	JMP          CrossEntropyLabelsGSAVX2_expdone_40
 
-CrossEntropyLabelsGSAVX2_expnext_40:
+CrossEntropyLabelsGSAVX2_expnext_42:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGSAVX2_exptail_41
+	JAE         CrossEntropyLabelsGSAVX2_exptail_43
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -26154,11 +26564,11 @@ CrossEntropyLabelsGSAVX2_expnext_40:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGSAVX2_expnext_42
+	JMP         CrossEntropyLabelsGSAVX2_expnext_44
 
-CrossEntropyLabelsGSAVX2_exptail_41:
+CrossEntropyLabelsGSAVX2_exptail_43:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_expdone_38
+	JE           CrossEntropyLabelsGSAVX2_expdone_40
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -26188,11 +26598,11 @@ CrossEntropyLabelsGSAVX2_exptail_41:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsGSAVX2_expdone_38
+	JMP          CrossEntropyLabelsGSAVX2_expdone_40
 
-CrossEntropyLabelsGSAVX2_expnext_42:
+CrossEntropyLabelsGSAVX2_expnext_44:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGSAVX2_exptail_43
+	JAE         CrossEntropyLabelsGSAVX2_exptail_45
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -26215,11 +26625,11 @@ CrossEntropyLabelsGSAVX2_expnext_42:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGSAVX2_expnext_44
+	JMP         CrossEntropyLabelsGSAVX2_expnext_46
 
-CrossEntropyLabelsGSAVX2_exptail_43:
+CrossEntropyLabelsGSAVX2_exptail_45:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_expdone_38
+	JE           CrossEntropyLabelsGSAVX2_expdone_40
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -26249,11 +26659,11 @@ CrossEntropyLabelsGSAVX2_exptail_43:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsGSAVX2_expdone_38
+	JMP          CrossEntropyLabelsGSAVX2_expdone_40
 
-CrossEntropyLabelsGSAVX2_expnext_44:
+CrossEntropyLabelsGSAVX2_expnext_46:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_expdone_38
+	JE           CrossEntropyLabelsGSAVX2_expdone_40
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -26284,7 +26694,7 @@ CrossEntropyLabelsGSAVX2_expnext_44:
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsGSAVX2_expdone_38:
+CrossEntropyLabelsGSAVX2_expdone_40:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -26294,14 +26704,14 @@ CrossEntropyLabelsGSAVX2_expdone_38:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsGSAVX2_expfolded_35
+	JMP          CrossEntropyLabelsGSAVX2_expfolded_37
 
-CrossEntropyLabelsGSAVX2_explast_34:
+CrossEntropyLabelsGSAVX2_explast_36:
 	XORQ CX, CX
 
-CrossEntropyLabelsGSAVX2_explast32_45:
+CrossEntropyLabelsGSAVX2_explast32_47:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGSAVX2_explastrest_46
+	JAE         CrossEntropyLabelsGSAVX2_explastrest_48
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -26379,65 +26789,10 @@ CrossEntropyLabelsGSAVX2_explast32_45:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGSAVX2_explast32_45
+	JMP         CrossEntropyLabelsGSAVX2_explast32_47
 
-CrossEntropyLabelsGSAVX2_explastrest_46:
+CrossEntropyLabelsGSAVX2_explastrest_48:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGSAVX2_explasttail_48
-	VMOVUPS     (BX)(CX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGSAVX2_explastnext_49
-
-CrossEntropyLabelsGSAVX2_explasttail_48:
-	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGSAVX2_explastdone_47
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
-	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsGSAVX2_explastdone_47
-
-CrossEntropyLabelsGSAVX2_explastnext_49:
 	CMPQ        CX, R9
 	JAE         CrossEntropyLabelsGSAVX2_explasttail_50
 	VMOVUPS     (BX)(CX*4), Y9
@@ -26458,13 +26813,13 @@ CrossEntropyLabelsGSAVX2_explastnext_49:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y6, Y6
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsGSAVX2_explastnext_51
 
 CrossEntropyLabelsGSAVX2_explasttail_50:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGSAVX2_explastdone_47
+	JE          CrossEntropyLabelsGSAVX2_explastdone_49
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -26489,8 +26844,8 @@ CrossEntropyLabelsGSAVX2_explasttail_50:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
-	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsGSAVX2_explastdone_47
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsGSAVX2_explastdone_49
 
 CrossEntropyLabelsGSAVX2_explastnext_51:
 	CMPQ        CX, R9
@@ -26513,13 +26868,68 @@ CrossEntropyLabelsGSAVX2_explastnext_51:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsGSAVX2_explastnext_53
 
 CrossEntropyLabelsGSAVX2_explasttail_52:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGSAVX2_explastdone_47
+	JE          CrossEntropyLabelsGSAVX2_explastdone_49
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsGSAVX2_explastdone_49
+
+CrossEntropyLabelsGSAVX2_explastnext_53:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGSAVX2_explasttail_54
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGSAVX2_explastnext_55
+
+CrossEntropyLabelsGSAVX2_explasttail_54:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGSAVX2_explastdone_49
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -26545,11 +26955,11 @@ CrossEntropyLabelsGSAVX2_explasttail_52:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsGSAVX2_explastdone_47
+	JMP         CrossEntropyLabelsGSAVX2_explastdone_49
 
-CrossEntropyLabelsGSAVX2_explastnext_53:
+CrossEntropyLabelsGSAVX2_explastnext_55:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGSAVX2_explastdone_47
+	JE          CrossEntropyLabelsGSAVX2_explastdone_49
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -26576,8 +26986,8 @@ CrossEntropyLabelsGSAVX2_explastnext_53:
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsGSAVX2_explastdone_47:
-CrossEntropyLabelsGSAVX2_expfolded_35:
+CrossEntropyLabelsGSAVX2_explastdone_49:
+CrossEntropyLabelsGSAVX2_expfolded_37:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -26586,26 +26996,26 @@ CrossEntropyLabelsGSAVX2_expfolded_35:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         1160(SP), R11
+	MOVQ         2056(SP), R11
 	MOVQ         labels+24(FP), CX
 	MOVLQSX      (CX)(DX*4), R12
 	CMPQ         R12, AX
-	JAE          CrossEntropyLabelsGSAVX2_ignored_54
-	VMOVSS       X0, 1024(SP)(R11*4)
+	JAE          CrossEntropyLabelsGSAVX2_ignored_56
+	VMOVSS       X0, 1920(SP)(R11*4)
 
 	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
 	VMOVSS       rowconsts<>+1612(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
-	VBROADCASTSS 1088(SP)(R11*4), Y5
-	VBROADCASTSS 1152(SP), Y6
+	VBROADCASTSS 1984(SP)(R11*4), Y5
+	VBROADCASTSS 2048(SP), Y6
 
 	// pass 3
 	XORQ CX, CX
 
-CrossEntropyLabelsGSAVX2_out32_56:
+CrossEntropyLabelsGSAVX2_out32_58:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGSAVX2_outv_57
+	JAE     CrossEntropyLabelsGSAVX2_outv_59
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
@@ -26627,22 +27037,22 @@ CrossEntropyLabelsGSAVX2_out32_56:
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGSAVX2_out32_56
+	JMP     CrossEntropyLabelsGSAVX2_out32_58
 
-CrossEntropyLabelsGSAVX2_outv_57:
+CrossEntropyLabelsGSAVX2_outv_59:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGSAVX2_outtail_58
+	JAE     CrossEntropyLabelsGSAVX2_outtail_60
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGSAVX2_outv_57
+	JMP     CrossEntropyLabelsGSAVX2_outv_59
 
-CrossEntropyLabelsGSAVX2_outtail_58:
+CrossEntropyLabelsGSAVX2_outtail_60:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGSAVX2_outend_59
+	JE         CrossEntropyLabelsGSAVX2_outend_61
 	LEAQ       rowconsts<>+32(SB), R13
 	MOVQ       R10, R14
 	SHLQ       $0x02, R14
@@ -26654,24 +27064,24 @@ CrossEntropyLabelsGSAVX2_outtail_58:
 	VMULPS     Y6, Y8, Y8
 	VMASKMOVPS Y8, Y7, (SI)(CX*4)
 
-CrossEntropyLabelsGSAVX2_outend_59:
-	VMOVSS 1152(SP), X0
-	VMULSS 1088(SP)(R11*4), X0, X0
+CrossEntropyLabelsGSAVX2_outend_61:
+	VMOVSS 2048(SP), X0
+	VMULSS 1984(SP)(R11*4), X0, X0
 	VMOVSS (SI)(R12*4), X5
 	VSUBSS X0, X5, X5
 	VMOVSS X5, (SI)(R12*4)
-	JMP    CrossEntropyLabelsGSAVX2_entered_55
+	JMP    CrossEntropyLabelsGSAVX2_entered_57
 
-CrossEntropyLabelsGSAVX2_ignored_54:
+CrossEntropyLabelsGSAVX2_ignored_56:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1024(SP)(R11*4)
+	VMOVSS X0, 1920(SP)(R11*4)
 
 	// an ignored row: a gradient row of +0
 	XORQ CX, CX
 
-CrossEntropyLabelsGSAVX2_zero32_60:
+CrossEntropyLabelsGSAVX2_zero32_62:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGSAVX2_zerov_61
+	JAE     CrossEntropyLabelsGSAVX2_zerov_63
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	VXORPS  Y0, Y0, Y0
@@ -26681,19 +27091,19 @@ CrossEntropyLabelsGSAVX2_zero32_60:
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGSAVX2_zero32_60
+	JMP     CrossEntropyLabelsGSAVX2_zero32_62
 
-CrossEntropyLabelsGSAVX2_zerov_61:
+CrossEntropyLabelsGSAVX2_zerov_63:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGSAVX2_zerotail_62
+	JAE     CrossEntropyLabelsGSAVX2_zerotail_64
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGSAVX2_zerov_61
+	JMP     CrossEntropyLabelsGSAVX2_zerov_63
 
-CrossEntropyLabelsGSAVX2_zerotail_62:
+CrossEntropyLabelsGSAVX2_zerotail_64:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGSAVX2_zeroend_63
+	JE         CrossEntropyLabelsGSAVX2_zeroend_65
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
@@ -26702,20 +27112,20 @@ CrossEntropyLabelsGSAVX2_zerotail_62:
 	VXORPS     Y5, Y5, Y5
 	VMASKMOVPS Y5, Y0, (SI)(CX*4)
 
-CrossEntropyLabelsGSAVX2_zeroend_63:
-CrossEntropyLabelsGSAVX2_entered_55:
-	MOVQ 1160(SP), CX
+CrossEntropyLabelsGSAVX2_zeroend_65:
+CrossEntropyLabelsGSAVX2_entered_57:
+	MOVQ 2056(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsGSAVX2_ringfull_64
-	MOVQ CX, 1160(SP)
-	JMP  CrossEntropyLabelsGSAVX2_ringnext_65
+	JE   CrossEntropyLabelsGSAVX2_ringfull_66
+	MOVQ CX, 2056(SP)
+	JMP  CrossEntropyLabelsGSAVX2_ringnext_67
 
-CrossEntropyLabelsGSAVX2_ringfull_64:
-	MOVQ $0x00000000, 1160(SP)
+CrossEntropyLabelsGSAVX2_ringfull_66:
+	MOVQ $0x00000000, 2056(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1024(SP), Y0
+	VMOVUPS 1920(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -26742,9 +27152,9 @@ CrossEntropyLabelsGSAVX2_ringfull_64:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       1056(SP), Y6, Y6
-	VMULPS       1088(SP), Y6, Y6
-	VMULPS       1168(SP), Y6, Y6
+	VSUBPS       1952(SP), Y6, Y6
+	VMULPS       1984(SP), Y6, Y6
+	VMULPS       2064(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -26758,7 +27168,7 @@ CrossEntropyLabelsGSAVX2_ringfull_64:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsGSAVX2_ringnext_65:
+CrossEntropyLabelsGSAVX2_ringnext_67:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	LEAQ    (SI)(AX*4), SI
@@ -26767,14 +27177,14 @@ CrossEntropyLabelsGSAVX2_ringnext_65:
 	CMPQ    DX, DI
 	JB      CrossEntropyLabelsGSAVX2_row
 
-CrossEntropyLabelsGSAVX2_end_27:
+CrossEntropyLabelsGSAVX2_end_29:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 1160(SP), AX
+	MOVQ 2056(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGSAVX2_flushed_66
+	JE   CrossEntropyLabelsGSAVX2_flushed_68
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1024(SP), Y0
+	VMOVUPS 1920(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -26801,10 +27211,10 @@ CrossEntropyLabelsGSAVX2_end_27:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       1056(SP), Y2, Y2
-	VMULPS       1088(SP), Y2, Y2
-	VMULPS       1168(SP), Y2, Y2
-	VMOVUPS      Y2, 1120(SP)
+	VSUBPS       1952(SP), Y2, Y2
+	VMULPS       1984(SP), Y2, Y2
+	VMULPS       2064(SP), Y2, Y2
+	VMOVUPS      Y2, 2016(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -26812,23 +27222,23 @@ CrossEntropyLabelsGSAVX2_end_27:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsGSAVX2_flushrow_67:
-	VMOVSS    1120(SP)(BX*4), X0
+CrossEntropyLabelsGSAVX2_flushrow_69:
+	VMOVSS    2016(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGSAVX2_flushrow_67
+	JB        CrossEntropyLabelsGSAVX2_flushrow_69
 
-CrossEntropyLabelsGSAVX2_flushed_66:
+CrossEntropyLabelsGSAVX2_flushed_68:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGWAVX2(SB), $1232-80
+TEXT ·CrossEntropyLabelsGWAVX2(SB), $2128-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -26881,18 +27291,18 @@ TEXT ·CrossEntropyLabelsGWAVX2(SB), $1232-80
 	VMOVUPS      768(CX), Y5
 	VMASKMOVPS   (R8), Y5, Y5
 	VMULPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 992(CX)
+	VMOVUPS      Y5, 1888(CX)
 	VMOVUPS      800(CX), Y5
 	VMASKMOVPS   32(R8), Y5, Y5
 	VMULPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 1024(CX)
+	VMOVUPS      Y5, 1920(CX)
 	LEAQ         rowconsts<>+160(SB), R8
 
 	// Sum64's partials of the losses, in two registers for the whole call
 	MOVQ    sum+72(FP), R9
 	VMOVUPD (R9), Y0
 	VMOVUPD 32(R9), Y5
-	MOVQ    $0x00000000, 1080(SP)
+	MOVQ    $0x00000000, 1976(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -27021,8 +27431,8 @@ CrossEntropyLabelsGWAVX2_nohigh_7:
 	VMOVDQU  Y7, 832(CX)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      992(CX), Y6, Y9
-	VPERMPS      1024(CX), Y6, Y8
+	VPERMPS      1888(CX), Y6, Y9
+	VPERMPS      1920(CX), Y6, Y8
 	VPBROADCASTD rowconsts<>+1596(SB), Y10
 	VPCMPGTD     Y6, Y10, Y10
 	VBLENDVPS    Y10, Y9, Y8, Y8
@@ -27176,60 +27586,17 @@ CrossEntropyLabelsGWAVX2_bexp_end_13:
 	VADDPS  Y13, Y11, Y11
 	VADDPS  Y17, Y15, Y15
 	VADDPS  Y15, Y11, Y11
-	CMPQ    1080(SP), $0x00
-	JE      CrossEntropyLabelsGWAVX2_noprev_14
+	VSUBPS  Y10, Y9, Y9
 
-	// the previous block's losses
-	VMOVUPS 864(CX), Y12
-	VMOVUPS 896(CX), Y13
-	VMOVUPS 928(CX), Y14
-
-	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
-	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y13, Y15
-	VPSRAD       $0x17, Y15, Y15
-	VPSLLD       $0x17, Y15, Y16
-	VPSUBD       Y16, Y13, Y16
-	VSUBPS       rowconsts<>+960(SB), Y16, Y16
-	VCVTDQ2PS    Y15, Y15
-	VMULPS       Y16, Y16, Y17
-	VBROADCASTSS rowconsts<>+1620(SB), Y18
-	VFMADD213PS  rowconsts<>+1024(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1056(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1088(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1120(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1152(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1184(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1216(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1248(SB), Y16, Y18
-	VMULPS       Y16, Y18, Y18
-	VMULPS       Y17, Y18, Y18
-	VFMADD231PS  rowconsts<>+1280(SB), Y15, Y18
-	VFMADD231PS  rowconsts<>+992(SB), Y17, Y18
-	VADDPS       Y18, Y16, Y16
-	VFMADD231PS  rowconsts<>+1312(SB), Y15, Y16
-	VSUBPS       Y13, Y13, Y13
-	VADDPS       Y13, Y16, Y16
-	VSUBPS       Y12, Y16, Y12
-	VMULPS       Y12, Y14, Y12
-	VANDPS       960(CX), Y12, Y12
-	MOVQ         loss+48(FP), R11
-	VMOVUPS      Y12, -32(R11)(DX*4)
-
-	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
-	VCVTPS2PD    X12, Y13
-	VADDPD       Y13, Y0, Y0
-	VEXTRACTF128 $0x01, Y12, X12
-	VCVTPS2PD    X12, Y12
-	VADDPD       Y12, Y5, Y5
-
-CrossEntropyLabelsGWAVX2_noprev_14:
-	VSUBPS Y10, Y9, Y9
-
-	// what the block's losses need, for the next block (or the end of the loop)
-	VMOVUPS Y9, 864(CX)
-	VMOVUPS Y11, 896(CX)
-	VMOVUPS Y8, 928(CX)
+	// the block's loss terms into the ring
+	MOVQ    1976(SP), R11
+	SHLQ    $0x07, R11
+	VMOVUPS Y9, 864(CX)(R11*1)
+	VMOVUPS Y11, 896(CX)(R11*1)
+	VMOVUPS Y8, 928(CX)(R11*1)
+	VMOVDQU 832(CX), Y9
+	VMOVDQU Y9, 960(CX)(R11*1)
+	ADDQ    $0x01, 1976(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
 	VBROADCASTSS rowconsts<>+1612(SB), Y9
@@ -27238,9 +27605,9 @@ CrossEntropyLabelsGWAVX2_noprev_14:
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
-	JMP          CrossEntropyLabelsGWAVX2_bgrad_check_16
+	JMP          CrossEntropyLabelsGWAVX2_bgrad_check_15
 
-CrossEntropyLabelsGWAVX2_bgrad_15:
+CrossEntropyLabelsGWAVX2_bgrad_14:
 	VMULPS   (CX)(R11*1), Y9, Y11
 	VMULPS   Y8, Y11, Y11
 	VMULPS   Y10, Y11, Y11
@@ -27257,11 +27624,11 @@ CrossEntropyLabelsGWAVX2_bgrad_15:
 	VMOVUPS  Y11, 32(CX)(R11*1)
 	ADDQ     $0x40, R11
 
-CrossEntropyLabelsGWAVX2_bgrad_check_16:
+CrossEntropyLabelsGWAVX2_bgrad_check_15:
 	CMPQ     R11, R13
-	JB       CrossEntropyLabelsGWAVX2_bgrad_15
+	JB       CrossEntropyLabelsGWAVX2_bgrad_14
 	CMPQ     R11, R12
-	JAE      CrossEntropyLabelsGWAVX2_bgrad_end_17
+	JAE      CrossEntropyLabelsGWAVX2_bgrad_end_16
 	VMULPS   (CX)(R11*1), Y9, Y9
 	VMULPS   Y8, Y9, Y8
 	VMULPS   Y10, Y8, Y8
@@ -27270,35 +27637,34 @@ CrossEntropyLabelsGWAVX2_bgrad_check_16:
 	VSUBPS   Y6, Y8, Y8
 	VMOVUPS  Y8, (CX)(R11*1)
 
-CrossEntropyLabelsGWAVX2_bgrad_end_17:
+CrossEntropyLabelsGWAVX2_bgrad_end_16:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
 	VMOVDQU   832(CX), Y6
-	VMOVDQU   Y6, 960(CX)
 	VMOVMSKPS Y6, R11
 	CMPL      R11, $0xff
-	JE        CrossEntropyLabelsGWAVX2_allvalid_18
+	JE        CrossEntropyLabelsGWAVX2_allvalid_17
 	MOVQ      R12, R13
 	ANDQ      $-64, R13
 	XORQ      R11, R11
-	JMP       CrossEntropyLabelsGWAVX2_bignored_check_20
+	JMP       CrossEntropyLabelsGWAVX2_bignored_check_19
 
-CrossEntropyLabelsGWAVX2_bignored_19:
+CrossEntropyLabelsGWAVX2_bignored_18:
 	VANDPS  (CX)(R11*1), Y6, Y7
 	VMOVUPS Y7, (CX)(R11*1)
 	VANDPS  32(CX)(R11*1), Y6, Y7
 	VMOVUPS Y7, 32(CX)(R11*1)
 	ADDQ    $0x40, R11
 
-CrossEntropyLabelsGWAVX2_bignored_check_20:
+CrossEntropyLabelsGWAVX2_bignored_check_19:
 	CMPQ    R11, R13
-	JB      CrossEntropyLabelsGWAVX2_bignored_19
+	JB      CrossEntropyLabelsGWAVX2_bignored_18
 	CMPQ    R11, R12
-	JAE     CrossEntropyLabelsGWAVX2_bignored_end_21
+	JAE     CrossEntropyLabelsGWAVX2_bignored_end_20
 	VANDPS  (CX)(R11*1), Y6, Y6
 	VMOVUPS Y6, (CX)(R11*1)
 
-CrossEntropyLabelsGWAVX2_bignored_end_21:
-CrossEntropyLabelsGWAVX2_allvalid_18:
+CrossEntropyLabelsGWAVX2_bignored_end_20:
+CrossEntropyLabelsGWAVX2_allvalid_17:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (SI)(R9*4), R11
 	VMOVUPS    (CX), Y6
@@ -27334,7 +27700,7 @@ CrossEntropyLabelsGWAVX2_allvalid_18:
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
 	CMPQ       AX, $0x08
-	JB         CrossEntropyLabelsGWAVX2_masked_23
+	JB         CrossEntropyLabelsGWAVX2_masked_22
 	VMOVUPS    Y12, (SI)
 	VMOVUPS    Y13, (SI)(R9*1)
 	VMOVUPS    Y9, (SI)(R9*2)
@@ -27343,9 +27709,9 @@ CrossEntropyLabelsGWAVX2_allvalid_18:
 	VMOVUPS    Y7, (R11)(R9*1)
 	VMOVUPS    Y11, (R11)(R9*2)
 	VMOVUPS    Y6, (R11)(R10*1)
-	JMP        CrossEntropyLabelsGWAVX2_loaded_24
+	JMP        CrossEntropyLabelsGWAVX2_loaded_23
 
-CrossEntropyLabelsGWAVX2_masked_23:
+CrossEntropyLabelsGWAVX2_masked_22:
 	VMOVUPS    768(CX), Y10
 	VMASKMOVPS Y12, Y10, (SI)
 	VMASKMOVPS Y13, Y10, (SI)(R9*1)
@@ -27356,9 +27722,9 @@ CrossEntropyLabelsGWAVX2_masked_23:
 	VMASKMOVPS Y11, Y10, (R11)(R9*2)
 	VMASKMOVPS Y6, Y10, (R11)(R10*1)
 
-CrossEntropyLabelsGWAVX2_loaded_24:
+CrossEntropyLabelsGWAVX2_loaded_23:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGWAVX2_nohigh_25
+	JBE        CrossEntropyLabelsGWAVX2_nohigh_24
 	VMOVUPS    256(CX), Y6
 	VMOVUPS    288(CX), Y7
 	VMOVUPS    320(CX), Y8
@@ -27401,27 +27767,23 @@ CrossEntropyLabelsGWAVX2_loaded_24:
 	VMASKMOVPS Y11, Y10, 32(R11)(R9*2)
 	VMASKMOVPS Y6, Y10, 32(R11)(R10*1)
 
-CrossEntropyLabelsGWAVX2_nohigh_25:
-	MOVQ $0x00000001, 1080(SP)
+CrossEntropyLabelsGWAVX2_nohigh_24:
+	CMPQ 1976(SP), $0x08
+	JB   CrossEntropyLabelsGWAVX2_ringopen_25
+	MOVQ $0x00000008, R11
+	LEAQ -56(DX), R13
 
-	// next 8 rows
-	MOVQ R9, R11
-	SHLQ $0x03, R11
-	ADDQ R11, BX
-	ADDQ R11, SI
-	ADDQ $0x08, DX
-	JMP  CrossEntropyLabelsGWAVX2_block_1
+	// the losses of the blocks in the ring, in row order:
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
+	MOVQ R13, R14
+	XORQ R13, R13
+	SHLQ $0x07, R11
 
-CrossEntropyLabelsGWAVX2_blockdone_2:
-	CMPQ 1080(SP), $0x00
-	JE   CrossEntropyLabelsGWAVX2_nopending_26
+CrossEntropyLabelsGWAVX2_losses_26:
+	VMOVUPS 896(CX)(R13*1), Y7
+	VMOVUPS 864(CX)(R13*1), Y6
+	VMOVUPS 928(CX)(R13*1), Y8
 
-	// the previous block's losses
-	VMOVUPS 864(CX), Y6
-	VMOVUPS 896(CX), Y7
-	VMOVUPS 928(CX), Y8
-
-	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y7, Y9
 	VPSRAD       $0x17, Y9, Y9
@@ -27449,18 +27811,91 @@ CrossEntropyLabelsGWAVX2_blockdone_2:
 	VADDPS       Y7, Y10, Y10
 	VSUBPS       Y6, Y10, Y6
 	VMULPS       Y6, Y8, Y6
-	VANDPS       960(CX), Y6, Y6
-	MOVQ         loss+48(FP), CX
-	VMOVUPS      Y6, -32(CX)(DX*4)
-
-	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
+	VANDPS       960(CX)(R13*1), Y6, Y6
+	MOVQ         loss+48(FP), R15
+	VMOVUPS      Y6, (R15)(R14*4)
 	VCVTPS2PD    X6, Y7
 	VADDPD       Y7, Y0, Y0
 	VEXTRACTF128 $0x01, Y6, X6
 	VCVTPS2PD    X6, Y6
 	VADDPD       Y6, Y5, Y5
+	ADDQ         $0x08, R14
+	SUBQ         $-128, R13
+	CMPQ         R13, R11
+	JB           CrossEntropyLabelsGWAVX2_losses_26
+	MOVQ         $0x00000000, 1976(SP)
 
-CrossEntropyLabelsGWAVX2_nopending_26:
+CrossEntropyLabelsGWAVX2_ringopen_25:
+	// next 8 rows
+	MOVQ R9, R11
+	SHLQ $0x03, R11
+	ADDQ R11, BX
+	ADDQ R11, SI
+	ADDQ $0x08, DX
+	JMP  CrossEntropyLabelsGWAVX2_block_1
+
+CrossEntropyLabelsGWAVX2_blockdone_2:
+	// the losses of the blocks still in the ring
+	MOVQ 1976(SP), R8
+	CMPQ R8, $0x00
+	JE   CrossEntropyLabelsGWAVX2_ringempty_27
+	MOVQ R8, R9
+	SHLQ $0x03, R9
+	NEGQ R9
+	ADDQ DX, R9
+
+	// the losses of the blocks in the ring, in row order:
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
+	MOVQ R9, R10
+	XORQ R9, R9
+	SHLQ $0x07, R8
+
+CrossEntropyLabelsGWAVX2_losses_28:
+	VMOVUPS 896(CX)(R9*1), Y7
+	VMOVUPS 864(CX)(R9*1), Y6
+	VMOVUPS 928(CX)(R9*1), Y8
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y7, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VPSUBD       Y10, Y7, Y10
+	VSUBPS       rowconsts<>+960(SB), Y10, Y10
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y10, Y10, Y11
+	VBROADCASTSS rowconsts<>+1620(SB), Y12
+	VFMADD213PS  rowconsts<>+1024(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1056(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1088(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1120(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1152(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1184(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1216(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1248(SB), Y10, Y12
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y11, Y12, Y12
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y12
+	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
+	VADDPS       Y12, Y10, Y10
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
+	VSUBPS       Y7, Y7, Y7
+	VADDPS       Y7, Y10, Y10
+	VSUBPS       Y6, Y10, Y6
+	VMULPS       Y6, Y8, Y6
+	VANDPS       960(CX)(R9*1), Y6, Y6
+	MOVQ         loss+48(FP), R11
+	VMOVUPS      Y6, (R11)(R10*4)
+	VCVTPS2PD    X6, Y7
+	VADDPD       Y7, Y0, Y0
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
+	VADDPD       Y6, Y5, Y5
+	ADDQ         $0x08, R10
+	SUBQ         $-128, R9
+	CMPQ         R9, R8
+	JB           CrossEntropyLabelsGWAVX2_losses_28
+
+CrossEntropyLabelsGWAVX2_ringempty_27:
 	MOVQ    sum+72(FP), CX
 	VMOVUPD Y0, (CX)
 	VMOVUPD Y5, 32(CX)
@@ -27472,9 +27907,9 @@ CrossEntropyLabelsGWAVX2_nopending_26:
 	ANDQ $-8, R9
 	MOVQ AX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 1224(SP)
+	MOVQ $0x00000000, 2120(SP)
 	CMPQ DX, DI
-	JAE  CrossEntropyLabelsGWAVX2_end_27
+	JAE  CrossEntropyLabelsGWAVX2_end_29
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -27484,9 +27919,9 @@ CrossEntropyLabelsGWAVX2_nopending_26:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         CX, CX
 
-CrossEntropyLabelsGWAVX2_max32_28:
+CrossEntropyLabelsGWAVX2_max32_30:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWAVX2_maxv_29
+	JAE     CrossEntropyLabelsGWAVX2_maxv_31
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(BX)(CX*4), Y8
@@ -27496,19 +27931,19 @@ CrossEntropyLabelsGWAVX2_max32_28:
 	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWAVX2_max32_28
+	JMP     CrossEntropyLabelsGWAVX2_max32_30
 
-CrossEntropyLabelsGWAVX2_maxv_29:
+CrossEntropyLabelsGWAVX2_maxv_31:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWAVX2_maxtail_30
+	JAE     CrossEntropyLabelsGWAVX2_maxtail_32
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWAVX2_maxv_29
+	JMP     CrossEntropyLabelsGWAVX2_maxv_31
 
-CrossEntropyLabelsGWAVX2_maxtail_30:
+CrossEntropyLabelsGWAVX2_maxtail_32:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_maxfold_31
+	JE           CrossEntropyLabelsGWAVX2_maxfold_33
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R10, R12
 	SHLQ         $0x02, R12
@@ -27519,7 +27954,7 @@ CrossEntropyLabelsGWAVX2_maxtail_30:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsGWAVX2_maxfold_31:
+CrossEntropyLabelsGWAVX2_maxfold_33:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -27535,28 +27970,28 @@ CrossEntropyLabelsGWAVX2_maxfold_31:
 
 CrossEntropyLabelsGWAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    1224(SP), CX
+	MOVQ    2120(SP), CX
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(DX*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGWAVX2_ignored_32
+	JAE     CrossEntropyLabelsGWAVX2_ignored_34
 	VMOVSS  (BX)(R11*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 1120(SP)(CX*4)
+	VMOVSS  X5, 2016(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
 	MOVQ    w+16(FP), R12
 	VMULSS  (R12)(R11*4), X5, X5
-	VMOVSS  X5, 1152(SP)(CX*4)
+	VMOVSS  X5, 2048(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 1216(SP)
-	JMP     CrossEntropyLabelsGWAVX2_labelled_33
+	VMOVSS  X5, 2112(SP)
+	JMP     CrossEntropyLabelsGWAVX2_labelled_35
 
-CrossEntropyLabelsGWAVX2_ignored_32:
+CrossEntropyLabelsGWAVX2_ignored_34:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 1120(SP)(CX*4)
-	VMOVSS X5, 1152(SP)(CX*4)
+	VMOVSS X5, 2016(SP)(CX*4)
+	VMOVSS X5, 2048(SP)(CX*4)
 
-CrossEntropyLabelsGWAVX2_labelled_33:
+CrossEntropyLabelsGWAVX2_labelled_35:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -27566,14 +28001,14 @@ CrossEntropyLabelsGWAVX2_labelled_33:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, DI
-	JAE          CrossEntropyLabelsGWAVX2_explast_34
+	JAE          CrossEntropyLabelsGWAVX2_explast_36
 	LEAQ         (BX)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsGWAVX2_exp32_36:
+CrossEntropyLabelsGWAVX2_exp32_38:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGWAVX2_exprest_37
+	JAE         CrossEntropyLabelsGWAVX2_exprest_39
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -27659,12 +28094,12 @@ CrossEntropyLabelsGWAVX2_exp32_36:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGWAVX2_exp32_36
+	JMP         CrossEntropyLabelsGWAVX2_exp32_38
 
-CrossEntropyLabelsGWAVX2_exprest_37:
+CrossEntropyLabelsGWAVX2_exprest_39:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWAVX2_exptail_39
+	JAE         CrossEntropyLabelsGWAVX2_exptail_41
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -27687,11 +28122,11 @@ CrossEntropyLabelsGWAVX2_exprest_37:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWAVX2_expnext_40
+	JMP         CrossEntropyLabelsGWAVX2_expnext_42
 
-CrossEntropyLabelsGWAVX2_exptail_39:
+CrossEntropyLabelsGWAVX2_exptail_41:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_expdone_38
+	JE           CrossEntropyLabelsGWAVX2_expdone_40
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -27721,11 +28156,11 @@ CrossEntropyLabelsGWAVX2_exptail_39:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsGWAVX2_expdone_38
+	JMP          CrossEntropyLabelsGWAVX2_expdone_40
 
-CrossEntropyLabelsGWAVX2_expnext_40:
+CrossEntropyLabelsGWAVX2_expnext_42:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWAVX2_exptail_41
+	JAE         CrossEntropyLabelsGWAVX2_exptail_43
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -27748,11 +28183,11 @@ CrossEntropyLabelsGWAVX2_expnext_40:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWAVX2_expnext_42
+	JMP         CrossEntropyLabelsGWAVX2_expnext_44
 
-CrossEntropyLabelsGWAVX2_exptail_41:
+CrossEntropyLabelsGWAVX2_exptail_43:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_expdone_38
+	JE           CrossEntropyLabelsGWAVX2_expdone_40
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -27782,11 +28217,11 @@ CrossEntropyLabelsGWAVX2_exptail_41:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsGWAVX2_expdone_38
+	JMP          CrossEntropyLabelsGWAVX2_expdone_40
 
-CrossEntropyLabelsGWAVX2_expnext_42:
+CrossEntropyLabelsGWAVX2_expnext_44:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWAVX2_exptail_43
+	JAE         CrossEntropyLabelsGWAVX2_exptail_45
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -27809,11 +28244,11 @@ CrossEntropyLabelsGWAVX2_expnext_42:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWAVX2_expnext_44
+	JMP         CrossEntropyLabelsGWAVX2_expnext_46
 
-CrossEntropyLabelsGWAVX2_exptail_43:
+CrossEntropyLabelsGWAVX2_exptail_45:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_expdone_38
+	JE           CrossEntropyLabelsGWAVX2_expdone_40
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -27843,11 +28278,11 @@ CrossEntropyLabelsGWAVX2_exptail_43:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsGWAVX2_expdone_38
+	JMP          CrossEntropyLabelsGWAVX2_expdone_40
 
-CrossEntropyLabelsGWAVX2_expnext_44:
+CrossEntropyLabelsGWAVX2_expnext_46:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_expdone_38
+	JE           CrossEntropyLabelsGWAVX2_expdone_40
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -27878,7 +28313,7 @@ CrossEntropyLabelsGWAVX2_expnext_44:
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsGWAVX2_expdone_38:
+CrossEntropyLabelsGWAVX2_expdone_40:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -27888,14 +28323,14 @@ CrossEntropyLabelsGWAVX2_expdone_38:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsGWAVX2_expfolded_35
+	JMP          CrossEntropyLabelsGWAVX2_expfolded_37
 
-CrossEntropyLabelsGWAVX2_explast_34:
+CrossEntropyLabelsGWAVX2_explast_36:
 	XORQ CX, CX
 
-CrossEntropyLabelsGWAVX2_explast32_45:
+CrossEntropyLabelsGWAVX2_explast32_47:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGWAVX2_explastrest_46
+	JAE         CrossEntropyLabelsGWAVX2_explastrest_48
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -27973,65 +28408,10 @@ CrossEntropyLabelsGWAVX2_explast32_45:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGWAVX2_explast32_45
+	JMP         CrossEntropyLabelsGWAVX2_explast32_47
 
-CrossEntropyLabelsGWAVX2_explastrest_46:
+CrossEntropyLabelsGWAVX2_explastrest_48:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWAVX2_explasttail_48
-	VMOVUPS     (BX)(CX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWAVX2_explastnext_49
-
-CrossEntropyLabelsGWAVX2_explasttail_48:
-	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWAVX2_explastdone_47
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
-	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsGWAVX2_explastdone_47
-
-CrossEntropyLabelsGWAVX2_explastnext_49:
 	CMPQ        CX, R9
 	JAE         CrossEntropyLabelsGWAVX2_explasttail_50
 	VMOVUPS     (BX)(CX*4), Y9
@@ -28052,13 +28432,13 @@ CrossEntropyLabelsGWAVX2_explastnext_49:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y6, Y6
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsGWAVX2_explastnext_51
 
 CrossEntropyLabelsGWAVX2_explasttail_50:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWAVX2_explastdone_47
+	JE          CrossEntropyLabelsGWAVX2_explastdone_49
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -28083,8 +28463,8 @@ CrossEntropyLabelsGWAVX2_explasttail_50:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
-	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsGWAVX2_explastdone_47
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsGWAVX2_explastdone_49
 
 CrossEntropyLabelsGWAVX2_explastnext_51:
 	CMPQ        CX, R9
@@ -28107,13 +28487,68 @@ CrossEntropyLabelsGWAVX2_explastnext_51:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsGWAVX2_explastnext_53
 
 CrossEntropyLabelsGWAVX2_explasttail_52:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWAVX2_explastdone_47
+	JE          CrossEntropyLabelsGWAVX2_explastdone_49
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsGWAVX2_explastdone_49
+
+CrossEntropyLabelsGWAVX2_explastnext_53:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGWAVX2_explasttail_54
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGWAVX2_explastnext_55
+
+CrossEntropyLabelsGWAVX2_explasttail_54:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWAVX2_explastdone_49
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -28139,11 +28574,11 @@ CrossEntropyLabelsGWAVX2_explasttail_52:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsGWAVX2_explastdone_47
+	JMP         CrossEntropyLabelsGWAVX2_explastdone_49
 
-CrossEntropyLabelsGWAVX2_explastnext_53:
+CrossEntropyLabelsGWAVX2_explastnext_55:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWAVX2_explastdone_47
+	JE          CrossEntropyLabelsGWAVX2_explastdone_49
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -28170,8 +28605,8 @@ CrossEntropyLabelsGWAVX2_explastnext_53:
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsGWAVX2_explastdone_47:
-CrossEntropyLabelsGWAVX2_expfolded_35:
+CrossEntropyLabelsGWAVX2_explastdone_49:
+CrossEntropyLabelsGWAVX2_expfolded_37:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -28180,26 +28615,26 @@ CrossEntropyLabelsGWAVX2_expfolded_35:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         1224(SP), R11
+	MOVQ         2120(SP), R11
 	MOVQ         labels+24(FP), CX
 	MOVLQSX      (CX)(DX*4), R12
 	CMPQ         R12, AX
-	JAE          CrossEntropyLabelsGWAVX2_ignored_54
-	VMOVSS       X0, 1088(SP)(R11*4)
+	JAE          CrossEntropyLabelsGWAVX2_ignored_56
+	VMOVSS       X0, 1984(SP)(R11*4)
 
 	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
 	VMOVSS       rowconsts<>+1612(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
-	VBROADCASTSS 1152(SP)(R11*4), Y5
-	VBROADCASTSS 1216(SP), Y6
+	VBROADCASTSS 2048(SP)(R11*4), Y5
+	VBROADCASTSS 2112(SP), Y6
 
 	// pass 3
 	XORQ CX, CX
 
-CrossEntropyLabelsGWAVX2_out32_56:
+CrossEntropyLabelsGWAVX2_out32_58:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWAVX2_outv_57
+	JAE     CrossEntropyLabelsGWAVX2_outv_59
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
@@ -28221,22 +28656,22 @@ CrossEntropyLabelsGWAVX2_out32_56:
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWAVX2_out32_56
+	JMP     CrossEntropyLabelsGWAVX2_out32_58
 
-CrossEntropyLabelsGWAVX2_outv_57:
+CrossEntropyLabelsGWAVX2_outv_59:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWAVX2_outtail_58
+	JAE     CrossEntropyLabelsGWAVX2_outtail_60
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWAVX2_outv_57
+	JMP     CrossEntropyLabelsGWAVX2_outv_59
 
-CrossEntropyLabelsGWAVX2_outtail_58:
+CrossEntropyLabelsGWAVX2_outtail_60:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGWAVX2_outend_59
+	JE         CrossEntropyLabelsGWAVX2_outend_61
 	LEAQ       rowconsts<>+32(SB), R13
 	MOVQ       R10, R14
 	SHLQ       $0x02, R14
@@ -28248,24 +28683,24 @@ CrossEntropyLabelsGWAVX2_outtail_58:
 	VMULPS     Y6, Y8, Y8
 	VMASKMOVPS Y8, Y7, (SI)(CX*4)
 
-CrossEntropyLabelsGWAVX2_outend_59:
-	VMOVSS 1216(SP), X0
-	VMULSS 1152(SP)(R11*4), X0, X0
+CrossEntropyLabelsGWAVX2_outend_61:
+	VMOVSS 2112(SP), X0
+	VMULSS 2048(SP)(R11*4), X0, X0
 	VMOVSS (SI)(R12*4), X5
 	VSUBSS X0, X5, X5
 	VMOVSS X5, (SI)(R12*4)
-	JMP    CrossEntropyLabelsGWAVX2_entered_55
+	JMP    CrossEntropyLabelsGWAVX2_entered_57
 
-CrossEntropyLabelsGWAVX2_ignored_54:
+CrossEntropyLabelsGWAVX2_ignored_56:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1088(SP)(R11*4)
+	VMOVSS X0, 1984(SP)(R11*4)
 
 	// an ignored row: a gradient row of +0
 	XORQ CX, CX
 
-CrossEntropyLabelsGWAVX2_zero32_60:
+CrossEntropyLabelsGWAVX2_zero32_62:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWAVX2_zerov_61
+	JAE     CrossEntropyLabelsGWAVX2_zerov_63
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	VXORPS  Y0, Y0, Y0
@@ -28275,19 +28710,19 @@ CrossEntropyLabelsGWAVX2_zero32_60:
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWAVX2_zero32_60
+	JMP     CrossEntropyLabelsGWAVX2_zero32_62
 
-CrossEntropyLabelsGWAVX2_zerov_61:
+CrossEntropyLabelsGWAVX2_zerov_63:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWAVX2_zerotail_62
+	JAE     CrossEntropyLabelsGWAVX2_zerotail_64
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWAVX2_zerov_61
+	JMP     CrossEntropyLabelsGWAVX2_zerov_63
 
-CrossEntropyLabelsGWAVX2_zerotail_62:
+CrossEntropyLabelsGWAVX2_zerotail_64:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGWAVX2_zeroend_63
+	JE         CrossEntropyLabelsGWAVX2_zeroend_65
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
@@ -28296,20 +28731,20 @@ CrossEntropyLabelsGWAVX2_zerotail_62:
 	VXORPS     Y5, Y5, Y5
 	VMASKMOVPS Y5, Y0, (SI)(CX*4)
 
-CrossEntropyLabelsGWAVX2_zeroend_63:
-CrossEntropyLabelsGWAVX2_entered_55:
-	MOVQ 1224(SP), CX
+CrossEntropyLabelsGWAVX2_zeroend_65:
+CrossEntropyLabelsGWAVX2_entered_57:
+	MOVQ 2120(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsGWAVX2_ringfull_64
-	MOVQ CX, 1224(SP)
-	JMP  CrossEntropyLabelsGWAVX2_ringnext_65
+	JE   CrossEntropyLabelsGWAVX2_ringfull_66
+	MOVQ CX, 2120(SP)
+	JMP  CrossEntropyLabelsGWAVX2_ringnext_67
 
-CrossEntropyLabelsGWAVX2_ringfull_64:
-	MOVQ $0x00000000, 1224(SP)
+CrossEntropyLabelsGWAVX2_ringfull_66:
+	MOVQ $0x00000000, 2120(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1088(SP), Y0
+	VMOVUPS 1984(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -28336,8 +28771,8 @@ CrossEntropyLabelsGWAVX2_ringfull_64:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       1120(SP), Y6, Y6
-	VMULPS       1152(SP), Y6, Y6
+	VSUBPS       2016(SP), Y6, Y6
+	VMULPS       2048(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -28351,7 +28786,7 @@ CrossEntropyLabelsGWAVX2_ringfull_64:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsGWAVX2_ringnext_65:
+CrossEntropyLabelsGWAVX2_ringnext_67:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	LEAQ    (SI)(AX*4), SI
@@ -28360,14 +28795,14 @@ CrossEntropyLabelsGWAVX2_ringnext_65:
 	CMPQ    DX, DI
 	JB      CrossEntropyLabelsGWAVX2_row
 
-CrossEntropyLabelsGWAVX2_end_27:
+CrossEntropyLabelsGWAVX2_end_29:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 1224(SP), AX
+	MOVQ 2120(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGWAVX2_flushed_66
+	JE   CrossEntropyLabelsGWAVX2_flushed_68
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1088(SP), Y0
+	VMOVUPS 1984(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -28394,9 +28829,9 @@ CrossEntropyLabelsGWAVX2_end_27:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       1120(SP), Y2, Y2
-	VMULPS       1152(SP), Y2, Y2
-	VMOVUPS      Y2, 1184(SP)
+	VSUBPS       2016(SP), Y2, Y2
+	VMULPS       2048(SP), Y2, Y2
+	VMOVUPS      Y2, 2080(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -28404,23 +28839,23 @@ CrossEntropyLabelsGWAVX2_end_27:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsGWAVX2_flushrow_67:
-	VMOVSS    1184(SP)(BX*4), X0
+CrossEntropyLabelsGWAVX2_flushrow_69:
+	VMOVSS    2080(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGWAVX2_flushrow_67
+	JB        CrossEntropyLabelsGWAVX2_flushrow_69
 
-CrossEntropyLabelsGWAVX2_flushed_66:
+CrossEntropyLabelsGWAVX2_flushed_68:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGWSAVX2(SB), $1264-80
+TEXT ·CrossEntropyLabelsGWSAVX2(SB), $2160-80
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -28473,18 +28908,18 @@ TEXT ·CrossEntropyLabelsGWSAVX2(SB), $1264-80
 	VMOVUPS      768(CX), Y5
 	VMASKMOVPS   (R8), Y5, Y5
 	VMULPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 992(CX)
+	VMOVUPS      Y5, 1888(CX)
 	VMOVUPS      800(CX), Y5
 	VMASKMOVPS   32(R8), Y5, Y5
 	VMULPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 1024(CX)
+	VMOVUPS      Y5, 1920(CX)
 	LEAQ         rowconsts<>+160(SB), R8
 
 	// Sum64's partials of the losses, in two registers for the whole call
 	MOVQ    sum+72(FP), R9
 	VMOVUPD (R9), Y0
 	VMOVUPD 32(R9), Y5
-	MOVQ    $0x00000000, 1080(SP)
+	MOVQ    $0x00000000, 1976(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -28613,8 +29048,8 @@ CrossEntropyLabelsGWSAVX2_nohigh_7:
 	VMOVDQU  Y7, 832(CX)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      992(CX), Y6, Y9
-	VPERMPS      1024(CX), Y6, Y8
+	VPERMPS      1888(CX), Y6, Y9
+	VPERMPS      1920(CX), Y6, Y8
 	VPBROADCASTD rowconsts<>+1596(SB), Y10
 	VPCMPGTD     Y6, Y10, Y10
 	VBLENDVPS    Y10, Y9, Y8, Y8
@@ -28770,62 +29205,17 @@ CrossEntropyLabelsGWSAVX2_bexp_end_13:
 	VADDPS  Y13, Y11, Y11
 	VADDPS  Y17, Y15, Y15
 	VADDPS  Y15, Y11, Y11
-	CMPQ    1080(SP), $0x00
-	JE      CrossEntropyLabelsGWSAVX2_noprev_14
+	VSUBPS  Y10, Y9, Y9
 
-	// the previous block's losses
-	VMOVUPS 864(CX), Y12
-	VMOVUPS 896(CX), Y13
-	VMOVUPS 928(CX), Y14
-
-	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
-	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+928(SB), Y13, Y15
-	VPSRAD       $0x17, Y15, Y15
-	VPSLLD       $0x17, Y15, Y16
-	VPSUBD       Y16, Y13, Y16
-	VSUBPS       rowconsts<>+960(SB), Y16, Y16
-	VCVTDQ2PS    Y15, Y15
-	VMULPS       Y16, Y16, Y17
-	VBROADCASTSS rowconsts<>+1620(SB), Y18
-	VFMADD213PS  rowconsts<>+1024(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1056(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1088(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1120(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1152(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1184(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1216(SB), Y16, Y18
-	VFMADD213PS  rowconsts<>+1248(SB), Y16, Y18
-	VMULPS       Y16, Y18, Y18
-	VMULPS       Y17, Y18, Y18
-	VFMADD231PS  rowconsts<>+1280(SB), Y15, Y18
-	VFMADD231PS  rowconsts<>+992(SB), Y17, Y18
-	VADDPS       Y18, Y16, Y16
-	VFMADD231PS  rowconsts<>+1312(SB), Y15, Y16
-	VSUBPS       Y13, Y13, Y13
-	VADDPS       Y13, Y16, Y16
-	VSUBPS       Y12, Y16, Y12
-	VMULPS       Y12, Y14, Y12
-	MOVQ         sw+32(FP), R11
-	VMULPS       -32(R11)(DX*4), Y12, Y12
-	VANDPS       960(CX), Y12, Y12
-	MOVQ         loss+48(FP), R11
-	VMOVUPS      Y12, -32(R11)(DX*4)
-
-	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
-	VCVTPS2PD    X12, Y13
-	VADDPD       Y13, Y0, Y0
-	VEXTRACTF128 $0x01, Y12, X12
-	VCVTPS2PD    X12, Y12
-	VADDPD       Y12, Y5, Y5
-
-CrossEntropyLabelsGWSAVX2_noprev_14:
-	VSUBPS Y10, Y9, Y9
-
-	// what the block's losses need, for the next block (or the end of the loop)
-	VMOVUPS Y9, 864(CX)
-	VMOVUPS Y11, 896(CX)
-	VMOVUPS Y8, 928(CX)
+	// the block's loss terms into the ring
+	MOVQ    1976(SP), R11
+	SHLQ    $0x07, R11
+	VMOVUPS Y9, 864(CX)(R11*1)
+	VMOVUPS Y11, 896(CX)(R11*1)
+	VMOVUPS Y8, 928(CX)(R11*1)
+	VMOVDQU 832(CX), Y9
+	VMOVDQU Y9, 960(CX)(R11*1)
+	ADDQ    $0x01, 1976(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
 	VBROADCASTSS rowconsts<>+1612(SB), Y9
@@ -28836,9 +29226,9 @@ CrossEntropyLabelsGWSAVX2_noprev_14:
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
-	JMP          CrossEntropyLabelsGWSAVX2_bgrad_check_16
+	JMP          CrossEntropyLabelsGWSAVX2_bgrad_check_15
 
-CrossEntropyLabelsGWSAVX2_bgrad_15:
+CrossEntropyLabelsGWSAVX2_bgrad_14:
 	VMULPS   (CX)(R11*1), Y9, Y11
 	VMULPS   Y8, Y11, Y11
 	VMULPS   Y10, Y11, Y11
@@ -28855,11 +29245,11 @@ CrossEntropyLabelsGWSAVX2_bgrad_15:
 	VMOVUPS  Y11, 32(CX)(R11*1)
 	ADDQ     $0x40, R11
 
-CrossEntropyLabelsGWSAVX2_bgrad_check_16:
+CrossEntropyLabelsGWSAVX2_bgrad_check_15:
 	CMPQ     R11, R13
-	JB       CrossEntropyLabelsGWSAVX2_bgrad_15
+	JB       CrossEntropyLabelsGWSAVX2_bgrad_14
 	CMPQ     R11, R12
-	JAE      CrossEntropyLabelsGWSAVX2_bgrad_end_17
+	JAE      CrossEntropyLabelsGWSAVX2_bgrad_end_16
 	VMULPS   (CX)(R11*1), Y9, Y9
 	VMULPS   Y8, Y9, Y8
 	VMULPS   Y10, Y8, Y8
@@ -28868,35 +29258,34 @@ CrossEntropyLabelsGWSAVX2_bgrad_check_16:
 	VSUBPS   Y6, Y8, Y8
 	VMOVUPS  Y8, (CX)(R11*1)
 
-CrossEntropyLabelsGWSAVX2_bgrad_end_17:
+CrossEntropyLabelsGWSAVX2_bgrad_end_16:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
 	VMOVDQU   832(CX), Y6
-	VMOVDQU   Y6, 960(CX)
 	VMOVMSKPS Y6, R11
 	CMPL      R11, $0xff
-	JE        CrossEntropyLabelsGWSAVX2_allvalid_18
+	JE        CrossEntropyLabelsGWSAVX2_allvalid_17
 	MOVQ      R12, R13
 	ANDQ      $-64, R13
 	XORQ      R11, R11
-	JMP       CrossEntropyLabelsGWSAVX2_bignored_check_20
+	JMP       CrossEntropyLabelsGWSAVX2_bignored_check_19
 
-CrossEntropyLabelsGWSAVX2_bignored_19:
+CrossEntropyLabelsGWSAVX2_bignored_18:
 	VANDPS  (CX)(R11*1), Y6, Y7
 	VMOVUPS Y7, (CX)(R11*1)
 	VANDPS  32(CX)(R11*1), Y6, Y7
 	VMOVUPS Y7, 32(CX)(R11*1)
 	ADDQ    $0x40, R11
 
-CrossEntropyLabelsGWSAVX2_bignored_check_20:
+CrossEntropyLabelsGWSAVX2_bignored_check_19:
 	CMPQ    R11, R13
-	JB      CrossEntropyLabelsGWSAVX2_bignored_19
+	JB      CrossEntropyLabelsGWSAVX2_bignored_18
 	CMPQ    R11, R12
-	JAE     CrossEntropyLabelsGWSAVX2_bignored_end_21
+	JAE     CrossEntropyLabelsGWSAVX2_bignored_end_20
 	VANDPS  (CX)(R11*1), Y6, Y6
 	VMOVUPS Y6, (CX)(R11*1)
 
-CrossEntropyLabelsGWSAVX2_bignored_end_21:
-CrossEntropyLabelsGWSAVX2_allvalid_18:
+CrossEntropyLabelsGWSAVX2_bignored_end_20:
+CrossEntropyLabelsGWSAVX2_allvalid_17:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (SI)(R9*4), R11
 	VMOVUPS    (CX), Y6
@@ -28932,7 +29321,7 @@ CrossEntropyLabelsGWSAVX2_allvalid_18:
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
 	CMPQ       AX, $0x08
-	JB         CrossEntropyLabelsGWSAVX2_masked_23
+	JB         CrossEntropyLabelsGWSAVX2_masked_22
 	VMOVUPS    Y12, (SI)
 	VMOVUPS    Y13, (SI)(R9*1)
 	VMOVUPS    Y9, (SI)(R9*2)
@@ -28941,9 +29330,9 @@ CrossEntropyLabelsGWSAVX2_allvalid_18:
 	VMOVUPS    Y7, (R11)(R9*1)
 	VMOVUPS    Y11, (R11)(R9*2)
 	VMOVUPS    Y6, (R11)(R10*1)
-	JMP        CrossEntropyLabelsGWSAVX2_loaded_24
+	JMP        CrossEntropyLabelsGWSAVX2_loaded_23
 
-CrossEntropyLabelsGWSAVX2_masked_23:
+CrossEntropyLabelsGWSAVX2_masked_22:
 	VMOVUPS    768(CX), Y10
 	VMASKMOVPS Y12, Y10, (SI)
 	VMASKMOVPS Y13, Y10, (SI)(R9*1)
@@ -28954,9 +29343,9 @@ CrossEntropyLabelsGWSAVX2_masked_23:
 	VMASKMOVPS Y11, Y10, (R11)(R9*2)
 	VMASKMOVPS Y6, Y10, (R11)(R10*1)
 
-CrossEntropyLabelsGWSAVX2_loaded_24:
+CrossEntropyLabelsGWSAVX2_loaded_23:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGWSAVX2_nohigh_25
+	JBE        CrossEntropyLabelsGWSAVX2_nohigh_24
 	VMOVUPS    256(CX), Y6
 	VMOVUPS    288(CX), Y7
 	VMOVUPS    320(CX), Y8
@@ -28999,27 +29388,23 @@ CrossEntropyLabelsGWSAVX2_loaded_24:
 	VMASKMOVPS Y11, Y10, 32(R11)(R9*2)
 	VMASKMOVPS Y6, Y10, 32(R11)(R10*1)
 
-CrossEntropyLabelsGWSAVX2_nohigh_25:
-	MOVQ $0x00000001, 1080(SP)
+CrossEntropyLabelsGWSAVX2_nohigh_24:
+	CMPQ 1976(SP), $0x08
+	JB   CrossEntropyLabelsGWSAVX2_ringopen_25
+	MOVQ $0x00000008, R11
+	LEAQ -56(DX), R13
 
-	// next 8 rows
-	MOVQ R9, R11
-	SHLQ $0x03, R11
-	ADDQ R11, BX
-	ADDQ R11, SI
-	ADDQ $0x08, DX
-	JMP  CrossEntropyLabelsGWSAVX2_block_1
+	// the losses of the blocks in the ring, in row order:
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
+	MOVQ R13, R14
+	XORQ R13, R13
+	SHLQ $0x07, R11
 
-CrossEntropyLabelsGWSAVX2_blockdone_2:
-	CMPQ 1080(SP), $0x00
-	JE   CrossEntropyLabelsGWSAVX2_nopending_26
+CrossEntropyLabelsGWSAVX2_losses_26:
+	VMOVUPS 896(CX)(R13*1), Y7
+	VMOVUPS 864(CX)(R13*1), Y6
+	VMOVUPS 928(CX)(R13*1), Y8
 
-	// the previous block's losses
-	VMOVUPS 864(CX), Y6
-	VMOVUPS 896(CX), Y7
-	VMOVUPS 928(CX), Y8
-
-	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y7, Y9
 	VPSRAD       $0x17, Y9, Y9
@@ -29047,20 +29432,95 @@ CrossEntropyLabelsGWSAVX2_blockdone_2:
 	VADDPS       Y7, Y10, Y10
 	VSUBPS       Y6, Y10, Y6
 	VMULPS       Y6, Y8, Y6
-	MOVQ         sw+32(FP), R8
-	VMULPS       -32(R8)(DX*4), Y6, Y6
-	VANDPS       960(CX), Y6, Y6
-	MOVQ         loss+48(FP), CX
-	VMOVUPS      Y6, -32(CX)(DX*4)
-
-	// partials[lane] += float64(loss): Sum64's partials of the 8 rows
+	MOVQ         sw+32(FP), R15
+	VMULPS       (R15)(R14*4), Y6, Y6
+	VANDPS       960(CX)(R13*1), Y6, Y6
+	MOVQ         loss+48(FP), R15
+	VMOVUPS      Y6, (R15)(R14*4)
 	VCVTPS2PD    X6, Y7
 	VADDPD       Y7, Y0, Y0
 	VEXTRACTF128 $0x01, Y6, X6
 	VCVTPS2PD    X6, Y6
 	VADDPD       Y6, Y5, Y5
+	ADDQ         $0x08, R14
+	SUBQ         $-128, R13
+	CMPQ         R13, R11
+	JB           CrossEntropyLabelsGWSAVX2_losses_26
+	MOVQ         $0x00000000, 1976(SP)
 
-CrossEntropyLabelsGWSAVX2_nopending_26:
+CrossEntropyLabelsGWSAVX2_ringopen_25:
+	// next 8 rows
+	MOVQ R9, R11
+	SHLQ $0x03, R11
+	ADDQ R11, BX
+	ADDQ R11, SI
+	ADDQ $0x08, DX
+	JMP  CrossEntropyLabelsGWSAVX2_block_1
+
+CrossEntropyLabelsGWSAVX2_blockdone_2:
+	// the losses of the blocks still in the ring
+	MOVQ 1976(SP), R8
+	CMPQ R8, $0x00
+	JE   CrossEntropyLabelsGWSAVX2_ringempty_27
+	MOVQ R8, R9
+	SHLQ $0x03, R9
+	NEGQ R9
+	ADDQ DX, R9
+
+	// the losses of the blocks in the ring, in row order:
+	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
+	MOVQ R9, R10
+	XORQ R9, R9
+	SHLQ $0x07, R8
+
+CrossEntropyLabelsGWSAVX2_losses_28:
+	VMOVUPS 896(CX)(R9*1), Y7
+	VMOVUPS 864(CX)(R9*1), Y6
+	VMOVUPS 928(CX)(R9*1), Y8
+
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y7, Y9
+	VPSRAD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y9, Y10
+	VPSUBD       Y10, Y7, Y10
+	VSUBPS       rowconsts<>+960(SB), Y10, Y10
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y10, Y10, Y11
+	VBROADCASTSS rowconsts<>+1620(SB), Y12
+	VFMADD213PS  rowconsts<>+1024(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1056(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1088(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1120(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1152(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1184(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1216(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+1248(SB), Y10, Y12
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y11, Y12, Y12
+	VFMADD231PS  rowconsts<>+1280(SB), Y9, Y12
+	VFMADD231PS  rowconsts<>+992(SB), Y11, Y12
+	VADDPS       Y12, Y10, Y10
+	VFMADD231PS  rowconsts<>+1312(SB), Y9, Y10
+	VSUBPS       Y7, Y7, Y7
+	VADDPS       Y7, Y10, Y10
+	VSUBPS       Y6, Y10, Y6
+	VMULPS       Y6, Y8, Y6
+	MOVQ         sw+32(FP), R11
+	VMULPS       (R11)(R10*4), Y6, Y6
+	VANDPS       960(CX)(R9*1), Y6, Y6
+	MOVQ         loss+48(FP), R11
+	VMOVUPS      Y6, (R11)(R10*4)
+	VCVTPS2PD    X6, Y7
+	VADDPD       Y7, Y0, Y0
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
+	VADDPD       Y6, Y5, Y5
+	ADDQ         $0x08, R10
+	SUBQ         $-128, R9
+	CMPQ         R9, R8
+	JB           CrossEntropyLabelsGWSAVX2_losses_28
+
+CrossEntropyLabelsGWSAVX2_ringempty_27:
 	MOVQ    sum+72(FP), CX
 	VMOVUPD Y0, (CX)
 	VMOVUPD Y5, 32(CX)
@@ -29072,9 +29532,9 @@ CrossEntropyLabelsGWSAVX2_nopending_26:
 	ANDQ $-8, R9
 	MOVQ AX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 1224(SP)
+	MOVQ $0x00000000, 2120(SP)
 	CMPQ DX, DI
-	JAE  CrossEntropyLabelsGWSAVX2_end_27
+	JAE  CrossEntropyLabelsGWSAVX2_end_29
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -29084,9 +29544,9 @@ CrossEntropyLabelsGWSAVX2_nopending_26:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         CX, CX
 
-CrossEntropyLabelsGWSAVX2_max32_28:
+CrossEntropyLabelsGWSAVX2_max32_30:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWSAVX2_maxv_29
+	JAE     CrossEntropyLabelsGWSAVX2_maxv_31
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(BX)(CX*4), Y8
@@ -29096,19 +29556,19 @@ CrossEntropyLabelsGWSAVX2_max32_28:
 	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWSAVX2_max32_28
+	JMP     CrossEntropyLabelsGWSAVX2_max32_30
 
-CrossEntropyLabelsGWSAVX2_maxv_29:
+CrossEntropyLabelsGWSAVX2_maxv_31:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWSAVX2_maxtail_30
+	JAE     CrossEntropyLabelsGWSAVX2_maxtail_32
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWSAVX2_maxv_29
+	JMP     CrossEntropyLabelsGWSAVX2_maxv_31
 
-CrossEntropyLabelsGWSAVX2_maxtail_30:
+CrossEntropyLabelsGWSAVX2_maxtail_32:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_maxfold_31
+	JE           CrossEntropyLabelsGWSAVX2_maxfold_33
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R10, R12
 	SHLQ         $0x02, R12
@@ -29119,7 +29579,7 @@ CrossEntropyLabelsGWSAVX2_maxtail_30:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsGWSAVX2_maxfold_31:
+CrossEntropyLabelsGWSAVX2_maxfold_33:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -29135,34 +29595,34 @@ CrossEntropyLabelsGWSAVX2_maxfold_31:
 
 CrossEntropyLabelsGWSAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    1224(SP), CX
+	MOVQ    2120(SP), CX
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(DX*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGWSAVX2_ignored_32
+	JAE     CrossEntropyLabelsGWSAVX2_ignored_34
 	VMOVSS  (BX)(R11*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 1120(SP)(CX*4)
+	VMOVSS  X5, 2016(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
 	MOVQ    w+16(FP), R12
 	VMULSS  (R12)(R11*4), X5, X5
-	VMOVSS  X5, 1152(SP)(CX*4)
+	VMOVSS  X5, 2048(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
 	MOVQ    sw+32(FP), R11
 	VMOVSS  (R11)(DX*4), X6
-	VMOVSS  X6, 1232(SP)(CX*4)
+	VMOVSS  X6, 2128(SP)(CX*4)
 	VMULSS  X6, X5, X5
-	VMOVSS  X5, 1216(SP)
-	JMP     CrossEntropyLabelsGWSAVX2_labelled_33
+	VMOVSS  X5, 2112(SP)
+	JMP     CrossEntropyLabelsGWSAVX2_labelled_35
 
-CrossEntropyLabelsGWSAVX2_ignored_32:
+CrossEntropyLabelsGWSAVX2_ignored_34:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 1120(SP)(CX*4)
-	VMOVSS X5, 1152(SP)(CX*4)
+	VMOVSS X5, 2016(SP)(CX*4)
+	VMOVSS X5, 2048(SP)(CX*4)
 	VMOVSS rowconsts<>+1612(SB), X5
-	VMOVSS X5, 1232(SP)(CX*4)
+	VMOVSS X5, 2128(SP)(CX*4)
 
-CrossEntropyLabelsGWSAVX2_labelled_33:
+CrossEntropyLabelsGWSAVX2_labelled_35:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -29172,14 +29632,14 @@ CrossEntropyLabelsGWSAVX2_labelled_33:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, DI
-	JAE          CrossEntropyLabelsGWSAVX2_explast_34
+	JAE          CrossEntropyLabelsGWSAVX2_explast_36
 	LEAQ         (BX)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsGWSAVX2_exp32_36:
+CrossEntropyLabelsGWSAVX2_exp32_38:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGWSAVX2_exprest_37
+	JAE         CrossEntropyLabelsGWSAVX2_exprest_39
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -29265,12 +29725,12 @@ CrossEntropyLabelsGWSAVX2_exp32_36:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGWSAVX2_exp32_36
+	JMP         CrossEntropyLabelsGWSAVX2_exp32_38
 
-CrossEntropyLabelsGWSAVX2_exprest_37:
+CrossEntropyLabelsGWSAVX2_exprest_39:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWSAVX2_exptail_39
+	JAE         CrossEntropyLabelsGWSAVX2_exptail_41
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -29293,11 +29753,11 @@ CrossEntropyLabelsGWSAVX2_exprest_37:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWSAVX2_expnext_40
+	JMP         CrossEntropyLabelsGWSAVX2_expnext_42
 
-CrossEntropyLabelsGWSAVX2_exptail_39:
+CrossEntropyLabelsGWSAVX2_exptail_41:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_expdone_38
+	JE           CrossEntropyLabelsGWSAVX2_expdone_40
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -29327,11 +29787,11 @@ CrossEntropyLabelsGWSAVX2_exptail_39:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsGWSAVX2_expdone_38
+	JMP          CrossEntropyLabelsGWSAVX2_expdone_40
 
-CrossEntropyLabelsGWSAVX2_expnext_40:
+CrossEntropyLabelsGWSAVX2_expnext_42:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWSAVX2_exptail_41
+	JAE         CrossEntropyLabelsGWSAVX2_exptail_43
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -29354,11 +29814,11 @@ CrossEntropyLabelsGWSAVX2_expnext_40:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWSAVX2_expnext_42
+	JMP         CrossEntropyLabelsGWSAVX2_expnext_44
 
-CrossEntropyLabelsGWSAVX2_exptail_41:
+CrossEntropyLabelsGWSAVX2_exptail_43:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_expdone_38
+	JE           CrossEntropyLabelsGWSAVX2_expdone_40
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -29388,11 +29848,11 @@ CrossEntropyLabelsGWSAVX2_exptail_41:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsGWSAVX2_expdone_38
+	JMP          CrossEntropyLabelsGWSAVX2_expdone_40
 
-CrossEntropyLabelsGWSAVX2_expnext_42:
+CrossEntropyLabelsGWSAVX2_expnext_44:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWSAVX2_exptail_43
+	JAE         CrossEntropyLabelsGWSAVX2_exptail_45
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -29415,11 +29875,11 @@ CrossEntropyLabelsGWSAVX2_expnext_42:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWSAVX2_expnext_44
+	JMP         CrossEntropyLabelsGWSAVX2_expnext_46
 
-CrossEntropyLabelsGWSAVX2_exptail_43:
+CrossEntropyLabelsGWSAVX2_exptail_45:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_expdone_38
+	JE           CrossEntropyLabelsGWSAVX2_expdone_40
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -29449,11 +29909,11 @@ CrossEntropyLabelsGWSAVX2_exptail_43:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsGWSAVX2_expdone_38
+	JMP          CrossEntropyLabelsGWSAVX2_expdone_40
 
-CrossEntropyLabelsGWSAVX2_expnext_44:
+CrossEntropyLabelsGWSAVX2_expnext_46:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_expdone_38
+	JE           CrossEntropyLabelsGWSAVX2_expdone_40
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -29484,7 +29944,7 @@ CrossEntropyLabelsGWSAVX2_expnext_44:
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsGWSAVX2_expdone_38:
+CrossEntropyLabelsGWSAVX2_expdone_40:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -29494,14 +29954,14 @@ CrossEntropyLabelsGWSAVX2_expdone_38:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsGWSAVX2_expfolded_35
+	JMP          CrossEntropyLabelsGWSAVX2_expfolded_37
 
-CrossEntropyLabelsGWSAVX2_explast_34:
+CrossEntropyLabelsGWSAVX2_explast_36:
 	XORQ CX, CX
 
-CrossEntropyLabelsGWSAVX2_explast32_45:
+CrossEntropyLabelsGWSAVX2_explast32_47:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGWSAVX2_explastrest_46
+	JAE         CrossEntropyLabelsGWSAVX2_explastrest_48
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -29579,65 +30039,10 @@ CrossEntropyLabelsGWSAVX2_explast32_45:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGWSAVX2_explast32_45
+	JMP         CrossEntropyLabelsGWSAVX2_explast32_47
 
-CrossEntropyLabelsGWSAVX2_explastrest_46:
+CrossEntropyLabelsGWSAVX2_explastrest_48:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWSAVX2_explasttail_48
-	VMOVUPS     (BX)(CX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWSAVX2_explastnext_49
-
-CrossEntropyLabelsGWSAVX2_explasttail_48:
-	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWSAVX2_explastdone_47
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
-	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsGWSAVX2_explastdone_47
-
-CrossEntropyLabelsGWSAVX2_explastnext_49:
 	CMPQ        CX, R9
 	JAE         CrossEntropyLabelsGWSAVX2_explasttail_50
 	VMOVUPS     (BX)(CX*4), Y9
@@ -29658,13 +30063,13 @@ CrossEntropyLabelsGWSAVX2_explastnext_49:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y6, Y6
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsGWSAVX2_explastnext_51
 
 CrossEntropyLabelsGWSAVX2_explasttail_50:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWSAVX2_explastdone_47
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_49
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -29689,8 +30094,8 @@ CrossEntropyLabelsGWSAVX2_explasttail_50:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
-	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsGWSAVX2_explastdone_47
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsGWSAVX2_explastdone_49
 
 CrossEntropyLabelsGWSAVX2_explastnext_51:
 	CMPQ        CX, R9
@@ -29713,13 +30118,68 @@ CrossEntropyLabelsGWSAVX2_explastnext_51:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (SI)(CX*4)
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsGWSAVX2_explastnext_53
 
 CrossEntropyLabelsGWSAVX2_explasttail_52:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWSAVX2_explastdone_47
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_49
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsGWSAVX2_explastdone_49
+
+CrossEntropyLabelsGWSAVX2_explastnext_53:
+	CMPQ        CX, R9
+	JAE         CrossEntropyLabelsGWSAVX2_explasttail_54
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (SI)(CX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsGWSAVX2_explastnext_55
+
+CrossEntropyLabelsGWSAVX2_explasttail_54:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_49
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -29745,11 +30205,11 @@ CrossEntropyLabelsGWSAVX2_explasttail_52:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsGWSAVX2_explastdone_47
+	JMP         CrossEntropyLabelsGWSAVX2_explastdone_49
 
-CrossEntropyLabelsGWSAVX2_explastnext_53:
+CrossEntropyLabelsGWSAVX2_explastnext_55:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWSAVX2_explastdone_47
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_49
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -29776,8 +30236,8 @@ CrossEntropyLabelsGWSAVX2_explastnext_53:
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsGWSAVX2_explastdone_47:
-CrossEntropyLabelsGWSAVX2_expfolded_35:
+CrossEntropyLabelsGWSAVX2_explastdone_49:
+CrossEntropyLabelsGWSAVX2_expfolded_37:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -29786,26 +30246,26 @@ CrossEntropyLabelsGWSAVX2_expfolded_35:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         1224(SP), R11
+	MOVQ         2120(SP), R11
 	MOVQ         labels+24(FP), CX
 	MOVLQSX      (CX)(DX*4), R12
 	CMPQ         R12, AX
-	JAE          CrossEntropyLabelsGWSAVX2_ignored_54
-	VMOVSS       X0, 1088(SP)(R11*4)
+	JAE          CrossEntropyLabelsGWSAVX2_ignored_56
+	VMOVSS       X0, 1984(SP)(R11*4)
 
 	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
 	VMOVSS       rowconsts<>+1612(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
-	VBROADCASTSS 1152(SP)(R11*4), Y5
-	VBROADCASTSS 1216(SP), Y6
+	VBROADCASTSS 2048(SP)(R11*4), Y5
+	VBROADCASTSS 2112(SP), Y6
 
 	// pass 3
 	XORQ CX, CX
 
-CrossEntropyLabelsGWSAVX2_out32_56:
+CrossEntropyLabelsGWSAVX2_out32_58:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWSAVX2_outv_57
+	JAE     CrossEntropyLabelsGWSAVX2_outv_59
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
@@ -29827,22 +30287,22 @@ CrossEntropyLabelsGWSAVX2_out32_56:
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWSAVX2_out32_56
+	JMP     CrossEntropyLabelsGWSAVX2_out32_58
 
-CrossEntropyLabelsGWSAVX2_outv_57:
+CrossEntropyLabelsGWSAVX2_outv_59:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWSAVX2_outtail_58
+	JAE     CrossEntropyLabelsGWSAVX2_outtail_60
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWSAVX2_outv_57
+	JMP     CrossEntropyLabelsGWSAVX2_outv_59
 
-CrossEntropyLabelsGWSAVX2_outtail_58:
+CrossEntropyLabelsGWSAVX2_outtail_60:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGWSAVX2_outend_59
+	JE         CrossEntropyLabelsGWSAVX2_outend_61
 	LEAQ       rowconsts<>+32(SB), R13
 	MOVQ       R10, R14
 	SHLQ       $0x02, R14
@@ -29854,24 +30314,24 @@ CrossEntropyLabelsGWSAVX2_outtail_58:
 	VMULPS     Y6, Y8, Y8
 	VMASKMOVPS Y8, Y7, (SI)(CX*4)
 
-CrossEntropyLabelsGWSAVX2_outend_59:
-	VMOVSS 1216(SP), X0
-	VMULSS 1152(SP)(R11*4), X0, X0
+CrossEntropyLabelsGWSAVX2_outend_61:
+	VMOVSS 2112(SP), X0
+	VMULSS 2048(SP)(R11*4), X0, X0
 	VMOVSS (SI)(R12*4), X5
 	VSUBSS X0, X5, X5
 	VMOVSS X5, (SI)(R12*4)
-	JMP    CrossEntropyLabelsGWSAVX2_entered_55
+	JMP    CrossEntropyLabelsGWSAVX2_entered_57
 
-CrossEntropyLabelsGWSAVX2_ignored_54:
+CrossEntropyLabelsGWSAVX2_ignored_56:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1088(SP)(R11*4)
+	VMOVSS X0, 1984(SP)(R11*4)
 
 	// an ignored row: a gradient row of +0
 	XORQ CX, CX
 
-CrossEntropyLabelsGWSAVX2_zero32_60:
+CrossEntropyLabelsGWSAVX2_zero32_62:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWSAVX2_zerov_61
+	JAE     CrossEntropyLabelsGWSAVX2_zerov_63
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	VXORPS  Y0, Y0, Y0
@@ -29881,19 +30341,19 @@ CrossEntropyLabelsGWSAVX2_zero32_60:
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWSAVX2_zero32_60
+	JMP     CrossEntropyLabelsGWSAVX2_zero32_62
 
-CrossEntropyLabelsGWSAVX2_zerov_61:
+CrossEntropyLabelsGWSAVX2_zerov_63:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWSAVX2_zerotail_62
+	JAE     CrossEntropyLabelsGWSAVX2_zerotail_64
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWSAVX2_zerov_61
+	JMP     CrossEntropyLabelsGWSAVX2_zerov_63
 
-CrossEntropyLabelsGWSAVX2_zerotail_62:
+CrossEntropyLabelsGWSAVX2_zerotail_64:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGWSAVX2_zeroend_63
+	JE         CrossEntropyLabelsGWSAVX2_zeroend_65
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
@@ -29902,20 +30362,20 @@ CrossEntropyLabelsGWSAVX2_zerotail_62:
 	VXORPS     Y5, Y5, Y5
 	VMASKMOVPS Y5, Y0, (SI)(CX*4)
 
-CrossEntropyLabelsGWSAVX2_zeroend_63:
-CrossEntropyLabelsGWSAVX2_entered_55:
-	MOVQ 1224(SP), CX
+CrossEntropyLabelsGWSAVX2_zeroend_65:
+CrossEntropyLabelsGWSAVX2_entered_57:
+	MOVQ 2120(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsGWSAVX2_ringfull_64
-	MOVQ CX, 1224(SP)
-	JMP  CrossEntropyLabelsGWSAVX2_ringnext_65
+	JE   CrossEntropyLabelsGWSAVX2_ringfull_66
+	MOVQ CX, 2120(SP)
+	JMP  CrossEntropyLabelsGWSAVX2_ringnext_67
 
-CrossEntropyLabelsGWSAVX2_ringfull_64:
-	MOVQ $0x00000000, 1224(SP)
+CrossEntropyLabelsGWSAVX2_ringfull_66:
+	MOVQ $0x00000000, 2120(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1088(SP), Y0
+	VMOVUPS 1984(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -29942,9 +30402,9 @@ CrossEntropyLabelsGWSAVX2_ringfull_64:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       1120(SP), Y6, Y6
-	VMULPS       1152(SP), Y6, Y6
-	VMULPS       1232(SP), Y6, Y6
+	VSUBPS       2016(SP), Y6, Y6
+	VMULPS       2048(SP), Y6, Y6
+	VMULPS       2128(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -29958,7 +30418,7 @@ CrossEntropyLabelsGWSAVX2_ringfull_64:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsGWSAVX2_ringnext_65:
+CrossEntropyLabelsGWSAVX2_ringnext_67:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	LEAQ    (SI)(AX*4), SI
@@ -29967,14 +30427,14 @@ CrossEntropyLabelsGWSAVX2_ringnext_65:
 	CMPQ    DX, DI
 	JB      CrossEntropyLabelsGWSAVX2_row
 
-CrossEntropyLabelsGWSAVX2_end_27:
+CrossEntropyLabelsGWSAVX2_end_29:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 1224(SP), AX
+	MOVQ 2120(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGWSAVX2_flushed_66
+	JE   CrossEntropyLabelsGWSAVX2_flushed_68
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1088(SP), Y0
+	VMOVUPS 1984(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -30001,10 +30461,10 @@ CrossEntropyLabelsGWSAVX2_end_27:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       1120(SP), Y2, Y2
-	VMULPS       1152(SP), Y2, Y2
-	VMULPS       1232(SP), Y2, Y2
-	VMOVUPS      Y2, 1184(SP)
+	VSUBPS       2016(SP), Y2, Y2
+	VMULPS       2048(SP), Y2, Y2
+	VMULPS       2128(SP), Y2, Y2
+	VMOVUPS      Y2, 2080(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -30012,17 +30472,17 @@ CrossEntropyLabelsGWSAVX2_end_27:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsGWSAVX2_flushrow_67:
-	VMOVSS    1184(SP)(BX*4), X0
+CrossEntropyLabelsGWSAVX2_flushrow_69:
+	VMOVSS    2080(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGWSAVX2_flushrow_67
+	JB        CrossEntropyLabelsGWSAVX2_flushrow_69
 
-CrossEntropyLabelsGWSAVX2_flushed_66:
+CrossEntropyLabelsGWSAVX2_flushed_68:
 	VZEROUPPER
 	RET
 
