@@ -78,11 +78,4 @@ func axpbyRowsIdxAVX2(dst, a, b, ca, cb []float32, idx []int32, dim int) {
 	}
 }
 
-// pairUpdatesAVX2 runs the kernel on at most rowChunk pairs per call.
-func pairUpdatesAVX2(grad, emb []float32, pi, pj []int32, k []float32, dim int) {
-	step := rowChunk(dim)
-	for t := 0; t < len(k); t += step {
-		n := min(step, len(k)-t)
-		asm.PairUpdatesAVX2(&grad[0], &emb[0], &pi[t], &pj[t], &k[t], n, dim)
-	}
-}
+var pairUpdatesAVX2 = pairUpdatesKernel(asm.PairUpdatesAVX2)

@@ -232,8 +232,10 @@ func TestPairUpdatesMatchGeneric(t *testing.T) {
 			pi[p], pj[p] = int32(rng.IntN(rows)), int32(rng.IntN(rows))
 			k[p] = float32(rng.NormFloat64())
 		}
-		// a row with itself: g_i += u, then g_i -= u, which shows in the
-		// sign of a zero: (-0 + +0) - +0 = +0, where the other order gives -0
+		// a row with itself on -0 gradients: u = +0 (or NaN), and a kernel
+		// must turn -0 into +0 as (-0 + +0) - +0 does (either order of the
+		// two updates gives +0: with u = ±0 or NaN the order shows in no
+		// result, so it is free)
 		pj[0], k[0] = pi[0], 1
 		for e := 0; e < dim; e++ {
 			g0[int(pi[0])*dim+e] = float32(math.Copysign(0, -1))

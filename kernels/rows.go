@@ -48,3 +48,19 @@ func lseKernel(k lseAsm) rowFunc {
 		}
 	}
 }
+
+// pairUpdatesAsm is the signature of a generated PairUpdates kernel: n >= 1
+// pairs (pi, pj, k) of rows of dim >= 1 elements of grad and emb.
+type pairUpdatesAsm func(grad, emb *float32, pi, pj *int32, k *float32, n, dim int)
+
+// pairUpdatesKernel wraps a generated PairUpdates kernel into one that
+// feeds it at most rowChunk pairs per call.
+func pairUpdatesKernel(k pairUpdatesAsm) func(grad, emb []float32, pi, pj []int32, c []float32, dim int) {
+	return func(grad, emb []float32, pi, pj []int32, c []float32, dim int) {
+		step := rowChunk(dim)
+		for t := 0; t < len(c); t += step {
+			n := min(step, len(c)-t)
+			k(&grad[0], &emb[0], &pi[t], &pj[t], &c[t], n, dim)
+		}
+	}
+}

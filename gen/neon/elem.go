@@ -18,6 +18,7 @@ func (g *gen) elemFile() {
 	g.flushSubnormals()
 	g.tripletGrad(false)
 	g.tripletGrad(true)
+	g.pairUpdates()
 }
 
 // axpbyRows emits AxpbyRowsNEON: dst = fma(ca, a, cb*b) per element.
@@ -169,5 +170,68 @@ func (g *gen) tripletGrad(swap bool) {
 		})
 	g.I("SUBS", "$1", rows.String(), rows.String())
 	g.I("BNE", row)
+	g.RET()
+}
+
+// pairUpdates emits PairUpdatesNEON, the miners' sparse gradient: for each
+// pair t in order, with u = k_t·(x_i - x_j) elementwise (the difference and
+// the product each rounded), g_i += u over the whole row, then g_j -= u
+// over the whole row (u computed again). (For a pair with i == j, u is ±0
+// or NaN, and g + u - u = g - u + u: the order of the two passes shows in
+// no result.)
+func (g *gen) pairUpdates() {
+	const name = "PairUpdatesNEON"
+	g.text(name, "func(grad, emb *float32, pi, pj *int32, k *float32, n, dim int)",
+		name+" is generic.PairUpdates, bit for bit, for n >= 1 pairs of rows of dim >= 1 elements:",
+		"for each pair in order, g_i += k·(x_i - x_j), then g_j -= k·(x_i - x_j), elementwise.")
+	grad, emb, pi, pj, kp, n, dim := a64.R(0), a64.R(1), a64.R(2), a64.R(3), a64.R(4), a64.R(5), a64.R(6)
+	ri, rj, xi, xj, gl, gs, cnt := a64.R(7), a64.R(8), a64.R(9), a64.R(10), a64.R(11), a64.R(12), a64.R(13)
+	g.Load("grad", grad)
+	g.Load("emb", emb)
+	g.Load("pi", pi)
+	g.Load("pj", pj)
+	g.Load("k", kp)
+	g.Load("n", n)
+	g.Load("dim", dim)
+	vk := a64.V(0)
+	x, y, gv := vregs(8, 8), vregs(16, 8), vregs(24, 8)
+	g.Label(name + "_pair")
+	g.Comment("the pair's rows: element offsets i·dim and j·dim; k in every lane")
+	g.I("MOVW.P", "4("+pi.String()+")", ri.String())
+	g.I("MOVW.P", "4("+pj.String()+")", rj.String())
+	g.I("MUL", dim.String(), ri.String(), ri.String())
+	g.I("MUL", dim.String(), rj.String(), rj.String())
+	g.LD1R(true, kp, vk)
+	for pass, row := range []a64.GPR{ri, rj} {
+		what := "g_i += u"
+		if pass == 1 {
+			what = "g_j -= u"
+		}
+		g.Commentf("%s, u = k·(x_i - x_j)", what)
+		g.I("ADD", ri.String()+"<<2", emb.String(), xi.String())
+		g.I("ADD", rj.String()+"<<2", emb.String(), xj.String())
+		g.I("ADD", row.String()+"<<2", grad.String(), gl.String())
+		g.I("MOVD", gl.String(), gs.String())
+		g.I("MOVD", dim.String(), cnt.String())
+		g.elementwise(fmt.Sprintf("pair%d", pass), "pair update", cnt,
+			[]stream{{xi, x}, {xj, y}, {gl, gv}}, []stream{{gs, gv}},
+			func(k int) {
+				for i := 0; i < k; i++ {
+					g.FSUB(x[i], x[i], y[i])
+				}
+				for i := 0; i < k; i++ {
+					g.FMUL(x[i], x[i], vk)
+				}
+				for i := 0; i < k; i++ {
+					if pass == 0 {
+						g.FADD(gv[i], gv[i], x[i])
+					} else {
+						g.FSUB(gv[i], gv[i], x[i])
+					}
+				}
+			})
+	}
+	g.I("SUBS", "$1", n.String(), n.String())
+	g.I("BNE", name+"_pair")
 	g.RET()
 }

@@ -28,3 +28,9 @@ func TripletGradNEON(gA, gP, gN, a, p, n, cu, cv, cw *float32, eps float32, rows
 //
 //go:noescape
 func TripletGradSwapNEON(gA, gP, gN, a, p, n, cu, cv, cw *float32, eps float32, rows, dim int)
+
+// PairUpdatesNEON is generic.PairUpdates, bit for bit, for n >= 1 pairs of rows of dim >= 1 elements:
+// for each pair in order, g_i += k·(x_i - x_j), then g_j -= k·(x_i - x_j), elementwise.
+//
+//go:noescape
+func PairUpdatesNEON(grad, emb *float32, pi, pj *int32, k *float32, n, dim int)

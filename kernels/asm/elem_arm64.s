@@ -491,3 +491,200 @@ gradend5:
 	SUBS	$1, R9, R9
 	BNE	TripletGradSwapNEON_row
 	RET
+
+// PairUpdatesNEON is generic.PairUpdates, bit for bit, for n >= 1 pairs of rows of dim >= 1 elements:
+// for each pair in order, g_i += k·(x_i - x_j), then g_j -= k·(x_i - x_j), elementwise.
+TEXT ·PairUpdatesNEON(SB), NOSPLIT, $0-56
+	MOVD	grad+0(FP), R0
+	MOVD	emb+8(FP), R1
+	MOVD	pi+16(FP), R2
+	MOVD	pj+24(FP), R3
+	MOVD	k+32(FP), R4
+	MOVD	n+40(FP), R5
+	MOVD	dim+48(FP), R6
+PairUpdatesNEON_pair:
+	// the pair's rows: element offsets i·dim and j·dim; k in every lane
+	MOVW.P	4(R2), R7
+	MOVW.P	4(R3), R8
+	MUL	R6, R7, R7
+	MUL	R6, R8, R8
+	VLD1R.P	4(R4), [V0.S4]
+	// g_i += u, u = k·(x_i - x_j)
+	ADD	R7<<2, R1, R9
+	ADD	R8<<2, R1, R10
+	ADD	R7<<2, R0, R11
+	MOVD	R11, R12
+	MOVD	R6, R13
+	SUBS	$32, R13, R13
+	BLT	pair0done2
+	// loop: pair update: 34 instructions per iteration, 32 elements (1.06 per element)
+pair01:
+	VLD1.P	64(R9), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P	64(R9), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P	64(R10), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P	64(R10), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R11), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P	64(R11), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD	$0x4eb0d508	// FSUB V8.4S, V8.4S, V16.4S
+	WORD	$0x4eb1d529	// FSUB V9.4S, V9.4S, V17.4S
+	WORD	$0x4eb2d54a	// FSUB V10.4S, V10.4S, V18.4S
+	WORD	$0x4eb3d56b	// FSUB V11.4S, V11.4S, V19.4S
+	WORD	$0x4eb4d58c	// FSUB V12.4S, V12.4S, V20.4S
+	WORD	$0x4eb5d5ad	// FSUB V13.4S, V13.4S, V21.4S
+	WORD	$0x4eb6d5ce	// FSUB V14.4S, V14.4S, V22.4S
+	WORD	$0x4eb7d5ef	// FSUB V15.4S, V15.4S, V23.4S
+	WORD	$0x6e20dd08	// FMUL V8.4S, V8.4S, V0.4S
+	WORD	$0x6e20dd29	// FMUL V9.4S, V9.4S, V0.4S
+	WORD	$0x6e20dd4a	// FMUL V10.4S, V10.4S, V0.4S
+	WORD	$0x6e20dd6b	// FMUL V11.4S, V11.4S, V0.4S
+	WORD	$0x6e20dd8c	// FMUL V12.4S, V12.4S, V0.4S
+	WORD	$0x6e20ddad	// FMUL V13.4S, V13.4S, V0.4S
+	WORD	$0x6e20ddce	// FMUL V14.4S, V14.4S, V0.4S
+	WORD	$0x6e20ddef	// FMUL V15.4S, V15.4S, V0.4S
+	WORD	$0x4e28d718	// FADD V24.4S, V24.4S, V8.4S
+	WORD	$0x4e29d739	// FADD V25.4S, V25.4S, V9.4S
+	WORD	$0x4e2ad75a	// FADD V26.4S, V26.4S, V10.4S
+	WORD	$0x4e2bd77b	// FADD V27.4S, V27.4S, V11.4S
+	WORD	$0x4e2cd79c	// FADD V28.4S, V28.4S, V12.4S
+	WORD	$0x4e2dd7bd	// FADD V29.4S, V29.4S, V13.4S
+	WORD	$0x4e2ed7de	// FADD V30.4S, V30.4S, V14.4S
+	WORD	$0x4e2fd7ff	// FADD V31.4S, V31.4S, V15.4S
+	VST1.P	[V24.S4, V25.S4, V26.S4, V27.S4], 64(R12)
+	VST1.P	[V28.S4, V29.S4, V30.S4, V31.S4], 64(R12)
+	SUBS	$32, R13, R13
+	BGE	pair01
+pair0done2:
+	ADD	$32, R13, R13
+	// whole vectors left
+pair0vec3:
+	SUBS	$4, R13, R13
+	BLT	pair0vecdone4
+	VLD1.P	16(R9), [V8.S4]
+	VLD1.P	16(R10), [V16.S4]
+	VLD1.P	16(R11), [V24.S4]
+	WORD	$0x4eb0d508	// FSUB V8.4S, V8.4S, V16.4S
+	WORD	$0x6e20dd08	// FMUL V8.4S, V8.4S, V0.4S
+	WORD	$0x4e28d718	// FADD V24.4S, V24.4S, V8.4S
+	VST1.P	[V24.S4], 16(R12)
+	B	pair0vec3
+pair0vecdone4:
+	ADD	$4, R13, R13
+	CBZ	R13, pair0end5
+	// the last n%4 elements, lane by lane
+	VLD1.P	4(R9), V8.S[0]
+	VLD1.P	4(R10), V16.S[0]
+	VLD1.P	4(R11), V24.S[0]
+	CMP	$2, R13
+	BLT	lanes6
+	VLD1.P	4(R9), V8.S[1]
+	VLD1.P	4(R10), V16.S[1]
+	VLD1.P	4(R11), V24.S[1]
+	CMP	$3, R13
+	BLT	lanes6
+	VLD1.P	4(R9), V8.S[2]
+	VLD1.P	4(R10), V16.S[2]
+	VLD1.P	4(R11), V24.S[2]
+lanes6:
+	WORD	$0x4eb0d508	// FSUB V8.4S, V8.4S, V16.4S
+	WORD	$0x6e20dd08	// FMUL V8.4S, V8.4S, V0.4S
+	WORD	$0x4e28d718	// FADD V24.4S, V24.4S, V8.4S
+	VST1.P	V24.S[0], 4(R12)
+	CMP	$2, R13
+	BLT	lanes7
+	VST1.P	V24.S[1], 4(R12)
+	CMP	$3, R13
+	BLT	lanes7
+	VST1.P	V24.S[2], 4(R12)
+lanes7:
+pair0end5:
+	// g_j -= u, u = k·(x_i - x_j)
+	ADD	R7<<2, R1, R9
+	ADD	R8<<2, R1, R10
+	ADD	R8<<2, R0, R11
+	MOVD	R11, R12
+	MOVD	R6, R13
+	SUBS	$32, R13, R13
+	BLT	pair1done9
+	// loop: pair update: 34 instructions per iteration, 32 elements (1.06 per element)
+pair18:
+	VLD1.P	64(R9), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P	64(R9), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P	64(R10), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P	64(R10), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R11), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P	64(R11), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD	$0x4eb0d508	// FSUB V8.4S, V8.4S, V16.4S
+	WORD	$0x4eb1d529	// FSUB V9.4S, V9.4S, V17.4S
+	WORD	$0x4eb2d54a	// FSUB V10.4S, V10.4S, V18.4S
+	WORD	$0x4eb3d56b	// FSUB V11.4S, V11.4S, V19.4S
+	WORD	$0x4eb4d58c	// FSUB V12.4S, V12.4S, V20.4S
+	WORD	$0x4eb5d5ad	// FSUB V13.4S, V13.4S, V21.4S
+	WORD	$0x4eb6d5ce	// FSUB V14.4S, V14.4S, V22.4S
+	WORD	$0x4eb7d5ef	// FSUB V15.4S, V15.4S, V23.4S
+	WORD	$0x6e20dd08	// FMUL V8.4S, V8.4S, V0.4S
+	WORD	$0x6e20dd29	// FMUL V9.4S, V9.4S, V0.4S
+	WORD	$0x6e20dd4a	// FMUL V10.4S, V10.4S, V0.4S
+	WORD	$0x6e20dd6b	// FMUL V11.4S, V11.4S, V0.4S
+	WORD	$0x6e20dd8c	// FMUL V12.4S, V12.4S, V0.4S
+	WORD	$0x6e20ddad	// FMUL V13.4S, V13.4S, V0.4S
+	WORD	$0x6e20ddce	// FMUL V14.4S, V14.4S, V0.4S
+	WORD	$0x6e20ddef	// FMUL V15.4S, V15.4S, V0.4S
+	WORD	$0x4ea8d718	// FSUB V24.4S, V24.4S, V8.4S
+	WORD	$0x4ea9d739	// FSUB V25.4S, V25.4S, V9.4S
+	WORD	$0x4eaad75a	// FSUB V26.4S, V26.4S, V10.4S
+	WORD	$0x4eabd77b	// FSUB V27.4S, V27.4S, V11.4S
+	WORD	$0x4eacd79c	// FSUB V28.4S, V28.4S, V12.4S
+	WORD	$0x4eadd7bd	// FSUB V29.4S, V29.4S, V13.4S
+	WORD	$0x4eaed7de	// FSUB V30.4S, V30.4S, V14.4S
+	WORD	$0x4eafd7ff	// FSUB V31.4S, V31.4S, V15.4S
+	VST1.P	[V24.S4, V25.S4, V26.S4, V27.S4], 64(R12)
+	VST1.P	[V28.S4, V29.S4, V30.S4, V31.S4], 64(R12)
+	SUBS	$32, R13, R13
+	BGE	pair18
+pair1done9:
+	ADD	$32, R13, R13
+	// whole vectors left
+pair1vec10:
+	SUBS	$4, R13, R13
+	BLT	pair1vecdone11
+	VLD1.P	16(R9), [V8.S4]
+	VLD1.P	16(R10), [V16.S4]
+	VLD1.P	16(R11), [V24.S4]
+	WORD	$0x4eb0d508	// FSUB V8.4S, V8.4S, V16.4S
+	WORD	$0x6e20dd08	// FMUL V8.4S, V8.4S, V0.4S
+	WORD	$0x4ea8d718	// FSUB V24.4S, V24.4S, V8.4S
+	VST1.P	[V24.S4], 16(R12)
+	B	pair1vec10
+pair1vecdone11:
+	ADD	$4, R13, R13
+	CBZ	R13, pair1end12
+	// the last n%4 elements, lane by lane
+	VLD1.P	4(R9), V8.S[0]
+	VLD1.P	4(R10), V16.S[0]
+	VLD1.P	4(R11), V24.S[0]
+	CMP	$2, R13
+	BLT	lanes13
+	VLD1.P	4(R9), V8.S[1]
+	VLD1.P	4(R10), V16.S[1]
+	VLD1.P	4(R11), V24.S[1]
+	CMP	$3, R13
+	BLT	lanes13
+	VLD1.P	4(R9), V8.S[2]
+	VLD1.P	4(R10), V16.S[2]
+	VLD1.P	4(R11), V24.S[2]
+lanes13:
+	WORD	$0x4eb0d508	// FSUB V8.4S, V8.4S, V16.4S
+	WORD	$0x6e20dd08	// FMUL V8.4S, V8.4S, V0.4S
+	WORD	$0x4ea8d718	// FSUB V24.4S, V24.4S, V8.4S
+	VST1.P	V24.S[0], 4(R12)
+	CMP	$2, R13
+	BLT	lanes14
+	VST1.P	V24.S[1], 4(R12)
+	CMP	$3, R13
+	BLT	lanes14
+	VST1.P	V24.S[2], 4(R12)
+lanes14:
+pair1end12:
+	SUBS	$1, R5, R5
+	BNE	PairUpdatesNEON_pair
+	RET
