@@ -44,17 +44,4 @@ func aboveMinAVX2(row []float32, t [4]float32) [4]int {
 	return idx
 }
 
-// firstMinBitsAVX2 runs the kernel on rows of up to 1<<20 elements at a
-// time (each part's first least, then the least of those, the first of
-// equals).
-func firstMinBitsAVX2(row []float32) int {
-	const part = 1 << 20
-	best, idx := uint32(0), -1
-	for o := 0; o < len(row); o += part {
-		k := o + asm.FirstMinBitsAVX2(&row[o], min(part, len(row)-o))
-		if b := math.Float32bits(row[k]); idx < 0 || b < best {
-			best, idx = b, k
-		}
-	}
-	return idx
-}
+var firstMinBitsAVX2 = firstMinBitsKernel(asm.FirstMinBitsAVX2)

@@ -26,6 +26,7 @@ var NEON = &Set{
 	// flushKernel feeds it 64K elements per call.
 	flushSubnormals: flushKernel(asm.FlushSubnormalsNEON),
 	pairUpdates:     pairUpdatesKernel(asm.PairUpdatesNEON),
+	firstMinBits:    firstMinBitsKernel(asm.FirstMinBitsNEON),
 	crossEntropy: ceKernel([8]ceAsm{
 		asm.CrossEntropyPlainNEON, asm.CrossEntropySNEON, asm.CrossEntropyWNEON, asm.CrossEntropyWSNEON,
 		asm.CrossEntropyGNEON, asm.CrossEntropyGSNEON, asm.CrossEntropyGWNEON, asm.CrossEntropyGWSNEON,

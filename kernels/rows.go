@@ -3,6 +3,7 @@
 package kernels
 
 import (
+	"math"
 	"unsafe"
 
 	"github.com/simdloss/simdloss/generic"
@@ -62,5 +63,22 @@ func pairUpdatesKernel(k pairUpdatesAsm) func(grad, emb []float32, pi, pj []int3
 			n := min(step, len(c)-t)
 			k(&grad[0], &emb[0], &pi[t], &pj[t], &c[t], n, dim)
 		}
+	}
+}
+
+// firstMinBitsKernel wraps a generated FirstMinBits kernel (n >= 1
+// elements): it runs on rows of up to 1<<20 elements at a time (each
+// part's first least, then the least of those, the first of equals).
+func firstMinBitsKernel(k func(row *float32, n int) int) func(row []float32) int {
+	return func(row []float32) int {
+		const part = 1 << 20
+		best, idx := uint32(0), -1
+		for o := 0; o < len(row); o += part {
+			i := o + k(&row[o], min(part, len(row)-o))
+			if b := math.Float32bits(row[i]); idx < 0 || b < best {
+				best, idx = b, i
+			}
+		}
+		return idx
 	}
 }

@@ -138,6 +138,22 @@ func EncSCVTF(d, n VReg) uint32 { return asimdTwoRegMisc(1, 0, 0<<1|szSingle, 0b
 // EncBIC is BIC (vector, register): Vd.16B = Vn.16B AND NOT Vm.16B.
 func EncBIC(d, n, m VReg) uint32 { return asimdThreeSame(1, 0, 0b01, 0b00011, d, n, m) }
 
+// sz32 is the integer "size" field of 32-bit lanes.
+const sz32 = 0b10
+
+// EncUMIN is UMIN (vector): Vd.4S = the unsigned minimum of Vn.4S and Vm.4S.
+func EncUMIN(d, n, m VReg) uint32 { return asimdThreeSame(1, 1, sz32, 0b01101, d, n, m) }
+
+// EncCMEQ is CMEQ (register): each 32-bit lane of Vd is all ones where the
+// lanes of Vn and Vm are equal as integers, else 0.
+func EncCMEQ(d, n, m VReg) uint32 { return asimdThreeSame(1, 1, sz32, 0b10001, d, n, m) }
+
+// EncUMINV is UMINV: Sd = the unsigned minimum of the four lanes of Vn.4S.
+func EncUMINV(d, n VReg) uint32 { return asimdAcrossLanes(1, 1, sz32, 0b11010, d, n) }
+
+// EncUMAXV is UMAXV: Sd = the unsigned maximum of the four lanes of Vn.4S.
+func EncUMAXV(d, n VReg) uint32 { return asimdAcrossLanes(1, 1, sz32, 0b01010, d, n) }
+
 // EncFMAXNMV is FMAXNMV: Sd = maxNum of the four lanes of Vn.4S.
 func EncFMAXNMV(d, n VReg) uint32 { return asimdAcrossLanes(1, 1, 0<<1|szSingle, 0b01100, d, n) }
 

@@ -173,6 +173,19 @@ func (f *File) BIC(d, n, m VReg) {
 	f.word(EncBIC(d, n, m), fmt.Sprintf("BIC V%d.16B, V%d.16B, V%d.16B", d, n, m))
 }
 
+// UMIN is d = the unsigned minimum of n and m, lane by lane (32-bit lanes).
+func (f *File) UMIN(d, n, m VReg) { f.word(EncUMIN(d, n, m), arr4S("UMIN", d, n, m)) }
+
+// CMEQ sets each 32-bit lane of d to all ones where n and m hold the same
+// bits, else 0.
+func (f *File) CMEQ(d, n, m VReg) { f.word(EncCMEQ(d, n, m), arr4S("CMEQ", d, n, m)) }
+
+// UMINV sets the scalar Sd to the unsigned minimum of the four lanes of n.
+func (f *File) UMINV(d, n VReg) { f.word(EncUMINV(d, n), fmt.Sprintf("UMINV S%d, V%d.4S", d, n)) }
+
+// UMAXV sets the scalar Sd to the unsigned maximum of the four lanes of n.
+func (f *File) UMAXV(d, n VReg) { f.word(EncUMAXV(d, n), fmt.Sprintf("UMAXV S%d, V%d.4S", d, n)) }
+
 // FMAXNMV sets the scalar Sd to the maxNum of the four lanes of n.
 func (f *File) FMAXNMV(d, n VReg) {
 	f.word(EncFMAXNMV(d, n), fmt.Sprintf("FMAXNMV S%d, V%d.4S", d, n))

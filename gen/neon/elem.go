@@ -19,6 +19,7 @@ func (g *gen) elemFile() {
 	g.tripletGrad(false)
 	g.tripletGrad(true)
 	g.pairUpdates()
+	g.firstMinBits()
 }
 
 // axpbyRows emits AxpbyRowsNEON: dst = fma(ca, a, cb*b) per element.

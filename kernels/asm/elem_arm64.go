@@ -34,3 +34,9 @@ func TripletGradSwapNEON(gA, gP, gN, a, p, n, cu, cv, cw *float32, eps float32, 
 //
 //go:noescape
 func PairUpdatesNEON(grad, emb *float32, pi, pj *int32, k *float32, n, dim int)
+
+// FirstMinBitsNEON is generic.FirstMinBits, for n >= 1 elements: the index of the element whose
+// bits, read as an unsigned integer, are least, the first of equals.
+//
+//go:noescape
+func FirstMinBitsNEON(row *float32, n int) int

@@ -688,3 +688,84 @@ pair1end12:
 	SUBS	$1, R5, R5
 	BNE	PairUpdatesNEON_pair
 	RET
+
+// FirstMinBitsNEON is generic.FirstMinBits, for n >= 1 elements: the index of the element whose
+// bits, read as an unsigned integer, are least, the first of equals.
+TEXT ·FirstMinBitsNEON(SB), NOSPLIT, $0-24
+	MOVD	row+0(FP), R0
+	MOVD	n+8(FP), R1
+	// pass 1: m = the least bits; the accumulators and the tail's dead lanes start at all ones
+	MOVW	$-1, R4
+	VDUP	R4, V8.S4
+	VMOV	V8.B16, V0.B16
+	VMOV	V8.B16, V1.B16
+	VMOV	V8.B16, V2.B16
+	VMOV	V8.B16, V3.B16
+	MOVD	R0, R2
+	MOVD	R1, R3
+	SUBS	$16, R3, R3
+	BLT	FirstMinBitsNEONmindone2
+	// loop: least bits: 7 instructions per iteration, 16 elements (0.44 per element)
+FirstMinBitsNEONmin1:
+	VLD1.P	64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD	$0x6ea46c00	// UMIN V0.4S, V0.4S, V4.4S
+	WORD	$0x6ea56c21	// UMIN V1.4S, V1.4S, V5.4S
+	WORD	$0x6ea66c42	// UMIN V2.4S, V2.4S, V6.4S
+	WORD	$0x6ea76c63	// UMIN V3.4S, V3.4S, V7.4S
+	SUBS	$16, R3, R3
+	BGE	FirstMinBitsNEONmin1
+FirstMinBitsNEONmindone2:
+	ADD	$16, R3, R3
+FirstMinBitsNEONminvec3:
+	SUBS	$4, R3, R3
+	BLT	FirstMinBitsNEONminvecdone4
+	VLD1.P	16(R2), [V4.S4]
+	WORD	$0x6ea46c00	// UMIN V0.4S, V0.4S, V4.4S
+	B	FirstMinBitsNEONminvec3
+FirstMinBitsNEONminvecdone4:
+	ADD	$4, R3, R3
+	CBZ	R3, FirstMinBitsNEONfold5
+	VMOV	V8.B16, V4.B16
+	VLD1.P	4(R2), V4.S[0]
+	CMP	$2, R3
+	BLT	lanes6
+	VLD1.P	4(R2), V4.S[1]
+	CMP	$3, R3
+	BLT	lanes6
+	VLD1.P	4(R2), V4.S[2]
+lanes6:
+	WORD	$0x6ea46c00	// UMIN V0.4S, V0.4S, V4.4S
+FirstMinBitsNEONfold5:
+	WORD	$0x6ea16c00	// UMIN V0.4S, V0.4S, V1.4S
+	WORD	$0x6ea36c42	// UMIN V2.4S, V2.4S, V3.4S
+	WORD	$0x6ea26c00	// UMIN V0.4S, V0.4S, V2.4S
+	WORD	$0x6eb1a800	// UMINV S0, V0.4S
+	VMOV	V0.S[0], R5
+	// pass 2: k = the start of the first vector holding m (or of the tail)
+	VDUP	R5, V9.S4
+	MOVD	R0, R2
+	MOVD	R1, R3
+	MOVD	ZR, R6
+FirstMinBitsNEONfind8:
+	SUBS	$4, R3, R3
+	BLT	FirstMinBitsNEONfinddone9
+	VLD1.P	16(R2), [V4.S4]
+	WORD	$0x6ea98c84	// CMEQ V4.4S, V4.4S, V9.4S
+	WORD	$0x6eb0a884	// UMAXV S4, V4.4S
+	VMOV	V4.S[0], R4
+	CBNZ	R4, FirstMinBitsNEONfound7
+	ADD	$4, R6, R6
+	B	FirstMinBitsNEONfind8
+FirstMinBitsNEONfinddone9:
+	ADD	$4, R3, R3
+FirstMinBitsNEONfound7:
+	// the first element from k whose bits are m
+FirstMinBitsNEONscan10:
+	MOVWU	(R0)(R6<<2), R4
+	CMPW	R5, R4
+	BEQ	FirstMinBitsNEONdone11
+	ADD	$1, R6, R6
+	B	FirstMinBitsNEONscan10
+FirstMinBitsNEONdone11:
+	MOVD	R6, ret+16(FP)
+	RET
