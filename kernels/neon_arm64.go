@@ -27,6 +27,7 @@ var NEON = &Set{
 	flushSubnormals: flushKernel(asm.FlushSubnormalsNEON),
 	pairUpdates:     pairUpdatesKernel(asm.PairUpdatesNEON),
 	firstMinBits:    firstMinBitsKernel(asm.FirstMinBitsNEON),
+	hingeCounts:     hingeCountsKernel(asm.HingeCountsNEON),
 	crossEntropy: ceKernel([8]ceAsm{
 		asm.CrossEntropyPlainNEON, asm.CrossEntropySNEON, asm.CrossEntropyWNEON, asm.CrossEntropyWSNEON,
 		asm.CrossEntropyGNEON, asm.CrossEntropyGSNEON, asm.CrossEntropyGWNEON, asm.CrossEntropyGWSNEON,

@@ -82,3 +82,27 @@ func firstMinBitsKernel(k func(row *float32, n int) int) func(row []float32) int
 		return idx
 	}
 }
+
+// hingeCountsAsm is the signature of a generated HingeCounts kernel:
+// generic.HingePartials over row[0:n], n a positive multiple of 8, writing
+// the partials (from +0) to sums[8s+j] and the counts to counts[s].
+type hingeCountsAsm func(row, crow *float32, n int, dp *float32, margin float32, sums *float32, counts *int32)
+
+// hingeCountsKernel wraps a generated HingeCounts kernel: it runs over the
+// whole blocks of 8 of the row and generic.HingePartials over the tail,
+// then folds the partials as generic.
+func hingeCountsKernel(k hingeCountsAsm) func(row, crow []float32, dp [4]float32, margin float32) ([4]int, [4]float32) {
+	return func(row, crow []float32, dp [4]float32, margin float32) (on [4]int, sum [4]float32) {
+		var p [4][generic.HingeLanes]float32
+		n8 := len(row) &^ 7
+		if n8 > 0 {
+			var cnt [4]int32
+			k(ptr(row), ptr(crow), n8, &dp[0], margin, &p[0][0], &cnt[0])
+			for s, c := range cnt {
+				on[s] = int(c)
+			}
+		}
+		generic.HingePartials(row, crow, n8, &dp, margin, &p, &on)
+		return on, generic.HingeFold(&p)
+	}
+}

@@ -151,6 +151,9 @@ func EncCMEQ(d, n, m VReg) uint32 { return asimdThreeSame(1, 1, sz32, 0b10001, d
 // EncUMINV is UMINV: Sd = the unsigned minimum of the four lanes of Vn.4S.
 func EncUMINV(d, n VReg) uint32 { return asimdAcrossLanes(1, 1, sz32, 0b11010, d, n) }
 
+// EncADDV is ADDV: Sd = the sum (modulo 2^32) of the four lanes of Vn.4S.
+func EncADDV(d, n VReg) uint32 { return asimdAcrossLanes(1, 0, sz32, 0b11011, d, n) }
+
 // EncUMAXV is UMAXV: Sd = the unsigned maximum of the four lanes of Vn.4S.
 func EncUMAXV(d, n VReg) uint32 { return asimdAcrossLanes(1, 1, sz32, 0b01010, d, n) }
 

@@ -49,6 +49,7 @@ func TestEncoders(t *testing.T) {
 			f.FMAXNMV(V(d), V(n))
 			f.UMINV(V(d), V(n))
 			f.UMAXV(V(d), V(n))
+			f.ADDV(V(d), V(n))
 			f.FADDPScalar(V(d), V(n))
 			f.SCVTF(V(d), V(n))
 			for _, sh := range []int{1, 2, 23, 31, 32} {
@@ -56,7 +57,7 @@ func TestEncoders(t *testing.T) {
 			}
 		}
 	}
-	if want := 32 * 32 * (32*(len(three)+4) + 10); len(f.Words) != want {
+	if want := 32 * 32 * (32*(len(three)+4) + 11); len(f.Words) != want {
 		t.Fatalf("%d words recorded, want %d", len(f.Words), want)
 	}
 	checkWords(t, f.Words)

@@ -183,6 +183,9 @@ func (f *File) CMEQ(d, n, m VReg) { f.word(EncCMEQ(d, n, m), arr4S("CMEQ", d, n,
 // UMINV sets the scalar Sd to the unsigned minimum of the four lanes of n.
 func (f *File) UMINV(d, n VReg) { f.word(EncUMINV(d, n), fmt.Sprintf("UMINV S%d, V%d.4S", d, n)) }
 
+// ADDV sets the scalar Sd to the sum of the four 32-bit lanes of n.
+func (f *File) ADDV(d, n VReg) { f.word(EncADDV(d, n), fmt.Sprintf("ADDV S%d, V%d.4S", d, n)) }
+
 // UMAXV sets the scalar Sd to the unsigned maximum of the four lanes of n.
 func (f *File) UMAXV(d, n VReg) { f.word(EncUMAXV(d, n), fmt.Sprintf("UMAXV S%d, V%d.4S", d, n)) }
 

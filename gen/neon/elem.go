@@ -20,6 +20,7 @@ func (g *gen) elemFile() {
 	g.tripletGrad(true)
 	g.pairUpdates()
 	g.firstMinBits()
+	g.hingeCounts()
 }
 
 // axpbyRows emits AxpbyRowsNEON: dst = fma(ca, a, cb*b) per element.

@@ -1,6 +1,10 @@
 package main
 
-import "github.com/simdloss/simdloss/gen/a64"
+import (
+	"fmt"
+
+	"github.com/simdloss/simdloss/gen/a64"
+)
 
 // firstMinBits emits FirstMinBitsNEON, BatchHard's scan for the nearest
 // negative: the index of the element whose bits, read as an unsigned
@@ -74,4 +78,78 @@ func (g *gen) firstMinBits() {
 	g.I("B", scan)
 	g.Label(done)
 	g.Return(k)
+}
+
+// hingeCounts emits HingeCountsNEON, BatchAll's scan (generic.HingePartials
+// over whole blocks of 8): per positive s, x = (dp[s] - row[k]) + margin
+// (two roundings); where x > 0 (NaN: no) x adds into partial k mod 8 of s
+// (two vectors of partials per positive, lane by lane from +0) and s's
+// count goes up by one; crow[k] -= the number of those s, converted exactly.
+func (g *gen) hingeCounts() {
+	const name = "HingeCountsNEON"
+	g.text(name, "func(row, crow *float32, n int, dp *float32, margin float32, sums *float32, counts *int32)",
+		name+" is generic.HingePartials over row[0:n], n a multiple of 8, for the four positives at",
+		"distances dp[0:4]: lane j of sums[8s:8s+8] receives partial j of positive s (from +0), and",
+		"counts[s] its count.")
+	row, crow, n, dp, sums, counts, t := a64.R(0), a64.R(1), a64.R(2), a64.R(3), a64.R(4), a64.R(5), a64.R(6)
+	crowOut := a64.R(7)
+	g.Load("row", row)
+	g.Load("crow", crow)
+	g.Load("n", n)
+	g.Load("dp", dp)
+	g.Load("sums", sums)
+	g.Load("counts", counts)
+	d := vregs(0, 4)
+	margin, zero := a64.V(4), a64.V(5)
+	x, c := vregs(6, 2), vregs(8, 2)
+	tv, mv, hc := vregs(10, 2), vregs(12, 2), vregs(14, 2)
+	part, cnt := vregs(16, 8), vregs(24, 4)
+	g.Comment("dp[s] and margin in every lane; the partials and the counts from 0")
+	for _, v := range d {
+		g.LD1R(true, dp, v)
+	}
+	g.LoadF("margin", margin)
+	g.DUPElem(margin, margin, 0)
+	g.Zero(zero)
+	for _, v := range part {
+		g.Zero(v)
+	}
+	for _, v := range cnt {
+		g.Zero(v)
+	}
+	g.I("MOVD", crow.String(), crowOut.String())
+	g.loop(name, n, 8, "hinge counts", 8, "element", func() {
+		g.LD1(true, row, x...)
+		g.LD1(true, crow, c...)
+		for _, v := range hc {
+			g.Zero(v)
+		}
+		for s := range d {
+			g.Commentf("positive %d: x = (dp - row) + margin; where x > 0: partials += x, counts += 1", s)
+			for h := range x {
+				g.FSUB(tv[h], d[s], x[h])
+				g.FADD(tv[h], tv[h], margin)
+				g.FCMGT(mv[h], tv[h], zero)
+				g.AND(tv[h], tv[h], mv[h])
+				g.FADD(part[2*s+h], part[2*s+h], tv[h])
+				g.SUBI(cnt[s], cnt[s], mv[h]) // a hit's mask is -1
+				g.SUBI(hc[h], hc[h], mv[h])
+			}
+		}
+		g.Comment("crow -= the hits of each element (0..4, exact as a float)")
+		for h := range x {
+			g.SCVTF(hc[h], hc[h])
+			g.FSUB(c[h], c[h], hc[h])
+		}
+		g.ST1(true, crowOut, c...)
+	})
+	g.Comment("the partials, positive by positive; the counts, each the sum of its lanes")
+	g.ST1(true, sums, part[:4]...)
+	g.ST1(true, sums, part[4:]...)
+	for s, v := range cnt {
+		g.ADDV(v, v)
+		g.I("VMOV", v.Lane(0), t.String())
+		g.I("MOVW", t.String(), fmt.Sprintf("%d(%s)", 4*s, counts))
+	}
+	g.RET()
 }

@@ -40,3 +40,10 @@ func PairUpdatesNEON(grad, emb *float32, pi, pj *int32, k *float32, n, dim int)
 //
 //go:noescape
 func FirstMinBitsNEON(row *float32, n int) int
+
+// HingeCountsNEON is generic.HingePartials over row[0:n], n a multiple of 8, for the four positives at
+// distances dp[0:4]: lane j of sums[8s:8s+8] receives partial j of positive s (from +0), and
+// counts[s] its count.
+//
+//go:noescape
+func HingeCountsNEON(row, crow *float32, n int, dp *float32, margin float32, sums *float32, counts *int32)

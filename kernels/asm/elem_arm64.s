@@ -769,3 +769,129 @@ FirstMinBitsNEONscan10:
 FirstMinBitsNEONdone11:
 	MOVD	R6, ret+16(FP)
 	RET
+
+// HingeCountsNEON is generic.HingePartials over row[0:n], n a multiple of 8, for the four positives at
+// distances dp[0:4]: lane j of sums[8s:8s+8] receives partial j of positive s (from +0), and
+// counts[s] its count.
+TEXT ·HingeCountsNEON(SB), NOSPLIT, $0-56
+	MOVD	row+0(FP), R0
+	MOVD	crow+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	dp+24(FP), R3
+	MOVD	sums+40(FP), R4
+	MOVD	counts+48(FP), R5
+	// dp[s] and margin in every lane; the partials and the counts from 0
+	VLD1R.P	4(R3), [V0.S4]
+	VLD1R.P	4(R3), [V1.S4]
+	VLD1R.P	4(R3), [V2.S4]
+	VLD1R.P	4(R3), [V3.S4]
+	FMOVS	margin+32(FP), F4
+	VDUP	V4.S[0], V4.S4
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	MOVD	R1, R7
+	SUBS	$8, R2, R2
+	BLT	HingeCountsNEONdone2
+	// loop: hinge counts: 67 instructions per iteration, 8 elements (8.38 per element)
+HingeCountsNEON1:
+	VLD1.P	32(R0), [V6.S4, V7.S4]
+	VLD1.P	32(R1), [V8.S4, V9.S4]
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	// positive 0: x = (dp - row) + margin; where x > 0: partials += x, counts += 1
+	WORD	$0x4ea6d40a	// FSUB V10.4S, V0.4S, V6.4S
+	WORD	$0x4e24d54a	// FADD V10.4S, V10.4S, V4.4S
+	WORD	$0x6ea5e54c	// FCMGT V12.4S, V10.4S, V5.4S
+	VAND	V12.B16, V10.B16, V10.B16
+	WORD	$0x4e2ad610	// FADD V16.4S, V16.4S, V10.4S
+	VSUB	V12.S4, V24.S4, V24.S4
+	VSUB	V12.S4, V14.S4, V14.S4
+	WORD	$0x4ea7d40b	// FSUB V11.4S, V0.4S, V7.4S
+	WORD	$0x4e24d56b	// FADD V11.4S, V11.4S, V4.4S
+	WORD	$0x6ea5e56d	// FCMGT V13.4S, V11.4S, V5.4S
+	VAND	V13.B16, V11.B16, V11.B16
+	WORD	$0x4e2bd631	// FADD V17.4S, V17.4S, V11.4S
+	VSUB	V13.S4, V24.S4, V24.S4
+	VSUB	V13.S4, V15.S4, V15.S4
+	// positive 1: x = (dp - row) + margin; where x > 0: partials += x, counts += 1
+	WORD	$0x4ea6d42a	// FSUB V10.4S, V1.4S, V6.4S
+	WORD	$0x4e24d54a	// FADD V10.4S, V10.4S, V4.4S
+	WORD	$0x6ea5e54c	// FCMGT V12.4S, V10.4S, V5.4S
+	VAND	V12.B16, V10.B16, V10.B16
+	WORD	$0x4e2ad652	// FADD V18.4S, V18.4S, V10.4S
+	VSUB	V12.S4, V25.S4, V25.S4
+	VSUB	V12.S4, V14.S4, V14.S4
+	WORD	$0x4ea7d42b	// FSUB V11.4S, V1.4S, V7.4S
+	WORD	$0x4e24d56b	// FADD V11.4S, V11.4S, V4.4S
+	WORD	$0x6ea5e56d	// FCMGT V13.4S, V11.4S, V5.4S
+	VAND	V13.B16, V11.B16, V11.B16
+	WORD	$0x4e2bd673	// FADD V19.4S, V19.4S, V11.4S
+	VSUB	V13.S4, V25.S4, V25.S4
+	VSUB	V13.S4, V15.S4, V15.S4
+	// positive 2: x = (dp - row) + margin; where x > 0: partials += x, counts += 1
+	WORD	$0x4ea6d44a	// FSUB V10.4S, V2.4S, V6.4S
+	WORD	$0x4e24d54a	// FADD V10.4S, V10.4S, V4.4S
+	WORD	$0x6ea5e54c	// FCMGT V12.4S, V10.4S, V5.4S
+	VAND	V12.B16, V10.B16, V10.B16
+	WORD	$0x4e2ad694	// FADD V20.4S, V20.4S, V10.4S
+	VSUB	V12.S4, V26.S4, V26.S4
+	VSUB	V12.S4, V14.S4, V14.S4
+	WORD	$0x4ea7d44b	// FSUB V11.4S, V2.4S, V7.4S
+	WORD	$0x4e24d56b	// FADD V11.4S, V11.4S, V4.4S
+	WORD	$0x6ea5e56d	// FCMGT V13.4S, V11.4S, V5.4S
+	VAND	V13.B16, V11.B16, V11.B16
+	WORD	$0x4e2bd6b5	// FADD V21.4S, V21.4S, V11.4S
+	VSUB	V13.S4, V26.S4, V26.S4
+	VSUB	V13.S4, V15.S4, V15.S4
+	// positive 3: x = (dp - row) + margin; where x > 0: partials += x, counts += 1
+	WORD	$0x4ea6d46a	// FSUB V10.4S, V3.4S, V6.4S
+	WORD	$0x4e24d54a	// FADD V10.4S, V10.4S, V4.4S
+	WORD	$0x6ea5e54c	// FCMGT V12.4S, V10.4S, V5.4S
+	VAND	V12.B16, V10.B16, V10.B16
+	WORD	$0x4e2ad6d6	// FADD V22.4S, V22.4S, V10.4S
+	VSUB	V12.S4, V27.S4, V27.S4
+	VSUB	V12.S4, V14.S4, V14.S4
+	WORD	$0x4ea7d46b	// FSUB V11.4S, V3.4S, V7.4S
+	WORD	$0x4e24d56b	// FADD V11.4S, V11.4S, V4.4S
+	WORD	$0x6ea5e56d	// FCMGT V13.4S, V11.4S, V5.4S
+	VAND	V13.B16, V11.B16, V11.B16
+	WORD	$0x4e2bd6f7	// FADD V23.4S, V23.4S, V11.4S
+	VSUB	V13.S4, V27.S4, V27.S4
+	VSUB	V13.S4, V15.S4, V15.S4
+	// crow -= the hits of each element (0..4, exact as a float)
+	WORD	$0x4e21d9ce	// SCVTF V14.4S, V14.4S
+	WORD	$0x4eaed508	// FSUB V8.4S, V8.4S, V14.4S
+	WORD	$0x4e21d9ef	// SCVTF V15.4S, V15.4S
+	WORD	$0x4eafd529	// FSUB V9.4S, V9.4S, V15.4S
+	VST1.P	[V8.S4, V9.S4], 32(R7)
+	SUBS	$8, R2, R2
+	BGE	HingeCountsNEON1
+HingeCountsNEONdone2:
+	ADD	$8, R2, R2
+	// the partials, positive by positive; the counts, each the sum of its lanes
+	VST1.P	[V16.S4, V17.S4, V18.S4, V19.S4], 64(R4)
+	VST1.P	[V20.S4, V21.S4, V22.S4, V23.S4], 64(R4)
+	WORD	$0x4eb1bb18	// ADDV S24, V24.4S
+	VMOV	V24.S[0], R6
+	MOVW	R6, 0(R5)
+	WORD	$0x4eb1bb39	// ADDV S25, V25.4S
+	VMOV	V25.S[0], R6
+	MOVW	R6, 4(R5)
+	WORD	$0x4eb1bb5a	// ADDV S26, V26.4S
+	VMOV	V26.S[0], R6
+	MOVW	R6, 8(R5)
+	WORD	$0x4eb1bb7b	// ADDV S27, V27.4S
+	VMOV	V27.S[0], R6
+	MOVW	R6, 12(R5)
+	RET
