@@ -28,6 +28,7 @@ var NEON = &Set{
 	pairUpdates:     pairUpdatesKernel(asm.PairUpdatesNEON),
 	firstMinBits:    firstMinBitsKernel(asm.FirstMinBitsNEON),
 	hingeCounts:     hingeCountsKernel(asm.HingeCountsNEON),
+	aboveMin:        aboveMinKernel(asm.AboveMinNEON),
 	crossEntropy: ceKernel([8]ceAsm{
 		asm.CrossEntropyPlainNEON, asm.CrossEntropySNEON, asm.CrossEntropyWNEON, asm.CrossEntropyWSNEON,
 		asm.CrossEntropyGNEON, asm.CrossEntropyGSNEON, asm.CrossEntropyGWNEON, asm.CrossEntropyGWSNEON,

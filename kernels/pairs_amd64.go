@@ -77,5 +77,3 @@ func axpbyRowsIdxAVX2(dst, a, b, ca, cb []float32, idx []int32, dim int) {
 		asm.AxpbyRowsIdxAVX2(&dst[r*dim], &a[r*dim], ptr(b), &ca[r], &cb[r], &idx[r], n, dim)
 	}
 }
-
-var pairUpdatesAVX2 = pairUpdatesKernel(asm.PairUpdatesAVX2)

@@ -151,6 +151,13 @@ func EncCMEQ(d, n, m VReg) uint32 { return asimdThreeSame(1, 1, sz32, 0b10001, d
 // EncUMINV is UMINV: Sd = the unsigned minimum of the four lanes of Vn.4S.
 func EncUMINV(d, n VReg) uint32 { return asimdAcrossLanes(1, 1, sz32, 0b11010, d, n) }
 
+// EncFCMEQ is FCMEQ (register): each lane of Vd is all ones where Vn.4S ==
+// Vm.4S (NaN: 0; -0 == +0), else 0.
+func EncFCMEQ(d, n, m VReg) uint32 { return asimdThreeSame(1, 0, 0<<1|szSingle, 0b11100, d, n, m) }
+
+// EncFMINNMV is FMINNMV: Sd = minNum of the four lanes of Vn.4S.
+func EncFMINNMV(d, n VReg) uint32 { return asimdAcrossLanes(1, 1, 1<<1|szSingle, 0b01100, d, n) }
+
 // EncADDV is ADDV: Sd = the sum (modulo 2^32) of the four lanes of Vn.4S.
 func EncADDV(d, n VReg) uint32 { return asimdAcrossLanes(1, 0, sz32, 0b11011, d, n) }
 

@@ -183,6 +183,13 @@ func (f *File) CMEQ(d, n, m VReg) { f.word(EncCMEQ(d, n, m), arr4S("CMEQ", d, n,
 // UMINV sets the scalar Sd to the unsigned minimum of the four lanes of n.
 func (f *File) UMINV(d, n VReg) { f.word(EncUMINV(d, n), fmt.Sprintf("UMINV S%d, V%d.4S", d, n)) }
 
+// FCMEQ sets each lane of d to all ones where n == m (NaN: 0; -0 == +0),
+// else 0.
+func (f *File) FCMEQ(d, n, m VReg) { f.word(EncFCMEQ(d, n, m), arr4S("FCMEQ", d, n, m)) }
+
+// FMINNMV sets the scalar Sd to the minNum of the four lanes of n.
+func (f *File) FMINNMV(d, n VReg) { f.word(EncFMINNMV(d, n), fmt.Sprintf("FMINNMV S%d, V%d.4S", d, n)) }
+
 // ADDV sets the scalar Sd to the sum of the four 32-bit lanes of n.
 func (f *File) ADDV(d, n VReg) { f.word(EncADDV(d, n), fmt.Sprintf("ADDV S%d, V%d.4S", d, n)) }
 

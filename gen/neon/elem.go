@@ -21,6 +21,7 @@ func (g *gen) elemFile() {
 	g.pairUpdates()
 	g.firstMinBits()
 	g.hingeCounts()
+	g.aboveMin()
 }
 
 // axpbyRows emits AxpbyRowsNEON: dst = fma(ca, a, cb*b) per element.

@@ -153,3 +153,70 @@ func (g *gen) hingeCounts() {
 	}
 	g.RET()
 }
+
+// aboveMin emits AboveMinNEON, SemiHard's scan (generic.AboveMinFrom over
+// whole vectors): per threshold s and lane, the least element above t[s]
+// (c = v where v > t[s], else +Inf: NaN and +Inf never count) and its first
+// index (a strict c < best keeps the lane's first of equals); then the
+// lanes merge: the least value (FMINNMV; no lane holds NaN), and the least
+// index among the lanes that hold it (UMINV; a lane with none holds all
+// ones, -1).
+func (g *gen) aboveMin() {
+	const name = "AboveMinNEON"
+	g.text(name, "func(row *float32, n int, t *float32, mins *float32, idx *int32)",
+		name+" is generic.AboveMinFrom over row[0:n], n a multiple of 4, for the four thresholds",
+		"t[0:4]: mins[s] receives the least element above t[s] (+Inf if none) and idx[s] its first",
+		"index (-1 if none).")
+	row, n, tp, mins, idxp, tmp := a64.R(0), a64.R(1), a64.R(2), a64.R(3), a64.R(4), a64.R(5)
+	g.Load("row", row)
+	g.Load("n", n)
+	g.Load("t", tp)
+	g.Load("mins", mins)
+	g.Load("idx", idxp)
+	thr, best, ix := vregs(0, 4), vregs(4, 4), vregs(8, 4)
+	inf, kv, step, ones := a64.V(12), a64.V(13), a64.V(14), a64.V(15)
+	x, c, m, lt := a64.V(16), a64.V(17), a64.V(18), a64.V(19)
+	g.Comment("t[s] in every lane; best = +Inf and idx = all ones (-1); k = the lanes' indices 0..3")
+	for _, v := range thr {
+		g.LD1R(true, tp, v)
+	}
+	g.I("MOVW", "$0x7f800000", tmp.String())
+	g.DUPGen(inf, tmp)
+	g.I("MOVW", "$-1", tmp.String())
+	g.DUPGen(ones, tmp)
+	for s := range best {
+		g.MOV(best[s], inf)
+		g.MOV(ix[s], ones)
+	}
+	g.I("MOVW", "$-4", tmp.String())
+	g.DUPGen(step, tmp)
+	g.Zero(kv)
+	for i := 1; i < 4; i++ {
+		g.I("MOVW", fmt.Sprintf("$%d", i), tmp.String())
+		g.INS(kv, i, tmp)
+	}
+	g.vectors(name, n, func() {
+		g.LD1(true, row, x)
+		for s := range thr {
+			g.FCMGT(m, x, thr[s])
+			g.MOV(c, inf)
+			g.BIT(c, x, m)
+			g.FCMGT(lt, best[s], c)
+			g.BIT(best[s], c, lt)
+			g.BIT(ix[s], kv, lt)
+		}
+		g.SUBI(kv, kv, step)
+	})
+	g.Comment("merge the lanes: the least value, then the least index among the lanes holding it")
+	for s := range thr {
+		g.FMINNMV(m, best[s])
+		g.DUPElem(m, m, 0)
+		g.FCMEQ(lt, best[s], m)
+		g.MOV(c, ones)
+		g.BIT(c, ix[s], lt)
+		g.UMINV(c, c)
+		g.ST1Lane(true, mins, m, 0)
+		g.ST1Lane(true, idxp, c, 0)
+	}
+	g.RET()
+}

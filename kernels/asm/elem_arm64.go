@@ -47,3 +47,10 @@ func FirstMinBitsNEON(row *float32, n int) int
 //
 //go:noescape
 func HingeCountsNEON(row, crow *float32, n int, dp *float32, margin float32, sums *float32, counts *int32)
+
+// AboveMinNEON is generic.AboveMinFrom over row[0:n], n a multiple of 4, for the four thresholds
+// t[0:4]: mins[s] receives the least element above t[s] (+Inf if none) and idx[s] its first
+// index (-1 if none).
+//
+//go:noescape
+func AboveMinNEON(row *float32, n int, t *float32, mins *float32, idx *int32)
