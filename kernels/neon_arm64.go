@@ -29,6 +29,7 @@ var NEON = &Set{
 	firstMinBits:    firstMinBitsKernel(asm.FirstMinBitsNEON),
 	hingeCounts:     hingeCountsKernel(asm.HingeCountsNEON),
 	aboveMin:        aboveMinKernel(asm.AboveMinNEON),
+	firstOutside:    firstOutsideKernel(asm.FirstOutsideNEON),
 	crossEntropy: ceKernel([8]ceAsm{
 		asm.CrossEntropyPlainNEON, asm.CrossEntropySNEON, asm.CrossEntropyWNEON, asm.CrossEntropyWSNEON,
 		asm.CrossEntropyGNEON, asm.CrossEntropyGSNEON, asm.CrossEntropyGWNEON, asm.CrossEntropyGWSNEON,

@@ -41,24 +41,7 @@ func sum64AVX2(x []float32) float64 {
 	return generic.Sum64Fold(&p)
 }
 
-// firstOutsideAVX2 finds the first vector with an element outside [lo, hi]
-// and the element in it with generic's scan, which also takes the tail.
-func firstOutsideAVX2(x []float32, lo, hi float32) int {
-	n8 := len(x) &^ 7
-	for i := 0; i < n8; i += 8 {
-		i += asm.FirstOutsideAVX2(ptr(x[i:]), n8-i, lo, hi)
-		if i == n8 {
-			break
-		}
-		if j := generic.FirstOutside(x[i:i+8], lo, hi); j >= 0 {
-			return i + j
-		}
-	}
-	if j := generic.FirstOutside(x[n8:], lo, hi); j >= 0 {
-		return n8 + j
-	}
-	return -1
-}
+var firstOutsideAVX2 = firstOutsideKernel(asm.FirstOutsideAVX2)
 
 // squaredL2RowsIdxAVX2 and axpbyRowsIdxAVX2 run the kernels on at most
 // rowChunk rows per call, as the other row kernels.

@@ -151,6 +151,10 @@ func EncCMEQ(d, n, m VReg) uint32 { return asimdThreeSame(1, 1, sz32, 0b10001, d
 // EncUMINV is UMINV: Sd = the unsigned minimum of the four lanes of Vn.4S.
 func EncUMINV(d, n VReg) uint32 { return asimdAcrossLanes(1, 1, sz32, 0b11010, d, n) }
 
+// EncFCMGE is FCMGE (register): each lane of Vd is all ones where Vn.4S >=
+// Vm.4S (NaN: 0), else 0.
+func EncFCMGE(d, n, m VReg) uint32 { return asimdThreeSame(1, 1, 0<<1|szSingle, 0b11100, d, n, m) }
+
 // EncFCMEQ is FCMEQ (register): each lane of Vd is all ones where Vn.4S ==
 // Vm.4S (NaN: 0; -0 == +0), else 0.
 func EncFCMEQ(d, n, m VReg) uint32 { return asimdThreeSame(1, 0, 0<<1|szSingle, 0b11100, d, n, m) }

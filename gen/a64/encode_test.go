@@ -35,7 +35,7 @@ func checkWords(t *testing.T, words []Word) {
 func TestEncoders(t *testing.T) {
 	f := NewFile("p", "", "test")
 	f.TEXT("F", "func()")
-	three := []func(d, n, m VReg){f.FADD, f.FSUB, f.FMUL, f.FMAXNM, f.FMAX, f.FADDP, f.FCMGT, f.FACGT, f.BIC, f.FDIV, f.FMIN, f.UMIN, f.CMEQ, f.FCMEQ}
+	three := []func(d, n, m VReg){f.FADD, f.FSUB, f.FMUL, f.FMAXNM, f.FMAX, f.FADDP, f.FCMGT, f.FACGT, f.BIC, f.FDIV, f.FMIN, f.UMIN, f.CMEQ, f.FCMEQ, f.FCMGE}
 	for d := 0; d < 32; d++ {
 		for n := 0; n < 32; n++ {
 			for m := 0; m < 32; m++ {

@@ -183,6 +183,9 @@ func (f *File) CMEQ(d, n, m VReg) { f.word(EncCMEQ(d, n, m), arr4S("CMEQ", d, n,
 // UMINV sets the scalar Sd to the unsigned minimum of the four lanes of n.
 func (f *File) UMINV(d, n VReg) { f.word(EncUMINV(d, n), fmt.Sprintf("UMINV S%d, V%d.4S", d, n)) }
 
+// FCMGE sets each lane of d to all ones where n >= m (NaN: 0), else 0.
+func (f *File) FCMGE(d, n, m VReg) { f.word(EncFCMGE(d, n, m), arr4S("FCMGE", d, n, m)) }
+
 // FCMEQ sets each lane of d to all ones where n == m (NaN: 0; -0 == +0),
 // else 0.
 func (f *File) FCMEQ(d, n, m VReg) { f.word(EncFCMEQ(d, n, m), arr4S("FCMEQ", d, n, m)) }

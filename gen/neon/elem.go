@@ -22,6 +22,7 @@ func (g *gen) elemFile() {
 	g.firstMinBits()
 	g.hingeCounts()
 	g.aboveMin()
+	g.firstOutside()
 }
 
 // axpbyRows emits AxpbyRowsNEON: dst = fma(ca, a, cb*b) per element.

@@ -54,3 +54,9 @@ func HingeCountsNEON(row, crow *float32, n int, dp *float32, margin float32, sum
 //
 //go:noescape
 func AboveMinNEON(row *float32, n int, t *float32, mins *float32, idx *int32)
+
+// FirstOutsideNEON returns the start of the first block of 8 of x[0:n] (n a multiple of 8) holding an
+// element outside [lo, hi] (NaN included), or n.
+//
+//go:noescape
+func FirstOutsideNEON(x *float32, n int, lo, hi float32) int

@@ -997,3 +997,35 @@ AboveMinNEONdone2:
 	VST1.P	V18.S[0], 4(R3)
 	VST1.P	V17.S[0], 4(R4)
 	RET
+
+// FirstOutsideNEON returns the start of the first block of 8 of x[0:n] (n a multiple of 8) holding an
+// element outside [lo, hi] (NaN included), or n.
+TEXT ·FirstOutsideNEON(SB), NOSPLIT, $0-32
+	MOVD	x+0(FP), R0
+	MOVD	n+8(FP), R1
+	FMOVS	lo+16(FP), F0
+	VDUP	V0.S[0], V0.S4
+	FMOVS	hi+20(FP), F1
+	VDUP	V1.S[0], V1.S4
+	MOVD	ZR, R2
+FirstOutsideNEONblock1:
+	CMP	R1, R2
+	BGE	FirstOutsideNEONdone2
+	VLD1.P	32(R0), [V2.S4, V3.S4]
+	WORD	$0x6e20e444	// FCMGE V4.4S, V2.4S, V0.4S
+	WORD	$0x6e22e426	// FCMGE V6.4S, V1.4S, V2.4S
+	VAND	V6.B16, V4.B16, V4.B16
+	WORD	$0x6e20e465	// FCMGE V5.4S, V3.4S, V0.4S
+	WORD	$0x6e23e427	// FCMGE V7.4S, V1.4S, V3.4S
+	VAND	V7.B16, V5.B16, V5.B16
+	VAND	V5.B16, V4.B16, V4.B16
+	// all in: every lane all ones
+	WORD	$0x6eb1a884	// UMINV S4, V4.4S
+	VMOV	V4.S[0], R3
+	CMNW	$1, R3
+	BNE	FirstOutsideNEONdone2
+	ADD	$8, R2, R2
+	B	FirstOutsideNEONblock1
+FirstOutsideNEONdone2:
+	MOVD	R2, ret+24(FP)
+	RET
