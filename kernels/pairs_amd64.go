@@ -43,20 +43,7 @@ func sum64AVX2(x []float32) float64 {
 
 var firstOutsideAVX2 = firstOutsideKernel(asm.FirstOutsideAVX2)
 
-// squaredL2RowsIdxAVX2 and axpbyRowsIdxAVX2 run the kernels on at most
-// rowChunk rows per call, as the other row kernels.
-func squaredL2RowsIdxAVX2(dst, a, b []float32, idx []int32, dim int) {
-	step := rowChunk(dim)
-	for r := 0; r < len(idx); r += step {
-		n := min(step, len(idx)-r)
-		asm.SquaredL2RowsIdxAVX2(&dst[r], &a[r*dim], ptr(b), &idx[r], n, dim)
-	}
-}
-
-func axpbyRowsIdxAVX2(dst, a, b, ca, cb []float32, idx []int32, dim int) {
-	step := rowChunk(dim)
-	for r := 0; r < len(idx); r += step {
-		n := min(step, len(idx)-r)
-		asm.AxpbyRowsIdxAVX2(&dst[r*dim], &a[r*dim], ptr(b), &ca[r], &cb[r], &idx[r], n, dim)
-	}
-}
+var (
+	squaredL2RowsIdxAVX2 = squaredL2RowsIdxKernel(asm.SquaredL2RowsIdxAVX2)
+	axpbyRowsIdxAVX2     = axpbyRowsIdxKernel(asm.AxpbyRowsIdxAVX2)
+)

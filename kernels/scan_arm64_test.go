@@ -40,7 +40,7 @@ func TestFirstOutsideNEONBlock(t *testing.T) {
 // with the same bits, which no differential test can tell.
 var neonGeneric = []string{
 	"crossEntropyLabels", "symmetrize", "maskedAffine", "circleLogits", "circleGrads",
-	"squaredL2RowsIdx", "axpbyRowsIdx", "sum64", "labelWeights",
+	"sum64", "labelWeights",
 }
 
 func TestNEONSetKernels(t *testing.T) {

@@ -14,7 +14,8 @@ import (
 // the next one.
 
 func (g *gen) elemFile() {
-	g.axpbyRows()
+	g.axpbyRows(false)
+	g.axpbyRows(true)
 	g.flushSubnormals()
 	g.tripletGrad(false)
 	g.tripletGrad(true)
@@ -25,12 +26,20 @@ func (g *gen) elemFile() {
 	g.firstOutside()
 }
 
-// axpbyRows emits AxpbyRowsNEON: dst = fma(ca, a, cb*b) per element.
-func (g *gen) axpbyRows() {
-	g.text("AxpbyRowsNEON", "func(dst, a, b, ca, cb *float32, rows, dim int)",
-		"AxpbyRowsNEON writes dst_i = fma(ca_i, a_i, cb_i*b_i) elementwise for paired rows",
-		"(rows, dim >= 1; dst may be a or b): generic.AxpbyRows, bit for bit.")
+// axpbyRows emits AxpbyRowsNEON: dst = fma(ca, a, cb*b) per element; with
+// idx, AxpbyRowsIdxNEON, whose rows of b are the ones idx names.
+func (g *gen) axpbyRows(idx bool) {
+	name, sig := "AxpbyRowsNEON", "func(dst, a, b, ca, cb *float32, rows, dim int)"
+	doc := []string{name + " writes dst_i = fma(ca_i, a_i, cb_i*b_i) elementwise for paired rows",
+		"(rows, dim >= 1; dst may be a or b): generic.AxpbyRows, bit for bit."}
+	if idx {
+		name, sig = "AxpbyRowsIdxNEON", "func(dst, a, b, ca, cb *float32, idx *int32, rows, dim int)"
+		doc = []string{name + " writes dst_i = fma(ca_i, a_i, cb_i*b_idx[i]) elementwise (rows, dim >= 1;",
+			"dst may be a): generic.AxpbyRowsIdx, bit for bit."}
+	}
+	g.text(name, sig, doc...)
 	dst, a, b, ca, cb, rows, dim, n := a64.R(0), a64.R(1), a64.R(2), a64.R(3), a64.R(4), a64.R(5), a64.R(6), a64.R(7)
+	ip, bBase := a64.R(8), a64.R(9)
 	g.Load("dst", dst)
 	g.Load("a", a)
 	g.Load("b", b)
@@ -38,12 +47,22 @@ func (g *gen) axpbyRows() {
 	g.Load("cb", cb)
 	g.Load("rows", rows)
 	g.Load("dim", dim)
+	if idx {
+		g.Load("idx", ip)
+		g.I("MOVD", b.String(), bBase.String())
+	}
 	vca, vcb := a64.V(0), a64.V(1)
 	xb, xa := vregs(16, 8), vregs(24, 8)
-	g.Label("AxpbyRowsNEON_row")
+	g.Label(name + "_row")
 	g.Comment("the row's coefficients, in every lane")
 	g.LD1R(true, ca, vca)
 	g.LD1R(true, cb, vcb)
+	if idx {
+		g.Comment("b's row: b + idx[i]·dim")
+		g.I("MOVW.P", "4("+ip.String()+")", n.String())
+		g.I("MUL", dim.String(), n.String(), n.String())
+		g.I("ADD", n.String()+"<<2", bBase.String(), b.String())
+	}
 	g.I("MOVD", dim.String(), n.String())
 	g.elementwise("axpby", "axpby", n,
 		[]stream{{b, xb}, {a, xa}}, []stream{{dst, xb}},
@@ -57,7 +76,7 @@ func (g *gen) axpbyRows() {
 			}
 		})
 	g.I("SUBS", "$1", rows.String(), rows.String())
-	g.I("BNE", "AxpbyRowsNEON_row")
+	g.I("BNE", name+"_row")
 	g.RET()
 }
 

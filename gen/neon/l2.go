@@ -19,6 +19,7 @@ var (
 	lQA   = a64.R(10)
 	lQB   = a64.R(11)
 	lOnes = a64.R(12) // all ones, for lane masks
+	lIdx  = a64.R(13) // the Idx kernel: the current row's index into b
 
 	vXA   = a64.V(8)  // tail: the partial vector of a (+0 past the end)
 	vXB   = a64.V(9)  // tail: the partial vector of b (+0 or -0 past the end)
@@ -33,10 +34,11 @@ const (
 	squaredL2Rows
 	dotRows
 	squaredL2RowsEps
+	squaredL2RowsIdx
 )
 
 func (k l2Kind) name() string {
-	return [...]string{"SumSquaresNEON", "SquaredL2RowsNEON", "DotRowsNEON", "SquaredL2RowsEpsNEON"}[k]
+	return [...]string{"SumSquaresNEON", "SquaredL2RowsNEON", "DotRowsNEON", "SquaredL2RowsEpsNEON", "SquaredL2RowsIdxNEON"}[k]
 }
 
 func (g *gen) l2File() {
@@ -52,6 +54,9 @@ func (g *gen) l2File() {
 	g.rowReduction(squaredL2RowsEps,
 		"SquaredL2RowsEpsNEON writes dst[i] = generic.SumSquaredDiffEps(a_i, b_i, eps), the canonical",
 		"sum of ((a - b) + eps)², for paired rows of a and b (rows, dim >= 1), bit for bit.")
+	g.rowReduction(squaredL2RowsIdx,
+		"SquaredL2RowsIdxNEON writes dst[i] = generic.SumSquaredDiff(a_i, b_idx[i]) for the rows of a",
+		"and the rows of b that idx names (rows, dim >= 1): generic.SquaredL2RowsIdx, bit for bit.")
 	g.pairwiseKernels()
 }
 
@@ -62,6 +67,8 @@ func (g *gen) rowReduction(k l2Kind, doc ...string) {
 	switch {
 	case k == squaredL2RowsEps:
 		g.text(k.name(), "func(dst, a, b *float32, eps float32, rows, dim int)", doc...)
+	case k == squaredL2RowsIdx:
+		g.text(k.name(), "func(dst, a, b *float32, idx *int32, rows, dim int)", doc...)
 	case paired:
 		g.text(k.name(), "func(dst, a, b *float32, rows, dim int)", doc...)
 	default:
@@ -71,6 +78,9 @@ func (g *gen) rowReduction(k l2Kind, doc ...string) {
 	g.Load("a", lA)
 	if paired {
 		g.Load("b", lB)
+	}
+	if k == squaredL2RowsIdx {
+		g.Load("idx", lIdx)
 	}
 	g.Load("rows", lRows)
 	g.Load("dim", lDim)
@@ -93,7 +103,7 @@ func (g *gen) rowReduction(k l2Kind, doc ...string) {
 			for j, p := range ps {
 				g.FMLA(p, va[j], va[j])
 			}
-		case squaredL2Rows:
+		case squaredL2Rows, squaredL2RowsIdx:
 			g.Comment("d = a - b")
 			for j := range ps {
 				g.FSUB(va[j], va[j], vb[j])
@@ -133,11 +143,17 @@ func (g *gen) rowReduction(k l2Kind, doc ...string) {
 	g.Comment("the 32 partials start at +0")
 	g.zeroPartials()
 	g.I("MOVD", lA.String(), lPA.String())
-	if paired {
+	switch {
+	case k == squaredL2RowsIdx:
+		g.Comment("b's row: b + idx[i]·dim")
+		g.I("MOVW.P", "4("+lIdx.String()+")", lT.String())
+		g.I("MUL", lDim.String(), lT.String(), lT.String())
+		g.I("ADD", lT.String()+"<<2", lB.String(), lPB.String())
+	case paired:
 		g.I("MOVD", lB.String(), lPB.String())
 	}
 	g.I("MOVD", lDim.String(), lN.String())
-	what := map[l2Kind]string{sumSquares: "sum of squares", squaredL2Rows: "squared difference", dotRows: "dot", squaredL2RowsEps: "squared difference + eps"}[k]
+	what := map[l2Kind]string{sumSquares: "sum of squares", squaredL2Rows: "squared difference", dotRows: "dot", squaredL2RowsEps: "squared difference + eps", squaredL2RowsIdx: "squared difference"}[k]
 	g.loop("blk", lN, 32, what, 32, "element", func() {
 		g.LD1(true, lPA, xa[:4]...)
 		g.LD1(true, lPA, xa[4:]...)
@@ -199,7 +215,7 @@ func (g *gen) rowReduction(k l2Kind, doc ...string) {
 	g.I("FMOVS.P", a64.V(0).F(), a64.Mem(4, lDst))
 	g.Comment("next row")
 	g.I("ADD", lDim.String()+"<<2", lA.String(), lA.String())
-	if paired {
+	if paired && k != squaredL2RowsIdx {
 		g.I("ADD", lDim.String()+"<<2", lB.String(), lB.String())
 	}
 	g.I("SUBS", "$1", lRows.String(), lRows.String())

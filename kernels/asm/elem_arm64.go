@@ -10,6 +10,12 @@ package asm
 //go:noescape
 func AxpbyRowsNEON(dst, a, b, ca, cb *float32, rows, dim int)
 
+// AxpbyRowsIdxNEON writes dst_i = fma(ca_i, a_i, cb_i*b_idx[i]) elementwise (rows, dim >= 1;
+// dst may be a): generic.AxpbyRowsIdx, bit for bit.
+//
+//go:noescape
+func AxpbyRowsIdxNEON(dst, a, b, ca, cb *float32, idx *int32, rows, dim int)
+
 // FlushSubnormalsNEON sets the n >= 1 elements of x with |x| < 2^-126 to +0 and keeps the
 // others (NaN included): generic.FlushSubnormals, bit for bit.
 //

@@ -92,6 +92,100 @@ axpbyend5:
 	BNE	AxpbyRowsNEON_row
 	RET
 
+// AxpbyRowsIdxNEON writes dst_i = fma(ca_i, a_i, cb_i*b_idx[i]) elementwise (rows, dim >= 1;
+// dst may be a): generic.AxpbyRowsIdx, bit for bit.
+TEXT ·AxpbyRowsIdxNEON(SB), NOSPLIT, $0-64
+	MOVD	dst+0(FP), R0
+	MOVD	a+8(FP), R1
+	MOVD	b+16(FP), R2
+	MOVD	ca+24(FP), R3
+	MOVD	cb+32(FP), R4
+	MOVD	rows+48(FP), R5
+	MOVD	dim+56(FP), R6
+	MOVD	idx+40(FP), R8
+	MOVD	R2, R9
+AxpbyRowsIdxNEON_row:
+	// the row's coefficients, in every lane
+	VLD1R.P	4(R3), [V0.S4]
+	VLD1R.P	4(R4), [V1.S4]
+	// b's row: b + idx[i]·dim
+	MOVW.P	4(R8), R7
+	MUL	R6, R7, R7
+	ADD	R7<<2, R9, R2
+	MOVD	R6, R7
+	SUBS	$32, R7, R7
+	BLT	axpbydone2
+	// loop: axpby: 24 instructions per iteration, 32 elements (0.75 per element)
+axpby1:
+	VLD1.P	64(R2), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P	64(R2), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R1), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P	64(R1), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// t = cb * b (rounded); dst = fma(ca, a, t)
+	WORD	$0x6e21de10	// FMUL V16.4S, V16.4S, V1.4S
+	WORD	$0x6e21de31	// FMUL V17.4S, V17.4S, V1.4S
+	WORD	$0x6e21de52	// FMUL V18.4S, V18.4S, V1.4S
+	WORD	$0x6e21de73	// FMUL V19.4S, V19.4S, V1.4S
+	WORD	$0x6e21de94	// FMUL V20.4S, V20.4S, V1.4S
+	WORD	$0x6e21deb5	// FMUL V21.4S, V21.4S, V1.4S
+	WORD	$0x6e21ded6	// FMUL V22.4S, V22.4S, V1.4S
+	WORD	$0x6e21def7	// FMUL V23.4S, V23.4S, V1.4S
+	VFMLA	V0.S4, V24.S4, V16.S4
+	VFMLA	V0.S4, V25.S4, V17.S4
+	VFMLA	V0.S4, V26.S4, V18.S4
+	VFMLA	V0.S4, V27.S4, V19.S4
+	VFMLA	V0.S4, V28.S4, V20.S4
+	VFMLA	V0.S4, V29.S4, V21.S4
+	VFMLA	V0.S4, V30.S4, V22.S4
+	VFMLA	V0.S4, V31.S4, V23.S4
+	VST1.P	[V16.S4, V17.S4, V18.S4, V19.S4], 64(R0)
+	VST1.P	[V20.S4, V21.S4, V22.S4, V23.S4], 64(R0)
+	SUBS	$32, R7, R7
+	BGE	axpby1
+axpbydone2:
+	ADD	$32, R7, R7
+	// whole vectors left
+axpbyvec3:
+	SUBS	$4, R7, R7
+	BLT	axpbyvecdone4
+	VLD1.P	16(R2), [V16.S4]
+	VLD1.P	16(R1), [V24.S4]
+	// t = cb * b (rounded); dst = fma(ca, a, t)
+	WORD	$0x6e21de10	// FMUL V16.4S, V16.4S, V1.4S
+	VFMLA	V0.S4, V24.S4, V16.S4
+	VST1.P	[V16.S4], 16(R0)
+	B	axpbyvec3
+axpbyvecdone4:
+	ADD	$4, R7, R7
+	CBZ	R7, axpbyend5
+	// the last n%4 elements, lane by lane
+	VLD1.P	4(R2), V16.S[0]
+	VLD1.P	4(R1), V24.S[0]
+	CMP	$2, R7
+	BLT	lanes6
+	VLD1.P	4(R2), V16.S[1]
+	VLD1.P	4(R1), V24.S[1]
+	CMP	$3, R7
+	BLT	lanes6
+	VLD1.P	4(R2), V16.S[2]
+	VLD1.P	4(R1), V24.S[2]
+lanes6:
+	// t = cb * b (rounded); dst = fma(ca, a, t)
+	WORD	$0x6e21de10	// FMUL V16.4S, V16.4S, V1.4S
+	VFMLA	V0.S4, V24.S4, V16.S4
+	VST1.P	V16.S[0], 4(R0)
+	CMP	$2, R7
+	BLT	lanes7
+	VST1.P	V16.S[1], 4(R0)
+	CMP	$3, R7
+	BLT	lanes7
+	VST1.P	V16.S[2], 4(R0)
+lanes7:
+axpbyend5:
+	SUBS	$1, R5, R5
+	BNE	AxpbyRowsIdxNEON_row
+	RET
+
 // FlushSubnormalsNEON sets the n >= 1 elements of x with |x| < 2^-126 to +0 and keeps the
 // others (NaN included): generic.FlushSubnormals, bit for bit.
 TEXT ·FlushSubnormalsNEON(SB), NOSPLIT, $0-16

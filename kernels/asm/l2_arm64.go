@@ -28,6 +28,12 @@ func DotRowsNEON(dst, a, b *float32, rows, dim int)
 //go:noescape
 func SquaredL2RowsEpsNEON(dst, a, b *float32, eps float32, rows, dim int)
 
+// SquaredL2RowsIdxNEON writes dst[i] = generic.SumSquaredDiff(a_i, b_idx[i]) for the rows of a
+// and the rows of b that idx names (rows, dim >= 1): generic.SquaredL2RowsIdx, bit for bit.
+//
+//go:noescape
+func SquaredL2RowsIdxNEON(dst, a, b *float32, idx *int32, rows, dim int)
+
 // PackPanelNEON packs rows (1..8) rows of b, ldb apart, kc >= 1 floats
 // each, into the 8-wide panel dst[k*8+j] = b[j*ldb+k], zero-padded to 8
 // rows; dst holds kc*8 floats. Only the rows×kc elements of b are read.

@@ -814,6 +814,223 @@ tailfold13:
 	BNE	SquaredL2RowsEpsNEON_row
 	RET
 
+// SquaredL2RowsIdxNEON writes dst[i] = generic.SumSquaredDiff(a_i, b_idx[i]) for the rows of a
+// and the rows of b that idx names (rows, dim >= 1): generic.SquaredL2RowsIdx, bit for bit.
+TEXT ·SquaredL2RowsIdxNEON(SB), NOSPLIT, $0-48
+	MOVD	dst+0(FP), R0
+	MOVD	a+8(FP), R1
+	MOVD	b+16(FP), R2
+	MOVD	idx+24(FP), R13
+	MOVD	rows+32(FP), R3
+	MOVD	dim+40(FP), R4
+SquaredL2RowsIdxNEON_row:
+	// the 32 partials start at +0
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	MOVD	R1, R5
+	// b's row: b + idx[i]·dim
+	MOVW.P	4(R13), R9
+	MUL	R4, R9, R9
+	ADD	R9<<2, R2, R6
+	MOVD	R4, R7
+	SUBS	$32, R7, R7
+	BLT	blkdone2
+	// loop: squared difference: 22 instructions per iteration, 32 elements (0.69 per element)
+blk1:
+	VLD1.P	64(R5), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P	64(R5), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R6), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P	64(R6), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// d = a - b
+	WORD	$0x4eb8d610	// FSUB V16.4S, V16.4S, V24.4S
+	WORD	$0x4eb9d631	// FSUB V17.4S, V17.4S, V25.4S
+	WORD	$0x4ebad652	// FSUB V18.4S, V18.4S, V26.4S
+	WORD	$0x4ebbd673	// FSUB V19.4S, V19.4S, V27.4S
+	WORD	$0x4ebcd694	// FSUB V20.4S, V20.4S, V28.4S
+	WORD	$0x4ebdd6b5	// FSUB V21.4S, V21.4S, V29.4S
+	WORD	$0x4ebed6d6	// FSUB V22.4S, V22.4S, V30.4S
+	WORD	$0x4ebfd6f7	// FSUB V23.4S, V23.4S, V31.4S
+	// p = fma(d, d, p)
+	VFMLA	V16.S4, V16.S4, V0.S4
+	VFMLA	V17.S4, V17.S4, V1.S4
+	VFMLA	V18.S4, V18.S4, V2.S4
+	VFMLA	V19.S4, V19.S4, V3.S4
+	VFMLA	V20.S4, V20.S4, V4.S4
+	VFMLA	V21.S4, V21.S4, V5.S4
+	VFMLA	V22.S4, V22.S4, V6.S4
+	VFMLA	V23.S4, V23.S4, V7.S4
+	SUBS	$32, R7, R7
+	BGE	blk1
+blkdone2:
+	ADD	$32, R7, R7
+	// tail: fewer than 32 elements. First the partial vector of the last dim%4
+	// elements, loaded lane by lane into a vector whose other lanes make the update
+	// a no-op; then the whole vectors, each into the next partial register.
+	VEOR	V8.B16, V8.B16, V8.B16
+	// lanes past the end hold +0: d = +0 and fma(+0, +0, p) = p, as p >= +0 or NaN
+	VEOR	V9.B16, V9.B16, V9.B16
+	ANDS	$3, R7, R8
+	BEQ	whole3
+	AND	$-4, R7, R9
+	ADD	R9<<2, R5, R10
+	ADD	R9<<2, R6, R11
+	VLD1.P	4(R10), V8.S[0]
+	VLD1.P	4(R11), V9.S[0]
+	CMP	$2, R8
+	BLT	lanes4
+	VLD1.P	4(R10), V8.S[1]
+	VLD1.P	4(R11), V9.S[1]
+	CMP	$3, R8
+	BLT	lanes4
+	VLD1.P	4(R10), V8.S[2]
+	VLD1.P	4(R11), V9.S[2]
+lanes4:
+whole3:
+	CMP	$4, R7
+	BLT	tailadd5
+	// whole vector -> P0
+	VLD1.P	16(R5), [V16.S4]
+	VLD1.P	16(R6), [V24.S4]
+	// d = a - b
+	WORD	$0x4eb8d610	// FSUB V16.4S, V16.4S, V24.4S
+	// p = fma(d, d, p)
+	VFMLA	V16.S4, V16.S4, V0.S4
+	SUB	$4, R7, R7
+	CMP	$4, R7
+	BLT	tailadd6
+	// whole vector -> P1
+	VLD1.P	16(R5), [V16.S4]
+	VLD1.P	16(R6), [V24.S4]
+	// d = a - b
+	WORD	$0x4eb8d610	// FSUB V16.4S, V16.4S, V24.4S
+	// p = fma(d, d, p)
+	VFMLA	V16.S4, V16.S4, V1.S4
+	SUB	$4, R7, R7
+	CMP	$4, R7
+	BLT	tailadd7
+	// whole vector -> P2
+	VLD1.P	16(R5), [V16.S4]
+	VLD1.P	16(R6), [V24.S4]
+	// d = a - b
+	WORD	$0x4eb8d610	// FSUB V16.4S, V16.4S, V24.4S
+	// p = fma(d, d, p)
+	VFMLA	V16.S4, V16.S4, V2.S4
+	SUB	$4, R7, R7
+	CMP	$4, R7
+	BLT	tailadd8
+	// whole vector -> P3
+	VLD1.P	16(R5), [V16.S4]
+	VLD1.P	16(R6), [V24.S4]
+	// d = a - b
+	WORD	$0x4eb8d610	// FSUB V16.4S, V16.4S, V24.4S
+	// p = fma(d, d, p)
+	VFMLA	V16.S4, V16.S4, V3.S4
+	SUB	$4, R7, R7
+	CMP	$4, R7
+	BLT	tailadd9
+	// whole vector -> P4
+	VLD1.P	16(R5), [V16.S4]
+	VLD1.P	16(R6), [V24.S4]
+	// d = a - b
+	WORD	$0x4eb8d610	// FSUB V16.4S, V16.4S, V24.4S
+	// p = fma(d, d, p)
+	VFMLA	V16.S4, V16.S4, V4.S4
+	SUB	$4, R7, R7
+	CMP	$4, R7
+	BLT	tailadd10
+	// whole vector -> P5
+	VLD1.P	16(R5), [V16.S4]
+	VLD1.P	16(R6), [V24.S4]
+	// d = a - b
+	WORD	$0x4eb8d610	// FSUB V16.4S, V16.4S, V24.4S
+	// p = fma(d, d, p)
+	VFMLA	V16.S4, V16.S4, V5.S4
+	SUB	$4, R7, R7
+	CMP	$4, R7
+	BLT	tailadd11
+	// whole vector -> P6
+	VLD1.P	16(R5), [V16.S4]
+	VLD1.P	16(R6), [V24.S4]
+	// d = a - b
+	WORD	$0x4eb8d610	// FSUB V16.4S, V16.4S, V24.4S
+	// p = fma(d, d, p)
+	VFMLA	V16.S4, V16.S4, V6.S4
+	SUB	$4, R7, R7
+	// the partial vector (if any) goes to the register after the whole ones
+tailadd12:
+	// d = a - b
+	WORD	$0x4ea9d508	// FSUB V8.4S, V8.4S, V9.4S
+	// p = fma(d, d, p)
+	VFMLA	V8.S4, V8.S4, V7.S4
+	B	tailfold13
+tailadd5:
+	// d = a - b
+	WORD	$0x4ea9d508	// FSUB V8.4S, V8.4S, V9.4S
+	// p = fma(d, d, p)
+	VFMLA	V8.S4, V8.S4, V0.S4
+	B	tailfold13
+tailadd6:
+	// d = a - b
+	WORD	$0x4ea9d508	// FSUB V8.4S, V8.4S, V9.4S
+	// p = fma(d, d, p)
+	VFMLA	V8.S4, V8.S4, V1.S4
+	B	tailfold13
+tailadd7:
+	// d = a - b
+	WORD	$0x4ea9d508	// FSUB V8.4S, V8.4S, V9.4S
+	// p = fma(d, d, p)
+	VFMLA	V8.S4, V8.S4, V2.S4
+	B	tailfold13
+tailadd8:
+	// d = a - b
+	WORD	$0x4ea9d508	// FSUB V8.4S, V8.4S, V9.4S
+	// p = fma(d, d, p)
+	VFMLA	V8.S4, V8.S4, V3.S4
+	B	tailfold13
+tailadd9:
+	// d = a - b
+	WORD	$0x4ea9d508	// FSUB V8.4S, V8.4S, V9.4S
+	// p = fma(d, d, p)
+	VFMLA	V8.S4, V8.S4, V4.S4
+	B	tailfold13
+tailadd10:
+	// d = a - b
+	WORD	$0x4ea9d508	// FSUB V8.4S, V8.4S, V9.4S
+	// p = fma(d, d, p)
+	VFMLA	V8.S4, V8.S4, V5.S4
+	B	tailfold13
+tailadd11:
+	// d = a - b
+	WORD	$0x4ea9d508	// FSUB V8.4S, V8.4S, V9.4S
+	// p = fma(d, d, p)
+	VFMLA	V8.S4, V8.S4, V6.S4
+tailfold13:
+	// fold the 32 partials as generic.TreeSum:
+	// v[j] = (p[j] + p[j+16]) + (p[j+8] + p[j+24]), that is v[0..3] = (P0+P4) + (P2+P6)
+	// and v[4..7] = (P1+P5) + (P3+P7)
+	WORD	$0x4e24d400	// FADD V0.4S, V0.4S, V4.4S
+	WORD	$0x4e26d442	// FADD V2.4S, V2.4S, V6.4S
+	WORD	$0x4e25d421	// FADD V1.4S, V1.4S, V5.4S
+	WORD	$0x4e27d463	// FADD V3.4S, V3.4S, V7.4S
+	WORD	$0x4e22d400	// FADD V0.4S, V0.4S, V2.4S
+	WORD	$0x4e23d421	// FADD V1.4S, V1.4S, V3.4S
+	// sum = ((v0+v1) + (v2+v3)) + ((v4+v5) + (v6+v7)): FADDP three times
+	WORD	$0x6e21d400	// FADDP V0.4S, V0.4S, V1.4S
+	WORD	$0x6e20d400	// FADDP V0.4S, V0.4S, V0.4S
+	WORD	$0x7e30d800	// FADDP S0, V0.2S
+	FMOVS.P	F0, 4(R0)
+	// next row
+	ADD	R4<<2, R1, R1
+	SUBS	$1, R3, R3
+	BNE	SquaredL2RowsIdxNEON_row
+	RET
+
 // PackPanelNEON packs rows (1..8) rows of b, ldb apart, kc >= 1 floats
 // each, into the 8-wide panel dst[k*8+j] = b[j*ldb+k], zero-padded to 8
 // rows; dst holds kc*8 floats. Only the rows×kc elements of b are read.
