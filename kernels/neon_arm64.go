@@ -30,6 +30,7 @@ var NEON = &Set{
 	hingeCounts:      hingeCountsKernel(asm.HingeCountsNEON),
 	aboveMin:         aboveMinKernel(asm.AboveMinNEON),
 	firstOutside:     firstOutsideKernel(asm.FirstOutsideNEON),
+	sum64:            sum64Kernel(asm.Sum64NEON),
 	squaredL2RowsIdx: squaredL2RowsIdxKernel(asm.SquaredL2RowsIdxNEON),
 	axpbyRowsIdx:     axpbyRowsIdxKernel(asm.AxpbyRowsIdxNEON),
 	crossEntropy: ceKernel([8]ceAsm{

@@ -29,17 +29,7 @@ func circleGradsAVX2(s, p []float32, c, m float32) {
 	asm.CircleGradsAVX2(ptr(s), ptr(p), len(s), c, m)
 }
 
-// sum64AVX2 runs the kernel over the whole vectors and generic's code over
-// the tail and the fold.
-func sum64AVX2(x []float32) float64 {
-	var p [generic.Sum64Lanes]float64
-	n8 := len(x) &^ 7
-	if n8 > 0 {
-		asm.Sum64AVX2(ptr(x), n8, &p[0])
-	}
-	generic.Sum64Partials(x, n8, &p)
-	return generic.Sum64Fold(&p)
-}
+var sum64AVX2 = sum64Kernel(asm.Sum64AVX2)
 
 var firstOutsideAVX2 = firstOutsideKernel(asm.FirstOutsideAVX2)
 

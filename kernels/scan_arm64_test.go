@@ -40,7 +40,7 @@ func TestFirstOutsideNEONBlock(t *testing.T) {
 // with the same bits, which no differential test can tell.
 var neonGeneric = []string{
 	"crossEntropyLabels", "symmetrize", "maskedAffine", "circleLogits", "circleGrads",
-	"sum64", "labelWeights",
+	"labelWeights",
 }
 
 func TestNEONSetKernels(t *testing.T) {

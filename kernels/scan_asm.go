@@ -22,3 +22,18 @@ func firstOutsideKernel(k func(x *float32, n int, lo, hi float32) int) func(x []
 		return -1
 	}
 }
+
+// sum64Kernel wraps a generated Sum64 kernel (generic.Sum64Partials over
+// x[0:n], n a multiple of 8, from zero partials): generic's code takes the
+// tail and the fold.
+func sum64Kernel(k func(x *float32, n int, p *float64)) func(x []float32) float64 {
+	return func(x []float32) float64 {
+		var p [generic.Sum64Lanes]float64
+		n8 := len(x) &^ 7
+		if n8 > 0 {
+			k(ptr(x), n8, &p[0])
+		}
+		generic.Sum64Partials(x, n8, &p)
+		return generic.Sum64Fold(&p)
+	}
+}

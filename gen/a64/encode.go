@@ -151,6 +151,22 @@ func EncCMEQ(d, n, m VReg) uint32 { return asimdThreeSame(1, 1, sz32, 0b10001, d
 // EncUMINV is UMINV: Sd = the unsigned minimum of the four lanes of Vn.4S.
 func EncUMINV(d, n VReg) uint32 { return asimdAcrossLanes(1, 1, sz32, 0b11010, d, n) }
 
+// szDouble is the sz field (bit 22) of double-precision operations.
+const szDouble = 1
+
+// EncFCVTL is FCVTL (Vd.2D = the two low single lanes of Vn, widened) or,
+// with high, FCVTL2 (the two high lanes).
+func EncFCVTL(d, n VReg, high bool) uint32 {
+	q := uint32(0)
+	if high {
+		q = 1
+	}
+	return asimdTwoRegMisc(q, 0, 0<<1|szDouble, 0b10111, d, n)
+}
+
+// EncFADDD is FADD (vector), double precision: Vd.2D = Vn.2D + Vm.2D.
+func EncFADDD(d, n, m VReg) uint32 { return asimdThreeSame(1, 0, 0<<1|szDouble, 0b11010, d, n, m) }
+
 // EncFCMGE is FCMGE (register): each lane of Vd is all ones where Vn.4S >=
 // Vm.4S (NaN: 0), else 0.
 func EncFCMGE(d, n, m VReg) uint32 { return asimdThreeSame(1, 1, 0<<1|szSingle, 0b11100, d, n, m) }

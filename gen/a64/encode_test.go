@@ -35,7 +35,7 @@ func checkWords(t *testing.T, words []Word) {
 func TestEncoders(t *testing.T) {
 	f := NewFile("p", "", "test")
 	f.TEXT("F", "func()")
-	three := []func(d, n, m VReg){f.FADD, f.FSUB, f.FMUL, f.FMAXNM, f.FMAX, f.FADDP, f.FCMGT, f.FACGT, f.BIC, f.FDIV, f.FMIN, f.UMIN, f.CMEQ, f.FCMEQ, f.FCMGE}
+	three := []func(d, n, m VReg){f.FADD, f.FSUB, f.FMUL, f.FMAXNM, f.FMAX, f.FADDP, f.FCMGT, f.FACGT, f.BIC, f.FDIV, f.FMIN, f.UMIN, f.CMEQ, f.FCMEQ, f.FCMGE, f.FADDD}
 	for d := 0; d < 32; d++ {
 		for n := 0; n < 32; n++ {
 			for m := 0; m < 32; m++ {
@@ -51,6 +51,8 @@ func TestEncoders(t *testing.T) {
 			f.UMAXV(V(d), V(n))
 			f.ADDV(V(d), V(n))
 			f.FMINNMV(V(d), V(n))
+			f.FCVTL(V(d), V(n), false)
+			f.FCVTL(V(d), V(n), true)
 			f.FADDPScalar(V(d), V(n))
 			f.SCVTF(V(d), V(n))
 			for _, sh := range []int{1, 2, 23, 31, 32} {
@@ -58,7 +60,7 @@ func TestEncoders(t *testing.T) {
 			}
 		}
 	}
-	if want := 32 * 32 * (32*(len(three)+4) + 12); len(f.Words) != want {
+	if want := 32 * 32 * (32*(len(three)+4) + 14); len(f.Words) != want {
 		t.Fatalf("%d words recorded, want %d", len(f.Words), want)
 	}
 	checkWords(t, f.Words)

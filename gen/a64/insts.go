@@ -183,6 +183,21 @@ func (f *File) CMEQ(d, n, m VReg) { f.word(EncCMEQ(d, n, m), arr4S("CMEQ", d, n,
 // UMINV sets the scalar Sd to the unsigned minimum of the four lanes of n.
 func (f *File) UMINV(d, n VReg) { f.word(EncUMINV(d, n), fmt.Sprintf("UMINV S%d, V%d.4S", d, n)) }
 
+// FCVTL sets the two double lanes of d to the two low single lanes of n
+// (with high, FCVTL2: the two high ones), converted exactly.
+func (f *File) FCVTL(d, n VReg, high bool) {
+	if high {
+		f.word(EncFCVTL(d, n, true), fmt.Sprintf("FCVTL2 V%d.2D, V%d.4S", d, n))
+		return
+	}
+	f.word(EncFCVTL(d, n, false), fmt.Sprintf("FCVTL V%d.2D, V%d.2S", d, n))
+}
+
+// FADDD is d = n + m on two double lanes.
+func (f *File) FADDD(d, n, m VReg) {
+	f.word(EncFADDD(d, n, m), fmt.Sprintf("FADD V%d.2D, V%d.2D, V%d.2D", d, n, m))
+}
+
 // FCMGE sets each lane of d to all ones where n >= m (NaN: 0), else 0.
 func (f *File) FCMGE(d, n, m VReg) { f.word(EncFCMGE(d, n, m), arr4S("FCMGE", d, n, m)) }
 

@@ -24,6 +24,7 @@ func (g *gen) elemFile() {
 	g.hingeCounts()
 	g.aboveMin()
 	g.firstOutside()
+	g.sum64()
 }
 
 // axpbyRows emits AxpbyRowsNEON: dst = fma(ca, a, cb*b) per element; with

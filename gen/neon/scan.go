@@ -43,3 +43,34 @@ func (g *gen) firstOutside() {
 	g.Label(done)
 	g.Return(i)
 }
+
+// sum64 emits Sum64NEON (generic.Sum64Partials over whole blocks of 8, from
+// zero partials): each element, widened exactly to float64 (FCVTL/FCVTL2),
+// adds into partial i mod 8, held as four pairs of double lanes; a partial
+// takes its elements in index order, so each pair is one chain of adds.
+func (g *gen) sum64() {
+	const name = "Sum64NEON"
+	g.text(name, "func(x *float32, n int, p *float64)",
+		name+" is generic.Sum64Partials over x[0:n], n a multiple of 8, from zero partials, which",
+		"it stores to p[0:8].")
+	x, n, p := a64.R(0), a64.R(1), a64.R(2)
+	g.Load("x", x)
+	g.Load("n", n)
+	g.Load("p", p)
+	part, v, w := vregs(0, 4), vregs(4, 2), vregs(6, 4)
+	for _, r := range part {
+		g.Zero(r)
+	}
+	g.loop(name, n, 8, "float64 sum", 8, "element", func() {
+		g.LD1(true, x, v...)
+		for h := range v {
+			g.FCVTL(w[2*h], v[h], false)
+			g.FCVTL(w[2*h+1], v[h], true)
+		}
+		for j := range part {
+			g.FADDD(part[j], part[j], w[j])
+		}
+	})
+	g.ST1(false, p, part...)
+	g.RET()
+}

@@ -66,3 +66,9 @@ func AboveMinNEON(row *float32, n int, t *float32, mins *float32, idx *int32)
 //
 //go:noescape
 func FirstOutsideNEON(x *float32, n int, lo, hi float32) int
+
+// Sum64NEON is generic.Sum64Partials over x[0:n], n a multiple of 8, from zero partials, which
+// it stores to p[0:8].
+//
+//go:noescape
+func Sum64NEON(x *float32, n int, p *float64)

@@ -1123,3 +1123,33 @@ FirstOutsideNEONblock1:
 FirstOutsideNEONdone2:
 	MOVD	R2, ret+24(FP)
 	RET
+
+// Sum64NEON is generic.Sum64Partials over x[0:n], n a multiple of 8, from zero partials, which
+// it stores to p[0:8].
+TEXT ·Sum64NEON(SB), NOSPLIT, $0-24
+	MOVD	x+0(FP), R0
+	MOVD	n+8(FP), R1
+	MOVD	p+16(FP), R2
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	SUBS	$8, R1, R1
+	BLT	Sum64NEONdone2
+	// loop: float64 sum: 11 instructions per iteration, 8 elements (1.38 per element)
+Sum64NEON1:
+	VLD1.P	32(R0), [V4.S4, V5.S4]
+	WORD	$0x0e617886	// FCVTL V6.2D, V4.2S
+	WORD	$0x4e617887	// FCVTL2 V7.2D, V4.4S
+	WORD	$0x0e6178a8	// FCVTL V8.2D, V5.2S
+	WORD	$0x4e6178a9	// FCVTL2 V9.2D, V5.4S
+	WORD	$0x4e66d400	// FADD V0.2D, V0.2D, V6.2D
+	WORD	$0x4e67d421	// FADD V1.2D, V1.2D, V7.2D
+	WORD	$0x4e68d442	// FADD V2.2D, V2.2D, V8.2D
+	WORD	$0x4e69d463	// FADD V3.2D, V3.2D, V9.2D
+	SUBS	$8, R1, R1
+	BGE	Sum64NEON1
+Sum64NEONdone2:
+	ADD	$8, R1, R1
+	VST1	[V0.S4, V1.S4, V2.S4, V3.S4], (R2)
+	RET
