@@ -31,6 +31,8 @@ var NEON = &Set{
 	aboveMin:         aboveMinKernel(asm.AboveMinNEON),
 	firstOutside:     firstOutsideKernel(asm.FirstOutsideNEON),
 	sum64:            sum64Kernel(asm.Sum64NEON),
+	circleLogits:     circleKernel(asm.CircleLogitsNEON),
+	circleGrads:      circleKernel(asm.CircleGradsNEON),
 	squaredL2RowsIdx: squaredL2RowsIdxKernel(asm.SquaredL2RowsIdxNEON),
 	axpbyRowsIdx:     axpbyRowsIdxKernel(asm.AxpbyRowsIdxNEON),
 	crossEntropy: ceKernel([8]ceAsm{

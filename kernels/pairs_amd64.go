@@ -21,13 +21,10 @@ func maskedAffineAVX2(dst, x []float32, thr, eps, beta, base float32) float32 {
 	return asm.MaskedAffineAVX2(ptr(dst), ptr(x), len(x), thr, eps, beta, base)
 }
 
-func circleLogitsAVX2(dst, s []float32, gamma, m float32) {
-	asm.CircleLogitsAVX2(ptr(dst), ptr(s), len(s), gamma, m)
-}
-
-func circleGradsAVX2(s, p []float32, c, m float32) {
-	asm.CircleGradsAVX2(ptr(s), ptr(p), len(s), c, m)
-}
+var (
+	circleLogitsAVX2 = circleKernel(asm.CircleLogitsAVX2)
+	circleGradsAVX2  = circleKernel(asm.CircleGradsAVX2)
+)
 
 var sum64AVX2 = sum64Kernel(asm.Sum64AVX2)
 

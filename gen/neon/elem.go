@@ -25,6 +25,8 @@ func (g *gen) elemFile() {
 	g.aboveMin()
 	g.firstOutside()
 	g.sum64()
+	g.circle(false)
+	g.circle(true)
 }
 
 // axpbyRows emits AxpbyRowsNEON: dst = fma(ca, a, cb*b) per element; with

@@ -72,3 +72,15 @@ func FirstOutsideNEON(x *float32, n int, lo, hi float32) int
 //
 //go:noescape
 func Sum64NEON(x *float32, n int, p *float64)
+
+// CircleLogitsNEON writes dst_j = (gamma·relu(s_j + m))·(s_j - m) for n >= 1 elements (dst may
+// be s): generic.CircleLogits, bit for bit.
+//
+//go:noescape
+func CircleLogitsNEON(dst, s *float32, n int, gamma, m float32)
+
+// CircleGradsNEON overwrites s_j with (c·relu(s_j + m))·p_j for n >= 1 elements:
+// generic.CircleGrads, bit for bit.
+//
+//go:noescape
+func CircleGradsNEON(s, p *float32, n int, c, m float32)

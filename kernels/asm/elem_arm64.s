@@ -1153,3 +1153,244 @@ Sum64NEONdone2:
 	ADD	$8, R1, R1
 	VST1	[V0.S4, V1.S4, V2.S4, V3.S4], (R2)
 	RET
+
+// CircleLogitsNEON writes dst_j = (gamma·relu(s_j + m))·(s_j - m) for n >= 1 elements (dst may
+// be s): generic.CircleLogits, bit for bit.
+TEXT ·CircleLogitsNEON(SB), NOSPLIT, $0-32
+	MOVD	dst+0(FP), R2
+	MOVD	s+8(FP), R0
+	MOVD	n+16(FP), R3
+	FMOVS	gamma+24(FP), F0
+	VDUP	V0.S[0], V0.S4
+	FMOVS	m+28(FP), F1
+	VDUP	V1.S[0], V1.S4
+	VEOR	V2.B16, V2.B16, V2.B16
+	SUBS	$32, R3, R3
+	BLT	CircleLogitsdone2
+	// loop: circle: 54 instructions per iteration, 32 elements (1.69 per element)
+CircleLogits1:
+	VLD1.P	64(R0), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P	64(R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	// t = relu(s + m)
+	WORD	$0x4e21d518	// FADD V24.4S, V8.4S, V1.4S
+	WORD	$0x4e21d539	// FADD V25.4S, V9.4S, V1.4S
+	WORD	$0x4e21d55a	// FADD V26.4S, V10.4S, V1.4S
+	WORD	$0x4e21d57b	// FADD V27.4S, V11.4S, V1.4S
+	WORD	$0x4e21d59c	// FADD V28.4S, V12.4S, V1.4S
+	WORD	$0x4e21d5bd	// FADD V29.4S, V13.4S, V1.4S
+	WORD	$0x4e21d5de	// FADD V30.4S, V14.4S, V1.4S
+	WORD	$0x4e21d5ff	// FADD V31.4S, V15.4S, V1.4S
+	WORD	$0x6ea2e710	// FCMGT V16.4S, V24.4S, V2.4S
+	WORD	$0x6ea2e731	// FCMGT V17.4S, V25.4S, V2.4S
+	WORD	$0x6ea2e752	// FCMGT V18.4S, V26.4S, V2.4S
+	WORD	$0x6ea2e773	// FCMGT V19.4S, V27.4S, V2.4S
+	WORD	$0x6ea2e794	// FCMGT V20.4S, V28.4S, V2.4S
+	WORD	$0x6ea2e7b5	// FCMGT V21.4S, V29.4S, V2.4S
+	WORD	$0x6ea2e7d6	// FCMGT V22.4S, V30.4S, V2.4S
+	WORD	$0x6ea2e7f7	// FCMGT V23.4S, V31.4S, V2.4S
+	VAND	V16.B16, V24.B16, V24.B16
+	VAND	V17.B16, V25.B16, V25.B16
+	VAND	V18.B16, V26.B16, V26.B16
+	VAND	V19.B16, V27.B16, V27.B16
+	VAND	V20.B16, V28.B16, V28.B16
+	VAND	V21.B16, V29.B16, V29.B16
+	VAND	V22.B16, V30.B16, V30.B16
+	VAND	V23.B16, V31.B16, V31.B16
+	// t = gamma·t
+	WORD	$0x6e20df18	// FMUL V24.4S, V24.4S, V0.4S
+	WORD	$0x6e20df39	// FMUL V25.4S, V25.4S, V0.4S
+	WORD	$0x6e20df5a	// FMUL V26.4S, V26.4S, V0.4S
+	WORD	$0x6e20df7b	// FMUL V27.4S, V27.4S, V0.4S
+	WORD	$0x6e20df9c	// FMUL V28.4S, V28.4S, V0.4S
+	WORD	$0x6e20dfbd	// FMUL V29.4S, V29.4S, V0.4S
+	WORD	$0x6e20dfde	// FMUL V30.4S, V30.4S, V0.4S
+	WORD	$0x6e20dfff	// FMUL V31.4S, V31.4S, V0.4S
+	// dst = t·(s - m)
+	WORD	$0x4ea1d508	// FSUB V8.4S, V8.4S, V1.4S
+	WORD	$0x4ea1d529	// FSUB V9.4S, V9.4S, V1.4S
+	WORD	$0x4ea1d54a	// FSUB V10.4S, V10.4S, V1.4S
+	WORD	$0x4ea1d56b	// FSUB V11.4S, V11.4S, V1.4S
+	WORD	$0x4ea1d58c	// FSUB V12.4S, V12.4S, V1.4S
+	WORD	$0x4ea1d5ad	// FSUB V13.4S, V13.4S, V1.4S
+	WORD	$0x4ea1d5ce	// FSUB V14.4S, V14.4S, V1.4S
+	WORD	$0x4ea1d5ef	// FSUB V15.4S, V15.4S, V1.4S
+	WORD	$0x6e28df18	// FMUL V24.4S, V24.4S, V8.4S
+	WORD	$0x6e29df39	// FMUL V25.4S, V25.4S, V9.4S
+	WORD	$0x6e2adf5a	// FMUL V26.4S, V26.4S, V10.4S
+	WORD	$0x6e2bdf7b	// FMUL V27.4S, V27.4S, V11.4S
+	WORD	$0x6e2cdf9c	// FMUL V28.4S, V28.4S, V12.4S
+	WORD	$0x6e2ddfbd	// FMUL V29.4S, V29.4S, V13.4S
+	WORD	$0x6e2edfde	// FMUL V30.4S, V30.4S, V14.4S
+	WORD	$0x6e2fdfff	// FMUL V31.4S, V31.4S, V15.4S
+	VST1.P	[V24.S4, V25.S4, V26.S4, V27.S4], 64(R2)
+	VST1.P	[V28.S4, V29.S4, V30.S4, V31.S4], 64(R2)
+	SUBS	$32, R3, R3
+	BGE	CircleLogits1
+CircleLogitsdone2:
+	ADD	$32, R3, R3
+	// whole vectors left
+CircleLogitsvec3:
+	SUBS	$4, R3, R3
+	BLT	CircleLogitsvecdone4
+	VLD1.P	16(R0), [V8.S4]
+	// t = relu(s + m)
+	WORD	$0x4e21d518	// FADD V24.4S, V8.4S, V1.4S
+	WORD	$0x6ea2e710	// FCMGT V16.4S, V24.4S, V2.4S
+	VAND	V16.B16, V24.B16, V24.B16
+	// t = gamma·t
+	WORD	$0x6e20df18	// FMUL V24.4S, V24.4S, V0.4S
+	// dst = t·(s - m)
+	WORD	$0x4ea1d508	// FSUB V8.4S, V8.4S, V1.4S
+	WORD	$0x6e28df18	// FMUL V24.4S, V24.4S, V8.4S
+	VST1.P	[V24.S4], 16(R2)
+	B	CircleLogitsvec3
+CircleLogitsvecdone4:
+	ADD	$4, R3, R3
+	CBZ	R3, CircleLogitsend5
+	// the last n%4 elements, lane by lane
+	VLD1.P	4(R0), V8.S[0]
+	CMP	$2, R3
+	BLT	lanes6
+	VLD1.P	4(R0), V8.S[1]
+	CMP	$3, R3
+	BLT	lanes6
+	VLD1.P	4(R0), V8.S[2]
+lanes6:
+	// t = relu(s + m)
+	WORD	$0x4e21d518	// FADD V24.4S, V8.4S, V1.4S
+	WORD	$0x6ea2e710	// FCMGT V16.4S, V24.4S, V2.4S
+	VAND	V16.B16, V24.B16, V24.B16
+	// t = gamma·t
+	WORD	$0x6e20df18	// FMUL V24.4S, V24.4S, V0.4S
+	// dst = t·(s - m)
+	WORD	$0x4ea1d508	// FSUB V8.4S, V8.4S, V1.4S
+	WORD	$0x6e28df18	// FMUL V24.4S, V24.4S, V8.4S
+	VST1.P	V24.S[0], 4(R2)
+	CMP	$2, R3
+	BLT	lanes7
+	VST1.P	V24.S[1], 4(R2)
+	CMP	$3, R3
+	BLT	lanes7
+	VST1.P	V24.S[2], 4(R2)
+lanes7:
+CircleLogitsend5:
+	RET
+
+// CircleGradsNEON overwrites s_j with (c·relu(s_j + m))·p_j for n >= 1 elements:
+// generic.CircleGrads, bit for bit.
+TEXT ·CircleGradsNEON(SB), NOSPLIT, $0-32
+	MOVD	s+0(FP), R0
+	MOVD	p+8(FP), R1
+	MOVD	R0, R2
+	MOVD	n+16(FP), R3
+	FMOVS	c+24(FP), F0
+	VDUP	V0.S[0], V0.S4
+	FMOVS	m+28(FP), F1
+	VDUP	V1.S[0], V1.S4
+	VEOR	V2.B16, V2.B16, V2.B16
+	SUBS	$32, R3, R3
+	BLT	CircleGradsdone2
+	// loop: circle: 48 instructions per iteration, 32 elements (1.50 per element)
+CircleGrads1:
+	VLD1.P	64(R0), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P	64(R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P	64(R1), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P	64(R1), [V20.S4, V21.S4, V22.S4, V23.S4]
+	// t = relu(s + m)
+	WORD	$0x4e21d518	// FADD V24.4S, V8.4S, V1.4S
+	WORD	$0x4e21d539	// FADD V25.4S, V9.4S, V1.4S
+	WORD	$0x4e21d55a	// FADD V26.4S, V10.4S, V1.4S
+	WORD	$0x4e21d57b	// FADD V27.4S, V11.4S, V1.4S
+	WORD	$0x4e21d59c	// FADD V28.4S, V12.4S, V1.4S
+	WORD	$0x4e21d5bd	// FADD V29.4S, V13.4S, V1.4S
+	WORD	$0x4e21d5de	// FADD V30.4S, V14.4S, V1.4S
+	WORD	$0x4e21d5ff	// FADD V31.4S, V15.4S, V1.4S
+	WORD	$0x6ea2e708	// FCMGT V8.4S, V24.4S, V2.4S
+	WORD	$0x6ea2e729	// FCMGT V9.4S, V25.4S, V2.4S
+	WORD	$0x6ea2e74a	// FCMGT V10.4S, V26.4S, V2.4S
+	WORD	$0x6ea2e76b	// FCMGT V11.4S, V27.4S, V2.4S
+	WORD	$0x6ea2e78c	// FCMGT V12.4S, V28.4S, V2.4S
+	WORD	$0x6ea2e7ad	// FCMGT V13.4S, V29.4S, V2.4S
+	WORD	$0x6ea2e7ce	// FCMGT V14.4S, V30.4S, V2.4S
+	WORD	$0x6ea2e7ef	// FCMGT V15.4S, V31.4S, V2.4S
+	VAND	V8.B16, V24.B16, V24.B16
+	VAND	V9.B16, V25.B16, V25.B16
+	VAND	V10.B16, V26.B16, V26.B16
+	VAND	V11.B16, V27.B16, V27.B16
+	VAND	V12.B16, V28.B16, V28.B16
+	VAND	V13.B16, V29.B16, V29.B16
+	VAND	V14.B16, V30.B16, V30.B16
+	VAND	V15.B16, V31.B16, V31.B16
+	// t = c·t
+	WORD	$0x6e20df18	// FMUL V24.4S, V24.4S, V0.4S
+	WORD	$0x6e20df39	// FMUL V25.4S, V25.4S, V0.4S
+	WORD	$0x6e20df5a	// FMUL V26.4S, V26.4S, V0.4S
+	WORD	$0x6e20df7b	// FMUL V27.4S, V27.4S, V0.4S
+	WORD	$0x6e20df9c	// FMUL V28.4S, V28.4S, V0.4S
+	WORD	$0x6e20dfbd	// FMUL V29.4S, V29.4S, V0.4S
+	WORD	$0x6e20dfde	// FMUL V30.4S, V30.4S, V0.4S
+	WORD	$0x6e20dfff	// FMUL V31.4S, V31.4S, V0.4S
+	// s = t·p
+	WORD	$0x6e30df18	// FMUL V24.4S, V24.4S, V16.4S
+	WORD	$0x6e31df39	// FMUL V25.4S, V25.4S, V17.4S
+	WORD	$0x6e32df5a	// FMUL V26.4S, V26.4S, V18.4S
+	WORD	$0x6e33df7b	// FMUL V27.4S, V27.4S, V19.4S
+	WORD	$0x6e34df9c	// FMUL V28.4S, V28.4S, V20.4S
+	WORD	$0x6e35dfbd	// FMUL V29.4S, V29.4S, V21.4S
+	WORD	$0x6e36dfde	// FMUL V30.4S, V30.4S, V22.4S
+	WORD	$0x6e37dfff	// FMUL V31.4S, V31.4S, V23.4S
+	VST1.P	[V24.S4, V25.S4, V26.S4, V27.S4], 64(R2)
+	VST1.P	[V28.S4, V29.S4, V30.S4, V31.S4], 64(R2)
+	SUBS	$32, R3, R3
+	BGE	CircleGrads1
+CircleGradsdone2:
+	ADD	$32, R3, R3
+	// whole vectors left
+CircleGradsvec3:
+	SUBS	$4, R3, R3
+	BLT	CircleGradsvecdone4
+	VLD1.P	16(R0), [V8.S4]
+	VLD1.P	16(R1), [V16.S4]
+	// t = relu(s + m)
+	WORD	$0x4e21d518	// FADD V24.4S, V8.4S, V1.4S
+	WORD	$0x6ea2e708	// FCMGT V8.4S, V24.4S, V2.4S
+	VAND	V8.B16, V24.B16, V24.B16
+	// t = c·t
+	WORD	$0x6e20df18	// FMUL V24.4S, V24.4S, V0.4S
+	// s = t·p
+	WORD	$0x6e30df18	// FMUL V24.4S, V24.4S, V16.4S
+	VST1.P	[V24.S4], 16(R2)
+	B	CircleGradsvec3
+CircleGradsvecdone4:
+	ADD	$4, R3, R3
+	CBZ	R3, CircleGradsend5
+	// the last n%4 elements, lane by lane
+	VLD1.P	4(R0), V8.S[0]
+	VLD1.P	4(R1), V16.S[0]
+	CMP	$2, R3
+	BLT	lanes6
+	VLD1.P	4(R0), V8.S[1]
+	VLD1.P	4(R1), V16.S[1]
+	CMP	$3, R3
+	BLT	lanes6
+	VLD1.P	4(R0), V8.S[2]
+	VLD1.P	4(R1), V16.S[2]
+lanes6:
+	// t = relu(s + m)
+	WORD	$0x4e21d518	// FADD V24.4S, V8.4S, V1.4S
+	WORD	$0x6ea2e708	// FCMGT V8.4S, V24.4S, V2.4S
+	VAND	V8.B16, V24.B16, V24.B16
+	// t = c·t
+	WORD	$0x6e20df18	// FMUL V24.4S, V24.4S, V0.4S
+	// s = t·p
+	WORD	$0x6e30df18	// FMUL V24.4S, V24.4S, V16.4S
+	VST1.P	V24.S[0], 4(R2)
+	CMP	$2, R3
+	BLT	lanes7
+	VST1.P	V24.S[1], 4(R2)
+	CMP	$3, R3
+	BLT	lanes7
+	VST1.P	V24.S[2], 4(R2)
+lanes7:
+CircleGradsend5:
+	RET
