@@ -132,7 +132,8 @@ func NewFile(pkg, constraint, command string) *File {
 // TEXT starts a NOSPLIT function with the Go signature sig (a func type whose
 // parameters are pointers, ints (8 bytes each, 8-aligned) or float32 (4
 // bytes, 4-aligned), as Go lays out ABI0 arguments, and whose result, if
-// any, is a pointer or an int) and a doc comment for its declaration.
+// any, is a pointer, an int or a float32) and a doc comment for its
+// declaration.
 func (f *File) TEXT(name, sig string, doc ...string) {
 	expr, err := parser.ParseExpr(sig)
 	if err != nil {
@@ -160,12 +161,16 @@ func (f *File) TEXT(name, sig string, doc ...string) {
 	if ft.Results != nil {
 		off = (off + 7) &^ 7 // results start pointer-aligned (asmdecl's layout)
 		for i, fld := range ft.Results.List {
-			checkType(name, fld.Type, false)
+			float := checkType(name, fld.Type, true)
 			if len(fld.Names) > 0 || i > 0 {
 				panic(fmt.Sprintf("a64: TEXT %s: only one unnamed result is supported", name))
 			}
-			fn.results = append(fn.results, param{"ret", off, false})
-			off += 8
+			fn.results = append(fn.results, param{"ret", off, float})
+			if float {
+				off += 4
+			} else {
+				off += 8
+			}
 		}
 	}
 	fn.args = off
@@ -187,7 +192,7 @@ func checkType(name string, t ast.Expr, float bool) bool {
 			return true
 		}
 	}
-	panic(fmt.Sprintf("a64: TEXT %s: only pointer, int and float32 parameters (and a pointer or int result) are supported", name))
+	panic(fmt.Sprintf("a64: TEXT %s: only pointer, int and float32 parameters and results are supported", name))
 }
 
 func (f *File) emit(line string) { f.fn.lines = append(f.fn.lines, line) }
@@ -284,12 +289,22 @@ func (f *File) LoadF(name string, v VReg) {
 	f.I("FMOVS", fmt.Sprintf("%s+%d(FP)", name, p.off), v.F())
 }
 
-// Return stores r as the function's result and returns.
+// Return stores r as the function's (pointer or int) result and returns.
 func (f *File) Return(r GPR) {
-	if len(f.fn.results) != 1 {
-		panic(fmt.Sprintf("a64: %s has no result", f.fn.name))
+	if len(f.fn.results) != 1 || f.fn.results[0].float {
+		panic(fmt.Sprintf("a64: %s has no pointer or int result", f.fn.name))
 	}
 	f.I("MOVD", r.String(), fmt.Sprintf("ret+%d(FP)", f.fn.results[0].off))
+	f.RET()
+}
+
+// ReturnF stores the scalar Fv as the function's float32 result and
+// returns.
+func (f *File) ReturnF(v VReg) {
+	if len(f.fn.results) != 1 || !f.fn.results[0].float {
+		panic(fmt.Sprintf("a64: %s has no float32 result", f.fn.name))
+	}
+	f.I("FMOVS", v.F(), fmt.Sprintf("ret+%d(FP)", f.fn.results[0].off))
 	f.RET()
 }
 

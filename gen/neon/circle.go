@@ -73,3 +73,44 @@ func (g *gen) circle(grads bool) {
 	})
 	g.RET()
 }
+
+// maskedAffine emits MaskedAffineNEON, the multi-similarity miner's
+// negatives pass over whole vectors (generic.MaskedAffine): dst = beta·(x -
+// base) (two roundings) where x + eps > thr, else -Inf (NaN included); it
+// returns the maximum of the non-NaN x (FMAXNM skips NaN), -Inf if none.
+// The caller takes the tail and adds +0.
+func (g *gen) maskedAffine() {
+	const name = "MaskedAffineNEON"
+	g.text(name, "func(dst, x *float32, n int, thr, eps, beta, base float32) float32",
+		name+" is generic.MaskedAffine over x[0:n], n a multiple of 4 (dst may be x), but returns",
+		"the largest non-NaN x without adding +0 (-Inf if there is none).")
+	dst, x, n, t := a64.R(0), a64.R(1), a64.R(2), a64.R(3)
+	g.Load("dst", dst)
+	g.Load("x", x)
+	g.Load("n", n)
+	thr, eps, beta, base, ninf, acc := a64.V(0), a64.V(1), a64.V(2), a64.V(3), a64.V(4), a64.V(5)
+	for _, p := range []struct {
+		name string
+		v    a64.VReg
+	}{{"thr", thr}, {"eps", eps}, {"beta", beta}, {"base", base}} {
+		g.LoadF(p.name, p.v)
+		g.DUPElem(p.v, p.v, 0)
+	}
+	g.I("MOVW", "$0xff800000", t.String())
+	g.DUPGen(ninf, t)
+	g.MOV(acc, ninf)
+	v, y, m := a64.V(6), a64.V(7), a64.V(8)
+	g.vectors(name, n, func() {
+		g.LD1(true, x, v)
+		g.FMAXNM(acc, acc, v)
+		g.FSUB(y, v, base)
+		g.FMUL(y, y, beta)
+		g.FADD(m, v, eps)
+		g.FCMGT(m, m, thr)
+		g.Comment("where not x + eps > thr: -Inf")
+		g.BIF(y, ninf, m)
+		g.ST1(true, dst, y)
+	})
+	g.FMAXNMV(acc, acc)
+	g.ReturnF(acc)
+}

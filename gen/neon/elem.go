@@ -27,6 +27,7 @@ func (g *gen) elemFile() {
 	g.sum64()
 	g.circle(false)
 	g.circle(true)
+	g.maskedAffine()
 }
 
 // axpbyRows emits AxpbyRowsNEON: dst = fma(ca, a, cb*b) per element; with

@@ -84,3 +84,9 @@ func CircleLogitsNEON(dst, s *float32, n int, gamma, m float32)
 //
 //go:noescape
 func CircleGradsNEON(s, p *float32, n int, c, m float32)
+
+// MaskedAffineNEON is generic.MaskedAffine over x[0:n], n a multiple of 4 (dst may be x), but returns
+// the largest non-NaN x without adding +0 (-Inf if there is none).
+//
+//go:noescape
+func MaskedAffineNEON(dst, x *float32, n int, thr, eps, beta, base float32) float32

@@ -1394,3 +1394,39 @@ lanes6:
 lanes7:
 CircleGradsend5:
 	RET
+
+// MaskedAffineNEON is generic.MaskedAffine over x[0:n], n a multiple of 4 (dst may be x), but returns
+// the largest non-NaN x without adding +0 (-Inf if there is none).
+TEXT ·MaskedAffineNEON(SB), NOSPLIT, $0-44
+	MOVD	dst+0(FP), R0
+	MOVD	x+8(FP), R1
+	MOVD	n+16(FP), R2
+	FMOVS	thr+24(FP), F0
+	VDUP	V0.S[0], V0.S4
+	FMOVS	eps+28(FP), F1
+	VDUP	V1.S[0], V1.S4
+	FMOVS	beta+32(FP), F2
+	VDUP	V2.S[0], V2.S4
+	FMOVS	base+36(FP), F3
+	VDUP	V3.S[0], V3.S4
+	MOVW	$0xff800000, R3
+	VDUP	R3, V4.S4
+	VMOV	V4.B16, V5.B16
+MaskedAffineNEON1:
+	SUBS	$4, R2, R2
+	BLT	MaskedAffineNEONdone2
+	VLD1.P	16(R1), [V6.S4]
+	WORD	$0x4e26c4a5	// FMAXNM V5.4S, V5.4S, V6.4S
+	WORD	$0x4ea3d4c7	// FSUB V7.4S, V6.4S, V3.4S
+	WORD	$0x6e22dce7	// FMUL V7.4S, V7.4S, V2.4S
+	WORD	$0x4e21d4c8	// FADD V8.4S, V6.4S, V1.4S
+	WORD	$0x6ea0e508	// FCMGT V8.4S, V8.4S, V0.4S
+	// where not x + eps > thr: -Inf
+	VBIF	V8.B16, V4.B16, V7.B16
+	VST1.P	[V7.S4], 16(R0)
+	B	MaskedAffineNEON1
+MaskedAffineNEONdone2:
+	ADD	$4, R2, R2
+	WORD	$0x6e30c8a5	// FMAXNMV S5, V5.4S
+	FMOVS	F5, ret+40(FP)
+	RET
