@@ -21,16 +21,13 @@ func maskedAffineAVX2(dst, x []float32, thr, eps, beta, base float32) float32 {
 	return asm.MaskedAffineAVX2(ptr(dst), ptr(x), len(x), thr, eps, beta, base)
 }
 
+// The AVX2 glue kernels, in the wrappers they share with the NEON set
+// (circle_asm.go, scan_asm.go, idx_asm.go).
 var (
-	circleLogitsAVX2 = circleKernel(asm.CircleLogitsAVX2)
-	circleGradsAVX2  = circleKernel(asm.CircleGradsAVX2)
-)
-
-var sum64AVX2 = sum64Kernel(asm.Sum64AVX2)
-
-var firstOutsideAVX2 = firstOutsideKernel(asm.FirstOutsideAVX2)
-
-var (
+	circleLogitsAVX2     = circleKernel(asm.CircleLogitsAVX2)
+	circleGradsAVX2      = circleKernel(asm.CircleGradsAVX2)
+	sum64AVX2            = sum64Kernel(asm.Sum64AVX2)
+	firstOutsideAVX2     = firstOutsideKernel(asm.FirstOutsideAVX2)
 	squaredL2RowsIdxAVX2 = squaredL2RowsIdxKernel(asm.SquaredL2RowsIdxAVX2)
 	axpbyRowsIdxAVX2     = axpbyRowsIdxKernel(asm.AxpbyRowsIdxAVX2)
 )
