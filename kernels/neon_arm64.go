@@ -39,6 +39,7 @@ var NEON = &Set{
 	circleLogits:     circleKernel(asm.CircleLogitsNEON),
 	circleGrads:      circleKernel(asm.CircleGradsNEON),
 	maskedAffine:     maskedAffineNEON,
+	symmetrize:       symmetrizeNEON,
 	squaredL2RowsIdx: squaredL2RowsIdxKernel(asm.SquaredL2RowsIdxNEON),
 	axpbyRowsIdx:     axpbyRowsIdxKernel(asm.AxpbyRowsIdxNEON),
 	crossEntropy: ceKernel([8]ceAsm{
@@ -126,4 +127,14 @@ func maskedAffineNEON(dst, x []float32, thr, eps, beta, base float32) float32 {
 		m = max(m, generic.MaskedAffine(dst[n4:], x[n4:], thr, eps, beta, base))
 	}
 	return m + 0
+}
+
+// symmetrizeNEON runs the kernel on the whole 4×4 blocks and
+// generic.SymmetrizeFrom on the rows and columns past them.
+func symmetrizeNEON(a []float32, n int) {
+	nb := n / 4
+	if nb > 0 {
+		asm.SymmetrizeNEON(ptr(a), n, nb)
+	}
+	generic.SymmetrizeFrom(a, n, 4*nb)
 }

@@ -141,6 +141,29 @@ func EncBIC(d, n, m VReg) uint32 { return asimdThreeSame(1, 0, 0b01, 0b00011, d,
 // sz32 is the integer "size" field of 32-bit lanes.
 const sz32 = 0b10
 
+// asimdPermute is the "Advanced SIMD permute" class (Q = 1):
+//
+//	31 30 29-24 23-22 21 20-16 15 14-12 11-10 9-5 4-0
+//	 0  1 001110  size  0    Rm  0   opc    10  Rn  Rd
+func asimdPermute(size, opc uint32, d, n, m VReg) uint32 {
+	return bits(1, 30, 1) | bits(0b001110, 24, 6) | bits(size, 22, 2) | bits(uint32(m), 16, 5) |
+		bits(opc, 12, 3) | bits(0b10, 10, 2) | bits(uint32(n), 5, 5) | bits(uint32(d), 0, 5)
+}
+
+// EncTRN is TRN1 (second false) or TRN2 (second true), on 32-bit lanes
+// (.4S) or, with double, 64-bit lanes (.2D): Vd takes the even (TRN1) or
+// odd (TRN2) lanes of Vn and Vm, interleaved.
+func EncTRN(d, n, m VReg, second, double bool) uint32 {
+	opc, size := uint32(0b010), uint32(sz32)
+	if second {
+		opc = 0b110
+	}
+	if double {
+		size = 0b11
+	}
+	return asimdPermute(size, opc, d, n, m)
+}
+
 // EncUMIN is UMIN (vector): Vd.4S = the unsigned minimum of Vn.4S and Vm.4S.
 func EncUMIN(d, n, m VReg) uint32 { return asimdThreeSame(1, 1, sz32, 0b01101, d, n, m) }
 

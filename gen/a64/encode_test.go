@@ -44,6 +44,7 @@ func TestEncoders(t *testing.T) {
 				}
 				for i := 0; i < 4; i++ {
 					f.FMLAElem(V(d), V(n), V(m), i)
+					f.TRN(V(d), V(n), V(m), i&1 != 0, i&2 != 0)
 				}
 			}
 			f.FMAXNMV(V(d), V(n))
@@ -60,7 +61,7 @@ func TestEncoders(t *testing.T) {
 			}
 		}
 	}
-	if want := 32 * 32 * (32*(len(three)+4) + 14); len(f.Words) != want {
+	if want := 32 * 32 * (32*(len(three)+8) + 14); len(f.Words) != want {
 		t.Fatalf("%d words recorded, want %d", len(f.Words), want)
 	}
 	checkWords(t, f.Words)

@@ -173,6 +173,19 @@ func (f *File) BIC(d, n, m VReg) {
 	f.word(EncBIC(d, n, m), fmt.Sprintf("BIC V%d.16B, V%d.16B, V%d.16B", d, n, m))
 }
 
+// TRN is TRN1 (second false) or TRN2 (second true) on .4S lanes or, with
+// double, .2D lanes: d takes the even (odd) lanes of n and m, interleaved.
+func (f *File) TRN(d, n, m VReg, second, double bool) {
+	op, arr := "TRN1", "4S"
+	if second {
+		op = "TRN2"
+	}
+	if double {
+		arr = "2D"
+	}
+	f.word(EncTRN(d, n, m, second, double), fmt.Sprintf("%s V%d.%s, V%d.%s, V%d.%s", op, d, arr, n, arr, m, arr))
+}
+
 // UMIN is d = the unsigned minimum of n and m, lane by lane (32-bit lanes).
 func (f *File) UMIN(d, n, m VReg) { f.word(EncUMIN(d, n, m), arr4S("UMIN", d, n, m)) }
 

@@ -28,6 +28,7 @@ func (g *gen) elemFile() {
 	g.circle(false)
 	g.circle(true)
 	g.maskedAffine()
+	g.symmetrize()
 }
 
 // axpbyRows emits AxpbyRowsNEON: dst = fma(ca, a, cb*b) per element; with

@@ -220,3 +220,80 @@ func (g *gen) aboveMin() {
 	}
 	g.RET()
 }
+
+// symmetrize emits SymmetrizeNEON, BatchAll's C + Cᵀ on the first 4·nb rows
+// and columns (generic.Symmetrize, any order: one addition per pair): for
+// every pair of 4×4 blocks (bi, bj), bj <= bi, with X = block (bi, bj) and
+// Y = block (bj, bi), S = X + Yᵀ goes to (bi, bj) and Sᵀ to (bj, bi); a
+// diagonal block's S is symmetric. Transposes are TRN1/TRN2 on .4S, then
+// on .2D.
+func (g *gen) symmetrize() {
+	const name = "SymmetrizeNEON"
+	g.text(name, "func(a *float32, n, nb int)",
+		name+" is generic.Symmetrize on the first 4·nb rows and columns of the n×n matrix a, by",
+		"pairs of 4×4 blocks transposed in registers.")
+	a, n, nb := a64.R(0), a64.R(1), a64.R(2)
+	stride, rows4, bi, bj, rowI, px, py, p := a64.R(3), a64.R(4), a64.R(5), a64.R(6), a64.R(7), a64.R(8), a64.R(9), a64.R(10)
+	g.Load("a", a)
+	g.Load("n", n)
+	g.Load("nb", nb)
+	g.I("LSL", "$2", n.String(), stride.String())
+	g.I("LSL", "$2", stride.String(), rows4.String())
+	x, y, tmp, yt := vregs(0, 4), vregs(4, 4), vregs(16, 4), vregs(20, 4)
+	transpose := func(dst, src []a64.VReg) {
+		g.TRN(tmp[0], src[0], src[1], false, false)
+		g.TRN(tmp[1], src[0], src[1], true, false)
+		g.TRN(tmp[2], src[2], src[3], false, false)
+		g.TRN(tmp[3], src[2], src[3], true, false)
+		g.TRN(dst[0], tmp[0], tmp[2], false, true)
+		g.TRN(dst[1], tmp[1], tmp[3], false, true)
+		g.TRN(dst[2], tmp[0], tmp[2], true, true)
+		g.TRN(dst[3], tmp[1], tmp[3], true, true)
+	}
+	rowsAt := func(load bool, base a64.GPR, v []a64.VReg) {
+		g.I("MOVD", base.String(), p.String())
+		for r, reg := range v {
+			if load {
+				g.LD1(false, p, reg)
+			} else {
+				g.ST1(false, p, reg)
+			}
+			if r < len(v)-1 {
+				g.I("ADD", stride.String(), p.String(), p.String())
+			}
+		}
+	}
+	outer, inner, next, done := name+"_outer", name+"_inner", name+"_next", name+"_done"
+	g.I("MOVD", a.String(), rowI.String())
+	g.I("MOVD", "ZR", bi.String())
+	g.Label(outer)
+	g.I("CMP", nb.String(), bi.String())
+	g.I("BGE", done)
+	g.I("MOVD", "ZR", bj.String())
+	g.Label(inner)
+	g.I("CMP", bi.String(), bj.String())
+	g.I("BGT", next)
+	g.Comment("X = block (bi, bj) at rowI + 16·bj, Y = block (bj, bi) at a + bj·4 rows + 16·bi")
+	g.I("ADD", bj.String()+"<<4", rowI.String(), px.String())
+	g.I("MUL", rows4.String(), bj.String(), py.String())
+	g.I("ADD", a.String(), py.String(), py.String())
+	g.I("ADD", bi.String()+"<<4", py.String(), py.String())
+	rowsAt(true, py, y)
+	rowsAt(true, px, x)
+	g.Comment("S = X + Yᵀ; block (bi, bj) = S, block (bj, bi) = Sᵀ")
+	transpose(yt, y)
+	for r := range x {
+		g.FADD(x[r], x[r], yt[r])
+	}
+	rowsAt(false, px, x)
+	transpose(y, x)
+	rowsAt(false, py, y)
+	g.I("ADD", "$1", bj.String(), bj.String())
+	g.I("B", inner)
+	g.Label(next)
+	g.I("ADD", rows4.String(), rowI.String(), rowI.String())
+	g.I("ADD", "$1", bi.String(), bi.String())
+	g.I("B", outer)
+	g.Label(done)
+	g.RET()
+}

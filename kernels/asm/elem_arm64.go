@@ -90,3 +90,9 @@ func CircleGradsNEON(s, p *float32, n int, c, m float32)
 //
 //go:noescape
 func MaskedAffineNEON(dst, x *float32, n int, thr, eps, beta, base float32) float32
+
+// SymmetrizeNEON is generic.Symmetrize on the first 4·nb rows and columns of the n×n matrix a, by
+// pairs of 4×4 blocks transposed in registers.
+//
+//go:noescape
+func SymmetrizeNEON(a *float32, n, nb int)

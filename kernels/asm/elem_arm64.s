@@ -1430,3 +1430,87 @@ MaskedAffineNEONdone2:
 	WORD	$0x6e30c8a5	// FMAXNMV S5, V5.4S
 	FMOVS	F5, ret+40(FP)
 	RET
+
+// SymmetrizeNEON is generic.Symmetrize on the first 4·nb rows and columns of the n×n matrix a, by
+// pairs of 4×4 blocks transposed in registers.
+TEXT ·SymmetrizeNEON(SB), NOSPLIT, $0-24
+	MOVD	a+0(FP), R0
+	MOVD	n+8(FP), R1
+	MOVD	nb+16(FP), R2
+	LSL	$2, R1, R3
+	LSL	$2, R3, R4
+	MOVD	R0, R7
+	MOVD	ZR, R5
+SymmetrizeNEON_outer:
+	CMP	R2, R5
+	BGE	SymmetrizeNEON_done
+	MOVD	ZR, R6
+SymmetrizeNEON_inner:
+	CMP	R5, R6
+	BGT	SymmetrizeNEON_next
+	// X = block (bi, bj) at rowI + 16·bj, Y = block (bj, bi) at a + bj·4 rows + 16·bi
+	ADD	R6<<4, R7, R8
+	MUL	R4, R6, R9
+	ADD	R0, R9, R9
+	ADD	R5<<4, R9, R9
+	MOVD	R9, R10
+	VLD1	(R10), [V4.S4]
+	ADD	R3, R10, R10
+	VLD1	(R10), [V5.S4]
+	ADD	R3, R10, R10
+	VLD1	(R10), [V6.S4]
+	ADD	R3, R10, R10
+	VLD1	(R10), [V7.S4]
+	MOVD	R8, R10
+	VLD1	(R10), [V0.S4]
+	ADD	R3, R10, R10
+	VLD1	(R10), [V1.S4]
+	ADD	R3, R10, R10
+	VLD1	(R10), [V2.S4]
+	ADD	R3, R10, R10
+	VLD1	(R10), [V3.S4]
+	// S = X + Yᵀ; block (bi, bj) = S, block (bj, bi) = Sᵀ
+	WORD	$0x4e852890	// TRN1 V16.4S, V4.4S, V5.4S
+	WORD	$0x4e856891	// TRN2 V17.4S, V4.4S, V5.4S
+	WORD	$0x4e8728d2	// TRN1 V18.4S, V6.4S, V7.4S
+	WORD	$0x4e8768d3	// TRN2 V19.4S, V6.4S, V7.4S
+	WORD	$0x4ed22a14	// TRN1 V20.2D, V16.2D, V18.2D
+	WORD	$0x4ed32a35	// TRN1 V21.2D, V17.2D, V19.2D
+	WORD	$0x4ed26a16	// TRN2 V22.2D, V16.2D, V18.2D
+	WORD	$0x4ed36a37	// TRN2 V23.2D, V17.2D, V19.2D
+	WORD	$0x4e34d400	// FADD V0.4S, V0.4S, V20.4S
+	WORD	$0x4e35d421	// FADD V1.4S, V1.4S, V21.4S
+	WORD	$0x4e36d442	// FADD V2.4S, V2.4S, V22.4S
+	WORD	$0x4e37d463	// FADD V3.4S, V3.4S, V23.4S
+	MOVD	R8, R10
+	VST1	[V0.S4], (R10)
+	ADD	R3, R10, R10
+	VST1	[V1.S4], (R10)
+	ADD	R3, R10, R10
+	VST1	[V2.S4], (R10)
+	ADD	R3, R10, R10
+	VST1	[V3.S4], (R10)
+	WORD	$0x4e812810	// TRN1 V16.4S, V0.4S, V1.4S
+	WORD	$0x4e816811	// TRN2 V17.4S, V0.4S, V1.4S
+	WORD	$0x4e832852	// TRN1 V18.4S, V2.4S, V3.4S
+	WORD	$0x4e836853	// TRN2 V19.4S, V2.4S, V3.4S
+	WORD	$0x4ed22a04	// TRN1 V4.2D, V16.2D, V18.2D
+	WORD	$0x4ed32a25	// TRN1 V5.2D, V17.2D, V19.2D
+	WORD	$0x4ed26a06	// TRN2 V6.2D, V16.2D, V18.2D
+	WORD	$0x4ed36a27	// TRN2 V7.2D, V17.2D, V19.2D
+	MOVD	R9, R10
+	VST1	[V4.S4], (R10)
+	ADD	R3, R10, R10
+	VST1	[V5.S4], (R10)
+	ADD	R3, R10, R10
+	VST1	[V6.S4], (R10)
+	ADD	R3, R10, R10
+	VST1	[V7.S4], (R10)
+	ADD	$1, R6, R6
+	B	SymmetrizeNEON_inner
+SymmetrizeNEON_next:
+	ADD	R4, R7, R7
+	ADD	$1, R5, R5
+	B	SymmetrizeNEON_outer
+SymmetrizeNEON_done:
+	RET
