@@ -289,6 +289,12 @@ func (f *File) LoadF(name string, v VReg) {
 	f.I("FMOVS", fmt.Sprintf("%s+%d(FP)", name, p.off), v.F())
 }
 
+// LoadFAll loads the float32 parameter name into every lane of v.
+func (f *File) LoadFAll(name string, v VReg) {
+	f.LoadF(name, v)
+	f.DUPElem(v, v, 0)
+}
+
 // Return stores r as the function's (pointer or int) result and returns.
 func (f *File) Return(r GPR) {
 	if len(f.fn.results) != 1 || f.fn.results[0].float {

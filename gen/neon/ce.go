@@ -288,10 +288,8 @@ func (g *gen) crossEntropySoft(grad, weights bool) {
 	keep, spread := a64.V(17), a64.V(18)
 	g.Comment("pass 2b: c = fma(keep, q, spread) (times w); mass = Σ c, zc = Σ fma(c, z - m, p),",
 		"over the same 32 partials: mass in P0..P7, zc in V9..V16")
-	g.LoadF("keep", keep)
-	g.DUPElem(keep, keep, 0)
-	g.LoadF("spread", spread)
-	g.DUPElem(spread, spread, 0)
+	g.LoadFAll("keep", keep)
+	g.LoadFAll("spread", spread)
 	g.zeroPartials()
 	for _, z := range zp {
 		g.Zero(z)

@@ -27,10 +27,8 @@ func (g *gen) circle(grads bool) {
 		g.Load("s", src)
 	}
 	g.Load("n", n)
-	g.LoadF(k, vk)
-	g.DUPElem(vk, vk, 0)
-	g.LoadF("m", vm)
-	g.DUPElem(vm, vm, 0)
+	g.LoadFAll(k, vk)
+	g.LoadFAll("m", vm)
 	g.Zero(zero)
 	x, y, t := vregs(8, 8), vregs(16, 8), vregs(24, 8)
 	ins := []stream{{src, x}}
@@ -93,8 +91,7 @@ func (g *gen) maskedAffine() {
 		name string
 		v    a64.VReg
 	}{{"thr", thr}, {"eps", eps}, {"beta", beta}, {"base", base}} {
-		g.LoadF(p.name, p.v)
-		g.DUPElem(p.v, p.v, 0)
+		g.LoadFAll(p.name, p.v)
 	}
 	g.I("MOVW", "$0xff800000", t.String())
 	g.DUPGen(ninf, t)

@@ -140,8 +140,7 @@ func (g *gen) tripletGrad(swap bool) {
 	g.Load("dim", dim)
 	veps, vcu, vcv, vcw, sign := a64.V(0), a64.V(1), a64.V(2), a64.V(3), a64.V(4)
 	g.Comment("eps and the sign bit, in every lane")
-	g.LoadF("eps", veps)
-	g.DUPElem(veps, veps, 0)
+	g.LoadFAll("eps", veps)
 	g.I("MOVW", "$0x80000000", cnt.String())
 	g.DUPGen(sign, cnt)
 	const w = 4

@@ -86,8 +86,7 @@ func (g *gen) rowReduction(k l2Kind, doc ...string) {
 	g.Load("dim", lDim)
 	if k == squaredL2RowsEps {
 		g.Comment("eps in every lane; all ones for the tail's lane mask")
-		g.LoadF("eps", vEps)
-		g.DUPElem(vEps, vEps, 0)
+		g.LoadFAll("eps", vEps)
 		g.I("MOVW", "$-1", lOnes.String())
 	}
 

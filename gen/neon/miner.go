@@ -108,8 +108,7 @@ func (g *gen) hingeCounts() {
 	for _, v := range d {
 		g.LD1R(true, dp, v)
 	}
-	g.LoadF("margin", margin)
-	g.DUPElem(margin, margin, 0)
+	g.LoadFAll("margin", margin)
 	g.Zero(zero)
 	for _, v := range part {
 		g.Zero(v)
