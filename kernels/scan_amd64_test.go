@@ -3,35 +3,16 @@
 package kernels
 
 import (
-	"math"
 	"reflect"
 	"testing"
 
 	"github.com/simdloss/simdloss/kernels/asm"
 )
 
-// TestFirstOutsideAVX2Vector pins the kernel itself (the wrapper would
-// hide a vector flagged wrongly): it returns the start of the vector of the
-// first element outside [0, 1], or n, with 0, -0 and 1 (in range) around.
+// TestFirstOutsideAVX2Vector pins the kernel itself (see
+// checkFirstOutsideBlocks).
 func TestFirstOutsideAVX2Vector(t *testing.T) {
-	for _, n := range []int{8, 16, 64} {
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = []float32{0, float32(math.Copysign(0, -1)), 1, 0.5}[i%4]
-		}
-		if got := asm.FirstOutsideAVX2(&x[0], n, 0, 1); got != n {
-			t.Fatalf("n=%d, all in range: %d", n, got)
-		}
-		for pos := 0; pos < n; pos++ {
-			for _, bad := range []float32{float32(math.NaN()), -0x1p-149, 1.0000001} {
-				y := append([]float32(nil), x...)
-				y[pos] = bad
-				if got := asm.FirstOutsideAVX2(&y[0], n, 0, 1); got != pos&^7 {
-					t.Fatalf("n=%d: %g at %d: vector %d, want %d", n, bad, pos, got, pos&^7)
-				}
-			}
-		}
-	}
+	checkFirstOutsideBlocks(t, asm.FirstOutsideAVX2)
 }
 
 // TestAmd64SetsComplete checks that the amd64 sets fill every kernel of a
