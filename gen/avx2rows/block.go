@@ -287,14 +287,16 @@ func zeroSums(area Mem) {
 }
 
 // pairTree folds the 8 tree slots of area: ((v0+v1)+(v2+v3))+((v4+v5)+(v6+v7)).
+// The odd slots are memory operands, so that at most 4 registers are live:
+// with all 8 loaded first, the fused cross-entropy kernels (which hold more
+// across the block) ran out of the 16 AVX2 registers, and avo took Y16 and
+// up, which need AVX-512 (a SIGILL on AVX2-only CPUs).
 func pairTree(area Mem) reg.VecVirtual {
 	var v [8]reg.VecVirtual
-	for j := range v {
+	for j := 0; j < 8; j += 2 {
 		v[j] = YMM()
 		VMOVUPS(area.Offset(32*j), v[j])
-	}
-	for j := 0; j < 8; j += 2 {
-		VADDPS(v[j+1], v[j], v[j])
+		VADDPS(area.Offset(32*(j+1)), v[j], v[j])
 	}
 	VADDPS(v[2], v[0], v[0])
 	VADDPS(v[6], v[4], v[4])
