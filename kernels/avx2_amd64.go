@@ -20,7 +20,7 @@ var AVX2 = withAVX2Glue(&Set{
 	dotRows:            dotRowsAVX2,
 	crossEntropy:       crossEntropyAVX2,
 	crossEntropySoft:   crossEntropySoftAVX2,
-	crossEntropyLabels: crossEntropyLabelsAVX2,
+	crossEntropyLabels: crossEntropyLabelsAVX2(fastGather),
 	squaredL2RowsEps:   squaredL2RowsEpsAVX2,
 	tripletGrad:        tripletGradAVX2,
 	axpbyRows:          axpbyRowsAVX2,

@@ -27,7 +27,7 @@ var AVX512 = withAVX2Glue(&Set{
 		asm.CrossEntropyPlainAVX512, asm.CrossEntropySAVX512, asm.CrossEntropyWAVX512, asm.CrossEntropyWSAVX512,
 		asm.CrossEntropyGAVX512, asm.CrossEntropyGSAVX512, asm.CrossEntropyGWAVX512, asm.CrossEntropyGWSAVX512,
 	})),
-	crossEntropyLabels: crossEntropyLabelsAVX512,
+	crossEntropyLabels: crossEntropyLabelsAVX512(fastGather),
 	crossEntropySoft: ceSoftKernel([4]ceSoftAsm{
 		asm.CrossEntropySoftPlainAVX512, asm.CrossEntropySoftWAVX512, asm.CrossEntropySoftGAVX512, asm.CrossEntropySoftGWAVX512,
 	}),

@@ -5,6 +5,8 @@ package kernels
 import (
 	"math"
 
+	"github.com/klauspost/cpuid/v2"
+
 	"github.com/simdloss/simdloss/generic"
 	"github.com/simdloss/simdloss/kernels/asm"
 )
@@ -25,71 +27,85 @@ var (
 // every call starts at row 0 of Sum64's 8 partials.
 func labelsChunk(cols int) int { return max(8, rowChunk(cols)&^7) }
 
-// crossEntropyLabelsAVX2 runs the fused hard-label kernel over every row,
+// fastGather says whether VPGATHERDD is cheap here, for the short-row path
+// of the fused hard-label kernels (see gen/avx2rows' ceLabelsBlock): on the
+// Intel cores that microcode mitigates for Gather Data Sampling (Skylake to
+// Ice Lake and Tiger Lake) a gather costs several times what the compares
+// it replaces do. AVX-VNNI marks cores without that flaw (Alder Lake,
+// Sapphire Rapids and later; AMD's Zen 5); the others compare.
+var fastGather = cpuid.CPU.Supports(cpuid.AVXVNNI)
+
+// crossEntropyLabelsAVX2 returns the fused hard-label kernel over every row,
 // labelsChunk rows per call: rows of at most blockCols columns 8 at a time
-// (the transposed short-row path), the rest one at a time. The variants are
-// called directly, not through function values, so that the partial sums
-// stay on the stack.
-func crossEntropyLabelsAVX2(grad, z, w []float32, labels []int32, sw []float32, keep, inv float32, loss []float32, rows, cols int) (done int, sum [generic.Sum64Lanes]float64) {
-	step := labelsChunk(cols)
-	wp, p := at(w, 0), &sum[0]
-	for r := 0; r < rows; r += step {
-		n := min(step, rows-r)
-		g, zp, l, sp, lp := at(grad, r*cols), ptr(z[r*cols:]), &labels[r], at(sw, r), ptr(loss[r:])
-		switch {
-		case grad != nil && w != nil && sw != nil:
-			asm.CrossEntropyLabelsGWSAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
-		case grad != nil && w != nil:
-			asm.CrossEntropyLabelsGWAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
-		case grad != nil && sw != nil:
-			asm.CrossEntropyLabelsGSAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
-		case grad != nil:
-			asm.CrossEntropyLabelsGAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
-		case w != nil && sw != nil:
-			asm.CrossEntropyLabelsWSAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
-		case w != nil:
-			asm.CrossEntropyLabelsWAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
-		case sw != nil:
-			asm.CrossEntropyLabelsSAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
-		default:
-			asm.CrossEntropyLabelsPlainAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+// (the transposed short-row path, which finds z_y with a gather if gather
+// is set, else by compares; the same bits), the rest one at a time. The
+// variants are called directly, not through function values, so that the
+// partial sums stay on the stack.
+func crossEntropyLabelsAVX2(gather bool) ceLabelsFunc {
+	return func(grad, z, w []float32, labels []int32, sw []float32, keep, inv float32, loss []float32, rows, cols int) (done int, sum [generic.Sum64Lanes]float64) {
+		step := labelsChunk(cols)
+		wp, p := at(w, 0), &sum[0]
+		for r := 0; r < rows; r += step {
+			n := min(step, rows-r)
+			g, zp, l, sp, lp := at(grad, r*cols), ptr(z[r*cols:]), &labels[r], at(sw, r), ptr(loss[r:])
+			switch {
+			case grad != nil && w != nil && sw != nil:
+				asm.CrossEntropyLabelsGWSAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p, gather)
+			case grad != nil && w != nil:
+				asm.CrossEntropyLabelsGWAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p, gather)
+			case grad != nil && sw != nil:
+				asm.CrossEntropyLabelsGSAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p, gather)
+			case grad != nil:
+				asm.CrossEntropyLabelsGAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p, gather)
+			case w != nil && sw != nil:
+				asm.CrossEntropyLabelsWSAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p, gather)
+			case w != nil:
+				asm.CrossEntropyLabelsWAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p, gather)
+			case sw != nil:
+				asm.CrossEntropyLabelsSAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p, gather)
+			default:
+				asm.CrossEntropyLabelsPlainAVX2(g, zp, wp, l, sp, keep, inv, lp, n, cols, p, gather)
+			}
 		}
+		return rows, sum
 	}
-	return rows, sum
 }
 
-// crossEntropyLabelsAVX512 is crossEntropyLabelsAVX2 for rows of at most
-// blockCols columns (its short-row path) and the 16-lane per-row kernel
-// for wider rows.
-func crossEntropyLabelsAVX512(grad, z, w []float32, labels []int32, sw []float32, keep, inv float32, loss []float32, rows, cols int) (done int, sum [generic.Sum64Lanes]float64) {
-	if cols <= blockCols {
-		return crossEntropyLabelsAVX2(grad, z, w, labels, sw, keep, inv, loss, rows, cols)
-	}
-	step := labelsChunk(cols)
-	wp, p := at(w, 0), &sum[0]
-	for r := 0; r < rows; r += step {
-		n := min(step, rows-r)
-		g, zp, l, sp, lp := at(grad, r*cols), ptr(z[r*cols:]), &labels[r], at(sw, r), ptr(loss[r:])
-		switch {
-		case grad != nil && w != nil && sw != nil:
-			asm.CrossEntropyLabelsGWSAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
-		case grad != nil && w != nil:
-			asm.CrossEntropyLabelsGWAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
-		case grad != nil && sw != nil:
-			asm.CrossEntropyLabelsGSAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
-		case grad != nil:
-			asm.CrossEntropyLabelsGAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
-		case w != nil && sw != nil:
-			asm.CrossEntropyLabelsWSAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
-		case w != nil:
-			asm.CrossEntropyLabelsWAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
-		case sw != nil:
-			asm.CrossEntropyLabelsSAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
-		default:
-			asm.CrossEntropyLabelsPlainAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p)
+// crossEntropyLabelsAVX512 is crossEntropyLabelsAVX2(gather) for rows of at
+// most blockCols columns (its short-row path) and the 16-lane per-row
+// kernel for wider rows.
+func crossEntropyLabelsAVX512(gather bool) ceLabelsFunc {
+	narrow := crossEntropyLabelsAVX2(gather)
+	return func(grad, z, w []float32, labels []int32, sw []float32, keep, inv float32, loss []float32, rows, cols int) (done int, sum [generic.Sum64Lanes]float64) {
+		if cols <= blockCols {
+			return narrow(grad, z, w, labels, sw, keep, inv, loss, rows, cols)
 		}
+		step := labelsChunk(cols)
+		wp, p := at(w, 0), &sum[0]
+		for r := 0; r < rows; r += step {
+			n := min(step, rows-r)
+			g, zp, l, sp, lp := at(grad, r*cols), ptr(z[r*cols:]), &labels[r], at(sw, r), ptr(loss[r:])
+			switch {
+			case grad != nil && w != nil && sw != nil:
+				asm.CrossEntropyLabelsGWSAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p, false)
+			case grad != nil && w != nil:
+				asm.CrossEntropyLabelsGWAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p, false)
+			case grad != nil && sw != nil:
+				asm.CrossEntropyLabelsGSAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p, false)
+			case grad != nil:
+				asm.CrossEntropyLabelsGAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p, false)
+			case w != nil && sw != nil:
+				asm.CrossEntropyLabelsWSAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p, false)
+			case w != nil:
+				asm.CrossEntropyLabelsWAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p, false)
+			case sw != nil:
+				asm.CrossEntropyLabelsSAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p, false)
+			default:
+				asm.CrossEntropyLabelsPlainAVX512(g, zp, wp, l, sp, keep, inv, lp, n, cols, p, false)
+			}
+		}
+		return rows, sum
 	}
-	return rows, sum
 }
 
 // labelWeightsAVX2 runs the generated label check over whole blocks of 8

@@ -13,7 +13,7 @@ import (
 // (ceLabelsRow), the label's work done in the same passes either way.
 func crossEntropyLabelsKernel(grad, weights, sw bool) {
 	name := "CrossEntropyLabels" + variantName(on(grad, "G"), on(weights, "W"), on(sw, "S")) + w.suffix
-	TEXT(name, 0, "func(grad, z, w *float32, labels *int32, sw *float32, keep, inv float32, loss *float32, rows, cols int, sum *float64)")
+	TEXT(name, 0, "func(grad, z, w *float32, labels *int32, sw *float32, keep, inv float32, loss *float32, rows, cols int, sum *float64, gather bool)")
 	Pragma("noescape") // the caller's partial sums stay on its stack
 	doc := ", grad nil"
 	if grad {
@@ -28,7 +28,9 @@ func crossEntropyLabelsKernel(grad, weights, sw bool) {
 	Doc(name+" is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1"+doc+".",
 		"Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient",
 		"scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.",
-		"The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).")
+		"The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).",
+		"gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,",
+		"or a compare with the label per column; the bits are the same.")
 	r, rows, dstStep := ceRow(name, true, grad)
 	if !w.zmm {
 		ceLabelsBlock(r, rows, dstStep, grad, weights, sw)
@@ -48,9 +50,15 @@ func crossEntropyLabelsKernel(grad, weights, sw bool) {
 }
 
 // ceLabelsBlock emits the short-row path of crossEntropyLabelsKernel (8
-// rows at a time while cols <= blockCols): each column's lanes are compared
-// with the 8 rows' labels; the matching lane gives the row its logit z_y
-// (in the max pass) and its gradient the label term (in the gradient pass).
+// rows at a time while cols <= blockCols). The 8 rows' logits z_y come, as
+// the parameter gather says, from one VPGATHERDD (masked to 0 <= y < cols,
+// so a label outside the contract reads nothing), or from the max pass,
+// where each column's lanes are compared with the labels and the matching
+// lane is kept: 3 instructions a column, 30 at 10 columns, against one
+// gather, which is cheaper where gathers are fast and far dearer on the
+// Intel cores whose microcode mitigates Gather Data Sampling (Skylake to
+// Ice Lake and Tiger Lake). In the gradient pass each column's lanes are
+// compared with the labels, the matching lane taking the label term.
 // A block's losses wait in a ring of lossBatch blocks (z_y - max, sum, wy,
 // valid), and every lossBatch blocks (and at the end) lossBatch of them are
 // computed in a row: their logarithms' long chains of dependent steps then
@@ -58,7 +66,7 @@ func crossEntropyLabelsKernel(grad, weights, sw bool) {
 // block's logarithm used to wait for the next block's exponentials). It
 // leaves the losses' partial sums in sum[0:8], added in row order.
 func ceLabelsBlock(r *row, rows Op, dstStep int, grad, weights, sw bool) {
-	extra := 32 + 128*lossBatch // valid, the loss ring
+	extra := 96 + 128*lossBatch // valid, colsv, rowOff, the loss ring
 	if weights {
 		extra += 64 // kw
 	}
@@ -81,6 +89,16 @@ func ceLabelsBlock(r *row, rows Op, dstStep int, grad, weights, sw bool) {
 	}
 	colIdx := Mem{Base: GP64()}
 	LEAQ(consts.cols, colIdx.Base)
+	Comment("colsv = cols, 8 times; rowOff = lane·cols, the offset of each row's first element")
+	colsv, rowOff := bk.local(32), bk.local(32)
+	{
+		c := YMM()
+		VMOVQ(r.cols, c.AsX())
+		VPBROADCASTD(c.AsX(), c)
+		VMOVDQU(c, colsv)
+		VPMULLD(consts.lanes, c, c)
+		VMOVDQU(c, rowOff)
+	}
 	Comment("Sum64's partials of the losses, in two registers for the whole call")
 	sump := Load(Param("sum"), GP64()).(reg.GPVirtual)
 	part := [2]reg.VecVirtual{YMM(), YMM()}
@@ -159,15 +177,34 @@ func ceLabelsBlock(r *row, rows Op, dstStep int, grad, weights, sw bool) {
 			tw = YMM()
 			VMULPS(wy, scale(), tw)
 		}
-		Comment("with the max pass: zy = z_y, from the column whose index matches the lane's label")
-		zy := YMM()
-		VXORPS(zy, zy, zy)
-		m := bk.maxCols(func(x reg.VecVirtual) {
-			hit, t := YMM(), YMM()
-			VPCMPEQD(bk.slot(colIdx), yv, hit) // the column's index, 8 times
-			VANDPS(x, hit, t)
-			VORPS(t, zy, zy) // one column matches a lane at most: OR is the select
-		})
+		zy, m := YMM(), YMM()
+		compare, found := r.label("zycompare"), r.label("zyfound")
+		CMPB(paramAddr("gather"), U8(0))
+		JE(LabelRef(compare))
+		{
+			Comment("zy = z_y: gathered from the rows at lane·cols + y, for 0 <= y < cols (else +0)")
+			gm, gi := YMM(), YMM()
+			VMOVDQU(colsv, gm)
+			VPCMPGTD(yv, gm, gm) // cols > y
+			VPAND(vm, gm, gm)
+			VPADDD(rowOff, yv, gi)
+			VPXOR(zy, zy, zy)
+			VPGATHERDD(gm, Mem{Base: r.src, Index: gi, Scale: 4}, zy)
+			VMOVAPS(bk.maxCols(nil), m)
+			JMP(LabelRef(found))
+		}
+		Label(compare)
+		{
+			Comment("with the max pass: zy = z_y, from the column whose index matches the lane's label")
+			VXORPS(zy, zy, zy)
+			VMOVAPS(bk.maxCols(func(x reg.VecVirtual) {
+				hit, t := YMM(), YMM()
+				VPCMPEQD(bk.slot(colIdx), yv, hit) // the column's index, 8 times
+				VANDPS(x, hit, t)
+				VORPS(t, zy, zy) // one column matches a lane at most: OR is the select
+			}), m)
+		}
+		Label(found)
 		s := bk.expCols(m, grad, nil)
 		VSUBPS(m, zy, zy) // z_y - max
 		Comment("the block's loss terms into the ring")

@@ -86,62 +86,78 @@ func CrossEntropySoftGWAVX512(grad *float32, z *float32, q *float32, w *float32,
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+// gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
+// or a compare with the label per column; the bits are the same.
 //
 //go:noescape
-func CrossEntropyLabelsPlainAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+func CrossEntropyLabelsPlainAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 
 // CrossEntropyLabelsSAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, grad nil, sample weights sw.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+// gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
+// or a compare with the label per column; the bits are the same.
 //
 //go:noescape
-func CrossEntropyLabelsSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+func CrossEntropyLabelsSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 
 // CrossEntropyLabelsWAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, grad nil, class weights w.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+// gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
+// or a compare with the label per column; the bits are the same.
 //
 //go:noescape
-func CrossEntropyLabelsWAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+func CrossEntropyLabelsWAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 
 // CrossEntropyLabelsWSAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, grad nil, class weights w, sample weights sw.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+// gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
+// or a compare with the label per column; the bits are the same.
 //
 //go:noescape
-func CrossEntropyLabelsWSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+func CrossEntropyLabelsWSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 
 // CrossEntropyLabelsGAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, writing grad.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+// gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
+// or a compare with the label per column; the bits are the same.
 //
 //go:noescape
-func CrossEntropyLabelsGAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+func CrossEntropyLabelsGAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 
 // CrossEntropyLabelsGSAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, writing grad, sample weights sw.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+// gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
+// or a compare with the label per column; the bits are the same.
 //
 //go:noescape
-func CrossEntropyLabelsGSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+func CrossEntropyLabelsGSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 
 // CrossEntropyLabelsGWAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, writing grad, class weights w.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+// gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
+// or a compare with the label per column; the bits are the same.
 //
 //go:noescape
-func CrossEntropyLabelsGWAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+func CrossEntropyLabelsGWAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 
 // CrossEntropyLabelsGWSAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, writing grad, class weights w, sample weights sw.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+// gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
+// or a compare with the label per column; the bits are the same.
 //
 //go:noescape
-func CrossEntropyLabelsGWSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+func CrossEntropyLabelsGWSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)

@@ -8411,9 +8411,9 @@ CrossEntropySoftGWAVX512_logsdone_28:
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsPlainAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// func CrossEntropyLabelsPlainAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsPlainAVX512(SB), $144-80
+TEXT ·CrossEntropyLabelsPlainAVX512(SB), $144-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -8921,9 +8921,9 @@ CrossEntropyLabelsPlainAVX512_flushed_24:
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// func CrossEntropyLabelsSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsSAVX512(SB), $176-80
+TEXT ·CrossEntropyLabelsSAVX512(SB), $176-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -9439,9 +9439,9 @@ CrossEntropyLabelsSAVX512_flushed_24:
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsWAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// func CrossEntropyLabelsWAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsWAVX512(SB), $144-80
+TEXT ·CrossEntropyLabelsWAVX512(SB), $144-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -9951,9 +9951,9 @@ CrossEntropyLabelsWAVX512_flushed_24:
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsWSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// func CrossEntropyLabelsWSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsWSAVX512(SB), $176-80
+TEXT ·CrossEntropyLabelsWSAVX512(SB), $176-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -10471,9 +10471,9 @@ CrossEntropyLabelsWSAVX512_flushed_24:
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsGAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// func CrossEntropyLabelsGAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsGAVX512(SB), $144-80
+TEXT ·CrossEntropyLabelsGAVX512(SB), $144-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -11078,9 +11078,9 @@ CrossEntropyLabelsGAVX512_flushed_32:
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsGSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// func CrossEntropyLabelsGSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsGSAVX512(SB), $176-80
+TEXT ·CrossEntropyLabelsGSAVX512(SB), $176-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -11693,9 +11693,9 @@ CrossEntropyLabelsGSAVX512_flushed_32:
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsGWAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// func CrossEntropyLabelsGWAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsGWAVX512(SB), $144-80
+TEXT ·CrossEntropyLabelsGWAVX512(SB), $144-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -12302,9 +12302,9 @@ CrossEntropyLabelsGWAVX512_flushed_32:
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsGWSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// func CrossEntropyLabelsGWSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsGWSAVX512(SB), $176-80
+TEXT ·CrossEntropyLabelsGWSAVX512(SB), $176-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16

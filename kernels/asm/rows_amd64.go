@@ -86,65 +86,81 @@ func CrossEntropySoftGWAVX2(grad *float32, z *float32, q *float32, w *float32, s
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+// gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
+// or a compare with the label per column; the bits are the same.
 //
 //go:noescape
-func CrossEntropyLabelsPlainAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+func CrossEntropyLabelsPlainAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 
 // CrossEntropyLabelsSAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, grad nil, sample weights sw.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+// gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
+// or a compare with the label per column; the bits are the same.
 //
 //go:noescape
-func CrossEntropyLabelsSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+func CrossEntropyLabelsSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 
 // CrossEntropyLabelsWAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, grad nil, class weights w.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+// gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
+// or a compare with the label per column; the bits are the same.
 //
 //go:noescape
-func CrossEntropyLabelsWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+func CrossEntropyLabelsWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 
 // CrossEntropyLabelsWSAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, grad nil, class weights w, sample weights sw.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+// gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
+// or a compare with the label per column; the bits are the same.
 //
 //go:noescape
-func CrossEntropyLabelsWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+func CrossEntropyLabelsWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 
 // CrossEntropyLabelsGAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, writing grad.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+// gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
+// or a compare with the label per column; the bits are the same.
 //
 //go:noescape
-func CrossEntropyLabelsGAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+func CrossEntropyLabelsGAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 
 // CrossEntropyLabelsGSAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, writing grad, sample weights sw.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+// gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
+// or a compare with the label per column; the bits are the same.
 //
 //go:noescape
-func CrossEntropyLabelsGSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+func CrossEntropyLabelsGSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 
 // CrossEntropyLabelsGWAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, writing grad, class weights w.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+// gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
+// or a compare with the label per column; the bits are the same.
 //
 //go:noescape
-func CrossEntropyLabelsGWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+func CrossEntropyLabelsGWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 
 // CrossEntropyLabelsGWSAVX2 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, writing grad, class weights w, sample weights sw.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
 // scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
+// gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
+// or a compare with the label per column; the bits are the same.
 //
 //go:noescape
-func CrossEntropyLabelsGWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+func CrossEntropyLabelsGWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 
 // LabelWeightsPlainAVX2 is generic.LabelWeightPartials from row 0 over whole blocks of 8 of labels[0:n]
 // (n a multiple of 8), adding into p[0:8], for cols <= 16 with class weights tab[0:16] (the weights,

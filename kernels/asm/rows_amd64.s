@@ -18730,9 +18730,9 @@ CrossEntropySoftGWAVX2_logsdone_40:
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsPlainAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// func CrossEntropyLabelsPlainAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsPlainAVX2(SB), $2064-80
+TEXT ·CrossEntropyLabelsPlainAVX2(SB), $2128-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -18779,11 +18779,18 @@ TEXT ·CrossEntropyLabelsPlainAVX2(SB), $2064-80
 	VMOVUPS Y0, 800(CX)
 	LEAQ    rowconsts<>+160(SB), DI
 
+	// colsv = cols, 8 times; rowOff = lane·cols, the offset of each row's first element
+	VMOVQ        AX, X0
+	VPBROADCASTD X0, Y0
+	VMOVDQU      Y0, 1888(CX)
+	VPMULLD      rowconsts<>+128(SB), Y0, Y0
+	VMOVDQU      Y0, 1920(CX)
+
 	// Sum64's partials of the losses, in two registers for the whole call
 	MOVQ    sum+72(FP), R8
 	VMOVUPD (R8), Y0
 	VMOVUPD 32(R8), Y5
-	MOVQ    $0x00000000, 1912(SP)
+	MOVQ    $0x00000000, 1976(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -18913,10 +18920,52 @@ CrossEntropyLabelsPlainAVX2_nohigh_7:
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
 	VBROADCASTSS keep+40(FP), Y8
-	VANDPS       Y7, Y8, Y7
+	VANDPS       Y7, Y8, Y8
+	CMPB         gather+80(FP), $0x00
+	JE           CrossEntropyLabelsPlainAVX2_zycompare_8
 
+	// zy = z_y: gathered from the rows at lane·cols + y, for 0 <= y < cols (else +0)
+	VMOVDQU    1888(CX), Y9
+	VPCMPGTD   Y6, Y9, Y9
+	VPAND      Y7, Y9, Y9
+	VPADDD     1920(CX), Y6, Y6
+	VPXOR      Y7, Y7, Y7
+	VPGATHERDD Y9, (BX)(Y6*4), Y7
+
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VMOVAPS      Y6, Y9
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
+	XORQ         R10, R10
+	JMP          CrossEntropyLabelsPlainAVX2_bmax_check_11
+
+CrossEntropyLabelsPlainAVX2_bmax_10:
+	VMOVUPS (CX)(R10*1), Y10
+	VMAXPS  Y6, Y10, Y6
+	VMOVUPS 32(CX)(R10*1), Y10
+	VMAXPS  Y9, Y10, Y9
+	ADDQ    $0x40, R10
+
+CrossEntropyLabelsPlainAVX2_bmax_check_11:
+	CMPQ    R10, R12
+	JB      CrossEntropyLabelsPlainAVX2_bmax_10
+	CMPQ    R10, R11
+	JAE     CrossEntropyLabelsPlainAVX2_bmax_end_12
+	VMOVUPS (CX)(R10*1), Y10
+	VMAXPS  Y6, Y10, Y6
+
+CrossEntropyLabelsPlainAVX2_bmax_end_12:
+	VMAXPS  Y9, Y6, Y6
+	VXORPS  Y9, Y9, Y9
+	VADDPS  Y9, Y6, Y6
+	VMOVAPS Y6, Y6
+	JMP     CrossEntropyLabelsPlainAVX2_zyfound_9
+
+CrossEntropyLabelsPlainAVX2_zycompare_8:
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label
-	VXORPS Y8, Y8, Y8
+	VXORPS Y7, Y7, Y7
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
@@ -18925,90 +18974,92 @@ CrossEntropyLabelsPlainAVX2_nohigh_7:
 	MOVQ         R11, R12
 	ANDQ         $-64, R12
 	XORQ         R10, R10
-	JMP          CrossEntropyLabelsPlainAVX2_bmax_check_9
+	JMP          CrossEntropyLabelsPlainAVX2_bmax_check_14
 
-CrossEntropyLabelsPlainAVX2_bmax_8:
+CrossEntropyLabelsPlainAVX2_bmax_13:
 	VMOVUPS  (CX)(R10*1), Y11
 	VMAXPS   Y9, Y11, Y9
 	VPCMPEQD (DI)(R10*1), Y6, Y12
 	VANDPS   Y11, Y12, Y11
-	VORPS    Y11, Y8, Y8
+	VORPS    Y11, Y7, Y7
 	VMOVUPS  32(CX)(R10*1), Y11
 	VMAXPS   Y10, Y11, Y10
 	VPCMPEQD 32(DI)(R10*1), Y6, Y12
 	VANDPS   Y11, Y12, Y11
-	VORPS    Y11, Y8, Y8
+	VORPS    Y11, Y7, Y7
 	ADDQ     $0x40, R10
 
-CrossEntropyLabelsPlainAVX2_bmax_check_9:
+CrossEntropyLabelsPlainAVX2_bmax_check_14:
 	CMPQ     R10, R12
-	JB       CrossEntropyLabelsPlainAVX2_bmax_8
+	JB       CrossEntropyLabelsPlainAVX2_bmax_13
 	CMPQ     R10, R11
-	JAE      CrossEntropyLabelsPlainAVX2_bmax_end_10
+	JAE      CrossEntropyLabelsPlainAVX2_bmax_end_15
 	VMOVUPS  (CX)(R10*1), Y11
 	VMAXPS   Y9, Y11, Y9
 	VPCMPEQD (DI)(R10*1), Y6, Y6
 	VANDPS   Y11, Y6, Y6
-	VORPS    Y6, Y8, Y8
+	VORPS    Y6, Y7, Y7
 
-CrossEntropyLabelsPlainAVX2_bmax_end_10:
-	VMAXPS Y10, Y9, Y9
-	VXORPS Y6, Y6, Y6
-	VADDPS Y6, Y9, Y9
-
-	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+CrossEntropyLabelsPlainAVX2_bmax_end_15:
+	VMAXPS  Y10, Y9, Y9
 	VXORPS  Y6, Y6, Y6
-	VMOVUPS Y6, 512(CX)
-	VMOVUPS Y6, 544(CX)
-	VMOVUPS Y6, 576(CX)
-	VMOVUPS Y6, 608(CX)
-	VMOVUPS Y6, 640(CX)
-	VMOVUPS Y6, 672(CX)
-	VMOVUPS Y6, 704(CX)
-	VMOVUPS Y6, 736(CX)
+	VADDPS  Y6, Y9, Y9
+	VMOVAPS Y9, Y6
+
+CrossEntropyLabelsPlainAVX2_zyfound_9:
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y9, Y9, Y9
+	VMOVUPS Y9, 512(CX)
+	VMOVUPS Y9, 544(CX)
+	VMOVUPS Y9, 576(CX)
+	VMOVUPS Y9, 608(CX)
+	VMOVUPS Y9, 640(CX)
+	VMOVUPS Y9, 672(CX)
+	VMOVUPS Y9, 704(CX)
+	VMOVUPS Y9, 736(CX)
 	MOVQ    R11, R12
 	ANDQ    $-64, R12
 	XORQ    R10, R10
-	JMP     CrossEntropyLabelsPlainAVX2_bexp_check_12
+	JMP     CrossEntropyLabelsPlainAVX2_bexp_check_17
 
-CrossEntropyLabelsPlainAVX2_bexp_11:
-	VMOVUPS     (CX)(R10*1), Y6
-	VSUBPS      Y9, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+CrossEntropyLabelsPlainAVX2_bexp_16:
+	VMOVUPS     (CX)(R10*1), Y9
+	VSUBPS      Y6, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
+	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
 	VADDPS      512(CX)(R13*1), Y12, Y12
 	VMOVUPS     Y12, 512(CX)(R13*1)
-	VMOVUPS     32(CX)(R10*1), Y6
-	VSUBPS      Y9, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+	VMOVUPS     32(CX)(R10*1), Y9
+	VSUBPS      Y6, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
+	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
@@ -19016,57 +19067,57 @@ CrossEntropyLabelsPlainAVX2_bexp_11:
 	VMOVUPS     Y12, 544(CX)(R13*1)
 	ADDQ        $0x40, R10
 
-CrossEntropyLabelsPlainAVX2_bexp_check_12:
+CrossEntropyLabelsPlainAVX2_bexp_check_17:
 	CMPQ        R10, R12
-	JB          CrossEntropyLabelsPlainAVX2_bexp_11
+	JB          CrossEntropyLabelsPlainAVX2_bexp_16
 	CMPQ        R10, R11
-	JAE         CrossEntropyLabelsPlainAVX2_bexp_end_13
-	VMOVUPS     (CX)(R10*1), Y6
-	VSUBPS      Y9, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+	JAE         CrossEntropyLabelsPlainAVX2_bexp_end_18
+	VMOVUPS     (CX)(R10*1), Y9
+	VSUBPS      Y6, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
+	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	ANDQ        $0x000000ff, R10
 	VADDPS      512(CX)(R10*1), Y12, Y12
 	VMOVUPS     Y12, 512(CX)(R10*1)
 
-CrossEntropyLabelsPlainAVX2_bexp_end_13:
-	VMOVUPS 512(CX), Y6
-	VADDPS  544(CX), Y6, Y6
+CrossEntropyLabelsPlainAVX2_bexp_end_18:
+	VMOVUPS 512(CX), Y9
+	VADDPS  544(CX), Y9, Y9
 	VMOVUPS 576(CX), Y10
 	VADDPS  608(CX), Y10, Y10
 	VMOVUPS 640(CX), Y11
 	VADDPS  672(CX), Y11, Y11
 	VMOVUPS 704(CX), Y12
 	VADDPS  736(CX), Y12, Y12
-	VADDPS  Y10, Y6, Y6
+	VADDPS  Y10, Y9, Y9
 	VADDPS  Y12, Y11, Y11
-	VADDPS  Y11, Y6, Y6
-	VSUBPS  Y9, Y8, Y8
+	VADDPS  Y11, Y9, Y9
+	VSUBPS  Y6, Y7, Y7
 
 	// the block's loss terms into the ring
-	MOVQ    1912(SP), R10
+	MOVQ    1976(SP), R10
 	SHLQ    $0x07, R10
-	VMOVUPS Y8, 864(CX)(R10*1)
-	VMOVUPS Y6, 896(CX)(R10*1)
-	VMOVUPS Y7, 928(CX)(R10*1)
+	VMOVUPS Y7, 864(CX)(R10*1)
+	VMOVUPS Y9, 896(CX)(R10*1)
+	VMOVUPS Y8, 928(CX)(R10*1)
 	VMOVDQU 832(CX), Y6
 	VMOVDQU Y6, 960(CX)(R10*1)
-	ADDQ    $0x01, 1912(SP)
-	CMPQ    1912(SP), $0x08
-	JB      CrossEntropyLabelsPlainAVX2_ringopen_14
+	ADDQ    $0x01, 1976(SP)
+	CMPQ    1976(SP), $0x08
+	JB      CrossEntropyLabelsPlainAVX2_ringopen_19
 	MOVQ    $0x00000008, R10
 	LEAQ    -56(DX), R12
 
@@ -19076,7 +19127,7 @@ CrossEntropyLabelsPlainAVX2_bexp_end_13:
 	XORQ R12, R12
 	SHLQ $0x07, R10
 
-CrossEntropyLabelsPlainAVX2_losses_15:
+CrossEntropyLabelsPlainAVX2_losses_20:
 	VMOVUPS 896(CX)(R12*1), Y7
 	VMOVUPS 864(CX)(R12*1), Y6
 	VMOVUPS 928(CX)(R12*1), Y8
@@ -19119,10 +19170,10 @@ CrossEntropyLabelsPlainAVX2_losses_15:
 	ADDQ         $0x08, R13
 	SUBQ         $-128, R12
 	CMPQ         R12, R10
-	JB           CrossEntropyLabelsPlainAVX2_losses_15
-	MOVQ         $0x00000000, 1912(SP)
+	JB           CrossEntropyLabelsPlainAVX2_losses_20
+	MOVQ         $0x00000000, 1976(SP)
 
-CrossEntropyLabelsPlainAVX2_ringopen_14:
+CrossEntropyLabelsPlainAVX2_ringopen_19:
 	// next 8 rows
 	MOVQ R8, R10
 	SHLQ $0x03, R10
@@ -19132,9 +19183,9 @@ CrossEntropyLabelsPlainAVX2_ringopen_14:
 
 CrossEntropyLabelsPlainAVX2_blockdone_2:
 	// the losses of the blocks still in the ring
-	MOVQ 1912(SP), DI
+	MOVQ 1976(SP), DI
 	CMPQ DI, $0x00
-	JE   CrossEntropyLabelsPlainAVX2_ringempty_16
+	JE   CrossEntropyLabelsPlainAVX2_ringempty_21
 	MOVQ DI, R8
 	SHLQ $0x03, R8
 	NEGQ R8
@@ -19146,7 +19197,7 @@ CrossEntropyLabelsPlainAVX2_blockdone_2:
 	XORQ R8, R8
 	SHLQ $0x07, DI
 
-CrossEntropyLabelsPlainAVX2_losses_17:
+CrossEntropyLabelsPlainAVX2_losses_22:
 	VMOVUPS 896(CX)(R8*1), Y7
 	VMOVUPS 864(CX)(R8*1), Y6
 	VMOVUPS 928(CX)(R8*1), Y8
@@ -19189,9 +19240,9 @@ CrossEntropyLabelsPlainAVX2_losses_17:
 	ADDQ         $0x08, R9
 	SUBQ         $-128, R8
 	CMPQ         R8, DI
-	JB           CrossEntropyLabelsPlainAVX2_losses_17
+	JB           CrossEntropyLabelsPlainAVX2_losses_22
 
-CrossEntropyLabelsPlainAVX2_ringempty_16:
+CrossEntropyLabelsPlainAVX2_ringempty_21:
 	MOVQ    sum+72(FP), CX
 	VMOVUPD Y0, (CX)
 	VMOVUPD Y5, 32(CX)
@@ -19203,9 +19254,9 @@ CrossEntropyLabelsPlainAVX2_ringempty_16:
 	ANDQ $-8, R8
 	MOVQ AX, R9
 	ANDQ $0x07, R9
-	MOVQ $0x00000000, 2056(SP)
+	MOVQ $0x00000000, 2120(SP)
 	CMPQ DX, SI
-	JAE  CrossEntropyLabelsPlainAVX2_end_18
+	JAE  CrossEntropyLabelsPlainAVX2_end_23
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -19215,9 +19266,9 @@ CrossEntropyLabelsPlainAVX2_ringempty_16:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         CX, CX
 
-CrossEntropyLabelsPlainAVX2_max32_19:
+CrossEntropyLabelsPlainAVX2_max32_24:
 	CMPQ    CX, DI
-	JAE     CrossEntropyLabelsPlainAVX2_maxv_20
+	JAE     CrossEntropyLabelsPlainAVX2_maxv_25
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(BX)(CX*4), Y8
@@ -19227,19 +19278,19 @@ CrossEntropyLabelsPlainAVX2_max32_19:
 	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsPlainAVX2_max32_19
+	JMP     CrossEntropyLabelsPlainAVX2_max32_24
 
-CrossEntropyLabelsPlainAVX2_maxv_20:
+CrossEntropyLabelsPlainAVX2_maxv_25:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsPlainAVX2_maxtail_21
+	JAE     CrossEntropyLabelsPlainAVX2_maxtail_26
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsPlainAVX2_maxv_20
+	JMP     CrossEntropyLabelsPlainAVX2_maxv_25
 
-CrossEntropyLabelsPlainAVX2_maxtail_21:
+CrossEntropyLabelsPlainAVX2_maxtail_26:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsPlainAVX2_maxfold_22
+	JE           CrossEntropyLabelsPlainAVX2_maxfold_27
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         R9, R11
 	SHLQ         $0x02, R11
@@ -19250,7 +19301,7 @@ CrossEntropyLabelsPlainAVX2_maxtail_21:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsPlainAVX2_maxfold_22:
+CrossEntropyLabelsPlainAVX2_maxfold_27:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -19266,26 +19317,26 @@ CrossEntropyLabelsPlainAVX2_maxfold_22:
 
 CrossEntropyLabelsPlainAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    2056(SP), CX
+	MOVQ    2120(SP), CX
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DX*4), R10
 	CMPQ    R10, AX
-	JAE     CrossEntropyLabelsPlainAVX2_ignored_23
+	JAE     CrossEntropyLabelsPlainAVX2_ignored_28
 	VMOVSS  (BX)(R10*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 1952(SP)(CX*4)
+	VMOVSS  X5, 2016(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 1984(SP)(CX*4)
+	VMOVSS  X5, 2048(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 2048(SP)
-	JMP     CrossEntropyLabelsPlainAVX2_labelled_24
+	VMOVSS  X5, 2112(SP)
+	JMP     CrossEntropyLabelsPlainAVX2_labelled_29
 
-CrossEntropyLabelsPlainAVX2_ignored_23:
+CrossEntropyLabelsPlainAVX2_ignored_28:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 1952(SP)(CX*4)
-	VMOVSS X5, 1984(SP)(CX*4)
+	VMOVSS X5, 2016(SP)(CX*4)
+	VMOVSS X5, 2048(SP)(CX*4)
 
-CrossEntropyLabelsPlainAVX2_labelled_24:
+CrossEntropyLabelsPlainAVX2_labelled_29:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -19295,14 +19346,14 @@ CrossEntropyLabelsPlainAVX2_labelled_24:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, SI
-	JAE          CrossEntropyLabelsPlainAVX2_explast_25
+	JAE          CrossEntropyLabelsPlainAVX2_explast_30
 	LEAQ         (BX)(AX*4), R10
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsPlainAVX2_exp32_27:
+CrossEntropyLabelsPlainAVX2_exp32_32:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsPlainAVX2_exprest_28
+	JAE         CrossEntropyLabelsPlainAVX2_exprest_33
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -19384,12 +19435,12 @@ CrossEntropyLabelsPlainAVX2_exp32_27:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsPlainAVX2_exp32_27
+	JMP         CrossEntropyLabelsPlainAVX2_exp32_32
 
-CrossEntropyLabelsPlainAVX2_exprest_28:
+CrossEntropyLabelsPlainAVX2_exprest_33:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsPlainAVX2_exptail_30
+	JAE         CrossEntropyLabelsPlainAVX2_exptail_35
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -19411,11 +19462,11 @@ CrossEntropyLabelsPlainAVX2_exprest_28:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsPlainAVX2_expnext_31
+	JMP         CrossEntropyLabelsPlainAVX2_expnext_36
 
-CrossEntropyLabelsPlainAVX2_exptail_30:
+CrossEntropyLabelsPlainAVX2_exptail_35:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsPlainAVX2_expdone_29
+	JE           CrossEntropyLabelsPlainAVX2_expdone_34
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -19444,11 +19495,11 @@ CrossEntropyLabelsPlainAVX2_exptail_30:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsPlainAVX2_expdone_29
+	JMP          CrossEntropyLabelsPlainAVX2_expdone_34
 
-CrossEntropyLabelsPlainAVX2_expnext_31:
+CrossEntropyLabelsPlainAVX2_expnext_36:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsPlainAVX2_exptail_32
+	JAE         CrossEntropyLabelsPlainAVX2_exptail_37
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -19470,11 +19521,11 @@ CrossEntropyLabelsPlainAVX2_expnext_31:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsPlainAVX2_expnext_33
+	JMP         CrossEntropyLabelsPlainAVX2_expnext_38
 
-CrossEntropyLabelsPlainAVX2_exptail_32:
+CrossEntropyLabelsPlainAVX2_exptail_37:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsPlainAVX2_expdone_29
+	JE           CrossEntropyLabelsPlainAVX2_expdone_34
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -19503,11 +19554,11 @@ CrossEntropyLabelsPlainAVX2_exptail_32:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsPlainAVX2_expdone_29
+	JMP          CrossEntropyLabelsPlainAVX2_expdone_34
 
-CrossEntropyLabelsPlainAVX2_expnext_33:
+CrossEntropyLabelsPlainAVX2_expnext_38:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsPlainAVX2_exptail_34
+	JAE         CrossEntropyLabelsPlainAVX2_exptail_39
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -19529,11 +19580,11 @@ CrossEntropyLabelsPlainAVX2_expnext_33:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsPlainAVX2_expnext_35
+	JMP         CrossEntropyLabelsPlainAVX2_expnext_40
 
-CrossEntropyLabelsPlainAVX2_exptail_34:
+CrossEntropyLabelsPlainAVX2_exptail_39:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsPlainAVX2_expdone_29
+	JE           CrossEntropyLabelsPlainAVX2_expdone_34
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -19562,11 +19613,11 @@ CrossEntropyLabelsPlainAVX2_exptail_34:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsPlainAVX2_expdone_29
+	JMP          CrossEntropyLabelsPlainAVX2_expdone_34
 
-CrossEntropyLabelsPlainAVX2_expnext_35:
+CrossEntropyLabelsPlainAVX2_expnext_40:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsPlainAVX2_expdone_29
+	JE           CrossEntropyLabelsPlainAVX2_expdone_34
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -19596,7 +19647,7 @@ CrossEntropyLabelsPlainAVX2_expnext_35:
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsPlainAVX2_expdone_29:
+CrossEntropyLabelsPlainAVX2_expdone_34:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -19606,14 +19657,14 @@ CrossEntropyLabelsPlainAVX2_expdone_29:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsPlainAVX2_expfolded_26
+	JMP          CrossEntropyLabelsPlainAVX2_expfolded_31
 
-CrossEntropyLabelsPlainAVX2_explast_25:
+CrossEntropyLabelsPlainAVX2_explast_30:
 	XORQ CX, CX
 
-CrossEntropyLabelsPlainAVX2_explast32_36:
+CrossEntropyLabelsPlainAVX2_explast32_41:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsPlainAVX2_explastrest_37
+	JAE         CrossEntropyLabelsPlainAVX2_explastrest_42
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -19687,12 +19738,12 @@ CrossEntropyLabelsPlainAVX2_explast32_36:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsPlainAVX2_explast32_36
+	JMP         CrossEntropyLabelsPlainAVX2_explast32_41
 
-CrossEntropyLabelsPlainAVX2_explastrest_37:
+CrossEntropyLabelsPlainAVX2_explastrest_42:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsPlainAVX2_explasttail_39
+	JAE         CrossEntropyLabelsPlainAVX2_explasttail_44
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -19712,11 +19763,11 @@ CrossEntropyLabelsPlainAVX2_explastrest_37:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsPlainAVX2_explastnext_40
+	JMP         CrossEntropyLabelsPlainAVX2_explastnext_45
 
-CrossEntropyLabelsPlainAVX2_explasttail_39:
+CrossEntropyLabelsPlainAVX2_explasttail_44:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsPlainAVX2_explastdone_38
+	JE          CrossEntropyLabelsPlainAVX2_explastdone_43
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -19741,11 +19792,11 @@ CrossEntropyLabelsPlainAVX2_explasttail_39:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsPlainAVX2_explastdone_38
+	JMP         CrossEntropyLabelsPlainAVX2_explastdone_43
 
-CrossEntropyLabelsPlainAVX2_explastnext_40:
+CrossEntropyLabelsPlainAVX2_explastnext_45:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsPlainAVX2_explasttail_41
+	JAE         CrossEntropyLabelsPlainAVX2_explasttail_46
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -19765,11 +19816,11 @@ CrossEntropyLabelsPlainAVX2_explastnext_40:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsPlainAVX2_explastnext_42
+	JMP         CrossEntropyLabelsPlainAVX2_explastnext_47
 
-CrossEntropyLabelsPlainAVX2_explasttail_41:
+CrossEntropyLabelsPlainAVX2_explasttail_46:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsPlainAVX2_explastdone_38
+	JE          CrossEntropyLabelsPlainAVX2_explastdone_43
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -19794,11 +19845,11 @@ CrossEntropyLabelsPlainAVX2_explasttail_41:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsPlainAVX2_explastdone_38
+	JMP         CrossEntropyLabelsPlainAVX2_explastdone_43
 
-CrossEntropyLabelsPlainAVX2_explastnext_42:
+CrossEntropyLabelsPlainAVX2_explastnext_47:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsPlainAVX2_explasttail_43
+	JAE         CrossEntropyLabelsPlainAVX2_explasttail_48
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -19818,11 +19869,11 @@ CrossEntropyLabelsPlainAVX2_explastnext_42:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsPlainAVX2_explastnext_44
+	JMP         CrossEntropyLabelsPlainAVX2_explastnext_49
 
-CrossEntropyLabelsPlainAVX2_explasttail_43:
+CrossEntropyLabelsPlainAVX2_explasttail_48:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsPlainAVX2_explastdone_38
+	JE          CrossEntropyLabelsPlainAVX2_explastdone_43
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -19847,11 +19898,11 @@ CrossEntropyLabelsPlainAVX2_explasttail_43:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsPlainAVX2_explastdone_38
+	JMP         CrossEntropyLabelsPlainAVX2_explastdone_43
 
-CrossEntropyLabelsPlainAVX2_explastnext_44:
+CrossEntropyLabelsPlainAVX2_explastnext_49:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsPlainAVX2_explastdone_38
+	JE          CrossEntropyLabelsPlainAVX2_explastdone_43
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -19877,8 +19928,8 @@ CrossEntropyLabelsPlainAVX2_explastnext_44:
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsPlainAVX2_explastdone_38:
-CrossEntropyLabelsPlainAVX2_expfolded_26:
+CrossEntropyLabelsPlainAVX2_explastdone_43:
+CrossEntropyLabelsPlainAVX2_expfolded_31:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -19887,31 +19938,31 @@ CrossEntropyLabelsPlainAVX2_expfolded_26:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         2056(SP), CX
+	MOVQ         2120(SP), CX
 	MOVQ         labels+24(FP), R10
 	MOVLQSX      (R10)(DX*4), R10
 	CMPQ         R10, AX
-	JAE          CrossEntropyLabelsPlainAVX2_ignored_45
-	VMOVSS       X0, 1920(SP)(CX*4)
-	JMP          CrossEntropyLabelsPlainAVX2_entered_46
+	JAE          CrossEntropyLabelsPlainAVX2_ignored_50
+	VMOVSS       X0, 1984(SP)(CX*4)
+	JMP          CrossEntropyLabelsPlainAVX2_entered_51
 
-CrossEntropyLabelsPlainAVX2_ignored_45:
+CrossEntropyLabelsPlainAVX2_ignored_50:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1920(SP)(CX*4)
+	VMOVSS X0, 1984(SP)(CX*4)
 
-CrossEntropyLabelsPlainAVX2_entered_46:
-	MOVQ 2056(SP), CX
+CrossEntropyLabelsPlainAVX2_entered_51:
+	MOVQ 2120(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsPlainAVX2_ringfull_47
-	MOVQ CX, 2056(SP)
-	JMP  CrossEntropyLabelsPlainAVX2_ringnext_48
+	JE   CrossEntropyLabelsPlainAVX2_ringfull_52
+	MOVQ CX, 2120(SP)
+	JMP  CrossEntropyLabelsPlainAVX2_ringnext_53
 
-CrossEntropyLabelsPlainAVX2_ringfull_47:
-	MOVQ $0x00000000, 2056(SP)
+CrossEntropyLabelsPlainAVX2_ringfull_52:
+	MOVQ $0x00000000, 2120(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1920(SP), Y0
+	VMOVUPS 1984(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -19938,8 +19989,8 @@ CrossEntropyLabelsPlainAVX2_ringfull_47:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       1952(SP), Y6, Y6
-	VMULPS       1984(SP), Y6, Y6
+	VSUBPS       2016(SP), Y6, Y6
+	VMULPS       2048(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -19953,7 +20004,7 @@ CrossEntropyLabelsPlainAVX2_ringfull_47:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsPlainAVX2_ringnext_48:
+CrossEntropyLabelsPlainAVX2_ringnext_53:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	VMOVAPS Y1, Y0
@@ -19961,14 +20012,14 @@ CrossEntropyLabelsPlainAVX2_ringnext_48:
 	CMPQ    DX, SI
 	JB      CrossEntropyLabelsPlainAVX2_row
 
-CrossEntropyLabelsPlainAVX2_end_18:
+CrossEntropyLabelsPlainAVX2_end_23:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 2056(SP), AX
+	MOVQ 2120(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsPlainAVX2_flushed_49
+	JE   CrossEntropyLabelsPlainAVX2_flushed_54
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1920(SP), Y0
+	VMOVUPS 1984(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -19995,9 +20046,9 @@ CrossEntropyLabelsPlainAVX2_end_18:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       1952(SP), Y2, Y2
-	VMULPS       1984(SP), Y2, Y2
-	VMOVUPS      Y2, 2016(SP)
+	VSUBPS       2016(SP), Y2, Y2
+	VMULPS       2048(SP), Y2, Y2
+	VMOVUPS      Y2, 2080(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -20005,23 +20056,23 @@ CrossEntropyLabelsPlainAVX2_end_18:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsPlainAVX2_flushrow_50:
-	VMOVSS    2016(SP)(BX*4), X0
+CrossEntropyLabelsPlainAVX2_flushrow_55:
+	VMOVSS    2080(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsPlainAVX2_flushrow_50
+	JB        CrossEntropyLabelsPlainAVX2_flushrow_55
 
-CrossEntropyLabelsPlainAVX2_flushed_49:
+CrossEntropyLabelsPlainAVX2_flushed_54:
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// func CrossEntropyLabelsSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsSAVX2(SB), $2096-80
+TEXT ·CrossEntropyLabelsSAVX2(SB), $2160-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -20068,11 +20119,18 @@ TEXT ·CrossEntropyLabelsSAVX2(SB), $2096-80
 	VMOVUPS Y0, 800(CX)
 	LEAQ    rowconsts<>+160(SB), DI
 
+	// colsv = cols, 8 times; rowOff = lane·cols, the offset of each row's first element
+	VMOVQ        AX, X0
+	VPBROADCASTD X0, Y0
+	VMOVDQU      Y0, 1888(CX)
+	VPMULLD      rowconsts<>+128(SB), Y0, Y0
+	VMOVDQU      Y0, 1920(CX)
+
 	// Sum64's partials of the losses, in two registers for the whole call
 	MOVQ    sum+72(FP), R8
 	VMOVUPD (R8), Y0
 	VMOVUPD 32(R8), Y5
-	MOVQ    $0x00000000, 1912(SP)
+	MOVQ    $0x00000000, 1976(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -20202,10 +20260,52 @@ CrossEntropyLabelsSAVX2_nohigh_7:
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
 	VBROADCASTSS keep+40(FP), Y8
-	VANDPS       Y7, Y8, Y7
+	VANDPS       Y7, Y8, Y8
+	CMPB         gather+80(FP), $0x00
+	JE           CrossEntropyLabelsSAVX2_zycompare_8
 
+	// zy = z_y: gathered from the rows at lane·cols + y, for 0 <= y < cols (else +0)
+	VMOVDQU    1888(CX), Y9
+	VPCMPGTD   Y6, Y9, Y9
+	VPAND      Y7, Y9, Y9
+	VPADDD     1920(CX), Y6, Y6
+	VPXOR      Y7, Y7, Y7
+	VPGATHERDD Y9, (BX)(Y6*4), Y7
+
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VMOVAPS      Y6, Y9
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
+	XORQ         R10, R10
+	JMP          CrossEntropyLabelsSAVX2_bmax_check_11
+
+CrossEntropyLabelsSAVX2_bmax_10:
+	VMOVUPS (CX)(R10*1), Y10
+	VMAXPS  Y6, Y10, Y6
+	VMOVUPS 32(CX)(R10*1), Y10
+	VMAXPS  Y9, Y10, Y9
+	ADDQ    $0x40, R10
+
+CrossEntropyLabelsSAVX2_bmax_check_11:
+	CMPQ    R10, R12
+	JB      CrossEntropyLabelsSAVX2_bmax_10
+	CMPQ    R10, R11
+	JAE     CrossEntropyLabelsSAVX2_bmax_end_12
+	VMOVUPS (CX)(R10*1), Y10
+	VMAXPS  Y6, Y10, Y6
+
+CrossEntropyLabelsSAVX2_bmax_end_12:
+	VMAXPS  Y9, Y6, Y6
+	VXORPS  Y9, Y9, Y9
+	VADDPS  Y9, Y6, Y6
+	VMOVAPS Y6, Y6
+	JMP     CrossEntropyLabelsSAVX2_zyfound_9
+
+CrossEntropyLabelsSAVX2_zycompare_8:
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label
-	VXORPS Y8, Y8, Y8
+	VXORPS Y7, Y7, Y7
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
@@ -20214,90 +20314,92 @@ CrossEntropyLabelsSAVX2_nohigh_7:
 	MOVQ         R11, R12
 	ANDQ         $-64, R12
 	XORQ         R10, R10
-	JMP          CrossEntropyLabelsSAVX2_bmax_check_9
+	JMP          CrossEntropyLabelsSAVX2_bmax_check_14
 
-CrossEntropyLabelsSAVX2_bmax_8:
+CrossEntropyLabelsSAVX2_bmax_13:
 	VMOVUPS  (CX)(R10*1), Y11
 	VMAXPS   Y9, Y11, Y9
 	VPCMPEQD (DI)(R10*1), Y6, Y12
 	VANDPS   Y11, Y12, Y11
-	VORPS    Y11, Y8, Y8
+	VORPS    Y11, Y7, Y7
 	VMOVUPS  32(CX)(R10*1), Y11
 	VMAXPS   Y10, Y11, Y10
 	VPCMPEQD 32(DI)(R10*1), Y6, Y12
 	VANDPS   Y11, Y12, Y11
-	VORPS    Y11, Y8, Y8
+	VORPS    Y11, Y7, Y7
 	ADDQ     $0x40, R10
 
-CrossEntropyLabelsSAVX2_bmax_check_9:
+CrossEntropyLabelsSAVX2_bmax_check_14:
 	CMPQ     R10, R12
-	JB       CrossEntropyLabelsSAVX2_bmax_8
+	JB       CrossEntropyLabelsSAVX2_bmax_13
 	CMPQ     R10, R11
-	JAE      CrossEntropyLabelsSAVX2_bmax_end_10
+	JAE      CrossEntropyLabelsSAVX2_bmax_end_15
 	VMOVUPS  (CX)(R10*1), Y11
 	VMAXPS   Y9, Y11, Y9
 	VPCMPEQD (DI)(R10*1), Y6, Y6
 	VANDPS   Y11, Y6, Y6
-	VORPS    Y6, Y8, Y8
+	VORPS    Y6, Y7, Y7
 
-CrossEntropyLabelsSAVX2_bmax_end_10:
-	VMAXPS Y10, Y9, Y9
-	VXORPS Y6, Y6, Y6
-	VADDPS Y6, Y9, Y9
-
-	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+CrossEntropyLabelsSAVX2_bmax_end_15:
+	VMAXPS  Y10, Y9, Y9
 	VXORPS  Y6, Y6, Y6
-	VMOVUPS Y6, 512(CX)
-	VMOVUPS Y6, 544(CX)
-	VMOVUPS Y6, 576(CX)
-	VMOVUPS Y6, 608(CX)
-	VMOVUPS Y6, 640(CX)
-	VMOVUPS Y6, 672(CX)
-	VMOVUPS Y6, 704(CX)
-	VMOVUPS Y6, 736(CX)
+	VADDPS  Y6, Y9, Y9
+	VMOVAPS Y9, Y6
+
+CrossEntropyLabelsSAVX2_zyfound_9:
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y9, Y9, Y9
+	VMOVUPS Y9, 512(CX)
+	VMOVUPS Y9, 544(CX)
+	VMOVUPS Y9, 576(CX)
+	VMOVUPS Y9, 608(CX)
+	VMOVUPS Y9, 640(CX)
+	VMOVUPS Y9, 672(CX)
+	VMOVUPS Y9, 704(CX)
+	VMOVUPS Y9, 736(CX)
 	MOVQ    R11, R12
 	ANDQ    $-64, R12
 	XORQ    R10, R10
-	JMP     CrossEntropyLabelsSAVX2_bexp_check_12
+	JMP     CrossEntropyLabelsSAVX2_bexp_check_17
 
-CrossEntropyLabelsSAVX2_bexp_11:
-	VMOVUPS     (CX)(R10*1), Y6
-	VSUBPS      Y9, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+CrossEntropyLabelsSAVX2_bexp_16:
+	VMOVUPS     (CX)(R10*1), Y9
+	VSUBPS      Y6, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
+	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
 	VADDPS      512(CX)(R13*1), Y12, Y12
 	VMOVUPS     Y12, 512(CX)(R13*1)
-	VMOVUPS     32(CX)(R10*1), Y6
-	VSUBPS      Y9, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+	VMOVUPS     32(CX)(R10*1), Y9
+	VSUBPS      Y6, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
+	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
@@ -20305,57 +20407,57 @@ CrossEntropyLabelsSAVX2_bexp_11:
 	VMOVUPS     Y12, 544(CX)(R13*1)
 	ADDQ        $0x40, R10
 
-CrossEntropyLabelsSAVX2_bexp_check_12:
+CrossEntropyLabelsSAVX2_bexp_check_17:
 	CMPQ        R10, R12
-	JB          CrossEntropyLabelsSAVX2_bexp_11
+	JB          CrossEntropyLabelsSAVX2_bexp_16
 	CMPQ        R10, R11
-	JAE         CrossEntropyLabelsSAVX2_bexp_end_13
-	VMOVUPS     (CX)(R10*1), Y6
-	VSUBPS      Y9, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+	JAE         CrossEntropyLabelsSAVX2_bexp_end_18
+	VMOVUPS     (CX)(R10*1), Y9
+	VSUBPS      Y6, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
+	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	ANDQ        $0x000000ff, R10
 	VADDPS      512(CX)(R10*1), Y12, Y12
 	VMOVUPS     Y12, 512(CX)(R10*1)
 
-CrossEntropyLabelsSAVX2_bexp_end_13:
-	VMOVUPS 512(CX), Y6
-	VADDPS  544(CX), Y6, Y6
+CrossEntropyLabelsSAVX2_bexp_end_18:
+	VMOVUPS 512(CX), Y9
+	VADDPS  544(CX), Y9, Y9
 	VMOVUPS 576(CX), Y10
 	VADDPS  608(CX), Y10, Y10
 	VMOVUPS 640(CX), Y11
 	VADDPS  672(CX), Y11, Y11
 	VMOVUPS 704(CX), Y12
 	VADDPS  736(CX), Y12, Y12
-	VADDPS  Y10, Y6, Y6
+	VADDPS  Y10, Y9, Y9
 	VADDPS  Y12, Y11, Y11
-	VADDPS  Y11, Y6, Y6
-	VSUBPS  Y9, Y8, Y8
+	VADDPS  Y11, Y9, Y9
+	VSUBPS  Y6, Y7, Y7
 
 	// the block's loss terms into the ring
-	MOVQ    1912(SP), R10
+	MOVQ    1976(SP), R10
 	SHLQ    $0x07, R10
-	VMOVUPS Y8, 864(CX)(R10*1)
-	VMOVUPS Y6, 896(CX)(R10*1)
-	VMOVUPS Y7, 928(CX)(R10*1)
+	VMOVUPS Y7, 864(CX)(R10*1)
+	VMOVUPS Y9, 896(CX)(R10*1)
+	VMOVUPS Y8, 928(CX)(R10*1)
 	VMOVDQU 832(CX), Y6
 	VMOVDQU Y6, 960(CX)(R10*1)
-	ADDQ    $0x01, 1912(SP)
-	CMPQ    1912(SP), $0x08
-	JB      CrossEntropyLabelsSAVX2_ringopen_14
+	ADDQ    $0x01, 1976(SP)
+	CMPQ    1976(SP), $0x08
+	JB      CrossEntropyLabelsSAVX2_ringopen_19
 	MOVQ    $0x00000008, R10
 	LEAQ    -56(DX), R12
 
@@ -20365,7 +20467,7 @@ CrossEntropyLabelsSAVX2_bexp_end_13:
 	XORQ R12, R12
 	SHLQ $0x07, R10
 
-CrossEntropyLabelsSAVX2_losses_15:
+CrossEntropyLabelsSAVX2_losses_20:
 	VMOVUPS 896(CX)(R12*1), Y7
 	VMOVUPS 864(CX)(R12*1), Y6
 	VMOVUPS 928(CX)(R12*1), Y8
@@ -20410,10 +20512,10 @@ CrossEntropyLabelsSAVX2_losses_15:
 	ADDQ         $0x08, R13
 	SUBQ         $-128, R12
 	CMPQ         R12, R10
-	JB           CrossEntropyLabelsSAVX2_losses_15
-	MOVQ         $0x00000000, 1912(SP)
+	JB           CrossEntropyLabelsSAVX2_losses_20
+	MOVQ         $0x00000000, 1976(SP)
 
-CrossEntropyLabelsSAVX2_ringopen_14:
+CrossEntropyLabelsSAVX2_ringopen_19:
 	// next 8 rows
 	MOVQ R8, R10
 	SHLQ $0x03, R10
@@ -20423,9 +20525,9 @@ CrossEntropyLabelsSAVX2_ringopen_14:
 
 CrossEntropyLabelsSAVX2_blockdone_2:
 	// the losses of the blocks still in the ring
-	MOVQ 1912(SP), DI
+	MOVQ 1976(SP), DI
 	CMPQ DI, $0x00
-	JE   CrossEntropyLabelsSAVX2_ringempty_16
+	JE   CrossEntropyLabelsSAVX2_ringempty_21
 	MOVQ DI, R8
 	SHLQ $0x03, R8
 	NEGQ R8
@@ -20437,7 +20539,7 @@ CrossEntropyLabelsSAVX2_blockdone_2:
 	XORQ R8, R8
 	SHLQ $0x07, DI
 
-CrossEntropyLabelsSAVX2_losses_17:
+CrossEntropyLabelsSAVX2_losses_22:
 	VMOVUPS 896(CX)(R8*1), Y7
 	VMOVUPS 864(CX)(R8*1), Y6
 	VMOVUPS 928(CX)(R8*1), Y8
@@ -20482,9 +20584,9 @@ CrossEntropyLabelsSAVX2_losses_17:
 	ADDQ         $0x08, R9
 	SUBQ         $-128, R8
 	CMPQ         R8, DI
-	JB           CrossEntropyLabelsSAVX2_losses_17
+	JB           CrossEntropyLabelsSAVX2_losses_22
 
-CrossEntropyLabelsSAVX2_ringempty_16:
+CrossEntropyLabelsSAVX2_ringempty_21:
 	MOVQ    sum+72(FP), CX
 	VMOVUPD Y0, (CX)
 	VMOVUPD Y5, 32(CX)
@@ -20496,9 +20598,9 @@ CrossEntropyLabelsSAVX2_ringempty_16:
 	ANDQ $-8, R8
 	MOVQ AX, R9
 	ANDQ $0x07, R9
-	MOVQ $0x00000000, 2056(SP)
+	MOVQ $0x00000000, 2120(SP)
 	CMPQ DX, SI
-	JAE  CrossEntropyLabelsSAVX2_end_18
+	JAE  CrossEntropyLabelsSAVX2_end_23
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -20508,9 +20610,9 @@ CrossEntropyLabelsSAVX2_ringempty_16:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         CX, CX
 
-CrossEntropyLabelsSAVX2_max32_19:
+CrossEntropyLabelsSAVX2_max32_24:
 	CMPQ    CX, DI
-	JAE     CrossEntropyLabelsSAVX2_maxv_20
+	JAE     CrossEntropyLabelsSAVX2_maxv_25
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(BX)(CX*4), Y8
@@ -20520,19 +20622,19 @@ CrossEntropyLabelsSAVX2_max32_19:
 	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsSAVX2_max32_19
+	JMP     CrossEntropyLabelsSAVX2_max32_24
 
-CrossEntropyLabelsSAVX2_maxv_20:
+CrossEntropyLabelsSAVX2_maxv_25:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsSAVX2_maxtail_21
+	JAE     CrossEntropyLabelsSAVX2_maxtail_26
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsSAVX2_maxv_20
+	JMP     CrossEntropyLabelsSAVX2_maxv_25
 
-CrossEntropyLabelsSAVX2_maxtail_21:
+CrossEntropyLabelsSAVX2_maxtail_26:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsSAVX2_maxfold_22
+	JE           CrossEntropyLabelsSAVX2_maxfold_27
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         R9, R11
 	SHLQ         $0x02, R11
@@ -20543,7 +20645,7 @@ CrossEntropyLabelsSAVX2_maxtail_21:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsSAVX2_maxfold_22:
+CrossEntropyLabelsSAVX2_maxfold_27:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -20559,32 +20661,32 @@ CrossEntropyLabelsSAVX2_maxfold_22:
 
 CrossEntropyLabelsSAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    2056(SP), CX
+	MOVQ    2120(SP), CX
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DX*4), R10
 	CMPQ    R10, AX
-	JAE     CrossEntropyLabelsSAVX2_ignored_23
+	JAE     CrossEntropyLabelsSAVX2_ignored_28
 	VMOVSS  (BX)(R10*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 1952(SP)(CX*4)
+	VMOVSS  X5, 2016(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 1984(SP)(CX*4)
+	VMOVSS  X5, 2048(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
 	MOVQ    sw+32(FP), R10
 	VMOVSS  (R10)(DX*4), X6
-	VMOVSS  X6, 2064(SP)(CX*4)
+	VMOVSS  X6, 2128(SP)(CX*4)
 	VMULSS  X6, X5, X5
-	VMOVSS  X5, 2048(SP)
-	JMP     CrossEntropyLabelsSAVX2_labelled_24
+	VMOVSS  X5, 2112(SP)
+	JMP     CrossEntropyLabelsSAVX2_labelled_29
 
-CrossEntropyLabelsSAVX2_ignored_23:
+CrossEntropyLabelsSAVX2_ignored_28:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 1952(SP)(CX*4)
-	VMOVSS X5, 1984(SP)(CX*4)
+	VMOVSS X5, 2016(SP)(CX*4)
+	VMOVSS X5, 2048(SP)(CX*4)
 	VMOVSS rowconsts<>+1612(SB), X5
-	VMOVSS X5, 2064(SP)(CX*4)
+	VMOVSS X5, 2128(SP)(CX*4)
 
-CrossEntropyLabelsSAVX2_labelled_24:
+CrossEntropyLabelsSAVX2_labelled_29:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -20594,14 +20696,14 @@ CrossEntropyLabelsSAVX2_labelled_24:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, SI
-	JAE          CrossEntropyLabelsSAVX2_explast_25
+	JAE          CrossEntropyLabelsSAVX2_explast_30
 	LEAQ         (BX)(AX*4), R10
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsSAVX2_exp32_27:
+CrossEntropyLabelsSAVX2_exp32_32:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsSAVX2_exprest_28
+	JAE         CrossEntropyLabelsSAVX2_exprest_33
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -20683,12 +20785,12 @@ CrossEntropyLabelsSAVX2_exp32_27:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsSAVX2_exp32_27
+	JMP         CrossEntropyLabelsSAVX2_exp32_32
 
-CrossEntropyLabelsSAVX2_exprest_28:
+CrossEntropyLabelsSAVX2_exprest_33:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsSAVX2_exptail_30
+	JAE         CrossEntropyLabelsSAVX2_exptail_35
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -20710,11 +20812,11 @@ CrossEntropyLabelsSAVX2_exprest_28:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsSAVX2_expnext_31
+	JMP         CrossEntropyLabelsSAVX2_expnext_36
 
-CrossEntropyLabelsSAVX2_exptail_30:
+CrossEntropyLabelsSAVX2_exptail_35:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsSAVX2_expdone_29
+	JE           CrossEntropyLabelsSAVX2_expdone_34
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -20743,11 +20845,11 @@ CrossEntropyLabelsSAVX2_exptail_30:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsSAVX2_expdone_29
+	JMP          CrossEntropyLabelsSAVX2_expdone_34
 
-CrossEntropyLabelsSAVX2_expnext_31:
+CrossEntropyLabelsSAVX2_expnext_36:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsSAVX2_exptail_32
+	JAE         CrossEntropyLabelsSAVX2_exptail_37
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -20769,11 +20871,11 @@ CrossEntropyLabelsSAVX2_expnext_31:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsSAVX2_expnext_33
+	JMP         CrossEntropyLabelsSAVX2_expnext_38
 
-CrossEntropyLabelsSAVX2_exptail_32:
+CrossEntropyLabelsSAVX2_exptail_37:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsSAVX2_expdone_29
+	JE           CrossEntropyLabelsSAVX2_expdone_34
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -20802,11 +20904,11 @@ CrossEntropyLabelsSAVX2_exptail_32:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsSAVX2_expdone_29
+	JMP          CrossEntropyLabelsSAVX2_expdone_34
 
-CrossEntropyLabelsSAVX2_expnext_33:
+CrossEntropyLabelsSAVX2_expnext_38:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsSAVX2_exptail_34
+	JAE         CrossEntropyLabelsSAVX2_exptail_39
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -20828,11 +20930,11 @@ CrossEntropyLabelsSAVX2_expnext_33:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsSAVX2_expnext_35
+	JMP         CrossEntropyLabelsSAVX2_expnext_40
 
-CrossEntropyLabelsSAVX2_exptail_34:
+CrossEntropyLabelsSAVX2_exptail_39:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsSAVX2_expdone_29
+	JE           CrossEntropyLabelsSAVX2_expdone_34
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -20861,11 +20963,11 @@ CrossEntropyLabelsSAVX2_exptail_34:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsSAVX2_expdone_29
+	JMP          CrossEntropyLabelsSAVX2_expdone_34
 
-CrossEntropyLabelsSAVX2_expnext_35:
+CrossEntropyLabelsSAVX2_expnext_40:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsSAVX2_expdone_29
+	JE           CrossEntropyLabelsSAVX2_expdone_34
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -20895,7 +20997,7 @@ CrossEntropyLabelsSAVX2_expnext_35:
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsSAVX2_expdone_29:
+CrossEntropyLabelsSAVX2_expdone_34:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -20905,14 +21007,14 @@ CrossEntropyLabelsSAVX2_expdone_29:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsSAVX2_expfolded_26
+	JMP          CrossEntropyLabelsSAVX2_expfolded_31
 
-CrossEntropyLabelsSAVX2_explast_25:
+CrossEntropyLabelsSAVX2_explast_30:
 	XORQ CX, CX
 
-CrossEntropyLabelsSAVX2_explast32_36:
+CrossEntropyLabelsSAVX2_explast32_41:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsSAVX2_explastrest_37
+	JAE         CrossEntropyLabelsSAVX2_explastrest_42
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -20986,12 +21088,12 @@ CrossEntropyLabelsSAVX2_explast32_36:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsSAVX2_explast32_36
+	JMP         CrossEntropyLabelsSAVX2_explast32_41
 
-CrossEntropyLabelsSAVX2_explastrest_37:
+CrossEntropyLabelsSAVX2_explastrest_42:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsSAVX2_explasttail_39
+	JAE         CrossEntropyLabelsSAVX2_explasttail_44
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -21011,11 +21113,11 @@ CrossEntropyLabelsSAVX2_explastrest_37:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsSAVX2_explastnext_40
+	JMP         CrossEntropyLabelsSAVX2_explastnext_45
 
-CrossEntropyLabelsSAVX2_explasttail_39:
+CrossEntropyLabelsSAVX2_explasttail_44:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsSAVX2_explastdone_38
+	JE          CrossEntropyLabelsSAVX2_explastdone_43
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -21040,11 +21142,11 @@ CrossEntropyLabelsSAVX2_explasttail_39:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsSAVX2_explastdone_38
+	JMP         CrossEntropyLabelsSAVX2_explastdone_43
 
-CrossEntropyLabelsSAVX2_explastnext_40:
+CrossEntropyLabelsSAVX2_explastnext_45:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsSAVX2_explasttail_41
+	JAE         CrossEntropyLabelsSAVX2_explasttail_46
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -21064,11 +21166,11 @@ CrossEntropyLabelsSAVX2_explastnext_40:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsSAVX2_explastnext_42
+	JMP         CrossEntropyLabelsSAVX2_explastnext_47
 
-CrossEntropyLabelsSAVX2_explasttail_41:
+CrossEntropyLabelsSAVX2_explasttail_46:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsSAVX2_explastdone_38
+	JE          CrossEntropyLabelsSAVX2_explastdone_43
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -21093,11 +21195,11 @@ CrossEntropyLabelsSAVX2_explasttail_41:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsSAVX2_explastdone_38
+	JMP         CrossEntropyLabelsSAVX2_explastdone_43
 
-CrossEntropyLabelsSAVX2_explastnext_42:
+CrossEntropyLabelsSAVX2_explastnext_47:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsSAVX2_explasttail_43
+	JAE         CrossEntropyLabelsSAVX2_explasttail_48
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -21117,11 +21219,11 @@ CrossEntropyLabelsSAVX2_explastnext_42:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsSAVX2_explastnext_44
+	JMP         CrossEntropyLabelsSAVX2_explastnext_49
 
-CrossEntropyLabelsSAVX2_explasttail_43:
+CrossEntropyLabelsSAVX2_explasttail_48:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsSAVX2_explastdone_38
+	JE          CrossEntropyLabelsSAVX2_explastdone_43
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -21146,11 +21248,11 @@ CrossEntropyLabelsSAVX2_explasttail_43:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsSAVX2_explastdone_38
+	JMP         CrossEntropyLabelsSAVX2_explastdone_43
 
-CrossEntropyLabelsSAVX2_explastnext_44:
+CrossEntropyLabelsSAVX2_explastnext_49:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsSAVX2_explastdone_38
+	JE          CrossEntropyLabelsSAVX2_explastdone_43
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -21176,8 +21278,8 @@ CrossEntropyLabelsSAVX2_explastnext_44:
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsSAVX2_explastdone_38:
-CrossEntropyLabelsSAVX2_expfolded_26:
+CrossEntropyLabelsSAVX2_explastdone_43:
+CrossEntropyLabelsSAVX2_expfolded_31:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -21186,31 +21288,31 @@ CrossEntropyLabelsSAVX2_expfolded_26:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         2056(SP), CX
+	MOVQ         2120(SP), CX
 	MOVQ         labels+24(FP), R10
 	MOVLQSX      (R10)(DX*4), R10
 	CMPQ         R10, AX
-	JAE          CrossEntropyLabelsSAVX2_ignored_45
-	VMOVSS       X0, 1920(SP)(CX*4)
-	JMP          CrossEntropyLabelsSAVX2_entered_46
+	JAE          CrossEntropyLabelsSAVX2_ignored_50
+	VMOVSS       X0, 1984(SP)(CX*4)
+	JMP          CrossEntropyLabelsSAVX2_entered_51
 
-CrossEntropyLabelsSAVX2_ignored_45:
+CrossEntropyLabelsSAVX2_ignored_50:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1920(SP)(CX*4)
+	VMOVSS X0, 1984(SP)(CX*4)
 
-CrossEntropyLabelsSAVX2_entered_46:
-	MOVQ 2056(SP), CX
+CrossEntropyLabelsSAVX2_entered_51:
+	MOVQ 2120(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsSAVX2_ringfull_47
-	MOVQ CX, 2056(SP)
-	JMP  CrossEntropyLabelsSAVX2_ringnext_48
+	JE   CrossEntropyLabelsSAVX2_ringfull_52
+	MOVQ CX, 2120(SP)
+	JMP  CrossEntropyLabelsSAVX2_ringnext_53
 
-CrossEntropyLabelsSAVX2_ringfull_47:
-	MOVQ $0x00000000, 2056(SP)
+CrossEntropyLabelsSAVX2_ringfull_52:
+	MOVQ $0x00000000, 2120(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1920(SP), Y0
+	VMOVUPS 1984(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -21237,9 +21339,9 @@ CrossEntropyLabelsSAVX2_ringfull_47:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       1952(SP), Y6, Y6
-	VMULPS       1984(SP), Y6, Y6
-	VMULPS       2064(SP), Y6, Y6
+	VSUBPS       2016(SP), Y6, Y6
+	VMULPS       2048(SP), Y6, Y6
+	VMULPS       2128(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -21253,7 +21355,7 @@ CrossEntropyLabelsSAVX2_ringfull_47:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsSAVX2_ringnext_48:
+CrossEntropyLabelsSAVX2_ringnext_53:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	VMOVAPS Y1, Y0
@@ -21261,14 +21363,14 @@ CrossEntropyLabelsSAVX2_ringnext_48:
 	CMPQ    DX, SI
 	JB      CrossEntropyLabelsSAVX2_row
 
-CrossEntropyLabelsSAVX2_end_18:
+CrossEntropyLabelsSAVX2_end_23:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 2056(SP), AX
+	MOVQ 2120(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsSAVX2_flushed_49
+	JE   CrossEntropyLabelsSAVX2_flushed_54
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1920(SP), Y0
+	VMOVUPS 1984(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -21295,10 +21397,10 @@ CrossEntropyLabelsSAVX2_end_18:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       1952(SP), Y2, Y2
-	VMULPS       1984(SP), Y2, Y2
-	VMULPS       2064(SP), Y2, Y2
-	VMOVUPS      Y2, 2016(SP)
+	VSUBPS       2016(SP), Y2, Y2
+	VMULPS       2048(SP), Y2, Y2
+	VMULPS       2128(SP), Y2, Y2
+	VMOVUPS      Y2, 2080(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -21306,23 +21408,23 @@ CrossEntropyLabelsSAVX2_end_18:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsSAVX2_flushrow_50:
-	VMOVSS    2016(SP)(BX*4), X0
+CrossEntropyLabelsSAVX2_flushrow_55:
+	VMOVSS    2080(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsSAVX2_flushrow_50
+	JB        CrossEntropyLabelsSAVX2_flushrow_55
 
-CrossEntropyLabelsSAVX2_flushed_49:
+CrossEntropyLabelsSAVX2_flushed_54:
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// func CrossEntropyLabelsWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsWAVX2(SB), $2128-80
+TEXT ·CrossEntropyLabelsWAVX2(SB), $2192-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -21381,11 +21483,18 @@ TEXT ·CrossEntropyLabelsWAVX2(SB), $2128-80
 	VMOVUPS      Y5, 1920(CX)
 	LEAQ         rowconsts<>+160(SB), DI
 
+	// colsv = cols, 8 times; rowOff = lane·cols, the offset of each row's first element
+	VMOVQ        AX, X0
+	VPBROADCASTD X0, Y0
+	VMOVDQU      Y0, 1952(CX)
+	VPMULLD      rowconsts<>+128(SB), Y0, Y0
+	VMOVDQU      Y0, 1984(CX)
+
 	// Sum64's partials of the losses, in two registers for the whole call
 	MOVQ    sum+72(FP), R8
 	VMOVUPD (R8), Y0
 	VMOVUPD 32(R8), Y5
-	MOVQ    $0x00000000, 1976(SP)
+	MOVQ    $0x00000000, 2040(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -21520,7 +21629,49 @@ CrossEntropyLabelsWAVX2_nohigh_7:
 	VPCMPGTD     Y6, Y10, Y10
 	VBLENDVPS    Y10, Y9, Y8, Y8
 	VANDPS       Y7, Y8, Y8
+	CMPB         gather+80(FP), $0x00
+	JE           CrossEntropyLabelsWAVX2_zycompare_8
 
+	// zy = z_y: gathered from the rows at lane·cols + y, for 0 <= y < cols (else +0)
+	VMOVDQU    1952(CX), Y9
+	VPCMPGTD   Y6, Y9, Y9
+	VPAND      Y7, Y9, Y9
+	VPADDD     1984(CX), Y6, Y6
+	VPXOR      Y7, Y7, Y7
+	VPGATHERDD Y9, (BX)(Y6*4), Y7
+
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VMOVAPS      Y6, Y9
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
+	XORQ         R10, R10
+	JMP          CrossEntropyLabelsWAVX2_bmax_check_11
+
+CrossEntropyLabelsWAVX2_bmax_10:
+	VMOVUPS (CX)(R10*1), Y10
+	VMAXPS  Y6, Y10, Y6
+	VMOVUPS 32(CX)(R10*1), Y10
+	VMAXPS  Y9, Y10, Y9
+	ADDQ    $0x40, R10
+
+CrossEntropyLabelsWAVX2_bmax_check_11:
+	CMPQ    R10, R12
+	JB      CrossEntropyLabelsWAVX2_bmax_10
+	CMPQ    R10, R11
+	JAE     CrossEntropyLabelsWAVX2_bmax_end_12
+	VMOVUPS (CX)(R10*1), Y10
+	VMAXPS  Y6, Y10, Y6
+
+CrossEntropyLabelsWAVX2_bmax_end_12:
+	VMAXPS  Y9, Y6, Y6
+	VXORPS  Y9, Y9, Y9
+	VADDPS  Y9, Y6, Y6
+	VMOVAPS Y6, Y6
+	JMP     CrossEntropyLabelsWAVX2_zyfound_9
+
+CrossEntropyLabelsWAVX2_zycompare_8:
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label
 	VXORPS Y7, Y7, Y7
 
@@ -21531,9 +21682,9 @@ CrossEntropyLabelsWAVX2_nohigh_7:
 	MOVQ         R11, R12
 	ANDQ         $-64, R12
 	XORQ         R10, R10
-	JMP          CrossEntropyLabelsWAVX2_bmax_check_9
+	JMP          CrossEntropyLabelsWAVX2_bmax_check_14
 
-CrossEntropyLabelsWAVX2_bmax_8:
+CrossEntropyLabelsWAVX2_bmax_13:
 	VMOVUPS  (CX)(R10*1), Y11
 	VMAXPS   Y9, Y11, Y9
 	VPCMPEQD (DI)(R10*1), Y6, Y12
@@ -21546,75 +21697,77 @@ CrossEntropyLabelsWAVX2_bmax_8:
 	VORPS    Y11, Y7, Y7
 	ADDQ     $0x40, R10
 
-CrossEntropyLabelsWAVX2_bmax_check_9:
+CrossEntropyLabelsWAVX2_bmax_check_14:
 	CMPQ     R10, R12
-	JB       CrossEntropyLabelsWAVX2_bmax_8
+	JB       CrossEntropyLabelsWAVX2_bmax_13
 	CMPQ     R10, R11
-	JAE      CrossEntropyLabelsWAVX2_bmax_end_10
+	JAE      CrossEntropyLabelsWAVX2_bmax_end_15
 	VMOVUPS  (CX)(R10*1), Y11
 	VMAXPS   Y9, Y11, Y9
 	VPCMPEQD (DI)(R10*1), Y6, Y6
 	VANDPS   Y11, Y6, Y6
 	VORPS    Y6, Y7, Y7
 
-CrossEntropyLabelsWAVX2_bmax_end_10:
-	VMAXPS Y10, Y9, Y9
-	VXORPS Y6, Y6, Y6
-	VADDPS Y6, Y9, Y9
-
-	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+CrossEntropyLabelsWAVX2_bmax_end_15:
+	VMAXPS  Y10, Y9, Y9
 	VXORPS  Y6, Y6, Y6
-	VMOVUPS Y6, 512(CX)
-	VMOVUPS Y6, 544(CX)
-	VMOVUPS Y6, 576(CX)
-	VMOVUPS Y6, 608(CX)
-	VMOVUPS Y6, 640(CX)
-	VMOVUPS Y6, 672(CX)
-	VMOVUPS Y6, 704(CX)
-	VMOVUPS Y6, 736(CX)
+	VADDPS  Y6, Y9, Y9
+	VMOVAPS Y9, Y6
+
+CrossEntropyLabelsWAVX2_zyfound_9:
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y9, Y9, Y9
+	VMOVUPS Y9, 512(CX)
+	VMOVUPS Y9, 544(CX)
+	VMOVUPS Y9, 576(CX)
+	VMOVUPS Y9, 608(CX)
+	VMOVUPS Y9, 640(CX)
+	VMOVUPS Y9, 672(CX)
+	VMOVUPS Y9, 704(CX)
+	VMOVUPS Y9, 736(CX)
 	MOVQ    R11, R12
 	ANDQ    $-64, R12
 	XORQ    R10, R10
-	JMP     CrossEntropyLabelsWAVX2_bexp_check_12
+	JMP     CrossEntropyLabelsWAVX2_bexp_check_17
 
-CrossEntropyLabelsWAVX2_bexp_11:
-	VMOVUPS     (CX)(R10*1), Y6
-	VSUBPS      Y9, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+CrossEntropyLabelsWAVX2_bexp_16:
+	VMOVUPS     (CX)(R10*1), Y9
+	VSUBPS      Y6, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
+	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
 	VADDPS      512(CX)(R13*1), Y12, Y12
 	VMOVUPS     Y12, 512(CX)(R13*1)
-	VMOVUPS     32(CX)(R10*1), Y6
-	VSUBPS      Y9, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+	VMOVUPS     32(CX)(R10*1), Y9
+	VSUBPS      Y6, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
+	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
@@ -21622,57 +21775,57 @@ CrossEntropyLabelsWAVX2_bexp_11:
 	VMOVUPS     Y12, 544(CX)(R13*1)
 	ADDQ        $0x40, R10
 
-CrossEntropyLabelsWAVX2_bexp_check_12:
+CrossEntropyLabelsWAVX2_bexp_check_17:
 	CMPQ        R10, R12
-	JB          CrossEntropyLabelsWAVX2_bexp_11
+	JB          CrossEntropyLabelsWAVX2_bexp_16
 	CMPQ        R10, R11
-	JAE         CrossEntropyLabelsWAVX2_bexp_end_13
-	VMOVUPS     (CX)(R10*1), Y6
-	VSUBPS      Y9, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+	JAE         CrossEntropyLabelsWAVX2_bexp_end_18
+	VMOVUPS     (CX)(R10*1), Y9
+	VSUBPS      Y6, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
+	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	ANDQ        $0x000000ff, R10
 	VADDPS      512(CX)(R10*1), Y12, Y12
 	VMOVUPS     Y12, 512(CX)(R10*1)
 
-CrossEntropyLabelsWAVX2_bexp_end_13:
-	VMOVUPS 512(CX), Y6
-	VADDPS  544(CX), Y6, Y6
+CrossEntropyLabelsWAVX2_bexp_end_18:
+	VMOVUPS 512(CX), Y9
+	VADDPS  544(CX), Y9, Y9
 	VMOVUPS 576(CX), Y10
 	VADDPS  608(CX), Y10, Y10
 	VMOVUPS 640(CX), Y11
 	VADDPS  672(CX), Y11, Y11
 	VMOVUPS 704(CX), Y12
 	VADDPS  736(CX), Y12, Y12
-	VADDPS  Y10, Y6, Y6
+	VADDPS  Y10, Y9, Y9
 	VADDPS  Y12, Y11, Y11
-	VADDPS  Y11, Y6, Y6
-	VSUBPS  Y9, Y7, Y7
+	VADDPS  Y11, Y9, Y9
+	VSUBPS  Y6, Y7, Y7
 
 	// the block's loss terms into the ring
-	MOVQ    1976(SP), R10
+	MOVQ    2040(SP), R10
 	SHLQ    $0x07, R10
 	VMOVUPS Y7, 864(CX)(R10*1)
-	VMOVUPS Y6, 896(CX)(R10*1)
+	VMOVUPS Y9, 896(CX)(R10*1)
 	VMOVUPS Y8, 928(CX)(R10*1)
 	VMOVDQU 832(CX), Y6
 	VMOVDQU Y6, 960(CX)(R10*1)
-	ADDQ    $0x01, 1976(SP)
-	CMPQ    1976(SP), $0x08
-	JB      CrossEntropyLabelsWAVX2_ringopen_14
+	ADDQ    $0x01, 2040(SP)
+	CMPQ    2040(SP), $0x08
+	JB      CrossEntropyLabelsWAVX2_ringopen_19
 	MOVQ    $0x00000008, R10
 	LEAQ    -56(DX), R12
 
@@ -21682,7 +21835,7 @@ CrossEntropyLabelsWAVX2_bexp_end_13:
 	XORQ R12, R12
 	SHLQ $0x07, R10
 
-CrossEntropyLabelsWAVX2_losses_15:
+CrossEntropyLabelsWAVX2_losses_20:
 	VMOVUPS 896(CX)(R12*1), Y7
 	VMOVUPS 864(CX)(R12*1), Y6
 	VMOVUPS 928(CX)(R12*1), Y8
@@ -21725,10 +21878,10 @@ CrossEntropyLabelsWAVX2_losses_15:
 	ADDQ         $0x08, R13
 	SUBQ         $-128, R12
 	CMPQ         R12, R10
-	JB           CrossEntropyLabelsWAVX2_losses_15
-	MOVQ         $0x00000000, 1976(SP)
+	JB           CrossEntropyLabelsWAVX2_losses_20
+	MOVQ         $0x00000000, 2040(SP)
 
-CrossEntropyLabelsWAVX2_ringopen_14:
+CrossEntropyLabelsWAVX2_ringopen_19:
 	// next 8 rows
 	MOVQ R8, R10
 	SHLQ $0x03, R10
@@ -21738,9 +21891,9 @@ CrossEntropyLabelsWAVX2_ringopen_14:
 
 CrossEntropyLabelsWAVX2_blockdone_2:
 	// the losses of the blocks still in the ring
-	MOVQ 1976(SP), DI
+	MOVQ 2040(SP), DI
 	CMPQ DI, $0x00
-	JE   CrossEntropyLabelsWAVX2_ringempty_16
+	JE   CrossEntropyLabelsWAVX2_ringempty_21
 	MOVQ DI, R8
 	SHLQ $0x03, R8
 	NEGQ R8
@@ -21752,7 +21905,7 @@ CrossEntropyLabelsWAVX2_blockdone_2:
 	XORQ R8, R8
 	SHLQ $0x07, DI
 
-CrossEntropyLabelsWAVX2_losses_17:
+CrossEntropyLabelsWAVX2_losses_22:
 	VMOVUPS 896(CX)(R8*1), Y7
 	VMOVUPS 864(CX)(R8*1), Y6
 	VMOVUPS 928(CX)(R8*1), Y8
@@ -21795,9 +21948,9 @@ CrossEntropyLabelsWAVX2_losses_17:
 	ADDQ         $0x08, R9
 	SUBQ         $-128, R8
 	CMPQ         R8, DI
-	JB           CrossEntropyLabelsWAVX2_losses_17
+	JB           CrossEntropyLabelsWAVX2_losses_22
 
-CrossEntropyLabelsWAVX2_ringempty_16:
+CrossEntropyLabelsWAVX2_ringempty_21:
 	MOVQ    sum+72(FP), CX
 	VMOVUPD Y0, (CX)
 	VMOVUPD Y5, 32(CX)
@@ -21809,9 +21962,9 @@ CrossEntropyLabelsWAVX2_ringempty_16:
 	ANDQ $-8, R8
 	MOVQ AX, R9
 	ANDQ $0x07, R9
-	MOVQ $0x00000000, 2120(SP)
+	MOVQ $0x00000000, 2184(SP)
 	CMPQ DX, SI
-	JAE  CrossEntropyLabelsWAVX2_end_18
+	JAE  CrossEntropyLabelsWAVX2_end_23
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -21821,9 +21974,9 @@ CrossEntropyLabelsWAVX2_ringempty_16:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         CX, CX
 
-CrossEntropyLabelsWAVX2_max32_19:
+CrossEntropyLabelsWAVX2_max32_24:
 	CMPQ    CX, DI
-	JAE     CrossEntropyLabelsWAVX2_maxv_20
+	JAE     CrossEntropyLabelsWAVX2_maxv_25
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(BX)(CX*4), Y8
@@ -21833,19 +21986,19 @@ CrossEntropyLabelsWAVX2_max32_19:
 	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsWAVX2_max32_19
+	JMP     CrossEntropyLabelsWAVX2_max32_24
 
-CrossEntropyLabelsWAVX2_maxv_20:
+CrossEntropyLabelsWAVX2_maxv_25:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsWAVX2_maxtail_21
+	JAE     CrossEntropyLabelsWAVX2_maxtail_26
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsWAVX2_maxv_20
+	JMP     CrossEntropyLabelsWAVX2_maxv_25
 
-CrossEntropyLabelsWAVX2_maxtail_21:
+CrossEntropyLabelsWAVX2_maxtail_26:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWAVX2_maxfold_22
+	JE           CrossEntropyLabelsWAVX2_maxfold_27
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         R9, R11
 	SHLQ         $0x02, R11
@@ -21856,7 +22009,7 @@ CrossEntropyLabelsWAVX2_maxtail_21:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsWAVX2_maxfold_22:
+CrossEntropyLabelsWAVX2_maxfold_27:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -21872,28 +22025,28 @@ CrossEntropyLabelsWAVX2_maxfold_22:
 
 CrossEntropyLabelsWAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    2120(SP), CX
+	MOVQ    2184(SP), CX
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DX*4), R10
 	CMPQ    R10, AX
-	JAE     CrossEntropyLabelsWAVX2_ignored_23
+	JAE     CrossEntropyLabelsWAVX2_ignored_28
 	VMOVSS  (BX)(R10*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 2016(SP)(CX*4)
+	VMOVSS  X5, 2080(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
 	MOVQ    w+16(FP), R11
 	VMULSS  (R11)(R10*4), X5, X5
-	VMOVSS  X5, 2048(SP)(CX*4)
+	VMOVSS  X5, 2112(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 2112(SP)
-	JMP     CrossEntropyLabelsWAVX2_labelled_24
+	VMOVSS  X5, 2176(SP)
+	JMP     CrossEntropyLabelsWAVX2_labelled_29
 
-CrossEntropyLabelsWAVX2_ignored_23:
+CrossEntropyLabelsWAVX2_ignored_28:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 2016(SP)(CX*4)
-	VMOVSS X5, 2048(SP)(CX*4)
+	VMOVSS X5, 2080(SP)(CX*4)
+	VMOVSS X5, 2112(SP)(CX*4)
 
-CrossEntropyLabelsWAVX2_labelled_24:
+CrossEntropyLabelsWAVX2_labelled_29:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -21903,14 +22056,14 @@ CrossEntropyLabelsWAVX2_labelled_24:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, SI
-	JAE          CrossEntropyLabelsWAVX2_explast_25
+	JAE          CrossEntropyLabelsWAVX2_explast_30
 	LEAQ         (BX)(AX*4), R10
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsWAVX2_exp32_27:
+CrossEntropyLabelsWAVX2_exp32_32:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsWAVX2_exprest_28
+	JAE         CrossEntropyLabelsWAVX2_exprest_33
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -21992,12 +22145,12 @@ CrossEntropyLabelsWAVX2_exp32_27:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsWAVX2_exp32_27
+	JMP         CrossEntropyLabelsWAVX2_exp32_32
 
-CrossEntropyLabelsWAVX2_exprest_28:
+CrossEntropyLabelsWAVX2_exprest_33:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWAVX2_exptail_30
+	JAE         CrossEntropyLabelsWAVX2_exptail_35
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -22019,11 +22172,11 @@ CrossEntropyLabelsWAVX2_exprest_28:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWAVX2_expnext_31
+	JMP         CrossEntropyLabelsWAVX2_expnext_36
 
-CrossEntropyLabelsWAVX2_exptail_30:
+CrossEntropyLabelsWAVX2_exptail_35:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWAVX2_expdone_29
+	JE           CrossEntropyLabelsWAVX2_expdone_34
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -22052,11 +22205,11 @@ CrossEntropyLabelsWAVX2_exptail_30:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsWAVX2_expdone_29
+	JMP          CrossEntropyLabelsWAVX2_expdone_34
 
-CrossEntropyLabelsWAVX2_expnext_31:
+CrossEntropyLabelsWAVX2_expnext_36:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWAVX2_exptail_32
+	JAE         CrossEntropyLabelsWAVX2_exptail_37
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -22078,11 +22231,11 @@ CrossEntropyLabelsWAVX2_expnext_31:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWAVX2_expnext_33
+	JMP         CrossEntropyLabelsWAVX2_expnext_38
 
-CrossEntropyLabelsWAVX2_exptail_32:
+CrossEntropyLabelsWAVX2_exptail_37:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWAVX2_expdone_29
+	JE           CrossEntropyLabelsWAVX2_expdone_34
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -22111,11 +22264,11 @@ CrossEntropyLabelsWAVX2_exptail_32:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsWAVX2_expdone_29
+	JMP          CrossEntropyLabelsWAVX2_expdone_34
 
-CrossEntropyLabelsWAVX2_expnext_33:
+CrossEntropyLabelsWAVX2_expnext_38:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWAVX2_exptail_34
+	JAE         CrossEntropyLabelsWAVX2_exptail_39
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -22137,11 +22290,11 @@ CrossEntropyLabelsWAVX2_expnext_33:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWAVX2_expnext_35
+	JMP         CrossEntropyLabelsWAVX2_expnext_40
 
-CrossEntropyLabelsWAVX2_exptail_34:
+CrossEntropyLabelsWAVX2_exptail_39:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWAVX2_expdone_29
+	JE           CrossEntropyLabelsWAVX2_expdone_34
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -22170,11 +22323,11 @@ CrossEntropyLabelsWAVX2_exptail_34:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsWAVX2_expdone_29
+	JMP          CrossEntropyLabelsWAVX2_expdone_34
 
-CrossEntropyLabelsWAVX2_expnext_35:
+CrossEntropyLabelsWAVX2_expnext_40:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWAVX2_expdone_29
+	JE           CrossEntropyLabelsWAVX2_expdone_34
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -22204,7 +22357,7 @@ CrossEntropyLabelsWAVX2_expnext_35:
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsWAVX2_expdone_29:
+CrossEntropyLabelsWAVX2_expdone_34:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -22214,14 +22367,14 @@ CrossEntropyLabelsWAVX2_expdone_29:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsWAVX2_expfolded_26
+	JMP          CrossEntropyLabelsWAVX2_expfolded_31
 
-CrossEntropyLabelsWAVX2_explast_25:
+CrossEntropyLabelsWAVX2_explast_30:
 	XORQ CX, CX
 
-CrossEntropyLabelsWAVX2_explast32_36:
+CrossEntropyLabelsWAVX2_explast32_41:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsWAVX2_explastrest_37
+	JAE         CrossEntropyLabelsWAVX2_explastrest_42
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -22295,12 +22448,12 @@ CrossEntropyLabelsWAVX2_explast32_36:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsWAVX2_explast32_36
+	JMP         CrossEntropyLabelsWAVX2_explast32_41
 
-CrossEntropyLabelsWAVX2_explastrest_37:
+CrossEntropyLabelsWAVX2_explastrest_42:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWAVX2_explasttail_39
+	JAE         CrossEntropyLabelsWAVX2_explasttail_44
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -22320,11 +22473,11 @@ CrossEntropyLabelsWAVX2_explastrest_37:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWAVX2_explastnext_40
+	JMP         CrossEntropyLabelsWAVX2_explastnext_45
 
-CrossEntropyLabelsWAVX2_explasttail_39:
+CrossEntropyLabelsWAVX2_explasttail_44:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWAVX2_explastdone_38
+	JE          CrossEntropyLabelsWAVX2_explastdone_43
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -22349,11 +22502,11 @@ CrossEntropyLabelsWAVX2_explasttail_39:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsWAVX2_explastdone_38
+	JMP         CrossEntropyLabelsWAVX2_explastdone_43
 
-CrossEntropyLabelsWAVX2_explastnext_40:
+CrossEntropyLabelsWAVX2_explastnext_45:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWAVX2_explasttail_41
+	JAE         CrossEntropyLabelsWAVX2_explasttail_46
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -22373,11 +22526,11 @@ CrossEntropyLabelsWAVX2_explastnext_40:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWAVX2_explastnext_42
+	JMP         CrossEntropyLabelsWAVX2_explastnext_47
 
-CrossEntropyLabelsWAVX2_explasttail_41:
+CrossEntropyLabelsWAVX2_explasttail_46:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWAVX2_explastdone_38
+	JE          CrossEntropyLabelsWAVX2_explastdone_43
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -22402,11 +22555,11 @@ CrossEntropyLabelsWAVX2_explasttail_41:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsWAVX2_explastdone_38
+	JMP         CrossEntropyLabelsWAVX2_explastdone_43
 
-CrossEntropyLabelsWAVX2_explastnext_42:
+CrossEntropyLabelsWAVX2_explastnext_47:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWAVX2_explasttail_43
+	JAE         CrossEntropyLabelsWAVX2_explasttail_48
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -22426,11 +22579,11 @@ CrossEntropyLabelsWAVX2_explastnext_42:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWAVX2_explastnext_44
+	JMP         CrossEntropyLabelsWAVX2_explastnext_49
 
-CrossEntropyLabelsWAVX2_explasttail_43:
+CrossEntropyLabelsWAVX2_explasttail_48:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWAVX2_explastdone_38
+	JE          CrossEntropyLabelsWAVX2_explastdone_43
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -22455,11 +22608,11 @@ CrossEntropyLabelsWAVX2_explasttail_43:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsWAVX2_explastdone_38
+	JMP         CrossEntropyLabelsWAVX2_explastdone_43
 
-CrossEntropyLabelsWAVX2_explastnext_44:
+CrossEntropyLabelsWAVX2_explastnext_49:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWAVX2_explastdone_38
+	JE          CrossEntropyLabelsWAVX2_explastdone_43
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -22485,8 +22638,8 @@ CrossEntropyLabelsWAVX2_explastnext_44:
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsWAVX2_explastdone_38:
-CrossEntropyLabelsWAVX2_expfolded_26:
+CrossEntropyLabelsWAVX2_explastdone_43:
+CrossEntropyLabelsWAVX2_expfolded_31:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -22495,31 +22648,31 @@ CrossEntropyLabelsWAVX2_expfolded_26:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         2120(SP), CX
+	MOVQ         2184(SP), CX
 	MOVQ         labels+24(FP), R10
 	MOVLQSX      (R10)(DX*4), R10
 	CMPQ         R10, AX
-	JAE          CrossEntropyLabelsWAVX2_ignored_45
-	VMOVSS       X0, 1984(SP)(CX*4)
-	JMP          CrossEntropyLabelsWAVX2_entered_46
+	JAE          CrossEntropyLabelsWAVX2_ignored_50
+	VMOVSS       X0, 2048(SP)(CX*4)
+	JMP          CrossEntropyLabelsWAVX2_entered_51
 
-CrossEntropyLabelsWAVX2_ignored_45:
+CrossEntropyLabelsWAVX2_ignored_50:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1984(SP)(CX*4)
+	VMOVSS X0, 2048(SP)(CX*4)
 
-CrossEntropyLabelsWAVX2_entered_46:
-	MOVQ 2120(SP), CX
+CrossEntropyLabelsWAVX2_entered_51:
+	MOVQ 2184(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsWAVX2_ringfull_47
-	MOVQ CX, 2120(SP)
-	JMP  CrossEntropyLabelsWAVX2_ringnext_48
+	JE   CrossEntropyLabelsWAVX2_ringfull_52
+	MOVQ CX, 2184(SP)
+	JMP  CrossEntropyLabelsWAVX2_ringnext_53
 
-CrossEntropyLabelsWAVX2_ringfull_47:
-	MOVQ $0x00000000, 2120(SP)
+CrossEntropyLabelsWAVX2_ringfull_52:
+	MOVQ $0x00000000, 2184(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1984(SP), Y0
+	VMOVUPS 2048(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -22546,8 +22699,8 @@ CrossEntropyLabelsWAVX2_ringfull_47:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       2016(SP), Y6, Y6
-	VMULPS       2048(SP), Y6, Y6
+	VSUBPS       2080(SP), Y6, Y6
+	VMULPS       2112(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -22561,7 +22714,7 @@ CrossEntropyLabelsWAVX2_ringfull_47:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsWAVX2_ringnext_48:
+CrossEntropyLabelsWAVX2_ringnext_53:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	VMOVAPS Y1, Y0
@@ -22569,14 +22722,14 @@ CrossEntropyLabelsWAVX2_ringnext_48:
 	CMPQ    DX, SI
 	JB      CrossEntropyLabelsWAVX2_row
 
-CrossEntropyLabelsWAVX2_end_18:
+CrossEntropyLabelsWAVX2_end_23:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 2120(SP), AX
+	MOVQ 2184(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsWAVX2_flushed_49
+	JE   CrossEntropyLabelsWAVX2_flushed_54
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1984(SP), Y0
+	VMOVUPS 2048(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -22603,9 +22756,9 @@ CrossEntropyLabelsWAVX2_end_18:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       2016(SP), Y2, Y2
-	VMULPS       2048(SP), Y2, Y2
-	VMOVUPS      Y2, 2080(SP)
+	VSUBPS       2080(SP), Y2, Y2
+	VMULPS       2112(SP), Y2, Y2
+	VMOVUPS      Y2, 2144(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -22613,23 +22766,23 @@ CrossEntropyLabelsWAVX2_end_18:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsWAVX2_flushrow_50:
-	VMOVSS    2080(SP)(BX*4), X0
+CrossEntropyLabelsWAVX2_flushrow_55:
+	VMOVSS    2144(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsWAVX2_flushrow_50
+	JB        CrossEntropyLabelsWAVX2_flushrow_55
 
-CrossEntropyLabelsWAVX2_flushed_49:
+CrossEntropyLabelsWAVX2_flushed_54:
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// func CrossEntropyLabelsWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsWSAVX2(SB), $2160-80
+TEXT ·CrossEntropyLabelsWSAVX2(SB), $2224-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -22688,11 +22841,18 @@ TEXT ·CrossEntropyLabelsWSAVX2(SB), $2160-80
 	VMOVUPS      Y5, 1920(CX)
 	LEAQ         rowconsts<>+160(SB), DI
 
+	// colsv = cols, 8 times; rowOff = lane·cols, the offset of each row's first element
+	VMOVQ        AX, X0
+	VPBROADCASTD X0, Y0
+	VMOVDQU      Y0, 1952(CX)
+	VPMULLD      rowconsts<>+128(SB), Y0, Y0
+	VMOVDQU      Y0, 1984(CX)
+
 	// Sum64's partials of the losses, in two registers for the whole call
 	MOVQ    sum+72(FP), R8
 	VMOVUPD (R8), Y0
 	VMOVUPD 32(R8), Y5
-	MOVQ    $0x00000000, 1976(SP)
+	MOVQ    $0x00000000, 2040(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -22827,7 +22987,49 @@ CrossEntropyLabelsWSAVX2_nohigh_7:
 	VPCMPGTD     Y6, Y10, Y10
 	VBLENDVPS    Y10, Y9, Y8, Y8
 	VANDPS       Y7, Y8, Y8
+	CMPB         gather+80(FP), $0x00
+	JE           CrossEntropyLabelsWSAVX2_zycompare_8
 
+	// zy = z_y: gathered from the rows at lane·cols + y, for 0 <= y < cols (else +0)
+	VMOVDQU    1952(CX), Y9
+	VPCMPGTD   Y6, Y9, Y9
+	VPAND      Y7, Y9, Y9
+	VPADDD     1984(CX), Y6, Y6
+	VPXOR      Y7, Y7, Y7
+	VPGATHERDD Y9, (BX)(Y6*4), Y7
+
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
+	VBROADCASTSS rowconsts<>+1580(SB), Y6
+	VMOVAPS      Y6, Y9
+	MOVQ         R11, R12
+	ANDQ         $-64, R12
+	XORQ         R10, R10
+	JMP          CrossEntropyLabelsWSAVX2_bmax_check_11
+
+CrossEntropyLabelsWSAVX2_bmax_10:
+	VMOVUPS (CX)(R10*1), Y10
+	VMAXPS  Y6, Y10, Y6
+	VMOVUPS 32(CX)(R10*1), Y10
+	VMAXPS  Y9, Y10, Y9
+	ADDQ    $0x40, R10
+
+CrossEntropyLabelsWSAVX2_bmax_check_11:
+	CMPQ    R10, R12
+	JB      CrossEntropyLabelsWSAVX2_bmax_10
+	CMPQ    R10, R11
+	JAE     CrossEntropyLabelsWSAVX2_bmax_end_12
+	VMOVUPS (CX)(R10*1), Y10
+	VMAXPS  Y6, Y10, Y6
+
+CrossEntropyLabelsWSAVX2_bmax_end_12:
+	VMAXPS  Y9, Y6, Y6
+	VXORPS  Y9, Y9, Y9
+	VADDPS  Y9, Y6, Y6
+	VMOVAPS Y6, Y6
+	JMP     CrossEntropyLabelsWSAVX2_zyfound_9
+
+CrossEntropyLabelsWSAVX2_zycompare_8:
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label
 	VXORPS Y7, Y7, Y7
 
@@ -22838,9 +23040,9 @@ CrossEntropyLabelsWSAVX2_nohigh_7:
 	MOVQ         R11, R12
 	ANDQ         $-64, R12
 	XORQ         R10, R10
-	JMP          CrossEntropyLabelsWSAVX2_bmax_check_9
+	JMP          CrossEntropyLabelsWSAVX2_bmax_check_14
 
-CrossEntropyLabelsWSAVX2_bmax_8:
+CrossEntropyLabelsWSAVX2_bmax_13:
 	VMOVUPS  (CX)(R10*1), Y11
 	VMAXPS   Y9, Y11, Y9
 	VPCMPEQD (DI)(R10*1), Y6, Y12
@@ -22853,75 +23055,77 @@ CrossEntropyLabelsWSAVX2_bmax_8:
 	VORPS    Y11, Y7, Y7
 	ADDQ     $0x40, R10
 
-CrossEntropyLabelsWSAVX2_bmax_check_9:
+CrossEntropyLabelsWSAVX2_bmax_check_14:
 	CMPQ     R10, R12
-	JB       CrossEntropyLabelsWSAVX2_bmax_8
+	JB       CrossEntropyLabelsWSAVX2_bmax_13
 	CMPQ     R10, R11
-	JAE      CrossEntropyLabelsWSAVX2_bmax_end_10
+	JAE      CrossEntropyLabelsWSAVX2_bmax_end_15
 	VMOVUPS  (CX)(R10*1), Y11
 	VMAXPS   Y9, Y11, Y9
 	VPCMPEQD (DI)(R10*1), Y6, Y6
 	VANDPS   Y11, Y6, Y6
 	VORPS    Y6, Y7, Y7
 
-CrossEntropyLabelsWSAVX2_bmax_end_10:
-	VMAXPS Y10, Y9, Y9
-	VXORPS Y6, Y6, Y6
-	VADDPS Y6, Y9, Y9
-
-	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+CrossEntropyLabelsWSAVX2_bmax_end_15:
+	VMAXPS  Y10, Y9, Y9
 	VXORPS  Y6, Y6, Y6
-	VMOVUPS Y6, 512(CX)
-	VMOVUPS Y6, 544(CX)
-	VMOVUPS Y6, 576(CX)
-	VMOVUPS Y6, 608(CX)
-	VMOVUPS Y6, 640(CX)
-	VMOVUPS Y6, 672(CX)
-	VMOVUPS Y6, 704(CX)
-	VMOVUPS Y6, 736(CX)
+	VADDPS  Y6, Y9, Y9
+	VMOVAPS Y9, Y6
+
+CrossEntropyLabelsWSAVX2_zyfound_9:
+	// e = ExpNeg(x - m) per column; v[c mod 8] += e
+	VXORPS  Y9, Y9, Y9
+	VMOVUPS Y9, 512(CX)
+	VMOVUPS Y9, 544(CX)
+	VMOVUPS Y9, 576(CX)
+	VMOVUPS Y9, 608(CX)
+	VMOVUPS Y9, 640(CX)
+	VMOVUPS Y9, 672(CX)
+	VMOVUPS Y9, 704(CX)
+	VMOVUPS Y9, 736(CX)
 	MOVQ    R11, R12
 	ANDQ    $-64, R12
 	XORQ    R10, R10
-	JMP     CrossEntropyLabelsWSAVX2_bexp_check_12
+	JMP     CrossEntropyLabelsWSAVX2_bexp_check_17
 
-CrossEntropyLabelsWSAVX2_bexp_11:
-	VMOVUPS     (CX)(R10*1), Y6
-	VSUBPS      Y9, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+CrossEntropyLabelsWSAVX2_bexp_16:
+	VMOVUPS     (CX)(R10*1), Y9
+	VSUBPS      Y6, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
+	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
 	VADDPS      512(CX)(R13*1), Y12, Y12
 	VMOVUPS     Y12, 512(CX)(R13*1)
-	VMOVUPS     32(CX)(R10*1), Y6
-	VSUBPS      Y9, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+	VMOVUPS     32(CX)(R10*1), Y9
+	VSUBPS      Y6, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
+	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	MOVQ        R10, R13
 	ANDQ        $0x000000ff, R13
@@ -22929,57 +23133,57 @@ CrossEntropyLabelsWSAVX2_bexp_11:
 	VMOVUPS     Y12, 544(CX)(R13*1)
 	ADDQ        $0x40, R10
 
-CrossEntropyLabelsWSAVX2_bexp_check_12:
+CrossEntropyLabelsWSAVX2_bexp_check_17:
 	CMPQ        R10, R12
-	JB          CrossEntropyLabelsWSAVX2_bexp_11
+	JB          CrossEntropyLabelsWSAVX2_bexp_16
 	CMPQ        R10, R11
-	JAE         CrossEntropyLabelsWSAVX2_bexp_end_13
-	VMOVUPS     (CX)(R10*1), Y6
-	VSUBPS      Y9, Y6, Y6
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y6, Y10
+	JAE         CrossEntropyLabelsWSAVX2_bexp_end_18
+	VMOVUPS     (CX)(R10*1), Y9
+	VSUBPS      Y6, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y6, Y11
+	VFMADD213PS Y2, Y9, Y11
 	VPSLLD      $0x17, Y11, Y12
 	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y6
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y6
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
 	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y6, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y6, Y11
-	VMULPS      Y12, Y6, Y6
-	VFMADD231PS Y11, Y6, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	ANDQ        $0x000000ff, R10
 	VADDPS      512(CX)(R10*1), Y12, Y12
 	VMOVUPS     Y12, 512(CX)(R10*1)
 
-CrossEntropyLabelsWSAVX2_bexp_end_13:
-	VMOVUPS 512(CX), Y6
-	VADDPS  544(CX), Y6, Y6
+CrossEntropyLabelsWSAVX2_bexp_end_18:
+	VMOVUPS 512(CX), Y9
+	VADDPS  544(CX), Y9, Y9
 	VMOVUPS 576(CX), Y10
 	VADDPS  608(CX), Y10, Y10
 	VMOVUPS 640(CX), Y11
 	VADDPS  672(CX), Y11, Y11
 	VMOVUPS 704(CX), Y12
 	VADDPS  736(CX), Y12, Y12
-	VADDPS  Y10, Y6, Y6
+	VADDPS  Y10, Y9, Y9
 	VADDPS  Y12, Y11, Y11
-	VADDPS  Y11, Y6, Y6
-	VSUBPS  Y9, Y7, Y7
+	VADDPS  Y11, Y9, Y9
+	VSUBPS  Y6, Y7, Y7
 
 	// the block's loss terms into the ring
-	MOVQ    1976(SP), R10
+	MOVQ    2040(SP), R10
 	SHLQ    $0x07, R10
 	VMOVUPS Y7, 864(CX)(R10*1)
-	VMOVUPS Y6, 896(CX)(R10*1)
+	VMOVUPS Y9, 896(CX)(R10*1)
 	VMOVUPS Y8, 928(CX)(R10*1)
 	VMOVDQU 832(CX), Y6
 	VMOVDQU Y6, 960(CX)(R10*1)
-	ADDQ    $0x01, 1976(SP)
-	CMPQ    1976(SP), $0x08
-	JB      CrossEntropyLabelsWSAVX2_ringopen_14
+	ADDQ    $0x01, 2040(SP)
+	CMPQ    2040(SP), $0x08
+	JB      CrossEntropyLabelsWSAVX2_ringopen_19
 	MOVQ    $0x00000008, R10
 	LEAQ    -56(DX), R12
 
@@ -22989,7 +23193,7 @@ CrossEntropyLabelsWSAVX2_bexp_end_13:
 	XORQ R12, R12
 	SHLQ $0x07, R10
 
-CrossEntropyLabelsWSAVX2_losses_15:
+CrossEntropyLabelsWSAVX2_losses_20:
 	VMOVUPS 896(CX)(R12*1), Y7
 	VMOVUPS 864(CX)(R12*1), Y6
 	VMOVUPS 928(CX)(R12*1), Y8
@@ -23034,10 +23238,10 @@ CrossEntropyLabelsWSAVX2_losses_15:
 	ADDQ         $0x08, R13
 	SUBQ         $-128, R12
 	CMPQ         R12, R10
-	JB           CrossEntropyLabelsWSAVX2_losses_15
-	MOVQ         $0x00000000, 1976(SP)
+	JB           CrossEntropyLabelsWSAVX2_losses_20
+	MOVQ         $0x00000000, 2040(SP)
 
-CrossEntropyLabelsWSAVX2_ringopen_14:
+CrossEntropyLabelsWSAVX2_ringopen_19:
 	// next 8 rows
 	MOVQ R8, R10
 	SHLQ $0x03, R10
@@ -23047,9 +23251,9 @@ CrossEntropyLabelsWSAVX2_ringopen_14:
 
 CrossEntropyLabelsWSAVX2_blockdone_2:
 	// the losses of the blocks still in the ring
-	MOVQ 1976(SP), DI
+	MOVQ 2040(SP), DI
 	CMPQ DI, $0x00
-	JE   CrossEntropyLabelsWSAVX2_ringempty_16
+	JE   CrossEntropyLabelsWSAVX2_ringempty_21
 	MOVQ DI, R8
 	SHLQ $0x03, R8
 	NEGQ R8
@@ -23061,7 +23265,7 @@ CrossEntropyLabelsWSAVX2_blockdone_2:
 	XORQ R8, R8
 	SHLQ $0x07, DI
 
-CrossEntropyLabelsWSAVX2_losses_17:
+CrossEntropyLabelsWSAVX2_losses_22:
 	VMOVUPS 896(CX)(R8*1), Y7
 	VMOVUPS 864(CX)(R8*1), Y6
 	VMOVUPS 928(CX)(R8*1), Y8
@@ -23106,9 +23310,9 @@ CrossEntropyLabelsWSAVX2_losses_17:
 	ADDQ         $0x08, R9
 	SUBQ         $-128, R8
 	CMPQ         R8, DI
-	JB           CrossEntropyLabelsWSAVX2_losses_17
+	JB           CrossEntropyLabelsWSAVX2_losses_22
 
-CrossEntropyLabelsWSAVX2_ringempty_16:
+CrossEntropyLabelsWSAVX2_ringempty_21:
 	MOVQ    sum+72(FP), CX
 	VMOVUPD Y0, (CX)
 	VMOVUPD Y5, 32(CX)
@@ -23120,9 +23324,9 @@ CrossEntropyLabelsWSAVX2_ringempty_16:
 	ANDQ $-8, R8
 	MOVQ AX, R9
 	ANDQ $0x07, R9
-	MOVQ $0x00000000, 2120(SP)
+	MOVQ $0x00000000, 2184(SP)
 	CMPQ DX, SI
-	JAE  CrossEntropyLabelsWSAVX2_end_18
+	JAE  CrossEntropyLabelsWSAVX2_end_23
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -23132,9 +23336,9 @@ CrossEntropyLabelsWSAVX2_ringempty_16:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         CX, CX
 
-CrossEntropyLabelsWSAVX2_max32_19:
+CrossEntropyLabelsWSAVX2_max32_24:
 	CMPQ    CX, DI
-	JAE     CrossEntropyLabelsWSAVX2_maxv_20
+	JAE     CrossEntropyLabelsWSAVX2_maxv_25
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(BX)(CX*4), Y8
@@ -23144,19 +23348,19 @@ CrossEntropyLabelsWSAVX2_max32_19:
 	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsWSAVX2_max32_19
+	JMP     CrossEntropyLabelsWSAVX2_max32_24
 
-CrossEntropyLabelsWSAVX2_maxv_20:
+CrossEntropyLabelsWSAVX2_maxv_25:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsWSAVX2_maxtail_21
+	JAE     CrossEntropyLabelsWSAVX2_maxtail_26
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsWSAVX2_maxv_20
+	JMP     CrossEntropyLabelsWSAVX2_maxv_25
 
-CrossEntropyLabelsWSAVX2_maxtail_21:
+CrossEntropyLabelsWSAVX2_maxtail_26:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWSAVX2_maxfold_22
+	JE           CrossEntropyLabelsWSAVX2_maxfold_27
 	LEAQ         rowconsts<>+32(SB), R10
 	MOVQ         R9, R11
 	SHLQ         $0x02, R11
@@ -23167,7 +23371,7 @@ CrossEntropyLabelsWSAVX2_maxtail_21:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsWSAVX2_maxfold_22:
+CrossEntropyLabelsWSAVX2_maxfold_27:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -23183,34 +23387,34 @@ CrossEntropyLabelsWSAVX2_maxfold_22:
 
 CrossEntropyLabelsWSAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    2120(SP), CX
+	MOVQ    2184(SP), CX
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DX*4), R10
 	CMPQ    R10, AX
-	JAE     CrossEntropyLabelsWSAVX2_ignored_23
+	JAE     CrossEntropyLabelsWSAVX2_ignored_28
 	VMOVSS  (BX)(R10*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 2016(SP)(CX*4)
+	VMOVSS  X5, 2080(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
 	MOVQ    w+16(FP), R11
 	VMULSS  (R11)(R10*4), X5, X5
-	VMOVSS  X5, 2048(SP)(CX*4)
+	VMOVSS  X5, 2112(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
 	MOVQ    sw+32(FP), R10
 	VMOVSS  (R10)(DX*4), X6
-	VMOVSS  X6, 2128(SP)(CX*4)
+	VMOVSS  X6, 2192(SP)(CX*4)
 	VMULSS  X6, X5, X5
-	VMOVSS  X5, 2112(SP)
-	JMP     CrossEntropyLabelsWSAVX2_labelled_24
+	VMOVSS  X5, 2176(SP)
+	JMP     CrossEntropyLabelsWSAVX2_labelled_29
 
-CrossEntropyLabelsWSAVX2_ignored_23:
+CrossEntropyLabelsWSAVX2_ignored_28:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 2016(SP)(CX*4)
-	VMOVSS X5, 2048(SP)(CX*4)
+	VMOVSS X5, 2080(SP)(CX*4)
+	VMOVSS X5, 2112(SP)(CX*4)
 	VMOVSS rowconsts<>+1612(SB), X5
-	VMOVSS X5, 2128(SP)(CX*4)
+	VMOVSS X5, 2192(SP)(CX*4)
 
-CrossEntropyLabelsWSAVX2_labelled_24:
+CrossEntropyLabelsWSAVX2_labelled_29:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -23220,14 +23424,14 @@ CrossEntropyLabelsWSAVX2_labelled_24:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, SI
-	JAE          CrossEntropyLabelsWSAVX2_explast_25
+	JAE          CrossEntropyLabelsWSAVX2_explast_30
 	LEAQ         (BX)(AX*4), R10
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsWSAVX2_exp32_27:
+CrossEntropyLabelsWSAVX2_exp32_32:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsWSAVX2_exprest_28
+	JAE         CrossEntropyLabelsWSAVX2_exprest_33
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -23309,12 +23513,12 @@ CrossEntropyLabelsWSAVX2_exp32_27:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsWSAVX2_exp32_27
+	JMP         CrossEntropyLabelsWSAVX2_exp32_32
 
-CrossEntropyLabelsWSAVX2_exprest_28:
+CrossEntropyLabelsWSAVX2_exprest_33:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWSAVX2_exptail_30
+	JAE         CrossEntropyLabelsWSAVX2_exptail_35
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -23336,11 +23540,11 @@ CrossEntropyLabelsWSAVX2_exprest_28:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWSAVX2_expnext_31
+	JMP         CrossEntropyLabelsWSAVX2_expnext_36
 
-CrossEntropyLabelsWSAVX2_exptail_30:
+CrossEntropyLabelsWSAVX2_exptail_35:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWSAVX2_expdone_29
+	JE           CrossEntropyLabelsWSAVX2_expdone_34
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -23369,11 +23573,11 @@ CrossEntropyLabelsWSAVX2_exptail_30:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsWSAVX2_expdone_29
+	JMP          CrossEntropyLabelsWSAVX2_expdone_34
 
-CrossEntropyLabelsWSAVX2_expnext_31:
+CrossEntropyLabelsWSAVX2_expnext_36:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWSAVX2_exptail_32
+	JAE         CrossEntropyLabelsWSAVX2_exptail_37
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -23395,11 +23599,11 @@ CrossEntropyLabelsWSAVX2_expnext_31:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWSAVX2_expnext_33
+	JMP         CrossEntropyLabelsWSAVX2_expnext_38
 
-CrossEntropyLabelsWSAVX2_exptail_32:
+CrossEntropyLabelsWSAVX2_exptail_37:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWSAVX2_expdone_29
+	JE           CrossEntropyLabelsWSAVX2_expdone_34
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -23428,11 +23632,11 @@ CrossEntropyLabelsWSAVX2_exptail_32:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsWSAVX2_expdone_29
+	JMP          CrossEntropyLabelsWSAVX2_expdone_34
 
-CrossEntropyLabelsWSAVX2_expnext_33:
+CrossEntropyLabelsWSAVX2_expnext_38:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWSAVX2_exptail_34
+	JAE         CrossEntropyLabelsWSAVX2_exptail_39
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -23454,11 +23658,11 @@ CrossEntropyLabelsWSAVX2_expnext_33:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWSAVX2_expnext_35
+	JMP         CrossEntropyLabelsWSAVX2_expnext_40
 
-CrossEntropyLabelsWSAVX2_exptail_34:
+CrossEntropyLabelsWSAVX2_exptail_39:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWSAVX2_expdone_29
+	JE           CrossEntropyLabelsWSAVX2_expdone_34
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -23487,11 +23691,11 @@ CrossEntropyLabelsWSAVX2_exptail_34:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsWSAVX2_expdone_29
+	JMP          CrossEntropyLabelsWSAVX2_expdone_34
 
-CrossEntropyLabelsWSAVX2_expnext_35:
+CrossEntropyLabelsWSAVX2_expnext_40:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWSAVX2_expdone_29
+	JE           CrossEntropyLabelsWSAVX2_expdone_34
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -23521,7 +23725,7 @@ CrossEntropyLabelsWSAVX2_expnext_35:
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsWSAVX2_expdone_29:
+CrossEntropyLabelsWSAVX2_expdone_34:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -23531,14 +23735,14 @@ CrossEntropyLabelsWSAVX2_expdone_29:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsWSAVX2_expfolded_26
+	JMP          CrossEntropyLabelsWSAVX2_expfolded_31
 
-CrossEntropyLabelsWSAVX2_explast_25:
+CrossEntropyLabelsWSAVX2_explast_30:
 	XORQ CX, CX
 
-CrossEntropyLabelsWSAVX2_explast32_36:
+CrossEntropyLabelsWSAVX2_explast32_41:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsWSAVX2_explastrest_37
+	JAE         CrossEntropyLabelsWSAVX2_explastrest_42
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -23612,12 +23816,12 @@ CrossEntropyLabelsWSAVX2_explast32_36:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsWSAVX2_explast32_36
+	JMP         CrossEntropyLabelsWSAVX2_explast32_41
 
-CrossEntropyLabelsWSAVX2_explastrest_37:
+CrossEntropyLabelsWSAVX2_explastrest_42:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWSAVX2_explasttail_39
+	JAE         CrossEntropyLabelsWSAVX2_explasttail_44
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -23637,11 +23841,11 @@ CrossEntropyLabelsWSAVX2_explastrest_37:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWSAVX2_explastnext_40
+	JMP         CrossEntropyLabelsWSAVX2_explastnext_45
 
-CrossEntropyLabelsWSAVX2_explasttail_39:
+CrossEntropyLabelsWSAVX2_explasttail_44:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWSAVX2_explastdone_38
+	JE          CrossEntropyLabelsWSAVX2_explastdone_43
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -23666,11 +23870,11 @@ CrossEntropyLabelsWSAVX2_explasttail_39:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsWSAVX2_explastdone_38
+	JMP         CrossEntropyLabelsWSAVX2_explastdone_43
 
-CrossEntropyLabelsWSAVX2_explastnext_40:
+CrossEntropyLabelsWSAVX2_explastnext_45:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWSAVX2_explasttail_41
+	JAE         CrossEntropyLabelsWSAVX2_explasttail_46
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -23690,11 +23894,11 @@ CrossEntropyLabelsWSAVX2_explastnext_40:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWSAVX2_explastnext_42
+	JMP         CrossEntropyLabelsWSAVX2_explastnext_47
 
-CrossEntropyLabelsWSAVX2_explasttail_41:
+CrossEntropyLabelsWSAVX2_explasttail_46:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWSAVX2_explastdone_38
+	JE          CrossEntropyLabelsWSAVX2_explastdone_43
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -23719,11 +23923,11 @@ CrossEntropyLabelsWSAVX2_explasttail_41:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsWSAVX2_explastdone_38
+	JMP         CrossEntropyLabelsWSAVX2_explastdone_43
 
-CrossEntropyLabelsWSAVX2_explastnext_42:
+CrossEntropyLabelsWSAVX2_explastnext_47:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWSAVX2_explasttail_43
+	JAE         CrossEntropyLabelsWSAVX2_explasttail_48
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -23743,11 +23947,11 @@ CrossEntropyLabelsWSAVX2_explastnext_42:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWSAVX2_explastnext_44
+	JMP         CrossEntropyLabelsWSAVX2_explastnext_49
 
-CrossEntropyLabelsWSAVX2_explasttail_43:
+CrossEntropyLabelsWSAVX2_explasttail_48:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWSAVX2_explastdone_38
+	JE          CrossEntropyLabelsWSAVX2_explastdone_43
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -23772,11 +23976,11 @@ CrossEntropyLabelsWSAVX2_explasttail_43:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsWSAVX2_explastdone_38
+	JMP         CrossEntropyLabelsWSAVX2_explastdone_43
 
-CrossEntropyLabelsWSAVX2_explastnext_44:
+CrossEntropyLabelsWSAVX2_explastnext_49:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWSAVX2_explastdone_38
+	JE          CrossEntropyLabelsWSAVX2_explastdone_43
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -23802,8 +24006,8 @@ CrossEntropyLabelsWSAVX2_explastnext_44:
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsWSAVX2_explastdone_38:
-CrossEntropyLabelsWSAVX2_expfolded_26:
+CrossEntropyLabelsWSAVX2_explastdone_43:
+CrossEntropyLabelsWSAVX2_expfolded_31:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -23812,31 +24016,31 @@ CrossEntropyLabelsWSAVX2_expfolded_26:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         2120(SP), CX
+	MOVQ         2184(SP), CX
 	MOVQ         labels+24(FP), R10
 	MOVLQSX      (R10)(DX*4), R10
 	CMPQ         R10, AX
-	JAE          CrossEntropyLabelsWSAVX2_ignored_45
-	VMOVSS       X0, 1984(SP)(CX*4)
-	JMP          CrossEntropyLabelsWSAVX2_entered_46
+	JAE          CrossEntropyLabelsWSAVX2_ignored_50
+	VMOVSS       X0, 2048(SP)(CX*4)
+	JMP          CrossEntropyLabelsWSAVX2_entered_51
 
-CrossEntropyLabelsWSAVX2_ignored_45:
+CrossEntropyLabelsWSAVX2_ignored_50:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1984(SP)(CX*4)
+	VMOVSS X0, 2048(SP)(CX*4)
 
-CrossEntropyLabelsWSAVX2_entered_46:
-	MOVQ 2120(SP), CX
+CrossEntropyLabelsWSAVX2_entered_51:
+	MOVQ 2184(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsWSAVX2_ringfull_47
-	MOVQ CX, 2120(SP)
-	JMP  CrossEntropyLabelsWSAVX2_ringnext_48
+	JE   CrossEntropyLabelsWSAVX2_ringfull_52
+	MOVQ CX, 2184(SP)
+	JMP  CrossEntropyLabelsWSAVX2_ringnext_53
 
-CrossEntropyLabelsWSAVX2_ringfull_47:
-	MOVQ $0x00000000, 2120(SP)
+CrossEntropyLabelsWSAVX2_ringfull_52:
+	MOVQ $0x00000000, 2184(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1984(SP), Y0
+	VMOVUPS 2048(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -23863,9 +24067,9 @@ CrossEntropyLabelsWSAVX2_ringfull_47:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       2016(SP), Y6, Y6
-	VMULPS       2048(SP), Y6, Y6
-	VMULPS       2128(SP), Y6, Y6
+	VSUBPS       2080(SP), Y6, Y6
+	VMULPS       2112(SP), Y6, Y6
+	VMULPS       2192(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -23879,7 +24083,7 @@ CrossEntropyLabelsWSAVX2_ringfull_47:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsWSAVX2_ringnext_48:
+CrossEntropyLabelsWSAVX2_ringnext_53:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	VMOVAPS Y1, Y0
@@ -23887,14 +24091,14 @@ CrossEntropyLabelsWSAVX2_ringnext_48:
 	CMPQ    DX, SI
 	JB      CrossEntropyLabelsWSAVX2_row
 
-CrossEntropyLabelsWSAVX2_end_18:
+CrossEntropyLabelsWSAVX2_end_23:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 2120(SP), AX
+	MOVQ 2184(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsWSAVX2_flushed_49
+	JE   CrossEntropyLabelsWSAVX2_flushed_54
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1984(SP), Y0
+	VMOVUPS 2048(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -23921,10 +24125,10 @@ CrossEntropyLabelsWSAVX2_end_18:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       2016(SP), Y2, Y2
-	VMULPS       2048(SP), Y2, Y2
-	VMULPS       2128(SP), Y2, Y2
-	VMOVUPS      Y2, 2080(SP)
+	VSUBPS       2080(SP), Y2, Y2
+	VMULPS       2112(SP), Y2, Y2
+	VMULPS       2192(SP), Y2, Y2
+	VMOVUPS      Y2, 2144(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -23932,23 +24136,23 @@ CrossEntropyLabelsWSAVX2_end_18:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsWSAVX2_flushrow_50:
-	VMOVSS    2080(SP)(BX*4), X0
+CrossEntropyLabelsWSAVX2_flushrow_55:
+	VMOVSS    2144(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsWSAVX2_flushrow_50
+	JB        CrossEntropyLabelsWSAVX2_flushrow_55
 
-CrossEntropyLabelsWSAVX2_flushed_49:
+CrossEntropyLabelsWSAVX2_flushed_54:
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsGAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// func CrossEntropyLabelsGAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGAVX2(SB), $2064-80
+TEXT ·CrossEntropyLabelsGAVX2(SB), $2128-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -23996,11 +24200,18 @@ TEXT ·CrossEntropyLabelsGAVX2(SB), $2064-80
 	VMOVUPS Y0, 800(CX)
 	LEAQ    rowconsts<>+160(SB), R8
 
+	// colsv = cols, 8 times; rowOff = lane·cols, the offset of each row's first element
+	VMOVQ        AX, X0
+	VPBROADCASTD X0, Y0
+	VMOVDQU      Y0, 1888(CX)
+	VPMULLD      rowconsts<>+128(SB), Y0, Y0
+	VMOVDQU      Y0, 1920(CX)
+
 	// Sum64's partials of the losses, in two registers for the whole call
 	MOVQ    sum+72(FP), R9
 	VMOVUPD (R9), Y0
 	VMOVUPD 32(R9), Y5
-	MOVQ    $0x00000000, 1912(SP)
+	MOVQ    $0x00000000, 1976(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -24130,12 +24341,19 @@ CrossEntropyLabelsGAVX2_nohigh_7:
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
 	VBROADCASTSS keep+40(FP), Y8
-	VANDPS       Y7, Y8, Y7
-	VBROADCASTSS inv+44(FP), Y8
-	VMULPS       Y7, Y8, Y8
+	VANDPS       Y7, Y8, Y8
+	VBROADCASTSS inv+44(FP), Y9
+	VMULPS       Y8, Y9, Y9
+	CMPB         gather+80(FP), $0x00
+	JE           CrossEntropyLabelsGAVX2_zycompare_8
 
-	// with the max pass: zy = z_y, from the column whose index matches the lane's label
-	VXORPS Y9, Y9, Y9
+	// zy = z_y: gathered from the rows at lane·cols + y, for 0 <= y < cols (else +0)
+	VMOVDQU    1888(CX), Y10
+	VPCMPGTD   Y6, Y10, Y10
+	VPAND      Y7, Y10, Y10
+	VPADDD     1920(CX), Y6, Y11
+	VPXOR      Y7, Y7, Y7
+	VPGATHERDD Y10, (BX)(Y11*4), Y7
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
@@ -24144,37 +24362,74 @@ CrossEntropyLabelsGAVX2_nohigh_7:
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
-	JMP          CrossEntropyLabelsGAVX2_bmax_check_9
+	JMP          CrossEntropyLabelsGAVX2_bmax_check_11
 
-CrossEntropyLabelsGAVX2_bmax_8:
+CrossEntropyLabelsGAVX2_bmax_10:
+	VMOVUPS (CX)(R11*1), Y12
+	VMAXPS  Y10, Y12, Y10
+	VMOVUPS 32(CX)(R11*1), Y12
+	VMAXPS  Y11, Y12, Y11
+	ADDQ    $0x40, R11
+
+CrossEntropyLabelsGAVX2_bmax_check_11:
+	CMPQ    R11, R13
+	JB      CrossEntropyLabelsGAVX2_bmax_10
+	CMPQ    R11, R12
+	JAE     CrossEntropyLabelsGAVX2_bmax_end_12
+	VMOVUPS (CX)(R11*1), Y12
+	VMAXPS  Y10, Y12, Y10
+
+CrossEntropyLabelsGAVX2_bmax_end_12:
+	VMAXPS  Y11, Y10, Y10
+	VXORPS  Y11, Y11, Y11
+	VADDPS  Y11, Y10, Y10
+	VMOVAPS Y10, Y10
+	JMP     CrossEntropyLabelsGAVX2_zyfound_9
+
+CrossEntropyLabelsGAVX2_zycompare_8:
+	// with the max pass: zy = z_y, from the column whose index matches the lane's label
+	VXORPS Y7, Y7, Y7
+
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMOVAPS      Y10, Y11
+	MOVQ         R12, R13
+	ANDQ         $-64, R13
+	XORQ         R11, R11
+	JMP          CrossEntropyLabelsGAVX2_bmax_check_14
+
+CrossEntropyLabelsGAVX2_bmax_13:
 	VMOVUPS  (CX)(R11*1), Y12
 	VMAXPS   Y10, Y12, Y10
 	VPCMPEQD (R8)(R11*1), Y6, Y13
 	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y9, Y9
+	VORPS    Y12, Y7, Y7
 	VMOVUPS  32(CX)(R11*1), Y12
 	VMAXPS   Y11, Y12, Y11
 	VPCMPEQD 32(R8)(R11*1), Y6, Y13
 	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y9, Y9
+	VORPS    Y12, Y7, Y7
 	ADDQ     $0x40, R11
 
-CrossEntropyLabelsGAVX2_bmax_check_9:
+CrossEntropyLabelsGAVX2_bmax_check_14:
 	CMPQ     R11, R13
-	JB       CrossEntropyLabelsGAVX2_bmax_8
+	JB       CrossEntropyLabelsGAVX2_bmax_13
 	CMPQ     R11, R12
-	JAE      CrossEntropyLabelsGAVX2_bmax_end_10
+	JAE      CrossEntropyLabelsGAVX2_bmax_end_15
 	VMOVUPS  (CX)(R11*1), Y12
 	VMAXPS   Y10, Y12, Y10
 	VPCMPEQD (R8)(R11*1), Y6, Y13
 	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y9, Y9
+	VORPS    Y12, Y7, Y7
 
-CrossEntropyLabelsGAVX2_bmax_end_10:
-	VMAXPS Y11, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	VADDPS Y11, Y10, Y10
+CrossEntropyLabelsGAVX2_bmax_end_15:
+	VMAXPS  Y11, Y10, Y10
+	VXORPS  Y11, Y11, Y11
+	VADDPS  Y11, Y10, Y10
+	VMOVAPS Y10, Y10
 
+CrossEntropyLabelsGAVX2_zyfound_9:
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y11, Y11, Y11
 	VMOVUPS Y11, 512(CX)
@@ -24188,9 +24443,9 @@ CrossEntropyLabelsGAVX2_bmax_end_10:
 	MOVQ    R12, R13
 	ANDQ    $-64, R13
 	XORQ    R11, R11
-	JMP     CrossEntropyLabelsGAVX2_bexp_check_12
+	JMP     CrossEntropyLabelsGAVX2_bexp_check_17
 
-CrossEntropyLabelsGAVX2_bexp_11:
+CrossEntropyLabelsGAVX2_bexp_16:
 	VMOVUPS     (CX)(R11*1), Y11
 	VSUBPS      Y10, Y11, Y11
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
@@ -24237,11 +24492,11 @@ CrossEntropyLabelsGAVX2_bexp_11:
 	VMOVUPS     Y14, 544(CX)(R14*1)
 	ADDQ        $0x40, R11
 
-CrossEntropyLabelsGAVX2_bexp_check_12:
+CrossEntropyLabelsGAVX2_bexp_check_17:
 	CMPQ        R11, R13
-	JB          CrossEntropyLabelsGAVX2_bexp_11
+	JB          CrossEntropyLabelsGAVX2_bexp_16
 	CMPQ        R11, R12
-	JAE         CrossEntropyLabelsGAVX2_bexp_end_13
+	JAE         CrossEntropyLabelsGAVX2_bexp_end_18
 	VMOVUPS     (CX)(R11*1), Y11
 	VSUBPS      Y10, Y11, Y11
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
@@ -24264,7 +24519,7 @@ CrossEntropyLabelsGAVX2_bexp_check_12:
 	VADDPS      512(CX)(R11*1), Y14, Y14
 	VMOVUPS     Y14, 512(CX)(R11*1)
 
-CrossEntropyLabelsGAVX2_bexp_end_13:
+CrossEntropyLabelsGAVX2_bexp_end_18:
 	VMOVUPS 512(CX), Y11
 	VADDPS  544(CX), Y11, Y11
 	VMOVUPS 576(CX), Y12
@@ -24276,85 +24531,85 @@ CrossEntropyLabelsGAVX2_bexp_end_13:
 	VADDPS  Y12, Y11, Y11
 	VADDPS  Y14, Y13, Y13
 	VADDPS  Y13, Y11, Y11
-	VSUBPS  Y10, Y9, Y9
+	VSUBPS  Y10, Y7, Y7
 
 	// the block's loss terms into the ring
-	MOVQ    1912(SP), R11
+	MOVQ    1976(SP), R11
 	SHLQ    $0x07, R11
-	VMOVUPS Y9, 864(CX)(R11*1)
+	VMOVUPS Y7, 864(CX)(R11*1)
 	VMOVUPS Y11, 896(CX)(R11*1)
-	VMOVUPS Y7, 928(CX)(R11*1)
-	VMOVDQU 832(CX), Y9
-	VMOVDQU Y9, 960(CX)(R11*1)
-	ADDQ    $0x01, 1912(SP)
+	VMOVUPS Y8, 928(CX)(R11*1)
+	VMOVDQU 832(CX), Y7
+	VMOVDQU Y7, 960(CX)(R11*1)
+	ADDQ    $0x01, 1976(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1612(SB), Y9
-	VDIVPS       Y11, Y9, Y9
+	VBROADCASTSS rowconsts<>+1612(SB), Y7
+	VDIVPS       Y11, Y7, Y7
 	VBROADCASTSS inv+44(FP), Y10
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
-	JMP          CrossEntropyLabelsGAVX2_bgrad_check_15
+	JMP          CrossEntropyLabelsGAVX2_bgrad_check_20
 
-CrossEntropyLabelsGAVX2_bgrad_14:
-	VMULPS   (CX)(R11*1), Y9, Y11
-	VMULPS   Y7, Y11, Y11
+CrossEntropyLabelsGAVX2_bgrad_19:
+	VMULPS   (CX)(R11*1), Y7, Y11
+	VMULPS   Y8, Y11, Y11
 	VMULPS   Y10, Y11, Y11
 	VPCMPEQD (R8)(R11*1), Y6, Y12
-	VANDPS   Y8, Y12, Y12
+	VANDPS   Y9, Y12, Y12
 	VSUBPS   Y12, Y11, Y11
 	VMOVUPS  Y11, (CX)(R11*1)
-	VMULPS   32(CX)(R11*1), Y9, Y11
-	VMULPS   Y7, Y11, Y11
+	VMULPS   32(CX)(R11*1), Y7, Y11
+	VMULPS   Y8, Y11, Y11
 	VMULPS   Y10, Y11, Y11
 	VPCMPEQD 32(R8)(R11*1), Y6, Y12
-	VANDPS   Y8, Y12, Y12
+	VANDPS   Y9, Y12, Y12
 	VSUBPS   Y12, Y11, Y11
 	VMOVUPS  Y11, 32(CX)(R11*1)
 	ADDQ     $0x40, R11
 
-CrossEntropyLabelsGAVX2_bgrad_check_15:
+CrossEntropyLabelsGAVX2_bgrad_check_20:
 	CMPQ     R11, R13
-	JB       CrossEntropyLabelsGAVX2_bgrad_14
+	JB       CrossEntropyLabelsGAVX2_bgrad_19
 	CMPQ     R11, R12
-	JAE      CrossEntropyLabelsGAVX2_bgrad_end_16
-	VMULPS   (CX)(R11*1), Y9, Y9
-	VMULPS   Y7, Y9, Y7
+	JAE      CrossEntropyLabelsGAVX2_bgrad_end_21
+	VMULPS   (CX)(R11*1), Y7, Y7
+	VMULPS   Y8, Y7, Y7
 	VMULPS   Y10, Y7, Y7
 	VPCMPEQD (R8)(R11*1), Y6, Y6
-	VANDPS   Y8, Y6, Y6
+	VANDPS   Y9, Y6, Y6
 	VSUBPS   Y6, Y7, Y7
 	VMOVUPS  Y7, (CX)(R11*1)
 
-CrossEntropyLabelsGAVX2_bgrad_end_16:
+CrossEntropyLabelsGAVX2_bgrad_end_21:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
 	VMOVDQU   832(CX), Y6
 	VMOVMSKPS Y6, R11
 	CMPL      R11, $0xff
-	JE        CrossEntropyLabelsGAVX2_allvalid_17
+	JE        CrossEntropyLabelsGAVX2_allvalid_22
 	MOVQ      R12, R13
 	ANDQ      $-64, R13
 	XORQ      R11, R11
-	JMP       CrossEntropyLabelsGAVX2_bignored_check_19
+	JMP       CrossEntropyLabelsGAVX2_bignored_check_24
 
-CrossEntropyLabelsGAVX2_bignored_18:
+CrossEntropyLabelsGAVX2_bignored_23:
 	VANDPS  (CX)(R11*1), Y6, Y7
 	VMOVUPS Y7, (CX)(R11*1)
 	VANDPS  32(CX)(R11*1), Y6, Y7
 	VMOVUPS Y7, 32(CX)(R11*1)
 	ADDQ    $0x40, R11
 
-CrossEntropyLabelsGAVX2_bignored_check_19:
+CrossEntropyLabelsGAVX2_bignored_check_24:
 	CMPQ    R11, R13
-	JB      CrossEntropyLabelsGAVX2_bignored_18
+	JB      CrossEntropyLabelsGAVX2_bignored_23
 	CMPQ    R11, R12
-	JAE     CrossEntropyLabelsGAVX2_bignored_end_20
+	JAE     CrossEntropyLabelsGAVX2_bignored_end_25
 	VANDPS  (CX)(R11*1), Y6, Y6
 	VMOVUPS Y6, (CX)(R11*1)
 
-CrossEntropyLabelsGAVX2_bignored_end_20:
-CrossEntropyLabelsGAVX2_allvalid_17:
+CrossEntropyLabelsGAVX2_bignored_end_25:
+CrossEntropyLabelsGAVX2_allvalid_22:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (SI)(R9*4), R11
 	VMOVUPS    (CX), Y6
@@ -24390,7 +24645,7 @@ CrossEntropyLabelsGAVX2_allvalid_17:
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
 	CMPQ       AX, $0x08
-	JB         CrossEntropyLabelsGAVX2_masked_22
+	JB         CrossEntropyLabelsGAVX2_masked_27
 	VMOVUPS    Y12, (SI)
 	VMOVUPS    Y13, (SI)(R9*1)
 	VMOVUPS    Y9, (SI)(R9*2)
@@ -24399,9 +24654,9 @@ CrossEntropyLabelsGAVX2_allvalid_17:
 	VMOVUPS    Y7, (R11)(R9*1)
 	VMOVUPS    Y11, (R11)(R9*2)
 	VMOVUPS    Y6, (R11)(R10*1)
-	JMP        CrossEntropyLabelsGAVX2_loaded_23
+	JMP        CrossEntropyLabelsGAVX2_loaded_28
 
-CrossEntropyLabelsGAVX2_masked_22:
+CrossEntropyLabelsGAVX2_masked_27:
 	VMOVUPS    768(CX), Y10
 	VMASKMOVPS Y12, Y10, (SI)
 	VMASKMOVPS Y13, Y10, (SI)(R9*1)
@@ -24412,9 +24667,9 @@ CrossEntropyLabelsGAVX2_masked_22:
 	VMASKMOVPS Y11, Y10, (R11)(R9*2)
 	VMASKMOVPS Y6, Y10, (R11)(R10*1)
 
-CrossEntropyLabelsGAVX2_loaded_23:
+CrossEntropyLabelsGAVX2_loaded_28:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGAVX2_nohigh_24
+	JBE        CrossEntropyLabelsGAVX2_nohigh_29
 	VMOVUPS    256(CX), Y6
 	VMOVUPS    288(CX), Y7
 	VMOVUPS    320(CX), Y8
@@ -24457,9 +24712,9 @@ CrossEntropyLabelsGAVX2_loaded_23:
 	VMASKMOVPS Y11, Y10, 32(R11)(R9*2)
 	VMASKMOVPS Y6, Y10, 32(R11)(R10*1)
 
-CrossEntropyLabelsGAVX2_nohigh_24:
-	CMPQ 1912(SP), $0x08
-	JB   CrossEntropyLabelsGAVX2_ringopen_25
+CrossEntropyLabelsGAVX2_nohigh_29:
+	CMPQ 1976(SP), $0x08
+	JB   CrossEntropyLabelsGAVX2_ringopen_30
 	MOVQ $0x00000008, R11
 	LEAQ -56(DX), R13
 
@@ -24469,7 +24724,7 @@ CrossEntropyLabelsGAVX2_nohigh_24:
 	XORQ R13, R13
 	SHLQ $0x07, R11
 
-CrossEntropyLabelsGAVX2_losses_26:
+CrossEntropyLabelsGAVX2_losses_31:
 	VMOVUPS 896(CX)(R13*1), Y7
 	VMOVUPS 864(CX)(R13*1), Y6
 	VMOVUPS 928(CX)(R13*1), Y8
@@ -24512,10 +24767,10 @@ CrossEntropyLabelsGAVX2_losses_26:
 	ADDQ         $0x08, R14
 	SUBQ         $-128, R13
 	CMPQ         R13, R11
-	JB           CrossEntropyLabelsGAVX2_losses_26
-	MOVQ         $0x00000000, 1912(SP)
+	JB           CrossEntropyLabelsGAVX2_losses_31
+	MOVQ         $0x00000000, 1976(SP)
 
-CrossEntropyLabelsGAVX2_ringopen_25:
+CrossEntropyLabelsGAVX2_ringopen_30:
 	// next 8 rows
 	MOVQ R9, R11
 	SHLQ $0x03, R11
@@ -24526,9 +24781,9 @@ CrossEntropyLabelsGAVX2_ringopen_25:
 
 CrossEntropyLabelsGAVX2_blockdone_2:
 	// the losses of the blocks still in the ring
-	MOVQ 1912(SP), R8
+	MOVQ 1976(SP), R8
 	CMPQ R8, $0x00
-	JE   CrossEntropyLabelsGAVX2_ringempty_27
+	JE   CrossEntropyLabelsGAVX2_ringempty_32
 	MOVQ R8, R9
 	SHLQ $0x03, R9
 	NEGQ R9
@@ -24540,7 +24795,7 @@ CrossEntropyLabelsGAVX2_blockdone_2:
 	XORQ R9, R9
 	SHLQ $0x07, R8
 
-CrossEntropyLabelsGAVX2_losses_28:
+CrossEntropyLabelsGAVX2_losses_33:
 	VMOVUPS 896(CX)(R9*1), Y7
 	VMOVUPS 864(CX)(R9*1), Y6
 	VMOVUPS 928(CX)(R9*1), Y8
@@ -24583,9 +24838,9 @@ CrossEntropyLabelsGAVX2_losses_28:
 	ADDQ         $0x08, R10
 	SUBQ         $-128, R9
 	CMPQ         R9, R8
-	JB           CrossEntropyLabelsGAVX2_losses_28
+	JB           CrossEntropyLabelsGAVX2_losses_33
 
-CrossEntropyLabelsGAVX2_ringempty_27:
+CrossEntropyLabelsGAVX2_ringempty_32:
 	MOVQ    sum+72(FP), CX
 	VMOVUPD Y0, (CX)
 	VMOVUPD Y5, 32(CX)
@@ -24597,9 +24852,9 @@ CrossEntropyLabelsGAVX2_ringempty_27:
 	ANDQ $-8, R9
 	MOVQ AX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 2056(SP)
+	MOVQ $0x00000000, 2120(SP)
 	CMPQ DX, DI
-	JAE  CrossEntropyLabelsGAVX2_end_29
+	JAE  CrossEntropyLabelsGAVX2_end_34
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -24609,9 +24864,9 @@ CrossEntropyLabelsGAVX2_ringempty_27:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         CX, CX
 
-CrossEntropyLabelsGAVX2_max32_30:
+CrossEntropyLabelsGAVX2_max32_35:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGAVX2_maxv_31
+	JAE     CrossEntropyLabelsGAVX2_maxv_36
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(BX)(CX*4), Y8
@@ -24621,19 +24876,19 @@ CrossEntropyLabelsGAVX2_max32_30:
 	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGAVX2_max32_30
+	JMP     CrossEntropyLabelsGAVX2_max32_35
 
-CrossEntropyLabelsGAVX2_maxv_31:
+CrossEntropyLabelsGAVX2_maxv_36:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGAVX2_maxtail_32
+	JAE     CrossEntropyLabelsGAVX2_maxtail_37
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGAVX2_maxv_31
+	JMP     CrossEntropyLabelsGAVX2_maxv_36
 
-CrossEntropyLabelsGAVX2_maxtail_32:
+CrossEntropyLabelsGAVX2_maxtail_37:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_maxfold_33
+	JE           CrossEntropyLabelsGAVX2_maxfold_38
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R10, R12
 	SHLQ         $0x02, R12
@@ -24644,7 +24899,7 @@ CrossEntropyLabelsGAVX2_maxtail_32:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsGAVX2_maxfold_33:
+CrossEntropyLabelsGAVX2_maxfold_38:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -24660,26 +24915,26 @@ CrossEntropyLabelsGAVX2_maxfold_33:
 
 CrossEntropyLabelsGAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    2056(SP), CX
+	MOVQ    2120(SP), CX
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(DX*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGAVX2_ignored_34
+	JAE     CrossEntropyLabelsGAVX2_ignored_39
 	VMOVSS  (BX)(R11*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 1952(SP)(CX*4)
+	VMOVSS  X5, 2016(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 1984(SP)(CX*4)
+	VMOVSS  X5, 2048(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 2048(SP)
-	JMP     CrossEntropyLabelsGAVX2_labelled_35
+	VMOVSS  X5, 2112(SP)
+	JMP     CrossEntropyLabelsGAVX2_labelled_40
 
-CrossEntropyLabelsGAVX2_ignored_34:
+CrossEntropyLabelsGAVX2_ignored_39:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 1952(SP)(CX*4)
-	VMOVSS X5, 1984(SP)(CX*4)
+	VMOVSS X5, 2016(SP)(CX*4)
+	VMOVSS X5, 2048(SP)(CX*4)
 
-CrossEntropyLabelsGAVX2_labelled_35:
+CrossEntropyLabelsGAVX2_labelled_40:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -24689,14 +24944,14 @@ CrossEntropyLabelsGAVX2_labelled_35:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, DI
-	JAE          CrossEntropyLabelsGAVX2_explast_36
+	JAE          CrossEntropyLabelsGAVX2_explast_41
 	LEAQ         (BX)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsGAVX2_exp32_38:
+CrossEntropyLabelsGAVX2_exp32_43:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGAVX2_exprest_39
+	JAE         CrossEntropyLabelsGAVX2_exprest_44
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -24782,12 +25037,12 @@ CrossEntropyLabelsGAVX2_exp32_38:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGAVX2_exp32_38
+	JMP         CrossEntropyLabelsGAVX2_exp32_43
 
-CrossEntropyLabelsGAVX2_exprest_39:
+CrossEntropyLabelsGAVX2_exprest_44:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGAVX2_exptail_41
+	JAE         CrossEntropyLabelsGAVX2_exptail_46
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -24810,11 +25065,11 @@ CrossEntropyLabelsGAVX2_exprest_39:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGAVX2_expnext_42
+	JMP         CrossEntropyLabelsGAVX2_expnext_47
 
-CrossEntropyLabelsGAVX2_exptail_41:
+CrossEntropyLabelsGAVX2_exptail_46:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_expdone_40
+	JE           CrossEntropyLabelsGAVX2_expdone_45
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -24844,11 +25099,11 @@ CrossEntropyLabelsGAVX2_exptail_41:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsGAVX2_expdone_40
+	JMP          CrossEntropyLabelsGAVX2_expdone_45
 
-CrossEntropyLabelsGAVX2_expnext_42:
+CrossEntropyLabelsGAVX2_expnext_47:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGAVX2_exptail_43
+	JAE         CrossEntropyLabelsGAVX2_exptail_48
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -24871,11 +25126,11 @@ CrossEntropyLabelsGAVX2_expnext_42:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGAVX2_expnext_44
+	JMP         CrossEntropyLabelsGAVX2_expnext_49
 
-CrossEntropyLabelsGAVX2_exptail_43:
+CrossEntropyLabelsGAVX2_exptail_48:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_expdone_40
+	JE           CrossEntropyLabelsGAVX2_expdone_45
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -24905,11 +25160,11 @@ CrossEntropyLabelsGAVX2_exptail_43:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsGAVX2_expdone_40
+	JMP          CrossEntropyLabelsGAVX2_expdone_45
 
-CrossEntropyLabelsGAVX2_expnext_44:
+CrossEntropyLabelsGAVX2_expnext_49:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGAVX2_exptail_45
+	JAE         CrossEntropyLabelsGAVX2_exptail_50
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -24932,11 +25187,11 @@ CrossEntropyLabelsGAVX2_expnext_44:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGAVX2_expnext_46
+	JMP         CrossEntropyLabelsGAVX2_expnext_51
 
-CrossEntropyLabelsGAVX2_exptail_45:
+CrossEntropyLabelsGAVX2_exptail_50:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_expdone_40
+	JE           CrossEntropyLabelsGAVX2_expdone_45
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -24966,11 +25221,11 @@ CrossEntropyLabelsGAVX2_exptail_45:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsGAVX2_expdone_40
+	JMP          CrossEntropyLabelsGAVX2_expdone_45
 
-CrossEntropyLabelsGAVX2_expnext_46:
+CrossEntropyLabelsGAVX2_expnext_51:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_expdone_40
+	JE           CrossEntropyLabelsGAVX2_expdone_45
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -25001,7 +25256,7 @@ CrossEntropyLabelsGAVX2_expnext_46:
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsGAVX2_expdone_40:
+CrossEntropyLabelsGAVX2_expdone_45:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -25011,14 +25266,14 @@ CrossEntropyLabelsGAVX2_expdone_40:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsGAVX2_expfolded_37
+	JMP          CrossEntropyLabelsGAVX2_expfolded_42
 
-CrossEntropyLabelsGAVX2_explast_36:
+CrossEntropyLabelsGAVX2_explast_41:
 	XORQ CX, CX
 
-CrossEntropyLabelsGAVX2_explast32_47:
+CrossEntropyLabelsGAVX2_explast32_52:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGAVX2_explastrest_48
+	JAE         CrossEntropyLabelsGAVX2_explastrest_53
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -25096,12 +25351,12 @@ CrossEntropyLabelsGAVX2_explast32_47:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGAVX2_explast32_47
+	JMP         CrossEntropyLabelsGAVX2_explast32_52
 
-CrossEntropyLabelsGAVX2_explastrest_48:
+CrossEntropyLabelsGAVX2_explastrest_53:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGAVX2_explasttail_50
+	JAE         CrossEntropyLabelsGAVX2_explasttail_55
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -25122,11 +25377,11 @@ CrossEntropyLabelsGAVX2_explastrest_48:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGAVX2_explastnext_51
+	JMP         CrossEntropyLabelsGAVX2_explastnext_56
 
-CrossEntropyLabelsGAVX2_explasttail_50:
+CrossEntropyLabelsGAVX2_explasttail_55:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGAVX2_explastdone_49
+	JE          CrossEntropyLabelsGAVX2_explastdone_54
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -25152,11 +25407,11 @@ CrossEntropyLabelsGAVX2_explasttail_50:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsGAVX2_explastdone_49
+	JMP         CrossEntropyLabelsGAVX2_explastdone_54
 
-CrossEntropyLabelsGAVX2_explastnext_51:
+CrossEntropyLabelsGAVX2_explastnext_56:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGAVX2_explasttail_52
+	JAE         CrossEntropyLabelsGAVX2_explasttail_57
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -25177,11 +25432,11 @@ CrossEntropyLabelsGAVX2_explastnext_51:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGAVX2_explastnext_53
+	JMP         CrossEntropyLabelsGAVX2_explastnext_58
 
-CrossEntropyLabelsGAVX2_explasttail_52:
+CrossEntropyLabelsGAVX2_explasttail_57:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGAVX2_explastdone_49
+	JE          CrossEntropyLabelsGAVX2_explastdone_54
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -25207,11 +25462,11 @@ CrossEntropyLabelsGAVX2_explasttail_52:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsGAVX2_explastdone_49
+	JMP         CrossEntropyLabelsGAVX2_explastdone_54
 
-CrossEntropyLabelsGAVX2_explastnext_53:
+CrossEntropyLabelsGAVX2_explastnext_58:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGAVX2_explasttail_54
+	JAE         CrossEntropyLabelsGAVX2_explasttail_59
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -25232,11 +25487,11 @@ CrossEntropyLabelsGAVX2_explastnext_53:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGAVX2_explastnext_55
+	JMP         CrossEntropyLabelsGAVX2_explastnext_60
 
-CrossEntropyLabelsGAVX2_explasttail_54:
+CrossEntropyLabelsGAVX2_explasttail_59:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGAVX2_explastdone_49
+	JE          CrossEntropyLabelsGAVX2_explastdone_54
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -25262,11 +25517,11 @@ CrossEntropyLabelsGAVX2_explasttail_54:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsGAVX2_explastdone_49
+	JMP         CrossEntropyLabelsGAVX2_explastdone_54
 
-CrossEntropyLabelsGAVX2_explastnext_55:
+CrossEntropyLabelsGAVX2_explastnext_60:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGAVX2_explastdone_49
+	JE          CrossEntropyLabelsGAVX2_explastdone_54
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -25293,8 +25548,8 @@ CrossEntropyLabelsGAVX2_explastnext_55:
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsGAVX2_explastdone_49:
-CrossEntropyLabelsGAVX2_expfolded_37:
+CrossEntropyLabelsGAVX2_explastdone_54:
+CrossEntropyLabelsGAVX2_expfolded_42:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -25303,26 +25558,26 @@ CrossEntropyLabelsGAVX2_expfolded_37:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         2056(SP), R11
+	MOVQ         2120(SP), R11
 	MOVQ         labels+24(FP), CX
 	MOVLQSX      (CX)(DX*4), R12
 	CMPQ         R12, AX
-	JAE          CrossEntropyLabelsGAVX2_ignored_56
-	VMOVSS       X0, 1920(SP)(R11*4)
+	JAE          CrossEntropyLabelsGAVX2_ignored_61
+	VMOVSS       X0, 1984(SP)(R11*4)
 
 	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
 	VMOVSS       rowconsts<>+1612(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
-	VBROADCASTSS 1984(SP)(R11*4), Y5
-	VBROADCASTSS 2048(SP), Y6
+	VBROADCASTSS 2048(SP)(R11*4), Y5
+	VBROADCASTSS 2112(SP), Y6
 
 	// pass 3
 	XORQ CX, CX
 
-CrossEntropyLabelsGAVX2_out32_58:
+CrossEntropyLabelsGAVX2_out32_63:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGAVX2_outv_59
+	JAE     CrossEntropyLabelsGAVX2_outv_64
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
@@ -25344,22 +25599,22 @@ CrossEntropyLabelsGAVX2_out32_58:
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGAVX2_out32_58
+	JMP     CrossEntropyLabelsGAVX2_out32_63
 
-CrossEntropyLabelsGAVX2_outv_59:
+CrossEntropyLabelsGAVX2_outv_64:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGAVX2_outtail_60
+	JAE     CrossEntropyLabelsGAVX2_outtail_65
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGAVX2_outv_59
+	JMP     CrossEntropyLabelsGAVX2_outv_64
 
-CrossEntropyLabelsGAVX2_outtail_60:
+CrossEntropyLabelsGAVX2_outtail_65:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGAVX2_outend_61
+	JE         CrossEntropyLabelsGAVX2_outend_66
 	LEAQ       rowconsts<>+32(SB), R13
 	MOVQ       R10, R14
 	SHLQ       $0x02, R14
@@ -25371,24 +25626,24 @@ CrossEntropyLabelsGAVX2_outtail_60:
 	VMULPS     Y6, Y8, Y8
 	VMASKMOVPS Y8, Y7, (SI)(CX*4)
 
-CrossEntropyLabelsGAVX2_outend_61:
-	VMOVSS 2048(SP), X0
-	VMULSS 1984(SP)(R11*4), X0, X0
+CrossEntropyLabelsGAVX2_outend_66:
+	VMOVSS 2112(SP), X0
+	VMULSS 2048(SP)(R11*4), X0, X0
 	VMOVSS (SI)(R12*4), X5
 	VSUBSS X0, X5, X5
 	VMOVSS X5, (SI)(R12*4)
-	JMP    CrossEntropyLabelsGAVX2_entered_57
+	JMP    CrossEntropyLabelsGAVX2_entered_62
 
-CrossEntropyLabelsGAVX2_ignored_56:
+CrossEntropyLabelsGAVX2_ignored_61:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1920(SP)(R11*4)
+	VMOVSS X0, 1984(SP)(R11*4)
 
 	// an ignored row: a gradient row of +0
 	XORQ CX, CX
 
-CrossEntropyLabelsGAVX2_zero32_62:
+CrossEntropyLabelsGAVX2_zero32_67:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGAVX2_zerov_63
+	JAE     CrossEntropyLabelsGAVX2_zerov_68
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	VXORPS  Y0, Y0, Y0
@@ -25398,19 +25653,19 @@ CrossEntropyLabelsGAVX2_zero32_62:
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGAVX2_zero32_62
+	JMP     CrossEntropyLabelsGAVX2_zero32_67
 
-CrossEntropyLabelsGAVX2_zerov_63:
+CrossEntropyLabelsGAVX2_zerov_68:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGAVX2_zerotail_64
+	JAE     CrossEntropyLabelsGAVX2_zerotail_69
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGAVX2_zerov_63
+	JMP     CrossEntropyLabelsGAVX2_zerov_68
 
-CrossEntropyLabelsGAVX2_zerotail_64:
+CrossEntropyLabelsGAVX2_zerotail_69:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGAVX2_zeroend_65
+	JE         CrossEntropyLabelsGAVX2_zeroend_70
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
@@ -25419,20 +25674,20 @@ CrossEntropyLabelsGAVX2_zerotail_64:
 	VXORPS     Y5, Y5, Y5
 	VMASKMOVPS Y5, Y0, (SI)(CX*4)
 
-CrossEntropyLabelsGAVX2_zeroend_65:
-CrossEntropyLabelsGAVX2_entered_57:
-	MOVQ 2056(SP), CX
+CrossEntropyLabelsGAVX2_zeroend_70:
+CrossEntropyLabelsGAVX2_entered_62:
+	MOVQ 2120(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsGAVX2_ringfull_66
-	MOVQ CX, 2056(SP)
-	JMP  CrossEntropyLabelsGAVX2_ringnext_67
+	JE   CrossEntropyLabelsGAVX2_ringfull_71
+	MOVQ CX, 2120(SP)
+	JMP  CrossEntropyLabelsGAVX2_ringnext_72
 
-CrossEntropyLabelsGAVX2_ringfull_66:
-	MOVQ $0x00000000, 2056(SP)
+CrossEntropyLabelsGAVX2_ringfull_71:
+	MOVQ $0x00000000, 2120(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1920(SP), Y0
+	VMOVUPS 1984(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -25459,8 +25714,8 @@ CrossEntropyLabelsGAVX2_ringfull_66:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       1952(SP), Y6, Y6
-	VMULPS       1984(SP), Y6, Y6
+	VSUBPS       2016(SP), Y6, Y6
+	VMULPS       2048(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -25474,7 +25729,7 @@ CrossEntropyLabelsGAVX2_ringfull_66:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsGAVX2_ringnext_67:
+CrossEntropyLabelsGAVX2_ringnext_72:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	LEAQ    (SI)(AX*4), SI
@@ -25483,14 +25738,14 @@ CrossEntropyLabelsGAVX2_ringnext_67:
 	CMPQ    DX, DI
 	JB      CrossEntropyLabelsGAVX2_row
 
-CrossEntropyLabelsGAVX2_end_29:
+CrossEntropyLabelsGAVX2_end_34:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 2056(SP), AX
+	MOVQ 2120(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGAVX2_flushed_68
+	JE   CrossEntropyLabelsGAVX2_flushed_73
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1920(SP), Y0
+	VMOVUPS 1984(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -25517,9 +25772,9 @@ CrossEntropyLabelsGAVX2_end_29:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       1952(SP), Y2, Y2
-	VMULPS       1984(SP), Y2, Y2
-	VMOVUPS      Y2, 2016(SP)
+	VSUBPS       2016(SP), Y2, Y2
+	VMULPS       2048(SP), Y2, Y2
+	VMOVUPS      Y2, 2080(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -25527,23 +25782,23 @@ CrossEntropyLabelsGAVX2_end_29:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsGAVX2_flushrow_69:
-	VMOVSS    2016(SP)(BX*4), X0
+CrossEntropyLabelsGAVX2_flushrow_74:
+	VMOVSS    2080(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGAVX2_flushrow_69
+	JB        CrossEntropyLabelsGAVX2_flushrow_74
 
-CrossEntropyLabelsGAVX2_flushed_68:
+CrossEntropyLabelsGAVX2_flushed_73:
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsGSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// func CrossEntropyLabelsGSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGSAVX2(SB), $2096-80
+TEXT ·CrossEntropyLabelsGSAVX2(SB), $2160-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -25591,11 +25846,18 @@ TEXT ·CrossEntropyLabelsGSAVX2(SB), $2096-80
 	VMOVUPS Y0, 800(CX)
 	LEAQ    rowconsts<>+160(SB), R8
 
+	// colsv = cols, 8 times; rowOff = lane·cols, the offset of each row's first element
+	VMOVQ        AX, X0
+	VPBROADCASTD X0, Y0
+	VMOVDQU      Y0, 1888(CX)
+	VPMULLD      rowconsts<>+128(SB), Y0, Y0
+	VMOVDQU      Y0, 1920(CX)
+
 	// Sum64's partials of the losses, in two registers for the whole call
 	MOVQ    sum+72(FP), R9
 	VMOVUPD (R9), Y0
 	VMOVUPD 32(R9), Y5
-	MOVQ    $0x00000000, 1912(SP)
+	MOVQ    $0x00000000, 1976(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -25725,14 +25987,21 @@ CrossEntropyLabelsGSAVX2_nohigh_7:
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
 	VBROADCASTSS keep+40(FP), Y8
-	VANDPS       Y7, Y8, Y7
-	VBROADCASTSS inv+44(FP), Y8
+	VANDPS       Y7, Y8, Y8
+	VBROADCASTSS inv+44(FP), Y9
 	MOVQ         sw+32(FP), R11
-	VMULPS       (R11)(DX*4), Y8, Y8
-	VMULPS       Y7, Y8, Y8
+	VMULPS       (R11)(DX*4), Y9, Y9
+	VMULPS       Y8, Y9, Y9
+	CMPB         gather+80(FP), $0x00
+	JE           CrossEntropyLabelsGSAVX2_zycompare_8
 
-	// with the max pass: zy = z_y, from the column whose index matches the lane's label
-	VXORPS Y9, Y9, Y9
+	// zy = z_y: gathered from the rows at lane·cols + y, for 0 <= y < cols (else +0)
+	VMOVDQU    1888(CX), Y10
+	VPCMPGTD   Y6, Y10, Y10
+	VPAND      Y7, Y10, Y10
+	VPADDD     1920(CX), Y6, Y11
+	VPXOR      Y7, Y7, Y7
+	VPGATHERDD Y10, (BX)(Y11*4), Y7
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
@@ -25741,37 +26010,74 @@ CrossEntropyLabelsGSAVX2_nohigh_7:
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
-	JMP          CrossEntropyLabelsGSAVX2_bmax_check_9
+	JMP          CrossEntropyLabelsGSAVX2_bmax_check_11
 
-CrossEntropyLabelsGSAVX2_bmax_8:
+CrossEntropyLabelsGSAVX2_bmax_10:
+	VMOVUPS (CX)(R11*1), Y12
+	VMAXPS  Y10, Y12, Y10
+	VMOVUPS 32(CX)(R11*1), Y12
+	VMAXPS  Y11, Y12, Y11
+	ADDQ    $0x40, R11
+
+CrossEntropyLabelsGSAVX2_bmax_check_11:
+	CMPQ    R11, R13
+	JB      CrossEntropyLabelsGSAVX2_bmax_10
+	CMPQ    R11, R12
+	JAE     CrossEntropyLabelsGSAVX2_bmax_end_12
+	VMOVUPS (CX)(R11*1), Y12
+	VMAXPS  Y10, Y12, Y10
+
+CrossEntropyLabelsGSAVX2_bmax_end_12:
+	VMAXPS  Y11, Y10, Y10
+	VXORPS  Y11, Y11, Y11
+	VADDPS  Y11, Y10, Y10
+	VMOVAPS Y10, Y10
+	JMP     CrossEntropyLabelsGSAVX2_zyfound_9
+
+CrossEntropyLabelsGSAVX2_zycompare_8:
+	// with the max pass: zy = z_y, from the column whose index matches the lane's label
+	VXORPS Y7, Y7, Y7
+
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMOVAPS      Y10, Y11
+	MOVQ         R12, R13
+	ANDQ         $-64, R13
+	XORQ         R11, R11
+	JMP          CrossEntropyLabelsGSAVX2_bmax_check_14
+
+CrossEntropyLabelsGSAVX2_bmax_13:
 	VMOVUPS  (CX)(R11*1), Y12
 	VMAXPS   Y10, Y12, Y10
 	VPCMPEQD (R8)(R11*1), Y6, Y13
 	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y9, Y9
+	VORPS    Y12, Y7, Y7
 	VMOVUPS  32(CX)(R11*1), Y12
 	VMAXPS   Y11, Y12, Y11
 	VPCMPEQD 32(R8)(R11*1), Y6, Y13
 	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y9, Y9
+	VORPS    Y12, Y7, Y7
 	ADDQ     $0x40, R11
 
-CrossEntropyLabelsGSAVX2_bmax_check_9:
+CrossEntropyLabelsGSAVX2_bmax_check_14:
 	CMPQ     R11, R13
-	JB       CrossEntropyLabelsGSAVX2_bmax_8
+	JB       CrossEntropyLabelsGSAVX2_bmax_13
 	CMPQ     R11, R12
-	JAE      CrossEntropyLabelsGSAVX2_bmax_end_10
+	JAE      CrossEntropyLabelsGSAVX2_bmax_end_15
 	VMOVUPS  (CX)(R11*1), Y12
 	VMAXPS   Y10, Y12, Y10
 	VPCMPEQD (R8)(R11*1), Y6, Y13
 	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y9, Y9
+	VORPS    Y12, Y7, Y7
 
-CrossEntropyLabelsGSAVX2_bmax_end_10:
-	VMAXPS Y11, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	VADDPS Y11, Y10, Y10
+CrossEntropyLabelsGSAVX2_bmax_end_15:
+	VMAXPS  Y11, Y10, Y10
+	VXORPS  Y11, Y11, Y11
+	VADDPS  Y11, Y10, Y10
+	VMOVAPS Y10, Y10
 
+CrossEntropyLabelsGSAVX2_zyfound_9:
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y11, Y11, Y11
 	VMOVUPS Y11, 512(CX)
@@ -25785,9 +26091,9 @@ CrossEntropyLabelsGSAVX2_bmax_end_10:
 	MOVQ    R12, R13
 	ANDQ    $-64, R13
 	XORQ    R11, R11
-	JMP     CrossEntropyLabelsGSAVX2_bexp_check_12
+	JMP     CrossEntropyLabelsGSAVX2_bexp_check_17
 
-CrossEntropyLabelsGSAVX2_bexp_11:
+CrossEntropyLabelsGSAVX2_bexp_16:
 	VMOVUPS     (CX)(R11*1), Y11
 	VSUBPS      Y10, Y11, Y11
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
@@ -25834,11 +26140,11 @@ CrossEntropyLabelsGSAVX2_bexp_11:
 	VMOVUPS     Y14, 544(CX)(R14*1)
 	ADDQ        $0x40, R11
 
-CrossEntropyLabelsGSAVX2_bexp_check_12:
+CrossEntropyLabelsGSAVX2_bexp_check_17:
 	CMPQ        R11, R13
-	JB          CrossEntropyLabelsGSAVX2_bexp_11
+	JB          CrossEntropyLabelsGSAVX2_bexp_16
 	CMPQ        R11, R12
-	JAE         CrossEntropyLabelsGSAVX2_bexp_end_13
+	JAE         CrossEntropyLabelsGSAVX2_bexp_end_18
 	VMOVUPS     (CX)(R11*1), Y11
 	VSUBPS      Y10, Y11, Y11
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
@@ -25861,7 +26167,7 @@ CrossEntropyLabelsGSAVX2_bexp_check_12:
 	VADDPS      512(CX)(R11*1), Y14, Y14
 	VMOVUPS     Y14, 512(CX)(R11*1)
 
-CrossEntropyLabelsGSAVX2_bexp_end_13:
+CrossEntropyLabelsGSAVX2_bexp_end_18:
 	VMOVUPS 512(CX), Y11
 	VADDPS  544(CX), Y11, Y11
 	VMOVUPS 576(CX), Y12
@@ -25873,87 +26179,87 @@ CrossEntropyLabelsGSAVX2_bexp_end_13:
 	VADDPS  Y12, Y11, Y11
 	VADDPS  Y14, Y13, Y13
 	VADDPS  Y13, Y11, Y11
-	VSUBPS  Y10, Y9, Y9
+	VSUBPS  Y10, Y7, Y7
 
 	// the block's loss terms into the ring
-	MOVQ    1912(SP), R11
+	MOVQ    1976(SP), R11
 	SHLQ    $0x07, R11
-	VMOVUPS Y9, 864(CX)(R11*1)
+	VMOVUPS Y7, 864(CX)(R11*1)
 	VMOVUPS Y11, 896(CX)(R11*1)
-	VMOVUPS Y7, 928(CX)(R11*1)
-	VMOVDQU 832(CX), Y9
-	VMOVDQU Y9, 960(CX)(R11*1)
-	ADDQ    $0x01, 1912(SP)
+	VMOVUPS Y8, 928(CX)(R11*1)
+	VMOVDQU 832(CX), Y7
+	VMOVDQU Y7, 960(CX)(R11*1)
+	ADDQ    $0x01, 1976(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1612(SB), Y9
-	VDIVPS       Y11, Y9, Y9
+	VBROADCASTSS rowconsts<>+1612(SB), Y7
+	VDIVPS       Y11, Y7, Y7
 	VBROADCASTSS inv+44(FP), Y10
 	MOVQ         sw+32(FP), R11
 	VMULPS       (R11)(DX*4), Y10, Y10
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
-	JMP          CrossEntropyLabelsGSAVX2_bgrad_check_15
+	JMP          CrossEntropyLabelsGSAVX2_bgrad_check_20
 
-CrossEntropyLabelsGSAVX2_bgrad_14:
-	VMULPS   (CX)(R11*1), Y9, Y11
-	VMULPS   Y7, Y11, Y11
+CrossEntropyLabelsGSAVX2_bgrad_19:
+	VMULPS   (CX)(R11*1), Y7, Y11
+	VMULPS   Y8, Y11, Y11
 	VMULPS   Y10, Y11, Y11
 	VPCMPEQD (R8)(R11*1), Y6, Y12
-	VANDPS   Y8, Y12, Y12
+	VANDPS   Y9, Y12, Y12
 	VSUBPS   Y12, Y11, Y11
 	VMOVUPS  Y11, (CX)(R11*1)
-	VMULPS   32(CX)(R11*1), Y9, Y11
-	VMULPS   Y7, Y11, Y11
+	VMULPS   32(CX)(R11*1), Y7, Y11
+	VMULPS   Y8, Y11, Y11
 	VMULPS   Y10, Y11, Y11
 	VPCMPEQD 32(R8)(R11*1), Y6, Y12
-	VANDPS   Y8, Y12, Y12
+	VANDPS   Y9, Y12, Y12
 	VSUBPS   Y12, Y11, Y11
 	VMOVUPS  Y11, 32(CX)(R11*1)
 	ADDQ     $0x40, R11
 
-CrossEntropyLabelsGSAVX2_bgrad_check_15:
+CrossEntropyLabelsGSAVX2_bgrad_check_20:
 	CMPQ     R11, R13
-	JB       CrossEntropyLabelsGSAVX2_bgrad_14
+	JB       CrossEntropyLabelsGSAVX2_bgrad_19
 	CMPQ     R11, R12
-	JAE      CrossEntropyLabelsGSAVX2_bgrad_end_16
-	VMULPS   (CX)(R11*1), Y9, Y9
-	VMULPS   Y7, Y9, Y7
+	JAE      CrossEntropyLabelsGSAVX2_bgrad_end_21
+	VMULPS   (CX)(R11*1), Y7, Y7
+	VMULPS   Y8, Y7, Y7
 	VMULPS   Y10, Y7, Y7
 	VPCMPEQD (R8)(R11*1), Y6, Y6
-	VANDPS   Y8, Y6, Y6
+	VANDPS   Y9, Y6, Y6
 	VSUBPS   Y6, Y7, Y7
 	VMOVUPS  Y7, (CX)(R11*1)
 
-CrossEntropyLabelsGSAVX2_bgrad_end_16:
+CrossEntropyLabelsGSAVX2_bgrad_end_21:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
 	VMOVDQU   832(CX), Y6
 	VMOVMSKPS Y6, R11
 	CMPL      R11, $0xff
-	JE        CrossEntropyLabelsGSAVX2_allvalid_17
+	JE        CrossEntropyLabelsGSAVX2_allvalid_22
 	MOVQ      R12, R13
 	ANDQ      $-64, R13
 	XORQ      R11, R11
-	JMP       CrossEntropyLabelsGSAVX2_bignored_check_19
+	JMP       CrossEntropyLabelsGSAVX2_bignored_check_24
 
-CrossEntropyLabelsGSAVX2_bignored_18:
+CrossEntropyLabelsGSAVX2_bignored_23:
 	VANDPS  (CX)(R11*1), Y6, Y7
 	VMOVUPS Y7, (CX)(R11*1)
 	VANDPS  32(CX)(R11*1), Y6, Y7
 	VMOVUPS Y7, 32(CX)(R11*1)
 	ADDQ    $0x40, R11
 
-CrossEntropyLabelsGSAVX2_bignored_check_19:
+CrossEntropyLabelsGSAVX2_bignored_check_24:
 	CMPQ    R11, R13
-	JB      CrossEntropyLabelsGSAVX2_bignored_18
+	JB      CrossEntropyLabelsGSAVX2_bignored_23
 	CMPQ    R11, R12
-	JAE     CrossEntropyLabelsGSAVX2_bignored_end_20
+	JAE     CrossEntropyLabelsGSAVX2_bignored_end_25
 	VANDPS  (CX)(R11*1), Y6, Y6
 	VMOVUPS Y6, (CX)(R11*1)
 
-CrossEntropyLabelsGSAVX2_bignored_end_20:
-CrossEntropyLabelsGSAVX2_allvalid_17:
+CrossEntropyLabelsGSAVX2_bignored_end_25:
+CrossEntropyLabelsGSAVX2_allvalid_22:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (SI)(R9*4), R11
 	VMOVUPS    (CX), Y6
@@ -25989,7 +26295,7 @@ CrossEntropyLabelsGSAVX2_allvalid_17:
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
 	CMPQ       AX, $0x08
-	JB         CrossEntropyLabelsGSAVX2_masked_22
+	JB         CrossEntropyLabelsGSAVX2_masked_27
 	VMOVUPS    Y12, (SI)
 	VMOVUPS    Y13, (SI)(R9*1)
 	VMOVUPS    Y9, (SI)(R9*2)
@@ -25998,9 +26304,9 @@ CrossEntropyLabelsGSAVX2_allvalid_17:
 	VMOVUPS    Y7, (R11)(R9*1)
 	VMOVUPS    Y11, (R11)(R9*2)
 	VMOVUPS    Y6, (R11)(R10*1)
-	JMP        CrossEntropyLabelsGSAVX2_loaded_23
+	JMP        CrossEntropyLabelsGSAVX2_loaded_28
 
-CrossEntropyLabelsGSAVX2_masked_22:
+CrossEntropyLabelsGSAVX2_masked_27:
 	VMOVUPS    768(CX), Y10
 	VMASKMOVPS Y12, Y10, (SI)
 	VMASKMOVPS Y13, Y10, (SI)(R9*1)
@@ -26011,9 +26317,9 @@ CrossEntropyLabelsGSAVX2_masked_22:
 	VMASKMOVPS Y11, Y10, (R11)(R9*2)
 	VMASKMOVPS Y6, Y10, (R11)(R10*1)
 
-CrossEntropyLabelsGSAVX2_loaded_23:
+CrossEntropyLabelsGSAVX2_loaded_28:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGSAVX2_nohigh_24
+	JBE        CrossEntropyLabelsGSAVX2_nohigh_29
 	VMOVUPS    256(CX), Y6
 	VMOVUPS    288(CX), Y7
 	VMOVUPS    320(CX), Y8
@@ -26056,9 +26362,9 @@ CrossEntropyLabelsGSAVX2_loaded_23:
 	VMASKMOVPS Y11, Y10, 32(R11)(R9*2)
 	VMASKMOVPS Y6, Y10, 32(R11)(R10*1)
 
-CrossEntropyLabelsGSAVX2_nohigh_24:
-	CMPQ 1912(SP), $0x08
-	JB   CrossEntropyLabelsGSAVX2_ringopen_25
+CrossEntropyLabelsGSAVX2_nohigh_29:
+	CMPQ 1976(SP), $0x08
+	JB   CrossEntropyLabelsGSAVX2_ringopen_30
 	MOVQ $0x00000008, R11
 	LEAQ -56(DX), R13
 
@@ -26068,7 +26374,7 @@ CrossEntropyLabelsGSAVX2_nohigh_24:
 	XORQ R13, R13
 	SHLQ $0x07, R11
 
-CrossEntropyLabelsGSAVX2_losses_26:
+CrossEntropyLabelsGSAVX2_losses_31:
 	VMOVUPS 896(CX)(R13*1), Y7
 	VMOVUPS 864(CX)(R13*1), Y6
 	VMOVUPS 928(CX)(R13*1), Y8
@@ -26113,10 +26419,10 @@ CrossEntropyLabelsGSAVX2_losses_26:
 	ADDQ         $0x08, R14
 	SUBQ         $-128, R13
 	CMPQ         R13, R11
-	JB           CrossEntropyLabelsGSAVX2_losses_26
-	MOVQ         $0x00000000, 1912(SP)
+	JB           CrossEntropyLabelsGSAVX2_losses_31
+	MOVQ         $0x00000000, 1976(SP)
 
-CrossEntropyLabelsGSAVX2_ringopen_25:
+CrossEntropyLabelsGSAVX2_ringopen_30:
 	// next 8 rows
 	MOVQ R9, R11
 	SHLQ $0x03, R11
@@ -26127,9 +26433,9 @@ CrossEntropyLabelsGSAVX2_ringopen_25:
 
 CrossEntropyLabelsGSAVX2_blockdone_2:
 	// the losses of the blocks still in the ring
-	MOVQ 1912(SP), R8
+	MOVQ 1976(SP), R8
 	CMPQ R8, $0x00
-	JE   CrossEntropyLabelsGSAVX2_ringempty_27
+	JE   CrossEntropyLabelsGSAVX2_ringempty_32
 	MOVQ R8, R9
 	SHLQ $0x03, R9
 	NEGQ R9
@@ -26141,7 +26447,7 @@ CrossEntropyLabelsGSAVX2_blockdone_2:
 	XORQ R9, R9
 	SHLQ $0x07, R8
 
-CrossEntropyLabelsGSAVX2_losses_28:
+CrossEntropyLabelsGSAVX2_losses_33:
 	VMOVUPS 896(CX)(R9*1), Y7
 	VMOVUPS 864(CX)(R9*1), Y6
 	VMOVUPS 928(CX)(R9*1), Y8
@@ -26186,9 +26492,9 @@ CrossEntropyLabelsGSAVX2_losses_28:
 	ADDQ         $0x08, R10
 	SUBQ         $-128, R9
 	CMPQ         R9, R8
-	JB           CrossEntropyLabelsGSAVX2_losses_28
+	JB           CrossEntropyLabelsGSAVX2_losses_33
 
-CrossEntropyLabelsGSAVX2_ringempty_27:
+CrossEntropyLabelsGSAVX2_ringempty_32:
 	MOVQ    sum+72(FP), CX
 	VMOVUPD Y0, (CX)
 	VMOVUPD Y5, 32(CX)
@@ -26200,9 +26506,9 @@ CrossEntropyLabelsGSAVX2_ringempty_27:
 	ANDQ $-8, R9
 	MOVQ AX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 2056(SP)
+	MOVQ $0x00000000, 2120(SP)
 	CMPQ DX, DI
-	JAE  CrossEntropyLabelsGSAVX2_end_29
+	JAE  CrossEntropyLabelsGSAVX2_end_34
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -26212,9 +26518,9 @@ CrossEntropyLabelsGSAVX2_ringempty_27:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         CX, CX
 
-CrossEntropyLabelsGSAVX2_max32_30:
+CrossEntropyLabelsGSAVX2_max32_35:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGSAVX2_maxv_31
+	JAE     CrossEntropyLabelsGSAVX2_maxv_36
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(BX)(CX*4), Y8
@@ -26224,19 +26530,19 @@ CrossEntropyLabelsGSAVX2_max32_30:
 	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGSAVX2_max32_30
+	JMP     CrossEntropyLabelsGSAVX2_max32_35
 
-CrossEntropyLabelsGSAVX2_maxv_31:
+CrossEntropyLabelsGSAVX2_maxv_36:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGSAVX2_maxtail_32
+	JAE     CrossEntropyLabelsGSAVX2_maxtail_37
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGSAVX2_maxv_31
+	JMP     CrossEntropyLabelsGSAVX2_maxv_36
 
-CrossEntropyLabelsGSAVX2_maxtail_32:
+CrossEntropyLabelsGSAVX2_maxtail_37:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_maxfold_33
+	JE           CrossEntropyLabelsGSAVX2_maxfold_38
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R10, R12
 	SHLQ         $0x02, R12
@@ -26247,7 +26553,7 @@ CrossEntropyLabelsGSAVX2_maxtail_32:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsGSAVX2_maxfold_33:
+CrossEntropyLabelsGSAVX2_maxfold_38:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -26263,32 +26569,32 @@ CrossEntropyLabelsGSAVX2_maxfold_33:
 
 CrossEntropyLabelsGSAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    2056(SP), CX
+	MOVQ    2120(SP), CX
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(DX*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGSAVX2_ignored_34
+	JAE     CrossEntropyLabelsGSAVX2_ignored_39
 	VMOVSS  (BX)(R11*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 1952(SP)(CX*4)
+	VMOVSS  X5, 2016(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 1984(SP)(CX*4)
+	VMOVSS  X5, 2048(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
 	MOVQ    sw+32(FP), R11
 	VMOVSS  (R11)(DX*4), X6
-	VMOVSS  X6, 2064(SP)(CX*4)
+	VMOVSS  X6, 2128(SP)(CX*4)
 	VMULSS  X6, X5, X5
-	VMOVSS  X5, 2048(SP)
-	JMP     CrossEntropyLabelsGSAVX2_labelled_35
+	VMOVSS  X5, 2112(SP)
+	JMP     CrossEntropyLabelsGSAVX2_labelled_40
 
-CrossEntropyLabelsGSAVX2_ignored_34:
+CrossEntropyLabelsGSAVX2_ignored_39:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 1952(SP)(CX*4)
-	VMOVSS X5, 1984(SP)(CX*4)
+	VMOVSS X5, 2016(SP)(CX*4)
+	VMOVSS X5, 2048(SP)(CX*4)
 	VMOVSS rowconsts<>+1612(SB), X5
-	VMOVSS X5, 2064(SP)(CX*4)
+	VMOVSS X5, 2128(SP)(CX*4)
 
-CrossEntropyLabelsGSAVX2_labelled_35:
+CrossEntropyLabelsGSAVX2_labelled_40:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -26298,14 +26604,14 @@ CrossEntropyLabelsGSAVX2_labelled_35:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, DI
-	JAE          CrossEntropyLabelsGSAVX2_explast_36
+	JAE          CrossEntropyLabelsGSAVX2_explast_41
 	LEAQ         (BX)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsGSAVX2_exp32_38:
+CrossEntropyLabelsGSAVX2_exp32_43:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGSAVX2_exprest_39
+	JAE         CrossEntropyLabelsGSAVX2_exprest_44
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -26391,12 +26697,12 @@ CrossEntropyLabelsGSAVX2_exp32_38:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGSAVX2_exp32_38
+	JMP         CrossEntropyLabelsGSAVX2_exp32_43
 
-CrossEntropyLabelsGSAVX2_exprest_39:
+CrossEntropyLabelsGSAVX2_exprest_44:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGSAVX2_exptail_41
+	JAE         CrossEntropyLabelsGSAVX2_exptail_46
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -26419,11 +26725,11 @@ CrossEntropyLabelsGSAVX2_exprest_39:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGSAVX2_expnext_42
+	JMP         CrossEntropyLabelsGSAVX2_expnext_47
 
-CrossEntropyLabelsGSAVX2_exptail_41:
+CrossEntropyLabelsGSAVX2_exptail_46:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_expdone_40
+	JE           CrossEntropyLabelsGSAVX2_expdone_45
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -26453,11 +26759,11 @@ CrossEntropyLabelsGSAVX2_exptail_41:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsGSAVX2_expdone_40
+	JMP          CrossEntropyLabelsGSAVX2_expdone_45
 
-CrossEntropyLabelsGSAVX2_expnext_42:
+CrossEntropyLabelsGSAVX2_expnext_47:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGSAVX2_exptail_43
+	JAE         CrossEntropyLabelsGSAVX2_exptail_48
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -26480,11 +26786,11 @@ CrossEntropyLabelsGSAVX2_expnext_42:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGSAVX2_expnext_44
+	JMP         CrossEntropyLabelsGSAVX2_expnext_49
 
-CrossEntropyLabelsGSAVX2_exptail_43:
+CrossEntropyLabelsGSAVX2_exptail_48:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_expdone_40
+	JE           CrossEntropyLabelsGSAVX2_expdone_45
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -26514,11 +26820,11 @@ CrossEntropyLabelsGSAVX2_exptail_43:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsGSAVX2_expdone_40
+	JMP          CrossEntropyLabelsGSAVX2_expdone_45
 
-CrossEntropyLabelsGSAVX2_expnext_44:
+CrossEntropyLabelsGSAVX2_expnext_49:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGSAVX2_exptail_45
+	JAE         CrossEntropyLabelsGSAVX2_exptail_50
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -26541,11 +26847,11 @@ CrossEntropyLabelsGSAVX2_expnext_44:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGSAVX2_expnext_46
+	JMP         CrossEntropyLabelsGSAVX2_expnext_51
 
-CrossEntropyLabelsGSAVX2_exptail_45:
+CrossEntropyLabelsGSAVX2_exptail_50:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_expdone_40
+	JE           CrossEntropyLabelsGSAVX2_expdone_45
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -26575,11 +26881,11 @@ CrossEntropyLabelsGSAVX2_exptail_45:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsGSAVX2_expdone_40
+	JMP          CrossEntropyLabelsGSAVX2_expdone_45
 
-CrossEntropyLabelsGSAVX2_expnext_46:
+CrossEntropyLabelsGSAVX2_expnext_51:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_expdone_40
+	JE           CrossEntropyLabelsGSAVX2_expdone_45
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -26610,7 +26916,7 @@ CrossEntropyLabelsGSAVX2_expnext_46:
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsGSAVX2_expdone_40:
+CrossEntropyLabelsGSAVX2_expdone_45:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -26620,14 +26926,14 @@ CrossEntropyLabelsGSAVX2_expdone_40:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsGSAVX2_expfolded_37
+	JMP          CrossEntropyLabelsGSAVX2_expfolded_42
 
-CrossEntropyLabelsGSAVX2_explast_36:
+CrossEntropyLabelsGSAVX2_explast_41:
 	XORQ CX, CX
 
-CrossEntropyLabelsGSAVX2_explast32_47:
+CrossEntropyLabelsGSAVX2_explast32_52:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGSAVX2_explastrest_48
+	JAE         CrossEntropyLabelsGSAVX2_explastrest_53
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -26705,12 +27011,12 @@ CrossEntropyLabelsGSAVX2_explast32_47:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGSAVX2_explast32_47
+	JMP         CrossEntropyLabelsGSAVX2_explast32_52
 
-CrossEntropyLabelsGSAVX2_explastrest_48:
+CrossEntropyLabelsGSAVX2_explastrest_53:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGSAVX2_explasttail_50
+	JAE         CrossEntropyLabelsGSAVX2_explasttail_55
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -26731,11 +27037,11 @@ CrossEntropyLabelsGSAVX2_explastrest_48:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGSAVX2_explastnext_51
+	JMP         CrossEntropyLabelsGSAVX2_explastnext_56
 
-CrossEntropyLabelsGSAVX2_explasttail_50:
+CrossEntropyLabelsGSAVX2_explasttail_55:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGSAVX2_explastdone_49
+	JE          CrossEntropyLabelsGSAVX2_explastdone_54
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -26761,11 +27067,11 @@ CrossEntropyLabelsGSAVX2_explasttail_50:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsGSAVX2_explastdone_49
+	JMP         CrossEntropyLabelsGSAVX2_explastdone_54
 
-CrossEntropyLabelsGSAVX2_explastnext_51:
+CrossEntropyLabelsGSAVX2_explastnext_56:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGSAVX2_explasttail_52
+	JAE         CrossEntropyLabelsGSAVX2_explasttail_57
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -26786,11 +27092,11 @@ CrossEntropyLabelsGSAVX2_explastnext_51:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGSAVX2_explastnext_53
+	JMP         CrossEntropyLabelsGSAVX2_explastnext_58
 
-CrossEntropyLabelsGSAVX2_explasttail_52:
+CrossEntropyLabelsGSAVX2_explasttail_57:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGSAVX2_explastdone_49
+	JE          CrossEntropyLabelsGSAVX2_explastdone_54
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -26816,11 +27122,11 @@ CrossEntropyLabelsGSAVX2_explasttail_52:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsGSAVX2_explastdone_49
+	JMP         CrossEntropyLabelsGSAVX2_explastdone_54
 
-CrossEntropyLabelsGSAVX2_explastnext_53:
+CrossEntropyLabelsGSAVX2_explastnext_58:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGSAVX2_explasttail_54
+	JAE         CrossEntropyLabelsGSAVX2_explasttail_59
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -26841,11 +27147,11 @@ CrossEntropyLabelsGSAVX2_explastnext_53:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGSAVX2_explastnext_55
+	JMP         CrossEntropyLabelsGSAVX2_explastnext_60
 
-CrossEntropyLabelsGSAVX2_explasttail_54:
+CrossEntropyLabelsGSAVX2_explasttail_59:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGSAVX2_explastdone_49
+	JE          CrossEntropyLabelsGSAVX2_explastdone_54
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -26871,11 +27177,11 @@ CrossEntropyLabelsGSAVX2_explasttail_54:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsGSAVX2_explastdone_49
+	JMP         CrossEntropyLabelsGSAVX2_explastdone_54
 
-CrossEntropyLabelsGSAVX2_explastnext_55:
+CrossEntropyLabelsGSAVX2_explastnext_60:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGSAVX2_explastdone_49
+	JE          CrossEntropyLabelsGSAVX2_explastdone_54
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -26902,8 +27208,8 @@ CrossEntropyLabelsGSAVX2_explastnext_55:
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsGSAVX2_explastdone_49:
-CrossEntropyLabelsGSAVX2_expfolded_37:
+CrossEntropyLabelsGSAVX2_explastdone_54:
+CrossEntropyLabelsGSAVX2_expfolded_42:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -26912,26 +27218,26 @@ CrossEntropyLabelsGSAVX2_expfolded_37:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         2056(SP), R11
+	MOVQ         2120(SP), R11
 	MOVQ         labels+24(FP), CX
 	MOVLQSX      (CX)(DX*4), R12
 	CMPQ         R12, AX
-	JAE          CrossEntropyLabelsGSAVX2_ignored_56
-	VMOVSS       X0, 1920(SP)(R11*4)
+	JAE          CrossEntropyLabelsGSAVX2_ignored_61
+	VMOVSS       X0, 1984(SP)(R11*4)
 
 	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
 	VMOVSS       rowconsts<>+1612(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
-	VBROADCASTSS 1984(SP)(R11*4), Y5
-	VBROADCASTSS 2048(SP), Y6
+	VBROADCASTSS 2048(SP)(R11*4), Y5
+	VBROADCASTSS 2112(SP), Y6
 
 	// pass 3
 	XORQ CX, CX
 
-CrossEntropyLabelsGSAVX2_out32_58:
+CrossEntropyLabelsGSAVX2_out32_63:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGSAVX2_outv_59
+	JAE     CrossEntropyLabelsGSAVX2_outv_64
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
@@ -26953,22 +27259,22 @@ CrossEntropyLabelsGSAVX2_out32_58:
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGSAVX2_out32_58
+	JMP     CrossEntropyLabelsGSAVX2_out32_63
 
-CrossEntropyLabelsGSAVX2_outv_59:
+CrossEntropyLabelsGSAVX2_outv_64:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGSAVX2_outtail_60
+	JAE     CrossEntropyLabelsGSAVX2_outtail_65
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGSAVX2_outv_59
+	JMP     CrossEntropyLabelsGSAVX2_outv_64
 
-CrossEntropyLabelsGSAVX2_outtail_60:
+CrossEntropyLabelsGSAVX2_outtail_65:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGSAVX2_outend_61
+	JE         CrossEntropyLabelsGSAVX2_outend_66
 	LEAQ       rowconsts<>+32(SB), R13
 	MOVQ       R10, R14
 	SHLQ       $0x02, R14
@@ -26980,24 +27286,24 @@ CrossEntropyLabelsGSAVX2_outtail_60:
 	VMULPS     Y6, Y8, Y8
 	VMASKMOVPS Y8, Y7, (SI)(CX*4)
 
-CrossEntropyLabelsGSAVX2_outend_61:
-	VMOVSS 2048(SP), X0
-	VMULSS 1984(SP)(R11*4), X0, X0
+CrossEntropyLabelsGSAVX2_outend_66:
+	VMOVSS 2112(SP), X0
+	VMULSS 2048(SP)(R11*4), X0, X0
 	VMOVSS (SI)(R12*4), X5
 	VSUBSS X0, X5, X5
 	VMOVSS X5, (SI)(R12*4)
-	JMP    CrossEntropyLabelsGSAVX2_entered_57
+	JMP    CrossEntropyLabelsGSAVX2_entered_62
 
-CrossEntropyLabelsGSAVX2_ignored_56:
+CrossEntropyLabelsGSAVX2_ignored_61:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1920(SP)(R11*4)
+	VMOVSS X0, 1984(SP)(R11*4)
 
 	// an ignored row: a gradient row of +0
 	XORQ CX, CX
 
-CrossEntropyLabelsGSAVX2_zero32_62:
+CrossEntropyLabelsGSAVX2_zero32_67:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGSAVX2_zerov_63
+	JAE     CrossEntropyLabelsGSAVX2_zerov_68
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	VXORPS  Y0, Y0, Y0
@@ -27007,19 +27313,19 @@ CrossEntropyLabelsGSAVX2_zero32_62:
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGSAVX2_zero32_62
+	JMP     CrossEntropyLabelsGSAVX2_zero32_67
 
-CrossEntropyLabelsGSAVX2_zerov_63:
+CrossEntropyLabelsGSAVX2_zerov_68:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGSAVX2_zerotail_64
+	JAE     CrossEntropyLabelsGSAVX2_zerotail_69
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGSAVX2_zerov_63
+	JMP     CrossEntropyLabelsGSAVX2_zerov_68
 
-CrossEntropyLabelsGSAVX2_zerotail_64:
+CrossEntropyLabelsGSAVX2_zerotail_69:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGSAVX2_zeroend_65
+	JE         CrossEntropyLabelsGSAVX2_zeroend_70
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
@@ -27028,20 +27334,20 @@ CrossEntropyLabelsGSAVX2_zerotail_64:
 	VXORPS     Y5, Y5, Y5
 	VMASKMOVPS Y5, Y0, (SI)(CX*4)
 
-CrossEntropyLabelsGSAVX2_zeroend_65:
-CrossEntropyLabelsGSAVX2_entered_57:
-	MOVQ 2056(SP), CX
+CrossEntropyLabelsGSAVX2_zeroend_70:
+CrossEntropyLabelsGSAVX2_entered_62:
+	MOVQ 2120(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsGSAVX2_ringfull_66
-	MOVQ CX, 2056(SP)
-	JMP  CrossEntropyLabelsGSAVX2_ringnext_67
+	JE   CrossEntropyLabelsGSAVX2_ringfull_71
+	MOVQ CX, 2120(SP)
+	JMP  CrossEntropyLabelsGSAVX2_ringnext_72
 
-CrossEntropyLabelsGSAVX2_ringfull_66:
-	MOVQ $0x00000000, 2056(SP)
+CrossEntropyLabelsGSAVX2_ringfull_71:
+	MOVQ $0x00000000, 2120(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1920(SP), Y0
+	VMOVUPS 1984(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -27068,9 +27374,9 @@ CrossEntropyLabelsGSAVX2_ringfull_66:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       1952(SP), Y6, Y6
-	VMULPS       1984(SP), Y6, Y6
-	VMULPS       2064(SP), Y6, Y6
+	VSUBPS       2016(SP), Y6, Y6
+	VMULPS       2048(SP), Y6, Y6
+	VMULPS       2128(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -27084,7 +27390,7 @@ CrossEntropyLabelsGSAVX2_ringfull_66:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsGSAVX2_ringnext_67:
+CrossEntropyLabelsGSAVX2_ringnext_72:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	LEAQ    (SI)(AX*4), SI
@@ -27093,14 +27399,14 @@ CrossEntropyLabelsGSAVX2_ringnext_67:
 	CMPQ    DX, DI
 	JB      CrossEntropyLabelsGSAVX2_row
 
-CrossEntropyLabelsGSAVX2_end_29:
+CrossEntropyLabelsGSAVX2_end_34:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 2056(SP), AX
+	MOVQ 2120(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGSAVX2_flushed_68
+	JE   CrossEntropyLabelsGSAVX2_flushed_73
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1920(SP), Y0
+	VMOVUPS 1984(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -27127,10 +27433,10 @@ CrossEntropyLabelsGSAVX2_end_29:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       1952(SP), Y2, Y2
-	VMULPS       1984(SP), Y2, Y2
-	VMULPS       2064(SP), Y2, Y2
-	VMOVUPS      Y2, 2016(SP)
+	VSUBPS       2016(SP), Y2, Y2
+	VMULPS       2048(SP), Y2, Y2
+	VMULPS       2128(SP), Y2, Y2
+	VMOVUPS      Y2, 2080(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -27138,23 +27444,23 @@ CrossEntropyLabelsGSAVX2_end_29:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsGSAVX2_flushrow_69:
-	VMOVSS    2016(SP)(BX*4), X0
+CrossEntropyLabelsGSAVX2_flushrow_74:
+	VMOVSS    2080(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGSAVX2_flushrow_69
+	JB        CrossEntropyLabelsGSAVX2_flushrow_74
 
-CrossEntropyLabelsGSAVX2_flushed_68:
+CrossEntropyLabelsGSAVX2_flushed_73:
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsGWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// func CrossEntropyLabelsGWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGWAVX2(SB), $2128-80
+TEXT ·CrossEntropyLabelsGWAVX2(SB), $2192-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -27214,11 +27520,18 @@ TEXT ·CrossEntropyLabelsGWAVX2(SB), $2128-80
 	VMOVUPS      Y5, 1920(CX)
 	LEAQ         rowconsts<>+160(SB), R8
 
+	// colsv = cols, 8 times; rowOff = lane·cols, the offset of each row's first element
+	VMOVQ        AX, X0
+	VPBROADCASTD X0, Y0
+	VMOVDQU      Y0, 1952(CX)
+	VPMULLD      rowconsts<>+128(SB), Y0, Y0
+	VMOVDQU      Y0, 1984(CX)
+
 	// Sum64's partials of the losses, in two registers for the whole call
 	MOVQ    sum+72(FP), R9
 	VMOVUPD (R9), Y0
 	VMOVUPD 32(R9), Y5
-	MOVQ    $0x00000000, 1976(SP)
+	MOVQ    $0x00000000, 2040(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -27353,11 +27666,18 @@ CrossEntropyLabelsGWAVX2_nohigh_7:
 	VPCMPGTD     Y6, Y10, Y10
 	VBLENDVPS    Y10, Y9, Y8, Y8
 	VANDPS       Y7, Y8, Y8
-	VBROADCASTSS inv+44(FP), Y7
-	VMULPS       Y8, Y7, Y7
+	VBROADCASTSS inv+44(FP), Y9
+	VMULPS       Y8, Y9, Y9
+	CMPB         gather+80(FP), $0x00
+	JE           CrossEntropyLabelsGWAVX2_zycompare_8
 
-	// with the max pass: zy = z_y, from the column whose index matches the lane's label
-	VXORPS Y9, Y9, Y9
+	// zy = z_y: gathered from the rows at lane·cols + y, for 0 <= y < cols (else +0)
+	VMOVDQU    1952(CX), Y10
+	VPCMPGTD   Y6, Y10, Y10
+	VPAND      Y7, Y10, Y10
+	VPADDD     1984(CX), Y6, Y11
+	VPXOR      Y7, Y7, Y7
+	VPGATHERDD Y10, (BX)(Y11*4), Y7
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
@@ -27366,37 +27686,74 @@ CrossEntropyLabelsGWAVX2_nohigh_7:
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
-	JMP          CrossEntropyLabelsGWAVX2_bmax_check_9
+	JMP          CrossEntropyLabelsGWAVX2_bmax_check_11
 
-CrossEntropyLabelsGWAVX2_bmax_8:
+CrossEntropyLabelsGWAVX2_bmax_10:
+	VMOVUPS (CX)(R11*1), Y12
+	VMAXPS  Y10, Y12, Y10
+	VMOVUPS 32(CX)(R11*1), Y12
+	VMAXPS  Y11, Y12, Y11
+	ADDQ    $0x40, R11
+
+CrossEntropyLabelsGWAVX2_bmax_check_11:
+	CMPQ    R11, R13
+	JB      CrossEntropyLabelsGWAVX2_bmax_10
+	CMPQ    R11, R12
+	JAE     CrossEntropyLabelsGWAVX2_bmax_end_12
+	VMOVUPS (CX)(R11*1), Y12
+	VMAXPS  Y10, Y12, Y10
+
+CrossEntropyLabelsGWAVX2_bmax_end_12:
+	VMAXPS  Y11, Y10, Y10
+	VXORPS  Y11, Y11, Y11
+	VADDPS  Y11, Y10, Y10
+	VMOVAPS Y10, Y10
+	JMP     CrossEntropyLabelsGWAVX2_zyfound_9
+
+CrossEntropyLabelsGWAVX2_zycompare_8:
+	// with the max pass: zy = z_y, from the column whose index matches the lane's label
+	VXORPS Y7, Y7, Y7
+
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMOVAPS      Y10, Y11
+	MOVQ         R12, R13
+	ANDQ         $-64, R13
+	XORQ         R11, R11
+	JMP          CrossEntropyLabelsGWAVX2_bmax_check_14
+
+CrossEntropyLabelsGWAVX2_bmax_13:
 	VMOVUPS  (CX)(R11*1), Y12
 	VMAXPS   Y10, Y12, Y10
 	VPCMPEQD (R8)(R11*1), Y6, Y13
 	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y9, Y9
+	VORPS    Y12, Y7, Y7
 	VMOVUPS  32(CX)(R11*1), Y12
 	VMAXPS   Y11, Y12, Y11
 	VPCMPEQD 32(R8)(R11*1), Y6, Y13
 	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y9, Y9
+	VORPS    Y12, Y7, Y7
 	ADDQ     $0x40, R11
 
-CrossEntropyLabelsGWAVX2_bmax_check_9:
+CrossEntropyLabelsGWAVX2_bmax_check_14:
 	CMPQ     R11, R13
-	JB       CrossEntropyLabelsGWAVX2_bmax_8
+	JB       CrossEntropyLabelsGWAVX2_bmax_13
 	CMPQ     R11, R12
-	JAE      CrossEntropyLabelsGWAVX2_bmax_end_10
+	JAE      CrossEntropyLabelsGWAVX2_bmax_end_15
 	VMOVUPS  (CX)(R11*1), Y12
 	VMAXPS   Y10, Y12, Y10
 	VPCMPEQD (R8)(R11*1), Y6, Y13
 	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y9, Y9
+	VORPS    Y12, Y7, Y7
 
-CrossEntropyLabelsGWAVX2_bmax_end_10:
-	VMAXPS Y11, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	VADDPS Y11, Y10, Y10
+CrossEntropyLabelsGWAVX2_bmax_end_15:
+	VMAXPS  Y11, Y10, Y10
+	VXORPS  Y11, Y11, Y11
+	VADDPS  Y11, Y10, Y10
+	VMOVAPS Y10, Y10
 
+CrossEntropyLabelsGWAVX2_zyfound_9:
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y11, Y11, Y11
 	VMOVUPS Y11, 512(CX)
@@ -27410,9 +27767,9 @@ CrossEntropyLabelsGWAVX2_bmax_end_10:
 	MOVQ    R12, R13
 	ANDQ    $-64, R13
 	XORQ    R11, R11
-	JMP     CrossEntropyLabelsGWAVX2_bexp_check_12
+	JMP     CrossEntropyLabelsGWAVX2_bexp_check_17
 
-CrossEntropyLabelsGWAVX2_bexp_11:
+CrossEntropyLabelsGWAVX2_bexp_16:
 	VMOVUPS     (CX)(R11*1), Y11
 	VSUBPS      Y10, Y11, Y11
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
@@ -27459,11 +27816,11 @@ CrossEntropyLabelsGWAVX2_bexp_11:
 	VMOVUPS     Y14, 544(CX)(R14*1)
 	ADDQ        $0x40, R11
 
-CrossEntropyLabelsGWAVX2_bexp_check_12:
+CrossEntropyLabelsGWAVX2_bexp_check_17:
 	CMPQ        R11, R13
-	JB          CrossEntropyLabelsGWAVX2_bexp_11
+	JB          CrossEntropyLabelsGWAVX2_bexp_16
 	CMPQ        R11, R12
-	JAE         CrossEntropyLabelsGWAVX2_bexp_end_13
+	JAE         CrossEntropyLabelsGWAVX2_bexp_end_18
 	VMOVUPS     (CX)(R11*1), Y11
 	VSUBPS      Y10, Y11, Y11
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
@@ -27486,7 +27843,7 @@ CrossEntropyLabelsGWAVX2_bexp_check_12:
 	VADDPS      512(CX)(R11*1), Y14, Y14
 	VMOVUPS     Y14, 512(CX)(R11*1)
 
-CrossEntropyLabelsGWAVX2_bexp_end_13:
+CrossEntropyLabelsGWAVX2_bexp_end_18:
 	VMOVUPS 512(CX), Y11
 	VADDPS  544(CX), Y11, Y11
 	VMOVUPS 576(CX), Y12
@@ -27498,85 +27855,85 @@ CrossEntropyLabelsGWAVX2_bexp_end_13:
 	VADDPS  Y12, Y11, Y11
 	VADDPS  Y14, Y13, Y13
 	VADDPS  Y13, Y11, Y11
-	VSUBPS  Y10, Y9, Y9
+	VSUBPS  Y10, Y7, Y7
 
 	// the block's loss terms into the ring
-	MOVQ    1976(SP), R11
+	MOVQ    2040(SP), R11
 	SHLQ    $0x07, R11
-	VMOVUPS Y9, 864(CX)(R11*1)
+	VMOVUPS Y7, 864(CX)(R11*1)
 	VMOVUPS Y11, 896(CX)(R11*1)
 	VMOVUPS Y8, 928(CX)(R11*1)
-	VMOVDQU 832(CX), Y9
-	VMOVDQU Y9, 960(CX)(R11*1)
-	ADDQ    $0x01, 1976(SP)
+	VMOVDQU 832(CX), Y7
+	VMOVDQU Y7, 960(CX)(R11*1)
+	ADDQ    $0x01, 2040(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1612(SB), Y9
-	VDIVPS       Y11, Y9, Y9
+	VBROADCASTSS rowconsts<>+1612(SB), Y7
+	VDIVPS       Y11, Y7, Y7
 	VBROADCASTSS inv+44(FP), Y10
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
-	JMP          CrossEntropyLabelsGWAVX2_bgrad_check_15
+	JMP          CrossEntropyLabelsGWAVX2_bgrad_check_20
 
-CrossEntropyLabelsGWAVX2_bgrad_14:
-	VMULPS   (CX)(R11*1), Y9, Y11
+CrossEntropyLabelsGWAVX2_bgrad_19:
+	VMULPS   (CX)(R11*1), Y7, Y11
 	VMULPS   Y8, Y11, Y11
 	VMULPS   Y10, Y11, Y11
 	VPCMPEQD (R8)(R11*1), Y6, Y12
-	VANDPS   Y7, Y12, Y12
+	VANDPS   Y9, Y12, Y12
 	VSUBPS   Y12, Y11, Y11
 	VMOVUPS  Y11, (CX)(R11*1)
-	VMULPS   32(CX)(R11*1), Y9, Y11
+	VMULPS   32(CX)(R11*1), Y7, Y11
 	VMULPS   Y8, Y11, Y11
 	VMULPS   Y10, Y11, Y11
 	VPCMPEQD 32(R8)(R11*1), Y6, Y12
-	VANDPS   Y7, Y12, Y12
+	VANDPS   Y9, Y12, Y12
 	VSUBPS   Y12, Y11, Y11
 	VMOVUPS  Y11, 32(CX)(R11*1)
 	ADDQ     $0x40, R11
 
-CrossEntropyLabelsGWAVX2_bgrad_check_15:
+CrossEntropyLabelsGWAVX2_bgrad_check_20:
 	CMPQ     R11, R13
-	JB       CrossEntropyLabelsGWAVX2_bgrad_14
+	JB       CrossEntropyLabelsGWAVX2_bgrad_19
 	CMPQ     R11, R12
-	JAE      CrossEntropyLabelsGWAVX2_bgrad_end_16
-	VMULPS   (CX)(R11*1), Y9, Y9
-	VMULPS   Y8, Y9, Y8
-	VMULPS   Y10, Y8, Y8
+	JAE      CrossEntropyLabelsGWAVX2_bgrad_end_21
+	VMULPS   (CX)(R11*1), Y7, Y7
+	VMULPS   Y8, Y7, Y7
+	VMULPS   Y10, Y7, Y7
 	VPCMPEQD (R8)(R11*1), Y6, Y6
-	VANDPS   Y7, Y6, Y6
-	VSUBPS   Y6, Y8, Y8
-	VMOVUPS  Y8, (CX)(R11*1)
+	VANDPS   Y9, Y6, Y6
+	VSUBPS   Y6, Y7, Y7
+	VMOVUPS  Y7, (CX)(R11*1)
 
-CrossEntropyLabelsGWAVX2_bgrad_end_16:
+CrossEntropyLabelsGWAVX2_bgrad_end_21:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
 	VMOVDQU   832(CX), Y6
 	VMOVMSKPS Y6, R11
 	CMPL      R11, $0xff
-	JE        CrossEntropyLabelsGWAVX2_allvalid_17
+	JE        CrossEntropyLabelsGWAVX2_allvalid_22
 	MOVQ      R12, R13
 	ANDQ      $-64, R13
 	XORQ      R11, R11
-	JMP       CrossEntropyLabelsGWAVX2_bignored_check_19
+	JMP       CrossEntropyLabelsGWAVX2_bignored_check_24
 
-CrossEntropyLabelsGWAVX2_bignored_18:
+CrossEntropyLabelsGWAVX2_bignored_23:
 	VANDPS  (CX)(R11*1), Y6, Y7
 	VMOVUPS Y7, (CX)(R11*1)
 	VANDPS  32(CX)(R11*1), Y6, Y7
 	VMOVUPS Y7, 32(CX)(R11*1)
 	ADDQ    $0x40, R11
 
-CrossEntropyLabelsGWAVX2_bignored_check_19:
+CrossEntropyLabelsGWAVX2_bignored_check_24:
 	CMPQ    R11, R13
-	JB      CrossEntropyLabelsGWAVX2_bignored_18
+	JB      CrossEntropyLabelsGWAVX2_bignored_23
 	CMPQ    R11, R12
-	JAE     CrossEntropyLabelsGWAVX2_bignored_end_20
+	JAE     CrossEntropyLabelsGWAVX2_bignored_end_25
 	VANDPS  (CX)(R11*1), Y6, Y6
 	VMOVUPS Y6, (CX)(R11*1)
 
-CrossEntropyLabelsGWAVX2_bignored_end_20:
-CrossEntropyLabelsGWAVX2_allvalid_17:
+CrossEntropyLabelsGWAVX2_bignored_end_25:
+CrossEntropyLabelsGWAVX2_allvalid_22:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (SI)(R9*4), R11
 	VMOVUPS    (CX), Y6
@@ -27612,7 +27969,7 @@ CrossEntropyLabelsGWAVX2_allvalid_17:
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
 	CMPQ       AX, $0x08
-	JB         CrossEntropyLabelsGWAVX2_masked_22
+	JB         CrossEntropyLabelsGWAVX2_masked_27
 	VMOVUPS    Y12, (SI)
 	VMOVUPS    Y13, (SI)(R9*1)
 	VMOVUPS    Y9, (SI)(R9*2)
@@ -27621,9 +27978,9 @@ CrossEntropyLabelsGWAVX2_allvalid_17:
 	VMOVUPS    Y7, (R11)(R9*1)
 	VMOVUPS    Y11, (R11)(R9*2)
 	VMOVUPS    Y6, (R11)(R10*1)
-	JMP        CrossEntropyLabelsGWAVX2_loaded_23
+	JMP        CrossEntropyLabelsGWAVX2_loaded_28
 
-CrossEntropyLabelsGWAVX2_masked_22:
+CrossEntropyLabelsGWAVX2_masked_27:
 	VMOVUPS    768(CX), Y10
 	VMASKMOVPS Y12, Y10, (SI)
 	VMASKMOVPS Y13, Y10, (SI)(R9*1)
@@ -27634,9 +27991,9 @@ CrossEntropyLabelsGWAVX2_masked_22:
 	VMASKMOVPS Y11, Y10, (R11)(R9*2)
 	VMASKMOVPS Y6, Y10, (R11)(R10*1)
 
-CrossEntropyLabelsGWAVX2_loaded_23:
+CrossEntropyLabelsGWAVX2_loaded_28:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGWAVX2_nohigh_24
+	JBE        CrossEntropyLabelsGWAVX2_nohigh_29
 	VMOVUPS    256(CX), Y6
 	VMOVUPS    288(CX), Y7
 	VMOVUPS    320(CX), Y8
@@ -27679,9 +28036,9 @@ CrossEntropyLabelsGWAVX2_loaded_23:
 	VMASKMOVPS Y11, Y10, 32(R11)(R9*2)
 	VMASKMOVPS Y6, Y10, 32(R11)(R10*1)
 
-CrossEntropyLabelsGWAVX2_nohigh_24:
-	CMPQ 1976(SP), $0x08
-	JB   CrossEntropyLabelsGWAVX2_ringopen_25
+CrossEntropyLabelsGWAVX2_nohigh_29:
+	CMPQ 2040(SP), $0x08
+	JB   CrossEntropyLabelsGWAVX2_ringopen_30
 	MOVQ $0x00000008, R11
 	LEAQ -56(DX), R13
 
@@ -27691,7 +28048,7 @@ CrossEntropyLabelsGWAVX2_nohigh_24:
 	XORQ R13, R13
 	SHLQ $0x07, R11
 
-CrossEntropyLabelsGWAVX2_losses_26:
+CrossEntropyLabelsGWAVX2_losses_31:
 	VMOVUPS 896(CX)(R13*1), Y7
 	VMOVUPS 864(CX)(R13*1), Y6
 	VMOVUPS 928(CX)(R13*1), Y8
@@ -27734,10 +28091,10 @@ CrossEntropyLabelsGWAVX2_losses_26:
 	ADDQ         $0x08, R14
 	SUBQ         $-128, R13
 	CMPQ         R13, R11
-	JB           CrossEntropyLabelsGWAVX2_losses_26
-	MOVQ         $0x00000000, 1976(SP)
+	JB           CrossEntropyLabelsGWAVX2_losses_31
+	MOVQ         $0x00000000, 2040(SP)
 
-CrossEntropyLabelsGWAVX2_ringopen_25:
+CrossEntropyLabelsGWAVX2_ringopen_30:
 	// next 8 rows
 	MOVQ R9, R11
 	SHLQ $0x03, R11
@@ -27748,9 +28105,9 @@ CrossEntropyLabelsGWAVX2_ringopen_25:
 
 CrossEntropyLabelsGWAVX2_blockdone_2:
 	// the losses of the blocks still in the ring
-	MOVQ 1976(SP), R8
+	MOVQ 2040(SP), R8
 	CMPQ R8, $0x00
-	JE   CrossEntropyLabelsGWAVX2_ringempty_27
+	JE   CrossEntropyLabelsGWAVX2_ringempty_32
 	MOVQ R8, R9
 	SHLQ $0x03, R9
 	NEGQ R9
@@ -27762,7 +28119,7 @@ CrossEntropyLabelsGWAVX2_blockdone_2:
 	XORQ R9, R9
 	SHLQ $0x07, R8
 
-CrossEntropyLabelsGWAVX2_losses_28:
+CrossEntropyLabelsGWAVX2_losses_33:
 	VMOVUPS 896(CX)(R9*1), Y7
 	VMOVUPS 864(CX)(R9*1), Y6
 	VMOVUPS 928(CX)(R9*1), Y8
@@ -27805,9 +28162,9 @@ CrossEntropyLabelsGWAVX2_losses_28:
 	ADDQ         $0x08, R10
 	SUBQ         $-128, R9
 	CMPQ         R9, R8
-	JB           CrossEntropyLabelsGWAVX2_losses_28
+	JB           CrossEntropyLabelsGWAVX2_losses_33
 
-CrossEntropyLabelsGWAVX2_ringempty_27:
+CrossEntropyLabelsGWAVX2_ringempty_32:
 	MOVQ    sum+72(FP), CX
 	VMOVUPD Y0, (CX)
 	VMOVUPD Y5, 32(CX)
@@ -27819,9 +28176,9 @@ CrossEntropyLabelsGWAVX2_ringempty_27:
 	ANDQ $-8, R9
 	MOVQ AX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 2120(SP)
+	MOVQ $0x00000000, 2184(SP)
 	CMPQ DX, DI
-	JAE  CrossEntropyLabelsGWAVX2_end_29
+	JAE  CrossEntropyLabelsGWAVX2_end_34
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -27831,9 +28188,9 @@ CrossEntropyLabelsGWAVX2_ringempty_27:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         CX, CX
 
-CrossEntropyLabelsGWAVX2_max32_30:
+CrossEntropyLabelsGWAVX2_max32_35:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWAVX2_maxv_31
+	JAE     CrossEntropyLabelsGWAVX2_maxv_36
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(BX)(CX*4), Y8
@@ -27843,19 +28200,19 @@ CrossEntropyLabelsGWAVX2_max32_30:
 	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWAVX2_max32_30
+	JMP     CrossEntropyLabelsGWAVX2_max32_35
 
-CrossEntropyLabelsGWAVX2_maxv_31:
+CrossEntropyLabelsGWAVX2_maxv_36:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWAVX2_maxtail_32
+	JAE     CrossEntropyLabelsGWAVX2_maxtail_37
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWAVX2_maxv_31
+	JMP     CrossEntropyLabelsGWAVX2_maxv_36
 
-CrossEntropyLabelsGWAVX2_maxtail_32:
+CrossEntropyLabelsGWAVX2_maxtail_37:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_maxfold_33
+	JE           CrossEntropyLabelsGWAVX2_maxfold_38
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R10, R12
 	SHLQ         $0x02, R12
@@ -27866,7 +28223,7 @@ CrossEntropyLabelsGWAVX2_maxtail_32:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsGWAVX2_maxfold_33:
+CrossEntropyLabelsGWAVX2_maxfold_38:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -27882,28 +28239,28 @@ CrossEntropyLabelsGWAVX2_maxfold_33:
 
 CrossEntropyLabelsGWAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    2120(SP), CX
+	MOVQ    2184(SP), CX
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(DX*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGWAVX2_ignored_34
+	JAE     CrossEntropyLabelsGWAVX2_ignored_39
 	VMOVSS  (BX)(R11*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 2016(SP)(CX*4)
+	VMOVSS  X5, 2080(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
 	MOVQ    w+16(FP), R12
 	VMULSS  (R12)(R11*4), X5, X5
-	VMOVSS  X5, 2048(SP)(CX*4)
+	VMOVSS  X5, 2112(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 2112(SP)
-	JMP     CrossEntropyLabelsGWAVX2_labelled_35
+	VMOVSS  X5, 2176(SP)
+	JMP     CrossEntropyLabelsGWAVX2_labelled_40
 
-CrossEntropyLabelsGWAVX2_ignored_34:
+CrossEntropyLabelsGWAVX2_ignored_39:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 2016(SP)(CX*4)
-	VMOVSS X5, 2048(SP)(CX*4)
+	VMOVSS X5, 2080(SP)(CX*4)
+	VMOVSS X5, 2112(SP)(CX*4)
 
-CrossEntropyLabelsGWAVX2_labelled_35:
+CrossEntropyLabelsGWAVX2_labelled_40:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -27913,14 +28270,14 @@ CrossEntropyLabelsGWAVX2_labelled_35:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, DI
-	JAE          CrossEntropyLabelsGWAVX2_explast_36
+	JAE          CrossEntropyLabelsGWAVX2_explast_41
 	LEAQ         (BX)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsGWAVX2_exp32_38:
+CrossEntropyLabelsGWAVX2_exp32_43:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGWAVX2_exprest_39
+	JAE         CrossEntropyLabelsGWAVX2_exprest_44
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -28006,12 +28363,12 @@ CrossEntropyLabelsGWAVX2_exp32_38:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGWAVX2_exp32_38
+	JMP         CrossEntropyLabelsGWAVX2_exp32_43
 
-CrossEntropyLabelsGWAVX2_exprest_39:
+CrossEntropyLabelsGWAVX2_exprest_44:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWAVX2_exptail_41
+	JAE         CrossEntropyLabelsGWAVX2_exptail_46
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -28034,11 +28391,11 @@ CrossEntropyLabelsGWAVX2_exprest_39:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWAVX2_expnext_42
+	JMP         CrossEntropyLabelsGWAVX2_expnext_47
 
-CrossEntropyLabelsGWAVX2_exptail_41:
+CrossEntropyLabelsGWAVX2_exptail_46:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_expdone_40
+	JE           CrossEntropyLabelsGWAVX2_expdone_45
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -28068,11 +28425,11 @@ CrossEntropyLabelsGWAVX2_exptail_41:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsGWAVX2_expdone_40
+	JMP          CrossEntropyLabelsGWAVX2_expdone_45
 
-CrossEntropyLabelsGWAVX2_expnext_42:
+CrossEntropyLabelsGWAVX2_expnext_47:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWAVX2_exptail_43
+	JAE         CrossEntropyLabelsGWAVX2_exptail_48
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -28095,11 +28452,11 @@ CrossEntropyLabelsGWAVX2_expnext_42:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWAVX2_expnext_44
+	JMP         CrossEntropyLabelsGWAVX2_expnext_49
 
-CrossEntropyLabelsGWAVX2_exptail_43:
+CrossEntropyLabelsGWAVX2_exptail_48:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_expdone_40
+	JE           CrossEntropyLabelsGWAVX2_expdone_45
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -28129,11 +28486,11 @@ CrossEntropyLabelsGWAVX2_exptail_43:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsGWAVX2_expdone_40
+	JMP          CrossEntropyLabelsGWAVX2_expdone_45
 
-CrossEntropyLabelsGWAVX2_expnext_44:
+CrossEntropyLabelsGWAVX2_expnext_49:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWAVX2_exptail_45
+	JAE         CrossEntropyLabelsGWAVX2_exptail_50
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -28156,11 +28513,11 @@ CrossEntropyLabelsGWAVX2_expnext_44:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWAVX2_expnext_46
+	JMP         CrossEntropyLabelsGWAVX2_expnext_51
 
-CrossEntropyLabelsGWAVX2_exptail_45:
+CrossEntropyLabelsGWAVX2_exptail_50:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_expdone_40
+	JE           CrossEntropyLabelsGWAVX2_expdone_45
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -28190,11 +28547,11 @@ CrossEntropyLabelsGWAVX2_exptail_45:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsGWAVX2_expdone_40
+	JMP          CrossEntropyLabelsGWAVX2_expdone_45
 
-CrossEntropyLabelsGWAVX2_expnext_46:
+CrossEntropyLabelsGWAVX2_expnext_51:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_expdone_40
+	JE           CrossEntropyLabelsGWAVX2_expdone_45
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -28225,7 +28582,7 @@ CrossEntropyLabelsGWAVX2_expnext_46:
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsGWAVX2_expdone_40:
+CrossEntropyLabelsGWAVX2_expdone_45:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -28235,14 +28592,14 @@ CrossEntropyLabelsGWAVX2_expdone_40:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsGWAVX2_expfolded_37
+	JMP          CrossEntropyLabelsGWAVX2_expfolded_42
 
-CrossEntropyLabelsGWAVX2_explast_36:
+CrossEntropyLabelsGWAVX2_explast_41:
 	XORQ CX, CX
 
-CrossEntropyLabelsGWAVX2_explast32_47:
+CrossEntropyLabelsGWAVX2_explast32_52:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGWAVX2_explastrest_48
+	JAE         CrossEntropyLabelsGWAVX2_explastrest_53
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -28320,12 +28677,12 @@ CrossEntropyLabelsGWAVX2_explast32_47:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGWAVX2_explast32_47
+	JMP         CrossEntropyLabelsGWAVX2_explast32_52
 
-CrossEntropyLabelsGWAVX2_explastrest_48:
+CrossEntropyLabelsGWAVX2_explastrest_53:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWAVX2_explasttail_50
+	JAE         CrossEntropyLabelsGWAVX2_explasttail_55
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -28346,11 +28703,11 @@ CrossEntropyLabelsGWAVX2_explastrest_48:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWAVX2_explastnext_51
+	JMP         CrossEntropyLabelsGWAVX2_explastnext_56
 
-CrossEntropyLabelsGWAVX2_explasttail_50:
+CrossEntropyLabelsGWAVX2_explasttail_55:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWAVX2_explastdone_49
+	JE          CrossEntropyLabelsGWAVX2_explastdone_54
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -28376,11 +28733,11 @@ CrossEntropyLabelsGWAVX2_explasttail_50:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsGWAVX2_explastdone_49
+	JMP         CrossEntropyLabelsGWAVX2_explastdone_54
 
-CrossEntropyLabelsGWAVX2_explastnext_51:
+CrossEntropyLabelsGWAVX2_explastnext_56:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWAVX2_explasttail_52
+	JAE         CrossEntropyLabelsGWAVX2_explasttail_57
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -28401,11 +28758,11 @@ CrossEntropyLabelsGWAVX2_explastnext_51:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWAVX2_explastnext_53
+	JMP         CrossEntropyLabelsGWAVX2_explastnext_58
 
-CrossEntropyLabelsGWAVX2_explasttail_52:
+CrossEntropyLabelsGWAVX2_explasttail_57:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWAVX2_explastdone_49
+	JE          CrossEntropyLabelsGWAVX2_explastdone_54
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -28431,11 +28788,11 @@ CrossEntropyLabelsGWAVX2_explasttail_52:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsGWAVX2_explastdone_49
+	JMP         CrossEntropyLabelsGWAVX2_explastdone_54
 
-CrossEntropyLabelsGWAVX2_explastnext_53:
+CrossEntropyLabelsGWAVX2_explastnext_58:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWAVX2_explasttail_54
+	JAE         CrossEntropyLabelsGWAVX2_explasttail_59
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -28456,11 +28813,11 @@ CrossEntropyLabelsGWAVX2_explastnext_53:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWAVX2_explastnext_55
+	JMP         CrossEntropyLabelsGWAVX2_explastnext_60
 
-CrossEntropyLabelsGWAVX2_explasttail_54:
+CrossEntropyLabelsGWAVX2_explasttail_59:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWAVX2_explastdone_49
+	JE          CrossEntropyLabelsGWAVX2_explastdone_54
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -28486,11 +28843,11 @@ CrossEntropyLabelsGWAVX2_explasttail_54:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsGWAVX2_explastdone_49
+	JMP         CrossEntropyLabelsGWAVX2_explastdone_54
 
-CrossEntropyLabelsGWAVX2_explastnext_55:
+CrossEntropyLabelsGWAVX2_explastnext_60:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWAVX2_explastdone_49
+	JE          CrossEntropyLabelsGWAVX2_explastdone_54
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -28517,8 +28874,8 @@ CrossEntropyLabelsGWAVX2_explastnext_55:
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsGWAVX2_explastdone_49:
-CrossEntropyLabelsGWAVX2_expfolded_37:
+CrossEntropyLabelsGWAVX2_explastdone_54:
+CrossEntropyLabelsGWAVX2_expfolded_42:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -28527,26 +28884,26 @@ CrossEntropyLabelsGWAVX2_expfolded_37:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         2120(SP), R11
+	MOVQ         2184(SP), R11
 	MOVQ         labels+24(FP), CX
 	MOVLQSX      (CX)(DX*4), R12
 	CMPQ         R12, AX
-	JAE          CrossEntropyLabelsGWAVX2_ignored_56
-	VMOVSS       X0, 1984(SP)(R11*4)
+	JAE          CrossEntropyLabelsGWAVX2_ignored_61
+	VMOVSS       X0, 2048(SP)(R11*4)
 
 	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
 	VMOVSS       rowconsts<>+1612(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
-	VBROADCASTSS 2048(SP)(R11*4), Y5
-	VBROADCASTSS 2112(SP), Y6
+	VBROADCASTSS 2112(SP)(R11*4), Y5
+	VBROADCASTSS 2176(SP), Y6
 
 	// pass 3
 	XORQ CX, CX
 
-CrossEntropyLabelsGWAVX2_out32_58:
+CrossEntropyLabelsGWAVX2_out32_63:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWAVX2_outv_59
+	JAE     CrossEntropyLabelsGWAVX2_outv_64
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
@@ -28568,22 +28925,22 @@ CrossEntropyLabelsGWAVX2_out32_58:
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWAVX2_out32_58
+	JMP     CrossEntropyLabelsGWAVX2_out32_63
 
-CrossEntropyLabelsGWAVX2_outv_59:
+CrossEntropyLabelsGWAVX2_outv_64:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWAVX2_outtail_60
+	JAE     CrossEntropyLabelsGWAVX2_outtail_65
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWAVX2_outv_59
+	JMP     CrossEntropyLabelsGWAVX2_outv_64
 
-CrossEntropyLabelsGWAVX2_outtail_60:
+CrossEntropyLabelsGWAVX2_outtail_65:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGWAVX2_outend_61
+	JE         CrossEntropyLabelsGWAVX2_outend_66
 	LEAQ       rowconsts<>+32(SB), R13
 	MOVQ       R10, R14
 	SHLQ       $0x02, R14
@@ -28595,24 +28952,24 @@ CrossEntropyLabelsGWAVX2_outtail_60:
 	VMULPS     Y6, Y8, Y8
 	VMASKMOVPS Y8, Y7, (SI)(CX*4)
 
-CrossEntropyLabelsGWAVX2_outend_61:
-	VMOVSS 2112(SP), X0
-	VMULSS 2048(SP)(R11*4), X0, X0
+CrossEntropyLabelsGWAVX2_outend_66:
+	VMOVSS 2176(SP), X0
+	VMULSS 2112(SP)(R11*4), X0, X0
 	VMOVSS (SI)(R12*4), X5
 	VSUBSS X0, X5, X5
 	VMOVSS X5, (SI)(R12*4)
-	JMP    CrossEntropyLabelsGWAVX2_entered_57
+	JMP    CrossEntropyLabelsGWAVX2_entered_62
 
-CrossEntropyLabelsGWAVX2_ignored_56:
+CrossEntropyLabelsGWAVX2_ignored_61:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1984(SP)(R11*4)
+	VMOVSS X0, 2048(SP)(R11*4)
 
 	// an ignored row: a gradient row of +0
 	XORQ CX, CX
 
-CrossEntropyLabelsGWAVX2_zero32_62:
+CrossEntropyLabelsGWAVX2_zero32_67:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWAVX2_zerov_63
+	JAE     CrossEntropyLabelsGWAVX2_zerov_68
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	VXORPS  Y0, Y0, Y0
@@ -28622,19 +28979,19 @@ CrossEntropyLabelsGWAVX2_zero32_62:
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWAVX2_zero32_62
+	JMP     CrossEntropyLabelsGWAVX2_zero32_67
 
-CrossEntropyLabelsGWAVX2_zerov_63:
+CrossEntropyLabelsGWAVX2_zerov_68:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWAVX2_zerotail_64
+	JAE     CrossEntropyLabelsGWAVX2_zerotail_69
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWAVX2_zerov_63
+	JMP     CrossEntropyLabelsGWAVX2_zerov_68
 
-CrossEntropyLabelsGWAVX2_zerotail_64:
+CrossEntropyLabelsGWAVX2_zerotail_69:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGWAVX2_zeroend_65
+	JE         CrossEntropyLabelsGWAVX2_zeroend_70
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
@@ -28643,20 +29000,20 @@ CrossEntropyLabelsGWAVX2_zerotail_64:
 	VXORPS     Y5, Y5, Y5
 	VMASKMOVPS Y5, Y0, (SI)(CX*4)
 
-CrossEntropyLabelsGWAVX2_zeroend_65:
-CrossEntropyLabelsGWAVX2_entered_57:
-	MOVQ 2120(SP), CX
+CrossEntropyLabelsGWAVX2_zeroend_70:
+CrossEntropyLabelsGWAVX2_entered_62:
+	MOVQ 2184(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsGWAVX2_ringfull_66
-	MOVQ CX, 2120(SP)
-	JMP  CrossEntropyLabelsGWAVX2_ringnext_67
+	JE   CrossEntropyLabelsGWAVX2_ringfull_71
+	MOVQ CX, 2184(SP)
+	JMP  CrossEntropyLabelsGWAVX2_ringnext_72
 
-CrossEntropyLabelsGWAVX2_ringfull_66:
-	MOVQ $0x00000000, 2120(SP)
+CrossEntropyLabelsGWAVX2_ringfull_71:
+	MOVQ $0x00000000, 2184(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1984(SP), Y0
+	VMOVUPS 2048(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -28683,8 +29040,8 @@ CrossEntropyLabelsGWAVX2_ringfull_66:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       2016(SP), Y6, Y6
-	VMULPS       2048(SP), Y6, Y6
+	VSUBPS       2080(SP), Y6, Y6
+	VMULPS       2112(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -28698,7 +29055,7 @@ CrossEntropyLabelsGWAVX2_ringfull_66:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsGWAVX2_ringnext_67:
+CrossEntropyLabelsGWAVX2_ringnext_72:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	LEAQ    (SI)(AX*4), SI
@@ -28707,14 +29064,14 @@ CrossEntropyLabelsGWAVX2_ringnext_67:
 	CMPQ    DX, DI
 	JB      CrossEntropyLabelsGWAVX2_row
 
-CrossEntropyLabelsGWAVX2_end_29:
+CrossEntropyLabelsGWAVX2_end_34:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 2120(SP), AX
+	MOVQ 2184(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGWAVX2_flushed_68
+	JE   CrossEntropyLabelsGWAVX2_flushed_73
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1984(SP), Y0
+	VMOVUPS 2048(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -28741,9 +29098,9 @@ CrossEntropyLabelsGWAVX2_end_29:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       2016(SP), Y2, Y2
-	VMULPS       2048(SP), Y2, Y2
-	VMOVUPS      Y2, 2080(SP)
+	VSUBPS       2080(SP), Y2, Y2
+	VMULPS       2112(SP), Y2, Y2
+	VMOVUPS      Y2, 2144(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -28751,23 +29108,23 @@ CrossEntropyLabelsGWAVX2_end_29:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsGWAVX2_flushrow_69:
-	VMOVSS    2080(SP)(BX*4), X0
+CrossEntropyLabelsGWAVX2_flushrow_74:
+	VMOVSS    2144(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGWAVX2_flushrow_69
+	JB        CrossEntropyLabelsGWAVX2_flushrow_74
 
-CrossEntropyLabelsGWAVX2_flushed_68:
+CrossEntropyLabelsGWAVX2_flushed_73:
 	VZEROUPPER
 	RET
 
-// func CrossEntropyLabelsGWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64)
+// func CrossEntropyLabelsGWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGWSAVX2(SB), $2160-80
+TEXT ·CrossEntropyLabelsGWSAVX2(SB), $2224-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -28827,11 +29184,18 @@ TEXT ·CrossEntropyLabelsGWSAVX2(SB), $2160-80
 	VMOVUPS      Y5, 1920(CX)
 	LEAQ         rowconsts<>+160(SB), R8
 
+	// colsv = cols, 8 times; rowOff = lane·cols, the offset of each row's first element
+	VMOVQ        AX, X0
+	VPBROADCASTD X0, Y0
+	VMOVDQU      Y0, 1952(CX)
+	VPMULLD      rowconsts<>+128(SB), Y0, Y0
+	VMOVDQU      Y0, 1984(CX)
+
 	// Sum64's partials of the losses, in two registers for the whole call
 	MOVQ    sum+72(FP), R9
 	VMOVUPD (R9), Y0
 	VMOVUPD 32(R9), Y5
-	MOVQ    $0x00000000, 1976(SP)
+	MOVQ    $0x00000000, 2040(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
@@ -28966,13 +29330,20 @@ CrossEntropyLabelsGWSAVX2_nohigh_7:
 	VPCMPGTD     Y6, Y10, Y10
 	VBLENDVPS    Y10, Y9, Y8, Y8
 	VANDPS       Y7, Y8, Y8
-	VBROADCASTSS inv+44(FP), Y7
+	VBROADCASTSS inv+44(FP), Y9
 	MOVQ         sw+32(FP), R11
-	VMULPS       (R11)(DX*4), Y7, Y7
-	VMULPS       Y8, Y7, Y7
+	VMULPS       (R11)(DX*4), Y9, Y9
+	VMULPS       Y8, Y9, Y9
+	CMPB         gather+80(FP), $0x00
+	JE           CrossEntropyLabelsGWSAVX2_zycompare_8
 
-	// with the max pass: zy = z_y, from the column whose index matches the lane's label
-	VXORPS Y9, Y9, Y9
+	// zy = z_y: gathered from the rows at lane·cols + y, for 0 <= y < cols (else +0)
+	VMOVDQU    1952(CX), Y10
+	VPCMPGTD   Y6, Y10, Y10
+	VPAND      Y7, Y10, Y10
+	VPADDD     1984(CX), Y6, Y11
+	VPXOR      Y7, Y7, Y7
+	VPGATHERDD Y10, (BX)(Y11*4), Y7
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
@@ -28981,37 +29352,74 @@ CrossEntropyLabelsGWSAVX2_nohigh_7:
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
-	JMP          CrossEntropyLabelsGWSAVX2_bmax_check_9
+	JMP          CrossEntropyLabelsGWSAVX2_bmax_check_11
 
-CrossEntropyLabelsGWSAVX2_bmax_8:
+CrossEntropyLabelsGWSAVX2_bmax_10:
+	VMOVUPS (CX)(R11*1), Y12
+	VMAXPS  Y10, Y12, Y10
+	VMOVUPS 32(CX)(R11*1), Y12
+	VMAXPS  Y11, Y12, Y11
+	ADDQ    $0x40, R11
+
+CrossEntropyLabelsGWSAVX2_bmax_check_11:
+	CMPQ    R11, R13
+	JB      CrossEntropyLabelsGWSAVX2_bmax_10
+	CMPQ    R11, R12
+	JAE     CrossEntropyLabelsGWSAVX2_bmax_end_12
+	VMOVUPS (CX)(R11*1), Y12
+	VMAXPS  Y10, Y12, Y10
+
+CrossEntropyLabelsGWSAVX2_bmax_end_12:
+	VMAXPS  Y11, Y10, Y10
+	VXORPS  Y11, Y11, Y11
+	VADDPS  Y11, Y10, Y10
+	VMOVAPS Y10, Y10
+	JMP     CrossEntropyLabelsGWSAVX2_zyfound_9
+
+CrossEntropyLabelsGWSAVX2_zycompare_8:
+	// with the max pass: zy = z_y, from the column whose index matches the lane's label
+	VXORPS Y7, Y7, Y7
+
+	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
+	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMOVAPS      Y10, Y11
+	MOVQ         R12, R13
+	ANDQ         $-64, R13
+	XORQ         R11, R11
+	JMP          CrossEntropyLabelsGWSAVX2_bmax_check_14
+
+CrossEntropyLabelsGWSAVX2_bmax_13:
 	VMOVUPS  (CX)(R11*1), Y12
 	VMAXPS   Y10, Y12, Y10
 	VPCMPEQD (R8)(R11*1), Y6, Y13
 	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y9, Y9
+	VORPS    Y12, Y7, Y7
 	VMOVUPS  32(CX)(R11*1), Y12
 	VMAXPS   Y11, Y12, Y11
 	VPCMPEQD 32(R8)(R11*1), Y6, Y13
 	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y9, Y9
+	VORPS    Y12, Y7, Y7
 	ADDQ     $0x40, R11
 
-CrossEntropyLabelsGWSAVX2_bmax_check_9:
+CrossEntropyLabelsGWSAVX2_bmax_check_14:
 	CMPQ     R11, R13
-	JB       CrossEntropyLabelsGWSAVX2_bmax_8
+	JB       CrossEntropyLabelsGWSAVX2_bmax_13
 	CMPQ     R11, R12
-	JAE      CrossEntropyLabelsGWSAVX2_bmax_end_10
+	JAE      CrossEntropyLabelsGWSAVX2_bmax_end_15
 	VMOVUPS  (CX)(R11*1), Y12
 	VMAXPS   Y10, Y12, Y10
 	VPCMPEQD (R8)(R11*1), Y6, Y13
 	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y9, Y9
+	VORPS    Y12, Y7, Y7
 
-CrossEntropyLabelsGWSAVX2_bmax_end_10:
-	VMAXPS Y11, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	VADDPS Y11, Y10, Y10
+CrossEntropyLabelsGWSAVX2_bmax_end_15:
+	VMAXPS  Y11, Y10, Y10
+	VXORPS  Y11, Y11, Y11
+	VADDPS  Y11, Y10, Y10
+	VMOVAPS Y10, Y10
 
+CrossEntropyLabelsGWSAVX2_zyfound_9:
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
 	VXORPS  Y11, Y11, Y11
 	VMOVUPS Y11, 512(CX)
@@ -29025,9 +29433,9 @@ CrossEntropyLabelsGWSAVX2_bmax_end_10:
 	MOVQ    R12, R13
 	ANDQ    $-64, R13
 	XORQ    R11, R11
-	JMP     CrossEntropyLabelsGWSAVX2_bexp_check_12
+	JMP     CrossEntropyLabelsGWSAVX2_bexp_check_17
 
-CrossEntropyLabelsGWSAVX2_bexp_11:
+CrossEntropyLabelsGWSAVX2_bexp_16:
 	VMOVUPS     (CX)(R11*1), Y11
 	VSUBPS      Y10, Y11, Y11
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
@@ -29074,11 +29482,11 @@ CrossEntropyLabelsGWSAVX2_bexp_11:
 	VMOVUPS     Y14, 544(CX)(R14*1)
 	ADDQ        $0x40, R11
 
-CrossEntropyLabelsGWSAVX2_bexp_check_12:
+CrossEntropyLabelsGWSAVX2_bexp_check_17:
 	CMPQ        R11, R13
-	JB          CrossEntropyLabelsGWSAVX2_bexp_11
+	JB          CrossEntropyLabelsGWSAVX2_bexp_16
 	CMPQ        R11, R12
-	JAE         CrossEntropyLabelsGWSAVX2_bexp_end_13
+	JAE         CrossEntropyLabelsGWSAVX2_bexp_end_18
 	VMOVUPS     (CX)(R11*1), Y11
 	VSUBPS      Y10, Y11, Y11
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
@@ -29101,7 +29509,7 @@ CrossEntropyLabelsGWSAVX2_bexp_check_12:
 	VADDPS      512(CX)(R11*1), Y14, Y14
 	VMOVUPS     Y14, 512(CX)(R11*1)
 
-CrossEntropyLabelsGWSAVX2_bexp_end_13:
+CrossEntropyLabelsGWSAVX2_bexp_end_18:
 	VMOVUPS 512(CX), Y11
 	VADDPS  544(CX), Y11, Y11
 	VMOVUPS 576(CX), Y12
@@ -29113,87 +29521,87 @@ CrossEntropyLabelsGWSAVX2_bexp_end_13:
 	VADDPS  Y12, Y11, Y11
 	VADDPS  Y14, Y13, Y13
 	VADDPS  Y13, Y11, Y11
-	VSUBPS  Y10, Y9, Y9
+	VSUBPS  Y10, Y7, Y7
 
 	// the block's loss terms into the ring
-	MOVQ    1976(SP), R11
+	MOVQ    2040(SP), R11
 	SHLQ    $0x07, R11
-	VMOVUPS Y9, 864(CX)(R11*1)
+	VMOVUPS Y7, 864(CX)(R11*1)
 	VMOVUPS Y11, 896(CX)(R11*1)
 	VMOVUPS Y8, 928(CX)(R11*1)
-	VMOVDQU 832(CX), Y9
-	VMOVDQU Y9, 960(CX)(R11*1)
-	ADDQ    $0x01, 1976(SP)
+	VMOVDQU 832(CX), Y7
+	VMOVDQU Y7, 960(CX)(R11*1)
+	ADDQ    $0x01, 2040(SP)
 
 	// grad = scale·fma(wy, e·(1/sum), -0) - label term
-	VBROADCASTSS rowconsts<>+1612(SB), Y9
-	VDIVPS       Y11, Y9, Y9
+	VBROADCASTSS rowconsts<>+1612(SB), Y7
+	VDIVPS       Y11, Y7, Y7
 	VBROADCASTSS inv+44(FP), Y10
 	MOVQ         sw+32(FP), R11
 	VMULPS       (R11)(DX*4), Y10, Y10
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
-	JMP          CrossEntropyLabelsGWSAVX2_bgrad_check_15
+	JMP          CrossEntropyLabelsGWSAVX2_bgrad_check_20
 
-CrossEntropyLabelsGWSAVX2_bgrad_14:
-	VMULPS   (CX)(R11*1), Y9, Y11
+CrossEntropyLabelsGWSAVX2_bgrad_19:
+	VMULPS   (CX)(R11*1), Y7, Y11
 	VMULPS   Y8, Y11, Y11
 	VMULPS   Y10, Y11, Y11
 	VPCMPEQD (R8)(R11*1), Y6, Y12
-	VANDPS   Y7, Y12, Y12
+	VANDPS   Y9, Y12, Y12
 	VSUBPS   Y12, Y11, Y11
 	VMOVUPS  Y11, (CX)(R11*1)
-	VMULPS   32(CX)(R11*1), Y9, Y11
+	VMULPS   32(CX)(R11*1), Y7, Y11
 	VMULPS   Y8, Y11, Y11
 	VMULPS   Y10, Y11, Y11
 	VPCMPEQD 32(R8)(R11*1), Y6, Y12
-	VANDPS   Y7, Y12, Y12
+	VANDPS   Y9, Y12, Y12
 	VSUBPS   Y12, Y11, Y11
 	VMOVUPS  Y11, 32(CX)(R11*1)
 	ADDQ     $0x40, R11
 
-CrossEntropyLabelsGWSAVX2_bgrad_check_15:
+CrossEntropyLabelsGWSAVX2_bgrad_check_20:
 	CMPQ     R11, R13
-	JB       CrossEntropyLabelsGWSAVX2_bgrad_14
+	JB       CrossEntropyLabelsGWSAVX2_bgrad_19
 	CMPQ     R11, R12
-	JAE      CrossEntropyLabelsGWSAVX2_bgrad_end_16
-	VMULPS   (CX)(R11*1), Y9, Y9
-	VMULPS   Y8, Y9, Y8
-	VMULPS   Y10, Y8, Y8
+	JAE      CrossEntropyLabelsGWSAVX2_bgrad_end_21
+	VMULPS   (CX)(R11*1), Y7, Y7
+	VMULPS   Y8, Y7, Y7
+	VMULPS   Y10, Y7, Y7
 	VPCMPEQD (R8)(R11*1), Y6, Y6
-	VANDPS   Y7, Y6, Y6
-	VSUBPS   Y6, Y8, Y8
-	VMOVUPS  Y8, (CX)(R11*1)
+	VANDPS   Y9, Y6, Y6
+	VSUBPS   Y6, Y7, Y7
+	VMOVUPS  Y7, (CX)(R11*1)
 
-CrossEntropyLabelsGWSAVX2_bgrad_end_16:
+CrossEntropyLabelsGWSAVX2_bgrad_end_21:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
 	VMOVDQU   832(CX), Y6
 	VMOVMSKPS Y6, R11
 	CMPL      R11, $0xff
-	JE        CrossEntropyLabelsGWSAVX2_allvalid_17
+	JE        CrossEntropyLabelsGWSAVX2_allvalid_22
 	MOVQ      R12, R13
 	ANDQ      $-64, R13
 	XORQ      R11, R11
-	JMP       CrossEntropyLabelsGWSAVX2_bignored_check_19
+	JMP       CrossEntropyLabelsGWSAVX2_bignored_check_24
 
-CrossEntropyLabelsGWSAVX2_bignored_18:
+CrossEntropyLabelsGWSAVX2_bignored_23:
 	VANDPS  (CX)(R11*1), Y6, Y7
 	VMOVUPS Y7, (CX)(R11*1)
 	VANDPS  32(CX)(R11*1), Y6, Y7
 	VMOVUPS Y7, 32(CX)(R11*1)
 	ADDQ    $0x40, R11
 
-CrossEntropyLabelsGWSAVX2_bignored_check_19:
+CrossEntropyLabelsGWSAVX2_bignored_check_24:
 	CMPQ    R11, R13
-	JB      CrossEntropyLabelsGWSAVX2_bignored_18
+	JB      CrossEntropyLabelsGWSAVX2_bignored_23
 	CMPQ    R11, R12
-	JAE     CrossEntropyLabelsGWSAVX2_bignored_end_20
+	JAE     CrossEntropyLabelsGWSAVX2_bignored_end_25
 	VANDPS  (CX)(R11*1), Y6, Y6
 	VMOVUPS Y6, (CX)(R11*1)
 
-CrossEntropyLabelsGWSAVX2_bignored_end_20:
-CrossEntropyLabelsGWSAVX2_allvalid_17:
+CrossEntropyLabelsGWSAVX2_bignored_end_25:
+CrossEntropyLabelsGWSAVX2_allvalid_22:
 	// transpose the column slots back and store 8 rows
 	LEAQ       (SI)(R9*4), R11
 	VMOVUPS    (CX), Y6
@@ -29229,7 +29637,7 @@ CrossEntropyLabelsGWSAVX2_allvalid_17:
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
 	CMPQ       AX, $0x08
-	JB         CrossEntropyLabelsGWSAVX2_masked_22
+	JB         CrossEntropyLabelsGWSAVX2_masked_27
 	VMOVUPS    Y12, (SI)
 	VMOVUPS    Y13, (SI)(R9*1)
 	VMOVUPS    Y9, (SI)(R9*2)
@@ -29238,9 +29646,9 @@ CrossEntropyLabelsGWSAVX2_allvalid_17:
 	VMOVUPS    Y7, (R11)(R9*1)
 	VMOVUPS    Y11, (R11)(R9*2)
 	VMOVUPS    Y6, (R11)(R10*1)
-	JMP        CrossEntropyLabelsGWSAVX2_loaded_23
+	JMP        CrossEntropyLabelsGWSAVX2_loaded_28
 
-CrossEntropyLabelsGWSAVX2_masked_22:
+CrossEntropyLabelsGWSAVX2_masked_27:
 	VMOVUPS    768(CX), Y10
 	VMASKMOVPS Y12, Y10, (SI)
 	VMASKMOVPS Y13, Y10, (SI)(R9*1)
@@ -29251,9 +29659,9 @@ CrossEntropyLabelsGWSAVX2_masked_22:
 	VMASKMOVPS Y11, Y10, (R11)(R9*2)
 	VMASKMOVPS Y6, Y10, (R11)(R10*1)
 
-CrossEntropyLabelsGWSAVX2_loaded_23:
+CrossEntropyLabelsGWSAVX2_loaded_28:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGWSAVX2_nohigh_24
+	JBE        CrossEntropyLabelsGWSAVX2_nohigh_29
 	VMOVUPS    256(CX), Y6
 	VMOVUPS    288(CX), Y7
 	VMOVUPS    320(CX), Y8
@@ -29296,9 +29704,9 @@ CrossEntropyLabelsGWSAVX2_loaded_23:
 	VMASKMOVPS Y11, Y10, 32(R11)(R9*2)
 	VMASKMOVPS Y6, Y10, 32(R11)(R10*1)
 
-CrossEntropyLabelsGWSAVX2_nohigh_24:
-	CMPQ 1976(SP), $0x08
-	JB   CrossEntropyLabelsGWSAVX2_ringopen_25
+CrossEntropyLabelsGWSAVX2_nohigh_29:
+	CMPQ 2040(SP), $0x08
+	JB   CrossEntropyLabelsGWSAVX2_ringopen_30
 	MOVQ $0x00000008, R11
 	LEAQ -56(DX), R13
 
@@ -29308,7 +29716,7 @@ CrossEntropyLabelsGWSAVX2_nohigh_24:
 	XORQ R13, R13
 	SHLQ $0x07, R11
 
-CrossEntropyLabelsGWSAVX2_losses_26:
+CrossEntropyLabelsGWSAVX2_losses_31:
 	VMOVUPS 896(CX)(R13*1), Y7
 	VMOVUPS 864(CX)(R13*1), Y6
 	VMOVUPS 928(CX)(R13*1), Y8
@@ -29353,10 +29761,10 @@ CrossEntropyLabelsGWSAVX2_losses_26:
 	ADDQ         $0x08, R14
 	SUBQ         $-128, R13
 	CMPQ         R13, R11
-	JB           CrossEntropyLabelsGWSAVX2_losses_26
-	MOVQ         $0x00000000, 1976(SP)
+	JB           CrossEntropyLabelsGWSAVX2_losses_31
+	MOVQ         $0x00000000, 2040(SP)
 
-CrossEntropyLabelsGWSAVX2_ringopen_25:
+CrossEntropyLabelsGWSAVX2_ringopen_30:
 	// next 8 rows
 	MOVQ R9, R11
 	SHLQ $0x03, R11
@@ -29367,9 +29775,9 @@ CrossEntropyLabelsGWSAVX2_ringopen_25:
 
 CrossEntropyLabelsGWSAVX2_blockdone_2:
 	// the losses of the blocks still in the ring
-	MOVQ 1976(SP), R8
+	MOVQ 2040(SP), R8
 	CMPQ R8, $0x00
-	JE   CrossEntropyLabelsGWSAVX2_ringempty_27
+	JE   CrossEntropyLabelsGWSAVX2_ringempty_32
 	MOVQ R8, R9
 	SHLQ $0x03, R9
 	NEGQ R9
@@ -29381,7 +29789,7 @@ CrossEntropyLabelsGWSAVX2_blockdone_2:
 	XORQ R9, R9
 	SHLQ $0x07, R8
 
-CrossEntropyLabelsGWSAVX2_losses_28:
+CrossEntropyLabelsGWSAVX2_losses_33:
 	VMOVUPS 896(CX)(R9*1), Y7
 	VMOVUPS 864(CX)(R9*1), Y6
 	VMOVUPS 928(CX)(R9*1), Y8
@@ -29426,9 +29834,9 @@ CrossEntropyLabelsGWSAVX2_losses_28:
 	ADDQ         $0x08, R10
 	SUBQ         $-128, R9
 	CMPQ         R9, R8
-	JB           CrossEntropyLabelsGWSAVX2_losses_28
+	JB           CrossEntropyLabelsGWSAVX2_losses_33
 
-CrossEntropyLabelsGWSAVX2_ringempty_27:
+CrossEntropyLabelsGWSAVX2_ringempty_32:
 	MOVQ    sum+72(FP), CX
 	VMOVUPD Y0, (CX)
 	VMOVUPD Y5, 32(CX)
@@ -29440,9 +29848,9 @@ CrossEntropyLabelsGWSAVX2_ringempty_27:
 	ANDQ $-8, R9
 	MOVQ AX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 2120(SP)
+	MOVQ $0x00000000, 2184(SP)
 	CMPQ DX, DI
-	JAE  CrossEntropyLabelsGWSAVX2_end_29
+	JAE  CrossEntropyLabelsGWSAVX2_end_34
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -29452,9 +29860,9 @@ CrossEntropyLabelsGWSAVX2_ringempty_27:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         CX, CX
 
-CrossEntropyLabelsGWSAVX2_max32_30:
+CrossEntropyLabelsGWSAVX2_max32_35:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWSAVX2_maxv_31
+	JAE     CrossEntropyLabelsGWSAVX2_maxv_36
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(BX)(CX*4), Y8
@@ -29464,19 +29872,19 @@ CrossEntropyLabelsGWSAVX2_max32_30:
 	VMOVUPS 96(BX)(CX*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWSAVX2_max32_30
+	JMP     CrossEntropyLabelsGWSAVX2_max32_35
 
-CrossEntropyLabelsGWSAVX2_maxv_31:
+CrossEntropyLabelsGWSAVX2_maxv_36:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWSAVX2_maxtail_32
+	JAE     CrossEntropyLabelsGWSAVX2_maxtail_37
 	VMOVUPS (BX)(CX*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWSAVX2_maxv_31
+	JMP     CrossEntropyLabelsGWSAVX2_maxv_36
 
-CrossEntropyLabelsGWSAVX2_maxtail_32:
+CrossEntropyLabelsGWSAVX2_maxtail_37:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_maxfold_33
+	JE           CrossEntropyLabelsGWSAVX2_maxfold_38
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R10, R12
 	SHLQ         $0x02, R12
@@ -29487,7 +29895,7 @@ CrossEntropyLabelsGWSAVX2_maxtail_32:
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsGWSAVX2_maxfold_33:
+CrossEntropyLabelsGWSAVX2_maxfold_38:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -29503,34 +29911,34 @@ CrossEntropyLabelsGWSAVX2_maxfold_33:
 
 CrossEntropyLabelsGWSAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    2120(SP), CX
+	MOVQ    2184(SP), CX
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(DX*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGWSAVX2_ignored_34
+	JAE     CrossEntropyLabelsGWSAVX2_ignored_39
 	VMOVSS  (BX)(R11*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 2016(SP)(CX*4)
+	VMOVSS  X5, 2080(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
 	MOVQ    w+16(FP), R12
 	VMULSS  (R12)(R11*4), X5, X5
-	VMOVSS  X5, 2048(SP)(CX*4)
+	VMOVSS  X5, 2112(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
 	MOVQ    sw+32(FP), R11
 	VMOVSS  (R11)(DX*4), X6
-	VMOVSS  X6, 2128(SP)(CX*4)
+	VMOVSS  X6, 2192(SP)(CX*4)
 	VMULSS  X6, X5, X5
-	VMOVSS  X5, 2112(SP)
-	JMP     CrossEntropyLabelsGWSAVX2_labelled_35
+	VMOVSS  X5, 2176(SP)
+	JMP     CrossEntropyLabelsGWSAVX2_labelled_40
 
-CrossEntropyLabelsGWSAVX2_ignored_34:
+CrossEntropyLabelsGWSAVX2_ignored_39:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 2016(SP)(CX*4)
-	VMOVSS X5, 2048(SP)(CX*4)
+	VMOVSS X5, 2080(SP)(CX*4)
+	VMOVSS X5, 2112(SP)(CX*4)
 	VMOVSS rowconsts<>+1612(SB), X5
-	VMOVSS X5, 2128(SP)(CX*4)
+	VMOVSS X5, 2192(SP)(CX*4)
 
-CrossEntropyLabelsGWSAVX2_labelled_35:
+CrossEntropyLabelsGWSAVX2_labelled_40:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -29540,14 +29948,14 @@ CrossEntropyLabelsGWSAVX2_labelled_35:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, DI
-	JAE          CrossEntropyLabelsGWSAVX2_explast_36
+	JAE          CrossEntropyLabelsGWSAVX2_explast_41
 	LEAQ         (BX)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsGWSAVX2_exp32_38:
+CrossEntropyLabelsGWSAVX2_exp32_43:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGWSAVX2_exprest_39
+	JAE         CrossEntropyLabelsGWSAVX2_exprest_44
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -29633,12 +30041,12 @@ CrossEntropyLabelsGWSAVX2_exp32_38:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGWSAVX2_exp32_38
+	JMP         CrossEntropyLabelsGWSAVX2_exp32_43
 
-CrossEntropyLabelsGWSAVX2_exprest_39:
+CrossEntropyLabelsGWSAVX2_exprest_44:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWSAVX2_exptail_41
+	JAE         CrossEntropyLabelsGWSAVX2_exptail_46
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -29661,11 +30069,11 @@ CrossEntropyLabelsGWSAVX2_exprest_39:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWSAVX2_expnext_42
+	JMP         CrossEntropyLabelsGWSAVX2_expnext_47
 
-CrossEntropyLabelsGWSAVX2_exptail_41:
+CrossEntropyLabelsGWSAVX2_exptail_46:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_expdone_40
+	JE           CrossEntropyLabelsGWSAVX2_expdone_45
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -29695,11 +30103,11 @@ CrossEntropyLabelsGWSAVX2_exptail_41:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsGWSAVX2_expdone_40
+	JMP          CrossEntropyLabelsGWSAVX2_expdone_45
 
-CrossEntropyLabelsGWSAVX2_expnext_42:
+CrossEntropyLabelsGWSAVX2_expnext_47:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWSAVX2_exptail_43
+	JAE         CrossEntropyLabelsGWSAVX2_exptail_48
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -29722,11 +30130,11 @@ CrossEntropyLabelsGWSAVX2_expnext_42:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWSAVX2_expnext_44
+	JMP         CrossEntropyLabelsGWSAVX2_expnext_49
 
-CrossEntropyLabelsGWSAVX2_exptail_43:
+CrossEntropyLabelsGWSAVX2_exptail_48:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_expdone_40
+	JE           CrossEntropyLabelsGWSAVX2_expdone_45
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -29756,11 +30164,11 @@ CrossEntropyLabelsGWSAVX2_exptail_43:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsGWSAVX2_expdone_40
+	JMP          CrossEntropyLabelsGWSAVX2_expdone_45
 
-CrossEntropyLabelsGWSAVX2_expnext_44:
+CrossEntropyLabelsGWSAVX2_expnext_49:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWSAVX2_exptail_45
+	JAE         CrossEntropyLabelsGWSAVX2_exptail_50
 	VMOVUPS     (R11)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -29783,11 +30191,11 @@ CrossEntropyLabelsGWSAVX2_expnext_44:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWSAVX2_expnext_46
+	JMP         CrossEntropyLabelsGWSAVX2_expnext_51
 
-CrossEntropyLabelsGWSAVX2_exptail_45:
+CrossEntropyLabelsGWSAVX2_exptail_50:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_expdone_40
+	JE           CrossEntropyLabelsGWSAVX2_expdone_45
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -29817,11 +30225,11 @@ CrossEntropyLabelsGWSAVX2_exptail_45:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsGWSAVX2_expdone_40
+	JMP          CrossEntropyLabelsGWSAVX2_expdone_45
 
-CrossEntropyLabelsGWSAVX2_expnext_46:
+CrossEntropyLabelsGWSAVX2_expnext_51:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_expdone_40
+	JE           CrossEntropyLabelsGWSAVX2_expdone_45
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -29852,7 +30260,7 @@ CrossEntropyLabelsGWSAVX2_expnext_46:
 	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsGWSAVX2_expdone_40:
+CrossEntropyLabelsGWSAVX2_expdone_45:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -29862,14 +30270,14 @@ CrossEntropyLabelsGWSAVX2_expdone_40:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsGWSAVX2_expfolded_37
+	JMP          CrossEntropyLabelsGWSAVX2_expfolded_42
 
-CrossEntropyLabelsGWSAVX2_explast_36:
+CrossEntropyLabelsGWSAVX2_explast_41:
 	XORQ CX, CX
 
-CrossEntropyLabelsGWSAVX2_explast32_47:
+CrossEntropyLabelsGWSAVX2_explast32_52:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGWSAVX2_explastrest_48
+	JAE         CrossEntropyLabelsGWSAVX2_explastrest_53
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -29947,12 +30355,12 @@ CrossEntropyLabelsGWSAVX2_explast32_47:
 	VMOVUPS     Y12, 96(SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGWSAVX2_explast32_47
+	JMP         CrossEntropyLabelsGWSAVX2_explast32_52
 
-CrossEntropyLabelsGWSAVX2_explastrest_48:
+CrossEntropyLabelsGWSAVX2_explastrest_53:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWSAVX2_explasttail_50
+	JAE         CrossEntropyLabelsGWSAVX2_explasttail_55
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -29973,11 +30381,11 @@ CrossEntropyLabelsGWSAVX2_explastrest_48:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWSAVX2_explastnext_51
+	JMP         CrossEntropyLabelsGWSAVX2_explastnext_56
 
-CrossEntropyLabelsGWSAVX2_explasttail_50:
+CrossEntropyLabelsGWSAVX2_explasttail_55:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWSAVX2_explastdone_49
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_54
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -30003,11 +30411,11 @@ CrossEntropyLabelsGWSAVX2_explasttail_50:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsGWSAVX2_explastdone_49
+	JMP         CrossEntropyLabelsGWSAVX2_explastdone_54
 
-CrossEntropyLabelsGWSAVX2_explastnext_51:
+CrossEntropyLabelsGWSAVX2_explastnext_56:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWSAVX2_explasttail_52
+	JAE         CrossEntropyLabelsGWSAVX2_explasttail_57
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -30028,11 +30436,11 @@ CrossEntropyLabelsGWSAVX2_explastnext_51:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWSAVX2_explastnext_53
+	JMP         CrossEntropyLabelsGWSAVX2_explastnext_58
 
-CrossEntropyLabelsGWSAVX2_explasttail_52:
+CrossEntropyLabelsGWSAVX2_explasttail_57:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWSAVX2_explastdone_49
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_54
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -30058,11 +30466,11 @@ CrossEntropyLabelsGWSAVX2_explasttail_52:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsGWSAVX2_explastdone_49
+	JMP         CrossEntropyLabelsGWSAVX2_explastdone_54
 
-CrossEntropyLabelsGWSAVX2_explastnext_53:
+CrossEntropyLabelsGWSAVX2_explastnext_58:
 	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWSAVX2_explasttail_54
+	JAE         CrossEntropyLabelsGWSAVX2_explasttail_59
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -30083,11 +30491,11 @@ CrossEntropyLabelsGWSAVX2_explastnext_53:
 	VMOVUPS     Y12, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWSAVX2_explastnext_55
+	JMP         CrossEntropyLabelsGWSAVX2_explastnext_60
 
-CrossEntropyLabelsGWSAVX2_explasttail_54:
+CrossEntropyLabelsGWSAVX2_explasttail_59:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWSAVX2_explastdone_49
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_54
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -30113,11 +30521,11 @@ CrossEntropyLabelsGWSAVX2_explasttail_54:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsGWSAVX2_explastdone_49
+	JMP         CrossEntropyLabelsGWSAVX2_explastdone_54
 
-CrossEntropyLabelsGWSAVX2_explastnext_55:
+CrossEntropyLabelsGWSAVX2_explastnext_60:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWSAVX2_explastdone_49
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_54
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -30144,8 +30552,8 @@ CrossEntropyLabelsGWSAVX2_explastnext_55:
 	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsGWSAVX2_explastdone_49:
-CrossEntropyLabelsGWSAVX2_expfolded_37:
+CrossEntropyLabelsGWSAVX2_explastdone_54:
+CrossEntropyLabelsGWSAVX2_expfolded_42:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -30154,26 +30562,26 @@ CrossEntropyLabelsGWSAVX2_expfolded_37:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         2120(SP), R11
+	MOVQ         2184(SP), R11
 	MOVQ         labels+24(FP), CX
 	MOVLQSX      (CX)(DX*4), R12
 	CMPQ         R12, AX
-	JAE          CrossEntropyLabelsGWSAVX2_ignored_56
-	VMOVSS       X0, 1984(SP)(R11*4)
+	JAE          CrossEntropyLabelsGWSAVX2_ignored_61
+	VMOVSS       X0, 2048(SP)(R11*4)
 
 	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
 	VMOVSS       rowconsts<>+1612(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
-	VBROADCASTSS 2048(SP)(R11*4), Y5
-	VBROADCASTSS 2112(SP), Y6
+	VBROADCASTSS 2112(SP)(R11*4), Y5
+	VBROADCASTSS 2176(SP), Y6
 
 	// pass 3
 	XORQ CX, CX
 
-CrossEntropyLabelsGWSAVX2_out32_58:
+CrossEntropyLabelsGWSAVX2_out32_63:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWSAVX2_outv_59
+	JAE     CrossEntropyLabelsGWSAVX2_outv_64
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
@@ -30195,22 +30603,22 @@ CrossEntropyLabelsGWSAVX2_out32_58:
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWSAVX2_out32_58
+	JMP     CrossEntropyLabelsGWSAVX2_out32_63
 
-CrossEntropyLabelsGWSAVX2_outv_59:
+CrossEntropyLabelsGWSAVX2_outv_64:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWSAVX2_outtail_60
+	JAE     CrossEntropyLabelsGWSAVX2_outtail_65
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWSAVX2_outv_59
+	JMP     CrossEntropyLabelsGWSAVX2_outv_64
 
-CrossEntropyLabelsGWSAVX2_outtail_60:
+CrossEntropyLabelsGWSAVX2_outtail_65:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGWSAVX2_outend_61
+	JE         CrossEntropyLabelsGWSAVX2_outend_66
 	LEAQ       rowconsts<>+32(SB), R13
 	MOVQ       R10, R14
 	SHLQ       $0x02, R14
@@ -30222,24 +30630,24 @@ CrossEntropyLabelsGWSAVX2_outtail_60:
 	VMULPS     Y6, Y8, Y8
 	VMASKMOVPS Y8, Y7, (SI)(CX*4)
 
-CrossEntropyLabelsGWSAVX2_outend_61:
-	VMOVSS 2112(SP), X0
-	VMULSS 2048(SP)(R11*4), X0, X0
+CrossEntropyLabelsGWSAVX2_outend_66:
+	VMOVSS 2176(SP), X0
+	VMULSS 2112(SP)(R11*4), X0, X0
 	VMOVSS (SI)(R12*4), X5
 	VSUBSS X0, X5, X5
 	VMOVSS X5, (SI)(R12*4)
-	JMP    CrossEntropyLabelsGWSAVX2_entered_57
+	JMP    CrossEntropyLabelsGWSAVX2_entered_62
 
-CrossEntropyLabelsGWSAVX2_ignored_56:
+CrossEntropyLabelsGWSAVX2_ignored_61:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1984(SP)(R11*4)
+	VMOVSS X0, 2048(SP)(R11*4)
 
 	// an ignored row: a gradient row of +0
 	XORQ CX, CX
 
-CrossEntropyLabelsGWSAVX2_zero32_62:
+CrossEntropyLabelsGWSAVX2_zero32_67:
 	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWSAVX2_zerov_63
+	JAE     CrossEntropyLabelsGWSAVX2_zerov_68
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	VXORPS  Y0, Y0, Y0
@@ -30249,19 +30657,19 @@ CrossEntropyLabelsGWSAVX2_zero32_62:
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWSAVX2_zero32_62
+	JMP     CrossEntropyLabelsGWSAVX2_zero32_67
 
-CrossEntropyLabelsGWSAVX2_zerov_63:
+CrossEntropyLabelsGWSAVX2_zerov_68:
 	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWSAVX2_zerotail_64
+	JAE     CrossEntropyLabelsGWSAVX2_zerotail_69
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (SI)(CX*4)
 	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWSAVX2_zerov_63
+	JMP     CrossEntropyLabelsGWSAVX2_zerov_68
 
-CrossEntropyLabelsGWSAVX2_zerotail_64:
+CrossEntropyLabelsGWSAVX2_zerotail_69:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGWSAVX2_zeroend_65
+	JE         CrossEntropyLabelsGWSAVX2_zeroend_70
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
@@ -30270,20 +30678,20 @@ CrossEntropyLabelsGWSAVX2_zerotail_64:
 	VXORPS     Y5, Y5, Y5
 	VMASKMOVPS Y5, Y0, (SI)(CX*4)
 
-CrossEntropyLabelsGWSAVX2_zeroend_65:
-CrossEntropyLabelsGWSAVX2_entered_57:
-	MOVQ 2120(SP), CX
+CrossEntropyLabelsGWSAVX2_zeroend_70:
+CrossEntropyLabelsGWSAVX2_entered_62:
+	MOVQ 2184(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsGWSAVX2_ringfull_66
-	MOVQ CX, 2120(SP)
-	JMP  CrossEntropyLabelsGWSAVX2_ringnext_67
+	JE   CrossEntropyLabelsGWSAVX2_ringfull_71
+	MOVQ CX, 2184(SP)
+	JMP  CrossEntropyLabelsGWSAVX2_ringnext_72
 
-CrossEntropyLabelsGWSAVX2_ringfull_66:
-	MOVQ $0x00000000, 2120(SP)
+CrossEntropyLabelsGWSAVX2_ringfull_71:
+	MOVQ $0x00000000, 2184(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1984(SP), Y0
+	VMOVUPS 2048(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -30310,9 +30718,9 @@ CrossEntropyLabelsGWSAVX2_ringfull_66:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       2016(SP), Y6, Y6
-	VMULPS       2048(SP), Y6, Y6
-	VMULPS       2128(SP), Y6, Y6
+	VSUBPS       2080(SP), Y6, Y6
+	VMULPS       2112(SP), Y6, Y6
+	VMULPS       2192(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -30326,7 +30734,7 @@ CrossEntropyLabelsGWSAVX2_ringfull_66:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsGWSAVX2_ringnext_67:
+CrossEntropyLabelsGWSAVX2_ringnext_72:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	LEAQ    (SI)(AX*4), SI
@@ -30335,14 +30743,14 @@ CrossEntropyLabelsGWSAVX2_ringnext_67:
 	CMPQ    DX, DI
 	JB      CrossEntropyLabelsGWSAVX2_row
 
-CrossEntropyLabelsGWSAVX2_end_29:
+CrossEntropyLabelsGWSAVX2_end_34:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 2120(SP), AX
+	MOVQ 2184(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGWSAVX2_flushed_68
+	JE   CrossEntropyLabelsGWSAVX2_flushed_73
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1984(SP), Y0
+	VMOVUPS 2048(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -30369,10 +30777,10 @@ CrossEntropyLabelsGWSAVX2_end_29:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       2016(SP), Y2, Y2
-	VMULPS       2048(SP), Y2, Y2
-	VMULPS       2128(SP), Y2, Y2
-	VMOVUPS      Y2, 2080(SP)
+	VSUBPS       2080(SP), Y2, Y2
+	VMULPS       2112(SP), Y2, Y2
+	VMULPS       2192(SP), Y2, Y2
+	VMOVUPS      Y2, 2144(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -30380,17 +30788,17 @@ CrossEntropyLabelsGWSAVX2_end_29:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsGWSAVX2_flushrow_69:
-	VMOVSS    2080(SP)(BX*4), X0
+CrossEntropyLabelsGWSAVX2_flushrow_74:
+	VMOVSS    2144(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGWSAVX2_flushrow_69
+	JB        CrossEntropyLabelsGWSAVX2_flushrow_74
 
-CrossEntropyLabelsGWSAVX2_flushed_68:
+CrossEntropyLabelsGWSAVX2_flushed_73:
 	VZEROUPPER
 	RET
 
