@@ -194,14 +194,18 @@ func (c *CrossEntropy) forward(set *kernels.Set, logits []float32, labels []int3
 			}
 			m := n - done
 			a, scale, wy := sc.a[:m], sc.scale[:m], sc.mass[:m]
-			ceRowPrep(wy, a, scale, ys, w, sw, keep, kW, inv, g != nil)
+			ceRowPrep(wy, a, scale, ys, w, sw, keep, kW, inv, g != nil, zw)
 			var zwp []float32
 			if zw {
 				zwp = sc.zw[:m]
 			}
 			mx, lsum := sc.mx[:m], sc.lsum[:m]
 			set.CrossEntropyRows(g, z, wk, k, a, scale, mx, lsum, zwp, cols)
-			ceLabelTerms(ls, g, z, ys, wy, mx, lsum, zwp, sw, scale, k, wsum, cols)
+			tw := wy // the gradient's label term is scale·tw: scale·wy, or 1·c
+			if !zw {
+				tw = a
+			}
+			ceLabelTerms(ls, g, z, ys, wy, mx, lsum, zwp, sw, scale, tw, k, wsum, cols)
 		}
 		if done == 0 {
 			total += set.Sum64(chunkLoss)
@@ -382,13 +386,16 @@ func overlaps(a, b []float32) bool {
 }
 
 // ceRowPrep sets each row's scalars for CrossEntropyRows and ceLabelTerms:
-// wy = keep·w_y (w nil: keep) and, with grad, a = wy + kW and scale = s·inv
-// (s nil: inv); all three are 0 for an ignored (negative) label, whose
-// gradient row is cleared afterwards. The labels have been checked.
-func ceRowPrep(wy, a, scale []float32, ys []int32, w, s []float32, keep, kW, inv float32, grad bool) {
+// wy = keep·w_y (w nil: keep) and, with grad, with label smoothing a = wy +
+// kW and scale = s·inv (s nil: inv); without it (smooth false), the
+// gradient of generic.CrossEntropyLabelRows: a = c = (s·inv)·wy and scale =
+// 1 (multiplying by 1 is exact). ceLabelTerms' label term is then scale·wy,
+// or 1·c. All are 0 for an ignored (negative) label, whose gradient row is
+// cleared afterwards. The labels have been checked.
+func ceRowPrep(wy, a, scale []float32, ys []int32, w, s []float32, keep, kW, inv float32, grad, smooth bool) {
 	n := len(ys)
 	wy, a, scale = wy[:n], a[:n], scale[:n]
-	if grad && w != nil && s == nil { // the common weighted case, in one short loop
+	if grad && w != nil && s == nil && smooth { // the common smoothed case, in one short loop
 		for i, y := range ys {
 			if y < 0 {
 				wy[i], a[i], scale[i] = 0, 0, 0
@@ -410,10 +417,14 @@ func ceRowPrep(wy, a, scale []float32, ys []int32, w, s []float32, keep, kW, inv
 		}
 		wy[i] = v
 		if grad {
-			a[i] = v + kW
-			scale[i] = inv
+			sc := inv
 			if s != nil {
-				scale[i] = float32(s[i] * inv)
+				sc = float32(s[i] * inv)
+			}
+			if smooth {
+				a[i], scale[i] = v+kW, sc
+			} else {
+				a[i], scale[i] = float32(sc*v), 1
 			}
 		}
 	}
@@ -424,9 +435,10 @@ func ceRowPrep(wy, a, scale []float32, ys []int32, w, s []float32, keep, kW, inv
 //	ls_i = s_i·(wy_i·(lsum_i − (z_{i,y} − mx_i)) + k·(W·lsum_i − zw_i))
 //
 // (the smoothing term only with zw, s_i only with s) and the gradient's
-// label term, g_{i,y} −= scale_i·wy_i. An ignored row gets a zero loss and
-// a zero gradient row.
-func ceLabelTerms(ls, g, z []float32, ys []int32, wy, mx, lsum, zw, s, scale []float32, k, wsum float32, cols int) {
+// label term, g_{i,y} −= scale_i·tw_i (tw = wy with label smoothing, c
+// without: see ceRowPrep). An ignored row gets a zero loss and a zero
+// gradient row.
+func ceLabelTerms(ls, g, z []float32, ys []int32, wy, mx, lsum, zw, s, scale, tw []float32, k, wsum float32, cols int) {
 	n := len(ys)
 	ls, wy, mx, lsum = ls[:n], wy[:n], mx[:n], lsum[:n]
 	if g != nil {
@@ -451,7 +463,7 @@ func ceLabelTerms(ls, g, z []float32, ys []int32, wy, mx, lsum, zw, s, scale []f
 		}
 	}
 	if g != nil {
-		ceLabelGrad(g, ys, wy, scale, cols)
+		ceLabelGrad(g, ys, tw, scale, cols)
 	}
 	if ignored && g != nil {
 		for i, y := range ys {
@@ -480,14 +492,14 @@ func ceLabelLoss(ls, z []float32, ys []int32, wy, mx, lsum []float32, cols int) 
 	return ignored
 }
 
-// ceLabelGrad is ceLabelTerms' gradient label term, g_{i,y} −= scale_i·wy_i
+// ceLabelGrad is ceLabelTerms' gradient label term, g_{i,y} −= scale_i·tw_i
 // (ignored rows are cleared afterwards).
-func ceLabelGrad(g []float32, ys []int32, wy, scale []float32, cols int) {
-	wy, scale = wy[:len(ys)], scale[:len(ys)]
+func ceLabelGrad(g []float32, ys []int32, tw, scale []float32, cols int) {
+	tw, scale = tw[:len(ys)], scale[:len(ys)]
 	off := 0
 	for i, y := range ys {
 		if y >= 0 {
-			g[off+int(y)] -= float32(scale[i] * wy[i])
+			g[off+int(y)] -= float32(scale[i] * tw[i])
 		}
 		off += cols
 	}

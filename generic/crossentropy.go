@@ -68,13 +68,17 @@ func CrossEntropyRows(grad, z, w []float32, k float32, a, scale, mx, lsum, zw []
 //
 //	wy    = keep * w_y                 (w nil: keep)
 //	scale = s_i * inv                  (sw nil: inv)
-//	CrossEntropyRows(grad_i, z_i, nil, 0, [wy], [scale], [m], [L], nil, 1, cols)
+//	c     = scale * wy
+//	CrossEntropyRows(grad_i, z_i, nil, 0, [c], [1], [m], [L], nil, 1, cols)
 //	loss[i] = s_i * (wy * (L - (z_iy - m)))
-//	grad_iy = grad_iy - scale*wy       (if grad != nil)
+//	grad_iy = grad_iy - c              (if grad != nil)
 //
-// A row with a negative label (ignored) gets loss[i] = +0 and, with grad, a
-// row of +0. Labels must be < cols (the caller checks them); loss has rows
-// elements; grad (rows×cols) may be nil and may not overlap z.
+// so grad_ij = (e_j·(1/S))·c - [j = y]·c: one multiplication an element
+// after the softmax's own, c once per row (CrossEntropyRows' a = c and
+// scale = 1, which multiplies exactly). A row with a negative label
+// (ignored) gets loss[i] = +0 and, with grad, a row of +0. Labels must be
+// < cols (the caller checks them); loss has rows elements; grad (rows×cols)
+// may be nil and may not overlap z.
 func CrossEntropyLabelRows(grad, z, w []float32, labels []int32, sw []float32, keep, inv float32, loss []float32, rows, cols int) {
 	for i := 0; i < rows; i++ {
 		x := z[i*cols : (i+1)*cols]
@@ -96,7 +100,8 @@ func CrossEntropyLabelRows(grad, z, w []float32, labels []int32, sw []float32, k
 		if sw != nil {
 			scale = float32(sw[i] * inv)
 		}
-		a, sc := [1]float32{wy}, [1]float32{scale}
+		c := float32(scale * wy)
+		a, sc := [1]float32{c}, [1]float32{1}
 		var m, l [1]float32
 		CrossEntropyRows(g, x, nil, 0, a[:], sc[:], m[:], l[:], nil, 1, cols)
 		li := float32(wy * (l[0] - (x[y] - m[0])))
@@ -105,7 +110,7 @@ func CrossEntropyLabelRows(grad, z, w []float32, labels []int32, sw []float32, k
 		}
 		loss[i] = li
 		if g != nil {
-			g[y] -= float32(scale * wy)
+			g[y] -= c
 		}
 	}
 }

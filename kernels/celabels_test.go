@@ -196,8 +196,9 @@ func TestCrossEntropyLabelRowsChunks(t *testing.T) {
 }
 
 // TestCrossEntropyLabelRowsGeneric pins generic.CrossEntropyLabelRows to its
-// definition: CrossEntropyRows with a = keep·w_y and scale = s·inv, then the
-// label's loss and gradient terms, with ignored rows zeroed.
+// definition: CrossEntropyRows with a = c = (s·inv)·(keep·w_y) and scale =
+// 1, then the label's loss term (wy·(L - (z_y - m)), times s) and gradient
+// term (-c), with ignored rows zeroed.
 func TestCrossEntropyLabelRowsGeneric(t *testing.T) {
 	rng := rand.New(rand.NewPCG(33, 6))
 	for _, cols := range []int{1, 2, 10, 17, 100} {
@@ -206,21 +207,23 @@ func TestCrossEntropyLabelRowsGeneric(t *testing.T) {
 		for v := 0; v < 8; v++ {
 			_, grad, loss, _ := c.run(kernels.Generic, v, func(n int) []float32 { return make([]float32, n) })
 			generic.CrossEntropyLabelRows(grad, c.z, pick(v&2 != 0, c.w), c.labels, pick(v&1 != 0, c.sw), c.keep, c.inv, loss, rows, cols)
-			a, scale, mx, lsum := make([]float32, rows), make([]float32, rows), make([]float32, rows), make([]float32, rows)
+			wy, cw, ones, mx, lsum := make([]float32, rows), make([]float32, rows), make([]float32, rows), make([]float32, rows), make([]float32, rows)
 			for i, y := range c.labels {
-				a[i], scale[i] = c.keep, c.inv
+				wy[i] = c.keep
 				if y >= 0 && v&2 != 0 {
-					a[i] = c.keep * c.w[y]
+					wy[i] = c.keep * c.w[y]
 				}
+				sv := c.inv
 				if v&1 != 0 {
-					scale[i] = c.sw[i] * c.inv
+					sv = c.sw[i] * c.inv
 				}
+				cw[i], ones[i] = sv*wy[i], 1
 			}
 			var wg []float32
 			if grad != nil {
 				wg = make([]float32, rows*cols)
 			}
-			kernels.Generic.CrossEntropyRows(wg, c.z, nil, 0, a, scale, mx, lsum, nil, cols)
+			kernels.Generic.CrossEntropyRows(wg, c.z, nil, 0, cw, ones, mx, lsum, nil, cols)
 			wl := make([]float32, rows)
 			for i, y := range c.labels {
 				if y < 0 {
@@ -229,12 +232,12 @@ func TestCrossEntropyLabelRowsGeneric(t *testing.T) {
 					}
 					continue
 				}
-				wl[i] = a[i] * (lsum[i] - (c.z[i*cols+int(y)] - mx[i]))
+				wl[i] = wy[i] * (lsum[i] - (c.z[i*cols+int(y)] - mx[i]))
 				if v&1 != 0 {
 					wl[i] *= c.sw[i]
 				}
 				if wg != nil {
-					wg[i*cols+int(y)] -= float32(scale[i] * a[i]) // no fused multiply-add
+					wg[i*cols+int(y)] -= cw[i]
 				}
 			}
 			if msg := tu.DiffMsg(loss, wl); msg != "" {

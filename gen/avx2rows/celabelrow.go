@@ -102,7 +102,7 @@ func (g *ceLossRing) flush(r *row) {
 
 // ceLabelsRow emits one row of the per-row path of the hard-label kernel:
 // the row's label terms as scalars, the exponential pass (storing e to grad),
-// the gradient pass scale·(wy·(e·(1/sum))) and the label term, and the
+// the gradient pass (e·(1/sum))·c with c = scale·wy and the label term, and the
 // row's entry in the loss ring. An ignored row (y < 0) gets a gradient row
 // of +0 and enters the ring as sum 1, d = 0, wy = 0 (and s = 1): a +0 loss.
 // So does a label >= cols (outside the contract; generic's code would
@@ -161,23 +161,21 @@ func ceLabelsRow(r *row, g *ceLossRing, grad, weights, sw bool) {
 	JAE(LabelRef(ign))
 	VMOVSS(s, entry(g.s, n))
 	if grad {
-		Comment("grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy")
+		Comment("grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c")
 		inv := reciprocal(s)
-		wyv, svv := vreg(), vreg()
-		VBROADCASTSS(entry(g.wy, n), wyv)
-		VBROADCASTSS(g.sv, svv)
+		c, gy := XMM(), XMM()
+		VMOVSS(g.sv, c)
+		VMULSS(entry(g.wy, n), c, c)
+		cv := vreg()
+		VBROADCASTSS(c, cv)
 		r.finalPass(func(a at, mask tmask) reg.VecVirtual {
 			p := load(a, r.dst, mask)
 			VMULPS(inv, p, p)
-			VMULPS(wyv, p, p)
-			VMULPS(svv, p, p)
+			VMULPS(cv, p, p)
 			return p
 		})
-		tw, gy := XMM(), XMM()
-		VMOVSS(g.sv, tw)
-		VMULSS(entry(g.wy, n), tw, tw)
 		VMOVSS(Mem{Base: r.dst, Index: y, Scale: 4}, gy)
-		VSUBSS(tw, gy, gy)
+		VSUBSS(c, gy, gy)
 		VMOVSS(gy, Mem{Base: r.dst, Index: y, Scale: 4})
 	}
 	JMP(LabelRef(pushed))

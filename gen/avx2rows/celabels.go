@@ -27,7 +27,7 @@ func crossEntropyLabelsKernel(grad, weights, sw bool) {
 	}
 	Doc(name+" is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1"+doc+".",
 		"Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient",
-		"scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.",
+		"softmax·c - [j = y]·c with c = (s·inv)·wy; a negative label gives a zero row and loss.",
 		"The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).",
 		"gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,",
 		"or a compare with the label per column; the bits are the same.")
@@ -234,16 +234,14 @@ func ceLabelsBlock(r *row, rows Op, dstStep int, grad, weights, sw bool) {
 		if !grad {
 			return
 		}
-		Comment("grad = scale·fma(wy, e·(1/sum), -0) - label term")
+		Comment("grad = (e·(1/sum))·c - [j = y]·c, with c = tw = scale·wy")
 		inv := YMM()
 		VBROADCASTSS(consts.scalar("one"), inv)
 		VDIVPS(s, inv, inv)
-		sv := scale()
 		bk.columns("bgrad", func(slot Mem) {
 			p, u := YMM(), YMM()
 			VMULPS(slot, inv, p)
-			VMULPS(wy, p, u) // fma(wy, p, -0) is the rounded product itself
-			VMULPS(sv, u, u)
+			VMULPS(tw, p, u) // fma(c, p, -0) is the rounded product itself
 			hit := YMM()
 			VPCMPEQD(bk.slot(colIdx), yv, hit) // the label term: tw where the lane's label is the column
 			VANDPS(tw, hit, hit)

@@ -84,7 +84,7 @@ func CrossEntropySoftGWAVX512(grad *float32, z *float32, q *float32, w *float32,
 
 // CrossEntropyLabelsPlainAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, grad nil.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
-// scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
+// softmax·c - [j = y]·c with c = (s·inv)·wy; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
 // gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
 // or a compare with the label per column; the bits are the same.
@@ -94,7 +94,7 @@ func CrossEntropyLabelsPlainAVX512(grad *float32, z *float32, w *float32, labels
 
 // CrossEntropyLabelsSAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, grad nil, sample weights sw.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
-// scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
+// softmax·c - [j = y]·c with c = (s·inv)·wy; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
 // gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
 // or a compare with the label per column; the bits are the same.
@@ -104,7 +104,7 @@ func CrossEntropyLabelsSAVX512(grad *float32, z *float32, w *float32, labels *in
 
 // CrossEntropyLabelsWAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, grad nil, class weights w.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
-// scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
+// softmax·c - [j = y]·c with c = (s·inv)·wy; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
 // gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
 // or a compare with the label per column; the bits are the same.
@@ -114,7 +114,7 @@ func CrossEntropyLabelsWAVX512(grad *float32, z *float32, w *float32, labels *in
 
 // CrossEntropyLabelsWSAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, grad nil, class weights w, sample weights sw.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
-// scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
+// softmax·c - [j = y]·c with c = (s·inv)·wy; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
 // gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
 // or a compare with the label per column; the bits are the same.
@@ -124,7 +124,7 @@ func CrossEntropyLabelsWSAVX512(grad *float32, z *float32, w *float32, labels *i
 
 // CrossEntropyLabelsGAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, writing grad.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
-// scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
+// softmax·c - [j = y]·c with c = (s·inv)·wy; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
 // gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
 // or a compare with the label per column; the bits are the same.
@@ -134,7 +134,7 @@ func CrossEntropyLabelsGAVX512(grad *float32, z *float32, w *float32, labels *in
 
 // CrossEntropyLabelsGSAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, writing grad, sample weights sw.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
-// scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
+// softmax·c - [j = y]·c with c = (s·inv)·wy; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
 // gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
 // or a compare with the label per column; the bits are the same.
@@ -144,7 +144,7 @@ func CrossEntropyLabelsGSAVX512(grad *float32, z *float32, w *float32, labels *i
 
 // CrossEntropyLabelsGWAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, writing grad, class weights w.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
-// scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
+// softmax·c - [j = y]·c with c = (s·inv)·wy; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
 // gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
 // or a compare with the label per column; the bits are the same.
@@ -154,7 +154,7 @@ func CrossEntropyLabelsGWAVX512(grad *float32, z *float32, w *float32, labels *i
 
 // CrossEntropyLabelsGWSAVX512 is generic.CrossEntropyLabelRows, bit for bit, for rows, cols >= 1, writing grad, class weights w, sample weights sw.
 // Per row: loss = s·wy·(LogPos(Σ exp(z - max)) - (z_y - max)) with wy = keep·w_y, and the gradient
-// scale·(wy·softmax) - [j = y]·scale·wy with scale = s·inv; a negative label gives a zero row and loss.
+// softmax·c - [j = y]·c with c = (s·inv)·wy; a negative label gives a zero row and loss.
 // The losses also add, converted exactly, into sum[0:8] (Sum64's partials: row i into sum[i mod 8]).
 // gather picks how the AVX2 short-row path finds z_y (the AVX-512 kernels ignore it): VPGATHERDD,
 // or a compare with the label per column; the bits are the same.

@@ -10860,19 +10860,20 @@ CrossEntropyLabelsGAVX512_expfolded_9:
 	VHADDPS       Y5, Y5, Y5
 	VEXTRACTF128  $0x01, Y5, X0
 	VADDSS        X0, X5, X0
-	MOVQ          136(SP), R11
-	MOVQ          labels+24(FP), SI
-	MOVLQSX       (SI)(DI*4), R12
-	CMPQ          R12, AX
+	MOVQ          136(SP), SI
+	MOVQ          labels+24(FP), R11
+	MOVLQSX       (R11)(DI*4), R11
+	CMPQ          R11, AX
 	JAE           CrossEntropyLabelsGAVX512_ignored_20
-	VMOVSS        X0, (SP)(R11*4)
+	VMOVSS        X0, (SP)(SI*4)
 
-	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
+	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
 	VMOVSS       rowconsts<>+1100(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Z0
-	VBROADCASTSS 64(SP)(R11*4), Z5
-	VBROADCASTSS 128(SP), Z6
+	VMOVSS       128(SP), X5
+	VMULSS       64(SP)(SI*4), X5, X5
+	VBROADCASTSS X5, Z6
 
 	// pass 3
 	XORQ SI, SI
@@ -10882,12 +10883,10 @@ CrossEntropyLabelsGAVX512_out32_22:
 	JAE     CrossEntropyLabelsGAVX512_outv_23
 	VMOVUPS (R9)(SI*4), Z7
 	VMULPS  Z0, Z7, Z7
-	VMULPS  Z5, Z7, Z7
 	VMULPS  Z6, Z7, Z7
 	VMOVUPS Z7, (R9)(SI*4)
 	VMOVUPS 64(R9)(SI*4), Z7
 	VMULPS  Z0, Z7, Z7
-	VMULPS  Z5, Z7, Z7
 	VMULPS  Z6, Z7, Z7
 	VMOVUPS Z7, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
@@ -10898,7 +10897,6 @@ CrossEntropyLabelsGAVX512_outv_23:
 	JAE     CrossEntropyLabelsGAVX512_outtail_24
 	VMOVUPS (R9)(SI*4), Z7
 	VMULPS  Z0, Z7, Z7
-	VMULPS  Z5, Z7, Z7
 	VMULPS  Z6, Z7, Z7
 	VMOVUPS Z7, (R9)(SI*4)
 	ADDQ    $0x10, SI
@@ -10907,25 +10905,22 @@ CrossEntropyLabelsGAVX512_outv_23:
 CrossEntropyLabelsGAVX512_outtail_24:
 	CMPQ      BX, $0x00
 	JE        CrossEntropyLabelsGAVX512_outend_25
-	LEAQ      rowconsts<>+64(SB), R13
-	KMOVW     (R13)(BX*4), K1
+	LEAQ      rowconsts<>+64(SB), R12
+	KMOVW     (R12)(BX*4), K1
 	VMOVUPS.Z (R9)(SI*4), K1, Z7
 	VMULPS    Z0, Z7, Z7
-	VMULPS    Z5, Z7, Z7
 	VMULPS    Z6, Z7, Z7
 	VMOVUPS   Z7, K1, (R9)(SI*4)
 
 CrossEntropyLabelsGAVX512_outend_25:
-	VMOVSS 128(SP), X0
-	VMULSS 64(SP)(R11*4), X0, X0
-	VMOVSS (R9)(R12*4), X5
-	VSUBSS X0, X5, X5
-	VMOVSS X5, (R9)(R12*4)
+	VMOVSS (R9)(R11*4), X0
+	VSUBSS X5, X0, X0
+	VMOVSS X0, (R9)(R11*4)
 	JMP    CrossEntropyLabelsGAVX512_entered_21
 
 CrossEntropyLabelsGAVX512_ignored_20:
 	VMOVSS rowconsts<>+1100(SB), X0
-	VMOVSS X0, (SP)(R11*4)
+	VMOVSS X0, (SP)(SI*4)
 
 	// an ignored row: a gradient row of +0
 	XORQ SI, SI
@@ -11473,19 +11468,20 @@ CrossEntropyLabelsGSAVX512_expfolded_9:
 	VHADDPS       Y5, Y5, Y5
 	VEXTRACTF128  $0x01, Y5, X0
 	VADDSS        X0, X5, X0
-	MOVQ          136(SP), R11
-	MOVQ          labels+24(FP), SI
-	MOVLQSX       (SI)(DI*4), R12
-	CMPQ          R12, AX
+	MOVQ          136(SP), SI
+	MOVQ          labels+24(FP), R11
+	MOVLQSX       (R11)(DI*4), R11
+	CMPQ          R11, AX
 	JAE           CrossEntropyLabelsGSAVX512_ignored_20
-	VMOVSS        X0, (SP)(R11*4)
+	VMOVSS        X0, (SP)(SI*4)
 
-	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
+	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
 	VMOVSS       rowconsts<>+1100(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Z0
-	VBROADCASTSS 64(SP)(R11*4), Z5
-	VBROADCASTSS 128(SP), Z6
+	VMOVSS       128(SP), X5
+	VMULSS       64(SP)(SI*4), X5, X5
+	VBROADCASTSS X5, Z6
 
 	// pass 3
 	XORQ SI, SI
@@ -11495,12 +11491,10 @@ CrossEntropyLabelsGSAVX512_out32_22:
 	JAE     CrossEntropyLabelsGSAVX512_outv_23
 	VMOVUPS (R9)(SI*4), Z7
 	VMULPS  Z0, Z7, Z7
-	VMULPS  Z5, Z7, Z7
 	VMULPS  Z6, Z7, Z7
 	VMOVUPS Z7, (R9)(SI*4)
 	VMOVUPS 64(R9)(SI*4), Z7
 	VMULPS  Z0, Z7, Z7
-	VMULPS  Z5, Z7, Z7
 	VMULPS  Z6, Z7, Z7
 	VMOVUPS Z7, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
@@ -11511,7 +11505,6 @@ CrossEntropyLabelsGSAVX512_outv_23:
 	JAE     CrossEntropyLabelsGSAVX512_outtail_24
 	VMOVUPS (R9)(SI*4), Z7
 	VMULPS  Z0, Z7, Z7
-	VMULPS  Z5, Z7, Z7
 	VMULPS  Z6, Z7, Z7
 	VMOVUPS Z7, (R9)(SI*4)
 	ADDQ    $0x10, SI
@@ -11520,25 +11513,22 @@ CrossEntropyLabelsGSAVX512_outv_23:
 CrossEntropyLabelsGSAVX512_outtail_24:
 	CMPQ      BX, $0x00
 	JE        CrossEntropyLabelsGSAVX512_outend_25
-	LEAQ      rowconsts<>+64(SB), R13
-	KMOVW     (R13)(BX*4), K1
+	LEAQ      rowconsts<>+64(SB), R12
+	KMOVW     (R12)(BX*4), K1
 	VMOVUPS.Z (R9)(SI*4), K1, Z7
 	VMULPS    Z0, Z7, Z7
-	VMULPS    Z5, Z7, Z7
 	VMULPS    Z6, Z7, Z7
 	VMOVUPS   Z7, K1, (R9)(SI*4)
 
 CrossEntropyLabelsGSAVX512_outend_25:
-	VMOVSS 128(SP), X0
-	VMULSS 64(SP)(R11*4), X0, X0
-	VMOVSS (R9)(R12*4), X5
-	VSUBSS X0, X5, X5
-	VMOVSS X5, (R9)(R12*4)
+	VMOVSS (R9)(R11*4), X0
+	VSUBSS X5, X0, X0
+	VMOVSS X0, (R9)(R11*4)
 	JMP    CrossEntropyLabelsGSAVX512_entered_21
 
 CrossEntropyLabelsGSAVX512_ignored_20:
 	VMOVSS rowconsts<>+1100(SB), X0
-	VMOVSS X0, (SP)(R11*4)
+	VMOVSS X0, (SP)(SI*4)
 
 	// an ignored row: a gradient row of +0
 	XORQ SI, SI
@@ -12084,19 +12074,20 @@ CrossEntropyLabelsGWAVX512_expfolded_9:
 	VHADDPS       Y5, Y5, Y5
 	VEXTRACTF128  $0x01, Y5, X0
 	VADDSS        X0, X5, X0
-	MOVQ          136(SP), R11
-	MOVQ          labels+24(FP), SI
-	MOVLQSX       (SI)(DI*4), R12
-	CMPQ          R12, AX
+	MOVQ          136(SP), SI
+	MOVQ          labels+24(FP), R11
+	MOVLQSX       (R11)(DI*4), R11
+	CMPQ          R11, AX
 	JAE           CrossEntropyLabelsGWAVX512_ignored_20
-	VMOVSS        X0, (SP)(R11*4)
+	VMOVSS        X0, (SP)(SI*4)
 
-	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
+	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
 	VMOVSS       rowconsts<>+1100(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Z0
-	VBROADCASTSS 64(SP)(R11*4), Z5
-	VBROADCASTSS 128(SP), Z6
+	VMOVSS       128(SP), X5
+	VMULSS       64(SP)(SI*4), X5, X5
+	VBROADCASTSS X5, Z6
 
 	// pass 3
 	XORQ SI, SI
@@ -12106,12 +12097,10 @@ CrossEntropyLabelsGWAVX512_out32_22:
 	JAE     CrossEntropyLabelsGWAVX512_outv_23
 	VMOVUPS (R9)(SI*4), Z7
 	VMULPS  Z0, Z7, Z7
-	VMULPS  Z5, Z7, Z7
 	VMULPS  Z6, Z7, Z7
 	VMOVUPS Z7, (R9)(SI*4)
 	VMOVUPS 64(R9)(SI*4), Z7
 	VMULPS  Z0, Z7, Z7
-	VMULPS  Z5, Z7, Z7
 	VMULPS  Z6, Z7, Z7
 	VMOVUPS Z7, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
@@ -12122,7 +12111,6 @@ CrossEntropyLabelsGWAVX512_outv_23:
 	JAE     CrossEntropyLabelsGWAVX512_outtail_24
 	VMOVUPS (R9)(SI*4), Z7
 	VMULPS  Z0, Z7, Z7
-	VMULPS  Z5, Z7, Z7
 	VMULPS  Z6, Z7, Z7
 	VMOVUPS Z7, (R9)(SI*4)
 	ADDQ    $0x10, SI
@@ -12131,25 +12119,22 @@ CrossEntropyLabelsGWAVX512_outv_23:
 CrossEntropyLabelsGWAVX512_outtail_24:
 	CMPQ      BX, $0x00
 	JE        CrossEntropyLabelsGWAVX512_outend_25
-	LEAQ      rowconsts<>+64(SB), R13
-	KMOVW     (R13)(BX*4), K1
+	LEAQ      rowconsts<>+64(SB), R12
+	KMOVW     (R12)(BX*4), K1
 	VMOVUPS.Z (R9)(SI*4), K1, Z7
 	VMULPS    Z0, Z7, Z7
-	VMULPS    Z5, Z7, Z7
 	VMULPS    Z6, Z7, Z7
 	VMOVUPS   Z7, K1, (R9)(SI*4)
 
 CrossEntropyLabelsGWAVX512_outend_25:
-	VMOVSS 128(SP), X0
-	VMULSS 64(SP)(R11*4), X0, X0
-	VMOVSS (R9)(R12*4), X5
-	VSUBSS X0, X5, X5
-	VMOVSS X5, (R9)(R12*4)
+	VMOVSS (R9)(R11*4), X0
+	VSUBSS X5, X0, X0
+	VMOVSS X0, (R9)(R11*4)
 	JMP    CrossEntropyLabelsGWAVX512_entered_21
 
 CrossEntropyLabelsGWAVX512_ignored_20:
 	VMOVSS rowconsts<>+1100(SB), X0
-	VMOVSS X0, (SP)(R11*4)
+	VMOVSS X0, (SP)(SI*4)
 
 	// an ignored row: a gradient row of +0
 	XORQ SI, SI
@@ -12699,19 +12684,20 @@ CrossEntropyLabelsGWSAVX512_expfolded_9:
 	VHADDPS       Y5, Y5, Y5
 	VEXTRACTF128  $0x01, Y5, X0
 	VADDSS        X0, X5, X0
-	MOVQ          136(SP), R11
-	MOVQ          labels+24(FP), SI
-	MOVLQSX       (SI)(DI*4), R12
-	CMPQ          R12, AX
+	MOVQ          136(SP), SI
+	MOVQ          labels+24(FP), R11
+	MOVLQSX       (R11)(DI*4), R11
+	CMPQ          R11, AX
 	JAE           CrossEntropyLabelsGWSAVX512_ignored_20
-	VMOVSS        X0, (SP)(R11*4)
+	VMOVSS        X0, (SP)(SI*4)
 
-	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
+	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
 	VMOVSS       rowconsts<>+1100(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Z0
-	VBROADCASTSS 64(SP)(R11*4), Z5
-	VBROADCASTSS 128(SP), Z6
+	VMOVSS       128(SP), X5
+	VMULSS       64(SP)(SI*4), X5, X5
+	VBROADCASTSS X5, Z6
 
 	// pass 3
 	XORQ SI, SI
@@ -12721,12 +12707,10 @@ CrossEntropyLabelsGWSAVX512_out32_22:
 	JAE     CrossEntropyLabelsGWSAVX512_outv_23
 	VMOVUPS (R9)(SI*4), Z7
 	VMULPS  Z0, Z7, Z7
-	VMULPS  Z5, Z7, Z7
 	VMULPS  Z6, Z7, Z7
 	VMOVUPS Z7, (R9)(SI*4)
 	VMOVUPS 64(R9)(SI*4), Z7
 	VMULPS  Z0, Z7, Z7
-	VMULPS  Z5, Z7, Z7
 	VMULPS  Z6, Z7, Z7
 	VMOVUPS Z7, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
@@ -12737,7 +12721,6 @@ CrossEntropyLabelsGWSAVX512_outv_23:
 	JAE     CrossEntropyLabelsGWSAVX512_outtail_24
 	VMOVUPS (R9)(SI*4), Z7
 	VMULPS  Z0, Z7, Z7
-	VMULPS  Z5, Z7, Z7
 	VMULPS  Z6, Z7, Z7
 	VMOVUPS Z7, (R9)(SI*4)
 	ADDQ    $0x10, SI
@@ -12746,25 +12729,22 @@ CrossEntropyLabelsGWSAVX512_outv_23:
 CrossEntropyLabelsGWSAVX512_outtail_24:
 	CMPQ      BX, $0x00
 	JE        CrossEntropyLabelsGWSAVX512_outend_25
-	LEAQ      rowconsts<>+64(SB), R13
-	KMOVW     (R13)(BX*4), K1
+	LEAQ      rowconsts<>+64(SB), R12
+	KMOVW     (R12)(BX*4), K1
 	VMOVUPS.Z (R9)(SI*4), K1, Z7
 	VMULPS    Z0, Z7, Z7
-	VMULPS    Z5, Z7, Z7
 	VMULPS    Z6, Z7, Z7
 	VMOVUPS   Z7, K1, (R9)(SI*4)
 
 CrossEntropyLabelsGWSAVX512_outend_25:
-	VMOVSS 128(SP), X0
-	VMULSS 64(SP)(R11*4), X0, X0
-	VMOVSS (R9)(R12*4), X5
-	VSUBSS X0, X5, X5
-	VMOVSS X5, (R9)(R12*4)
+	VMOVSS (R9)(R11*4), X0
+	VSUBSS X5, X0, X0
+	VMOVSS X0, (R9)(R11*4)
 	JMP    CrossEntropyLabelsGWSAVX512_entered_21
 
 CrossEntropyLabelsGWSAVX512_ignored_20:
 	VMOVSS rowconsts<>+1100(SB), X0
-	VMOVSS X0, (SP)(R11*4)
+	VMOVSS X0, (SP)(SI*4)
 
 	// an ignored row: a gradient row of +0
 	XORQ SI, SI

@@ -24543,30 +24543,27 @@ CrossEntropyLabelsGAVX2_bexp_end_18:
 	VMOVDQU Y7, 960(CX)(R11*1)
 	ADDQ    $0x01, 1976(SP)
 
-	// grad = scale·fma(wy, e·(1/sum), -0) - label term
+	// grad = (e·(1/sum))·c - [j = y]·c, with c = tw = scale·wy
 	VBROADCASTSS rowconsts<>+1612(SB), Y7
 	VDIVPS       Y11, Y7, Y7
-	VBROADCASTSS inv+44(FP), Y10
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
 	JMP          CrossEntropyLabelsGAVX2_bgrad_check_20
 
 CrossEntropyLabelsGAVX2_bgrad_19:
-	VMULPS   (CX)(R11*1), Y7, Y11
-	VMULPS   Y8, Y11, Y11
-	VMULPS   Y10, Y11, Y11
-	VPCMPEQD (R8)(R11*1), Y6, Y12
-	VANDPS   Y9, Y12, Y12
-	VSUBPS   Y12, Y11, Y11
-	VMOVUPS  Y11, (CX)(R11*1)
-	VMULPS   32(CX)(R11*1), Y7, Y11
-	VMULPS   Y8, Y11, Y11
-	VMULPS   Y10, Y11, Y11
-	VPCMPEQD 32(R8)(R11*1), Y6, Y12
-	VANDPS   Y9, Y12, Y12
-	VSUBPS   Y12, Y11, Y11
-	VMOVUPS  Y11, 32(CX)(R11*1)
+	VMULPS   (CX)(R11*1), Y7, Y8
+	VMULPS   Y9, Y8, Y8
+	VPCMPEQD (R8)(R11*1), Y6, Y10
+	VANDPS   Y9, Y10, Y10
+	VSUBPS   Y10, Y8, Y8
+	VMOVUPS  Y8, (CX)(R11*1)
+	VMULPS   32(CX)(R11*1), Y7, Y8
+	VMULPS   Y9, Y8, Y8
+	VPCMPEQD 32(R8)(R11*1), Y6, Y10
+	VANDPS   Y9, Y10, Y10
+	VSUBPS   Y10, Y8, Y8
+	VMOVUPS  Y8, 32(CX)(R11*1)
 	ADDQ     $0x40, R11
 
 CrossEntropyLabelsGAVX2_bgrad_check_20:
@@ -24575,8 +24572,7 @@ CrossEntropyLabelsGAVX2_bgrad_check_20:
 	CMPQ     R11, R12
 	JAE      CrossEntropyLabelsGAVX2_bgrad_end_21
 	VMULPS   (CX)(R11*1), Y7, Y7
-	VMULPS   Y8, Y7, Y7
-	VMULPS   Y10, Y7, Y7
+	VMULPS   Y9, Y7, Y7
 	VPCMPEQD (R8)(R11*1), Y6, Y6
 	VANDPS   Y9, Y6, Y6
 	VSUBPS   Y6, Y7, Y7
@@ -25558,19 +25554,20 @@ CrossEntropyLabelsGAVX2_expfolded_42:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         2120(SP), R11
-	MOVQ         labels+24(FP), CX
-	MOVLQSX      (CX)(DX*4), R12
-	CMPQ         R12, AX
+	MOVQ         2120(SP), CX
+	MOVQ         labels+24(FP), R11
+	MOVLQSX      (R11)(DX*4), R11
+	CMPQ         R11, AX
 	JAE          CrossEntropyLabelsGAVX2_ignored_61
-	VMOVSS       X0, 1984(SP)(R11*4)
+	VMOVSS       X0, 1984(SP)(CX*4)
 
-	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
+	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
 	VMOVSS       rowconsts<>+1612(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
-	VBROADCASTSS 2048(SP)(R11*4), Y5
-	VBROADCASTSS 2112(SP), Y6
+	VMOVSS       2112(SP), X5
+	VMULSS       2048(SP)(CX*4), X5, X5
+	VBROADCASTSS X5, Y6
 
 	// pass 3
 	XORQ CX, CX
@@ -25580,22 +25577,18 @@ CrossEntropyLabelsGAVX2_out32_63:
 	JAE     CrossEntropyLabelsGAVX2_outv_64
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (SI)(CX*4)
 	VMOVUPS 32(SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 32(SI)(CX*4)
 	VMOVUPS 64(SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 64(SI)(CX*4)
 	VMOVUPS 96(SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
@@ -25606,7 +25599,6 @@ CrossEntropyLabelsGAVX2_outv_64:
 	JAE     CrossEntropyLabelsGAVX2_outtail_65
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (SI)(CX*4)
 	ADDQ    $0x08, CX
@@ -25615,28 +25607,25 @@ CrossEntropyLabelsGAVX2_outv_64:
 CrossEntropyLabelsGAVX2_outtail_65:
 	CMPQ       R10, $0x00
 	JE         CrossEntropyLabelsGAVX2_outend_66
-	LEAQ       rowconsts<>+32(SB), R13
-	MOVQ       R10, R14
-	SHLQ       $0x02, R14
-	SUBQ       R14, R13
-	VMOVUPS    (R13), Y7
+	LEAQ       rowconsts<>+32(SB), R12
+	MOVQ       R10, R13
+	SHLQ       $0x02, R13
+	SUBQ       R13, R12
+	VMOVUPS    (R12), Y7
 	VMASKMOVPS (SI)(CX*4), Y7, Y8
 	VMULPS     Y0, Y8, Y8
-	VMULPS     Y5, Y8, Y8
 	VMULPS     Y6, Y8, Y8
 	VMASKMOVPS Y8, Y7, (SI)(CX*4)
 
 CrossEntropyLabelsGAVX2_outend_66:
-	VMOVSS 2112(SP), X0
-	VMULSS 2048(SP)(R11*4), X0, X0
-	VMOVSS (SI)(R12*4), X5
-	VSUBSS X0, X5, X5
-	VMOVSS X5, (SI)(R12*4)
+	VMOVSS (SI)(R11*4), X0
+	VSUBSS X5, X0, X0
+	VMOVSS X0, (SI)(R11*4)
 	JMP    CrossEntropyLabelsGAVX2_entered_62
 
 CrossEntropyLabelsGAVX2_ignored_61:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1984(SP)(R11*4)
+	VMOVSS X0, 1984(SP)(CX*4)
 
 	// an ignored row: a gradient row of +0
 	XORQ CX, CX
@@ -26191,32 +26180,27 @@ CrossEntropyLabelsGSAVX2_bexp_end_18:
 	VMOVDQU Y7, 960(CX)(R11*1)
 	ADDQ    $0x01, 1976(SP)
 
-	// grad = scale·fma(wy, e·(1/sum), -0) - label term
+	// grad = (e·(1/sum))·c - [j = y]·c, with c = tw = scale·wy
 	VBROADCASTSS rowconsts<>+1612(SB), Y7
 	VDIVPS       Y11, Y7, Y7
-	VBROADCASTSS inv+44(FP), Y10
-	MOVQ         sw+32(FP), R11
-	VMULPS       (R11)(DX*4), Y10, Y10
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
 	JMP          CrossEntropyLabelsGSAVX2_bgrad_check_20
 
 CrossEntropyLabelsGSAVX2_bgrad_19:
-	VMULPS   (CX)(R11*1), Y7, Y11
-	VMULPS   Y8, Y11, Y11
-	VMULPS   Y10, Y11, Y11
-	VPCMPEQD (R8)(R11*1), Y6, Y12
-	VANDPS   Y9, Y12, Y12
-	VSUBPS   Y12, Y11, Y11
-	VMOVUPS  Y11, (CX)(R11*1)
-	VMULPS   32(CX)(R11*1), Y7, Y11
-	VMULPS   Y8, Y11, Y11
-	VMULPS   Y10, Y11, Y11
-	VPCMPEQD 32(R8)(R11*1), Y6, Y12
-	VANDPS   Y9, Y12, Y12
-	VSUBPS   Y12, Y11, Y11
-	VMOVUPS  Y11, 32(CX)(R11*1)
+	VMULPS   (CX)(R11*1), Y7, Y8
+	VMULPS   Y9, Y8, Y8
+	VPCMPEQD (R8)(R11*1), Y6, Y10
+	VANDPS   Y9, Y10, Y10
+	VSUBPS   Y10, Y8, Y8
+	VMOVUPS  Y8, (CX)(R11*1)
+	VMULPS   32(CX)(R11*1), Y7, Y8
+	VMULPS   Y9, Y8, Y8
+	VPCMPEQD 32(R8)(R11*1), Y6, Y10
+	VANDPS   Y9, Y10, Y10
+	VSUBPS   Y10, Y8, Y8
+	VMOVUPS  Y8, 32(CX)(R11*1)
 	ADDQ     $0x40, R11
 
 CrossEntropyLabelsGSAVX2_bgrad_check_20:
@@ -26225,8 +26209,7 @@ CrossEntropyLabelsGSAVX2_bgrad_check_20:
 	CMPQ     R11, R12
 	JAE      CrossEntropyLabelsGSAVX2_bgrad_end_21
 	VMULPS   (CX)(R11*1), Y7, Y7
-	VMULPS   Y8, Y7, Y7
-	VMULPS   Y10, Y7, Y7
+	VMULPS   Y9, Y7, Y7
 	VPCMPEQD (R8)(R11*1), Y6, Y6
 	VANDPS   Y9, Y6, Y6
 	VSUBPS   Y6, Y7, Y7
@@ -27218,19 +27201,20 @@ CrossEntropyLabelsGSAVX2_expfolded_42:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         2120(SP), R11
-	MOVQ         labels+24(FP), CX
-	MOVLQSX      (CX)(DX*4), R12
-	CMPQ         R12, AX
+	MOVQ         2120(SP), CX
+	MOVQ         labels+24(FP), R11
+	MOVLQSX      (R11)(DX*4), R11
+	CMPQ         R11, AX
 	JAE          CrossEntropyLabelsGSAVX2_ignored_61
-	VMOVSS       X0, 1984(SP)(R11*4)
+	VMOVSS       X0, 1984(SP)(CX*4)
 
-	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
+	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
 	VMOVSS       rowconsts<>+1612(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
-	VBROADCASTSS 2048(SP)(R11*4), Y5
-	VBROADCASTSS 2112(SP), Y6
+	VMOVSS       2112(SP), X5
+	VMULSS       2048(SP)(CX*4), X5, X5
+	VBROADCASTSS X5, Y6
 
 	// pass 3
 	XORQ CX, CX
@@ -27240,22 +27224,18 @@ CrossEntropyLabelsGSAVX2_out32_63:
 	JAE     CrossEntropyLabelsGSAVX2_outv_64
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (SI)(CX*4)
 	VMOVUPS 32(SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 32(SI)(CX*4)
 	VMOVUPS 64(SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 64(SI)(CX*4)
 	VMOVUPS 96(SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
@@ -27266,7 +27246,6 @@ CrossEntropyLabelsGSAVX2_outv_64:
 	JAE     CrossEntropyLabelsGSAVX2_outtail_65
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (SI)(CX*4)
 	ADDQ    $0x08, CX
@@ -27275,28 +27254,25 @@ CrossEntropyLabelsGSAVX2_outv_64:
 CrossEntropyLabelsGSAVX2_outtail_65:
 	CMPQ       R10, $0x00
 	JE         CrossEntropyLabelsGSAVX2_outend_66
-	LEAQ       rowconsts<>+32(SB), R13
-	MOVQ       R10, R14
-	SHLQ       $0x02, R14
-	SUBQ       R14, R13
-	VMOVUPS    (R13), Y7
+	LEAQ       rowconsts<>+32(SB), R12
+	MOVQ       R10, R13
+	SHLQ       $0x02, R13
+	SUBQ       R13, R12
+	VMOVUPS    (R12), Y7
 	VMASKMOVPS (SI)(CX*4), Y7, Y8
 	VMULPS     Y0, Y8, Y8
-	VMULPS     Y5, Y8, Y8
 	VMULPS     Y6, Y8, Y8
 	VMASKMOVPS Y8, Y7, (SI)(CX*4)
 
 CrossEntropyLabelsGSAVX2_outend_66:
-	VMOVSS 2112(SP), X0
-	VMULSS 2048(SP)(R11*4), X0, X0
-	VMOVSS (SI)(R12*4), X5
-	VSUBSS X0, X5, X5
-	VMOVSS X5, (SI)(R12*4)
+	VMOVSS (SI)(R11*4), X0
+	VSUBSS X5, X0, X0
+	VMOVSS X0, (SI)(R11*4)
 	JMP    CrossEntropyLabelsGSAVX2_entered_62
 
 CrossEntropyLabelsGSAVX2_ignored_61:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1984(SP)(R11*4)
+	VMOVSS X0, 1984(SP)(CX*4)
 
 	// an ignored row: a gradient row of +0
 	XORQ CX, CX
@@ -27867,30 +27843,27 @@ CrossEntropyLabelsGWAVX2_bexp_end_18:
 	VMOVDQU Y7, 960(CX)(R11*1)
 	ADDQ    $0x01, 2040(SP)
 
-	// grad = scale·fma(wy, e·(1/sum), -0) - label term
+	// grad = (e·(1/sum))·c - [j = y]·c, with c = tw = scale·wy
 	VBROADCASTSS rowconsts<>+1612(SB), Y7
 	VDIVPS       Y11, Y7, Y7
-	VBROADCASTSS inv+44(FP), Y10
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
 	JMP          CrossEntropyLabelsGWAVX2_bgrad_check_20
 
 CrossEntropyLabelsGWAVX2_bgrad_19:
-	VMULPS   (CX)(R11*1), Y7, Y11
-	VMULPS   Y8, Y11, Y11
-	VMULPS   Y10, Y11, Y11
-	VPCMPEQD (R8)(R11*1), Y6, Y12
-	VANDPS   Y9, Y12, Y12
-	VSUBPS   Y12, Y11, Y11
-	VMOVUPS  Y11, (CX)(R11*1)
-	VMULPS   32(CX)(R11*1), Y7, Y11
-	VMULPS   Y8, Y11, Y11
-	VMULPS   Y10, Y11, Y11
-	VPCMPEQD 32(R8)(R11*1), Y6, Y12
-	VANDPS   Y9, Y12, Y12
-	VSUBPS   Y12, Y11, Y11
-	VMOVUPS  Y11, 32(CX)(R11*1)
+	VMULPS   (CX)(R11*1), Y7, Y8
+	VMULPS   Y9, Y8, Y8
+	VPCMPEQD (R8)(R11*1), Y6, Y10
+	VANDPS   Y9, Y10, Y10
+	VSUBPS   Y10, Y8, Y8
+	VMOVUPS  Y8, (CX)(R11*1)
+	VMULPS   32(CX)(R11*1), Y7, Y8
+	VMULPS   Y9, Y8, Y8
+	VPCMPEQD 32(R8)(R11*1), Y6, Y10
+	VANDPS   Y9, Y10, Y10
+	VSUBPS   Y10, Y8, Y8
+	VMOVUPS  Y8, 32(CX)(R11*1)
 	ADDQ     $0x40, R11
 
 CrossEntropyLabelsGWAVX2_bgrad_check_20:
@@ -27899,8 +27872,7 @@ CrossEntropyLabelsGWAVX2_bgrad_check_20:
 	CMPQ     R11, R12
 	JAE      CrossEntropyLabelsGWAVX2_bgrad_end_21
 	VMULPS   (CX)(R11*1), Y7, Y7
-	VMULPS   Y8, Y7, Y7
-	VMULPS   Y10, Y7, Y7
+	VMULPS   Y9, Y7, Y7
 	VPCMPEQD (R8)(R11*1), Y6, Y6
 	VANDPS   Y9, Y6, Y6
 	VSUBPS   Y6, Y7, Y7
@@ -28884,19 +28856,20 @@ CrossEntropyLabelsGWAVX2_expfolded_42:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         2184(SP), R11
-	MOVQ         labels+24(FP), CX
-	MOVLQSX      (CX)(DX*4), R12
-	CMPQ         R12, AX
+	MOVQ         2184(SP), CX
+	MOVQ         labels+24(FP), R11
+	MOVLQSX      (R11)(DX*4), R11
+	CMPQ         R11, AX
 	JAE          CrossEntropyLabelsGWAVX2_ignored_61
-	VMOVSS       X0, 2048(SP)(R11*4)
+	VMOVSS       X0, 2048(SP)(CX*4)
 
-	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
+	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
 	VMOVSS       rowconsts<>+1612(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
-	VBROADCASTSS 2112(SP)(R11*4), Y5
-	VBROADCASTSS 2176(SP), Y6
+	VMOVSS       2176(SP), X5
+	VMULSS       2112(SP)(CX*4), X5, X5
+	VBROADCASTSS X5, Y6
 
 	// pass 3
 	XORQ CX, CX
@@ -28906,22 +28879,18 @@ CrossEntropyLabelsGWAVX2_out32_63:
 	JAE     CrossEntropyLabelsGWAVX2_outv_64
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (SI)(CX*4)
 	VMOVUPS 32(SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 32(SI)(CX*4)
 	VMOVUPS 64(SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 64(SI)(CX*4)
 	VMOVUPS 96(SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
@@ -28932,7 +28901,6 @@ CrossEntropyLabelsGWAVX2_outv_64:
 	JAE     CrossEntropyLabelsGWAVX2_outtail_65
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (SI)(CX*4)
 	ADDQ    $0x08, CX
@@ -28941,28 +28909,25 @@ CrossEntropyLabelsGWAVX2_outv_64:
 CrossEntropyLabelsGWAVX2_outtail_65:
 	CMPQ       R10, $0x00
 	JE         CrossEntropyLabelsGWAVX2_outend_66
-	LEAQ       rowconsts<>+32(SB), R13
-	MOVQ       R10, R14
-	SHLQ       $0x02, R14
-	SUBQ       R14, R13
-	VMOVUPS    (R13), Y7
+	LEAQ       rowconsts<>+32(SB), R12
+	MOVQ       R10, R13
+	SHLQ       $0x02, R13
+	SUBQ       R13, R12
+	VMOVUPS    (R12), Y7
 	VMASKMOVPS (SI)(CX*4), Y7, Y8
 	VMULPS     Y0, Y8, Y8
-	VMULPS     Y5, Y8, Y8
 	VMULPS     Y6, Y8, Y8
 	VMASKMOVPS Y8, Y7, (SI)(CX*4)
 
 CrossEntropyLabelsGWAVX2_outend_66:
-	VMOVSS 2176(SP), X0
-	VMULSS 2112(SP)(R11*4), X0, X0
-	VMOVSS (SI)(R12*4), X5
-	VSUBSS X0, X5, X5
-	VMOVSS X5, (SI)(R12*4)
+	VMOVSS (SI)(R11*4), X0
+	VSUBSS X5, X0, X0
+	VMOVSS X0, (SI)(R11*4)
 	JMP    CrossEntropyLabelsGWAVX2_entered_62
 
 CrossEntropyLabelsGWAVX2_ignored_61:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 2048(SP)(R11*4)
+	VMOVSS X0, 2048(SP)(CX*4)
 
 	// an ignored row: a gradient row of +0
 	XORQ CX, CX
@@ -29533,32 +29498,27 @@ CrossEntropyLabelsGWSAVX2_bexp_end_18:
 	VMOVDQU Y7, 960(CX)(R11*1)
 	ADDQ    $0x01, 2040(SP)
 
-	// grad = scale·fma(wy, e·(1/sum), -0) - label term
+	// grad = (e·(1/sum))·c - [j = y]·c, with c = tw = scale·wy
 	VBROADCASTSS rowconsts<>+1612(SB), Y7
 	VDIVPS       Y11, Y7, Y7
-	VBROADCASTSS inv+44(FP), Y10
-	MOVQ         sw+32(FP), R11
-	VMULPS       (R11)(DX*4), Y10, Y10
 	MOVQ         R12, R13
 	ANDQ         $-64, R13
 	XORQ         R11, R11
 	JMP          CrossEntropyLabelsGWSAVX2_bgrad_check_20
 
 CrossEntropyLabelsGWSAVX2_bgrad_19:
-	VMULPS   (CX)(R11*1), Y7, Y11
-	VMULPS   Y8, Y11, Y11
-	VMULPS   Y10, Y11, Y11
-	VPCMPEQD (R8)(R11*1), Y6, Y12
-	VANDPS   Y9, Y12, Y12
-	VSUBPS   Y12, Y11, Y11
-	VMOVUPS  Y11, (CX)(R11*1)
-	VMULPS   32(CX)(R11*1), Y7, Y11
-	VMULPS   Y8, Y11, Y11
-	VMULPS   Y10, Y11, Y11
-	VPCMPEQD 32(R8)(R11*1), Y6, Y12
-	VANDPS   Y9, Y12, Y12
-	VSUBPS   Y12, Y11, Y11
-	VMOVUPS  Y11, 32(CX)(R11*1)
+	VMULPS   (CX)(R11*1), Y7, Y8
+	VMULPS   Y9, Y8, Y8
+	VPCMPEQD (R8)(R11*1), Y6, Y10
+	VANDPS   Y9, Y10, Y10
+	VSUBPS   Y10, Y8, Y8
+	VMOVUPS  Y8, (CX)(R11*1)
+	VMULPS   32(CX)(R11*1), Y7, Y8
+	VMULPS   Y9, Y8, Y8
+	VPCMPEQD 32(R8)(R11*1), Y6, Y10
+	VANDPS   Y9, Y10, Y10
+	VSUBPS   Y10, Y8, Y8
+	VMOVUPS  Y8, 32(CX)(R11*1)
 	ADDQ     $0x40, R11
 
 CrossEntropyLabelsGWSAVX2_bgrad_check_20:
@@ -29567,8 +29527,7 @@ CrossEntropyLabelsGWSAVX2_bgrad_check_20:
 	CMPQ     R11, R12
 	JAE      CrossEntropyLabelsGWSAVX2_bgrad_end_21
 	VMULPS   (CX)(R11*1), Y7, Y7
-	VMULPS   Y8, Y7, Y7
-	VMULPS   Y10, Y7, Y7
+	VMULPS   Y9, Y7, Y7
 	VPCMPEQD (R8)(R11*1), Y6, Y6
 	VANDPS   Y9, Y6, Y6
 	VSUBPS   Y6, Y7, Y7
@@ -30562,19 +30521,20 @@ CrossEntropyLabelsGWSAVX2_expfolded_42:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         2184(SP), R11
-	MOVQ         labels+24(FP), CX
-	MOVLQSX      (CX)(DX*4), R12
-	CMPQ         R12, AX
+	MOVQ         2184(SP), CX
+	MOVQ         labels+24(FP), R11
+	MOVLQSX      (R11)(DX*4), R11
+	CMPQ         R11, AX
 	JAE          CrossEntropyLabelsGWSAVX2_ignored_61
-	VMOVSS       X0, 2048(SP)(R11*4)
+	VMOVSS       X0, 2048(SP)(CX*4)
 
-	// grad_j = sv·(wy·(e_j·(1/sum))) (fma(wy, ·, -0) is the rounded product), then grad_y -= sv·wy
+	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
 	VMOVSS       rowconsts<>+1612(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
-	VBROADCASTSS 2112(SP)(R11*4), Y5
-	VBROADCASTSS 2176(SP), Y6
+	VMOVSS       2176(SP), X5
+	VMULSS       2112(SP)(CX*4), X5, X5
+	VBROADCASTSS X5, Y6
 
 	// pass 3
 	XORQ CX, CX
@@ -30584,22 +30544,18 @@ CrossEntropyLabelsGWSAVX2_out32_63:
 	JAE     CrossEntropyLabelsGWSAVX2_outv_64
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (SI)(CX*4)
 	VMOVUPS 32(SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 32(SI)(CX*4)
 	VMOVUPS 64(SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 64(SI)(CX*4)
 	VMOVUPS 96(SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 96(SI)(CX*4)
 	ADDQ    $0x20, CX
@@ -30610,7 +30566,6 @@ CrossEntropyLabelsGWSAVX2_outv_64:
 	JAE     CrossEntropyLabelsGWSAVX2_outtail_65
 	VMOVUPS (SI)(CX*4), Y7
 	VMULPS  Y0, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (SI)(CX*4)
 	ADDQ    $0x08, CX
@@ -30619,28 +30574,25 @@ CrossEntropyLabelsGWSAVX2_outv_64:
 CrossEntropyLabelsGWSAVX2_outtail_65:
 	CMPQ       R10, $0x00
 	JE         CrossEntropyLabelsGWSAVX2_outend_66
-	LEAQ       rowconsts<>+32(SB), R13
-	MOVQ       R10, R14
-	SHLQ       $0x02, R14
-	SUBQ       R14, R13
-	VMOVUPS    (R13), Y7
+	LEAQ       rowconsts<>+32(SB), R12
+	MOVQ       R10, R13
+	SHLQ       $0x02, R13
+	SUBQ       R13, R12
+	VMOVUPS    (R12), Y7
 	VMASKMOVPS (SI)(CX*4), Y7, Y8
 	VMULPS     Y0, Y8, Y8
-	VMULPS     Y5, Y8, Y8
 	VMULPS     Y6, Y8, Y8
 	VMASKMOVPS Y8, Y7, (SI)(CX*4)
 
 CrossEntropyLabelsGWSAVX2_outend_66:
-	VMOVSS 2176(SP), X0
-	VMULSS 2112(SP)(R11*4), X0, X0
-	VMOVSS (SI)(R12*4), X5
-	VSUBSS X0, X5, X5
-	VMOVSS X5, (SI)(R12*4)
+	VMOVSS (SI)(R11*4), X0
+	VSUBSS X5, X0, X0
+	VMOVSS X0, (SI)(R11*4)
 	JMP    CrossEntropyLabelsGWSAVX2_entered_62
 
 CrossEntropyLabelsGWSAVX2_ignored_61:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 2048(SP)(R11*4)
+	VMOVSS X0, 2048(SP)(CX*4)
 
 	// an ignored row: a gradient row of +0
 	XORQ CX, CX
