@@ -31,7 +31,8 @@ var archSets = []*Set{AVX2, AVX512}
 
 // withAVX2Glue sets the kernels both amd64 sets take from the AVX2 code:
 // the elementwise, scan and gather kernels the losses call around the row
-// and matrix kernels (memory-bound or short, 8 lanes are enough).
+// and matrix kernels (memory-bound or short, 8 lanes are enough), and
+// LabelWeights where the set has none of its own.
 func withAVX2Glue(s *Set) *Set {
 	s.sigmoidFocal = sigmoidFocalAVX2
 	s.focalTerms = focalTermsAVX2
@@ -39,7 +40,9 @@ func withAVX2Glue(s *Set) *Set {
 	s.symmetrize, s.maskedAffine = symmetrizeAVX2, maskedAffineAVX2
 	s.circleLogits, s.circleGrads = circleLogitsAVX2, circleGradsAVX2
 	s.sum64, s.firstOutside = sum64AVX2, firstOutsideAVX2
-	s.labelWeights = labelWeightsAVX2
+	if s.labelWeights == nil { // the AVX-512 set has its own
+		s.labelWeights = labelWeightsAVX2
+	}
 	s.squaredL2RowsIdx, s.axpbyRowsIdx = squaredL2RowsIdxAVX2, axpbyRowsIdxAVX2
 	s.pairUpdates = pairUpdatesAVX2
 	s.firstMinBits = firstMinBitsAVX2

@@ -41,6 +41,7 @@ var AVX512 = withAVX2Glue(&Set{
 	tripletGrad:      tripletGradAVX2,
 	axpbyRows:        axpbyRowsAVX2,
 	flushSubnormals:  flushSubnormalsAVX2,
+	labelWeights:     labelWeightsAVX512,
 })
 
 // blockCols is the widest row the AVX2 kernels take 8 rows at a time.

@@ -113,25 +113,56 @@ func crossEntropyLabelsAVX512(gather bool) ceLabelsFunc {
 // rows run generic's code). The variants are called directly, not through
 // function values, so that the table and the partials stay on the stack.
 func labelWeightsAVX2(labels []int32, w, s []float32, cols int, ignore int32) (p [generic.Sum64Lanes]float64, done int, ignored bool) {
+	return labelWeightsVec(labels, w, s, cols, ignore, false)
+}
+
+// labelWeightsAVX512 is labelWeightsAVX2 with the AVX-512 kernel over the
+// leading whole blocks of 16 labels; the AVX2 kernel takes on where it
+// stops (at the block of 16 with a bad label, or at the last block of 8).
+func labelWeightsAVX512(labels []int32, w, s []float32, cols int, ignore int32) (p [generic.Sum64Lanes]float64, done int, ignored bool) {
+	return labelWeightsVec(labels, w, s, cols, ignore, true)
+}
+
+func labelWeightsVec(labels []int32, w, s []float32, cols int, ignore int32, avx512 bool) (p [generic.Sum64Lanes]float64, done int, ignored bool) {
 	n := len(labels) &^ 7
 	if n == 0 || (w != nil && cols > 16) {
 		return p, 0, false
 	}
 	var tab [16]float32
-	c := min(cols, math.MaxInt32) // the kernel compares with its low half
-	l, sp, pp := &labels[0], at(s, 0), &p[0]
+	if w != nil {
+		copy(tab[:], w[:cols])
+	}
+	c := min(cols, math.MaxInt32) // the kernels compare with its low half
+	pp := &p[0]
 	var ig int
-	switch {
-	case w != nil && s != nil:
-		copy(tab[:], w[:cols])
-		done, ig = asm.LabelWeightsWSAVX2(l, &tab[0], sp, n, c, ignore, pp)
-	case w != nil:
-		copy(tab[:], w[:cols])
-		done, ig = asm.LabelWeightsWAVX2(l, &tab[0], sp, n, c, ignore, pp)
-	case s != nil:
-		done, ig = asm.LabelWeightsSAVX2(l, &tab[0], sp, n, c, ignore, pp)
-	default:
-		done, ig = asm.LabelWeightsPlainAVX2(l, &tab[0], sp, n, c, ignore, pp)
+	if n16 := n &^ 15; avx512 && n16 > 0 {
+		l, sp := &labels[0], at(s, 0)
+		switch {
+		case w != nil && s != nil:
+			done, ig = asm.LabelWeightsWSAVX512(l, &tab[0], sp, n16, c, ignore, pp)
+		case w != nil:
+			done, ig = asm.LabelWeightsWAVX512(l, &tab[0], sp, n16, c, ignore, pp)
+		case s != nil:
+			done, ig = asm.LabelWeightsSAVX512(l, &tab[0], sp, n16, c, ignore, pp)
+		default:
+			done, ig = asm.LabelWeightsPlainAVX512(l, &tab[0], sp, n16, c, ignore, pp)
+		}
+	}
+	if done < n {
+		// From a multiple of 8, so that row i still adds into partial i mod 8.
+		l, sp := &labels[done], at(s, done)
+		var d, ig2 int
+		switch {
+		case w != nil && s != nil:
+			d, ig2 = asm.LabelWeightsWSAVX2(l, &tab[0], sp, n-done, c, ignore, pp)
+		case w != nil:
+			d, ig2 = asm.LabelWeightsWAVX2(l, &tab[0], sp, n-done, c, ignore, pp)
+		case s != nil:
+			d, ig2 = asm.LabelWeightsSAVX2(l, &tab[0], sp, n-done, c, ignore, pp)
+		default:
+			d, ig2 = asm.LabelWeightsPlainAVX2(l, &tab[0], sp, n-done, c, ignore, pp)
+		}
+		done, ig = done+d, ig|ig2
 	}
 	return p, done, ig != 0
 }

@@ -55,6 +55,13 @@ func main() {
 			}
 		}
 	}
+	if w.zmm {
+		for _, wt := range []bool{false, true} {
+			for _, sw := range []bool{false, true} {
+				labelWeights512Kernel(wt, sw)
+			}
+		}
+	}
 	if !w.zmm { // memory-bound: the AVX2 kernels serve both sets
 		for _, wt := range []bool{false, true} {
 			for _, sw := range []bool{false, true} {

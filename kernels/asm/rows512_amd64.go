@@ -161,3 +161,31 @@ func CrossEntropyLabelsGWAVX512(grad *float32, z *float32, w *float32, labels *i
 //
 //go:noescape
 func CrossEntropyLabelsGWSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
+
+// LabelWeightsPlainAVX512 is LabelWeightsPlainAVX2 over whole blocks of 16 of labels[0:n]
+// (n a multiple of 16): it returns the rows done (n, or the start of the first block of 16
+// with a bad label) and a nonzero ignored if a row it did was ignored.
+//
+//go:noescape
+func LabelWeightsPlainAVX512(labels *int32, tab *float32, s *float32, n int, cols int, ignore int32, p *float64) (done int, ignored int)
+
+// LabelWeightsSAVX512 is LabelWeightsSAVX2 over whole blocks of 16 of labels[0:n]
+// (n a multiple of 16): it returns the rows done (n, or the start of the first block of 16
+// with a bad label) and a nonzero ignored if a row it did was ignored.
+//
+//go:noescape
+func LabelWeightsSAVX512(labels *int32, tab *float32, s *float32, n int, cols int, ignore int32, p *float64) (done int, ignored int)
+
+// LabelWeightsWAVX512 is LabelWeightsWAVX2 over whole blocks of 16 of labels[0:n]
+// (n a multiple of 16): it returns the rows done (n, or the start of the first block of 16
+// with a bad label) and a nonzero ignored if a row it did was ignored.
+//
+//go:noescape
+func LabelWeightsWAVX512(labels *int32, tab *float32, s *float32, n int, cols int, ignore int32, p *float64) (done int, ignored int)
+
+// LabelWeightsWSAVX512 is LabelWeightsWSAVX2 over whole blocks of 16 of labels[0:n]
+// (n a multiple of 16): it returns the rows done (n, or the start of the first block of 16
+// with a bad label) and a nonzero ignored if a row it did was ignored.
+//
+//go:noescape
+func LabelWeightsWSAVX512(labels *int32, tab *float32, s *float32, n int, cols int, ignore int32, p *float64) (done int, ignored int)

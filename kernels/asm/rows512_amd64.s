@@ -12898,3 +12898,215 @@ CrossEntropyLabelsGWSAVX512_flushrow_33:
 CrossEntropyLabelsGWSAVX512_flushed_32:
 	VZEROUPPER
 	RET
+
+// func LabelWeightsPlainAVX512(labels *int32, tab *float32, s *float32, n int, cols int, ignore int32, p *float64) (done int, ignored int)
+// Requires: AVX, AVX512F
+TEXT ·LabelWeightsPlainAVX512(SB), NOSPLIT, $0-72
+	MOVQ    labels+0(FP), AX
+	MOVQ    n+24(FP), CX
+	MOVQ    p+48(FP), DX
+	VMOVUPD (DX), Z0
+
+	// cols and ignore, 16 times; act: all lanes if ignore < 0 (a label to skip), else none
+	MOVQ         cols+32(FP), BX
+	VPBROADCASTD BX, Z1
+	MOVL         ignore+40(FP), BX
+	VPBROADCASTD BX, Z2
+	SARL         $0x1f, BX
+	KMOVW        BX, K1
+	KXORW        K2, K2, K2
+	VBROADCASTSS rowconsts<>+1100(SB), Z3
+	XORQ         BX, BX
+	CMPQ         CX, $0x00
+	JE           LabelWeightsPlainAVX512_done
+
+LabelWeightsPlainAVX512_loop:
+	// in: 0 <= y < cols (unsigned y < cols); ig: y == ignore < 0; any other label ends the loop
+	VMOVDQU32 (AX)(BX*4), Z4
+	VPCMPUD   $0x01, Z1, Z4, K3
+	VPCMPEQD  Z2, Z4, K1, K4
+	KORW      K4, K3, K5
+	KORTESTW  K5, K5
+	JCC       LabelWeightsPlainAVX512_done
+	KORW      K4, K2, K2
+
+	// t = w_y (or 1), +0 where ignored; then float64, times s_i, into the partials: rows 0..7, then 8..15
+	VMOVAPS.Z     Z3, K3, Z4
+	VCVTPS2PD     Y4, Z5
+	VEXTRACTF64X4 $0x01, Z4, Y4
+	VCVTPS2PD     Y4, Z4
+	VADDPD        Z5, Z0, Z0
+	VADDPD        Z4, Z0, Z0
+	ADDQ          $0x10, BX
+	CMPQ          BX, CX
+	JB            LabelWeightsPlainAVX512_loop
+
+LabelWeightsPlainAVX512_done:
+	VMOVUPD Z0, (DX)
+	MOVQ    BX, done+56(FP)
+	KMOVW   K2, AX
+	MOVQ    AX, ignored+64(FP)
+	VZEROUPPER
+	RET
+
+// func LabelWeightsSAVX512(labels *int32, tab *float32, s *float32, n int, cols int, ignore int32, p *float64) (done int, ignored int)
+// Requires: AVX, AVX512F
+TEXT ·LabelWeightsSAVX512(SB), NOSPLIT, $0-72
+	MOVQ    labels+0(FP), AX
+	MOVQ    s+16(FP), CX
+	MOVQ    n+24(FP), DX
+	MOVQ    p+48(FP), BX
+	VMOVUPD (BX), Z0
+
+	// cols and ignore, 16 times; act: all lanes if ignore < 0 (a label to skip), else none
+	MOVQ         cols+32(FP), SI
+	VPBROADCASTD SI, Z1
+	MOVL         ignore+40(FP), SI
+	VPBROADCASTD SI, Z2
+	SARL         $0x1f, SI
+	KMOVW        SI, K1
+	KXORW        K2, K2, K2
+	VBROADCASTSS rowconsts<>+1100(SB), Z3
+	XORQ         SI, SI
+	CMPQ         DX, $0x00
+	JE           LabelWeightsSAVX512_done
+
+LabelWeightsSAVX512_loop:
+	// in: 0 <= y < cols (unsigned y < cols); ig: y == ignore < 0; any other label ends the loop
+	VMOVDQU32 (AX)(SI*4), Z4
+	VPCMPUD   $0x01, Z1, Z4, K3
+	VPCMPEQD  Z2, Z4, K1, K4
+	KORW      K4, K3, K5
+	KORTESTW  K5, K5
+	JCC       LabelWeightsSAVX512_done
+	KORW      K4, K2, K2
+
+	// t = w_y (or 1), +0 where ignored; then float64, times s_i, into the partials: rows 0..7, then 8..15
+	VMOVAPS.Z     Z3, K3, Z4
+	VCVTPS2PD     Y4, Z5
+	VEXTRACTF64X4 $0x01, Z4, Y4
+	VCVTPS2PD     Y4, Z4
+	VCVTPS2PD     (CX)(SI*4), Z6
+	VCVTPS2PD     32(CX)(SI*4), Z7
+	VMULPD        Z6, Z5, Z5
+	VMULPD        Z7, Z4, Z4
+	VADDPD        Z5, Z0, Z0
+	VADDPD        Z4, Z0, Z0
+	ADDQ          $0x10, SI
+	CMPQ          SI, DX
+	JB            LabelWeightsSAVX512_loop
+
+LabelWeightsSAVX512_done:
+	VMOVUPD Z0, (BX)
+	MOVQ    SI, done+56(FP)
+	KMOVW   K2, AX
+	MOVQ    AX, ignored+64(FP)
+	VZEROUPPER
+	RET
+
+// func LabelWeightsWAVX512(labels *int32, tab *float32, s *float32, n int, cols int, ignore int32, p *float64) (done int, ignored int)
+// Requires: AVX, AVX512F
+TEXT ·LabelWeightsWAVX512(SB), NOSPLIT, $0-72
+	MOVQ    labels+0(FP), AX
+	MOVQ    n+24(FP), CX
+	MOVQ    p+48(FP), DX
+	VMOVUPD (DX), Z0
+
+	// cols and ignore, 16 times; act: all lanes if ignore < 0 (a label to skip), else none
+	MOVQ         cols+32(FP), BX
+	VPBROADCASTD BX, Z1
+	MOVL         ignore+40(FP), BX
+	VPBROADCASTD BX, Z2
+	SARL         $0x1f, BX
+	KMOVW        BX, K1
+	KXORW        K2, K2, K2
+	MOVQ         tab+8(FP), BX
+	VMOVUPS      (BX), Z3
+	XORQ         BX, BX
+	CMPQ         CX, $0x00
+	JE           LabelWeightsWAVX512_done
+
+LabelWeightsWAVX512_loop:
+	// in: 0 <= y < cols (unsigned y < cols); ig: y == ignore < 0; any other label ends the loop
+	VMOVDQU32 (AX)(BX*4), Z4
+	VPCMPUD   $0x01, Z1, Z4, K3
+	VPCMPEQD  Z2, Z4, K1, K4
+	KORW      K4, K3, K5
+	KORTESTW  K5, K5
+	JCC       LabelWeightsWAVX512_done
+	KORW      K4, K2, K2
+
+	// t = w_y (or 1), +0 where ignored; then float64, times s_i, into the partials: rows 0..7, then 8..15
+	VPERMPS.Z     Z3, Z4, K3, Z4
+	VCVTPS2PD     Y4, Z5
+	VEXTRACTF64X4 $0x01, Z4, Y4
+	VCVTPS2PD     Y4, Z4
+	VADDPD        Z5, Z0, Z0
+	VADDPD        Z4, Z0, Z0
+	ADDQ          $0x10, BX
+	CMPQ          BX, CX
+	JB            LabelWeightsWAVX512_loop
+
+LabelWeightsWAVX512_done:
+	VMOVUPD Z0, (DX)
+	MOVQ    BX, done+56(FP)
+	KMOVW   K2, AX
+	MOVQ    AX, ignored+64(FP)
+	VZEROUPPER
+	RET
+
+// func LabelWeightsWSAVX512(labels *int32, tab *float32, s *float32, n int, cols int, ignore int32, p *float64) (done int, ignored int)
+// Requires: AVX, AVX512F
+TEXT ·LabelWeightsWSAVX512(SB), NOSPLIT, $0-72
+	MOVQ    labels+0(FP), AX
+	MOVQ    s+16(FP), CX
+	MOVQ    n+24(FP), DX
+	MOVQ    p+48(FP), BX
+	VMOVUPD (BX), Z0
+
+	// cols and ignore, 16 times; act: all lanes if ignore < 0 (a label to skip), else none
+	MOVQ         cols+32(FP), SI
+	VPBROADCASTD SI, Z1
+	MOVL         ignore+40(FP), SI
+	VPBROADCASTD SI, Z2
+	SARL         $0x1f, SI
+	KMOVW        SI, K1
+	KXORW        K2, K2, K2
+	MOVQ         tab+8(FP), SI
+	VMOVUPS      (SI), Z3
+	XORQ         SI, SI
+	CMPQ         DX, $0x00
+	JE           LabelWeightsWSAVX512_done
+
+LabelWeightsWSAVX512_loop:
+	// in: 0 <= y < cols (unsigned y < cols); ig: y == ignore < 0; any other label ends the loop
+	VMOVDQU32 (AX)(SI*4), Z4
+	VPCMPUD   $0x01, Z1, Z4, K3
+	VPCMPEQD  Z2, Z4, K1, K4
+	KORW      K4, K3, K5
+	KORTESTW  K5, K5
+	JCC       LabelWeightsWSAVX512_done
+	KORW      K4, K2, K2
+
+	// t = w_y (or 1), +0 where ignored; then float64, times s_i, into the partials: rows 0..7, then 8..15
+	VPERMPS.Z     Z3, Z4, K3, Z4
+	VCVTPS2PD     Y4, Z5
+	VEXTRACTF64X4 $0x01, Z4, Y4
+	VCVTPS2PD     Y4, Z4
+	VCVTPS2PD     (CX)(SI*4), Z6
+	VCVTPS2PD     32(CX)(SI*4), Z7
+	VMULPD        Z6, Z5, Z5
+	VMULPD        Z7, Z4, Z4
+	VADDPD        Z5, Z0, Z0
+	VADDPD        Z4, Z0, Z0
+	ADDQ          $0x10, SI
+	CMPQ          SI, DX
+	JB            LabelWeightsWSAVX512_loop
+
+LabelWeightsWSAVX512_done:
+	VMOVUPD Z0, (BX)
+	MOVQ    SI, done+56(FP)
+	KMOVW   K2, AX
+	MOVQ    AX, ignored+64(FP)
+	VZEROUPPER
+	RET
