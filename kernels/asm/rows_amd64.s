@@ -24152,7 +24152,7 @@ CrossEntropyLabelsWSAVX2_flushed_54:
 
 // func CrossEntropyLabelsGAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGAVX2(SB), $2128-81
+TEXT ·CrossEntropyLabelsGAVX2(SB), $3424-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -24162,97 +24162,104 @@ TEXT ·CrossEntropyLabelsGAVX2(SB), $2128-81
 	ANDQ         $-8, CX
 	MOVQ         AX, CX
 	ANDQ         $0x07, CX
-	XORQ         DX, DX
+	XORQ         CX, CX
 	VBROADCASTSS rowconsts<>+1572(SB), Y2
 	VBROADCASTSS rowconsts<>+1568(SB), Y3
 	VBROADCASTSS rowconsts<>+1576(SB), Y4
-	MOVQ         z+8(FP), BX
-	MOVQ         grad+0(FP), SI
-	MOVQ         rows+56(FP), DI
+	MOVQ         z+8(FP), DI
+	MOVQ         grad+0(FP), R8
+	MOVQ         rows+56(FP), R9
 
 	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
 	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
-	LEAQ 31(SP), CX
-	ANDQ $-32, CX
+	LEAQ 31(SP), R10
+	ANDQ $-32, R10
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    AX, R8
-	MOVQ    $0x00000008, R9
-	CMPQ    R8, R9
-	CMOVQGT R9, R8
-	LEAQ    rowconsts<>+32(SB), R9
-	SHLQ    $0x02, R8
-	SUBQ    R8, R9
-	VMOVUPS (R9), Y0
-	VMOVUPS Y0, 768(CX)
-	MOVQ    AX, R8
-	SUBQ    $0x08, R8
-	XORQ    R9, R9
-	CMPQ    R8, $0x00
-	CMOVQLT R9, R8
-	MOVQ    $0x00000008, R9
-	CMPQ    R8, R9
-	CMOVQGT R9, R8
-	LEAQ    rowconsts<>+32(SB), R9
-	SHLQ    $0x02, R8
-	SUBQ    R8, R9
-	VMOVUPS (R9), Y0
-	VMOVUPS Y0, 800(CX)
-	LEAQ    rowconsts<>+160(SB), R8
+	MOVQ    AX, R11
+	MOVQ    $0x00000008, R12
+	CMPQ    R11, R12
+	CMOVQGT R12, R11
+	LEAQ    rowconsts<>+32(SB), R12
+	SHLQ    $0x02, R11
+	SUBQ    R11, R12
+	VMOVUPS (R12), Y0
+	VMOVUPS Y0, 768(R10)
+	MOVQ    AX, R11
+	SUBQ    $0x08, R11
+	XORQ    R12, R12
+	CMPQ    R11, $0x00
+	CMOVQLT R12, R11
+	MOVQ    $0x00000008, R12
+	CMPQ    R11, R12
+	CMOVQGT R12, R11
+	LEAQ    rowconsts<>+32(SB), R12
+	SHLQ    $0x02, R11
+	SUBQ    R11, R12
+	VMOVUPS (R12), Y0
+	VMOVUPS Y0, 800(R10)
+	LEAQ    rowconsts<>+160(SB), R11
 
 	// colsv = cols, 8 times; rowOff = lane·cols, the offset of each row's first element
 	VMOVQ        AX, X0
 	VPBROADCASTD X0, Y0
-	VMOVDQU      Y0, 1888(CX)
+	VMOVDQU      Y0, 1888(R10)
 	VPMULLD      rowconsts<>+128(SB), Y0, Y0
-	VMOVDQU      Y0, 1920(CX)
+	VMOVDQU      Y0, 1920(R10)
 
 	// Sum64's partials of the losses, in two registers for the whole call
-	MOVQ    sum+72(FP), R9
-	VMOVUPD (R9), Y0
-	VMOVUPD 32(R9), Y5
-	MOVQ    $0x00000000, 1976(SP)
+	MOVQ    sum+72(FP), R12
+	VMOVUPD (R12), Y0
+	VMOVUPD 32(R12), Y5
+	MOVQ    $0x00000000, 3256(SP)
+
+	// two slot areas, each with its block's state: tcur (this block's), tsum - tcur (the pending block's)
+	LEAQ 1952(R10), R12
+	LEAQ 2592(R10), R13
+	ADDQ R12, R13
+	MOVQ R13, 3264(SP)
+	MOVQ $0x00000000, 3272(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
 	JA      CrossEntropyLabelsGAVX2_blockdone_2
-	MOVQ    AX, R9
-	SHLQ    $0x02, R9
-	LEAQ    (R9)(R9*2), R10
-	MOVQ    AX, R12
-	SHLQ    $0x05, R12
+	MOVQ    AX, DX
+	SHLQ    $0x02, DX
+	LEAQ    (DX)(DX*2), BX
+	MOVQ    AX, SI
+	SHLQ    $0x05, SI
 	PCALIGN $0x40
 
 CrossEntropyLabelsGAVX2_block_1:
-	MOVQ DI, R11
-	SUBQ DX, R11
-	CMPQ R11, $0x08
+	MOVQ R9, R13
+	SUBQ CX, R13
+	CMPQ R13, $0x08
 	JB   CrossEntropyLabelsGAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (BX)(R9*4), R11
+	LEAQ    (DI)(DX*4), R13
 	CMPQ    AX, $0x08
 	JB      CrossEntropyLabelsGAVX2_masked_5
-	VMOVUPS (BX), Y6
-	VMOVUPS (BX)(R9*1), Y7
-	VMOVUPS (BX)(R9*2), Y8
-	VMOVUPS (BX)(R10*1), Y9
-	VMOVUPS (R11), Y10
-	VMOVUPS (R11)(R9*1), Y11
-	VMOVUPS (R11)(R9*2), Y12
-	VMOVUPS (R11)(R10*1), Y13
+	VMOVUPS (DI), Y6
+	VMOVUPS (DI)(DX*1), Y7
+	VMOVUPS (DI)(DX*2), Y8
+	VMOVUPS (DI)(BX*1), Y9
+	VMOVUPS (R13), Y10
+	VMOVUPS (R13)(DX*1), Y11
+	VMOVUPS (R13)(DX*2), Y12
+	VMOVUPS (R13)(BX*1), Y13
 	JMP     CrossEntropyLabelsGAVX2_loaded_6
 
 CrossEntropyLabelsGAVX2_masked_5:
-	VMOVUPS    768(CX), Y13
-	VMASKMOVPS (BX), Y13, Y6
-	VMASKMOVPS (BX)(R9*1), Y13, Y7
-	VMASKMOVPS (BX)(R9*2), Y13, Y8
-	VMASKMOVPS (BX)(R10*1), Y13, Y9
-	VMASKMOVPS (R11), Y13, Y10
-	VMASKMOVPS (R11)(R9*1), Y13, Y11
-	VMASKMOVPS (R11)(R9*2), Y13, Y12
-	VMASKMOVPS (R11)(R10*1), Y13, Y13
+	VMOVUPS    768(R10), Y13
+	VMASKMOVPS (DI), Y13, Y6
+	VMASKMOVPS (DI)(DX*1), Y13, Y7
+	VMASKMOVPS (DI)(DX*2), Y13, Y8
+	VMASKMOVPS (DI)(BX*1), Y13, Y9
+	VMASKMOVPS (R13), Y13, Y10
+	VMASKMOVPS (R13)(DX*1), Y13, Y11
+	VMASKMOVPS (R13)(DX*2), Y13, Y12
+	VMASKMOVPS (R13)(BX*1), Y13, Y13
 
 CrossEntropyLabelsGAVX2_loaded_6:
 	VUNPCKLPS  Y7, Y6, Y14
@@ -24279,25 +24286,25 @@ CrossEntropyLabelsGAVX2_loaded_6:
 	VPERM2F128 $0x31, Y11, Y14, Y11
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
-	VMOVUPS    Y12, (CX)
-	VMOVUPS    Y13, 32(CX)
-	VMOVUPS    Y9, 64(CX)
-	VMOVUPS    Y14, 96(CX)
-	VMOVUPS    Y8, 128(CX)
-	VMOVUPS    Y7, 160(CX)
-	VMOVUPS    Y11, 192(CX)
-	VMOVUPS    Y6, 224(CX)
+	VMOVUPS    Y12, (R12)
+	VMOVUPS    Y13, 32(R12)
+	VMOVUPS    Y9, 64(R12)
+	VMOVUPS    Y14, 96(R12)
+	VMOVUPS    Y8, 128(R12)
+	VMOVUPS    Y7, 160(R12)
+	VMOVUPS    Y11, 192(R12)
+	VMOVUPS    Y6, 224(R12)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGAVX2_nohigh_7
-	VMOVUPS    800(CX), Y13
-	VMASKMOVPS 32(BX), Y13, Y6
-	VMASKMOVPS 32(BX)(R9*1), Y13, Y7
-	VMASKMOVPS 32(BX)(R9*2), Y13, Y8
-	VMASKMOVPS 32(BX)(R10*1), Y13, Y9
-	VMASKMOVPS 32(R11), Y13, Y10
-	VMASKMOVPS 32(R11)(R9*1), Y13, Y11
-	VMASKMOVPS 32(R11)(R9*2), Y13, Y12
-	VMASKMOVPS 32(R11)(R10*1), Y13, Y13
+	VMOVUPS    800(R10), Y13
+	VMASKMOVPS 32(DI), Y13, Y6
+	VMASKMOVPS 32(DI)(DX*1), Y13, Y7
+	VMASKMOVPS 32(DI)(DX*2), Y13, Y8
+	VMASKMOVPS 32(DI)(BX*1), Y13, Y9
+	VMASKMOVPS 32(R13), Y13, Y10
+	VMASKMOVPS 32(R13)(DX*1), Y13, Y11
+	VMASKMOVPS 32(R13)(DX*2), Y13, Y12
+	VMASKMOVPS 32(R13)(BX*1), Y13, Y13
 	VUNPCKLPS  Y7, Y6, Y14
 	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
@@ -24322,22 +24329,22 @@ CrossEntropyLabelsGAVX2_loaded_6:
 	VPERM2F128 $0x31, Y11, Y14, Y11
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
-	VMOVUPS    Y12, 256(CX)
-	VMOVUPS    Y13, 288(CX)
-	VMOVUPS    Y9, 320(CX)
-	VMOVUPS    Y14, 352(CX)
-	VMOVUPS    Y8, 384(CX)
-	VMOVUPS    Y7, 416(CX)
-	VMOVUPS    Y11, 448(CX)
-	VMOVUPS    Y6, 480(CX)
+	VMOVUPS    Y12, 256(R12)
+	VMOVUPS    Y13, 288(R12)
+	VMOVUPS    Y9, 320(R12)
+	VMOVUPS    Y14, 352(R12)
+	VMOVUPS    Y8, 384(R12)
+	VMOVUPS    Y7, 416(R12)
+	VMOVUPS    Y11, 448(R12)
+	VMOVUPS    Y6, 480(R12)
 
 CrossEntropyLabelsGAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ     labels+24(FP), R11
-	VMOVDQU  (R11)(DX*4), Y6
+	MOVQ     labels+24(FP), R13
+	VMOVDQU  (R13)(CX*4), Y6
 	VPCMPEQD Y7, Y7, Y7
 	VPCMPGTD Y7, Y6, Y7
-	VMOVDQU  Y7, 832(CX)
+	VMOVDQU  Y7, 832(R10)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
 	VBROADCASTSS keep+40(FP), Y8
@@ -24348,274 +24355,294 @@ CrossEntropyLabelsGAVX2_nohigh_7:
 	JE           CrossEntropyLabelsGAVX2_zycompare_8
 
 	// zy = z_y: gathered from the rows at lane·cols + y, for 0 <= y < cols (else +0)
-	VMOVDQU    1888(CX), Y10
-	VPCMPGTD   Y6, Y10, Y10
-	VPAND      Y7, Y10, Y10
-	VPADDD     1920(CX), Y6, Y11
-	VPXOR      Y7, Y7, Y7
-	VPGATHERDD Y10, (BX)(Y11*4), Y7
+	VMOVDQU    1888(R10), Y11
+	VPCMPGTD   Y6, Y11, Y11
+	VPAND      Y7, Y11, Y11
+	VPADDD     1920(R10), Y6, Y12
+	VPXOR      Y10, Y10, Y10
+	VPGATHERDD Y11, (DI)(Y12*4), Y10
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMOVAPS      Y10, Y11
-	MOVQ         R12, R13
-	ANDQ         $-64, R13
-	XORQ         R11, R11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
+	VMOVAPS      Y11, Y12
+	MOVQ         SI, R14
+	ANDQ         $-64, R14
+	XORQ         R13, R13
 	JMP          CrossEntropyLabelsGAVX2_bmax_check_11
 
 CrossEntropyLabelsGAVX2_bmax_10:
-	VMOVUPS (CX)(R11*1), Y12
-	VMAXPS  Y10, Y12, Y10
-	VMOVUPS 32(CX)(R11*1), Y12
-	VMAXPS  Y11, Y12, Y11
-	ADDQ    $0x40, R11
+	VMOVUPS (R12)(R13*1), Y13
+	VMAXPS  Y11, Y13, Y11
+	VMOVUPS 32(R12)(R13*1), Y13
+	VMAXPS  Y12, Y13, Y12
+	ADDQ    $0x40, R13
 
 CrossEntropyLabelsGAVX2_bmax_check_11:
-	CMPQ    R11, R13
+	CMPQ    R13, R14
 	JB      CrossEntropyLabelsGAVX2_bmax_10
-	CMPQ    R11, R12
+	CMPQ    R13, SI
 	JAE     CrossEntropyLabelsGAVX2_bmax_end_12
-	VMOVUPS (CX)(R11*1), Y12
-	VMAXPS  Y10, Y12, Y10
+	VMOVUPS (R12)(R13*1), Y13
+	VMAXPS  Y11, Y13, Y11
 
 CrossEntropyLabelsGAVX2_bmax_end_12:
-	VMAXPS  Y11, Y10, Y10
-	VXORPS  Y11, Y11, Y11
-	VADDPS  Y11, Y10, Y10
-	VMOVAPS Y10, Y10
+	VMAXPS  Y12, Y11, Y11
+	VXORPS  Y12, Y12, Y12
+	VADDPS  Y12, Y11, Y11
+	VMOVAPS Y11, Y11
 	JMP     CrossEntropyLabelsGAVX2_zyfound_9
 
 CrossEntropyLabelsGAVX2_zycompare_8:
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label
-	VXORPS Y7, Y7, Y7
+	VXORPS Y10, Y10, Y10
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMOVAPS      Y10, Y11
-	MOVQ         R12, R13
-	ANDQ         $-64, R13
-	XORQ         R11, R11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
+	VMOVAPS      Y11, Y12
+	MOVQ         SI, R14
+	ANDQ         $-64, R14
+	XORQ         R13, R13
 	JMP          CrossEntropyLabelsGAVX2_bmax_check_14
 
 CrossEntropyLabelsGAVX2_bmax_13:
-	VMOVUPS  (CX)(R11*1), Y12
-	VMAXPS   Y10, Y12, Y10
-	VPCMPEQD (R8)(R11*1), Y6, Y13
-	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y7, Y7
-	VMOVUPS  32(CX)(R11*1), Y12
-	VMAXPS   Y11, Y12, Y11
-	VPCMPEQD 32(R8)(R11*1), Y6, Y13
-	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y7, Y7
-	ADDQ     $0x40, R11
+	VMOVUPS  (R12)(R13*1), Y13
+	VMAXPS   Y11, Y13, Y11
+	VPCMPEQD (R11)(R13*1), Y6, Y14
+	VANDPS   Y13, Y14, Y13
+	VORPS    Y13, Y10, Y10
+	VMOVUPS  32(R12)(R13*1), Y13
+	VMAXPS   Y12, Y13, Y12
+	VPCMPEQD 32(R11)(R13*1), Y6, Y14
+	VANDPS   Y13, Y14, Y13
+	VORPS    Y13, Y10, Y10
+	ADDQ     $0x40, R13
 
 CrossEntropyLabelsGAVX2_bmax_check_14:
-	CMPQ     R11, R13
+	CMPQ     R13, R14
 	JB       CrossEntropyLabelsGAVX2_bmax_13
-	CMPQ     R11, R12
+	CMPQ     R13, SI
 	JAE      CrossEntropyLabelsGAVX2_bmax_end_15
-	VMOVUPS  (CX)(R11*1), Y12
-	VMAXPS   Y10, Y12, Y10
-	VPCMPEQD (R8)(R11*1), Y6, Y13
-	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y7, Y7
+	VMOVUPS  (R12)(R13*1), Y13
+	VMAXPS   Y11, Y13, Y11
+	VPCMPEQD (R11)(R13*1), Y6, Y14
+	VANDPS   Y13, Y14, Y13
+	VORPS    Y13, Y10, Y10
 
 CrossEntropyLabelsGAVX2_bmax_end_15:
-	VMAXPS  Y11, Y10, Y10
-	VXORPS  Y11, Y11, Y11
-	VADDPS  Y11, Y10, Y10
-	VMOVAPS Y10, Y10
+	VMAXPS  Y12, Y11, Y11
+	VXORPS  Y12, Y12, Y12
+	VADDPS  Y12, Y11, Y11
+	VMOVAPS Y11, Y11
 
 CrossEntropyLabelsGAVX2_zyfound_9:
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y11, Y11, Y11
-	VMOVUPS Y11, 512(CX)
-	VMOVUPS Y11, 544(CX)
-	VMOVUPS Y11, 576(CX)
-	VMOVUPS Y11, 608(CX)
-	VMOVUPS Y11, 640(CX)
-	VMOVUPS Y11, 672(CX)
-	VMOVUPS Y11, 704(CX)
-	VMOVUPS Y11, 736(CX)
-	MOVQ    R12, R13
-	ANDQ    $-64, R13
-	XORQ    R11, R11
+	VXORPS  Y12, Y12, Y12
+	VMOVUPS Y12, 512(R10)
+	VMOVUPS Y12, 544(R10)
+	VMOVUPS Y12, 576(R10)
+	VMOVUPS Y12, 608(R10)
+	VMOVUPS Y12, 640(R10)
+	VMOVUPS Y12, 672(R10)
+	VMOVUPS Y12, 704(R10)
+	VMOVUPS Y12, 736(R10)
+	MOVQ    SI, R14
+	ANDQ    $-64, R14
+	XORQ    R13, R13
 	JMP     CrossEntropyLabelsGAVX2_bexp_check_17
 
 CrossEntropyLabelsGAVX2_bexp_16:
-	VMOVUPS     (CX)(R11*1), Y11
-	VSUBPS      Y10, Y11, Y11
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
-	VMOVAPS     Y3, Y13
-	VFMADD213PS Y2, Y11, Y13
-	VPSLLD      $0x17, Y13, Y14
-	VSUBPS      Y2, Y13, Y13
-	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
-	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
-	VMOVAPS     Y4, Y13
-	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
-	VMULPS      Y14, Y11, Y11
-	VFMADD231PS Y13, Y11, Y14
-	VANDNPS     Y14, Y12, Y14
-	VMOVUPS     Y14, (CX)(R11*1)
-	MOVQ        R11, R14
-	ANDQ        $0x000000ff, R14
-	VADDPS      512(CX)(R14*1), Y14, Y14
-	VMOVUPS     Y14, 512(CX)(R14*1)
-	VMOVUPS     32(CX)(R11*1), Y11
-	VSUBPS      Y10, Y11, Y11
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
-	VMOVAPS     Y3, Y13
-	VFMADD213PS Y2, Y11, Y13
-	VPSLLD      $0x17, Y13, Y14
-	VSUBPS      Y2, Y13, Y13
-	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
-	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
-	VMOVAPS     Y4, Y13
-	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
-	VMULPS      Y14, Y11, Y11
-	VFMADD231PS Y13, Y11, Y14
-	VANDNPS     Y14, Y12, Y14
-	VMOVUPS     Y14, 32(CX)(R11*1)
-	MOVQ        R11, R14
-	ANDQ        $0x000000ff, R14
-	VADDPS      544(CX)(R14*1), Y14, Y14
-	VMOVUPS     Y14, 544(CX)(R14*1)
-	ADDQ        $0x40, R11
+	VMOVUPS     (R12)(R13*1), Y12
+	VSUBPS      Y11, Y12, Y12
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y12, Y13
+	VMOVAPS     Y3, Y14
+	VFMADD213PS Y2, Y12, Y14
+	VPSLLD      $0x17, Y14, Y15
+	VSUBPS      Y2, Y14, Y14
+	VFMADD231PS rowconsts<>+672(SB), Y14, Y12
+	VFMADD231PS rowconsts<>+704(SB), Y14, Y12
+	VMOVAPS     Y4, Y14
+	VFMADD213PS rowconsts<>+736(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+768(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+800(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+832(SB), Y12, Y14
+	VMULPS      Y15, Y12, Y12
+	VFMADD231PS Y14, Y12, Y15
+	VANDNPS     Y15, Y13, Y15
+	VMOVUPS     Y15, (R12)(R13*1)
+	MOVQ        R13, R15
+	ANDQ        $0x000000ff, R15
+	VADDPS      512(R10)(R15*1), Y15, Y15
+	VMOVUPS     Y15, 512(R10)(R15*1)
+	VMOVUPS     32(R12)(R13*1), Y12
+	VSUBPS      Y11, Y12, Y12
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y12, Y13
+	VMOVAPS     Y3, Y14
+	VFMADD213PS Y2, Y12, Y14
+	VPSLLD      $0x17, Y14, Y15
+	VSUBPS      Y2, Y14, Y14
+	VFMADD231PS rowconsts<>+672(SB), Y14, Y12
+	VFMADD231PS rowconsts<>+704(SB), Y14, Y12
+	VMOVAPS     Y4, Y14
+	VFMADD213PS rowconsts<>+736(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+768(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+800(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+832(SB), Y12, Y14
+	VMULPS      Y15, Y12, Y12
+	VFMADD231PS Y14, Y12, Y15
+	VANDNPS     Y15, Y13, Y15
+	VMOVUPS     Y15, 32(R12)(R13*1)
+	MOVQ        R13, R15
+	ANDQ        $0x000000ff, R15
+	VADDPS      544(R10)(R15*1), Y15, Y15
+	VMOVUPS     Y15, 544(R10)(R15*1)
+	ADDQ        $0x40, R13
 
 CrossEntropyLabelsGAVX2_bexp_check_17:
-	CMPQ        R11, R13
+	CMPQ        R13, R14
 	JB          CrossEntropyLabelsGAVX2_bexp_16
-	CMPQ        R11, R12
+	CMPQ        R13, SI
 	JAE         CrossEntropyLabelsGAVX2_bexp_end_18
-	VMOVUPS     (CX)(R11*1), Y11
-	VSUBPS      Y10, Y11, Y11
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
-	VMOVAPS     Y3, Y13
-	VFMADD213PS Y2, Y11, Y13
-	VPSLLD      $0x17, Y13, Y14
-	VSUBPS      Y2, Y13, Y13
-	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
-	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
-	VMOVAPS     Y4, Y13
-	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
-	VMULPS      Y14, Y11, Y11
-	VFMADD231PS Y13, Y11, Y14
-	VANDNPS     Y14, Y12, Y14
-	VMOVUPS     Y14, (CX)(R11*1)
-	ANDQ        $0x000000ff, R11
-	VADDPS      512(CX)(R11*1), Y14, Y14
-	VMOVUPS     Y14, 512(CX)(R11*1)
+	VMOVUPS     (R12)(R13*1), Y12
+	VSUBPS      Y11, Y12, Y12
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y12, Y13
+	VMOVAPS     Y3, Y14
+	VFMADD213PS Y2, Y12, Y14
+	VPSLLD      $0x17, Y14, Y15
+	VSUBPS      Y2, Y14, Y14
+	VFMADD231PS rowconsts<>+672(SB), Y14, Y12
+	VFMADD231PS rowconsts<>+704(SB), Y14, Y12
+	VMOVAPS     Y4, Y14
+	VFMADD213PS rowconsts<>+736(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+768(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+800(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+832(SB), Y12, Y14
+	VMULPS      Y15, Y12, Y12
+	VFMADD231PS Y14, Y12, Y15
+	VANDNPS     Y15, Y13, Y15
+	VMOVUPS     Y15, (R12)(R13*1)
+	ANDQ        $0x000000ff, R13
+	VADDPS      512(R10)(R13*1), Y15, Y15
+	VMOVUPS     Y15, 512(R10)(R13*1)
 
 CrossEntropyLabelsGAVX2_bexp_end_18:
-	VMOVUPS 512(CX), Y11
-	VADDPS  544(CX), Y11, Y11
-	VMOVUPS 576(CX), Y12
-	VADDPS  608(CX), Y12, Y12
-	VMOVUPS 640(CX), Y13
-	VADDPS  672(CX), Y13, Y13
-	VMOVUPS 704(CX), Y14
-	VADDPS  736(CX), Y14, Y14
-	VADDPS  Y12, Y11, Y11
-	VADDPS  Y14, Y13, Y13
-	VADDPS  Y13, Y11, Y11
-	VSUBPS  Y10, Y7, Y7
+	VMOVUPS 512(R10), Y12
+	VADDPS  544(R10), Y12, Y12
+	VMOVUPS 576(R10), Y13
+	VADDPS  608(R10), Y13, Y13
+	VMOVUPS 640(R10), Y14
+	VADDPS  672(R10), Y14, Y14
+	VMOVUPS 704(R10), Y15
+	VADDPS  736(R10), Y15, Y15
+	VADDPS  Y13, Y12, Y12
+	VADDPS  Y15, Y14, Y14
+	VADDPS  Y14, Y12, Y12
+	VSUBPS  Y11, Y10, Y10
 
 	// the block's loss terms into the ring
-	MOVQ    1976(SP), R11
-	SHLQ    $0x07, R11
-	VMOVUPS Y7, 864(CX)(R11*1)
-	VMOVUPS Y11, 896(CX)(R11*1)
-	VMOVUPS Y8, 928(CX)(R11*1)
-	VMOVDQU 832(CX), Y7
-	VMOVDQU Y7, 960(CX)(R11*1)
-	ADDQ    $0x01, 1976(SP)
+	MOVQ    3256(SP), R13
+	SHLQ    $0x07, R13
+	VMOVUPS Y10, 864(R10)(R13*1)
+	VMOVUPS Y12, 896(R10)(R13*1)
+	VMOVUPS Y8, 928(R10)(R13*1)
+	VMOVDQU 832(R10), Y8
+	VMOVDQU Y8, 960(R10)(R13*1)
+	ADDQ    $0x01, 3256(SP)
 
-	// grad = (e·(1/sum))·c - [j = y]·c, with c = tw = scale·wy
-	VBROADCASTSS rowconsts<>+1612(SB), Y7
-	VDIVPS       Y11, Y7, Y7
-	MOVQ         R12, R13
-	ANDQ         $-64, R13
-	XORQ         R11, R11
-	JMP          CrossEntropyLabelsGAVX2_bgrad_check_20
+	// this block's 1/sum, c, labels and valid, for its gradient in the next block's time
+	VBROADCASTSS rowconsts<>+1612(SB), Y8
+	VDIVPS       Y12, Y8, Y8
+	VMOVUPS      Y8, 512(R12)
+	VMOVUPS      Y9, 544(R12)
+	VMOVDQU      Y6, 576(R12)
+	VMOVDQU      Y7, 608(R12)
 
-CrossEntropyLabelsGAVX2_bgrad_19:
-	VMULPS   (CX)(R11*1), Y7, Y8
-	VMULPS   Y9, Y8, Y8
-	VPCMPEQD (R8)(R11*1), Y6, Y10
-	VANDPS   Y9, Y10, Y10
-	VSUBPS   Y10, Y8, Y8
-	VMOVUPS  Y8, (CX)(R11*1)
-	VMULPS   32(CX)(R11*1), Y7, Y8
-	VMULPS   Y9, Y8, Y8
-	VPCMPEQD 32(R8)(R11*1), Y6, Y10
-	VANDPS   Y9, Y10, Y10
-	VSUBPS   Y10, Y8, Y8
-	VMOVUPS  Y8, 32(CX)(R11*1)
-	ADDQ     $0x40, R11
+	// the previous block's gradient and store, now that this block's exponentials are
+	// under way: its work is independent of theirs, and fills their chain's latency
+	CMPQ 3272(SP), $0x00
+	JE   CrossEntropyLabelsGAVX2_nopending_19
 
-CrossEntropyLabelsGAVX2_bgrad_check_20:
-	CMPQ     R11, R13
-	JB       CrossEntropyLabelsGAVX2_bgrad_19
-	CMPQ     R11, R12
-	JAE      CrossEntropyLabelsGAVX2_bgrad_end_21
-	VMULPS   (CX)(R11*1), Y7, Y7
-	VMULPS   Y9, Y7, Y7
-	VPCMPEQD (R8)(R11*1), Y6, Y6
-	VANDPS   Y9, Y6, Y6
-	VSUBPS   Y6, Y7, Y7
-	VMOVUPS  Y7, (CX)(R11*1)
+	// the pending block: grad = (e·(1/sum))·c - [j = y]·c, with c = scale·wy; then its store
+	MOVQ    3264(SP), R14
+	SUBQ    R12, R14
+	MOVQ    DX, R13
+	SHLQ    $0x03, R13
+	MOVQ    R8, R15
+	SUBQ    R13, R15
+	VMOVUPS 512(R14), Y6
+	VMOVUPS 544(R14), Y7
+	VMOVDQU 576(R14), Y8
+	MOVQ    SI, BP
+	ANDQ    $-64, BP
+	XORQ    R13, R13
+	JMP     CrossEntropyLabelsGAVX2_bgrad_check_21
 
-CrossEntropyLabelsGAVX2_bgrad_end_21:
+CrossEntropyLabelsGAVX2_bgrad_20:
+	VMULPS   (R14)(R13*1), Y6, Y9
+	VMULPS   Y7, Y9, Y9
+	VPCMPEQD (R11)(R13*1), Y8, Y10
+	VANDPS   Y7, Y10, Y10
+	VSUBPS   Y10, Y9, Y9
+	VMOVUPS  Y9, (R14)(R13*1)
+	VMULPS   32(R14)(R13*1), Y6, Y9
+	VMULPS   Y7, Y9, Y9
+	VPCMPEQD 32(R11)(R13*1), Y8, Y10
+	VANDPS   Y7, Y10, Y10
+	VSUBPS   Y10, Y9, Y9
+	VMOVUPS  Y9, 32(R14)(R13*1)
+	ADDQ     $0x40, R13
+
+CrossEntropyLabelsGAVX2_bgrad_check_21:
+	CMPQ     R13, BP
+	JB       CrossEntropyLabelsGAVX2_bgrad_20
+	CMPQ     R13, SI
+	JAE      CrossEntropyLabelsGAVX2_bgrad_end_22
+	VMULPS   (R14)(R13*1), Y6, Y6
+	VMULPS   Y7, Y6, Y6
+	VPCMPEQD (R11)(R13*1), Y8, Y8
+	VANDPS   Y7, Y8, Y8
+	VSUBPS   Y8, Y6, Y6
+	VMOVUPS  Y6, (R14)(R13*1)
+
+CrossEntropyLabelsGAVX2_bgrad_end_22:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVDQU   832(CX), Y6
-	VMOVMSKPS Y6, R11
-	CMPL      R11, $0xff
-	JE        CrossEntropyLabelsGAVX2_allvalid_22
-	MOVQ      R12, R13
-	ANDQ      $-64, R13
-	XORQ      R11, R11
-	JMP       CrossEntropyLabelsGAVX2_bignored_check_24
+	VMOVDQU   608(R14), Y6
+	VMOVMSKPS Y6, R13
+	CMPL      R13, $0xff
+	JE        CrossEntropyLabelsGAVX2_allvalid_23
+	MOVQ      SI, BP
+	ANDQ      $-64, BP
+	XORQ      R13, R13
+	JMP       CrossEntropyLabelsGAVX2_bignored_check_25
 
-CrossEntropyLabelsGAVX2_bignored_23:
-	VANDPS  (CX)(R11*1), Y6, Y7
-	VMOVUPS Y7, (CX)(R11*1)
-	VANDPS  32(CX)(R11*1), Y6, Y7
-	VMOVUPS Y7, 32(CX)(R11*1)
-	ADDQ    $0x40, R11
+CrossEntropyLabelsGAVX2_bignored_24:
+	VANDPS  (R14)(R13*1), Y6, Y7
+	VMOVUPS Y7, (R14)(R13*1)
+	VANDPS  32(R14)(R13*1), Y6, Y7
+	VMOVUPS Y7, 32(R14)(R13*1)
+	ADDQ    $0x40, R13
 
-CrossEntropyLabelsGAVX2_bignored_check_24:
-	CMPQ    R11, R13
-	JB      CrossEntropyLabelsGAVX2_bignored_23
-	CMPQ    R11, R12
-	JAE     CrossEntropyLabelsGAVX2_bignored_end_25
-	VANDPS  (CX)(R11*1), Y6, Y6
-	VMOVUPS Y6, (CX)(R11*1)
+CrossEntropyLabelsGAVX2_bignored_check_25:
+	CMPQ    R13, BP
+	JB      CrossEntropyLabelsGAVX2_bignored_24
+	CMPQ    R13, SI
+	JAE     CrossEntropyLabelsGAVX2_bignored_end_26
+	VANDPS  (R14)(R13*1), Y6, Y6
+	VMOVUPS Y6, (R14)(R13*1)
 
-CrossEntropyLabelsGAVX2_bignored_end_25:
-CrossEntropyLabelsGAVX2_allvalid_22:
+CrossEntropyLabelsGAVX2_bignored_end_26:
+CrossEntropyLabelsGAVX2_allvalid_23:
 	// transpose the column slots back and store 8 rows
-	LEAQ       (SI)(R9*4), R11
-	VMOVUPS    (CX), Y6
-	VMOVUPS    32(CX), Y7
-	VMOVUPS    64(CX), Y8
-	VMOVUPS    96(CX), Y9
-	VMOVUPS    128(CX), Y10
-	VMOVUPS    160(CX), Y11
-	VMOVUPS    192(CX), Y12
-	VMOVUPS    224(CX), Y13
+	LEAQ       (R15)(DX*4), R13
+	VMOVUPS    (R14), Y6
+	VMOVUPS    32(R14), Y7
+	VMOVUPS    64(R14), Y8
+	VMOVUPS    96(R14), Y9
+	VMOVUPS    128(R14), Y10
+	VMOVUPS    160(R14), Y11
+	VMOVUPS    192(R14), Y12
+	VMOVUPS    224(R14), Y13
 	VUNPCKLPS  Y7, Y6, Y14
 	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
@@ -24641,39 +24668,39 @@ CrossEntropyLabelsGAVX2_allvalid_22:
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
 	CMPQ       AX, $0x08
-	JB         CrossEntropyLabelsGAVX2_masked_27
-	VMOVUPS    Y12, (SI)
-	VMOVUPS    Y13, (SI)(R9*1)
-	VMOVUPS    Y9, (SI)(R9*2)
-	VMOVUPS    Y14, (SI)(R10*1)
-	VMOVUPS    Y8, (R11)
-	VMOVUPS    Y7, (R11)(R9*1)
-	VMOVUPS    Y11, (R11)(R9*2)
-	VMOVUPS    Y6, (R11)(R10*1)
-	JMP        CrossEntropyLabelsGAVX2_loaded_28
+	JB         CrossEntropyLabelsGAVX2_masked_28
+	VMOVUPS    Y12, (R15)
+	VMOVUPS    Y13, (R15)(DX*1)
+	VMOVUPS    Y9, (R15)(DX*2)
+	VMOVUPS    Y14, (R15)(BX*1)
+	VMOVUPS    Y8, (R13)
+	VMOVUPS    Y7, (R13)(DX*1)
+	VMOVUPS    Y11, (R13)(DX*2)
+	VMOVUPS    Y6, (R13)(BX*1)
+	JMP        CrossEntropyLabelsGAVX2_loaded_29
 
-CrossEntropyLabelsGAVX2_masked_27:
-	VMOVUPS    768(CX), Y10
-	VMASKMOVPS Y12, Y10, (SI)
-	VMASKMOVPS Y13, Y10, (SI)(R9*1)
-	VMASKMOVPS Y9, Y10, (SI)(R9*2)
-	VMASKMOVPS Y14, Y10, (SI)(R10*1)
-	VMASKMOVPS Y8, Y10, (R11)
-	VMASKMOVPS Y7, Y10, (R11)(R9*1)
-	VMASKMOVPS Y11, Y10, (R11)(R9*2)
-	VMASKMOVPS Y6, Y10, (R11)(R10*1)
+CrossEntropyLabelsGAVX2_masked_28:
+	VMOVUPS    768(R10), Y10
+	VMASKMOVPS Y12, Y10, (R15)
+	VMASKMOVPS Y13, Y10, (R15)(DX*1)
+	VMASKMOVPS Y9, Y10, (R15)(DX*2)
+	VMASKMOVPS Y14, Y10, (R15)(BX*1)
+	VMASKMOVPS Y8, Y10, (R13)
+	VMASKMOVPS Y7, Y10, (R13)(DX*1)
+	VMASKMOVPS Y11, Y10, (R13)(DX*2)
+	VMASKMOVPS Y6, Y10, (R13)(BX*1)
 
-CrossEntropyLabelsGAVX2_loaded_28:
+CrossEntropyLabelsGAVX2_loaded_29:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGAVX2_nohigh_29
-	VMOVUPS    256(CX), Y6
-	VMOVUPS    288(CX), Y7
-	VMOVUPS    320(CX), Y8
-	VMOVUPS    352(CX), Y9
-	VMOVUPS    384(CX), Y10
-	VMOVUPS    416(CX), Y11
-	VMOVUPS    448(CX), Y12
-	VMOVUPS    480(CX), Y13
+	JBE        CrossEntropyLabelsGAVX2_nohigh_30
+	VMOVUPS    256(R14), Y6
+	VMOVUPS    288(R14), Y7
+	VMOVUPS    320(R14), Y8
+	VMOVUPS    352(R14), Y9
+	VMOVUPS    384(R14), Y10
+	VMOVUPS    416(R14), Y11
+	VMOVUPS    448(R14), Y12
+	VMOVUPS    480(R14), Y13
 	VUNPCKLPS  Y7, Y6, Y14
 	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
@@ -24698,32 +24725,37 @@ CrossEntropyLabelsGAVX2_loaded_28:
 	VPERM2F128 $0x31, Y11, Y14, Y11
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
-	VMOVUPS    800(CX), Y10
-	VMASKMOVPS Y12, Y10, 32(SI)
-	VMASKMOVPS Y13, Y10, 32(SI)(R9*1)
-	VMASKMOVPS Y9, Y10, 32(SI)(R9*2)
-	VMASKMOVPS Y14, Y10, 32(SI)(R10*1)
-	VMASKMOVPS Y8, Y10, 32(R11)
-	VMASKMOVPS Y7, Y10, 32(R11)(R9*1)
-	VMASKMOVPS Y11, Y10, 32(R11)(R9*2)
-	VMASKMOVPS Y6, Y10, 32(R11)(R10*1)
+	VMOVUPS    800(R10), Y10
+	VMASKMOVPS Y12, Y10, 32(R15)
+	VMASKMOVPS Y13, Y10, 32(R15)(DX*1)
+	VMASKMOVPS Y9, Y10, 32(R15)(DX*2)
+	VMASKMOVPS Y14, Y10, 32(R15)(BX*1)
+	VMASKMOVPS Y8, Y10, 32(R13)
+	VMASKMOVPS Y7, Y10, 32(R13)(DX*1)
+	VMASKMOVPS Y11, Y10, 32(R13)(DX*2)
+	VMASKMOVPS Y6, Y10, 32(R13)(BX*1)
 
-CrossEntropyLabelsGAVX2_nohigh_29:
-	CMPQ 1976(SP), $0x08
-	JB   CrossEntropyLabelsGAVX2_ringopen_30
-	MOVQ $0x00000008, R11
-	LEAQ -56(DX), R13
+CrossEntropyLabelsGAVX2_nohigh_30:
+CrossEntropyLabelsGAVX2_nopending_19:
+	MOVQ $0x00000001, 3272(SP)
+	MOVQ 3264(SP), R13
+	SUBQ R12, R13
+	MOVQ R13, R12
+	CMPQ 3256(SP), $0x08
+	JB   CrossEntropyLabelsGAVX2_ringopen_31
+	MOVQ $0x00000008, R13
+	LEAQ -56(CX), R14
 
 	// the losses of the blocks in the ring, in row order:
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
-	MOVQ R13, R14
-	XORQ R13, R13
-	SHLQ $0x07, R11
+	MOVQ R14, R15
+	XORQ R14, R14
+	SHLQ $0x07, R13
 
-CrossEntropyLabelsGAVX2_losses_31:
-	VMOVUPS 896(CX)(R13*1), Y7
-	VMOVUPS 864(CX)(R13*1), Y6
-	VMOVUPS 928(CX)(R13*1), Y8
+CrossEntropyLabelsGAVX2_losses_32:
+	VMOVUPS 896(R10)(R14*1), Y7
+	VMOVUPS 864(R10)(R14*1), Y6
+	VMOVUPS 928(R10)(R14*1), Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y7, Y9
@@ -24752,49 +24784,226 @@ CrossEntropyLabelsGAVX2_losses_31:
 	VADDPS       Y7, Y10, Y10
 	VSUBPS       Y6, Y10, Y6
 	VMULPS       Y6, Y8, Y6
-	VANDPS       960(CX)(R13*1), Y6, Y6
-	MOVQ         loss+48(FP), R15
-	VMOVUPS      Y6, (R15)(R14*4)
+	VANDPS       960(R10)(R14*1), Y6, Y6
+	MOVQ         loss+48(FP), BP
+	VMOVUPS      Y6, (BP)(R15*4)
 	VCVTPS2PD    X6, Y7
 	VADDPD       Y7, Y0, Y0
 	VEXTRACTF128 $0x01, Y6, X6
 	VCVTPS2PD    X6, Y6
 	VADDPD       Y6, Y5, Y5
-	ADDQ         $0x08, R14
-	SUBQ         $-128, R13
-	CMPQ         R13, R11
-	JB           CrossEntropyLabelsGAVX2_losses_31
-	MOVQ         $0x00000000, 1976(SP)
+	ADDQ         $0x08, R15
+	SUBQ         $-128, R14
+	CMPQ         R14, R13
+	JB           CrossEntropyLabelsGAVX2_losses_32
+	MOVQ         $0x00000000, 3256(SP)
 
-CrossEntropyLabelsGAVX2_ringopen_30:
+CrossEntropyLabelsGAVX2_ringopen_31:
 	// next 8 rows
-	MOVQ R9, R11
-	SHLQ $0x03, R11
-	ADDQ R11, BX
-	ADDQ R11, SI
-	ADDQ $0x08, DX
+	MOVQ DX, R13
+	SHLQ $0x03, R13
+	ADDQ R13, DI
+	ADDQ R13, R8
+	ADDQ $0x08, CX
 	JMP  CrossEntropyLabelsGAVX2_block_1
 
 CrossEntropyLabelsGAVX2_blockdone_2:
+	CMPQ 3272(SP), $0x00
+	JE   CrossEntropyLabelsGAVX2_nopending_33
+
+	// the pending block: grad = (e·(1/sum))·c - [j = y]·c, with c = scale·wy; then its store
+	MOVQ    3264(SP), R14
+	SUBQ    R12, R14
+	MOVQ    DX, R13
+	SHLQ    $0x03, R13
+	MOVQ    R8, R12
+	SUBQ    R13, R12
+	VMOVUPS 512(R14), Y6
+	VMOVUPS 544(R14), Y7
+	VMOVDQU 576(R14), Y8
+	MOVQ    SI, R15
+	ANDQ    $-64, R15
+	XORQ    R13, R13
+	JMP     CrossEntropyLabelsGAVX2_bgrad_check_35
+
+CrossEntropyLabelsGAVX2_bgrad_34:
+	VMULPS   (R14)(R13*1), Y6, Y9
+	VMULPS   Y7, Y9, Y9
+	VPCMPEQD (R11)(R13*1), Y8, Y10
+	VANDPS   Y7, Y10, Y10
+	VSUBPS   Y10, Y9, Y9
+	VMOVUPS  Y9, (R14)(R13*1)
+	VMULPS   32(R14)(R13*1), Y6, Y9
+	VMULPS   Y7, Y9, Y9
+	VPCMPEQD 32(R11)(R13*1), Y8, Y10
+	VANDPS   Y7, Y10, Y10
+	VSUBPS   Y10, Y9, Y9
+	VMOVUPS  Y9, 32(R14)(R13*1)
+	ADDQ     $0x40, R13
+
+CrossEntropyLabelsGAVX2_bgrad_check_35:
+	CMPQ     R13, R15
+	JB       CrossEntropyLabelsGAVX2_bgrad_34
+	CMPQ     R13, SI
+	JAE      CrossEntropyLabelsGAVX2_bgrad_end_36
+	VMULPS   (R14)(R13*1), Y6, Y6
+	VMULPS   Y7, Y6, Y6
+	VPCMPEQD (R11)(R13*1), Y8, Y8
+	VANDPS   Y7, Y8, Y8
+	VSUBPS   Y8, Y6, Y6
+	VMOVUPS  Y6, (R14)(R13*1)
+
+CrossEntropyLabelsGAVX2_bgrad_end_36:
+	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
+	VMOVDQU   608(R14), Y6
+	VMOVMSKPS Y6, R11
+	CMPL      R11, $0xff
+	JE        CrossEntropyLabelsGAVX2_allvalid_37
+	MOVQ      SI, R11
+	ANDQ      $-64, R11
+	XORQ      R13, R13
+	JMP       CrossEntropyLabelsGAVX2_bignored_check_39
+
+CrossEntropyLabelsGAVX2_bignored_38:
+	VANDPS  (R14)(R13*1), Y6, Y7
+	VMOVUPS Y7, (R14)(R13*1)
+	VANDPS  32(R14)(R13*1), Y6, Y7
+	VMOVUPS Y7, 32(R14)(R13*1)
+	ADDQ    $0x40, R13
+
+CrossEntropyLabelsGAVX2_bignored_check_39:
+	CMPQ    R13, R11
+	JB      CrossEntropyLabelsGAVX2_bignored_38
+	CMPQ    R13, SI
+	JAE     CrossEntropyLabelsGAVX2_bignored_end_40
+	VANDPS  (R14)(R13*1), Y6, Y6
+	VMOVUPS Y6, (R14)(R13*1)
+
+CrossEntropyLabelsGAVX2_bignored_end_40:
+CrossEntropyLabelsGAVX2_allvalid_37:
+	// transpose the column slots back and store 8 rows
+	LEAQ       (R12)(DX*4), SI
+	VMOVUPS    (R14), Y6
+	VMOVUPS    32(R14), Y7
+	VMOVUPS    64(R14), Y8
+	VMOVUPS    96(R14), Y9
+	VMOVUPS    128(R14), Y10
+	VMOVUPS    160(R14), Y11
+	VMOVUPS    192(R14), Y12
+	VMOVUPS    224(R14), Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	CMPQ       AX, $0x08
+	JB         CrossEntropyLabelsGAVX2_masked_42
+	VMOVUPS    Y12, (R12)
+	VMOVUPS    Y13, (R12)(DX*1)
+	VMOVUPS    Y9, (R12)(DX*2)
+	VMOVUPS    Y14, (R12)(BX*1)
+	VMOVUPS    Y8, (SI)
+	VMOVUPS    Y7, (SI)(DX*1)
+	VMOVUPS    Y11, (SI)(DX*2)
+	VMOVUPS    Y6, (SI)(BX*1)
+	JMP        CrossEntropyLabelsGAVX2_loaded_43
+
+CrossEntropyLabelsGAVX2_masked_42:
+	VMOVUPS    768(R10), Y10
+	VMASKMOVPS Y12, Y10, (R12)
+	VMASKMOVPS Y13, Y10, (R12)(DX*1)
+	VMASKMOVPS Y9, Y10, (R12)(DX*2)
+	VMASKMOVPS Y14, Y10, (R12)(BX*1)
+	VMASKMOVPS Y8, Y10, (SI)
+	VMASKMOVPS Y7, Y10, (SI)(DX*1)
+	VMASKMOVPS Y11, Y10, (SI)(DX*2)
+	VMASKMOVPS Y6, Y10, (SI)(BX*1)
+
+CrossEntropyLabelsGAVX2_loaded_43:
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyLabelsGAVX2_nohigh_44
+	VMOVUPS    256(R14), Y6
+	VMOVUPS    288(R14), Y7
+	VMOVUPS    320(R14), Y8
+	VMOVUPS    352(R14), Y9
+	VMOVUPS    384(R14), Y10
+	VMOVUPS    416(R14), Y11
+	VMOVUPS    448(R14), Y12
+	VMOVUPS    480(R14), Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    800(R10), Y10
+	VMASKMOVPS Y12, Y10, 32(R12)
+	VMASKMOVPS Y13, Y10, 32(R12)(DX*1)
+	VMASKMOVPS Y9, Y10, 32(R12)(DX*2)
+	VMASKMOVPS Y14, Y10, 32(R12)(BX*1)
+	VMASKMOVPS Y8, Y10, 32(SI)
+	VMASKMOVPS Y7, Y10, 32(SI)(DX*1)
+	VMASKMOVPS Y11, Y10, 32(SI)(DX*2)
+	VMASKMOVPS Y6, Y10, 32(SI)(BX*1)
+
+CrossEntropyLabelsGAVX2_nohigh_44:
+CrossEntropyLabelsGAVX2_nopending_33:
 	// the losses of the blocks still in the ring
-	MOVQ 1976(SP), R8
-	CMPQ R8, $0x00
-	JE   CrossEntropyLabelsGAVX2_ringempty_32
-	MOVQ R8, R9
-	SHLQ $0x03, R9
-	NEGQ R9
-	ADDQ DX, R9
+	MOVQ 3256(SP), DX
+	CMPQ DX, $0x00
+	JE   CrossEntropyLabelsGAVX2_ringempty_45
+	MOVQ DX, BX
+	SHLQ $0x03, BX
+	NEGQ BX
+	ADDQ CX, BX
 
 	// the losses of the blocks in the ring, in row order:
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
-	MOVQ R9, R10
-	XORQ R9, R9
-	SHLQ $0x07, R8
+	MOVQ BX, SI
+	XORQ BX, BX
+	SHLQ $0x07, DX
 
-CrossEntropyLabelsGAVX2_losses_33:
-	VMOVUPS 896(CX)(R9*1), Y7
-	VMOVUPS 864(CX)(R9*1), Y6
-	VMOVUPS 928(CX)(R9*1), Y8
+CrossEntropyLabelsGAVX2_losses_46:
+	VMOVUPS 896(R10)(BX*1), Y7
+	VMOVUPS 864(R10)(BX*1), Y6
+	VMOVUPS 928(R10)(BX*1), Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y7, Y9
@@ -24823,34 +25032,34 @@ CrossEntropyLabelsGAVX2_losses_33:
 	VADDPS       Y7, Y10, Y10
 	VSUBPS       Y6, Y10, Y6
 	VMULPS       Y6, Y8, Y6
-	VANDPS       960(CX)(R9*1), Y6, Y6
+	VANDPS       960(R10)(BX*1), Y6, Y6
 	MOVQ         loss+48(FP), R11
-	VMOVUPS      Y6, (R11)(R10*4)
+	VMOVUPS      Y6, (R11)(SI*4)
 	VCVTPS2PD    X6, Y7
 	VADDPD       Y7, Y0, Y0
 	VEXTRACTF128 $0x01, Y6, X6
 	VCVTPS2PD    X6, Y6
 	VADDPD       Y6, Y5, Y5
-	ADDQ         $0x08, R10
-	SUBQ         $-128, R9
-	CMPQ         R9, R8
-	JB           CrossEntropyLabelsGAVX2_losses_33
+	ADDQ         $0x08, SI
+	SUBQ         $-128, BX
+	CMPQ         BX, DX
+	JB           CrossEntropyLabelsGAVX2_losses_46
 
-CrossEntropyLabelsGAVX2_ringempty_32:
-	MOVQ    sum+72(FP), CX
-	VMOVUPD Y0, (CX)
-	VMOVUPD Y5, 32(CX)
+CrossEntropyLabelsGAVX2_ringempty_45:
+	MOVQ    sum+72(FP), DX
+	VMOVUPD Y0, (DX)
+	VMOVUPD Y5, 32(DX)
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
-	MOVQ AX, R8
-	ANDQ $-32, R8
-	MOVQ AX, R9
-	ANDQ $-8, R9
+	MOVQ AX, BX
+	ANDQ $-32, BX
+	MOVQ AX, SI
+	ANDQ $-8, SI
 	MOVQ AX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 2120(SP)
-	CMPQ DX, DI
-	JAE  CrossEntropyLabelsGAVX2_end_34
+	MOVQ $0x00000000, 3416(SP)
+	CMPQ CX, R9
+	JAE  CrossEntropyLabelsGAVX2_end_47
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -24858,44 +25067,44 @@ CrossEntropyLabelsGAVX2_ringempty_32:
 	VBROADCASTSS rowconsts<>+1580(SB), Y5
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
-	XORQ         CX, CX
+	XORQ         DX, DX
 
-CrossEntropyLabelsGAVX2_max32_35:
-	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGAVX2_maxv_36
-	VMOVUPS (BX)(CX*4), Y8
+CrossEntropyLabelsGAVX2_max32_48:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGAVX2_maxv_49
+	VMOVUPS (DI)(DX*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	VMOVUPS 32(BX)(CX*4), Y8
+	VMOVUPS 32(DI)(DX*4), Y8
 	VMAXPS  Y5, Y8, Y5
-	VMOVUPS 64(BX)(CX*4), Y8
+	VMOVUPS 64(DI)(DX*4), Y8
 	VMAXPS  Y6, Y8, Y6
-	VMOVUPS 96(BX)(CX*4), Y8
+	VMOVUPS 96(DI)(DX*4), Y8
 	VMAXPS  Y7, Y8, Y7
-	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGAVX2_max32_35
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGAVX2_max32_48
 
-CrossEntropyLabelsGAVX2_maxv_36:
-	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGAVX2_maxtail_37
-	VMOVUPS (BX)(CX*4), Y8
+CrossEntropyLabelsGAVX2_maxv_49:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGAVX2_maxtail_50
+	VMOVUPS (DI)(DX*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGAVX2_maxv_36
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGAVX2_maxv_49
 
-CrossEntropyLabelsGAVX2_maxtail_37:
+CrossEntropyLabelsGAVX2_maxtail_50:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_maxfold_38
+	JE           CrossEntropyLabelsGAVX2_maxfold_51
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R10, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
 	VBROADCASTSS rowconsts<>+1580(SB), Y9
-	VMASKMOVPS   (BX)(CX*4), Y8, Y10
+	VMASKMOVPS   (DI)(DX*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsGAVX2_maxfold_38:
+CrossEntropyLabelsGAVX2_maxfold_51:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -24911,46 +25120,46 @@ CrossEntropyLabelsGAVX2_maxfold_38:
 
 CrossEntropyLabelsGAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    2120(SP), CX
+	MOVQ    3416(SP), DX
 	MOVQ    labels+24(FP), R11
-	MOVLQSX (R11)(DX*4), R11
+	MOVLQSX (R11)(CX*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGAVX2_ignored_39
-	VMOVSS  (BX)(R11*4), X5
+	JAE     CrossEntropyLabelsGAVX2_ignored_52
+	VMOVSS  (DI)(R11*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 2016(SP)(CX*4)
+	VMOVSS  X5, 3312(SP)(DX*4)
 	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 2048(SP)(CX*4)
+	VMOVSS  X5, 3344(SP)(DX*4)
 	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 2112(SP)
-	JMP     CrossEntropyLabelsGAVX2_labelled_40
+	VMOVSS  X5, 3408(SP)
+	JMP     CrossEntropyLabelsGAVX2_labelled_53
 
-CrossEntropyLabelsGAVX2_ignored_39:
+CrossEntropyLabelsGAVX2_ignored_52:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 2016(SP)(CX*4)
-	VMOVSS X5, 2048(SP)(CX*4)
+	VMOVSS X5, 3312(SP)(DX*4)
+	VMOVSS X5, 3344(SP)(DX*4)
 
-CrossEntropyLabelsGAVX2_labelled_40:
+CrossEntropyLabelsGAVX2_labelled_53:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
 	VXORPS       Y6, Y6, Y6
 	VXORPS       Y7, Y7, Y7
 	VXORPS       Y8, Y8, Y8
-	MOVQ         DX, CX
-	INCQ         CX
-	CMPQ         CX, DI
-	JAE          CrossEntropyLabelsGAVX2_explast_41
-	LEAQ         (BX)(AX*4), R11
+	MOVQ         CX, DX
+	INCQ         DX
+	CMPQ         DX, R9
+	JAE          CrossEntropyLabelsGAVX2_explast_54
+	LEAQ         (DI)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
-	XORQ         CX, CX
+	XORQ         DX, DX
 
-CrossEntropyLabelsGAVX2_exp32_43:
-	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGAVX2_exprest_44
-	VMOVUPS     (R11)(CX*4), Y9
+CrossEntropyLabelsGAVX2_exp32_56:
+	CMPQ        DX, BX
+	JAE         CrossEntropyLabelsGAVX2_exprest_57
+	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (BX)(CX*4), Y9
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -24967,11 +25176,11 @@ CrossEntropyLabelsGAVX2_exp32_43:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(R11)(CX*4), Y9
+	VMOVUPS     32(R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     32(BX)(CX*4), Y9
+	VMOVUPS     32(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -24988,11 +25197,11 @@ CrossEntropyLabelsGAVX2_exp32_43:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 32(SI)(CX*4)
+	VMOVUPS     Y12, 32(R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(R11)(CX*4), Y9
+	VMOVUPS     64(R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     64(BX)(CX*4), Y9
+	VMOVUPS     64(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -25009,11 +25218,11 @@ CrossEntropyLabelsGAVX2_exp32_43:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 64(SI)(CX*4)
+	VMOVUPS     Y12, 64(R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(R11)(CX*4), Y9
+	VMOVUPS     96(R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     96(BX)(CX*4), Y9
+	VMOVUPS     96(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -25030,18 +25239,18 @@ CrossEntropyLabelsGAVX2_exp32_43:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 96(SI)(CX*4)
+	VMOVUPS     Y12, 96(R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGAVX2_exp32_43
+	ADDQ        $0x20, DX
+	JMP         CrossEntropyLabelsGAVX2_exp32_56
 
-CrossEntropyLabelsGAVX2_exprest_44:
+CrossEntropyLabelsGAVX2_exprest_57:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGAVX2_exptail_46
-	VMOVUPS     (R11)(CX*4), Y9
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGAVX2_exptail_59
+	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (BX)(CX*4), Y9
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -25058,24 +25267,24 @@ CrossEntropyLabelsGAVX2_exprest_44:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGAVX2_expnext_47
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGAVX2_expnext_60
 
-CrossEntropyLabelsGAVX2_exptail_46:
+CrossEntropyLabelsGAVX2_exptail_59:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_expdone_45
+	JE           CrossEntropyLabelsGAVX2_expdone_58
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
@@ -25093,16 +25302,16 @@ CrossEntropyLabelsGAVX2_exptail_46:
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsGAVX2_expdone_45
+	JMP          CrossEntropyLabelsGAVX2_expdone_58
 
-CrossEntropyLabelsGAVX2_expnext_47:
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGAVX2_exptail_48
-	VMOVUPS     (R11)(CX*4), Y9
+CrossEntropyLabelsGAVX2_expnext_60:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGAVX2_exptail_61
+	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (BX)(CX*4), Y9
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -25119,24 +25328,24 @@ CrossEntropyLabelsGAVX2_expnext_47:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGAVX2_expnext_49
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGAVX2_expnext_62
 
-CrossEntropyLabelsGAVX2_exptail_48:
+CrossEntropyLabelsGAVX2_exptail_61:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_expdone_45
+	JE           CrossEntropyLabelsGAVX2_expdone_58
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
@@ -25154,16 +25363,16 @@ CrossEntropyLabelsGAVX2_exptail_48:
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsGAVX2_expdone_45
+	JMP          CrossEntropyLabelsGAVX2_expdone_58
 
-CrossEntropyLabelsGAVX2_expnext_49:
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGAVX2_exptail_50
-	VMOVUPS     (R11)(CX*4), Y9
+CrossEntropyLabelsGAVX2_expnext_62:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGAVX2_exptail_63
+	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (BX)(CX*4), Y9
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -25180,24 +25389,24 @@ CrossEntropyLabelsGAVX2_expnext_49:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGAVX2_expnext_51
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGAVX2_expnext_64
 
-CrossEntropyLabelsGAVX2_exptail_50:
+CrossEntropyLabelsGAVX2_exptail_63:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_expdone_45
+	JE           CrossEntropyLabelsGAVX2_expdone_58
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
@@ -25215,23 +25424,23 @@ CrossEntropyLabelsGAVX2_exptail_50:
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsGAVX2_expdone_45
+	JMP          CrossEntropyLabelsGAVX2_expdone_58
 
-CrossEntropyLabelsGAVX2_expnext_51:
+CrossEntropyLabelsGAVX2_expnext_64:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_expdone_45
+	JE           CrossEntropyLabelsGAVX2_expdone_58
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
@@ -25249,10 +25458,10 @@ CrossEntropyLabelsGAVX2_expnext_51:
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsGAVX2_expdone_45:
+CrossEntropyLabelsGAVX2_expdone_58:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -25262,15 +25471,15 @@ CrossEntropyLabelsGAVX2_expdone_45:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsGAVX2_expfolded_42
+	JMP          CrossEntropyLabelsGAVX2_expfolded_55
 
-CrossEntropyLabelsGAVX2_explast_41:
-	XORQ CX, CX
+CrossEntropyLabelsGAVX2_explast_54:
+	XORQ DX, DX
 
-CrossEntropyLabelsGAVX2_explast32_52:
-	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGAVX2_explastrest_53
-	VMOVUPS     (BX)(CX*4), Y9
+CrossEntropyLabelsGAVX2_explast32_65:
+	CMPQ        DX, BX
+	JAE         CrossEntropyLabelsGAVX2_explastrest_66
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -25287,9 +25496,9 @@ CrossEntropyLabelsGAVX2_explast32_52:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(BX)(CX*4), Y9
+	VMOVUPS     32(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -25306,9 +25515,9 @@ CrossEntropyLabelsGAVX2_explast32_52:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 32(SI)(CX*4)
+	VMOVUPS     Y12, 32(R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(BX)(CX*4), Y9
+	VMOVUPS     64(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -25325,9 +25534,9 @@ CrossEntropyLabelsGAVX2_explast32_52:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 64(SI)(CX*4)
+	VMOVUPS     Y12, 64(R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(BX)(CX*4), Y9
+	VMOVUPS     96(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -25344,16 +25553,16 @@ CrossEntropyLabelsGAVX2_explast32_52:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 96(SI)(CX*4)
+	VMOVUPS     Y12, 96(R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGAVX2_explast32_52
+	ADDQ        $0x20, DX
+	JMP         CrossEntropyLabelsGAVX2_explast32_65
 
-CrossEntropyLabelsGAVX2_explastrest_53:
+CrossEntropyLabelsGAVX2_explastrest_66:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGAVX2_explasttail_55
-	VMOVUPS     (BX)(CX*4), Y9
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGAVX2_explasttail_68
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -25370,20 +25579,20 @@ CrossEntropyLabelsGAVX2_explastrest_53:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGAVX2_explastnext_56
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGAVX2_explastnext_69
 
-CrossEntropyLabelsGAVX2_explasttail_55:
+CrossEntropyLabelsGAVX2_explasttail_68:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGAVX2_explastdone_54
+	JE          CrossEntropyLabelsGAVX2_explastdone_67
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
@@ -25401,14 +25610,14 @@ CrossEntropyLabelsGAVX2_explasttail_55:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsGAVX2_explastdone_54
+	JMP         CrossEntropyLabelsGAVX2_explastdone_67
 
-CrossEntropyLabelsGAVX2_explastnext_56:
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGAVX2_explasttail_57
-	VMOVUPS     (BX)(CX*4), Y9
+CrossEntropyLabelsGAVX2_explastnext_69:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGAVX2_explasttail_70
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -25425,20 +25634,20 @@ CrossEntropyLabelsGAVX2_explastnext_56:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGAVX2_explastnext_58
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGAVX2_explastnext_71
 
-CrossEntropyLabelsGAVX2_explasttail_57:
+CrossEntropyLabelsGAVX2_explasttail_70:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGAVX2_explastdone_54
+	JE          CrossEntropyLabelsGAVX2_explastdone_67
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
@@ -25456,14 +25665,14 @@ CrossEntropyLabelsGAVX2_explasttail_57:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsGAVX2_explastdone_54
+	JMP         CrossEntropyLabelsGAVX2_explastdone_67
 
-CrossEntropyLabelsGAVX2_explastnext_58:
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGAVX2_explasttail_59
-	VMOVUPS     (BX)(CX*4), Y9
+CrossEntropyLabelsGAVX2_explastnext_71:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGAVX2_explasttail_72
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -25480,20 +25689,20 @@ CrossEntropyLabelsGAVX2_explastnext_58:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGAVX2_explastnext_60
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGAVX2_explastnext_73
 
-CrossEntropyLabelsGAVX2_explasttail_59:
+CrossEntropyLabelsGAVX2_explasttail_72:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGAVX2_explastdone_54
+	JE          CrossEntropyLabelsGAVX2_explastdone_67
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
@@ -25511,19 +25720,19 @@ CrossEntropyLabelsGAVX2_explasttail_59:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsGAVX2_explastdone_54
+	JMP         CrossEntropyLabelsGAVX2_explastdone_67
 
-CrossEntropyLabelsGAVX2_explastnext_60:
+CrossEntropyLabelsGAVX2_explastnext_73:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGAVX2_explastdone_54
+	JE          CrossEntropyLabelsGAVX2_explastdone_67
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
@@ -25541,11 +25750,11 @@ CrossEntropyLabelsGAVX2_explastnext_60:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsGAVX2_explastdone_54:
-CrossEntropyLabelsGAVX2_expfolded_42:
+CrossEntropyLabelsGAVX2_explastdone_67:
+CrossEntropyLabelsGAVX2_expfolded_55:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -25554,129 +25763,129 @@ CrossEntropyLabelsGAVX2_expfolded_42:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         2120(SP), CX
+	MOVQ         3416(SP), DX
 	MOVQ         labels+24(FP), R11
-	MOVLQSX      (R11)(DX*4), R11
+	MOVLQSX      (R11)(CX*4), R11
 	CMPQ         R11, AX
-	JAE          CrossEntropyLabelsGAVX2_ignored_61
-	VMOVSS       X0, 1984(SP)(CX*4)
+	JAE          CrossEntropyLabelsGAVX2_ignored_74
+	VMOVSS       X0, 3280(SP)(DX*4)
 
 	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
 	VMOVSS       rowconsts<>+1612(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
-	VMOVSS       2112(SP), X5
-	VMULSS       2048(SP)(CX*4), X5, X5
+	VMOVSS       3408(SP), X5
+	VMULSS       3344(SP)(DX*4), X5, X5
 	VBROADCASTSS X5, Y6
 
 	// pass 3
-	XORQ CX, CX
+	XORQ DX, DX
 
-CrossEntropyLabelsGAVX2_out32_63:
-	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGAVX2_outv_64
-	VMOVUPS (SI)(CX*4), Y7
+CrossEntropyLabelsGAVX2_out32_76:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGAVX2_outv_77
+	VMOVUPS (R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
-	VMOVUPS Y7, (SI)(CX*4)
-	VMOVUPS 32(SI)(CX*4), Y7
+	VMOVUPS Y7, (R8)(DX*4)
+	VMOVUPS 32(R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
-	VMOVUPS Y7, 32(SI)(CX*4)
-	VMOVUPS 64(SI)(CX*4), Y7
+	VMOVUPS Y7, 32(R8)(DX*4)
+	VMOVUPS 64(R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
-	VMOVUPS Y7, 64(SI)(CX*4)
-	VMOVUPS 96(SI)(CX*4), Y7
+	VMOVUPS Y7, 64(R8)(DX*4)
+	VMOVUPS 96(R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
-	VMOVUPS Y7, 96(SI)(CX*4)
-	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGAVX2_out32_63
+	VMOVUPS Y7, 96(R8)(DX*4)
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGAVX2_out32_76
 
-CrossEntropyLabelsGAVX2_outv_64:
-	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGAVX2_outtail_65
-	VMOVUPS (SI)(CX*4), Y7
+CrossEntropyLabelsGAVX2_outv_77:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGAVX2_outtail_78
+	VMOVUPS (R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
-	VMOVUPS Y7, (SI)(CX*4)
-	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGAVX2_outv_64
+	VMOVUPS Y7, (R8)(DX*4)
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGAVX2_outv_77
 
-CrossEntropyLabelsGAVX2_outtail_65:
+CrossEntropyLabelsGAVX2_outtail_78:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGAVX2_outend_66
+	JE         CrossEntropyLabelsGAVX2_outend_79
 	LEAQ       rowconsts<>+32(SB), R12
 	MOVQ       R10, R13
 	SHLQ       $0x02, R13
 	SUBQ       R13, R12
 	VMOVUPS    (R12), Y7
-	VMASKMOVPS (SI)(CX*4), Y7, Y8
+	VMASKMOVPS (R8)(DX*4), Y7, Y8
 	VMULPS     Y0, Y8, Y8
 	VMULPS     Y6, Y8, Y8
-	VMASKMOVPS Y8, Y7, (SI)(CX*4)
+	VMASKMOVPS Y8, Y7, (R8)(DX*4)
 
-CrossEntropyLabelsGAVX2_outend_66:
-	VMOVSS (SI)(R11*4), X0
+CrossEntropyLabelsGAVX2_outend_79:
+	VMOVSS (R8)(R11*4), X0
 	VSUBSS X5, X0, X0
-	VMOVSS X0, (SI)(R11*4)
-	JMP    CrossEntropyLabelsGAVX2_entered_62
+	VMOVSS X0, (R8)(R11*4)
+	JMP    CrossEntropyLabelsGAVX2_entered_75
 
-CrossEntropyLabelsGAVX2_ignored_61:
+CrossEntropyLabelsGAVX2_ignored_74:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1984(SP)(CX*4)
+	VMOVSS X0, 3280(SP)(DX*4)
 
 	// an ignored row: a gradient row of +0
-	XORQ CX, CX
+	XORQ DX, DX
 
-CrossEntropyLabelsGAVX2_zero32_67:
-	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGAVX2_zerov_68
+CrossEntropyLabelsGAVX2_zero32_80:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGAVX2_zerov_81
 	VXORPS  Y0, Y0, Y0
-	VMOVUPS Y0, (SI)(CX*4)
+	VMOVUPS Y0, (R8)(DX*4)
 	VXORPS  Y0, Y0, Y0
-	VMOVUPS Y0, 32(SI)(CX*4)
+	VMOVUPS Y0, 32(R8)(DX*4)
 	VXORPS  Y0, Y0, Y0
-	VMOVUPS Y0, 64(SI)(CX*4)
+	VMOVUPS Y0, 64(R8)(DX*4)
 	VXORPS  Y0, Y0, Y0
-	VMOVUPS Y0, 96(SI)(CX*4)
-	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGAVX2_zero32_67
+	VMOVUPS Y0, 96(R8)(DX*4)
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGAVX2_zero32_80
 
-CrossEntropyLabelsGAVX2_zerov_68:
-	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGAVX2_zerotail_69
+CrossEntropyLabelsGAVX2_zerov_81:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGAVX2_zerotail_82
 	VXORPS  Y0, Y0, Y0
-	VMOVUPS Y0, (SI)(CX*4)
-	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGAVX2_zerov_68
+	VMOVUPS Y0, (R8)(DX*4)
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGAVX2_zerov_81
 
-CrossEntropyLabelsGAVX2_zerotail_69:
+CrossEntropyLabelsGAVX2_zerotail_82:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGAVX2_zeroend_70
+	JE         CrossEntropyLabelsGAVX2_zeroend_83
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
 	SUBQ       R12, R11
 	VMOVUPS    (R11), Y0
 	VXORPS     Y5, Y5, Y5
-	VMASKMOVPS Y5, Y0, (SI)(CX*4)
+	VMASKMOVPS Y5, Y0, (R8)(DX*4)
 
-CrossEntropyLabelsGAVX2_zeroend_70:
-CrossEntropyLabelsGAVX2_entered_62:
-	MOVQ 2120(SP), CX
-	INCQ CX
-	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsGAVX2_ringfull_71
-	MOVQ CX, 2120(SP)
-	JMP  CrossEntropyLabelsGAVX2_ringnext_72
+CrossEntropyLabelsGAVX2_zeroend_83:
+CrossEntropyLabelsGAVX2_entered_75:
+	MOVQ 3416(SP), DX
+	INCQ DX
+	CMPQ DX, $0x08
+	JE   CrossEntropyLabelsGAVX2_ringfull_84
+	MOVQ DX, 3416(SP)
+	JMP  CrossEntropyLabelsGAVX2_ringnext_85
 
-CrossEntropyLabelsGAVX2_ringfull_71:
-	MOVQ $0x00000000, 2120(SP)
+CrossEntropyLabelsGAVX2_ringfull_84:
+	MOVQ $0x00000000, 3416(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1984(SP), Y0
+	VMOVUPS 3280(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -25703,38 +25912,38 @@ CrossEntropyLabelsGAVX2_ringfull_71:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       2016(SP), Y6, Y6
-	VMULPS       2048(SP), Y6, Y6
-	MOVQ         loss+48(FP), CX
-	VMOVUPS      Y6, -28(CX)(DX*4)
+	VSUBPS       3312(SP), Y6, Y6
+	VMULPS       3344(SP), Y6, Y6
+	MOVQ         loss+48(FP), DX
+	VMOVUPS      Y6, -28(DX)(CX*4)
 
 	// partials[j] += float64(loss_j)
-	MOVQ         sum+72(FP), CX
+	MOVQ         sum+72(FP), DX
 	VCVTPS2PD    X6, Y0
-	VADDPD       (CX), Y0, Y0
-	VMOVUPD      Y0, (CX)
+	VADDPD       (DX), Y0, Y0
+	VMOVUPD      Y0, (DX)
 	VEXTRACTF128 $0x01, Y6, X6
 	VCVTPS2PD    X6, Y0
-	VADDPD       32(CX), Y0, Y0
-	VMOVUPD      Y0, 32(CX)
+	VADDPD       32(DX), Y0, Y0
+	VMOVUPD      Y0, 32(DX)
 
-CrossEntropyLabelsGAVX2_ringnext_72:
+CrossEntropyLabelsGAVX2_ringnext_85:
 	// next row (its max is in next)
-	LEAQ    (BX)(AX*4), BX
-	LEAQ    (SI)(AX*4), SI
+	LEAQ    (DI)(AX*4), DI
+	LEAQ    (R8)(AX*4), R8
 	VMOVAPS Y1, Y0
-	INCQ    DX
-	CMPQ    DX, DI
+	INCQ    CX
+	CMPQ    CX, R9
 	JB      CrossEntropyLabelsGAVX2_row
 
-CrossEntropyLabelsGAVX2_end_34:
+CrossEntropyLabelsGAVX2_end_47:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 2120(SP), AX
+	MOVQ 3416(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGAVX2_flushed_73
+	JE   CrossEntropyLabelsGAVX2_flushed_86
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1984(SP), Y0
+	VMOVUPS 3280(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -25761,33 +25970,32 @@ CrossEntropyLabelsGAVX2_end_34:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       2016(SP), Y2, Y2
-	VMULPS       2048(SP), Y2, Y2
-	VMOVUPS      Y2, 2080(SP)
-	MOVQ         DX, CX
+	VSUBPS       3312(SP), Y2, Y2
+	VMULPS       3344(SP), Y2, Y2
+	VMOVUPS      Y2, 3376(SP)
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
 	LEAQ         (DX)(CX*4), CX
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsGAVX2_flushrow_74:
-	VMOVSS    2080(SP)(BX*4), X0
+CrossEntropyLabelsGAVX2_flushrow_87:
+	VMOVSS    3376(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGAVX2_flushrow_74
+	JB        CrossEntropyLabelsGAVX2_flushrow_87
 
-CrossEntropyLabelsGAVX2_flushed_73:
+CrossEntropyLabelsGAVX2_flushed_86:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGSAVX2(SB), $2160-81
+TEXT ·CrossEntropyLabelsGSAVX2(SB), $3456-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -25797,97 +26005,104 @@ TEXT ·CrossEntropyLabelsGSAVX2(SB), $2160-81
 	ANDQ         $-8, CX
 	MOVQ         AX, CX
 	ANDQ         $0x07, CX
-	XORQ         DX, DX
+	XORQ         CX, CX
 	VBROADCASTSS rowconsts<>+1572(SB), Y2
 	VBROADCASTSS rowconsts<>+1568(SB), Y3
 	VBROADCASTSS rowconsts<>+1576(SB), Y4
-	MOVQ         z+8(FP), BX
-	MOVQ         grad+0(FP), SI
-	MOVQ         rows+56(FP), DI
+	MOVQ         z+8(FP), DI
+	MOVQ         grad+0(FP), R8
+	MOVQ         rows+56(FP), R9
 
 	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
 	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
-	LEAQ 31(SP), CX
-	ANDQ $-32, CX
+	LEAQ 31(SP), R10
+	ANDQ $-32, R10
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    AX, R8
-	MOVQ    $0x00000008, R9
-	CMPQ    R8, R9
-	CMOVQGT R9, R8
-	LEAQ    rowconsts<>+32(SB), R9
-	SHLQ    $0x02, R8
-	SUBQ    R8, R9
-	VMOVUPS (R9), Y0
-	VMOVUPS Y0, 768(CX)
-	MOVQ    AX, R8
-	SUBQ    $0x08, R8
-	XORQ    R9, R9
-	CMPQ    R8, $0x00
-	CMOVQLT R9, R8
-	MOVQ    $0x00000008, R9
-	CMPQ    R8, R9
-	CMOVQGT R9, R8
-	LEAQ    rowconsts<>+32(SB), R9
-	SHLQ    $0x02, R8
-	SUBQ    R8, R9
-	VMOVUPS (R9), Y0
-	VMOVUPS Y0, 800(CX)
-	LEAQ    rowconsts<>+160(SB), R8
+	MOVQ    AX, R11
+	MOVQ    $0x00000008, R12
+	CMPQ    R11, R12
+	CMOVQGT R12, R11
+	LEAQ    rowconsts<>+32(SB), R12
+	SHLQ    $0x02, R11
+	SUBQ    R11, R12
+	VMOVUPS (R12), Y0
+	VMOVUPS Y0, 768(R10)
+	MOVQ    AX, R11
+	SUBQ    $0x08, R11
+	XORQ    R12, R12
+	CMPQ    R11, $0x00
+	CMOVQLT R12, R11
+	MOVQ    $0x00000008, R12
+	CMPQ    R11, R12
+	CMOVQGT R12, R11
+	LEAQ    rowconsts<>+32(SB), R12
+	SHLQ    $0x02, R11
+	SUBQ    R11, R12
+	VMOVUPS (R12), Y0
+	VMOVUPS Y0, 800(R10)
+	LEAQ    rowconsts<>+160(SB), R11
 
 	// colsv = cols, 8 times; rowOff = lane·cols, the offset of each row's first element
 	VMOVQ        AX, X0
 	VPBROADCASTD X0, Y0
-	VMOVDQU      Y0, 1888(CX)
+	VMOVDQU      Y0, 1888(R10)
 	VPMULLD      rowconsts<>+128(SB), Y0, Y0
-	VMOVDQU      Y0, 1920(CX)
+	VMOVDQU      Y0, 1920(R10)
 
 	// Sum64's partials of the losses, in two registers for the whole call
-	MOVQ    sum+72(FP), R9
-	VMOVUPD (R9), Y0
-	VMOVUPD 32(R9), Y5
-	MOVQ    $0x00000000, 1976(SP)
+	MOVQ    sum+72(FP), R12
+	VMOVUPD (R12), Y0
+	VMOVUPD 32(R12), Y5
+	MOVQ    $0x00000000, 3256(SP)
+
+	// two slot areas, each with its block's state: tcur (this block's), tsum - tcur (the pending block's)
+	LEAQ 1952(R10), R12
+	LEAQ 2592(R10), R13
+	ADDQ R12, R13
+	MOVQ R13, 3264(SP)
+	MOVQ $0x00000000, 3272(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
 	JA      CrossEntropyLabelsGSAVX2_blockdone_2
-	MOVQ    AX, R9
-	SHLQ    $0x02, R9
-	LEAQ    (R9)(R9*2), R10
-	MOVQ    AX, R12
-	SHLQ    $0x05, R12
+	MOVQ    AX, DX
+	SHLQ    $0x02, DX
+	LEAQ    (DX)(DX*2), BX
+	MOVQ    AX, SI
+	SHLQ    $0x05, SI
 	PCALIGN $0x40
 
 CrossEntropyLabelsGSAVX2_block_1:
-	MOVQ DI, R11
-	SUBQ DX, R11
-	CMPQ R11, $0x08
+	MOVQ R9, R13
+	SUBQ CX, R13
+	CMPQ R13, $0x08
 	JB   CrossEntropyLabelsGSAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (BX)(R9*4), R11
+	LEAQ    (DI)(DX*4), R13
 	CMPQ    AX, $0x08
 	JB      CrossEntropyLabelsGSAVX2_masked_5
-	VMOVUPS (BX), Y6
-	VMOVUPS (BX)(R9*1), Y7
-	VMOVUPS (BX)(R9*2), Y8
-	VMOVUPS (BX)(R10*1), Y9
-	VMOVUPS (R11), Y10
-	VMOVUPS (R11)(R9*1), Y11
-	VMOVUPS (R11)(R9*2), Y12
-	VMOVUPS (R11)(R10*1), Y13
+	VMOVUPS (DI), Y6
+	VMOVUPS (DI)(DX*1), Y7
+	VMOVUPS (DI)(DX*2), Y8
+	VMOVUPS (DI)(BX*1), Y9
+	VMOVUPS (R13), Y10
+	VMOVUPS (R13)(DX*1), Y11
+	VMOVUPS (R13)(DX*2), Y12
+	VMOVUPS (R13)(BX*1), Y13
 	JMP     CrossEntropyLabelsGSAVX2_loaded_6
 
 CrossEntropyLabelsGSAVX2_masked_5:
-	VMOVUPS    768(CX), Y13
-	VMASKMOVPS (BX), Y13, Y6
-	VMASKMOVPS (BX)(R9*1), Y13, Y7
-	VMASKMOVPS (BX)(R9*2), Y13, Y8
-	VMASKMOVPS (BX)(R10*1), Y13, Y9
-	VMASKMOVPS (R11), Y13, Y10
-	VMASKMOVPS (R11)(R9*1), Y13, Y11
-	VMASKMOVPS (R11)(R9*2), Y13, Y12
-	VMASKMOVPS (R11)(R10*1), Y13, Y13
+	VMOVUPS    768(R10), Y13
+	VMASKMOVPS (DI), Y13, Y6
+	VMASKMOVPS (DI)(DX*1), Y13, Y7
+	VMASKMOVPS (DI)(DX*2), Y13, Y8
+	VMASKMOVPS (DI)(BX*1), Y13, Y9
+	VMASKMOVPS (R13), Y13, Y10
+	VMASKMOVPS (R13)(DX*1), Y13, Y11
+	VMASKMOVPS (R13)(DX*2), Y13, Y12
+	VMASKMOVPS (R13)(BX*1), Y13, Y13
 
 CrossEntropyLabelsGSAVX2_loaded_6:
 	VUNPCKLPS  Y7, Y6, Y14
@@ -25914,25 +26129,25 @@ CrossEntropyLabelsGSAVX2_loaded_6:
 	VPERM2F128 $0x31, Y11, Y14, Y11
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
-	VMOVUPS    Y12, (CX)
-	VMOVUPS    Y13, 32(CX)
-	VMOVUPS    Y9, 64(CX)
-	VMOVUPS    Y14, 96(CX)
-	VMOVUPS    Y8, 128(CX)
-	VMOVUPS    Y7, 160(CX)
-	VMOVUPS    Y11, 192(CX)
-	VMOVUPS    Y6, 224(CX)
+	VMOVUPS    Y12, (R12)
+	VMOVUPS    Y13, 32(R12)
+	VMOVUPS    Y9, 64(R12)
+	VMOVUPS    Y14, 96(R12)
+	VMOVUPS    Y8, 128(R12)
+	VMOVUPS    Y7, 160(R12)
+	VMOVUPS    Y11, 192(R12)
+	VMOVUPS    Y6, 224(R12)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGSAVX2_nohigh_7
-	VMOVUPS    800(CX), Y13
-	VMASKMOVPS 32(BX), Y13, Y6
-	VMASKMOVPS 32(BX)(R9*1), Y13, Y7
-	VMASKMOVPS 32(BX)(R9*2), Y13, Y8
-	VMASKMOVPS 32(BX)(R10*1), Y13, Y9
-	VMASKMOVPS 32(R11), Y13, Y10
-	VMASKMOVPS 32(R11)(R9*1), Y13, Y11
-	VMASKMOVPS 32(R11)(R9*2), Y13, Y12
-	VMASKMOVPS 32(R11)(R10*1), Y13, Y13
+	VMOVUPS    800(R10), Y13
+	VMASKMOVPS 32(DI), Y13, Y6
+	VMASKMOVPS 32(DI)(DX*1), Y13, Y7
+	VMASKMOVPS 32(DI)(DX*2), Y13, Y8
+	VMASKMOVPS 32(DI)(BX*1), Y13, Y9
+	VMASKMOVPS 32(R13), Y13, Y10
+	VMASKMOVPS 32(R13)(DX*1), Y13, Y11
+	VMASKMOVPS 32(R13)(DX*2), Y13, Y12
+	VMASKMOVPS 32(R13)(BX*1), Y13, Y13
 	VUNPCKLPS  Y7, Y6, Y14
 	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
@@ -25957,302 +26172,322 @@ CrossEntropyLabelsGSAVX2_loaded_6:
 	VPERM2F128 $0x31, Y11, Y14, Y11
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
-	VMOVUPS    Y12, 256(CX)
-	VMOVUPS    Y13, 288(CX)
-	VMOVUPS    Y9, 320(CX)
-	VMOVUPS    Y14, 352(CX)
-	VMOVUPS    Y8, 384(CX)
-	VMOVUPS    Y7, 416(CX)
-	VMOVUPS    Y11, 448(CX)
-	VMOVUPS    Y6, 480(CX)
+	VMOVUPS    Y12, 256(R12)
+	VMOVUPS    Y13, 288(R12)
+	VMOVUPS    Y9, 320(R12)
+	VMOVUPS    Y14, 352(R12)
+	VMOVUPS    Y8, 384(R12)
+	VMOVUPS    Y7, 416(R12)
+	VMOVUPS    Y11, 448(R12)
+	VMOVUPS    Y6, 480(R12)
 
 CrossEntropyLabelsGSAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ     labels+24(FP), R11
-	VMOVDQU  (R11)(DX*4), Y6
+	MOVQ     labels+24(FP), R13
+	VMOVDQU  (R13)(CX*4), Y6
 	VPCMPEQD Y7, Y7, Y7
 	VPCMPGTD Y7, Y6, Y7
-	VMOVDQU  Y7, 832(CX)
+	VMOVDQU  Y7, 832(R10)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
 	VBROADCASTSS keep+40(FP), Y8
 	VANDPS       Y7, Y8, Y8
 	VBROADCASTSS inv+44(FP), Y9
-	MOVQ         sw+32(FP), R11
-	VMULPS       (R11)(DX*4), Y9, Y9
+	MOVQ         sw+32(FP), R13
+	VMULPS       (R13)(CX*4), Y9, Y9
 	VMULPS       Y8, Y9, Y9
 	CMPB         gather+80(FP), $0x00
 	JE           CrossEntropyLabelsGSAVX2_zycompare_8
 
 	// zy = z_y: gathered from the rows at lane·cols + y, for 0 <= y < cols (else +0)
-	VMOVDQU    1888(CX), Y10
-	VPCMPGTD   Y6, Y10, Y10
-	VPAND      Y7, Y10, Y10
-	VPADDD     1920(CX), Y6, Y11
-	VPXOR      Y7, Y7, Y7
-	VPGATHERDD Y10, (BX)(Y11*4), Y7
+	VMOVDQU    1888(R10), Y11
+	VPCMPGTD   Y6, Y11, Y11
+	VPAND      Y7, Y11, Y11
+	VPADDD     1920(R10), Y6, Y12
+	VPXOR      Y10, Y10, Y10
+	VPGATHERDD Y11, (DI)(Y12*4), Y10
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMOVAPS      Y10, Y11
-	MOVQ         R12, R13
-	ANDQ         $-64, R13
-	XORQ         R11, R11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
+	VMOVAPS      Y11, Y12
+	MOVQ         SI, R14
+	ANDQ         $-64, R14
+	XORQ         R13, R13
 	JMP          CrossEntropyLabelsGSAVX2_bmax_check_11
 
 CrossEntropyLabelsGSAVX2_bmax_10:
-	VMOVUPS (CX)(R11*1), Y12
-	VMAXPS  Y10, Y12, Y10
-	VMOVUPS 32(CX)(R11*1), Y12
-	VMAXPS  Y11, Y12, Y11
-	ADDQ    $0x40, R11
+	VMOVUPS (R12)(R13*1), Y13
+	VMAXPS  Y11, Y13, Y11
+	VMOVUPS 32(R12)(R13*1), Y13
+	VMAXPS  Y12, Y13, Y12
+	ADDQ    $0x40, R13
 
 CrossEntropyLabelsGSAVX2_bmax_check_11:
-	CMPQ    R11, R13
+	CMPQ    R13, R14
 	JB      CrossEntropyLabelsGSAVX2_bmax_10
-	CMPQ    R11, R12
+	CMPQ    R13, SI
 	JAE     CrossEntropyLabelsGSAVX2_bmax_end_12
-	VMOVUPS (CX)(R11*1), Y12
-	VMAXPS  Y10, Y12, Y10
+	VMOVUPS (R12)(R13*1), Y13
+	VMAXPS  Y11, Y13, Y11
 
 CrossEntropyLabelsGSAVX2_bmax_end_12:
-	VMAXPS  Y11, Y10, Y10
-	VXORPS  Y11, Y11, Y11
-	VADDPS  Y11, Y10, Y10
-	VMOVAPS Y10, Y10
+	VMAXPS  Y12, Y11, Y11
+	VXORPS  Y12, Y12, Y12
+	VADDPS  Y12, Y11, Y11
+	VMOVAPS Y11, Y11
 	JMP     CrossEntropyLabelsGSAVX2_zyfound_9
 
 CrossEntropyLabelsGSAVX2_zycompare_8:
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label
-	VXORPS Y7, Y7, Y7
+	VXORPS Y10, Y10, Y10
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMOVAPS      Y10, Y11
-	MOVQ         R12, R13
-	ANDQ         $-64, R13
-	XORQ         R11, R11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
+	VMOVAPS      Y11, Y12
+	MOVQ         SI, R14
+	ANDQ         $-64, R14
+	XORQ         R13, R13
 	JMP          CrossEntropyLabelsGSAVX2_bmax_check_14
 
 CrossEntropyLabelsGSAVX2_bmax_13:
-	VMOVUPS  (CX)(R11*1), Y12
-	VMAXPS   Y10, Y12, Y10
-	VPCMPEQD (R8)(R11*1), Y6, Y13
-	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y7, Y7
-	VMOVUPS  32(CX)(R11*1), Y12
-	VMAXPS   Y11, Y12, Y11
-	VPCMPEQD 32(R8)(R11*1), Y6, Y13
-	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y7, Y7
-	ADDQ     $0x40, R11
+	VMOVUPS  (R12)(R13*1), Y13
+	VMAXPS   Y11, Y13, Y11
+	VPCMPEQD (R11)(R13*1), Y6, Y14
+	VANDPS   Y13, Y14, Y13
+	VORPS    Y13, Y10, Y10
+	VMOVUPS  32(R12)(R13*1), Y13
+	VMAXPS   Y12, Y13, Y12
+	VPCMPEQD 32(R11)(R13*1), Y6, Y14
+	VANDPS   Y13, Y14, Y13
+	VORPS    Y13, Y10, Y10
+	ADDQ     $0x40, R13
 
 CrossEntropyLabelsGSAVX2_bmax_check_14:
-	CMPQ     R11, R13
+	CMPQ     R13, R14
 	JB       CrossEntropyLabelsGSAVX2_bmax_13
-	CMPQ     R11, R12
+	CMPQ     R13, SI
 	JAE      CrossEntropyLabelsGSAVX2_bmax_end_15
-	VMOVUPS  (CX)(R11*1), Y12
-	VMAXPS   Y10, Y12, Y10
-	VPCMPEQD (R8)(R11*1), Y6, Y13
-	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y7, Y7
+	VMOVUPS  (R12)(R13*1), Y13
+	VMAXPS   Y11, Y13, Y11
+	VPCMPEQD (R11)(R13*1), Y6, Y14
+	VANDPS   Y13, Y14, Y13
+	VORPS    Y13, Y10, Y10
 
 CrossEntropyLabelsGSAVX2_bmax_end_15:
-	VMAXPS  Y11, Y10, Y10
-	VXORPS  Y11, Y11, Y11
-	VADDPS  Y11, Y10, Y10
-	VMOVAPS Y10, Y10
+	VMAXPS  Y12, Y11, Y11
+	VXORPS  Y12, Y12, Y12
+	VADDPS  Y12, Y11, Y11
+	VMOVAPS Y11, Y11
 
 CrossEntropyLabelsGSAVX2_zyfound_9:
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y11, Y11, Y11
-	VMOVUPS Y11, 512(CX)
-	VMOVUPS Y11, 544(CX)
-	VMOVUPS Y11, 576(CX)
-	VMOVUPS Y11, 608(CX)
-	VMOVUPS Y11, 640(CX)
-	VMOVUPS Y11, 672(CX)
-	VMOVUPS Y11, 704(CX)
-	VMOVUPS Y11, 736(CX)
-	MOVQ    R12, R13
-	ANDQ    $-64, R13
-	XORQ    R11, R11
+	VXORPS  Y12, Y12, Y12
+	VMOVUPS Y12, 512(R10)
+	VMOVUPS Y12, 544(R10)
+	VMOVUPS Y12, 576(R10)
+	VMOVUPS Y12, 608(R10)
+	VMOVUPS Y12, 640(R10)
+	VMOVUPS Y12, 672(R10)
+	VMOVUPS Y12, 704(R10)
+	VMOVUPS Y12, 736(R10)
+	MOVQ    SI, R14
+	ANDQ    $-64, R14
+	XORQ    R13, R13
 	JMP     CrossEntropyLabelsGSAVX2_bexp_check_17
 
 CrossEntropyLabelsGSAVX2_bexp_16:
-	VMOVUPS     (CX)(R11*1), Y11
-	VSUBPS      Y10, Y11, Y11
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
-	VMOVAPS     Y3, Y13
-	VFMADD213PS Y2, Y11, Y13
-	VPSLLD      $0x17, Y13, Y14
-	VSUBPS      Y2, Y13, Y13
-	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
-	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
-	VMOVAPS     Y4, Y13
-	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
-	VMULPS      Y14, Y11, Y11
-	VFMADD231PS Y13, Y11, Y14
-	VANDNPS     Y14, Y12, Y14
-	VMOVUPS     Y14, (CX)(R11*1)
-	MOVQ        R11, R14
-	ANDQ        $0x000000ff, R14
-	VADDPS      512(CX)(R14*1), Y14, Y14
-	VMOVUPS     Y14, 512(CX)(R14*1)
-	VMOVUPS     32(CX)(R11*1), Y11
-	VSUBPS      Y10, Y11, Y11
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
-	VMOVAPS     Y3, Y13
-	VFMADD213PS Y2, Y11, Y13
-	VPSLLD      $0x17, Y13, Y14
-	VSUBPS      Y2, Y13, Y13
-	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
-	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
-	VMOVAPS     Y4, Y13
-	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
-	VMULPS      Y14, Y11, Y11
-	VFMADD231PS Y13, Y11, Y14
-	VANDNPS     Y14, Y12, Y14
-	VMOVUPS     Y14, 32(CX)(R11*1)
-	MOVQ        R11, R14
-	ANDQ        $0x000000ff, R14
-	VADDPS      544(CX)(R14*1), Y14, Y14
-	VMOVUPS     Y14, 544(CX)(R14*1)
-	ADDQ        $0x40, R11
+	VMOVUPS     (R12)(R13*1), Y12
+	VSUBPS      Y11, Y12, Y12
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y12, Y13
+	VMOVAPS     Y3, Y14
+	VFMADD213PS Y2, Y12, Y14
+	VPSLLD      $0x17, Y14, Y15
+	VSUBPS      Y2, Y14, Y14
+	VFMADD231PS rowconsts<>+672(SB), Y14, Y12
+	VFMADD231PS rowconsts<>+704(SB), Y14, Y12
+	VMOVAPS     Y4, Y14
+	VFMADD213PS rowconsts<>+736(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+768(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+800(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+832(SB), Y12, Y14
+	VMULPS      Y15, Y12, Y12
+	VFMADD231PS Y14, Y12, Y15
+	VANDNPS     Y15, Y13, Y15
+	VMOVUPS     Y15, (R12)(R13*1)
+	MOVQ        R13, R15
+	ANDQ        $0x000000ff, R15
+	VADDPS      512(R10)(R15*1), Y15, Y15
+	VMOVUPS     Y15, 512(R10)(R15*1)
+	VMOVUPS     32(R12)(R13*1), Y12
+	VSUBPS      Y11, Y12, Y12
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y12, Y13
+	VMOVAPS     Y3, Y14
+	VFMADD213PS Y2, Y12, Y14
+	VPSLLD      $0x17, Y14, Y15
+	VSUBPS      Y2, Y14, Y14
+	VFMADD231PS rowconsts<>+672(SB), Y14, Y12
+	VFMADD231PS rowconsts<>+704(SB), Y14, Y12
+	VMOVAPS     Y4, Y14
+	VFMADD213PS rowconsts<>+736(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+768(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+800(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+832(SB), Y12, Y14
+	VMULPS      Y15, Y12, Y12
+	VFMADD231PS Y14, Y12, Y15
+	VANDNPS     Y15, Y13, Y15
+	VMOVUPS     Y15, 32(R12)(R13*1)
+	MOVQ        R13, R15
+	ANDQ        $0x000000ff, R15
+	VADDPS      544(R10)(R15*1), Y15, Y15
+	VMOVUPS     Y15, 544(R10)(R15*1)
+	ADDQ        $0x40, R13
 
 CrossEntropyLabelsGSAVX2_bexp_check_17:
-	CMPQ        R11, R13
+	CMPQ        R13, R14
 	JB          CrossEntropyLabelsGSAVX2_bexp_16
-	CMPQ        R11, R12
+	CMPQ        R13, SI
 	JAE         CrossEntropyLabelsGSAVX2_bexp_end_18
-	VMOVUPS     (CX)(R11*1), Y11
-	VSUBPS      Y10, Y11, Y11
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
-	VMOVAPS     Y3, Y13
-	VFMADD213PS Y2, Y11, Y13
-	VPSLLD      $0x17, Y13, Y14
-	VSUBPS      Y2, Y13, Y13
-	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
-	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
-	VMOVAPS     Y4, Y13
-	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
-	VMULPS      Y14, Y11, Y11
-	VFMADD231PS Y13, Y11, Y14
-	VANDNPS     Y14, Y12, Y14
-	VMOVUPS     Y14, (CX)(R11*1)
-	ANDQ        $0x000000ff, R11
-	VADDPS      512(CX)(R11*1), Y14, Y14
-	VMOVUPS     Y14, 512(CX)(R11*1)
+	VMOVUPS     (R12)(R13*1), Y12
+	VSUBPS      Y11, Y12, Y12
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y12, Y13
+	VMOVAPS     Y3, Y14
+	VFMADD213PS Y2, Y12, Y14
+	VPSLLD      $0x17, Y14, Y15
+	VSUBPS      Y2, Y14, Y14
+	VFMADD231PS rowconsts<>+672(SB), Y14, Y12
+	VFMADD231PS rowconsts<>+704(SB), Y14, Y12
+	VMOVAPS     Y4, Y14
+	VFMADD213PS rowconsts<>+736(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+768(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+800(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+832(SB), Y12, Y14
+	VMULPS      Y15, Y12, Y12
+	VFMADD231PS Y14, Y12, Y15
+	VANDNPS     Y15, Y13, Y15
+	VMOVUPS     Y15, (R12)(R13*1)
+	ANDQ        $0x000000ff, R13
+	VADDPS      512(R10)(R13*1), Y15, Y15
+	VMOVUPS     Y15, 512(R10)(R13*1)
 
 CrossEntropyLabelsGSAVX2_bexp_end_18:
-	VMOVUPS 512(CX), Y11
-	VADDPS  544(CX), Y11, Y11
-	VMOVUPS 576(CX), Y12
-	VADDPS  608(CX), Y12, Y12
-	VMOVUPS 640(CX), Y13
-	VADDPS  672(CX), Y13, Y13
-	VMOVUPS 704(CX), Y14
-	VADDPS  736(CX), Y14, Y14
-	VADDPS  Y12, Y11, Y11
-	VADDPS  Y14, Y13, Y13
-	VADDPS  Y13, Y11, Y11
-	VSUBPS  Y10, Y7, Y7
+	VMOVUPS 512(R10), Y12
+	VADDPS  544(R10), Y12, Y12
+	VMOVUPS 576(R10), Y13
+	VADDPS  608(R10), Y13, Y13
+	VMOVUPS 640(R10), Y14
+	VADDPS  672(R10), Y14, Y14
+	VMOVUPS 704(R10), Y15
+	VADDPS  736(R10), Y15, Y15
+	VADDPS  Y13, Y12, Y12
+	VADDPS  Y15, Y14, Y14
+	VADDPS  Y14, Y12, Y12
+	VSUBPS  Y11, Y10, Y10
 
 	// the block's loss terms into the ring
-	MOVQ    1976(SP), R11
-	SHLQ    $0x07, R11
-	VMOVUPS Y7, 864(CX)(R11*1)
-	VMOVUPS Y11, 896(CX)(R11*1)
-	VMOVUPS Y8, 928(CX)(R11*1)
-	VMOVDQU 832(CX), Y7
-	VMOVDQU Y7, 960(CX)(R11*1)
-	ADDQ    $0x01, 1976(SP)
+	MOVQ    3256(SP), R13
+	SHLQ    $0x07, R13
+	VMOVUPS Y10, 864(R10)(R13*1)
+	VMOVUPS Y12, 896(R10)(R13*1)
+	VMOVUPS Y8, 928(R10)(R13*1)
+	VMOVDQU 832(R10), Y8
+	VMOVDQU Y8, 960(R10)(R13*1)
+	ADDQ    $0x01, 3256(SP)
 
-	// grad = (e·(1/sum))·c - [j = y]·c, with c = tw = scale·wy
-	VBROADCASTSS rowconsts<>+1612(SB), Y7
-	VDIVPS       Y11, Y7, Y7
-	MOVQ         R12, R13
-	ANDQ         $-64, R13
-	XORQ         R11, R11
-	JMP          CrossEntropyLabelsGSAVX2_bgrad_check_20
+	// this block's 1/sum, c, labels and valid, for its gradient in the next block's time
+	VBROADCASTSS rowconsts<>+1612(SB), Y8
+	VDIVPS       Y12, Y8, Y8
+	VMOVUPS      Y8, 512(R12)
+	VMOVUPS      Y9, 544(R12)
+	VMOVDQU      Y6, 576(R12)
+	VMOVDQU      Y7, 608(R12)
 
-CrossEntropyLabelsGSAVX2_bgrad_19:
-	VMULPS   (CX)(R11*1), Y7, Y8
-	VMULPS   Y9, Y8, Y8
-	VPCMPEQD (R8)(R11*1), Y6, Y10
-	VANDPS   Y9, Y10, Y10
-	VSUBPS   Y10, Y8, Y8
-	VMOVUPS  Y8, (CX)(R11*1)
-	VMULPS   32(CX)(R11*1), Y7, Y8
-	VMULPS   Y9, Y8, Y8
-	VPCMPEQD 32(R8)(R11*1), Y6, Y10
-	VANDPS   Y9, Y10, Y10
-	VSUBPS   Y10, Y8, Y8
-	VMOVUPS  Y8, 32(CX)(R11*1)
-	ADDQ     $0x40, R11
+	// the previous block's gradient and store, now that this block's exponentials are
+	// under way: its work is independent of theirs, and fills their chain's latency
+	CMPQ 3272(SP), $0x00
+	JE   CrossEntropyLabelsGSAVX2_nopending_19
 
-CrossEntropyLabelsGSAVX2_bgrad_check_20:
-	CMPQ     R11, R13
-	JB       CrossEntropyLabelsGSAVX2_bgrad_19
-	CMPQ     R11, R12
-	JAE      CrossEntropyLabelsGSAVX2_bgrad_end_21
-	VMULPS   (CX)(R11*1), Y7, Y7
-	VMULPS   Y9, Y7, Y7
-	VPCMPEQD (R8)(R11*1), Y6, Y6
-	VANDPS   Y9, Y6, Y6
-	VSUBPS   Y6, Y7, Y7
-	VMOVUPS  Y7, (CX)(R11*1)
+	// the pending block: grad = (e·(1/sum))·c - [j = y]·c, with c = scale·wy; then its store
+	MOVQ    3264(SP), R14
+	SUBQ    R12, R14
+	MOVQ    DX, R13
+	SHLQ    $0x03, R13
+	MOVQ    R8, R15
+	SUBQ    R13, R15
+	VMOVUPS 512(R14), Y6
+	VMOVUPS 544(R14), Y7
+	VMOVDQU 576(R14), Y8
+	MOVQ    SI, BP
+	ANDQ    $-64, BP
+	XORQ    R13, R13
+	JMP     CrossEntropyLabelsGSAVX2_bgrad_check_21
 
-CrossEntropyLabelsGSAVX2_bgrad_end_21:
+CrossEntropyLabelsGSAVX2_bgrad_20:
+	VMULPS   (R14)(R13*1), Y6, Y9
+	VMULPS   Y7, Y9, Y9
+	VPCMPEQD (R11)(R13*1), Y8, Y10
+	VANDPS   Y7, Y10, Y10
+	VSUBPS   Y10, Y9, Y9
+	VMOVUPS  Y9, (R14)(R13*1)
+	VMULPS   32(R14)(R13*1), Y6, Y9
+	VMULPS   Y7, Y9, Y9
+	VPCMPEQD 32(R11)(R13*1), Y8, Y10
+	VANDPS   Y7, Y10, Y10
+	VSUBPS   Y10, Y9, Y9
+	VMOVUPS  Y9, 32(R14)(R13*1)
+	ADDQ     $0x40, R13
+
+CrossEntropyLabelsGSAVX2_bgrad_check_21:
+	CMPQ     R13, BP
+	JB       CrossEntropyLabelsGSAVX2_bgrad_20
+	CMPQ     R13, SI
+	JAE      CrossEntropyLabelsGSAVX2_bgrad_end_22
+	VMULPS   (R14)(R13*1), Y6, Y6
+	VMULPS   Y7, Y6, Y6
+	VPCMPEQD (R11)(R13*1), Y8, Y8
+	VANDPS   Y7, Y8, Y8
+	VSUBPS   Y8, Y6, Y6
+	VMOVUPS  Y6, (R14)(R13*1)
+
+CrossEntropyLabelsGSAVX2_bgrad_end_22:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVDQU   832(CX), Y6
-	VMOVMSKPS Y6, R11
-	CMPL      R11, $0xff
-	JE        CrossEntropyLabelsGSAVX2_allvalid_22
-	MOVQ      R12, R13
-	ANDQ      $-64, R13
-	XORQ      R11, R11
-	JMP       CrossEntropyLabelsGSAVX2_bignored_check_24
+	VMOVDQU   608(R14), Y6
+	VMOVMSKPS Y6, R13
+	CMPL      R13, $0xff
+	JE        CrossEntropyLabelsGSAVX2_allvalid_23
+	MOVQ      SI, BP
+	ANDQ      $-64, BP
+	XORQ      R13, R13
+	JMP       CrossEntropyLabelsGSAVX2_bignored_check_25
 
-CrossEntropyLabelsGSAVX2_bignored_23:
-	VANDPS  (CX)(R11*1), Y6, Y7
-	VMOVUPS Y7, (CX)(R11*1)
-	VANDPS  32(CX)(R11*1), Y6, Y7
-	VMOVUPS Y7, 32(CX)(R11*1)
-	ADDQ    $0x40, R11
+CrossEntropyLabelsGSAVX2_bignored_24:
+	VANDPS  (R14)(R13*1), Y6, Y7
+	VMOVUPS Y7, (R14)(R13*1)
+	VANDPS  32(R14)(R13*1), Y6, Y7
+	VMOVUPS Y7, 32(R14)(R13*1)
+	ADDQ    $0x40, R13
 
-CrossEntropyLabelsGSAVX2_bignored_check_24:
-	CMPQ    R11, R13
-	JB      CrossEntropyLabelsGSAVX2_bignored_23
-	CMPQ    R11, R12
-	JAE     CrossEntropyLabelsGSAVX2_bignored_end_25
-	VANDPS  (CX)(R11*1), Y6, Y6
-	VMOVUPS Y6, (CX)(R11*1)
+CrossEntropyLabelsGSAVX2_bignored_check_25:
+	CMPQ    R13, BP
+	JB      CrossEntropyLabelsGSAVX2_bignored_24
+	CMPQ    R13, SI
+	JAE     CrossEntropyLabelsGSAVX2_bignored_end_26
+	VANDPS  (R14)(R13*1), Y6, Y6
+	VMOVUPS Y6, (R14)(R13*1)
 
-CrossEntropyLabelsGSAVX2_bignored_end_25:
-CrossEntropyLabelsGSAVX2_allvalid_22:
+CrossEntropyLabelsGSAVX2_bignored_end_26:
+CrossEntropyLabelsGSAVX2_allvalid_23:
 	// transpose the column slots back and store 8 rows
-	LEAQ       (SI)(R9*4), R11
-	VMOVUPS    (CX), Y6
-	VMOVUPS    32(CX), Y7
-	VMOVUPS    64(CX), Y8
-	VMOVUPS    96(CX), Y9
-	VMOVUPS    128(CX), Y10
-	VMOVUPS    160(CX), Y11
-	VMOVUPS    192(CX), Y12
-	VMOVUPS    224(CX), Y13
+	LEAQ       (R15)(DX*4), R13
+	VMOVUPS    (R14), Y6
+	VMOVUPS    32(R14), Y7
+	VMOVUPS    64(R14), Y8
+	VMOVUPS    96(R14), Y9
+	VMOVUPS    128(R14), Y10
+	VMOVUPS    160(R14), Y11
+	VMOVUPS    192(R14), Y12
+	VMOVUPS    224(R14), Y13
 	VUNPCKLPS  Y7, Y6, Y14
 	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
@@ -26278,39 +26513,39 @@ CrossEntropyLabelsGSAVX2_allvalid_22:
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
 	CMPQ       AX, $0x08
-	JB         CrossEntropyLabelsGSAVX2_masked_27
-	VMOVUPS    Y12, (SI)
-	VMOVUPS    Y13, (SI)(R9*1)
-	VMOVUPS    Y9, (SI)(R9*2)
-	VMOVUPS    Y14, (SI)(R10*1)
-	VMOVUPS    Y8, (R11)
-	VMOVUPS    Y7, (R11)(R9*1)
-	VMOVUPS    Y11, (R11)(R9*2)
-	VMOVUPS    Y6, (R11)(R10*1)
-	JMP        CrossEntropyLabelsGSAVX2_loaded_28
+	JB         CrossEntropyLabelsGSAVX2_masked_28
+	VMOVUPS    Y12, (R15)
+	VMOVUPS    Y13, (R15)(DX*1)
+	VMOVUPS    Y9, (R15)(DX*2)
+	VMOVUPS    Y14, (R15)(BX*1)
+	VMOVUPS    Y8, (R13)
+	VMOVUPS    Y7, (R13)(DX*1)
+	VMOVUPS    Y11, (R13)(DX*2)
+	VMOVUPS    Y6, (R13)(BX*1)
+	JMP        CrossEntropyLabelsGSAVX2_loaded_29
 
-CrossEntropyLabelsGSAVX2_masked_27:
-	VMOVUPS    768(CX), Y10
-	VMASKMOVPS Y12, Y10, (SI)
-	VMASKMOVPS Y13, Y10, (SI)(R9*1)
-	VMASKMOVPS Y9, Y10, (SI)(R9*2)
-	VMASKMOVPS Y14, Y10, (SI)(R10*1)
-	VMASKMOVPS Y8, Y10, (R11)
-	VMASKMOVPS Y7, Y10, (R11)(R9*1)
-	VMASKMOVPS Y11, Y10, (R11)(R9*2)
-	VMASKMOVPS Y6, Y10, (R11)(R10*1)
+CrossEntropyLabelsGSAVX2_masked_28:
+	VMOVUPS    768(R10), Y10
+	VMASKMOVPS Y12, Y10, (R15)
+	VMASKMOVPS Y13, Y10, (R15)(DX*1)
+	VMASKMOVPS Y9, Y10, (R15)(DX*2)
+	VMASKMOVPS Y14, Y10, (R15)(BX*1)
+	VMASKMOVPS Y8, Y10, (R13)
+	VMASKMOVPS Y7, Y10, (R13)(DX*1)
+	VMASKMOVPS Y11, Y10, (R13)(DX*2)
+	VMASKMOVPS Y6, Y10, (R13)(BX*1)
 
-CrossEntropyLabelsGSAVX2_loaded_28:
+CrossEntropyLabelsGSAVX2_loaded_29:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGSAVX2_nohigh_29
-	VMOVUPS    256(CX), Y6
-	VMOVUPS    288(CX), Y7
-	VMOVUPS    320(CX), Y8
-	VMOVUPS    352(CX), Y9
-	VMOVUPS    384(CX), Y10
-	VMOVUPS    416(CX), Y11
-	VMOVUPS    448(CX), Y12
-	VMOVUPS    480(CX), Y13
+	JBE        CrossEntropyLabelsGSAVX2_nohigh_30
+	VMOVUPS    256(R14), Y6
+	VMOVUPS    288(R14), Y7
+	VMOVUPS    320(R14), Y8
+	VMOVUPS    352(R14), Y9
+	VMOVUPS    384(R14), Y10
+	VMOVUPS    416(R14), Y11
+	VMOVUPS    448(R14), Y12
+	VMOVUPS    480(R14), Y13
 	VUNPCKLPS  Y7, Y6, Y14
 	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
@@ -26335,32 +26570,37 @@ CrossEntropyLabelsGSAVX2_loaded_28:
 	VPERM2F128 $0x31, Y11, Y14, Y11
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
-	VMOVUPS    800(CX), Y10
-	VMASKMOVPS Y12, Y10, 32(SI)
-	VMASKMOVPS Y13, Y10, 32(SI)(R9*1)
-	VMASKMOVPS Y9, Y10, 32(SI)(R9*2)
-	VMASKMOVPS Y14, Y10, 32(SI)(R10*1)
-	VMASKMOVPS Y8, Y10, 32(R11)
-	VMASKMOVPS Y7, Y10, 32(R11)(R9*1)
-	VMASKMOVPS Y11, Y10, 32(R11)(R9*2)
-	VMASKMOVPS Y6, Y10, 32(R11)(R10*1)
+	VMOVUPS    800(R10), Y10
+	VMASKMOVPS Y12, Y10, 32(R15)
+	VMASKMOVPS Y13, Y10, 32(R15)(DX*1)
+	VMASKMOVPS Y9, Y10, 32(R15)(DX*2)
+	VMASKMOVPS Y14, Y10, 32(R15)(BX*1)
+	VMASKMOVPS Y8, Y10, 32(R13)
+	VMASKMOVPS Y7, Y10, 32(R13)(DX*1)
+	VMASKMOVPS Y11, Y10, 32(R13)(DX*2)
+	VMASKMOVPS Y6, Y10, 32(R13)(BX*1)
 
-CrossEntropyLabelsGSAVX2_nohigh_29:
-	CMPQ 1976(SP), $0x08
-	JB   CrossEntropyLabelsGSAVX2_ringopen_30
-	MOVQ $0x00000008, R11
-	LEAQ -56(DX), R13
+CrossEntropyLabelsGSAVX2_nohigh_30:
+CrossEntropyLabelsGSAVX2_nopending_19:
+	MOVQ $0x00000001, 3272(SP)
+	MOVQ 3264(SP), R13
+	SUBQ R12, R13
+	MOVQ R13, R12
+	CMPQ 3256(SP), $0x08
+	JB   CrossEntropyLabelsGSAVX2_ringopen_31
+	MOVQ $0x00000008, R13
+	LEAQ -56(CX), R14
 
 	// the losses of the blocks in the ring, in row order:
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
-	MOVQ R13, R14
-	XORQ R13, R13
-	SHLQ $0x07, R11
+	MOVQ R14, R15
+	XORQ R14, R14
+	SHLQ $0x07, R13
 
-CrossEntropyLabelsGSAVX2_losses_31:
-	VMOVUPS 896(CX)(R13*1), Y7
-	VMOVUPS 864(CX)(R13*1), Y6
-	VMOVUPS 928(CX)(R13*1), Y8
+CrossEntropyLabelsGSAVX2_losses_32:
+	VMOVUPS 896(R10)(R14*1), Y7
+	VMOVUPS 864(R10)(R14*1), Y6
+	VMOVUPS 928(R10)(R14*1), Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y7, Y9
@@ -26389,51 +26629,228 @@ CrossEntropyLabelsGSAVX2_losses_31:
 	VADDPS       Y7, Y10, Y10
 	VSUBPS       Y6, Y10, Y6
 	VMULPS       Y6, Y8, Y6
-	MOVQ         sw+32(FP), R15
-	VMULPS       (R15)(R14*4), Y6, Y6
-	VANDPS       960(CX)(R13*1), Y6, Y6
-	MOVQ         loss+48(FP), R15
-	VMOVUPS      Y6, (R15)(R14*4)
+	MOVQ         sw+32(FP), BP
+	VMULPS       (BP)(R15*4), Y6, Y6
+	VANDPS       960(R10)(R14*1), Y6, Y6
+	MOVQ         loss+48(FP), BP
+	VMOVUPS      Y6, (BP)(R15*4)
 	VCVTPS2PD    X6, Y7
 	VADDPD       Y7, Y0, Y0
 	VEXTRACTF128 $0x01, Y6, X6
 	VCVTPS2PD    X6, Y6
 	VADDPD       Y6, Y5, Y5
-	ADDQ         $0x08, R14
-	SUBQ         $-128, R13
-	CMPQ         R13, R11
-	JB           CrossEntropyLabelsGSAVX2_losses_31
-	MOVQ         $0x00000000, 1976(SP)
+	ADDQ         $0x08, R15
+	SUBQ         $-128, R14
+	CMPQ         R14, R13
+	JB           CrossEntropyLabelsGSAVX2_losses_32
+	MOVQ         $0x00000000, 3256(SP)
 
-CrossEntropyLabelsGSAVX2_ringopen_30:
+CrossEntropyLabelsGSAVX2_ringopen_31:
 	// next 8 rows
-	MOVQ R9, R11
-	SHLQ $0x03, R11
-	ADDQ R11, BX
-	ADDQ R11, SI
-	ADDQ $0x08, DX
+	MOVQ DX, R13
+	SHLQ $0x03, R13
+	ADDQ R13, DI
+	ADDQ R13, R8
+	ADDQ $0x08, CX
 	JMP  CrossEntropyLabelsGSAVX2_block_1
 
 CrossEntropyLabelsGSAVX2_blockdone_2:
+	CMPQ 3272(SP), $0x00
+	JE   CrossEntropyLabelsGSAVX2_nopending_33
+
+	// the pending block: grad = (e·(1/sum))·c - [j = y]·c, with c = scale·wy; then its store
+	MOVQ    3264(SP), R14
+	SUBQ    R12, R14
+	MOVQ    DX, R13
+	SHLQ    $0x03, R13
+	MOVQ    R8, R12
+	SUBQ    R13, R12
+	VMOVUPS 512(R14), Y6
+	VMOVUPS 544(R14), Y7
+	VMOVDQU 576(R14), Y8
+	MOVQ    SI, R15
+	ANDQ    $-64, R15
+	XORQ    R13, R13
+	JMP     CrossEntropyLabelsGSAVX2_bgrad_check_35
+
+CrossEntropyLabelsGSAVX2_bgrad_34:
+	VMULPS   (R14)(R13*1), Y6, Y9
+	VMULPS   Y7, Y9, Y9
+	VPCMPEQD (R11)(R13*1), Y8, Y10
+	VANDPS   Y7, Y10, Y10
+	VSUBPS   Y10, Y9, Y9
+	VMOVUPS  Y9, (R14)(R13*1)
+	VMULPS   32(R14)(R13*1), Y6, Y9
+	VMULPS   Y7, Y9, Y9
+	VPCMPEQD 32(R11)(R13*1), Y8, Y10
+	VANDPS   Y7, Y10, Y10
+	VSUBPS   Y10, Y9, Y9
+	VMOVUPS  Y9, 32(R14)(R13*1)
+	ADDQ     $0x40, R13
+
+CrossEntropyLabelsGSAVX2_bgrad_check_35:
+	CMPQ     R13, R15
+	JB       CrossEntropyLabelsGSAVX2_bgrad_34
+	CMPQ     R13, SI
+	JAE      CrossEntropyLabelsGSAVX2_bgrad_end_36
+	VMULPS   (R14)(R13*1), Y6, Y6
+	VMULPS   Y7, Y6, Y6
+	VPCMPEQD (R11)(R13*1), Y8, Y8
+	VANDPS   Y7, Y8, Y8
+	VSUBPS   Y8, Y6, Y6
+	VMOVUPS  Y6, (R14)(R13*1)
+
+CrossEntropyLabelsGSAVX2_bgrad_end_36:
+	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
+	VMOVDQU   608(R14), Y6
+	VMOVMSKPS Y6, R11
+	CMPL      R11, $0xff
+	JE        CrossEntropyLabelsGSAVX2_allvalid_37
+	MOVQ      SI, R11
+	ANDQ      $-64, R11
+	XORQ      R13, R13
+	JMP       CrossEntropyLabelsGSAVX2_bignored_check_39
+
+CrossEntropyLabelsGSAVX2_bignored_38:
+	VANDPS  (R14)(R13*1), Y6, Y7
+	VMOVUPS Y7, (R14)(R13*1)
+	VANDPS  32(R14)(R13*1), Y6, Y7
+	VMOVUPS Y7, 32(R14)(R13*1)
+	ADDQ    $0x40, R13
+
+CrossEntropyLabelsGSAVX2_bignored_check_39:
+	CMPQ    R13, R11
+	JB      CrossEntropyLabelsGSAVX2_bignored_38
+	CMPQ    R13, SI
+	JAE     CrossEntropyLabelsGSAVX2_bignored_end_40
+	VANDPS  (R14)(R13*1), Y6, Y6
+	VMOVUPS Y6, (R14)(R13*1)
+
+CrossEntropyLabelsGSAVX2_bignored_end_40:
+CrossEntropyLabelsGSAVX2_allvalid_37:
+	// transpose the column slots back and store 8 rows
+	LEAQ       (R12)(DX*4), SI
+	VMOVUPS    (R14), Y6
+	VMOVUPS    32(R14), Y7
+	VMOVUPS    64(R14), Y8
+	VMOVUPS    96(R14), Y9
+	VMOVUPS    128(R14), Y10
+	VMOVUPS    160(R14), Y11
+	VMOVUPS    192(R14), Y12
+	VMOVUPS    224(R14), Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	CMPQ       AX, $0x08
+	JB         CrossEntropyLabelsGSAVX2_masked_42
+	VMOVUPS    Y12, (R12)
+	VMOVUPS    Y13, (R12)(DX*1)
+	VMOVUPS    Y9, (R12)(DX*2)
+	VMOVUPS    Y14, (R12)(BX*1)
+	VMOVUPS    Y8, (SI)
+	VMOVUPS    Y7, (SI)(DX*1)
+	VMOVUPS    Y11, (SI)(DX*2)
+	VMOVUPS    Y6, (SI)(BX*1)
+	JMP        CrossEntropyLabelsGSAVX2_loaded_43
+
+CrossEntropyLabelsGSAVX2_masked_42:
+	VMOVUPS    768(R10), Y10
+	VMASKMOVPS Y12, Y10, (R12)
+	VMASKMOVPS Y13, Y10, (R12)(DX*1)
+	VMASKMOVPS Y9, Y10, (R12)(DX*2)
+	VMASKMOVPS Y14, Y10, (R12)(BX*1)
+	VMASKMOVPS Y8, Y10, (SI)
+	VMASKMOVPS Y7, Y10, (SI)(DX*1)
+	VMASKMOVPS Y11, Y10, (SI)(DX*2)
+	VMASKMOVPS Y6, Y10, (SI)(BX*1)
+
+CrossEntropyLabelsGSAVX2_loaded_43:
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyLabelsGSAVX2_nohigh_44
+	VMOVUPS    256(R14), Y6
+	VMOVUPS    288(R14), Y7
+	VMOVUPS    320(R14), Y8
+	VMOVUPS    352(R14), Y9
+	VMOVUPS    384(R14), Y10
+	VMOVUPS    416(R14), Y11
+	VMOVUPS    448(R14), Y12
+	VMOVUPS    480(R14), Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    800(R10), Y10
+	VMASKMOVPS Y12, Y10, 32(R12)
+	VMASKMOVPS Y13, Y10, 32(R12)(DX*1)
+	VMASKMOVPS Y9, Y10, 32(R12)(DX*2)
+	VMASKMOVPS Y14, Y10, 32(R12)(BX*1)
+	VMASKMOVPS Y8, Y10, 32(SI)
+	VMASKMOVPS Y7, Y10, 32(SI)(DX*1)
+	VMASKMOVPS Y11, Y10, 32(SI)(DX*2)
+	VMASKMOVPS Y6, Y10, 32(SI)(BX*1)
+
+CrossEntropyLabelsGSAVX2_nohigh_44:
+CrossEntropyLabelsGSAVX2_nopending_33:
 	// the losses of the blocks still in the ring
-	MOVQ 1976(SP), R8
-	CMPQ R8, $0x00
-	JE   CrossEntropyLabelsGSAVX2_ringempty_32
-	MOVQ R8, R9
-	SHLQ $0x03, R9
-	NEGQ R9
-	ADDQ DX, R9
+	MOVQ 3256(SP), DX
+	CMPQ DX, $0x00
+	JE   CrossEntropyLabelsGSAVX2_ringempty_45
+	MOVQ DX, BX
+	SHLQ $0x03, BX
+	NEGQ BX
+	ADDQ CX, BX
 
 	// the losses of the blocks in the ring, in row order:
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
-	MOVQ R9, R10
-	XORQ R9, R9
-	SHLQ $0x07, R8
+	MOVQ BX, SI
+	XORQ BX, BX
+	SHLQ $0x07, DX
 
-CrossEntropyLabelsGSAVX2_losses_33:
-	VMOVUPS 896(CX)(R9*1), Y7
-	VMOVUPS 864(CX)(R9*1), Y6
-	VMOVUPS 928(CX)(R9*1), Y8
+CrossEntropyLabelsGSAVX2_losses_46:
+	VMOVUPS 896(R10)(BX*1), Y7
+	VMOVUPS 864(R10)(BX*1), Y6
+	VMOVUPS 928(R10)(BX*1), Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y7, Y9
@@ -26463,35 +26880,35 @@ CrossEntropyLabelsGSAVX2_losses_33:
 	VSUBPS       Y6, Y10, Y6
 	VMULPS       Y6, Y8, Y6
 	MOVQ         sw+32(FP), R11
-	VMULPS       (R11)(R10*4), Y6, Y6
-	VANDPS       960(CX)(R9*1), Y6, Y6
+	VMULPS       (R11)(SI*4), Y6, Y6
+	VANDPS       960(R10)(BX*1), Y6, Y6
 	MOVQ         loss+48(FP), R11
-	VMOVUPS      Y6, (R11)(R10*4)
+	VMOVUPS      Y6, (R11)(SI*4)
 	VCVTPS2PD    X6, Y7
 	VADDPD       Y7, Y0, Y0
 	VEXTRACTF128 $0x01, Y6, X6
 	VCVTPS2PD    X6, Y6
 	VADDPD       Y6, Y5, Y5
-	ADDQ         $0x08, R10
-	SUBQ         $-128, R9
-	CMPQ         R9, R8
-	JB           CrossEntropyLabelsGSAVX2_losses_33
+	ADDQ         $0x08, SI
+	SUBQ         $-128, BX
+	CMPQ         BX, DX
+	JB           CrossEntropyLabelsGSAVX2_losses_46
 
-CrossEntropyLabelsGSAVX2_ringempty_32:
-	MOVQ    sum+72(FP), CX
-	VMOVUPD Y0, (CX)
-	VMOVUPD Y5, 32(CX)
+CrossEntropyLabelsGSAVX2_ringempty_45:
+	MOVQ    sum+72(FP), DX
+	VMOVUPD Y0, (DX)
+	VMOVUPD Y5, 32(DX)
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
-	MOVQ AX, R8
-	ANDQ $-32, R8
-	MOVQ AX, R9
-	ANDQ $-8, R9
+	MOVQ AX, BX
+	ANDQ $-32, BX
+	MOVQ AX, SI
+	ANDQ $-8, SI
 	MOVQ AX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 2120(SP)
-	CMPQ DX, DI
-	JAE  CrossEntropyLabelsGSAVX2_end_34
+	MOVQ $0x00000000, 3416(SP)
+	CMPQ CX, R9
+	JAE  CrossEntropyLabelsGSAVX2_end_47
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -26499,44 +26916,44 @@ CrossEntropyLabelsGSAVX2_ringempty_32:
 	VBROADCASTSS rowconsts<>+1580(SB), Y5
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
-	XORQ         CX, CX
+	XORQ         DX, DX
 
-CrossEntropyLabelsGSAVX2_max32_35:
-	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGSAVX2_maxv_36
-	VMOVUPS (BX)(CX*4), Y8
+CrossEntropyLabelsGSAVX2_max32_48:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGSAVX2_maxv_49
+	VMOVUPS (DI)(DX*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	VMOVUPS 32(BX)(CX*4), Y8
+	VMOVUPS 32(DI)(DX*4), Y8
 	VMAXPS  Y5, Y8, Y5
-	VMOVUPS 64(BX)(CX*4), Y8
+	VMOVUPS 64(DI)(DX*4), Y8
 	VMAXPS  Y6, Y8, Y6
-	VMOVUPS 96(BX)(CX*4), Y8
+	VMOVUPS 96(DI)(DX*4), Y8
 	VMAXPS  Y7, Y8, Y7
-	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGSAVX2_max32_35
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGSAVX2_max32_48
 
-CrossEntropyLabelsGSAVX2_maxv_36:
-	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGSAVX2_maxtail_37
-	VMOVUPS (BX)(CX*4), Y8
+CrossEntropyLabelsGSAVX2_maxv_49:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGSAVX2_maxtail_50
+	VMOVUPS (DI)(DX*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGSAVX2_maxv_36
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGSAVX2_maxv_49
 
-CrossEntropyLabelsGSAVX2_maxtail_37:
+CrossEntropyLabelsGSAVX2_maxtail_50:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_maxfold_38
+	JE           CrossEntropyLabelsGSAVX2_maxfold_51
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R10, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
 	VBROADCASTSS rowconsts<>+1580(SB), Y9
-	VMASKMOVPS   (BX)(CX*4), Y8, Y10
+	VMASKMOVPS   (DI)(DX*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsGSAVX2_maxfold_38:
+CrossEntropyLabelsGSAVX2_maxfold_51:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -26552,52 +26969,52 @@ CrossEntropyLabelsGSAVX2_maxfold_38:
 
 CrossEntropyLabelsGSAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    2120(SP), CX
+	MOVQ    3416(SP), DX
 	MOVQ    labels+24(FP), R11
-	MOVLQSX (R11)(DX*4), R11
+	MOVLQSX (R11)(CX*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGSAVX2_ignored_39
-	VMOVSS  (BX)(R11*4), X5
+	JAE     CrossEntropyLabelsGSAVX2_ignored_52
+	VMOVSS  (DI)(R11*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 2016(SP)(CX*4)
+	VMOVSS  X5, 3312(SP)(DX*4)
 	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 2048(SP)(CX*4)
+	VMOVSS  X5, 3344(SP)(DX*4)
 	VMOVSS  inv+44(FP), X5
 	MOVQ    sw+32(FP), R11
-	VMOVSS  (R11)(DX*4), X6
-	VMOVSS  X6, 2128(SP)(CX*4)
+	VMOVSS  (R11)(CX*4), X6
+	VMOVSS  X6, 3424(SP)(DX*4)
 	VMULSS  X6, X5, X5
-	VMOVSS  X5, 2112(SP)
-	JMP     CrossEntropyLabelsGSAVX2_labelled_40
+	VMOVSS  X5, 3408(SP)
+	JMP     CrossEntropyLabelsGSAVX2_labelled_53
 
-CrossEntropyLabelsGSAVX2_ignored_39:
+CrossEntropyLabelsGSAVX2_ignored_52:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 2016(SP)(CX*4)
-	VMOVSS X5, 2048(SP)(CX*4)
+	VMOVSS X5, 3312(SP)(DX*4)
+	VMOVSS X5, 3344(SP)(DX*4)
 	VMOVSS rowconsts<>+1612(SB), X5
-	VMOVSS X5, 2128(SP)(CX*4)
+	VMOVSS X5, 3424(SP)(DX*4)
 
-CrossEntropyLabelsGSAVX2_labelled_40:
+CrossEntropyLabelsGSAVX2_labelled_53:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
 	VXORPS       Y6, Y6, Y6
 	VXORPS       Y7, Y7, Y7
 	VXORPS       Y8, Y8, Y8
-	MOVQ         DX, CX
-	INCQ         CX
-	CMPQ         CX, DI
-	JAE          CrossEntropyLabelsGSAVX2_explast_41
-	LEAQ         (BX)(AX*4), R11
+	MOVQ         CX, DX
+	INCQ         DX
+	CMPQ         DX, R9
+	JAE          CrossEntropyLabelsGSAVX2_explast_54
+	LEAQ         (DI)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
-	XORQ         CX, CX
+	XORQ         DX, DX
 
-CrossEntropyLabelsGSAVX2_exp32_43:
-	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGSAVX2_exprest_44
-	VMOVUPS     (R11)(CX*4), Y9
+CrossEntropyLabelsGSAVX2_exp32_56:
+	CMPQ        DX, BX
+	JAE         CrossEntropyLabelsGSAVX2_exprest_57
+	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (BX)(CX*4), Y9
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -26614,11 +27031,11 @@ CrossEntropyLabelsGSAVX2_exp32_43:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(R11)(CX*4), Y9
+	VMOVUPS     32(R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     32(BX)(CX*4), Y9
+	VMOVUPS     32(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -26635,11 +27052,11 @@ CrossEntropyLabelsGSAVX2_exp32_43:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 32(SI)(CX*4)
+	VMOVUPS     Y12, 32(R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(R11)(CX*4), Y9
+	VMOVUPS     64(R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     64(BX)(CX*4), Y9
+	VMOVUPS     64(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -26656,11 +27073,11 @@ CrossEntropyLabelsGSAVX2_exp32_43:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 64(SI)(CX*4)
+	VMOVUPS     Y12, 64(R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(R11)(CX*4), Y9
+	VMOVUPS     96(R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     96(BX)(CX*4), Y9
+	VMOVUPS     96(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -26677,18 +27094,18 @@ CrossEntropyLabelsGSAVX2_exp32_43:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 96(SI)(CX*4)
+	VMOVUPS     Y12, 96(R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGSAVX2_exp32_43
+	ADDQ        $0x20, DX
+	JMP         CrossEntropyLabelsGSAVX2_exp32_56
 
-CrossEntropyLabelsGSAVX2_exprest_44:
+CrossEntropyLabelsGSAVX2_exprest_57:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGSAVX2_exptail_46
-	VMOVUPS     (R11)(CX*4), Y9
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGSAVX2_exptail_59
+	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (BX)(CX*4), Y9
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -26705,24 +27122,24 @@ CrossEntropyLabelsGSAVX2_exprest_44:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGSAVX2_expnext_47
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGSAVX2_expnext_60
 
-CrossEntropyLabelsGSAVX2_exptail_46:
+CrossEntropyLabelsGSAVX2_exptail_59:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_expdone_45
+	JE           CrossEntropyLabelsGSAVX2_expdone_58
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
@@ -26740,16 +27157,16 @@ CrossEntropyLabelsGSAVX2_exptail_46:
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsGSAVX2_expdone_45
+	JMP          CrossEntropyLabelsGSAVX2_expdone_58
 
-CrossEntropyLabelsGSAVX2_expnext_47:
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGSAVX2_exptail_48
-	VMOVUPS     (R11)(CX*4), Y9
+CrossEntropyLabelsGSAVX2_expnext_60:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGSAVX2_exptail_61
+	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (BX)(CX*4), Y9
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -26766,24 +27183,24 @@ CrossEntropyLabelsGSAVX2_expnext_47:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGSAVX2_expnext_49
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGSAVX2_expnext_62
 
-CrossEntropyLabelsGSAVX2_exptail_48:
+CrossEntropyLabelsGSAVX2_exptail_61:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_expdone_45
+	JE           CrossEntropyLabelsGSAVX2_expdone_58
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
@@ -26801,16 +27218,16 @@ CrossEntropyLabelsGSAVX2_exptail_48:
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsGSAVX2_expdone_45
+	JMP          CrossEntropyLabelsGSAVX2_expdone_58
 
-CrossEntropyLabelsGSAVX2_expnext_49:
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGSAVX2_exptail_50
-	VMOVUPS     (R11)(CX*4), Y9
+CrossEntropyLabelsGSAVX2_expnext_62:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGSAVX2_exptail_63
+	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (BX)(CX*4), Y9
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -26827,24 +27244,24 @@ CrossEntropyLabelsGSAVX2_expnext_49:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGSAVX2_expnext_51
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGSAVX2_expnext_64
 
-CrossEntropyLabelsGSAVX2_exptail_50:
+CrossEntropyLabelsGSAVX2_exptail_63:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_expdone_45
+	JE           CrossEntropyLabelsGSAVX2_expdone_58
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
@@ -26862,23 +27279,23 @@ CrossEntropyLabelsGSAVX2_exptail_50:
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsGSAVX2_expdone_45
+	JMP          CrossEntropyLabelsGSAVX2_expdone_58
 
-CrossEntropyLabelsGSAVX2_expnext_51:
+CrossEntropyLabelsGSAVX2_expnext_64:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_expdone_45
+	JE           CrossEntropyLabelsGSAVX2_expdone_58
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
@@ -26896,10 +27313,10 @@ CrossEntropyLabelsGSAVX2_expnext_51:
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsGSAVX2_expdone_45:
+CrossEntropyLabelsGSAVX2_expdone_58:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -26909,15 +27326,15 @@ CrossEntropyLabelsGSAVX2_expdone_45:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsGSAVX2_expfolded_42
+	JMP          CrossEntropyLabelsGSAVX2_expfolded_55
 
-CrossEntropyLabelsGSAVX2_explast_41:
-	XORQ CX, CX
+CrossEntropyLabelsGSAVX2_explast_54:
+	XORQ DX, DX
 
-CrossEntropyLabelsGSAVX2_explast32_52:
-	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGSAVX2_explastrest_53
-	VMOVUPS     (BX)(CX*4), Y9
+CrossEntropyLabelsGSAVX2_explast32_65:
+	CMPQ        DX, BX
+	JAE         CrossEntropyLabelsGSAVX2_explastrest_66
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -26934,9 +27351,9 @@ CrossEntropyLabelsGSAVX2_explast32_52:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(BX)(CX*4), Y9
+	VMOVUPS     32(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -26953,9 +27370,9 @@ CrossEntropyLabelsGSAVX2_explast32_52:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 32(SI)(CX*4)
+	VMOVUPS     Y12, 32(R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(BX)(CX*4), Y9
+	VMOVUPS     64(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -26972,9 +27389,9 @@ CrossEntropyLabelsGSAVX2_explast32_52:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 64(SI)(CX*4)
+	VMOVUPS     Y12, 64(R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(BX)(CX*4), Y9
+	VMOVUPS     96(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -26991,16 +27408,16 @@ CrossEntropyLabelsGSAVX2_explast32_52:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 96(SI)(CX*4)
+	VMOVUPS     Y12, 96(R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGSAVX2_explast32_52
+	ADDQ        $0x20, DX
+	JMP         CrossEntropyLabelsGSAVX2_explast32_65
 
-CrossEntropyLabelsGSAVX2_explastrest_53:
+CrossEntropyLabelsGSAVX2_explastrest_66:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGSAVX2_explasttail_55
-	VMOVUPS     (BX)(CX*4), Y9
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGSAVX2_explasttail_68
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -27017,20 +27434,20 @@ CrossEntropyLabelsGSAVX2_explastrest_53:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGSAVX2_explastnext_56
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGSAVX2_explastnext_69
 
-CrossEntropyLabelsGSAVX2_explasttail_55:
+CrossEntropyLabelsGSAVX2_explasttail_68:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGSAVX2_explastdone_54
+	JE          CrossEntropyLabelsGSAVX2_explastdone_67
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
@@ -27048,14 +27465,14 @@ CrossEntropyLabelsGSAVX2_explasttail_55:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsGSAVX2_explastdone_54
+	JMP         CrossEntropyLabelsGSAVX2_explastdone_67
 
-CrossEntropyLabelsGSAVX2_explastnext_56:
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGSAVX2_explasttail_57
-	VMOVUPS     (BX)(CX*4), Y9
+CrossEntropyLabelsGSAVX2_explastnext_69:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGSAVX2_explasttail_70
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -27072,20 +27489,20 @@ CrossEntropyLabelsGSAVX2_explastnext_56:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGSAVX2_explastnext_58
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGSAVX2_explastnext_71
 
-CrossEntropyLabelsGSAVX2_explasttail_57:
+CrossEntropyLabelsGSAVX2_explasttail_70:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGSAVX2_explastdone_54
+	JE          CrossEntropyLabelsGSAVX2_explastdone_67
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
@@ -27103,14 +27520,14 @@ CrossEntropyLabelsGSAVX2_explasttail_57:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsGSAVX2_explastdone_54
+	JMP         CrossEntropyLabelsGSAVX2_explastdone_67
 
-CrossEntropyLabelsGSAVX2_explastnext_58:
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGSAVX2_explasttail_59
-	VMOVUPS     (BX)(CX*4), Y9
+CrossEntropyLabelsGSAVX2_explastnext_71:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGSAVX2_explasttail_72
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -27127,20 +27544,20 @@ CrossEntropyLabelsGSAVX2_explastnext_58:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGSAVX2_explastnext_60
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGSAVX2_explastnext_73
 
-CrossEntropyLabelsGSAVX2_explasttail_59:
+CrossEntropyLabelsGSAVX2_explasttail_72:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGSAVX2_explastdone_54
+	JE          CrossEntropyLabelsGSAVX2_explastdone_67
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
@@ -27158,19 +27575,19 @@ CrossEntropyLabelsGSAVX2_explasttail_59:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsGSAVX2_explastdone_54
+	JMP         CrossEntropyLabelsGSAVX2_explastdone_67
 
-CrossEntropyLabelsGSAVX2_explastnext_60:
+CrossEntropyLabelsGSAVX2_explastnext_73:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGSAVX2_explastdone_54
+	JE          CrossEntropyLabelsGSAVX2_explastdone_67
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
@@ -27188,11 +27605,11 @@ CrossEntropyLabelsGSAVX2_explastnext_60:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsGSAVX2_explastdone_54:
-CrossEntropyLabelsGSAVX2_expfolded_42:
+CrossEntropyLabelsGSAVX2_explastdone_67:
+CrossEntropyLabelsGSAVX2_expfolded_55:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -27201,129 +27618,129 @@ CrossEntropyLabelsGSAVX2_expfolded_42:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         2120(SP), CX
+	MOVQ         3416(SP), DX
 	MOVQ         labels+24(FP), R11
-	MOVLQSX      (R11)(DX*4), R11
+	MOVLQSX      (R11)(CX*4), R11
 	CMPQ         R11, AX
-	JAE          CrossEntropyLabelsGSAVX2_ignored_61
-	VMOVSS       X0, 1984(SP)(CX*4)
+	JAE          CrossEntropyLabelsGSAVX2_ignored_74
+	VMOVSS       X0, 3280(SP)(DX*4)
 
 	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
 	VMOVSS       rowconsts<>+1612(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
-	VMOVSS       2112(SP), X5
-	VMULSS       2048(SP)(CX*4), X5, X5
+	VMOVSS       3408(SP), X5
+	VMULSS       3344(SP)(DX*4), X5, X5
 	VBROADCASTSS X5, Y6
 
 	// pass 3
-	XORQ CX, CX
+	XORQ DX, DX
 
-CrossEntropyLabelsGSAVX2_out32_63:
-	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGSAVX2_outv_64
-	VMOVUPS (SI)(CX*4), Y7
+CrossEntropyLabelsGSAVX2_out32_76:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGSAVX2_outv_77
+	VMOVUPS (R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
-	VMOVUPS Y7, (SI)(CX*4)
-	VMOVUPS 32(SI)(CX*4), Y7
+	VMOVUPS Y7, (R8)(DX*4)
+	VMOVUPS 32(R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
-	VMOVUPS Y7, 32(SI)(CX*4)
-	VMOVUPS 64(SI)(CX*4), Y7
+	VMOVUPS Y7, 32(R8)(DX*4)
+	VMOVUPS 64(R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
-	VMOVUPS Y7, 64(SI)(CX*4)
-	VMOVUPS 96(SI)(CX*4), Y7
+	VMOVUPS Y7, 64(R8)(DX*4)
+	VMOVUPS 96(R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
-	VMOVUPS Y7, 96(SI)(CX*4)
-	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGSAVX2_out32_63
+	VMOVUPS Y7, 96(R8)(DX*4)
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGSAVX2_out32_76
 
-CrossEntropyLabelsGSAVX2_outv_64:
-	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGSAVX2_outtail_65
-	VMOVUPS (SI)(CX*4), Y7
+CrossEntropyLabelsGSAVX2_outv_77:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGSAVX2_outtail_78
+	VMOVUPS (R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
-	VMOVUPS Y7, (SI)(CX*4)
-	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGSAVX2_outv_64
+	VMOVUPS Y7, (R8)(DX*4)
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGSAVX2_outv_77
 
-CrossEntropyLabelsGSAVX2_outtail_65:
+CrossEntropyLabelsGSAVX2_outtail_78:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGSAVX2_outend_66
+	JE         CrossEntropyLabelsGSAVX2_outend_79
 	LEAQ       rowconsts<>+32(SB), R12
 	MOVQ       R10, R13
 	SHLQ       $0x02, R13
 	SUBQ       R13, R12
 	VMOVUPS    (R12), Y7
-	VMASKMOVPS (SI)(CX*4), Y7, Y8
+	VMASKMOVPS (R8)(DX*4), Y7, Y8
 	VMULPS     Y0, Y8, Y8
 	VMULPS     Y6, Y8, Y8
-	VMASKMOVPS Y8, Y7, (SI)(CX*4)
+	VMASKMOVPS Y8, Y7, (R8)(DX*4)
 
-CrossEntropyLabelsGSAVX2_outend_66:
-	VMOVSS (SI)(R11*4), X0
+CrossEntropyLabelsGSAVX2_outend_79:
+	VMOVSS (R8)(R11*4), X0
 	VSUBSS X5, X0, X0
-	VMOVSS X0, (SI)(R11*4)
-	JMP    CrossEntropyLabelsGSAVX2_entered_62
+	VMOVSS X0, (R8)(R11*4)
+	JMP    CrossEntropyLabelsGSAVX2_entered_75
 
-CrossEntropyLabelsGSAVX2_ignored_61:
+CrossEntropyLabelsGSAVX2_ignored_74:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1984(SP)(CX*4)
+	VMOVSS X0, 3280(SP)(DX*4)
 
 	// an ignored row: a gradient row of +0
-	XORQ CX, CX
+	XORQ DX, DX
 
-CrossEntropyLabelsGSAVX2_zero32_67:
-	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGSAVX2_zerov_68
+CrossEntropyLabelsGSAVX2_zero32_80:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGSAVX2_zerov_81
 	VXORPS  Y0, Y0, Y0
-	VMOVUPS Y0, (SI)(CX*4)
+	VMOVUPS Y0, (R8)(DX*4)
 	VXORPS  Y0, Y0, Y0
-	VMOVUPS Y0, 32(SI)(CX*4)
+	VMOVUPS Y0, 32(R8)(DX*4)
 	VXORPS  Y0, Y0, Y0
-	VMOVUPS Y0, 64(SI)(CX*4)
+	VMOVUPS Y0, 64(R8)(DX*4)
 	VXORPS  Y0, Y0, Y0
-	VMOVUPS Y0, 96(SI)(CX*4)
-	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGSAVX2_zero32_67
+	VMOVUPS Y0, 96(R8)(DX*4)
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGSAVX2_zero32_80
 
-CrossEntropyLabelsGSAVX2_zerov_68:
-	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGSAVX2_zerotail_69
+CrossEntropyLabelsGSAVX2_zerov_81:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGSAVX2_zerotail_82
 	VXORPS  Y0, Y0, Y0
-	VMOVUPS Y0, (SI)(CX*4)
-	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGSAVX2_zerov_68
+	VMOVUPS Y0, (R8)(DX*4)
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGSAVX2_zerov_81
 
-CrossEntropyLabelsGSAVX2_zerotail_69:
+CrossEntropyLabelsGSAVX2_zerotail_82:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGSAVX2_zeroend_70
+	JE         CrossEntropyLabelsGSAVX2_zeroend_83
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
 	SUBQ       R12, R11
 	VMOVUPS    (R11), Y0
 	VXORPS     Y5, Y5, Y5
-	VMASKMOVPS Y5, Y0, (SI)(CX*4)
+	VMASKMOVPS Y5, Y0, (R8)(DX*4)
 
-CrossEntropyLabelsGSAVX2_zeroend_70:
-CrossEntropyLabelsGSAVX2_entered_62:
-	MOVQ 2120(SP), CX
-	INCQ CX
-	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsGSAVX2_ringfull_71
-	MOVQ CX, 2120(SP)
-	JMP  CrossEntropyLabelsGSAVX2_ringnext_72
+CrossEntropyLabelsGSAVX2_zeroend_83:
+CrossEntropyLabelsGSAVX2_entered_75:
+	MOVQ 3416(SP), DX
+	INCQ DX
+	CMPQ DX, $0x08
+	JE   CrossEntropyLabelsGSAVX2_ringfull_84
+	MOVQ DX, 3416(SP)
+	JMP  CrossEntropyLabelsGSAVX2_ringnext_85
 
-CrossEntropyLabelsGSAVX2_ringfull_71:
-	MOVQ $0x00000000, 2120(SP)
+CrossEntropyLabelsGSAVX2_ringfull_84:
+	MOVQ $0x00000000, 3416(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1984(SP), Y0
+	VMOVUPS 3280(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -27350,39 +27767,39 @@ CrossEntropyLabelsGSAVX2_ringfull_71:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       2016(SP), Y6, Y6
-	VMULPS       2048(SP), Y6, Y6
-	VMULPS       2128(SP), Y6, Y6
-	MOVQ         loss+48(FP), CX
-	VMOVUPS      Y6, -28(CX)(DX*4)
+	VSUBPS       3312(SP), Y6, Y6
+	VMULPS       3344(SP), Y6, Y6
+	VMULPS       3424(SP), Y6, Y6
+	MOVQ         loss+48(FP), DX
+	VMOVUPS      Y6, -28(DX)(CX*4)
 
 	// partials[j] += float64(loss_j)
-	MOVQ         sum+72(FP), CX
+	MOVQ         sum+72(FP), DX
 	VCVTPS2PD    X6, Y0
-	VADDPD       (CX), Y0, Y0
-	VMOVUPD      Y0, (CX)
+	VADDPD       (DX), Y0, Y0
+	VMOVUPD      Y0, (DX)
 	VEXTRACTF128 $0x01, Y6, X6
 	VCVTPS2PD    X6, Y0
-	VADDPD       32(CX), Y0, Y0
-	VMOVUPD      Y0, 32(CX)
+	VADDPD       32(DX), Y0, Y0
+	VMOVUPD      Y0, 32(DX)
 
-CrossEntropyLabelsGSAVX2_ringnext_72:
+CrossEntropyLabelsGSAVX2_ringnext_85:
 	// next row (its max is in next)
-	LEAQ    (BX)(AX*4), BX
-	LEAQ    (SI)(AX*4), SI
+	LEAQ    (DI)(AX*4), DI
+	LEAQ    (R8)(AX*4), R8
 	VMOVAPS Y1, Y0
-	INCQ    DX
-	CMPQ    DX, DI
+	INCQ    CX
+	CMPQ    CX, R9
 	JB      CrossEntropyLabelsGSAVX2_row
 
-CrossEntropyLabelsGSAVX2_end_34:
+CrossEntropyLabelsGSAVX2_end_47:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 2120(SP), AX
+	MOVQ 3416(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGSAVX2_flushed_73
+	JE   CrossEntropyLabelsGSAVX2_flushed_86
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1984(SP), Y0
+	VMOVUPS 3280(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -27409,34 +27826,33 @@ CrossEntropyLabelsGSAVX2_end_34:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       2016(SP), Y2, Y2
-	VMULPS       2048(SP), Y2, Y2
-	VMULPS       2128(SP), Y2, Y2
-	VMOVUPS      Y2, 2080(SP)
-	MOVQ         DX, CX
+	VSUBPS       3312(SP), Y2, Y2
+	VMULPS       3344(SP), Y2, Y2
+	VMULPS       3424(SP), Y2, Y2
+	VMOVUPS      Y2, 3376(SP)
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
 	LEAQ         (DX)(CX*4), CX
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsGSAVX2_flushrow_74:
-	VMOVSS    2080(SP)(BX*4), X0
+CrossEntropyLabelsGSAVX2_flushrow_87:
+	VMOVSS    3376(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGSAVX2_flushrow_74
+	JB        CrossEntropyLabelsGSAVX2_flushrow_87
 
-CrossEntropyLabelsGSAVX2_flushed_73:
+CrossEntropyLabelsGSAVX2_flushed_86:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGWAVX2(SB), $2192-81
+TEXT ·CrossEntropyLabelsGWAVX2(SB), $3488-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -27446,109 +27862,116 @@ TEXT ·CrossEntropyLabelsGWAVX2(SB), $2192-81
 	ANDQ         $-8, CX
 	MOVQ         AX, CX
 	ANDQ         $0x07, CX
-	XORQ         DX, DX
+	XORQ         CX, CX
 	VBROADCASTSS rowconsts<>+1572(SB), Y2
 	VBROADCASTSS rowconsts<>+1568(SB), Y3
 	VBROADCASTSS rowconsts<>+1576(SB), Y4
-	MOVQ         z+8(FP), BX
-	MOVQ         grad+0(FP), SI
-	MOVQ         rows+56(FP), DI
+	MOVQ         z+8(FP), DI
+	MOVQ         grad+0(FP), R8
+	MOVQ         rows+56(FP), R9
 
 	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
 	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
-	LEAQ 31(SP), CX
-	ANDQ $-32, CX
+	LEAQ 31(SP), R10
+	ANDQ $-32, R10
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    AX, R8
-	MOVQ    $0x00000008, R9
-	CMPQ    R8, R9
-	CMOVQGT R9, R8
-	LEAQ    rowconsts<>+32(SB), R9
-	SHLQ    $0x02, R8
-	SUBQ    R8, R9
-	VMOVUPS (R9), Y0
-	VMOVUPS Y0, 768(CX)
-	MOVQ    AX, R8
-	SUBQ    $0x08, R8
-	XORQ    R9, R9
-	CMPQ    R8, $0x00
-	CMOVQLT R9, R8
-	MOVQ    $0x00000008, R9
-	CMPQ    R8, R9
-	CMOVQGT R9, R8
-	LEAQ    rowconsts<>+32(SB), R9
-	SHLQ    $0x02, R8
-	SUBQ    R8, R9
-	VMOVUPS (R9), Y0
-	VMOVUPS Y0, 800(CX)
+	MOVQ    AX, R11
+	MOVQ    $0x00000008, R12
+	CMPQ    R11, R12
+	CMOVQGT R12, R11
+	LEAQ    rowconsts<>+32(SB), R12
+	SHLQ    $0x02, R11
+	SUBQ    R11, R12
+	VMOVUPS (R12), Y0
+	VMOVUPS Y0, 768(R10)
+	MOVQ    AX, R11
+	SUBQ    $0x08, R11
+	XORQ    R12, R12
+	CMPQ    R11, $0x00
+	CMOVQLT R12, R11
+	MOVQ    $0x00000008, R12
+	CMPQ    R11, R12
+	CMOVQGT R12, R11
+	LEAQ    rowconsts<>+32(SB), R12
+	SHLQ    $0x02, R11
+	SUBQ    R11, R12
+	VMOVUPS (R12), Y0
+	VMOVUPS Y0, 800(R10)
 
 	// kw = keep·w: columns 0..7 and 8..15 (+0 past cols), the tables of wy's VPERMPS
-	MOVQ         w+16(FP), R8
+	MOVQ         w+16(FP), R11
 	VBROADCASTSS keep+40(FP), Y0
-	VMOVUPS      768(CX), Y5
-	VMASKMOVPS   (R8), Y5, Y5
+	VMOVUPS      768(R10), Y5
+	VMASKMOVPS   (R11), Y5, Y5
 	VMULPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 1888(CX)
-	VMOVUPS      800(CX), Y5
-	VMASKMOVPS   32(R8), Y5, Y5
+	VMOVUPS      Y5, 1888(R10)
+	VMOVUPS      800(R10), Y5
+	VMASKMOVPS   32(R11), Y5, Y5
 	VMULPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 1920(CX)
-	LEAQ         rowconsts<>+160(SB), R8
+	VMOVUPS      Y5, 1920(R10)
+	LEAQ         rowconsts<>+160(SB), R11
 
 	// colsv = cols, 8 times; rowOff = lane·cols, the offset of each row's first element
 	VMOVQ        AX, X0
 	VPBROADCASTD X0, Y0
-	VMOVDQU      Y0, 1952(CX)
+	VMOVDQU      Y0, 1952(R10)
 	VPMULLD      rowconsts<>+128(SB), Y0, Y0
-	VMOVDQU      Y0, 1984(CX)
+	VMOVDQU      Y0, 1984(R10)
 
 	// Sum64's partials of the losses, in two registers for the whole call
-	MOVQ    sum+72(FP), R9
-	VMOVUPD (R9), Y0
-	VMOVUPD 32(R9), Y5
-	MOVQ    $0x00000000, 2040(SP)
+	MOVQ    sum+72(FP), R12
+	VMOVUPD (R12), Y0
+	VMOVUPD 32(R12), Y5
+	MOVQ    $0x00000000, 3320(SP)
+
+	// two slot areas, each with its block's state: tcur (this block's), tsum - tcur (the pending block's)
+	LEAQ 2016(R10), R12
+	LEAQ 2656(R10), R13
+	ADDQ R12, R13
+	MOVQ R13, 3328(SP)
+	MOVQ $0x00000000, 3336(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
 	JA      CrossEntropyLabelsGWAVX2_blockdone_2
-	MOVQ    AX, R9
-	SHLQ    $0x02, R9
-	LEAQ    (R9)(R9*2), R10
-	MOVQ    AX, R12
-	SHLQ    $0x05, R12
+	MOVQ    AX, DX
+	SHLQ    $0x02, DX
+	LEAQ    (DX)(DX*2), BX
+	MOVQ    AX, SI
+	SHLQ    $0x05, SI
 	PCALIGN $0x40
 
 CrossEntropyLabelsGWAVX2_block_1:
-	MOVQ DI, R11
-	SUBQ DX, R11
-	CMPQ R11, $0x08
+	MOVQ R9, R13
+	SUBQ CX, R13
+	CMPQ R13, $0x08
 	JB   CrossEntropyLabelsGWAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (BX)(R9*4), R11
+	LEAQ    (DI)(DX*4), R13
 	CMPQ    AX, $0x08
 	JB      CrossEntropyLabelsGWAVX2_masked_5
-	VMOVUPS (BX), Y6
-	VMOVUPS (BX)(R9*1), Y7
-	VMOVUPS (BX)(R9*2), Y8
-	VMOVUPS (BX)(R10*1), Y9
-	VMOVUPS (R11), Y10
-	VMOVUPS (R11)(R9*1), Y11
-	VMOVUPS (R11)(R9*2), Y12
-	VMOVUPS (R11)(R10*1), Y13
+	VMOVUPS (DI), Y6
+	VMOVUPS (DI)(DX*1), Y7
+	VMOVUPS (DI)(DX*2), Y8
+	VMOVUPS (DI)(BX*1), Y9
+	VMOVUPS (R13), Y10
+	VMOVUPS (R13)(DX*1), Y11
+	VMOVUPS (R13)(DX*2), Y12
+	VMOVUPS (R13)(BX*1), Y13
 	JMP     CrossEntropyLabelsGWAVX2_loaded_6
 
 CrossEntropyLabelsGWAVX2_masked_5:
-	VMOVUPS    768(CX), Y13
-	VMASKMOVPS (BX), Y13, Y6
-	VMASKMOVPS (BX)(R9*1), Y13, Y7
-	VMASKMOVPS (BX)(R9*2), Y13, Y8
-	VMASKMOVPS (BX)(R10*1), Y13, Y9
-	VMASKMOVPS (R11), Y13, Y10
-	VMASKMOVPS (R11)(R9*1), Y13, Y11
-	VMASKMOVPS (R11)(R9*2), Y13, Y12
-	VMASKMOVPS (R11)(R10*1), Y13, Y13
+	VMOVUPS    768(R10), Y13
+	VMASKMOVPS (DI), Y13, Y6
+	VMASKMOVPS (DI)(DX*1), Y13, Y7
+	VMASKMOVPS (DI)(DX*2), Y13, Y8
+	VMASKMOVPS (DI)(BX*1), Y13, Y9
+	VMASKMOVPS (R13), Y13, Y10
+	VMASKMOVPS (R13)(DX*1), Y13, Y11
+	VMASKMOVPS (R13)(DX*2), Y13, Y12
+	VMASKMOVPS (R13)(BX*1), Y13, Y13
 
 CrossEntropyLabelsGWAVX2_loaded_6:
 	VUNPCKLPS  Y7, Y6, Y14
@@ -27575,25 +27998,25 @@ CrossEntropyLabelsGWAVX2_loaded_6:
 	VPERM2F128 $0x31, Y11, Y14, Y11
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
-	VMOVUPS    Y12, (CX)
-	VMOVUPS    Y13, 32(CX)
-	VMOVUPS    Y9, 64(CX)
-	VMOVUPS    Y14, 96(CX)
-	VMOVUPS    Y8, 128(CX)
-	VMOVUPS    Y7, 160(CX)
-	VMOVUPS    Y11, 192(CX)
-	VMOVUPS    Y6, 224(CX)
+	VMOVUPS    Y12, (R12)
+	VMOVUPS    Y13, 32(R12)
+	VMOVUPS    Y9, 64(R12)
+	VMOVUPS    Y14, 96(R12)
+	VMOVUPS    Y8, 128(R12)
+	VMOVUPS    Y7, 160(R12)
+	VMOVUPS    Y11, 192(R12)
+	VMOVUPS    Y6, 224(R12)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGWAVX2_nohigh_7
-	VMOVUPS    800(CX), Y13
-	VMASKMOVPS 32(BX), Y13, Y6
-	VMASKMOVPS 32(BX)(R9*1), Y13, Y7
-	VMASKMOVPS 32(BX)(R9*2), Y13, Y8
-	VMASKMOVPS 32(BX)(R10*1), Y13, Y9
-	VMASKMOVPS 32(R11), Y13, Y10
-	VMASKMOVPS 32(R11)(R9*1), Y13, Y11
-	VMASKMOVPS 32(R11)(R9*2), Y13, Y12
-	VMASKMOVPS 32(R11)(R10*1), Y13, Y13
+	VMOVUPS    800(R10), Y13
+	VMASKMOVPS 32(DI), Y13, Y6
+	VMASKMOVPS 32(DI)(DX*1), Y13, Y7
+	VMASKMOVPS 32(DI)(DX*2), Y13, Y8
+	VMASKMOVPS 32(DI)(BX*1), Y13, Y9
+	VMASKMOVPS 32(R13), Y13, Y10
+	VMASKMOVPS 32(R13)(DX*1), Y13, Y11
+	VMASKMOVPS 32(R13)(DX*2), Y13, Y12
+	VMASKMOVPS 32(R13)(BX*1), Y13, Y13
 	VUNPCKLPS  Y7, Y6, Y14
 	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
@@ -27618,26 +28041,26 @@ CrossEntropyLabelsGWAVX2_loaded_6:
 	VPERM2F128 $0x31, Y11, Y14, Y11
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
-	VMOVUPS    Y12, 256(CX)
-	VMOVUPS    Y13, 288(CX)
-	VMOVUPS    Y9, 320(CX)
-	VMOVUPS    Y14, 352(CX)
-	VMOVUPS    Y8, 384(CX)
-	VMOVUPS    Y7, 416(CX)
-	VMOVUPS    Y11, 448(CX)
-	VMOVUPS    Y6, 480(CX)
+	VMOVUPS    Y12, 256(R12)
+	VMOVUPS    Y13, 288(R12)
+	VMOVUPS    Y9, 320(R12)
+	VMOVUPS    Y14, 352(R12)
+	VMOVUPS    Y8, 384(R12)
+	VMOVUPS    Y7, 416(R12)
+	VMOVUPS    Y11, 448(R12)
+	VMOVUPS    Y6, 480(R12)
 
 CrossEntropyLabelsGWAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ     labels+24(FP), R11
-	VMOVDQU  (R11)(DX*4), Y6
+	MOVQ     labels+24(FP), R13
+	VMOVDQU  (R13)(CX*4), Y6
 	VPCMPEQD Y7, Y7, Y7
 	VPCMPGTD Y7, Y6, Y7
-	VMOVDQU  Y7, 832(CX)
+	VMOVDQU  Y7, 832(R10)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      1888(CX), Y6, Y9
-	VPERMPS      1920(CX), Y6, Y8
+	VPERMPS      1888(R10), Y6, Y9
+	VPERMPS      1920(R10), Y6, Y8
 	VPBROADCASTD rowconsts<>+1596(SB), Y10
 	VPCMPGTD     Y6, Y10, Y10
 	VBLENDVPS    Y10, Y9, Y8, Y8
@@ -27648,274 +28071,294 @@ CrossEntropyLabelsGWAVX2_nohigh_7:
 	JE           CrossEntropyLabelsGWAVX2_zycompare_8
 
 	// zy = z_y: gathered from the rows at lane·cols + y, for 0 <= y < cols (else +0)
-	VMOVDQU    1952(CX), Y10
-	VPCMPGTD   Y6, Y10, Y10
-	VPAND      Y7, Y10, Y10
-	VPADDD     1984(CX), Y6, Y11
-	VPXOR      Y7, Y7, Y7
-	VPGATHERDD Y10, (BX)(Y11*4), Y7
+	VMOVDQU    1952(R10), Y11
+	VPCMPGTD   Y6, Y11, Y11
+	VPAND      Y7, Y11, Y11
+	VPADDD     1984(R10), Y6, Y12
+	VPXOR      Y10, Y10, Y10
+	VPGATHERDD Y11, (DI)(Y12*4), Y10
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMOVAPS      Y10, Y11
-	MOVQ         R12, R13
-	ANDQ         $-64, R13
-	XORQ         R11, R11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
+	VMOVAPS      Y11, Y12
+	MOVQ         SI, R14
+	ANDQ         $-64, R14
+	XORQ         R13, R13
 	JMP          CrossEntropyLabelsGWAVX2_bmax_check_11
 
 CrossEntropyLabelsGWAVX2_bmax_10:
-	VMOVUPS (CX)(R11*1), Y12
-	VMAXPS  Y10, Y12, Y10
-	VMOVUPS 32(CX)(R11*1), Y12
-	VMAXPS  Y11, Y12, Y11
-	ADDQ    $0x40, R11
+	VMOVUPS (R12)(R13*1), Y13
+	VMAXPS  Y11, Y13, Y11
+	VMOVUPS 32(R12)(R13*1), Y13
+	VMAXPS  Y12, Y13, Y12
+	ADDQ    $0x40, R13
 
 CrossEntropyLabelsGWAVX2_bmax_check_11:
-	CMPQ    R11, R13
+	CMPQ    R13, R14
 	JB      CrossEntropyLabelsGWAVX2_bmax_10
-	CMPQ    R11, R12
+	CMPQ    R13, SI
 	JAE     CrossEntropyLabelsGWAVX2_bmax_end_12
-	VMOVUPS (CX)(R11*1), Y12
-	VMAXPS  Y10, Y12, Y10
+	VMOVUPS (R12)(R13*1), Y13
+	VMAXPS  Y11, Y13, Y11
 
 CrossEntropyLabelsGWAVX2_bmax_end_12:
-	VMAXPS  Y11, Y10, Y10
-	VXORPS  Y11, Y11, Y11
-	VADDPS  Y11, Y10, Y10
-	VMOVAPS Y10, Y10
+	VMAXPS  Y12, Y11, Y11
+	VXORPS  Y12, Y12, Y12
+	VADDPS  Y12, Y11, Y11
+	VMOVAPS Y11, Y11
 	JMP     CrossEntropyLabelsGWAVX2_zyfound_9
 
 CrossEntropyLabelsGWAVX2_zycompare_8:
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label
-	VXORPS Y7, Y7, Y7
+	VXORPS Y10, Y10, Y10
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMOVAPS      Y10, Y11
-	MOVQ         R12, R13
-	ANDQ         $-64, R13
-	XORQ         R11, R11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
+	VMOVAPS      Y11, Y12
+	MOVQ         SI, R14
+	ANDQ         $-64, R14
+	XORQ         R13, R13
 	JMP          CrossEntropyLabelsGWAVX2_bmax_check_14
 
 CrossEntropyLabelsGWAVX2_bmax_13:
-	VMOVUPS  (CX)(R11*1), Y12
-	VMAXPS   Y10, Y12, Y10
-	VPCMPEQD (R8)(R11*1), Y6, Y13
-	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y7, Y7
-	VMOVUPS  32(CX)(R11*1), Y12
-	VMAXPS   Y11, Y12, Y11
-	VPCMPEQD 32(R8)(R11*1), Y6, Y13
-	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y7, Y7
-	ADDQ     $0x40, R11
+	VMOVUPS  (R12)(R13*1), Y13
+	VMAXPS   Y11, Y13, Y11
+	VPCMPEQD (R11)(R13*1), Y6, Y14
+	VANDPS   Y13, Y14, Y13
+	VORPS    Y13, Y10, Y10
+	VMOVUPS  32(R12)(R13*1), Y13
+	VMAXPS   Y12, Y13, Y12
+	VPCMPEQD 32(R11)(R13*1), Y6, Y14
+	VANDPS   Y13, Y14, Y13
+	VORPS    Y13, Y10, Y10
+	ADDQ     $0x40, R13
 
 CrossEntropyLabelsGWAVX2_bmax_check_14:
-	CMPQ     R11, R13
+	CMPQ     R13, R14
 	JB       CrossEntropyLabelsGWAVX2_bmax_13
-	CMPQ     R11, R12
+	CMPQ     R13, SI
 	JAE      CrossEntropyLabelsGWAVX2_bmax_end_15
-	VMOVUPS  (CX)(R11*1), Y12
-	VMAXPS   Y10, Y12, Y10
-	VPCMPEQD (R8)(R11*1), Y6, Y13
-	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y7, Y7
+	VMOVUPS  (R12)(R13*1), Y13
+	VMAXPS   Y11, Y13, Y11
+	VPCMPEQD (R11)(R13*1), Y6, Y14
+	VANDPS   Y13, Y14, Y13
+	VORPS    Y13, Y10, Y10
 
 CrossEntropyLabelsGWAVX2_bmax_end_15:
-	VMAXPS  Y11, Y10, Y10
-	VXORPS  Y11, Y11, Y11
-	VADDPS  Y11, Y10, Y10
-	VMOVAPS Y10, Y10
+	VMAXPS  Y12, Y11, Y11
+	VXORPS  Y12, Y12, Y12
+	VADDPS  Y12, Y11, Y11
+	VMOVAPS Y11, Y11
 
 CrossEntropyLabelsGWAVX2_zyfound_9:
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y11, Y11, Y11
-	VMOVUPS Y11, 512(CX)
-	VMOVUPS Y11, 544(CX)
-	VMOVUPS Y11, 576(CX)
-	VMOVUPS Y11, 608(CX)
-	VMOVUPS Y11, 640(CX)
-	VMOVUPS Y11, 672(CX)
-	VMOVUPS Y11, 704(CX)
-	VMOVUPS Y11, 736(CX)
-	MOVQ    R12, R13
-	ANDQ    $-64, R13
-	XORQ    R11, R11
+	VXORPS  Y12, Y12, Y12
+	VMOVUPS Y12, 512(R10)
+	VMOVUPS Y12, 544(R10)
+	VMOVUPS Y12, 576(R10)
+	VMOVUPS Y12, 608(R10)
+	VMOVUPS Y12, 640(R10)
+	VMOVUPS Y12, 672(R10)
+	VMOVUPS Y12, 704(R10)
+	VMOVUPS Y12, 736(R10)
+	MOVQ    SI, R14
+	ANDQ    $-64, R14
+	XORQ    R13, R13
 	JMP     CrossEntropyLabelsGWAVX2_bexp_check_17
 
 CrossEntropyLabelsGWAVX2_bexp_16:
-	VMOVUPS     (CX)(R11*1), Y11
-	VSUBPS      Y10, Y11, Y11
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
-	VMOVAPS     Y3, Y13
-	VFMADD213PS Y2, Y11, Y13
-	VPSLLD      $0x17, Y13, Y14
-	VSUBPS      Y2, Y13, Y13
-	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
-	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
-	VMOVAPS     Y4, Y13
-	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
-	VMULPS      Y14, Y11, Y11
-	VFMADD231PS Y13, Y11, Y14
-	VANDNPS     Y14, Y12, Y14
-	VMOVUPS     Y14, (CX)(R11*1)
-	MOVQ        R11, R14
-	ANDQ        $0x000000ff, R14
-	VADDPS      512(CX)(R14*1), Y14, Y14
-	VMOVUPS     Y14, 512(CX)(R14*1)
-	VMOVUPS     32(CX)(R11*1), Y11
-	VSUBPS      Y10, Y11, Y11
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
-	VMOVAPS     Y3, Y13
-	VFMADD213PS Y2, Y11, Y13
-	VPSLLD      $0x17, Y13, Y14
-	VSUBPS      Y2, Y13, Y13
-	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
-	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
-	VMOVAPS     Y4, Y13
-	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
-	VMULPS      Y14, Y11, Y11
-	VFMADD231PS Y13, Y11, Y14
-	VANDNPS     Y14, Y12, Y14
-	VMOVUPS     Y14, 32(CX)(R11*1)
-	MOVQ        R11, R14
-	ANDQ        $0x000000ff, R14
-	VADDPS      544(CX)(R14*1), Y14, Y14
-	VMOVUPS     Y14, 544(CX)(R14*1)
-	ADDQ        $0x40, R11
+	VMOVUPS     (R12)(R13*1), Y12
+	VSUBPS      Y11, Y12, Y12
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y12, Y13
+	VMOVAPS     Y3, Y14
+	VFMADD213PS Y2, Y12, Y14
+	VPSLLD      $0x17, Y14, Y15
+	VSUBPS      Y2, Y14, Y14
+	VFMADD231PS rowconsts<>+672(SB), Y14, Y12
+	VFMADD231PS rowconsts<>+704(SB), Y14, Y12
+	VMOVAPS     Y4, Y14
+	VFMADD213PS rowconsts<>+736(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+768(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+800(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+832(SB), Y12, Y14
+	VMULPS      Y15, Y12, Y12
+	VFMADD231PS Y14, Y12, Y15
+	VANDNPS     Y15, Y13, Y15
+	VMOVUPS     Y15, (R12)(R13*1)
+	MOVQ        R13, R15
+	ANDQ        $0x000000ff, R15
+	VADDPS      512(R10)(R15*1), Y15, Y15
+	VMOVUPS     Y15, 512(R10)(R15*1)
+	VMOVUPS     32(R12)(R13*1), Y12
+	VSUBPS      Y11, Y12, Y12
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y12, Y13
+	VMOVAPS     Y3, Y14
+	VFMADD213PS Y2, Y12, Y14
+	VPSLLD      $0x17, Y14, Y15
+	VSUBPS      Y2, Y14, Y14
+	VFMADD231PS rowconsts<>+672(SB), Y14, Y12
+	VFMADD231PS rowconsts<>+704(SB), Y14, Y12
+	VMOVAPS     Y4, Y14
+	VFMADD213PS rowconsts<>+736(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+768(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+800(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+832(SB), Y12, Y14
+	VMULPS      Y15, Y12, Y12
+	VFMADD231PS Y14, Y12, Y15
+	VANDNPS     Y15, Y13, Y15
+	VMOVUPS     Y15, 32(R12)(R13*1)
+	MOVQ        R13, R15
+	ANDQ        $0x000000ff, R15
+	VADDPS      544(R10)(R15*1), Y15, Y15
+	VMOVUPS     Y15, 544(R10)(R15*1)
+	ADDQ        $0x40, R13
 
 CrossEntropyLabelsGWAVX2_bexp_check_17:
-	CMPQ        R11, R13
+	CMPQ        R13, R14
 	JB          CrossEntropyLabelsGWAVX2_bexp_16
-	CMPQ        R11, R12
+	CMPQ        R13, SI
 	JAE         CrossEntropyLabelsGWAVX2_bexp_end_18
-	VMOVUPS     (CX)(R11*1), Y11
-	VSUBPS      Y10, Y11, Y11
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
-	VMOVAPS     Y3, Y13
-	VFMADD213PS Y2, Y11, Y13
-	VPSLLD      $0x17, Y13, Y14
-	VSUBPS      Y2, Y13, Y13
-	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
-	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
-	VMOVAPS     Y4, Y13
-	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
-	VMULPS      Y14, Y11, Y11
-	VFMADD231PS Y13, Y11, Y14
-	VANDNPS     Y14, Y12, Y14
-	VMOVUPS     Y14, (CX)(R11*1)
-	ANDQ        $0x000000ff, R11
-	VADDPS      512(CX)(R11*1), Y14, Y14
-	VMOVUPS     Y14, 512(CX)(R11*1)
+	VMOVUPS     (R12)(R13*1), Y12
+	VSUBPS      Y11, Y12, Y12
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y12, Y13
+	VMOVAPS     Y3, Y14
+	VFMADD213PS Y2, Y12, Y14
+	VPSLLD      $0x17, Y14, Y15
+	VSUBPS      Y2, Y14, Y14
+	VFMADD231PS rowconsts<>+672(SB), Y14, Y12
+	VFMADD231PS rowconsts<>+704(SB), Y14, Y12
+	VMOVAPS     Y4, Y14
+	VFMADD213PS rowconsts<>+736(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+768(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+800(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+832(SB), Y12, Y14
+	VMULPS      Y15, Y12, Y12
+	VFMADD231PS Y14, Y12, Y15
+	VANDNPS     Y15, Y13, Y15
+	VMOVUPS     Y15, (R12)(R13*1)
+	ANDQ        $0x000000ff, R13
+	VADDPS      512(R10)(R13*1), Y15, Y15
+	VMOVUPS     Y15, 512(R10)(R13*1)
 
 CrossEntropyLabelsGWAVX2_bexp_end_18:
-	VMOVUPS 512(CX), Y11
-	VADDPS  544(CX), Y11, Y11
-	VMOVUPS 576(CX), Y12
-	VADDPS  608(CX), Y12, Y12
-	VMOVUPS 640(CX), Y13
-	VADDPS  672(CX), Y13, Y13
-	VMOVUPS 704(CX), Y14
-	VADDPS  736(CX), Y14, Y14
-	VADDPS  Y12, Y11, Y11
-	VADDPS  Y14, Y13, Y13
-	VADDPS  Y13, Y11, Y11
-	VSUBPS  Y10, Y7, Y7
+	VMOVUPS 512(R10), Y12
+	VADDPS  544(R10), Y12, Y12
+	VMOVUPS 576(R10), Y13
+	VADDPS  608(R10), Y13, Y13
+	VMOVUPS 640(R10), Y14
+	VADDPS  672(R10), Y14, Y14
+	VMOVUPS 704(R10), Y15
+	VADDPS  736(R10), Y15, Y15
+	VADDPS  Y13, Y12, Y12
+	VADDPS  Y15, Y14, Y14
+	VADDPS  Y14, Y12, Y12
+	VSUBPS  Y11, Y10, Y10
 
 	// the block's loss terms into the ring
-	MOVQ    2040(SP), R11
-	SHLQ    $0x07, R11
-	VMOVUPS Y7, 864(CX)(R11*1)
-	VMOVUPS Y11, 896(CX)(R11*1)
-	VMOVUPS Y8, 928(CX)(R11*1)
-	VMOVDQU 832(CX), Y7
-	VMOVDQU Y7, 960(CX)(R11*1)
-	ADDQ    $0x01, 2040(SP)
+	MOVQ    3320(SP), R13
+	SHLQ    $0x07, R13
+	VMOVUPS Y10, 864(R10)(R13*1)
+	VMOVUPS Y12, 896(R10)(R13*1)
+	VMOVUPS Y8, 928(R10)(R13*1)
+	VMOVDQU 832(R10), Y8
+	VMOVDQU Y8, 960(R10)(R13*1)
+	ADDQ    $0x01, 3320(SP)
 
-	// grad = (e·(1/sum))·c - [j = y]·c, with c = tw = scale·wy
-	VBROADCASTSS rowconsts<>+1612(SB), Y7
-	VDIVPS       Y11, Y7, Y7
-	MOVQ         R12, R13
-	ANDQ         $-64, R13
-	XORQ         R11, R11
-	JMP          CrossEntropyLabelsGWAVX2_bgrad_check_20
+	// this block's 1/sum, c, labels and valid, for its gradient in the next block's time
+	VBROADCASTSS rowconsts<>+1612(SB), Y8
+	VDIVPS       Y12, Y8, Y8
+	VMOVUPS      Y8, 512(R12)
+	VMOVUPS      Y9, 544(R12)
+	VMOVDQU      Y6, 576(R12)
+	VMOVDQU      Y7, 608(R12)
 
-CrossEntropyLabelsGWAVX2_bgrad_19:
-	VMULPS   (CX)(R11*1), Y7, Y8
-	VMULPS   Y9, Y8, Y8
-	VPCMPEQD (R8)(R11*1), Y6, Y10
-	VANDPS   Y9, Y10, Y10
-	VSUBPS   Y10, Y8, Y8
-	VMOVUPS  Y8, (CX)(R11*1)
-	VMULPS   32(CX)(R11*1), Y7, Y8
-	VMULPS   Y9, Y8, Y8
-	VPCMPEQD 32(R8)(R11*1), Y6, Y10
-	VANDPS   Y9, Y10, Y10
-	VSUBPS   Y10, Y8, Y8
-	VMOVUPS  Y8, 32(CX)(R11*1)
-	ADDQ     $0x40, R11
+	// the previous block's gradient and store, now that this block's exponentials are
+	// under way: its work is independent of theirs, and fills their chain's latency
+	CMPQ 3336(SP), $0x00
+	JE   CrossEntropyLabelsGWAVX2_nopending_19
 
-CrossEntropyLabelsGWAVX2_bgrad_check_20:
-	CMPQ     R11, R13
-	JB       CrossEntropyLabelsGWAVX2_bgrad_19
-	CMPQ     R11, R12
-	JAE      CrossEntropyLabelsGWAVX2_bgrad_end_21
-	VMULPS   (CX)(R11*1), Y7, Y7
-	VMULPS   Y9, Y7, Y7
-	VPCMPEQD (R8)(R11*1), Y6, Y6
-	VANDPS   Y9, Y6, Y6
-	VSUBPS   Y6, Y7, Y7
-	VMOVUPS  Y7, (CX)(R11*1)
+	// the pending block: grad = (e·(1/sum))·c - [j = y]·c, with c = scale·wy; then its store
+	MOVQ    3328(SP), R14
+	SUBQ    R12, R14
+	MOVQ    DX, R13
+	SHLQ    $0x03, R13
+	MOVQ    R8, R15
+	SUBQ    R13, R15
+	VMOVUPS 512(R14), Y6
+	VMOVUPS 544(R14), Y7
+	VMOVDQU 576(R14), Y8
+	MOVQ    SI, BP
+	ANDQ    $-64, BP
+	XORQ    R13, R13
+	JMP     CrossEntropyLabelsGWAVX2_bgrad_check_21
 
-CrossEntropyLabelsGWAVX2_bgrad_end_21:
+CrossEntropyLabelsGWAVX2_bgrad_20:
+	VMULPS   (R14)(R13*1), Y6, Y9
+	VMULPS   Y7, Y9, Y9
+	VPCMPEQD (R11)(R13*1), Y8, Y10
+	VANDPS   Y7, Y10, Y10
+	VSUBPS   Y10, Y9, Y9
+	VMOVUPS  Y9, (R14)(R13*1)
+	VMULPS   32(R14)(R13*1), Y6, Y9
+	VMULPS   Y7, Y9, Y9
+	VPCMPEQD 32(R11)(R13*1), Y8, Y10
+	VANDPS   Y7, Y10, Y10
+	VSUBPS   Y10, Y9, Y9
+	VMOVUPS  Y9, 32(R14)(R13*1)
+	ADDQ     $0x40, R13
+
+CrossEntropyLabelsGWAVX2_bgrad_check_21:
+	CMPQ     R13, BP
+	JB       CrossEntropyLabelsGWAVX2_bgrad_20
+	CMPQ     R13, SI
+	JAE      CrossEntropyLabelsGWAVX2_bgrad_end_22
+	VMULPS   (R14)(R13*1), Y6, Y6
+	VMULPS   Y7, Y6, Y6
+	VPCMPEQD (R11)(R13*1), Y8, Y8
+	VANDPS   Y7, Y8, Y8
+	VSUBPS   Y8, Y6, Y6
+	VMOVUPS  Y6, (R14)(R13*1)
+
+CrossEntropyLabelsGWAVX2_bgrad_end_22:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVDQU   832(CX), Y6
-	VMOVMSKPS Y6, R11
-	CMPL      R11, $0xff
-	JE        CrossEntropyLabelsGWAVX2_allvalid_22
-	MOVQ      R12, R13
-	ANDQ      $-64, R13
-	XORQ      R11, R11
-	JMP       CrossEntropyLabelsGWAVX2_bignored_check_24
+	VMOVDQU   608(R14), Y6
+	VMOVMSKPS Y6, R13
+	CMPL      R13, $0xff
+	JE        CrossEntropyLabelsGWAVX2_allvalid_23
+	MOVQ      SI, BP
+	ANDQ      $-64, BP
+	XORQ      R13, R13
+	JMP       CrossEntropyLabelsGWAVX2_bignored_check_25
 
-CrossEntropyLabelsGWAVX2_bignored_23:
-	VANDPS  (CX)(R11*1), Y6, Y7
-	VMOVUPS Y7, (CX)(R11*1)
-	VANDPS  32(CX)(R11*1), Y6, Y7
-	VMOVUPS Y7, 32(CX)(R11*1)
-	ADDQ    $0x40, R11
+CrossEntropyLabelsGWAVX2_bignored_24:
+	VANDPS  (R14)(R13*1), Y6, Y7
+	VMOVUPS Y7, (R14)(R13*1)
+	VANDPS  32(R14)(R13*1), Y6, Y7
+	VMOVUPS Y7, 32(R14)(R13*1)
+	ADDQ    $0x40, R13
 
-CrossEntropyLabelsGWAVX2_bignored_check_24:
-	CMPQ    R11, R13
-	JB      CrossEntropyLabelsGWAVX2_bignored_23
-	CMPQ    R11, R12
-	JAE     CrossEntropyLabelsGWAVX2_bignored_end_25
-	VANDPS  (CX)(R11*1), Y6, Y6
-	VMOVUPS Y6, (CX)(R11*1)
+CrossEntropyLabelsGWAVX2_bignored_check_25:
+	CMPQ    R13, BP
+	JB      CrossEntropyLabelsGWAVX2_bignored_24
+	CMPQ    R13, SI
+	JAE     CrossEntropyLabelsGWAVX2_bignored_end_26
+	VANDPS  (R14)(R13*1), Y6, Y6
+	VMOVUPS Y6, (R14)(R13*1)
 
-CrossEntropyLabelsGWAVX2_bignored_end_25:
-CrossEntropyLabelsGWAVX2_allvalid_22:
+CrossEntropyLabelsGWAVX2_bignored_end_26:
+CrossEntropyLabelsGWAVX2_allvalid_23:
 	// transpose the column slots back and store 8 rows
-	LEAQ       (SI)(R9*4), R11
-	VMOVUPS    (CX), Y6
-	VMOVUPS    32(CX), Y7
-	VMOVUPS    64(CX), Y8
-	VMOVUPS    96(CX), Y9
-	VMOVUPS    128(CX), Y10
-	VMOVUPS    160(CX), Y11
-	VMOVUPS    192(CX), Y12
-	VMOVUPS    224(CX), Y13
+	LEAQ       (R15)(DX*4), R13
+	VMOVUPS    (R14), Y6
+	VMOVUPS    32(R14), Y7
+	VMOVUPS    64(R14), Y8
+	VMOVUPS    96(R14), Y9
+	VMOVUPS    128(R14), Y10
+	VMOVUPS    160(R14), Y11
+	VMOVUPS    192(R14), Y12
+	VMOVUPS    224(R14), Y13
 	VUNPCKLPS  Y7, Y6, Y14
 	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
@@ -27941,39 +28384,39 @@ CrossEntropyLabelsGWAVX2_allvalid_22:
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
 	CMPQ       AX, $0x08
-	JB         CrossEntropyLabelsGWAVX2_masked_27
-	VMOVUPS    Y12, (SI)
-	VMOVUPS    Y13, (SI)(R9*1)
-	VMOVUPS    Y9, (SI)(R9*2)
-	VMOVUPS    Y14, (SI)(R10*1)
-	VMOVUPS    Y8, (R11)
-	VMOVUPS    Y7, (R11)(R9*1)
-	VMOVUPS    Y11, (R11)(R9*2)
-	VMOVUPS    Y6, (R11)(R10*1)
-	JMP        CrossEntropyLabelsGWAVX2_loaded_28
+	JB         CrossEntropyLabelsGWAVX2_masked_28
+	VMOVUPS    Y12, (R15)
+	VMOVUPS    Y13, (R15)(DX*1)
+	VMOVUPS    Y9, (R15)(DX*2)
+	VMOVUPS    Y14, (R15)(BX*1)
+	VMOVUPS    Y8, (R13)
+	VMOVUPS    Y7, (R13)(DX*1)
+	VMOVUPS    Y11, (R13)(DX*2)
+	VMOVUPS    Y6, (R13)(BX*1)
+	JMP        CrossEntropyLabelsGWAVX2_loaded_29
 
-CrossEntropyLabelsGWAVX2_masked_27:
-	VMOVUPS    768(CX), Y10
-	VMASKMOVPS Y12, Y10, (SI)
-	VMASKMOVPS Y13, Y10, (SI)(R9*1)
-	VMASKMOVPS Y9, Y10, (SI)(R9*2)
-	VMASKMOVPS Y14, Y10, (SI)(R10*1)
-	VMASKMOVPS Y8, Y10, (R11)
-	VMASKMOVPS Y7, Y10, (R11)(R9*1)
-	VMASKMOVPS Y11, Y10, (R11)(R9*2)
-	VMASKMOVPS Y6, Y10, (R11)(R10*1)
+CrossEntropyLabelsGWAVX2_masked_28:
+	VMOVUPS    768(R10), Y10
+	VMASKMOVPS Y12, Y10, (R15)
+	VMASKMOVPS Y13, Y10, (R15)(DX*1)
+	VMASKMOVPS Y9, Y10, (R15)(DX*2)
+	VMASKMOVPS Y14, Y10, (R15)(BX*1)
+	VMASKMOVPS Y8, Y10, (R13)
+	VMASKMOVPS Y7, Y10, (R13)(DX*1)
+	VMASKMOVPS Y11, Y10, (R13)(DX*2)
+	VMASKMOVPS Y6, Y10, (R13)(BX*1)
 
-CrossEntropyLabelsGWAVX2_loaded_28:
+CrossEntropyLabelsGWAVX2_loaded_29:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGWAVX2_nohigh_29
-	VMOVUPS    256(CX), Y6
-	VMOVUPS    288(CX), Y7
-	VMOVUPS    320(CX), Y8
-	VMOVUPS    352(CX), Y9
-	VMOVUPS    384(CX), Y10
-	VMOVUPS    416(CX), Y11
-	VMOVUPS    448(CX), Y12
-	VMOVUPS    480(CX), Y13
+	JBE        CrossEntropyLabelsGWAVX2_nohigh_30
+	VMOVUPS    256(R14), Y6
+	VMOVUPS    288(R14), Y7
+	VMOVUPS    320(R14), Y8
+	VMOVUPS    352(R14), Y9
+	VMOVUPS    384(R14), Y10
+	VMOVUPS    416(R14), Y11
+	VMOVUPS    448(R14), Y12
+	VMOVUPS    480(R14), Y13
 	VUNPCKLPS  Y7, Y6, Y14
 	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
@@ -27998,32 +28441,37 @@ CrossEntropyLabelsGWAVX2_loaded_28:
 	VPERM2F128 $0x31, Y11, Y14, Y11
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
-	VMOVUPS    800(CX), Y10
-	VMASKMOVPS Y12, Y10, 32(SI)
-	VMASKMOVPS Y13, Y10, 32(SI)(R9*1)
-	VMASKMOVPS Y9, Y10, 32(SI)(R9*2)
-	VMASKMOVPS Y14, Y10, 32(SI)(R10*1)
-	VMASKMOVPS Y8, Y10, 32(R11)
-	VMASKMOVPS Y7, Y10, 32(R11)(R9*1)
-	VMASKMOVPS Y11, Y10, 32(R11)(R9*2)
-	VMASKMOVPS Y6, Y10, 32(R11)(R10*1)
+	VMOVUPS    800(R10), Y10
+	VMASKMOVPS Y12, Y10, 32(R15)
+	VMASKMOVPS Y13, Y10, 32(R15)(DX*1)
+	VMASKMOVPS Y9, Y10, 32(R15)(DX*2)
+	VMASKMOVPS Y14, Y10, 32(R15)(BX*1)
+	VMASKMOVPS Y8, Y10, 32(R13)
+	VMASKMOVPS Y7, Y10, 32(R13)(DX*1)
+	VMASKMOVPS Y11, Y10, 32(R13)(DX*2)
+	VMASKMOVPS Y6, Y10, 32(R13)(BX*1)
 
-CrossEntropyLabelsGWAVX2_nohigh_29:
-	CMPQ 2040(SP), $0x08
-	JB   CrossEntropyLabelsGWAVX2_ringopen_30
-	MOVQ $0x00000008, R11
-	LEAQ -56(DX), R13
+CrossEntropyLabelsGWAVX2_nohigh_30:
+CrossEntropyLabelsGWAVX2_nopending_19:
+	MOVQ $0x00000001, 3336(SP)
+	MOVQ 3328(SP), R13
+	SUBQ R12, R13
+	MOVQ R13, R12
+	CMPQ 3320(SP), $0x08
+	JB   CrossEntropyLabelsGWAVX2_ringopen_31
+	MOVQ $0x00000008, R13
+	LEAQ -56(CX), R14
 
 	// the losses of the blocks in the ring, in row order:
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
-	MOVQ R13, R14
-	XORQ R13, R13
-	SHLQ $0x07, R11
+	MOVQ R14, R15
+	XORQ R14, R14
+	SHLQ $0x07, R13
 
-CrossEntropyLabelsGWAVX2_losses_31:
-	VMOVUPS 896(CX)(R13*1), Y7
-	VMOVUPS 864(CX)(R13*1), Y6
-	VMOVUPS 928(CX)(R13*1), Y8
+CrossEntropyLabelsGWAVX2_losses_32:
+	VMOVUPS 896(R10)(R14*1), Y7
+	VMOVUPS 864(R10)(R14*1), Y6
+	VMOVUPS 928(R10)(R14*1), Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y7, Y9
@@ -28052,49 +28500,226 @@ CrossEntropyLabelsGWAVX2_losses_31:
 	VADDPS       Y7, Y10, Y10
 	VSUBPS       Y6, Y10, Y6
 	VMULPS       Y6, Y8, Y6
-	VANDPS       960(CX)(R13*1), Y6, Y6
-	MOVQ         loss+48(FP), R15
-	VMOVUPS      Y6, (R15)(R14*4)
+	VANDPS       960(R10)(R14*1), Y6, Y6
+	MOVQ         loss+48(FP), BP
+	VMOVUPS      Y6, (BP)(R15*4)
 	VCVTPS2PD    X6, Y7
 	VADDPD       Y7, Y0, Y0
 	VEXTRACTF128 $0x01, Y6, X6
 	VCVTPS2PD    X6, Y6
 	VADDPD       Y6, Y5, Y5
-	ADDQ         $0x08, R14
-	SUBQ         $-128, R13
-	CMPQ         R13, R11
-	JB           CrossEntropyLabelsGWAVX2_losses_31
-	MOVQ         $0x00000000, 2040(SP)
+	ADDQ         $0x08, R15
+	SUBQ         $-128, R14
+	CMPQ         R14, R13
+	JB           CrossEntropyLabelsGWAVX2_losses_32
+	MOVQ         $0x00000000, 3320(SP)
 
-CrossEntropyLabelsGWAVX2_ringopen_30:
+CrossEntropyLabelsGWAVX2_ringopen_31:
 	// next 8 rows
-	MOVQ R9, R11
-	SHLQ $0x03, R11
-	ADDQ R11, BX
-	ADDQ R11, SI
-	ADDQ $0x08, DX
+	MOVQ DX, R13
+	SHLQ $0x03, R13
+	ADDQ R13, DI
+	ADDQ R13, R8
+	ADDQ $0x08, CX
 	JMP  CrossEntropyLabelsGWAVX2_block_1
 
 CrossEntropyLabelsGWAVX2_blockdone_2:
+	CMPQ 3336(SP), $0x00
+	JE   CrossEntropyLabelsGWAVX2_nopending_33
+
+	// the pending block: grad = (e·(1/sum))·c - [j = y]·c, with c = scale·wy; then its store
+	MOVQ    3328(SP), R14
+	SUBQ    R12, R14
+	MOVQ    DX, R13
+	SHLQ    $0x03, R13
+	MOVQ    R8, R12
+	SUBQ    R13, R12
+	VMOVUPS 512(R14), Y6
+	VMOVUPS 544(R14), Y7
+	VMOVDQU 576(R14), Y8
+	MOVQ    SI, R15
+	ANDQ    $-64, R15
+	XORQ    R13, R13
+	JMP     CrossEntropyLabelsGWAVX2_bgrad_check_35
+
+CrossEntropyLabelsGWAVX2_bgrad_34:
+	VMULPS   (R14)(R13*1), Y6, Y9
+	VMULPS   Y7, Y9, Y9
+	VPCMPEQD (R11)(R13*1), Y8, Y10
+	VANDPS   Y7, Y10, Y10
+	VSUBPS   Y10, Y9, Y9
+	VMOVUPS  Y9, (R14)(R13*1)
+	VMULPS   32(R14)(R13*1), Y6, Y9
+	VMULPS   Y7, Y9, Y9
+	VPCMPEQD 32(R11)(R13*1), Y8, Y10
+	VANDPS   Y7, Y10, Y10
+	VSUBPS   Y10, Y9, Y9
+	VMOVUPS  Y9, 32(R14)(R13*1)
+	ADDQ     $0x40, R13
+
+CrossEntropyLabelsGWAVX2_bgrad_check_35:
+	CMPQ     R13, R15
+	JB       CrossEntropyLabelsGWAVX2_bgrad_34
+	CMPQ     R13, SI
+	JAE      CrossEntropyLabelsGWAVX2_bgrad_end_36
+	VMULPS   (R14)(R13*1), Y6, Y6
+	VMULPS   Y7, Y6, Y6
+	VPCMPEQD (R11)(R13*1), Y8, Y8
+	VANDPS   Y7, Y8, Y8
+	VSUBPS   Y8, Y6, Y6
+	VMOVUPS  Y6, (R14)(R13*1)
+
+CrossEntropyLabelsGWAVX2_bgrad_end_36:
+	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
+	VMOVDQU   608(R14), Y6
+	VMOVMSKPS Y6, R11
+	CMPL      R11, $0xff
+	JE        CrossEntropyLabelsGWAVX2_allvalid_37
+	MOVQ      SI, R11
+	ANDQ      $-64, R11
+	XORQ      R13, R13
+	JMP       CrossEntropyLabelsGWAVX2_bignored_check_39
+
+CrossEntropyLabelsGWAVX2_bignored_38:
+	VANDPS  (R14)(R13*1), Y6, Y7
+	VMOVUPS Y7, (R14)(R13*1)
+	VANDPS  32(R14)(R13*1), Y6, Y7
+	VMOVUPS Y7, 32(R14)(R13*1)
+	ADDQ    $0x40, R13
+
+CrossEntropyLabelsGWAVX2_bignored_check_39:
+	CMPQ    R13, R11
+	JB      CrossEntropyLabelsGWAVX2_bignored_38
+	CMPQ    R13, SI
+	JAE     CrossEntropyLabelsGWAVX2_bignored_end_40
+	VANDPS  (R14)(R13*1), Y6, Y6
+	VMOVUPS Y6, (R14)(R13*1)
+
+CrossEntropyLabelsGWAVX2_bignored_end_40:
+CrossEntropyLabelsGWAVX2_allvalid_37:
+	// transpose the column slots back and store 8 rows
+	LEAQ       (R12)(DX*4), SI
+	VMOVUPS    (R14), Y6
+	VMOVUPS    32(R14), Y7
+	VMOVUPS    64(R14), Y8
+	VMOVUPS    96(R14), Y9
+	VMOVUPS    128(R14), Y10
+	VMOVUPS    160(R14), Y11
+	VMOVUPS    192(R14), Y12
+	VMOVUPS    224(R14), Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	CMPQ       AX, $0x08
+	JB         CrossEntropyLabelsGWAVX2_masked_42
+	VMOVUPS    Y12, (R12)
+	VMOVUPS    Y13, (R12)(DX*1)
+	VMOVUPS    Y9, (R12)(DX*2)
+	VMOVUPS    Y14, (R12)(BX*1)
+	VMOVUPS    Y8, (SI)
+	VMOVUPS    Y7, (SI)(DX*1)
+	VMOVUPS    Y11, (SI)(DX*2)
+	VMOVUPS    Y6, (SI)(BX*1)
+	JMP        CrossEntropyLabelsGWAVX2_loaded_43
+
+CrossEntropyLabelsGWAVX2_masked_42:
+	VMOVUPS    768(R10), Y10
+	VMASKMOVPS Y12, Y10, (R12)
+	VMASKMOVPS Y13, Y10, (R12)(DX*1)
+	VMASKMOVPS Y9, Y10, (R12)(DX*2)
+	VMASKMOVPS Y14, Y10, (R12)(BX*1)
+	VMASKMOVPS Y8, Y10, (SI)
+	VMASKMOVPS Y7, Y10, (SI)(DX*1)
+	VMASKMOVPS Y11, Y10, (SI)(DX*2)
+	VMASKMOVPS Y6, Y10, (SI)(BX*1)
+
+CrossEntropyLabelsGWAVX2_loaded_43:
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyLabelsGWAVX2_nohigh_44
+	VMOVUPS    256(R14), Y6
+	VMOVUPS    288(R14), Y7
+	VMOVUPS    320(R14), Y8
+	VMOVUPS    352(R14), Y9
+	VMOVUPS    384(R14), Y10
+	VMOVUPS    416(R14), Y11
+	VMOVUPS    448(R14), Y12
+	VMOVUPS    480(R14), Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    800(R10), Y10
+	VMASKMOVPS Y12, Y10, 32(R12)
+	VMASKMOVPS Y13, Y10, 32(R12)(DX*1)
+	VMASKMOVPS Y9, Y10, 32(R12)(DX*2)
+	VMASKMOVPS Y14, Y10, 32(R12)(BX*1)
+	VMASKMOVPS Y8, Y10, 32(SI)
+	VMASKMOVPS Y7, Y10, 32(SI)(DX*1)
+	VMASKMOVPS Y11, Y10, 32(SI)(DX*2)
+	VMASKMOVPS Y6, Y10, 32(SI)(BX*1)
+
+CrossEntropyLabelsGWAVX2_nohigh_44:
+CrossEntropyLabelsGWAVX2_nopending_33:
 	// the losses of the blocks still in the ring
-	MOVQ 2040(SP), R8
-	CMPQ R8, $0x00
-	JE   CrossEntropyLabelsGWAVX2_ringempty_32
-	MOVQ R8, R9
-	SHLQ $0x03, R9
-	NEGQ R9
-	ADDQ DX, R9
+	MOVQ 3320(SP), DX
+	CMPQ DX, $0x00
+	JE   CrossEntropyLabelsGWAVX2_ringempty_45
+	MOVQ DX, BX
+	SHLQ $0x03, BX
+	NEGQ BX
+	ADDQ CX, BX
 
 	// the losses of the blocks in the ring, in row order:
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
-	MOVQ R9, R10
-	XORQ R9, R9
-	SHLQ $0x07, R8
+	MOVQ BX, SI
+	XORQ BX, BX
+	SHLQ $0x07, DX
 
-CrossEntropyLabelsGWAVX2_losses_33:
-	VMOVUPS 896(CX)(R9*1), Y7
-	VMOVUPS 864(CX)(R9*1), Y6
-	VMOVUPS 928(CX)(R9*1), Y8
+CrossEntropyLabelsGWAVX2_losses_46:
+	VMOVUPS 896(R10)(BX*1), Y7
+	VMOVUPS 864(R10)(BX*1), Y6
+	VMOVUPS 928(R10)(BX*1), Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y7, Y9
@@ -28123,34 +28748,34 @@ CrossEntropyLabelsGWAVX2_losses_33:
 	VADDPS       Y7, Y10, Y10
 	VSUBPS       Y6, Y10, Y6
 	VMULPS       Y6, Y8, Y6
-	VANDPS       960(CX)(R9*1), Y6, Y6
+	VANDPS       960(R10)(BX*1), Y6, Y6
 	MOVQ         loss+48(FP), R11
-	VMOVUPS      Y6, (R11)(R10*4)
+	VMOVUPS      Y6, (R11)(SI*4)
 	VCVTPS2PD    X6, Y7
 	VADDPD       Y7, Y0, Y0
 	VEXTRACTF128 $0x01, Y6, X6
 	VCVTPS2PD    X6, Y6
 	VADDPD       Y6, Y5, Y5
-	ADDQ         $0x08, R10
-	SUBQ         $-128, R9
-	CMPQ         R9, R8
-	JB           CrossEntropyLabelsGWAVX2_losses_33
+	ADDQ         $0x08, SI
+	SUBQ         $-128, BX
+	CMPQ         BX, DX
+	JB           CrossEntropyLabelsGWAVX2_losses_46
 
-CrossEntropyLabelsGWAVX2_ringempty_32:
-	MOVQ    sum+72(FP), CX
-	VMOVUPD Y0, (CX)
-	VMOVUPD Y5, 32(CX)
+CrossEntropyLabelsGWAVX2_ringempty_45:
+	MOVQ    sum+72(FP), DX
+	VMOVUPD Y0, (DX)
+	VMOVUPD Y5, 32(DX)
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
-	MOVQ AX, R8
-	ANDQ $-32, R8
-	MOVQ AX, R9
-	ANDQ $-8, R9
+	MOVQ AX, BX
+	ANDQ $-32, BX
+	MOVQ AX, SI
+	ANDQ $-8, SI
 	MOVQ AX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 2184(SP)
-	CMPQ DX, DI
-	JAE  CrossEntropyLabelsGWAVX2_end_34
+	MOVQ $0x00000000, 3480(SP)
+	CMPQ CX, R9
+	JAE  CrossEntropyLabelsGWAVX2_end_47
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -28158,44 +28783,44 @@ CrossEntropyLabelsGWAVX2_ringempty_32:
 	VBROADCASTSS rowconsts<>+1580(SB), Y5
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
-	XORQ         CX, CX
+	XORQ         DX, DX
 
-CrossEntropyLabelsGWAVX2_max32_35:
-	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWAVX2_maxv_36
-	VMOVUPS (BX)(CX*4), Y8
+CrossEntropyLabelsGWAVX2_max32_48:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGWAVX2_maxv_49
+	VMOVUPS (DI)(DX*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	VMOVUPS 32(BX)(CX*4), Y8
+	VMOVUPS 32(DI)(DX*4), Y8
 	VMAXPS  Y5, Y8, Y5
-	VMOVUPS 64(BX)(CX*4), Y8
+	VMOVUPS 64(DI)(DX*4), Y8
 	VMAXPS  Y6, Y8, Y6
-	VMOVUPS 96(BX)(CX*4), Y8
+	VMOVUPS 96(DI)(DX*4), Y8
 	VMAXPS  Y7, Y8, Y7
-	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWAVX2_max32_35
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGWAVX2_max32_48
 
-CrossEntropyLabelsGWAVX2_maxv_36:
-	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWAVX2_maxtail_37
-	VMOVUPS (BX)(CX*4), Y8
+CrossEntropyLabelsGWAVX2_maxv_49:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGWAVX2_maxtail_50
+	VMOVUPS (DI)(DX*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWAVX2_maxv_36
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGWAVX2_maxv_49
 
-CrossEntropyLabelsGWAVX2_maxtail_37:
+CrossEntropyLabelsGWAVX2_maxtail_50:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_maxfold_38
+	JE           CrossEntropyLabelsGWAVX2_maxfold_51
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R10, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
 	VBROADCASTSS rowconsts<>+1580(SB), Y9
-	VMASKMOVPS   (BX)(CX*4), Y8, Y10
+	VMASKMOVPS   (DI)(DX*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsGWAVX2_maxfold_38:
+CrossEntropyLabelsGWAVX2_maxfold_51:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -28211,48 +28836,48 @@ CrossEntropyLabelsGWAVX2_maxfold_38:
 
 CrossEntropyLabelsGWAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    2184(SP), CX
+	MOVQ    3480(SP), DX
 	MOVQ    labels+24(FP), R11
-	MOVLQSX (R11)(DX*4), R11
+	MOVLQSX (R11)(CX*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGWAVX2_ignored_39
-	VMOVSS  (BX)(R11*4), X5
+	JAE     CrossEntropyLabelsGWAVX2_ignored_52
+	VMOVSS  (DI)(R11*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 2080(SP)(CX*4)
+	VMOVSS  X5, 3376(SP)(DX*4)
 	VMOVSS  keep+40(FP), X5
 	MOVQ    w+16(FP), R12
 	VMULSS  (R12)(R11*4), X5, X5
-	VMOVSS  X5, 2112(SP)(CX*4)
+	VMOVSS  X5, 3408(SP)(DX*4)
 	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 2176(SP)
-	JMP     CrossEntropyLabelsGWAVX2_labelled_40
+	VMOVSS  X5, 3472(SP)
+	JMP     CrossEntropyLabelsGWAVX2_labelled_53
 
-CrossEntropyLabelsGWAVX2_ignored_39:
+CrossEntropyLabelsGWAVX2_ignored_52:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 2080(SP)(CX*4)
-	VMOVSS X5, 2112(SP)(CX*4)
+	VMOVSS X5, 3376(SP)(DX*4)
+	VMOVSS X5, 3408(SP)(DX*4)
 
-CrossEntropyLabelsGWAVX2_labelled_40:
+CrossEntropyLabelsGWAVX2_labelled_53:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
 	VXORPS       Y6, Y6, Y6
 	VXORPS       Y7, Y7, Y7
 	VXORPS       Y8, Y8, Y8
-	MOVQ         DX, CX
-	INCQ         CX
-	CMPQ         CX, DI
-	JAE          CrossEntropyLabelsGWAVX2_explast_41
-	LEAQ         (BX)(AX*4), R11
+	MOVQ         CX, DX
+	INCQ         DX
+	CMPQ         DX, R9
+	JAE          CrossEntropyLabelsGWAVX2_explast_54
+	LEAQ         (DI)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
-	XORQ         CX, CX
+	XORQ         DX, DX
 
-CrossEntropyLabelsGWAVX2_exp32_43:
-	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGWAVX2_exprest_44
-	VMOVUPS     (R11)(CX*4), Y9
+CrossEntropyLabelsGWAVX2_exp32_56:
+	CMPQ        DX, BX
+	JAE         CrossEntropyLabelsGWAVX2_exprest_57
+	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (BX)(CX*4), Y9
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -28269,11 +28894,11 @@ CrossEntropyLabelsGWAVX2_exp32_43:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(R11)(CX*4), Y9
+	VMOVUPS     32(R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     32(BX)(CX*4), Y9
+	VMOVUPS     32(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -28290,11 +28915,11 @@ CrossEntropyLabelsGWAVX2_exp32_43:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 32(SI)(CX*4)
+	VMOVUPS     Y12, 32(R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(R11)(CX*4), Y9
+	VMOVUPS     64(R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     64(BX)(CX*4), Y9
+	VMOVUPS     64(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -28311,11 +28936,11 @@ CrossEntropyLabelsGWAVX2_exp32_43:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 64(SI)(CX*4)
+	VMOVUPS     Y12, 64(R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(R11)(CX*4), Y9
+	VMOVUPS     96(R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     96(BX)(CX*4), Y9
+	VMOVUPS     96(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -28332,18 +28957,18 @@ CrossEntropyLabelsGWAVX2_exp32_43:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 96(SI)(CX*4)
+	VMOVUPS     Y12, 96(R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGWAVX2_exp32_43
+	ADDQ        $0x20, DX
+	JMP         CrossEntropyLabelsGWAVX2_exp32_56
 
-CrossEntropyLabelsGWAVX2_exprest_44:
+CrossEntropyLabelsGWAVX2_exprest_57:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWAVX2_exptail_46
-	VMOVUPS     (R11)(CX*4), Y9
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWAVX2_exptail_59
+	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (BX)(CX*4), Y9
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -28360,24 +28985,24 @@ CrossEntropyLabelsGWAVX2_exprest_44:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWAVX2_expnext_47
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWAVX2_expnext_60
 
-CrossEntropyLabelsGWAVX2_exptail_46:
+CrossEntropyLabelsGWAVX2_exptail_59:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_expdone_45
+	JE           CrossEntropyLabelsGWAVX2_expdone_58
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
@@ -28395,16 +29020,16 @@ CrossEntropyLabelsGWAVX2_exptail_46:
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsGWAVX2_expdone_45
+	JMP          CrossEntropyLabelsGWAVX2_expdone_58
 
-CrossEntropyLabelsGWAVX2_expnext_47:
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWAVX2_exptail_48
-	VMOVUPS     (R11)(CX*4), Y9
+CrossEntropyLabelsGWAVX2_expnext_60:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWAVX2_exptail_61
+	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (BX)(CX*4), Y9
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -28421,24 +29046,24 @@ CrossEntropyLabelsGWAVX2_expnext_47:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWAVX2_expnext_49
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWAVX2_expnext_62
 
-CrossEntropyLabelsGWAVX2_exptail_48:
+CrossEntropyLabelsGWAVX2_exptail_61:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_expdone_45
+	JE           CrossEntropyLabelsGWAVX2_expdone_58
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
@@ -28456,16 +29081,16 @@ CrossEntropyLabelsGWAVX2_exptail_48:
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsGWAVX2_expdone_45
+	JMP          CrossEntropyLabelsGWAVX2_expdone_58
 
-CrossEntropyLabelsGWAVX2_expnext_49:
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWAVX2_exptail_50
-	VMOVUPS     (R11)(CX*4), Y9
+CrossEntropyLabelsGWAVX2_expnext_62:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWAVX2_exptail_63
+	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (BX)(CX*4), Y9
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -28482,24 +29107,24 @@ CrossEntropyLabelsGWAVX2_expnext_49:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWAVX2_expnext_51
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWAVX2_expnext_64
 
-CrossEntropyLabelsGWAVX2_exptail_50:
+CrossEntropyLabelsGWAVX2_exptail_63:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_expdone_45
+	JE           CrossEntropyLabelsGWAVX2_expdone_58
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
@@ -28517,23 +29142,23 @@ CrossEntropyLabelsGWAVX2_exptail_50:
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsGWAVX2_expdone_45
+	JMP          CrossEntropyLabelsGWAVX2_expdone_58
 
-CrossEntropyLabelsGWAVX2_expnext_51:
+CrossEntropyLabelsGWAVX2_expnext_64:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_expdone_45
+	JE           CrossEntropyLabelsGWAVX2_expdone_58
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
@@ -28551,10 +29176,10 @@ CrossEntropyLabelsGWAVX2_expnext_51:
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsGWAVX2_expdone_45:
+CrossEntropyLabelsGWAVX2_expdone_58:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -28564,15 +29189,15 @@ CrossEntropyLabelsGWAVX2_expdone_45:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsGWAVX2_expfolded_42
+	JMP          CrossEntropyLabelsGWAVX2_expfolded_55
 
-CrossEntropyLabelsGWAVX2_explast_41:
-	XORQ CX, CX
+CrossEntropyLabelsGWAVX2_explast_54:
+	XORQ DX, DX
 
-CrossEntropyLabelsGWAVX2_explast32_52:
-	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGWAVX2_explastrest_53
-	VMOVUPS     (BX)(CX*4), Y9
+CrossEntropyLabelsGWAVX2_explast32_65:
+	CMPQ        DX, BX
+	JAE         CrossEntropyLabelsGWAVX2_explastrest_66
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -28589,9 +29214,9 @@ CrossEntropyLabelsGWAVX2_explast32_52:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(BX)(CX*4), Y9
+	VMOVUPS     32(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -28608,9 +29233,9 @@ CrossEntropyLabelsGWAVX2_explast32_52:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 32(SI)(CX*4)
+	VMOVUPS     Y12, 32(R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(BX)(CX*4), Y9
+	VMOVUPS     64(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -28627,9 +29252,9 @@ CrossEntropyLabelsGWAVX2_explast32_52:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 64(SI)(CX*4)
+	VMOVUPS     Y12, 64(R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(BX)(CX*4), Y9
+	VMOVUPS     96(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -28646,16 +29271,16 @@ CrossEntropyLabelsGWAVX2_explast32_52:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 96(SI)(CX*4)
+	VMOVUPS     Y12, 96(R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGWAVX2_explast32_52
+	ADDQ        $0x20, DX
+	JMP         CrossEntropyLabelsGWAVX2_explast32_65
 
-CrossEntropyLabelsGWAVX2_explastrest_53:
+CrossEntropyLabelsGWAVX2_explastrest_66:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWAVX2_explasttail_55
-	VMOVUPS     (BX)(CX*4), Y9
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWAVX2_explasttail_68
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -28672,20 +29297,20 @@ CrossEntropyLabelsGWAVX2_explastrest_53:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWAVX2_explastnext_56
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWAVX2_explastnext_69
 
-CrossEntropyLabelsGWAVX2_explasttail_55:
+CrossEntropyLabelsGWAVX2_explasttail_68:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWAVX2_explastdone_54
+	JE          CrossEntropyLabelsGWAVX2_explastdone_67
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
@@ -28703,14 +29328,14 @@ CrossEntropyLabelsGWAVX2_explasttail_55:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsGWAVX2_explastdone_54
+	JMP         CrossEntropyLabelsGWAVX2_explastdone_67
 
-CrossEntropyLabelsGWAVX2_explastnext_56:
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWAVX2_explasttail_57
-	VMOVUPS     (BX)(CX*4), Y9
+CrossEntropyLabelsGWAVX2_explastnext_69:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWAVX2_explasttail_70
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -28727,20 +29352,20 @@ CrossEntropyLabelsGWAVX2_explastnext_56:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWAVX2_explastnext_58
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWAVX2_explastnext_71
 
-CrossEntropyLabelsGWAVX2_explasttail_57:
+CrossEntropyLabelsGWAVX2_explasttail_70:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWAVX2_explastdone_54
+	JE          CrossEntropyLabelsGWAVX2_explastdone_67
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
@@ -28758,14 +29383,14 @@ CrossEntropyLabelsGWAVX2_explasttail_57:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsGWAVX2_explastdone_54
+	JMP         CrossEntropyLabelsGWAVX2_explastdone_67
 
-CrossEntropyLabelsGWAVX2_explastnext_58:
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWAVX2_explasttail_59
-	VMOVUPS     (BX)(CX*4), Y9
+CrossEntropyLabelsGWAVX2_explastnext_71:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWAVX2_explasttail_72
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -28782,20 +29407,20 @@ CrossEntropyLabelsGWAVX2_explastnext_58:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWAVX2_explastnext_60
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWAVX2_explastnext_73
 
-CrossEntropyLabelsGWAVX2_explasttail_59:
+CrossEntropyLabelsGWAVX2_explasttail_72:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWAVX2_explastdone_54
+	JE          CrossEntropyLabelsGWAVX2_explastdone_67
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
@@ -28813,19 +29438,19 @@ CrossEntropyLabelsGWAVX2_explasttail_59:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsGWAVX2_explastdone_54
+	JMP         CrossEntropyLabelsGWAVX2_explastdone_67
 
-CrossEntropyLabelsGWAVX2_explastnext_60:
+CrossEntropyLabelsGWAVX2_explastnext_73:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWAVX2_explastdone_54
+	JE          CrossEntropyLabelsGWAVX2_explastdone_67
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
@@ -28843,11 +29468,11 @@ CrossEntropyLabelsGWAVX2_explastnext_60:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsGWAVX2_explastdone_54:
-CrossEntropyLabelsGWAVX2_expfolded_42:
+CrossEntropyLabelsGWAVX2_explastdone_67:
+CrossEntropyLabelsGWAVX2_expfolded_55:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -28856,129 +29481,129 @@ CrossEntropyLabelsGWAVX2_expfolded_42:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         2184(SP), CX
+	MOVQ         3480(SP), DX
 	MOVQ         labels+24(FP), R11
-	MOVLQSX      (R11)(DX*4), R11
+	MOVLQSX      (R11)(CX*4), R11
 	CMPQ         R11, AX
-	JAE          CrossEntropyLabelsGWAVX2_ignored_61
-	VMOVSS       X0, 2048(SP)(CX*4)
+	JAE          CrossEntropyLabelsGWAVX2_ignored_74
+	VMOVSS       X0, 3344(SP)(DX*4)
 
 	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
 	VMOVSS       rowconsts<>+1612(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
-	VMOVSS       2176(SP), X5
-	VMULSS       2112(SP)(CX*4), X5, X5
+	VMOVSS       3472(SP), X5
+	VMULSS       3408(SP)(DX*4), X5, X5
 	VBROADCASTSS X5, Y6
 
 	// pass 3
-	XORQ CX, CX
+	XORQ DX, DX
 
-CrossEntropyLabelsGWAVX2_out32_63:
-	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWAVX2_outv_64
-	VMOVUPS (SI)(CX*4), Y7
+CrossEntropyLabelsGWAVX2_out32_76:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGWAVX2_outv_77
+	VMOVUPS (R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
-	VMOVUPS Y7, (SI)(CX*4)
-	VMOVUPS 32(SI)(CX*4), Y7
+	VMOVUPS Y7, (R8)(DX*4)
+	VMOVUPS 32(R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
-	VMOVUPS Y7, 32(SI)(CX*4)
-	VMOVUPS 64(SI)(CX*4), Y7
+	VMOVUPS Y7, 32(R8)(DX*4)
+	VMOVUPS 64(R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
-	VMOVUPS Y7, 64(SI)(CX*4)
-	VMOVUPS 96(SI)(CX*4), Y7
+	VMOVUPS Y7, 64(R8)(DX*4)
+	VMOVUPS 96(R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
-	VMOVUPS Y7, 96(SI)(CX*4)
-	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWAVX2_out32_63
+	VMOVUPS Y7, 96(R8)(DX*4)
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGWAVX2_out32_76
 
-CrossEntropyLabelsGWAVX2_outv_64:
-	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWAVX2_outtail_65
-	VMOVUPS (SI)(CX*4), Y7
+CrossEntropyLabelsGWAVX2_outv_77:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGWAVX2_outtail_78
+	VMOVUPS (R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
-	VMOVUPS Y7, (SI)(CX*4)
-	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWAVX2_outv_64
+	VMOVUPS Y7, (R8)(DX*4)
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGWAVX2_outv_77
 
-CrossEntropyLabelsGWAVX2_outtail_65:
+CrossEntropyLabelsGWAVX2_outtail_78:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGWAVX2_outend_66
+	JE         CrossEntropyLabelsGWAVX2_outend_79
 	LEAQ       rowconsts<>+32(SB), R12
 	MOVQ       R10, R13
 	SHLQ       $0x02, R13
 	SUBQ       R13, R12
 	VMOVUPS    (R12), Y7
-	VMASKMOVPS (SI)(CX*4), Y7, Y8
+	VMASKMOVPS (R8)(DX*4), Y7, Y8
 	VMULPS     Y0, Y8, Y8
 	VMULPS     Y6, Y8, Y8
-	VMASKMOVPS Y8, Y7, (SI)(CX*4)
+	VMASKMOVPS Y8, Y7, (R8)(DX*4)
 
-CrossEntropyLabelsGWAVX2_outend_66:
-	VMOVSS (SI)(R11*4), X0
+CrossEntropyLabelsGWAVX2_outend_79:
+	VMOVSS (R8)(R11*4), X0
 	VSUBSS X5, X0, X0
-	VMOVSS X0, (SI)(R11*4)
-	JMP    CrossEntropyLabelsGWAVX2_entered_62
+	VMOVSS X0, (R8)(R11*4)
+	JMP    CrossEntropyLabelsGWAVX2_entered_75
 
-CrossEntropyLabelsGWAVX2_ignored_61:
+CrossEntropyLabelsGWAVX2_ignored_74:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 2048(SP)(CX*4)
+	VMOVSS X0, 3344(SP)(DX*4)
 
 	// an ignored row: a gradient row of +0
-	XORQ CX, CX
+	XORQ DX, DX
 
-CrossEntropyLabelsGWAVX2_zero32_67:
-	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWAVX2_zerov_68
+CrossEntropyLabelsGWAVX2_zero32_80:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGWAVX2_zerov_81
 	VXORPS  Y0, Y0, Y0
-	VMOVUPS Y0, (SI)(CX*4)
+	VMOVUPS Y0, (R8)(DX*4)
 	VXORPS  Y0, Y0, Y0
-	VMOVUPS Y0, 32(SI)(CX*4)
+	VMOVUPS Y0, 32(R8)(DX*4)
 	VXORPS  Y0, Y0, Y0
-	VMOVUPS Y0, 64(SI)(CX*4)
+	VMOVUPS Y0, 64(R8)(DX*4)
 	VXORPS  Y0, Y0, Y0
-	VMOVUPS Y0, 96(SI)(CX*4)
-	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWAVX2_zero32_67
+	VMOVUPS Y0, 96(R8)(DX*4)
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGWAVX2_zero32_80
 
-CrossEntropyLabelsGWAVX2_zerov_68:
-	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWAVX2_zerotail_69
+CrossEntropyLabelsGWAVX2_zerov_81:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGWAVX2_zerotail_82
 	VXORPS  Y0, Y0, Y0
-	VMOVUPS Y0, (SI)(CX*4)
-	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWAVX2_zerov_68
+	VMOVUPS Y0, (R8)(DX*4)
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGWAVX2_zerov_81
 
-CrossEntropyLabelsGWAVX2_zerotail_69:
+CrossEntropyLabelsGWAVX2_zerotail_82:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGWAVX2_zeroend_70
+	JE         CrossEntropyLabelsGWAVX2_zeroend_83
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
 	SUBQ       R12, R11
 	VMOVUPS    (R11), Y0
 	VXORPS     Y5, Y5, Y5
-	VMASKMOVPS Y5, Y0, (SI)(CX*4)
+	VMASKMOVPS Y5, Y0, (R8)(DX*4)
 
-CrossEntropyLabelsGWAVX2_zeroend_70:
-CrossEntropyLabelsGWAVX2_entered_62:
-	MOVQ 2184(SP), CX
-	INCQ CX
-	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsGWAVX2_ringfull_71
-	MOVQ CX, 2184(SP)
-	JMP  CrossEntropyLabelsGWAVX2_ringnext_72
+CrossEntropyLabelsGWAVX2_zeroend_83:
+CrossEntropyLabelsGWAVX2_entered_75:
+	MOVQ 3480(SP), DX
+	INCQ DX
+	CMPQ DX, $0x08
+	JE   CrossEntropyLabelsGWAVX2_ringfull_84
+	MOVQ DX, 3480(SP)
+	JMP  CrossEntropyLabelsGWAVX2_ringnext_85
 
-CrossEntropyLabelsGWAVX2_ringfull_71:
-	MOVQ $0x00000000, 2184(SP)
+CrossEntropyLabelsGWAVX2_ringfull_84:
+	MOVQ $0x00000000, 3480(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 2048(SP), Y0
+	VMOVUPS 3344(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -29005,38 +29630,38 @@ CrossEntropyLabelsGWAVX2_ringfull_71:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       2080(SP), Y6, Y6
-	VMULPS       2112(SP), Y6, Y6
-	MOVQ         loss+48(FP), CX
-	VMOVUPS      Y6, -28(CX)(DX*4)
+	VSUBPS       3376(SP), Y6, Y6
+	VMULPS       3408(SP), Y6, Y6
+	MOVQ         loss+48(FP), DX
+	VMOVUPS      Y6, -28(DX)(CX*4)
 
 	// partials[j] += float64(loss_j)
-	MOVQ         sum+72(FP), CX
+	MOVQ         sum+72(FP), DX
 	VCVTPS2PD    X6, Y0
-	VADDPD       (CX), Y0, Y0
-	VMOVUPD      Y0, (CX)
+	VADDPD       (DX), Y0, Y0
+	VMOVUPD      Y0, (DX)
 	VEXTRACTF128 $0x01, Y6, X6
 	VCVTPS2PD    X6, Y0
-	VADDPD       32(CX), Y0, Y0
-	VMOVUPD      Y0, 32(CX)
+	VADDPD       32(DX), Y0, Y0
+	VMOVUPD      Y0, 32(DX)
 
-CrossEntropyLabelsGWAVX2_ringnext_72:
+CrossEntropyLabelsGWAVX2_ringnext_85:
 	// next row (its max is in next)
-	LEAQ    (BX)(AX*4), BX
-	LEAQ    (SI)(AX*4), SI
+	LEAQ    (DI)(AX*4), DI
+	LEAQ    (R8)(AX*4), R8
 	VMOVAPS Y1, Y0
-	INCQ    DX
-	CMPQ    DX, DI
+	INCQ    CX
+	CMPQ    CX, R9
 	JB      CrossEntropyLabelsGWAVX2_row
 
-CrossEntropyLabelsGWAVX2_end_34:
+CrossEntropyLabelsGWAVX2_end_47:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 2184(SP), AX
+	MOVQ 3480(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGWAVX2_flushed_73
+	JE   CrossEntropyLabelsGWAVX2_flushed_86
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 2048(SP), Y0
+	VMOVUPS 3344(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -29063,33 +29688,32 @@ CrossEntropyLabelsGWAVX2_end_34:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       2080(SP), Y2, Y2
-	VMULPS       2112(SP), Y2, Y2
-	VMOVUPS      Y2, 2144(SP)
-	MOVQ         DX, CX
+	VSUBPS       3376(SP), Y2, Y2
+	VMULPS       3408(SP), Y2, Y2
+	VMOVUPS      Y2, 3440(SP)
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
 	LEAQ         (DX)(CX*4), CX
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsGWAVX2_flushrow_74:
-	VMOVSS    2144(SP)(BX*4), X0
+CrossEntropyLabelsGWAVX2_flushrow_87:
+	VMOVSS    3440(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGWAVX2_flushrow_74
+	JB        CrossEntropyLabelsGWAVX2_flushrow_87
 
-CrossEntropyLabelsGWAVX2_flushed_73:
+CrossEntropyLabelsGWAVX2_flushed_86:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGWSAVX2(SB), $2224-81
+TEXT ·CrossEntropyLabelsGWSAVX2(SB), $3520-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -29099,109 +29723,116 @@ TEXT ·CrossEntropyLabelsGWSAVX2(SB), $2224-81
 	ANDQ         $-8, CX
 	MOVQ         AX, CX
 	ANDQ         $0x07, CX
-	XORQ         DX, DX
+	XORQ         CX, CX
 	VBROADCASTSS rowconsts<>+1572(SB), Y2
 	VBROADCASTSS rowconsts<>+1568(SB), Y3
 	VBROADCASTSS rowconsts<>+1576(SB), Y4
-	MOVQ         z+8(FP), BX
-	MOVQ         grad+0(FP), SI
-	MOVQ         rows+56(FP), DI
+	MOVQ         z+8(FP), DI
+	MOVQ         grad+0(FP), R8
+	MOVQ         rows+56(FP), R9
 
 	// the short-row path's slots, 32-byte aligned: Go aligns the stack pointer to 8 bytes only,
 	// and a slot that straddles two cache lines makes each of its many loads and stores a split one
-	LEAQ 31(SP), CX
-	ANDQ $-32, CX
+	LEAQ 31(SP), R10
+	ANDQ $-32, R10
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    AX, R8
-	MOVQ    $0x00000008, R9
-	CMPQ    R8, R9
-	CMOVQGT R9, R8
-	LEAQ    rowconsts<>+32(SB), R9
-	SHLQ    $0x02, R8
-	SUBQ    R8, R9
-	VMOVUPS (R9), Y0
-	VMOVUPS Y0, 768(CX)
-	MOVQ    AX, R8
-	SUBQ    $0x08, R8
-	XORQ    R9, R9
-	CMPQ    R8, $0x00
-	CMOVQLT R9, R8
-	MOVQ    $0x00000008, R9
-	CMPQ    R8, R9
-	CMOVQGT R9, R8
-	LEAQ    rowconsts<>+32(SB), R9
-	SHLQ    $0x02, R8
-	SUBQ    R8, R9
-	VMOVUPS (R9), Y0
-	VMOVUPS Y0, 800(CX)
+	MOVQ    AX, R11
+	MOVQ    $0x00000008, R12
+	CMPQ    R11, R12
+	CMOVQGT R12, R11
+	LEAQ    rowconsts<>+32(SB), R12
+	SHLQ    $0x02, R11
+	SUBQ    R11, R12
+	VMOVUPS (R12), Y0
+	VMOVUPS Y0, 768(R10)
+	MOVQ    AX, R11
+	SUBQ    $0x08, R11
+	XORQ    R12, R12
+	CMPQ    R11, $0x00
+	CMOVQLT R12, R11
+	MOVQ    $0x00000008, R12
+	CMPQ    R11, R12
+	CMOVQGT R12, R11
+	LEAQ    rowconsts<>+32(SB), R12
+	SHLQ    $0x02, R11
+	SUBQ    R11, R12
+	VMOVUPS (R12), Y0
+	VMOVUPS Y0, 800(R10)
 
 	// kw = keep·w: columns 0..7 and 8..15 (+0 past cols), the tables of wy's VPERMPS
-	MOVQ         w+16(FP), R8
+	MOVQ         w+16(FP), R11
 	VBROADCASTSS keep+40(FP), Y0
-	VMOVUPS      768(CX), Y5
-	VMASKMOVPS   (R8), Y5, Y5
+	VMOVUPS      768(R10), Y5
+	VMASKMOVPS   (R11), Y5, Y5
 	VMULPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 1888(CX)
-	VMOVUPS      800(CX), Y5
-	VMASKMOVPS   32(R8), Y5, Y5
+	VMOVUPS      Y5, 1888(R10)
+	VMOVUPS      800(R10), Y5
+	VMASKMOVPS   32(R11), Y5, Y5
 	VMULPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 1920(CX)
-	LEAQ         rowconsts<>+160(SB), R8
+	VMOVUPS      Y5, 1920(R10)
+	LEAQ         rowconsts<>+160(SB), R11
 
 	// colsv = cols, 8 times; rowOff = lane·cols, the offset of each row's first element
 	VMOVQ        AX, X0
 	VPBROADCASTD X0, Y0
-	VMOVDQU      Y0, 1952(CX)
+	VMOVDQU      Y0, 1952(R10)
 	VPMULLD      rowconsts<>+128(SB), Y0, Y0
-	VMOVDQU      Y0, 1984(CX)
+	VMOVDQU      Y0, 1984(R10)
 
 	// Sum64's partials of the losses, in two registers for the whole call
-	MOVQ    sum+72(FP), R9
-	VMOVUPD (R9), Y0
-	VMOVUPD 32(R9), Y5
-	MOVQ    $0x00000000, 2040(SP)
+	MOVQ    sum+72(FP), R12
+	VMOVUPD (R12), Y0
+	VMOVUPD 32(R12), Y5
+	MOVQ    $0x00000000, 3320(SP)
+
+	// two slot areas, each with its block's state: tcur (this block's), tsum - tcur (the pending block's)
+	LEAQ 2016(R10), R12
+	LEAQ 2656(R10), R13
+	ADDQ R12, R13
+	MOVQ R13, 3328(SP)
+	MOVQ $0x00000000, 3336(SP)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    AX, $0x10
 	JA      CrossEntropyLabelsGWSAVX2_blockdone_2
-	MOVQ    AX, R9
-	SHLQ    $0x02, R9
-	LEAQ    (R9)(R9*2), R10
-	MOVQ    AX, R12
-	SHLQ    $0x05, R12
+	MOVQ    AX, DX
+	SHLQ    $0x02, DX
+	LEAQ    (DX)(DX*2), BX
+	MOVQ    AX, SI
+	SHLQ    $0x05, SI
 	PCALIGN $0x40
 
 CrossEntropyLabelsGWSAVX2_block_1:
-	MOVQ DI, R11
-	SUBQ DX, R11
-	CMPQ R11, $0x08
+	MOVQ R9, R13
+	SUBQ CX, R13
+	CMPQ R13, $0x08
 	JB   CrossEntropyLabelsGWSAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (BX)(R9*4), R11
+	LEAQ    (DI)(DX*4), R13
 	CMPQ    AX, $0x08
 	JB      CrossEntropyLabelsGWSAVX2_masked_5
-	VMOVUPS (BX), Y6
-	VMOVUPS (BX)(R9*1), Y7
-	VMOVUPS (BX)(R9*2), Y8
-	VMOVUPS (BX)(R10*1), Y9
-	VMOVUPS (R11), Y10
-	VMOVUPS (R11)(R9*1), Y11
-	VMOVUPS (R11)(R9*2), Y12
-	VMOVUPS (R11)(R10*1), Y13
+	VMOVUPS (DI), Y6
+	VMOVUPS (DI)(DX*1), Y7
+	VMOVUPS (DI)(DX*2), Y8
+	VMOVUPS (DI)(BX*1), Y9
+	VMOVUPS (R13), Y10
+	VMOVUPS (R13)(DX*1), Y11
+	VMOVUPS (R13)(DX*2), Y12
+	VMOVUPS (R13)(BX*1), Y13
 	JMP     CrossEntropyLabelsGWSAVX2_loaded_6
 
 CrossEntropyLabelsGWSAVX2_masked_5:
-	VMOVUPS    768(CX), Y13
-	VMASKMOVPS (BX), Y13, Y6
-	VMASKMOVPS (BX)(R9*1), Y13, Y7
-	VMASKMOVPS (BX)(R9*2), Y13, Y8
-	VMASKMOVPS (BX)(R10*1), Y13, Y9
-	VMASKMOVPS (R11), Y13, Y10
-	VMASKMOVPS (R11)(R9*1), Y13, Y11
-	VMASKMOVPS (R11)(R9*2), Y13, Y12
-	VMASKMOVPS (R11)(R10*1), Y13, Y13
+	VMOVUPS    768(R10), Y13
+	VMASKMOVPS (DI), Y13, Y6
+	VMASKMOVPS (DI)(DX*1), Y13, Y7
+	VMASKMOVPS (DI)(DX*2), Y13, Y8
+	VMASKMOVPS (DI)(BX*1), Y13, Y9
+	VMASKMOVPS (R13), Y13, Y10
+	VMASKMOVPS (R13)(DX*1), Y13, Y11
+	VMASKMOVPS (R13)(DX*2), Y13, Y12
+	VMASKMOVPS (R13)(BX*1), Y13, Y13
 
 CrossEntropyLabelsGWSAVX2_loaded_6:
 	VUNPCKLPS  Y7, Y6, Y14
@@ -29228,25 +29859,25 @@ CrossEntropyLabelsGWSAVX2_loaded_6:
 	VPERM2F128 $0x31, Y11, Y14, Y11
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
-	VMOVUPS    Y12, (CX)
-	VMOVUPS    Y13, 32(CX)
-	VMOVUPS    Y9, 64(CX)
-	VMOVUPS    Y14, 96(CX)
-	VMOVUPS    Y8, 128(CX)
-	VMOVUPS    Y7, 160(CX)
-	VMOVUPS    Y11, 192(CX)
-	VMOVUPS    Y6, 224(CX)
+	VMOVUPS    Y12, (R12)
+	VMOVUPS    Y13, 32(R12)
+	VMOVUPS    Y9, 64(R12)
+	VMOVUPS    Y14, 96(R12)
+	VMOVUPS    Y8, 128(R12)
+	VMOVUPS    Y7, 160(R12)
+	VMOVUPS    Y11, 192(R12)
+	VMOVUPS    Y6, 224(R12)
 	CMPQ       AX, $0x08
 	JBE        CrossEntropyLabelsGWSAVX2_nohigh_7
-	VMOVUPS    800(CX), Y13
-	VMASKMOVPS 32(BX), Y13, Y6
-	VMASKMOVPS 32(BX)(R9*1), Y13, Y7
-	VMASKMOVPS 32(BX)(R9*2), Y13, Y8
-	VMASKMOVPS 32(BX)(R10*1), Y13, Y9
-	VMASKMOVPS 32(R11), Y13, Y10
-	VMASKMOVPS 32(R11)(R9*1), Y13, Y11
-	VMASKMOVPS 32(R11)(R9*2), Y13, Y12
-	VMASKMOVPS 32(R11)(R10*1), Y13, Y13
+	VMOVUPS    800(R10), Y13
+	VMASKMOVPS 32(DI), Y13, Y6
+	VMASKMOVPS 32(DI)(DX*1), Y13, Y7
+	VMASKMOVPS 32(DI)(DX*2), Y13, Y8
+	VMASKMOVPS 32(DI)(BX*1), Y13, Y9
+	VMASKMOVPS 32(R13), Y13, Y10
+	VMASKMOVPS 32(R13)(DX*1), Y13, Y11
+	VMASKMOVPS 32(R13)(DX*2), Y13, Y12
+	VMASKMOVPS 32(R13)(BX*1), Y13, Y13
 	VUNPCKLPS  Y7, Y6, Y14
 	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
@@ -29271,306 +29902,326 @@ CrossEntropyLabelsGWSAVX2_loaded_6:
 	VPERM2F128 $0x31, Y11, Y14, Y11
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
-	VMOVUPS    Y12, 256(CX)
-	VMOVUPS    Y13, 288(CX)
-	VMOVUPS    Y9, 320(CX)
-	VMOVUPS    Y14, 352(CX)
-	VMOVUPS    Y8, 384(CX)
-	VMOVUPS    Y7, 416(CX)
-	VMOVUPS    Y11, 448(CX)
-	VMOVUPS    Y6, 480(CX)
+	VMOVUPS    Y12, 256(R12)
+	VMOVUPS    Y13, 288(R12)
+	VMOVUPS    Y9, 320(R12)
+	VMOVUPS    Y14, 352(R12)
+	VMOVUPS    Y8, 384(R12)
+	VMOVUPS    Y7, 416(R12)
+	VMOVUPS    Y11, 448(R12)
+	VMOVUPS    Y6, 480(R12)
 
 CrossEntropyLabelsGWSAVX2_nohigh_7:
 	// labels of the 8 rows; valid: the lanes whose label is not ignored (>= 0)
-	MOVQ     labels+24(FP), R11
-	VMOVDQU  (R11)(DX*4), Y6
+	MOVQ     labels+24(FP), R13
+	VMOVDQU  (R13)(CX*4), Y6
 	VPCMPEQD Y7, Y7, Y7
 	VPCMPGTD Y7, Y6, Y7
-	VMOVDQU  Y7, 832(CX)
+	VMOVDQU  Y7, 832(R10)
 
 	// wy = keep·w_y (+0 where ignored): kw[y mod 8] of the low or the high table
-	VPERMPS      1888(CX), Y6, Y9
-	VPERMPS      1920(CX), Y6, Y8
+	VPERMPS      1888(R10), Y6, Y9
+	VPERMPS      1920(R10), Y6, Y8
 	VPBROADCASTD rowconsts<>+1596(SB), Y10
 	VPCMPGTD     Y6, Y10, Y10
 	VBLENDVPS    Y10, Y9, Y8, Y8
 	VANDPS       Y7, Y8, Y8
 	VBROADCASTSS inv+44(FP), Y9
-	MOVQ         sw+32(FP), R11
-	VMULPS       (R11)(DX*4), Y9, Y9
+	MOVQ         sw+32(FP), R13
+	VMULPS       (R13)(CX*4), Y9, Y9
 	VMULPS       Y8, Y9, Y9
 	CMPB         gather+80(FP), $0x00
 	JE           CrossEntropyLabelsGWSAVX2_zycompare_8
 
 	// zy = z_y: gathered from the rows at lane·cols + y, for 0 <= y < cols (else +0)
-	VMOVDQU    1952(CX), Y10
-	VPCMPGTD   Y6, Y10, Y10
-	VPAND      Y7, Y10, Y10
-	VPADDD     1984(CX), Y6, Y11
-	VPXOR      Y7, Y7, Y7
-	VPGATHERDD Y10, (BX)(Y11*4), Y7
+	VMOVDQU    1952(R10), Y11
+	VPCMPGTD   Y6, Y11, Y11
+	VPAND      Y7, Y11, Y11
+	VPADDD     1984(R10), Y6, Y12
+	VPXOR      Y10, Y10, Y10
+	VPGATHERDD Y11, (DI)(Y12*4), Y10
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMOVAPS      Y10, Y11
-	MOVQ         R12, R13
-	ANDQ         $-64, R13
-	XORQ         R11, R11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
+	VMOVAPS      Y11, Y12
+	MOVQ         SI, R14
+	ANDQ         $-64, R14
+	XORQ         R13, R13
 	JMP          CrossEntropyLabelsGWSAVX2_bmax_check_11
 
 CrossEntropyLabelsGWSAVX2_bmax_10:
-	VMOVUPS (CX)(R11*1), Y12
-	VMAXPS  Y10, Y12, Y10
-	VMOVUPS 32(CX)(R11*1), Y12
-	VMAXPS  Y11, Y12, Y11
-	ADDQ    $0x40, R11
+	VMOVUPS (R12)(R13*1), Y13
+	VMAXPS  Y11, Y13, Y11
+	VMOVUPS 32(R12)(R13*1), Y13
+	VMAXPS  Y12, Y13, Y12
+	ADDQ    $0x40, R13
 
 CrossEntropyLabelsGWSAVX2_bmax_check_11:
-	CMPQ    R11, R13
+	CMPQ    R13, R14
 	JB      CrossEntropyLabelsGWSAVX2_bmax_10
-	CMPQ    R11, R12
+	CMPQ    R13, SI
 	JAE     CrossEntropyLabelsGWSAVX2_bmax_end_12
-	VMOVUPS (CX)(R11*1), Y12
-	VMAXPS  Y10, Y12, Y10
+	VMOVUPS (R12)(R13*1), Y13
+	VMAXPS  Y11, Y13, Y11
 
 CrossEntropyLabelsGWSAVX2_bmax_end_12:
-	VMAXPS  Y11, Y10, Y10
-	VXORPS  Y11, Y11, Y11
-	VADDPS  Y11, Y10, Y10
-	VMOVAPS Y10, Y10
+	VMAXPS  Y12, Y11, Y11
+	VXORPS  Y12, Y12, Y12
+	VADDPS  Y12, Y11, Y11
+	VMOVAPS Y11, Y11
 	JMP     CrossEntropyLabelsGWSAVX2_zyfound_9
 
 CrossEntropyLabelsGWSAVX2_zycompare_8:
 	// with the max pass: zy = z_y, from the column whose index matches the lane's label
-	VXORPS Y7, Y7, Y7
+	VXORPS Y10, Y10, Y10
 
 	// m = max over the columns (NaN skipped) + 0, for 8 rows at once: the even and the odd
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
-	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMOVAPS      Y10, Y11
-	MOVQ         R12, R13
-	ANDQ         $-64, R13
-	XORQ         R11, R11
+	VBROADCASTSS rowconsts<>+1580(SB), Y11
+	VMOVAPS      Y11, Y12
+	MOVQ         SI, R14
+	ANDQ         $-64, R14
+	XORQ         R13, R13
 	JMP          CrossEntropyLabelsGWSAVX2_bmax_check_14
 
 CrossEntropyLabelsGWSAVX2_bmax_13:
-	VMOVUPS  (CX)(R11*1), Y12
-	VMAXPS   Y10, Y12, Y10
-	VPCMPEQD (R8)(R11*1), Y6, Y13
-	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y7, Y7
-	VMOVUPS  32(CX)(R11*1), Y12
-	VMAXPS   Y11, Y12, Y11
-	VPCMPEQD 32(R8)(R11*1), Y6, Y13
-	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y7, Y7
-	ADDQ     $0x40, R11
+	VMOVUPS  (R12)(R13*1), Y13
+	VMAXPS   Y11, Y13, Y11
+	VPCMPEQD (R11)(R13*1), Y6, Y14
+	VANDPS   Y13, Y14, Y13
+	VORPS    Y13, Y10, Y10
+	VMOVUPS  32(R12)(R13*1), Y13
+	VMAXPS   Y12, Y13, Y12
+	VPCMPEQD 32(R11)(R13*1), Y6, Y14
+	VANDPS   Y13, Y14, Y13
+	VORPS    Y13, Y10, Y10
+	ADDQ     $0x40, R13
 
 CrossEntropyLabelsGWSAVX2_bmax_check_14:
-	CMPQ     R11, R13
+	CMPQ     R13, R14
 	JB       CrossEntropyLabelsGWSAVX2_bmax_13
-	CMPQ     R11, R12
+	CMPQ     R13, SI
 	JAE      CrossEntropyLabelsGWSAVX2_bmax_end_15
-	VMOVUPS  (CX)(R11*1), Y12
-	VMAXPS   Y10, Y12, Y10
-	VPCMPEQD (R8)(R11*1), Y6, Y13
-	VANDPS   Y12, Y13, Y12
-	VORPS    Y12, Y7, Y7
+	VMOVUPS  (R12)(R13*1), Y13
+	VMAXPS   Y11, Y13, Y11
+	VPCMPEQD (R11)(R13*1), Y6, Y14
+	VANDPS   Y13, Y14, Y13
+	VORPS    Y13, Y10, Y10
 
 CrossEntropyLabelsGWSAVX2_bmax_end_15:
-	VMAXPS  Y11, Y10, Y10
-	VXORPS  Y11, Y11, Y11
-	VADDPS  Y11, Y10, Y10
-	VMOVAPS Y10, Y10
+	VMAXPS  Y12, Y11, Y11
+	VXORPS  Y12, Y12, Y12
+	VADDPS  Y12, Y11, Y11
+	VMOVAPS Y11, Y11
 
 CrossEntropyLabelsGWSAVX2_zyfound_9:
 	// e = ExpNeg(x - m) per column; v[c mod 8] += e
-	VXORPS  Y11, Y11, Y11
-	VMOVUPS Y11, 512(CX)
-	VMOVUPS Y11, 544(CX)
-	VMOVUPS Y11, 576(CX)
-	VMOVUPS Y11, 608(CX)
-	VMOVUPS Y11, 640(CX)
-	VMOVUPS Y11, 672(CX)
-	VMOVUPS Y11, 704(CX)
-	VMOVUPS Y11, 736(CX)
-	MOVQ    R12, R13
-	ANDQ    $-64, R13
-	XORQ    R11, R11
+	VXORPS  Y12, Y12, Y12
+	VMOVUPS Y12, 512(R10)
+	VMOVUPS Y12, 544(R10)
+	VMOVUPS Y12, 576(R10)
+	VMOVUPS Y12, 608(R10)
+	VMOVUPS Y12, 640(R10)
+	VMOVUPS Y12, 672(R10)
+	VMOVUPS Y12, 704(R10)
+	VMOVUPS Y12, 736(R10)
+	MOVQ    SI, R14
+	ANDQ    $-64, R14
+	XORQ    R13, R13
 	JMP     CrossEntropyLabelsGWSAVX2_bexp_check_17
 
 CrossEntropyLabelsGWSAVX2_bexp_16:
-	VMOVUPS     (CX)(R11*1), Y11
-	VSUBPS      Y10, Y11, Y11
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
-	VMOVAPS     Y3, Y13
-	VFMADD213PS Y2, Y11, Y13
-	VPSLLD      $0x17, Y13, Y14
-	VSUBPS      Y2, Y13, Y13
-	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
-	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
-	VMOVAPS     Y4, Y13
-	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
-	VMULPS      Y14, Y11, Y11
-	VFMADD231PS Y13, Y11, Y14
-	VANDNPS     Y14, Y12, Y14
-	VMOVUPS     Y14, (CX)(R11*1)
-	MOVQ        R11, R14
-	ANDQ        $0x000000ff, R14
-	VADDPS      512(CX)(R14*1), Y14, Y14
-	VMOVUPS     Y14, 512(CX)(R14*1)
-	VMOVUPS     32(CX)(R11*1), Y11
-	VSUBPS      Y10, Y11, Y11
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
-	VMOVAPS     Y3, Y13
-	VFMADD213PS Y2, Y11, Y13
-	VPSLLD      $0x17, Y13, Y14
-	VSUBPS      Y2, Y13, Y13
-	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
-	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
-	VMOVAPS     Y4, Y13
-	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
-	VMULPS      Y14, Y11, Y11
-	VFMADD231PS Y13, Y11, Y14
-	VANDNPS     Y14, Y12, Y14
-	VMOVUPS     Y14, 32(CX)(R11*1)
-	MOVQ        R11, R14
-	ANDQ        $0x000000ff, R14
-	VADDPS      544(CX)(R14*1), Y14, Y14
-	VMOVUPS     Y14, 544(CX)(R14*1)
-	ADDQ        $0x40, R11
+	VMOVUPS     (R12)(R13*1), Y12
+	VSUBPS      Y11, Y12, Y12
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y12, Y13
+	VMOVAPS     Y3, Y14
+	VFMADD213PS Y2, Y12, Y14
+	VPSLLD      $0x17, Y14, Y15
+	VSUBPS      Y2, Y14, Y14
+	VFMADD231PS rowconsts<>+672(SB), Y14, Y12
+	VFMADD231PS rowconsts<>+704(SB), Y14, Y12
+	VMOVAPS     Y4, Y14
+	VFMADD213PS rowconsts<>+736(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+768(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+800(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+832(SB), Y12, Y14
+	VMULPS      Y15, Y12, Y12
+	VFMADD231PS Y14, Y12, Y15
+	VANDNPS     Y15, Y13, Y15
+	VMOVUPS     Y15, (R12)(R13*1)
+	MOVQ        R13, R15
+	ANDQ        $0x000000ff, R15
+	VADDPS      512(R10)(R15*1), Y15, Y15
+	VMOVUPS     Y15, 512(R10)(R15*1)
+	VMOVUPS     32(R12)(R13*1), Y12
+	VSUBPS      Y11, Y12, Y12
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y12, Y13
+	VMOVAPS     Y3, Y14
+	VFMADD213PS Y2, Y12, Y14
+	VPSLLD      $0x17, Y14, Y15
+	VSUBPS      Y2, Y14, Y14
+	VFMADD231PS rowconsts<>+672(SB), Y14, Y12
+	VFMADD231PS rowconsts<>+704(SB), Y14, Y12
+	VMOVAPS     Y4, Y14
+	VFMADD213PS rowconsts<>+736(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+768(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+800(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+832(SB), Y12, Y14
+	VMULPS      Y15, Y12, Y12
+	VFMADD231PS Y14, Y12, Y15
+	VANDNPS     Y15, Y13, Y15
+	VMOVUPS     Y15, 32(R12)(R13*1)
+	MOVQ        R13, R15
+	ANDQ        $0x000000ff, R15
+	VADDPS      544(R10)(R15*1), Y15, Y15
+	VMOVUPS     Y15, 544(R10)(R15*1)
+	ADDQ        $0x40, R13
 
 CrossEntropyLabelsGWSAVX2_bexp_check_17:
-	CMPQ        R11, R13
+	CMPQ        R13, R14
 	JB          CrossEntropyLabelsGWSAVX2_bexp_16
-	CMPQ        R11, R12
+	CMPQ        R13, SI
 	JAE         CrossEntropyLabelsGWSAVX2_bexp_end_18
-	VMOVUPS     (CX)(R11*1), Y11
-	VSUBPS      Y10, Y11, Y11
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y11, Y12
-	VMOVAPS     Y3, Y13
-	VFMADD213PS Y2, Y11, Y13
-	VPSLLD      $0x17, Y13, Y14
-	VSUBPS      Y2, Y13, Y13
-	VFMADD231PS rowconsts<>+672(SB), Y13, Y11
-	VFMADD231PS rowconsts<>+704(SB), Y13, Y11
-	VMOVAPS     Y4, Y13
-	VFMADD213PS rowconsts<>+736(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+768(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+800(SB), Y11, Y13
-	VFMADD213PS rowconsts<>+832(SB), Y11, Y13
-	VMULPS      Y14, Y11, Y11
-	VFMADD231PS Y13, Y11, Y14
-	VANDNPS     Y14, Y12, Y14
-	VMOVUPS     Y14, (CX)(R11*1)
-	ANDQ        $0x000000ff, R11
-	VADDPS      512(CX)(R11*1), Y14, Y14
-	VMOVUPS     Y14, 512(CX)(R11*1)
+	VMOVUPS     (R12)(R13*1), Y12
+	VSUBPS      Y11, Y12, Y12
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y12, Y13
+	VMOVAPS     Y3, Y14
+	VFMADD213PS Y2, Y12, Y14
+	VPSLLD      $0x17, Y14, Y15
+	VSUBPS      Y2, Y14, Y14
+	VFMADD231PS rowconsts<>+672(SB), Y14, Y12
+	VFMADD231PS rowconsts<>+704(SB), Y14, Y12
+	VMOVAPS     Y4, Y14
+	VFMADD213PS rowconsts<>+736(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+768(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+800(SB), Y12, Y14
+	VFMADD213PS rowconsts<>+832(SB), Y12, Y14
+	VMULPS      Y15, Y12, Y12
+	VFMADD231PS Y14, Y12, Y15
+	VANDNPS     Y15, Y13, Y15
+	VMOVUPS     Y15, (R12)(R13*1)
+	ANDQ        $0x000000ff, R13
+	VADDPS      512(R10)(R13*1), Y15, Y15
+	VMOVUPS     Y15, 512(R10)(R13*1)
 
 CrossEntropyLabelsGWSAVX2_bexp_end_18:
-	VMOVUPS 512(CX), Y11
-	VADDPS  544(CX), Y11, Y11
-	VMOVUPS 576(CX), Y12
-	VADDPS  608(CX), Y12, Y12
-	VMOVUPS 640(CX), Y13
-	VADDPS  672(CX), Y13, Y13
-	VMOVUPS 704(CX), Y14
-	VADDPS  736(CX), Y14, Y14
-	VADDPS  Y12, Y11, Y11
-	VADDPS  Y14, Y13, Y13
-	VADDPS  Y13, Y11, Y11
-	VSUBPS  Y10, Y7, Y7
+	VMOVUPS 512(R10), Y12
+	VADDPS  544(R10), Y12, Y12
+	VMOVUPS 576(R10), Y13
+	VADDPS  608(R10), Y13, Y13
+	VMOVUPS 640(R10), Y14
+	VADDPS  672(R10), Y14, Y14
+	VMOVUPS 704(R10), Y15
+	VADDPS  736(R10), Y15, Y15
+	VADDPS  Y13, Y12, Y12
+	VADDPS  Y15, Y14, Y14
+	VADDPS  Y14, Y12, Y12
+	VSUBPS  Y11, Y10, Y10
 
 	// the block's loss terms into the ring
-	MOVQ    2040(SP), R11
-	SHLQ    $0x07, R11
-	VMOVUPS Y7, 864(CX)(R11*1)
-	VMOVUPS Y11, 896(CX)(R11*1)
-	VMOVUPS Y8, 928(CX)(R11*1)
-	VMOVDQU 832(CX), Y7
-	VMOVDQU Y7, 960(CX)(R11*1)
-	ADDQ    $0x01, 2040(SP)
+	MOVQ    3320(SP), R13
+	SHLQ    $0x07, R13
+	VMOVUPS Y10, 864(R10)(R13*1)
+	VMOVUPS Y12, 896(R10)(R13*1)
+	VMOVUPS Y8, 928(R10)(R13*1)
+	VMOVDQU 832(R10), Y8
+	VMOVDQU Y8, 960(R10)(R13*1)
+	ADDQ    $0x01, 3320(SP)
 
-	// grad = (e·(1/sum))·c - [j = y]·c, with c = tw = scale·wy
-	VBROADCASTSS rowconsts<>+1612(SB), Y7
-	VDIVPS       Y11, Y7, Y7
-	MOVQ         R12, R13
-	ANDQ         $-64, R13
-	XORQ         R11, R11
-	JMP          CrossEntropyLabelsGWSAVX2_bgrad_check_20
+	// this block's 1/sum, c, labels and valid, for its gradient in the next block's time
+	VBROADCASTSS rowconsts<>+1612(SB), Y8
+	VDIVPS       Y12, Y8, Y8
+	VMOVUPS      Y8, 512(R12)
+	VMOVUPS      Y9, 544(R12)
+	VMOVDQU      Y6, 576(R12)
+	VMOVDQU      Y7, 608(R12)
 
-CrossEntropyLabelsGWSAVX2_bgrad_19:
-	VMULPS   (CX)(R11*1), Y7, Y8
-	VMULPS   Y9, Y8, Y8
-	VPCMPEQD (R8)(R11*1), Y6, Y10
-	VANDPS   Y9, Y10, Y10
-	VSUBPS   Y10, Y8, Y8
-	VMOVUPS  Y8, (CX)(R11*1)
-	VMULPS   32(CX)(R11*1), Y7, Y8
-	VMULPS   Y9, Y8, Y8
-	VPCMPEQD 32(R8)(R11*1), Y6, Y10
-	VANDPS   Y9, Y10, Y10
-	VSUBPS   Y10, Y8, Y8
-	VMOVUPS  Y8, 32(CX)(R11*1)
-	ADDQ     $0x40, R11
+	// the previous block's gradient and store, now that this block's exponentials are
+	// under way: its work is independent of theirs, and fills their chain's latency
+	CMPQ 3336(SP), $0x00
+	JE   CrossEntropyLabelsGWSAVX2_nopending_19
 
-CrossEntropyLabelsGWSAVX2_bgrad_check_20:
-	CMPQ     R11, R13
-	JB       CrossEntropyLabelsGWSAVX2_bgrad_19
-	CMPQ     R11, R12
-	JAE      CrossEntropyLabelsGWSAVX2_bgrad_end_21
-	VMULPS   (CX)(R11*1), Y7, Y7
-	VMULPS   Y9, Y7, Y7
-	VPCMPEQD (R8)(R11*1), Y6, Y6
-	VANDPS   Y9, Y6, Y6
-	VSUBPS   Y6, Y7, Y7
-	VMOVUPS  Y7, (CX)(R11*1)
+	// the pending block: grad = (e·(1/sum))·c - [j = y]·c, with c = scale·wy; then its store
+	MOVQ    3328(SP), R14
+	SUBQ    R12, R14
+	MOVQ    DX, R13
+	SHLQ    $0x03, R13
+	MOVQ    R8, R15
+	SUBQ    R13, R15
+	VMOVUPS 512(R14), Y6
+	VMOVUPS 544(R14), Y7
+	VMOVDQU 576(R14), Y8
+	MOVQ    SI, BP
+	ANDQ    $-64, BP
+	XORQ    R13, R13
+	JMP     CrossEntropyLabelsGWSAVX2_bgrad_check_21
 
-CrossEntropyLabelsGWSAVX2_bgrad_end_21:
+CrossEntropyLabelsGWSAVX2_bgrad_20:
+	VMULPS   (R14)(R13*1), Y6, Y9
+	VMULPS   Y7, Y9, Y9
+	VPCMPEQD (R11)(R13*1), Y8, Y10
+	VANDPS   Y7, Y10, Y10
+	VSUBPS   Y10, Y9, Y9
+	VMOVUPS  Y9, (R14)(R13*1)
+	VMULPS   32(R14)(R13*1), Y6, Y9
+	VMULPS   Y7, Y9, Y9
+	VPCMPEQD 32(R11)(R13*1), Y8, Y10
+	VANDPS   Y7, Y10, Y10
+	VSUBPS   Y10, Y9, Y9
+	VMOVUPS  Y9, 32(R14)(R13*1)
+	ADDQ     $0x40, R13
+
+CrossEntropyLabelsGWSAVX2_bgrad_check_21:
+	CMPQ     R13, BP
+	JB       CrossEntropyLabelsGWSAVX2_bgrad_20
+	CMPQ     R13, SI
+	JAE      CrossEntropyLabelsGWSAVX2_bgrad_end_22
+	VMULPS   (R14)(R13*1), Y6, Y6
+	VMULPS   Y7, Y6, Y6
+	VPCMPEQD (R11)(R13*1), Y8, Y8
+	VANDPS   Y7, Y8, Y8
+	VSUBPS   Y8, Y6, Y6
+	VMOVUPS  Y6, (R14)(R13*1)
+
+CrossEntropyLabelsGWSAVX2_bgrad_end_22:
 	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
-	VMOVDQU   832(CX), Y6
-	VMOVMSKPS Y6, R11
-	CMPL      R11, $0xff
-	JE        CrossEntropyLabelsGWSAVX2_allvalid_22
-	MOVQ      R12, R13
-	ANDQ      $-64, R13
-	XORQ      R11, R11
-	JMP       CrossEntropyLabelsGWSAVX2_bignored_check_24
+	VMOVDQU   608(R14), Y6
+	VMOVMSKPS Y6, R13
+	CMPL      R13, $0xff
+	JE        CrossEntropyLabelsGWSAVX2_allvalid_23
+	MOVQ      SI, BP
+	ANDQ      $-64, BP
+	XORQ      R13, R13
+	JMP       CrossEntropyLabelsGWSAVX2_bignored_check_25
 
-CrossEntropyLabelsGWSAVX2_bignored_23:
-	VANDPS  (CX)(R11*1), Y6, Y7
-	VMOVUPS Y7, (CX)(R11*1)
-	VANDPS  32(CX)(R11*1), Y6, Y7
-	VMOVUPS Y7, 32(CX)(R11*1)
-	ADDQ    $0x40, R11
+CrossEntropyLabelsGWSAVX2_bignored_24:
+	VANDPS  (R14)(R13*1), Y6, Y7
+	VMOVUPS Y7, (R14)(R13*1)
+	VANDPS  32(R14)(R13*1), Y6, Y7
+	VMOVUPS Y7, 32(R14)(R13*1)
+	ADDQ    $0x40, R13
 
-CrossEntropyLabelsGWSAVX2_bignored_check_24:
-	CMPQ    R11, R13
-	JB      CrossEntropyLabelsGWSAVX2_bignored_23
-	CMPQ    R11, R12
-	JAE     CrossEntropyLabelsGWSAVX2_bignored_end_25
-	VANDPS  (CX)(R11*1), Y6, Y6
-	VMOVUPS Y6, (CX)(R11*1)
+CrossEntropyLabelsGWSAVX2_bignored_check_25:
+	CMPQ    R13, BP
+	JB      CrossEntropyLabelsGWSAVX2_bignored_24
+	CMPQ    R13, SI
+	JAE     CrossEntropyLabelsGWSAVX2_bignored_end_26
+	VANDPS  (R14)(R13*1), Y6, Y6
+	VMOVUPS Y6, (R14)(R13*1)
 
-CrossEntropyLabelsGWSAVX2_bignored_end_25:
-CrossEntropyLabelsGWSAVX2_allvalid_22:
+CrossEntropyLabelsGWSAVX2_bignored_end_26:
+CrossEntropyLabelsGWSAVX2_allvalid_23:
 	// transpose the column slots back and store 8 rows
-	LEAQ       (SI)(R9*4), R11
-	VMOVUPS    (CX), Y6
-	VMOVUPS    32(CX), Y7
-	VMOVUPS    64(CX), Y8
-	VMOVUPS    96(CX), Y9
-	VMOVUPS    128(CX), Y10
-	VMOVUPS    160(CX), Y11
-	VMOVUPS    192(CX), Y12
-	VMOVUPS    224(CX), Y13
+	LEAQ       (R15)(DX*4), R13
+	VMOVUPS    (R14), Y6
+	VMOVUPS    32(R14), Y7
+	VMOVUPS    64(R14), Y8
+	VMOVUPS    96(R14), Y9
+	VMOVUPS    128(R14), Y10
+	VMOVUPS    160(R14), Y11
+	VMOVUPS    192(R14), Y12
+	VMOVUPS    224(R14), Y13
 	VUNPCKLPS  Y7, Y6, Y14
 	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
@@ -29596,39 +30247,39 @@ CrossEntropyLabelsGWSAVX2_allvalid_22:
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
 	CMPQ       AX, $0x08
-	JB         CrossEntropyLabelsGWSAVX2_masked_27
-	VMOVUPS    Y12, (SI)
-	VMOVUPS    Y13, (SI)(R9*1)
-	VMOVUPS    Y9, (SI)(R9*2)
-	VMOVUPS    Y14, (SI)(R10*1)
-	VMOVUPS    Y8, (R11)
-	VMOVUPS    Y7, (R11)(R9*1)
-	VMOVUPS    Y11, (R11)(R9*2)
-	VMOVUPS    Y6, (R11)(R10*1)
-	JMP        CrossEntropyLabelsGWSAVX2_loaded_28
+	JB         CrossEntropyLabelsGWSAVX2_masked_28
+	VMOVUPS    Y12, (R15)
+	VMOVUPS    Y13, (R15)(DX*1)
+	VMOVUPS    Y9, (R15)(DX*2)
+	VMOVUPS    Y14, (R15)(BX*1)
+	VMOVUPS    Y8, (R13)
+	VMOVUPS    Y7, (R13)(DX*1)
+	VMOVUPS    Y11, (R13)(DX*2)
+	VMOVUPS    Y6, (R13)(BX*1)
+	JMP        CrossEntropyLabelsGWSAVX2_loaded_29
 
-CrossEntropyLabelsGWSAVX2_masked_27:
-	VMOVUPS    768(CX), Y10
-	VMASKMOVPS Y12, Y10, (SI)
-	VMASKMOVPS Y13, Y10, (SI)(R9*1)
-	VMASKMOVPS Y9, Y10, (SI)(R9*2)
-	VMASKMOVPS Y14, Y10, (SI)(R10*1)
-	VMASKMOVPS Y8, Y10, (R11)
-	VMASKMOVPS Y7, Y10, (R11)(R9*1)
-	VMASKMOVPS Y11, Y10, (R11)(R9*2)
-	VMASKMOVPS Y6, Y10, (R11)(R10*1)
+CrossEntropyLabelsGWSAVX2_masked_28:
+	VMOVUPS    768(R10), Y10
+	VMASKMOVPS Y12, Y10, (R15)
+	VMASKMOVPS Y13, Y10, (R15)(DX*1)
+	VMASKMOVPS Y9, Y10, (R15)(DX*2)
+	VMASKMOVPS Y14, Y10, (R15)(BX*1)
+	VMASKMOVPS Y8, Y10, (R13)
+	VMASKMOVPS Y7, Y10, (R13)(DX*1)
+	VMASKMOVPS Y11, Y10, (R13)(DX*2)
+	VMASKMOVPS Y6, Y10, (R13)(BX*1)
 
-CrossEntropyLabelsGWSAVX2_loaded_28:
+CrossEntropyLabelsGWSAVX2_loaded_29:
 	CMPQ       AX, $0x08
-	JBE        CrossEntropyLabelsGWSAVX2_nohigh_29
-	VMOVUPS    256(CX), Y6
-	VMOVUPS    288(CX), Y7
-	VMOVUPS    320(CX), Y8
-	VMOVUPS    352(CX), Y9
-	VMOVUPS    384(CX), Y10
-	VMOVUPS    416(CX), Y11
-	VMOVUPS    448(CX), Y12
-	VMOVUPS    480(CX), Y13
+	JBE        CrossEntropyLabelsGWSAVX2_nohigh_30
+	VMOVUPS    256(R14), Y6
+	VMOVUPS    288(R14), Y7
+	VMOVUPS    320(R14), Y8
+	VMOVUPS    352(R14), Y9
+	VMOVUPS    384(R14), Y10
+	VMOVUPS    416(R14), Y11
+	VMOVUPS    448(R14), Y12
+	VMOVUPS    480(R14), Y13
 	VUNPCKLPS  Y7, Y6, Y14
 	VUNPCKHPS  Y7, Y6, Y6
 	VUNPCKLPS  Y9, Y8, Y7
@@ -29653,32 +30304,37 @@ CrossEntropyLabelsGWSAVX2_loaded_28:
 	VPERM2F128 $0x31, Y11, Y14, Y11
 	VPERM2F128 $0x20, Y10, Y6, Y14
 	VPERM2F128 $0x31, Y10, Y6, Y6
-	VMOVUPS    800(CX), Y10
-	VMASKMOVPS Y12, Y10, 32(SI)
-	VMASKMOVPS Y13, Y10, 32(SI)(R9*1)
-	VMASKMOVPS Y9, Y10, 32(SI)(R9*2)
-	VMASKMOVPS Y14, Y10, 32(SI)(R10*1)
-	VMASKMOVPS Y8, Y10, 32(R11)
-	VMASKMOVPS Y7, Y10, 32(R11)(R9*1)
-	VMASKMOVPS Y11, Y10, 32(R11)(R9*2)
-	VMASKMOVPS Y6, Y10, 32(R11)(R10*1)
+	VMOVUPS    800(R10), Y10
+	VMASKMOVPS Y12, Y10, 32(R15)
+	VMASKMOVPS Y13, Y10, 32(R15)(DX*1)
+	VMASKMOVPS Y9, Y10, 32(R15)(DX*2)
+	VMASKMOVPS Y14, Y10, 32(R15)(BX*1)
+	VMASKMOVPS Y8, Y10, 32(R13)
+	VMASKMOVPS Y7, Y10, 32(R13)(DX*1)
+	VMASKMOVPS Y11, Y10, 32(R13)(DX*2)
+	VMASKMOVPS Y6, Y10, 32(R13)(BX*1)
 
-CrossEntropyLabelsGWSAVX2_nohigh_29:
-	CMPQ 2040(SP), $0x08
-	JB   CrossEntropyLabelsGWSAVX2_ringopen_30
-	MOVQ $0x00000008, R11
-	LEAQ -56(DX), R13
+CrossEntropyLabelsGWSAVX2_nohigh_30:
+CrossEntropyLabelsGWSAVX2_nopending_19:
+	MOVQ $0x00000001, 3336(SP)
+	MOVQ 3328(SP), R13
+	SUBQ R12, R13
+	MOVQ R13, R12
+	CMPQ 3320(SP), $0x08
+	JB   CrossEntropyLabelsGWSAVX2_ringopen_31
+	MOVQ $0x00000008, R13
+	LEAQ -56(CX), R14
 
 	// the losses of the blocks in the ring, in row order:
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
-	MOVQ R13, R14
-	XORQ R13, R13
-	SHLQ $0x07, R11
+	MOVQ R14, R15
+	XORQ R14, R14
+	SHLQ $0x07, R13
 
-CrossEntropyLabelsGWSAVX2_losses_31:
-	VMOVUPS 896(CX)(R13*1), Y7
-	VMOVUPS 864(CX)(R13*1), Y6
-	VMOVUPS 928(CX)(R13*1), Y8
+CrossEntropyLabelsGWSAVX2_losses_32:
+	VMOVUPS 896(R10)(R14*1), Y7
+	VMOVUPS 864(R10)(R14*1), Y6
+	VMOVUPS 928(R10)(R14*1), Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y7, Y9
@@ -29707,51 +30363,228 @@ CrossEntropyLabelsGWSAVX2_losses_31:
 	VADDPS       Y7, Y10, Y10
 	VSUBPS       Y6, Y10, Y6
 	VMULPS       Y6, Y8, Y6
-	MOVQ         sw+32(FP), R15
-	VMULPS       (R15)(R14*4), Y6, Y6
-	VANDPS       960(CX)(R13*1), Y6, Y6
-	MOVQ         loss+48(FP), R15
-	VMOVUPS      Y6, (R15)(R14*4)
+	MOVQ         sw+32(FP), BP
+	VMULPS       (BP)(R15*4), Y6, Y6
+	VANDPS       960(R10)(R14*1), Y6, Y6
+	MOVQ         loss+48(FP), BP
+	VMOVUPS      Y6, (BP)(R15*4)
 	VCVTPS2PD    X6, Y7
 	VADDPD       Y7, Y0, Y0
 	VEXTRACTF128 $0x01, Y6, X6
 	VCVTPS2PD    X6, Y6
 	VADDPD       Y6, Y5, Y5
-	ADDQ         $0x08, R14
-	SUBQ         $-128, R13
-	CMPQ         R13, R11
-	JB           CrossEntropyLabelsGWSAVX2_losses_31
-	MOVQ         $0x00000000, 2040(SP)
+	ADDQ         $0x08, R15
+	SUBQ         $-128, R14
+	CMPQ         R14, R13
+	JB           CrossEntropyLabelsGWSAVX2_losses_32
+	MOVQ         $0x00000000, 3320(SP)
 
-CrossEntropyLabelsGWSAVX2_ringopen_30:
+CrossEntropyLabelsGWSAVX2_ringopen_31:
 	// next 8 rows
-	MOVQ R9, R11
-	SHLQ $0x03, R11
-	ADDQ R11, BX
-	ADDQ R11, SI
-	ADDQ $0x08, DX
+	MOVQ DX, R13
+	SHLQ $0x03, R13
+	ADDQ R13, DI
+	ADDQ R13, R8
+	ADDQ $0x08, CX
 	JMP  CrossEntropyLabelsGWSAVX2_block_1
 
 CrossEntropyLabelsGWSAVX2_blockdone_2:
+	CMPQ 3336(SP), $0x00
+	JE   CrossEntropyLabelsGWSAVX2_nopending_33
+
+	// the pending block: grad = (e·(1/sum))·c - [j = y]·c, with c = scale·wy; then its store
+	MOVQ    3328(SP), R14
+	SUBQ    R12, R14
+	MOVQ    DX, R13
+	SHLQ    $0x03, R13
+	MOVQ    R8, R12
+	SUBQ    R13, R12
+	VMOVUPS 512(R14), Y6
+	VMOVUPS 544(R14), Y7
+	VMOVDQU 576(R14), Y8
+	MOVQ    SI, R15
+	ANDQ    $-64, R15
+	XORQ    R13, R13
+	JMP     CrossEntropyLabelsGWSAVX2_bgrad_check_35
+
+CrossEntropyLabelsGWSAVX2_bgrad_34:
+	VMULPS   (R14)(R13*1), Y6, Y9
+	VMULPS   Y7, Y9, Y9
+	VPCMPEQD (R11)(R13*1), Y8, Y10
+	VANDPS   Y7, Y10, Y10
+	VSUBPS   Y10, Y9, Y9
+	VMOVUPS  Y9, (R14)(R13*1)
+	VMULPS   32(R14)(R13*1), Y6, Y9
+	VMULPS   Y7, Y9, Y9
+	VPCMPEQD 32(R11)(R13*1), Y8, Y10
+	VANDPS   Y7, Y10, Y10
+	VSUBPS   Y10, Y9, Y9
+	VMOVUPS  Y9, 32(R14)(R13*1)
+	ADDQ     $0x40, R13
+
+CrossEntropyLabelsGWSAVX2_bgrad_check_35:
+	CMPQ     R13, R15
+	JB       CrossEntropyLabelsGWSAVX2_bgrad_34
+	CMPQ     R13, SI
+	JAE      CrossEntropyLabelsGWSAVX2_bgrad_end_36
+	VMULPS   (R14)(R13*1), Y6, Y6
+	VMULPS   Y7, Y6, Y6
+	VPCMPEQD (R11)(R13*1), Y8, Y8
+	VANDPS   Y7, Y8, Y8
+	VSUBPS   Y8, Y6, Y6
+	VMOVUPS  Y6, (R14)(R13*1)
+
+CrossEntropyLabelsGWSAVX2_bgrad_end_36:
+	// rows with an ignored label: a +0 gradient (a uniform branch, rarely taken)
+	VMOVDQU   608(R14), Y6
+	VMOVMSKPS Y6, R11
+	CMPL      R11, $0xff
+	JE        CrossEntropyLabelsGWSAVX2_allvalid_37
+	MOVQ      SI, R11
+	ANDQ      $-64, R11
+	XORQ      R13, R13
+	JMP       CrossEntropyLabelsGWSAVX2_bignored_check_39
+
+CrossEntropyLabelsGWSAVX2_bignored_38:
+	VANDPS  (R14)(R13*1), Y6, Y7
+	VMOVUPS Y7, (R14)(R13*1)
+	VANDPS  32(R14)(R13*1), Y6, Y7
+	VMOVUPS Y7, 32(R14)(R13*1)
+	ADDQ    $0x40, R13
+
+CrossEntropyLabelsGWSAVX2_bignored_check_39:
+	CMPQ    R13, R11
+	JB      CrossEntropyLabelsGWSAVX2_bignored_38
+	CMPQ    R13, SI
+	JAE     CrossEntropyLabelsGWSAVX2_bignored_end_40
+	VANDPS  (R14)(R13*1), Y6, Y6
+	VMOVUPS Y6, (R14)(R13*1)
+
+CrossEntropyLabelsGWSAVX2_bignored_end_40:
+CrossEntropyLabelsGWSAVX2_allvalid_37:
+	// transpose the column slots back and store 8 rows
+	LEAQ       (R12)(DX*4), SI
+	VMOVUPS    (R14), Y6
+	VMOVUPS    32(R14), Y7
+	VMOVUPS    64(R14), Y8
+	VMOVUPS    96(R14), Y9
+	VMOVUPS    128(R14), Y10
+	VMOVUPS    160(R14), Y11
+	VMOVUPS    192(R14), Y12
+	VMOVUPS    224(R14), Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	CMPQ       AX, $0x08
+	JB         CrossEntropyLabelsGWSAVX2_masked_42
+	VMOVUPS    Y12, (R12)
+	VMOVUPS    Y13, (R12)(DX*1)
+	VMOVUPS    Y9, (R12)(DX*2)
+	VMOVUPS    Y14, (R12)(BX*1)
+	VMOVUPS    Y8, (SI)
+	VMOVUPS    Y7, (SI)(DX*1)
+	VMOVUPS    Y11, (SI)(DX*2)
+	VMOVUPS    Y6, (SI)(BX*1)
+	JMP        CrossEntropyLabelsGWSAVX2_loaded_43
+
+CrossEntropyLabelsGWSAVX2_masked_42:
+	VMOVUPS    768(R10), Y10
+	VMASKMOVPS Y12, Y10, (R12)
+	VMASKMOVPS Y13, Y10, (R12)(DX*1)
+	VMASKMOVPS Y9, Y10, (R12)(DX*2)
+	VMASKMOVPS Y14, Y10, (R12)(BX*1)
+	VMASKMOVPS Y8, Y10, (SI)
+	VMASKMOVPS Y7, Y10, (SI)(DX*1)
+	VMASKMOVPS Y11, Y10, (SI)(DX*2)
+	VMASKMOVPS Y6, Y10, (SI)(BX*1)
+
+CrossEntropyLabelsGWSAVX2_loaded_43:
+	CMPQ       AX, $0x08
+	JBE        CrossEntropyLabelsGWSAVX2_nohigh_44
+	VMOVUPS    256(R14), Y6
+	VMOVUPS    288(R14), Y7
+	VMOVUPS    320(R14), Y8
+	VMOVUPS    352(R14), Y9
+	VMOVUPS    384(R14), Y10
+	VMOVUPS    416(R14), Y11
+	VMOVUPS    448(R14), Y12
+	VMOVUPS    480(R14), Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y9, Y8, Y7
+	VUNPCKHPS  Y9, Y8, Y8
+	VUNPCKLPS  Y11, Y10, Y9
+	VUNPCKHPS  Y11, Y10, Y10
+	VUNPCKLPS  Y13, Y12, Y11
+	VUNPCKHPS  Y13, Y12, Y12
+	VSHUFPS    $0x44, Y7, Y14, Y13
+	VSHUFPS    $0xee, Y7, Y14, Y7
+	VSHUFPS    $0x44, Y8, Y6, Y14
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y11, Y9, Y8
+	VSHUFPS    $0xee, Y11, Y9, Y9
+	VSHUFPS    $0x44, Y12, Y10, Y11
+	VSHUFPS    $0xee, Y12, Y10, Y10
+	VPERM2F128 $0x20, Y8, Y13, Y12
+	VPERM2F128 $0x31, Y8, Y13, Y8
+	VPERM2F128 $0x20, Y9, Y7, Y13
+	VPERM2F128 $0x31, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y11, Y14, Y9
+	VPERM2F128 $0x31, Y11, Y14, Y11
+	VPERM2F128 $0x20, Y10, Y6, Y14
+	VPERM2F128 $0x31, Y10, Y6, Y6
+	VMOVUPS    800(R10), Y10
+	VMASKMOVPS Y12, Y10, 32(R12)
+	VMASKMOVPS Y13, Y10, 32(R12)(DX*1)
+	VMASKMOVPS Y9, Y10, 32(R12)(DX*2)
+	VMASKMOVPS Y14, Y10, 32(R12)(BX*1)
+	VMASKMOVPS Y8, Y10, 32(SI)
+	VMASKMOVPS Y7, Y10, 32(SI)(DX*1)
+	VMASKMOVPS Y11, Y10, 32(SI)(DX*2)
+	VMASKMOVPS Y6, Y10, 32(SI)(BX*1)
+
+CrossEntropyLabelsGWSAVX2_nohigh_44:
+CrossEntropyLabelsGWSAVX2_nopending_33:
 	// the losses of the blocks still in the ring
-	MOVQ 2040(SP), R8
-	CMPQ R8, $0x00
-	JE   CrossEntropyLabelsGWSAVX2_ringempty_32
-	MOVQ R8, R9
-	SHLQ $0x03, R9
-	NEGQ R9
-	ADDQ DX, R9
+	MOVQ 3320(SP), DX
+	CMPQ DX, $0x00
+	JE   CrossEntropyLabelsGWSAVX2_ringempty_45
+	MOVQ DX, BX
+	SHLQ $0x03, BX
+	NEGQ BX
+	ADDQ CX, BX
 
 	// the losses of the blocks in the ring, in row order:
 	// loss = s·(wy·(LogPos(sum) - (z_y - max))), +0 where ignored; Sum64's partials += loss
-	MOVQ R9, R10
-	XORQ R9, R9
-	SHLQ $0x07, R8
+	MOVQ BX, SI
+	XORQ BX, BX
+	SHLQ $0x07, DX
 
-CrossEntropyLabelsGWSAVX2_losses_33:
-	VMOVUPS 896(CX)(R9*1), Y7
-	VMOVUPS 864(CX)(R9*1), Y6
-	VMOVUPS 928(CX)(R9*1), Y8
+CrossEntropyLabelsGWSAVX2_losses_46:
+	VMOVUPS 896(R10)(BX*1), Y7
+	VMOVUPS 864(R10)(BX*1), Y6
+	VMOVUPS 928(R10)(BX*1), Y8
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y7, Y9
@@ -29781,35 +30614,35 @@ CrossEntropyLabelsGWSAVX2_losses_33:
 	VSUBPS       Y6, Y10, Y6
 	VMULPS       Y6, Y8, Y6
 	MOVQ         sw+32(FP), R11
-	VMULPS       (R11)(R10*4), Y6, Y6
-	VANDPS       960(CX)(R9*1), Y6, Y6
+	VMULPS       (R11)(SI*4), Y6, Y6
+	VANDPS       960(R10)(BX*1), Y6, Y6
 	MOVQ         loss+48(FP), R11
-	VMOVUPS      Y6, (R11)(R10*4)
+	VMOVUPS      Y6, (R11)(SI*4)
 	VCVTPS2PD    X6, Y7
 	VADDPD       Y7, Y0, Y0
 	VEXTRACTF128 $0x01, Y6, X6
 	VCVTPS2PD    X6, Y6
 	VADDPD       Y6, Y5, Y5
-	ADDQ         $0x08, R10
-	SUBQ         $-128, R9
-	CMPQ         R9, R8
-	JB           CrossEntropyLabelsGWSAVX2_losses_33
+	ADDQ         $0x08, SI
+	SUBQ         $-128, BX
+	CMPQ         BX, DX
+	JB           CrossEntropyLabelsGWSAVX2_losses_46
 
-CrossEntropyLabelsGWSAVX2_ringempty_32:
-	MOVQ    sum+72(FP), CX
-	VMOVUPD Y0, (CX)
-	VMOVUPD Y5, 32(CX)
+CrossEntropyLabelsGWSAVX2_ringempty_45:
+	MOVQ    sum+72(FP), DX
+	VMOVUPD Y0, (DX)
+	VMOVUPD Y5, 32(DX)
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
-	MOVQ AX, R8
-	ANDQ $-32, R8
-	MOVQ AX, R9
-	ANDQ $-8, R9
+	MOVQ AX, BX
+	ANDQ $-32, BX
+	MOVQ AX, SI
+	ANDQ $-8, SI
 	MOVQ AX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 2184(SP)
-	CMPQ DX, DI
-	JAE  CrossEntropyLabelsGWSAVX2_end_34
+	MOVQ $0x00000000, 3480(SP)
+	CMPQ CX, R9
+	JAE  CrossEntropyLabelsGWSAVX2_end_47
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -29817,44 +30650,44 @@ CrossEntropyLabelsGWSAVX2_ringempty_32:
 	VBROADCASTSS rowconsts<>+1580(SB), Y5
 	VBROADCASTSS rowconsts<>+1580(SB), Y6
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
-	XORQ         CX, CX
+	XORQ         DX, DX
 
-CrossEntropyLabelsGWSAVX2_max32_35:
-	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWSAVX2_maxv_36
-	VMOVUPS (BX)(CX*4), Y8
+CrossEntropyLabelsGWSAVX2_max32_48:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGWSAVX2_maxv_49
+	VMOVUPS (DI)(DX*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	VMOVUPS 32(BX)(CX*4), Y8
+	VMOVUPS 32(DI)(DX*4), Y8
 	VMAXPS  Y5, Y8, Y5
-	VMOVUPS 64(BX)(CX*4), Y8
+	VMOVUPS 64(DI)(DX*4), Y8
 	VMAXPS  Y6, Y8, Y6
-	VMOVUPS 96(BX)(CX*4), Y8
+	VMOVUPS 96(DI)(DX*4), Y8
 	VMAXPS  Y7, Y8, Y7
-	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWSAVX2_max32_35
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGWSAVX2_max32_48
 
-CrossEntropyLabelsGWSAVX2_maxv_36:
-	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWSAVX2_maxtail_37
-	VMOVUPS (BX)(CX*4), Y8
+CrossEntropyLabelsGWSAVX2_maxv_49:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGWSAVX2_maxtail_50
+	VMOVUPS (DI)(DX*4), Y8
 	VMAXPS  Y0, Y8, Y0
-	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWSAVX2_maxv_36
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGWSAVX2_maxv_49
 
-CrossEntropyLabelsGWSAVX2_maxtail_37:
+CrossEntropyLabelsGWSAVX2_maxtail_50:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_maxfold_38
+	JE           CrossEntropyLabelsGWSAVX2_maxfold_51
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R10, R12
 	SHLQ         $0x02, R12
 	SUBQ         R12, R11
 	VMOVUPS      (R11), Y8
 	VBROADCASTSS rowconsts<>+1580(SB), Y9
-	VMASKMOVPS   (BX)(CX*4), Y8, Y10
+	VMASKMOVPS   (DI)(DX*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-CrossEntropyLabelsGWSAVX2_maxfold_38:
+CrossEntropyLabelsGWSAVX2_maxfold_51:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -29870,54 +30703,54 @@ CrossEntropyLabelsGWSAVX2_maxfold_38:
 
 CrossEntropyLabelsGWSAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    2184(SP), CX
+	MOVQ    3480(SP), DX
 	MOVQ    labels+24(FP), R11
-	MOVLQSX (R11)(DX*4), R11
+	MOVLQSX (R11)(CX*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGWSAVX2_ignored_39
-	VMOVSS  (BX)(R11*4), X5
+	JAE     CrossEntropyLabelsGWSAVX2_ignored_52
+	VMOVSS  (DI)(R11*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 2080(SP)(CX*4)
+	VMOVSS  X5, 3376(SP)(DX*4)
 	VMOVSS  keep+40(FP), X5
 	MOVQ    w+16(FP), R12
 	VMULSS  (R12)(R11*4), X5, X5
-	VMOVSS  X5, 2112(SP)(CX*4)
+	VMOVSS  X5, 3408(SP)(DX*4)
 	VMOVSS  inv+44(FP), X5
 	MOVQ    sw+32(FP), R11
-	VMOVSS  (R11)(DX*4), X6
-	VMOVSS  X6, 2192(SP)(CX*4)
+	VMOVSS  (R11)(CX*4), X6
+	VMOVSS  X6, 3488(SP)(DX*4)
 	VMULSS  X6, X5, X5
-	VMOVSS  X5, 2176(SP)
-	JMP     CrossEntropyLabelsGWSAVX2_labelled_40
+	VMOVSS  X5, 3472(SP)
+	JMP     CrossEntropyLabelsGWSAVX2_labelled_53
 
-CrossEntropyLabelsGWSAVX2_ignored_39:
+CrossEntropyLabelsGWSAVX2_ignored_52:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 2080(SP)(CX*4)
-	VMOVSS X5, 2112(SP)(CX*4)
+	VMOVSS X5, 3376(SP)(DX*4)
+	VMOVSS X5, 3408(SP)(DX*4)
 	VMOVSS rowconsts<>+1612(SB), X5
-	VMOVSS X5, 2192(SP)(CX*4)
+	VMOVSS X5, 3488(SP)(DX*4)
 
-CrossEntropyLabelsGWSAVX2_labelled_40:
+CrossEntropyLabelsGWSAVX2_labelled_53:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
 	VXORPS       Y6, Y6, Y6
 	VXORPS       Y7, Y7, Y7
 	VXORPS       Y8, Y8, Y8
-	MOVQ         DX, CX
-	INCQ         CX
-	CMPQ         CX, DI
-	JAE          CrossEntropyLabelsGWSAVX2_explast_41
-	LEAQ         (BX)(AX*4), R11
+	MOVQ         CX, DX
+	INCQ         DX
+	CMPQ         DX, R9
+	JAE          CrossEntropyLabelsGWSAVX2_explast_54
+	LEAQ         (DI)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
-	XORQ         CX, CX
+	XORQ         DX, DX
 
-CrossEntropyLabelsGWSAVX2_exp32_43:
-	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGWSAVX2_exprest_44
-	VMOVUPS     (R11)(CX*4), Y9
+CrossEntropyLabelsGWSAVX2_exp32_56:
+	CMPQ        DX, BX
+	JAE         CrossEntropyLabelsGWSAVX2_exprest_57
+	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (BX)(CX*4), Y9
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -29934,11 +30767,11 @@ CrossEntropyLabelsGWSAVX2_exp32_43:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(R11)(CX*4), Y9
+	VMOVUPS     32(R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     32(BX)(CX*4), Y9
+	VMOVUPS     32(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -29955,11 +30788,11 @@ CrossEntropyLabelsGWSAVX2_exp32_43:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 32(SI)(CX*4)
+	VMOVUPS     Y12, 32(R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(R11)(CX*4), Y9
+	VMOVUPS     64(R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     64(BX)(CX*4), Y9
+	VMOVUPS     64(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -29976,11 +30809,11 @@ CrossEntropyLabelsGWSAVX2_exp32_43:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 64(SI)(CX*4)
+	VMOVUPS     Y12, 64(R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(R11)(CX*4), Y9
+	VMOVUPS     96(R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     96(BX)(CX*4), Y9
+	VMOVUPS     96(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -29997,18 +30830,18 @@ CrossEntropyLabelsGWSAVX2_exp32_43:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 96(SI)(CX*4)
+	VMOVUPS     Y12, 96(R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGWSAVX2_exp32_43
+	ADDQ        $0x20, DX
+	JMP         CrossEntropyLabelsGWSAVX2_exp32_56
 
-CrossEntropyLabelsGWSAVX2_exprest_44:
+CrossEntropyLabelsGWSAVX2_exprest_57:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWSAVX2_exptail_46
-	VMOVUPS     (R11)(CX*4), Y9
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWSAVX2_exptail_59
+	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (BX)(CX*4), Y9
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -30025,24 +30858,24 @@ CrossEntropyLabelsGWSAVX2_exprest_44:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWSAVX2_expnext_47
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWSAVX2_expnext_60
 
-CrossEntropyLabelsGWSAVX2_exptail_46:
+CrossEntropyLabelsGWSAVX2_exptail_59:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_expdone_45
+	JE           CrossEntropyLabelsGWSAVX2_expdone_58
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
@@ -30060,16 +30893,16 @@ CrossEntropyLabelsGWSAVX2_exptail_46:
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsGWSAVX2_expdone_45
+	JMP          CrossEntropyLabelsGWSAVX2_expdone_58
 
-CrossEntropyLabelsGWSAVX2_expnext_47:
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWSAVX2_exptail_48
-	VMOVUPS     (R11)(CX*4), Y9
+CrossEntropyLabelsGWSAVX2_expnext_60:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWSAVX2_exptail_61
+	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (BX)(CX*4), Y9
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -30086,24 +30919,24 @@ CrossEntropyLabelsGWSAVX2_expnext_47:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWSAVX2_expnext_49
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWSAVX2_expnext_62
 
-CrossEntropyLabelsGWSAVX2_exptail_48:
+CrossEntropyLabelsGWSAVX2_exptail_61:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_expdone_45
+	JE           CrossEntropyLabelsGWSAVX2_expdone_58
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
@@ -30121,16 +30954,16 @@ CrossEntropyLabelsGWSAVX2_exptail_48:
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsGWSAVX2_expdone_45
+	JMP          CrossEntropyLabelsGWSAVX2_expdone_58
 
-CrossEntropyLabelsGWSAVX2_expnext_49:
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWSAVX2_exptail_50
-	VMOVUPS     (R11)(CX*4), Y9
+CrossEntropyLabelsGWSAVX2_expnext_62:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWSAVX2_exptail_63
+	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (BX)(CX*4), Y9
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -30147,24 +30980,24 @@ CrossEntropyLabelsGWSAVX2_expnext_49:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWSAVX2_expnext_51
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWSAVX2_expnext_64
 
-CrossEntropyLabelsGWSAVX2_exptail_50:
+CrossEntropyLabelsGWSAVX2_exptail_63:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_expdone_45
+	JE           CrossEntropyLabelsGWSAVX2_expdone_58
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
@@ -30182,23 +31015,23 @@ CrossEntropyLabelsGWSAVX2_exptail_50:
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsGWSAVX2_expdone_45
+	JMP          CrossEntropyLabelsGWSAVX2_expdone_58
 
-CrossEntropyLabelsGWSAVX2_expnext_51:
+CrossEntropyLabelsGWSAVX2_expnext_64:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_expdone_45
+	JE           CrossEntropyLabelsGWSAVX2_expdone_58
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
 	SUBQ         R13, R12
 	VMOVUPS      (R12), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(CX*4), Y9, Y11
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS      Y3, Y11
@@ -30216,10 +31049,10 @@ CrossEntropyLabelsGWSAVX2_expnext_51:
 	VFMADD231PS  Y11, Y10, Y12
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsGWSAVX2_expdone_45:
+CrossEntropyLabelsGWSAVX2_expdone_58:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -30229,15 +31062,15 @@ CrossEntropyLabelsGWSAVX2_expdone_45:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsGWSAVX2_expfolded_42
+	JMP          CrossEntropyLabelsGWSAVX2_expfolded_55
 
-CrossEntropyLabelsGWSAVX2_explast_41:
-	XORQ CX, CX
+CrossEntropyLabelsGWSAVX2_explast_54:
+	XORQ DX, DX
 
-CrossEntropyLabelsGWSAVX2_explast32_52:
-	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsGWSAVX2_explastrest_53
-	VMOVUPS     (BX)(CX*4), Y9
+CrossEntropyLabelsGWSAVX2_explast32_65:
+	CMPQ        DX, BX
+	JAE         CrossEntropyLabelsGWSAVX2_explastrest_66
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -30254,9 +31087,9 @@ CrossEntropyLabelsGWSAVX2_explast32_52:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(BX)(CX*4), Y9
+	VMOVUPS     32(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -30273,9 +31106,9 @@ CrossEntropyLabelsGWSAVX2_explast32_52:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 32(SI)(CX*4)
+	VMOVUPS     Y12, 32(R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(BX)(CX*4), Y9
+	VMOVUPS     64(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -30292,9 +31125,9 @@ CrossEntropyLabelsGWSAVX2_explast32_52:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 64(SI)(CX*4)
+	VMOVUPS     Y12, 64(R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(BX)(CX*4), Y9
+	VMOVUPS     96(DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -30311,16 +31144,16 @@ CrossEntropyLabelsGWSAVX2_explast32_52:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, 96(SI)(CX*4)
+	VMOVUPS     Y12, 96(R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
-	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsGWSAVX2_explast32_52
+	ADDQ        $0x20, DX
+	JMP         CrossEntropyLabelsGWSAVX2_explast32_65
 
-CrossEntropyLabelsGWSAVX2_explastrest_53:
+CrossEntropyLabelsGWSAVX2_explastrest_66:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWSAVX2_explasttail_55
-	VMOVUPS     (BX)(CX*4), Y9
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWSAVX2_explasttail_68
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -30337,20 +31170,20 @@ CrossEntropyLabelsGWSAVX2_explastrest_53:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWSAVX2_explastnext_56
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWSAVX2_explastnext_69
 
-CrossEntropyLabelsGWSAVX2_explasttail_55:
+CrossEntropyLabelsGWSAVX2_explasttail_68:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWSAVX2_explastdone_54
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_67
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
@@ -30368,14 +31201,14 @@ CrossEntropyLabelsGWSAVX2_explasttail_55:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsGWSAVX2_explastdone_54
+	JMP         CrossEntropyLabelsGWSAVX2_explastdone_67
 
-CrossEntropyLabelsGWSAVX2_explastnext_56:
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWSAVX2_explasttail_57
-	VMOVUPS     (BX)(CX*4), Y9
+CrossEntropyLabelsGWSAVX2_explastnext_69:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWSAVX2_explasttail_70
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -30392,20 +31225,20 @@ CrossEntropyLabelsGWSAVX2_explastnext_56:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWSAVX2_explastnext_58
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWSAVX2_explastnext_71
 
-CrossEntropyLabelsGWSAVX2_explasttail_57:
+CrossEntropyLabelsGWSAVX2_explasttail_70:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWSAVX2_explastdone_54
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_67
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
@@ -30423,14 +31256,14 @@ CrossEntropyLabelsGWSAVX2_explasttail_57:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsGWSAVX2_explastdone_54
+	JMP         CrossEntropyLabelsGWSAVX2_explastdone_67
 
-CrossEntropyLabelsGWSAVX2_explastnext_58:
-	CMPQ        CX, R9
-	JAE         CrossEntropyLabelsGWSAVX2_explasttail_59
-	VMOVUPS     (BX)(CX*4), Y9
+CrossEntropyLabelsGWSAVX2_explastnext_71:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWSAVX2_explasttail_72
+	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
@@ -30447,20 +31280,20 @@ CrossEntropyLabelsGWSAVX2_explastnext_58:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (SI)(CX*4)
+	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsGWSAVX2_explastnext_60
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWSAVX2_explastnext_73
 
-CrossEntropyLabelsGWSAVX2_explasttail_59:
+CrossEntropyLabelsGWSAVX2_explasttail_72:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWSAVX2_explastdone_54
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_67
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
@@ -30478,19 +31311,19 @@ CrossEntropyLabelsGWSAVX2_explasttail_59:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsGWSAVX2_explastdone_54
+	JMP         CrossEntropyLabelsGWSAVX2_explastdone_67
 
-CrossEntropyLabelsGWSAVX2_explastnext_60:
+CrossEntropyLabelsGWSAVX2_explastnext_73:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWSAVX2_explastdone_54
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_67
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
 	SUBQ        R12, R11
 	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
 	VMOVAPS     Y3, Y11
@@ -30508,11 +31341,11 @@ CrossEntropyLabelsGWSAVX2_explastnext_60:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (SI)(CX*4)
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsGWSAVX2_explastdone_54:
-CrossEntropyLabelsGWSAVX2_expfolded_42:
+CrossEntropyLabelsGWSAVX2_explastdone_67:
+CrossEntropyLabelsGWSAVX2_expfolded_55:
 	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y8, Y6, Y6
@@ -30521,129 +31354,129 @@ CrossEntropyLabelsGWSAVX2_expfolded_42:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         2184(SP), CX
+	MOVQ         3480(SP), DX
 	MOVQ         labels+24(FP), R11
-	MOVLQSX      (R11)(DX*4), R11
+	MOVLQSX      (R11)(CX*4), R11
 	CMPQ         R11, AX
-	JAE          CrossEntropyLabelsGWSAVX2_ignored_61
-	VMOVSS       X0, 2048(SP)(CX*4)
+	JAE          CrossEntropyLabelsGWSAVX2_ignored_74
+	VMOVSS       X0, 3344(SP)(DX*4)
 
 	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
 	VMOVSS       rowconsts<>+1612(SB), X5
 	VDIVSS       X0, X5, X5
 	VBROADCASTSS X5, Y0
-	VMOVSS       2176(SP), X5
-	VMULSS       2112(SP)(CX*4), X5, X5
+	VMOVSS       3472(SP), X5
+	VMULSS       3408(SP)(DX*4), X5, X5
 	VBROADCASTSS X5, Y6
 
 	// pass 3
-	XORQ CX, CX
+	XORQ DX, DX
 
-CrossEntropyLabelsGWSAVX2_out32_63:
-	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWSAVX2_outv_64
-	VMOVUPS (SI)(CX*4), Y7
+CrossEntropyLabelsGWSAVX2_out32_76:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGWSAVX2_outv_77
+	VMOVUPS (R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
-	VMOVUPS Y7, (SI)(CX*4)
-	VMOVUPS 32(SI)(CX*4), Y7
+	VMOVUPS Y7, (R8)(DX*4)
+	VMOVUPS 32(R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
-	VMOVUPS Y7, 32(SI)(CX*4)
-	VMOVUPS 64(SI)(CX*4), Y7
+	VMOVUPS Y7, 32(R8)(DX*4)
+	VMOVUPS 64(R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
-	VMOVUPS Y7, 64(SI)(CX*4)
-	VMOVUPS 96(SI)(CX*4), Y7
+	VMOVUPS Y7, 64(R8)(DX*4)
+	VMOVUPS 96(R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
-	VMOVUPS Y7, 96(SI)(CX*4)
-	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWSAVX2_out32_63
+	VMOVUPS Y7, 96(R8)(DX*4)
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGWSAVX2_out32_76
 
-CrossEntropyLabelsGWSAVX2_outv_64:
-	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWSAVX2_outtail_65
-	VMOVUPS (SI)(CX*4), Y7
+CrossEntropyLabelsGWSAVX2_outv_77:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGWSAVX2_outtail_78
+	VMOVUPS (R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
-	VMOVUPS Y7, (SI)(CX*4)
-	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWSAVX2_outv_64
+	VMOVUPS Y7, (R8)(DX*4)
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGWSAVX2_outv_77
 
-CrossEntropyLabelsGWSAVX2_outtail_65:
+CrossEntropyLabelsGWSAVX2_outtail_78:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGWSAVX2_outend_66
+	JE         CrossEntropyLabelsGWSAVX2_outend_79
 	LEAQ       rowconsts<>+32(SB), R12
 	MOVQ       R10, R13
 	SHLQ       $0x02, R13
 	SUBQ       R13, R12
 	VMOVUPS    (R12), Y7
-	VMASKMOVPS (SI)(CX*4), Y7, Y8
+	VMASKMOVPS (R8)(DX*4), Y7, Y8
 	VMULPS     Y0, Y8, Y8
 	VMULPS     Y6, Y8, Y8
-	VMASKMOVPS Y8, Y7, (SI)(CX*4)
+	VMASKMOVPS Y8, Y7, (R8)(DX*4)
 
-CrossEntropyLabelsGWSAVX2_outend_66:
-	VMOVSS (SI)(R11*4), X0
+CrossEntropyLabelsGWSAVX2_outend_79:
+	VMOVSS (R8)(R11*4), X0
 	VSUBSS X5, X0, X0
-	VMOVSS X0, (SI)(R11*4)
-	JMP    CrossEntropyLabelsGWSAVX2_entered_62
+	VMOVSS X0, (R8)(R11*4)
+	JMP    CrossEntropyLabelsGWSAVX2_entered_75
 
-CrossEntropyLabelsGWSAVX2_ignored_61:
+CrossEntropyLabelsGWSAVX2_ignored_74:
 	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 2048(SP)(CX*4)
+	VMOVSS X0, 3344(SP)(DX*4)
 
 	// an ignored row: a gradient row of +0
-	XORQ CX, CX
+	XORQ DX, DX
 
-CrossEntropyLabelsGWSAVX2_zero32_67:
-	CMPQ    CX, R8
-	JAE     CrossEntropyLabelsGWSAVX2_zerov_68
+CrossEntropyLabelsGWSAVX2_zero32_80:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGWSAVX2_zerov_81
 	VXORPS  Y0, Y0, Y0
-	VMOVUPS Y0, (SI)(CX*4)
+	VMOVUPS Y0, (R8)(DX*4)
 	VXORPS  Y0, Y0, Y0
-	VMOVUPS Y0, 32(SI)(CX*4)
+	VMOVUPS Y0, 32(R8)(DX*4)
 	VXORPS  Y0, Y0, Y0
-	VMOVUPS Y0, 64(SI)(CX*4)
+	VMOVUPS Y0, 64(R8)(DX*4)
 	VXORPS  Y0, Y0, Y0
-	VMOVUPS Y0, 96(SI)(CX*4)
-	ADDQ    $0x20, CX
-	JMP     CrossEntropyLabelsGWSAVX2_zero32_67
+	VMOVUPS Y0, 96(R8)(DX*4)
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGWSAVX2_zero32_80
 
-CrossEntropyLabelsGWSAVX2_zerov_68:
-	CMPQ    CX, R9
-	JAE     CrossEntropyLabelsGWSAVX2_zerotail_69
+CrossEntropyLabelsGWSAVX2_zerov_81:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGWSAVX2_zerotail_82
 	VXORPS  Y0, Y0, Y0
-	VMOVUPS Y0, (SI)(CX*4)
-	ADDQ    $0x08, CX
-	JMP     CrossEntropyLabelsGWSAVX2_zerov_68
+	VMOVUPS Y0, (R8)(DX*4)
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGWSAVX2_zerov_81
 
-CrossEntropyLabelsGWSAVX2_zerotail_69:
+CrossEntropyLabelsGWSAVX2_zerotail_82:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGWSAVX2_zeroend_70
+	JE         CrossEntropyLabelsGWSAVX2_zeroend_83
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
 	SUBQ       R12, R11
 	VMOVUPS    (R11), Y0
 	VXORPS     Y5, Y5, Y5
-	VMASKMOVPS Y5, Y0, (SI)(CX*4)
+	VMASKMOVPS Y5, Y0, (R8)(DX*4)
 
-CrossEntropyLabelsGWSAVX2_zeroend_70:
-CrossEntropyLabelsGWSAVX2_entered_62:
-	MOVQ 2184(SP), CX
-	INCQ CX
-	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsGWSAVX2_ringfull_71
-	MOVQ CX, 2184(SP)
-	JMP  CrossEntropyLabelsGWSAVX2_ringnext_72
+CrossEntropyLabelsGWSAVX2_zeroend_83:
+CrossEntropyLabelsGWSAVX2_entered_75:
+	MOVQ 3480(SP), DX
+	INCQ DX
+	CMPQ DX, $0x08
+	JE   CrossEntropyLabelsGWSAVX2_ringfull_84
+	MOVQ DX, 3480(SP)
+	JMP  CrossEntropyLabelsGWSAVX2_ringnext_85
 
-CrossEntropyLabelsGWSAVX2_ringfull_71:
-	MOVQ $0x00000000, 2184(SP)
+CrossEntropyLabelsGWSAVX2_ringfull_84:
+	MOVQ $0x00000000, 3480(SP)
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 2048(SP), Y0
+	VMOVUPS 3344(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -30670,39 +31503,39 @@ CrossEntropyLabelsGWSAVX2_ringfull_71:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       2080(SP), Y6, Y6
-	VMULPS       2112(SP), Y6, Y6
-	VMULPS       2192(SP), Y6, Y6
-	MOVQ         loss+48(FP), CX
-	VMOVUPS      Y6, -28(CX)(DX*4)
+	VSUBPS       3376(SP), Y6, Y6
+	VMULPS       3408(SP), Y6, Y6
+	VMULPS       3488(SP), Y6, Y6
+	MOVQ         loss+48(FP), DX
+	VMOVUPS      Y6, -28(DX)(CX*4)
 
 	// partials[j] += float64(loss_j)
-	MOVQ         sum+72(FP), CX
+	MOVQ         sum+72(FP), DX
 	VCVTPS2PD    X6, Y0
-	VADDPD       (CX), Y0, Y0
-	VMOVUPD      Y0, (CX)
+	VADDPD       (DX), Y0, Y0
+	VMOVUPD      Y0, (DX)
 	VEXTRACTF128 $0x01, Y6, X6
 	VCVTPS2PD    X6, Y0
-	VADDPD       32(CX), Y0, Y0
-	VMOVUPD      Y0, 32(CX)
+	VADDPD       32(DX), Y0, Y0
+	VMOVUPD      Y0, 32(DX)
 
-CrossEntropyLabelsGWSAVX2_ringnext_72:
+CrossEntropyLabelsGWSAVX2_ringnext_85:
 	// next row (its max is in next)
-	LEAQ    (BX)(AX*4), BX
-	LEAQ    (SI)(AX*4), SI
+	LEAQ    (DI)(AX*4), DI
+	LEAQ    (R8)(AX*4), R8
 	VMOVAPS Y1, Y0
-	INCQ    DX
-	CMPQ    DX, DI
+	INCQ    CX
+	CMPQ    CX, R9
 	JB      CrossEntropyLabelsGWSAVX2_row
 
-CrossEntropyLabelsGWSAVX2_end_34:
+CrossEntropyLabelsGWSAVX2_end_47:
 	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 2184(SP), AX
+	MOVQ 3480(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGWSAVX2_flushed_73
+	JE   CrossEntropyLabelsGWSAVX2_flushed_86
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 2048(SP), Y0
+	VMOVUPS 3344(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
@@ -30729,28 +31562,27 @@ CrossEntropyLabelsGWSAVX2_end_34:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       2080(SP), Y2, Y2
-	VMULPS       2112(SP), Y2, Y2
-	VMULPS       2192(SP), Y2, Y2
-	VMOVUPS      Y2, 2144(SP)
-	MOVQ         DX, CX
+	VSUBPS       3376(SP), Y2, Y2
+	VMULPS       3408(SP), Y2, Y2
+	VMULPS       3488(SP), Y2, Y2
+	VMOVUPS      Y2, 3440(SP)
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
 	LEAQ         (DX)(CX*4), CX
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsGWSAVX2_flushrow_74:
-	VMOVSS    2144(SP)(BX*4), X0
+CrossEntropyLabelsGWSAVX2_flushrow_87:
+	VMOVSS    3440(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGWSAVX2_flushrow_74
+	JB        CrossEntropyLabelsGWSAVX2_flushrow_87
 
-CrossEntropyLabelsGWSAVX2_flushed_73:
+CrossEntropyLabelsGWSAVX2_flushed_86:
 	VZEROUPPER
 	RET
 
