@@ -300,12 +300,24 @@ func TestOutputs(t *testing.T) {
 func TestWarnings(t *testing.T) {
 	c := benchCase{kernel: "Softmax", shape: "2x3", rowLen: 3, elems: 6, bytes: 48}
 	rs := finish([]result{
-		newResult(c, implSimdloss, sample{100, 95, 105, 5}, nil),
-		newResult(c, implNaive, sample{400, 300, 900, 5}, nil),
+		newResult(c, implSimdloss, sample{100, 95, 105, 5, nil}, nil),
+		newResult(c, implNaive, sample{400, 300, 900, 5, nil}, nil),
 		newResult(c, implTorch, sample{}, errors.New("RuntimeError: boom")),
 	}, 0.2)
 	if rs[0].Wide || !rs[1].Wide || rs[1].VsSimdloss != 4 || rs[2].Error == "" {
 		t.Fatalf("finish: %+v", rs)
+	}
+	// Timed in the same rounds: the median of the rounds' ratios (here 2,
+	// 3, 4, 4 and 5: 4), not the ratio of the medians (300/100).
+	rs2 := finish([]result{
+		newResult(c, implSimdloss, sample{100, 50, 200, 5, []time.Duration{50, 100, 100, 100, 200}}, nil),
+		newResult(c, implNaive, sample{300, 100, 1000, 5, []time.Duration{100, 300, 400, 400, 1000}}, nil),
+	}, 0.2)
+	if rs2[1].VsSimdloss != 4 {
+		t.Fatalf("finish with rounds: vs simdloss %v, want 4", rs2[1].VsSimdloss)
+	}
+	if got := pairedRatio([]float64{3, 1}, []float64{1, 1}); got != 2 {
+		t.Fatalf("pairedRatio of an even count: %v, want 2", got)
 	}
 	tp := &torchPeer{err: errors.New("ModuleNotFoundError: No module named 'torch'")}
 	cfg := config{impls: []string{implSimdloss, implNaive, implArchsimd, implTorch}, count: 5, spread: 0.2}

@@ -13,7 +13,9 @@
 // the call until -time has passed (an implementation whose single call
 // exceeds -maxcall is measured once). The Go columns of a case take their
 // samples in turn (one of each, count times), so that they see the same
-// spells of a shared machine; torch's come after them. Times on a shared
+// spells of a shared machine, and a column's ratio to simdloss is the
+// median of the rounds' ratios (each round's two samples back to back);
+// torch's samples come after them, and its ratio is that of the medians. Times on a shared
 // machine move by tens of percent from run to run: compare the ratios
 // within one run, not absolute times across runs.
 package main
@@ -211,6 +213,9 @@ func selectCases(filter string) []benchCase {
 type sample struct {
 	median, min, max time.Duration
 	runs             int
+	// rounds are the samples in round order, when the implementation was
+	// timed in measureAll's rounds (nil for one timed call, and for torch).
+	rounds []time.Duration
 }
 
 // measureAll times the implementations of one case round-robin: a warm-up
@@ -227,7 +232,7 @@ func measureAll(fs []func(), count int, minTime, maxCall time.Duration) []sample
 		f() // warm up (and size the loop)
 		first := time.Since(t0)
 		if first > maxCall {
-			out[k] = sample{first, first, first, 1}
+			out[k] = sample{first, first, first, 1, nil}
 			continue
 		}
 		inner[k] = max(1, int(minTime/max(first, time.Nanosecond)))
@@ -249,8 +254,9 @@ func measureAll(fs []func(), count int, minTime, maxCall time.Duration) []sample
 		if inner[k] == 0 {
 			continue
 		}
+		rounds := slices.Clone(t)
 		slices.Sort(t)
-		out[k] = sample{t[len(t)/2], t[0], t[len(t)-1], count}
+		out[k] = sample{t[len(t)/2], t[0], t[len(t)-1], count, rounds}
 	}
 	return out
 }

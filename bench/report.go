@@ -56,13 +56,18 @@ type result struct {
 	NsPerElem float64 `json:"ns_per_elem"`
 	GFLOPs    float64 `json:"gflops,omitempty"`
 	GBs       float64 `json:"gbps,omitempty"`
-	// VsSimdloss is this median over simdloss's median for the case (above 1
-	// is slower); 0 when simdloss was not measured.
+	// VsSimdloss is this implementation's time over simdloss's for the case
+	// (above 1 is slower); 0 when simdloss was not measured. Where both were
+	// timed in the same rounds, it is the median of the rounds' ratios (each
+	// round's two samples taken back to back, so a slow spell of the
+	// machine weighs on both); otherwise (torch, a single timed call) the
+	// ratio of the medians.
 	VsSimdloss float64 `json:"vs_simdloss,omitempty"`
 	// Spread is (max-min)/median; Wide when it exceeds -spread.
-	Spread float64 `json:"spread"`
-	Wide   bool    `json:"wide_spread,omitempty"`
-	Error  string  `json:"error,omitempty"`
+	Spread float64   `json:"spread"`
+	Wide   bool      `json:"wide_spread,omitempty"`
+	Error  string    `json:"error,omitempty"`
+	rounds []float64 // per-round times in ns, as sample.rounds
 }
 
 func newMeta(cfg config, tp *torchPeer) meta {
@@ -134,6 +139,9 @@ func newResult(c benchCase, impl string, s sample, err error) result {
 		return r
 	}
 	r.MedianNs, r.MinNs, r.MaxNs, r.Runs = float64(s.median), float64(s.min), float64(s.max), s.runs
+	for _, d := range s.rounds {
+		r.rounds = append(r.rounds, float64(d))
+	}
 	if r.MedianNs > 0 {
 		r.NsPerElem = r.MedianNs / c.elems
 		if c.flops > 0 {
@@ -150,18 +158,42 @@ func newResult(c benchCase, impl string, s sample, err error) result {
 // finish fills in one case's ratios to simdloss and its spread warnings.
 func finish(rs []result, spread float64) []result {
 	var base float64
+	var baseRounds []float64
 	for _, r := range rs {
 		if r.Impl == implSimdloss && r.Error == "" {
-			base = r.MedianNs
+			base, baseRounds = r.MedianNs, r.rounds
 		}
 	}
 	for i := range rs {
 		if base > 0 && rs[i].Error == "" {
-			rs[i].VsSimdloss = rs[i].MedianNs / base
+			rs[i].VsSimdloss = pairedRatio(rs[i].rounds, baseRounds)
+			if rs[i].VsSimdloss == 0 {
+				rs[i].VsSimdloss = rs[i].MedianNs / base
+			}
 		}
 		rs[i].Wide = rs[i].Error == "" && rs[i].Runs > 1 && rs[i].Spread > spread
 	}
 	return rs
+}
+
+// pairedRatio is the median over rounds of a[r]/b[r], or 0 unless both
+// have the same rounds.
+func pairedRatio(a, b []float64) float64 {
+	if len(a) == 0 || len(a) != len(b) {
+		return 0
+	}
+	q := make([]float64, len(a))
+	for r := range a {
+		if b[r] <= 0 {
+			return 0
+		}
+		q[r] = a[r] / b[r]
+	}
+	slices.Sort(q)
+	if n := len(q); n%2 == 0 {
+		return (q[n/2-1] + q[n/2]) / 2
+	}
+	return q[len(q)/2]
 }
 
 func warnings(rep report) []string {

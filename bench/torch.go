@@ -312,7 +312,7 @@ func (t *torchPeer) measure(c *torchCall, count int, minTime, maxCall time.Durat
 		return sample{}, err
 	}
 	ns := func(f float64) time.Duration { return time.Duration(math.Round(f)) }
-	return sample{ns(r.MedianNs), ns(r.MinNs), ns(r.MaxNs), r.Runs}, nil
+	return sample{ns(r.MedianNs), ns(r.MinNs), ns(r.MaxNs), r.Runs, nil}, nil
 }
 
 // compute runs c once in the helper and returns its results as out does:
