@@ -376,20 +376,11 @@ func (bk *block) wcol() reg.VecVirtual {
 // stops at the first block of 8 with a label that is neither in [0, cols)
 // nor the (negative) ignore index.
 func labelWeightsKernel(weights, sw bool) {
-	name := "LabelWeights" + variantName(on(weights, "W"), on(sw, "S")) + "AVX2"
-	TEXT(name, NOSPLIT, "func(labels *int32, tab, s *float32, n, cols int, ignore int32, p *float64) (done, ignored int)")
-	Pragma("noescape") // the caller's table and partials stay on its stack
-	Doc(name+" is generic.LabelWeightPartials from row 0 over whole blocks of 8 of labels[0:n]",
+	name, lp, sp, n, pp := labelWeightsText(weights, sw, "AVX2",
+		" is generic.LabelWeightPartials from row 0 over whole blocks of 8 of labels[0:n]",
 		"(n a multiple of 8), adding into p[0:8], for cols <= 16 with class weights tab[0:16] (the weights,",
 		"then +0s). It returns the rows done (n, or the start of the first block with a bad label)",
 		"and a nonzero ignored if a row it did was ignored.")
-	lp := Load(Param("labels"), GP64()).(reg.GPVirtual)
-	var sp reg.GPVirtual
-	if sw {
-		sp = Load(Param("s"), GP64()).(reg.GPVirtual)
-	}
-	n := Load(Param("n"), GP64()).(reg.GPVirtual)
-	pp := Load(Param("p"), GP64()).(reg.GPVirtual)
 	lo, hi := YMM(), YMM()
 	VMOVUPD(Mem{Base: pp}, lo)
 	VMOVUPD(Mem{Base: pp, Disp: 32}, hi)
@@ -460,4 +451,21 @@ func labelWeightsKernel(weights, sw bool) {
 	Store(m, ReturnIndex(1))
 	VZEROUPPER()
 	RET()
+}
+
+// labelWeightsText starts a LabelWeights kernel (TEXT, doc: its first line
+// is the name then doc[0]) and returns its name and its pointers and count:
+// labels, s (with sw; else nil), n and p.
+func labelWeightsText(weights, sw bool, suffix string, doc ...string) (name string, lp, sp, n, pp reg.GPVirtual) {
+	name = "LabelWeights" + variantName(on(weights, "W"), on(sw, "S")) + suffix
+	TEXT(name, NOSPLIT, "func(labels *int32, tab, s *float32, n, cols int, ignore int32, p *float64) (done, ignored int)")
+	Pragma("noescape") // the caller's table and partials stay on its stack
+	Doc(append([]string{name + doc[0]}, doc[1:]...)...)
+	lp = Load(Param("labels"), GP64()).(reg.GPVirtual)
+	if sw {
+		sp = Load(Param("s"), GP64()).(reg.GPVirtual)
+	}
+	n = Load(Param("n"), GP64()).(reg.GPVirtual)
+	pp = Load(Param("p"), GP64()).(reg.GPVirtual)
+	return name, lp, sp, n, pp
 }

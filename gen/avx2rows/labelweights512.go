@@ -20,19 +20,10 @@ import (
 // bound instead by the partials' chain of float64 additions, one a block of
 // 8 as in the AVX2 kernel.
 func labelWeights512Kernel(weights, sw bool) {
-	name := "LabelWeights" + variantName(on(weights, "W"), on(sw, "S")) + "AVX512"
-	TEXT(name, NOSPLIT, "func(labels *int32, tab, s *float32, n, cols int, ignore int32, p *float64) (done, ignored int)")
-	Pragma("noescape") // the caller's table and partials stay on its stack
-	Doc(name+" is LabelWeights"+variantName(on(weights, "W"), on(sw, "S"))+"AVX2 over whole blocks of 16 of labels[0:n]",
+	name, lp, sp, n, pp := labelWeightsText(weights, sw, "AVX512",
+		" is LabelWeights"+variantName(on(weights, "W"), on(sw, "S"))+"AVX2 over whole blocks of 16 of labels[0:n]",
 		"(n a multiple of 16): it returns the rows done (n, or the start of the first block of 16",
 		"with a bad label) and a nonzero ignored if a row it did was ignored.")
-	lp := Load(Param("labels"), GP64()).(reg.GPVirtual)
-	var sp reg.GPVirtual
-	if sw {
-		sp = Load(Param("s"), GP64()).(reg.GPVirtual)
-	}
-	n := Load(Param("n"), GP64()).(reg.GPVirtual)
-	pp := Load(Param("p"), GP64()).(reg.GPVirtual)
 	part := ZMM()
 	VMOVUPD(Mem{Base: pp}, part)
 	Comment("cols and ignore, 16 times; act: all lanes if ignore < 0 (a label to skip), else none")
