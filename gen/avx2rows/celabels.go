@@ -154,12 +154,10 @@ func ceLabelsBlock(r *row, rows Op, dstStep int, grad, weights, sw bool) {
 	MOVQ(U32(0), queued)
 	// With grad, each block's gradient pass and store wait for the next
 	// block's exponentials (see gradStore): the slots alternate between two
-	// areas, tcur the current one, and the pending block's state waits in
-	// prev*.
+	// areas, tcur the current one, each holding after its slots its block's
+	// 1/sum, c, labels and valid (from Disp state on).
 	var tcur reg.GPVirtual
 	var tsum, pending Mem
-	// state is the Disp of a block's saved 1/sum, c, labels and valid, after
-	// its slots in its area.
 	const state = 32 * blockCols
 	if grad {
 		Comment("two slot areas, each with its block's state: tcur (this block's), tsum - tcur (the pending block's)")
