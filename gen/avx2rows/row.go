@@ -27,12 +27,18 @@ type row struct {
 	c5         reg.VecVirtual // nil: loaded from memory where needed
 	acc        []reg.VecVirtual
 	labelCount int
-	prefetchE  bool // expPass prefetches the output row's lines (a pass that stores none)
+	prefetchE  bool                      // expPass prefetches the output row's lines (a pass that stores none)
+	expConsts  map[string]reg.VecVirtual // the exponential's other constants, held in registers (AVX-512)
 }
 
 // newRow loads cols and derives the loop bounds; constsInRegs keeps log2e,
 // magic and c5 in registers (kernels with spare vector registers), else
-// the exponential takes them from memory.
+// the exponential takes them from memory. AVX-512 always holds those three
+// (32 registers), and with constsInRegs all ten of the exponential's
+// constants: in A/B runs that made the softmax family's AVX-512 kernels
+// about 9% faster than broadcast memory operands. (Not for every kernel:
+// VEX-only instructions of the folds, such as VHADDPS, cannot take
+// X16-X31, and more held registers push those temporaries there.)
 func newRow(name string, cols reg.GPVirtual, constsInRegs bool) *row {
 	r := &row{name: name, cols: cols}
 	r.bounds()
@@ -48,7 +54,34 @@ func newRow(name string, cols reg.GPVirtual, constsInRegs bool) *row {
 		VBROADCASTSS(consts.scalar("log2e"), r.log2e)
 		VBROADCASTSS(consts.scalar("c5"), r.c5)
 	}
+	if w.zmm && constsInRegs { // the rest of the exponential's constants too: a broadcast operand costs a load each time
+		r.expConsts = map[string]reg.VecVirtual{}
+		for _, c := range []string{"cutoff", "minus_ln2_hi", "minus_ln2_lo", "c4", "c3", "c2", "c1"} {
+			v := vreg()
+			VBROADCASTSS(consts.scalar(c), v)
+			r.expConsts[c] = v
+		}
+	}
 	return r
+}
+
+// fmadd231 is dst = src*c + dst with the named constant c, from a register
+// where the row holds it, else from memory.
+func (r *row) fmadd231(c string, src, dst reg.VecVirtual) {
+	if v, ok := r.expConsts[c]; ok {
+		VFMADD231PS(v, src, dst)
+	} else {
+		fmadd231c(c, src, dst)
+	}
+}
+
+// fmadd213 is dst = src*dst + c, the constant as for fmadd231.
+func (r *row) fmadd213(c string, src, dst reg.VecVirtual) {
+	if v, ok := r.expConsts[c]; ok {
+		VFMADD213PS(v, src, dst)
+	} else {
+		fmadd213c(c, src, dst)
+	}
 }
 
 // bounds derives the per-row loop bounds n32, nv and tail from cols (in new
@@ -279,7 +312,11 @@ func (r *row) expNeg(x reg.VecVirtual) reg.VecVirtual {
 	var under tmask
 	if w.zmm {
 		k := K()
-		VCMPPS_BCST(U8(5), consts.scalar("cutoff"), x, k) // keep: !(x < cutoff), NaN kept
+		if v, ok := r.expConsts["cutoff"]; ok {
+			VCMPPS(U8(5), v, x, k) // keep: !(x < cutoff), NaN kept
+		} else {
+			VCMPPS_BCST(U8(5), consts.scalar("cutoff"), x, k)
+		}
 		under = k
 	} else {
 		y := YMM()
@@ -296,23 +333,23 @@ func (r *row) expNeg(x reg.VecVirtual) reg.VecVirtual {
 	s := vreg()
 	VPSLLD(U8(23), n, s) // s = 2^n
 	VSUBPS(r.magic, n, n)
-	fmadd231c("minus_ln2_hi", n, x) // t = n*(-ln2_hi) + x
-	fmadd231c("minus_ln2_lo", n, x) // t = n*(-ln2_lo) + t
+	r.fmadd231("minus_ln2_hi", n, x) // t = n*(-ln2_hi) + x
+	r.fmadd231("minus_ln2_lo", n, x) // t = n*(-ln2_lo) + t
 	p := vreg()
 	if r.c5 != nil {
 		VMOVAPS(r.c5, p)
 	} else {
 		VBROADCASTSS(consts.scalar("c5"), p)
 	}
-	fmadd213c("c4", x, p) // p = t*c5 + c4
-	fmadd213c("c3", x, p)
-	fmadd213c("c2", x, p)
-	fmadd213c("c1", x, p)
-	VMULPS(s, x, x)      // t = t*s
-	VFMADD231PS(p, x, s) // f = t*p + s
+	r.fmadd213("c4", x, p) // p = t*c5 + c4
+	r.fmadd213("c3", x, p)
+	r.fmadd213("c2", x, p)
+	r.fmadd213("c1", x, p)
+	VMULPS(s, x, x) // t = t*s
 	if w.zmm {
-		VMOVAPS_Z(s, under, s) // f = x < cutoff ? +0 : f
+		VFMADD231PS_Z(p, x, under, s) // f = x < cutoff ? +0 : t*p + s
 	} else {
+		VFMADD231PS(p, x, s) // f = t*p + s
 		VANDNPS(s, under, s) // f = x < cutoff ? +0 : f
 	}
 	return s

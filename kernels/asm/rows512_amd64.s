@@ -313,30 +313,37 @@ TEXT ·SoftmaxAVX512(SB), $0-32
 	VBROADCASTSS rowconsts<>+1060(SB), Z2
 	VBROADCASTSS rowconsts<>+1056(SB), Z3
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	VBROADCASTSS rowconsts<>+352(SB), Z5
+	VBROADCASTSS rowconsts<>+160(SB), Z6
+	VBROADCASTSS rowconsts<>+192(SB), Z7
+	VBROADCASTSS rowconsts<>+224(SB), Z8
+	VBROADCASTSS rowconsts<>+256(SB), Z9
+	VBROADCASTSS rowconsts<>+288(SB), Z10
+	VBROADCASTSS rowconsts<>+320(SB), Z11
 	CMPQ         R10, DX
 	JAE          SoftmaxAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         R9, R9
 
 SoftmaxAVX512_max32_2:
 	CMPQ    R9, SI
 	JAE     SoftmaxAVX512_maxv_3
-	VMOVUPS (CX)(R9*4), Z6
-	VMAXPS  Z0, Z6, Z0
-	VMOVUPS 64(CX)(R9*4), Z6
-	VMAXPS  Z5, Z6, Z5
+	VMOVUPS (CX)(R9*4), Z13
+	VMAXPS  Z0, Z13, Z0
+	VMOVUPS 64(CX)(R9*4), Z13
+	VMAXPS  Z12, Z13, Z12
 	ADDQ    $0x20, R9
 	JMP     SoftmaxAVX512_max32_2
 
 SoftmaxAVX512_maxv_3:
 	CMPQ    R9, DI
 	JAE     SoftmaxAVX512_maxtail_4
-	VMOVUPS (CX)(R9*4), Z6
-	VMAXPS  Z0, Z6, Z0
+	VMOVUPS (CX)(R9*4), Z13
+	VMAXPS  Z0, Z13, Z0
 	ADDQ    $0x10, R9
 	JMP     SoftmaxAVX512_maxv_3
 
@@ -345,29 +352,29 @@ SoftmaxAVX512_maxtail_4:
 	JE           SoftmaxAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(R8*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z6
-	VMOVUPS      (CX)(R9*4), K1, Z6
-	VMAXPS       Z5, Z6, Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	VMOVUPS      (CX)(R9*4), K1, Z13
+	VMAXPS       Z12, Z13, Z12
 
 SoftmaxAVX512_maxfold_5:
-	VMAXPS        Z5, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y5
-	VMAXPS        Y5, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X5
-	VMAXPS        X5, X0, X0
-	VMOVHLPS      X0, X0, X5
-	VMAXPS        X5, X0, X0
-	VMOVSHDUP     X0, X5
-	VMAXSS        X5, X0, X0
-	VXORPS        X5, X5, X5
-	VADDSS        X5, X0, X0
+	VMAXPS        Z12, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y12
+	VMAXPS        Y12, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X12
+	VMAXPS        X12, X0, X0
+	VMOVHLPS      X0, X0, X12
+	VMAXPS        X12, X0, X0
+	VMOVSHDUP     X0, X12
+	VMAXSS        X12, X0, X0
+	VXORPS        X12, X12, X12
+	VADDSS        X12, X0, X0
 	VBROADCASTSS  X0, Z0
 
 SoftmaxAVX512_row:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
+	VXORPS       Z12, Z12, Z12
+	VXORPS       Z13, Z13, Z13
 	MOVQ         R10, R9
 	INCQ         R9
 	CMPQ         R9, DX
@@ -377,139 +384,134 @@ SoftmaxAVX512_row:
 	XORQ         R9, R9
 
 SoftmaxAVX512_exp32_8:
-	CMPQ             R9, SI
-	JAE              SoftmaxAVX512_exprest_9
-	VMOVUPS          (R11)(R9*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (CX)(R9*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (AX)(R9*4)
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R11)(R9*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          64(CX)(R9*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, 64(AX)(R9*4)
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, R9
-	JMP              SoftmaxAVX512_exp32_8
+	CMPQ          R9, SI
+	JAE           SoftmaxAVX512_exprest_9
+	VMOVUPS       (R11)(R9*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (CX)(R9*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (AX)(R9*4)
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R11)(R9*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       64(CX)(R9*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, 64(AX)(R9*4)
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, R9
+	JMP           SoftmaxAVX512_exp32_8
 
 SoftmaxAVX512_exprest_9:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             R9, DI
-	JAE              SoftmaxAVX512_exptail_11
-	VMOVUPS          (R11)(R9*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (CX)(R9*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (AX)(R9*4)
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, R9
-	JMP              SoftmaxAVX512_expnext_12
+	CMPQ          R9, DI
+	JAE           SoftmaxAVX512_exptail_11
+	VMOVUPS       (R11)(R9*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (CX)(R9*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (AX)(R9*4)
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, R9
+	JMP           SoftmaxAVX512_expnext_12
 
 SoftmaxAVX512_exptail_11:
-	CMPQ             R8, $0x00
-	JE               SoftmaxAVX512_expdone_10
-	LEAQ             rowconsts<>+64(SB), R12
-	KMOVW            (R12)(R8*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R11)(R9*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (CX)(R9*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VMOVUPS          Z8, K1, (AX)(R9*4)
-	VADDPS           Z8, Z5, Z5
-	JMP              SoftmaxAVX512_expdone_10
+	CMPQ          R8, $0x00
+	JE            SoftmaxAVX512_expdone_10
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(R8*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R11)(R9*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (CX)(R9*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VMOVUPS       Z15, K1, (AX)(R9*4)
+	VADDPS        Z15, Z12, Z12
+	JMP           SoftmaxAVX512_expdone_10
 
 SoftmaxAVX512_expnext_12:
-	CMPQ             R8, $0x00
-	JE               SoftmaxAVX512_expdone_10
-	LEAQ             rowconsts<>+64(SB), R12
-	KMOVW            (R12)(R8*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R11)(R9*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (CX)(R9*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VMOVUPS          Z8, K1, (AX)(R9*4)
-	VADDPS           Z8, Z6, Z6
+	CMPQ          R8, $0x00
+	JE            SoftmaxAVX512_expdone_10
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(R8*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R11)(R9*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (CX)(R9*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VMOVUPS       Z15, K1, (AX)(R9*4)
+	VADDPS        Z15, Z13, Z13
 
 SoftmaxAVX512_expdone_10:
 	VEXTRACTF64X4 $0x01, Z1, Y0
@@ -529,143 +531,138 @@ SoftmaxAVX512_explast_6:
 	XORQ R9, R9
 
 SoftmaxAVX512_explast32_13:
-	CMPQ             R9, SI
-	JAE              SoftmaxAVX512_explastrest_14
-	VMOVUPS          (CX)(R9*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (AX)(R9*4)
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(CX)(R9*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, 64(AX)(R9*4)
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, R9
-	JMP              SoftmaxAVX512_explast32_13
+	CMPQ          R9, SI
+	JAE           SoftmaxAVX512_explastrest_14
+	VMOVUPS       (CX)(R9*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (AX)(R9*4)
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(CX)(R9*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, 64(AX)(R9*4)
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, R9
+	JMP           SoftmaxAVX512_explast32_13
 
 SoftmaxAVX512_explastrest_14:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             R9, DI
-	JAE              SoftmaxAVX512_explasttail_16
-	VMOVUPS          (CX)(R9*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (AX)(R9*4)
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, R9
-	JMP              SoftmaxAVX512_explastnext_17
+	CMPQ          R9, DI
+	JAE           SoftmaxAVX512_explasttail_16
+	VMOVUPS       (CX)(R9*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (AX)(R9*4)
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, R9
+	JMP           SoftmaxAVX512_explastnext_17
 
 SoftmaxAVX512_explasttail_16:
-	CMPQ             R8, $0x00
-	JE               SoftmaxAVX512_explastdone_15
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(R8*4), K1
-	VMOVUPS.Z        (CX)(R9*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VMOVUPS          Z8, K1, (AX)(R9*4)
-	VADDPS           Z8, Z5, Z5
-	JMP              SoftmaxAVX512_explastdone_15
+	CMPQ          R8, $0x00
+	JE            SoftmaxAVX512_explastdone_15
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(R8*4), K1
+	VMOVUPS.Z     (CX)(R9*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VMOVUPS       Z15, K1, (AX)(R9*4)
+	VADDPS        Z15, Z12, Z12
+	JMP           SoftmaxAVX512_explastdone_15
 
 SoftmaxAVX512_explastnext_17:
-	CMPQ             R8, $0x00
-	JE               SoftmaxAVX512_explastdone_15
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(R8*4), K1
-	VMOVUPS.Z        (CX)(R9*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VMOVUPS          Z8, K1, (AX)(R9*4)
-	VADDPS           Z8, Z6, Z6
+	CMPQ          R8, $0x00
+	JE            SoftmaxAVX512_explastdone_15
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(R8*4), K1
+	VMOVUPS.Z     (CX)(R9*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VMOVUPS       Z15, K1, (AX)(R9*4)
+	VADDPS        Z15, Z13, Z13
 
 SoftmaxAVX512_explastdone_15:
 SoftmaxAVX512_expfolded_7:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
-	VADDPS        Z6, Z5, Z5
-	VEXTRACTF64X4 $0x01, Z5, Y0
-	VADDPS        Y0, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X0
-	VADDSS        X0, X5, X0
+	VADDPS        Z13, Z12, Z12
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VADDPS        Y0, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VADDSS        X0, X12, X0
 
 	// inv = 1 / sum; dst_i = e_i * inv
-	VMOVSS       rowconsts<>+1100(SB), X5
-	VDIVSS       X0, X5, X5
-	VBROADCASTSS X5, Z0
+	VMOVSS       rowconsts<>+1100(SB), X12
+	VDIVSS       X0, X12, X12
+	VBROADCASTSS X12, Z0
 
 	// pass 3
 	XORQ R9, R9
@@ -673,21 +670,21 @@ SoftmaxAVX512_expfolded_7:
 SoftmaxAVX512_out32_18:
 	CMPQ    R9, SI
 	JAE     SoftmaxAVX512_outv_19
-	VMOVUPS (AX)(R9*4), Z5
-	VMULPS  Z0, Z5, Z5
-	VMOVUPS Z5, (AX)(R9*4)
-	VMOVUPS 64(AX)(R9*4), Z5
-	VMULPS  Z0, Z5, Z5
-	VMOVUPS Z5, 64(AX)(R9*4)
+	VMOVUPS (AX)(R9*4), Z12
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (AX)(R9*4)
+	VMOVUPS 64(AX)(R9*4), Z12
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, 64(AX)(R9*4)
 	ADDQ    $0x20, R9
 	JMP     SoftmaxAVX512_out32_18
 
 SoftmaxAVX512_outv_19:
 	CMPQ    R9, DI
 	JAE     SoftmaxAVX512_outtail_20
-	VMOVUPS (AX)(R9*4), Z5
-	VMULPS  Z0, Z5, Z5
-	VMOVUPS Z5, (AX)(R9*4)
+	VMOVUPS (AX)(R9*4), Z12
+	VMULPS  Z0, Z12, Z12
+	VMOVUPS Z12, (AX)(R9*4)
 	ADDQ    $0x10, R9
 	JMP     SoftmaxAVX512_outv_19
 
@@ -696,9 +693,9 @@ SoftmaxAVX512_outtail_20:
 	JE        SoftmaxAVX512_outend_21
 	LEAQ      rowconsts<>+64(SB), R11
 	KMOVW     (R11)(R8*4), K1
-	VMOVUPS.Z (AX)(R9*4), K1, Z5
-	VMULPS    Z0, Z5, Z5
-	VMOVUPS   Z5, K1, (AX)(R9*4)
+	VMOVUPS.Z (AX)(R9*4), K1, Z12
+	VMULPS    Z0, Z12, Z12
+	VMOVUPS   Z12, K1, (AX)(R9*4)
 
 SoftmaxAVX512_outend_21:
 	// next row (its max is in next)
@@ -732,6 +729,13 @@ TEXT ·LogSoftmaxAVX512(SB), $104-32
 	VBROADCASTSS rowconsts<>+1060(SB), Z2
 	VBROADCASTSS rowconsts<>+1056(SB), Z3
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	VBROADCASTSS rowconsts<>+352(SB), Z5
+	VBROADCASTSS rowconsts<>+160(SB), Z6
+	VBROADCASTSS rowconsts<>+192(SB), Z7
+	VBROADCASTSS rowconsts<>+224(SB), Z8
+	VBROADCASTSS rowconsts<>+256(SB), Z9
+	VBROADCASTSS rowconsts<>+288(SB), Z10
+	VBROADCASTSS rowconsts<>+320(SB), Z11
 	MOVQ         $0x00000000, 96(SP)
 	CMPQ         R10, DX
 	JAE          LogSoftmaxAVX512_end_1
@@ -739,24 +743,24 @@ TEXT ·LogSoftmaxAVX512(SB), $104-32
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         R9, R9
 
 LogSoftmaxAVX512_max32_2:
 	CMPQ    R9, SI
 	JAE     LogSoftmaxAVX512_maxv_3
-	VMOVUPS (CX)(R9*4), Z6
-	VMAXPS  Z0, Z6, Z0
-	VMOVUPS 64(CX)(R9*4), Z6
-	VMAXPS  Z5, Z6, Z5
+	VMOVUPS (CX)(R9*4), Z13
+	VMAXPS  Z0, Z13, Z0
+	VMOVUPS 64(CX)(R9*4), Z13
+	VMAXPS  Z12, Z13, Z12
 	ADDQ    $0x20, R9
 	JMP     LogSoftmaxAVX512_max32_2
 
 LogSoftmaxAVX512_maxv_3:
 	CMPQ    R9, DI
 	JAE     LogSoftmaxAVX512_maxtail_4
-	VMOVUPS (CX)(R9*4), Z6
-	VMAXPS  Z0, Z6, Z0
+	VMOVUPS (CX)(R9*4), Z13
+	VMAXPS  Z0, Z13, Z0
 	ADDQ    $0x10, R9
 	JMP     LogSoftmaxAVX512_maxv_3
 
@@ -765,29 +769,29 @@ LogSoftmaxAVX512_maxtail_4:
 	JE           LogSoftmaxAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(R8*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z6
-	VMOVUPS      (CX)(R9*4), K1, Z6
-	VMAXPS       Z5, Z6, Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	VMOVUPS      (CX)(R9*4), K1, Z13
+	VMAXPS       Z12, Z13, Z12
 
 LogSoftmaxAVX512_maxfold_5:
-	VMAXPS        Z5, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y5
-	VMAXPS        Y5, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X5
-	VMAXPS        X5, X0, X0
-	VMOVHLPS      X0, X0, X5
-	VMAXPS        X5, X0, X0
-	VMOVSHDUP     X0, X5
-	VMAXSS        X5, X0, X0
-	VXORPS        X5, X5, X5
-	VADDSS        X5, X0, X0
+	VMAXPS        Z12, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y12
+	VMAXPS        Y12, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X12
+	VMAXPS        X12, X0, X0
+	VMOVHLPS      X0, X0, X12
+	VMAXPS        X12, X0, X0
+	VMOVSHDUP     X0, X12
+	VMAXSS        X12, X0, X0
+	VXORPS        X12, X12, X12
+	VADDSS        X12, X0, X0
 	VBROADCASTSS  X0, Z0
 
 LogSoftmaxAVX512_row:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
+	VXORPS       Z12, Z12, Z12
+	VXORPS       Z13, Z13, Z13
 	MOVQ         R10, R9
 	INCQ         R9
 	CMPQ         R9, DX
@@ -797,149 +801,144 @@ LogSoftmaxAVX512_row:
 	XORQ         R9, R9
 
 LogSoftmaxAVX512_exp32_8:
-	CMPQ             R9, SI
-	JAE              LogSoftmaxAVX512_exprest_9
-	VMOVUPS          (R11)(R9*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	PREFETCHT0       (AX)(R9*4)
-	VMOVUPS          (CX)(R9*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R11)(R9*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	PREFETCHT0       64(AX)(R9*4)
-	VMOVUPS          64(CX)(R9*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, R9
-	JMP              LogSoftmaxAVX512_exp32_8
+	CMPQ          R9, SI
+	JAE           LogSoftmaxAVX512_exprest_9
+	VMOVUPS       (R11)(R9*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	PREFETCHT0    (AX)(R9*4)
+	VMOVUPS       (CX)(R9*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R11)(R9*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	PREFETCHT0    64(AX)(R9*4)
+	VMOVUPS       64(CX)(R9*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, R9
+	JMP           LogSoftmaxAVX512_exp32_8
 
 LogSoftmaxAVX512_exprest_9:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             R9, DI
-	JAE              LogSoftmaxAVX512_exptail_11
-	VMOVUPS          (R11)(R9*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	PREFETCHT0       (AX)(R9*4)
-	VMOVUPS          (CX)(R9*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, R9
-	JMP              LogSoftmaxAVX512_expnext_12
+	CMPQ          R9, DI
+	JAE           LogSoftmaxAVX512_exptail_11
+	VMOVUPS       (R11)(R9*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	PREFETCHT0    (AX)(R9*4)
+	VMOVUPS       (CX)(R9*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, R9
+	JMP           LogSoftmaxAVX512_expnext_12
 
 LogSoftmaxAVX512_exptail_11:
-	CMPQ             R8, $0x00
-	JE               LogSoftmaxAVX512_expdone_10
-	LEAQ             rowconsts<>+64(SB), R12
-	KMOVW            (R12)(R8*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R11)(R9*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (CX)(R9*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	JMP              LogSoftmaxAVX512_expdone_10
+	CMPQ          R8, $0x00
+	JE            LogSoftmaxAVX512_expdone_10
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(R8*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R11)(R9*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (CX)(R9*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	JMP           LogSoftmaxAVX512_expdone_10
 
 LogSoftmaxAVX512_expnext_12:
-	CMPQ             R8, $0x00
-	JE               LogSoftmaxAVX512_expdone_10
-	LEAQ             rowconsts<>+64(SB), R12
-	KMOVW            (R12)(R8*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R11)(R9*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (CX)(R9*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
+	CMPQ          R8, $0x00
+	JE            LogSoftmaxAVX512_expdone_10
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(R8*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R11)(R9*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (CX)(R9*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
 
 LogSoftmaxAVX512_expdone_10:
-	VEXTRACTF64X4 $0x01, Z1, Y7
-	VMAXPS        Y7, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X7
-	VMAXPS        X7, X1, X1
-	VMOVHLPS      X1, X1, X7
-	VMAXPS        X7, X1, X1
-	VMOVSHDUP     X1, X7
-	VMAXSS        X7, X1, X1
-	VXORPS        X7, X7, X7
-	VADDSS        X7, X1, X1
+	VEXTRACTF64X4 $0x01, Z1, Y14
+	VMAXPS        Y14, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X14
+	VMAXPS        X14, X1, X1
+	VMOVHLPS      X1, X1, X14
+	VMAXPS        X14, X1, X1
+	VMOVSHDUP     X1, X14
+	VMAXSS        X14, X1, X1
+	VXORPS        X14, X14, X14
+	VADDSS        X14, X1, X1
 	VBROADCASTSS  X1, Z1
 	JMP           LogSoftmaxAVX512_expfolded_7
 
@@ -947,143 +946,138 @@ LogSoftmaxAVX512_explast_6:
 	XORQ R9, R9
 
 LogSoftmaxAVX512_explast32_13:
-	CMPQ             R9, SI
-	JAE              LogSoftmaxAVX512_explastrest_14
-	PREFETCHT0       (AX)(R9*4)
-	VMOVUPS          (CX)(R9*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	PREFETCHT0       64(AX)(R9*4)
-	VMOVUPS          64(CX)(R9*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, R9
-	JMP              LogSoftmaxAVX512_explast32_13
+	CMPQ          R9, SI
+	JAE           LogSoftmaxAVX512_explastrest_14
+	PREFETCHT0    (AX)(R9*4)
+	VMOVUPS       (CX)(R9*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	PREFETCHT0    64(AX)(R9*4)
+	VMOVUPS       64(CX)(R9*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, R9
+	JMP           LogSoftmaxAVX512_explast32_13
 
 LogSoftmaxAVX512_explastrest_14:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             R9, DI
-	JAE              LogSoftmaxAVX512_explasttail_16
-	PREFETCHT0       (AX)(R9*4)
-	VMOVUPS          (CX)(R9*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, R9
-	JMP              LogSoftmaxAVX512_explastnext_17
+	CMPQ          R9, DI
+	JAE           LogSoftmaxAVX512_explasttail_16
+	PREFETCHT0    (AX)(R9*4)
+	VMOVUPS       (CX)(R9*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, R9
+	JMP           LogSoftmaxAVX512_explastnext_17
 
 LogSoftmaxAVX512_explasttail_16:
-	CMPQ             R8, $0x00
-	JE               LogSoftmaxAVX512_explastdone_15
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(R8*4), K1
-	VMOVUPS.Z        (CX)(R9*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	JMP              LogSoftmaxAVX512_explastdone_15
+	CMPQ          R8, $0x00
+	JE            LogSoftmaxAVX512_explastdone_15
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(R8*4), K1
+	VMOVUPS.Z     (CX)(R9*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	JMP           LogSoftmaxAVX512_explastdone_15
 
 LogSoftmaxAVX512_explastnext_17:
-	CMPQ             R8, $0x00
-	JE               LogSoftmaxAVX512_explastdone_15
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(R8*4), K1
-	VMOVUPS.Z        (CX)(R9*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
+	CMPQ          R8, $0x00
+	JE            LogSoftmaxAVX512_explastdone_15
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(R8*4), K1
+	VMOVUPS.Z     (CX)(R9*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
 
 LogSoftmaxAVX512_explastdone_15:
 LogSoftmaxAVX512_expfolded_7:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
-	VADDPS        Z6, Z5, Z5
-	VEXTRACTF64X4 $0x01, Z5, Y6
-	VADDPS        Y6, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X6
-	VADDSS        X6, X5, X5
+	VADDPS        Z13, Z12, Z12
+	VEXTRACTF64X4 $0x01, Z12, Y13
+	VADDPS        Y13, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X13
+	VADDSS        X13, X12, X12
 	CMPQ          BX, $0x00000100
 	JA            LogSoftmaxAVX512_direct_18
 
 	// ring[n] = (max, sum); at 8 rows: L = LogPos(sums) at once, then the 8 rows' output passes
 	MOVQ   96(SP), R9
 	VMOVSS X0, (SP)(R9*4)
-	VMOVSS X5, 32(SP)(R9*4)
+	VMOVSS X12, 32(SP)(R9*4)
 	INCQ   R9
 	CMPQ   R9, $0x08
 	JE     LogSoftmaxAVX512_ringfull_20
@@ -1095,31 +1089,31 @@ LogSoftmaxAVX512_ringfull_20:
 	VMOVUPS 32(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y0, Y5
-	VPSRAD       $0x17, Y5, Y5
-	VPSLLD       $0x17, Y5, Y6
-	VPSUBD       Y6, Y0, Y6
-	VSUBPS       rowconsts<>+448(SB), Y6, Y6
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+1108(SB), Y8
-	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
-	VMULPS       Y6, Y8, Y8
-	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+768(SB), Y5, Y8
-	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
-	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+800(SB), Y5, Y6
+	VPSUBD       rowconsts<>+416(SB), Y0, Y12
+	VPSRAD       $0x17, Y12, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VPSUBD       Y13, Y0, Y13
+	VSUBPS       rowconsts<>+448(SB), Y13, Y13
+	VCVTDQ2PS    Y12, Y12
+	VMULPS       Y13, Y13, Y14
+	VBROADCASTSS rowconsts<>+1108(SB), Y15
+	VFMADD213PS  rowconsts<>+512(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+544(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+576(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+608(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+640(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+672(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+704(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+736(SB), Y13, Y15
+	VMULPS       Y13, Y15, Y15
+	VMULPS       Y14, Y15, Y15
+	VFMADD231PS  rowconsts<>+768(SB), Y12, Y15
+	VFMADD231PS  rowconsts<>+480(SB), Y14, Y15
+	VADDPS       Y15, Y13, Y13
+	VFMADD231PS  rowconsts<>+800(SB), Y12, Y13
 	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y6, Y6
-	VMOVUPS      Y6, 64(SP)
+	VADDPS       Y0, Y13, Y13
+	VMOVUPS      Y13, 64(SP)
 	IMUL3Q       $+28, BX, R9
 	MOVQ         CX, R11
 	SUBQ         R9, R11
@@ -1131,7 +1125,7 @@ LogSoftmaxAVX512_outrows_22:
 	CMPQ         R13, $0x08
 	JAE          LogSoftmaxAVX512_outrowsdone_23
 	VBROADCASTSS (SP)(R13*4), Z0
-	VBROADCASTSS 64(SP)(R13*4), Z5
+	VBROADCASTSS 64(SP)(R13*4), Z12
 
 	// pass 3
 	XORQ R9, R9
@@ -1139,24 +1133,24 @@ LogSoftmaxAVX512_outrows_22:
 LogSoftmaxAVX512_out32_24:
 	CMPQ    R9, SI
 	JAE     LogSoftmaxAVX512_outv_25
-	VMOVUPS (R11)(R9*4), Z6
-	VSUBPS  Z0, Z6, Z6
-	VSUBPS  Z5, Z6, Z6
-	VMOVUPS Z6, (R12)(R9*4)
-	VMOVUPS 64(R11)(R9*4), Z6
-	VSUBPS  Z0, Z6, Z6
-	VSUBPS  Z5, Z6, Z6
-	VMOVUPS Z6, 64(R12)(R9*4)
+	VMOVUPS (R11)(R9*4), Z13
+	VSUBPS  Z0, Z13, Z13
+	VSUBPS  Z12, Z13, Z13
+	VMOVUPS Z13, (R12)(R9*4)
+	VMOVUPS 64(R11)(R9*4), Z13
+	VSUBPS  Z0, Z13, Z13
+	VSUBPS  Z12, Z13, Z13
+	VMOVUPS Z13, 64(R12)(R9*4)
 	ADDQ    $0x20, R9
 	JMP     LogSoftmaxAVX512_out32_24
 
 LogSoftmaxAVX512_outv_25:
 	CMPQ    R9, DI
 	JAE     LogSoftmaxAVX512_outtail_26
-	VMOVUPS (R11)(R9*4), Z6
-	VSUBPS  Z0, Z6, Z6
-	VSUBPS  Z5, Z6, Z6
-	VMOVUPS Z6, (R12)(R9*4)
+	VMOVUPS (R11)(R9*4), Z13
+	VSUBPS  Z0, Z13, Z13
+	VSUBPS  Z12, Z13, Z13
+	VMOVUPS Z13, (R12)(R9*4)
 	ADDQ    $0x10, R9
 	JMP     LogSoftmaxAVX512_outv_25
 
@@ -1165,10 +1159,10 @@ LogSoftmaxAVX512_outtail_26:
 	JE        LogSoftmaxAVX512_outend_27
 	LEAQ      rowconsts<>+64(SB), R14
 	KMOVW     (R14)(R8*4), K1
-	VMOVUPS.Z (R11)(R9*4), K1, Z6
-	VSUBPS    Z0, Z6, Z6
-	VSUBPS    Z5, Z6, Z6
-	VMOVUPS   Z6, K1, (R12)(R9*4)
+	VMOVUPS.Z (R11)(R9*4), K1, Z13
+	VSUBPS    Z0, Z13, Z13
+	VSUBPS    Z12, Z13, Z13
+	VMOVUPS   Z13, K1, (R12)(R9*4)
 
 LogSoftmaxAVX512_outend_27:
 	LEAQ (R11)(BX*4), R11
@@ -1182,42 +1176,42 @@ LogSoftmaxAVX512_ringnext_21:
 
 LogSoftmaxAVX512_direct_18:
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, R9
+	VMOVD      X12, R9
 	MOVL       R9, R11
 	SUBL       $0x3f3504f3, R11
 	SARL       $0x17, R11
 	MOVL       R11, R12
 	SHLL       $0x17, R12
 	SUBL       R12, R9
-	VMOVD      R9, X6
-	VSUBSS     rowconsts<>+1100(SB), X6, X6
-	VXORPS     X7, X7, X7
-	VCVTSI2SSL R11, X7, X7
-	VMULSS     X6, X6, X8
+	VMOVD      R9, X13
+	VSUBSS     rowconsts<>+1100(SB), X13, X13
+	VXORPS     X14, X14, X14
+	VCVTSI2SSL R11, X14, X14
+	VMULSS     X13, X13, X15
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X9
-	VFMADD213SS rowconsts<>+1112(SB), X6, X9
-	VFMADD213SS rowconsts<>+1116(SB), X6, X9
-	VFMADD213SS rowconsts<>+1120(SB), X6, X9
-	VFMADD213SS rowconsts<>+1124(SB), X6, X9
-	VFMADD213SS rowconsts<>+1128(SB), X6, X9
-	VFMADD213SS rowconsts<>+1132(SB), X6, X9
-	VFMADD213SS rowconsts<>+1136(SB), X6, X9
-	VFMADD213SS rowconsts<>+1140(SB), X6, X9
-	VMULSS      X6, X9, X9
-	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+1144(SB), X7, X9
-	VFMADD231SS rowconsts<>+1104(SB), X8, X9
+	VMOVSS      rowconsts<>+1108(SB), X16
+	VFMADD213SS rowconsts<>+1112(SB), X13, X16
+	VFMADD213SS rowconsts<>+1116(SB), X13, X16
+	VFMADD213SS rowconsts<>+1120(SB), X13, X16
+	VFMADD213SS rowconsts<>+1124(SB), X13, X16
+	VFMADD213SS rowconsts<>+1128(SB), X13, X16
+	VFMADD213SS rowconsts<>+1132(SB), X13, X16
+	VFMADD213SS rowconsts<>+1136(SB), X13, X16
+	VFMADD213SS rowconsts<>+1140(SB), X13, X16
+	VMULSS      X13, X16, X16
+	VMULSS      X15, X16, X16
+	VFMADD231SS rowconsts<>+1144(SB), X14, X16
+	VFMADD231SS rowconsts<>+1104(SB), X15, X16
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+1148(SB), X7, X6
-	VSUBSS      X5, X5, X5
-	VADDSS      X5, X6, X6
+	VADDSS      X16, X13, X13
+	VFMADD231SS rowconsts<>+1148(SB), X14, X13
+	VSUBSS      X12, X12, X12
+	VADDSS      X12, X13, X13
 
 	// dst_i = (x_i - max) - L
-	VBROADCASTSS X6, Z5
+	VBROADCASTSS X13, Z12
 
 	// pass 3
 	XORQ R9, R9
@@ -1225,24 +1219,24 @@ LogSoftmaxAVX512_direct_18:
 LogSoftmaxAVX512_out32_28:
 	CMPQ    R9, SI
 	JAE     LogSoftmaxAVX512_outv_29
-	VMOVUPS (CX)(R9*4), Z6
-	VSUBPS  Z0, Z6, Z6
-	VSUBPS  Z5, Z6, Z6
-	VMOVUPS Z6, (AX)(R9*4)
-	VMOVUPS 64(CX)(R9*4), Z6
-	VSUBPS  Z0, Z6, Z6
-	VSUBPS  Z5, Z6, Z6
-	VMOVUPS Z6, 64(AX)(R9*4)
+	VMOVUPS (CX)(R9*4), Z13
+	VSUBPS  Z0, Z13, Z13
+	VSUBPS  Z12, Z13, Z13
+	VMOVUPS Z13, (AX)(R9*4)
+	VMOVUPS 64(CX)(R9*4), Z13
+	VSUBPS  Z0, Z13, Z13
+	VSUBPS  Z12, Z13, Z13
+	VMOVUPS Z13, 64(AX)(R9*4)
 	ADDQ    $0x20, R9
 	JMP     LogSoftmaxAVX512_out32_28
 
 LogSoftmaxAVX512_outv_29:
 	CMPQ    R9, DI
 	JAE     LogSoftmaxAVX512_outtail_30
-	VMOVUPS (CX)(R9*4), Z6
-	VSUBPS  Z0, Z6, Z6
-	VSUBPS  Z5, Z6, Z6
-	VMOVUPS Z6, (AX)(R9*4)
+	VMOVUPS (CX)(R9*4), Z13
+	VSUBPS  Z0, Z13, Z13
+	VSUBPS  Z12, Z13, Z13
+	VMOVUPS Z13, (AX)(R9*4)
 	ADDQ    $0x10, R9
 	JMP     LogSoftmaxAVX512_outv_29
 
@@ -1251,10 +1245,10 @@ LogSoftmaxAVX512_outtail_30:
 	JE        LogSoftmaxAVX512_outend_31
 	LEAQ      rowconsts<>+64(SB), R11
 	KMOVW     (R11)(R8*4), K1
-	VMOVUPS.Z (CX)(R9*4), K1, Z6
-	VSUBPS    Z0, Z6, Z6
-	VSUBPS    Z5, Z6, Z6
-	VMOVUPS   Z6, K1, (AX)(R9*4)
+	VMOVUPS.Z (CX)(R9*4), K1, Z13
+	VSUBPS    Z0, Z13, Z13
+	VSUBPS    Z12, Z13, Z13
+	VMOVUPS   Z13, K1, (AX)(R9*4)
 
 LogSoftmaxAVX512_outend_31:
 LogSoftmaxAVX512_rowdone_19:
@@ -1394,6 +1388,13 @@ TEXT ·LogSumExpAVX512(SB), $104-56
 	VBROADCASTSS rowconsts<>+1060(SB), Z2
 	VBROADCASTSS rowconsts<>+1056(SB), Z3
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	VBROADCASTSS rowconsts<>+352(SB), Z5
+	VBROADCASTSS rowconsts<>+160(SB), Z6
+	VBROADCASTSS rowconsts<>+192(SB), Z7
+	VBROADCASTSS rowconsts<>+224(SB), Z8
+	VBROADCASTSS rowconsts<>+256(SB), Z9
+	VBROADCASTSS rowconsts<>+288(SB), Z10
+	VBROADCASTSS rowconsts<>+320(SB), Z11
 	MOVQ         $0x00000000, 96(SP)
 	CMPQ         R10, DX
 	JAE          LogSumExpAVX512_end_1
@@ -1415,24 +1416,24 @@ TEXT ·LogSumExpAVX512(SB), $104-56
 LogSumExpAVX512_maxpass_2:
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         R9, R9
 
 LogSumExpAVX512_max32_4:
 	CMPQ    R9, SI
 	JAE     LogSumExpAVX512_maxv_5
-	VMOVUPS (CX)(R9*4), Z6
-	VMAXPS  Z0, Z6, Z0
-	VMOVUPS 64(CX)(R9*4), Z6
-	VMAXPS  Z5, Z6, Z5
+	VMOVUPS (CX)(R9*4), Z13
+	VMAXPS  Z0, Z13, Z0
+	VMOVUPS 64(CX)(R9*4), Z13
+	VMAXPS  Z12, Z13, Z12
 	ADDQ    $0x20, R9
 	JMP     LogSumExpAVX512_max32_4
 
 LogSumExpAVX512_maxv_5:
 	CMPQ    R9, DI
 	JAE     LogSumExpAVX512_maxtail_6
-	VMOVUPS (CX)(R9*4), Z6
-	VMAXPS  Z0, Z6, Z0
+	VMOVUPS (CX)(R9*4), Z13
+	VMAXPS  Z0, Z13, Z0
 	ADDQ    $0x10, R9
 	JMP     LogSumExpAVX512_maxv_5
 
@@ -1441,30 +1442,30 @@ LogSumExpAVX512_maxtail_6:
 	JE           LogSumExpAVX512_maxfold_7
 	LEAQ         rowconsts<>+64(SB), R12
 	KMOVW        (R12)(R8*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z6
-	VMOVUPS      (CX)(R9*4), K1, Z6
-	VMAXPS       Z5, Z6, Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	VMOVUPS      (CX)(R9*4), K1, Z13
+	VMAXPS       Z12, Z13, Z12
 
 LogSumExpAVX512_maxfold_7:
-	VMAXPS        Z5, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y5
-	VMAXPS        Y5, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X5
-	VMAXPS        X5, X0, X0
-	VMOVHLPS      X0, X0, X5
-	VMAXPS        X5, X0, X0
-	VMOVSHDUP     X0, X5
-	VMAXSS        X5, X0, X0
-	VXORPS        X5, X5, X5
-	VADDSS        X5, X0, X0
+	VMAXPS        Z12, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y12
+	VMAXPS        Y12, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X12
+	VMAXPS        X12, X0, X0
+	VMOVHLPS      X0, X0, X12
+	VMAXPS        X12, X0, X0
+	VMOVSHDUP     X0, X12
+	VMAXSS        X12, X0, X0
+	VXORPS        X12, X12, X12
+	VADDSS        X12, X0, X0
 	VBROADCASTSS  X0, Z0
 
 LogSumExpAVX512_havemax_3:
 LogSumExpAVX512_row:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
+	VXORPS       Z12, Z12, Z12
+	VXORPS       Z13, Z13, Z13
 	MOVQ         R10, R9
 	INCQ         R9
 	CMPQ         R9, R11
@@ -1474,146 +1475,141 @@ LogSumExpAVX512_row:
 	XORQ         R9, R9
 
 LogSumExpAVX512_exp32_10:
-	CMPQ             R9, SI
-	JAE              LogSumExpAVX512_exprest_11
-	VMOVUPS          (R12)(R9*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (CX)(R9*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R12)(R9*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          64(CX)(R9*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, R9
-	JMP              LogSumExpAVX512_exp32_10
+	CMPQ          R9, SI
+	JAE           LogSumExpAVX512_exprest_11
+	VMOVUPS       (R12)(R9*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (CX)(R9*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R12)(R9*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       64(CX)(R9*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, R9
+	JMP           LogSumExpAVX512_exp32_10
 
 LogSumExpAVX512_exprest_11:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             R9, DI
-	JAE              LogSumExpAVX512_exptail_13
-	VMOVUPS          (R12)(R9*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (CX)(R9*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, R9
-	JMP              LogSumExpAVX512_expnext_14
+	CMPQ          R9, DI
+	JAE           LogSumExpAVX512_exptail_13
+	VMOVUPS       (R12)(R9*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (CX)(R9*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, R9
+	JMP           LogSumExpAVX512_expnext_14
 
 LogSumExpAVX512_exptail_13:
-	CMPQ             R8, $0x00
-	JE               LogSumExpAVX512_expdone_12
-	LEAQ             rowconsts<>+64(SB), R13
-	KMOVW            (R13)(R8*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R12)(R9*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (CX)(R9*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	JMP              LogSumExpAVX512_expdone_12
+	CMPQ          R8, $0x00
+	JE            LogSumExpAVX512_expdone_12
+	LEAQ          rowconsts<>+64(SB), R13
+	KMOVW         (R13)(R8*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R12)(R9*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (CX)(R9*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	JMP           LogSumExpAVX512_expdone_12
 
 LogSumExpAVX512_expnext_14:
-	CMPQ             R8, $0x00
-	JE               LogSumExpAVX512_expdone_12
-	LEAQ             rowconsts<>+64(SB), R13
-	KMOVW            (R13)(R8*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R12)(R9*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (CX)(R9*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
+	CMPQ          R8, $0x00
+	JE            LogSumExpAVX512_expdone_12
+	LEAQ          rowconsts<>+64(SB), R13
+	KMOVW         (R13)(R8*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R12)(R9*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (CX)(R9*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
 
 LogSumExpAVX512_expdone_12:
-	VEXTRACTF64X4 $0x01, Z1, Y7
-	VMAXPS        Y7, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X7
-	VMAXPS        X7, X1, X1
-	VMOVHLPS      X1, X1, X7
-	VMAXPS        X7, X1, X1
-	VMOVSHDUP     X1, X7
-	VMAXSS        X7, X1, X1
-	VXORPS        X7, X7, X7
-	VADDSS        X7, X1, X1
+	VEXTRACTF64X4 $0x01, Z1, Y14
+	VMAXPS        Y14, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X14
+	VMAXPS        X14, X1, X1
+	VMOVHLPS      X1, X1, X14
+	VMAXPS        X14, X1, X1
+	VMOVSHDUP     X1, X14
+	VMAXSS        X14, X1, X1
+	VXORPS        X14, X14, X14
+	VADDSS        X14, X1, X1
 	VBROADCASTSS  X1, Z1
 	JMP           LogSumExpAVX512_expfolded_9
 
@@ -1621,143 +1617,138 @@ LogSumExpAVX512_explast_8:
 	XORQ R9, R9
 
 LogSumExpAVX512_explast32_15:
-	CMPQ             R9, SI
-	JAE              LogSumExpAVX512_explastrest_16
-	VMOVUPS          (CX)(R9*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(CX)(R9*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, R9
-	JMP              LogSumExpAVX512_explast32_15
+	CMPQ          R9, SI
+	JAE           LogSumExpAVX512_explastrest_16
+	VMOVUPS       (CX)(R9*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(CX)(R9*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, R9
+	JMP           LogSumExpAVX512_explast32_15
 
 LogSumExpAVX512_explastrest_16:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             R9, DI
-	JAE              LogSumExpAVX512_explasttail_18
-	VMOVUPS          (CX)(R9*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, R9
-	JMP              LogSumExpAVX512_explastnext_19
+	CMPQ          R9, DI
+	JAE           LogSumExpAVX512_explasttail_18
+	VMOVUPS       (CX)(R9*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, R9
+	JMP           LogSumExpAVX512_explastnext_19
 
 LogSumExpAVX512_explasttail_18:
-	CMPQ             R8, $0x00
-	JE               LogSumExpAVX512_explastdone_17
-	LEAQ             rowconsts<>+64(SB), R12
-	KMOVW            (R12)(R8*4), K1
-	VMOVUPS.Z        (CX)(R9*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	JMP              LogSumExpAVX512_explastdone_17
+	CMPQ          R8, $0x00
+	JE            LogSumExpAVX512_explastdone_17
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(R8*4), K1
+	VMOVUPS.Z     (CX)(R9*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	JMP           LogSumExpAVX512_explastdone_17
 
 LogSumExpAVX512_explastnext_19:
-	CMPQ             R8, $0x00
-	JE               LogSumExpAVX512_explastdone_17
-	LEAQ             rowconsts<>+64(SB), R12
-	KMOVW            (R12)(R8*4), K1
-	VMOVUPS.Z        (CX)(R9*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
+	CMPQ          R8, $0x00
+	JE            LogSumExpAVX512_explastdone_17
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(R8*4), K1
+	VMOVUPS.Z     (CX)(R9*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
 
 LogSumExpAVX512_explastdone_17:
 LogSumExpAVX512_expfolded_9:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
-	VADDPS        Z6, Z5, Z5
-	VEXTRACTF64X4 $0x01, Z5, Y6
-	VADDPS        Y6, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X6
-	VADDSS        X6, X5, X5
+	VADDPS        Z13, Z12, Z12
+	VEXTRACTF64X4 $0x01, Z12, Y13
+	VADDPS        Y13, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X13
+	VADDSS        X13, X12, X12
 
 	// a NaN sum (a row with NaN, +Inf or only -Inf: then and only then max + L is NaN)
 	// ends the call (the Go caller resolves that row)
-	VUCOMISS X5, X5
+	VUCOMISS X12, X12
 	JPS      LogSumExpAVX512_special
 
 	// ring[n] = (max, sum); at 8 rows: dst[row-7..row] = max + LogPos(sum), 8 lanes at once
 	MOVQ   96(SP), R9
 	VMOVSS X0, (SP)(R9*4)
-	VMOVSS X5, 32(SP)(R9*4)
+	VMOVSS X12, 32(SP)(R9*4)
 	INCQ   R9
 	CMPQ   R9, $0x08
 	JE     LogSumExpAVX512_ringfull_20
@@ -1769,31 +1760,31 @@ LogSumExpAVX512_ringfull_20:
 	VMOVUPS 32(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y0, Y5
-	VPSRAD       $0x17, Y5, Y5
-	VPSLLD       $0x17, Y5, Y6
-	VPSUBD       Y6, Y0, Y6
-	VSUBPS       rowconsts<>+448(SB), Y6, Y6
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+1108(SB), Y8
-	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
-	VMULPS       Y6, Y8, Y8
-	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+768(SB), Y5, Y8
-	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
-	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+800(SB), Y5, Y6
+	VPSUBD       rowconsts<>+416(SB), Y0, Y12
+	VPSRAD       $0x17, Y12, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VPSUBD       Y13, Y0, Y13
+	VSUBPS       rowconsts<>+448(SB), Y13, Y13
+	VCVTDQ2PS    Y12, Y12
+	VMULPS       Y13, Y13, Y14
+	VBROADCASTSS rowconsts<>+1108(SB), Y15
+	VFMADD213PS  rowconsts<>+512(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+544(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+576(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+608(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+640(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+672(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+704(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+736(SB), Y13, Y15
+	VMULPS       Y13, Y15, Y15
+	VMULPS       Y14, Y15, Y15
+	VFMADD231PS  rowconsts<>+768(SB), Y12, Y15
+	VFMADD231PS  rowconsts<>+480(SB), Y14, Y15
+	VADDPS       Y15, Y13, Y13
+	VFMADD231PS  rowconsts<>+800(SB), Y12, Y13
 	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y6, Y6
-	VADDPS       (SP), Y6, Y0
+	VADDPS       Y0, Y13, Y13
+	VADDPS       (SP), Y13, Y0
 	VMOVUPS      Y0, -28(AX)
 
 LogSumExpAVX512_ringnext_21:
@@ -1887,6 +1878,13 @@ TEXT ·CrossEntropyPlainAVX512(SB), $8-88
 	VBROADCASTSS rowconsts<>+1060(SB), Z2
 	VBROADCASTSS rowconsts<>+1056(SB), Z3
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	VBROADCASTSS rowconsts<>+352(SB), Z5
+	VBROADCASTSS rowconsts<>+160(SB), Z6
+	VBROADCASTSS rowconsts<>+192(SB), Z7
+	VBROADCASTSS rowconsts<>+224(SB), Z8
+	VBROADCASTSS rowconsts<>+256(SB), Z9
+	VBROADCASTSS rowconsts<>+288(SB), Z10
+	VBROADCASTSS rowconsts<>+320(SB), Z11
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
 	MOVQ         DI, (SP)
@@ -1896,24 +1894,24 @@ TEXT ·CrossEntropyPlainAVX512(SB), $8-88
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
 CrossEntropyPlainAVX512_max32_2:
 	CMPQ    SI, CX
 	JAE     CrossEntropyPlainAVX512_maxv_3
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
-	VMOVUPS 64(R8)(SI*4), Z6
-	VMAXPS  Z5, Z6, Z5
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
+	VMOVUPS 64(R8)(SI*4), Z13
+	VMAXPS  Z12, Z13, Z12
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyPlainAVX512_max32_2
 
 CrossEntropyPlainAVX512_maxv_3:
 	CMPQ    SI, DX
 	JAE     CrossEntropyPlainAVX512_maxtail_4
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyPlainAVX512_maxv_3
 
@@ -1922,29 +1920,29 @@ CrossEntropyPlainAVX512_maxtail_4:
 	JE           CrossEntropyPlainAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z6
-	VMOVUPS      (R8)(SI*4), K1, Z6
-	VMAXPS       Z5, Z6, Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	VMOVUPS      (R8)(SI*4), K1, Z13
+	VMAXPS       Z12, Z13, Z12
 
 CrossEntropyPlainAVX512_maxfold_5:
-	VMAXPS        Z5, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y5
-	VMAXPS        Y5, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X5
-	VMAXPS        X5, X0, X0
-	VMOVHLPS      X0, X0, X5
-	VMAXPS        X5, X0, X0
-	VMOVSHDUP     X0, X5
-	VMAXSS        X5, X0, X0
-	VXORPS        X5, X5, X5
-	VADDSS        X5, X0, X0
+	VMAXPS        Z12, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y12
+	VMAXPS        Y12, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X12
+	VMAXPS        X12, X0, X0
+	VMOVHLPS      X0, X0, X12
+	VMAXPS        X12, X0, X0
+	VMOVSHDUP     X0, X12
+	VMAXSS        X12, X0, X0
+	VXORPS        X12, X12, X12
+	VADDSS        X12, X0, X0
 	VBROADCASTSS  X0, Z0
 
 CrossEntropyPlainAVX512_row:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
+	VXORPS       Z12, Z12, Z12
+	VXORPS       Z13, Z13, Z13
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R9
@@ -1954,146 +1952,141 @@ CrossEntropyPlainAVX512_row:
 	XORQ         SI, SI
 
 CrossEntropyPlainAVX512_exp32_8:
-	CMPQ             SI, CX
-	JAE              CrossEntropyPlainAVX512_exprest_9
-	VMOVUPS          (R10)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R10)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyPlainAVX512_exp32_8
+	CMPQ          SI, CX
+	JAE           CrossEntropyPlainAVX512_exprest_9
+	VMOVUPS       (R10)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R10)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyPlainAVX512_exp32_8
 
 CrossEntropyPlainAVX512_exprest_9:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyPlainAVX512_exptail_11
-	VMOVUPS          (R10)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyPlainAVX512_expnext_12
+	CMPQ          SI, DX
+	JAE           CrossEntropyPlainAVX512_exptail_11
+	VMOVUPS       (R10)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyPlainAVX512_expnext_12
 
 CrossEntropyPlainAVX512_exptail_11:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyPlainAVX512_expdone_10
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R10)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	JMP              CrossEntropyPlainAVX512_expdone_10
+	CMPQ          BX, $0x00
+	JE            CrossEntropyPlainAVX512_expdone_10
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R10)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	JMP           CrossEntropyPlainAVX512_expdone_10
 
 CrossEntropyPlainAVX512_expnext_12:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyPlainAVX512_expdone_10
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R10)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyPlainAVX512_expdone_10
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R10)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
 
 CrossEntropyPlainAVX512_expdone_10:
-	VEXTRACTF64X4 $0x01, Z1, Y7
-	VMAXPS        Y7, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X7
-	VMAXPS        X7, X1, X1
-	VMOVHLPS      X1, X1, X7
-	VMAXPS        X7, X1, X1
-	VMOVSHDUP     X1, X7
-	VMAXSS        X7, X1, X1
-	VXORPS        X7, X7, X7
-	VADDSS        X7, X1, X1
+	VEXTRACTF64X4 $0x01, Z1, Y14
+	VMAXPS        Y14, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X14
+	VMAXPS        X14, X1, X1
+	VMOVHLPS      X1, X1, X14
+	VMAXPS        X14, X1, X1
+	VMOVSHDUP     X1, X14
+	VMAXSS        X14, X1, X1
+	VXORPS        X14, X14, X14
+	VADDSS        X14, X1, X1
 	VBROADCASTSS  X1, Z1
 	JMP           CrossEntropyPlainAVX512_expfolded_7
 
@@ -2101,139 +2094,134 @@ CrossEntropyPlainAVX512_explast_6:
 	XORQ SI, SI
 
 CrossEntropyPlainAVX512_explast32_13:
-	CMPQ             SI, CX
-	JAE              CrossEntropyPlainAVX512_explastrest_14
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyPlainAVX512_explast32_13
+	CMPQ          SI, CX
+	JAE           CrossEntropyPlainAVX512_explastrest_14
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyPlainAVX512_explast32_13
 
 CrossEntropyPlainAVX512_explastrest_14:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyPlainAVX512_explasttail_16
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyPlainAVX512_explastnext_17
+	CMPQ          SI, DX
+	JAE           CrossEntropyPlainAVX512_explasttail_16
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyPlainAVX512_explastnext_17
 
 CrossEntropyPlainAVX512_explasttail_16:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyPlainAVX512_explastdone_15
-	LEAQ             rowconsts<>+64(SB), R10
-	KMOVW            (R10)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	JMP              CrossEntropyPlainAVX512_explastdone_15
+	CMPQ          BX, $0x00
+	JE            CrossEntropyPlainAVX512_explastdone_15
+	LEAQ          rowconsts<>+64(SB), R10
+	KMOVW         (R10)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	JMP           CrossEntropyPlainAVX512_explastdone_15
 
 CrossEntropyPlainAVX512_explastnext_17:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyPlainAVX512_explastdone_15
-	LEAQ             rowconsts<>+64(SB), R10
-	KMOVW            (R10)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyPlainAVX512_explastdone_15
+	LEAQ          rowconsts<>+64(SB), R10
+	KMOVW         (R10)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
 
 CrossEntropyPlainAVX512_explastdone_15:
 CrossEntropyPlainAVX512_expfolded_7:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
-	VADDPS        Z6, Z5, Z5
-	VEXTRACTF64X4 $0x01, Z5, Y6
-	VADDPS        Y6, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X6
-	VADDSS        X6, X5, X5
+	VADDPS        Z13, Z12, Z12
+	VEXTRACTF64X4 $0x01, Z12, Y13
+	VADDPS        Y13, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X13
+	VADDSS        X13, X12, X12
 
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
 	MOVQ   lsum+56(FP), SI
-	VMOVSS X5, (SI)(DI*4)
+	VMOVSS X12, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -2437,8 +2425,7 @@ CrossEntropySAVX512_exp32_8:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VADDPS           Z11, Z7, Z7
 	VMOVUPS          64(R10)(SI*4), Z9
 	VMAXPS           Z1, Z9, Z1
@@ -2458,8 +2445,7 @@ CrossEntropySAVX512_exp32_8:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VADDPS           Z11, Z8, Z8
 	ADDQ             $0x20, SI
 	JMP              CrossEntropySAVX512_exp32_8
@@ -2486,8 +2472,7 @@ CrossEntropySAVX512_exprest_9:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VADDPS           Z11, Z7, Z7
 	ADDQ             $0x10, SI
 	JMP              CrossEntropySAVX512_expnext_12
@@ -2519,8 +2504,7 @@ CrossEntropySAVX512_exptail_11:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K2, Z11
+	VFMADD231PS.Z    Z10, Z9, K2, Z11
 	VMOVAPS.Z        Z11, K1, Z11
 	VADDPS           Z11, Z7, Z7
 	JMP              CrossEntropySAVX512_expdone_10
@@ -2552,8 +2536,7 @@ CrossEntropySAVX512_expnext_12:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K2, Z11
+	VFMADD231PS.Z    Z10, Z9, K2, Z11
 	VMOVAPS.Z        Z11, K1, Z11
 	VADDPS           Z11, Z8, Z8
 
@@ -2593,8 +2576,7 @@ CrossEntropySAVX512_explast32_13:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VADDPS           Z11, Z7, Z7
 	VMOVUPS          64(R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
@@ -2612,8 +2594,7 @@ CrossEntropySAVX512_explast32_13:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VADDPS           Z11, Z8, Z8
 	ADDQ             $0x20, SI
 	JMP              CrossEntropySAVX512_explast32_13
@@ -2638,8 +2619,7 @@ CrossEntropySAVX512_explastrest_14:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VADDPS           Z11, Z7, Z7
 	ADDQ             $0x10, SI
 	JMP              CrossEntropySAVX512_explastnext_17
@@ -2668,8 +2648,7 @@ CrossEntropySAVX512_explasttail_16:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K2, Z11
+	VFMADD231PS.Z    Z10, Z9, K2, Z11
 	VMOVAPS.Z        Z11, K1, Z11
 	VADDPS           Z11, Z7, Z7
 	JMP              CrossEntropySAVX512_explastdone_15
@@ -2698,8 +2677,7 @@ CrossEntropySAVX512_explastnext_17:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K2, Z11
+	VFMADD231PS.Z    Z10, Z9, K2, Z11
 	VMOVAPS.Z        Z11, K1, Z11
 	VADDPS           Z11, Z8, Z8
 
@@ -2926,8 +2904,7 @@ CrossEntropySoftPlainAVX512_exp32_7:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	VMOVUPS          64(R10)(SI*4), Z7
 	VMAXPS           Z1, Z7, Z1
@@ -2946,8 +2923,7 @@ CrossEntropySoftPlainAVX512_exp32_7:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VADDPS           Z9, Z6, Z6
 	ADDQ             $0x20, SI
 	JMP              CrossEntropySoftPlainAVX512_exp32_7
@@ -2973,8 +2949,7 @@ CrossEntropySoftPlainAVX512_exprest_8:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	ADDQ             $0x10, SI
 	JMP              CrossEntropySoftPlainAVX512_expnext_11
@@ -3002,8 +2977,7 @@ CrossEntropySoftPlainAVX512_exptail_10:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
+	VFMADD231PS.Z    Z8, Z7, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	JMP              CrossEntropySoftPlainAVX512_expdone_9
@@ -3031,8 +3005,7 @@ CrossEntropySoftPlainAVX512_expnext_11:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
+	VFMADD231PS.Z    Z8, Z7, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z6, Z6
 
@@ -3071,8 +3044,7 @@ CrossEntropySoftPlainAVX512_explast32_12:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	VMOVUPS          64(R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
@@ -3089,8 +3061,7 @@ CrossEntropySoftPlainAVX512_explast32_12:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VADDPS           Z9, Z6, Z6
 	ADDQ             $0x20, SI
 	JMP              CrossEntropySoftPlainAVX512_explast32_12
@@ -3114,8 +3085,7 @@ CrossEntropySoftPlainAVX512_explastrest_13:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	ADDQ             $0x10, SI
 	JMP              CrossEntropySoftPlainAVX512_explastnext_16
@@ -3140,8 +3110,7 @@ CrossEntropySoftPlainAVX512_explasttail_15:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
+	VFMADD231PS.Z    Z8, Z7, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	JMP              CrossEntropySoftPlainAVX512_explastdone_14
@@ -3166,8 +3135,7 @@ CrossEntropySoftPlainAVX512_explastnext_16:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
+	VFMADD231PS.Z    Z8, Z7, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z6, Z6
 
@@ -3405,6 +3373,13 @@ TEXT ·CrossEntropyWAVX512(SB), $8-88
 	VBROADCASTSS rowconsts<>+1060(SB), Z2
 	VBROADCASTSS rowconsts<>+1056(SB), Z3
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	VBROADCASTSS rowconsts<>+352(SB), Z5
+	VBROADCASTSS rowconsts<>+160(SB), Z6
+	VBROADCASTSS rowconsts<>+192(SB), Z7
+	VBROADCASTSS rowconsts<>+224(SB), Z8
+	VBROADCASTSS rowconsts<>+256(SB), Z9
+	VBROADCASTSS rowconsts<>+288(SB), Z10
+	VBROADCASTSS rowconsts<>+320(SB), Z11
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+72(FP), R9
 	MOVQ         DI, (SP)
@@ -3414,24 +3389,24 @@ TEXT ·CrossEntropyWAVX512(SB), $8-88
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
 CrossEntropyWAVX512_max32_2:
 	CMPQ    SI, CX
 	JAE     CrossEntropyWAVX512_maxv_3
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
-	VMOVUPS 64(R8)(SI*4), Z6
-	VMAXPS  Z5, Z6, Z5
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
+	VMOVUPS 64(R8)(SI*4), Z13
+	VMAXPS  Z12, Z13, Z12
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyWAVX512_max32_2
 
 CrossEntropyWAVX512_maxv_3:
 	CMPQ    SI, DX
 	JAE     CrossEntropyWAVX512_maxtail_4
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyWAVX512_maxv_3
 
@@ -3440,29 +3415,29 @@ CrossEntropyWAVX512_maxtail_4:
 	JE           CrossEntropyWAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z6
-	VMOVUPS      (R8)(SI*4), K1, Z6
-	VMAXPS       Z5, Z6, Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	VMOVUPS      (R8)(SI*4), K1, Z13
+	VMAXPS       Z12, Z13, Z12
 
 CrossEntropyWAVX512_maxfold_5:
-	VMAXPS        Z5, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y5
-	VMAXPS        Y5, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X5
-	VMAXPS        X5, X0, X0
-	VMOVHLPS      X0, X0, X5
-	VMAXPS        X5, X0, X0
-	VMOVSHDUP     X0, X5
-	VMAXSS        X5, X0, X0
-	VXORPS        X5, X5, X5
-	VADDSS        X5, X0, X0
+	VMAXPS        Z12, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y12
+	VMAXPS        Y12, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X12
+	VMAXPS        X12, X0, X0
+	VMOVHLPS      X0, X0, X12
+	VMAXPS        X12, X0, X0
+	VMOVSHDUP     X0, X12
+	VMAXSS        X12, X0, X0
+	VXORPS        X12, X12, X12
+	VADDSS        X12, X0, X0
 	VBROADCASTSS  X0, Z0
 
 CrossEntropyWAVX512_row:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
+	VXORPS       Z12, Z12, Z12
+	VXORPS       Z13, Z13, Z13
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R9
@@ -3472,146 +3447,141 @@ CrossEntropyWAVX512_row:
 	XORQ         SI, SI
 
 CrossEntropyWAVX512_exp32_8:
-	CMPQ             SI, CX
-	JAE              CrossEntropyWAVX512_exprest_9
-	VMOVUPS          (R10)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R10)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyWAVX512_exp32_8
+	CMPQ          SI, CX
+	JAE           CrossEntropyWAVX512_exprest_9
+	VMOVUPS       (R10)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R10)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyWAVX512_exp32_8
 
 CrossEntropyWAVX512_exprest_9:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyWAVX512_exptail_11
-	VMOVUPS          (R10)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyWAVX512_expnext_12
+	CMPQ          SI, DX
+	JAE           CrossEntropyWAVX512_exptail_11
+	VMOVUPS       (R10)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyWAVX512_expnext_12
 
 CrossEntropyWAVX512_exptail_11:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyWAVX512_expdone_10
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R10)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	JMP              CrossEntropyWAVX512_expdone_10
+	CMPQ          BX, $0x00
+	JE            CrossEntropyWAVX512_expdone_10
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R10)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	JMP           CrossEntropyWAVX512_expdone_10
 
 CrossEntropyWAVX512_expnext_12:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyWAVX512_expdone_10
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R10)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyWAVX512_expdone_10
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R10)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
 
 CrossEntropyWAVX512_expdone_10:
-	VEXTRACTF64X4 $0x01, Z1, Y7
-	VMAXPS        Y7, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X7
-	VMAXPS        X7, X1, X1
-	VMOVHLPS      X1, X1, X7
-	VMAXPS        X7, X1, X1
-	VMOVSHDUP     X1, X7
-	VMAXSS        X7, X1, X1
-	VXORPS        X7, X7, X7
-	VADDSS        X7, X1, X1
+	VEXTRACTF64X4 $0x01, Z1, Y14
+	VMAXPS        Y14, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X14
+	VMAXPS        X14, X1, X1
+	VMOVHLPS      X1, X1, X14
+	VMAXPS        X14, X1, X1
+	VMOVSHDUP     X1, X14
+	VMAXSS        X14, X1, X1
+	VXORPS        X14, X14, X14
+	VADDSS        X14, X1, X1
 	VBROADCASTSS  X1, Z1
 	JMP           CrossEntropyWAVX512_expfolded_7
 
@@ -3619,139 +3589,134 @@ CrossEntropyWAVX512_explast_6:
 	XORQ SI, SI
 
 CrossEntropyWAVX512_explast32_13:
-	CMPQ             SI, CX
-	JAE              CrossEntropyWAVX512_explastrest_14
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyWAVX512_explast32_13
+	CMPQ          SI, CX
+	JAE           CrossEntropyWAVX512_explastrest_14
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyWAVX512_explast32_13
 
 CrossEntropyWAVX512_explastrest_14:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyWAVX512_explasttail_16
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyWAVX512_explastnext_17
+	CMPQ          SI, DX
+	JAE           CrossEntropyWAVX512_explasttail_16
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyWAVX512_explastnext_17
 
 CrossEntropyWAVX512_explasttail_16:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyWAVX512_explastdone_15
-	LEAQ             rowconsts<>+64(SB), R10
-	KMOVW            (R10)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	JMP              CrossEntropyWAVX512_explastdone_15
+	CMPQ          BX, $0x00
+	JE            CrossEntropyWAVX512_explastdone_15
+	LEAQ          rowconsts<>+64(SB), R10
+	KMOVW         (R10)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	JMP           CrossEntropyWAVX512_explastdone_15
 
 CrossEntropyWAVX512_explastnext_17:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyWAVX512_explastdone_15
-	LEAQ             rowconsts<>+64(SB), R10
-	KMOVW            (R10)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyWAVX512_explastdone_15
+	LEAQ          rowconsts<>+64(SB), R10
+	KMOVW         (R10)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
 
 CrossEntropyWAVX512_explastdone_15:
 CrossEntropyWAVX512_expfolded_7:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
-	VADDPS        Z6, Z5, Z5
-	VEXTRACTF64X4 $0x01, Z5, Y6
-	VADDPS        Y6, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X6
-	VADDSS        X6, X5, X5
+	VADDPS        Z13, Z12, Z12
+	VEXTRACTF64X4 $0x01, Z12, Y13
+	VADDPS        Y13, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X13
+	VADDSS        X13, X12, X12
 
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
 	MOVQ   lsum+56(FP), SI
-	VMOVSS X5, (SI)(DI*4)
+	VMOVSS X12, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -3956,8 +3921,7 @@ CrossEntropyWSAVX512_exp32_8:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VADDPS           Z11, Z7, Z7
 	VMOVUPS          64(R11)(SI*4), Z9
 	VMAXPS           Z1, Z9, Z1
@@ -3977,8 +3941,7 @@ CrossEntropyWSAVX512_exp32_8:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VADDPS           Z11, Z8, Z8
 	ADDQ             $0x20, SI
 	JMP              CrossEntropyWSAVX512_exp32_8
@@ -4005,8 +3968,7 @@ CrossEntropyWSAVX512_exprest_9:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VADDPS           Z11, Z7, Z7
 	ADDQ             $0x10, SI
 	JMP              CrossEntropyWSAVX512_expnext_12
@@ -4039,8 +4001,7 @@ CrossEntropyWSAVX512_exptail_11:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K2, Z11
+	VFMADD231PS.Z    Z10, Z9, K2, Z11
 	VMOVAPS.Z        Z11, K1, Z11
 	VADDPS           Z11, Z7, Z7
 	JMP              CrossEntropyWSAVX512_expdone_10
@@ -4073,8 +4034,7 @@ CrossEntropyWSAVX512_expnext_12:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K2, Z11
+	VFMADD231PS.Z    Z10, Z9, K2, Z11
 	VMOVAPS.Z        Z11, K1, Z11
 	VADDPS           Z11, Z8, Z8
 
@@ -4114,8 +4074,7 @@ CrossEntropyWSAVX512_explast32_13:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VADDPS           Z11, Z7, Z7
 	VMOVUPS          64(R8)(SI*4), Z9
 	VSUBPS           Z0, Z9, Z9
@@ -4133,8 +4092,7 @@ CrossEntropyWSAVX512_explast32_13:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VADDPS           Z11, Z8, Z8
 	ADDQ             $0x20, SI
 	JMP              CrossEntropyWSAVX512_explast32_13
@@ -4159,8 +4117,7 @@ CrossEntropyWSAVX512_explastrest_14:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VADDPS           Z11, Z7, Z7
 	ADDQ             $0x10, SI
 	JMP              CrossEntropyWSAVX512_explastnext_17
@@ -4190,8 +4147,7 @@ CrossEntropyWSAVX512_explasttail_16:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K2, Z11
+	VFMADD231PS.Z    Z10, Z9, K2, Z11
 	VMOVAPS.Z        Z11, K1, Z11
 	VADDPS           Z11, Z7, Z7
 	JMP              CrossEntropyWSAVX512_explastdone_15
@@ -4221,8 +4177,7 @@ CrossEntropyWSAVX512_explastnext_17:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K2, Z11
+	VFMADD231PS.Z    Z10, Z9, K2, Z11
 	VMOVAPS.Z        Z11, K1, Z11
 	VADDPS           Z11, Z8, Z8
 
@@ -4449,8 +4404,7 @@ CrossEntropySoftWAVX512_exp32_7:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	VMOVUPS          64(R10)(SI*4), Z7
 	VMAXPS           Z1, Z7, Z1
@@ -4469,8 +4423,7 @@ CrossEntropySoftWAVX512_exp32_7:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VADDPS           Z9, Z6, Z6
 	ADDQ             $0x20, SI
 	JMP              CrossEntropySoftWAVX512_exp32_7
@@ -4496,8 +4449,7 @@ CrossEntropySoftWAVX512_exprest_8:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	ADDQ             $0x10, SI
 	JMP              CrossEntropySoftWAVX512_expnext_11
@@ -4525,8 +4477,7 @@ CrossEntropySoftWAVX512_exptail_10:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
+	VFMADD231PS.Z    Z8, Z7, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	JMP              CrossEntropySoftWAVX512_expdone_9
@@ -4554,8 +4505,7 @@ CrossEntropySoftWAVX512_expnext_11:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
+	VFMADD231PS.Z    Z8, Z7, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z6, Z6
 
@@ -4594,8 +4544,7 @@ CrossEntropySoftWAVX512_explast32_12:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	VMOVUPS          64(R8)(SI*4), Z7
 	VSUBPS           Z0, Z7, Z7
@@ -4612,8 +4561,7 @@ CrossEntropySoftWAVX512_explast32_12:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VADDPS           Z9, Z6, Z6
 	ADDQ             $0x20, SI
 	JMP              CrossEntropySoftWAVX512_explast32_12
@@ -4637,8 +4585,7 @@ CrossEntropySoftWAVX512_explastrest_13:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	ADDQ             $0x10, SI
 	JMP              CrossEntropySoftWAVX512_explastnext_16
@@ -4663,8 +4610,7 @@ CrossEntropySoftWAVX512_explasttail_15:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
+	VFMADD231PS.Z    Z8, Z7, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z5, Z5
 	JMP              CrossEntropySoftWAVX512_explastdone_14
@@ -4689,8 +4635,7 @@ CrossEntropySoftWAVX512_explastnext_16:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
+	VFMADD231PS.Z    Z8, Z7, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VADDPS           Z9, Z6, Z6
 
@@ -4936,6 +4881,13 @@ TEXT ·CrossEntropyGAVX512(SB), $8-88
 	VBROADCASTSS rowconsts<>+1060(SB), Z2
 	VBROADCASTSS rowconsts<>+1056(SB), Z3
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	VBROADCASTSS rowconsts<>+352(SB), Z5
+	VBROADCASTSS rowconsts<>+160(SB), Z6
+	VBROADCASTSS rowconsts<>+192(SB), Z7
+	VBROADCASTSS rowconsts<>+224(SB), Z8
+	VBROADCASTSS rowconsts<>+256(SB), Z9
+	VBROADCASTSS rowconsts<>+288(SB), Z10
+	VBROADCASTSS rowconsts<>+320(SB), Z11
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
@@ -4946,24 +4898,24 @@ TEXT ·CrossEntropyGAVX512(SB), $8-88
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
 CrossEntropyGAVX512_max32_2:
 	CMPQ    SI, CX
 	JAE     CrossEntropyGAVX512_maxv_3
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
-	VMOVUPS 64(R8)(SI*4), Z6
-	VMAXPS  Z5, Z6, Z5
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
+	VMOVUPS 64(R8)(SI*4), Z13
+	VMAXPS  Z12, Z13, Z12
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyGAVX512_max32_2
 
 CrossEntropyGAVX512_maxv_3:
 	CMPQ    SI, DX
 	JAE     CrossEntropyGAVX512_maxtail_4
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyGAVX512_maxv_3
 
@@ -4972,29 +4924,29 @@ CrossEntropyGAVX512_maxtail_4:
 	JE           CrossEntropyGAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z6
-	VMOVUPS      (R8)(SI*4), K1, Z6
-	VMAXPS       Z5, Z6, Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	VMOVUPS      (R8)(SI*4), K1, Z13
+	VMAXPS       Z12, Z13, Z12
 
 CrossEntropyGAVX512_maxfold_5:
-	VMAXPS        Z5, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y5
-	VMAXPS        Y5, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X5
-	VMAXPS        X5, X0, X0
-	VMOVHLPS      X0, X0, X5
-	VMAXPS        X5, X0, X0
-	VMOVSHDUP     X0, X5
-	VMAXSS        X5, X0, X0
-	VXORPS        X5, X5, X5
-	VADDSS        X5, X0, X0
+	VMAXPS        Z12, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y12
+	VMAXPS        Y12, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X12
+	VMAXPS        X12, X0, X0
+	VMOVHLPS      X0, X0, X12
+	VMAXPS        X12, X0, X0
+	VMOVSHDUP     X0, X12
+	VMAXSS        X12, X0, X0
+	VXORPS        X12, X12, X12
+	VADDSS        X12, X0, X0
 	VBROADCASTSS  X0, Z0
 
 CrossEntropyGAVX512_row:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
+	VXORPS       Z12, Z12, Z12
+	VXORPS       Z13, Z13, Z13
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R10
@@ -5004,151 +4956,146 @@ CrossEntropyGAVX512_row:
 	XORQ         SI, SI
 
 CrossEntropyGAVX512_exp32_8:
-	CMPQ             SI, CX
-	JAE              CrossEntropyGAVX512_exprest_9
-	VMOVUPS          (R11)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R11)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, 64(R9)(SI*4)
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyGAVX512_exp32_8
+	CMPQ          SI, CX
+	JAE           CrossEntropyGAVX512_exprest_9
+	VMOVUPS       (R11)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R11)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, 64(R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyGAVX512_exp32_8
 
 CrossEntropyGAVX512_exprest_9:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyGAVX512_exptail_11
-	VMOVUPS          (R11)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyGAVX512_expnext_12
+	CMPQ          SI, DX
+	JAE           CrossEntropyGAVX512_exptail_11
+	VMOVUPS       (R11)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyGAVX512_expnext_12
 
 CrossEntropyGAVX512_exptail_11:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyGAVX512_expdone_10
-	LEAQ             rowconsts<>+64(SB), R12
-	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R11)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, K1, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	JMP              CrossEntropyGAVX512_expdone_10
+	CMPQ          BX, $0x00
+	JE            CrossEntropyGAVX512_expdone_10
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R11)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	JMP           CrossEntropyGAVX512_expdone_10
 
 CrossEntropyGAVX512_expnext_12:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyGAVX512_expdone_10
-	LEAQ             rowconsts<>+64(SB), R12
-	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R11)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, K1, (R9)(SI*4)
-	VADDPS           Z9, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyGAVX512_expdone_10
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R11)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
 
 CrossEntropyGAVX512_expdone_10:
-	VEXTRACTF64X4 $0x01, Z1, Y7
-	VMAXPS        Y7, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X7
-	VMAXPS        X7, X1, X1
-	VMOVHLPS      X1, X1, X7
-	VMAXPS        X7, X1, X1
-	VMOVSHDUP     X1, X7
-	VMAXSS        X7, X1, X1
-	VXORPS        X7, X7, X7
-	VADDSS        X7, X1, X1
+	VEXTRACTF64X4 $0x01, Z1, Y14
+	VMAXPS        Y14, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X14
+	VMAXPS        X14, X1, X1
+	VMOVHLPS      X1, X1, X14
+	VMAXPS        X14, X1, X1
+	VMOVSHDUP     X1, X14
+	VMAXSS        X14, X1, X1
+	VXORPS        X14, X14, X14
+	VADDSS        X14, X1, X1
 	VBROADCASTSS  X1, Z1
 	JMP           CrossEntropyGAVX512_expfolded_7
 
@@ -5156,148 +5103,143 @@ CrossEntropyGAVX512_explast_6:
 	XORQ SI, SI
 
 CrossEntropyGAVX512_explast32_13:
-	CMPQ             SI, CX
-	JAE              CrossEntropyGAVX512_explastrest_14
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, 64(R9)(SI*4)
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyGAVX512_explast32_13
+	CMPQ          SI, CX
+	JAE           CrossEntropyGAVX512_explastrest_14
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, 64(R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyGAVX512_explast32_13
 
 CrossEntropyGAVX512_explastrest_14:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyGAVX512_explasttail_16
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyGAVX512_explastnext_17
+	CMPQ          SI, DX
+	JAE           CrossEntropyGAVX512_explasttail_16
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyGAVX512_explastnext_17
 
 CrossEntropyGAVX512_explasttail_16:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyGAVX512_explastdone_15
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, K1, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	JMP              CrossEntropyGAVX512_explastdone_15
+	CMPQ          BX, $0x00
+	JE            CrossEntropyGAVX512_explastdone_15
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	JMP           CrossEntropyGAVX512_explastdone_15
 
 CrossEntropyGAVX512_explastnext_17:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyGAVX512_explastdone_15
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, K1, (R9)(SI*4)
-	VADDPS           Z9, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyGAVX512_explastdone_15
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
 
 CrossEntropyGAVX512_explastdone_15:
 CrossEntropyGAVX512_expfolded_7:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
-	VADDPS        Z6, Z5, Z5
-	VEXTRACTF64X4 $0x01, Z5, Y6
-	VADDPS        Y6, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X6
-	VADDSS        X6, X5, X5
+	VADDPS        Z13, Z12, Z12
+	VEXTRACTF64X4 $0x01, Z12, Y13
+	VADDPS        Y13, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X13
+	VADDSS        X13, X12, X12
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+1100(SB), X6
-	VDIVSS       X5, X6, X6
-	VBROADCASTSS X6, Z6
+	VMOVSS       rowconsts<>+1100(SB), X13
+	VDIVSS       X12, X13, X13
+	VBROADCASTSS X13, Z13
 	MOVQ         a+32(FP), SI
-	VBROADCASTSS (SI)(DI*4), Z7
+	VBROADCASTSS (SI)(DI*4), Z14
 	MOVQ         scale+40(FP), SI
-	VBROADCASTSS (SI)(DI*4), Z8
-	VBROADCASTSS k+24(FP), Z9
+	VBROADCASTSS (SI)(DI*4), Z15
+	VBROADCASTSS k+24(FP), Z16
 
 	// pass 3
 	XORQ SI, SI
@@ -5305,30 +5247,30 @@ CrossEntropyGAVX512_expfolded_7:
 CrossEntropyGAVX512_out32_18:
 	CMPQ        SI, CX
 	JAE         CrossEntropyGAVX512_outv_19
-	VMOVUPS     (R9)(SI*4), Z10
-	VMULPS      Z6, Z10, Z10
-	VMOVAPS     Z9, Z11
-	VFMSUB231PS Z7, Z10, Z11
-	VMULPS      Z8, Z11, Z11
-	VMOVUPS     Z11, (R9)(SI*4)
-	VMOVUPS     64(R9)(SI*4), Z10
-	VMULPS      Z6, Z10, Z10
-	VMOVAPS     Z9, Z11
-	VFMSUB231PS Z7, Z10, Z11
-	VMULPS      Z8, Z11, Z11
-	VMOVUPS     Z11, 64(R9)(SI*4)
+	VMOVUPS     (R9)(SI*4), Z17
+	VMULPS      Z13, Z17, Z17
+	VMOVAPS     Z16, Z18
+	VFMSUB231PS Z14, Z17, Z18
+	VMULPS      Z15, Z18, Z18
+	VMOVUPS     Z18, (R9)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Z17
+	VMULPS      Z13, Z17, Z17
+	VMOVAPS     Z16, Z18
+	VFMSUB231PS Z14, Z17, Z18
+	VMULPS      Z15, Z18, Z18
+	VMOVUPS     Z18, 64(R9)(SI*4)
 	ADDQ        $0x20, SI
 	JMP         CrossEntropyGAVX512_out32_18
 
 CrossEntropyGAVX512_outv_19:
 	CMPQ        SI, DX
 	JAE         CrossEntropyGAVX512_outtail_20
-	VMOVUPS     (R9)(SI*4), Z10
-	VMULPS      Z6, Z10, Z10
-	VMOVAPS     Z9, Z11
-	VFMSUB231PS Z7, Z10, Z11
-	VMULPS      Z8, Z11, Z11
-	VMOVUPS     Z11, (R9)(SI*4)
+	VMOVUPS     (R9)(SI*4), Z17
+	VMULPS      Z13, Z17, Z17
+	VMOVAPS     Z16, Z18
+	VFMSUB231PS Z14, Z17, Z18
+	VMULPS      Z15, Z18, Z18
+	VMOVUPS     Z18, (R9)(SI*4)
 	ADDQ        $0x10, SI
 	JMP         CrossEntropyGAVX512_outv_19
 
@@ -5337,19 +5279,19 @@ CrossEntropyGAVX512_outtail_20:
 	JE          CrossEntropyGAVX512_outend_21
 	LEAQ        rowconsts<>+64(SB), R11
 	KMOVW       (R11)(BX*4), K1
-	VMOVUPS.Z   (R9)(SI*4), K1, Z10
-	VMULPS      Z6, Z10, Z10
-	VMOVAPS     Z9, Z6
-	VFMSUB231PS Z7, Z10, Z6
-	VMULPS      Z8, Z6, Z6
-	VMOVUPS     Z6, K1, (R9)(SI*4)
+	VMOVUPS.Z   (R9)(SI*4), K1, Z17
+	VMULPS      Z13, Z17, Z17
+	VMOVAPS     Z16, Z13
+	VFMSUB231PS Z14, Z17, Z13
+	VMULPS      Z15, Z13, Z13
+	VMOVUPS     Z13, K1, (R9)(SI*4)
 
 CrossEntropyGAVX512_outend_21:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
 	MOVQ   lsum+56(FP), SI
-	VMOVSS X5, (SI)(DI*4)
+	VMOVSS X12, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -5555,8 +5497,7 @@ CrossEntropyGSAVX512_exp32_8:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VMOVUPS          Z11, (R9)(SI*4)
 	VADDPS           Z11, Z7, Z7
 	VMOVUPS          64(R11)(SI*4), Z9
@@ -5577,8 +5518,7 @@ CrossEntropyGSAVX512_exp32_8:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VMOVUPS          Z11, 64(R9)(SI*4)
 	VADDPS           Z11, Z8, Z8
 	ADDQ             $0x20, SI
@@ -5606,8 +5546,7 @@ CrossEntropyGSAVX512_exprest_9:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VMOVUPS          Z11, (R9)(SI*4)
 	VADDPS           Z11, Z7, Z7
 	ADDQ             $0x10, SI
@@ -5640,8 +5579,7 @@ CrossEntropyGSAVX512_exptail_11:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K2, Z11
+	VFMADD231PS.Z    Z10, Z9, K2, Z11
 	VMOVAPS.Z        Z11, K1, Z11
 	VMOVUPS          Z11, K1, (R9)(SI*4)
 	VADDPS           Z11, Z7, Z7
@@ -5674,8 +5612,7 @@ CrossEntropyGSAVX512_expnext_12:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K2, Z11
+	VFMADD231PS.Z    Z10, Z9, K2, Z11
 	VMOVAPS.Z        Z11, K1, Z11
 	VMOVUPS          Z11, K1, (R9)(SI*4)
 	VADDPS           Z11, Z8, Z8
@@ -5716,8 +5653,7 @@ CrossEntropyGSAVX512_explast32_13:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VMOVUPS          Z11, (R9)(SI*4)
 	VADDPS           Z11, Z7, Z7
 	VMOVUPS          64(R8)(SI*4), Z9
@@ -5736,8 +5672,7 @@ CrossEntropyGSAVX512_explast32_13:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VMOVUPS          Z11, 64(R9)(SI*4)
 	VADDPS           Z11, Z8, Z8
 	ADDQ             $0x20, SI
@@ -5763,8 +5698,7 @@ CrossEntropyGSAVX512_explastrest_14:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VMOVUPS          Z11, (R9)(SI*4)
 	VADDPS           Z11, Z7, Z7
 	ADDQ             $0x10, SI
@@ -5794,8 +5728,7 @@ CrossEntropyGSAVX512_explasttail_16:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K2, Z11
+	VFMADD231PS.Z    Z10, Z9, K2, Z11
 	VMOVAPS.Z        Z11, K1, Z11
 	VMOVUPS          Z11, K1, (R9)(SI*4)
 	VADDPS           Z11, Z7, Z7
@@ -5825,8 +5758,7 @@ CrossEntropyGSAVX512_explastnext_17:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K2, Z11
+	VFMADD231PS.Z    Z10, Z9, K2, Z11
 	VMOVAPS.Z        Z11, K1, Z11
 	VMOVUPS          Z11, K1, (R9)(SI*4)
 	VADDPS           Z11, Z8, Z8
@@ -6112,8 +6044,7 @@ CrossEntropySoftGAVX512_exp32_7:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VMOVUPS          Z9, (R9)(SI*4)
 	VADDPS           Z9, Z5, Z5
 	VMOVUPS          64(R11)(SI*4), Z7
@@ -6133,8 +6064,7 @@ CrossEntropySoftGAVX512_exp32_7:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VMOVUPS          Z9, 64(R9)(SI*4)
 	VADDPS           Z9, Z6, Z6
 	ADDQ             $0x20, SI
@@ -6161,8 +6091,7 @@ CrossEntropySoftGAVX512_exprest_8:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VMOVUPS          Z9, (R9)(SI*4)
 	VADDPS           Z9, Z5, Z5
 	ADDQ             $0x10, SI
@@ -6191,8 +6120,7 @@ CrossEntropySoftGAVX512_exptail_10:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
+	VFMADD231PS.Z    Z8, Z7, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VMOVUPS          Z9, K1, (R9)(SI*4)
 	VADDPS           Z9, Z5, Z5
@@ -6221,8 +6149,7 @@ CrossEntropySoftGAVX512_expnext_11:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
+	VFMADD231PS.Z    Z8, Z7, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VMOVUPS          Z9, K1, (R9)(SI*4)
 	VADDPS           Z9, Z6, Z6
@@ -6262,8 +6189,7 @@ CrossEntropySoftGAVX512_explast32_12:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VMOVUPS          Z9, (R9)(SI*4)
 	VADDPS           Z9, Z5, Z5
 	VMOVUPS          64(R8)(SI*4), Z7
@@ -6281,8 +6207,7 @@ CrossEntropySoftGAVX512_explast32_12:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VMOVUPS          Z9, 64(R9)(SI*4)
 	VADDPS           Z9, Z6, Z6
 	ADDQ             $0x20, SI
@@ -6307,8 +6232,7 @@ CrossEntropySoftGAVX512_explastrest_13:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VMOVUPS          Z9, (R9)(SI*4)
 	VADDPS           Z9, Z5, Z5
 	ADDQ             $0x10, SI
@@ -6334,8 +6258,7 @@ CrossEntropySoftGAVX512_explasttail_15:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
+	VFMADD231PS.Z    Z8, Z7, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VMOVUPS          Z9, K1, (R9)(SI*4)
 	VADDPS           Z9, Z5, Z5
@@ -6361,8 +6284,7 @@ CrossEntropySoftGAVX512_explastnext_16:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
+	VFMADD231PS.Z    Z8, Z7, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VMOVUPS          Z9, K1, (R9)(SI*4)
 	VADDPS           Z9, Z6, Z6
@@ -6670,6 +6592,13 @@ TEXT ·CrossEntropyGWAVX512(SB), $8-88
 	VBROADCASTSS rowconsts<>+1060(SB), Z2
 	VBROADCASTSS rowconsts<>+1056(SB), Z3
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	VBROADCASTSS rowconsts<>+352(SB), Z5
+	VBROADCASTSS rowconsts<>+160(SB), Z6
+	VBROADCASTSS rowconsts<>+192(SB), Z7
+	VBROADCASTSS rowconsts<>+224(SB), Z8
+	VBROADCASTSS rowconsts<>+256(SB), Z9
+	VBROADCASTSS rowconsts<>+288(SB), Z10
+	VBROADCASTSS rowconsts<>+320(SB), Z11
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+72(FP), R10
@@ -6680,24 +6609,24 @@ TEXT ·CrossEntropyGWAVX512(SB), $8-88
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
 CrossEntropyGWAVX512_max32_2:
 	CMPQ    SI, CX
 	JAE     CrossEntropyGWAVX512_maxv_3
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
-	VMOVUPS 64(R8)(SI*4), Z6
-	VMAXPS  Z5, Z6, Z5
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
+	VMOVUPS 64(R8)(SI*4), Z13
+	VMAXPS  Z12, Z13, Z12
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyGWAVX512_max32_2
 
 CrossEntropyGWAVX512_maxv_3:
 	CMPQ    SI, DX
 	JAE     CrossEntropyGWAVX512_maxtail_4
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyGWAVX512_maxv_3
 
@@ -6706,29 +6635,29 @@ CrossEntropyGWAVX512_maxtail_4:
 	JE           CrossEntropyGWAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z6
-	VMOVUPS      (R8)(SI*4), K1, Z6
-	VMAXPS       Z5, Z6, Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	VMOVUPS      (R8)(SI*4), K1, Z13
+	VMAXPS       Z12, Z13, Z12
 
 CrossEntropyGWAVX512_maxfold_5:
-	VMAXPS        Z5, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y5
-	VMAXPS        Y5, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X5
-	VMAXPS        X5, X0, X0
-	VMOVHLPS      X0, X0, X5
-	VMAXPS        X5, X0, X0
-	VMOVSHDUP     X0, X5
-	VMAXSS        X5, X0, X0
-	VXORPS        X5, X5, X5
-	VADDSS        X5, X0, X0
+	VMAXPS        Z12, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y12
+	VMAXPS        Y12, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X12
+	VMAXPS        X12, X0, X0
+	VMOVHLPS      X0, X0, X12
+	VMAXPS        X12, X0, X0
+	VMOVSHDUP     X0, X12
+	VMAXSS        X12, X0, X0
+	VXORPS        X12, X12, X12
+	VADDSS        X12, X0, X0
 	VBROADCASTSS  X0, Z0
 
 CrossEntropyGWAVX512_row:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
+	VXORPS       Z12, Z12, Z12
+	VXORPS       Z13, Z13, Z13
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R10
@@ -6738,151 +6667,146 @@ CrossEntropyGWAVX512_row:
 	XORQ         SI, SI
 
 CrossEntropyGWAVX512_exp32_8:
-	CMPQ             SI, CX
-	JAE              CrossEntropyGWAVX512_exprest_9
-	VMOVUPS          (R11)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R11)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, 64(R9)(SI*4)
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyGWAVX512_exp32_8
+	CMPQ          SI, CX
+	JAE           CrossEntropyGWAVX512_exprest_9
+	VMOVUPS       (R11)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R11)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, 64(R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyGWAVX512_exp32_8
 
 CrossEntropyGWAVX512_exprest_9:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyGWAVX512_exptail_11
-	VMOVUPS          (R11)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyGWAVX512_expnext_12
+	CMPQ          SI, DX
+	JAE           CrossEntropyGWAVX512_exptail_11
+	VMOVUPS       (R11)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyGWAVX512_expnext_12
 
 CrossEntropyGWAVX512_exptail_11:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyGWAVX512_expdone_10
-	LEAQ             rowconsts<>+64(SB), R12
-	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R11)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, K1, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	JMP              CrossEntropyGWAVX512_expdone_10
+	CMPQ          BX, $0x00
+	JE            CrossEntropyGWAVX512_expdone_10
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R11)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	JMP           CrossEntropyGWAVX512_expdone_10
 
 CrossEntropyGWAVX512_expnext_12:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyGWAVX512_expdone_10
-	LEAQ             rowconsts<>+64(SB), R12
-	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R11)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, K1, (R9)(SI*4)
-	VADDPS           Z9, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyGWAVX512_expdone_10
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R11)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
 
 CrossEntropyGWAVX512_expdone_10:
-	VEXTRACTF64X4 $0x01, Z1, Y7
-	VMAXPS        Y7, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X7
-	VMAXPS        X7, X1, X1
-	VMOVHLPS      X1, X1, X7
-	VMAXPS        X7, X1, X1
-	VMOVSHDUP     X1, X7
-	VMAXSS        X7, X1, X1
-	VXORPS        X7, X7, X7
-	VADDSS        X7, X1, X1
+	VEXTRACTF64X4 $0x01, Z1, Y14
+	VMAXPS        Y14, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X14
+	VMAXPS        X14, X1, X1
+	VMOVHLPS      X1, X1, X14
+	VMAXPS        X14, X1, X1
+	VMOVSHDUP     X1, X14
+	VMAXSS        X14, X1, X1
+	VXORPS        X14, X14, X14
+	VADDSS        X14, X1, X1
 	VBROADCASTSS  X1, Z1
 	JMP           CrossEntropyGWAVX512_expfolded_7
 
@@ -6890,148 +6814,143 @@ CrossEntropyGWAVX512_explast_6:
 	XORQ SI, SI
 
 CrossEntropyGWAVX512_explast32_13:
-	CMPQ             SI, CX
-	JAE              CrossEntropyGWAVX512_explastrest_14
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, 64(R9)(SI*4)
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyGWAVX512_explast32_13
+	CMPQ          SI, CX
+	JAE           CrossEntropyGWAVX512_explastrest_14
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, 64(R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyGWAVX512_explast32_13
 
 CrossEntropyGWAVX512_explastrest_14:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyGWAVX512_explasttail_16
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyGWAVX512_explastnext_17
+	CMPQ          SI, DX
+	JAE           CrossEntropyGWAVX512_explasttail_16
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyGWAVX512_explastnext_17
 
 CrossEntropyGWAVX512_explasttail_16:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyGWAVX512_explastdone_15
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, K1, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	JMP              CrossEntropyGWAVX512_explastdone_15
+	CMPQ          BX, $0x00
+	JE            CrossEntropyGWAVX512_explastdone_15
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	JMP           CrossEntropyGWAVX512_explastdone_15
 
 CrossEntropyGWAVX512_explastnext_17:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyGWAVX512_explastdone_15
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, K1, (R9)(SI*4)
-	VADDPS           Z9, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyGWAVX512_explastdone_15
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
 
 CrossEntropyGWAVX512_explastdone_15:
 CrossEntropyGWAVX512_expfolded_7:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
-	VADDPS        Z6, Z5, Z5
-	VEXTRACTF64X4 $0x01, Z5, Y6
-	VADDPS        Y6, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X6
-	VADDSS        X6, X5, X5
+	VADDPS        Z13, Z12, Z12
+	VEXTRACTF64X4 $0x01, Z12, Y13
+	VADDPS        Y13, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X13
+	VADDSS        X13, X12, X12
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
-	VMOVSS       rowconsts<>+1100(SB), X6
-	VDIVSS       X5, X6, X6
-	VBROADCASTSS X6, Z6
+	VMOVSS       rowconsts<>+1100(SB), X13
+	VDIVSS       X12, X13, X13
+	VBROADCASTSS X13, Z13
 	MOVQ         a+32(FP), SI
-	VBROADCASTSS (SI)(DI*4), Z7
+	VBROADCASTSS (SI)(DI*4), Z14
 	MOVQ         scale+40(FP), SI
-	VBROADCASTSS (SI)(DI*4), Z8
-	VBROADCASTSS k+24(FP), Z9
+	VBROADCASTSS (SI)(DI*4), Z15
+	VBROADCASTSS k+24(FP), Z16
 	MOVQ         w+16(FP), R11
 
 	// pass 3
@@ -7040,30 +6959,30 @@ CrossEntropyGWAVX512_expfolded_7:
 CrossEntropyGWAVX512_out32_18:
 	CMPQ        SI, CX
 	JAE         CrossEntropyGWAVX512_outv_19
-	VMOVUPS     (R9)(SI*4), Z10
-	VMULPS      Z6, Z10, Z10
-	VMULPS      (R11)(SI*4), Z9, Z11
-	VFMSUB231PS Z7, Z10, Z11
-	VMULPS      Z8, Z11, Z11
-	VMOVUPS     Z11, (R9)(SI*4)
-	VMOVUPS     64(R9)(SI*4), Z10
-	VMULPS      Z6, Z10, Z10
-	VMULPS      64(R11)(SI*4), Z9, Z11
-	VFMSUB231PS Z7, Z10, Z11
-	VMULPS      Z8, Z11, Z11
-	VMOVUPS     Z11, 64(R9)(SI*4)
+	VMOVUPS     (R9)(SI*4), Z17
+	VMULPS      Z13, Z17, Z17
+	VMULPS      (R11)(SI*4), Z16, Z18
+	VFMSUB231PS Z14, Z17, Z18
+	VMULPS      Z15, Z18, Z18
+	VMOVUPS     Z18, (R9)(SI*4)
+	VMOVUPS     64(R9)(SI*4), Z17
+	VMULPS      Z13, Z17, Z17
+	VMULPS      64(R11)(SI*4), Z16, Z18
+	VFMSUB231PS Z14, Z17, Z18
+	VMULPS      Z15, Z18, Z18
+	VMOVUPS     Z18, 64(R9)(SI*4)
 	ADDQ        $0x20, SI
 	JMP         CrossEntropyGWAVX512_out32_18
 
 CrossEntropyGWAVX512_outv_19:
 	CMPQ        SI, DX
 	JAE         CrossEntropyGWAVX512_outtail_20
-	VMOVUPS     (R9)(SI*4), Z10
-	VMULPS      Z6, Z10, Z10
-	VMULPS      (R11)(SI*4), Z9, Z11
-	VFMSUB231PS Z7, Z10, Z11
-	VMULPS      Z8, Z11, Z11
-	VMOVUPS     Z11, (R9)(SI*4)
+	VMOVUPS     (R9)(SI*4), Z17
+	VMULPS      Z13, Z17, Z17
+	VMULPS      (R11)(SI*4), Z16, Z18
+	VFMSUB231PS Z14, Z17, Z18
+	VMULPS      Z15, Z18, Z18
+	VMOVUPS     Z18, (R9)(SI*4)
 	ADDQ        $0x10, SI
 	JMP         CrossEntropyGWAVX512_outv_19
 
@@ -7072,20 +6991,20 @@ CrossEntropyGWAVX512_outtail_20:
 	JE          CrossEntropyGWAVX512_outend_21
 	LEAQ        rowconsts<>+64(SB), R12
 	KMOVW       (R12)(BX*4), K1
-	VMOVUPS.Z   (R9)(SI*4), K1, Z10
-	VMULPS      Z6, Z10, Z10
-	VMOVUPS.Z   (R11)(SI*4), K1, Z6
-	VMULPS      Z6, Z9, Z6
-	VFMSUB231PS Z7, Z10, Z6
-	VMULPS      Z8, Z6, Z6
-	VMOVUPS     Z6, K1, (R9)(SI*4)
+	VMOVUPS.Z   (R9)(SI*4), K1, Z17
+	VMULPS      Z13, Z17, Z17
+	VMOVUPS.Z   (R11)(SI*4), K1, Z13
+	VMULPS      Z13, Z16, Z13
+	VFMSUB231PS Z14, Z17, Z13
+	VMULPS      Z15, Z13, Z13
+	VMOVUPS     Z13, K1, (R9)(SI*4)
 
 CrossEntropyGWAVX512_outend_21:
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
 	VMOVSS X0, (SI)(DI*4)
 	MOVQ   lsum+56(FP), SI
-	VMOVSS X5, (SI)(DI*4)
+	VMOVSS X12, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -7292,8 +7211,7 @@ CrossEntropyGWSAVX512_exp32_8:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VMOVUPS          Z11, (R9)(SI*4)
 	VADDPS           Z11, Z7, Z7
 	VMOVUPS          64(R12)(SI*4), Z9
@@ -7314,8 +7232,7 @@ CrossEntropyGWSAVX512_exp32_8:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VMOVUPS          Z11, 64(R9)(SI*4)
 	VADDPS           Z11, Z8, Z8
 	ADDQ             $0x20, SI
@@ -7343,8 +7260,7 @@ CrossEntropyGWSAVX512_exprest_9:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VMOVUPS          Z11, (R9)(SI*4)
 	VADDPS           Z11, Z7, Z7
 	ADDQ             $0x10, SI
@@ -7378,8 +7294,7 @@ CrossEntropyGWSAVX512_exptail_11:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K2, Z11
+	VFMADD231PS.Z    Z10, Z9, K2, Z11
 	VMOVAPS.Z        Z11, K1, Z11
 	VMOVUPS          Z11, K1, (R9)(SI*4)
 	VADDPS           Z11, Z7, Z7
@@ -7413,8 +7328,7 @@ CrossEntropyGWSAVX512_expnext_12:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K2, Z11
+	VFMADD231PS.Z    Z10, Z9, K2, Z11
 	VMOVAPS.Z        Z11, K1, Z11
 	VMOVUPS          Z11, K1, (R9)(SI*4)
 	VADDPS           Z11, Z8, Z8
@@ -7455,8 +7369,7 @@ CrossEntropyGWSAVX512_explast32_13:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VMOVUPS          Z11, (R9)(SI*4)
 	VADDPS           Z11, Z7, Z7
 	VMOVUPS          64(R8)(SI*4), Z9
@@ -7475,8 +7388,7 @@ CrossEntropyGWSAVX512_explast32_13:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VMOVUPS          Z11, 64(R9)(SI*4)
 	VADDPS           Z11, Z8, Z8
 	ADDQ             $0x20, SI
@@ -7502,8 +7414,7 @@ CrossEntropyGWSAVX512_explastrest_14:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K1, Z11
+	VFMADD231PS.Z    Z10, Z9, K1, Z11
 	VMOVUPS          Z11, (R9)(SI*4)
 	VADDPS           Z11, Z7, Z7
 	ADDQ             $0x10, SI
@@ -7534,8 +7445,7 @@ CrossEntropyGWSAVX512_explasttail_16:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K2, Z11
+	VFMADD231PS.Z    Z10, Z9, K2, Z11
 	VMOVAPS.Z        Z11, K1, Z11
 	VMOVUPS          Z11, K1, (R9)(SI*4)
 	VADDPS           Z11, Z7, Z7
@@ -7566,8 +7476,7 @@ CrossEntropyGWSAVX512_explastnext_17:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z9, Z10
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z9, Z10
 	VMULPS           Z11, Z9, Z9
-	VFMADD231PS      Z10, Z9, Z11
-	VMOVAPS.Z        Z11, K2, Z11
+	VFMADD231PS.Z    Z10, Z9, K2, Z11
 	VMOVAPS.Z        Z11, K1, Z11
 	VMOVUPS          Z11, K1, (R9)(SI*4)
 	VADDPS           Z11, Z8, Z8
@@ -7855,8 +7764,7 @@ CrossEntropySoftGWAVX512_exp32_7:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VMOVUPS          Z9, (R9)(SI*4)
 	VADDPS           Z9, Z5, Z5
 	VMOVUPS          64(R11)(SI*4), Z7
@@ -7876,8 +7784,7 @@ CrossEntropySoftGWAVX512_exp32_7:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VMOVUPS          Z9, 64(R9)(SI*4)
 	VADDPS           Z9, Z6, Z6
 	ADDQ             $0x20, SI
@@ -7904,8 +7811,7 @@ CrossEntropySoftGWAVX512_exprest_8:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VMOVUPS          Z9, (R9)(SI*4)
 	VADDPS           Z9, Z5, Z5
 	ADDQ             $0x10, SI
@@ -7934,8 +7840,7 @@ CrossEntropySoftGWAVX512_exptail_10:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
+	VFMADD231PS.Z    Z8, Z7, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VMOVUPS          Z9, K1, (R9)(SI*4)
 	VADDPS           Z9, Z5, Z5
@@ -7964,8 +7869,7 @@ CrossEntropySoftGWAVX512_expnext_11:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
+	VFMADD231PS.Z    Z8, Z7, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VMOVUPS          Z9, K1, (R9)(SI*4)
 	VADDPS           Z9, Z6, Z6
@@ -8005,8 +7909,7 @@ CrossEntropySoftGWAVX512_explast32_12:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VMOVUPS          Z9, (R9)(SI*4)
 	VADDPS           Z9, Z5, Z5
 	VMOVUPS          64(R8)(SI*4), Z7
@@ -8024,8 +7927,7 @@ CrossEntropySoftGWAVX512_explast32_12:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VMOVUPS          Z9, 64(R9)(SI*4)
 	VADDPS           Z9, Z6, Z6
 	ADDQ             $0x20, SI
@@ -8050,8 +7952,7 @@ CrossEntropySoftGWAVX512_explastrest_13:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
+	VFMADD231PS.Z    Z8, Z7, K1, Z9
 	VMOVUPS          Z9, (R9)(SI*4)
 	VADDPS           Z9, Z5, Z5
 	ADDQ             $0x10, SI
@@ -8077,8 +7978,7 @@ CrossEntropySoftGWAVX512_explasttail_15:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
+	VFMADD231PS.Z    Z8, Z7, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VMOVUPS          Z9, K1, (R9)(SI*4)
 	VADDPS           Z9, Z5, Z5
@@ -8104,8 +8004,7 @@ CrossEntropySoftGWAVX512_explastnext_16:
 	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
 	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
 	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K2, Z9
+	VFMADD231PS.Z    Z8, Z7, K2, Z9
 	VMOVAPS.Z        Z9, K1, Z9
 	VMOVUPS          Z9, K1, (R9)(SI*4)
 	VADDPS           Z9, Z6, Z6
@@ -8427,6 +8326,13 @@ TEXT ·CrossEntropyLabelsPlainAVX512(SB), $144-81
 	VBROADCASTSS rowconsts<>+1060(SB), Z2
 	VBROADCASTSS rowconsts<>+1056(SB), Z3
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	VBROADCASTSS rowconsts<>+352(SB), Z5
+	VBROADCASTSS rowconsts<>+160(SB), Z6
+	VBROADCASTSS rowconsts<>+192(SB), Z7
+	VBROADCASTSS rowconsts<>+224(SB), Z8
+	VBROADCASTSS rowconsts<>+256(SB), Z9
+	VBROADCASTSS rowconsts<>+288(SB), Z10
+	VBROADCASTSS rowconsts<>+320(SB), Z11
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+56(FP), R9
 	MOVQ         $0x00000000, 136(SP)
@@ -8436,24 +8342,24 @@ TEXT ·CrossEntropyLabelsPlainAVX512(SB), $144-81
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
 CrossEntropyLabelsPlainAVX512_max32_2:
 	CMPQ    SI, CX
 	JAE     CrossEntropyLabelsPlainAVX512_maxv_3
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
-	VMOVUPS 64(R8)(SI*4), Z6
-	VMAXPS  Z5, Z6, Z5
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
+	VMOVUPS 64(R8)(SI*4), Z13
+	VMAXPS  Z12, Z13, Z12
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyLabelsPlainAVX512_max32_2
 
 CrossEntropyLabelsPlainAVX512_maxv_3:
 	CMPQ    SI, DX
 	JAE     CrossEntropyLabelsPlainAVX512_maxtail_4
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyLabelsPlainAVX512_maxv_3
 
@@ -8462,22 +8368,22 @@ CrossEntropyLabelsPlainAVX512_maxtail_4:
 	JE           CrossEntropyLabelsPlainAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z6
-	VMOVUPS      (R8)(SI*4), K1, Z6
-	VMAXPS       Z5, Z6, Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	VMOVUPS      (R8)(SI*4), K1, Z13
+	VMAXPS       Z12, Z13, Z12
 
 CrossEntropyLabelsPlainAVX512_maxfold_5:
-	VMAXPS        Z5, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y5
-	VMAXPS        Y5, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X5
-	VMAXPS        X5, X0, X0
-	VMOVHLPS      X0, X0, X5
-	VMAXPS        X5, X0, X0
-	VMOVSHDUP     X0, X5
-	VMAXSS        X5, X0, X0
-	VXORPS        X5, X5, X5
-	VADDSS        X5, X0, X0
+	VMAXPS        Z12, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y12
+	VMAXPS        Y12, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X12
+	VMAXPS        X12, X0, X0
+	VMOVHLPS      X0, X0, X12
+	VMAXPS        X12, X0, X0
+	VMOVSHDUP     X0, X12
+	VMAXSS        X12, X0, X0
+	VXORPS        X12, X12, X12
+	VADDSS        X12, X0, X0
 	VBROADCASTSS  X0, Z0
 
 CrossEntropyLabelsPlainAVX512_row:
@@ -8487,25 +8393,25 @@ CrossEntropyLabelsPlainAVX512_row:
 	MOVLQSX (R10)(DI*4), R10
 	CMPQ    R10, AX
 	JAE     CrossEntropyLabelsPlainAVX512_ignored_6
-	VMOVSS  (R8)(R10*4), X5
-	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 32(SP)(SI*4)
-	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 64(SP)(SI*4)
-	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 128(SP)
+	VMOVSS  (R8)(R10*4), X12
+	VSUBSS  X0, X12, X12
+	VMOVSS  X12, 32(SP)(SI*4)
+	VMOVSS  keep+40(FP), X12
+	VMOVSS  X12, 64(SP)(SI*4)
+	VMOVSS  inv+44(FP), X12
+	VMOVSS  X12, 128(SP)
 	JMP     CrossEntropyLabelsPlainAVX512_labelled_7
 
 CrossEntropyLabelsPlainAVX512_ignored_6:
-	VXORPS X5, X5, X5
-	VMOVSS X5, 32(SP)(SI*4)
-	VMOVSS X5, 64(SP)(SI*4)
+	VXORPS X12, X12, X12
+	VMOVSS X12, 32(SP)(SI*4)
+	VMOVSS X12, 64(SP)(SI*4)
 
 CrossEntropyLabelsPlainAVX512_labelled_7:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
+	VXORPS       Z12, Z12, Z12
+	VXORPS       Z13, Z13, Z13
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R9
@@ -8515,134 +8421,129 @@ CrossEntropyLabelsPlainAVX512_labelled_7:
 	XORQ         SI, SI
 
 CrossEntropyLabelsPlainAVX512_exp32_10:
-	CMPQ             SI, CX
-	JAE              CrossEntropyLabelsPlainAVX512_exprest_11
-	VMOVUPS          (R10)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R10)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyLabelsPlainAVX512_exp32_10
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsPlainAVX512_exprest_11
+	VMOVUPS       (R10)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R10)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsPlainAVX512_exp32_10
 
 CrossEntropyLabelsPlainAVX512_exprest_11:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyLabelsPlainAVX512_exptail_13
-	VMOVUPS          (R10)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyLabelsPlainAVX512_expnext_14
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsPlainAVX512_exptail_13
+	VMOVUPS       (R10)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsPlainAVX512_expnext_14
 
 CrossEntropyLabelsPlainAVX512_exptail_13:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsPlainAVX512_expdone_12
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R10)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VADDPS           Z8, Z5, Z5
-	JMP              CrossEntropyLabelsPlainAVX512_expdone_12
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsPlainAVX512_expdone_12
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R10)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VADDPS        Z15, Z12, Z12
+	JMP           CrossEntropyLabelsPlainAVX512_expdone_12
 
 CrossEntropyLabelsPlainAVX512_expnext_14:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsPlainAVX512_expdone_12
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R10)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VADDPS           Z8, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsPlainAVX512_expdone_12
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R10)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VADDPS        Z15, Z13, Z13
 
 CrossEntropyLabelsPlainAVX512_expdone_12:
 	VEXTRACTF64X4 $0x01, Z1, Y0
@@ -8662,133 +8563,128 @@ CrossEntropyLabelsPlainAVX512_explast_8:
 	XORQ SI, SI
 
 CrossEntropyLabelsPlainAVX512_explast32_15:
-	CMPQ             SI, CX
-	JAE              CrossEntropyLabelsPlainAVX512_explastrest_16
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyLabelsPlainAVX512_explast32_15
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsPlainAVX512_explastrest_16
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsPlainAVX512_explast32_15
 
 CrossEntropyLabelsPlainAVX512_explastrest_16:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyLabelsPlainAVX512_explasttail_18
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyLabelsPlainAVX512_explastnext_19
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsPlainAVX512_explasttail_18
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsPlainAVX512_explastnext_19
 
 CrossEntropyLabelsPlainAVX512_explasttail_18:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsPlainAVX512_explastdone_17
-	LEAQ             rowconsts<>+64(SB), R10
-	KMOVW            (R10)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VADDPS           Z8, Z5, Z5
-	JMP              CrossEntropyLabelsPlainAVX512_explastdone_17
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsPlainAVX512_explastdone_17
+	LEAQ          rowconsts<>+64(SB), R10
+	KMOVW         (R10)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VADDPS        Z15, Z12, Z12
+	JMP           CrossEntropyLabelsPlainAVX512_explastdone_17
 
 CrossEntropyLabelsPlainAVX512_explastnext_19:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsPlainAVX512_explastdone_17
-	LEAQ             rowconsts<>+64(SB), R10
-	KMOVW            (R10)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VADDPS           Z8, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsPlainAVX512_explastdone_17
+	LEAQ          rowconsts<>+64(SB), R10
+	KMOVW         (R10)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VADDPS        Z15, Z13, Z13
 
 CrossEntropyLabelsPlainAVX512_explastdone_17:
 CrossEntropyLabelsPlainAVX512_expfolded_9:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
-	VADDPS        Z6, Z5, Z5
-	VEXTRACTF64X4 $0x01, Z5, Y0
-	VADDPS        Y0, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X0
-	VADDSS        X0, X5, X0
+	VADDPS        Z13, Z12, Z12
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VADDPS        Y0, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VADDSS        X0, X12, X0
 	MOVQ          136(SP), SI
 	MOVQ          labels+24(FP), R10
 	MOVLQSX       (R10)(DI*4), R10
@@ -8816,42 +8712,42 @@ CrossEntropyLabelsPlainAVX512_ringfull_22:
 	VMOVUPS (SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y0, Y5
-	VPSRAD       $0x17, Y5, Y5
-	VPSLLD       $0x17, Y5, Y6
-	VPSUBD       Y6, Y0, Y6
-	VSUBPS       rowconsts<>+448(SB), Y6, Y6
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+1108(SB), Y8
-	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
-	VMULPS       Y6, Y8, Y8
-	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+768(SB), Y5, Y8
-	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
-	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+800(SB), Y5, Y6
+	VPSUBD       rowconsts<>+416(SB), Y0, Y12
+	VPSRAD       $0x17, Y12, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VPSUBD       Y13, Y0, Y13
+	VSUBPS       rowconsts<>+448(SB), Y13, Y13
+	VCVTDQ2PS    Y12, Y12
+	VMULPS       Y13, Y13, Y14
+	VBROADCASTSS rowconsts<>+1108(SB), Y15
+	VFMADD213PS  rowconsts<>+512(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+544(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+576(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+608(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+640(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+672(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+704(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+736(SB), Y13, Y15
+	VMULPS       Y13, Y15, Y15
+	VMULPS       Y14, Y15, Y15
+	VFMADD231PS  rowconsts<>+768(SB), Y12, Y15
+	VFMADD231PS  rowconsts<>+480(SB), Y14, Y15
+	VADDPS       Y15, Y13, Y13
+	VFMADD231PS  rowconsts<>+800(SB), Y12, Y13
 	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y6, Y6
-	VSUBPS       32(SP), Y6, Y6
-	VMULPS       64(SP), Y6, Y6
+	VADDPS       Y0, Y13, Y13
+	VSUBPS       32(SP), Y13, Y13
+	VMULPS       64(SP), Y13, Y13
 	MOVQ         loss+48(FP), SI
-	VMOVUPS      Y6, -28(SI)(DI*4)
+	VMOVUPS      Y13, -28(SI)(DI*4)
 
 	// partials[j] += float64(loss_j)
 	MOVQ         sum+72(FP), SI
-	VCVTPS2PD    X6, Y0
+	VCVTPS2PD    X13, Y0
 	VADDPD       (SI), Y0, Y0
 	VMOVUPD      Y0, (SI)
-	VEXTRACTF128 $0x01, Y6, X6
-	VCVTPS2PD    X6, Y0
+	VEXTRACTF128 $0x01, Y13, X13
+	VCVTPS2PD    X13, Y0
 	VADDPD       32(SI), Y0, Y0
 	VMOVUPD      Y0, 32(SI)
 
@@ -8937,6 +8833,13 @@ TEXT ·CrossEntropyLabelsSAVX512(SB), $176-81
 	VBROADCASTSS rowconsts<>+1060(SB), Z2
 	VBROADCASTSS rowconsts<>+1056(SB), Z3
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	VBROADCASTSS rowconsts<>+352(SB), Z5
+	VBROADCASTSS rowconsts<>+160(SB), Z6
+	VBROADCASTSS rowconsts<>+192(SB), Z7
+	VBROADCASTSS rowconsts<>+224(SB), Z8
+	VBROADCASTSS rowconsts<>+256(SB), Z9
+	VBROADCASTSS rowconsts<>+288(SB), Z10
+	VBROADCASTSS rowconsts<>+320(SB), Z11
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+56(FP), R9
 	MOVQ         $0x00000000, 136(SP)
@@ -8946,24 +8849,24 @@ TEXT ·CrossEntropyLabelsSAVX512(SB), $176-81
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
 CrossEntropyLabelsSAVX512_max32_2:
 	CMPQ    SI, CX
 	JAE     CrossEntropyLabelsSAVX512_maxv_3
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
-	VMOVUPS 64(R8)(SI*4), Z6
-	VMAXPS  Z5, Z6, Z5
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
+	VMOVUPS 64(R8)(SI*4), Z13
+	VMAXPS  Z12, Z13, Z12
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyLabelsSAVX512_max32_2
 
 CrossEntropyLabelsSAVX512_maxv_3:
 	CMPQ    SI, DX
 	JAE     CrossEntropyLabelsSAVX512_maxtail_4
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyLabelsSAVX512_maxv_3
 
@@ -8972,22 +8875,22 @@ CrossEntropyLabelsSAVX512_maxtail_4:
 	JE           CrossEntropyLabelsSAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z6
-	VMOVUPS      (R8)(SI*4), K1, Z6
-	VMAXPS       Z5, Z6, Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	VMOVUPS      (R8)(SI*4), K1, Z13
+	VMAXPS       Z12, Z13, Z12
 
 CrossEntropyLabelsSAVX512_maxfold_5:
-	VMAXPS        Z5, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y5
-	VMAXPS        Y5, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X5
-	VMAXPS        X5, X0, X0
-	VMOVHLPS      X0, X0, X5
-	VMAXPS        X5, X0, X0
-	VMOVSHDUP     X0, X5
-	VMAXSS        X5, X0, X0
-	VXORPS        X5, X5, X5
-	VADDSS        X5, X0, X0
+	VMAXPS        Z12, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y12
+	VMAXPS        Y12, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X12
+	VMAXPS        X12, X0, X0
+	VMOVHLPS      X0, X0, X12
+	VMAXPS        X12, X0, X0
+	VMOVSHDUP     X0, X12
+	VMAXSS        X12, X0, X0
+	VXORPS        X12, X12, X12
+	VADDSS        X12, X0, X0
 	VBROADCASTSS  X0, Z0
 
 CrossEntropyLabelsSAVX512_row:
@@ -8997,31 +8900,31 @@ CrossEntropyLabelsSAVX512_row:
 	MOVLQSX (R10)(DI*4), R10
 	CMPQ    R10, AX
 	JAE     CrossEntropyLabelsSAVX512_ignored_6
-	VMOVSS  (R8)(R10*4), X5
-	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 32(SP)(SI*4)
-	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 64(SP)(SI*4)
-	VMOVSS  inv+44(FP), X5
+	VMOVSS  (R8)(R10*4), X12
+	VSUBSS  X0, X12, X12
+	VMOVSS  X12, 32(SP)(SI*4)
+	VMOVSS  keep+40(FP), X12
+	VMOVSS  X12, 64(SP)(SI*4)
+	VMOVSS  inv+44(FP), X12
 	MOVQ    sw+32(FP), R10
-	VMOVSS  (R10)(DI*4), X6
-	VMOVSS  X6, 144(SP)(SI*4)
-	VMULSS  X6, X5, X5
-	VMOVSS  X5, 128(SP)
+	VMOVSS  (R10)(DI*4), X13
+	VMOVSS  X13, 144(SP)(SI*4)
+	VMULSS  X13, X12, X12
+	VMOVSS  X12, 128(SP)
 	JMP     CrossEntropyLabelsSAVX512_labelled_7
 
 CrossEntropyLabelsSAVX512_ignored_6:
-	VXORPS X5, X5, X5
-	VMOVSS X5, 32(SP)(SI*4)
-	VMOVSS X5, 64(SP)(SI*4)
-	VMOVSS rowconsts<>+1100(SB), X5
-	VMOVSS X5, 144(SP)(SI*4)
+	VXORPS X12, X12, X12
+	VMOVSS X12, 32(SP)(SI*4)
+	VMOVSS X12, 64(SP)(SI*4)
+	VMOVSS rowconsts<>+1100(SB), X12
+	VMOVSS X12, 144(SP)(SI*4)
 
 CrossEntropyLabelsSAVX512_labelled_7:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
+	VXORPS       Z12, Z12, Z12
+	VXORPS       Z13, Z13, Z13
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R9
@@ -9031,134 +8934,129 @@ CrossEntropyLabelsSAVX512_labelled_7:
 	XORQ         SI, SI
 
 CrossEntropyLabelsSAVX512_exp32_10:
-	CMPQ             SI, CX
-	JAE              CrossEntropyLabelsSAVX512_exprest_11
-	VMOVUPS          (R10)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R10)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyLabelsSAVX512_exp32_10
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsSAVX512_exprest_11
+	VMOVUPS       (R10)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R10)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsSAVX512_exp32_10
 
 CrossEntropyLabelsSAVX512_exprest_11:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyLabelsSAVX512_exptail_13
-	VMOVUPS          (R10)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyLabelsSAVX512_expnext_14
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsSAVX512_exptail_13
+	VMOVUPS       (R10)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsSAVX512_expnext_14
 
 CrossEntropyLabelsSAVX512_exptail_13:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsSAVX512_expdone_12
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R10)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VADDPS           Z8, Z5, Z5
-	JMP              CrossEntropyLabelsSAVX512_expdone_12
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsSAVX512_expdone_12
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R10)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VADDPS        Z15, Z12, Z12
+	JMP           CrossEntropyLabelsSAVX512_expdone_12
 
 CrossEntropyLabelsSAVX512_expnext_14:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsSAVX512_expdone_12
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R10)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VADDPS           Z8, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsSAVX512_expdone_12
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R10)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VADDPS        Z15, Z13, Z13
 
 CrossEntropyLabelsSAVX512_expdone_12:
 	VEXTRACTF64X4 $0x01, Z1, Y0
@@ -9178,133 +9076,128 @@ CrossEntropyLabelsSAVX512_explast_8:
 	XORQ SI, SI
 
 CrossEntropyLabelsSAVX512_explast32_15:
-	CMPQ             SI, CX
-	JAE              CrossEntropyLabelsSAVX512_explastrest_16
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyLabelsSAVX512_explast32_15
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsSAVX512_explastrest_16
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsSAVX512_explast32_15
 
 CrossEntropyLabelsSAVX512_explastrest_16:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyLabelsSAVX512_explasttail_18
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyLabelsSAVX512_explastnext_19
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsSAVX512_explasttail_18
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsSAVX512_explastnext_19
 
 CrossEntropyLabelsSAVX512_explasttail_18:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsSAVX512_explastdone_17
-	LEAQ             rowconsts<>+64(SB), R10
-	KMOVW            (R10)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VADDPS           Z8, Z5, Z5
-	JMP              CrossEntropyLabelsSAVX512_explastdone_17
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsSAVX512_explastdone_17
+	LEAQ          rowconsts<>+64(SB), R10
+	KMOVW         (R10)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VADDPS        Z15, Z12, Z12
+	JMP           CrossEntropyLabelsSAVX512_explastdone_17
 
 CrossEntropyLabelsSAVX512_explastnext_19:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsSAVX512_explastdone_17
-	LEAQ             rowconsts<>+64(SB), R10
-	KMOVW            (R10)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VADDPS           Z8, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsSAVX512_explastdone_17
+	LEAQ          rowconsts<>+64(SB), R10
+	KMOVW         (R10)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VADDPS        Z15, Z13, Z13
 
 CrossEntropyLabelsSAVX512_explastdone_17:
 CrossEntropyLabelsSAVX512_expfolded_9:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
-	VADDPS        Z6, Z5, Z5
-	VEXTRACTF64X4 $0x01, Z5, Y0
-	VADDPS        Y0, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X0
-	VADDSS        X0, X5, X0
+	VADDPS        Z13, Z12, Z12
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VADDPS        Y0, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VADDSS        X0, X12, X0
 	MOVQ          136(SP), SI
 	MOVQ          labels+24(FP), R10
 	MOVLQSX       (R10)(DI*4), R10
@@ -9332,43 +9225,43 @@ CrossEntropyLabelsSAVX512_ringfull_22:
 	VMOVUPS (SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y0, Y5
-	VPSRAD       $0x17, Y5, Y5
-	VPSLLD       $0x17, Y5, Y6
-	VPSUBD       Y6, Y0, Y6
-	VSUBPS       rowconsts<>+448(SB), Y6, Y6
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+1108(SB), Y8
-	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
-	VMULPS       Y6, Y8, Y8
-	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+768(SB), Y5, Y8
-	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
-	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+800(SB), Y5, Y6
+	VPSUBD       rowconsts<>+416(SB), Y0, Y12
+	VPSRAD       $0x17, Y12, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VPSUBD       Y13, Y0, Y13
+	VSUBPS       rowconsts<>+448(SB), Y13, Y13
+	VCVTDQ2PS    Y12, Y12
+	VMULPS       Y13, Y13, Y14
+	VBROADCASTSS rowconsts<>+1108(SB), Y15
+	VFMADD213PS  rowconsts<>+512(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+544(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+576(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+608(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+640(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+672(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+704(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+736(SB), Y13, Y15
+	VMULPS       Y13, Y15, Y15
+	VMULPS       Y14, Y15, Y15
+	VFMADD231PS  rowconsts<>+768(SB), Y12, Y15
+	VFMADD231PS  rowconsts<>+480(SB), Y14, Y15
+	VADDPS       Y15, Y13, Y13
+	VFMADD231PS  rowconsts<>+800(SB), Y12, Y13
 	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y6, Y6
-	VSUBPS       32(SP), Y6, Y6
-	VMULPS       64(SP), Y6, Y6
-	VMULPS       144(SP), Y6, Y6
+	VADDPS       Y0, Y13, Y13
+	VSUBPS       32(SP), Y13, Y13
+	VMULPS       64(SP), Y13, Y13
+	VMULPS       144(SP), Y13, Y13
 	MOVQ         loss+48(FP), SI
-	VMOVUPS      Y6, -28(SI)(DI*4)
+	VMOVUPS      Y13, -28(SI)(DI*4)
 
 	// partials[j] += float64(loss_j)
 	MOVQ         sum+72(FP), SI
-	VCVTPS2PD    X6, Y0
+	VCVTPS2PD    X13, Y0
 	VADDPD       (SI), Y0, Y0
 	VMOVUPD      Y0, (SI)
-	VEXTRACTF128 $0x01, Y6, X6
-	VCVTPS2PD    X6, Y0
+	VEXTRACTF128 $0x01, Y13, X13
+	VCVTPS2PD    X13, Y0
 	VADDPD       32(SI), Y0, Y0
 	VMOVUPD      Y0, 32(SI)
 
@@ -9455,6 +9348,13 @@ TEXT ·CrossEntropyLabelsWAVX512(SB), $144-81
 	VBROADCASTSS rowconsts<>+1060(SB), Z2
 	VBROADCASTSS rowconsts<>+1056(SB), Z3
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	VBROADCASTSS rowconsts<>+352(SB), Z5
+	VBROADCASTSS rowconsts<>+160(SB), Z6
+	VBROADCASTSS rowconsts<>+192(SB), Z7
+	VBROADCASTSS rowconsts<>+224(SB), Z8
+	VBROADCASTSS rowconsts<>+256(SB), Z9
+	VBROADCASTSS rowconsts<>+288(SB), Z10
+	VBROADCASTSS rowconsts<>+320(SB), Z11
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+56(FP), R9
 	MOVQ         $0x00000000, 136(SP)
@@ -9464,24 +9364,24 @@ TEXT ·CrossEntropyLabelsWAVX512(SB), $144-81
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
 CrossEntropyLabelsWAVX512_max32_2:
 	CMPQ    SI, CX
 	JAE     CrossEntropyLabelsWAVX512_maxv_3
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
-	VMOVUPS 64(R8)(SI*4), Z6
-	VMAXPS  Z5, Z6, Z5
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
+	VMOVUPS 64(R8)(SI*4), Z13
+	VMAXPS  Z12, Z13, Z12
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyLabelsWAVX512_max32_2
 
 CrossEntropyLabelsWAVX512_maxv_3:
 	CMPQ    SI, DX
 	JAE     CrossEntropyLabelsWAVX512_maxtail_4
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyLabelsWAVX512_maxv_3
 
@@ -9490,22 +9390,22 @@ CrossEntropyLabelsWAVX512_maxtail_4:
 	JE           CrossEntropyLabelsWAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z6
-	VMOVUPS      (R8)(SI*4), K1, Z6
-	VMAXPS       Z5, Z6, Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	VMOVUPS      (R8)(SI*4), K1, Z13
+	VMAXPS       Z12, Z13, Z12
 
 CrossEntropyLabelsWAVX512_maxfold_5:
-	VMAXPS        Z5, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y5
-	VMAXPS        Y5, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X5
-	VMAXPS        X5, X0, X0
-	VMOVHLPS      X0, X0, X5
-	VMAXPS        X5, X0, X0
-	VMOVSHDUP     X0, X5
-	VMAXSS        X5, X0, X0
-	VXORPS        X5, X5, X5
-	VADDSS        X5, X0, X0
+	VMAXPS        Z12, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y12
+	VMAXPS        Y12, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X12
+	VMAXPS        X12, X0, X0
+	VMOVHLPS      X0, X0, X12
+	VMAXPS        X12, X0, X0
+	VMOVSHDUP     X0, X12
+	VMAXSS        X12, X0, X0
+	VXORPS        X12, X12, X12
+	VADDSS        X12, X0, X0
 	VBROADCASTSS  X0, Z0
 
 CrossEntropyLabelsWAVX512_row:
@@ -9515,27 +9415,27 @@ CrossEntropyLabelsWAVX512_row:
 	MOVLQSX (R10)(DI*4), R10
 	CMPQ    R10, AX
 	JAE     CrossEntropyLabelsWAVX512_ignored_6
-	VMOVSS  (R8)(R10*4), X5
-	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 32(SP)(SI*4)
-	VMOVSS  keep+40(FP), X5
+	VMOVSS  (R8)(R10*4), X12
+	VSUBSS  X0, X12, X12
+	VMOVSS  X12, 32(SP)(SI*4)
+	VMOVSS  keep+40(FP), X12
 	MOVQ    w+16(FP), R11
-	VMULSS  (R11)(R10*4), X5, X5
-	VMOVSS  X5, 64(SP)(SI*4)
-	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 128(SP)
+	VMULSS  (R11)(R10*4), X12, X12
+	VMOVSS  X12, 64(SP)(SI*4)
+	VMOVSS  inv+44(FP), X12
+	VMOVSS  X12, 128(SP)
 	JMP     CrossEntropyLabelsWAVX512_labelled_7
 
 CrossEntropyLabelsWAVX512_ignored_6:
-	VXORPS X5, X5, X5
-	VMOVSS X5, 32(SP)(SI*4)
-	VMOVSS X5, 64(SP)(SI*4)
+	VXORPS X12, X12, X12
+	VMOVSS X12, 32(SP)(SI*4)
+	VMOVSS X12, 64(SP)(SI*4)
 
 CrossEntropyLabelsWAVX512_labelled_7:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
+	VXORPS       Z12, Z12, Z12
+	VXORPS       Z13, Z13, Z13
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R9
@@ -9545,134 +9445,129 @@ CrossEntropyLabelsWAVX512_labelled_7:
 	XORQ         SI, SI
 
 CrossEntropyLabelsWAVX512_exp32_10:
-	CMPQ             SI, CX
-	JAE              CrossEntropyLabelsWAVX512_exprest_11
-	VMOVUPS          (R10)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R10)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyLabelsWAVX512_exp32_10
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsWAVX512_exprest_11
+	VMOVUPS       (R10)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R10)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsWAVX512_exp32_10
 
 CrossEntropyLabelsWAVX512_exprest_11:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyLabelsWAVX512_exptail_13
-	VMOVUPS          (R10)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyLabelsWAVX512_expnext_14
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsWAVX512_exptail_13
+	VMOVUPS       (R10)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsWAVX512_expnext_14
 
 CrossEntropyLabelsWAVX512_exptail_13:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsWAVX512_expdone_12
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R10)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VADDPS           Z8, Z5, Z5
-	JMP              CrossEntropyLabelsWAVX512_expdone_12
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsWAVX512_expdone_12
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R10)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VADDPS        Z15, Z12, Z12
+	JMP           CrossEntropyLabelsWAVX512_expdone_12
 
 CrossEntropyLabelsWAVX512_expnext_14:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsWAVX512_expdone_12
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R10)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VADDPS           Z8, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsWAVX512_expdone_12
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R10)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VADDPS        Z15, Z13, Z13
 
 CrossEntropyLabelsWAVX512_expdone_12:
 	VEXTRACTF64X4 $0x01, Z1, Y0
@@ -9692,133 +9587,128 @@ CrossEntropyLabelsWAVX512_explast_8:
 	XORQ SI, SI
 
 CrossEntropyLabelsWAVX512_explast32_15:
-	CMPQ             SI, CX
-	JAE              CrossEntropyLabelsWAVX512_explastrest_16
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyLabelsWAVX512_explast32_15
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsWAVX512_explastrest_16
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsWAVX512_explast32_15
 
 CrossEntropyLabelsWAVX512_explastrest_16:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyLabelsWAVX512_explasttail_18
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyLabelsWAVX512_explastnext_19
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsWAVX512_explasttail_18
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsWAVX512_explastnext_19
 
 CrossEntropyLabelsWAVX512_explasttail_18:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsWAVX512_explastdone_17
-	LEAQ             rowconsts<>+64(SB), R10
-	KMOVW            (R10)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VADDPS           Z8, Z5, Z5
-	JMP              CrossEntropyLabelsWAVX512_explastdone_17
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsWAVX512_explastdone_17
+	LEAQ          rowconsts<>+64(SB), R10
+	KMOVW         (R10)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VADDPS        Z15, Z12, Z12
+	JMP           CrossEntropyLabelsWAVX512_explastdone_17
 
 CrossEntropyLabelsWAVX512_explastnext_19:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsWAVX512_explastdone_17
-	LEAQ             rowconsts<>+64(SB), R10
-	KMOVW            (R10)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VADDPS           Z8, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsWAVX512_explastdone_17
+	LEAQ          rowconsts<>+64(SB), R10
+	KMOVW         (R10)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VADDPS        Z15, Z13, Z13
 
 CrossEntropyLabelsWAVX512_explastdone_17:
 CrossEntropyLabelsWAVX512_expfolded_9:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
-	VADDPS        Z6, Z5, Z5
-	VEXTRACTF64X4 $0x01, Z5, Y0
-	VADDPS        Y0, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X0
-	VADDSS        X0, X5, X0
+	VADDPS        Z13, Z12, Z12
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VADDPS        Y0, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VADDSS        X0, X12, X0
 	MOVQ          136(SP), SI
 	MOVQ          labels+24(FP), R10
 	MOVLQSX       (R10)(DI*4), R10
@@ -9846,42 +9736,42 @@ CrossEntropyLabelsWAVX512_ringfull_22:
 	VMOVUPS (SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y0, Y5
-	VPSRAD       $0x17, Y5, Y5
-	VPSLLD       $0x17, Y5, Y6
-	VPSUBD       Y6, Y0, Y6
-	VSUBPS       rowconsts<>+448(SB), Y6, Y6
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+1108(SB), Y8
-	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
-	VMULPS       Y6, Y8, Y8
-	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+768(SB), Y5, Y8
-	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
-	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+800(SB), Y5, Y6
+	VPSUBD       rowconsts<>+416(SB), Y0, Y12
+	VPSRAD       $0x17, Y12, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VPSUBD       Y13, Y0, Y13
+	VSUBPS       rowconsts<>+448(SB), Y13, Y13
+	VCVTDQ2PS    Y12, Y12
+	VMULPS       Y13, Y13, Y14
+	VBROADCASTSS rowconsts<>+1108(SB), Y15
+	VFMADD213PS  rowconsts<>+512(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+544(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+576(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+608(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+640(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+672(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+704(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+736(SB), Y13, Y15
+	VMULPS       Y13, Y15, Y15
+	VMULPS       Y14, Y15, Y15
+	VFMADD231PS  rowconsts<>+768(SB), Y12, Y15
+	VFMADD231PS  rowconsts<>+480(SB), Y14, Y15
+	VADDPS       Y15, Y13, Y13
+	VFMADD231PS  rowconsts<>+800(SB), Y12, Y13
 	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y6, Y6
-	VSUBPS       32(SP), Y6, Y6
-	VMULPS       64(SP), Y6, Y6
+	VADDPS       Y0, Y13, Y13
+	VSUBPS       32(SP), Y13, Y13
+	VMULPS       64(SP), Y13, Y13
 	MOVQ         loss+48(FP), SI
-	VMOVUPS      Y6, -28(SI)(DI*4)
+	VMOVUPS      Y13, -28(SI)(DI*4)
 
 	// partials[j] += float64(loss_j)
 	MOVQ         sum+72(FP), SI
-	VCVTPS2PD    X6, Y0
+	VCVTPS2PD    X13, Y0
 	VADDPD       (SI), Y0, Y0
 	VMOVUPD      Y0, (SI)
-	VEXTRACTF128 $0x01, Y6, X6
-	VCVTPS2PD    X6, Y0
+	VEXTRACTF128 $0x01, Y13, X13
+	VCVTPS2PD    X13, Y0
 	VADDPD       32(SI), Y0, Y0
 	VMOVUPD      Y0, 32(SI)
 
@@ -9967,6 +9857,13 @@ TEXT ·CrossEntropyLabelsWSAVX512(SB), $176-81
 	VBROADCASTSS rowconsts<>+1060(SB), Z2
 	VBROADCASTSS rowconsts<>+1056(SB), Z3
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	VBROADCASTSS rowconsts<>+352(SB), Z5
+	VBROADCASTSS rowconsts<>+160(SB), Z6
+	VBROADCASTSS rowconsts<>+192(SB), Z7
+	VBROADCASTSS rowconsts<>+224(SB), Z8
+	VBROADCASTSS rowconsts<>+256(SB), Z9
+	VBROADCASTSS rowconsts<>+288(SB), Z10
+	VBROADCASTSS rowconsts<>+320(SB), Z11
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+56(FP), R9
 	MOVQ         $0x00000000, 136(SP)
@@ -9976,24 +9873,24 @@ TEXT ·CrossEntropyLabelsWSAVX512(SB), $176-81
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
 CrossEntropyLabelsWSAVX512_max32_2:
 	CMPQ    SI, CX
 	JAE     CrossEntropyLabelsWSAVX512_maxv_3
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
-	VMOVUPS 64(R8)(SI*4), Z6
-	VMAXPS  Z5, Z6, Z5
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
+	VMOVUPS 64(R8)(SI*4), Z13
+	VMAXPS  Z12, Z13, Z12
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyLabelsWSAVX512_max32_2
 
 CrossEntropyLabelsWSAVX512_maxv_3:
 	CMPQ    SI, DX
 	JAE     CrossEntropyLabelsWSAVX512_maxtail_4
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyLabelsWSAVX512_maxv_3
 
@@ -10002,22 +9899,22 @@ CrossEntropyLabelsWSAVX512_maxtail_4:
 	JE           CrossEntropyLabelsWSAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z6
-	VMOVUPS      (R8)(SI*4), K1, Z6
-	VMAXPS       Z5, Z6, Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	VMOVUPS      (R8)(SI*4), K1, Z13
+	VMAXPS       Z12, Z13, Z12
 
 CrossEntropyLabelsWSAVX512_maxfold_5:
-	VMAXPS        Z5, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y5
-	VMAXPS        Y5, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X5
-	VMAXPS        X5, X0, X0
-	VMOVHLPS      X0, X0, X5
-	VMAXPS        X5, X0, X0
-	VMOVSHDUP     X0, X5
-	VMAXSS        X5, X0, X0
-	VXORPS        X5, X5, X5
-	VADDSS        X5, X0, X0
+	VMAXPS        Z12, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y12
+	VMAXPS        Y12, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X12
+	VMAXPS        X12, X0, X0
+	VMOVHLPS      X0, X0, X12
+	VMAXPS        X12, X0, X0
+	VMOVSHDUP     X0, X12
+	VMAXSS        X12, X0, X0
+	VXORPS        X12, X12, X12
+	VADDSS        X12, X0, X0
 	VBROADCASTSS  X0, Z0
 
 CrossEntropyLabelsWSAVX512_row:
@@ -10027,33 +9924,33 @@ CrossEntropyLabelsWSAVX512_row:
 	MOVLQSX (R10)(DI*4), R10
 	CMPQ    R10, AX
 	JAE     CrossEntropyLabelsWSAVX512_ignored_6
-	VMOVSS  (R8)(R10*4), X5
-	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 32(SP)(SI*4)
-	VMOVSS  keep+40(FP), X5
+	VMOVSS  (R8)(R10*4), X12
+	VSUBSS  X0, X12, X12
+	VMOVSS  X12, 32(SP)(SI*4)
+	VMOVSS  keep+40(FP), X12
 	MOVQ    w+16(FP), R11
-	VMULSS  (R11)(R10*4), X5, X5
-	VMOVSS  X5, 64(SP)(SI*4)
-	VMOVSS  inv+44(FP), X5
+	VMULSS  (R11)(R10*4), X12, X12
+	VMOVSS  X12, 64(SP)(SI*4)
+	VMOVSS  inv+44(FP), X12
 	MOVQ    sw+32(FP), R10
-	VMOVSS  (R10)(DI*4), X6
-	VMOVSS  X6, 144(SP)(SI*4)
-	VMULSS  X6, X5, X5
-	VMOVSS  X5, 128(SP)
+	VMOVSS  (R10)(DI*4), X13
+	VMOVSS  X13, 144(SP)(SI*4)
+	VMULSS  X13, X12, X12
+	VMOVSS  X12, 128(SP)
 	JMP     CrossEntropyLabelsWSAVX512_labelled_7
 
 CrossEntropyLabelsWSAVX512_ignored_6:
-	VXORPS X5, X5, X5
-	VMOVSS X5, 32(SP)(SI*4)
-	VMOVSS X5, 64(SP)(SI*4)
-	VMOVSS rowconsts<>+1100(SB), X5
-	VMOVSS X5, 144(SP)(SI*4)
+	VXORPS X12, X12, X12
+	VMOVSS X12, 32(SP)(SI*4)
+	VMOVSS X12, 64(SP)(SI*4)
+	VMOVSS rowconsts<>+1100(SB), X12
+	VMOVSS X12, 144(SP)(SI*4)
 
 CrossEntropyLabelsWSAVX512_labelled_7:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
+	VXORPS       Z12, Z12, Z12
+	VXORPS       Z13, Z13, Z13
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R9
@@ -10063,134 +9960,129 @@ CrossEntropyLabelsWSAVX512_labelled_7:
 	XORQ         SI, SI
 
 CrossEntropyLabelsWSAVX512_exp32_10:
-	CMPQ             SI, CX
-	JAE              CrossEntropyLabelsWSAVX512_exprest_11
-	VMOVUPS          (R10)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R10)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyLabelsWSAVX512_exp32_10
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsWSAVX512_exprest_11
+	VMOVUPS       (R10)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R10)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsWSAVX512_exp32_10
 
 CrossEntropyLabelsWSAVX512_exprest_11:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyLabelsWSAVX512_exptail_13
-	VMOVUPS          (R10)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyLabelsWSAVX512_expnext_14
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsWSAVX512_exptail_13
+	VMOVUPS       (R10)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsWSAVX512_expnext_14
 
 CrossEntropyLabelsWSAVX512_exptail_13:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsWSAVX512_expdone_12
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R10)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VADDPS           Z8, Z5, Z5
-	JMP              CrossEntropyLabelsWSAVX512_expdone_12
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsWSAVX512_expdone_12
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R10)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VADDPS        Z15, Z12, Z12
+	JMP           CrossEntropyLabelsWSAVX512_expdone_12
 
 CrossEntropyLabelsWSAVX512_expnext_14:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsWSAVX512_expdone_12
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R10)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VADDPS           Z8, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsWSAVX512_expdone_12
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R10)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VADDPS        Z15, Z13, Z13
 
 CrossEntropyLabelsWSAVX512_expdone_12:
 	VEXTRACTF64X4 $0x01, Z1, Y0
@@ -10210,133 +10102,128 @@ CrossEntropyLabelsWSAVX512_explast_8:
 	XORQ SI, SI
 
 CrossEntropyLabelsWSAVX512_explast32_15:
-	CMPQ             SI, CX
-	JAE              CrossEntropyLabelsWSAVX512_explastrest_16
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyLabelsWSAVX512_explast32_15
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsWSAVX512_explastrest_16
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsWSAVX512_explast32_15
 
 CrossEntropyLabelsWSAVX512_explastrest_16:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyLabelsWSAVX512_explasttail_18
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyLabelsWSAVX512_explastnext_19
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsWSAVX512_explasttail_18
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsWSAVX512_explastnext_19
 
 CrossEntropyLabelsWSAVX512_explasttail_18:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsWSAVX512_explastdone_17
-	LEAQ             rowconsts<>+64(SB), R10
-	KMOVW            (R10)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VADDPS           Z8, Z5, Z5
-	JMP              CrossEntropyLabelsWSAVX512_explastdone_17
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsWSAVX512_explastdone_17
+	LEAQ          rowconsts<>+64(SB), R10
+	KMOVW         (R10)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VADDPS        Z15, Z12, Z12
+	JMP           CrossEntropyLabelsWSAVX512_explastdone_17
 
 CrossEntropyLabelsWSAVX512_explastnext_19:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsWSAVX512_explastdone_17
-	LEAQ             rowconsts<>+64(SB), R10
-	KMOVW            (R10)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VADDPS           Z8, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsWSAVX512_explastdone_17
+	LEAQ          rowconsts<>+64(SB), R10
+	KMOVW         (R10)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VADDPS        Z15, Z13, Z13
 
 CrossEntropyLabelsWSAVX512_explastdone_17:
 CrossEntropyLabelsWSAVX512_expfolded_9:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
-	VADDPS        Z6, Z5, Z5
-	VEXTRACTF64X4 $0x01, Z5, Y0
-	VADDPS        Y0, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X0
-	VADDSS        X0, X5, X0
+	VADDPS        Z13, Z12, Z12
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VADDPS        Y0, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VADDSS        X0, X12, X0
 	MOVQ          136(SP), SI
 	MOVQ          labels+24(FP), R10
 	MOVLQSX       (R10)(DI*4), R10
@@ -10364,43 +10251,43 @@ CrossEntropyLabelsWSAVX512_ringfull_22:
 	VMOVUPS (SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y0, Y5
-	VPSRAD       $0x17, Y5, Y5
-	VPSLLD       $0x17, Y5, Y6
-	VPSUBD       Y6, Y0, Y6
-	VSUBPS       rowconsts<>+448(SB), Y6, Y6
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+1108(SB), Y8
-	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
-	VMULPS       Y6, Y8, Y8
-	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+768(SB), Y5, Y8
-	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
-	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+800(SB), Y5, Y6
+	VPSUBD       rowconsts<>+416(SB), Y0, Y12
+	VPSRAD       $0x17, Y12, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VPSUBD       Y13, Y0, Y13
+	VSUBPS       rowconsts<>+448(SB), Y13, Y13
+	VCVTDQ2PS    Y12, Y12
+	VMULPS       Y13, Y13, Y14
+	VBROADCASTSS rowconsts<>+1108(SB), Y15
+	VFMADD213PS  rowconsts<>+512(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+544(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+576(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+608(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+640(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+672(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+704(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+736(SB), Y13, Y15
+	VMULPS       Y13, Y15, Y15
+	VMULPS       Y14, Y15, Y15
+	VFMADD231PS  rowconsts<>+768(SB), Y12, Y15
+	VFMADD231PS  rowconsts<>+480(SB), Y14, Y15
+	VADDPS       Y15, Y13, Y13
+	VFMADD231PS  rowconsts<>+800(SB), Y12, Y13
 	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y6, Y6
-	VSUBPS       32(SP), Y6, Y6
-	VMULPS       64(SP), Y6, Y6
-	VMULPS       144(SP), Y6, Y6
+	VADDPS       Y0, Y13, Y13
+	VSUBPS       32(SP), Y13, Y13
+	VMULPS       64(SP), Y13, Y13
+	VMULPS       144(SP), Y13, Y13
 	MOVQ         loss+48(FP), SI
-	VMOVUPS      Y6, -28(SI)(DI*4)
+	VMOVUPS      Y13, -28(SI)(DI*4)
 
 	// partials[j] += float64(loss_j)
 	MOVQ         sum+72(FP), SI
-	VCVTPS2PD    X6, Y0
+	VCVTPS2PD    X13, Y0
 	VADDPD       (SI), Y0, Y0
 	VMOVUPD      Y0, (SI)
-	VEXTRACTF128 $0x01, Y6, X6
-	VCVTPS2PD    X6, Y0
+	VEXTRACTF128 $0x01, Y13, X13
+	VCVTPS2PD    X13, Y0
 	VADDPD       32(SI), Y0, Y0
 	VMOVUPD      Y0, 32(SI)
 
@@ -10487,6 +10374,13 @@ TEXT ·CrossEntropyLabelsGAVX512(SB), $144-81
 	VBROADCASTSS rowconsts<>+1060(SB), Z2
 	VBROADCASTSS rowconsts<>+1056(SB), Z3
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	VBROADCASTSS rowconsts<>+352(SB), Z5
+	VBROADCASTSS rowconsts<>+160(SB), Z6
+	VBROADCASTSS rowconsts<>+192(SB), Z7
+	VBROADCASTSS rowconsts<>+224(SB), Z8
+	VBROADCASTSS rowconsts<>+256(SB), Z9
+	VBROADCASTSS rowconsts<>+288(SB), Z10
+	VBROADCASTSS rowconsts<>+320(SB), Z11
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+56(FP), R10
@@ -10497,24 +10391,24 @@ TEXT ·CrossEntropyLabelsGAVX512(SB), $144-81
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
 CrossEntropyLabelsGAVX512_max32_2:
 	CMPQ    SI, CX
 	JAE     CrossEntropyLabelsGAVX512_maxv_3
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
-	VMOVUPS 64(R8)(SI*4), Z6
-	VMAXPS  Z5, Z6, Z5
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
+	VMOVUPS 64(R8)(SI*4), Z13
+	VMAXPS  Z12, Z13, Z12
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyLabelsGAVX512_max32_2
 
 CrossEntropyLabelsGAVX512_maxv_3:
 	CMPQ    SI, DX
 	JAE     CrossEntropyLabelsGAVX512_maxtail_4
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyLabelsGAVX512_maxv_3
 
@@ -10523,22 +10417,22 @@ CrossEntropyLabelsGAVX512_maxtail_4:
 	JE           CrossEntropyLabelsGAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z6
-	VMOVUPS      (R8)(SI*4), K1, Z6
-	VMAXPS       Z5, Z6, Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	VMOVUPS      (R8)(SI*4), K1, Z13
+	VMAXPS       Z12, Z13, Z12
 
 CrossEntropyLabelsGAVX512_maxfold_5:
-	VMAXPS        Z5, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y5
-	VMAXPS        Y5, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X5
-	VMAXPS        X5, X0, X0
-	VMOVHLPS      X0, X0, X5
-	VMAXPS        X5, X0, X0
-	VMOVSHDUP     X0, X5
-	VMAXSS        X5, X0, X0
-	VXORPS        X5, X5, X5
-	VADDSS        X5, X0, X0
+	VMAXPS        Z12, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y12
+	VMAXPS        Y12, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X12
+	VMAXPS        X12, X0, X0
+	VMOVHLPS      X0, X0, X12
+	VMAXPS        X12, X0, X0
+	VMOVSHDUP     X0, X12
+	VMAXSS        X12, X0, X0
+	VXORPS        X12, X12, X12
+	VADDSS        X12, X0, X0
 	VBROADCASTSS  X0, Z0
 
 CrossEntropyLabelsGAVX512_row:
@@ -10548,25 +10442,25 @@ CrossEntropyLabelsGAVX512_row:
 	MOVLQSX (R11)(DI*4), R11
 	CMPQ    R11, AX
 	JAE     CrossEntropyLabelsGAVX512_ignored_6
-	VMOVSS  (R8)(R11*4), X5
-	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 32(SP)(SI*4)
-	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 64(SP)(SI*4)
-	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 128(SP)
+	VMOVSS  (R8)(R11*4), X12
+	VSUBSS  X0, X12, X12
+	VMOVSS  X12, 32(SP)(SI*4)
+	VMOVSS  keep+40(FP), X12
+	VMOVSS  X12, 64(SP)(SI*4)
+	VMOVSS  inv+44(FP), X12
+	VMOVSS  X12, 128(SP)
 	JMP     CrossEntropyLabelsGAVX512_labelled_7
 
 CrossEntropyLabelsGAVX512_ignored_6:
-	VXORPS X5, X5, X5
-	VMOVSS X5, 32(SP)(SI*4)
-	VMOVSS X5, 64(SP)(SI*4)
+	VXORPS X12, X12, X12
+	VMOVSS X12, 32(SP)(SI*4)
+	VMOVSS X12, 64(SP)(SI*4)
 
 CrossEntropyLabelsGAVX512_labelled_7:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
+	VXORPS       Z12, Z12, Z12
+	VXORPS       Z13, Z13, Z13
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R10
@@ -10576,139 +10470,134 @@ CrossEntropyLabelsGAVX512_labelled_7:
 	XORQ         SI, SI
 
 CrossEntropyLabelsGAVX512_exp32_10:
-	CMPQ             SI, CX
-	JAE              CrossEntropyLabelsGAVX512_exprest_11
-	VMOVUPS          (R11)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R11)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, 64(R9)(SI*4)
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyLabelsGAVX512_exp32_10
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsGAVX512_exprest_11
+	VMOVUPS       (R11)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R11)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, 64(R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsGAVX512_exp32_10
 
 CrossEntropyLabelsGAVX512_exprest_11:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyLabelsGAVX512_exptail_13
-	VMOVUPS          (R11)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyLabelsGAVX512_expnext_14
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsGAVX512_exptail_13
+	VMOVUPS       (R11)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsGAVX512_expnext_14
 
 CrossEntropyLabelsGAVX512_exptail_13:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsGAVX512_expdone_12
-	LEAQ             rowconsts<>+64(SB), R12
-	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R11)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VMOVUPS          Z8, K1, (R9)(SI*4)
-	VADDPS           Z8, Z5, Z5
-	JMP              CrossEntropyLabelsGAVX512_expdone_12
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGAVX512_expdone_12
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R11)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VMOVUPS       Z15, K1, (R9)(SI*4)
+	VADDPS        Z15, Z12, Z12
+	JMP           CrossEntropyLabelsGAVX512_expdone_12
 
 CrossEntropyLabelsGAVX512_expnext_14:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsGAVX512_expdone_12
-	LEAQ             rowconsts<>+64(SB), R12
-	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R11)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VMOVUPS          Z8, K1, (R9)(SI*4)
-	VADDPS           Z8, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGAVX512_expdone_12
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R11)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VMOVUPS       Z15, K1, (R9)(SI*4)
+	VADDPS        Z15, Z13, Z13
 
 CrossEntropyLabelsGAVX512_expdone_12:
 	VEXTRACTF64X4 $0x01, Z1, Y0
@@ -10728,138 +10617,133 @@ CrossEntropyLabelsGAVX512_explast_8:
 	XORQ SI, SI
 
 CrossEntropyLabelsGAVX512_explast32_15:
-	CMPQ             SI, CX
-	JAE              CrossEntropyLabelsGAVX512_explastrest_16
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, 64(R9)(SI*4)
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyLabelsGAVX512_explast32_15
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsGAVX512_explastrest_16
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, 64(R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsGAVX512_explast32_15
 
 CrossEntropyLabelsGAVX512_explastrest_16:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyLabelsGAVX512_explasttail_18
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyLabelsGAVX512_explastnext_19
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsGAVX512_explasttail_18
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsGAVX512_explastnext_19
 
 CrossEntropyLabelsGAVX512_explasttail_18:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsGAVX512_explastdone_17
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VMOVUPS          Z8, K1, (R9)(SI*4)
-	VADDPS           Z8, Z5, Z5
-	JMP              CrossEntropyLabelsGAVX512_explastdone_17
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGAVX512_explastdone_17
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VMOVUPS       Z15, K1, (R9)(SI*4)
+	VADDPS        Z15, Z12, Z12
+	JMP           CrossEntropyLabelsGAVX512_explastdone_17
 
 CrossEntropyLabelsGAVX512_explastnext_19:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsGAVX512_explastdone_17
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VMOVUPS          Z8, K1, (R9)(SI*4)
-	VADDPS           Z8, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGAVX512_explastdone_17
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VMOVUPS       Z15, K1, (R9)(SI*4)
+	VADDPS        Z15, Z13, Z13
 
 CrossEntropyLabelsGAVX512_explastdone_17:
 CrossEntropyLabelsGAVX512_expfolded_9:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
-	VADDPS        Z6, Z5, Z5
-	VEXTRACTF64X4 $0x01, Z5, Y0
-	VADDPS        Y0, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X0
-	VADDSS        X0, X5, X0
+	VADDPS        Z13, Z12, Z12
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VADDPS        Y0, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VADDSS        X0, X12, X0
 	MOVQ          136(SP), SI
 	MOVQ          labels+24(FP), R11
 	MOVLQSX       (R11)(DI*4), R11
@@ -10868,12 +10752,12 @@ CrossEntropyLabelsGAVX512_expfolded_9:
 	VMOVSS        X0, (SP)(SI*4)
 
 	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
-	VMOVSS       rowconsts<>+1100(SB), X5
-	VDIVSS       X0, X5, X5
-	VBROADCASTSS X5, Z0
-	VMOVSS       128(SP), X5
-	VMULSS       64(SP)(SI*4), X5, X5
-	VBROADCASTSS X5, Z6
+	VMOVSS       rowconsts<>+1100(SB), X12
+	VDIVSS       X0, X12, X12
+	VBROADCASTSS X12, Z0
+	VMOVSS       128(SP), X12
+	VMULSS       64(SP)(SI*4), X12, X12
+	VBROADCASTSS X12, Z13
 
 	// pass 3
 	XORQ SI, SI
@@ -10881,24 +10765,24 @@ CrossEntropyLabelsGAVX512_expfolded_9:
 CrossEntropyLabelsGAVX512_out32_22:
 	CMPQ    SI, CX
 	JAE     CrossEntropyLabelsGAVX512_outv_23
-	VMOVUPS (R9)(SI*4), Z7
-	VMULPS  Z0, Z7, Z7
-	VMULPS  Z6, Z7, Z7
-	VMOVUPS Z7, (R9)(SI*4)
-	VMOVUPS 64(R9)(SI*4), Z7
-	VMULPS  Z0, Z7, Z7
-	VMULPS  Z6, Z7, Z7
-	VMOVUPS Z7, 64(R9)(SI*4)
+	VMOVUPS (R9)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, (R9)(SI*4)
+	VMOVUPS 64(R9)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyLabelsGAVX512_out32_22
 
 CrossEntropyLabelsGAVX512_outv_23:
 	CMPQ    SI, DX
 	JAE     CrossEntropyLabelsGAVX512_outtail_24
-	VMOVUPS (R9)(SI*4), Z7
-	VMULPS  Z0, Z7, Z7
-	VMULPS  Z6, Z7, Z7
-	VMOVUPS Z7, (R9)(SI*4)
+	VMOVUPS (R9)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, (R9)(SI*4)
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyLabelsGAVX512_outv_23
 
@@ -10907,14 +10791,14 @@ CrossEntropyLabelsGAVX512_outtail_24:
 	JE        CrossEntropyLabelsGAVX512_outend_25
 	LEAQ      rowconsts<>+64(SB), R12
 	KMOVW     (R12)(BX*4), K1
-	VMOVUPS.Z (R9)(SI*4), K1, Z7
-	VMULPS    Z0, Z7, Z7
-	VMULPS    Z6, Z7, Z7
-	VMOVUPS   Z7, K1, (R9)(SI*4)
+	VMOVUPS.Z (R9)(SI*4), K1, Z14
+	VMULPS    Z0, Z14, Z14
+	VMULPS    Z13, Z14, Z14
+	VMOVUPS   Z14, K1, (R9)(SI*4)
 
 CrossEntropyLabelsGAVX512_outend_25:
 	VMOVSS (R9)(R11*4), X0
-	VSUBSS X5, X0, X0
+	VSUBSS X12, X0, X0
 	VMOVSS X0, (R9)(R11*4)
 	JMP    CrossEntropyLabelsGAVX512_entered_21
 
@@ -10967,42 +10851,42 @@ CrossEntropyLabelsGAVX512_ringfull_30:
 	VMOVUPS (SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y0, Y5
-	VPSRAD       $0x17, Y5, Y5
-	VPSLLD       $0x17, Y5, Y6
-	VPSUBD       Y6, Y0, Y6
-	VSUBPS       rowconsts<>+448(SB), Y6, Y6
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+1108(SB), Y8
-	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
-	VMULPS       Y6, Y8, Y8
-	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+768(SB), Y5, Y8
-	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
-	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+800(SB), Y5, Y6
+	VPSUBD       rowconsts<>+416(SB), Y0, Y12
+	VPSRAD       $0x17, Y12, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VPSUBD       Y13, Y0, Y13
+	VSUBPS       rowconsts<>+448(SB), Y13, Y13
+	VCVTDQ2PS    Y12, Y12
+	VMULPS       Y13, Y13, Y14
+	VBROADCASTSS rowconsts<>+1108(SB), Y15
+	VFMADD213PS  rowconsts<>+512(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+544(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+576(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+608(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+640(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+672(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+704(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+736(SB), Y13, Y15
+	VMULPS       Y13, Y15, Y15
+	VMULPS       Y14, Y15, Y15
+	VFMADD231PS  rowconsts<>+768(SB), Y12, Y15
+	VFMADD231PS  rowconsts<>+480(SB), Y14, Y15
+	VADDPS       Y15, Y13, Y13
+	VFMADD231PS  rowconsts<>+800(SB), Y12, Y13
 	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y6, Y6
-	VSUBPS       32(SP), Y6, Y6
-	VMULPS       64(SP), Y6, Y6
+	VADDPS       Y0, Y13, Y13
+	VSUBPS       32(SP), Y13, Y13
+	VMULPS       64(SP), Y13, Y13
 	MOVQ         loss+48(FP), SI
-	VMOVUPS      Y6, -28(SI)(DI*4)
+	VMOVUPS      Y13, -28(SI)(DI*4)
 
 	// partials[j] += float64(loss_j)
 	MOVQ         sum+72(FP), SI
-	VCVTPS2PD    X6, Y0
+	VCVTPS2PD    X13, Y0
 	VADDPD       (SI), Y0, Y0
 	VMOVUPD      Y0, (SI)
-	VEXTRACTF128 $0x01, Y6, X6
-	VCVTPS2PD    X6, Y0
+	VEXTRACTF128 $0x01, Y13, X13
+	VCVTPS2PD    X13, Y0
 	VADDPD       32(SI), Y0, Y0
 	VMOVUPD      Y0, 32(SI)
 
@@ -11089,6 +10973,13 @@ TEXT ·CrossEntropyLabelsGSAVX512(SB), $176-81
 	VBROADCASTSS rowconsts<>+1060(SB), Z2
 	VBROADCASTSS rowconsts<>+1056(SB), Z3
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	VBROADCASTSS rowconsts<>+352(SB), Z5
+	VBROADCASTSS rowconsts<>+160(SB), Z6
+	VBROADCASTSS rowconsts<>+192(SB), Z7
+	VBROADCASTSS rowconsts<>+224(SB), Z8
+	VBROADCASTSS rowconsts<>+256(SB), Z9
+	VBROADCASTSS rowconsts<>+288(SB), Z10
+	VBROADCASTSS rowconsts<>+320(SB), Z11
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+56(FP), R10
@@ -11099,24 +10990,24 @@ TEXT ·CrossEntropyLabelsGSAVX512(SB), $176-81
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
 CrossEntropyLabelsGSAVX512_max32_2:
 	CMPQ    SI, CX
 	JAE     CrossEntropyLabelsGSAVX512_maxv_3
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
-	VMOVUPS 64(R8)(SI*4), Z6
-	VMAXPS  Z5, Z6, Z5
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
+	VMOVUPS 64(R8)(SI*4), Z13
+	VMAXPS  Z12, Z13, Z12
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyLabelsGSAVX512_max32_2
 
 CrossEntropyLabelsGSAVX512_maxv_3:
 	CMPQ    SI, DX
 	JAE     CrossEntropyLabelsGSAVX512_maxtail_4
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyLabelsGSAVX512_maxv_3
 
@@ -11125,22 +11016,22 @@ CrossEntropyLabelsGSAVX512_maxtail_4:
 	JE           CrossEntropyLabelsGSAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z6
-	VMOVUPS      (R8)(SI*4), K1, Z6
-	VMAXPS       Z5, Z6, Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	VMOVUPS      (R8)(SI*4), K1, Z13
+	VMAXPS       Z12, Z13, Z12
 
 CrossEntropyLabelsGSAVX512_maxfold_5:
-	VMAXPS        Z5, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y5
-	VMAXPS        Y5, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X5
-	VMAXPS        X5, X0, X0
-	VMOVHLPS      X0, X0, X5
-	VMAXPS        X5, X0, X0
-	VMOVSHDUP     X0, X5
-	VMAXSS        X5, X0, X0
-	VXORPS        X5, X5, X5
-	VADDSS        X5, X0, X0
+	VMAXPS        Z12, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y12
+	VMAXPS        Y12, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X12
+	VMAXPS        X12, X0, X0
+	VMOVHLPS      X0, X0, X12
+	VMAXPS        X12, X0, X0
+	VMOVSHDUP     X0, X12
+	VMAXSS        X12, X0, X0
+	VXORPS        X12, X12, X12
+	VADDSS        X12, X0, X0
 	VBROADCASTSS  X0, Z0
 
 CrossEntropyLabelsGSAVX512_row:
@@ -11150,31 +11041,31 @@ CrossEntropyLabelsGSAVX512_row:
 	MOVLQSX (R11)(DI*4), R11
 	CMPQ    R11, AX
 	JAE     CrossEntropyLabelsGSAVX512_ignored_6
-	VMOVSS  (R8)(R11*4), X5
-	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 32(SP)(SI*4)
-	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 64(SP)(SI*4)
-	VMOVSS  inv+44(FP), X5
+	VMOVSS  (R8)(R11*4), X12
+	VSUBSS  X0, X12, X12
+	VMOVSS  X12, 32(SP)(SI*4)
+	VMOVSS  keep+40(FP), X12
+	VMOVSS  X12, 64(SP)(SI*4)
+	VMOVSS  inv+44(FP), X12
 	MOVQ    sw+32(FP), R11
-	VMOVSS  (R11)(DI*4), X6
-	VMOVSS  X6, 144(SP)(SI*4)
-	VMULSS  X6, X5, X5
-	VMOVSS  X5, 128(SP)
+	VMOVSS  (R11)(DI*4), X13
+	VMOVSS  X13, 144(SP)(SI*4)
+	VMULSS  X13, X12, X12
+	VMOVSS  X12, 128(SP)
 	JMP     CrossEntropyLabelsGSAVX512_labelled_7
 
 CrossEntropyLabelsGSAVX512_ignored_6:
-	VXORPS X5, X5, X5
-	VMOVSS X5, 32(SP)(SI*4)
-	VMOVSS X5, 64(SP)(SI*4)
-	VMOVSS rowconsts<>+1100(SB), X5
-	VMOVSS X5, 144(SP)(SI*4)
+	VXORPS X12, X12, X12
+	VMOVSS X12, 32(SP)(SI*4)
+	VMOVSS X12, 64(SP)(SI*4)
+	VMOVSS rowconsts<>+1100(SB), X12
+	VMOVSS X12, 144(SP)(SI*4)
 
 CrossEntropyLabelsGSAVX512_labelled_7:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
+	VXORPS       Z12, Z12, Z12
+	VXORPS       Z13, Z13, Z13
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R10
@@ -11184,139 +11075,134 @@ CrossEntropyLabelsGSAVX512_labelled_7:
 	XORQ         SI, SI
 
 CrossEntropyLabelsGSAVX512_exp32_10:
-	CMPQ             SI, CX
-	JAE              CrossEntropyLabelsGSAVX512_exprest_11
-	VMOVUPS          (R11)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R11)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, 64(R9)(SI*4)
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyLabelsGSAVX512_exp32_10
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsGSAVX512_exprest_11
+	VMOVUPS       (R11)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R11)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, 64(R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsGSAVX512_exp32_10
 
 CrossEntropyLabelsGSAVX512_exprest_11:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyLabelsGSAVX512_exptail_13
-	VMOVUPS          (R11)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyLabelsGSAVX512_expnext_14
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsGSAVX512_exptail_13
+	VMOVUPS       (R11)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsGSAVX512_expnext_14
 
 CrossEntropyLabelsGSAVX512_exptail_13:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsGSAVX512_expdone_12
-	LEAQ             rowconsts<>+64(SB), R12
-	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R11)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VMOVUPS          Z8, K1, (R9)(SI*4)
-	VADDPS           Z8, Z5, Z5
-	JMP              CrossEntropyLabelsGSAVX512_expdone_12
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGSAVX512_expdone_12
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R11)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VMOVUPS       Z15, K1, (R9)(SI*4)
+	VADDPS        Z15, Z12, Z12
+	JMP           CrossEntropyLabelsGSAVX512_expdone_12
 
 CrossEntropyLabelsGSAVX512_expnext_14:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsGSAVX512_expdone_12
-	LEAQ             rowconsts<>+64(SB), R12
-	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R11)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VMOVUPS          Z8, K1, (R9)(SI*4)
-	VADDPS           Z8, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGSAVX512_expdone_12
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R11)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VMOVUPS       Z15, K1, (R9)(SI*4)
+	VADDPS        Z15, Z13, Z13
 
 CrossEntropyLabelsGSAVX512_expdone_12:
 	VEXTRACTF64X4 $0x01, Z1, Y0
@@ -11336,138 +11222,133 @@ CrossEntropyLabelsGSAVX512_explast_8:
 	XORQ SI, SI
 
 CrossEntropyLabelsGSAVX512_explast32_15:
-	CMPQ             SI, CX
-	JAE              CrossEntropyLabelsGSAVX512_explastrest_16
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, 64(R9)(SI*4)
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyLabelsGSAVX512_explast32_15
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsGSAVX512_explastrest_16
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, 64(R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsGSAVX512_explast32_15
 
 CrossEntropyLabelsGSAVX512_explastrest_16:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyLabelsGSAVX512_explasttail_18
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyLabelsGSAVX512_explastnext_19
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsGSAVX512_explasttail_18
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsGSAVX512_explastnext_19
 
 CrossEntropyLabelsGSAVX512_explasttail_18:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsGSAVX512_explastdone_17
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VMOVUPS          Z8, K1, (R9)(SI*4)
-	VADDPS           Z8, Z5, Z5
-	JMP              CrossEntropyLabelsGSAVX512_explastdone_17
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGSAVX512_explastdone_17
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VMOVUPS       Z15, K1, (R9)(SI*4)
+	VADDPS        Z15, Z12, Z12
+	JMP           CrossEntropyLabelsGSAVX512_explastdone_17
 
 CrossEntropyLabelsGSAVX512_explastnext_19:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsGSAVX512_explastdone_17
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VMOVUPS          Z8, K1, (R9)(SI*4)
-	VADDPS           Z8, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGSAVX512_explastdone_17
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VMOVUPS       Z15, K1, (R9)(SI*4)
+	VADDPS        Z15, Z13, Z13
 
 CrossEntropyLabelsGSAVX512_explastdone_17:
 CrossEntropyLabelsGSAVX512_expfolded_9:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
-	VADDPS        Z6, Z5, Z5
-	VEXTRACTF64X4 $0x01, Z5, Y0
-	VADDPS        Y0, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X0
-	VADDSS        X0, X5, X0
+	VADDPS        Z13, Z12, Z12
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VADDPS        Y0, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VADDSS        X0, X12, X0
 	MOVQ          136(SP), SI
 	MOVQ          labels+24(FP), R11
 	MOVLQSX       (R11)(DI*4), R11
@@ -11476,12 +11357,12 @@ CrossEntropyLabelsGSAVX512_expfolded_9:
 	VMOVSS        X0, (SP)(SI*4)
 
 	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
-	VMOVSS       rowconsts<>+1100(SB), X5
-	VDIVSS       X0, X5, X5
-	VBROADCASTSS X5, Z0
-	VMOVSS       128(SP), X5
-	VMULSS       64(SP)(SI*4), X5, X5
-	VBROADCASTSS X5, Z6
+	VMOVSS       rowconsts<>+1100(SB), X12
+	VDIVSS       X0, X12, X12
+	VBROADCASTSS X12, Z0
+	VMOVSS       128(SP), X12
+	VMULSS       64(SP)(SI*4), X12, X12
+	VBROADCASTSS X12, Z13
 
 	// pass 3
 	XORQ SI, SI
@@ -11489,24 +11370,24 @@ CrossEntropyLabelsGSAVX512_expfolded_9:
 CrossEntropyLabelsGSAVX512_out32_22:
 	CMPQ    SI, CX
 	JAE     CrossEntropyLabelsGSAVX512_outv_23
-	VMOVUPS (R9)(SI*4), Z7
-	VMULPS  Z0, Z7, Z7
-	VMULPS  Z6, Z7, Z7
-	VMOVUPS Z7, (R9)(SI*4)
-	VMOVUPS 64(R9)(SI*4), Z7
-	VMULPS  Z0, Z7, Z7
-	VMULPS  Z6, Z7, Z7
-	VMOVUPS Z7, 64(R9)(SI*4)
+	VMOVUPS (R9)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, (R9)(SI*4)
+	VMOVUPS 64(R9)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyLabelsGSAVX512_out32_22
 
 CrossEntropyLabelsGSAVX512_outv_23:
 	CMPQ    SI, DX
 	JAE     CrossEntropyLabelsGSAVX512_outtail_24
-	VMOVUPS (R9)(SI*4), Z7
-	VMULPS  Z0, Z7, Z7
-	VMULPS  Z6, Z7, Z7
-	VMOVUPS Z7, (R9)(SI*4)
+	VMOVUPS (R9)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, (R9)(SI*4)
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyLabelsGSAVX512_outv_23
 
@@ -11515,14 +11396,14 @@ CrossEntropyLabelsGSAVX512_outtail_24:
 	JE        CrossEntropyLabelsGSAVX512_outend_25
 	LEAQ      rowconsts<>+64(SB), R12
 	KMOVW     (R12)(BX*4), K1
-	VMOVUPS.Z (R9)(SI*4), K1, Z7
-	VMULPS    Z0, Z7, Z7
-	VMULPS    Z6, Z7, Z7
-	VMOVUPS   Z7, K1, (R9)(SI*4)
+	VMOVUPS.Z (R9)(SI*4), K1, Z14
+	VMULPS    Z0, Z14, Z14
+	VMULPS    Z13, Z14, Z14
+	VMOVUPS   Z14, K1, (R9)(SI*4)
 
 CrossEntropyLabelsGSAVX512_outend_25:
 	VMOVSS (R9)(R11*4), X0
-	VSUBSS X5, X0, X0
+	VSUBSS X12, X0, X0
 	VMOVSS X0, (R9)(R11*4)
 	JMP    CrossEntropyLabelsGSAVX512_entered_21
 
@@ -11575,43 +11456,43 @@ CrossEntropyLabelsGSAVX512_ringfull_30:
 	VMOVUPS (SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y0, Y5
-	VPSRAD       $0x17, Y5, Y5
-	VPSLLD       $0x17, Y5, Y6
-	VPSUBD       Y6, Y0, Y6
-	VSUBPS       rowconsts<>+448(SB), Y6, Y6
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+1108(SB), Y8
-	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
-	VMULPS       Y6, Y8, Y8
-	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+768(SB), Y5, Y8
-	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
-	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+800(SB), Y5, Y6
+	VPSUBD       rowconsts<>+416(SB), Y0, Y12
+	VPSRAD       $0x17, Y12, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VPSUBD       Y13, Y0, Y13
+	VSUBPS       rowconsts<>+448(SB), Y13, Y13
+	VCVTDQ2PS    Y12, Y12
+	VMULPS       Y13, Y13, Y14
+	VBROADCASTSS rowconsts<>+1108(SB), Y15
+	VFMADD213PS  rowconsts<>+512(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+544(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+576(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+608(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+640(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+672(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+704(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+736(SB), Y13, Y15
+	VMULPS       Y13, Y15, Y15
+	VMULPS       Y14, Y15, Y15
+	VFMADD231PS  rowconsts<>+768(SB), Y12, Y15
+	VFMADD231PS  rowconsts<>+480(SB), Y14, Y15
+	VADDPS       Y15, Y13, Y13
+	VFMADD231PS  rowconsts<>+800(SB), Y12, Y13
 	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y6, Y6
-	VSUBPS       32(SP), Y6, Y6
-	VMULPS       64(SP), Y6, Y6
-	VMULPS       144(SP), Y6, Y6
+	VADDPS       Y0, Y13, Y13
+	VSUBPS       32(SP), Y13, Y13
+	VMULPS       64(SP), Y13, Y13
+	VMULPS       144(SP), Y13, Y13
 	MOVQ         loss+48(FP), SI
-	VMOVUPS      Y6, -28(SI)(DI*4)
+	VMOVUPS      Y13, -28(SI)(DI*4)
 
 	// partials[j] += float64(loss_j)
 	MOVQ         sum+72(FP), SI
-	VCVTPS2PD    X6, Y0
+	VCVTPS2PD    X13, Y0
 	VADDPD       (SI), Y0, Y0
 	VMOVUPD      Y0, (SI)
-	VEXTRACTF128 $0x01, Y6, X6
-	VCVTPS2PD    X6, Y0
+	VEXTRACTF128 $0x01, Y13, X13
+	VCVTPS2PD    X13, Y0
 	VADDPD       32(SI), Y0, Y0
 	VMOVUPD      Y0, 32(SI)
 
@@ -11699,6 +11580,13 @@ TEXT ·CrossEntropyLabelsGWAVX512(SB), $144-81
 	VBROADCASTSS rowconsts<>+1060(SB), Z2
 	VBROADCASTSS rowconsts<>+1056(SB), Z3
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	VBROADCASTSS rowconsts<>+352(SB), Z5
+	VBROADCASTSS rowconsts<>+160(SB), Z6
+	VBROADCASTSS rowconsts<>+192(SB), Z7
+	VBROADCASTSS rowconsts<>+224(SB), Z8
+	VBROADCASTSS rowconsts<>+256(SB), Z9
+	VBROADCASTSS rowconsts<>+288(SB), Z10
+	VBROADCASTSS rowconsts<>+320(SB), Z11
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+56(FP), R10
@@ -11709,24 +11597,24 @@ TEXT ·CrossEntropyLabelsGWAVX512(SB), $144-81
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
 CrossEntropyLabelsGWAVX512_max32_2:
 	CMPQ    SI, CX
 	JAE     CrossEntropyLabelsGWAVX512_maxv_3
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
-	VMOVUPS 64(R8)(SI*4), Z6
-	VMAXPS  Z5, Z6, Z5
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
+	VMOVUPS 64(R8)(SI*4), Z13
+	VMAXPS  Z12, Z13, Z12
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyLabelsGWAVX512_max32_2
 
 CrossEntropyLabelsGWAVX512_maxv_3:
 	CMPQ    SI, DX
 	JAE     CrossEntropyLabelsGWAVX512_maxtail_4
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyLabelsGWAVX512_maxv_3
 
@@ -11735,22 +11623,22 @@ CrossEntropyLabelsGWAVX512_maxtail_4:
 	JE           CrossEntropyLabelsGWAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z6
-	VMOVUPS      (R8)(SI*4), K1, Z6
-	VMAXPS       Z5, Z6, Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	VMOVUPS      (R8)(SI*4), K1, Z13
+	VMAXPS       Z12, Z13, Z12
 
 CrossEntropyLabelsGWAVX512_maxfold_5:
-	VMAXPS        Z5, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y5
-	VMAXPS        Y5, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X5
-	VMAXPS        X5, X0, X0
-	VMOVHLPS      X0, X0, X5
-	VMAXPS        X5, X0, X0
-	VMOVSHDUP     X0, X5
-	VMAXSS        X5, X0, X0
-	VXORPS        X5, X5, X5
-	VADDSS        X5, X0, X0
+	VMAXPS        Z12, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y12
+	VMAXPS        Y12, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X12
+	VMAXPS        X12, X0, X0
+	VMOVHLPS      X0, X0, X12
+	VMAXPS        X12, X0, X0
+	VMOVSHDUP     X0, X12
+	VMAXSS        X12, X0, X0
+	VXORPS        X12, X12, X12
+	VADDSS        X12, X0, X0
 	VBROADCASTSS  X0, Z0
 
 CrossEntropyLabelsGWAVX512_row:
@@ -11760,27 +11648,27 @@ CrossEntropyLabelsGWAVX512_row:
 	MOVLQSX (R11)(DI*4), R11
 	CMPQ    R11, AX
 	JAE     CrossEntropyLabelsGWAVX512_ignored_6
-	VMOVSS  (R8)(R11*4), X5
-	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 32(SP)(SI*4)
-	VMOVSS  keep+40(FP), X5
+	VMOVSS  (R8)(R11*4), X12
+	VSUBSS  X0, X12, X12
+	VMOVSS  X12, 32(SP)(SI*4)
+	VMOVSS  keep+40(FP), X12
 	MOVQ    w+16(FP), R12
-	VMULSS  (R12)(R11*4), X5, X5
-	VMOVSS  X5, 64(SP)(SI*4)
-	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 128(SP)
+	VMULSS  (R12)(R11*4), X12, X12
+	VMOVSS  X12, 64(SP)(SI*4)
+	VMOVSS  inv+44(FP), X12
+	VMOVSS  X12, 128(SP)
 	JMP     CrossEntropyLabelsGWAVX512_labelled_7
 
 CrossEntropyLabelsGWAVX512_ignored_6:
-	VXORPS X5, X5, X5
-	VMOVSS X5, 32(SP)(SI*4)
-	VMOVSS X5, 64(SP)(SI*4)
+	VXORPS X12, X12, X12
+	VMOVSS X12, 32(SP)(SI*4)
+	VMOVSS X12, 64(SP)(SI*4)
 
 CrossEntropyLabelsGWAVX512_labelled_7:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
+	VXORPS       Z12, Z12, Z12
+	VXORPS       Z13, Z13, Z13
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R10
@@ -11790,139 +11678,134 @@ CrossEntropyLabelsGWAVX512_labelled_7:
 	XORQ         SI, SI
 
 CrossEntropyLabelsGWAVX512_exp32_10:
-	CMPQ             SI, CX
-	JAE              CrossEntropyLabelsGWAVX512_exprest_11
-	VMOVUPS          (R11)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R11)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, 64(R9)(SI*4)
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyLabelsGWAVX512_exp32_10
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsGWAVX512_exprest_11
+	VMOVUPS       (R11)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R11)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, 64(R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsGWAVX512_exp32_10
 
 CrossEntropyLabelsGWAVX512_exprest_11:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyLabelsGWAVX512_exptail_13
-	VMOVUPS          (R11)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyLabelsGWAVX512_expnext_14
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsGWAVX512_exptail_13
+	VMOVUPS       (R11)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsGWAVX512_expnext_14
 
 CrossEntropyLabelsGWAVX512_exptail_13:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsGWAVX512_expdone_12
-	LEAQ             rowconsts<>+64(SB), R12
-	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R11)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VMOVUPS          Z8, K1, (R9)(SI*4)
-	VADDPS           Z8, Z5, Z5
-	JMP              CrossEntropyLabelsGWAVX512_expdone_12
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGWAVX512_expdone_12
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R11)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VMOVUPS       Z15, K1, (R9)(SI*4)
+	VADDPS        Z15, Z12, Z12
+	JMP           CrossEntropyLabelsGWAVX512_expdone_12
 
 CrossEntropyLabelsGWAVX512_expnext_14:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsGWAVX512_expdone_12
-	LEAQ             rowconsts<>+64(SB), R12
-	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R11)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VMOVUPS          Z8, K1, (R9)(SI*4)
-	VADDPS           Z8, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGWAVX512_expdone_12
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R11)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VMOVUPS       Z15, K1, (R9)(SI*4)
+	VADDPS        Z15, Z13, Z13
 
 CrossEntropyLabelsGWAVX512_expdone_12:
 	VEXTRACTF64X4 $0x01, Z1, Y0
@@ -11942,138 +11825,133 @@ CrossEntropyLabelsGWAVX512_explast_8:
 	XORQ SI, SI
 
 CrossEntropyLabelsGWAVX512_explast32_15:
-	CMPQ             SI, CX
-	JAE              CrossEntropyLabelsGWAVX512_explastrest_16
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, 64(R9)(SI*4)
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyLabelsGWAVX512_explast32_15
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsGWAVX512_explastrest_16
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, 64(R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsGWAVX512_explast32_15
 
 CrossEntropyLabelsGWAVX512_explastrest_16:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyLabelsGWAVX512_explasttail_18
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyLabelsGWAVX512_explastnext_19
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsGWAVX512_explasttail_18
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsGWAVX512_explastnext_19
 
 CrossEntropyLabelsGWAVX512_explasttail_18:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsGWAVX512_explastdone_17
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VMOVUPS          Z8, K1, (R9)(SI*4)
-	VADDPS           Z8, Z5, Z5
-	JMP              CrossEntropyLabelsGWAVX512_explastdone_17
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGWAVX512_explastdone_17
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VMOVUPS       Z15, K1, (R9)(SI*4)
+	VADDPS        Z15, Z12, Z12
+	JMP           CrossEntropyLabelsGWAVX512_explastdone_17
 
 CrossEntropyLabelsGWAVX512_explastnext_19:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsGWAVX512_explastdone_17
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VMOVUPS          Z8, K1, (R9)(SI*4)
-	VADDPS           Z8, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGWAVX512_explastdone_17
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VMOVUPS       Z15, K1, (R9)(SI*4)
+	VADDPS        Z15, Z13, Z13
 
 CrossEntropyLabelsGWAVX512_explastdone_17:
 CrossEntropyLabelsGWAVX512_expfolded_9:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
-	VADDPS        Z6, Z5, Z5
-	VEXTRACTF64X4 $0x01, Z5, Y0
-	VADDPS        Y0, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X0
-	VADDSS        X0, X5, X0
+	VADDPS        Z13, Z12, Z12
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VADDPS        Y0, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VADDSS        X0, X12, X0
 	MOVQ          136(SP), SI
 	MOVQ          labels+24(FP), R11
 	MOVLQSX       (R11)(DI*4), R11
@@ -12082,12 +11960,12 @@ CrossEntropyLabelsGWAVX512_expfolded_9:
 	VMOVSS        X0, (SP)(SI*4)
 
 	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
-	VMOVSS       rowconsts<>+1100(SB), X5
-	VDIVSS       X0, X5, X5
-	VBROADCASTSS X5, Z0
-	VMOVSS       128(SP), X5
-	VMULSS       64(SP)(SI*4), X5, X5
-	VBROADCASTSS X5, Z6
+	VMOVSS       rowconsts<>+1100(SB), X12
+	VDIVSS       X0, X12, X12
+	VBROADCASTSS X12, Z0
+	VMOVSS       128(SP), X12
+	VMULSS       64(SP)(SI*4), X12, X12
+	VBROADCASTSS X12, Z13
 
 	// pass 3
 	XORQ SI, SI
@@ -12095,24 +11973,24 @@ CrossEntropyLabelsGWAVX512_expfolded_9:
 CrossEntropyLabelsGWAVX512_out32_22:
 	CMPQ    SI, CX
 	JAE     CrossEntropyLabelsGWAVX512_outv_23
-	VMOVUPS (R9)(SI*4), Z7
-	VMULPS  Z0, Z7, Z7
-	VMULPS  Z6, Z7, Z7
-	VMOVUPS Z7, (R9)(SI*4)
-	VMOVUPS 64(R9)(SI*4), Z7
-	VMULPS  Z0, Z7, Z7
-	VMULPS  Z6, Z7, Z7
-	VMOVUPS Z7, 64(R9)(SI*4)
+	VMOVUPS (R9)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, (R9)(SI*4)
+	VMOVUPS 64(R9)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyLabelsGWAVX512_out32_22
 
 CrossEntropyLabelsGWAVX512_outv_23:
 	CMPQ    SI, DX
 	JAE     CrossEntropyLabelsGWAVX512_outtail_24
-	VMOVUPS (R9)(SI*4), Z7
-	VMULPS  Z0, Z7, Z7
-	VMULPS  Z6, Z7, Z7
-	VMOVUPS Z7, (R9)(SI*4)
+	VMOVUPS (R9)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, (R9)(SI*4)
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyLabelsGWAVX512_outv_23
 
@@ -12121,14 +11999,14 @@ CrossEntropyLabelsGWAVX512_outtail_24:
 	JE        CrossEntropyLabelsGWAVX512_outend_25
 	LEAQ      rowconsts<>+64(SB), R12
 	KMOVW     (R12)(BX*4), K1
-	VMOVUPS.Z (R9)(SI*4), K1, Z7
-	VMULPS    Z0, Z7, Z7
-	VMULPS    Z6, Z7, Z7
-	VMOVUPS   Z7, K1, (R9)(SI*4)
+	VMOVUPS.Z (R9)(SI*4), K1, Z14
+	VMULPS    Z0, Z14, Z14
+	VMULPS    Z13, Z14, Z14
+	VMOVUPS   Z14, K1, (R9)(SI*4)
 
 CrossEntropyLabelsGWAVX512_outend_25:
 	VMOVSS (R9)(R11*4), X0
-	VSUBSS X5, X0, X0
+	VSUBSS X12, X0, X0
 	VMOVSS X0, (R9)(R11*4)
 	JMP    CrossEntropyLabelsGWAVX512_entered_21
 
@@ -12181,42 +12059,42 @@ CrossEntropyLabelsGWAVX512_ringfull_30:
 	VMOVUPS (SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y0, Y5
-	VPSRAD       $0x17, Y5, Y5
-	VPSLLD       $0x17, Y5, Y6
-	VPSUBD       Y6, Y0, Y6
-	VSUBPS       rowconsts<>+448(SB), Y6, Y6
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+1108(SB), Y8
-	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
-	VMULPS       Y6, Y8, Y8
-	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+768(SB), Y5, Y8
-	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
-	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+800(SB), Y5, Y6
+	VPSUBD       rowconsts<>+416(SB), Y0, Y12
+	VPSRAD       $0x17, Y12, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VPSUBD       Y13, Y0, Y13
+	VSUBPS       rowconsts<>+448(SB), Y13, Y13
+	VCVTDQ2PS    Y12, Y12
+	VMULPS       Y13, Y13, Y14
+	VBROADCASTSS rowconsts<>+1108(SB), Y15
+	VFMADD213PS  rowconsts<>+512(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+544(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+576(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+608(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+640(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+672(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+704(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+736(SB), Y13, Y15
+	VMULPS       Y13, Y15, Y15
+	VMULPS       Y14, Y15, Y15
+	VFMADD231PS  rowconsts<>+768(SB), Y12, Y15
+	VFMADD231PS  rowconsts<>+480(SB), Y14, Y15
+	VADDPS       Y15, Y13, Y13
+	VFMADD231PS  rowconsts<>+800(SB), Y12, Y13
 	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y6, Y6
-	VSUBPS       32(SP), Y6, Y6
-	VMULPS       64(SP), Y6, Y6
+	VADDPS       Y0, Y13, Y13
+	VSUBPS       32(SP), Y13, Y13
+	VMULPS       64(SP), Y13, Y13
 	MOVQ         loss+48(FP), SI
-	VMOVUPS      Y6, -28(SI)(DI*4)
+	VMOVUPS      Y13, -28(SI)(DI*4)
 
 	// partials[j] += float64(loss_j)
 	MOVQ         sum+72(FP), SI
-	VCVTPS2PD    X6, Y0
+	VCVTPS2PD    X13, Y0
 	VADDPD       (SI), Y0, Y0
 	VMOVUPD      Y0, (SI)
-	VEXTRACTF128 $0x01, Y6, X6
-	VCVTPS2PD    X6, Y0
+	VEXTRACTF128 $0x01, Y13, X13
+	VCVTPS2PD    X13, Y0
 	VADDPD       32(SI), Y0, Y0
 	VMOVUPD      Y0, 32(SI)
 
@@ -12303,6 +12181,13 @@ TEXT ·CrossEntropyLabelsGWSAVX512(SB), $176-81
 	VBROADCASTSS rowconsts<>+1060(SB), Z2
 	VBROADCASTSS rowconsts<>+1056(SB), Z3
 	VBROADCASTSS rowconsts<>+1064(SB), Z4
+	VBROADCASTSS rowconsts<>+352(SB), Z5
+	VBROADCASTSS rowconsts<>+160(SB), Z6
+	VBROADCASTSS rowconsts<>+192(SB), Z7
+	VBROADCASTSS rowconsts<>+224(SB), Z8
+	VBROADCASTSS rowconsts<>+256(SB), Z9
+	VBROADCASTSS rowconsts<>+288(SB), Z10
+	VBROADCASTSS rowconsts<>+320(SB), Z11
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+56(FP), R10
@@ -12313,24 +12198,24 @@ TEXT ·CrossEntropyLabelsGWSAVX512(SB), $176-81
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
 CrossEntropyLabelsGWSAVX512_max32_2:
 	CMPQ    SI, CX
 	JAE     CrossEntropyLabelsGWSAVX512_maxv_3
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
-	VMOVUPS 64(R8)(SI*4), Z6
-	VMAXPS  Z5, Z6, Z5
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
+	VMOVUPS 64(R8)(SI*4), Z13
+	VMAXPS  Z12, Z13, Z12
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyLabelsGWSAVX512_max32_2
 
 CrossEntropyLabelsGWSAVX512_maxv_3:
 	CMPQ    SI, DX
 	JAE     CrossEntropyLabelsGWSAVX512_maxtail_4
-	VMOVUPS (R8)(SI*4), Z6
-	VMAXPS  Z0, Z6, Z0
+	VMOVUPS (R8)(SI*4), Z13
+	VMAXPS  Z0, Z13, Z0
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyLabelsGWSAVX512_maxv_3
 
@@ -12339,22 +12224,22 @@ CrossEntropyLabelsGWSAVX512_maxtail_4:
 	JE           CrossEntropyLabelsGWSAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z6
-	VMOVUPS      (R8)(SI*4), K1, Z6
-	VMAXPS       Z5, Z6, Z5
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	VMOVUPS      (R8)(SI*4), K1, Z13
+	VMAXPS       Z12, Z13, Z12
 
 CrossEntropyLabelsGWSAVX512_maxfold_5:
-	VMAXPS        Z5, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y5
-	VMAXPS        Y5, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X5
-	VMAXPS        X5, X0, X0
-	VMOVHLPS      X0, X0, X5
-	VMAXPS        X5, X0, X0
-	VMOVSHDUP     X0, X5
-	VMAXSS        X5, X0, X0
-	VXORPS        X5, X5, X5
-	VADDSS        X5, X0, X0
+	VMAXPS        Z12, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y12
+	VMAXPS        Y12, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X12
+	VMAXPS        X12, X0, X0
+	VMOVHLPS      X0, X0, X12
+	VMAXPS        X12, X0, X0
+	VMOVSHDUP     X0, X12
+	VMAXSS        X12, X0, X0
+	VXORPS        X12, X12, X12
+	VADDSS        X12, X0, X0
 	VBROADCASTSS  X0, Z0
 
 CrossEntropyLabelsGWSAVX512_row:
@@ -12364,33 +12249,33 @@ CrossEntropyLabelsGWSAVX512_row:
 	MOVLQSX (R11)(DI*4), R11
 	CMPQ    R11, AX
 	JAE     CrossEntropyLabelsGWSAVX512_ignored_6
-	VMOVSS  (R8)(R11*4), X5
-	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 32(SP)(SI*4)
-	VMOVSS  keep+40(FP), X5
+	VMOVSS  (R8)(R11*4), X12
+	VSUBSS  X0, X12, X12
+	VMOVSS  X12, 32(SP)(SI*4)
+	VMOVSS  keep+40(FP), X12
 	MOVQ    w+16(FP), R12
-	VMULSS  (R12)(R11*4), X5, X5
-	VMOVSS  X5, 64(SP)(SI*4)
-	VMOVSS  inv+44(FP), X5
+	VMULSS  (R12)(R11*4), X12, X12
+	VMOVSS  X12, 64(SP)(SI*4)
+	VMOVSS  inv+44(FP), X12
 	MOVQ    sw+32(FP), R11
-	VMOVSS  (R11)(DI*4), X6
-	VMOVSS  X6, 144(SP)(SI*4)
-	VMULSS  X6, X5, X5
-	VMOVSS  X5, 128(SP)
+	VMOVSS  (R11)(DI*4), X13
+	VMOVSS  X13, 144(SP)(SI*4)
+	VMULSS  X13, X12, X12
+	VMOVSS  X12, 128(SP)
 	JMP     CrossEntropyLabelsGWSAVX512_labelled_7
 
 CrossEntropyLabelsGWSAVX512_ignored_6:
-	VXORPS X5, X5, X5
-	VMOVSS X5, 32(SP)(SI*4)
-	VMOVSS X5, 64(SP)(SI*4)
-	VMOVSS rowconsts<>+1100(SB), X5
-	VMOVSS X5, 144(SP)(SI*4)
+	VXORPS X12, X12, X12
+	VMOVSS X12, 32(SP)(SI*4)
+	VMOVSS X12, 64(SP)(SI*4)
+	VMOVSS rowconsts<>+1100(SB), X12
+	VMOVSS X12, 144(SP)(SI*4)
 
 CrossEntropyLabelsGWSAVX512_labelled_7:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
+	VXORPS       Z12, Z12, Z12
+	VXORPS       Z13, Z13, Z13
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, R10
@@ -12400,139 +12285,134 @@ CrossEntropyLabelsGWSAVX512_labelled_7:
 	XORQ         SI, SI
 
 CrossEntropyLabelsGWSAVX512_exp32_10:
-	CMPQ             SI, CX
-	JAE              CrossEntropyLabelsGWSAVX512_exprest_11
-	VMOVUPS          (R11)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R11)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, 64(R9)(SI*4)
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyLabelsGWSAVX512_exp32_10
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsGWSAVX512_exprest_11
+	VMOVUPS       (R11)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R11)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, 64(R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsGWSAVX512_exp32_10
 
 CrossEntropyLabelsGWSAVX512_exprest_11:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyLabelsGWSAVX512_exptail_13
-	VMOVUPS          (R11)(SI*4), Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyLabelsGWSAVX512_expnext_14
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsGWSAVX512_exptail_13
+	VMOVUPS       (R11)(SI*4), Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsGWSAVX512_expnext_14
 
 CrossEntropyLabelsGWSAVX512_exptail_13:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsGWSAVX512_expdone_12
-	LEAQ             rowconsts<>+64(SB), R12
-	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R11)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VMOVUPS          Z8, K1, (R9)(SI*4)
-	VADDPS           Z8, Z5, Z5
-	JMP              CrossEntropyLabelsGWSAVX512_expdone_12
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGWSAVX512_expdone_12
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R11)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VMOVUPS       Z15, K1, (R9)(SI*4)
+	VADDPS        Z15, Z12, Z12
+	JMP           CrossEntropyLabelsGWSAVX512_expdone_12
 
 CrossEntropyLabelsGWSAVX512_expnext_14:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsGWSAVX512_expdone_12
-	LEAQ             rowconsts<>+64(SB), R12
-	KMOVW            (R12)(BX*4), K1
-	VBROADCASTSS     rowconsts<>+1068(SB), Z7
-	VMOVUPS          (R11)(SI*4), K1, Z7
-	VMAXPS           Z1, Z7, Z1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VMOVUPS          Z8, K1, (R9)(SI*4)
-	VADDPS           Z8, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGWSAVX512_expdone_12
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z14
+	VMOVUPS       (R11)(SI*4), K1, Z14
+	VMAXPS        Z1, Z14, Z1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VMOVUPS       Z15, K1, (R9)(SI*4)
+	VADDPS        Z15, Z13, Z13
 
 CrossEntropyLabelsGWSAVX512_expdone_12:
 	VEXTRACTF64X4 $0x01, Z1, Y0
@@ -12552,138 +12432,133 @@ CrossEntropyLabelsGWSAVX512_explast_8:
 	XORQ SI, SI
 
 CrossEntropyLabelsGWSAVX512_explast32_15:
-	CMPQ             SI, CX
-	JAE              CrossEntropyLabelsGWSAVX512_explastrest_16
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	VMOVUPS          64(R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, 64(R9)(SI*4)
-	VADDPS           Z9, Z6, Z6
-	ADDQ             $0x20, SI
-	JMP              CrossEntropyLabelsGWSAVX512_explast32_15
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsGWSAVX512_explastrest_16
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	VMOVUPS       64(R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, 64(R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsGWSAVX512_explast32_15
 
 CrossEntropyLabelsGWSAVX512_explastrest_16:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ             SI, DX
-	JAE              CrossEntropyLabelsGWSAVX512_explasttail_18
-	VMOVUPS          (R8)(SI*4), Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K1
-	VMOVAPS          Z3, Z8
-	VFMADD213PS      Z2, Z7, Z8
-	VPSLLD           $0x17, Z8, Z9
-	VSUBPS           Z2, Z8, Z8
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z8, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z8, Z7
-	VMOVAPS          Z4, Z8
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z8
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z8
-	VMULPS           Z9, Z7, Z7
-	VFMADD231PS      Z8, Z7, Z9
-	VMOVAPS.Z        Z9, K1, Z9
-	VMOVUPS          Z9, (R9)(SI*4)
-	VADDPS           Z9, Z5, Z5
-	ADDQ             $0x10, SI
-	JMP              CrossEntropyLabelsGWSAVX512_explastnext_19
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsGWSAVX512_explasttail_18
+	VMOVUPS       (R8)(SI*4), Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K1
+	VMOVAPS       Z3, Z15
+	VFMADD213PS   Z2, Z14, Z15
+	VPSLLD        $0x17, Z15, Z16
+	VSUBPS        Z2, Z15, Z15
+	VFMADD231PS   Z6, Z15, Z14
+	VFMADD231PS   Z7, Z15, Z14
+	VMOVAPS       Z4, Z15
+	VFMADD213PS   Z8, Z14, Z15
+	VFMADD213PS   Z9, Z14, Z15
+	VFMADD213PS   Z10, Z14, Z15
+	VFMADD213PS   Z11, Z14, Z15
+	VMULPS        Z16, Z14, Z14
+	VFMADD231PS.Z Z15, Z14, K1, Z16
+	VMOVUPS       Z16, (R9)(SI*4)
+	VADDPS        Z16, Z12, Z12
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsGWSAVX512_explastnext_19
 
 CrossEntropyLabelsGWSAVX512_explasttail_18:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsGWSAVX512_explastdone_17
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VMOVUPS          Z8, K1, (R9)(SI*4)
-	VADDPS           Z8, Z5, Z5
-	JMP              CrossEntropyLabelsGWSAVX512_explastdone_17
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGWSAVX512_explastdone_17
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VMOVUPS       Z15, K1, (R9)(SI*4)
+	VADDPS        Z15, Z12, Z12
+	JMP           CrossEntropyLabelsGWSAVX512_explastdone_17
 
 CrossEntropyLabelsGWSAVX512_explastnext_19:
-	CMPQ             BX, $0x00
-	JE               CrossEntropyLabelsGWSAVX512_explastdone_17
-	LEAQ             rowconsts<>+64(SB), R11
-	KMOVW            (R11)(BX*4), K1
-	VMOVUPS.Z        (R8)(SI*4), K1, Z7
-	VSUBPS           Z0, Z7, Z7
-	VCMPPS.BCST      $0x05, rowconsts<>+352(SB), Z7, K2
-	VMOVAPS          Z3, Z0
-	VFMADD213PS      Z2, Z7, Z0
-	VPSLLD           $0x17, Z0, Z8
-	VSUBPS           Z2, Z0, Z0
-	VFMADD231PS.BCST rowconsts<>+160(SB), Z0, Z7
-	VFMADD231PS.BCST rowconsts<>+192(SB), Z0, Z7
-	VMOVAPS          Z4, Z0
-	VFMADD213PS.BCST rowconsts<>+224(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+256(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+288(SB), Z7, Z0
-	VFMADD213PS.BCST rowconsts<>+320(SB), Z7, Z0
-	VMULPS           Z8, Z7, Z7
-	VFMADD231PS      Z0, Z7, Z8
-	VMOVAPS.Z        Z8, K2, Z8
-	VMOVAPS.Z        Z8, K1, Z8
-	VMOVUPS          Z8, K1, (R9)(SI*4)
-	VADDPS           Z8, Z6, Z6
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGWSAVX512_explastdone_17
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z14
+	VSUBPS        Z0, Z14, Z14
+	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z14, Z0
+	VPSLLD        $0x17, Z0, Z15
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z14
+	VFMADD231PS   Z7, Z0, Z14
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z14, Z0
+	VFMADD213PS   Z9, Z14, Z0
+	VFMADD213PS   Z10, Z14, Z0
+	VFMADD213PS   Z11, Z14, Z0
+	VMULPS        Z15, Z14, Z14
+	VFMADD231PS.Z Z0, Z14, K2, Z15
+	VMOVAPS.Z     Z15, K1, Z15
+	VMOVUPS       Z15, K1, (R9)(SI*4)
+	VADDPS        Z15, Z13, Z13
 
 CrossEntropyLabelsGWSAVX512_explastdone_17:
 CrossEntropyLabelsGWSAVX512_expfolded_9:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
-	VADDPS        Z6, Z5, Z5
-	VEXTRACTF64X4 $0x01, Z5, Y0
-	VADDPS        Y0, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X0
-	VADDSS        X0, X5, X0
+	VADDPS        Z13, Z12, Z12
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VADDPS        Y0, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VHADDPS       Y12, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VADDSS        X0, X12, X0
 	MOVQ          136(SP), SI
 	MOVQ          labels+24(FP), R11
 	MOVLQSX       (R11)(DI*4), R11
@@ -12692,12 +12567,12 @@ CrossEntropyLabelsGWSAVX512_expfolded_9:
 	VMOVSS        X0, (SP)(SI*4)
 
 	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
-	VMOVSS       rowconsts<>+1100(SB), X5
-	VDIVSS       X0, X5, X5
-	VBROADCASTSS X5, Z0
-	VMOVSS       128(SP), X5
-	VMULSS       64(SP)(SI*4), X5, X5
-	VBROADCASTSS X5, Z6
+	VMOVSS       rowconsts<>+1100(SB), X12
+	VDIVSS       X0, X12, X12
+	VBROADCASTSS X12, Z0
+	VMOVSS       128(SP), X12
+	VMULSS       64(SP)(SI*4), X12, X12
+	VBROADCASTSS X12, Z13
 
 	// pass 3
 	XORQ SI, SI
@@ -12705,24 +12580,24 @@ CrossEntropyLabelsGWSAVX512_expfolded_9:
 CrossEntropyLabelsGWSAVX512_out32_22:
 	CMPQ    SI, CX
 	JAE     CrossEntropyLabelsGWSAVX512_outv_23
-	VMOVUPS (R9)(SI*4), Z7
-	VMULPS  Z0, Z7, Z7
-	VMULPS  Z6, Z7, Z7
-	VMOVUPS Z7, (R9)(SI*4)
-	VMOVUPS 64(R9)(SI*4), Z7
-	VMULPS  Z0, Z7, Z7
-	VMULPS  Z6, Z7, Z7
-	VMOVUPS Z7, 64(R9)(SI*4)
+	VMOVUPS (R9)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, (R9)(SI*4)
+	VMOVUPS 64(R9)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyLabelsGWSAVX512_out32_22
 
 CrossEntropyLabelsGWSAVX512_outv_23:
 	CMPQ    SI, DX
 	JAE     CrossEntropyLabelsGWSAVX512_outtail_24
-	VMOVUPS (R9)(SI*4), Z7
-	VMULPS  Z0, Z7, Z7
-	VMULPS  Z6, Z7, Z7
-	VMOVUPS Z7, (R9)(SI*4)
+	VMOVUPS (R9)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, (R9)(SI*4)
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyLabelsGWSAVX512_outv_23
 
@@ -12731,14 +12606,14 @@ CrossEntropyLabelsGWSAVX512_outtail_24:
 	JE        CrossEntropyLabelsGWSAVX512_outend_25
 	LEAQ      rowconsts<>+64(SB), R12
 	KMOVW     (R12)(BX*4), K1
-	VMOVUPS.Z (R9)(SI*4), K1, Z7
-	VMULPS    Z0, Z7, Z7
-	VMULPS    Z6, Z7, Z7
-	VMOVUPS   Z7, K1, (R9)(SI*4)
+	VMOVUPS.Z (R9)(SI*4), K1, Z14
+	VMULPS    Z0, Z14, Z14
+	VMULPS    Z13, Z14, Z14
+	VMOVUPS   Z14, K1, (R9)(SI*4)
 
 CrossEntropyLabelsGWSAVX512_outend_25:
 	VMOVSS (R9)(R11*4), X0
-	VSUBSS X5, X0, X0
+	VSUBSS X12, X0, X0
 	VMOVSS X0, (R9)(R11*4)
 	JMP    CrossEntropyLabelsGWSAVX512_entered_21
 
@@ -12791,43 +12666,43 @@ CrossEntropyLabelsGWSAVX512_ringfull_30:
 	VMOVUPS (SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y0, Y5
-	VPSRAD       $0x17, Y5, Y5
-	VPSLLD       $0x17, Y5, Y6
-	VPSUBD       Y6, Y0, Y6
-	VSUBPS       rowconsts<>+448(SB), Y6, Y6
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       Y6, Y6, Y7
-	VBROADCASTSS rowconsts<>+1108(SB), Y8
-	VFMADD213PS  rowconsts<>+512(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+544(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+576(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+608(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+640(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+672(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+704(SB), Y6, Y8
-	VFMADD213PS  rowconsts<>+736(SB), Y6, Y8
-	VMULPS       Y6, Y8, Y8
-	VMULPS       Y7, Y8, Y8
-	VFMADD231PS  rowconsts<>+768(SB), Y5, Y8
-	VFMADD231PS  rowconsts<>+480(SB), Y7, Y8
-	VADDPS       Y8, Y6, Y6
-	VFMADD231PS  rowconsts<>+800(SB), Y5, Y6
+	VPSUBD       rowconsts<>+416(SB), Y0, Y12
+	VPSRAD       $0x17, Y12, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VPSUBD       Y13, Y0, Y13
+	VSUBPS       rowconsts<>+448(SB), Y13, Y13
+	VCVTDQ2PS    Y12, Y12
+	VMULPS       Y13, Y13, Y14
+	VBROADCASTSS rowconsts<>+1108(SB), Y15
+	VFMADD213PS  rowconsts<>+512(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+544(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+576(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+608(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+640(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+672(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+704(SB), Y13, Y15
+	VFMADD213PS  rowconsts<>+736(SB), Y13, Y15
+	VMULPS       Y13, Y15, Y15
+	VMULPS       Y14, Y15, Y15
+	VFMADD231PS  rowconsts<>+768(SB), Y12, Y15
+	VFMADD231PS  rowconsts<>+480(SB), Y14, Y15
+	VADDPS       Y15, Y13, Y13
+	VFMADD231PS  rowconsts<>+800(SB), Y12, Y13
 	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y6, Y6
-	VSUBPS       32(SP), Y6, Y6
-	VMULPS       64(SP), Y6, Y6
-	VMULPS       144(SP), Y6, Y6
+	VADDPS       Y0, Y13, Y13
+	VSUBPS       32(SP), Y13, Y13
+	VMULPS       64(SP), Y13, Y13
+	VMULPS       144(SP), Y13, Y13
 	MOVQ         loss+48(FP), SI
-	VMOVUPS      Y6, -28(SI)(DI*4)
+	VMOVUPS      Y13, -28(SI)(DI*4)
 
 	// partials[j] += float64(loss_j)
 	MOVQ         sum+72(FP), SI
-	VCVTPS2PD    X6, Y0
+	VCVTPS2PD    X13, Y0
 	VADDPD       (SI), Y0, Y0
 	VMOVUPD      Y0, (SI)
-	VEXTRACTF128 $0x01, Y6, X6
-	VCVTPS2PD    X6, Y0
+	VEXTRACTF128 $0x01, Y13, X13
+	VCVTPS2PD    X13, Y0
 	VADDPD       32(SI), Y0, Y0
 	VMOVUPD      Y0, 32(SI)
 
