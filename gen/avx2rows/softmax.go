@@ -65,6 +65,7 @@ func softmaxKernel(k kind) {
 	CMPQ(r.done, rows)
 	JAE(LabelRef(end))
 	r.chain = k == logSumExp
+	r.ahead2 = w.zmm // AVX2: no gain in A/B runs
 	r.pipeline(rows, dstStep, func() {
 		softmaxRow(k, r, g)
 	})

@@ -326,24 +326,24 @@ TEXT ·SoftmaxAVX512(SB), $0-32
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         R9, R9
 
 SoftmaxAVX512_max32_2:
 	CMPQ    R9, SI
 	JAE     SoftmaxAVX512_maxv_3
-	VMOVUPS (CX)(R9*4), Z13
-	VMAXPS  Z0, Z13, Z0
-	VMOVUPS 64(CX)(R9*4), Z13
-	VMAXPS  Z12, Z13, Z12
+	VMOVUPS (CX)(R9*4), Z14
+	VMAXPS  Z0, Z14, Z0
+	VMOVUPS 64(CX)(R9*4), Z14
+	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, R9
 	JMP     SoftmaxAVX512_max32_2
 
 SoftmaxAVX512_maxv_3:
 	CMPQ    R9, DI
 	JAE     SoftmaxAVX512_maxtail_4
-	VMOVUPS (CX)(R9*4), Z13
-	VMAXPS  Z0, Z13, Z0
+	VMOVUPS (CX)(R9*4), Z14
+	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, R9
 	JMP     SoftmaxAVX512_maxv_3
 
@@ -352,356 +352,413 @@ SoftmaxAVX512_maxtail_4:
 	JE           SoftmaxAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(R8*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z13
-	VMOVUPS      (CX)(R9*4), K1, Z13
-	VMAXPS       Z12, Z13, Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (CX)(R9*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
 
 SoftmaxAVX512_maxfold_5:
-	VMAXPS        Z12, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y12
-	VMAXPS        Y12, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X12
-	VMAXPS        X12, X0, X0
-	VMOVHLPS      X0, X0, X12
-	VMAXPS        X12, X0, X0
-	VMOVSHDUP     X0, X12
-	VMAXSS        X12, X0, X0
-	VXORPS        X12, X12, X12
-	VADDSS        X12, X0, X0
+	VMAXPS        Z13, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y13
+	VMAXPS        Y13, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X13
+	VMAXPS        X13, X0, X0
+	VMOVHLPS      X0, X0, X13
+	VMAXPS        X13, X0, X0
+	VMOVSHDUP     X0, X13
+	VMAXSS        X13, X0, X0
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
+	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	MOVQ R10, R9
+	INCQ R9
+	CMPQ R9, DX
+	JAE  SoftmaxAVX512_onerow_6
+	LEAQ (CX)(BX*4), R11
+
+	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	XORQ         R9, R9
+
+SoftmaxAVX512_max32_7:
+	CMPQ    R9, SI
+	JAE     SoftmaxAVX512_maxv_8
+	VMOVUPS (R11)(R9*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	VMOVUPS 64(R11)(R9*4), Z14
+	VMAXPS  Z13, Z14, Z13
+	ADDQ    $0x20, R9
+	JMP     SoftmaxAVX512_max32_7
+
+SoftmaxAVX512_maxv_8:
+	CMPQ    R9, DI
+	JAE     SoftmaxAVX512_maxtail_9
+	VMOVUPS (R11)(R9*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	ADDQ    $0x10, R9
+	JMP     SoftmaxAVX512_maxv_8
+
+SoftmaxAVX512_maxtail_9:
+	CMPQ         R8, $0x00
+	JE           SoftmaxAVX512_maxfold_10
+	LEAQ         rowconsts<>+64(SB), R12
+	KMOVW        (R12)(R8*4), K1
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (R11)(R9*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
+
+SoftmaxAVX512_maxfold_10:
+	VMAXPS        Z13, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y13
+	VMAXPS        Y13, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X13
+	VMAXPS        X13, X1, X1
+	VMOVHLPS      X1, X1, X13
+	VMAXPS        X13, X1, X1
+	VMOVSHDUP     X1, X13
+	VMAXSS        X13, X1, X1
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X1, X1
+	VBROADCASTSS  X1, Z1
+
+SoftmaxAVX512_onerow_6:
 SoftmaxAVX512_row:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z12, Z12, Z12
 	VXORPS       Z13, Z13, Z13
+	VXORPS       Z14, Z14, Z14
 	MOVQ         R10, R9
 	INCQ         R9
+	INCQ         R9
 	CMPQ         R9, DX
-	JAE          SoftmaxAVX512_explast_6
+	JAE          SoftmaxAVX512_explast_11
 	LEAQ         (CX)(BX*4), R11
-	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	LEAQ         (R11)(BX*4), R11
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         R9, R9
 
-SoftmaxAVX512_exp32_8:
+SoftmaxAVX512_exp32_13:
 	CMPQ          R9, SI
-	JAE           SoftmaxAVX512_exprest_9
-	VMOVUPS       (R11)(R9*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       (CX)(R9*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, (AX)(R9*4)
-	VADDPS        Z16, Z12, Z12
-	VMOVUPS       64(R11)(R9*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       64(CX)(R9*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, 64(AX)(R9*4)
-	VADDPS        Z16, Z13, Z13
+	JAE           SoftmaxAVX512_exprest_14
+	VMOVUPS       (R11)(R9*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (AX)(R9*4)
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R11)(R9*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       64(CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, 64(AX)(R9*4)
+	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           SoftmaxAVX512_exp32_8
+	JMP           SoftmaxAVX512_exp32_13
 
-SoftmaxAVX512_exprest_9:
+SoftmaxAVX512_exprest_14:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           SoftmaxAVX512_exptail_11
-	VMOVUPS       (R11)(R9*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       (CX)(R9*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, (AX)(R9*4)
-	VADDPS        Z16, Z12, Z12
+	JAE           SoftmaxAVX512_exptail_16
+	VMOVUPS       (R11)(R9*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (AX)(R9*4)
+	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           SoftmaxAVX512_expnext_12
+	JMP           SoftmaxAVX512_expnext_17
 
-SoftmaxAVX512_exptail_11:
+SoftmaxAVX512_exptail_16:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_expdone_10
+	JE            SoftmaxAVX512_expdone_15
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(R8*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R11)(R9*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (CX)(R9*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(R9*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (CX)(R9*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VMOVUPS       Z15, K1, (AX)(R9*4)
-	VADDPS        Z15, Z12, Z12
-	JMP           SoftmaxAVX512_expdone_10
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (AX)(R9*4)
+	VADDPS        Z16, Z13, Z13
+	JMP           SoftmaxAVX512_expdone_15
 
-SoftmaxAVX512_expnext_12:
+SoftmaxAVX512_expnext_17:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_expdone_10
+	JE            SoftmaxAVX512_expdone_15
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(R8*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R11)(R9*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (CX)(R9*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(R9*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (CX)(R9*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VMOVUPS       Z15, K1, (AX)(R9*4)
-	VADDPS        Z15, Z13, Z13
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (AX)(R9*4)
+	VADDPS        Z16, Z14, Z14
 
-SoftmaxAVX512_expdone_10:
-	VEXTRACTF64X4 $0x01, Z1, Y0
-	VMAXPS        Y0, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X0
-	VMAXPS        X0, X1, X1
-	VMOVHLPS      X1, X1, X0
-	VMAXPS        X0, X1, X1
-	VMOVSHDUP     X1, X0
-	VMAXSS        X0, X1, X1
+SoftmaxAVX512_expdone_15:
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VMAXPS        Y0, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VMAXPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VMAXPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VMAXSS        X0, X12, X12
 	VXORPS        X0, X0, X0
-	VADDSS        X0, X1, X1
-	VBROADCASTSS  X1, Z1
-	JMP           SoftmaxAVX512_expfolded_7
+	VADDSS        X0, X12, X12
+	VBROADCASTSS  X12, Z12
+	JMP           SoftmaxAVX512_expfolded_12
 
-SoftmaxAVX512_explast_6:
+SoftmaxAVX512_explast_11:
 	XORQ R9, R9
 
-SoftmaxAVX512_explast32_13:
+SoftmaxAVX512_explast32_18:
 	CMPQ          R9, SI
-	JAE           SoftmaxAVX512_explastrest_14
-	VMOVUPS       (CX)(R9*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, (AX)(R9*4)
-	VADDPS        Z16, Z12, Z12
-	VMOVUPS       64(CX)(R9*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, 64(AX)(R9*4)
-	VADDPS        Z16, Z13, Z13
+	JAE           SoftmaxAVX512_explastrest_19
+	VMOVUPS       (CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (AX)(R9*4)
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, 64(AX)(R9*4)
+	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           SoftmaxAVX512_explast32_13
+	JMP           SoftmaxAVX512_explast32_18
 
-SoftmaxAVX512_explastrest_14:
+SoftmaxAVX512_explastrest_19:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           SoftmaxAVX512_explasttail_16
-	VMOVUPS       (CX)(R9*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, (AX)(R9*4)
-	VADDPS        Z16, Z12, Z12
+	JAE           SoftmaxAVX512_explasttail_21
+	VMOVUPS       (CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (AX)(R9*4)
+	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           SoftmaxAVX512_explastnext_17
+	JMP           SoftmaxAVX512_explastnext_22
 
-SoftmaxAVX512_explasttail_16:
+SoftmaxAVX512_explasttail_21:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_explastdone_15
+	JE            SoftmaxAVX512_explastdone_20
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(R8*4), K1
-	VMOVUPS.Z     (CX)(R9*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVUPS.Z     (CX)(R9*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VMOVUPS       Z15, K1, (AX)(R9*4)
-	VADDPS        Z15, Z12, Z12
-	JMP           SoftmaxAVX512_explastdone_15
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (AX)(R9*4)
+	VADDPS        Z16, Z13, Z13
+	JMP           SoftmaxAVX512_explastdone_20
 
-SoftmaxAVX512_explastnext_17:
+SoftmaxAVX512_explastnext_22:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_explastdone_15
+	JE            SoftmaxAVX512_explastdone_20
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(R8*4), K1
-	VMOVUPS.Z     (CX)(R9*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVUPS.Z     (CX)(R9*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VMOVUPS       Z15, K1, (AX)(R9*4)
-	VADDPS        Z15, Z13, Z13
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (AX)(R9*4)
+	VADDPS        Z16, Z14, Z14
 
-SoftmaxAVX512_explastdone_15:
-SoftmaxAVX512_expfolded_7:
+SoftmaxAVX512_explastdone_20:
+SoftmaxAVX512_expfolded_12:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
-	VADDPS        Z13, Z12, Z12
-	VEXTRACTF64X4 $0x01, Z12, Y0
-	VADDPS        Y0, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VEXTRACTF128  $0x01, Y12, X0
-	VADDSS        X0, X12, X0
+	VADDPS        Z14, Z13, Z13
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
+	VHADDPS       Y13, Y13, Y13
+	VHADDPS       Y13, Y13, Y13
+	VEXTRACTF128  $0x01, Y13, X0
+	VADDSS        X0, X13, X0
 
 	// inv = 1 / sum; dst_i = e_i * inv
-	VMOVSS       rowconsts<>+1100(SB), X12
-	VDIVSS       X0, X12, X12
-	VBROADCASTSS X12, Z0
+	VMOVSS       rowconsts<>+1100(SB), X13
+	VDIVSS       X0, X13, X13
+	VBROADCASTSS X13, Z0
 
 	// pass 3
 	XORQ R9, R9
 
-SoftmaxAVX512_out32_18:
+SoftmaxAVX512_out32_23:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX512_outv_19
-	VMOVUPS (AX)(R9*4), Z12
-	VMULPS  Z0, Z12, Z12
-	VMOVUPS Z12, (AX)(R9*4)
-	VMOVUPS 64(AX)(R9*4), Z12
-	VMULPS  Z0, Z12, Z12
-	VMOVUPS Z12, 64(AX)(R9*4)
+	JAE     SoftmaxAVX512_outv_24
+	VMOVUPS (AX)(R9*4), Z13
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, (AX)(R9*4)
+	VMOVUPS 64(AX)(R9*4), Z13
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, 64(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX512_out32_18
+	JMP     SoftmaxAVX512_out32_23
 
-SoftmaxAVX512_outv_19:
+SoftmaxAVX512_outv_24:
 	CMPQ    R9, DI
-	JAE     SoftmaxAVX512_outtail_20
-	VMOVUPS (AX)(R9*4), Z12
-	VMULPS  Z0, Z12, Z12
-	VMOVUPS Z12, (AX)(R9*4)
+	JAE     SoftmaxAVX512_outtail_25
+	VMOVUPS (AX)(R9*4), Z13
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, (AX)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     SoftmaxAVX512_outv_19
+	JMP     SoftmaxAVX512_outv_24
 
-SoftmaxAVX512_outtail_20:
+SoftmaxAVX512_outtail_25:
 	CMPQ      R8, $0x00
-	JE        SoftmaxAVX512_outend_21
+	JE        SoftmaxAVX512_outend_26
 	LEAQ      rowconsts<>+64(SB), R11
 	KMOVW     (R11)(R8*4), K1
-	VMOVUPS.Z (AX)(R9*4), K1, Z12
-	VMULPS    Z0, Z12, Z12
-	VMOVUPS   Z12, K1, (AX)(R9*4)
+	VMOVUPS.Z (AX)(R9*4), K1, Z13
+	VMULPS    Z0, Z13, Z13
+	VMOVUPS   Z13, K1, (AX)(R9*4)
 
-SoftmaxAVX512_outend_21:
+SoftmaxAVX512_outend_26:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
 	VMOVAPS Z1, Z0
+	VMOVAPS Z12, Z1
 	INCQ    R10
 	CMPQ    R10, DX
 	JB      SoftmaxAVX512_row
@@ -743,24 +800,24 @@ TEXT ·LogSoftmaxAVX512(SB), $104-32
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         R9, R9
 
 LogSoftmaxAVX512_max32_2:
 	CMPQ    R9, SI
 	JAE     LogSoftmaxAVX512_maxv_3
-	VMOVUPS (CX)(R9*4), Z13
-	VMAXPS  Z0, Z13, Z0
-	VMOVUPS 64(CX)(R9*4), Z13
-	VMAXPS  Z12, Z13, Z12
+	VMOVUPS (CX)(R9*4), Z14
+	VMAXPS  Z0, Z14, Z0
+	VMOVUPS 64(CX)(R9*4), Z14
+	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, R9
 	JMP     LogSoftmaxAVX512_max32_2
 
 LogSoftmaxAVX512_maxv_3:
 	CMPQ    R9, DI
 	JAE     LogSoftmaxAVX512_maxtail_4
-	VMOVUPS (CX)(R9*4), Z13
-	VMAXPS  Z0, Z13, Z0
+	VMOVUPS (CX)(R9*4), Z14
+	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, R9
 	JMP     LogSoftmaxAVX512_maxv_3
 
@@ -769,351 +826,407 @@ LogSoftmaxAVX512_maxtail_4:
 	JE           LogSoftmaxAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(R8*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z13
-	VMOVUPS      (CX)(R9*4), K1, Z13
-	VMAXPS       Z12, Z13, Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (CX)(R9*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
 
 LogSoftmaxAVX512_maxfold_5:
-	VMAXPS        Z12, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y12
-	VMAXPS        Y12, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X12
-	VMAXPS        X12, X0, X0
-	VMOVHLPS      X0, X0, X12
-	VMAXPS        X12, X0, X0
-	VMOVSHDUP     X0, X12
-	VMAXSS        X12, X0, X0
-	VXORPS        X12, X12, X12
-	VADDSS        X12, X0, X0
+	VMAXPS        Z13, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y13
+	VMAXPS        Y13, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X13
+	VMAXPS        X13, X0, X0
+	VMOVHLPS      X0, X0, X13
+	VMAXPS        X13, X0, X0
+	VMOVSHDUP     X0, X13
+	VMAXSS        X13, X0, X0
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
+	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	MOVQ R10, R9
+	INCQ R9
+	CMPQ R9, DX
+	JAE  LogSoftmaxAVX512_onerow_6
+	LEAQ (CX)(BX*4), R11
+
+	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	XORQ         R9, R9
+
+LogSoftmaxAVX512_max32_7:
+	CMPQ    R9, SI
+	JAE     LogSoftmaxAVX512_maxv_8
+	VMOVUPS (R11)(R9*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	VMOVUPS 64(R11)(R9*4), Z14
+	VMAXPS  Z13, Z14, Z13
+	ADDQ    $0x20, R9
+	JMP     LogSoftmaxAVX512_max32_7
+
+LogSoftmaxAVX512_maxv_8:
+	CMPQ    R9, DI
+	JAE     LogSoftmaxAVX512_maxtail_9
+	VMOVUPS (R11)(R9*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	ADDQ    $0x10, R9
+	JMP     LogSoftmaxAVX512_maxv_8
+
+LogSoftmaxAVX512_maxtail_9:
+	CMPQ         R8, $0x00
+	JE           LogSoftmaxAVX512_maxfold_10
+	LEAQ         rowconsts<>+64(SB), R12
+	KMOVW        (R12)(R8*4), K1
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (R11)(R9*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
+
+LogSoftmaxAVX512_maxfold_10:
+	VMAXPS        Z13, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y13
+	VMAXPS        Y13, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X13
+	VMAXPS        X13, X1, X1
+	VMOVHLPS      X1, X1, X13
+	VMAXPS        X13, X1, X1
+	VMOVSHDUP     X1, X13
+	VMAXSS        X13, X1, X1
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X1, X1
+	VBROADCASTSS  X1, Z1
+
+LogSoftmaxAVX512_onerow_6:
 LogSoftmaxAVX512_row:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z12, Z12, Z12
 	VXORPS       Z13, Z13, Z13
+	VXORPS       Z14, Z14, Z14
 	MOVQ         R10, R9
 	INCQ         R9
+	INCQ         R9
 	CMPQ         R9, DX
-	JAE          LogSoftmaxAVX512_explast_6
+	JAE          LogSoftmaxAVX512_explast_11
 	LEAQ         (CX)(BX*4), R11
-	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	LEAQ         (R11)(BX*4), R11
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         R9, R9
 
-LogSoftmaxAVX512_exp32_8:
+LogSoftmaxAVX512_exp32_13:
 	CMPQ          R9, SI
-	JAE           LogSoftmaxAVX512_exprest_9
-	VMOVUPS       (R11)(R9*4), Z14
-	VMAXPS        Z1, Z14, Z1
+	JAE           LogSoftmaxAVX512_exprest_14
+	VMOVUPS       (R11)(R9*4), Z15
+	VMAXPS        Z12, Z15, Z12
 	PREFETCHT0    (AX)(R9*4)
-	VMOVUPS       (CX)(R9*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
-	VMOVUPS       64(R11)(R9*4), Z14
-	VMAXPS        Z1, Z14, Z1
+	VMOVUPS       (CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R11)(R9*4), Z15
+	VMAXPS        Z12, Z15, Z12
 	PREFETCHT0    64(AX)(R9*4)
-	VMOVUPS       64(CX)(R9*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z13, Z13
+	VMOVUPS       64(CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           LogSoftmaxAVX512_exp32_8
+	JMP           LogSoftmaxAVX512_exp32_13
 
-LogSoftmaxAVX512_exprest_9:
+LogSoftmaxAVX512_exprest_14:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           LogSoftmaxAVX512_exptail_11
-	VMOVUPS       (R11)(R9*4), Z14
-	VMAXPS        Z1, Z14, Z1
+	JAE           LogSoftmaxAVX512_exptail_16
+	VMOVUPS       (R11)(R9*4), Z15
+	VMAXPS        Z12, Z15, Z12
 	PREFETCHT0    (AX)(R9*4)
-	VMOVUPS       (CX)(R9*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
+	VMOVUPS       (CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           LogSoftmaxAVX512_expnext_12
+	JMP           LogSoftmaxAVX512_expnext_17
 
-LogSoftmaxAVX512_exptail_11:
+LogSoftmaxAVX512_exptail_16:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_expdone_10
+	JE            LogSoftmaxAVX512_expdone_15
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(R8*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R11)(R9*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (CX)(R9*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K2, Z16
-	VMOVAPS.Z     Z16, K1, Z16
-	VADDPS        Z16, Z12, Z12
-	JMP           LogSoftmaxAVX512_expdone_10
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(R9*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (CX)(R9*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K2, Z17
+	VMOVAPS.Z     Z17, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	JMP           LogSoftmaxAVX512_expdone_15
 
-LogSoftmaxAVX512_expnext_12:
+LogSoftmaxAVX512_expnext_17:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_expdone_10
+	JE            LogSoftmaxAVX512_expdone_15
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(R8*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R11)(R9*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (CX)(R9*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K2, Z16
-	VMOVAPS.Z     Z16, K1, Z16
-	VADDPS        Z16, Z13, Z13
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(R9*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (CX)(R9*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K2, Z17
+	VMOVAPS.Z     Z17, K1, Z17
+	VADDPS        Z17, Z14, Z14
 
-LogSoftmaxAVX512_expdone_10:
-	VEXTRACTF64X4 $0x01, Z1, Y14
-	VMAXPS        Y14, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X14
-	VMAXPS        X14, X1, X1
-	VMOVHLPS      X1, X1, X14
-	VMAXPS        X14, X1, X1
-	VMOVSHDUP     X1, X14
-	VMAXSS        X14, X1, X1
-	VXORPS        X14, X14, X14
-	VADDSS        X14, X1, X1
-	VBROADCASTSS  X1, Z1
-	JMP           LogSoftmaxAVX512_expfolded_7
+LogSoftmaxAVX512_expdone_15:
+	VEXTRACTF64X4 $0x01, Z12, Y15
+	VMAXPS        Y15, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X15
+	VMAXPS        X15, X12, X12
+	VMOVHLPS      X12, X12, X15
+	VMAXPS        X15, X12, X12
+	VMOVSHDUP     X12, X15
+	VMAXSS        X15, X12, X12
+	VXORPS        X15, X15, X15
+	VADDSS        X15, X12, X12
+	VBROADCASTSS  X12, Z12
+	JMP           LogSoftmaxAVX512_expfolded_12
 
-LogSoftmaxAVX512_explast_6:
+LogSoftmaxAVX512_explast_11:
 	XORQ R9, R9
 
-LogSoftmaxAVX512_explast32_13:
+LogSoftmaxAVX512_explast32_18:
 	CMPQ          R9, SI
-	JAE           LogSoftmaxAVX512_explastrest_14
+	JAE           LogSoftmaxAVX512_explastrest_19
 	PREFETCHT0    (AX)(R9*4)
-	VMOVUPS       (CX)(R9*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
+	VMOVUPS       (CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
 	PREFETCHT0    64(AX)(R9*4)
-	VMOVUPS       64(CX)(R9*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z13, Z13
+	VMOVUPS       64(CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           LogSoftmaxAVX512_explast32_13
+	JMP           LogSoftmaxAVX512_explast32_18
 
-LogSoftmaxAVX512_explastrest_14:
+LogSoftmaxAVX512_explastrest_19:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           LogSoftmaxAVX512_explasttail_16
+	JAE           LogSoftmaxAVX512_explasttail_21
 	PREFETCHT0    (AX)(R9*4)
-	VMOVUPS       (CX)(R9*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
+	VMOVUPS       (CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           LogSoftmaxAVX512_explastnext_17
+	JMP           LogSoftmaxAVX512_explastnext_22
 
-LogSoftmaxAVX512_explasttail_16:
+LogSoftmaxAVX512_explasttail_21:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_explastdone_15
+	JE            LogSoftmaxAVX512_explastdone_20
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(R8*4), K1
-	VMOVUPS.Z     (CX)(R9*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K2, Z16
-	VMOVAPS.Z     Z16, K1, Z16
-	VADDPS        Z16, Z12, Z12
-	JMP           LogSoftmaxAVX512_explastdone_15
+	VMOVUPS.Z     (CX)(R9*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K2, Z17
+	VMOVAPS.Z     Z17, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	JMP           LogSoftmaxAVX512_explastdone_20
 
-LogSoftmaxAVX512_explastnext_17:
+LogSoftmaxAVX512_explastnext_22:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_explastdone_15
+	JE            LogSoftmaxAVX512_explastdone_20
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(R8*4), K1
-	VMOVUPS.Z     (CX)(R9*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K2, Z16
-	VMOVAPS.Z     Z16, K1, Z16
-	VADDPS        Z16, Z13, Z13
+	VMOVUPS.Z     (CX)(R9*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K2, Z17
+	VMOVAPS.Z     Z17, K1, Z17
+	VADDPS        Z17, Z14, Z14
 
-LogSoftmaxAVX512_explastdone_15:
-LogSoftmaxAVX512_expfolded_7:
+LogSoftmaxAVX512_explastdone_20:
+LogSoftmaxAVX512_expfolded_12:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
-	VADDPS        Z13, Z12, Z12
-	VEXTRACTF64X4 $0x01, Z12, Y13
-	VADDPS        Y13, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VEXTRACTF128  $0x01, Y12, X13
-	VADDSS        X13, X12, X12
+	VADDPS        Z14, Z13, Z13
+	VEXTRACTF64X4 $0x01, Z13, Y14
+	VADDPS        Y14, Y13, Y13
+	VHADDPS       Y13, Y13, Y13
+	VHADDPS       Y13, Y13, Y13
+	VEXTRACTF128  $0x01, Y13, X14
+	VADDSS        X14, X13, X13
 	CMPQ          BX, $0x00000100
-	JA            LogSoftmaxAVX512_direct_18
+	JA            LogSoftmaxAVX512_direct_23
 
 	// ring[n] = (max, sum); at 8 rows: L = LogPos(sums) at once, then the 8 rows' output passes
 	MOVQ   96(SP), R9
 	VMOVSS X0, (SP)(R9*4)
-	VMOVSS X12, 32(SP)(R9*4)
+	VMOVSS X13, 32(SP)(R9*4)
 	INCQ   R9
 	CMPQ   R9, $0x08
-	JE     LogSoftmaxAVX512_ringfull_20
+	JE     LogSoftmaxAVX512_ringfull_25
 	MOVQ   R9, 96(SP)
-	JMP    LogSoftmaxAVX512_ringnext_21
+	JMP    LogSoftmaxAVX512_ringnext_26
 
-LogSoftmaxAVX512_ringfull_20:
+LogSoftmaxAVX512_ringfull_25:
 	MOVQ    $0x00000000, 96(SP)
 	VMOVUPS 32(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y0, Y12
-	VPSRAD       $0x17, Y12, Y12
-	VPSLLD       $0x17, Y12, Y13
-	VPSUBD       Y13, Y0, Y13
-	VSUBPS       rowconsts<>+448(SB), Y13, Y13
-	VCVTDQ2PS    Y12, Y12
-	VMULPS       Y13, Y13, Y14
-	VBROADCASTSS rowconsts<>+1108(SB), Y15
-	VFMADD213PS  rowconsts<>+512(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+544(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+576(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+608(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+640(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+672(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+704(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+736(SB), Y13, Y15
-	VMULPS       Y13, Y15, Y15
-	VMULPS       Y14, Y15, Y15
-	VFMADD231PS  rowconsts<>+768(SB), Y12, Y15
-	VFMADD231PS  rowconsts<>+480(SB), Y14, Y15
-	VADDPS       Y15, Y13, Y13
-	VFMADD231PS  rowconsts<>+800(SB), Y12, Y13
+	VPSUBD       rowconsts<>+416(SB), Y0, Y13
+	VPSRAD       $0x17, Y13, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VPSUBD       Y14, Y0, Y14
+	VSUBPS       rowconsts<>+448(SB), Y14, Y14
+	VCVTDQ2PS    Y13, Y13
+	VMULPS       Y14, Y14, Y15
+	VBROADCASTSS rowconsts<>+1108(SB), Y16
+	VFMADD213PS  rowconsts<>+512(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+544(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+576(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+608(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+640(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+672(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+704(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+736(SB), Y14, Y16
+	VMULPS       Y14, Y16, Y16
+	VMULPS       Y15, Y16, Y16
+	VFMADD231PS  rowconsts<>+768(SB), Y13, Y16
+	VFMADD231PS  rowconsts<>+480(SB), Y15, Y16
+	VADDPS       Y16, Y14, Y14
+	VFMADD231PS  rowconsts<>+800(SB), Y13, Y14
 	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y13, Y13
-	VMOVUPS      Y13, 64(SP)
+	VADDPS       Y0, Y14, Y14
+	VMOVUPS      Y14, 64(SP)
 	IMUL3Q       $+28, BX, R9
 	MOVQ         CX, R11
 	SUBQ         R9, R11
@@ -1121,141 +1234,142 @@ LogSoftmaxAVX512_ringfull_20:
 	SUBQ         R9, R12
 	XORQ         R13, R13
 
-LogSoftmaxAVX512_outrows_22:
+LogSoftmaxAVX512_outrows_27:
 	CMPQ         R13, $0x08
-	JAE          LogSoftmaxAVX512_outrowsdone_23
+	JAE          LogSoftmaxAVX512_outrowsdone_28
 	VBROADCASTSS (SP)(R13*4), Z0
-	VBROADCASTSS 64(SP)(R13*4), Z12
+	VBROADCASTSS 64(SP)(R13*4), Z13
 
 	// pass 3
 	XORQ R9, R9
 
-LogSoftmaxAVX512_out32_24:
+LogSoftmaxAVX512_out32_29:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX512_outv_25
-	VMOVUPS (R11)(R9*4), Z13
-	VSUBPS  Z0, Z13, Z13
-	VSUBPS  Z12, Z13, Z13
-	VMOVUPS Z13, (R12)(R9*4)
-	VMOVUPS 64(R11)(R9*4), Z13
-	VSUBPS  Z0, Z13, Z13
-	VSUBPS  Z12, Z13, Z13
-	VMOVUPS Z13, 64(R12)(R9*4)
+	JAE     LogSoftmaxAVX512_outv_30
+	VMOVUPS (R11)(R9*4), Z14
+	VSUBPS  Z0, Z14, Z14
+	VSUBPS  Z13, Z14, Z14
+	VMOVUPS Z14, (R12)(R9*4)
+	VMOVUPS 64(R11)(R9*4), Z14
+	VSUBPS  Z0, Z14, Z14
+	VSUBPS  Z13, Z14, Z14
+	VMOVUPS Z14, 64(R12)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX512_out32_24
+	JMP     LogSoftmaxAVX512_out32_29
 
-LogSoftmaxAVX512_outv_25:
+LogSoftmaxAVX512_outv_30:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX512_outtail_26
-	VMOVUPS (R11)(R9*4), Z13
-	VSUBPS  Z0, Z13, Z13
-	VSUBPS  Z12, Z13, Z13
-	VMOVUPS Z13, (R12)(R9*4)
+	JAE     LogSoftmaxAVX512_outtail_31
+	VMOVUPS (R11)(R9*4), Z14
+	VSUBPS  Z0, Z14, Z14
+	VSUBPS  Z13, Z14, Z14
+	VMOVUPS Z14, (R12)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     LogSoftmaxAVX512_outv_25
+	JMP     LogSoftmaxAVX512_outv_30
 
-LogSoftmaxAVX512_outtail_26:
+LogSoftmaxAVX512_outtail_31:
 	CMPQ      R8, $0x00
-	JE        LogSoftmaxAVX512_outend_27
+	JE        LogSoftmaxAVX512_outend_32
 	LEAQ      rowconsts<>+64(SB), R14
 	KMOVW     (R14)(R8*4), K1
-	VMOVUPS.Z (R11)(R9*4), K1, Z13
-	VSUBPS    Z0, Z13, Z13
-	VSUBPS    Z12, Z13, Z13
-	VMOVUPS   Z13, K1, (R12)(R9*4)
+	VMOVUPS.Z (R11)(R9*4), K1, Z14
+	VSUBPS    Z0, Z14, Z14
+	VSUBPS    Z13, Z14, Z14
+	VMOVUPS   Z14, K1, (R12)(R9*4)
 
-LogSoftmaxAVX512_outend_27:
+LogSoftmaxAVX512_outend_32:
 	LEAQ (R11)(BX*4), R11
 	LEAQ (R12)(BX*4), R12
 	INCQ R13
-	JMP  LogSoftmaxAVX512_outrows_22
+	JMP  LogSoftmaxAVX512_outrows_27
 
-LogSoftmaxAVX512_outrowsdone_23:
-LogSoftmaxAVX512_ringnext_21:
-	JMP LogSoftmaxAVX512_rowdone_19
+LogSoftmaxAVX512_outrowsdone_28:
+LogSoftmaxAVX512_ringnext_26:
+	JMP LogSoftmaxAVX512_rowdone_24
 
-LogSoftmaxAVX512_direct_18:
+LogSoftmaxAVX512_direct_23:
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X12, R9
+	VMOVD      X13, R9
 	MOVL       R9, R11
 	SUBL       $0x3f3504f3, R11
 	SARL       $0x17, R11
 	MOVL       R11, R12
 	SHLL       $0x17, R12
 	SUBL       R12, R9
-	VMOVD      R9, X13
-	VSUBSS     rowconsts<>+1100(SB), X13, X13
-	VXORPS     X14, X14, X14
-	VCVTSI2SSL R11, X14, X14
-	VMULSS     X13, X13, X15
+	VMOVD      R9, X14
+	VSUBSS     rowconsts<>+1100(SB), X14, X14
+	VXORPS     X15, X15, X15
+	VCVTSI2SSL R11, X15, X15
+	VMULSS     X14, X14, X16
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X16
-	VFMADD213SS rowconsts<>+1112(SB), X13, X16
-	VFMADD213SS rowconsts<>+1116(SB), X13, X16
-	VFMADD213SS rowconsts<>+1120(SB), X13, X16
-	VFMADD213SS rowconsts<>+1124(SB), X13, X16
-	VFMADD213SS rowconsts<>+1128(SB), X13, X16
-	VFMADD213SS rowconsts<>+1132(SB), X13, X16
-	VFMADD213SS rowconsts<>+1136(SB), X13, X16
-	VFMADD213SS rowconsts<>+1140(SB), X13, X16
-	VMULSS      X13, X16, X16
-	VMULSS      X15, X16, X16
-	VFMADD231SS rowconsts<>+1144(SB), X14, X16
-	VFMADD231SS rowconsts<>+1104(SB), X15, X16
+	VMOVSS      rowconsts<>+1108(SB), X17
+	VFMADD213SS rowconsts<>+1112(SB), X14, X17
+	VFMADD213SS rowconsts<>+1116(SB), X14, X17
+	VFMADD213SS rowconsts<>+1120(SB), X14, X17
+	VFMADD213SS rowconsts<>+1124(SB), X14, X17
+	VFMADD213SS rowconsts<>+1128(SB), X14, X17
+	VFMADD213SS rowconsts<>+1132(SB), X14, X17
+	VFMADD213SS rowconsts<>+1136(SB), X14, X17
+	VFMADD213SS rowconsts<>+1140(SB), X14, X17
+	VMULSS      X14, X17, X17
+	VMULSS      X16, X17, X17
+	VFMADD231SS rowconsts<>+1144(SB), X15, X17
+	VFMADD231SS rowconsts<>+1104(SB), X16, X17
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X16, X13, X13
-	VFMADD231SS rowconsts<>+1148(SB), X14, X13
-	VSUBSS      X12, X12, X12
-	VADDSS      X12, X13, X13
+	VADDSS      X17, X14, X14
+	VFMADD231SS rowconsts<>+1148(SB), X15, X14
+	VSUBSS      X13, X13, X13
+	VADDSS      X13, X14, X14
 
 	// dst_i = (x_i - max) - L
-	VBROADCASTSS X13, Z12
+	VBROADCASTSS X14, Z13
 
 	// pass 3
 	XORQ R9, R9
 
-LogSoftmaxAVX512_out32_28:
+LogSoftmaxAVX512_out32_33:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX512_outv_29
-	VMOVUPS (CX)(R9*4), Z13
-	VSUBPS  Z0, Z13, Z13
-	VSUBPS  Z12, Z13, Z13
-	VMOVUPS Z13, (AX)(R9*4)
-	VMOVUPS 64(CX)(R9*4), Z13
-	VSUBPS  Z0, Z13, Z13
-	VSUBPS  Z12, Z13, Z13
-	VMOVUPS Z13, 64(AX)(R9*4)
+	JAE     LogSoftmaxAVX512_outv_34
+	VMOVUPS (CX)(R9*4), Z14
+	VSUBPS  Z0, Z14, Z14
+	VSUBPS  Z13, Z14, Z14
+	VMOVUPS Z14, (AX)(R9*4)
+	VMOVUPS 64(CX)(R9*4), Z14
+	VSUBPS  Z0, Z14, Z14
+	VSUBPS  Z13, Z14, Z14
+	VMOVUPS Z14, 64(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX512_out32_28
+	JMP     LogSoftmaxAVX512_out32_33
 
-LogSoftmaxAVX512_outv_29:
+LogSoftmaxAVX512_outv_34:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX512_outtail_30
-	VMOVUPS (CX)(R9*4), Z13
-	VSUBPS  Z0, Z13, Z13
-	VSUBPS  Z12, Z13, Z13
-	VMOVUPS Z13, (AX)(R9*4)
+	JAE     LogSoftmaxAVX512_outtail_35
+	VMOVUPS (CX)(R9*4), Z14
+	VSUBPS  Z0, Z14, Z14
+	VSUBPS  Z13, Z14, Z14
+	VMOVUPS Z14, (AX)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     LogSoftmaxAVX512_outv_29
+	JMP     LogSoftmaxAVX512_outv_34
 
-LogSoftmaxAVX512_outtail_30:
+LogSoftmaxAVX512_outtail_35:
 	CMPQ      R8, $0x00
-	JE        LogSoftmaxAVX512_outend_31
+	JE        LogSoftmaxAVX512_outend_36
 	LEAQ      rowconsts<>+64(SB), R11
 	KMOVW     (R11)(R8*4), K1
-	VMOVUPS.Z (CX)(R9*4), K1, Z13
-	VSUBPS    Z0, Z13, Z13
-	VSUBPS    Z12, Z13, Z13
-	VMOVUPS   Z13, K1, (AX)(R9*4)
+	VMOVUPS.Z (CX)(R9*4), K1, Z14
+	VSUBPS    Z0, Z14, Z14
+	VSUBPS    Z13, Z14, Z14
+	VMOVUPS   Z14, K1, (AX)(R9*4)
 
-LogSoftmaxAVX512_outend_31:
-LogSoftmaxAVX512_rowdone_19:
+LogSoftmaxAVX512_outend_36:
+LogSoftmaxAVX512_rowdone_24:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
 	VMOVAPS Z1, Z0
+	VMOVAPS Z12, Z1
 	INCQ    R10
 	CMPQ    R10, DX
 	JB      LogSoftmaxAVX512_row
@@ -1265,9 +1379,9 @@ LogSoftmaxAVX512_end_1:
 	MOVQ 96(SP), DX
 	XORQ R9, R9
 
-LogSoftmaxAVX512_logs_32:
+LogSoftmaxAVX512_logs_37:
 	CMPQ   R9, DX
-	JAE    LogSoftmaxAVX512_logsdone_33
+	JAE    LogSoftmaxAVX512_logsdone_38
 	VMOVSS 32(SP)(R9*4), X0
 
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
@@ -1306,9 +1420,9 @@ LogSoftmaxAVX512_logs_32:
 	VADDSS      X0, X1, X1
 	VMOVSS      X1, 64(SP)(R9*4)
 	INCQ        R9
-	JMP         LogSoftmaxAVX512_logs_32
+	JMP         LogSoftmaxAVX512_logs_37
 
-LogSoftmaxAVX512_logsdone_33:
+LogSoftmaxAVX512_logsdone_38:
 	MOVQ  DX, R9
 	IMULQ BX, R9
 	SHLQ  $0x02, R9
@@ -1316,18 +1430,18 @@ LogSoftmaxAVX512_logsdone_33:
 	SUBQ  R9, AX
 	XORQ  R10, R10
 
-LogSoftmaxAVX512_outrows_34:
+LogSoftmaxAVX512_outrows_39:
 	CMPQ         R10, DX
-	JAE          LogSoftmaxAVX512_outrowsdone_35
+	JAE          LogSoftmaxAVX512_outrowsdone_40
 	VBROADCASTSS (SP)(R10*4), Z0
 	VBROADCASTSS 64(SP)(R10*4), Z1
 
 	// pass 3
 	XORQ R9, R9
 
-LogSoftmaxAVX512_out32_36:
+LogSoftmaxAVX512_out32_41:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX512_outv_37
+	JAE     LogSoftmaxAVX512_outv_42
 	VMOVUPS (CX)(R9*4), Z2
 	VSUBPS  Z0, Z2, Z2
 	VSUBPS  Z1, Z2, Z2
@@ -1337,21 +1451,21 @@ LogSoftmaxAVX512_out32_36:
 	VSUBPS  Z1, Z2, Z2
 	VMOVUPS Z2, 64(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX512_out32_36
+	JMP     LogSoftmaxAVX512_out32_41
 
-LogSoftmaxAVX512_outv_37:
+LogSoftmaxAVX512_outv_42:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX512_outtail_38
+	JAE     LogSoftmaxAVX512_outtail_43
 	VMOVUPS (CX)(R9*4), Z2
 	VSUBPS  Z0, Z2, Z2
 	VSUBPS  Z1, Z2, Z2
 	VMOVUPS Z2, (AX)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     LogSoftmaxAVX512_outv_37
+	JMP     LogSoftmaxAVX512_outv_42
 
-LogSoftmaxAVX512_outtail_38:
+LogSoftmaxAVX512_outtail_43:
 	CMPQ      R8, $0x00
-	JE        LogSoftmaxAVX512_outend_39
+	JE        LogSoftmaxAVX512_outend_44
 	LEAQ      rowconsts<>+64(SB), R11
 	KMOVW     (R11)(R8*4), K1
 	VMOVUPS.Z (CX)(R9*4), K1, Z2
@@ -1359,13 +1473,13 @@ LogSoftmaxAVX512_outtail_38:
 	VSUBPS    Z1, Z2, Z2
 	VMOVUPS   Z2, K1, (AX)(R9*4)
 
-LogSoftmaxAVX512_outend_39:
+LogSoftmaxAVX512_outend_44:
 	LEAQ (CX)(BX*4), CX
 	LEAQ (AX)(BX*4), AX
 	INCQ R10
-	JMP  LogSoftmaxAVX512_outrows_34
+	JMP  LogSoftmaxAVX512_outrows_39
 
-LogSoftmaxAVX512_outrowsdone_35:
+LogSoftmaxAVX512_outrowsdone_40:
 	VZEROUPPER
 	RET
 
@@ -1416,24 +1530,24 @@ TEXT ·LogSumExpAVX512(SB), $104-56
 LogSumExpAVX512_maxpass_2:
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         R9, R9
 
 LogSumExpAVX512_max32_4:
 	CMPQ    R9, SI
 	JAE     LogSumExpAVX512_maxv_5
-	VMOVUPS (CX)(R9*4), Z13
-	VMAXPS  Z0, Z13, Z0
-	VMOVUPS 64(CX)(R9*4), Z13
-	VMAXPS  Z12, Z13, Z12
+	VMOVUPS (CX)(R9*4), Z14
+	VMAXPS  Z0, Z14, Z0
+	VMOVUPS 64(CX)(R9*4), Z14
+	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, R9
 	JMP     LogSumExpAVX512_max32_4
 
 LogSumExpAVX512_maxv_5:
 	CMPQ    R9, DI
 	JAE     LogSumExpAVX512_maxtail_6
-	VMOVUPS (CX)(R9*4), Z13
-	VMAXPS  Z0, Z13, Z0
+	VMOVUPS (CX)(R9*4), Z14
+	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, R9
 	JMP     LogSumExpAVX512_maxv_5
 
@@ -1442,367 +1556,424 @@ LogSumExpAVX512_maxtail_6:
 	JE           LogSumExpAVX512_maxfold_7
 	LEAQ         rowconsts<>+64(SB), R12
 	KMOVW        (R12)(R8*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z13
-	VMOVUPS      (CX)(R9*4), K1, Z13
-	VMAXPS       Z12, Z13, Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (CX)(R9*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
 
 LogSumExpAVX512_maxfold_7:
-	VMAXPS        Z12, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y12
-	VMAXPS        Y12, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X12
-	VMAXPS        X12, X0, X0
-	VMOVHLPS      X0, X0, X12
-	VMAXPS        X12, X0, X0
-	VMOVSHDUP     X0, X12
-	VMAXSS        X12, X0, X0
-	VXORPS        X12, X12, X12
-	VADDSS        X12, X0, X0
+	VMAXPS        Z13, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y13
+	VMAXPS        Y13, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X13
+	VMAXPS        X13, X0, X0
+	VMOVHLPS      X0, X0, X13
+	VMAXPS        X13, X0, X0
+	VMOVSHDUP     X0, X13
+	VMAXSS        X13, X0, X0
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
 LogSumExpAVX512_havemax_3:
+	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	MOVQ R10, R9
+	INCQ R9
+	CMPQ R9, R11
+	JAE  LogSumExpAVX512_onerow_8
+	LEAQ (CX)(BX*4), R12
+
+	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	XORQ         R9, R9
+
+LogSumExpAVX512_max32_9:
+	CMPQ    R9, SI
+	JAE     LogSumExpAVX512_maxv_10
+	VMOVUPS (R12)(R9*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	VMOVUPS 64(R12)(R9*4), Z14
+	VMAXPS  Z13, Z14, Z13
+	ADDQ    $0x20, R9
+	JMP     LogSumExpAVX512_max32_9
+
+LogSumExpAVX512_maxv_10:
+	CMPQ    R9, DI
+	JAE     LogSumExpAVX512_maxtail_11
+	VMOVUPS (R12)(R9*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	ADDQ    $0x10, R9
+	JMP     LogSumExpAVX512_maxv_10
+
+LogSumExpAVX512_maxtail_11:
+	CMPQ         R8, $0x00
+	JE           LogSumExpAVX512_maxfold_12
+	LEAQ         rowconsts<>+64(SB), R13
+	KMOVW        (R13)(R8*4), K1
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (R12)(R9*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
+
+LogSumExpAVX512_maxfold_12:
+	VMAXPS        Z13, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y13
+	VMAXPS        Y13, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X13
+	VMAXPS        X13, X1, X1
+	VMOVHLPS      X1, X1, X13
+	VMAXPS        X13, X1, X1
+	VMOVSHDUP     X1, X13
+	VMAXSS        X13, X1, X1
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X1, X1
+	VBROADCASTSS  X1, Z1
+
+LogSumExpAVX512_onerow_8:
 LogSumExpAVX512_row:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z12, Z12, Z12
 	VXORPS       Z13, Z13, Z13
+	VXORPS       Z14, Z14, Z14
 	MOVQ         R10, R9
 	INCQ         R9
+	INCQ         R9
 	CMPQ         R9, R11
-	JAE          LogSumExpAVX512_explast_8
+	JAE          LogSumExpAVX512_explast_13
 	LEAQ         (CX)(BX*4), R12
-	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	LEAQ         (R12)(BX*4), R12
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         R9, R9
 
-LogSumExpAVX512_exp32_10:
+LogSumExpAVX512_exp32_15:
 	CMPQ          R9, SI
-	JAE           LogSumExpAVX512_exprest_11
-	VMOVUPS       (R12)(R9*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       (CX)(R9*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
-	VMOVUPS       64(R12)(R9*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       64(CX)(R9*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z13, Z13
+	JAE           LogSumExpAVX512_exprest_16
+	VMOVUPS       (R12)(R9*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R12)(R9*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       64(CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           LogSumExpAVX512_exp32_10
+	JMP           LogSumExpAVX512_exp32_15
 
-LogSumExpAVX512_exprest_11:
+LogSumExpAVX512_exprest_16:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           LogSumExpAVX512_exptail_13
-	VMOVUPS       (R12)(R9*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       (CX)(R9*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
+	JAE           LogSumExpAVX512_exptail_18
+	VMOVUPS       (R12)(R9*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           LogSumExpAVX512_expnext_14
+	JMP           LogSumExpAVX512_expnext_19
 
-LogSumExpAVX512_exptail_13:
+LogSumExpAVX512_exptail_18:
 	CMPQ          R8, $0x00
-	JE            LogSumExpAVX512_expdone_12
+	JE            LogSumExpAVX512_expdone_17
 	LEAQ          rowconsts<>+64(SB), R13
 	KMOVW         (R13)(R8*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R12)(R9*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (CX)(R9*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K2, Z16
-	VMOVAPS.Z     Z16, K1, Z16
-	VADDPS        Z16, Z12, Z12
-	JMP           LogSumExpAVX512_expdone_12
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R12)(R9*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (CX)(R9*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K2, Z17
+	VMOVAPS.Z     Z17, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	JMP           LogSumExpAVX512_expdone_17
 
-LogSumExpAVX512_expnext_14:
+LogSumExpAVX512_expnext_19:
 	CMPQ          R8, $0x00
-	JE            LogSumExpAVX512_expdone_12
+	JE            LogSumExpAVX512_expdone_17
 	LEAQ          rowconsts<>+64(SB), R13
 	KMOVW         (R13)(R8*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R12)(R9*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (CX)(R9*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K2, Z16
-	VMOVAPS.Z     Z16, K1, Z16
-	VADDPS        Z16, Z13, Z13
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R12)(R9*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (CX)(R9*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K2, Z17
+	VMOVAPS.Z     Z17, K1, Z17
+	VADDPS        Z17, Z14, Z14
 
-LogSumExpAVX512_expdone_12:
-	VEXTRACTF64X4 $0x01, Z1, Y14
-	VMAXPS        Y14, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X14
-	VMAXPS        X14, X1, X1
-	VMOVHLPS      X1, X1, X14
-	VMAXPS        X14, X1, X1
-	VMOVSHDUP     X1, X14
-	VMAXSS        X14, X1, X1
-	VXORPS        X14, X14, X14
-	VADDSS        X14, X1, X1
-	VBROADCASTSS  X1, Z1
-	JMP           LogSumExpAVX512_expfolded_9
+LogSumExpAVX512_expdone_17:
+	VEXTRACTF64X4 $0x01, Z12, Y15
+	VMAXPS        Y15, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X15
+	VMAXPS        X15, X12, X12
+	VMOVHLPS      X12, X12, X15
+	VMAXPS        X15, X12, X12
+	VMOVSHDUP     X12, X15
+	VMAXSS        X15, X12, X12
+	VXORPS        X15, X15, X15
+	VADDSS        X15, X12, X12
+	VBROADCASTSS  X12, Z12
+	JMP           LogSumExpAVX512_expfolded_14
 
-LogSumExpAVX512_explast_8:
+LogSumExpAVX512_explast_13:
 	XORQ R9, R9
 
-LogSumExpAVX512_explast32_15:
+LogSumExpAVX512_explast32_20:
 	CMPQ          R9, SI
-	JAE           LogSumExpAVX512_explastrest_16
-	VMOVUPS       (CX)(R9*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
-	VMOVUPS       64(CX)(R9*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z13, Z13
+	JAE           LogSumExpAVX512_explastrest_21
+	VMOVUPS       (CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           LogSumExpAVX512_explast32_15
+	JMP           LogSumExpAVX512_explast32_20
 
-LogSumExpAVX512_explastrest_16:
+LogSumExpAVX512_explastrest_21:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           LogSumExpAVX512_explasttail_18
-	VMOVUPS       (CX)(R9*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
+	JAE           LogSumExpAVX512_explasttail_23
+	VMOVUPS       (CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           LogSumExpAVX512_explastnext_19
+	JMP           LogSumExpAVX512_explastnext_24
 
-LogSumExpAVX512_explasttail_18:
+LogSumExpAVX512_explasttail_23:
 	CMPQ          R8, $0x00
-	JE            LogSumExpAVX512_explastdone_17
+	JE            LogSumExpAVX512_explastdone_22
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(R8*4), K1
-	VMOVUPS.Z     (CX)(R9*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K2, Z16
-	VMOVAPS.Z     Z16, K1, Z16
-	VADDPS        Z16, Z12, Z12
-	JMP           LogSumExpAVX512_explastdone_17
+	VMOVUPS.Z     (CX)(R9*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K2, Z17
+	VMOVAPS.Z     Z17, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	JMP           LogSumExpAVX512_explastdone_22
 
-LogSumExpAVX512_explastnext_19:
+LogSumExpAVX512_explastnext_24:
 	CMPQ          R8, $0x00
-	JE            LogSumExpAVX512_explastdone_17
+	JE            LogSumExpAVX512_explastdone_22
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(R8*4), K1
-	VMOVUPS.Z     (CX)(R9*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K2, Z16
-	VMOVAPS.Z     Z16, K1, Z16
-	VADDPS        Z16, Z13, Z13
+	VMOVUPS.Z     (CX)(R9*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K2, Z17
+	VMOVAPS.Z     Z17, K1, Z17
+	VADDPS        Z17, Z14, Z14
 
-LogSumExpAVX512_explastdone_17:
-LogSumExpAVX512_expfolded_9:
+LogSumExpAVX512_explastdone_22:
+LogSumExpAVX512_expfolded_14:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
-	VADDPS        Z13, Z12, Z12
-	VEXTRACTF64X4 $0x01, Z12, Y13
-	VADDPS        Y13, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VEXTRACTF128  $0x01, Y12, X13
-	VADDSS        X13, X12, X12
+	VADDPS        Z14, Z13, Z13
+	VEXTRACTF64X4 $0x01, Z13, Y14
+	VADDPS        Y14, Y13, Y13
+	VHADDPS       Y13, Y13, Y13
+	VHADDPS       Y13, Y13, Y13
+	VEXTRACTF128  $0x01, Y13, X14
+	VADDSS        X14, X13, X13
 
 	// a NaN sum (a row with NaN, +Inf or only -Inf: then and only then max + L is NaN)
 	// ends the call (the Go caller resolves that row)
-	VUCOMISS X12, X12
+	VUCOMISS X13, X13
 	JPS      LogSumExpAVX512_special
 
 	// ring[n] = (max, sum); at 8 rows: dst[row-7..row] = max + LogPos(sum), 8 lanes at once
 	MOVQ   96(SP), R9
 	VMOVSS X0, (SP)(R9*4)
-	VMOVSS X12, 32(SP)(R9*4)
+	VMOVSS X13, 32(SP)(R9*4)
 	INCQ   R9
 	CMPQ   R9, $0x08
-	JE     LogSumExpAVX512_ringfull_20
+	JE     LogSumExpAVX512_ringfull_25
 	MOVQ   R9, 96(SP)
-	JMP    LogSumExpAVX512_ringnext_21
+	JMP    LogSumExpAVX512_ringnext_26
 
-LogSumExpAVX512_ringfull_20:
+LogSumExpAVX512_ringfull_25:
 	MOVQ    $0x00000000, 96(SP)
 	VMOVUPS 32(SP), Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y0, Y12
-	VPSRAD       $0x17, Y12, Y12
-	VPSLLD       $0x17, Y12, Y13
-	VPSUBD       Y13, Y0, Y13
-	VSUBPS       rowconsts<>+448(SB), Y13, Y13
-	VCVTDQ2PS    Y12, Y12
-	VMULPS       Y13, Y13, Y14
-	VBROADCASTSS rowconsts<>+1108(SB), Y15
-	VFMADD213PS  rowconsts<>+512(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+544(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+576(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+608(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+640(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+672(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+704(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+736(SB), Y13, Y15
-	VMULPS       Y13, Y15, Y15
-	VMULPS       Y14, Y15, Y15
-	VFMADD231PS  rowconsts<>+768(SB), Y12, Y15
-	VFMADD231PS  rowconsts<>+480(SB), Y14, Y15
-	VADDPS       Y15, Y13, Y13
-	VFMADD231PS  rowconsts<>+800(SB), Y12, Y13
+	VPSUBD       rowconsts<>+416(SB), Y0, Y13
+	VPSRAD       $0x17, Y13, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VPSUBD       Y14, Y0, Y14
+	VSUBPS       rowconsts<>+448(SB), Y14, Y14
+	VCVTDQ2PS    Y13, Y13
+	VMULPS       Y14, Y14, Y15
+	VBROADCASTSS rowconsts<>+1108(SB), Y16
+	VFMADD213PS  rowconsts<>+512(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+544(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+576(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+608(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+640(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+672(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+704(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+736(SB), Y14, Y16
+	VMULPS       Y14, Y16, Y16
+	VMULPS       Y15, Y16, Y16
+	VFMADD231PS  rowconsts<>+768(SB), Y13, Y16
+	VFMADD231PS  rowconsts<>+480(SB), Y15, Y16
+	VADDPS       Y16, Y14, Y14
+	VFMADD231PS  rowconsts<>+800(SB), Y13, Y14
 	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y13, Y13
-	VADDPS       (SP), Y13, Y0
+	VADDPS       Y0, Y14, Y14
+	VADDPS       (SP), Y14, Y0
 	VMOVUPS      Y0, -28(AX)
 
-LogSumExpAVX512_ringnext_21:
+LogSumExpAVX512_ringnext_26:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	ADDQ    $0x04, AX
 	VMOVAPS Z1, Z0
+	VMOVAPS Z12, Z1
 	INCQ    R10
 	CMPQ    R10, DX
 	JB      LogSumExpAVX512_row
 	CMPQ    R11, DX
-	JE      LogSumExpAVX512_nocarry_22
+	JE      LogSumExpAVX512_nocarry_27
 
 	// the row after the last: its max, for the next call
 	MOVQ   carry+32(FP), CX
 	VMOVSS X0, (CX)
 
-LogSumExpAVX512_nocarry_22:
+LogSumExpAVX512_nocarry_27:
 LogSumExpAVX512_end_1:
 LogSumExpAVX512_special:
 	// the rows still in the ring: dst[row-n+j] = max + LogPos(sum), one at a time
@@ -1813,9 +1984,9 @@ LogSumExpAVX512_special:
 	ADDQ AX, DX
 	XORQ AX, AX
 
-LogSumExpAVX512_flush_23:
+LogSumExpAVX512_flush_28:
 	CMPQ   AX, CX
-	JAE    LogSumExpAVX512_flushdone_24
+	JAE    LogSumExpAVX512_flushdone_29
 	VMOVSS 32(SP)(AX*4), X0
 
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
@@ -1855,9 +2026,9 @@ LogSumExpAVX512_flush_23:
 	VADDSS      (SP)(AX*4), X1, X0
 	VMOVSS      X0, (DX)(AX*4)
 	INCQ        AX
-	JMP         LogSumExpAVX512_flush_23
+	JMP         LogSumExpAVX512_flush_28
 
-LogSumExpAVX512_flushdone_24:
+LogSumExpAVX512_flushdone_29:
 	MOVQ R10, ret+48(FP)
 	VZEROUPPER
 	RET
