@@ -368,11 +368,11 @@ func ExampleLookup() {
 	// Output: generic true
 }
 
-// TestRowRingsMatchGeneric runs the per-row paths that defer their
-// logarithms to a ring of 8 rows (log-softmax up to 256 columns, log-sum-exp)
-// over enough rows to fill the ring several times and leave some in it,
-// with special rows among them, out of place and in place, on both sides of
-// the log-softmax's 256-column limit.
+// TestRowRingsMatchGeneric runs the per-row paths that defer each row's
+// sum, and what needs it, to a ring of 8 rows (softmax and log-softmax up to
+// 256 columns, log-sum-exp) over enough rows to fill the ring several times
+// and leave some in it, with special rows among them, out of place and in
+// place, on both sides of the 256-column limit.
 func TestRowRingsMatchGeneric(t *testing.T) {
 	sets := simdSets(t)
 	rng := rand.New(rand.NewPCG(8, 8))
@@ -384,20 +384,61 @@ func TestRowRingsMatchGeneric(t *testing.T) {
 			for _, kind := range []tu.Kind{tu.Normal, tu.SpecialRows} {
 				src := make([]float32, rows*cols)
 				tu.Fill(rng, src, cols, kind)
-				want, wantL := make([]float32, len(src)), make([]float32, rows)
+				want, wantS, wantL := make([]float32, len(src)), make([]float32, len(src)), make([]float32, rows)
 				kernels.Generic.LogSoftmax(want, src, cols)
+				kernels.Generic.Softmax(wantS, src, cols)
 				kernels.Generic.LogSumExp(wantL, src, cols)
 				for _, s := range sets {
-					got, gotL := make([]float32, len(src)), make([]float32, rows)
+					got, gotS, gotL := make([]float32, len(src)), make([]float32, len(src)), make([]float32, rows)
 					s.LogSoftmax(got, src, cols)
+					s.Softmax(gotS, src, cols)
 					s.LogSumExp(gotL, src, cols)
 					in := append([]float32(nil), src...)
 					s.LogSoftmax(in, in, cols)
-					for i, pair := range [][2][]float32{{got, want}, {in, want}, {gotL, wantL}} {
+					inS := append([]float32(nil), src...)
+					s.Softmax(inS, inS, cols)
+					for i, pair := range [][2][]float32{{got, want}, {in, want}, {gotS, wantS}, {inS, wantS}, {gotL, wantL}} {
 						if msg := tu.DiffMsg(pair[0], pair[1]); msg != "" {
-							t.Fatalf("%s cols=%d rows=%d %v: %s: %s", s.Name(), cols, rows, kind, [...]string{"LogSoftmax", "LogSoftmax in place", "LogSumExp"}[i], msg)
+							t.Fatalf("%s cols=%d rows=%d %v: %s: %s", s.Name(), cols, rows, kind,
+								[...]string{"LogSoftmax", "LogSoftmax in place", "Softmax", "Softmax in place", "LogSumExp"}[i], msg)
 						}
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestLogSumExpRingStops puts one special row (NaN, +Inf or all -Inf in
+// turn) at every position of 21 rows: in each of the 8 places of a full
+// ring and among the rows a call's end flushes. The kernels find such a row
+// only when its ring is summed, then store the rows before it and end the
+// call there; the rows after it are done again by the next call.
+func TestLogSumExpRingStops(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 8))
+	const rows = 21
+	for _, cols := range []int{17, 128, 256} {
+		for pos := 0; pos < rows; pos++ {
+			src := make([]float32, rows*cols)
+			tu.Fill(rng, src, cols, tu.Normal)
+			row := src[pos*cols : (pos+1)*cols]
+			switch pos % 3 {
+			case 0:
+				row[rng.IntN(cols)] = tu.NaN
+			case 1:
+				row[rng.IntN(cols)] = tu.PosInf
+			default:
+				for j := range row {
+					row[j] = tu.NegInf
+				}
+			}
+			want := make([]float32, rows)
+			kernels.Generic.LogSumExp(want, src, cols)
+			for _, s := range allSets() {
+				got := tu.Filled(rows)
+				s.LogSumExp(got, src, cols)
+				if msg := tu.DiffMsg(got, want); msg != "" {
+					t.Fatalf("%s cols=%d special row %d: %s", s.Name(), cols, pos, msg)
 				}
 			}
 		}

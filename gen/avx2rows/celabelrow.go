@@ -7,7 +7,7 @@ import (
 )
 
 // ceLossRing defers the per-row path's losses of the hard-label kernel, as
-// lseRing defers log-sum-exp's logarithms: each row's sum, d = z_y - max,
+// ring (softmax.go) defers the softmax family's logarithms: each row's sum, d = z_y - max,
 // wy and sample weight go to a ring of 8 on the stack, and every 8th row
 // the 8 losses s·(wy·(LogPos(sum) - d)) come out of one vlogPos (lane-wise
 // the steps of logPos, so the same bits), are stored, and add into Sum64's

@@ -31,6 +31,7 @@ type row struct {
 	expConsts  map[string]reg.VecVirtual // the exponential's other constants, held in registers (AVX-512)
 	ahead2     bool                      // see pipeline
 	next2      reg.VecVirtual            // with ahead2: the max of the row after next
+	partial    bool                      // expPass returns treeFold's vector, not the sum
 }
 
 // newRow loads cols and derives the loop bounds; constsInRegs keeps log2e,
@@ -214,9 +215,10 @@ func (r *row) pipeline(rows Op, dstStep int, body func()) {
 // row's max pass inside the previous row's exponential pass, across calls
 // too. With chain&1 the first row's max is *carry (the previous call's, the
 // same bits as its max pass) instead of a max pass; with chain&2 the row
-// after the last one exists, the last row's exponential pass takes its max,
-// and the call leaves it in *carry. A call that ends early (LogSumExp's
-// special rows) leaves *carry as it was.
+// after the last one exists, an exponential pass takes its max (the last
+// row's; with ahead2 the one before), and the call leaves it in *carry.
+// After a call that ends early (LogSumExp's special rows) *carry means
+// nothing: the next call takes its first max itself.
 
 // chainIn loads the first row's max from *carry (chain&1) or runs its max
 // pass, and sets the exponential passes' limit to rows + (chain>>1 & 1).
@@ -525,7 +527,18 @@ func (r *row) expPass(storeE bool, hook func(j int, a at, mask tmask, d reg.VecV
 	Label(last)
 	r.walk("explast", body)
 	Label(done)
+	if r.partial {
+		return treeFold(r.acc)
+	}
 	return treeSum(r.acc)
+}
+
+// expPartial is expPass, returning the row's partial vector (treeFold)
+// instead of its sum.
+func (r *row) expPartial(storeE bool) reg.VecVirtual {
+	r.partial = true
+	defer func() { r.partial = false }()
+	return r.expPass(storeE, nil)
 }
 
 // treeSum folds the accumulators as generic.TreeSum does and returns the
@@ -533,18 +546,8 @@ func (r *row) expPass(storeE bool, hook func(j int, a at, mask tmask, d reg.VecV
 // (AVX2: (acc0+acc2) + (acc1+acc3); AVX-512: acc0+acc1, then its low half
 // plus its high half), two horizontal adds, low half + high half.
 func treeSum(acc []reg.VecVirtual) reg.VecVirtual {
-	var v reg.VecVirtual
-	if len(acc) == 4 {
-		Comment("fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half")
-		VADDPS(acc[2], acc[0], acc[0])
-		VADDPS(acc[3], acc[1], acc[1])
-		VADDPS(acc[1], acc[0], acc[0])
-		v = acc[0]
-	} else {
-		Comment("fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half")
-		VADDPS(acc[1], acc[0], acc[0])
-		v = toYMM(acc[0], func(hi, lo, dst Op) { VADDPS(hi, lo, dst) })
-	}
+	v := treeFold(acc)
+	Comment("two horizontal adds, low half + high half")
 	VHADDPS(v, v, v)
 	VHADDPS(v, v, v)
 	hi := XMM()
@@ -552,6 +555,21 @@ func treeSum(acc []reg.VecVirtual) reg.VecVirtual {
 	s := XMM()
 	VADDSS(hi, v.AsX(), s)
 	return s
+}
+
+// treeFold is treeSum's first steps: the YMM v of the 8 lanes that its
+// horizontal adds and its low + high add reduce to the sum.
+func treeFold(acc []reg.VecVirtual) reg.VecVirtual {
+	if len(acc) == 4 {
+		Comment("fold: (acc0+acc2) + (acc1+acc3)")
+		VADDPS(acc[2], acc[0], acc[0])
+		VADDPS(acc[3], acc[1], acc[1])
+		VADDPS(acc[1], acc[0], acc[0])
+		return acc[0]
+	}
+	Comment("fold: acc0+acc1, its low 256 bits + its high 256 bits")
+	VADDPS(acc[1], acc[0], acc[0])
+	return toYMM(acc[0], func(hi, lo, dst Op) { VADDPS(hi, lo, dst) })
 }
 
 // each emits one elementwise pass over the row: whole blocks of 32 elements,

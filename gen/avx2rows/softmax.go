@@ -30,18 +30,19 @@ func softmaxKernel(k kind) {
 	}
 	switch k {
 	case softmax:
-		Doc("SoftmaxAVX2 writes the softmax of each of the rows×cols row-major src into dst",
+		Doc(k.name()+" writes the softmax of each of the rows×cols row-major src into dst",
 			"(rows, cols >= 1; dst may equal src): generic.Softmax, bit for bit.")
 	case logSoftmax:
-		Doc("LogSoftmaxAVX2 writes the log-softmax of each row of src into dst",
+		Doc(k.name()+" writes the log-softmax of each row of src into dst",
 			"(rows, cols >= 1; dst may equal src): generic.LogSoftmax, bit for bit.")
 	case logSumExp:
-		Doc("LogSumExpAVX2 writes max + LogPos(sum of exp(x - max)) of each row of src to dst[row]",
-			"and returns the number of rows done: it stops, leaving dst[row] unwritten, at the first",
-			"row whose result is NaN (a row with NaN, +Inf or only -Inf; see generic.LogSumExpSpecial).",
+		Doc(k.name()+" writes max + LogPos(sum of exp(x - max)) of each row of src to dst[row]",
+			"and returns the number of rows done: it stops at the first row whose result is NaN (a row",
+			"with NaN, +Inf or only -Inf; see generic.LogSumExpSpecial), leaving that row and the ones",
+			"after it unwritten.",
 			"Its max passes chain across calls: with chain&1 the first row's max is *carry (left by the call",
-			"before); with chain&2 the row after the last exists, and the call leaves its max in *carry.",
-			"chain must be 0 for cols <= 16.")
+			"before); with chain&2 the row after the last exists, and a call that does all its rows leaves",
+			"its max in *carry. chain must be 0 for cols <= 16.")
 	}
 	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
 	src := Load(Param("src"), GP64()).(reg.GPVirtual)
@@ -57,10 +58,7 @@ func softmaxKernel(k kind) {
 		softmaxBlock(k, r, rows, dstStep)
 		r.bounds() // the block path holds no per-row bounds
 	}
-	var g *lseRing
-	if k != softmax {
-		g = newLSERing()
-	}
+	g := newRing()
 	end := r.label("end")
 	CMPQ(r.done, rows)
 	JAE(LabelRef(end))
@@ -70,13 +68,12 @@ func softmaxKernel(k kind) {
 		softmaxRow(k, r, g)
 	})
 	Label(end)
-	switch k {
-	case logSoftmax:
-		g.flushRows(r)
-	case logSumExp:
+	if k == logSumExp {
+		g.flushLSE(r, k)
 		Label(k.name() + "_special")
-		g.flush(r)
 		Store(r.done, ReturnIndex(0))
+	} else {
+		g.flushRows(r, k)
 	}
 	VZEROUPPER()
 	RET()
@@ -124,10 +121,28 @@ func softmaxBlock(k kind, r *row, rows Op, dstStep int) {
 }
 
 // softmaxRow emits one row of the per-row path of a softmax-family kernel.
-func softmaxRow(k kind, r *row, g *lseRing) {
+// Rows of at most ringCols columns (every row of a log-sum-exp) leave their
+// max and partial vector in the ring g; wider softmax and log-softmax rows
+// take their sum's last steps, the divide or the logarithm, and their output
+// pass at once.
+func softmaxRow(k kind, r *row, g *ring) {
+	if k == logSoftmax {
+		r.prefetchE = true // the output pass then stores to lines in the cache
+		defer func() { r.prefetchE = false }()
+	}
+	if k == logSumExp {
+		g.push(r, r.expPartial(false), func() { g.lseOut(r, k, nil) })
+		return
+	}
+	direct, next := r.label("direct"), r.label("rowdone")
+	CMPQ(r.cols, U32(ringCols))
+	JA(LabelRef(direct))
+	g.push(r, r.expPartial(k == softmax), func() { g.rowsOut(r, k, 7, U8(8)) })
+	JMP(LabelRef(next))
+	Label(direct)
+	s := r.expPass(k == softmax, nil)
 	switch k {
 	case softmax:
-		s := r.expPass(true, nil)
 		Comment("inv = 1 / sum; dst_i = e_i * inv")
 		inv := reciprocal(s)
 		r.finalPass(func(a at, mask tmask) reg.VecVirtual {
@@ -136,15 +151,6 @@ func softmaxRow(k kind, r *row, g *lseRing) {
 			return x
 		})
 	case logSoftmax:
-		r.prefetchE = true
-		s := r.expPass(false, nil)
-		r.prefetchE = false
-		direct, next := r.label("direct"), r.label("rowdone")
-		CMPQ(r.cols, U32(lsRingCols))
-		JA(LabelRef(direct))
-		g.addRows(r, s)
-		JMP(LabelRef(next))
-		Label(direct)
 		l := logPos(s)
 		Comment("dst_i = (x_i - max) - L")
 		lY := vreg()
@@ -155,107 +161,53 @@ func softmaxRow(k kind, r *row, g *lseRing) {
 			VSUBPS(lY, x, x)
 			return x
 		})
-		Label(next)
-	case logSumExp:
-		s := r.expPass(false, nil)
-		Comment("a NaN sum (a row with NaN, +Inf or only -Inf: then and only then max + L is NaN)")
-		Comment("ends the call (the Go caller resolves that row)")
-		VUCOMISS(s.AsX(), s.AsX())
-		JPS(LabelRef(k.name() + "_special"))
-		g.add(r, s)
 	}
+	Label(next)
 }
 
-// lseRing defers the per-row path's logarithms of a log-sum-exp kernel: each
-// row's max and sum go to a ring of 8 on the stack, and every 8th row the 8
-// results max + LogPos(sum) are computed at once with vlogPos (lane-wise
-// the steps of logPos, so the same bits) and stored; flush finishes the
-// rows still in the ring with logPos. No row waits for its logarithm's
-// chain of dependent steps.
-type lseRing struct {
-	m, s, l, n Mem // the maxima, the sums, the logarithms, how many rows are in the ring
+// ringCols is the widest softmax or log-softmax row that goes through the
+// ring: its output pass then re-reads a row from 7 rows back, still in L1
+// (8 rows of 1 KiB). Wider rows take their sum at once (at 1000 columns the
+// ring was slower in A/B runs for the log-softmax).
+const ringCols = 256
+
+// ring defers the end of each row of a softmax-family kernel's per-row path
+// for up to 8 rows: a row leaves its max and its partial vector (treeFold:
+// the 8 lanes that the canonical fold's two horizontal adds and low + high
+// add reduce to the sum) in a ring on the stack, and every 8th row one tree
+// of horizontal adds over the 8 vectors gives the 8 sums (see sums), then
+// one vector op their logarithms (vlogPos: lane-wise the steps of logPos)
+// or reciprocals (VDIVPS: 8 IEEE divisions), then the 8 rows' results or
+// output passes. No row waits for the dependent steps from its last
+// exponential to its sum, logarithm or reciprocal, and 8 rows share them.
+type ring struct {
+	m, y, v, n Mem // the maxima, the partial vectors (32 bytes each), the logarithms or reciprocals, how many rows are in the ring
 }
 
-func newLSERing() *lseRing {
-	g := &lseRing{m: AllocLocal(32), s: AllocLocal(32), l: AllocLocal(32), n: AllocLocal(8)}
+func newRing() *ring {
+	g := &ring{m: AllocLocal(32), y: AllocLocal(256), v: AllocLocal(32), n: AllocLocal(8)}
 	MOVQ(U32(0), g.n)
+	Comment("the partial vectors start at +0: a flush sums all 8 slots, filled or not")
+	z := YMM()
+	VXORPS(z, z, z)
+	for j := 0; j < 8; j++ {
+		VMOVUPS(z, g.y.Offset(32*j))
+	}
 	return g
 }
 
-// lsRingCols is the widest row whose log-softmax goes through the ring:
-// its output pass then re-reads a row from 7 rows back, still in L1 (8 rows
-// of 1 KiB), and the logarithm's chain is a large part of a row's time.
-// Wider rows take their logarithm at once (at 1000 columns the ring was
-// slower in A/B runs).
-const lsRingCols = 256
-
-// addRows is add for the log-softmax: at 8 rows, their logarithms come out
-// of one vlogPos and their output passes run, each re-reading its row.
-func (g *lseRing) addRows(r *row, s reg.VecVirtual) {
-	Comment("ring[n] = (max, sum); at 8 rows: L = LogPos(sums) at once, then the 8 rows' output passes")
-	g.push(r, s, func() {
-		sv := YMM()
-		VMOVUPS(g.s, sv)
-		VMOVUPS(vlogPos(sv), g.l)
-		g.outputs(r, 7, U8(8))
-	})
-}
-
-// flushRows finishes the log-softmax rows still in the ring (the n rows
-// before the one r.src points at): their logarithms one at a time, then
-// their output passes.
-func (g *lseRing) flushRows(r *row) {
-	Comment("the rows still in the ring: L = LogPos(sum) one at a time, then their output passes")
-	n := GP64()
-	MOVQ(g.n, n)
-	g.forEach(r, "logs", n, func(j reg.GPVirtual) {
-		x := XMM()
-		VMOVSS(entry(g.s, j), x)
-		VMOVSS(logPos(x), entry(g.l, j))
-	})
-	g.outputs(r, -1, n)
-}
-
-// outputs emits the output passes dst = (x - max) - L of count ring rows,
-// the first back rows before r.src/r.dst (back < 0: count rows back).
-func (g *lseRing) outputs(r *row, back int, count Op) {
-	sp, dp, t := GP64(), GP64(), GP64()
-	if back >= 0 {
-		IMUL3Q(I32(4*back), r.cols, t)
-	} else {
-		MOVQ(count, t)
-		IMULQ(r.cols, t)
-		SHLQ(U8(2), t)
-	}
-	MOVQ(r.src, sp)
-	SUBQ(t, sp)
-	MOVQ(r.dst, dp)
-	SUBQ(t, dp)
-	g.forEach(r, "outrows", count, func(j reg.GPVirtual) {
-		mj, lj := vreg(), vreg()
-		VBROADCASTSS(entry(g.m, j), mj)
-		VBROADCASTSS(entry(g.l, j), lj)
-		save := r.dst
-		r.dst = dp
-		r.finalPass(func(a at, mask tmask) reg.VecVirtual {
-			x := load(a, sp, mask)
-			VSUBPS(mj, x, x)
-			VSUBPS(lj, x, x)
-			return x
-		})
-		r.dst = save
-		LEAQ(Mem{Base: sp, Index: r.cols, Scale: 4}, sp)
-		LEAQ(Mem{Base: dp, Index: r.cols, Scale: 4}, dp)
-	})
-}
-
-// push puts the current row (max in r.m, sum in the low lane of s) in the
-// ring; at 8 rows full emits the work on them, and the ring empties.
-func (g *lseRing) push(r *row, s reg.VecVirtual, full func()) {
-	n := GP64()
+// push puts the current row (max in r.m, partial vector v) in the ring; at
+// 8 rows the ring empties and full emits the work on them.
+func (g *ring) push(r *row, v reg.VecVirtual, full func()) {
+	Comment("ring[n] = (max, partial vector); at 8 rows, the 8 rows' ends")
+	n, t := GP64(), GP64()
 	MOVQ(g.n, n)
 	VMOVSS(r.m.AsX(), entry(g.m, n))
-	VMOVSS(s.AsX(), entry(g.s, n))
+	MOVQ(n, t)
+	SHLQ(U8(5), t)
+	y := g.y
+	y.Index, y.Scale = t, 1
+	VMOVUPS(v, y)
 	ringStep(r, g.n, n, full)
 }
 
@@ -275,38 +227,180 @@ func ringStep(r *row, count Mem, n reg.GPVirtual, full func()) {
 	Label(next)
 }
 
-// add puts the current row in the ring, and at 8 rows stores their results
-// to dst[row-7..row].
-func (g *lseRing) add(r *row, s reg.VecVirtual) {
-	Comment("ring[n] = (max, sum); at 8 rows: dst[row-7..row] = max + LogPos(sum), 8 lanes at once")
-	g.push(r, s, func() {
-		sv, y := YMM(), YMM()
-		VMOVUPS(g.s, sv)
-		VADDPS(g.m, vlogPos(sv), y)
-		VMOVUPS(y, Mem{Base: r.dst, Disp: -28})
+// sums returns the sums of the 8 ring rows in the lanes of a YMM: lane j is
+// row j's treeSum, by the same additions in the same order. With v_j row
+// j's partial vector, h = hadd(hadd(v0, v1), hadd(v2, v3)) holds
+// (v_j[0]+v_j[1]) + (v_j[2]+v_j[3]) in lane j and (v_j[4]+v_j[5]) +
+// (v_j[6]+v_j[7]) in lane j+4, as the per-row fold's two horizontal adds
+// give them in lanes 0 and 4; its low half + high half are rows 0-3's sums,
+// and the same of v4..v7 rows 4-7's.
+func (g *ring) sums() reg.VecVirtual {
+	Comment("the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7")
+	quad := func(k int) reg.VecVirtual {
+		a, b := YMM(), YMM()
+		VMOVUPS(g.y.Offset(32*k), a)
+		VHADDPS(g.y.Offset(32*(k+1)), a, a)
+		VMOVUPS(g.y.Offset(32*(k+2)), b)
+		VHADDPS(g.y.Offset(32*(k+3)), b, b)
+		VHADDPS(b, a, a)
+		hi := XMM()
+		VEXTRACTF128(U8(1), a, hi)
+		VADDPS(hi, a.AsX(), a.AsX())
+		return a
+	}
+	lo, hi := quad(0), quad(4)
+	VINSERTF128(U8(1), hi.AsX(), lo, lo)
+	return lo
+}
+
+// rowsOut ends count ring rows of a softmax or log-softmax: their sums'
+// reciprocals or logarithms, then their output passes, the first back rows
+// before r.src/r.dst (back < 0: count rows back).
+func (g *ring) rowsOut(r *row, k kind, back int, count Op) {
+	sv := g.sums()
+	if k == softmax {
+		inv := YMM()
+		VBROADCASTSS(consts.scalar("one"), inv)
+		VDIVPS(sv, inv, inv)
+		VMOVUPS(inv, g.v)
+	} else {
+		VMOVUPS(vlogPos(sv), g.v)
+	}
+	g.outputs(r, k, back, count)
+}
+
+// flushRows ends the softmax or log-softmax rows still in the ring (the n
+// rows before the one r.src points at).
+func (g *ring) flushRows(r *row, k kind) {
+	Comment("the rows still in the ring")
+	skip := r.label("noflush")
+	n := GP64()
+	MOVQ(g.n, n)
+	TESTQ(n, n)
+	JE(LabelRef(skip))
+	g.rowsOut(r, k, -1, n)
+	Label(skip)
+}
+
+// outputs emits the output passes of count ring rows, the first back rows
+// before r.src/r.dst (back < 0: count rows back): dst = e * inv for the
+// softmax (e in dst), dst = (x - max) - L for the log-softmax.
+func (g *ring) outputs(r *row, k kind, back int, count Op) {
+	sp, dp, t := GP64(), GP64(), GP64()
+	if back >= 0 {
+		IMUL3Q(I32(4*back), r.cols, t)
+	} else {
+		MOVQ(count, t)
+		IMULQ(r.cols, t)
+		SHLQ(U8(2), t)
+	}
+	MOVQ(r.src, sp)
+	SUBQ(t, sp)
+	MOVQ(r.dst, dp)
+	SUBQ(t, dp)
+	g.forEach(r, "outrows", count, func(j reg.GPVirtual) {
+		vj := vreg()
+		VBROADCASTSS(entry(g.v, j), vj)
+		var mj reg.VecVirtual
+		if k == logSoftmax {
+			mj = vreg()
+			VBROADCASTSS(entry(g.m, j), mj)
+		}
+		save := r.dst
+		r.dst = dp
+		r.finalPass(func(a at, mask tmask) reg.VecVirtual {
+			if k == softmax {
+				x := load(a, dp, mask)
+				VMULPS(vj, x, x)
+				return x
+			}
+			x := load(a, sp, mask)
+			VSUBPS(mj, x, x)
+			VSUBPS(vj, x, x)
+			return x
+		})
+		r.dst = save
+		LEAQ(Mem{Base: sp, Index: r.cols, Scale: 4}, sp)
+		LEAQ(Mem{Base: dp, Index: r.cols, Scale: 4}, dp)
 	})
 }
 
-// flush stores the results of the rows still in the ring: they are the n
-// rows before the one r.dst points at.
-func (g *lseRing) flush(r *row) {
-	Comment("the rows still in the ring: dst[row-n+j] = max + LogPos(sum), one at a time")
-	n, base := GP64(), GP64()
+// lseOut stores max + LogPos(sum) of the ring's rows to dst: all 8, the last
+// at r.dst (count nil), or the count rows before r.dst (the flush). A NaN
+// result (a row with NaN, +Inf or only -Inf: then and only then is the sum
+// NaN) ends the call at its row: the rows before it are stored, done is set
+// to it, and the kernel returns (the Go caller resolves that row).
+func (g *ring) lseOut(r *row, k kind, count reg.GPVirtual) {
+	Comment("dst[rows of the ring] = max + LogPos(sum), 8 lanes at once; the first NaN row ends the call")
+	first, p, n := GP64(), GP64(), GP64()
+	if count == nil {
+		MOVQ(U32(8), n)
+	} else {
+		MOVQ(count, n)
+	}
+	MOVQ(r.done, first)
+	if count == nil {
+		SUBQ(U8(7), first) // the full ring: the current row is its last
+	} else {
+		SUBQ(n, first)
+	}
+	MOVQ(n, p)
+	SHLQ(U8(2), p)
+	NEGQ(p)
+	ADDQ(r.dst, p)
+	if count == nil {
+		ADDQ(U8(4), p)
+	}
+	sv := g.sums()
+	nan, bits, km := YMM(), GP32(), GP64()
+	VCMPPS(U8(3), sv, sv, nan) // unordered: NaN
+	VMOVMSKPS(nan, bits)
+	LEAQ(consts.kmask, km)
+	ANDL(Mem{Base: km, Index: n, Scale: 4}, bits) // the ring's rows only (the other slots hold +0 or rows summed before)
+	y := vlogPos(sv)
+	VADDPS(g.m, y, y)
+	store := r.label("lsestore")
+	TESTL(bits, bits)
+	JE(LabelRef(store))
+	Comment("a NaN row: store the rows before it, and end the call there")
+	idx := GP32()
+	BSFL(bits, idx)
+	MOVL(idx, n.As32())
+	ADDQ(n, first)
+	g.storeLanes(y, p, n)
+	MOVQ(first, r.done)
+	JMP(LabelRef(k.name() + "_special"))
+	Label(store)
+	g.storeLanes(y, p, n)
+}
+
+// storeLanes stores the first n lanes of y to p.
+func (g *ring) storeLanes(y reg.VecVirtual, p, n reg.GPVirtual) {
+	mp, t := GP64(), GP64()
+	LEAQ(consts.mask.Offset(32), mp)
+	MOVQ(n, t)
+	SHLQ(U8(2), t)
+	SUBQ(t, mp)
+	mask := YMM()
+	VMOVUPS(Mem{Base: mp}, mask)
+	VMASKMOVPS(y, mask, Mem{Base: p})
+}
+
+// flushLSE stores the results of the log-sum-exp rows still in the ring
+// (the n rows before the one r.dst points at).
+func (g *ring) flushLSE(r *row, k kind) {
+	Comment("the rows still in the ring")
+	skip := r.label("noflush")
+	n := GP64()
 	MOVQ(g.n, n)
-	MOVQ(n, base)
-	SHLQ(U8(2), base)
-	NEGQ(base)
-	ADDQ(r.dst, base)
-	g.forEach(r, "flush", n, func(j reg.GPVirtual) {
-		x, y := XMM(), XMM()
-		VMOVSS(entry(g.s, j), x)
-		VADDSS(entry(g.m, j), logPos(x), y)
-		VMOVSS(y, Mem{Base: base, Index: j, Scale: 4})
-	})
+	TESTQ(n, n)
+	JE(LabelRef(skip))
+	g.lseOut(r, k, n)
+	Label(skip)
 }
 
 // forEach emits a loop over the ring entries j = 0 .. count-1.
-func (g *lseRing) forEach(r *row, name string, count Op, body func(j reg.GPVirtual)) {
+func (g *ring) forEach(r *row, name string, count Op, body func(j reg.GPVirtual)) {
 	j := GP64()
 	XORQ(j, j)
 	loop, done := r.label(name), r.label(name+"done")

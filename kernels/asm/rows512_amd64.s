@@ -296,7 +296,7 @@ GLOBL rowconsts<>(SB), RODATA|NOPTR, $1152
 
 // func SoftmaxAVX512(dst *float32, src *float32, rows int, cols int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·SoftmaxAVX512(SB), $0-32
+TEXT ·SoftmaxAVX512(SB), $328-32
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -320,8 +320,20 @@ TEXT ·SoftmaxAVX512(SB), $0-32
 	VBROADCASTSS rowconsts<>+256(SB), Z9
 	VBROADCASTSS rowconsts<>+288(SB), Z10
 	VBROADCASTSS rowconsts<>+320(SB), Z11
-	CMPQ         R10, DX
-	JAE          SoftmaxAVX512_end_1
+	MOVQ         $0x00000000, 320(SP)
+
+	// the partial vectors start at +0: a flush sums all 8 slots, filled or not
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 32(SP)
+	VMOVUPS Y0, 64(SP)
+	VMOVUPS Y0, 96(SP)
+	VMOVUPS Y0, 128(SP)
+	VMOVUPS Y0, 160(SP)
+	VMOVUPS Y0, 192(SP)
+	VMOVUPS Y0, 224(SP)
+	VMOVUPS Y0, 256(SP)
+	CMPQ    R10, DX
+	JAE     SoftmaxAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
@@ -425,6 +437,9 @@ SoftmaxAVX512_maxfold_10:
 
 SoftmaxAVX512_onerow_6:
 SoftmaxAVX512_row:
+	CMPQ BX, $0x00000100
+	JA   SoftmaxAVX512_direct_11
+
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Z13, Z13, Z13
@@ -433,15 +448,15 @@ SoftmaxAVX512_row:
 	INCQ         R9
 	INCQ         R9
 	CMPQ         R9, DX
-	JAE          SoftmaxAVX512_explast_11
+	JAE          SoftmaxAVX512_explast_13
 	LEAQ         (CX)(BX*4), R11
 	LEAQ         (R11)(BX*4), R11
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         R9, R9
 
-SoftmaxAVX512_exp32_13:
+SoftmaxAVX512_exp32_15:
 	CMPQ          R9, SI
-	JAE           SoftmaxAVX512_exprest_14
+	JAE           SoftmaxAVX512_exprest_16
 	VMOVUPS       (R11)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (CX)(R9*4), Z15
@@ -483,12 +498,12 @@ SoftmaxAVX512_exp32_13:
 	VMOVUPS       Z17, 64(AX)(R9*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           SoftmaxAVX512_exp32_13
+	JMP           SoftmaxAVX512_exp32_15
 
-SoftmaxAVX512_exprest_14:
+SoftmaxAVX512_exprest_16:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           SoftmaxAVX512_exptail_16
+	JAE           SoftmaxAVX512_exptail_18
 	VMOVUPS       (R11)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (CX)(R9*4), Z15
@@ -510,11 +525,11 @@ SoftmaxAVX512_exprest_14:
 	VMOVUPS       Z17, (AX)(R9*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           SoftmaxAVX512_expnext_17
+	JMP           SoftmaxAVX512_expnext_19
 
-SoftmaxAVX512_exptail_16:
+SoftmaxAVX512_exptail_18:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_expdone_15
+	JE            SoftmaxAVX512_expdone_17
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -523,27 +538,27 @@ SoftmaxAVX512_exptail_16:
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K2
-	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z15, Z0
-	VPSLLD        $0x17, Z0, Z16
-	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z15
-	VFMADD231PS   Z7, Z0, Z15
-	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z15, Z0
-	VFMADD213PS   Z9, Z15, Z0
-	VFMADD213PS   Z10, Z15, Z0
-	VFMADD213PS   Z11, Z15, Z0
-	VMULPS        Z16, Z15, Z15
-	VFMADD231PS.Z Z0, Z15, K2, Z16
-	VMOVAPS.Z     Z16, K1, Z16
-	VMOVUPS       Z16, K1, (AX)(R9*4)
-	VADDPS        Z16, Z13, Z13
-	JMP           SoftmaxAVX512_expdone_15
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K2, Z17
+	VMOVAPS.Z     Z17, K1, Z17
+	VMOVUPS       Z17, K1, (AX)(R9*4)
+	VADDPS        Z17, Z13, Z13
+	JMP           SoftmaxAVX512_expdone_17
 
-SoftmaxAVX512_expnext_17:
+SoftmaxAVX512_expnext_19:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_expdone_15
+	JE            SoftmaxAVX512_expdone_17
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -552,43 +567,43 @@ SoftmaxAVX512_expnext_17:
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K2
-	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z15, Z0
-	VPSLLD        $0x17, Z0, Z16
-	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z15
-	VFMADD231PS   Z7, Z0, Z15
-	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z15, Z0
-	VFMADD213PS   Z9, Z15, Z0
-	VFMADD213PS   Z10, Z15, Z0
-	VFMADD213PS   Z11, Z15, Z0
-	VMULPS        Z16, Z15, Z15
-	VFMADD231PS.Z Z0, Z15, K2, Z16
-	VMOVAPS.Z     Z16, K1, Z16
-	VMOVUPS       Z16, K1, (AX)(R9*4)
-	VADDPS        Z16, Z14, Z14
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K2, Z17
+	VMOVAPS.Z     Z17, K1, Z17
+	VMOVUPS       Z17, K1, (AX)(R9*4)
+	VADDPS        Z17, Z14, Z14
 
-SoftmaxAVX512_expdone_15:
-	VEXTRACTF64X4 $0x01, Z12, Y0
-	VMAXPS        Y0, Y12, Y12
-	VEXTRACTF128  $0x01, Y12, X0
-	VMAXPS        X0, X12, X12
-	VMOVHLPS      X12, X12, X0
-	VMAXPS        X0, X12, X12
-	VMOVSHDUP     X12, X0
-	VMAXSS        X0, X12, X12
-	VXORPS        X0, X0, X0
-	VADDSS        X0, X12, X12
+SoftmaxAVX512_expdone_17:
+	VEXTRACTF64X4 $0x01, Z12, Y15
+	VMAXPS        Y15, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X15
+	VMAXPS        X15, X12, X12
+	VMOVHLPS      X12, X12, X15
+	VMAXPS        X15, X12, X12
+	VMOVSHDUP     X12, X15
+	VMAXSS        X15, X12, X12
+	VXORPS        X15, X15, X15
+	VADDSS        X15, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           SoftmaxAVX512_expfolded_12
+	JMP           SoftmaxAVX512_expfolded_14
 
-SoftmaxAVX512_explast_11:
+SoftmaxAVX512_explast_13:
 	XORQ R9, R9
 
-SoftmaxAVX512_explast32_18:
+SoftmaxAVX512_explast32_20:
 	CMPQ          R9, SI
-	JAE           SoftmaxAVX512_explastrest_19
+	JAE           SoftmaxAVX512_explastrest_21
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -626,12 +641,12 @@ SoftmaxAVX512_explast32_18:
 	VMOVUPS       Z17, 64(AX)(R9*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           SoftmaxAVX512_explast32_18
+	JMP           SoftmaxAVX512_explast32_20
 
-SoftmaxAVX512_explastrest_19:
+SoftmaxAVX512_explastrest_21:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           SoftmaxAVX512_explasttail_21
+	JAE           SoftmaxAVX512_explasttail_23
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -651,11 +666,387 @@ SoftmaxAVX512_explastrest_19:
 	VMOVUPS       Z17, (AX)(R9*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           SoftmaxAVX512_explastnext_22
+	JMP           SoftmaxAVX512_explastnext_24
 
-SoftmaxAVX512_explasttail_21:
+SoftmaxAVX512_explasttail_23:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_explastdone_20
+	JE            SoftmaxAVX512_explastdone_22
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(R8*4), K1
+	VMOVUPS.Z     (CX)(R9*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K2, Z17
+	VMOVAPS.Z     Z17, K1, Z17
+	VMOVUPS       Z17, K1, (AX)(R9*4)
+	VADDPS        Z17, Z13, Z13
+	JMP           SoftmaxAVX512_explastdone_22
+
+SoftmaxAVX512_explastnext_24:
+	CMPQ          R8, $0x00
+	JE            SoftmaxAVX512_explastdone_22
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(R8*4), K1
+	VMOVUPS.Z     (CX)(R9*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K2, Z17
+	VMOVAPS.Z     Z17, K1, Z17
+	VMOVUPS       Z17, K1, (AX)(R9*4)
+	VADDPS        Z17, Z14, Z14
+
+SoftmaxAVX512_explastdone_22:
+SoftmaxAVX512_expfolded_14:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
+	VADDPS        Z14, Z13, Z13
+	VEXTRACTF64X4 $0x01, Z13, Y14
+	VADDPS        Y14, Y13, Y13
+
+	// ring[n] = (max, partial vector); at 8 rows, the 8 rows' ends
+	MOVQ    320(SP), R9
+	VMOVSS  X0, (SP)(R9*4)
+	MOVQ    R9, R11
+	SHLQ    $0x05, R11
+	VMOVUPS Y13, 32(SP)(R11*1)
+	INCQ    R9
+	CMPQ    R9, $0x08
+	JE      SoftmaxAVX512_ringfull_25
+	MOVQ    R9, 320(SP)
+	JMP     SoftmaxAVX512_ringnext_26
+
+SoftmaxAVX512_ringfull_25:
+	MOVQ $0x00000000, 320(SP)
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      32(SP), Y0
+	VHADDPS      64(SP), Y0, Y0
+	VMOVUPS      96(SP), Y13
+	VHADDPS      128(SP), Y13, Y13
+	VHADDPS      Y13, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X13
+	VADDPS       X13, X0, X0
+	VMOVUPS      160(SP), Y13
+	VHADDPS      192(SP), Y13, Y13
+	VMOVUPS      224(SP), Y14
+	VHADDPS      256(SP), Y14, Y14
+	VHADDPS      Y14, Y13, Y13
+	VEXTRACTF128 $0x01, Y13, X14
+	VADDPS       X14, X13, X13
+	VINSERTF128  $0x01, X13, Y0, Y0
+	VBROADCASTSS rowconsts<>+1100(SB), Y13
+	VDIVPS       Y0, Y13, Y13
+	VMOVUPS      Y13, 288(SP)
+	IMUL3Q       $+28, BX, R9
+	MOVQ         CX, R11
+	SUBQ         R9, R11
+	MOVQ         AX, R12
+	SUBQ         R9, R12
+	XORQ         R13, R13
+
+SoftmaxAVX512_outrows_27:
+	CMPQ         R13, $0x08
+	JAE          SoftmaxAVX512_outrowsdone_28
+	VBROADCASTSS 288(SP)(R13*4), Z0
+
+	// pass 3
+	XORQ R9, R9
+
+SoftmaxAVX512_out32_29:
+	CMPQ    R9, SI
+	JAE     SoftmaxAVX512_outv_30
+	VMOVUPS (R12)(R9*4), Z13
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, (R12)(R9*4)
+	VMOVUPS 64(R12)(R9*4), Z13
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, 64(R12)(R9*4)
+	ADDQ    $0x20, R9
+	JMP     SoftmaxAVX512_out32_29
+
+SoftmaxAVX512_outv_30:
+	CMPQ    R9, DI
+	JAE     SoftmaxAVX512_outtail_31
+	VMOVUPS (R12)(R9*4), Z13
+	VMULPS  Z0, Z13, Z13
+	VMOVUPS Z13, (R12)(R9*4)
+	ADDQ    $0x10, R9
+	JMP     SoftmaxAVX512_outv_30
+
+SoftmaxAVX512_outtail_31:
+	CMPQ      R8, $0x00
+	JE        SoftmaxAVX512_outend_32
+	LEAQ      rowconsts<>+64(SB), R14
+	KMOVW     (R14)(R8*4), K1
+	VMOVUPS.Z (R12)(R9*4), K1, Z13
+	VMULPS    Z0, Z13, Z13
+	VMOVUPS   Z13, K1, (R12)(R9*4)
+
+SoftmaxAVX512_outend_32:
+	LEAQ (R11)(BX*4), R11
+	LEAQ (R12)(BX*4), R12
+	INCQ R13
+	JMP  SoftmaxAVX512_outrows_27
+
+SoftmaxAVX512_outrowsdone_28:
+SoftmaxAVX512_ringnext_26:
+	JMP SoftmaxAVX512_rowdone_12
+
+SoftmaxAVX512_direct_11:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z13, Z13, Z13
+	VXORPS       Z14, Z14, Z14
+	MOVQ         R10, R9
+	INCQ         R9
+	INCQ         R9
+	CMPQ         R9, DX
+	JAE          SoftmaxAVX512_explast_33
+	LEAQ         (CX)(BX*4), R11
+	LEAQ         (R11)(BX*4), R11
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
+	XORQ         R9, R9
+
+SoftmaxAVX512_exp32_35:
+	CMPQ          R9, SI
+	JAE           SoftmaxAVX512_exprest_36
+	VMOVUPS       (R11)(R9*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (AX)(R9*4)
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R11)(R9*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       64(CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, 64(AX)(R9*4)
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, R9
+	JMP           SoftmaxAVX512_exp32_35
+
+SoftmaxAVX512_exprest_36:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          R9, DI
+	JAE           SoftmaxAVX512_exptail_38
+	VMOVUPS       (R11)(R9*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (AX)(R9*4)
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, R9
+	JMP           SoftmaxAVX512_expnext_39
+
+SoftmaxAVX512_exptail_38:
+	CMPQ          R8, $0x00
+	JE            SoftmaxAVX512_expdone_37
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(R8*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(R9*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (CX)(R9*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (AX)(R9*4)
+	VADDPS        Z16, Z13, Z13
+	JMP           SoftmaxAVX512_expdone_37
+
+SoftmaxAVX512_expnext_39:
+	CMPQ          R8, $0x00
+	JE            SoftmaxAVX512_expdone_37
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(R8*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(R9*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (CX)(R9*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (AX)(R9*4)
+	VADDPS        Z16, Z14, Z14
+
+SoftmaxAVX512_expdone_37:
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VMAXPS        Y0, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VMAXPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VMAXPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VMAXSS        X0, X12, X12
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X12, X12
+	VBROADCASTSS  X12, Z12
+	JMP           SoftmaxAVX512_expfolded_34
+
+SoftmaxAVX512_explast_33:
+	XORQ R9, R9
+
+SoftmaxAVX512_explast32_40:
+	CMPQ          R9, SI
+	JAE           SoftmaxAVX512_explastrest_41
+	VMOVUPS       (CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (AX)(R9*4)
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, 64(AX)(R9*4)
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, R9
+	JMP           SoftmaxAVX512_explast32_40
+
+SoftmaxAVX512_explastrest_41:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          R9, DI
+	JAE           SoftmaxAVX512_explasttail_43
+	VMOVUPS       (CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (AX)(R9*4)
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, R9
+	JMP           SoftmaxAVX512_explastnext_44
+
+SoftmaxAVX512_explasttail_43:
+	CMPQ          R8, $0x00
+	JE            SoftmaxAVX512_explastdone_42
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
@@ -677,11 +1068,11 @@ SoftmaxAVX512_explasttail_21:
 	VMOVAPS.Z     Z16, K1, Z16
 	VMOVUPS       Z16, K1, (AX)(R9*4)
 	VADDPS        Z16, Z13, Z13
-	JMP           SoftmaxAVX512_explastdone_20
+	JMP           SoftmaxAVX512_explastdone_42
 
-SoftmaxAVX512_explastnext_22:
+SoftmaxAVX512_explastnext_44:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_explastdone_20
+	JE            SoftmaxAVX512_explastdone_42
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
@@ -704,16 +1095,18 @@ SoftmaxAVX512_explastnext_22:
 	VMOVUPS       Z16, K1, (AX)(R9*4)
 	VADDPS        Z16, Z14, Z14
 
-SoftmaxAVX512_explastdone_20:
-SoftmaxAVX512_expfolded_12:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+SoftmaxAVX512_explastdone_42:
+SoftmaxAVX512_expfolded_34:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y0
 	VADDPS        Y0, Y13, Y13
-	VHADDPS       Y13, Y13, Y13
-	VHADDPS       Y13, Y13, Y13
-	VEXTRACTF128  $0x01, Y13, X0
-	VADDSS        X0, X13, X0
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y13, Y13, Y13
+	VHADDPS      Y13, Y13, Y13
+	VEXTRACTF128 $0x01, Y13, X0
+	VADDSS       X0, X13, X0
 
 	// inv = 1 / sum; dst_i = e_i * inv
 	VMOVSS       rowconsts<>+1100(SB), X13
@@ -723,9 +1116,9 @@ SoftmaxAVX512_expfolded_12:
 	// pass 3
 	XORQ R9, R9
 
-SoftmaxAVX512_out32_23:
+SoftmaxAVX512_out32_45:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX512_outv_24
+	JAE     SoftmaxAVX512_outv_46
 	VMOVUPS (AX)(R9*4), Z13
 	VMULPS  Z0, Z13, Z13
 	VMOVUPS Z13, (AX)(R9*4)
@@ -733,27 +1126,28 @@ SoftmaxAVX512_out32_23:
 	VMULPS  Z0, Z13, Z13
 	VMOVUPS Z13, 64(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX512_out32_23
+	JMP     SoftmaxAVX512_out32_45
 
-SoftmaxAVX512_outv_24:
+SoftmaxAVX512_outv_46:
 	CMPQ    R9, DI
-	JAE     SoftmaxAVX512_outtail_25
+	JAE     SoftmaxAVX512_outtail_47
 	VMOVUPS (AX)(R9*4), Z13
 	VMULPS  Z0, Z13, Z13
 	VMOVUPS Z13, (AX)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     SoftmaxAVX512_outv_24
+	JMP     SoftmaxAVX512_outv_46
 
-SoftmaxAVX512_outtail_25:
+SoftmaxAVX512_outtail_47:
 	CMPQ      R8, $0x00
-	JE        SoftmaxAVX512_outend_26
+	JE        SoftmaxAVX512_outend_48
 	LEAQ      rowconsts<>+64(SB), R11
 	KMOVW     (R11)(R8*4), K1
 	VMOVUPS.Z (AX)(R9*4), K1, Z13
 	VMULPS    Z0, Z13, Z13
 	VMOVUPS   Z13, K1, (AX)(R9*4)
 
-SoftmaxAVX512_outend_26:
+SoftmaxAVX512_outend_48:
+SoftmaxAVX512_rowdone_12:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
@@ -764,12 +1158,89 @@ SoftmaxAVX512_outend_26:
 	JB      SoftmaxAVX512_row
 
 SoftmaxAVX512_end_1:
+	// the rows still in the ring
+	MOVQ  320(SP), DX
+	TESTQ DX, DX
+	JE    SoftmaxAVX512_noflush_49
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      32(SP), Y0
+	VHADDPS      64(SP), Y0, Y0
+	VMOVUPS      96(SP), Y1
+	VHADDPS      128(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      160(SP), Y1
+	VHADDPS      192(SP), Y1, Y1
+	VMOVUPS      224(SP), Y2
+	VHADDPS      256(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
+	VBROADCASTSS rowconsts<>+1100(SB), Y1
+	VDIVPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 288(SP)
+	MOVQ         DX, R9
+	IMULQ        BX, R9
+	SHLQ         $0x02, R9
+	SUBQ         R9, CX
+	SUBQ         R9, AX
+	XORQ         R10, R10
+
+SoftmaxAVX512_outrows_50:
+	CMPQ         R10, DX
+	JAE          SoftmaxAVX512_outrowsdone_51
+	VBROADCASTSS 288(SP)(R10*4), Z0
+
+	// pass 3
+	XORQ R9, R9
+
+SoftmaxAVX512_out32_52:
+	CMPQ    R9, SI
+	JAE     SoftmaxAVX512_outv_53
+	VMOVUPS (AX)(R9*4), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, (AX)(R9*4)
+	VMOVUPS 64(AX)(R9*4), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, 64(AX)(R9*4)
+	ADDQ    $0x20, R9
+	JMP     SoftmaxAVX512_out32_52
+
+SoftmaxAVX512_outv_53:
+	CMPQ    R9, DI
+	JAE     SoftmaxAVX512_outtail_54
+	VMOVUPS (AX)(R9*4), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, (AX)(R9*4)
+	ADDQ    $0x10, R9
+	JMP     SoftmaxAVX512_outv_53
+
+SoftmaxAVX512_outtail_54:
+	CMPQ      R8, $0x00
+	JE        SoftmaxAVX512_outend_55
+	LEAQ      rowconsts<>+64(SB), R11
+	KMOVW     (R11)(R8*4), K1
+	VMOVUPS.Z (AX)(R9*4), K1, Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)(R9*4)
+
+SoftmaxAVX512_outend_55:
+	LEAQ (CX)(BX*4), CX
+	LEAQ (AX)(BX*4), AX
+	INCQ R10
+	JMP  SoftmaxAVX512_outrows_50
+
+SoftmaxAVX512_outrowsdone_51:
+SoftmaxAVX512_noflush_49:
 	VZEROUPPER
 	RET
 
 // func LogSoftmaxAVX512(dst *float32, src *float32, rows int, cols int)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3, MMX+
-TEXT ·LogSoftmaxAVX512(SB), $104-32
+TEXT ·LogSoftmaxAVX512(SB), $328-32
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -793,9 +1264,20 @@ TEXT ·LogSoftmaxAVX512(SB), $104-32
 	VBROADCASTSS rowconsts<>+256(SB), Z9
 	VBROADCASTSS rowconsts<>+288(SB), Z10
 	VBROADCASTSS rowconsts<>+320(SB), Z11
-	MOVQ         $0x00000000, 96(SP)
-	CMPQ         R10, DX
-	JAE          LogSoftmaxAVX512_end_1
+	MOVQ         $0x00000000, 320(SP)
+
+	// the partial vectors start at +0: a flush sums all 8 slots, filled or not
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 32(SP)
+	VMOVUPS Y0, 64(SP)
+	VMOVUPS Y0, 96(SP)
+	VMOVUPS Y0, 128(SP)
+	VMOVUPS Y0, 160(SP)
+	VMOVUPS Y0, 192(SP)
+	VMOVUPS Y0, 224(SP)
+	VMOVUPS Y0, 256(SP)
+	CMPQ    R10, DX
+	JAE     LogSoftmaxAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
@@ -899,6 +1381,9 @@ LogSoftmaxAVX512_maxfold_10:
 
 LogSoftmaxAVX512_onerow_6:
 LogSoftmaxAVX512_row:
+	CMPQ BX, $0x00000100
+	JA   LogSoftmaxAVX512_direct_11
+
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Z13, Z13, Z13
@@ -907,15 +1392,15 @@ LogSoftmaxAVX512_row:
 	INCQ         R9
 	INCQ         R9
 	CMPQ         R9, DX
-	JAE          LogSoftmaxAVX512_explast_11
+	JAE          LogSoftmaxAVX512_explast_13
 	LEAQ         (CX)(BX*4), R11
 	LEAQ         (R11)(BX*4), R11
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         R9, R9
 
-LogSoftmaxAVX512_exp32_13:
+LogSoftmaxAVX512_exp32_15:
 	CMPQ          R9, SI
-	JAE           LogSoftmaxAVX512_exprest_14
+	JAE           LogSoftmaxAVX512_exprest_16
 	VMOVUPS       (R11)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	PREFETCHT0    (AX)(R9*4)
@@ -957,12 +1442,12 @@ LogSoftmaxAVX512_exp32_13:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           LogSoftmaxAVX512_exp32_13
+	JMP           LogSoftmaxAVX512_exp32_15
 
-LogSoftmaxAVX512_exprest_14:
+LogSoftmaxAVX512_exprest_16:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           LogSoftmaxAVX512_exptail_16
+	JAE           LogSoftmaxAVX512_exptail_18
 	VMOVUPS       (R11)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	PREFETCHT0    (AX)(R9*4)
@@ -984,11 +1469,11 @@ LogSoftmaxAVX512_exprest_14:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           LogSoftmaxAVX512_expnext_17
+	JMP           LogSoftmaxAVX512_expnext_19
 
-LogSoftmaxAVX512_exptail_16:
+LogSoftmaxAVX512_exptail_18:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_expdone_15
+	JE            LogSoftmaxAVX512_expdone_17
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -1012,11 +1497,11 @@ LogSoftmaxAVX512_exptail_16:
 	VFMADD231PS.Z Z16, Z15, K2, Z17
 	VMOVAPS.Z     Z17, K1, Z17
 	VADDPS        Z17, Z13, Z13
-	JMP           LogSoftmaxAVX512_expdone_15
+	JMP           LogSoftmaxAVX512_expdone_17
 
-LogSoftmaxAVX512_expnext_17:
+LogSoftmaxAVX512_expnext_19:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_expdone_15
+	JE            LogSoftmaxAVX512_expdone_17
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -1041,7 +1526,7 @@ LogSoftmaxAVX512_expnext_17:
 	VMOVAPS.Z     Z17, K1, Z17
 	VADDPS        Z17, Z14, Z14
 
-LogSoftmaxAVX512_expdone_15:
+LogSoftmaxAVX512_expdone_17:
 	VEXTRACTF64X4 $0x01, Z12, Y15
 	VMAXPS        Y15, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X15
@@ -1053,14 +1538,14 @@ LogSoftmaxAVX512_expdone_15:
 	VXORPS        X15, X15, X15
 	VADDSS        X15, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           LogSoftmaxAVX512_expfolded_12
+	JMP           LogSoftmaxAVX512_expfolded_14
 
-LogSoftmaxAVX512_explast_11:
+LogSoftmaxAVX512_explast_13:
 	XORQ R9, R9
 
-LogSoftmaxAVX512_explast32_18:
+LogSoftmaxAVX512_explast32_20:
 	CMPQ          R9, SI
-	JAE           LogSoftmaxAVX512_explastrest_19
+	JAE           LogSoftmaxAVX512_explastrest_21
 	PREFETCHT0    (AX)(R9*4)
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
@@ -1098,12 +1583,12 @@ LogSoftmaxAVX512_explast32_18:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           LogSoftmaxAVX512_explast32_18
+	JMP           LogSoftmaxAVX512_explast32_20
 
-LogSoftmaxAVX512_explastrest_19:
+LogSoftmaxAVX512_explastrest_21:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           LogSoftmaxAVX512_explasttail_21
+	JAE           LogSoftmaxAVX512_explasttail_23
 	PREFETCHT0    (AX)(R9*4)
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
@@ -1123,11 +1608,11 @@ LogSoftmaxAVX512_explastrest_19:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           LogSoftmaxAVX512_explastnext_22
+	JMP           LogSoftmaxAVX512_explastnext_24
 
-LogSoftmaxAVX512_explasttail_21:
+LogSoftmaxAVX512_explasttail_23:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_explastdone_20
+	JE            LogSoftmaxAVX512_explastdone_22
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
@@ -1148,11 +1633,11 @@ LogSoftmaxAVX512_explasttail_21:
 	VFMADD231PS.Z Z16, Z15, K2, Z17
 	VMOVAPS.Z     Z17, K1, Z17
 	VADDPS        Z17, Z13, Z13
-	JMP           LogSoftmaxAVX512_explastdone_20
+	JMP           LogSoftmaxAVX512_explastdone_22
 
-LogSoftmaxAVX512_explastnext_22:
+LogSoftmaxAVX512_explastnext_24:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_explastdone_20
+	JE            LogSoftmaxAVX512_explastdone_22
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
@@ -1174,32 +1659,44 @@ LogSoftmaxAVX512_explastnext_22:
 	VMOVAPS.Z     Z17, K1, Z17
 	VADDPS        Z17, Z14, Z14
 
-LogSoftmaxAVX512_explastdone_20:
-LogSoftmaxAVX512_expfolded_12:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+LogSoftmaxAVX512_explastdone_22:
+LogSoftmaxAVX512_expfolded_14:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y14
 	VADDPS        Y14, Y13, Y13
-	VHADDPS       Y13, Y13, Y13
-	VHADDPS       Y13, Y13, Y13
-	VEXTRACTF128  $0x01, Y13, X14
-	VADDSS        X14, X13, X13
-	CMPQ          BX, $0x00000100
-	JA            LogSoftmaxAVX512_direct_23
 
-	// ring[n] = (max, sum); at 8 rows: L = LogPos(sums) at once, then the 8 rows' output passes
-	MOVQ   96(SP), R9
-	VMOVSS X0, (SP)(R9*4)
-	VMOVSS X13, 32(SP)(R9*4)
-	INCQ   R9
-	CMPQ   R9, $0x08
-	JE     LogSoftmaxAVX512_ringfull_25
-	MOVQ   R9, 96(SP)
-	JMP    LogSoftmaxAVX512_ringnext_26
+	// ring[n] = (max, partial vector); at 8 rows, the 8 rows' ends
+	MOVQ    320(SP), R9
+	VMOVSS  X0, (SP)(R9*4)
+	MOVQ    R9, R11
+	SHLQ    $0x05, R11
+	VMOVUPS Y13, 32(SP)(R11*1)
+	INCQ    R9
+	CMPQ    R9, $0x08
+	JE      LogSoftmaxAVX512_ringfull_25
+	MOVQ    R9, 320(SP)
+	JMP     LogSoftmaxAVX512_ringnext_26
 
 LogSoftmaxAVX512_ringfull_25:
-	MOVQ    $0x00000000, 96(SP)
-	VMOVUPS 32(SP), Y0
+	MOVQ $0x00000000, 320(SP)
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      32(SP), Y0
+	VHADDPS      64(SP), Y0, Y0
+	VMOVUPS      96(SP), Y13
+	VHADDPS      128(SP), Y13, Y13
+	VHADDPS      Y13, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X13
+	VADDPS       X13, X0, X0
+	VMOVUPS      160(SP), Y13
+	VHADDPS      192(SP), Y13, Y13
+	VMOVUPS      224(SP), Y14
+	VHADDPS      256(SP), Y14, Y14
+	VHADDPS      Y14, Y13, Y13
+	VEXTRACTF128 $0x01, Y13, X14
+	VADDPS       X14, X13, X13
+	VINSERTF128  $0x01, X13, Y0, Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+416(SB), Y0, Y13
@@ -1226,7 +1723,7 @@ LogSoftmaxAVX512_ringfull_25:
 	VFMADD231PS  rowconsts<>+800(SB), Y13, Y14
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y14, Y14
-	VMOVUPS      Y14, 64(SP)
+	VMOVUPS      Y14, 288(SP)
 	IMUL3Q       $+28, BX, R9
 	MOVQ         CX, R11
 	SUBQ         R9, R11
@@ -1237,8 +1734,8 @@ LogSoftmaxAVX512_ringfull_25:
 LogSoftmaxAVX512_outrows_27:
 	CMPQ         R13, $0x08
 	JAE          LogSoftmaxAVX512_outrowsdone_28
-	VBROADCASTSS (SP)(R13*4), Z0
-	VBROADCASTSS 64(SP)(R13*4), Z13
+	VBROADCASTSS 288(SP)(R13*4), Z0
+	VBROADCASTSS (SP)(R13*4), Z13
 
 	// pass 3
 	XORQ R9, R9
@@ -1247,12 +1744,12 @@ LogSoftmaxAVX512_out32_29:
 	CMPQ    R9, SI
 	JAE     LogSoftmaxAVX512_outv_30
 	VMOVUPS (R11)(R9*4), Z14
-	VSUBPS  Z0, Z14, Z14
 	VSUBPS  Z13, Z14, Z14
+	VSUBPS  Z0, Z14, Z14
 	VMOVUPS Z14, (R12)(R9*4)
 	VMOVUPS 64(R11)(R9*4), Z14
-	VSUBPS  Z0, Z14, Z14
 	VSUBPS  Z13, Z14, Z14
+	VSUBPS  Z0, Z14, Z14
 	VMOVUPS Z14, 64(R12)(R9*4)
 	ADDQ    $0x20, R9
 	JMP     LogSoftmaxAVX512_out32_29
@@ -1261,8 +1758,8 @@ LogSoftmaxAVX512_outv_30:
 	CMPQ    R9, DI
 	JAE     LogSoftmaxAVX512_outtail_31
 	VMOVUPS (R11)(R9*4), Z14
-	VSUBPS  Z0, Z14, Z14
 	VSUBPS  Z13, Z14, Z14
+	VSUBPS  Z0, Z14, Z14
 	VMOVUPS Z14, (R12)(R9*4)
 	ADDQ    $0x10, R9
 	JMP     LogSoftmaxAVX512_outv_30
@@ -1273,8 +1770,8 @@ LogSoftmaxAVX512_outtail_31:
 	LEAQ      rowconsts<>+64(SB), R14
 	KMOVW     (R14)(R8*4), K1
 	VMOVUPS.Z (R11)(R9*4), K1, Z14
-	VSUBPS    Z0, Z14, Z14
 	VSUBPS    Z13, Z14, Z14
+	VSUBPS    Z0, Z14, Z14
 	VMOVUPS   Z14, K1, (R12)(R9*4)
 
 LogSoftmaxAVX512_outend_32:
@@ -1285,9 +1782,297 @@ LogSoftmaxAVX512_outend_32:
 
 LogSoftmaxAVX512_outrowsdone_28:
 LogSoftmaxAVX512_ringnext_26:
-	JMP LogSoftmaxAVX512_rowdone_24
+	JMP LogSoftmaxAVX512_rowdone_12
 
-LogSoftmaxAVX512_direct_23:
+LogSoftmaxAVX512_direct_11:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z13, Z13, Z13
+	VXORPS       Z14, Z14, Z14
+	MOVQ         R10, R9
+	INCQ         R9
+	INCQ         R9
+	CMPQ         R9, DX
+	JAE          LogSoftmaxAVX512_explast_33
+	LEAQ         (CX)(BX*4), R11
+	LEAQ         (R11)(BX*4), R11
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
+	XORQ         R9, R9
+
+LogSoftmaxAVX512_exp32_35:
+	CMPQ          R9, SI
+	JAE           LogSoftmaxAVX512_exprest_36
+	VMOVUPS       (R11)(R9*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	PREFETCHT0    (AX)(R9*4)
+	VMOVUPS       (CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R11)(R9*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	PREFETCHT0    64(AX)(R9*4)
+	VMOVUPS       64(CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, R9
+	JMP           LogSoftmaxAVX512_exp32_35
+
+LogSoftmaxAVX512_exprest_36:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          R9, DI
+	JAE           LogSoftmaxAVX512_exptail_38
+	VMOVUPS       (R11)(R9*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	PREFETCHT0    (AX)(R9*4)
+	VMOVUPS       (CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, R9
+	JMP           LogSoftmaxAVX512_expnext_39
+
+LogSoftmaxAVX512_exptail_38:
+	CMPQ          R8, $0x00
+	JE            LogSoftmaxAVX512_expdone_37
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(R8*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(R9*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (CX)(R9*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K2, Z17
+	VMOVAPS.Z     Z17, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	JMP           LogSoftmaxAVX512_expdone_37
+
+LogSoftmaxAVX512_expnext_39:
+	CMPQ          R8, $0x00
+	JE            LogSoftmaxAVX512_expdone_37
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(R8*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(R9*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (CX)(R9*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K2, Z17
+	VMOVAPS.Z     Z17, K1, Z17
+	VADDPS        Z17, Z14, Z14
+
+LogSoftmaxAVX512_expdone_37:
+	VEXTRACTF64X4 $0x01, Z12, Y15
+	VMAXPS        Y15, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X15
+	VMAXPS        X15, X12, X12
+	VMOVHLPS      X12, X12, X15
+	VMAXPS        X15, X12, X12
+	VMOVSHDUP     X12, X15
+	VMAXSS        X15, X12, X12
+	VXORPS        X15, X15, X15
+	VADDSS        X15, X12, X12
+	VBROADCASTSS  X12, Z12
+	JMP           LogSoftmaxAVX512_expfolded_34
+
+LogSoftmaxAVX512_explast_33:
+	XORQ R9, R9
+
+LogSoftmaxAVX512_explast32_40:
+	CMPQ          R9, SI
+	JAE           LogSoftmaxAVX512_explastrest_41
+	PREFETCHT0    (AX)(R9*4)
+	VMOVUPS       (CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	PREFETCHT0    64(AX)(R9*4)
+	VMOVUPS       64(CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, R9
+	JMP           LogSoftmaxAVX512_explast32_40
+
+LogSoftmaxAVX512_explastrest_41:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          R9, DI
+	JAE           LogSoftmaxAVX512_explasttail_43
+	PREFETCHT0    (AX)(R9*4)
+	VMOVUPS       (CX)(R9*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, R9
+	JMP           LogSoftmaxAVX512_explastnext_44
+
+LogSoftmaxAVX512_explasttail_43:
+	CMPQ          R8, $0x00
+	JE            LogSoftmaxAVX512_explastdone_42
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(R8*4), K1
+	VMOVUPS.Z     (CX)(R9*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K2, Z17
+	VMOVAPS.Z     Z17, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	JMP           LogSoftmaxAVX512_explastdone_42
+
+LogSoftmaxAVX512_explastnext_44:
+	CMPQ          R8, $0x00
+	JE            LogSoftmaxAVX512_explastdone_42
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(R8*4), K1
+	VMOVUPS.Z     (CX)(R9*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K2, Z17
+	VMOVAPS.Z     Z17, K1, Z17
+	VADDPS        Z17, Z14, Z14
+
+LogSoftmaxAVX512_explastdone_42:
+LogSoftmaxAVX512_expfolded_34:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
+	VADDPS        Z14, Z13, Z13
+	VEXTRACTF64X4 $0x01, Z13, Y14
+	VADDPS        Y14, Y13, Y13
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y13, Y13, Y13
+	VHADDPS      Y13, Y13, Y13
+	VEXTRACTF128 $0x01, Y13, X14
+	VADDSS       X14, X13, X13
+
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
 	VMOVD      X13, R9
 	MOVL       R9, R11
@@ -1329,9 +2114,9 @@ LogSoftmaxAVX512_direct_23:
 	// pass 3
 	XORQ R9, R9
 
-LogSoftmaxAVX512_out32_33:
+LogSoftmaxAVX512_out32_45:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX512_outv_34
+	JAE     LogSoftmaxAVX512_outv_46
 	VMOVUPS (CX)(R9*4), Z14
 	VSUBPS  Z0, Z14, Z14
 	VSUBPS  Z13, Z14, Z14
@@ -1341,21 +2126,21 @@ LogSoftmaxAVX512_out32_33:
 	VSUBPS  Z13, Z14, Z14
 	VMOVUPS Z14, 64(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX512_out32_33
+	JMP     LogSoftmaxAVX512_out32_45
 
-LogSoftmaxAVX512_outv_34:
+LogSoftmaxAVX512_outv_46:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX512_outtail_35
+	JAE     LogSoftmaxAVX512_outtail_47
 	VMOVUPS (CX)(R9*4), Z14
 	VSUBPS  Z0, Z14, Z14
 	VSUBPS  Z13, Z14, Z14
 	VMOVUPS Z14, (AX)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     LogSoftmaxAVX512_outv_34
+	JMP     LogSoftmaxAVX512_outv_46
 
-LogSoftmaxAVX512_outtail_35:
+LogSoftmaxAVX512_outtail_47:
 	CMPQ      R8, $0x00
-	JE        LogSoftmaxAVX512_outend_36
+	JE        LogSoftmaxAVX512_outend_48
 	LEAQ      rowconsts<>+64(SB), R11
 	KMOVW     (R11)(R8*4), K1
 	VMOVUPS.Z (CX)(R9*4), K1, Z14
@@ -1363,8 +2148,8 @@ LogSoftmaxAVX512_outtail_35:
 	VSUBPS    Z13, Z14, Z14
 	VMOVUPS   Z14, K1, (AX)(R9*4)
 
-LogSoftmaxAVX512_outend_36:
-LogSoftmaxAVX512_rowdone_24:
+LogSoftmaxAVX512_outend_48:
+LogSoftmaxAVX512_rowdone_12:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
@@ -1375,117 +2160,118 @@ LogSoftmaxAVX512_rowdone_24:
 	JB      LogSoftmaxAVX512_row
 
 LogSoftmaxAVX512_end_1:
-	// the rows still in the ring: L = LogPos(sum) one at a time, then their output passes
-	MOVQ 96(SP), DX
-	XORQ R9, R9
+	// the rows still in the ring
+	MOVQ  320(SP), DX
+	TESTQ DX, DX
+	JE    LogSoftmaxAVX512_noflush_49
 
-LogSoftmaxAVX512_logs_37:
-	CMPQ   R9, DX
-	JAE    LogSoftmaxAVX512_logsdone_38
-	VMOVSS 32(SP)(R9*4), X0
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      32(SP), Y0
+	VHADDPS      64(SP), Y0, Y0
+	VMOVUPS      96(SP), Y1
+	VHADDPS      128(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      160(SP), Y1
+	VHADDPS      192(SP), Y1, Y1
+	VMOVUPS      224(SP), Y2
+	VHADDPS      256(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
 
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X0, R10
-	MOVL       R10, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, R10
-	VMOVD      R10, X1
-	VSUBSS     rowconsts<>+1100(SB), X1, X1
-	VXORPS     X2, X2, X2
-	VCVTSI2SSL R11, X2, X2
-	VMULSS     X1, X1, X3
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, 288(SP)
+	MOVQ         DX, R9
+	IMULQ        BX, R9
+	SHLQ         $0x02, R9
+	SUBQ         R9, CX
+	SUBQ         R9, AX
+	XORQ         R10, R10
 
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X4
-	VFMADD213SS rowconsts<>+1112(SB), X1, X4
-	VFMADD213SS rowconsts<>+1116(SB), X1, X4
-	VFMADD213SS rowconsts<>+1120(SB), X1, X4
-	VFMADD213SS rowconsts<>+1124(SB), X1, X4
-	VFMADD213SS rowconsts<>+1128(SB), X1, X4
-	VFMADD213SS rowconsts<>+1132(SB), X1, X4
-	VFMADD213SS rowconsts<>+1136(SB), X1, X4
-	VFMADD213SS rowconsts<>+1140(SB), X1, X4
-	VMULSS      X1, X4, X4
-	VMULSS      X3, X4, X4
-	VFMADD231SS rowconsts<>+1144(SB), X2, X4
-	VFMADD231SS rowconsts<>+1104(SB), X3, X4
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X4, X1, X1
-	VFMADD231SS rowconsts<>+1148(SB), X2, X1
-	VSUBSS      X0, X0, X0
-	VADDSS      X0, X1, X1
-	VMOVSS      X1, 64(SP)(R9*4)
-	INCQ        R9
-	JMP         LogSoftmaxAVX512_logs_37
-
-LogSoftmaxAVX512_logsdone_38:
-	MOVQ  DX, R9
-	IMULQ BX, R9
-	SHLQ  $0x02, R9
-	SUBQ  R9, CX
-	SUBQ  R9, AX
-	XORQ  R10, R10
-
-LogSoftmaxAVX512_outrows_39:
+LogSoftmaxAVX512_outrows_50:
 	CMPQ         R10, DX
-	JAE          LogSoftmaxAVX512_outrowsdone_40
-	VBROADCASTSS (SP)(R10*4), Z0
-	VBROADCASTSS 64(SP)(R10*4), Z1
+	JAE          LogSoftmaxAVX512_outrowsdone_51
+	VBROADCASTSS 288(SP)(R10*4), Z0
+	VBROADCASTSS (SP)(R10*4), Z1
 
 	// pass 3
 	XORQ R9, R9
 
-LogSoftmaxAVX512_out32_41:
+LogSoftmaxAVX512_out32_52:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX512_outv_42
+	JAE     LogSoftmaxAVX512_outv_53
 	VMOVUPS (CX)(R9*4), Z2
-	VSUBPS  Z0, Z2, Z2
 	VSUBPS  Z1, Z2, Z2
+	VSUBPS  Z0, Z2, Z2
 	VMOVUPS Z2, (AX)(R9*4)
 	VMOVUPS 64(CX)(R9*4), Z2
-	VSUBPS  Z0, Z2, Z2
 	VSUBPS  Z1, Z2, Z2
+	VSUBPS  Z0, Z2, Z2
 	VMOVUPS Z2, 64(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX512_out32_41
+	JMP     LogSoftmaxAVX512_out32_52
 
-LogSoftmaxAVX512_outv_42:
+LogSoftmaxAVX512_outv_53:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX512_outtail_43
+	JAE     LogSoftmaxAVX512_outtail_54
 	VMOVUPS (CX)(R9*4), Z2
-	VSUBPS  Z0, Z2, Z2
 	VSUBPS  Z1, Z2, Z2
+	VSUBPS  Z0, Z2, Z2
 	VMOVUPS Z2, (AX)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     LogSoftmaxAVX512_outv_42
+	JMP     LogSoftmaxAVX512_outv_53
 
-LogSoftmaxAVX512_outtail_43:
+LogSoftmaxAVX512_outtail_54:
 	CMPQ      R8, $0x00
-	JE        LogSoftmaxAVX512_outend_44
+	JE        LogSoftmaxAVX512_outend_55
 	LEAQ      rowconsts<>+64(SB), R11
 	KMOVW     (R11)(R8*4), K1
 	VMOVUPS.Z (CX)(R9*4), K1, Z2
-	VSUBPS    Z0, Z2, Z2
 	VSUBPS    Z1, Z2, Z2
+	VSUBPS    Z0, Z2, Z2
 	VMOVUPS   Z2, K1, (AX)(R9*4)
 
-LogSoftmaxAVX512_outend_44:
+LogSoftmaxAVX512_outend_55:
 	LEAQ (CX)(BX*4), CX
 	LEAQ (AX)(BX*4), AX
 	INCQ R10
-	JMP  LogSoftmaxAVX512_outrows_39
+	JMP  LogSoftmaxAVX512_outrows_50
 
-LogSoftmaxAVX512_outrowsdone_40:
+LogSoftmaxAVX512_outrowsdone_51:
+LogSoftmaxAVX512_noflush_49:
 	VZEROUPPER
 	RET
 
 // func LogSumExpAVX512(dst *float32, src *float32, rows int, cols int, carry *float32, chain int) int
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·LogSumExpAVX512(SB), $104-56
+TEXT ·LogSumExpAVX512(SB), $328-56
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -1509,9 +2295,20 @@ TEXT ·LogSumExpAVX512(SB), $104-56
 	VBROADCASTSS rowconsts<>+256(SB), Z9
 	VBROADCASTSS rowconsts<>+288(SB), Z10
 	VBROADCASTSS rowconsts<>+320(SB), Z11
-	MOVQ         $0x00000000, 96(SP)
-	CMPQ         R10, DX
-	JAE          LogSumExpAVX512_end_1
+	MOVQ         $0x00000000, 320(SP)
+
+	// the partial vectors start at +0: a flush sums all 8 slots, filled or not
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 32(SP)
+	VMOVUPS Y0, 64(SP)
+	VMOVUPS Y0, 96(SP)
+	VMOVUPS Y0, 128(SP)
+	VMOVUPS Y0, 160(SP)
+	VMOVUPS Y0, 192(SP)
+	VMOVUPS Y0, 224(SP)
+	VMOVUPS Y0, 256(SP)
+	CMPQ    R10, DX
+	JAE     LogSumExpAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	MOVQ  chain+40(FP), R9
@@ -1608,8 +2405,8 @@ LogSumExpAVX512_maxv_10:
 LogSumExpAVX512_maxtail_11:
 	CMPQ         R8, $0x00
 	JE           LogSumExpAVX512_maxfold_12
-	LEAQ         rowconsts<>+64(SB), R13
-	KMOVW        (R13)(R8*4), K1
+	LEAQ         rowconsts<>+64(SB), R14
+	KMOVW        (R14)(R8*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (R12)(R9*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
@@ -1717,8 +2514,8 @@ LogSumExpAVX512_exprest_16:
 LogSumExpAVX512_exptail_18:
 	CMPQ          R8, $0x00
 	JE            LogSumExpAVX512_expdone_17
-	LEAQ          rowconsts<>+64(SB), R13
-	KMOVW         (R13)(R8*4), K1
+	LEAQ          rowconsts<>+64(SB), R14
+	KMOVW         (R14)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
 	VMOVUPS       (R12)(R9*4), K1, Z15
 	VMAXPS        Z12, Z15, Z12
@@ -1745,8 +2542,8 @@ LogSumExpAVX512_exptail_18:
 LogSumExpAVX512_expnext_19:
 	CMPQ          R8, $0x00
 	JE            LogSumExpAVX512_expdone_17
-	LEAQ          rowconsts<>+64(SB), R13
-	KMOVW         (R13)(R8*4), K1
+	LEAQ          rowconsts<>+64(SB), R14
+	KMOVW         (R14)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
 	VMOVUPS       (R12)(R9*4), K1, Z15
 	VMAXPS        Z12, Z15, Z12
@@ -1901,33 +2698,56 @@ LogSumExpAVX512_explastnext_24:
 
 LogSumExpAVX512_explastdone_22:
 LogSumExpAVX512_expfolded_14:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y14
 	VADDPS        Y14, Y13, Y13
-	VHADDPS       Y13, Y13, Y13
-	VHADDPS       Y13, Y13, Y13
-	VEXTRACTF128  $0x01, Y13, X14
-	VADDSS        X14, X13, X13
 
-	// a NaN sum (a row with NaN, +Inf or only -Inf: then and only then max + L is NaN)
-	// ends the call (the Go caller resolves that row)
-	VUCOMISS X13, X13
-	JPS      LogSumExpAVX512_special
-
-	// ring[n] = (max, sum); at 8 rows: dst[row-7..row] = max + LogPos(sum), 8 lanes at once
-	MOVQ   96(SP), R9
-	VMOVSS X0, (SP)(R9*4)
-	VMOVSS X13, 32(SP)(R9*4)
-	INCQ   R9
-	CMPQ   R9, $0x08
-	JE     LogSumExpAVX512_ringfull_25
-	MOVQ   R9, 96(SP)
-	JMP    LogSumExpAVX512_ringnext_26
+	// ring[n] = (max, partial vector); at 8 rows, the 8 rows' ends
+	MOVQ    320(SP), R9
+	VMOVSS  X0, (SP)(R9*4)
+	MOVQ    R9, R12
+	SHLQ    $0x05, R12
+	VMOVUPS Y13, 32(SP)(R12*1)
+	INCQ    R9
+	CMPQ    R9, $0x08
+	JE      LogSumExpAVX512_ringfull_25
+	MOVQ    R9, 320(SP)
+	JMP     LogSumExpAVX512_ringnext_26
 
 LogSumExpAVX512_ringfull_25:
-	MOVQ    $0x00000000, 96(SP)
-	VMOVUPS 32(SP), Y0
+	MOVQ $0x00000000, 320(SP)
+
+	// dst[rows of the ring] = max + LogPos(sum), 8 lanes at once; the first NaN row ends the call
+	MOVQ $0x00000008, R14
+	MOVQ R10, R9
+	SUBQ $0x07, R9
+	MOVQ R14, R12
+	SHLQ $0x02, R12
+	NEGQ R12
+	ADDQ AX, R12
+	ADDQ $0x04, R12
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      32(SP), Y0
+	VHADDPS      64(SP), Y0, Y0
+	VMOVUPS      96(SP), Y13
+	VHADDPS      128(SP), Y13, Y13
+	VHADDPS      Y13, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X13
+	VADDPS       X13, X0, X0
+	VMOVUPS      160(SP), Y13
+	VHADDPS      192(SP), Y13, Y13
+	VMOVUPS      224(SP), Y14
+	VHADDPS      256(SP), Y14, Y14
+	VHADDPS      Y14, Y13, Y13
+	VEXTRACTF128 $0x01, Y13, X14
+	VADDPS       X14, X13, X13
+	VINSERTF128  $0x01, X13, Y0, Y0
+	VCMPPS       $0x03, Y0, Y0, Y13
+	VMOVMSKPS    Y13, R15
+	LEAQ         rowconsts<>+64(SB), BP
+	ANDL         (BP)(R14*4), R15
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+416(SB), Y0, Y13
@@ -1954,8 +2774,29 @@ LogSumExpAVX512_ringfull_25:
 	VFMADD231PS  rowconsts<>+800(SB), Y13, Y14
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y14, Y14
-	VADDPS       (SP), Y14, Y0
-	VMOVUPS      Y0, -28(AX)
+	VADDPS       (SP), Y14, Y14
+	TESTL        R15, R15
+	JE           LogSumExpAVX512_lsestore_27
+
+	// a NaN row: store the rows before it, and end the call there
+	BSFL       R15, R13
+	MOVL       R13, R14
+	ADDQ       R14, R9
+	LEAQ       rowconsts<>+32(SB), AX
+	MOVQ       R14, CX
+	SHLQ       $0x02, CX
+	SUBQ       CX, AX
+	VMOVUPS    (AX), Y0
+	VMASKMOVPS Y14, Y0, (R12)
+	MOVQ       R9, R10
+	JMP        LogSumExpAVX512_special
+
+LogSumExpAVX512_lsestore_27:
+	LEAQ       rowconsts<>+32(SB), R9
+	SHLQ       $0x02, R14
+	SUBQ       R14, R9
+	VMOVUPS    (R9), Y0
+	VMASKMOVPS Y14, Y0, (R12)
 
 LogSumExpAVX512_ringnext_26:
 	// next row (its max is in next)
@@ -1967,68 +2808,100 @@ LogSumExpAVX512_ringnext_26:
 	CMPQ    R10, DX
 	JB      LogSumExpAVX512_row
 	CMPQ    R11, DX
-	JE      LogSumExpAVX512_nocarry_27
+	JE      LogSumExpAVX512_nocarry_28
 
 	// the row after the last: its max, for the next call
 	MOVQ   carry+32(FP), CX
 	VMOVSS X0, (CX)
 
-LogSumExpAVX512_nocarry_27:
+LogSumExpAVX512_nocarry_28:
 LogSumExpAVX512_end_1:
-LogSumExpAVX512_special:
-	// the rows still in the ring: dst[row-n+j] = max + LogPos(sum), one at a time
-	MOVQ 96(SP), CX
-	MOVQ CX, DX
+	// the rows still in the ring
+	MOVQ  320(SP), CX
+	TESTQ CX, CX
+	JE    LogSumExpAVX512_noflush_29
+
+	// dst[rows of the ring] = max + LogPos(sum), 8 lanes at once; the first NaN row ends the call
+	MOVQ CX, BX
+	MOVQ R10, CX
+	SUBQ BX, CX
+	MOVQ BX, DX
 	SHLQ $0x02, DX
 	NEGQ DX
 	ADDQ AX, DX
-	XORQ AX, AX
 
-LogSumExpAVX512_flush_28:
-	CMPQ   AX, CX
-	JAE    LogSumExpAVX512_flushdone_29
-	VMOVSS 32(SP)(AX*4), X0
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      32(SP), Y0
+	VHADDPS      64(SP), Y0, Y0
+	VMOVUPS      96(SP), Y1
+	VHADDPS      128(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      160(SP), Y1
+	VHADDPS      192(SP), Y1, Y1
+	VMOVUPS      224(SP), Y2
+	VHADDPS      256(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
+	VCMPPS       $0x03, Y0, Y0, Y1
+	VMOVMSKPS    Y1, AX
+	LEAQ         rowconsts<>+64(SB), SI
+	ANDL         (SI)(BX*4), AX
 
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X0, BX
-	MOVL       BX, SI
-	SUBL       $0x3f3504f3, SI
-	SARL       $0x17, SI
-	MOVL       SI, DI
-	SHLL       $0x17, DI
-	SUBL       DI, BX
-	VMOVD      BX, X1
-	VSUBSS     rowconsts<>+1100(SB), X1, X1
-	VXORPS     X2, X2, X2
-	VCVTSI2SSL SI, X2, X2
-	VMULSS     X1, X1, X3
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+416(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+448(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1108(SB), Y4
+	VFMADD213PS  rowconsts<>+512(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+544(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+576(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+608(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+640(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+672(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+704(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+736(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+768(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VADDPS       (SP), Y2, Y2
+	TESTL        AX, AX
+	JE           LogSumExpAVX512_lsestore_30
 
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X4
-	VFMADD213SS rowconsts<>+1112(SB), X1, X4
-	VFMADD213SS rowconsts<>+1116(SB), X1, X4
-	VFMADD213SS rowconsts<>+1120(SB), X1, X4
-	VFMADD213SS rowconsts<>+1124(SB), X1, X4
-	VFMADD213SS rowconsts<>+1128(SB), X1, X4
-	VFMADD213SS rowconsts<>+1132(SB), X1, X4
-	VFMADD213SS rowconsts<>+1136(SB), X1, X4
-	VFMADD213SS rowconsts<>+1140(SB), X1, X4
-	VMULSS      X1, X4, X4
-	VMULSS      X3, X4, X4
-	VFMADD231SS rowconsts<>+1144(SB), X2, X4
-	VFMADD231SS rowconsts<>+1104(SB), X3, X4
+	// a NaN row: store the rows before it, and end the call there
+	BSFL       AX, R13
+	MOVL       R13, BX
+	ADDQ       BX, CX
+	LEAQ       rowconsts<>+32(SB), AX
+	SHLQ       $0x02, BX
+	SUBQ       BX, AX
+	VMOVUPS    (AX), Y0
+	VMASKMOVPS Y2, Y0, (DX)
+	MOVQ       CX, R10
+	JMP        LogSumExpAVX512_special
 
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X4, X1, X1
-	VFMADD231SS rowconsts<>+1148(SB), X2, X1
-	VSUBSS      X0, X0, X0
-	VADDSS      X0, X1, X1
-	VADDSS      (SP)(AX*4), X1, X0
-	VMOVSS      X0, (DX)(AX*4)
-	INCQ        AX
-	JMP         LogSumExpAVX512_flush_28
+LogSumExpAVX512_lsestore_30:
+	LEAQ       rowconsts<>+32(SB), AX
+	MOVQ       BX, CX
+	SHLQ       $0x02, CX
+	SUBQ       CX, AX
+	VMOVUPS    (AX), Y0
+	VMASKMOVPS Y2, Y0, (DX)
 
-LogSumExpAVX512_flushdone_29:
+LogSumExpAVX512_noflush_29:
+LogSumExpAVX512_special:
 	MOVQ R10, ret+48(FP)
 	VZEROUPPER
 	RET
@@ -2379,14 +3252,16 @@ CrossEntropyPlainAVX512_explastnext_17:
 
 CrossEntropyPlainAVX512_explastdone_15:
 CrossEntropyPlainAVX512_expfolded_7:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z13, Z12, Z12
 	VEXTRACTF64X4 $0x01, Z12, Y13
 	VADDPS        Y13, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VEXTRACTF128  $0x01, Y12, X13
-	VADDSS        X13, X12, X12
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y12, Y12, Y12
+	VHADDPS      Y12, Y12, Y12
+	VEXTRACTF128 $0x01, Y12, X13
+	VADDSS       X13, X12, X12
 
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
@@ -2854,14 +3729,16 @@ CrossEntropySAVX512_explastnext_17:
 
 CrossEntropySAVX512_explastdone_15:
 CrossEntropySAVX512_expfolded_7:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z8, Z7, Z7
 	VEXTRACTF64X4 $0x01, Z7, Y8
 	VADDPS        Y8, Y7, Y7
-	VHADDPS       Y7, Y7, Y7
-	VHADDPS       Y7, Y7, Y7
-	VEXTRACTF128  $0x01, Y7, X8
-	VADDSS        X8, X7, X7
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y7, Y7, Y7
+	VHADDPS      Y7, Y7, Y7
+	VEXTRACTF128 $0x01, Y7, X8
+	VADDSS       X8, X7, X7
 
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
@@ -2869,16 +3746,18 @@ CrossEntropySAVX512_expfolded_7:
 	MOVQ   lsum+56(FP), SI
 	VMOVSS X7, (SI)(DI*4)
 
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z6, Z5, Z5
 	VEXTRACTF64X4 $0x01, Z5, Y0
 	VADDPS        Y0, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X0
-	VADDSS        X0, X5, X0
-	MOVQ          zw+64(FP), SI
-	VMOVSS        X0, (SI)(DI*4)
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y5, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X0
+	VADDSS       X0, X5, X0
+	MOVQ         zw+64(FP), SI
+	VMOVSS       X0, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -3312,14 +4191,16 @@ CrossEntropySoftPlainAVX512_explastnext_16:
 
 CrossEntropySoftPlainAVX512_explastdone_14:
 CrossEntropySoftPlainAVX512_expfolded_6:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z6, Z5, Z5
 	VEXTRACTF64X4 $0x01, Z5, Y6
 	VADDPS        Y6, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X6
-	VADDSS        X6, X5, X5
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y5, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDSS       X6, X5, X5
 
 	// pass 2b: mass = Σ c, zc = Σ c·(z - max) over the same 32 partials
 	VXORPS       Z6, Z6, Z6
@@ -3404,14 +4285,16 @@ CrossEntropySoftPlainAVX512_tgtnext_21:
 	VFMADD231PS  Z11, Z12, Z9
 
 CrossEntropySoftPlainAVX512_tgtdone_19:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z7, Z6, Z6
 	VEXTRACTF64X4 $0x01, Z6, Y7
 	VADDPS        Y7, Y6, Y6
-	VHADDPS       Y6, Y6, Y6
-	VHADDPS       Y6, Y6, Y6
-	VEXTRACTF128  $0x01, Y6, X7
-	VADDSS        X7, X6, X6
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y6, Y6, Y6
+	VHADDPS      Y6, Y6, Y6
+	VEXTRACTF128 $0x01, Y6, X7
+	VADDSS       X7, X6, X6
 
 	// per-row outputs: mx, mass, zc
 	MOVQ   mx+40(FP), SI
@@ -3419,16 +4302,18 @@ CrossEntropySoftPlainAVX512_tgtdone_19:
 	MOVQ   mass+56(FP), SI
 	VMOVSS X6, (SI)(DI*4)
 
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z9, Z8, Z8
 	VEXTRACTF64X4 $0x01, Z8, Y0
 	VADDPS        Y0, Y8, Y8
-	VHADDPS       Y8, Y8, Y8
-	VHADDPS       Y8, Y8, Y8
-	VEXTRACTF128  $0x01, Y8, X0
-	VADDSS        X0, X8, X0
-	MOVQ          zc+64(FP), SI
-	VMOVSS        X0, (SI)(DI*4)
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y8, Y8, Y8
+	VHADDPS      Y8, Y8, Y8
+	VEXTRACTF128 $0x01, Y8, X0
+	VADDSS       X0, X8, X0
+	MOVQ         zc+64(FP), SI
+	VMOVSS       X0, (SI)(DI*4)
 
 	// per-row output: the sum, into lsum (see deferredLogs)
 	MOVQ   lsum+48(FP), SI
@@ -3874,14 +4759,16 @@ CrossEntropyWAVX512_explastnext_17:
 
 CrossEntropyWAVX512_explastdone_15:
 CrossEntropyWAVX512_expfolded_7:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z13, Z12, Z12
 	VEXTRACTF64X4 $0x01, Z12, Y13
 	VADDPS        Y13, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VEXTRACTF128  $0x01, Y12, X13
-	VADDSS        X13, X12, X12
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y12, Y12, Y12
+	VHADDPS      Y12, Y12, Y12
+	VEXTRACTF128 $0x01, Y12, X13
+	VADDSS       X13, X12, X12
 
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
@@ -4354,14 +5241,16 @@ CrossEntropyWSAVX512_explastnext_17:
 
 CrossEntropyWSAVX512_explastdone_15:
 CrossEntropyWSAVX512_expfolded_7:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z8, Z7, Z7
 	VEXTRACTF64X4 $0x01, Z7, Y8
 	VADDPS        Y8, Y7, Y7
-	VHADDPS       Y7, Y7, Y7
-	VHADDPS       Y7, Y7, Y7
-	VEXTRACTF128  $0x01, Y7, X8
-	VADDSS        X8, X7, X7
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y7, Y7, Y7
+	VHADDPS      Y7, Y7, Y7
+	VEXTRACTF128 $0x01, Y7, X8
+	VADDSS       X8, X7, X7
 
 	// per-row outputs: mx, lsum (and zw)
 	MOVQ   mx+48(FP), SI
@@ -4369,16 +5258,18 @@ CrossEntropyWSAVX512_expfolded_7:
 	MOVQ   lsum+56(FP), SI
 	VMOVSS X7, (SI)(DI*4)
 
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z6, Z5, Z5
 	VEXTRACTF64X4 $0x01, Z5, Y0
 	VADDPS        Y0, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X0
-	VADDSS        X0, X5, X0
-	MOVQ          zw+64(FP), SI
-	VMOVSS        X0, (SI)(DI*4)
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y5, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X0
+	VADDSS       X0, X5, X0
+	MOVQ         zw+64(FP), SI
+	VMOVSS       X0, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -4812,14 +5703,16 @@ CrossEntropySoftWAVX512_explastnext_16:
 
 CrossEntropySoftWAVX512_explastdone_14:
 CrossEntropySoftWAVX512_expfolded_6:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z6, Z5, Z5
 	VEXTRACTF64X4 $0x01, Z5, Y6
 	VADDPS        Y6, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X6
-	VADDSS        X6, X5, X5
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y5, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDSS       X6, X5, X5
 
 	// pass 2b: mass = Σ c, zc = Σ c·(z - max) over the same 32 partials
 	VXORPS       Z6, Z6, Z6
@@ -4912,14 +5805,16 @@ CrossEntropySoftWAVX512_tgtnext_21:
 	VFMADD231PS  Z11, Z12, Z9
 
 CrossEntropySoftWAVX512_tgtdone_19:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z7, Z6, Z6
 	VEXTRACTF64X4 $0x01, Z6, Y7
 	VADDPS        Y7, Y6, Y6
-	VHADDPS       Y6, Y6, Y6
-	VHADDPS       Y6, Y6, Y6
-	VEXTRACTF128  $0x01, Y6, X7
-	VADDSS        X7, X6, X6
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y6, Y6, Y6
+	VHADDPS      Y6, Y6, Y6
+	VEXTRACTF128 $0x01, Y6, X7
+	VADDSS       X7, X6, X6
 
 	// per-row outputs: mx, mass, zc
 	MOVQ   mx+40(FP), SI
@@ -4927,16 +5822,18 @@ CrossEntropySoftWAVX512_tgtdone_19:
 	MOVQ   mass+56(FP), SI
 	VMOVSS X6, (SI)(DI*4)
 
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z9, Z8, Z8
 	VEXTRACTF64X4 $0x01, Z8, Y0
 	VADDPS        Y0, Y8, Y8
-	VHADDPS       Y8, Y8, Y8
-	VHADDPS       Y8, Y8, Y8
-	VEXTRACTF128  $0x01, Y8, X0
-	VADDSS        X0, X8, X0
-	MOVQ          zc+64(FP), SI
-	VMOVSS        X0, (SI)(DI*4)
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y8, Y8, Y8
+	VHADDPS      Y8, Y8, Y8
+	VEXTRACTF128 $0x01, Y8, X0
+	VADDSS       X0, X8, X0
+	MOVQ         zc+64(FP), SI
+	VMOVSS       X0, (SI)(DI*4)
 
 	// per-row output: the sum, into lsum (see deferredLogs)
 	MOVQ   lsum+48(FP), SI
@@ -5393,14 +6290,16 @@ CrossEntropyGAVX512_explastnext_17:
 
 CrossEntropyGAVX512_explastdone_15:
 CrossEntropyGAVX512_expfolded_7:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z13, Z12, Z12
 	VEXTRACTF64X4 $0x01, Z12, Y13
 	VADDPS        Y13, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VEXTRACTF128  $0x01, Y12, X13
-	VADDSS        X13, X12, X12
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y12, Y12, Y12
+	VHADDPS      Y12, Y12, Y12
+	VEXTRACTF128 $0x01, Y12, X13
+	VADDSS       X13, X12, X12
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
 	VMOVSS       rowconsts<>+1100(SB), X13
@@ -5936,14 +6835,16 @@ CrossEntropyGSAVX512_explastnext_17:
 
 CrossEntropyGSAVX512_explastdone_15:
 CrossEntropyGSAVX512_expfolded_7:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z8, Z7, Z7
 	VEXTRACTF64X4 $0x01, Z7, Y8
 	VADDPS        Y8, Y7, Y7
-	VHADDPS       Y7, Y7, Y7
-	VHADDPS       Y7, Y7, Y7
-	VEXTRACTF128  $0x01, Y7, X8
-	VADDSS        X8, X7, X7
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y7, Y7, Y7
+	VHADDPS      Y7, Y7, Y7
+	VEXTRACTF128 $0x01, Y7, X8
+	VADDSS       X8, X7, X7
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
 	VMOVSS       rowconsts<>+1100(SB), X8
@@ -6007,16 +6908,18 @@ CrossEntropyGSAVX512_outend_21:
 	MOVQ   lsum+56(FP), SI
 	VMOVSS X7, (SI)(DI*4)
 
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z6, Z5, Z5
 	VEXTRACTF64X4 $0x01, Z5, Y0
 	VADDPS        Y0, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X0
-	VADDSS        X0, X5, X0
-	MOVQ          zw+64(FP), SI
-	VMOVSS        X0, (SI)(DI*4)
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y5, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X0
+	VADDSS       X0, X5, X0
+	MOVQ         zw+64(FP), SI
+	VMOVSS       X0, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -6462,14 +7365,16 @@ CrossEntropySoftGAVX512_explastnext_16:
 
 CrossEntropySoftGAVX512_explastdone_14:
 CrossEntropySoftGAVX512_expfolded_6:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z6, Z5, Z5
 	VEXTRACTF64X4 $0x01, Z5, Y6
 	VADDPS        Y6, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X6
-	VADDSS        X6, X5, X5
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y5, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDSS       X6, X5, X5
 
 	// pass 2b: mass = Σ c, zc = Σ c·(z - max) over the same 32 partials
 	VXORPS       Z6, Z6, Z6
@@ -6554,14 +7459,16 @@ CrossEntropySoftGAVX512_tgtnext_21:
 	VFMADD231PS  Z11, Z12, Z9
 
 CrossEntropySoftGAVX512_tgtdone_19:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z7, Z6, Z6
 	VEXTRACTF64X4 $0x01, Z6, Y7
 	VADDPS        Y7, Y6, Y6
-	VHADDPS       Y6, Y6, Y6
-	VHADDPS       Y6, Y6, Y6
-	VEXTRACTF128  $0x01, Y6, X7
-	VADDSS        X7, X6, X6
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y6, Y6, Y6
+	VHADDPS      Y6, Y6, Y6
+	VEXTRACTF128 $0x01, Y6, X7
+	VADDSS       X7, X6, X6
 
 	// per-row outputs: mx, mass, zc
 	MOVQ   mx+40(FP), SI
@@ -6569,16 +7476,18 @@ CrossEntropySoftGAVX512_tgtdone_19:
 	MOVQ   mass+56(FP), SI
 	VMOVSS X6, (SI)(DI*4)
 
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z9, Z8, Z8
 	VEXTRACTF64X4 $0x01, Z8, Y0
 	VADDPS        Y0, Y8, Y8
-	VHADDPS       Y8, Y8, Y8
-	VHADDPS       Y8, Y8, Y8
-	VEXTRACTF128  $0x01, Y8, X0
-	VADDSS        X0, X8, X0
-	MOVQ          zc+64(FP), SI
-	VMOVSS        X0, (SI)(DI*4)
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y8, Y8, Y8
+	VHADDPS      Y8, Y8, Y8
+	VEXTRACTF128 $0x01, Y8, X0
+	VADDSS       X0, X8, X0
+	MOVQ         zc+64(FP), SI
+	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
 	VMOVSS       rowconsts<>+1100(SB), X0
@@ -7104,14 +8013,16 @@ CrossEntropyGWAVX512_explastnext_17:
 
 CrossEntropyGWAVX512_explastdone_15:
 CrossEntropyGWAVX512_expfolded_7:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z13, Z12, Z12
 	VEXTRACTF64X4 $0x01, Z12, Y13
 	VADDPS        Y13, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VEXTRACTF128  $0x01, Y12, X13
-	VADDSS        X13, X12, X12
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y12, Y12, Y12
+	VHADDPS      Y12, Y12, Y12
+	VEXTRACTF128 $0x01, Y12, X13
+	VADDSS       X13, X12, X12
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
 	VMOVSS       rowconsts<>+1100(SB), X13
@@ -7654,14 +8565,16 @@ CrossEntropyGWSAVX512_explastnext_17:
 
 CrossEntropyGWSAVX512_explastdone_15:
 CrossEntropyGWSAVX512_expfolded_7:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z8, Z7, Z7
 	VEXTRACTF64X4 $0x01, Z7, Y8
 	VADDPS        Y8, Y7, Y7
-	VHADDPS       Y7, Y7, Y7
-	VHADDPS       Y7, Y7, Y7
-	VEXTRACTF128  $0x01, Y7, X8
-	VADDSS        X8, X7, X7
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y7, Y7, Y7
+	VHADDPS      Y7, Y7, Y7
+	VEXTRACTF128 $0x01, Y7, X8
+	VADDSS       X8, X7, X7
 
 	// grad_j = scale * fma(a, e_j * (1/sum), -u_j), u_j = k * w_j
 	VMOVSS       rowconsts<>+1100(SB), X8
@@ -7727,16 +8640,18 @@ CrossEntropyGWSAVX512_outend_21:
 	MOVQ   lsum+56(FP), SI
 	VMOVSS X7, (SI)(DI*4)
 
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z6, Z5, Z5
 	VEXTRACTF64X4 $0x01, Z5, Y0
 	VADDPS        Y0, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X0
-	VADDSS        X0, X5, X0
-	MOVQ          zw+64(FP), SI
-	VMOVSS        X0, (SI)(DI*4)
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y5, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X0
+	VADDSS       X0, X5, X0
+	MOVQ         zw+64(FP), SI
+	VMOVSS       X0, (SI)(DI*4)
 
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
@@ -8182,14 +9097,16 @@ CrossEntropySoftGWAVX512_explastnext_16:
 
 CrossEntropySoftGWAVX512_explastdone_14:
 CrossEntropySoftGWAVX512_expfolded_6:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z6, Z5, Z5
 	VEXTRACTF64X4 $0x01, Z5, Y6
 	VADDPS        Y6, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VHADDPS       Y5, Y5, Y5
-	VEXTRACTF128  $0x01, Y5, X6
-	VADDSS        X6, X5, X5
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y5, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDSS       X6, X5, X5
 
 	// pass 2b: mass = Σ c, zc = Σ c·(z - max) over the same 32 partials
 	VXORPS       Z6, Z6, Z6
@@ -8282,14 +9199,16 @@ CrossEntropySoftGWAVX512_tgtnext_21:
 	VFMADD231PS  Z11, Z12, Z9
 
 CrossEntropySoftGWAVX512_tgtdone_19:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z7, Z6, Z6
 	VEXTRACTF64X4 $0x01, Z6, Y7
 	VADDPS        Y7, Y6, Y6
-	VHADDPS       Y6, Y6, Y6
-	VHADDPS       Y6, Y6, Y6
-	VEXTRACTF128  $0x01, Y6, X7
-	VADDSS        X7, X6, X6
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y6, Y6, Y6
+	VHADDPS      Y6, Y6, Y6
+	VEXTRACTF128 $0x01, Y6, X7
+	VADDSS       X7, X6, X6
 
 	// per-row outputs: mx, mass, zc
 	MOVQ   mx+40(FP), SI
@@ -8297,16 +9216,18 @@ CrossEntropySoftGWAVX512_tgtdone_19:
 	MOVQ   mass+56(FP), SI
 	VMOVSS X6, (SI)(DI*4)
 
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z9, Z8, Z8
 	VEXTRACTF64X4 $0x01, Z8, Y0
 	VADDPS        Y0, Y8, Y8
-	VHADDPS       Y8, Y8, Y8
-	VHADDPS       Y8, Y8, Y8
-	VEXTRACTF128  $0x01, Y8, X0
-	VADDSS        X0, X8, X0
-	MOVQ          zc+64(FP), SI
-	VMOVSS        X0, (SI)(DI*4)
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y8, Y8, Y8
+	VHADDPS      Y8, Y8, Y8
+	VEXTRACTF128 $0x01, Y8, X0
+	VADDSS       X0, X8, X0
+	MOVQ         zc+64(FP), SI
+	VMOVSS       X0, (SI)(DI*4)
 
 	// grad_j = scale * fma(mass, e_j * (1/sum), -c_j)
 	VMOVSS       rowconsts<>+1100(SB), X0
@@ -8848,21 +9769,23 @@ CrossEntropyLabelsPlainAVX512_explastnext_19:
 
 CrossEntropyLabelsPlainAVX512_explastdone_17:
 CrossEntropyLabelsPlainAVX512_expfolded_9:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z13, Z12, Z12
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VADDPS        Y0, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VEXTRACTF128  $0x01, Y12, X0
-	VADDSS        X0, X12, X0
-	MOVQ          136(SP), SI
-	MOVQ          labels+24(FP), R10
-	MOVLQSX       (R10)(DI*4), R10
-	CMPQ          R10, AX
-	JAE           CrossEntropyLabelsPlainAVX512_ignored_20
-	VMOVSS        X0, (SP)(SI*4)
-	JMP           CrossEntropyLabelsPlainAVX512_entered_21
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y12, Y12, Y12
+	VHADDPS      Y12, Y12, Y12
+	VEXTRACTF128 $0x01, Y12, X0
+	VADDSS       X0, X12, X0
+	MOVQ         136(SP), SI
+	MOVQ         labels+24(FP), R10
+	MOVLQSX      (R10)(DI*4), R10
+	CMPQ         R10, AX
+	JAE          CrossEntropyLabelsPlainAVX512_ignored_20
+	VMOVSS       X0, (SP)(SI*4)
+	JMP          CrossEntropyLabelsPlainAVX512_entered_21
 
 CrossEntropyLabelsPlainAVX512_ignored_20:
 	VMOVSS rowconsts<>+1100(SB), X0
@@ -9361,21 +10284,23 @@ CrossEntropyLabelsSAVX512_explastnext_19:
 
 CrossEntropyLabelsSAVX512_explastdone_17:
 CrossEntropyLabelsSAVX512_expfolded_9:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z13, Z12, Z12
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VADDPS        Y0, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VEXTRACTF128  $0x01, Y12, X0
-	VADDSS        X0, X12, X0
-	MOVQ          136(SP), SI
-	MOVQ          labels+24(FP), R10
-	MOVLQSX       (R10)(DI*4), R10
-	CMPQ          R10, AX
-	JAE           CrossEntropyLabelsSAVX512_ignored_20
-	VMOVSS        X0, (SP)(SI*4)
-	JMP           CrossEntropyLabelsSAVX512_entered_21
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y12, Y12, Y12
+	VHADDPS      Y12, Y12, Y12
+	VEXTRACTF128 $0x01, Y12, X0
+	VADDSS       X0, X12, X0
+	MOVQ         136(SP), SI
+	MOVQ         labels+24(FP), R10
+	MOVLQSX      (R10)(DI*4), R10
+	CMPQ         R10, AX
+	JAE          CrossEntropyLabelsSAVX512_ignored_20
+	VMOVSS       X0, (SP)(SI*4)
+	JMP          CrossEntropyLabelsSAVX512_entered_21
 
 CrossEntropyLabelsSAVX512_ignored_20:
 	VMOVSS rowconsts<>+1100(SB), X0
@@ -9872,21 +10797,23 @@ CrossEntropyLabelsWAVX512_explastnext_19:
 
 CrossEntropyLabelsWAVX512_explastdone_17:
 CrossEntropyLabelsWAVX512_expfolded_9:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z13, Z12, Z12
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VADDPS        Y0, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VEXTRACTF128  $0x01, Y12, X0
-	VADDSS        X0, X12, X0
-	MOVQ          136(SP), SI
-	MOVQ          labels+24(FP), R10
-	MOVLQSX       (R10)(DI*4), R10
-	CMPQ          R10, AX
-	JAE           CrossEntropyLabelsWAVX512_ignored_20
-	VMOVSS        X0, (SP)(SI*4)
-	JMP           CrossEntropyLabelsWAVX512_entered_21
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y12, Y12, Y12
+	VHADDPS      Y12, Y12, Y12
+	VEXTRACTF128 $0x01, Y12, X0
+	VADDSS       X0, X12, X0
+	MOVQ         136(SP), SI
+	MOVQ         labels+24(FP), R10
+	MOVLQSX      (R10)(DI*4), R10
+	CMPQ         R10, AX
+	JAE          CrossEntropyLabelsWAVX512_ignored_20
+	VMOVSS       X0, (SP)(SI*4)
+	JMP          CrossEntropyLabelsWAVX512_entered_21
 
 CrossEntropyLabelsWAVX512_ignored_20:
 	VMOVSS rowconsts<>+1100(SB), X0
@@ -10387,21 +11314,23 @@ CrossEntropyLabelsWSAVX512_explastnext_19:
 
 CrossEntropyLabelsWSAVX512_explastdone_17:
 CrossEntropyLabelsWSAVX512_expfolded_9:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z13, Z12, Z12
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VADDPS        Y0, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VEXTRACTF128  $0x01, Y12, X0
-	VADDSS        X0, X12, X0
-	MOVQ          136(SP), SI
-	MOVQ          labels+24(FP), R10
-	MOVLQSX       (R10)(DI*4), R10
-	CMPQ          R10, AX
-	JAE           CrossEntropyLabelsWSAVX512_ignored_20
-	VMOVSS        X0, (SP)(SI*4)
-	JMP           CrossEntropyLabelsWSAVX512_entered_21
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y12, Y12, Y12
+	VHADDPS      Y12, Y12, Y12
+	VEXTRACTF128 $0x01, Y12, X0
+	VADDSS       X0, X12, X0
+	MOVQ         136(SP), SI
+	MOVQ         labels+24(FP), R10
+	MOVLQSX      (R10)(DI*4), R10
+	CMPQ         R10, AX
+	JAE          CrossEntropyLabelsWSAVX512_ignored_20
+	VMOVSS       X0, (SP)(SI*4)
+	JMP          CrossEntropyLabelsWSAVX512_entered_21
 
 CrossEntropyLabelsWSAVX512_ignored_20:
 	VMOVSS rowconsts<>+1100(SB), X0
@@ -10907,20 +11836,22 @@ CrossEntropyLabelsGAVX512_explastnext_19:
 
 CrossEntropyLabelsGAVX512_explastdone_17:
 CrossEntropyLabelsGAVX512_expfolded_9:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z13, Z12, Z12
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VADDPS        Y0, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VEXTRACTF128  $0x01, Y12, X0
-	VADDSS        X0, X12, X0
-	MOVQ          136(SP), SI
-	MOVQ          labels+24(FP), R11
-	MOVLQSX       (R11)(DI*4), R11
-	CMPQ          R11, AX
-	JAE           CrossEntropyLabelsGAVX512_ignored_20
-	VMOVSS        X0, (SP)(SI*4)
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y12, Y12, Y12
+	VHADDPS      Y12, Y12, Y12
+	VEXTRACTF128 $0x01, Y12, X0
+	VADDSS       X0, X12, X0
+	MOVQ         136(SP), SI
+	MOVQ         labels+24(FP), R11
+	MOVLQSX      (R11)(DI*4), R11
+	CMPQ         R11, AX
+	JAE          CrossEntropyLabelsGAVX512_ignored_20
+	VMOVSS       X0, (SP)(SI*4)
 
 	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
 	VMOVSS       rowconsts<>+1100(SB), X12
@@ -11512,20 +12443,22 @@ CrossEntropyLabelsGSAVX512_explastnext_19:
 
 CrossEntropyLabelsGSAVX512_explastdone_17:
 CrossEntropyLabelsGSAVX512_expfolded_9:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z13, Z12, Z12
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VADDPS        Y0, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VEXTRACTF128  $0x01, Y12, X0
-	VADDSS        X0, X12, X0
-	MOVQ          136(SP), SI
-	MOVQ          labels+24(FP), R11
-	MOVLQSX       (R11)(DI*4), R11
-	CMPQ          R11, AX
-	JAE           CrossEntropyLabelsGSAVX512_ignored_20
-	VMOVSS        X0, (SP)(SI*4)
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y12, Y12, Y12
+	VHADDPS      Y12, Y12, Y12
+	VEXTRACTF128 $0x01, Y12, X0
+	VADDSS       X0, X12, X0
+	MOVQ         136(SP), SI
+	MOVQ         labels+24(FP), R11
+	MOVLQSX      (R11)(DI*4), R11
+	CMPQ         R11, AX
+	JAE          CrossEntropyLabelsGSAVX512_ignored_20
+	VMOVSS       X0, (SP)(SI*4)
 
 	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
 	VMOVSS       rowconsts<>+1100(SB), X12
@@ -12115,20 +13048,22 @@ CrossEntropyLabelsGWAVX512_explastnext_19:
 
 CrossEntropyLabelsGWAVX512_explastdone_17:
 CrossEntropyLabelsGWAVX512_expfolded_9:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z13, Z12, Z12
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VADDPS        Y0, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VEXTRACTF128  $0x01, Y12, X0
-	VADDSS        X0, X12, X0
-	MOVQ          136(SP), SI
-	MOVQ          labels+24(FP), R11
-	MOVLQSX       (R11)(DI*4), R11
-	CMPQ          R11, AX
-	JAE           CrossEntropyLabelsGWAVX512_ignored_20
-	VMOVSS        X0, (SP)(SI*4)
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y12, Y12, Y12
+	VHADDPS      Y12, Y12, Y12
+	VEXTRACTF128 $0x01, Y12, X0
+	VADDSS       X0, X12, X0
+	MOVQ         136(SP), SI
+	MOVQ         labels+24(FP), R11
+	MOVLQSX      (R11)(DI*4), R11
+	CMPQ         R11, AX
+	JAE          CrossEntropyLabelsGWAVX512_ignored_20
+	VMOVSS       X0, (SP)(SI*4)
 
 	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
 	VMOVSS       rowconsts<>+1100(SB), X12
@@ -12722,20 +13657,22 @@ CrossEntropyLabelsGWSAVX512_explastnext_19:
 
 CrossEntropyLabelsGWSAVX512_explastdone_17:
 CrossEntropyLabelsGWSAVX512_expfolded_9:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits, two horizontal adds, low half + high half
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z13, Z12, Z12
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VADDPS        Y0, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VHADDPS       Y12, Y12, Y12
-	VEXTRACTF128  $0x01, Y12, X0
-	VADDSS        X0, X12, X0
-	MOVQ          136(SP), SI
-	MOVQ          labels+24(FP), R11
-	MOVLQSX       (R11)(DI*4), R11
-	CMPQ          R11, AX
-	JAE           CrossEntropyLabelsGWSAVX512_ignored_20
-	VMOVSS        X0, (SP)(SI*4)
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y12, Y12, Y12
+	VHADDPS      Y12, Y12, Y12
+	VEXTRACTF128 $0x01, Y12, X0
+	VADDSS       X0, X12, X0
+	MOVQ         136(SP), SI
+	MOVQ         labels+24(FP), R11
+	MOVLQSX      (R11)(DI*4), R11
+	CMPQ         R11, AX
+	JAE          CrossEntropyLabelsGWSAVX512_ignored_20
+	VMOVSS       X0, (SP)(SI*4)
 
 	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
 	VMOVSS       rowconsts<>+1100(SB), X12

@@ -13,11 +13,12 @@ func SoftmaxAVX2(dst *float32, src *float32, rows int, cols int)
 func LogSoftmaxAVX2(dst *float32, src *float32, rows int, cols int)
 
 // LogSumExpAVX2 writes max + LogPos(sum of exp(x - max)) of each row of src to dst[row]
-// and returns the number of rows done: it stops, leaving dst[row] unwritten, at the first
-// row whose result is NaN (a row with NaN, +Inf or only -Inf; see generic.LogSumExpSpecial).
+// and returns the number of rows done: it stops at the first row whose result is NaN (a row
+// with NaN, +Inf or only -Inf; see generic.LogSumExpSpecial), leaving that row and the ones
+// after it unwritten.
 // Its max passes chain across calls: with chain&1 the first row's max is *carry (left by the call
-// before); with chain&2 the row after the last exists, and the call leaves its max in *carry.
-// chain must be 0 for cols <= 16.
+// before); with chain&2 the row after the last exists, and a call that does all its rows leaves
+// its max in *carry. chain must be 0 for cols <= 16.
 //
 //go:noescape
 func LogSumExpAVX2(dst *float32, src *float32, rows int, cols int, carry *float32, chain int) int

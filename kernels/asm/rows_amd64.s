@@ -424,7 +424,7 @@ GLOBL rowconsts<>(SB), RODATA|NOPTR, $1664
 
 // func SoftmaxAVX2(dst *float32, src *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·SoftmaxAVX2(SB), $856-32
+TEXT ·SoftmaxAVX2(SB), $1184-32
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -862,8 +862,20 @@ SoftmaxAVX2_blockdone_2:
 	ANDQ $-8, R9
 	MOVQ BX, R10
 	ANDQ $0x07, R10
-	CMPQ DI, DX
-	JAE  SoftmaxAVX2_end_21
+	MOVQ $0x00000000, 1176(SP)
+
+	// the partial vectors start at +0: a flush sums all 8 slots, filled or not
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 888(SP)
+	VMOVUPS Y0, 920(SP)
+	VMOVUPS Y0, 952(SP)
+	VMOVUPS Y0, 984(SP)
+	VMOVUPS Y0, 1016(SP)
+	VMOVUPS Y0, 1048(SP)
+	VMOVUPS Y0, 1080(SP)
+	VMOVUPS Y0, 1112(SP)
+	CMPQ    DI, DX
+	JAE     SoftmaxAVX2_end_21
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -923,6 +935,9 @@ SoftmaxAVX2_maxfold_25:
 	VBROADCASTSS X0, Y0
 
 SoftmaxAVX2_row:
+	CMPQ BX, $0x00000100
+	JA   SoftmaxAVX2_direct_26
+
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -932,14 +947,14 @@ SoftmaxAVX2_row:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, DX
-	JAE          SoftmaxAVX2_explast_26
+	JAE          SoftmaxAVX2_explast_28
 	LEAQ         (CX)(BX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-SoftmaxAVX2_exp32_28:
+SoftmaxAVX2_exp32_30:
 	CMPQ        SI, R8
-	JAE         SoftmaxAVX2_exprest_29
+	JAE         SoftmaxAVX2_exprest_31
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
@@ -1025,71 +1040,10 @@ SoftmaxAVX2_exp32_28:
 	VMOVUPS     Y12, 96(AX)(SI*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         SoftmaxAVX2_exp32_28
+	JMP         SoftmaxAVX2_exp32_30
 
-SoftmaxAVX2_exprest_29:
+SoftmaxAVX2_exprest_31:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        SI, R9
-	JAE         SoftmaxAVX2_exptail_31
-	VMOVUPS     (R11)(SI*4), Y9
-	VMAXPS      Y1, Y9, Y1
-	VMOVUPS     (CX)(SI*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (AX)(SI*4)
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, SI
-	JMP         SoftmaxAVX2_expnext_32
-
-SoftmaxAVX2_exptail_31:
-	CMPQ         R10, $0x00
-	JE           SoftmaxAVX2_expdone_30
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
-	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
-	VBLENDVPS    Y9, Y11, Y10, Y10
-	VMAXPS       Y1, Y10, Y1
-	VMASKMOVPS   (CX)(SI*4), Y9, Y10
-	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS      Y3, Y11
-	VFMADD213PS  Y2, Y10, Y11
-	VPSLLD       $0x17, Y11, Y12
-	VSUBPS       Y2, Y11, Y11
-	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS      Y4, Y11
-	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
-	VMULPS       Y12, Y10, Y10
-	VFMADD231PS  Y11, Y10, Y12
-	VANDNPS      Y12, Y0, Y12
-	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (AX)(SI*4)
-	VADDPS       Y12, Y5, Y5
-	JMP          SoftmaxAVX2_expdone_30
-
-SoftmaxAVX2_expnext_32:
 	CMPQ        SI, R9
 	JAE         SoftmaxAVX2_exptail_33
 	VMOVUPS     (R11)(SI*4), Y9
@@ -1112,13 +1066,13 @@ SoftmaxAVX2_expnext_32:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (AX)(SI*4)
-	VADDPS      Y12, Y6, Y6
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
 	JMP         SoftmaxAVX2_expnext_34
 
 SoftmaxAVX2_exptail_33:
 	CMPQ         R10, $0x00
-	JE           SoftmaxAVX2_expdone_30
+	JE           SoftmaxAVX2_expdone_32
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -1130,25 +1084,25 @@ SoftmaxAVX2_exptail_33:
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS      Y3, Y11
-	VFMADD213PS  Y2, Y10, Y11
-	VPSLLD       $0x17, Y11, Y12
-	VSUBPS       Y2, Y11, Y11
-	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS      Y4, Y11
-	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
-	VMULPS       Y12, Y10, Y10
-	VFMADD231PS  Y11, Y10, Y12
-	VANDNPS      Y12, Y0, Y12
-	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (AX)(SI*4)
-	VADDPS       Y12, Y6, Y6
-	JMP          SoftmaxAVX2_expdone_30
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VMASKMOVPS   Y13, Y9, (AX)(SI*4)
+	VADDPS       Y13, Y5, Y5
+	JMP          SoftmaxAVX2_expdone_32
 
 SoftmaxAVX2_expnext_34:
 	CMPQ        SI, R9
@@ -1173,13 +1127,13 @@ SoftmaxAVX2_expnext_34:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (AX)(SI*4)
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
 	JMP         SoftmaxAVX2_expnext_36
 
 SoftmaxAVX2_exptail_35:
 	CMPQ         R10, $0x00
-	JE           SoftmaxAVX2_expdone_30
+	JE           SoftmaxAVX2_expdone_32
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -1191,29 +1145,56 @@ SoftmaxAVX2_exptail_35:
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS      Y3, Y11
-	VFMADD213PS  Y2, Y10, Y11
-	VPSLLD       $0x17, Y11, Y12
-	VSUBPS       Y2, Y11, Y11
-	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS      Y4, Y11
-	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
-	VMULPS       Y12, Y10, Y10
-	VFMADD231PS  Y11, Y10, Y12
-	VANDNPS      Y12, Y0, Y12
-	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (AX)(SI*4)
-	VADDPS       Y12, Y7, Y7
-	JMP          SoftmaxAVX2_expdone_30
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VMASKMOVPS   Y13, Y9, (AX)(SI*4)
+	VADDPS       Y13, Y6, Y6
+	JMP          SoftmaxAVX2_expdone_32
 
 SoftmaxAVX2_expnext_36:
+	CMPQ        SI, R9
+	JAE         SoftmaxAVX2_exptail_37
+	VMOVUPS     (R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (AX)(SI*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, SI
+	JMP         SoftmaxAVX2_expnext_38
+
+SoftmaxAVX2_exptail_37:
 	CMPQ         R10, $0x00
-	JE           SoftmaxAVX2_expdone_30
+	JE           SoftmaxAVX2_expdone_32
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -1225,43 +1206,77 @@ SoftmaxAVX2_expnext_36:
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS      Y3, Y11
-	VFMADD213PS  Y2, Y10, Y11
-	VPSLLD       $0x17, Y11, Y12
-	VSUBPS       Y2, Y11, Y11
-	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS      Y4, Y11
-	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
-	VMULPS       Y12, Y10, Y10
-	VFMADD231PS  Y11, Y10, Y12
-	VANDNPS      Y12, Y0, Y12
-	VANDPS       Y9, Y12, Y12
-	VMASKMOVPS   Y12, Y9, (AX)(SI*4)
-	VADDPS       Y12, Y8, Y8
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VMASKMOVPS   Y13, Y9, (AX)(SI*4)
+	VADDPS       Y13, Y7, Y7
+	JMP          SoftmaxAVX2_expdone_32
 
-SoftmaxAVX2_expdone_30:
-	VEXTRACTF128 $0x01, Y1, X0
-	VMAXPS       X0, X1, X1
-	VMOVHLPS     X1, X1, X0
-	VMAXPS       X0, X1, X1
-	VMOVSHDUP    X1, X0
-	VMAXSS       X0, X1, X1
-	VXORPS       X0, X0, X0
-	VADDSS       X0, X1, X1
+SoftmaxAVX2_expnext_38:
+	CMPQ         R10, $0x00
+	JE           SoftmaxAVX2_expdone_32
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VMASKMOVPS   Y13, Y9, (AX)(SI*4)
+	VADDPS       Y13, Y8, Y8
+
+SoftmaxAVX2_expdone_32:
+	VEXTRACTF128 $0x01, Y1, X9
+	VMAXPS       X9, X1, X1
+	VMOVHLPS     X1, X1, X9
+	VMAXPS       X9, X1, X1
+	VMOVSHDUP    X1, X9
+	VMAXSS       X9, X1, X1
+	VXORPS       X9, X9, X9
+	VADDSS       X9, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          SoftmaxAVX2_expfolded_27
+	JMP          SoftmaxAVX2_expfolded_29
 
-SoftmaxAVX2_explast_26:
+SoftmaxAVX2_explast_28:
 	XORQ SI, SI
 
-SoftmaxAVX2_explast32_37:
+SoftmaxAVX2_explast32_39:
 	CMPQ        SI, R8
-	JAE         SoftmaxAVX2_explastrest_38
+	JAE         SoftmaxAVX2_explastrest_40
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -1339,65 +1354,10 @@ SoftmaxAVX2_explast32_37:
 	VMOVUPS     Y12, 96(AX)(SI*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         SoftmaxAVX2_explast32_37
+	JMP         SoftmaxAVX2_explast32_39
 
-SoftmaxAVX2_explastrest_38:
+SoftmaxAVX2_explastrest_40:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        SI, R9
-	JAE         SoftmaxAVX2_explasttail_40
-	VMOVUPS     (CX)(SI*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (AX)(SI*4)
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, SI
-	JMP         SoftmaxAVX2_explastnext_41
-
-SoftmaxAVX2_explasttail_40:
-	CMPQ        R10, $0x00
-	JE          SoftmaxAVX2_explastdone_39
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(SI*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (AX)(SI*4)
-	VADDPS      Y12, Y5, Y5
-	JMP         SoftmaxAVX2_explastdone_39
-
-SoftmaxAVX2_explastnext_41:
 	CMPQ        SI, R9
 	JAE         SoftmaxAVX2_explasttail_42
 	VMOVUPS     (CX)(SI*4), Y9
@@ -1418,13 +1378,13 @@ SoftmaxAVX2_explastnext_41:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (AX)(SI*4)
-	VADDPS      Y12, Y6, Y6
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
 	JMP         SoftmaxAVX2_explastnext_43
 
 SoftmaxAVX2_explasttail_42:
 	CMPQ        R10, $0x00
-	JE          SoftmaxAVX2_explastdone_39
+	JE          SoftmaxAVX2_explastdone_41
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -1432,25 +1392,25 @@ SoftmaxAVX2_explasttail_42:
 	VMOVUPS     (R11), Y9
 	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (AX)(SI*4)
-	VADDPS      Y12, Y6, Y6
-	JMP         SoftmaxAVX2_explastdone_39
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VMASKMOVPS  Y13, Y9, (AX)(SI*4)
+	VADDPS      Y13, Y5, Y5
+	JMP         SoftmaxAVX2_explastdone_41
 
 SoftmaxAVX2_explastnext_43:
 	CMPQ        SI, R9
@@ -1473,13 +1433,787 @@ SoftmaxAVX2_explastnext_43:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (AX)(SI*4)
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
 	JMP         SoftmaxAVX2_explastnext_45
 
 SoftmaxAVX2_explasttail_44:
 	CMPQ        R10, $0x00
-	JE          SoftmaxAVX2_explastdone_39
+	JE          SoftmaxAVX2_explastdone_41
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VMASKMOVPS  Y13, Y9, (AX)(SI*4)
+	VADDPS      Y13, Y6, Y6
+	JMP         SoftmaxAVX2_explastdone_41
+
+SoftmaxAVX2_explastnext_45:
+	CMPQ        SI, R9
+	JAE         SoftmaxAVX2_explasttail_46
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (AX)(SI*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, SI
+	JMP         SoftmaxAVX2_explastnext_47
+
+SoftmaxAVX2_explasttail_46:
+	CMPQ        R10, $0x00
+	JE          SoftmaxAVX2_explastdone_41
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VMASKMOVPS  Y13, Y9, (AX)(SI*4)
+	VADDPS      Y13, Y7, Y7
+	JMP         SoftmaxAVX2_explastdone_41
+
+SoftmaxAVX2_explastnext_47:
+	CMPQ        R10, $0x00
+	JE          SoftmaxAVX2_explastdone_41
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VMASKMOVPS  Y13, Y9, (AX)(SI*4)
+	VADDPS      Y13, Y8, Y8
+
+SoftmaxAVX2_explastdone_41:
+SoftmaxAVX2_expfolded_29:
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y7, Y5, Y5
+	VADDPS Y8, Y6, Y6
+	VADDPS Y6, Y5, Y5
+
+	// ring[n] = (max, partial vector); at 8 rows, the 8 rows' ends
+	MOVQ    1176(SP), SI
+	VMOVSS  X0, 856(SP)(SI*4)
+	MOVQ    SI, R11
+	SHLQ    $0x05, R11
+	VMOVUPS Y5, 888(SP)(R11*1)
+	INCQ    SI
+	CMPQ    SI, $0x08
+	JE      SoftmaxAVX2_ringfull_48
+	MOVQ    SI, 1176(SP)
+	JMP     SoftmaxAVX2_ringnext_49
+
+SoftmaxAVX2_ringfull_48:
+	MOVQ $0x00000000, 1176(SP)
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      888(SP), Y0
+	VHADDPS      920(SP), Y0, Y0
+	VMOVUPS      952(SP), Y5
+	VHADDPS      984(SP), Y5, Y5
+	VHADDPS      Y5, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VADDPS       X5, X0, X0
+	VMOVUPS      1016(SP), Y5
+	VHADDPS      1048(SP), Y5, Y5
+	VMOVUPS      1080(SP), Y6
+	VHADDPS      1112(SP), Y6, Y6
+	VHADDPS      Y6, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDPS       X6, X5, X5
+	VINSERTF128  $0x01, X5, Y0, Y0
+	VBROADCASTSS rowconsts<>+1612(SB), Y5
+	VDIVPS       Y0, Y5, Y5
+	VMOVUPS      Y5, 1144(SP)
+	IMUL3Q       $+28, BX, SI
+	MOVQ         CX, R11
+	SUBQ         SI, R11
+	MOVQ         AX, R12
+	SUBQ         SI, R12
+	XORQ         R13, R13
+
+SoftmaxAVX2_outrows_50:
+	CMPQ         R13, $0x08
+	JAE          SoftmaxAVX2_outrowsdone_51
+	VBROADCASTSS 1144(SP)(R13*4), Y0
+
+	// pass 3
+	XORQ SI, SI
+
+SoftmaxAVX2_out32_52:
+	CMPQ    SI, R8
+	JAE     SoftmaxAVX2_outv_53
+	VMOVUPS (R12)(SI*4), Y5
+	VMULPS  Y0, Y5, Y5
+	VMOVUPS Y5, (R12)(SI*4)
+	VMOVUPS 32(R12)(SI*4), Y5
+	VMULPS  Y0, Y5, Y5
+	VMOVUPS Y5, 32(R12)(SI*4)
+	VMOVUPS 64(R12)(SI*4), Y5
+	VMULPS  Y0, Y5, Y5
+	VMOVUPS Y5, 64(R12)(SI*4)
+	VMOVUPS 96(R12)(SI*4), Y5
+	VMULPS  Y0, Y5, Y5
+	VMOVUPS Y5, 96(R12)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     SoftmaxAVX2_out32_52
+
+SoftmaxAVX2_outv_53:
+	CMPQ    SI, R9
+	JAE     SoftmaxAVX2_outtail_54
+	VMOVUPS (R12)(SI*4), Y5
+	VMULPS  Y0, Y5, Y5
+	VMOVUPS Y5, (R12)(SI*4)
+	ADDQ    $0x08, SI
+	JMP     SoftmaxAVX2_outv_53
+
+SoftmaxAVX2_outtail_54:
+	CMPQ       R10, $0x00
+	JE         SoftmaxAVX2_outend_55
+	LEAQ       rowconsts<>+32(SB), R14
+	MOVQ       R10, R15
+	SHLQ       $0x02, R15
+	SUBQ       R15, R14
+	VMOVUPS    (R14), Y5
+	VMASKMOVPS (R12)(SI*4), Y5, Y6
+	VMULPS     Y0, Y6, Y6
+	VMASKMOVPS Y6, Y5, (R12)(SI*4)
+
+SoftmaxAVX2_outend_55:
+	LEAQ (R11)(BX*4), R11
+	LEAQ (R12)(BX*4), R12
+	INCQ R13
+	JMP  SoftmaxAVX2_outrows_50
+
+SoftmaxAVX2_outrowsdone_51:
+SoftmaxAVX2_ringnext_49:
+	JMP SoftmaxAVX2_rowdone_27
+
+SoftmaxAVX2_direct_26:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, DX
+	JAE          SoftmaxAVX2_explast_56
+	LEAQ         (CX)(BX*4), R11
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
+	XORQ         SI, SI
+
+SoftmaxAVX2_exp32_58:
+	CMPQ        SI, R8
+	JAE         SoftmaxAVX2_exprest_59
+	VMOVUPS     (R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (AX)(SI*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(AX)(SI*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(AX)(SI*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(AX)(SI*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, SI
+	JMP         SoftmaxAVX2_exp32_58
+
+SoftmaxAVX2_exprest_59:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        SI, R9
+	JAE         SoftmaxAVX2_exptail_61
+	VMOVUPS     (R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (AX)(SI*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, SI
+	JMP         SoftmaxAVX2_expnext_62
+
+SoftmaxAVX2_exptail_61:
+	CMPQ         R10, $0x00
+	JE           SoftmaxAVX2_expdone_60
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (AX)(SI*4)
+	VADDPS       Y12, Y5, Y5
+	JMP          SoftmaxAVX2_expdone_60
+
+SoftmaxAVX2_expnext_62:
+	CMPQ        SI, R9
+	JAE         SoftmaxAVX2_exptail_63
+	VMOVUPS     (R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (AX)(SI*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, SI
+	JMP         SoftmaxAVX2_expnext_64
+
+SoftmaxAVX2_exptail_63:
+	CMPQ         R10, $0x00
+	JE           SoftmaxAVX2_expdone_60
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (AX)(SI*4)
+	VADDPS       Y12, Y6, Y6
+	JMP          SoftmaxAVX2_expdone_60
+
+SoftmaxAVX2_expnext_64:
+	CMPQ        SI, R9
+	JAE         SoftmaxAVX2_exptail_65
+	VMOVUPS     (R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (AX)(SI*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, SI
+	JMP         SoftmaxAVX2_expnext_66
+
+SoftmaxAVX2_exptail_65:
+	CMPQ         R10, $0x00
+	JE           SoftmaxAVX2_expdone_60
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (AX)(SI*4)
+	VADDPS       Y12, Y7, Y7
+	JMP          SoftmaxAVX2_expdone_60
+
+SoftmaxAVX2_expnext_66:
+	CMPQ         R10, $0x00
+	JE           SoftmaxAVX2_expdone_60
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (AX)(SI*4)
+	VADDPS       Y12, Y8, Y8
+
+SoftmaxAVX2_expdone_60:
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+	VXORPS       X0, X0, X0
+	VADDSS       X0, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          SoftmaxAVX2_expfolded_57
+
+SoftmaxAVX2_explast_56:
+	XORQ SI, SI
+
+SoftmaxAVX2_explast32_67:
+	CMPQ        SI, R8
+	JAE         SoftmaxAVX2_explastrest_68
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (AX)(SI*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(AX)(SI*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(AX)(SI*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(AX)(SI*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, SI
+	JMP         SoftmaxAVX2_explast32_67
+
+SoftmaxAVX2_explastrest_68:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        SI, R9
+	JAE         SoftmaxAVX2_explasttail_70
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (AX)(SI*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, SI
+	JMP         SoftmaxAVX2_explastnext_71
+
+SoftmaxAVX2_explasttail_70:
+	CMPQ        R10, $0x00
+	JE          SoftmaxAVX2_explastdone_69
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (AX)(SI*4)
+	VADDPS      Y12, Y5, Y5
+	JMP         SoftmaxAVX2_explastdone_69
+
+SoftmaxAVX2_explastnext_71:
+	CMPQ        SI, R9
+	JAE         SoftmaxAVX2_explasttail_72
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (AX)(SI*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, SI
+	JMP         SoftmaxAVX2_explastnext_73
+
+SoftmaxAVX2_explasttail_72:
+	CMPQ        R10, $0x00
+	JE          SoftmaxAVX2_explastdone_69
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (AX)(SI*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         SoftmaxAVX2_explastdone_69
+
+SoftmaxAVX2_explastnext_73:
+	CMPQ        SI, R9
+	JAE         SoftmaxAVX2_explasttail_74
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (AX)(SI*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, SI
+	JMP         SoftmaxAVX2_explastnext_75
+
+SoftmaxAVX2_explasttail_74:
+	CMPQ        R10, $0x00
+	JE          SoftmaxAVX2_explastdone_69
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -1505,11 +2239,11 @@ SoftmaxAVX2_explasttail_44:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (AX)(SI*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         SoftmaxAVX2_explastdone_39
+	JMP         SoftmaxAVX2_explastdone_69
 
-SoftmaxAVX2_explastnext_45:
+SoftmaxAVX2_explastnext_75:
 	CMPQ        R10, $0x00
-	JE          SoftmaxAVX2_explastdone_39
+	JE          SoftmaxAVX2_explastdone_69
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -1536,12 +2270,14 @@ SoftmaxAVX2_explastnext_45:
 	VMASKMOVPS  Y12, Y9, (AX)(SI*4)
 	VADDPS      Y12, Y8, Y8
 
-SoftmaxAVX2_explastdone_39:
-SoftmaxAVX2_expfolded_27:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y7, Y5, Y5
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y6, Y5, Y5
+SoftmaxAVX2_explastdone_69:
+SoftmaxAVX2_expfolded_57:
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y7, Y5, Y5
+	VADDPS Y8, Y6, Y6
+	VADDPS Y6, Y5, Y5
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y5, Y5, Y5
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
@@ -1555,9 +2291,9 @@ SoftmaxAVX2_expfolded_27:
 	// pass 3
 	XORQ SI, SI
 
-SoftmaxAVX2_out32_46:
+SoftmaxAVX2_out32_76:
 	CMPQ    SI, R8
-	JAE     SoftmaxAVX2_outv_47
+	JAE     SoftmaxAVX2_outv_77
 	VMOVUPS (AX)(SI*4), Y5
 	VMULPS  Y0, Y5, Y5
 	VMOVUPS Y5, (AX)(SI*4)
@@ -1571,20 +2307,20 @@ SoftmaxAVX2_out32_46:
 	VMULPS  Y0, Y5, Y5
 	VMOVUPS Y5, 96(AX)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     SoftmaxAVX2_out32_46
+	JMP     SoftmaxAVX2_out32_76
 
-SoftmaxAVX2_outv_47:
+SoftmaxAVX2_outv_77:
 	CMPQ    SI, R9
-	JAE     SoftmaxAVX2_outtail_48
+	JAE     SoftmaxAVX2_outtail_78
 	VMOVUPS (AX)(SI*4), Y5
 	VMULPS  Y0, Y5, Y5
 	VMOVUPS Y5, (AX)(SI*4)
 	ADDQ    $0x08, SI
-	JMP     SoftmaxAVX2_outv_47
+	JMP     SoftmaxAVX2_outv_77
 
-SoftmaxAVX2_outtail_48:
+SoftmaxAVX2_outtail_78:
 	CMPQ       R10, $0x00
-	JE         SoftmaxAVX2_outend_49
+	JE         SoftmaxAVX2_outend_79
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
@@ -1594,7 +2330,8 @@ SoftmaxAVX2_outtail_48:
 	VMULPS     Y0, Y6, Y6
 	VMASKMOVPS Y6, Y5, (AX)(SI*4)
 
-SoftmaxAVX2_outend_49:
+SoftmaxAVX2_outend_79:
+SoftmaxAVX2_rowdone_27:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
@@ -1604,12 +2341,98 @@ SoftmaxAVX2_outend_49:
 	JB      SoftmaxAVX2_row
 
 SoftmaxAVX2_end_21:
+	// the rows still in the ring
+	MOVQ  1176(SP), DX
+	TESTQ DX, DX
+	JE    SoftmaxAVX2_noflush_80
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      888(SP), Y0
+	VHADDPS      920(SP), Y0, Y0
+	VMOVUPS      952(SP), Y1
+	VHADDPS      984(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      1016(SP), Y1
+	VHADDPS      1048(SP), Y1, Y1
+	VMOVUPS      1080(SP), Y2
+	VHADDPS      1112(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
+	VBROADCASTSS rowconsts<>+1612(SB), Y1
+	VDIVPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 1144(SP)
+	MOVQ         DX, SI
+	IMULQ        BX, SI
+	SHLQ         $0x02, SI
+	SUBQ         SI, CX
+	SUBQ         SI, AX
+	XORQ         DI, DI
+
+SoftmaxAVX2_outrows_81:
+	CMPQ         DI, DX
+	JAE          SoftmaxAVX2_outrowsdone_82
+	VBROADCASTSS 1144(SP)(DI*4), Y0
+
+	// pass 3
+	XORQ SI, SI
+
+SoftmaxAVX2_out32_83:
+	CMPQ    SI, R8
+	JAE     SoftmaxAVX2_outv_84
+	VMOVUPS (AX)(SI*4), Y1
+	VMULPS  Y0, Y1, Y1
+	VMOVUPS Y1, (AX)(SI*4)
+	VMOVUPS 32(AX)(SI*4), Y1
+	VMULPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(AX)(SI*4)
+	VMOVUPS 64(AX)(SI*4), Y1
+	VMULPS  Y0, Y1, Y1
+	VMOVUPS Y1, 64(AX)(SI*4)
+	VMOVUPS 96(AX)(SI*4), Y1
+	VMULPS  Y0, Y1, Y1
+	VMOVUPS Y1, 96(AX)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     SoftmaxAVX2_out32_83
+
+SoftmaxAVX2_outv_84:
+	CMPQ    SI, R9
+	JAE     SoftmaxAVX2_outtail_85
+	VMOVUPS (AX)(SI*4), Y1
+	VMULPS  Y0, Y1, Y1
+	VMOVUPS Y1, (AX)(SI*4)
+	ADDQ    $0x08, SI
+	JMP     SoftmaxAVX2_outv_84
+
+SoftmaxAVX2_outtail_85:
+	CMPQ       R10, $0x00
+	JE         SoftmaxAVX2_outend_86
+	LEAQ       rowconsts<>+32(SB), R11
+	MOVQ       R10, R12
+	SHLQ       $0x02, R12
+	SUBQ       R12, R11
+	VMOVUPS    (R11), Y1
+	VMASKMOVPS (AX)(SI*4), Y1, Y2
+	VMULPS     Y0, Y2, Y2
+	VMASKMOVPS Y2, Y1, (AX)(SI*4)
+
+SoftmaxAVX2_outend_86:
+	LEAQ (CX)(BX*4), CX
+	LEAQ (AX)(BX*4), AX
+	INCQ DI
+	JMP  SoftmaxAVX2_outrows_81
+
+SoftmaxAVX2_outrowsdone_82:
+SoftmaxAVX2_noflush_80:
 	VZEROUPPER
 	RET
 
 // func LogSoftmaxAVX2(dst *float32, src *float32, rows int, cols int)
 // Requires: AVX, AVX2, CMOV, FMA3, MMX+
-TEXT ·LogSoftmaxAVX2(SB), $960-32
+TEXT ·LogSoftmaxAVX2(SB), $1184-32
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -2074,9 +2897,20 @@ LogSoftmaxAVX2_blockdone_2:
 	ANDQ $-8, R9
 	MOVQ BX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 952(SP)
-	CMPQ DI, DX
-	JAE  LogSoftmaxAVX2_end_21
+	MOVQ $0x00000000, 1176(SP)
+
+	// the partial vectors start at +0: a flush sums all 8 slots, filled or not
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 888(SP)
+	VMOVUPS Y0, 920(SP)
+	VMOVUPS Y0, 952(SP)
+	VMOVUPS Y0, 984(SP)
+	VMOVUPS Y0, 1016(SP)
+	VMOVUPS Y0, 1048(SP)
+	VMOVUPS Y0, 1080(SP)
+	VMOVUPS Y0, 1112(SP)
+	CMPQ    DI, DX
+	JAE     LogSoftmaxAVX2_end_21
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -2136,6 +2970,9 @@ LogSoftmaxAVX2_maxfold_25:
 	VBROADCASTSS X0, Y0
 
 LogSoftmaxAVX2_row:
+	CMPQ BX, $0x00000100
+	JA   LogSoftmaxAVX2_direct_26
+
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -2145,14 +2982,14 @@ LogSoftmaxAVX2_row:
 	MOVQ         DI, SI
 	INCQ         SI
 	CMPQ         SI, DX
-	JAE          LogSoftmaxAVX2_explast_26
+	JAE          LogSoftmaxAVX2_explast_28
 	LEAQ         (CX)(BX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-LogSoftmaxAVX2_exp32_28:
+LogSoftmaxAVX2_exp32_30:
 	CMPQ        SI, R8
-	JAE         LogSoftmaxAVX2_exprest_29
+	JAE         LogSoftmaxAVX2_exprest_31
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	PREFETCHT0  (AX)(SI*4)
@@ -2236,12 +3073,12 @@ LogSoftmaxAVX2_exp32_28:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         LogSoftmaxAVX2_exp32_28
+	JMP         LogSoftmaxAVX2_exp32_30
 
-LogSoftmaxAVX2_exprest_29:
+LogSoftmaxAVX2_exprest_31:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, R9
-	JAE         LogSoftmaxAVX2_exptail_31
+	JAE         LogSoftmaxAVX2_exptail_33
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	PREFETCHT0  (AX)(SI*4)
@@ -2264,11 +3101,11 @@ LogSoftmaxAVX2_exprest_29:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         LogSoftmaxAVX2_expnext_32
+	JMP         LogSoftmaxAVX2_expnext_34
 
-LogSoftmaxAVX2_exptail_31:
+LogSoftmaxAVX2_exptail_33:
 	CMPQ         R10, $0x00
-	JE           LogSoftmaxAVX2_expdone_30
+	JE           LogSoftmaxAVX2_expdone_32
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -2297,11 +3134,11 @@ LogSoftmaxAVX2_exptail_31:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y5, Y5
-	JMP          LogSoftmaxAVX2_expdone_30
+	JMP          LogSoftmaxAVX2_expdone_32
 
-LogSoftmaxAVX2_expnext_32:
+LogSoftmaxAVX2_expnext_34:
 	CMPQ        SI, R9
-	JAE         LogSoftmaxAVX2_exptail_33
+	JAE         LogSoftmaxAVX2_exptail_35
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
@@ -2323,11 +3160,11 @@ LogSoftmaxAVX2_expnext_32:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         LogSoftmaxAVX2_expnext_34
+	JMP         LogSoftmaxAVX2_expnext_36
 
-LogSoftmaxAVX2_exptail_33:
+LogSoftmaxAVX2_exptail_35:
 	CMPQ         R10, $0x00
-	JE           LogSoftmaxAVX2_expdone_30
+	JE           LogSoftmaxAVX2_expdone_32
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -2356,11 +3193,11 @@ LogSoftmaxAVX2_exptail_33:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y6, Y6
-	JMP          LogSoftmaxAVX2_expdone_30
+	JMP          LogSoftmaxAVX2_expdone_32
 
-LogSoftmaxAVX2_expnext_34:
+LogSoftmaxAVX2_expnext_36:
 	CMPQ        SI, R9
-	JAE         LogSoftmaxAVX2_exptail_35
+	JAE         LogSoftmaxAVX2_exptail_37
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	PREFETCHT0  (AX)(SI*4)
@@ -2383,11 +3220,11 @@ LogSoftmaxAVX2_expnext_34:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         LogSoftmaxAVX2_expnext_36
+	JMP         LogSoftmaxAVX2_expnext_38
 
-LogSoftmaxAVX2_exptail_35:
+LogSoftmaxAVX2_exptail_37:
 	CMPQ         R10, $0x00
-	JE           LogSoftmaxAVX2_expdone_30
+	JE           LogSoftmaxAVX2_expdone_32
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -2416,11 +3253,11 @@ LogSoftmaxAVX2_exptail_35:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y7, Y7
-	JMP          LogSoftmaxAVX2_expdone_30
+	JMP          LogSoftmaxAVX2_expdone_32
 
-LogSoftmaxAVX2_expnext_36:
+LogSoftmaxAVX2_expnext_38:
 	CMPQ         R10, $0x00
-	JE           LogSoftmaxAVX2_expdone_30
+	JE           LogSoftmaxAVX2_expdone_32
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -2450,7 +3287,7 @@ LogSoftmaxAVX2_expnext_36:
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y8, Y8
 
-LogSoftmaxAVX2_expdone_30:
+LogSoftmaxAVX2_expdone_32:
 	VEXTRACTF128 $0x01, Y1, X9
 	VMAXPS       X9, X1, X1
 	VMOVHLPS     X1, X1, X9
@@ -2460,14 +3297,14 @@ LogSoftmaxAVX2_expdone_30:
 	VXORPS       X9, X9, X9
 	VADDSS       X9, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          LogSoftmaxAVX2_expfolded_27
+	JMP          LogSoftmaxAVX2_expfolded_29
 
-LogSoftmaxAVX2_explast_26:
+LogSoftmaxAVX2_explast_28:
 	XORQ SI, SI
 
-LogSoftmaxAVX2_explast32_37:
+LogSoftmaxAVX2_explast32_39:
 	CMPQ        SI, R8
-	JAE         LogSoftmaxAVX2_explastrest_38
+	JAE         LogSoftmaxAVX2_explastrest_40
 	PREFETCHT0  (AX)(SI*4)
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -2543,12 +3380,12 @@ LogSoftmaxAVX2_explast32_37:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         LogSoftmaxAVX2_explast32_37
+	JMP         LogSoftmaxAVX2_explast32_39
 
-LogSoftmaxAVX2_explastrest_38:
+LogSoftmaxAVX2_explastrest_40:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, R9
-	JAE         LogSoftmaxAVX2_explasttail_40
+	JAE         LogSoftmaxAVX2_explasttail_42
 	PREFETCHT0  (AX)(SI*4)
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -2569,11 +3406,11 @@ LogSoftmaxAVX2_explastrest_38:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         LogSoftmaxAVX2_explastnext_41
+	JMP         LogSoftmaxAVX2_explastnext_43
 
-LogSoftmaxAVX2_explasttail_40:
+LogSoftmaxAVX2_explasttail_42:
 	CMPQ        R10, $0x00
-	JE          LogSoftmaxAVX2_explastdone_39
+	JE          LogSoftmaxAVX2_explastdone_41
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -2598,11 +3435,11 @@ LogSoftmaxAVX2_explasttail_40:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y5, Y5
-	JMP         LogSoftmaxAVX2_explastdone_39
+	JMP         LogSoftmaxAVX2_explastdone_41
 
-LogSoftmaxAVX2_explastnext_41:
+LogSoftmaxAVX2_explastnext_43:
 	CMPQ        SI, R9
-	JAE         LogSoftmaxAVX2_explasttail_42
+	JAE         LogSoftmaxAVX2_explasttail_44
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -2622,11 +3459,11 @@ LogSoftmaxAVX2_explastnext_41:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         LogSoftmaxAVX2_explastnext_43
+	JMP         LogSoftmaxAVX2_explastnext_45
 
-LogSoftmaxAVX2_explasttail_42:
+LogSoftmaxAVX2_explasttail_44:
 	CMPQ        R10, $0x00
-	JE          LogSoftmaxAVX2_explastdone_39
+	JE          LogSoftmaxAVX2_explastdone_41
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -2651,11 +3488,11 @@ LogSoftmaxAVX2_explasttail_42:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y6, Y6
-	JMP         LogSoftmaxAVX2_explastdone_39
+	JMP         LogSoftmaxAVX2_explastdone_41
 
-LogSoftmaxAVX2_explastnext_43:
+LogSoftmaxAVX2_explastnext_45:
 	CMPQ        SI, R9
-	JAE         LogSoftmaxAVX2_explasttail_44
+	JAE         LogSoftmaxAVX2_explasttail_46
 	PREFETCHT0  (AX)(SI*4)
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -2676,11 +3513,11 @@ LogSoftmaxAVX2_explastnext_43:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         LogSoftmaxAVX2_explastnext_45
+	JMP         LogSoftmaxAVX2_explastnext_47
 
-LogSoftmaxAVX2_explasttail_44:
+LogSoftmaxAVX2_explasttail_46:
 	CMPQ        R10, $0x00
-	JE          LogSoftmaxAVX2_explastdone_39
+	JE          LogSoftmaxAVX2_explastdone_41
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -2705,11 +3542,11 @@ LogSoftmaxAVX2_explasttail_44:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y7, Y7
-	JMP         LogSoftmaxAVX2_explastdone_39
+	JMP         LogSoftmaxAVX2_explastdone_41
 
-LogSoftmaxAVX2_explastnext_45:
+LogSoftmaxAVX2_explastnext_47:
 	CMPQ        R10, $0x00
-	JE          LogSoftmaxAVX2_explastdone_39
+	JE          LogSoftmaxAVX2_explastdone_41
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -2735,32 +3572,44 @@ LogSoftmaxAVX2_explastnext_45:
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y8, Y8
 
-LogSoftmaxAVX2_explastdone_39:
-LogSoftmaxAVX2_expfolded_27:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y7, Y5, Y5
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y6, Y5, Y5
-	VHADDPS      Y5, Y5, Y5
-	VHADDPS      Y5, Y5, Y5
-	VEXTRACTF128 $0x01, Y5, X6
-	VADDSS       X6, X5, X5
-	CMPQ         BX, $0x00000100
-	JA           LogSoftmaxAVX2_direct_46
+LogSoftmaxAVX2_explastdone_41:
+LogSoftmaxAVX2_expfolded_29:
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y7, Y5, Y5
+	VADDPS Y8, Y6, Y6
+	VADDPS Y6, Y5, Y5
 
-	// ring[n] = (max, sum); at 8 rows: L = LogPos(sums) at once, then the 8 rows' output passes
-	MOVQ   952(SP), SI
-	VMOVSS X0, 856(SP)(SI*4)
-	VMOVSS X5, 888(SP)(SI*4)
-	INCQ   SI
-	CMPQ   SI, $0x08
-	JE     LogSoftmaxAVX2_ringfull_48
-	MOVQ   SI, 952(SP)
-	JMP    LogSoftmaxAVX2_ringnext_49
+	// ring[n] = (max, partial vector); at 8 rows, the 8 rows' ends
+	MOVQ    1176(SP), SI
+	VMOVSS  X0, 856(SP)(SI*4)
+	MOVQ    SI, R11
+	SHLQ    $0x05, R11
+	VMOVUPS Y5, 888(SP)(R11*1)
+	INCQ    SI
+	CMPQ    SI, $0x08
+	JE      LogSoftmaxAVX2_ringfull_48
+	MOVQ    SI, 1176(SP)
+	JMP     LogSoftmaxAVX2_ringnext_49
 
 LogSoftmaxAVX2_ringfull_48:
-	MOVQ    $0x00000000, 952(SP)
-	VMOVUPS 888(SP), Y0
+	MOVQ $0x00000000, 1176(SP)
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      888(SP), Y0
+	VHADDPS      920(SP), Y0, Y0
+	VMOVUPS      952(SP), Y5
+	VHADDPS      984(SP), Y5, Y5
+	VHADDPS      Y5, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VADDPS       X5, X0, X0
+	VMOVUPS      1016(SP), Y5
+	VHADDPS      1048(SP), Y5, Y5
+	VMOVUPS      1080(SP), Y6
+	VHADDPS      1112(SP), Y6, Y6
+	VHADDPS      Y6, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDPS       X6, X5, X5
+	VINSERTF128  $0x01, X5, Y0, Y0
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -2787,7 +3636,7 @@ LogSoftmaxAVX2_ringfull_48:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VMOVUPS      Y6, 920(SP)
+	VMOVUPS      Y6, 1144(SP)
 	IMUL3Q       $+28, BX, SI
 	MOVQ         CX, R11
 	SUBQ         SI, R11
@@ -2798,8 +3647,8 @@ LogSoftmaxAVX2_ringfull_48:
 LogSoftmaxAVX2_outrows_50:
 	CMPQ         R13, $0x08
 	JAE          LogSoftmaxAVX2_outrowsdone_51
-	VBROADCASTSS 856(SP)(R13*4), Y0
-	VBROADCASTSS 920(SP)(R13*4), Y5
+	VBROADCASTSS 1144(SP)(R13*4), Y0
+	VBROADCASTSS 856(SP)(R13*4), Y5
 
 	// pass 3
 	XORQ SI, SI
@@ -2808,20 +3657,20 @@ LogSoftmaxAVX2_out32_52:
 	CMPQ    SI, R8
 	JAE     LogSoftmaxAVX2_outv_53
 	VMOVUPS (R11)(SI*4), Y6
-	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
+	VSUBPS  Y0, Y6, Y6
 	VMOVUPS Y6, (R12)(SI*4)
 	VMOVUPS 32(R11)(SI*4), Y6
-	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
+	VSUBPS  Y0, Y6, Y6
 	VMOVUPS Y6, 32(R12)(SI*4)
 	VMOVUPS 64(R11)(SI*4), Y6
-	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
+	VSUBPS  Y0, Y6, Y6
 	VMOVUPS Y6, 64(R12)(SI*4)
 	VMOVUPS 96(R11)(SI*4), Y6
-	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
+	VSUBPS  Y0, Y6, Y6
 	VMOVUPS Y6, 96(R12)(SI*4)
 	ADDQ    $0x20, SI
 	JMP     LogSoftmaxAVX2_out32_52
@@ -2830,8 +3679,8 @@ LogSoftmaxAVX2_outv_53:
 	CMPQ    SI, R9
 	JAE     LogSoftmaxAVX2_outtail_54
 	VMOVUPS (R11)(SI*4), Y6
-	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
+	VSUBPS  Y0, Y6, Y6
 	VMOVUPS Y6, (R12)(SI*4)
 	ADDQ    $0x08, SI
 	JMP     LogSoftmaxAVX2_outv_53
@@ -2845,8 +3694,8 @@ LogSoftmaxAVX2_outtail_54:
 	SUBQ       R15, R14
 	VMOVUPS    (R14), Y6
 	VMASKMOVPS (R11)(SI*4), Y6, Y7
-	VSUBPS     Y0, Y7, Y7
 	VSUBPS     Y5, Y7, Y7
+	VSUBPS     Y0, Y7, Y7
 	VMASKMOVPS Y7, Y6, (R12)(SI*4)
 
 LogSoftmaxAVX2_outend_55:
@@ -2857,9 +3706,621 @@ LogSoftmaxAVX2_outend_55:
 
 LogSoftmaxAVX2_outrowsdone_51:
 LogSoftmaxAVX2_ringnext_49:
-	JMP LogSoftmaxAVX2_rowdone_47
+	JMP LogSoftmaxAVX2_rowdone_27
 
-LogSoftmaxAVX2_direct_46:
+LogSoftmaxAVX2_direct_26:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         DI, SI
+	INCQ         SI
+	CMPQ         SI, DX
+	JAE          LogSoftmaxAVX2_explast_56
+	LEAQ         (CX)(BX*4), R11
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
+	XORQ         SI, SI
+
+LogSoftmaxAVX2_exp32_58:
+	CMPQ        SI, R8
+	JAE         LogSoftmaxAVX2_exprest_59
+	VMOVUPS     (R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	PREFETCHT0  (AX)(SI*4)
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	PREFETCHT0  64(AX)(SI*4)
+	VMOVUPS     64(CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, SI
+	JMP         LogSoftmaxAVX2_exp32_58
+
+LogSoftmaxAVX2_exprest_59:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        SI, R9
+	JAE         LogSoftmaxAVX2_exptail_61
+	VMOVUPS     (R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	PREFETCHT0  (AX)(SI*4)
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, SI
+	JMP         LogSoftmaxAVX2_expnext_62
+
+LogSoftmaxAVX2_exptail_61:
+	CMPQ         R10, $0x00
+	JE           LogSoftmaxAVX2_expdone_60
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VADDPS       Y13, Y5, Y5
+	JMP          LogSoftmaxAVX2_expdone_60
+
+LogSoftmaxAVX2_expnext_62:
+	CMPQ        SI, R9
+	JAE         LogSoftmaxAVX2_exptail_63
+	VMOVUPS     (R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, SI
+	JMP         LogSoftmaxAVX2_expnext_64
+
+LogSoftmaxAVX2_exptail_63:
+	CMPQ         R10, $0x00
+	JE           LogSoftmaxAVX2_expdone_60
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VADDPS       Y13, Y6, Y6
+	JMP          LogSoftmaxAVX2_expdone_60
+
+LogSoftmaxAVX2_expnext_64:
+	CMPQ        SI, R9
+	JAE         LogSoftmaxAVX2_exptail_65
+	VMOVUPS     (R11)(SI*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	PREFETCHT0  (AX)(SI*4)
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, SI
+	JMP         LogSoftmaxAVX2_expnext_66
+
+LogSoftmaxAVX2_exptail_65:
+	CMPQ         R10, $0x00
+	JE           LogSoftmaxAVX2_expdone_60
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VADDPS       Y13, Y7, Y7
+	JMP          LogSoftmaxAVX2_expdone_60
+
+LogSoftmaxAVX2_expnext_66:
+	CMPQ         R10, $0x00
+	JE           LogSoftmaxAVX2_expdone_60
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
+	VMOVAPS      Y3, Y12
+	VFMADD213PS  Y2, Y10, Y12
+	VPSLLD       $0x17, Y12, Y13
+	VSUBPS       Y2, Y12, Y12
+	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
+	VMOVAPS      Y4, Y12
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
+	VMULPS       Y13, Y10, Y10
+	VFMADD231PS  Y12, Y10, Y13
+	VANDNPS      Y13, Y11, Y13
+	VANDPS       Y9, Y13, Y13
+	VADDPS       Y13, Y8, Y8
+
+LogSoftmaxAVX2_expdone_60:
+	VEXTRACTF128 $0x01, Y1, X9
+	VMAXPS       X9, X1, X1
+	VMOVHLPS     X1, X1, X9
+	VMAXPS       X9, X1, X1
+	VMOVSHDUP    X1, X9
+	VMAXSS       X9, X1, X1
+	VXORPS       X9, X9, X9
+	VADDSS       X9, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          LogSoftmaxAVX2_expfolded_57
+
+LogSoftmaxAVX2_explast_56:
+	XORQ SI, SI
+
+LogSoftmaxAVX2_explast32_67:
+	CMPQ        SI, R8
+	JAE         LogSoftmaxAVX2_explastrest_68
+	PREFETCHT0  (AX)(SI*4)
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	PREFETCHT0  64(AX)(SI*4)
+	VMOVUPS     64(CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, SI
+	JMP         LogSoftmaxAVX2_explast32_67
+
+LogSoftmaxAVX2_explastrest_68:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        SI, R9
+	JAE         LogSoftmaxAVX2_explasttail_70
+	PREFETCHT0  (AX)(SI*4)
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, SI
+	JMP         LogSoftmaxAVX2_explastnext_71
+
+LogSoftmaxAVX2_explasttail_70:
+	CMPQ        R10, $0x00
+	JE          LogSoftmaxAVX2_explastdone_69
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VADDPS      Y13, Y5, Y5
+	JMP         LogSoftmaxAVX2_explastdone_69
+
+LogSoftmaxAVX2_explastnext_71:
+	CMPQ        SI, R9
+	JAE         LogSoftmaxAVX2_explasttail_72
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, SI
+	JMP         LogSoftmaxAVX2_explastnext_73
+
+LogSoftmaxAVX2_explasttail_72:
+	CMPQ        R10, $0x00
+	JE          LogSoftmaxAVX2_explastdone_69
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VADDPS      Y13, Y6, Y6
+	JMP         LogSoftmaxAVX2_explastdone_69
+
+LogSoftmaxAVX2_explastnext_73:
+	CMPQ        SI, R9
+	JAE         LogSoftmaxAVX2_explasttail_74
+	PREFETCHT0  (AX)(SI*4)
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, SI
+	JMP         LogSoftmaxAVX2_explastnext_75
+
+LogSoftmaxAVX2_explasttail_74:
+	CMPQ        R10, $0x00
+	JE          LogSoftmaxAVX2_explastdone_69
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VADDPS      Y13, Y7, Y7
+	JMP         LogSoftmaxAVX2_explastdone_69
+
+LogSoftmaxAVX2_explastnext_75:
+	CMPQ        R10, $0x00
+	JE          LogSoftmaxAVX2_explastdone_69
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VADDPS      Y13, Y8, Y8
+
+LogSoftmaxAVX2_explastdone_69:
+LogSoftmaxAVX2_expfolded_57:
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y7, Y5, Y5
+	VADDPS Y8, Y6, Y6
+	VADDPS Y6, Y5, Y5
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y5, Y5, Y5
+	VHADDPS      Y5, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDSS       X6, X5, X5
+
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
 	VMOVD      X5, SI
 	MOVL       SI, R11
@@ -2901,9 +4362,9 @@ LogSoftmaxAVX2_direct_46:
 	// pass 3
 	XORQ SI, SI
 
-LogSoftmaxAVX2_out32_56:
+LogSoftmaxAVX2_out32_76:
 	CMPQ    SI, R8
-	JAE     LogSoftmaxAVX2_outv_57
+	JAE     LogSoftmaxAVX2_outv_77
 	VMOVUPS (CX)(SI*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
@@ -2921,21 +4382,21 @@ LogSoftmaxAVX2_out32_56:
 	VSUBPS  Y5, Y6, Y6
 	VMOVUPS Y6, 96(AX)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     LogSoftmaxAVX2_out32_56
+	JMP     LogSoftmaxAVX2_out32_76
 
-LogSoftmaxAVX2_outv_57:
+LogSoftmaxAVX2_outv_77:
 	CMPQ    SI, R9
-	JAE     LogSoftmaxAVX2_outtail_58
+	JAE     LogSoftmaxAVX2_outtail_78
 	VMOVUPS (CX)(SI*4), Y6
 	VSUBPS  Y0, Y6, Y6
 	VSUBPS  Y5, Y6, Y6
 	VMOVUPS Y6, (AX)(SI*4)
 	ADDQ    $0x08, SI
-	JMP     LogSoftmaxAVX2_outv_57
+	JMP     LogSoftmaxAVX2_outv_77
 
-LogSoftmaxAVX2_outtail_58:
+LogSoftmaxAVX2_outtail_78:
 	CMPQ       R10, $0x00
-	JE         LogSoftmaxAVX2_outend_59
+	JE         LogSoftmaxAVX2_outend_79
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
@@ -2946,8 +4407,8 @@ LogSoftmaxAVX2_outtail_58:
 	VSUBPS     Y5, Y7, Y7
 	VMASKMOVPS Y7, Y6, (AX)(SI*4)
 
-LogSoftmaxAVX2_outend_59:
-LogSoftmaxAVX2_rowdone_47:
+LogSoftmaxAVX2_outend_79:
+LogSoftmaxAVX2_rowdone_27:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
@@ -2957,128 +4418,129 @@ LogSoftmaxAVX2_rowdone_47:
 	JB      LogSoftmaxAVX2_row
 
 LogSoftmaxAVX2_end_21:
-	// the rows still in the ring: L = LogPos(sum) one at a time, then their output passes
-	MOVQ 952(SP), DX
-	XORQ SI, SI
+	// the rows still in the ring
+	MOVQ  1176(SP), DX
+	TESTQ DX, DX
+	JE    LogSoftmaxAVX2_noflush_80
 
-LogSoftmaxAVX2_logs_60:
-	CMPQ   SI, DX
-	JAE    LogSoftmaxAVX2_logsdone_61
-	VMOVSS 888(SP)(SI*4), X0
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      888(SP), Y0
+	VHADDPS      920(SP), Y0, Y0
+	VMOVUPS      952(SP), Y1
+	VHADDPS      984(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      1016(SP), Y1
+	VHADDPS      1048(SP), Y1, Y1
+	VMOVUPS      1080(SP), Y2
+	VHADDPS      1112(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
 
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X0, DI
-	MOVL       DI, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, DI
-	VMOVD      DI, X1
-	VSUBSS     rowconsts<>+1612(SB), X1, X1
-	VXORPS     X2, X2, X2
-	VCVTSI2SSL R11, X2, X2
-	VMULSS     X1, X1, X3
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      Y2, 1144(SP)
+	MOVQ         DX, SI
+	IMULQ        BX, SI
+	SHLQ         $0x02, SI
+	SUBQ         SI, CX
+	SUBQ         SI, AX
+	XORQ         DI, DI
 
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1620(SB), X4
-	VFMADD213SS rowconsts<>+1624(SB), X1, X4
-	VFMADD213SS rowconsts<>+1628(SB), X1, X4
-	VFMADD213SS rowconsts<>+1632(SB), X1, X4
-	VFMADD213SS rowconsts<>+1636(SB), X1, X4
-	VFMADD213SS rowconsts<>+1640(SB), X1, X4
-	VFMADD213SS rowconsts<>+1644(SB), X1, X4
-	VFMADD213SS rowconsts<>+1648(SB), X1, X4
-	VFMADD213SS rowconsts<>+1652(SB), X1, X4
-	VMULSS      X1, X4, X4
-	VMULSS      X3, X4, X4
-	VFMADD231SS rowconsts<>+1656(SB), X2, X4
-	VFMADD231SS rowconsts<>+1616(SB), X3, X4
-
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X4, X1, X1
-	VFMADD231SS rowconsts<>+1660(SB), X2, X1
-	VSUBSS      X0, X0, X0
-	VADDSS      X0, X1, X1
-	VMOVSS      X1, 920(SP)(SI*4)
-	INCQ        SI
-	JMP         LogSoftmaxAVX2_logs_60
-
-LogSoftmaxAVX2_logsdone_61:
-	MOVQ  DX, SI
-	IMULQ BX, SI
-	SHLQ  $0x02, SI
-	SUBQ  SI, CX
-	SUBQ  SI, AX
-	XORQ  DI, DI
-
-LogSoftmaxAVX2_outrows_62:
+LogSoftmaxAVX2_outrows_81:
 	CMPQ         DI, DX
-	JAE          LogSoftmaxAVX2_outrowsdone_63
-	VBROADCASTSS 856(SP)(DI*4), Y0
-	VBROADCASTSS 920(SP)(DI*4), Y1
+	JAE          LogSoftmaxAVX2_outrowsdone_82
+	VBROADCASTSS 1144(SP)(DI*4), Y0
+	VBROADCASTSS 856(SP)(DI*4), Y1
 
 	// pass 3
 	XORQ SI, SI
 
-LogSoftmaxAVX2_out32_64:
+LogSoftmaxAVX2_out32_83:
 	CMPQ    SI, R8
-	JAE     LogSoftmaxAVX2_outv_65
+	JAE     LogSoftmaxAVX2_outv_84
 	VMOVUPS (CX)(SI*4), Y2
-	VSUBPS  Y0, Y2, Y2
 	VSUBPS  Y1, Y2, Y2
+	VSUBPS  Y0, Y2, Y2
 	VMOVUPS Y2, (AX)(SI*4)
 	VMOVUPS 32(CX)(SI*4), Y2
-	VSUBPS  Y0, Y2, Y2
 	VSUBPS  Y1, Y2, Y2
+	VSUBPS  Y0, Y2, Y2
 	VMOVUPS Y2, 32(AX)(SI*4)
 	VMOVUPS 64(CX)(SI*4), Y2
-	VSUBPS  Y0, Y2, Y2
 	VSUBPS  Y1, Y2, Y2
+	VSUBPS  Y0, Y2, Y2
 	VMOVUPS Y2, 64(AX)(SI*4)
 	VMOVUPS 96(CX)(SI*4), Y2
-	VSUBPS  Y0, Y2, Y2
 	VSUBPS  Y1, Y2, Y2
+	VSUBPS  Y0, Y2, Y2
 	VMOVUPS Y2, 96(AX)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     LogSoftmaxAVX2_out32_64
+	JMP     LogSoftmaxAVX2_out32_83
 
-LogSoftmaxAVX2_outv_65:
+LogSoftmaxAVX2_outv_84:
 	CMPQ    SI, R9
-	JAE     LogSoftmaxAVX2_outtail_66
+	JAE     LogSoftmaxAVX2_outtail_85
 	VMOVUPS (CX)(SI*4), Y2
-	VSUBPS  Y0, Y2, Y2
 	VSUBPS  Y1, Y2, Y2
+	VSUBPS  Y0, Y2, Y2
 	VMOVUPS Y2, (AX)(SI*4)
 	ADDQ    $0x08, SI
-	JMP     LogSoftmaxAVX2_outv_65
+	JMP     LogSoftmaxAVX2_outv_84
 
-LogSoftmaxAVX2_outtail_66:
+LogSoftmaxAVX2_outtail_85:
 	CMPQ       R10, $0x00
-	JE         LogSoftmaxAVX2_outend_67
+	JE         LogSoftmaxAVX2_outend_86
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
 	SUBQ       R12, R11
 	VMOVUPS    (R11), Y2
 	VMASKMOVPS (CX)(SI*4), Y2, Y3
-	VSUBPS     Y0, Y3, Y3
 	VSUBPS     Y1, Y3, Y3
+	VSUBPS     Y0, Y3, Y3
 	VMASKMOVPS Y3, Y2, (AX)(SI*4)
 
-LogSoftmaxAVX2_outend_67:
+LogSoftmaxAVX2_outend_86:
 	LEAQ (CX)(BX*4), CX
 	LEAQ (AX)(BX*4), AX
 	INCQ DI
-	JMP  LogSoftmaxAVX2_outrows_62
+	JMP  LogSoftmaxAVX2_outrows_81
 
-LogSoftmaxAVX2_outrowsdone_63:
+LogSoftmaxAVX2_outrowsdone_82:
+LogSoftmaxAVX2_noflush_80:
 	VZEROUPPER
 	RET
 
 // func LogSumExpAVX2(dst *float32, src *float32, rows int, cols int, carry *float32, chain int) int
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·LogSumExpAVX2(SB), $960-56
+TEXT ·LogSumExpAVX2(SB), $1184-56
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -3091,7 +4553,7 @@ TEXT ·LogSumExpAVX2(SB), $960-56
 	ANDQ         $-8, SI
 	MOVQ         BX, SI
 	ANDQ         $0x07, SI
-	XORQ         DI, DI
+	XORQ         R8, R8
 	VBROADCASTSS rowconsts<>+1572(SB), Y2
 	VBROADCASTSS rowconsts<>+1568(SB), Y3
 	VBROADCASTSS rowconsts<>+1576(SB), Y4
@@ -3102,69 +4564,69 @@ TEXT ·LogSumExpAVX2(SB), $960-56
 	ANDQ $-32, SI
 
 	// short-row path set-up: lane masks of columns 0..7 and 8..15
-	MOVQ    BX, R8
-	MOVQ    $0x00000008, R9
-	CMPQ    R8, R9
-	CMOVQGT R9, R8
-	LEAQ    rowconsts<>+32(SB), R9
-	SHLQ    $0x02, R8
-	SUBQ    R8, R9
-	VMOVUPS (R9), Y0
+	MOVQ    BX, R9
+	MOVQ    $0x00000008, R10
+	CMPQ    R9, R10
+	CMOVQGT R10, R9
+	LEAQ    rowconsts<>+32(SB), R10
+	SHLQ    $0x02, R9
+	SUBQ    R9, R10
+	VMOVUPS (R10), Y0
 	VMOVUPS Y0, 768(SI)
-	MOVQ    BX, R8
-	SUBQ    $0x08, R8
-	XORQ    R9, R9
-	CMPQ    R8, $0x00
-	CMOVQLT R9, R8
-	MOVQ    $0x00000008, R9
-	CMPQ    R8, R9
-	CMOVQGT R9, R8
-	LEAQ    rowconsts<>+32(SB), R9
-	SHLQ    $0x02, R8
-	SUBQ    R8, R9
-	VMOVUPS (R9), Y0
+	MOVQ    BX, R9
+	SUBQ    $0x08, R9
+	XORQ    R10, R10
+	CMPQ    R9, $0x00
+	CMOVQLT R10, R9
+	MOVQ    $0x00000008, R10
+	CMPQ    R9, R10
+	CMOVQGT R10, R9
+	LEAQ    rowconsts<>+32(SB), R10
+	SHLQ    $0x02, R9
+	SUBQ    R9, R10
+	VMOVUPS (R10), Y0
 	VMOVUPS Y0, 800(SI)
 
 	// short rows (cols <= 16): 8 rows at a time, transposed
 	CMPQ    BX, $0x10
 	JA      LogSumExpAVX2_blockdone_2
-	MOVQ    BX, R8
-	SHLQ    $0x02, R8
-	LEAQ    (R8)(R8*2), R9
-	MOVQ    BX, R11
-	SHLQ    $0x05, R11
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	LEAQ    (R9)(R9*2), R10
+	MOVQ    BX, R12
+	SHLQ    $0x05, R12
 	PCALIGN $0x40
 
 LogSumExpAVX2_block_1:
-	MOVQ DX, R10
-	SUBQ DI, R10
-	CMPQ R10, $0x08
+	MOVQ DX, R11
+	SUBQ R8, R11
+	CMPQ R11, $0x08
 	JB   LogSumExpAVX2_blockdone_2
 
 	// load 8 rows and transpose them into column slots
-	LEAQ    (CX)(R8*4), R10
+	LEAQ    (CX)(R9*4), R11
 	CMPQ    BX, $0x08
 	JB      LogSumExpAVX2_masked_5
 	VMOVUPS (CX), Y0
-	VMOVUPS (CX)(R8*1), Y5
-	VMOVUPS (CX)(R8*2), Y6
-	VMOVUPS (CX)(R9*1), Y7
-	VMOVUPS (R10), Y8
-	VMOVUPS (R10)(R8*1), Y9
-	VMOVUPS (R10)(R8*2), Y10
-	VMOVUPS (R10)(R9*1), Y11
+	VMOVUPS (CX)(R9*1), Y5
+	VMOVUPS (CX)(R9*2), Y6
+	VMOVUPS (CX)(R10*1), Y7
+	VMOVUPS (R11), Y8
+	VMOVUPS (R11)(R9*1), Y9
+	VMOVUPS (R11)(R9*2), Y10
+	VMOVUPS (R11)(R10*1), Y11
 	JMP     LogSumExpAVX2_loaded_6
 
 LogSumExpAVX2_masked_5:
 	VMOVUPS    768(SI), Y11
 	VMASKMOVPS (CX), Y11, Y0
-	VMASKMOVPS (CX)(R8*1), Y11, Y5
-	VMASKMOVPS (CX)(R8*2), Y11, Y6
-	VMASKMOVPS (CX)(R9*1), Y11, Y7
-	VMASKMOVPS (R10), Y11, Y8
-	VMASKMOVPS (R10)(R8*1), Y11, Y9
-	VMASKMOVPS (R10)(R8*2), Y11, Y10
-	VMASKMOVPS (R10)(R9*1), Y11, Y11
+	VMASKMOVPS (CX)(R9*1), Y11, Y5
+	VMASKMOVPS (CX)(R9*2), Y11, Y6
+	VMASKMOVPS (CX)(R10*1), Y11, Y7
+	VMASKMOVPS (R11), Y11, Y8
+	VMASKMOVPS (R11)(R9*1), Y11, Y9
+	VMASKMOVPS (R11)(R9*2), Y11, Y10
+	VMASKMOVPS (R11)(R10*1), Y11, Y11
 
 LogSumExpAVX2_loaded_6:
 	VUNPCKLPS  Y5, Y0, Y12
@@ -3203,13 +4665,13 @@ LogSumExpAVX2_loaded_6:
 	JBE        LogSumExpAVX2_nohigh_7
 	VMOVUPS    800(SI), Y11
 	VMASKMOVPS 32(CX), Y11, Y0
-	VMASKMOVPS 32(CX)(R8*1), Y11, Y5
-	VMASKMOVPS 32(CX)(R8*2), Y11, Y6
-	VMASKMOVPS 32(CX)(R9*1), Y11, Y7
-	VMASKMOVPS 32(R10), Y11, Y8
-	VMASKMOVPS 32(R10)(R8*1), Y11, Y9
-	VMASKMOVPS 32(R10)(R8*2), Y11, Y10
-	VMASKMOVPS 32(R10)(R9*1), Y11, Y11
+	VMASKMOVPS 32(CX)(R9*1), Y11, Y5
+	VMASKMOVPS 32(CX)(R9*2), Y11, Y6
+	VMASKMOVPS 32(CX)(R10*1), Y11, Y7
+	VMASKMOVPS 32(R11), Y11, Y8
+	VMASKMOVPS 32(R11)(R9*1), Y11, Y9
+	VMASKMOVPS 32(R11)(R9*2), Y11, Y10
+	VMASKMOVPS 32(R11)(R10*1), Y11, Y11
 	VUNPCKLPS  Y5, Y0, Y12
 	VUNPCKHPS  Y5, Y0, Y0
 	VUNPCKLPS  Y7, Y6, Y5
@@ -3248,24 +4710,24 @@ LogSumExpAVX2_nohigh_7:
 	// columns into two maxima (any order gives the same maximum, and + 0 makes a zero +0)
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	VMOVAPS      Y0, Y5
-	MOVQ         R11, R12
-	ANDQ         $-64, R12
-	XORQ         R10, R10
+	MOVQ         R12, R13
+	ANDQ         $-64, R13
+	XORQ         R11, R11
 	JMP          LogSumExpAVX2_bmax_check_9
 
 LogSumExpAVX2_bmax_8:
-	VMOVUPS (SI)(R10*1), Y6
+	VMOVUPS (SI)(R11*1), Y6
 	VMAXPS  Y0, Y6, Y0
-	VMOVUPS 32(SI)(R10*1), Y6
+	VMOVUPS 32(SI)(R11*1), Y6
 	VMAXPS  Y5, Y6, Y5
-	ADDQ    $0x40, R10
+	ADDQ    $0x40, R11
 
 LogSumExpAVX2_bmax_check_9:
-	CMPQ    R10, R12
+	CMPQ    R11, R13
 	JB      LogSumExpAVX2_bmax_8
-	CMPQ    R10, R11
+	CMPQ    R11, R12
 	JAE     LogSumExpAVX2_bmax_end_10
-	VMOVUPS (SI)(R10*1), Y6
+	VMOVUPS (SI)(R11*1), Y6
 	VMAXPS  Y0, Y6, Y0
 
 LogSumExpAVX2_bmax_end_10:
@@ -3283,13 +4745,13 @@ LogSumExpAVX2_bmax_end_10:
 	VMOVUPS Y5, 672(SI)
 	VMOVUPS Y5, 704(SI)
 	VMOVUPS Y5, 736(SI)
-	MOVQ    R11, R12
-	ANDQ    $-64, R12
-	XORQ    R10, R10
+	MOVQ    R12, R13
+	ANDQ    $-64, R13
+	XORQ    R11, R11
 	JMP     LogSumExpAVX2_bexp_check_12
 
 LogSumExpAVX2_bexp_11:
-	VMOVUPS     (SI)(R10*1), Y5
+	VMOVUPS     (SI)(R11*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -3306,11 +4768,11 @@ LogSumExpAVX2_bexp_11:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	MOVQ        R10, R13
-	ANDQ        $0x000000ff, R13
-	VADDPS      512(SI)(R13*1), Y8, Y8
-	VMOVUPS     Y8, 512(SI)(R13*1)
-	VMOVUPS     32(SI)(R10*1), Y5
+	MOVQ        R11, R14
+	ANDQ        $0x000000ff, R14
+	VADDPS      512(SI)(R14*1), Y8, Y8
+	VMOVUPS     Y8, 512(SI)(R14*1)
+	VMOVUPS     32(SI)(R11*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -3327,18 +4789,18 @@ LogSumExpAVX2_bexp_11:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	MOVQ        R10, R13
-	ANDQ        $0x000000ff, R13
-	VADDPS      544(SI)(R13*1), Y8, Y8
-	VMOVUPS     Y8, 544(SI)(R13*1)
-	ADDQ        $0x40, R10
+	MOVQ        R11, R14
+	ANDQ        $0x000000ff, R14
+	VADDPS      544(SI)(R14*1), Y8, Y8
+	VMOVUPS     Y8, 544(SI)(R14*1)
+	ADDQ        $0x40, R11
 
 LogSumExpAVX2_bexp_check_12:
-	CMPQ        R10, R12
+	CMPQ        R11, R13
 	JB          LogSumExpAVX2_bexp_11
-	CMPQ        R10, R11
+	CMPQ        R11, R12
 	JAE         LogSumExpAVX2_bexp_end_13
-	VMOVUPS     (SI)(R10*1), Y5
+	VMOVUPS     (SI)(R11*1), Y5
 	VSUBPS      Y0, Y5, Y5
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y5, Y6
 	VMOVAPS     Y3, Y7
@@ -3355,9 +4817,9 @@ LogSumExpAVX2_bexp_check_12:
 	VMULPS      Y8, Y5, Y5
 	VFMADD231PS Y7, Y5, Y8
 	VANDNPS     Y8, Y6, Y8
-	ANDQ        $0x000000ff, R10
-	VADDPS      512(SI)(R10*1), Y8, Y8
-	VMOVUPS     Y8, 512(SI)(R10*1)
+	ANDQ        $0x000000ff, R11
+	VADDPS      512(SI)(R11*1), Y8, Y8
+	VMOVUPS     Y8, 512(SI)(R11*1)
 
 LogSumExpAVX2_bexp_end_13:
 	VMOVUPS 512(SI), Y5
@@ -3399,38 +4861,49 @@ LogSumExpAVX2_bexp_end_13:
 	VADDPS       Y5, Y7, Y7
 	VADDPS       Y7, Y0, Y7
 	VCMPPS       $0x03, Y7, Y7, Y0
-	VMOVMSKPS    Y0, R10
-	TESTL        R10, R10
+	VMOVMSKPS    Y0, R11
+	TESTL        R11, R11
 	JNZ          LogSumExpAVX2_bail_3
 	VMOVUPS      Y7, (AX)
 
 	// next 8 rows
-	MOVQ R8, R10
-	SHLQ $0x03, R10
-	ADDQ R10, CX
+	MOVQ R9, R11
+	SHLQ $0x03, R11
+	ADDQ R11, CX
 	ADDQ $0x20, AX
-	ADDQ $0x08, DI
+	ADDQ $0x08, R8
 	JMP  LogSumExpAVX2_block_1
 
 LogSumExpAVX2_bail_3:
 LogSumExpAVX2_blockdone_2:
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
-	MOVQ BX, R8
-	ANDQ $-32, R8
 	MOVQ BX, R9
-	ANDQ $-8, R9
+	ANDQ $-32, R9
 	MOVQ BX, R10
-	ANDQ $0x07, R10
-	MOVQ $0x00000000, 952(SP)
-	CMPQ DI, DX
-	JAE  LogSumExpAVX2_end_14
+	ANDQ $-8, R10
+	MOVQ BX, R11
+	ANDQ $0x07, R11
+	MOVQ $0x00000000, 1176(SP)
+
+	// the partial vectors start at +0: a flush sums all 8 slots, filled or not
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 888(SP)
+	VMOVUPS Y0, 920(SP)
+	VMOVUPS Y0, 952(SP)
+	VMOVUPS Y0, 984(SP)
+	VMOVUPS Y0, 1016(SP)
+	VMOVUPS Y0, 1048(SP)
+	VMOVUPS Y0, 1080(SP)
+	VMOVUPS Y0, 1112(SP)
+	CMPQ    R8, DX
+	JAE     LogSumExpAVX2_end_14
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	MOVQ  chain+40(FP), SI
-	MOVQ  SI, R11
-	SHRQ  $0x01, R11
-	ANDQ  $0x01, R11
-	ADDQ  DX, R11
+	MOVQ  SI, R12
+	SHRQ  $0x01, R12
+	ANDQ  $0x01, R12
+	ADDQ  DX, R12
 	TESTQ $0x00000001, SI
 	JZ    LogSumExpAVX2_maxpass_15
 
@@ -3448,7 +4921,7 @@ LogSumExpAVX2_maxpass_15:
 	XORQ         SI, SI
 
 LogSumExpAVX2_max32_17:
-	CMPQ    SI, R8
+	CMPQ    SI, R9
 	JAE     LogSumExpAVX2_maxv_18
 	VMOVUPS (CX)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
@@ -3462,7 +4935,7 @@ LogSumExpAVX2_max32_17:
 	JMP     LogSumExpAVX2_max32_17
 
 LogSumExpAVX2_maxv_18:
-	CMPQ    SI, R9
+	CMPQ    SI, R10
 	JAE     LogSumExpAVX2_maxtail_19
 	VMOVUPS (CX)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
@@ -3470,13 +4943,13 @@ LogSumExpAVX2_maxv_18:
 	JMP     LogSumExpAVX2_maxv_18
 
 LogSumExpAVX2_maxtail_19:
-	CMPQ         R10, $0x00
+	CMPQ         R11, $0x00
 	JE           LogSumExpAVX2_maxfold_20
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y8
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         R11, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y8
 	VBROADCASTSS rowconsts<>+1580(SB), Y9
 	VMASKMOVPS   (CX)(SI*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
@@ -3504,18 +4977,18 @@ LogSumExpAVX2_row:
 	VXORPS       Y6, Y6, Y6
 	VXORPS       Y7, Y7, Y7
 	VXORPS       Y8, Y8, Y8
-	MOVQ         DI, SI
+	MOVQ         R8, SI
 	INCQ         SI
-	CMPQ         SI, R11
+	CMPQ         SI, R12
 	JAE          LogSumExpAVX2_explast_21
-	LEAQ         (CX)(BX*4), R12
+	LEAQ         (CX)(BX*4), R13
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
 LogSumExpAVX2_exp32_23:
-	CMPQ        SI, R8
+	CMPQ        SI, R9
 	JAE         LogSumExpAVX2_exprest_24
-	VMOVUPS     (R12)(SI*4), Y9
+	VMOVUPS     (R13)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3535,7 +5008,7 @@ LogSumExpAVX2_exp32_23:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(R12)(SI*4), Y9
+	VMOVUPS     32(R13)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     32(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3555,7 +5028,7 @@ LogSumExpAVX2_exp32_23:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(R12)(SI*4), Y9
+	VMOVUPS     64(R13)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     64(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3575,7 +5048,7 @@ LogSumExpAVX2_exp32_23:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(R12)(SI*4), Y9
+	VMOVUPS     96(R13)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     96(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3600,9 +5073,9 @@ LogSumExpAVX2_exp32_23:
 
 LogSumExpAVX2_exprest_24:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        SI, R9
+	CMPQ        SI, R10
 	JAE         LogSumExpAVX2_exptail_26
-	VMOVUPS     (R12)(SI*4), Y9
+	VMOVUPS     (R13)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3626,15 +5099,15 @@ LogSumExpAVX2_exprest_24:
 	JMP         LogSumExpAVX2_expnext_27
 
 LogSumExpAVX2_exptail_26:
-	CMPQ         R10, $0x00
+	CMPQ         R11, $0x00
 	JE           LogSumExpAVX2_expdone_25
-	LEAQ         rowconsts<>+32(SB), R13
-	MOVQ         R10, R14
-	SHLQ         $0x02, R14
-	SUBQ         R14, R13
-	VMOVUPS      (R13), Y9
+	LEAQ         rowconsts<>+32(SB), R14
+	MOVQ         R11, R15
+	SHLQ         $0x02, R15
+	SUBQ         R15, R14
+	VMOVUPS      (R14), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R12)(SI*4), Y9, Y11
+	VMASKMOVPS   (R13)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -3659,9 +5132,9 @@ LogSumExpAVX2_exptail_26:
 	JMP          LogSumExpAVX2_expdone_25
 
 LogSumExpAVX2_expnext_27:
-	CMPQ        SI, R9
+	CMPQ        SI, R10
 	JAE         LogSumExpAVX2_exptail_28
-	VMOVUPS     (R12)(SI*4), Y9
+	VMOVUPS     (R13)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3685,15 +5158,15 @@ LogSumExpAVX2_expnext_27:
 	JMP         LogSumExpAVX2_expnext_29
 
 LogSumExpAVX2_exptail_28:
-	CMPQ         R10, $0x00
+	CMPQ         R11, $0x00
 	JE           LogSumExpAVX2_expdone_25
-	LEAQ         rowconsts<>+32(SB), R13
-	MOVQ         R10, R14
-	SHLQ         $0x02, R14
-	SUBQ         R14, R13
-	VMOVUPS      (R13), Y9
+	LEAQ         rowconsts<>+32(SB), R14
+	MOVQ         R11, R15
+	SHLQ         $0x02, R15
+	SUBQ         R15, R14
+	VMOVUPS      (R14), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R12)(SI*4), Y9, Y11
+	VMASKMOVPS   (R13)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -3718,9 +5191,9 @@ LogSumExpAVX2_exptail_28:
 	JMP          LogSumExpAVX2_expdone_25
 
 LogSumExpAVX2_expnext_29:
-	CMPQ        SI, R9
+	CMPQ        SI, R10
 	JAE         LogSumExpAVX2_exptail_30
-	VMOVUPS     (R12)(SI*4), Y9
+	VMOVUPS     (R13)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3744,15 +5217,15 @@ LogSumExpAVX2_expnext_29:
 	JMP         LogSumExpAVX2_expnext_31
 
 LogSumExpAVX2_exptail_30:
-	CMPQ         R10, $0x00
+	CMPQ         R11, $0x00
 	JE           LogSumExpAVX2_expdone_25
-	LEAQ         rowconsts<>+32(SB), R13
-	MOVQ         R10, R14
-	SHLQ         $0x02, R14
-	SUBQ         R14, R13
-	VMOVUPS      (R13), Y9
+	LEAQ         rowconsts<>+32(SB), R14
+	MOVQ         R11, R15
+	SHLQ         $0x02, R15
+	SUBQ         R15, R14
+	VMOVUPS      (R14), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R12)(SI*4), Y9, Y11
+	VMASKMOVPS   (R13)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -3777,15 +5250,15 @@ LogSumExpAVX2_exptail_30:
 	JMP          LogSumExpAVX2_expdone_25
 
 LogSumExpAVX2_expnext_31:
-	CMPQ         R10, $0x00
+	CMPQ         R11, $0x00
 	JE           LogSumExpAVX2_expdone_25
-	LEAQ         rowconsts<>+32(SB), R13
-	MOVQ         R10, R14
-	SHLQ         $0x02, R14
-	SUBQ         R14, R13
-	VMOVUPS      (R13), Y9
+	LEAQ         rowconsts<>+32(SB), R14
+	MOVQ         R11, R15
+	SHLQ         $0x02, R15
+	SUBQ         R15, R14
+	VMOVUPS      (R14), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R12)(SI*4), Y9, Y11
+	VMASKMOVPS   (R13)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -3824,7 +5297,7 @@ LogSumExpAVX2_explast_21:
 	XORQ SI, SI
 
 LogSumExpAVX2_explast32_32:
-	CMPQ        SI, R8
+	CMPQ        SI, R9
 	JAE         LogSumExpAVX2_explastrest_33
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3903,7 +5376,7 @@ LogSumExpAVX2_explast32_32:
 
 LogSumExpAVX2_explastrest_33:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        SI, R9
+	CMPQ        SI, R10
 	JAE         LogSumExpAVX2_explasttail_35
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3927,13 +5400,13 @@ LogSumExpAVX2_explastrest_33:
 	JMP         LogSumExpAVX2_explastnext_36
 
 LogSumExpAVX2_explasttail_35:
-	CMPQ        R10, $0x00
+	CMPQ        R11, $0x00
 	JE          LogSumExpAVX2_explastdone_34
-	LEAQ        rowconsts<>+32(SB), R12
-	MOVQ        R10, R13
-	SHLQ        $0x02, R13
-	SUBQ        R13, R12
-	VMOVUPS     (R12), Y9
+	LEAQ        rowconsts<>+32(SB), R13
+	MOVQ        R11, R14
+	SHLQ        $0x02, R14
+	SUBQ        R14, R13
+	VMOVUPS     (R13), Y9
 	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -3956,7 +5429,7 @@ LogSumExpAVX2_explasttail_35:
 	JMP         LogSumExpAVX2_explastdone_34
 
 LogSumExpAVX2_explastnext_36:
-	CMPQ        SI, R9
+	CMPQ        SI, R10
 	JAE         LogSumExpAVX2_explasttail_37
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3980,13 +5453,13 @@ LogSumExpAVX2_explastnext_36:
 	JMP         LogSumExpAVX2_explastnext_38
 
 LogSumExpAVX2_explasttail_37:
-	CMPQ        R10, $0x00
+	CMPQ        R11, $0x00
 	JE          LogSumExpAVX2_explastdone_34
-	LEAQ        rowconsts<>+32(SB), R12
-	MOVQ        R10, R13
-	SHLQ        $0x02, R13
-	SUBQ        R13, R12
-	VMOVUPS     (R12), Y9
+	LEAQ        rowconsts<>+32(SB), R13
+	MOVQ        R11, R14
+	SHLQ        $0x02, R14
+	SUBQ        R14, R13
+	VMOVUPS     (R13), Y9
 	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -4009,7 +5482,7 @@ LogSumExpAVX2_explasttail_37:
 	JMP         LogSumExpAVX2_explastdone_34
 
 LogSumExpAVX2_explastnext_38:
-	CMPQ        SI, R9
+	CMPQ        SI, R10
 	JAE         LogSumExpAVX2_explasttail_39
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -4033,13 +5506,13 @@ LogSumExpAVX2_explastnext_38:
 	JMP         LogSumExpAVX2_explastnext_40
 
 LogSumExpAVX2_explasttail_39:
-	CMPQ        R10, $0x00
+	CMPQ        R11, $0x00
 	JE          LogSumExpAVX2_explastdone_34
-	LEAQ        rowconsts<>+32(SB), R12
-	MOVQ        R10, R13
-	SHLQ        $0x02, R13
-	SUBQ        R13, R12
-	VMOVUPS     (R12), Y9
+	LEAQ        rowconsts<>+32(SB), R13
+	MOVQ        R11, R14
+	SHLQ        $0x02, R14
+	SUBQ        R14, R13
+	VMOVUPS     (R13), Y9
 	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -4062,13 +5535,13 @@ LogSumExpAVX2_explasttail_39:
 	JMP         LogSumExpAVX2_explastdone_34
 
 LogSumExpAVX2_explastnext_40:
-	CMPQ        R10, $0x00
+	CMPQ        R11, $0x00
 	JE          LogSumExpAVX2_explastdone_34
-	LEAQ        rowconsts<>+32(SB), R12
-	MOVQ        R10, R13
-	SHLQ        $0x02, R13
-	SUBQ        R13, R12
-	VMOVUPS     (R12), Y9
+	LEAQ        rowconsts<>+32(SB), R13
+	MOVQ        R11, R14
+	SHLQ        $0x02, R14
+	SUBQ        R14, R13
+	VMOVUPS     (R13), Y9
 	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -4091,33 +5564,56 @@ LogSumExpAVX2_explastnext_40:
 
 LogSumExpAVX2_explastdone_34:
 LogSumExpAVX2_expfolded_22:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y7, Y5, Y5
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y6, Y5, Y5
-	VHADDPS      Y5, Y5, Y5
-	VHADDPS      Y5, Y5, Y5
-	VEXTRACTF128 $0x01, Y5, X6
-	VADDSS       X6, X5, X5
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y7, Y5, Y5
+	VADDPS Y8, Y6, Y6
+	VADDPS Y6, Y5, Y5
 
-	// a NaN sum (a row with NaN, +Inf or only -Inf: then and only then max + L is NaN)
-	// ends the call (the Go caller resolves that row)
-	VUCOMISS X5, X5
-	JPS      LogSumExpAVX2_special
-
-	// ring[n] = (max, sum); at 8 rows: dst[row-7..row] = max + LogPos(sum), 8 lanes at once
-	MOVQ   952(SP), SI
-	VMOVSS X0, 856(SP)(SI*4)
-	VMOVSS X5, 888(SP)(SI*4)
-	INCQ   SI
-	CMPQ   SI, $0x08
-	JE     LogSumExpAVX2_ringfull_41
-	MOVQ   SI, 952(SP)
-	JMP    LogSumExpAVX2_ringnext_42
+	// ring[n] = (max, partial vector); at 8 rows, the 8 rows' ends
+	MOVQ    1176(SP), SI
+	VMOVSS  X0, 856(SP)(SI*4)
+	MOVQ    SI, R13
+	SHLQ    $0x05, R13
+	VMOVUPS Y5, 888(SP)(R13*1)
+	INCQ    SI
+	CMPQ    SI, $0x08
+	JE      LogSumExpAVX2_ringfull_41
+	MOVQ    SI, 1176(SP)
+	JMP     LogSumExpAVX2_ringnext_42
 
 LogSumExpAVX2_ringfull_41:
-	MOVQ    $0x00000000, 952(SP)
-	VMOVUPS 888(SP), Y0
+	MOVQ $0x00000000, 1176(SP)
+
+	// dst[rows of the ring] = max + LogPos(sum), 8 lanes at once; the first NaN row ends the call
+	MOVQ $0x00000008, R14
+	MOVQ R8, SI
+	SUBQ $0x07, SI
+	MOVQ R14, R13
+	SHLQ $0x02, R13
+	NEGQ R13
+	ADDQ AX, R13
+	ADDQ $0x04, R13
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      888(SP), Y0
+	VHADDPS      920(SP), Y0, Y0
+	VMOVUPS      952(SP), Y5
+	VHADDPS      984(SP), Y5, Y5
+	VHADDPS      Y5, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VADDPS       X5, X0, X0
+	VMOVUPS      1016(SP), Y5
+	VHADDPS      1048(SP), Y5, Y5
+	VMOVUPS      1080(SP), Y6
+	VHADDPS      1112(SP), Y6, Y6
+	VHADDPS      Y6, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDPS       X6, X5, X5
+	VINSERTF128  $0x01, X5, Y0, Y0
+	VCMPPS       $0x03, Y0, Y0, Y5
+	VMOVMSKPS    Y5, R15
+	LEAQ         rowconsts<>+64(SB), BP
+	ANDL         (BP)(R14*4), R15
 
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
@@ -4144,81 +5640,134 @@ LogSumExpAVX2_ringfull_41:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VADDPS       856(SP), Y6, Y0
-	VMOVUPS      Y0, -28(AX)
+	VADDPS       856(SP), Y6, Y6
+	TESTL        R15, R15
+	JE           LogSumExpAVX2_lsestore_43
+
+	// a NaN row: store the rows before it, and end the call there
+	BSFL       R15, DI
+	MOVL       DI, R14
+	ADDQ       R14, SI
+	LEAQ       rowconsts<>+32(SB), AX
+	MOVQ       R14, CX
+	SHLQ       $0x02, CX
+	SUBQ       CX, AX
+	VMOVUPS    (AX), Y0
+	VMASKMOVPS Y6, Y0, (R13)
+	MOVQ       SI, R8
+	JMP        LogSumExpAVX2_special
+
+LogSumExpAVX2_lsestore_43:
+	LEAQ       rowconsts<>+32(SB), SI
+	SHLQ       $0x02, R14
+	SUBQ       R14, SI
+	VMOVUPS    (SI), Y0
+	VMASKMOVPS Y6, Y0, (R13)
 
 LogSumExpAVX2_ringnext_42:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	ADDQ    $0x04, AX
 	VMOVAPS Y1, Y0
-	INCQ    DI
-	CMPQ    DI, DX
+	INCQ    R8
+	CMPQ    R8, DX
 	JB      LogSumExpAVX2_row
-	CMPQ    R11, DX
-	JE      LogSumExpAVX2_nocarry_43
+	CMPQ    R12, DX
+	JE      LogSumExpAVX2_nocarry_44
 
 	// the row after the last: its max, for the next call
 	MOVQ   carry+32(FP), CX
 	VMOVSS X0, (CX)
 
-LogSumExpAVX2_nocarry_43:
+LogSumExpAVX2_nocarry_44:
 LogSumExpAVX2_end_14:
-LogSumExpAVX2_special:
-	// the rows still in the ring: dst[row-n+j] = max + LogPos(sum), one at a time
-	MOVQ 952(SP), CX
-	MOVQ CX, DX
+	// the rows still in the ring
+	MOVQ  1176(SP), CX
+	TESTQ CX, CX
+	JE    LogSumExpAVX2_noflush_45
+
+	// dst[rows of the ring] = max + LogPos(sum), 8 lanes at once; the first NaN row ends the call
+	MOVQ CX, BX
+	MOVQ R8, CX
+	SUBQ BX, CX
+	MOVQ BX, DX
 	SHLQ $0x02, DX
 	NEGQ DX
 	ADDQ AX, DX
-	XORQ AX, AX
 
-LogSumExpAVX2_flush_44:
-	CMPQ   AX, CX
-	JAE    LogSumExpAVX2_flushdone_45
-	VMOVSS 888(SP)(AX*4), X0
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      888(SP), Y0
+	VHADDPS      920(SP), Y0, Y0
+	VMOVUPS      952(SP), Y1
+	VHADDPS      984(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      1016(SP), Y1
+	VHADDPS      1048(SP), Y1, Y1
+	VMOVUPS      1080(SP), Y2
+	VHADDPS      1112(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
+	VCMPPS       $0x03, Y0, Y0, Y1
+	VMOVMSKPS    Y1, AX
+	LEAQ         rowconsts<>+64(SB), SI
+	ANDL         (SI)(BX*4), AX
 
-	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X0, BX
-	MOVL       BX, SI
-	SUBL       $0x3f3504f3, SI
-	SARL       $0x17, SI
-	MOVL       SI, R8
-	SHLL       $0x17, R8
-	SUBL       R8, BX
-	VMOVD      BX, X1
-	VSUBSS     rowconsts<>+1612(SB), X1, X1
-	VXORPS     X2, X2, X2
-	VCVTSI2SSL SI, X2, X2
-	VMULSS     X1, X1, X3
+	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
+	VPSUBD       rowconsts<>+928(SB), Y0, Y1
+	VPSRAD       $0x17, Y1, Y1
+	VPSLLD       $0x17, Y1, Y2
+	VPSUBD       Y2, Y0, Y2
+	VSUBPS       rowconsts<>+960(SB), Y2, Y2
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rowconsts<>+1620(SB), Y4
+	VFMADD213PS  rowconsts<>+1024(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1056(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1088(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1120(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1152(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1184(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1216(SB), Y2, Y4
+	VFMADD213PS  rowconsts<>+1248(SB), Y2, Y4
+	VMULPS       Y2, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD231PS  rowconsts<>+1280(SB), Y1, Y4
+	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
+	VSUBPS       Y0, Y0, Y0
+	VADDPS       Y0, Y2, Y2
+	VADDPS       856(SP), Y2, Y2
+	TESTL        AX, AX
+	JE           LogSumExpAVX2_lsestore_46
 
-	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1620(SB), X4
-	VFMADD213SS rowconsts<>+1624(SB), X1, X4
-	VFMADD213SS rowconsts<>+1628(SB), X1, X4
-	VFMADD213SS rowconsts<>+1632(SB), X1, X4
-	VFMADD213SS rowconsts<>+1636(SB), X1, X4
-	VFMADD213SS rowconsts<>+1640(SB), X1, X4
-	VFMADD213SS rowconsts<>+1644(SB), X1, X4
-	VFMADD213SS rowconsts<>+1648(SB), X1, X4
-	VFMADD213SS rowconsts<>+1652(SB), X1, X4
-	VMULSS      X1, X4, X4
-	VMULSS      X3, X4, X4
-	VFMADD231SS rowconsts<>+1656(SB), X2, X4
-	VFMADD231SS rowconsts<>+1616(SB), X3, X4
+	// a NaN row: store the rows before it, and end the call there
+	BSFL       AX, DI
+	MOVL       DI, BX
+	ADDQ       BX, CX
+	LEAQ       rowconsts<>+32(SB), AX
+	SHLQ       $0x02, BX
+	SUBQ       BX, AX
+	VMOVUPS    (AX), Y0
+	VMASKMOVPS Y2, Y0, (DX)
+	MOVQ       CX, R8
+	JMP        LogSumExpAVX2_special
 
-	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X4, X1, X1
-	VFMADD231SS rowconsts<>+1660(SB), X2, X1
-	VSUBSS      X0, X0, X0
-	VADDSS      X0, X1, X1
-	VADDSS      856(SP)(AX*4), X1, X0
-	VMOVSS      X0, (DX)(AX*4)
-	INCQ        AX
-	JMP         LogSumExpAVX2_flush_44
+LogSumExpAVX2_lsestore_46:
+	LEAQ       rowconsts<>+32(SB), AX
+	MOVQ       BX, CX
+	SHLQ       $0x02, CX
+	SUBQ       CX, AX
+	VMOVUPS    (AX), Y0
+	VMASKMOVPS Y2, Y0, (DX)
 
-LogSumExpAVX2_flushdone_45:
-	MOVQ DI, ret+48(FP)
+LogSumExpAVX2_noflush_45:
+LogSumExpAVX2_special:
+	MOVQ R8, ret+48(FP)
 	VZEROUPPER
 	RET
 
@@ -5220,10 +6769,12 @@ CrossEntropyPlainAVX2_explastnext_38:
 
 CrossEntropyPlainAVX2_explastdone_32:
 CrossEntropyPlainAVX2_expfolded_20:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y7, Y5, Y5
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y6, Y5, Y5
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y7, Y5, Y5
+	VADDPS Y8, Y6, Y6
+	VADDPS Y6, Y5, Y5
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y5, Y5, Y5
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X6
@@ -6425,10 +7976,12 @@ CrossEntropySAVX2_explastnext_38:
 
 CrossEntropySAVX2_explastdone_32:
 CrossEntropySAVX2_expfolded_20:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y9, Y7, Y7
-	VADDPS       Y7, Y6, Y6
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y8, Y6, Y6
+	VADDPS Y9, Y7, Y7
+	VADDPS Y7, Y6, Y6
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y6, Y6, Y6
 	VHADDPS      Y6, Y6, Y6
 	VEXTRACTF128 $0x01, Y6, X7
@@ -6440,10 +7993,12 @@ CrossEntropySAVX2_expfolded_20:
 	MOVQ   lsum+56(FP), CX
 	VMOVSS X6, (CX)(DX*4)
 
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y3, Y3
-	VADDPS       Y3, Y2, Y2
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y4, Y2, Y2
+	VADDPS Y5, Y3, Y3
+	VADDPS Y3, Y2, Y2
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y2, Y2, Y2
 	VHADDPS      Y2, Y2, Y2
 	VEXTRACTF128 $0x01, Y2, X0
@@ -7214,10 +8769,12 @@ CrossEntropySoftPlainAVX2_explastnext_24:
 
 CrossEntropySoftPlainAVX2_explastdone_18:
 CrossEntropySoftPlainAVX2_expfolded_6:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y3, Y3
-	VADDPS       Y3, Y2, Y2
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y4, Y2, Y2
+	VADDPS Y5, Y3, Y3
+	VADDPS Y3, Y2, Y2
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y2, Y2, Y2
 	VHADDPS      Y2, Y2, Y2
 	VEXTRACTF128 $0x01, Y2, X3
@@ -7402,10 +8959,12 @@ CrossEntropySoftPlainAVX2_tgtnext_33:
 	VFMADD231PS  Y12, Y14, Y10
 
 CrossEntropySoftPlainAVX2_tgtdone_27:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y5, Y3, Y3
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y4, Y3, Y3
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y5, Y3, Y3
+	VADDPS Y6, Y4, Y4
+	VADDPS Y4, Y3, Y3
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y3, Y3, Y3
 	VHADDPS      Y3, Y3, Y3
 	VEXTRACTF128 $0x01, Y3, X4
@@ -7417,10 +8976,12 @@ CrossEntropySoftPlainAVX2_tgtdone_27:
 	MOVQ   mass+56(FP), SI
 	VMOVSS X3, (SI)(DI*4)
 
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y9, Y7, Y7
-	VADDPS       Y10, Y8, Y8
-	VADDPS       Y8, Y7, Y7
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y9, Y7, Y7
+	VADDPS Y10, Y8, Y8
+	VADDPS Y8, Y7, Y7
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y7, Y7, Y7
 	VHADDPS      Y7, Y7, Y7
 	VEXTRACTF128 $0x01, Y7, X0
@@ -8524,10 +10085,12 @@ CrossEntropyWAVX2_explastnext_38:
 
 CrossEntropyWAVX2_explastdone_32:
 CrossEntropyWAVX2_expfolded_20:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y7, Y5, Y5
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y6, Y5, Y5
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y7, Y5, Y5
+	VADDPS Y8, Y6, Y6
+	VADDPS Y6, Y5, Y5
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y5, Y5, Y5
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X6
@@ -9750,10 +11313,12 @@ CrossEntropyWSAVX2_explastnext_38:
 
 CrossEntropyWSAVX2_explastdone_32:
 CrossEntropyWSAVX2_expfolded_20:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y9, Y7, Y7
-	VADDPS       Y7, Y6, Y6
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y8, Y6, Y6
+	VADDPS Y9, Y7, Y7
+	VADDPS Y7, Y6, Y6
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y6, Y6, Y6
 	VHADDPS      Y6, Y6, Y6
 	VEXTRACTF128 $0x01, Y6, X7
@@ -9765,10 +11330,12 @@ CrossEntropyWSAVX2_expfolded_20:
 	MOVQ   lsum+56(FP), CX
 	VMOVSS X6, (CX)(DX*4)
 
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y3, Y3
-	VADDPS       Y3, Y2, Y2
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y4, Y2, Y2
+	VADDPS Y5, Y3, Y3
+	VADDPS Y3, Y2, Y2
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y2, Y2, Y2
 	VHADDPS      Y2, Y2, Y2
 	VEXTRACTF128 $0x01, Y2, X0
@@ -10539,10 +12106,12 @@ CrossEntropySoftWAVX2_explastnext_24:
 
 CrossEntropySoftWAVX2_explastdone_18:
 CrossEntropySoftWAVX2_expfolded_6:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y3, Y3
-	VADDPS       Y3, Y2, Y2
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y4, Y2, Y2
+	VADDPS Y5, Y3, Y3
+	VADDPS Y3, Y2, Y2
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y2, Y2, Y2
 	VHADDPS      Y2, Y2, Y2
 	VEXTRACTF128 $0x01, Y2, X3
@@ -10743,10 +12312,12 @@ CrossEntropySoftWAVX2_tgtnext_33:
 	VFMADD231PS  Y12, Y14, Y10
 
 CrossEntropySoftWAVX2_tgtdone_27:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y5, Y3, Y3
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y4, Y3, Y3
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y5, Y3, Y3
+	VADDPS Y6, Y4, Y4
+	VADDPS Y4, Y3, Y3
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y3, Y3, Y3
 	VHADDPS      Y3, Y3, Y3
 	VEXTRACTF128 $0x01, Y3, X4
@@ -10758,10 +12329,12 @@ CrossEntropySoftWAVX2_tgtdone_27:
 	MOVQ   mass+56(FP), SI
 	VMOVSS X3, (SI)(DI*4)
 
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y9, Y7, Y7
-	VADDPS       Y10, Y8, Y8
-	VADDPS       Y8, Y7, Y7
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y9, Y7, Y7
+	VADDPS Y10, Y8, Y8
+	VADDPS Y8, Y7, Y7
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y7, Y7, Y7
 	VHADDPS      Y7, Y7, Y7
 	VEXTRACTF128 $0x01, Y7, X0
@@ -12033,10 +13606,12 @@ CrossEntropyGAVX2_explastnext_45:
 
 CrossEntropyGAVX2_explastdone_39:
 CrossEntropyGAVX2_expfolded_27:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y7, Y5, Y5
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y6, Y5, Y5
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y7, Y5, Y5
+	VADDPS Y8, Y6, Y6
+	VADDPS Y6, Y5, Y5
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y5, Y5, Y5
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X6
@@ -13478,10 +15053,12 @@ CrossEntropyGSAVX2_explastnext_45:
 
 CrossEntropyGSAVX2_explastdone_39:
 CrossEntropyGSAVX2_expfolded_27:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y9, Y7, Y7
-	VADDPS       Y7, Y6, Y6
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y8, Y6, Y6
+	VADDPS Y9, Y7, Y7
+	VADDPS Y7, Y6, Y6
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y6, Y6, Y6
 	VHADDPS      Y6, Y6, Y6
 	VEXTRACTF128 $0x01, Y6, X7
@@ -13564,10 +15141,12 @@ CrossEntropyGSAVX2_outend_49:
 	MOVQ   lsum+56(FP), CX
 	VMOVSS X6, (CX)(DX*4)
 
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y3, Y3
-	VADDPS       Y3, Y2, Y2
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y4, Y2, Y2
+	VADDPS Y5, Y3, Y3
+	VADDPS Y3, Y2, Y2
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y2, Y2, Y2
 	VHADDPS      Y2, Y2, Y2
 	VEXTRACTF128 $0x01, Y2, X0
@@ -14362,10 +15941,12 @@ CrossEntropySoftGAVX2_explastnext_24:
 
 CrossEntropySoftGAVX2_explastdone_18:
 CrossEntropySoftGAVX2_expfolded_6:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y3, Y3
-	VADDPS       Y3, Y2, Y2
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y4, Y2, Y2
+	VADDPS Y5, Y3, Y3
+	VADDPS Y3, Y2, Y2
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y2, Y2, Y2
 	VHADDPS      Y2, Y2, Y2
 	VEXTRACTF128 $0x01, Y2, X3
@@ -14550,10 +16131,12 @@ CrossEntropySoftGAVX2_tgtnext_33:
 	VFMADD231PS  Y12, Y14, Y10
 
 CrossEntropySoftGAVX2_tgtdone_27:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y5, Y3, Y3
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y4, Y3, Y3
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y5, Y3, Y3
+	VADDPS Y6, Y4, Y4
+	VADDPS Y4, Y3, Y3
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y3, Y3, Y3
 	VHADDPS      Y3, Y3, Y3
 	VEXTRACTF128 $0x01, Y3, X4
@@ -14565,10 +16148,12 @@ CrossEntropySoftGAVX2_tgtdone_27:
 	MOVQ   mass+56(FP), SI
 	VMOVSS X3, (SI)(DI*4)
 
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y9, Y7, Y7
-	VADDPS       Y10, Y8, Y8
-	VADDPS       Y8, Y7, Y7
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y9, Y7, Y7
+	VADDPS Y10, Y8, Y8
+	VADDPS Y8, Y7, Y7
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y7, Y7, Y7
 	VHADDPS      Y7, Y7, Y7
 	VEXTRACTF128 $0x01, Y7, X0
@@ -15940,10 +17525,12 @@ CrossEntropyGWAVX2_explastnext_45:
 
 CrossEntropyGWAVX2_explastdone_39:
 CrossEntropyGWAVX2_expfolded_27:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y7, Y5, Y5
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y6, Y5, Y5
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y7, Y5, Y5
+	VADDPS Y8, Y6, Y6
+	VADDPS Y6, Y5, Y5
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y5, Y5, Y5
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X6
@@ -17420,10 +19007,12 @@ CrossEntropyGWSAVX2_explastnext_45:
 
 CrossEntropyGWSAVX2_explastdone_39:
 CrossEntropyGWSAVX2_expfolded_27:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y9, Y7, Y7
-	VADDPS       Y7, Y6, Y6
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y8, Y6, Y6
+	VADDPS Y9, Y7, Y7
+	VADDPS Y7, Y6, Y6
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y6, Y6, Y6
 	VHADDPS      Y6, Y6, Y6
 	VEXTRACTF128 $0x01, Y6, X7
@@ -17508,10 +19097,12 @@ CrossEntropyGWSAVX2_outend_49:
 	MOVQ   lsum+56(FP), CX
 	VMOVSS X6, (CX)(DX*4)
 
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y3, Y3
-	VADDPS       Y3, Y2, Y2
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y4, Y2, Y2
+	VADDPS Y5, Y3, Y3
+	VADDPS Y3, Y2, Y2
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y2, Y2, Y2
 	VHADDPS      Y2, Y2, Y2
 	VEXTRACTF128 $0x01, Y2, X0
@@ -18306,10 +19897,12 @@ CrossEntropySoftGWAVX2_explastnext_24:
 
 CrossEntropySoftGWAVX2_explastdone_18:
 CrossEntropySoftGWAVX2_expfolded_6:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y3, Y3
-	VADDPS       Y3, Y2, Y2
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y4, Y2, Y2
+	VADDPS Y5, Y3, Y3
+	VADDPS Y3, Y2, Y2
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y2, Y2, Y2
 	VHADDPS      Y2, Y2, Y2
 	VEXTRACTF128 $0x01, Y2, X3
@@ -18510,10 +20103,12 @@ CrossEntropySoftGWAVX2_tgtnext_33:
 	VFMADD231PS  Y12, Y14, Y10
 
 CrossEntropySoftGWAVX2_tgtdone_27:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y5, Y3, Y3
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y4, Y3, Y3
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y5, Y3, Y3
+	VADDPS Y6, Y4, Y4
+	VADDPS Y4, Y3, Y3
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y3, Y3, Y3
 	VHADDPS      Y3, Y3, Y3
 	VEXTRACTF128 $0x01, Y3, X4
@@ -18525,10 +20120,12 @@ CrossEntropySoftGWAVX2_tgtdone_27:
 	MOVQ   mass+56(FP), SI
 	VMOVSS X3, (SI)(DI*4)
 
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y9, Y7, Y7
-	VADDPS       Y10, Y8, Y8
-	VADDPS       Y8, Y7, Y7
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y9, Y7, Y7
+	VADDPS Y10, Y8, Y8
+	VADDPS Y8, Y7, Y7
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y7, Y7, Y7
 	VHADDPS      Y7, Y7, Y7
 	VEXTRACTF128 $0x01, Y7, X0
@@ -19930,10 +21527,12 @@ CrossEntropyLabelsPlainAVX2_explastnext_49:
 
 CrossEntropyLabelsPlainAVX2_explastdone_43:
 CrossEntropyLabelsPlainAVX2_expfolded_31:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y7, Y5, Y5
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y6, Y5, Y5
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y7, Y5, Y5
+	VADDPS Y8, Y6, Y6
+	VADDPS Y6, Y5, Y5
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y5, Y5, Y5
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
@@ -21280,10 +22879,12 @@ CrossEntropyLabelsSAVX2_explastnext_49:
 
 CrossEntropyLabelsSAVX2_explastdone_43:
 CrossEntropyLabelsSAVX2_expfolded_31:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y7, Y5, Y5
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y6, Y5, Y5
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y7, Y5, Y5
+	VADDPS Y8, Y6, Y6
+	VADDPS Y6, Y5, Y5
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y5, Y5, Y5
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
@@ -22640,10 +24241,12 @@ CrossEntropyLabelsWAVX2_explastnext_49:
 
 CrossEntropyLabelsWAVX2_explastdone_43:
 CrossEntropyLabelsWAVX2_expfolded_31:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y7, Y5, Y5
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y6, Y5, Y5
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y7, Y5, Y5
+	VADDPS Y8, Y6, Y6
+	VADDPS Y6, Y5, Y5
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y5, Y5, Y5
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
@@ -24008,10 +25611,12 @@ CrossEntropyLabelsWSAVX2_explastnext_49:
 
 CrossEntropyLabelsWSAVX2_explastdone_43:
 CrossEntropyLabelsWSAVX2_expfolded_31:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y7, Y5, Y5
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y6, Y5, Y5
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y7, Y5, Y5
+	VADDPS Y8, Y6, Y6
+	VADDPS Y6, Y5, Y5
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y5, Y5, Y5
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
@@ -25755,10 +27360,12 @@ CrossEntropyLabelsGAVX2_explastnext_73:
 
 CrossEntropyLabelsGAVX2_explastdone_67:
 CrossEntropyLabelsGAVX2_expfolded_55:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y7, Y5, Y5
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y6, Y5, Y5
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y7, Y5, Y5
+	VADDPS Y8, Y6, Y6
+	VADDPS Y6, Y5, Y5
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y5, Y5, Y5
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
@@ -27610,10 +29217,12 @@ CrossEntropyLabelsGSAVX2_explastnext_73:
 
 CrossEntropyLabelsGSAVX2_explastdone_67:
 CrossEntropyLabelsGSAVX2_expfolded_55:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y7, Y5, Y5
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y6, Y5, Y5
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y7, Y5, Y5
+	VADDPS Y8, Y6, Y6
+	VADDPS Y6, Y5, Y5
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y5, Y5, Y5
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
@@ -29473,10 +31082,12 @@ CrossEntropyLabelsGWAVX2_explastnext_73:
 
 CrossEntropyLabelsGWAVX2_explastdone_67:
 CrossEntropyLabelsGWAVX2_expfolded_55:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y7, Y5, Y5
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y6, Y5, Y5
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y7, Y5, Y5
+	VADDPS Y8, Y6, Y6
+	VADDPS Y6, Y5, Y5
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y5, Y5, Y5
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
@@ -31346,10 +32957,12 @@ CrossEntropyLabelsGWSAVX2_explastnext_73:
 
 CrossEntropyLabelsGWSAVX2_explastdone_67:
 CrossEntropyLabelsGWSAVX2_expfolded_55:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y7, Y5, Y5
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y6, Y5, Y5
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y7, Y5, Y5
+	VADDPS Y8, Y6, Y6
+	VADDPS Y6, Y5, Y5
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y5, Y5, Y5
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
@@ -31980,10 +33593,12 @@ SquaredL2RowsEpsAVX2_sqnext_9:
 	VFMADD231PS Y6, Y6, Y4
 
 SquaredL2RowsEpsAVX2_sqdone_3:
-	// fold: (acc0+acc2) + (acc1+acc3), two horizontal adds, low half + high half
-	VADDPS       Y3, Y1, Y1
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y2, Y1, Y1
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS Y3, Y1, Y1
+	VADDPS Y4, Y2, Y2
+	VADDPS Y2, Y1, Y1
+
+	// two horizontal adds, low half + high half
 	VHADDPS      Y1, Y1, Y1
 	VHADDPS      Y1, Y1, Y1
 	VEXTRACTF128 $0x01, Y1, X2
