@@ -1804,9 +1804,9 @@ LogSoftmaxAVX512_exp32_35:
 	JAE           LogSoftmaxAVX512_exprest_36
 	VMOVUPS       (R11)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
-	PREFETCHT0    (AX)(R9*4)
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
+	VMOVUPS       Z15, (AX)(R9*4)
 	VCMPPS        $0x05, Z5, Z15, K1
 	VMOVAPS       Z3, Z16
 	VFMADD213PS   Z2, Z15, Z16
@@ -1824,9 +1824,9 @@ LogSoftmaxAVX512_exp32_35:
 	VADDPS        Z17, Z13, Z13
 	VMOVUPS       64(R11)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
-	PREFETCHT0    64(AX)(R9*4)
 	VMOVUPS       64(CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
+	VMOVUPS       Z15, 64(AX)(R9*4)
 	VCMPPS        $0x05, Z5, Z15, K1
 	VMOVAPS       Z3, Z16
 	VFMADD213PS   Z2, Z15, Z16
@@ -1851,9 +1851,9 @@ LogSoftmaxAVX512_exprest_36:
 	JAE           LogSoftmaxAVX512_exptail_38
 	VMOVUPS       (R11)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
-	PREFETCHT0    (AX)(R9*4)
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
+	VMOVUPS       Z15, (AX)(R9*4)
 	VCMPPS        $0x05, Z5, Z15, K1
 	VMOVAPS       Z3, Z16
 	VFMADD213PS   Z2, Z15, Z16
@@ -1882,22 +1882,26 @@ LogSoftmaxAVX512_exptail_38:
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
+	VBROADCASTSS  rowconsts<>+1088(SB), Z0
+	VMOVAPS       Z15, K1, Z0
+	VMOVAPS       Z0, Z15
+	VMOVUPS       Z15, K1, (AX)(R9*4)
 	VCMPPS        $0x05, Z5, Z15, K2
-	VMOVAPS       Z3, Z16
-	VFMADD213PS   Z2, Z15, Z16
-	VPSLLD        $0x17, Z16, Z17
-	VSUBPS        Z2, Z16, Z16
-	VFMADD231PS   Z6, Z16, Z15
-	VFMADD231PS   Z7, Z16, Z15
-	VMOVAPS       Z4, Z16
-	VFMADD213PS   Z8, Z15, Z16
-	VFMADD213PS   Z9, Z15, Z16
-	VFMADD213PS   Z10, Z15, Z16
-	VFMADD213PS   Z11, Z15, Z16
-	VMULPS        Z17, Z15, Z15
-	VFMADD231PS.Z Z16, Z15, K2, Z17
-	VMOVAPS.Z     Z17, K1, Z17
-	VADDPS        Z17, Z13, Z13
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
 	JMP           LogSoftmaxAVX512_expdone_37
 
 LogSoftmaxAVX512_expnext_39:
@@ -1910,34 +1914,38 @@ LogSoftmaxAVX512_expnext_39:
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
+	VBROADCASTSS  rowconsts<>+1088(SB), Z0
+	VMOVAPS       Z15, K1, Z0
+	VMOVAPS       Z0, Z15
+	VMOVUPS       Z15, K1, (AX)(R9*4)
 	VCMPPS        $0x05, Z5, Z15, K2
-	VMOVAPS       Z3, Z16
-	VFMADD213PS   Z2, Z15, Z16
-	VPSLLD        $0x17, Z16, Z17
-	VSUBPS        Z2, Z16, Z16
-	VFMADD231PS   Z6, Z16, Z15
-	VFMADD231PS   Z7, Z16, Z15
-	VMOVAPS       Z4, Z16
-	VFMADD213PS   Z8, Z15, Z16
-	VFMADD213PS   Z9, Z15, Z16
-	VFMADD213PS   Z10, Z15, Z16
-	VFMADD213PS   Z11, Z15, Z16
-	VMULPS        Z17, Z15, Z15
-	VFMADD231PS.Z Z16, Z15, K2, Z17
-	VMOVAPS.Z     Z17, K1, Z17
-	VADDPS        Z17, Z14, Z14
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z14, Z14
 
 LogSoftmaxAVX512_expdone_37:
-	VEXTRACTF64X4 $0x01, Z12, Y15
-	VMAXPS        Y15, Y12, Y12
-	VEXTRACTF128  $0x01, Y12, X15
-	VMAXPS        X15, X12, X12
-	VMOVHLPS      X12, X12, X15
-	VMAXPS        X15, X12, X12
-	VMOVSHDUP     X12, X15
-	VMAXSS        X15, X12, X12
-	VXORPS        X15, X15, X15
-	VADDSS        X15, X12, X12
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VMAXPS        Y0, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VMAXPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VMAXPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VMAXSS        X0, X12, X12
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X12, X12
 	VBROADCASTSS  X12, Z12
 	JMP           LogSoftmaxAVX512_expfolded_34
 
@@ -1947,9 +1955,9 @@ LogSoftmaxAVX512_explast_33:
 LogSoftmaxAVX512_explast32_40:
 	CMPQ          R9, SI
 	JAE           LogSoftmaxAVX512_explastrest_41
-	PREFETCHT0    (AX)(R9*4)
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
+	VMOVUPS       Z15, (AX)(R9*4)
 	VCMPPS        $0x05, Z5, Z15, K1
 	VMOVAPS       Z3, Z16
 	VFMADD213PS   Z2, Z15, Z16
@@ -1965,9 +1973,9 @@ LogSoftmaxAVX512_explast32_40:
 	VMULPS        Z17, Z15, Z15
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
-	PREFETCHT0    64(AX)(R9*4)
 	VMOVUPS       64(CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
+	VMOVUPS       Z15, 64(AX)(R9*4)
 	VCMPPS        $0x05, Z5, Z15, K1
 	VMOVAPS       Z3, Z16
 	VFMADD213PS   Z2, Z15, Z16
@@ -1990,9 +1998,9 @@ LogSoftmaxAVX512_explastrest_41:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
 	JAE           LogSoftmaxAVX512_explasttail_43
-	PREFETCHT0    (AX)(R9*4)
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
+	VMOVUPS       Z15, (AX)(R9*4)
 	VCMPPS        $0x05, Z5, Z15, K1
 	VMOVAPS       Z3, Z16
 	VFMADD213PS   Z2, Z15, Z16
@@ -2018,22 +2026,26 @@ LogSoftmaxAVX512_explasttail_43:
 	KMOVW         (R11)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
+	VBROADCASTSS  rowconsts<>+1088(SB), Z0
+	VMOVAPS       Z15, K1, Z0
+	VMOVAPS       Z0, Z15
+	VMOVUPS       Z15, K1, (AX)(R9*4)
 	VCMPPS        $0x05, Z5, Z15, K2
-	VMOVAPS       Z3, Z16
-	VFMADD213PS   Z2, Z15, Z16
-	VPSLLD        $0x17, Z16, Z17
-	VSUBPS        Z2, Z16, Z16
-	VFMADD231PS   Z6, Z16, Z15
-	VFMADD231PS   Z7, Z16, Z15
-	VMOVAPS       Z4, Z16
-	VFMADD213PS   Z8, Z15, Z16
-	VFMADD213PS   Z9, Z15, Z16
-	VFMADD213PS   Z10, Z15, Z16
-	VFMADD213PS   Z11, Z15, Z16
-	VMULPS        Z17, Z15, Z15
-	VFMADD231PS.Z Z16, Z15, K2, Z17
-	VMOVAPS.Z     Z17, K1, Z17
-	VADDPS        Z17, Z13, Z13
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
 	JMP           LogSoftmaxAVX512_explastdone_42
 
 LogSoftmaxAVX512_explastnext_44:
@@ -2043,73 +2055,76 @@ LogSoftmaxAVX512_explastnext_44:
 	KMOVW         (R11)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
+	VBROADCASTSS  rowconsts<>+1088(SB), Z0
+	VMOVAPS       Z15, K1, Z0
+	VMOVAPS       Z0, Z15
+	VMOVUPS       Z15, K1, (AX)(R9*4)
 	VCMPPS        $0x05, Z5, Z15, K2
-	VMOVAPS       Z3, Z16
-	VFMADD213PS   Z2, Z15, Z16
-	VPSLLD        $0x17, Z16, Z17
-	VSUBPS        Z2, Z16, Z16
-	VFMADD231PS   Z6, Z16, Z15
-	VFMADD231PS   Z7, Z16, Z15
-	VMOVAPS       Z4, Z16
-	VFMADD213PS   Z8, Z15, Z16
-	VFMADD213PS   Z9, Z15, Z16
-	VFMADD213PS   Z10, Z15, Z16
-	VFMADD213PS   Z11, Z15, Z16
-	VMULPS        Z17, Z15, Z15
-	VFMADD231PS.Z Z16, Z15, K2, Z17
-	VMOVAPS.Z     Z17, K1, Z17
-	VADDPS        Z17, Z14, Z14
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z14, Z14
 
 LogSoftmaxAVX512_explastdone_42:
 LogSoftmaxAVX512_expfolded_34:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
-	VEXTRACTF64X4 $0x01, Z13, Y14
-	VADDPS        Y14, Y13, Y13
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
 
 	// two horizontal adds, low half + high half
 	VHADDPS      Y13, Y13, Y13
 	VHADDPS      Y13, Y13, Y13
-	VEXTRACTF128 $0x01, Y13, X14
-	VADDSS       X14, X13, X13
+	VEXTRACTF128 $0x01, Y13, X0
+	VADDSS       X0, X13, X0
 
+	// L = LogPos(sum); dst_i = d_i - L
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X13, R9
+	VMOVD      X0, R9
 	MOVL       R9, R11
 	SUBL       $0x3f3504f3, R11
 	SARL       $0x17, R11
 	MOVL       R11, R12
 	SHLL       $0x17, R12
 	SUBL       R12, R9
-	VMOVD      R9, X14
-	VSUBSS     rowconsts<>+1100(SB), X14, X14
-	VXORPS     X15, X15, X15
-	VCVTSI2SSL R11, X15, X15
-	VMULSS     X14, X14, X16
+	VMOVD      R9, X13
+	VSUBSS     rowconsts<>+1100(SB), X13, X13
+	VXORPS     X14, X14, X14
+	VCVTSI2SSL R11, X14, X14
+	VMULSS     X13, X13, X15
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1108(SB), X17
-	VFMADD213SS rowconsts<>+1112(SB), X14, X17
-	VFMADD213SS rowconsts<>+1116(SB), X14, X17
-	VFMADD213SS rowconsts<>+1120(SB), X14, X17
-	VFMADD213SS rowconsts<>+1124(SB), X14, X17
-	VFMADD213SS rowconsts<>+1128(SB), X14, X17
-	VFMADD213SS rowconsts<>+1132(SB), X14, X17
-	VFMADD213SS rowconsts<>+1136(SB), X14, X17
-	VFMADD213SS rowconsts<>+1140(SB), X14, X17
-	VMULSS      X14, X17, X17
-	VMULSS      X16, X17, X17
-	VFMADD231SS rowconsts<>+1144(SB), X15, X17
-	VFMADD231SS rowconsts<>+1104(SB), X16, X17
+	VMOVSS      rowconsts<>+1108(SB), X16
+	VFMADD213SS rowconsts<>+1112(SB), X13, X16
+	VFMADD213SS rowconsts<>+1116(SB), X13, X16
+	VFMADD213SS rowconsts<>+1120(SB), X13, X16
+	VFMADD213SS rowconsts<>+1124(SB), X13, X16
+	VFMADD213SS rowconsts<>+1128(SB), X13, X16
+	VFMADD213SS rowconsts<>+1132(SB), X13, X16
+	VFMADD213SS rowconsts<>+1136(SB), X13, X16
+	VFMADD213SS rowconsts<>+1140(SB), X13, X16
+	VMULSS      X13, X16, X16
+	VMULSS      X15, X16, X16
+	VFMADD231SS rowconsts<>+1144(SB), X14, X16
+	VFMADD231SS rowconsts<>+1104(SB), X15, X16
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X17, X14, X14
-	VFMADD231SS rowconsts<>+1148(SB), X15, X14
-	VSUBSS      X13, X13, X13
-	VADDSS      X13, X14, X14
-
-	// dst_i = (x_i - max) - L
-	VBROADCASTSS X14, Z13
+	VADDSS       X16, X13, X13
+	VFMADD231SS  rowconsts<>+1148(SB), X14, X13
+	VSUBSS       X0, X0, X0
+	VADDSS       X0, X13, X13
+	VBROADCASTSS X13, Z0
 
 	// pass 3
 	XORQ R9, R9
@@ -2117,24 +2132,21 @@ LogSoftmaxAVX512_expfolded_34:
 LogSoftmaxAVX512_out32_45:
 	CMPQ    R9, SI
 	JAE     LogSoftmaxAVX512_outv_46
-	VMOVUPS (CX)(R9*4), Z14
-	VSUBPS  Z0, Z14, Z14
-	VSUBPS  Z13, Z14, Z14
-	VMOVUPS Z14, (AX)(R9*4)
-	VMOVUPS 64(CX)(R9*4), Z14
-	VSUBPS  Z0, Z14, Z14
-	VSUBPS  Z13, Z14, Z14
-	VMOVUPS Z14, 64(AX)(R9*4)
+	VMOVUPS (AX)(R9*4), Z13
+	VSUBPS  Z0, Z13, Z13
+	VMOVUPS Z13, (AX)(R9*4)
+	VMOVUPS 64(AX)(R9*4), Z13
+	VSUBPS  Z0, Z13, Z13
+	VMOVUPS Z13, 64(AX)(R9*4)
 	ADDQ    $0x20, R9
 	JMP     LogSoftmaxAVX512_out32_45
 
 LogSoftmaxAVX512_outv_46:
 	CMPQ    R9, DI
 	JAE     LogSoftmaxAVX512_outtail_47
-	VMOVUPS (CX)(R9*4), Z14
-	VSUBPS  Z0, Z14, Z14
-	VSUBPS  Z13, Z14, Z14
-	VMOVUPS Z14, (AX)(R9*4)
+	VMOVUPS (AX)(R9*4), Z13
+	VSUBPS  Z0, Z13, Z13
+	VMOVUPS Z13, (AX)(R9*4)
 	ADDQ    $0x10, R9
 	JMP     LogSoftmaxAVX512_outv_46
 
@@ -2143,10 +2155,9 @@ LogSoftmaxAVX512_outtail_47:
 	JE        LogSoftmaxAVX512_outend_48
 	LEAQ      rowconsts<>+64(SB), R11
 	KMOVW     (R11)(R8*4), K1
-	VMOVUPS.Z (CX)(R9*4), K1, Z14
-	VSUBPS    Z0, Z14, Z14
-	VSUBPS    Z13, Z14, Z14
-	VMOVUPS   Z14, K1, (AX)(R9*4)
+	VMOVUPS.Z (AX)(R9*4), K1, Z13
+	VSUBPS    Z0, Z13, Z13
+	VMOVUPS   Z13, K1, (AX)(R9*4)
 
 LogSoftmaxAVX512_outend_48:
 LogSoftmaxAVX512_rowdone_12:

@@ -3728,9 +3728,9 @@ LogSoftmaxAVX2_exp32_58:
 	JAE         LogSoftmaxAVX2_exprest_59
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	PREFETCHT0  (AX)(SI*4)
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
+	VMOVUPS     Y9, (AX)(SI*4)
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
@@ -3751,6 +3751,7 @@ LogSoftmaxAVX2_exp32_58:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     32(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
+	VMOVUPS     Y9, 32(AX)(SI*4)
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
@@ -3769,9 +3770,9 @@ LogSoftmaxAVX2_exp32_58:
 	VADDPS      Y12, Y6, Y6
 	VMOVUPS     64(R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	PREFETCHT0  64(AX)(SI*4)
 	VMOVUPS     64(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
+	VMOVUPS     Y9, 64(AX)(SI*4)
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
@@ -3792,6 +3793,7 @@ LogSoftmaxAVX2_exp32_58:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     96(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
+	VMOVUPS     Y9, 96(AX)(SI*4)
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
@@ -3817,9 +3819,9 @@ LogSoftmaxAVX2_exprest_59:
 	JAE         LogSoftmaxAVX2_exptail_61
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	PREFETCHT0  (AX)(SI*4)
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
+	VMOVUPS     Y9, (AX)(SI*4)
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
@@ -3853,23 +3855,28 @@ LogSoftmaxAVX2_exptail_61:
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
-	VMOVAPS      Y3, Y12
-	VFMADD213PS  Y2, Y10, Y12
-	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
-	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
-	VMULPS       Y13, Y10, Y10
-	VFMADD231PS  Y12, Y10, Y13
-	VANDNPS      Y13, Y11, Y13
-	VANDPS       Y9, Y13, Y13
-	VADDPS       Y13, Y5, Y5
+	VBROADCASTSS rowconsts<>+1600(SB), Y0
+	VANDNPS      Y0, Y9, Y0
+	VANDPS       Y9, Y10, Y10
+	VORPS        Y0, Y10, Y10
+	VMASKMOVPS   Y10, Y9, (AX)(SI*4)
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y5, Y5
 	JMP          LogSoftmaxAVX2_expdone_60
 
 LogSoftmaxAVX2_expnext_62:
@@ -3879,6 +3886,7 @@ LogSoftmaxAVX2_expnext_62:
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
+	VMOVUPS     Y9, (AX)(SI*4)
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
@@ -3912,23 +3920,28 @@ LogSoftmaxAVX2_exptail_63:
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
-	VMOVAPS      Y3, Y12
-	VFMADD213PS  Y2, Y10, Y12
-	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
-	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
-	VMULPS       Y13, Y10, Y10
-	VFMADD231PS  Y12, Y10, Y13
-	VANDNPS      Y13, Y11, Y13
-	VANDPS       Y9, Y13, Y13
-	VADDPS       Y13, Y6, Y6
+	VBROADCASTSS rowconsts<>+1600(SB), Y0
+	VANDNPS      Y0, Y9, Y0
+	VANDPS       Y9, Y10, Y10
+	VORPS        Y0, Y10, Y10
+	VMASKMOVPS   Y10, Y9, (AX)(SI*4)
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y6, Y6
 	JMP          LogSoftmaxAVX2_expdone_60
 
 LogSoftmaxAVX2_expnext_64:
@@ -3936,9 +3949,9 @@ LogSoftmaxAVX2_expnext_64:
 	JAE         LogSoftmaxAVX2_exptail_65
 	VMOVUPS     (R11)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
-	PREFETCHT0  (AX)(SI*4)
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
+	VMOVUPS     Y9, (AX)(SI*4)
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
@@ -3972,23 +3985,28 @@ LogSoftmaxAVX2_exptail_65:
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
-	VMOVAPS      Y3, Y12
-	VFMADD213PS  Y2, Y10, Y12
-	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
-	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
-	VMULPS       Y13, Y10, Y10
-	VFMADD231PS  Y12, Y10, Y13
-	VANDNPS      Y13, Y11, Y13
-	VANDPS       Y9, Y13, Y13
-	VADDPS       Y13, Y7, Y7
+	VBROADCASTSS rowconsts<>+1600(SB), Y0
+	VANDNPS      Y0, Y9, Y0
+	VANDPS       Y9, Y10, Y10
+	VORPS        Y0, Y10, Y10
+	VMASKMOVPS   Y10, Y9, (AX)(SI*4)
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y7, Y7
 	JMP          LogSoftmaxAVX2_expdone_60
 
 LogSoftmaxAVX2_expnext_66:
@@ -4005,33 +4023,38 @@ LogSoftmaxAVX2_expnext_66:
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
-	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y11
-	VMOVAPS      Y3, Y12
-	VFMADD213PS  Y2, Y10, Y12
-	VPSLLD       $0x17, Y12, Y13
-	VSUBPS       Y2, Y12, Y12
-	VFMADD231PS  rowconsts<>+672(SB), Y12, Y10
-	VFMADD231PS  rowconsts<>+704(SB), Y12, Y10
-	VMOVAPS      Y4, Y12
-	VFMADD213PS  rowconsts<>+736(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+768(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+800(SB), Y10, Y12
-	VFMADD213PS  rowconsts<>+832(SB), Y10, Y12
-	VMULPS       Y13, Y10, Y10
-	VFMADD231PS  Y12, Y10, Y13
-	VANDNPS      Y13, Y11, Y13
-	VANDPS       Y9, Y13, Y13
-	VADDPS       Y13, Y8, Y8
+	VBROADCASTSS rowconsts<>+1600(SB), Y0
+	VANDNPS      Y0, Y9, Y0
+	VANDPS       Y9, Y10, Y10
+	VORPS        Y0, Y10, Y10
+	VMASKMOVPS   Y10, Y9, (AX)(SI*4)
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y8, Y8
 
 LogSoftmaxAVX2_expdone_60:
-	VEXTRACTF128 $0x01, Y1, X9
-	VMAXPS       X9, X1, X1
-	VMOVHLPS     X1, X1, X9
-	VMAXPS       X9, X1, X1
-	VMOVSHDUP    X1, X9
-	VMAXSS       X9, X1, X1
-	VXORPS       X9, X9, X9
-	VADDSS       X9, X1, X1
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+	VXORPS       X0, X0, X0
+	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
 	JMP          LogSoftmaxAVX2_expfolded_57
 
@@ -4041,9 +4064,9 @@ LogSoftmaxAVX2_explast_56:
 LogSoftmaxAVX2_explast32_67:
 	CMPQ        SI, R8
 	JAE         LogSoftmaxAVX2_explastrest_68
-	PREFETCHT0  (AX)(SI*4)
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
+	VMOVUPS     Y9, (AX)(SI*4)
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
@@ -4062,6 +4085,7 @@ LogSoftmaxAVX2_explast32_67:
 	VADDPS      Y12, Y5, Y5
 	VMOVUPS     32(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
+	VMOVUPS     Y9, 32(AX)(SI*4)
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
@@ -4078,9 +4102,9 @@ LogSoftmaxAVX2_explast32_67:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	PREFETCHT0  64(AX)(SI*4)
 	VMOVUPS     64(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
+	VMOVUPS     Y9, 64(AX)(SI*4)
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
@@ -4099,6 +4123,7 @@ LogSoftmaxAVX2_explast32_67:
 	VADDPS      Y12, Y7, Y7
 	VMOVUPS     96(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
+	VMOVUPS     Y9, 96(AX)(SI*4)
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
@@ -4122,9 +4147,9 @@ LogSoftmaxAVX2_explastrest_68:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, R9
 	JAE         LogSoftmaxAVX2_explasttail_70
-	PREFETCHT0  (AX)(SI*4)
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
+	VMOVUPS     Y9, (AX)(SI*4)
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
@@ -4145,39 +4170,45 @@ LogSoftmaxAVX2_explastrest_68:
 	JMP         LogSoftmaxAVX2_explastnext_71
 
 LogSoftmaxAVX2_explasttail_70:
-	CMPQ        R10, $0x00
-	JE          LogSoftmaxAVX2_explastdone_69
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(SI*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
-	VMOVAPS     Y3, Y12
-	VFMADD213PS Y2, Y10, Y12
-	VPSLLD      $0x17, Y12, Y13
-	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
-	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
-	VMULPS      Y13, Y10, Y10
-	VFMADD231PS Y12, Y10, Y13
-	VANDNPS     Y13, Y11, Y13
-	VANDPS      Y9, Y13, Y13
-	VADDPS      Y13, Y5, Y5
-	JMP         LogSoftmaxAVX2_explastdone_69
+	CMPQ         R10, $0x00
+	JE           LogSoftmaxAVX2_explastdone_69
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R10, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VBROADCASTSS rowconsts<>+1600(SB), Y0
+	VANDNPS      Y0, Y9, Y0
+	VANDPS       Y9, Y10, Y10
+	VORPS        Y0, Y10, Y10
+	VMASKMOVPS   Y10, Y9, (AX)(SI*4)
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y5, Y5
+	JMP          LogSoftmaxAVX2_explastdone_69
 
 LogSoftmaxAVX2_explastnext_71:
 	CMPQ        SI, R9
 	JAE         LogSoftmaxAVX2_explasttail_72
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
+	VMOVUPS     Y9, (AX)(SI*4)
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
@@ -4198,40 +4229,45 @@ LogSoftmaxAVX2_explastnext_71:
 	JMP         LogSoftmaxAVX2_explastnext_73
 
 LogSoftmaxAVX2_explasttail_72:
-	CMPQ        R10, $0x00
-	JE          LogSoftmaxAVX2_explastdone_69
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(SI*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
-	VMOVAPS     Y3, Y12
-	VFMADD213PS Y2, Y10, Y12
-	VPSLLD      $0x17, Y12, Y13
-	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
-	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
-	VMULPS      Y13, Y10, Y10
-	VFMADD231PS Y12, Y10, Y13
-	VANDNPS     Y13, Y11, Y13
-	VANDPS      Y9, Y13, Y13
-	VADDPS      Y13, Y6, Y6
-	JMP         LogSoftmaxAVX2_explastdone_69
+	CMPQ         R10, $0x00
+	JE           LogSoftmaxAVX2_explastdone_69
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R10, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VBROADCASTSS rowconsts<>+1600(SB), Y0
+	VANDNPS      Y0, Y9, Y0
+	VANDPS       Y9, Y10, Y10
+	VORPS        Y0, Y10, Y10
+	VMASKMOVPS   Y10, Y9, (AX)(SI*4)
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y6, Y6
+	JMP          LogSoftmaxAVX2_explastdone_69
 
 LogSoftmaxAVX2_explastnext_73:
 	CMPQ        SI, R9
 	JAE         LogSoftmaxAVX2_explasttail_74
-	PREFETCHT0  (AX)(SI*4)
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
+	VMOVUPS     Y9, (AX)(SI*4)
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
 	VMOVAPS     Y3, Y11
 	VFMADD213PS Y2, Y9, Y11
@@ -4252,61 +4288,71 @@ LogSoftmaxAVX2_explastnext_73:
 	JMP         LogSoftmaxAVX2_explastnext_75
 
 LogSoftmaxAVX2_explasttail_74:
-	CMPQ        R10, $0x00
-	JE          LogSoftmaxAVX2_explastdone_69
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(SI*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
-	VMOVAPS     Y3, Y12
-	VFMADD213PS Y2, Y10, Y12
-	VPSLLD      $0x17, Y12, Y13
-	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
-	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
-	VMULPS      Y13, Y10, Y10
-	VFMADD231PS Y12, Y10, Y13
-	VANDNPS     Y13, Y11, Y13
-	VANDPS      Y9, Y13, Y13
-	VADDPS      Y13, Y7, Y7
-	JMP         LogSoftmaxAVX2_explastdone_69
+	CMPQ         R10, $0x00
+	JE           LogSoftmaxAVX2_explastdone_69
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R10, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VBROADCASTSS rowconsts<>+1600(SB), Y0
+	VANDNPS      Y0, Y9, Y0
+	VANDPS       Y9, Y10, Y10
+	VORPS        Y0, Y10, Y10
+	VMASKMOVPS   Y10, Y9, (AX)(SI*4)
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y7, Y7
+	JMP          LogSoftmaxAVX2_explastdone_69
 
 LogSoftmaxAVX2_explastnext_75:
-	CMPQ        R10, $0x00
-	JE          LogSoftmaxAVX2_explastdone_69
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(SI*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
-	VMOVAPS     Y3, Y12
-	VFMADD213PS Y2, Y10, Y12
-	VPSLLD      $0x17, Y12, Y13
-	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
-	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
-	VMULPS      Y13, Y10, Y10
-	VFMADD231PS Y12, Y10, Y13
-	VANDNPS     Y13, Y11, Y13
-	VANDPS      Y9, Y13, Y13
-	VADDPS      Y13, Y8, Y8
+	CMPQ         R10, $0x00
+	JE           LogSoftmaxAVX2_explastdone_69
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R10, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VBROADCASTSS rowconsts<>+1600(SB), Y0
+	VANDNPS      Y0, Y9, Y0
+	VANDPS       Y9, Y10, Y10
+	VORPS        Y0, Y10, Y10
+	VMASKMOVPS   Y10, Y9, (AX)(SI*4)
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y8, Y8
 
 LogSoftmaxAVX2_explastdone_69:
 LogSoftmaxAVX2_expfolded_57:
@@ -4318,46 +4364,45 @@ LogSoftmaxAVX2_expfolded_57:
 	// two horizontal adds, low half + high half
 	VHADDPS      Y5, Y5, Y5
 	VHADDPS      Y5, Y5, Y5
-	VEXTRACTF128 $0x01, Y5, X6
-	VADDSS       X6, X5, X5
+	VEXTRACTF128 $0x01, Y5, X0
+	VADDSS       X0, X5, X0
 
+	// L = LogPos(sum); dst_i = d_i - L
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
-	VMOVD      X5, SI
+	VMOVD      X0, SI
 	MOVL       SI, R11
 	SUBL       $0x3f3504f3, R11
 	SARL       $0x17, R11
 	MOVL       R11, R12
 	SHLL       $0x17, R12
 	SUBL       R12, SI
-	VMOVD      SI, X6
-	VSUBSS     rowconsts<>+1612(SB), X6, X6
-	VXORPS     X7, X7, X7
-	VCVTSI2SSL R11, X7, X7
-	VMULSS     X6, X6, X8
+	VMOVD      SI, X5
+	VSUBSS     rowconsts<>+1612(SB), X5, X5
+	VXORPS     X6, X6, X6
+	VCVTSI2SSL R11, X6, X6
+	VMULSS     X5, X5, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
-	VMOVSS      rowconsts<>+1620(SB), X9
-	VFMADD213SS rowconsts<>+1624(SB), X6, X9
-	VFMADD213SS rowconsts<>+1628(SB), X6, X9
-	VFMADD213SS rowconsts<>+1632(SB), X6, X9
-	VFMADD213SS rowconsts<>+1636(SB), X6, X9
-	VFMADD213SS rowconsts<>+1640(SB), X6, X9
-	VFMADD213SS rowconsts<>+1644(SB), X6, X9
-	VFMADD213SS rowconsts<>+1648(SB), X6, X9
-	VFMADD213SS rowconsts<>+1652(SB), X6, X9
-	VMULSS      X6, X9, X9
-	VMULSS      X8, X9, X9
-	VFMADD231SS rowconsts<>+1656(SB), X7, X9
-	VFMADD231SS rowconsts<>+1616(SB), X8, X9
+	VMOVSS      rowconsts<>+1620(SB), X8
+	VFMADD213SS rowconsts<>+1624(SB), X5, X8
+	VFMADD213SS rowconsts<>+1628(SB), X5, X8
+	VFMADD213SS rowconsts<>+1632(SB), X5, X8
+	VFMADD213SS rowconsts<>+1636(SB), X5, X8
+	VFMADD213SS rowconsts<>+1640(SB), X5, X8
+	VFMADD213SS rowconsts<>+1644(SB), X5, X8
+	VFMADD213SS rowconsts<>+1648(SB), X5, X8
+	VFMADD213SS rowconsts<>+1652(SB), X5, X8
+	VMULSS      X5, X8, X8
+	VMULSS      X7, X8, X8
+	VFMADD231SS rowconsts<>+1656(SB), X6, X8
+	VFMADD231SS rowconsts<>+1616(SB), X7, X8
 
 	// r = fma(e, ln2_hi, f + y) + (s - s)
-	VADDSS      X9, X6, X6
-	VFMADD231SS rowconsts<>+1660(SB), X7, X6
-	VSUBSS      X5, X5, X5
-	VADDSS      X5, X6, X6
-
-	// dst_i = (x_i - max) - L
-	VBROADCASTSS X6, Y5
+	VADDSS       X8, X5, X5
+	VFMADD231SS  rowconsts<>+1660(SB), X6, X5
+	VSUBSS       X0, X0, X0
+	VADDSS       X0, X5, X5
+	VBROADCASTSS X5, Y0
 
 	// pass 3
 	XORQ SI, SI
@@ -4365,32 +4410,27 @@ LogSoftmaxAVX2_expfolded_57:
 LogSoftmaxAVX2_out32_76:
 	CMPQ    SI, R8
 	JAE     LogSoftmaxAVX2_outv_77
-	VMOVUPS (CX)(SI*4), Y6
-	VSUBPS  Y0, Y6, Y6
-	VSUBPS  Y5, Y6, Y6
-	VMOVUPS Y6, (AX)(SI*4)
-	VMOVUPS 32(CX)(SI*4), Y6
-	VSUBPS  Y0, Y6, Y6
-	VSUBPS  Y5, Y6, Y6
-	VMOVUPS Y6, 32(AX)(SI*4)
-	VMOVUPS 64(CX)(SI*4), Y6
-	VSUBPS  Y0, Y6, Y6
-	VSUBPS  Y5, Y6, Y6
-	VMOVUPS Y6, 64(AX)(SI*4)
-	VMOVUPS 96(CX)(SI*4), Y6
-	VSUBPS  Y0, Y6, Y6
-	VSUBPS  Y5, Y6, Y6
-	VMOVUPS Y6, 96(AX)(SI*4)
+	VMOVUPS (AX)(SI*4), Y5
+	VSUBPS  Y0, Y5, Y5
+	VMOVUPS Y5, (AX)(SI*4)
+	VMOVUPS 32(AX)(SI*4), Y5
+	VSUBPS  Y0, Y5, Y5
+	VMOVUPS Y5, 32(AX)(SI*4)
+	VMOVUPS 64(AX)(SI*4), Y5
+	VSUBPS  Y0, Y5, Y5
+	VMOVUPS Y5, 64(AX)(SI*4)
+	VMOVUPS 96(AX)(SI*4), Y5
+	VSUBPS  Y0, Y5, Y5
+	VMOVUPS Y5, 96(AX)(SI*4)
 	ADDQ    $0x20, SI
 	JMP     LogSoftmaxAVX2_out32_76
 
 LogSoftmaxAVX2_outv_77:
 	CMPQ    SI, R9
 	JAE     LogSoftmaxAVX2_outtail_78
-	VMOVUPS (CX)(SI*4), Y6
-	VSUBPS  Y0, Y6, Y6
-	VSUBPS  Y5, Y6, Y6
-	VMOVUPS Y6, (AX)(SI*4)
+	VMOVUPS (AX)(SI*4), Y5
+	VSUBPS  Y0, Y5, Y5
+	VMOVUPS Y5, (AX)(SI*4)
 	ADDQ    $0x08, SI
 	JMP     LogSoftmaxAVX2_outv_77
 
@@ -4401,11 +4441,10 @@ LogSoftmaxAVX2_outtail_78:
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
 	SUBQ       R12, R11
-	VMOVUPS    (R11), Y6
-	VMASKMOVPS (CX)(SI*4), Y6, Y7
-	VSUBPS     Y0, Y7, Y7
-	VSUBPS     Y5, Y7, Y7
-	VMASKMOVPS Y7, Y6, (AX)(SI*4)
+	VMOVUPS    (R11), Y5
+	VMASKMOVPS (AX)(SI*4), Y5, Y6
+	VSUBPS     Y0, Y6, Y6
+	VMASKMOVPS Y6, Y5, (AX)(SI*4)
 
 LogSoftmaxAVX2_outend_79:
 LogSoftmaxAVX2_rowdone_27:
