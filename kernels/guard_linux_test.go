@@ -275,23 +275,33 @@ func TestCrossEntropyLabelRowsGuardPages(t *testing.T) {
 	}
 }
 
-// TestLogSumExpChainedGuardPages puts rows long enough to be split over
-// several calls (see TestLogSumExpChained) against guard pages: the call
-// with the last row may not read a row after it.
-func TestLogSumExpChainedGuardPages(t *testing.T) {
+// TestChainedGuardPages puts rows long enough to be split over several
+// calls (see TestChainedRows) against guard pages: the calls with the last
+// rows may not read a row after them.
+func TestChainedGuardPages(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 2))
-	for _, sh := range [][2]int{{3, 70001}, {5, 40000}} {
+	for _, sh := range [][2]int{{3, 70001}, {5, 40000}, {5, 65536}, {7, 20000}} {
 		rows, cols := sh[0], sh[1]
 		for _, atEnd := range []bool{true, false} {
 			mk, free := guarded(atEnd)
-			src, dst := mk(rows*cols), mk(rows)
+			src, dst, dstL := mk(rows*cols), mk(rows*cols), mk(rows)
 			tu.Fill(rng, src, cols, tu.Normal)
-			want := make([]float32, rows)
-			kernels.Generic.LogSumExp(want, src, cols)
+			want, wantS, wantL := make([]float32, rows*cols), make([]float32, rows*cols), make([]float32, rows)
+			kernels.Generic.LogSoftmax(want, src, cols)
+			kernels.Generic.Softmax(wantS, src, cols)
+			kernels.Generic.LogSumExp(wantL, src, cols)
 			for _, s := range allSets() {
-				s.LogSumExp(dst, src, cols)
+				s.LogSumExp(dstL, src, cols)
+				if msg := tu.DiffMsg(dstL, wantL); msg != "" {
+					t.Errorf("%s LogSumExp %dx%d: %s", s.Name(), rows, cols, msg)
+				}
+				s.LogSoftmax(dst, src, cols)
 				if msg := tu.DiffMsg(dst, want); msg != "" {
-					t.Errorf("%s %dx%d: %s", s.Name(), rows, cols, msg)
+					t.Errorf("%s LogSoftmax %dx%d: %s", s.Name(), rows, cols, msg)
+				}
+				s.Softmax(dst, src, cols)
+				if msg := tu.DiffMsg(dst, wantS); msg != "" {
+					t.Errorf("%s Softmax %dx%d: %s", s.Name(), rows, cols, msg)
 				}
 			}
 			free()

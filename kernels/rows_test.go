@@ -445,15 +445,17 @@ func TestLogSumExpRingStops(t *testing.T) {
 	}
 }
 
-// TestLogSumExpChained runs LogSumExp on rows long enough that each call of
-// the kernel takes only a few (rowChunk), so that the amd64 kernels carry
-// each call's last exponential pass's max of the next row into the next
-// call; special rows (NaN, +Inf, all -Inf, which end a call early) sit at
-// a call's first and last rows and in between, and in place as well.
-func TestLogSumExpChained(t *testing.T) {
+// TestChainedRows runs the softmax family on rows long enough that each
+// call of the kernel takes only a few (rowChunk), so that the amd64
+// kernels carry the maxima of the rows after a call's last, taken in its
+// exponential passes, into the next call: calls with 0, 1 and 2 rows after
+// them, of one row and of several, on both sides of chainCols. Special
+// rows (NaN, +Inf, all -Inf, which end a log-sum-exp call early) sit at a
+// call's first and last rows and in between, and in place as well.
+func TestChainedRows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 17))
 	nan, inf, ninf := tu.NaN, tu.PosInf, tu.NegInf
-	for _, sh := range [][2]int{{6, 70001}, {10, 40000}, {4, 131073}, {33, 8193}} {
+	for _, sh := range [][2]int{{6, 70001}, {10, 40000}, {4, 131073}, {33, 8193}, {9, 65536}, {5, 43691}} {
 		rows, cols := sh[0], sh[1]
 		for v := 0; v < 3; v++ {
 			src := make([]float32, rows*cols)
@@ -476,18 +478,36 @@ func TestLogSumExpChained(t *testing.T) {
 					}
 				}
 			}
-			want := make([]float32, rows)
-			kernels.Generic.LogSumExp(want, src, cols)
+			wantL, wantS, want := make([]float32, rows), make([]float32, rows*cols), make([]float32, rows*cols)
+			kernels.Generic.LogSumExp(wantL, src, cols)
+			kernels.Generic.Softmax(wantS, src, cols)
+			kernels.Generic.LogSoftmax(want, src, cols)
 			for _, s := range allSets() {
 				got := tu.Filled(rows)
 				s.LogSumExp(got, src, cols)
-				if msg := tu.DiffMsg(got, want); msg != "" {
-					t.Fatalf("%s %dx%d variant %d: %s", s.Name(), rows, cols, v, msg)
+				if msg := tu.DiffMsg(got, wantL); msg != "" {
+					t.Fatalf("%s LogSumExp %dx%d variant %d: %s", s.Name(), rows, cols, v, msg)
 				}
 				buf := append([]float32(nil), src...)
 				s.LogSumExp(buf[:rows], buf, cols)
-				if msg := tu.DiffMsg(buf[:rows], want); msg != "" {
-					t.Fatalf("%s %dx%d variant %d in place: %s", s.Name(), rows, cols, v, msg)
+				if msg := tu.DiffMsg(buf[:rows], wantL); msg != "" {
+					t.Fatalf("%s LogSumExp %dx%d variant %d in place: %s", s.Name(), rows, cols, v, msg)
+				}
+				for _, k := range []struct {
+					name string
+					f    func(s *kernels.Set, dst, src []float32, cols int)
+					want []float32
+				}{{"Softmax", (*kernels.Set).Softmax, wantS}, {"LogSoftmax", (*kernels.Set).LogSoftmax, want}} {
+					out := tu.Filled(rows * cols)
+					k.f(s, out, src, cols)
+					if msg := tu.DiffMsg(out, k.want); msg != "" {
+						t.Fatalf("%s %s %dx%d variant %d: %s", s.Name(), k.name, rows, cols, v, msg)
+					}
+					copy(buf, src)
+					k.f(s, buf, buf, cols)
+					if msg := tu.DiffMsg(buf, k.want); msg != "" {
+						t.Fatalf("%s %s %dx%d variant %d in place: %s", s.Name(), k.name, rows, cols, v, msg)
+					}
 				}
 			}
 		}

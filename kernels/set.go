@@ -748,6 +748,6 @@ func Best() *Set {
 // preempted) stays in the tens of microseconds (50–70 µs for the softmax
 // family here), while rows up to 64K elements still come at least two to a
 // call: all but the first row of a call get their max pass inside the
-// previous row's exponential pass (the amd64 LogSumExp kernels carry that
-// max across calls too: see lseChained).
+// previous row's exponential pass (the amd64 kernels carry the maxima of a
+// call's next rows across calls too: see rowChained and lseChained).
 func rowChunk(cols int) int { return max(1, 1<<17/cols) }

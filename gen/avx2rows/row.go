@@ -169,23 +169,13 @@ func (r *row) tailMask() tmask {
 func (r *row) pipeline(rows Op, dstStep int, body func()) {
 	Comment("software pipeline: the next row's max pass runs inside this row's exponential pass")
 	r.rows = rows
+	if r.ahead2 {
+		r.next2 = vreg()
+	}
 	if r.chain {
 		r.chainIn()
 	} else {
-		r.maxPass(r.src, r.m)
-	}
-	if r.ahead2 {
-		Comment("ahead2: the second row's max pass (the exponential passes take the row after next)")
-		r.next2 = vreg()
-		t, skip := GP64(), r.label("onerow")
-		MOVQ(r.done, t)
-		INCQ(t)
-		CMPQ(t, r.lim())
-		JAE(LabelRef(skip))
-		p := GP64()
-		LEAQ(Mem{Base: r.src, Index: r.cols, Scale: 4}, p)
-		r.maxPass(p, r.next)
-		Label(skip)
+		r.maxPasses()
 	}
 	Label(r.name + "_row")
 	body()
@@ -210,34 +200,59 @@ func (r *row) pipeline(rows Op, dstStep int, body func()) {
 	}
 }
 
-// The chained pipeline of a kernel with the parameters carry *float32 and
-// chain int: a caller that splits the rows into several calls keeps every
-// row's max pass inside the previous row's exponential pass, across calls
-// too. With chain&1 the first row's max is *carry (the previous call's, the
-// same bits as its max pass) instead of a max pass; with chain&2 the row
-// after the last one exists, an exponential pass takes its max (the last
-// row's; with ahead2 the one before), and the call leaves it in *carry.
-// After a call that ends early (LogSumExp's special rows) *carry means
-// nothing: the next call takes its first max itself.
+// maxPasses runs the max passes the loop needs before its first row: the
+// first row's, into m, and with ahead2 the second row's (if it is below
+// the limit), into next.
+func (r *row) maxPasses() {
+	r.maxPass(r.src, r.m)
+	if !r.ahead2 {
+		return
+	}
+	Comment("ahead2: the second row's max pass (the exponential passes take the row after next)")
+	t, skip := GP64(), r.label("onerow")
+	MOVQ(r.done, t)
+	INCQ(t)
+	CMPQ(t, r.lim())
+	JAE(LabelRef(skip))
+	p := GP64()
+	LEAQ(Mem{Base: r.src, Index: r.cols, Scale: 4}, p)
+	r.maxPass(p, r.next)
+	Label(skip)
+}
 
-// chainIn loads the first row's max from *carry (chain&1) or runs its max
-// pass, and sets the exponential passes' limit to rows + (chain>>1 & 1).
+// The chained pipeline of a kernel with the parameters carry *float32 (two
+// float32) and chain int: a caller that splits the rows into several calls
+// keeps every row's max pass inside an earlier row's exponential pass,
+// across calls too. chain>>1 (0, 1 or 2) is how many rows after the last
+// one exist: the exponential passes take their maxima too (the last row's
+// pass the first's; with ahead2 the last two rows' passes), and the call
+// leaves them in carry[0] (and with ahead2 carry[1]). With chain&1 the
+// call's first row's max (and with ahead2 its second's) are carry's, the
+// same bits as its max passes, instead of max passes. After a call that
+// ends early (LogSumExp's special rows) carry means nothing: the next call
+// takes its first maxima itself.
+
+// chainIn sets the exponential passes' limit to rows + chain>>1, then loads
+// the first maxima from carry (chain&1) or runs their max passes.
 func (r *row) chainIn() {
 	chain := Load(Param("chain"), GP64()).(reg.GPVirtual)
 	limit := GP64()
 	MOVQ(chain, limit)
 	SHRQ(U8(1), limit)
-	ANDQ(U8(1), limit)
 	ADDQ(r.rows, limit)
 	r.limit = limit
 	pass, have := r.label("maxpass"), r.label("havemax")
 	TESTQ(U32(1), chain)
 	JZ(LabelRef(pass))
-	Comment("the first row's max, from the call before (its exponential pass took it)")
-	VBROADCASTSS(Mem{Base: Load(Param("carry"), GP64()).(reg.GPVirtual)}, r.m)
+	Comment("the first rows' maxima, from the call before (its exponential passes took them)")
+	carry := Load(Param("carry"), GP64()).(reg.GPVirtual)
+	VBROADCASTSS(Mem{Base: carry}, r.m)
+	if r.ahead2 {
+		VBROADCASTSS(Mem{Base: carry, Disp: 4}, r.next)
+	}
 	JMP(LabelRef(have))
 	Label(pass)
-	r.maxPass(r.src, r.m)
+	r.maxPasses()
 	Label(have)
 }
 
@@ -250,13 +265,18 @@ func (r *row) lim() Op {
 	return r.rows
 }
 
-// chainOut stores the next row's max (now in m) to *carry when chain&2.
+// chainOut stores the maxima of the rows after the last (now in m, and
+// with ahead2 next) that exist to carry.
 func (r *row) chainOut() {
 	skip := r.label("nocarry")
 	CMPQ(r.limit, r.rows)
 	JE(LabelRef(skip))
-	Comment("the row after the last: its max, for the next call")
-	VMOVSS(r.m.AsX(), Mem{Base: Load(Param("carry"), GP64()).(reg.GPVirtual)})
+	Comment("the rows after the last: their maxima, for the next call")
+	carry := Load(Param("carry"), GP64()).(reg.GPVirtual)
+	VMOVSS(r.m.AsX(), Mem{Base: carry})
+	if r.ahead2 {
+		VMOVSS(r.next.AsX(), Mem{Base: carry, Disp: 4}) // meaningful when two rows follow
+	}
 	Label(skip)
 }
 

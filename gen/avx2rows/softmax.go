@@ -20,29 +20,30 @@ func (k kind) name() string {
 
 // softmaxKernel emits the softmax, log-softmax or log-sum-exp kernel.
 func softmaxKernel(k kind) {
-	sig := "func(dst, src *float32, rows, cols int)"
+	sig := "func(dst, src *float32, rows, cols int, carry *float32, chain int)"
 	if k == logSumExp {
-		sig = "func(dst, src *float32, rows, cols int, carry *float32, chain int) int"
+		sig += " int"
 	}
 	TEXT(k.name(), 0, sig)
-	if k == logSumExp {
-		Pragma("noescape") // carry stays on the caller's stack
+	Pragma("noescape") // carry stays on the caller's stack
+	chainDoc := []string{
+		"Its max passes chain across calls: chain>>1 (0-2) rows after the last exist, and the call",
+		"takes their maxima in its exponential passes and leaves them in carry[0] and carry[1]; with",
+		"chain&1 the first rows' maxima are the ones the call before left there. chain must be 0",
+		"for cols <= 16.",
 	}
 	switch k {
 	case softmax:
-		Doc(k.name()+" writes the softmax of each of the rows×cols row-major src into dst",
-			"(rows, cols >= 1; dst may equal src): generic.Softmax, bit for bit.")
+		Doc(append([]string{k.name() + " writes the softmax of each of the rows×cols row-major src into dst",
+			"(rows, cols >= 1; dst may equal src): generic.Softmax, bit for bit."}, chainDoc...)...)
 	case logSoftmax:
-		Doc(k.name()+" writes the log-softmax of each row of src into dst",
-			"(rows, cols >= 1; dst may equal src): generic.LogSoftmax, bit for bit.")
+		Doc(append([]string{k.name() + " writes the log-softmax of each row of src into dst",
+			"(rows, cols >= 1; dst may equal src): generic.LogSoftmax, bit for bit."}, chainDoc...)...)
 	case logSumExp:
-		Doc(k.name()+" writes max + LogPos(sum of exp(x - max)) of each row of src to dst[row]",
+		Doc(append([]string{k.name() + " writes max + LogPos(sum of exp(x - max)) of each row of src to dst[row]",
 			"and returns the number of rows done: it stops at the first row whose result is NaN (a row",
 			"with NaN, +Inf or only -Inf; see generic.LogSumExpSpecial), leaving that row and the ones",
-			"after it unwritten.",
-			"Its max passes chain across calls: with chain&1 the first row's max is *carry (left by the call",
-			"before); with chain&2 the row after the last exists, and a call that does all its rows leaves",
-			"its max in *carry. chain must be 0 for cols <= 16.")
+			"after it unwritten (and carry meaningless)."}, chainDoc...)...)
 	}
 	dst := Load(Param("dst"), GP64()).(reg.GPVirtual)
 	src := Load(Param("src"), GP64()).(reg.GPVirtual)
@@ -62,7 +63,7 @@ func softmaxKernel(k kind) {
 	end := r.label("end")
 	CMPQ(r.done, rows)
 	JAE(LabelRef(end))
-	r.chain = k == logSumExp
+	r.chain = true
 	r.ahead2 = w.zmm // AVX2: no gain in A/B runs
 	r.pipeline(rows, dstStep, func() {
 		softmaxRow(k, r, g)

@@ -6,19 +6,32 @@ package asm
 
 // SoftmaxAVX512 writes the softmax of each of the rows×cols row-major src into dst
 // (rows, cols >= 1; dst may equal src): generic.Softmax, bit for bit.
-func SoftmaxAVX512(dst *float32, src *float32, rows int, cols int)
+// Its max passes chain across calls: chain>>1 (0-2) rows after the last exist, and the call
+// takes their maxima in its exponential passes and leaves them in carry[0] and carry[1]; with
+// chain&1 the first rows' maxima are the ones the call before left there. chain must be 0
+// for cols <= 16.
+//
+//go:noescape
+func SoftmaxAVX512(dst *float32, src *float32, rows int, cols int, carry *float32, chain int)
 
 // LogSoftmaxAVX512 writes the log-softmax of each row of src into dst
 // (rows, cols >= 1; dst may equal src): generic.LogSoftmax, bit for bit.
-func LogSoftmaxAVX512(dst *float32, src *float32, rows int, cols int)
+// Its max passes chain across calls: chain>>1 (0-2) rows after the last exist, and the call
+// takes their maxima in its exponential passes and leaves them in carry[0] and carry[1]; with
+// chain&1 the first rows' maxima are the ones the call before left there. chain must be 0
+// for cols <= 16.
+//
+//go:noescape
+func LogSoftmaxAVX512(dst *float32, src *float32, rows int, cols int, carry *float32, chain int)
 
 // LogSumExpAVX512 writes max + LogPos(sum of exp(x - max)) of each row of src to dst[row]
 // and returns the number of rows done: it stops at the first row whose result is NaN (a row
 // with NaN, +Inf or only -Inf; see generic.LogSumExpSpecial), leaving that row and the ones
-// after it unwritten.
-// Its max passes chain across calls: with chain&1 the first row's max is *carry (left by the call
-// before); with chain&2 the row after the last exists, and a call that does all its rows leaves
-// its max in *carry. chain must be 0 for cols <= 16.
+// after it unwritten (and carry meaningless).
+// Its max passes chain across calls: chain>>1 (0-2) rows after the last exist, and the call
+// takes their maxima in its exponential passes and leaves them in carry[0] and carry[1]; with
+// chain&1 the first rows' maxima are the ones the call before left there. chain must be 0
+// for cols <= 16.
 //
 //go:noescape
 func LogSumExpAVX512(dst *float32, src *float32, rows int, cols int, carry *float32, chain int) int

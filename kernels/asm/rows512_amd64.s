@@ -294,9 +294,9 @@ DATA rowconsts<>+1144(SB)/4, $0xb95e8083
 DATA rowconsts<>+1148(SB)/4, $0x3f318000
 GLOBL rowconsts<>(SB), RODATA|NOPTR, $1152
 
-// func SoftmaxAVX512(dst *float32, src *float32, rows int, cols int)
+// func SoftmaxAVX512(dst *float32, src *float32, rows int, cols int, carry *float32, chain int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·SoftmaxAVX512(SB), $328-32
+TEXT ·SoftmaxAVX512(SB), $328-48
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -336,39 +336,53 @@ TEXT ·SoftmaxAVX512(SB), $328-32
 	JAE     SoftmaxAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	MOVQ  chain+40(FP), R9
+	MOVQ  R9, R11
+	SHRQ  $0x01, R11
+	ADDQ  DX, R11
+	TESTQ $0x00000001, R9
+	JZ    SoftmaxAVX512_maxpass_2
+
+	// the first rows' maxima, from the call before (its exponential passes took them)
+	MOVQ         carry+32(FP), R9
+	VBROADCASTSS (R9), Z0
+	VBROADCASTSS 4(R9), Z1
+	JMP          SoftmaxAVX512_havemax_3
+
+SoftmaxAVX512_maxpass_2:
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         R9, R9
 
-SoftmaxAVX512_max32_2:
+SoftmaxAVX512_max32_4:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX512_maxv_3
+	JAE     SoftmaxAVX512_maxv_5
 	VMOVUPS (CX)(R9*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	VMOVUPS 64(CX)(R9*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX512_max32_2
+	JMP     SoftmaxAVX512_max32_4
 
-SoftmaxAVX512_maxv_3:
+SoftmaxAVX512_maxv_5:
 	CMPQ    R9, DI
-	JAE     SoftmaxAVX512_maxtail_4
+	JAE     SoftmaxAVX512_maxtail_6
 	VMOVUPS (CX)(R9*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, R9
-	JMP     SoftmaxAVX512_maxv_3
+	JMP     SoftmaxAVX512_maxv_5
 
-SoftmaxAVX512_maxtail_4:
+SoftmaxAVX512_maxtail_6:
 	CMPQ         R8, $0x00
-	JE           SoftmaxAVX512_maxfold_5
-	LEAQ         rowconsts<>+64(SB), R11
-	KMOVW        (R11)(R8*4), K1
+	JE           SoftmaxAVX512_maxfold_7
+	LEAQ         rowconsts<>+64(SB), R12
+	KMOVW        (R12)(R8*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (CX)(R9*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-SoftmaxAVX512_maxfold_5:
+SoftmaxAVX512_maxfold_7:
 	VMAXPS        Z13, Z0, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y13
 	VMAXPS        Y13, Y0, Y0
@@ -385,43 +399,43 @@ SoftmaxAVX512_maxfold_5:
 	// ahead2: the second row's max pass (the exponential passes take the row after next)
 	MOVQ R10, R9
 	INCQ R9
-	CMPQ R9, DX
-	JAE  SoftmaxAVX512_onerow_6
-	LEAQ (CX)(BX*4), R11
+	CMPQ R9, R11
+	JAE  SoftmaxAVX512_onerow_8
+	LEAQ (CX)(BX*4), R12
 
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z1
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         R9, R9
 
-SoftmaxAVX512_max32_7:
+SoftmaxAVX512_max32_9:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX512_maxv_8
-	VMOVUPS (R11)(R9*4), Z14
+	JAE     SoftmaxAVX512_maxv_10
+	VMOVUPS (R12)(R9*4), Z14
 	VMAXPS  Z1, Z14, Z1
-	VMOVUPS 64(R11)(R9*4), Z14
+	VMOVUPS 64(R12)(R9*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX512_max32_7
+	JMP     SoftmaxAVX512_max32_9
 
-SoftmaxAVX512_maxv_8:
+SoftmaxAVX512_maxv_10:
 	CMPQ    R9, DI
-	JAE     SoftmaxAVX512_maxtail_9
-	VMOVUPS (R11)(R9*4), Z14
+	JAE     SoftmaxAVX512_maxtail_11
+	VMOVUPS (R12)(R9*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	ADDQ    $0x10, R9
-	JMP     SoftmaxAVX512_maxv_8
+	JMP     SoftmaxAVX512_maxv_10
 
-SoftmaxAVX512_maxtail_9:
+SoftmaxAVX512_maxtail_11:
 	CMPQ         R8, $0x00
-	JE           SoftmaxAVX512_maxfold_10
-	LEAQ         rowconsts<>+64(SB), R12
-	KMOVW        (R12)(R8*4), K1
+	JE           SoftmaxAVX512_maxfold_12
+	LEAQ         rowconsts<>+64(SB), R13
+	KMOVW        (R13)(R8*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
-	VMOVUPS      (R11)(R9*4), K1, Z14
+	VMOVUPS      (R12)(R9*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-SoftmaxAVX512_maxfold_10:
+SoftmaxAVX512_maxfold_12:
 	VMAXPS        Z13, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y13
 	VMAXPS        Y13, Y1, Y1
@@ -435,10 +449,11 @@ SoftmaxAVX512_maxfold_10:
 	VADDSS        X13, X1, X1
 	VBROADCASTSS  X1, Z1
 
-SoftmaxAVX512_onerow_6:
+SoftmaxAVX512_onerow_8:
+SoftmaxAVX512_havemax_3:
 SoftmaxAVX512_row:
 	CMPQ BX, $0x00000100
-	JA   SoftmaxAVX512_direct_11
+	JA   SoftmaxAVX512_direct_13
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
@@ -447,17 +462,17 @@ SoftmaxAVX512_row:
 	MOVQ         R10, R9
 	INCQ         R9
 	INCQ         R9
-	CMPQ         R9, DX
-	JAE          SoftmaxAVX512_explast_13
-	LEAQ         (CX)(BX*4), R11
-	LEAQ         (R11)(BX*4), R11
+	CMPQ         R9, R11
+	JAE          SoftmaxAVX512_explast_15
+	LEAQ         (CX)(BX*4), R12
+	LEAQ         (R12)(BX*4), R12
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         R9, R9
 
-SoftmaxAVX512_exp32_15:
+SoftmaxAVX512_exp32_17:
 	CMPQ          R9, SI
-	JAE           SoftmaxAVX512_exprest_16
-	VMOVUPS       (R11)(R9*4), Z15
+	JAE           SoftmaxAVX512_exprest_18
+	VMOVUPS       (R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
@@ -477,7 +492,7 @@ SoftmaxAVX512_exp32_15:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VMOVUPS       Z17, (AX)(R9*4)
 	VADDPS        Z17, Z13, Z13
-	VMOVUPS       64(R11)(R9*4), Z15
+	VMOVUPS       64(R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       64(CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
@@ -498,13 +513,13 @@ SoftmaxAVX512_exp32_15:
 	VMOVUPS       Z17, 64(AX)(R9*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           SoftmaxAVX512_exp32_15
+	JMP           SoftmaxAVX512_exp32_17
 
-SoftmaxAVX512_exprest_16:
+SoftmaxAVX512_exprest_18:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           SoftmaxAVX512_exptail_18
-	VMOVUPS       (R11)(R9*4), Z15
+	JAE           SoftmaxAVX512_exptail_20
+	VMOVUPS       (R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
@@ -525,15 +540,15 @@ SoftmaxAVX512_exprest_16:
 	VMOVUPS       Z17, (AX)(R9*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           SoftmaxAVX512_expnext_19
+	JMP           SoftmaxAVX512_expnext_21
 
-SoftmaxAVX512_exptail_18:
+SoftmaxAVX512_exptail_20:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_expdone_17
-	LEAQ          rowconsts<>+64(SB), R12
-	KMOVW         (R12)(R8*4), K1
+	JE            SoftmaxAVX512_expdone_19
+	LEAQ          rowconsts<>+64(SB), R13
+	KMOVW         (R13)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
-	VMOVUPS       (R11)(R9*4), K1, Z15
+	VMOVUPS       (R12)(R9*4), K1, Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
@@ -554,15 +569,15 @@ SoftmaxAVX512_exptail_18:
 	VMOVAPS.Z     Z17, K1, Z17
 	VMOVUPS       Z17, K1, (AX)(R9*4)
 	VADDPS        Z17, Z13, Z13
-	JMP           SoftmaxAVX512_expdone_17
+	JMP           SoftmaxAVX512_expdone_19
 
-SoftmaxAVX512_expnext_19:
+SoftmaxAVX512_expnext_21:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_expdone_17
-	LEAQ          rowconsts<>+64(SB), R12
-	KMOVW         (R12)(R8*4), K1
+	JE            SoftmaxAVX512_expdone_19
+	LEAQ          rowconsts<>+64(SB), R13
+	KMOVW         (R13)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
-	VMOVUPS       (R11)(R9*4), K1, Z15
+	VMOVUPS       (R12)(R9*4), K1, Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
@@ -584,7 +599,7 @@ SoftmaxAVX512_expnext_19:
 	VMOVUPS       Z17, K1, (AX)(R9*4)
 	VADDPS        Z17, Z14, Z14
 
-SoftmaxAVX512_expdone_17:
+SoftmaxAVX512_expdone_19:
 	VEXTRACTF64X4 $0x01, Z12, Y15
 	VMAXPS        Y15, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X15
@@ -596,14 +611,14 @@ SoftmaxAVX512_expdone_17:
 	VXORPS        X15, X15, X15
 	VADDSS        X15, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           SoftmaxAVX512_expfolded_14
+	JMP           SoftmaxAVX512_expfolded_16
 
-SoftmaxAVX512_explast_13:
+SoftmaxAVX512_explast_15:
 	XORQ R9, R9
 
-SoftmaxAVX512_explast32_20:
+SoftmaxAVX512_explast32_22:
 	CMPQ          R9, SI
-	JAE           SoftmaxAVX512_explastrest_21
+	JAE           SoftmaxAVX512_explastrest_23
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -641,12 +656,12 @@ SoftmaxAVX512_explast32_20:
 	VMOVUPS       Z17, 64(AX)(R9*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           SoftmaxAVX512_explast32_20
+	JMP           SoftmaxAVX512_explast32_22
 
-SoftmaxAVX512_explastrest_21:
+SoftmaxAVX512_explastrest_23:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           SoftmaxAVX512_explasttail_23
+	JAE           SoftmaxAVX512_explasttail_25
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -666,13 +681,13 @@ SoftmaxAVX512_explastrest_21:
 	VMOVUPS       Z17, (AX)(R9*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           SoftmaxAVX512_explastnext_24
+	JMP           SoftmaxAVX512_explastnext_26
 
-SoftmaxAVX512_explasttail_23:
+SoftmaxAVX512_explasttail_25:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_explastdone_22
-	LEAQ          rowconsts<>+64(SB), R11
-	KMOVW         (R11)(R8*4), K1
+	JE            SoftmaxAVX512_explastdone_24
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K2
@@ -692,13 +707,13 @@ SoftmaxAVX512_explasttail_23:
 	VMOVAPS.Z     Z17, K1, Z17
 	VMOVUPS       Z17, K1, (AX)(R9*4)
 	VADDPS        Z17, Z13, Z13
-	JMP           SoftmaxAVX512_explastdone_22
+	JMP           SoftmaxAVX512_explastdone_24
 
-SoftmaxAVX512_explastnext_24:
+SoftmaxAVX512_explastnext_26:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_explastdone_22
-	LEAQ          rowconsts<>+64(SB), R11
-	KMOVW         (R11)(R8*4), K1
+	JE            SoftmaxAVX512_explastdone_24
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K2
@@ -719,8 +734,8 @@ SoftmaxAVX512_explastnext_24:
 	VMOVUPS       Z17, K1, (AX)(R9*4)
 	VADDPS        Z17, Z14, Z14
 
-SoftmaxAVX512_explastdone_22:
-SoftmaxAVX512_expfolded_14:
+SoftmaxAVX512_explastdone_24:
+SoftmaxAVX512_expfolded_16:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y14
@@ -729,16 +744,16 @@ SoftmaxAVX512_expfolded_14:
 	// ring[n] = (max, partial vector); at 8 rows, the 8 rows' ends
 	MOVQ    320(SP), R9
 	VMOVSS  X0, (SP)(R9*4)
-	MOVQ    R9, R11
-	SHLQ    $0x05, R11
-	VMOVUPS Y13, 32(SP)(R11*1)
+	MOVQ    R9, R12
+	SHLQ    $0x05, R12
+	VMOVUPS Y13, 32(SP)(R12*1)
 	INCQ    R9
 	CMPQ    R9, $0x08
-	JE      SoftmaxAVX512_ringfull_25
+	JE      SoftmaxAVX512_ringfull_27
 	MOVQ    R9, 320(SP)
-	JMP     SoftmaxAVX512_ringnext_26
+	JMP     SoftmaxAVX512_ringnext_28
 
-SoftmaxAVX512_ringfull_25:
+SoftmaxAVX512_ringfull_27:
 	MOVQ $0x00000000, 320(SP)
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
@@ -761,61 +776,61 @@ SoftmaxAVX512_ringfull_25:
 	VDIVPS       Y0, Y13, Y13
 	VMOVUPS      Y13, 288(SP)
 	IMUL3Q       $+28, BX, R9
-	MOVQ         CX, R11
-	SUBQ         R9, R11
-	MOVQ         AX, R12
+	MOVQ         CX, R12
 	SUBQ         R9, R12
-	XORQ         R13, R13
+	MOVQ         AX, R13
+	SUBQ         R9, R13
+	XORQ         R14, R14
 
-SoftmaxAVX512_outrows_27:
-	CMPQ         R13, $0x08
-	JAE          SoftmaxAVX512_outrowsdone_28
-	VBROADCASTSS 288(SP)(R13*4), Z0
+SoftmaxAVX512_outrows_29:
+	CMPQ         R14, $0x08
+	JAE          SoftmaxAVX512_outrowsdone_30
+	VBROADCASTSS 288(SP)(R14*4), Z0
 
 	// pass 3
 	XORQ R9, R9
 
-SoftmaxAVX512_out32_29:
+SoftmaxAVX512_out32_31:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX512_outv_30
-	VMOVUPS (R12)(R9*4), Z13
+	JAE     SoftmaxAVX512_outv_32
+	VMOVUPS (R13)(R9*4), Z13
 	VMULPS  Z0, Z13, Z13
-	VMOVUPS Z13, (R12)(R9*4)
-	VMOVUPS 64(R12)(R9*4), Z13
+	VMOVUPS Z13, (R13)(R9*4)
+	VMOVUPS 64(R13)(R9*4), Z13
 	VMULPS  Z0, Z13, Z13
-	VMOVUPS Z13, 64(R12)(R9*4)
+	VMOVUPS Z13, 64(R13)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX512_out32_29
+	JMP     SoftmaxAVX512_out32_31
 
-SoftmaxAVX512_outv_30:
+SoftmaxAVX512_outv_32:
 	CMPQ    R9, DI
-	JAE     SoftmaxAVX512_outtail_31
-	VMOVUPS (R12)(R9*4), Z13
+	JAE     SoftmaxAVX512_outtail_33
+	VMOVUPS (R13)(R9*4), Z13
 	VMULPS  Z0, Z13, Z13
-	VMOVUPS Z13, (R12)(R9*4)
+	VMOVUPS Z13, (R13)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     SoftmaxAVX512_outv_30
+	JMP     SoftmaxAVX512_outv_32
 
-SoftmaxAVX512_outtail_31:
+SoftmaxAVX512_outtail_33:
 	CMPQ      R8, $0x00
-	JE        SoftmaxAVX512_outend_32
-	LEAQ      rowconsts<>+64(SB), R14
-	KMOVW     (R14)(R8*4), K1
-	VMOVUPS.Z (R12)(R9*4), K1, Z13
+	JE        SoftmaxAVX512_outend_34
+	LEAQ      rowconsts<>+64(SB), R15
+	KMOVW     (R15)(R8*4), K1
+	VMOVUPS.Z (R13)(R9*4), K1, Z13
 	VMULPS    Z0, Z13, Z13
-	VMOVUPS   Z13, K1, (R12)(R9*4)
+	VMOVUPS   Z13, K1, (R13)(R9*4)
 
-SoftmaxAVX512_outend_32:
-	LEAQ (R11)(BX*4), R11
+SoftmaxAVX512_outend_34:
 	LEAQ (R12)(BX*4), R12
-	INCQ R13
-	JMP  SoftmaxAVX512_outrows_27
+	LEAQ (R13)(BX*4), R13
+	INCQ R14
+	JMP  SoftmaxAVX512_outrows_29
 
-SoftmaxAVX512_outrowsdone_28:
-SoftmaxAVX512_ringnext_26:
-	JMP SoftmaxAVX512_rowdone_12
+SoftmaxAVX512_outrowsdone_30:
+SoftmaxAVX512_ringnext_28:
+	JMP SoftmaxAVX512_rowdone_14
 
-SoftmaxAVX512_direct_11:
+SoftmaxAVX512_direct_13:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Z13, Z13, Z13
@@ -823,17 +838,17 @@ SoftmaxAVX512_direct_11:
 	MOVQ         R10, R9
 	INCQ         R9
 	INCQ         R9
-	CMPQ         R9, DX
-	JAE          SoftmaxAVX512_explast_33
-	LEAQ         (CX)(BX*4), R11
-	LEAQ         (R11)(BX*4), R11
+	CMPQ         R9, R11
+	JAE          SoftmaxAVX512_explast_35
+	LEAQ         (CX)(BX*4), R12
+	LEAQ         (R12)(BX*4), R12
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         R9, R9
 
-SoftmaxAVX512_exp32_35:
+SoftmaxAVX512_exp32_37:
 	CMPQ          R9, SI
-	JAE           SoftmaxAVX512_exprest_36
-	VMOVUPS       (R11)(R9*4), Z15
+	JAE           SoftmaxAVX512_exprest_38
+	VMOVUPS       (R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
@@ -853,7 +868,7 @@ SoftmaxAVX512_exp32_35:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VMOVUPS       Z17, (AX)(R9*4)
 	VADDPS        Z17, Z13, Z13
-	VMOVUPS       64(R11)(R9*4), Z15
+	VMOVUPS       64(R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       64(CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
@@ -874,13 +889,13 @@ SoftmaxAVX512_exp32_35:
 	VMOVUPS       Z17, 64(AX)(R9*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           SoftmaxAVX512_exp32_35
+	JMP           SoftmaxAVX512_exp32_37
 
-SoftmaxAVX512_exprest_36:
+SoftmaxAVX512_exprest_38:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           SoftmaxAVX512_exptail_38
-	VMOVUPS       (R11)(R9*4), Z15
+	JAE           SoftmaxAVX512_exptail_40
+	VMOVUPS       (R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
@@ -901,15 +916,15 @@ SoftmaxAVX512_exprest_36:
 	VMOVUPS       Z17, (AX)(R9*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           SoftmaxAVX512_expnext_39
+	JMP           SoftmaxAVX512_expnext_41
 
-SoftmaxAVX512_exptail_38:
+SoftmaxAVX512_exptail_40:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_expdone_37
-	LEAQ          rowconsts<>+64(SB), R12
-	KMOVW         (R12)(R8*4), K1
+	JE            SoftmaxAVX512_expdone_39
+	LEAQ          rowconsts<>+64(SB), R13
+	KMOVW         (R13)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
-	VMOVUPS       (R11)(R9*4), K1, Z15
+	VMOVUPS       (R12)(R9*4), K1, Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
@@ -930,15 +945,15 @@ SoftmaxAVX512_exptail_38:
 	VMOVAPS.Z     Z16, K1, Z16
 	VMOVUPS       Z16, K1, (AX)(R9*4)
 	VADDPS        Z16, Z13, Z13
-	JMP           SoftmaxAVX512_expdone_37
+	JMP           SoftmaxAVX512_expdone_39
 
-SoftmaxAVX512_expnext_39:
+SoftmaxAVX512_expnext_41:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_expdone_37
-	LEAQ          rowconsts<>+64(SB), R12
-	KMOVW         (R12)(R8*4), K1
+	JE            SoftmaxAVX512_expdone_39
+	LEAQ          rowconsts<>+64(SB), R13
+	KMOVW         (R13)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
-	VMOVUPS       (R11)(R9*4), K1, Z15
+	VMOVUPS       (R12)(R9*4), K1, Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
@@ -960,7 +975,7 @@ SoftmaxAVX512_expnext_39:
 	VMOVUPS       Z16, K1, (AX)(R9*4)
 	VADDPS        Z16, Z14, Z14
 
-SoftmaxAVX512_expdone_37:
+SoftmaxAVX512_expdone_39:
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VMAXPS        Y0, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X0
@@ -972,14 +987,14 @@ SoftmaxAVX512_expdone_37:
 	VXORPS        X0, X0, X0
 	VADDSS        X0, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           SoftmaxAVX512_expfolded_34
+	JMP           SoftmaxAVX512_expfolded_36
 
-SoftmaxAVX512_explast_33:
+SoftmaxAVX512_explast_35:
 	XORQ R9, R9
 
-SoftmaxAVX512_explast32_40:
+SoftmaxAVX512_explast32_42:
 	CMPQ          R9, SI
-	JAE           SoftmaxAVX512_explastrest_41
+	JAE           SoftmaxAVX512_explastrest_43
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -1017,12 +1032,12 @@ SoftmaxAVX512_explast32_40:
 	VMOVUPS       Z17, 64(AX)(R9*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           SoftmaxAVX512_explast32_40
+	JMP           SoftmaxAVX512_explast32_42
 
-SoftmaxAVX512_explastrest_41:
+SoftmaxAVX512_explastrest_43:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           SoftmaxAVX512_explasttail_43
+	JAE           SoftmaxAVX512_explasttail_45
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -1042,13 +1057,13 @@ SoftmaxAVX512_explastrest_41:
 	VMOVUPS       Z17, (AX)(R9*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           SoftmaxAVX512_explastnext_44
+	JMP           SoftmaxAVX512_explastnext_46
 
-SoftmaxAVX512_explasttail_43:
+SoftmaxAVX512_explasttail_45:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_explastdone_42
-	LEAQ          rowconsts<>+64(SB), R11
-	KMOVW         (R11)(R8*4), K1
+	JE            SoftmaxAVX512_explastdone_44
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K2
@@ -1068,13 +1083,13 @@ SoftmaxAVX512_explasttail_43:
 	VMOVAPS.Z     Z16, K1, Z16
 	VMOVUPS       Z16, K1, (AX)(R9*4)
 	VADDPS        Z16, Z13, Z13
-	JMP           SoftmaxAVX512_explastdone_42
+	JMP           SoftmaxAVX512_explastdone_44
 
-SoftmaxAVX512_explastnext_44:
+SoftmaxAVX512_explastnext_46:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_explastdone_42
-	LEAQ          rowconsts<>+64(SB), R11
-	KMOVW         (R11)(R8*4), K1
+	JE            SoftmaxAVX512_explastdone_44
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K2
@@ -1095,8 +1110,8 @@ SoftmaxAVX512_explastnext_44:
 	VMOVUPS       Z16, K1, (AX)(R9*4)
 	VADDPS        Z16, Z14, Z14
 
-SoftmaxAVX512_explastdone_42:
-SoftmaxAVX512_expfolded_34:
+SoftmaxAVX512_explastdone_44:
+SoftmaxAVX512_expfolded_36:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y0
@@ -1116,9 +1131,9 @@ SoftmaxAVX512_expfolded_34:
 	// pass 3
 	XORQ R9, R9
 
-SoftmaxAVX512_out32_45:
+SoftmaxAVX512_out32_47:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX512_outv_46
+	JAE     SoftmaxAVX512_outv_48
 	VMOVUPS (AX)(R9*4), Z13
 	VMULPS  Z0, Z13, Z13
 	VMOVUPS Z13, (AX)(R9*4)
@@ -1126,28 +1141,28 @@ SoftmaxAVX512_out32_45:
 	VMULPS  Z0, Z13, Z13
 	VMOVUPS Z13, 64(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX512_out32_45
+	JMP     SoftmaxAVX512_out32_47
 
-SoftmaxAVX512_outv_46:
+SoftmaxAVX512_outv_48:
 	CMPQ    R9, DI
-	JAE     SoftmaxAVX512_outtail_47
+	JAE     SoftmaxAVX512_outtail_49
 	VMOVUPS (AX)(R9*4), Z13
 	VMULPS  Z0, Z13, Z13
 	VMOVUPS Z13, (AX)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     SoftmaxAVX512_outv_46
+	JMP     SoftmaxAVX512_outv_48
 
-SoftmaxAVX512_outtail_47:
+SoftmaxAVX512_outtail_49:
 	CMPQ      R8, $0x00
-	JE        SoftmaxAVX512_outend_48
-	LEAQ      rowconsts<>+64(SB), R11
-	KMOVW     (R11)(R8*4), K1
+	JE        SoftmaxAVX512_outend_50
+	LEAQ      rowconsts<>+64(SB), R12
+	KMOVW     (R12)(R8*4), K1
 	VMOVUPS.Z (AX)(R9*4), K1, Z13
 	VMULPS    Z0, Z13, Z13
 	VMOVUPS   Z13, K1, (AX)(R9*4)
 
-SoftmaxAVX512_outend_48:
-SoftmaxAVX512_rowdone_12:
+SoftmaxAVX512_outend_50:
+SoftmaxAVX512_rowdone_14:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
@@ -1156,12 +1171,20 @@ SoftmaxAVX512_rowdone_12:
 	INCQ    R10
 	CMPQ    R10, DX
 	JB      SoftmaxAVX512_row
+	CMPQ    R11, DX
+	JE      SoftmaxAVX512_nocarry_51
 
+	// the rows after the last: their maxima, for the next call
+	MOVQ   carry+32(FP), DX
+	VMOVSS X0, (DX)
+	VMOVSS X1, 4(DX)
+
+SoftmaxAVX512_nocarry_51:
 SoftmaxAVX512_end_1:
 	// the rows still in the ring
 	MOVQ  320(SP), DX
 	TESTQ DX, DX
-	JE    SoftmaxAVX512_noflush_49
+	JE    SoftmaxAVX512_noflush_52
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      32(SP), Y0
@@ -1189,17 +1212,17 @@ SoftmaxAVX512_end_1:
 	SUBQ         R9, AX
 	XORQ         R10, R10
 
-SoftmaxAVX512_outrows_50:
+SoftmaxAVX512_outrows_53:
 	CMPQ         R10, DX
-	JAE          SoftmaxAVX512_outrowsdone_51
+	JAE          SoftmaxAVX512_outrowsdone_54
 	VBROADCASTSS 288(SP)(R10*4), Z0
 
 	// pass 3
 	XORQ R9, R9
 
-SoftmaxAVX512_out32_52:
+SoftmaxAVX512_out32_55:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX512_outv_53
+	JAE     SoftmaxAVX512_outv_56
 	VMOVUPS (AX)(R9*4), Z1
 	VMULPS  Z0, Z1, Z1
 	VMOVUPS Z1, (AX)(R9*4)
@@ -1207,40 +1230,40 @@ SoftmaxAVX512_out32_52:
 	VMULPS  Z0, Z1, Z1
 	VMOVUPS Z1, 64(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX512_out32_52
+	JMP     SoftmaxAVX512_out32_55
 
-SoftmaxAVX512_outv_53:
+SoftmaxAVX512_outv_56:
 	CMPQ    R9, DI
-	JAE     SoftmaxAVX512_outtail_54
+	JAE     SoftmaxAVX512_outtail_57
 	VMOVUPS (AX)(R9*4), Z1
 	VMULPS  Z0, Z1, Z1
 	VMOVUPS Z1, (AX)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     SoftmaxAVX512_outv_53
+	JMP     SoftmaxAVX512_outv_56
 
-SoftmaxAVX512_outtail_54:
+SoftmaxAVX512_outtail_57:
 	CMPQ      R8, $0x00
-	JE        SoftmaxAVX512_outend_55
+	JE        SoftmaxAVX512_outend_58
 	LEAQ      rowconsts<>+64(SB), R11
 	KMOVW     (R11)(R8*4), K1
 	VMOVUPS.Z (AX)(R9*4), K1, Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)(R9*4)
 
-SoftmaxAVX512_outend_55:
+SoftmaxAVX512_outend_58:
 	LEAQ (CX)(BX*4), CX
 	LEAQ (AX)(BX*4), AX
 	INCQ R10
-	JMP  SoftmaxAVX512_outrows_50
+	JMP  SoftmaxAVX512_outrows_53
 
-SoftmaxAVX512_outrowsdone_51:
-SoftmaxAVX512_noflush_49:
+SoftmaxAVX512_outrowsdone_54:
+SoftmaxAVX512_noflush_52:
 	VZEROUPPER
 	RET
 
-// func LogSoftmaxAVX512(dst *float32, src *float32, rows int, cols int)
+// func LogSoftmaxAVX512(dst *float32, src *float32, rows int, cols int, carry *float32, chain int)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3, MMX+
-TEXT ·LogSoftmaxAVX512(SB), $328-32
+TEXT ·LogSoftmaxAVX512(SB), $328-48
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -1280,39 +1303,53 @@ TEXT ·LogSoftmaxAVX512(SB), $328-32
 	JAE     LogSoftmaxAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	MOVQ  chain+40(FP), R9
+	MOVQ  R9, R11
+	SHRQ  $0x01, R11
+	ADDQ  DX, R11
+	TESTQ $0x00000001, R9
+	JZ    LogSoftmaxAVX512_maxpass_2
+
+	// the first rows' maxima, from the call before (its exponential passes took them)
+	MOVQ         carry+32(FP), R9
+	VBROADCASTSS (R9), Z0
+	VBROADCASTSS 4(R9), Z1
+	JMP          LogSoftmaxAVX512_havemax_3
+
+LogSoftmaxAVX512_maxpass_2:
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         R9, R9
 
-LogSoftmaxAVX512_max32_2:
+LogSoftmaxAVX512_max32_4:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX512_maxv_3
+	JAE     LogSoftmaxAVX512_maxv_5
 	VMOVUPS (CX)(R9*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	VMOVUPS 64(CX)(R9*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX512_max32_2
+	JMP     LogSoftmaxAVX512_max32_4
 
-LogSoftmaxAVX512_maxv_3:
+LogSoftmaxAVX512_maxv_5:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX512_maxtail_4
+	JAE     LogSoftmaxAVX512_maxtail_6
 	VMOVUPS (CX)(R9*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, R9
-	JMP     LogSoftmaxAVX512_maxv_3
+	JMP     LogSoftmaxAVX512_maxv_5
 
-LogSoftmaxAVX512_maxtail_4:
+LogSoftmaxAVX512_maxtail_6:
 	CMPQ         R8, $0x00
-	JE           LogSoftmaxAVX512_maxfold_5
-	LEAQ         rowconsts<>+64(SB), R11
-	KMOVW        (R11)(R8*4), K1
+	JE           LogSoftmaxAVX512_maxfold_7
+	LEAQ         rowconsts<>+64(SB), R12
+	KMOVW        (R12)(R8*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (CX)(R9*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-LogSoftmaxAVX512_maxfold_5:
+LogSoftmaxAVX512_maxfold_7:
 	VMAXPS        Z13, Z0, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y13
 	VMAXPS        Y13, Y0, Y0
@@ -1329,43 +1366,43 @@ LogSoftmaxAVX512_maxfold_5:
 	// ahead2: the second row's max pass (the exponential passes take the row after next)
 	MOVQ R10, R9
 	INCQ R9
-	CMPQ R9, DX
-	JAE  LogSoftmaxAVX512_onerow_6
-	LEAQ (CX)(BX*4), R11
+	CMPQ R9, R11
+	JAE  LogSoftmaxAVX512_onerow_8
+	LEAQ (CX)(BX*4), R12
 
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z1
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         R9, R9
 
-LogSoftmaxAVX512_max32_7:
+LogSoftmaxAVX512_max32_9:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX512_maxv_8
-	VMOVUPS (R11)(R9*4), Z14
+	JAE     LogSoftmaxAVX512_maxv_10
+	VMOVUPS (R12)(R9*4), Z14
 	VMAXPS  Z1, Z14, Z1
-	VMOVUPS 64(R11)(R9*4), Z14
+	VMOVUPS 64(R12)(R9*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX512_max32_7
+	JMP     LogSoftmaxAVX512_max32_9
 
-LogSoftmaxAVX512_maxv_8:
+LogSoftmaxAVX512_maxv_10:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX512_maxtail_9
-	VMOVUPS (R11)(R9*4), Z14
+	JAE     LogSoftmaxAVX512_maxtail_11
+	VMOVUPS (R12)(R9*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	ADDQ    $0x10, R9
-	JMP     LogSoftmaxAVX512_maxv_8
+	JMP     LogSoftmaxAVX512_maxv_10
 
-LogSoftmaxAVX512_maxtail_9:
+LogSoftmaxAVX512_maxtail_11:
 	CMPQ         R8, $0x00
-	JE           LogSoftmaxAVX512_maxfold_10
-	LEAQ         rowconsts<>+64(SB), R12
-	KMOVW        (R12)(R8*4), K1
+	JE           LogSoftmaxAVX512_maxfold_12
+	LEAQ         rowconsts<>+64(SB), R13
+	KMOVW        (R13)(R8*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
-	VMOVUPS      (R11)(R9*4), K1, Z14
+	VMOVUPS      (R12)(R9*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-LogSoftmaxAVX512_maxfold_10:
+LogSoftmaxAVX512_maxfold_12:
 	VMAXPS        Z13, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y13
 	VMAXPS        Y13, Y1, Y1
@@ -1379,10 +1416,11 @@ LogSoftmaxAVX512_maxfold_10:
 	VADDSS        X13, X1, X1
 	VBROADCASTSS  X1, Z1
 
-LogSoftmaxAVX512_onerow_6:
+LogSoftmaxAVX512_onerow_8:
+LogSoftmaxAVX512_havemax_3:
 LogSoftmaxAVX512_row:
 	CMPQ BX, $0x00000100
-	JA   LogSoftmaxAVX512_direct_11
+	JA   LogSoftmaxAVX512_direct_13
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
@@ -1391,17 +1429,17 @@ LogSoftmaxAVX512_row:
 	MOVQ         R10, R9
 	INCQ         R9
 	INCQ         R9
-	CMPQ         R9, DX
-	JAE          LogSoftmaxAVX512_explast_13
-	LEAQ         (CX)(BX*4), R11
-	LEAQ         (R11)(BX*4), R11
+	CMPQ         R9, R11
+	JAE          LogSoftmaxAVX512_explast_15
+	LEAQ         (CX)(BX*4), R12
+	LEAQ         (R12)(BX*4), R12
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         R9, R9
 
-LogSoftmaxAVX512_exp32_15:
+LogSoftmaxAVX512_exp32_17:
 	CMPQ          R9, SI
-	JAE           LogSoftmaxAVX512_exprest_16
-	VMOVUPS       (R11)(R9*4), Z15
+	JAE           LogSoftmaxAVX512_exprest_18
+	VMOVUPS       (R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	PREFETCHT0    (AX)(R9*4)
 	VMOVUPS       (CX)(R9*4), Z15
@@ -1421,7 +1459,7 @@ LogSoftmaxAVX512_exp32_15:
 	VMULPS        Z17, Z15, Z15
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
-	VMOVUPS       64(R11)(R9*4), Z15
+	VMOVUPS       64(R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	PREFETCHT0    64(AX)(R9*4)
 	VMOVUPS       64(CX)(R9*4), Z15
@@ -1442,13 +1480,13 @@ LogSoftmaxAVX512_exp32_15:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           LogSoftmaxAVX512_exp32_15
+	JMP           LogSoftmaxAVX512_exp32_17
 
-LogSoftmaxAVX512_exprest_16:
+LogSoftmaxAVX512_exprest_18:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           LogSoftmaxAVX512_exptail_18
-	VMOVUPS       (R11)(R9*4), Z15
+	JAE           LogSoftmaxAVX512_exptail_20
+	VMOVUPS       (R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	PREFETCHT0    (AX)(R9*4)
 	VMOVUPS       (CX)(R9*4), Z15
@@ -1469,15 +1507,15 @@ LogSoftmaxAVX512_exprest_16:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           LogSoftmaxAVX512_expnext_19
+	JMP           LogSoftmaxAVX512_expnext_21
 
-LogSoftmaxAVX512_exptail_18:
+LogSoftmaxAVX512_exptail_20:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_expdone_17
-	LEAQ          rowconsts<>+64(SB), R12
-	KMOVW         (R12)(R8*4), K1
+	JE            LogSoftmaxAVX512_expdone_19
+	LEAQ          rowconsts<>+64(SB), R13
+	KMOVW         (R13)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
-	VMOVUPS       (R11)(R9*4), K1, Z15
+	VMOVUPS       (R12)(R9*4), K1, Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
@@ -1497,15 +1535,15 @@ LogSoftmaxAVX512_exptail_18:
 	VFMADD231PS.Z Z16, Z15, K2, Z17
 	VMOVAPS.Z     Z17, K1, Z17
 	VADDPS        Z17, Z13, Z13
-	JMP           LogSoftmaxAVX512_expdone_17
+	JMP           LogSoftmaxAVX512_expdone_19
 
-LogSoftmaxAVX512_expnext_19:
+LogSoftmaxAVX512_expnext_21:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_expdone_17
-	LEAQ          rowconsts<>+64(SB), R12
-	KMOVW         (R12)(R8*4), K1
+	JE            LogSoftmaxAVX512_expdone_19
+	LEAQ          rowconsts<>+64(SB), R13
+	KMOVW         (R13)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
-	VMOVUPS       (R11)(R9*4), K1, Z15
+	VMOVUPS       (R12)(R9*4), K1, Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
@@ -1526,7 +1564,7 @@ LogSoftmaxAVX512_expnext_19:
 	VMOVAPS.Z     Z17, K1, Z17
 	VADDPS        Z17, Z14, Z14
 
-LogSoftmaxAVX512_expdone_17:
+LogSoftmaxAVX512_expdone_19:
 	VEXTRACTF64X4 $0x01, Z12, Y15
 	VMAXPS        Y15, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X15
@@ -1538,14 +1576,14 @@ LogSoftmaxAVX512_expdone_17:
 	VXORPS        X15, X15, X15
 	VADDSS        X15, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           LogSoftmaxAVX512_expfolded_14
+	JMP           LogSoftmaxAVX512_expfolded_16
 
-LogSoftmaxAVX512_explast_13:
+LogSoftmaxAVX512_explast_15:
 	XORQ R9, R9
 
-LogSoftmaxAVX512_explast32_20:
+LogSoftmaxAVX512_explast32_22:
 	CMPQ          R9, SI
-	JAE           LogSoftmaxAVX512_explastrest_21
+	JAE           LogSoftmaxAVX512_explastrest_23
 	PREFETCHT0    (AX)(R9*4)
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
@@ -1583,12 +1621,12 @@ LogSoftmaxAVX512_explast32_20:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           LogSoftmaxAVX512_explast32_20
+	JMP           LogSoftmaxAVX512_explast32_22
 
-LogSoftmaxAVX512_explastrest_21:
+LogSoftmaxAVX512_explastrest_23:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           LogSoftmaxAVX512_explasttail_23
+	JAE           LogSoftmaxAVX512_explasttail_25
 	PREFETCHT0    (AX)(R9*4)
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
@@ -1608,13 +1646,13 @@ LogSoftmaxAVX512_explastrest_21:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           LogSoftmaxAVX512_explastnext_24
+	JMP           LogSoftmaxAVX512_explastnext_26
 
-LogSoftmaxAVX512_explasttail_23:
+LogSoftmaxAVX512_explasttail_25:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_explastdone_22
-	LEAQ          rowconsts<>+64(SB), R11
-	KMOVW         (R11)(R8*4), K1
+	JE            LogSoftmaxAVX512_explastdone_24
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K2
@@ -1633,13 +1671,13 @@ LogSoftmaxAVX512_explasttail_23:
 	VFMADD231PS.Z Z16, Z15, K2, Z17
 	VMOVAPS.Z     Z17, K1, Z17
 	VADDPS        Z17, Z13, Z13
-	JMP           LogSoftmaxAVX512_explastdone_22
+	JMP           LogSoftmaxAVX512_explastdone_24
 
-LogSoftmaxAVX512_explastnext_24:
+LogSoftmaxAVX512_explastnext_26:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_explastdone_22
-	LEAQ          rowconsts<>+64(SB), R11
-	KMOVW         (R11)(R8*4), K1
+	JE            LogSoftmaxAVX512_explastdone_24
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K2
@@ -1659,8 +1697,8 @@ LogSoftmaxAVX512_explastnext_24:
 	VMOVAPS.Z     Z17, K1, Z17
 	VADDPS        Z17, Z14, Z14
 
-LogSoftmaxAVX512_explastdone_22:
-LogSoftmaxAVX512_expfolded_14:
+LogSoftmaxAVX512_explastdone_24:
+LogSoftmaxAVX512_expfolded_16:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y14
@@ -1669,16 +1707,16 @@ LogSoftmaxAVX512_expfolded_14:
 	// ring[n] = (max, partial vector); at 8 rows, the 8 rows' ends
 	MOVQ    320(SP), R9
 	VMOVSS  X0, (SP)(R9*4)
-	MOVQ    R9, R11
-	SHLQ    $0x05, R11
-	VMOVUPS Y13, 32(SP)(R11*1)
+	MOVQ    R9, R12
+	SHLQ    $0x05, R12
+	VMOVUPS Y13, 32(SP)(R12*1)
 	INCQ    R9
 	CMPQ    R9, $0x08
-	JE      LogSoftmaxAVX512_ringfull_25
+	JE      LogSoftmaxAVX512_ringfull_27
 	MOVQ    R9, 320(SP)
-	JMP     LogSoftmaxAVX512_ringnext_26
+	JMP     LogSoftmaxAVX512_ringnext_28
 
-LogSoftmaxAVX512_ringfull_25:
+LogSoftmaxAVX512_ringfull_27:
 	MOVQ $0x00000000, 320(SP)
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
@@ -1725,66 +1763,66 @@ LogSoftmaxAVX512_ringfull_25:
 	VADDPS       Y0, Y14, Y14
 	VMOVUPS      Y14, 288(SP)
 	IMUL3Q       $+28, BX, R9
-	MOVQ         CX, R11
-	SUBQ         R9, R11
-	MOVQ         AX, R12
+	MOVQ         CX, R12
 	SUBQ         R9, R12
-	XORQ         R13, R13
+	MOVQ         AX, R13
+	SUBQ         R9, R13
+	XORQ         R14, R14
 
-LogSoftmaxAVX512_outrows_27:
-	CMPQ         R13, $0x08
-	JAE          LogSoftmaxAVX512_outrowsdone_28
-	VBROADCASTSS 288(SP)(R13*4), Z0
-	VBROADCASTSS (SP)(R13*4), Z13
+LogSoftmaxAVX512_outrows_29:
+	CMPQ         R14, $0x08
+	JAE          LogSoftmaxAVX512_outrowsdone_30
+	VBROADCASTSS 288(SP)(R14*4), Z0
+	VBROADCASTSS (SP)(R14*4), Z13
 
 	// pass 3
 	XORQ R9, R9
 
-LogSoftmaxAVX512_out32_29:
+LogSoftmaxAVX512_out32_31:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX512_outv_30
-	VMOVUPS (R11)(R9*4), Z14
+	JAE     LogSoftmaxAVX512_outv_32
+	VMOVUPS (R12)(R9*4), Z14
 	VSUBPS  Z13, Z14, Z14
 	VSUBPS  Z0, Z14, Z14
-	VMOVUPS Z14, (R12)(R9*4)
-	VMOVUPS 64(R11)(R9*4), Z14
+	VMOVUPS Z14, (R13)(R9*4)
+	VMOVUPS 64(R12)(R9*4), Z14
 	VSUBPS  Z13, Z14, Z14
 	VSUBPS  Z0, Z14, Z14
-	VMOVUPS Z14, 64(R12)(R9*4)
+	VMOVUPS Z14, 64(R13)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX512_out32_29
+	JMP     LogSoftmaxAVX512_out32_31
 
-LogSoftmaxAVX512_outv_30:
+LogSoftmaxAVX512_outv_32:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX512_outtail_31
-	VMOVUPS (R11)(R9*4), Z14
+	JAE     LogSoftmaxAVX512_outtail_33
+	VMOVUPS (R12)(R9*4), Z14
 	VSUBPS  Z13, Z14, Z14
 	VSUBPS  Z0, Z14, Z14
-	VMOVUPS Z14, (R12)(R9*4)
+	VMOVUPS Z14, (R13)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     LogSoftmaxAVX512_outv_30
+	JMP     LogSoftmaxAVX512_outv_32
 
-LogSoftmaxAVX512_outtail_31:
+LogSoftmaxAVX512_outtail_33:
 	CMPQ      R8, $0x00
-	JE        LogSoftmaxAVX512_outend_32
-	LEAQ      rowconsts<>+64(SB), R14
-	KMOVW     (R14)(R8*4), K1
-	VMOVUPS.Z (R11)(R9*4), K1, Z14
+	JE        LogSoftmaxAVX512_outend_34
+	LEAQ      rowconsts<>+64(SB), R15
+	KMOVW     (R15)(R8*4), K1
+	VMOVUPS.Z (R12)(R9*4), K1, Z14
 	VSUBPS    Z13, Z14, Z14
 	VSUBPS    Z0, Z14, Z14
-	VMOVUPS   Z14, K1, (R12)(R9*4)
+	VMOVUPS   Z14, K1, (R13)(R9*4)
 
-LogSoftmaxAVX512_outend_32:
-	LEAQ (R11)(BX*4), R11
+LogSoftmaxAVX512_outend_34:
 	LEAQ (R12)(BX*4), R12
-	INCQ R13
-	JMP  LogSoftmaxAVX512_outrows_27
+	LEAQ (R13)(BX*4), R13
+	INCQ R14
+	JMP  LogSoftmaxAVX512_outrows_29
 
-LogSoftmaxAVX512_outrowsdone_28:
-LogSoftmaxAVX512_ringnext_26:
-	JMP LogSoftmaxAVX512_rowdone_12
+LogSoftmaxAVX512_outrowsdone_30:
+LogSoftmaxAVX512_ringnext_28:
+	JMP LogSoftmaxAVX512_rowdone_14
 
-LogSoftmaxAVX512_direct_11:
+LogSoftmaxAVX512_direct_13:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Z13, Z13, Z13
@@ -1792,17 +1830,17 @@ LogSoftmaxAVX512_direct_11:
 	MOVQ         R10, R9
 	INCQ         R9
 	INCQ         R9
-	CMPQ         R9, DX
-	JAE          LogSoftmaxAVX512_explast_33
-	LEAQ         (CX)(BX*4), R11
-	LEAQ         (R11)(BX*4), R11
+	CMPQ         R9, R11
+	JAE          LogSoftmaxAVX512_explast_35
+	LEAQ         (CX)(BX*4), R12
+	LEAQ         (R12)(BX*4), R12
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         R9, R9
 
-LogSoftmaxAVX512_exp32_35:
+LogSoftmaxAVX512_exp32_37:
 	CMPQ          R9, SI
-	JAE           LogSoftmaxAVX512_exprest_36
-	VMOVUPS       (R11)(R9*4), Z15
+	JAE           LogSoftmaxAVX512_exprest_38
+	VMOVUPS       (R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
@@ -1822,7 +1860,7 @@ LogSoftmaxAVX512_exp32_35:
 	VMULPS        Z17, Z15, Z15
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
-	VMOVUPS       64(R11)(R9*4), Z15
+	VMOVUPS       64(R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       64(CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
@@ -1843,13 +1881,13 @@ LogSoftmaxAVX512_exp32_35:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           LogSoftmaxAVX512_exp32_35
+	JMP           LogSoftmaxAVX512_exp32_37
 
-LogSoftmaxAVX512_exprest_36:
+LogSoftmaxAVX512_exprest_38:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           LogSoftmaxAVX512_exptail_38
-	VMOVUPS       (R11)(R9*4), Z15
+	JAE           LogSoftmaxAVX512_exptail_40
+	VMOVUPS       (R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
@@ -1870,15 +1908,15 @@ LogSoftmaxAVX512_exprest_36:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           LogSoftmaxAVX512_expnext_39
+	JMP           LogSoftmaxAVX512_expnext_41
 
-LogSoftmaxAVX512_exptail_38:
+LogSoftmaxAVX512_exptail_40:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_expdone_37
-	LEAQ          rowconsts<>+64(SB), R12
-	KMOVW         (R12)(R8*4), K1
+	JE            LogSoftmaxAVX512_expdone_39
+	LEAQ          rowconsts<>+64(SB), R13
+	KMOVW         (R13)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
-	VMOVUPS       (R11)(R9*4), K1, Z15
+	VMOVUPS       (R12)(R9*4), K1, Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
@@ -1902,15 +1940,15 @@ LogSoftmaxAVX512_exptail_38:
 	VFMADD231PS.Z Z0, Z15, K2, Z16
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z13, Z13
-	JMP           LogSoftmaxAVX512_expdone_37
+	JMP           LogSoftmaxAVX512_expdone_39
 
-LogSoftmaxAVX512_expnext_39:
+LogSoftmaxAVX512_expnext_41:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_expdone_37
-	LEAQ          rowconsts<>+64(SB), R12
-	KMOVW         (R12)(R8*4), K1
+	JE            LogSoftmaxAVX512_expdone_39
+	LEAQ          rowconsts<>+64(SB), R13
+	KMOVW         (R13)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
-	VMOVUPS       (R11)(R9*4), K1, Z15
+	VMOVUPS       (R12)(R9*4), K1, Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
@@ -1935,7 +1973,7 @@ LogSoftmaxAVX512_expnext_39:
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z14, Z14
 
-LogSoftmaxAVX512_expdone_37:
+LogSoftmaxAVX512_expdone_39:
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VMAXPS        Y0, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X0
@@ -1947,14 +1985,14 @@ LogSoftmaxAVX512_expdone_37:
 	VXORPS        X0, X0, X0
 	VADDSS        X0, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           LogSoftmaxAVX512_expfolded_34
+	JMP           LogSoftmaxAVX512_expfolded_36
 
-LogSoftmaxAVX512_explast_33:
+LogSoftmaxAVX512_explast_35:
 	XORQ R9, R9
 
-LogSoftmaxAVX512_explast32_40:
+LogSoftmaxAVX512_explast32_42:
 	CMPQ          R9, SI
-	JAE           LogSoftmaxAVX512_explastrest_41
+	JAE           LogSoftmaxAVX512_explastrest_43
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VMOVUPS       Z15, (AX)(R9*4)
@@ -1992,12 +2030,12 @@ LogSoftmaxAVX512_explast32_40:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           LogSoftmaxAVX512_explast32_40
+	JMP           LogSoftmaxAVX512_explast32_42
 
-LogSoftmaxAVX512_explastrest_41:
+LogSoftmaxAVX512_explastrest_43:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           LogSoftmaxAVX512_explasttail_43
+	JAE           LogSoftmaxAVX512_explasttail_45
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VMOVUPS       Z15, (AX)(R9*4)
@@ -2017,13 +2055,13 @@ LogSoftmaxAVX512_explastrest_41:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           LogSoftmaxAVX512_explastnext_44
+	JMP           LogSoftmaxAVX512_explastnext_46
 
-LogSoftmaxAVX512_explasttail_43:
+LogSoftmaxAVX512_explasttail_45:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_explastdone_42
-	LEAQ          rowconsts<>+64(SB), R11
-	KMOVW         (R11)(R8*4), K1
+	JE            LogSoftmaxAVX512_explastdone_44
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
 	VBROADCASTSS  rowconsts<>+1088(SB), Z0
@@ -2046,13 +2084,13 @@ LogSoftmaxAVX512_explasttail_43:
 	VFMADD231PS.Z Z0, Z15, K2, Z16
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z13, Z13
-	JMP           LogSoftmaxAVX512_explastdone_42
+	JMP           LogSoftmaxAVX512_explastdone_44
 
-LogSoftmaxAVX512_explastnext_44:
+LogSoftmaxAVX512_explastnext_46:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_explastdone_42
-	LEAQ          rowconsts<>+64(SB), R11
-	KMOVW         (R11)(R8*4), K1
+	JE            LogSoftmaxAVX512_explastdone_44
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
 	VSUBPS        Z0, Z15, Z15
 	VBROADCASTSS  rowconsts<>+1088(SB), Z0
@@ -2076,8 +2114,8 @@ LogSoftmaxAVX512_explastnext_44:
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z14, Z14
 
-LogSoftmaxAVX512_explastdone_42:
-LogSoftmaxAVX512_expfolded_34:
+LogSoftmaxAVX512_explastdone_44:
+LogSoftmaxAVX512_expfolded_36:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y0
@@ -2092,16 +2130,16 @@ LogSoftmaxAVX512_expfolded_34:
 	// L = LogPos(sum); dst_i = d_i - L
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
 	VMOVD      X0, R9
-	MOVL       R9, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, R9
+	MOVL       R9, R12
+	SUBL       $0x3f3504f3, R12
+	SARL       $0x17, R12
+	MOVL       R12, R13
+	SHLL       $0x17, R13
+	SUBL       R13, R9
 	VMOVD      R9, X13
 	VSUBSS     rowconsts<>+1100(SB), X13, X13
 	VXORPS     X14, X14, X14
-	VCVTSI2SSL R11, X14, X14
+	VCVTSI2SSL R12, X14, X14
 	VMULSS     X13, X13, X15
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
@@ -2129,9 +2167,9 @@ LogSoftmaxAVX512_expfolded_34:
 	// pass 3
 	XORQ R9, R9
 
-LogSoftmaxAVX512_out32_45:
+LogSoftmaxAVX512_out32_47:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX512_outv_46
+	JAE     LogSoftmaxAVX512_outv_48
 	VMOVUPS (AX)(R9*4), Z13
 	VSUBPS  Z0, Z13, Z13
 	VMOVUPS Z13, (AX)(R9*4)
@@ -2139,28 +2177,28 @@ LogSoftmaxAVX512_out32_45:
 	VSUBPS  Z0, Z13, Z13
 	VMOVUPS Z13, 64(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX512_out32_45
+	JMP     LogSoftmaxAVX512_out32_47
 
-LogSoftmaxAVX512_outv_46:
+LogSoftmaxAVX512_outv_48:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX512_outtail_47
+	JAE     LogSoftmaxAVX512_outtail_49
 	VMOVUPS (AX)(R9*4), Z13
 	VSUBPS  Z0, Z13, Z13
 	VMOVUPS Z13, (AX)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     LogSoftmaxAVX512_outv_46
+	JMP     LogSoftmaxAVX512_outv_48
 
-LogSoftmaxAVX512_outtail_47:
+LogSoftmaxAVX512_outtail_49:
 	CMPQ      R8, $0x00
-	JE        LogSoftmaxAVX512_outend_48
-	LEAQ      rowconsts<>+64(SB), R11
-	KMOVW     (R11)(R8*4), K1
+	JE        LogSoftmaxAVX512_outend_50
+	LEAQ      rowconsts<>+64(SB), R12
+	KMOVW     (R12)(R8*4), K1
 	VMOVUPS.Z (AX)(R9*4), K1, Z13
 	VSUBPS    Z0, Z13, Z13
 	VMOVUPS   Z13, K1, (AX)(R9*4)
 
-LogSoftmaxAVX512_outend_48:
-LogSoftmaxAVX512_rowdone_12:
+LogSoftmaxAVX512_outend_50:
+LogSoftmaxAVX512_rowdone_14:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
@@ -2169,12 +2207,20 @@ LogSoftmaxAVX512_rowdone_12:
 	INCQ    R10
 	CMPQ    R10, DX
 	JB      LogSoftmaxAVX512_row
+	CMPQ    R11, DX
+	JE      LogSoftmaxAVX512_nocarry_51
 
+	// the rows after the last: their maxima, for the next call
+	MOVQ   carry+32(FP), DX
+	VMOVSS X0, (DX)
+	VMOVSS X1, 4(DX)
+
+LogSoftmaxAVX512_nocarry_51:
 LogSoftmaxAVX512_end_1:
 	// the rows still in the ring
 	MOVQ  320(SP), DX
 	TESTQ DX, DX
-	JE    LogSoftmaxAVX512_noflush_49
+	JE    LogSoftmaxAVX512_noflush_52
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      32(SP), Y0
@@ -2226,18 +2272,18 @@ LogSoftmaxAVX512_end_1:
 	SUBQ         R9, AX
 	XORQ         R10, R10
 
-LogSoftmaxAVX512_outrows_50:
+LogSoftmaxAVX512_outrows_53:
 	CMPQ         R10, DX
-	JAE          LogSoftmaxAVX512_outrowsdone_51
+	JAE          LogSoftmaxAVX512_outrowsdone_54
 	VBROADCASTSS 288(SP)(R10*4), Z0
 	VBROADCASTSS (SP)(R10*4), Z1
 
 	// pass 3
 	XORQ R9, R9
 
-LogSoftmaxAVX512_out32_52:
+LogSoftmaxAVX512_out32_55:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX512_outv_53
+	JAE     LogSoftmaxAVX512_outv_56
 	VMOVUPS (CX)(R9*4), Z2
 	VSUBPS  Z1, Z2, Z2
 	VSUBPS  Z0, Z2, Z2
@@ -2247,21 +2293,21 @@ LogSoftmaxAVX512_out32_52:
 	VSUBPS  Z0, Z2, Z2
 	VMOVUPS Z2, 64(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX512_out32_52
+	JMP     LogSoftmaxAVX512_out32_55
 
-LogSoftmaxAVX512_outv_53:
+LogSoftmaxAVX512_outv_56:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX512_outtail_54
+	JAE     LogSoftmaxAVX512_outtail_57
 	VMOVUPS (CX)(R9*4), Z2
 	VSUBPS  Z1, Z2, Z2
 	VSUBPS  Z0, Z2, Z2
 	VMOVUPS Z2, (AX)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     LogSoftmaxAVX512_outv_53
+	JMP     LogSoftmaxAVX512_outv_56
 
-LogSoftmaxAVX512_outtail_54:
+LogSoftmaxAVX512_outtail_57:
 	CMPQ      R8, $0x00
-	JE        LogSoftmaxAVX512_outend_55
+	JE        LogSoftmaxAVX512_outend_58
 	LEAQ      rowconsts<>+64(SB), R11
 	KMOVW     (R11)(R8*4), K1
 	VMOVUPS.Z (CX)(R9*4), K1, Z2
@@ -2269,14 +2315,14 @@ LogSoftmaxAVX512_outtail_54:
 	VSUBPS    Z0, Z2, Z2
 	VMOVUPS   Z2, K1, (AX)(R9*4)
 
-LogSoftmaxAVX512_outend_55:
+LogSoftmaxAVX512_outend_58:
 	LEAQ (CX)(BX*4), CX
 	LEAQ (AX)(BX*4), AX
 	INCQ R10
-	JMP  LogSoftmaxAVX512_outrows_50
+	JMP  LogSoftmaxAVX512_outrows_53
 
-LogSoftmaxAVX512_outrowsdone_51:
-LogSoftmaxAVX512_noflush_49:
+LogSoftmaxAVX512_outrowsdone_54:
+LogSoftmaxAVX512_noflush_52:
 	VZEROUPPER
 	RET
 
@@ -2325,14 +2371,14 @@ TEXT ·LogSumExpAVX512(SB), $328-56
 	MOVQ  chain+40(FP), R9
 	MOVQ  R9, R11
 	SHRQ  $0x01, R11
-	ANDQ  $0x01, R11
 	ADDQ  DX, R11
 	TESTQ $0x00000001, R9
 	JZ    LogSumExpAVX512_maxpass_2
 
-	// the first row's max, from the call before (its exponential pass took it)
+	// the first rows' maxima, from the call before (its exponential passes took them)
 	MOVQ         carry+32(FP), R9
 	VBROADCASTSS (R9), Z0
+	VBROADCASTSS 4(R9), Z1
 	JMP          LogSumExpAVX512_havemax_3
 
 LogSumExpAVX512_maxpass_2:
@@ -2382,7 +2428,6 @@ LogSumExpAVX512_maxfold_7:
 	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
-LogSumExpAVX512_havemax_3:
 	// ahead2: the second row's max pass (the exponential passes take the row after next)
 	MOVQ R10, R9
 	INCQ R9
@@ -2437,6 +2482,7 @@ LogSumExpAVX512_maxfold_12:
 	VBROADCASTSS  X1, Z1
 
 LogSumExpAVX512_onerow_8:
+LogSumExpAVX512_havemax_3:
 LogSumExpAVX512_row:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
@@ -2821,9 +2867,10 @@ LogSumExpAVX512_ringnext_26:
 	CMPQ    R11, DX
 	JE      LogSumExpAVX512_nocarry_28
 
-	// the row after the last: its max, for the next call
+	// the rows after the last: their maxima, for the next call
 	MOVQ   carry+32(FP), CX
 	VMOVSS X0, (CX)
+	VMOVSS X1, 4(CX)
 
 LogSumExpAVX512_nocarry_28:
 LogSumExpAVX512_end_1:

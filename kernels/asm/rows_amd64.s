@@ -422,9 +422,9 @@ DATA rowconsts<>+1656(SB)/4, $0xb95e8083
 DATA rowconsts<>+1660(SB)/4, $0x3f318000
 GLOBL rowconsts<>(SB), RODATA|NOPTR, $1664
 
-// func SoftmaxAVX2(dst *float32, src *float32, rows int, cols int)
+// func SoftmaxAVX2(dst *float32, src *float32, rows int, cols int, carry *float32, chain int)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·SoftmaxAVX2(SB), $1184-32
+TEXT ·SoftmaxAVX2(SB), $1184-48
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -878,6 +878,19 @@ SoftmaxAVX2_blockdone_2:
 	JAE     SoftmaxAVX2_end_21
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	MOVQ  chain+40(FP), SI
+	MOVQ  SI, R11
+	SHRQ  $0x01, R11
+	ADDQ  DX, R11
+	TESTQ $0x00000001, SI
+	JZ    SoftmaxAVX2_maxpass_22
+
+	// the first rows' maxima, from the call before (its exponential passes took them)
+	MOVQ         carry+32(FP), SI
+	VBROADCASTSS (SI), Y0
+	JMP          SoftmaxAVX2_havemax_23
+
+SoftmaxAVX2_maxpass_22:
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	VBROADCASTSS rowconsts<>+1580(SB), Y5
@@ -885,9 +898,9 @@ SoftmaxAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         SI, SI
 
-SoftmaxAVX2_max32_22:
+SoftmaxAVX2_max32_24:
 	CMPQ    SI, R8
-	JAE     SoftmaxAVX2_maxv_23
+	JAE     SoftmaxAVX2_maxv_25
 	VMOVUPS (CX)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(CX)(SI*4), Y8
@@ -897,30 +910,30 @@ SoftmaxAVX2_max32_22:
 	VMOVUPS 96(CX)(SI*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, SI
-	JMP     SoftmaxAVX2_max32_22
+	JMP     SoftmaxAVX2_max32_24
 
-SoftmaxAVX2_maxv_23:
+SoftmaxAVX2_maxv_25:
 	CMPQ    SI, R9
-	JAE     SoftmaxAVX2_maxtail_24
+	JAE     SoftmaxAVX2_maxtail_26
 	VMOVUPS (CX)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, SI
-	JMP     SoftmaxAVX2_maxv_23
+	JMP     SoftmaxAVX2_maxv_25
 
-SoftmaxAVX2_maxtail_24:
+SoftmaxAVX2_maxtail_26:
 	CMPQ         R10, $0x00
-	JE           SoftmaxAVX2_maxfold_25
-	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         R10, R12
-	SHLQ         $0x02, R12
-	SUBQ         R12, R11
-	VMOVUPS      (R11), Y8
+	JE           SoftmaxAVX2_maxfold_27
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y8
 	VBROADCASTSS rowconsts<>+1580(SB), Y9
 	VMASKMOVPS   (CX)(SI*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-SoftmaxAVX2_maxfold_25:
+SoftmaxAVX2_maxfold_27:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -934,9 +947,10 @@ SoftmaxAVX2_maxfold_25:
 	VADDSS       X5, X0, X0
 	VBROADCASTSS X0, Y0
 
+SoftmaxAVX2_havemax_23:
 SoftmaxAVX2_row:
 	CMPQ BX, $0x00000100
-	JA   SoftmaxAVX2_direct_26
+	JA   SoftmaxAVX2_direct_28
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
@@ -946,16 +960,16 @@ SoftmaxAVX2_row:
 	VXORPS       Y8, Y8, Y8
 	MOVQ         DI, SI
 	INCQ         SI
-	CMPQ         SI, DX
-	JAE          SoftmaxAVX2_explast_28
-	LEAQ         (CX)(BX*4), R11
+	CMPQ         SI, R11
+	JAE          SoftmaxAVX2_explast_30
+	LEAQ         (CX)(BX*4), R12
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-SoftmaxAVX2_exp32_30:
+SoftmaxAVX2_exp32_32:
 	CMPQ        SI, R8
-	JAE         SoftmaxAVX2_exprest_31
-	VMOVUPS     (R11)(SI*4), Y9
+	JAE         SoftmaxAVX2_exprest_33
+	VMOVUPS     (R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -976,7 +990,7 @@ SoftmaxAVX2_exp32_30:
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (AX)(SI*4)
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(R11)(SI*4), Y9
+	VMOVUPS     32(R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     32(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -997,7 +1011,7 @@ SoftmaxAVX2_exp32_30:
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, 32(AX)(SI*4)
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(R11)(SI*4), Y9
+	VMOVUPS     64(R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     64(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -1018,7 +1032,7 @@ SoftmaxAVX2_exp32_30:
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, 64(AX)(SI*4)
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(R11)(SI*4), Y9
+	VMOVUPS     96(R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     96(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -1040,13 +1054,13 @@ SoftmaxAVX2_exp32_30:
 	VMOVUPS     Y12, 96(AX)(SI*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         SoftmaxAVX2_exp32_30
+	JMP         SoftmaxAVX2_exp32_32
 
-SoftmaxAVX2_exprest_31:
+SoftmaxAVX2_exprest_33:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, R9
-	JAE         SoftmaxAVX2_exptail_33
-	VMOVUPS     (R11)(SI*4), Y9
+	JAE         SoftmaxAVX2_exptail_35
+	VMOVUPS     (R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -1068,18 +1082,18 @@ SoftmaxAVX2_exprest_31:
 	VMOVUPS     Y12, (AX)(SI*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         SoftmaxAVX2_expnext_34
+	JMP         SoftmaxAVX2_expnext_36
 
-SoftmaxAVX2_exptail_33:
+SoftmaxAVX2_exptail_35:
 	CMPQ         R10, $0x00
-	JE           SoftmaxAVX2_expdone_32
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
+	JE           SoftmaxAVX2_expdone_34
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         R10, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R12)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -1102,12 +1116,12 @@ SoftmaxAVX2_exptail_33:
 	VANDPS       Y9, Y13, Y13
 	VMASKMOVPS   Y13, Y9, (AX)(SI*4)
 	VADDPS       Y13, Y5, Y5
-	JMP          SoftmaxAVX2_expdone_32
+	JMP          SoftmaxAVX2_expdone_34
 
-SoftmaxAVX2_expnext_34:
+SoftmaxAVX2_expnext_36:
 	CMPQ        SI, R9
-	JAE         SoftmaxAVX2_exptail_35
-	VMOVUPS     (R11)(SI*4), Y9
+	JAE         SoftmaxAVX2_exptail_37
+	VMOVUPS     (R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -1129,18 +1143,18 @@ SoftmaxAVX2_expnext_34:
 	VMOVUPS     Y12, (AX)(SI*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         SoftmaxAVX2_expnext_36
+	JMP         SoftmaxAVX2_expnext_38
 
-SoftmaxAVX2_exptail_35:
+SoftmaxAVX2_exptail_37:
 	CMPQ         R10, $0x00
-	JE           SoftmaxAVX2_expdone_32
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
+	JE           SoftmaxAVX2_expdone_34
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         R10, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R12)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -1163,12 +1177,12 @@ SoftmaxAVX2_exptail_35:
 	VANDPS       Y9, Y13, Y13
 	VMASKMOVPS   Y13, Y9, (AX)(SI*4)
 	VADDPS       Y13, Y6, Y6
-	JMP          SoftmaxAVX2_expdone_32
+	JMP          SoftmaxAVX2_expdone_34
 
-SoftmaxAVX2_expnext_36:
+SoftmaxAVX2_expnext_38:
 	CMPQ        SI, R9
-	JAE         SoftmaxAVX2_exptail_37
-	VMOVUPS     (R11)(SI*4), Y9
+	JAE         SoftmaxAVX2_exptail_39
+	VMOVUPS     (R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -1190,18 +1204,18 @@ SoftmaxAVX2_expnext_36:
 	VMOVUPS     Y12, (AX)(SI*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         SoftmaxAVX2_expnext_38
+	JMP         SoftmaxAVX2_expnext_40
 
-SoftmaxAVX2_exptail_37:
+SoftmaxAVX2_exptail_39:
 	CMPQ         R10, $0x00
-	JE           SoftmaxAVX2_expdone_32
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
+	JE           SoftmaxAVX2_expdone_34
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         R10, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R12)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -1224,18 +1238,18 @@ SoftmaxAVX2_exptail_37:
 	VANDPS       Y9, Y13, Y13
 	VMASKMOVPS   Y13, Y9, (AX)(SI*4)
 	VADDPS       Y13, Y7, Y7
-	JMP          SoftmaxAVX2_expdone_32
+	JMP          SoftmaxAVX2_expdone_34
 
-SoftmaxAVX2_expnext_38:
+SoftmaxAVX2_expnext_40:
 	CMPQ         R10, $0x00
-	JE           SoftmaxAVX2_expdone_32
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
+	JE           SoftmaxAVX2_expdone_34
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         R10, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R12)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -1259,7 +1273,7 @@ SoftmaxAVX2_expnext_38:
 	VMASKMOVPS   Y13, Y9, (AX)(SI*4)
 	VADDPS       Y13, Y8, Y8
 
-SoftmaxAVX2_expdone_32:
+SoftmaxAVX2_expdone_34:
 	VEXTRACTF128 $0x01, Y1, X9
 	VMAXPS       X9, X1, X1
 	VMOVHLPS     X1, X1, X9
@@ -1269,14 +1283,14 @@ SoftmaxAVX2_expdone_32:
 	VXORPS       X9, X9, X9
 	VADDSS       X9, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          SoftmaxAVX2_expfolded_29
+	JMP          SoftmaxAVX2_expfolded_31
 
-SoftmaxAVX2_explast_28:
+SoftmaxAVX2_explast_30:
 	XORQ SI, SI
 
-SoftmaxAVX2_explast32_39:
+SoftmaxAVX2_explast32_41:
 	CMPQ        SI, R8
-	JAE         SoftmaxAVX2_explastrest_40
+	JAE         SoftmaxAVX2_explastrest_42
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -1354,65 +1368,10 @@ SoftmaxAVX2_explast32_39:
 	VMOVUPS     Y12, 96(AX)(SI*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         SoftmaxAVX2_explast32_39
+	JMP         SoftmaxAVX2_explast32_41
 
-SoftmaxAVX2_explastrest_40:
+SoftmaxAVX2_explastrest_42:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        SI, R9
-	JAE         SoftmaxAVX2_explasttail_42
-	VMOVUPS     (CX)(SI*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (AX)(SI*4)
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, SI
-	JMP         SoftmaxAVX2_explastnext_43
-
-SoftmaxAVX2_explasttail_42:
-	CMPQ        R10, $0x00
-	JE          SoftmaxAVX2_explastdone_41
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(SI*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
-	VMOVAPS     Y3, Y12
-	VFMADD213PS Y2, Y10, Y12
-	VPSLLD      $0x17, Y12, Y13
-	VSUBPS      Y2, Y12, Y12
-	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
-	VMOVAPS     Y4, Y12
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
-	VMULPS      Y13, Y10, Y10
-	VFMADD231PS Y12, Y10, Y13
-	VANDNPS     Y13, Y11, Y13
-	VANDPS      Y9, Y13, Y13
-	VMASKMOVPS  Y13, Y9, (AX)(SI*4)
-	VADDPS      Y13, Y5, Y5
-	JMP         SoftmaxAVX2_explastdone_41
-
-SoftmaxAVX2_explastnext_43:
 	CMPQ        SI, R9
 	JAE         SoftmaxAVX2_explasttail_44
 	VMOVUPS     (CX)(SI*4), Y9
@@ -1433,18 +1392,18 @@ SoftmaxAVX2_explastnext_43:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (AX)(SI*4)
-	VADDPS      Y12, Y6, Y6
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
 	JMP         SoftmaxAVX2_explastnext_45
 
 SoftmaxAVX2_explasttail_44:
 	CMPQ        R10, $0x00
-	JE          SoftmaxAVX2_explastdone_41
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
+	JE          SoftmaxAVX2_explastdone_43
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        R10, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y9
 	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -1464,8 +1423,8 @@ SoftmaxAVX2_explasttail_44:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (AX)(SI*4)
-	VADDPS      Y13, Y6, Y6
-	JMP         SoftmaxAVX2_explastdone_41
+	VADDPS      Y13, Y5, Y5
+	JMP         SoftmaxAVX2_explastdone_43
 
 SoftmaxAVX2_explastnext_45:
 	CMPQ        SI, R9
@@ -1488,18 +1447,73 @@ SoftmaxAVX2_explastnext_45:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (AX)(SI*4)
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
 	JMP         SoftmaxAVX2_explastnext_47
 
 SoftmaxAVX2_explasttail_46:
 	CMPQ        R10, $0x00
-	JE          SoftmaxAVX2_explastdone_41
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
+	JE          SoftmaxAVX2_explastdone_43
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        R10, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y9
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
+	VMOVAPS     Y3, Y12
+	VFMADD213PS Y2, Y10, Y12
+	VPSLLD      $0x17, Y12, Y13
+	VSUBPS      Y2, Y12, Y12
+	VFMADD231PS rowconsts<>+672(SB), Y12, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y12, Y10
+	VMOVAPS     Y4, Y12
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y12
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y12
+	VMULPS      Y13, Y10, Y10
+	VFMADD231PS Y12, Y10, Y13
+	VANDNPS     Y13, Y11, Y13
+	VANDPS      Y9, Y13, Y13
+	VMASKMOVPS  Y13, Y9, (AX)(SI*4)
+	VADDPS      Y13, Y6, Y6
+	JMP         SoftmaxAVX2_explastdone_43
+
+SoftmaxAVX2_explastnext_47:
+	CMPQ        SI, R9
+	JAE         SoftmaxAVX2_explasttail_48
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (AX)(SI*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, SI
+	JMP         SoftmaxAVX2_explastnext_49
+
+SoftmaxAVX2_explasttail_48:
+	CMPQ        R10, $0x00
+	JE          SoftmaxAVX2_explastdone_43
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        R10, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y9
 	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -1520,16 +1534,16 @@ SoftmaxAVX2_explasttail_46:
 	VANDPS      Y9, Y13, Y13
 	VMASKMOVPS  Y13, Y9, (AX)(SI*4)
 	VADDPS      Y13, Y7, Y7
-	JMP         SoftmaxAVX2_explastdone_41
+	JMP         SoftmaxAVX2_explastdone_43
 
-SoftmaxAVX2_explastnext_47:
+SoftmaxAVX2_explastnext_49:
 	CMPQ        R10, $0x00
-	JE          SoftmaxAVX2_explastdone_41
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
+	JE          SoftmaxAVX2_explastdone_43
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        R10, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y9
 	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -1551,8 +1565,8 @@ SoftmaxAVX2_explastnext_47:
 	VMASKMOVPS  Y13, Y9, (AX)(SI*4)
 	VADDPS      Y13, Y8, Y8
 
-SoftmaxAVX2_explastdone_41:
-SoftmaxAVX2_expfolded_29:
+SoftmaxAVX2_explastdone_43:
+SoftmaxAVX2_expfolded_31:
 	// fold: (acc0+acc2) + (acc1+acc3)
 	VADDPS Y7, Y5, Y5
 	VADDPS Y8, Y6, Y6
@@ -1561,16 +1575,16 @@ SoftmaxAVX2_expfolded_29:
 	// ring[n] = (max, partial vector); at 8 rows, the 8 rows' ends
 	MOVQ    1176(SP), SI
 	VMOVSS  X0, 856(SP)(SI*4)
-	MOVQ    SI, R11
-	SHLQ    $0x05, R11
-	VMOVUPS Y5, 888(SP)(R11*1)
+	MOVQ    SI, R12
+	SHLQ    $0x05, R12
+	VMOVUPS Y5, 888(SP)(R12*1)
 	INCQ    SI
 	CMPQ    SI, $0x08
-	JE      SoftmaxAVX2_ringfull_48
+	JE      SoftmaxAVX2_ringfull_50
 	MOVQ    SI, 1176(SP)
-	JMP     SoftmaxAVX2_ringnext_49
+	JMP     SoftmaxAVX2_ringnext_51
 
-SoftmaxAVX2_ringfull_48:
+SoftmaxAVX2_ringfull_50:
 	MOVQ $0x00000000, 1176(SP)
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
@@ -1593,70 +1607,70 @@ SoftmaxAVX2_ringfull_48:
 	VDIVPS       Y0, Y5, Y5
 	VMOVUPS      Y5, 1144(SP)
 	IMUL3Q       $+28, BX, SI
-	MOVQ         CX, R11
-	SUBQ         SI, R11
-	MOVQ         AX, R12
+	MOVQ         CX, R12
 	SUBQ         SI, R12
-	XORQ         R13, R13
+	MOVQ         AX, R13
+	SUBQ         SI, R13
+	XORQ         R14, R14
 
-SoftmaxAVX2_outrows_50:
-	CMPQ         R13, $0x08
-	JAE          SoftmaxAVX2_outrowsdone_51
-	VBROADCASTSS 1144(SP)(R13*4), Y0
+SoftmaxAVX2_outrows_52:
+	CMPQ         R14, $0x08
+	JAE          SoftmaxAVX2_outrowsdone_53
+	VBROADCASTSS 1144(SP)(R14*4), Y0
 
 	// pass 3
 	XORQ SI, SI
 
-SoftmaxAVX2_out32_52:
+SoftmaxAVX2_out32_54:
 	CMPQ    SI, R8
-	JAE     SoftmaxAVX2_outv_53
-	VMOVUPS (R12)(SI*4), Y5
+	JAE     SoftmaxAVX2_outv_55
+	VMOVUPS (R13)(SI*4), Y5
 	VMULPS  Y0, Y5, Y5
-	VMOVUPS Y5, (R12)(SI*4)
-	VMOVUPS 32(R12)(SI*4), Y5
+	VMOVUPS Y5, (R13)(SI*4)
+	VMOVUPS 32(R13)(SI*4), Y5
 	VMULPS  Y0, Y5, Y5
-	VMOVUPS Y5, 32(R12)(SI*4)
-	VMOVUPS 64(R12)(SI*4), Y5
+	VMOVUPS Y5, 32(R13)(SI*4)
+	VMOVUPS 64(R13)(SI*4), Y5
 	VMULPS  Y0, Y5, Y5
-	VMOVUPS Y5, 64(R12)(SI*4)
-	VMOVUPS 96(R12)(SI*4), Y5
+	VMOVUPS Y5, 64(R13)(SI*4)
+	VMOVUPS 96(R13)(SI*4), Y5
 	VMULPS  Y0, Y5, Y5
-	VMOVUPS Y5, 96(R12)(SI*4)
+	VMOVUPS Y5, 96(R13)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     SoftmaxAVX2_out32_52
+	JMP     SoftmaxAVX2_out32_54
 
-SoftmaxAVX2_outv_53:
+SoftmaxAVX2_outv_55:
 	CMPQ    SI, R9
-	JAE     SoftmaxAVX2_outtail_54
-	VMOVUPS (R12)(SI*4), Y5
+	JAE     SoftmaxAVX2_outtail_56
+	VMOVUPS (R13)(SI*4), Y5
 	VMULPS  Y0, Y5, Y5
-	VMOVUPS Y5, (R12)(SI*4)
+	VMOVUPS Y5, (R13)(SI*4)
 	ADDQ    $0x08, SI
-	JMP     SoftmaxAVX2_outv_53
+	JMP     SoftmaxAVX2_outv_55
 
-SoftmaxAVX2_outtail_54:
+SoftmaxAVX2_outtail_56:
 	CMPQ       R10, $0x00
-	JE         SoftmaxAVX2_outend_55
-	LEAQ       rowconsts<>+32(SB), R14
-	MOVQ       R10, R15
-	SHLQ       $0x02, R15
-	SUBQ       R15, R14
-	VMOVUPS    (R14), Y5
-	VMASKMOVPS (R12)(SI*4), Y5, Y6
+	JE         SoftmaxAVX2_outend_57
+	LEAQ       rowconsts<>+32(SB), R15
+	MOVQ       R10, BP
+	SHLQ       $0x02, BP
+	SUBQ       BP, R15
+	VMOVUPS    (R15), Y5
+	VMASKMOVPS (R13)(SI*4), Y5, Y6
 	VMULPS     Y0, Y6, Y6
-	VMASKMOVPS Y6, Y5, (R12)(SI*4)
+	VMASKMOVPS Y6, Y5, (R13)(SI*4)
 
-SoftmaxAVX2_outend_55:
-	LEAQ (R11)(BX*4), R11
+SoftmaxAVX2_outend_57:
 	LEAQ (R12)(BX*4), R12
-	INCQ R13
-	JMP  SoftmaxAVX2_outrows_50
+	LEAQ (R13)(BX*4), R13
+	INCQ R14
+	JMP  SoftmaxAVX2_outrows_52
 
-SoftmaxAVX2_outrowsdone_51:
-SoftmaxAVX2_ringnext_49:
-	JMP SoftmaxAVX2_rowdone_27
+SoftmaxAVX2_outrowsdone_53:
+SoftmaxAVX2_ringnext_51:
+	JMP SoftmaxAVX2_rowdone_29
 
-SoftmaxAVX2_direct_26:
+SoftmaxAVX2_direct_28:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -1665,16 +1679,16 @@ SoftmaxAVX2_direct_26:
 	VXORPS       Y8, Y8, Y8
 	MOVQ         DI, SI
 	INCQ         SI
-	CMPQ         SI, DX
-	JAE          SoftmaxAVX2_explast_56
-	LEAQ         (CX)(BX*4), R11
+	CMPQ         SI, R11
+	JAE          SoftmaxAVX2_explast_58
+	LEAQ         (CX)(BX*4), R12
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-SoftmaxAVX2_exp32_58:
+SoftmaxAVX2_exp32_60:
 	CMPQ        SI, R8
-	JAE         SoftmaxAVX2_exprest_59
-	VMOVUPS     (R11)(SI*4), Y9
+	JAE         SoftmaxAVX2_exprest_61
+	VMOVUPS     (R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -1695,7 +1709,7 @@ SoftmaxAVX2_exp32_58:
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (AX)(SI*4)
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(R11)(SI*4), Y9
+	VMOVUPS     32(R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     32(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -1716,7 +1730,7 @@ SoftmaxAVX2_exp32_58:
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, 32(AX)(SI*4)
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(R11)(SI*4), Y9
+	VMOVUPS     64(R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     64(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -1737,7 +1751,7 @@ SoftmaxAVX2_exp32_58:
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, 64(AX)(SI*4)
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(R11)(SI*4), Y9
+	VMOVUPS     96(R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     96(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -1759,13 +1773,13 @@ SoftmaxAVX2_exp32_58:
 	VMOVUPS     Y12, 96(AX)(SI*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         SoftmaxAVX2_exp32_58
+	JMP         SoftmaxAVX2_exp32_60
 
-SoftmaxAVX2_exprest_59:
+SoftmaxAVX2_exprest_61:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, R9
-	JAE         SoftmaxAVX2_exptail_61
-	VMOVUPS     (R11)(SI*4), Y9
+	JAE         SoftmaxAVX2_exptail_63
+	VMOVUPS     (R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -1787,18 +1801,18 @@ SoftmaxAVX2_exprest_59:
 	VMOVUPS     Y12, (AX)(SI*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         SoftmaxAVX2_expnext_62
+	JMP         SoftmaxAVX2_expnext_64
 
-SoftmaxAVX2_exptail_61:
+SoftmaxAVX2_exptail_63:
 	CMPQ         R10, $0x00
-	JE           SoftmaxAVX2_expdone_60
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
+	JE           SoftmaxAVX2_expdone_62
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         R10, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R12)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -1821,12 +1835,12 @@ SoftmaxAVX2_exptail_61:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (AX)(SI*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          SoftmaxAVX2_expdone_60
+	JMP          SoftmaxAVX2_expdone_62
 
-SoftmaxAVX2_expnext_62:
+SoftmaxAVX2_expnext_64:
 	CMPQ        SI, R9
-	JAE         SoftmaxAVX2_exptail_63
-	VMOVUPS     (R11)(SI*4), Y9
+	JAE         SoftmaxAVX2_exptail_65
+	VMOVUPS     (R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -1848,18 +1862,18 @@ SoftmaxAVX2_expnext_62:
 	VMOVUPS     Y12, (AX)(SI*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         SoftmaxAVX2_expnext_64
+	JMP         SoftmaxAVX2_expnext_66
 
-SoftmaxAVX2_exptail_63:
+SoftmaxAVX2_exptail_65:
 	CMPQ         R10, $0x00
-	JE           SoftmaxAVX2_expdone_60
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
+	JE           SoftmaxAVX2_expdone_62
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         R10, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R12)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -1882,12 +1896,12 @@ SoftmaxAVX2_exptail_63:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (AX)(SI*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          SoftmaxAVX2_expdone_60
+	JMP          SoftmaxAVX2_expdone_62
 
-SoftmaxAVX2_expnext_64:
+SoftmaxAVX2_expnext_66:
 	CMPQ        SI, R9
-	JAE         SoftmaxAVX2_exptail_65
-	VMOVUPS     (R11)(SI*4), Y9
+	JAE         SoftmaxAVX2_exptail_67
+	VMOVUPS     (R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -1909,18 +1923,18 @@ SoftmaxAVX2_expnext_64:
 	VMOVUPS     Y12, (AX)(SI*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         SoftmaxAVX2_expnext_66
+	JMP         SoftmaxAVX2_expnext_68
 
-SoftmaxAVX2_exptail_65:
+SoftmaxAVX2_exptail_67:
 	CMPQ         R10, $0x00
-	JE           SoftmaxAVX2_expdone_60
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
+	JE           SoftmaxAVX2_expdone_62
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         R10, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R12)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -1943,18 +1957,18 @@ SoftmaxAVX2_exptail_65:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (AX)(SI*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          SoftmaxAVX2_expdone_60
+	JMP          SoftmaxAVX2_expdone_62
 
-SoftmaxAVX2_expnext_66:
+SoftmaxAVX2_expnext_68:
 	CMPQ         R10, $0x00
-	JE           SoftmaxAVX2_expdone_60
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
+	JE           SoftmaxAVX2_expdone_62
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         R10, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R12)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -1978,7 +1992,7 @@ SoftmaxAVX2_expnext_66:
 	VMASKMOVPS   Y12, Y9, (AX)(SI*4)
 	VADDPS       Y12, Y8, Y8
 
-SoftmaxAVX2_expdone_60:
+SoftmaxAVX2_expdone_62:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -1988,14 +2002,14 @@ SoftmaxAVX2_expdone_60:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          SoftmaxAVX2_expfolded_57
+	JMP          SoftmaxAVX2_expfolded_59
 
-SoftmaxAVX2_explast_56:
+SoftmaxAVX2_explast_58:
 	XORQ SI, SI
 
-SoftmaxAVX2_explast32_67:
+SoftmaxAVX2_explast32_69:
 	CMPQ        SI, R8
-	JAE         SoftmaxAVX2_explastrest_68
+	JAE         SoftmaxAVX2_explastrest_70
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -2073,65 +2087,10 @@ SoftmaxAVX2_explast32_67:
 	VMOVUPS     Y12, 96(AX)(SI*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         SoftmaxAVX2_explast32_67
+	JMP         SoftmaxAVX2_explast32_69
 
-SoftmaxAVX2_explastrest_68:
+SoftmaxAVX2_explastrest_70:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        SI, R9
-	JAE         SoftmaxAVX2_explasttail_70
-	VMOVUPS     (CX)(SI*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (AX)(SI*4)
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, SI
-	JMP         SoftmaxAVX2_explastnext_71
-
-SoftmaxAVX2_explasttail_70:
-	CMPQ        R10, $0x00
-	JE          SoftmaxAVX2_explastdone_69
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (CX)(SI*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (AX)(SI*4)
-	VADDPS      Y12, Y5, Y5
-	JMP         SoftmaxAVX2_explastdone_69
-
-SoftmaxAVX2_explastnext_71:
 	CMPQ        SI, R9
 	JAE         SoftmaxAVX2_explasttail_72
 	VMOVUPS     (CX)(SI*4), Y9
@@ -2152,18 +2111,18 @@ SoftmaxAVX2_explastnext_71:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (AX)(SI*4)
-	VADDPS      Y12, Y6, Y6
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
 	JMP         SoftmaxAVX2_explastnext_73
 
 SoftmaxAVX2_explasttail_72:
 	CMPQ        R10, $0x00
-	JE          SoftmaxAVX2_explastdone_69
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
+	JE          SoftmaxAVX2_explastdone_71
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        R10, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y9
 	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
@@ -2183,8 +2142,8 @@ SoftmaxAVX2_explasttail_72:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (AX)(SI*4)
-	VADDPS      Y12, Y6, Y6
-	JMP         SoftmaxAVX2_explastdone_69
+	VADDPS      Y12, Y5, Y5
+	JMP         SoftmaxAVX2_explastdone_71
 
 SoftmaxAVX2_explastnext_73:
 	CMPQ        SI, R9
@@ -2207,18 +2166,73 @@ SoftmaxAVX2_explastnext_73:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (AX)(SI*4)
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
 	JMP         SoftmaxAVX2_explastnext_75
 
 SoftmaxAVX2_explasttail_74:
 	CMPQ        R10, $0x00
-	JE          SoftmaxAVX2_explastdone_69
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
+	JE          SoftmaxAVX2_explastdone_71
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        R10, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y9
+	VMASKMOVPS  (CX)(SI*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (AX)(SI*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         SoftmaxAVX2_explastdone_71
+
+SoftmaxAVX2_explastnext_75:
+	CMPQ        SI, R9
+	JAE         SoftmaxAVX2_explasttail_76
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (AX)(SI*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, SI
+	JMP         SoftmaxAVX2_explastnext_77
+
+SoftmaxAVX2_explasttail_76:
+	CMPQ        R10, $0x00
+	JE          SoftmaxAVX2_explastdone_71
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        R10, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y9
 	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
@@ -2239,16 +2253,16 @@ SoftmaxAVX2_explasttail_74:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (AX)(SI*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         SoftmaxAVX2_explastdone_69
+	JMP         SoftmaxAVX2_explastdone_71
 
-SoftmaxAVX2_explastnext_75:
+SoftmaxAVX2_explastnext_77:
 	CMPQ        R10, $0x00
-	JE          SoftmaxAVX2_explastdone_69
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
+	JE          SoftmaxAVX2_explastdone_71
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        R10, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y9
 	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
@@ -2270,8 +2284,8 @@ SoftmaxAVX2_explastnext_75:
 	VMASKMOVPS  Y12, Y9, (AX)(SI*4)
 	VADDPS      Y12, Y8, Y8
 
-SoftmaxAVX2_explastdone_69:
-SoftmaxAVX2_expfolded_57:
+SoftmaxAVX2_explastdone_71:
+SoftmaxAVX2_expfolded_59:
 	// fold: (acc0+acc2) + (acc1+acc3)
 	VADDPS Y7, Y5, Y5
 	VADDPS Y8, Y6, Y6
@@ -2291,9 +2305,9 @@ SoftmaxAVX2_expfolded_57:
 	// pass 3
 	XORQ SI, SI
 
-SoftmaxAVX2_out32_76:
+SoftmaxAVX2_out32_78:
 	CMPQ    SI, R8
-	JAE     SoftmaxAVX2_outv_77
+	JAE     SoftmaxAVX2_outv_79
 	VMOVUPS (AX)(SI*4), Y5
 	VMULPS  Y0, Y5, Y5
 	VMOVUPS Y5, (AX)(SI*4)
@@ -2307,31 +2321,31 @@ SoftmaxAVX2_out32_76:
 	VMULPS  Y0, Y5, Y5
 	VMOVUPS Y5, 96(AX)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     SoftmaxAVX2_out32_76
+	JMP     SoftmaxAVX2_out32_78
 
-SoftmaxAVX2_outv_77:
+SoftmaxAVX2_outv_79:
 	CMPQ    SI, R9
-	JAE     SoftmaxAVX2_outtail_78
+	JAE     SoftmaxAVX2_outtail_80
 	VMOVUPS (AX)(SI*4), Y5
 	VMULPS  Y0, Y5, Y5
 	VMOVUPS Y5, (AX)(SI*4)
 	ADDQ    $0x08, SI
-	JMP     SoftmaxAVX2_outv_77
+	JMP     SoftmaxAVX2_outv_79
 
-SoftmaxAVX2_outtail_78:
+SoftmaxAVX2_outtail_80:
 	CMPQ       R10, $0x00
-	JE         SoftmaxAVX2_outend_79
-	LEAQ       rowconsts<>+32(SB), R11
-	MOVQ       R10, R12
-	SHLQ       $0x02, R12
-	SUBQ       R12, R11
-	VMOVUPS    (R11), Y5
+	JE         SoftmaxAVX2_outend_81
+	LEAQ       rowconsts<>+32(SB), R12
+	MOVQ       R10, R13
+	SHLQ       $0x02, R13
+	SUBQ       R13, R12
+	VMOVUPS    (R12), Y5
 	VMASKMOVPS (AX)(SI*4), Y5, Y6
 	VMULPS     Y0, Y6, Y6
 	VMASKMOVPS Y6, Y5, (AX)(SI*4)
 
-SoftmaxAVX2_outend_79:
-SoftmaxAVX2_rowdone_27:
+SoftmaxAVX2_outend_81:
+SoftmaxAVX2_rowdone_29:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
@@ -2339,12 +2353,19 @@ SoftmaxAVX2_rowdone_27:
 	INCQ    DI
 	CMPQ    DI, DX
 	JB      SoftmaxAVX2_row
+	CMPQ    R11, DX
+	JE      SoftmaxAVX2_nocarry_82
 
+	// the rows after the last: their maxima, for the next call
+	MOVQ   carry+32(FP), DX
+	VMOVSS X0, (DX)
+
+SoftmaxAVX2_nocarry_82:
 SoftmaxAVX2_end_21:
 	// the rows still in the ring
 	MOVQ  1176(SP), DX
 	TESTQ DX, DX
-	JE    SoftmaxAVX2_noflush_80
+	JE    SoftmaxAVX2_noflush_83
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      888(SP), Y0
@@ -2372,17 +2393,17 @@ SoftmaxAVX2_end_21:
 	SUBQ         SI, AX
 	XORQ         DI, DI
 
-SoftmaxAVX2_outrows_81:
+SoftmaxAVX2_outrows_84:
 	CMPQ         DI, DX
-	JAE          SoftmaxAVX2_outrowsdone_82
+	JAE          SoftmaxAVX2_outrowsdone_85
 	VBROADCASTSS 1144(SP)(DI*4), Y0
 
 	// pass 3
 	XORQ SI, SI
 
-SoftmaxAVX2_out32_83:
+SoftmaxAVX2_out32_86:
 	CMPQ    SI, R8
-	JAE     SoftmaxAVX2_outv_84
+	JAE     SoftmaxAVX2_outv_87
 	VMOVUPS (AX)(SI*4), Y1
 	VMULPS  Y0, Y1, Y1
 	VMOVUPS Y1, (AX)(SI*4)
@@ -2396,20 +2417,20 @@ SoftmaxAVX2_out32_83:
 	VMULPS  Y0, Y1, Y1
 	VMOVUPS Y1, 96(AX)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     SoftmaxAVX2_out32_83
+	JMP     SoftmaxAVX2_out32_86
 
-SoftmaxAVX2_outv_84:
+SoftmaxAVX2_outv_87:
 	CMPQ    SI, R9
-	JAE     SoftmaxAVX2_outtail_85
+	JAE     SoftmaxAVX2_outtail_88
 	VMOVUPS (AX)(SI*4), Y1
 	VMULPS  Y0, Y1, Y1
 	VMOVUPS Y1, (AX)(SI*4)
 	ADDQ    $0x08, SI
-	JMP     SoftmaxAVX2_outv_84
+	JMP     SoftmaxAVX2_outv_87
 
-SoftmaxAVX2_outtail_85:
+SoftmaxAVX2_outtail_88:
 	CMPQ       R10, $0x00
-	JE         SoftmaxAVX2_outend_86
+	JE         SoftmaxAVX2_outend_89
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
@@ -2419,20 +2440,20 @@ SoftmaxAVX2_outtail_85:
 	VMULPS     Y0, Y2, Y2
 	VMASKMOVPS Y2, Y1, (AX)(SI*4)
 
-SoftmaxAVX2_outend_86:
+SoftmaxAVX2_outend_89:
 	LEAQ (CX)(BX*4), CX
 	LEAQ (AX)(BX*4), AX
 	INCQ DI
-	JMP  SoftmaxAVX2_outrows_81
+	JMP  SoftmaxAVX2_outrows_84
 
-SoftmaxAVX2_outrowsdone_82:
-SoftmaxAVX2_noflush_80:
+SoftmaxAVX2_outrowsdone_85:
+SoftmaxAVX2_noflush_83:
 	VZEROUPPER
 	RET
 
-// func LogSoftmaxAVX2(dst *float32, src *float32, rows int, cols int)
+// func LogSoftmaxAVX2(dst *float32, src *float32, rows int, cols int, carry *float32, chain int)
 // Requires: AVX, AVX2, CMOV, FMA3, MMX+
-TEXT ·LogSoftmaxAVX2(SB), $1184-32
+TEXT ·LogSoftmaxAVX2(SB), $1184-48
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -2913,6 +2934,19 @@ LogSoftmaxAVX2_blockdone_2:
 	JAE     LogSoftmaxAVX2_end_21
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	MOVQ  chain+40(FP), SI
+	MOVQ  SI, R11
+	SHRQ  $0x01, R11
+	ADDQ  DX, R11
+	TESTQ $0x00000001, SI
+	JZ    LogSoftmaxAVX2_maxpass_22
+
+	// the first rows' maxima, from the call before (its exponential passes took them)
+	MOVQ         carry+32(FP), SI
+	VBROADCASTSS (SI), Y0
+	JMP          LogSoftmaxAVX2_havemax_23
+
+LogSoftmaxAVX2_maxpass_22:
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1580(SB), Y0
 	VBROADCASTSS rowconsts<>+1580(SB), Y5
@@ -2920,9 +2954,9 @@ LogSoftmaxAVX2_blockdone_2:
 	VBROADCASTSS rowconsts<>+1580(SB), Y7
 	XORQ         SI, SI
 
-LogSoftmaxAVX2_max32_22:
+LogSoftmaxAVX2_max32_24:
 	CMPQ    SI, R8
-	JAE     LogSoftmaxAVX2_maxv_23
+	JAE     LogSoftmaxAVX2_maxv_25
 	VMOVUPS (CX)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	VMOVUPS 32(CX)(SI*4), Y8
@@ -2932,30 +2966,30 @@ LogSoftmaxAVX2_max32_22:
 	VMOVUPS 96(CX)(SI*4), Y8
 	VMAXPS  Y7, Y8, Y7
 	ADDQ    $0x20, SI
-	JMP     LogSoftmaxAVX2_max32_22
+	JMP     LogSoftmaxAVX2_max32_24
 
-LogSoftmaxAVX2_maxv_23:
+LogSoftmaxAVX2_maxv_25:
 	CMPQ    SI, R9
-	JAE     LogSoftmaxAVX2_maxtail_24
+	JAE     LogSoftmaxAVX2_maxtail_26
 	VMOVUPS (CX)(SI*4), Y8
 	VMAXPS  Y0, Y8, Y0
 	ADDQ    $0x08, SI
-	JMP     LogSoftmaxAVX2_maxv_23
+	JMP     LogSoftmaxAVX2_maxv_25
 
-LogSoftmaxAVX2_maxtail_24:
+LogSoftmaxAVX2_maxtail_26:
 	CMPQ         R10, $0x00
-	JE           LogSoftmaxAVX2_maxfold_25
-	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         R10, R12
-	SHLQ         $0x02, R12
-	SUBQ         R12, R11
-	VMOVUPS      (R11), Y8
+	JE           LogSoftmaxAVX2_maxfold_27
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y8
 	VBROADCASTSS rowconsts<>+1580(SB), Y9
 	VMASKMOVPS   (CX)(SI*4), Y8, Y10
 	VBLENDVPS    Y8, Y10, Y9, Y9
 	VMAXPS       Y5, Y9, Y5
 
-LogSoftmaxAVX2_maxfold_25:
+LogSoftmaxAVX2_maxfold_27:
 	VMAXPS       Y6, Y0, Y0
 	VMAXPS       Y7, Y5, Y5
 	VMAXPS       Y5, Y0, Y0
@@ -2969,9 +3003,10 @@ LogSoftmaxAVX2_maxfold_25:
 	VADDSS       X5, X0, X0
 	VBROADCASTSS X0, Y0
 
+LogSoftmaxAVX2_havemax_23:
 LogSoftmaxAVX2_row:
 	CMPQ BX, $0x00000100
-	JA   LogSoftmaxAVX2_direct_26
+	JA   LogSoftmaxAVX2_direct_28
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
@@ -2981,16 +3016,16 @@ LogSoftmaxAVX2_row:
 	VXORPS       Y8, Y8, Y8
 	MOVQ         DI, SI
 	INCQ         SI
-	CMPQ         SI, DX
-	JAE          LogSoftmaxAVX2_explast_28
-	LEAQ         (CX)(BX*4), R11
+	CMPQ         SI, R11
+	JAE          LogSoftmaxAVX2_explast_30
+	LEAQ         (CX)(BX*4), R12
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-LogSoftmaxAVX2_exp32_30:
+LogSoftmaxAVX2_exp32_32:
 	CMPQ        SI, R8
-	JAE         LogSoftmaxAVX2_exprest_31
-	VMOVUPS     (R11)(SI*4), Y9
+	JAE         LogSoftmaxAVX2_exprest_33
+	VMOVUPS     (R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	PREFETCHT0  (AX)(SI*4)
 	VMOVUPS     (CX)(SI*4), Y9
@@ -3011,7 +3046,7 @@ LogSoftmaxAVX2_exp32_30:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(R11)(SI*4), Y9
+	VMOVUPS     32(R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     32(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3031,7 +3066,7 @@ LogSoftmaxAVX2_exp32_30:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(R11)(SI*4), Y9
+	VMOVUPS     64(R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	PREFETCHT0  64(AX)(SI*4)
 	VMOVUPS     64(CX)(SI*4), Y9
@@ -3052,7 +3087,7 @@ LogSoftmaxAVX2_exp32_30:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(R11)(SI*4), Y9
+	VMOVUPS     96(R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     96(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3073,13 +3108,13 @@ LogSoftmaxAVX2_exp32_30:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         LogSoftmaxAVX2_exp32_30
+	JMP         LogSoftmaxAVX2_exp32_32
 
-LogSoftmaxAVX2_exprest_31:
+LogSoftmaxAVX2_exprest_33:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, R9
-	JAE         LogSoftmaxAVX2_exptail_33
-	VMOVUPS     (R11)(SI*4), Y9
+	JAE         LogSoftmaxAVX2_exptail_35
+	VMOVUPS     (R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	PREFETCHT0  (AX)(SI*4)
 	VMOVUPS     (CX)(SI*4), Y9
@@ -3101,18 +3136,18 @@ LogSoftmaxAVX2_exprest_31:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         LogSoftmaxAVX2_expnext_34
+	JMP         LogSoftmaxAVX2_expnext_36
 
-LogSoftmaxAVX2_exptail_33:
+LogSoftmaxAVX2_exptail_35:
 	CMPQ         R10, $0x00
-	JE           LogSoftmaxAVX2_expdone_32
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
+	JE           LogSoftmaxAVX2_expdone_34
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         R10, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R12)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -3134,12 +3169,12 @@ LogSoftmaxAVX2_exptail_33:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y5, Y5
-	JMP          LogSoftmaxAVX2_expdone_32
+	JMP          LogSoftmaxAVX2_expdone_34
 
-LogSoftmaxAVX2_expnext_34:
+LogSoftmaxAVX2_expnext_36:
 	CMPQ        SI, R9
-	JAE         LogSoftmaxAVX2_exptail_35
-	VMOVUPS     (R11)(SI*4), Y9
+	JAE         LogSoftmaxAVX2_exptail_37
+	VMOVUPS     (R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3160,18 +3195,18 @@ LogSoftmaxAVX2_expnext_34:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         LogSoftmaxAVX2_expnext_36
+	JMP         LogSoftmaxAVX2_expnext_38
 
-LogSoftmaxAVX2_exptail_35:
+LogSoftmaxAVX2_exptail_37:
 	CMPQ         R10, $0x00
-	JE           LogSoftmaxAVX2_expdone_32
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
+	JE           LogSoftmaxAVX2_expdone_34
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         R10, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R12)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -3193,12 +3228,12 @@ LogSoftmaxAVX2_exptail_35:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y6, Y6
-	JMP          LogSoftmaxAVX2_expdone_32
+	JMP          LogSoftmaxAVX2_expdone_34
 
-LogSoftmaxAVX2_expnext_36:
+LogSoftmaxAVX2_expnext_38:
 	CMPQ        SI, R9
-	JAE         LogSoftmaxAVX2_exptail_37
-	VMOVUPS     (R11)(SI*4), Y9
+	JAE         LogSoftmaxAVX2_exptail_39
+	VMOVUPS     (R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	PREFETCHT0  (AX)(SI*4)
 	VMOVUPS     (CX)(SI*4), Y9
@@ -3220,18 +3255,18 @@ LogSoftmaxAVX2_expnext_36:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         LogSoftmaxAVX2_expnext_38
+	JMP         LogSoftmaxAVX2_expnext_40
 
-LogSoftmaxAVX2_exptail_37:
+LogSoftmaxAVX2_exptail_39:
 	CMPQ         R10, $0x00
-	JE           LogSoftmaxAVX2_expdone_32
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
+	JE           LogSoftmaxAVX2_expdone_34
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         R10, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R12)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -3253,18 +3288,18 @@ LogSoftmaxAVX2_exptail_37:
 	VANDNPS      Y13, Y11, Y13
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y7, Y7
-	JMP          LogSoftmaxAVX2_expdone_32
+	JMP          LogSoftmaxAVX2_expdone_34
 
-LogSoftmaxAVX2_expnext_38:
+LogSoftmaxAVX2_expnext_40:
 	CMPQ         R10, $0x00
-	JE           LogSoftmaxAVX2_expdone_32
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
+	JE           LogSoftmaxAVX2_expdone_34
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         R10, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R12)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -3287,7 +3322,7 @@ LogSoftmaxAVX2_expnext_38:
 	VANDPS       Y9, Y13, Y13
 	VADDPS       Y13, Y8, Y8
 
-LogSoftmaxAVX2_expdone_32:
+LogSoftmaxAVX2_expdone_34:
 	VEXTRACTF128 $0x01, Y1, X9
 	VMAXPS       X9, X1, X1
 	VMOVHLPS     X1, X1, X9
@@ -3297,14 +3332,14 @@ LogSoftmaxAVX2_expdone_32:
 	VXORPS       X9, X9, X9
 	VADDSS       X9, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          LogSoftmaxAVX2_expfolded_29
+	JMP          LogSoftmaxAVX2_expfolded_31
 
-LogSoftmaxAVX2_explast_28:
+LogSoftmaxAVX2_explast_30:
 	XORQ SI, SI
 
-LogSoftmaxAVX2_explast32_39:
+LogSoftmaxAVX2_explast32_41:
 	CMPQ        SI, R8
-	JAE         LogSoftmaxAVX2_explastrest_40
+	JAE         LogSoftmaxAVX2_explastrest_42
 	PREFETCHT0  (AX)(SI*4)
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3380,12 +3415,12 @@ LogSoftmaxAVX2_explast32_39:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         LogSoftmaxAVX2_explast32_39
+	JMP         LogSoftmaxAVX2_explast32_41
 
-LogSoftmaxAVX2_explastrest_40:
+LogSoftmaxAVX2_explastrest_42:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, R9
-	JAE         LogSoftmaxAVX2_explasttail_42
+	JAE         LogSoftmaxAVX2_explasttail_44
 	PREFETCHT0  (AX)(SI*4)
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3406,16 +3441,16 @@ LogSoftmaxAVX2_explastrest_40:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         LogSoftmaxAVX2_explastnext_43
+	JMP         LogSoftmaxAVX2_explastnext_45
 
-LogSoftmaxAVX2_explasttail_42:
+LogSoftmaxAVX2_explasttail_44:
 	CMPQ        R10, $0x00
-	JE          LogSoftmaxAVX2_explastdone_41
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
+	JE          LogSoftmaxAVX2_explastdone_43
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        R10, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y9
 	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -3435,11 +3470,11 @@ LogSoftmaxAVX2_explasttail_42:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y5, Y5
-	JMP         LogSoftmaxAVX2_explastdone_41
+	JMP         LogSoftmaxAVX2_explastdone_43
 
-LogSoftmaxAVX2_explastnext_43:
+LogSoftmaxAVX2_explastnext_45:
 	CMPQ        SI, R9
-	JAE         LogSoftmaxAVX2_explasttail_44
+	JAE         LogSoftmaxAVX2_explasttail_46
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -3459,16 +3494,16 @@ LogSoftmaxAVX2_explastnext_43:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         LogSoftmaxAVX2_explastnext_45
+	JMP         LogSoftmaxAVX2_explastnext_47
 
-LogSoftmaxAVX2_explasttail_44:
+LogSoftmaxAVX2_explasttail_46:
 	CMPQ        R10, $0x00
-	JE          LogSoftmaxAVX2_explastdone_41
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
+	JE          LogSoftmaxAVX2_explastdone_43
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        R10, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y9
 	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -3488,11 +3523,11 @@ LogSoftmaxAVX2_explasttail_44:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y6, Y6
-	JMP         LogSoftmaxAVX2_explastdone_41
+	JMP         LogSoftmaxAVX2_explastdone_43
 
-LogSoftmaxAVX2_explastnext_45:
+LogSoftmaxAVX2_explastnext_47:
 	CMPQ        SI, R9
-	JAE         LogSoftmaxAVX2_explasttail_46
+	JAE         LogSoftmaxAVX2_explasttail_48
 	PREFETCHT0  (AX)(SI*4)
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3513,16 +3548,16 @@ LogSoftmaxAVX2_explastnext_45:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         LogSoftmaxAVX2_explastnext_47
+	JMP         LogSoftmaxAVX2_explastnext_49
 
-LogSoftmaxAVX2_explasttail_46:
+LogSoftmaxAVX2_explasttail_48:
 	CMPQ        R10, $0x00
-	JE          LogSoftmaxAVX2_explastdone_41
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
+	JE          LogSoftmaxAVX2_explastdone_43
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        R10, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y9
 	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -3542,16 +3577,16 @@ LogSoftmaxAVX2_explasttail_46:
 	VANDNPS     Y13, Y11, Y13
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y7, Y7
-	JMP         LogSoftmaxAVX2_explastdone_41
+	JMP         LogSoftmaxAVX2_explastdone_43
 
-LogSoftmaxAVX2_explastnext_47:
+LogSoftmaxAVX2_explastnext_49:
 	CMPQ        R10, $0x00
-	JE          LogSoftmaxAVX2_explastdone_41
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
+	JE          LogSoftmaxAVX2_explastdone_43
+	LEAQ        rowconsts<>+32(SB), R12
+	MOVQ        R10, R13
+	SHLQ        $0x02, R13
+	SUBQ        R13, R12
+	VMOVUPS     (R12), Y9
 	VMASKMOVPS  (CX)(SI*4), Y9, Y10
 	VSUBPS      Y0, Y10, Y10
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y11
@@ -3572,8 +3607,8 @@ LogSoftmaxAVX2_explastnext_47:
 	VANDPS      Y9, Y13, Y13
 	VADDPS      Y13, Y8, Y8
 
-LogSoftmaxAVX2_explastdone_41:
-LogSoftmaxAVX2_expfolded_29:
+LogSoftmaxAVX2_explastdone_43:
+LogSoftmaxAVX2_expfolded_31:
 	// fold: (acc0+acc2) + (acc1+acc3)
 	VADDPS Y7, Y5, Y5
 	VADDPS Y8, Y6, Y6
@@ -3582,16 +3617,16 @@ LogSoftmaxAVX2_expfolded_29:
 	// ring[n] = (max, partial vector); at 8 rows, the 8 rows' ends
 	MOVQ    1176(SP), SI
 	VMOVSS  X0, 856(SP)(SI*4)
-	MOVQ    SI, R11
-	SHLQ    $0x05, R11
-	VMOVUPS Y5, 888(SP)(R11*1)
+	MOVQ    SI, R12
+	SHLQ    $0x05, R12
+	VMOVUPS Y5, 888(SP)(R12*1)
 	INCQ    SI
 	CMPQ    SI, $0x08
-	JE      LogSoftmaxAVX2_ringfull_48
+	JE      LogSoftmaxAVX2_ringfull_50
 	MOVQ    SI, 1176(SP)
-	JMP     LogSoftmaxAVX2_ringnext_49
+	JMP     LogSoftmaxAVX2_ringnext_51
 
-LogSoftmaxAVX2_ringfull_48:
+LogSoftmaxAVX2_ringfull_50:
 	MOVQ $0x00000000, 1176(SP)
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
@@ -3638,77 +3673,77 @@ LogSoftmaxAVX2_ringfull_48:
 	VADDPS       Y0, Y6, Y6
 	VMOVUPS      Y6, 1144(SP)
 	IMUL3Q       $+28, BX, SI
-	MOVQ         CX, R11
-	SUBQ         SI, R11
-	MOVQ         AX, R12
+	MOVQ         CX, R12
 	SUBQ         SI, R12
-	XORQ         R13, R13
+	MOVQ         AX, R13
+	SUBQ         SI, R13
+	XORQ         R14, R14
 
-LogSoftmaxAVX2_outrows_50:
-	CMPQ         R13, $0x08
-	JAE          LogSoftmaxAVX2_outrowsdone_51
-	VBROADCASTSS 1144(SP)(R13*4), Y0
-	VBROADCASTSS 856(SP)(R13*4), Y5
+LogSoftmaxAVX2_outrows_52:
+	CMPQ         R14, $0x08
+	JAE          LogSoftmaxAVX2_outrowsdone_53
+	VBROADCASTSS 1144(SP)(R14*4), Y0
+	VBROADCASTSS 856(SP)(R14*4), Y5
 
 	// pass 3
 	XORQ SI, SI
 
-LogSoftmaxAVX2_out32_52:
+LogSoftmaxAVX2_out32_54:
 	CMPQ    SI, R8
-	JAE     LogSoftmaxAVX2_outv_53
-	VMOVUPS (R11)(SI*4), Y6
+	JAE     LogSoftmaxAVX2_outv_55
+	VMOVUPS (R12)(SI*4), Y6
 	VSUBPS  Y5, Y6, Y6
 	VSUBPS  Y0, Y6, Y6
-	VMOVUPS Y6, (R12)(SI*4)
-	VMOVUPS 32(R11)(SI*4), Y6
+	VMOVUPS Y6, (R13)(SI*4)
+	VMOVUPS 32(R12)(SI*4), Y6
 	VSUBPS  Y5, Y6, Y6
 	VSUBPS  Y0, Y6, Y6
-	VMOVUPS Y6, 32(R12)(SI*4)
-	VMOVUPS 64(R11)(SI*4), Y6
+	VMOVUPS Y6, 32(R13)(SI*4)
+	VMOVUPS 64(R12)(SI*4), Y6
 	VSUBPS  Y5, Y6, Y6
 	VSUBPS  Y0, Y6, Y6
-	VMOVUPS Y6, 64(R12)(SI*4)
-	VMOVUPS 96(R11)(SI*4), Y6
+	VMOVUPS Y6, 64(R13)(SI*4)
+	VMOVUPS 96(R12)(SI*4), Y6
 	VSUBPS  Y5, Y6, Y6
 	VSUBPS  Y0, Y6, Y6
-	VMOVUPS Y6, 96(R12)(SI*4)
+	VMOVUPS Y6, 96(R13)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     LogSoftmaxAVX2_out32_52
+	JMP     LogSoftmaxAVX2_out32_54
 
-LogSoftmaxAVX2_outv_53:
+LogSoftmaxAVX2_outv_55:
 	CMPQ    SI, R9
-	JAE     LogSoftmaxAVX2_outtail_54
-	VMOVUPS (R11)(SI*4), Y6
+	JAE     LogSoftmaxAVX2_outtail_56
+	VMOVUPS (R12)(SI*4), Y6
 	VSUBPS  Y5, Y6, Y6
 	VSUBPS  Y0, Y6, Y6
-	VMOVUPS Y6, (R12)(SI*4)
+	VMOVUPS Y6, (R13)(SI*4)
 	ADDQ    $0x08, SI
-	JMP     LogSoftmaxAVX2_outv_53
+	JMP     LogSoftmaxAVX2_outv_55
 
-LogSoftmaxAVX2_outtail_54:
+LogSoftmaxAVX2_outtail_56:
 	CMPQ       R10, $0x00
-	JE         LogSoftmaxAVX2_outend_55
-	LEAQ       rowconsts<>+32(SB), R14
-	MOVQ       R10, R15
-	SHLQ       $0x02, R15
-	SUBQ       R15, R14
-	VMOVUPS    (R14), Y6
-	VMASKMOVPS (R11)(SI*4), Y6, Y7
+	JE         LogSoftmaxAVX2_outend_57
+	LEAQ       rowconsts<>+32(SB), R15
+	MOVQ       R10, BP
+	SHLQ       $0x02, BP
+	SUBQ       BP, R15
+	VMOVUPS    (R15), Y6
+	VMASKMOVPS (R12)(SI*4), Y6, Y7
 	VSUBPS     Y5, Y7, Y7
 	VSUBPS     Y0, Y7, Y7
-	VMASKMOVPS Y7, Y6, (R12)(SI*4)
+	VMASKMOVPS Y7, Y6, (R13)(SI*4)
 
-LogSoftmaxAVX2_outend_55:
-	LEAQ (R11)(BX*4), R11
+LogSoftmaxAVX2_outend_57:
 	LEAQ (R12)(BX*4), R12
-	INCQ R13
-	JMP  LogSoftmaxAVX2_outrows_50
+	LEAQ (R13)(BX*4), R13
+	INCQ R14
+	JMP  LogSoftmaxAVX2_outrows_52
 
-LogSoftmaxAVX2_outrowsdone_51:
-LogSoftmaxAVX2_ringnext_49:
-	JMP LogSoftmaxAVX2_rowdone_27
+LogSoftmaxAVX2_outrowsdone_53:
+LogSoftmaxAVX2_ringnext_51:
+	JMP LogSoftmaxAVX2_rowdone_29
 
-LogSoftmaxAVX2_direct_26:
+LogSoftmaxAVX2_direct_28:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -3717,16 +3752,16 @@ LogSoftmaxAVX2_direct_26:
 	VXORPS       Y8, Y8, Y8
 	MOVQ         DI, SI
 	INCQ         SI
-	CMPQ         SI, DX
-	JAE          LogSoftmaxAVX2_explast_56
-	LEAQ         (CX)(BX*4), R11
+	CMPQ         SI, R11
+	JAE          LogSoftmaxAVX2_explast_58
+	LEAQ         (CX)(BX*4), R12
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         SI, SI
 
-LogSoftmaxAVX2_exp32_58:
+LogSoftmaxAVX2_exp32_60:
 	CMPQ        SI, R8
-	JAE         LogSoftmaxAVX2_exprest_59
-	VMOVUPS     (R11)(SI*4), Y9
+	JAE         LogSoftmaxAVX2_exprest_61
+	VMOVUPS     (R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3747,7 +3782,7 @@ LogSoftmaxAVX2_exp32_58:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
-	VMOVUPS     32(R11)(SI*4), Y9
+	VMOVUPS     32(R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     32(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3768,7 +3803,7 @@ LogSoftmaxAVX2_exp32_58:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
-	VMOVUPS     64(R11)(SI*4), Y9
+	VMOVUPS     64(R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     64(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3789,7 +3824,7 @@ LogSoftmaxAVX2_exp32_58:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
-	VMOVUPS     96(R11)(SI*4), Y9
+	VMOVUPS     96(R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     96(CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3811,13 +3846,13 @@ LogSoftmaxAVX2_exp32_58:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         LogSoftmaxAVX2_exp32_58
+	JMP         LogSoftmaxAVX2_exp32_60
 
-LogSoftmaxAVX2_exprest_59:
+LogSoftmaxAVX2_exprest_61:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, R9
-	JAE         LogSoftmaxAVX2_exptail_61
-	VMOVUPS     (R11)(SI*4), Y9
+	JAE         LogSoftmaxAVX2_exptail_63
+	VMOVUPS     (R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3839,18 +3874,18 @@ LogSoftmaxAVX2_exprest_59:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         LogSoftmaxAVX2_expnext_62
+	JMP         LogSoftmaxAVX2_expnext_64
 
-LogSoftmaxAVX2_exptail_61:
+LogSoftmaxAVX2_exptail_63:
 	CMPQ         R10, $0x00
-	JE           LogSoftmaxAVX2_expdone_60
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
+	JE           LogSoftmaxAVX2_expdone_62
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         R10, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R12)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -3877,12 +3912,12 @@ LogSoftmaxAVX2_exptail_61:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y5, Y5
-	JMP          LogSoftmaxAVX2_expdone_60
+	JMP          LogSoftmaxAVX2_expdone_62
 
-LogSoftmaxAVX2_expnext_62:
+LogSoftmaxAVX2_expnext_64:
 	CMPQ        SI, R9
-	JAE         LogSoftmaxAVX2_exptail_63
-	VMOVUPS     (R11)(SI*4), Y9
+	JAE         LogSoftmaxAVX2_exptail_65
+	VMOVUPS     (R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3904,18 +3939,18 @@ LogSoftmaxAVX2_expnext_62:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
-	JMP         LogSoftmaxAVX2_expnext_64
+	JMP         LogSoftmaxAVX2_expnext_66
 
-LogSoftmaxAVX2_exptail_63:
+LogSoftmaxAVX2_exptail_65:
 	CMPQ         R10, $0x00
-	JE           LogSoftmaxAVX2_expdone_60
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
+	JE           LogSoftmaxAVX2_expdone_62
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         R10, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R12)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -3942,12 +3977,12 @@ LogSoftmaxAVX2_exptail_63:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y6, Y6
-	JMP          LogSoftmaxAVX2_expdone_60
+	JMP          LogSoftmaxAVX2_expdone_62
 
-LogSoftmaxAVX2_expnext_64:
+LogSoftmaxAVX2_expnext_66:
 	CMPQ        SI, R9
-	JAE         LogSoftmaxAVX2_exptail_65
-	VMOVUPS     (R11)(SI*4), Y9
+	JAE         LogSoftmaxAVX2_exptail_67
+	VMOVUPS     (R12)(SI*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
@@ -3969,18 +4004,18 @@ LogSoftmaxAVX2_expnext_64:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, SI
-	JMP         LogSoftmaxAVX2_expnext_66
+	JMP         LogSoftmaxAVX2_expnext_68
 
-LogSoftmaxAVX2_exptail_65:
+LogSoftmaxAVX2_exptail_67:
 	CMPQ         R10, $0x00
-	JE           LogSoftmaxAVX2_expdone_60
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
+	JE           LogSoftmaxAVX2_expdone_62
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         R10, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R12)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -4007,18 +4042,18 @@ LogSoftmaxAVX2_exptail_65:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y7, Y7
-	JMP          LogSoftmaxAVX2_expdone_60
+	JMP          LogSoftmaxAVX2_expdone_62
 
-LogSoftmaxAVX2_expnext_66:
+LogSoftmaxAVX2_expnext_68:
 	CMPQ         R10, $0x00
-	JE           LogSoftmaxAVX2_expdone_60
-	LEAQ         rowconsts<>+32(SB), R12
-	MOVQ         R10, R13
-	SHLQ         $0x02, R13
-	SUBQ         R13, R12
-	VMOVUPS      (R12), Y9
+	JE           LogSoftmaxAVX2_expdone_62
+	LEAQ         rowconsts<>+32(SB), R13
+	MOVQ         R10, R14
+	SHLQ         $0x02, R14
+	SUBQ         R14, R13
+	VMOVUPS      (R13), Y9
 	VBROADCASTSS rowconsts<>+1580(SB), Y10
-	VMASKMOVPS   (R11)(SI*4), Y9, Y11
+	VMASKMOVPS   (R12)(SI*4), Y9, Y11
 	VBLENDVPS    Y9, Y11, Y10, Y10
 	VMAXPS       Y1, Y10, Y1
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
@@ -4046,7 +4081,7 @@ LogSoftmaxAVX2_expnext_66:
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y8, Y8
 
-LogSoftmaxAVX2_expdone_60:
+LogSoftmaxAVX2_expdone_62:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -4056,14 +4091,14 @@ LogSoftmaxAVX2_expdone_60:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          LogSoftmaxAVX2_expfolded_57
+	JMP          LogSoftmaxAVX2_expfolded_59
 
-LogSoftmaxAVX2_explast_56:
+LogSoftmaxAVX2_explast_58:
 	XORQ SI, SI
 
-LogSoftmaxAVX2_explast32_67:
+LogSoftmaxAVX2_explast32_69:
 	CMPQ        SI, R8
-	JAE         LogSoftmaxAVX2_explastrest_68
+	JAE         LogSoftmaxAVX2_explastrest_70
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VMOVUPS     Y9, (AX)(SI*4)
@@ -4141,12 +4176,12 @@ LogSoftmaxAVX2_explast32_67:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, SI
-	JMP         LogSoftmaxAVX2_explast32_67
+	JMP         LogSoftmaxAVX2_explast32_69
 
-LogSoftmaxAVX2_explastrest_68:
+LogSoftmaxAVX2_explastrest_70:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        SI, R9
-	JAE         LogSoftmaxAVX2_explasttail_70
+	JAE         LogSoftmaxAVX2_explasttail_72
 	VMOVUPS     (CX)(SI*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VMOVUPS     Y9, (AX)(SI*4)
@@ -4167,16 +4202,16 @@ LogSoftmaxAVX2_explastrest_68:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, SI
-	JMP         LogSoftmaxAVX2_explastnext_71
+	JMP         LogSoftmaxAVX2_explastnext_73
 
-LogSoftmaxAVX2_explasttail_70:
+LogSoftmaxAVX2_explasttail_72:
 	CMPQ         R10, $0x00
-	JE           LogSoftmaxAVX2_explastdone_69
-	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         R10, R12
-	SHLQ         $0x02, R12
-	SUBQ         R12, R11
-	VMOVUPS      (R11), Y9
+	JE           LogSoftmaxAVX2_explastdone_71
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VBROADCASTSS rowconsts<>+1600(SB), Y0
@@ -4201,66 +4236,7 @@ LogSoftmaxAVX2_explasttail_70:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y5, Y5
-	JMP          LogSoftmaxAVX2_explastdone_69
-
-LogSoftmaxAVX2_explastnext_71:
-	CMPQ        SI, R9
-	JAE         LogSoftmaxAVX2_explasttail_72
-	VMOVUPS     (CX)(SI*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VMOVUPS     Y9, (AX)(SI*4)
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y6, Y6
-	ADDQ        $0x08, SI
-	JMP         LogSoftmaxAVX2_explastnext_73
-
-LogSoftmaxAVX2_explasttail_72:
-	CMPQ         R10, $0x00
-	JE           LogSoftmaxAVX2_explastdone_69
-	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         R10, R12
-	SHLQ         $0x02, R12
-	SUBQ         R12, R11
-	VMOVUPS      (R11), Y9
-	VMASKMOVPS   (CX)(SI*4), Y9, Y10
-	VSUBPS       Y0, Y10, Y10
-	VBROADCASTSS rowconsts<>+1600(SB), Y0
-	VANDNPS      Y0, Y9, Y0
-	VANDPS       Y9, Y10, Y10
-	VORPS        Y0, Y10, Y10
-	VMASKMOVPS   Y10, Y9, (AX)(SI*4)
-	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS      Y3, Y11
-	VFMADD213PS  Y2, Y10, Y11
-	VPSLLD       $0x17, Y11, Y12
-	VSUBPS       Y2, Y11, Y11
-	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS      Y4, Y11
-	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
-	VMULPS       Y12, Y10, Y10
-	VFMADD231PS  Y11, Y10, Y12
-	VANDNPS      Y12, Y0, Y12
-	VANDPS       Y9, Y12, Y12
-	VADDPS       Y12, Y6, Y6
-	JMP          LogSoftmaxAVX2_explastdone_69
+	JMP          LogSoftmaxAVX2_explastdone_71
 
 LogSoftmaxAVX2_explastnext_73:
 	CMPQ        SI, R9
@@ -4283,18 +4259,77 @@ LogSoftmaxAVX2_explastnext_73:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, SI
 	JMP         LogSoftmaxAVX2_explastnext_75
 
 LogSoftmaxAVX2_explasttail_74:
 	CMPQ         R10, $0x00
-	JE           LogSoftmaxAVX2_explastdone_69
-	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         R10, R12
-	SHLQ         $0x02, R12
-	SUBQ         R12, R11
-	VMOVUPS      (R11), Y9
+	JE           LogSoftmaxAVX2_explastdone_71
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VMASKMOVPS   (CX)(SI*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VBROADCASTSS rowconsts<>+1600(SB), Y0
+	VANDNPS      Y0, Y9, Y0
+	VANDPS       Y9, Y10, Y10
+	VORPS        Y0, Y10, Y10
+	VMASKMOVPS   Y10, Y9, (AX)(SI*4)
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y6, Y6
+	JMP          LogSoftmaxAVX2_explastdone_71
+
+LogSoftmaxAVX2_explastnext_75:
+	CMPQ        SI, R9
+	JAE         LogSoftmaxAVX2_explasttail_76
+	VMOVUPS     (CX)(SI*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VMOVUPS     Y9, (AX)(SI*4)
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, SI
+	JMP         LogSoftmaxAVX2_explastnext_77
+
+LogSoftmaxAVX2_explasttail_76:
+	CMPQ         R10, $0x00
+	JE           LogSoftmaxAVX2_explastdone_71
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VBROADCASTSS rowconsts<>+1600(SB), Y0
@@ -4319,16 +4354,16 @@ LogSoftmaxAVX2_explasttail_74:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y7, Y7
-	JMP          LogSoftmaxAVX2_explastdone_69
+	JMP          LogSoftmaxAVX2_explastdone_71
 
-LogSoftmaxAVX2_explastnext_75:
+LogSoftmaxAVX2_explastnext_77:
 	CMPQ         R10, $0x00
-	JE           LogSoftmaxAVX2_explastdone_69
-	LEAQ         rowconsts<>+32(SB), R11
-	MOVQ         R10, R12
-	SHLQ         $0x02, R12
-	SUBQ         R12, R11
-	VMOVUPS      (R11), Y9
+	JE           LogSoftmaxAVX2_explastdone_71
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
 	VMASKMOVPS   (CX)(SI*4), Y9, Y10
 	VSUBPS       Y0, Y10, Y10
 	VBROADCASTSS rowconsts<>+1600(SB), Y0
@@ -4354,8 +4389,8 @@ LogSoftmaxAVX2_explastnext_75:
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y8, Y8
 
-LogSoftmaxAVX2_explastdone_69:
-LogSoftmaxAVX2_expfolded_57:
+LogSoftmaxAVX2_explastdone_71:
+LogSoftmaxAVX2_expfolded_59:
 	// fold: (acc0+acc2) + (acc1+acc3)
 	VADDPS Y7, Y5, Y5
 	VADDPS Y8, Y6, Y6
@@ -4370,16 +4405,16 @@ LogSoftmaxAVX2_expfolded_57:
 	// L = LogPos(sum); dst_i = d_i - L
 	// L = LogPos(sum): k = int32(bits - bits(sqrt(1/2))) >> 23, f = frombits(bits - k<<23) - 1
 	VMOVD      X0, SI
-	MOVL       SI, R11
-	SUBL       $0x3f3504f3, R11
-	SARL       $0x17, R11
-	MOVL       R11, R12
-	SHLL       $0x17, R12
-	SUBL       R12, SI
+	MOVL       SI, R12
+	SUBL       $0x3f3504f3, R12
+	SARL       $0x17, R12
+	MOVL       R12, R13
+	SHLL       $0x17, R13
+	SUBL       R13, SI
 	VMOVD      SI, X5
 	VSUBSS     rowconsts<>+1612(SB), X5, X5
 	VXORPS     X6, X6, X6
-	VCVTSI2SSL R11, X6, X6
+	VCVTSI2SSL R12, X6, X6
 	VMULSS     X5, X5, X7
 
 	// p = Horner(P8..P0, f); y = (p*f)*z; y = fma(e, ln2_lo, y); y = fma(z, -1/2, y)
@@ -4407,9 +4442,9 @@ LogSoftmaxAVX2_expfolded_57:
 	// pass 3
 	XORQ SI, SI
 
-LogSoftmaxAVX2_out32_76:
+LogSoftmaxAVX2_out32_78:
 	CMPQ    SI, R8
-	JAE     LogSoftmaxAVX2_outv_77
+	JAE     LogSoftmaxAVX2_outv_79
 	VMOVUPS (AX)(SI*4), Y5
 	VSUBPS  Y0, Y5, Y5
 	VMOVUPS Y5, (AX)(SI*4)
@@ -4423,31 +4458,31 @@ LogSoftmaxAVX2_out32_76:
 	VSUBPS  Y0, Y5, Y5
 	VMOVUPS Y5, 96(AX)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     LogSoftmaxAVX2_out32_76
+	JMP     LogSoftmaxAVX2_out32_78
 
-LogSoftmaxAVX2_outv_77:
+LogSoftmaxAVX2_outv_79:
 	CMPQ    SI, R9
-	JAE     LogSoftmaxAVX2_outtail_78
+	JAE     LogSoftmaxAVX2_outtail_80
 	VMOVUPS (AX)(SI*4), Y5
 	VSUBPS  Y0, Y5, Y5
 	VMOVUPS Y5, (AX)(SI*4)
 	ADDQ    $0x08, SI
-	JMP     LogSoftmaxAVX2_outv_77
+	JMP     LogSoftmaxAVX2_outv_79
 
-LogSoftmaxAVX2_outtail_78:
+LogSoftmaxAVX2_outtail_80:
 	CMPQ       R10, $0x00
-	JE         LogSoftmaxAVX2_outend_79
-	LEAQ       rowconsts<>+32(SB), R11
-	MOVQ       R10, R12
-	SHLQ       $0x02, R12
-	SUBQ       R12, R11
-	VMOVUPS    (R11), Y5
+	JE         LogSoftmaxAVX2_outend_81
+	LEAQ       rowconsts<>+32(SB), R12
+	MOVQ       R10, R13
+	SHLQ       $0x02, R13
+	SUBQ       R13, R12
+	VMOVUPS    (R12), Y5
 	VMASKMOVPS (AX)(SI*4), Y5, Y6
 	VSUBPS     Y0, Y6, Y6
 	VMASKMOVPS Y6, Y5, (AX)(SI*4)
 
-LogSoftmaxAVX2_outend_79:
-LogSoftmaxAVX2_rowdone_27:
+LogSoftmaxAVX2_outend_81:
+LogSoftmaxAVX2_rowdone_29:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
@@ -4455,12 +4490,19 @@ LogSoftmaxAVX2_rowdone_27:
 	INCQ    DI
 	CMPQ    DI, DX
 	JB      LogSoftmaxAVX2_row
+	CMPQ    R11, DX
+	JE      LogSoftmaxAVX2_nocarry_82
 
+	// the rows after the last: their maxima, for the next call
+	MOVQ   carry+32(FP), DX
+	VMOVSS X0, (DX)
+
+LogSoftmaxAVX2_nocarry_82:
 LogSoftmaxAVX2_end_21:
 	// the rows still in the ring
 	MOVQ  1176(SP), DX
 	TESTQ DX, DX
-	JE    LogSoftmaxAVX2_noflush_80
+	JE    LogSoftmaxAVX2_noflush_83
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      888(SP), Y0
@@ -4512,18 +4554,18 @@ LogSoftmaxAVX2_end_21:
 	SUBQ         SI, AX
 	XORQ         DI, DI
 
-LogSoftmaxAVX2_outrows_81:
+LogSoftmaxAVX2_outrows_84:
 	CMPQ         DI, DX
-	JAE          LogSoftmaxAVX2_outrowsdone_82
+	JAE          LogSoftmaxAVX2_outrowsdone_85
 	VBROADCASTSS 1144(SP)(DI*4), Y0
 	VBROADCASTSS 856(SP)(DI*4), Y1
 
 	// pass 3
 	XORQ SI, SI
 
-LogSoftmaxAVX2_out32_83:
+LogSoftmaxAVX2_out32_86:
 	CMPQ    SI, R8
-	JAE     LogSoftmaxAVX2_outv_84
+	JAE     LogSoftmaxAVX2_outv_87
 	VMOVUPS (CX)(SI*4), Y2
 	VSUBPS  Y1, Y2, Y2
 	VSUBPS  Y0, Y2, Y2
@@ -4541,21 +4583,21 @@ LogSoftmaxAVX2_out32_83:
 	VSUBPS  Y0, Y2, Y2
 	VMOVUPS Y2, 96(AX)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     LogSoftmaxAVX2_out32_83
+	JMP     LogSoftmaxAVX2_out32_86
 
-LogSoftmaxAVX2_outv_84:
+LogSoftmaxAVX2_outv_87:
 	CMPQ    SI, R9
-	JAE     LogSoftmaxAVX2_outtail_85
+	JAE     LogSoftmaxAVX2_outtail_88
 	VMOVUPS (CX)(SI*4), Y2
 	VSUBPS  Y1, Y2, Y2
 	VSUBPS  Y0, Y2, Y2
 	VMOVUPS Y2, (AX)(SI*4)
 	ADDQ    $0x08, SI
-	JMP     LogSoftmaxAVX2_outv_84
+	JMP     LogSoftmaxAVX2_outv_87
 
-LogSoftmaxAVX2_outtail_85:
+LogSoftmaxAVX2_outtail_88:
 	CMPQ       R10, $0x00
-	JE         LogSoftmaxAVX2_outend_86
+	JE         LogSoftmaxAVX2_outend_89
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
@@ -4566,14 +4608,14 @@ LogSoftmaxAVX2_outtail_85:
 	VSUBPS     Y0, Y3, Y3
 	VMASKMOVPS Y3, Y2, (AX)(SI*4)
 
-LogSoftmaxAVX2_outend_86:
+LogSoftmaxAVX2_outend_89:
 	LEAQ (CX)(BX*4), CX
 	LEAQ (AX)(BX*4), AX
 	INCQ DI
-	JMP  LogSoftmaxAVX2_outrows_81
+	JMP  LogSoftmaxAVX2_outrows_84
 
-LogSoftmaxAVX2_outrowsdone_82:
-LogSoftmaxAVX2_noflush_80:
+LogSoftmaxAVX2_outrowsdone_85:
+LogSoftmaxAVX2_noflush_83:
 	VZEROUPPER
 	RET
 
@@ -4941,12 +4983,11 @@ LogSumExpAVX2_blockdone_2:
 	MOVQ  chain+40(FP), SI
 	MOVQ  SI, R12
 	SHRQ  $0x01, R12
-	ANDQ  $0x01, R12
 	ADDQ  DX, R12
 	TESTQ $0x00000001, SI
 	JZ    LogSumExpAVX2_maxpass_15
 
-	// the first row's max, from the call before (its exponential pass took it)
+	// the first rows' maxima, from the call before (its exponential passes took them)
 	MOVQ         carry+32(FP), SI
 	VBROADCASTSS (SI), Y0
 	JMP          LogSumExpAVX2_havemax_16
@@ -5714,7 +5755,7 @@ LogSumExpAVX2_ringnext_42:
 	CMPQ    R12, DX
 	JE      LogSumExpAVX2_nocarry_44
 
-	// the row after the last: its max, for the next call
+	// the rows after the last: their maxima, for the next call
 	MOVQ   carry+32(FP), CX
 	VMOVSS X0, (CX)
 
