@@ -20,8 +20,8 @@ var AVX512 = withAVX2Glue(&Set{
 	supported: func() bool {
 		return cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.AVX512F)
 	},
-	softmax:    byCols(softmaxAVX2, rowChained(asm.SoftmaxAVX512)),
-	logSoftmax: byCols(logSoftmaxAVX2, rowChained(asm.LogSoftmaxAVX512)),
+	softmax:    byCols(softmaxAVX2, rowChained(asm.SoftmaxAVX512, chainCols512)),
+	logSoftmax: byCols(logSoftmaxAVX2, rowChained(asm.LogSoftmaxAVX512, chainCols512)),
 	logSumExp:  byCols(logSumExpAVX2, lseChained(asm.LogSumExpAVX512)),
 	crossEntropy: ceByCols(crossEntropyAVX2, ceKernel([8]ceAsm{
 		asm.CrossEntropyPlainAVX512, asm.CrossEntropySAVX512, asm.CrossEntropyWAVX512, asm.CrossEntropyWSAVX512,

@@ -3,13 +3,15 @@
 package kernels
 
 import (
+	"math"
+
 	"github.com/simdloss/simdloss/generic"
 	"github.com/simdloss/simdloss/kernels/asm"
 )
 
 var (
-	softmaxAVX2    = rowChained(asm.SoftmaxAVX2)
-	logSoftmaxAVX2 = rowChained(asm.LogSoftmaxAVX2)
+	softmaxAVX2    = rowChained(asm.SoftmaxAVX2, math.MaxInt)
+	logSoftmaxAVX2 = rowChained(asm.LogSoftmaxAVX2, math.MaxInt)
 	logSumExpAVX2  = lseChained(asm.LogSumExpAVX2)
 )
 
@@ -29,13 +31,15 @@ type rowChainAsm func(dst, src *float32, rows, cols int, carry *float32, chain i
 // it did, stopping at a special row.
 type lseChainAsm func(dst, src *float32, rows, cols int, carry *float32, chain int) int
 
-// chainCols is the widest softmax or log-softmax row whose max passes chain
-// across calls (wider rows come one to a call): at 262144 columns the
-// previous row's exponential pass, which stores a row of 1 MiB, pushes the
-// next row's lines out of L2 before its own passes, and a max pass of its
-// own was faster in A/B runs (log-sum-exp, which stores nothing, chains at
-// every width).
-const chainCols = 1 << 16
+// chainCols512 is the widest softmax or log-softmax row whose max passes
+// chain across calls in the AVX-512 kernels (wider rows come one to a
+// call). Those take the max of the row after next in each exponential pass:
+// at 131072 and 262144 columns that row is 1-2 MiB ahead, its lines leave
+// L2 before its own passes, and a max pass of its own was 1.06-1.15× faster
+// in A/B runs. The AVX2 kernels, one row ahead, chain at every width
+// (0.88-1.0× the time of a max pass of their own at those widths), as does
+// log-sum-exp, which stores nothing.
+const chainCols512 = 1 << 16
 
 // chainArg is the chain argument of a call: in (1: carry holds the first
 // rows' maxima) and how many of the rows after the call's last exist, up
@@ -43,8 +47,8 @@ const chainCols = 1 << 16
 func chainArg(in, after int) int { return in | min(2, after)<<1 }
 
 // rowChained feeds a softmax or log-softmax kernel rowChunk rows per call,
-// chained.
-func rowChained(k rowChainAsm) rowFunc {
+// chained for rows of at most maxCols columns.
+func rowChained(k rowChainAsm, maxCols int) rowFunc {
 	return func(dst, src []float32, rows, cols int) {
 		step := rowChunk(cols)
 		var carry [2]float32
@@ -52,7 +56,7 @@ func rowChained(k rowChainAsm) rowFunc {
 		for r := 0; r < rows; r += step {
 			n := min(step, rows-r)
 			chain := 0
-			if cols > blockCols && cols <= chainCols {
+			if cols > blockCols && cols <= maxCols {
 				chain = chainArg(in, rows-r-n)
 			}
 			k(ptr(dst[r*cols:]), ptr(src[r*cols:]), n, cols, &carry[0], chain)
