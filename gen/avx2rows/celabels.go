@@ -36,10 +36,11 @@ func crossEntropyLabelsKernel(grad, weights, sw bool) {
 		ceLabelsBlock(r, rows, dstStep, grad, weights, sw)
 		r.bounds() // the block path holds no per-row bounds
 	}
-	g := newCELossRing(sw)
+	g := newCELossRing(sw, grad)
 	end := r.label("end")
 	CMPQ(r.done, rows)
 	JAE(LabelRef(end))
+	r.ahead2 = w.zmm // as the softmax family's AVX-512 kernels
 	r.pipeline(rows, dstStep, func() {
 		ceLabelsRow(r, g, grad, weights, sw)
 	})

@@ -188,15 +188,22 @@ type ring struct {
 }
 
 func newRing() *ring {
-	g := &ring{m: AllocLocal(32), y: AllocLocal(256), v: AllocLocal(32), n: AllocLocal(8)}
+	g := &ring{m: AllocLocal(32), y: newPartials(), v: AllocLocal(32), n: AllocLocal(8)}
 	MOVQ(U32(0), g.n)
-	Comment("the partial vectors start at +0: a flush sums all 8 slots, filled or not")
+	return g
+}
+
+// newPartials allocates a ring's 8 partial vectors, zeroed: a flush sums
+// all 8 slots, filled or not.
+func newPartials() Mem {
+	y := AllocLocal(256)
+	Comment("the ring's partial vectors start at +0")
 	z := YMM()
 	VXORPS(z, z, z)
 	for j := 0; j < 8; j++ {
-		VMOVUPS(z, g.y.Offset(32*j))
+		VMOVUPS(z, y.Offset(32*j))
 	}
-	return g
+	return y
 }
 
 // push puts the current row (max in r.m, partial vector v) in the ring; at
@@ -237,14 +244,17 @@ func ringStep(r *row, count Mem, n reg.GPVirtual, full func()) {
 // (v_j[6]+v_j[7]) in lane j+4, as the per-row fold's two horizontal adds
 // give them in lanes 0 and 4; its low half + high half are rows 0-3's sums,
 // and the same of v4..v7 rows 4-7's.
-func (g *ring) sums() reg.VecVirtual {
+func (g *ring) sums() reg.VecVirtual { return ringSums(g.y) }
+
+// ringSums is ring.sums of the 8 partial vectors at y.
+func ringSums(y Mem) reg.VecVirtual {
 	Comment("the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7")
 	quad := func(k int) reg.VecVirtual {
 		a, b := YMM(), YMM()
-		VMOVUPS(g.y.Offset(32*k), a)
-		VHADDPS(g.y.Offset(32*(k+1)), a, a)
-		VMOVUPS(g.y.Offset(32*(k+2)), b)
-		VHADDPS(g.y.Offset(32*(k+3)), b, b)
+		VMOVUPS(y.Offset(32*k), a)
+		VHADDPS(y.Offset(32*(k+1)), a, a)
+		VMOVUPS(y.Offset(32*(k+2)), b)
+		VHADDPS(y.Offset(32*(k+3)), b, b)
 		VHADDPS(b, a, a)
 		hi := XMM()
 		VEXTRACTF128(U8(1), a, hi)
@@ -301,7 +311,7 @@ func (g *ring) outputs(r *row, k kind, back int, count Op) {
 	SUBQ(t, sp)
 	MOVQ(r.dst, dp)
 	SUBQ(t, dp)
-	g.forEach(r, "outrows", count, func(j reg.GPVirtual) {
+	forEach(r, "outrows", count, func(j reg.GPVirtual) {
 		vj := vreg()
 		VBROADCASTSS(entry(g.v, j), vj)
 		var mj reg.VecVirtual
@@ -402,8 +412,8 @@ func (g *ring) flushLSE(r *row, k kind) {
 	Label(skip)
 }
 
-// forEach emits a loop over the ring entries j = 0 .. count-1.
-func (g *ring) forEach(r *row, name string, count Op, body func(j reg.GPVirtual)) {
+// forEach emits a loop over ring entries j = 0 .. count-1.
+func forEach(r *row, name string, count Op, body func(j reg.GPVirtual)) {
 	j := GP64()
 	XORQ(j, j)
 	loop, done := r.label(name), r.label(name+"done")

@@ -320,9 +320,8 @@ TEXT ·SoftmaxAVX512(SB), $328-48
 	VBROADCASTSS rowconsts<>+256(SB), Z9
 	VBROADCASTSS rowconsts<>+288(SB), Z10
 	VBROADCASTSS rowconsts<>+320(SB), Z11
-	MOVQ         $0x00000000, 320(SP)
 
-	// the partial vectors start at +0: a flush sums all 8 slots, filled or not
+	// the ring's partial vectors start at +0
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 32(SP)
 	VMOVUPS Y0, 64(SP)
@@ -332,6 +331,7 @@ TEXT ·SoftmaxAVX512(SB), $328-48
 	VMOVUPS Y0, 192(SP)
 	VMOVUPS Y0, 224(SP)
 	VMOVUPS Y0, 256(SP)
+	MOVQ    $0x00000000, 320(SP)
 	CMPQ    R10, DX
 	JAE     SoftmaxAVX512_end_1
 
@@ -1287,9 +1287,8 @@ TEXT ·LogSoftmaxAVX512(SB), $328-48
 	VBROADCASTSS rowconsts<>+256(SB), Z9
 	VBROADCASTSS rowconsts<>+288(SB), Z10
 	VBROADCASTSS rowconsts<>+320(SB), Z11
-	MOVQ         $0x00000000, 320(SP)
 
-	// the partial vectors start at +0: a flush sums all 8 slots, filled or not
+	// the ring's partial vectors start at +0
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 32(SP)
 	VMOVUPS Y0, 64(SP)
@@ -1299,6 +1298,7 @@ TEXT ·LogSoftmaxAVX512(SB), $328-48
 	VMOVUPS Y0, 192(SP)
 	VMOVUPS Y0, 224(SP)
 	VMOVUPS Y0, 256(SP)
+	MOVQ    $0x00000000, 320(SP)
 	CMPQ    R10, DX
 	JAE     LogSoftmaxAVX512_end_1
 
@@ -2352,9 +2352,8 @@ TEXT ·LogSumExpAVX512(SB), $328-56
 	VBROADCASTSS rowconsts<>+256(SB), Z9
 	VBROADCASTSS rowconsts<>+288(SB), Z10
 	VBROADCASTSS rowconsts<>+320(SB), Z11
-	MOVQ         $0x00000000, 320(SP)
 
-	// the partial vectors start at +0: a flush sums all 8 slots, filled or not
+	// the ring's partial vectors start at +0
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 32(SP)
 	VMOVUPS Y0, 64(SP)
@@ -2364,6 +2363,7 @@ TEXT ·LogSumExpAVX512(SB), $328-56
 	VMOVUPS Y0, 192(SP)
 	VMOVUPS Y0, 224(SP)
 	VMOVUPS Y0, 256(SP)
+	MOVQ    $0x00000000, 320(SP)
 	CMPQ    R10, DX
 	JAE     LogSumExpAVX512_end_1
 
@@ -9462,7 +9462,7 @@ CrossEntropySoftGWAVX512_logsdone_28:
 
 // func CrossEntropyLabelsPlainAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsPlainAVX512(SB), $144-81
+TEXT ·CrossEntropyLabelsPlainAVX512(SB), $360-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -9485,31 +9485,42 @@ TEXT ·CrossEntropyLabelsPlainAVX512(SB), $144-81
 	VBROADCASTSS rowconsts<>+320(SB), Z11
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+56(FP), R9
-	MOVQ         $0x00000000, 136(SP)
-	CMPQ         DI, R9
-	JAE          CrossEntropyLabelsPlainAVX512_end_1
+
+	// the ring's partial vectors start at +0
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y0, 32(SP)
+	VMOVUPS Y0, 64(SP)
+	VMOVUPS Y0, 96(SP)
+	VMOVUPS Y0, 128(SP)
+	VMOVUPS Y0, 160(SP)
+	VMOVUPS Y0, 192(SP)
+	VMOVUPS Y0, 224(SP)
+	MOVQ    $0x00000000, 352(SP)
+	CMPQ    DI, R9
+	JAE     CrossEntropyLabelsPlainAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
 CrossEntropyLabelsPlainAVX512_max32_2:
 	CMPQ    SI, CX
 	JAE     CrossEntropyLabelsPlainAVX512_maxv_3
-	VMOVUPS (R8)(SI*4), Z13
-	VMAXPS  Z0, Z13, Z0
-	VMOVUPS 64(R8)(SI*4), Z13
-	VMAXPS  Z12, Z13, Z12
+	VMOVUPS (R8)(SI*4), Z14
+	VMAXPS  Z0, Z14, Z0
+	VMOVUPS 64(R8)(SI*4), Z14
+	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyLabelsPlainAVX512_max32_2
 
 CrossEntropyLabelsPlainAVX512_maxv_3:
 	CMPQ    SI, DX
 	JAE     CrossEntropyLabelsPlainAVX512_maxtail_4
-	VMOVUPS (R8)(SI*4), Z13
-	VMAXPS  Z0, Z13, Z0
+	VMOVUPS (R8)(SI*4), Z14
+	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyLabelsPlainAVX512_maxv_3
 
@@ -9518,408 +9529,800 @@ CrossEntropyLabelsPlainAVX512_maxtail_4:
 	JE           CrossEntropyLabelsPlainAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z13
-	VMOVUPS      (R8)(SI*4), K1, Z13
-	VMAXPS       Z12, Z13, Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (R8)(SI*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
 
 CrossEntropyLabelsPlainAVX512_maxfold_5:
-	VMAXPS        Z12, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y12
-	VMAXPS        Y12, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X12
-	VMAXPS        X12, X0, X0
-	VMOVHLPS      X0, X0, X12
-	VMAXPS        X12, X0, X0
-	VMOVSHDUP     X0, X12
-	VMAXSS        X12, X0, X0
-	VXORPS        X12, X12, X12
-	VADDSS        X12, X0, X0
+	VMAXPS        Z13, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y13
+	VMAXPS        Y13, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X13
+	VMAXPS        X13, X0, X0
+	VMOVHLPS      X0, X0, X13
+	VMAXPS        X13, X0, X0
+	VMOVSHDUP     X0, X13
+	VMAXSS        X13, X0, X0
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
+	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	MOVQ DI, SI
+	INCQ SI
+	CMPQ SI, R9
+	JAE  CrossEntropyLabelsPlainAVX512_onerow_6
+	LEAQ (R8)(AX*4), R10
+
+	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	XORQ         SI, SI
+
+CrossEntropyLabelsPlainAVX512_max32_7:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsPlainAVX512_maxv_8
+	VMOVUPS (R10)(SI*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	VMOVUPS 64(R10)(SI*4), Z14
+	VMAXPS  Z13, Z14, Z13
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsPlainAVX512_max32_7
+
+CrossEntropyLabelsPlainAVX512_maxv_8:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsPlainAVX512_maxtail_9
+	VMOVUPS (R10)(SI*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsPlainAVX512_maxv_8
+
+CrossEntropyLabelsPlainAVX512_maxtail_9:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyLabelsPlainAVX512_maxfold_10
+	LEAQ         rowconsts<>+64(SB), R11
+	KMOVW        (R11)(BX*4), K1
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (R10)(SI*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
+
+CrossEntropyLabelsPlainAVX512_maxfold_10:
+	VMAXPS        Z13, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y13
+	VMAXPS        Y13, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X13
+	VMAXPS        X13, X1, X1
+	VMOVHLPS      X1, X1, X13
+	VMAXPS        X13, X1, X1
+	VMOVSHDUP     X1, X13
+	VMAXSS        X13, X1, X1
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X1, X1
+	VBROADCASTSS  X1, Z1
+
+CrossEntropyLabelsPlainAVX512_onerow_6:
 CrossEntropyLabelsPlainAVX512_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    136(SP), SI
+	MOVQ    352(SP), SI
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DI*4), R10
 	CMPQ    R10, AX
-	JAE     CrossEntropyLabelsPlainAVX512_ignored_6
-	VMOVSS  (R8)(R10*4), X12
-	VSUBSS  X0, X12, X12
-	VMOVSS  X12, 32(SP)(SI*4)
-	VMOVSS  keep+40(FP), X12
-	VMOVSS  X12, 64(SP)(SI*4)
-	VMOVSS  inv+44(FP), X12
-	VMOVSS  X12, 128(SP)
-	JMP     CrossEntropyLabelsPlainAVX512_labelled_7
+	JAE     CrossEntropyLabelsPlainAVX512_ignored_11
+	VMOVSS  (R8)(R10*4), X13
+	VSUBSS  X0, X13, X13
+	VMOVSS  X13, 256(SP)(SI*4)
+	VMOVSS  keep+40(FP), X13
+	VMOVSS  X13, 288(SP)(SI*4)
+	VMOVSS  inv+44(FP), X13
+	JMP     CrossEntropyLabelsPlainAVX512_labelled_12
 
-CrossEntropyLabelsPlainAVX512_ignored_6:
-	VXORPS X12, X12, X12
-	VMOVSS X12, 32(SP)(SI*4)
-	VMOVSS X12, 64(SP)(SI*4)
+CrossEntropyLabelsPlainAVX512_ignored_11:
+	VXORPS X13, X13, X13
+	VMOVSS X13, 256(SP)(SI*4)
+	VMOVSS X13, 288(SP)(SI*4)
 
-CrossEntropyLabelsPlainAVX512_labelled_7:
+CrossEntropyLabelsPlainAVX512_labelled_12:
+	CMPQ AX, $0x00000100
+	JA   CrossEntropyLabelsPlainAVX512_direct_13
+
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z12, Z12, Z12
 	VXORPS       Z13, Z13, Z13
+	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
 	INCQ         SI
+	INCQ         SI
 	CMPQ         SI, R9
-	JAE          CrossEntropyLabelsPlainAVX512_explast_8
+	JAE          CrossEntropyLabelsPlainAVX512_explast_15
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	LEAQ         (R10)(AX*4), R10
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsPlainAVX512_exp32_10:
+CrossEntropyLabelsPlainAVX512_exp32_17:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsPlainAVX512_exprest_11
-	VMOVUPS       (R10)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
-	VMOVUPS       64(R10)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       64(R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z13, Z13
+	JAE           CrossEntropyLabelsPlainAVX512_exprest_18
+	VMOVUPS       (R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsPlainAVX512_exp32_10
+	JMP           CrossEntropyLabelsPlainAVX512_exp32_17
 
-CrossEntropyLabelsPlainAVX512_exprest_11:
+CrossEntropyLabelsPlainAVX512_exprest_18:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsPlainAVX512_exptail_13
-	VMOVUPS       (R10)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
+	JAE           CrossEntropyLabelsPlainAVX512_exptail_20
+	VMOVUPS       (R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsPlainAVX512_expnext_14
+	JMP           CrossEntropyLabelsPlainAVX512_expnext_21
 
-CrossEntropyLabelsPlainAVX512_exptail_13:
+CrossEntropyLabelsPlainAVX512_exptail_20:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsPlainAVX512_expdone_12
+	JE            CrossEntropyLabelsPlainAVX512_expdone_19
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R10)(SI*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R10)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VADDPS        Z15, Z12, Z12
-	JMP           CrossEntropyLabelsPlainAVX512_expdone_12
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsPlainAVX512_expdone_19
 
-CrossEntropyLabelsPlainAVX512_expnext_14:
+CrossEntropyLabelsPlainAVX512_expnext_21:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsPlainAVX512_expdone_12
+	JE            CrossEntropyLabelsPlainAVX512_expdone_19
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R10)(SI*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R10)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VADDPS        Z15, Z13, Z13
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsPlainAVX512_expdone_12:
-	VEXTRACTF64X4 $0x01, Z1, Y0
-	VMAXPS        Y0, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X0
-	VMAXPS        X0, X1, X1
-	VMOVHLPS      X1, X1, X0
-	VMAXPS        X0, X1, X1
-	VMOVSHDUP     X1, X0
-	VMAXSS        X0, X1, X1
+CrossEntropyLabelsPlainAVX512_expdone_19:
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VMAXPS        Y0, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VMAXPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VMAXPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VMAXSS        X0, X12, X12
 	VXORPS        X0, X0, X0
-	VADDSS        X0, X1, X1
-	VBROADCASTSS  X1, Z1
-	JMP           CrossEntropyLabelsPlainAVX512_expfolded_9
+	VADDSS        X0, X12, X12
+	VBROADCASTSS  X12, Z12
+	JMP           CrossEntropyLabelsPlainAVX512_expfolded_16
 
-CrossEntropyLabelsPlainAVX512_explast_8:
+CrossEntropyLabelsPlainAVX512_explast_15:
 	XORQ SI, SI
 
-CrossEntropyLabelsPlainAVX512_explast32_15:
+CrossEntropyLabelsPlainAVX512_explast32_22:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsPlainAVX512_explastrest_16
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
-	VMOVUPS       64(R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z13, Z13
+	JAE           CrossEntropyLabelsPlainAVX512_explastrest_23
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsPlainAVX512_explast32_15
+	JMP           CrossEntropyLabelsPlainAVX512_explast32_22
 
-CrossEntropyLabelsPlainAVX512_explastrest_16:
+CrossEntropyLabelsPlainAVX512_explastrest_23:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsPlainAVX512_explasttail_18
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
+	JAE           CrossEntropyLabelsPlainAVX512_explasttail_25
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsPlainAVX512_explastnext_19
+	JMP           CrossEntropyLabelsPlainAVX512_explastnext_26
 
-CrossEntropyLabelsPlainAVX512_explasttail_18:
+CrossEntropyLabelsPlainAVX512_explasttail_25:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsPlainAVX512_explastdone_17
+	JE            CrossEntropyLabelsPlainAVX512_explastdone_24
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VADDPS        Z15, Z12, Z12
-	JMP           CrossEntropyLabelsPlainAVX512_explastdone_17
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsPlainAVX512_explastdone_24
 
-CrossEntropyLabelsPlainAVX512_explastnext_19:
+CrossEntropyLabelsPlainAVX512_explastnext_26:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsPlainAVX512_explastdone_17
+	JE            CrossEntropyLabelsPlainAVX512_explastdone_24
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VADDPS        Z15, Z13, Z13
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsPlainAVX512_explastdone_17:
-CrossEntropyLabelsPlainAVX512_expfolded_9:
+CrossEntropyLabelsPlainAVX512_explastdone_24:
+CrossEntropyLabelsPlainAVX512_expfolded_16:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
-	VADDPS        Z13, Z12, Z12
+	VADDPS        Z14, Z13, Z13
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
+	MOVQ          labels+24(FP), SI
+	MOVLQSX       (SI)(DI*4), SI
+	CMPQ          SI, AX
+	JAE           CrossEntropyLabelsPlainAVX512_ignored_11r
+	MOVQ          352(SP), SI
+	SHLQ          $0x05, SI
+	VMOVUPS       Y13, (SP)(SI*1)
+	JMP           CrossEntropyLabelsPlainAVX512_entered_14
+
+CrossEntropyLabelsPlainAVX512_ignored_11r:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1100(SB), X0
+	MOVQ    352(SP), SI
+	SHLQ    $0x05, SI
+	VMOVUPS rowconsts<>+32(SB), Y13
+	VMOVUPS Y13, (SP)(SI*1)
+	VMOVSS  X0, (SP)(SI*1)
+	JMP     CrossEntropyLabelsPlainAVX512_entered_14
+
+CrossEntropyLabelsPlainAVX512_direct_13:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z13, Z13, Z13
+	VXORPS       Z14, Z14, Z14
+	MOVQ         DI, SI
+	INCQ         SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropyLabelsPlainAVX512_explast_27
+	LEAQ         (R8)(AX*4), R10
+	LEAQ         (R10)(AX*4), R10
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
+	XORQ         SI, SI
+
+CrossEntropyLabelsPlainAVX512_exp32_29:
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsPlainAVX512_exprest_30
+	VMOVUPS       (R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsPlainAVX512_exp32_29
+
+CrossEntropyLabelsPlainAVX512_exprest_30:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsPlainAVX512_exptail_32
+	VMOVUPS       (R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsPlainAVX512_expnext_33
+
+CrossEntropyLabelsPlainAVX512_exptail_32:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsPlainAVX512_expdone_31
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R10)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsPlainAVX512_expdone_31
+
+CrossEntropyLabelsPlainAVX512_expnext_33:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsPlainAVX512_expdone_31
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R10)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z14, Z14
+
+CrossEntropyLabelsPlainAVX512_expdone_31:
 	VEXTRACTF64X4 $0x01, Z12, Y0
-	VADDPS        Y0, Y12, Y12
+	VMAXPS        Y0, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VMAXPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VMAXPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VMAXSS        X0, X12, X12
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X12, X12
+	VBROADCASTSS  X12, Z12
+	JMP           CrossEntropyLabelsPlainAVX512_expfolded_28
+
+CrossEntropyLabelsPlainAVX512_explast_27:
+	XORQ SI, SI
+
+CrossEntropyLabelsPlainAVX512_explast32_34:
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsPlainAVX512_explastrest_35
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsPlainAVX512_explast32_34
+
+CrossEntropyLabelsPlainAVX512_explastrest_35:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsPlainAVX512_explasttail_37
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsPlainAVX512_explastnext_38
+
+CrossEntropyLabelsPlainAVX512_explasttail_37:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsPlainAVX512_explastdone_36
+	LEAQ          rowconsts<>+64(SB), R10
+	KMOVW         (R10)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsPlainAVX512_explastdone_36
+
+CrossEntropyLabelsPlainAVX512_explastnext_38:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsPlainAVX512_explastdone_36
+	LEAQ          rowconsts<>+64(SB), R10
+	KMOVW         (R10)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z14, Z14
+
+CrossEntropyLabelsPlainAVX512_explastdone_36:
+CrossEntropyLabelsPlainAVX512_expfolded_28:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
+	VADDPS        Z14, Z13, Z13
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
 
 	// two horizontal adds, low half + high half
-	VHADDPS      Y12, Y12, Y12
-	VHADDPS      Y12, Y12, Y12
-	VEXTRACTF128 $0x01, Y12, X0
-	VADDSS       X0, X12, X0
-	MOVQ         136(SP), SI
-	MOVQ         labels+24(FP), R10
-	MOVLQSX      (R10)(DI*4), R10
-	CMPQ         R10, AX
-	JAE          CrossEntropyLabelsPlainAVX512_ignored_20
-	VMOVSS       X0, (SP)(SI*4)
-	JMP          CrossEntropyLabelsPlainAVX512_entered_21
+	VHADDPS      Y13, Y13, Y13
+	VHADDPS      Y13, Y13, Y13
+	VEXTRACTF128 $0x01, Y13, X0
+	VADDSS       X0, X13, X0
+	MOVQ         labels+24(FP), SI
+	MOVLQSX      (SI)(DI*4), SI
+	CMPQ         SI, AX
+	JAE          CrossEntropyLabelsPlainAVX512_ignoredwide_39
+	MOVQ         352(SP), SI
+	SHLQ         $0x05, SI
+	VMOVUPS      rowconsts<>+32(SB), Y13
+	VMOVUPS      Y13, (SP)(SI*1)
+	VMOVSS       X0, (SP)(SI*1)
+	JMP          CrossEntropyLabelsPlainAVX512_entered_14
 
-CrossEntropyLabelsPlainAVX512_ignored_20:
-	VMOVSS rowconsts<>+1100(SB), X0
-	VMOVSS X0, (SP)(SI*4)
+CrossEntropyLabelsPlainAVX512_ignoredwide_39:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1100(SB), X0
+	MOVQ    352(SP), SI
+	SHLQ    $0x05, SI
+	VMOVUPS rowconsts<>+32(SB), Y13
+	VMOVUPS Y13, (SP)(SI*1)
+	VMOVSS  X0, (SP)(SI*1)
 
-CrossEntropyLabelsPlainAVX512_entered_21:
-	MOVQ 136(SP), SI
+CrossEntropyLabelsPlainAVX512_entered_14:
+	MOVQ 352(SP), SI
 	INCQ SI
 	CMPQ SI, $0x08
-	JE   CrossEntropyLabelsPlainAVX512_ringfull_22
-	MOVQ SI, 136(SP)
-	JMP  CrossEntropyLabelsPlainAVX512_ringnext_23
+	JE   CrossEntropyLabelsPlainAVX512_ringfull_40
+	MOVQ SI, 352(SP)
+	JMP  CrossEntropyLabelsPlainAVX512_ringnext_41
 
-CrossEntropyLabelsPlainAVX512_ringfull_22:
-	MOVQ $0x00000000, 136(SP)
+CrossEntropyLabelsPlainAVX512_ringfull_40:
+	MOVQ $0x00000000, 352(SP)
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      (SP), Y0
+	VHADDPS      32(SP), Y0, Y0
+	VMOVUPS      64(SP), Y13
+	VHADDPS      96(SP), Y13, Y13
+	VHADDPS      Y13, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X13
+	VADDPS       X13, X0, X0
+	VMOVUPS      128(SP), Y13
+	VHADDPS      160(SP), Y13, Y13
+	VMOVUPS      192(SP), Y14
+	VHADDPS      224(SP), Y14, Y14
+	VHADDPS      Y14, Y13, Y13
+	VEXTRACTF128 $0x01, Y13, X14
+	VADDPS       X14, X13, X13
+	VINSERTF128  $0x01, X13, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS (SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y0, Y12
-	VPSRAD       $0x17, Y12, Y12
-	VPSLLD       $0x17, Y12, Y13
-	VPSUBD       Y13, Y0, Y13
-	VSUBPS       rowconsts<>+448(SB), Y13, Y13
-	VCVTDQ2PS    Y12, Y12
-	VMULPS       Y13, Y13, Y14
-	VBROADCASTSS rowconsts<>+1108(SB), Y15
-	VFMADD213PS  rowconsts<>+512(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+544(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+576(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+608(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+640(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+672(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+704(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+736(SB), Y13, Y15
-	VMULPS       Y13, Y15, Y15
-	VMULPS       Y14, Y15, Y15
-	VFMADD231PS  rowconsts<>+768(SB), Y12, Y15
-	VFMADD231PS  rowconsts<>+480(SB), Y14, Y15
-	VADDPS       Y15, Y13, Y13
-	VFMADD231PS  rowconsts<>+800(SB), Y12, Y13
+	VPSUBD       rowconsts<>+416(SB), Y0, Y13
+	VPSRAD       $0x17, Y13, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VPSUBD       Y14, Y0, Y14
+	VSUBPS       rowconsts<>+448(SB), Y14, Y14
+	VCVTDQ2PS    Y13, Y13
+	VMULPS       Y14, Y14, Y15
+	VBROADCASTSS rowconsts<>+1108(SB), Y16
+	VFMADD213PS  rowconsts<>+512(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+544(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+576(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+608(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+640(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+672(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+704(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+736(SB), Y14, Y16
+	VMULPS       Y14, Y16, Y16
+	VMULPS       Y15, Y16, Y16
+	VFMADD231PS  rowconsts<>+768(SB), Y13, Y16
+	VFMADD231PS  rowconsts<>+480(SB), Y15, Y16
+	VADDPS       Y16, Y14, Y14
+	VFMADD231PS  rowconsts<>+800(SB), Y13, Y14
 	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y13, Y13
-	VSUBPS       32(SP), Y13, Y13
-	VMULPS       64(SP), Y13, Y13
+	VADDPS       Y0, Y14, Y14
+	VSUBPS       256(SP), Y14, Y14
+	VMULPS       288(SP), Y14, Y14
 	MOVQ         loss+48(FP), SI
-	VMOVUPS      Y13, -28(SI)(DI*4)
+	VMOVUPS      Y14, -28(SI)(DI*4)
 
 	// partials[j] += float64(loss_j)
 	MOVQ         sum+72(FP), SI
-	VCVTPS2PD    X13, Y0
+	VCVTPS2PD    X14, Y0
 	VADDPD       (SI), Y0, Y0
 	VMOVUPD      Y0, (SI)
-	VEXTRACTF128 $0x01, Y13, X13
-	VCVTPS2PD    X13, Y0
+	VEXTRACTF128 $0x01, Y14, X14
+	VCVTPS2PD    X14, Y0
 	VADDPD       32(SI), Y0, Y0
 	VMOVUPD      Y0, 32(SI)
 
-CrossEntropyLabelsPlainAVX512_ringnext_23:
+CrossEntropyLabelsPlainAVX512_ringnext_41:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	VMOVAPS Z1, Z0
+	VMOVAPS Z12, Z1
 	INCQ    DI
 	CMPQ    DI, R9
 	JB      CrossEntropyLabelsPlainAVX512_row
 
 CrossEntropyLabelsPlainAVX512_end_1:
-	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 136(SP), AX
+	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
+	MOVQ 352(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsPlainAVX512_flushed_24
+	JE   CrossEntropyLabelsPlainAVX512_flushed_42
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      (SP), Y0
+	VHADDPS      32(SP), Y0, Y0
+	VMOVUPS      64(SP), Y1
+	VHADDPS      96(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      128(SP), Y1
+	VHADDPS      160(SP), Y1, Y1
+	VMOVUPS      192(SP), Y2
+	VHADDPS      224(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS (SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+416(SB), Y0, Y1
 	VPSRAD       $0x17, Y1, Y1
@@ -9945,9 +10348,9 @@ CrossEntropyLabelsPlainAVX512_end_1:
 	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       32(SP), Y2, Y2
-	VMULPS       64(SP), Y2, Y2
-	VMOVUPS      Y2, 96(SP)
+	VSUBPS       256(SP), Y2, Y2
+	VMULPS       288(SP), Y2, Y2
+	VMOVUPS      Y2, 320(SP)
 	MOVQ         DI, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -9955,23 +10358,23 @@ CrossEntropyLabelsPlainAVX512_end_1:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsPlainAVX512_flushrow_25:
-	VMOVSS    96(SP)(BX*4), X0
+CrossEntropyLabelsPlainAVX512_flushrow_43:
+	VMOVSS    320(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsPlainAVX512_flushrow_25
+	JB        CrossEntropyLabelsPlainAVX512_flushrow_43
 
-CrossEntropyLabelsPlainAVX512_flushed_24:
+CrossEntropyLabelsPlainAVX512_flushed_42:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsSAVX512(SB), $176-81
+TEXT ·CrossEntropyLabelsSAVX512(SB), $392-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -9994,31 +10397,42 @@ TEXT ·CrossEntropyLabelsSAVX512(SB), $176-81
 	VBROADCASTSS rowconsts<>+320(SB), Z11
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+56(FP), R9
-	MOVQ         $0x00000000, 136(SP)
-	CMPQ         DI, R9
-	JAE          CrossEntropyLabelsSAVX512_end_1
+
+	// the ring's partial vectors start at +0
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y0, 32(SP)
+	VMOVUPS Y0, 64(SP)
+	VMOVUPS Y0, 96(SP)
+	VMOVUPS Y0, 128(SP)
+	VMOVUPS Y0, 160(SP)
+	VMOVUPS Y0, 192(SP)
+	VMOVUPS Y0, 224(SP)
+	MOVQ    $0x00000000, 352(SP)
+	CMPQ    DI, R9
+	JAE     CrossEntropyLabelsSAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
 CrossEntropyLabelsSAVX512_max32_2:
 	CMPQ    SI, CX
 	JAE     CrossEntropyLabelsSAVX512_maxv_3
-	VMOVUPS (R8)(SI*4), Z13
-	VMAXPS  Z0, Z13, Z0
-	VMOVUPS 64(R8)(SI*4), Z13
-	VMAXPS  Z12, Z13, Z12
+	VMOVUPS (R8)(SI*4), Z14
+	VMAXPS  Z0, Z14, Z0
+	VMOVUPS 64(R8)(SI*4), Z14
+	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyLabelsSAVX512_max32_2
 
 CrossEntropyLabelsSAVX512_maxv_3:
 	CMPQ    SI, DX
 	JAE     CrossEntropyLabelsSAVX512_maxtail_4
-	VMOVUPS (R8)(SI*4), Z13
-	VMAXPS  Z0, Z13, Z0
+	VMOVUPS (R8)(SI*4), Z14
+	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyLabelsSAVX512_maxv_3
 
@@ -10027,415 +10441,807 @@ CrossEntropyLabelsSAVX512_maxtail_4:
 	JE           CrossEntropyLabelsSAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z13
-	VMOVUPS      (R8)(SI*4), K1, Z13
-	VMAXPS       Z12, Z13, Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (R8)(SI*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
 
 CrossEntropyLabelsSAVX512_maxfold_5:
-	VMAXPS        Z12, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y12
-	VMAXPS        Y12, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X12
-	VMAXPS        X12, X0, X0
-	VMOVHLPS      X0, X0, X12
-	VMAXPS        X12, X0, X0
-	VMOVSHDUP     X0, X12
-	VMAXSS        X12, X0, X0
-	VXORPS        X12, X12, X12
-	VADDSS        X12, X0, X0
+	VMAXPS        Z13, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y13
+	VMAXPS        Y13, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X13
+	VMAXPS        X13, X0, X0
+	VMOVHLPS      X0, X0, X13
+	VMAXPS        X13, X0, X0
+	VMOVSHDUP     X0, X13
+	VMAXSS        X13, X0, X0
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
+	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	MOVQ DI, SI
+	INCQ SI
+	CMPQ SI, R9
+	JAE  CrossEntropyLabelsSAVX512_onerow_6
+	LEAQ (R8)(AX*4), R10
+
+	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	XORQ         SI, SI
+
+CrossEntropyLabelsSAVX512_max32_7:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsSAVX512_maxv_8
+	VMOVUPS (R10)(SI*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	VMOVUPS 64(R10)(SI*4), Z14
+	VMAXPS  Z13, Z14, Z13
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsSAVX512_max32_7
+
+CrossEntropyLabelsSAVX512_maxv_8:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsSAVX512_maxtail_9
+	VMOVUPS (R10)(SI*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsSAVX512_maxv_8
+
+CrossEntropyLabelsSAVX512_maxtail_9:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyLabelsSAVX512_maxfold_10
+	LEAQ         rowconsts<>+64(SB), R11
+	KMOVW        (R11)(BX*4), K1
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (R10)(SI*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
+
+CrossEntropyLabelsSAVX512_maxfold_10:
+	VMAXPS        Z13, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y13
+	VMAXPS        Y13, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X13
+	VMAXPS        X13, X1, X1
+	VMOVHLPS      X1, X1, X13
+	VMAXPS        X13, X1, X1
+	VMOVSHDUP     X1, X13
+	VMAXSS        X13, X1, X1
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X1, X1
+	VBROADCASTSS  X1, Z1
+
+CrossEntropyLabelsSAVX512_onerow_6:
 CrossEntropyLabelsSAVX512_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    136(SP), SI
+	MOVQ    352(SP), SI
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DI*4), R10
 	CMPQ    R10, AX
-	JAE     CrossEntropyLabelsSAVX512_ignored_6
-	VMOVSS  (R8)(R10*4), X12
-	VSUBSS  X0, X12, X12
-	VMOVSS  X12, 32(SP)(SI*4)
-	VMOVSS  keep+40(FP), X12
-	VMOVSS  X12, 64(SP)(SI*4)
-	VMOVSS  inv+44(FP), X12
+	JAE     CrossEntropyLabelsSAVX512_ignored_11
+	VMOVSS  (R8)(R10*4), X13
+	VSUBSS  X0, X13, X13
+	VMOVSS  X13, 256(SP)(SI*4)
+	VMOVSS  keep+40(FP), X13
+	VMOVSS  X13, 288(SP)(SI*4)
+	VMOVSS  inv+44(FP), X13
 	MOVQ    sw+32(FP), R10
-	VMOVSS  (R10)(DI*4), X13
-	VMOVSS  X13, 144(SP)(SI*4)
-	VMULSS  X13, X12, X12
-	VMOVSS  X12, 128(SP)
-	JMP     CrossEntropyLabelsSAVX512_labelled_7
+	VMOVSS  (R10)(DI*4), X14
+	VMOVSS  X14, 360(SP)(SI*4)
+	VMULSS  X14, X13, X13
+	JMP     CrossEntropyLabelsSAVX512_labelled_12
 
-CrossEntropyLabelsSAVX512_ignored_6:
-	VXORPS X12, X12, X12
-	VMOVSS X12, 32(SP)(SI*4)
-	VMOVSS X12, 64(SP)(SI*4)
-	VMOVSS rowconsts<>+1100(SB), X12
-	VMOVSS X12, 144(SP)(SI*4)
+CrossEntropyLabelsSAVX512_ignored_11:
+	VXORPS X13, X13, X13
+	VMOVSS X13, 256(SP)(SI*4)
+	VMOVSS X13, 288(SP)(SI*4)
+	VMOVSS rowconsts<>+1100(SB), X13
+	VMOVSS X13, 360(SP)(SI*4)
 
-CrossEntropyLabelsSAVX512_labelled_7:
+CrossEntropyLabelsSAVX512_labelled_12:
+	CMPQ AX, $0x00000100
+	JA   CrossEntropyLabelsSAVX512_direct_13
+
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z12, Z12, Z12
 	VXORPS       Z13, Z13, Z13
+	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
 	INCQ         SI
+	INCQ         SI
 	CMPQ         SI, R9
-	JAE          CrossEntropyLabelsSAVX512_explast_8
+	JAE          CrossEntropyLabelsSAVX512_explast_15
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	LEAQ         (R10)(AX*4), R10
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsSAVX512_exp32_10:
+CrossEntropyLabelsSAVX512_exp32_17:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsSAVX512_exprest_11
-	VMOVUPS       (R10)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
-	VMOVUPS       64(R10)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       64(R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z13, Z13
+	JAE           CrossEntropyLabelsSAVX512_exprest_18
+	VMOVUPS       (R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsSAVX512_exp32_10
+	JMP           CrossEntropyLabelsSAVX512_exp32_17
 
-CrossEntropyLabelsSAVX512_exprest_11:
+CrossEntropyLabelsSAVX512_exprest_18:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsSAVX512_exptail_13
-	VMOVUPS       (R10)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
+	JAE           CrossEntropyLabelsSAVX512_exptail_20
+	VMOVUPS       (R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsSAVX512_expnext_14
+	JMP           CrossEntropyLabelsSAVX512_expnext_21
 
-CrossEntropyLabelsSAVX512_exptail_13:
+CrossEntropyLabelsSAVX512_exptail_20:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsSAVX512_expdone_12
+	JE            CrossEntropyLabelsSAVX512_expdone_19
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R10)(SI*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R10)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VADDPS        Z15, Z12, Z12
-	JMP           CrossEntropyLabelsSAVX512_expdone_12
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsSAVX512_expdone_19
 
-CrossEntropyLabelsSAVX512_expnext_14:
+CrossEntropyLabelsSAVX512_expnext_21:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsSAVX512_expdone_12
+	JE            CrossEntropyLabelsSAVX512_expdone_19
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R10)(SI*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R10)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VADDPS        Z15, Z13, Z13
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsSAVX512_expdone_12:
-	VEXTRACTF64X4 $0x01, Z1, Y0
-	VMAXPS        Y0, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X0
-	VMAXPS        X0, X1, X1
-	VMOVHLPS      X1, X1, X0
-	VMAXPS        X0, X1, X1
-	VMOVSHDUP     X1, X0
-	VMAXSS        X0, X1, X1
+CrossEntropyLabelsSAVX512_expdone_19:
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VMAXPS        Y0, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VMAXPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VMAXPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VMAXSS        X0, X12, X12
 	VXORPS        X0, X0, X0
-	VADDSS        X0, X1, X1
-	VBROADCASTSS  X1, Z1
-	JMP           CrossEntropyLabelsSAVX512_expfolded_9
+	VADDSS        X0, X12, X12
+	VBROADCASTSS  X12, Z12
+	JMP           CrossEntropyLabelsSAVX512_expfolded_16
 
-CrossEntropyLabelsSAVX512_explast_8:
+CrossEntropyLabelsSAVX512_explast_15:
 	XORQ SI, SI
 
-CrossEntropyLabelsSAVX512_explast32_15:
+CrossEntropyLabelsSAVX512_explast32_22:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsSAVX512_explastrest_16
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
-	VMOVUPS       64(R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z13, Z13
+	JAE           CrossEntropyLabelsSAVX512_explastrest_23
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsSAVX512_explast32_15
+	JMP           CrossEntropyLabelsSAVX512_explast32_22
 
-CrossEntropyLabelsSAVX512_explastrest_16:
+CrossEntropyLabelsSAVX512_explastrest_23:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsSAVX512_explasttail_18
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
+	JAE           CrossEntropyLabelsSAVX512_explasttail_25
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsSAVX512_explastnext_19
+	JMP           CrossEntropyLabelsSAVX512_explastnext_26
 
-CrossEntropyLabelsSAVX512_explasttail_18:
+CrossEntropyLabelsSAVX512_explasttail_25:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsSAVX512_explastdone_17
+	JE            CrossEntropyLabelsSAVX512_explastdone_24
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VADDPS        Z15, Z12, Z12
-	JMP           CrossEntropyLabelsSAVX512_explastdone_17
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsSAVX512_explastdone_24
 
-CrossEntropyLabelsSAVX512_explastnext_19:
+CrossEntropyLabelsSAVX512_explastnext_26:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsSAVX512_explastdone_17
+	JE            CrossEntropyLabelsSAVX512_explastdone_24
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VADDPS        Z15, Z13, Z13
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsSAVX512_explastdone_17:
-CrossEntropyLabelsSAVX512_expfolded_9:
+CrossEntropyLabelsSAVX512_explastdone_24:
+CrossEntropyLabelsSAVX512_expfolded_16:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
-	VADDPS        Z13, Z12, Z12
+	VADDPS        Z14, Z13, Z13
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
+	MOVQ          labels+24(FP), SI
+	MOVLQSX       (SI)(DI*4), SI
+	CMPQ          SI, AX
+	JAE           CrossEntropyLabelsSAVX512_ignored_11r
+	MOVQ          352(SP), SI
+	SHLQ          $0x05, SI
+	VMOVUPS       Y13, (SP)(SI*1)
+	JMP           CrossEntropyLabelsSAVX512_entered_14
+
+CrossEntropyLabelsSAVX512_ignored_11r:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1100(SB), X0
+	MOVQ    352(SP), SI
+	SHLQ    $0x05, SI
+	VMOVUPS rowconsts<>+32(SB), Y13
+	VMOVUPS Y13, (SP)(SI*1)
+	VMOVSS  X0, (SP)(SI*1)
+	JMP     CrossEntropyLabelsSAVX512_entered_14
+
+CrossEntropyLabelsSAVX512_direct_13:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z13, Z13, Z13
+	VXORPS       Z14, Z14, Z14
+	MOVQ         DI, SI
+	INCQ         SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropyLabelsSAVX512_explast_27
+	LEAQ         (R8)(AX*4), R10
+	LEAQ         (R10)(AX*4), R10
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
+	XORQ         SI, SI
+
+CrossEntropyLabelsSAVX512_exp32_29:
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsSAVX512_exprest_30
+	VMOVUPS       (R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsSAVX512_exp32_29
+
+CrossEntropyLabelsSAVX512_exprest_30:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsSAVX512_exptail_32
+	VMOVUPS       (R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsSAVX512_expnext_33
+
+CrossEntropyLabelsSAVX512_exptail_32:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsSAVX512_expdone_31
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R10)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsSAVX512_expdone_31
+
+CrossEntropyLabelsSAVX512_expnext_33:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsSAVX512_expdone_31
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R10)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z14, Z14
+
+CrossEntropyLabelsSAVX512_expdone_31:
 	VEXTRACTF64X4 $0x01, Z12, Y0
-	VADDPS        Y0, Y12, Y12
+	VMAXPS        Y0, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VMAXPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VMAXPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VMAXSS        X0, X12, X12
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X12, X12
+	VBROADCASTSS  X12, Z12
+	JMP           CrossEntropyLabelsSAVX512_expfolded_28
+
+CrossEntropyLabelsSAVX512_explast_27:
+	XORQ SI, SI
+
+CrossEntropyLabelsSAVX512_explast32_34:
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsSAVX512_explastrest_35
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsSAVX512_explast32_34
+
+CrossEntropyLabelsSAVX512_explastrest_35:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsSAVX512_explasttail_37
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsSAVX512_explastnext_38
+
+CrossEntropyLabelsSAVX512_explasttail_37:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsSAVX512_explastdone_36
+	LEAQ          rowconsts<>+64(SB), R10
+	KMOVW         (R10)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsSAVX512_explastdone_36
+
+CrossEntropyLabelsSAVX512_explastnext_38:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsSAVX512_explastdone_36
+	LEAQ          rowconsts<>+64(SB), R10
+	KMOVW         (R10)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z14, Z14
+
+CrossEntropyLabelsSAVX512_explastdone_36:
+CrossEntropyLabelsSAVX512_expfolded_28:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
+	VADDPS        Z14, Z13, Z13
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
 
 	// two horizontal adds, low half + high half
-	VHADDPS      Y12, Y12, Y12
-	VHADDPS      Y12, Y12, Y12
-	VEXTRACTF128 $0x01, Y12, X0
-	VADDSS       X0, X12, X0
-	MOVQ         136(SP), SI
-	MOVQ         labels+24(FP), R10
-	MOVLQSX      (R10)(DI*4), R10
-	CMPQ         R10, AX
-	JAE          CrossEntropyLabelsSAVX512_ignored_20
-	VMOVSS       X0, (SP)(SI*4)
-	JMP          CrossEntropyLabelsSAVX512_entered_21
+	VHADDPS      Y13, Y13, Y13
+	VHADDPS      Y13, Y13, Y13
+	VEXTRACTF128 $0x01, Y13, X0
+	VADDSS       X0, X13, X0
+	MOVQ         labels+24(FP), SI
+	MOVLQSX      (SI)(DI*4), SI
+	CMPQ         SI, AX
+	JAE          CrossEntropyLabelsSAVX512_ignoredwide_39
+	MOVQ         352(SP), SI
+	SHLQ         $0x05, SI
+	VMOVUPS      rowconsts<>+32(SB), Y13
+	VMOVUPS      Y13, (SP)(SI*1)
+	VMOVSS       X0, (SP)(SI*1)
+	JMP          CrossEntropyLabelsSAVX512_entered_14
 
-CrossEntropyLabelsSAVX512_ignored_20:
-	VMOVSS rowconsts<>+1100(SB), X0
-	VMOVSS X0, (SP)(SI*4)
+CrossEntropyLabelsSAVX512_ignoredwide_39:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1100(SB), X0
+	MOVQ    352(SP), SI
+	SHLQ    $0x05, SI
+	VMOVUPS rowconsts<>+32(SB), Y13
+	VMOVUPS Y13, (SP)(SI*1)
+	VMOVSS  X0, (SP)(SI*1)
 
-CrossEntropyLabelsSAVX512_entered_21:
-	MOVQ 136(SP), SI
+CrossEntropyLabelsSAVX512_entered_14:
+	MOVQ 352(SP), SI
 	INCQ SI
 	CMPQ SI, $0x08
-	JE   CrossEntropyLabelsSAVX512_ringfull_22
-	MOVQ SI, 136(SP)
-	JMP  CrossEntropyLabelsSAVX512_ringnext_23
+	JE   CrossEntropyLabelsSAVX512_ringfull_40
+	MOVQ SI, 352(SP)
+	JMP  CrossEntropyLabelsSAVX512_ringnext_41
 
-CrossEntropyLabelsSAVX512_ringfull_22:
-	MOVQ $0x00000000, 136(SP)
+CrossEntropyLabelsSAVX512_ringfull_40:
+	MOVQ $0x00000000, 352(SP)
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      (SP), Y0
+	VHADDPS      32(SP), Y0, Y0
+	VMOVUPS      64(SP), Y13
+	VHADDPS      96(SP), Y13, Y13
+	VHADDPS      Y13, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X13
+	VADDPS       X13, X0, X0
+	VMOVUPS      128(SP), Y13
+	VHADDPS      160(SP), Y13, Y13
+	VMOVUPS      192(SP), Y14
+	VHADDPS      224(SP), Y14, Y14
+	VHADDPS      Y14, Y13, Y13
+	VEXTRACTF128 $0x01, Y13, X14
+	VADDPS       X14, X13, X13
+	VINSERTF128  $0x01, X13, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS (SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y0, Y12
-	VPSRAD       $0x17, Y12, Y12
-	VPSLLD       $0x17, Y12, Y13
-	VPSUBD       Y13, Y0, Y13
-	VSUBPS       rowconsts<>+448(SB), Y13, Y13
-	VCVTDQ2PS    Y12, Y12
-	VMULPS       Y13, Y13, Y14
-	VBROADCASTSS rowconsts<>+1108(SB), Y15
-	VFMADD213PS  rowconsts<>+512(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+544(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+576(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+608(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+640(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+672(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+704(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+736(SB), Y13, Y15
-	VMULPS       Y13, Y15, Y15
-	VMULPS       Y14, Y15, Y15
-	VFMADD231PS  rowconsts<>+768(SB), Y12, Y15
-	VFMADD231PS  rowconsts<>+480(SB), Y14, Y15
-	VADDPS       Y15, Y13, Y13
-	VFMADD231PS  rowconsts<>+800(SB), Y12, Y13
+	VPSUBD       rowconsts<>+416(SB), Y0, Y13
+	VPSRAD       $0x17, Y13, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VPSUBD       Y14, Y0, Y14
+	VSUBPS       rowconsts<>+448(SB), Y14, Y14
+	VCVTDQ2PS    Y13, Y13
+	VMULPS       Y14, Y14, Y15
+	VBROADCASTSS rowconsts<>+1108(SB), Y16
+	VFMADD213PS  rowconsts<>+512(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+544(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+576(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+608(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+640(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+672(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+704(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+736(SB), Y14, Y16
+	VMULPS       Y14, Y16, Y16
+	VMULPS       Y15, Y16, Y16
+	VFMADD231PS  rowconsts<>+768(SB), Y13, Y16
+	VFMADD231PS  rowconsts<>+480(SB), Y15, Y16
+	VADDPS       Y16, Y14, Y14
+	VFMADD231PS  rowconsts<>+800(SB), Y13, Y14
 	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y13, Y13
-	VSUBPS       32(SP), Y13, Y13
-	VMULPS       64(SP), Y13, Y13
-	VMULPS       144(SP), Y13, Y13
+	VADDPS       Y0, Y14, Y14
+	VSUBPS       256(SP), Y14, Y14
+	VMULPS       288(SP), Y14, Y14
+	VMULPS       360(SP), Y14, Y14
 	MOVQ         loss+48(FP), SI
-	VMOVUPS      Y13, -28(SI)(DI*4)
+	VMOVUPS      Y14, -28(SI)(DI*4)
 
 	// partials[j] += float64(loss_j)
 	MOVQ         sum+72(FP), SI
-	VCVTPS2PD    X13, Y0
+	VCVTPS2PD    X14, Y0
 	VADDPD       (SI), Y0, Y0
 	VMOVUPD      Y0, (SI)
-	VEXTRACTF128 $0x01, Y13, X13
-	VCVTPS2PD    X13, Y0
+	VEXTRACTF128 $0x01, Y14, X14
+	VCVTPS2PD    X14, Y0
 	VADDPD       32(SI), Y0, Y0
 	VMOVUPD      Y0, 32(SI)
 
-CrossEntropyLabelsSAVX512_ringnext_23:
+CrossEntropyLabelsSAVX512_ringnext_41:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	VMOVAPS Z1, Z0
+	VMOVAPS Z12, Z1
 	INCQ    DI
 	CMPQ    DI, R9
 	JB      CrossEntropyLabelsSAVX512_row
 
 CrossEntropyLabelsSAVX512_end_1:
-	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 136(SP), AX
+	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
+	MOVQ 352(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsSAVX512_flushed_24
+	JE   CrossEntropyLabelsSAVX512_flushed_42
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      (SP), Y0
+	VHADDPS      32(SP), Y0, Y0
+	VMOVUPS      64(SP), Y1
+	VHADDPS      96(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      128(SP), Y1
+	VHADDPS      160(SP), Y1, Y1
+	VMOVUPS      192(SP), Y2
+	VHADDPS      224(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS (SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+416(SB), Y0, Y1
 	VPSRAD       $0x17, Y1, Y1
@@ -10461,10 +11267,10 @@ CrossEntropyLabelsSAVX512_end_1:
 	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       32(SP), Y2, Y2
-	VMULPS       64(SP), Y2, Y2
-	VMULPS       144(SP), Y2, Y2
-	VMOVUPS      Y2, 96(SP)
+	VSUBPS       256(SP), Y2, Y2
+	VMULPS       288(SP), Y2, Y2
+	VMULPS       360(SP), Y2, Y2
+	VMOVUPS      Y2, 320(SP)
 	MOVQ         DI, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -10472,23 +11278,23 @@ CrossEntropyLabelsSAVX512_end_1:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsSAVX512_flushrow_25:
-	VMOVSS    96(SP)(BX*4), X0
+CrossEntropyLabelsSAVX512_flushrow_43:
+	VMOVSS    320(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsSAVX512_flushrow_25
+	JB        CrossEntropyLabelsSAVX512_flushrow_43
 
-CrossEntropyLabelsSAVX512_flushed_24:
+CrossEntropyLabelsSAVX512_flushed_42:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsWAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsWAVX512(SB), $144-81
+TEXT ·CrossEntropyLabelsWAVX512(SB), $360-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -10511,31 +11317,42 @@ TEXT ·CrossEntropyLabelsWAVX512(SB), $144-81
 	VBROADCASTSS rowconsts<>+320(SB), Z11
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+56(FP), R9
-	MOVQ         $0x00000000, 136(SP)
-	CMPQ         DI, R9
-	JAE          CrossEntropyLabelsWAVX512_end_1
+
+	// the ring's partial vectors start at +0
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y0, 32(SP)
+	VMOVUPS Y0, 64(SP)
+	VMOVUPS Y0, 96(SP)
+	VMOVUPS Y0, 128(SP)
+	VMOVUPS Y0, 160(SP)
+	VMOVUPS Y0, 192(SP)
+	VMOVUPS Y0, 224(SP)
+	MOVQ    $0x00000000, 352(SP)
+	CMPQ    DI, R9
+	JAE     CrossEntropyLabelsWAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
 CrossEntropyLabelsWAVX512_max32_2:
 	CMPQ    SI, CX
 	JAE     CrossEntropyLabelsWAVX512_maxv_3
-	VMOVUPS (R8)(SI*4), Z13
-	VMAXPS  Z0, Z13, Z0
-	VMOVUPS 64(R8)(SI*4), Z13
-	VMAXPS  Z12, Z13, Z12
+	VMOVUPS (R8)(SI*4), Z14
+	VMAXPS  Z0, Z14, Z0
+	VMOVUPS 64(R8)(SI*4), Z14
+	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyLabelsWAVX512_max32_2
 
 CrossEntropyLabelsWAVX512_maxv_3:
 	CMPQ    SI, DX
 	JAE     CrossEntropyLabelsWAVX512_maxtail_4
-	VMOVUPS (R8)(SI*4), Z13
-	VMAXPS  Z0, Z13, Z0
+	VMOVUPS (R8)(SI*4), Z14
+	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyLabelsWAVX512_maxv_3
 
@@ -10544,410 +11361,802 @@ CrossEntropyLabelsWAVX512_maxtail_4:
 	JE           CrossEntropyLabelsWAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z13
-	VMOVUPS      (R8)(SI*4), K1, Z13
-	VMAXPS       Z12, Z13, Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (R8)(SI*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
 
 CrossEntropyLabelsWAVX512_maxfold_5:
-	VMAXPS        Z12, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y12
-	VMAXPS        Y12, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X12
-	VMAXPS        X12, X0, X0
-	VMOVHLPS      X0, X0, X12
-	VMAXPS        X12, X0, X0
-	VMOVSHDUP     X0, X12
-	VMAXSS        X12, X0, X0
-	VXORPS        X12, X12, X12
-	VADDSS        X12, X0, X0
+	VMAXPS        Z13, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y13
+	VMAXPS        Y13, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X13
+	VMAXPS        X13, X0, X0
+	VMOVHLPS      X0, X0, X13
+	VMAXPS        X13, X0, X0
+	VMOVSHDUP     X0, X13
+	VMAXSS        X13, X0, X0
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
+	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	MOVQ DI, SI
+	INCQ SI
+	CMPQ SI, R9
+	JAE  CrossEntropyLabelsWAVX512_onerow_6
+	LEAQ (R8)(AX*4), R10
+
+	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	XORQ         SI, SI
+
+CrossEntropyLabelsWAVX512_max32_7:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsWAVX512_maxv_8
+	VMOVUPS (R10)(SI*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	VMOVUPS 64(R10)(SI*4), Z14
+	VMAXPS  Z13, Z14, Z13
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsWAVX512_max32_7
+
+CrossEntropyLabelsWAVX512_maxv_8:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsWAVX512_maxtail_9
+	VMOVUPS (R10)(SI*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsWAVX512_maxv_8
+
+CrossEntropyLabelsWAVX512_maxtail_9:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyLabelsWAVX512_maxfold_10
+	LEAQ         rowconsts<>+64(SB), R11
+	KMOVW        (R11)(BX*4), K1
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (R10)(SI*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
+
+CrossEntropyLabelsWAVX512_maxfold_10:
+	VMAXPS        Z13, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y13
+	VMAXPS        Y13, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X13
+	VMAXPS        X13, X1, X1
+	VMOVHLPS      X1, X1, X13
+	VMAXPS        X13, X1, X1
+	VMOVSHDUP     X1, X13
+	VMAXSS        X13, X1, X1
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X1, X1
+	VBROADCASTSS  X1, Z1
+
+CrossEntropyLabelsWAVX512_onerow_6:
 CrossEntropyLabelsWAVX512_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    136(SP), SI
+	MOVQ    352(SP), SI
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DI*4), R10
 	CMPQ    R10, AX
-	JAE     CrossEntropyLabelsWAVX512_ignored_6
-	VMOVSS  (R8)(R10*4), X12
-	VSUBSS  X0, X12, X12
-	VMOVSS  X12, 32(SP)(SI*4)
-	VMOVSS  keep+40(FP), X12
+	JAE     CrossEntropyLabelsWAVX512_ignored_11
+	VMOVSS  (R8)(R10*4), X13
+	VSUBSS  X0, X13, X13
+	VMOVSS  X13, 256(SP)(SI*4)
+	VMOVSS  keep+40(FP), X13
 	MOVQ    w+16(FP), R11
-	VMULSS  (R11)(R10*4), X12, X12
-	VMOVSS  X12, 64(SP)(SI*4)
-	VMOVSS  inv+44(FP), X12
-	VMOVSS  X12, 128(SP)
-	JMP     CrossEntropyLabelsWAVX512_labelled_7
+	VMULSS  (R11)(R10*4), X13, X13
+	VMOVSS  X13, 288(SP)(SI*4)
+	VMOVSS  inv+44(FP), X13
+	JMP     CrossEntropyLabelsWAVX512_labelled_12
 
-CrossEntropyLabelsWAVX512_ignored_6:
-	VXORPS X12, X12, X12
-	VMOVSS X12, 32(SP)(SI*4)
-	VMOVSS X12, 64(SP)(SI*4)
+CrossEntropyLabelsWAVX512_ignored_11:
+	VXORPS X13, X13, X13
+	VMOVSS X13, 256(SP)(SI*4)
+	VMOVSS X13, 288(SP)(SI*4)
 
-CrossEntropyLabelsWAVX512_labelled_7:
+CrossEntropyLabelsWAVX512_labelled_12:
+	CMPQ AX, $0x00000100
+	JA   CrossEntropyLabelsWAVX512_direct_13
+
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z12, Z12, Z12
 	VXORPS       Z13, Z13, Z13
+	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
 	INCQ         SI
+	INCQ         SI
 	CMPQ         SI, R9
-	JAE          CrossEntropyLabelsWAVX512_explast_8
+	JAE          CrossEntropyLabelsWAVX512_explast_15
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	LEAQ         (R10)(AX*4), R10
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsWAVX512_exp32_10:
+CrossEntropyLabelsWAVX512_exp32_17:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsWAVX512_exprest_11
-	VMOVUPS       (R10)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
-	VMOVUPS       64(R10)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       64(R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z13, Z13
+	JAE           CrossEntropyLabelsWAVX512_exprest_18
+	VMOVUPS       (R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsWAVX512_exp32_10
+	JMP           CrossEntropyLabelsWAVX512_exp32_17
 
-CrossEntropyLabelsWAVX512_exprest_11:
+CrossEntropyLabelsWAVX512_exprest_18:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsWAVX512_exptail_13
-	VMOVUPS       (R10)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
+	JAE           CrossEntropyLabelsWAVX512_exptail_20
+	VMOVUPS       (R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsWAVX512_expnext_14
+	JMP           CrossEntropyLabelsWAVX512_expnext_21
 
-CrossEntropyLabelsWAVX512_exptail_13:
+CrossEntropyLabelsWAVX512_exptail_20:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWAVX512_expdone_12
+	JE            CrossEntropyLabelsWAVX512_expdone_19
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R10)(SI*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R10)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VADDPS        Z15, Z12, Z12
-	JMP           CrossEntropyLabelsWAVX512_expdone_12
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsWAVX512_expdone_19
 
-CrossEntropyLabelsWAVX512_expnext_14:
+CrossEntropyLabelsWAVX512_expnext_21:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWAVX512_expdone_12
+	JE            CrossEntropyLabelsWAVX512_expdone_19
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R10)(SI*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R10)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VADDPS        Z15, Z13, Z13
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsWAVX512_expdone_12:
-	VEXTRACTF64X4 $0x01, Z1, Y0
-	VMAXPS        Y0, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X0
-	VMAXPS        X0, X1, X1
-	VMOVHLPS      X1, X1, X0
-	VMAXPS        X0, X1, X1
-	VMOVSHDUP     X1, X0
-	VMAXSS        X0, X1, X1
+CrossEntropyLabelsWAVX512_expdone_19:
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VMAXPS        Y0, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VMAXPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VMAXPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VMAXSS        X0, X12, X12
 	VXORPS        X0, X0, X0
-	VADDSS        X0, X1, X1
-	VBROADCASTSS  X1, Z1
-	JMP           CrossEntropyLabelsWAVX512_expfolded_9
+	VADDSS        X0, X12, X12
+	VBROADCASTSS  X12, Z12
+	JMP           CrossEntropyLabelsWAVX512_expfolded_16
 
-CrossEntropyLabelsWAVX512_explast_8:
+CrossEntropyLabelsWAVX512_explast_15:
 	XORQ SI, SI
 
-CrossEntropyLabelsWAVX512_explast32_15:
+CrossEntropyLabelsWAVX512_explast32_22:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsWAVX512_explastrest_16
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
-	VMOVUPS       64(R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z13, Z13
+	JAE           CrossEntropyLabelsWAVX512_explastrest_23
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsWAVX512_explast32_15
+	JMP           CrossEntropyLabelsWAVX512_explast32_22
 
-CrossEntropyLabelsWAVX512_explastrest_16:
+CrossEntropyLabelsWAVX512_explastrest_23:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsWAVX512_explasttail_18
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
+	JAE           CrossEntropyLabelsWAVX512_explasttail_25
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsWAVX512_explastnext_19
+	JMP           CrossEntropyLabelsWAVX512_explastnext_26
 
-CrossEntropyLabelsWAVX512_explasttail_18:
+CrossEntropyLabelsWAVX512_explasttail_25:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWAVX512_explastdone_17
+	JE            CrossEntropyLabelsWAVX512_explastdone_24
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VADDPS        Z15, Z12, Z12
-	JMP           CrossEntropyLabelsWAVX512_explastdone_17
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsWAVX512_explastdone_24
 
-CrossEntropyLabelsWAVX512_explastnext_19:
+CrossEntropyLabelsWAVX512_explastnext_26:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWAVX512_explastdone_17
+	JE            CrossEntropyLabelsWAVX512_explastdone_24
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VADDPS        Z15, Z13, Z13
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsWAVX512_explastdone_17:
-CrossEntropyLabelsWAVX512_expfolded_9:
+CrossEntropyLabelsWAVX512_explastdone_24:
+CrossEntropyLabelsWAVX512_expfolded_16:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
-	VADDPS        Z13, Z12, Z12
+	VADDPS        Z14, Z13, Z13
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
+	MOVQ          labels+24(FP), SI
+	MOVLQSX       (SI)(DI*4), SI
+	CMPQ          SI, AX
+	JAE           CrossEntropyLabelsWAVX512_ignored_11r
+	MOVQ          352(SP), SI
+	SHLQ          $0x05, SI
+	VMOVUPS       Y13, (SP)(SI*1)
+	JMP           CrossEntropyLabelsWAVX512_entered_14
+
+CrossEntropyLabelsWAVX512_ignored_11r:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1100(SB), X0
+	MOVQ    352(SP), SI
+	SHLQ    $0x05, SI
+	VMOVUPS rowconsts<>+32(SB), Y13
+	VMOVUPS Y13, (SP)(SI*1)
+	VMOVSS  X0, (SP)(SI*1)
+	JMP     CrossEntropyLabelsWAVX512_entered_14
+
+CrossEntropyLabelsWAVX512_direct_13:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z13, Z13, Z13
+	VXORPS       Z14, Z14, Z14
+	MOVQ         DI, SI
+	INCQ         SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropyLabelsWAVX512_explast_27
+	LEAQ         (R8)(AX*4), R10
+	LEAQ         (R10)(AX*4), R10
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
+	XORQ         SI, SI
+
+CrossEntropyLabelsWAVX512_exp32_29:
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsWAVX512_exprest_30
+	VMOVUPS       (R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsWAVX512_exp32_29
+
+CrossEntropyLabelsWAVX512_exprest_30:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsWAVX512_exptail_32
+	VMOVUPS       (R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsWAVX512_expnext_33
+
+CrossEntropyLabelsWAVX512_exptail_32:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsWAVX512_expdone_31
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R10)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsWAVX512_expdone_31
+
+CrossEntropyLabelsWAVX512_expnext_33:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsWAVX512_expdone_31
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R10)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z14, Z14
+
+CrossEntropyLabelsWAVX512_expdone_31:
 	VEXTRACTF64X4 $0x01, Z12, Y0
-	VADDPS        Y0, Y12, Y12
+	VMAXPS        Y0, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VMAXPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VMAXPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VMAXSS        X0, X12, X12
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X12, X12
+	VBROADCASTSS  X12, Z12
+	JMP           CrossEntropyLabelsWAVX512_expfolded_28
+
+CrossEntropyLabelsWAVX512_explast_27:
+	XORQ SI, SI
+
+CrossEntropyLabelsWAVX512_explast32_34:
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsWAVX512_explastrest_35
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsWAVX512_explast32_34
+
+CrossEntropyLabelsWAVX512_explastrest_35:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsWAVX512_explasttail_37
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsWAVX512_explastnext_38
+
+CrossEntropyLabelsWAVX512_explasttail_37:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsWAVX512_explastdone_36
+	LEAQ          rowconsts<>+64(SB), R10
+	KMOVW         (R10)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsWAVX512_explastdone_36
+
+CrossEntropyLabelsWAVX512_explastnext_38:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsWAVX512_explastdone_36
+	LEAQ          rowconsts<>+64(SB), R10
+	KMOVW         (R10)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z14, Z14
+
+CrossEntropyLabelsWAVX512_explastdone_36:
+CrossEntropyLabelsWAVX512_expfolded_28:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
+	VADDPS        Z14, Z13, Z13
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
 
 	// two horizontal adds, low half + high half
-	VHADDPS      Y12, Y12, Y12
-	VHADDPS      Y12, Y12, Y12
-	VEXTRACTF128 $0x01, Y12, X0
-	VADDSS       X0, X12, X0
-	MOVQ         136(SP), SI
-	MOVQ         labels+24(FP), R10
-	MOVLQSX      (R10)(DI*4), R10
-	CMPQ         R10, AX
-	JAE          CrossEntropyLabelsWAVX512_ignored_20
-	VMOVSS       X0, (SP)(SI*4)
-	JMP          CrossEntropyLabelsWAVX512_entered_21
+	VHADDPS      Y13, Y13, Y13
+	VHADDPS      Y13, Y13, Y13
+	VEXTRACTF128 $0x01, Y13, X0
+	VADDSS       X0, X13, X0
+	MOVQ         labels+24(FP), SI
+	MOVLQSX      (SI)(DI*4), SI
+	CMPQ         SI, AX
+	JAE          CrossEntropyLabelsWAVX512_ignoredwide_39
+	MOVQ         352(SP), SI
+	SHLQ         $0x05, SI
+	VMOVUPS      rowconsts<>+32(SB), Y13
+	VMOVUPS      Y13, (SP)(SI*1)
+	VMOVSS       X0, (SP)(SI*1)
+	JMP          CrossEntropyLabelsWAVX512_entered_14
 
-CrossEntropyLabelsWAVX512_ignored_20:
-	VMOVSS rowconsts<>+1100(SB), X0
-	VMOVSS X0, (SP)(SI*4)
+CrossEntropyLabelsWAVX512_ignoredwide_39:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1100(SB), X0
+	MOVQ    352(SP), SI
+	SHLQ    $0x05, SI
+	VMOVUPS rowconsts<>+32(SB), Y13
+	VMOVUPS Y13, (SP)(SI*1)
+	VMOVSS  X0, (SP)(SI*1)
 
-CrossEntropyLabelsWAVX512_entered_21:
-	MOVQ 136(SP), SI
+CrossEntropyLabelsWAVX512_entered_14:
+	MOVQ 352(SP), SI
 	INCQ SI
 	CMPQ SI, $0x08
-	JE   CrossEntropyLabelsWAVX512_ringfull_22
-	MOVQ SI, 136(SP)
-	JMP  CrossEntropyLabelsWAVX512_ringnext_23
+	JE   CrossEntropyLabelsWAVX512_ringfull_40
+	MOVQ SI, 352(SP)
+	JMP  CrossEntropyLabelsWAVX512_ringnext_41
 
-CrossEntropyLabelsWAVX512_ringfull_22:
-	MOVQ $0x00000000, 136(SP)
+CrossEntropyLabelsWAVX512_ringfull_40:
+	MOVQ $0x00000000, 352(SP)
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      (SP), Y0
+	VHADDPS      32(SP), Y0, Y0
+	VMOVUPS      64(SP), Y13
+	VHADDPS      96(SP), Y13, Y13
+	VHADDPS      Y13, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X13
+	VADDPS       X13, X0, X0
+	VMOVUPS      128(SP), Y13
+	VHADDPS      160(SP), Y13, Y13
+	VMOVUPS      192(SP), Y14
+	VHADDPS      224(SP), Y14, Y14
+	VHADDPS      Y14, Y13, Y13
+	VEXTRACTF128 $0x01, Y13, X14
+	VADDPS       X14, X13, X13
+	VINSERTF128  $0x01, X13, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS (SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y0, Y12
-	VPSRAD       $0x17, Y12, Y12
-	VPSLLD       $0x17, Y12, Y13
-	VPSUBD       Y13, Y0, Y13
-	VSUBPS       rowconsts<>+448(SB), Y13, Y13
-	VCVTDQ2PS    Y12, Y12
-	VMULPS       Y13, Y13, Y14
-	VBROADCASTSS rowconsts<>+1108(SB), Y15
-	VFMADD213PS  rowconsts<>+512(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+544(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+576(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+608(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+640(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+672(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+704(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+736(SB), Y13, Y15
-	VMULPS       Y13, Y15, Y15
-	VMULPS       Y14, Y15, Y15
-	VFMADD231PS  rowconsts<>+768(SB), Y12, Y15
-	VFMADD231PS  rowconsts<>+480(SB), Y14, Y15
-	VADDPS       Y15, Y13, Y13
-	VFMADD231PS  rowconsts<>+800(SB), Y12, Y13
+	VPSUBD       rowconsts<>+416(SB), Y0, Y13
+	VPSRAD       $0x17, Y13, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VPSUBD       Y14, Y0, Y14
+	VSUBPS       rowconsts<>+448(SB), Y14, Y14
+	VCVTDQ2PS    Y13, Y13
+	VMULPS       Y14, Y14, Y15
+	VBROADCASTSS rowconsts<>+1108(SB), Y16
+	VFMADD213PS  rowconsts<>+512(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+544(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+576(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+608(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+640(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+672(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+704(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+736(SB), Y14, Y16
+	VMULPS       Y14, Y16, Y16
+	VMULPS       Y15, Y16, Y16
+	VFMADD231PS  rowconsts<>+768(SB), Y13, Y16
+	VFMADD231PS  rowconsts<>+480(SB), Y15, Y16
+	VADDPS       Y16, Y14, Y14
+	VFMADD231PS  rowconsts<>+800(SB), Y13, Y14
 	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y13, Y13
-	VSUBPS       32(SP), Y13, Y13
-	VMULPS       64(SP), Y13, Y13
+	VADDPS       Y0, Y14, Y14
+	VSUBPS       256(SP), Y14, Y14
+	VMULPS       288(SP), Y14, Y14
 	MOVQ         loss+48(FP), SI
-	VMOVUPS      Y13, -28(SI)(DI*4)
+	VMOVUPS      Y14, -28(SI)(DI*4)
 
 	// partials[j] += float64(loss_j)
 	MOVQ         sum+72(FP), SI
-	VCVTPS2PD    X13, Y0
+	VCVTPS2PD    X14, Y0
 	VADDPD       (SI), Y0, Y0
 	VMOVUPD      Y0, (SI)
-	VEXTRACTF128 $0x01, Y13, X13
-	VCVTPS2PD    X13, Y0
+	VEXTRACTF128 $0x01, Y14, X14
+	VCVTPS2PD    X14, Y0
 	VADDPD       32(SI), Y0, Y0
 	VMOVUPD      Y0, 32(SI)
 
-CrossEntropyLabelsWAVX512_ringnext_23:
+CrossEntropyLabelsWAVX512_ringnext_41:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	VMOVAPS Z1, Z0
+	VMOVAPS Z12, Z1
 	INCQ    DI
 	CMPQ    DI, R9
 	JB      CrossEntropyLabelsWAVX512_row
 
 CrossEntropyLabelsWAVX512_end_1:
-	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 136(SP), AX
+	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
+	MOVQ 352(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsWAVX512_flushed_24
+	JE   CrossEntropyLabelsWAVX512_flushed_42
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      (SP), Y0
+	VHADDPS      32(SP), Y0, Y0
+	VMOVUPS      64(SP), Y1
+	VHADDPS      96(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      128(SP), Y1
+	VHADDPS      160(SP), Y1, Y1
+	VMOVUPS      192(SP), Y2
+	VHADDPS      224(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS (SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+416(SB), Y0, Y1
 	VPSRAD       $0x17, Y1, Y1
@@ -10973,9 +12182,9 @@ CrossEntropyLabelsWAVX512_end_1:
 	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       32(SP), Y2, Y2
-	VMULPS       64(SP), Y2, Y2
-	VMOVUPS      Y2, 96(SP)
+	VSUBPS       256(SP), Y2, Y2
+	VMULPS       288(SP), Y2, Y2
+	VMOVUPS      Y2, 320(SP)
 	MOVQ         DI, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -10983,23 +12192,23 @@ CrossEntropyLabelsWAVX512_end_1:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsWAVX512_flushrow_25:
-	VMOVSS    96(SP)(BX*4), X0
+CrossEntropyLabelsWAVX512_flushrow_43:
+	VMOVSS    320(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsWAVX512_flushrow_25
+	JB        CrossEntropyLabelsWAVX512_flushrow_43
 
-CrossEntropyLabelsWAVX512_flushed_24:
+CrossEntropyLabelsWAVX512_flushed_42:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsWSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsWSAVX512(SB), $176-81
+TEXT ·CrossEntropyLabelsWSAVX512(SB), $392-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -11022,31 +12231,42 @@ TEXT ·CrossEntropyLabelsWSAVX512(SB), $176-81
 	VBROADCASTSS rowconsts<>+320(SB), Z11
 	MOVQ         z+8(FP), R8
 	MOVQ         rows+56(FP), R9
-	MOVQ         $0x00000000, 136(SP)
-	CMPQ         DI, R9
-	JAE          CrossEntropyLabelsWSAVX512_end_1
+
+	// the ring's partial vectors start at +0
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y0, 32(SP)
+	VMOVUPS Y0, 64(SP)
+	VMOVUPS Y0, 96(SP)
+	VMOVUPS Y0, 128(SP)
+	VMOVUPS Y0, 160(SP)
+	VMOVUPS Y0, 192(SP)
+	VMOVUPS Y0, 224(SP)
+	MOVQ    $0x00000000, 352(SP)
+	CMPQ    DI, R9
+	JAE     CrossEntropyLabelsWSAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
 CrossEntropyLabelsWSAVX512_max32_2:
 	CMPQ    SI, CX
 	JAE     CrossEntropyLabelsWSAVX512_maxv_3
-	VMOVUPS (R8)(SI*4), Z13
-	VMAXPS  Z0, Z13, Z0
-	VMOVUPS 64(R8)(SI*4), Z13
-	VMAXPS  Z12, Z13, Z12
+	VMOVUPS (R8)(SI*4), Z14
+	VMAXPS  Z0, Z14, Z0
+	VMOVUPS 64(R8)(SI*4), Z14
+	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyLabelsWSAVX512_max32_2
 
 CrossEntropyLabelsWSAVX512_maxv_3:
 	CMPQ    SI, DX
 	JAE     CrossEntropyLabelsWSAVX512_maxtail_4
-	VMOVUPS (R8)(SI*4), Z13
-	VMAXPS  Z0, Z13, Z0
+	VMOVUPS (R8)(SI*4), Z14
+	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyLabelsWSAVX512_maxv_3
 
@@ -11055,417 +12275,809 @@ CrossEntropyLabelsWSAVX512_maxtail_4:
 	JE           CrossEntropyLabelsWSAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z13
-	VMOVUPS      (R8)(SI*4), K1, Z13
-	VMAXPS       Z12, Z13, Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (R8)(SI*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
 
 CrossEntropyLabelsWSAVX512_maxfold_5:
-	VMAXPS        Z12, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y12
-	VMAXPS        Y12, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X12
-	VMAXPS        X12, X0, X0
-	VMOVHLPS      X0, X0, X12
-	VMAXPS        X12, X0, X0
-	VMOVSHDUP     X0, X12
-	VMAXSS        X12, X0, X0
-	VXORPS        X12, X12, X12
-	VADDSS        X12, X0, X0
+	VMAXPS        Z13, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y13
+	VMAXPS        Y13, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X13
+	VMAXPS        X13, X0, X0
+	VMOVHLPS      X0, X0, X13
+	VMAXPS        X13, X0, X0
+	VMOVSHDUP     X0, X13
+	VMAXSS        X13, X0, X0
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
+	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	MOVQ DI, SI
+	INCQ SI
+	CMPQ SI, R9
+	JAE  CrossEntropyLabelsWSAVX512_onerow_6
+	LEAQ (R8)(AX*4), R10
+
+	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	XORQ         SI, SI
+
+CrossEntropyLabelsWSAVX512_max32_7:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsWSAVX512_maxv_8
+	VMOVUPS (R10)(SI*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	VMOVUPS 64(R10)(SI*4), Z14
+	VMAXPS  Z13, Z14, Z13
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsWSAVX512_max32_7
+
+CrossEntropyLabelsWSAVX512_maxv_8:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsWSAVX512_maxtail_9
+	VMOVUPS (R10)(SI*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsWSAVX512_maxv_8
+
+CrossEntropyLabelsWSAVX512_maxtail_9:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyLabelsWSAVX512_maxfold_10
+	LEAQ         rowconsts<>+64(SB), R11
+	KMOVW        (R11)(BX*4), K1
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (R10)(SI*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
+
+CrossEntropyLabelsWSAVX512_maxfold_10:
+	VMAXPS        Z13, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y13
+	VMAXPS        Y13, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X13
+	VMAXPS        X13, X1, X1
+	VMOVHLPS      X1, X1, X13
+	VMAXPS        X13, X1, X1
+	VMOVSHDUP     X1, X13
+	VMAXSS        X13, X1, X1
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X1, X1
+	VBROADCASTSS  X1, Z1
+
+CrossEntropyLabelsWSAVX512_onerow_6:
 CrossEntropyLabelsWSAVX512_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    136(SP), SI
+	MOVQ    352(SP), SI
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DI*4), R10
 	CMPQ    R10, AX
-	JAE     CrossEntropyLabelsWSAVX512_ignored_6
-	VMOVSS  (R8)(R10*4), X12
-	VSUBSS  X0, X12, X12
-	VMOVSS  X12, 32(SP)(SI*4)
-	VMOVSS  keep+40(FP), X12
+	JAE     CrossEntropyLabelsWSAVX512_ignored_11
+	VMOVSS  (R8)(R10*4), X13
+	VSUBSS  X0, X13, X13
+	VMOVSS  X13, 256(SP)(SI*4)
+	VMOVSS  keep+40(FP), X13
 	MOVQ    w+16(FP), R11
-	VMULSS  (R11)(R10*4), X12, X12
-	VMOVSS  X12, 64(SP)(SI*4)
-	VMOVSS  inv+44(FP), X12
+	VMULSS  (R11)(R10*4), X13, X13
+	VMOVSS  X13, 288(SP)(SI*4)
+	VMOVSS  inv+44(FP), X13
 	MOVQ    sw+32(FP), R10
-	VMOVSS  (R10)(DI*4), X13
-	VMOVSS  X13, 144(SP)(SI*4)
-	VMULSS  X13, X12, X12
-	VMOVSS  X12, 128(SP)
-	JMP     CrossEntropyLabelsWSAVX512_labelled_7
+	VMOVSS  (R10)(DI*4), X14
+	VMOVSS  X14, 360(SP)(SI*4)
+	VMULSS  X14, X13, X13
+	JMP     CrossEntropyLabelsWSAVX512_labelled_12
 
-CrossEntropyLabelsWSAVX512_ignored_6:
-	VXORPS X12, X12, X12
-	VMOVSS X12, 32(SP)(SI*4)
-	VMOVSS X12, 64(SP)(SI*4)
-	VMOVSS rowconsts<>+1100(SB), X12
-	VMOVSS X12, 144(SP)(SI*4)
+CrossEntropyLabelsWSAVX512_ignored_11:
+	VXORPS X13, X13, X13
+	VMOVSS X13, 256(SP)(SI*4)
+	VMOVSS X13, 288(SP)(SI*4)
+	VMOVSS rowconsts<>+1100(SB), X13
+	VMOVSS X13, 360(SP)(SI*4)
 
-CrossEntropyLabelsWSAVX512_labelled_7:
+CrossEntropyLabelsWSAVX512_labelled_12:
+	CMPQ AX, $0x00000100
+	JA   CrossEntropyLabelsWSAVX512_direct_13
+
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z12, Z12, Z12
 	VXORPS       Z13, Z13, Z13
+	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
 	INCQ         SI
+	INCQ         SI
 	CMPQ         SI, R9
-	JAE          CrossEntropyLabelsWSAVX512_explast_8
+	JAE          CrossEntropyLabelsWSAVX512_explast_15
 	LEAQ         (R8)(AX*4), R10
-	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	LEAQ         (R10)(AX*4), R10
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsWSAVX512_exp32_10:
+CrossEntropyLabelsWSAVX512_exp32_17:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsWSAVX512_exprest_11
-	VMOVUPS       (R10)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
-	VMOVUPS       64(R10)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       64(R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z13, Z13
+	JAE           CrossEntropyLabelsWSAVX512_exprest_18
+	VMOVUPS       (R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsWSAVX512_exp32_10
+	JMP           CrossEntropyLabelsWSAVX512_exp32_17
 
-CrossEntropyLabelsWSAVX512_exprest_11:
+CrossEntropyLabelsWSAVX512_exprest_18:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsWSAVX512_exptail_13
-	VMOVUPS       (R10)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
+	JAE           CrossEntropyLabelsWSAVX512_exptail_20
+	VMOVUPS       (R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsWSAVX512_expnext_14
+	JMP           CrossEntropyLabelsWSAVX512_expnext_21
 
-CrossEntropyLabelsWSAVX512_exptail_13:
+CrossEntropyLabelsWSAVX512_exptail_20:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWSAVX512_expdone_12
+	JE            CrossEntropyLabelsWSAVX512_expdone_19
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R10)(SI*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R10)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VADDPS        Z15, Z12, Z12
-	JMP           CrossEntropyLabelsWSAVX512_expdone_12
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsWSAVX512_expdone_19
 
-CrossEntropyLabelsWSAVX512_expnext_14:
+CrossEntropyLabelsWSAVX512_expnext_21:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWSAVX512_expdone_12
+	JE            CrossEntropyLabelsWSAVX512_expdone_19
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R10)(SI*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R10)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VADDPS        Z15, Z13, Z13
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsWSAVX512_expdone_12:
-	VEXTRACTF64X4 $0x01, Z1, Y0
-	VMAXPS        Y0, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X0
-	VMAXPS        X0, X1, X1
-	VMOVHLPS      X1, X1, X0
-	VMAXPS        X0, X1, X1
-	VMOVSHDUP     X1, X0
-	VMAXSS        X0, X1, X1
+CrossEntropyLabelsWSAVX512_expdone_19:
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VMAXPS        Y0, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VMAXPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VMAXPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VMAXSS        X0, X12, X12
 	VXORPS        X0, X0, X0
-	VADDSS        X0, X1, X1
-	VBROADCASTSS  X1, Z1
-	JMP           CrossEntropyLabelsWSAVX512_expfolded_9
+	VADDSS        X0, X12, X12
+	VBROADCASTSS  X12, Z12
+	JMP           CrossEntropyLabelsWSAVX512_expfolded_16
 
-CrossEntropyLabelsWSAVX512_explast_8:
+CrossEntropyLabelsWSAVX512_explast_15:
 	XORQ SI, SI
 
-CrossEntropyLabelsWSAVX512_explast32_15:
+CrossEntropyLabelsWSAVX512_explast32_22:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsWSAVX512_explastrest_16
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
-	VMOVUPS       64(R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z13, Z13
+	JAE           CrossEntropyLabelsWSAVX512_explastrest_23
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsWSAVX512_explast32_15
+	JMP           CrossEntropyLabelsWSAVX512_explast32_22
 
-CrossEntropyLabelsWSAVX512_explastrest_16:
+CrossEntropyLabelsWSAVX512_explastrest_23:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsWSAVX512_explasttail_18
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VADDPS        Z16, Z12, Z12
+	JAE           CrossEntropyLabelsWSAVX512_explasttail_25
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsWSAVX512_explastnext_19
+	JMP           CrossEntropyLabelsWSAVX512_explastnext_26
 
-CrossEntropyLabelsWSAVX512_explasttail_18:
+CrossEntropyLabelsWSAVX512_explasttail_25:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWSAVX512_explastdone_17
+	JE            CrossEntropyLabelsWSAVX512_explastdone_24
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VADDPS        Z15, Z12, Z12
-	JMP           CrossEntropyLabelsWSAVX512_explastdone_17
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsWSAVX512_explastdone_24
 
-CrossEntropyLabelsWSAVX512_explastnext_19:
+CrossEntropyLabelsWSAVX512_explastnext_26:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWSAVX512_explastdone_17
+	JE            CrossEntropyLabelsWSAVX512_explastdone_24
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VADDPS        Z15, Z13, Z13
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsWSAVX512_explastdone_17:
-CrossEntropyLabelsWSAVX512_expfolded_9:
+CrossEntropyLabelsWSAVX512_explastdone_24:
+CrossEntropyLabelsWSAVX512_expfolded_16:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
-	VADDPS        Z13, Z12, Z12
+	VADDPS        Z14, Z13, Z13
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
+	MOVQ          labels+24(FP), SI
+	MOVLQSX       (SI)(DI*4), SI
+	CMPQ          SI, AX
+	JAE           CrossEntropyLabelsWSAVX512_ignored_11r
+	MOVQ          352(SP), SI
+	SHLQ          $0x05, SI
+	VMOVUPS       Y13, (SP)(SI*1)
+	JMP           CrossEntropyLabelsWSAVX512_entered_14
+
+CrossEntropyLabelsWSAVX512_ignored_11r:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1100(SB), X0
+	MOVQ    352(SP), SI
+	SHLQ    $0x05, SI
+	VMOVUPS rowconsts<>+32(SB), Y13
+	VMOVUPS Y13, (SP)(SI*1)
+	VMOVSS  X0, (SP)(SI*1)
+	JMP     CrossEntropyLabelsWSAVX512_entered_14
+
+CrossEntropyLabelsWSAVX512_direct_13:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z13, Z13, Z13
+	VXORPS       Z14, Z14, Z14
+	MOVQ         DI, SI
+	INCQ         SI
+	INCQ         SI
+	CMPQ         SI, R9
+	JAE          CrossEntropyLabelsWSAVX512_explast_27
+	LEAQ         (R8)(AX*4), R10
+	LEAQ         (R10)(AX*4), R10
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
+	XORQ         SI, SI
+
+CrossEntropyLabelsWSAVX512_exp32_29:
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsWSAVX512_exprest_30
+	VMOVUPS       (R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsWSAVX512_exp32_29
+
+CrossEntropyLabelsWSAVX512_exprest_30:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsWSAVX512_exptail_32
+	VMOVUPS       (R10)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsWSAVX512_expnext_33
+
+CrossEntropyLabelsWSAVX512_exptail_32:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsWSAVX512_expdone_31
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R10)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsWSAVX512_expdone_31
+
+CrossEntropyLabelsWSAVX512_expnext_33:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsWSAVX512_expdone_31
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R10)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z14, Z14
+
+CrossEntropyLabelsWSAVX512_expdone_31:
 	VEXTRACTF64X4 $0x01, Z12, Y0
-	VADDPS        Y0, Y12, Y12
+	VMAXPS        Y0, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VMAXPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VMAXPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VMAXSS        X0, X12, X12
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X12, X12
+	VBROADCASTSS  X12, Z12
+	JMP           CrossEntropyLabelsWSAVX512_expfolded_28
+
+CrossEntropyLabelsWSAVX512_explast_27:
+	XORQ SI, SI
+
+CrossEntropyLabelsWSAVX512_explast32_34:
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsWSAVX512_explastrest_35
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsWSAVX512_explast32_34
+
+CrossEntropyLabelsWSAVX512_explastrest_35:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsWSAVX512_explasttail_37
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsWSAVX512_explastnext_38
+
+CrossEntropyLabelsWSAVX512_explasttail_37:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsWSAVX512_explastdone_36
+	LEAQ          rowconsts<>+64(SB), R10
+	KMOVW         (R10)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsWSAVX512_explastdone_36
+
+CrossEntropyLabelsWSAVX512_explastnext_38:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsWSAVX512_explastdone_36
+	LEAQ          rowconsts<>+64(SB), R10
+	KMOVW         (R10)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VADDPS        Z16, Z14, Z14
+
+CrossEntropyLabelsWSAVX512_explastdone_36:
+CrossEntropyLabelsWSAVX512_expfolded_28:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
+	VADDPS        Z14, Z13, Z13
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
 
 	// two horizontal adds, low half + high half
-	VHADDPS      Y12, Y12, Y12
-	VHADDPS      Y12, Y12, Y12
-	VEXTRACTF128 $0x01, Y12, X0
-	VADDSS       X0, X12, X0
-	MOVQ         136(SP), SI
-	MOVQ         labels+24(FP), R10
-	MOVLQSX      (R10)(DI*4), R10
-	CMPQ         R10, AX
-	JAE          CrossEntropyLabelsWSAVX512_ignored_20
-	VMOVSS       X0, (SP)(SI*4)
-	JMP          CrossEntropyLabelsWSAVX512_entered_21
+	VHADDPS      Y13, Y13, Y13
+	VHADDPS      Y13, Y13, Y13
+	VEXTRACTF128 $0x01, Y13, X0
+	VADDSS       X0, X13, X0
+	MOVQ         labels+24(FP), SI
+	MOVLQSX      (SI)(DI*4), SI
+	CMPQ         SI, AX
+	JAE          CrossEntropyLabelsWSAVX512_ignoredwide_39
+	MOVQ         352(SP), SI
+	SHLQ         $0x05, SI
+	VMOVUPS      rowconsts<>+32(SB), Y13
+	VMOVUPS      Y13, (SP)(SI*1)
+	VMOVSS       X0, (SP)(SI*1)
+	JMP          CrossEntropyLabelsWSAVX512_entered_14
 
-CrossEntropyLabelsWSAVX512_ignored_20:
-	VMOVSS rowconsts<>+1100(SB), X0
-	VMOVSS X0, (SP)(SI*4)
+CrossEntropyLabelsWSAVX512_ignoredwide_39:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1100(SB), X0
+	MOVQ    352(SP), SI
+	SHLQ    $0x05, SI
+	VMOVUPS rowconsts<>+32(SB), Y13
+	VMOVUPS Y13, (SP)(SI*1)
+	VMOVSS  X0, (SP)(SI*1)
 
-CrossEntropyLabelsWSAVX512_entered_21:
-	MOVQ 136(SP), SI
+CrossEntropyLabelsWSAVX512_entered_14:
+	MOVQ 352(SP), SI
 	INCQ SI
 	CMPQ SI, $0x08
-	JE   CrossEntropyLabelsWSAVX512_ringfull_22
-	MOVQ SI, 136(SP)
-	JMP  CrossEntropyLabelsWSAVX512_ringnext_23
+	JE   CrossEntropyLabelsWSAVX512_ringfull_40
+	MOVQ SI, 352(SP)
+	JMP  CrossEntropyLabelsWSAVX512_ringnext_41
 
-CrossEntropyLabelsWSAVX512_ringfull_22:
-	MOVQ $0x00000000, 136(SP)
+CrossEntropyLabelsWSAVX512_ringfull_40:
+	MOVQ $0x00000000, 352(SP)
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      (SP), Y0
+	VHADDPS      32(SP), Y0, Y0
+	VMOVUPS      64(SP), Y13
+	VHADDPS      96(SP), Y13, Y13
+	VHADDPS      Y13, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X13
+	VADDPS       X13, X0, X0
+	VMOVUPS      128(SP), Y13
+	VHADDPS      160(SP), Y13, Y13
+	VMOVUPS      192(SP), Y14
+	VHADDPS      224(SP), Y14, Y14
+	VHADDPS      Y14, Y13, Y13
+	VEXTRACTF128 $0x01, Y13, X14
+	VADDPS       X14, X13, X13
+	VINSERTF128  $0x01, X13, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS (SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y0, Y12
-	VPSRAD       $0x17, Y12, Y12
-	VPSLLD       $0x17, Y12, Y13
-	VPSUBD       Y13, Y0, Y13
-	VSUBPS       rowconsts<>+448(SB), Y13, Y13
-	VCVTDQ2PS    Y12, Y12
-	VMULPS       Y13, Y13, Y14
-	VBROADCASTSS rowconsts<>+1108(SB), Y15
-	VFMADD213PS  rowconsts<>+512(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+544(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+576(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+608(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+640(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+672(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+704(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+736(SB), Y13, Y15
-	VMULPS       Y13, Y15, Y15
-	VMULPS       Y14, Y15, Y15
-	VFMADD231PS  rowconsts<>+768(SB), Y12, Y15
-	VFMADD231PS  rowconsts<>+480(SB), Y14, Y15
-	VADDPS       Y15, Y13, Y13
-	VFMADD231PS  rowconsts<>+800(SB), Y12, Y13
+	VPSUBD       rowconsts<>+416(SB), Y0, Y13
+	VPSRAD       $0x17, Y13, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VPSUBD       Y14, Y0, Y14
+	VSUBPS       rowconsts<>+448(SB), Y14, Y14
+	VCVTDQ2PS    Y13, Y13
+	VMULPS       Y14, Y14, Y15
+	VBROADCASTSS rowconsts<>+1108(SB), Y16
+	VFMADD213PS  rowconsts<>+512(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+544(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+576(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+608(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+640(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+672(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+704(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+736(SB), Y14, Y16
+	VMULPS       Y14, Y16, Y16
+	VMULPS       Y15, Y16, Y16
+	VFMADD231PS  rowconsts<>+768(SB), Y13, Y16
+	VFMADD231PS  rowconsts<>+480(SB), Y15, Y16
+	VADDPS       Y16, Y14, Y14
+	VFMADD231PS  rowconsts<>+800(SB), Y13, Y14
 	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y13, Y13
-	VSUBPS       32(SP), Y13, Y13
-	VMULPS       64(SP), Y13, Y13
-	VMULPS       144(SP), Y13, Y13
+	VADDPS       Y0, Y14, Y14
+	VSUBPS       256(SP), Y14, Y14
+	VMULPS       288(SP), Y14, Y14
+	VMULPS       360(SP), Y14, Y14
 	MOVQ         loss+48(FP), SI
-	VMOVUPS      Y13, -28(SI)(DI*4)
+	VMOVUPS      Y14, -28(SI)(DI*4)
 
 	// partials[j] += float64(loss_j)
 	MOVQ         sum+72(FP), SI
-	VCVTPS2PD    X13, Y0
+	VCVTPS2PD    X14, Y0
 	VADDPD       (SI), Y0, Y0
 	VMOVUPD      Y0, (SI)
-	VEXTRACTF128 $0x01, Y13, X13
-	VCVTPS2PD    X13, Y0
+	VEXTRACTF128 $0x01, Y14, X14
+	VCVTPS2PD    X14, Y0
 	VADDPD       32(SI), Y0, Y0
 	VMOVUPD      Y0, 32(SI)
 
-CrossEntropyLabelsWSAVX512_ringnext_23:
+CrossEntropyLabelsWSAVX512_ringnext_41:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	VMOVAPS Z1, Z0
+	VMOVAPS Z12, Z1
 	INCQ    DI
 	CMPQ    DI, R9
 	JB      CrossEntropyLabelsWSAVX512_row
 
 CrossEntropyLabelsWSAVX512_end_1:
-	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 136(SP), AX
+	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
+	MOVQ 352(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsWSAVX512_flushed_24
+	JE   CrossEntropyLabelsWSAVX512_flushed_42
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      (SP), Y0
+	VHADDPS      32(SP), Y0, Y0
+	VMOVUPS      64(SP), Y1
+	VHADDPS      96(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      128(SP), Y1
+	VHADDPS      160(SP), Y1, Y1
+	VMOVUPS      192(SP), Y2
+	VHADDPS      224(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS (SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+416(SB), Y0, Y1
 	VPSRAD       $0x17, Y1, Y1
@@ -11491,10 +13103,10 @@ CrossEntropyLabelsWSAVX512_end_1:
 	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       32(SP), Y2, Y2
-	VMULPS       64(SP), Y2, Y2
-	VMULPS       144(SP), Y2, Y2
-	VMOVUPS      Y2, 96(SP)
+	VSUBPS       256(SP), Y2, Y2
+	VMULPS       288(SP), Y2, Y2
+	VMULPS       360(SP), Y2, Y2
+	VMOVUPS      Y2, 320(SP)
 	MOVQ         DI, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -11502,23 +13114,23 @@ CrossEntropyLabelsWSAVX512_end_1:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsWSAVX512_flushrow_25:
-	VMOVSS    96(SP)(BX*4), X0
+CrossEntropyLabelsWSAVX512_flushrow_43:
+	VMOVSS    320(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsWSAVX512_flushrow_25
+	JB        CrossEntropyLabelsWSAVX512_flushrow_43
 
-CrossEntropyLabelsWSAVX512_flushed_24:
+CrossEntropyLabelsWSAVX512_flushed_42:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsGAVX512(SB), $144-81
+TEXT ·CrossEntropyLabelsGAVX512(SB), $488-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -11542,31 +13154,42 @@ TEXT ·CrossEntropyLabelsGAVX512(SB), $144-81
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+56(FP), R10
-	MOVQ         $0x00000000, 136(SP)
-	CMPQ         DI, R10
-	JAE          CrossEntropyLabelsGAVX512_end_1
+
+	// the ring's partial vectors start at +0
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y0, 32(SP)
+	VMOVUPS Y0, 64(SP)
+	VMOVUPS Y0, 96(SP)
+	VMOVUPS Y0, 128(SP)
+	VMOVUPS Y0, 160(SP)
+	VMOVUPS Y0, 192(SP)
+	VMOVUPS Y0, 224(SP)
+	MOVQ    $0x00000000, 352(SP)
+	CMPQ    DI, R10
+	JAE     CrossEntropyLabelsGAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
 CrossEntropyLabelsGAVX512_max32_2:
 	CMPQ    SI, CX
 	JAE     CrossEntropyLabelsGAVX512_maxv_3
-	VMOVUPS (R8)(SI*4), Z13
-	VMAXPS  Z0, Z13, Z0
-	VMOVUPS 64(R8)(SI*4), Z13
-	VMAXPS  Z12, Z13, Z12
+	VMOVUPS (R8)(SI*4), Z14
+	VMAXPS  Z0, Z14, Z0
+	VMOVUPS 64(R8)(SI*4), Z14
+	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyLabelsGAVX512_max32_2
 
 CrossEntropyLabelsGAVX512_maxv_3:
 	CMPQ    SI, DX
 	JAE     CrossEntropyLabelsGAVX512_maxtail_4
-	VMOVUPS (R8)(SI*4), Z13
-	VMAXPS  Z0, Z13, Z0
+	VMOVUPS (R8)(SI*4), Z14
+	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyLabelsGAVX512_maxv_3
 
@@ -11575,499 +13198,1004 @@ CrossEntropyLabelsGAVX512_maxtail_4:
 	JE           CrossEntropyLabelsGAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z13
-	VMOVUPS      (R8)(SI*4), K1, Z13
-	VMAXPS       Z12, Z13, Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (R8)(SI*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
 
 CrossEntropyLabelsGAVX512_maxfold_5:
-	VMAXPS        Z12, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y12
-	VMAXPS        Y12, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X12
-	VMAXPS        X12, X0, X0
-	VMOVHLPS      X0, X0, X12
-	VMAXPS        X12, X0, X0
-	VMOVSHDUP     X0, X12
-	VMAXSS        X12, X0, X0
-	VXORPS        X12, X12, X12
-	VADDSS        X12, X0, X0
+	VMAXPS        Z13, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y13
+	VMAXPS        Y13, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X13
+	VMAXPS        X13, X0, X0
+	VMOVHLPS      X0, X0, X13
+	VMAXPS        X13, X0, X0
+	VMOVSHDUP     X0, X13
+	VMAXSS        X13, X0, X0
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
+	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	MOVQ DI, SI
+	INCQ SI
+	CMPQ SI, R10
+	JAE  CrossEntropyLabelsGAVX512_onerow_6
+	LEAQ (R8)(AX*4), R11
+
+	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	XORQ         SI, SI
+
+CrossEntropyLabelsGAVX512_max32_7:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGAVX512_maxv_8
+	VMOVUPS (R11)(SI*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	VMOVUPS 64(R11)(SI*4), Z14
+	VMAXPS  Z13, Z14, Z13
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGAVX512_max32_7
+
+CrossEntropyLabelsGAVX512_maxv_8:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGAVX512_maxtail_9
+	VMOVUPS (R11)(SI*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGAVX512_maxv_8
+
+CrossEntropyLabelsGAVX512_maxtail_9:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyLabelsGAVX512_maxfold_10
+	LEAQ         rowconsts<>+64(SB), R12
+	KMOVW        (R12)(BX*4), K1
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (R11)(SI*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
+
+CrossEntropyLabelsGAVX512_maxfold_10:
+	VMAXPS        Z13, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y13
+	VMAXPS        Y13, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X13
+	VMAXPS        X13, X1, X1
+	VMOVHLPS      X1, X1, X13
+	VMAXPS        X13, X1, X1
+	VMOVSHDUP     X1, X13
+	VMAXSS        X13, X1, X1
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X1, X1
+	VBROADCASTSS  X1, Z1
+
+CrossEntropyLabelsGAVX512_onerow_6:
 CrossEntropyLabelsGAVX512_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    136(SP), SI
+	MOVQ    352(SP), SI
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(DI*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGAVX512_ignored_6
-	VMOVSS  (R8)(R11*4), X12
-	VSUBSS  X0, X12, X12
-	VMOVSS  X12, 32(SP)(SI*4)
-	VMOVSS  keep+40(FP), X12
-	VMOVSS  X12, 64(SP)(SI*4)
-	VMOVSS  inv+44(FP), X12
-	VMOVSS  X12, 128(SP)
-	JMP     CrossEntropyLabelsGAVX512_labelled_7
+	JAE     CrossEntropyLabelsGAVX512_ignored_11
+	VMOVSS  (R8)(R11*4), X13
+	VSUBSS  X0, X13, X13
+	VMOVSS  X13, 256(SP)(SI*4)
+	VMOVSS  keep+40(FP), X13
+	VMOVSS  X13, 288(SP)(SI*4)
+	VMOVSS  inv+44(FP), X13
+	VMOVSS  X13, 360(SP)(SI*4)
+	MOVQ    R11, 392(SP)(SI*8)
+	JMP     CrossEntropyLabelsGAVX512_labelled_12
 
-CrossEntropyLabelsGAVX512_ignored_6:
-	VXORPS X12, X12, X12
-	VMOVSS X12, 32(SP)(SI*4)
-	VMOVSS X12, 64(SP)(SI*4)
+CrossEntropyLabelsGAVX512_ignored_11:
+	VXORPS X13, X13, X13
+	VMOVSS X13, 256(SP)(SI*4)
+	VMOVSS X13, 288(SP)(SI*4)
+	VMOVSS X13, 360(SP)(SI*4)
+	MOVQ   $-1, 392(SP)(SI*8)
 
-CrossEntropyLabelsGAVX512_labelled_7:
+CrossEntropyLabelsGAVX512_labelled_12:
+	CMPQ AX, $0x00000100
+	JA   CrossEntropyLabelsGAVX512_direct_13
+
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z12, Z12, Z12
 	VXORPS       Z13, Z13, Z13
+	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
 	INCQ         SI
+	INCQ         SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyLabelsGAVX512_explast_8
+	JAE          CrossEntropyLabelsGAVX512_explast_15
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	LEAQ         (R11)(AX*4), R11
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsGAVX512_exp32_10:
+CrossEntropyLabelsGAVX512_exp32_17:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGAVX512_exprest_11
-	VMOVUPS       (R11)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, (R9)(SI*4)
-	VADDPS        Z16, Z12, Z12
-	VMOVUPS       64(R11)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       64(R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, 64(R9)(SI*4)
-	VADDPS        Z16, Z13, Z13
+	JAE           CrossEntropyLabelsGAVX512_exprest_18
+	VMOVUPS       (R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, 64(R9)(SI*4)
+	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGAVX512_exp32_10
+	JMP           CrossEntropyLabelsGAVX512_exp32_17
 
-CrossEntropyLabelsGAVX512_exprest_11:
+CrossEntropyLabelsGAVX512_exprest_18:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGAVX512_exptail_13
-	VMOVUPS       (R11)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, (R9)(SI*4)
-	VADDPS        Z16, Z12, Z12
+	JAE           CrossEntropyLabelsGAVX512_exptail_20
+	VMOVUPS       (R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGAVX512_expnext_14
+	JMP           CrossEntropyLabelsGAVX512_expnext_21
 
-CrossEntropyLabelsGAVX512_exptail_13:
+CrossEntropyLabelsGAVX512_exptail_20:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGAVX512_expdone_12
+	JE            CrossEntropyLabelsGAVX512_expdone_19
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(BX*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R11)(SI*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VMOVUPS       Z15, K1, (R9)(SI*4)
-	VADDPS        Z15, Z12, Z12
-	JMP           CrossEntropyLabelsGAVX512_expdone_12
-
-CrossEntropyLabelsGAVX512_expnext_14:
-	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGAVX512_expdone_12
-	LEAQ          rowconsts<>+64(SB), R12
-	KMOVW         (R12)(BX*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R11)(SI*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
-	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
-	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
-	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VMOVUPS       Z15, K1, (R9)(SI*4)
-	VADDPS        Z15, Z13, Z13
-
-CrossEntropyLabelsGAVX512_expdone_12:
-	VEXTRACTF64X4 $0x01, Z1, Y0
-	VMAXPS        Y0, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X0
-	VMAXPS        X0, X1, X1
-	VMOVHLPS      X1, X1, X0
-	VMAXPS        X0, X1, X1
-	VMOVSHDUP     X1, X0
-	VMAXSS        X0, X1, X1
-	VXORPS        X0, X0, X0
-	VADDSS        X0, X1, X1
-	VBROADCASTSS  X1, Z1
-	JMP           CrossEntropyLabelsGAVX512_expfolded_9
-
-CrossEntropyLabelsGAVX512_explast_8:
-	XORQ SI, SI
-
-CrossEntropyLabelsGAVX512_explast32_15:
-	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGAVX512_explastrest_16
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, (R9)(SI*4)
-	VADDPS        Z16, Z12, Z12
-	VMOVUPS       64(R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, 64(R9)(SI*4)
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z13, Z13
-	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGAVX512_explast32_15
+	JMP           CrossEntropyLabelsGAVX512_expdone_19
 
-CrossEntropyLabelsGAVX512_explastrest_16:
-	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGAVX512_explasttail_18
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, (R9)(SI*4)
-	VADDPS        Z16, Z12, Z12
-	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGAVX512_explastnext_19
-
-CrossEntropyLabelsGAVX512_explasttail_18:
+CrossEntropyLabelsGAVX512_expnext_21:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGAVX512_explastdone_17
-	LEAQ          rowconsts<>+64(SB), R11
-	KMOVW         (R11)(BX*4), K1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	JE            CrossEntropyLabelsGAVX512_expdone_19
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VMOVUPS       Z15, K1, (R9)(SI*4)
-	VADDPS        Z15, Z12, Z12
-	JMP           CrossEntropyLabelsGAVX512_explastdone_17
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsGAVX512_explastnext_19:
-	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGAVX512_explastdone_17
-	LEAQ          rowconsts<>+64(SB), R11
-	KMOVW         (R11)(BX*4), K1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
-	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
-	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
-	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VMOVUPS       Z15, K1, (R9)(SI*4)
-	VADDPS        Z15, Z13, Z13
-
-CrossEntropyLabelsGAVX512_explastdone_17:
-CrossEntropyLabelsGAVX512_expfolded_9:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits
-	VADDPS        Z13, Z12, Z12
+CrossEntropyLabelsGAVX512_expdone_19:
 	VEXTRACTF64X4 $0x01, Z12, Y0
-	VADDPS        Y0, Y12, Y12
+	VMAXPS        Y0, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VMAXPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VMAXPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VMAXSS        X0, X12, X12
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X12, X12
+	VBROADCASTSS  X12, Z12
+	JMP           CrossEntropyLabelsGAVX512_expfolded_16
 
-	// two horizontal adds, low half + high half
-	VHADDPS      Y12, Y12, Y12
-	VHADDPS      Y12, Y12, Y12
-	VEXTRACTF128 $0x01, Y12, X0
-	VADDSS       X0, X12, X0
-	MOVQ         136(SP), SI
-	MOVQ         labels+24(FP), R11
-	MOVLQSX      (R11)(DI*4), R11
-	CMPQ         R11, AX
-	JAE          CrossEntropyLabelsGAVX512_ignored_20
-	VMOVSS       X0, (SP)(SI*4)
-
-	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
-	VMOVSS       rowconsts<>+1100(SB), X12
-	VDIVSS       X0, X12, X12
-	VBROADCASTSS X12, Z0
-	VMOVSS       128(SP), X12
-	VMULSS       64(SP)(SI*4), X12, X12
-	VBROADCASTSS X12, Z13
-
-	// pass 3
+CrossEntropyLabelsGAVX512_explast_15:
 	XORQ SI, SI
 
-CrossEntropyLabelsGAVX512_out32_22:
+CrossEntropyLabelsGAVX512_explast32_22:
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsGAVX512_explastrest_23
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, 64(R9)(SI*4)
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsGAVX512_explast32_22
+
+CrossEntropyLabelsGAVX512_explastrest_23:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsGAVX512_explasttail_25
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsGAVX512_explastnext_26
+
+CrossEntropyLabelsGAVX512_explasttail_25:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGAVX512_explastdone_24
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsGAVX512_explastdone_24
+
+CrossEntropyLabelsGAVX512_explastnext_26:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGAVX512_explastdone_24
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z14, Z14
+
+CrossEntropyLabelsGAVX512_explastdone_24:
+CrossEntropyLabelsGAVX512_expfolded_16:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
+	VADDPS        Z14, Z13, Z13
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
+	MOVQ          labels+24(FP), SI
+	MOVLQSX       (SI)(DI*4), SI
+	CMPQ          SI, AX
+	JAE           CrossEntropyLabelsGAVX512_ignored_11r
+	MOVQ          352(SP), SI
+	SHLQ          $0x05, SI
+	VMOVUPS       Y13, (SP)(SI*1)
+	JMP           CrossEntropyLabelsGAVX512_entered_14
+
+CrossEntropyLabelsGAVX512_ignored_11r:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1100(SB), X0
+	MOVQ    352(SP), SI
+	SHLQ    $0x05, SI
+	VMOVUPS rowconsts<>+32(SB), Y13
+	VMOVUPS Y13, (SP)(SI*1)
+	VMOVSS  X0, (SP)(SI*1)
+	XORQ    SI, SI
+
+CrossEntropyLabelsGAVX512_zero32_27:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGAVX512_outv_23
-	VMOVUPS (R9)(SI*4), Z14
-	VMULPS  Z0, Z14, Z14
-	VMULPS  Z13, Z14, Z14
-	VMOVUPS Z14, (R9)(SI*4)
-	VMOVUPS 64(R9)(SI*4), Z14
-	VMULPS  Z0, Z14, Z14
-	VMULPS  Z13, Z14, Z14
-	VMOVUPS Z14, 64(R9)(SI*4)
-	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGAVX512_out32_22
-
-CrossEntropyLabelsGAVX512_outv_23:
-	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGAVX512_outtail_24
-	VMOVUPS (R9)(SI*4), Z14
-	VMULPS  Z0, Z14, Z14
-	VMULPS  Z13, Z14, Z14
-	VMOVUPS Z14, (R9)(SI*4)
-	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGAVX512_outv_23
-
-CrossEntropyLabelsGAVX512_outtail_24:
-	CMPQ      BX, $0x00
-	JE        CrossEntropyLabelsGAVX512_outend_25
-	LEAQ      rowconsts<>+64(SB), R12
-	KMOVW     (R12)(BX*4), K1
-	VMOVUPS.Z (R9)(SI*4), K1, Z14
-	VMULPS    Z0, Z14, Z14
-	VMULPS    Z13, Z14, Z14
-	VMOVUPS   Z14, K1, (R9)(SI*4)
-
-CrossEntropyLabelsGAVX512_outend_25:
-	VMOVSS (R9)(R11*4), X0
-	VSUBSS X12, X0, X0
-	VMOVSS X0, (R9)(R11*4)
-	JMP    CrossEntropyLabelsGAVX512_entered_21
-
-CrossEntropyLabelsGAVX512_ignored_20:
-	VMOVSS rowconsts<>+1100(SB), X0
-	VMOVSS X0, (SP)(SI*4)
-
-	// an ignored row: a gradient row of +0
-	XORQ SI, SI
-
-CrossEntropyLabelsGAVX512_zero32_26:
-	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGAVX512_zerov_27
+	JAE     CrossEntropyLabelsGAVX512_zerov_28
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGAVX512_zero32_26
+	JMP     CrossEntropyLabelsGAVX512_zero32_27
 
-CrossEntropyLabelsGAVX512_zerov_27:
+CrossEntropyLabelsGAVX512_zerov_28:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGAVX512_zerotail_28
+	JAE     CrossEntropyLabelsGAVX512_zerotail_29
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGAVX512_zerov_27
+	JMP     CrossEntropyLabelsGAVX512_zerov_28
 
-CrossEntropyLabelsGAVX512_zerotail_28:
+CrossEntropyLabelsGAVX512_zerotail_29:
 	CMPQ    BX, $0x00
-	JE      CrossEntropyLabelsGAVX512_zeroend_29
+	JE      CrossEntropyLabelsGAVX512_zeroend_30
 	LEAQ    rowconsts<>+64(SB), R11
 	KMOVW   (R11)(BX*4), K1
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, K1, (R9)(SI*4)
 
-CrossEntropyLabelsGAVX512_zeroend_29:
-CrossEntropyLabelsGAVX512_entered_21:
-	MOVQ 136(SP), SI
+CrossEntropyLabelsGAVX512_zeroend_30:
+	JMP CrossEntropyLabelsGAVX512_entered_14
+
+CrossEntropyLabelsGAVX512_direct_13:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z13, Z13, Z13
+	VXORPS       Z14, Z14, Z14
+	MOVQ         DI, SI
+	INCQ         SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropyLabelsGAVX512_explast_31
+	LEAQ         (R8)(AX*4), R11
+	LEAQ         (R11)(AX*4), R11
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
+	XORQ         SI, SI
+
+CrossEntropyLabelsGAVX512_exp32_33:
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsGAVX512_exprest_34
+	VMOVUPS       (R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, 64(R9)(SI*4)
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsGAVX512_exp32_33
+
+CrossEntropyLabelsGAVX512_exprest_34:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsGAVX512_exptail_36
+	VMOVUPS       (R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsGAVX512_expnext_37
+
+CrossEntropyLabelsGAVX512_exptail_36:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGAVX512_expdone_35
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsGAVX512_expdone_35
+
+CrossEntropyLabelsGAVX512_expnext_37:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGAVX512_expdone_35
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z14, Z14
+
+CrossEntropyLabelsGAVX512_expdone_35:
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VMAXPS        Y0, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VMAXPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VMAXPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VMAXSS        X0, X12, X12
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X12, X12
+	VBROADCASTSS  X12, Z12
+	JMP           CrossEntropyLabelsGAVX512_expfolded_32
+
+CrossEntropyLabelsGAVX512_explast_31:
+	XORQ SI, SI
+
+CrossEntropyLabelsGAVX512_explast32_38:
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsGAVX512_explastrest_39
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, 64(R9)(SI*4)
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsGAVX512_explast32_38
+
+CrossEntropyLabelsGAVX512_explastrest_39:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsGAVX512_explasttail_41
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsGAVX512_explastnext_42
+
+CrossEntropyLabelsGAVX512_explasttail_41:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGAVX512_explastdone_40
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsGAVX512_explastdone_40
+
+CrossEntropyLabelsGAVX512_explastnext_42:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGAVX512_explastdone_40
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z14, Z14
+
+CrossEntropyLabelsGAVX512_explastdone_40:
+CrossEntropyLabelsGAVX512_expfolded_32:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
+	VADDPS        Z14, Z13, Z13
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y13, Y13, Y13
+	VHADDPS      Y13, Y13, Y13
+	VEXTRACTF128 $0x01, Y13, X0
+	VADDSS       X0, X13, X0
+	MOVQ         labels+24(FP), SI
+	MOVLQSX      (SI)(DI*4), R11
+	CMPQ         R11, AX
+	JAE          CrossEntropyLabelsGAVX512_ignoredwide_43
+	MOVQ         352(SP), SI
+	SHLQ         $0x05, SI
+	VMOVUPS      rowconsts<>+32(SB), Y13
+	VMOVUPS      Y13, (SP)(SI*1)
+	VMOVSS       X0, (SP)(SI*1)
+
+	// grad_j = (e_j·(1/sum))·c with c = sv·wy, then grad_y -= c; nothing left for the ring
+	MOVQ         352(SP), R12
+	VMOVSS       360(SP)(R12*4), X13
+	VMULSS       288(SP)(R12*4), X13, X13
+	VMOVSS       rowconsts<>+1100(SB), X14
+	VDIVSS       X0, X14, X14
+	VBROADCASTSS X14, Z0
+	VBROADCASTSS X0, Z0
+	VBROADCASTSS X13, Z14
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyLabelsGAVX512_out32_44:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGAVX512_outv_45
+	VMOVUPS (R9)(SI*4), Z15
+	VMULPS  Z0, Z15, Z15
+	VMULPS  Z14, Z15, Z15
+	VMOVUPS Z15, (R9)(SI*4)
+	VMOVUPS 64(R9)(SI*4), Z15
+	VMULPS  Z0, Z15, Z15
+	VMULPS  Z14, Z15, Z15
+	VMOVUPS Z15, 64(R9)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGAVX512_out32_44
+
+CrossEntropyLabelsGAVX512_outv_45:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGAVX512_outtail_46
+	VMOVUPS (R9)(SI*4), Z15
+	VMULPS  Z0, Z15, Z15
+	VMULPS  Z14, Z15, Z15
+	VMOVUPS Z15, (R9)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGAVX512_outv_45
+
+CrossEntropyLabelsGAVX512_outtail_46:
+	CMPQ      BX, $0x00
+	JE        CrossEntropyLabelsGAVX512_outend_47
+	LEAQ      rowconsts<>+64(SB), R13
+	KMOVW     (R13)(BX*4), K1
+	VMOVUPS.Z (R9)(SI*4), K1, Z15
+	VMULPS    Z0, Z15, Z15
+	VMULPS    Z14, Z15, Z15
+	VMOVUPS   Z15, K1, (R9)(SI*4)
+
+CrossEntropyLabelsGAVX512_outend_47:
+	VMOVSS (R9)(R11*4), X0
+	VSUBSS X13, X0, X0
+	VMOVSS X0, (R9)(R11*4)
+	MOVQ   $-1, 392(SP)(R12*8)
+	JMP    CrossEntropyLabelsGAVX512_entered_14
+
+CrossEntropyLabelsGAVX512_ignoredwide_43:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1100(SB), X0
+	MOVQ    352(SP), SI
+	SHLQ    $0x05, SI
+	VMOVUPS rowconsts<>+32(SB), Y13
+	VMOVUPS Y13, (SP)(SI*1)
+	VMOVSS  X0, (SP)(SI*1)
+	XORQ    SI, SI
+
+CrossEntropyLabelsGAVX512_zero32_48:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGAVX512_zerov_49
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, (R9)(SI*4)
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, 64(R9)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGAVX512_zero32_48
+
+CrossEntropyLabelsGAVX512_zerov_49:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGAVX512_zerotail_50
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, (R9)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGAVX512_zerov_49
+
+CrossEntropyLabelsGAVX512_zerotail_50:
+	CMPQ    BX, $0x00
+	JE      CrossEntropyLabelsGAVX512_zeroend_51
+	LEAQ    rowconsts<>+64(SB), R11
+	KMOVW   (R11)(BX*4), K1
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, K1, (R9)(SI*4)
+
+CrossEntropyLabelsGAVX512_zeroend_51:
+CrossEntropyLabelsGAVX512_entered_14:
+	MOVQ 352(SP), SI
 	INCQ SI
 	CMPQ SI, $0x08
-	JE   CrossEntropyLabelsGAVX512_ringfull_30
-	MOVQ SI, 136(SP)
-	JMP  CrossEntropyLabelsGAVX512_ringnext_31
+	JE   CrossEntropyLabelsGAVX512_ringfull_52
+	MOVQ SI, 352(SP)
+	JMP  CrossEntropyLabelsGAVX512_ringnext_53
 
-CrossEntropyLabelsGAVX512_ringfull_30:
-	MOVQ $0x00000000, 136(SP)
+CrossEntropyLabelsGAVX512_ringfull_52:
+	MOVQ $0x00000000, 352(SP)
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      (SP), Y0
+	VHADDPS      32(SP), Y0, Y0
+	VMOVUPS      64(SP), Y13
+	VHADDPS      96(SP), Y13, Y13
+	VHADDPS      Y13, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X13
+	VADDPS       X13, X0, X0
+	VMOVUPS      128(SP), Y13
+	VHADDPS      160(SP), Y13, Y13
+	VMOVUPS      192(SP), Y14
+	VHADDPS      224(SP), Y14, Y14
+	VHADDPS      Y14, Y13, Y13
+	VEXTRACTF128 $0x01, Y13, X14
+	VADDPS       X14, X13, X13
+	VINSERTF128  $0x01, X13, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS (SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y0, Y12
-	VPSRAD       $0x17, Y12, Y12
-	VPSLLD       $0x17, Y12, Y13
-	VPSUBD       Y13, Y0, Y13
-	VSUBPS       rowconsts<>+448(SB), Y13, Y13
-	VCVTDQ2PS    Y12, Y12
-	VMULPS       Y13, Y13, Y14
-	VBROADCASTSS rowconsts<>+1108(SB), Y15
-	VFMADD213PS  rowconsts<>+512(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+544(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+576(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+608(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+640(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+672(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+704(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+736(SB), Y13, Y15
-	VMULPS       Y13, Y15, Y15
-	VMULPS       Y14, Y15, Y15
-	VFMADD231PS  rowconsts<>+768(SB), Y12, Y15
-	VFMADD231PS  rowconsts<>+480(SB), Y14, Y15
-	VADDPS       Y15, Y13, Y13
-	VFMADD231PS  rowconsts<>+800(SB), Y12, Y13
-	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y13, Y13
-	VSUBPS       32(SP), Y13, Y13
-	VMULPS       64(SP), Y13, Y13
+	VPSUBD       rowconsts<>+416(SB), Y0, Y13
+	VPSRAD       $0x17, Y13, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VPSUBD       Y14, Y0, Y14
+	VSUBPS       rowconsts<>+448(SB), Y14, Y14
+	VCVTDQ2PS    Y13, Y13
+	VMULPS       Y14, Y14, Y15
+	VBROADCASTSS rowconsts<>+1108(SB), Y16
+	VFMADD213PS  rowconsts<>+512(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+544(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+576(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+608(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+640(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+672(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+704(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+736(SB), Y14, Y16
+	VMULPS       Y14, Y16, Y16
+	VMULPS       Y15, Y16, Y16
+	VFMADD231PS  rowconsts<>+768(SB), Y13, Y16
+	VFMADD231PS  rowconsts<>+480(SB), Y15, Y16
+	VADDPS       Y16, Y14, Y14
+	VFMADD231PS  rowconsts<>+800(SB), Y13, Y14
+	VSUBPS       Y0, Y0, Y13
+	VADDPS       Y13, Y14, Y14
+	VSUBPS       256(SP), Y14, Y14
+	VMULPS       288(SP), Y14, Y14
 	MOVQ         loss+48(FP), SI
-	VMOVUPS      Y13, -28(SI)(DI*4)
+	VMOVUPS      Y14, -28(SI)(DI*4)
 
 	// partials[j] += float64(loss_j)
 	MOVQ         sum+72(FP), SI
-	VCVTPS2PD    X13, Y0
-	VADDPD       (SI), Y0, Y0
-	VMOVUPD      Y0, (SI)
-	VEXTRACTF128 $0x01, Y13, X13
-	VCVTPS2PD    X13, Y0
-	VADDPD       32(SI), Y0, Y0
-	VMOVUPD      Y0, 32(SI)
+	VCVTPS2PD    X14, Y13
+	VADDPD       (SI), Y13, Y13
+	VMOVUPD      Y13, (SI)
+	VEXTRACTF128 $0x01, Y14, X14
+	VCVTPS2PD    X14, Y13
+	VADDPD       32(SI), Y13, Y13
+	VMOVUPD      Y13, 32(SI)
 
-CrossEntropyLabelsGAVX512_ringnext_31:
+	// the gradient passes left in the ring: 1/sum and c = (s·inv)·wy of 8 rows at once, then each row's pass
+	VBROADCASTSS rowconsts<>+1100(SB), Y13
+	VDIVPS       Y0, Y13, Y13
+	VMOVUPS      Y13, 320(SP)
+	VMOVUPS      360(SP), Y0
+	VMULPS       288(SP), Y0, Y0
+	VMOVUPS      Y0, 456(SP)
+	IMUL3Q       $+28, AX, SI
+	MOVQ         R9, R11
+	SUBQ         SI, R11
+	XORQ         R12, R12
+
+CrossEntropyLabelsGAVX512_gradrows_54:
+	CMPQ         R12, $0x08
+	JAE          CrossEntropyLabelsGAVX512_gradrowsdone_55
+	MOVQ         392(SP)(R12*8), R13
+	TESTQ        R13, R13
+	JS           CrossEntropyLabelsGAVX512_nograd_56
+	VBROADCASTSS 320(SP)(R12*4), Z0
+	VBROADCASTSS 456(SP)(R12*4), Z13
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyLabelsGAVX512_out32_57:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGAVX512_outv_58
+	VMOVUPS (R11)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, (R11)(SI*4)
+	VMOVUPS 64(R11)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, 64(R11)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGAVX512_out32_57
+
+CrossEntropyLabelsGAVX512_outv_58:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGAVX512_outtail_59
+	VMOVUPS (R11)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, (R11)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGAVX512_outv_58
+
+CrossEntropyLabelsGAVX512_outtail_59:
+	CMPQ      BX, $0x00
+	JE        CrossEntropyLabelsGAVX512_outend_60
+	LEAQ      rowconsts<>+64(SB), R14
+	KMOVW     (R14)(BX*4), K1
+	VMOVUPS.Z (R11)(SI*4), K1, Z14
+	VMULPS    Z0, Z14, Z14
+	VMULPS    Z13, Z14, Z14
+	VMOVUPS   Z14, K1, (R11)(SI*4)
+
+CrossEntropyLabelsGAVX512_outend_60:
+	VMOVSS (R11)(R13*4), X0
+	VSUBSS 456(SP)(R12*4), X0, X0
+	VMOVSS X0, (R11)(R13*4)
+
+CrossEntropyLabelsGAVX512_nograd_56:
+	LEAQ (R11)(AX*4), R11
+	INCQ R12
+	JMP  CrossEntropyLabelsGAVX512_gradrows_54
+
+CrossEntropyLabelsGAVX512_gradrowsdone_55:
+CrossEntropyLabelsGAVX512_ringnext_53:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
 	VMOVAPS Z1, Z0
+	VMOVAPS Z12, Z1
 	INCQ    DI
 	CMPQ    DI, R10
 	JB      CrossEntropyLabelsGAVX512_row
 
 CrossEntropyLabelsGAVX512_end_1:
-	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 136(SP), AX
-	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGAVX512_flushed_32
+	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
+	MOVQ 352(SP), R8
+	CMPQ R8, $0x00
+	JE   CrossEntropyLabelsGAVX512_flushed_61
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      (SP), Y0
+	VHADDPS      32(SP), Y0, Y0
+	VMOVUPS      64(SP), Y1
+	VHADDPS      96(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      128(SP), Y1
+	VHADDPS      160(SP), Y1, Y1
+	VMOVUPS      192(SP), Y2
+	VHADDPS      224(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS (SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+416(SB), Y0, Y1
 	VPSRAD       $0x17, Y1, Y1
@@ -12091,35 +14219,106 @@ CrossEntropyLabelsGAVX512_end_1:
 	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
 	VADDPS       Y4, Y2, Y2
 	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
-	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y2, Y2
-	VSUBPS       32(SP), Y2, Y2
-	VMULPS       64(SP), Y2, Y2
-	VMOVUPS      Y2, 96(SP)
-	MOVQ         DI, CX
-	SUBQ         AX, CX
-	MOVQ         loss+48(FP), DX
-	LEAQ         (DX)(CX*4), CX
-	MOVQ         sum+72(FP), DX
-	XORQ         BX, BX
+	VSUBPS       Y0, Y0, Y1
+	VADDPS       Y1, Y2, Y2
+	VSUBPS       256(SP), Y2, Y2
+	VMULPS       288(SP), Y2, Y2
+	VMOVUPS      Y2, 320(SP)
+	MOVQ         DI, SI
+	SUBQ         R8, SI
+	MOVQ         loss+48(FP), DI
+	LEAQ         (DI)(SI*4), SI
+	MOVQ         sum+72(FP), DI
+	XORQ         R10, R10
 
-CrossEntropyLabelsGAVX512_flushrow_33:
-	VMOVSS    96(SP)(BX*4), X0
-	VMOVSS    X0, (CX)(BX*4)
-	VCVTSS2SD X0, X0, X0
-	VADDSD    (DX)(BX*8), X0, X0
-	VMOVSD    X0, (DX)(BX*8)
-	INCQ      BX
-	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGAVX512_flushrow_33
+CrossEntropyLabelsGAVX512_flushrow_62:
+	VMOVSS    320(SP)(R10*4), X1
+	VMOVSS    X1, (SI)(R10*4)
+	VCVTSS2SD X1, X1, X1
+	VADDSD    (DI)(R10*8), X1, X1
+	VMOVSD    X1, (DI)(R10*8)
+	INCQ      R10
+	CMPQ      R10, R8
+	JB        CrossEntropyLabelsGAVX512_flushrow_62
 
-CrossEntropyLabelsGAVX512_flushed_32:
+	// the gradient passes left in the ring: 1/sum and c = (s·inv)·wy of 8 rows at once, then each row's pass
+	VBROADCASTSS rowconsts<>+1100(SB), Y1
+	VDIVPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 320(SP)
+	VMOVUPS      360(SP), Y0
+	VMULPS       288(SP), Y0, Y0
+	VMOVUPS      Y0, 456(SP)
+	MOVQ         R8, SI
+	IMULQ        AX, SI
+	SHLQ         $0x02, SI
+	MOVQ         R9, DI
+	SUBQ         SI, DI
+	XORQ         R9, R9
+
+CrossEntropyLabelsGAVX512_gradrows_63:
+	CMPQ         R9, R8
+	JAE          CrossEntropyLabelsGAVX512_gradrowsdone_64
+	MOVQ         392(SP)(R9*8), R10
+	TESTQ        R10, R10
+	JS           CrossEntropyLabelsGAVX512_nograd_65
+	VBROADCASTSS 320(SP)(R9*4), Z0
+	VBROADCASTSS 456(SP)(R9*4), Z1
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyLabelsGAVX512_out32_66:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGAVX512_outv_67
+	VMOVUPS (DI)(SI*4), Z2
+	VMULPS  Z0, Z2, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, (DI)(SI*4)
+	VMOVUPS 64(DI)(SI*4), Z2
+	VMULPS  Z0, Z2, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, 64(DI)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGAVX512_out32_66
+
+CrossEntropyLabelsGAVX512_outv_67:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGAVX512_outtail_68
+	VMOVUPS (DI)(SI*4), Z2
+	VMULPS  Z0, Z2, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, (DI)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGAVX512_outv_67
+
+CrossEntropyLabelsGAVX512_outtail_68:
+	CMPQ      BX, $0x00
+	JE        CrossEntropyLabelsGAVX512_outend_69
+	LEAQ      rowconsts<>+64(SB), R11
+	KMOVW     (R11)(BX*4), K1
+	VMOVUPS.Z (DI)(SI*4), K1, Z2
+	VMULPS    Z0, Z2, Z2
+	VMULPS    Z1, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)(SI*4)
+
+CrossEntropyLabelsGAVX512_outend_69:
+	VMOVSS (DI)(R10*4), X0
+	VSUBSS 456(SP)(R9*4), X0, X0
+	VMOVSS X0, (DI)(R10*4)
+
+CrossEntropyLabelsGAVX512_nograd_65:
+	LEAQ (DI)(AX*4), DI
+	INCQ R9
+	JMP  CrossEntropyLabelsGAVX512_gradrows_63
+
+CrossEntropyLabelsGAVX512_gradrowsdone_64:
+CrossEntropyLabelsGAVX512_flushed_61:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsGSAVX512(SB), $176-81
+TEXT ·CrossEntropyLabelsGSAVX512(SB), $520-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -12143,31 +14342,42 @@ TEXT ·CrossEntropyLabelsGSAVX512(SB), $176-81
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+56(FP), R10
-	MOVQ         $0x00000000, 136(SP)
-	CMPQ         DI, R10
-	JAE          CrossEntropyLabelsGSAVX512_end_1
+
+	// the ring's partial vectors start at +0
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y0, 32(SP)
+	VMOVUPS Y0, 64(SP)
+	VMOVUPS Y0, 96(SP)
+	VMOVUPS Y0, 128(SP)
+	VMOVUPS Y0, 160(SP)
+	VMOVUPS Y0, 192(SP)
+	VMOVUPS Y0, 224(SP)
+	MOVQ    $0x00000000, 352(SP)
+	CMPQ    DI, R10
+	JAE     CrossEntropyLabelsGSAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
 CrossEntropyLabelsGSAVX512_max32_2:
 	CMPQ    SI, CX
 	JAE     CrossEntropyLabelsGSAVX512_maxv_3
-	VMOVUPS (R8)(SI*4), Z13
-	VMAXPS  Z0, Z13, Z0
-	VMOVUPS 64(R8)(SI*4), Z13
-	VMAXPS  Z12, Z13, Z12
+	VMOVUPS (R8)(SI*4), Z14
+	VMAXPS  Z0, Z14, Z0
+	VMOVUPS 64(R8)(SI*4), Z14
+	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyLabelsGSAVX512_max32_2
 
 CrossEntropyLabelsGSAVX512_maxv_3:
 	CMPQ    SI, DX
 	JAE     CrossEntropyLabelsGSAVX512_maxtail_4
-	VMOVUPS (R8)(SI*4), Z13
-	VMAXPS  Z0, Z13, Z0
+	VMOVUPS (R8)(SI*4), Z14
+	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyLabelsGSAVX512_maxv_3
 
@@ -12176,506 +14386,1011 @@ CrossEntropyLabelsGSAVX512_maxtail_4:
 	JE           CrossEntropyLabelsGSAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z13
-	VMOVUPS      (R8)(SI*4), K1, Z13
-	VMAXPS       Z12, Z13, Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (R8)(SI*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
 
 CrossEntropyLabelsGSAVX512_maxfold_5:
-	VMAXPS        Z12, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y12
-	VMAXPS        Y12, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X12
-	VMAXPS        X12, X0, X0
-	VMOVHLPS      X0, X0, X12
-	VMAXPS        X12, X0, X0
-	VMOVSHDUP     X0, X12
-	VMAXSS        X12, X0, X0
-	VXORPS        X12, X12, X12
-	VADDSS        X12, X0, X0
+	VMAXPS        Z13, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y13
+	VMAXPS        Y13, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X13
+	VMAXPS        X13, X0, X0
+	VMOVHLPS      X0, X0, X13
+	VMAXPS        X13, X0, X0
+	VMOVSHDUP     X0, X13
+	VMAXSS        X13, X0, X0
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
+	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	MOVQ DI, SI
+	INCQ SI
+	CMPQ SI, R10
+	JAE  CrossEntropyLabelsGSAVX512_onerow_6
+	LEAQ (R8)(AX*4), R11
+
+	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	XORQ         SI, SI
+
+CrossEntropyLabelsGSAVX512_max32_7:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGSAVX512_maxv_8
+	VMOVUPS (R11)(SI*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	VMOVUPS 64(R11)(SI*4), Z14
+	VMAXPS  Z13, Z14, Z13
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGSAVX512_max32_7
+
+CrossEntropyLabelsGSAVX512_maxv_8:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGSAVX512_maxtail_9
+	VMOVUPS (R11)(SI*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGSAVX512_maxv_8
+
+CrossEntropyLabelsGSAVX512_maxtail_9:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyLabelsGSAVX512_maxfold_10
+	LEAQ         rowconsts<>+64(SB), R12
+	KMOVW        (R12)(BX*4), K1
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (R11)(SI*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
+
+CrossEntropyLabelsGSAVX512_maxfold_10:
+	VMAXPS        Z13, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y13
+	VMAXPS        Y13, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X13
+	VMAXPS        X13, X1, X1
+	VMOVHLPS      X1, X1, X13
+	VMAXPS        X13, X1, X1
+	VMOVSHDUP     X1, X13
+	VMAXSS        X13, X1, X1
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X1, X1
+	VBROADCASTSS  X1, Z1
+
+CrossEntropyLabelsGSAVX512_onerow_6:
 CrossEntropyLabelsGSAVX512_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    136(SP), SI
+	MOVQ    352(SP), SI
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(DI*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGSAVX512_ignored_6
-	VMOVSS  (R8)(R11*4), X12
-	VSUBSS  X0, X12, X12
-	VMOVSS  X12, 32(SP)(SI*4)
-	VMOVSS  keep+40(FP), X12
-	VMOVSS  X12, 64(SP)(SI*4)
-	VMOVSS  inv+44(FP), X12
-	MOVQ    sw+32(FP), R11
-	VMOVSS  (R11)(DI*4), X13
-	VMOVSS  X13, 144(SP)(SI*4)
-	VMULSS  X13, X12, X12
-	VMOVSS  X12, 128(SP)
-	JMP     CrossEntropyLabelsGSAVX512_labelled_7
+	JAE     CrossEntropyLabelsGSAVX512_ignored_11
+	VMOVSS  (R8)(R11*4), X13
+	VSUBSS  X0, X13, X13
+	VMOVSS  X13, 256(SP)(SI*4)
+	VMOVSS  keep+40(FP), X13
+	VMOVSS  X13, 288(SP)(SI*4)
+	VMOVSS  inv+44(FP), X13
+	MOVQ    sw+32(FP), R12
+	VMOVSS  (R12)(DI*4), X14
+	VMOVSS  X14, 360(SP)(SI*4)
+	VMULSS  X14, X13, X13
+	VMOVSS  X13, 392(SP)(SI*4)
+	MOVQ    R11, 424(SP)(SI*8)
+	JMP     CrossEntropyLabelsGSAVX512_labelled_12
 
-CrossEntropyLabelsGSAVX512_ignored_6:
-	VXORPS X12, X12, X12
-	VMOVSS X12, 32(SP)(SI*4)
-	VMOVSS X12, 64(SP)(SI*4)
-	VMOVSS rowconsts<>+1100(SB), X12
-	VMOVSS X12, 144(SP)(SI*4)
+CrossEntropyLabelsGSAVX512_ignored_11:
+	VXORPS X13, X13, X13
+	VMOVSS X13, 256(SP)(SI*4)
+	VMOVSS X13, 288(SP)(SI*4)
+	VMOVSS rowconsts<>+1100(SB), X14
+	VMOVSS X14, 360(SP)(SI*4)
+	VMOVSS X13, 392(SP)(SI*4)
+	MOVQ   $-1, 424(SP)(SI*8)
 
-CrossEntropyLabelsGSAVX512_labelled_7:
+CrossEntropyLabelsGSAVX512_labelled_12:
+	CMPQ AX, $0x00000100
+	JA   CrossEntropyLabelsGSAVX512_direct_13
+
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z12, Z12, Z12
 	VXORPS       Z13, Z13, Z13
+	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
 	INCQ         SI
+	INCQ         SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyLabelsGSAVX512_explast_8
+	JAE          CrossEntropyLabelsGSAVX512_explast_15
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	LEAQ         (R11)(AX*4), R11
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsGSAVX512_exp32_10:
+CrossEntropyLabelsGSAVX512_exp32_17:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGSAVX512_exprest_11
-	VMOVUPS       (R11)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, (R9)(SI*4)
-	VADDPS        Z16, Z12, Z12
-	VMOVUPS       64(R11)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       64(R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, 64(R9)(SI*4)
-	VADDPS        Z16, Z13, Z13
+	JAE           CrossEntropyLabelsGSAVX512_exprest_18
+	VMOVUPS       (R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, 64(R9)(SI*4)
+	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGSAVX512_exp32_10
+	JMP           CrossEntropyLabelsGSAVX512_exp32_17
 
-CrossEntropyLabelsGSAVX512_exprest_11:
+CrossEntropyLabelsGSAVX512_exprest_18:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGSAVX512_exptail_13
-	VMOVUPS       (R11)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, (R9)(SI*4)
-	VADDPS        Z16, Z12, Z12
+	JAE           CrossEntropyLabelsGSAVX512_exptail_20
+	VMOVUPS       (R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGSAVX512_expnext_14
+	JMP           CrossEntropyLabelsGSAVX512_expnext_21
 
-CrossEntropyLabelsGSAVX512_exptail_13:
+CrossEntropyLabelsGSAVX512_exptail_20:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGSAVX512_expdone_12
+	JE            CrossEntropyLabelsGSAVX512_expdone_19
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(BX*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R11)(SI*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VMOVUPS       Z15, K1, (R9)(SI*4)
-	VADDPS        Z15, Z12, Z12
-	JMP           CrossEntropyLabelsGSAVX512_expdone_12
-
-CrossEntropyLabelsGSAVX512_expnext_14:
-	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGSAVX512_expdone_12
-	LEAQ          rowconsts<>+64(SB), R12
-	KMOVW         (R12)(BX*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R11)(SI*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
-	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
-	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
-	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VMOVUPS       Z15, K1, (R9)(SI*4)
-	VADDPS        Z15, Z13, Z13
-
-CrossEntropyLabelsGSAVX512_expdone_12:
-	VEXTRACTF64X4 $0x01, Z1, Y0
-	VMAXPS        Y0, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X0
-	VMAXPS        X0, X1, X1
-	VMOVHLPS      X1, X1, X0
-	VMAXPS        X0, X1, X1
-	VMOVSHDUP     X1, X0
-	VMAXSS        X0, X1, X1
-	VXORPS        X0, X0, X0
-	VADDSS        X0, X1, X1
-	VBROADCASTSS  X1, Z1
-	JMP           CrossEntropyLabelsGSAVX512_expfolded_9
-
-CrossEntropyLabelsGSAVX512_explast_8:
-	XORQ SI, SI
-
-CrossEntropyLabelsGSAVX512_explast32_15:
-	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGSAVX512_explastrest_16
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, (R9)(SI*4)
-	VADDPS        Z16, Z12, Z12
-	VMOVUPS       64(R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, 64(R9)(SI*4)
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z13, Z13
-	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGSAVX512_explast32_15
+	JMP           CrossEntropyLabelsGSAVX512_expdone_19
 
-CrossEntropyLabelsGSAVX512_explastrest_16:
-	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGSAVX512_explasttail_18
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, (R9)(SI*4)
-	VADDPS        Z16, Z12, Z12
-	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGSAVX512_explastnext_19
-
-CrossEntropyLabelsGSAVX512_explasttail_18:
+CrossEntropyLabelsGSAVX512_expnext_21:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGSAVX512_explastdone_17
-	LEAQ          rowconsts<>+64(SB), R11
-	KMOVW         (R11)(BX*4), K1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	JE            CrossEntropyLabelsGSAVX512_expdone_19
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VMOVUPS       Z15, K1, (R9)(SI*4)
-	VADDPS        Z15, Z12, Z12
-	JMP           CrossEntropyLabelsGSAVX512_explastdone_17
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsGSAVX512_explastnext_19:
-	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGSAVX512_explastdone_17
-	LEAQ          rowconsts<>+64(SB), R11
-	KMOVW         (R11)(BX*4), K1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
-	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
-	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
-	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VMOVUPS       Z15, K1, (R9)(SI*4)
-	VADDPS        Z15, Z13, Z13
-
-CrossEntropyLabelsGSAVX512_explastdone_17:
-CrossEntropyLabelsGSAVX512_expfolded_9:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits
-	VADDPS        Z13, Z12, Z12
+CrossEntropyLabelsGSAVX512_expdone_19:
 	VEXTRACTF64X4 $0x01, Z12, Y0
-	VADDPS        Y0, Y12, Y12
+	VMAXPS        Y0, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VMAXPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VMAXPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VMAXSS        X0, X12, X12
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X12, X12
+	VBROADCASTSS  X12, Z12
+	JMP           CrossEntropyLabelsGSAVX512_expfolded_16
 
-	// two horizontal adds, low half + high half
-	VHADDPS      Y12, Y12, Y12
-	VHADDPS      Y12, Y12, Y12
-	VEXTRACTF128 $0x01, Y12, X0
-	VADDSS       X0, X12, X0
-	MOVQ         136(SP), SI
-	MOVQ         labels+24(FP), R11
-	MOVLQSX      (R11)(DI*4), R11
-	CMPQ         R11, AX
-	JAE          CrossEntropyLabelsGSAVX512_ignored_20
-	VMOVSS       X0, (SP)(SI*4)
-
-	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
-	VMOVSS       rowconsts<>+1100(SB), X12
-	VDIVSS       X0, X12, X12
-	VBROADCASTSS X12, Z0
-	VMOVSS       128(SP), X12
-	VMULSS       64(SP)(SI*4), X12, X12
-	VBROADCASTSS X12, Z13
-
-	// pass 3
+CrossEntropyLabelsGSAVX512_explast_15:
 	XORQ SI, SI
 
-CrossEntropyLabelsGSAVX512_out32_22:
+CrossEntropyLabelsGSAVX512_explast32_22:
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsGSAVX512_explastrest_23
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, 64(R9)(SI*4)
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsGSAVX512_explast32_22
+
+CrossEntropyLabelsGSAVX512_explastrest_23:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsGSAVX512_explasttail_25
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsGSAVX512_explastnext_26
+
+CrossEntropyLabelsGSAVX512_explasttail_25:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGSAVX512_explastdone_24
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsGSAVX512_explastdone_24
+
+CrossEntropyLabelsGSAVX512_explastnext_26:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGSAVX512_explastdone_24
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z14, Z14
+
+CrossEntropyLabelsGSAVX512_explastdone_24:
+CrossEntropyLabelsGSAVX512_expfolded_16:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
+	VADDPS        Z14, Z13, Z13
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
+	MOVQ          labels+24(FP), SI
+	MOVLQSX       (SI)(DI*4), SI
+	CMPQ          SI, AX
+	JAE           CrossEntropyLabelsGSAVX512_ignored_11r
+	MOVQ          352(SP), SI
+	SHLQ          $0x05, SI
+	VMOVUPS       Y13, (SP)(SI*1)
+	JMP           CrossEntropyLabelsGSAVX512_entered_14
+
+CrossEntropyLabelsGSAVX512_ignored_11r:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1100(SB), X0
+	MOVQ    352(SP), SI
+	SHLQ    $0x05, SI
+	VMOVUPS rowconsts<>+32(SB), Y13
+	VMOVUPS Y13, (SP)(SI*1)
+	VMOVSS  X0, (SP)(SI*1)
+	XORQ    SI, SI
+
+CrossEntropyLabelsGSAVX512_zero32_27:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGSAVX512_outv_23
-	VMOVUPS (R9)(SI*4), Z14
-	VMULPS  Z0, Z14, Z14
-	VMULPS  Z13, Z14, Z14
-	VMOVUPS Z14, (R9)(SI*4)
-	VMOVUPS 64(R9)(SI*4), Z14
-	VMULPS  Z0, Z14, Z14
-	VMULPS  Z13, Z14, Z14
-	VMOVUPS Z14, 64(R9)(SI*4)
-	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGSAVX512_out32_22
-
-CrossEntropyLabelsGSAVX512_outv_23:
-	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGSAVX512_outtail_24
-	VMOVUPS (R9)(SI*4), Z14
-	VMULPS  Z0, Z14, Z14
-	VMULPS  Z13, Z14, Z14
-	VMOVUPS Z14, (R9)(SI*4)
-	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGSAVX512_outv_23
-
-CrossEntropyLabelsGSAVX512_outtail_24:
-	CMPQ      BX, $0x00
-	JE        CrossEntropyLabelsGSAVX512_outend_25
-	LEAQ      rowconsts<>+64(SB), R12
-	KMOVW     (R12)(BX*4), K1
-	VMOVUPS.Z (R9)(SI*4), K1, Z14
-	VMULPS    Z0, Z14, Z14
-	VMULPS    Z13, Z14, Z14
-	VMOVUPS   Z14, K1, (R9)(SI*4)
-
-CrossEntropyLabelsGSAVX512_outend_25:
-	VMOVSS (R9)(R11*4), X0
-	VSUBSS X12, X0, X0
-	VMOVSS X0, (R9)(R11*4)
-	JMP    CrossEntropyLabelsGSAVX512_entered_21
-
-CrossEntropyLabelsGSAVX512_ignored_20:
-	VMOVSS rowconsts<>+1100(SB), X0
-	VMOVSS X0, (SP)(SI*4)
-
-	// an ignored row: a gradient row of +0
-	XORQ SI, SI
-
-CrossEntropyLabelsGSAVX512_zero32_26:
-	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGSAVX512_zerov_27
+	JAE     CrossEntropyLabelsGSAVX512_zerov_28
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGSAVX512_zero32_26
+	JMP     CrossEntropyLabelsGSAVX512_zero32_27
 
-CrossEntropyLabelsGSAVX512_zerov_27:
+CrossEntropyLabelsGSAVX512_zerov_28:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGSAVX512_zerotail_28
+	JAE     CrossEntropyLabelsGSAVX512_zerotail_29
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGSAVX512_zerov_27
+	JMP     CrossEntropyLabelsGSAVX512_zerov_28
 
-CrossEntropyLabelsGSAVX512_zerotail_28:
+CrossEntropyLabelsGSAVX512_zerotail_29:
 	CMPQ    BX, $0x00
-	JE      CrossEntropyLabelsGSAVX512_zeroend_29
+	JE      CrossEntropyLabelsGSAVX512_zeroend_30
 	LEAQ    rowconsts<>+64(SB), R11
 	KMOVW   (R11)(BX*4), K1
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, K1, (R9)(SI*4)
 
-CrossEntropyLabelsGSAVX512_zeroend_29:
-CrossEntropyLabelsGSAVX512_entered_21:
-	MOVQ 136(SP), SI
+CrossEntropyLabelsGSAVX512_zeroend_30:
+	JMP CrossEntropyLabelsGSAVX512_entered_14
+
+CrossEntropyLabelsGSAVX512_direct_13:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z13, Z13, Z13
+	VXORPS       Z14, Z14, Z14
+	MOVQ         DI, SI
+	INCQ         SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropyLabelsGSAVX512_explast_31
+	LEAQ         (R8)(AX*4), R11
+	LEAQ         (R11)(AX*4), R11
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
+	XORQ         SI, SI
+
+CrossEntropyLabelsGSAVX512_exp32_33:
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsGSAVX512_exprest_34
+	VMOVUPS       (R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, 64(R9)(SI*4)
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsGSAVX512_exp32_33
+
+CrossEntropyLabelsGSAVX512_exprest_34:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsGSAVX512_exptail_36
+	VMOVUPS       (R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsGSAVX512_expnext_37
+
+CrossEntropyLabelsGSAVX512_exptail_36:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGSAVX512_expdone_35
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsGSAVX512_expdone_35
+
+CrossEntropyLabelsGSAVX512_expnext_37:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGSAVX512_expdone_35
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z14, Z14
+
+CrossEntropyLabelsGSAVX512_expdone_35:
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VMAXPS        Y0, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VMAXPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VMAXPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VMAXSS        X0, X12, X12
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X12, X12
+	VBROADCASTSS  X12, Z12
+	JMP           CrossEntropyLabelsGSAVX512_expfolded_32
+
+CrossEntropyLabelsGSAVX512_explast_31:
+	XORQ SI, SI
+
+CrossEntropyLabelsGSAVX512_explast32_38:
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsGSAVX512_explastrest_39
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, 64(R9)(SI*4)
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsGSAVX512_explast32_38
+
+CrossEntropyLabelsGSAVX512_explastrest_39:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsGSAVX512_explasttail_41
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsGSAVX512_explastnext_42
+
+CrossEntropyLabelsGSAVX512_explasttail_41:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGSAVX512_explastdone_40
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsGSAVX512_explastdone_40
+
+CrossEntropyLabelsGSAVX512_explastnext_42:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGSAVX512_explastdone_40
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z14, Z14
+
+CrossEntropyLabelsGSAVX512_explastdone_40:
+CrossEntropyLabelsGSAVX512_expfolded_32:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
+	VADDPS        Z14, Z13, Z13
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y13, Y13, Y13
+	VHADDPS      Y13, Y13, Y13
+	VEXTRACTF128 $0x01, Y13, X0
+	VADDSS       X0, X13, X0
+	MOVQ         labels+24(FP), SI
+	MOVLQSX      (SI)(DI*4), R11
+	CMPQ         R11, AX
+	JAE          CrossEntropyLabelsGSAVX512_ignoredwide_43
+	MOVQ         352(SP), SI
+	SHLQ         $0x05, SI
+	VMOVUPS      rowconsts<>+32(SB), Y13
+	VMOVUPS      Y13, (SP)(SI*1)
+	VMOVSS       X0, (SP)(SI*1)
+
+	// grad_j = (e_j·(1/sum))·c with c = sv·wy, then grad_y -= c; nothing left for the ring
+	MOVQ         352(SP), R12
+	VMOVSS       392(SP)(R12*4), X13
+	VMULSS       288(SP)(R12*4), X13, X13
+	VMOVSS       rowconsts<>+1100(SB), X14
+	VDIVSS       X0, X14, X14
+	VBROADCASTSS X14, Z0
+	VBROADCASTSS X0, Z0
+	VBROADCASTSS X13, Z14
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyLabelsGSAVX512_out32_44:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGSAVX512_outv_45
+	VMOVUPS (R9)(SI*4), Z15
+	VMULPS  Z0, Z15, Z15
+	VMULPS  Z14, Z15, Z15
+	VMOVUPS Z15, (R9)(SI*4)
+	VMOVUPS 64(R9)(SI*4), Z15
+	VMULPS  Z0, Z15, Z15
+	VMULPS  Z14, Z15, Z15
+	VMOVUPS Z15, 64(R9)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGSAVX512_out32_44
+
+CrossEntropyLabelsGSAVX512_outv_45:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGSAVX512_outtail_46
+	VMOVUPS (R9)(SI*4), Z15
+	VMULPS  Z0, Z15, Z15
+	VMULPS  Z14, Z15, Z15
+	VMOVUPS Z15, (R9)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGSAVX512_outv_45
+
+CrossEntropyLabelsGSAVX512_outtail_46:
+	CMPQ      BX, $0x00
+	JE        CrossEntropyLabelsGSAVX512_outend_47
+	LEAQ      rowconsts<>+64(SB), R13
+	KMOVW     (R13)(BX*4), K1
+	VMOVUPS.Z (R9)(SI*4), K1, Z15
+	VMULPS    Z0, Z15, Z15
+	VMULPS    Z14, Z15, Z15
+	VMOVUPS   Z15, K1, (R9)(SI*4)
+
+CrossEntropyLabelsGSAVX512_outend_47:
+	VMOVSS (R9)(R11*4), X0
+	VSUBSS X13, X0, X0
+	VMOVSS X0, (R9)(R11*4)
+	MOVQ   $-1, 424(SP)(R12*8)
+	JMP    CrossEntropyLabelsGSAVX512_entered_14
+
+CrossEntropyLabelsGSAVX512_ignoredwide_43:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1100(SB), X0
+	MOVQ    352(SP), SI
+	SHLQ    $0x05, SI
+	VMOVUPS rowconsts<>+32(SB), Y13
+	VMOVUPS Y13, (SP)(SI*1)
+	VMOVSS  X0, (SP)(SI*1)
+	XORQ    SI, SI
+
+CrossEntropyLabelsGSAVX512_zero32_48:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGSAVX512_zerov_49
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, (R9)(SI*4)
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, 64(R9)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGSAVX512_zero32_48
+
+CrossEntropyLabelsGSAVX512_zerov_49:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGSAVX512_zerotail_50
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, (R9)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGSAVX512_zerov_49
+
+CrossEntropyLabelsGSAVX512_zerotail_50:
+	CMPQ    BX, $0x00
+	JE      CrossEntropyLabelsGSAVX512_zeroend_51
+	LEAQ    rowconsts<>+64(SB), R11
+	KMOVW   (R11)(BX*4), K1
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, K1, (R9)(SI*4)
+
+CrossEntropyLabelsGSAVX512_zeroend_51:
+CrossEntropyLabelsGSAVX512_entered_14:
+	MOVQ 352(SP), SI
 	INCQ SI
 	CMPQ SI, $0x08
-	JE   CrossEntropyLabelsGSAVX512_ringfull_30
-	MOVQ SI, 136(SP)
-	JMP  CrossEntropyLabelsGSAVX512_ringnext_31
+	JE   CrossEntropyLabelsGSAVX512_ringfull_52
+	MOVQ SI, 352(SP)
+	JMP  CrossEntropyLabelsGSAVX512_ringnext_53
 
-CrossEntropyLabelsGSAVX512_ringfull_30:
-	MOVQ $0x00000000, 136(SP)
+CrossEntropyLabelsGSAVX512_ringfull_52:
+	MOVQ $0x00000000, 352(SP)
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      (SP), Y0
+	VHADDPS      32(SP), Y0, Y0
+	VMOVUPS      64(SP), Y13
+	VHADDPS      96(SP), Y13, Y13
+	VHADDPS      Y13, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X13
+	VADDPS       X13, X0, X0
+	VMOVUPS      128(SP), Y13
+	VHADDPS      160(SP), Y13, Y13
+	VMOVUPS      192(SP), Y14
+	VHADDPS      224(SP), Y14, Y14
+	VHADDPS      Y14, Y13, Y13
+	VEXTRACTF128 $0x01, Y13, X14
+	VADDPS       X14, X13, X13
+	VINSERTF128  $0x01, X13, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS (SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y0, Y12
-	VPSRAD       $0x17, Y12, Y12
-	VPSLLD       $0x17, Y12, Y13
-	VPSUBD       Y13, Y0, Y13
-	VSUBPS       rowconsts<>+448(SB), Y13, Y13
-	VCVTDQ2PS    Y12, Y12
-	VMULPS       Y13, Y13, Y14
-	VBROADCASTSS rowconsts<>+1108(SB), Y15
-	VFMADD213PS  rowconsts<>+512(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+544(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+576(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+608(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+640(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+672(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+704(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+736(SB), Y13, Y15
-	VMULPS       Y13, Y15, Y15
-	VMULPS       Y14, Y15, Y15
-	VFMADD231PS  rowconsts<>+768(SB), Y12, Y15
-	VFMADD231PS  rowconsts<>+480(SB), Y14, Y15
-	VADDPS       Y15, Y13, Y13
-	VFMADD231PS  rowconsts<>+800(SB), Y12, Y13
-	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y13, Y13
-	VSUBPS       32(SP), Y13, Y13
-	VMULPS       64(SP), Y13, Y13
-	VMULPS       144(SP), Y13, Y13
+	VPSUBD       rowconsts<>+416(SB), Y0, Y13
+	VPSRAD       $0x17, Y13, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VPSUBD       Y14, Y0, Y14
+	VSUBPS       rowconsts<>+448(SB), Y14, Y14
+	VCVTDQ2PS    Y13, Y13
+	VMULPS       Y14, Y14, Y15
+	VBROADCASTSS rowconsts<>+1108(SB), Y16
+	VFMADD213PS  rowconsts<>+512(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+544(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+576(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+608(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+640(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+672(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+704(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+736(SB), Y14, Y16
+	VMULPS       Y14, Y16, Y16
+	VMULPS       Y15, Y16, Y16
+	VFMADD231PS  rowconsts<>+768(SB), Y13, Y16
+	VFMADD231PS  rowconsts<>+480(SB), Y15, Y16
+	VADDPS       Y16, Y14, Y14
+	VFMADD231PS  rowconsts<>+800(SB), Y13, Y14
+	VSUBPS       Y0, Y0, Y13
+	VADDPS       Y13, Y14, Y14
+	VSUBPS       256(SP), Y14, Y14
+	VMULPS       288(SP), Y14, Y14
+	VMULPS       360(SP), Y14, Y14
 	MOVQ         loss+48(FP), SI
-	VMOVUPS      Y13, -28(SI)(DI*4)
+	VMOVUPS      Y14, -28(SI)(DI*4)
 
 	// partials[j] += float64(loss_j)
 	MOVQ         sum+72(FP), SI
-	VCVTPS2PD    X13, Y0
-	VADDPD       (SI), Y0, Y0
-	VMOVUPD      Y0, (SI)
-	VEXTRACTF128 $0x01, Y13, X13
-	VCVTPS2PD    X13, Y0
-	VADDPD       32(SI), Y0, Y0
-	VMOVUPD      Y0, 32(SI)
+	VCVTPS2PD    X14, Y13
+	VADDPD       (SI), Y13, Y13
+	VMOVUPD      Y13, (SI)
+	VEXTRACTF128 $0x01, Y14, X14
+	VCVTPS2PD    X14, Y13
+	VADDPD       32(SI), Y13, Y13
+	VMOVUPD      Y13, 32(SI)
 
-CrossEntropyLabelsGSAVX512_ringnext_31:
+	// the gradient passes left in the ring: 1/sum and c = (s·inv)·wy of 8 rows at once, then each row's pass
+	VBROADCASTSS rowconsts<>+1100(SB), Y13
+	VDIVPS       Y0, Y13, Y13
+	VMOVUPS      Y13, 320(SP)
+	VMOVUPS      392(SP), Y0
+	VMULPS       288(SP), Y0, Y0
+	VMOVUPS      Y0, 488(SP)
+	IMUL3Q       $+28, AX, SI
+	MOVQ         R9, R11
+	SUBQ         SI, R11
+	XORQ         R12, R12
+
+CrossEntropyLabelsGSAVX512_gradrows_54:
+	CMPQ         R12, $0x08
+	JAE          CrossEntropyLabelsGSAVX512_gradrowsdone_55
+	MOVQ         424(SP)(R12*8), R13
+	TESTQ        R13, R13
+	JS           CrossEntropyLabelsGSAVX512_nograd_56
+	VBROADCASTSS 320(SP)(R12*4), Z0
+	VBROADCASTSS 488(SP)(R12*4), Z13
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyLabelsGSAVX512_out32_57:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGSAVX512_outv_58
+	VMOVUPS (R11)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, (R11)(SI*4)
+	VMOVUPS 64(R11)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, 64(R11)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGSAVX512_out32_57
+
+CrossEntropyLabelsGSAVX512_outv_58:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGSAVX512_outtail_59
+	VMOVUPS (R11)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, (R11)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGSAVX512_outv_58
+
+CrossEntropyLabelsGSAVX512_outtail_59:
+	CMPQ      BX, $0x00
+	JE        CrossEntropyLabelsGSAVX512_outend_60
+	LEAQ      rowconsts<>+64(SB), R14
+	KMOVW     (R14)(BX*4), K1
+	VMOVUPS.Z (R11)(SI*4), K1, Z14
+	VMULPS    Z0, Z14, Z14
+	VMULPS    Z13, Z14, Z14
+	VMOVUPS   Z14, K1, (R11)(SI*4)
+
+CrossEntropyLabelsGSAVX512_outend_60:
+	VMOVSS (R11)(R13*4), X0
+	VSUBSS 488(SP)(R12*4), X0, X0
+	VMOVSS X0, (R11)(R13*4)
+
+CrossEntropyLabelsGSAVX512_nograd_56:
+	LEAQ (R11)(AX*4), R11
+	INCQ R12
+	JMP  CrossEntropyLabelsGSAVX512_gradrows_54
+
+CrossEntropyLabelsGSAVX512_gradrowsdone_55:
+CrossEntropyLabelsGSAVX512_ringnext_53:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
 	VMOVAPS Z1, Z0
+	VMOVAPS Z12, Z1
 	INCQ    DI
 	CMPQ    DI, R10
 	JB      CrossEntropyLabelsGSAVX512_row
 
 CrossEntropyLabelsGSAVX512_end_1:
-	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 136(SP), AX
-	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGSAVX512_flushed_32
+	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
+	MOVQ 352(SP), R8
+	CMPQ R8, $0x00
+	JE   CrossEntropyLabelsGSAVX512_flushed_61
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      (SP), Y0
+	VHADDPS      32(SP), Y0, Y0
+	VMOVUPS      64(SP), Y1
+	VHADDPS      96(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      128(SP), Y1
+	VHADDPS      160(SP), Y1, Y1
+	VMOVUPS      192(SP), Y2
+	VHADDPS      224(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS (SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+416(SB), Y0, Y1
 	VPSRAD       $0x17, Y1, Y1
@@ -12699,36 +15414,107 @@ CrossEntropyLabelsGSAVX512_end_1:
 	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
 	VADDPS       Y4, Y2, Y2
 	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
-	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y2, Y2
-	VSUBPS       32(SP), Y2, Y2
-	VMULPS       64(SP), Y2, Y2
-	VMULPS       144(SP), Y2, Y2
-	VMOVUPS      Y2, 96(SP)
-	MOVQ         DI, CX
-	SUBQ         AX, CX
-	MOVQ         loss+48(FP), DX
-	LEAQ         (DX)(CX*4), CX
-	MOVQ         sum+72(FP), DX
-	XORQ         BX, BX
+	VSUBPS       Y0, Y0, Y1
+	VADDPS       Y1, Y2, Y2
+	VSUBPS       256(SP), Y2, Y2
+	VMULPS       288(SP), Y2, Y2
+	VMULPS       360(SP), Y2, Y2
+	VMOVUPS      Y2, 320(SP)
+	MOVQ         DI, SI
+	SUBQ         R8, SI
+	MOVQ         loss+48(FP), DI
+	LEAQ         (DI)(SI*4), SI
+	MOVQ         sum+72(FP), DI
+	XORQ         R10, R10
 
-CrossEntropyLabelsGSAVX512_flushrow_33:
-	VMOVSS    96(SP)(BX*4), X0
-	VMOVSS    X0, (CX)(BX*4)
-	VCVTSS2SD X0, X0, X0
-	VADDSD    (DX)(BX*8), X0, X0
-	VMOVSD    X0, (DX)(BX*8)
-	INCQ      BX
-	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGSAVX512_flushrow_33
+CrossEntropyLabelsGSAVX512_flushrow_62:
+	VMOVSS    320(SP)(R10*4), X1
+	VMOVSS    X1, (SI)(R10*4)
+	VCVTSS2SD X1, X1, X1
+	VADDSD    (DI)(R10*8), X1, X1
+	VMOVSD    X1, (DI)(R10*8)
+	INCQ      R10
+	CMPQ      R10, R8
+	JB        CrossEntropyLabelsGSAVX512_flushrow_62
 
-CrossEntropyLabelsGSAVX512_flushed_32:
+	// the gradient passes left in the ring: 1/sum and c = (s·inv)·wy of 8 rows at once, then each row's pass
+	VBROADCASTSS rowconsts<>+1100(SB), Y1
+	VDIVPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 320(SP)
+	VMOVUPS      392(SP), Y0
+	VMULPS       288(SP), Y0, Y0
+	VMOVUPS      Y0, 488(SP)
+	MOVQ         R8, SI
+	IMULQ        AX, SI
+	SHLQ         $0x02, SI
+	MOVQ         R9, DI
+	SUBQ         SI, DI
+	XORQ         R9, R9
+
+CrossEntropyLabelsGSAVX512_gradrows_63:
+	CMPQ         R9, R8
+	JAE          CrossEntropyLabelsGSAVX512_gradrowsdone_64
+	MOVQ         424(SP)(R9*8), R10
+	TESTQ        R10, R10
+	JS           CrossEntropyLabelsGSAVX512_nograd_65
+	VBROADCASTSS 320(SP)(R9*4), Z0
+	VBROADCASTSS 488(SP)(R9*4), Z1
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyLabelsGSAVX512_out32_66:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGSAVX512_outv_67
+	VMOVUPS (DI)(SI*4), Z2
+	VMULPS  Z0, Z2, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, (DI)(SI*4)
+	VMOVUPS 64(DI)(SI*4), Z2
+	VMULPS  Z0, Z2, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, 64(DI)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGSAVX512_out32_66
+
+CrossEntropyLabelsGSAVX512_outv_67:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGSAVX512_outtail_68
+	VMOVUPS (DI)(SI*4), Z2
+	VMULPS  Z0, Z2, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, (DI)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGSAVX512_outv_67
+
+CrossEntropyLabelsGSAVX512_outtail_68:
+	CMPQ      BX, $0x00
+	JE        CrossEntropyLabelsGSAVX512_outend_69
+	LEAQ      rowconsts<>+64(SB), R11
+	KMOVW     (R11)(BX*4), K1
+	VMOVUPS.Z (DI)(SI*4), K1, Z2
+	VMULPS    Z0, Z2, Z2
+	VMULPS    Z1, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)(SI*4)
+
+CrossEntropyLabelsGSAVX512_outend_69:
+	VMOVSS (DI)(R10*4), X0
+	VSUBSS 488(SP)(R9*4), X0, X0
+	VMOVSS X0, (DI)(R10*4)
+
+CrossEntropyLabelsGSAVX512_nograd_65:
+	LEAQ (DI)(AX*4), DI
+	INCQ R9
+	JMP  CrossEntropyLabelsGSAVX512_gradrows_63
+
+CrossEntropyLabelsGSAVX512_gradrowsdone_64:
+CrossEntropyLabelsGSAVX512_flushed_61:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGWAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsGWAVX512(SB), $144-81
+TEXT ·CrossEntropyLabelsGWAVX512(SB), $488-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -12752,31 +15538,42 @@ TEXT ·CrossEntropyLabelsGWAVX512(SB), $144-81
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+56(FP), R10
-	MOVQ         $0x00000000, 136(SP)
-	CMPQ         DI, R10
-	JAE          CrossEntropyLabelsGWAVX512_end_1
+
+	// the ring's partial vectors start at +0
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y0, 32(SP)
+	VMOVUPS Y0, 64(SP)
+	VMOVUPS Y0, 96(SP)
+	VMOVUPS Y0, 128(SP)
+	VMOVUPS Y0, 160(SP)
+	VMOVUPS Y0, 192(SP)
+	VMOVUPS Y0, 224(SP)
+	MOVQ    $0x00000000, 352(SP)
+	CMPQ    DI, R10
+	JAE     CrossEntropyLabelsGWAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
 CrossEntropyLabelsGWAVX512_max32_2:
 	CMPQ    SI, CX
 	JAE     CrossEntropyLabelsGWAVX512_maxv_3
-	VMOVUPS (R8)(SI*4), Z13
-	VMAXPS  Z0, Z13, Z0
-	VMOVUPS 64(R8)(SI*4), Z13
-	VMAXPS  Z12, Z13, Z12
+	VMOVUPS (R8)(SI*4), Z14
+	VMAXPS  Z0, Z14, Z0
+	VMOVUPS 64(R8)(SI*4), Z14
+	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyLabelsGWAVX512_max32_2
 
 CrossEntropyLabelsGWAVX512_maxv_3:
 	CMPQ    SI, DX
 	JAE     CrossEntropyLabelsGWAVX512_maxtail_4
-	VMOVUPS (R8)(SI*4), Z13
-	VMAXPS  Z0, Z13, Z0
+	VMOVUPS (R8)(SI*4), Z14
+	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyLabelsGWAVX512_maxv_3
 
@@ -12785,501 +15582,1006 @@ CrossEntropyLabelsGWAVX512_maxtail_4:
 	JE           CrossEntropyLabelsGWAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z13
-	VMOVUPS      (R8)(SI*4), K1, Z13
-	VMAXPS       Z12, Z13, Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (R8)(SI*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
 
 CrossEntropyLabelsGWAVX512_maxfold_5:
-	VMAXPS        Z12, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y12
-	VMAXPS        Y12, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X12
-	VMAXPS        X12, X0, X0
-	VMOVHLPS      X0, X0, X12
-	VMAXPS        X12, X0, X0
-	VMOVSHDUP     X0, X12
-	VMAXSS        X12, X0, X0
-	VXORPS        X12, X12, X12
-	VADDSS        X12, X0, X0
+	VMAXPS        Z13, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y13
+	VMAXPS        Y13, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X13
+	VMAXPS        X13, X0, X0
+	VMOVHLPS      X0, X0, X13
+	VMAXPS        X13, X0, X0
+	VMOVSHDUP     X0, X13
+	VMAXSS        X13, X0, X0
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
+	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	MOVQ DI, SI
+	INCQ SI
+	CMPQ SI, R10
+	JAE  CrossEntropyLabelsGWAVX512_onerow_6
+	LEAQ (R8)(AX*4), R11
+
+	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	XORQ         SI, SI
+
+CrossEntropyLabelsGWAVX512_max32_7:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGWAVX512_maxv_8
+	VMOVUPS (R11)(SI*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	VMOVUPS 64(R11)(SI*4), Z14
+	VMAXPS  Z13, Z14, Z13
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGWAVX512_max32_7
+
+CrossEntropyLabelsGWAVX512_maxv_8:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGWAVX512_maxtail_9
+	VMOVUPS (R11)(SI*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGWAVX512_maxv_8
+
+CrossEntropyLabelsGWAVX512_maxtail_9:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyLabelsGWAVX512_maxfold_10
+	LEAQ         rowconsts<>+64(SB), R12
+	KMOVW        (R12)(BX*4), K1
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (R11)(SI*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
+
+CrossEntropyLabelsGWAVX512_maxfold_10:
+	VMAXPS        Z13, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y13
+	VMAXPS        Y13, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X13
+	VMAXPS        X13, X1, X1
+	VMOVHLPS      X1, X1, X13
+	VMAXPS        X13, X1, X1
+	VMOVSHDUP     X1, X13
+	VMAXSS        X13, X1, X1
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X1, X1
+	VBROADCASTSS  X1, Z1
+
+CrossEntropyLabelsGWAVX512_onerow_6:
 CrossEntropyLabelsGWAVX512_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    136(SP), SI
+	MOVQ    352(SP), SI
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(DI*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGWAVX512_ignored_6
-	VMOVSS  (R8)(R11*4), X12
-	VSUBSS  X0, X12, X12
-	VMOVSS  X12, 32(SP)(SI*4)
-	VMOVSS  keep+40(FP), X12
+	JAE     CrossEntropyLabelsGWAVX512_ignored_11
+	VMOVSS  (R8)(R11*4), X13
+	VSUBSS  X0, X13, X13
+	VMOVSS  X13, 256(SP)(SI*4)
+	VMOVSS  keep+40(FP), X13
 	MOVQ    w+16(FP), R12
-	VMULSS  (R12)(R11*4), X12, X12
-	VMOVSS  X12, 64(SP)(SI*4)
-	VMOVSS  inv+44(FP), X12
-	VMOVSS  X12, 128(SP)
-	JMP     CrossEntropyLabelsGWAVX512_labelled_7
+	VMULSS  (R12)(R11*4), X13, X13
+	VMOVSS  X13, 288(SP)(SI*4)
+	VMOVSS  inv+44(FP), X13
+	VMOVSS  X13, 360(SP)(SI*4)
+	MOVQ    R11, 392(SP)(SI*8)
+	JMP     CrossEntropyLabelsGWAVX512_labelled_12
 
-CrossEntropyLabelsGWAVX512_ignored_6:
-	VXORPS X12, X12, X12
-	VMOVSS X12, 32(SP)(SI*4)
-	VMOVSS X12, 64(SP)(SI*4)
+CrossEntropyLabelsGWAVX512_ignored_11:
+	VXORPS X13, X13, X13
+	VMOVSS X13, 256(SP)(SI*4)
+	VMOVSS X13, 288(SP)(SI*4)
+	VMOVSS X13, 360(SP)(SI*4)
+	MOVQ   $-1, 392(SP)(SI*8)
 
-CrossEntropyLabelsGWAVX512_labelled_7:
+CrossEntropyLabelsGWAVX512_labelled_12:
+	CMPQ AX, $0x00000100
+	JA   CrossEntropyLabelsGWAVX512_direct_13
+
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z12, Z12, Z12
 	VXORPS       Z13, Z13, Z13
+	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
 	INCQ         SI
+	INCQ         SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyLabelsGWAVX512_explast_8
+	JAE          CrossEntropyLabelsGWAVX512_explast_15
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	LEAQ         (R11)(AX*4), R11
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsGWAVX512_exp32_10:
+CrossEntropyLabelsGWAVX512_exp32_17:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGWAVX512_exprest_11
-	VMOVUPS       (R11)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, (R9)(SI*4)
-	VADDPS        Z16, Z12, Z12
-	VMOVUPS       64(R11)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       64(R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, 64(R9)(SI*4)
-	VADDPS        Z16, Z13, Z13
+	JAE           CrossEntropyLabelsGWAVX512_exprest_18
+	VMOVUPS       (R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, 64(R9)(SI*4)
+	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGWAVX512_exp32_10
+	JMP           CrossEntropyLabelsGWAVX512_exp32_17
 
-CrossEntropyLabelsGWAVX512_exprest_11:
+CrossEntropyLabelsGWAVX512_exprest_18:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGWAVX512_exptail_13
-	VMOVUPS       (R11)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, (R9)(SI*4)
-	VADDPS        Z16, Z12, Z12
+	JAE           CrossEntropyLabelsGWAVX512_exptail_20
+	VMOVUPS       (R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGWAVX512_expnext_14
+	JMP           CrossEntropyLabelsGWAVX512_expnext_21
 
-CrossEntropyLabelsGWAVX512_exptail_13:
+CrossEntropyLabelsGWAVX512_exptail_20:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWAVX512_expdone_12
+	JE            CrossEntropyLabelsGWAVX512_expdone_19
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(BX*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R11)(SI*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VMOVUPS       Z15, K1, (R9)(SI*4)
-	VADDPS        Z15, Z12, Z12
-	JMP           CrossEntropyLabelsGWAVX512_expdone_12
-
-CrossEntropyLabelsGWAVX512_expnext_14:
-	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWAVX512_expdone_12
-	LEAQ          rowconsts<>+64(SB), R12
-	KMOVW         (R12)(BX*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R11)(SI*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
-	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
-	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
-	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VMOVUPS       Z15, K1, (R9)(SI*4)
-	VADDPS        Z15, Z13, Z13
-
-CrossEntropyLabelsGWAVX512_expdone_12:
-	VEXTRACTF64X4 $0x01, Z1, Y0
-	VMAXPS        Y0, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X0
-	VMAXPS        X0, X1, X1
-	VMOVHLPS      X1, X1, X0
-	VMAXPS        X0, X1, X1
-	VMOVSHDUP     X1, X0
-	VMAXSS        X0, X1, X1
-	VXORPS        X0, X0, X0
-	VADDSS        X0, X1, X1
-	VBROADCASTSS  X1, Z1
-	JMP           CrossEntropyLabelsGWAVX512_expfolded_9
-
-CrossEntropyLabelsGWAVX512_explast_8:
-	XORQ SI, SI
-
-CrossEntropyLabelsGWAVX512_explast32_15:
-	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGWAVX512_explastrest_16
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, (R9)(SI*4)
-	VADDPS        Z16, Z12, Z12
-	VMOVUPS       64(R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, 64(R9)(SI*4)
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z13, Z13
-	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGWAVX512_explast32_15
+	JMP           CrossEntropyLabelsGWAVX512_expdone_19
 
-CrossEntropyLabelsGWAVX512_explastrest_16:
-	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGWAVX512_explasttail_18
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, (R9)(SI*4)
-	VADDPS        Z16, Z12, Z12
-	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGWAVX512_explastnext_19
-
-CrossEntropyLabelsGWAVX512_explasttail_18:
+CrossEntropyLabelsGWAVX512_expnext_21:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWAVX512_explastdone_17
-	LEAQ          rowconsts<>+64(SB), R11
-	KMOVW         (R11)(BX*4), K1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	JE            CrossEntropyLabelsGWAVX512_expdone_19
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VMOVUPS       Z15, K1, (R9)(SI*4)
-	VADDPS        Z15, Z12, Z12
-	JMP           CrossEntropyLabelsGWAVX512_explastdone_17
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsGWAVX512_explastnext_19:
-	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWAVX512_explastdone_17
-	LEAQ          rowconsts<>+64(SB), R11
-	KMOVW         (R11)(BX*4), K1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
-	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
-	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
-	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VMOVUPS       Z15, K1, (R9)(SI*4)
-	VADDPS        Z15, Z13, Z13
-
-CrossEntropyLabelsGWAVX512_explastdone_17:
-CrossEntropyLabelsGWAVX512_expfolded_9:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits
-	VADDPS        Z13, Z12, Z12
+CrossEntropyLabelsGWAVX512_expdone_19:
 	VEXTRACTF64X4 $0x01, Z12, Y0
-	VADDPS        Y0, Y12, Y12
+	VMAXPS        Y0, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VMAXPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VMAXPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VMAXSS        X0, X12, X12
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X12, X12
+	VBROADCASTSS  X12, Z12
+	JMP           CrossEntropyLabelsGWAVX512_expfolded_16
 
-	// two horizontal adds, low half + high half
-	VHADDPS      Y12, Y12, Y12
-	VHADDPS      Y12, Y12, Y12
-	VEXTRACTF128 $0x01, Y12, X0
-	VADDSS       X0, X12, X0
-	MOVQ         136(SP), SI
-	MOVQ         labels+24(FP), R11
-	MOVLQSX      (R11)(DI*4), R11
-	CMPQ         R11, AX
-	JAE          CrossEntropyLabelsGWAVX512_ignored_20
-	VMOVSS       X0, (SP)(SI*4)
-
-	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
-	VMOVSS       rowconsts<>+1100(SB), X12
-	VDIVSS       X0, X12, X12
-	VBROADCASTSS X12, Z0
-	VMOVSS       128(SP), X12
-	VMULSS       64(SP)(SI*4), X12, X12
-	VBROADCASTSS X12, Z13
-
-	// pass 3
+CrossEntropyLabelsGWAVX512_explast_15:
 	XORQ SI, SI
 
-CrossEntropyLabelsGWAVX512_out32_22:
+CrossEntropyLabelsGWAVX512_explast32_22:
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsGWAVX512_explastrest_23
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, 64(R9)(SI*4)
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsGWAVX512_explast32_22
+
+CrossEntropyLabelsGWAVX512_explastrest_23:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsGWAVX512_explasttail_25
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsGWAVX512_explastnext_26
+
+CrossEntropyLabelsGWAVX512_explasttail_25:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGWAVX512_explastdone_24
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsGWAVX512_explastdone_24
+
+CrossEntropyLabelsGWAVX512_explastnext_26:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGWAVX512_explastdone_24
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z14, Z14
+
+CrossEntropyLabelsGWAVX512_explastdone_24:
+CrossEntropyLabelsGWAVX512_expfolded_16:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
+	VADDPS        Z14, Z13, Z13
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
+	MOVQ          labels+24(FP), SI
+	MOVLQSX       (SI)(DI*4), SI
+	CMPQ          SI, AX
+	JAE           CrossEntropyLabelsGWAVX512_ignored_11r
+	MOVQ          352(SP), SI
+	SHLQ          $0x05, SI
+	VMOVUPS       Y13, (SP)(SI*1)
+	JMP           CrossEntropyLabelsGWAVX512_entered_14
+
+CrossEntropyLabelsGWAVX512_ignored_11r:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1100(SB), X0
+	MOVQ    352(SP), SI
+	SHLQ    $0x05, SI
+	VMOVUPS rowconsts<>+32(SB), Y13
+	VMOVUPS Y13, (SP)(SI*1)
+	VMOVSS  X0, (SP)(SI*1)
+	XORQ    SI, SI
+
+CrossEntropyLabelsGWAVX512_zero32_27:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGWAVX512_outv_23
-	VMOVUPS (R9)(SI*4), Z14
-	VMULPS  Z0, Z14, Z14
-	VMULPS  Z13, Z14, Z14
-	VMOVUPS Z14, (R9)(SI*4)
-	VMOVUPS 64(R9)(SI*4), Z14
-	VMULPS  Z0, Z14, Z14
-	VMULPS  Z13, Z14, Z14
-	VMOVUPS Z14, 64(R9)(SI*4)
-	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGWAVX512_out32_22
-
-CrossEntropyLabelsGWAVX512_outv_23:
-	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGWAVX512_outtail_24
-	VMOVUPS (R9)(SI*4), Z14
-	VMULPS  Z0, Z14, Z14
-	VMULPS  Z13, Z14, Z14
-	VMOVUPS Z14, (R9)(SI*4)
-	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGWAVX512_outv_23
-
-CrossEntropyLabelsGWAVX512_outtail_24:
-	CMPQ      BX, $0x00
-	JE        CrossEntropyLabelsGWAVX512_outend_25
-	LEAQ      rowconsts<>+64(SB), R12
-	KMOVW     (R12)(BX*4), K1
-	VMOVUPS.Z (R9)(SI*4), K1, Z14
-	VMULPS    Z0, Z14, Z14
-	VMULPS    Z13, Z14, Z14
-	VMOVUPS   Z14, K1, (R9)(SI*4)
-
-CrossEntropyLabelsGWAVX512_outend_25:
-	VMOVSS (R9)(R11*4), X0
-	VSUBSS X12, X0, X0
-	VMOVSS X0, (R9)(R11*4)
-	JMP    CrossEntropyLabelsGWAVX512_entered_21
-
-CrossEntropyLabelsGWAVX512_ignored_20:
-	VMOVSS rowconsts<>+1100(SB), X0
-	VMOVSS X0, (SP)(SI*4)
-
-	// an ignored row: a gradient row of +0
-	XORQ SI, SI
-
-CrossEntropyLabelsGWAVX512_zero32_26:
-	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGWAVX512_zerov_27
+	JAE     CrossEntropyLabelsGWAVX512_zerov_28
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGWAVX512_zero32_26
+	JMP     CrossEntropyLabelsGWAVX512_zero32_27
 
-CrossEntropyLabelsGWAVX512_zerov_27:
+CrossEntropyLabelsGWAVX512_zerov_28:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGWAVX512_zerotail_28
+	JAE     CrossEntropyLabelsGWAVX512_zerotail_29
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGWAVX512_zerov_27
+	JMP     CrossEntropyLabelsGWAVX512_zerov_28
 
-CrossEntropyLabelsGWAVX512_zerotail_28:
+CrossEntropyLabelsGWAVX512_zerotail_29:
 	CMPQ    BX, $0x00
-	JE      CrossEntropyLabelsGWAVX512_zeroend_29
+	JE      CrossEntropyLabelsGWAVX512_zeroend_30
 	LEAQ    rowconsts<>+64(SB), R11
 	KMOVW   (R11)(BX*4), K1
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, K1, (R9)(SI*4)
 
-CrossEntropyLabelsGWAVX512_zeroend_29:
-CrossEntropyLabelsGWAVX512_entered_21:
-	MOVQ 136(SP), SI
+CrossEntropyLabelsGWAVX512_zeroend_30:
+	JMP CrossEntropyLabelsGWAVX512_entered_14
+
+CrossEntropyLabelsGWAVX512_direct_13:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z13, Z13, Z13
+	VXORPS       Z14, Z14, Z14
+	MOVQ         DI, SI
+	INCQ         SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropyLabelsGWAVX512_explast_31
+	LEAQ         (R8)(AX*4), R11
+	LEAQ         (R11)(AX*4), R11
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
+	XORQ         SI, SI
+
+CrossEntropyLabelsGWAVX512_exp32_33:
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsGWAVX512_exprest_34
+	VMOVUPS       (R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, 64(R9)(SI*4)
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsGWAVX512_exp32_33
+
+CrossEntropyLabelsGWAVX512_exprest_34:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsGWAVX512_exptail_36
+	VMOVUPS       (R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsGWAVX512_expnext_37
+
+CrossEntropyLabelsGWAVX512_exptail_36:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGWAVX512_expdone_35
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsGWAVX512_expdone_35
+
+CrossEntropyLabelsGWAVX512_expnext_37:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGWAVX512_expdone_35
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z14, Z14
+
+CrossEntropyLabelsGWAVX512_expdone_35:
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VMAXPS        Y0, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VMAXPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VMAXPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VMAXSS        X0, X12, X12
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X12, X12
+	VBROADCASTSS  X12, Z12
+	JMP           CrossEntropyLabelsGWAVX512_expfolded_32
+
+CrossEntropyLabelsGWAVX512_explast_31:
+	XORQ SI, SI
+
+CrossEntropyLabelsGWAVX512_explast32_38:
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsGWAVX512_explastrest_39
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, 64(R9)(SI*4)
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsGWAVX512_explast32_38
+
+CrossEntropyLabelsGWAVX512_explastrest_39:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsGWAVX512_explasttail_41
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsGWAVX512_explastnext_42
+
+CrossEntropyLabelsGWAVX512_explasttail_41:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGWAVX512_explastdone_40
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsGWAVX512_explastdone_40
+
+CrossEntropyLabelsGWAVX512_explastnext_42:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGWAVX512_explastdone_40
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z14, Z14
+
+CrossEntropyLabelsGWAVX512_explastdone_40:
+CrossEntropyLabelsGWAVX512_expfolded_32:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
+	VADDPS        Z14, Z13, Z13
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y13, Y13, Y13
+	VHADDPS      Y13, Y13, Y13
+	VEXTRACTF128 $0x01, Y13, X0
+	VADDSS       X0, X13, X0
+	MOVQ         labels+24(FP), SI
+	MOVLQSX      (SI)(DI*4), R11
+	CMPQ         R11, AX
+	JAE          CrossEntropyLabelsGWAVX512_ignoredwide_43
+	MOVQ         352(SP), SI
+	SHLQ         $0x05, SI
+	VMOVUPS      rowconsts<>+32(SB), Y13
+	VMOVUPS      Y13, (SP)(SI*1)
+	VMOVSS       X0, (SP)(SI*1)
+
+	// grad_j = (e_j·(1/sum))·c with c = sv·wy, then grad_y -= c; nothing left for the ring
+	MOVQ         352(SP), R12
+	VMOVSS       360(SP)(R12*4), X13
+	VMULSS       288(SP)(R12*4), X13, X13
+	VMOVSS       rowconsts<>+1100(SB), X14
+	VDIVSS       X0, X14, X14
+	VBROADCASTSS X14, Z0
+	VBROADCASTSS X0, Z0
+	VBROADCASTSS X13, Z14
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyLabelsGWAVX512_out32_44:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGWAVX512_outv_45
+	VMOVUPS (R9)(SI*4), Z15
+	VMULPS  Z0, Z15, Z15
+	VMULPS  Z14, Z15, Z15
+	VMOVUPS Z15, (R9)(SI*4)
+	VMOVUPS 64(R9)(SI*4), Z15
+	VMULPS  Z0, Z15, Z15
+	VMULPS  Z14, Z15, Z15
+	VMOVUPS Z15, 64(R9)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGWAVX512_out32_44
+
+CrossEntropyLabelsGWAVX512_outv_45:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGWAVX512_outtail_46
+	VMOVUPS (R9)(SI*4), Z15
+	VMULPS  Z0, Z15, Z15
+	VMULPS  Z14, Z15, Z15
+	VMOVUPS Z15, (R9)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGWAVX512_outv_45
+
+CrossEntropyLabelsGWAVX512_outtail_46:
+	CMPQ      BX, $0x00
+	JE        CrossEntropyLabelsGWAVX512_outend_47
+	LEAQ      rowconsts<>+64(SB), R13
+	KMOVW     (R13)(BX*4), K1
+	VMOVUPS.Z (R9)(SI*4), K1, Z15
+	VMULPS    Z0, Z15, Z15
+	VMULPS    Z14, Z15, Z15
+	VMOVUPS   Z15, K1, (R9)(SI*4)
+
+CrossEntropyLabelsGWAVX512_outend_47:
+	VMOVSS (R9)(R11*4), X0
+	VSUBSS X13, X0, X0
+	VMOVSS X0, (R9)(R11*4)
+	MOVQ   $-1, 392(SP)(R12*8)
+	JMP    CrossEntropyLabelsGWAVX512_entered_14
+
+CrossEntropyLabelsGWAVX512_ignoredwide_43:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1100(SB), X0
+	MOVQ    352(SP), SI
+	SHLQ    $0x05, SI
+	VMOVUPS rowconsts<>+32(SB), Y13
+	VMOVUPS Y13, (SP)(SI*1)
+	VMOVSS  X0, (SP)(SI*1)
+	XORQ    SI, SI
+
+CrossEntropyLabelsGWAVX512_zero32_48:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGWAVX512_zerov_49
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, (R9)(SI*4)
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, 64(R9)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGWAVX512_zero32_48
+
+CrossEntropyLabelsGWAVX512_zerov_49:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGWAVX512_zerotail_50
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, (R9)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGWAVX512_zerov_49
+
+CrossEntropyLabelsGWAVX512_zerotail_50:
+	CMPQ    BX, $0x00
+	JE      CrossEntropyLabelsGWAVX512_zeroend_51
+	LEAQ    rowconsts<>+64(SB), R11
+	KMOVW   (R11)(BX*4), K1
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, K1, (R9)(SI*4)
+
+CrossEntropyLabelsGWAVX512_zeroend_51:
+CrossEntropyLabelsGWAVX512_entered_14:
+	MOVQ 352(SP), SI
 	INCQ SI
 	CMPQ SI, $0x08
-	JE   CrossEntropyLabelsGWAVX512_ringfull_30
-	MOVQ SI, 136(SP)
-	JMP  CrossEntropyLabelsGWAVX512_ringnext_31
+	JE   CrossEntropyLabelsGWAVX512_ringfull_52
+	MOVQ SI, 352(SP)
+	JMP  CrossEntropyLabelsGWAVX512_ringnext_53
 
-CrossEntropyLabelsGWAVX512_ringfull_30:
-	MOVQ $0x00000000, 136(SP)
+CrossEntropyLabelsGWAVX512_ringfull_52:
+	MOVQ $0x00000000, 352(SP)
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      (SP), Y0
+	VHADDPS      32(SP), Y0, Y0
+	VMOVUPS      64(SP), Y13
+	VHADDPS      96(SP), Y13, Y13
+	VHADDPS      Y13, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X13
+	VADDPS       X13, X0, X0
+	VMOVUPS      128(SP), Y13
+	VHADDPS      160(SP), Y13, Y13
+	VMOVUPS      192(SP), Y14
+	VHADDPS      224(SP), Y14, Y14
+	VHADDPS      Y14, Y13, Y13
+	VEXTRACTF128 $0x01, Y13, X14
+	VADDPS       X14, X13, X13
+	VINSERTF128  $0x01, X13, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS (SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y0, Y12
-	VPSRAD       $0x17, Y12, Y12
-	VPSLLD       $0x17, Y12, Y13
-	VPSUBD       Y13, Y0, Y13
-	VSUBPS       rowconsts<>+448(SB), Y13, Y13
-	VCVTDQ2PS    Y12, Y12
-	VMULPS       Y13, Y13, Y14
-	VBROADCASTSS rowconsts<>+1108(SB), Y15
-	VFMADD213PS  rowconsts<>+512(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+544(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+576(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+608(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+640(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+672(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+704(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+736(SB), Y13, Y15
-	VMULPS       Y13, Y15, Y15
-	VMULPS       Y14, Y15, Y15
-	VFMADD231PS  rowconsts<>+768(SB), Y12, Y15
-	VFMADD231PS  rowconsts<>+480(SB), Y14, Y15
-	VADDPS       Y15, Y13, Y13
-	VFMADD231PS  rowconsts<>+800(SB), Y12, Y13
-	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y13, Y13
-	VSUBPS       32(SP), Y13, Y13
-	VMULPS       64(SP), Y13, Y13
+	VPSUBD       rowconsts<>+416(SB), Y0, Y13
+	VPSRAD       $0x17, Y13, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VPSUBD       Y14, Y0, Y14
+	VSUBPS       rowconsts<>+448(SB), Y14, Y14
+	VCVTDQ2PS    Y13, Y13
+	VMULPS       Y14, Y14, Y15
+	VBROADCASTSS rowconsts<>+1108(SB), Y16
+	VFMADD213PS  rowconsts<>+512(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+544(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+576(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+608(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+640(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+672(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+704(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+736(SB), Y14, Y16
+	VMULPS       Y14, Y16, Y16
+	VMULPS       Y15, Y16, Y16
+	VFMADD231PS  rowconsts<>+768(SB), Y13, Y16
+	VFMADD231PS  rowconsts<>+480(SB), Y15, Y16
+	VADDPS       Y16, Y14, Y14
+	VFMADD231PS  rowconsts<>+800(SB), Y13, Y14
+	VSUBPS       Y0, Y0, Y13
+	VADDPS       Y13, Y14, Y14
+	VSUBPS       256(SP), Y14, Y14
+	VMULPS       288(SP), Y14, Y14
 	MOVQ         loss+48(FP), SI
-	VMOVUPS      Y13, -28(SI)(DI*4)
+	VMOVUPS      Y14, -28(SI)(DI*4)
 
 	// partials[j] += float64(loss_j)
 	MOVQ         sum+72(FP), SI
-	VCVTPS2PD    X13, Y0
-	VADDPD       (SI), Y0, Y0
-	VMOVUPD      Y0, (SI)
-	VEXTRACTF128 $0x01, Y13, X13
-	VCVTPS2PD    X13, Y0
-	VADDPD       32(SI), Y0, Y0
-	VMOVUPD      Y0, 32(SI)
+	VCVTPS2PD    X14, Y13
+	VADDPD       (SI), Y13, Y13
+	VMOVUPD      Y13, (SI)
+	VEXTRACTF128 $0x01, Y14, X14
+	VCVTPS2PD    X14, Y13
+	VADDPD       32(SI), Y13, Y13
+	VMOVUPD      Y13, 32(SI)
 
-CrossEntropyLabelsGWAVX512_ringnext_31:
+	// the gradient passes left in the ring: 1/sum and c = (s·inv)·wy of 8 rows at once, then each row's pass
+	VBROADCASTSS rowconsts<>+1100(SB), Y13
+	VDIVPS       Y0, Y13, Y13
+	VMOVUPS      Y13, 320(SP)
+	VMOVUPS      360(SP), Y0
+	VMULPS       288(SP), Y0, Y0
+	VMOVUPS      Y0, 456(SP)
+	IMUL3Q       $+28, AX, SI
+	MOVQ         R9, R11
+	SUBQ         SI, R11
+	XORQ         R12, R12
+
+CrossEntropyLabelsGWAVX512_gradrows_54:
+	CMPQ         R12, $0x08
+	JAE          CrossEntropyLabelsGWAVX512_gradrowsdone_55
+	MOVQ         392(SP)(R12*8), R13
+	TESTQ        R13, R13
+	JS           CrossEntropyLabelsGWAVX512_nograd_56
+	VBROADCASTSS 320(SP)(R12*4), Z0
+	VBROADCASTSS 456(SP)(R12*4), Z13
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyLabelsGWAVX512_out32_57:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGWAVX512_outv_58
+	VMOVUPS (R11)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, (R11)(SI*4)
+	VMOVUPS 64(R11)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, 64(R11)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGWAVX512_out32_57
+
+CrossEntropyLabelsGWAVX512_outv_58:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGWAVX512_outtail_59
+	VMOVUPS (R11)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, (R11)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGWAVX512_outv_58
+
+CrossEntropyLabelsGWAVX512_outtail_59:
+	CMPQ      BX, $0x00
+	JE        CrossEntropyLabelsGWAVX512_outend_60
+	LEAQ      rowconsts<>+64(SB), R14
+	KMOVW     (R14)(BX*4), K1
+	VMOVUPS.Z (R11)(SI*4), K1, Z14
+	VMULPS    Z0, Z14, Z14
+	VMULPS    Z13, Z14, Z14
+	VMOVUPS   Z14, K1, (R11)(SI*4)
+
+CrossEntropyLabelsGWAVX512_outend_60:
+	VMOVSS (R11)(R13*4), X0
+	VSUBSS 456(SP)(R12*4), X0, X0
+	VMOVSS X0, (R11)(R13*4)
+
+CrossEntropyLabelsGWAVX512_nograd_56:
+	LEAQ (R11)(AX*4), R11
+	INCQ R12
+	JMP  CrossEntropyLabelsGWAVX512_gradrows_54
+
+CrossEntropyLabelsGWAVX512_gradrowsdone_55:
+CrossEntropyLabelsGWAVX512_ringnext_53:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
 	VMOVAPS Z1, Z0
+	VMOVAPS Z12, Z1
 	INCQ    DI
 	CMPQ    DI, R10
 	JB      CrossEntropyLabelsGWAVX512_row
 
 CrossEntropyLabelsGWAVX512_end_1:
-	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 136(SP), AX
-	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGWAVX512_flushed_32
+	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
+	MOVQ 352(SP), R8
+	CMPQ R8, $0x00
+	JE   CrossEntropyLabelsGWAVX512_flushed_61
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      (SP), Y0
+	VHADDPS      32(SP), Y0, Y0
+	VMOVUPS      64(SP), Y1
+	VHADDPS      96(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      128(SP), Y1
+	VHADDPS      160(SP), Y1, Y1
+	VMOVUPS      192(SP), Y2
+	VHADDPS      224(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS (SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+416(SB), Y0, Y1
 	VPSRAD       $0x17, Y1, Y1
@@ -13303,35 +16605,106 @@ CrossEntropyLabelsGWAVX512_end_1:
 	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
 	VADDPS       Y4, Y2, Y2
 	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
-	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y2, Y2
-	VSUBPS       32(SP), Y2, Y2
-	VMULPS       64(SP), Y2, Y2
-	VMOVUPS      Y2, 96(SP)
-	MOVQ         DI, CX
-	SUBQ         AX, CX
-	MOVQ         loss+48(FP), DX
-	LEAQ         (DX)(CX*4), CX
-	MOVQ         sum+72(FP), DX
-	XORQ         BX, BX
+	VSUBPS       Y0, Y0, Y1
+	VADDPS       Y1, Y2, Y2
+	VSUBPS       256(SP), Y2, Y2
+	VMULPS       288(SP), Y2, Y2
+	VMOVUPS      Y2, 320(SP)
+	MOVQ         DI, SI
+	SUBQ         R8, SI
+	MOVQ         loss+48(FP), DI
+	LEAQ         (DI)(SI*4), SI
+	MOVQ         sum+72(FP), DI
+	XORQ         R10, R10
 
-CrossEntropyLabelsGWAVX512_flushrow_33:
-	VMOVSS    96(SP)(BX*4), X0
-	VMOVSS    X0, (CX)(BX*4)
-	VCVTSS2SD X0, X0, X0
-	VADDSD    (DX)(BX*8), X0, X0
-	VMOVSD    X0, (DX)(BX*8)
-	INCQ      BX
-	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGWAVX512_flushrow_33
+CrossEntropyLabelsGWAVX512_flushrow_62:
+	VMOVSS    320(SP)(R10*4), X1
+	VMOVSS    X1, (SI)(R10*4)
+	VCVTSS2SD X1, X1, X1
+	VADDSD    (DI)(R10*8), X1, X1
+	VMOVSD    X1, (DI)(R10*8)
+	INCQ      R10
+	CMPQ      R10, R8
+	JB        CrossEntropyLabelsGWAVX512_flushrow_62
 
-CrossEntropyLabelsGWAVX512_flushed_32:
+	// the gradient passes left in the ring: 1/sum and c = (s·inv)·wy of 8 rows at once, then each row's pass
+	VBROADCASTSS rowconsts<>+1100(SB), Y1
+	VDIVPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 320(SP)
+	VMOVUPS      360(SP), Y0
+	VMULPS       288(SP), Y0, Y0
+	VMOVUPS      Y0, 456(SP)
+	MOVQ         R8, SI
+	IMULQ        AX, SI
+	SHLQ         $0x02, SI
+	MOVQ         R9, DI
+	SUBQ         SI, DI
+	XORQ         R9, R9
+
+CrossEntropyLabelsGWAVX512_gradrows_63:
+	CMPQ         R9, R8
+	JAE          CrossEntropyLabelsGWAVX512_gradrowsdone_64
+	MOVQ         392(SP)(R9*8), R10
+	TESTQ        R10, R10
+	JS           CrossEntropyLabelsGWAVX512_nograd_65
+	VBROADCASTSS 320(SP)(R9*4), Z0
+	VBROADCASTSS 456(SP)(R9*4), Z1
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyLabelsGWAVX512_out32_66:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGWAVX512_outv_67
+	VMOVUPS (DI)(SI*4), Z2
+	VMULPS  Z0, Z2, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, (DI)(SI*4)
+	VMOVUPS 64(DI)(SI*4), Z2
+	VMULPS  Z0, Z2, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, 64(DI)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGWAVX512_out32_66
+
+CrossEntropyLabelsGWAVX512_outv_67:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGWAVX512_outtail_68
+	VMOVUPS (DI)(SI*4), Z2
+	VMULPS  Z0, Z2, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, (DI)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGWAVX512_outv_67
+
+CrossEntropyLabelsGWAVX512_outtail_68:
+	CMPQ      BX, $0x00
+	JE        CrossEntropyLabelsGWAVX512_outend_69
+	LEAQ      rowconsts<>+64(SB), R11
+	KMOVW     (R11)(BX*4), K1
+	VMOVUPS.Z (DI)(SI*4), K1, Z2
+	VMULPS    Z0, Z2, Z2
+	VMULPS    Z1, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)(SI*4)
+
+CrossEntropyLabelsGWAVX512_outend_69:
+	VMOVSS (DI)(R10*4), X0
+	VSUBSS 456(SP)(R9*4), X0, X0
+	VMOVSS X0, (DI)(R10*4)
+
+CrossEntropyLabelsGWAVX512_nograd_65:
+	LEAQ (DI)(AX*4), DI
+	INCQ R9
+	JMP  CrossEntropyLabelsGWAVX512_gradrows_63
+
+CrossEntropyLabelsGWAVX512_gradrowsdone_64:
+CrossEntropyLabelsGWAVX512_flushed_61:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGWSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsGWSAVX512(SB), $176-81
+TEXT ·CrossEntropyLabelsGWSAVX512(SB), $520-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -13355,31 +16728,42 @@ TEXT ·CrossEntropyLabelsGWSAVX512(SB), $176-81
 	MOVQ         z+8(FP), R8
 	MOVQ         grad+0(FP), R9
 	MOVQ         rows+56(FP), R10
-	MOVQ         $0x00000000, 136(SP)
-	CMPQ         DI, R10
-	JAE          CrossEntropyLabelsGWSAVX512_end_1
+
+	// the ring's partial vectors start at +0
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y0, 32(SP)
+	VMOVUPS Y0, 64(SP)
+	VMOVUPS Y0, 96(SP)
+	VMOVUPS Y0, 128(SP)
+	VMOVUPS Y0, 160(SP)
+	VMOVUPS Y0, 192(SP)
+	VMOVUPS Y0, 224(SP)
+	MOVQ    $0x00000000, 352(SP)
+	CMPQ    DI, R10
+	JAE     CrossEntropyLabelsGWSAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
-	VBROADCASTSS rowconsts<>+1068(SB), Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
 CrossEntropyLabelsGWSAVX512_max32_2:
 	CMPQ    SI, CX
 	JAE     CrossEntropyLabelsGWSAVX512_maxv_3
-	VMOVUPS (R8)(SI*4), Z13
-	VMAXPS  Z0, Z13, Z0
-	VMOVUPS 64(R8)(SI*4), Z13
-	VMAXPS  Z12, Z13, Z12
+	VMOVUPS (R8)(SI*4), Z14
+	VMAXPS  Z0, Z14, Z0
+	VMOVUPS 64(R8)(SI*4), Z14
+	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
 	JMP     CrossEntropyLabelsGWSAVX512_max32_2
 
 CrossEntropyLabelsGWSAVX512_maxv_3:
 	CMPQ    SI, DX
 	JAE     CrossEntropyLabelsGWSAVX512_maxtail_4
-	VMOVUPS (R8)(SI*4), Z13
-	VMAXPS  Z0, Z13, Z0
+	VMOVUPS (R8)(SI*4), Z14
+	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, SI
 	JMP     CrossEntropyLabelsGWSAVX512_maxv_3
 
@@ -13388,508 +16772,1013 @@ CrossEntropyLabelsGWSAVX512_maxtail_4:
 	JE           CrossEntropyLabelsGWSAVX512_maxfold_5
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
-	VBROADCASTSS rowconsts<>+1068(SB), Z13
-	VMOVUPS      (R8)(SI*4), K1, Z13
-	VMAXPS       Z12, Z13, Z12
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (R8)(SI*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
 
 CrossEntropyLabelsGWSAVX512_maxfold_5:
-	VMAXPS        Z12, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y12
-	VMAXPS        Y12, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X12
-	VMAXPS        X12, X0, X0
-	VMOVHLPS      X0, X0, X12
-	VMAXPS        X12, X0, X0
-	VMOVSHDUP     X0, X12
-	VMAXSS        X12, X0, X0
-	VXORPS        X12, X12, X12
-	VADDSS        X12, X0, X0
+	VMAXPS        Z13, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y13
+	VMAXPS        Y13, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X13
+	VMAXPS        X13, X0, X0
+	VMOVHLPS      X0, X0, X13
+	VMAXPS        X13, X0, X0
+	VMOVSHDUP     X0, X13
+	VMAXSS        X13, X0, X0
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
+	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	MOVQ DI, SI
+	INCQ SI
+	CMPQ SI, R10
+	JAE  CrossEntropyLabelsGWSAVX512_onerow_6
+	LEAQ (R8)(AX*4), R11
+
+	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
+	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	VBROADCASTSS rowconsts<>+1068(SB), Z13
+	XORQ         SI, SI
+
+CrossEntropyLabelsGWSAVX512_max32_7:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGWSAVX512_maxv_8
+	VMOVUPS (R11)(SI*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	VMOVUPS 64(R11)(SI*4), Z14
+	VMAXPS  Z13, Z14, Z13
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGWSAVX512_max32_7
+
+CrossEntropyLabelsGWSAVX512_maxv_8:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGWSAVX512_maxtail_9
+	VMOVUPS (R11)(SI*4), Z14
+	VMAXPS  Z1, Z14, Z1
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGWSAVX512_maxv_8
+
+CrossEntropyLabelsGWSAVX512_maxtail_9:
+	CMPQ         BX, $0x00
+	JE           CrossEntropyLabelsGWSAVX512_maxfold_10
+	LEAQ         rowconsts<>+64(SB), R12
+	KMOVW        (R12)(BX*4), K1
+	VBROADCASTSS rowconsts<>+1068(SB), Z14
+	VMOVUPS      (R11)(SI*4), K1, Z14
+	VMAXPS       Z13, Z14, Z13
+
+CrossEntropyLabelsGWSAVX512_maxfold_10:
+	VMAXPS        Z13, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y13
+	VMAXPS        Y13, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X13
+	VMAXPS        X13, X1, X1
+	VMOVHLPS      X1, X1, X13
+	VMAXPS        X13, X1, X1
+	VMOVSHDUP     X1, X13
+	VMAXSS        X13, X1, X1
+	VXORPS        X13, X13, X13
+	VADDSS        X13, X1, X1
+	VBROADCASTSS  X1, Z1
+
+CrossEntropyLabelsGWSAVX512_onerow_6:
 CrossEntropyLabelsGWSAVX512_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    136(SP), SI
+	MOVQ    352(SP), SI
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(DI*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGWSAVX512_ignored_6
-	VMOVSS  (R8)(R11*4), X12
-	VSUBSS  X0, X12, X12
-	VMOVSS  X12, 32(SP)(SI*4)
-	VMOVSS  keep+40(FP), X12
+	JAE     CrossEntropyLabelsGWSAVX512_ignored_11
+	VMOVSS  (R8)(R11*4), X13
+	VSUBSS  X0, X13, X13
+	VMOVSS  X13, 256(SP)(SI*4)
+	VMOVSS  keep+40(FP), X13
 	MOVQ    w+16(FP), R12
-	VMULSS  (R12)(R11*4), X12, X12
-	VMOVSS  X12, 64(SP)(SI*4)
-	VMOVSS  inv+44(FP), X12
-	MOVQ    sw+32(FP), R11
-	VMOVSS  (R11)(DI*4), X13
-	VMOVSS  X13, 144(SP)(SI*4)
-	VMULSS  X13, X12, X12
-	VMOVSS  X12, 128(SP)
-	JMP     CrossEntropyLabelsGWSAVX512_labelled_7
+	VMULSS  (R12)(R11*4), X13, X13
+	VMOVSS  X13, 288(SP)(SI*4)
+	VMOVSS  inv+44(FP), X13
+	MOVQ    sw+32(FP), R12
+	VMOVSS  (R12)(DI*4), X14
+	VMOVSS  X14, 360(SP)(SI*4)
+	VMULSS  X14, X13, X13
+	VMOVSS  X13, 392(SP)(SI*4)
+	MOVQ    R11, 424(SP)(SI*8)
+	JMP     CrossEntropyLabelsGWSAVX512_labelled_12
 
-CrossEntropyLabelsGWSAVX512_ignored_6:
-	VXORPS X12, X12, X12
-	VMOVSS X12, 32(SP)(SI*4)
-	VMOVSS X12, 64(SP)(SI*4)
-	VMOVSS rowconsts<>+1100(SB), X12
-	VMOVSS X12, 144(SP)(SI*4)
+CrossEntropyLabelsGWSAVX512_ignored_11:
+	VXORPS X13, X13, X13
+	VMOVSS X13, 256(SP)(SI*4)
+	VMOVSS X13, 288(SP)(SI*4)
+	VMOVSS rowconsts<>+1100(SB), X14
+	VMOVSS X14, 360(SP)(SI*4)
+	VMOVSS X13, 392(SP)(SI*4)
+	MOVQ   $-1, 424(SP)(SI*8)
 
-CrossEntropyLabelsGWSAVX512_labelled_7:
+CrossEntropyLabelsGWSAVX512_labelled_12:
+	CMPQ AX, $0x00000100
+	JA   CrossEntropyLabelsGWSAVX512_direct_13
+
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
-	VXORPS       Z12, Z12, Z12
 	VXORPS       Z13, Z13, Z13
+	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
 	INCQ         SI
+	INCQ         SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyLabelsGWSAVX512_explast_8
+	JAE          CrossEntropyLabelsGWSAVX512_explast_15
 	LEAQ         (R8)(AX*4), R11
-	VBROADCASTSS rowconsts<>+1068(SB), Z1
+	LEAQ         (R11)(AX*4), R11
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsGWSAVX512_exp32_10:
+CrossEntropyLabelsGWSAVX512_exp32_17:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGWSAVX512_exprest_11
-	VMOVUPS       (R11)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, (R9)(SI*4)
-	VADDPS        Z16, Z12, Z12
-	VMOVUPS       64(R11)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       64(R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, 64(R9)(SI*4)
-	VADDPS        Z16, Z13, Z13
+	JAE           CrossEntropyLabelsGWSAVX512_exprest_18
+	VMOVUPS       (R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, 64(R9)(SI*4)
+	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGWSAVX512_exp32_10
+	JMP           CrossEntropyLabelsGWSAVX512_exp32_17
 
-CrossEntropyLabelsGWSAVX512_exprest_11:
+CrossEntropyLabelsGWSAVX512_exprest_18:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGWSAVX512_exptail_13
-	VMOVUPS       (R11)(SI*4), Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, (R9)(SI*4)
-	VADDPS        Z16, Z12, Z12
+	JAE           CrossEntropyLabelsGWSAVX512_exptail_20
+	VMOVUPS       (R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGWSAVX512_expnext_14
+	JMP           CrossEntropyLabelsGWSAVX512_expnext_21
 
-CrossEntropyLabelsGWSAVX512_exptail_13:
+CrossEntropyLabelsGWSAVX512_exptail_20:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWSAVX512_expdone_12
+	JE            CrossEntropyLabelsGWSAVX512_expdone_19
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(BX*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R11)(SI*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VMOVUPS       Z15, K1, (R9)(SI*4)
-	VADDPS        Z15, Z12, Z12
-	JMP           CrossEntropyLabelsGWSAVX512_expdone_12
-
-CrossEntropyLabelsGWSAVX512_expnext_14:
-	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWSAVX512_expdone_12
-	LEAQ          rowconsts<>+64(SB), R12
-	KMOVW         (R12)(BX*4), K1
-	VBROADCASTSS  rowconsts<>+1068(SB), Z14
-	VMOVUPS       (R11)(SI*4), K1, Z14
-	VMAXPS        Z1, Z14, Z1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
-	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
-	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
-	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VMOVUPS       Z15, K1, (R9)(SI*4)
-	VADDPS        Z15, Z13, Z13
-
-CrossEntropyLabelsGWSAVX512_expdone_12:
-	VEXTRACTF64X4 $0x01, Z1, Y0
-	VMAXPS        Y0, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X0
-	VMAXPS        X0, X1, X1
-	VMOVHLPS      X1, X1, X0
-	VMAXPS        X0, X1, X1
-	VMOVSHDUP     X1, X0
-	VMAXSS        X0, X1, X1
-	VXORPS        X0, X0, X0
-	VADDSS        X0, X1, X1
-	VBROADCASTSS  X1, Z1
-	JMP           CrossEntropyLabelsGWSAVX512_expfolded_9
-
-CrossEntropyLabelsGWSAVX512_explast_8:
-	XORQ SI, SI
-
-CrossEntropyLabelsGWSAVX512_explast32_15:
-	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGWSAVX512_explastrest_16
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, (R9)(SI*4)
-	VADDPS        Z16, Z12, Z12
-	VMOVUPS       64(R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, 64(R9)(SI*4)
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z13, Z13
-	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGWSAVX512_explast32_15
+	JMP           CrossEntropyLabelsGWSAVX512_expdone_19
 
-CrossEntropyLabelsGWSAVX512_explastrest_16:
-	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGWSAVX512_explasttail_18
-	VMOVUPS       (R8)(SI*4), Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K1
-	VMOVAPS       Z3, Z15
-	VFMADD213PS   Z2, Z14, Z15
-	VPSLLD        $0x17, Z15, Z16
-	VSUBPS        Z2, Z15, Z15
-	VFMADD231PS   Z6, Z15, Z14
-	VFMADD231PS   Z7, Z15, Z14
-	VMOVAPS       Z4, Z15
-	VFMADD213PS   Z8, Z14, Z15
-	VFMADD213PS   Z9, Z14, Z15
-	VFMADD213PS   Z10, Z14, Z15
-	VFMADD213PS   Z11, Z14, Z15
-	VMULPS        Z16, Z14, Z14
-	VFMADD231PS.Z Z15, Z14, K1, Z16
-	VMOVUPS       Z16, (R9)(SI*4)
-	VADDPS        Z16, Z12, Z12
-	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGWSAVX512_explastnext_19
-
-CrossEntropyLabelsGWSAVX512_explasttail_18:
+CrossEntropyLabelsGWSAVX512_expnext_21:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWSAVX512_explastdone_17
-	LEAQ          rowconsts<>+64(SB), R11
-	KMOVW         (R11)(BX*4), K1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
+	JE            CrossEntropyLabelsGWSAVX512_expdone_19
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
 	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
 	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
 	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VMOVUPS       Z15, K1, (R9)(SI*4)
-	VADDPS        Z15, Z12, Z12
-	JMP           CrossEntropyLabelsGWSAVX512_explastdone_17
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsGWSAVX512_explastnext_19:
-	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWSAVX512_explastdone_17
-	LEAQ          rowconsts<>+64(SB), R11
-	KMOVW         (R11)(BX*4), K1
-	VMOVUPS.Z     (R8)(SI*4), K1, Z14
-	VSUBPS        Z0, Z14, Z14
-	VCMPPS        $0x05, Z5, Z14, K2
-	VMOVAPS       Z3, Z0
-	VFMADD213PS   Z2, Z14, Z0
-	VPSLLD        $0x17, Z0, Z15
-	VSUBPS        Z2, Z0, Z0
-	VFMADD231PS   Z6, Z0, Z14
-	VFMADD231PS   Z7, Z0, Z14
-	VMOVAPS       Z4, Z0
-	VFMADD213PS   Z8, Z14, Z0
-	VFMADD213PS   Z9, Z14, Z0
-	VFMADD213PS   Z10, Z14, Z0
-	VFMADD213PS   Z11, Z14, Z0
-	VMULPS        Z15, Z14, Z14
-	VFMADD231PS.Z Z0, Z14, K2, Z15
-	VMOVAPS.Z     Z15, K1, Z15
-	VMOVUPS       Z15, K1, (R9)(SI*4)
-	VADDPS        Z15, Z13, Z13
-
-CrossEntropyLabelsGWSAVX512_explastdone_17:
-CrossEntropyLabelsGWSAVX512_expfolded_9:
-	// fold: acc0+acc1, its low 256 bits + its high 256 bits
-	VADDPS        Z13, Z12, Z12
+CrossEntropyLabelsGWSAVX512_expdone_19:
 	VEXTRACTF64X4 $0x01, Z12, Y0
-	VADDPS        Y0, Y12, Y12
+	VMAXPS        Y0, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VMAXPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VMAXPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VMAXSS        X0, X12, X12
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X12, X12
+	VBROADCASTSS  X12, Z12
+	JMP           CrossEntropyLabelsGWSAVX512_expfolded_16
 
-	// two horizontal adds, low half + high half
-	VHADDPS      Y12, Y12, Y12
-	VHADDPS      Y12, Y12, Y12
-	VEXTRACTF128 $0x01, Y12, X0
-	VADDSS       X0, X12, X0
-	MOVQ         136(SP), SI
-	MOVQ         labels+24(FP), R11
-	MOVLQSX      (R11)(DI*4), R11
-	CMPQ         R11, AX
-	JAE          CrossEntropyLabelsGWSAVX512_ignored_20
-	VMOVSS       X0, (SP)(SI*4)
-
-	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
-	VMOVSS       rowconsts<>+1100(SB), X12
-	VDIVSS       X0, X12, X12
-	VBROADCASTSS X12, Z0
-	VMOVSS       128(SP), X12
-	VMULSS       64(SP)(SI*4), X12, X12
-	VBROADCASTSS X12, Z13
-
-	// pass 3
+CrossEntropyLabelsGWSAVX512_explast_15:
 	XORQ SI, SI
 
-CrossEntropyLabelsGWSAVX512_out32_22:
+CrossEntropyLabelsGWSAVX512_explast32_22:
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsGWSAVX512_explastrest_23
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, 64(R9)(SI*4)
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsGWSAVX512_explast32_22
+
+CrossEntropyLabelsGWSAVX512_explastrest_23:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsGWSAVX512_explasttail_25
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsGWSAVX512_explastnext_26
+
+CrossEntropyLabelsGWSAVX512_explasttail_25:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGWSAVX512_explastdone_24
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsGWSAVX512_explastdone_24
+
+CrossEntropyLabelsGWSAVX512_explastnext_26:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGWSAVX512_explastdone_24
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z14, Z14
+
+CrossEntropyLabelsGWSAVX512_explastdone_24:
+CrossEntropyLabelsGWSAVX512_expfolded_16:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
+	VADDPS        Z14, Z13, Z13
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
+	MOVQ          labels+24(FP), SI
+	MOVLQSX       (SI)(DI*4), SI
+	CMPQ          SI, AX
+	JAE           CrossEntropyLabelsGWSAVX512_ignored_11r
+	MOVQ          352(SP), SI
+	SHLQ          $0x05, SI
+	VMOVUPS       Y13, (SP)(SI*1)
+	JMP           CrossEntropyLabelsGWSAVX512_entered_14
+
+CrossEntropyLabelsGWSAVX512_ignored_11r:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1100(SB), X0
+	MOVQ    352(SP), SI
+	SHLQ    $0x05, SI
+	VMOVUPS rowconsts<>+32(SB), Y13
+	VMOVUPS Y13, (SP)(SI*1)
+	VMOVSS  X0, (SP)(SI*1)
+	XORQ    SI, SI
+
+CrossEntropyLabelsGWSAVX512_zero32_27:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGWSAVX512_outv_23
-	VMOVUPS (R9)(SI*4), Z14
-	VMULPS  Z0, Z14, Z14
-	VMULPS  Z13, Z14, Z14
-	VMOVUPS Z14, (R9)(SI*4)
-	VMOVUPS 64(R9)(SI*4), Z14
-	VMULPS  Z0, Z14, Z14
-	VMULPS  Z13, Z14, Z14
-	VMOVUPS Z14, 64(R9)(SI*4)
-	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGWSAVX512_out32_22
-
-CrossEntropyLabelsGWSAVX512_outv_23:
-	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGWSAVX512_outtail_24
-	VMOVUPS (R9)(SI*4), Z14
-	VMULPS  Z0, Z14, Z14
-	VMULPS  Z13, Z14, Z14
-	VMOVUPS Z14, (R9)(SI*4)
-	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGWSAVX512_outv_23
-
-CrossEntropyLabelsGWSAVX512_outtail_24:
-	CMPQ      BX, $0x00
-	JE        CrossEntropyLabelsGWSAVX512_outend_25
-	LEAQ      rowconsts<>+64(SB), R12
-	KMOVW     (R12)(BX*4), K1
-	VMOVUPS.Z (R9)(SI*4), K1, Z14
-	VMULPS    Z0, Z14, Z14
-	VMULPS    Z13, Z14, Z14
-	VMOVUPS   Z14, K1, (R9)(SI*4)
-
-CrossEntropyLabelsGWSAVX512_outend_25:
-	VMOVSS (R9)(R11*4), X0
-	VSUBSS X12, X0, X0
-	VMOVSS X0, (R9)(R11*4)
-	JMP    CrossEntropyLabelsGWSAVX512_entered_21
-
-CrossEntropyLabelsGWSAVX512_ignored_20:
-	VMOVSS rowconsts<>+1100(SB), X0
-	VMOVSS X0, (SP)(SI*4)
-
-	// an ignored row: a gradient row of +0
-	XORQ SI, SI
-
-CrossEntropyLabelsGWSAVX512_zero32_26:
-	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGWSAVX512_zerov_27
+	JAE     CrossEntropyLabelsGWSAVX512_zerov_28
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGWSAVX512_zero32_26
+	JMP     CrossEntropyLabelsGWSAVX512_zero32_27
 
-CrossEntropyLabelsGWSAVX512_zerov_27:
+CrossEntropyLabelsGWSAVX512_zerov_28:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGWSAVX512_zerotail_28
+	JAE     CrossEntropyLabelsGWSAVX512_zerotail_29
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGWSAVX512_zerov_27
+	JMP     CrossEntropyLabelsGWSAVX512_zerov_28
 
-CrossEntropyLabelsGWSAVX512_zerotail_28:
+CrossEntropyLabelsGWSAVX512_zerotail_29:
 	CMPQ    BX, $0x00
-	JE      CrossEntropyLabelsGWSAVX512_zeroend_29
+	JE      CrossEntropyLabelsGWSAVX512_zeroend_30
 	LEAQ    rowconsts<>+64(SB), R11
 	KMOVW   (R11)(BX*4), K1
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, K1, (R9)(SI*4)
 
-CrossEntropyLabelsGWSAVX512_zeroend_29:
-CrossEntropyLabelsGWSAVX512_entered_21:
-	MOVQ 136(SP), SI
+CrossEntropyLabelsGWSAVX512_zeroend_30:
+	JMP CrossEntropyLabelsGWSAVX512_entered_14
+
+CrossEntropyLabelsGWSAVX512_direct_13:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Z13, Z13, Z13
+	VXORPS       Z14, Z14, Z14
+	MOVQ         DI, SI
+	INCQ         SI
+	INCQ         SI
+	CMPQ         SI, R10
+	JAE          CrossEntropyLabelsGWSAVX512_explast_31
+	LEAQ         (R8)(AX*4), R11
+	LEAQ         (R11)(AX*4), R11
+	VBROADCASTSS rowconsts<>+1068(SB), Z12
+	XORQ         SI, SI
+
+CrossEntropyLabelsGWSAVX512_exp32_33:
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsGWSAVX512_exprest_34
+	VMOVUPS       (R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, 64(R9)(SI*4)
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsGWSAVX512_exp32_33
+
+CrossEntropyLabelsGWSAVX512_exprest_34:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsGWSAVX512_exptail_36
+	VMOVUPS       (R11)(SI*4), Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsGWSAVX512_expnext_37
+
+CrossEntropyLabelsGWSAVX512_exptail_36:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGWSAVX512_expdone_35
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsGWSAVX512_expdone_35
+
+CrossEntropyLabelsGWSAVX512_expnext_37:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGWSAVX512_expdone_35
+	LEAQ          rowconsts<>+64(SB), R12
+	KMOVW         (R12)(BX*4), K1
+	VBROADCASTSS  rowconsts<>+1068(SB), Z15
+	VMOVUPS       (R11)(SI*4), K1, Z15
+	VMAXPS        Z12, Z15, Z12
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z14, Z14
+
+CrossEntropyLabelsGWSAVX512_expdone_35:
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VMAXPS        Y0, Y12, Y12
+	VEXTRACTF128  $0x01, Y12, X0
+	VMAXPS        X0, X12, X12
+	VMOVHLPS      X12, X12, X0
+	VMAXPS        X0, X12, X12
+	VMOVSHDUP     X12, X0
+	VMAXSS        X0, X12, X12
+	VXORPS        X0, X0, X0
+	VADDSS        X0, X12, X12
+	VBROADCASTSS  X12, Z12
+	JMP           CrossEntropyLabelsGWSAVX512_expfolded_32
+
+CrossEntropyLabelsGWSAVX512_explast_31:
+	XORQ SI, SI
+
+CrossEntropyLabelsGWSAVX512_explast32_38:
+	CMPQ          SI, CX
+	JAE           CrossEntropyLabelsGWSAVX512_explastrest_39
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	VMOVUPS       64(R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, 64(R9)(SI*4)
+	VADDPS        Z17, Z14, Z14
+	ADDQ          $0x20, SI
+	JMP           CrossEntropyLabelsGWSAVX512_explast32_38
+
+CrossEntropyLabelsGWSAVX512_explastrest_39:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ          SI, DX
+	JAE           CrossEntropyLabelsGWSAVX512_explasttail_41
+	VMOVUPS       (R8)(SI*4), Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K1
+	VMOVAPS       Z3, Z16
+	VFMADD213PS   Z2, Z15, Z16
+	VPSLLD        $0x17, Z16, Z17
+	VSUBPS        Z2, Z16, Z16
+	VFMADD231PS   Z6, Z16, Z15
+	VFMADD231PS   Z7, Z16, Z15
+	VMOVAPS       Z4, Z16
+	VFMADD213PS   Z8, Z15, Z16
+	VFMADD213PS   Z9, Z15, Z16
+	VFMADD213PS   Z10, Z15, Z16
+	VFMADD213PS   Z11, Z15, Z16
+	VMULPS        Z17, Z15, Z15
+	VFMADD231PS.Z Z16, Z15, K1, Z17
+	VMOVUPS       Z17, (R9)(SI*4)
+	VADDPS        Z17, Z13, Z13
+	ADDQ          $0x10, SI
+	JMP           CrossEntropyLabelsGWSAVX512_explastnext_42
+
+CrossEntropyLabelsGWSAVX512_explasttail_41:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGWSAVX512_explastdone_40
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z13, Z13
+	JMP           CrossEntropyLabelsGWSAVX512_explastdone_40
+
+CrossEntropyLabelsGWSAVX512_explastnext_42:
+	CMPQ          BX, $0x00
+	JE            CrossEntropyLabelsGWSAVX512_explastdone_40
+	LEAQ          rowconsts<>+64(SB), R11
+	KMOVW         (R11)(BX*4), K1
+	VMOVUPS.Z     (R8)(SI*4), K1, Z15
+	VSUBPS        Z0, Z15, Z15
+	VCMPPS        $0x05, Z5, Z15, K2
+	VMOVAPS       Z3, Z0
+	VFMADD213PS   Z2, Z15, Z0
+	VPSLLD        $0x17, Z0, Z16
+	VSUBPS        Z2, Z0, Z0
+	VFMADD231PS   Z6, Z0, Z15
+	VFMADD231PS   Z7, Z0, Z15
+	VMOVAPS       Z4, Z0
+	VFMADD213PS   Z8, Z15, Z0
+	VFMADD213PS   Z9, Z15, Z0
+	VFMADD213PS   Z10, Z15, Z0
+	VFMADD213PS   Z11, Z15, Z0
+	VMULPS        Z16, Z15, Z15
+	VFMADD231PS.Z Z0, Z15, K2, Z16
+	VMOVAPS.Z     Z16, K1, Z16
+	VMOVUPS       Z16, K1, (R9)(SI*4)
+	VADDPS        Z16, Z14, Z14
+
+CrossEntropyLabelsGWSAVX512_explastdone_40:
+CrossEntropyLabelsGWSAVX512_expfolded_32:
+	// fold: acc0+acc1, its low 256 bits + its high 256 bits
+	VADDPS        Z14, Z13, Z13
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VADDPS        Y0, Y13, Y13
+
+	// two horizontal adds, low half + high half
+	VHADDPS      Y13, Y13, Y13
+	VHADDPS      Y13, Y13, Y13
+	VEXTRACTF128 $0x01, Y13, X0
+	VADDSS       X0, X13, X0
+	MOVQ         labels+24(FP), SI
+	MOVLQSX      (SI)(DI*4), R11
+	CMPQ         R11, AX
+	JAE          CrossEntropyLabelsGWSAVX512_ignoredwide_43
+	MOVQ         352(SP), SI
+	SHLQ         $0x05, SI
+	VMOVUPS      rowconsts<>+32(SB), Y13
+	VMOVUPS      Y13, (SP)(SI*1)
+	VMOVSS       X0, (SP)(SI*1)
+
+	// grad_j = (e_j·(1/sum))·c with c = sv·wy, then grad_y -= c; nothing left for the ring
+	MOVQ         352(SP), R12
+	VMOVSS       392(SP)(R12*4), X13
+	VMULSS       288(SP)(R12*4), X13, X13
+	VMOVSS       rowconsts<>+1100(SB), X14
+	VDIVSS       X0, X14, X14
+	VBROADCASTSS X14, Z0
+	VBROADCASTSS X0, Z0
+	VBROADCASTSS X13, Z14
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyLabelsGWSAVX512_out32_44:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGWSAVX512_outv_45
+	VMOVUPS (R9)(SI*4), Z15
+	VMULPS  Z0, Z15, Z15
+	VMULPS  Z14, Z15, Z15
+	VMOVUPS Z15, (R9)(SI*4)
+	VMOVUPS 64(R9)(SI*4), Z15
+	VMULPS  Z0, Z15, Z15
+	VMULPS  Z14, Z15, Z15
+	VMOVUPS Z15, 64(R9)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGWSAVX512_out32_44
+
+CrossEntropyLabelsGWSAVX512_outv_45:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGWSAVX512_outtail_46
+	VMOVUPS (R9)(SI*4), Z15
+	VMULPS  Z0, Z15, Z15
+	VMULPS  Z14, Z15, Z15
+	VMOVUPS Z15, (R9)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGWSAVX512_outv_45
+
+CrossEntropyLabelsGWSAVX512_outtail_46:
+	CMPQ      BX, $0x00
+	JE        CrossEntropyLabelsGWSAVX512_outend_47
+	LEAQ      rowconsts<>+64(SB), R13
+	KMOVW     (R13)(BX*4), K1
+	VMOVUPS.Z (R9)(SI*4), K1, Z15
+	VMULPS    Z0, Z15, Z15
+	VMULPS    Z14, Z15, Z15
+	VMOVUPS   Z15, K1, (R9)(SI*4)
+
+CrossEntropyLabelsGWSAVX512_outend_47:
+	VMOVSS (R9)(R11*4), X0
+	VSUBSS X13, X0, X0
+	VMOVSS X0, (R9)(R11*4)
+	MOVQ   $-1, 424(SP)(R12*8)
+	JMP    CrossEntropyLabelsGWSAVX512_entered_14
+
+CrossEntropyLabelsGWSAVX512_ignoredwide_43:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1100(SB), X0
+	MOVQ    352(SP), SI
+	SHLQ    $0x05, SI
+	VMOVUPS rowconsts<>+32(SB), Y13
+	VMOVUPS Y13, (SP)(SI*1)
+	VMOVSS  X0, (SP)(SI*1)
+	XORQ    SI, SI
+
+CrossEntropyLabelsGWSAVX512_zero32_48:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGWSAVX512_zerov_49
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, (R9)(SI*4)
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, 64(R9)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGWSAVX512_zero32_48
+
+CrossEntropyLabelsGWSAVX512_zerov_49:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGWSAVX512_zerotail_50
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, (R9)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGWSAVX512_zerov_49
+
+CrossEntropyLabelsGWSAVX512_zerotail_50:
+	CMPQ    BX, $0x00
+	JE      CrossEntropyLabelsGWSAVX512_zeroend_51
+	LEAQ    rowconsts<>+64(SB), R11
+	KMOVW   (R11)(BX*4), K1
+	VXORPS  Z0, Z0, Z0
+	VMOVUPS Z0, K1, (R9)(SI*4)
+
+CrossEntropyLabelsGWSAVX512_zeroend_51:
+CrossEntropyLabelsGWSAVX512_entered_14:
+	MOVQ 352(SP), SI
 	INCQ SI
 	CMPQ SI, $0x08
-	JE   CrossEntropyLabelsGWSAVX512_ringfull_30
-	MOVQ SI, 136(SP)
-	JMP  CrossEntropyLabelsGWSAVX512_ringnext_31
+	JE   CrossEntropyLabelsGWSAVX512_ringfull_52
+	MOVQ SI, 352(SP)
+	JMP  CrossEntropyLabelsGWSAVX512_ringnext_53
 
-CrossEntropyLabelsGWSAVX512_ringfull_30:
-	MOVQ $0x00000000, 136(SP)
+CrossEntropyLabelsGWSAVX512_ringfull_52:
+	MOVQ $0x00000000, 352(SP)
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      (SP), Y0
+	VHADDPS      32(SP), Y0, Y0
+	VMOVUPS      64(SP), Y13
+	VHADDPS      96(SP), Y13, Y13
+	VHADDPS      Y13, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X13
+	VADDPS       X13, X0, X0
+	VMOVUPS      128(SP), Y13
+	VHADDPS      160(SP), Y13, Y13
+	VMOVUPS      192(SP), Y14
+	VHADDPS      224(SP), Y14, Y14
+	VHADDPS      Y14, Y13, Y13
+	VEXTRACTF128 $0x01, Y13, X14
+	VADDPS       X14, X13, X13
+	VINSERTF128  $0x01, X13, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS (SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
-	VPSUBD       rowconsts<>+416(SB), Y0, Y12
-	VPSRAD       $0x17, Y12, Y12
-	VPSLLD       $0x17, Y12, Y13
-	VPSUBD       Y13, Y0, Y13
-	VSUBPS       rowconsts<>+448(SB), Y13, Y13
-	VCVTDQ2PS    Y12, Y12
-	VMULPS       Y13, Y13, Y14
-	VBROADCASTSS rowconsts<>+1108(SB), Y15
-	VFMADD213PS  rowconsts<>+512(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+544(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+576(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+608(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+640(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+672(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+704(SB), Y13, Y15
-	VFMADD213PS  rowconsts<>+736(SB), Y13, Y15
-	VMULPS       Y13, Y15, Y15
-	VMULPS       Y14, Y15, Y15
-	VFMADD231PS  rowconsts<>+768(SB), Y12, Y15
-	VFMADD231PS  rowconsts<>+480(SB), Y14, Y15
-	VADDPS       Y15, Y13, Y13
-	VFMADD231PS  rowconsts<>+800(SB), Y12, Y13
-	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y13, Y13
-	VSUBPS       32(SP), Y13, Y13
-	VMULPS       64(SP), Y13, Y13
-	VMULPS       144(SP), Y13, Y13
+	VPSUBD       rowconsts<>+416(SB), Y0, Y13
+	VPSRAD       $0x17, Y13, Y13
+	VPSLLD       $0x17, Y13, Y14
+	VPSUBD       Y14, Y0, Y14
+	VSUBPS       rowconsts<>+448(SB), Y14, Y14
+	VCVTDQ2PS    Y13, Y13
+	VMULPS       Y14, Y14, Y15
+	VBROADCASTSS rowconsts<>+1108(SB), Y16
+	VFMADD213PS  rowconsts<>+512(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+544(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+576(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+608(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+640(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+672(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+704(SB), Y14, Y16
+	VFMADD213PS  rowconsts<>+736(SB), Y14, Y16
+	VMULPS       Y14, Y16, Y16
+	VMULPS       Y15, Y16, Y16
+	VFMADD231PS  rowconsts<>+768(SB), Y13, Y16
+	VFMADD231PS  rowconsts<>+480(SB), Y15, Y16
+	VADDPS       Y16, Y14, Y14
+	VFMADD231PS  rowconsts<>+800(SB), Y13, Y14
+	VSUBPS       Y0, Y0, Y13
+	VADDPS       Y13, Y14, Y14
+	VSUBPS       256(SP), Y14, Y14
+	VMULPS       288(SP), Y14, Y14
+	VMULPS       360(SP), Y14, Y14
 	MOVQ         loss+48(FP), SI
-	VMOVUPS      Y13, -28(SI)(DI*4)
+	VMOVUPS      Y14, -28(SI)(DI*4)
 
 	// partials[j] += float64(loss_j)
 	MOVQ         sum+72(FP), SI
-	VCVTPS2PD    X13, Y0
-	VADDPD       (SI), Y0, Y0
-	VMOVUPD      Y0, (SI)
-	VEXTRACTF128 $0x01, Y13, X13
-	VCVTPS2PD    X13, Y0
-	VADDPD       32(SI), Y0, Y0
-	VMOVUPD      Y0, 32(SI)
+	VCVTPS2PD    X14, Y13
+	VADDPD       (SI), Y13, Y13
+	VMOVUPD      Y13, (SI)
+	VEXTRACTF128 $0x01, Y14, X14
+	VCVTPS2PD    X14, Y13
+	VADDPD       32(SI), Y13, Y13
+	VMOVUPD      Y13, 32(SI)
 
-CrossEntropyLabelsGWSAVX512_ringnext_31:
+	// the gradient passes left in the ring: 1/sum and c = (s·inv)·wy of 8 rows at once, then each row's pass
+	VBROADCASTSS rowconsts<>+1100(SB), Y13
+	VDIVPS       Y0, Y13, Y13
+	VMOVUPS      Y13, 320(SP)
+	VMOVUPS      392(SP), Y0
+	VMULPS       288(SP), Y0, Y0
+	VMOVUPS      Y0, 488(SP)
+	IMUL3Q       $+28, AX, SI
+	MOVQ         R9, R11
+	SUBQ         SI, R11
+	XORQ         R12, R12
+
+CrossEntropyLabelsGWSAVX512_gradrows_54:
+	CMPQ         R12, $0x08
+	JAE          CrossEntropyLabelsGWSAVX512_gradrowsdone_55
+	MOVQ         424(SP)(R12*8), R13
+	TESTQ        R13, R13
+	JS           CrossEntropyLabelsGWSAVX512_nograd_56
+	VBROADCASTSS 320(SP)(R12*4), Z0
+	VBROADCASTSS 488(SP)(R12*4), Z13
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyLabelsGWSAVX512_out32_57:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGWSAVX512_outv_58
+	VMOVUPS (R11)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, (R11)(SI*4)
+	VMOVUPS 64(R11)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, 64(R11)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGWSAVX512_out32_57
+
+CrossEntropyLabelsGWSAVX512_outv_58:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGWSAVX512_outtail_59
+	VMOVUPS (R11)(SI*4), Z14
+	VMULPS  Z0, Z14, Z14
+	VMULPS  Z13, Z14, Z14
+	VMOVUPS Z14, (R11)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGWSAVX512_outv_58
+
+CrossEntropyLabelsGWSAVX512_outtail_59:
+	CMPQ      BX, $0x00
+	JE        CrossEntropyLabelsGWSAVX512_outend_60
+	LEAQ      rowconsts<>+64(SB), R14
+	KMOVW     (R14)(BX*4), K1
+	VMOVUPS.Z (R11)(SI*4), K1, Z14
+	VMULPS    Z0, Z14, Z14
+	VMULPS    Z13, Z14, Z14
+	VMOVUPS   Z14, K1, (R11)(SI*4)
+
+CrossEntropyLabelsGWSAVX512_outend_60:
+	VMOVSS (R11)(R13*4), X0
+	VSUBSS 488(SP)(R12*4), X0, X0
+	VMOVSS X0, (R11)(R13*4)
+
+CrossEntropyLabelsGWSAVX512_nograd_56:
+	LEAQ (R11)(AX*4), R11
+	INCQ R12
+	JMP  CrossEntropyLabelsGWSAVX512_gradrows_54
+
+CrossEntropyLabelsGWSAVX512_gradrowsdone_55:
+CrossEntropyLabelsGWSAVX512_ringnext_53:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
 	VMOVAPS Z1, Z0
+	VMOVAPS Z12, Z1
 	INCQ    DI
 	CMPQ    DI, R10
 	JB      CrossEntropyLabelsGWSAVX512_row
 
 CrossEntropyLabelsGWSAVX512_end_1:
-	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 136(SP), AX
-	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGWSAVX512_flushed_32
+	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
+	MOVQ 352(SP), R8
+	CMPQ R8, $0x00
+	JE   CrossEntropyLabelsGWSAVX512_flushed_61
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      (SP), Y0
+	VHADDPS      32(SP), Y0, Y0
+	VMOVUPS      64(SP), Y1
+	VHADDPS      96(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      128(SP), Y1
+	VHADDPS      160(SP), Y1, Y1
+	VMOVUPS      192(SP), Y2
+	VHADDPS      224(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS (SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+416(SB), Y0, Y1
 	VPSRAD       $0x17, Y1, Y1
@@ -13913,30 +17802,101 @@ CrossEntropyLabelsGWSAVX512_end_1:
 	VFMADD231PS  rowconsts<>+480(SB), Y3, Y4
 	VADDPS       Y4, Y2, Y2
 	VFMADD231PS  rowconsts<>+800(SB), Y1, Y2
-	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y2, Y2
-	VSUBPS       32(SP), Y2, Y2
-	VMULPS       64(SP), Y2, Y2
-	VMULPS       144(SP), Y2, Y2
-	VMOVUPS      Y2, 96(SP)
-	MOVQ         DI, CX
-	SUBQ         AX, CX
-	MOVQ         loss+48(FP), DX
-	LEAQ         (DX)(CX*4), CX
-	MOVQ         sum+72(FP), DX
-	XORQ         BX, BX
+	VSUBPS       Y0, Y0, Y1
+	VADDPS       Y1, Y2, Y2
+	VSUBPS       256(SP), Y2, Y2
+	VMULPS       288(SP), Y2, Y2
+	VMULPS       360(SP), Y2, Y2
+	VMOVUPS      Y2, 320(SP)
+	MOVQ         DI, SI
+	SUBQ         R8, SI
+	MOVQ         loss+48(FP), DI
+	LEAQ         (DI)(SI*4), SI
+	MOVQ         sum+72(FP), DI
+	XORQ         R10, R10
 
-CrossEntropyLabelsGWSAVX512_flushrow_33:
-	VMOVSS    96(SP)(BX*4), X0
-	VMOVSS    X0, (CX)(BX*4)
-	VCVTSS2SD X0, X0, X0
-	VADDSD    (DX)(BX*8), X0, X0
-	VMOVSD    X0, (DX)(BX*8)
-	INCQ      BX
-	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGWSAVX512_flushrow_33
+CrossEntropyLabelsGWSAVX512_flushrow_62:
+	VMOVSS    320(SP)(R10*4), X1
+	VMOVSS    X1, (SI)(R10*4)
+	VCVTSS2SD X1, X1, X1
+	VADDSD    (DI)(R10*8), X1, X1
+	VMOVSD    X1, (DI)(R10*8)
+	INCQ      R10
+	CMPQ      R10, R8
+	JB        CrossEntropyLabelsGWSAVX512_flushrow_62
 
-CrossEntropyLabelsGWSAVX512_flushed_32:
+	// the gradient passes left in the ring: 1/sum and c = (s·inv)·wy of 8 rows at once, then each row's pass
+	VBROADCASTSS rowconsts<>+1100(SB), Y1
+	VDIVPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 320(SP)
+	VMOVUPS      392(SP), Y0
+	VMULPS       288(SP), Y0, Y0
+	VMOVUPS      Y0, 488(SP)
+	MOVQ         R8, SI
+	IMULQ        AX, SI
+	SHLQ         $0x02, SI
+	MOVQ         R9, DI
+	SUBQ         SI, DI
+	XORQ         R9, R9
+
+CrossEntropyLabelsGWSAVX512_gradrows_63:
+	CMPQ         R9, R8
+	JAE          CrossEntropyLabelsGWSAVX512_gradrowsdone_64
+	MOVQ         424(SP)(R9*8), R10
+	TESTQ        R10, R10
+	JS           CrossEntropyLabelsGWSAVX512_nograd_65
+	VBROADCASTSS 320(SP)(R9*4), Z0
+	VBROADCASTSS 488(SP)(R9*4), Z1
+
+	// pass 3
+	XORQ SI, SI
+
+CrossEntropyLabelsGWSAVX512_out32_66:
+	CMPQ    SI, CX
+	JAE     CrossEntropyLabelsGWSAVX512_outv_67
+	VMOVUPS (DI)(SI*4), Z2
+	VMULPS  Z0, Z2, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, (DI)(SI*4)
+	VMOVUPS 64(DI)(SI*4), Z2
+	VMULPS  Z0, Z2, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, 64(DI)(SI*4)
+	ADDQ    $0x20, SI
+	JMP     CrossEntropyLabelsGWSAVX512_out32_66
+
+CrossEntropyLabelsGWSAVX512_outv_67:
+	CMPQ    SI, DX
+	JAE     CrossEntropyLabelsGWSAVX512_outtail_68
+	VMOVUPS (DI)(SI*4), Z2
+	VMULPS  Z0, Z2, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, (DI)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     CrossEntropyLabelsGWSAVX512_outv_67
+
+CrossEntropyLabelsGWSAVX512_outtail_68:
+	CMPQ      BX, $0x00
+	JE        CrossEntropyLabelsGWSAVX512_outend_69
+	LEAQ      rowconsts<>+64(SB), R11
+	KMOVW     (R11)(BX*4), K1
+	VMOVUPS.Z (DI)(SI*4), K1, Z2
+	VMULPS    Z0, Z2, Z2
+	VMULPS    Z1, Z2, Z2
+	VMOVUPS   Z2, K1, (DI)(SI*4)
+
+CrossEntropyLabelsGWSAVX512_outend_69:
+	VMOVSS (DI)(R10*4), X0
+	VSUBSS 488(SP)(R9*4), X0, X0
+	VMOVSS X0, (DI)(R10*4)
+
+CrossEntropyLabelsGWSAVX512_nograd_65:
+	LEAQ (DI)(AX*4), DI
+	INCQ R9
+	JMP  CrossEntropyLabelsGWSAVX512_gradrows_63
+
+CrossEntropyLabelsGWSAVX512_gradrowsdone_64:
+CrossEntropyLabelsGWSAVX512_flushed_61:
 	VZEROUPPER
 	RET
 

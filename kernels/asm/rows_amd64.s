@@ -862,9 +862,8 @@ SoftmaxAVX2_blockdone_2:
 	ANDQ $-8, R9
 	MOVQ BX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 1176(SP)
 
-	// the partial vectors start at +0: a flush sums all 8 slots, filled or not
+	// the ring's partial vectors start at +0
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 888(SP)
 	VMOVUPS Y0, 920(SP)
@@ -874,6 +873,7 @@ SoftmaxAVX2_blockdone_2:
 	VMOVUPS Y0, 1048(SP)
 	VMOVUPS Y0, 1080(SP)
 	VMOVUPS Y0, 1112(SP)
+	MOVQ    $0x00000000, 1176(SP)
 	CMPQ    DI, DX
 	JAE     SoftmaxAVX2_end_21
 
@@ -2918,9 +2918,8 @@ LogSoftmaxAVX2_blockdone_2:
 	ANDQ $-8, R9
 	MOVQ BX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 1176(SP)
 
-	// the partial vectors start at +0: a flush sums all 8 slots, filled or not
+	// the ring's partial vectors start at +0
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 888(SP)
 	VMOVUPS Y0, 920(SP)
@@ -2930,6 +2929,7 @@ LogSoftmaxAVX2_blockdone_2:
 	VMOVUPS Y0, 1048(SP)
 	VMOVUPS Y0, 1080(SP)
 	VMOVUPS Y0, 1112(SP)
+	MOVQ    $0x00000000, 1176(SP)
 	CMPQ    DI, DX
 	JAE     LogSoftmaxAVX2_end_21
 
@@ -4964,9 +4964,8 @@ LogSumExpAVX2_blockdone_2:
 	ANDQ $-8, R10
 	MOVQ BX, R11
 	ANDQ $0x07, R11
-	MOVQ $0x00000000, 1176(SP)
 
-	// the partial vectors start at +0: a flush sums all 8 slots, filled or not
+	// the ring's partial vectors start at +0
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 888(SP)
 	VMOVUPS Y0, 920(SP)
@@ -4976,6 +4975,7 @@ LogSumExpAVX2_blockdone_2:
 	VMOVUPS Y0, 1048(SP)
 	VMOVUPS Y0, 1080(SP)
 	VMOVUPS Y0, 1112(SP)
+	MOVQ    $0x00000000, 1176(SP)
 	CMPQ    R8, DX
 	JAE     LogSumExpAVX2_end_14
 
@@ -20409,7 +20409,7 @@ CrossEntropySoftGWAVX2_logsdone_40:
 
 // func CrossEntropyLabelsPlainAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsPlainAVX2(SB), $2128-81
+TEXT ·CrossEntropyLabelsPlainAVX2(SB), $2344-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -20931,9 +20931,20 @@ CrossEntropyLabelsPlainAVX2_ringempty_21:
 	ANDQ $-8, R8
 	MOVQ AX, R9
 	ANDQ $0x07, R9
-	MOVQ $0x00000000, 2120(SP)
-	CMPQ DX, SI
-	JAE  CrossEntropyLabelsPlainAVX2_end_23
+
+	// the ring's partial vectors start at +0
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 1984(SP)
+	VMOVUPS Y0, 2016(SP)
+	VMOVUPS Y0, 2048(SP)
+	VMOVUPS Y0, 2080(SP)
+	VMOVUPS Y0, 2112(SP)
+	VMOVUPS Y0, 2144(SP)
+	VMOVUPS Y0, 2176(SP)
+	VMOVUPS Y0, 2208(SP)
+	MOVQ    $0x00000000, 2336(SP)
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsPlainAVX2_end_23
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -20994,26 +21005,28 @@ CrossEntropyLabelsPlainAVX2_maxfold_27:
 
 CrossEntropyLabelsPlainAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    2120(SP), CX
+	MOVQ    2336(SP), CX
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DX*4), R10
 	CMPQ    R10, AX
 	JAE     CrossEntropyLabelsPlainAVX2_ignored_28
 	VMOVSS  (BX)(R10*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 2016(SP)(CX*4)
+	VMOVSS  X5, 2240(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 2048(SP)(CX*4)
+	VMOVSS  X5, 2272(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 2112(SP)
 	JMP     CrossEntropyLabelsPlainAVX2_labelled_29
 
 CrossEntropyLabelsPlainAVX2_ignored_28:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 2016(SP)(CX*4)
-	VMOVSS X5, 2048(SP)(CX*4)
+	VMOVSS X5, 2240(SP)(CX*4)
+	VMOVSS X5, 2272(SP)(CX*4)
 
 CrossEntropyLabelsPlainAVX2_labelled_29:
+	CMPQ AX, $0x00000100
+	JA   CrossEntropyLabelsPlainAVX2_direct_30
+
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -21023,14 +21036,14 @@ CrossEntropyLabelsPlainAVX2_labelled_29:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, SI
-	JAE          CrossEntropyLabelsPlainAVX2_explast_30
+	JAE          CrossEntropyLabelsPlainAVX2_explast_32
 	LEAQ         (BX)(AX*4), R10
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsPlainAVX2_exp32_32:
+CrossEntropyLabelsPlainAVX2_exp32_34:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsPlainAVX2_exprest_33
+	JAE         CrossEntropyLabelsPlainAVX2_exprest_35
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -21112,12 +21125,12 @@ CrossEntropyLabelsPlainAVX2_exp32_32:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsPlainAVX2_exp32_32
+	JMP         CrossEntropyLabelsPlainAVX2_exp32_34
 
-CrossEntropyLabelsPlainAVX2_exprest_33:
+CrossEntropyLabelsPlainAVX2_exprest_35:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsPlainAVX2_exptail_35
+	JAE         CrossEntropyLabelsPlainAVX2_exptail_37
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -21139,11 +21152,11 @@ CrossEntropyLabelsPlainAVX2_exprest_33:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsPlainAVX2_expnext_36
+	JMP         CrossEntropyLabelsPlainAVX2_expnext_38
 
-CrossEntropyLabelsPlainAVX2_exptail_35:
+CrossEntropyLabelsPlainAVX2_exptail_37:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsPlainAVX2_expdone_34
+	JE           CrossEntropyLabelsPlainAVX2_expdone_36
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -21172,11 +21185,11 @@ CrossEntropyLabelsPlainAVX2_exptail_35:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsPlainAVX2_expdone_34
+	JMP          CrossEntropyLabelsPlainAVX2_expdone_36
 
-CrossEntropyLabelsPlainAVX2_expnext_36:
+CrossEntropyLabelsPlainAVX2_expnext_38:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsPlainAVX2_exptail_37
+	JAE         CrossEntropyLabelsPlainAVX2_exptail_39
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -21198,11 +21211,11 @@ CrossEntropyLabelsPlainAVX2_expnext_36:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsPlainAVX2_expnext_38
+	JMP         CrossEntropyLabelsPlainAVX2_expnext_40
 
-CrossEntropyLabelsPlainAVX2_exptail_37:
+CrossEntropyLabelsPlainAVX2_exptail_39:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsPlainAVX2_expdone_34
+	JE           CrossEntropyLabelsPlainAVX2_expdone_36
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -21231,11 +21244,11 @@ CrossEntropyLabelsPlainAVX2_exptail_37:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsPlainAVX2_expdone_34
+	JMP          CrossEntropyLabelsPlainAVX2_expdone_36
 
-CrossEntropyLabelsPlainAVX2_expnext_38:
+CrossEntropyLabelsPlainAVX2_expnext_40:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsPlainAVX2_exptail_39
+	JAE         CrossEntropyLabelsPlainAVX2_exptail_41
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -21257,11 +21270,11 @@ CrossEntropyLabelsPlainAVX2_expnext_38:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsPlainAVX2_expnext_40
+	JMP         CrossEntropyLabelsPlainAVX2_expnext_42
 
-CrossEntropyLabelsPlainAVX2_exptail_39:
+CrossEntropyLabelsPlainAVX2_exptail_41:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsPlainAVX2_expdone_34
+	JE           CrossEntropyLabelsPlainAVX2_expdone_36
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -21290,11 +21303,11 @@ CrossEntropyLabelsPlainAVX2_exptail_39:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsPlainAVX2_expdone_34
+	JMP          CrossEntropyLabelsPlainAVX2_expdone_36
 
-CrossEntropyLabelsPlainAVX2_expnext_40:
+CrossEntropyLabelsPlainAVX2_expnext_42:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsPlainAVX2_expdone_34
+	JE           CrossEntropyLabelsPlainAVX2_expdone_36
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -21324,7 +21337,7 @@ CrossEntropyLabelsPlainAVX2_expnext_40:
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsPlainAVX2_expdone_34:
+CrossEntropyLabelsPlainAVX2_expdone_36:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -21334,14 +21347,14 @@ CrossEntropyLabelsPlainAVX2_expdone_34:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsPlainAVX2_expfolded_31
+	JMP          CrossEntropyLabelsPlainAVX2_expfolded_33
 
-CrossEntropyLabelsPlainAVX2_explast_30:
+CrossEntropyLabelsPlainAVX2_explast_32:
 	XORQ CX, CX
 
-CrossEntropyLabelsPlainAVX2_explast32_41:
+CrossEntropyLabelsPlainAVX2_explast32_43:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsPlainAVX2_explastrest_42
+	JAE         CrossEntropyLabelsPlainAVX2_explastrest_44
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -21415,63 +21428,10 @@ CrossEntropyLabelsPlainAVX2_explast32_41:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsPlainAVX2_explast32_41
+	JMP         CrossEntropyLabelsPlainAVX2_explast32_43
 
-CrossEntropyLabelsPlainAVX2_explastrest_42:
+CrossEntropyLabelsPlainAVX2_explastrest_44:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsPlainAVX2_explasttail_44
-	VMOVUPS     (BX)(CX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsPlainAVX2_explastnext_45
-
-CrossEntropyLabelsPlainAVX2_explasttail_44:
-	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsPlainAVX2_explastdone_43
-	LEAQ        rowconsts<>+32(SB), R10
-	MOVQ        R9, R11
-	SHLQ        $0x02, R11
-	SUBQ        R11, R10
-	VMOVUPS     (R10), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsPlainAVX2_explastdone_43
-
-CrossEntropyLabelsPlainAVX2_explastnext_45:
 	CMPQ        CX, R8
 	JAE         CrossEntropyLabelsPlainAVX2_explasttail_46
 	VMOVUPS     (BX)(CX*4), Y9
@@ -21491,13 +21451,13 @@ CrossEntropyLabelsPlainAVX2_explastnext_45:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y6, Y6
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsPlainAVX2_explastnext_47
 
 CrossEntropyLabelsPlainAVX2_explasttail_46:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsPlainAVX2_explastdone_43
+	JE          CrossEntropyLabelsPlainAVX2_explastdone_45
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -21521,8 +21481,8 @@ CrossEntropyLabelsPlainAVX2_explasttail_46:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsPlainAVX2_explastdone_43
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsPlainAVX2_explastdone_45
 
 CrossEntropyLabelsPlainAVX2_explastnext_47:
 	CMPQ        CX, R8
@@ -21544,13 +21504,66 @@ CrossEntropyLabelsPlainAVX2_explastnext_47:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsPlainAVX2_explastnext_49
 
 CrossEntropyLabelsPlainAVX2_explasttail_48:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsPlainAVX2_explastdone_43
+	JE          CrossEntropyLabelsPlainAVX2_explastdone_45
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsPlainAVX2_explastdone_45
+
+CrossEntropyLabelsPlainAVX2_explastnext_49:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsPlainAVX2_explasttail_50
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsPlainAVX2_explastnext_51
+
+CrossEntropyLabelsPlainAVX2_explasttail_50:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsPlainAVX2_explastdone_45
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -21575,11 +21588,11 @@ CrossEntropyLabelsPlainAVX2_explasttail_48:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsPlainAVX2_explastdone_43
+	JMP         CrossEntropyLabelsPlainAVX2_explastdone_45
 
-CrossEntropyLabelsPlainAVX2_explastnext_49:
+CrossEntropyLabelsPlainAVX2_explastnext_51:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsPlainAVX2_explastdone_43
+	JE          CrossEntropyLabelsPlainAVX2_explastdone_45
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -21605,8 +21618,625 @@ CrossEntropyLabelsPlainAVX2_explastnext_49:
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsPlainAVX2_explastdone_43:
-CrossEntropyLabelsPlainAVX2_expfolded_31:
+CrossEntropyLabelsPlainAVX2_explastdone_45:
+CrossEntropyLabelsPlainAVX2_expfolded_33:
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS  Y7, Y5, Y5
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y6, Y5, Y5
+	MOVQ    labels+24(FP), CX
+	MOVLQSX (CX)(DX*4), CX
+	CMPQ    CX, AX
+	JAE     CrossEntropyLabelsPlainAVX2_ignored_28r
+	MOVQ    2336(SP), CX
+	SHLQ    $0x05, CX
+	VMOVUPS Y5, 1984(SP)(CX*1)
+	JMP     CrossEntropyLabelsPlainAVX2_entered_31
+
+CrossEntropyLabelsPlainAVX2_ignored_28r:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1612(SB), X0
+	MOVQ    2336(SP), CX
+	SHLQ    $0x05, CX
+	VMOVUPS rowconsts<>+32(SB), Y5
+	VMOVUPS Y5, 1984(SP)(CX*1)
+	VMOVSS  X0, 1984(SP)(CX*1)
+	JMP     CrossEntropyLabelsPlainAVX2_entered_31
+
+CrossEntropyLabelsPlainAVX2_direct_30:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         DX, CX
+	INCQ         CX
+	CMPQ         CX, SI
+	JAE          CrossEntropyLabelsPlainAVX2_explast_52
+	LEAQ         (BX)(AX*4), R10
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
+	XORQ         CX, CX
+
+CrossEntropyLabelsPlainAVX2_exp32_54:
+	CMPQ        CX, DI
+	JAE         CrossEntropyLabelsPlainAVX2_exprest_55
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsPlainAVX2_exp32_54
+
+CrossEntropyLabelsPlainAVX2_exprest_55:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsPlainAVX2_exptail_57
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsPlainAVX2_expnext_58
+
+CrossEntropyLabelsPlainAVX2_exptail_57:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsPlainAVX2_expdone_56
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y5, Y5
+	JMP          CrossEntropyLabelsPlainAVX2_expdone_56
+
+CrossEntropyLabelsPlainAVX2_expnext_58:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsPlainAVX2_exptail_59
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsPlainAVX2_expnext_60
+
+CrossEntropyLabelsPlainAVX2_exptail_59:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsPlainAVX2_expdone_56
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y6, Y6
+	JMP          CrossEntropyLabelsPlainAVX2_expdone_56
+
+CrossEntropyLabelsPlainAVX2_expnext_60:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsPlainAVX2_exptail_61
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsPlainAVX2_expnext_62
+
+CrossEntropyLabelsPlainAVX2_exptail_61:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsPlainAVX2_expdone_56
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y7, Y7
+	JMP          CrossEntropyLabelsPlainAVX2_expdone_56
+
+CrossEntropyLabelsPlainAVX2_expnext_62:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsPlainAVX2_expdone_56
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y8, Y8
+
+CrossEntropyLabelsPlainAVX2_expdone_56:
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+	VXORPS       X0, X0, X0
+	VADDSS       X0, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyLabelsPlainAVX2_expfolded_53
+
+CrossEntropyLabelsPlainAVX2_explast_52:
+	XORQ CX, CX
+
+CrossEntropyLabelsPlainAVX2_explast32_63:
+	CMPQ        CX, DI
+	JAE         CrossEntropyLabelsPlainAVX2_explastrest_64
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsPlainAVX2_explast32_63
+
+CrossEntropyLabelsPlainAVX2_explastrest_64:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsPlainAVX2_explasttail_66
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsPlainAVX2_explastnext_67
+
+CrossEntropyLabelsPlainAVX2_explasttail_66:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsPlainAVX2_explastdone_65
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsPlainAVX2_explastdone_65
+
+CrossEntropyLabelsPlainAVX2_explastnext_67:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsPlainAVX2_explasttail_68
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsPlainAVX2_explastnext_69
+
+CrossEntropyLabelsPlainAVX2_explasttail_68:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsPlainAVX2_explastdone_65
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsPlainAVX2_explastdone_65
+
+CrossEntropyLabelsPlainAVX2_explastnext_69:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsPlainAVX2_explasttail_70
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsPlainAVX2_explastnext_71
+
+CrossEntropyLabelsPlainAVX2_explasttail_70:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsPlainAVX2_explastdone_65
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y7, Y7
+	JMP         CrossEntropyLabelsPlainAVX2_explastdone_65
+
+CrossEntropyLabelsPlainAVX2_explastnext_71:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsPlainAVX2_explastdone_65
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y8, Y8
+
+CrossEntropyLabelsPlainAVX2_explastdone_65:
+CrossEntropyLabelsPlainAVX2_expfolded_53:
 	// fold: (acc0+acc2) + (acc1+acc3)
 	VADDPS Y7, Y5, Y5
 	VADDPS Y8, Y6, Y6
@@ -21617,32 +22247,55 @@ CrossEntropyLabelsPlainAVX2_expfolded_31:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         2120(SP), CX
-	MOVQ         labels+24(FP), R10
-	MOVLQSX      (R10)(DX*4), R10
-	CMPQ         R10, AX
-	JAE          CrossEntropyLabelsPlainAVX2_ignored_50
-	VMOVSS       X0, 1984(SP)(CX*4)
-	JMP          CrossEntropyLabelsPlainAVX2_entered_51
+	MOVQ         labels+24(FP), CX
+	MOVLQSX      (CX)(DX*4), CX
+	CMPQ         CX, AX
+	JAE          CrossEntropyLabelsPlainAVX2_ignoredwide_72
+	MOVQ         2336(SP), CX
+	SHLQ         $0x05, CX
+	VMOVUPS      rowconsts<>+32(SB), Y5
+	VMOVUPS      Y5, 1984(SP)(CX*1)
+	VMOVSS       X0, 1984(SP)(CX*1)
+	JMP          CrossEntropyLabelsPlainAVX2_entered_31
 
-CrossEntropyLabelsPlainAVX2_ignored_50:
-	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1984(SP)(CX*4)
+CrossEntropyLabelsPlainAVX2_ignoredwide_72:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1612(SB), X0
+	MOVQ    2336(SP), CX
+	SHLQ    $0x05, CX
+	VMOVUPS rowconsts<>+32(SB), Y5
+	VMOVUPS Y5, 1984(SP)(CX*1)
+	VMOVSS  X0, 1984(SP)(CX*1)
 
-CrossEntropyLabelsPlainAVX2_entered_51:
-	MOVQ 2120(SP), CX
+CrossEntropyLabelsPlainAVX2_entered_31:
+	MOVQ 2336(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsPlainAVX2_ringfull_52
-	MOVQ CX, 2120(SP)
-	JMP  CrossEntropyLabelsPlainAVX2_ringnext_53
+	JE   CrossEntropyLabelsPlainAVX2_ringfull_73
+	MOVQ CX, 2336(SP)
+	JMP  CrossEntropyLabelsPlainAVX2_ringnext_74
 
-CrossEntropyLabelsPlainAVX2_ringfull_52:
-	MOVQ $0x00000000, 2120(SP)
+CrossEntropyLabelsPlainAVX2_ringfull_73:
+	MOVQ $0x00000000, 2336(SP)
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      1984(SP), Y0
+	VHADDPS      2016(SP), Y0, Y0
+	VMOVUPS      2048(SP), Y5
+	VHADDPS      2080(SP), Y5, Y5
+	VHADDPS      Y5, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VADDPS       X5, X0, X0
+	VMOVUPS      2112(SP), Y5
+	VHADDPS      2144(SP), Y5, Y5
+	VMOVUPS      2176(SP), Y6
+	VHADDPS      2208(SP), Y6, Y6
+	VHADDPS      Y6, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDPS       X6, X5, X5
+	VINSERTF128  $0x01, X5, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1984(SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
 	VPSRAD       $0x17, Y5, Y5
@@ -21668,8 +22321,8 @@ CrossEntropyLabelsPlainAVX2_ringfull_52:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       2016(SP), Y6, Y6
-	VMULPS       2048(SP), Y6, Y6
+	VSUBPS       2240(SP), Y6, Y6
+	VMULPS       2272(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -21683,7 +22336,7 @@ CrossEntropyLabelsPlainAVX2_ringfull_52:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsPlainAVX2_ringnext_53:
+CrossEntropyLabelsPlainAVX2_ringnext_74:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	VMOVAPS Y1, Y0
@@ -21692,14 +22345,29 @@ CrossEntropyLabelsPlainAVX2_ringnext_53:
 	JB      CrossEntropyLabelsPlainAVX2_row
 
 CrossEntropyLabelsPlainAVX2_end_23:
-	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 2120(SP), AX
+	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
+	MOVQ 2336(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsPlainAVX2_flushed_54
+	JE   CrossEntropyLabelsPlainAVX2_flushed_75
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      1984(SP), Y0
+	VHADDPS      2016(SP), Y0, Y0
+	VMOVUPS      2048(SP), Y1
+	VHADDPS      2080(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      2112(SP), Y1
+	VHADDPS      2144(SP), Y1, Y1
+	VMOVUPS      2176(SP), Y2
+	VHADDPS      2208(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1984(SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
 	VPSRAD       $0x17, Y1, Y1
@@ -21725,9 +22393,9 @@ CrossEntropyLabelsPlainAVX2_end_23:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       2016(SP), Y2, Y2
-	VMULPS       2048(SP), Y2, Y2
-	VMOVUPS      Y2, 2080(SP)
+	VSUBPS       2240(SP), Y2, Y2
+	VMULPS       2272(SP), Y2, Y2
+	VMOVUPS      Y2, 2304(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -21735,23 +22403,23 @@ CrossEntropyLabelsPlainAVX2_end_23:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsPlainAVX2_flushrow_55:
-	VMOVSS    2080(SP)(BX*4), X0
+CrossEntropyLabelsPlainAVX2_flushrow_76:
+	VMOVSS    2304(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsPlainAVX2_flushrow_55
+	JB        CrossEntropyLabelsPlainAVX2_flushrow_76
 
-CrossEntropyLabelsPlainAVX2_flushed_54:
+CrossEntropyLabelsPlainAVX2_flushed_75:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsSAVX2(SB), $2160-81
+TEXT ·CrossEntropyLabelsSAVX2(SB), $2376-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -22277,9 +22945,20 @@ CrossEntropyLabelsSAVX2_ringempty_21:
 	ANDQ $-8, R8
 	MOVQ AX, R9
 	ANDQ $0x07, R9
-	MOVQ $0x00000000, 2120(SP)
-	CMPQ DX, SI
-	JAE  CrossEntropyLabelsSAVX2_end_23
+
+	// the ring's partial vectors start at +0
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 1984(SP)
+	VMOVUPS Y0, 2016(SP)
+	VMOVUPS Y0, 2048(SP)
+	VMOVUPS Y0, 2080(SP)
+	VMOVUPS Y0, 2112(SP)
+	VMOVUPS Y0, 2144(SP)
+	VMOVUPS Y0, 2176(SP)
+	VMOVUPS Y0, 2208(SP)
+	MOVQ    $0x00000000, 2336(SP)
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsSAVX2_end_23
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -22340,32 +23019,34 @@ CrossEntropyLabelsSAVX2_maxfold_27:
 
 CrossEntropyLabelsSAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    2120(SP), CX
+	MOVQ    2336(SP), CX
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DX*4), R10
 	CMPQ    R10, AX
 	JAE     CrossEntropyLabelsSAVX2_ignored_28
 	VMOVSS  (BX)(R10*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 2016(SP)(CX*4)
+	VMOVSS  X5, 2240(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 2048(SP)(CX*4)
+	VMOVSS  X5, 2272(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
 	MOVQ    sw+32(FP), R10
 	VMOVSS  (R10)(DX*4), X6
-	VMOVSS  X6, 2128(SP)(CX*4)
+	VMOVSS  X6, 2344(SP)(CX*4)
 	VMULSS  X6, X5, X5
-	VMOVSS  X5, 2112(SP)
 	JMP     CrossEntropyLabelsSAVX2_labelled_29
 
 CrossEntropyLabelsSAVX2_ignored_28:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 2016(SP)(CX*4)
-	VMOVSS X5, 2048(SP)(CX*4)
+	VMOVSS X5, 2240(SP)(CX*4)
+	VMOVSS X5, 2272(SP)(CX*4)
 	VMOVSS rowconsts<>+1612(SB), X5
-	VMOVSS X5, 2128(SP)(CX*4)
+	VMOVSS X5, 2344(SP)(CX*4)
 
 CrossEntropyLabelsSAVX2_labelled_29:
+	CMPQ AX, $0x00000100
+	JA   CrossEntropyLabelsSAVX2_direct_30
+
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -22375,14 +23056,14 @@ CrossEntropyLabelsSAVX2_labelled_29:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, SI
-	JAE          CrossEntropyLabelsSAVX2_explast_30
+	JAE          CrossEntropyLabelsSAVX2_explast_32
 	LEAQ         (BX)(AX*4), R10
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsSAVX2_exp32_32:
+CrossEntropyLabelsSAVX2_exp32_34:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsSAVX2_exprest_33
+	JAE         CrossEntropyLabelsSAVX2_exprest_35
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -22464,12 +23145,12 @@ CrossEntropyLabelsSAVX2_exp32_32:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsSAVX2_exp32_32
+	JMP         CrossEntropyLabelsSAVX2_exp32_34
 
-CrossEntropyLabelsSAVX2_exprest_33:
+CrossEntropyLabelsSAVX2_exprest_35:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsSAVX2_exptail_35
+	JAE         CrossEntropyLabelsSAVX2_exptail_37
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -22491,11 +23172,11 @@ CrossEntropyLabelsSAVX2_exprest_33:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsSAVX2_expnext_36
+	JMP         CrossEntropyLabelsSAVX2_expnext_38
 
-CrossEntropyLabelsSAVX2_exptail_35:
+CrossEntropyLabelsSAVX2_exptail_37:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsSAVX2_expdone_34
+	JE           CrossEntropyLabelsSAVX2_expdone_36
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -22524,11 +23205,11 @@ CrossEntropyLabelsSAVX2_exptail_35:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsSAVX2_expdone_34
+	JMP          CrossEntropyLabelsSAVX2_expdone_36
 
-CrossEntropyLabelsSAVX2_expnext_36:
+CrossEntropyLabelsSAVX2_expnext_38:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsSAVX2_exptail_37
+	JAE         CrossEntropyLabelsSAVX2_exptail_39
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -22550,11 +23231,11 @@ CrossEntropyLabelsSAVX2_expnext_36:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsSAVX2_expnext_38
+	JMP         CrossEntropyLabelsSAVX2_expnext_40
 
-CrossEntropyLabelsSAVX2_exptail_37:
+CrossEntropyLabelsSAVX2_exptail_39:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsSAVX2_expdone_34
+	JE           CrossEntropyLabelsSAVX2_expdone_36
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -22583,11 +23264,11 @@ CrossEntropyLabelsSAVX2_exptail_37:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsSAVX2_expdone_34
+	JMP          CrossEntropyLabelsSAVX2_expdone_36
 
-CrossEntropyLabelsSAVX2_expnext_38:
+CrossEntropyLabelsSAVX2_expnext_40:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsSAVX2_exptail_39
+	JAE         CrossEntropyLabelsSAVX2_exptail_41
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -22609,11 +23290,11 @@ CrossEntropyLabelsSAVX2_expnext_38:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsSAVX2_expnext_40
+	JMP         CrossEntropyLabelsSAVX2_expnext_42
 
-CrossEntropyLabelsSAVX2_exptail_39:
+CrossEntropyLabelsSAVX2_exptail_41:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsSAVX2_expdone_34
+	JE           CrossEntropyLabelsSAVX2_expdone_36
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -22642,11 +23323,11 @@ CrossEntropyLabelsSAVX2_exptail_39:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsSAVX2_expdone_34
+	JMP          CrossEntropyLabelsSAVX2_expdone_36
 
-CrossEntropyLabelsSAVX2_expnext_40:
+CrossEntropyLabelsSAVX2_expnext_42:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsSAVX2_expdone_34
+	JE           CrossEntropyLabelsSAVX2_expdone_36
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -22676,7 +23357,7 @@ CrossEntropyLabelsSAVX2_expnext_40:
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsSAVX2_expdone_34:
+CrossEntropyLabelsSAVX2_expdone_36:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -22686,14 +23367,14 @@ CrossEntropyLabelsSAVX2_expdone_34:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsSAVX2_expfolded_31
+	JMP          CrossEntropyLabelsSAVX2_expfolded_33
 
-CrossEntropyLabelsSAVX2_explast_30:
+CrossEntropyLabelsSAVX2_explast_32:
 	XORQ CX, CX
 
-CrossEntropyLabelsSAVX2_explast32_41:
+CrossEntropyLabelsSAVX2_explast32_43:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsSAVX2_explastrest_42
+	JAE         CrossEntropyLabelsSAVX2_explastrest_44
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -22767,63 +23448,10 @@ CrossEntropyLabelsSAVX2_explast32_41:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsSAVX2_explast32_41
+	JMP         CrossEntropyLabelsSAVX2_explast32_43
 
-CrossEntropyLabelsSAVX2_explastrest_42:
+CrossEntropyLabelsSAVX2_explastrest_44:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsSAVX2_explasttail_44
-	VMOVUPS     (BX)(CX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsSAVX2_explastnext_45
-
-CrossEntropyLabelsSAVX2_explasttail_44:
-	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsSAVX2_explastdone_43
-	LEAQ        rowconsts<>+32(SB), R10
-	MOVQ        R9, R11
-	SHLQ        $0x02, R11
-	SUBQ        R11, R10
-	VMOVUPS     (R10), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsSAVX2_explastdone_43
-
-CrossEntropyLabelsSAVX2_explastnext_45:
 	CMPQ        CX, R8
 	JAE         CrossEntropyLabelsSAVX2_explasttail_46
 	VMOVUPS     (BX)(CX*4), Y9
@@ -22843,13 +23471,13 @@ CrossEntropyLabelsSAVX2_explastnext_45:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y6, Y6
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsSAVX2_explastnext_47
 
 CrossEntropyLabelsSAVX2_explasttail_46:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsSAVX2_explastdone_43
+	JE          CrossEntropyLabelsSAVX2_explastdone_45
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -22873,8 +23501,8 @@ CrossEntropyLabelsSAVX2_explasttail_46:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsSAVX2_explastdone_43
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsSAVX2_explastdone_45
 
 CrossEntropyLabelsSAVX2_explastnext_47:
 	CMPQ        CX, R8
@@ -22896,13 +23524,66 @@ CrossEntropyLabelsSAVX2_explastnext_47:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsSAVX2_explastnext_49
 
 CrossEntropyLabelsSAVX2_explasttail_48:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsSAVX2_explastdone_43
+	JE          CrossEntropyLabelsSAVX2_explastdone_45
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsSAVX2_explastdone_45
+
+CrossEntropyLabelsSAVX2_explastnext_49:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsSAVX2_explasttail_50
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsSAVX2_explastnext_51
+
+CrossEntropyLabelsSAVX2_explasttail_50:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsSAVX2_explastdone_45
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -22927,11 +23608,11 @@ CrossEntropyLabelsSAVX2_explasttail_48:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsSAVX2_explastdone_43
+	JMP         CrossEntropyLabelsSAVX2_explastdone_45
 
-CrossEntropyLabelsSAVX2_explastnext_49:
+CrossEntropyLabelsSAVX2_explastnext_51:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsSAVX2_explastdone_43
+	JE          CrossEntropyLabelsSAVX2_explastdone_45
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -22957,8 +23638,625 @@ CrossEntropyLabelsSAVX2_explastnext_49:
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsSAVX2_explastdone_43:
-CrossEntropyLabelsSAVX2_expfolded_31:
+CrossEntropyLabelsSAVX2_explastdone_45:
+CrossEntropyLabelsSAVX2_expfolded_33:
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS  Y7, Y5, Y5
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y6, Y5, Y5
+	MOVQ    labels+24(FP), CX
+	MOVLQSX (CX)(DX*4), CX
+	CMPQ    CX, AX
+	JAE     CrossEntropyLabelsSAVX2_ignored_28r
+	MOVQ    2336(SP), CX
+	SHLQ    $0x05, CX
+	VMOVUPS Y5, 1984(SP)(CX*1)
+	JMP     CrossEntropyLabelsSAVX2_entered_31
+
+CrossEntropyLabelsSAVX2_ignored_28r:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1612(SB), X0
+	MOVQ    2336(SP), CX
+	SHLQ    $0x05, CX
+	VMOVUPS rowconsts<>+32(SB), Y5
+	VMOVUPS Y5, 1984(SP)(CX*1)
+	VMOVSS  X0, 1984(SP)(CX*1)
+	JMP     CrossEntropyLabelsSAVX2_entered_31
+
+CrossEntropyLabelsSAVX2_direct_30:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         DX, CX
+	INCQ         CX
+	CMPQ         CX, SI
+	JAE          CrossEntropyLabelsSAVX2_explast_52
+	LEAQ         (BX)(AX*4), R10
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
+	XORQ         CX, CX
+
+CrossEntropyLabelsSAVX2_exp32_54:
+	CMPQ        CX, DI
+	JAE         CrossEntropyLabelsSAVX2_exprest_55
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsSAVX2_exp32_54
+
+CrossEntropyLabelsSAVX2_exprest_55:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsSAVX2_exptail_57
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsSAVX2_expnext_58
+
+CrossEntropyLabelsSAVX2_exptail_57:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsSAVX2_expdone_56
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y5, Y5
+	JMP          CrossEntropyLabelsSAVX2_expdone_56
+
+CrossEntropyLabelsSAVX2_expnext_58:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsSAVX2_exptail_59
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsSAVX2_expnext_60
+
+CrossEntropyLabelsSAVX2_exptail_59:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsSAVX2_expdone_56
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y6, Y6
+	JMP          CrossEntropyLabelsSAVX2_expdone_56
+
+CrossEntropyLabelsSAVX2_expnext_60:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsSAVX2_exptail_61
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsSAVX2_expnext_62
+
+CrossEntropyLabelsSAVX2_exptail_61:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsSAVX2_expdone_56
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y7, Y7
+	JMP          CrossEntropyLabelsSAVX2_expdone_56
+
+CrossEntropyLabelsSAVX2_expnext_62:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsSAVX2_expdone_56
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y8, Y8
+
+CrossEntropyLabelsSAVX2_expdone_56:
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+	VXORPS       X0, X0, X0
+	VADDSS       X0, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyLabelsSAVX2_expfolded_53
+
+CrossEntropyLabelsSAVX2_explast_52:
+	XORQ CX, CX
+
+CrossEntropyLabelsSAVX2_explast32_63:
+	CMPQ        CX, DI
+	JAE         CrossEntropyLabelsSAVX2_explastrest_64
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsSAVX2_explast32_63
+
+CrossEntropyLabelsSAVX2_explastrest_64:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsSAVX2_explasttail_66
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsSAVX2_explastnext_67
+
+CrossEntropyLabelsSAVX2_explasttail_66:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsSAVX2_explastdone_65
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsSAVX2_explastdone_65
+
+CrossEntropyLabelsSAVX2_explastnext_67:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsSAVX2_explasttail_68
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsSAVX2_explastnext_69
+
+CrossEntropyLabelsSAVX2_explasttail_68:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsSAVX2_explastdone_65
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsSAVX2_explastdone_65
+
+CrossEntropyLabelsSAVX2_explastnext_69:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsSAVX2_explasttail_70
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsSAVX2_explastnext_71
+
+CrossEntropyLabelsSAVX2_explasttail_70:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsSAVX2_explastdone_65
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y7, Y7
+	JMP         CrossEntropyLabelsSAVX2_explastdone_65
+
+CrossEntropyLabelsSAVX2_explastnext_71:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsSAVX2_explastdone_65
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y8, Y8
+
+CrossEntropyLabelsSAVX2_explastdone_65:
+CrossEntropyLabelsSAVX2_expfolded_53:
 	// fold: (acc0+acc2) + (acc1+acc3)
 	VADDPS Y7, Y5, Y5
 	VADDPS Y8, Y6, Y6
@@ -22969,32 +24267,55 @@ CrossEntropyLabelsSAVX2_expfolded_31:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         2120(SP), CX
-	MOVQ         labels+24(FP), R10
-	MOVLQSX      (R10)(DX*4), R10
-	CMPQ         R10, AX
-	JAE          CrossEntropyLabelsSAVX2_ignored_50
-	VMOVSS       X0, 1984(SP)(CX*4)
-	JMP          CrossEntropyLabelsSAVX2_entered_51
+	MOVQ         labels+24(FP), CX
+	MOVLQSX      (CX)(DX*4), CX
+	CMPQ         CX, AX
+	JAE          CrossEntropyLabelsSAVX2_ignoredwide_72
+	MOVQ         2336(SP), CX
+	SHLQ         $0x05, CX
+	VMOVUPS      rowconsts<>+32(SB), Y5
+	VMOVUPS      Y5, 1984(SP)(CX*1)
+	VMOVSS       X0, 1984(SP)(CX*1)
+	JMP          CrossEntropyLabelsSAVX2_entered_31
 
-CrossEntropyLabelsSAVX2_ignored_50:
-	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 1984(SP)(CX*4)
+CrossEntropyLabelsSAVX2_ignoredwide_72:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1612(SB), X0
+	MOVQ    2336(SP), CX
+	SHLQ    $0x05, CX
+	VMOVUPS rowconsts<>+32(SB), Y5
+	VMOVUPS Y5, 1984(SP)(CX*1)
+	VMOVSS  X0, 1984(SP)(CX*1)
 
-CrossEntropyLabelsSAVX2_entered_51:
-	MOVQ 2120(SP), CX
+CrossEntropyLabelsSAVX2_entered_31:
+	MOVQ 2336(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsSAVX2_ringfull_52
-	MOVQ CX, 2120(SP)
-	JMP  CrossEntropyLabelsSAVX2_ringnext_53
+	JE   CrossEntropyLabelsSAVX2_ringfull_73
+	MOVQ CX, 2336(SP)
+	JMP  CrossEntropyLabelsSAVX2_ringnext_74
 
-CrossEntropyLabelsSAVX2_ringfull_52:
-	MOVQ $0x00000000, 2120(SP)
+CrossEntropyLabelsSAVX2_ringfull_73:
+	MOVQ $0x00000000, 2336(SP)
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      1984(SP), Y0
+	VHADDPS      2016(SP), Y0, Y0
+	VMOVUPS      2048(SP), Y5
+	VHADDPS      2080(SP), Y5, Y5
+	VHADDPS      Y5, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VADDPS       X5, X0, X0
+	VMOVUPS      2112(SP), Y5
+	VHADDPS      2144(SP), Y5, Y5
+	VMOVUPS      2176(SP), Y6
+	VHADDPS      2208(SP), Y6, Y6
+	VHADDPS      Y6, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDPS       X6, X5, X5
+	VINSERTF128  $0x01, X5, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1984(SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
 	VPSRAD       $0x17, Y5, Y5
@@ -23020,9 +24341,9 @@ CrossEntropyLabelsSAVX2_ringfull_52:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       2016(SP), Y6, Y6
-	VMULPS       2048(SP), Y6, Y6
-	VMULPS       2128(SP), Y6, Y6
+	VSUBPS       2240(SP), Y6, Y6
+	VMULPS       2272(SP), Y6, Y6
+	VMULPS       2344(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -23036,7 +24357,7 @@ CrossEntropyLabelsSAVX2_ringfull_52:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsSAVX2_ringnext_53:
+CrossEntropyLabelsSAVX2_ringnext_74:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	VMOVAPS Y1, Y0
@@ -23045,14 +24366,29 @@ CrossEntropyLabelsSAVX2_ringnext_53:
 	JB      CrossEntropyLabelsSAVX2_row
 
 CrossEntropyLabelsSAVX2_end_23:
-	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 2120(SP), AX
+	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
+	MOVQ 2336(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsSAVX2_flushed_54
+	JE   CrossEntropyLabelsSAVX2_flushed_75
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      1984(SP), Y0
+	VHADDPS      2016(SP), Y0, Y0
+	VMOVUPS      2048(SP), Y1
+	VHADDPS      2080(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      2112(SP), Y1
+	VHADDPS      2144(SP), Y1, Y1
+	VMOVUPS      2176(SP), Y2
+	VHADDPS      2208(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 1984(SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
 	VPSRAD       $0x17, Y1, Y1
@@ -23078,10 +24414,10 @@ CrossEntropyLabelsSAVX2_end_23:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       2016(SP), Y2, Y2
-	VMULPS       2048(SP), Y2, Y2
-	VMULPS       2128(SP), Y2, Y2
-	VMOVUPS      Y2, 2080(SP)
+	VSUBPS       2240(SP), Y2, Y2
+	VMULPS       2272(SP), Y2, Y2
+	VMULPS       2344(SP), Y2, Y2
+	VMOVUPS      Y2, 2304(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -23089,23 +24425,23 @@ CrossEntropyLabelsSAVX2_end_23:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsSAVX2_flushrow_55:
-	VMOVSS    2080(SP)(BX*4), X0
+CrossEntropyLabelsSAVX2_flushrow_76:
+	VMOVSS    2304(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsSAVX2_flushrow_55
+	JB        CrossEntropyLabelsSAVX2_flushrow_76
 
-CrossEntropyLabelsSAVX2_flushed_54:
+CrossEntropyLabelsSAVX2_flushed_75:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsWAVX2(SB), $2192-81
+TEXT ·CrossEntropyLabelsWAVX2(SB), $2408-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -23643,9 +24979,20 @@ CrossEntropyLabelsWAVX2_ringempty_21:
 	ANDQ $-8, R8
 	MOVQ AX, R9
 	ANDQ $0x07, R9
-	MOVQ $0x00000000, 2184(SP)
-	CMPQ DX, SI
-	JAE  CrossEntropyLabelsWAVX2_end_23
+
+	// the ring's partial vectors start at +0
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 2048(SP)
+	VMOVUPS Y0, 2080(SP)
+	VMOVUPS Y0, 2112(SP)
+	VMOVUPS Y0, 2144(SP)
+	VMOVUPS Y0, 2176(SP)
+	VMOVUPS Y0, 2208(SP)
+	VMOVUPS Y0, 2240(SP)
+	VMOVUPS Y0, 2272(SP)
+	MOVQ    $0x00000000, 2400(SP)
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsWAVX2_end_23
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -23706,28 +25053,30 @@ CrossEntropyLabelsWAVX2_maxfold_27:
 
 CrossEntropyLabelsWAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    2184(SP), CX
+	MOVQ    2400(SP), CX
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DX*4), R10
 	CMPQ    R10, AX
 	JAE     CrossEntropyLabelsWAVX2_ignored_28
 	VMOVSS  (BX)(R10*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 2080(SP)(CX*4)
+	VMOVSS  X5, 2304(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
 	MOVQ    w+16(FP), R11
 	VMULSS  (R11)(R10*4), X5, X5
-	VMOVSS  X5, 2112(SP)(CX*4)
+	VMOVSS  X5, 2336(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 2176(SP)
 	JMP     CrossEntropyLabelsWAVX2_labelled_29
 
 CrossEntropyLabelsWAVX2_ignored_28:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 2080(SP)(CX*4)
-	VMOVSS X5, 2112(SP)(CX*4)
+	VMOVSS X5, 2304(SP)(CX*4)
+	VMOVSS X5, 2336(SP)(CX*4)
 
 CrossEntropyLabelsWAVX2_labelled_29:
+	CMPQ AX, $0x00000100
+	JA   CrossEntropyLabelsWAVX2_direct_30
+
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -23737,14 +25086,14 @@ CrossEntropyLabelsWAVX2_labelled_29:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, SI
-	JAE          CrossEntropyLabelsWAVX2_explast_30
+	JAE          CrossEntropyLabelsWAVX2_explast_32
 	LEAQ         (BX)(AX*4), R10
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsWAVX2_exp32_32:
+CrossEntropyLabelsWAVX2_exp32_34:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsWAVX2_exprest_33
+	JAE         CrossEntropyLabelsWAVX2_exprest_35
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -23826,12 +25175,12 @@ CrossEntropyLabelsWAVX2_exp32_32:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsWAVX2_exp32_32
+	JMP         CrossEntropyLabelsWAVX2_exp32_34
 
-CrossEntropyLabelsWAVX2_exprest_33:
+CrossEntropyLabelsWAVX2_exprest_35:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWAVX2_exptail_35
+	JAE         CrossEntropyLabelsWAVX2_exptail_37
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -23853,11 +25202,11 @@ CrossEntropyLabelsWAVX2_exprest_33:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWAVX2_expnext_36
+	JMP         CrossEntropyLabelsWAVX2_expnext_38
 
-CrossEntropyLabelsWAVX2_exptail_35:
+CrossEntropyLabelsWAVX2_exptail_37:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWAVX2_expdone_34
+	JE           CrossEntropyLabelsWAVX2_expdone_36
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -23886,11 +25235,11 @@ CrossEntropyLabelsWAVX2_exptail_35:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsWAVX2_expdone_34
+	JMP          CrossEntropyLabelsWAVX2_expdone_36
 
-CrossEntropyLabelsWAVX2_expnext_36:
+CrossEntropyLabelsWAVX2_expnext_38:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWAVX2_exptail_37
+	JAE         CrossEntropyLabelsWAVX2_exptail_39
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -23912,11 +25261,11 @@ CrossEntropyLabelsWAVX2_expnext_36:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWAVX2_expnext_38
+	JMP         CrossEntropyLabelsWAVX2_expnext_40
 
-CrossEntropyLabelsWAVX2_exptail_37:
+CrossEntropyLabelsWAVX2_exptail_39:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWAVX2_expdone_34
+	JE           CrossEntropyLabelsWAVX2_expdone_36
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -23945,11 +25294,11 @@ CrossEntropyLabelsWAVX2_exptail_37:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsWAVX2_expdone_34
+	JMP          CrossEntropyLabelsWAVX2_expdone_36
 
-CrossEntropyLabelsWAVX2_expnext_38:
+CrossEntropyLabelsWAVX2_expnext_40:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWAVX2_exptail_39
+	JAE         CrossEntropyLabelsWAVX2_exptail_41
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -23971,11 +25320,11 @@ CrossEntropyLabelsWAVX2_expnext_38:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWAVX2_expnext_40
+	JMP         CrossEntropyLabelsWAVX2_expnext_42
 
-CrossEntropyLabelsWAVX2_exptail_39:
+CrossEntropyLabelsWAVX2_exptail_41:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWAVX2_expdone_34
+	JE           CrossEntropyLabelsWAVX2_expdone_36
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -24004,11 +25353,11 @@ CrossEntropyLabelsWAVX2_exptail_39:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsWAVX2_expdone_34
+	JMP          CrossEntropyLabelsWAVX2_expdone_36
 
-CrossEntropyLabelsWAVX2_expnext_40:
+CrossEntropyLabelsWAVX2_expnext_42:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWAVX2_expdone_34
+	JE           CrossEntropyLabelsWAVX2_expdone_36
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -24038,7 +25387,7 @@ CrossEntropyLabelsWAVX2_expnext_40:
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsWAVX2_expdone_34:
+CrossEntropyLabelsWAVX2_expdone_36:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -24048,14 +25397,14 @@ CrossEntropyLabelsWAVX2_expdone_34:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsWAVX2_expfolded_31
+	JMP          CrossEntropyLabelsWAVX2_expfolded_33
 
-CrossEntropyLabelsWAVX2_explast_30:
+CrossEntropyLabelsWAVX2_explast_32:
 	XORQ CX, CX
 
-CrossEntropyLabelsWAVX2_explast32_41:
+CrossEntropyLabelsWAVX2_explast32_43:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsWAVX2_explastrest_42
+	JAE         CrossEntropyLabelsWAVX2_explastrest_44
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -24129,63 +25478,10 @@ CrossEntropyLabelsWAVX2_explast32_41:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsWAVX2_explast32_41
+	JMP         CrossEntropyLabelsWAVX2_explast32_43
 
-CrossEntropyLabelsWAVX2_explastrest_42:
+CrossEntropyLabelsWAVX2_explastrest_44:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWAVX2_explasttail_44
-	VMOVUPS     (BX)(CX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWAVX2_explastnext_45
-
-CrossEntropyLabelsWAVX2_explasttail_44:
-	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWAVX2_explastdone_43
-	LEAQ        rowconsts<>+32(SB), R10
-	MOVQ        R9, R11
-	SHLQ        $0x02, R11
-	SUBQ        R11, R10
-	VMOVUPS     (R10), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsWAVX2_explastdone_43
-
-CrossEntropyLabelsWAVX2_explastnext_45:
 	CMPQ        CX, R8
 	JAE         CrossEntropyLabelsWAVX2_explasttail_46
 	VMOVUPS     (BX)(CX*4), Y9
@@ -24205,13 +25501,13 @@ CrossEntropyLabelsWAVX2_explastnext_45:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y6, Y6
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsWAVX2_explastnext_47
 
 CrossEntropyLabelsWAVX2_explasttail_46:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWAVX2_explastdone_43
+	JE          CrossEntropyLabelsWAVX2_explastdone_45
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -24235,8 +25531,8 @@ CrossEntropyLabelsWAVX2_explasttail_46:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsWAVX2_explastdone_43
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsWAVX2_explastdone_45
 
 CrossEntropyLabelsWAVX2_explastnext_47:
 	CMPQ        CX, R8
@@ -24258,13 +25554,66 @@ CrossEntropyLabelsWAVX2_explastnext_47:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsWAVX2_explastnext_49
 
 CrossEntropyLabelsWAVX2_explasttail_48:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWAVX2_explastdone_43
+	JE          CrossEntropyLabelsWAVX2_explastdone_45
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsWAVX2_explastdone_45
+
+CrossEntropyLabelsWAVX2_explastnext_49:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWAVX2_explasttail_50
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWAVX2_explastnext_51
+
+CrossEntropyLabelsWAVX2_explasttail_50:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWAVX2_explastdone_45
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -24289,11 +25638,11 @@ CrossEntropyLabelsWAVX2_explasttail_48:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsWAVX2_explastdone_43
+	JMP         CrossEntropyLabelsWAVX2_explastdone_45
 
-CrossEntropyLabelsWAVX2_explastnext_49:
+CrossEntropyLabelsWAVX2_explastnext_51:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWAVX2_explastdone_43
+	JE          CrossEntropyLabelsWAVX2_explastdone_45
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -24319,8 +25668,625 @@ CrossEntropyLabelsWAVX2_explastnext_49:
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsWAVX2_explastdone_43:
-CrossEntropyLabelsWAVX2_expfolded_31:
+CrossEntropyLabelsWAVX2_explastdone_45:
+CrossEntropyLabelsWAVX2_expfolded_33:
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS  Y7, Y5, Y5
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y6, Y5, Y5
+	MOVQ    labels+24(FP), CX
+	MOVLQSX (CX)(DX*4), CX
+	CMPQ    CX, AX
+	JAE     CrossEntropyLabelsWAVX2_ignored_28r
+	MOVQ    2400(SP), CX
+	SHLQ    $0x05, CX
+	VMOVUPS Y5, 2048(SP)(CX*1)
+	JMP     CrossEntropyLabelsWAVX2_entered_31
+
+CrossEntropyLabelsWAVX2_ignored_28r:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1612(SB), X0
+	MOVQ    2400(SP), CX
+	SHLQ    $0x05, CX
+	VMOVUPS rowconsts<>+32(SB), Y5
+	VMOVUPS Y5, 2048(SP)(CX*1)
+	VMOVSS  X0, 2048(SP)(CX*1)
+	JMP     CrossEntropyLabelsWAVX2_entered_31
+
+CrossEntropyLabelsWAVX2_direct_30:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         DX, CX
+	INCQ         CX
+	CMPQ         CX, SI
+	JAE          CrossEntropyLabelsWAVX2_explast_52
+	LEAQ         (BX)(AX*4), R10
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
+	XORQ         CX, CX
+
+CrossEntropyLabelsWAVX2_exp32_54:
+	CMPQ        CX, DI
+	JAE         CrossEntropyLabelsWAVX2_exprest_55
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsWAVX2_exp32_54
+
+CrossEntropyLabelsWAVX2_exprest_55:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWAVX2_exptail_57
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWAVX2_expnext_58
+
+CrossEntropyLabelsWAVX2_exptail_57:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsWAVX2_expdone_56
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y5, Y5
+	JMP          CrossEntropyLabelsWAVX2_expdone_56
+
+CrossEntropyLabelsWAVX2_expnext_58:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWAVX2_exptail_59
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWAVX2_expnext_60
+
+CrossEntropyLabelsWAVX2_exptail_59:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsWAVX2_expdone_56
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y6, Y6
+	JMP          CrossEntropyLabelsWAVX2_expdone_56
+
+CrossEntropyLabelsWAVX2_expnext_60:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWAVX2_exptail_61
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWAVX2_expnext_62
+
+CrossEntropyLabelsWAVX2_exptail_61:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsWAVX2_expdone_56
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y7, Y7
+	JMP          CrossEntropyLabelsWAVX2_expdone_56
+
+CrossEntropyLabelsWAVX2_expnext_62:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsWAVX2_expdone_56
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y8, Y8
+
+CrossEntropyLabelsWAVX2_expdone_56:
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+	VXORPS       X0, X0, X0
+	VADDSS       X0, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyLabelsWAVX2_expfolded_53
+
+CrossEntropyLabelsWAVX2_explast_52:
+	XORQ CX, CX
+
+CrossEntropyLabelsWAVX2_explast32_63:
+	CMPQ        CX, DI
+	JAE         CrossEntropyLabelsWAVX2_explastrest_64
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsWAVX2_explast32_63
+
+CrossEntropyLabelsWAVX2_explastrest_64:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWAVX2_explasttail_66
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWAVX2_explastnext_67
+
+CrossEntropyLabelsWAVX2_explasttail_66:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWAVX2_explastdone_65
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsWAVX2_explastdone_65
+
+CrossEntropyLabelsWAVX2_explastnext_67:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWAVX2_explasttail_68
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWAVX2_explastnext_69
+
+CrossEntropyLabelsWAVX2_explasttail_68:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWAVX2_explastdone_65
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsWAVX2_explastdone_65
+
+CrossEntropyLabelsWAVX2_explastnext_69:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWAVX2_explasttail_70
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWAVX2_explastnext_71
+
+CrossEntropyLabelsWAVX2_explasttail_70:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWAVX2_explastdone_65
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y7, Y7
+	JMP         CrossEntropyLabelsWAVX2_explastdone_65
+
+CrossEntropyLabelsWAVX2_explastnext_71:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWAVX2_explastdone_65
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y8, Y8
+
+CrossEntropyLabelsWAVX2_explastdone_65:
+CrossEntropyLabelsWAVX2_expfolded_53:
 	// fold: (acc0+acc2) + (acc1+acc3)
 	VADDPS Y7, Y5, Y5
 	VADDPS Y8, Y6, Y6
@@ -24331,32 +26297,55 @@ CrossEntropyLabelsWAVX2_expfolded_31:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         2184(SP), CX
-	MOVQ         labels+24(FP), R10
-	MOVLQSX      (R10)(DX*4), R10
-	CMPQ         R10, AX
-	JAE          CrossEntropyLabelsWAVX2_ignored_50
-	VMOVSS       X0, 2048(SP)(CX*4)
-	JMP          CrossEntropyLabelsWAVX2_entered_51
+	MOVQ         labels+24(FP), CX
+	MOVLQSX      (CX)(DX*4), CX
+	CMPQ         CX, AX
+	JAE          CrossEntropyLabelsWAVX2_ignoredwide_72
+	MOVQ         2400(SP), CX
+	SHLQ         $0x05, CX
+	VMOVUPS      rowconsts<>+32(SB), Y5
+	VMOVUPS      Y5, 2048(SP)(CX*1)
+	VMOVSS       X0, 2048(SP)(CX*1)
+	JMP          CrossEntropyLabelsWAVX2_entered_31
 
-CrossEntropyLabelsWAVX2_ignored_50:
-	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 2048(SP)(CX*4)
+CrossEntropyLabelsWAVX2_ignoredwide_72:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1612(SB), X0
+	MOVQ    2400(SP), CX
+	SHLQ    $0x05, CX
+	VMOVUPS rowconsts<>+32(SB), Y5
+	VMOVUPS Y5, 2048(SP)(CX*1)
+	VMOVSS  X0, 2048(SP)(CX*1)
 
-CrossEntropyLabelsWAVX2_entered_51:
-	MOVQ 2184(SP), CX
+CrossEntropyLabelsWAVX2_entered_31:
+	MOVQ 2400(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsWAVX2_ringfull_52
-	MOVQ CX, 2184(SP)
-	JMP  CrossEntropyLabelsWAVX2_ringnext_53
+	JE   CrossEntropyLabelsWAVX2_ringfull_73
+	MOVQ CX, 2400(SP)
+	JMP  CrossEntropyLabelsWAVX2_ringnext_74
 
-CrossEntropyLabelsWAVX2_ringfull_52:
-	MOVQ $0x00000000, 2184(SP)
+CrossEntropyLabelsWAVX2_ringfull_73:
+	MOVQ $0x00000000, 2400(SP)
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      2048(SP), Y0
+	VHADDPS      2080(SP), Y0, Y0
+	VMOVUPS      2112(SP), Y5
+	VHADDPS      2144(SP), Y5, Y5
+	VHADDPS      Y5, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VADDPS       X5, X0, X0
+	VMOVUPS      2176(SP), Y5
+	VHADDPS      2208(SP), Y5, Y5
+	VMOVUPS      2240(SP), Y6
+	VHADDPS      2272(SP), Y6, Y6
+	VHADDPS      Y6, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDPS       X6, X5, X5
+	VINSERTF128  $0x01, X5, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 2048(SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
 	VPSRAD       $0x17, Y5, Y5
@@ -24382,8 +26371,8 @@ CrossEntropyLabelsWAVX2_ringfull_52:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       2080(SP), Y6, Y6
-	VMULPS       2112(SP), Y6, Y6
+	VSUBPS       2304(SP), Y6, Y6
+	VMULPS       2336(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -24397,7 +26386,7 @@ CrossEntropyLabelsWAVX2_ringfull_52:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsWAVX2_ringnext_53:
+CrossEntropyLabelsWAVX2_ringnext_74:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	VMOVAPS Y1, Y0
@@ -24406,14 +26395,29 @@ CrossEntropyLabelsWAVX2_ringnext_53:
 	JB      CrossEntropyLabelsWAVX2_row
 
 CrossEntropyLabelsWAVX2_end_23:
-	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 2184(SP), AX
+	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
+	MOVQ 2400(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsWAVX2_flushed_54
+	JE   CrossEntropyLabelsWAVX2_flushed_75
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      2048(SP), Y0
+	VHADDPS      2080(SP), Y0, Y0
+	VMOVUPS      2112(SP), Y1
+	VHADDPS      2144(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      2176(SP), Y1
+	VHADDPS      2208(SP), Y1, Y1
+	VMOVUPS      2240(SP), Y2
+	VHADDPS      2272(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 2048(SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
 	VPSRAD       $0x17, Y1, Y1
@@ -24439,9 +26443,9 @@ CrossEntropyLabelsWAVX2_end_23:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       2080(SP), Y2, Y2
-	VMULPS       2112(SP), Y2, Y2
-	VMOVUPS      Y2, 2144(SP)
+	VSUBPS       2304(SP), Y2, Y2
+	VMULPS       2336(SP), Y2, Y2
+	VMOVUPS      Y2, 2368(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -24449,23 +26453,23 @@ CrossEntropyLabelsWAVX2_end_23:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsWAVX2_flushrow_55:
-	VMOVSS    2144(SP)(BX*4), X0
+CrossEntropyLabelsWAVX2_flushrow_76:
+	VMOVSS    2368(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsWAVX2_flushrow_55
+	JB        CrossEntropyLabelsWAVX2_flushrow_76
 
-CrossEntropyLabelsWAVX2_flushed_54:
+CrossEntropyLabelsWAVX2_flushed_75:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsWSAVX2(SB), $2224-81
+TEXT ·CrossEntropyLabelsWSAVX2(SB), $2440-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -25007,9 +27011,20 @@ CrossEntropyLabelsWSAVX2_ringempty_21:
 	ANDQ $-8, R8
 	MOVQ AX, R9
 	ANDQ $0x07, R9
-	MOVQ $0x00000000, 2184(SP)
-	CMPQ DX, SI
-	JAE  CrossEntropyLabelsWSAVX2_end_23
+
+	// the ring's partial vectors start at +0
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 2048(SP)
+	VMOVUPS Y0, 2080(SP)
+	VMOVUPS Y0, 2112(SP)
+	VMOVUPS Y0, 2144(SP)
+	VMOVUPS Y0, 2176(SP)
+	VMOVUPS Y0, 2208(SP)
+	VMOVUPS Y0, 2240(SP)
+	VMOVUPS Y0, 2272(SP)
+	MOVQ    $0x00000000, 2400(SP)
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsWSAVX2_end_23
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -25070,34 +27085,36 @@ CrossEntropyLabelsWSAVX2_maxfold_27:
 
 CrossEntropyLabelsWSAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    2184(SP), CX
+	MOVQ    2400(SP), CX
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DX*4), R10
 	CMPQ    R10, AX
 	JAE     CrossEntropyLabelsWSAVX2_ignored_28
 	VMOVSS  (BX)(R10*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 2080(SP)(CX*4)
+	VMOVSS  X5, 2304(SP)(CX*4)
 	VMOVSS  keep+40(FP), X5
 	MOVQ    w+16(FP), R11
 	VMULSS  (R11)(R10*4), X5, X5
-	VMOVSS  X5, 2112(SP)(CX*4)
+	VMOVSS  X5, 2336(SP)(CX*4)
 	VMOVSS  inv+44(FP), X5
 	MOVQ    sw+32(FP), R10
 	VMOVSS  (R10)(DX*4), X6
-	VMOVSS  X6, 2192(SP)(CX*4)
+	VMOVSS  X6, 2408(SP)(CX*4)
 	VMULSS  X6, X5, X5
-	VMOVSS  X5, 2176(SP)
 	JMP     CrossEntropyLabelsWSAVX2_labelled_29
 
 CrossEntropyLabelsWSAVX2_ignored_28:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 2080(SP)(CX*4)
-	VMOVSS X5, 2112(SP)(CX*4)
+	VMOVSS X5, 2304(SP)(CX*4)
+	VMOVSS X5, 2336(SP)(CX*4)
 	VMOVSS rowconsts<>+1612(SB), X5
-	VMOVSS X5, 2192(SP)(CX*4)
+	VMOVSS X5, 2408(SP)(CX*4)
 
 CrossEntropyLabelsWSAVX2_labelled_29:
+	CMPQ AX, $0x00000100
+	JA   CrossEntropyLabelsWSAVX2_direct_30
+
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -25107,14 +27124,14 @@ CrossEntropyLabelsWSAVX2_labelled_29:
 	MOVQ         DX, CX
 	INCQ         CX
 	CMPQ         CX, SI
-	JAE          CrossEntropyLabelsWSAVX2_explast_30
+	JAE          CrossEntropyLabelsWSAVX2_explast_32
 	LEAQ         (BX)(AX*4), R10
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         CX, CX
 
-CrossEntropyLabelsWSAVX2_exp32_32:
+CrossEntropyLabelsWSAVX2_exp32_34:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsWSAVX2_exprest_33
+	JAE         CrossEntropyLabelsWSAVX2_exprest_35
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -25196,12 +27213,12 @@ CrossEntropyLabelsWSAVX2_exp32_32:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsWSAVX2_exp32_32
+	JMP         CrossEntropyLabelsWSAVX2_exp32_34
 
-CrossEntropyLabelsWSAVX2_exprest_33:
+CrossEntropyLabelsWSAVX2_exprest_35:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWSAVX2_exptail_35
+	JAE         CrossEntropyLabelsWSAVX2_exptail_37
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -25223,11 +27240,11 @@ CrossEntropyLabelsWSAVX2_exprest_33:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWSAVX2_expnext_36
+	JMP         CrossEntropyLabelsWSAVX2_expnext_38
 
-CrossEntropyLabelsWSAVX2_exptail_35:
+CrossEntropyLabelsWSAVX2_exptail_37:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWSAVX2_expdone_34
+	JE           CrossEntropyLabelsWSAVX2_expdone_36
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -25256,11 +27273,11 @@ CrossEntropyLabelsWSAVX2_exptail_35:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsWSAVX2_expdone_34
+	JMP          CrossEntropyLabelsWSAVX2_expdone_36
 
-CrossEntropyLabelsWSAVX2_expnext_36:
+CrossEntropyLabelsWSAVX2_expnext_38:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWSAVX2_exptail_37
+	JAE         CrossEntropyLabelsWSAVX2_exptail_39
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -25282,11 +27299,11 @@ CrossEntropyLabelsWSAVX2_expnext_36:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWSAVX2_expnext_38
+	JMP         CrossEntropyLabelsWSAVX2_expnext_40
 
-CrossEntropyLabelsWSAVX2_exptail_37:
+CrossEntropyLabelsWSAVX2_exptail_39:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWSAVX2_expdone_34
+	JE           CrossEntropyLabelsWSAVX2_expdone_36
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -25315,11 +27332,11 @@ CrossEntropyLabelsWSAVX2_exptail_37:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsWSAVX2_expdone_34
+	JMP          CrossEntropyLabelsWSAVX2_expdone_36
 
-CrossEntropyLabelsWSAVX2_expnext_38:
+CrossEntropyLabelsWSAVX2_expnext_40:
 	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWSAVX2_exptail_39
+	JAE         CrossEntropyLabelsWSAVX2_exptail_41
 	VMOVUPS     (R10)(CX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (BX)(CX*4), Y9
@@ -25341,11 +27358,11 @@ CrossEntropyLabelsWSAVX2_expnext_38:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWSAVX2_expnext_40
+	JMP         CrossEntropyLabelsWSAVX2_expnext_42
 
-CrossEntropyLabelsWSAVX2_exptail_39:
+CrossEntropyLabelsWSAVX2_exptail_41:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWSAVX2_expdone_34
+	JE           CrossEntropyLabelsWSAVX2_expdone_36
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -25374,11 +27391,11 @@ CrossEntropyLabelsWSAVX2_exptail_39:
 	VANDNPS      Y12, Y0, Y12
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsWSAVX2_expdone_34
+	JMP          CrossEntropyLabelsWSAVX2_expdone_36
 
-CrossEntropyLabelsWSAVX2_expnext_40:
+CrossEntropyLabelsWSAVX2_expnext_42:
 	CMPQ         R9, $0x00
-	JE           CrossEntropyLabelsWSAVX2_expdone_34
+	JE           CrossEntropyLabelsWSAVX2_expdone_36
 	LEAQ         rowconsts<>+32(SB), R11
 	MOVQ         R9, R12
 	SHLQ         $0x02, R12
@@ -25408,7 +27425,7 @@ CrossEntropyLabelsWSAVX2_expnext_40:
 	VANDPS       Y9, Y12, Y12
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsWSAVX2_expdone_34:
+CrossEntropyLabelsWSAVX2_expdone_36:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -25418,14 +27435,14 @@ CrossEntropyLabelsWSAVX2_expdone_34:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsWSAVX2_expfolded_31
+	JMP          CrossEntropyLabelsWSAVX2_expfolded_33
 
-CrossEntropyLabelsWSAVX2_explast_30:
+CrossEntropyLabelsWSAVX2_explast_32:
 	XORQ CX, CX
 
-CrossEntropyLabelsWSAVX2_explast32_41:
+CrossEntropyLabelsWSAVX2_explast32_43:
 	CMPQ        CX, DI
-	JAE         CrossEntropyLabelsWSAVX2_explastrest_42
+	JAE         CrossEntropyLabelsWSAVX2_explastrest_44
 	VMOVUPS     (BX)(CX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -25499,63 +27516,10 @@ CrossEntropyLabelsWSAVX2_explast32_41:
 	VANDNPS     Y12, Y10, Y12
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, CX
-	JMP         CrossEntropyLabelsWSAVX2_explast32_41
+	JMP         CrossEntropyLabelsWSAVX2_explast32_43
 
-CrossEntropyLabelsWSAVX2_explastrest_42:
+CrossEntropyLabelsWSAVX2_explastrest_44:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        CX, R8
-	JAE         CrossEntropyLabelsWSAVX2_explasttail_44
-	VMOVUPS     (BX)(CX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, CX
-	JMP         CrossEntropyLabelsWSAVX2_explastnext_45
-
-CrossEntropyLabelsWSAVX2_explasttail_44:
-	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWSAVX2_explastdone_43
-	LEAQ        rowconsts<>+32(SB), R10
-	MOVQ        R9, R11
-	SHLQ        $0x02, R11
-	SUBQ        R11, R10
-	VMOVUPS     (R10), Y9
-	VMASKMOVPS  (BX)(CX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsWSAVX2_explastdone_43
-
-CrossEntropyLabelsWSAVX2_explastnext_45:
 	CMPQ        CX, R8
 	JAE         CrossEntropyLabelsWSAVX2_explasttail_46
 	VMOVUPS     (BX)(CX*4), Y9
@@ -25575,13 +27539,13 @@ CrossEntropyLabelsWSAVX2_explastnext_45:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y6, Y6
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsWSAVX2_explastnext_47
 
 CrossEntropyLabelsWSAVX2_explasttail_46:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWSAVX2_explastdone_43
+	JE          CrossEntropyLabelsWSAVX2_explastdone_45
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -25605,8 +27569,8 @@ CrossEntropyLabelsWSAVX2_explasttail_46:
 	VFMADD231PS Y11, Y10, Y12
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
-	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsWSAVX2_explastdone_43
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsWSAVX2_explastdone_45
 
 CrossEntropyLabelsWSAVX2_explastnext_47:
 	CMPQ        CX, R8
@@ -25628,13 +27592,66 @@ CrossEntropyLabelsWSAVX2_explastnext_47:
 	VMULPS      Y12, Y9, Y9
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, CX
 	JMP         CrossEntropyLabelsWSAVX2_explastnext_49
 
 CrossEntropyLabelsWSAVX2_explasttail_48:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWSAVX2_explastdone_43
+	JE          CrossEntropyLabelsWSAVX2_explastdone_45
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsWSAVX2_explastdone_45
+
+CrossEntropyLabelsWSAVX2_explastnext_49:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWSAVX2_explasttail_50
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWSAVX2_explastnext_51
+
+CrossEntropyLabelsWSAVX2_explasttail_50:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWSAVX2_explastdone_45
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -25659,11 +27676,11 @@ CrossEntropyLabelsWSAVX2_explasttail_48:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsWSAVX2_explastdone_43
+	JMP         CrossEntropyLabelsWSAVX2_explastdone_45
 
-CrossEntropyLabelsWSAVX2_explastnext_49:
+CrossEntropyLabelsWSAVX2_explastnext_51:
 	CMPQ        R9, $0x00
-	JE          CrossEntropyLabelsWSAVX2_explastdone_43
+	JE          CrossEntropyLabelsWSAVX2_explastdone_45
 	LEAQ        rowconsts<>+32(SB), R10
 	MOVQ        R9, R11
 	SHLQ        $0x02, R11
@@ -25689,8 +27706,625 @@ CrossEntropyLabelsWSAVX2_explastnext_49:
 	VANDPS      Y9, Y12, Y12
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsWSAVX2_explastdone_43:
-CrossEntropyLabelsWSAVX2_expfolded_31:
+CrossEntropyLabelsWSAVX2_explastdone_45:
+CrossEntropyLabelsWSAVX2_expfolded_33:
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS  Y7, Y5, Y5
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y6, Y5, Y5
+	MOVQ    labels+24(FP), CX
+	MOVLQSX (CX)(DX*4), CX
+	CMPQ    CX, AX
+	JAE     CrossEntropyLabelsWSAVX2_ignored_28r
+	MOVQ    2400(SP), CX
+	SHLQ    $0x05, CX
+	VMOVUPS Y5, 2048(SP)(CX*1)
+	JMP     CrossEntropyLabelsWSAVX2_entered_31
+
+CrossEntropyLabelsWSAVX2_ignored_28r:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1612(SB), X0
+	MOVQ    2400(SP), CX
+	SHLQ    $0x05, CX
+	VMOVUPS rowconsts<>+32(SB), Y5
+	VMOVUPS Y5, 2048(SP)(CX*1)
+	VMOVSS  X0, 2048(SP)(CX*1)
+	JMP     CrossEntropyLabelsWSAVX2_entered_31
+
+CrossEntropyLabelsWSAVX2_direct_30:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         DX, CX
+	INCQ         CX
+	CMPQ         CX, SI
+	JAE          CrossEntropyLabelsWSAVX2_explast_52
+	LEAQ         (BX)(AX*4), R10
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
+	XORQ         CX, CX
+
+CrossEntropyLabelsWSAVX2_exp32_54:
+	CMPQ        CX, DI
+	JAE         CrossEntropyLabelsWSAVX2_exprest_55
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsWSAVX2_exp32_54
+
+CrossEntropyLabelsWSAVX2_exprest_55:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWSAVX2_exptail_57
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWSAVX2_expnext_58
+
+CrossEntropyLabelsWSAVX2_exptail_57:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsWSAVX2_expdone_56
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y5, Y5
+	JMP          CrossEntropyLabelsWSAVX2_expdone_56
+
+CrossEntropyLabelsWSAVX2_expnext_58:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWSAVX2_exptail_59
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWSAVX2_expnext_60
+
+CrossEntropyLabelsWSAVX2_exptail_59:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsWSAVX2_expdone_56
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y6, Y6
+	JMP          CrossEntropyLabelsWSAVX2_expdone_56
+
+CrossEntropyLabelsWSAVX2_expnext_60:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWSAVX2_exptail_61
+	VMOVUPS     (R10)(CX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWSAVX2_expnext_62
+
+CrossEntropyLabelsWSAVX2_exptail_61:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsWSAVX2_expdone_56
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y7, Y7
+	JMP          CrossEntropyLabelsWSAVX2_expdone_56
+
+CrossEntropyLabelsWSAVX2_expnext_62:
+	CMPQ         R9, $0x00
+	JE           CrossEntropyLabelsWSAVX2_expdone_56
+	LEAQ         rowconsts<>+32(SB), R11
+	MOVQ         R9, R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	VMOVUPS      (R11), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R10)(CX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (BX)(CX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VADDPS       Y12, Y8, Y8
+
+CrossEntropyLabelsWSAVX2_expdone_56:
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+	VXORPS       X0, X0, X0
+	VADDSS       X0, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyLabelsWSAVX2_expfolded_53
+
+CrossEntropyLabelsWSAVX2_explast_52:
+	XORQ CX, CX
+
+CrossEntropyLabelsWSAVX2_explast32_63:
+	CMPQ        CX, DI
+	JAE         CrossEntropyLabelsWSAVX2_explastrest_64
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, CX
+	JMP         CrossEntropyLabelsWSAVX2_explast32_63
+
+CrossEntropyLabelsWSAVX2_explastrest_64:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWSAVX2_explasttail_66
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWSAVX2_explastnext_67
+
+CrossEntropyLabelsWSAVX2_explasttail_66:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWSAVX2_explastdone_65
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsWSAVX2_explastdone_65
+
+CrossEntropyLabelsWSAVX2_explastnext_67:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWSAVX2_explasttail_68
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWSAVX2_explastnext_69
+
+CrossEntropyLabelsWSAVX2_explasttail_68:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWSAVX2_explastdone_65
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsWSAVX2_explastdone_65
+
+CrossEntropyLabelsWSAVX2_explastnext_69:
+	CMPQ        CX, R8
+	JAE         CrossEntropyLabelsWSAVX2_explasttail_70
+	VMOVUPS     (BX)(CX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, CX
+	JMP         CrossEntropyLabelsWSAVX2_explastnext_71
+
+CrossEntropyLabelsWSAVX2_explasttail_70:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWSAVX2_explastdone_65
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y7, Y7
+	JMP         CrossEntropyLabelsWSAVX2_explastdone_65
+
+CrossEntropyLabelsWSAVX2_explastnext_71:
+	CMPQ        R9, $0x00
+	JE          CrossEntropyLabelsWSAVX2_explastdone_65
+	LEAQ        rowconsts<>+32(SB), R10
+	MOVQ        R9, R11
+	SHLQ        $0x02, R11
+	SUBQ        R11, R10
+	VMOVUPS     (R10), Y9
+	VMASKMOVPS  (BX)(CX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VADDPS      Y12, Y8, Y8
+
+CrossEntropyLabelsWSAVX2_explastdone_65:
+CrossEntropyLabelsWSAVX2_expfolded_53:
 	// fold: (acc0+acc2) + (acc1+acc3)
 	VADDPS Y7, Y5, Y5
 	VADDPS Y8, Y6, Y6
@@ -25701,32 +28335,55 @@ CrossEntropyLabelsWSAVX2_expfolded_31:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         2184(SP), CX
-	MOVQ         labels+24(FP), R10
-	MOVLQSX      (R10)(DX*4), R10
-	CMPQ         R10, AX
-	JAE          CrossEntropyLabelsWSAVX2_ignored_50
-	VMOVSS       X0, 2048(SP)(CX*4)
-	JMP          CrossEntropyLabelsWSAVX2_entered_51
+	MOVQ         labels+24(FP), CX
+	MOVLQSX      (CX)(DX*4), CX
+	CMPQ         CX, AX
+	JAE          CrossEntropyLabelsWSAVX2_ignoredwide_72
+	MOVQ         2400(SP), CX
+	SHLQ         $0x05, CX
+	VMOVUPS      rowconsts<>+32(SB), Y5
+	VMOVUPS      Y5, 2048(SP)(CX*1)
+	VMOVSS       X0, 2048(SP)(CX*1)
+	JMP          CrossEntropyLabelsWSAVX2_entered_31
 
-CrossEntropyLabelsWSAVX2_ignored_50:
-	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 2048(SP)(CX*4)
+CrossEntropyLabelsWSAVX2_ignoredwide_72:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1612(SB), X0
+	MOVQ    2400(SP), CX
+	SHLQ    $0x05, CX
+	VMOVUPS rowconsts<>+32(SB), Y5
+	VMOVUPS Y5, 2048(SP)(CX*1)
+	VMOVSS  X0, 2048(SP)(CX*1)
 
-CrossEntropyLabelsWSAVX2_entered_51:
-	MOVQ 2184(SP), CX
+CrossEntropyLabelsWSAVX2_entered_31:
+	MOVQ 2400(SP), CX
 	INCQ CX
 	CMPQ CX, $0x08
-	JE   CrossEntropyLabelsWSAVX2_ringfull_52
-	MOVQ CX, 2184(SP)
-	JMP  CrossEntropyLabelsWSAVX2_ringnext_53
+	JE   CrossEntropyLabelsWSAVX2_ringfull_73
+	MOVQ CX, 2400(SP)
+	JMP  CrossEntropyLabelsWSAVX2_ringnext_74
 
-CrossEntropyLabelsWSAVX2_ringfull_52:
-	MOVQ $0x00000000, 2184(SP)
+CrossEntropyLabelsWSAVX2_ringfull_73:
+	MOVQ $0x00000000, 2400(SP)
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      2048(SP), Y0
+	VHADDPS      2080(SP), Y0, Y0
+	VMOVUPS      2112(SP), Y5
+	VHADDPS      2144(SP), Y5, Y5
+	VHADDPS      Y5, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VADDPS       X5, X0, X0
+	VMOVUPS      2176(SP), Y5
+	VHADDPS      2208(SP), Y5, Y5
+	VMOVUPS      2240(SP), Y6
+	VHADDPS      2272(SP), Y6, Y6
+	VHADDPS      Y6, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDPS       X6, X5, X5
+	VINSERTF128  $0x01, X5, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 2048(SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
 	VPSRAD       $0x17, Y5, Y5
@@ -25752,9 +28409,9 @@ CrossEntropyLabelsWSAVX2_ringfull_52:
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y6, Y6
-	VSUBPS       2080(SP), Y6, Y6
-	VMULPS       2112(SP), Y6, Y6
-	VMULPS       2192(SP), Y6, Y6
+	VSUBPS       2304(SP), Y6, Y6
+	VMULPS       2336(SP), Y6, Y6
+	VMULPS       2408(SP), Y6, Y6
 	MOVQ         loss+48(FP), CX
 	VMOVUPS      Y6, -28(CX)(DX*4)
 
@@ -25768,7 +28425,7 @@ CrossEntropyLabelsWSAVX2_ringfull_52:
 	VADDPD       32(CX), Y0, Y0
 	VMOVUPD      Y0, 32(CX)
 
-CrossEntropyLabelsWSAVX2_ringnext_53:
+CrossEntropyLabelsWSAVX2_ringnext_74:
 	// next row (its max is in next)
 	LEAQ    (BX)(AX*4), BX
 	VMOVAPS Y1, Y0
@@ -25777,14 +28434,29 @@ CrossEntropyLabelsWSAVX2_ringnext_53:
 	JB      CrossEntropyLabelsWSAVX2_row
 
 CrossEntropyLabelsWSAVX2_end_23:
-	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 2184(SP), AX
+	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
+	MOVQ 2400(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsWSAVX2_flushed_54
+	JE   CrossEntropyLabelsWSAVX2_flushed_75
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      2048(SP), Y0
+	VHADDPS      2080(SP), Y0, Y0
+	VMOVUPS      2112(SP), Y1
+	VHADDPS      2144(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      2176(SP), Y1
+	VHADDPS      2208(SP), Y1, Y1
+	VMOVUPS      2240(SP), Y2
+	VHADDPS      2272(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 2048(SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
 	VPSRAD       $0x17, Y1, Y1
@@ -25810,10 +28482,10 @@ CrossEntropyLabelsWSAVX2_end_23:
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
 	VSUBPS       Y0, Y0, Y0
 	VADDPS       Y0, Y2, Y2
-	VSUBPS       2080(SP), Y2, Y2
-	VMULPS       2112(SP), Y2, Y2
-	VMULPS       2192(SP), Y2, Y2
-	VMOVUPS      Y2, 2144(SP)
+	VSUBPS       2304(SP), Y2, Y2
+	VMULPS       2336(SP), Y2, Y2
+	VMULPS       2408(SP), Y2, Y2
+	VMOVUPS      Y2, 2368(SP)
 	MOVQ         DX, CX
 	SUBQ         AX, CX
 	MOVQ         loss+48(FP), DX
@@ -25821,23 +28493,23 @@ CrossEntropyLabelsWSAVX2_end_23:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsWSAVX2_flushrow_55:
-	VMOVSS    2144(SP)(BX*4), X0
+CrossEntropyLabelsWSAVX2_flushrow_76:
+	VMOVSS    2368(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
 	VADDSD    (DX)(BX*8), X0, X0
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsWSAVX2_flushrow_55
+	JB        CrossEntropyLabelsWSAVX2_flushrow_76
 
-CrossEntropyLabelsWSAVX2_flushed_54:
+CrossEntropyLabelsWSAVX2_flushed_75:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGAVX2(SB), $3424-81
+TEXT ·CrossEntropyLabelsGAVX2(SB), $3768-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -26742,9 +29414,20 @@ CrossEntropyLabelsGAVX2_ringempty_45:
 	ANDQ $-8, SI
 	MOVQ AX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 3416(SP)
-	CMPQ CX, R9
-	JAE  CrossEntropyLabelsGAVX2_end_47
+
+	// the ring's partial vectors start at +0
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 3280(SP)
+	VMOVUPS Y0, 3312(SP)
+	VMOVUPS Y0, 3344(SP)
+	VMOVUPS Y0, 3376(SP)
+	VMOVUPS Y0, 3408(SP)
+	VMOVUPS Y0, 3440(SP)
+	VMOVUPS Y0, 3472(SP)
+	VMOVUPS Y0, 3504(SP)
+	MOVQ    $0x00000000, 3632(SP)
+	CMPQ    CX, R9
+	JAE     CrossEntropyLabelsGAVX2_end_47
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -26805,26 +29488,32 @@ CrossEntropyLabelsGAVX2_maxfold_51:
 
 CrossEntropyLabelsGAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    3416(SP), DX
+	MOVQ    3632(SP), DX
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(CX*4), R11
 	CMPQ    R11, AX
 	JAE     CrossEntropyLabelsGAVX2_ignored_52
 	VMOVSS  (DI)(R11*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 3312(SP)(DX*4)
+	VMOVSS  X5, 3536(SP)(DX*4)
 	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 3344(SP)(DX*4)
+	VMOVSS  X5, 3568(SP)(DX*4)
 	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 3408(SP)
+	VMOVSS  X5, 3640(SP)(DX*4)
+	MOVQ    R11, 3672(SP)(DX*8)
 	JMP     CrossEntropyLabelsGAVX2_labelled_53
 
 CrossEntropyLabelsGAVX2_ignored_52:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 3312(SP)(DX*4)
-	VMOVSS X5, 3344(SP)(DX*4)
+	VMOVSS X5, 3536(SP)(DX*4)
+	VMOVSS X5, 3568(SP)(DX*4)
+	VMOVSS X5, 3640(SP)(DX*4)
+	MOVQ   $-1, 3672(SP)(DX*8)
 
 CrossEntropyLabelsGAVX2_labelled_53:
+	CMPQ AX, $0x00000100
+	JA   CrossEntropyLabelsGAVX2_direct_54
+
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -26834,14 +29523,14 @@ CrossEntropyLabelsGAVX2_labelled_53:
 	MOVQ         CX, DX
 	INCQ         DX
 	CMPQ         DX, R9
-	JAE          CrossEntropyLabelsGAVX2_explast_54
+	JAE          CrossEntropyLabelsGAVX2_explast_56
 	LEAQ         (DI)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         DX, DX
 
-CrossEntropyLabelsGAVX2_exp32_56:
+CrossEntropyLabelsGAVX2_exp32_58:
 	CMPQ        DX, BX
-	JAE         CrossEntropyLabelsGAVX2_exprest_57
+	JAE         CrossEntropyLabelsGAVX2_exprest_59
 	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (DI)(DX*4), Y9
@@ -26927,12 +29616,12 @@ CrossEntropyLabelsGAVX2_exp32_56:
 	VMOVUPS     Y12, 96(R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, DX
-	JMP         CrossEntropyLabelsGAVX2_exp32_56
+	JMP         CrossEntropyLabelsGAVX2_exp32_58
 
-CrossEntropyLabelsGAVX2_exprest_57:
+CrossEntropyLabelsGAVX2_exprest_59:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        DX, SI
-	JAE         CrossEntropyLabelsGAVX2_exptail_59
+	JAE         CrossEntropyLabelsGAVX2_exptail_61
 	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (DI)(DX*4), Y9
@@ -26955,11 +29644,11 @@ CrossEntropyLabelsGAVX2_exprest_57:
 	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, DX
-	JMP         CrossEntropyLabelsGAVX2_expnext_60
+	JMP         CrossEntropyLabelsGAVX2_expnext_62
 
-CrossEntropyLabelsGAVX2_exptail_59:
+CrossEntropyLabelsGAVX2_exptail_61:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_expdone_58
+	JE           CrossEntropyLabelsGAVX2_expdone_60
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -26989,11 +29678,11 @@ CrossEntropyLabelsGAVX2_exptail_59:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsGAVX2_expdone_58
+	JMP          CrossEntropyLabelsGAVX2_expdone_60
 
-CrossEntropyLabelsGAVX2_expnext_60:
+CrossEntropyLabelsGAVX2_expnext_62:
 	CMPQ        DX, SI
-	JAE         CrossEntropyLabelsGAVX2_exptail_61
+	JAE         CrossEntropyLabelsGAVX2_exptail_63
 	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (DI)(DX*4), Y9
@@ -27016,11 +29705,11 @@ CrossEntropyLabelsGAVX2_expnext_60:
 	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, DX
-	JMP         CrossEntropyLabelsGAVX2_expnext_62
+	JMP         CrossEntropyLabelsGAVX2_expnext_64
 
-CrossEntropyLabelsGAVX2_exptail_61:
+CrossEntropyLabelsGAVX2_exptail_63:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_expdone_58
+	JE           CrossEntropyLabelsGAVX2_expdone_60
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -27050,11 +29739,11 @@ CrossEntropyLabelsGAVX2_exptail_61:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsGAVX2_expdone_58
+	JMP          CrossEntropyLabelsGAVX2_expdone_60
 
-CrossEntropyLabelsGAVX2_expnext_62:
+CrossEntropyLabelsGAVX2_expnext_64:
 	CMPQ        DX, SI
-	JAE         CrossEntropyLabelsGAVX2_exptail_63
+	JAE         CrossEntropyLabelsGAVX2_exptail_65
 	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (DI)(DX*4), Y9
@@ -27077,11 +29766,11 @@ CrossEntropyLabelsGAVX2_expnext_62:
 	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, DX
-	JMP         CrossEntropyLabelsGAVX2_expnext_64
+	JMP         CrossEntropyLabelsGAVX2_expnext_66
 
-CrossEntropyLabelsGAVX2_exptail_63:
+CrossEntropyLabelsGAVX2_exptail_65:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_expdone_58
+	JE           CrossEntropyLabelsGAVX2_expdone_60
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -27111,11 +29800,11 @@ CrossEntropyLabelsGAVX2_exptail_63:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsGAVX2_expdone_58
+	JMP          CrossEntropyLabelsGAVX2_expdone_60
 
-CrossEntropyLabelsGAVX2_expnext_64:
+CrossEntropyLabelsGAVX2_expnext_66:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGAVX2_expdone_58
+	JE           CrossEntropyLabelsGAVX2_expdone_60
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -27146,7 +29835,7 @@ CrossEntropyLabelsGAVX2_expnext_64:
 	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsGAVX2_expdone_58:
+CrossEntropyLabelsGAVX2_expdone_60:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -27156,14 +29845,14 @@ CrossEntropyLabelsGAVX2_expdone_58:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsGAVX2_expfolded_55
+	JMP          CrossEntropyLabelsGAVX2_expfolded_57
 
-CrossEntropyLabelsGAVX2_explast_54:
+CrossEntropyLabelsGAVX2_explast_56:
 	XORQ DX, DX
 
-CrossEntropyLabelsGAVX2_explast32_65:
+CrossEntropyLabelsGAVX2_explast32_67:
 	CMPQ        DX, BX
-	JAE         CrossEntropyLabelsGAVX2_explastrest_66
+	JAE         CrossEntropyLabelsGAVX2_explastrest_68
 	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -27241,65 +29930,10 @@ CrossEntropyLabelsGAVX2_explast32_65:
 	VMOVUPS     Y12, 96(R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, DX
-	JMP         CrossEntropyLabelsGAVX2_explast32_65
+	JMP         CrossEntropyLabelsGAVX2_explast32_67
 
-CrossEntropyLabelsGAVX2_explastrest_66:
+CrossEntropyLabelsGAVX2_explastrest_68:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        DX, SI
-	JAE         CrossEntropyLabelsGAVX2_explasttail_68
-	VMOVUPS     (DI)(DX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (R8)(DX*4)
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, DX
-	JMP         CrossEntropyLabelsGAVX2_explastnext_69
-
-CrossEntropyLabelsGAVX2_explasttail_68:
-	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGAVX2_explastdone_67
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (DI)(DX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
-	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsGAVX2_explastdone_67
-
-CrossEntropyLabelsGAVX2_explastnext_69:
 	CMPQ        DX, SI
 	JAE         CrossEntropyLabelsGAVX2_explasttail_70
 	VMOVUPS     (DI)(DX*4), Y9
@@ -27320,13 +29954,13 @@ CrossEntropyLabelsGAVX2_explastnext_69:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (R8)(DX*4)
-	VADDPS      Y12, Y6, Y6
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, DX
 	JMP         CrossEntropyLabelsGAVX2_explastnext_71
 
 CrossEntropyLabelsGAVX2_explasttail_70:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGAVX2_explastdone_67
+	JE          CrossEntropyLabelsGAVX2_explastdone_69
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -27351,8 +29985,8 @@ CrossEntropyLabelsGAVX2_explasttail_70:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
-	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsGAVX2_explastdone_67
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsGAVX2_explastdone_69
 
 CrossEntropyLabelsGAVX2_explastnext_71:
 	CMPQ        DX, SI
@@ -27375,13 +30009,68 @@ CrossEntropyLabelsGAVX2_explastnext_71:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (R8)(DX*4)
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, DX
 	JMP         CrossEntropyLabelsGAVX2_explastnext_73
 
 CrossEntropyLabelsGAVX2_explasttail_72:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGAVX2_explastdone_67
+	JE          CrossEntropyLabelsGAVX2_explastdone_69
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsGAVX2_explastdone_69
+
+CrossEntropyLabelsGAVX2_explastnext_73:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGAVX2_explasttail_74
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGAVX2_explastnext_75
+
+CrossEntropyLabelsGAVX2_explasttail_74:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGAVX2_explastdone_69
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -27407,11 +30096,11 @@ CrossEntropyLabelsGAVX2_explasttail_72:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsGAVX2_explastdone_67
+	JMP         CrossEntropyLabelsGAVX2_explastdone_69
 
-CrossEntropyLabelsGAVX2_explastnext_73:
+CrossEntropyLabelsGAVX2_explastnext_75:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGAVX2_explastdone_67
+	JE          CrossEntropyLabelsGAVX2_explastdone_69
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -27438,8 +30127,683 @@ CrossEntropyLabelsGAVX2_explastnext_73:
 	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsGAVX2_explastdone_67:
-CrossEntropyLabelsGAVX2_expfolded_55:
+CrossEntropyLabelsGAVX2_explastdone_69:
+CrossEntropyLabelsGAVX2_expfolded_57:
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS  Y7, Y5, Y5
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y6, Y5, Y5
+	MOVQ    labels+24(FP), DX
+	MOVLQSX (DX)(CX*4), DX
+	CMPQ    DX, AX
+	JAE     CrossEntropyLabelsGAVX2_ignored_52r
+	MOVQ    3632(SP), DX
+	SHLQ    $0x05, DX
+	VMOVUPS Y5, 3280(SP)(DX*1)
+	JMP     CrossEntropyLabelsGAVX2_entered_55
+
+CrossEntropyLabelsGAVX2_ignored_52r:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1612(SB), X0
+	MOVQ    3632(SP), DX
+	SHLQ    $0x05, DX
+	VMOVUPS rowconsts<>+32(SB), Y5
+	VMOVUPS Y5, 3280(SP)(DX*1)
+	VMOVSS  X0, 3280(SP)(DX*1)
+	XORQ    DX, DX
+
+CrossEntropyLabelsGAVX2_zero32_76:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGAVX2_zerov_77
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (R8)(DX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 32(R8)(DX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 64(R8)(DX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 96(R8)(DX*4)
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGAVX2_zero32_76
+
+CrossEntropyLabelsGAVX2_zerov_77:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGAVX2_zerotail_78
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (R8)(DX*4)
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGAVX2_zerov_77
+
+CrossEntropyLabelsGAVX2_zerotail_78:
+	CMPQ       R10, $0x00
+	JE         CrossEntropyLabelsGAVX2_zeroend_79
+	LEAQ       rowconsts<>+32(SB), R11
+	MOVQ       R10, R12
+	SHLQ       $0x02, R12
+	SUBQ       R12, R11
+	VMOVUPS    (R11), Y0
+	VXORPS     Y5, Y5, Y5
+	VMASKMOVPS Y5, Y0, (R8)(DX*4)
+
+CrossEntropyLabelsGAVX2_zeroend_79:
+	JMP CrossEntropyLabelsGAVX2_entered_55
+
+CrossEntropyLabelsGAVX2_direct_54:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         CX, DX
+	INCQ         DX
+	CMPQ         DX, R9
+	JAE          CrossEntropyLabelsGAVX2_explast_80
+	LEAQ         (DI)(AX*4), R11
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
+	XORQ         DX, DX
+
+CrossEntropyLabelsGAVX2_exp32_82:
+	CMPQ        DX, BX
+	JAE         CrossEntropyLabelsGAVX2_exprest_83
+	VMOVUPS     (R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(R8)(DX*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, DX
+	JMP         CrossEntropyLabelsGAVX2_exp32_82
+
+CrossEntropyLabelsGAVX2_exprest_83:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGAVX2_exptail_85
+	VMOVUPS     (R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGAVX2_expnext_86
+
+CrossEntropyLabelsGAVX2_exptail_85:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGAVX2_expdone_84
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
+	VADDPS       Y12, Y5, Y5
+	JMP          CrossEntropyLabelsGAVX2_expdone_84
+
+CrossEntropyLabelsGAVX2_expnext_86:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGAVX2_exptail_87
+	VMOVUPS     (R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGAVX2_expnext_88
+
+CrossEntropyLabelsGAVX2_exptail_87:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGAVX2_expdone_84
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
+	VADDPS       Y12, Y6, Y6
+	JMP          CrossEntropyLabelsGAVX2_expdone_84
+
+CrossEntropyLabelsGAVX2_expnext_88:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGAVX2_exptail_89
+	VMOVUPS     (R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGAVX2_expnext_90
+
+CrossEntropyLabelsGAVX2_exptail_89:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGAVX2_expdone_84
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
+	VADDPS       Y12, Y7, Y7
+	JMP          CrossEntropyLabelsGAVX2_expdone_84
+
+CrossEntropyLabelsGAVX2_expnext_90:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGAVX2_expdone_84
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
+	VADDPS       Y12, Y8, Y8
+
+CrossEntropyLabelsGAVX2_expdone_84:
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+	VXORPS       X0, X0, X0
+	VADDSS       X0, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyLabelsGAVX2_expfolded_81
+
+CrossEntropyLabelsGAVX2_explast_80:
+	XORQ DX, DX
+
+CrossEntropyLabelsGAVX2_explast32_91:
+	CMPQ        DX, BX
+	JAE         CrossEntropyLabelsGAVX2_explastrest_92
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(R8)(DX*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, DX
+	JMP         CrossEntropyLabelsGAVX2_explast32_91
+
+CrossEntropyLabelsGAVX2_explastrest_92:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGAVX2_explasttail_94
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGAVX2_explastnext_95
+
+CrossEntropyLabelsGAVX2_explasttail_94:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGAVX2_explastdone_93
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsGAVX2_explastdone_93
+
+CrossEntropyLabelsGAVX2_explastnext_95:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGAVX2_explasttail_96
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGAVX2_explastnext_97
+
+CrossEntropyLabelsGAVX2_explasttail_96:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGAVX2_explastdone_93
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsGAVX2_explastdone_93
+
+CrossEntropyLabelsGAVX2_explastnext_97:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGAVX2_explasttail_98
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGAVX2_explastnext_99
+
+CrossEntropyLabelsGAVX2_explasttail_98:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGAVX2_explastdone_93
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	JMP         CrossEntropyLabelsGAVX2_explastdone_93
+
+CrossEntropyLabelsGAVX2_explastnext_99:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGAVX2_explastdone_93
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
+	VADDPS      Y12, Y8, Y8
+
+CrossEntropyLabelsGAVX2_explastdone_93:
+CrossEntropyLabelsGAVX2_expfolded_81:
 	// fold: (acc0+acc2) + (acc1+acc3)
 	VADDPS Y7, Y5, Y5
 	VADDPS Y8, Y6, Y6
@@ -27450,27 +30814,32 @@ CrossEntropyLabelsGAVX2_expfolded_55:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         3416(SP), DX
-	MOVQ         labels+24(FP), R11
-	MOVLQSX      (R11)(CX*4), R11
+	MOVQ         labels+24(FP), DX
+	MOVLQSX      (DX)(CX*4), R11
 	CMPQ         R11, AX
-	JAE          CrossEntropyLabelsGAVX2_ignored_74
-	VMOVSS       X0, 3280(SP)(DX*4)
+	JAE          CrossEntropyLabelsGAVX2_ignoredwide_100
+	MOVQ         3632(SP), DX
+	SHLQ         $0x05, DX
+	VMOVUPS      rowconsts<>+32(SB), Y5
+	VMOVUPS      Y5, 3280(SP)(DX*1)
+	VMOVSS       X0, 3280(SP)(DX*1)
 
-	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
-	VMOVSS       rowconsts<>+1612(SB), X5
-	VDIVSS       X0, X5, X5
-	VBROADCASTSS X5, Y0
-	VMOVSS       3408(SP), X5
-	VMULSS       3344(SP)(DX*4), X5, X5
+	// grad_j = (e_j·(1/sum))·c with c = sv·wy, then grad_y -= c; nothing left for the ring
+	MOVQ         3632(SP), R12
+	VMOVSS       3640(SP)(R12*4), X5
+	VMULSS       3568(SP)(R12*4), X5, X5
+	VMOVSS       rowconsts<>+1612(SB), X6
+	VDIVSS       X0, X6, X6
+	VBROADCASTSS X6, Y0
+	VBROADCASTSS X0, Y0
 	VBROADCASTSS X5, Y6
 
 	// pass 3
 	XORQ DX, DX
 
-CrossEntropyLabelsGAVX2_out32_76:
+CrossEntropyLabelsGAVX2_out32_101:
 	CMPQ    DX, BX
-	JAE     CrossEntropyLabelsGAVX2_outv_77
+	JAE     CrossEntropyLabelsGAVX2_outv_102
 	VMOVUPS (R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
@@ -27488,47 +30857,51 @@ CrossEntropyLabelsGAVX2_out32_76:
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 96(R8)(DX*4)
 	ADDQ    $0x20, DX
-	JMP     CrossEntropyLabelsGAVX2_out32_76
+	JMP     CrossEntropyLabelsGAVX2_out32_101
 
-CrossEntropyLabelsGAVX2_outv_77:
+CrossEntropyLabelsGAVX2_outv_102:
 	CMPQ    DX, SI
-	JAE     CrossEntropyLabelsGAVX2_outtail_78
+	JAE     CrossEntropyLabelsGAVX2_outtail_103
 	VMOVUPS (R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (R8)(DX*4)
 	ADDQ    $0x08, DX
-	JMP     CrossEntropyLabelsGAVX2_outv_77
+	JMP     CrossEntropyLabelsGAVX2_outv_102
 
-CrossEntropyLabelsGAVX2_outtail_78:
+CrossEntropyLabelsGAVX2_outtail_103:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGAVX2_outend_79
-	LEAQ       rowconsts<>+32(SB), R12
-	MOVQ       R10, R13
-	SHLQ       $0x02, R13
-	SUBQ       R13, R12
-	VMOVUPS    (R12), Y7
+	JE         CrossEntropyLabelsGAVX2_outend_104
+	LEAQ       rowconsts<>+32(SB), R13
+	MOVQ       R10, R14
+	SHLQ       $0x02, R14
+	SUBQ       R14, R13
+	VMOVUPS    (R13), Y7
 	VMASKMOVPS (R8)(DX*4), Y7, Y8
 	VMULPS     Y0, Y8, Y8
 	VMULPS     Y6, Y8, Y8
 	VMASKMOVPS Y8, Y7, (R8)(DX*4)
 
-CrossEntropyLabelsGAVX2_outend_79:
+CrossEntropyLabelsGAVX2_outend_104:
 	VMOVSS (R8)(R11*4), X0
 	VSUBSS X5, X0, X0
 	VMOVSS X0, (R8)(R11*4)
-	JMP    CrossEntropyLabelsGAVX2_entered_75
+	MOVQ   $-1, 3672(SP)(R12*8)
+	JMP    CrossEntropyLabelsGAVX2_entered_55
 
-CrossEntropyLabelsGAVX2_ignored_74:
-	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 3280(SP)(DX*4)
+CrossEntropyLabelsGAVX2_ignoredwide_100:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1612(SB), X0
+	MOVQ    3632(SP), DX
+	SHLQ    $0x05, DX
+	VMOVUPS rowconsts<>+32(SB), Y5
+	VMOVUPS Y5, 3280(SP)(DX*1)
+	VMOVSS  X0, 3280(SP)(DX*1)
+	XORQ    DX, DX
 
-	// an ignored row: a gradient row of +0
-	XORQ DX, DX
-
-CrossEntropyLabelsGAVX2_zero32_80:
+CrossEntropyLabelsGAVX2_zero32_105:
 	CMPQ    DX, BX
-	JAE     CrossEntropyLabelsGAVX2_zerov_81
+	JAE     CrossEntropyLabelsGAVX2_zerov_106
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (R8)(DX*4)
 	VXORPS  Y0, Y0, Y0
@@ -27538,19 +30911,19 @@ CrossEntropyLabelsGAVX2_zero32_80:
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 96(R8)(DX*4)
 	ADDQ    $0x20, DX
-	JMP     CrossEntropyLabelsGAVX2_zero32_80
+	JMP     CrossEntropyLabelsGAVX2_zero32_105
 
-CrossEntropyLabelsGAVX2_zerov_81:
+CrossEntropyLabelsGAVX2_zerov_106:
 	CMPQ    DX, SI
-	JAE     CrossEntropyLabelsGAVX2_zerotail_82
+	JAE     CrossEntropyLabelsGAVX2_zerotail_107
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (R8)(DX*4)
 	ADDQ    $0x08, DX
-	JMP     CrossEntropyLabelsGAVX2_zerov_81
+	JMP     CrossEntropyLabelsGAVX2_zerov_106
 
-CrossEntropyLabelsGAVX2_zerotail_82:
+CrossEntropyLabelsGAVX2_zerotail_107:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGAVX2_zeroend_83
+	JE         CrossEntropyLabelsGAVX2_zeroend_108
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
@@ -27559,21 +30932,36 @@ CrossEntropyLabelsGAVX2_zerotail_82:
 	VXORPS     Y5, Y5, Y5
 	VMASKMOVPS Y5, Y0, (R8)(DX*4)
 
-CrossEntropyLabelsGAVX2_zeroend_83:
-CrossEntropyLabelsGAVX2_entered_75:
-	MOVQ 3416(SP), DX
+CrossEntropyLabelsGAVX2_zeroend_108:
+CrossEntropyLabelsGAVX2_entered_55:
+	MOVQ 3632(SP), DX
 	INCQ DX
 	CMPQ DX, $0x08
-	JE   CrossEntropyLabelsGAVX2_ringfull_84
-	MOVQ DX, 3416(SP)
-	JMP  CrossEntropyLabelsGAVX2_ringnext_85
+	JE   CrossEntropyLabelsGAVX2_ringfull_109
+	MOVQ DX, 3632(SP)
+	JMP  CrossEntropyLabelsGAVX2_ringnext_110
 
-CrossEntropyLabelsGAVX2_ringfull_84:
-	MOVQ $0x00000000, 3416(SP)
+CrossEntropyLabelsGAVX2_ringfull_109:
+	MOVQ $0x00000000, 3632(SP)
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      3280(SP), Y0
+	VHADDPS      3312(SP), Y0, Y0
+	VMOVUPS      3344(SP), Y5
+	VHADDPS      3376(SP), Y5, Y5
+	VHADDPS      Y5, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VADDPS       X5, X0, X0
+	VMOVUPS      3408(SP), Y5
+	VHADDPS      3440(SP), Y5, Y5
+	VMOVUPS      3472(SP), Y6
+	VHADDPS      3504(SP), Y6, Y6
+	VHADDPS      Y6, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDPS       X6, X5, X5
+	VINSERTF128  $0x01, X5, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 3280(SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
 	VPSRAD       $0x17, Y5, Y5
@@ -27597,24 +30985,104 @@ CrossEntropyLabelsGAVX2_ringfull_84:
 	VFMADD231PS  rowconsts<>+992(SB), Y7, Y8
 	VADDPS       Y8, Y6, Y6
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
-	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y6, Y6
-	VSUBPS       3312(SP), Y6, Y6
-	VMULPS       3344(SP), Y6, Y6
+	VSUBPS       Y0, Y0, Y5
+	VADDPS       Y5, Y6, Y6
+	VSUBPS       3536(SP), Y6, Y6
+	VMULPS       3568(SP), Y6, Y6
 	MOVQ         loss+48(FP), DX
 	VMOVUPS      Y6, -28(DX)(CX*4)
 
 	// partials[j] += float64(loss_j)
 	MOVQ         sum+72(FP), DX
-	VCVTPS2PD    X6, Y0
-	VADDPD       (DX), Y0, Y0
-	VMOVUPD      Y0, (DX)
+	VCVTPS2PD    X6, Y5
+	VADDPD       (DX), Y5, Y5
+	VMOVUPD      Y5, (DX)
 	VEXTRACTF128 $0x01, Y6, X6
-	VCVTPS2PD    X6, Y0
-	VADDPD       32(DX), Y0, Y0
-	VMOVUPD      Y0, 32(DX)
+	VCVTPS2PD    X6, Y5
+	VADDPD       32(DX), Y5, Y5
+	VMOVUPD      Y5, 32(DX)
 
-CrossEntropyLabelsGAVX2_ringnext_85:
+	// the gradient passes left in the ring: 1/sum and c = (s·inv)·wy of 8 rows at once, then each row's pass
+	VBROADCASTSS rowconsts<>+1612(SB), Y5
+	VDIVPS       Y0, Y5, Y5
+	VMOVUPS      Y5, 3600(SP)
+	VMOVUPS      3640(SP), Y0
+	VMULPS       3568(SP), Y0, Y0
+	VMOVUPS      Y0, 3736(SP)
+	IMUL3Q       $+28, AX, DX
+	MOVQ         R8, R11
+	SUBQ         DX, R11
+	XORQ         R12, R12
+
+CrossEntropyLabelsGAVX2_gradrows_111:
+	CMPQ         R12, $0x08
+	JAE          CrossEntropyLabelsGAVX2_gradrowsdone_112
+	MOVQ         3672(SP)(R12*8), R13
+	TESTQ        R13, R13
+	JS           CrossEntropyLabelsGAVX2_nograd_113
+	VBROADCASTSS 3600(SP)(R12*4), Y0
+	VBROADCASTSS 3736(SP)(R12*4), Y5
+
+	// pass 3
+	XORQ DX, DX
+
+CrossEntropyLabelsGAVX2_out32_114:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGAVX2_outv_115
+	VMOVUPS (R11)(DX*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMOVUPS Y6, (R11)(DX*4)
+	VMOVUPS 32(R11)(DX*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMOVUPS Y6, 32(R11)(DX*4)
+	VMOVUPS 64(R11)(DX*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMOVUPS Y6, 64(R11)(DX*4)
+	VMOVUPS 96(R11)(DX*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMOVUPS Y6, 96(R11)(DX*4)
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGAVX2_out32_114
+
+CrossEntropyLabelsGAVX2_outv_115:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGAVX2_outtail_116
+	VMOVUPS (R11)(DX*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMOVUPS Y6, (R11)(DX*4)
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGAVX2_outv_115
+
+CrossEntropyLabelsGAVX2_outtail_116:
+	CMPQ       R10, $0x00
+	JE         CrossEntropyLabelsGAVX2_outend_117
+	LEAQ       rowconsts<>+32(SB), R14
+	MOVQ       R10, R15
+	SHLQ       $0x02, R15
+	SUBQ       R15, R14
+	VMOVUPS    (R14), Y6
+	VMASKMOVPS (R11)(DX*4), Y6, Y7
+	VMULPS     Y0, Y7, Y7
+	VMULPS     Y5, Y7, Y7
+	VMASKMOVPS Y7, Y6, (R11)(DX*4)
+
+CrossEntropyLabelsGAVX2_outend_117:
+	VMOVSS (R11)(R13*4), X0
+	VSUBSS 3736(SP)(R12*4), X0, X0
+	VMOVSS X0, (R11)(R13*4)
+
+CrossEntropyLabelsGAVX2_nograd_113:
+	LEAQ (R11)(AX*4), R11
+	INCQ R12
+	JMP  CrossEntropyLabelsGAVX2_gradrows_111
+
+CrossEntropyLabelsGAVX2_gradrowsdone_112:
+CrossEntropyLabelsGAVX2_ringnext_110:
 	// next row (its max is in next)
 	LEAQ    (DI)(AX*4), DI
 	LEAQ    (R8)(AX*4), R8
@@ -27624,14 +31092,29 @@ CrossEntropyLabelsGAVX2_ringnext_85:
 	JB      CrossEntropyLabelsGAVX2_row
 
 CrossEntropyLabelsGAVX2_end_47:
-	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 3416(SP), AX
-	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGAVX2_flushed_86
+	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
+	MOVQ 3632(SP), DI
+	CMPQ DI, $0x00
+	JE   CrossEntropyLabelsGAVX2_flushed_118
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      3280(SP), Y0
+	VHADDPS      3312(SP), Y0, Y0
+	VMOVUPS      3344(SP), Y1
+	VHADDPS      3376(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      3408(SP), Y1
+	VHADDPS      3440(SP), Y1, Y1
+	VMOVUPS      3472(SP), Y2
+	VHADDPS      3504(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 3280(SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
 	VPSRAD       $0x17, Y1, Y1
@@ -27655,34 +31138,116 @@ CrossEntropyLabelsGAVX2_end_47:
 	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
 	VADDPS       Y4, Y2, Y2
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
-	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y2, Y2
-	VSUBPS       3312(SP), Y2, Y2
-	VMULPS       3344(SP), Y2, Y2
-	VMOVUPS      Y2, 3376(SP)
-	SUBQ         AX, CX
+	VSUBPS       Y0, Y0, Y1
+	VADDPS       Y1, Y2, Y2
+	VSUBPS       3536(SP), Y2, Y2
+	VMULPS       3568(SP), Y2, Y2
+	VMOVUPS      Y2, 3600(SP)
+	SUBQ         DI, CX
 	MOVQ         loss+48(FP), DX
 	LEAQ         (DX)(CX*4), CX
 	MOVQ         sum+72(FP), DX
-	XORQ         BX, BX
+	XORQ         R9, R9
 
-CrossEntropyLabelsGAVX2_flushrow_87:
-	VMOVSS    3376(SP)(BX*4), X0
-	VMOVSS    X0, (CX)(BX*4)
-	VCVTSS2SD X0, X0, X0
-	VADDSD    (DX)(BX*8), X0, X0
-	VMOVSD    X0, (DX)(BX*8)
-	INCQ      BX
-	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGAVX2_flushrow_87
+CrossEntropyLabelsGAVX2_flushrow_119:
+	VMOVSS    3600(SP)(R9*4), X1
+	VMOVSS    X1, (CX)(R9*4)
+	VCVTSS2SD X1, X1, X1
+	VADDSD    (DX)(R9*8), X1, X1
+	VMOVSD    X1, (DX)(R9*8)
+	INCQ      R9
+	CMPQ      R9, DI
+	JB        CrossEntropyLabelsGAVX2_flushrow_119
 
-CrossEntropyLabelsGAVX2_flushed_86:
+	// the gradient passes left in the ring: 1/sum and c = (s·inv)·wy of 8 rows at once, then each row's pass
+	VBROADCASTSS rowconsts<>+1612(SB), Y1
+	VDIVPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 3600(SP)
+	VMOVUPS      3640(SP), Y0
+	VMULPS       3568(SP), Y0, Y0
+	VMOVUPS      Y0, 3736(SP)
+	MOVQ         DI, DX
+	IMULQ        AX, DX
+	SHLQ         $0x02, DX
+	MOVQ         R8, CX
+	SUBQ         DX, CX
+	XORQ         R8, R8
+
+CrossEntropyLabelsGAVX2_gradrows_120:
+	CMPQ         R8, DI
+	JAE          CrossEntropyLabelsGAVX2_gradrowsdone_121
+	MOVQ         3672(SP)(R8*8), R9
+	TESTQ        R9, R9
+	JS           CrossEntropyLabelsGAVX2_nograd_122
+	VBROADCASTSS 3600(SP)(R8*4), Y0
+	VBROADCASTSS 3736(SP)(R8*4), Y1
+
+	// pass 3
+	XORQ DX, DX
+
+CrossEntropyLabelsGAVX2_out32_123:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGAVX2_outv_124
+	VMOVUPS (CX)(DX*4), Y2
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, (CX)(DX*4)
+	VMOVUPS 32(CX)(DX*4), Y2
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, 32(CX)(DX*4)
+	VMOVUPS 64(CX)(DX*4), Y2
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, 64(CX)(DX*4)
+	VMOVUPS 96(CX)(DX*4), Y2
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, 96(CX)(DX*4)
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGAVX2_out32_123
+
+CrossEntropyLabelsGAVX2_outv_124:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGAVX2_outtail_125
+	VMOVUPS (CX)(DX*4), Y2
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, (CX)(DX*4)
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGAVX2_outv_124
+
+CrossEntropyLabelsGAVX2_outtail_125:
+	CMPQ       R10, $0x00
+	JE         CrossEntropyLabelsGAVX2_outend_126
+	LEAQ       rowconsts<>+32(SB), R11
+	MOVQ       R10, R12
+	SHLQ       $0x02, R12
+	SUBQ       R12, R11
+	VMOVUPS    (R11), Y2
+	VMASKMOVPS (CX)(DX*4), Y2, Y3
+	VMULPS     Y0, Y3, Y3
+	VMULPS     Y1, Y3, Y3
+	VMASKMOVPS Y3, Y2, (CX)(DX*4)
+
+CrossEntropyLabelsGAVX2_outend_126:
+	VMOVSS (CX)(R9*4), X0
+	VSUBSS 3736(SP)(R8*4), X0, X0
+	VMOVSS X0, (CX)(R9*4)
+
+CrossEntropyLabelsGAVX2_nograd_122:
+	LEAQ (CX)(AX*4), CX
+	INCQ R8
+	JMP  CrossEntropyLabelsGAVX2_gradrows_120
+
+CrossEntropyLabelsGAVX2_gradrowsdone_121:
+CrossEntropyLabelsGAVX2_flushed_118:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGSAVX2(SB), $3456-81
+TEXT ·CrossEntropyLabelsGSAVX2(SB), $3800-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -28593,9 +32158,20 @@ CrossEntropyLabelsGSAVX2_ringempty_45:
 	ANDQ $-8, SI
 	MOVQ AX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 3416(SP)
-	CMPQ CX, R9
-	JAE  CrossEntropyLabelsGSAVX2_end_47
+
+	// the ring's partial vectors start at +0
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 3280(SP)
+	VMOVUPS Y0, 3312(SP)
+	VMOVUPS Y0, 3344(SP)
+	VMOVUPS Y0, 3376(SP)
+	VMOVUPS Y0, 3408(SP)
+	VMOVUPS Y0, 3440(SP)
+	VMOVUPS Y0, 3472(SP)
+	VMOVUPS Y0, 3504(SP)
+	MOVQ    $0x00000000, 3632(SP)
+	CMPQ    CX, R9
+	JAE     CrossEntropyLabelsGSAVX2_end_47
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -28656,32 +32232,38 @@ CrossEntropyLabelsGSAVX2_maxfold_51:
 
 CrossEntropyLabelsGSAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    3416(SP), DX
+	MOVQ    3632(SP), DX
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(CX*4), R11
 	CMPQ    R11, AX
 	JAE     CrossEntropyLabelsGSAVX2_ignored_52
 	VMOVSS  (DI)(R11*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 3312(SP)(DX*4)
+	VMOVSS  X5, 3536(SP)(DX*4)
 	VMOVSS  keep+40(FP), X5
-	VMOVSS  X5, 3344(SP)(DX*4)
+	VMOVSS  X5, 3568(SP)(DX*4)
 	VMOVSS  inv+44(FP), X5
-	MOVQ    sw+32(FP), R11
-	VMOVSS  (R11)(CX*4), X6
-	VMOVSS  X6, 3424(SP)(DX*4)
+	MOVQ    sw+32(FP), R12
+	VMOVSS  (R12)(CX*4), X6
+	VMOVSS  X6, 3640(SP)(DX*4)
 	VMULSS  X6, X5, X5
-	VMOVSS  X5, 3408(SP)
+	VMOVSS  X5, 3672(SP)(DX*4)
+	MOVQ    R11, 3704(SP)(DX*8)
 	JMP     CrossEntropyLabelsGSAVX2_labelled_53
 
 CrossEntropyLabelsGSAVX2_ignored_52:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 3312(SP)(DX*4)
-	VMOVSS X5, 3344(SP)(DX*4)
-	VMOVSS rowconsts<>+1612(SB), X5
-	VMOVSS X5, 3424(SP)(DX*4)
+	VMOVSS X5, 3536(SP)(DX*4)
+	VMOVSS X5, 3568(SP)(DX*4)
+	VMOVSS rowconsts<>+1612(SB), X6
+	VMOVSS X6, 3640(SP)(DX*4)
+	VMOVSS X5, 3672(SP)(DX*4)
+	MOVQ   $-1, 3704(SP)(DX*8)
 
 CrossEntropyLabelsGSAVX2_labelled_53:
+	CMPQ AX, $0x00000100
+	JA   CrossEntropyLabelsGSAVX2_direct_54
+
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -28691,14 +32273,14 @@ CrossEntropyLabelsGSAVX2_labelled_53:
 	MOVQ         CX, DX
 	INCQ         DX
 	CMPQ         DX, R9
-	JAE          CrossEntropyLabelsGSAVX2_explast_54
+	JAE          CrossEntropyLabelsGSAVX2_explast_56
 	LEAQ         (DI)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         DX, DX
 
-CrossEntropyLabelsGSAVX2_exp32_56:
+CrossEntropyLabelsGSAVX2_exp32_58:
 	CMPQ        DX, BX
-	JAE         CrossEntropyLabelsGSAVX2_exprest_57
+	JAE         CrossEntropyLabelsGSAVX2_exprest_59
 	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (DI)(DX*4), Y9
@@ -28784,12 +32366,12 @@ CrossEntropyLabelsGSAVX2_exp32_56:
 	VMOVUPS     Y12, 96(R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, DX
-	JMP         CrossEntropyLabelsGSAVX2_exp32_56
+	JMP         CrossEntropyLabelsGSAVX2_exp32_58
 
-CrossEntropyLabelsGSAVX2_exprest_57:
+CrossEntropyLabelsGSAVX2_exprest_59:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        DX, SI
-	JAE         CrossEntropyLabelsGSAVX2_exptail_59
+	JAE         CrossEntropyLabelsGSAVX2_exptail_61
 	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (DI)(DX*4), Y9
@@ -28812,11 +32394,11 @@ CrossEntropyLabelsGSAVX2_exprest_57:
 	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, DX
-	JMP         CrossEntropyLabelsGSAVX2_expnext_60
+	JMP         CrossEntropyLabelsGSAVX2_expnext_62
 
-CrossEntropyLabelsGSAVX2_exptail_59:
+CrossEntropyLabelsGSAVX2_exptail_61:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_expdone_58
+	JE           CrossEntropyLabelsGSAVX2_expdone_60
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -28846,11 +32428,11 @@ CrossEntropyLabelsGSAVX2_exptail_59:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsGSAVX2_expdone_58
+	JMP          CrossEntropyLabelsGSAVX2_expdone_60
 
-CrossEntropyLabelsGSAVX2_expnext_60:
+CrossEntropyLabelsGSAVX2_expnext_62:
 	CMPQ        DX, SI
-	JAE         CrossEntropyLabelsGSAVX2_exptail_61
+	JAE         CrossEntropyLabelsGSAVX2_exptail_63
 	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (DI)(DX*4), Y9
@@ -28873,11 +32455,11 @@ CrossEntropyLabelsGSAVX2_expnext_60:
 	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, DX
-	JMP         CrossEntropyLabelsGSAVX2_expnext_62
+	JMP         CrossEntropyLabelsGSAVX2_expnext_64
 
-CrossEntropyLabelsGSAVX2_exptail_61:
+CrossEntropyLabelsGSAVX2_exptail_63:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_expdone_58
+	JE           CrossEntropyLabelsGSAVX2_expdone_60
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -28907,11 +32489,11 @@ CrossEntropyLabelsGSAVX2_exptail_61:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsGSAVX2_expdone_58
+	JMP          CrossEntropyLabelsGSAVX2_expdone_60
 
-CrossEntropyLabelsGSAVX2_expnext_62:
+CrossEntropyLabelsGSAVX2_expnext_64:
 	CMPQ        DX, SI
-	JAE         CrossEntropyLabelsGSAVX2_exptail_63
+	JAE         CrossEntropyLabelsGSAVX2_exptail_65
 	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (DI)(DX*4), Y9
@@ -28934,11 +32516,11 @@ CrossEntropyLabelsGSAVX2_expnext_62:
 	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, DX
-	JMP         CrossEntropyLabelsGSAVX2_expnext_64
+	JMP         CrossEntropyLabelsGSAVX2_expnext_66
 
-CrossEntropyLabelsGSAVX2_exptail_63:
+CrossEntropyLabelsGSAVX2_exptail_65:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_expdone_58
+	JE           CrossEntropyLabelsGSAVX2_expdone_60
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -28968,11 +32550,11 @@ CrossEntropyLabelsGSAVX2_exptail_63:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsGSAVX2_expdone_58
+	JMP          CrossEntropyLabelsGSAVX2_expdone_60
 
-CrossEntropyLabelsGSAVX2_expnext_64:
+CrossEntropyLabelsGSAVX2_expnext_66:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGSAVX2_expdone_58
+	JE           CrossEntropyLabelsGSAVX2_expdone_60
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -29003,7 +32585,7 @@ CrossEntropyLabelsGSAVX2_expnext_64:
 	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsGSAVX2_expdone_58:
+CrossEntropyLabelsGSAVX2_expdone_60:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -29013,14 +32595,14 @@ CrossEntropyLabelsGSAVX2_expdone_58:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsGSAVX2_expfolded_55
+	JMP          CrossEntropyLabelsGSAVX2_expfolded_57
 
-CrossEntropyLabelsGSAVX2_explast_54:
+CrossEntropyLabelsGSAVX2_explast_56:
 	XORQ DX, DX
 
-CrossEntropyLabelsGSAVX2_explast32_65:
+CrossEntropyLabelsGSAVX2_explast32_67:
 	CMPQ        DX, BX
-	JAE         CrossEntropyLabelsGSAVX2_explastrest_66
+	JAE         CrossEntropyLabelsGSAVX2_explastrest_68
 	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -29098,65 +32680,10 @@ CrossEntropyLabelsGSAVX2_explast32_65:
 	VMOVUPS     Y12, 96(R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, DX
-	JMP         CrossEntropyLabelsGSAVX2_explast32_65
+	JMP         CrossEntropyLabelsGSAVX2_explast32_67
 
-CrossEntropyLabelsGSAVX2_explastrest_66:
+CrossEntropyLabelsGSAVX2_explastrest_68:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        DX, SI
-	JAE         CrossEntropyLabelsGSAVX2_explasttail_68
-	VMOVUPS     (DI)(DX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (R8)(DX*4)
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, DX
-	JMP         CrossEntropyLabelsGSAVX2_explastnext_69
-
-CrossEntropyLabelsGSAVX2_explasttail_68:
-	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGSAVX2_explastdone_67
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (DI)(DX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
-	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsGSAVX2_explastdone_67
-
-CrossEntropyLabelsGSAVX2_explastnext_69:
 	CMPQ        DX, SI
 	JAE         CrossEntropyLabelsGSAVX2_explasttail_70
 	VMOVUPS     (DI)(DX*4), Y9
@@ -29177,13 +32704,13 @@ CrossEntropyLabelsGSAVX2_explastnext_69:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (R8)(DX*4)
-	VADDPS      Y12, Y6, Y6
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, DX
 	JMP         CrossEntropyLabelsGSAVX2_explastnext_71
 
 CrossEntropyLabelsGSAVX2_explasttail_70:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGSAVX2_explastdone_67
+	JE          CrossEntropyLabelsGSAVX2_explastdone_69
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -29208,8 +32735,8 @@ CrossEntropyLabelsGSAVX2_explasttail_70:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
-	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsGSAVX2_explastdone_67
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsGSAVX2_explastdone_69
 
 CrossEntropyLabelsGSAVX2_explastnext_71:
 	CMPQ        DX, SI
@@ -29232,13 +32759,68 @@ CrossEntropyLabelsGSAVX2_explastnext_71:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (R8)(DX*4)
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, DX
 	JMP         CrossEntropyLabelsGSAVX2_explastnext_73
 
 CrossEntropyLabelsGSAVX2_explasttail_72:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGSAVX2_explastdone_67
+	JE          CrossEntropyLabelsGSAVX2_explastdone_69
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsGSAVX2_explastdone_69
+
+CrossEntropyLabelsGSAVX2_explastnext_73:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGSAVX2_explasttail_74
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGSAVX2_explastnext_75
+
+CrossEntropyLabelsGSAVX2_explasttail_74:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGSAVX2_explastdone_69
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -29264,11 +32846,11 @@ CrossEntropyLabelsGSAVX2_explasttail_72:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsGSAVX2_explastdone_67
+	JMP         CrossEntropyLabelsGSAVX2_explastdone_69
 
-CrossEntropyLabelsGSAVX2_explastnext_73:
+CrossEntropyLabelsGSAVX2_explastnext_75:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGSAVX2_explastdone_67
+	JE          CrossEntropyLabelsGSAVX2_explastdone_69
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -29295,8 +32877,683 @@ CrossEntropyLabelsGSAVX2_explastnext_73:
 	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsGSAVX2_explastdone_67:
-CrossEntropyLabelsGSAVX2_expfolded_55:
+CrossEntropyLabelsGSAVX2_explastdone_69:
+CrossEntropyLabelsGSAVX2_expfolded_57:
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS  Y7, Y5, Y5
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y6, Y5, Y5
+	MOVQ    labels+24(FP), DX
+	MOVLQSX (DX)(CX*4), DX
+	CMPQ    DX, AX
+	JAE     CrossEntropyLabelsGSAVX2_ignored_52r
+	MOVQ    3632(SP), DX
+	SHLQ    $0x05, DX
+	VMOVUPS Y5, 3280(SP)(DX*1)
+	JMP     CrossEntropyLabelsGSAVX2_entered_55
+
+CrossEntropyLabelsGSAVX2_ignored_52r:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1612(SB), X0
+	MOVQ    3632(SP), DX
+	SHLQ    $0x05, DX
+	VMOVUPS rowconsts<>+32(SB), Y5
+	VMOVUPS Y5, 3280(SP)(DX*1)
+	VMOVSS  X0, 3280(SP)(DX*1)
+	XORQ    DX, DX
+
+CrossEntropyLabelsGSAVX2_zero32_76:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGSAVX2_zerov_77
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (R8)(DX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 32(R8)(DX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 64(R8)(DX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 96(R8)(DX*4)
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGSAVX2_zero32_76
+
+CrossEntropyLabelsGSAVX2_zerov_77:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGSAVX2_zerotail_78
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (R8)(DX*4)
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGSAVX2_zerov_77
+
+CrossEntropyLabelsGSAVX2_zerotail_78:
+	CMPQ       R10, $0x00
+	JE         CrossEntropyLabelsGSAVX2_zeroend_79
+	LEAQ       rowconsts<>+32(SB), R11
+	MOVQ       R10, R12
+	SHLQ       $0x02, R12
+	SUBQ       R12, R11
+	VMOVUPS    (R11), Y0
+	VXORPS     Y5, Y5, Y5
+	VMASKMOVPS Y5, Y0, (R8)(DX*4)
+
+CrossEntropyLabelsGSAVX2_zeroend_79:
+	JMP CrossEntropyLabelsGSAVX2_entered_55
+
+CrossEntropyLabelsGSAVX2_direct_54:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         CX, DX
+	INCQ         DX
+	CMPQ         DX, R9
+	JAE          CrossEntropyLabelsGSAVX2_explast_80
+	LEAQ         (DI)(AX*4), R11
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
+	XORQ         DX, DX
+
+CrossEntropyLabelsGSAVX2_exp32_82:
+	CMPQ        DX, BX
+	JAE         CrossEntropyLabelsGSAVX2_exprest_83
+	VMOVUPS     (R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(R8)(DX*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, DX
+	JMP         CrossEntropyLabelsGSAVX2_exp32_82
+
+CrossEntropyLabelsGSAVX2_exprest_83:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGSAVX2_exptail_85
+	VMOVUPS     (R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGSAVX2_expnext_86
+
+CrossEntropyLabelsGSAVX2_exptail_85:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGSAVX2_expdone_84
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
+	VADDPS       Y12, Y5, Y5
+	JMP          CrossEntropyLabelsGSAVX2_expdone_84
+
+CrossEntropyLabelsGSAVX2_expnext_86:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGSAVX2_exptail_87
+	VMOVUPS     (R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGSAVX2_expnext_88
+
+CrossEntropyLabelsGSAVX2_exptail_87:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGSAVX2_expdone_84
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
+	VADDPS       Y12, Y6, Y6
+	JMP          CrossEntropyLabelsGSAVX2_expdone_84
+
+CrossEntropyLabelsGSAVX2_expnext_88:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGSAVX2_exptail_89
+	VMOVUPS     (R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGSAVX2_expnext_90
+
+CrossEntropyLabelsGSAVX2_exptail_89:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGSAVX2_expdone_84
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
+	VADDPS       Y12, Y7, Y7
+	JMP          CrossEntropyLabelsGSAVX2_expdone_84
+
+CrossEntropyLabelsGSAVX2_expnext_90:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGSAVX2_expdone_84
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
+	VADDPS       Y12, Y8, Y8
+
+CrossEntropyLabelsGSAVX2_expdone_84:
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+	VXORPS       X0, X0, X0
+	VADDSS       X0, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyLabelsGSAVX2_expfolded_81
+
+CrossEntropyLabelsGSAVX2_explast_80:
+	XORQ DX, DX
+
+CrossEntropyLabelsGSAVX2_explast32_91:
+	CMPQ        DX, BX
+	JAE         CrossEntropyLabelsGSAVX2_explastrest_92
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(R8)(DX*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, DX
+	JMP         CrossEntropyLabelsGSAVX2_explast32_91
+
+CrossEntropyLabelsGSAVX2_explastrest_92:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGSAVX2_explasttail_94
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGSAVX2_explastnext_95
+
+CrossEntropyLabelsGSAVX2_explasttail_94:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGSAVX2_explastdone_93
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsGSAVX2_explastdone_93
+
+CrossEntropyLabelsGSAVX2_explastnext_95:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGSAVX2_explasttail_96
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGSAVX2_explastnext_97
+
+CrossEntropyLabelsGSAVX2_explasttail_96:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGSAVX2_explastdone_93
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsGSAVX2_explastdone_93
+
+CrossEntropyLabelsGSAVX2_explastnext_97:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGSAVX2_explasttail_98
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGSAVX2_explastnext_99
+
+CrossEntropyLabelsGSAVX2_explasttail_98:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGSAVX2_explastdone_93
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	JMP         CrossEntropyLabelsGSAVX2_explastdone_93
+
+CrossEntropyLabelsGSAVX2_explastnext_99:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGSAVX2_explastdone_93
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
+	VADDPS      Y12, Y8, Y8
+
+CrossEntropyLabelsGSAVX2_explastdone_93:
+CrossEntropyLabelsGSAVX2_expfolded_81:
 	// fold: (acc0+acc2) + (acc1+acc3)
 	VADDPS Y7, Y5, Y5
 	VADDPS Y8, Y6, Y6
@@ -29307,27 +33564,32 @@ CrossEntropyLabelsGSAVX2_expfolded_55:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         3416(SP), DX
-	MOVQ         labels+24(FP), R11
-	MOVLQSX      (R11)(CX*4), R11
+	MOVQ         labels+24(FP), DX
+	MOVLQSX      (DX)(CX*4), R11
 	CMPQ         R11, AX
-	JAE          CrossEntropyLabelsGSAVX2_ignored_74
-	VMOVSS       X0, 3280(SP)(DX*4)
+	JAE          CrossEntropyLabelsGSAVX2_ignoredwide_100
+	MOVQ         3632(SP), DX
+	SHLQ         $0x05, DX
+	VMOVUPS      rowconsts<>+32(SB), Y5
+	VMOVUPS      Y5, 3280(SP)(DX*1)
+	VMOVSS       X0, 3280(SP)(DX*1)
 
-	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
-	VMOVSS       rowconsts<>+1612(SB), X5
-	VDIVSS       X0, X5, X5
-	VBROADCASTSS X5, Y0
-	VMOVSS       3408(SP), X5
-	VMULSS       3344(SP)(DX*4), X5, X5
+	// grad_j = (e_j·(1/sum))·c with c = sv·wy, then grad_y -= c; nothing left for the ring
+	MOVQ         3632(SP), R12
+	VMOVSS       3672(SP)(R12*4), X5
+	VMULSS       3568(SP)(R12*4), X5, X5
+	VMOVSS       rowconsts<>+1612(SB), X6
+	VDIVSS       X0, X6, X6
+	VBROADCASTSS X6, Y0
+	VBROADCASTSS X0, Y0
 	VBROADCASTSS X5, Y6
 
 	// pass 3
 	XORQ DX, DX
 
-CrossEntropyLabelsGSAVX2_out32_76:
+CrossEntropyLabelsGSAVX2_out32_101:
 	CMPQ    DX, BX
-	JAE     CrossEntropyLabelsGSAVX2_outv_77
+	JAE     CrossEntropyLabelsGSAVX2_outv_102
 	VMOVUPS (R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
@@ -29345,47 +33607,51 @@ CrossEntropyLabelsGSAVX2_out32_76:
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 96(R8)(DX*4)
 	ADDQ    $0x20, DX
-	JMP     CrossEntropyLabelsGSAVX2_out32_76
+	JMP     CrossEntropyLabelsGSAVX2_out32_101
 
-CrossEntropyLabelsGSAVX2_outv_77:
+CrossEntropyLabelsGSAVX2_outv_102:
 	CMPQ    DX, SI
-	JAE     CrossEntropyLabelsGSAVX2_outtail_78
+	JAE     CrossEntropyLabelsGSAVX2_outtail_103
 	VMOVUPS (R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (R8)(DX*4)
 	ADDQ    $0x08, DX
-	JMP     CrossEntropyLabelsGSAVX2_outv_77
+	JMP     CrossEntropyLabelsGSAVX2_outv_102
 
-CrossEntropyLabelsGSAVX2_outtail_78:
+CrossEntropyLabelsGSAVX2_outtail_103:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGSAVX2_outend_79
-	LEAQ       rowconsts<>+32(SB), R12
-	MOVQ       R10, R13
-	SHLQ       $0x02, R13
-	SUBQ       R13, R12
-	VMOVUPS    (R12), Y7
+	JE         CrossEntropyLabelsGSAVX2_outend_104
+	LEAQ       rowconsts<>+32(SB), R13
+	MOVQ       R10, R14
+	SHLQ       $0x02, R14
+	SUBQ       R14, R13
+	VMOVUPS    (R13), Y7
 	VMASKMOVPS (R8)(DX*4), Y7, Y8
 	VMULPS     Y0, Y8, Y8
 	VMULPS     Y6, Y8, Y8
 	VMASKMOVPS Y8, Y7, (R8)(DX*4)
 
-CrossEntropyLabelsGSAVX2_outend_79:
+CrossEntropyLabelsGSAVX2_outend_104:
 	VMOVSS (R8)(R11*4), X0
 	VSUBSS X5, X0, X0
 	VMOVSS X0, (R8)(R11*4)
-	JMP    CrossEntropyLabelsGSAVX2_entered_75
+	MOVQ   $-1, 3704(SP)(R12*8)
+	JMP    CrossEntropyLabelsGSAVX2_entered_55
 
-CrossEntropyLabelsGSAVX2_ignored_74:
-	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 3280(SP)(DX*4)
+CrossEntropyLabelsGSAVX2_ignoredwide_100:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1612(SB), X0
+	MOVQ    3632(SP), DX
+	SHLQ    $0x05, DX
+	VMOVUPS rowconsts<>+32(SB), Y5
+	VMOVUPS Y5, 3280(SP)(DX*1)
+	VMOVSS  X0, 3280(SP)(DX*1)
+	XORQ    DX, DX
 
-	// an ignored row: a gradient row of +0
-	XORQ DX, DX
-
-CrossEntropyLabelsGSAVX2_zero32_80:
+CrossEntropyLabelsGSAVX2_zero32_105:
 	CMPQ    DX, BX
-	JAE     CrossEntropyLabelsGSAVX2_zerov_81
+	JAE     CrossEntropyLabelsGSAVX2_zerov_106
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (R8)(DX*4)
 	VXORPS  Y0, Y0, Y0
@@ -29395,19 +33661,19 @@ CrossEntropyLabelsGSAVX2_zero32_80:
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 96(R8)(DX*4)
 	ADDQ    $0x20, DX
-	JMP     CrossEntropyLabelsGSAVX2_zero32_80
+	JMP     CrossEntropyLabelsGSAVX2_zero32_105
 
-CrossEntropyLabelsGSAVX2_zerov_81:
+CrossEntropyLabelsGSAVX2_zerov_106:
 	CMPQ    DX, SI
-	JAE     CrossEntropyLabelsGSAVX2_zerotail_82
+	JAE     CrossEntropyLabelsGSAVX2_zerotail_107
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (R8)(DX*4)
 	ADDQ    $0x08, DX
-	JMP     CrossEntropyLabelsGSAVX2_zerov_81
+	JMP     CrossEntropyLabelsGSAVX2_zerov_106
 
-CrossEntropyLabelsGSAVX2_zerotail_82:
+CrossEntropyLabelsGSAVX2_zerotail_107:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGSAVX2_zeroend_83
+	JE         CrossEntropyLabelsGSAVX2_zeroend_108
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
@@ -29416,21 +33682,36 @@ CrossEntropyLabelsGSAVX2_zerotail_82:
 	VXORPS     Y5, Y5, Y5
 	VMASKMOVPS Y5, Y0, (R8)(DX*4)
 
-CrossEntropyLabelsGSAVX2_zeroend_83:
-CrossEntropyLabelsGSAVX2_entered_75:
-	MOVQ 3416(SP), DX
+CrossEntropyLabelsGSAVX2_zeroend_108:
+CrossEntropyLabelsGSAVX2_entered_55:
+	MOVQ 3632(SP), DX
 	INCQ DX
 	CMPQ DX, $0x08
-	JE   CrossEntropyLabelsGSAVX2_ringfull_84
-	MOVQ DX, 3416(SP)
-	JMP  CrossEntropyLabelsGSAVX2_ringnext_85
+	JE   CrossEntropyLabelsGSAVX2_ringfull_109
+	MOVQ DX, 3632(SP)
+	JMP  CrossEntropyLabelsGSAVX2_ringnext_110
 
-CrossEntropyLabelsGSAVX2_ringfull_84:
-	MOVQ $0x00000000, 3416(SP)
+CrossEntropyLabelsGSAVX2_ringfull_109:
+	MOVQ $0x00000000, 3632(SP)
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      3280(SP), Y0
+	VHADDPS      3312(SP), Y0, Y0
+	VMOVUPS      3344(SP), Y5
+	VHADDPS      3376(SP), Y5, Y5
+	VHADDPS      Y5, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VADDPS       X5, X0, X0
+	VMOVUPS      3408(SP), Y5
+	VHADDPS      3440(SP), Y5, Y5
+	VMOVUPS      3472(SP), Y6
+	VHADDPS      3504(SP), Y6, Y6
+	VHADDPS      Y6, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDPS       X6, X5, X5
+	VINSERTF128  $0x01, X5, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 3280(SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
 	VPSRAD       $0x17, Y5, Y5
@@ -29454,25 +33735,105 @@ CrossEntropyLabelsGSAVX2_ringfull_84:
 	VFMADD231PS  rowconsts<>+992(SB), Y7, Y8
 	VADDPS       Y8, Y6, Y6
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
-	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y6, Y6
-	VSUBPS       3312(SP), Y6, Y6
-	VMULPS       3344(SP), Y6, Y6
-	VMULPS       3424(SP), Y6, Y6
+	VSUBPS       Y0, Y0, Y5
+	VADDPS       Y5, Y6, Y6
+	VSUBPS       3536(SP), Y6, Y6
+	VMULPS       3568(SP), Y6, Y6
+	VMULPS       3640(SP), Y6, Y6
 	MOVQ         loss+48(FP), DX
 	VMOVUPS      Y6, -28(DX)(CX*4)
 
 	// partials[j] += float64(loss_j)
 	MOVQ         sum+72(FP), DX
-	VCVTPS2PD    X6, Y0
-	VADDPD       (DX), Y0, Y0
-	VMOVUPD      Y0, (DX)
+	VCVTPS2PD    X6, Y5
+	VADDPD       (DX), Y5, Y5
+	VMOVUPD      Y5, (DX)
 	VEXTRACTF128 $0x01, Y6, X6
-	VCVTPS2PD    X6, Y0
-	VADDPD       32(DX), Y0, Y0
-	VMOVUPD      Y0, 32(DX)
+	VCVTPS2PD    X6, Y5
+	VADDPD       32(DX), Y5, Y5
+	VMOVUPD      Y5, 32(DX)
 
-CrossEntropyLabelsGSAVX2_ringnext_85:
+	// the gradient passes left in the ring: 1/sum and c = (s·inv)·wy of 8 rows at once, then each row's pass
+	VBROADCASTSS rowconsts<>+1612(SB), Y5
+	VDIVPS       Y0, Y5, Y5
+	VMOVUPS      Y5, 3600(SP)
+	VMOVUPS      3672(SP), Y0
+	VMULPS       3568(SP), Y0, Y0
+	VMOVUPS      Y0, 3768(SP)
+	IMUL3Q       $+28, AX, DX
+	MOVQ         R8, R11
+	SUBQ         DX, R11
+	XORQ         R12, R12
+
+CrossEntropyLabelsGSAVX2_gradrows_111:
+	CMPQ         R12, $0x08
+	JAE          CrossEntropyLabelsGSAVX2_gradrowsdone_112
+	MOVQ         3704(SP)(R12*8), R13
+	TESTQ        R13, R13
+	JS           CrossEntropyLabelsGSAVX2_nograd_113
+	VBROADCASTSS 3600(SP)(R12*4), Y0
+	VBROADCASTSS 3768(SP)(R12*4), Y5
+
+	// pass 3
+	XORQ DX, DX
+
+CrossEntropyLabelsGSAVX2_out32_114:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGSAVX2_outv_115
+	VMOVUPS (R11)(DX*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMOVUPS Y6, (R11)(DX*4)
+	VMOVUPS 32(R11)(DX*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMOVUPS Y6, 32(R11)(DX*4)
+	VMOVUPS 64(R11)(DX*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMOVUPS Y6, 64(R11)(DX*4)
+	VMOVUPS 96(R11)(DX*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMOVUPS Y6, 96(R11)(DX*4)
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGSAVX2_out32_114
+
+CrossEntropyLabelsGSAVX2_outv_115:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGSAVX2_outtail_116
+	VMOVUPS (R11)(DX*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMOVUPS Y6, (R11)(DX*4)
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGSAVX2_outv_115
+
+CrossEntropyLabelsGSAVX2_outtail_116:
+	CMPQ       R10, $0x00
+	JE         CrossEntropyLabelsGSAVX2_outend_117
+	LEAQ       rowconsts<>+32(SB), R14
+	MOVQ       R10, R15
+	SHLQ       $0x02, R15
+	SUBQ       R15, R14
+	VMOVUPS    (R14), Y6
+	VMASKMOVPS (R11)(DX*4), Y6, Y7
+	VMULPS     Y0, Y7, Y7
+	VMULPS     Y5, Y7, Y7
+	VMASKMOVPS Y7, Y6, (R11)(DX*4)
+
+CrossEntropyLabelsGSAVX2_outend_117:
+	VMOVSS (R11)(R13*4), X0
+	VSUBSS 3768(SP)(R12*4), X0, X0
+	VMOVSS X0, (R11)(R13*4)
+
+CrossEntropyLabelsGSAVX2_nograd_113:
+	LEAQ (R11)(AX*4), R11
+	INCQ R12
+	JMP  CrossEntropyLabelsGSAVX2_gradrows_111
+
+CrossEntropyLabelsGSAVX2_gradrowsdone_112:
+CrossEntropyLabelsGSAVX2_ringnext_110:
 	// next row (its max is in next)
 	LEAQ    (DI)(AX*4), DI
 	LEAQ    (R8)(AX*4), R8
@@ -29482,14 +33843,29 @@ CrossEntropyLabelsGSAVX2_ringnext_85:
 	JB      CrossEntropyLabelsGSAVX2_row
 
 CrossEntropyLabelsGSAVX2_end_47:
-	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 3416(SP), AX
-	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGSAVX2_flushed_86
+	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
+	MOVQ 3632(SP), DI
+	CMPQ DI, $0x00
+	JE   CrossEntropyLabelsGSAVX2_flushed_118
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      3280(SP), Y0
+	VHADDPS      3312(SP), Y0, Y0
+	VMOVUPS      3344(SP), Y1
+	VHADDPS      3376(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      3408(SP), Y1
+	VHADDPS      3440(SP), Y1, Y1
+	VMOVUPS      3472(SP), Y2
+	VHADDPS      3504(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 3280(SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
 	VPSRAD       $0x17, Y1, Y1
@@ -29513,35 +33889,117 @@ CrossEntropyLabelsGSAVX2_end_47:
 	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
 	VADDPS       Y4, Y2, Y2
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
-	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y2, Y2
-	VSUBPS       3312(SP), Y2, Y2
-	VMULPS       3344(SP), Y2, Y2
-	VMULPS       3424(SP), Y2, Y2
-	VMOVUPS      Y2, 3376(SP)
-	SUBQ         AX, CX
+	VSUBPS       Y0, Y0, Y1
+	VADDPS       Y1, Y2, Y2
+	VSUBPS       3536(SP), Y2, Y2
+	VMULPS       3568(SP), Y2, Y2
+	VMULPS       3640(SP), Y2, Y2
+	VMOVUPS      Y2, 3600(SP)
+	SUBQ         DI, CX
 	MOVQ         loss+48(FP), DX
 	LEAQ         (DX)(CX*4), CX
 	MOVQ         sum+72(FP), DX
-	XORQ         BX, BX
+	XORQ         R9, R9
 
-CrossEntropyLabelsGSAVX2_flushrow_87:
-	VMOVSS    3376(SP)(BX*4), X0
-	VMOVSS    X0, (CX)(BX*4)
-	VCVTSS2SD X0, X0, X0
-	VADDSD    (DX)(BX*8), X0, X0
-	VMOVSD    X0, (DX)(BX*8)
-	INCQ      BX
-	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGSAVX2_flushrow_87
+CrossEntropyLabelsGSAVX2_flushrow_119:
+	VMOVSS    3600(SP)(R9*4), X1
+	VMOVSS    X1, (CX)(R9*4)
+	VCVTSS2SD X1, X1, X1
+	VADDSD    (DX)(R9*8), X1, X1
+	VMOVSD    X1, (DX)(R9*8)
+	INCQ      R9
+	CMPQ      R9, DI
+	JB        CrossEntropyLabelsGSAVX2_flushrow_119
 
-CrossEntropyLabelsGSAVX2_flushed_86:
+	// the gradient passes left in the ring: 1/sum and c = (s·inv)·wy of 8 rows at once, then each row's pass
+	VBROADCASTSS rowconsts<>+1612(SB), Y1
+	VDIVPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 3600(SP)
+	VMOVUPS      3672(SP), Y0
+	VMULPS       3568(SP), Y0, Y0
+	VMOVUPS      Y0, 3768(SP)
+	MOVQ         DI, DX
+	IMULQ        AX, DX
+	SHLQ         $0x02, DX
+	MOVQ         R8, CX
+	SUBQ         DX, CX
+	XORQ         R8, R8
+
+CrossEntropyLabelsGSAVX2_gradrows_120:
+	CMPQ         R8, DI
+	JAE          CrossEntropyLabelsGSAVX2_gradrowsdone_121
+	MOVQ         3704(SP)(R8*8), R9
+	TESTQ        R9, R9
+	JS           CrossEntropyLabelsGSAVX2_nograd_122
+	VBROADCASTSS 3600(SP)(R8*4), Y0
+	VBROADCASTSS 3768(SP)(R8*4), Y1
+
+	// pass 3
+	XORQ DX, DX
+
+CrossEntropyLabelsGSAVX2_out32_123:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGSAVX2_outv_124
+	VMOVUPS (CX)(DX*4), Y2
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, (CX)(DX*4)
+	VMOVUPS 32(CX)(DX*4), Y2
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, 32(CX)(DX*4)
+	VMOVUPS 64(CX)(DX*4), Y2
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, 64(CX)(DX*4)
+	VMOVUPS 96(CX)(DX*4), Y2
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, 96(CX)(DX*4)
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGSAVX2_out32_123
+
+CrossEntropyLabelsGSAVX2_outv_124:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGSAVX2_outtail_125
+	VMOVUPS (CX)(DX*4), Y2
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, (CX)(DX*4)
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGSAVX2_outv_124
+
+CrossEntropyLabelsGSAVX2_outtail_125:
+	CMPQ       R10, $0x00
+	JE         CrossEntropyLabelsGSAVX2_outend_126
+	LEAQ       rowconsts<>+32(SB), R11
+	MOVQ       R10, R12
+	SHLQ       $0x02, R12
+	SUBQ       R12, R11
+	VMOVUPS    (R11), Y2
+	VMASKMOVPS (CX)(DX*4), Y2, Y3
+	VMULPS     Y0, Y3, Y3
+	VMULPS     Y1, Y3, Y3
+	VMASKMOVPS Y3, Y2, (CX)(DX*4)
+
+CrossEntropyLabelsGSAVX2_outend_126:
+	VMOVSS (CX)(R9*4), X0
+	VSUBSS 3768(SP)(R8*4), X0, X0
+	VMOVSS X0, (CX)(R9*4)
+
+CrossEntropyLabelsGSAVX2_nograd_122:
+	LEAQ (CX)(AX*4), CX
+	INCQ R8
+	JMP  CrossEntropyLabelsGSAVX2_gradrows_120
+
+CrossEntropyLabelsGSAVX2_gradrowsdone_121:
+CrossEntropyLabelsGSAVX2_flushed_118:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGWAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGWAVX2(SB), $3488-81
+TEXT ·CrossEntropyLabelsGWAVX2(SB), $3832-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -30462,9 +34920,20 @@ CrossEntropyLabelsGWAVX2_ringempty_45:
 	ANDQ $-8, SI
 	MOVQ AX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 3480(SP)
-	CMPQ CX, R9
-	JAE  CrossEntropyLabelsGWAVX2_end_47
+
+	// the ring's partial vectors start at +0
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 3344(SP)
+	VMOVUPS Y0, 3376(SP)
+	VMOVUPS Y0, 3408(SP)
+	VMOVUPS Y0, 3440(SP)
+	VMOVUPS Y0, 3472(SP)
+	VMOVUPS Y0, 3504(SP)
+	VMOVUPS Y0, 3536(SP)
+	VMOVUPS Y0, 3568(SP)
+	MOVQ    $0x00000000, 3696(SP)
+	CMPQ    CX, R9
+	JAE     CrossEntropyLabelsGWAVX2_end_47
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -30525,28 +34994,34 @@ CrossEntropyLabelsGWAVX2_maxfold_51:
 
 CrossEntropyLabelsGWAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    3480(SP), DX
+	MOVQ    3696(SP), DX
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(CX*4), R11
 	CMPQ    R11, AX
 	JAE     CrossEntropyLabelsGWAVX2_ignored_52
 	VMOVSS  (DI)(R11*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 3376(SP)(DX*4)
+	VMOVSS  X5, 3600(SP)(DX*4)
 	VMOVSS  keep+40(FP), X5
 	MOVQ    w+16(FP), R12
 	VMULSS  (R12)(R11*4), X5, X5
-	VMOVSS  X5, 3408(SP)(DX*4)
+	VMOVSS  X5, 3632(SP)(DX*4)
 	VMOVSS  inv+44(FP), X5
-	VMOVSS  X5, 3472(SP)
+	VMOVSS  X5, 3704(SP)(DX*4)
+	MOVQ    R11, 3736(SP)(DX*8)
 	JMP     CrossEntropyLabelsGWAVX2_labelled_53
 
 CrossEntropyLabelsGWAVX2_ignored_52:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 3376(SP)(DX*4)
-	VMOVSS X5, 3408(SP)(DX*4)
+	VMOVSS X5, 3600(SP)(DX*4)
+	VMOVSS X5, 3632(SP)(DX*4)
+	VMOVSS X5, 3704(SP)(DX*4)
+	MOVQ   $-1, 3736(SP)(DX*8)
 
 CrossEntropyLabelsGWAVX2_labelled_53:
+	CMPQ AX, $0x00000100
+	JA   CrossEntropyLabelsGWAVX2_direct_54
+
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -30556,14 +35031,14 @@ CrossEntropyLabelsGWAVX2_labelled_53:
 	MOVQ         CX, DX
 	INCQ         DX
 	CMPQ         DX, R9
-	JAE          CrossEntropyLabelsGWAVX2_explast_54
+	JAE          CrossEntropyLabelsGWAVX2_explast_56
 	LEAQ         (DI)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         DX, DX
 
-CrossEntropyLabelsGWAVX2_exp32_56:
+CrossEntropyLabelsGWAVX2_exp32_58:
 	CMPQ        DX, BX
-	JAE         CrossEntropyLabelsGWAVX2_exprest_57
+	JAE         CrossEntropyLabelsGWAVX2_exprest_59
 	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (DI)(DX*4), Y9
@@ -30649,12 +35124,12 @@ CrossEntropyLabelsGWAVX2_exp32_56:
 	VMOVUPS     Y12, 96(R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, DX
-	JMP         CrossEntropyLabelsGWAVX2_exp32_56
+	JMP         CrossEntropyLabelsGWAVX2_exp32_58
 
-CrossEntropyLabelsGWAVX2_exprest_57:
+CrossEntropyLabelsGWAVX2_exprest_59:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        DX, SI
-	JAE         CrossEntropyLabelsGWAVX2_exptail_59
+	JAE         CrossEntropyLabelsGWAVX2_exptail_61
 	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (DI)(DX*4), Y9
@@ -30677,11 +35152,11 @@ CrossEntropyLabelsGWAVX2_exprest_57:
 	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, DX
-	JMP         CrossEntropyLabelsGWAVX2_expnext_60
+	JMP         CrossEntropyLabelsGWAVX2_expnext_62
 
-CrossEntropyLabelsGWAVX2_exptail_59:
+CrossEntropyLabelsGWAVX2_exptail_61:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_expdone_58
+	JE           CrossEntropyLabelsGWAVX2_expdone_60
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -30711,11 +35186,11 @@ CrossEntropyLabelsGWAVX2_exptail_59:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsGWAVX2_expdone_58
+	JMP          CrossEntropyLabelsGWAVX2_expdone_60
 
-CrossEntropyLabelsGWAVX2_expnext_60:
+CrossEntropyLabelsGWAVX2_expnext_62:
 	CMPQ        DX, SI
-	JAE         CrossEntropyLabelsGWAVX2_exptail_61
+	JAE         CrossEntropyLabelsGWAVX2_exptail_63
 	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (DI)(DX*4), Y9
@@ -30738,11 +35213,11 @@ CrossEntropyLabelsGWAVX2_expnext_60:
 	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, DX
-	JMP         CrossEntropyLabelsGWAVX2_expnext_62
+	JMP         CrossEntropyLabelsGWAVX2_expnext_64
 
-CrossEntropyLabelsGWAVX2_exptail_61:
+CrossEntropyLabelsGWAVX2_exptail_63:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_expdone_58
+	JE           CrossEntropyLabelsGWAVX2_expdone_60
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -30772,11 +35247,11 @@ CrossEntropyLabelsGWAVX2_exptail_61:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsGWAVX2_expdone_58
+	JMP          CrossEntropyLabelsGWAVX2_expdone_60
 
-CrossEntropyLabelsGWAVX2_expnext_62:
+CrossEntropyLabelsGWAVX2_expnext_64:
 	CMPQ        DX, SI
-	JAE         CrossEntropyLabelsGWAVX2_exptail_63
+	JAE         CrossEntropyLabelsGWAVX2_exptail_65
 	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (DI)(DX*4), Y9
@@ -30799,11 +35274,11 @@ CrossEntropyLabelsGWAVX2_expnext_62:
 	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, DX
-	JMP         CrossEntropyLabelsGWAVX2_expnext_64
+	JMP         CrossEntropyLabelsGWAVX2_expnext_66
 
-CrossEntropyLabelsGWAVX2_exptail_63:
+CrossEntropyLabelsGWAVX2_exptail_65:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_expdone_58
+	JE           CrossEntropyLabelsGWAVX2_expdone_60
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -30833,11 +35308,11 @@ CrossEntropyLabelsGWAVX2_exptail_63:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsGWAVX2_expdone_58
+	JMP          CrossEntropyLabelsGWAVX2_expdone_60
 
-CrossEntropyLabelsGWAVX2_expnext_64:
+CrossEntropyLabelsGWAVX2_expnext_66:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWAVX2_expdone_58
+	JE           CrossEntropyLabelsGWAVX2_expdone_60
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -30868,7 +35343,7 @@ CrossEntropyLabelsGWAVX2_expnext_64:
 	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsGWAVX2_expdone_58:
+CrossEntropyLabelsGWAVX2_expdone_60:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -30878,14 +35353,14 @@ CrossEntropyLabelsGWAVX2_expdone_58:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsGWAVX2_expfolded_55
+	JMP          CrossEntropyLabelsGWAVX2_expfolded_57
 
-CrossEntropyLabelsGWAVX2_explast_54:
+CrossEntropyLabelsGWAVX2_explast_56:
 	XORQ DX, DX
 
-CrossEntropyLabelsGWAVX2_explast32_65:
+CrossEntropyLabelsGWAVX2_explast32_67:
 	CMPQ        DX, BX
-	JAE         CrossEntropyLabelsGWAVX2_explastrest_66
+	JAE         CrossEntropyLabelsGWAVX2_explastrest_68
 	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -30963,65 +35438,10 @@ CrossEntropyLabelsGWAVX2_explast32_65:
 	VMOVUPS     Y12, 96(R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, DX
-	JMP         CrossEntropyLabelsGWAVX2_explast32_65
+	JMP         CrossEntropyLabelsGWAVX2_explast32_67
 
-CrossEntropyLabelsGWAVX2_explastrest_66:
+CrossEntropyLabelsGWAVX2_explastrest_68:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        DX, SI
-	JAE         CrossEntropyLabelsGWAVX2_explasttail_68
-	VMOVUPS     (DI)(DX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (R8)(DX*4)
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, DX
-	JMP         CrossEntropyLabelsGWAVX2_explastnext_69
-
-CrossEntropyLabelsGWAVX2_explasttail_68:
-	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWAVX2_explastdone_67
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (DI)(DX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
-	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsGWAVX2_explastdone_67
-
-CrossEntropyLabelsGWAVX2_explastnext_69:
 	CMPQ        DX, SI
 	JAE         CrossEntropyLabelsGWAVX2_explasttail_70
 	VMOVUPS     (DI)(DX*4), Y9
@@ -31042,13 +35462,13 @@ CrossEntropyLabelsGWAVX2_explastnext_69:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (R8)(DX*4)
-	VADDPS      Y12, Y6, Y6
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, DX
 	JMP         CrossEntropyLabelsGWAVX2_explastnext_71
 
 CrossEntropyLabelsGWAVX2_explasttail_70:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWAVX2_explastdone_67
+	JE          CrossEntropyLabelsGWAVX2_explastdone_69
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -31073,8 +35493,8 @@ CrossEntropyLabelsGWAVX2_explasttail_70:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
-	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsGWAVX2_explastdone_67
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsGWAVX2_explastdone_69
 
 CrossEntropyLabelsGWAVX2_explastnext_71:
 	CMPQ        DX, SI
@@ -31097,13 +35517,68 @@ CrossEntropyLabelsGWAVX2_explastnext_71:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (R8)(DX*4)
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, DX
 	JMP         CrossEntropyLabelsGWAVX2_explastnext_73
 
 CrossEntropyLabelsGWAVX2_explasttail_72:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWAVX2_explastdone_67
+	JE          CrossEntropyLabelsGWAVX2_explastdone_69
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsGWAVX2_explastdone_69
+
+CrossEntropyLabelsGWAVX2_explastnext_73:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWAVX2_explasttail_74
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWAVX2_explastnext_75
+
+CrossEntropyLabelsGWAVX2_explasttail_74:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWAVX2_explastdone_69
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -31129,11 +35604,11 @@ CrossEntropyLabelsGWAVX2_explasttail_72:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsGWAVX2_explastdone_67
+	JMP         CrossEntropyLabelsGWAVX2_explastdone_69
 
-CrossEntropyLabelsGWAVX2_explastnext_73:
+CrossEntropyLabelsGWAVX2_explastnext_75:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWAVX2_explastdone_67
+	JE          CrossEntropyLabelsGWAVX2_explastdone_69
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -31160,8 +35635,683 @@ CrossEntropyLabelsGWAVX2_explastnext_73:
 	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsGWAVX2_explastdone_67:
-CrossEntropyLabelsGWAVX2_expfolded_55:
+CrossEntropyLabelsGWAVX2_explastdone_69:
+CrossEntropyLabelsGWAVX2_expfolded_57:
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS  Y7, Y5, Y5
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y6, Y5, Y5
+	MOVQ    labels+24(FP), DX
+	MOVLQSX (DX)(CX*4), DX
+	CMPQ    DX, AX
+	JAE     CrossEntropyLabelsGWAVX2_ignored_52r
+	MOVQ    3696(SP), DX
+	SHLQ    $0x05, DX
+	VMOVUPS Y5, 3344(SP)(DX*1)
+	JMP     CrossEntropyLabelsGWAVX2_entered_55
+
+CrossEntropyLabelsGWAVX2_ignored_52r:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1612(SB), X0
+	MOVQ    3696(SP), DX
+	SHLQ    $0x05, DX
+	VMOVUPS rowconsts<>+32(SB), Y5
+	VMOVUPS Y5, 3344(SP)(DX*1)
+	VMOVSS  X0, 3344(SP)(DX*1)
+	XORQ    DX, DX
+
+CrossEntropyLabelsGWAVX2_zero32_76:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGWAVX2_zerov_77
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (R8)(DX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 32(R8)(DX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 64(R8)(DX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 96(R8)(DX*4)
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGWAVX2_zero32_76
+
+CrossEntropyLabelsGWAVX2_zerov_77:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGWAVX2_zerotail_78
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (R8)(DX*4)
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGWAVX2_zerov_77
+
+CrossEntropyLabelsGWAVX2_zerotail_78:
+	CMPQ       R10, $0x00
+	JE         CrossEntropyLabelsGWAVX2_zeroend_79
+	LEAQ       rowconsts<>+32(SB), R11
+	MOVQ       R10, R12
+	SHLQ       $0x02, R12
+	SUBQ       R12, R11
+	VMOVUPS    (R11), Y0
+	VXORPS     Y5, Y5, Y5
+	VMASKMOVPS Y5, Y0, (R8)(DX*4)
+
+CrossEntropyLabelsGWAVX2_zeroend_79:
+	JMP CrossEntropyLabelsGWAVX2_entered_55
+
+CrossEntropyLabelsGWAVX2_direct_54:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         CX, DX
+	INCQ         DX
+	CMPQ         DX, R9
+	JAE          CrossEntropyLabelsGWAVX2_explast_80
+	LEAQ         (DI)(AX*4), R11
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
+	XORQ         DX, DX
+
+CrossEntropyLabelsGWAVX2_exp32_82:
+	CMPQ        DX, BX
+	JAE         CrossEntropyLabelsGWAVX2_exprest_83
+	VMOVUPS     (R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(R8)(DX*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, DX
+	JMP         CrossEntropyLabelsGWAVX2_exp32_82
+
+CrossEntropyLabelsGWAVX2_exprest_83:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWAVX2_exptail_85
+	VMOVUPS     (R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWAVX2_expnext_86
+
+CrossEntropyLabelsGWAVX2_exptail_85:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGWAVX2_expdone_84
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
+	VADDPS       Y12, Y5, Y5
+	JMP          CrossEntropyLabelsGWAVX2_expdone_84
+
+CrossEntropyLabelsGWAVX2_expnext_86:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWAVX2_exptail_87
+	VMOVUPS     (R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWAVX2_expnext_88
+
+CrossEntropyLabelsGWAVX2_exptail_87:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGWAVX2_expdone_84
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
+	VADDPS       Y12, Y6, Y6
+	JMP          CrossEntropyLabelsGWAVX2_expdone_84
+
+CrossEntropyLabelsGWAVX2_expnext_88:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWAVX2_exptail_89
+	VMOVUPS     (R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWAVX2_expnext_90
+
+CrossEntropyLabelsGWAVX2_exptail_89:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGWAVX2_expdone_84
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
+	VADDPS       Y12, Y7, Y7
+	JMP          CrossEntropyLabelsGWAVX2_expdone_84
+
+CrossEntropyLabelsGWAVX2_expnext_90:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGWAVX2_expdone_84
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
+	VADDPS       Y12, Y8, Y8
+
+CrossEntropyLabelsGWAVX2_expdone_84:
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+	VXORPS       X0, X0, X0
+	VADDSS       X0, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyLabelsGWAVX2_expfolded_81
+
+CrossEntropyLabelsGWAVX2_explast_80:
+	XORQ DX, DX
+
+CrossEntropyLabelsGWAVX2_explast32_91:
+	CMPQ        DX, BX
+	JAE         CrossEntropyLabelsGWAVX2_explastrest_92
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(R8)(DX*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, DX
+	JMP         CrossEntropyLabelsGWAVX2_explast32_91
+
+CrossEntropyLabelsGWAVX2_explastrest_92:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWAVX2_explasttail_94
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWAVX2_explastnext_95
+
+CrossEntropyLabelsGWAVX2_explasttail_94:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWAVX2_explastdone_93
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsGWAVX2_explastdone_93
+
+CrossEntropyLabelsGWAVX2_explastnext_95:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWAVX2_explasttail_96
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWAVX2_explastnext_97
+
+CrossEntropyLabelsGWAVX2_explasttail_96:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWAVX2_explastdone_93
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsGWAVX2_explastdone_93
+
+CrossEntropyLabelsGWAVX2_explastnext_97:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWAVX2_explasttail_98
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWAVX2_explastnext_99
+
+CrossEntropyLabelsGWAVX2_explasttail_98:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWAVX2_explastdone_93
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	JMP         CrossEntropyLabelsGWAVX2_explastdone_93
+
+CrossEntropyLabelsGWAVX2_explastnext_99:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWAVX2_explastdone_93
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
+	VADDPS      Y12, Y8, Y8
+
+CrossEntropyLabelsGWAVX2_explastdone_93:
+CrossEntropyLabelsGWAVX2_expfolded_81:
 	// fold: (acc0+acc2) + (acc1+acc3)
 	VADDPS Y7, Y5, Y5
 	VADDPS Y8, Y6, Y6
@@ -31172,27 +36322,32 @@ CrossEntropyLabelsGWAVX2_expfolded_55:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         3480(SP), DX
-	MOVQ         labels+24(FP), R11
-	MOVLQSX      (R11)(CX*4), R11
+	MOVQ         labels+24(FP), DX
+	MOVLQSX      (DX)(CX*4), R11
 	CMPQ         R11, AX
-	JAE          CrossEntropyLabelsGWAVX2_ignored_74
-	VMOVSS       X0, 3344(SP)(DX*4)
+	JAE          CrossEntropyLabelsGWAVX2_ignoredwide_100
+	MOVQ         3696(SP), DX
+	SHLQ         $0x05, DX
+	VMOVUPS      rowconsts<>+32(SB), Y5
+	VMOVUPS      Y5, 3344(SP)(DX*1)
+	VMOVSS       X0, 3344(SP)(DX*1)
 
-	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
-	VMOVSS       rowconsts<>+1612(SB), X5
-	VDIVSS       X0, X5, X5
-	VBROADCASTSS X5, Y0
-	VMOVSS       3472(SP), X5
-	VMULSS       3408(SP)(DX*4), X5, X5
+	// grad_j = (e_j·(1/sum))·c with c = sv·wy, then grad_y -= c; nothing left for the ring
+	MOVQ         3696(SP), R12
+	VMOVSS       3704(SP)(R12*4), X5
+	VMULSS       3632(SP)(R12*4), X5, X5
+	VMOVSS       rowconsts<>+1612(SB), X6
+	VDIVSS       X0, X6, X6
+	VBROADCASTSS X6, Y0
+	VBROADCASTSS X0, Y0
 	VBROADCASTSS X5, Y6
 
 	// pass 3
 	XORQ DX, DX
 
-CrossEntropyLabelsGWAVX2_out32_76:
+CrossEntropyLabelsGWAVX2_out32_101:
 	CMPQ    DX, BX
-	JAE     CrossEntropyLabelsGWAVX2_outv_77
+	JAE     CrossEntropyLabelsGWAVX2_outv_102
 	VMOVUPS (R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
@@ -31210,47 +36365,51 @@ CrossEntropyLabelsGWAVX2_out32_76:
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 96(R8)(DX*4)
 	ADDQ    $0x20, DX
-	JMP     CrossEntropyLabelsGWAVX2_out32_76
+	JMP     CrossEntropyLabelsGWAVX2_out32_101
 
-CrossEntropyLabelsGWAVX2_outv_77:
+CrossEntropyLabelsGWAVX2_outv_102:
 	CMPQ    DX, SI
-	JAE     CrossEntropyLabelsGWAVX2_outtail_78
+	JAE     CrossEntropyLabelsGWAVX2_outtail_103
 	VMOVUPS (R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (R8)(DX*4)
 	ADDQ    $0x08, DX
-	JMP     CrossEntropyLabelsGWAVX2_outv_77
+	JMP     CrossEntropyLabelsGWAVX2_outv_102
 
-CrossEntropyLabelsGWAVX2_outtail_78:
+CrossEntropyLabelsGWAVX2_outtail_103:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGWAVX2_outend_79
-	LEAQ       rowconsts<>+32(SB), R12
-	MOVQ       R10, R13
-	SHLQ       $0x02, R13
-	SUBQ       R13, R12
-	VMOVUPS    (R12), Y7
+	JE         CrossEntropyLabelsGWAVX2_outend_104
+	LEAQ       rowconsts<>+32(SB), R13
+	MOVQ       R10, R14
+	SHLQ       $0x02, R14
+	SUBQ       R14, R13
+	VMOVUPS    (R13), Y7
 	VMASKMOVPS (R8)(DX*4), Y7, Y8
 	VMULPS     Y0, Y8, Y8
 	VMULPS     Y6, Y8, Y8
 	VMASKMOVPS Y8, Y7, (R8)(DX*4)
 
-CrossEntropyLabelsGWAVX2_outend_79:
+CrossEntropyLabelsGWAVX2_outend_104:
 	VMOVSS (R8)(R11*4), X0
 	VSUBSS X5, X0, X0
 	VMOVSS X0, (R8)(R11*4)
-	JMP    CrossEntropyLabelsGWAVX2_entered_75
+	MOVQ   $-1, 3736(SP)(R12*8)
+	JMP    CrossEntropyLabelsGWAVX2_entered_55
 
-CrossEntropyLabelsGWAVX2_ignored_74:
-	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 3344(SP)(DX*4)
+CrossEntropyLabelsGWAVX2_ignoredwide_100:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1612(SB), X0
+	MOVQ    3696(SP), DX
+	SHLQ    $0x05, DX
+	VMOVUPS rowconsts<>+32(SB), Y5
+	VMOVUPS Y5, 3344(SP)(DX*1)
+	VMOVSS  X0, 3344(SP)(DX*1)
+	XORQ    DX, DX
 
-	// an ignored row: a gradient row of +0
-	XORQ DX, DX
-
-CrossEntropyLabelsGWAVX2_zero32_80:
+CrossEntropyLabelsGWAVX2_zero32_105:
 	CMPQ    DX, BX
-	JAE     CrossEntropyLabelsGWAVX2_zerov_81
+	JAE     CrossEntropyLabelsGWAVX2_zerov_106
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (R8)(DX*4)
 	VXORPS  Y0, Y0, Y0
@@ -31260,19 +36419,19 @@ CrossEntropyLabelsGWAVX2_zero32_80:
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 96(R8)(DX*4)
 	ADDQ    $0x20, DX
-	JMP     CrossEntropyLabelsGWAVX2_zero32_80
+	JMP     CrossEntropyLabelsGWAVX2_zero32_105
 
-CrossEntropyLabelsGWAVX2_zerov_81:
+CrossEntropyLabelsGWAVX2_zerov_106:
 	CMPQ    DX, SI
-	JAE     CrossEntropyLabelsGWAVX2_zerotail_82
+	JAE     CrossEntropyLabelsGWAVX2_zerotail_107
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (R8)(DX*4)
 	ADDQ    $0x08, DX
-	JMP     CrossEntropyLabelsGWAVX2_zerov_81
+	JMP     CrossEntropyLabelsGWAVX2_zerov_106
 
-CrossEntropyLabelsGWAVX2_zerotail_82:
+CrossEntropyLabelsGWAVX2_zerotail_107:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGWAVX2_zeroend_83
+	JE         CrossEntropyLabelsGWAVX2_zeroend_108
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
@@ -31281,21 +36440,36 @@ CrossEntropyLabelsGWAVX2_zerotail_82:
 	VXORPS     Y5, Y5, Y5
 	VMASKMOVPS Y5, Y0, (R8)(DX*4)
 
-CrossEntropyLabelsGWAVX2_zeroend_83:
-CrossEntropyLabelsGWAVX2_entered_75:
-	MOVQ 3480(SP), DX
+CrossEntropyLabelsGWAVX2_zeroend_108:
+CrossEntropyLabelsGWAVX2_entered_55:
+	MOVQ 3696(SP), DX
 	INCQ DX
 	CMPQ DX, $0x08
-	JE   CrossEntropyLabelsGWAVX2_ringfull_84
-	MOVQ DX, 3480(SP)
-	JMP  CrossEntropyLabelsGWAVX2_ringnext_85
+	JE   CrossEntropyLabelsGWAVX2_ringfull_109
+	MOVQ DX, 3696(SP)
+	JMP  CrossEntropyLabelsGWAVX2_ringnext_110
 
-CrossEntropyLabelsGWAVX2_ringfull_84:
-	MOVQ $0x00000000, 3480(SP)
+CrossEntropyLabelsGWAVX2_ringfull_109:
+	MOVQ $0x00000000, 3696(SP)
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      3344(SP), Y0
+	VHADDPS      3376(SP), Y0, Y0
+	VMOVUPS      3408(SP), Y5
+	VHADDPS      3440(SP), Y5, Y5
+	VHADDPS      Y5, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VADDPS       X5, X0, X0
+	VMOVUPS      3472(SP), Y5
+	VHADDPS      3504(SP), Y5, Y5
+	VMOVUPS      3536(SP), Y6
+	VHADDPS      3568(SP), Y6, Y6
+	VHADDPS      Y6, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDPS       X6, X5, X5
+	VINSERTF128  $0x01, X5, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 3344(SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
 	VPSRAD       $0x17, Y5, Y5
@@ -31319,24 +36493,104 @@ CrossEntropyLabelsGWAVX2_ringfull_84:
 	VFMADD231PS  rowconsts<>+992(SB), Y7, Y8
 	VADDPS       Y8, Y6, Y6
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
-	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y6, Y6
-	VSUBPS       3376(SP), Y6, Y6
-	VMULPS       3408(SP), Y6, Y6
+	VSUBPS       Y0, Y0, Y5
+	VADDPS       Y5, Y6, Y6
+	VSUBPS       3600(SP), Y6, Y6
+	VMULPS       3632(SP), Y6, Y6
 	MOVQ         loss+48(FP), DX
 	VMOVUPS      Y6, -28(DX)(CX*4)
 
 	// partials[j] += float64(loss_j)
 	MOVQ         sum+72(FP), DX
-	VCVTPS2PD    X6, Y0
-	VADDPD       (DX), Y0, Y0
-	VMOVUPD      Y0, (DX)
+	VCVTPS2PD    X6, Y5
+	VADDPD       (DX), Y5, Y5
+	VMOVUPD      Y5, (DX)
 	VEXTRACTF128 $0x01, Y6, X6
-	VCVTPS2PD    X6, Y0
-	VADDPD       32(DX), Y0, Y0
-	VMOVUPD      Y0, 32(DX)
+	VCVTPS2PD    X6, Y5
+	VADDPD       32(DX), Y5, Y5
+	VMOVUPD      Y5, 32(DX)
 
-CrossEntropyLabelsGWAVX2_ringnext_85:
+	// the gradient passes left in the ring: 1/sum and c = (s·inv)·wy of 8 rows at once, then each row's pass
+	VBROADCASTSS rowconsts<>+1612(SB), Y5
+	VDIVPS       Y0, Y5, Y5
+	VMOVUPS      Y5, 3664(SP)
+	VMOVUPS      3704(SP), Y0
+	VMULPS       3632(SP), Y0, Y0
+	VMOVUPS      Y0, 3800(SP)
+	IMUL3Q       $+28, AX, DX
+	MOVQ         R8, R11
+	SUBQ         DX, R11
+	XORQ         R12, R12
+
+CrossEntropyLabelsGWAVX2_gradrows_111:
+	CMPQ         R12, $0x08
+	JAE          CrossEntropyLabelsGWAVX2_gradrowsdone_112
+	MOVQ         3736(SP)(R12*8), R13
+	TESTQ        R13, R13
+	JS           CrossEntropyLabelsGWAVX2_nograd_113
+	VBROADCASTSS 3664(SP)(R12*4), Y0
+	VBROADCASTSS 3800(SP)(R12*4), Y5
+
+	// pass 3
+	XORQ DX, DX
+
+CrossEntropyLabelsGWAVX2_out32_114:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGWAVX2_outv_115
+	VMOVUPS (R11)(DX*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMOVUPS Y6, (R11)(DX*4)
+	VMOVUPS 32(R11)(DX*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMOVUPS Y6, 32(R11)(DX*4)
+	VMOVUPS 64(R11)(DX*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMOVUPS Y6, 64(R11)(DX*4)
+	VMOVUPS 96(R11)(DX*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMOVUPS Y6, 96(R11)(DX*4)
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGWAVX2_out32_114
+
+CrossEntropyLabelsGWAVX2_outv_115:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGWAVX2_outtail_116
+	VMOVUPS (R11)(DX*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMOVUPS Y6, (R11)(DX*4)
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGWAVX2_outv_115
+
+CrossEntropyLabelsGWAVX2_outtail_116:
+	CMPQ       R10, $0x00
+	JE         CrossEntropyLabelsGWAVX2_outend_117
+	LEAQ       rowconsts<>+32(SB), R14
+	MOVQ       R10, R15
+	SHLQ       $0x02, R15
+	SUBQ       R15, R14
+	VMOVUPS    (R14), Y6
+	VMASKMOVPS (R11)(DX*4), Y6, Y7
+	VMULPS     Y0, Y7, Y7
+	VMULPS     Y5, Y7, Y7
+	VMASKMOVPS Y7, Y6, (R11)(DX*4)
+
+CrossEntropyLabelsGWAVX2_outend_117:
+	VMOVSS (R11)(R13*4), X0
+	VSUBSS 3800(SP)(R12*4), X0, X0
+	VMOVSS X0, (R11)(R13*4)
+
+CrossEntropyLabelsGWAVX2_nograd_113:
+	LEAQ (R11)(AX*4), R11
+	INCQ R12
+	JMP  CrossEntropyLabelsGWAVX2_gradrows_111
+
+CrossEntropyLabelsGWAVX2_gradrowsdone_112:
+CrossEntropyLabelsGWAVX2_ringnext_110:
 	// next row (its max is in next)
 	LEAQ    (DI)(AX*4), DI
 	LEAQ    (R8)(AX*4), R8
@@ -31346,14 +36600,29 @@ CrossEntropyLabelsGWAVX2_ringnext_85:
 	JB      CrossEntropyLabelsGWAVX2_row
 
 CrossEntropyLabelsGWAVX2_end_47:
-	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 3480(SP), AX
-	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGWAVX2_flushed_86
+	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
+	MOVQ 3696(SP), DI
+	CMPQ DI, $0x00
+	JE   CrossEntropyLabelsGWAVX2_flushed_118
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      3344(SP), Y0
+	VHADDPS      3376(SP), Y0, Y0
+	VMOVUPS      3408(SP), Y1
+	VHADDPS      3440(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      3472(SP), Y1
+	VHADDPS      3504(SP), Y1, Y1
+	VMOVUPS      3536(SP), Y2
+	VHADDPS      3568(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 3344(SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
 	VPSRAD       $0x17, Y1, Y1
@@ -31377,34 +36646,116 @@ CrossEntropyLabelsGWAVX2_end_47:
 	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
 	VADDPS       Y4, Y2, Y2
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
-	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y2, Y2
-	VSUBPS       3376(SP), Y2, Y2
-	VMULPS       3408(SP), Y2, Y2
-	VMOVUPS      Y2, 3440(SP)
-	SUBQ         AX, CX
+	VSUBPS       Y0, Y0, Y1
+	VADDPS       Y1, Y2, Y2
+	VSUBPS       3600(SP), Y2, Y2
+	VMULPS       3632(SP), Y2, Y2
+	VMOVUPS      Y2, 3664(SP)
+	SUBQ         DI, CX
 	MOVQ         loss+48(FP), DX
 	LEAQ         (DX)(CX*4), CX
 	MOVQ         sum+72(FP), DX
-	XORQ         BX, BX
+	XORQ         R9, R9
 
-CrossEntropyLabelsGWAVX2_flushrow_87:
-	VMOVSS    3440(SP)(BX*4), X0
-	VMOVSS    X0, (CX)(BX*4)
-	VCVTSS2SD X0, X0, X0
-	VADDSD    (DX)(BX*8), X0, X0
-	VMOVSD    X0, (DX)(BX*8)
-	INCQ      BX
-	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGWAVX2_flushrow_87
+CrossEntropyLabelsGWAVX2_flushrow_119:
+	VMOVSS    3664(SP)(R9*4), X1
+	VMOVSS    X1, (CX)(R9*4)
+	VCVTSS2SD X1, X1, X1
+	VADDSD    (DX)(R9*8), X1, X1
+	VMOVSD    X1, (DX)(R9*8)
+	INCQ      R9
+	CMPQ      R9, DI
+	JB        CrossEntropyLabelsGWAVX2_flushrow_119
 
-CrossEntropyLabelsGWAVX2_flushed_86:
+	// the gradient passes left in the ring: 1/sum and c = (s·inv)·wy of 8 rows at once, then each row's pass
+	VBROADCASTSS rowconsts<>+1612(SB), Y1
+	VDIVPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 3664(SP)
+	VMOVUPS      3704(SP), Y0
+	VMULPS       3632(SP), Y0, Y0
+	VMOVUPS      Y0, 3800(SP)
+	MOVQ         DI, DX
+	IMULQ        AX, DX
+	SHLQ         $0x02, DX
+	MOVQ         R8, CX
+	SUBQ         DX, CX
+	XORQ         R8, R8
+
+CrossEntropyLabelsGWAVX2_gradrows_120:
+	CMPQ         R8, DI
+	JAE          CrossEntropyLabelsGWAVX2_gradrowsdone_121
+	MOVQ         3736(SP)(R8*8), R9
+	TESTQ        R9, R9
+	JS           CrossEntropyLabelsGWAVX2_nograd_122
+	VBROADCASTSS 3664(SP)(R8*4), Y0
+	VBROADCASTSS 3800(SP)(R8*4), Y1
+
+	// pass 3
+	XORQ DX, DX
+
+CrossEntropyLabelsGWAVX2_out32_123:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGWAVX2_outv_124
+	VMOVUPS (CX)(DX*4), Y2
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, (CX)(DX*4)
+	VMOVUPS 32(CX)(DX*4), Y2
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, 32(CX)(DX*4)
+	VMOVUPS 64(CX)(DX*4), Y2
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, 64(CX)(DX*4)
+	VMOVUPS 96(CX)(DX*4), Y2
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, 96(CX)(DX*4)
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGWAVX2_out32_123
+
+CrossEntropyLabelsGWAVX2_outv_124:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGWAVX2_outtail_125
+	VMOVUPS (CX)(DX*4), Y2
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, (CX)(DX*4)
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGWAVX2_outv_124
+
+CrossEntropyLabelsGWAVX2_outtail_125:
+	CMPQ       R10, $0x00
+	JE         CrossEntropyLabelsGWAVX2_outend_126
+	LEAQ       rowconsts<>+32(SB), R11
+	MOVQ       R10, R12
+	SHLQ       $0x02, R12
+	SUBQ       R12, R11
+	VMOVUPS    (R11), Y2
+	VMASKMOVPS (CX)(DX*4), Y2, Y3
+	VMULPS     Y0, Y3, Y3
+	VMULPS     Y1, Y3, Y3
+	VMASKMOVPS Y3, Y2, (CX)(DX*4)
+
+CrossEntropyLabelsGWAVX2_outend_126:
+	VMOVSS (CX)(R9*4), X0
+	VSUBSS 3800(SP)(R8*4), X0, X0
+	VMOVSS X0, (CX)(R9*4)
+
+CrossEntropyLabelsGWAVX2_nograd_122:
+	LEAQ (CX)(AX*4), CX
+	INCQ R8
+	JMP  CrossEntropyLabelsGWAVX2_gradrows_120
+
+CrossEntropyLabelsGWAVX2_gradrowsdone_121:
+CrossEntropyLabelsGWAVX2_flushed_118:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGWSAVX2(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, CMOV, FMA3
-TEXT ·CrossEntropyLabelsGWSAVX2(SB), $3520-81
+TEXT ·CrossEntropyLabelsGWSAVX2(SB), $3864-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 8; tail: cols mod 8
@@ -32331,9 +37682,20 @@ CrossEntropyLabelsGWSAVX2_ringempty_45:
 	ANDQ $-8, SI
 	MOVQ AX, R10
 	ANDQ $0x07, R10
-	MOVQ $0x00000000, 3480(SP)
-	CMPQ CX, R9
-	JAE  CrossEntropyLabelsGWSAVX2_end_47
+
+	// the ring's partial vectors start at +0
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 3344(SP)
+	VMOVUPS Y0, 3376(SP)
+	VMOVUPS Y0, 3408(SP)
+	VMOVUPS Y0, 3440(SP)
+	VMOVUPS Y0, 3472(SP)
+	VMOVUPS Y0, 3504(SP)
+	VMOVUPS Y0, 3536(SP)
+	VMOVUPS Y0, 3568(SP)
+	MOVQ    $0x00000000, 3696(SP)
+	CMPQ    CX, R9
+	JAE     CrossEntropyLabelsGWSAVX2_end_47
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
 	// pass 1: m = max(row) + 0, over 4 accumulators; the tail is padded with -Inf
@@ -32394,34 +37756,40 @@ CrossEntropyLabelsGWSAVX2_maxfold_51:
 
 CrossEntropyLabelsGWSAVX2_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
-	MOVQ    3480(SP), DX
+	MOVQ    3696(SP), DX
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(CX*4), R11
 	CMPQ    R11, AX
 	JAE     CrossEntropyLabelsGWSAVX2_ignored_52
 	VMOVSS  (DI)(R11*4), X5
 	VSUBSS  X0, X5, X5
-	VMOVSS  X5, 3376(SP)(DX*4)
+	VMOVSS  X5, 3600(SP)(DX*4)
 	VMOVSS  keep+40(FP), X5
 	MOVQ    w+16(FP), R12
 	VMULSS  (R12)(R11*4), X5, X5
-	VMOVSS  X5, 3408(SP)(DX*4)
+	VMOVSS  X5, 3632(SP)(DX*4)
 	VMOVSS  inv+44(FP), X5
-	MOVQ    sw+32(FP), R11
-	VMOVSS  (R11)(CX*4), X6
-	VMOVSS  X6, 3488(SP)(DX*4)
+	MOVQ    sw+32(FP), R12
+	VMOVSS  (R12)(CX*4), X6
+	VMOVSS  X6, 3704(SP)(DX*4)
 	VMULSS  X6, X5, X5
-	VMOVSS  X5, 3472(SP)
+	VMOVSS  X5, 3736(SP)(DX*4)
+	MOVQ    R11, 3768(SP)(DX*8)
 	JMP     CrossEntropyLabelsGWSAVX2_labelled_53
 
 CrossEntropyLabelsGWSAVX2_ignored_52:
 	VXORPS X5, X5, X5
-	VMOVSS X5, 3376(SP)(DX*4)
-	VMOVSS X5, 3408(SP)(DX*4)
-	VMOVSS rowconsts<>+1612(SB), X5
-	VMOVSS X5, 3488(SP)(DX*4)
+	VMOVSS X5, 3600(SP)(DX*4)
+	VMOVSS X5, 3632(SP)(DX*4)
+	VMOVSS rowconsts<>+1612(SB), X6
+	VMOVSS X6, 3704(SP)(DX*4)
+	VMOVSS X5, 3736(SP)(DX*4)
+	MOVQ   $-1, 3768(SP)(DX*8)
 
 CrossEntropyLabelsGWSAVX2_labelled_53:
+	CMPQ AX, $0x00000100
+	JA   CrossEntropyLabelsGWSAVX2_direct_54
+
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
 	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
 	VXORPS       Y5, Y5, Y5
@@ -32431,14 +37799,14 @@ CrossEntropyLabelsGWSAVX2_labelled_53:
 	MOVQ         CX, DX
 	INCQ         DX
 	CMPQ         DX, R9
-	JAE          CrossEntropyLabelsGWSAVX2_explast_54
+	JAE          CrossEntropyLabelsGWSAVX2_explast_56
 	LEAQ         (DI)(AX*4), R11
 	VBROADCASTSS rowconsts<>+1580(SB), Y1
 	XORQ         DX, DX
 
-CrossEntropyLabelsGWSAVX2_exp32_56:
+CrossEntropyLabelsGWSAVX2_exp32_58:
 	CMPQ        DX, BX
-	JAE         CrossEntropyLabelsGWSAVX2_exprest_57
+	JAE         CrossEntropyLabelsGWSAVX2_exprest_59
 	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (DI)(DX*4), Y9
@@ -32524,12 +37892,12 @@ CrossEntropyLabelsGWSAVX2_exp32_56:
 	VMOVUPS     Y12, 96(R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, DX
-	JMP         CrossEntropyLabelsGWSAVX2_exp32_56
+	JMP         CrossEntropyLabelsGWSAVX2_exp32_58
 
-CrossEntropyLabelsGWSAVX2_exprest_57:
+CrossEntropyLabelsGWSAVX2_exprest_59:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ        DX, SI
-	JAE         CrossEntropyLabelsGWSAVX2_exptail_59
+	JAE         CrossEntropyLabelsGWSAVX2_exptail_61
 	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (DI)(DX*4), Y9
@@ -32552,11 +37920,11 @@ CrossEntropyLabelsGWSAVX2_exprest_57:
 	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, DX
-	JMP         CrossEntropyLabelsGWSAVX2_expnext_60
+	JMP         CrossEntropyLabelsGWSAVX2_expnext_62
 
-CrossEntropyLabelsGWSAVX2_exptail_59:
+CrossEntropyLabelsGWSAVX2_exptail_61:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_expdone_58
+	JE           CrossEntropyLabelsGWSAVX2_expdone_60
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -32586,11 +37954,11 @@ CrossEntropyLabelsGWSAVX2_exptail_59:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y5, Y5
-	JMP          CrossEntropyLabelsGWSAVX2_expdone_58
+	JMP          CrossEntropyLabelsGWSAVX2_expdone_60
 
-CrossEntropyLabelsGWSAVX2_expnext_60:
+CrossEntropyLabelsGWSAVX2_expnext_62:
 	CMPQ        DX, SI
-	JAE         CrossEntropyLabelsGWSAVX2_exptail_61
+	JAE         CrossEntropyLabelsGWSAVX2_exptail_63
 	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (DI)(DX*4), Y9
@@ -32613,11 +37981,11 @@ CrossEntropyLabelsGWSAVX2_expnext_60:
 	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, DX
-	JMP         CrossEntropyLabelsGWSAVX2_expnext_62
+	JMP         CrossEntropyLabelsGWSAVX2_expnext_64
 
-CrossEntropyLabelsGWSAVX2_exptail_61:
+CrossEntropyLabelsGWSAVX2_exptail_63:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_expdone_58
+	JE           CrossEntropyLabelsGWSAVX2_expdone_60
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -32647,11 +38015,11 @@ CrossEntropyLabelsGWSAVX2_exptail_61:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y6, Y6
-	JMP          CrossEntropyLabelsGWSAVX2_expdone_58
+	JMP          CrossEntropyLabelsGWSAVX2_expdone_60
 
-CrossEntropyLabelsGWSAVX2_expnext_62:
+CrossEntropyLabelsGWSAVX2_expnext_64:
 	CMPQ        DX, SI
-	JAE         CrossEntropyLabelsGWSAVX2_exptail_63
+	JAE         CrossEntropyLabelsGWSAVX2_exptail_65
 	VMOVUPS     (R11)(DX*4), Y9
 	VMAXPS      Y1, Y9, Y1
 	VMOVUPS     (DI)(DX*4), Y9
@@ -32674,11 +38042,11 @@ CrossEntropyLabelsGWSAVX2_expnext_62:
 	VMOVUPS     Y12, (R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
 	ADDQ        $0x08, DX
-	JMP         CrossEntropyLabelsGWSAVX2_expnext_64
+	JMP         CrossEntropyLabelsGWSAVX2_expnext_66
 
-CrossEntropyLabelsGWSAVX2_exptail_63:
+CrossEntropyLabelsGWSAVX2_exptail_65:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_expdone_58
+	JE           CrossEntropyLabelsGWSAVX2_expdone_60
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -32708,11 +38076,11 @@ CrossEntropyLabelsGWSAVX2_exptail_63:
 	VANDPS       Y9, Y12, Y12
 	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y7, Y7
-	JMP          CrossEntropyLabelsGWSAVX2_expdone_58
+	JMP          CrossEntropyLabelsGWSAVX2_expdone_60
 
-CrossEntropyLabelsGWSAVX2_expnext_64:
+CrossEntropyLabelsGWSAVX2_expnext_66:
 	CMPQ         R10, $0x00
-	JE           CrossEntropyLabelsGWSAVX2_expdone_58
+	JE           CrossEntropyLabelsGWSAVX2_expdone_60
 	LEAQ         rowconsts<>+32(SB), R12
 	MOVQ         R10, R13
 	SHLQ         $0x02, R13
@@ -32743,7 +38111,7 @@ CrossEntropyLabelsGWSAVX2_expnext_64:
 	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
 	VADDPS       Y12, Y8, Y8
 
-CrossEntropyLabelsGWSAVX2_expdone_58:
+CrossEntropyLabelsGWSAVX2_expdone_60:
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VMOVHLPS     X1, X1, X0
@@ -32753,14 +38121,14 @@ CrossEntropyLabelsGWSAVX2_expdone_58:
 	VXORPS       X0, X0, X0
 	VADDSS       X0, X1, X1
 	VBROADCASTSS X1, Y1
-	JMP          CrossEntropyLabelsGWSAVX2_expfolded_55
+	JMP          CrossEntropyLabelsGWSAVX2_expfolded_57
 
-CrossEntropyLabelsGWSAVX2_explast_54:
+CrossEntropyLabelsGWSAVX2_explast_56:
 	XORQ DX, DX
 
-CrossEntropyLabelsGWSAVX2_explast32_65:
+CrossEntropyLabelsGWSAVX2_explast32_67:
 	CMPQ        DX, BX
-	JAE         CrossEntropyLabelsGWSAVX2_explastrest_66
+	JAE         CrossEntropyLabelsGWSAVX2_explastrest_68
 	VMOVUPS     (DI)(DX*4), Y9
 	VSUBPS      Y0, Y9, Y9
 	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
@@ -32838,65 +38206,10 @@ CrossEntropyLabelsGWSAVX2_explast32_65:
 	VMOVUPS     Y12, 96(R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
 	ADDQ        $0x20, DX
-	JMP         CrossEntropyLabelsGWSAVX2_explast32_65
+	JMP         CrossEntropyLabelsGWSAVX2_explast32_67
 
-CrossEntropyLabelsGWSAVX2_explastrest_66:
+CrossEntropyLabelsGWSAVX2_explastrest_68:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
-	CMPQ        DX, SI
-	JAE         CrossEntropyLabelsGWSAVX2_explasttail_68
-	VMOVUPS     (DI)(DX*4), Y9
-	VSUBPS      Y0, Y9, Y9
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y9, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
-	VMULPS      Y12, Y9, Y9
-	VFMADD231PS Y11, Y9, Y12
-	VANDNPS     Y12, Y10, Y12
-	VMOVUPS     Y12, (R8)(DX*4)
-	VADDPS      Y12, Y5, Y5
-	ADDQ        $0x08, DX
-	JMP         CrossEntropyLabelsGWSAVX2_explastnext_69
-
-CrossEntropyLabelsGWSAVX2_explasttail_68:
-	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWSAVX2_explastdone_67
-	LEAQ        rowconsts<>+32(SB), R11
-	MOVQ        R10, R12
-	SHLQ        $0x02, R12
-	SUBQ        R12, R11
-	VMOVUPS     (R11), Y9
-	VMASKMOVPS  (DI)(DX*4), Y9, Y10
-	VSUBPS      Y0, Y10, Y10
-	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
-	VMOVAPS     Y3, Y11
-	VFMADD213PS Y2, Y10, Y11
-	VPSLLD      $0x17, Y11, Y12
-	VSUBPS      Y2, Y11, Y11
-	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
-	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
-	VMOVAPS     Y4, Y11
-	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
-	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
-	VMULPS      Y12, Y10, Y10
-	VFMADD231PS Y11, Y10, Y12
-	VANDNPS     Y12, Y0, Y12
-	VANDPS      Y9, Y12, Y12
-	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
-	VADDPS      Y12, Y5, Y5
-	JMP         CrossEntropyLabelsGWSAVX2_explastdone_67
-
-CrossEntropyLabelsGWSAVX2_explastnext_69:
 	CMPQ        DX, SI
 	JAE         CrossEntropyLabelsGWSAVX2_explasttail_70
 	VMOVUPS     (DI)(DX*4), Y9
@@ -32917,13 +38230,13 @@ CrossEntropyLabelsGWSAVX2_explastnext_69:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (R8)(DX*4)
-	VADDPS      Y12, Y6, Y6
+	VADDPS      Y12, Y5, Y5
 	ADDQ        $0x08, DX
 	JMP         CrossEntropyLabelsGWSAVX2_explastnext_71
 
 CrossEntropyLabelsGWSAVX2_explasttail_70:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWSAVX2_explastdone_67
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_69
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -32948,8 +38261,8 @@ CrossEntropyLabelsGWSAVX2_explasttail_70:
 	VANDNPS     Y12, Y0, Y12
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
-	VADDPS      Y12, Y6, Y6
-	JMP         CrossEntropyLabelsGWSAVX2_explastdone_67
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsGWSAVX2_explastdone_69
 
 CrossEntropyLabelsGWSAVX2_explastnext_71:
 	CMPQ        DX, SI
@@ -32972,13 +38285,68 @@ CrossEntropyLabelsGWSAVX2_explastnext_71:
 	VFMADD231PS Y11, Y9, Y12
 	VANDNPS     Y12, Y10, Y12
 	VMOVUPS     Y12, (R8)(DX*4)
-	VADDPS      Y12, Y7, Y7
+	VADDPS      Y12, Y6, Y6
 	ADDQ        $0x08, DX
 	JMP         CrossEntropyLabelsGWSAVX2_explastnext_73
 
 CrossEntropyLabelsGWSAVX2_explasttail_72:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWSAVX2_explastdone_67
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_69
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsGWSAVX2_explastdone_69
+
+CrossEntropyLabelsGWSAVX2_explastnext_73:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWSAVX2_explasttail_74
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWSAVX2_explastnext_75
+
+CrossEntropyLabelsGWSAVX2_explasttail_74:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_69
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -33004,11 +38372,11 @@ CrossEntropyLabelsGWSAVX2_explasttail_72:
 	VANDPS      Y9, Y12, Y12
 	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y7, Y7
-	JMP         CrossEntropyLabelsGWSAVX2_explastdone_67
+	JMP         CrossEntropyLabelsGWSAVX2_explastdone_69
 
-CrossEntropyLabelsGWSAVX2_explastnext_73:
+CrossEntropyLabelsGWSAVX2_explastnext_75:
 	CMPQ        R10, $0x00
-	JE          CrossEntropyLabelsGWSAVX2_explastdone_67
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_69
 	LEAQ        rowconsts<>+32(SB), R11
 	MOVQ        R10, R12
 	SHLQ        $0x02, R12
@@ -33035,8 +38403,683 @@ CrossEntropyLabelsGWSAVX2_explastnext_73:
 	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
 	VADDPS      Y12, Y8, Y8
 
-CrossEntropyLabelsGWSAVX2_explastdone_67:
-CrossEntropyLabelsGWSAVX2_expfolded_55:
+CrossEntropyLabelsGWSAVX2_explastdone_69:
+CrossEntropyLabelsGWSAVX2_expfolded_57:
+	// fold: (acc0+acc2) + (acc1+acc3)
+	VADDPS  Y7, Y5, Y5
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y6, Y5, Y5
+	MOVQ    labels+24(FP), DX
+	MOVLQSX (DX)(CX*4), DX
+	CMPQ    DX, AX
+	JAE     CrossEntropyLabelsGWSAVX2_ignored_52r
+	MOVQ    3696(SP), DX
+	SHLQ    $0x05, DX
+	VMOVUPS Y5, 3344(SP)(DX*1)
+	JMP     CrossEntropyLabelsGWSAVX2_entered_55
+
+CrossEntropyLabelsGWSAVX2_ignored_52r:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1612(SB), X0
+	MOVQ    3696(SP), DX
+	SHLQ    $0x05, DX
+	VMOVUPS rowconsts<>+32(SB), Y5
+	VMOVUPS Y5, 3344(SP)(DX*1)
+	VMOVSS  X0, 3344(SP)(DX*1)
+	XORQ    DX, DX
+
+CrossEntropyLabelsGWSAVX2_zero32_76:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGWSAVX2_zerov_77
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (R8)(DX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 32(R8)(DX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 64(R8)(DX*4)
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, 96(R8)(DX*4)
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGWSAVX2_zero32_76
+
+CrossEntropyLabelsGWSAVX2_zerov_77:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGWSAVX2_zerotail_78
+	VXORPS  Y0, Y0, Y0
+	VMOVUPS Y0, (R8)(DX*4)
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGWSAVX2_zerov_77
+
+CrossEntropyLabelsGWSAVX2_zerotail_78:
+	CMPQ       R10, $0x00
+	JE         CrossEntropyLabelsGWSAVX2_zeroend_79
+	LEAQ       rowconsts<>+32(SB), R11
+	MOVQ       R10, R12
+	SHLQ       $0x02, R12
+	SUBQ       R12, R11
+	VMOVUPS    (R11), Y0
+	VXORPS     Y5, Y5, Y5
+	VMASKMOVPS Y5, Y0, (R8)(DX*4)
+
+CrossEntropyLabelsGWSAVX2_zeroend_79:
+	JMP CrossEntropyLabelsGWSAVX2_entered_55
+
+CrossEntropyLabelsGWSAVX2_direct_54:
+	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/8 = k mod 4);
+	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         CX, DX
+	INCQ         DX
+	CMPQ         DX, R9
+	JAE          CrossEntropyLabelsGWSAVX2_explast_80
+	LEAQ         (DI)(AX*4), R11
+	VBROADCASTSS rowconsts<>+1580(SB), Y1
+	XORQ         DX, DX
+
+CrossEntropyLabelsGWSAVX2_exp32_82:
+	CMPQ        DX, BX
+	JAE         CrossEntropyLabelsGWSAVX2_exprest_83
+	VMOVUPS     (R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     32(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     64(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     96(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(R8)(DX*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, DX
+	JMP         CrossEntropyLabelsGWSAVX2_exp32_82
+
+CrossEntropyLabelsGWSAVX2_exprest_83:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWSAVX2_exptail_85
+	VMOVUPS     (R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWSAVX2_expnext_86
+
+CrossEntropyLabelsGWSAVX2_exptail_85:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGWSAVX2_expdone_84
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
+	VADDPS       Y12, Y5, Y5
+	JMP          CrossEntropyLabelsGWSAVX2_expdone_84
+
+CrossEntropyLabelsGWSAVX2_expnext_86:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWSAVX2_exptail_87
+	VMOVUPS     (R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWSAVX2_expnext_88
+
+CrossEntropyLabelsGWSAVX2_exptail_87:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGWSAVX2_expdone_84
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
+	VADDPS       Y12, Y6, Y6
+	JMP          CrossEntropyLabelsGWSAVX2_expdone_84
+
+CrossEntropyLabelsGWSAVX2_expnext_88:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWSAVX2_exptail_89
+	VMOVUPS     (R11)(DX*4), Y9
+	VMAXPS      Y1, Y9, Y1
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWSAVX2_expnext_90
+
+CrossEntropyLabelsGWSAVX2_exptail_89:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGWSAVX2_expdone_84
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
+	VADDPS       Y12, Y7, Y7
+	JMP          CrossEntropyLabelsGWSAVX2_expdone_84
+
+CrossEntropyLabelsGWSAVX2_expnext_90:
+	CMPQ         R10, $0x00
+	JE           CrossEntropyLabelsGWSAVX2_expdone_84
+	LEAQ         rowconsts<>+32(SB), R12
+	MOVQ         R10, R13
+	SHLQ         $0x02, R13
+	SUBQ         R13, R12
+	VMOVUPS      (R12), Y9
+	VBROADCASTSS rowconsts<>+1580(SB), Y10
+	VMASKMOVPS   (R11)(DX*4), Y9, Y11
+	VBLENDVPS    Y9, Y11, Y10, Y10
+	VMAXPS       Y1, Y10, Y1
+	VMASKMOVPS   (DI)(DX*4), Y9, Y10
+	VSUBPS       Y0, Y10, Y10
+	VCMPPS       $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS      Y3, Y11
+	VFMADD213PS  Y2, Y10, Y11
+	VPSLLD       $0x17, Y11, Y12
+	VSUBPS       Y2, Y11, Y11
+	VFMADD231PS  rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS  rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS      Y4, Y11
+	VFMADD213PS  rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS  rowconsts<>+832(SB), Y10, Y11
+	VMULPS       Y12, Y10, Y10
+	VFMADD231PS  Y11, Y10, Y12
+	VANDNPS      Y12, Y0, Y12
+	VANDPS       Y9, Y12, Y12
+	VMASKMOVPS   Y12, Y9, (R8)(DX*4)
+	VADDPS       Y12, Y8, Y8
+
+CrossEntropyLabelsGWSAVX2_expdone_84:
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+	VXORPS       X0, X0, X0
+	VADDSS       X0, X1, X1
+	VBROADCASTSS X1, Y1
+	JMP          CrossEntropyLabelsGWSAVX2_expfolded_81
+
+CrossEntropyLabelsGWSAVX2_explast_80:
+	XORQ DX, DX
+
+CrossEntropyLabelsGWSAVX2_explast32_91:
+	CMPQ        DX, BX
+	JAE         CrossEntropyLabelsGWSAVX2_explastrest_92
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y5, Y5
+	VMOVUPS     32(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 32(R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	VMOVUPS     64(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 64(R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	VMOVUPS     96(DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, 96(R8)(DX*4)
+	VADDPS      Y12, Y8, Y8
+	ADDQ        $0x20, DX
+	JMP         CrossEntropyLabelsGWSAVX2_explast32_91
+
+CrossEntropyLabelsGWSAVX2_explastrest_92:
+	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWSAVX2_explasttail_94
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y5, Y5
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWSAVX2_explastnext_95
+
+CrossEntropyLabelsGWSAVX2_explasttail_94:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_93
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
+	VADDPS      Y12, Y5, Y5
+	JMP         CrossEntropyLabelsGWSAVX2_explastdone_93
+
+CrossEntropyLabelsGWSAVX2_explastnext_95:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWSAVX2_explasttail_96
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWSAVX2_explastnext_97
+
+CrossEntropyLabelsGWSAVX2_explasttail_96:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_93
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
+	VADDPS      Y12, Y6, Y6
+	JMP         CrossEntropyLabelsGWSAVX2_explastdone_93
+
+CrossEntropyLabelsGWSAVX2_explastnext_97:
+	CMPQ        DX, SI
+	JAE         CrossEntropyLabelsGWSAVX2_explasttail_98
+	VMOVUPS     (DI)(DX*4), Y9
+	VSUBPS      Y0, Y9, Y9
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y9, Y10
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y9, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y9
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y9
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y9, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y9, Y11
+	VMULPS      Y12, Y9, Y9
+	VFMADD231PS Y11, Y9, Y12
+	VANDNPS     Y12, Y10, Y12
+	VMOVUPS     Y12, (R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	ADDQ        $0x08, DX
+	JMP         CrossEntropyLabelsGWSAVX2_explastnext_99
+
+CrossEntropyLabelsGWSAVX2_explasttail_98:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_93
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
+	VADDPS      Y12, Y7, Y7
+	JMP         CrossEntropyLabelsGWSAVX2_explastdone_93
+
+CrossEntropyLabelsGWSAVX2_explastnext_99:
+	CMPQ        R10, $0x00
+	JE          CrossEntropyLabelsGWSAVX2_explastdone_93
+	LEAQ        rowconsts<>+32(SB), R11
+	MOVQ        R10, R12
+	SHLQ        $0x02, R12
+	SUBQ        R12, R11
+	VMOVUPS     (R11), Y9
+	VMASKMOVPS  (DI)(DX*4), Y9, Y10
+	VSUBPS      Y0, Y10, Y10
+	VCMPPS      $0x01, rowconsts<>+864(SB), Y10, Y0
+	VMOVAPS     Y3, Y11
+	VFMADD213PS Y2, Y10, Y11
+	VPSLLD      $0x17, Y11, Y12
+	VSUBPS      Y2, Y11, Y11
+	VFMADD231PS rowconsts<>+672(SB), Y11, Y10
+	VFMADD231PS rowconsts<>+704(SB), Y11, Y10
+	VMOVAPS     Y4, Y11
+	VFMADD213PS rowconsts<>+736(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+768(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+800(SB), Y10, Y11
+	VFMADD213PS rowconsts<>+832(SB), Y10, Y11
+	VMULPS      Y12, Y10, Y10
+	VFMADD231PS Y11, Y10, Y12
+	VANDNPS     Y12, Y0, Y12
+	VANDPS      Y9, Y12, Y12
+	VMASKMOVPS  Y12, Y9, (R8)(DX*4)
+	VADDPS      Y12, Y8, Y8
+
+CrossEntropyLabelsGWSAVX2_explastdone_93:
+CrossEntropyLabelsGWSAVX2_expfolded_81:
 	// fold: (acc0+acc2) + (acc1+acc3)
 	VADDPS Y7, Y5, Y5
 	VADDPS Y8, Y6, Y6
@@ -33047,27 +39090,32 @@ CrossEntropyLabelsGWSAVX2_expfolded_55:
 	VHADDPS      Y5, Y5, Y5
 	VEXTRACTF128 $0x01, Y5, X0
 	VADDSS       X0, X5, X0
-	MOVQ         3480(SP), DX
-	MOVQ         labels+24(FP), R11
-	MOVLQSX      (R11)(CX*4), R11
+	MOVQ         labels+24(FP), DX
+	MOVLQSX      (DX)(CX*4), R11
 	CMPQ         R11, AX
-	JAE          CrossEntropyLabelsGWSAVX2_ignored_74
-	VMOVSS       X0, 3344(SP)(DX*4)
+	JAE          CrossEntropyLabelsGWSAVX2_ignoredwide_100
+	MOVQ         3696(SP), DX
+	SHLQ         $0x05, DX
+	VMOVUPS      rowconsts<>+32(SB), Y5
+	VMOVUPS      Y5, 3344(SP)(DX*1)
+	VMOVSS       X0, 3344(SP)(DX*1)
 
-	// grad_j = (e_j·(1/sum))·c with c = sv·wy (fma(c, ·, -0) is the rounded product), then grad_y -= c
-	VMOVSS       rowconsts<>+1612(SB), X5
-	VDIVSS       X0, X5, X5
-	VBROADCASTSS X5, Y0
-	VMOVSS       3472(SP), X5
-	VMULSS       3408(SP)(DX*4), X5, X5
+	// grad_j = (e_j·(1/sum))·c with c = sv·wy, then grad_y -= c; nothing left for the ring
+	MOVQ         3696(SP), R12
+	VMOVSS       3736(SP)(R12*4), X5
+	VMULSS       3632(SP)(R12*4), X5, X5
+	VMOVSS       rowconsts<>+1612(SB), X6
+	VDIVSS       X0, X6, X6
+	VBROADCASTSS X6, Y0
+	VBROADCASTSS X0, Y0
 	VBROADCASTSS X5, Y6
 
 	// pass 3
 	XORQ DX, DX
 
-CrossEntropyLabelsGWSAVX2_out32_76:
+CrossEntropyLabelsGWSAVX2_out32_101:
 	CMPQ    DX, BX
-	JAE     CrossEntropyLabelsGWSAVX2_outv_77
+	JAE     CrossEntropyLabelsGWSAVX2_outv_102
 	VMOVUPS (R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
@@ -33085,47 +39133,51 @@ CrossEntropyLabelsGWSAVX2_out32_76:
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, 96(R8)(DX*4)
 	ADDQ    $0x20, DX
-	JMP     CrossEntropyLabelsGWSAVX2_out32_76
+	JMP     CrossEntropyLabelsGWSAVX2_out32_101
 
-CrossEntropyLabelsGWSAVX2_outv_77:
+CrossEntropyLabelsGWSAVX2_outv_102:
 	CMPQ    DX, SI
-	JAE     CrossEntropyLabelsGWSAVX2_outtail_78
+	JAE     CrossEntropyLabelsGWSAVX2_outtail_103
 	VMOVUPS (R8)(DX*4), Y7
 	VMULPS  Y0, Y7, Y7
 	VMULPS  Y6, Y7, Y7
 	VMOVUPS Y7, (R8)(DX*4)
 	ADDQ    $0x08, DX
-	JMP     CrossEntropyLabelsGWSAVX2_outv_77
+	JMP     CrossEntropyLabelsGWSAVX2_outv_102
 
-CrossEntropyLabelsGWSAVX2_outtail_78:
+CrossEntropyLabelsGWSAVX2_outtail_103:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGWSAVX2_outend_79
-	LEAQ       rowconsts<>+32(SB), R12
-	MOVQ       R10, R13
-	SHLQ       $0x02, R13
-	SUBQ       R13, R12
-	VMOVUPS    (R12), Y7
+	JE         CrossEntropyLabelsGWSAVX2_outend_104
+	LEAQ       rowconsts<>+32(SB), R13
+	MOVQ       R10, R14
+	SHLQ       $0x02, R14
+	SUBQ       R14, R13
+	VMOVUPS    (R13), Y7
 	VMASKMOVPS (R8)(DX*4), Y7, Y8
 	VMULPS     Y0, Y8, Y8
 	VMULPS     Y6, Y8, Y8
 	VMASKMOVPS Y8, Y7, (R8)(DX*4)
 
-CrossEntropyLabelsGWSAVX2_outend_79:
+CrossEntropyLabelsGWSAVX2_outend_104:
 	VMOVSS (R8)(R11*4), X0
 	VSUBSS X5, X0, X0
 	VMOVSS X0, (R8)(R11*4)
-	JMP    CrossEntropyLabelsGWSAVX2_entered_75
+	MOVQ   $-1, 3768(SP)(R12*8)
+	JMP    CrossEntropyLabelsGWSAVX2_entered_55
 
-CrossEntropyLabelsGWSAVX2_ignored_74:
-	VMOVSS rowconsts<>+1612(SB), X0
-	VMOVSS X0, 3344(SP)(DX*4)
+CrossEntropyLabelsGWSAVX2_ignoredwide_100:
+	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
+	VMOVSS  rowconsts<>+1612(SB), X0
+	MOVQ    3696(SP), DX
+	SHLQ    $0x05, DX
+	VMOVUPS rowconsts<>+32(SB), Y5
+	VMOVUPS Y5, 3344(SP)(DX*1)
+	VMOVSS  X0, 3344(SP)(DX*1)
+	XORQ    DX, DX
 
-	// an ignored row: a gradient row of +0
-	XORQ DX, DX
-
-CrossEntropyLabelsGWSAVX2_zero32_80:
+CrossEntropyLabelsGWSAVX2_zero32_105:
 	CMPQ    DX, BX
-	JAE     CrossEntropyLabelsGWSAVX2_zerov_81
+	JAE     CrossEntropyLabelsGWSAVX2_zerov_106
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (R8)(DX*4)
 	VXORPS  Y0, Y0, Y0
@@ -33135,19 +39187,19 @@ CrossEntropyLabelsGWSAVX2_zero32_80:
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, 96(R8)(DX*4)
 	ADDQ    $0x20, DX
-	JMP     CrossEntropyLabelsGWSAVX2_zero32_80
+	JMP     CrossEntropyLabelsGWSAVX2_zero32_105
 
-CrossEntropyLabelsGWSAVX2_zerov_81:
+CrossEntropyLabelsGWSAVX2_zerov_106:
 	CMPQ    DX, SI
-	JAE     CrossEntropyLabelsGWSAVX2_zerotail_82
+	JAE     CrossEntropyLabelsGWSAVX2_zerotail_107
 	VXORPS  Y0, Y0, Y0
 	VMOVUPS Y0, (R8)(DX*4)
 	ADDQ    $0x08, DX
-	JMP     CrossEntropyLabelsGWSAVX2_zerov_81
+	JMP     CrossEntropyLabelsGWSAVX2_zerov_106
 
-CrossEntropyLabelsGWSAVX2_zerotail_82:
+CrossEntropyLabelsGWSAVX2_zerotail_107:
 	CMPQ       R10, $0x00
-	JE         CrossEntropyLabelsGWSAVX2_zeroend_83
+	JE         CrossEntropyLabelsGWSAVX2_zeroend_108
 	LEAQ       rowconsts<>+32(SB), R11
 	MOVQ       R10, R12
 	SHLQ       $0x02, R12
@@ -33156,21 +39208,36 @@ CrossEntropyLabelsGWSAVX2_zerotail_82:
 	VXORPS     Y5, Y5, Y5
 	VMASKMOVPS Y5, Y0, (R8)(DX*4)
 
-CrossEntropyLabelsGWSAVX2_zeroend_83:
-CrossEntropyLabelsGWSAVX2_entered_75:
-	MOVQ 3480(SP), DX
+CrossEntropyLabelsGWSAVX2_zeroend_108:
+CrossEntropyLabelsGWSAVX2_entered_55:
+	MOVQ 3696(SP), DX
 	INCQ DX
 	CMPQ DX, $0x08
-	JE   CrossEntropyLabelsGWSAVX2_ringfull_84
-	MOVQ DX, 3480(SP)
-	JMP  CrossEntropyLabelsGWSAVX2_ringnext_85
+	JE   CrossEntropyLabelsGWSAVX2_ringfull_109
+	MOVQ DX, 3696(SP)
+	JMP  CrossEntropyLabelsGWSAVX2_ringnext_110
 
-CrossEntropyLabelsGWSAVX2_ringfull_84:
-	MOVQ $0x00000000, 3480(SP)
+CrossEntropyLabelsGWSAVX2_ringfull_109:
+	MOVQ $0x00000000, 3696(SP)
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      3344(SP), Y0
+	VHADDPS      3376(SP), Y0, Y0
+	VMOVUPS      3408(SP), Y5
+	VHADDPS      3440(SP), Y5, Y5
+	VHADDPS      Y5, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X5
+	VADDPS       X5, X0, X0
+	VMOVUPS      3472(SP), Y5
+	VHADDPS      3504(SP), Y5, Y5
+	VMOVUPS      3536(SP), Y6
+	VHADDPS      3568(SP), Y6, Y6
+	VHADDPS      Y6, Y5, Y5
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDPS       X6, X5, X5
+	VINSERTF128  $0x01, X5, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 3344(SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y5
 	VPSRAD       $0x17, Y5, Y5
@@ -33194,25 +39261,105 @@ CrossEntropyLabelsGWSAVX2_ringfull_84:
 	VFMADD231PS  rowconsts<>+992(SB), Y7, Y8
 	VADDPS       Y8, Y6, Y6
 	VFMADD231PS  rowconsts<>+1312(SB), Y5, Y6
-	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y6, Y6
-	VSUBPS       3376(SP), Y6, Y6
-	VMULPS       3408(SP), Y6, Y6
-	VMULPS       3488(SP), Y6, Y6
+	VSUBPS       Y0, Y0, Y5
+	VADDPS       Y5, Y6, Y6
+	VSUBPS       3600(SP), Y6, Y6
+	VMULPS       3632(SP), Y6, Y6
+	VMULPS       3704(SP), Y6, Y6
 	MOVQ         loss+48(FP), DX
 	VMOVUPS      Y6, -28(DX)(CX*4)
 
 	// partials[j] += float64(loss_j)
 	MOVQ         sum+72(FP), DX
-	VCVTPS2PD    X6, Y0
-	VADDPD       (DX), Y0, Y0
-	VMOVUPD      Y0, (DX)
+	VCVTPS2PD    X6, Y5
+	VADDPD       (DX), Y5, Y5
+	VMOVUPD      Y5, (DX)
 	VEXTRACTF128 $0x01, Y6, X6
-	VCVTPS2PD    X6, Y0
-	VADDPD       32(DX), Y0, Y0
-	VMOVUPD      Y0, 32(DX)
+	VCVTPS2PD    X6, Y5
+	VADDPD       32(DX), Y5, Y5
+	VMOVUPD      Y5, 32(DX)
 
-CrossEntropyLabelsGWSAVX2_ringnext_85:
+	// the gradient passes left in the ring: 1/sum and c = (s·inv)·wy of 8 rows at once, then each row's pass
+	VBROADCASTSS rowconsts<>+1612(SB), Y5
+	VDIVPS       Y0, Y5, Y5
+	VMOVUPS      Y5, 3664(SP)
+	VMOVUPS      3736(SP), Y0
+	VMULPS       3632(SP), Y0, Y0
+	VMOVUPS      Y0, 3832(SP)
+	IMUL3Q       $+28, AX, DX
+	MOVQ         R8, R11
+	SUBQ         DX, R11
+	XORQ         R12, R12
+
+CrossEntropyLabelsGWSAVX2_gradrows_111:
+	CMPQ         R12, $0x08
+	JAE          CrossEntropyLabelsGWSAVX2_gradrowsdone_112
+	MOVQ         3768(SP)(R12*8), R13
+	TESTQ        R13, R13
+	JS           CrossEntropyLabelsGWSAVX2_nograd_113
+	VBROADCASTSS 3664(SP)(R12*4), Y0
+	VBROADCASTSS 3832(SP)(R12*4), Y5
+
+	// pass 3
+	XORQ DX, DX
+
+CrossEntropyLabelsGWSAVX2_out32_114:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGWSAVX2_outv_115
+	VMOVUPS (R11)(DX*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMOVUPS Y6, (R11)(DX*4)
+	VMOVUPS 32(R11)(DX*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMOVUPS Y6, 32(R11)(DX*4)
+	VMOVUPS 64(R11)(DX*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMOVUPS Y6, 64(R11)(DX*4)
+	VMOVUPS 96(R11)(DX*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMOVUPS Y6, 96(R11)(DX*4)
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGWSAVX2_out32_114
+
+CrossEntropyLabelsGWSAVX2_outv_115:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGWSAVX2_outtail_116
+	VMOVUPS (R11)(DX*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y5, Y6, Y6
+	VMOVUPS Y6, (R11)(DX*4)
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGWSAVX2_outv_115
+
+CrossEntropyLabelsGWSAVX2_outtail_116:
+	CMPQ       R10, $0x00
+	JE         CrossEntropyLabelsGWSAVX2_outend_117
+	LEAQ       rowconsts<>+32(SB), R14
+	MOVQ       R10, R15
+	SHLQ       $0x02, R15
+	SUBQ       R15, R14
+	VMOVUPS    (R14), Y6
+	VMASKMOVPS (R11)(DX*4), Y6, Y7
+	VMULPS     Y0, Y7, Y7
+	VMULPS     Y5, Y7, Y7
+	VMASKMOVPS Y7, Y6, (R11)(DX*4)
+
+CrossEntropyLabelsGWSAVX2_outend_117:
+	VMOVSS (R11)(R13*4), X0
+	VSUBSS 3832(SP)(R12*4), X0, X0
+	VMOVSS X0, (R11)(R13*4)
+
+CrossEntropyLabelsGWSAVX2_nograd_113:
+	LEAQ (R11)(AX*4), R11
+	INCQ R12
+	JMP  CrossEntropyLabelsGWSAVX2_gradrows_111
+
+CrossEntropyLabelsGWSAVX2_gradrowsdone_112:
+CrossEntropyLabelsGWSAVX2_ringnext_110:
 	// next row (its max is in next)
 	LEAQ    (DI)(AX*4), DI
 	LEAQ    (R8)(AX*4), R8
@@ -33222,14 +39369,29 @@ CrossEntropyLabelsGWSAVX2_ringnext_85:
 	JB      CrossEntropyLabelsGWSAVX2_row
 
 CrossEntropyLabelsGWSAVX2_end_47:
-	// the rows still in the ring: their losses, and into partials 0..n-1
-	MOVQ 3480(SP), AX
-	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsGWSAVX2_flushed_86
+	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
+	MOVQ 3696(SP), DI
+	CMPQ DI, $0x00
+	JE   CrossEntropyLabelsGWSAVX2_flushed_118
+
+	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
+	VMOVUPS      3344(SP), Y0
+	VHADDPS      3376(SP), Y0, Y0
+	VMOVUPS      3408(SP), Y1
+	VHADDPS      3440(SP), Y1, Y1
+	VHADDPS      Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      3472(SP), Y1
+	VHADDPS      3504(SP), Y1, Y1
+	VMOVUPS      3536(SP), Y2
+	VHADDPS      3568(SP), Y2, Y2
+	VHADDPS      Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VINSERTF128  $0x01, X1, Y0, Y0
 
 	// loss = s·(wy·(LogPos(sum) - d)) of the 8 ring entries
-	VMOVUPS 3344(SP), Y0
-
 	// L = LogPos(sum) for 8 rows: the scalar steps of logPos, lane-wise
 	VPSUBD       rowconsts<>+928(SB), Y0, Y1
 	VPSRAD       $0x17, Y1, Y1
@@ -33253,29 +39415,111 @@ CrossEntropyLabelsGWSAVX2_end_47:
 	VFMADD231PS  rowconsts<>+992(SB), Y3, Y4
 	VADDPS       Y4, Y2, Y2
 	VFMADD231PS  rowconsts<>+1312(SB), Y1, Y2
-	VSUBPS       Y0, Y0, Y0
-	VADDPS       Y0, Y2, Y2
-	VSUBPS       3376(SP), Y2, Y2
-	VMULPS       3408(SP), Y2, Y2
-	VMULPS       3488(SP), Y2, Y2
-	VMOVUPS      Y2, 3440(SP)
-	SUBQ         AX, CX
+	VSUBPS       Y0, Y0, Y1
+	VADDPS       Y1, Y2, Y2
+	VSUBPS       3600(SP), Y2, Y2
+	VMULPS       3632(SP), Y2, Y2
+	VMULPS       3704(SP), Y2, Y2
+	VMOVUPS      Y2, 3664(SP)
+	SUBQ         DI, CX
 	MOVQ         loss+48(FP), DX
 	LEAQ         (DX)(CX*4), CX
 	MOVQ         sum+72(FP), DX
-	XORQ         BX, BX
+	XORQ         R9, R9
 
-CrossEntropyLabelsGWSAVX2_flushrow_87:
-	VMOVSS    3440(SP)(BX*4), X0
-	VMOVSS    X0, (CX)(BX*4)
-	VCVTSS2SD X0, X0, X0
-	VADDSD    (DX)(BX*8), X0, X0
-	VMOVSD    X0, (DX)(BX*8)
-	INCQ      BX
-	CMPQ      BX, AX
-	JB        CrossEntropyLabelsGWSAVX2_flushrow_87
+CrossEntropyLabelsGWSAVX2_flushrow_119:
+	VMOVSS    3664(SP)(R9*4), X1
+	VMOVSS    X1, (CX)(R9*4)
+	VCVTSS2SD X1, X1, X1
+	VADDSD    (DX)(R9*8), X1, X1
+	VMOVSD    X1, (DX)(R9*8)
+	INCQ      R9
+	CMPQ      R9, DI
+	JB        CrossEntropyLabelsGWSAVX2_flushrow_119
 
-CrossEntropyLabelsGWSAVX2_flushed_86:
+	// the gradient passes left in the ring: 1/sum and c = (s·inv)·wy of 8 rows at once, then each row's pass
+	VBROADCASTSS rowconsts<>+1612(SB), Y1
+	VDIVPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 3664(SP)
+	VMOVUPS      3736(SP), Y0
+	VMULPS       3632(SP), Y0, Y0
+	VMOVUPS      Y0, 3832(SP)
+	MOVQ         DI, DX
+	IMULQ        AX, DX
+	SHLQ         $0x02, DX
+	MOVQ         R8, CX
+	SUBQ         DX, CX
+	XORQ         R8, R8
+
+CrossEntropyLabelsGWSAVX2_gradrows_120:
+	CMPQ         R8, DI
+	JAE          CrossEntropyLabelsGWSAVX2_gradrowsdone_121
+	MOVQ         3768(SP)(R8*8), R9
+	TESTQ        R9, R9
+	JS           CrossEntropyLabelsGWSAVX2_nograd_122
+	VBROADCASTSS 3664(SP)(R8*4), Y0
+	VBROADCASTSS 3832(SP)(R8*4), Y1
+
+	// pass 3
+	XORQ DX, DX
+
+CrossEntropyLabelsGWSAVX2_out32_123:
+	CMPQ    DX, BX
+	JAE     CrossEntropyLabelsGWSAVX2_outv_124
+	VMOVUPS (CX)(DX*4), Y2
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, (CX)(DX*4)
+	VMOVUPS 32(CX)(DX*4), Y2
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, 32(CX)(DX*4)
+	VMOVUPS 64(CX)(DX*4), Y2
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, 64(CX)(DX*4)
+	VMOVUPS 96(CX)(DX*4), Y2
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, 96(CX)(DX*4)
+	ADDQ    $0x20, DX
+	JMP     CrossEntropyLabelsGWSAVX2_out32_123
+
+CrossEntropyLabelsGWSAVX2_outv_124:
+	CMPQ    DX, SI
+	JAE     CrossEntropyLabelsGWSAVX2_outtail_125
+	VMOVUPS (CX)(DX*4), Y2
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, (CX)(DX*4)
+	ADDQ    $0x08, DX
+	JMP     CrossEntropyLabelsGWSAVX2_outv_124
+
+CrossEntropyLabelsGWSAVX2_outtail_125:
+	CMPQ       R10, $0x00
+	JE         CrossEntropyLabelsGWSAVX2_outend_126
+	LEAQ       rowconsts<>+32(SB), R11
+	MOVQ       R10, R12
+	SHLQ       $0x02, R12
+	SUBQ       R12, R11
+	VMOVUPS    (R11), Y2
+	VMASKMOVPS (CX)(DX*4), Y2, Y3
+	VMULPS     Y0, Y3, Y3
+	VMULPS     Y1, Y3, Y3
+	VMASKMOVPS Y3, Y2, (CX)(DX*4)
+
+CrossEntropyLabelsGWSAVX2_outend_126:
+	VMOVSS (CX)(R9*4), X0
+	VSUBSS 3832(SP)(R8*4), X0, X0
+	VMOVSS X0, (CX)(R9*4)
+
+CrossEntropyLabelsGWSAVX2_nograd_122:
+	LEAQ (CX)(AX*4), CX
+	INCQ R8
+	JMP  CrossEntropyLabelsGWSAVX2_gradrows_120
+
+CrossEntropyLabelsGWSAVX2_gradrowsdone_121:
+CrossEntropyLabelsGWSAVX2_flushed_118:
 	VZEROUPPER
 	RET
 
