@@ -31,7 +31,6 @@ type row struct {
 	expConsts  map[string]reg.VecVirtual // the exponential's other constants, held in registers (AVX-512)
 	ahead2     bool                      // see pipeline
 	next2      reg.VecVirtual            // with ahead2: the max of the row after next
-	partial    bool                      // expPass returns treeFold's vector, not the sum
 }
 
 // newRow loads cols and derives the loop bounds; constsInRegs keeps log2e,
@@ -486,14 +485,32 @@ func zeroAcc() []reg.VecVirtual {
 }
 
 // expPass computes e_i = ExpNeg(x_i - m) over the row, adding lane-wise into
-// 4 accumulators (element i into acc[(i/8)%4]); storeTo, when non-nil, gets
-// e_i (at the row r.dst). hook, when non-nil, is called first with each
-// vector's shifted values d = x - m (-0 in the tail's dead lanes, neutral
-// for its signed sums), which it must not clobber. It returns the canonical sum (TreeSum) in the low
-// lane of an XMM.
+// the accumulators of the 32 partials (element i into acc[(i/lanes) mod
+// nacc]); with storeE e_i is stored to the row at r.dst. hook, when
+// non-nil, is called first with each vector's shifted values d = x - m
+// (-0 in the tail's dead lanes, neutral for its signed sums), which it
+// must not clobber. It returns the canonical sum (TreeSum) in the low lane
+// of an XMM.
 func (r *row) expPass(storeE bool, hook func(j int, a at, mask tmask, d reg.VecVirtual)) reg.VecVirtual {
+	r.expAcc(storeE, hook)
+	return treeSum(r.acc)
+}
+
+// expPartial is expPass without a hook, returning the row's partial vector
+// (treeFold: the YMM whose horizontal adds give the sum) instead of the sum.
+func (r *row) expPartial(storeE bool) reg.VecVirtual {
+	r.expAcc(storeE, nil)
+	return treeFold(r.acc)
+}
+
+// expAcc is expPass up to its accumulators, left in r.acc.
+func (r *row) expAcc(storeE bool, hook func(j int, a at, mask tmask, d reg.VecVirtual)) {
 	Commentf("pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/%d = k mod %d);", w.lanes, nacc())
-	Comment("unless this is the last row, the next row's max pass runs in step (next = its max + 0)")
+	if r.ahead2 {
+		Comment("unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)")
+	} else {
+		Comment("unless this is the last row, the next row's max pass runs in step (next = its max + 0)")
+	}
 	body := func(j int, a at, mask tmask) {
 		if r.prefetchE && mask == nil && j*vbytes()%64 == 0 {
 			PREFETCHT0(a(r.dst)) // the output pass then stores to lines in the cache
@@ -547,18 +564,6 @@ func (r *row) expPass(storeE bool, hook func(j int, a at, mask tmask, d reg.VecV
 	Label(last)
 	r.walk("explast", body)
 	Label(done)
-	if r.partial {
-		return treeFold(r.acc)
-	}
-	return treeSum(r.acc)
-}
-
-// expPartial is expPass, returning the row's partial vector (treeFold)
-// instead of its sum.
-func (r *row) expPartial(storeE bool) reg.VecVirtual {
-	r.partial = true
-	defer func() { r.partial = false }()
-	return r.expPass(storeE, nil)
 }
 
 // treeSum folds the accumulators as generic.TreeSum does and returns the

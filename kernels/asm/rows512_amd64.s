@@ -456,7 +456,7 @@ SoftmaxAVX512_row:
 	JA   SoftmaxAVX512_direct_13
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         R10, R9
@@ -832,7 +832,7 @@ SoftmaxAVX512_ringnext_28:
 
 SoftmaxAVX512_direct_13:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         R10, R9
@@ -1423,7 +1423,7 @@ LogSoftmaxAVX512_row:
 	JA   LogSoftmaxAVX512_direct_13
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         R10, R9
@@ -1824,7 +1824,7 @@ LogSoftmaxAVX512_ringnext_28:
 
 LogSoftmaxAVX512_direct_13:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         R10, R9
@@ -2485,7 +2485,7 @@ LogSumExpAVX512_onerow_8:
 LogSumExpAVX512_havemax_3:
 LogSumExpAVX512_row:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         R10, R9
@@ -9626,7 +9626,7 @@ CrossEntropyLabelsPlainAVX512_labelled_12:
 	JA   CrossEntropyLabelsPlainAVX512_direct_13
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
@@ -9921,7 +9921,7 @@ CrossEntropyLabelsPlainAVX512_ignored_11r:
 
 CrossEntropyLabelsPlainAVX512_direct_13:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
@@ -10544,7 +10544,7 @@ CrossEntropyLabelsSAVX512_labelled_12:
 	JA   CrossEntropyLabelsSAVX512_direct_13
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
@@ -10839,7 +10839,7 @@ CrossEntropyLabelsSAVX512_ignored_11r:
 
 CrossEntropyLabelsSAVX512_direct_13:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
@@ -11460,7 +11460,7 @@ CrossEntropyLabelsWAVX512_labelled_12:
 	JA   CrossEntropyLabelsWAVX512_direct_13
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
@@ -11755,7 +11755,7 @@ CrossEntropyLabelsWAVX512_ignored_11r:
 
 CrossEntropyLabelsWAVX512_direct_13:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
@@ -12380,7 +12380,7 @@ CrossEntropyLabelsWSAVX512_labelled_12:
 	JA   CrossEntropyLabelsWSAVX512_direct_13
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
@@ -12675,7 +12675,7 @@ CrossEntropyLabelsWSAVX512_ignored_11r:
 
 CrossEntropyLabelsWSAVX512_direct_13:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
@@ -13299,7 +13299,7 @@ CrossEntropyLabelsGAVX512_labelled_12:
 	JA   CrossEntropyLabelsGAVX512_direct_13
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
@@ -13633,7 +13633,7 @@ CrossEntropyLabelsGAVX512_zeroend_30:
 
 CrossEntropyLabelsGAVX512_direct_13:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
@@ -14493,7 +14493,7 @@ CrossEntropyLabelsGSAVX512_labelled_12:
 	JA   CrossEntropyLabelsGSAVX512_direct_13
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
@@ -14827,7 +14827,7 @@ CrossEntropyLabelsGSAVX512_zeroend_30:
 
 CrossEntropyLabelsGSAVX512_direct_13:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
@@ -15685,7 +15685,7 @@ CrossEntropyLabelsGWAVX512_labelled_12:
 	JA   CrossEntropyLabelsGWAVX512_direct_13
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
@@ -16019,7 +16019,7 @@ CrossEntropyLabelsGWAVX512_zeroend_30:
 
 CrossEntropyLabelsGWAVX512_direct_13:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
@@ -16881,7 +16881,7 @@ CrossEntropyLabelsGWSAVX512_labelled_12:
 	JA   CrossEntropyLabelsGWSAVX512_direct_13
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
@@ -17215,7 +17215,7 @@ CrossEntropyLabelsGWSAVX512_zeroend_30:
 
 CrossEntropyLabelsGWSAVX512_direct_13:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is the last row, the next row's max pass runs in step (next = its max + 0)
+	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
