@@ -60,21 +60,12 @@ func (g *ceLossRing) losses(sums reg.VecVirtual) reg.VecVirtual {
 // grad_j = (e_j·(1/sum))·c, then grad_y -= c, with e in grad.
 func (g *ceLossRing) gradients(r *row, sums reg.VecVirtual, back int, count Op) {
 	Comment("the gradient passes left in the ring: 1/sum and c = (s·inv)·wy of 8 rows at once, then each row's pass")
-	inv, c := YMM(), YMM()
-	VBROADCASTSS(consts.scalar("one"), inv)
-	VDIVPS(sums, inv, inv)
-	VMOVUPS(inv, g.inv)
+	VMOVUPS(reciprocals(sums), g.inv)
+	c := YMM()
 	VMOVUPS(g.sv, c)
 	VMULPS(g.wy, c, c)
 	VMOVUPS(c, g.c)
-	dp, t := GP64(), GP64()
-	if back >= 0 {
-		IMUL3Q(I32(4*back), r.cols, t)
-	} else {
-		MOVQ(count, t)
-		IMULQ(r.cols, t)
-		SHLQ(U8(2), t)
-	}
+	dp, t := GP64(), rowsBack(r, back, count)
 	MOVQ(r.dst, dp)
 	SUBQ(t, dp)
 	forEach(r, "gradrows", count, func(j reg.GPVirtual) {

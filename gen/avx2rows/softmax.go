@@ -272,14 +272,35 @@ func ringSums(y Mem) reg.VecVirtual {
 func (g *ring) rowsOut(r *row, k kind, back int, count Op) {
 	sv := g.sums()
 	if k == softmax {
-		inv := YMM()
-		VBROADCASTSS(consts.scalar("one"), inv)
-		VDIVPS(sv, inv, inv)
-		VMOVUPS(inv, g.v)
+		VMOVUPS(reciprocals(sv), g.v)
 	} else {
 		VMOVUPS(vlogPos(sv), g.v)
 	}
 	g.outputs(r, k, back, count)
+}
+
+// reciprocals returns 1/s of the 8 lanes of s (IEEE divisions, as
+// reciprocal's), in a new YMM.
+func reciprocals(s reg.VecVirtual) reg.VecVirtual {
+	inv := YMM()
+	VBROADCASTSS(consts.scalar("one"), inv)
+	VDIVPS(s, inv, inv)
+	return inv
+}
+
+// rowsBack returns, in a new register, the bytes from the first of a
+// ring's rows to the row r.src and r.dst point at: back rows (back < 0:
+// count rows).
+func rowsBack(r *row, back int, count Op) reg.GPVirtual {
+	t := GP64()
+	if back >= 0 {
+		IMUL3Q(I32(4*back), r.cols, t)
+	} else {
+		MOVQ(count, t)
+		IMULQ(r.cols, t)
+		SHLQ(U8(2), t)
+	}
+	return t
 }
 
 // flushRows ends the softmax or log-softmax rows still in the ring (the n
@@ -299,14 +320,7 @@ func (g *ring) flushRows(r *row, k kind) {
 // before r.src/r.dst (back < 0: count rows back): dst = e * inv for the
 // softmax (e in dst), dst = (x - max) - L for the log-softmax.
 func (g *ring) outputs(r *row, k kind, back int, count Op) {
-	sp, dp, t := GP64(), GP64(), GP64()
-	if back >= 0 {
-		IMUL3Q(I32(4*back), r.cols, t)
-	} else {
-		MOVQ(count, t)
-		IMULQ(r.cols, t)
-		SHLQ(U8(2), t)
-	}
+	sp, dp, t := GP64(), GP64(), rowsBack(r, back, count)
 	MOVQ(r.src, sp)
 	SUBQ(t, sp)
 	MOVQ(r.dst, dp)
