@@ -394,15 +394,19 @@ func (g *ring) lseOut(r *row, k kind, count reg.GPVirtual) {
 	BSFL(bits, idx)
 	MOVL(idx, n.As32())
 	ADDQ(n, first)
-	g.storeLanes(y, p, n)
+	storeLanes(y, p, n)
 	MOVQ(first, r.done)
 	JMP(LabelRef(k.name() + "_special"))
 	Label(store)
-	g.storeLanes(y, p, n)
+	if count == nil {
+		VMOVUPS(y, Mem{Base: p})
+	} else {
+		storeLanes(y, p, n)
+	}
 }
 
 // storeLanes stores the first n lanes of y to p.
-func (g *ring) storeLanes(y reg.VecVirtual, p, n reg.GPVirtual) {
+func storeLanes(y reg.VecVirtual, p, n reg.GPVirtual) {
 	mp, t := GP64(), GP64()
 	LEAQ(consts.mask.Offset(32), mp)
 	MOVQ(n, t)

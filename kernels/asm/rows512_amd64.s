@@ -2849,11 +2849,7 @@ LogSumExpAVX512_ringfull_25:
 	JMP        LogSumExpAVX512_special
 
 LogSumExpAVX512_lsestore_27:
-	LEAQ       rowconsts<>+32(SB), R9
-	SHLQ       $0x02, R14
-	SUBQ       R14, R9
-	VMOVUPS    (R9), Y0
-	VMASKMOVPS Y14, Y0, (R12)
+	VMOVUPS Y14, (R12)
 
 LogSumExpAVX512_ringnext_26:
 	// next row (its max is in next)

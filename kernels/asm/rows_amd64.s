@@ -5738,11 +5738,7 @@ LogSumExpAVX2_ringfull_41:
 	JMP        LogSumExpAVX2_special
 
 LogSumExpAVX2_lsestore_43:
-	LEAQ       rowconsts<>+32(SB), SI
-	SHLQ       $0x02, R14
-	SUBQ       R14, SI
-	VMOVUPS    (SI), Y0
-	VMASKMOVPS Y6, Y0, (R13)
+	VMOVUPS Y6, (R13)
 
 LogSumExpAVX2_ringnext_42:
 	// next row (its max is in next)
